@@ -1,0 +1,42 @@
+# kerasgen — see README.md. Every target installs what it needs (go mod download).
+GO      ?= go
+SHARED  ?= ../shared
+FUZZTIME ?= 60s
+
+.PHONY: all deps build test vet fmt-check demo fuzz clean
+
+all: build
+
+deps:
+	$(GO) mod download
+
+build: deps
+	$(GO) build ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# The test suite: unit and table tests, every golden and corpus case from $(SHARED), the
+# fuzz seed corpora (run as plain tests). Keep under 15 minutes on 2 cores.
+test: deps fmt-check vet
+	$(GO) test -count=1 -timeout 20m ./...
+
+# Inspect the bundled example model.
+demo: deps
+	$(GO) run ./cmd/kerasgen inspect examples/models/mlp/model.json
+
+# Run each fuzzer for $(FUZZTIME) (new crashers land in testdata/fuzz and become tests).
+fuzz: deps
+	$(GO) test -run='^$$' -fuzz=FuzzOpen -fuzztime=$(FUZZTIME) ./hdf5/
+	$(GO) test -run='^$$' -fuzz=FuzzRead -fuzztime=$(FUZZTIME) ./frontend/tfjs/
+	$(GO) test -run='^$$' -fuzz=FuzzReadNPY -fuzztime=$(FUZZTIME) ./runtime/
+	$(GO) test -run='^$$' -fuzz=FuzzReadNPZ -fuzztime=$(FUZZTIME) ./runtime/
+	$(GO) test -run='^$$' -fuzz=FuzzParseConfig -fuzztime=$(FUZZTIME) ./frontend/
+	$(GO) test -run='^$$' -fuzz=FuzzLoadKeras -fuzztime=$(FUZZTIME) ./frontend/
+
+clean:
+	$(GO) clean -testcache

@@ -1,0 +1,44 @@
+// Command kerasgen compiles Keras models into dependency-free Go packages.
+//
+//	kerasgen inspect MODEL [--weights W] [--config C] [--json]
+//
+// Exit status: 0 on success, 1 when a check fails, 2 when the model cannot be read or
+// compiled (the message says why).
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `kerasgen compiles Keras models into dependency-free Go packages.
+
+Usage:
+  kerasgen inspect MODEL [--weights W] [--config C] [--json]
+      Print a Keras-style summary: every layer with its class, output shape and
+      parameter count, and the totals. MODEL is a .keras zip, an .h5 file, a
+      model.to_json() file (give its weights with --weights) or a TF.js model.json.
+      --config gives the architecture for a weights-only .h5.
+
+Exit status: 0 ok, 1 a check failed, 2 the model cannot be read or compiled.
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run executes one command line and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "inspect":
+		return cmdInspect(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "kerasgen: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
