@@ -61,16 +61,20 @@ func (e *FormatError) Unwrap() error { return e.Err }
 
 // unknownReason explains why a layer of an unknown class cannot be read.
 func unknownReason(l *Layer) string {
-	module := "'module': null"
+	return fmt.Sprintf("layer '%s' has unknown class %s (%s): custom layers are not built-in Keras layers and their code is not in the file; register a Go lowering for the class to compile it",
+		l.Name, l.Class, origin(l))
+}
+
+// origin says where a class comes from: 'module': null, registered_name "my>Layer".
+func origin(l *Layer) string {
+	s := "'module': null"
 	if l.Module != "" {
-		module = fmt.Sprintf("'module': %q", l.Module)
+		s = fmt.Sprintf("'module': %q", l.Module)
 	}
-	reg := ""
 	if l.RegisteredName != "" {
-		reg = fmt.Sprintf(", registered_name %q", l.RegisteredName)
+		s += fmt.Sprintf(", registered_name %q", l.RegisteredName)
 	}
-	return fmt.Sprintf("layer '%s' has unknown class %s (%s%s): custom layers are not built-in Keras layers and their code is not in the file; register a Go lowering for the class to compile it",
-		l.Name, l.Class, module, reg)
+	return s
 }
 
 // checkClasses lists every layer whose class the frontend does not know, nested models
@@ -78,6 +82,7 @@ func unknownReason(l *Layer) string {
 func checkClasses(m *Model, known func(class string) bool) error {
 	var bad []UnsupportedLayer
 	counts := map[string]int{}
+	var origins []string
 	var walk func(m *Model, prefix string)
 	walk = func(m *Model, prefix string) {
 		for _, l := range m.Layers {
@@ -90,6 +95,7 @@ func checkClasses(m *Model, known func(class string) bool) error {
 			}
 			counts[l.Class]++
 			bad = append(bad, UnsupportedLayer{Name: prefix + l.Name, Class: l.Class, Reason: unknownReason(l)})
+			origins = append(origins, origin(l))
 		}
 	}
 	walk(m, "")
@@ -110,6 +116,9 @@ func checkClasses(m *Model, known func(class string) bool) error {
 			} else {
 				parts = append(parts, c)
 			}
+		}
+		for i := range bad { // the summary explains; each line names the layer
+			bad[i].Reason = fmt.Sprintf("layer '%s' (class %s, %s)", bad[i].Name, bad[i].Class, origins[i])
 		}
 		err.Summary = "unknown layer classes " + strings.Join(parts, ", ") +
 			": custom layers are not built-in Keras layers and their code is not in the file; register a Go lowering for each class to compile it:"

@@ -113,6 +113,9 @@ func (m *Model) inferShapes(bound []Shape, prefix string, depth int) (*ShapeMap,
 			if outs, err = rule(l, n, in, shapeOf); err != nil {
 				return nil, fail(err)
 			}
+			if err := checkWeightShapes(l, in); err != nil {
+				return nil, fail(err)
+			}
 			for _, o := range outs {
 				for _, d := range o {
 					if d < -1 || d > maxElements {

@@ -56,6 +56,10 @@ func Load(path string, opt Options) (*Model, error) {
 	default:
 		err = errors.New("not a Keras model file: expected a .keras zip, an HDF5 .h5 file, a model.to_json() JSON or a TF.js model.json")
 	}
+	if err == nil {
+		// Inferring every output shape also checks each weight's shape against its layer.
+		_, err = m.OutputShapes()
+	}
 	if err != nil {
 		return nil, wrapFile(path, err)
 	}

@@ -134,7 +134,16 @@ func (s *Summary) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, " written by Keras %s", s.KerasVersion)
 	}
 	b.WriteString(")\n")
-	const w1, w2 = 44, 28
+	w1, w2 := len("Layer (type)"), len("Output Shape")
+	var widths func(ls []LayerSummary, indent int)
+	widths = func(ls []LayerSummary, indent int) {
+		for _, l := range ls {
+			w1 = max(w1, indent+len(l.Name)+len(l.Class)+3)
+			w2 = max(w2, len(shapeText(l.OutputShape)))
+			widths(l.Layers, indent+2)
+		}
+	}
+	widths(s.Layers, 0)
 	line := strings.Repeat("─", w1+w2+14)
 	fmt.Fprintf(&b, "%s\n%-*s %-*s %12s\n%s\n", line, w1, "Layer (type)", w2, "Output Shape", "Param #", strings.Repeat("═", w1+w2+14))
 	var rows func(ls []LayerSummary, indent string)

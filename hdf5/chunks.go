@@ -31,6 +31,7 @@ func (d *Dataset) readChunked(total uint64) ([]byte, error) {
 	if l.addr == undef {
 		return out, nil
 	}
+	u := &unfilterer{filters: d.filters, esize: d.dtype.Size}
 	err := d.chunks(chunkBytes, func(ch chunkRef) error {
 		for i, s := range ch.scaled {
 			if s >= (dims[i]+l.chunk[i]-1)/l.chunk[i] {
@@ -42,7 +43,7 @@ func (d *Dataset) readChunked(total uint64) ([]byte, error) {
 		if len(d.filters) == 0 {
 			data, err = d.f.at(ch.addr, chunkBytes, "chunk")
 		} else if data, err = d.f.at(ch.addr, ch.size, "chunk"); err == nil {
-			data, err = unfilter(d.filters, data, ch.mask, chunkBytes, d.dtype.Size)
+			data, err = u.unfilter(data, ch.mask, chunkBytes)
 		}
 		if err != nil {
 			return fmt.Errorf("chunk %v: %w", ch.scaled, err)

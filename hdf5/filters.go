@@ -93,29 +93,44 @@ func checkFilters(filters []filter) error {
 	return nil
 }
 
+// unfilterer undoes the filters of chunks, reusing its inflater.
+type unfilterer struct {
+	filters []filter
+	esize   int
+	zr      io.ReadCloser
+	buf     bytes.Buffer
+}
+
 // unfilter undoes the filters of a chunk, skipping those whose bit is set
-// in mask. want is the size of the unfiltered chunk.
-func unfilter(filters []filter, b []byte, mask uint32, want uint64, esize int) ([]byte, error) {
-	for i := len(filters) - 1; i >= 0; i-- {
+// in mask. want is the size of the unfiltered chunk. The result may alias
+// internal buffers until the next call.
+func (u *unfilterer) unfilter(b []byte, mask uint32, want uint64) ([]byte, error) {
+	for i := len(u.filters) - 1; i >= 0; i-- {
 		if i < 32 && mask&(1<<i) != 0 {
 			continue
 		}
-		switch fl := filters[i]; fl.id {
+		switch fl := u.filters[i]; fl.id {
 		case filterDeflate:
-			zr, err := zlib.NewReader(bytes.NewReader(b))
+			var err error
+			if u.zr == nil {
+				u.zr, err = zlib.NewReader(bytes.NewReader(b))
+			} else {
+				err = u.zr.(zlib.Resetter).Reset(bytes.NewReader(b), nil)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("deflate: %w", err)
 			}
-			out, err := io.ReadAll(io.LimitReader(zr, int64(want)+1))
-			if err != nil {
+			u.buf.Reset()
+			u.buf.Grow(int(min(want, 64*uint64(len(b))+4096)))
+			if _, err := u.buf.ReadFrom(io.LimitReader(u.zr, int64(want)+1)); err != nil {
 				return nil, fmt.Errorf("deflate: %w", err)
 			}
-			if uint64(len(out)) > want {
+			if uint64(u.buf.Len()) > want {
 				return nil, fmt.Errorf("deflate: chunk inflates to more than %d bytes", want)
 			}
-			b = out
+			b = u.buf.Bytes()
 		case filterShuffle:
-			size := esize
+			size := u.esize
 			if len(fl.cdata) > 0 {
 				size = int(fl.cdata[0])
 			}

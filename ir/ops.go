@@ -1,0 +1,625 @@
+package ir
+
+import (
+	"fmt"
+	"strings"
+)
+
+// OpDef declares one op kind: its arity, attributes, shape rule, gradient rule and cost.
+// The table Ops is closed: lowering may only emit these kinds, and every pass and the code
+// generator handle exactly these.
+type OpDef struct {
+	Kind         string
+	MinIn, MaxIn int    // MaxIn < 0: any number
+	AttrSpec     string // "name:kind ..." with kind i, f, s, b, I (ints), F (floats); a trailing ! marks required
+	Infer        func(op *Op) ([]Type, error)
+	// Grad is the gradient rule, filled in by the training work: given the op and the
+	// gradients of its outputs it adds ops computing the gradients of its inputs. An op
+	// whose Grad is nil and NoGrad false cannot be trained through yet.
+	Grad   func(g *Graph, op *Op, dOut []*Value) ([]*Value, error)
+	NoGrad bool // not differentiable (integer ids, shape-only ops with no float input)
+	// Cost estimates the floating-point operations of one call with symbolic dims as 1.
+	Cost  func(op *Op) int64
+	attrs map[string]attrInfo
+}
+
+type attrInfo struct {
+	kind     byte
+	required bool
+}
+
+// Ops is the closed op table.
+var Ops = map[string]*OpDef{}
+
+func def(d *OpDef) {
+	d.attrs = map[string]attrInfo{}
+	for _, f := range strings.Fields(d.AttrSpec) {
+		name, kind, _ := strings.Cut(f, ":")
+		req := strings.HasSuffix(kind, "!")
+		d.attrs[name] = attrInfo{kind: strings.TrimSuffix(kind, "!")[0], required: req}
+	}
+	if d.Cost == nil {
+		d.Cost = func(op *Op) int64 { return op.Out[0].Type.Shape.StaticSize() }
+	}
+	Ops[d.Kind] = d
+}
+
+// check validates an op's arity and attributes against its definition.
+func (d *OpDef) check(op *Op) error {
+	if len(op.In) < d.MinIn || (d.MaxIn >= 0 && len(op.In) > d.MaxIn) {
+		return fmt.Errorf("ir: %s (layer %s) takes %d..%d inputs, got %d", d.Kind, op.Layer, d.MinIn, d.MaxIn, len(op.In))
+	}
+	for i, v := range op.In {
+		if v == nil {
+			return fmt.Errorf("ir: %s (layer %s): input %d is nil", d.Kind, op.Layer, i)
+		}
+	}
+	for _, k := range op.Attrs.Keys() {
+		info, ok := d.attrs[k]
+		if !ok {
+			return fmt.Errorf("ir: %s (layer %s): unknown attribute %q", d.Kind, op.Layer, k)
+		}
+		if !attrKindOK(info.kind, op.Attrs[k]) {
+			return fmt.Errorf("ir: %s (layer %s): attribute %q has type %T, want %s", d.Kind, op.Layer, k, op.Attrs[k], attrKindName[info.kind])
+		}
+	}
+	for name, info := range d.attrs {
+		if _, ok := op.Attrs[name]; info.required && !ok {
+			return fmt.Errorf("ir: %s (layer %s): missing attribute %q", d.Kind, op.Layer, name)
+		}
+	}
+	return nil
+}
+
+var attrKindName = map[byte]string{'i': "int", 'f': "float", 's': "string", 'b': "bool", 'I': "[]int", 'F': "[]float"}
+
+func attrKindOK(kind byte, v any) bool {
+	switch v.(type) {
+	case int:
+		return kind == 'i'
+	case float64:
+		return kind == 'f'
+	case string:
+		return kind == 's'
+	case bool:
+		return kind == 'b'
+	case []int:
+		return kind == 'I'
+	case []float64:
+		return kind == 'F'
+	}
+	return false
+}
+
+// actAttrs are the attributes of an activation applied by (or fused into) an op.
+const actAttrs = " act:s alpha:f max_value:f threshold:f"
+
+// Activations lists the activation names ops accept (Keras 3 names, plus
+// hard_sigmoid_keras2 for Keras 2's clip(0.2x+0.5, 0, 1) and relu_full for the ReLU layer
+// with max_value/negative_slope(alpha)/threshold).
+var Activations = map[string]bool{
+	"linear": true, "relu": true, "sigmoid": true, "tanh": true, "softplus": true, "softsign": true,
+	"selu": true, "elu": true, "exponential": true, "gelu": true, "gelu_tanh": true, "silu": true,
+	"hard_sigmoid": true, "hard_sigmoid_keras2": true, "hard_silu": true, "leaky_relu": true,
+	"relu6": true, "mish": true, "log_sigmoid": true, "celu": true, "relu_full": true,
+}
+
+// UnaryFns lists the math functions of the Unary op besides activations.
+var UnaryFns = map[string]bool{
+	"neg": true, "exp": true, "log": true, "sqrt": true, "rsqrt": true, "abs": true, "square": true,
+	"reciprocal": true, "sign": true, "floor": true, "ceil": true, "round": true, "erf": true,
+	"sin": true, "cos": true,
+}
+
+// BinaryFns lists the functions of the Binary op.
+var BinaryFns = map[string]bool{
+	"add": true, "sub": true, "mul": true, "div": true, "max": true, "min": true, "pow": true, "squared_diff": true,
+}
+
+func checkAct(op *Op) error {
+	if a := op.Attrs.String("act", "linear"); !Activations[a] {
+		return fmt.Errorf("unknown activation %q", a)
+	}
+	return nil
+}
+
+func one(t Type) ([]Type, error) { return []Type{t}, nil }
+
+func init() {
+	def(&OpDef{Kind: "MatMul", MinIn: 2, MaxIn: 3, AttrSpec: actAttrs,
+		// x [..., K] · w [K, N] (+ bias [N]) -> [..., N], then the activation.
+		Infer: func(op *Op) ([]Type, error) {
+			x, w := op.In[0].Type.Shape, op.In[1].Type.Shape
+			if len(x) < 1 || len(w) != 2 || x[len(x)-1] != w[0] {
+				return nil, fmt.Errorf("shapes %v · %v do not multiply", x, w)
+			}
+			if len(op.In) == 3 && !op.In[2].Type.Shape.Equal(Shape{w[1]}) {
+				return nil, fmt.Errorf("bias %v for %d outputs", op.In[2].Type.Shape, w[1])
+			}
+			if err := checkAct(op); err != nil {
+				return nil, err
+			}
+			out := append(append(Shape{}, x[:len(x)-1]...), w[1])
+			return one(Type{F32, out})
+		},
+		Cost: func(op *Op) int64 {
+			return 2 * op.Out[0].Type.Shape.StaticSize() * int64(op.In[1].Type.Shape[0])
+		}})
+
+	def(&OpDef{Kind: "BatchMatMul", MinIn: 2, MaxIn: 2, AttrSpec: "transpose_a:b transpose_b:b",
+		// a [B..., M, K] · b [B..., K, N] -> [B..., M, N]; batch dims must be equal.
+		Infer: func(op *Op) ([]Type, error) {
+			a, b := op.In[0].Type.Shape, op.In[1].Type.Shape
+			if len(a) < 2 || len(a) != len(b) {
+				return nil, fmt.Errorf("ranks %v, %v", a, b)
+			}
+			r := len(a)
+			m, ka := a[r-2], a[r-1]
+			if op.Attrs.Bool("transpose_a", false) {
+				m, ka = ka, m
+			}
+			kb, n := b[r-2], b[r-1]
+			if op.Attrs.Bool("transpose_b", false) {
+				kb, n = n, kb
+			}
+			if ka != kb || !a[:r-2].Equal(b[:r-2]) {
+				return nil, fmt.Errorf("shapes %v · %v do not multiply", a, b)
+			}
+			out := append(append(Shape{}, a[:r-2]...), m, n)
+			return one(Type{F32, out})
+		}})
+
+	convInfer := func(kind string) func(op *Op) ([]Type, error) {
+		return func(op *Op) ([]Type, error) {
+			x, w := op.In[0].Type.Shape, op.In[1].Type.Shape
+			if len(x) != 4 || len(w) != 4 {
+				return nil, fmt.Errorf("want NHWC input and a 4-D kernel, got %v and %v", x, w)
+			}
+			st, dl, pd := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations"), op.Attrs.Ints("pads")
+			if len(st) != 2 || len(dl) != 2 || len(pd) != 4 {
+				return nil, fmt.Errorf("strides, dilations (2 each) and pads (4) are required")
+			}
+			if err := checkAct(op); err != nil {
+				return nil, err
+			}
+			c := x[3]
+			var oc Dim
+			switch kind {
+			case "Conv":
+				g := op.Attrs.Int("groups", 1)
+				if g < 1 || c%Dim(g) != 0 || w[2]*Dim(g) != c || w[3]%Dim(g) != 0 {
+					return nil, fmt.Errorf("kernel %v does not fit %d input channels in %d groups", w, c, g)
+				}
+				oc = w[3]
+			case "DepthwiseConv":
+				if w[2] != c {
+					return nil, fmt.Errorf("depthwise kernel %v for %d channels", w, c)
+				}
+				oc = c * w[3]
+			}
+			if len(op.In) == 3 && !op.In[2].Type.Shape.Equal(Shape{oc}) {
+				return nil, fmt.Errorf("bias %v for %d channels", op.In[2].Type.Shape, oc)
+			}
+			out := Shape{x[0], 0, 0, oc}
+			for i := 0; i < 2; i++ {
+				in, k := x[1+i], w[i]
+				if !in.Static() {
+					out[1+i] = in
+					continue
+				}
+				eff := (int(k)-1)*dl[i] + 1
+				n := (int(in)+pd[2*i]+pd[2*i+1]-eff)/st[i] + 1
+				if n <= 0 || st[i] <= 0 {
+					return nil, fmt.Errorf("output size %d along spatial axis %d", n, i)
+				}
+				out[1+i] = Dim(n)
+			}
+			return one(Type{F32, out})
+		}
+	}
+	convCost := func(op *Op) int64 {
+		w := op.In[1].Type.Shape
+		perOut := int64(w[0]) * int64(w[1]) * int64(w[2])
+		return 2 * op.Out[0].Type.Shape.StaticSize() * perOut
+	}
+	convAttrs := "strides:I! dilations:I! pads:I! groups:i" + actAttrs
+	// Conv: x [N,H,W,C], w [KH,KW,C/groups,OC] (Keras layout), optional bias [OC]; pads are
+	// top, bottom, left, right. 1-D convolutions are lowered with H = 1.
+	def(&OpDef{Kind: "Conv", MinIn: 2, MaxIn: 3, AttrSpec: convAttrs, Infer: convInfer("Conv"), Cost: convCost})
+	// DepthwiseConv: w [KH,KW,C,M]; output channel c*M+m.
+	def(&OpDef{Kind: "DepthwiseConv", MinIn: 2, MaxIn: 3, AttrSpec: "strides:I! dilations:I! pads:I!" + actAttrs,
+		Infer: convInfer("DepthwiseConv"), Cost: func(op *Op) int64 {
+			w := op.In[1].Type.Shape
+			return 2 * op.Out[0].Type.Shape.StaticSize() * int64(w[0]) * int64(w[1])
+		}})
+	// ConvTranspose: x [N,H,W,C], w [KH,KW,OC,C] (Keras layout); out_size gives OH, OW and
+	// crop the rows/columns cut from the top/left of the full transposed output.
+	def(&OpDef{Kind: "ConvTranspose", MinIn: 2, MaxIn: 3, AttrSpec: "strides:I! dilations:I! out_size:I! crop:I!" + actAttrs,
+		Infer: func(op *Op) ([]Type, error) {
+			x, w := op.In[0].Type.Shape, op.In[1].Type.Shape
+			if len(x) != 4 || len(w) != 4 || w[3] != x[3] {
+				return nil, fmt.Errorf("kernel %v does not fit input %v", w, x)
+			}
+			sz := op.Attrs.Ints("out_size")
+			if len(sz) != 2 || len(op.Attrs.Ints("crop")) != 2 {
+				return nil, fmt.Errorf("out_size and crop take 2 values")
+			}
+			if err := checkAct(op); err != nil {
+				return nil, err
+			}
+			return one(Type{F32, Shape{x[0], Dim(sz[0]), Dim(sz[1]), w[2]}})
+		},
+		Cost: func(op *Op) int64 {
+			w := op.In[1].Type.Shape
+			return 2 * op.In[0].Type.Shape.StaticSize() * int64(w[0]) * int64(w[1]) * int64(w[2])
+		}})
+
+	// Pool: max or average (padding excluded from the count) over NHWC windows.
+	def(&OpDef{Kind: "Pool", MinIn: 1, MaxIn: 1, AttrSpec: "mode:s! window:I! strides:I! pads:I!",
+		Infer: func(op *Op) ([]Type, error) {
+			x := op.In[0].Type.Shape
+			win, st, pd := op.Attrs.Ints("window"), op.Attrs.Ints("strides"), op.Attrs.Ints("pads")
+			if m := op.Attrs.String("mode", ""); m != "max" && m != "avg" {
+				return nil, fmt.Errorf("mode %q", m)
+			}
+			if len(x) != 4 || len(win) != 2 || len(st) != 2 || len(pd) != 4 {
+				return nil, fmt.Errorf("want NHWC input, window/strides (2) and pads (4)")
+			}
+			out := Shape{x[0], 0, 0, x[3]}
+			for i := 0; i < 2; i++ {
+				if !x[1+i].Static() {
+					out[1+i] = x[1+i]
+					continue
+				}
+				n := (int(x[1+i])+pd[2*i]+pd[2*i+1]-win[i])/st[i] + 1
+				if n <= 0 || st[i] <= 0 {
+					return nil, fmt.Errorf("output size %d", n)
+				}
+				out[1+i] = Dim(n)
+			}
+			return one(Type{F32, out})
+		}})
+
+	// Reduce: mean, max, min or sum over axes (negative axes count from the end).
+	def(&OpDef{Kind: "Reduce", MinIn: 1, MaxIn: 1, AttrSpec: "mode:s! axes:I! keepdims:b",
+		Infer: func(op *Op) ([]Type, error) {
+			x := op.In[0].Type.Shape
+			axes, err := normAxes(op.Attrs.Ints("axes"), len(x))
+			if err != nil {
+				return nil, err
+			}
+			switch op.Attrs.String("mode", "") {
+			case "mean", "max", "min", "sum":
+			default:
+				return nil, fmt.Errorf("mode %q", op.Attrs.String("mode", ""))
+			}
+			var out Shape
+			for i, d := range x {
+				if containsInt(axes, i) {
+					if op.Attrs.Bool("keepdims", false) {
+						out = append(out, 1)
+					}
+					continue
+				}
+				out = append(out, d)
+			}
+			return one(Type{F32, out})
+		}})
+
+	// Unary: an activation or a math function, elementwise.
+	def(&OpDef{Kind: "Unary", MinIn: 1, MaxIn: 1, AttrSpec: "fn:s!" + actAttrs[len(" act:s"):],
+		Infer: func(op *Op) ([]Type, error) {
+			fn := op.Attrs.String("fn", "")
+			if !Activations[fn] && !UnaryFns[fn] {
+				return nil, fmt.Errorf("unknown function %q", fn)
+			}
+			return one(op.In[0].Type)
+		}})
+
+	// Binary: elementwise with numpy broadcasting.
+	def(&OpDef{Kind: "Binary", MinIn: 2, MaxIn: 2, AttrSpec: "fn:s!",
+		Infer: func(op *Op) ([]Type, error) {
+			if fn := op.Attrs.String("fn", ""); !BinaryFns[fn] {
+				return nil, fmt.Errorf("unknown function %q", fn)
+			}
+			s, err := Broadcast(op.In[0].Type.Shape, op.In[1].Type.Shape)
+			if err != nil {
+				return nil, err
+			}
+			return one(Type{F32, s})
+		}})
+
+	// Affine: x * scale + shift along the last axis (scale, shift: [C] or [1]; shift optional).
+	def(&OpDef{Kind: "Affine", MinIn: 2, MaxIn: 3,
+		Infer: func(op *Op) ([]Type, error) {
+			x := op.In[0].Type.Shape
+			for _, p := range op.In[1:] {
+				s := p.Type.Shape
+				if len(s) != 1 || (s[0] != 1 && (len(x) == 0 || s[0] != x[len(x)-1])) {
+					return nil, fmt.Errorf("parameter %v for input %v", s, x)
+				}
+			}
+			return one(op.In[0].Type)
+		}})
+
+	// BatchNorm (inference): (x - mean) / sqrt(var + eps) * gamma + beta over the last axis;
+	// inputs x, mean, variance, then gamma and beta when has_gamma/has_beta.
+	def(&OpDef{Kind: "BatchNorm", MinIn: 3, MaxIn: 5, AttrSpec: "eps:f! has_gamma:b has_beta:b",
+		Infer: func(op *Op) ([]Type, error) {
+			want := 3
+			if op.Attrs.Bool("has_gamma", false) {
+				want++
+			}
+			if op.Attrs.Bool("has_beta", false) {
+				want++
+			}
+			if len(op.In) != want {
+				return nil, fmt.Errorf("%d inputs for has_gamma=%v has_beta=%v", len(op.In), op.Attrs["has_gamma"], op.Attrs["has_beta"])
+			}
+			x := op.In[0].Type.Shape
+			for _, p := range op.In[1:] {
+				if len(x) == 0 || !p.Type.Shape.Equal(Shape{x[len(x)-1]}) {
+					return nil, fmt.Errorf("parameter %v for input %v", p.Type.Shape, x)
+				}
+			}
+			return one(op.In[0].Type)
+		}})
+
+	// LayerNorm: normalize over the trailing axes (biased variance); rms for rms_scaling;
+	// inputs x, then gamma and beta (shaped like the normalized axes) when present.
+	def(&OpDef{Kind: "LayerNorm", MinIn: 1, MaxIn: 3, AttrSpec: "axes:I! eps:f! rms:b has_gamma:b has_beta:b",
+		Infer: func(op *Op) ([]Type, error) {
+			x := op.In[0].Type.Shape
+			axes, err := normAxes(op.Attrs.Ints("axes"), len(x))
+			if err != nil {
+				return nil, err
+			}
+			for i, a := range axes {
+				if a != len(x)-len(axes)+i {
+					return nil, fmt.Errorf("axes %v are not the trailing axes of %v", op.Attrs.Ints("axes"), x)
+				}
+			}
+			return one(op.In[0].Type)
+		}})
+
+	// GroupNorm: Keras GroupNormalization over the last (channel) axis; inputs x, gamma?, beta?.
+	def(&OpDef{Kind: "GroupNorm", MinIn: 1, MaxIn: 3, AttrSpec: "groups:i! eps:f! has_gamma:b has_beta:b",
+		Infer: func(op *Op) ([]Type, error) { return one(op.In[0].Type) }})
+
+	// UnitNorm: x / sqrt(max(sum(x^2), eps)) over axes (Keras UnitNormalization).
+	def(&OpDef{Kind: "UnitNorm", MinIn: 1, MaxIn: 1, AttrSpec: "axes:I!",
+		Infer: func(op *Op) ([]Type, error) {
+			_, err := normAxes(op.Attrs.Ints("axes"), len(op.In[0].Type.Shape))
+			return []Type{op.In[0].Type}, err
+		}})
+
+	// Softmax and LogSoftmax over one axis.
+	for _, k := range []string{"Softmax", "LogSoftmax"} {
+		def(&OpDef{Kind: k, MinIn: 1, MaxIn: 1, AttrSpec: "axis:i!",
+			Infer: func(op *Op) ([]Type, error) {
+				_, err := normAxes([]int{op.Attrs.Int("axis", -1)}, len(op.In[0].Type.Shape))
+				return []Type{op.In[0].Type}, err
+			}})
+	}
+
+	// Reshape: to shape, where -1 is the batch and -2 the open sequence length.
+	def(&OpDef{Kind: "Reshape", MinIn: 1, MaxIn: 1, AttrSpec: "shape:I!", NoGrad: false,
+		Infer: func(op *Op) ([]Type, error) {
+			x := op.In[0].Type.Shape
+			var out Shape
+			for _, d := range op.Attrs.Ints("shape") {
+				out = append(out, Dim(d))
+			}
+			if x.StaticSize() != out.StaticSize() || symbols(x) != symbols(out) {
+				return nil, fmt.Errorf("cannot reshape %v to %v", x, out)
+			}
+			return one(Type{op.In[0].Type.DType, out})
+		}, Cost: zeroCost})
+
+	// Transpose: out[i] = in[perm[i]].
+	def(&OpDef{Kind: "Transpose", MinIn: 1, MaxIn: 1, AttrSpec: "perm:I!",
+		Infer: func(op *Op) ([]Type, error) {
+			x, perm := op.In[0].Type.Shape, op.Attrs.Ints("perm")
+			if len(perm) != len(x) {
+				return nil, fmt.Errorf("perm %v for rank %d", perm, len(x))
+			}
+			out := make(Shape, len(x))
+			seen := make([]bool, len(x))
+			for i, p := range perm {
+				if p < 0 || p >= len(x) || seen[p] {
+					return nil, fmt.Errorf("perm %v is not a permutation", perm)
+				}
+				seen[p] = true
+				out[i] = x[p]
+			}
+			return one(Type{op.In[0].Type.DType, out})
+		}, Cost: zeroCost})
+
+	// Concat along axis; other dims equal.
+	def(&OpDef{Kind: "Concat", MinIn: 1, MaxIn: -1, AttrSpec: "axis:i!",
+		Infer: func(op *Op) ([]Type, error) {
+			x := op.In[0].Type.Shape
+			ax, err := normAxes([]int{op.Attrs.Int("axis", -1)}, len(x))
+			if err != nil {
+				return nil, err
+			}
+			a := ax[0]
+			out := append(Shape{}, x...)
+			for _, v := range op.In[1:] {
+				s := v.Type.Shape
+				if len(s) != len(x) {
+					return nil, fmt.Errorf("concat of %v and %v", x, s)
+				}
+				for i := range s {
+					if i != a && s[i] != x[i] {
+						return nil, fmt.Errorf("concat of %v and %v along axis %d", x, s, a)
+					}
+				}
+				if !s[a].Static() || !out[a].Static() {
+					return nil, fmt.Errorf("concat along a symbolic axis")
+				}
+				out[a] += s[a]
+			}
+			return one(Type{F32, out})
+		}, Cost: zeroCost})
+
+	// Pad: constant padding, before/after per axis.
+	def(&OpDef{Kind: "Pad", MinIn: 1, MaxIn: 1, AttrSpec: "before:I! after:I! value:f",
+		Infer: func(op *Op) ([]Type, error) {
+			x, b, a := op.In[0].Type.Shape, op.Attrs.Ints("before"), op.Attrs.Ints("after")
+			if len(b) != len(x) || len(a) != len(x) {
+				return nil, fmt.Errorf("pads for rank %d", len(x))
+			}
+			out := append(Shape{}, x...)
+			for i := range x {
+				if b[i] < 0 || a[i] < 0 {
+					return nil, fmt.Errorf("negative padding")
+				}
+				if b[i]+a[i] > 0 {
+					if !x[i].Static() {
+						return nil, fmt.Errorf("padding a symbolic axis")
+					}
+					out[i] += Dim(b[i] + a[i])
+				}
+			}
+			return one(Type{F32, out})
+		}, Cost: zeroCost})
+
+	// Slice: begin and size per axis (size -1: to the end).
+	def(&OpDef{Kind: "Slice", MinIn: 1, MaxIn: 1, AttrSpec: "begin:I! size:I!",
+		Infer: func(op *Op) ([]Type, error) {
+			x, b, s := op.In[0].Type.Shape, op.Attrs.Ints("begin"), op.Attrs.Ints("size")
+			if len(b) != len(x) || len(s) != len(x) {
+				return nil, fmt.Errorf("begin/size for rank %d", len(x))
+			}
+			out := append(Shape{}, x...)
+			for i := range x {
+				if s[i] < 0 {
+					if b[i] != 0 && !x[i].Static() {
+						return nil, fmt.Errorf("slicing a symbolic axis")
+					}
+					if x[i].Static() {
+						out[i] = x[i] - Dim(b[i])
+					}
+					continue
+				}
+				if !x[i].Static() || b[i] < 0 || b[i]+s[i] > int(x[i]) {
+					return nil, fmt.Errorf("slice [%d:+%d] of axis %d (%v)", b[i], s[i], i, x[i])
+				}
+				out[i] = Dim(s[i])
+			}
+			return one(Type{F32, out})
+		}, Cost: zeroCost})
+
+	// Resize: NHWC to size (OH, OW), nearest or bilinear (half-pixel centers, no antialias).
+	def(&OpDef{Kind: "Resize", MinIn: 1, MaxIn: 1, AttrSpec: "mode:s! size:I!",
+		Infer: func(op *Op) ([]Type, error) {
+			x, sz := op.In[0].Type.Shape, op.Attrs.Ints("size")
+			if m := op.Attrs.String("mode", ""); m != "nearest" && m != "bilinear" {
+				return nil, fmt.Errorf("mode %q", m)
+			}
+			if len(x) != 4 || len(sz) != 2 || sz[0] <= 0 || sz[1] <= 0 {
+				return nil, fmt.Errorf("want NHWC input and 2 positive sizes")
+			}
+			return one(Type{F32, Shape{x[0], Dim(sz[0]), Dim(sz[1]), x[3]}})
+		}})
+
+	// Repeat: repeat each element along axis `times` times (UpSampling nearest, RepeatVector
+	// after an expand).
+	def(&OpDef{Kind: "Repeat", MinIn: 1, MaxIn: 1, AttrSpec: "axis:i! times:i!",
+		Infer: func(op *Op) ([]Type, error) {
+			x := op.In[0].Type.Shape
+			ax, err := normAxes([]int{op.Attrs.Int("axis", 0)}, len(x))
+			if err != nil {
+				return nil, err
+			}
+			t := op.Attrs.Int("times", 0)
+			if t < 1 || !x[ax[0]].Static() {
+				return nil, fmt.Errorf("repeat %d times along axis %d of %v", t, ax[0], x)
+			}
+			out := append(Shape{}, x...)
+			out[ax[0]] *= Dim(t)
+			return one(Type{F32, out})
+		}, Cost: zeroCost})
+
+	// Gather: rows of table [V, D] by integer ids stored as floats: ids [...] -> [..., D].
+	def(&OpDef{Kind: "Gather", MinIn: 2, MaxIn: 2, NoGrad: false,
+		Infer: func(op *Op) ([]Type, error) {
+			ids, tab := op.In[0].Type.Shape, op.In[1].Type.Shape
+			if len(tab) != 2 {
+				return nil, fmt.Errorf("table %v is not 2-D", tab)
+			}
+			return one(Type{F32, append(append(Shape{}, ids...), tab[1])})
+		}, Cost: zeroCost})
+
+	// Dropout and the other train-time noise layers: the identity at inference (the
+	// dropout pass removes them); kind names the Keras layer family.
+	def(&OpDef{Kind: "Dropout", MinIn: 1, MaxIn: 1, AttrSpec: "rate:f kind:s",
+		Infer: func(op *Op) ([]Type, error) { return one(op.In[0].Type) }, Cost: zeroCost})
+
+	// Identity passes its input through (removed by canonicalization).
+	def(&OpDef{Kind: "Identity", MinIn: 1, MaxIn: 1,
+		Infer: func(op *Op) ([]Type, error) { return one(op.In[0].Type) }, Cost: zeroCost})
+}
+
+func zeroCost(*Op) int64 { return 0 }
+
+// Broadcast computes the numpy broadcast of two shapes.
+func Broadcast(a, b Shape) (Shape, error) {
+	n := max(len(a), len(b))
+	out := make(Shape, n)
+	for i := 0; i < n; i++ {
+		da, db := Dim(1), Dim(1)
+		if j := len(a) - n + i; j >= 0 {
+			da = a[j]
+		}
+		if j := len(b) - n + i; j >= 0 {
+			db = b[j]
+		}
+		switch {
+		case da == db:
+			out[i] = da
+		case da == 1:
+			out[i] = db
+		case db == 1:
+			out[i] = da
+		default:
+			return nil, fmt.Errorf("shapes %v and %v do not broadcast", a, b)
+		}
+	}
+	return out, nil
+}
+
+func normAxes(axes []int, rank int) ([]int, error) {
+	out := make([]int, len(axes))
+	for i, a := range axes {
+		if a < 0 {
+			a += rank
+		}
+		if a < 0 || a >= rank {
+			return nil, fmt.Errorf("axis %d out of range for rank %d", axes[i], rank)
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, e := range xs {
+		if e == x {
+			return true
+		}
+	}
+	return false
+}
+
+// symbols lists a shape's symbolic dims as a string, for comparing reshapes.
+func symbols(s Shape) string {
+	var b strings.Builder
+	for _, d := range s {
+		if !d.Static() {
+			b.WriteString(d.String())
+		}
+	}
+	return b.String()
+}
