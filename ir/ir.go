@@ -129,7 +129,7 @@ type Value struct {
 	ID   int
 	Name string // a readable name, unique in the graph: "dense_1", "dense_1.kernel"
 	Type Type
-	Def  *Op    // the producing op, nil for inputs and constants
+	Def  *Op       // the producing op, nil for inputs and constants
 	Data []float32 // a constant's value in C order (nil for non-constants)
 }
 
