@@ -32,11 +32,29 @@ func (d *Dataset) readChunked(total uint64) ([]byte, error) {
 		return out, nil
 	}
 	u := &unfilterer{filters: d.filters, esize: d.dtype.Size}
+	// A valid index lists each chunk of the grid once; bounding the count
+	// and the bytes inflated stops corrupt indexes from repeating work.
+	grid := chunkGrid(dims, l.chunk)
+	nchunks := uint64(1)
+	for _, g := range grid {
+		nchunks, _ = mulCheck(nchunks, g) // at most the element count
+	}
+	budget := 2 * maxDataBytes
 	err := d.chunks(chunkBytes, func(ch chunkRef) error {
 		for i, s := range ch.scaled {
-			if s >= (dims[i]+l.chunk[i]-1)/l.chunk[i] {
+			if s >= grid[i] {
 				return nil // beyond the current extent
 			}
+		}
+		if nchunks == 0 {
+			return fmt.Errorf("chunk index lists more chunks than the dataset has")
+		}
+		nchunks--
+		if len(d.filters) > 0 {
+			if budget < chunkBytes {
+				return fmt.Errorf("chunks inflate to more than %d bytes", 2*maxDataBytes)
+			}
+			budget -= chunkBytes
 		}
 		var data []byte
 		var err error

@@ -131,6 +131,10 @@ type Value struct {
 	Type Type
 	Def  *Op       // the producing op, nil for inputs and constants
 	Data []float32 // a constant's value in C order (nil for non-constants)
+
+	// parsedHash is the hash Parse read for a constant printed without its data; Parse
+	// zero-fills Data, and Print writes parsedHash back while Data is still all zeros.
+	parsedHash string
 }
 
 // IsConst reports whether the value is a constant.

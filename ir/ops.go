@@ -123,7 +123,9 @@ func checkAct(op *Op) error {
 	return nil
 }
 
-func one(t Type) ([]Type, error) { return []Type{t}, nil }
+// one returns a single output type; the shape is copied so that an output never shares its
+// shape's backing array with an input (a pass editing one would silently edit the other).
+func one(t Type) ([]Type, error) { return []Type{{t.DType, append(Shape{}, t.Shape...)}}, nil }
 
 func init() {
 	def(&OpDef{Kind: "MatMul", MinIn: 2, MaxIn: 3, AttrSpec: actAttrs,
@@ -202,17 +204,11 @@ func init() {
 			}
 			out := Shape{x[0], 0, 0, oc}
 			for i := 0; i < 2; i++ {
-				in, k := x[1+i], w[i]
-				if !in.Static() {
-					out[1+i] = in
-					continue
+				n, err := windowOut(x[1+i], int(w[i]), dl[i], st[i], pd[2*i], pd[2*i+1])
+				if err != nil {
+					return nil, fmt.Errorf("spatial axis %d: %w", i, err)
 				}
-				eff := (int(k)-1)*dl[i] + 1
-				n := (int(in)+pd[2*i]+pd[2*i+1]-eff)/st[i] + 1
-				if n <= 0 || st[i] <= 0 {
-					return nil, fmt.Errorf("output size %d along spatial axis %d", n, i)
-				}
-				out[1+i] = Dim(n)
+				out[1+i] = n
 			}
 			return one(Type{F32, out})
 		}
@@ -240,9 +236,18 @@ func init() {
 			if len(x) != 4 || len(w) != 4 || w[3] != x[3] {
 				return nil, fmt.Errorf("kernel %v does not fit input %v", w, x)
 			}
-			sz := op.Attrs.Ints("out_size")
-			if len(sz) != 2 || len(op.Attrs.Ints("crop")) != 2 {
-				return nil, fmt.Errorf("out_size and crop take 2 values")
+			sz, crop := op.Attrs.Ints("out_size"), op.Attrs.Ints("crop")
+			st, dl := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations")
+			if len(sz) != 2 || len(crop) != 2 || len(st) != 2 || len(dl) != 2 {
+				return nil, fmt.Errorf("strides, dilations, out_size and crop take 2 values")
+			}
+			for i := 0; i < 2; i++ {
+				if sz[i] < 1 || sz[i] > maxWindow || crop[i] < 0 || st[i] < 1 || dl[i] < 1 {
+					return nil, fmt.Errorf("out_size %v, crop %v, strides %v, dilations %v", sz, crop, st, dl)
+				}
+			}
+			if len(op.In) == 3 && !op.In[2].Type.Shape.Equal(Shape{w[2]}) {
+				return nil, fmt.Errorf("bias %v for %d channels", op.In[2].Type.Shape, w[2])
 			}
 			if err := checkAct(op); err != nil {
 				return nil, err
@@ -267,15 +272,15 @@ func init() {
 			}
 			out := Shape{x[0], 0, 0, x[3]}
 			for i := 0; i < 2; i++ {
-				if !x[1+i].Static() {
-					out[1+i] = x[1+i]
-					continue
+				n, err := windowOut(x[1+i], win[i], 1, st[i], pd[2*i], pd[2*i+1])
+				if err != nil {
+					return nil, fmt.Errorf("spatial axis %d: %w", i, err)
 				}
-				n := (int(x[1+i])+pd[2*i]+pd[2*i+1]-win[i])/st[i] + 1
-				if n <= 0 || st[i] <= 0 {
-					return nil, fmt.Errorf("output size %d", n)
+				// A window lying wholly in the padding would have nothing to pool.
+				if pd[2*i] >= win[i] || pd[2*i+1] >= win[i] {
+					return nil, fmt.Errorf("pads %v not smaller than window %v", pd, win)
 				}
-				out[1+i] = Dim(n)
+				out[1+i] = n
 			}
 			return one(Type{F32, out})
 		}})
@@ -379,12 +384,24 @@ func init() {
 					return nil, fmt.Errorf("axes %v are not the trailing axes of %v", op.Attrs.Ints("axes"), x)
 				}
 			}
+			if err := checkNormParams(op, x[len(x)-len(axes):]); err != nil {
+				return nil, err
+			}
 			return one(op.In[0].Type)
 		}})
 
 	// GroupNorm: Keras GroupNormalization over the last (channel) axis; inputs x, gamma?, beta?.
 	def(&OpDef{Kind: "GroupNorm", MinIn: 1, MaxIn: 3, AttrSpec: "groups:i! eps:f! has_gamma:b has_beta:b",
-		Infer: func(op *Op) ([]Type, error) { return one(op.In[0].Type) }})
+		Infer: func(op *Op) ([]Type, error) {
+			x, g := op.In[0].Type.Shape, op.Attrs.Int("groups", 0)
+			if len(x) == 0 || !x[len(x)-1].Static() || g < 1 || int(x[len(x)-1])%g != 0 {
+				return nil, fmt.Errorf("%d groups for input %v", g, x)
+			}
+			if err := checkNormParams(op, x[len(x)-1:]); err != nil {
+				return nil, err
+			}
+			return one(op.In[0].Type)
+		}})
 
 	// UnitNorm: x / sqrt(max(sum(x^2), eps)) over axes (Keras UnitNormalization).
 	def(&OpDef{Kind: "UnitNorm", MinIn: 1, MaxIn: 1, AttrSpec: "axes:I!",
@@ -494,16 +511,19 @@ func init() {
 			}
 			out := append(Shape{}, x...)
 			for i := range x {
-				if s[i] < 0 {
+				if s[i] == -1 {
 					if b[i] != 0 && !x[i].Static() {
 						return nil, fmt.Errorf("slicing a symbolic axis")
+					}
+					if b[i] < 0 || (x[i].Static() && b[i] > int(x[i])) {
+						return nil, fmt.Errorf("slice [%d:] of axis %d (%v)", b[i], i, x[i])
 					}
 					if x[i].Static() {
 						out[i] = x[i] - Dim(b[i])
 					}
 					continue
 				}
-				if !x[i].Static() || b[i] < 0 || b[i]+s[i] > int(x[i]) {
+				if !x[i].Static() || b[i] < 0 || s[i] < 0 || b[i] > int(x[i])-s[i] {
 					return nil, fmt.Errorf("slice [%d:+%d] of axis %d (%v)", b[i], s[i], i, x[i])
 				}
 				out[i] = Dim(s[i])
@@ -563,6 +583,59 @@ func init() {
 }
 
 func zeroCost(*Op) int64 { return 0 }
+
+// maxWindow bounds window, stride, dilation and padding sizes so that the arithmetic of
+// windowOut cannot overflow.
+const maxWindow = 1 << 30
+
+// windowOut is the length of a sliding window's output: a window of k elements dilated by
+// dil, moved by stride st over in elements padded by lo before and hi after, gives
+// floor((in+lo+hi-eff)/st)+1 positions with eff = (k-1)*dil+1. It refuses windows that do
+// not fit. A symbolic in is kept when the window preserves the length (stride 1,
+// lo+hi = eff-1, as 'same' and 'causal' padding do); other symbolic lengths cannot be
+// expressed and are refused.
+func windowOut(in Dim, k, dil, st, lo, hi int) (Dim, error) {
+	for _, v := range []int{k, dil, st} {
+		if v < 1 || v > maxWindow {
+			return 0, fmt.Errorf("window %d, dilation %d, stride %d", k, dil, st)
+		}
+	}
+	if lo < 0 || hi < 0 || lo > maxWindow || hi > maxWindow {
+		return 0, fmt.Errorf("padding %d, %d", lo, hi)
+	}
+	eff := (k-1)*dil + 1
+	if !in.Static() {
+		if st == 1 && lo+hi == eff-1 {
+			return in, nil
+		}
+		return 0, fmt.Errorf("length %v through window %d (dilation %d), stride %d, padding %d, %d has no symbolic size", in, k, dil, st, lo, hi)
+	}
+	span := int(in) + lo + hi - eff
+	if span < 0 {
+		return 0, fmt.Errorf("window %d (dilation %d) does not fit length %d padded by %d, %d", k, dil, in, lo, hi)
+	}
+	return Dim(span/st + 1), nil
+}
+
+// checkNormParams checks a normalization's optional gamma and beta inputs (op.In[1:]):
+// one for each of has_gamma and has_beta, each shaped like param.
+func checkNormParams(op *Op, param Shape) error {
+	want := 1
+	for _, k := range []string{"has_gamma", "has_beta"} {
+		if op.Attrs.Bool(k, false) {
+			want++
+		}
+	}
+	if len(op.In) != want {
+		return fmt.Errorf("%d inputs for has_gamma=%v has_beta=%v", len(op.In), op.Attrs.Bool("has_gamma", false), op.Attrs.Bool("has_beta", false))
+	}
+	for _, p := range op.In[1:] {
+		if !p.Type.Shape.Equal(param) {
+			return fmt.Errorf("parameter %v, want %v", p.Type.Shape, param)
+		}
+	}
+	return nil
+}
 
 // Broadcast computes the numpy broadcast of two shapes.
 func Broadcast(a, b Shape) (Shape, error) {

@@ -1,0 +1,475 @@
+package codegen
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/kerasgen/kerasgen/ir"
+)
+
+// rt qualifies a runtime identifier.
+func rt(name string) *jen.Statement { return jen.Qual(RuntimePath, name) }
+
+// forward emits the body of forward: the locations of inputs, outputs and intermediates,
+// then one commented block per op.
+func (gen *generator) forward(outNames []string) ([]jen.Code, error) {
+	g := gen.g
+	var body []jen.Code
+	for i, v := range g.Inputs {
+		body = append(body, jen.Id(gen.names[v]).Op(":=").Id("inputs").Index(jen.Lit(i)))
+	}
+	// Each graph output produced by an op (not a view) is written in place into the
+	// caller's slice; every other output is copied there at the end.
+	inPlace := map[*ir.Value]int{}
+	for j, v := range g.Outputs {
+		body = append(body, jen.Id(outNames[j]).Op(":=").Id("outputs").Index(jen.Lit(j)))
+		if _, dup := inPlace[v]; v.Def != nil && !dup && gen.plan.Alias[v] == nil {
+			inPlace[v] = j
+			gen.names[v] = outNames[j]
+		}
+	}
+	for _, op := range g.Ops {
+		var block []jen.Code
+		for _, o := range op.Out {
+			if _, ok := inPlace[o]; ok {
+				continue
+			}
+			id := gen.ident(o.Name)
+			gen.names[o] = id
+			if root := gen.plan.Alias[o]; root != nil {
+				body = append(body, jen.Id(id).Op(":=").Id(gen.names[root]).Comment(fmt.Sprintf("%s: a view of %s", o.Name, root.Name)))
+				continue
+			}
+			off, sz, ok := gen.plan.Buffer(o)
+			if !ok {
+				return nil, fmt.Errorf("value %s has no buffer", o.Name)
+			}
+			_ = sz
+			body = append(body, jen.Id(id).Op(":=").Id("a").Index(mul(off, jen.Id("n")), jen.Add(mul(off, jen.Id("n"))).Op("+").Add(size(o))))
+		}
+		if op.Kind == "Reshape" && gen.plan.Alias[op.Out[0]] != nil {
+			continue // a view: nothing to compute
+		}
+		calls, err := gen.emitOp(op)
+		if err != nil {
+			return nil, fmt.Errorf("%s (layer %s): %w", op.Kind, op.Layer, err)
+		}
+		block = append(block, calls...)
+		body = append(body, jen.Comment(fmt.Sprintf("%s: %s", op.Layer, describeOp(op))))
+		if len(block) == 1 {
+			body = append(body, block[0])
+		} else {
+			body = append(body, jen.Block(block...))
+		}
+	}
+	for j, v := range g.Outputs {
+		if k, ok := inPlace[v]; ok && k == j {
+			continue
+		}
+		body = append(body, jen.Copy(jen.Id(outNames[j]), gen.loc(v)))
+	}
+	return body, nil
+}
+
+// describeOp is the comment over an op's call.
+func describeOp(op *ir.Op) string {
+	s := op.Kind
+	switch op.Kind {
+	case "Unary", "Binary":
+		s += " " + op.Attrs.String("fn", "")
+	case "Pool", "Reduce":
+		s += " " + op.Attrs.String("mode", "")
+	}
+	if a := op.Attrs.String("act", "linear"); a != "linear" {
+		s += " + " + a
+	}
+	return s
+}
+
+// loc is the Go expression of a value's data.
+func (gen *generator) loc(v *ir.Value) jen.Code {
+	if v.IsConst() {
+		return jen.Id("m").Dot("w").Dot(gen.names[v])
+	}
+	return jen.Id(gen.names[v])
+}
+
+// dims returns Go expressions for a shape's dimensions (n for the batch).
+func dims(s ir.Shape) []jen.Code {
+	var out []jen.Code
+	for _, d := range s {
+		if d == ir.Batch {
+			out = append(out, jen.Id("n"))
+		} else {
+			out = append(out, jen.Lit(int(d)))
+		}
+	}
+	return out
+}
+
+// prod is a Go expression for the product of a shape's dimensions.
+func prod(s ir.Shape) jen.Code {
+	k, batch := 1, false
+	for _, d := range s {
+		if d == ir.Batch {
+			batch = true
+		} else {
+			k *= int(d)
+		}
+	}
+	if batch {
+		return mul(k, jen.Id("n"))
+	}
+	return jen.Lit(k)
+}
+
+func ints(xs []int) jen.Code {
+	var c []jen.Code
+	for _, x := range xs {
+		c = append(c, jen.Lit(x))
+	}
+	return jen.Index().Int().Values(c...)
+}
+
+// actCode returns rt.ActX and an rt.ActParams literal for an op's activation attributes.
+func actCode(a ir.Attrs, key string) (jen.Code, jen.Code, error) {
+	name := a.String(key, "linear")
+	act, ok := actConsts[name]
+	if !ok {
+		return nil, nil, fmt.Errorf("activation %q has no runtime kernel", name)
+	}
+	var fields []jen.Code
+	if v, ok := a["alpha"]; ok {
+		fields = append(fields, jen.Id("Alpha").Op(":").Lit(float32(v.(float64))))
+	} else if name == "elu" || name == "celu" {
+		fields = append(fields, jen.Id("Alpha").Op(":").Lit(float32(1)))
+	}
+	if v, ok := a["max_value"]; ok {
+		fields = append(fields, jen.Id("MaxValue").Op(":").Lit(float32(v.(float64))), jen.Id("HasMax").Op(":").True())
+	}
+	if v, ok := a["threshold"]; ok {
+		fields = append(fields, jen.Id("Threshold").Op(":").Lit(float32(v.(float64))))
+	}
+	return rt(act), rt("ActParams").Values(fields...), nil
+}
+
+// actConsts maps IR activation names to runtime constants.
+var actConsts = map[string]string{
+	"linear": "ActLinear", "relu": "ActRelu", "sigmoid": "ActSigmoid", "tanh": "ActTanh", "softplus": "ActSoftplus",
+	"softsign": "ActSoftsign", "selu": "ActSelu", "elu": "ActElu", "exponential": "ActExponential", "gelu": "ActGelu",
+	"gelu_tanh": "ActGeluTanh", "silu": "ActSilu", "hard_sigmoid": "ActHardSigmoid", "hard_sigmoid_keras2": "ActHardSigmoidKeras2",
+	"hard_silu": "ActHardSilu", "leaky_relu": "ActLeakyRelu", "relu6": "ActRelu6", "relu_full": "ActReluFull",
+	"mish": "ActMish", "log_sigmoid": "ActLogSigmoid", "celu": "ActCelu",
+}
+
+var binConsts = map[string]string{
+	"add": "BinAdd", "sub": "BinSub", "mul": "BinMul", "div": "BinDiv", "max": "BinMax", "min": "BinMin",
+	"pow": "BinPow", "squared_diff": "BinSquaredDiff",
+}
+
+var unConsts = map[string]string{
+	"neg": "UnNeg", "exp": "UnExp", "log": "UnLog", "sqrt": "UnSqrt", "rsqrt": "UnRsqrt", "abs": "UnAbs",
+	"square": "UnSquare", "reciprocal": "UnReciprocal", "sign": "UnSign", "floor": "UnFloor", "ceil": "UnCeil",
+	"round": "UnRound", "erf": "UnErf", "sin": "UnSin", "cos": "UnCos",
+}
+
+// epilogue declares a Model field holding op's bias and activation, set in New, and returns
+// a pointer expression to it (nil when the op has neither).
+func (gen *generator) epilogue(op *ir.Op, bias *ir.Value) (jen.Code, error) {
+	act, params, err := actCode(op.Attrs, "act")
+	if err != nil {
+		return nil, err
+	}
+	if bias == nil && op.Attrs.String("act", "linear") == "linear" {
+		return jen.Nil(), nil
+	}
+	id := gen.ident(op.Layer + "Epilogue")
+	gen.fields = append(gen.fields, jen.Id(id).Add(rt("Epilogue")).Comment(op.Layer+": bias and activation"))
+	var fields []jen.Code
+	if bias != nil {
+		fields = append(fields, jen.Id("Bias").Op(":").Id("w").Dot(gen.names[bias]))
+	}
+	fields = append(fields, jen.Id("Act").Op(":").Add(act), jen.Id("Params").Op(":").Add(params))
+	gen.inits = append(gen.inits, jen.Id("m").Dot(id).Op("=").Add(rt("Epilogue")).Values(fields...))
+	return jen.Op("&").Id("m").Dot(id), nil
+}
+
+// paramsVar declares a package-level kernel parameter value and returns its name.
+func (gen *generator) paramsVar(layer, suffix string, value jen.Code) string {
+	id := gen.ident(layer + suffix)
+	gen.params = append(gen.params, jen.Var().Id(id).Op("=").Add(value))
+	return id
+}
+
+func optional(op *ir.Op, i int) *ir.Value {
+	if i < len(op.In) {
+		return op.In[i]
+	}
+	return nil
+}
+
+func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {
+	in := func(i int) jen.Code { return gen.loc(op.In[i]) }
+	out := gen.loc(op.Out[0])
+	xs, ys := op.In[0].Type.Shape, op.Out[0].Type.Shape
+	switch op.Kind {
+	case "MatMul":
+		ep, err := gen.epilogue(op, optional(op, 2))
+		if err != nil {
+			return nil, err
+		}
+		w := op.In[1].Type.Shape
+		return []jen.Code{rt("Dense").Call(prod(xs[:len(xs)-1]), jen.Lit(int(w[0])), jen.Lit(int(w[1])), in(0), in(1), out, ep)}, nil
+
+	case "Conv", "DepthwiseConv", "ConvTranspose":
+		ep, err := gen.epilogue(op, optional(op, 2))
+		if err != nil {
+			return nil, err
+		}
+		w := op.In[1].Type.Shape
+		st, dl := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations")
+		pads := op.Attrs.Ints("pads")
+		if op.Kind == "ConvTranspose" {
+			pads = []int{op.Attrs.Ints("crop")[0], 0, op.Attrs.Ints("crop")[1], 0}
+		}
+		fields := []jen.Code{
+			jen.Id("H").Op(":").Lit(int(xs[1])), jen.Id("W").Op(":").Lit(int(xs[2])), jen.Id("C").Op(":").Lit(int(xs[3])),
+			jen.Id("OH").Op(":").Lit(int(ys[1])), jen.Id("OW").Op(":").Lit(int(ys[2])), jen.Id("OC").Op(":").Lit(int(ys[3])),
+			jen.Id("KH").Op(":").Lit(int(w[0])), jen.Id("KW").Op(":").Lit(int(w[1])),
+			jen.Id("SH").Op(":").Lit(st[0]), jen.Id("SW").Op(":").Lit(st[1]),
+			jen.Id("DH").Op(":").Lit(dl[0]), jen.Id("DW").Op(":").Lit(dl[1]),
+			jen.Id("PadT").Op(":").Lit(pads[0]), jen.Id("PadL").Op(":").Lit(pads[2]),
+			jen.Id("Groups").Op(":").Lit(op.Attrs.Int("groups", 1)),
+		}
+		kernel, typ := "Conv2D", rt("ConvParams").Values(fields...)
+		switch op.Kind {
+		case "DepthwiseConv":
+			kernel = "DepthwiseConv2D"
+		case "ConvTranspose":
+			kernel, typ = "Conv2DTranspose", rt("ConvTransposeParams").Values(jen.Id("ConvParams").Op(":").Add(rt("ConvParams").Values(fields...)))
+		}
+		pv := gen.paramsVar(op.Layer, "Params", typ)
+		setN := jen.Id("p").Dot("N").Op("=").Id("n")
+		return []jen.Code{jen.Id("p").Op(":=").Id(pv), setN, rt(kernel).Call(jen.Op("&").Id("p"), in(0), in(1), out, ep)}, nil
+
+	case "Pool":
+		win, st, pads := op.Attrs.Ints("window"), op.Attrs.Ints("strides"), op.Attrs.Ints("pads")
+		pv := gen.paramsVar(op.Layer, "Params", rt("PoolParams").Values(
+			jen.Id("H").Op(":").Lit(int(xs[1])), jen.Id("W").Op(":").Lit(int(xs[2])), jen.Id("C").Op(":").Lit(int(xs[3])),
+			jen.Id("OH").Op(":").Lit(int(ys[1])), jen.Id("OW").Op(":").Lit(int(ys[2])),
+			jen.Id("KH").Op(":").Lit(win[0]), jen.Id("KW").Op(":").Lit(win[1]),
+			jen.Id("SH").Op(":").Lit(st[0]), jen.Id("SW").Op(":").Lit(st[1]),
+			jen.Id("PadT").Op(":").Lit(pads[0]), jen.Id("PadL").Op(":").Lit(pads[2]),
+		))
+		kernel := "MaxPool2D"
+		if op.Attrs.String("mode", "") == "avg" {
+			kernel = "AvgPool2D"
+		}
+		return []jen.Code{jen.Id("p").Op(":=").Id(pv), jen.Id("p").Dot("N").Op("=").Id("n"), rt(kernel).Call(jen.Op("&").Id("p"), in(0), out)}, nil
+
+	case "Reduce":
+		axes := normalize(op.Attrs.Ints("axes"), len(xs))
+		lo, hi := axes[0], axes[len(axes)-1]
+		if hi-lo+1 != len(axes) || lo == 0 {
+			return nil, fmt.Errorf("reduction over axes %v: only contiguous non-batch axes are supported", axes)
+		}
+		mode := map[string]string{"mean": "ReduceMean", "max": "ReduceMax", "min": "ReduceMin", "sum": "ReduceSum"}[op.Attrs.String("mode", "")]
+		return []jen.Code{rt(mode).Call(prod(xs[:lo]), prod(xs[lo:hi+1]), prod(xs[hi+1:]), in(0), out)}, nil
+
+	case "Unary":
+		fn := op.Attrs.String("fn", "")
+		if u, ok := unConsts[fn]; ok {
+			return []jen.Code{rt("Unary").Call(rt(u), size(op.Out[0]), in(0), out)}, nil
+		}
+		act, params, err := actCode(op.Attrs, "fn")
+		if err != nil {
+			return nil, err
+		}
+		return []jen.Code{jen.Copy(out, in(0)), rt("Activate").Call(act, params, out)}, nil
+
+	case "Binary":
+		return gen.emitBinary(op)
+
+	case "Affine":
+		c := int(xs[len(xs)-1])
+		shift := jen.Code(jen.Nil())
+		if len(op.In) == 3 {
+			shift = in(2)
+		}
+		return []jen.Code{rt("Affine").Call(prod(xs[:len(xs)-1]), jen.Lit(c), in(0), in(1), shift, out)}, nil
+
+	case "LayerNorm":
+		k := len(op.Attrs.Ints("axes"))
+		gamma, beta := jen.Code(jen.Nil()), jen.Code(jen.Nil())
+		next := 1
+		if op.Attrs.Bool("has_gamma", false) {
+			gamma, next = in(next), next+1
+		}
+		if op.Attrs.Bool("has_beta", false) {
+			beta = in(next)
+		}
+		return []jen.Code{rt("LayerNorm").Call(prod(xs[:len(xs)-k]), prod(xs[len(xs)-k:]), in(0), gamma, beta, out,
+			jen.Lit(float32(op.Attrs.Float("eps", 1e-3))), jen.Lit(op.Attrs.Bool("rms", false)))}, nil
+
+	case "GroupNorm":
+		gamma, beta := jen.Code(jen.Nil()), jen.Code(jen.Nil())
+		next := 1
+		if op.Attrs.Bool("has_gamma", false) {
+			gamma, next = in(next), next+1
+		}
+		if op.Attrs.Bool("has_beta", false) {
+			beta = in(next)
+		}
+		return []jen.Code{rt("GroupNorm").Call(jen.Id("n"), prod(xs[1:len(xs)-1]), jen.Lit(int(xs[len(xs)-1])), jen.Lit(op.Attrs.Int("groups", 1)),
+			in(0), gamma, beta, out, jen.Lit(float32(op.Attrs.Float("eps", 1e-3))))}, nil
+
+	case "UnitNorm":
+		axes := normalize(op.Attrs.Ints("axes"), len(xs))
+		if len(axes) != 1 || axes[0] != len(xs)-1 {
+			return nil, fmt.Errorf("unit normalization over axes %v: only the last axis is supported", axes)
+		}
+		return []jen.Code{rt("L2Normalize").Call(prod(xs[:len(xs)-1]), jen.Lit(int(xs[len(xs)-1])), in(0), out, jen.Lit(float32(1e-12)))}, nil
+
+	case "Softmax", "LogSoftmax":
+		axis := normalize([]int{op.Attrs.Int("axis", -1)}, len(xs))[0]
+		if axis == len(xs)-1 {
+			return []jen.Code{rt(op.Kind).Call(prod(xs[:axis]), jen.Lit(int(xs[axis])), in(0), out)}, nil
+		}
+		if op.Kind == "LogSoftmax" {
+			return nil, fmt.Errorf("log-softmax over a non-last axis")
+		}
+		return []jen.Code{rt("SoftmaxStrided").Call(prod(xs[:axis]), jen.Lit(int(xs[axis])), prod(xs[axis+1:]), in(0), out)}, nil
+
+	case "Reshape":
+		return []jen.Code{jen.Copy(out, in(0))}, nil
+
+	case "Transpose":
+		return []jen.Code{rt("Transpose").Call(jen.Index().Int().Values(dims(xs)...), ints(op.Attrs.Ints("perm")), in(0), out)}, nil
+
+	case "Concat":
+		axis := normalize([]int{op.Attrs.Int("axis", -1)}, len(xs))[0]
+		var inners, parts []jen.Code
+		for i, v := range op.In {
+			inners = append(inners, prod(v.Type.Shape[axis:]))
+			parts = append(parts, in(i))
+		}
+		return []jen.Code{rt("Concat").Call(prod(xs[:axis]), jen.Index().Int().Values(inners...), jen.Index().Index().Float32().Values(parts...), out)}, nil
+
+	case "Pad":
+		return []jen.Code{rt("Pad").Call(jen.Index().Int().Values(dims(xs)...), ints(op.Attrs.Ints("before")), ints(op.Attrs.Ints("after")),
+			jen.Lit(float32(op.Attrs.Float("value", 0))), in(0), out)}, nil
+
+	case "Slice":
+		return []jen.Code{rt("Slice").Call(jen.Index().Int().Values(dims(xs)...), ints(op.Attrs.Ints("begin")), jen.Index().Int().Values(dims(ys)...), in(0), out)}, nil
+
+	case "Resize":
+		kernel := "ResizeBilinear"
+		if op.Attrs.String("mode", "") == "nearest" {
+			kernel = "ResizeNearest"
+		}
+		return []jen.Code{rt(kernel).Call(jen.Id("n"), jen.Lit(int(xs[1])), jen.Lit(int(xs[2])), jen.Lit(int(xs[3])),
+			jen.Lit(int(ys[1])), jen.Lit(int(ys[2])), in(0), out)}, nil
+
+	case "Repeat":
+		axis := normalize([]int{op.Attrs.Int("axis", 0)}, len(xs))[0]
+		return []jen.Code{rt("Repeat").Call(prod(xs[:axis]), jen.Lit(int(xs[axis])), prod(xs[axis+1:]), jen.Lit(op.Attrs.Int("times", 1)), in(0), out)}, nil
+
+	case "BatchMatMul":
+		return gen.emitBatchMatMul(op)
+	}
+	return nil, fmt.Errorf("the code generator has no kernel for %s", op.Kind)
+}
+
+func normalize(axes []int, rank int) []int {
+	out := make([]int, len(axes))
+	for i, a := range axes {
+		if a < 0 {
+			a += rank
+		}
+		out[i] = a
+	}
+	return out
+}
+
+// emitBinary picks the cheapest elementwise kernel: same shapes, a scalar constant, or a
+// general broadcast with strides.
+func (gen *generator) emitBinary(op *ir.Op) ([]jen.Code, error) {
+	fn, ok := binConsts[op.Attrs.String("fn", "")]
+	if !ok {
+		return nil, fmt.Errorf("binary function %q", op.Attrs.String("fn", ""))
+	}
+	a, b, y := op.In[0], op.In[1], op.Out[0]
+	switch {
+	case a.Type.Shape.Equal(b.Type.Shape):
+		return []jen.Code{rt("Binary").Call(rt(fn), size(y), gen.loc(a), gen.loc(b), gen.loc(y))}, nil
+	case b.IsConst() && len(b.Data) == 1:
+		return []jen.Code{rt("BinaryScalar").Call(rt(fn), size(y), gen.loc(a), jen.Lit(b.Data[0]), gen.loc(y), jen.False())}, nil
+	case a.IsConst() && len(a.Data) == 1:
+		return []jen.Code{rt("BinaryScalar").Call(rt(fn), size(y), gen.loc(b), jen.Lit(a.Data[0]), gen.loc(y), jen.True())}, nil
+	}
+	ys := y.Type.Shape
+	strides := func(v *ir.Value) jen.Code {
+		s := v.Type.Shape
+		st := make([]int, len(ys))
+		acc := 1
+		for i := len(ys) - 1; i >= 0; i-- {
+			j := i - (len(ys) - len(s))
+			if j < 0 {
+				continue
+			}
+			if s[j] == 1 && ys[i] != 1 {
+				st[i] = 0
+			} else {
+				st[i] = acc
+			}
+			if s[j] != ir.Batch {
+				acc *= int(s[j])
+			} else if j != 0 {
+				return nil
+			}
+		}
+		return ints(st)
+	}
+	sa, sb := strides(a), strides(b)
+	if sa == nil || sb == nil {
+		return nil, fmt.Errorf("broadcast of %v and %v", a.Type.Shape, b.Type.Shape)
+	}
+	// The batch stride of a value with a batch dimension is its row size.
+	return []jen.Code{rt("BinaryBroadcast").Call(rt(fn), jen.Index().Int().Values(dims(ys)...), gen.loc(a), sa, gen.loc(b), sb, gen.loc(y))}, nil
+}
+
+// emitBatchMatMul multiplies matching matrices of rank-3 values (batch, M, K)·(batch, K, N).
+func (gen *generator) emitBatchMatMul(op *ir.Op) ([]jen.Code, error) {
+	a, b, y := op.In[0].Type.Shape, op.In[1].Type.Shape, op.Out[0].Type.Shape
+	if len(a) != 3 {
+		return nil, fmt.Errorf("batch matmul of rank %d", len(a))
+	}
+	ta, tb := op.Attrs.Bool("transpose_a", false), op.Attrs.Bool("transpose_b", false)
+	m, k, nn := int(y[1]), int(a[2]), int(y[2])
+	lda := int(a[2])
+	if ta {
+		k = int(a[1])
+	}
+	ldb := int(b[2])
+	kernel := "Gemm"
+	switch {
+	case ta && tb:
+		return nil, fmt.Errorf("batch matmul with both operands transposed")
+	case ta:
+		kernel = "GemmTN"
+	case tb:
+		kernel = "GemmNT"
+	}
+	sa, sb, sy := int(a[1])*int(a[2]), int(b[1])*int(b[2]), m*nn
+	i := jen.Id("i")
+	return []jen.Code{jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("n"), jen.Id("i").Op("++")).Block(
+		rt(kernel).Call(jen.Lit(m), jen.Lit(nn), jen.Lit(k),
+			gen.loc(op.In[0]).(*jen.Statement).Clone().Index(jen.Add(mul(sa, i)).Op(":")), jen.Lit(lda),
+			gen.loc(op.In[1]).(*jen.Statement).Clone().Index(jen.Add(mul(sb, i)).Op(":")), jen.Lit(ldb),
+			gen.loc(op.Out[0]).(*jen.Statement).Clone().Index(jen.Add(mul(sy, i)).Op(":")), jen.Lit(nn), jen.False()),
+	)}, nil
+}
+
+var _ = strings.Join

@@ -1,0 +1,124 @@
+// Package compile runs the whole pipeline — frontend, lowering, passes, memory plan,
+// codegen — and builds generated packages in a temporary module wired to this kerasgen
+// checkout. The CLI (build, verify) and the end-to-end tests share it, so that the tests
+// check exactly what users run.
+package compile
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/kerasgen/kerasgen/codegen"
+	"github.com/kerasgen/kerasgen/frontend"
+	"github.com/kerasgen/kerasgen/ir"
+	"github.com/kerasgen/kerasgen/passes"
+)
+
+// Options tune Compile.
+type Options struct {
+	Load    frontend.Options
+	Package string
+	// LayerOutputs adds every layer's output as an extra output (for layer-by-layer checks).
+	LayerOutputs bool
+	// Dump, when set, receives the IR text after lowering ("lower") and after each pass.
+	Dump func(stage string, g *ir.Graph)
+	// Verify runs ir.Verify after lowering and after each pass.
+	Verify bool
+}
+
+// Result is a compiled model.
+type Result struct {
+	Model *frontend.Model
+	Files codegen.Files
+	// Outputs names the generated Run's outputs in order: the model's outputs, then the
+	// layer_outputs keys when asked for.
+	Outputs []string
+	// NumModelOutputs is how many of Outputs are the model's own.
+	NumModelOutputs int
+}
+
+// Compile reads a model file and generates its Go package.
+func Compile(path string, opt Options) (*Result, error) {
+	if opt.Load.KnownClass == nil {
+		opt.Load.KnownClass = frontend.KnownCustomClass
+	}
+	m, err := frontend.Load(path, opt.Load)
+	if err != nil {
+		return nil, err
+	}
+	return CompileModel(m, filepath.Base(path), opt)
+}
+
+// CompileModel generates the Go package of a loaded model.
+func CompileModel(m *frontend.Model, source string, opt Options) (*Result, error) {
+	lw, err := frontend.Lower(m, frontend.LowerOptions{LayerOutputs: opt.LayerOutputs})
+	if err != nil {
+		return nil, err
+	}
+	g := lw.Graph
+	check := func(stage string, g *ir.Graph) error {
+		if opt.Dump != nil {
+			opt.Dump(stage, g)
+		}
+		if opt.Verify {
+			if err := ir.Verify(g); err != nil {
+				return fmt.Errorf("IR invalid after %s: %w", stage, err)
+			}
+		}
+		return nil
+	}
+	if err := check("lower", g); err != nil {
+		return nil, err
+	}
+	if err := passes.Run(g, check); err != nil {
+		return nil, err
+	}
+	plan := passes.PlanMemory(g)
+	var outNames, docs []string
+	for _, r := range m.Outputs {
+		outNames = append(outNames, r.Layer)
+	}
+	n := len(outNames)
+	for _, k := range lw.LayerOutputs {
+		outNames = append(outNames, "layer "+k)
+		docs = append(docs, "")
+	}
+	for i := range docs {
+		docs[i] = fmt.Sprintf("the output of layer %q", lw.LayerOutputs[i])
+	}
+	var inNames []string
+	for _, r := range m.Inputs {
+		inNames = append(inNames, r.Layer)
+	}
+	pkg := opt.Package
+	if pkg == "" {
+		pkg = PackageName(m.Name)
+	}
+	writer := ""
+	if m.KerasVersion != "" {
+		writer = "Keras " + m.KerasVersion
+	}
+	files, err := codegen.Generate(g, plan, codegen.Options{
+		Package: pkg, Source: source, Writer: writer,
+		InputNames: inNames, OutputNames: outNames, OutputDocs: append(make([]string, n), docs...),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Model: m, Files: files, Outputs: append(outNames[:n:n], lw.LayerOutputs...), NumModelOutputs: n}, nil
+}
+
+// PackageName makes a Go package name from a model name: lower case letters and digits.
+func PackageName(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || (r >= '0' && r <= '9' && b.Len() > 0) {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "model"
+	}
+	return b.String()
+}

@@ -1,0 +1,50 @@
+// Package passes holds kerasgen's IR passes: an ordered table of named passes, each in its
+// own file with a comment stating what it guarantees. Run applies them in order; tests run
+// ir.Verify between passes.
+package passes
+
+import (
+	"fmt"
+
+	"github.com/kerasgen/kerasgen/ir"
+)
+
+// Pass is one named graph rewrite.
+type Pass struct {
+	Name string
+	Doc  string
+	Run  func(g *ir.Graph) error
+}
+
+// Inference is the pass pipeline for a graph that predicts, in order.
+var Inference = []Pass{
+	{"shapes", "re-infer every op's output types and check them", Shapes},
+	{"dropout", "remove Dropout and Identity ops (the identity at inference)", RemoveIdentities},
+	{"bnfold", "fold BatchNorm into the preceding Conv/MatMul, or turn it into an Affine", FoldBatchNorm},
+	{"fuse", "fuse activations into the op that produces their input", FuseActivations},
+}
+
+// Names lists the pipeline's pass names, in order.
+func Names() []string {
+	var ns []string
+	for _, p := range Inference {
+		ns = append(ns, p.Name)
+	}
+	return ns
+}
+
+// Run applies the inference pipeline. after, when not nil, is called after each pass (for
+// dumps and for verifying between passes); an error from it stops the pipeline.
+func Run(g *ir.Graph, after func(pass string, g *ir.Graph) error) error {
+	for _, p := range Inference {
+		if err := p.Run(g); err != nil {
+			return fmt.Errorf("pass %s: %w", p.Name, err)
+		}
+		if after != nil {
+			if err := after(p.Name, g); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+// Convolutions over NHWC images with Keras kernel layouts.
+//
+// Contract: x is the input [N,H,W,C], y the output [N,OH,OW,OC], both dense
+// NHWC; a 1-D convolution is the case H = KH = 1. Output pixel (oh, ow) reads
+// input pixel (oh*SH + kh*DH - PadT, ow*SW + kw*DW - PadL) through tap
+// (kh, kw); taps outside the input read zero. The caller computes PadT/PadL
+// (TF-style 'same': the smaller half before; 'causal': DW*(KW-1) before)
+// and OH/OW, which imply the padding after. Strides, dilations and Groups of
+// 0 mean 1. Accumulation is in float32. Each kernel writes every element of
+// y[:N*OH*OW*OC] and nothing else, then applies ep (nil for none) to the
+// output rows (one row per output pixel, OC wide). x and w are only read and
+// must not overlap y. Panics if a slice is shorter than its shape.
+//
+//   - Conv2D: w is [KH,KW,C/Groups,OC]; output channel o uses input channels
+//     of group o/(OC/Groups). The 1×1, stride-1, unpadded, ungrouped case is
+//     one Gemm over all pixels.
+//   - DepthwiseConv2D: w is [KH,KW,C,M] with OC = C*M; output channel c*M+m
+//     reads only input channel c (Groups is ignored).
+//   - Conv2DTranspose: Keras Conv2DTranspose, w is [KH,KW,OC,C]; input pixel
+//     (ih, iw) adds x·w[kh,kw] to output pixel (ih*SH + kh*DH - PadT,
+//     iw*SW + kw*DW - PadL) when that lies inside the output: PadT/PadL is
+//     what is cropped from the start of the full transposed output (the
+//     caller derives it, and OH/OW, from Keras' padding and output_padding).
+//     Groups must be 1.
+
+package runtime
+
+// ConvParams describes a 2-D convolution (see the file comment).
+type ConvParams struct {
+	N, H, W, C int // input
+	OH, OW, OC int // output
+	KH, KW     int
+	SH, SW     int // strides
+	DH, DW     int // dilations
+	PadT, PadL int // padding before; padding after is implied by OH/OW
+	Groups     int // 1 normally; Conv groups
+}
+
+// steps returns the strides, dilations and group count, 0 read as 1.
+func (p *ConvParams) steps() (sh, sw, dh, dw, groups int) {
+	return max(p.SH, 1), max(p.SW, 1), max(p.DH, 1), max(p.DW, 1), max(p.Groups, 1)
+}
+
+// validRange returns the positions o in [0, out) for which the position it
+// reads, o*s + off, lies in [0, in), as the half-open range [lo, hi).
+func validRange(out, in, s, off int) (lo, hi int) {
+	if off < 0 {
+		lo = (-off + s - 1) / s
+	}
+	last := in - 1 - off // largest o*s allowed
+	if last < 0 {
+		return lo, lo
+	}
+	hi = min(last/s+1, out)
+	return lo, max(hi, lo)
+}
+
+// Conv2D sets y to the convolution of x with w (see the file comment), then
+// applies ep.
+func Conv2D(p *ConvParams, x, w, y []float32, ep *Epilogue) {
+	sh, sw, dh, dw, groups := p.steps()
+	cpg, opg := p.C/groups, p.OC/groups
+	if cpg*groups != p.C || opg*groups != p.OC {
+		panic("runtime.Conv2D: channels not divisible by Groups")
+	}
+	need("Conv2D", "x", x, p.N*p.H*p.W*p.C)
+	need("Conv2D", "w", w, p.KH*p.KW*cpg*p.OC)
+	need("Conv2D", "y", y, p.N*p.OH*p.OW*p.OC)
+	if p.KH == 1 && p.KW == 1 && sh == 1 && sw == 1 && p.PadT == 0 && p.PadL == 0 &&
+		p.OH == p.H && p.OW == p.W && groups == 1 {
+		Dense(p.N*p.H*p.W, p.C, p.OC, x, w, y, ep)
+		return
+	}
+	rowLen := p.OW * p.OC
+	for n := 0; n < p.N; n++ {
+		for oh := 0; oh < p.OH; oh++ {
+			row := n*p.OH + oh
+			yrow := y[row*rowLen : (row+1)*rowLen]
+			clear(yrow)
+			for kh := 0; kh < p.KH; kh++ {
+				ih := oh*sh + kh*dh - p.PadT
+				if ih < 0 || ih >= p.H {
+					continue
+				}
+				for kw := 0; kw < p.KW; kw++ {
+					lo, hi := validRange(p.OW, p.W, sw, kw*dw-p.PadL)
+					if lo >= hi {
+						continue
+					}
+					iw := lo*sw + kw*dw - p.PadL
+					// Rows lo..hi-1 of this output row times the tap's
+					// [C/Groups × OC] weight matrix, the input pixels read
+					// with a stride of SW pixels.
+					xs := x[((n*p.H+ih)*p.W+iw)*p.C:]
+					ws := w[(kh*p.KW+kw)*cpg*p.OC:]
+					ys := yrow[lo*p.OC:]
+					for g := 0; g < groups; g++ {
+						Gemm(hi-lo, opg, cpg, xs[g*cpg:], sw*p.C, ws[g*opg:], p.OC, ys[g*opg:], p.OC, true)
+					}
+				}
+			}
+			ep.Apply(row*p.OW, p.OW, p.OC, yrow, p.OC)
+		}
+	}
+}
+
+// DepthwiseConv2D sets y to the depthwise convolution of x with w (see the
+// file comment), then applies ep.
+func DepthwiseConv2D(p *ConvParams, x, w, y []float32, ep *Epilogue) {
+	sh, sw, dh, dw, _ := p.steps()
+	c, oc := p.C, p.OC
+	mult := 0
+	if c > 0 {
+		mult = oc / c
+	}
+	if mult*c != oc {
+		panic("runtime.DepthwiseConv2D: OC is not a multiple of C")
+	}
+	need("DepthwiseConv2D", "x", x, p.N*p.H*p.W*c)
+	need("DepthwiseConv2D", "w", w, p.KH*p.KW*oc)
+	need("DepthwiseConv2D", "y", y, p.N*p.OH*p.OW*oc)
+	rowLen := p.OW * oc
+	for n := 0; n < p.N; n++ {
+		for oh := 0; oh < p.OH; oh++ {
+			row := n*p.OH + oh
+			yrow := y[row*rowLen : (row+1)*rowLen]
+			clear(yrow)
+			for kh := 0; kh < p.KH; kh++ {
+				ih := oh*sh + kh*dh - p.PadT
+				if ih < 0 || ih >= p.H {
+					continue
+				}
+				xrow := x[(n*p.H+ih)*p.W*c:]
+				for kw := 0; kw < p.KW; kw++ {
+					lo, hi := validRange(p.OW, p.W, sw, kw*dw-p.PadL)
+					wt := w[(kh*p.KW+kw)*oc:][:oc]
+					for ow := lo; ow < hi; ow++ {
+						iw := ow*sw + kw*dw - p.PadL
+						xp := xrow[iw*c:][:c]
+						yp := yrow[ow*oc:][:oc]
+						if mult == 1 {
+							for j, v := range xp {
+								yp[j] += v * wt[j]
+							}
+							continue
+						}
+						for j, v := range xp {
+							yj := yp[j*mult:][:mult]
+							wj := wt[j*mult:][:mult]
+							for m := range yj {
+								yj[m] += v * wj[m]
+							}
+						}
+					}
+				}
+			}
+			ep.Apply(row*p.OW, p.OW, oc, yrow, oc)
+		}
+	}
+}
+
+// ConvTransposeParams describes a Keras Conv2DTranspose: N,H,W,C is its
+// input, OH,OW,OC its output, PadT/PadL the crop (see the file comment).
+type ConvTransposeParams struct{ ConvParams }
+
+// Conv2DTranspose sets y to the transposed convolution of x with w (see the
+// file comment), then applies ep.
+func Conv2DTranspose(p *ConvTransposeParams, x, w, y []float32, ep *Epilogue) {
+	sh, sw, dh, dw, groups := p.steps()
+	if groups != 1 {
+		panic("runtime.Conv2DTranspose: Groups must be 1")
+	}
+	c, oc := p.C, p.OC
+	need("Conv2DTranspose", "x", x, p.N*p.H*p.W*c)
+	need("Conv2DTranspose", "w", w, p.KH*p.KW*oc*c)
+	need("Conv2DTranspose", "y", y, p.N*p.OH*p.OW*oc)
+	clear(y[:p.N*p.OH*p.OW*oc])
+	for n := 0; n < p.N; n++ {
+		for ih := 0; ih < p.H; ih++ {
+			for kh := 0; kh < p.KH; kh++ {
+				oh := ih*sh + kh*dh - p.PadT
+				if oh < 0 || oh >= p.OH {
+					continue
+				}
+				for kw := 0; kw < p.KW; kw++ {
+					lo, hi := validRange(p.W, p.OW, sw, kw*dw-p.PadL)
+					if lo >= hi {
+						continue
+					}
+					ow := lo*sw + kw*dw - p.PadL
+					// Input pixels lo..hi-1 of this row, [· × C], times
+					// w[kh,kw]ᵀ ([OC × C] stored), added to every SW-th
+					// output pixel from ow.
+					GemmNT(hi-lo, oc, c, x[((n*p.H+ih)*p.W+lo)*c:], c,
+						w[(kh*p.KW+kw)*oc*c:], c,
+						y[((n*p.OH+oh)*p.OW+ow)*oc:], sw*oc, true)
+				}
+			}
+		}
+	}
+	ep.Apply(0, p.N*p.OH*p.OW, oc, y, oc)
+}

@@ -1,0 +1,152 @@
+// Single-precision matrix multiplication.
+//
+// Contract: every matrix is row-major with an explicit row stride (lda, ldb,
+// ldc ≥ the row length; rows may be sub-slices of larger tensors, as the
+// convolution kernels use them). Gemm computes C = A·B, GemmNT C = A·Bᵀ and
+// GemmTN C = Aᵀ·B; with acc the product is added to C's old value, without it
+// C is overwritten (C is zeroed when k = 0). Only the m×n elements of C are
+// written; A and B are only read, and must not overlap C. Accumulation is in
+// float32, in an order the kernels choose (results agree with a float64
+// reference to a few ulp times √k). Panics if a slice is shorter than its
+// matrix ((rows-1)*ld + cols elements).
+
+package runtime
+
+// Cache blocking: a gemmKC×gemmNC panel of B (128 KiB) stays in L2 while
+// every row of A streams past it; the gemmNC-wide segment of a row of C
+// (1 KiB) stays in L1 across the gemmKC updates.
+const (
+	gemmKC = 128
+	gemmNC = 256
+)
+
+// Gemm sets C[m×n] (row stride ldc) to A[m×k] (lda) · B[k×n] (ldb), plus
+// C's old value when acc.
+func Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	need("Gemm", "c", c, matLen(m, n, ldc))
+	need("Gemm", "a", a, matLen(m, k, lda))
+	need("Gemm", "b", b, matLen(k, n, ldb))
+	if !acc {
+		for i := 0; i < m; i++ {
+			clear(c[i*ldc : i*ldc+n])
+		}
+	}
+	for j0 := 0; j0 < n; j0 += gemmNC {
+		j1 := min(j0+gemmNC, n)
+		for p0 := 0; p0 < k; p0 += gemmKC {
+			kk := min(gemmKC, k-p0)
+			bp := b[p0*ldb+j0:]
+			for i := 0; i < m; i++ {
+				axpyRows(c[i*ldc+j0:i*ldc+j1], a[i*lda+p0:], 1, kk, bp, ldb)
+			}
+		}
+	}
+}
+
+// GemmTN sets C[m×n] (ldc) to Aᵀ·B, where A is stored k×m (lda) and B is
+// k×n (ldb), plus C's old value when acc. It is the weight gradient of a
+// dense layer: Xᵀ·dY.
+func GemmTN(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	need("GemmTN", "c", c, matLen(m, n, ldc))
+	need("GemmTN", "a", a, matLen(k, m, lda))
+	need("GemmTN", "b", b, matLen(k, n, ldb))
+	if !acc {
+		for i := 0; i < m; i++ {
+			clear(c[i*ldc : i*ldc+n])
+		}
+	}
+	for j0 := 0; j0 < n; j0 += gemmNC {
+		j1 := min(j0+gemmNC, n)
+		for p0 := 0; p0 < k; p0 += gemmKC {
+			kk := min(gemmKC, k-p0)
+			bp := b[p0*ldb+j0:]
+			for i := 0; i < m; i++ {
+				axpyRows(c[i*ldc+j0:i*ldc+j1], a[p0*lda+i:], lda, kk, bp, ldb)
+			}
+		}
+	}
+}
+
+// gemmNTBlock is how many rows of B GemmNT keeps hot while A streams past.
+const gemmNTBlock = 32
+
+// GemmNT sets C[m×n] (ldc) to A·Bᵀ, where A is m×k (lda) and B is stored
+// n×k (ldb), plus C's old value when acc. It is the input gradient of a
+// dense layer (dY·Wᵀ) and the core of Conv2DTranspose.
+func GemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	need("GemmNT", "c", c, matLen(m, n, ldc))
+	need("GemmNT", "a", a, matLen(m, k, lda))
+	need("GemmNT", "b", b, matLen(n, k, ldb))
+	if k <= 0 {
+		if !acc {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	for j0 := 0; j0 < n; j0 += gemmNTBlock {
+		j1 := min(j0+gemmNTBlock, n)
+		for i := 0; i < m; i++ {
+			arow := a[i*lda : i*lda+k]
+			crow := c[i*ldc+j0 : i*ldc+j1]
+			for j := range crow {
+				s := dot(arow, b[(j0+j)*ldb:])
+				if acc {
+					s += crow[j]
+				}
+				crow[j] = s
+			}
+		}
+	}
+}
+
+// axpyRows adds Σ_{p<kk} a[p*inca] · b[p*ldb : p*ldb+len(c)] to c, four
+// rows of b per pass over c.
+func axpyRows(c, a []float32, inca, kk int, b []float32, ldb int) {
+	n := len(c)
+	p := 0
+	for ; p+4 <= kk; p += 4 {
+		a0, a1, a2, a3 := a[p*inca], a[(p+1)*inca], a[(p+2)*inca], a[(p+3)*inca]
+		b0 := b[p*ldb:][:n]
+		b1 := b[(p+1)*ldb:][:n]
+		b2 := b[(p+2)*ldb:][:n]
+		b3 := b[(p+3)*ldb:][:n]
+		for j := range c {
+			c[j] += a0*b0[j] + a1*b1[j] + a2*b2[j] + a3*b3[j]
+		}
+	}
+	for ; p < kk; p++ {
+		ap := a[p*inca]
+		bp := b[p*ldb:][:n]
+		for j := range c {
+			c[j] += ap * bp[j]
+		}
+	}
+}
+
+// dot returns Σ a[i]*b[i] over len(a), with four partial sums.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	for len(a) >= 4 && len(b) >= 4 {
+		s0 += a[0] * b[0]
+		s1 += a[1] * b[1]
+		s2 += a[2] * b[2]
+		s3 += a[3] * b[3]
+		a, b = a[4:], b[4:]
+	}
+	for i, v := range a {
+		s0 += v * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}

@@ -1,0 +1,313 @@
+// Normalizations and softmax over rows.
+//
+// Contract: x and y are [rows, cols] (or the shape each kernel states),
+// dense row-major; each kernel writes all of y and nothing else, and may run
+// in place (y the same slice as x): a row's statistics are computed before
+// any of it is written. Statistics (means, variances, sums of squares and of
+// exponentials) accumulate in float64 with the two-pass variance
+// mean((x-mean)²), and outputs are rounded once to float32; this is at least
+// as accurate as Keras' float32 computation (Keras' TF backend and its
+// GroupNormalization use E[x²]-E[x]², which can lose digits when |mean| ≫
+// std). Optional parameter slices (gamma, beta, scale, shift) may be nil.
+// Panics if a slice is shorter than its shape.
+
+package runtime
+
+import "math"
+
+// Affine sets y[r, j] = x[r, j]*scale[j] + shift[j] over rows of c values
+// (inference BatchNormalization folded to a scale and shift). scale or
+// shift may be nil (1 and 0) or hold one value, broadcast to every j.
+func Affine(rows, c int, x, scale, shift, y []float32) {
+	need("Affine", "x", x, rows*c)
+	need("Affine", "y", y, rows*c)
+	if len(scale) != 1 && scale != nil {
+		need("Affine", "scale", scale, c)
+	}
+	if len(shift) != 1 && shift != nil {
+		need("Affine", "shift", shift, c)
+	}
+	for r := 0; r < rows; r++ {
+		xr := x[r*c : r*c+c]
+		yr := y[r*c : r*c+c]
+		for j, v := range xr {
+			if scale != nil {
+				v *= scale[min(j, len(scale)-1)]
+			}
+			if shift != nil {
+				v += shift[min(j, len(shift)-1)]
+			}
+			yr[j] = v
+		}
+	}
+}
+
+// LayerNorm normalizes each row of cols values as Keras LayerNormalization
+// over the trailing axes (their product is cols; gamma and beta hold cols
+// values):
+//
+//	rms false: y = (x - mean) / sqrt(var + eps) * gamma + beta
+//	rms true:  y = x / sqrt(var + eps) * gamma   (Keras' rms_scaling=True)
+//
+// with the biased variance. Keras' rms_scaling divides by the variance, not
+// by the mean square, and ignores beta (the layer has none); RMSNorm is the
+// mean-square form.
+func LayerNorm(rows, cols int, x, gamma, beta, y []float32, eps float32, rms bool) {
+	need("LayerNorm", "x", x, rows*cols)
+	need("LayerNorm", "y", y, rows*cols)
+	if gamma != nil {
+		need("LayerNorm", "gamma", gamma, cols)
+	}
+	if beta != nil && !rms {
+		need("LayerNorm", "beta", beta, cols)
+	}
+	for r := 0; r < rows; r++ {
+		xr := x[r*cols : r*cols+cols]
+		yr := y[r*cols : r*cols+cols]
+		mean, variance := meanVar(xr)
+		inv := 1 / math.Sqrt(variance+float64(eps))
+		if rms {
+			mean = 0
+		}
+		for j, v := range xr {
+			t := (float64(v) - mean) * inv
+			if gamma != nil {
+				t *= float64(gamma[j])
+			}
+			if beta != nil && !rms {
+				t += float64(beta[j])
+			}
+			yr[j] = float32(t)
+		}
+	}
+}
+
+// meanVar returns the mean and biased variance of x, in float64.
+func meanVar(x []float32) (mean, variance float64) {
+	if len(x) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	var s float64
+	for _, v := range x {
+		s += float64(v)
+	}
+	mean = s / float64(len(x))
+	var q float64
+	for _, v := range x {
+		d := float64(v) - mean
+		q += d * d
+	}
+	return mean, q / float64(len(x))
+}
+
+// RMSNorm is Keras RMSNormalization (ops.rms_normalization) over rows of
+// cols values: y = x / sqrt(mean(x²) + eps) * scale; scale may be nil.
+func RMSNorm(rows, cols int, x, scale, y []float32, eps float32) {
+	need("RMSNorm", "x", x, rows*cols)
+	need("RMSNorm", "y", y, rows*cols)
+	if scale != nil {
+		need("RMSNorm", "scale", scale, cols)
+	}
+	for r := 0; r < rows; r++ {
+		xr := x[r*cols : r*cols+cols]
+		yr := y[r*cols : r*cols+cols]
+		var q float64
+		for _, v := range xr {
+			q += float64(v) * float64(v)
+		}
+		inv := 1 / math.Sqrt(q/float64(cols)+float64(eps))
+		for j, v := range xr {
+			t := float64(v) * inv
+			if scale != nil {
+				t *= float64(scale[j])
+			}
+			yr[j] = float32(t)
+		}
+	}
+}
+
+// GroupNorm is Keras GroupNormalization, channels last: x and y are
+// [n, spatial, c] (spatial the product of the spatial dimensions), the c
+// channels form groups of c/groups adjacent channels, and each (sample,
+// group) is normalized by its mean and biased variance over spatial ×
+// c/groups values: y = (x - mean)/sqrt(var + eps)*gamma[ch] + beta[ch].
+// groups = c is InstanceNormalization, groups = 1 LayerNorm over all but
+// the batch axis with per-channel gamma and beta.
+func GroupNorm(n, spatial, c, groups int, x, gamma, beta, y []float32, eps float32) {
+	if groups <= 0 || c%groups != 0 {
+		panic("runtime.GroupNorm: channels not divisible by groups")
+	}
+	size := n * spatial * c
+	need("GroupNorm", "x", x, size)
+	need("GroupNorm", "y", y, size)
+	if gamma != nil {
+		need("GroupNorm", "gamma", gamma, c)
+	}
+	if beta != nil {
+		need("GroupNorm", "beta", beta, c)
+	}
+	cpg := c / groups
+	count := float64(spatial * cpg)
+	for b := 0; b < n; b++ {
+		xs := x[b*spatial*c : (b+1)*spatial*c]
+		ys := y[b*spatial*c : (b+1)*spatial*c]
+		for g := 0; g < groups; g++ {
+			c0 := g * cpg
+			var s float64
+			for p := 0; p < spatial; p++ {
+				for _, v := range xs[p*c+c0 : p*c+c0+cpg] {
+					s += float64(v)
+				}
+			}
+			mean := s / count
+			var q float64
+			for p := 0; p < spatial; p++ {
+				for _, v := range xs[p*c+c0 : p*c+c0+cpg] {
+					d := float64(v) - mean
+					q += d * d
+				}
+			}
+			inv := 1 / math.Sqrt(q/count+float64(eps))
+			for p := 0; p < spatial; p++ {
+				yr := ys[p*c+c0 : p*c+c0+cpg]
+				for j, v := range xs[p*c+c0 : p*c+c0+cpg] {
+					t := (float64(v) - mean) * inv
+					if gamma != nil {
+						t *= float64(gamma[c0+j])
+					}
+					if beta != nil {
+						t += float64(beta[c0+j])
+					}
+					yr[j] = float32(t)
+				}
+			}
+		}
+	}
+}
+
+// L2Normalize is Keras 3 UnitNormalization (ops.normalize with order 2)
+// over rows of cols values: y = x * min(1/sqrt(Σx²), 1/eps), that is
+// x / max(‖x‖, eps); Keras passes eps = 1e-12. (Keras 2's
+// tf.math.l2_normalize bounds Σx² by eps instead; the two differ only for
+// norms below 1e-6.)
+func L2Normalize(rows, cols int, x, y []float32, eps float32) {
+	need("L2Normalize", "x", x, rows*cols)
+	need("L2Normalize", "y", y, rows*cols)
+	for r := 0; r < rows; r++ {
+		xr := x[r*cols : r*cols+cols]
+		yr := y[r*cols : r*cols+cols]
+		var q float64
+		for _, v := range xr {
+			q += float64(v) * float64(v)
+		}
+		inv := math.Min(1/math.Sqrt(q), 1/float64(eps))
+		for j, v := range xr {
+			yr[j] = float32(float64(v) * inv)
+		}
+	}
+}
+
+// Softmax sets each row of y to the softmax of the row of x:
+// exp(x - max) / Σ exp(x - max). A row holding NaN, or only -Inf, gives NaN.
+func Softmax(rows, cols int, x, y []float32) {
+	need("Softmax", "x", x, rows*cols)
+	need("Softmax", "y", y, rows*cols)
+	for r := 0; r < rows; r++ {
+		xr := x[r*cols : r*cols+cols]
+		yr := y[r*cols : r*cols+cols]
+		m := float64(reduceContiguous(xr, reduceMax))
+		var s float64
+		for j, v := range xr {
+			e := math.Exp(float64(v) - m)
+			s += e
+			yr[j] = float32(e)
+		}
+		inv := 1 / s
+		for j, v := range yr {
+			yr[j] = float32(float64(v) * inv)
+		}
+	}
+}
+
+// LogSoftmax sets each row of y to the log-softmax of the row of x:
+// x - max - log Σ exp(x - max).
+func LogSoftmax(rows, cols int, x, y []float32) {
+	need("LogSoftmax", "x", x, rows*cols)
+	need("LogSoftmax", "y", y, rows*cols)
+	for r := 0; r < rows; r++ {
+		xr := x[r*cols : r*cols+cols]
+		yr := y[r*cols : r*cols+cols]
+		m := float64(reduceContiguous(xr, reduceMax))
+		var s float64
+		for _, v := range xr {
+			s += math.Exp(float64(v) - m)
+		}
+		off := m + math.Log(s)
+		for j, v := range xr {
+			yr[j] = float32(float64(v) - off)
+		}
+	}
+}
+
+// SoftmaxStrided is Softmax over the middle axis of x [outer, axis, inner]
+// (a softmax over a non-last axis), y the same shape.
+func SoftmaxStrided(outer, axis, inner int, x, y []float32) {
+	softmaxStrided("SoftmaxStrided", outer, axis, inner, x, y, false)
+}
+
+// LogSoftmaxStrided is LogSoftmax over the middle axis of x
+// [outer, axis, inner], y the same shape.
+func LogSoftmaxStrided(outer, axis, inner int, x, y []float32) {
+	softmaxStrided("LogSoftmaxStrided", outer, axis, inner, x, y, true)
+}
+
+func softmaxStrided(kernel string, outer, axis, inner int, x, y []float32, logOut bool) {
+	need(kernel, "x", x, outer*axis*inner)
+	need(kernel, "y", y, outer*axis*inner)
+	if inner == 1 {
+		if logOut {
+			LogSoftmax(outer, axis, x, y)
+		} else {
+			Softmax(outer, axis, x, y)
+		}
+		return
+	}
+	for o := 0; o < outer; o++ {
+		xo := x[o*axis*inner : (o+1)*axis*inner]
+		yo := y[o*axis*inner : (o+1)*axis*inner]
+		for j0 := 0; j0 < inner; j0 += reduceBlock {
+			w := min(reduceBlock, inner-j0)
+			var mx [reduceBlock]float32
+			var sum [reduceBlock]float64
+			m, s := mx[:w], sum[:w]
+			for j := range m {
+				m[j] = negInf
+			}
+			for a := 0; a < axis; a++ {
+				maxTo(m, xo[a*inner+j0:])
+			}
+			for a := 0; a < axis; a++ {
+				xa := xo[a*inner+j0:][:w]
+				ya := yo[a*inner+j0:][:w]
+				for j, v := range xa {
+					e := math.Exp(float64(v) - float64(m[j]))
+					s[j] += e
+					if !logOut {
+						ya[j] = float32(e)
+					}
+				}
+			}
+			for a := 0; a < axis; a++ {
+				xa := xo[a*inner+j0:][:w]
+				ya := yo[a*inner+j0:][:w]
+				for j := range ya {
+					if logOut {
+						ya[j] = float32(float64(xa[j]) - float64(m[j]) - math.Log(s[j]))
+					} else {
+						ya[j] = float32(float64(ya[j]) / s[j])
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,139 @@
+// Reductions over one axis.
+//
+// Contract: x is [outer, axis, inner] (the reduced axis and everything
+// before and after it, flattened), y is [outer, inner]. Sums and means
+// accumulate in float64 and round once, so they are at least as accurate as
+// Keras' float32 reductions; the max and min propagate NaN. Over an empty
+// axis the sum is 0, the mean NaN, the max -Inf and the min +Inf. A
+// reduction over several adjacent axes is one call with their product as
+// axis. Each kernel writes all of y[:outer*inner] and nothing else, reads
+// only x, and panics if a slice is shorter than its shape.
+
+package runtime
+
+import "math"
+
+type reduceKind uint8
+
+const (
+	reduceSum reduceKind = iota
+	reduceMean
+	reduceMax
+	reduceMin
+)
+
+// reduceBlock is how many adjacent inner positions one pass accumulates
+// (one 64-byte cache line of x per step along the axis).
+const reduceBlock = 16
+
+// ReduceSum sets y[o, i] = Σ_a x[o, a, i].
+func ReduceSum(outer, axis, inner int, x, y []float32) {
+	reduce("ReduceSum", outer, axis, inner, x, y, reduceSum)
+}
+
+// ReduceMean sets y[o, i] = Σ_a x[o, a, i] / axis.
+func ReduceMean(outer, axis, inner int, x, y []float32) {
+	reduce("ReduceMean", outer, axis, inner, x, y, reduceMean)
+}
+
+// ReduceMax sets y[o, i] = max_a x[o, a, i].
+func ReduceMax(outer, axis, inner int, x, y []float32) {
+	reduce("ReduceMax", outer, axis, inner, x, y, reduceMax)
+}
+
+// ReduceMin sets y[o, i] = min_a x[o, a, i].
+func ReduceMin(outer, axis, inner int, x, y []float32) {
+	reduce("ReduceMin", outer, axis, inner, x, y, reduceMin)
+}
+
+func reduce(kernel string, outer, axis, inner int, x, y []float32, kind reduceKind) {
+	need(kernel, "x", x, outer*axis*inner)
+	need(kernel, "y", y, outer*inner)
+	for o := 0; o < outer; o++ {
+		reduceAxis(axis, inner, x[o*axis*inner:], y[o*inner:][:inner], kind)
+	}
+}
+
+// reduceAxis reduces x [axis, inner] over axis into y [inner].
+func reduceAxis(axis, inner int, x, y []float32, kind reduceKind) {
+	if inner == 1 {
+		y[0] = reduceContiguous(x[:axis], kind)
+		return
+	}
+	for j0 := 0; j0 < inner; j0 += reduceBlock {
+		yb := y[j0:min(j0+reduceBlock, inner)]
+		switch kind {
+		case reduceSum, reduceMean:
+			var acc [reduceBlock]float64
+			a := acc[:len(yb)]
+			for i := 0; i < axis; i++ {
+				for j, v := range x[i*inner+j0:][:len(a)] {
+					a[j] += float64(v)
+				}
+			}
+			if kind == reduceMean {
+				for j := range a {
+					a[j] /= float64(axis)
+				}
+			}
+			for j := range yb {
+				yb[j] = float32(a[j])
+			}
+		case reduceMax:
+			for j := range yb {
+				yb[j] = negInf
+			}
+			for i := 0; i < axis; i++ {
+				maxTo(yb, x[i*inner+j0:])
+			}
+		case reduceMin:
+			for j := range yb {
+				yb[j] = -negInf
+			}
+			for i := 0; i < axis; i++ {
+				minTo(yb, x[i*inner+j0:])
+			}
+		}
+	}
+}
+
+// reduceContiguous reduces the contiguous values x.
+func reduceContiguous(x []float32, kind reduceKind) float32 {
+	switch kind {
+	case reduceSum, reduceMean:
+		var s float64
+		for _, v := range x {
+			s += float64(v)
+		}
+		if kind == reduceMean {
+			s /= float64(len(x))
+		}
+		return float32(s)
+	case reduceMax:
+		m := negInf
+		for _, v := range x {
+			if v > m || v != v {
+				m = v
+			}
+		}
+		return m
+	default:
+		m := float32(math.Inf(1))
+		for _, v := range x {
+			if v < m || v != v {
+				m = v
+			}
+		}
+		return m
+	}
+}
+
+// minTo sets y[j] = min(y[j], x[j]), NaN winning.
+func minTo(y, x []float32) {
+	x = x[:len(y)]
+	for j, v := range y {
+		if u := x[j]; u < v || u != u {
+			y[j] = u
+		}
+	}
+}
