@@ -3,7 +3,7 @@ GO      ?= go
 SHARED  ?= ../shared
 FUZZTIME ?= 60s
 
-.PHONY: all deps build test vet fmt-check demo fuzz clean
+.PHONY: all deps build test vet fmt-check demo golden fuzz clean
 
 all: build
 
@@ -25,9 +25,16 @@ fmt-check:
 test: deps fmt-check vet
 	$(GO) test -count=1 -timeout 20m ./...
 
-# Inspect the bundled example model.
+# Compile the bundled example model (go generate runs kerasgen build) and run it.
 demo: deps
 	$(GO) run ./cmd/kerasgen inspect examples/models/mlp/model.json
+	$(GO) generate ./examples/mlp
+	$(GO) run ./examples/demo
+
+# Regenerate the checked-in generated code (examples and golden/ snapshots).
+golden: deps
+	$(GO) generate ./examples/...
+	$(GO) test ./internal/compile -run TestGeneratedCodeGolden -update
 
 # Run each fuzzer for $(FUZZTIME) (new crashers land in testdata/fuzz and become tests).
 fuzz: deps

@@ -356,16 +356,20 @@ func (gen *generator) emitPredict(f *jen.File, inNames, outNames []string) {
 			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("got %%d inputs and %%d outputs, want %d and %d", len(g.Inputs), len(g.Outputs))), jen.Len(jen.Id("inputs")), jen.Len(jen.Id("outputs")))),
 		),
 	)
-	check := func(kind string, i int, v *ir.Value, slice jen.Code) jen.Code {
+	check := func(kind string, i int, name string, v *ir.Value, slice jen.Code) jen.Code {
 		return jen.If(jen.Len(slice).Op("!=").Lit(rowSize(v)).Op("*").Id("batch")).Block(
-			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s %d (%s) has %%d values, want %d per row times batch %%d", kind, i, v.Name, rowSize(v))), jen.Len(slice), jen.Id("batch"))),
+			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s %d (%s) has %%d values, want %d per row times batch %%d", kind, i, name, rowSize(v))), jen.Len(slice), jen.Id("batch"))),
 		)
 	}
 	for i, v := range g.Inputs {
-		checks = append(checks, check("input", i, v, jen.Id("inputs").Index(jen.Lit(i))))
+		checks = append(checks, check("input", i, v.Name, v, jen.Id("inputs").Index(jen.Lit(i))))
 	}
 	for i, v := range g.Outputs {
-		checks = append(checks, check("output", i, v, jen.Id("outputs").Index(jen.Lit(i))))
+		name := v.Name
+		if i < len(gen.opt.OutputNames) {
+			name = gen.opt.OutputNames[i]
+		}
+		checks = append(checks, check("output", i, name, v, jen.Id("outputs").Index(jen.Lit(i))))
 	}
 	checks = append(checks,
 		jen.Id("buf").Op(",").Id("_").Op(":=").Id("m").Dot("arena").Dot("Get").Call().Assert(jen.Op("*").Index().Float32()),

@@ -2,7 +2,6 @@ package codegen
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/dave/jennifer/jen"
 
@@ -42,12 +41,19 @@ func (gen *generator) forward(outNames []string) ([]jen.Code, error) {
 				body = append(body, jen.Id(id).Op(":=").Id(gen.names[root]).Comment(fmt.Sprintf("%s: a view of %s", o.Name, root.Name)))
 				continue
 			}
-			off, sz, ok := gen.plan.Buffer(o)
+			off, _, ok := gen.plan.Buffer(o)
 			if !ok {
 				return nil, fmt.Errorf("value %s has no buffer", o.Name)
 			}
-			_ = sz
-			body = append(body, jen.Id(id).Op(":=").Id("a").Index(mul(off, jen.Id("n")), jen.Add(mul(off, jen.Id("n"))).Op("+").Add(size(o))))
+			var lo jen.Code = jen.Empty()
+			if off > 0 {
+				lo = mul(off, jen.Id("n"))
+			}
+			hi := mul(off+rowSize(o), jen.Id("n"))
+			if !hasBatch(o) {
+				hi = jen.Add(mul(off, jen.Id("n"))).Op("+").Lit(rowSize(o))
+			}
+			body = append(body, jen.Id(id).Op(":=").Id("a").Index(lo, hi))
 		}
 		if op.Kind == "Reshape" && gen.plan.Alias[op.Out[0]] != nil {
 			continue // a view: nothing to compute
@@ -191,7 +197,10 @@ func (gen *generator) epilogue(op *ir.Op, bias *ir.Value) (jen.Code, error) {
 	if bias != nil {
 		fields = append(fields, jen.Id("Bias").Op(":").Id("w").Dot(gen.names[bias]))
 	}
-	fields = append(fields, jen.Id("Act").Op(":").Add(act), jen.Id("Params").Op(":").Add(params))
+	fields = append(fields, jen.Id("Act").Op(":").Add(act))
+	if hasFields(op.Attrs, op.Attrs.String("act", "linear")) {
+		fields = append(fields, jen.Id("Params").Op(":").Add(params))
+	}
 	gen.inits = append(gen.inits, jen.Id("m").Dot(id).Op("=").Add(rt("Epilogue")).Values(fields...))
 	return jen.Op("&").Id("m").Dot(id), nil
 }
@@ -201,6 +210,14 @@ func (gen *generator) paramsVar(layer, suffix string, value jen.Code) string {
 	id := gen.ident(layer + suffix)
 	gen.params = append(gen.params, jen.Var().Id(id).Op("=").Add(value))
 	return id
+}
+
+// hasFields reports whether an activation needs an rt.ActParams literal.
+func hasFields(a ir.Attrs, act string) bool {
+	_, alpha := a["alpha"]
+	_, max := a["max_value"]
+	_, thr := a["threshold"]
+	return alpha || max || thr || act == "elu" || act == "celu"
 }
 
 func optional(op *ir.Op, i int) *ir.Value {
@@ -472,4 +489,3 @@ func (gen *generator) emitBatchMatMul(op *ir.Op) ([]jen.Code, error) {
 	)}, nil
 }
 
-var _ = strings.Join

@@ -1,6 +1,8 @@
 // Command kerasgen compiles Keras models into dependency-free Go packages.
 //
 //	kerasgen inspect MODEL [--weights W] [--config C] [--json]
+//	kerasgen build MODEL [--weights W] [-pkg NAME] [-o DIR] [--dump=STAGE] [--test-vectors in.npy,...:out.npy,...]
+//	kerasgen verify MODEL [--weights W] --input a.npy[,...] --expect y.npy[,...] [--atol A] [--rtol R]
 //
 // Exit status: 0 on success, 1 when a check fails, 2 when the model cannot be read or
 // compiled (the message says why).
@@ -21,6 +23,19 @@ Usage:
       model.to_json() file (give its weights with --weights) or a TF.js model.json.
       --config gives the architecture for a weights-only .h5.
 
+  kerasgen build MODEL [--weights W] [-pkg NAME] [-o DIR] [--dump=STAGE]
+                 [--test-vectors in.npy[,...]:out.npy[,...] [--atol A] [--rtol R]]
+      Compile MODEL into a Go package in DIR (default "."; the package name
+      defaults to $GOPACKAGE under go generate). --dump prints the IR after a
+      stage (lower, a pass name, or all). --test-vectors embeds reference
+      vectors and generates a test that checks the package against them.
+
+  kerasgen verify MODEL [--weights W] --input a.npy[,b.npy...]
+                  --expect y.npy[,z.npy...] [--atol 1e-5] [--rtol 1e-4]
+      Compile MODEL, run the generated package on the inputs and compare with
+      the expected outputs, |a-e| <= atol + rtol*|e|; print the worst error
+      per output. Exit 0 on a match, 1 on a mismatch.
+
 Exit status: 0 ok, 1 a check failed, 2 the model cannot be read or compiled.
 `
 
@@ -35,6 +50,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "inspect":
 		return cmdInspect(args[1:], stdout, stderr)
+	case "build":
+		return cmdBuild(args[1:], stdout, stderr)
+	case "verify":
+		return cmdVerify(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -96,8 +96,11 @@ func CompileModel(m *frontend.Model, source string, opt Options) (*Result, error
 		pkg = PackageName(m.Name)
 	}
 	writer := ""
-	if m.KerasVersion != "" {
-		writer = "Keras " + m.KerasVersion
+	switch v := m.KerasVersion; {
+	case strings.HasPrefix(v, "tfjs"):
+		writer = "TF.js (" + v + ")"
+	case v != "":
+		writer = "Keras " + v
 	}
 	files, err := codegen.Generate(g, plan, codegen.Options{
 		Package: pkg, Source: source, Writer: writer,

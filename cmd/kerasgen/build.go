@@ -1,0 +1,159 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/kerasgen/kerasgen/codegen"
+	"github.com/kerasgen/kerasgen/frontend"
+	"github.com/kerasgen/kerasgen/internal/compile"
+	"github.com/kerasgen/kerasgen/ir"
+	"github.com/kerasgen/kerasgen/passes"
+	"github.com/kerasgen/kerasgen/runtime"
+)
+
+// loadFlags are the flags every command that reads a model takes.
+type loadFlags struct{ weights, config *string }
+
+func addLoadFlags(fs *flag.FlagSet) loadFlags {
+	return loadFlags{
+		weights: fs.String("weights", "", "weights file for a model.to_json() architecture"),
+		config:  fs.String("config", "", "architecture (model.to_json() output) for a weights-only .h5"),
+	}
+}
+
+func (l loadFlags) options() frontend.Options {
+	return frontend.Options{Weights: *l.weights, Config: *l.config, KnownClass: frontend.KnownCustomClass}
+}
+
+// cmdBuild compiles a model into a Go package.
+func cmdBuild(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("build", stderr)
+	lf := addLoadFlags(fs)
+	pkg := fs.String("pkg", os.Getenv("GOPACKAGE"), "package name (default: $GOPACKAGE under go generate, else from the model name)")
+	out := fs.String("o", ".", "output directory")
+	dump := fs.String("dump", "", "print the IR after a stage: lower, "+strings.Join(passes.Names(), ", ")+", or all")
+	vectors := fs.String("test-vectors", "", "in.npy[,in2.npy...]:out.npy[,out2.npy...]: embed reference vectors and generate a test")
+	atol := fs.Float64("atol", 1e-5, "absolute tolerance of the generated test")
+	rtol := fs.Float64("rtol", 1e-4, "relative tolerance of the generated test")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "usage: kerasgen build MODEL [--weights W] [-pkg NAME] [-o DIR] [--dump=STAGE] [--test-vectors in.npy,...:out.npy,...]")
+		return 2
+	}
+	if *dump != "" && *dump != "all" && *dump != "lower" && !contains(passes.Names(), *dump) {
+		fmt.Fprintf(stderr, "kerasgen: --dump=%s: no such stage (lower, %s, all)\n", *dump, strings.Join(passes.Names(), ", "))
+		return 2
+	}
+	opt := compile.Options{Load: lf.options(), Package: *pkg}
+	if *dump != "" {
+		opt.Dump = func(stage string, g *ir.Graph) {
+			if *dump == "all" || *dump == stage {
+				fmt.Fprintf(stdout, "# after %s\n%s\n", stage, ir.Print(g))
+			}
+		}
+	}
+	res, err := compile.Compile(pos[0], opt)
+	if err != nil {
+		return fail(stderr, pos[0], err)
+	}
+	if *vectors != "" {
+		if err := addTestVectors(res, *vectors, *atol, *rtol); err != nil {
+			fmt.Fprintf(stderr, "kerasgen: --test-vectors: %v\n", err)
+			return 2
+		}
+	}
+	if err := writeFiles(*out, res.Files); err != nil {
+		fmt.Fprintf(stderr, "kerasgen: %v\n", err)
+		return 2
+	}
+	if *dump == "" {
+		fmt.Fprintf(stdout, "kerasgen: wrote package %s (%d files) to %s\n", pkgName(res), len(res.Files), *out)
+	}
+	return 0
+}
+
+func pkgName(res *compile.Result) string {
+	src := string(res.Files["model.go"])
+	if i := strings.Index(src, "\npackage "); i >= 0 {
+		return strings.Fields(src[i+9:])[0]
+	}
+	return "?"
+}
+
+// fail prints why a model cannot be compiled and returns exit status 2.
+func fail(stderr io.Writer, path string, err error) int {
+	var ue *frontend.UnsupportedError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "kerasgen: %s: %v\n", path, err)
+		return 2
+	}
+	fmt.Fprintf(stderr, "kerasgen: %v\n", err)
+	return 2
+}
+
+// addTestVectors embeds reference inputs and outputs under testdata/ and adds a generated
+// test that checks the package against them.
+func addTestVectors(res *compile.Result, spec string, atol, rtol float64) error {
+	ins, outs, ok := strings.Cut(spec, ":")
+	if !ok {
+		return fmt.Errorf("want in.npy[,...]:out.npy[,...], got %q", spec)
+	}
+	inFiles, outFiles := strings.Split(ins, ","), strings.Split(outs, ",")
+	if len(inFiles) != len(res.Model.Inputs) || len(outFiles) != res.NumModelOutputs {
+		return fmt.Errorf("%d inputs and %d outputs given; the model has %d and %d", len(inFiles), len(outFiles), len(res.Model.Inputs), res.NumModelOutputs)
+	}
+	var tv codegen.TestVectors
+	tv.Atol, tv.Rtol = atol, rtol
+	for i, f := range append(inFiles, outFiles...) {
+		a, err := runtime.ReadNPYFile(f)
+		if err != nil {
+			return err
+		}
+		name := "input_" + strconv.Itoa(i) + ".npy"
+		if i >= len(inFiles) {
+			name = "expected_" + strconv.Itoa(i-len(inFiles)) + ".npy"
+			tv.Expected = append(tv.Expected, name)
+		} else {
+			tv.Inputs = append(tv.Inputs, name)
+		}
+		var buf strings.Builder
+		if err := runtime.WriteNPY(&buf, a.Shape, a.Data); err != nil {
+			return err
+		}
+		res.Files["testdata/"+name] = []byte(buf.String())
+	}
+	res.Files["model_test.go"] = codegen.GenerateTest(pkgName(res), tv)
+	return nil
+}
+
+func writeFiles(dir string, files codegen.Files) error {
+	for name, data := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, e := range xs {
+		if e == x {
+			return true
+		}
+	}
+	return false
+}
