@@ -488,4 +488,3 @@ func (gen *generator) emitBatchMatMul(op *ir.Op) ([]jen.Code, error) {
 			gen.loc(op.Out[0]).(*jen.Statement).Clone().Index(jen.Add(mul(sy, i)).Op(":")), jen.Lit(nn), jen.False()),
 	)}, nil
 }
-

@@ -51,37 +51,16 @@ func isKerasgenRoot(dir string) bool {
 // that runs each package on its inputs; it builds the module once, runs it, and returns
 // each job's outputs in order.
 func RunAll(work string, jobs []Job) ([][]*runtime.Array, error) {
-	root, err := RootDir()
+	var results []*Result
+	for _, j := range jobs {
+		results = append(results, j.Result)
+	}
+	mod, names, err := WriteModule(work, results)
 	if err != nil {
 		return nil, err
 	}
-	mod := filepath.Join(work, "module")
-	if err := os.MkdirAll(mod, 0o755); err != nil {
-		return nil, err
-	}
-	gomod := fmt.Sprintf("module kerasgenrun\n\ngo 1.26\n\nrequire github.com/kerasgen/kerasgen v0.0.0\n\nreplace github.com/kerasgen/kerasgen => %s\n", root)
-	if err := os.WriteFile(filepath.Join(mod, "go.mod"), []byte(gomod), 0o644); err != nil {
-		return nil, err
-	}
-	if sum, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
-		if err := os.WriteFile(filepath.Join(mod, "go.sum"), sum, 0o644); err != nil {
-			return nil, err
-		}
-	}
-	var names []string
 	for i, j := range jobs {
-		name := fmt.Sprintf("m%d", i)
-		names = append(names, name)
-		dir := filepath.Join(mod, "models", name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
-		}
-		for f, data := range j.Result.Files {
-			if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
-				return nil, err
-			}
-		}
-		data := filepath.Join(work, "data", name)
+		data := filepath.Join(work, "data", names[i])
 		if err := os.MkdirAll(data, 0o755); err != nil {
 			return nil, err
 		}
@@ -91,35 +70,90 @@ func RunAll(work string, jobs []Job) ([][]*runtime.Array, error) {
 			}
 		}
 	}
-	var main bytes.Buffer
-	if err := driver.Execute(&main, names); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(mod, "main.go"), main.Bytes(), 0o644); err != nil {
-		return nil, err
-	}
 	bin := filepath.Join(work, "run")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Dir = mod
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := goCommand(mod, "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building the generated code: %v\n%s", err, out)
 	}
 	run := exec.Command(bin, filepath.Join(work, "data"))
 	if out, err := run.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("running the generated code: %v\n%s", err, out)
 	}
-	results := make([][]*runtime.Array, len(jobs))
+	outs := make([][]*runtime.Array, len(jobs))
 	for i, j := range jobs {
 		for k := range j.Result.Outputs {
 			a, err := runtime.ReadNPYFile(filepath.Join(work, "data", names[i], fmt.Sprintf("out_%d.npy", k)))
 			if err != nil {
 				return nil, err
 			}
-			results[i] = append(results[i], a)
+			outs[i] = append(outs[i], a)
 		}
 	}
-	return results, nil
+	return outs, nil
+}
+
+// goCommand runs the go tool in a generated module.
+func goCommand(dir string, args ...string) *exec.Cmd {
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
+	return cmd
+}
+
+// Vet runs go vet on the generated packages of a module written by WriteModule.
+func Vet(mod string) error {
+	if out, err := goCommand(mod, "vet", "./...").CombinedOutput(); err != nil {
+		return fmt.Errorf("go vet: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// WriteModule writes the generated packages into one module under work (models/m0, ...)
+// with a driver main that runs each on .npy inputs, wired to this kerasgen checkout. It
+// returns the module directory and the packages' names.
+func WriteModule(work string, results []*Result) (string, []string, error) {
+	root, err := RootDir()
+	if err != nil {
+		return "", nil, err
+	}
+	mod := filepath.Join(work, "module")
+	if err := os.MkdirAll(mod, 0o755); err != nil {
+		return "", nil, err
+	}
+	gomod := fmt.Sprintf("module kerasgenrun\n\ngo 1.26\n\nrequire github.com/kerasgen/kerasgen v0.0.0\n\nreplace github.com/kerasgen/kerasgen => %s\n", root)
+	if err := os.WriteFile(filepath.Join(mod, "go.mod"), []byte(gomod), 0o644); err != nil {
+		return "", nil, err
+	}
+	if sum, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
+		if err := os.WriteFile(filepath.Join(mod, "go.sum"), sum, 0o644); err != nil {
+			return "", nil, err
+		}
+	}
+	var names []string
+	for i, r := range results {
+		name := fmt.Sprintf("m%d", i)
+		names = append(names, name)
+		dir := filepath.Join(mod, "models", name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", nil, err
+		}
+		for f, data := range r.Files {
+			p := filepath.Join(dir, filepath.FromSlash(f))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return "", nil, err
+			}
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				return "", nil, err
+			}
+		}
+	}
+	var main bytes.Buffer
+	if err := driver.Execute(&main, names); err != nil {
+		return "", nil, err
+	}
+	if err := os.WriteFile(filepath.Join(mod, "main.go"), main.Bytes(), 0o644); err != nil {
+		return "", nil, err
+	}
+	return mod, names, nil
 }
 
 // driver is the main package that runs every generated package on its inputs.

@@ -1,0 +1,76 @@
+package compile
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/kerasgen/kerasgen/internal/sharedtest"
+)
+
+var update = flag.Bool("update", false, "rewrite the generated-code golden files under golden/")
+
+// goldenCodeCases are the golden models whose generated package is checked in under
+// golden/<case>/ (model.go, and weights.sha256 for the blob).
+var goldenCodeCases = []string{"mlp_relu_softmax", "cnn_bn_dropout", "residual_add_concat", "multi_io", "depthwise_separable"}
+
+// TestGeneratedCodeGolden regenerates the checked-in packages: the output must be
+// byte-identical from one run to the next (deterministic), equal to the files in golden/
+// (regenerate with `make golden` when a change is intended), and pass go vet.
+func TestGeneratedCodeGolden(t *testing.T) {
+	root := sharedtest.Dir(t, "golden")
+	var results []*Result
+	for _, c := range goldenCodeCases {
+		path := filepath.Join(root, c, "model.keras")
+		first, err := Compile(path, Options{Package: PackageName(c)})
+		if err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		second, err := Compile(path, Options{Package: PackageName(c)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, data := range first.Files {
+			if !bytes.Equal(data, second.Files[name]) {
+				t.Errorf("%s: %s differs between two runs on the same model", c, name)
+			}
+		}
+		want := map[string][]byte{
+			"model.go":       first.Files["model.go"],
+			"weights.sha256": []byte(fmt.Sprintf("%x  weights.bin\n", sha256.Sum256(first.Files["weights.bin"]))),
+		}
+		dir := filepath.Join("..", "..", "golden", c)
+		for name, data := range want {
+			p := filepath.Join(dir, name)
+			if *update {
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			old, err := os.ReadFile(p)
+			if err != nil {
+				t.Errorf("%s: %v (run make golden)", c, err)
+				continue
+			}
+			if !bytes.Equal(old, data) {
+				t.Errorf("%s: generated %s differs from %s; if the change is intended, run make golden and review the diff", c, name, p)
+			}
+		}
+		results = append(results, first)
+	}
+	mod, _, err := WriteModule(t.TempDir(), results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Vet(mod); err != nil {
+		t.Error(err)
+	}
+}
