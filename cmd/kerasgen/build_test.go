@@ -1,0 +1,74 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kerasgen/kerasgen/internal/sharedtest"
+)
+
+// TestVerifyGolden runs `kerasgen verify` on a golden case: exit 0 with the worst error
+// printed, and exit 1 when the expected values are another model's.
+func TestVerifyGolden(t *testing.T) {
+	dir := sharedtest.Dir(t, "golden", "multi_io")
+	in := filepath.Join(dir, "input_0.npy") + "," + filepath.Join(dir, "input_1.npy")
+	want := filepath.Join(dir, "expected_0.npy") + "," + filepath.Join(dir, "expected_1.npy")
+	code, out, errs := runCLI("verify", filepath.Join(dir, "model.h5"), "--input", in, "--expect", want)
+	if code != 0 || strings.Count(out, ": ok: worst |diff|") != 2 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	swapped := filepath.Join(dir, "expected_0.npy") + "," + filepath.Join(dir, "expected_0.npy")
+	code, out, errs = runCLI("verify", filepath.Join(dir, "model.keras"), "--input", in, "--expect", swapped)
+	if code != 1 || !strings.Contains(out, "MISMATCH") {
+		t.Errorf("want exit 1 and a MISMATCH line, got exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// TestBuildRefusals: models that cannot be compiled exit 2 with every offending layer named.
+func TestBuildRefusals(t *testing.T) {
+	corpus := sharedtest.Dir(t, "corpus")
+	cases := []struct {
+		file    string
+		phrases []string
+	}{
+		{filepath.Join(corpus, "carnd-nvidia", "model.h5"), []string{"layer 'lambda_1' (class Lambda, function_type 'lambda') contains Python bytecode", "RegisterLowering"}},
+		{filepath.Join(corpus, "transformer-streamlit", "model.keras"), []string{"PositionalEmbedding (x2)", "TransformerEncoder", "TransformerDecoder"}},
+		{filepath.Join(corpus, "elec-transformer", "transformer_model.keras"), []string{"multi_head_attention_4", "multi_head_attention_5"}},
+		{filepath.Join(corpus, "tfjs-mnist-cnn", "model.json"), []string{"graph-model"}},
+	}
+	for _, c := range cases {
+		if _, err := os.Stat(c.file); err != nil {
+			matches, _ := filepath.Glob(filepath.Join(filepath.Dir(c.file), "*.keras"))
+			if len(matches) == 0 {
+				t.Fatalf("%s: %v", c.file, err)
+			}
+			c.file = matches[0]
+		}
+		code, _, errs := runCLI("build", c.file, "-o", t.TempDir())
+		if code != 2 {
+			t.Errorf("%s: exit %d, want 2", c.file, code)
+		}
+		for _, p := range c.phrases {
+			if !strings.Contains(errs, p) {
+				t.Errorf("%s: message does not say %q:\n%s", filepath.Base(c.file), p, errs)
+			}
+		}
+	}
+}
+
+// TestBuildDump prints the IR after a pass.
+func TestBuildDump(t *testing.T) {
+	dir := sharedtest.Dir(t, "golden", "cnn_bn_dropout")
+	code, out, errs := runCLI("build", filepath.Join(dir, "model.keras"), "-o", t.TempDir(), "--dump=bnfold")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "# after bnfold") || strings.Contains(out, "BatchNorm(") || !strings.Contains(out, "Conv(") {
+		t.Errorf("dump after bnfold:\n%s", out)
+	}
+	if code, _, _ := runCLI("build", filepath.Join(dir, "model.keras"), "--dump=nosuchpass"); code != 2 {
+		t.Errorf("unknown pass: exit %d, want 2", code)
+	}
+}
