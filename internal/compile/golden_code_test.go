@@ -40,8 +40,8 @@ func TestGeneratedCodeGolden(t *testing.T) {
 			}
 		}
 		want := map[string][]byte{
-			"model.go":       first.Files["model.go"],
-			"weights.sha256": []byte(fmt.Sprintf("%x  weights.bin\n", sha256.Sum256(first.Files["weights.bin"]))),
+			"model.go.golden": first.Files["model.go"],
+			"weights.sha256":  []byte(fmt.Sprintf("%x  weights.bin\n", sha256.Sum256(first.Files["weights.bin"]))),
 		}
 		dir := filepath.Join("..", "..", "golden", c)
 		for name, data := range want {
