@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/kerasgen/kerasgen/codegen"
@@ -15,7 +14,6 @@ import (
 	"github.com/kerasgen/kerasgen/internal/compile"
 	"github.com/kerasgen/kerasgen/ir"
 	"github.com/kerasgen/kerasgen/passes"
-	"github.com/kerasgen/kerasgen/runtime"
 )
 
 // loadFlags are the flags every command that reads a model takes.
@@ -67,7 +65,12 @@ func cmdBuild(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, pos[0], err)
 	}
 	if *vectors != "" {
-		if err := addTestVectors(res, *vectors, *atol, *rtol); err != nil {
+		ins, outs, ok := strings.Cut(*vectors, ":")
+		if !ok {
+			fmt.Fprintf(stderr, "kerasgen: --test-vectors: want in.npy[,...]:out.npy[,...], got %q\n", *vectors)
+			return 2
+		}
+		if err := res.AddTestVectors(strings.Split(ins, ","), strings.Split(outs, ","), *atol, *rtol); err != nil {
 			fmt.Fprintf(stderr, "kerasgen: --test-vectors: %v\n", err)
 			return 2
 		}
@@ -77,17 +80,9 @@ func cmdBuild(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *dump == "" {
-		fmt.Fprintf(stdout, "kerasgen: wrote package %s (%d files) to %s\n", pkgName(res), len(res.Files), *out)
+		fmt.Fprintf(stdout, "kerasgen: wrote package %s (%d files) to %s\n", res.Package, len(res.Files), *out)
 	}
 	return 0
-}
-
-func pkgName(res *compile.Result) string {
-	src := string(res.Files["model.go"])
-	if i := strings.Index(src, "\npackage "); i >= 0 {
-		return strings.Fields(src[i+9:])[0]
-	}
-	return "?"
 }
 
 // fail prints why a model cannot be compiled and returns exit status 2.
@@ -99,41 +94,6 @@ func fail(stderr io.Writer, path string, err error) int {
 	}
 	fmt.Fprintf(stderr, "kerasgen: %v\n", err)
 	return 2
-}
-
-// addTestVectors embeds reference inputs and outputs under testdata/ and adds a generated
-// test that checks the package against them.
-func addTestVectors(res *compile.Result, spec string, atol, rtol float64) error {
-	ins, outs, ok := strings.Cut(spec, ":")
-	if !ok {
-		return fmt.Errorf("want in.npy[,...]:out.npy[,...], got %q", spec)
-	}
-	inFiles, outFiles := strings.Split(ins, ","), strings.Split(outs, ",")
-	if len(inFiles) != len(res.Model.Inputs) || len(outFiles) != res.NumModelOutputs {
-		return fmt.Errorf("%d inputs and %d outputs given; the model has %d and %d", len(inFiles), len(outFiles), len(res.Model.Inputs), res.NumModelOutputs)
-	}
-	var tv codegen.TestVectors
-	tv.Atol, tv.Rtol = atol, rtol
-	for i, f := range append(inFiles, outFiles...) {
-		a, err := runtime.ReadNPYFile(f)
-		if err != nil {
-			return err
-		}
-		name := "input_" + strconv.Itoa(i) + ".npy"
-		if i >= len(inFiles) {
-			name = "expected_" + strconv.Itoa(i-len(inFiles)) + ".npy"
-			tv.Expected = append(tv.Expected, name)
-		} else {
-			tv.Inputs = append(tv.Inputs, name)
-		}
-		var buf strings.Builder
-		if err := runtime.WriteNPY(&buf, a.Shape, a.Data); err != nil {
-			return err
-		}
-		res.Files["testdata/"+name] = []byte(buf.String())
-	}
-	res.Files["model_test.go"] = codegen.GenerateTest(pkgName(res), tv)
-	return nil
 }
 
 func writeFiles(dir string, files codegen.Files) error {

@@ -5,6 +5,7 @@
 package compile
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/kerasgen/kerasgen/frontend"
 	"github.com/kerasgen/kerasgen/ir"
 	"github.com/kerasgen/kerasgen/passes"
+	"github.com/kerasgen/kerasgen/runtime"
 )
 
 // Options tune Compile.
@@ -36,6 +38,8 @@ type Result struct {
 	Outputs []string
 	// NumModelOutputs is how many of Outputs are the model's own.
 	NumModelOutputs int
+	// Package is the generated package's name.
+	Package string
 }
 
 // Compile reads a model file and generates its Go package.
@@ -109,7 +113,7 @@ func CompileModel(m *frontend.Model, source string, opt Options) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Model: m, Files: files, Outputs: append(outNames[:n:n], lw.LayerOutputs...), NumModelOutputs: n}, nil
+	return &Result{Model: m, Files: files, Outputs: append(outNames[:n:n], lw.LayerOutputs...), NumModelOutputs: n, Package: pkg}, nil
 }
 
 // PackageName makes a Go package name from a model name: lower case letters and digits.
@@ -124,4 +128,34 @@ func PackageName(name string) string {
 		return "model"
 	}
 	return b.String()
+}
+
+// AddTestVectors embeds reference inputs and expected outputs (.npy files, in model order)
+// under testdata/ and adds the generated test that checks the package against them at the
+// given tolerance, and checks that a warm call allocates nothing and concurrent calls agree.
+func (r *Result) AddTestVectors(inputs, expected []string, atol, rtol float64) error {
+	if len(inputs) != len(r.Model.Inputs) || len(expected) != r.NumModelOutputs {
+		return fmt.Errorf("%d inputs and %d outputs given; the model has %d and %d", len(inputs), len(expected), len(r.Model.Inputs), r.NumModelOutputs)
+	}
+	tv := codegen.TestVectors{Atol: atol, Rtol: rtol}
+	for i, f := range append(append([]string{}, inputs...), expected...) {
+		a, err := runtime.ReadNPYFile(f)
+		if err != nil {
+			return err
+		}
+		name := fmt.Sprintf("input_%d.npy", i)
+		if i >= len(inputs) {
+			name = fmt.Sprintf("expected_%d.npy", i-len(inputs))
+			tv.Expected = append(tv.Expected, name)
+		} else {
+			tv.Inputs = append(tv.Inputs, name)
+		}
+		var buf bytes.Buffer
+		if err := runtime.WriteNPY(&buf, a.Shape, a.Data); err != nil {
+			return err
+		}
+		r.Files["testdata/"+name] = buf.Bytes()
+	}
+	r.Files["model_test.go"] = codegen.GenerateTest(r.Package, tv)
+	return nil
 }

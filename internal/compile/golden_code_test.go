@@ -74,3 +74,37 @@ func TestGeneratedCodeGolden(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestGeneratedTestsPass builds golden models with their reference vectors embedded, as
+// `kerasgen build --test-vectors` does, and runs the generated tests: the outputs match
+// Keras, a warm Predict allocates nothing, and concurrent calls agree.
+func TestGeneratedTestsPass(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go test on generated packages; skipped with -short")
+	}
+	root := sharedtest.Dir(t, "golden")
+	var results []*Result
+	for _, c := range []string{"cnn_bn_dropout", "multi_io", "residual_add_concat", "depthwise_separable", "padding_same_strided", "conv1d"} {
+		dir := filepath.Join(root, c)
+		r, err := Compile(filepath.Join(dir, "model.keras"), Options{Package: PackageName(c)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ins, outs := []string{filepath.Join(dir, "input.npy")}, []string{filepath.Join(dir, "expected.npy")}
+		if c == "multi_io" {
+			ins = []string{filepath.Join(dir, "input_0.npy"), filepath.Join(dir, "input_1.npy")}
+			outs = []string{filepath.Join(dir, "expected_0.npy"), filepath.Join(dir, "expected_1.npy")}
+		}
+		if err := r.AddTestVectors(ins, outs, 1e-5, 1e-4); err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, r)
+	}
+	mod, _, err := WriteModule(t.TempDir(), results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := goCommand(mod, "test", "-count=1", "./models/...").CombinedOutput(); err != nil {
+		t.Errorf("generated tests fail: %v\n%s", err, out)
+	}
+}
