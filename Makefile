@@ -44,6 +44,8 @@ fuzz: deps
 	$(GO) test -run='^$$' -fuzz=FuzzReadNPZ -fuzztime=$(FUZZTIME) ./runtime/
 	$(GO) test -run='^$$' -fuzz=FuzzParseConfig -fuzztime=$(FUZZTIME) ./frontend/
 	$(GO) test -run='^$$' -fuzz=FuzzLoadKeras -fuzztime=$(FUZZTIME) ./frontend/
+	$(GO) test -run='^$$' -fuzz=FuzzLoadH5 -fuzztime=$(FUZZTIME) ./frontend/
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./ir/
 
 clean:
 	$(GO) clean -testcache

@@ -1,6 +1,9 @@
 package ir
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 // builder builds test graphs, failing the test on any error.
 type builder struct {
@@ -122,4 +125,41 @@ func allOpsGraph(t testing.TB) *Graph {
 	s = b.op("Dropout", "noise", vals(s), Attrs{"rate": 0.1, "kind": "GaussianNoise"})
 	o := b.op("Identity", "", vals(other), nil, "other_copy")
 	return b.out(r, c, e, s, o)
+}
+
+// namesGraph uses value, layer and graph names that need quoting.
+func namesGraph(t testing.TB) *Graph {
+	names := []string{"dense_1/kernel:0", "with space", `q"uote`, "%percent", "#hash", "new\nline", "ünï", "const",
+		"graph", "N", "-", "a.b-c/d_e", "\x00", "\xff", "{}", "a,b", "trailing ", "->"}
+	b := newBuilder(t, "weird name #1")
+	var outs []*Value
+	for i, n := range names {
+		x := b.in(n, F32, Batch, 2)
+		c := b.g.AddConst(n+"c", Shape{2}, []float32{float32(i), 1})
+		y := b.op("Binary", n, vals(x, c), Attrs{"fn": "mul"}, n+"y")
+		outs = append(outs, b.op("Identity", "", vals(y), nil, n+"z"))
+	}
+	return b.out(outs...)
+}
+
+// constsGraph holds constants with special values and sizes around the inline limit; its
+// consts are special, empty, scalar, sixteen, seventeen, big (0..999) and ints (an i32
+// constant).
+func constsGraph(t testing.TB) *Graph {
+	g := NewGraph("consts")
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)),
+		math.SmallestNonzeroFloat32, math.MaxFloat32, 0.1, 1e-40, 16777216, -3}
+	g.AddConst("special", Shape{10}, special)
+	g.AddConst("empty", Shape{0, 3}, []float32{})
+	g.AddConst("scalar", Shape{}, []float32{2.5})
+	g.AddConst("sixteen", Shape{4, 4}, make([]float32, 16))
+	g.AddConst("seventeen", Shape{17}, make([]float32, 17))
+	big := g.AddConst("big", Shape{40, 25}, make([]float32, 1000))
+	for i := range big.Data {
+		big.Data[i] = float32(i)
+	}
+	ids := g.AddConst("ids", Shape{2}, []float32{1, 2})
+	ids.Type.DType = I32 // ids stored as floats
+	g.Outputs = append(g.Outputs, g.Consts...)
+	return g
 }

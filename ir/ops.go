@@ -406,16 +406,20 @@ func init() {
 	// UnitNorm: x / sqrt(max(sum(x^2), eps)) over axes (Keras UnitNormalization).
 	def(&OpDef{Kind: "UnitNorm", MinIn: 1, MaxIn: 1, AttrSpec: "axes:I!",
 		Infer: func(op *Op) ([]Type, error) {
-			_, err := normAxes(op.Attrs.Ints("axes"), len(op.In[0].Type.Shape))
-			return []Type{op.In[0].Type}, err
+			if _, err := normAxes(op.Attrs.Ints("axes"), len(op.In[0].Type.Shape)); err != nil {
+				return nil, err
+			}
+			return one(op.In[0].Type)
 		}})
 
 	// Softmax and LogSoftmax over one axis.
 	for _, k := range []string{"Softmax", "LogSoftmax"} {
 		def(&OpDef{Kind: k, MinIn: 1, MaxIn: 1, AttrSpec: "axis:i!",
 			Infer: func(op *Op) ([]Type, error) {
-				_, err := normAxes([]int{op.Attrs.Int("axis", -1)}, len(op.In[0].Type.Shape))
-				return []Type{op.In[0].Type}, err
+				if _, err := normAxes([]int{op.Attrs.Int("axis", -1)}, len(op.In[0].Type.Shape)); err != nil {
+					return nil, err
+				}
+				return one(op.In[0].Type)
 			}})
 	}
 

@@ -49,9 +49,9 @@ func TestAllOpsCoverage(t *testing.T) {
 func TestVerifyBroken(t *testing.T) {
 	ghost := func() *Value { return &Value{ID: 999, Name: "ghost", Type: Type{F32, Shape{Batch, 32}}} }
 	cases := []struct {
-		name  string
+		name   string
 		break_ func(g *Graph)
-		want  []string
+		want   []string
 	}{
 		// Nil pointers.
 		{"nil input", func(g *Graph) { g.Inputs = append(g.Inputs, nil) }, []string{"graph input 1 is nil"}},
