@@ -149,14 +149,16 @@ func actCode(a ir.Attrs, key string) (jen.Code, jen.Code, error) {
 	var fields []jen.Code
 	if v, ok := a["alpha"]; ok {
 		fields = append(fields, jen.Id("Alpha").Op(":").Lit(float32(v.(float64))))
-	} else if name == "elu" || name == "celu" {
-		fields = append(fields, jen.Id("Alpha").Op(":").Lit(float32(1)))
+	} else if def := actDefaults[name]; def.alpha != 0 {
+		fields = append(fields, jen.Id("Alpha").Op(":").Lit(def.alpha))
 	}
 	if v, ok := a["max_value"]; ok {
 		fields = append(fields, jen.Id("MaxValue").Op(":").Lit(float32(v.(float64))), jen.Id("HasMax").Op(":").True())
 	}
 	if v, ok := a["threshold"]; ok {
 		fields = append(fields, jen.Id("Threshold").Op(":").Lit(float32(v.(float64))))
+	} else if def := actDefaults[name]; def.threshold != 0 {
+		fields = append(fields, jen.Id("Threshold").Op(":").Lit(def.threshold))
 	}
 	return rt(act), rt("ActParams").Values(fields...), nil
 }
@@ -168,6 +170,16 @@ var actConsts = map[string]string{
 	"gelu_tanh": "ActGeluTanh", "silu": "ActSilu", "hard_sigmoid": "ActHardSigmoid", "hard_sigmoid_keras2": "ActHardSigmoidKeras2",
 	"hard_silu": "ActHardSilu", "leaky_relu": "ActLeakyRelu", "relu6": "ActRelu6", "relu_full": "ActReluFull",
 	"mish": "ActMish", "log_sigmoid": "ActLogSigmoid", "celu": "ActCelu",
+	"hard_tanh": "ActHardTanh", "tanh_shrink": "ActTanhShrink", "soft_shrink": "ActSoftShrink",
+	"hard_shrink": "ActHardShrink", "squareplus": "ActSquareplus", "sparse_plus": "ActSparsePlus",
+	"sparse_sigmoid": "ActSparseSigmoid",
+}
+
+// actDefaults are the Keras defaults of activations that take a parameter, used when the
+// IR op does not set it.
+var actDefaults = map[string]struct{ alpha, threshold float32 }{
+	"elu": {alpha: 1}, "celu": {alpha: 1}, "leaky_relu": {alpha: 0.2}, "squareplus": {alpha: 4},
+	"soft_shrink": {threshold: 0.5}, "hard_shrink": {threshold: 0.5},
 }
 
 var binConsts = map[string]string{
@@ -217,7 +229,8 @@ func hasFields(a ir.Attrs, act string) bool {
 	_, alpha := a["alpha"]
 	_, max := a["max_value"]
 	_, thr := a["threshold"]
-	return alpha || max || thr || act == "elu" || act == "celu"
+	_, def := actDefaults[act]
+	return alpha || max || thr || def
 }
 
 func optional(op *ir.Op, i int) *ir.Value {

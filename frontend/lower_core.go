@@ -125,6 +125,8 @@ func (c *LowerCtx) activation(x *ir.Value, spec any) (*ir.Value, error) {
 			return c.Op("Unary", []*ir.Value{x}, ir.Attrs{"fn": "leaky_relu", "alpha": 0.2})
 		case "elu", "celu":
 			return c.Op("Unary", []*ir.Value{x}, ir.Attrs{"fn": s, "alpha": 1.0})
+		case "glu": // keras.activations.glu: a * sigmoid(b), a and b the halves of the last axis
+			return c.glu(x)
 		}
 		if !ir.Activations[s] || s == "relu_full" || s == "gelu_tanh" {
 			return nil, unsupportedf("activation %q", s)
@@ -226,4 +228,32 @@ func lowerReshape(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.Value, e
 		shape = append(shape, d)
 	}
 	return one(c.Op("Reshape", in, ir.Attrs{"shape": shape}))
+}
+
+// glu splits the last axis in halves a, b and returns a * sigmoid(b).
+func (c *LowerCtx) glu(x *ir.Value) (*ir.Value, error) {
+	s := x.Type.Shape
+	last := s[len(s)-1]
+	if !last.Static() || last%2 != 0 {
+		return nil, unsupportedf("glu over an axis of size %v (it must be even)", last)
+	}
+	half := int(last) / 2
+	begin, size := make([]int, len(s)), make([]int, len(s))
+	for i := range size {
+		size[i] = -1
+	}
+	size[len(s)-1] = half
+	a, err := c.Op("Slice", []*ir.Value{x}, ir.Attrs{"begin": append([]int{}, begin...), "size": size})
+	if err != nil {
+		return nil, err
+	}
+	begin[len(s)-1] = half
+	b, err := c.Op("Slice", []*ir.Value{x}, ir.Attrs{"begin": begin, "size": append([]int{}, size...)})
+	if err != nil {
+		return nil, err
+	}
+	if b, err = c.Op("Unary", []*ir.Value{b}, ir.Attrs{"fn": "sigmoid"}); err != nil {
+		return nil, err
+	}
+	return c.Op("Binary", []*ir.Value{a, b}, ir.Attrs{"fn": "mul"})
 }

@@ -102,6 +102,8 @@ var Activations = map[string]bool{
 	"selu": true, "elu": true, "exponential": true, "gelu": true, "gelu_tanh": true, "silu": true,
 	"hard_sigmoid": true, "hard_sigmoid_keras2": true, "hard_silu": true, "leaky_relu": true,
 	"relu6": true, "mish": true, "log_sigmoid": true, "celu": true, "relu_full": true,
+	"hard_tanh": true, "tanh_shrink": true, "soft_shrink": true, "hard_shrink": true, "squareplus": true,
+	"sparse_plus": true, "sparse_sigmoid": true,
 }
 
 // UnaryFns lists the math functions of the Unary op besides activations.
