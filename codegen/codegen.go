@@ -64,6 +64,20 @@ type generator struct {
 	fields []jen.Code
 	inits  []jen.Code
 	params []jen.Code
+	// scratchRows is the largest scratch (per batch row) an op needs, placed after the plan.
+	scratchRows int
+	// symbols are the open sequence lengths (ir.Time, S3, ...): forward gets one int each
+	// (t, t3, ...), and the arena's row unit is r = n times all of them.
+	symbols []ir.Dim
+}
+
+func containsDim(ds []ir.Dim, d ir.Dim) bool {
+	for _, e := range ds {
+		if e == d {
+			return true
+		}
+	}
+	return false
 }
 
 // ident turns a Keras name into a Go identifier in lowerCamelCase, unique in the package.
@@ -129,12 +143,35 @@ func hasBatch(v *ir.Value) bool {
 	return false
 }
 
-// size is a Go expression for a value's element count: 32*n for a batch value.
-func size(v *ir.Value) jen.Code {
-	if hasBatch(v) {
-		return mul(rowSize(v), jen.Id("n"))
+// size is a Go expression for a value's element count: 32*n for a batch value, 32*n*t for
+// a value that also has the open sequence length.
+func size(v *ir.Value) jen.Code { return prod(v.Type.Shape) }
+
+// symVar names the Go variable holding an open length: t for ir.Time, t3 for S3, ...
+func symVar(d ir.Dim) string {
+	if d == ir.Time {
+		return "t"
 	}
-	return jen.Lit(rowSize(v))
+	return fmt.Sprintf("t%d", -int(d))
+}
+
+// symbolsOf lists the open lengths in a shape.
+func symbolsOf(s ir.Shape) []ir.Dim {
+	var out []ir.Dim
+	for _, d := range s {
+		if d < 0 && d != ir.Batch {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// unit is the arena's row unit: the batch n, or r = n times every open length.
+func (gen *generator) unit() jen.Code {
+	if len(gen.symbols) > 0 {
+		return jen.Id("r")
+	}
+	return jen.Id("n")
 }
 
 func mul(k int, x jen.Code) jen.Code {
@@ -160,9 +197,15 @@ func (gen *generator) blob() []byte {
 func (gen *generator) file() ([]byte, error) {
 	g := gen.g
 	for _, v := range g.Values() {
-		for _, d := range v.Type.Shape {
-			if d < 0 && d != ir.Batch {
-				return nil, fmt.Errorf("value %s has a dimension %v unknown until run time, which the code generator does not support yet", v.Name, d)
+		for i, d := range v.Type.Shape {
+			switch {
+			case d < 0 && d != ir.Batch:
+				if !containsDim(gen.symbols, d) {
+					gen.symbols = append(gen.symbols, d)
+				}
+			case d == ir.Batch && i == 0, d >= 0:
+			default:
+				return nil, fmt.Errorf("value %s has shape %v: only a leading batch dimension and the sequence length may be unknown until run time", v.Name, v.Type.Shape)
 			}
 		}
 	}
@@ -218,7 +261,7 @@ func (gen *generator) file() ([]byte, error) {
 	f.Var().Id("weightsBlob").Index().Byte()
 	f.Line()
 	f.Comment("arenaRows is the scratch memory one batch row needs, in float32 elements.")
-	f.Const().Id("arenaRows").Op("=").Lit(gen.plan.Rows)
+	f.Const().Id("arenaRows").Op("=").Lit(gen.plan.Rows + gen.scratchRows)
 	f.Line()
 	f.Comment("weights holds every weight of the model, sliced from one decoded blob.")
 	f.Type().Id("weights").Struct(wfields...)
@@ -231,11 +274,16 @@ func (gen *generator) file() ([]byte, error) {
 	}, gen.fields...)...)
 	f.Line()
 	gen.emitNew(f, total, winits)
-	gen.emitPredict(f, inNames, outNames)
+	if err := gen.emitPredict(f, inNames, outNames); err != nil {
+		return nil, err
+	}
 	f.Comment("forward runs the model on n rows: straight-line kernel calls; a is the arena.")
-	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("forward").Params(
-		jen.Id("n").Int(), jen.Id("a").Index().Float32(), jen.Id("inputs"), jen.Id("outputs").Index().Index().Float32(),
-	).Block(body...)
+	fparams := []jen.Code{jen.Id("n").Int()}
+	for _, d := range gen.symbols {
+		fparams = append(fparams, jen.Id(symVar(d)).Int())
+	}
+	fparams = append(fparams, jen.Id("a").Index().Float32(), jen.Id("inputs"), jen.Id("outputs").Index().Index().Float32())
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("forward").Params(fparams...).Block(body...)
 	for _, p := range gen.params {
 		f.Add(p)
 	}
@@ -309,7 +357,9 @@ func (gen *generator) emitNew(f *jen.File, total int, winits []jen.Code) {
 				jen.Qual("encoding/binary", "LittleEndian").Dot("Uint32").Call(jen.Id("weightsBlob").Index(jen.Lit(4).Op("*").Id("i").Op(":")))),
 		),
 		jen.Id("m").Op(":=").Op("&").Id("Model").Values(),
-		jen.Id("w").Op(":=").Op("&").Id("m").Dot("w"),
+	}
+	if len(winits) > 0 {
+		body = append(body, jen.Id("w").Op(":=").Op("&").Id("m").Dot("w"))
 	}
 	body = append(body, winits...)
 	body = append(body, gen.inits...)
@@ -319,7 +369,7 @@ func (gen *generator) emitNew(f *jen.File, total int, winits []jen.Code) {
 	f.Line()
 }
 
-func (gen *generator) emitPredict(f *jen.File, inNames, outNames []string) {
+func (gen *generator) emitPredict(f *jen.File, inNames, outNames []string) error {
 	g := gen.g
 	var params []jen.Code
 	params = append(params, jen.Id("batch").Int())
@@ -356,9 +406,36 @@ func (gen *generator) emitPredict(f *jen.File, inNames, outNames []string) {
 			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("got %%d inputs and %%d outputs, want %d and %d", len(g.Inputs), len(g.Outputs))), jen.Len(jen.Id("inputs")), jen.Len(jen.Id("outputs")))),
 		),
 	)
+	// Each open length comes from the first input that has it (alone among its dims).
+	for _, d := range gen.symbols {
+		found := false
+		for i, v := range g.Inputs {
+			syms := symbolsOf(v.Type.Shape)
+			if len(syms) != 1 || syms[0] != d {
+				continue
+			}
+			in, t := jen.Id("inputs").Index(jen.Lit(i)), symVar(d)
+			per := jen.Lit(rowSize(v)).Op("*").Id("batch")
+			checks = append(checks,
+				jen.Id(t).Op(":=").Len(in).Op("/").Parens(per),
+				jen.If(jen.Id(t).Op("<").Lit(1).Op("||").Len(in).Op("%").Parens(per).Op("!=").Lit(0)).Block(
+					jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("input %d (%s) has %%d values: want a whole number of steps of %d values per row times batch %%d", i, v.Name, rowSize(v))), jen.Len(in), jen.Id("batch"))),
+				))
+			found = true
+			break
+		}
+		if !found {
+			return fmt.Errorf("the open length %v is not the only open length of any input, so it cannot be read from the inputs", d)
+		}
+	}
 	check := func(kind string, i int, name string, v *ir.Value, slice jen.Code) jen.Code {
-		return jen.If(jen.Len(slice).Op("!=").Lit(rowSize(v)).Op("*").Id("batch")).Block(
-			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s %d (%s) has %%d values, want %d per row times batch %%d", kind, i, name, rowSize(v))), jen.Len(slice), jen.Id("batch"))),
+		want := jen.Lit(rowSize(v)).Op("*").Id("batch")
+		what := "%d per row times batch %%d"
+		for _, d := range symbolsOf(v.Type.Shape) {
+			want, what = want.Op("*").Id(symVar(d)), "%d per row and step times batch %%d"
+		}
+		return jen.If(jen.Len(slice).Op("!=").Add(want)).Block(
+			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s %d (%s) has %%d values, want "+what, kind, i, name, rowSize(v))), jen.Len(slice), jen.Id("batch"))),
 		)
 	}
 	for i, v := range g.Inputs {
@@ -371,13 +448,20 @@ func (gen *generator) emitPredict(f *jen.File, inNames, outNames []string) {
 		}
 		checks = append(checks, check("output", i, name, v, jen.Id("outputs").Index(jen.Lit(i))))
 	}
+	arena := jen.Id("arenaRows").Op("*").Id("batch")
+	fwdArgs := []jen.Code{jen.Id("batch")}
+	for _, d := range gen.symbols {
+		arena = arena.Op("*").Id(symVar(d))
+		fwdArgs = append(fwdArgs, jen.Id(symVar(d)))
+	}
+	fwdArgs = append(fwdArgs, jen.Parens(jen.Op("*").Id("buf")).Index(jen.Op(":").Add(arena)), jen.Id("inputs"), jen.Id("outputs"))
 	checks = append(checks,
 		jen.Id("buf").Op(",").Id("_").Op(":=").Id("m").Dot("arena").Dot("Get").Call().Assert(jen.Op("*").Index().Float32()),
-		jen.If(jen.Id("buf").Op("==").Nil().Op("||").Cap(jen.Op("*").Id("buf")).Op("<").Id("arenaRows").Op("*").Id("batch")).Block(
-			jen.Id("b").Op(":=").Make(jen.Index().Float32(), jen.Id("arenaRows").Op("*").Id("batch")),
+		jen.If(jen.Id("buf").Op("==").Nil().Op("||").Cap(jen.Op("*").Id("buf")).Op("<").Add(arena)).Block(
+			jen.Id("b").Op(":=").Make(jen.Index().Float32(), arena),
 			jen.Id("buf").Op("=").Op("&").Id("b"),
 		),
-		jen.Id("m").Dot("forward").Call(jen.Id("batch"), jen.Parens(jen.Op("*").Id("buf")).Index(jen.Op(":").Id("arenaRows").Op("*").Id("batch")), jen.Id("inputs"), jen.Id("outputs")),
+		jen.Id("m").Dot("forward").Call(fwdArgs...),
 		jen.Id("m").Dot("arena").Dot("Put").Call(jen.Id("buf")),
 		jen.Return(jen.Nil()),
 	)
@@ -386,6 +470,7 @@ func (gen *generator) emitPredict(f *jen.File, inNames, outNames []string) {
 		jen.Id("batch").Int(), jen.Id("inputs"), jen.Id("outputs").Index().Index().Float32(),
 	).Error().Block(checks...)
 	f.Line()
+	return nil
 }
 
 // sortedKeys is used for deterministic iteration over attribute maps.

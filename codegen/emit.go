@@ -16,6 +16,13 @@ func rt(name string) *jen.Statement { return jen.Qual(RuntimePath, name) }
 func (gen *generator) forward(outNames []string) ([]jen.Code, error) {
 	g := gen.g
 	var body []jen.Code
+	if len(gen.symbols) > 0 {
+		r := jen.Id("n")
+		for _, d := range gen.symbols {
+			r = r.Op("*").Id(symVar(d))
+		}
+		body = append(body, jen.Id("r").Op(":=").Add(r).Comment("arena rows: batch times steps"))
+	}
 	for i, v := range g.Inputs {
 		body = append(body, jen.Id(gen.names[v]).Op(":=").Id("inputs").Index(jen.Lit(i)))
 	}
@@ -47,11 +54,14 @@ func (gen *generator) forward(outNames []string) ([]jen.Code, error) {
 			}
 			var lo jen.Code = jen.Empty()
 			if off > 0 {
-				lo = mul(off, jen.Id("n"))
+				lo = mul(off, gen.unit())
 			}
-			hi := mul(off+rowSize(o), jen.Id("n"))
-			if !hasBatch(o) {
-				hi = jen.Add(mul(off, jen.Id("n"))).Op("+").Lit(rowSize(o))
+			var hi jen.Code = jen.Add(lo).Op("+").Add(size(o))
+			if off == 0 {
+				hi = size(o)
+			}
+			if len(gen.symbols) == 0 && hasBatch(o) {
+				hi = mul(off+rowSize(o), jen.Id("n"))
 			}
 			body = append(body, jen.Id(id).Op(":=").Id("a").Index(lo, hi))
 		}
@@ -108,6 +118,8 @@ func dims(s ir.Shape) []jen.Code {
 	for _, d := range s {
 		if d == ir.Batch {
 			out = append(out, jen.Id("n"))
+		} else if d < 0 {
+			out = append(out, jen.Id(symVar(d)))
 		} else {
 			out = append(out, jen.Lit(int(d)))
 		}
@@ -115,20 +127,28 @@ func dims(s ir.Shape) []jen.Code {
 	return out
 }
 
-// prod is a Go expression for the product of a shape's dimensions.
+// prod is a Go expression for the product of a shape's dimensions: k, k*n, k*n*t, ...
 func prod(s ir.Shape) jen.Code {
-	k, batch := 1, false
+	k := 1
+	var vars []string
 	for _, d := range s {
-		if d == ir.Batch {
-			batch = true
-		} else {
+		switch {
+		case d == ir.Batch:
+			vars = append(vars, "n")
+		case d < 0:
+			vars = append(vars, symVar(d))
+		default:
 			k *= int(d)
 		}
 	}
-	if batch {
-		return mul(k, jen.Id("n"))
+	if len(vars) == 0 {
+		return jen.Lit(k)
 	}
-	return jen.Lit(k)
+	e := jen.Id(vars[0])
+	for _, v := range vars[1:] {
+		e = e.Op("*").Id(v)
+	}
+	return mul(k, e)
 }
 
 func ints(xs []int) jen.Code {
@@ -408,6 +428,18 @@ func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {
 
 	case "BatchMatMul":
 		return gen.emitBatchMatMul(op)
+
+	case "Gather":
+		tab := op.In[1].Type.Shape
+		// Out-of-range ids give zero rows, as a failed lookup should not crash a server.
+		return []jen.Code{rt("Gather").Call(in(0), in(1), jen.Lit(int(tab[0])), jen.Lit(int(tab[1])), out)}, nil
+
+	case "Reverse":
+		axis := normalize([]int{op.Attrs.Int("axis", 0)}, len(xs))[0]
+		return []jen.Code{rt("Reverse").Call(prod(xs[:axis]), jen.Lit(int(xs[axis])), prod(xs[axis+1:]), in(0), out)}, nil
+
+	case "Recurrent":
+		return gen.emitRecurrent(op)
 	}
 	return nil, fmt.Errorf("the code generator has no kernel for %s", op.Kind)
 }
@@ -500,4 +532,72 @@ func (gen *generator) emitBatchMatMul(op *ir.Op) ([]jen.Code, error) {
 			gen.loc(op.In[1]).(*jen.Statement).Clone().Index(jen.Add(mul(sb, i)).Op(":")), jen.Lit(ldb),
 			gen.loc(op.Out[0]).(*jen.Statement).Clone().Index(jen.Add(mul(sy, i)).Op(":")), jen.Lit(nn), jen.False()),
 	)}, nil
+}
+
+var cellConsts = map[string]string{"simple_rnn": "CellSimpleRNN", "lstm": "CellLSTM", "gru": "CellGRU"}
+
+// recurrentScratch is a Recurrent op's scratch per batch row (runtime.RecurrentScratch).
+func recurrentScratch(op *ir.Op) int {
+	x := op.In[0].Type.Shape
+	if !x[1].Static() { // per row of n*t: n*t*G*U + n*G*U + 3*n*U fits in n*t*(2*G*U + 3*U)
+		x = ir.Shape{x[0], 1, x[2]}
+	}
+	gates := map[string]int{"simple_rnn": 1, "lstm": 4, "gru": 3}[op.Attrs.String("cell", "")]
+	u := op.Attrs.Int("units", 0)
+	return int(x[1])*gates*u + gates*u + 3*u
+}
+
+// emitRecurrent calls rt.Recurrent with the op's parameters and a scratch region of the arena.
+func (gen *generator) emitRecurrent(op *ir.Op) ([]jen.Code, error) {
+	x := op.In[0].Type.Shape
+	steps := jen.Code(jen.Lit(int(x[1])))
+	if !x[1].Static() {
+		steps = jen.Id(symVar(x[1]))
+	}
+	act, actP, err := actCode(ir.Attrs{"act": op.Attrs.String("act", "")}, "act")
+	if err != nil {
+		return nil, err
+	}
+	rec, recP, err := actCode(ir.Attrs{"act": op.Attrs.String("recurrent_act", "")}, "act")
+	if err != nil {
+		return nil, err
+	}
+	pv := gen.paramsVar(op.Layer, "Params", rt("RecurrentParams").Values(
+		jen.Id("F").Op(":").Lit(int(x[2])), jen.Id("U").Op(":").Lit(op.Attrs.Int("units", 0)),
+		jen.Id("Cell").Op(":").Add(rt(cellConsts[op.Attrs.String("cell", "")])),
+		jen.Id("Act").Op(":").Add(act), jen.Id("ActP").Op(":").Add(actP),
+		jen.Id("RecAct").Op(":").Add(rec), jen.Id("RecActP").Op(":").Add(recP),
+		jen.Id("ResetAfter").Op(":").Lit(op.Attrs.Bool("reset_after", false)),
+		jen.Id("GoBackwards").Op(":").Lit(op.Attrs.Bool("go_backwards", false)),
+		jen.Id("ReturnSequences").Op(":").Lit(op.Attrs.Bool("return_sequences", false)),
+	))
+	args := []jen.Code{jen.Op("&").Id("p"), gen.loc(op.In[0]), gen.loc(op.In[1]), gen.loc(op.In[2])}
+	next := 3
+	if op.Attrs.Bool("has_bias", false) {
+		args = append(args, gen.loc(op.In[next]))
+		next++
+	} else {
+		args = append(args, jen.Nil())
+	}
+	h0, c0 := jen.Code(jen.Nil()), jen.Code(jen.Nil())
+	if op.Attrs.Bool("has_state", false) {
+		h0 = gen.loc(op.In[next])
+		if len(op.In) > next+1 {
+			c0 = gen.loc(op.In[next+1])
+		}
+	}
+	args = append(args, h0, c0, gen.loc(op.Out[0]), gen.loc(op.Out[1]))
+	if len(op.Out) > 2 {
+		args = append(args, gen.loc(op.Out[2]))
+	} else {
+		args = append(args, jen.Nil())
+	}
+	gen.scratchRows = max(gen.scratchRows, recurrentScratch(op))
+	args = append(args, gen.scratch(recurrentScratch(op)))
+	return []jen.Code{jen.Id("p").Op(":=").Id(pv), jen.Id("p").Dot("N").Op(",").Id("p").Dot("T").Op("=").Id("n").Op(",").Add(steps), rt("Recurrent").Call(args...)}, nil
+}
+
+// scratch is the scratch region of the arena, after the planned buffers.
+func (gen *generator) scratch(rows int) jen.Code {
+	return jen.Id("a").Index(mul(gen.plan.Rows, gen.unit()), mul(gen.plan.Rows+rows, gen.unit()))
 }

@@ -61,7 +61,7 @@ func (c *LowerCtx) Path() string { return c.current }
 
 // Tensor returns the value of a tensor passed to the call (a keyword argument's TensorRef).
 func (c *LowerCtx) Tensor(r TensorRef) (*ir.Value, error) {
-	vs, ok := c.values[r]
+	vs, ok := c.values[TensorRef{Layer: r.Layer, Node: r.Node}]
 	if !ok || r.Tensor >= len(vs) {
 		return nil, fmt.Errorf("tensor %s is not available", r)
 	}
@@ -110,16 +110,17 @@ func Lower(m *Model, opt LowerOptions) (*Lowered, error) {
 	}
 	c := &LowerCtx{G: ir.NewGraph(m.Name), Dialect: m.Dialect, consts: map[*Weight]*ir.Value{}}
 	var ins []*ir.Value
+	next := ir.Time // each input's open length is its own symbol: T, S3, S4, ...
 	for _, r := range m.Inputs {
 		l := m.Layer(r.Layer)
 		shape, _, err := l.Config.Shape("batch_shape")
 		if err != nil {
 			return nil, err
 		}
-		ins = append(ins, c.G.AddInput(l.Name, ir.Type{DType: ir.F32, Shape: irShape(shape)}))
+		ins = append(ins, c.G.AddInput(l.Name, ir.Type{DType: ir.F32, Shape: irShape(shape, &next)}))
 	}
 	lw := &Lowered{Graph: c.G}
-	outs, err := c.lowerModel(m, "", ins, lw, opt, 0)
+	outs, err := c.lowerModel(m, "", ins, lw, opt.LayerOutputs, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -127,16 +128,17 @@ func Lower(m *Model, opt LowerOptions) (*Lowered, error) {
 	return lw, nil
 }
 
-// irShape converts a frontend shape: the first dimension is the batch; any other unknown
-// dimension is the open sequence length.
-func irShape(s []int) ir.Shape {
+// irShape converts an input's frontend shape: the first dimension is the batch; every other
+// unknown dimension (an open sequence length) gets the next symbol from *next.
+func irShape(s []int, next *ir.Dim) ir.Shape {
 	out := make(ir.Shape, len(s))
 	for i, d := range s {
 		switch {
 		case i == 0:
 			out[i] = ir.Batch
 		case d < 0:
-			out[i] = ir.Time
+			out[i] = *next
+			*next--
 		default:
 			out[i] = ir.Dim(d)
 		}
@@ -145,8 +147,9 @@ func irShape(s []int) ir.Shape {
 }
 
 // lowerModel lowers the calls of m with its inputs bound to ins and returns its outputs.
-// Layer outputs (when asked for) are appended to the graph's outputs as it goes.
-func (c *LowerCtx) lowerModel(m *Model, prefix string, ins []*ir.Value, lw *Lowered, opt LowerOptions, depth int) ([]*ir.Value, error) {
+// When record is set, the outputs of each layer's first call are appended to the graph's
+// outputs as it goes (a nested model's layers only for the model's first call).
+func (c *LowerCtx) lowerModel(m *Model, prefix string, ins []*ir.Value, lw *Lowered, record bool, depth int) ([]*ir.Value, error) {
 	if depth > maxNesting {
 		return nil, fmt.Errorf("models nested more than %d deep", maxNesting)
 	}
@@ -183,7 +186,7 @@ func (c *LowerCtx) lowerModel(m *Model, prefix string, ins []*ir.Value, lw *Lowe
 		c.current = prefix + l.Name
 		var outs []*ir.Value
 		if l.Model != nil && lookupLowering(l) == nil {
-			outs, err = c.lowerModel(l.Model, prefix+l.Name+"/", in, lw, opt, depth+1)
+			outs, err = c.lowerModel(l.Model, prefix+l.Name+"/", in, lw, record && id.Node == 0, depth+1)
 			c.current = prefix + l.Name
 		} else {
 			outs, err = lookupLowering(l)(c, l, n, in)
@@ -192,7 +195,7 @@ func (c *LowerCtx) lowerModel(m *Model, prefix string, ins []*ir.Value, lw *Lowe
 			return nil, fmt.Errorf("layer '%s' (class %s): %w", prefix+l.Name, l.Class, err)
 		}
 		c.values[TensorRef{Layer: l.Name, Node: id.Node}] = outs
-		if opt.LayerOutputs && id.Node == 0 {
+		if record && id.Node == 0 {
 			for i, o := range outs {
 				key := prefix + l.Name
 				if len(outs) > 1 {
@@ -251,8 +254,7 @@ func unsupportedLayers(m *Model) error {
 // sequenceClasses are the layers of the sequence work (embeddings, masking, recurrent and
 // attention layers), not lowered yet.
 var sequenceClasses = map[string]bool{
-	"Embedding": true, "Masking": true, "SimpleRNN": true, "LSTM": true, "GRU": true, "Bidirectional": true,
-	"TimeDistributed": true, "MultiHeadAttention": true, "Attention": true, "AdditiveAttention": true,
+	"Masking": true, "TimeDistributed": true, "MultiHeadAttention": true, "Attention": true, "AdditiveAttention": true,
 	"EinsumDense": true, "RNN": true, "ConvLSTM1D": true, "ConvLSTM2D": true,
 }
 

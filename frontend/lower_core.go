@@ -197,7 +197,7 @@ func lowerPReLU(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.Value, err
 
 // lowerReshape resolves Keras' target_shape (one entry may be -1) against the input.
 func lowerReshape(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.Value, error) {
-	target, err := l.Config.Ints("target_shape")
+	target, _, err := l.Config.Shape("target_shape") // TF.js writes -1 as null
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"math"
+	"sort"
 
 	"github.com/kerasgen/kerasgen/ir"
 )
@@ -81,6 +82,20 @@ func lowerLayerNorm(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.Value,
 	}
 	if axes == nil {
 		axes = []int{-1}
+	}
+	rank := len(in[0].Type.Shape)
+	norm := make([]int, len(axes))
+	for i, a := range axes {
+		if a < 0 {
+			a += rank
+		}
+		norm[i] = a
+	}
+	sort.Ints(norm)
+	for i, a := range norm {
+		if a != rank-len(norm)+i {
+			return nil, unsupportedf("normalization over axes %v of a rank-%d input (only trailing axes are supported)", axes, rank)
+		}
 	}
 	rms := l.Config.Bool("rms_scaling", false)
 	attrs := ir.Attrs{"axes": axes, "eps": l.Config.Float("epsilon", 1e-3)}

@@ -219,6 +219,7 @@ func (p *parser) functional(m *Model, layers []any, cfg Config) error {
 	if m.Outputs, err = tensorList(cfg["output_layers"], names); err != nil {
 		return fmt.Errorf("model %q output_layers: %w", m.Name, err)
 	}
+	skipFirstNodes(m)
 	if len(m.Outputs) == 0 {
 		return fmt.Errorf("model %q has no outputs", m.Name)
 	}
@@ -568,4 +569,69 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// skipFirstNodes renumbers references to nested models built on their own inputs. Keras
+// (2, 3, and TF.js) leaves such a model's first node — the one linking its own inputs to
+// its outputs — out of the config, but counts it in the node indices of the layers that
+// call the model; here node indices count the calls listed, from 0.
+func skipFirstNodes(m *Model) {
+	skips := map[string]bool{}
+	for _, l := range m.Layers {
+		if l.Model != nil && len(l.Model.Layers) > 0 && l.Model.Layers[0].Class == "InputLayer" {
+			skips[l.Name] = true
+		}
+	}
+	if len(skips) == 0 {
+		return
+	}
+	fix := func(r TensorRef) TensorRef {
+		if skips[r.Layer] && r.Node > 0 {
+			r.Node--
+		}
+		return r
+	}
+	var fixAny func(v any) any
+	fixAny = func(v any) any {
+		switch t := v.(type) {
+		case TensorRef:
+			return fix(t)
+		case []TensorRef:
+			out := make([]TensorRef, len(t))
+			for i, r := range t {
+				out[i] = fix(r)
+			}
+			return out
+		case []any:
+			out := make([]any, len(t))
+			for i, e := range t {
+				out[i] = fixAny(e)
+			}
+			return out
+		case map[string]any:
+			out := map[string]any{}
+			for k, e := range t {
+				out[k] = fixAny(e)
+			}
+			return out
+		}
+		return v
+	}
+	for _, l := range m.Layers {
+		for i := range l.Nodes {
+			n := &l.Nodes[i]
+			for j, r := range n.Inputs {
+				n.Inputs[j] = fix(r)
+			}
+			for j, a := range n.Args {
+				n.Args[j] = fixAny(a)
+			}
+			for k, v := range n.Kwargs {
+				n.Kwargs[k] = fixAny(v)
+			}
+		}
+	}
+	for i, r := range m.Outputs {
+		m.Outputs[i] = fix(r)
+	}
 }

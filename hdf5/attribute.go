@@ -82,7 +82,7 @@ func (f *File) attribute(addr uint64, path, name string) (*Attribute, error) {
 }
 
 func (f *File) parseAttribute(b []byte, owner string) (*Attribute, error) {
-	c := f.cursor(b, 0, "attribute message")
+	c := f.cursor(b, undef, "attribute message")
 	version := c.u8()
 	flags := c.u8() // reserved in version 1
 	nameLen, typeLen, spaceLen := uint64(c.u16()), uint64(c.u16()), uint64(c.u16())
@@ -121,7 +121,7 @@ func (f *File) parseAttribute(b []byte, owner string) (*Attribute, error) {
 			return fail(err)
 		}
 	}
-	if a.dtype, err = f.parseDatatype(f.cursor(tb, 0, "attribute datatype"), 0); err != nil {
+	if a.dtype, err = f.parseDatatype(f.cursor(tb, undef, "attribute datatype"), 0); err != nil {
 		return fail(err)
 	}
 	if a.space, err = parseDataspace(f, sb); err != nil {
@@ -173,12 +173,12 @@ func (a *Attribute) String() (string, error) {
 
 // Float64s returns the values of a numeric attribute converted to float64.
 func (a *Attribute) Float64s() ([]float64, error) {
-	v, err := decodeFloat64s(a.dtype, a.data, a.space.count())
+	v, err := decode(a.dtype, a.data, a.space.count(), toFloat64)
 	return v, a.err(err)
 }
 
 // Int64s returns the values of an integer attribute.
 func (a *Attribute) Int64s() ([]int64, error) {
-	v, err := decodeInt64s(a.dtype, a.data, a.space.count())
+	v, err := decode(a.dtype, a.data, a.space.count(), toInt64)
 	return v, a.err(err)
 }

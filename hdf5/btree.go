@@ -22,11 +22,10 @@ func (f *File) walkBTreeV1(addr uint64, nodeType, keySize int, fn func(key []byt
 			return fmt.Errorf("B-tree node at %#x is referenced twice", addr)
 		}
 		seen[addr] = true
-		c, err := f.cursorAt(addr, "B-tree node")
+		c, err := f.cursorAt(addr, "TREE", "B-tree node")
 		if err != nil {
 			return err
 		}
-		c.signature("TREE")
 		typ, lvl, n := int(c.u8()), int(c.u8()), int(c.u16())
 		c.addr() // left sibling
 		c.addr() // right sibling
@@ -66,11 +65,10 @@ func (f *File) walkBTreeV1(addr uint64, nodeType, keySize int, fn func(key []byt
 // which must be of type wantType. Records are visited in no particular
 // order.
 func (f *File) walkBTreeV2(addr uint64, wantType int, fn func(rec []byte) error) error {
-	c, err := f.cursorAt(addr, "v2 B-tree header")
+	c, err := f.cursorAt(addr, "BTHD", "v2 B-tree header")
 	if err != nil {
 		return err
 	}
-	c.signature("BTHD")
 	version, typ := c.u8(), int(c.u8())
 	nodeSize := uint64(c.u32())
 	recSize := uint64(c.u16())
@@ -79,11 +77,7 @@ func (f *File) walkBTreeV2(addr uint64, wantType int, fn func(rec []byte) error)
 	root := c.addr()
 	rootN := uint64(c.u16())
 	c.length() // total records
-	c.skip(4)
-	if c.err != nil {
-		return c.err
-	}
-	if err := checksum(c.b[:c.p], "v2 B-tree header", addr); err != nil {
+	if err := c.verify(); err != nil {
 		return err
 	}
 	if version != 0 {
@@ -146,15 +140,10 @@ func (f *File) walkBTreeV2(addr uint64, wantType int, fn func(rec []byte) error)
 			size += (n + 1) * ptrSize(d)
 			sig = "BTIN"
 		}
-		blk, err := f.at(addr, size, "v2 B-tree node")
+		c, err := f.block(addr, size, sig, "v2 B-tree node")
 		if err != nil {
 			return err
 		}
-		if err := checksum(blk, "v2 B-tree node", addr); err != nil {
-			return err
-		}
-		c := f.cursor(blk, addr, "v2 B-tree node")
-		c.signature(sig)
 		c.skip(2) // version, type
 		for i := uint64(0); i < n; i++ {
 			if err := fn(c.bytes(recSize)); err != nil {

@@ -134,7 +134,7 @@ func (f *File) fillValue(h *objHeader) ([]byte, error) {
 
 func (f *File) parseLayout(b []byte, rank, esize int) (layout, error) {
 	l := layout{size: undef}
-	c := f.cursor(b, 0, "layout message")
+	c := f.cursor(b, undef, "layout message")
 	var dims []uint64
 	version := c.u8()
 	switch version {
@@ -243,53 +243,36 @@ func (d *Dataset) Attr(name string) (*Attribute, error) { return d.f.attribute(d
 // ReadFloat32 returns all values, in row-major order, converted to float32.
 // Any integer or float type (or array of those) is accepted; float16 values
 // convert exactly.
-func (d *Dataset) ReadFloat32() ([]float32, error) {
-	raw, n, err := d.read()
-	if err != nil {
-		return nil, err
-	}
-	v, err := decodeFloat32s(d.dtype, raw, n)
-	return v, wrap(d.path, err)
-}
+func (d *Dataset) ReadFloat32() ([]float32, error) { return readAs(d, toFloat32) }
 
 // ReadFloat64 returns all values, in row-major order, converted to float64.
-func (d *Dataset) ReadFloat64() ([]float64, error) {
-	raw, n, err := d.read()
-	if err != nil {
-		return nil, err
-	}
-	v, err := decodeFloat64s(d.dtype, raw, n)
-	return v, wrap(d.path, err)
-}
+func (d *Dataset) ReadFloat64() ([]float64, error) { return readAs(d, toFloat64) }
 
 // ReadInt64 returns all values of an integer dataset. Unsigned values above
 // the int64 range give an error.
-func (d *Dataset) ReadInt64() ([]int64, error) {
-	raw, n, err := d.read()
-	if err != nil {
-		return nil, err
-	}
-	v, err := decodeInt64s(d.dtype, raw, n)
-	return v, wrap(d.path, err)
-}
+func (d *Dataset) ReadInt64() ([]int64, error) { return readAs(d, toInt64) }
 
 // ReadStrings returns all values of a fixed- or variable-length string
 // dataset.
 func (d *Dataset) ReadStrings() ([]string, error) {
-	raw, n, err := d.read()
-	if err != nil {
-		return nil, err
+	raw, n, err := d.readRaw()
+	var v []string
+	if err == nil {
+		v, err = d.f.decodeStrings(d.dtype, raw, n)
 	}
-	v, err := d.f.decodeStrings(d.dtype, raw, n)
 	return v, wrap(d.path, err)
 }
 
-// read returns the raw bytes of all n elements.
-func (d *Dataset) read() ([]byte, uint64, error) {
+func readAs[T any](d *Dataset, conv func(Datatype, uint64) (T, error)) ([]T, error) {
 	raw, n, err := d.readRaw()
-	return raw, n, wrap(d.path, err)
+	var v []T
+	if err == nil {
+		v, err = decode(d.dtype, raw, n, conv)
+	}
+	return v, wrap(d.path, err)
 }
 
+// readRaw returns the raw bytes of all n elements.
 func (d *Dataset) readRaw() ([]byte, uint64, error) {
 	if _, _, err := d.dtype.elements(); err != nil {
 		return nil, 0, err

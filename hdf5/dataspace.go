@@ -14,7 +14,7 @@ type dataspace struct {
 
 func parseDataspace(f *File, b []byte) (dataspace, error) {
 	var s dataspace
-	c := f.cursor(b, 0, "dataspace message")
+	c := f.cursor(b, undef, "dataspace message")
 	version, rank, flags := c.u8(), int(c.u8()), c.u8()
 	switch version {
 	case 1:

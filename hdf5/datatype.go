@@ -10,32 +10,29 @@ import (
 // Class is the kind of a datatype.
 type Class int
 
-// Datatype classes. Only ClassInteger, ClassFloat, ClassString and
-// ClassArray (of those) can be read; the others are reported so callers can
-// skip them, and reading them fails with ErrUnsupported.
+// Datatype classes, numbered as in the file format. Only ClassInteger,
+// ClassFloat, ClassString and ClassArray (of those) can be read; values of
+// the other classes give an error wrapping ErrUnsupported.
 const (
-	ClassInteger Class = iota + 1
+	ClassInteger Class = iota
 	ClassFloat
-	ClassString
-	ClassArray
 	ClassTime
+	ClassString // fixed- and variable-length strings
 	ClassBitfield
 	ClassOpaque
 	ClassCompound
 	ClassReference
 	ClassEnum
-	ClassVarLen // variable-length sequence other than a string
+	ClassVarLen // variable-length sequences other than strings
+	ClassArray
 )
 
-var classNames = map[Class]string{
-	ClassInteger: "integer", ClassFloat: "float", ClassString: "string", ClassArray: "array",
-	ClassTime: "time", ClassBitfield: "bitfield", ClassOpaque: "opaque", ClassCompound: "compound",
-	ClassReference: "reference", ClassEnum: "enum", ClassVarLen: "variable-length sequence",
-}
+var classNames = []string{"integer", "float", "time", "string", "bitfield", "opaque", "compound",
+	"reference", "enum", "variable-length sequence", "array"}
 
 func (c Class) String() string {
-	if s, ok := classNames[c]; ok {
-		return s
+	if c >= 0 && int(c) < len(classNames) {
+		return classNames[c]
 	}
 	return "class(" + strconv.Itoa(int(c)) + ")"
 }
@@ -104,16 +101,16 @@ func (f *File) parseDatatype(c *cursor, depth int) (Datatype, error) {
 	if size == 0 || size > 1<<24 {
 		return Datatype{}, fmt.Errorf("corrupt datatype: size %d", size)
 	}
-	t := Datatype{Size: int(size)}
-	switch class {
-	case 0:
-		t.Class, t.BigEndian, t.Signed = ClassInteger, bf&1 != 0, bf&8 != 0
+	t := Datatype{Class: Class(class), Size: int(size)}
+	switch t.Class {
+	case ClassInteger:
+		t.BigEndian, t.Signed = bf&1 != 0, bf&8 != 0
 		off, prec := c.u16(), c.u16()
 		if (size != 1 && size != 2 && size != 4 && size != 8) || off != 0 || uint32(prec) != 8*size {
 			t.bad = unsupported("integer of %d bytes with %d-bit precision at bit offset %d", size, prec, off)
 		}
-	case 1:
-		t.Class, t.BigEndian = ClassFloat, bf&1 != 0
+	case ClassFloat:
+		t.BigEndian = bf&1 != 0
 		off, prec := c.u16(), c.u16()
 		expLoc, expSize, manLoc, manSize := c.u8(), c.u8(), c.u8(), c.u8()
 		bias := c.u32()
@@ -122,34 +119,20 @@ func (f *File) parseDatatype(c *cursor, depth int) (Datatype, error) {
 			uint32(expLoc) != l[0] || uint32(expSize) != l[1] || uint32(manSize) != l[2] || bias != l[3] {
 			t.bad = unsupported("floating-point layout (%d bytes, %d-bit exponent, %d-bit mantissa)", size, expSize, manSize)
 		}
-	case 2:
-		t.Class = ClassTime
-	case 3:
-		t.Class, t.Pad, t.UTF8 = ClassString, int(bf&0x0f), (bf>>4)&0x0f == 1
-	case 4:
-		t.Class = ClassBitfield
-	case 5:
-		t.Class = ClassOpaque
-	case 6:
-		t.Class = ClassCompound
-	case 7:
-		t.Class = ClassReference
-	case 8:
-		t.Class = ClassEnum
-	case 9: // variable-length
-		if bf&0x0f != 1 {
-			t.Class = ClassVarLen
+	case ClassString:
+		t.Pad, t.UTF8 = int(bf&0x0f), (bf>>4)&0x0f == 1
+	case ClassVarLen:
+		if bf&0x0f != 1 { // a sequence, not a string
 			break
 		}
 		t.Class, t.Variable, t.Pad, t.UTF8 = ClassString, true, int((bf>>4)&0x0f), (bf>>8)&0x0f == 1
 		if int(size) < 4+f.offSize+4 {
 			return t, fmt.Errorf("corrupt datatype: variable-length string of size %d", size)
 		}
-	case 10:
+	case ClassArray:
 		if depth > 4 {
 			return t, fmt.Errorf("corrupt datatype: arrays nested too deep")
 		}
-		t.Class = ClassArray
 		rank := int(c.u8())
 		if version < 3 {
 			c.skip(3)
@@ -185,6 +168,7 @@ func (f *File) parseDatatype(c *cursor, depth int) (Datatype, error) {
 		case n*uint64(base.Size) != uint64(size):
 			return t, fmt.Errorf("corrupt datatype: array of %d elements of %d bytes has size %d", n, base.Size, size)
 		}
+	case ClassTime, ClassBitfield, ClassOpaque, ClassCompound, ClassReference, ClassEnum:
 	default:
 		return t, fmt.Errorf("corrupt datatype: unknown class %d", class)
 	}
@@ -243,100 +227,66 @@ func halfToFloat32(h uint16) float32 {
 	return math.Float32frombits(sign | (exp+112)<<23 | man<<13)
 }
 
-// numbers checks that raw holds n elements of the numeric type t and
-// returns the scalar type and the number of scalar values.
-func numbers(t Datatype, raw []byte, n uint64) (Datatype, int, error) {
+// decode converts n elements of the numeric type t (or array of one).
+func decode[T any](t Datatype, raw []byte, n uint64, conv func(e Datatype, u uint64) (T, error)) ([]T, error) {
 	e, per, err := t.elements()
 	if err != nil {
-		return e, 0, err
+		return nil, err
 	}
 	if e.Class != ClassInteger && e.Class != ClassFloat {
-		return e, 0, fmt.Errorf("cannot read %s values as numbers", e)
+		return nil, fmt.Errorf("cannot read %s values as numbers", e)
 	}
 	if total, ok := mulCheck(n, uint64(t.Size)); !ok || total > uint64(len(raw)) {
-		return e, 0, fmt.Errorf("data too short: %d bytes for %d elements of %d bytes", len(raw), n, t.Size)
+		return nil, fmt.Errorf("data too short: %d bytes for %d elements of %d bytes", len(raw), n, t.Size)
 	}
-	return e, int(n) * per, nil
-}
-
-func value(e Datatype, raw []byte, k int) uint64 {
-	return uintAt(raw[k*e.Size:(k+1)*e.Size], e.BigEndian)
-}
-
-func toFloat64(e Datatype, u uint64) float64 {
-	switch {
-	case e.Class == ClassInteger && e.Signed:
-		return float64(signExtend(u, e.Size))
-	case e.Class == ClassInteger:
-		return float64(u)
-	case e.Size == 2:
-		return float64(halfToFloat32(uint16(u)))
-	case e.Size == 4:
-		return float64(math.Float32frombits(uint32(u)))
-	}
-	return math.Float64frombits(u)
-}
-
-// toFloat32 converts with a single rounding.
-func toFloat32(e Datatype, u uint64) float32 {
-	switch {
-	case e.Class == ClassInteger && e.Signed:
-		return float32(signExtend(u, e.Size))
-	case e.Class == ClassInteger:
-		return float32(u)
-	case e.Size == 2:
-		return halfToFloat32(uint16(u))
-	case e.Size == 4:
-		return math.Float32frombits(uint32(u))
-	}
-	return float32(math.Float64frombits(u))
-}
-
-func decodeFloat64s(t Datatype, raw []byte, n uint64) ([]float64, error) {
-	e, count, err := numbers(t, raw, n)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]float64, count)
+	out := make([]T, int(n)*per)
 	for k := range out {
-		out[k] = toFloat64(e, value(e, raw, k))
-	}
-	return out, nil
-}
-
-func decodeFloat32s(t Datatype, raw []byte, n uint64) ([]float32, error) {
-	e, count, err := numbers(t, raw, n)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]float32, count)
-	for k := range out {
-		out[k] = toFloat32(e, value(e, raw, k))
-	}
-	return out, nil
-}
-
-func decodeInt64s(t Datatype, raw []byte, n uint64) ([]int64, error) {
-	e, count, err := numbers(t, raw, n)
-	if err != nil {
-		return nil, err
-	}
-	if e.Class != ClassInteger {
-		return nil, fmt.Errorf("cannot read %s values as integers", e)
-	}
-	out := make([]int64, count)
-	for k := range out {
-		u := value(e, raw, k)
-		switch {
-		case e.Signed:
-			out[k] = signExtend(u, e.Size)
-		case u > math.MaxInt64:
-			return nil, fmt.Errorf("value %d overflows int64", u)
-		default:
-			out[k] = int64(u)
+		if out[k], err = conv(e, uintAt(raw[k*e.Size:(k+1)*e.Size], e.BigEndian)); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+func toFloat64(e Datatype, u uint64) (float64, error) {
+	switch {
+	case e.Class == ClassInteger && e.Signed:
+		return float64(signExtend(u, e.Size)), nil
+	case e.Class == ClassInteger:
+		return float64(u), nil
+	case e.Size == 2:
+		return float64(halfToFloat32(uint16(u))), nil
+	case e.Size == 4:
+		return float64(math.Float32frombits(uint32(u))), nil
+	}
+	return math.Float64frombits(u), nil
+}
+
+// toFloat32 converts with a single rounding.
+func toFloat32(e Datatype, u uint64) (float32, error) {
+	switch {
+	case e.Class == ClassInteger && e.Signed:
+		return float32(signExtend(u, e.Size)), nil
+	case e.Class == ClassInteger:
+		return float32(u), nil
+	case e.Size == 2:
+		return halfToFloat32(uint16(u)), nil
+	case e.Size == 4:
+		return math.Float32frombits(uint32(u)), nil
+	}
+	return float32(math.Float64frombits(u)), nil
+}
+
+func toInt64(e Datatype, u uint64) (int64, error) {
+	switch {
+	case e.Class != ClassInteger:
+		return 0, fmt.Errorf("cannot read %s values as integers", e)
+	case e.Signed:
+		return signExtend(u, e.Size), nil
+	case u > math.MaxInt64:
+		return 0, fmt.Errorf("value %d overflows int64", u)
+	}
+	return int64(u), nil
 }
 
 // decodeStrings decodes n elements of a string type (or array of strings).
@@ -355,7 +305,7 @@ func (f *File) decodeStrings(t Datatype, raw []byte, n uint64) ([]string, error)
 	for k := range out {
 		b := raw[k*e.Size : (k+1)*e.Size]
 		if e.Variable {
-			c := f.cursor(b, 0, "variable-length string")
+			c := f.cursor(b, undef, "variable-length string")
 			length, addr, index := uint64(c.u32()), c.addr(), c.u32()
 			if c.err != nil {
 				return nil, c.err

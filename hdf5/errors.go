@@ -16,7 +16,7 @@ var ErrUnsupported = errors.New("unsupported")
 // NotFoundError reports a missing group, dataset or attribute.
 type NotFoundError struct {
 	Path string // the missing object, or the object lacking the attribute
-	Kind string // "group", "dataset", "object" or "attribute"
+	Kind string // "group", "dataset", "group or dataset" or "attribute"
 	Name string // the attribute name when Kind is "attribute"
 }
 

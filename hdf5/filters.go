@@ -39,7 +39,7 @@ func (fl filter) String() string {
 }
 
 func parseFilters(f *File, b []byte) ([]filter, error) {
-	c := f.cursor(b, 0, "filter pipeline message")
+	c := f.cursor(b, undef, "filter pipeline message")
 	version, n := c.u8(), int(c.u8())
 	switch version {
 	case 1:

@@ -24,7 +24,8 @@ func FuzzOpen(f *testing.F) {
 	}
 	old := maxDataBytes
 	maxDataBytes = 1 << 20 // keep the fuzzer fast and its memory use small
-	f.Cleanup(func() { maxDataBytes = old })
+	verifyChecksums = false
+	f.Cleanup(func() { maxDataBytes, verifyChecksums = old, true })
 	f.Fuzz(func(t *testing.T, data []byte) {
 		exercise(data)
 	})
@@ -125,4 +126,39 @@ func TestCorrupted(t *testing.T) {
 		}
 	}
 	t.Logf("corrupted-file walks took %v", time.Since(start))
+}
+
+// TestDeclaredSizes patches dataspaces to claim far more data than the file
+// holds: reads must fail before allocating.
+func TestDeclaredSizes(t *testing.T) {
+	for _, tc := range []struct {
+		path string
+		dim0 uint64
+		msg  string
+	}{
+		{"layouts/contiguous", 1 << 40, "exceeds the 2147483648-byte limit"},
+		{"layouts/contiguous", 1 << 24, "contiguous storage has 160 bytes, need 671088640"},
+		{"layouts/compact", 1 << 20, "compact data has 24 bytes, need"},
+		{"layouts/chunked_gzip", 1 << 40, "exceeds the 2147483648-byte limit"},
+		{"types/i32", 1 << 61, "dimensions [2305843009213693952 4] too large"},
+	} {
+		data, err := os.ReadFile(filepath.Join("testdata", "earliest.h5"))
+		noErr(t, err)
+		f, err := Open(data)
+		noErr(t, err)
+		d, err := f.Root().Dataset(tc.path)
+		noErr(t, err)
+		h, err := f.header(d.addr)
+		noErr(t, err)
+		// Version 1 dataspace: 8-byte prefix, then the dimensions. The message
+		// aliases data, so this patches the file image.
+		binary.LittleEndian.PutUint64(h.find(msgDataspace).data[8:], tc.dim0)
+		f, err = Open(data)
+		noErr(t, err)
+		d, err = f.Root().Dataset(tc.path)
+		if err == nil {
+			_, err = d.ReadFloat64()
+		}
+		errContains(t, err, tc.msg, tc.path)
+	}
 }

@@ -82,15 +82,20 @@ func (f *File) groupLinks(addr uint64) ([]link, error) {
 	if err != nil {
 		return nil, err
 	}
+	heap, btree := undef, undef
+	if m := h.find(msgLinkInfo); m != nil {
+		if heap, btree, err = parseIndexInfo(f, m.data, 8); err != nil {
+			return nil, err
+		}
+	}
 	if m := h.find(msgSymbolTable); m != nil {
 		c := f.cursor(m.data, addr, "symbol table message")
-		bt, heap := c.addr(), c.addr()
-		if c.err != nil {
+		if btree, heap = c.addr(), c.addr(); c.err != nil {
 			return nil, c.err
 		}
-		links, err = f.symbolTableLinks(bt, heap)
-	} else if m := h.find(msgLinkInfo); m != nil && linkInfoHeap(f, m) != undef {
-		links, err = f.denseLinks(m)
+		links, err = f.symbolTableLinks(btree, heap)
+	} else if heap != undef {
+		links, err = f.denseLinks(heap, btree)
 	} else {
 		for _, m := range h.msgs {
 			if m.typ == msgLink {
@@ -119,11 +124,10 @@ func (f *File) symbolTableLinks(btree, heapAddr uint64) ([]link, error) {
 	}
 	var links []link
 	err = f.walkBTreeV1(btree, 0, f.lenSize, func(_ []byte, snod uint64) error {
-		c, err := f.cursorAt(snod, "symbol table node")
+		c, err := f.cursorAt(snod, "SNOD", "symbol table node")
 		if err != nil {
 			return err
 		}
-		c.signature("SNOD")
 		if v := c.u8(); v != 1 && c.err == nil {
 			return fmt.Errorf("symbol table node at %#x: unknown version %d", snod, v)
 		}
@@ -154,18 +158,11 @@ func (f *File) symbolTableLinks(btree, heapAddr uint64) ([]link, error) {
 	return links, err
 }
 
-// linkInfoHeap returns the fractal heap address of a Link Info message
-// (undef when the links are stored compactly or the message is corrupt).
-func linkInfoHeap(f *File, m *message) uint64 {
-	heap, _, _ := parseIndexInfo(f, m.data, 8)
-	return heap
-}
-
 // parseIndexInfo decodes a Link Info or Attribute Info message: the
 // fractal heap and name-index B-tree addresses. crtSize is the size of the
 // maximum creation index field (8 for links, 2 for attributes).
 func parseIndexInfo(f *File, b []byte, crtSize uint64) (heap, btree uint64, err error) {
-	c := f.cursor(b, 0, "link/attribute info message")
+	c := f.cursor(b, undef, "link/attribute info message")
 	if v := c.u8(); v != 0 && c.err == nil {
 		return undef, undef, fmt.Errorf("link/attribute info message: unknown version %d", v)
 	}
@@ -179,11 +176,8 @@ func parseIndexInfo(f *File, b []byte, crtSize uint64) (heap, btree uint64, err 
 	return heap, btree, nil
 }
 
-func (f *File) denseLinks(m *message) ([]link, error) {
-	heapAddr, btree, err := parseIndexInfo(f, m.data, 8)
-	if err != nil {
-		return nil, err
-	}
+// denseLinks reads the links stored in a fractal heap, indexed by name.
+func (f *File) denseLinks(heapAddr, btree uint64) ([]link, error) {
 	heap, err := f.fractalHeap(heapAddr)
 	if err != nil {
 		return nil, err
@@ -262,20 +256,27 @@ func (g *Group) Members() ([]Member, error) {
 }
 
 // lookup resolves a path relative to g ("a/b"; a leading "/" starts at the
-// root). want names the kind of object asked for, for NotFoundError.
-func (g *Group) lookup(path, want string) (addr uint64, full string, err error) {
+// root) to an object of kind want (kindOther: any group or dataset).
+func (g *Group) lookup(path string, want objKind) (addr uint64, full string, err error) {
 	addr, full = g.addr, g.path
 	if strings.HasPrefix(path, "/") {
 		addr, full = g.f.rootAddr, "/"
 	}
 	parts := strings.Split(path, "/")
-	for i, name := range parts {
-		if name == "" || name == "." {
-			continue
+	kindName := map[objKind]string{kindOther: "group or dataset", kindGroup: "group", kindDataset: "dataset"}
+	for i := 0; ; i++ {
+		for i < len(parts) && (parts[i] == "" || parts[i] == ".") {
+			i++
 		}
 		k, err := g.f.kind(addr)
 		if err != nil {
 			return 0, "", wrap(full, err)
+		}
+		if i == len(parts) { // reached the object
+			if k == kindOther || (want != kindOther && k != want) {
+				return 0, "", &Error{Path: full, Err: errors.New("not a " + kindName[want])}
+			}
+			return addr, full, nil
 		}
 		if k != kindGroup {
 			return 0, "", &Error{Path: full, Err: errors.New("not a group")}
@@ -284,13 +285,14 @@ func (g *Group) lookup(path, want string) (addr uint64, full string, err error) 
 		if err != nil {
 			return 0, "", wrap(full, err)
 		}
+		name := parts[i]
 		full = joinPath(full, name)
 		j := sort.Search(len(links), func(j int) bool { return links[j].name >= name })
 		if j == len(links) || links[j].name != name {
 			if i < len(parts)-1 {
-				want = "group"
+				want = kindGroup
 			}
-			return 0, "", &NotFoundError{Path: full, Kind: want}
+			return 0, "", &NotFoundError{Path: full, Kind: kindName[want]}
 		}
 		switch l := links[j]; l.kind {
 		case linkHard:
@@ -303,38 +305,23 @@ func (g *Group) lookup(path, want string) (addr uint64, full string, err error) 
 			return 0, "", &Error{Path: full, Err: unsupported("link type %d", l.kind)}
 		}
 	}
-	return addr, full, nil
 }
 
 // Group returns the group at path, relative to g ("" or "." is g itself).
 // Paths are split on "/" only; names are matched byte for byte.
 func (g *Group) Group(path string) (*Group, error) {
-	addr, full, err := g.lookup(path, "group")
+	addr, full, err := g.lookup(path, kindGroup)
 	if err != nil {
 		return nil, err
-	}
-	k, err := g.f.kind(addr)
-	if err != nil {
-		return nil, wrap(full, err)
-	}
-	if k != kindGroup {
-		return nil, &Error{Path: full, Err: errors.New("not a group")}
 	}
 	return &Group{f: g.f, path: full, addr: addr}, nil
 }
 
 // Dataset returns the dataset at path, relative to g.
 func (g *Group) Dataset(path string) (*Dataset, error) {
-	addr, full, err := g.lookup(path, "dataset")
+	addr, full, err := g.lookup(path, kindDataset)
 	if err != nil {
 		return nil, err
-	}
-	k, err := g.f.kind(addr)
-	if err != nil {
-		return nil, wrap(full, err)
-	}
-	if k != kindDataset {
-		return nil, &Error{Path: full, Err: errors.New("not a dataset")}
 	}
 	d, err := g.f.openDataset(addr, full)
 	return d, wrap(full, err)
@@ -342,12 +329,8 @@ func (g *Group) Dataset(path string) (*Dataset, error) {
 
 // Has reports whether a group or dataset exists at path, relative to g.
 func (g *Group) Has(path string) bool {
-	addr, _, err := g.lookup(path, "object")
-	if err != nil {
-		return false
-	}
-	k, err := g.f.kind(addr)
-	return err == nil && k != kindOther
+	_, _, err := g.lookup(path, kindOther)
+	return err == nil
 }
 
 // Attrs returns the attributes of g in name order.

@@ -519,7 +519,7 @@ func TestWalkTestdata(t *testing.T) {
 	for file, want := range map[string]struct{ groups, datasets, unsupported int }{
 		// unsupported: bool_enum, compound, lzf, szip
 		"earliest.h5": {36, 72, 4}, // counts as listed by h5ls -r
-		"latest.h5":   {50, 83, 4},
+		"latest.h5":   {51, 83, 4},
 	} {
 		st, err := walkFile(openTestdata(t, file), false)
 		noErr(t, err, file)
@@ -541,4 +541,23 @@ func TestOpenErrors(t *testing.T) {
 	isErr(t, err)
 	_, err = OpenFile(filepath.Join("testdata", "missing.h5"))
 	isErr(t, err)
+}
+
+func TestCompactAttributes(t *testing.T) {
+	// Version 1 messages are covered by TestAttributes on earliest.h5.
+	for _, file := range []string{"latest.h5", "v108.h5"} {
+		g, err := openTestdata(t, file).Root().Group("few_attrs")
+		noErr(t, err, file)
+		attrs, err := g.Attrs()
+		noErr(t, err, file)
+		hasLen(t, attrs, 3, file)
+		check(t, "e", attrs[0].Name)
+		check(t, true, attrs[0].IsEmpty())
+		s, err := attrs[1].String()
+		noErr(t, err)
+		check(t, "short", s)
+		x, err := attrs[2].Float64s()
+		noErr(t, err)
+		check(t, []float64{1.5}, x)
+	}
 }

@@ -7,11 +7,10 @@ import (
 
 // localHeap returns the data segment of the local heap at addr.
 func (f *File) localHeap(addr uint64) ([]byte, error) {
-	c, err := f.cursorAt(addr, "local heap")
+	c, err := f.cursorAt(addr, "HEAP", "local heap")
 	if err != nil {
 		return nil, err
 	}
-	c.signature("HEAP")
 	version := c.u8()
 	c.skip(3)
 	size := c.length()
@@ -61,11 +60,10 @@ func (f *File) globalHeapObject(addr uint64, index uint32) ([]byte, error) {
 }
 
 func (f *File) readGlobalHeap(addr uint64) (map[uint16][]byte, error) {
-	c, err := f.cursorAt(addr, "global heap collection")
+	c, err := f.cursorAt(addr, "GCOL", "global heap collection")
 	if err != nil {
 		return nil, err
 	}
-	c.signature("GCOL")
 	version := c.u8()
 	c.skip(3)
 	size := c.length()
@@ -121,12 +119,11 @@ type fractalHeap struct {
 }
 
 func (f *File) fractalHeap(addr uint64) (*fractalHeap, error) {
-	c, err := f.cursorAt(addr, "fractal heap header")
+	c, err := f.cursorAt(addr, "FRHP", "fractal heap header")
 	if err != nil {
 		return nil, err
 	}
 	h := &fractalHeap{f: f, addr: addr}
-	c.signature("FRHP")
 	version := c.u8()
 	h.idLen = int(c.u16())
 	filterLen := c.u16()
@@ -152,11 +149,7 @@ func (f *File) fractalHeap(addr uint64) (*fractalHeap, error) {
 	if filterLen > 0 {
 		return nil, unsupported("filtered fractal heap at %#x", addr)
 	}
-	c.skip(4)
-	if c.err != nil {
-		return nil, c.err
-	}
-	if err := checksum(c.b[:c.p], "fractal heap header", addr); err != nil {
+	if err := c.verify(); err != nil {
 		return nil, err
 	}
 	pow2 := func(v uint64) bool { return v != 0 && v&(v-1) == 0 }
@@ -239,15 +232,10 @@ func (h *fractalHeap) managed(off, n uint64) ([]byte, error) {
 		}
 		ndirect := min(nrows, h.maxDirRows)
 		size := uint64(4+1+h.f.offSize+h.offSize) + uint64(nrows)*h.width*uint64(h.f.offSize) + 4
-		blk, err := h.f.at(blockAddr, size, "fractal heap indirect block")
+		c, err := h.f.block(blockAddr, size, "FHIB", "fractal heap indirect block")
 		if err != nil {
 			return nil, err
 		}
-		if err := checksum(blk, "fractal heap indirect block", blockAddr); err != nil {
-			return nil, err
-		}
-		c := h.f.cursor(blk, blockAddr, "fractal heap indirect block")
-		c.signature("FHIB")
 		c.skip(uint64(1 + h.f.offSize + h.offSize))
 		c.skip((uint64(row)*h.width + col) * uint64(h.f.offSize))
 		child := c.addr()

@@ -64,16 +64,13 @@ func (f *File) header(addr uint64) (*objHeader, error) {
 }
 
 func (f *File) readHeader(addr uint64) (*objHeader, error) {
-	h := &objHeader{addr: addr}
-	c, err := f.cursorAt(addr, "object header")
+	c, err := f.cursorAt(addr, "", "object header")
 	if err != nil {
 		return nil, err
 	}
-	type chunk struct{ addr, size uint64 }
-	var first []byte
-	v2, crtOrder := false, false
-	if string(c.bytes(4)) == "OHDR" {
-		v2 = true
+	var blk []byte // the messages of the first chunk
+	v2, crtOrder := string(c.bytes(4)) == "OHDR", false
+	if v2 {
 		if v := c.u8(); v != 2 && c.err == nil {
 			return nil, fmt.Errorf("object header at %#x: unknown version %d", addr, v)
 		}
@@ -82,25 +79,21 @@ func (f *File) readHeader(addr uint64) (*objHeader, error) {
 			c.skip(16) // times
 		}
 		if flags&0x10 != 0 {
-			c.skip(4) // attribute phase change
+			c.skip(4) // attribute storage phase change
 		}
 		size := c.uvar(1 << (flags & 3))
 		crtOrder = flags&0x04 != 0
+		if c.err == nil && size > uint64(len(f.data)) {
+			c.err = truncated("object header", addr, len(f.data))
+		}
 		if c.err != nil {
 			return nil, c.err
 		}
 		start := uint64(c.p)
-		if size > uint64(len(f.data)) {
-			return nil, truncated("object header", addr, len(f.data))
-		}
-		blk, err := f.at(addr, start+size+4, "object header")
-		if err != nil {
+		if c, err = f.block(addr, start+size+4, "OHDR", "object header"); err != nil {
 			return nil, err
 		}
-		if err := checksum(blk, "object header", addr); err != nil {
-			return nil, err
-		}
-		first = blk[start : start+size]
+		blk = c.b[start : start+size]
 	} else {
 		c.p = 0
 		if v := c.u8(); v != 1 && c.err == nil {
@@ -111,86 +104,65 @@ func (f *File) readHeader(addr uint64) (*objHeader, error) {
 		if c.err != nil {
 			return nil, c.err
 		}
-		if first, err = f.at(addr+16, size, "object header"); err != nil {
+		if blk, err = f.at(addr+16, size, "object header"); err != nil {
 			return nil, err
 		}
 	}
 
-	seen := map[uint64]bool{addr: true}
+	h := &objHeader{addr: addr}
+	type chunk struct{ addr, size uint64 }
 	var queue []chunk
+	seen := map[uint64]bool{}
 	for n := 0; ; n++ {
-		var blk []byte
-		var blkAddr uint64
-		if n == 0 {
-			blk, blkAddr = first, addr
-		} else {
-			if len(queue) == 0 {
-				break
-			}
-			if n > maxHeaderChunks {
-				return nil, fmt.Errorf("object header at %#x: more than %d continuation blocks", addr, maxHeaderChunks)
-			}
-			ch := queue[0]
-			queue = queue[1:]
-			if seen[ch.addr] {
-				return nil, fmt.Errorf("object header at %#x: continuation loop at %#x", addr, ch.addr)
-			}
-			seen[ch.addr] = true
-			blkAddr = ch.addr
-			if blk, err = f.at(ch.addr, ch.size, "object header continuation"); err != nil {
-				return nil, err
-			}
-			if v2 {
-				if len(blk) < 8 || string(blk[:4]) != "OCHK" {
-					return nil, fmt.Errorf("corrupt object header continuation at %#x: no OCHK signature", ch.addr)
-				}
-				if err := checksum(blk, "object header continuation", ch.addr); err != nil {
-					return nil, err
-				}
-				blk = blk[4 : len(blk)-4]
-			}
-		}
-		mc := f.cursor(blk, blkAddr, "object header")
+		// Messages: type, size, flags (and creation order), body.
+		mc := f.cursor(blk, addr, "object header")
 		hdrLen := 8
-		if v2 {
+		if v2 && crtOrder {
+			hdrLen = 6
+		} else if v2 {
 			hdrLen = 4
-			if crtOrder {
-				hdrLen = 6
-			}
 		}
-		for len(blk)-mc.p >= hdrLen {
+		for len(blk)-mc.p >= hdrLen && mc.err == nil { // shorter leftovers are gaps
 			var m message
 			var size uint64
 			if v2 {
-				m.typ = int(mc.u8())
-				size = uint64(mc.u16())
-				m.flags = mc.u8()
+				m.typ, size, m.flags = int(mc.u8()), uint64(mc.u16()), mc.u8()
 				if crtOrder {
 					mc.skip(2)
 				}
 			} else {
-				m.typ = int(mc.u16())
-				size = uint64(mc.u16())
-				m.flags = mc.u8()
+				m.typ, size, m.flags = int(mc.u16()), uint64(mc.u16()), mc.u8()
 				mc.skip(3)
 			}
-			m.data = mc.bytes(size)
-			if mc.err != nil {
-				return nil, fmt.Errorf("corrupt object header at %#x: message of type %#x runs past its block", addr, m.typ)
+			if m.data = mc.bytes(size); m.typ == msgContinuation {
+				cc := f.cursor(m.data, addr, "header continuation message")
+				queue = append(queue, chunk{cc.addr(), cc.length()})
+				mc.err = cc.err
+			} else {
+				h.msgs = append(h.msgs, m)
 			}
-			if m.typ == msgContinuation {
-				cc := f.cursor(m.data, blkAddr, "header continuation message")
-				a, l := cc.addr(), cc.length()
-				if cc.err != nil {
-					return nil, cc.err
-				}
-				queue = append(queue, chunk{a, l})
-				continue
-			}
-			h.msgs = append(h.msgs, m)
+		}
+		if mc.err != nil {
+			return nil, mc.err
+		}
+		if len(queue) == 0 {
+			return h, nil
+		}
+		ch := queue[0]
+		queue = queue[1:]
+		if n >= maxHeaderChunks || seen[ch.addr] {
+			return nil, fmt.Errorf("object header at %#x: continuation loop or too many continuations", addr)
+		}
+		seen[ch.addr] = true
+		if !v2 {
+			blk, err = f.at(ch.addr, ch.size, "object header continuation")
+		} else if c, err = f.block(ch.addr, ch.size, "OCHK", "object header continuation"); err == nil {
+			blk = c.b[4 : len(c.b)-4]
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
-	return h, nil
 }
 
 // messageData returns the body of m, following a shared message to the
@@ -200,7 +172,7 @@ func (f *File) messageData(m *message) ([]byte, error) {
 		if depth > 8 {
 			return nil, fmt.Errorf("shared message chain too long")
 		}
-		c := f.cursor(m.data, 0, "shared message")
+		c := f.cursor(m.data, undef, "shared message")
 		version := c.u8()
 		typ := c.u8()
 		var addr uint64

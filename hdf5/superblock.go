@@ -69,7 +69,7 @@ func Open(data []byte) (*File, error) {
 }
 
 func (f *File) readSuperblock() error {
-	c, _ := f.cursorAt(0, "superblock")
+	c, _ := f.cursorAt(0, "", "superblock")
 	c.skip(8)
 	f.sbVersion = int(c.u8())
 	var eof uint64
@@ -104,14 +104,7 @@ func (f *File) readSuperblock() error {
 		c.addr() // superblock extension
 		eof = c.addr()
 		f.rootAddr = c.addr()
-		if c.err != nil {
-			return c.err
-		}
-		c.skip(4)
-		if c.err != nil {
-			return c.err
-		}
-		if err := checksum(c.b[:c.p], "superblock", 0); err != nil {
+		if err := c.verify(); err != nil {
 			return err
 		}
 	default:

@@ -124,7 +124,13 @@ func allOpsGraph(t testing.TB) *Graph {
 		Attrs{"strides": one1, "dilations": one1, "pads": []int{0, 0, 2, 0}})
 	s = b.op("Dropout", "noise", vals(s), Attrs{"rate": 0.1, "kind": "GaussianNoise"})
 	o := b.op("Identity", "", vals(other), nil, "other_copy")
-	return b.out(r, c, e, s, o)
+	rec, err := b.g.AddOp("Recurrent", "lstm", vals(seq, b.c("lstm.kernel", 6, 8), b.c("lstm.recurrent", 2, 8), b.c("lstm.bias", 8)),
+		Attrs{"cell": "lstm", "units": 2, "act": "tanh", "recurrent_act": "hard_sigmoid_keras2", "has_bias": true, "return_sequences": true}, "lstm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv := b.op("Reverse", "backward", vals(rec[0]), Attrs{"axis": 1})
+	return b.out(r, c, e, s, o, rv, rec[1], rec[2])
 }
 
 // namesGraph uses value, layer and graph names that need quoting.

@@ -578,6 +578,78 @@ func init() {
 			return one(Type{F32, append(append(Shape{}, ids...), tab[1])})
 		}, Cost: zeroCost})
 
+	// Recurrent: a SimpleRNN, LSTM or GRU over a whole sequence (the loop over time is inside
+	// the op, so code size does not grow with the sequence). Inputs: x [N,T,F], kernel
+	// [F,G*U], recurrent kernel [U,G*U], then the bias when has_bias ([G*U], or [2,G*U] for a
+	// GRU with reset_after), then the initial states when has_state (h0, and c0 for an LSTM).
+	// Outputs: y ([N,T,U] with return_sequences, else [N,U]), the final h, and c for an LSTM.
+	def(&OpDef{Kind: "Recurrent", MinIn: 3, MaxIn: 6,
+		AttrSpec: "cell:s! units:i! act:s! recurrent_act:s! reset_after:b go_backwards:b return_sequences:b has_bias:b has_state:b",
+		Infer: func(op *Op) ([]Type, error) {
+			cell := op.Attrs.String("cell", "")
+			gates := map[string]int{"simple_rnn": 1, "lstm": 4, "gru": 3}[cell]
+			if gates == 0 {
+				return nil, fmt.Errorf("cell %q", cell)
+			}
+			for _, k := range []string{"act", "recurrent_act"} {
+				if a := op.Attrs.String(k, ""); !Activations[a] {
+					return nil, fmt.Errorf("%s %q", k, a)
+				}
+			}
+			u := Dim(op.Attrs.Int("units", 0))
+			x, w, r := op.In[0].Type.Shape, op.In[1].Type.Shape, op.In[2].Type.Shape
+			if u < 1 || len(x) != 3 || !w.Equal(Shape{x[2], Dim(gates) * u}) || !r.Equal(Shape{u, Dim(gates) * u}) {
+				return nil, fmt.Errorf("kernels %v, %v for input %v and %d units", w, r, x, u)
+			}
+			next := 3
+			if op.Attrs.Bool("has_bias", false) {
+				b := op.In[next].Type.Shape
+				want := Shape{Dim(gates) * u}
+				if cell == "gru" && op.Attrs.Bool("reset_after", false) {
+					want = Shape{2, Dim(gates) * u}
+				}
+				if !b.Equal(want) {
+					return nil, fmt.Errorf("bias %v, want %v", b, want)
+				}
+				next++
+			}
+			states := 0
+			if op.Attrs.Bool("has_state", false) {
+				states = 1
+				if cell == "lstm" {
+					states = 2
+				}
+			}
+			if len(op.In) != next+states {
+				return nil, fmt.Errorf("%d inputs, want %d", len(op.In), next+states)
+			}
+			for _, st := range op.In[next:] {
+				if !st.Type.Shape.Equal(Shape{x[0], u}) {
+					return nil, fmt.Errorf("initial state %v, want %v", st.Type.Shape, Shape{x[0], u})
+				}
+			}
+			y := Shape{x[0], u}
+			if op.Attrs.Bool("return_sequences", false) {
+				y = Shape{x[0], x[1], u}
+			}
+			out := []Type{{F32, y}, {F32, Shape{x[0], u}}}
+			if cell == "lstm" {
+				out = append(out, Type{F32, Shape{x[0], u}})
+			}
+			return out, nil
+		},
+		Cost: func(op *Op) int64 {
+			x, r := op.In[0].Type.Shape, op.In[2].Type.Shape
+			return 2 * x.StaticSize() / max(int64(x[len(x)-1]), 1) * (int64(x[len(x)-1]) + int64(r[0])) * int64(r[1])
+		}})
+
+	// Reverse reverses the order along one axis (a backward RNN's sequence output).
+	def(&OpDef{Kind: "Reverse", MinIn: 1, MaxIn: 1, AttrSpec: "axis:i!",
+		Infer: func(op *Op) ([]Type, error) {
+			_, err := normAxes([]int{op.Attrs.Int("axis", 0)}, len(op.In[0].Type.Shape))
+			return []Type{{op.In[0].Type.DType, append(Shape{}, op.In[0].Type.Shape...)}}, err
+		}, Cost: zeroCost})
+
 	// Dropout and the other train-time noise layers: the identity at inference (the
 	// dropout pass removes them); kind names the Keras layer family.
 	def(&OpDef{Kind: "Dropout", MinIn: 1, MaxIn: 1, AttrSpec: "rate:f kind:s",

@@ -35,7 +35,7 @@ const (
 	ActSilu                         // x*sigmoid(x) (Keras "silu", "swish")
 	ActHardSigmoid                  // relu6(x+3)/6 (Keras 3 "hard_sigmoid")
 	ActHardSigmoidKeras2            // clip(0.2x+0.5, 0, 1) (Keras 2 "hard_sigmoid")
-	ActHardSilu                     // x*relu6(x+3)/6 (Keras "hard_silu", "hard_swish")
+	ActHardSilu                     // x*hard_sigmoid(x) (Keras "hard_silu", "hard_swish")
 	ActLeakyRelu                    // x>0 ? x : Alpha*x (Alpha = negative_slope)
 	ActRelu6                        // min(max(x, 0), 6)
 	ActReluFull                     // Keras ReLU layer / relu(): Alpha, MaxValue (HasMax), Threshold
@@ -357,8 +357,11 @@ func hardSigmoidKeras2(v float32) float32 {
 	return clamp(0.2*v+0.5, 0, 1)
 }
 
+// hardSilu is x*hard_sigmoid(x), the form of Keras' docstring and of its
+// numpy, JAX and TF backends (torch's x*relu6(x+3)/6 overflows for
+// |x| > 5.6e37 and otherwise differs by at most an ulp).
 func hardSilu(v float32) float32 {
-	return v * clamp(v+3, 0, 6) / 6
+	return v * (clamp(v+3, 0, 6) / 6)
 }
 
 func leakyRelu(v, alpha float32) float32 {

@@ -113,12 +113,13 @@ func requireCloseTol(t testing.TB, what string, got []float32, want, tol []float
 	}
 }
 
-// requireEqual fails t unless got and want are bit-identical (as float32).
+// requireEqual fails t unless got and want are equal as float32 values
+// (NaN equal to NaN, -0 to 0).
 func requireEqual(t testing.TB, what string, got, want []float32) {
 	t.Helper()
 	require.Equal(t, len(want), len(got), "%s: length", what)
 	for i := range want {
-		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+		if got[i] != want[i] && !(got[i] != got[i] && want[i] != want[i]) {
 			t.Fatalf("%s: element %d = %v, want %v", what, i, got[i], want[i])
 		}
 	}

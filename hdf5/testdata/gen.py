@@ -21,7 +21,12 @@ Files:
                 levels.
   userblock.h5  earliest format behind a 512-byte user block.
 
-It also writes the seed corpus for FuzzOpen under fuzz/FuzzOpen/.
+It also writes the seed corpus for FuzzOpen under fuzz/FuzzOpen/ (from two
+small files made like the ones above, plus truncated and corrupted copies).
+
+Output is deterministic: timestamps are turned off on every object (h5py's
+high-level API records them on groups and committed datatypes, hence the
+low-level helpers below), so rerunning gives byte-identical files.
 """
 
 import ctypes
@@ -223,6 +228,14 @@ def write_common(f, latest):
         d.attrs["a%02d" % k] = np.arange(k + 1) * 1.0
 
 
+def write_few_attrs(f):
+    """Compact attribute messages (version 2 in 1.8 files, 3 in latest)."""
+    g = mkgroup(f, "few_attrs")
+    g.attrs["x"] = np.float32(1.5)
+    g.attrs["s"] = "short"
+    g.attrs["e"] = np.zeros(0, "f8")
+
+
 def gen_earliest():
     with new_file("earliest.h5", "earliest") as f:
         write_common(f, False)
@@ -231,6 +244,7 @@ def gen_earliest():
 def gen_latest():
     with new_file("latest.h5", "latest") as f:
         write_common(f, True)
+        write_few_attrs(f)
         g = mkgroup(f, "dense_attrs")
         for k in range(12):
             g.attrs["s%02d" % k] = "string attribute %d" % k
@@ -243,6 +257,7 @@ def gen_latest():
 
 def gen_v108():
     with new_file("v108.h5", "v108") as f:
+        write_few_attrs(f)
         write_types(mkgroup(f, "types"))
         g = mkgroup(f, "layouts")
         g.create_dataset("chunked_gzip", data=(np.arange(70) * 7 - 100).reshape(10, 7).astype("i4"),

@@ -31,25 +31,9 @@ type e2eCase struct {
 // The test fails if one of them compiles or if any other case fails to, so that no case
 // drops out silently; the sequence work empties it.
 var expectedUnsupported = map[string]string{
-	"golden/bidirectional_lstm":  "Bidirectional(LSTM): sequence layers",
-	"golden/embedding_lstm":      "Embedding, LSTM: sequence layers",
-	"golden/gru":                 "GRU: sequence layers",
-	"golden/gru_reset_before":    "GRU: sequence layers",
-	"golden/lstm_seq":            "LSTM: sequence layers",
-	"golden/transformer_block":   "MultiHeadAttention: attention layers",
-	"corpus/bilstm-fauz":         "LSTM: sequence layers",
-	"corpus/elec-lstm":           "LSTM: sequence layers",
-	"corpus/elec-transformer":    "MultiHeadAttention: attention layers",
-	"corpus/ncf-recommender":     "Embedding: sequence layers",
-	"corpus/ner-bilstm":          "Embedding, LSTM: sequence layers",
-	"corpus/praali-bilstm-keras": "Bidirectional(LSTM): sequence layers",
-	"corpus/praali-gru-keras":    "GRU: sequence layers",
-	"corpus/praali-lstm-keras":   "LSTM: sequence layers",
-	"corpus/sentiment-ritesh":    "Embedding: sequence layers",
-	"corpus/seq2seq-lstm":        "LSTM: sequence layers",
-	"corpus/simplernn-imdb":      "Embedding, SimpleRNN: sequence layers",
-	"corpus/tfjs-textgen-lstm":   "Embedding, LSTM: sequence layers",
-	"corpus/ecg-transformer":     "MultiHeadAttention (if_supported outputs): attention layers",
+	"golden/transformer_block": "MultiHeadAttention: attention layers",
+	"corpus/elec-transformer":  "MultiHeadAttention: attention layers",
+	"corpus/ecg-transformer":   "MultiHeadAttention (if_supported outputs): attention layers",
 }
 
 func goldenE2E(t *testing.T) []e2eCase {

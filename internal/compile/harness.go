@@ -176,16 +176,16 @@ type model interface {
 }
 
 type job struct {
-	name       string
-	load       func() (model, error)
-	inputs     int
-	outShapes  [][]int
+	name      string
+	load      func() (model, error)
+	inShapes  [][]int
+	outShapes [][]int
 }
 
 func main() {
 	dir := os.Args[1]
 	jobs := []job{
-{{range .}}		{"{{.}}", func() (model, error) { m, err := {{.}}.New(); return m, err }, len({{.}}.InputShapes), {{.}}.OutputShapes},
+{{range .}}		{"{{.}}", func() (model, error) { m, err := {{.}}.New(); return m, err }, {{.}}.InputShapes, {{.}}.OutputShapes},
 {{end}}	}
 	for _, j := range jobs {
 		if err := runJob(filepath.Join(dir, j.name), j); err != nil {
@@ -202,7 +202,7 @@ func runJob(dir string, j job) error {
 	}
 	var inputs [][]float32
 	batch := 0
-	for i := 0; i < j.inputs; i++ {
+	for i := range j.inShapes {
 		a, err := rt.ReadNPYFile(filepath.Join(dir, fmt.Sprintf("in_%d.npy", i)))
 		if err != nil {
 			return err
@@ -210,13 +210,31 @@ func runJob(dir string, j job) error {
 		batch = a.Shape[0]
 		inputs = append(inputs, a.Data)
 	}
+	// Each open length (-2, -3, ... in a shape) comes from the first input that has it.
+	steps := map[int]int{}
+	for i, s := range j.inShapes {
+		per, sym := batch, 0
+		for _, d := range s[1:] {
+			if d < -1 {
+				sym = d
+			} else {
+				per *= d
+			}
+		}
+		if _, seen := steps[sym]; sym != 0 && !seen {
+			steps[sym] = len(inputs[i]) / per
+		}
+	}
 	var outputs [][]float32
 	var shapes [][]int
 	for _, s := range j.outShapes {
 		shape := append([]int{batch}, s[1:]...)
 		n := 1
-		for _, d := range shape {
-			n *= d
+		for k, d := range shape {
+			if d < -1 {
+				shape[k] = steps[d]
+			}
+			n *= shape[k]
 		}
 		outputs = append(outputs, make([]float32, n))
 		shapes = append(shapes, shape)

@@ -1,0 +1,228 @@
+// Recurrent layers: SimpleRNN, LSTM and GRU over a whole sequence, with Keras 3 semantics.
+//
+// Contract: x is [N, T, F] (batch, time, features) in C order; w is the input kernel
+// [F, G*U], u the recurrent kernel [U, G*U] and b the bias: nil, [G*U], or for a GRU with
+// reset_after [2, G*U] (input bias then recurrent bias), where G is the number of gates
+// (SimpleRNN 1, LSTM 4 in the order i, f, c, o, GRU 3 in the order z, r, h). h0 and c0 are
+// the initial states [N, U] (nil: zeros). The kernel writes y — every step's output [N, T, U]
+// in processing order when ReturnSequences, else the last output [N, U] — and the final
+// states hOut [N, U] and, for an LSTM, cOut [N, U] (either may be nil). With GoBackwards the
+// sequence is read from the last step to the first, and the outputs are in that order, as
+// Keras does. scratch must hold RecurrentScratch(p) elements. Nothing is allocated.
+//
+// Per step, with z = x_t·W + b (for all steps in one GEMM) and r = h·U:
+//
+//	SimpleRNN: h = act(z + r)
+//	LSTM:      i, f, o = recact(z+r parts); c = f*c + i*act(z+r part c); h = o*act(c)
+//	GRU (reset_after):  zz, rr = recact(x parts + r parts + b_rec); hh = act(x_h + rr*(r_h + b_rec_h))
+//	GRU (reset_before): zz, rr = recact(x parts + (h·U) parts); hh = act(x_h + (rr*h)·U_h)
+//	GRU:       h = zz*h + (1-zz)*hh
+package runtime
+
+// Cell names the recurrent cell of a Recurrent call.
+type Cell uint8
+
+// The cells.
+const (
+	CellSimpleRNN Cell = iota
+	CellLSTM
+	CellGRU
+)
+
+// Gates is the number of gate blocks of a cell's kernels.
+func (c Cell) Gates() int {
+	switch c {
+	case CellLSTM:
+		return 4
+	case CellGRU:
+		return 3
+	}
+	return 1
+}
+
+// RecurrentParams describes one recurrent layer call.
+type RecurrentParams struct {
+	N, T, F, U      int
+	Cell            Cell
+	Act, RecAct     Act
+	ActP, RecActP   ActParams
+	ResetAfter      bool // GRU: apply the reset gate after the recurrent matmul (Keras 3 default)
+	GoBackwards     bool
+	ReturnSequences bool
+}
+
+// RecurrentScratch is the scratch size (in elements) Recurrent needs.
+func RecurrentScratch(p *RecurrentParams) int {
+	gu := p.Cell.Gates() * p.U
+	return p.N*p.T*gu + p.N*gu + 3*p.N*p.U
+}
+
+// Recurrent runs a recurrent layer over the whole sequence (see the file comment).
+func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, y, hOut, cOut, scratch []float32) {
+	n, t, f, un := p.N, p.T, p.F, p.U
+	g := p.Cell.Gates()
+	gu := g * un
+	need("Recurrent", "x", x, n*t*f)
+	need("Recurrent", "w", w, f*gu)
+	need("Recurrent", "u", u, un*gu)
+	need("Recurrent", "scratch", scratch, RecurrentScratch(p))
+	if n == 0 {
+		return
+	}
+	xw := scratch[:n*t*gu]
+	hw := scratch[n*t*gu : n*t*gu+n*gu]
+	h := scratch[n*t*gu+n*gu : n*t*gu+n*gu+n*un]
+	c := scratch[n*t*gu+n*gu+n*un : n*t*gu+n*gu+2*n*un]
+	tmp := scratch[n*t*gu+n*gu+2*n*un : n*t*gu+n*gu+3*n*un]
+
+	// The input projection of every step at once, plus the input bias.
+	Gemm(n*t, gu, f, x, f, w, gu, xw, gu, false)
+	var bIn, bRec []float32
+	switch {
+	case b == nil:
+	case p.Cell == CellGRU && p.ResetAfter:
+		need("Recurrent", "b", b, 2*gu)
+		bIn, bRec = b[:gu], b[gu:2*gu]
+	default:
+		need("Recurrent", "b", b, gu)
+		bIn = b[:gu]
+	}
+	if bIn != nil {
+		for r := 0; r < n*t; r++ {
+			addTo(xw[r*gu:(r+1)*gu], bIn)
+		}
+	}
+	if h0 != nil {
+		copy(h, h0[:n*un])
+	} else {
+		clear(h)
+	}
+	if c0 != nil && p.Cell == CellLSTM {
+		copy(c, c0[:n*un])
+	} else {
+		clear(c)
+	}
+	for step := 0; step < t; step++ {
+		s := step
+		if p.GoBackwards {
+			s = t - 1 - step
+		}
+		switch p.Cell {
+		case CellSimpleRNN:
+			Gemm(n, un, un, h, un, u, un, hw, un, false)
+			for i := 0; i < n; i++ {
+				row := hw[i*un : (i+1)*un]
+				addTo(row, xw[(i*t+s)*un:(i*t+s+1)*un])
+				Activate(p.Act, p.ActP, row)
+				copy(h[i*un:(i+1)*un], row)
+			}
+		case CellLSTM:
+			Gemm(n, gu, un, h, un, u, gu, hw, gu, false)
+			for i := 0; i < n; i++ {
+				z := hw[i*gu : (i+1)*gu]
+				addTo(z, xw[(i*t+s)*gu:(i*t+s+1)*gu])
+				Activate(p.RecAct, p.RecActP, z[:2*un])
+				Activate(p.Act, p.ActP, z[2*un:3*un])
+				Activate(p.RecAct, p.RecActP, z[3*un:])
+				ci, hi := c[i*un:(i+1)*un], h[i*un:(i+1)*un]
+				for j := 0; j < un; j++ {
+					ci[j] = z[un+j]*ci[j] + z[j]*z[2*un+j]
+				}
+				copy(hi, ci)
+				Activate(p.Act, p.ActP, hi)
+				for j := 0; j < un; j++ {
+					hi[j] *= z[3*un+j]
+				}
+			}
+		case CellGRU:
+			gruStep(p, s, xw, u, bRec, hw, h, tmp)
+		}
+		if p.ReturnSequences {
+			for i := 0; i < n; i++ {
+				copy(y[(i*t+step)*un:(i*t+step+1)*un], h[i*un:(i+1)*un])
+			}
+		}
+	}
+	if !p.ReturnSequences && y != nil {
+		copy(y[:n*un], h)
+	}
+	if hOut != nil {
+		copy(hOut[:n*un], h)
+	}
+	if cOut != nil && p.Cell == CellLSTM {
+		copy(cOut[:n*un], c)
+	}
+}
+
+// gruStep advances a GRU by one step s (see the file comment for the equations).
+func gruStep(p *RecurrentParams, s int, xw, u, bRec, hw, h, tmp []float32) {
+	n, t, un := p.N, p.T, p.U
+	gu := 3 * un
+	if p.ResetAfter {
+		Gemm(n, gu, un, h, un, u, gu, hw, gu, false)
+		for i := 0; i < n; i++ {
+			r := hw[i*gu : (i+1)*gu]
+			if bRec != nil {
+				addTo(r, bRec)
+			}
+			xz := xw[(i*t+s)*gu : (i*t+s+1)*gu]
+			// hw's z and r blocks become the gate pre-activations.
+			for j := 0; j < 2*un; j++ {
+				r[j] += xz[j]
+			}
+			Activate(p.RecAct, p.RecActP, r[:2*un])
+			hh := r[2*un:]
+			for j := 0; j < un; j++ {
+				hh[j] = xz[2*un+j] + r[un+j]*hh[j]
+			}
+			Activate(p.Act, p.ActP, hh)
+			hi := h[i*un : (i+1)*un]
+			for j := 0; j < un; j++ {
+				zz := r[j]
+				hi[j] = zz*hi[j] + (1-zz)*hh[j]
+			}
+		}
+		return
+	}
+	// reset_before: the z and r blocks of h·U, then (r*h)·U_h.
+	Gemm(n, 2*un, un, h, un, u, gu, hw, gu, false)
+	for i := 0; i < n; i++ {
+		r := hw[i*gu : i*gu+2*un]
+		xz := xw[(i*t+s)*gu : (i*t+s+1)*gu]
+		for j := 0; j < 2*un; j++ {
+			r[j] += xz[j]
+		}
+		Activate(p.RecAct, p.RecActP, r)
+		hi, ti := h[i*un:(i+1)*un], tmp[i*un:(i+1)*un]
+		for j := 0; j < un; j++ {
+			ti[j] = r[un+j] * hi[j]
+		}
+	}
+	// hh pre-activation = x_h + (r*h)·U_h, written into hw's h blocks.
+	for i := 0; i < n; i++ {
+		copy(hw[i*gu+2*un:(i+1)*gu], xw[(i*t+s)*gu+2*un:(i*t+s+1)*gu])
+	}
+	Gemm(n, un, un, tmp, un, u[2*un:], gu, hw[2*un:], gu, true)
+	for i := 0; i < n; i++ {
+		row := hw[i*gu : (i+1)*gu]
+		hh := row[2*un:]
+		Activate(p.Act, p.ActP, hh)
+		hi := h[i*un : (i+1)*un]
+		for j := 0; j < un; j++ {
+			zz := row[j]
+			hi[j] = zz*hi[j] + (1-zz)*hh[j]
+		}
+	}
+}
+
+// Reverse reverses x [outer, n, inner] along its middle axis into y (they must not overlap).
+func Reverse(outer, n, inner int, x, y []float32) {
+	need("Reverse", "x", x, outer*n*inner)
+	need("Reverse", "y", y, outer*n*inner)
+	for o := 0; o < outer; o++ {
+		for i := 0; i < n; i++ {
+			src := x[(o*n+i)*inner : (o*n+i+1)*inner]
+			copy(y[(o*n+n-1-i)*inner:(o*n+n-i)*inner], src)
+		}
+	}
+}
