@@ -502,19 +502,15 @@ func (gen *generator) emitBinary(op *ir.Op) ([]jen.Code, error) {
 	return []jen.Code{rt("BinaryBroadcast").Call(rt(fn), jen.Index().Int().Values(dims(ys)...), gen.loc(a), sa, gen.loc(b), sb, gen.loc(y))}, nil
 }
 
-// emitBatchMatMul multiplies matching matrices of rank-3 values (batch, M, K)·(batch, K, N).
+// emitBatchMatMul multiplies matching matrices of (…, M, K)·(…, K, N) values, looping over
+// the leading dimensions (the batch, heads); transposed operands use GemmTN / GemmNT.
 func (gen *generator) emitBatchMatMul(op *ir.Op) ([]jen.Code, error) {
 	a, b, y := op.In[0].Type.Shape, op.In[1].Type.Shape, op.Out[0].Type.Shape
-	if len(a) != 3 {
-		return nil, fmt.Errorf("batch matmul of rank %d", len(a))
+	r := len(a)
+	if r < 3 {
+		return nil, fmt.Errorf("batch matmul of rank %d", r)
 	}
 	ta, tb := op.Attrs.Bool("transpose_a", false), op.Attrs.Bool("transpose_b", false)
-	m, k, nn := int(y[1]), int(a[2]), int(y[2])
-	lda := int(a[2])
-	if ta {
-		k = int(a[1])
-	}
-	ldb := int(b[2])
 	kernel := "Gemm"
 	switch {
 	case ta && tb:
@@ -524,13 +520,19 @@ func (gen *generator) emitBatchMatMul(op *ir.Op) ([]jen.Code, error) {
 	case tb:
 		kernel = "GemmNT"
 	}
-	sa, sb, sy := int(a[1])*int(a[2]), int(b[1])*int(b[2]), m*nn
-	i := jen.Id("i")
-	return []jen.Code{jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("n"), jen.Id("i").Op("++")).Block(
-		rt(kernel).Call(jen.Lit(m), jen.Lit(nn), jen.Lit(k),
-			gen.loc(op.In[0]).(*jen.Statement).Clone().Index(jen.Add(mul(sa, i)).Op(":")), jen.Lit(lda),
-			gen.loc(op.In[1]).(*jen.Statement).Clone().Index(jen.Add(mul(sb, i)).Op(":")), jen.Lit(ldb),
-			gen.loc(op.Out[0]).(*jen.Statement).Clone().Index(jen.Add(mul(sy, i)).Op(":")), jen.Lit(nn), jen.False()),
+	k := a[r-1]
+	if ta {
+		k = a[r-2]
+	}
+	dim := func(d ir.Dim) jen.Code { return dims(ir.Shape{d})[0] }
+	at := func(v *ir.Value, stride ir.Shape) jen.Code {
+		return gen.loc(v).(*jen.Statement).Clone().Index(jen.Id("i").Op("*").Parens(prod(stride)).Op(":"))
+	}
+	return []jen.Code{jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Add(prod(y[:r-2])), jen.Id("i").Op("++")).Block(
+		rt(kernel).Call(dim(y[r-2]), dim(y[r-1]), dim(k),
+			at(op.In[0], a[r-2:]), dim(a[r-1]),
+			at(op.In[1], b[r-2:]), dim(b[r-1]),
+			at(op.Out[0], y[r-2:]), dim(y[r-1]), jen.False()),
 	)}, nil
 }
 

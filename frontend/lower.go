@@ -254,7 +254,7 @@ func unsupportedLayers(m *Model) error {
 // sequenceClasses are the layers of the sequence work (embeddings, masking, recurrent and
 // attention layers), not lowered yet.
 var sequenceClasses = map[string]bool{
-	"Masking": true, "TimeDistributed": true, "MultiHeadAttention": true, "Attention": true, "AdditiveAttention": true,
+	"Masking": true, "TimeDistributed": true, "Attention": true, "AdditiveAttention": true,
 	"EinsumDense": true, "RNN": true, "ConvLSTM1D": true, "ConvLSTM2D": true,
 }
 

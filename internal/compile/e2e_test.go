@@ -30,11 +30,7 @@ type e2eCase struct {
 // expectedUnsupported lists the cases this compiler does not compile yet, with the reason.
 // The test fails if one of them compiles or if any other case fails to, so that no case
 // drops out silently; the sequence work empties it.
-var expectedUnsupported = map[string]string{
-	"golden/transformer_block": "MultiHeadAttention: attention layers",
-	"corpus/elec-transformer":  "MultiHeadAttention: attention layers",
-	"corpus/ecg-transformer":   "MultiHeadAttention (if_supported outputs): attention layers",
-}
+var expectedUnsupported = map[string]string{}
 
 func goldenE2E(t *testing.T) []e2eCase {
 	root := sharedtest.Dir(t, "golden")
