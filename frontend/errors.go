@@ -90,6 +90,14 @@ func checkClasses(m *Model, known func(class string) bool) error {
 				walk(l.Model, prefix+l.Name+"/")
 				continue
 			}
+			if isOp(l) {
+				if !opKnown(l.Class) {
+					bad = append(bad, UnsupportedLayer{Name: prefix + l.Name, Class: l.Class,
+						Reason: fmt.Sprintf("'%s' is a call of keras.ops.%s (module %s), which is not supported", prefix+l.Name, l.Class, l.Module)})
+					origins = append(origins, origin(l))
+				}
+				continue
+			}
 			if _, ok := variableSpecs(l.Class, l.Config); ok || (known != nil && known(l.Class)) {
 				continue
 			}

@@ -102,6 +102,10 @@ func (m *Model) inferShapes(bound []Shape, prefix string, depth int) (*ShapeMap,
 			if id.Node == 0 {
 				sm.Nested[l.Name] = sub
 			}
+		} else if isOp(l) {
+			if outs, err = opShape(l, n, shapeOf); err != nil {
+				return nil, fail(err)
+			}
 		} else {
 			rule, ok := shapeRules[l.Class]
 			if !ok {

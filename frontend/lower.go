@@ -185,7 +185,9 @@ func (c *LowerCtx) lowerModel(m *Model, prefix string, ins []*ir.Value, lw *Lowe
 		}
 		c.current = prefix + l.Name
 		var outs []*ir.Value
-		if l.Model != nil && lookupLowering(l) == nil {
+		if isOp(l) && lookupLowering(l) == nil {
+			outs, err = lowerOp(c, l, n)
+		} else if l.Model != nil && lookupLowering(l) == nil {
 			outs, err = c.lowerModel(l.Model, prefix+l.Name+"/", in, lw, record && id.Node == 0, depth+1)
 			c.current = prefix + l.Name
 		} else {
@@ -225,6 +227,9 @@ func lookupLowering(l *Layer) LowerFunc {
 			return fn
 		}
 	}
+	if isOp(l) {
+		return nil // keras.ops calls are lowered by lowerOp
+	}
 	return lowerings[l.Class]
 }
 
@@ -234,7 +239,7 @@ func unsupportedLayers(m *Model) error {
 	var walk func(m *Model, prefix string)
 	walk = func(m *Model, prefix string) {
 		for _, l := range m.Layers {
-			if l.Class == "InputLayer" || lookupLowering(l) != nil {
+			if l.Class == "InputLayer" || lookupLowering(l) != nil || (isOp(l) && opKnown(l.Class)) {
 				continue
 			}
 			if l.Model != nil {

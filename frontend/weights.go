@@ -79,8 +79,8 @@ func assignObjectGraphModel(m *Model, root *hdf5.Group, path []string, trainable
 	used := map[string]int{}
 	trainable = trainable && m.Trainable
 	for _, l := range m.Layers {
-		if m.Class == "Sequential" && l.Class == "InputLayer" {
-			continue // Sequential.layers leaves out its InputLayer
+		if (m.Class == "Sequential" && l.Class == "InputLayer") || isOp(l) {
+			continue // Sequential.layers leaves out its InputLayer; keras.ops calls are not layers
 		}
 		name := snakeCase(l.Class)
 		if k, ok := used[name]; ok {
