@@ -36,6 +36,15 @@ type Options struct {
 	InputNames, OutputNames []string
 	// OutputDocs describe extra graph outputs (layer outputs for checking), by index.
 	OutputDocs []string
+	// States are the recurrent states of a stateful graph: its last len(States) inputs and
+	// outputs. When set, the package gets the streaming API (Stream, NewStream, Step).
+	States []State
+}
+
+// State is one recurrent state a stream carries: [batch, Units].
+type State struct {
+	Name  string
+	Units int
 }
 
 // Files is a generated package: file name to contents.
@@ -103,7 +112,7 @@ func (gen *generator) ident(name string) string {
 	if s[0] >= 'A' && s[0] <= 'Z' {
 		s = strings.ToLower(s[:1]) + s[1:]
 	}
-	if goKeywords[s] || reserved[s] {
+	if goKeywords[s] || reserved[s] || isSymVar(s) {
 		s += "_"
 	}
 	base := s
@@ -128,6 +137,8 @@ var reserved = map[string]bool{
 	"copy": true, "make": true, "new": true, "cap": true, "append": true, "float32": true, "int": true,
 	"string": true, "error": true, "nil": true, "true": true, "false": true, "fmt": true, "binary": true,
 	"math": true, "sync": true, "embed": true, "weightsBlob": true, "forward": true,
+	"s": true, "st": true, "u": true, "b": true, "i": true, "r": true, "t": true, "all": true,
+	"Stream": true, "NewStream": true, "Step": true, "stateUnits": true, "StateNames": true,
 }
 
 // rowSize is a value's elements per batch row (the static size of its shape).
@@ -230,7 +241,6 @@ func (gen *generator) file() ([]byte, error) {
 		winits = append(winits, jen.Id("w").Dot(id).Op("=").Id("all").Index(jen.Lit(off), jen.Lit(off+n), jen.Lit(off+n)))
 		off += n
 	}
-	gen.used["all"] = true
 	total := off
 
 	// Names of inputs and outputs.
@@ -268,10 +278,14 @@ func (gen *generator) file() ([]byte, error) {
 	f.Line()
 	gen.emitShapes(f, inNames, outNames)
 	f.Comment("Model is the compiled model. It is safe for concurrent use by many goroutines.")
-	f.Type().Id("Model").Struct(append([]jen.Code{
+	fields := []jen.Code{
 		jen.Id("w").Id("weights"),
 		jen.Id("arena").Qual("sync", "Pool").Comment("*[]float32 scratch, one per concurrent call"),
-	}, gen.fields...)...)
+	}
+	if len(gen.opt.States) > 0 {
+		fields = append(fields, jen.Id("streams").Qual("sync", "Pool").Comment("*Stream for Predict"))
+	}
+	f.Type().Id("Model").Struct(append(fields, gen.fields...)...)
 	f.Line()
 	gen.emitNew(f, total, winits)
 	if err := gen.emitPredict(f, inNames, outNames); err != nil {
@@ -336,10 +350,12 @@ func (gen *generator) emitShapes(f *jen.File, inNames, outNames []string) {
 		}
 		outKeras = append(outKeras, name)
 	}
-	f.Comment("Shapes of the inputs and outputs in model order; -1 is the batch dimension.")
+	ns := len(gen.opt.States)
+	inKeras, outKeras = inKeras[:len(inKeras)-ns], outKeras[:len(outKeras)-ns]
+	f.Comment("Shapes of the inputs and outputs in model order; -1 is the batch dimension, -2 and\nbelow an open sequence length.")
 	f.Var().Defs(
-		jen.Id("InputShapes").Op("=").Add(shapes(gen.g.Inputs)),
-		jen.Id("OutputShapes").Op("=").Add(shapes(gen.g.Outputs)),
+		jen.Id("InputShapes").Op("=").Add(shapes(gen.g.Inputs[:len(gen.g.Inputs)-ns])),
+		jen.Id("OutputShapes").Op("=").Add(shapes(gen.g.Outputs[:len(gen.g.Outputs)-ns])),
 		jen.Id("InputNames").Op("=").Add(strs(inKeras)),
 		jen.Id("OutputNames").Op("=").Add(strs(outKeras)),
 	)
@@ -371,16 +387,18 @@ func (gen *generator) emitNew(f *jen.File, total int, winits []jen.Code) {
 
 func (gen *generator) emitPredict(f *jen.File, inNames, outNames []string) error {
 	g := gen.g
+	ns := len(gen.opt.States)
+	nIn, nOut := len(g.Inputs)-ns, len(g.Outputs)-ns
 	var params []jen.Code
 	params = append(params, jen.Id("batch").Int())
 	var ins, outs []jen.Code
 	doc := []string{"Predict runs the model on a batch of batch rows. Every slice holds a whole batch in C order:"}
-	for i, v := range g.Inputs {
+	for i, v := range g.Inputs[:nIn] {
 		params = append(params, jen.Id(inNames[i]).Index().Float32())
 		ins = append(ins, jen.Id(inNames[i]))
 		doc = append(doc, fmt.Sprintf("  %s: input %q, shape %v (read)", inNames[i], v.Name, v.Type.Shape))
 	}
-	for i, v := range g.Outputs {
+	for i, v := range g.Outputs[:nOut] {
 		params = append(params, jen.Id(outNames[i]).Index().Float32())
 		outs = append(outs, jen.Id(outNames[i]))
 		what := fmt.Sprintf("output %q", v.Name)
@@ -394,9 +412,22 @@ func (gen *generator) emitPredict(f *jen.File, inNames, outNames []string) error
 	}
 	doc = append(doc, "It allocates nothing once warm and is safe for concurrent use.")
 	f.Comment(strings.Join(doc, "\n"))
-	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Predict").Params(params...).Error().Block(
-		jen.Return(jen.Id("m").Dot("Run").Call(jen.Id("batch"), jen.Index().Index().Float32().Values(ins...), jen.Index().Index().Float32().Values(outs...))),
-	)
+	if ns == 0 {
+		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Predict").Params(params...).Error().Block(
+			jen.Return(jen.Id("m").Dot("Run").Call(jen.Id("batch"), jen.Index().Index().Float32().Values(ins...), jen.Index().Index().Float32().Values(outs...))),
+		)
+	} else {
+		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Predict").Params(params...).Error().Block(
+			jen.List(jen.Id("s"), jen.Id("_")).Op(":=").Id("m").Dot("streams").Dot("Get").Call().Assert(jen.Op("*").Id("Stream")),
+			jen.If(jen.Id("s").Op("==").Nil().Op("||").Id("s").Dot("batch").Op("!=").Id("batch")).Block(
+				jen.Id("s").Op("=").Id("m").Dot("NewStream").Call(jen.Id("batch")),
+			).Else().Block(jen.Id("s").Dot("Reset").Call()),
+			jen.Id("err").Op(":=").Id("m").Dot("Step").Call(jen.Id("s"), jen.Index().Index().Float32().Values(ins...), jen.Index().Index().Float32().Values(outs...)),
+			jen.Id("m").Dot("streams").Dot("Put").Call(jen.Id("s")),
+			jen.Return(jen.Id("err")),
+		)
+		gen.emitStream(f, nIn, nOut)
+	}
 	f.Line()
 
 	var checks []jen.Code
@@ -481,4 +512,73 @@ func sortedKeys[M ~map[string]V, V any](m M) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// emitStream emits the streaming API of a stateful package: Stream, NewStream, Reset, Step.
+func (gen *generator) emitStream(f *jen.File, nIn, nOut int) {
+	var units, names []jen.Code
+	for _, st := range gen.opt.States {
+		units = append(units, jen.Lit(st.Units))
+		names = append(names, jen.Lit(st.Name))
+	}
+	f.Comment("The recurrent states a Stream carries, each [batch, units].")
+	f.Var().Defs(
+		jen.Id("stateUnits").Op("=").Index().Int().Values(units...),
+		jen.Id("StateNames").Op("=").Index().String().Values(names...),
+	)
+	f.Comment("Stream carries the recurrent state of a batch of sequences from one Step to the next.\n" +
+		"It belongs to its caller: use one Stream per stream of sequences (a Stream is not safe\n" +
+		"for concurrent use; the Model is).")
+	f.Type().Id("Stream").Struct(
+		jen.Id("batch").Int(),
+		jen.Id("state").Index().Index().Float32().Comment("the states after the last step"),
+		jen.Id("next").Index().Index().Float32().Comment("where the running step writes its states"),
+		jen.List(jen.Id("ins"), jen.Id("outs")).Index().Index().Float32().Comment("Run's arguments, reused"),
+	)
+	f.Comment("NewStream starts batch sequences from zero state.")
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("NewStream").Params(jen.Id("batch").Int()).Op("*").Id("Stream").Block(
+		jen.Id("s").Op(":=").Op("&").Id("Stream").Values(jen.Id("batch").Op(":").Id("batch"),
+			jen.Id("ins").Op(":").Make(jen.Index().Index().Float32(), jen.Lit(nIn).Op("+").Len(jen.Id("stateUnits"))),
+			jen.Id("outs").Op(":").Make(jen.Index().Index().Float32(), jen.Lit(nOut).Op("+").Len(jen.Id("stateUnits")))),
+		jen.For(jen.List(jen.Id("_"), jen.Id("u")).Op(":=").Range().Id("stateUnits")).Block(
+			jen.Id("s").Dot("state").Op("=").Append(jen.Id("s").Dot("state"), jen.Make(jen.Index().Float32(), jen.Id("batch").Op("*").Id("u"))),
+			jen.Id("s").Dot("next").Op("=").Append(jen.Id("s").Dot("next"), jen.Make(jen.Index().Float32(), jen.Id("batch").Op("*").Id("u"))),
+		),
+		jen.Return(jen.Id("s")),
+	)
+	f.Comment("Reset sets every state back to zero, to start new sequences.")
+	f.Func().Params(jen.Id("s").Op("*").Id("Stream")).Id("Reset").Params().Block(
+		jen.For(jen.List(jen.Id("_"), jen.Id("st")).Op(":=").Range().Id("s").Dot("state")).Block(jen.Clear(jen.Id("st"))),
+	)
+	f.Comment("Step feeds the next time steps of every sequence of the stream — inputs shaped\n" +
+		"[batch, steps, ...] for any number of steps — and writes the outputs for those steps;\n" +
+		"the recurrent state carries over to the next Step. Feeding a sequence in chunks gives\n" +
+		"the outputs of feeding it whole. It allocates nothing once warm.")
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Step").Params(jen.Id("s").Op("*").Id("Stream"), jen.Id("inputs"), jen.Id("outputs").Index().Index().Float32()).Error().Block(
+		jen.If(jen.Len(jen.Id("inputs")).Op("!=").Lit(nIn).Op("||").Len(jen.Id("outputs")).Op("!=").Lit(nOut)).Block(
+			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("got %%d inputs and %%d outputs, want %d and %d", nIn, nOut)), jen.Len(jen.Id("inputs")), jen.Len(jen.Id("outputs")))),
+		),
+		jen.Copy(jen.Id("s").Dot("ins"), jen.Id("inputs")),
+		jen.Copy(jen.Id("s").Dot("ins").Index(jen.Lit(nIn).Op(":")), jen.Id("s").Dot("state")),
+		jen.Copy(jen.Id("s").Dot("outs"), jen.Id("outputs")),
+		jen.Copy(jen.Id("s").Dot("outs").Index(jen.Lit(nOut).Op(":")), jen.Id("s").Dot("next")),
+		jen.If(jen.Id("err").Op(":=").Id("m").Dot("Run").Call(jen.Id("s").Dot("batch"), jen.Id("s").Dot("ins"), jen.Id("s").Dot("outs")), jen.Id("err").Op("!=").Nil()).Block(
+			jen.Return(jen.Id("err")),
+		),
+		jen.List(jen.Id("s").Dot("state"), jen.Id("s").Dot("next")).Op("=").List(jen.Id("s").Dot("next"), jen.Id("s").Dot("state")),
+		jen.Return(jen.Nil()),
+	)
+}
+
+// isSymVar reports whether s has the form of an open-length variable (t3, t4, ...).
+func isSymVar(s string) bool {
+	if len(s) < 2 || s[0] != 't' {
+		return false
+	}
+	for _, r := range s[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

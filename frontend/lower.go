@@ -30,6 +30,12 @@ func KnownCustomClass(class string) bool { _, ok := custom[class]; return ok }
 
 // LowerOptions tune Lower.
 type LowerOptions struct {
+	// Stateful lowers every recurrence with its state as an extra graph input (after the
+	// model's inputs) and its final state as an extra graph output (after every other
+	// output), and leaves the sequence length of the inputs open, so that the generated
+	// package can stream a sequence in chunks. Recurrences that cannot stream (go_backwards,
+	// Bidirectional, initial states from the model) are refused.
+	Stateful bool
 	// LayerOutputs adds every layer's outputs as extra graph outputs, named by their
 	// layer_outputs.npz key ("<outer>/<inner>" in nested models, "<name>#<i>" for the i-th of
 	// several outputs), so that a compiled model can be checked layer by layer.
@@ -42,6 +48,15 @@ type Lowered struct {
 	// LayerOutputs lists the keys of the extra graph outputs that follow the model's own
 	// outputs, in order.
 	LayerOutputs []string
+	// States lists the recurrent states of a stateful lowering, in the order of their extra
+	// graph inputs and of their extra graph outputs (which come last).
+	States []State
+}
+
+// State is one recurrent state carried between the chunks of a stream.
+type State struct {
+	Name  string // "<layer>.h" or "<layer>.c"
+	Units int
 }
 
 // LowerCtx is what a LowerFunc works with.
@@ -53,6 +68,10 @@ type LowerCtx struct {
 	values  map[TensorRef][]*ir.Value
 	consts  map[*Weight]*ir.Value
 	current string
+	// stateful lowering: the states' graph inputs and final values, in order
+	stateful    bool
+	states      []State
+	stateValues []*ir.Value
 }
 
 // Path is the key of the layer being lowered ("outer/inner" inside nested models); IR ops
@@ -108,7 +127,7 @@ func Lower(m *Model, opt LowerOptions) (*Lowered, error) {
 	if err := unsupportedLayers(m); err != nil {
 		return nil, err
 	}
-	c := &LowerCtx{G: ir.NewGraph(m.Name), Dialect: m.Dialect, consts: map[*Weight]*ir.Value{}}
+	c := &LowerCtx{G: ir.NewGraph(m.Name), Dialect: m.Dialect, consts: map[*Weight]*ir.Value{}, stateful: opt.Stateful}
 	var ins []*ir.Value
 	next := ir.Time // each input's open length is its own symbol: T, S3, S4, ...
 	for _, r := range m.Inputs {
@@ -117,6 +136,9 @@ func Lower(m *Model, opt LowerOptions) (*Lowered, error) {
 		if err != nil {
 			return nil, err
 		}
+		if opt.Stateful && len(shape) >= 2 {
+			shape[1] = -1 // a stream's chunks have any number of steps
+		}
 		ins = append(ins, c.G.AddInput(l.Name, ir.Type{DType: ir.F32, Shape: irShape(shape, &next)}))
 	}
 	lw := &Lowered{Graph: c.G}
@@ -124,7 +146,11 @@ func Lower(m *Model, opt LowerOptions) (*Lowered, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.G.Outputs = append(outs, c.G.Outputs...)
+	c.G.Outputs = append(append(outs, c.G.Outputs...), c.stateValues...)
+	lw.States = c.states
+	if opt.Stateful && len(c.states) == 0 {
+		return nil, unsupportedf("a stateful build of a model without recurrent layers")
+	}
 	return lw, nil
 }
 

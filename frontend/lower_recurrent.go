@@ -30,8 +30,29 @@ var cellNames = map[string]string{"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GR
 // recurrentCall emits one Recurrent op for an RNN layer config whose weights are under
 // prefix ("cell/", "forward_layer/cell/") of layer l. It returns y, h (and c for an LSTM).
 func (c *LowerCtx) recurrentCall(l *Layer, class string, cfg Config, prefix string, x *ir.Value, states []*ir.Value, backwards bool) ([]*ir.Value, error) {
-	if cfg.Bool("stateful", false) {
-		return nil, unsupportedf("stateful=True (use the streaming API, not supported yet)")
+	if cfg.Bool("stateful", false) && !c.stateful {
+		return nil, unsupportedf("stateful=True needs a stateful build (kerasgen build -stateful)")
+	}
+	units0, _ := cfg.Int("units", 0)
+	if c.stateful {
+		if backwards {
+			return nil, unsupportedf("streaming a recurrence that reads its sequence backwards")
+		}
+		if len(states) > 0 {
+			return nil, unsupportedf("streaming a recurrence whose initial state comes from the model")
+		}
+		names := []string{"h"}
+		if class == "LSTM" {
+			names = append(names, "c")
+		}
+		for _, n := range names {
+			name := c.current + "." + n
+			if prefix != "cell/" {
+				name = c.current + "." + prefix + n
+			}
+			states = append(states, c.G.AddInput(name, ir.Type{DType: ir.F32, Shape: ir.Shape{ir.Batch, ir.Dim(units0)}}))
+			c.states = append(c.states, State{Name: name, Units: units0})
+		}
 	}
 	units, err := cfg.Int("units", 0)
 	if err != nil {
@@ -82,7 +103,11 @@ func (c *LowerCtx) recurrentCall(l *Layer, class string, cfg Config, prefix stri
 		}
 		ops, attrs["has_state"] = append(ops, states...), true
 	}
-	return c.G.AddOp("Recurrent", c.current, ops, attrs, c.current)
+	outs, err := c.G.AddOp("Recurrent", c.current, ops, attrs, c.current)
+	if err == nil && c.stateful {
+		c.stateValues = append(c.stateValues, outs[1:]...)
+	}
+	return outs, err
 }
 
 // recurrentActivation reads an RNN activation, which must be a plain name.
@@ -163,6 +188,9 @@ func lowerBidirectional(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.Va
 	bclass, bcfg, bwBackwards := class, fcfg, !fcfg.Bool("go_backwards", false)
 	if bc, cfg, ok := l.Config.Object("backward_layer"); ok {
 		bclass, bcfg, bwBackwards = bc, cfg, cfg.Bool("go_backwards", false)
+	}
+	if c.stateful {
+		return nil, unsupportedf("streaming a Bidirectional layer (its backward half needs the whole sequence)")
 	}
 	if l.Config.Bool("return_state", false) || fcfg.Bool("return_state", false) {
 		return nil, unsupportedf("Bidirectional with return_state")

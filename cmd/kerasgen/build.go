@@ -40,19 +40,20 @@ func cmdBuild(args []string, stdout, stderr io.Writer) int {
 	vectors := fs.String("test-vectors", "", "in.npy[,in2.npy...]:out.npy[,out2.npy...]: embed reference vectors and generate a test")
 	atol := fs.Float64("atol", 1e-5, "absolute tolerance of the generated test")
 	rtol := fs.Float64("rtol", 1e-4, "relative tolerance of the generated test")
+	stateful := fs.Bool("stateful", false, "generate the streaming API (NewStream, Step) for a recurrent model")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return 2
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "usage: kerasgen build MODEL [--weights W] [-pkg NAME] [-o DIR] [--dump=STAGE] [--test-vectors in.npy,...:out.npy,...]")
+		fmt.Fprintln(stderr, "usage: kerasgen build MODEL [--weights W] [-pkg NAME] [-o DIR] [-stateful] [--dump=STAGE] [--test-vectors in.npy,...:out.npy,...]")
 		return 2
 	}
 	if *dump != "" && *dump != "all" && *dump != "lower" && !contains(passes.Names(), *dump) {
 		fmt.Fprintf(stderr, "kerasgen: --dump=%s: no such stage (lower, %s, all)\n", *dump, strings.Join(passes.Names(), ", "))
 		return 2
 	}
-	opt := compile.Options{Load: lf.options(), Package: *pkg}
+	opt := compile.Options{Load: lf.options(), Package: *pkg, Stateful: *stateful}
 	if *dump != "" {
 		opt.Dump = func(stage string, g *ir.Graph) {
 			if *dump == "all" || *dump == stage {

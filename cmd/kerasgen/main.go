@@ -29,6 +29,8 @@ Usage:
       defaults to $GOPACKAGE under go generate). --dump prints the IR after a
       stage (lower, a pass name, or all). --test-vectors embeds reference
       vectors and generates a test that checks the package against them.
+      -stateful adds a streaming API to a recurrent model: NewStream, Step and
+      Reset carry the recurrent state from one chunk of steps to the next.
 
   kerasgen verify MODEL [--weights W] --input a.npy[,b.npy...]
                   --expect y.npy[,z.npy...] [--atol 1e-5] [--rtol 1e-4]

@@ -27,6 +27,9 @@ type Options struct {
 	Dump func(stage string, g *ir.Graph)
 	// Verify runs ir.Verify after lowering and after each pass.
 	Verify bool
+	// Stateful generates the streaming API (NewStream, Step): recurrent state carried across
+	// calls. Models with stateful=True layers always get it.
+	Stateful bool
 }
 
 // Result is a compiled model.
@@ -56,7 +59,8 @@ func Compile(path string, opt Options) (*Result, error) {
 
 // CompileModel generates the Go package of a loaded model.
 func CompileModel(m *frontend.Model, source string, opt Options) (*Result, error) {
-	lw, err := frontend.Lower(m, frontend.LowerOptions{LayerOutputs: opt.LayerOutputs})
+	stateful := opt.Stateful || hasStatefulLayer(m)
+	lw, err := frontend.Lower(m, frontend.LowerOptions{LayerOutputs: opt.LayerOutputs, Stateful: stateful})
 	if err != nil {
 		return nil, err
 	}
@@ -106,9 +110,14 @@ func CompileModel(m *frontend.Model, source string, opt Options) (*Result, error
 	case v != "":
 		writer = "Keras " + v
 	}
+	var states []codegen.State
+	for _, st := range lw.States {
+		states = append(states, codegen.State{Name: st.Name, Units: st.Units})
+	}
 	files, err := codegen.Generate(g, plan, codegen.Options{
 		Package: pkg, Source: source, Writer: writer,
 		InputNames: inNames, OutputNames: outNames, OutputDocs: append(make([]string, n), docs...),
+		States: states,
 	})
 	if err != nil {
 		return nil, err
@@ -158,4 +167,20 @@ func (r *Result) AddTestVectors(inputs, expected []string, atol, rtol float64) e
 	}
 	r.Files["model_test.go"] = codegen.GenerateTest(r.Package, tv)
 	return nil
+}
+
+// hasStatefulLayer reports whether a model has a layer with stateful=True.
+func hasStatefulLayer(m *frontend.Model) bool {
+	for _, l := range m.Layers {
+		if l.Model != nil && hasStatefulLayer(l.Model) {
+			return true
+		}
+		if l.Config.Bool("stateful", false) {
+			return true
+		}
+		if _, inner, ok := l.Config.Object("layer"); ok && inner.Bool("stateful", false) {
+			return true
+		}
+	}
+	return false
 }
