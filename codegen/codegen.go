@@ -352,7 +352,8 @@ func (gen *generator) emitShapes(f *jen.File, inNames, outNames []string) {
 	}
 	ns := len(gen.opt.States)
 	inKeras, outKeras = inKeras[:len(inKeras)-ns], outKeras[:len(outKeras)-ns]
-	f.Comment("Shapes of the inputs and outputs in model order; -1 is the batch dimension, -2 and\nbelow an open sequence length.")
+	f.Comment("Shapes of the inputs and outputs in model order; -1 is the batch dimension, -2 and")
+	f.Comment("below an open sequence length.")
 	f.Var().Defs(
 		jen.Id("InputShapes").Op("=").Add(shapes(gen.g.Inputs[:len(gen.g.Inputs)-ns])),
 		jen.Id("OutputShapes").Op("=").Add(shapes(gen.g.Outputs[:len(gen.g.Outputs)-ns])),

@@ -32,7 +32,8 @@ type weights struct {
 	probsBias     []float32 // probs.bias [3]
 }
 
-// Shapes of the inputs and outputs in model order; -1 is the batch dimension.
+// Shapes of the inputs and outputs in model order; -1 is the batch dimension, -2 and
+// below an open sequence length.
 var (
 	InputShapes  = [][]int{{-1, 8}}
 	OutputShapes = [][]int{{-1, 3}}
