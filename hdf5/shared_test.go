@@ -2,6 +2,7 @@ package hdf5
 
 import (
 	"archive/zip"
+	"github.com/kerasgen/kerasgen/internal/sharedtest"
 	"io"
 	"io/fs"
 	"os"
@@ -15,19 +16,6 @@ type sharedFact struct {
 	datasets, groups int
 	path             string // one dataset...
 	shape            []int  // ...and its shape
-}
-
-// sharedDir locates the shared corpus, a sibling of the repository root.
-// It is third-party data and is never copied into the repository.
-func sharedDir(t *testing.T) string {
-	dir := filepath.Join("..", "..", "shared")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared corpus %s is missing and CI=true: %v", dir, err)
-		}
-		t.Skipf("shared corpus %s not found, skipping: %v", dir, err)
-	}
-	return dir
 }
 
 // readShared returns the HDF5 bytes of a file: the file itself, or the
@@ -52,7 +40,7 @@ func readShared(path string) ([]byte, error) {
 // TestSharedFiles walks every group, attribute and dataset of every HDF5
 // file of the shared corpus and checks facts recorded with h5ls.
 func TestSharedFiles(t *testing.T) {
-	dir := sharedDir(t)
+	dir := sharedtest.Dir(t)
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kerasgen/kerasgen/internal/sharedtest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -24,7 +25,7 @@ type kerasCase struct {
 
 func loadKerasCase(t *testing.T, name string) *kerasCase {
 	t.Helper()
-	dir := filepath.Join(sharedDir(t), "golden", name)
+	dir := filepath.Join(sharedtest.Dir(t), "golden", name)
 	read := func(file string) map[string]*Array {
 		f, err := os.Open(filepath.Join(dir, file))
 		require.NoError(t, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/kerasgen/kerasgen/internal/sharedtest"
 	"hash/crc32"
 	"io/fs"
 	"math"
@@ -19,19 +20,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// sharedDir returns the read-only shared data directory, a sibling of the
-// repository root; it skips the test when missing, except under CI.
-func sharedDir(t testing.TB) string {
-	dir := filepath.Join("..", "..", "shared")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared data directory %s missing under CI: %v", dir, err)
-		}
-		t.Skipf("shared data directory %s missing: %v", dir, err)
-	}
-	return dir
-}
 
 const python = "/usr/bin/python3"
 
@@ -281,7 +269,7 @@ func TestReadNPYTolerantHeader(t *testing.T) {
 
 // sharedFiles lists the .npy and .npz files under the shared directory.
 func sharedFiles(t *testing.T) (npy, npz []string) {
-	root := sharedDir(t)
+	root := sharedtest.Dir(t)
 	require.NoError(t, filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		switch {
 		case err != nil:
@@ -328,7 +316,7 @@ func TestReadShared(t *testing.T) {
 
 // Values below were read with numpy 1.24.
 func TestReadSharedValues(t *testing.T) {
-	root := sharedDir(t)
+	root := sharedtest.Dir(t)
 	a, err := ReadNPYFile(filepath.Join(root, "golden", "activations", "input.npy"))
 	require.NoError(t, err)
 	assert.Equal(t, []int{6, 10}, a.Shape)
@@ -356,7 +344,7 @@ func TestReadSharedValues(t *testing.T) {
 // weights_shapes, inputs and expected outputs match the declared shapes, and
 // every layer output has the inputs' batch as its first axis.
 func TestGoldenStructure(t *testing.T) {
-	metas, err := filepath.Glob(filepath.Join(sharedDir(t), "golden", "*", "meta.json"))
+	metas, err := filepath.Glob(filepath.Join(sharedtest.Dir(t), "golden", "*", "meta.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, metas)
 	for _, m := range metas {

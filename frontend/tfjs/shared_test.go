@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kerasgen/kerasgen/internal/sharedtest"
 	"io"
 	"math"
 	"os"
@@ -18,20 +19,6 @@ import (
 	"strings"
 	"testing"
 )
-
-// sharedDir returns the shared test data directory, skipping the test when it is absent,
-// except under CI=true, where its absence is a failure.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared test data missing (CI=true): %v", err)
-		}
-		t.Skipf("shared test data not found at %s (a sibling of the repository root): %v", dir, err)
-	}
-	return dir
-}
 
 // manifestFacts is what a test computes from model.json on its own, independently of Read.
 type manifestFacts struct {
@@ -110,7 +97,7 @@ func checkAgainstManifest(t *testing.T, f *File, m manifestFacts) {
 }
 
 func TestSharedCorpus(t *testing.T) {
-	shared := sharedDir(t)
+	shared := sharedtest.Dir(t)
 	tests := []struct {
 		dir, format, class, version, backend string
 		training                             bool
@@ -144,7 +131,7 @@ func TestSharedCorpus(t *testing.T) {
 }
 
 func TestSharedGraphModel(t *testing.T) {
-	_, err := ReadFile(filepath.Join(sharedDir(t), "corpus", "tfjs-mnist-cnn", "model.json"))
+	_, err := ReadFile(filepath.Join(sharedtest.Dir(t), "corpus", "tfjs-mnist-cnn", "model.json"))
 	if !errors.Is(err, ErrGraphModel) {
 		t.Fatalf("err = %v, want ErrGraphModel", err)
 	}
@@ -153,7 +140,7 @@ func TestSharedGraphModel(t *testing.T) {
 // TestSharedGolden checks every weight of the golden TF.js files bit for bit against the
 // case's weights.npz, written by Keras from the same model.
 func TestSharedGolden(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join(sharedDir(t), "golden", "*", "tfjs", "model.json"))
+	paths, _ := filepath.Glob(filepath.Join(sharedtest.Dir(t), "golden", "*", "tfjs", "model.json"))
 	if len(paths) == 0 {
 		t.Fatal("no golden/*/tfjs/model.json under the shared directory")
 	}
