@@ -424,7 +424,7 @@ func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {
 
 	case "Repeat":
 		axis := normalize([]int{op.Attrs.Int("axis", 0)}, len(xs))[0]
-		return []jen.Code{rt("Repeat").Call(prod(xs[:axis]), jen.Lit(int(xs[axis])), prod(xs[axis+1:]), jen.Lit(op.Attrs.Int("times", 1)), in(0), out)}, nil
+		return []jen.Code{rt("Repeat").Call(prod(xs[:axis]), prod(xs[axis:axis+1]), prod(xs[axis+1:]), jen.Lit(op.Attrs.Int("times", 1)), in(0), out)}, nil
 
 	case "BatchMatMul":
 		return gen.emitBatchMatMul(op)
@@ -436,7 +436,7 @@ func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {
 
 	case "Reverse":
 		axis := normalize([]int{op.Attrs.Int("axis", 0)}, len(xs))[0]
-		return []jen.Code{rt("Reverse").Call(prod(xs[:axis]), jen.Lit(int(xs[axis])), prod(xs[axis+1:]), in(0), out)}, nil
+		return []jen.Code{rt("Reverse").Call(prod(xs[:axis]), prod(xs[axis:axis+1]), prod(xs[axis+1:]), in(0), out)}, nil
 
 	case "Recurrent":
 		return gen.emitRecurrent(op)
