@@ -31,5 +31,8 @@ func Dir(t testing.TB, sub ...string) string {
 		}
 		t.Skipf("shared ground truth not found (%v): these checks need ../shared beside the repository", err)
 	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real // directory walks do not follow a linked root
+	}
 	return dir
 }
