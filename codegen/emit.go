@@ -204,7 +204,7 @@ var actDefaults = map[string]struct{ alpha, threshold float32 }{
 
 var binConsts = map[string]string{
 	"add": "BinAdd", "sub": "BinSub", "mul": "BinMul", "div": "BinDiv", "max": "BinMax", "min": "BinMin",
-	"pow": "BinPow", "squared_diff": "BinSquaredDiff",
+	"pow": "BinPow", "squared_diff": "BinSquaredDiff", "not_equal": "BinNotEqual",
 }
 
 var unConsts = map[string]string{
@@ -472,33 +472,27 @@ func (gen *generator) emitBinary(op *ir.Op) ([]jen.Code, error) {
 		return []jen.Code{rt("BinaryScalar").Call(rt(fn), size(y), gen.loc(b), jen.Lit(a.Data[0]), gen.loc(y), jen.True())}, nil
 	}
 	ys := y.Type.Shape
+	// strides gives v's element strides for each axis of y: 0 where v is broadcast, else the
+	// product of v's later dimensions (an expression when one of them is open).
 	strides := func(v *ir.Value) jen.Code {
 		s := v.Type.Shape
-		st := make([]int, len(ys))
-		acc := 1
+		st := make([]jen.Code, len(ys))
+		var acc []ir.Dim // v's dimensions after the current one
 		for i := len(ys) - 1; i >= 0; i-- {
 			j := i - (len(ys) - len(s))
-			if j < 0 {
-				continue
+			switch {
+			case j < 0 || (s[j] == 1 && ys[i] != 1):
+				st[i] = jen.Lit(0)
+			default:
+				st[i] = prod(acc)
 			}
-			if s[j] == 1 && ys[i] != 1 {
-				st[i] = 0
-			} else {
-				st[i] = acc
-			}
-			if s[j] != ir.Batch {
-				acc *= int(s[j])
-			} else if j != 0 {
-				return nil
+			if j >= 0 {
+				acc = append(ir.Shape{s[j]}, acc...)
 			}
 		}
-		return ints(st)
+		return jen.Index().Int().Values(st...)
 	}
 	sa, sb := strides(a), strides(b)
-	if sa == nil || sb == nil {
-		return nil, fmt.Errorf("broadcast of %v and %v", a.Type.Shape, b.Type.Shape)
-	}
-	// The batch stride of a value with a batch dimension is its row size.
 	return []jen.Code{rt("BinaryBroadcast").Call(rt(fn), jen.Index().Int().Values(dims(ys)...), gen.loc(a), sa, gen.loc(b), sb, gen.loc(y))}, nil
 }
 
@@ -572,6 +566,7 @@ func (gen *generator) emitRecurrent(op *ir.Op) ([]jen.Code, error) {
 		jen.Id("ResetAfter").Op(":").Lit(op.Attrs.Bool("reset_after", false)),
 		jen.Id("GoBackwards").Op(":").Lit(op.Attrs.Bool("go_backwards", false)),
 		jen.Id("ReturnSequences").Op(":").Lit(op.Attrs.Bool("return_sequences", false)),
+		jen.Id("ZeroOutputForMask").Op(":").Lit(op.Attrs.Bool("zero_output_for_mask", false)),
 	))
 	args := []jen.Code{jen.Op("&").Id("p"), gen.loc(op.In[0]), gen.loc(op.In[1]), gen.loc(op.In[2])}
 	next := 3
@@ -581,14 +576,17 @@ func (gen *generator) emitRecurrent(op *ir.Op) ([]jen.Code, error) {
 	} else {
 		args = append(args, jen.Nil())
 	}
-	h0, c0 := jen.Code(jen.Nil()), jen.Code(jen.Nil())
+	h0, c0, mask := jen.Code(jen.Nil()), jen.Code(jen.Nil()), jen.Code(jen.Nil())
 	if op.Attrs.Bool("has_state", false) {
 		h0 = gen.loc(op.In[next])
-		if len(op.In) > next+1 {
+		if op.Attrs.String("cell", "") == "lstm" {
 			c0 = gen.loc(op.In[next+1])
 		}
 	}
-	args = append(args, h0, c0, gen.loc(op.Out[0]), gen.loc(op.Out[1]))
+	if op.Attrs.Bool("has_mask", false) {
+		mask = gen.loc(op.In[len(op.In)-1])
+	}
+	args = append(args, h0, c0, mask, gen.loc(op.Out[0]), gen.loc(op.Out[1]))
 	if len(op.Out) > 2 {
 		args = append(args, gen.loc(op.Out[2]))
 	} else {

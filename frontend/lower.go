@@ -72,6 +72,8 @@ type LowerCtx struct {
 	stateful    bool
 	states      []State
 	stateValues []*ir.Value
+	// masks maps a sequence value to its Keras mask ([N, T], 1 keep / 0 skip).
+	masks map[*ir.Value]*ir.Value
 }
 
 // Path is the key of the layer being lowered ("outer/inner" inside nested models); IR ops
@@ -127,7 +129,8 @@ func Lower(m *Model, opt LowerOptions) (*Lowered, error) {
 	if err := unsupportedLayers(m); err != nil {
 		return nil, err
 	}
-	c := &LowerCtx{G: ir.NewGraph(m.Name), Dialect: m.Dialect, consts: map[*Weight]*ir.Value{}, stateful: opt.Stateful}
+	c := &LowerCtx{G: ir.NewGraph(m.Name), Dialect: m.Dialect, consts: map[*Weight]*ir.Value{}, stateful: opt.Stateful,
+		masks: map[*ir.Value]*ir.Value{}}
 	var ins []*ir.Value
 	next := ir.Time // each input's open length is its own symbol: T, S3, S4, ...
 	for _, r := range m.Inputs {
@@ -219,6 +222,9 @@ func (c *LowerCtx) lowerModel(m *Model, prefix string, ins []*ir.Value, lw *Lowe
 		} else {
 			outs, err = lookupLowering(l)(c, l, n, in)
 		}
+		if err == nil {
+			err = c.propagateMask(l, in, outs)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("layer '%s' (class %s): %w", prefix+l.Name, l.Class, err)
 		}
@@ -285,7 +291,7 @@ func unsupportedLayers(m *Model) error {
 // sequenceClasses are the layers of the sequence work (embeddings, masking, recurrent and
 // attention layers), not lowered yet.
 var sequenceClasses = map[string]bool{
-	"Masking": true, "TimeDistributed": true, "Attention": true, "AdditiveAttention": true,
+	"TimeDistributed": true, "Attention": true, "AdditiveAttention": true,
 	"EinsumDense": true, "RNN": true, "ConvLSTM1D": true, "ConvLSTM2D": true,
 }
 

@@ -335,5 +335,8 @@ func lowerGlobalPool(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.Value
 	if l.Class[6:9] == "Ave" {
 		mode = "mean"
 	}
+	if m := c.maskOf(in[0]); m != nil && mode == "mean" && rank == 1 {
+		return one(c.maskedMean(in[0], m, l.Config.Bool("keepdims", false)))
+	}
 	return one(c.Op("Reduce", in, ir.Attrs{"mode": mode, "axes": axes, "keepdims": l.Config.Bool("keepdims", false)}))
 }

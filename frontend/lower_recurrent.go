@@ -14,15 +14,23 @@ func init() {
 	}
 	lowerings["Bidirectional"] = lowerBidirectional
 	lowerings["Embedding"] = func(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.Value, error) {
-		if l.Config.Bool("mask_zero", false) {
-			return nil, unsupportedf("mask_zero=True (masking is not supported yet)")
-		}
 		table, err := c.Weight(l, "embeddings")
 		if err != nil {
 			return nil, err
 		}
-		return one(c.Op("Gather", []*ir.Value{in[0], table}, nil))
+		y, err := c.Op("Gather", []*ir.Value{in[0], table}, nil)
+		if err != nil || !l.Config.Bool("mask_zero", false) {
+			return []*ir.Value{y}, err
+		}
+		if len(in[0].Type.Shape) != 2 {
+			return nil, unsupportedf("mask_zero=True on ids of shape %v", in[0].Type.Shape)
+		}
+		if c.masks[y], err = c.embeddingMask(in[0]); err != nil {
+			return nil, err
+		}
+		return []*ir.Value{y}, nil
 	}
+	lowerings["Masking"] = lowerMasking
 }
 
 var cellNames = map[string]string{"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru"}
@@ -93,6 +101,11 @@ func (c *LowerCtx) recurrentCall(l *Layer, class string, cfg Config, prefix stri
 	if cfg.Bool("return_sequences", false) {
 		attrs["return_sequences"] = true
 	}
+	if class == "GRU" || class == "LSTM" || class == "SimpleRNN" {
+		if cfg.Bool("zero_output_for_mask", false) {
+			attrs["zero_output_for_mask"] = true
+		}
+	}
 	if len(states) > 0 {
 		want := 1
 		if class == "LSTM" {
@@ -103,9 +116,16 @@ func (c *LowerCtx) recurrentCall(l *Layer, class string, cfg Config, prefix stri
 		}
 		ops, attrs["has_state"] = append(ops, states...), true
 	}
+	mask := c.maskOf(x)
+	if mask != nil {
+		ops, attrs["has_mask"] = append(ops, mask), true
+	}
 	outs, err := c.G.AddOp("Recurrent", c.current, ops, attrs, c.current)
 	if err == nil && c.stateful {
 		c.stateValues = append(c.stateValues, outs[1:]...)
+	}
+	if err == nil && mask != nil && cfg.Bool("return_sequences", false) {
+		c.masks[outs[0]] = mask // the sequence output keeps the mask
 	}
 	return outs, err
 }

@@ -116,6 +116,7 @@ var UnaryFns = map[string]bool{
 // BinaryFns lists the functions of the Binary op.
 var BinaryFns = map[string]bool{
 	"add": true, "sub": true, "mul": true, "div": true, "max": true, "min": true, "pow": true, "squared_diff": true,
+	"not_equal": true, // 1 where the operands differ, else 0 (masks)
 }
 
 func checkAct(op *Op) error {
@@ -581,10 +582,11 @@ func init() {
 	// Recurrent: a SimpleRNN, LSTM or GRU over a whole sequence (the loop over time is inside
 	// the op, so code size does not grow with the sequence). Inputs: x [N,T,F], kernel
 	// [F,G*U], recurrent kernel [U,G*U], then the bias when has_bias ([G*U], or [2,G*U] for a
-	// GRU with reset_after), then the initial states when has_state (h0, and c0 for an LSTM).
+	// GRU with reset_after), then the initial states when has_state (h0, and c0 for an LSTM),
+	// then a [N,T] mask (0 = skip the step) when has_mask.
 	// Outputs: y ([N,T,U] with return_sequences, else [N,U]), the final h, and c for an LSTM.
-	def(&OpDef{Kind: "Recurrent", MinIn: 3, MaxIn: 6,
-		AttrSpec: "cell:s! units:i! act:s! recurrent_act:s! reset_after:b go_backwards:b return_sequences:b has_bias:b has_state:b",
+	def(&OpDef{Kind: "Recurrent", MinIn: 3, MaxIn: 7,
+		AttrSpec: "cell:s! units:i! act:s! recurrent_act:s! reset_after:b go_backwards:b return_sequences:b has_bias:b has_state:b has_mask:b zero_output_for_mask:b",
 		Infer: func(op *Op) ([]Type, error) {
 			cell := op.Attrs.String("cell", "")
 			gates := map[string]int{"simple_rnn": 1, "lstm": 4, "gru": 3}[cell]
@@ -620,10 +622,17 @@ func init() {
 					states = 2
 				}
 			}
-			if len(op.In) != next+states {
-				return nil, fmt.Errorf("%d inputs, want %d", len(op.In), next+states)
+			masks := 0
+			if op.Attrs.Bool("has_mask", false) {
+				masks = 1
+				if m := op.In[len(op.In)-1].Type.Shape; !m.Equal(Shape{x[0], x[1]}) {
+					return nil, fmt.Errorf("mask %v, want %v", m, Shape{x[0], x[1]})
+				}
 			}
-			for _, st := range op.In[next:] {
+			if len(op.In) != next+states+masks {
+				return nil, fmt.Errorf("%d inputs, want %d", len(op.In), next+states+masks)
+			}
+			for _, st := range op.In[next : next+states] {
 				if !st.Type.Shape.Equal(Shape{x[0], u}) {
 					return nil, fmt.Errorf("initial state %v, want %v", st.Type.Shape, Shape{x[0], u})
 				}

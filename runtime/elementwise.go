@@ -33,6 +33,7 @@ const (
 	BinMin                      // min(a, b), NaN if either is NaN
 	BinPow                      // a ** b
 	BinSquaredDiff              // (a - b)²
+	BinNotEqual                 // 1 where a != b, else 0 (masks)
 )
 
 // UnOp names an elementwise unary operation.
@@ -82,6 +83,11 @@ func applyBin(op BinOp, a, b float32) float32 {
 	case BinSquaredDiff:
 		d := a - b
 		return d * d
+	case BinNotEqual:
+		if a != b {
+			return 1
+		}
+		return 0
 	}
 	panic("runtime: unknown BinOp " + strconv.Itoa(int(op)))
 }

@@ -4,7 +4,9 @@
 // [F, G*U], u the recurrent kernel [U, G*U] and b the bias: nil, [G*U], or for a GRU with
 // reset_after [2, G*U] (input bias then recurrent bias), where G is the number of gates
 // (SimpleRNN 1, LSTM 4 in the order i, f, c, o, GRU 3 in the order z, r, h). h0 and c0 are
-// the initial states [N, U] (nil: zeros). The kernel writes y — every step's output [N, T, U]
+// the initial states [N, U] (nil: zeros). mask, when not nil, is [N, T] with 0 at the steps
+// to skip (Keras masking): a skipped step leaves the row's state as it was, and its output
+// is the previous output (zeros with ZeroOutputForMask). The kernel writes y — every step's output [N, T, U]
 // in processing order when ReturnSequences, else the last output [N, U] — and the final
 // states hOut [N, U] and, for an LSTM, cOut [N, U] (either may be nil). With GoBackwards the
 // sequence is read from the last step to the first, and the outputs are in that order, as
@@ -42,13 +44,14 @@ func (c Cell) Gates() int {
 
 // RecurrentParams describes one recurrent layer call.
 type RecurrentParams struct {
-	N, T, F, U      int
-	Cell            Cell
-	Act, RecAct     Act
-	ActP, RecActP   ActParams
-	ResetAfter      bool // GRU: apply the reset gate after the recurrent matmul (Keras 3 default)
-	GoBackwards     bool
-	ReturnSequences bool
+	N, T, F, U        int
+	Cell              Cell
+	Act, RecAct       Act
+	ActP, RecActP     ActParams
+	ResetAfter        bool // GRU: apply the reset gate after the recurrent matmul (Keras 3 default)
+	GoBackwards       bool
+	ReturnSequences   bool
+	ZeroOutputForMask bool // masked steps output zeros instead of the previous output
 }
 
 // RecurrentScratch is the scratch size (in elements) Recurrent needs.
@@ -58,7 +61,7 @@ func RecurrentScratch(p *RecurrentParams) int {
 }
 
 // Recurrent runs a recurrent layer over the whole sequence (see the file comment).
-func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, y, hOut, cOut, scratch []float32) {
+func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scratch []float32) {
 	n, t, f, un := p.N, p.T, p.F, p.U
 	g := p.Cell.Gates()
 	gu := g * un
@@ -66,6 +69,9 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, y, hOut, cOut, scratch []
 	need("Recurrent", "w", w, f*gu)
 	need("Recurrent", "u", u, un*gu)
 	need("Recurrent", "scratch", scratch, RecurrentScratch(p))
+	if mask != nil {
+		need("Recurrent", "mask", mask, n*t)
+	}
 	if n == 0 {
 		return
 	}
@@ -107,10 +113,15 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, y, hOut, cOut, scratch []
 		if p.GoBackwards {
 			s = t - 1 - step
 		}
+		// skip reports whether row i ignores this step (masked).
+		skip := func(i int) bool { return mask != nil && mask[i*t+s] == 0 }
 		switch p.Cell {
 		case CellSimpleRNN:
 			Gemm(n, un, un, h, un, u, un, hw, un, false)
 			for i := 0; i < n; i++ {
+				if skip(i) {
+					continue
+				}
 				row := hw[i*un : (i+1)*un]
 				addTo(row, xw[(i*t+s)*un:(i*t+s+1)*un])
 				Activate(p.Act, p.ActP, row)
@@ -119,6 +130,9 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, y, hOut, cOut, scratch []
 		case CellLSTM:
 			Gemm(n, gu, un, h, un, u, gu, hw, gu, false)
 			for i := 0; i < n; i++ {
+				if skip(i) {
+					continue
+				}
 				z := hw[i*gu : (i+1)*gu]
 				addTo(z, xw[(i*t+s)*gu:(i*t+s+1)*gu])
 				Activate(p.RecAct, p.RecActP, z[:2*un])
@@ -135,11 +149,16 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, y, hOut, cOut, scratch []
 				}
 			}
 		case CellGRU:
-			gruStep(p, s, xw, u, bRec, hw, h, tmp)
+			gruStep(p, s, xw, u, bRec, hw, h, tmp, skip)
 		}
 		if p.ReturnSequences {
 			for i := 0; i < n; i++ {
-				copy(y[(i*t+step)*un:(i*t+step+1)*un], h[i*un:(i+1)*un])
+				dst := y[(i*t+step)*un : (i*t+step+1)*un]
+				if p.ZeroOutputForMask && skip(i) {
+					clear(dst)
+					continue
+				}
+				copy(dst, h[i*un:(i+1)*un])
 			}
 		}
 	}
@@ -155,12 +174,15 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, y, hOut, cOut, scratch []
 }
 
 // gruStep advances a GRU by one step s (see the file comment for the equations).
-func gruStep(p *RecurrentParams, s int, xw, u, bRec, hw, h, tmp []float32) {
+func gruStep(p *RecurrentParams, s int, xw, u, bRec, hw, h, tmp []float32, skip func(int) bool) {
 	n, t, un := p.N, p.T, p.U
 	gu := 3 * un
 	if p.ResetAfter {
 		Gemm(n, gu, un, h, un, u, gu, hw, gu, false)
 		for i := 0; i < n; i++ {
+			if skip(i) {
+				continue
+			}
 			r := hw[i*gu : (i+1)*gu]
 			if bRec != nil {
 				addTo(r, bRec)
@@ -204,6 +226,9 @@ func gruStep(p *RecurrentParams, s int, xw, u, bRec, hw, h, tmp []float32) {
 	}
 	Gemm(n, un, un, tmp, un, u[2*un:], gu, hw[2*un:], gu, true)
 	for i := 0; i < n; i++ {
+		if skip(i) {
+			continue
+		}
 		row := hw[i*gu : (i+1)*gu]
 		hh := row[2*un:]
 		Activate(p.Act, p.ActP, hh)

@@ -35,7 +35,7 @@ func TestBuildRefusals(t *testing.T) {
 	}{
 		{filepath.Join(corpus, "carnd-nvidia", "model.h5"), []string{"layer 'lambda_1' (class Lambda, function_type 'lambda') contains Python bytecode", "RegisterLowering"}},
 		{filepath.Join(corpus, "transformer-streamlit", "model.keras"), []string{"PositionalEmbedding (x2)", "TransformerEncoder", "TransformerDecoder"}},
-		{filepath.Join(corpus, "elec-transformer", "transformer_model.keras"), []string{"multi_head_attention_4", "multi_head_attention_5"}},
+		{writeConfig(t, twoUnsupported), []string{"2 layer(s) cannot be compiled", "layer 'attn' (class Attention)", "layer 'td' (class TimeDistributed)"}},
 		{filepath.Join(corpus, "tfjs-mnist-cnn", "model.json"), []string{"graph-model"}},
 	}
 	for _, c := range cases {
@@ -71,4 +71,21 @@ func TestBuildDump(t *testing.T) {
 	if code, _, _ := runCLI("build", filepath.Join(dir, "model.keras"), "--dump=nosuchpass"); code != 2 {
 		t.Errorf("unknown pass: exit %d, want 2", code)
 	}
+}
+
+// twoUnsupported is a to_json() config with two layers the compiler does not support yet;
+// every one must be named in the refusal.
+const twoUnsupported = `{"class_name": "Functional", "config": {"name": "m", "layers": [
+ {"class_name": "InputLayer", "name": "x", "config": {"name": "x", "batch_shape": [null, 5, 4]}, "inbound_nodes": []},
+ {"class_name": "Attention", "name": "attn", "config": {"name": "attn"}, "inbound_nodes": [{"args": [[{"class_name": "__keras_tensor__", "config": {"keras_history": ["x", 0, 0]}}, {"class_name": "__keras_tensor__", "config": {"keras_history": ["x", 0, 0]}}]], "kwargs": {}}]},
+ {"class_name": "TimeDistributed", "name": "td", "config": {"name": "td", "layer": {"class_name": "Flatten", "config": {"name": "f"}}}, "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["attn", 0, 0]}}], "kwargs": {}}]}],
+ "input_layers": [["x", 0, 0]], "output_layers": [["td", 0, 0]]}}`
+
+func writeConfig(t *testing.T, cfg string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "model.json")
+	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

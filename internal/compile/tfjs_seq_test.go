@@ -26,20 +26,7 @@ const maskingRefusal = "masking is not supported yet"
 // and a part of the error. The test fails if one of them compiles or fails with another error,
 // and if any other case fails to compile. The masking cases have expected outputs: when masking
 // lands, remove them from here and they are checked like the others.
-var tfjsSeqUnsupported = map[string]tfjsRefusal{
-	"mask_embedding_lstm": {
-		why: "masking: Embedding(mask_zero=True) feeding an LSTM (a masked step must leave the state unchanged)",
-		err: "mask_zero=True (" + maskingRefusal + ")",
-	},
-	"mask_embedding_gap": {
-		why: "masking: Embedding(mask_zero=True) feeding GlobalAveragePooling1D (a masked mean)",
-		err: "mask_zero=True (" + maskingRefusal + ")",
-	},
-	"masking_gru": {
-		why: "masking: a Masking(mask_value=0) layer feeding a GRU (a masked step must leave the state unchanged)",
-		err: "layer 'masking' (class Masking)",
-	},
-}
+var tfjsSeqUnsupported = map[string]tfjsRefusal{}
 
 // tfjsSeqKnownMismatch lists the sequence cases that compile but whose generated code does not
 // build or whose outputs differ from the oracle, with the symptom. The test fails if any other
