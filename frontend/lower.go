@@ -291,8 +291,7 @@ func unsupportedLayers(m *Model) error {
 // sequenceClasses are the layers of the sequence work (embeddings, masking, recurrent and
 // attention layers), not lowered yet.
 var sequenceClasses = map[string]bool{
-	"TimeDistributed": true, "Attention": true, "AdditiveAttention": true,
-	"EinsumDense": true, "RNN": true, "ConvLSTM1D": true, "ConvLSTM2D": true,
+	"RNN": true, "ConvLSTM1D": true, "ConvLSTM2D": true,
 }
 
 func whyUnsupported(l *Layer, path string) string {

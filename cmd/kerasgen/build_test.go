@@ -35,7 +35,7 @@ func TestBuildRefusals(t *testing.T) {
 	}{
 		{filepath.Join(corpus, "carnd-nvidia", "model.h5"), []string{"layer 'lambda_1' (class Lambda, function_type 'lambda') contains Python bytecode", "RegisterLowering"}},
 		{filepath.Join(corpus, "transformer-streamlit", "model.keras"), []string{"PositionalEmbedding (x2)", "TransformerEncoder", "TransformerDecoder"}},
-		{writeConfig(t, twoUnsupported), []string{"2 layer(s) cannot be compiled", "layer 'attn' (class Attention)", "layer 'td' (class TimeDistributed)"}},
+		{writeConfig(t, twoUnsupported), []string{"2 layer(s) cannot be compiled", "layer 'pool3d' (class MaxPooling3D", "layer 'up3d' (class UpSampling3D"}},
 		{filepath.Join(corpus, "tfjs-mnist-cnn", "model.json"), []string{"graph-model"}},
 	}
 	for _, c := range cases {
@@ -75,11 +75,10 @@ func TestBuildDump(t *testing.T) {
 
 // twoUnsupported is a to_json() config with two layers the compiler does not support yet;
 // every one must be named in the refusal.
-const twoUnsupported = `{"class_name": "Functional", "config": {"name": "m", "layers": [
- {"class_name": "InputLayer", "name": "x", "config": {"name": "x", "batch_shape": [null, 5, 4]}, "inbound_nodes": []},
- {"class_name": "Attention", "name": "attn", "config": {"name": "attn"}, "inbound_nodes": [{"args": [[{"class_name": "__keras_tensor__", "config": {"keras_history": ["x", 0, 0]}}, {"class_name": "__keras_tensor__", "config": {"keras_history": ["x", 0, 0]}}]], "kwargs": {}}]},
- {"class_name": "TimeDistributed", "name": "td", "config": {"name": "td", "layer": {"class_name": "Flatten", "config": {"name": "f"}}}, "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["attn", 0, 0]}}], "kwargs": {}}]}],
- "input_layers": [["x", 0, 0]], "output_layers": [["td", 0, 0]]}}`
+const twoUnsupported = `{"class_name": "Sequential", "config": {"name": "m", "layers": [
+ {"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [null, 4, 4, 4, 1]}},
+ {"class_name": "MaxPooling3D", "config": {"name": "pool3d", "pool_size": [2, 2, 2]}},
+ {"class_name": "UpSampling3D", "config": {"name": "up3d", "size": [2, 2, 2]}}]}}`
 
 func writeConfig(t *testing.T, cfg string) string {
 	t.Helper()
