@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,4 +88,29 @@ func writeConfig(t *testing.T, cfg string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestBench times the bundled example model and a small sgemm: one JSON line each with the
+// fields BENCHMARKS.md reads (a benchmark, not a timed assertion: only the shape is checked).
+func TestBench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and times a package; skipped with -short")
+	}
+	code, out, errs := runCLI("bench", filepath.Join("..", "..", "examples", "models", "mlp", "model.json"), "--batch", "4", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, k := range []string{"median_ms", "min_ms", "max_ms", "n", "samples_per_s", "gflops"} {
+		if v, ok := r[k].(float64); !ok || v <= 0 {
+			t.Errorf("%s = %v", k, r[k])
+		}
+	}
+	code, out, errs = runCLI("bench", "--gemm", "8,16", "--json")
+	if code != 0 || strings.Count(out, `"gflops"`) != 2 {
+		t.Errorf("gemm: exit %d\n%s%s", code, out, errs)
+	}
 }

@@ -38,6 +38,11 @@ Usage:
       the expected outputs, |a-e| <= atol + rtol*|e|; print the worst error
       per output. Exit 0 on a match, 1 on a mismatch.
 
+  kerasgen bench MODEL [--batch N] [--input x.npy] [--json]
+  kerasgen bench --gemm 256,512,1024,2048 [--json]
+      Time Predict one call at a time (warm-up, then 3 s or 500 calls) and print
+      the median, min and max ms, samples/s and GFLOP/s; or time the sgemm kernel.
+
 Exit status: 0 ok, 1 a check failed, 2 the model cannot be read or compiled.
 `
 
@@ -56,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdBuild(args[1:], stdout, stderr)
 	case "verify":
 		return cmdVerify(args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -43,6 +43,8 @@ type Result struct {
 	NumModelOutputs int
 	// Package is the generated package's name.
 	Package string
+	// FLOPs is the floating-point work of one batch row, from the ops' cost rules.
+	FLOPs int64
 }
 
 // Compile reads a model file and generates its Go package.
@@ -83,6 +85,10 @@ func CompileModel(m *frontend.Model, source string, opt Options) (*Result, error
 		return nil, err
 	}
 	plan := passes.PlanMemory(g)
+	var flops int64
+	for _, op := range g.Ops {
+		flops += ir.Ops[op.Kind].Cost(op)
+	}
 	var outNames, docs []string
 	for _, r := range m.Outputs {
 		outNames = append(outNames, r.Layer)
@@ -122,7 +128,7 @@ func CompileModel(m *frontend.Model, source string, opt Options) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Model: m, Files: files, Outputs: append(outNames[:n:n], lw.LayerOutputs...), NumModelOutputs: n, Package: pkg}, nil
+	return &Result{Model: m, Files: files, Outputs: append(outNames[:n:n], lw.LayerOutputs...), NumModelOutputs: n, Package: pkg, FLOPs: flops}, nil
 }
 
 // PackageName makes a Go package name from a model name: lower case letters and digits.

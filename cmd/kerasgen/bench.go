@@ -1,0 +1,126 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/kerasgen/kerasgen/internal/compile"
+	"github.com/kerasgen/kerasgen/runtime"
+)
+
+// cmdBench times a compiled model's Predict (or, with --gemm, the sgemm kernel alone).
+func cmdBench(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("bench", stderr)
+	lf := addLoadFlags(fs)
+	batch := fs.Int("batch", 1, "batch size")
+	threads := fs.Int("threads", 1, "threads (only 1 so far)")
+	precision := fs.String("precision", "fp32", "fp32 (bf16 is not implemented yet)")
+	input := fs.String("input", "", "input .npy files, comma-separated (default: seeded uniform [0,1) values)")
+	asJSON := fs.Bool("json", false, "print one JSON line")
+	gemm := fs.String("gemm", "", "comma-separated square sizes: time runtime.Gemm alone")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return 2
+	}
+	if *threads != 1 || *precision != "fp32" {
+		fmt.Fprintln(stderr, "kerasgen: bench: only --threads 1 and --precision fp32 are implemented so far")
+		return 2
+	}
+	work, err := os.MkdirTemp("", "kerasgen-bench-")
+	if err != nil {
+		fmt.Fprintf(stderr, "kerasgen: %v\n", err)
+		return 2
+	}
+	defer os.RemoveAll(work)
+	if *gemm != "" {
+		var sizes []int
+		for _, f := range strings.Split(*gemm, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 || n > 8192 {
+				fmt.Fprintf(stderr, "kerasgen: --gemm: bad size %q\n", f)
+				return 2
+			}
+			sizes = append(sizes, n)
+		}
+		res, err := compile.BenchGemm(work, sizes)
+		if err != nil {
+			fmt.Fprintf(stderr, "kerasgen: %v\n", err)
+			return 2
+		}
+		for _, r := range res {
+			if *asJSON {
+				line, _ := json.Marshal(r)
+				fmt.Fprintln(stdout, string(line))
+			} else {
+				fmt.Fprintf(stdout, "sgemm %d×%d×%d: %.2f GFLOP/s (%.3f ms)\n", r.Size, r.Size, r.Size, r.GFLOPS, r.MS)
+			}
+		}
+		return 0
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "usage: kerasgen bench MODEL [--batch N] [--threads 1] [--precision fp32] [--input x.npy] [--json]\n       kerasgen bench --gemm 256,512,1024,2048 [--json]")
+		return 2
+	}
+	res, err := compile.Compile(pos[0], compile.Options{Load: lf.options()})
+	if err != nil {
+		return fail(stderr, pos[0], err)
+	}
+	var ins []*runtime.Array
+	if *input != "" {
+		for _, f := range strings.Split(*input, ",") {
+			a, err := runtime.ReadNPYFile(f)
+			if err != nil {
+				fmt.Fprintf(stderr, "kerasgen: %v\n", err)
+				return 2
+			}
+			ins = append(ins, a)
+		}
+	} else if ins, err = randomInputs(res, *batch); err != nil {
+		fmt.Fprintf(stderr, "kerasgen: %v\n", err)
+		return 2
+	}
+	b, err := compile.Bench(work, res, ins)
+	if err != nil {
+		fmt.Fprintf(stderr, "kerasgen: %v\n", err)
+		return 2
+	}
+	if *asJSON {
+		line, _ := json.Marshal(b)
+		fmt.Fprintln(stdout, string(line))
+		return 0
+	}
+	fmt.Fprintf(stdout, "%s, batch %d: median %.3f ms (min %.3f, max %.3f, %d calls), %.1f samples/s, %.2f GFLOP/s\n",
+		pos[0], b.Batch, b.MedianMS, b.MinMS, b.MaxMS, b.N, b.SamplesPerSec, b.GFLOPS)
+	return 0
+}
+
+// randomInputs makes seeded uniform [0, 1) inputs for every model input (ids read as 0).
+func randomInputs(res *compile.Result, batch int) ([]*runtime.Array, error) {
+	rng := rand.New(rand.NewSource(1))
+	var out []*runtime.Array
+	for _, r := range res.Model.Inputs {
+		shape, _, err := res.Model.Layer(r.Layer).Config.Shape("batch_shape")
+		if err != nil {
+			return nil, err
+		}
+		shape[0] = batch
+		n := 1
+		for _, d := range shape {
+			if d < 0 {
+				return nil, fmt.Errorf("input %s has an open length %v: give inputs with --input", r.Layer, shape)
+			}
+			n *= d
+		}
+		a := &runtime.Array{Shape: shape, DType: "f4", Data: make([]float32, n)}
+		for i := range a.Data {
+			a.Data[i] = rng.Float32()
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
