@@ -27,7 +27,7 @@ func lowerScoreAttention(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.V
 	if len(in) < 2 || len(in) > 3 {
 		return nil, fmt.Errorf("called with %d tensors, want [query, value] or [query, value, key]", len(in))
 	}
-	if n.Kwargs["mask"] != nil {
+	if hasMaskArg(n.Kwargs["mask"]) {
 		return nil, unsupportedf("a mask argument")
 	}
 	q, v := in[0], in[1]
@@ -274,4 +274,20 @@ func lowerTimeDistributed(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.
 		inner.Weights = append(inner.Weights, &cp)
 	}
 	return lowerings[class](c, inner, n, in)
+}
+
+// hasMaskArg reports whether a call's mask argument holds a tensor (mask=[None, None] does not).
+func hasMaskArg(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return false
+	case []any:
+		for _, e := range t {
+			if hasMaskArg(e) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }

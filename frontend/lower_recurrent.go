@@ -178,7 +178,7 @@ func (c *LowerCtx) initialStates(n Node) ([]*ir.Value, error) {
 // lowerRecurrent: outputs are [y] or, with return_state, [y, h] (GRU, SimpleRNN) or
 // [y, h, c] (LSTM).
 func lowerRecurrent(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.Value, error) {
-	if len(n.Kwargs) > 0 && n.Kwargs["mask"] != nil {
+	if hasMaskArg(n.Kwargs["mask"]) {
 		return nil, unsupportedf("a mask argument")
 	}
 	states, err := c.initialStates(n)
