@@ -251,10 +251,13 @@ var timeDistributedInner = map[string]bool{
 
 func lowerTimeDistributed(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.Value, error) {
 	class, cfg, ok := l.Config.Object("layer")
-	if !ok || !timeDistributedInner[class] {
-		return nil, unsupportedf("TimeDistributed around %s (only layers that act on the last axes are supported)", class)
+	if !ok || lowerings[class] == nil {
+		return nil, unsupportedf("TimeDistributed around %s", class)
 	}
 	x := in[0]
+	if !timeDistributedInner[class] {
+		return c.timeDistributedSteps(l, class, cfg, x)
+	}
 	if class == "Flatten" {
 		s := x.Type.Shape
 		if len(s) < 3 || !s[2:].Static() {
@@ -267,13 +270,7 @@ func lowerTimeDistributed(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.
 			return nil, err
 		}
 	}
-	inner := &Layer{Name: l.Name, Class: class, Config: cfg}
-	for _, w := range l.Weights {
-		cp := *w
-		cp.Name = strings.TrimPrefix(w.Name, "layer/")
-		inner.Weights = append(inner.Weights, &cp)
-	}
-	return lowerings[class](c, inner, n, in)
+	return lowerings[class](c, innerLayer(l, class, cfg), n, in)
 }
 
 // hasMaskArg reports whether a call's mask argument holds a tensor (mask=[None, None] does not).
@@ -290,4 +287,63 @@ func hasMaskArg(v any) bool {
 		return false
 	}
 	return true
+}
+
+// innerLayer is the layer a wrapper holds, with its weights renamed from "layer/..".
+func innerLayer(l *Layer, class string, cfg Config) *Layer {
+	inner := &Layer{Name: l.Name, Class: class, Config: cfg}
+	for _, w := range l.Weights {
+		cp := *w
+		cp.Name = strings.TrimPrefix(w.Name, "layer/")
+		inner.Weights = append(inner.Weights, &cp)
+	}
+	return inner
+}
+
+// timeDistributedSteps applies a layer that needs its own batch axis (a convolution, a
+// pooling) to every step of x [N, T, ...] in turn: slice the step, run the layer, stack the
+// results along the time axis. T must be known; the weights are shared by the steps.
+func (c *LowerCtx) timeDistributedSteps(l *Layer, class string, cfg Config, x *ir.Value) ([]*ir.Value, error) {
+	s := x.Type.Shape
+	if len(s) < 3 || !s[1].Static() || !s[2:].Static() {
+		return nil, unsupportedf("TimeDistributed(%s) over an unknown number of steps", class)
+	}
+	inner := innerLayer(l, class, cfg)
+	steps := int(s[1])
+	stepShape := []int{int(ir.Batch)}
+	for _, d := range s[2:] {
+		stepShape = append(stepShape, int(d))
+	}
+	var outs []*ir.Value
+	for t := 0; t < steps; t++ {
+		begin, size := make([]int, len(s)), make([]int, len(s))
+		for i := range size {
+			size[i] = -1
+		}
+		begin[1], size[1] = t, 1
+		xt, err := c.Op("Slice", []*ir.Value{x}, ir.Attrs{"begin": begin, "size": size})
+		if err != nil {
+			return nil, err
+		}
+		if xt, err = c.Op("Reshape", []*ir.Value{xt}, ir.Attrs{"shape": append([]int{}, stepShape...)}); err != nil {
+			return nil, err
+		}
+		ys, err := lowerings[class](c, inner, Node{}, []*ir.Value{xt})
+		if err != nil {
+			return nil, err
+		}
+		y := ys[0]
+		shape := []int{int(ir.Batch), 1}
+		for _, d := range y.Type.Shape[1:] {
+			shape = append(shape, int(d))
+		}
+		if y, err = c.Op("Reshape", []*ir.Value{y}, ir.Attrs{"shape": shape}); err != nil {
+			return nil, err
+		}
+		outs = append(outs, y)
+	}
+	if len(outs) == 1 {
+		return outs, nil
+	}
+	return one(c.Op("Concat", outs, ir.Attrs{"axis": 1}))
 }

@@ -22,7 +22,7 @@ var maskPropagators = map[string]bool{
 // maskRefused use a mask in ways not implemented yet.
 var maskRefused = map[string]bool{
 	"MultiHeadAttention": true, "Attention": true, "AdditiveAttention": true, "TimeDistributed": true,
-	"Bidirectional": true, "Add": true, "Subtract": true, "Multiply": true, "Average": true, "Maximum": true,
+	"Add": true, "Subtract": true, "Multiply": true, "Average": true, "Maximum": true,
 	"Minimum": true, "Concatenate": true, "GlobalMaxPooling1D": true,
 }
 

@@ -218,6 +218,17 @@ func lowerBidirectional(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.Va
 	if n.Kwargs["initial_state"] != nil {
 		return nil, unsupportedf("Bidirectional with initial_state")
 	}
+	// Keras' Bidirectional makes both halves output zeros at masked steps when they return
+	// sequences (force_zero_output_for_mask).
+	withZero := func(cfg Config) Config {
+		cp := Config{}
+		for k, v := range cfg {
+			cp[k] = v
+		}
+		cp["zero_output_for_mask"] = cfg.Bool("return_sequences", false)
+		return cp
+	}
+	fcfg, bcfg = withZero(fcfg), withZero(bcfg)
 	fw, err := c.recurrentCall(l, class, fcfg, "forward_layer/cell/", in[0], nil, fcfg.Bool("go_backwards", false))
 	if err != nil {
 		return nil, err
@@ -232,6 +243,19 @@ func lowerBidirectional(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.Va
 			return nil, err
 		}
 	}
+	outs, err := c.mergeDirections(l, f, b)
+	if err == nil && fcfg.Bool("return_sequences", false) {
+		if m := c.maskOf(in[0]); m != nil {
+			for _, o := range outs {
+				c.masks[o] = m
+			}
+		}
+	}
+	return outs, err
+}
+
+// mergeDirections merges a Bidirectional's forward and backward outputs per merge_mode.
+func (c *LowerCtx) mergeDirections(l *Layer, f, b *ir.Value) ([]*ir.Value, error) {
 	mode := l.Config.String("merge_mode", "concat")
 	if v, ok := l.Config["merge_mode"]; ok && v == nil {
 		mode = "" // merge_mode=None: both outputs

@@ -14,32 +14,49 @@ import (
 //     output channels are multiplied by scale and the bias becomes bias*scale + shift;
 //   - any other BatchNorm becomes an Affine op (x*scale + shift over the last axis).
 func FoldBatchNorm(g *ir.Graph) error {
-	uses := g.Uses()
-	outputs := map[*ir.Value]bool{}
-	for _, v := range g.Outputs {
-		outputs[v] = true
-	}
-	kept := g.Ops[:0]
-	for _, op := range g.Ops {
+	removed := map[*ir.Op]bool{}
+	for _, op := range append([]*ir.Op{}, g.Ops...) {
 		if op.Kind != "BatchNorm" {
-			kept = append(kept, op)
 			continue
 		}
 		scale, shift, err := bnScaleShift(op)
 		if err != nil {
 			return fmt.Errorf("BatchNorm (layer %s): %w", op.Layer, err)
 		}
+		// Use counts are taken afresh for every BatchNorm (an earlier fold redirects readers),
+		// leaving out the BatchNorms already folded away.
+		uses := map[*ir.Value]int{}
+		for _, o := range g.Ops {
+			if !removed[o] {
+				for _, v := range o.In {
+					uses[v]++
+				}
+			}
+		}
+		for _, v := range g.Outputs {
+			uses[v]++
+		}
+		outputs := map[*ir.Value]bool{}
+		for _, v := range g.Outputs {
+			outputs[v] = true
+		}
 		x := op.In[0]
 		if p := x.Def; p != nil && uses[x] == 1 && !outputs[x] && foldable(p) {
 			foldInto(g, p, scale, shift)
 			g.Replace(op.Out[0], x)
+			removed[op] = true
 			continue
 		}
 		c := len(scale)
 		sv := g.AddConst(op.Layer+".bn_scale", ir.Shape{ir.Dim(c)}, scale)
 		hv := g.AddConst(op.Layer+".bn_shift", ir.Shape{ir.Dim(c)}, shift)
 		op.Kind, op.In, op.Attrs = "Affine", []*ir.Value{x, sv, hv}, ir.Attrs{}
-		kept = append(kept, op)
+	}
+	kept := g.Ops[:0]
+	for _, op := range g.Ops {
+		if !removed[op] {
+			kept = append(kept, op)
+		}
 	}
 	g.Ops = kept
 	g.RemoveDead()
@@ -54,11 +71,17 @@ func bnScaleShift(op *ir.Op) (scale, shift []float32, err error) {
 	}
 	next := 3
 	var gamma, beta []float32
-	if op.Attrs.Bool("has_gamma", false) {
-		gamma, next = op.In[next].Data, next+1
-	}
-	if op.Attrs.Bool("has_beta", false) {
-		beta = op.In[next].Data
+	for _, p := range []struct {
+		attr string
+		dst  *[]float32
+	}{{"has_gamma", &gamma}, {"has_beta", &beta}} {
+		if !op.Attrs.Bool(p.attr, false) {
+			continue
+		}
+		if next >= len(op.In) || !op.In[next].IsConst() {
+			return nil, nil, fmt.Errorf("%s is set but its parameter is not a constant", p.attr)
+		}
+		*p.dst, next = op.In[next].Data, next+1
 	}
 	eps := op.Attrs.Float("eps", 1e-3)
 	c := len(mean.Data)

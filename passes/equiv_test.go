@@ -3,6 +3,7 @@ package passes
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/kerasgen/kerasgen/ir"
@@ -166,6 +167,7 @@ func TestRunEquivalence(t *testing.T) {
 // BatchNorm's output (see TestBNFoldStaleUses for the bug that pattern exposes).
 func TestRunEquivalenceRandom(t *testing.T) {
 	acts := []string{"relu", "tanh", "sigmoid", "leaky_relu"}
+	folded, affine, fused := 0, 0, 0
 	for seed := uint64(0); seed < 60; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 5))
@@ -186,7 +188,7 @@ func TestRunEquivalenceRandom(t *testing.T) {
 				name := fmt.Sprint("l", i)
 				x := pick()
 				var y *ir.Value
-				switch rng.IntN(7) {
+				switch rng.IntN(8) {
 				case 0, 1:
 					in := vals(x, b.c(name+".kernel", w, w))
 					if rng.IntN(2) == 0 {
@@ -214,6 +216,10 @@ func TestRunEquivalenceRandom(t *testing.T) {
 					y = b.op("Conv", name, vals(b.op("Reshape", name+"_img", vals(x), ir.Attrs{"shape": []int{-1, 1, 1, w}}),
 						b.c(name+".kernel", 1, 1, w, w)), convAttrs(pad0))
 					y = b.op("Reshape", name+"_flat", vals(y), ir.Attrs{"shape": []int{-1, w}})
+				case 7: // a Dense read only by a BatchNorm: folds
+					y = b.op("MatMul", name, vals(x, b.c(name+".kernel", w, w)), nil)
+					y = b.bn(name+"_bn", y, w, rng.IntN(2) == 0, rng.IntN(2) == 0)
+					isBN[y] = true
 				}
 				if k := y.Def.Kind; (k == "Identity" || k == "Dropout") && isBN[x] {
 					isBN[y] = true // an identity of a BN output is one after the dropout pass
@@ -224,7 +230,20 @@ func TestRunEquivalenceRandom(t *testing.T) {
 				}
 			}
 			g := b.out(append(outs, pool[len(pool)-1])...)
+			unary := len(opsOfKind(g, "Unary"))
 			checkRunEquivalent(t, g, seed)
+			fused += unary - len(opsOfKind(g, "Unary"))
+			affine += len(opsOfKind(g, "Affine"))
+			for _, c := range g.Consts {
+				if strings.Contains(c.Name, ".bias_bnfolded") {
+					folded++
+				}
+			}
 		})
+	}
+	// The generator must exercise every rewrite.
+	t.Logf("folded %d BatchNorms, made %d Affines, fused %d activations", folded, affine, fused)
+	if folded < 10 || affine < 10 || fused < 10 {
+		t.Errorf("random graphs folded %d BatchNorms, made %d Affines, fused %d activations: too few", folded, affine, fused)
 	}
 }

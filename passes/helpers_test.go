@@ -13,15 +13,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite passes/testdata/<pass>/*.ir")
 
-// skipBug skips a test that demonstrates a known, unfixed bug unless the environment
-// variable PASSES_BUGS is set (PASSES_BUGS=1 go test ./passes -run Bug shows them fail).
-func skipBug(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("PASSES_BUGS") == "" {
-		t.Skip("BUG: " + msg)
-	}
-}
-
 // builder builds test graphs, failing the test on any error. Constants are filled from a
 // seeded generator with multiples of 1/8 in [-1, 1] (so that small ones print readably).
 type builder struct {

@@ -14,6 +14,9 @@ func Shapes(g *ir.Graph) error {
 		if !ok {
 			return fmt.Errorf("unknown op %q (layer %s)", op.Kind, op.Layer)
 		}
+		if len(op.In) < def.MinIn || (def.MaxIn >= 0 && len(op.In) > def.MaxIn) {
+			return fmt.Errorf("%s (layer %s): %d inputs, the op takes %d to %d", op.Kind, op.Layer, len(op.In), def.MinIn, def.MaxIn)
+		}
 		types, err := def.Infer(op)
 		if err != nil {
 			return fmt.Errorf("%s (layer %s): %w", op.Kind, op.Layer, err)
