@@ -3,6 +3,8 @@ package codegen
 import (
 	"fmt"
 
+	"github.com/kerasgen/kerasgen/runtime"
+
 	"github.com/dave/jennifer/jen"
 
 	"github.com/kerasgen/kerasgen/ir"
@@ -159,28 +161,40 @@ func ints(xs []int) jen.Code {
 	return jen.Index().Int().Values(c...)
 }
 
-// actCode returns rt.ActX and an rt.ActParams literal for an op's activation attributes.
-func actCode(a ir.Attrs, key string) (jen.Code, jen.Code, error) {
+// actCode returns rt.ActX and an rt.ActParams literal (and whether it sets any field) for an
+// op's activation attributes:
+// the runtime's defaults for the activation (Keras' defaults, e.g. elu's alpha 1), overridden
+// by the op's alpha, max_value and threshold.
+func actCode(a ir.Attrs, key string) (act, params jen.Code, set bool, err error) {
 	name := a.String(key, "linear")
-	act, ok := actConsts[name]
+	c, ok := actConsts[name]
 	if !ok {
-		return nil, nil, fmt.Errorf("activation %q has no runtime kernel", name)
+		return nil, nil, false, fmt.Errorf("activation %q has no runtime kernel", name)
+	}
+	p := runtime.ActParams{}
+	if ra, ok := runtime.ActByName(name); ok {
+		p = runtime.DefaultActParams(ra)
+	}
+	if v, ok := a["alpha"].(float64); ok {
+		p.Alpha = float32(v)
+	}
+	if v, ok := a["max_value"].(float64); ok {
+		p.MaxValue, p.HasMax = float32(v), true
+	}
+	if v, ok := a["threshold"].(float64); ok {
+		p.Threshold = float32(v)
 	}
 	var fields []jen.Code
-	if v, ok := a["alpha"]; ok {
-		fields = append(fields, jen.Id("Alpha").Op(":").Lit(float32(v.(float64))))
-	} else if def := actDefaults[name]; def.alpha != 0 {
-		fields = append(fields, jen.Id("Alpha").Op(":").Lit(def.alpha))
+	if p.Alpha != 0 {
+		fields = append(fields, jen.Id("Alpha").Op(":").Lit(p.Alpha))
 	}
-	if v, ok := a["max_value"]; ok {
-		fields = append(fields, jen.Id("MaxValue").Op(":").Lit(float32(v.(float64))), jen.Id("HasMax").Op(":").True())
+	if p.HasMax {
+		fields = append(fields, jen.Id("MaxValue").Op(":").Lit(p.MaxValue), jen.Id("HasMax").Op(":").True())
 	}
-	if v, ok := a["threshold"]; ok {
-		fields = append(fields, jen.Id("Threshold").Op(":").Lit(float32(v.(float64))))
-	} else if def := actDefaults[name]; def.threshold != 0 {
-		fields = append(fields, jen.Id("Threshold").Op(":").Lit(def.threshold))
+	if p.Threshold != 0 {
+		fields = append(fields, jen.Id("Threshold").Op(":").Lit(p.Threshold))
 	}
-	return rt(act), rt("ActParams").Values(fields...), nil
+	return rt(c), rt("ActParams").Values(fields...), len(fields) > 0, nil
 }
 
 // actConsts maps IR activation names to runtime constants.
@@ -193,13 +207,6 @@ var actConsts = map[string]string{
 	"hard_tanh": "ActHardTanh", "tanh_shrink": "ActTanhShrink", "soft_shrink": "ActSoftShrink",
 	"hard_shrink": "ActHardShrink", "squareplus": "ActSquareplus", "sparse_plus": "ActSparsePlus",
 	"sparse_sigmoid": "ActSparseSigmoid",
-}
-
-// actDefaults are the Keras defaults of activations that take a parameter, used when the
-// IR op does not set it.
-var actDefaults = map[string]struct{ alpha, threshold float32 }{
-	"elu": {alpha: 1}, "celu": {alpha: 1}, "leaky_relu": {alpha: 0.2}, "squareplus": {alpha: 4},
-	"soft_shrink": {threshold: 0.5}, "hard_shrink": {threshold: 0.5},
 }
 
 var binConsts = map[string]string{
@@ -216,7 +223,7 @@ var unConsts = map[string]string{
 // epilogue declares a Model field holding op's bias and activation, set in New, and returns
 // a pointer expression to it (nil when the op has neither).
 func (gen *generator) epilogue(op *ir.Op, bias *ir.Value) (jen.Code, error) {
-	act, params, err := actCode(op.Attrs, "act")
+	act, params, set, err := actCode(op.Attrs, "act")
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +237,7 @@ func (gen *generator) epilogue(op *ir.Op, bias *ir.Value) (jen.Code, error) {
 		fields = append(fields, jen.Id("Bias").Op(":").Id("w").Dot(gen.names[bias]))
 	}
 	fields = append(fields, jen.Id("Act").Op(":").Add(act))
-	if hasFields(op.Attrs, op.Attrs.String("act", "linear")) {
+	if set {
 		fields = append(fields, jen.Id("Params").Op(":").Add(params))
 	}
 	gen.inits = append(gen.inits, jen.Id("m").Dot(id).Op("=").Add(rt("Epilogue")).Values(fields...))
@@ -242,15 +249,6 @@ func (gen *generator) paramsVar(layer, suffix string, value jen.Code) string {
 	id := gen.ident(layer + suffix)
 	gen.params = append(gen.params, jen.Var().Id(id).Op("=").Add(value))
 	return id
-}
-
-// hasFields reports whether an activation needs an rt.ActParams literal.
-func hasFields(a ir.Attrs, act string) bool {
-	_, alpha := a["alpha"]
-	_, max := a["max_value"]
-	_, thr := a["threshold"]
-	_, def := actDefaults[act]
-	return alpha || max || thr || def
 }
 
 func optional(op *ir.Op, i int) *ir.Value {
@@ -333,7 +331,7 @@ func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {
 		if u, ok := unConsts[fn]; ok {
 			return []jen.Code{rt("Unary").Call(rt(u), size(op.Out[0]), in(0), out)}, nil
 		}
-		act, params, err := actCode(op.Attrs, "fn")
+		act, params, _, err := actCode(op.Attrs, "fn")
 		if err != nil {
 			return nil, err
 		}
@@ -550,11 +548,11 @@ func (gen *generator) emitRecurrent(op *ir.Op) ([]jen.Code, error) {
 	if !x[1].Static() {
 		steps = jen.Id(symVar(x[1]))
 	}
-	act, actP, err := actCode(ir.Attrs{"act": op.Attrs.String("act", "")}, "act")
+	act, actP, _, err := actCode(ir.Attrs{"act": op.Attrs.String("act", "")}, "act")
 	if err != nil {
 		return nil, err
 	}
-	rec, recP, err := actCode(ir.Attrs{"act": op.Attrs.String("recurrent_act", "")}, "act")
+	rec, recP, _, err := actCode(ir.Attrs{"act": op.Attrs.String("recurrent_act", "")}, "act")
 	if err != nil {
 		return nil, err
 	}
