@@ -213,6 +213,17 @@ func (c *LowerCtx) lowerModel(m *Model, prefix string, ins []*ir.Value, lw *Lowe
 			in = append(in, v)
 		}
 		c.current = prefix + l.Name
+		if r, ok := n.Kwargs["mask"].(TensorRef); ok && len(in) > 0 {
+			// Keras 3 records the mask a layer was called with (an Embedding's
+			// ops.not_equal node); it is the mask of the call's input.
+			m, err := c.Tensor(r)
+			if err != nil {
+				return nil, fmt.Errorf("layer '%s': mask: %w", prefix+l.Name, err)
+			}
+			if len(m.Type.Shape) == 2 {
+				c.masks[in[0]] = m
+			}
+		}
 		var outs []*ir.Value
 		if isOp(l) && lookupLowering(l) == nil {
 			outs, err = lowerOp(c, l, n)

@@ -178,8 +178,8 @@ func (c *LowerCtx) initialStates(n Node) ([]*ir.Value, error) {
 // lowerRecurrent: outputs are [y] or, with return_state, [y, h] (GRU, SimpleRNN) or
 // [y, h, c] (LSTM).
 func lowerRecurrent(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.Value, error) {
-	if hasMaskArg(n.Kwargs["mask"]) {
-		return nil, unsupportedf("a mask argument")
+	if _, ok := n.Kwargs["mask"].(TensorRef); !ok && hasMaskArg(n.Kwargs["mask"]) {
+		return nil, unsupportedf("a mask argument %v", n.Kwargs["mask"])
 	}
 	states, err := c.initialStates(n)
 	if err != nil {

@@ -202,6 +202,10 @@ func KerasVariablePath(l *Layer, w *Weight) string {
 			_, inner, _ := l.Config.Object("layer")
 			base := strings.TrimPrefix(inner.String("name", ""), "forward_")
 			out = append(out, strings.TrimSuffix(p, "_layer")+"_"+base)
+		case p == "layer" && l.Class == "TimeDistributed":
+			// Keras names the wrapped layer's variables by the wrapped layer's name.
+			_, inner, _ := l.Config.Object("layer")
+			out = append(out, inner.String("name", p))
 		case mhaSublayerNames[p] != "":
 			out = append(out, mhaSublayerNames[p])
 		default:

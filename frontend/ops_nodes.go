@@ -23,7 +23,7 @@ func isOp(l *Layer) bool {
 // opBinaryFns maps elementwise keras.ops classes to Binary functions.
 var opBinaryFns = map[string]string{
 	"Add": "add", "Subtract": "sub", "Multiply": "mul", "Divide": "div", "TrueDivide": "div",
-	"Maximum": "max", "Minimum": "min", "Power": "pow",
+	"Maximum": "max", "Minimum": "min", "Power": "pow", "NotEqual": "not_equal",
 }
 
 // opShaping are the keras.ops classes that compute over one tensor.
@@ -53,11 +53,61 @@ func opArgs(n Node, shapeOf func(TensorRef) Shape) ([]Shape, error) {
 			}
 		case float64:
 			out = append(out, Shape{})
+		case map[string]any:
+			_, shape, err := tensorConst(v)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, Shape(shape))
 		default:
 			return nil, fmt.Errorf("argument %v of type %T", a, a)
 		}
 	}
 	return out, nil
+}
+
+// tensorConst reads a concrete tensor Keras baked into a call's arguments:
+// {"class_name": "__tensor__", "config": {"value": nested lists, "dtype": ...}}.
+func tensorConst(m map[string]any) ([]float32, []int, error) {
+	if m["class_name"] != "__tensor__" {
+		return nil, nil, fmt.Errorf("argument %v", m)
+	}
+	cfg, _ := m["config"].(map[string]any)
+	var data []float32
+	var shape []int
+	var walk func(v any, depth int) error
+	walk = func(v any, depth int) error {
+		if depth > 32 || len(data) > 1<<24 {
+			return fmt.Errorf("constant tensor too large")
+		}
+		switch t := v.(type) {
+		case float64:
+			if depth != len(shape) {
+				return fmt.Errorf("ragged constant tensor")
+			}
+			data = append(data, float32(t))
+		case bool:
+			data = append(data, map[bool]float32{false: 0, true: 1}[t])
+		case []any:
+			if depth == len(shape) {
+				shape = append(shape, len(t))
+			} else if depth > len(shape) || shape[depth] != len(t) {
+				return fmt.Errorf("ragged constant tensor")
+			}
+			for _, e := range t {
+				if err := walk(e, depth+1); err != nil {
+					return err
+				}
+			}
+		default:
+			return fmt.Errorf("constant tensor element %T", v)
+		}
+		return nil
+	}
+	if err := walk(cfg["value"], 0); err != nil {
+		return nil, nil, err
+	}
+	return data, shape, nil
 }
 
 // opAxes reads an op's axis config (an int, a list, or null for all axes) against a rank.
@@ -237,6 +287,16 @@ func lowerOp(c *LowerCtx, l *Layer, n Node) ([]*ir.Value, error) {
 			}
 		case float64:
 			args = append(args, c.Const("arg", ir.Shape{}, []float32{float32(v)}))
+		case map[string]any:
+			data, shape, err := tensorConst(v)
+			if err != nil {
+				return nil, unsupportedf("%v", err)
+			}
+			ds := make(ir.Shape, len(shape))
+			for i, d := range shape {
+				ds[i] = ir.Dim(d)
+			}
+			args = append(args, c.Const("tensor", ds, data))
 		default:
 			return nil, unsupportedf("argument %v", a)
 		}
