@@ -220,6 +220,20 @@ async function main() {
       {5: input([BATCH, 5, 3], 9), 9: input([BATCH, 9, 3], 10)});
   }
 
+  // (i) bidirectional_merges: the merge modes ave, mul and None (two outputs, concatenated).
+  {
+    const x = L.input({batchShape: [null, null, 3], name: 'x'});
+    let h = L.bidirectional({layer: L.lstm({units: 3, returnSequences: true, recurrentActivation: 'sigmoid', name: 'lstm'}), mergeMode: 'ave', name: 'bi_ave'}).apply(x);
+    h = L.bidirectional({layer: L.gru({units: 2, returnSequences: true, recurrentActivation: 'sigmoid', name: 'gru'}), mergeMode: 'mul', name: 'bi_mul'}).apply(h);
+    const both = L.bidirectional({layer: L.simpleRNN({units: 2, name: 'rnn'}), mergeMode: null, name: 'bi_none'}).apply(h);
+    h = L.concatenate({name: 'joined'}).apply(both);
+    const y = L.dense({units: 2, name: 'dense'}).apply(h);
+    const m = tf.model({inputs: x, outputs: y, name: 'bidirectional_merges'});
+    setWeights(m, 1901);
+    await writeCase('bidirectional_merges', "Input (batch, None, 3); Bidirectional(LSTM(3, return_sequences), merge_mode 'ave') -> Bidirectional(GRU(2, return_sequences, reset_after false), merge_mode 'mul') -> Bidirectional(SimpleRNN(2), merge_mode None: forward and backward outputs) -> Concatenate -> Dense(2). One model, two lengths: T=5 and T=9, batch 3.", m,
+      {5: input([BATCH, 5, 3], 19), 9: input([BATCH, 9, 3], 20)});
+  }
+
   // ---- masking: kerasgen does not support masking yet; the test lists these as refused. ----
 
   // (f) mask_embedding_lstm: Embedding(20, 4, mask_zero) -> LSTM(3) -> Dense(2), trailing padding.
