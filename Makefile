@@ -3,7 +3,7 @@ GO      ?= go
 SHARED  ?= ../shared
 FUZZTIME ?= 60s
 
-.PHONY: all deps build test vet fmt-check demo golden fuzz clean
+.PHONY: all deps build test vet fmt-check asm asm-check demo golden fuzz clean
 
 all: build
 
@@ -20,10 +20,21 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# Regenerate the amd64 kernels from their avo programs (asm/ is a separate module, so users
+# of kerasgen never depend on avo).
+asm:
+	cd asm && $(GO) run gemm.go -out ../runtime/gemm_amd64.s -stubs ../runtime/gemm_stubs_amd64.go
+
+# Fail when the checked-in kernels differ from what their generators write.
+asm-check: asm
+	git diff --exit-code -- runtime/gemm_amd64.s runtime/gemm_stubs_amd64.go
+
 # The test suite: unit and table tests, every golden and corpus case from $(SHARED), the
 # fuzz seed corpora (run as plain tests). Keep under 15 minutes on 2 cores.
-test: deps fmt-check vet
+test: deps fmt-check vet asm-check
 	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -tags purego ./runtime/
+	KERASGEN_CPU=avx2 $(GO) test -count=1 -run 'Gemm' ./runtime/
 
 # Compile the bundled example model (go generate runs kerasgen build) and run it.
 demo: deps

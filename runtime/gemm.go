@@ -20,9 +20,10 @@ const (
 	gemmNC = 256
 )
 
-// Gemm sets C[m×n] (row stride ldc) to A[m×k] (lda) · B[k×n] (ldb), plus
-// C's old value when acc.
-func Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+// gemmGeneric is the pure-Go Gemm: the whole of Gemm under the purego tag
+// and off amd64, the twin the assembly kernels are tested against, and the
+// fallback for the parts of C they leave (see gemm_amd64.go).
+func gemmGeneric(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
 	if m <= 0 || n <= 0 {
 		return
 	}

@@ -1,0 +1,155 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// withLevel runs f with the dispatch switched to the named level, skipping
+// (as a subtest) when this machine or build lacks it.
+func withLevel(t *testing.T, level string, f func(t *testing.T)) {
+	t.Run(level, func(t *testing.T) {
+		old := cpuLevel
+		if !setCPULevel(level) {
+			t.Skipf("level %s not supported here (host %s)", level, levelNames[hostLevel()])
+		}
+		defer func() { cpuLevel = old }()
+		f(t)
+	})
+}
+
+// checkGemmTwin runs the dispatched Gemm on one shape with random row
+// strides and compares it with gemmGeneric: C inside a guard band, the
+// padding between rows of C and the inputs untouched.
+func checkGemmTwin(t *testing.T, r *rand.Rand, m, n, k int, acc bool) {
+	t.Helper()
+	lda, ldb, ldc := k+r.IntN(4), n+r.IntN(4), n+r.IntN(4)
+	if r.IntN(8) == 0 { // sometimes a wide stride
+		lda, ldb, ldc = lda+61, ldb+37, ldc+45
+	}
+	// Offset A and B inside larger slices, so rows start misaligned.
+	oa, ob := r.IntN(8), r.IntN(8)
+	a := randSlice(r, oa+matLen(m, k, lda))[oa:]
+	b := randSlice(r, ob+matLen(k, n, ldb))[ob:]
+	old := randSlice(r, matLen(m, n, ldc))
+	c := newGuarded(len(old)).fill(old)
+	want := clone(old)
+	a0, b0 := clone(a), clone(b)
+
+	Gemm(m, n, k, a, lda, b, ldb, c.s, ldc, acc)
+	gemmGeneric(m, n, k, a, lda, b, ldb, want, ldc, acc)
+
+	what := fmt.Sprintf("%s m=%d n=%d k=%d lda=%d ldb=%d ldc=%d acc=%v", CPULevel(), m, n, k, lda, ldb, ldc, acc)
+	c.check(t, what)
+	requireUnchanged(t, what+" a", a0, a)
+	requireUnchanged(t, what+" b", b0, b)
+	// Both sides round each of k products and sums in float32, in different
+	// orders (and with FMA): within 2(k+1)·2⁻²⁴ of Σ|a·b| + |c|, at least
+	// a relative 1e-5.
+	rel := max(1e-5, 2*float64(k+1)/(1<<24))
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			mag := 0.0
+			if acc {
+				mag = math.Abs(float64(old[i*ldc+j]))
+			}
+			for p := 0; p < k; p++ {
+				mag += math.Abs(float64(a[i*lda+p]) * float64(b[p*ldb+j]))
+			}
+			got, exp := c.s[i*ldc+j], want[i*ldc+j]
+			if !closeTo(got, float64(exp), rel*mag, 0) {
+				t.Fatalf("%s: C[%d,%d] = %v, generic %v (tol %.3g)", what, i, j, got, exp, rel*mag)
+			}
+		}
+		for j := n; n > 0 && i < m-1 && j < ldc; j++ {
+			if math.Float32bits(c.s[i*ldc+j]) != math.Float32bits(old[i*ldc+j]) {
+				t.Fatalf("%s: wrote the padding of row %d", what, i)
+			}
+		}
+	}
+}
+
+var gemmLevels = []string{"generic", "avx2", "avx512"}
+
+func TestGemmTwinAllSizes(t *testing.T) {
+	for _, level := range gemmLevels {
+		withLevel(t, level, func(t *testing.T) {
+			r := newRand(7)
+			for m := 0; m <= 33; m++ {
+				for n := 0; n <= 33; n++ {
+					for k := 0; k <= 33; k++ {
+						checkGemmTwin(t, r, m, n, k, false)
+						checkGemmTwin(t, r, m, n, k, true)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestGemmTwinLarger(t *testing.T) {
+	shapes := [][3]int{
+		{64, 129, 77}, {256, 256, 256}, {121, 48, 257}, {130, 50, 300},
+		{250, 33, 513}, {7, 600, 260}, {600, 7, 129}, {12, 32, 1}, {1, 1, 1000},
+	}
+	if testing.Short() {
+		shapes = shapes[:3]
+	}
+	for _, level := range gemmLevels {
+		withLevel(t, level, func(t *testing.T) {
+			r := newRand(8)
+			for _, s := range shapes {
+				checkGemmTwin(t, r, s[0], s[1], s[2], false)
+				checkGemmTwin(t, r, s[0], s[1], s[2], true)
+			}
+		})
+	}
+}
+
+func TestCPULevelEnv(t *testing.T) {
+	host := hostLevel()
+	t.Logf("host level %s, in use %s", levelNames[host], CPULevel())
+	for want, name := range levelNames {
+		t.Setenv("KERASGEN_CPU", name)
+		if got := initialLevel(); got != min(want, host) {
+			t.Errorf("KERASGEN_CPU=%s: level %s, want %s", name, levelNames[got], levelNames[min(want, host)])
+		}
+	}
+	t.Setenv("KERASGEN_CPU", "bogus")
+	if got := initialLevel(); got != host {
+		t.Errorf("KERASGEN_CPU=bogus: level %s, want host %s", levelNames[got], levelNames[host])
+	}
+	if !haveAsm && host != levelGeneric {
+		t.Errorf("no assembly in this build but host level %s", levelNames[host])
+	}
+	if setCPULevel("bogus") {
+		t.Error("setCPULevel accepted an unknown level")
+	}
+}
+
+// BenchmarkGemm times square Gemms at every level this machine supports.
+func BenchmarkGemm(b *testing.B) {
+	for _, level := range gemmLevels {
+		for _, size := range []int{64, 256, 512} {
+			b.Run(fmt.Sprintf("%s/%d", level, size), func(b *testing.B) {
+				old := cpuLevel
+				if !setCPULevel(level) {
+					b.Skipf("level %s not supported here", level)
+				}
+				defer func() { cpuLevel = old }()
+				r := newRand(2)
+				x, w, y := randSlice(r, size*size), randSlice(r, size*size), make([]float32, size*size)
+				b.ResetTimer()
+				start := time.Now()
+				for i := 0; i < b.N; i++ {
+					Gemm(size, size, size, x, size, w, size, y, size, false)
+				}
+				flops := 2 * float64(size) * float64(size) * float64(size) * float64(b.N)
+				b.ReportMetric(flops/time.Since(start).Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
