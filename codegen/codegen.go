@@ -73,8 +73,9 @@ type generator struct {
 	fields []jen.Code
 	inits  []jen.Code
 	params []jen.Code
-	// scratchRows is the largest scratch (per batch row) an op needs, placed after the plan.
-	scratchRows int
+	// scratchRows is the largest scratch (per batch row) an op needs, placed after the plan;
+	// fixedScratch the largest batch-independent scratch, placed after that.
+	scratchRows, fixedScratch int
 	// symbols are the open sequence lengths (ir.Time, S3, ...): forward gets one int each
 	// (t, t3, ...), and the arena's row unit is r = n times all of them.
 	symbols []ir.Dim
@@ -270,8 +271,12 @@ func (gen *generator) file() ([]byte, error) {
 	f.Comment("//go:embed " + WeightsFile)
 	f.Var().Id("weightsBlob").Index().Byte()
 	f.Line()
-	f.Comment("arenaRows is the scratch memory one batch row needs, in float32 elements.")
-	f.Const().Id("arenaRows").Op("=").Lit(gen.plan.Rows + gen.scratchRows)
+	f.Comment("arenaRows is the scratch memory one batch row needs, in float32 elements;")
+	f.Comment("arenaFixed what a call needs whatever the batch.")
+	f.Const().Defs(
+		jen.Id("arenaRows").Op("=").Lit(gen.plan.Rows+gen.scratchRows),
+		jen.Id("arenaFixed").Op("=").Lit(gen.fixedScratch),
+	)
 	f.Line()
 	f.Comment("weights holds every weight of the model, sliced from one decoded blob.")
 	f.Type().Id("weights").Struct(wfields...)
@@ -486,6 +491,7 @@ func (gen *generator) emitPredict(f *jen.File, inNames, outNames []string) error
 		arena = arena.Op("*").Id(symVar(d))
 		fwdArgs = append(fwdArgs, jen.Id(symVar(d)))
 	}
+	arena = arena.Op("+").Id("arenaFixed")
 	fwdArgs = append(fwdArgs, jen.Parens(jen.Op("*").Id("buf")).Index(jen.Op(":").Add(arena)), jen.Id("inputs"), jen.Id("outputs"))
 	checks = append(checks,
 		jen.Id("buf").Op(",").Id("_").Op(":=").Id("m").Dot("arena").Dot("Get").Call().Assert(jen.Op("*").Index().Float32()),

@@ -292,6 +292,14 @@ func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {
 			jen.Id("Groups").Op(":").Lit(op.Attrs.Int("groups", 1)),
 		}
 		kernel, typ := "Conv2D", rt("ConvParams").Values(fields...)
+		if op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && !(int(w[0]) == 1 && int(w[1]) == 1) {
+			// im2col + sgemm, with a block of patches in the batch-independent scratch.
+			pv := gen.paramsVar(op.Layer, "Params", typ)
+			need := int(min(128, int(ys[1])*int(ys[2]))) * int(w[0]) * int(w[1]) * int(xs[3])
+			gen.fixedScratch = max(gen.fixedScratch, need)
+			return []jen.Code{jen.Id("p").Op(":=").Id(pv), jen.Id("p").Dot("N").Op("=").Id("n"),
+				rt("Conv2DGemm").Call(jen.Op("&").Id("p"), in(0), in(1), out, gen.fixedScratchSlice(need), ep)}, nil
+		}
 		switch op.Kind {
 		case "DepthwiseConv":
 			kernel = "DepthwiseConv2D"
@@ -598,4 +606,10 @@ func (gen *generator) emitRecurrent(op *ir.Op) ([]jen.Code, error) {
 // scratch is the scratch region of the arena, after the planned buffers.
 func (gen *generator) scratch(rows int) jen.Code {
 	return jen.Id("a").Index(mul(gen.plan.Rows, gen.unit()), mul(gen.plan.Rows+rows, gen.unit()))
+}
+
+// fixedScratchSlice is the batch-independent scratch region, after every per-row region.
+func (gen *generator) fixedScratchSlice(size int) jen.Code {
+	start := jen.Id("arenaRows").Op("*").Add(gen.unit())
+	return jen.Id("a").Index(start, jen.Add(start).Op("+").Lit(size))
 }

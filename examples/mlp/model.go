@@ -19,8 +19,12 @@ import (
 //go:embed weights.bin
 var weightsBlob []byte
 
-// arenaRows is the scratch memory one batch row needs, in float32 elements.
-const arenaRows = 32
+// arenaRows is the scratch memory one batch row needs, in float32 elements;
+// arenaFixed what a call needs whatever the batch.
+const (
+	arenaRows  = 32
+	arenaFixed = 0
+)
 
 // weights holds every weight of the model, sliced from one decoded blob.
 type weights struct {
@@ -100,11 +104,11 @@ func (m *Model) Run(batch int, inputs, outputs [][]float32) error {
 		return fmt.Errorf("output 0 (probs) has %d values, want 3 per row times batch %d", len(outputs[0]), batch)
 	}
 	buf, _ := m.arena.Get().(*[]float32)
-	if buf == nil || cap(*buf) < arenaRows*batch {
-		b := make([]float32, arenaRows*batch)
+	if buf == nil || cap(*buf) < arenaRows*batch+arenaFixed {
+		b := make([]float32, arenaRows*batch+arenaFixed)
 		buf = &b
 	}
-	m.forward(batch, (*buf)[:arenaRows*batch], inputs, outputs)
+	m.forward(batch, (*buf)[:arenaRows*batch+arenaFixed], inputs, outputs)
 	m.arena.Put(buf)
 	return nil
 }

@@ -1,0 +1,58 @@
+// Convolution as matrix products (im2col): Conv2DGemm computes exactly what Conv2D computes
+// (see conv.go's contract) for Groups = 1, by gathering the input taps of a block of output
+// pixels into scratch — a [pixels, KH*KW*C] matrix, zeros for taps outside the input — and
+// multiplying it by the kernel, whose Keras layout [KH,KW,C,OC] is already the
+// [KH*KW*C, OC] matrix. The products go through Gemm, so they use the fastest kernel the CPU
+// has. scratch must hold Conv2DGemmScratch(p) elements; nothing is allocated.
+
+package runtime
+
+// convGemmBlock is how many output pixels one product covers.
+const convGemmBlock = 128
+
+// Conv2DGemmScratch is the scratch Conv2DGemm needs: one block of gathered patches.
+func Conv2DGemmScratch(p *ConvParams) int {
+	return min(convGemmBlock, max(p.OH*p.OW, 1)) * p.KH * p.KW * p.C
+}
+
+// Conv2DGemm sets y to the convolution of x with w through im2col and Gemm, then applies ep.
+func Conv2DGemm(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
+	sh, sw, dh, dw, groups := p.steps()
+	if groups != 1 {
+		panic("runtime: Conv2DGemm needs Groups = 1")
+	}
+	n, h, wd, c, oh, ow, oc := p.N, p.H, p.W, p.C, p.OH, p.OW, p.OC
+	kk := p.KH * p.KW * c
+	need("Conv2DGemm", "x", x, n*h*wd*c)
+	need("Conv2DGemm", "w", w, kk*oc)
+	need("Conv2DGemm", "y", y, n*oh*ow*oc)
+	need("Conv2DGemm", "scratch", scratch, Conv2DGemmScratch(p))
+	pixels := oh * ow
+	for img := 0; img < n; img++ {
+		xi := x[img*h*wd*c : (img+1)*h*wd*c]
+		for p0 := 0; p0 < pixels; p0 += convGemmBlock {
+			rows := min(convGemmBlock, pixels-p0)
+			patches := scratch[:rows*kk]
+			for r := 0; r < rows; r++ {
+				o := p0 + r
+				oy, ox := o/ow, o%ow
+				row := patches[r*kk : (r+1)*kk]
+				for kh := 0; kh < p.KH; kh++ {
+					iy := oy*sh + kh*dh - p.PadT
+					for kw := 0; kw < p.KW; kw++ {
+						ix := ox*sw + kw*dw - p.PadL
+						dst := row[(kh*p.KW+kw)*c : (kh*p.KW+kw+1)*c]
+						if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+							clear(dst)
+							continue
+						}
+						copy(dst, xi[(iy*wd+ix)*c:(iy*wd+ix+1)*c])
+					}
+				}
+			}
+			out := y[(img*pixels+p0)*oc : (img*pixels+p0+rows)*oc]
+			Gemm(rows, oc, kk, patches, kk, w, oc, out, oc, false)
+			ep.Apply(img*pixels+p0, rows, oc, out, oc)
+		}
+	}
+}
