@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -89,6 +90,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kerasgen: %v\n", err)
 		return 2
 	}
+	b.Model = modelName(pos[0])
 	if *asJSON {
 		line, _ := json.Marshal(b)
 		fmt.Fprintln(stdout, string(line))
@@ -123,4 +125,15 @@ func randomInputs(res *compile.Result, batch int) ([]*runtime.Array, error) {
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// modelName names a model file for benchmark tables: its directory for a generic file name
+// (models/mlp/model.keras is "mlp"), else its file name without the extension.
+func modelName(path string) string {
+	base := filepath.Base(path)
+	stem := strings.TrimSuffix(base, filepath.Ext(base))
+	if stem == "model" {
+		return filepath.Base(filepath.Dir(path))
+	}
+	return stem
 }

@@ -16,6 +16,10 @@ import (
 
 // BenchResult is the timing of one compiled model's Predict, one call at a time.
 type BenchResult struct {
+	Runner        string  `json:"runner"`
+	Model         string  `json:"model"`
+	Threads       int     `json:"threads"`
+	Precision     string  `json:"precision"`
 	Batch         int     `json:"batch"`
 	MedianMS      float64 `json:"median_ms"`
 	MinMS         float64 `json:"min_ms"`
@@ -59,6 +63,7 @@ func Bench(work string, r *Result, inputs []*runtime.Array) (*BenchResult, error
 	if err := json.Unmarshal(out, &res); err != nil {
 		return nil, fmt.Errorf("bench driver output %q: %v", out, err)
 	}
+	res.Runner, res.Threads, res.Precision = "kerasgen", 1, "fp32"
 	res.Batch = inputs[0].Shape[0]
 	res.SamplesPerSec = float64(res.Batch) / (res.MedianMS / 1e3)
 	res.GFLOPS = float64(r.FLOPs) * float64(res.Batch) / (res.MedianMS / 1e3) / 1e9
