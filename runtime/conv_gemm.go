@@ -39,6 +39,12 @@ func Conv2DGemm(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
 				row := patches[r*kk : (r+1)*kk]
 				for kh := 0; kh < p.KH; kh++ {
 					iy := oy*sh + kh*dh - p.PadT
+					ix0 := ox*sw - p.PadL
+					if dw == 1 && iy >= 0 && iy < h && ix0 >= 0 && ix0+p.KW <= wd {
+						// The row's taps are contiguous in the input: one copy.
+						copy(row[kh*p.KW*c:(kh+1)*p.KW*c], xi[(iy*wd+ix0)*c:(iy*wd+ix0+p.KW)*c])
+						continue
+					}
 					for kw := 0; kw < p.KW; kw++ {
 						ix := ox*sw + kw*dw - p.PadL
 						dst := row[(kh*p.KW+kw)*c : (kh*p.KW+kw+1)*c]

@@ -38,6 +38,21 @@ func (e *Epilogue) Apply(row0, rows, n int, c []float32, ldc int) {
 	if e.Residual != nil {
 		need("Epilogue", "Residual", e.Residual, (row0+rows)*n)
 	}
+	if e.Residual == nil && e.Bias != nil && (e.Act == ActRelu || e.Act == ActLinear) {
+		// The common case in one pass: bias, then relu or nothing.
+		relu := e.Act == ActRelu
+		for i := 0; i < rows; i++ {
+			y, b := c[i*ldc:i*ldc+n], e.Bias[:n]
+			for j := range y {
+				v := y[j] + b[j]
+				if relu && v < 0 {
+					v = 0
+				}
+				y[j] = v
+			}
+		}
+		return
+	}
 	for i := 0; i < rows; i++ {
 		y := c[i*ldc : i*ldc+n]
 		var res []float32
