@@ -11,7 +11,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -509,16 +508,6 @@ func (gen *generator) emitPredict(f *jen.File, inNames, outNames []string) error
 	).Error().Block(checks...)
 	f.Line()
 	return nil
-}
-
-// sortedKeys is used for deterministic iteration over attribute maps.
-func sortedKeys[M ~map[string]V, V any](m M) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // emitStream emits the streaming API of a stateful package: Stream, NewStream, Reset, Step.

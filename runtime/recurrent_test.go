@@ -1,0 +1,209 @@
+package runtime
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// refRecurrent is the textbook recurrence in float64, one row and one step at a time, with
+// Keras 3's gate orders (LSTM i,f,c,o; GRU z,r,h) and masking (a masked step keeps the state
+// and outputs the previous output, or zeros with ZeroOutputForMask).
+func refRecurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask []float32) (y, hOut, cOut []float64) {
+	n, t, f, un := p.N, p.T, p.F, p.U
+	g := p.Cell.Gates()
+	act := func(a Act, pp ActParams, v float64) float64 { return float64(ActivateScalar(a, pp, float32(v))) }
+	if p.ReturnSequences {
+		y = make([]float64, n*t*un)
+	} else {
+		y = make([]float64, n*un)
+	}
+	hOut, cOut = make([]float64, n*un), make([]float64, n*un)
+	for i := 0; i < n; i++ {
+		h, c := make([]float64, un), make([]float64, un)
+		for j := range h {
+			if h0 != nil {
+				h[j] = float64(h0[i*un+j])
+			}
+			if c0 != nil {
+				c[j] = float64(c0[i*un+j])
+			}
+		}
+		for step := 0; step < t; step++ {
+			s := step
+			if p.GoBackwards {
+				s = t - 1 - step
+			}
+			masked := mask != nil && mask[i*t+s] == 0
+			if !masked {
+				xw := make([]float64, g*un) // x·W + input bias
+				hu := make([]float64, g*un) // h·U (+ recurrent bias for a reset-after GRU)
+				for o := 0; o < g*un; o++ {
+					for k := 0; k < f; k++ {
+						xw[o] += float64(x[(i*t+s)*f+k]) * float64(w[k*g*un+o])
+					}
+					for k := 0; k < un; k++ {
+						hu[o] += h[k] * float64(u[k*g*un+o])
+					}
+					if b != nil {
+						xw[o] += float64(b[o])
+						if p.Cell == CellGRU && p.ResetAfter {
+							hu[o] += float64(b[g*un+o])
+						}
+					}
+				}
+				nh := make([]float64, un)
+				switch p.Cell {
+				case CellSimpleRNN:
+					for j := range nh {
+						nh[j] = act(p.Act, p.ActP, xw[j]+hu[j])
+					}
+				case CellLSTM:
+					for j := range nh {
+						ig := act(p.RecAct, p.RecActP, xw[j]+hu[j])
+						fg := act(p.RecAct, p.RecActP, xw[un+j]+hu[un+j])
+						cc := act(p.Act, p.ActP, xw[2*un+j]+hu[2*un+j])
+						og := act(p.RecAct, p.RecActP, xw[3*un+j]+hu[3*un+j])
+						c[j] = fg*c[j] + ig*cc
+						nh[j] = og * act(p.Act, p.ActP, c[j])
+					}
+				case CellGRU:
+					z, r := make([]float64, un), make([]float64, un)
+					for j := 0; j < un; j++ {
+						z[j] = act(p.RecAct, p.RecActP, xw[j]+hu[j])
+						r[j] = act(p.RecAct, p.RecActP, xw[un+j]+hu[un+j])
+					}
+					for j := 0; j < un; j++ {
+						var hh float64
+						if p.ResetAfter {
+							hh = act(p.Act, p.ActP, xw[2*un+j]+r[j]*hu[2*un+j])
+						} else {
+							rh := 0.0 // (r*h)·U_h
+							for k := 0; k < un; k++ {
+								rh += r[k] * h[k] * float64(u[k*g*un+2*un+j])
+							}
+							hh = act(p.Act, p.ActP, xw[2*un+j]+rh)
+						}
+						nh[j] = z[j]*h[j] + (1-z[j])*hh
+					}
+				}
+				h = nh
+			}
+			if p.ReturnSequences {
+				for j := 0; j < un; j++ {
+					v := h[j]
+					if masked && p.ZeroOutputForMask {
+						v = 0
+					}
+					y[(i*t+step)*un+j] = v
+				}
+			}
+		}
+		for j := 0; j < un; j++ {
+			if !p.ReturnSequences {
+				y[i*un+j] = h[j]
+			}
+			hOut[i*un+j], cOut[i*un+j] = h[j], c[j]
+		}
+	}
+	return y, hOut, cOut
+}
+
+// TestRecurrentMatchesReference runs every cell in every mode against refRecurrent.
+func TestRecurrentMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	rnd := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = rng.Float32()*2 - 1
+		}
+		return s
+	}
+	cases := 0
+	for _, cell := range []Cell{CellSimpleRNN, CellLSTM, CellGRU} {
+		for _, resetAfter := range []bool{false, true} {
+			if resetAfter && cell != CellGRU {
+				continue
+			}
+			for mode := 0; mode < 16; mode++ {
+				p := RecurrentParams{N: 1 + rng.Intn(3), T: 1 + rng.Intn(6), F: 1 + rng.Intn(5), U: 1 + rng.Intn(6),
+					Cell: cell, Act: ActTanh, RecAct: ActSigmoid, ResetAfter: resetAfter,
+					GoBackwards: mode&1 != 0, ReturnSequences: mode&2 != 0, ZeroOutputForMask: mode&8 != 0}
+				if cell == CellSimpleRNN {
+					p.Act = ActRelu
+				}
+				if mode%5 == 4 {
+					p.RecAct = ActHardSigmoidKeras2
+				}
+				g := cell.Gates()
+				x, w, u := rnd(p.N*p.T*p.F), rnd(p.F*g*p.U), rnd(p.U*g*p.U)
+				var b []float32
+				if mode%3 != 0 {
+					if cell == CellGRU && resetAfter {
+						b = rnd(2 * g * p.U)
+					} else {
+						b = rnd(g * p.U)
+					}
+				}
+				var h0, c0, mask []float32
+				if mode&4 != 0 {
+					h0, c0 = rnd(p.N*p.U), rnd(p.N*p.U)
+					mask = make([]float32, p.N*p.T)
+					for i := range mask {
+						if rng.Intn(3) > 0 {
+							mask[i] = 1
+						}
+					}
+				}
+				if cell != CellLSTM {
+					c0 = nil
+				}
+				ylen := p.N * p.U
+				if p.ReturnSequences {
+					ylen *= p.T
+				}
+				y, hOut, cOut := make([]float32, ylen), make([]float32, p.N*p.U), make([]float32, p.N*p.U)
+				Recurrent(&p, x, w, u, b, h0, c0, mask, y, hOut, cOut, make([]float32, RecurrentScratch(&p)))
+				wy, wh, wc := refRecurrent(&p, x, w, u, b, h0, c0, mask)
+				check := func(what string, got []float32, want []float64) {
+					for j := range got {
+						if d := math.Abs(float64(got[j]) - want[j]); d > 1e-5*(1+math.Abs(want[j])) {
+							t.Fatalf("%+v: %s[%d] = %v, reference %v", p, what, j, got[j], want[j])
+						}
+					}
+				}
+				check("y", y, wy)
+				check("h", hOut, wh)
+				if cell == CellLSTM {
+					check("c", cOut, wc)
+				}
+				cases++
+			}
+		}
+	}
+	if cases != 64 {
+		t.Errorf("%d cases checked, want 64", cases)
+	}
+}
+
+func TestRecurrentAllocatesNothing(t *testing.T) {
+	p := RecurrentParams{N: 2, T: 5, F: 3, U: 4, Cell: CellLSTM, Act: ActTanh, RecAct: ActSigmoid, ReturnSequences: true}
+	x, w, u := make([]float32, 2*5*3), make([]float32, 3*16), make([]float32, 4*16)
+	y, h := make([]float32, 2*5*4), make([]float32, 2*4)
+	s := make([]float32, RecurrentScratch(&p))
+	if n := testing.AllocsPerRun(10, func() { Recurrent(&p, x, w, u, nil, nil, nil, nil, y, h, nil, s) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}
+
+func TestReverse(t *testing.T) {
+	x := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12} // [2, 3, 2]
+	y := make([]float32, 12)
+	Reverse(2, 3, 2, x, y)
+	want := []float32{5, 6, 3, 4, 1, 2, 11, 12, 9, 10, 7, 8}
+	for i := range want {
+		if y[i] != want[i] {
+			t.Fatalf("Reverse = %v, want %v", y, want)
+		}
+	}
+}
