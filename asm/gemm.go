@@ -11,7 +11,10 @@
 //	C[i, j] = (acc ? C[i, j] : 0) + Σ_p A[i, p]·B[p, j]
 //
 // The tile stays in vector registers across the whole k loop; each step
-// loads one row of the B tile and broadcasts one element of A per row.
+// loads one row of the B tile and broadcasts one element of A per row. The
+// accumulators start from zero (C's rows are prefetched meanwhile) and C's
+// old value is added at the end under acc, so a tile of C that has fallen
+// out of cache does not stall the start of the loop.
 //
 //   - gemmAVX2_{r}x16 (r = 1…6): 16 columns as two YMM per row, 12 YMM
 //     accumulators at r = 6. Full width only: the Go driver handles the
@@ -142,24 +145,18 @@ func kernel(r int, avx512 bool) {
 		accs[i] = [2]reg.VecVirtual{newVec(), newVec()}
 	}
 
-	Comment("C tile: load it (acc) or start from zero.")
+	Comment("C tile: prefetch it (it is added at the end, under acc) and start from zero.")
 	cp := ld("c")
-	flag := GP8()
-	Load(Param("acc"), flag)
-	TESTB(flag, flag)
-	JEQ(LabelRef("zero"))
 	row := GP64()
 	MOVQ(cp, row)
 	for i := range accs {
-		for h := 0; h < 2; h++ {
-			load(Mem{Base: row}, h, accs[i][h])
+		for _, off := range []int{0, vecBytes, 2*vecBytes - 1} {
+			PREFETCHT0(Mem{Base: row, Disp: off})
 		}
 		if i < r-1 {
 			ADDQ(ldc, row)
 		}
 	}
-	JMP(LabelRef("kloop"))
-	Label("zero")
 	for i := range accs {
 		for h := 0; h < 2; h++ {
 			if avx512 {
@@ -171,7 +168,6 @@ func kernel(r int, avx512 bool) {
 	}
 
 	Comment("A row pointers, one base per four rows.")
-	Label("kloop")
 	nb := (r + 3) / 4
 	base := make([]reg.GPVirtual, nb)
 	base[0] = ld("a")
@@ -189,6 +185,12 @@ func kernel(r int, avx512 bool) {
 	load(Mem{Base: bp}, 0, bv[0])
 	load(Mem{Base: bp}, 1, bv[1])
 	for i := 0; i < r; i++ {
+		if avx512 {
+			// Embedded broadcast: one load+FMA uop each, no broadcast uop.
+			VFMADD231PS_BCST(am[i], bv[0], accs[i][0])
+			VFMADD231PS_BCST(am[i], bv[1], accs[i][1])
+			continue
+		}
 		t := newVec()
 		VBROADCASTSS(am[i], t)
 		VFMADD231PS(bv[0], t, accs[i][0])
@@ -202,6 +204,22 @@ func kernel(r int, avx512 bool) {
 	JNE(LabelRef("loop"))
 
 	Label("store")
+	flag := GP8()
+	Load(Param("acc"), flag)
+	TESTB(flag, flag)
+	JEQ(LabelRef("write"))
+	MOVQ(cp, row)
+	for i := range accs {
+		for h := 0; h < 2; h++ {
+			t := newVec()
+			load(Mem{Base: row}, h, t)
+			VADDPS(t, accs[i][h], accs[i][h])
+		}
+		if i < r-1 {
+			ADDQ(ldc, row)
+		}
+	}
+	Label("write")
 	for i := range accs {
 		for h := 0; h < 2; h++ {
 			store(accs[i][h], Mem{Base: cp}, h)

@@ -4,7 +4,7 @@
 // into gemm_amd64.s, driven from Go.
 //
 // Each kernel keeps an r×w tile of C in vector registers for a whole block
-// of k, reading A and B in place (no packing): per step it loads one w-wide
+// of k, reading A and B in place (below: or packed): per step it loads one w-wide
 // row of B and broadcasts one element of each of the r rows of A.
 //   - avx2: r ≤ 6, w = 16 (12 YMM accumulators). The n mod 16 columns on
 //     the right are left to gemmGeneric.
@@ -13,6 +13,9 @@
 //
 // Blocking: a kc-deep panel of B under one column tile (16 KiB) stays in L1
 // while the row tiles of a gemmMC-row block of A (≤ 120 KiB) stream from L2.
+// Beyond 1 MiB of B (usePackedB) the drivers in pack_amd64.go pack B into
+// contiguous kc×w panels first (and A too when its rows alias in L1), and
+// run the same kernels on the packed copies.
 
 package runtime
 
@@ -60,16 +63,22 @@ func Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 // gemmAVX2 is Gemm for m, n, k > 0 with the AVX2+FMA kernels.
 func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
 	n16 := n &^ 15
-	for p0 := 0; p0 < k && n16 > 0; p0 += gemmKCAVX2 {
-		kk := min(gemmKCAVX2, k-p0)
-		ac := acc || p0 > 0
-		for i0 := 0; i0 < m; i0 += gemmMC {
-			i1 := min(i0+gemmMC, m)
-			for j := 0; j < n16; j += 16 {
-				bp := &b[p0*ldb+j]
-				for i := i0; i < i1; i += 6 {
-					r := min(6, i1-i)
-					avx2Kernels[r-1](kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac)
+	switch {
+	case n16 == 0:
+	case usePackedB(m, n16, k):
+		gemmAVX2Packed(m, n16, k, a, lda, b, ldb, c, ldc, acc)
+	default:
+		for p0 := 0; p0 < k; p0 += gemmKCAVX2 {
+			kk := min(gemmKCAVX2, k-p0)
+			ac := acc || p0 > 0
+			for i0 := 0; i0 < m; i0 += gemmMC {
+				i1 := min(i0+gemmMC, m)
+				for j := 0; j < n16; j += 16 {
+					bp := &b[p0*ldb+j]
+					for i := i0; i < i1; i += 6 {
+						r := min(6, i1-i)
+						avx2Kernels[r-1](kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac)
+					}
 				}
 			}
 		}
@@ -81,6 +90,10 @@ func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 
 // gemmAVX512 is Gemm for m, n, k > 0 with the AVX-512 kernels.
 func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	if usePackedB(m, n, k) {
+		gemmAVX512Packed(m, n, k, a, lda, b, ldb, c, ldc, acc)
+		return
+	}
 	for p0 := 0; p0 < k; p0 += gemmKCAVX512 {
 		kk := min(gemmKCAVX512, k-p0)
 		ac := acc || p0 > 0

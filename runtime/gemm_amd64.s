@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func gemmAVX2_1x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·gemmAVX2_1x16(SB), NOSPLIT, $0-57
 	MOVQ k+0(FP), AX
 	MOVQ lda+16(FP), CX
@@ -16,22 +16,16 @@ TEXT ·gemmAVX2_1x16(SB), NOSPLIT, $0-57
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), CX
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ    c+40(FP), CX
-	MOVB    acc+56(FP), BL
-	TESTB   BL, BL
-	JEQ     zero
-	MOVQ    CX, BX
-	VMOVUPS (BX), Y0
-	VMOVUPS 32(BX), Y1
-	JMP     kloop
-
-zero:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), CX
+	MOVQ       CX, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 32(BX)
+	PREFETCHT0 63(BX)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), BX
 	MOVQ  b+24(FP), SI
 	TESTQ AX, AX
@@ -49,13 +43,23 @@ loop:
 	JNE          loop
 
 store:
+	MOVB    acc+56(FP), AL
+	TESTB   AL, AL
+	JEQ     write
+	MOVQ    CX, BX
+	VMOVUPS (BX), Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS 32(BX), Y2
+	VADDPS  Y2, Y1, Y1
+
+write:
 	VMOVUPS Y0, (CX)
 	VMOVUPS Y1, 32(CX)
 	VZEROUPPER
 	RET
 
 // func gemmAVX2_2x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·gemmAVX2_2x16(SB), NOSPLIT, $0-57
 	MOVQ k+0(FP), AX
 	MOVQ lda+16(FP), CX
@@ -66,27 +70,22 @@ TEXT ·gemmAVX2_2x16(SB), NOSPLIT, $0-57
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), SI
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ    c+40(FP), SI
-	MOVB    acc+56(FP), DI
-	TESTB   DI, DI
-	JEQ     zero
-	MOVQ    SI, DI
-	VMOVUPS (DI), Y0
-	VMOVUPS 32(DI), Y1
-	ADDQ    BX, DI
-	VMOVUPS (DI), Y2
-	VMOVUPS 32(DI), Y3
-	JMP     kloop
-
-zero:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), SI
+	MOVQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 32(DI)
+	PREFETCHT0 63(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 32(DI)
+	PREFETCHT0 63(DI)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), DI
 	MOVQ  b+24(FP), R8
 	TESTQ AX, AX
@@ -107,6 +106,21 @@ loop:
 	JNE          loop
 
 store:
+	MOVB    acc+56(FP), AL
+	TESTB   AL, AL
+	JEQ     write
+	MOVQ    SI, DI
+	VMOVUPS (DI), Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS 32(DI), Y4
+	VADDPS  Y4, Y1, Y1
+	ADDQ    BX, DI
+	VMOVUPS (DI), Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS 32(DI), Y4
+	VADDPS  Y4, Y3, Y3
+
+write:
 	VMOVUPS Y0, (SI)
 	VMOVUPS Y1, 32(SI)
 	ADDQ    BX, SI
@@ -116,7 +130,7 @@ store:
 	RET
 
 // func gemmAVX2_3x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·gemmAVX2_3x16(SB), NOSPLIT, $0-57
 	MOVQ k+0(FP), AX
 	MOVQ lda+16(FP), CX
@@ -127,32 +141,28 @@ TEXT ·gemmAVX2_3x16(SB), NOSPLIT, $0-57
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), SI
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ    c+40(FP), SI
-	MOVB    acc+56(FP), DI
-	TESTB   DI, DI
-	JEQ     zero
-	MOVQ    SI, DI
-	VMOVUPS (DI), Y0
-	VMOVUPS 32(DI), Y1
-	ADDQ    BX, DI
-	VMOVUPS (DI), Y2
-	VMOVUPS 32(DI), Y3
-	ADDQ    BX, DI
-	VMOVUPS (DI), Y4
-	VMOVUPS 32(DI), Y5
-	JMP     kloop
-
-zero:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), SI
+	MOVQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 32(DI)
+	PREFETCHT0 63(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 32(DI)
+	PREFETCHT0 63(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 32(DI)
+	PREFETCHT0 63(DI)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), DI
 	MOVQ  b+24(FP), R8
 	TESTQ AX, AX
@@ -176,6 +186,26 @@ loop:
 	JNE          loop
 
 store:
+	MOVB    acc+56(FP), AL
+	TESTB   AL, AL
+	JEQ     write
+	MOVQ    SI, DI
+	VMOVUPS (DI), Y6
+	VADDPS  Y6, Y0, Y0
+	VMOVUPS 32(DI), Y6
+	VADDPS  Y6, Y1, Y1
+	ADDQ    BX, DI
+	VMOVUPS (DI), Y6
+	VADDPS  Y6, Y2, Y2
+	VMOVUPS 32(DI), Y6
+	VADDPS  Y6, Y3, Y3
+	ADDQ    BX, DI
+	VMOVUPS (DI), Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS 32(DI), Y6
+	VADDPS  Y6, Y5, Y5
+
+write:
 	VMOVUPS Y0, (SI)
 	VMOVUPS Y1, 32(SI)
 	ADDQ    BX, SI
@@ -188,7 +218,7 @@ store:
 	RET
 
 // func gemmAVX2_4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·gemmAVX2_4x16(SB), NOSPLIT, $0-57
 	MOVQ k+0(FP), AX
 	MOVQ lda+16(FP), CX
@@ -199,37 +229,34 @@ TEXT ·gemmAVX2_4x16(SB), NOSPLIT, $0-57
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), SI
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ    c+40(FP), DI
-	MOVB    acc+56(FP), R8
-	TESTB   R8, R8
-	JEQ     zero
-	MOVQ    DI, R8
-	VMOVUPS (R8), Y0
-	VMOVUPS 32(R8), Y1
-	ADDQ    BX, R8
-	VMOVUPS (R8), Y2
-	VMOVUPS 32(R8), Y3
-	ADDQ    BX, R8
-	VMOVUPS (R8), Y4
-	VMOVUPS 32(R8), Y5
-	ADDQ    BX, R8
-	VMOVUPS (R8), Y6
-	VMOVUPS 32(R8), Y7
-	JMP     kloop
-
-zero:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	MOVQ       DI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 32(R8)
+	PREFETCHT0 63(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 32(R8)
+	PREFETCHT0 63(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 32(R8)
+	PREFETCHT0 63(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 32(R8)
+	PREFETCHT0 63(R8)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), R8
 	MOVQ  b+24(FP), R9
 	TESTQ AX, AX
@@ -256,6 +283,31 @@ loop:
 	JNE          loop
 
 store:
+	MOVB    acc+56(FP), AL
+	TESTB   AL, AL
+	JEQ     write
+	MOVQ    DI, R8
+	VMOVUPS (R8), Y8
+	VADDPS  Y8, Y0, Y0
+	VMOVUPS 32(R8), Y8
+	VADDPS  Y8, Y1, Y1
+	ADDQ    BX, R8
+	VMOVUPS (R8), Y8
+	VADDPS  Y8, Y2, Y2
+	VMOVUPS 32(R8), Y8
+	VADDPS  Y8, Y3, Y3
+	ADDQ    BX, R8
+	VMOVUPS (R8), Y8
+	VADDPS  Y8, Y4, Y4
+	VMOVUPS 32(R8), Y8
+	VADDPS  Y8, Y5, Y5
+	ADDQ    BX, R8
+	VMOVUPS (R8), Y8
+	VADDPS  Y8, Y6, Y6
+	VMOVUPS 32(R8), Y8
+	VADDPS  Y8, Y7, Y7
+
+write:
 	VMOVUPS Y0, (DI)
 	VMOVUPS Y1, 32(DI)
 	ADDQ    BX, DI
@@ -271,7 +323,7 @@ store:
 	RET
 
 // func gemmAVX2_5x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·gemmAVX2_5x16(SB), NOSPLIT, $0-57
 	MOVQ k+0(FP), AX
 	MOVQ lda+16(FP), CX
@@ -282,42 +334,40 @@ TEXT ·gemmAVX2_5x16(SB), NOSPLIT, $0-57
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), SI
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ    c+40(FP), DI
-	MOVB    acc+56(FP), R8
-	TESTB   R8, R8
-	JEQ     zero
-	MOVQ    DI, R8
-	VMOVUPS (R8), Y0
-	VMOVUPS 32(R8), Y1
-	ADDQ    BX, R8
-	VMOVUPS (R8), Y2
-	VMOVUPS 32(R8), Y3
-	ADDQ    BX, R8
-	VMOVUPS (R8), Y4
-	VMOVUPS 32(R8), Y5
-	ADDQ    BX, R8
-	VMOVUPS (R8), Y6
-	VMOVUPS 32(R8), Y7
-	ADDQ    BX, R8
-	VMOVUPS (R8), Y8
-	VMOVUPS 32(R8), Y9
-	JMP     kloop
-
-zero:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	MOVQ       DI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 32(R8)
+	PREFETCHT0 63(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 32(R8)
+	PREFETCHT0 63(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 32(R8)
+	PREFETCHT0 63(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 32(R8)
+	PREFETCHT0 63(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 32(R8)
+	PREFETCHT0 63(R8)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	VXORPS     Y8, Y8, Y8
+	VXORPS     Y9, Y9, Y9
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	MOVQ  b+24(FP), R10
@@ -349,6 +399,36 @@ loop:
 	JNE          loop
 
 store:
+	MOVB    acc+56(FP), AL
+	TESTB   AL, AL
+	JEQ     write
+	MOVQ    DI, R8
+	VMOVUPS (R8), Y10
+	VADDPS  Y10, Y0, Y0
+	VMOVUPS 32(R8), Y10
+	VADDPS  Y10, Y1, Y1
+	ADDQ    BX, R8
+	VMOVUPS (R8), Y10
+	VADDPS  Y10, Y2, Y2
+	VMOVUPS 32(R8), Y10
+	VADDPS  Y10, Y3, Y3
+	ADDQ    BX, R8
+	VMOVUPS (R8), Y10
+	VADDPS  Y10, Y4, Y4
+	VMOVUPS 32(R8), Y10
+	VADDPS  Y10, Y5, Y5
+	ADDQ    BX, R8
+	VMOVUPS (R8), Y10
+	VADDPS  Y10, Y6, Y6
+	VMOVUPS 32(R8), Y10
+	VADDPS  Y10, Y7, Y7
+	ADDQ    BX, R8
+	VMOVUPS (R8), Y10
+	VADDPS  Y10, Y8, Y8
+	VMOVUPS 32(R8), Y10
+	VADDPS  Y10, Y9, Y9
+
+write:
 	VMOVUPS Y0, (DI)
 	VMOVUPS Y1, 32(DI)
 	ADDQ    BX, DI
@@ -367,7 +447,7 @@ store:
 	RET
 
 // func gemmAVX2_6x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·gemmAVX2_6x16(SB), NOSPLIT, $0-57
 	MOVQ k+0(FP), AX
 	MOVQ lda+16(FP), CX
@@ -378,47 +458,46 @@ TEXT ·gemmAVX2_6x16(SB), NOSPLIT, $0-57
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), SI
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ    c+40(FP), DI
-	MOVB    acc+56(FP), R8
-	TESTB   R8, R8
-	JEQ     zero
-	MOVQ    DI, R8
-	VMOVUPS (R8), Y0
-	VMOVUPS 32(R8), Y1
-	ADDQ    BX, R8
-	VMOVUPS (R8), Y2
-	VMOVUPS 32(R8), Y3
-	ADDQ    BX, R8
-	VMOVUPS (R8), Y4
-	VMOVUPS 32(R8), Y5
-	ADDQ    BX, R8
-	VMOVUPS (R8), Y6
-	VMOVUPS 32(R8), Y7
-	ADDQ    BX, R8
-	VMOVUPS (R8), Y8
-	VMOVUPS 32(R8), Y9
-	ADDQ    BX, R8
-	VMOVUPS (R8), Y10
-	VMOVUPS 32(R8), Y11
-	JMP     kloop
-
-zero:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	MOVQ       DI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 32(R8)
+	PREFETCHT0 63(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 32(R8)
+	PREFETCHT0 63(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 32(R8)
+	PREFETCHT0 63(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 32(R8)
+	PREFETCHT0 63(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 32(R8)
+	PREFETCHT0 63(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 32(R8)
+	PREFETCHT0 63(R8)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	VXORPS     Y8, Y8, Y8
+	VXORPS     Y9, Y9, Y9
+	VXORPS     Y10, Y10, Y10
+	VXORPS     Y11, Y11, Y11
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	MOVQ  b+24(FP), R10
@@ -453,6 +532,41 @@ loop:
 	JNE          loop
 
 store:
+	MOVB    acc+56(FP), AL
+	TESTB   AL, AL
+	JEQ     write
+	MOVQ    DI, R8
+	VMOVUPS (R8), Y12
+	VADDPS  Y12, Y0, Y0
+	VMOVUPS 32(R8), Y12
+	VADDPS  Y12, Y1, Y1
+	ADDQ    BX, R8
+	VMOVUPS (R8), Y12
+	VADDPS  Y12, Y2, Y2
+	VMOVUPS 32(R8), Y12
+	VADDPS  Y12, Y3, Y3
+	ADDQ    BX, R8
+	VMOVUPS (R8), Y12
+	VADDPS  Y12, Y4, Y4
+	VMOVUPS 32(R8), Y12
+	VADDPS  Y12, Y5, Y5
+	ADDQ    BX, R8
+	VMOVUPS (R8), Y12
+	VADDPS  Y12, Y6, Y6
+	VMOVUPS 32(R8), Y12
+	VADDPS  Y12, Y7, Y7
+	ADDQ    BX, R8
+	VMOVUPS (R8), Y12
+	VADDPS  Y12, Y8, Y8
+	VMOVUPS 32(R8), Y12
+	VADDPS  Y12, Y9, Y9
+	ADDQ    BX, R8
+	VMOVUPS (R8), Y12
+	VADDPS  Y12, Y10, Y10
+	VMOVUPS 32(R8), Y12
+	VADDPS  Y12, Y11, Y11
+
+write:
 	VMOVUPS Y0, (DI)
 	VMOVUPS Y1, 32(DI)
 	ADDQ    BX, DI
@@ -474,7 +588,7 @@ store:
 	RET
 
 // func gemmAVX512_1x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·gemmAVX512_1x32(SB), NOSPLIT, $0-64
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -489,46 +603,49 @@ TEXT ·gemmAVX512_1x32(SB), NOSPLIT, $0-64
 	SHRL  $0x10, CX
 	KMOVW CX, K2
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ      c+40(FP), CX
-	MOVB      acc+56(FP), BL
-	TESTB     BL, BL
-	JEQ       zero
-	MOVQ      CX, BX
-	VMOVUPS.Z (BX), K1, Z0
-	VMOVUPS.Z 64(BX), K2, Z1
-	JMP       kloop
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), CX
+	MOVQ       CX, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 64(BX)
+	PREFETCHT0 127(BX)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), BX
 	MOVQ  b+24(FP), SI
 	TESTQ AX, AX
 	JEQ   store
 
 loop:
-	VMOVUPS.Z    (SI), K1, Z2
-	VMOVUPS.Z    64(SI), K2, Z3
-	VBROADCASTSS (BX), Z4
-	VFMADD231PS  Z2, Z4, Z0
-	VFMADD231PS  Z3, Z4, Z1
-	ADDQ         $0x04, BX
-	ADDQ         DX, SI
-	DECQ         AX
-	JNE          loop
+	VMOVUPS.Z        (SI), K1, Z2
+	VMOVUPS.Z        64(SI), K2, Z3
+	VFMADD231PS.BCST (BX), Z2, Z0
+	VFMADD231PS.BCST (BX), Z3, Z1
+	ADDQ             $0x04, BX
+	ADDQ             DX, SI
+	DECQ             AX
+	JNE              loop
 
 store:
+	MOVB      acc+56(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+	VMOVUPS.Z 64(BX), K2, Z2
+	VADDPS    Z2, Z1, Z1
+
+write:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
 	VZEROUPPER
 	RET
 
 // func gemmAVX512_2x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·gemmAVX512_2x32(SB), NOSPLIT, $0-64
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -543,47 +660,55 @@ TEXT ·gemmAVX512_2x32(SB), NOSPLIT, $0-64
 	SHRL  $0x10, SI
 	KMOVW SI, K2
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ      c+40(FP), SI
-	MOVB      acc+56(FP), DI
-	TESTB     DI, DI
-	JEQ       zero
-	MOVQ      SI, DI
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Z1
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z2
-	VMOVUPS.Z 64(DI), K2, Z3
-	JMP       kloop
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), SI
+	MOVQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 127(DI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), DI
 	MOVQ  b+24(FP), R8
 	TESTQ AX, AX
 	JEQ   store
 
 loop:
-	VMOVUPS.Z    (R8), K1, Z4
-	VMOVUPS.Z    64(R8), K2, Z5
-	VBROADCASTSS (DI), Z6
-	VFMADD231PS  Z4, Z6, Z0
-	VFMADD231PS  Z5, Z6, Z1
-	VBROADCASTSS (DI)(CX*1), Z6
-	VFMADD231PS  Z4, Z6, Z2
-	VFMADD231PS  Z5, Z6, Z3
-	ADDQ         $0x04, DI
-	ADDQ         DX, R8
-	DECQ         AX
-	JNE          loop
+	VMOVUPS.Z        (R8), K1, Z4
+	VMOVUPS.Z        64(R8), K2, Z5
+	VFMADD231PS.BCST (DI), Z4, Z0
+	VFMADD231PS.BCST (DI), Z5, Z1
+	VFMADD231PS.BCST (DI)(CX*1), Z4, Z2
+	VFMADD231PS.BCST (DI)(CX*1), Z5, Z3
+	ADDQ             $0x04, DI
+	ADDQ             DX, R8
+	DECQ             AX
+	JNE              loop
 
 store:
+	MOVB      acc+56(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      SI, DI
+	VMOVUPS.Z (DI), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Z4
+	VADDPS    Z4, Z1, Z1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z4
+	VADDPS    Z4, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Z4
+	VADDPS    Z4, Z3, Z3
+
+write:
 	VMOVUPS Z0, K1, (SI)
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    BX, SI
@@ -593,7 +718,7 @@ store:
 	RET
 
 // func gemmAVX512_3x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·gemmAVX512_3x32(SB), NOSPLIT, $0-64
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -608,55 +733,68 @@ TEXT ·gemmAVX512_3x32(SB), NOSPLIT, $0-64
 	SHRL  $0x10, SI
 	KMOVW SI, K2
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ      c+40(FP), SI
-	MOVB      acc+56(FP), DI
-	TESTB     DI, DI
-	JEQ       zero
-	MOVQ      SI, DI
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Z1
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z2
-	VMOVUPS.Z 64(DI), K2, Z3
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z4
-	VMOVUPS.Z 64(DI), K2, Z5
-	JMP       kloop
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), SI
+	MOVQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 127(DI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), DI
 	MOVQ  b+24(FP), R8
 	TESTQ AX, AX
 	JEQ   store
 
 loop:
-	VMOVUPS.Z    (R8), K1, Z6
-	VMOVUPS.Z    64(R8), K2, Z7
-	VBROADCASTSS (DI), Z8
-	VFMADD231PS  Z6, Z8, Z0
-	VFMADD231PS  Z7, Z8, Z1
-	VBROADCASTSS (DI)(CX*1), Z8
-	VFMADD231PS  Z6, Z8, Z2
-	VFMADD231PS  Z7, Z8, Z3
-	VBROADCASTSS (DI)(CX*2), Z8
-	VFMADD231PS  Z6, Z8, Z4
-	VFMADD231PS  Z7, Z8, Z5
-	ADDQ         $0x04, DI
-	ADDQ         DX, R8
-	DECQ         AX
-	JNE          loop
+	VMOVUPS.Z        (R8), K1, Z6
+	VMOVUPS.Z        64(R8), K2, Z7
+	VFMADD231PS.BCST (DI), Z6, Z0
+	VFMADD231PS.BCST (DI), Z7, Z1
+	VFMADD231PS.BCST (DI)(CX*1), Z6, Z2
+	VFMADD231PS.BCST (DI)(CX*1), Z7, Z3
+	VFMADD231PS.BCST (DI)(CX*2), Z6, Z4
+	VFMADD231PS.BCST (DI)(CX*2), Z7, Z5
+	ADDQ             $0x04, DI
+	ADDQ             DX, R8
+	DECQ             AX
+	JNE              loop
 
 store:
+	MOVB      acc+56(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      SI, DI
+	VMOVUPS.Z (DI), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z6
+	VADDPS    Z6, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Z6
+	VADDPS    Z6, Z3, Z3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+write:
 	VMOVUPS Z0, K1, (SI)
 	VMOVUPS Z1, K2, 64(SI)
 	ADDQ    BX, SI
@@ -669,7 +807,7 @@ store:
 	RET
 
 // func gemmAVX512_4x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·gemmAVX512_4x32(SB), NOSPLIT, $0-64
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -684,63 +822,81 @@ TEXT ·gemmAVX512_4x32(SB), NOSPLIT, $0-64
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ      c+40(FP), DI
-	MOVB      acc+56(FP), R8
-	TESTB     R8, R8
-	JEQ       zero
-	MOVQ      DI, R8
-	VMOVUPS.Z (R8), K1, Z0
-	VMOVUPS.Z 64(R8), K2, Z1
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z2
-	VMOVUPS.Z 64(R8), K2, Z3
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z4
-	VMOVUPS.Z 64(R8), K2, Z5
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z6
-	VMOVUPS.Z 64(R8), K2, Z7
-	JMP       kloop
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	MOVQ       DI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), R8
 	MOVQ  b+24(FP), R9
 	TESTQ AX, AX
 	JEQ   store
 
 loop:
-	VMOVUPS.Z    (R9), K1, Z8
-	VMOVUPS.Z    64(R9), K2, Z9
-	VBROADCASTSS (R8), Z10
-	VFMADD231PS  Z8, Z10, Z0
-	VFMADD231PS  Z9, Z10, Z1
-	VBROADCASTSS (R8)(CX*1), Z10
-	VFMADD231PS  Z8, Z10, Z2
-	VFMADD231PS  Z9, Z10, Z3
-	VBROADCASTSS (R8)(CX*2), Z10
-	VFMADD231PS  Z8, Z10, Z4
-	VFMADD231PS  Z9, Z10, Z5
-	VBROADCASTSS (R8)(SI*1), Z10
-	VFMADD231PS  Z8, Z10, Z6
-	VFMADD231PS  Z9, Z10, Z7
-	ADDQ         $0x04, R8
-	ADDQ         DX, R9
-	DECQ         AX
-	JNE          loop
+	VMOVUPS.Z        (R9), K1, Z8
+	VMOVUPS.Z        64(R9), K2, Z9
+	VFMADD231PS.BCST (R8), Z8, Z0
+	VFMADD231PS.BCST (R8), Z9, Z1
+	VFMADD231PS.BCST (R8)(CX*1), Z8, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Z9, Z3
+	VFMADD231PS.BCST (R8)(CX*2), Z8, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Z9, Z5
+	VFMADD231PS.BCST (R8)(SI*1), Z8, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Z9, Z7
+	ADDQ             $0x04, R8
+	ADDQ             DX, R9
+	DECQ             AX
+	JNE              loop
 
 store:
+	MOVB      acc+56(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      DI, R8
+	VMOVUPS.Z (R8), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	VMOVUPS.Z 64(R8), K2, Z8
+	VADDPS    Z8, Z1, Z1
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z8
+	VADDPS    Z8, Z2, Z2
+	VMOVUPS.Z 64(R8), K2, Z8
+	VADDPS    Z8, Z3, Z3
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z8
+	VADDPS    Z8, Z4, Z4
+	VMOVUPS.Z 64(R8), K2, Z8
+	VADDPS    Z8, Z5, Z5
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z8
+	VADDPS    Z8, Z6, Z6
+	VMOVUPS.Z 64(R8), K2, Z8
+	VADDPS    Z8, Z7, Z7
+
+write:
 	VMOVUPS Z0, K1, (DI)
 	VMOVUPS Z1, K2, 64(DI)
 	ADDQ    BX, DI
@@ -756,7 +912,7 @@ store:
 	RET
 
 // func gemmAVX512_5x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·gemmAVX512_5x32(SB), NOSPLIT, $0-64
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -771,42 +927,40 @@ TEXT ·gemmAVX512_5x32(SB), NOSPLIT, $0-64
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ      c+40(FP), DI
-	MOVB      acc+56(FP), R8
-	TESTB     R8, R8
-	JEQ       zero
-	MOVQ      DI, R8
-	VMOVUPS.Z (R8), K1, Z0
-	VMOVUPS.Z 64(R8), K2, Z1
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z2
-	VMOVUPS.Z 64(R8), K2, Z3
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z4
-	VMOVUPS.Z 64(R8), K2, Z5
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z6
-	VMOVUPS.Z 64(R8), K2, Z7
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z8
-	VMOVUPS.Z 64(R8), K2, Z9
-	JMP       kloop
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	MOVQ       DI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	MOVQ  b+24(FP), R10
@@ -814,30 +968,55 @@ kloop:
 	JEQ   store
 
 loop:
-	VMOVUPS.Z    (R10), K1, Z10
-	VMOVUPS.Z    64(R10), K2, Z11
-	VBROADCASTSS (R8), Z12
-	VFMADD231PS  Z10, Z12, Z0
-	VFMADD231PS  Z11, Z12, Z1
-	VBROADCASTSS (R8)(CX*1), Z12
-	VFMADD231PS  Z10, Z12, Z2
-	VFMADD231PS  Z11, Z12, Z3
-	VBROADCASTSS (R8)(CX*2), Z12
-	VFMADD231PS  Z10, Z12, Z4
-	VFMADD231PS  Z11, Z12, Z5
-	VBROADCASTSS (R8)(SI*1), Z12
-	VFMADD231PS  Z10, Z12, Z6
-	VFMADD231PS  Z11, Z12, Z7
-	VBROADCASTSS (R9), Z12
-	VFMADD231PS  Z10, Z12, Z8
-	VFMADD231PS  Z11, Z12, Z9
-	ADDQ         $0x04, R8
-	ADDQ         $0x04, R9
-	ADDQ         DX, R10
-	DECQ         AX
-	JNE          loop
+	VMOVUPS.Z        (R10), K1, Z10
+	VMOVUPS.Z        64(R10), K2, Z11
+	VFMADD231PS.BCST (R8), Z10, Z0
+	VFMADD231PS.BCST (R8), Z11, Z1
+	VFMADD231PS.BCST (R8)(CX*1), Z10, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Z11, Z3
+	VFMADD231PS.BCST (R8)(CX*2), Z10, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Z11, Z5
+	VFMADD231PS.BCST (R8)(SI*1), Z10, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Z11, Z7
+	VFMADD231PS.BCST (R9), Z10, Z8
+	VFMADD231PS.BCST (R9), Z11, Z9
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             DX, R10
+	DECQ             AX
+	JNE              loop
 
 store:
+	MOVB      acc+56(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      DI, R8
+	VMOVUPS.Z (R8), K1, Z10
+	VADDPS    Z10, Z0, Z0
+	VMOVUPS.Z 64(R8), K2, Z10
+	VADDPS    Z10, Z1, Z1
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z10
+	VADDPS    Z10, Z2, Z2
+	VMOVUPS.Z 64(R8), K2, Z10
+	VADDPS    Z10, Z3, Z3
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z10
+	VADDPS    Z10, Z4, Z4
+	VMOVUPS.Z 64(R8), K2, Z10
+	VADDPS    Z10, Z5, Z5
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z10
+	VADDPS    Z10, Z6, Z6
+	VMOVUPS.Z 64(R8), K2, Z10
+	VADDPS    Z10, Z7, Z7
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z10
+	VADDPS    Z10, Z8, Z8
+	VMOVUPS.Z 64(R8), K2, Z10
+	VADDPS    Z10, Z9, Z9
+
+write:
 	VMOVUPS Z0, K1, (DI)
 	VMOVUPS Z1, K2, 64(DI)
 	ADDQ    BX, DI
@@ -856,7 +1035,7 @@ store:
 	RET
 
 // func gemmAVX512_6x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·gemmAVX512_6x32(SB), NOSPLIT, $0-64
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -871,47 +1050,46 @@ TEXT ·gemmAVX512_6x32(SB), NOSPLIT, $0-64
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ      c+40(FP), DI
-	MOVB      acc+56(FP), R8
-	TESTB     R8, R8
-	JEQ       zero
-	MOVQ      DI, R8
-	VMOVUPS.Z (R8), K1, Z0
-	VMOVUPS.Z 64(R8), K2, Z1
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z2
-	VMOVUPS.Z 64(R8), K2, Z3
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z4
-	VMOVUPS.Z 64(R8), K2, Z5
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z6
-	VMOVUPS.Z 64(R8), K2, Z7
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z8
-	VMOVUPS.Z 64(R8), K2, Z9
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z10
-	VMOVUPS.Z 64(R8), K2, Z11
-	JMP       kloop
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	MOVQ       DI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	MOVQ  b+24(FP), R10
@@ -919,33 +1097,62 @@ kloop:
 	JEQ   store
 
 loop:
-	VMOVUPS.Z    (R10), K1, Z12
-	VMOVUPS.Z    64(R10), K2, Z13
-	VBROADCASTSS (R8), Z14
-	VFMADD231PS  Z12, Z14, Z0
-	VFMADD231PS  Z13, Z14, Z1
-	VBROADCASTSS (R8)(CX*1), Z14
-	VFMADD231PS  Z12, Z14, Z2
-	VFMADD231PS  Z13, Z14, Z3
-	VBROADCASTSS (R8)(CX*2), Z14
-	VFMADD231PS  Z12, Z14, Z4
-	VFMADD231PS  Z13, Z14, Z5
-	VBROADCASTSS (R8)(SI*1), Z14
-	VFMADD231PS  Z12, Z14, Z6
-	VFMADD231PS  Z13, Z14, Z7
-	VBROADCASTSS (R9), Z14
-	VFMADD231PS  Z12, Z14, Z8
-	VFMADD231PS  Z13, Z14, Z9
-	VBROADCASTSS (R9)(CX*1), Z14
-	VFMADD231PS  Z12, Z14, Z10
-	VFMADD231PS  Z13, Z14, Z11
-	ADDQ         $0x04, R8
-	ADDQ         $0x04, R9
-	ADDQ         DX, R10
-	DECQ         AX
-	JNE          loop
+	VMOVUPS.Z        (R10), K1, Z12
+	VMOVUPS.Z        64(R10), K2, Z13
+	VFMADD231PS.BCST (R8), Z12, Z0
+	VFMADD231PS.BCST (R8), Z13, Z1
+	VFMADD231PS.BCST (R8)(CX*1), Z12, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Z13, Z3
+	VFMADD231PS.BCST (R8)(CX*2), Z12, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Z13, Z5
+	VFMADD231PS.BCST (R8)(SI*1), Z12, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Z13, Z7
+	VFMADD231PS.BCST (R9), Z12, Z8
+	VFMADD231PS.BCST (R9), Z13, Z9
+	VFMADD231PS.BCST (R9)(CX*1), Z12, Z10
+	VFMADD231PS.BCST (R9)(CX*1), Z13, Z11
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             DX, R10
+	DECQ             AX
+	JNE              loop
 
 store:
+	MOVB      acc+56(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      DI, R8
+	VMOVUPS.Z (R8), K1, Z12
+	VADDPS    Z12, Z0, Z0
+	VMOVUPS.Z 64(R8), K2, Z12
+	VADDPS    Z12, Z1, Z1
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z12
+	VADDPS    Z12, Z2, Z2
+	VMOVUPS.Z 64(R8), K2, Z12
+	VADDPS    Z12, Z3, Z3
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z12
+	VADDPS    Z12, Z4, Z4
+	VMOVUPS.Z 64(R8), K2, Z12
+	VADDPS    Z12, Z5, Z5
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z12
+	VADDPS    Z12, Z6, Z6
+	VMOVUPS.Z 64(R8), K2, Z12
+	VADDPS    Z12, Z7, Z7
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z12
+	VADDPS    Z12, Z8, Z8
+	VMOVUPS.Z 64(R8), K2, Z12
+	VADDPS    Z12, Z9, Z9
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z12
+	VADDPS    Z12, Z10, Z10
+	VMOVUPS.Z 64(R8), K2, Z12
+	VADDPS    Z12, Z11, Z11
+
+write:
 	VMOVUPS Z0, K1, (DI)
 	VMOVUPS Z1, K2, 64(DI)
 	ADDQ    BX, DI
@@ -967,7 +1174,7 @@ store:
 	RET
 
 // func gemmAVX512_7x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·gemmAVX512_7x32(SB), NOSPLIT, $0-64
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -982,52 +1189,52 @@ TEXT ·gemmAVX512_7x32(SB), NOSPLIT, $0-64
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ      c+40(FP), DI
-	MOVB      acc+56(FP), R8
-	TESTB     R8, R8
-	JEQ       zero
-	MOVQ      DI, R8
-	VMOVUPS.Z (R8), K1, Z0
-	VMOVUPS.Z 64(R8), K2, Z1
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z2
-	VMOVUPS.Z 64(R8), K2, Z3
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z4
-	VMOVUPS.Z 64(R8), K2, Z5
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z6
-	VMOVUPS.Z 64(R8), K2, Z7
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z8
-	VMOVUPS.Z 64(R8), K2, Z9
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z10
-	VMOVUPS.Z 64(R8), K2, Z11
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z12
-	VMOVUPS.Z 64(R8), K2, Z13
-	JMP       kloop
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	MOVQ       DI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	MOVQ  b+24(FP), R10
@@ -1035,36 +1242,69 @@ kloop:
 	JEQ   store
 
 loop:
-	VMOVUPS.Z    (R10), K1, Z14
-	VMOVUPS.Z    64(R10), K2, Z15
-	VBROADCASTSS (R8), Z16
-	VFMADD231PS  Z14, Z16, Z0
-	VFMADD231PS  Z15, Z16, Z1
-	VBROADCASTSS (R8)(CX*1), Z16
-	VFMADD231PS  Z14, Z16, Z2
-	VFMADD231PS  Z15, Z16, Z3
-	VBROADCASTSS (R8)(CX*2), Z16
-	VFMADD231PS  Z14, Z16, Z4
-	VFMADD231PS  Z15, Z16, Z5
-	VBROADCASTSS (R8)(SI*1), Z16
-	VFMADD231PS  Z14, Z16, Z6
-	VFMADD231PS  Z15, Z16, Z7
-	VBROADCASTSS (R9), Z16
-	VFMADD231PS  Z14, Z16, Z8
-	VFMADD231PS  Z15, Z16, Z9
-	VBROADCASTSS (R9)(CX*1), Z16
-	VFMADD231PS  Z14, Z16, Z10
-	VFMADD231PS  Z15, Z16, Z11
-	VBROADCASTSS (R9)(CX*2), Z16
-	VFMADD231PS  Z14, Z16, Z12
-	VFMADD231PS  Z15, Z16, Z13
-	ADDQ         $0x04, R8
-	ADDQ         $0x04, R9
-	ADDQ         DX, R10
-	DECQ         AX
-	JNE          loop
+	VMOVUPS.Z        (R10), K1, Z14
+	VMOVUPS.Z        64(R10), K2, Z15
+	VFMADD231PS.BCST (R8), Z14, Z0
+	VFMADD231PS.BCST (R8), Z15, Z1
+	VFMADD231PS.BCST (R8)(CX*1), Z14, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Z15, Z3
+	VFMADD231PS.BCST (R8)(CX*2), Z14, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Z15, Z5
+	VFMADD231PS.BCST (R8)(SI*1), Z14, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Z15, Z7
+	VFMADD231PS.BCST (R9), Z14, Z8
+	VFMADD231PS.BCST (R9), Z15, Z9
+	VFMADD231PS.BCST (R9)(CX*1), Z14, Z10
+	VFMADD231PS.BCST (R9)(CX*1), Z15, Z11
+	VFMADD231PS.BCST (R9)(CX*2), Z14, Z12
+	VFMADD231PS.BCST (R9)(CX*2), Z15, Z13
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             DX, R10
+	DECQ             AX
+	JNE              loop
 
 store:
+	MOVB      acc+56(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      DI, R8
+	VMOVUPS.Z (R8), K1, Z14
+	VADDPS    Z14, Z0, Z0
+	VMOVUPS.Z 64(R8), K2, Z14
+	VADDPS    Z14, Z1, Z1
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z14
+	VADDPS    Z14, Z2, Z2
+	VMOVUPS.Z 64(R8), K2, Z14
+	VADDPS    Z14, Z3, Z3
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z14
+	VADDPS    Z14, Z4, Z4
+	VMOVUPS.Z 64(R8), K2, Z14
+	VADDPS    Z14, Z5, Z5
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z14
+	VADDPS    Z14, Z6, Z6
+	VMOVUPS.Z 64(R8), K2, Z14
+	VADDPS    Z14, Z7, Z7
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z14
+	VADDPS    Z14, Z8, Z8
+	VMOVUPS.Z 64(R8), K2, Z14
+	VADDPS    Z14, Z9, Z9
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z14
+	VADDPS    Z14, Z10, Z10
+	VMOVUPS.Z 64(R8), K2, Z14
+	VADDPS    Z14, Z11, Z11
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z14
+	VADDPS    Z14, Z12, Z12
+	VMOVUPS.Z 64(R8), K2, Z14
+	VADDPS    Z14, Z13, Z13
+
+write:
 	VMOVUPS Z0, K1, (DI)
 	VMOVUPS Z1, K2, 64(DI)
 	ADDQ    BX, DI
@@ -1089,7 +1329,7 @@ store:
 	RET
 
 // func gemmAVX512_8x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·gemmAVX512_8x32(SB), NOSPLIT, $0-64
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -1104,57 +1344,58 @@ TEXT ·gemmAVX512_8x32(SB), NOSPLIT, $0-64
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ      c+40(FP), DI
-	MOVB      acc+56(FP), R8
-	TESTB     R8, R8
-	JEQ       zero
-	MOVQ      DI, R8
-	VMOVUPS.Z (R8), K1, Z0
-	VMOVUPS.Z 64(R8), K2, Z1
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z2
-	VMOVUPS.Z 64(R8), K2, Z3
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z4
-	VMOVUPS.Z 64(R8), K2, Z5
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z6
-	VMOVUPS.Z 64(R8), K2, Z7
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z8
-	VMOVUPS.Z 64(R8), K2, Z9
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z10
-	VMOVUPS.Z 64(R8), K2, Z11
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z12
-	VMOVUPS.Z 64(R8), K2, Z13
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z14
-	VMOVUPS.Z 64(R8), K2, Z15
-	JMP       kloop
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	MOVQ       DI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	MOVQ  b+24(FP), R10
@@ -1162,39 +1403,76 @@ kloop:
 	JEQ   store
 
 loop:
-	VMOVUPS.Z    (R10), K1, Z16
-	VMOVUPS.Z    64(R10), K2, Z17
-	VBROADCASTSS (R8), Z18
-	VFMADD231PS  Z16, Z18, Z0
-	VFMADD231PS  Z17, Z18, Z1
-	VBROADCASTSS (R8)(CX*1), Z18
-	VFMADD231PS  Z16, Z18, Z2
-	VFMADD231PS  Z17, Z18, Z3
-	VBROADCASTSS (R8)(CX*2), Z18
-	VFMADD231PS  Z16, Z18, Z4
-	VFMADD231PS  Z17, Z18, Z5
-	VBROADCASTSS (R8)(SI*1), Z18
-	VFMADD231PS  Z16, Z18, Z6
-	VFMADD231PS  Z17, Z18, Z7
-	VBROADCASTSS (R9), Z18
-	VFMADD231PS  Z16, Z18, Z8
-	VFMADD231PS  Z17, Z18, Z9
-	VBROADCASTSS (R9)(CX*1), Z18
-	VFMADD231PS  Z16, Z18, Z10
-	VFMADD231PS  Z17, Z18, Z11
-	VBROADCASTSS (R9)(CX*2), Z18
-	VFMADD231PS  Z16, Z18, Z12
-	VFMADD231PS  Z17, Z18, Z13
-	VBROADCASTSS (R9)(SI*1), Z18
-	VFMADD231PS  Z16, Z18, Z14
-	VFMADD231PS  Z17, Z18, Z15
-	ADDQ         $0x04, R8
-	ADDQ         $0x04, R9
-	ADDQ         DX, R10
-	DECQ         AX
-	JNE          loop
+	VMOVUPS.Z        (R10), K1, Z16
+	VMOVUPS.Z        64(R10), K2, Z17
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST (R8), Z17, Z1
+	VFMADD231PS.BCST (R8)(CX*1), Z16, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Z17, Z3
+	VFMADD231PS.BCST (R8)(CX*2), Z16, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Z17, Z5
+	VFMADD231PS.BCST (R8)(SI*1), Z16, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Z17, Z7
+	VFMADD231PS.BCST (R9), Z16, Z8
+	VFMADD231PS.BCST (R9), Z17, Z9
+	VFMADD231PS.BCST (R9)(CX*1), Z16, Z10
+	VFMADD231PS.BCST (R9)(CX*1), Z17, Z11
+	VFMADD231PS.BCST (R9)(CX*2), Z16, Z12
+	VFMADD231PS.BCST (R9)(CX*2), Z17, Z13
+	VFMADD231PS.BCST (R9)(SI*1), Z16, Z14
+	VFMADD231PS.BCST (R9)(SI*1), Z17, Z15
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             DX, R10
+	DECQ             AX
+	JNE              loop
 
 store:
+	MOVB      acc+56(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      DI, R8
+	VMOVUPS.Z (R8), K1, Z16
+	VADDPS    Z16, Z0, Z0
+	VMOVUPS.Z 64(R8), K2, Z16
+	VADDPS    Z16, Z1, Z1
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z16
+	VADDPS    Z16, Z2, Z2
+	VMOVUPS.Z 64(R8), K2, Z16
+	VADDPS    Z16, Z3, Z3
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z16
+	VADDPS    Z16, Z4, Z4
+	VMOVUPS.Z 64(R8), K2, Z16
+	VADDPS    Z16, Z5, Z5
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z16
+	VADDPS    Z16, Z6, Z6
+	VMOVUPS.Z 64(R8), K2, Z16
+	VADDPS    Z16, Z7, Z7
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z16
+	VADDPS    Z16, Z8, Z8
+	VMOVUPS.Z 64(R8), K2, Z16
+	VADDPS    Z16, Z9, Z9
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z16
+	VADDPS    Z16, Z10, Z10
+	VMOVUPS.Z 64(R8), K2, Z16
+	VADDPS    Z16, Z11, Z11
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z16
+	VADDPS    Z16, Z12, Z12
+	VMOVUPS.Z 64(R8), K2, Z16
+	VADDPS    Z16, Z13, Z13
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z16
+	VADDPS    Z16, Z14, Z14
+	VMOVUPS.Z 64(R8), K2, Z16
+	VADDPS    Z16, Z15, Z15
+
+write:
 	VMOVUPS Z0, K1, (DI)
 	VMOVUPS Z1, K2, 64(DI)
 	ADDQ    BX, DI
@@ -1222,7 +1500,7 @@ store:
 	RET
 
 // func gemmAVX512_9x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·gemmAVX512_9x32(SB), NOSPLIT, $0-64
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -1237,62 +1515,64 @@ TEXT ·gemmAVX512_9x32(SB), NOSPLIT, $0-64
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ      c+40(FP), DI
-	MOVB      acc+56(FP), R8
-	TESTB     R8, R8
-	JEQ       zero
-	MOVQ      DI, R8
-	VMOVUPS.Z (R8), K1, Z0
-	VMOVUPS.Z 64(R8), K2, Z1
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z2
-	VMOVUPS.Z 64(R8), K2, Z3
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z4
-	VMOVUPS.Z 64(R8), K2, Z5
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z6
-	VMOVUPS.Z 64(R8), K2, Z7
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z8
-	VMOVUPS.Z 64(R8), K2, Z9
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z10
-	VMOVUPS.Z 64(R8), K2, Z11
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z12
-	VMOVUPS.Z 64(R8), K2, Z13
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z14
-	VMOVUPS.Z 64(R8), K2, Z15
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z16
-	VMOVUPS.Z 64(R8), K2, Z17
-	JMP       kloop
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	MOVQ       DI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Z17, Z17, Z17
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
@@ -1301,43 +1581,84 @@ kloop:
 	JEQ   store
 
 loop:
-	VMOVUPS.Z    (R11), K1, Z18
-	VMOVUPS.Z    64(R11), K2, Z19
-	VBROADCASTSS (R8), Z20
-	VFMADD231PS  Z18, Z20, Z0
-	VFMADD231PS  Z19, Z20, Z1
-	VBROADCASTSS (R8)(CX*1), Z20
-	VFMADD231PS  Z18, Z20, Z2
-	VFMADD231PS  Z19, Z20, Z3
-	VBROADCASTSS (R8)(CX*2), Z20
-	VFMADD231PS  Z18, Z20, Z4
-	VFMADD231PS  Z19, Z20, Z5
-	VBROADCASTSS (R8)(SI*1), Z20
-	VFMADD231PS  Z18, Z20, Z6
-	VFMADD231PS  Z19, Z20, Z7
-	VBROADCASTSS (R9), Z20
-	VFMADD231PS  Z18, Z20, Z8
-	VFMADD231PS  Z19, Z20, Z9
-	VBROADCASTSS (R9)(CX*1), Z20
-	VFMADD231PS  Z18, Z20, Z10
-	VFMADD231PS  Z19, Z20, Z11
-	VBROADCASTSS (R9)(CX*2), Z20
-	VFMADD231PS  Z18, Z20, Z12
-	VFMADD231PS  Z19, Z20, Z13
-	VBROADCASTSS (R9)(SI*1), Z20
-	VFMADD231PS  Z18, Z20, Z14
-	VFMADD231PS  Z19, Z20, Z15
-	VBROADCASTSS (R10), Z20
-	VFMADD231PS  Z18, Z20, Z16
-	VFMADD231PS  Z19, Z20, Z17
-	ADDQ         $0x04, R8
-	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	ADDQ         DX, R11
-	DECQ         AX
-	JNE          loop
+	VMOVUPS.Z        (R11), K1, Z18
+	VMOVUPS.Z        64(R11), K2, Z19
+	VFMADD231PS.BCST (R8), Z18, Z0
+	VFMADD231PS.BCST (R8), Z19, Z1
+	VFMADD231PS.BCST (R8)(CX*1), Z18, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Z19, Z3
+	VFMADD231PS.BCST (R8)(CX*2), Z18, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Z19, Z5
+	VFMADD231PS.BCST (R8)(SI*1), Z18, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Z19, Z7
+	VFMADD231PS.BCST (R9), Z18, Z8
+	VFMADD231PS.BCST (R9), Z19, Z9
+	VFMADD231PS.BCST (R9)(CX*1), Z18, Z10
+	VFMADD231PS.BCST (R9)(CX*1), Z19, Z11
+	VFMADD231PS.BCST (R9)(CX*2), Z18, Z12
+	VFMADD231PS.BCST (R9)(CX*2), Z19, Z13
+	VFMADD231PS.BCST (R9)(SI*1), Z18, Z14
+	VFMADD231PS.BCST (R9)(SI*1), Z19, Z15
+	VFMADD231PS.BCST (R10), Z18, Z16
+	VFMADD231PS.BCST (R10), Z19, Z17
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             DX, R11
+	DECQ             AX
+	JNE              loop
 
 store:
+	MOVB      acc+56(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      DI, R8
+	VMOVUPS.Z (R8), K1, Z18
+	VADDPS    Z18, Z0, Z0
+	VMOVUPS.Z 64(R8), K2, Z18
+	VADDPS    Z18, Z1, Z1
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z18
+	VADDPS    Z18, Z2, Z2
+	VMOVUPS.Z 64(R8), K2, Z18
+	VADDPS    Z18, Z3, Z3
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z18
+	VADDPS    Z18, Z4, Z4
+	VMOVUPS.Z 64(R8), K2, Z18
+	VADDPS    Z18, Z5, Z5
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z18
+	VADDPS    Z18, Z6, Z6
+	VMOVUPS.Z 64(R8), K2, Z18
+	VADDPS    Z18, Z7, Z7
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z18
+	VADDPS    Z18, Z8, Z8
+	VMOVUPS.Z 64(R8), K2, Z18
+	VADDPS    Z18, Z9, Z9
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z18
+	VADDPS    Z18, Z10, Z10
+	VMOVUPS.Z 64(R8), K2, Z18
+	VADDPS    Z18, Z11, Z11
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z18
+	VADDPS    Z18, Z12, Z12
+	VMOVUPS.Z 64(R8), K2, Z18
+	VADDPS    Z18, Z13, Z13
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z18
+	VADDPS    Z18, Z14, Z14
+	VMOVUPS.Z 64(R8), K2, Z18
+	VADDPS    Z18, Z15, Z15
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z18
+	VADDPS    Z18, Z16, Z16
+	VMOVUPS.Z 64(R8), K2, Z18
+	VADDPS    Z18, Z17, Z17
+
+write:
 	VMOVUPS Z0, K1, (DI)
 	VMOVUPS Z1, K2, 64(DI)
 	ADDQ    BX, DI
@@ -1368,7 +1689,7 @@ store:
 	RET
 
 // func gemmAVX512_10x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·gemmAVX512_10x32(SB), NOSPLIT, $0-64
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -1383,67 +1704,70 @@ TEXT ·gemmAVX512_10x32(SB), NOSPLIT, $0-64
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ      c+40(FP), DI
-	MOVB      acc+56(FP), R8
-	TESTB     R8, R8
-	JEQ       zero
-	MOVQ      DI, R8
-	VMOVUPS.Z (R8), K1, Z0
-	VMOVUPS.Z 64(R8), K2, Z1
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z2
-	VMOVUPS.Z 64(R8), K2, Z3
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z4
-	VMOVUPS.Z 64(R8), K2, Z5
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z6
-	VMOVUPS.Z 64(R8), K2, Z7
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z8
-	VMOVUPS.Z 64(R8), K2, Z9
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z10
-	VMOVUPS.Z 64(R8), K2, Z11
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z12
-	VMOVUPS.Z 64(R8), K2, Z13
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z14
-	VMOVUPS.Z 64(R8), K2, Z15
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z16
-	VMOVUPS.Z 64(R8), K2, Z17
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z18
-	VMOVUPS.Z 64(R8), K2, Z19
-	JMP       kloop
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	MOVQ       DI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Z17, Z17, Z17
+	VPXORD     Z18, Z18, Z18
+	VPXORD     Z19, Z19, Z19
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
@@ -1452,46 +1776,91 @@ kloop:
 	JEQ   store
 
 loop:
-	VMOVUPS.Z    (R11), K1, Z20
-	VMOVUPS.Z    64(R11), K2, Z21
-	VBROADCASTSS (R8), Z22
-	VFMADD231PS  Z20, Z22, Z0
-	VFMADD231PS  Z21, Z22, Z1
-	VBROADCASTSS (R8)(CX*1), Z22
-	VFMADD231PS  Z20, Z22, Z2
-	VFMADD231PS  Z21, Z22, Z3
-	VBROADCASTSS (R8)(CX*2), Z22
-	VFMADD231PS  Z20, Z22, Z4
-	VFMADD231PS  Z21, Z22, Z5
-	VBROADCASTSS (R8)(SI*1), Z22
-	VFMADD231PS  Z20, Z22, Z6
-	VFMADD231PS  Z21, Z22, Z7
-	VBROADCASTSS (R9), Z22
-	VFMADD231PS  Z20, Z22, Z8
-	VFMADD231PS  Z21, Z22, Z9
-	VBROADCASTSS (R9)(CX*1), Z22
-	VFMADD231PS  Z20, Z22, Z10
-	VFMADD231PS  Z21, Z22, Z11
-	VBROADCASTSS (R9)(CX*2), Z22
-	VFMADD231PS  Z20, Z22, Z12
-	VFMADD231PS  Z21, Z22, Z13
-	VBROADCASTSS (R9)(SI*1), Z22
-	VFMADD231PS  Z20, Z22, Z14
-	VFMADD231PS  Z21, Z22, Z15
-	VBROADCASTSS (R10), Z22
-	VFMADD231PS  Z20, Z22, Z16
-	VFMADD231PS  Z21, Z22, Z17
-	VBROADCASTSS (R10)(CX*1), Z22
-	VFMADD231PS  Z20, Z22, Z18
-	VFMADD231PS  Z21, Z22, Z19
-	ADDQ         $0x04, R8
-	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	ADDQ         DX, R11
-	DECQ         AX
-	JNE          loop
+	VMOVUPS.Z        (R11), K1, Z20
+	VMOVUPS.Z        64(R11), K2, Z21
+	VFMADD231PS.BCST (R8), Z20, Z0
+	VFMADD231PS.BCST (R8), Z21, Z1
+	VFMADD231PS.BCST (R8)(CX*1), Z20, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Z21, Z3
+	VFMADD231PS.BCST (R8)(CX*2), Z20, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Z21, Z5
+	VFMADD231PS.BCST (R8)(SI*1), Z20, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Z21, Z7
+	VFMADD231PS.BCST (R9), Z20, Z8
+	VFMADD231PS.BCST (R9), Z21, Z9
+	VFMADD231PS.BCST (R9)(CX*1), Z20, Z10
+	VFMADD231PS.BCST (R9)(CX*1), Z21, Z11
+	VFMADD231PS.BCST (R9)(CX*2), Z20, Z12
+	VFMADD231PS.BCST (R9)(CX*2), Z21, Z13
+	VFMADD231PS.BCST (R9)(SI*1), Z20, Z14
+	VFMADD231PS.BCST (R9)(SI*1), Z21, Z15
+	VFMADD231PS.BCST (R10), Z20, Z16
+	VFMADD231PS.BCST (R10), Z21, Z17
+	VFMADD231PS.BCST (R10)(CX*1), Z20, Z18
+	VFMADD231PS.BCST (R10)(CX*1), Z21, Z19
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             DX, R11
+	DECQ             AX
+	JNE              loop
 
 store:
+	MOVB      acc+56(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      DI, R8
+	VMOVUPS.Z (R8), K1, Z20
+	VADDPS    Z20, Z0, Z0
+	VMOVUPS.Z 64(R8), K2, Z20
+	VADDPS    Z20, Z1, Z1
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z20
+	VADDPS    Z20, Z2, Z2
+	VMOVUPS.Z 64(R8), K2, Z20
+	VADDPS    Z20, Z3, Z3
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z20
+	VADDPS    Z20, Z4, Z4
+	VMOVUPS.Z 64(R8), K2, Z20
+	VADDPS    Z20, Z5, Z5
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z20
+	VADDPS    Z20, Z6, Z6
+	VMOVUPS.Z 64(R8), K2, Z20
+	VADDPS    Z20, Z7, Z7
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z20
+	VADDPS    Z20, Z8, Z8
+	VMOVUPS.Z 64(R8), K2, Z20
+	VADDPS    Z20, Z9, Z9
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z20
+	VADDPS    Z20, Z10, Z10
+	VMOVUPS.Z 64(R8), K2, Z20
+	VADDPS    Z20, Z11, Z11
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z20
+	VADDPS    Z20, Z12, Z12
+	VMOVUPS.Z 64(R8), K2, Z20
+	VADDPS    Z20, Z13, Z13
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z20
+	VADDPS    Z20, Z14, Z14
+	VMOVUPS.Z 64(R8), K2, Z20
+	VADDPS    Z20, Z15, Z15
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z20
+	VADDPS    Z20, Z16, Z16
+	VMOVUPS.Z 64(R8), K2, Z20
+	VADDPS    Z20, Z17, Z17
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z20
+	VADDPS    Z20, Z18, Z18
+	VMOVUPS.Z 64(R8), K2, Z20
+	VADDPS    Z20, Z19, Z19
+
+write:
 	VMOVUPS Z0, K1, (DI)
 	VMOVUPS Z1, K2, 64(DI)
 	ADDQ    BX, DI
@@ -1525,7 +1894,7 @@ store:
 	RET
 
 // func gemmAVX512_11x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·gemmAVX512_11x32(SB), NOSPLIT, $0-64
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -1540,72 +1909,76 @@ TEXT ·gemmAVX512_11x32(SB), NOSPLIT, $0-64
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ      c+40(FP), DI
-	MOVB      acc+56(FP), R8
-	TESTB     R8, R8
-	JEQ       zero
-	MOVQ      DI, R8
-	VMOVUPS.Z (R8), K1, Z0
-	VMOVUPS.Z 64(R8), K2, Z1
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z2
-	VMOVUPS.Z 64(R8), K2, Z3
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z4
-	VMOVUPS.Z 64(R8), K2, Z5
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z6
-	VMOVUPS.Z 64(R8), K2, Z7
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z8
-	VMOVUPS.Z 64(R8), K2, Z9
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z10
-	VMOVUPS.Z 64(R8), K2, Z11
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z12
-	VMOVUPS.Z 64(R8), K2, Z13
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z14
-	VMOVUPS.Z 64(R8), K2, Z15
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z16
-	VMOVUPS.Z 64(R8), K2, Z17
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z18
-	VMOVUPS.Z 64(R8), K2, Z19
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z20
-	VMOVUPS.Z 64(R8), K2, Z21
-	JMP       kloop
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	MOVQ       DI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Z17, Z17, Z17
+	VPXORD     Z18, Z18, Z18
+	VPXORD     Z19, Z19, Z19
+	VPXORD     Z20, Z20, Z20
+	VPXORD     Z21, Z21, Z21
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
@@ -1614,49 +1987,98 @@ kloop:
 	JEQ   store
 
 loop:
-	VMOVUPS.Z    (R11), K1, Z22
-	VMOVUPS.Z    64(R11), K2, Z23
-	VBROADCASTSS (R8), Z24
-	VFMADD231PS  Z22, Z24, Z0
-	VFMADD231PS  Z23, Z24, Z1
-	VBROADCASTSS (R8)(CX*1), Z24
-	VFMADD231PS  Z22, Z24, Z2
-	VFMADD231PS  Z23, Z24, Z3
-	VBROADCASTSS (R8)(CX*2), Z24
-	VFMADD231PS  Z22, Z24, Z4
-	VFMADD231PS  Z23, Z24, Z5
-	VBROADCASTSS (R8)(SI*1), Z24
-	VFMADD231PS  Z22, Z24, Z6
-	VFMADD231PS  Z23, Z24, Z7
-	VBROADCASTSS (R9), Z24
-	VFMADD231PS  Z22, Z24, Z8
-	VFMADD231PS  Z23, Z24, Z9
-	VBROADCASTSS (R9)(CX*1), Z24
-	VFMADD231PS  Z22, Z24, Z10
-	VFMADD231PS  Z23, Z24, Z11
-	VBROADCASTSS (R9)(CX*2), Z24
-	VFMADD231PS  Z22, Z24, Z12
-	VFMADD231PS  Z23, Z24, Z13
-	VBROADCASTSS (R9)(SI*1), Z24
-	VFMADD231PS  Z22, Z24, Z14
-	VFMADD231PS  Z23, Z24, Z15
-	VBROADCASTSS (R10), Z24
-	VFMADD231PS  Z22, Z24, Z16
-	VFMADD231PS  Z23, Z24, Z17
-	VBROADCASTSS (R10)(CX*1), Z24
-	VFMADD231PS  Z22, Z24, Z18
-	VFMADD231PS  Z23, Z24, Z19
-	VBROADCASTSS (R10)(CX*2), Z24
-	VFMADD231PS  Z22, Z24, Z20
-	VFMADD231PS  Z23, Z24, Z21
-	ADDQ         $0x04, R8
-	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	ADDQ         DX, R11
-	DECQ         AX
-	JNE          loop
+	VMOVUPS.Z        (R11), K1, Z22
+	VMOVUPS.Z        64(R11), K2, Z23
+	VFMADD231PS.BCST (R8), Z22, Z0
+	VFMADD231PS.BCST (R8), Z23, Z1
+	VFMADD231PS.BCST (R8)(CX*1), Z22, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Z23, Z3
+	VFMADD231PS.BCST (R8)(CX*2), Z22, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Z23, Z5
+	VFMADD231PS.BCST (R8)(SI*1), Z22, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Z23, Z7
+	VFMADD231PS.BCST (R9), Z22, Z8
+	VFMADD231PS.BCST (R9), Z23, Z9
+	VFMADD231PS.BCST (R9)(CX*1), Z22, Z10
+	VFMADD231PS.BCST (R9)(CX*1), Z23, Z11
+	VFMADD231PS.BCST (R9)(CX*2), Z22, Z12
+	VFMADD231PS.BCST (R9)(CX*2), Z23, Z13
+	VFMADD231PS.BCST (R9)(SI*1), Z22, Z14
+	VFMADD231PS.BCST (R9)(SI*1), Z23, Z15
+	VFMADD231PS.BCST (R10), Z22, Z16
+	VFMADD231PS.BCST (R10), Z23, Z17
+	VFMADD231PS.BCST (R10)(CX*1), Z22, Z18
+	VFMADD231PS.BCST (R10)(CX*1), Z23, Z19
+	VFMADD231PS.BCST (R10)(CX*2), Z22, Z20
+	VFMADD231PS.BCST (R10)(CX*2), Z23, Z21
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             DX, R11
+	DECQ             AX
+	JNE              loop
 
 store:
+	MOVB      acc+56(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      DI, R8
+	VMOVUPS.Z (R8), K1, Z22
+	VADDPS    Z22, Z0, Z0
+	VMOVUPS.Z 64(R8), K2, Z22
+	VADDPS    Z22, Z1, Z1
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z22
+	VADDPS    Z22, Z2, Z2
+	VMOVUPS.Z 64(R8), K2, Z22
+	VADDPS    Z22, Z3, Z3
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z22
+	VADDPS    Z22, Z4, Z4
+	VMOVUPS.Z 64(R8), K2, Z22
+	VADDPS    Z22, Z5, Z5
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z22
+	VADDPS    Z22, Z6, Z6
+	VMOVUPS.Z 64(R8), K2, Z22
+	VADDPS    Z22, Z7, Z7
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z22
+	VADDPS    Z22, Z8, Z8
+	VMOVUPS.Z 64(R8), K2, Z22
+	VADDPS    Z22, Z9, Z9
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z22
+	VADDPS    Z22, Z10, Z10
+	VMOVUPS.Z 64(R8), K2, Z22
+	VADDPS    Z22, Z11, Z11
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z22
+	VADDPS    Z22, Z12, Z12
+	VMOVUPS.Z 64(R8), K2, Z22
+	VADDPS    Z22, Z13, Z13
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z22
+	VADDPS    Z22, Z14, Z14
+	VMOVUPS.Z 64(R8), K2, Z22
+	VADDPS    Z22, Z15, Z15
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z22
+	VADDPS    Z22, Z16, Z16
+	VMOVUPS.Z 64(R8), K2, Z22
+	VADDPS    Z22, Z17, Z17
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z22
+	VADDPS    Z22, Z18, Z18
+	VMOVUPS.Z 64(R8), K2, Z22
+	VADDPS    Z22, Z19, Z19
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z22
+	VADDPS    Z22, Z20, Z20
+	VMOVUPS.Z 64(R8), K2, Z22
+	VADDPS    Z22, Z21, Z21
+
+write:
 	VMOVUPS Z0, K1, (DI)
 	VMOVUPS Z1, K2, 64(DI)
 	ADDQ    BX, DI
@@ -1693,7 +2115,7 @@ store:
 	RET
 
 // func gemmAVX512_12x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·gemmAVX512_12x32(SB), NOSPLIT, $0-64
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -1708,77 +2130,82 @@ TEXT ·gemmAVX512_12x32(SB), NOSPLIT, $0-64
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: load it (acc) or start from zero.
-	MOVQ      c+40(FP), DI
-	MOVB      acc+56(FP), R8
-	TESTB     R8, R8
-	JEQ       zero
-	MOVQ      DI, R8
-	VMOVUPS.Z (R8), K1, Z0
-	VMOVUPS.Z 64(R8), K2, Z1
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z2
-	VMOVUPS.Z 64(R8), K2, Z3
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z4
-	VMOVUPS.Z 64(R8), K2, Z5
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z6
-	VMOVUPS.Z 64(R8), K2, Z7
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z8
-	VMOVUPS.Z 64(R8), K2, Z9
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z10
-	VMOVUPS.Z 64(R8), K2, Z11
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z12
-	VMOVUPS.Z 64(R8), K2, Z13
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z14
-	VMOVUPS.Z 64(R8), K2, Z15
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z16
-	VMOVUPS.Z 64(R8), K2, Z17
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z18
-	VMOVUPS.Z 64(R8), K2, Z19
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z20
-	VMOVUPS.Z 64(R8), K2, Z21
-	ADDQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z22
-	VMOVUPS.Z 64(R8), K2, Z23
-	JMP       kloop
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	MOVQ       DI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	ADDQ       BX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 127(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Z17, Z17, Z17
+	VPXORD     Z18, Z18, Z18
+	VPXORD     Z19, Z19, Z19
+	VPXORD     Z20, Z20, Z20
+	VPXORD     Z21, Z21, Z21
+	VPXORD     Z22, Z22, Z22
+	VPXORD     Z23, Z23, Z23
 
 	// A row pointers, one base per four rows.
-kloop:
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
@@ -1787,52 +2214,105 @@ kloop:
 	JEQ   store
 
 loop:
-	VMOVUPS.Z    (R11), K1, Z24
-	VMOVUPS.Z    64(R11), K2, Z25
-	VBROADCASTSS (R8), Z26
-	VFMADD231PS  Z24, Z26, Z0
-	VFMADD231PS  Z25, Z26, Z1
-	VBROADCASTSS (R8)(CX*1), Z26
-	VFMADD231PS  Z24, Z26, Z2
-	VFMADD231PS  Z25, Z26, Z3
-	VBROADCASTSS (R8)(CX*2), Z26
-	VFMADD231PS  Z24, Z26, Z4
-	VFMADD231PS  Z25, Z26, Z5
-	VBROADCASTSS (R8)(SI*1), Z26
-	VFMADD231PS  Z24, Z26, Z6
-	VFMADD231PS  Z25, Z26, Z7
-	VBROADCASTSS (R9), Z26
-	VFMADD231PS  Z24, Z26, Z8
-	VFMADD231PS  Z25, Z26, Z9
-	VBROADCASTSS (R9)(CX*1), Z26
-	VFMADD231PS  Z24, Z26, Z10
-	VFMADD231PS  Z25, Z26, Z11
-	VBROADCASTSS (R9)(CX*2), Z26
-	VFMADD231PS  Z24, Z26, Z12
-	VFMADD231PS  Z25, Z26, Z13
-	VBROADCASTSS (R9)(SI*1), Z26
-	VFMADD231PS  Z24, Z26, Z14
-	VFMADD231PS  Z25, Z26, Z15
-	VBROADCASTSS (R10), Z26
-	VFMADD231PS  Z24, Z26, Z16
-	VFMADD231PS  Z25, Z26, Z17
-	VBROADCASTSS (R10)(CX*1), Z26
-	VFMADD231PS  Z24, Z26, Z18
-	VFMADD231PS  Z25, Z26, Z19
-	VBROADCASTSS (R10)(CX*2), Z26
-	VFMADD231PS  Z24, Z26, Z20
-	VFMADD231PS  Z25, Z26, Z21
-	VBROADCASTSS (R10)(SI*1), Z26
-	VFMADD231PS  Z24, Z26, Z22
-	VFMADD231PS  Z25, Z26, Z23
-	ADDQ         $0x04, R8
-	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	ADDQ         DX, R11
-	DECQ         AX
-	JNE          loop
+	VMOVUPS.Z        (R11), K1, Z24
+	VMOVUPS.Z        64(R11), K2, Z25
+	VFMADD231PS.BCST (R8), Z24, Z0
+	VFMADD231PS.BCST (R8), Z25, Z1
+	VFMADD231PS.BCST (R8)(CX*1), Z24, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Z25, Z3
+	VFMADD231PS.BCST (R8)(CX*2), Z24, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Z25, Z5
+	VFMADD231PS.BCST (R8)(SI*1), Z24, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Z25, Z7
+	VFMADD231PS.BCST (R9), Z24, Z8
+	VFMADD231PS.BCST (R9), Z25, Z9
+	VFMADD231PS.BCST (R9)(CX*1), Z24, Z10
+	VFMADD231PS.BCST (R9)(CX*1), Z25, Z11
+	VFMADD231PS.BCST (R9)(CX*2), Z24, Z12
+	VFMADD231PS.BCST (R9)(CX*2), Z25, Z13
+	VFMADD231PS.BCST (R9)(SI*1), Z24, Z14
+	VFMADD231PS.BCST (R9)(SI*1), Z25, Z15
+	VFMADD231PS.BCST (R10), Z24, Z16
+	VFMADD231PS.BCST (R10), Z25, Z17
+	VFMADD231PS.BCST (R10)(CX*1), Z24, Z18
+	VFMADD231PS.BCST (R10)(CX*1), Z25, Z19
+	VFMADD231PS.BCST (R10)(CX*2), Z24, Z20
+	VFMADD231PS.BCST (R10)(CX*2), Z25, Z21
+	VFMADD231PS.BCST (R10)(SI*1), Z24, Z22
+	VFMADD231PS.BCST (R10)(SI*1), Z25, Z23
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             DX, R11
+	DECQ             AX
+	JNE              loop
 
 store:
+	MOVB      acc+56(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      DI, R8
+	VMOVUPS.Z (R8), K1, Z24
+	VADDPS    Z24, Z0, Z0
+	VMOVUPS.Z 64(R8), K2, Z24
+	VADDPS    Z24, Z1, Z1
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z24
+	VADDPS    Z24, Z2, Z2
+	VMOVUPS.Z 64(R8), K2, Z24
+	VADDPS    Z24, Z3, Z3
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z24
+	VADDPS    Z24, Z4, Z4
+	VMOVUPS.Z 64(R8), K2, Z24
+	VADDPS    Z24, Z5, Z5
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z24
+	VADDPS    Z24, Z6, Z6
+	VMOVUPS.Z 64(R8), K2, Z24
+	VADDPS    Z24, Z7, Z7
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z24
+	VADDPS    Z24, Z8, Z8
+	VMOVUPS.Z 64(R8), K2, Z24
+	VADDPS    Z24, Z9, Z9
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z24
+	VADDPS    Z24, Z10, Z10
+	VMOVUPS.Z 64(R8), K2, Z24
+	VADDPS    Z24, Z11, Z11
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z24
+	VADDPS    Z24, Z12, Z12
+	VMOVUPS.Z 64(R8), K2, Z24
+	VADDPS    Z24, Z13, Z13
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z24
+	VADDPS    Z24, Z14, Z14
+	VMOVUPS.Z 64(R8), K2, Z24
+	VADDPS    Z24, Z15, Z15
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z24
+	VADDPS    Z24, Z16, Z16
+	VMOVUPS.Z 64(R8), K2, Z24
+	VADDPS    Z24, Z17, Z17
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z24
+	VADDPS    Z24, Z18, Z18
+	VMOVUPS.Z 64(R8), K2, Z24
+	VADDPS    Z24, Z19, Z19
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z24
+	VADDPS    Z24, Z20, Z20
+	VMOVUPS.Z 64(R8), K2, Z24
+	VADDPS    Z24, Z21, Z21
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z24
+	VADDPS    Z24, Z22, Z22
+	VMOVUPS.Z 64(R8), K2, Z24
+	VADDPS    Z24, Z23, Z23
+
+write:
 	VMOVUPS Z0, K1, (DI)
 	VMOVUPS Z1, K2, 64(DI)
 	ADDQ    BX, DI

@@ -30,6 +30,12 @@ func checkGemmTwin(t *testing.T, r *rand.Rand, m, n, k int, acc bool) {
 	if r.IntN(8) == 0 { // sometimes a wide stride
 		lda, ldb, ldc = lda+61, ldb+37, ldc+45
 	}
+	checkGemmTwinStrides(t, r, m, n, k, lda, ldb, ldc, acc)
+}
+
+// checkGemmTwinStrides is checkGemmTwin with the given row strides.
+func checkGemmTwinStrides(t *testing.T, r *rand.Rand, m, n, k, lda, ldb, ldc int, acc bool) {
+	t.Helper()
 	// Offset A and B inside larger slices, so rows start misaligned.
 	oa, ob := r.IntN(8), r.IntN(8)
 	a := randSlice(r, oa+matLen(m, k, lda))[oa:]
@@ -133,7 +139,10 @@ func TestCPULevelEnv(t *testing.T) {
 // BenchmarkGemm times square Gemms at every level this machine supports.
 func BenchmarkGemm(b *testing.B) {
 	for _, level := range gemmLevels {
-		for _, size := range []int{64, 256, 512} {
+		for _, size := range []int{64, 256, 512, 1024} {
+			if size > 512 && level == "generic" {
+				continue
+			}
 			b.Run(fmt.Sprintf("%s/%d", level, size), func(b *testing.B) {
 				old := cpuLevel
 				if !setCPULevel(level) {

@@ -1,0 +1,176 @@
+//go:build amd64 && !purego
+
+// Packing for the large-problem Gemm paths: a kc-deep, nc-wide block of B is
+// copied once into a contiguous buffer as nr-wide panels (kc×nr, row stride
+// nr = the kernel width, 16 or 32), the last one zero-padded, and every row
+// tile of every mc block of A then streams its panel from there; when A's
+// rows would crowd into the same L1 sets (aliasedRows), each mc×kc block of
+// A is likewise copied with row stride kc. No TLB misses on long strides of
+// B, no cache-set conflicts between rows a power of two apart.
+// The kernels are the in-place ones, given the packed strides.
+
+package runtime
+
+import "sync"
+
+// Blocking of the packed paths: a gemmKCPacked×gemmNCPacked block of B
+// (≤ 2 MiB, from L2/L3) is packed once and swept by every gemmMC-row block of
+// A, packed in turn (gemmMC×gemmKCPacked, 120 KiB, in L2); each kc×nr panel
+// of B (16 or 32 KiB) then serves the gemmMC/r row tiles of the block.
+const (
+	gemmKCPacked = 256
+	gemmNCPacked = 2048
+)
+
+// packPool holds the packing buffers, so a warm Gemm does not allocate.
+var packPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// getPack returns a buffer of at least n floats from packPool; give it back
+// with packPool.Put.
+func getPack(n int) *[]float32 {
+	p := packPool.Get().(*[]float32)
+	if cap(*p) < n {
+		*p = make([]float32, n)
+	}
+	*p = (*p)[:n]
+	return p
+}
+
+// usePackedB reports whether Gemm packs B (and maybe A): when B is over 1 MiB (read
+// in place, its long row strides cost TLB misses and cache-set conflicts
+// from there on; below that the in-place kernels are as fast or faster) and
+// A has enough rows to repay the copy.
+func usePackedB(m, n, k int) bool {
+	return m >= 32 && n*k > 1<<18
+}
+
+// packB16 copies B[0:kk, 0:w] (row stride ldb) into dst as ⌈w/16⌉ panels of
+// kk×16 floats, panel q at dst[q·kk·16:], zero-padding past column w.
+func packB16(dst []float32, kk, w int, b []float32, ldb int) {
+	const nr = 16
+	full := w &^ (nr - 1)
+	for p := 0; p < kk; p++ {
+		src := b[p*ldb : p*ldb+w]
+		o := p * nr
+		q := 0
+		for ; q < full; q += nr {
+			*(*[nr]float32)(dst[o:]) = *(*[nr]float32)(src[q:])
+			o += kk * nr
+		}
+		if q < w {
+			d := dst[o : o+nr]
+			clear(d[copy(d, src[q:]):])
+		}
+	}
+}
+
+// packB32 is packB16 with 32-wide panels.
+func packB32(dst []float32, kk, w int, b []float32, ldb int) {
+	const nr = 32
+	full := w &^ (nr - 1)
+	for p := 0; p < kk; p++ {
+		src := b[p*ldb : p*ldb+w]
+		o := p * nr
+		q := 0
+		for ; q < full; q += nr {
+			*(*[nr]float32)(dst[o:]) = *(*[nr]float32)(src[q:])
+			o += kk * nr
+		}
+		if q < w {
+			d := dst[o : o+nr]
+			clear(d[copy(d, src[q:]):])
+		}
+	}
+}
+
+// aliasedRows reports whether r rows of A, lda floats apart, crowd into the
+// same L1 sets (more than r/2 of them starting in one of the 64 sets of
+// 64-byte lines, as with a power-of-two stride of 4 KiB or more), so that
+// the kernels read A better from a copy (packA).
+func aliasedRows(lda, r int) bool {
+	var sets [64]int
+	for i := 0; i < r; i++ {
+		s := &sets[i*lda*4/64%64]
+		if *s++; *s > r/2 {
+			return true
+		}
+	}
+	return false
+}
+
+// packA copies A[0:rows, 0:kk] (row stride lda) into dst with row stride kk:
+// in place, rows a power-of-two stride apart fight over the same L1 sets.
+func packA(dst []float32, rows, kk int, a []float32, lda int) {
+	for i := 0; i < rows; i++ {
+		copy(dst[i*kk:(i+1)*kk], a[i*lda:i*lda+kk])
+	}
+}
+
+// gemmAVX2Packed is gemmAVX2 on the first n16 (a multiple of 16) columns of
+// C, with B (and maybe A) packed.
+func gemmAVX2Packed(m, n16, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	const nr = 16
+	kc := min(gemmKCPacked, k)
+	buf := getPack(kc * (min(gemmNCPacked, n16) + gemmMC))
+	defer packPool.Put(buf)
+	pk, pa := (*buf)[:len(*buf)-gemmMC*kc], (*buf)[len(*buf)-gemmMC*kc:]
+	packedA := aliasedRows(lda, 6)
+	for j0 := 0; j0 < n16; j0 += gemmNCPacked {
+		w := min(gemmNCPacked, n16-j0)
+		for p0 := 0; p0 < k; p0 += gemmKCPacked {
+			kk := min(gemmKCPacked, k-p0)
+			ac := acc || p0 > 0
+			packB16(pk, kk, w, b[p0*ldb+j0:], ldb)
+			for i0 := 0; i0 < m; i0 += gemmMC {
+				i1 := min(i0+gemmMC, m)
+				ab, ald := a[i0*lda+p0:], lda
+				if packedA {
+					packA(pa, i1-i0, kk, ab, lda)
+					ab, ald = pa, kk
+				}
+				for q := 0; q < w; q += nr {
+					bp := &pk[q*kk]
+					for i := i0; i < i1; i += 6 {
+						r := min(6, i1-i)
+						avx2Kernels[r-1](kk, &ab[(i-i0)*ald], ald, bp, nr, &c[i*ldc+j0+q], ldc, ac)
+					}
+				}
+			}
+		}
+	}
+}
+
+// gemmAVX512Packed is gemmAVX512 with B (and maybe A) packed.
+func gemmAVX512Packed(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	const nr = 32
+	kc := min(gemmKCPacked, k)
+	nc := min(gemmNCPacked, (n+nr-1)&^(nr-1))
+	buf := getPack(kc * (nc + gemmMC))
+	defer packPool.Put(buf)
+	pk, pa := (*buf)[:len(*buf)-gemmMC*kc], (*buf)[len(*buf)-gemmMC*kc:]
+	packedA := aliasedRows(lda, 12)
+	for j0 := 0; j0 < n; j0 += gemmNCPacked {
+		w := min(gemmNCPacked, n-j0)
+		for p0 := 0; p0 < k; p0 += gemmKCPacked {
+			kk := min(gemmKCPacked, k-p0)
+			ac := acc || p0 > 0
+			packB32(pk, kk, w, b[p0*ldb+j0:], ldb)
+			for i0 := 0; i0 < m; i0 += gemmMC {
+				i1 := min(i0+gemmMC, m)
+				ab, ald := a[i0*lda+p0:], lda
+				if packedA {
+					packA(pa, i1-i0, kk, ab, lda)
+					ab, ald = pa, kk
+				}
+				for q := 0; q < w; q += nr {
+					mask := uint32(uint64(1)<<min(nr, w-q) - 1)
+					bp := &pk[q*kk]
+					for i := i0; i < i1; i += 12 {
+						r := min(12, i1-i)
+						avx512Kernels[r-1](kk, &ab[(i-i0)*ald], ald, bp, nr, &c[i*ldc+j0+q], ldc, ac, mask)
+					}
+				}
+			}
+		}
+	}
+}
