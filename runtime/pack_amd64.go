@@ -41,7 +41,7 @@ func getPack(n int) *[]float32 {
 // from there on; below that the in-place kernels are as fast or faster) and
 // A has enough rows to repay the copy.
 func usePackedB(m, n, k int) bool {
-	return m >= 32 && n*k > 1<<18
+	return m >= 128 && n*k > 1<<18
 }
 
 // packB16 copies B[0:kk, 0:w] (row stride ldb) into dst as ⌈w/16⌉ panels of
