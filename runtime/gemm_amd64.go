@@ -66,7 +66,7 @@ func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 	switch {
 	case n16 == 0:
 	case usePackedB(m, n16, k):
-		gemmAVX2Packed(m, n16, k, a, lda, b, ldb, c, ldc, acc)
+		gemmPacked(avx2Packed, m, n16, k, a, lda, b, ldb, c, ldc, acc)
 	default:
 		for p0 := 0; p0 < k; p0 += gemmKCAVX2 {
 			kk := min(gemmKCAVX2, k-p0)
@@ -91,7 +91,7 @@ func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 // gemmAVX512 is Gemm for m, n, k > 0 with the AVX-512 kernels.
 func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
 	if usePackedB(m, n, k) {
-		gemmAVX512Packed(m, n, k, a, lda, b, ldb, c, ldc, acc)
+		gemmPacked(avx512Packed, m, n, k, a, lda, b, ldb, c, ldc, acc)
 		return
 	}
 	for p0 := 0; p0 < k; p0 += gemmKCAVX512 {

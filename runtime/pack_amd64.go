@@ -106,55 +106,42 @@ func packA(dst []float32, rows, kk int, a []float32, lda int) {
 	}
 }
 
-// gemmAVX2Packed is gemmAVX2 on the first n16 (a multiple of 16) columns of
-// C, with B (and maybe A) packed.
-func gemmAVX2Packed(m, n16, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	const nr = 16
-	kc := min(gemmKCPacked, k)
-	buf := getPack(kc * (min(gemmNCPacked, n16) + gemmMC))
-	defer packPool.Put(buf)
-	pk, pa := (*buf)[:len(*buf)-gemmMC*kc], (*buf)[len(*buf)-gemmMC*kc:]
-	packedA := aliasedRows(lda, 6)
-	for j0 := 0; j0 < n16; j0 += gemmNCPacked {
-		w := min(gemmNCPacked, n16-j0)
-		for p0 := 0; p0 < k; p0 += gemmKCPacked {
-			kk := min(gemmKCPacked, k-p0)
-			ac := acc || p0 > 0
-			packB16(pk, kk, w, b[p0*ldb+j0:], ldb)
-			for i0 := 0; i0 < m; i0 += gemmMC {
-				i1 := min(i0+gemmMC, m)
-				ab, ald := a[i0*lda+p0:], lda
-				if packedA {
-					packA(pa, i1-i0, kk, ab, lda)
-					ab, ald = pa, kk
-				}
-				for q := 0; q < w; q += nr {
-					bp := &pk[q*kk]
-					for i := i0; i < i1; i += 6 {
-						r := min(6, i1-i)
-						avx2Kernels[r-1](kk, &ab[(i-i0)*ald], ald, bp, nr, &c[i*ldc+j0+q], ldc, ac)
-					}
-				}
-			}
-		}
-	}
+// packedLevel is what a packed product needs to know of a kernel family: its panel width nr,
+// its tile height mr, how to pack a B block into nr-wide panels, and how to run one tile
+// (r ≤ mr rows, cols ≤ nr columns of C).
+type packedLevel struct {
+	nr, mr int
+	packB  func(dst []float32, kk, w int, b []float32, ldb int)
+	tile   func(r, kk int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool, cols int)
 }
 
-// gemmAVX512Packed is gemmAVX512 with B (and maybe A) packed.
-func gemmAVX512Packed(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	const nr = 32
+var (
+	avx2Packed = &packedLevel{nr: 16, mr: 6, packB: packB16,
+		tile: func(r, kk int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool, cols int) {
+			avx2Kernels[r-1](kk, a, lda, b, 16, c, ldc, acc)
+		}}
+	avx512Packed = &packedLevel{nr: 32, mr: 12, packB: packB32,
+		tile: func(r, kk int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool, cols int) {
+			avx512Kernels[r-1](kk, a, lda, b, 32, c, ldc, acc, uint32(uint64(1)<<min(32, cols)-1))
+		}}
+)
+
+// gemmPacked is Gemm with B (and maybe A) packed, for one kernel family. The AVX2 family
+// takes n a multiple of 16; the AVX-512 one masks the last partial panel.
+func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	nr := lv.nr
 	kc := min(gemmKCPacked, k)
 	nc := min(gemmNCPacked, (n+nr-1)&^(nr-1))
 	buf := getPack(kc * (nc + gemmMC))
 	defer packPool.Put(buf)
 	pk, pa := (*buf)[:len(*buf)-gemmMC*kc], (*buf)[len(*buf)-gemmMC*kc:]
-	packedA := aliasedRows(lda, 12)
+	packedA := aliasedRows(lda, lv.mr)
 	for j0 := 0; j0 < n; j0 += gemmNCPacked {
 		w := min(gemmNCPacked, n-j0)
 		for p0 := 0; p0 < k; p0 += gemmKCPacked {
 			kk := min(gemmKCPacked, k-p0)
 			ac := acc || p0 > 0
-			packB32(pk, kk, w, b[p0*ldb+j0:], ldb)
+			lv.packB(pk, kk, w, b[p0*ldb+j0:], ldb)
 			for i0 := 0; i0 < m; i0 += gemmMC {
 				i1 := min(i0+gemmMC, m)
 				ab, ald := a[i0*lda+p0:], lda
@@ -163,11 +150,9 @@ func gemmAVX512Packed(m, n, k int, a []float32, lda int, b []float32, ldb int, c
 					ab, ald = pa, kk
 				}
 				for q := 0; q < w; q += nr {
-					mask := uint32(uint64(1)<<min(nr, w-q) - 1)
 					bp := &pk[q*kk]
-					for i := i0; i < i1; i += 12 {
-						r := min(12, i1-i)
-						avx512Kernels[r-1](kk, &ab[(i-i0)*ald], ald, bp, nr, &c[i*ldc+j0+q], ldc, ac, mask)
+					for i := i0; i < i1; i += lv.mr {
+						lv.tile(min(lv.mr, i1-i), kk, &ab[(i-i0)*ald], ald, bp, &c[i*ldc+j0+q], ldc, ac, w-q)
 					}
 				}
 			}
