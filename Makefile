@@ -21,13 +21,20 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 # Regenerate the amd64 kernels from their avo programs (asm/ is a separate module, so users
-# of kerasgen never depend on avo).
+# of kerasgen never depend on avo): each asm/NAME/ writes runtime/NAME_amd64.s and
+# runtime/NAME_stubs_amd64.go.
+ASM_GENERATORS := $(notdir $(patsubst %/,%,$(dir $(wildcard asm/*/main.go))))
 asm:
-	cd asm && $(GO) run gemm.go -out ../runtime/gemm_amd64.s -stubs ../runtime/gemm_stubs_amd64.go
+	@for g in $(ASM_GENERATORS); do \
+		echo "asm: $$g"; \
+		(cd asm && $(GO) run ./$$g -out ../runtime/$${g}_amd64.s -stubs ../runtime/$${g}_stubs_amd64.go) || exit 1; \
+	done
 
 # Fail when the checked-in kernels differ from what their generators write.
 asm-check: asm
-	git diff --exit-code -- runtime/gemm_amd64.s runtime/gemm_stubs_amd64.go
+	git diff --exit-code -- 'runtime/*_amd64.s' 'runtime/*_stubs_amd64.go'
+	@out=$$(git status --porcelain -- 'runtime/*_amd64.s' 'runtime/*_stubs_amd64.go'); \
+	if [ -n "$$out" ]; then echo "generated kernels not checked in:"; echo "$$out"; exit 1; fi
 
 # The test suite: unit and table tests, every golden and corpus case from $(SHARED), the
 # fuzz seed corpora (run as plain tests). Keep under 15 minutes on 2 cores.

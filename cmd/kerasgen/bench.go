@@ -24,6 +24,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	input := fs.String("input", "", "input .npy files, comma-separated (default: seeded uniform [0,1) values)")
 	asJSON := fs.Bool("json", false, "print one JSON line")
 	gemm := fs.String("gemm", "", "comma-separated square sizes: time runtime.Gemm alone")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the timed calls to this file")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return 2
@@ -84,6 +85,14 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	} else if ins, err = randomInputs(res, *batch); err != nil {
 		fmt.Fprintf(stderr, "kerasgen: %v\n", err)
 		return 2
+	}
+	if *profile != "" {
+		abs, err := filepath.Abs(*profile)
+		if err != nil {
+			fmt.Fprintf(stderr, "kerasgen: %v\n", err)
+			return 2
+		}
+		os.Setenv("KERASGEN_CPUPROFILE", abs)
 	}
 	b, err := compile.Bench(work, res, ins)
 	if err != nil {

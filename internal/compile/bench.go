@@ -126,6 +126,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"time"
 
@@ -154,6 +155,12 @@ func main() {
 	}
 	for i := 0; i < 20; i++ {
 		check(m.Run(batch, inputs, outputs))
+	}
+	if f := os.Getenv("KERASGEN_CPUPROFILE"); f != "" {
+		w, err := os.Create(f)
+		check(err)
+		check(pprof.StartCPUProfile(w))
+		defer pprof.StopCPUProfile()
 	}
 	var times []float64
 	start := time.Now()

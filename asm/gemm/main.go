@@ -2,7 +2,7 @@
 // with avo. It is a separate module so that users of kerasgen never depend
 // on avo; the generated files are checked in under runtime/. Regenerate with
 //
-//	cd asm && go run . -out ../runtime/gemm_amd64.s -stubs ../runtime/gemm_stubs_amd64.go
+//	cd asm && go run ./gemm -out ../runtime/gemm_amd64.s -stubs ../runtime/gemm_stubs_amd64.go
 //
 // Every kernel updates a tile of C (row-major, row stride ldc elements) with
 // the product of an r×k block of A (row stride lda) and a k×w block of B
