@@ -57,8 +57,7 @@ func Conv2DGemm(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
 				}
 			}
 			out := y[(img*pixels+p0)*oc : (img*pixels+p0+rows)*oc]
-			Gemm(rows, oc, kk, patches, kk, w, oc, out, oc, false)
-			ep.Apply(img*pixels+p0, rows, oc, out, oc)
+			GemmEpilogue(rows, oc, kk, patches, kk, w, oc, out, oc, img*pixels+p0, ep)
 		}
 	}
 }

@@ -10,6 +10,5 @@ package runtime
 
 // Dense sets y[m×n] = x[m×k]·w[k×n], then applies ep.
 func Dense(m, k, n int, x, w, y []float32, ep *Epilogue) {
-	Gemm(m, n, k, x, k, w, n, y, n, false)
-	ep.Apply(0, m, n, y, n)
+	GemmEpilogue(m, n, k, x, k, w, n, y, n, 0, ep)
 }

@@ -14,6 +14,8 @@
 
 package runtime
 
+import "math"
+
 // Epilogue is what a producing kernel applies to each output row after
 // accumulating: bias, activation and an optional residual add.
 type Epilogue struct {
@@ -28,39 +30,37 @@ type Epilogue struct {
 // with row stride ldc; c[0] is element (row0, 0) of the whole output, which
 // locates the rows in Residual.
 func (e *Epilogue) Apply(row0, rows, n int, c []float32, ldc int) {
-	if e == nil || rows <= 0 || n <= 0 {
+	e.applyTile(row0, 0, rows, n, n, c, ldc)
+}
+
+// applyTile applies the epilogue to the rows×cols block of an output with
+// rows of n elements whose first element is (row0, col0), held in c with row
+// stride ldc (c[0] is that first element). The GEMM drivers call it on each
+// tile of C they finish, while the tile is in L1.
+func (e *Epilogue) applyTile(row0, col0, rows, cols, n int, c []float32, ldc int) {
+	if e == nil || rows <= 0 || cols <= 0 {
 		return
 	}
-	need("Epilogue", "c", c, matLen(rows, n, ldc))
+	need("Epilogue", "c", c, matLen(rows, cols, ldc))
 	if e.Bias != nil {
-		need("Epilogue", "Bias", e.Bias, n)
+		need("Epilogue", "Bias", e.Bias, col0+cols)
 	}
 	if e.Residual != nil {
-		need("Epilogue", "Residual", e.Residual, (row0+rows)*n)
+		need("Epilogue", "Residual", e.Residual, (row0+rows-1)*n+col0+cols)
 	}
-	if e.Residual == nil && e.Bias != nil && (e.Act == ActRelu || e.Act == ActLinear) {
-		// The common case in one pass: bias, then relu or nothing.
-		relu := e.Act == ActRelu
-		for i := 0; i < rows; i++ {
-			y, b := c[i*ldc:i*ldc+n], e.Bias[:n]
-			for j := range y {
-				v := y[j] + b[j]
-				if relu && v < 0 {
-					v = 0
-				}
-				y[j] = v
-			}
-		}
+	if slope, lo, hi, ok := e.clampForm(); ok {
+		epilogueClamp(e, row0, col0, rows, cols, n, c, ldc, slope, lo, hi)
 		return
 	}
 	for i := 0; i < rows; i++ {
-		y := c[i*ldc : i*ldc+n]
+		y := c[i*ldc : i*ldc+cols]
 		var res []float32
 		if e.Residual != nil {
-			res = e.Residual[(row0+i)*n : (row0+i+1)*n]
+			o := (row0+i)*n + col0
+			res = e.Residual[o : o+cols]
 		}
 		if e.Bias != nil {
-			addTo(y, e.Bias[:n])
+			addTo(y, e.Bias[col0:])
 		}
 		if res != nil && !e.ResidualAfterAct {
 			addTo(y, res)
@@ -68,6 +68,78 @@ func (e *Epilogue) Apply(row0, rows, n int, c []float32, ldc int) {
 		Activate(e.Act, e.Params, y)
 		if res != nil && e.ResidualAfterAct {
 			addTo(y, res)
+		}
+	}
+}
+
+// clampForm reports whether the activation is v > 0 ? v : slope·v followed
+// by a clamp to [lo, hi] (NaN kept) — linear, the ReLUs with threshold 0,
+// leaky ReLU, hard tanh — and gives those constants. The assembly epilogue
+// kernels compute that form.
+func (e *Epilogue) clampForm() (slope, lo, hi float32, ok bool) {
+	inf := float32(math.Inf(1))
+	switch e.Act {
+	case ActLinear:
+		return 1, -inf, inf, true
+	case ActRelu:
+		return 1, 0, inf, true
+	case ActRelu6:
+		return 1, 0, 6, true
+	case ActHardTanh:
+		return 1, -1, 1, true
+	case ActLeakyRelu:
+		return e.Params.Alpha, -inf, inf, true
+	case ActReluFull:
+		p := &e.Params
+		hi = inf
+		if p.HasMax {
+			hi = p.MaxValue
+		}
+		if p.Threshold != 0 || p.Alpha < 0 || hi < 0 {
+			return 0, 0, 0, false
+		}
+		if p.Alpha == 0 { // a clamp at 0 keeps relu(-Inf) = 0, where 0·(-Inf) is NaN
+			return 1, 0, hi, true
+		}
+		return p.Alpha, -inf, hi, true
+	}
+	return 0, 0, 0, false
+}
+
+// epilogueClampGeneric is the pure-Go clamp-form epilogue (see clampForm),
+// the twin of the assembly kernels: in float32, in the kernels' order.
+func epilogueClampGeneric(e *Epilogue, row0, col0, rows, cols, n int, c []float32, ldc int, slope, lo, hi float32) {
+	for i := 0; i < rows; i++ {
+		y := c[i*ldc : i*ldc+cols]
+		var res []float32
+		if e.Residual != nil {
+			o := (row0+i)*n + col0
+			res = e.Residual[o : o+cols]
+		}
+		var bias []float32
+		if e.Bias != nil {
+			bias = e.Bias[col0 : col0+cols]
+		}
+		for j, v := range y {
+			if bias != nil {
+				v += bias[j]
+			}
+			if res != nil && !e.ResidualAfterAct {
+				v += res[j]
+			}
+			if !(v > 0) {
+				v *= slope
+			}
+			if v < lo {
+				v = lo
+			}
+			if v > hi {
+				v = hi
+			}
+			if res != nil && e.ResidualAfterAct {
+				v += res[j]
+			}
+			y[j] = v
 		}
 	}
 }

@@ -44,29 +44,94 @@ var avx512Kernels = [...]avx512Kernel{
 // Gemm sets C[m×n] (row stride ldc) to A[m×k] (lda) · B[k×n] (ldb), plus
 // C's old value when acc.
 func Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	gemm(m, n, k, a, lda, b, ldb, c, ldc, acc, nil, 0)
+}
+
+// GemmEpilogue sets C[m×n] (row stride ldc) to A[m×k] (lda) · B[k×n] (ldb)
+// and applies ep to it, C's rows being rows row0… of ep's output (row
+// length n). A clamp-form epilogue (see Epilogue.clampForm) is applied to
+// each tile of C as soon as it is final, while it is in L1.
+func GemmEpilogue(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, row0 int, ep *Epilogue) {
+	gemm(m, n, k, a, lda, b, ldb, c, ldc, false, ep, row0)
+}
+
+// GemmNT sets C[m×n] (ldc) to A·Bᵀ, where A is m×k (lda) and B is stored
+// n×k (ldb), plus C's old value when acc. It is the input gradient of a
+// dense layer (dY·Wᵀ), attention's Q·Kᵀ and the core of Conv2DTranspose.
+// From four rows of A on, B is transposed into a pooled buffer and the
+// product runs through Gemm's kernels.
+func GemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	need("GemmNT", "c", c, matLen(m, n, ldc))
+	need("GemmNT", "a", a, matLen(m, k, lda))
+	need("GemmNT", "b", b, matLen(n, k, ldb))
+	if m < 4 || k <= 0 || cpuLevel == levelGeneric {
+		gemmNTGeneric(m, n, k, a, lda, b, ldb, c, ldc, acc)
+		return
+	}
+	buf := getPack(k * n)
+	defer packPool.Put(buf)
+	bt := *buf
+	transposeInto(bt, n, k, b, ldb)
+	gemm(m, n, k, a, lda, bt, n, c, ldc, acc, nil, 0)
+}
+
+// transposeInto writes the transpose of the rows×cols matrix src (row stride
+// lds) into dst as a dense cols×rows matrix, in 8×8 blocks.
+func transposeInto(dst []float32, rows, cols int, src []float32, lds int) {
+	const bs = 8
+	for i0 := 0; i0 < rows; i0 += bs {
+		i1 := min(i0+bs, rows)
+		for j0 := 0; j0 < cols; j0 += bs {
+			j1 := min(j0+bs, cols)
+			for i := i0; i < i1; i++ {
+				row := src[i*lds : i*lds+j1]
+				for j := j0; j < j1; j++ {
+					dst[j*rows+i] = row[j]
+				}
+			}
+		}
+	}
+}
+
+func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *Epilogue, row0 int) {
 	if m <= 0 || n <= 0 {
 		return
 	}
 	need("Gemm", "c", c, matLen(m, n, ldc))
 	need("Gemm", "a", a, matLen(m, k, lda))
 	need("Gemm", "b", b, matLen(k, n, ldb))
+	tiles := ep // applied per tile by the drivers
+	if ep != nil {
+		if _, _, _, ok := ep.clampForm(); !ok {
+			tiles = nil
+		}
+	}
 	switch {
 	case k <= 0 || cpuLevel == levelGeneric:
 		gemmGeneric(m, n, k, a, lda, b, ldb, c, ldc, acc)
+		tiles = nil
 	case cpuLevel == levelAVX512:
-		gemmAVX512(m, n, k, a, lda, b, ldb, c, ldc, acc)
+		gemmAVX512(m, n, k, a, lda, b, ldb, c, ldc, acc, tiles, row0)
 	default:
-		gemmAVX2(m, n, k, a, lda, b, ldb, c, ldc, acc)
+		gemmAVX2(m, n, k, a, lda, b, ldb, c, ldc, acc, tiles, row0)
+	}
+	if ep != nil && tiles == nil {
+		ep.Apply(row0, m, n, c, ldc)
 	}
 }
 
 // gemmAVX2 is Gemm for m, n, k > 0 with the AVX2+FMA kernels.
-func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+// ep (clamp form, or nil) is applied to each tile of C once it is final,
+// as row0… of ep's output.
+func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *Epilogue, row0 int) {
 	n16 := n &^ 15
 	switch {
 	case n16 == 0:
 	case usePackedB(m, n16, k):
-		gemmPacked(avx2Packed, m, n16, k, a, lda, b, ldb, c, ldc, acc)
+		gemmPacked(avx2Packed, m, n16, k, a, lda, b, ldb, c, ldc, acc, ep, row0, n)
 	default:
 		for p0 := 0; p0 < k; p0 += gemmKCAVX2 {
 			kk := min(gemmKCAVX2, k-p0)
@@ -79,19 +144,27 @@ func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 						r := min(6, i1-i)
 						avx2Kernels[r-1](kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac)
 					}
+					if ep != nil && p0+kk == k {
+						ep.applyTile(row0+i0, j, i1-i0, 16, n, c[i0*ldc+j:], ldc)
+					}
 				}
 			}
 		}
 	}
 	if n16 < n {
 		gemmGeneric(m, n-n16, k, a, lda, b[n16:], ldb, c[n16:], ldc, acc)
+		if ep != nil {
+			ep.applyTile(row0, n16, m, n-n16, n, c[n16:], ldc)
+		}
 	}
 }
 
 // gemmAVX512 is Gemm for m, n, k > 0 with the AVX-512 kernels.
-func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+// ep (clamp form, or nil) is applied to each tile of C once it is final,
+// as row0… of ep's output.
+func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *Epilogue, row0 int) {
 	if usePackedB(m, n, k) {
-		gemmPacked(avx512Packed, m, n, k, a, lda, b, ldb, c, ldc, acc)
+		gemmPacked(avx512Packed, m, n, k, a, lda, b, ldb, c, ldc, acc, ep, row0, n)
 		return
 	}
 	for p0 := 0; p0 < k; p0 += gemmKCAVX512 {
@@ -106,6 +179,9 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []flo
 				for i := i0; i < i1; i += 12 {
 					r := min(12, i1-i)
 					avx512Kernels[r-1](kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, mask)
+				}
+				if ep != nil && p0+kk == k {
+					ep.applyTile(row0+i0, j, i1-i0, w, n, c[i0*ldc+j:], ldc)
 				}
 			}
 		}
