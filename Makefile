@@ -41,7 +41,8 @@ asm-check: asm
 test: deps fmt-check vet asm-check
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -tags purego ./runtime/
-	KERASGEN_CPU=avx2 $(GO) test -count=1 -run 'Gemm' ./runtime/
+	KERASGEN_CPU=avx2 $(GO) test -count=1 -run 'Gemm|Epilogue' ./runtime/
+	KERASGEN_THREADS=2 $(GO) test -count=1 -run 'TestBenchModels' ./internal/compile/
 
 # Compile the bundled example model (go generate runs kerasgen build) and run it.
 demo: deps

@@ -38,6 +38,9 @@ type Options struct {
 	// States are the recurrent states of a stateful graph: its last len(States) inputs and
 	// outputs. When set, the package gets the streaming API (Stream, NewStream, Step).
 	States []State
+	// Threads, when above 1, is the thread count New sets in the runtime (process-wide)
+	// unless it is already higher; the package then exports it as the constant Threads.
+	Threads int
 }
 
 // State is one recurrent state a stream carries: [batch, Units].
@@ -384,6 +387,14 @@ func (gen *generator) emitNew(f *jen.File, total int, winits []jen.Code) {
 	}
 	body = append(body, winits...)
 	body = append(body, gen.inits...)
+	if gen.opt.Threads > 1 {
+		body = append(body, jen.If(jen.Qual(RuntimePath, "Threads").Call().Op("<").Id("Threads")).Block(
+			jen.Qual(RuntimePath, "SetThreads").Call(jen.Id("Threads"))))
+		f.Comment("Threads is the number of threads New lets the kernels use (kerasgen build -threads); the")
+		f.Comment("setting is process-wide: runtime.SetThreads or KERASGEN_THREADS change it.")
+		f.Const().Id("Threads").Op("=").Lit(gen.opt.Threads)
+		f.Line()
+	}
 	body = append(body, jen.Return(jen.Id("m"), jen.Nil()))
 	f.Comment("New decodes the embedded weights and returns a ready model.")
 	f.Func().Id("New").Params().Params(jen.Op("*").Id("Model"), jen.Error()).Block(body...)

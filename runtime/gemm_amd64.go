@@ -41,20 +41,6 @@ var avx512Kernels = [...]avx512Kernel{
 	gemmAVX512_9x32, gemmAVX512_10x32, gemmAVX512_11x32, gemmAVX512_12x32,
 }
 
-// Gemm sets C[m×n] (row stride ldc) to A[m×k] (lda) · B[k×n] (ldb), plus
-// C's old value when acc.
-func Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	gemm(m, n, k, a, lda, b, ldb, c, ldc, acc, nil, 0)
-}
-
-// GemmEpilogue sets C[m×n] (row stride ldc) to A[m×k] (lda) · B[k×n] (ldb)
-// and applies ep to it, C's rows being rows row0… of ep's output (row
-// length n). A clamp-form epilogue (see Epilogue.clampForm) is applied to
-// each tile of C as soon as it is final, while it is in L1.
-func GemmEpilogue(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, row0 int, ep *Epilogue) {
-	gemm(m, n, k, a, lda, b, ldb, c, ldc, false, ep, row0)
-}
-
 // GemmNT sets C[m×n] (ldc) to A·Bᵀ, where A is m×k (lda) and B is stored
 // n×k (ldb), plus C's old value when acc. It is the input gradient of a
 // dense layer (dY·Wᵀ), attention's Q·Kᵀ and the core of Conv2DTranspose.
@@ -96,42 +82,36 @@ func transposeInto(dst []float32, rows, cols int, src []float32, lds int) {
 	}
 }
 
-func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *Epilogue, row0 int) {
-	if m <= 0 || n <= 0 {
-		return
-	}
-	need("Gemm", "c", c, matLen(m, n, ldc))
-	need("Gemm", "a", a, matLen(m, k, lda))
-	need("Gemm", "b", b, matLen(k, n, ldb))
-	tiles := ep // applied per tile by the drivers
-	if ep != nil {
-		if _, _, _, ok := ep.clampForm(); !ok {
-			tiles = nil
-		}
+// gemmBlock is the one-thread Gemm for m, n > 0 with the best kernels this
+// CPU has; ep (or nil) is applied to C, tile by tile when it has the clamp
+// form.
+func gemmBlock(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *epTile) {
+	tiles := ep
+	if ep != nil && !ep.clamp {
+		tiles = nil
 	}
 	switch {
 	case k <= 0 || cpuLevel == levelGeneric:
 		gemmGeneric(m, n, k, a, lda, b, ldb, c, ldc, acc)
 		tiles = nil
 	case cpuLevel == levelAVX512:
-		gemmAVX512(m, n, k, a, lda, b, ldb, c, ldc, acc, tiles, row0)
+		gemmAVX512(m, n, k, a, lda, b, ldb, c, ldc, acc, tiles)
 	default:
-		gemmAVX2(m, n, k, a, lda, b, ldb, c, ldc, acc, tiles, row0)
+		gemmAVX2(m, n, k, a, lda, b, ldb, c, ldc, acc, tiles)
 	}
 	if ep != nil && tiles == nil {
-		ep.Apply(row0, m, n, c, ldc)
+		ep.apply(0, 0, m, n, c, ldc)
 	}
 }
 
 // gemmAVX2 is Gemm for m, n, k > 0 with the AVX2+FMA kernels.
-// ep (clamp form, or nil) is applied to each tile of C once it is final,
-// as row0… of ep's output.
-func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *Epilogue, row0 int) {
+// ep (clamp form, or nil) is applied to each tile of C once it is final.
+func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *epTile) {
 	n16 := n &^ 15
 	switch {
 	case n16 == 0:
 	case usePackedB(m, n16, k):
-		gemmPacked(avx2Packed, m, n16, k, a, lda, b, ldb, c, ldc, acc, ep, row0, n)
+		gemmPacked(avx2Packed, m, n16, k, a, lda, b, ldb, c, ldc, acc, ep)
 	default:
 		for p0 := 0; p0 < k; p0 += gemmKCAVX2 {
 			kk := min(gemmKCAVX2, k-p0)
@@ -145,7 +125,7 @@ func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 						avx2Kernels[r-1](kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac)
 					}
 					if ep != nil && p0+kk == k {
-						ep.applyTile(row0+i0, j, i1-i0, 16, n, c[i0*ldc+j:], ldc)
+						ep.apply(i0, j, i1-i0, 16, c[i0*ldc+j:], ldc)
 					}
 				}
 			}
@@ -154,17 +134,16 @@ func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 	if n16 < n {
 		gemmGeneric(m, n-n16, k, a, lda, b[n16:], ldb, c[n16:], ldc, acc)
 		if ep != nil {
-			ep.applyTile(row0, n16, m, n-n16, n, c[n16:], ldc)
+			ep.apply(0, n16, m, n-n16, c[n16:], ldc)
 		}
 	}
 }
 
 // gemmAVX512 is Gemm for m, n, k > 0 with the AVX-512 kernels.
-// ep (clamp form, or nil) is applied to each tile of C once it is final,
-// as row0… of ep's output.
-func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *Epilogue, row0 int) {
+// ep (clamp form, or nil) is applied to each tile of C once it is final.
+func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *epTile) {
 	if usePackedB(m, n, k) {
-		gemmPacked(avx512Packed, m, n, k, a, lda, b, ldb, c, ldc, acc, ep, row0, n)
+		gemmPacked(avx512Packed, m, n, k, a, lda, b, ldb, c, ldc, acc, ep)
 		return
 	}
 	for p0 := 0; p0 < k; p0 += gemmKCAVX512 {
@@ -181,7 +160,7 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []flo
 					avx512Kernels[r-1](kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, mask)
 				}
 				if ep != nil && p0+kk == k {
-					ep.applyTile(row0+i0, j, i1-i0, w, n, c[i0*ldc+j:], ldc)
+					ep.apply(i0, j, i1-i0, w, c[i0*ldc+j:], ldc)
 				}
 			}
 		}

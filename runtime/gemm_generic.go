@@ -5,18 +5,12 @@ package runtime
 // haveAsm reports whether this build has assembly kernels.
 const haveAsm = false
 
-// Gemm sets C[m×n] (row stride ldc) to A[m×k] (lda) · B[k×n] (ldb), plus
-// C's old value when acc.
-func Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+// gemmBlock is the one-thread Gemm for m, n > 0; ep (or nil) is applied to C.
+func gemmBlock(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *epTile) {
 	gemmGeneric(m, n, k, a, lda, b, ldb, c, ldc, acc)
-}
-
-// GemmEpilogue sets C[m×n] (row stride ldc) to A[m×k] (lda) · B[k×n] (ldb)
-// and applies ep to it, C's rows being rows row0… of ep's output (row
-// length n).
-func GemmEpilogue(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, row0 int, ep *Epilogue) {
-	gemmGeneric(m, n, k, a, lda, b, ldb, c, ldc, false)
-	ep.Apply(row0, m, n, c, ldc)
+	if ep != nil {
+		ep.apply(0, 0, m, n, c, ldc)
+	}
 }
 
 // GemmNT sets C[m×n] (ldc) to A·Bᵀ, where A is m×k (lda) and B is stored

@@ -128,9 +128,8 @@ var (
 
 // gemmPacked is Gemm with B (and maybe A) packed, for one kernel family. The AVX2 family
 // takes n a multiple of 16; the AVX-512 one masks the last partial panel. ep (clamp form,
-// or nil) is applied to each tile of C once it is final, as row0… of an output with rows
-// of epN elements.
-func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *Epilogue, row0, epN int) {
+// or nil) is applied to each tile of C once it is final.
+func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *epTile) {
 	nr := lv.nr
 	kc := min(gemmKCPacked, k)
 	nc := min(gemmNCPacked, (n+nr-1)&^(nr-1))
@@ -157,7 +156,7 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b []float32,
 						lv.tile(min(lv.mr, i1-i), kk, &ab[(i-i0)*ald], ald, bp, &c[i*ldc+j0+q], ldc, ac, w-q)
 					}
 					if ep != nil && p0+kk == k {
-						ep.applyTile(row0+i0, j0+q, i1-i0, min(nr, w-q), epN, c[i0*ldc+j0+q:], ldc)
+						ep.apply(i0, j0+q, i1-i0, min(nr, w-q), c[i0*ldc+j0+q:], ldc)
 					}
 				}
 			}

@@ -19,7 +19,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("bench", stderr)
 	lf := addLoadFlags(fs)
 	batch := fs.Int("batch", 1, "batch size")
-	threads := fs.Int("threads", 1, "threads (only 1 so far)")
+	threads := fs.Int("threads", 1, "threads the kernels may use (KERASGEN_THREADS and GOMAXPROCS of the timed process)")
 	precision := fs.String("precision", "fp32", "fp32 (bf16 is not implemented yet)")
 	input := fs.String("input", "", "input .npy files, comma-separated (default: seeded uniform [0,1) values)")
 	asJSON := fs.Bool("json", false, "print one JSON line")
@@ -29,8 +29,12 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
-	if *threads != 1 || *precision != "fp32" {
-		fmt.Fprintln(stderr, "kerasgen: bench: only --threads 1 and --precision fp32 are implemented so far")
+	if *threads < 1 || *threads > 256 {
+		fmt.Fprintf(stderr, "kerasgen: bench: --threads %d: want 1 to 256\n", *threads)
+		return 2
+	}
+	if *precision != "fp32" {
+		fmt.Fprintln(stderr, "kerasgen: bench: only --precision fp32 is implemented so far")
 		return 2
 	}
 	work, err := os.MkdirTemp("", "kerasgen-bench-")
@@ -65,7 +69,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "usage: kerasgen bench MODEL [--batch N] [--threads 1] [--precision fp32] [--input x.npy] [--json]\n       kerasgen bench --gemm 256,512,1024,2048 [--json]")
+		fmt.Fprintln(stderr, "usage: kerasgen bench MODEL [--batch N] [--threads T] [--precision fp32] [--input x.npy] [--json]\n       kerasgen bench --gemm 256,512,1024,2048 [--json]")
 		return 2
 	}
 	res, err := compile.Compile(pos[0], compile.Options{Load: lf.options()})
@@ -94,7 +98,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		}
 		os.Setenv("KERASGEN_CPUPROFILE", abs)
 	}
-	b, err := compile.Bench(work, res, ins)
+	b, err := compile.Bench(work, res, ins, *threads)
 	if err != nil {
 		fmt.Fprintf(stderr, "kerasgen: %v\n", err)
 		return 2

@@ -109,6 +109,10 @@ func TestBench(t *testing.T) {
 			t.Errorf("%s = %v", k, r[k])
 		}
 	}
+	code, out, errs = runCLI("bench", filepath.Join("..", "..", "examples", "models", "mlp", "model.json"), "--batch", "64", "--threads", "2", "--json")
+	if code != 0 || !strings.Contains(out, `"threads":2`) {
+		t.Errorf("--threads 2: exit %d\n%s%s", code, out, errs)
+	}
 	code, out, errs = runCLI("bench", "--gemm", "8,16", "--json")
 	if code != 0 || strings.Count(out, `"gflops"`) != 2 {
 		t.Errorf("gemm: exit %d\n%s%s", code, out, errs)

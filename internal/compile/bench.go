@@ -30,8 +30,10 @@ type BenchResult struct {
 }
 
 // Bench builds the package in a temporary module under work and times Run on the given
-// inputs: a warm-up, then calls until 3 s have passed or 500 calls were made (at least 10).
-func Bench(work string, r *Result, inputs []*runtime.Array) (*BenchResult, error) {
+// inputs with the kernels on the given number of threads (GOMAXPROCS and KERASGEN_THREADS of
+// the timed process): a warm-up, then calls until 3 s have passed or 500 calls were made (at
+// least 10).
+func Bench(work string, r *Result, inputs []*runtime.Array, threads int) (*BenchResult, error) {
 	mod, names, err := WriteModule(work, []*Result{r})
 	if err != nil {
 		return nil, err
@@ -55,7 +57,7 @@ func Bench(work string, r *Result, inputs []*runtime.Array) (*BenchResult, error
 	if err := os.WriteFile(filepath.Join(mod, "main.go"), main.Bytes(), 0o644); err != nil {
 		return nil, err
 	}
-	out, err := runDriver(mod, filepath.Join(work, "bench"), data)
+	out, err := runDriver(mod, filepath.Join(work, "bench"), threads, data)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +65,7 @@ func Bench(work string, r *Result, inputs []*runtime.Array) (*BenchResult, error
 	if err := json.Unmarshal(out, &res); err != nil {
 		return nil, fmt.Errorf("bench driver output %q: %v", out, err)
 	}
-	res.Runner, res.Threads, res.Precision = "kerasgen", 1, "fp32"
+	res.Runner, res.Threads, res.Precision = "kerasgen", threads, "fp32"
 	res.Batch = inputs[0].Shape[0]
 	res.SamplesPerSec = float64(res.Batch) / (res.MedianMS / 1e3)
 	res.GFLOPS = float64(r.FLOPs) * float64(res.Batch) / (res.MedianMS / 1e3) / 1e9
@@ -90,7 +92,7 @@ func BenchGemm(work string, sizes []int) ([]GemmResult, error) {
 	for _, s := range sizes {
 		args = append(args, strconv.Itoa(s))
 	}
-	out, err := runDriver(mod, filepath.Join(work, "gemm"), strings.Join(args, ","))
+	out, err := runDriver(mod, filepath.Join(work, "gemm"), 1, strings.Join(args, ","))
 	if err != nil {
 		return nil, err
 	}
@@ -101,12 +103,12 @@ func BenchGemm(work string, sizes []int) ([]GemmResult, error) {
 	return res, nil
 }
 
-func runDriver(mod, bin string, args ...string) ([]byte, error) {
+func runDriver(mod, bin string, threads int, args ...string) ([]byte, error) {
 	if out, err := goCommand(mod, "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building the benchmark: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", threads), fmt.Sprintf("KERASGEN_THREADS=%d", threads))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -30,6 +30,9 @@ type Options struct {
 	// Stateful generates the streaming API (NewStream, Step): recurrent state carried across
 	// calls. Models with stateful=True layers always get it.
 	Stateful bool
+	// Threads, when above 1, makes the package's New raise the runtime's thread count
+	// (runtime.SetThreads, process-wide) to that many.
+	Threads int
 }
 
 // Result is a compiled model.
@@ -123,7 +126,7 @@ func CompileModel(m *frontend.Model, source string, opt Options) (*Result, error
 	files, err := codegen.Generate(g, plan, codegen.Options{
 		Package: pkg, Source: source, Writer: writer,
 		InputNames: inNames, OutputNames: outNames, OutputDocs: append(make([]string, n), docs...),
-		States: states,
+		States: states, Threads: opt.Threads,
 	})
 	if err != nil {
 		return nil, err

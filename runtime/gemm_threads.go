@@ -1,0 +1,103 @@
+// Gemm's entry points and their split across threads (see workers.go): C is
+// cut into blocks of whole row tiles (12 rows) when it has at least as many
+// rows as columns, else of whole column panels (32 columns), one block per
+// part; each part runs the one-thread gemmBlock, epilogue included.
+
+package runtime
+
+import "sync"
+
+// Gemm sets C[m×n] (row stride ldc) to A[m×k] (lda) · B[k×n] (ldb), plus
+// C's old value when acc.
+func Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	gemm(m, n, k, a, lda, b, ldb, c, ldc, acc, nil, 0)
+}
+
+// GemmEpilogue sets C[m×n] (row stride ldc) to A[m×k] (lda) · B[k×n] (ldb)
+// and applies ep to it, C's rows being rows row0… of ep's output (row
+// length n). A clamp-form epilogue (see Epilogue.clampForm) is applied to
+// each tile of C as soon as it is final, while it is in L1.
+func GemmEpilogue(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, row0 int, ep *Epilogue) {
+	gemm(m, n, k, a, lda, b, ldb, c, ldc, false, ep, row0)
+}
+
+// epTile locates a block of C in its epilogue's output: C's element (0, 0)
+// is the output's (row0, col0); output rows are n long.
+type epTile struct {
+	ep            *Epilogue
+	row0, col0, n int
+	clamp         bool // ep has the clamp form: apply it tile by tile
+}
+
+// apply applies the epilogue to the rows×cols block at (i0, j0) of C, held
+// in c (c[0] is that block's first element).
+func (t *epTile) apply(i0, j0, rows, cols int, c []float32, ldc int) {
+	t.ep.applyTile(t.row0+i0, t.col0+j0, rows, cols, t.n, c, ldc)
+}
+
+func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *Epilogue, row0 int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	need("Gemm", "c", c, matLen(m, n, ldc))
+	need("Gemm", "a", a, matLen(m, k, lda))
+	need("Gemm", "b", b, matLen(k, n, ldb))
+	var tile *epTile
+	var t epTile
+	if ep != nil {
+		_, _, _, clamp := ep.clampForm()
+		t = epTile{ep: ep, row0: row0, n: n, clamp: clamp}
+		tile = &t
+	}
+	byRows := m >= n
+	pieces := (n + 31) / 32
+	if byRows {
+		pieces = (m + 11) / 12
+	}
+	parts := partsFor(m*n*k, pieces)
+	if parts <= 1 || k <= 0 {
+		gemmBlock(m, n, k, a, lda, b, ldb, c, ldc, acc, tile)
+		return
+	}
+	j := gemmJobs.Get().(*gemmJob)
+	*j = gemmJob{m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, acc: acc, ep: t, byRows: byRows}
+	runParts(j, parts, &j.wg)
+	*j = gemmJob{}
+	gemmJobs.Put(j)
+}
+
+// gemmJob is one Gemm split across threads; pooled, so a warm call does not
+// allocate.
+type gemmJob struct {
+	m, n, k  int
+	a, b, c  []float32
+	lda, ldb int
+	ldc      int
+	acc      bool
+	ep       epTile // ep.ep nil: none
+	byRows   bool
+	wg       sync.WaitGroup
+}
+
+var gemmJobs = sync.Pool{New: func() any { return new(gemmJob) }}
+
+func (j *gemmJob) runPart(p, parts int) {
+	var tile *epTile
+	t := j.ep
+	if t.ep != nil {
+		tile = &t
+	}
+	if j.byRows {
+		lo, hi := split(j.m, 12, p, parts)
+		if lo < hi {
+			t.row0 += lo
+			gemmBlock(hi-lo, j.n, j.k, j.a[lo*j.lda:], j.lda, j.b, j.ldb, j.c[lo*j.ldc:], j.ldc, j.acc, tile)
+		}
+		return
+	}
+	lo, hi := split(j.n, 32, p, parts)
+	if lo < hi {
+		t.col0 += lo
+		gemmBlock(j.m, hi-lo, j.k, j.a, j.lda, j.b[lo:], j.ldb, j.c[lo:], j.ldc, j.acc, tile)
+	}
+}

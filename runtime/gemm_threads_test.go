@@ -1,0 +1,71 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+// withThreads runs f with SetThreads(n), restoring the old setting after.
+func withThreads(n int, f func()) {
+	old := Threads()
+	SetThreads(n)
+	defer SetThreads(old)
+	f()
+}
+
+// TestGemmThreads checks that Gemm and GemmEpilogue split across threads
+// (by rows and by columns, with and without epilogues) give the one-thread
+// results, and that the split does not allocate.
+func TestGemmThreads(t *testing.T) {
+	shapes := [][3]int{{300, 64, 200}, {32, 512, 784}, {130, 600, 520}, {25, 1000, 100}, {1000, 20, 130}}
+	r := newRand(21)
+	for _, sh := range shapes {
+		m, n, k := sh[0], sh[1], sh[2]
+		for fi, form := range []*Epilogue{nil, {Act: ActRelu}, {Act: ActSigmoid}} {
+			var ep *Epilogue
+			if form != nil {
+				e := *form
+				e.Bias = randSlice(r, n)
+				e.Residual = randSlice(r, m*n)
+				ep = &e
+			}
+			a, b := randSlice(r, m*k), randSlice(r, k*n)
+			want := make([]float32, m*n)
+			GemmEpilogue(m, n, k, a, k, b, n, want, n, 0, ep)
+			for _, threads := range []int{2, 3, 7} {
+				withThreads(threads, func() {
+					if p := partsFor(m*n*k, 1000); p < 2 {
+						t.Fatalf("threads %d: %dx%dx%d not split (%d parts)", threads, m, n, k, p)
+					}
+					got := newGuarded(m * n)
+					GemmEpilogue(m, n, k, a, k, b, n, got.s, n, 0, ep)
+					what := fmt.Sprintf("threads %d m=%d n=%d k=%d ep %d", threads, m, n, k, fi)
+					got.check(t, what)
+					for i := range want {
+						if math.Abs(float64(got.s[i]-want[i])) > 1e-5*(1+math.Abs(float64(want[i]))) {
+							t.Fatalf("%s: element %d = %v, want %v", what, i, got.s[i], want[i])
+						}
+					}
+					requireNoAllocs(t, what, func() { GemmEpilogue(m, n, k, a, k, b, n, got.s, n, 0, ep) })
+				})
+			}
+		}
+	}
+}
+
+func TestSplit(t *testing.T) {
+	for _, tc := range []struct{ n, unit, parts int }{{100, 12, 3}, {7, 32, 2}, {1000, 32, 7}, {12, 12, 5}} {
+		next := 0
+		for p := 0; p < tc.parts; p++ {
+			lo, hi := split(tc.n, tc.unit, p, tc.parts)
+			if lo != next || hi < lo || (lo%tc.unit != 0 && lo != tc.n) {
+				t.Fatalf("split(%d, %d, %d, %d) = [%d, %d), want start %d on a unit", tc.n, tc.unit, p, tc.parts, lo, hi, next)
+			}
+			next = hi
+		}
+		if next != tc.n {
+			t.Fatalf("split(%d, %d, ·, %d) covers [0, %d)", tc.n, tc.unit, tc.parts, next)
+		}
+	}
+}
