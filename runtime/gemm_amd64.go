@@ -142,6 +142,10 @@ func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 // gemmAVX512 is Gemm for m, n, k > 0 with the AVX-512 kernels.
 // ep (clamp form, or nil) is applied to each tile of C once it is final.
 func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *epTile) {
+	if m == 1 {
+		gemvAVX512(n, k, a, b, ldb, c, acc, ep)
+		return
+	}
 	if usePackedB(m, n, k) {
 		gemmPacked(avx512Packed, m, n, k, a, lda, b, ldb, c, ldc, acc, ep)
 		return
@@ -163,6 +167,28 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []flo
 					ep.apply(i0, j, i1-i0, w, c[i0*ldc+j:], ldc)
 				}
 			}
+		}
+	}
+}
+
+type gemvKernel func(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
+
+var gemvKernels = [...]gemvKernel{
+	gemvAVX512_1, gemvAVX512_2, gemvAVX512_3, gemvAVX512_4, gemvAVX512_5, gemvAVX512_6, gemvAVX512_7, gemvAVX512_8,
+	gemvAVX512_9, gemvAVX512_10, gemvAVX512_11, gemvAVX512_12, gemvAVX512_13, gemvAVX512_14, gemvAVX512_15, gemvAVX512_16,
+}
+
+// gemvAVX512 is Gemm for one row of A (m = 1, k > 0): B streams row by row
+// under 256-column blocks of c held in registers (see gemv_amd64.s).
+func gemvAVX512(n, k int, a, b []float32, ldb int, c []float32, acc bool, ep *epTile) {
+	const w = 16 * len(gemvKernels)
+	for j := 0; j < n; j += w {
+		cols := min(w, n-j)
+		v := (cols + 15) / 16
+		mask := uint16(uint32(1)<<(cols-16*(v-1)) - 1)
+		gemvKernels[v-1](k, &a[0], &b[j], ldb, &c[j], acc, mask)
+		if ep != nil {
+			ep.apply(0, j, 1, cols, c[j:], cols)
 		}
 	}
 }

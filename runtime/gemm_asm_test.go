@@ -96,6 +96,22 @@ func TestGemmTwinAllSizes(t *testing.T) {
 	}
 }
 
+// TestGemmTwinOneRow covers the one-row kernels (gemv_amd64.s) across their
+// 256-column blocks and masked tails.
+func TestGemmTwinOneRow(t *testing.T) {
+	for _, level := range gemmLevels {
+		withLevel(t, level, func(t *testing.T) {
+			r := newRand(17)
+			for _, n := range []int{1, 15, 16, 17, 63, 255, 256, 257, 300, 511, 512, 513, 784, 1030} {
+				for _, k := range []int{1, 2, 7, 128, 300} {
+					checkGemmTwin(t, r, 1, n, k, false)
+					checkGemmTwin(t, r, 1, n, k, true)
+				}
+			}
+		})
+	}
+}
+
 func TestGemmTwinLarger(t *testing.T) {
 	shapes := [][3]int{
 		{64, 129, 77}, {256, 256, 256}, {121, 48, 257}, {130, 50, 300},
