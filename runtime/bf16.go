@@ -48,6 +48,10 @@ const (
 	bf16MR = 12
 )
 
+// bf16Group is how many panels of B one tile call may cover (the amd64
+// kernels for 1–3 rows take four at once).
+const bf16Group = 4
+
 // F32ToBF16 rounds x to bfloat16 (the top 16 bits of a float32) to nearest
 // even, as VCVTNE2PS2BF16 does: NaN stays NaN (sign and top payload bits
 // kept, made quiet), finite values too large round to ±Inf, and subnormal
@@ -187,14 +191,15 @@ type bf16Impl struct {
 	// cvtRow sets dst[0:2⌈len(src)/2⌉] to src rounded to bf16, zero-padded.
 	cvtRow func(dst []uint16, src []float32)
 	// tile sets C[r×w] (ldc) to the product of r rows of bf16 pairs of A
-	// (row stride lda pairs) and kp pairs of one packed panel of B, plus
-	// C's old value when acc; 1 ≤ r ≤ bf16MR, 1 ≤ w ≤ bf16NR, kp ≥ 1.
+	// (row stride lda pairs) and kp pairs of the ⌈w/32⌉ consecutive packed
+	// panels of B at the start of b, plus C's old value when acc;
+	// 1 ≤ r ≤ bf16MR, 1 ≤ w ≤ bf16Group·bf16NR, kp ≥ 1.
 	tile func(r, kp int, a []uint16, lda int, b []uint16, c []float32, ldc int, acc bool, w int)
 }
 
 // gemmBF16 is GemmBF16 for m, n, k > 0 with checked arguments: per block
-// of A's rows, convert them to bf16 pairs, then sweep every panel of B with
-// row tiles of up to bf16MR rows.
+// of A's rows, convert them to bf16 pairs, then sweep every group of
+// bf16Group panels of B with row tiles of up to bf16MR rows.
 func gemmBF16(impl *bf16Impl, m, n, k int, a []float32, lda int, b []uint16, c []float32, ldc int, acc bool, scratch []uint16) {
 	kp := (k + 1) / 2
 	mc := bf16BlockRows(k)
@@ -204,12 +209,12 @@ func gemmBF16(impl *bf16Impl, m, n, k int, a []float32, lda int, b []uint16, c [
 		for i := 0; i < rows; i++ {
 			impl.cvtRow(scratch[i*2*kp:(i+1)*2*kp], a[(i0+i)*lda:][:k])
 		}
-		for j := 0; j < n; j += bf16NR {
-			panel := b[j/bf16NR*panelLen:][:panelLen]
-			w := min(bf16NR, n-j)
+		for j := 0; j < n; j += bf16Group * bf16NR {
+			w := min(bf16Group*bf16NR, n-j)
+			panels := b[j/bf16NR*panelLen:][:(w+bf16NR-1)/bf16NR*panelLen]
 			for i := 0; i < rows; i += bf16MR {
 				r := min(bf16MR, rows-i)
-				impl.tile(r, kp, scratch[i*2*kp:], kp, panel, c[(i0+i)*ldc+j:], ldc, acc, w)
+				impl.tile(r, kp, scratch[i*2*kp:], kp, panels, c[(i0+i)*ldc+j:], ldc, acc, w)
 			}
 		}
 	}

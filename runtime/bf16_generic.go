@@ -21,10 +21,18 @@ func cvtBF16RowGeneric(dst []uint16, src []float32) {
 	}
 }
 
-// bf16TileGeneric is bf16Impl.tile in Go: an r×32 tile of sums on the
-// stack; per pair of k, the panel's 64 bf16 values are widened once and
-// used by every row.
+// bf16TileGeneric is bf16Impl.tile in Go, one panel at a time.
 func bf16TileGeneric(r, kp int, a []uint16, lda int, b []uint16, c []float32, ldc int, acc bool, w int) {
+	panelLen := kp * 2 * bf16NR
+	for q := 0; q*bf16NR < w; q++ {
+		bf16PanelGeneric(r, kp, a, lda, b[q*panelLen:][:panelLen], c[q*bf16NR:], ldc, acc, min(bf16NR, w-q*bf16NR))
+	}
+}
+
+// bf16PanelGeneric is bf16TileGeneric for one panel (w ≤ 32): an r×32 tile
+// of sums on the stack; per pair of k, the panel's 64 bf16 values are
+// widened once and used by every row.
+func bf16PanelGeneric(r, kp int, a []uint16, lda int, b []uint16, c []float32, ldc int, acc bool, w int) {
 	var s [bf16MR][bf16NR]float32
 	var even, odd [bf16NR]float32
 	for p := 0; p < kp; p++ {

@@ -88,6 +88,30 @@ func gemmBF16_11x32(kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, 
 //go:noescape
 func gemmBF16_12x32(kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
 
+// gemmBF16_1x128 sets 1 rows of C (the 96 columns of three packed panels and the
+// masked columns of a fourth) to the product of the bf16 pairs of A (row stride lda
+// pairs) and kp pairs of four consecutive packed panels of B, plus C's old value
+// when acc. ldc is in elements.
+//
+//go:noescape
+func gemmBF16_1x128(kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+
+// gemmBF16_2x128 sets 2 rows of C (the 96 columns of three packed panels and the
+// masked columns of a fourth) to the product of the bf16 pairs of A (row stride lda
+// pairs) and kp pairs of four consecutive packed panels of B, plus C's old value
+// when acc. ldc is in elements.
+//
+//go:noescape
+func gemmBF16_2x128(kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+
+// gemmBF16_3x128 sets 3 rows of C (the 96 columns of three packed panels and the
+// masked columns of a fourth) to the product of the bf16 pairs of A (row stride lda
+// pairs) and kp pairs of four consecutive packed panels of B, plus C's old value
+// when acc. ldc is in elements.
+//
+//go:noescape
+func gemmBF16_3x128(kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+
 // cvtBF16Row sets dst[0:2⌈n/2⌉] to src[0:n] rounded to bf16 (VCVTNE2PS2BF16),
 // with a zero after the last element when n is odd.
 //

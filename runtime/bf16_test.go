@@ -302,6 +302,10 @@ func TestGemmBF16Larger(t *testing.T) {
 		{64, 129, 77}, {121, 48, 257}, {130, 50, 300}, {250, 33, 299},
 		{7, 300, 260}, {300, 7, 129}, {12, 32, 1}, {1, 1, 1000}, {32, 256, 784},
 		{241, 97, 3}, {300, 300, 300},
+		// 1–3 rows (alone or left over) with four panels or more: the
+		// 128-wide kernels, full and masked.
+		{1, 128, 64}, {2, 200, 33}, {3, 255, 77}, {13, 97, 5}, {14, 256, 100},
+		{15, 129, 31}, {1, 512, 784}, {123, 160, 2},
 	}
 	if testing.Short() {
 		shapes = shapes[:3]
@@ -442,6 +446,22 @@ func BenchmarkGemmBF16(b *testing.B) {
 		})
 		b.Run("fp32/"+s.name, func(b *testing.B) {
 			run(b, func() { Gemm(s.m, s.n, s.k, x, s.k, w, s.n, y, s.n, false) })
+		})
+	}
+}
+
+// TestBF16Dispatch checks that the VDPBF16PS kernels run only at the avx512
+// level (KERASGEN_CPU=generic or avx2 selects the twin).
+func TestBF16Dispatch(t *testing.T) {
+	t.Logf("level %s, native %v", CPULevel(), BF16Native())
+	if BF16Native() && CPULevel() != "avx512" {
+		t.Fatalf("native bf16 at level %s", CPULevel())
+	}
+	for _, level := range []string{"generic", "avx2"} {
+		withLevel(t, level, func(t *testing.T) {
+			if BF16Native() {
+				t.Fatalf("native bf16 at level %s", level)
+			}
 		})
 	}
 }

@@ -23,6 +23,15 @@
 //     24 ZMM accumulators at r = 12 (Z0–Z23), B in Z24/Z25. The
 //     accumulators start from zero; C's old value is added at the end
 //     under acc (VADDPS, C + sum).
+//   - gemmBF16_{r}x128 (r = 1…3): the same over four consecutive panels
+//     (128 columns; the panels kp·128 bytes apart), for few rows: with
+//     32 columns, r ≤ 3 rows would keep at most 6 dependency chains of
+//     VDPBF16PS (latency 6) in flight; 128 columns keep 8r. mask selects the
+//     columns of the last panel; the first three are written in full. Per
+//     pair: a VPBROADCASTD of each row's pair, 8 loads of B, 8r VDPBF16PS
+//     (register forms; the result is the same as with the operands
+//     swapped). Every element of C is summed in the same order as by
+//     gemmBF16_{r}x32, so the results are identical.
 //   - cvtBF16Row: dst[0:2⌈n/2⌉] = bf16(src[0:n]) with VCVTNE2PS2BF16 (round
 //     to nearest even, NaN quieted, subnormal inputs to ±0), the odd element
 //     past n (if any) zero. 32 floats per step; the tail is masked, so
@@ -42,7 +51,11 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 )
 
-const maxRows = 12
+const (
+	maxRows     = 12 // gemmBF16_{r}x32
+	maxWideRows = 3  // gemmBF16_{r}x128
+	widePanels  = 4  // panels of a wide kernel
+)
 
 func main() {
 	flag.Parse()
@@ -53,6 +66,9 @@ func main() {
 	ConstraintExpr("amd64,!purego")
 	for r := 1; r <= maxRows; r++ {
 		kernel(r)
+	}
+	for r := 1; r <= maxWideRows; r++ {
+		wideKernel(r)
 	}
 	convertRow()
 	Generate()
@@ -389,6 +405,128 @@ func convertRow() {
 	KMOVD(m.As32(), reg.K3)
 	VMOVDQU16(z[out], reg.K3, Mem{Base: dst})
 	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+func wideKernel(r int) {
+	name := fmt.Sprintf("gemmBF16_%dx128", r)
+	TEXT(name, NOSPLIT, "func(kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets %d rows of C (the 96 columns of three packed panels and the", name, r),
+		"masked columns of a fourth) to the product of the bf16 pairs of A (row stride lda",
+		"pairs) and kp pairs of four consecutive packed panels of B, plus C's old value",
+		"when acc. ldc is in elements.")
+	var (
+		k, a, lda, b, ps, ps3, c, ldc, t = reg.RCX, reg.RAX, reg.RDX, reg.RSI, reg.RBX, reg.R8, reg.RDI, reg.R10, reg.R11
+	)
+	Load(Param("kp"), k)
+	Load(Param("lda"), lda)
+	Load(Param("ldc"), ldc)
+	SHLQ(Imm(2), lda)
+	SHLQ(Imm(2), ldc)
+	Comment("Panel stride kp·128 bytes, and three of them.")
+	MOVQ(k, ps)
+	SHLQ(Imm(7), ps)
+	LEAQ(Mem{Base: ps, Index: ps, Scale: 2}, ps3)
+	Load(Param("mask"), t.As32())
+	KMOVW(t.As32(), reg.K1)
+	SHRL(Imm(16), t.As32())
+	KMOVW(t.As32(), reg.K2)
+	masks := [2]reg.OpmaskPhysical{reg.K1, reg.K2}
+	nv := 2 * widePanels // vectors per row
+	// acc(i, v) is the accumulator of row i, vector v (panel v/2, half v%2).
+	acc := func(i, v int) int { return nv*i + v }
+	aVec := func(i int) int { return 24 + i }
+	bMem := func(v int) Mem {
+		m := Mem{Base: b, Disp: 64 * (v % 2)}
+		switch v / 2 {
+		case 1:
+			m.Index, m.Scale = ps, 1
+		case 2:
+			m.Index, m.Scale = ps, 2
+		case 3:
+			m.Index, m.Scale = ps3, 1
+		}
+		return m
+	}
+	cMem := func(base reg.Register, v int) Mem {
+		return Mem{Base: base, Disp: 64 * v}
+	}
+
+	Comment("C tile: prefetch it and start from zero.")
+	Load(Param("c"), c)
+	MOVQ(c, t)
+	for i := 0; i < r; i++ {
+		for off := 0; off < 512; off += 64 {
+			PREFETCHT0(Mem{Base: t, Disp: off})
+		}
+		if i < r-1 {
+			ADDQ(ldc, t)
+		}
+	}
+	for i := 0; i < nv*r; i++ {
+		VPXORD(z[i], z[i], z[i])
+	}
+	Load(Param("a"), a)
+	Load(Param("b"), b)
+	aMem := func(i int) Mem {
+		if i == 0 {
+			return Mem{Base: a}
+		}
+		return Mem{Base: a, Index: lda, Scale: uint8(i)}
+	}
+
+	TESTQ(k, k)
+	JEQ(LabelRef("store"))
+	Label("loop")
+	for i := 0; i < r; i++ {
+		VPBROADCASTD(aMem(i), z[aVec(i)])
+	}
+	for v := 0; v < nv; v++ {
+		bv := 28 + v%4
+		VMOVDQU32(bMem(v), z[bv])
+		for i := 0; i < r; i++ {
+			emit(vdpbf16ps(acc(i, v), aVec(i), bv, nil))
+		}
+	}
+	ADDQ(Imm(4), a)
+	ADDQ(Imm(128), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+
+	Label("store")
+	Load(Param("acc"), t.As8())
+	TESTB(t.As8(), t.As8())
+	JEQ(LabelRef("write"))
+	MOVQ(c, t)
+	for i := 0; i < r; i++ {
+		for v := 0; v < nv; v++ {
+			tv := z[28+v%4]
+			if v/2 == widePanels-1 {
+				VMOVUPS_Z(cMem(t, v), masks[v%2], tv)
+			} else {
+				VMOVUPS(cMem(t, v), tv)
+			}
+			VADDPS(z[acc(i, v)], tv, z[acc(i, v)])
+		}
+		if i < r-1 {
+			ADDQ(ldc, t)
+		}
+	}
+	Label("write")
+	for i := 0; i < r; i++ {
+		for v := 0; v < nv; v++ {
+			if v/2 == widePanels-1 {
+				VMOVUPS(z[acc(i, v)], masks[v%2], cMem(c, v))
+			} else {
+				VMOVUPS(z[acc(i, v)], cMem(c, v))
+			}
+		}
+		if i < r-1 {
+			ADDQ(ldc, c)
+		}
+	}
 	VZEROUPPER()
 	RET()
 }
