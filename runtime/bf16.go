@@ -132,6 +132,25 @@ func NewBF16Matrix(k, n int, data []uint16) BF16Matrix {
 	return BF16Matrix{K: k, N: n, Data: data[:size]}
 }
 
+// Unpack writes the k×n matrix m holds, widened to float32 (B rounded to
+// bf16), to dst with row stride ldb. A host without the VDPBF16PS kernels
+// (BF16Native false) can unpack the weights once at load time and use the
+// fp32 Gemm, an order of magnitude faster than GemmBF16's pure-Go twin; its
+// results then differ from GemmBF16's by A not being rounded to bf16
+// (within the bound in the file comment).
+func (m *BF16Matrix) Unpack(dst []float32, ldb int) {
+	need("BF16Matrix.Unpack", "dst", dst, matLen(m.K, m.N, ldb))
+	needU16("BF16Matrix.Unpack", "m.Data", m.Data, PackedBF16Len(m.K, m.N))
+	kp := (m.K + 1) / 2
+	for p := 0; p < m.K; p++ {
+		row := dst[p*ldb:][:m.N]
+		for j := range row {
+			q, jj := j/bf16NR, j%bf16NR
+			row[j] = BF16ToF32(m.Data[(q*kp+p/2)*2*bf16NR+2*jj+p%2])
+		}
+	}
+}
+
 // bf16BlockRows returns how many rows of A GemmBF16 converts at a time: a
 // multiple of bf16MR whose bf16 copy (≤ 192 KiB) stays in L2 while every
 // panel of B sweeps it, between bf16MR and 120.

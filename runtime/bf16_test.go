@@ -201,6 +201,23 @@ func TestPackBF16Layout(t *testing.T) {
 	if buf[len(buf)-1] != 0xffff {
 		t.Fatal("PackBF16Into wrote past its length")
 	}
+	// Unpack gives back B rounded to bf16.
+	r := newRand(5)
+	for _, s := range [][2]int{{3, 34}, {1, 1}, {7, 100}, {64, 32}} {
+		k, n := s[0], s[1]
+		src := randSlice(r, k*n)
+		pm := PackBF16(k, n, src, n)
+		out := newGuarded(k * (n + 2))
+		pm.Unpack(out.s, n+2)
+		out.check(t, "Unpack")
+		for p := 0; p < k; p++ {
+			for j := 0; j < n; j++ {
+				if got, want := out.s[p*(n+2)+j], BF16Round(src[p*n+j]); got != want {
+					t.Fatalf("Unpack %d×%d: [%d,%d] = %v, want %v", k, n, p, j, got, want)
+				}
+			}
+		}
+	}
 }
 
 // gemmBF16Ref is the definition of GemmBF16 as a plain loop over unpacked
