@@ -17,6 +17,7 @@ import (
 
 	"github.com/kerasgen/kerasgen/ir"
 	"github.com/kerasgen/kerasgen/passes"
+	"github.com/kerasgen/kerasgen/runtime"
 )
 
 // RuntimePath is the import path of the runtime the generated code calls.
@@ -41,6 +42,9 @@ type Options struct {
 	// Threads, when above 1, is the thread count New sets in the runtime (process-wide)
 	// unless it is already higher; the package then exports it as the constant Threads.
 	Threads int
+	// Precision is "fp32" (or "") or "bf16": kernels of Dense layers and of matrix-product
+	// convolutions stored and multiplied in bf16 (see bf16.go).
+	Precision string
 }
 
 // State is one recurrent state a stream carries: [batch, Units].
@@ -55,6 +59,13 @@ type Files map[string][]byte
 // Generate emits the package for g (after passes.Run) with its memory plan.
 func Generate(g *ir.Graph, plan *passes.MemPlan, opt Options) (Files, error) {
 	gen := &generator{g: g, plan: plan, opt: opt, names: map[*ir.Value]string{}, used: map[string]bool{}}
+	switch opt.Precision {
+	case "", "fp32":
+	case "bf16":
+		gen.bf16 = bf16Consts(g)
+	default:
+		return nil, fmt.Errorf("precision %q: want fp32 or bf16", opt.Precision)
+	}
 	src, err := gen.file()
 	if err != nil {
 		return nil, err
@@ -71,6 +82,10 @@ type generator struct {
 	// weight layout in the blob, in g.Consts order
 	consts []*ir.Value
 	offset map[*ir.Value]int
+	// bf16 are the constants stored as packed bf16 (Precision bf16), after the float32 ones;
+	// bf16Consts lists them in blob order.
+	bf16       map[*ir.Value]bool
+	bf16Consts []*ir.Value
 	// per-op declarations that New fills in: epilogues, conv/pool params
 	fields []jen.Code
 	inits  []jen.Code
@@ -78,6 +93,8 @@ type generator struct {
 	// scratchRows is the largest scratch (per batch row) an op needs, placed after the plan;
 	// fixedScratch the largest batch-independent scratch, placed after that.
 	scratchRows, fixedScratch int
+	// totalBF16 is the number of bf16 weights, stored after the float32 ones.
+	totalBF16 int
 	// symbols are the open sequence lengths (ir.Time, S3, ...): forward gets one int each
 	// (t, t3, ...), and the arena's row unit is r = n times all of them.
 	symbols []ir.Dim
@@ -205,6 +222,15 @@ func (gen *generator) blob() []byte {
 			buf.Write(b[:])
 		}
 	}
+	for _, c := range gen.bf16Consts {
+		k, n := kernelDims(c)
+		packed := make([]uint16, runtime.PackedBF16Len(k, n))
+		runtime.PackBF16Into(packed, k, n, c.Data, n)
+		for _, h := range packed {
+			binary.LittleEndian.PutUint16(b[:2], h)
+			buf.Write(b[:2])
+		}
+	}
 	return buf.Bytes()
 }
 
@@ -234,9 +260,21 @@ func (gen *generator) file() ([]byte, error) {
 	off := 0
 	var wfields []jen.Code
 	var winits []jen.Code
+	var bf16fields, bf16inits []jen.Code
+	offBF16 := 0
 	for _, c := range g.Consts {
 		id := gen.ident(c.Name)
 		gen.names[c] = id
+		if gen.bf16[c] {
+			k, n := kernelDims(c)
+			size := runtime.PackedBF16Len(k, n)
+			gen.bf16Consts = append(gen.bf16Consts, c)
+			bf16fields = append(bf16fields, jen.Id(id).Op("*").Qual(RuntimePath, "BF16Weights").Comment(fmt.Sprintf("%s %v, bf16", c.Name, c.Type.Shape)))
+			bf16inits = append(bf16inits, jen.Id("w").Dot(id).Op("=").Qual(RuntimePath, "NewBF16Weights").Call(jen.Lit(k), jen.Lit(n),
+				jen.Id("allBF16").Index(jen.Lit(offBF16), jen.Lit(offBF16+size), jen.Lit(offBF16+size))))
+			offBF16 += size
+			continue
+		}
 		gen.consts = append(gen.consts, c)
 		gen.offset[c] = off
 		n := len(c.Data)
@@ -245,6 +283,9 @@ func (gen *generator) file() ([]byte, error) {
 		off += n
 	}
 	total := off
+	wfields = append(wfields, bf16fields...)
+	winits = append(winits, bf16inits...)
+	gen.totalBF16 = offBF16
 
 	// Names of inputs and outputs.
 	inNames := make([]string, len(g.Inputs))
@@ -371,17 +412,26 @@ func (gen *generator) emitShapes(f *jen.File, inNames, outNames []string) {
 }
 
 func (gen *generator) emitNew(f *jen.File, total int, winits []jen.Code) {
+	size := 4*total + 2*gen.totalBF16
 	body := []jen.Code{
-		jen.If(jen.Len(jen.Id("weightsBlob")).Op("!=").Lit(4 * total)).Block(
-			jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("weights.bin has %d bytes, want "+fmt.Sprint(4*total)), jen.Len(jen.Id("weightsBlob")))),
+		jen.If(jen.Len(jen.Id("weightsBlob")).Op("!=").Lit(size)).Block(
+			jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("weights.bin has %d bytes, want "+fmt.Sprint(size)), jen.Len(jen.Id("weightsBlob")))),
 		),
 		jen.Id("all").Op(":=").Make(jen.Index().Float32(), jen.Lit(total)),
 		jen.For(jen.Id("i").Op(":=").Range().Id("all")).Block(
 			jen.Id("all").Index(jen.Id("i")).Op("=").Qual("math", "Float32frombits").Call(
 				jen.Qual("encoding/binary", "LittleEndian").Dot("Uint32").Call(jen.Id("weightsBlob").Index(jen.Lit(4).Op("*").Id("i").Op(":")))),
 		),
-		jen.Id("m").Op(":=").Op("&").Id("Model").Values(),
 	}
+	if gen.totalBF16 > 0 {
+		body = append(body,
+			jen.Id("allBF16").Op(":=").Make(jen.Index().Uint16(), jen.Lit(gen.totalBF16)),
+			jen.For(jen.Id("i").Op(":=").Range().Id("allBF16")).Block(
+				jen.Id("allBF16").Index(jen.Id("i")).Op("=").Qual("encoding/binary", "LittleEndian").Dot("Uint16").Call(
+					jen.Id("weightsBlob").Index(jen.Lit(4*total).Op("+").Lit(2).Op("*").Id("i").Op(":")))),
+		)
+	}
+	body = append(body, jen.Id("m").Op(":=").Op("&").Id("Model").Values())
 	if len(winits) > 0 {
 		body = append(body, jen.Id("w").Op(":=").Op("&").Id("m").Dot("w"))
 	}

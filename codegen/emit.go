@@ -268,6 +268,9 @@ func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {
 		if err != nil {
 			return nil, err
 		}
+		if code := gen.emitBF16(op, ep); code != nil {
+			return code, nil
+		}
 		w := op.In[1].Type.Shape
 		return []jen.Code{rt("Dense").Call(prod(xs[:len(xs)-1]), jen.Lit(int(w[0])), jen.Lit(int(w[1])), in(0), in(1), out, ep)}, nil
 
@@ -275,6 +278,11 @@ func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {
 		ep, err := gen.epilogue(op, optional(op, 2))
 		if err != nil {
 			return nil, err
+		}
+		if op.Kind == "Conv" {
+			if code := gen.emitBF16(op, ep); code != nil {
+				return code, nil
+			}
 		}
 		w := op.In[1].Type.Shape
 		st, dl := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations")
@@ -297,8 +305,12 @@ func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {
 			pv := gen.paramsVar(op.Layer, "Params", typ)
 			need := int(min(128, int(ys[1])*int(ys[2]))) * int(w[0]) * int(w[1]) * int(xs[3])
 			gen.fixedScratch = max(gen.fixedScratch, need)
+			kernel := "Conv2DGemm"
+			if gen.bf16[op.In[1]] {
+				kernel = "Conv2DGemmBF16"
+			}
 			return []jen.Code{jen.Id("p").Op(":=").Id(pv), jen.Id("p").Dot("N").Op("=").Id("n"),
-				rt("Conv2DGemm").Call(jen.Op("&").Id("p"), in(0), in(1), out, gen.fixedScratchSlice(need), ep)}, nil
+				rt(kernel).Call(jen.Op("&").Id("p"), in(0), in(1), out, gen.fixedScratchSlice(need), ep)}, nil
 		}
 		switch op.Kind {
 		case "DepthwiseConv":

@@ -17,16 +17,26 @@ func Conv2DGemmScratch(p *ConvParams) int {
 
 // Conv2DGemm sets y to the convolution of x with w through im2col and Gemm, then applies ep.
 func Conv2DGemm(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
+	kk := p.KH * p.KW * p.C
+	need("Conv2DGemm", "w", w, kk*p.OC)
+	conv2DGemm("Conv2DGemm", p, x, y, scratch, func(rows int, patches, out []float32, row0 int) {
+		GemmEpilogue(rows, p.OC, kk, patches, kk, w, p.OC, out, p.OC, row0, ep)
+	})
+}
+
+// conv2DGemm gathers blocks of patches of x into scratch and hands each to
+// mul, which must set out (rows×OC, the block's output rows, row0… of y) to
+// patches (rows×KH·KW·C) times the kernel, epilogue included.
+func conv2DGemm(kernel string, p *ConvParams, x, y, scratch []float32, mul func(rows int, patches, out []float32, row0 int)) {
 	sh, sw, dh, dw, groups := p.steps()
 	if groups != 1 {
-		panic("runtime: Conv2DGemm needs Groups = 1")
+		panic("runtime: " + kernel + " needs Groups = 1")
 	}
 	n, h, wd, c, oh, ow, oc := p.N, p.H, p.W, p.C, p.OH, p.OW, p.OC
 	kk := p.KH * p.KW * c
-	need("Conv2DGemm", "x", x, n*h*wd*c)
-	need("Conv2DGemm", "w", w, kk*oc)
-	need("Conv2DGemm", "y", y, n*oh*ow*oc)
-	need("Conv2DGemm", "scratch", scratch, Conv2DGemmScratch(p))
+	need(kernel, "x", x, n*h*wd*c)
+	need(kernel, "y", y, n*oh*ow*oc)
+	need(kernel, "scratch", scratch, Conv2DGemmScratch(p))
 	pixels := oh * ow
 	for img := 0; img < n; img++ {
 		xi := x[img*h*wd*c : (img+1)*h*wd*c]
@@ -57,7 +67,7 @@ func Conv2DGemm(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
 				}
 			}
 			out := y[(img*pixels+p0)*oc : (img*pixels+p0+rows)*oc]
-			GemmEpilogue(rows, oc, kk, patches, kk, w, oc, out, oc, img*pixels+p0, ep)
+			mul(rows, patches, out, img*pixels+p0)
 		}
 	}
 }

@@ -20,7 +20,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	lf := addLoadFlags(fs)
 	batch := fs.Int("batch", 1, "batch size")
 	threads := fs.Int("threads", 1, "threads the kernels may use (KERASGEN_THREADS and GOMAXPROCS of the timed process)")
-	precision := fs.String("precision", "fp32", "fp32 (bf16 is not implemented yet)")
+	precision := fs.String("precision", "fp32", "fp32, or bf16 (Dense and convolution kernels in bf16)")
 	input := fs.String("input", "", "input .npy files, comma-separated (default: seeded uniform [0,1) values)")
 	asJSON := fs.Bool("json", false, "print one JSON line")
 	gemm := fs.String("gemm", "", "comma-separated square sizes: time runtime.Gemm alone")
@@ -33,8 +33,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kerasgen: bench: --threads %d: want 1 to 256\n", *threads)
 		return 2
 	}
-	if *precision != "fp32" {
-		fmt.Fprintln(stderr, "kerasgen: bench: only --precision fp32 is implemented so far")
+	if *precision != "fp32" && *precision != "bf16" {
+		fmt.Fprintf(stderr, "kerasgen: bench: --precision %s: want fp32 or bf16\n", *precision)
 		return 2
 	}
 	work, err := os.MkdirTemp("", "kerasgen-bench-")
@@ -69,10 +69,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "usage: kerasgen bench MODEL [--batch N] [--threads T] [--precision fp32] [--input x.npy] [--json]\n       kerasgen bench --gemm 256,512,1024,2048 [--json]")
+		fmt.Fprintln(stderr, "usage: kerasgen bench MODEL [--batch N] [--threads T] [--precision fp32|bf16] [--input x.npy] [--json]\n       kerasgen bench --gemm 256,512,1024,2048 [--json]")
 		return 2
 	}
-	res, err := compile.Compile(pos[0], compile.Options{Load: lf.options()})
+	res, err := compile.Compile(pos[0], compile.Options{Load: lf.options(), Precision: *precision})
 	if err != nil {
 		return fail(stderr, pos[0], err)
 	}

@@ -42,19 +42,20 @@ func cmdBuild(args []string, stdout, stderr io.Writer) int {
 	rtol := fs.Float64("rtol", 1e-4, "relative tolerance of the generated test")
 	stateful := fs.Bool("stateful", false, "generate the streaming API (NewStream, Step) for a recurrent model")
 	threads := fs.Int("threads", 1, "threads the generated package's New lets the kernels use (process-wide; KERASGEN_THREADS overrides at run time)")
+	precision := fs.String("precision", "fp32", "fp32, or bf16: Dense and convolution kernels stored and multiplied in bf16 (fp32 accumulation)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return 2
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "usage: kerasgen build MODEL [--weights W] [-pkg NAME] [-o DIR] [-stateful] [-threads T] [--dump=STAGE] [--test-vectors in.npy,...:out.npy,...]")
+		fmt.Fprintln(stderr, "usage: kerasgen build MODEL [--weights W] [-pkg NAME] [-o DIR] [-stateful] [-threads T] [--precision fp32|bf16] [--dump=STAGE] [--test-vectors in.npy,...:out.npy,...]")
 		return 2
 	}
 	if *dump != "" && *dump != "all" && *dump != "lower" && !contains(passes.Names(), *dump) {
 		fmt.Fprintf(stderr, "kerasgen: --dump=%s: no such stage (lower, %s, all)\n", *dump, strings.Join(passes.Names(), ", "))
 		return 2
 	}
-	opt := compile.Options{Load: lf.options(), Package: *pkg, Stateful: *stateful, Threads: *threads}
+	opt := compile.Options{Load: lf.options(), Package: *pkg, Stateful: *stateful, Threads: *threads, Precision: *precision}
 	if *dump != "" {
 		opt.Dump = func(stage string, g *ir.Graph) {
 			if *dump == "all" || *dump == stage {

@@ -65,7 +65,7 @@ func Bench(work string, r *Result, inputs []*runtime.Array, threads int) (*Bench
 	if err := json.Unmarshal(out, &res); err != nil {
 		return nil, fmt.Errorf("bench driver output %q: %v", out, err)
 	}
-	res.Runner, res.Threads, res.Precision = "kerasgen", threads, "fp32"
+	res.Runner, res.Threads, res.Precision = "kerasgen", threads, r.Precision
 	res.Batch = inputs[0].Shape[0]
 	res.SamplesPerSec = float64(res.Batch) / (res.MedianMS / 1e3)
 	res.GFLOPS = float64(r.FLOPs) * float64(res.Batch) / (res.MedianMS / 1e3) / 1e9

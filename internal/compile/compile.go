@@ -33,6 +33,8 @@ type Options struct {
 	// Threads, when above 1, makes the package's New raise the runtime's thread count
 	// (runtime.SetThreads, process-wide) to that many.
 	Threads int
+	// Precision is "fp32" (default) or "bf16" (see codegen.Options.Precision).
+	Precision string
 }
 
 // Result is a compiled model.
@@ -48,6 +50,8 @@ type Result struct {
 	Package string
 	// FLOPs is the floating-point work of one batch row, from the ops' cost rules.
 	FLOPs int64
+	// Precision is the precision the package computes in: "fp32" or "bf16".
+	Precision string
 }
 
 // Compile reads a model file and generates its Go package.
@@ -126,12 +130,12 @@ func CompileModel(m *frontend.Model, source string, opt Options) (*Result, error
 	files, err := codegen.Generate(g, plan, codegen.Options{
 		Package: pkg, Source: source, Writer: writer,
 		InputNames: inNames, OutputNames: outNames, OutputDocs: append(make([]string, n), docs...),
-		States: states, Threads: opt.Threads,
+		States: states, Threads: opt.Threads, Precision: opt.Precision,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Model: m, Files: files, Outputs: append(outNames[:n:n], lw.LayerOutputs...), NumModelOutputs: n, Package: pkg, FLOPs: flops}, nil
+	return &Result{Model: m, Files: files, Outputs: append(outNames[:n:n], lw.LayerOutputs...), NumModelOutputs: n, Package: pkg, FLOPs: flops, Precision: precisionName(opt.Precision)}, nil
 }
 
 // PackageName makes a Go package name from a model name: lower case letters and digits.
@@ -192,4 +196,12 @@ func hasStatefulLayer(m *frontend.Model) bool {
 		}
 	}
 	return false
+}
+
+// precisionName returns the name of a precision option ("" is fp32).
+func precisionName(p string) string {
+	if p == "" {
+		return "fp32"
+	}
+	return p
 }

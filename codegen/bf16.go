@@ -1,0 +1,95 @@
+package codegen
+
+import (
+	"github.com/dave/jennifer/jen"
+
+	"github.com/kerasgen/kerasgen/ir"
+)
+
+// Precision bf16 (Options.Precision "bf16"): the kernels of Dense layers (MatMul) and of the
+// convolutions that run as matrix products (im2col, and 1×1 convolutions) are stored in the
+// weights blob as packed bf16 (runtime.PackBF16Into's layout), after the float32 weights, and
+// run through runtime.DenseBF16 / Conv2DGemmBF16. Every other weight stays float32.
+
+// bf16Kernel reports how op would run with a bf16 kernel (its input 1): "dense" for a MatMul
+// or a 1×1 convolution that is a plain matrix product over pixels, "conv" for an im2col
+// convolution, "" for neither.
+func bf16Kernel(op *ir.Op) string {
+	if len(op.In) < 2 || !op.In[1].IsConst() {
+		return ""
+	}
+	w := op.In[1].Type.Shape
+	switch op.Kind {
+	case "MatMul":
+		if len(w) == 2 {
+			return "dense"
+		}
+	case "Conv":
+		if op.Attrs.Int("groups", 1) != 1 || len(w) != 4 {
+			return ""
+		}
+		if w[0] == 1 && w[1] == 1 {
+			st, dl, pads := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations"), op.Attrs.Ints("pads")
+			xs, ys := op.In[0].Type.Shape, op.Out[0].Type.Shape
+			if st[0] == 1 && st[1] == 1 && dl[0] == 1 && dl[1] == 1 && pads[0] == 0 && pads[2] == 0 &&
+				xs[1] == ys[1] && xs[2] == ys[2] {
+				return "dense"
+			}
+			return ""
+		}
+		return "conv"
+	}
+	return ""
+}
+
+// bf16Consts returns the constants stored as bf16: those whose every use is as the kernel of
+// an op that bf16Kernel accepts.
+func bf16Consts(g *ir.Graph) map[*ir.Value]bool {
+	ok := map[*ir.Value]bool{}
+	bad := map[*ir.Value]bool{}
+	for _, op := range g.Ops {
+		for i, v := range op.In {
+			if !v.IsConst() {
+				continue
+			}
+			if i == 1 && bf16Kernel(op) != "" {
+				ok[v] = true
+			} else {
+				bad[v] = true
+			}
+		}
+	}
+	for v := range bad {
+		delete(ok, v)
+	}
+	return ok
+}
+
+// kernelDims returns a bf16 kernel's matrix shape: k rows (all but the last dimension) by
+// n columns.
+func kernelDims(v *ir.Value) (k, n int) {
+	s := v.Type.Shape
+	k = 1
+	for _, d := range s[:len(s)-1] {
+		k *= int(d)
+	}
+	return k, int(s[len(s)-1])
+}
+
+// emitBF16 emits op's kernel call with its bf16 weights, or returns nil when op's kernel is
+// not stored as bf16.
+func (gen *generator) emitBF16(op *ir.Op, ep jen.Code) []jen.Code {
+	if !gen.bf16[op.In[1]] {
+		return nil
+	}
+	k, n := kernelDims(op.In[1])
+	xs := op.In[0].Type.Shape
+	x, w, y := gen.loc(op.In[0]), gen.loc(op.In[1]), gen.loc(op.Out[0])
+	switch bf16Kernel(op) {
+	case "dense":
+		return []jen.Code{rt("DenseBF16").Call(prod(xs[:len(xs)-1]), jen.Lit(k), jen.Lit(n), x, w, y, ep)}
+	case "conv":
+		return nil // emitted by the Conv case, which builds the parameters
+	}
+	return nil
+}
