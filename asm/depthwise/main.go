@@ -18,9 +18,11 @@
 // ∓Inf make the clamp the identity, and NaN passes through (max and min
 // return the accumulator when it is NaN).
 //
-// Channels go in blocks of one vector per pixel, P accumulators kept in
-// registers across all taps; each tap loads one weight vector and does one
-// FMA per pixel straight from memory.
+// Channels go in blocks of one vector per pixel (while enough channels are
+// left, ⌈4/P⌉ vectors for P < 4, so that at least four FMA chains run), the
+// accumulators kept in registers across all taps; each tap loads the
+// block's weight vectors and does one FMA per pixel and vector straight
+// from memory.
 //
 //   - dwAVX512_{P}: 16 channels per ZMM; the last block is masked with tail
 //     (bit k for channel k of the block), so any c ≥ 1 works and nothing
@@ -143,20 +145,22 @@ func kernel(P int, avx512 bool) {
 	VBROADCASTSS(param("lo"), loV)
 	VBROADCASTSS(param("hi"), hiV)
 
-	accs := make([]reg.VecVirtual, P)
-	for i := range accs {
-		accs[i] = newVec()
-	}
-
-	// body emits one channel block: accumulate, epilogue, store, advance.
-	// load(m, dst) loads a vector of the block; fma(m, w, acc) adds m·w.
-	body := func(prefix string, load func(Mem, reg.VecVirtual), fma func(Mem, reg.VecVirtual, reg.VecVirtual),
+	// body emits one channel block of V vectors per pixel: accumulate,
+	// epilogue, store, advance. load(m, dst) loads a vector of the block;
+	// fma(m, w, acc) adds m·w; store(acc, m) writes it.
+	body := func(prefix string, V int, load func(Mem, reg.VecVirtual), fma func(Mem, reg.VecVirtual, reg.VecVirtual),
 		store func(reg.VecVirtual, Mem)) {
-		for _, a := range accs {
-			if avx512 {
-				VPXORD(a, a, a) // AVX512F (VXORPS on ZMM needs DQ)
-			} else {
-				VXORPS(a, a, a)
+		accs := make([][]reg.VecVirtual, P)
+		for p := range accs {
+			accs[p] = make([]reg.VecVirtual, V)
+			for v := range accs[p] {
+				a := newVec()
+				accs[p][v] = a
+				if avx512 {
+					VPXORD(a, a, a) // AVX512F (VXORPS on ZMM needs DQ)
+				} else {
+					VXORPS(a, a, a)
+				}
 			}
 		}
 		xp, wp := GP64(), GP64()
@@ -172,10 +176,15 @@ func kernel(P int, avx512 bool) {
 		TESTQ(j, j)
 		JEQ(LabelRef(prefix + "nextrow"))
 		Label(prefix + "taps")
-		wv := newVec()
-		load(Mem{Base: wp}, wv)
+		wv := make([]reg.VecVirtual, V)
+		for v := range wv {
+			wv[v] = newVec()
+			load(Mem{Base: wp}.Offset(v*vecBytes), wv[v])
+		}
 		for p, m := range pixAddrs(P, xp, s) {
-			fma(m, wv, accs[p])
+			for v := range wv {
+				fma(m.Offset(v*vecBytes), wv[v], accs[p][v])
+			}
 		}
 		ADDQ(param("xCol"), xp)
 		ADDQ(param("cb"), wp)
@@ -190,34 +199,51 @@ func kernel(P int, avx512 bool) {
 		Label(prefix + "epilogue")
 		TESTQ(bc, bc)
 		JEQ(LabelRef(prefix + "clamp"))
-		bv := newVec()
-		load(Mem{Base: bc}, bv)
-		for _, a := range accs {
-			VADDPS(bv, a, a)
+		for v := 0; v < V; v++ {
+			bv := newVec()
+			load(Mem{Base: bc}.Offset(v*vecBytes), bv)
+			for p := range accs {
+				VADDPS(bv, accs[p][v], accs[p][v])
+			}
 		}
-		ADDQ(U32(vecBytes), bc)
+		ADDQ(U32(V*vecBytes), bc)
 		Label(prefix + "clamp")
-		for _, a := range accs {
-			// Intel max(lo, a) and min(hi, a) return a when it is NaN.
-			VMAXPS(a, loV, a)
-			VMINPS(a, hiV, a)
-		}
 		yp := GP64()
 		MOVQ(yc, yp)
-		for p, a := range accs {
-			store(a, Mem{Base: yp})
+		for p := range accs {
+			for v, a := range accs[p] {
+				// Intel max(lo, a) and min(hi, a) return a when it is NaN.
+				VMAXPS(a, loV, a)
+				VMINPS(a, hiV, a)
+				store(a, Mem{Base: yp}.Offset(v*vecBytes))
+			}
 			if p < P-1 {
 				ADDQ(param("cb"), yp)
 			}
 		}
-		ADDQ(U32(vecBytes), xc)
-		ADDQ(U32(vecBytes), wc)
-		ADDQ(U32(vecBytes), yc)
+		ADDQ(U32(V*vecBytes), xc)
+		ADDQ(U32(V*vecBytes), wc)
+		ADDQ(U32(V*vecBytes), yc)
 	}
 
+	var k reg.OpmaskVirtual
 	if avx512 {
-		k := K()
+		k = K()
 		KXNORW(k, k, k)
+	}
+	// Few pixels leave the FMA latency exposed: give them several channel
+	// vectors per block while that many channels are left.
+	if V := (4 + P - 1) / P; P < 4 {
+		Label("wide")
+		CMPQ(cnt, U32(V*vecBytes))
+		JL(LabelRef("block"))
+		body("wide", V, func(m Mem, v reg.VecVirtual) { VMOVUPS(m, v) },
+			func(m Mem, w, a reg.VecVirtual) { VFMADD231PS(m, w, a) },
+			func(a reg.VecVirtual, m Mem) { VMOVUPS(a, m) })
+		SUBQ(U32(V*vecBytes), cnt)
+		JMP(LabelRef("wide"))
+	}
+	if avx512 {
 		Label("block")
 		CMPQ(cnt, U32(vecBytes))
 		JGE(LabelRef("full"))
@@ -225,7 +251,7 @@ func kernel(P int, avx512 bool) {
 		JLE(LabelRef("done"))
 		KMOVW(param("tail"), k)
 		Label("full")
-		body("", func(m Mem, v reg.VecVirtual) { VMOVUPS_Z(m, k, v) },
+		body("", 1, func(m Mem, v reg.VecVirtual) { VMOVUPS_Z(m, k, v) },
 			func(m Mem, w, a reg.VecVirtual) { VFMADD231PS(m, w, k, a) },
 			func(a reg.VecVirtual, m Mem) { VMOVUPS(a, k, m) })
 		SUBQ(U32(vecBytes), cnt)
@@ -234,7 +260,7 @@ func kernel(P int, avx512 bool) {
 		Label("block")
 		CMPQ(cnt, U32(vecBytes))
 		JL(LabelRef("tail"))
-		body("full", func(m Mem, v reg.VecVirtual) { VMOVUPS(m, v) },
+		body("full", 1, func(m Mem, v reg.VecVirtual) { VMOVUPS(m, v) },
 			func(m Mem, w, a reg.VecVirtual) { VFMADD231PS(m, w, a) },
 			func(a reg.VecVirtual, m Mem) { VMOVUPS(a, m) })
 		SUBQ(U32(vecBytes), cnt)
@@ -245,7 +271,7 @@ func kernel(P int, avx512 bool) {
 		mv, tp := YMM(), GP64()
 		Load(Param("tail"), tp)
 		VMOVDQU(Mem{Base: tp}, mv)
-		body("tail", func(m Mem, v reg.VecVirtual) { VMASKMOVPS(m, mv, v) },
+		body("tail", 1, func(m Mem, v reg.VecVirtual) { VMASKMOVPS(m, mv, v) },
 			func(m Mem, w, a reg.VecVirtual) {
 				t := YMM()
 				VMASKMOVPS(m, mv, t)
