@@ -15,7 +15,7 @@
 //     of group o/(OC/Groups). The 1×1, stride-1, unpadded, ungrouped case is
 //     one Gemm over all pixels.
 //   - DepthwiseConv2D: w is [KH,KW,C,M] with OC = C*M; output channel c*M+m
-//     reads only input channel c (Groups is ignored).
+//     reads only input channel c (Groups is ignored). See depthwise.go.
 //   - Conv2DTranspose: Keras Conv2DTranspose, w is [KH,KW,OC,C]; input pixel
 //     (ih, iw) adds x·w[kh,kw] to output pixel (ih*SH + kh*DH - PadT,
 //     iw*SW + kw*DW - PadL) when that lies inside the output: PadT/PadL is
@@ -100,61 +100,6 @@ func Conv2D(p *ConvParams, x, w, y []float32, ep *Epilogue) {
 				}
 			}
 			ep.Apply(row*p.OW, p.OW, p.OC, yrow, p.OC)
-		}
-	}
-}
-
-// DepthwiseConv2D sets y to the depthwise convolution of x with w (see the
-// file comment), then applies ep.
-func DepthwiseConv2D(p *ConvParams, x, w, y []float32, ep *Epilogue) {
-	sh, sw, dh, dw, _ := p.steps()
-	c, oc := p.C, p.OC
-	mult := 0
-	if c > 0 {
-		mult = oc / c
-	}
-	if mult*c != oc {
-		panic("runtime.DepthwiseConv2D: OC is not a multiple of C")
-	}
-	need("DepthwiseConv2D", "x", x, p.N*p.H*p.W*c)
-	need("DepthwiseConv2D", "w", w, p.KH*p.KW*oc)
-	need("DepthwiseConv2D", "y", y, p.N*p.OH*p.OW*oc)
-	rowLen := p.OW * oc
-	for n := 0; n < p.N; n++ {
-		for oh := 0; oh < p.OH; oh++ {
-			row := n*p.OH + oh
-			yrow := y[row*rowLen : (row+1)*rowLen]
-			clear(yrow)
-			for kh := 0; kh < p.KH; kh++ {
-				ih := oh*sh + kh*dh - p.PadT
-				if ih < 0 || ih >= p.H {
-					continue
-				}
-				xrow := x[(n*p.H+ih)*p.W*c:]
-				for kw := 0; kw < p.KW; kw++ {
-					lo, hi := validRange(p.OW, p.W, sw, kw*dw-p.PadL)
-					wt := w[(kh*p.KW+kw)*oc:][:oc]
-					for ow := lo; ow < hi; ow++ {
-						iw := ow*sw + kw*dw - p.PadL
-						xp := xrow[iw*c:][:c]
-						yp := yrow[ow*oc:][:oc]
-						if mult == 1 {
-							for j, v := range xp {
-								yp[j] += v * wt[j]
-							}
-							continue
-						}
-						for j, v := range xp {
-							yj := yp[j*mult:][:mult]
-							wj := wt[j*mult:][:mult]
-							for m := range yj {
-								yj[m] += v * wj[m]
-							}
-						}
-					}
-				}
-			}
-			ep.Apply(row*p.OW, p.OW, oc, yrow, oc)
 		}
 	}
 }

@@ -11,6 +11,10 @@
 // averages accumulate in float64 (an empty reduction gives NaN for the mean
 // and -Inf for the max). Every kernel writes all of its y and nothing else,
 // reads only x, and panics if a slice is shorter than its shape.
+//
+// At the avx2 and avx512 levels MaxPool2D and AvgPool2D run the assembly
+// of pool_amd64.go, vectorized over channels; pool2DGeneric is their
+// pure-Go twin, which they match exactly (the same sums in the same order).
 
 package runtime
 
@@ -42,10 +46,23 @@ func AvgPool2D(p *PoolParams, x, y []float32) {
 	pool2D("AvgPool2D", p, x, y, false)
 }
 
+// pool2DAsm is the assembly pool2D for C, KH, KW > 0 (pool_amd64.go), nil
+// in builds without assembly.
+var pool2DAsm func(p *PoolParams, x, y []float32, isMax bool)
+
 func pool2D(kernel string, p *PoolParams, x, y []float32, isMax bool) {
+	need(kernel, "x", x, p.N*p.H*p.W*p.C)
+	need(kernel, "y", y, p.N*p.OH*p.OW*p.C)
+	if cpuLevel != levelGeneric && pool2DAsm != nil && p.C > 0 && p.KH > 0 && p.KW > 0 {
+		pool2DAsm(p, x, y, isMax)
+		return
+	}
+	pool2DGeneric(p, x, y, isMax)
+}
+
+// pool2DGeneric is pool2D in pure Go (slices already checked).
+func pool2DGeneric(p *PoolParams, x, y []float32, isMax bool) {
 	c := p.C
-	need(kernel, "x", x, p.N*p.H*p.W*c)
-	need(kernel, "y", y, p.N*p.OH*p.OW*c)
 	for n := 0; n < p.N; n++ {
 		img := x[n*p.H*p.W*c:]
 		for oh := 0; oh < p.OH; oh++ {

@@ -1,8 +1,11 @@
 package runtime
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // poolRef pools by the definition: every tap of the window, those in the
@@ -146,4 +149,128 @@ func TestPoolNoAllocs(t *testing.T) {
 	requireNoAllocs(t, "AvgPool2D", func() { AvgPool2D(&p, x, y) })
 	requireNoAllocs(t, "GlobalAvgPool", func() { GlobalAvgPool(2, 64, 16, x, y) })
 	requireNoAllocs(t, "GlobalMaxPool", func() { GlobalMaxPool(2, 64, 16, x, y) })
+}
+
+// checkPoolTwin runs MaxPool2D and AvgPool2D at the current level on
+// random x (with a NaN now and then) and compares them with pool2DGeneric:
+// bit for bit but for NaN payloads and the sign of zero, nothing outside y
+// written, x unchanged.
+func checkPoolTwin(t *testing.T, r *rand.Rand, p *PoolParams) {
+	t.Helper()
+	xLen, yLen := p.N*p.H*p.W*p.C, p.N*p.OH*p.OW*p.C
+	x := randSlice(r, xLen)
+	if xLen > 0 && r.IntN(3) == 0 {
+		x[r.IntN(xLen)] = float32(math.NaN())
+	}
+	x0 := clone(x)
+	want := make([]float32, yLen)
+	for _, isMax := range []bool{true, false} {
+		what := fmt.Sprintf("%s %+v max=%v", CPULevel(), *p, isMax)
+		y := newGuarded(yLen).fill(randSlice(r, yLen))
+		if isMax {
+			MaxPool2D(p, x, y.s)
+		} else {
+			AvgPool2D(p, x, y.s)
+		}
+		pool2DGeneric(p, x, want, isMax)
+		y.check(t, what)
+		requireUnchanged(t, what, x0, x)
+		requireEqual(t, what, y.s, want)
+	}
+}
+
+// poolShape returns a pool of an h×w×c image with a k×k window and stride
+// s, 'same' (samePad) or 'valid'; ok is false when 'valid' leaves nothing.
+func poolShape(n, h, w, c, k, s int, same bool) (p PoolParams, ok bool) {
+	p = PoolParams{N: n, H: h, W: w, C: c, KH: k, KW: k, SH: s, SW: s}
+	if same {
+		p.PadT, p.OH = samePad(h, k, s, 1)
+		p.PadL, p.OW = samePad(w, k, s, 1)
+		return p, true
+	}
+	p.OH, p.OW = (h-k)/s+1, (w-k)/s+1
+	return p, h >= k && w >= k
+}
+
+func TestPool2DTwin(t *testing.T) {
+	dwLevels(t, func(t *testing.T) {
+		r := newRand(17)
+		for c := 1; c <= 40; c++ {
+			for i := 0; i < 4; i++ {
+				k := 2 + i%2
+				p, ok := poolShape(1+r.IntN(2), 1+r.IntN(9), 1+r.IntN(9), c, k, 1+r.IntN(3), r.IntN(2) == 0)
+				if ok {
+					checkPoolTwin(t, r, &p)
+				}
+			}
+		}
+		for _, c := range []int{96, 144, 160, 320, 960} {
+			for _, hw := range []int{1, 3, 7, 9, 14} {
+				p, ok := poolShape(1, hw, hw, c, 2+r.IntN(2), 1+r.IntN(2), r.IntN(2) == 0)
+				if ok {
+					checkPoolTwin(t, r, &p)
+				}
+			}
+		}
+		for _, hw := range []int{28, 56, 112} {
+			p, _ := poolShape(1, hw, hw, 64, 3, 2, true)
+			checkPoolTwin(t, r, &p)
+		}
+		for i := 0; i < 200; i++ { // arbitrary padding, windows wholly in it
+			p := PoolParams{N: 1 + r.IntN(2), H: 1 + r.IntN(8), W: 1 + r.IntN(8), C: 1 + r.IntN(20),
+				KH: 1 + r.IntN(4), KW: 1 + r.IntN(4), SH: 1 + r.IntN(3), SW: r.IntN(3)}
+			var okH, okW bool
+			p.PadT, p.OH, okH = padMode(r, p.H, p.KH, max(p.SH, 1), 1)
+			p.PadL, p.OW, okW = padMode(r, p.W, p.KW, max(p.SW, 1), 1)
+			if okH && okW {
+				checkPoolTwin(t, r, &p)
+			}
+		}
+		p := PoolParams{N: 1, H: 2, W: 2, C: 5, OH: 6, OW: 6, KH: 2, KW: 2, SH: 1, SW: 1, PadT: 3, PadL: 3}
+		checkPoolTwin(t, r, &p)
+	})
+}
+
+func TestPool2DTwinNoAllocs(t *testing.T) {
+	dwLevels(t, func(t *testing.T) {
+		r := newRand(18)
+		p, _ := poolShape(1, 14, 14, 40, 3, 2, true)
+		x, y := randSlice(r, 14*14*40), make([]float32, p.OH*p.OW*40)
+		requireNoAllocs(t, "MaxPool2D", func() { MaxPool2D(&p, x, y) })
+		requireNoAllocs(t, "AvgPool2D", func() { AvgPool2D(&p, x, y) })
+	})
+}
+
+// BenchmarkPool2D: 3×3 stride-2 'same' and 2×2 stride-2 'valid' pools at
+// each level, in input GB/s.
+func BenchmarkPool2D(b *testing.B) {
+	for _, sh := range []struct{ hw, c, k int }{{112, 64, 3}, {56, 128, 2}, {14, 512, 3}} {
+		p, _ := poolShape(1, sh.hw, sh.hw, sh.c, sh.k, 2, sh.k == 3)
+		r := newRand(19)
+		x, y := randSlice(r, sh.hw*sh.hw*sh.c), make([]float32, p.OH*p.OW*sh.c)
+		for _, isMax := range []bool{true, false} {
+			for _, l := range levelNames {
+				op := "avg"
+				if isMax {
+					op = "max"
+				}
+				b.Run(fmt.Sprintf("%s%dx%d_%dx%dx%d/%s", op, sh.k, sh.k, sh.hw, sh.hw, sh.c, l), func(b *testing.B) {
+					old := cpuLevel
+					if !setCPULevel(l) {
+						b.Skipf("level %s not supported here", l)
+					}
+					defer func() { cpuLevel = old }()
+					start := time.Now()
+					for b.Loop() {
+						if isMax {
+							MaxPool2D(&p, x, y)
+						} else {
+							AvgPool2D(&p, x, y)
+						}
+					}
+					b.ReportMetric(float64(4*len(x))*float64(b.N)/time.Since(start).Seconds()/1e9, "inGB/s")
+				})
+			}
+		}
+	}
 }
