@@ -2,43 +2,88 @@
 
 // Dispatch of the vmath functions to the assembly kernels of
 // vmath_amd64.s at the cpuLevel in force: AVX-512 covers a whole slice
-// (masked tail); AVX2 covers multiples of 8 and runs the last n mod 8
-// values through a padded stack buffer, so every value goes through the
-// same kernel; generic runs the pure-Go twins of vmath.go (bit-identical
-// to the kernels). Nothing allocates.
+// (masked tail); AVX2 covers the multiples of 8 and leaves the last n mod 8
+// values to the pure-Go twins of vmath.go, which give the same bits;
+// generic runs the twins. The kernels are called directly (not through
+// function values) so that escape analysis sees their noescape pragma and
+// nothing allocates.
 
 package runtime
 
-type vmKernel func(x *float32, n int)
-
-// vmRun applies the kernel pair (or the twin) at the current level to x.
-func vmRun(x []float32, avx512, avx2 vmKernel, twin func([]float32)) {
-	n := len(x)
-	if n == 0 {
-		return
-	}
-	switch cpuLevel {
-	case levelAVX512:
-		avx512(&x[0], n)
-	case levelAVX2:
-		n8 := n &^ 7
-		if n8 > 0 {
-			avx2(&x[0], n8)
-		}
-		if n8 < n {
-			var buf [8]float32
-			copy(buf[:], x[n8:])
-			avx2(&buf[0], 8)
-			copy(x[n8:], buf[:])
-		}
+func vexp(x []float32) {
+	switch n := len(x); {
+	case n == 0:
+	case cpuLevel == levelAVX512:
+		expAVX512(&x[0], n)
+	case cpuLevel == levelAVX2 && n >= 8:
+		expAVX2(&x[0], n)
+		expGo(x[n&^7:])
 	default:
-		twin(x)
+		expGo(x)
 	}
 }
 
-func vexp(x []float32)      { vmRun(x, expAVX512, expAVX2, expGo) }
-func vsigmoid(x []float32)  { vmRun(x, sigmoidAVX512, sigmoidAVX2, sigmoidGo) }
-func vsilu(x []float32)     { vmRun(x, siluAVX512, siluAVX2, siluGo) }
-func vtanh(x []float32)     { vmRun(x, tanhAVX512, tanhAVX2, tanhGo) }
-func vgelu(x []float32)     { vmRun(x, geluAVX512, geluAVX2, geluGo) }
-func vgeluTanh(x []float32) { vmRun(x, geluTanhAVX512, geluTanhAVX2, geluTanhGo) }
+func vsigmoid(x []float32) {
+	switch n := len(x); {
+	case n == 0:
+	case cpuLevel == levelAVX512:
+		sigmoidAVX512(&x[0], n)
+	case cpuLevel == levelAVX2 && n >= 8:
+		sigmoidAVX2(&x[0], n)
+		sigmoidGo(x[n&^7:])
+	default:
+		sigmoidGo(x)
+	}
+}
+
+func vsilu(x []float32) {
+	switch n := len(x); {
+	case n == 0:
+	case cpuLevel == levelAVX512:
+		siluAVX512(&x[0], n)
+	case cpuLevel == levelAVX2 && n >= 8:
+		siluAVX2(&x[0], n)
+		siluGo(x[n&^7:])
+	default:
+		siluGo(x)
+	}
+}
+
+func vtanh(x []float32) {
+	switch n := len(x); {
+	case n == 0:
+	case cpuLevel == levelAVX512:
+		tanhAVX512(&x[0], n)
+	case cpuLevel == levelAVX2 && n >= 8:
+		tanhAVX2(&x[0], n)
+		tanhGo(x[n&^7:])
+	default:
+		tanhGo(x)
+	}
+}
+
+func vgelu(x []float32) {
+	switch n := len(x); {
+	case n == 0:
+	case cpuLevel == levelAVX512:
+		geluAVX512(&x[0], n)
+	case cpuLevel == levelAVX2 && n >= 8:
+		geluAVX2(&x[0], n)
+		geluGo(x[n&^7:])
+	default:
+		geluGo(x)
+	}
+}
+
+func vgeluTanh(x []float32) {
+	switch n := len(x); {
+	case n == 0:
+	case cpuLevel == levelAVX512:
+		geluTanhAVX512(&x[0], n)
+	case cpuLevel == levelAVX2 && n >= 8:
+		geluTanhAVX2(&x[0], n)
+		geluTanhGo(x[n&^7:])
+	default:
+		geluTanhGo(x)
+	}
+}

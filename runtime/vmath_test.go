@@ -153,3 +153,19 @@ func vmLengths(n int) []int {
 	}
 	return append(ls, 1000, 4099, n)
 }
+
+// TestVmathNoAllocs checks that the slice forms, and ActivateScalar on the
+// Acts that use them, allocate nothing at any level.
+func TestVmathNoAllocs(t *testing.T) {
+	defer setCPULevel(CPULevel())
+	x := make([]float32, 37)
+	for _, level := range vmLevels() {
+		setCPULevel(level)
+		for _, f := range vmFuncs {
+			requireNoAllocs(t, level+" "+f.name, func() { f.slice(x) })
+		}
+		for act := range vmActs {
+			requireNoAllocs(t, level+" scalar", func() { ActivateScalar(act, ActParams{}, 0.5) })
+		}
+	}
+}
