@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"math"
+	"math/big"
 	"testing"
 )
 
@@ -166,6 +167,80 @@ func TestVmathNoAllocs(t *testing.T) {
 		}
 		for act := range vmActs {
 			requireNoAllocs(t, level+" scalar", func() { ActivateScalar(act, ActParams{}, 0.5) })
+		}
+	}
+}
+
+// vmOld is each function as Activate computed it before vmath: float64
+// through the math package, rounded once.
+var vmOld = map[string]func(float32) float32{
+	"exp":       func(v float32) float32 { return float32(math.Exp(float64(v))) },
+	"sigmoid":   func(v float32) float32 { return float32(1 / (1 + math.Exp(-float64(v)))) },
+	"silu":      func(v float32) float32 { x := float64(v); return float32(x / (1 + math.Exp(-x))) },
+	"tanh":      func(v float32) float32 { return float32(math.Tanh(float64(v))) },
+	"gelu":      func(v float32) float32 { x := float64(v); return float32(0.5 * x * math.Erfc(-x/math.Sqrt2)) },
+	"gelu_tanh": func(v float32) float32 { return float32(geluTanh64(float64(v))) },
+}
+
+// BenchmarkVmath times each function over 4096 values in [-8, 8] at each
+// level, and the float64 loop it replaced ("float64").
+func BenchmarkVmath(b *testing.B) {
+	defer setCPULevel(CPULevel())
+	src := make([]float32, 4096)
+	for i := range src {
+		src[i] = float32(i)/256 - 8
+	}
+	x := make([]float32, len(src))
+	for _, f := range vmFuncs {
+		b.Run(f.name+"/float64", func(b *testing.B) {
+			old := vmOld[f.name]
+			b.SetBytes(int64(4 * len(x)))
+			for b.Loop() {
+				for i, v := range src {
+					x[i] = old(v)
+				}
+			}
+		})
+		for _, level := range vmLevels() {
+			b.Run(f.name+"/"+level, func(b *testing.B) {
+				setCPULevel(level)
+				b.SetBytes(int64(4 * len(x)))
+				for b.Loop() {
+					copy(x, src)
+					f.slice(x)
+				}
+			})
+		}
+	}
+}
+
+// TestFMA32 checks fma32 against a*b+c rounded once by math/big, on
+// random operands over a wide range of exponents and on a sum that
+// rounds to a float32 midpoint in float64 (where rounding twice is wrong).
+func TestFMA32(t *testing.T) {
+	exact := func(a, b, c float32) float32 {
+		p := new(big.Float).SetPrec(200).SetFloat64(float64(a))
+		p.Mul(p, new(big.Float).SetFloat64(float64(b)))
+		p.Add(p, new(big.Float).SetFloat64(float64(c)))
+		f, _ := p.Float32()
+		return f
+	}
+	// 64 + 2^-17 + 2^-18 - 2^-64 rounds to 64 + 2^-17, not (via 64 + 1.5·2^-17) to 64 + 2^-16.
+	a, b, c := float32(0x1p-9*(1+0x1p-23)), float32(0x1p-9*(1-0x1p-23)), float32(64+0x1p-17)
+	if got, want := fma32(a, b, c), exact(a, b, c); got != want || want != 64+0x1p-17 {
+		t.Fatalf("fma32 midpoint: %v, want %v", got, want)
+	}
+	r := newRand(5)
+	rnd := func() float32 {
+		return float32((r.Float64()*2 - 1) * math.Pow(2, float64(r.IntN(120)-80)))
+	}
+	for i := 0; i < 200000; i++ {
+		a, b, c := rnd(), rnd(), rnd()
+		if i%3 == 0 {
+			c = -float32(float64(a) * float64(b)) // cancellation
+		}
+		if got, want := fma32(a, b, c), exact(a, b, c); got != want {
+			t.Fatalf("fma32(%v, %v, %v) = %v, want %v", a, b, c, got, want)
 		}
 	}
 }
