@@ -1,0 +1,344 @@
+// Command vmath generates kerasgen's amd64 float32 transcendental kernels
+// (Plan9 assembly) with avo. Regenerate with
+//
+//	cd asm && go run ./vmath -out ../runtime/vmath_amd64.s -stubs ../runtime/vmath_stubs_amd64.go
+//
+// Each kernel rewrites n float32 values in place: exp, sigmoid, silu, tanh,
+// gelu (erf form) and gelu_tanh. The algorithms, constants and operation
+// order are those of the pure-Go twins in runtime/vmath.go (which documents
+// them and their accuracy), instruction for instruction, so a kernel
+// returns the twin's bits for every input but NaN; keep the two in step.
+//
+//   - {fn}AVX512: 16 lanes per ZMM; the last n mod 16 values under a mask,
+//     so nothing outside x[0:n] is read or written.
+//   - {fn}AVX2: 8 lanes per YMM (AVX2 + FMA), over the first n &^ 7
+//     values only; the Go driver runs the rest through a padded buffer.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// The twins' constants (runtime/vmath.go).
+const (
+	log2e     = float32(1.44269504088896340736)
+	shifter   = float32(12582912)
+	ln2Hi     = float32(0.693145751953125)
+	ln2Lo     = float32(0.69314718055994530942 - 0.693145751953125)
+	expLo     = float32(-104)
+	expHi     = float32(89)
+	tanhSmall = float32(0.625)
+	geluZMax  = float32(14.849242)
+	invSqrt2  = float32(0.70710678118654752440)
+	erfcP     = float32(0.3)
+	geluTanhK = float32(0.044715)
+	geluTanhC = float32(1.5957691216057307117)
+)
+
+var (
+	expP  = []float32{0.49999994, 0.16666521, 0.041668255, 0.008368662, 0.0013821446}
+	tanhQ = []float32{-0.3333328, 0.13331406, -0.053736515, 0.020628167, -0.005692296}
+	erfcR = []float32{0.16918744, 0.17072342, 0.14828853, 0.21509992, -0.0950141, 0.54819417, -0.5126558, 0.48573136, -0.12955497}
+)
+
+// consts maps a 32-bit pattern to its 64-byte broadcast table.
+var consts = map[uint32]Mem{}
+
+// word returns the table holding 16 copies of the 32-bit pattern v (read
+// as 32 or 64 bytes).
+func word(v uint32) Mem {
+	if m, ok := consts[v]; ok {
+		return m
+	}
+	m := GLOBL(fmt.Sprintf("vmathC%08x", v), RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		DATA(4*i, U32(v))
+	}
+	consts[v] = m
+	return m
+}
+
+func f(v float32) Mem { return word(math.Float32bits(v)) }
+
+const signBit = 0x80000000
+
+// allConsts declares every table before the first TEXT.
+func allConsts() Mem {
+	for _, v := range []float32{log2e, shifter, -ln2Hi, -ln2Lo, expLo, expHi, tanhSmall, geluZMax,
+		invSqrt2, erfcP, geluTanhK, geluTanhC, 1, 2, -0.5, 0.5} {
+		f(v)
+	}
+	for _, cs := range [][]float32{expP, tanhQ, erfcR} {
+		for _, v := range cs {
+			f(v)
+		}
+	}
+	word(127)
+	word(signBit)
+	word(signBit - 1)
+	masks := GLOBL("vmathTailMask", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		DATA(2*i, U16(uint16(1<<i-1)))
+	}
+	return masks
+}
+
+// v emits one kernel body for AVX2 (YMM) or AVX-512 (ZMM).
+type v struct{ z bool }
+
+func (g v) reg() reg.VecVirtual {
+	if g.z {
+		return ZMM()
+	}
+	return YMM()
+}
+
+// load copies a register or table into a new register.
+func (g v) load(a Op) reg.VecVirtual {
+	d := g.reg()
+	if m, ok := a.(Mem); ok {
+		VMOVUPS(m, d)
+	} else {
+		VMOVAPS(a, d)
+	}
+	return d
+}
+
+func (g v) mul(a reg.VecVirtual, b Op) reg.VecVirtual { d := g.reg(); VMULPS(b, a, d); return d }
+func (g v) add(a reg.VecVirtual, b Op) reg.VecVirtual { d := g.reg(); VADDPS(b, a, d); return d }
+func (g v) sub(a reg.VecVirtual, b Op) reg.VecVirtual { d := g.reg(); VSUBPS(b, a, d); return d }
+func (g v) div(a reg.VecVirtual, b Op) reg.VecVirtual { d := g.reg(); VDIVPS(b, a, d); return d }
+
+// fma returns a*b + c, rounded once; a may be a table.
+func (g v) fma(a Op, b reg.VecVirtual, c Op) reg.VecVirtual {
+	d := g.load(a)
+	VFMADD213PS(c, b, d)
+	return d
+}
+
+// min returns hi < a ? hi : a (a when a is NaN).
+func (g v) min(a reg.VecVirtual, hi Mem) reg.VecVirtual {
+	d := g.reg()
+	VMINPS(a, g.load(hi), d)
+	return d
+}
+
+// max returns lo > a ? lo : a (a when a is NaN).
+func (g v) max(a reg.VecVirtual, lo Mem) reg.VecVirtual {
+	d := g.reg()
+	VMAXPS(a, g.load(lo), d)
+	return d
+}
+
+func (g v) and(a reg.VecVirtual, b Op) reg.VecVirtual {
+	d := g.reg()
+	if g.z {
+		VPANDD(b, a, d)
+	} else {
+		VPAND(b, a, d)
+	}
+	return d
+}
+
+func (g v) or(a reg.VecVirtual, b Op) reg.VecVirtual {
+	d := g.reg()
+	if g.z {
+		VPORD(b, a, d)
+	} else {
+		VPOR(b, a, d)
+	}
+	return d
+}
+
+// selSign returns, lane by lane, ifSet where s has its sign bit set and
+// ifClear elsewhere.
+func (g v) selSign(s, ifSet reg.VecVirtual, ifClear Op) reg.VecVirtual {
+	d := g.reg()
+	if g.z {
+		k := K()
+		VPTESTMD(word(signBit), s, k)
+		VBLENDMPS(ifSet, g.load(ifClear), k, d)
+	} else {
+		VBLENDVPS(s, ifSet, g.load(ifClear), d)
+	}
+	return d
+}
+
+// selLess returns, lane by lane, ifLess where a < lim and other elsewhere
+// (NaN included).
+func (g v) selLess(a reg.VecVirtual, lim Mem, ifLess, other reg.VecVirtual) reg.VecVirtual {
+	d := g.reg()
+	if g.z {
+		k := K()
+		VCMPPS(Imm(1), lim, a, k)
+		VBLENDMPS(ifLess, other, k, d)
+	} else {
+		m := g.reg()
+		VCMPPS(Imm(1), lim, a, m)
+		VBLENDVPS(m, ifLess, other, d)
+	}
+	return d
+}
+
+// poly evaluates c[0] + c[1]·u + … by Horner, starting fma(c[n-1], u, c[n-2]).
+func (g v) poly(c []float32, u reg.VecVirtual) reg.VecVirtual {
+	p := g.fma(f(c[len(c)-1]), u, f(c[len(c)-2]))
+	for k := len(c) - 3; k >= 0; k-- {
+		VFMADD213PS(f(c[k]), u, p)
+	}
+	return p
+}
+
+// exp is expf.
+func (g v) exp(x reg.VecVirtual) reg.VecVirtual {
+	x = g.max(g.min(x, f(expHi)), f(expLo))
+	t := g.fma(f(log2e), x, f(shifter))
+	n := g.sub(t, f(shifter))
+	r := g.fma(f(-ln2Hi), n, x)
+	r = g.fma(f(-ln2Lo), n, r)
+	p := g.fma(f(expP[4]), r, f(expP[3]))
+	for k := 2; k >= 0; k-- {
+		VFMADD213PS(f(expP[k]), r, p)
+	}
+	r2 := g.mul(r, r)
+	VFMADD213PS(r, r2, p)
+	p = g.add(p, f(1))
+	ni, n2 := g.reg(), g.reg()
+	VPSUBD(f(shifter), t, ni)
+	n1 := g.reg()
+	VPSRAD(Imm(1), ni, n1)
+	VPSUBD(n1, ni, n2)
+	for _, s := range []reg.VecVirtual{n1, n2} {
+		VPADDD(word(127), s, s)
+		VPSLLD(Imm(23), s, s)
+	}
+	return g.mul(g.mul(p, n1), n2)
+}
+
+// logistic is n/(1+e), e = exp(-|v|), n = x·e where x < 0 and x elsewhere
+// (or e and 1, for sigmoid: x nil).
+func (g v) logistic(x, vv reg.VecVirtual) reg.VecVirtual {
+	e := g.exp(g.or(vv, word(signBit)))
+	var n reg.VecVirtual
+	if x == nil {
+		n = g.selSign(vv, e, f(1))
+	} else {
+		n = g.selSign(x, g.mul(x, e), x)
+	}
+	return g.div(n, g.add(e, f(1)))
+}
+
+func (g v) sigmoid(x reg.VecVirtual) reg.VecVirtual { return g.logistic(nil, x) }
+
+func (g v) silu(x reg.VecVirtual) reg.VecVirtual { return g.logistic(x, x) }
+
+func (g v) geluTanh(x reg.VecVirtual) reg.VecVirtual {
+	u := g.mul(x, x)
+	k := g.mul(u, f(geluTanhK))
+	y := g.fma(k, x, x)
+	return g.logistic(x, g.mul(y, f(geluTanhC)))
+}
+
+func (g v) tanh(x reg.VecVirtual) reg.VecVirtual {
+	a := g.and(x, word(signBit-1))
+	e := g.exp(g.add(a, a))
+	q := g.div(g.load(f(2)), g.add(e, f(1)))
+	big := g.sub(g.load(f(1)), q)
+	u := g.mul(a, a)
+	p := g.poly(tanhQ, u)
+	small := g.fma(g.mul(a, u), p, a)
+	return g.or(g.selLess(a, f(tanhSmall), small, big), g.and(x, word(signBit)))
+}
+
+func (g v) gelu(x reg.VecVirtual) reg.VecVirtual {
+	a := g.min(g.and(x, word(signBit-1)), f(geluZMax))
+	z := g.mul(a, f(invSqrt2))
+	t := g.div(g.load(f(1)), g.fma(f(erfcP), z, f(1)))
+	r := g.poly(erfcR, t)
+	h := g.mul(a, a)
+	l := g.load(a)
+	VFMSUB213PS(h, a, l)
+	e := g.exp(g.mul(h, f(-0.5)))
+	e = g.fma(e, g.mul(l, f(-0.5)), e)
+	tr := g.mul(t, r)
+	q := g.mul(tr, e)
+	f1 := g.selSign(x, tr, g.sub(g.load(f(2)), q))
+	f2 := g.selSign(x, e, f(1))
+	return g.mul(g.mul(g.mul(x, f(0.5)), f1), f2)
+}
+
+var kernels = []struct {
+	name, what string
+	body       func(v, reg.VecVirtual) reg.VecVirtual
+}{
+	{"exp", "e^x", v.exp},
+	{"sigmoid", "1/(1+e^-x)", v.sigmoid},
+	{"silu", "x/(1+e^-x)", v.silu},
+	{"tanh", "tanh(x)", v.tanh},
+	{"gelu", "0.5x(1+erf(x/√2))", v.gelu},
+	{"geluTanh", "0.5x(1+tanh(√(2/π)(x+0.044715x³)))", v.geluTanh},
+}
+
+func main() {
+	// The runtime package lives in another module, so avo cannot load it
+	// (Package): the signatures are spelled out and the package is named here.
+	flag.Parse()
+	if fl := flag.Lookup("pkg"); fl.Value.String() == "" {
+		fl.Value.Set("runtime")
+	}
+	ConstraintExpr("amd64,!purego")
+	masks := allConsts()
+	for _, k := range kernels {
+		kernel(k.name, k.what, k.body, v{z: false}, masks)
+		kernel(k.name, k.what, k.body, v{z: true}, masks)
+	}
+	Generate()
+}
+
+func kernel(name, what string, body func(v, reg.VecVirtual) reg.VecVirtual, g v, masks Mem) {
+	lanes, suffix := 8, "AVX2"
+	if g.z {
+		lanes, suffix = 16, "AVX512"
+	}
+	fn := name + suffix
+	TEXT(fn, NOSPLIT, "func(x *float32, n int)")
+	Pragma("noescape")
+	if g.z {
+		Doc(fmt.Sprintf("%s sets x[i] = %s for i < n, as %sf in vmath.go does.", fn, what, name))
+	} else {
+		Doc(fmt.Sprintf("%s sets x[i] = %s for i < n &^ 7, as %sf in vmath.go does.", fn, what, name))
+	}
+	p := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	Label(fn + "_loop")
+	CMPQ(n, Imm(uint64(lanes)))
+	JL(LabelRef(fn + "_tail"))
+	x := g.reg()
+	VMOVUPS(Mem{Base: p}, x)
+	VMOVUPS(body(g, x), Mem{Base: p})
+	ADDQ(Imm(uint64(4*lanes)), p)
+	SUBQ(Imm(uint64(lanes)), n)
+	JMP(LabelRef(fn + "_loop"))
+	Label(fn + "_tail")
+	if g.z {
+		Comment("The last n < 16 values, under a mask.")
+		TESTQ(n, n)
+		JZ(LabelRef(fn + "_done"))
+		tbl := GP64()
+		LEAQ(masks, tbl)
+		k := K()
+		KMOVW(Mem{Base: tbl, Index: n, Scale: 2}, k)
+		x := g.reg()
+		VMOVUPS_Z(Mem{Base: p}, k, x)
+		VMOVUPS(body(g, x), k, Mem{Base: p})
+	}
+	Label(fn + "_done")
+	VZEROUPPER()
+	RET()
+}

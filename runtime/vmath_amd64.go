@@ -1,0 +1,91 @@
+//go:build amd64 && !purego
+
+// Dispatch of the vmath functions to the assembly kernels of
+// vmath_amd64.s at the cpuLevel in force: AVX-512 covers a whole slice
+// (masked tail); AVX2 covers the multiples of 8 and leaves the last n mod 8
+// values to the pure-Go twins of vmath.go, which give the same bits;
+// generic runs the twins (bit-identical to the kernels, but about 1.6-2x
+// slower than the float64 math-package loop they replace, because fma32 is
+// emulated; purego and non-amd64 builds run them too). The kernels are called directly (not through
+// function values) so that escape analysis sees their noescape pragma and
+// nothing allocates.
+
+package runtime
+
+func vexp(x []float32) {
+	switch n := len(x); {
+	case n == 0:
+	case cpuLevel == levelAVX512:
+		expAVX512(&x[0], n)
+	case cpuLevel == levelAVX2 && n >= 8:
+		expAVX2(&x[0], n)
+		expGo(x[n&^7:])
+	default:
+		expGo(x)
+	}
+}
+
+func vsigmoid(x []float32) {
+	switch n := len(x); {
+	case n == 0:
+	case cpuLevel == levelAVX512:
+		sigmoidAVX512(&x[0], n)
+	case cpuLevel == levelAVX2 && n >= 8:
+		sigmoidAVX2(&x[0], n)
+		sigmoidGo(x[n&^7:])
+	default:
+		sigmoidGo(x)
+	}
+}
+
+func vsilu(x []float32) {
+	switch n := len(x); {
+	case n == 0:
+	case cpuLevel == levelAVX512:
+		siluAVX512(&x[0], n)
+	case cpuLevel == levelAVX2 && n >= 8:
+		siluAVX2(&x[0], n)
+		siluGo(x[n&^7:])
+	default:
+		siluGo(x)
+	}
+}
+
+func vtanh(x []float32) {
+	switch n := len(x); {
+	case n == 0:
+	case cpuLevel == levelAVX512:
+		tanhAVX512(&x[0], n)
+	case cpuLevel == levelAVX2 && n >= 8:
+		tanhAVX2(&x[0], n)
+		tanhGo(x[n&^7:])
+	default:
+		tanhGo(x)
+	}
+}
+
+func vgelu(x []float32) {
+	switch n := len(x); {
+	case n == 0:
+	case cpuLevel == levelAVX512:
+		geluAVX512(&x[0], n)
+	case cpuLevel == levelAVX2 && n >= 8:
+		geluAVX2(&x[0], n)
+		geluGo(x[n&^7:])
+	default:
+		geluGo(x)
+	}
+}
+
+func vgeluTanh(x []float32) {
+	switch n := len(x); {
+	case n == 0:
+	case cpuLevel == levelAVX512:
+		geluTanhAVX512(&x[0], n)
+	case cpuLevel == levelAVX2 && n >= 8:
+		geluTanhAVX2(&x[0], n)
+		geluTanhGo(x[n&^7:])
+	default:
+		geluTanhGo(x)
+	}
+}

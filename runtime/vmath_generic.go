@@ -1,0 +1,13 @@
+//go:build !amd64 || purego
+
+// The vmath functions without assembly: the pure-Go twins of vmath.go at
+// every level.
+
+package runtime
+
+func vexp(x []float32)      { expGo(x) }
+func vsigmoid(x []float32)  { sigmoidGo(x) }
+func vsilu(x []float32)     { siluGo(x) }
+func vtanh(x []float32)     { tanhGo(x) }
+func vgelu(x []float32)     { geluGo(x) }
+func vgeluTanh(x []float32) { geluTanhGo(x) }

@@ -1,0 +1,246 @@
+package runtime
+
+import (
+	"math"
+	"math/big"
+	"testing"
+)
+
+// vmFunc is one vmath function: its twin, its dispatching slice form, its
+// float64 reference, and the relative error bound at x, asserted where the
+// reference is at least 2^-126 in magnitude and the bound is not 0
+// (elsewhere the absolute error must be under 2^-126).
+type vmFunc struct {
+	name  string
+	twin  func(float32) float32
+	slice func([]float32)
+	ref   func(float64) float64
+	bound func(x float64) float64
+}
+
+func constBound(b float64) func(float64) float64 { return func(float64) float64 { return b } }
+
+func sigmoid64(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+func geluTanhArg(x float64) float64 { return 2 * math.Sqrt(2/math.Pi) * (x + 0.044715*x*x*x) }
+
+func geluTanh64(x float64) float64 { return x * sigmoid64(geluTanhArg(x)) }
+
+var vmFuncs = []vmFunc{
+	{"exp", expf, vexp, math.Exp, constBound(1.2e-7)},
+	{"sigmoid", sigmoidf, vsigmoid, sigmoid64, constBound(2.5e-7)},
+	{"silu", siluf, vsilu, func(x float64) float64 { return x * sigmoid64(x) }, func(x float64) float64 {
+		if x < -87.3 { // e^x is subnormal
+			return 0
+		}
+		return 2.5e-7
+	}},
+	{"tanh", tanhf, vtanh, math.Tanh, constBound(2e-7)},
+	{"gelu", geluf, vgelu, func(x float64) float64 { return 0.5 * x * math.Erfc(-x/math.Sqrt2) }, constBound(5e-7)},
+	{"gelu_tanh", geluTanhf, vgeluTanh, geluTanh64, func(x float64) float64 {
+		// The float32 argument v = 2√(2/π)(x+0.044715x³) carries ~1.5 ulp of
+		// rounding, which e^-|v| multiplies by |v|.
+		return 4e-7 + 2e-7*math.Abs(geluTanhArg(x))
+	}},
+}
+
+// vmInputs is every 1/1024 in [-20, 20], a log sweep of both signs from
+// 1e-30 to 1e30, and special values.
+func vmInputs() []float32 {
+	var xs []float32
+	for i := -20 * 1024; i <= 20*1024; i++ {
+		xs = append(xs, float32(i)/1024)
+	}
+	for e := -30.0; e <= 30; e += 1.0 / 64 {
+		v := float32(math.Pow(10, e))
+		xs = append(xs, v, -v)
+	}
+	inf := float32(math.Inf(1))
+	for _, v := range []float32{0, 1e-45, 1e-40, 1e-30, 0.625, 0x1p-12, 87, 88.72, 88.73, 89, 100, 103.9, 104, 105, 1e10, 3e38, math.MaxFloat32, inf} {
+		xs = append(xs, v, -v)
+	}
+	return append(xs, float32(math.Copysign(0, -1)), float32(math.NaN()))
+}
+
+// TestVmathAccuracy checks each twin against its float64 reference.
+func TestVmathAccuracy(t *testing.T) {
+	for _, f := range vmFuncs {
+		worst, worstX := 0.0, float32(0)
+		for _, x := range vmInputs() {
+			got, want := f.twin(x), f.ref(float64(x))
+			if math.IsNaN(want) || math.IsNaN(float64(got)) {
+				if math.IsNaN(want) != math.IsNaN(float64(got)) {
+					t.Errorf("%s(%v) = %v, want %v", f.name, x, got, want)
+				}
+				continue
+			}
+			if float64(got) == want || float32(want) == got {
+				continue
+			}
+			d := math.Abs(float64(got) - want)
+			b := f.bound(float64(x))
+			if math.Abs(want) < 0x1p-126 || b == 0 {
+				if d > 0x1p-126 {
+					t.Errorf("%s(%v) = %v, want %v (abs error %.3g)", f.name, x, got, want, d)
+				}
+				continue
+			}
+			r := d / math.Abs(want)
+			if r > b {
+				t.Errorf("%s(%v) = %v, want %v: relative error %.3g, bound %.3g", f.name, x, got, want, r, b)
+			}
+			if r/b > worst {
+				worst, worstX = r/b, x
+			}
+		}
+		t.Logf("%s: max relative error %.3g of the bound, at %v", f.name, worst, worstX)
+	}
+}
+
+// vmLevels returns the levels this machine and build support.
+func vmLevels() []string {
+	var ls []string
+	for l, name := range levelNames {
+		if l <= hostLevel() {
+			ls = append(ls, name)
+		}
+	}
+	return ls
+}
+
+// TestVmathKernels checks the dispatching slice forms at every level
+// against the twins, bit for bit (NaN for NaN), for every length 0…67 and
+// a few large ones at unaligned starts, with guard bands that must stay
+// untouched.
+func TestVmathKernels(t *testing.T) {
+	defer setCPULevel(CPULevel())
+	in := vmInputs()
+	const guard = 19
+	for _, level := range vmLevels() {
+		if !setCPULevel(level) {
+			t.Fatalf("level %s", level)
+		}
+		for _, f := range vmFuncs {
+			for _, n := range vmLengths(len(in)) {
+				for _, off := range []int{0, 1, 3} {
+					buf := make([]float32, guard+off+n+guard)
+					for i := range buf {
+						buf[i] = float32(i) * 1e-3 // a value the functions change
+					}
+					want := append([]float32(nil), buf...)
+					x := buf[guard+off : guard+off+n]
+					for i := range x {
+						x[i] = in[(i*7919+n)%len(in)]
+						want[guard+off+i] = f.twin(x[i])
+					}
+					f.slice(x)
+					for i, w := range want {
+						if g := buf[i]; g != w && !(g != g && w != w) && math.Float32bits(g) != math.Float32bits(w) {
+							t.Fatalf("%s %s n=%d off=%d: element %d = %v (%#x), want %v (%#x) (input %v)", level, f.name, n, off,
+								i-guard-off, g, math.Float32bits(g), w, math.Float32bits(w), in[((i-guard-off)*7919+n)%len(in)])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// vmLengths is 0…67, 1000, 4099 and n.
+func vmLengths(n int) []int {
+	var ls []int
+	for i := 0; i < 68; i++ {
+		ls = append(ls, i)
+	}
+	return append(ls, 1000, 4099, n)
+}
+
+// TestVmathNoAllocs checks that the slice forms, and ActivateScalar on the
+// Acts that use them, allocate nothing at any level.
+func TestVmathNoAllocs(t *testing.T) {
+	defer setCPULevel(CPULevel())
+	x := make([]float32, 37)
+	for _, level := range vmLevels() {
+		setCPULevel(level)
+		for _, f := range vmFuncs {
+			requireNoAllocs(t, level+" "+f.name, func() { f.slice(x) })
+		}
+		for act := range vmActs {
+			requireNoAllocs(t, level+" scalar", func() { ActivateScalar(act, ActParams{}, 0.5) })
+		}
+	}
+}
+
+// vmOld is each function as Activate computed it before vmath: float64
+// through the math package, rounded once.
+var vmOld = map[string]func(float32) float32{
+	"exp":       func(v float32) float32 { return float32(math.Exp(float64(v))) },
+	"sigmoid":   func(v float32) float32 { return float32(1 / (1 + math.Exp(-float64(v)))) },
+	"silu":      func(v float32) float32 { x := float64(v); return float32(x / (1 + math.Exp(-x))) },
+	"tanh":      func(v float32) float32 { return float32(math.Tanh(float64(v))) },
+	"gelu":      func(v float32) float32 { x := float64(v); return float32(0.5 * x * math.Erfc(-x/math.Sqrt2)) },
+	"gelu_tanh": func(v float32) float32 { return float32(geluTanh64(float64(v))) },
+}
+
+// BenchmarkVmath times each function over 4096 values in [-8, 8] at each
+// level, and the float64 loop it replaced ("float64").
+func BenchmarkVmath(b *testing.B) {
+	defer setCPULevel(CPULevel())
+	src := make([]float32, 4096)
+	for i := range src {
+		src[i] = float32(i)/256 - 8
+	}
+	x := make([]float32, len(src))
+	for _, f := range vmFuncs {
+		b.Run(f.name+"/float64", func(b *testing.B) {
+			old := vmOld[f.name]
+			b.SetBytes(int64(4 * len(x)))
+			for b.Loop() {
+				for i, v := range src {
+					x[i] = old(v)
+				}
+			}
+		})
+		for _, level := range vmLevels() {
+			b.Run(f.name+"/"+level, func(b *testing.B) {
+				setCPULevel(level)
+				b.SetBytes(int64(4 * len(x)))
+				for b.Loop() {
+					copy(x, src)
+					f.slice(x)
+				}
+			})
+		}
+	}
+}
+
+// TestFMA32 checks fma32 against a*b+c rounded once by math/big, on
+// random operands over a wide range of exponents and on a sum that
+// rounds to a float32 midpoint in float64 (where rounding twice is wrong).
+func TestFMA32(t *testing.T) {
+	exact := func(a, b, c float32) float32 {
+		p := new(big.Float).SetPrec(200).SetFloat64(float64(a))
+		p.Mul(p, new(big.Float).SetFloat64(float64(b)))
+		p.Add(p, new(big.Float).SetFloat64(float64(c)))
+		f, _ := p.Float32()
+		return f
+	}
+	// 64 + 2^-17 + 2^-18 - 2^-64 rounds to 64 + 2^-17, not (via 64 + 1.5·2^-17) to 64 + 2^-16.
+	a, b, c := float32(0x1p-9*(1+0x1p-23)), float32(0x1p-9*(1-0x1p-23)), float32(64+0x1p-17)
+	if got, want := fma32(a, b, c), exact(a, b, c); got != want || want != 64+0x1p-17 {
+		t.Fatalf("fma32 midpoint: %v, want %v", got, want)
+	}
+	r := newRand(5)
+	rnd := func() float32 {
+		return float32((r.Float64()*2 - 1) * math.Pow(2, float64(r.IntN(120)-80)))
+	}
+	for i := 0; i < 200000; i++ {
+		a, b, c := rnd(), rnd(), rnd()
+		if i%3 == 0 {
+			c = -float32(float64(a) * float64(b)) // cancellation
+		}
+		if got, want := fma32(a, b, c), exact(a, b, c); got != want {
+			t.Fatalf("fma32(%v, %v, %v) = %v, want %v", a, b, c, got, want)
+		}
+	}
+}
