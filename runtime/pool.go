@@ -46,15 +46,11 @@ func AvgPool2D(p *PoolParams, x, y []float32) {
 	pool2D("AvgPool2D", p, x, y, false)
 }
 
-// pool2DAsm is the assembly pool2D for C, KH, KW > 0 (pool_amd64.go), nil
-// in builds without assembly.
-var pool2DAsm func(p *PoolParams, x, y []float32, isMax bool)
-
 func pool2D(kernel string, p *PoolParams, x, y []float32, isMax bool) {
 	need(kernel, "x", x, p.N*p.H*p.W*p.C)
 	need(kernel, "y", y, p.N*p.OH*p.OW*p.C)
-	if cpuLevel != levelGeneric && pool2DAsm != nil && p.C > 0 && p.KH > 0 && p.KW > 0 {
-		pool2DAsm(p, x, y, isMax)
+	if haveAsm && cpuLevel != levelGeneric && p.C > 0 && p.KH > 0 && p.KW > 0 {
+		pool2DAmd64(p, x, y, isMax)
 		return
 	}
 	pool2DGeneric(p, x, y, isMax)

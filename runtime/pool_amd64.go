@@ -35,8 +35,6 @@ var (
 	}
 )
 
-func init() { pool2DAsm = pool2DAmd64 }
-
 // pool2DAmd64 is pool2D for C, KH, KW > 0 (slices already checked), at
 // level avx2 or avx512.
 func pool2DAmd64(p *PoolParams, x, y []float32, isMax bool) {
