@@ -41,8 +41,10 @@ asm-check: asm
 test: deps fmt-check vet asm-check
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -tags purego ./runtime/
-	KERASGEN_CPU=avx2 $(GO) test -count=1 -run 'Gemm|Epilogue' ./runtime/
+	KERASGEN_CPU=avx2 $(GO) test -count=1 ./runtime/ ./internal/compile/
+	KERASGEN_CPU=generic $(GO) test -count=1 ./runtime/ ./internal/compile/
 	KERASGEN_THREADS=2 $(GO) test -count=1 -run 'TestBenchModels' ./internal/compile/
+	$(GO) test -count=1 -run 'TestBenchModels' ./internal/compile/ -args -precision bf16
 
 # Compile the bundled example model (go generate runs kerasgen build) and run it.
 demo: deps
