@@ -138,6 +138,14 @@ func DefaultActParams(act Act) ActParams {
 
 // Activate applies act to every element of x, in place.
 func Activate(act Act, p ActParams, x []float32) {
+	if haveAsm && cpuLevel != levelGeneric && len(x) >= 16 && act != ActLinear {
+		// The piecewise-linear activations run on the epilogue kernels.
+		if slope, lo, hi, ok := clampForm(act, &p); ok {
+			n := len(x)
+			epilogueClamp(&Epilogue{}, 0, 0, 1, n, n, x, n, slope, lo, hi)
+			return
+		}
+	}
 	switch act {
 	case ActLinear:
 	case ActRelu:

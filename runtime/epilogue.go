@@ -77,8 +77,13 @@ func (e *Epilogue) applyTile(row0, col0, rows, cols, n int, c []float32, ldc int
 // leaky ReLU, hard tanh — and gives those constants. The assembly epilogue
 // kernels compute that form.
 func (e *Epilogue) clampForm() (slope, lo, hi float32, ok bool) {
+	return clampForm(e.Act, &e.Params)
+}
+
+// clampForm is Epilogue.clampForm for an activation and its parameters.
+func clampForm(act Act, p *ActParams) (slope, lo, hi float32, ok bool) {
 	inf := float32(math.Inf(1))
-	switch e.Act {
+	switch act {
 	case ActLinear:
 		return 1, -inf, inf, true
 	case ActRelu:
@@ -88,9 +93,8 @@ func (e *Epilogue) clampForm() (slope, lo, hi float32, ok bool) {
 	case ActHardTanh:
 		return 1, -1, 1, true
 	case ActLeakyRelu:
-		return e.Params.Alpha, -inf, inf, true
+		return p.Alpha, -inf, inf, true
 	case ActReluFull:
-		p := &e.Params
 		hi = inf
 		if p.HasMax {
 			hi = p.MaxValue

@@ -93,7 +93,19 @@ func TestEpilogueClampFormMatchesActivate(t *testing.T) {
 		}
 		got, want := clone(x), clone(x)
 		epilogueClampGeneric(&form, 0, 0, 1, len(got), len(got), got, len(got), s, lo, hi)
-		Activate(form.Act, form.Params, want)
+		Activate(form.Act, form.Params, want) // on the epilogue kernels where there are any
+		old := cpuLevel
+		cpuLevel = levelGeneric
+		plain := clone(x)
+		Activate(form.Act, form.Params, plain)
+		cpuLevel = old
+		for i := range plain {
+			if plain[i] != want[i] && !(plain[i] != plain[i] && want[i] != want[i]) {
+				t.Errorf("act %d: Activate(%v) = %v on the kernels, %v in Go", form.Act, x[i], want[i], plain[i])
+			}
+		}
+		scratch := clone(x)
+		requireNoAllocs(t, "Activate", func() { Activate(form.Act, form.Params, scratch) })
 		for i := range want {
 			if got[i] != want[i] && !(got[i] != got[i] && want[i] != want[i]) {
 				t.Errorf("act %d %+v: x=%v gives %v, Activate gives %v", form.Act, form.Params, x[i], got[i], want[i])
