@@ -66,6 +66,9 @@ func Bench(work string, r *Result, inputs []*runtime.Array, threads int) (*Bench
 		return nil, fmt.Errorf("bench driver output %q: %v", out, err)
 	}
 	res.Runner, res.Threads, res.Precision = "kerasgen", threads, r.Precision
+	if r.Precision != "fp32" {
+		res.Runner += "-" + r.Precision // its own row in ../shared/bench's tables
+	}
 	res.Batch = inputs[0].Shape[0]
 	res.SamplesPerSec = float64(res.Batch) / (res.MedianMS / 1e3)
 	res.GFLOPS = float64(r.FLOPs) * float64(res.Batch) / (res.MedianMS / 1e3) / 1e9
