@@ -69,8 +69,8 @@ func TestBenchModels(t *testing.T) {
 // bf16Tolerance is the stated tolerance of a bf16 package's outputs against Keras' float32
 // ones: atol = 0.1·max|expected|, rtol = 0.05. Each bf16 weight and layer input carries a
 // relative rounding error of up to 2⁻⁹; measured worst errors as a fraction of the output's
-// scale: mlp 0.8–1.8%, cnn 0.3–0.5%, lstm 1.7–9% of... see BENCHMARKS.md; MobileNetV2 (52
-// layers, 1000 near-uniform probabilities) reaches 7%.
+// scale: mlp 0.8–1.8%, cnn 0.3–0.5%, lstm 0.9–1.7%, resnet_small 0.5–1.0%, transformer
+// 0.1–0.3%, MobileNetV2 (52 layers, 1000 near-uniform probabilities) 7%.
 func bf16Tolerance(want *runtime.Array) (atol, rtol float64) {
 	scale := 0.0
 	for _, v := range want.Data {
