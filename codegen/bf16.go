@@ -76,20 +76,15 @@ func kernelDims(v *ir.Value) (k, n int) {
 	return k, int(s[len(s)-1])
 }
 
-// emitBF16 emits op's kernel call with its bf16 weights, or returns nil when op's kernel is
-// not stored as bf16.
-func (gen *generator) emitBF16(op *ir.Op, ep jen.Code) []jen.Code {
-	if !gen.bf16[op.In[1]] {
+// emitBF16Dense emits the DenseBF16 call of an op whose bf16 kernel makes it a plain matrix
+// product (bf16Kernel "dense"), or returns nil for any other op. (The im2col convolutions get
+// Conv2DGemmBF16 from the Conv case, which builds their parameters.)
+func (gen *generator) emitBF16Dense(op *ir.Op, ep jen.Code) []jen.Code {
+	if !gen.bf16[op.In[1]] || bf16Kernel(op) != "dense" {
 		return nil
 	}
 	k, n := kernelDims(op.In[1])
 	xs := op.In[0].Type.Shape
-	x, w, y := gen.loc(op.In[0]), gen.loc(op.In[1]), gen.loc(op.Out[0])
-	switch bf16Kernel(op) {
-	case "dense":
-		return []jen.Code{rt("DenseBF16").Call(prod(xs[:len(xs)-1]), jen.Lit(k), jen.Lit(n), x, w, y, ep)}
-	case "conv":
-		return nil // emitted by the Conv case, which builds the parameters
-	}
-	return nil
+	return []jen.Code{rt("DenseBF16").Call(prod(xs[:len(xs)-1]), jen.Lit(k), jen.Lit(n),
+		gen.loc(op.In[0]), gen.loc(op.In[1]), gen.loc(op.Out[0]), ep)}
 }

@@ -268,7 +268,7 @@ func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {
 		if err != nil {
 			return nil, err
 		}
-		if code := gen.emitBF16(op, ep); code != nil {
+		if code := gen.emitBF16Dense(op, ep); code != nil {
 			return code, nil
 		}
 		w := op.In[1].Type.Shape
@@ -280,7 +280,7 @@ func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {
 			return nil, err
 		}
 		if op.Kind == "Conv" {
-			if code := gen.emitBF16(op, ep); code != nil {
+			if code := gen.emitBF16Dense(op, ep); code != nil {
 				return code, nil
 			}
 		}

@@ -13,15 +13,7 @@ func gemmBlock(m, n, k int, a []float32, lda int, b []float32, ldb int, c []floa
 	}
 }
 
-// GemmNT sets C[m×n] (ldc) to A·Bᵀ, where A is m×k (lda) and B is stored
-// n×k (ldb), plus C's old value when acc. It is the input gradient of a
-// dense layer (dY·Wᵀ), attention's Q·Kᵀ and the core of Conv2DTranspose.
-func GemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	if m <= 0 || n <= 0 {
-		return
-	}
-	need("GemmNT", "c", c, matLen(m, n, ldc))
-	need("GemmNT", "a", a, matLen(m, k, lda))
-	need("GemmNT", "b", b, matLen(n, k, ldb))
+// gemmNT is GemmNT after its checks: the dot-product twin.
+func gemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
 	gemmNTGeneric(m, n, k, a, lda, b, ldb, c, ldc, acc)
 }

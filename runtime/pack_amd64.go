@@ -44,36 +44,16 @@ func usePackedB(m, n, k int) bool {
 	return m >= 128 && n*k > 1<<18
 }
 
-// packB16 copies B[0:kk, 0:w] (row stride ldb) into dst as ⌈w/16⌉ panels of
-// kk×16 floats, panel q at dst[q·kk·16:], zero-padding past column w.
-func packB16(dst []float32, kk, w int, b []float32, ldb int) {
-	const nr = 16
+// packB copies B[0:kk, 0:w] (row stride ldb) into dst as ⌈w/nr⌉ panels of
+// kk×nr floats, panel q at dst[q·kk·nr:], zero-padding past column w.
+func packB(dst []float32, nr, kk, w int, b []float32, ldb int) {
 	full := w &^ (nr - 1)
 	for p := 0; p < kk; p++ {
 		src := b[p*ldb : p*ldb+w]
 		o := p * nr
 		q := 0
 		for ; q < full; q += nr {
-			*(*[nr]float32)(dst[o:]) = *(*[nr]float32)(src[q:])
-			o += kk * nr
-		}
-		if q < w {
-			d := dst[o : o+nr]
-			clear(d[copy(d, src[q:]):])
-		}
-	}
-}
-
-// packB32 is packB16 with 32-wide panels.
-func packB32(dst []float32, kk, w int, b []float32, ldb int) {
-	const nr = 32
-	full := w &^ (nr - 1)
-	for p := 0; p < kk; p++ {
-		src := b[p*ldb : p*ldb+w]
-		o := p * nr
-		q := 0
-		for ; q < full; q += nr {
-			*(*[nr]float32)(dst[o:]) = *(*[nr]float32)(src[q:])
+			copy(dst[o:o+nr], src[q:q+nr])
 			o += kk * nr
 		}
 		if q < w {
@@ -107,20 +87,18 @@ func packA(dst []float32, rows, kk int, a []float32, lda int) {
 }
 
 // packedLevel is what a packed product needs to know of a kernel family: its panel width nr,
-// its tile height mr, how to pack a B block into nr-wide panels, and how to run one tile
-// (r ≤ mr rows, cols ≤ nr columns of C).
+// its tile height mr, and how to run one tile (r ≤ mr rows, cols ≤ nr columns of C).
 type packedLevel struct {
 	nr, mr int
-	packB  func(dst []float32, kk, w int, b []float32, ldb int)
 	tile   func(r, kk int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool, cols int)
 }
 
 var (
-	avx2Packed = &packedLevel{nr: 16, mr: 6, packB: packB16,
+	avx2Packed = &packedLevel{nr: 16, mr: 6,
 		tile: func(r, kk int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool, cols int) {
 			avx2Kernels[r-1](kk, a, lda, b, 16, c, ldc, acc)
 		}}
-	avx512Packed = &packedLevel{nr: 32, mr: 12, packB: packB32,
+	avx512Packed = &packedLevel{nr: 32, mr: 12,
 		tile: func(r, kk int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool, cols int) {
 			avx512Kernels[r-1](kk, a, lda, b, 32, c, ldc, acc, uint32(uint64(1)<<min(32, cols)-1))
 		}}
@@ -142,7 +120,7 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b []float32,
 		for p0 := 0; p0 < k; p0 += gemmKCPacked {
 			kk := min(gemmKCPacked, k-p0)
 			ac := acc || p0 > 0
-			lv.packB(pk, kk, w, b[p0*ldb+j0:], ldb)
+			packB(pk, nr, kk, w, b[p0*ldb+j0:], ldb)
 			for i0 := 0; i0 < m; i0 += gemmMC {
 				i1 := min(i0+gemmMC, m)
 				ab, ald := a[i0*lda+p0:], lda

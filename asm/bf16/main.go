@@ -41,7 +41,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -49,6 +48,8 @@ import (
 	"github.com/mmcloughlin/avo/ir"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/kerasgen/kerasgen/asm/internal/setup"
 )
 
 const (
@@ -58,12 +59,8 @@ const (
 )
 
 func main() {
-	flag.Parse()
-	if f := flag.Lookup("pkg"); f.Value.String() == "" {
-		f.Value.Set("runtime")
-	}
+	setup.Runtime()
 	selfTest()
-	ConstraintExpr("amd64,!purego")
 	for r := 1; r <= maxRows; r++ {
 		kernel(r)
 	}

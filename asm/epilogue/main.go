@@ -23,19 +23,15 @@
 package main
 
 import (
-	"flag"
-
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/kerasgen/kerasgen/asm/internal/setup"
 )
 
 func main() {
-	flag.Parse()
-	if f := flag.Lookup("pkg"); f.Value.String() == "" {
-		f.Value.Set("runtime")
-	}
-	ConstraintExpr("amd64,!purego")
+	setup.Runtime()
 	kernel(false)
 	kernel(true)
 	Generate()

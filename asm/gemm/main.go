@@ -26,12 +26,13 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/kerasgen/kerasgen/asm/internal/setup"
 )
 
 const (
@@ -40,13 +41,7 @@ const (
 )
 
 func main() {
-	// The runtime package lives in another module, so avo cannot load it
-	// (Package): the signatures are spelled out and the package is named here.
-	flag.Parse()
-	if f := flag.Lookup("pkg"); f.Value.String() == "" {
-		f.Value.Set("runtime")
-	}
-	ConstraintExpr("amd64,!purego")
+	setup.Runtime()
 	for r := 1; r <= avx2Rows; r++ {
 		kernel(r, false)
 	}

@@ -18,22 +18,19 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/kerasgen/kerasgen/asm/internal/setup"
 )
 
 const maxVecs = 16
 
 func main() {
-	flag.Parse()
-	if f := flag.Lookup("pkg"); f.Value.String() == "" {
-		f.Value.Set("runtime")
-	}
-	ConstraintExpr("amd64,!purego")
+	setup.Runtime()
 	for v := 1; v <= maxVecs; v++ {
 		kernel(v)
 	}

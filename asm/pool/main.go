@@ -26,25 +26,20 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"math"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/kerasgen/kerasgen/asm/internal/setup"
 )
 
 const maxPix = 8
 
 func main() {
-	// The runtime package lives in another module, so avo cannot load it
-	// (Package): the signatures are spelled out and the package is named here.
-	flag.Parse()
-	if f := flag.Lookup("pkg"); f.Value.String() == "" {
-		f.Value.Set("runtime")
-	}
-	ConstraintExpr("amd64,!purego")
+	setup.Runtime()
 	for _, avx512 := range []bool{false, true} {
 		for _, isMax := range []bool{true, false} {
 			for p := 1; p <= maxPix; p++ {

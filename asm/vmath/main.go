@@ -16,13 +16,14 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"math"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/kerasgen/kerasgen/asm/internal/setup"
 )
 
 // The twins' constants (runtime/vmath.go).
@@ -286,13 +287,7 @@ var kernels = []struct {
 }
 
 func main() {
-	// The runtime package lives in another module, so avo cannot load it
-	// (Package): the signatures are spelled out and the package is named here.
-	flag.Parse()
-	if fl := flag.Lookup("pkg"); fl.Value.String() == "" {
-		fl.Value.Set("runtime")
-	}
-	ConstraintExpr("amd64,!purego")
+	setup.Runtime()
 	masks := allConsts()
 	for _, k := range kernels {
 		kernel(k.name, k.what, k.body, v{z: false}, masks)

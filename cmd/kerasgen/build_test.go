@@ -113,6 +113,10 @@ func TestBench(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"threads":2`) {
 		t.Errorf("--threads 2: exit %d\n%s%s", code, out, errs)
 	}
+	code, out, errs = runCLI("bench", filepath.Join("..", "..", "examples", "models", "mlp", "model.json"), "--batch", "2", "--precision", "bf16", "--json")
+	if code != 0 || !strings.Contains(out, `"runner":"kerasgen-bf16"`) || !strings.Contains(out, `"precision":"bf16"`) {
+		t.Errorf("--precision bf16: exit %d\n%s%s", code, out, errs)
+	}
 	code, out, errs = runCLI("bench", "--gemm", "8,16", "--json")
 	if code != 0 || strings.Count(out, `"gflops"`) != 2 {
 		t.Errorf("gemm: exit %d\n%s%s", code, out, errs)
