@@ -303,7 +303,9 @@ func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {
 		if op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && !(int(w[0]) == 1 && int(w[1]) == 1) {
 			// im2col + sgemm, with a block of patches in the batch-independent scratch.
 			pv := gen.paramsVar(op.Layer, "Params", typ)
-			need := int(min(128, int(ys[1])*int(ys[2]))) * int(w[0]) * int(w[1]) * int(xs[3])
+			need := runtime.Conv2DGemmScratch(&runtime.ConvParams{H: int(xs[1]), W: int(xs[2]), C: int(xs[3]),
+				OH: int(ys[1]), OW: int(ys[2]), OC: int(ys[3]), KH: int(w[0]), KW: int(w[1]),
+				SH: st[0], SW: st[1], DH: dl[0], DW: dl[1], PadT: pads[0], PadL: pads[2], Groups: 1})
 			gen.fixedScratch = max(gen.fixedScratch, need)
 			kernel := "Conv2DGemm"
 			if gen.bf16[op.In[1]] {

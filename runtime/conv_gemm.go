@@ -10,15 +10,55 @@ package runtime
 // convGemmBlock is how many output pixels one product covers.
 const convGemmBlock = 128
 
-// Conv2DGemmScratch is the scratch Conv2DGemm needs: one block of gathered patches.
+// Conv2DGemmScratch is the scratch Conv2DGemm needs on any CPU: one block of gathered
+// patches, or one zero-padded image for the implicit path (conv_implicit_amd64.go).
 func Conv2DGemmScratch(p *ConvParams) int {
-	return min(convGemmBlock, max(p.OH*p.OW, 1)) * p.KH * p.KW * p.C
+	patches := min(convGemmBlock, max(p.OH*p.OW, 1)) * p.KH * p.KW * p.C
+	if padded, hp, wp := convPadded(p); padded {
+		return max(patches, hp*wp*p.C)
+	}
+	return patches
 }
 
-// Conv2DGemm sets y to the convolution of x with w through im2col and Gemm, then applies ep.
+// convPadded reports whether the convolution reads outside its input image (padding
+// before, or past the last row or column), and the hp×wp extent it reads, padding
+// included: a zero-bordered copy of that size holds every tap of every output pixel.
+func convPadded(p *ConvParams) (padded bool, hp, wp int) {
+	sh, sw, dh, dw, _ := p.steps()
+	hp = (p.OH-1)*sh + (p.KH-1)*dh + 1
+	wp = (p.OW-1)*sw + (p.KW-1)*dw + 1
+	return p.PadT > 0 || p.PadL > 0 || p.PadT+p.H < hp || p.PadL+p.W < wp, hp, wp
+}
+
+// padImage writes into dst (hp×wp×c) the h×wd×c image x placed at (padT, padL), zeros
+// around it; rows and columns of x past the extent are left out.
+func padImage(dst []float32, hp, wp int, x []float32, h, wd, c, padT, padL int) {
+	for py := 0; py < hp; py++ {
+		row := dst[py*wp*c : (py+1)*wp*c]
+		iy := py - padT
+		if iy < 0 || iy >= h {
+			clear(row)
+			continue
+		}
+		lo, hi := validRange(wp, wd, 1, -padL) // columns px that read x[iy, px-padL]
+		clear(row[:lo*c])
+		copy(row[lo*c:hi*c], x[(iy*wd+lo-padL)*c:(iy*wd+hi-padL)*c])
+		clear(row[hi*c:])
+	}
+}
+
+// Conv2DGemm sets y to the convolution of x with w, then applies ep: on CPUs with the
+// conv kernels (convImplicitOK) without gathering patches, else through im2col and Gemm.
 func Conv2DGemm(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
 	kk := p.KH * p.KW * p.C
 	need("Conv2DGemm", "w", w, kk*p.OC)
+	if convImplicitOK(p) {
+		need("Conv2DGemm", "x", x, p.N*p.H*p.W*p.C)
+		need("Conv2DGemm", "y", y, p.N*p.OH*p.OW*p.OC)
+		need("Conv2DGemm", "scratch", scratch, Conv2DGemmScratch(p))
+		convImplicit(p, x, w, y, scratch, ep)
+		return
+	}
 	conv2DGemm("Conv2DGemm", p, x, y, scratch, func(rows int, patches, out []float32, row0 int) {
 		GemmEpilogue(rows, p.OC, kk, patches, kk, w, p.OC, out, p.OC, row0, ep)
 	})

@@ -57,6 +57,70 @@ func TestConv2DGemmMatchesConv2D(t *testing.T) {
 	}
 }
 
+// TestConv2DGemmTwinShapes checks Conv2DGemm at each CPU level (the implicit
+// path where the level has conv kernels) against Conv2D run on the pure-Go
+// kernels, on shapes that reach every kernel height and panel width: output
+// rows up to 40 pixels, 1 to 70 output channels (narrow and partial
+// panels), 1×1 to 5×5 and 1×7 kernels, strides, dilations, padding on any
+// side, inputs at odd offsets, guard bands around the output.
+func TestConv2DGemmTwinShapes(t *testing.T) {
+	type shape struct{ kh, kw, sh, sw, dh, dw, padT, padL, padB, padR int }
+	shapes := []shape{
+		{3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, {3, 3, 1, 1, 1, 1, 0, 0, 0, 0}, {3, 3, 2, 2, 1, 1, 0, 0, 1, 1},
+		{5, 5, 1, 1, 1, 1, 2, 2, 2, 2}, {1, 7, 1, 1, 1, 1, 0, 3, 0, 3}, {3, 3, 1, 2, 2, 1, 2, 1, 0, 2},
+		{2, 2, 2, 2, 1, 1, 0, 0, 0, 0}, {1, 1, 2, 2, 1, 1, 0, 0, 0, 0}, {3, 1, 1, 1, 3, 1, 3, 0, 3, 0},
+	}
+	ocs := []int{1, 5, 16, 17, 31, 32, 33, 48, 64, 70}
+	rng := rand.New(rand.NewSource(11))
+	for _, level := range []string{"avx512", "avx2", "generic"} {
+		withLevel(t, level, func(t *testing.T) {
+			for i := 0; i < 120; i++ {
+				s := shapes[i%len(shapes)]
+				p := ConvParams{N: 1 + rng.Intn(2), H: 1 + rng.Intn(6), W: 1 + rng.Intn(40), C: []int{1, 3, 8, 17}[rng.Intn(4)],
+					OC: ocs[i%len(ocs)], KH: s.kh, KW: s.kw, SH: s.sh, SW: s.sw, DH: s.dh, DW: s.dw, PadT: s.padT, PadL: s.padL, Groups: 1}
+				p.OH = (p.H+s.padT+s.padB-(p.KH-1)*p.DH-1)/p.SH + 1
+				p.OW = (p.W+s.padL+s.padR-(p.KW-1)*p.DW-1)/p.SW + 1
+				if p.OH < 1 || p.OW < 1 {
+					continue
+				}
+				off := rng.Intn(8)
+				x := make([]float32, off+p.N*p.H*p.W*p.C)[off:]
+				w := make([]float32, off+p.KH*p.KW*p.C*p.OC)[off:]
+				bias := make([]float32, p.OC)
+				for _, v := range [][]float32{x, w, bias} {
+					for j := range v {
+						v[j] = rng.Float32()*2 - 1
+					}
+				}
+				ep := &Epilogue{Bias: bias, Act: ActRelu6}
+				size := p.N * p.OH * p.OW * p.OC
+				want := make([]float32, size)
+				old := cpuLevel
+				cpuLevel = levelGeneric
+				Conv2D(&p, x, w, want, ep)
+				cpuLevel = old
+				const guard = 40
+				buf := make([]float32, size+2*guard)
+				for j := range buf {
+					buf[j] = 12345
+				}
+				got := buf[guard : guard+size]
+				Conv2DGemm(&p, x, w, got, make([]float32, Conv2DGemmScratch(&p)), ep)
+				for j := 0; j < guard; j++ {
+					if buf[j] != 12345 || buf[guard+size+j] != 12345 {
+						t.Fatalf("%+v: wrote outside the output", p)
+					}
+				}
+				for j := range want {
+					if d := math.Abs(float64(got[j] - want[j])); d > 1e-5+1e-4*math.Abs(float64(want[j])) {
+						t.Fatalf("%+v: y[%d] = %v, Conv2D gives %v", p, j, got[j], want[j])
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestConv2DGemmAllocatesNothing(t *testing.T) {
 	p := ConvParams{N: 2, H: 16, W: 16, C: 8, OH: 16, OW: 16, OC: 16, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadT: 1, PadL: 1, Groups: 1}
 	x, w, y := make([]float32, 2*16*16*8), make([]float32, 9*8*16), make([]float32, 2*16*16*16)
@@ -66,12 +130,45 @@ func TestConv2DGemmAllocatesNothing(t *testing.T) {
 	}
 }
 
+// BenchmarkConv2DGemm times Conv2DGemm on the k×k convolutions of the bench
+// models (../shared/bench), one image; the "im2col" runs force the
+// gathered-patches path for comparison (same run, same shapes).
 func BenchmarkConv2DGemm(b *testing.B) {
-	p := ConvParams{N: 1, H: 56, W: 56, C: 64, OH: 56, OW: 56, OC: 64, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadT: 1, PadL: 1, Groups: 1}
-	x, w, y := make([]float32, 56*56*64), make([]float32, 9*64*64), make([]float32, 56*56*64)
-	s := make([]float32, Conv2DGemmScratch(&p))
-	for i := 0; i < b.N; i++ {
-		Conv2DGemm(&p, x, w, y, s, nil)
+	shapes := []struct {
+		name string
+		p    ConvParams
+	}{
+		{"cnn_conv2_11x11x32-64", ConvParams{H: 13, W: 13, C: 32, OH: 11, OW: 11, OC: 64, KH: 3, KW: 3}},
+		{"cnn_conv1_26x26x1-32", ConvParams{H: 28, W: 28, C: 1, OH: 26, OW: 26, OC: 32, KH: 3, KW: 3}},
+		{"resnet_s1_64x64x16-16", ConvParams{H: 64, W: 64, C: 16, OH: 64, OW: 64, OC: 16, KH: 3, KW: 3, PadT: 1, PadL: 1}},
+		{"resnet_s2_32x32x32-32", ConvParams{H: 32, W: 32, C: 32, OH: 32, OW: 32, OC: 32, KH: 3, KW: 3, PadT: 1, PadL: 1}},
+		{"resnet_s3_16x16x64-64", ConvParams{H: 16, W: 16, C: 64, OH: 16, OW: 16, OC: 64, KH: 3, KW: 3, PadT: 1, PadL: 1}},
+		{"resnet_s4_8x8x128-128", ConvParams{H: 8, W: 8, C: 128, OH: 8, OW: 8, OC: 128, KH: 3, KW: 3, PadT: 1, PadL: 1}},
+		{"resnet_stem_64x64x3-16", ConvParams{H: 64, W: 64, C: 3, OH: 64, OW: 64, OC: 16, KH: 3, KW: 3, PadT: 1, PadL: 1}},
+		{"mnv2_stem_112x112x3-32_s2", ConvParams{H: 224, W: 224, C: 3, OH: 112, OW: 112, OC: 32, KH: 3, KW: 3, SH: 2, SW: 2}},
+		{"vgg_56x56x64-64", ConvParams{H: 56, W: 56, C: 64, OH: 56, OW: 56, OC: 64, KH: 3, KW: 3, PadT: 1, PadL: 1}},
 	}
-	b.ReportMetric(2*56*56*64*9*64*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	for _, s := range shapes {
+		p := s.p
+		p.N, p.Groups = 1, 1
+		x, w := make([]float32, p.H*p.W*p.C), make([]float32, p.KH*p.KW*p.C*p.OC)
+		y := make([]float32, p.OH*p.OW*p.OC)
+		sc := make([]float32, Conv2DGemmScratch(&p))
+		flops := 2 * float64(p.OH*p.OW*p.OC*p.KH*p.KW*p.C)
+		ep := &Epilogue{Bias: make([]float32, p.OC), Act: ActRelu}
+		for _, path := range []string{"implicit", "im2col"} {
+			b.Run(s.name+"/"+path, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if path == "im2col" {
+						conv2DGemm("Conv2DGemm", &p, x, y, sc, func(rows int, patches, out []float32, row0 int) {
+							GemmEpilogue(rows, p.OC, p.KH*p.KW*p.C, patches, p.KH*p.KW*p.C, w, p.OC, out, p.OC, row0, ep)
+						})
+					} else {
+						Conv2DGemm(&p, x, w, y, sc, ep)
+					}
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
 }

@@ -41,6 +41,27 @@ var avx512Kernels = [...]avx512Kernel{
 	gemmAVX512_9x32, gemmAVX512_10x32, gemmAVX512_11x32, gemmAVX512_12x32,
 }
 
+// avx512NarrowKernels are the 16-wide AVX-512 kernels (one ZMM per row of C)
+// for panels of at most 16 columns, where the 32-wide ones would spend half
+// their multiply-adds on masked-off lanes.
+var avx512NarrowKernels = [...]avx512Kernel{
+	gemmAVX512_1x16, gemmAVX512_2x16, gemmAVX512_3x16, gemmAVX512_4x16,
+	gemmAVX512_5x16, gemmAVX512_6x16, gemmAVX512_7x16, gemmAVX512_8x16,
+	gemmAVX512_9x16, gemmAVX512_10x16, gemmAVX512_11x16, gemmAVX512_12x16,
+	gemmAVX512_13x16, gemmAVX512_14x16, gemmAVX512_15x16, gemmAVX512_16x16,
+}
+
+// avx512Tile runs one r×cols tile (r ≤ 12, cols ≤ 32) on the narrowest
+// AVX-512 kernel that covers cols.
+func avx512Tile(r, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int) {
+	mask := uint32(uint64(1)<<min(32, cols) - 1)
+	if cols <= 16 {
+		avx512NarrowKernels[r-1](k, a, lda, b, ldb, c, ldc, acc, mask)
+		return
+	}
+	avx512Kernels[r-1](k, a, lda, b, ldb, c, ldc, acc, mask)
+}
+
 // gemmNT is GemmNT after its checks: from four rows of A on, B is
 // transposed into a pooled buffer and the product runs through Gemm's
 // kernels.
@@ -149,11 +170,9 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []flo
 			i1 := min(i0+gemmMC, m)
 			for j := 0; j < n; j += 32 {
 				w := min(32, n-j)
-				mask := uint32(uint64(1)<<w - 1)
 				bp := &b[p0*ldb+j]
 				for i := i0; i < i1; i += 12 {
-					r := min(12, i1-i)
-					avx512Kernels[r-1](kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, mask)
+					avx512Tile(min(12, i1-i), kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, w)
 				}
 				if ep != nil && p0+kk == k {
 					ep.apply(i0, j, i1-i0, w, c[i0*ldc+j:], ldc)

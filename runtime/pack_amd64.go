@@ -100,7 +100,7 @@ var (
 		}}
 	avx512Packed = &packedLevel{nr: 32, mr: 12,
 		tile: func(r, kk int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool, cols int) {
-			avx512Kernels[r-1](kk, a, lda, b, 32, c, ldc, acc, uint32(uint64(1)<<min(32, cols)-1))
+			avx512Tile(r, kk, a, lda, b, 32, c, ldc, acc, cols)
 		}}
 )
 

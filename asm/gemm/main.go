@@ -38,15 +38,24 @@ import (
 const (
 	avx2Rows   = 6
 	avx512Rows = 12
+	// avx512NarrowRows is the tallest 16-wide AVX-512 kernel (one ZMM per
+	// row): for panels of at most 16 columns, where the 32-wide kernels
+	// would spend half their multiply-adds on masked-off lanes.
+	avx512NarrowRows = 16
 )
 
 func main() {
 	setup.Runtime()
-	for r := 1; r <= avx2Rows; r++ {
-		kernel(r, false)
-	}
-	for r := 1; r <= avx512Rows; r++ {
-		kernel(r, true)
+	for _, conv := range []bool{false, true} {
+		for r := 1; r <= avx2Rows; r++ {
+			kernel(spec{r: r, vecs: 2, conv: conv})
+		}
+		for r := 1; r <= avx512Rows; r++ {
+			kernel(spec{r: r, vecs: 2, avx512: true, conv: conv})
+		}
+		for r := 1; r <= avx512NarrowRows; r++ {
+			kernel(spec{r: r, vecs: 1, avx512: true, conv: conv})
+		}
 	}
 	Generate()
 }
@@ -71,23 +80,59 @@ func aRows(r int, base []reg.GPVirtual, lda, lda3 reg.GPVirtual) []Mem {
 	return m
 }
 
-func kernel(r int, avx512 bool) {
-	name := fmt.Sprintf("gemmAVX2_%dx16", r)
-	sig := "func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)"
+// spec is one micro-kernel: r rows of C, vecs vectors (1 or 2) per row,
+// AVX-512 or AVX2, and whether A comes as a list of taps (conv).
+type spec struct {
+	r, vecs int
+	avx512  bool
+	conv    bool
+}
+
+// width is the number of columns of C the kernel covers.
+func (s spec) width() int {
+	if s.avx512 {
+		return 16 * s.vecs
+	}
+	return 8 * s.vecs
+}
+
+func (s spec) name() string {
+	fam, lvl := "gemm", "AVX2"
+	if s.conv {
+		fam = "conv"
+	}
+	if s.avx512 {
+		lvl = "AVX512"
+	}
+	return fmt.Sprintf("%s%s_%dx%d", fam, lvl, s.r, s.width())
+}
+
+func kernel(s spec) {
+	r, avx512, vecs := s.r, s.avx512, s.vecs
+	name := s.name()
+	sig := "func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool"
+	if s.conv {
+		sig = "func(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool"
+	}
 	vecBytes := 32
 	if avx512 {
-		name = fmt.Sprintf("gemmAVX512_%dx32", r)
-		sig = "func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)"
+		sig += ", mask uint32"
 		vecBytes = 64
 	}
+	sig += ")"
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
+	what := fmt.Sprintf("k rows of a %d-wide panel of B", s.width())
 	if avx512 {
-		Doc(fmt.Sprintf("%s adds (or stores, without acc) the product of %d rows of A and k rows of the", name, r),
-			"masked columns of a 32-wide panel of B into C. Strides are in elements.")
+		what = fmt.Sprintf("k rows of the masked columns of a %d-wide panel of B", s.width())
+	}
+	if s.conv {
+		Doc(fmt.Sprintf("%s adds (or stores, without acc) into C the sum over taps t of the product of", name),
+			fmt.Sprintf("%d rows of A shifted by offs[t] elements and the next %s.", r, what),
+			"Strides and offsets are in elements.")
 	} else {
-		Doc(fmt.Sprintf("%s adds (or stores, without acc) the product of %d rows of A and k rows of a", name, r),
-			"16-wide panel of B into C. Strides are in elements.")
+		Doc(fmt.Sprintf("%s adds (or stores, without acc) the product of %d rows of A and", name, r),
+			what+" into C. Strides are in elements.")
 	}
 
 	ld := func(name string) reg.GPVirtual {
@@ -95,21 +140,30 @@ func kernel(r int, avx512 bool) {
 		Load(Param(name), r)
 		return r
 	}
-	k, lda, ldb, ldc := ld("k"), ld("lda"), ld("ldb"), ld("ldc")
+	var k reg.GPVirtual
+	if s.conv {
+		k = GP64() // loaded per tap
+	} else {
+		k = ld("k")
+	}
+	lda, ldb, ldc := ld("lda"), ld("ldb"), ld("ldc")
 	SHLQ(Imm(2), lda)
 	SHLQ(Imm(2), ldb)
 	SHLQ(Imm(2), ldc)
 	lda3 := GP64()
 	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
 
-	var m0, m1 reg.OpmaskVirtual
+	var masks []reg.OpmaskVirtual
 	if avx512 {
 		mask := GP32()
 		Load(Param("mask"), mask)
-		m0, m1 = K(), K()
-		KMOVW(mask, m0)
-		SHRL(Imm(16), mask)
-		KMOVW(mask, m1)
+		for h := 0; h < vecs; h++ {
+			if h > 0 {
+				SHRL(Imm(16), mask)
+			}
+			masks = append(masks, K())
+			KMOVW(mask, masks[h])
+		}
 	}
 	newVec := func() reg.VecVirtual {
 		if avx512 {
@@ -117,27 +171,29 @@ func kernel(r int, avx512 bool) {
 		}
 		return YMM()
 	}
-	// load/store of the two vectors of a row of C or B.
-	load := func(m Mem, half int, v reg.VecVirtual) {
-		m = m.Offset(half * vecBytes)
+	// load/store of the vectors of a row of C or B.
+	load := func(m Mem, h int, v reg.VecVirtual) {
+		m = m.Offset(h * vecBytes)
 		if avx512 {
-			VMOVUPS_Z(m, []reg.OpmaskVirtual{m0, m1}[half], v)
+			VMOVUPS_Z(m, masks[h], v)
 		} else {
 			VMOVUPS(m, v)
 		}
 	}
-	store := func(v reg.VecVirtual, m Mem, half int) {
-		m = m.Offset(half * vecBytes)
+	store := func(v reg.VecVirtual, m Mem, h int) {
+		m = m.Offset(h * vecBytes)
 		if avx512 {
-			VMOVUPS(v, []reg.OpmaskVirtual{m0, m1}[half], m)
+			VMOVUPS(v, masks[h], m)
 		} else {
 			VMOVUPS(v, m)
 		}
 	}
 
-	accs := make([][2]reg.VecVirtual, r)
+	accs := make([][]reg.VecVirtual, r)
 	for i := range accs {
-		accs[i] = [2]reg.VecVirtual{newVec(), newVec()}
+		for h := 0; h < vecs; h++ {
+			accs[i] = append(accs[i], newVec())
+		}
 	}
 
 	Comment("C tile: prefetch it (it is added at the end, under acc) and start from zero.")
@@ -145,7 +201,7 @@ func kernel(r int, avx512 bool) {
 	row := GP64()
 	MOVQ(cp, row)
 	for i := range accs {
-		for _, off := range []int{0, vecBytes, 2*vecBytes - 1} {
+		for _, off := range []int{0, vecs*vecBytes - 1} {
 			PREFETCHT0(Mem{Base: row, Disp: off})
 		}
 		if i < r-1 {
@@ -153,43 +209,61 @@ func kernel(r int, avx512 bool) {
 		}
 	}
 	for i := range accs {
-		for h := 0; h < 2; h++ {
+		for _, v := range accs[i] {
 			if avx512 {
-				VPXORD(accs[i][h], accs[i][h], accs[i][h]) // AVX512F (VXORPS on ZMM needs DQ)
+				VPXORD(v, v, v) // AVX512F (VXORPS on ZMM needs DQ)
 			} else {
-				VXORPS(accs[i][h], accs[i][h], accs[i][h])
+				VXORPS(v, v, v)
 			}
 		}
 	}
 
-	Comment("A row pointers, one base per four rows.")
 	nb := (r + 3) / 4
 	base := make([]reg.GPVirtual, nb)
-	base[0] = ld("a")
+	bp := ld("b")
+	var taps, offs reg.GPVirtual
+	if s.conv {
+		Comment("One pass of the k loop per tap, A's rows shifted by the tap's offset.")
+		taps, offs = ld("taps"), ld("offs")
+		TESTQ(taps, taps)
+		JEQ(LabelRef("store"))
+		Label("tap")
+		base[0] = ld("a")
+		off := GP64()
+		MOVQ(Mem{Base: offs}, off)
+		LEAQ(Mem{Base: base[0], Index: off, Scale: 4}, base[0])
+		Load(Param("k"), k)
+	} else {
+		Comment("A row pointers, one base per four rows.")
+		base[0] = ld("a")
+	}
 	for g := 1; g < nb; g++ {
 		base[g] = GP64()
 		LEAQ(Mem{Base: base[g-1], Index: lda, Scale: 4}, base[g])
 	}
-	bp := ld("b")
 	am := aRows(r, base, lda, lda3)
 
 	TESTQ(k, k)
-	JEQ(LabelRef("store"))
+	JEQ(LabelRef("next"))
 	Label("loop")
-	bv := [2]reg.VecVirtual{newVec(), newVec()}
-	load(Mem{Base: bp}, 0, bv[0])
-	load(Mem{Base: bp}, 1, bv[1])
+	bv := make([]reg.VecVirtual, vecs)
+	for h := range bv {
+		bv[h] = newVec()
+		load(Mem{Base: bp}, h, bv[h])
+	}
 	for i := 0; i < r; i++ {
 		if avx512 {
 			// Embedded broadcast: one load+FMA uop each, no broadcast uop.
-			VFMADD231PS_BCST(am[i], bv[0], accs[i][0])
-			VFMADD231PS_BCST(am[i], bv[1], accs[i][1])
+			for h := range bv {
+				VFMADD231PS_BCST(am[i], bv[h], accs[i][h])
+			}
 			continue
 		}
 		t := newVec()
 		VBROADCASTSS(am[i], t)
-		VFMADD231PS(bv[0], t, accs[i][0])
-		VFMADD231PS(bv[1], t, accs[i][1])
+		for h := range bv {
+			VFMADD231PS(bv[h], t, accs[i][h])
+		}
 	}
 	for g := range base {
 		ADDQ(Imm(4), base[g])
@@ -197,18 +271,25 @@ func kernel(r int, avx512 bool) {
 	ADDQ(ldb, bp)
 	DECQ(k)
 	JNE(LabelRef("loop"))
+	Label("next")
+	if s.conv {
+		ADDQ(Imm(8), offs)
+		DECQ(taps)
+		JNE(LabelRef("tap"))
+	}
 
 	Label("store")
+	cp = ld("c")
 	flag := GP8()
 	Load(Param("acc"), flag)
 	TESTB(flag, flag)
 	JEQ(LabelRef("write"))
 	MOVQ(cp, row)
 	for i := range accs {
-		for h := 0; h < 2; h++ {
+		for h, v := range accs[i] {
 			t := newVec()
 			load(Mem{Base: row}, h, t)
-			VADDPS(t, accs[i][h], accs[i][h])
+			VADDPS(t, v, v)
 		}
 		if i < r-1 {
 			ADDQ(ldc, row)
@@ -216,8 +297,8 @@ func kernel(r int, avx512 bool) {
 	}
 	Label("write")
 	for i := range accs {
-		for h := 0; h < 2; h++ {
-			store(accs[i][h], Mem{Base: cp}, h)
+		for h, v := range accs[i] {
+			store(v, Mem{Base: cp}, h)
 		}
 		if i < r-1 {
 			ADDQ(ldc, cp)

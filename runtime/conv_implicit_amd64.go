@@ -1,0 +1,162 @@
+//go:build amd64 && !purego
+
+// Implicit-GEMM convolution: the k×k convolutions without a gathered im2col
+// matrix. For one output row, the output pixels ox, ox+1, … read input
+// pixels SW apart for every tap (kh, kw), so the taps of a run of pixels
+// form an r×C matrix with row stride SW·C starting at that tap's offset
+// from the run's first pixel. The conv kernels (gemm_amd64.s, conv*) keep an
+// r×w tile of the output in registers and sum, tap after tap, the products
+// of those shifted matrices with the kernel's rows for the tap — the
+// kernel's Keras layout [KH, KW, C, OC] is those row blocks in tap order.
+// Padding comes from a zero-bordered copy of one image in scratch (only
+// when the convolution reads outside the image); unpadded convolutions read
+// x in place. Output rows are tiled in balanced runs of at most the kernel's
+// height, each column panel (32 wide, 16 for a narrow last panel on AVX-512)
+// in turn; the epilogue runs on each output row while it is in cache.
+// Output rows are split across threads.
+
+package runtime
+
+import "sync"
+
+// convMaxTaps bounds KH·KW for the implicit path (the tap offsets live in a
+// fixed array on the stack); larger kernels take the im2col path.
+const convMaxTaps = 64
+
+type convKernel func(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+
+type convAVX2Kernel func(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+
+var convAVX512Kernels = [...]convKernel{
+	convAVX512_1x32, convAVX512_2x32, convAVX512_3x32, convAVX512_4x32,
+	convAVX512_5x32, convAVX512_6x32, convAVX512_7x32, convAVX512_8x32,
+	convAVX512_9x32, convAVX512_10x32, convAVX512_11x32, convAVX512_12x32,
+}
+
+var convAVX512NarrowKernels = [...]convKernel{
+	convAVX512_1x16, convAVX512_2x16, convAVX512_3x16, convAVX512_4x16,
+	convAVX512_5x16, convAVX512_6x16, convAVX512_7x16, convAVX512_8x16,
+	convAVX512_9x16, convAVX512_10x16, convAVX512_11x16, convAVX512_12x16,
+	convAVX512_13x16, convAVX512_14x16, convAVX512_15x16, convAVX512_16x16,
+}
+
+var convAVX2Kernels = [...]convAVX2Kernel{
+	convAVX2_1x16, convAVX2_2x16, convAVX2_3x16, convAVX2_4x16, convAVX2_5x16, convAVX2_6x16,
+}
+
+// convImplicitOK reports whether convImplicit handles p on this CPU: a
+// Groups = 1 convolution with at most convMaxTaps taps, on AVX-512 (any
+// OC) or AVX2 (OC a multiple of 16, the AVX2 kernels' width).
+func convImplicitOK(p *ConvParams) bool {
+	_, _, _, _, groups := p.steps()
+	if groups != 1 || p.KH*p.KW > convMaxTaps || p.C <= 0 || p.OC <= 0 {
+		return false
+	}
+	switch cpuLevel {
+	case levelAVX512:
+		return true
+	case levelAVX2:
+		return p.OC%16 == 0
+	}
+	return false
+}
+
+// convImplicit sets y to the convolution of x with w, then applies ep, when
+// convImplicitOK(p); scratch holds Conv2DGemmScratch(p) elements.
+func convImplicit(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
+	sh, sw, dh, dw, _ := p.steps()
+	n, h, wd, c, oh, ow, oc := p.N, p.H, p.W, p.C, p.OH, p.OW, p.OC
+	j := convJobs.Get().(*convJob)
+	*j = convJob{p: *p, w: w, y: y, ep: ep, sh: sh, sw: sw}
+	padded, hp, wp := convPadded(p)
+	j.rowW = wd
+	if padded {
+		j.rowW = wp
+	}
+	for kh := 0; kh < p.KH; kh++ {
+		for kw := 0; kw < p.KW; kw++ {
+			j.offs[kh*p.KW+kw] = (kh*dh*j.rowW + kw*dw) * c
+		}
+	}
+	for img := 0; img < n; img++ {
+		src := x[img*h*wd*c : (img+1)*h*wd*c]
+		if padded {
+			src = scratch[:hp*wp*c]
+			padImage(src, hp, wp, x[img*h*wd*c:(img+1)*h*wd*c], h, wd, c, p.PadT, p.PadL)
+		}
+		j.src, j.img = src, img
+		parts := partsFor(oh*ow*oc*p.KH*p.KW*c, oh)
+		if parts <= 1 {
+			j.rows(0, oh)
+		} else {
+			runParts(j, parts, &j.wg)
+		}
+	}
+	*j = convJob{}
+	convJobs.Put(j)
+}
+
+// convJob is one image of an implicit convolution, split by output rows;
+// pooled, so a warm call does not allocate.
+type convJob struct {
+	p      ConvParams // a copy: the caller's may live on its stack
+	src    []float32  // the image, maybe padded, rows rowW pixels long
+	w, y   []float32
+	ep     *Epilogue
+	offs   [convMaxTaps]int // element offset of each tap from its pixel's first tap
+	rowW   int
+	sh, sw int
+	img    int
+	wg     sync.WaitGroup
+}
+
+var convJobs = sync.Pool{New: func() any { return new(convJob) }}
+
+func (j *convJob) runPart(p, parts int) {
+	lo, hi := split(j.p.OH, 1, p, parts)
+	j.rows(lo, hi)
+}
+
+// rows computes output rows [lo, hi) of the job's image.
+func (j *convJob) rows(lo, hi int) {
+	p := &j.p
+	c, ow, oc := p.C, p.OW, p.OC
+	taps := p.KH * p.KW
+	mr, nr := 12, 32
+	if cpuLevel == levelAVX2 {
+		mr, nr = 6, 16
+	}
+	for oy := lo; oy < hi; oy++ {
+		pix := (j.img*p.OH + oy) * ow // first output pixel of the row
+		in := oy * j.sh * j.rowW * c  // its first input element
+		for col := 0; col < oc; col += nr {
+			cols := min(nr, oc-col)
+			rmax := mr
+			narrow := cpuLevel == levelAVX512 && cols <= 16
+			if narrow {
+				rmax = len(convAVX512NarrowKernels)
+			}
+			mask := uint32(uint64(1)<<cols - 1)
+			tiles := (ow + rmax - 1) / rmax
+			for t, ox := 0, 0; t < tiles; t++ {
+				r := ow / tiles
+				if t < ow%tiles {
+					r++
+				}
+				a := &j.src[in+ox*j.sw*c]
+				b := &j.w[col]
+				out := &j.y[(pix+ox)*oc+col]
+				switch {
+				case narrow:
+					convAVX512NarrowKernels[r-1](taps, &j.offs[0], c, a, j.sw*c, b, oc, out, oc, false, mask)
+				case cpuLevel == levelAVX512:
+					convAVX512Kernels[r-1](taps, &j.offs[0], c, a, j.sw*c, b, oc, out, oc, false, mask)
+				default:
+					convAVX2Kernels[r-1](taps, &j.offs[0], c, a, j.sw*c, b, oc, out, oc, false)
+				}
+				ox += r
+			}
+		}
+		j.ep.Apply(pix, ow, oc, j.y[pix*oc:(pix+ow)*oc], oc)
+	}
+}
