@@ -100,8 +100,15 @@ func describeOp(op *ir.Op) string {
 	case "Pool", "Reduce":
 		s += " " + op.Attrs.String("mode", "")
 	}
+	res := op.Residual() != nil
+	if res && op.Attrs.String("residual", "") == "before_act" {
+		s += " + residual"
+	}
 	if a := op.Attrs.String("act", "linear"); a != "linear" {
 		s += " + " + a
+	}
+	if res && op.Attrs.String("residual", "") == "after_act" {
+		s += " + residual"
 	}
 	return s
 }
@@ -221,17 +228,23 @@ var unConsts = map[string]string{
 }
 
 // epilogue declares a Model field holding op's bias and activation, set in New, and returns
-// a pointer expression to it (nil when the op has neither).
-func (gen *generator) epilogue(op *ir.Op, bias *ir.Value) (jen.Code, error) {
+// a pointer expression to it (nil when the op has neither), and the statements to run
+// before the op: setting the residual, whose buffer depends on the batch size.
+func (gen *generator) epilogue(op *ir.Op) (jen.Code, []jen.Code, error) {
 	act, params, set, err := actCode(op.Attrs, "act")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if bias == nil && op.Attrs.String("act", "linear") == "linear" {
-		return jen.Nil(), nil
+	bias, res := op.Bias(), op.Residual()
+	if bias == nil && res == nil && op.Attrs.String("act", "linear") == "linear" {
+		return jen.Nil(), nil, nil
 	}
 	id := gen.ident(op.Layer + "Epilogue")
-	gen.fields = append(gen.fields, jen.Id(id).Add(rt("Epilogue")).Comment(op.Layer+": bias and activation"))
+	what := "bias and activation"
+	if res != nil {
+		what += ", residual add"
+	}
+	gen.fields = append(gen.fields, jen.Id(id).Add(rt("Epilogue")).Comment(op.Layer+": "+what))
 	var fields []jen.Code
 	if bias != nil {
 		fields = append(fields, jen.Id("Bias").Op(":").Id("w").Dot(gen.names[bias]))
@@ -240,8 +253,20 @@ func (gen *generator) epilogue(op *ir.Op, bias *ir.Value) (jen.Code, error) {
 	if set {
 		fields = append(fields, jen.Id("Params").Op(":").Add(params))
 	}
+	if res != nil && op.Attrs.String("residual", "") == "after_act" {
+		fields = append(fields, jen.Id("ResidualAfterAct").Op(":").True())
+	}
 	gen.inits = append(gen.inits, jen.Id("m").Dot(id).Op("=").Add(rt("Epilogue")).Values(fields...))
-	return jen.Op("&").Id("m").Dot(id), nil
+	if res == nil {
+		return jen.Op("&").Id("m").Dot(id), nil, nil
+	}
+	// The residual's buffer depends on the call: a copy on the stack takes it (the Model
+	// may serve concurrent calls; the runtime does not keep the pointer).
+	pre := []jen.Code{
+		jen.Id("ep").Op(":=").Id("m").Dot(id),
+		jen.Id("ep").Dot("Residual").Op("=").Add(gen.loc(res)),
+	}
+	return jen.Op("&").Id("ep"), pre, nil
 }
 
 // paramsVar declares a package-level kernel parameter value and returns its name.
@@ -251,11 +276,55 @@ func (gen *generator) paramsVar(layer, suffix string, value jen.Code) string {
 	return id
 }
 
-func optional(op *ir.Op, i int) *ir.Value {
-	if i < len(op.In) {
-		return op.In[i]
+// emitConv emits a Conv, DepthwiseConv or ConvTranspose with its epilogue ep.
+func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
+	in := func(i int) jen.Code { return gen.loc(op.In[i]) }
+	out := gen.loc(op.Out[0])
+	xs, ys := op.In[0].Type.Shape, op.Out[0].Type.Shape
+	if op.Kind == "Conv" {
+		if code := gen.emitBF16Dense(op, ep); code != nil {
+			return code, nil
+		}
 	}
-	return nil
+	w := op.In[1].Type.Shape
+	st, dl := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations")
+	pads := op.Attrs.Ints("pads")
+	if op.Kind == "ConvTranspose" {
+		pads = []int{op.Attrs.Ints("crop")[0], 0, op.Attrs.Ints("crop")[1], 0}
+	}
+	fields := []jen.Code{
+		jen.Id("H").Op(":").Lit(int(xs[1])), jen.Id("W").Op(":").Lit(int(xs[2])), jen.Id("C").Op(":").Lit(int(xs[3])),
+		jen.Id("OH").Op(":").Lit(int(ys[1])), jen.Id("OW").Op(":").Lit(int(ys[2])), jen.Id("OC").Op(":").Lit(int(ys[3])),
+		jen.Id("KH").Op(":").Lit(int(w[0])), jen.Id("KW").Op(":").Lit(int(w[1])),
+		jen.Id("SH").Op(":").Lit(st[0]), jen.Id("SW").Op(":").Lit(st[1]),
+		jen.Id("DH").Op(":").Lit(dl[0]), jen.Id("DW").Op(":").Lit(dl[1]),
+		jen.Id("PadT").Op(":").Lit(pads[0]), jen.Id("PadL").Op(":").Lit(pads[2]),
+		jen.Id("Groups").Op(":").Lit(op.Attrs.Int("groups", 1)),
+	}
+	kernel, typ := "Conv2D", rt("ConvParams").Values(fields...)
+	if op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && !(int(w[0]) == 1 && int(w[1]) == 1) {
+		// im2col + sgemm, with a block of patches in the batch-independent scratch.
+		pv := gen.paramsVar(op.Layer, "Params", typ)
+		need := runtime.Conv2DGemmScratch(&runtime.ConvParams{H: int(xs[1]), W: int(xs[2]), C: int(xs[3]),
+			OH: int(ys[1]), OW: int(ys[2]), OC: int(ys[3]), KH: int(w[0]), KW: int(w[1]),
+			SH: st[0], SW: st[1], DH: dl[0], DW: dl[1], PadT: pads[0], PadL: pads[2], Groups: 1})
+		gen.fixedScratch = max(gen.fixedScratch, need)
+		kernel := "Conv2DGemm"
+		if gen.bf16[op.In[1]] {
+			kernel = "Conv2DGemmBF16"
+		}
+		return []jen.Code{jen.Id("p").Op(":=").Id(pv), jen.Id("p").Dot("N").Op("=").Id("n"),
+			rt(kernel).Call(jen.Op("&").Id("p"), in(0), in(1), out, gen.fixedScratchSlice(need), ep)}, nil
+	}
+	switch op.Kind {
+	case "DepthwiseConv":
+		kernel = "DepthwiseConv2D"
+	case "ConvTranspose":
+		kernel, typ = "Conv2DTranspose", rt("ConvTransposeParams").Values(jen.Id("ConvParams").Op(":").Add(rt("ConvParams").Values(fields...)))
+	}
+	pv := gen.paramsVar(op.Layer, "Params", typ)
+	setN := jen.Id("p").Dot("N").Op("=").Id("n")
+	return []jen.Code{jen.Id("p").Op(":=").Id(pv), setN, rt(kernel).Call(jen.Op("&").Id("p"), in(0), in(1), out, ep)}, nil
 }
 
 func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {
@@ -264,65 +333,23 @@ func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {
 	xs, ys := op.In[0].Type.Shape, op.Out[0].Type.Shape
 	switch op.Kind {
 	case "MatMul":
-		ep, err := gen.epilogue(op, optional(op, 2))
+		ep, pre, err := gen.epilogue(op)
 		if err != nil {
 			return nil, err
 		}
 		if code := gen.emitBF16Dense(op, ep); code != nil {
-			return code, nil
+			return append(pre, code...), nil
 		}
 		w := op.In[1].Type.Shape
-		return []jen.Code{rt("Dense").Call(prod(xs[:len(xs)-1]), jen.Lit(int(w[0])), jen.Lit(int(w[1])), in(0), in(1), out, ep)}, nil
+		return append(pre, rt("Dense").Call(prod(xs[:len(xs)-1]), jen.Lit(int(w[0])), jen.Lit(int(w[1])), in(0), in(1), out, ep)), nil
 
 	case "Conv", "DepthwiseConv", "ConvTranspose":
-		ep, err := gen.epilogue(op, optional(op, 2))
+		ep, pre, err := gen.epilogue(op)
 		if err != nil {
 			return nil, err
 		}
-		if op.Kind == "Conv" {
-			if code := gen.emitBF16Dense(op, ep); code != nil {
-				return code, nil
-			}
-		}
-		w := op.In[1].Type.Shape
-		st, dl := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations")
-		pads := op.Attrs.Ints("pads")
-		if op.Kind == "ConvTranspose" {
-			pads = []int{op.Attrs.Ints("crop")[0], 0, op.Attrs.Ints("crop")[1], 0}
-		}
-		fields := []jen.Code{
-			jen.Id("H").Op(":").Lit(int(xs[1])), jen.Id("W").Op(":").Lit(int(xs[2])), jen.Id("C").Op(":").Lit(int(xs[3])),
-			jen.Id("OH").Op(":").Lit(int(ys[1])), jen.Id("OW").Op(":").Lit(int(ys[2])), jen.Id("OC").Op(":").Lit(int(ys[3])),
-			jen.Id("KH").Op(":").Lit(int(w[0])), jen.Id("KW").Op(":").Lit(int(w[1])),
-			jen.Id("SH").Op(":").Lit(st[0]), jen.Id("SW").Op(":").Lit(st[1]),
-			jen.Id("DH").Op(":").Lit(dl[0]), jen.Id("DW").Op(":").Lit(dl[1]),
-			jen.Id("PadT").Op(":").Lit(pads[0]), jen.Id("PadL").Op(":").Lit(pads[2]),
-			jen.Id("Groups").Op(":").Lit(op.Attrs.Int("groups", 1)),
-		}
-		kernel, typ := "Conv2D", rt("ConvParams").Values(fields...)
-		if op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && !(int(w[0]) == 1 && int(w[1]) == 1) {
-			// im2col + sgemm, with a block of patches in the batch-independent scratch.
-			pv := gen.paramsVar(op.Layer, "Params", typ)
-			need := runtime.Conv2DGemmScratch(&runtime.ConvParams{H: int(xs[1]), W: int(xs[2]), C: int(xs[3]),
-				OH: int(ys[1]), OW: int(ys[2]), OC: int(ys[3]), KH: int(w[0]), KW: int(w[1]),
-				SH: st[0], SW: st[1], DH: dl[0], DW: dl[1], PadT: pads[0], PadL: pads[2], Groups: 1})
-			gen.fixedScratch = max(gen.fixedScratch, need)
-			kernel := "Conv2DGemm"
-			if gen.bf16[op.In[1]] {
-				kernel = "Conv2DGemmBF16"
-			}
-			return []jen.Code{jen.Id("p").Op(":=").Id(pv), jen.Id("p").Dot("N").Op("=").Id("n"),
-				rt(kernel).Call(jen.Op("&").Id("p"), in(0), in(1), out, gen.fixedScratchSlice(need), ep)}, nil
-		}
-		switch op.Kind {
-		case "DepthwiseConv":
-			kernel = "DepthwiseConv2D"
-		case "ConvTranspose":
-			kernel, typ = "Conv2DTranspose", rt("ConvTransposeParams").Values(jen.Id("ConvParams").Op(":").Add(rt("ConvParams").Values(fields...)))
-		}
-		pv := gen.paramsVar(op.Layer, "Params", typ)
-		setN := jen.Id("p").Dot("N").Op("=").Id("n")
-		return []jen.Code{jen.Id("p").Op(":=").Id(pv), setN, rt(kernel).Call(jen.Op("&").Id("p"), in(0), in(1), out, ep)}, nil
+		code, err := gen.emitConv(op, ep)
+		return append(pre, code...), err
 
 	case "Pool":
 		win, st, pads := op.Attrs.Ints("window"), op.Attrs.Ints("strides"), op.Attrs.Ints("pads")

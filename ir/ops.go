@@ -126,25 +126,73 @@ func checkAct(op *Op) error {
 	return nil
 }
 
+// residualAttrs are the attributes of the ops that can take a residual input (MatMul, Conv):
+// residual is "before_act" (y = act(x·w + bias + r)) or "after_act" (y = act(x·w + bias) + r)
+// when the op's last input is a residual r of the output's shape, added in its epilogue.
+const residualAttrs = " residual:s"
+
+// Bias returns the bias input of a MatMul, Conv, DepthwiseConv or ConvTranspose, or nil.
+func (op *Op) Bias() *Value {
+	n := len(op.In)
+	if op.Residual() != nil {
+		n--
+	}
+	if n == 3 {
+		return op.In[2]
+	}
+	return nil
+}
+
+// Residual returns the residual input of a MatMul or Conv (see residualAttrs), or nil.
+func (op *Op) Residual() *Value {
+	if op.Attrs.String("residual", "") == "" || len(op.In) < 3 {
+		return nil
+	}
+	return op.In[len(op.In)-1]
+}
+
+// checkResidual checks an op's residual attribute and input against its output shape.
+func checkResidual(op *Op, out Shape) error {
+	switch op.Attrs.String("residual", "") {
+	case "":
+		return nil
+	case "before_act", "after_act":
+	default:
+		return fmt.Errorf("residual %q: want before_act or after_act", op.Attrs.String("residual", ""))
+	}
+	r := op.Residual()
+	if r == nil {
+		return fmt.Errorf("residual %q without a residual input", op.Attrs.String("residual", ""))
+	}
+	if !r.Type.Shape.Equal(out) {
+		return fmt.Errorf("residual %v for output %v", r.Type.Shape, out)
+	}
+	return nil
+}
+
 // one returns a single output type; the shape is copied so that an output never shares its
 // shape's backing array with an input (a pass editing one would silently edit the other).
 func one(t Type) ([]Type, error) { return []Type{{t.DType, append(Shape{}, t.Shape...)}}, nil }
 
 func init() {
-	def(&OpDef{Kind: "MatMul", MinIn: 2, MaxIn: 3, AttrSpec: actAttrs,
-		// x [..., K] · w [K, N] (+ bias [N]) -> [..., N], then the activation.
+	def(&OpDef{Kind: "MatMul", MinIn: 2, MaxIn: 4, AttrSpec: actAttrs + residualAttrs,
+		// x [..., K] · w [K, N] (+ bias [N]) -> [..., N], then the activation; a residual
+		// (see residualAttrs) last.
 		Infer: func(op *Op) ([]Type, error) {
 			x, w := op.In[0].Type.Shape, op.In[1].Type.Shape
 			if len(x) < 1 || len(w) != 2 || x[len(x)-1] != w[0] {
 				return nil, fmt.Errorf("shapes %v · %v do not multiply", x, w)
 			}
-			if len(op.In) == 3 && !op.In[2].Type.Shape.Equal(Shape{w[1]}) {
-				return nil, fmt.Errorf("bias %v for %d outputs", op.In[2].Type.Shape, w[1])
+			if b := op.Bias(); b != nil && !b.Type.Shape.Equal(Shape{w[1]}) {
+				return nil, fmt.Errorf("bias %v for %d outputs", b.Type.Shape, w[1])
 			}
 			if err := checkAct(op); err != nil {
 				return nil, err
 			}
 			out := append(append(Shape{}, x[:len(x)-1]...), w[1])
+			if err := checkResidual(op, out); err != nil {
+				return nil, err
+			}
 			return one(Type{F32, out})
 		},
 		Cost: func(op *Op) int64 {
@@ -202,8 +250,8 @@ func init() {
 				}
 				oc = c * w[3]
 			}
-			if len(op.In) == 3 && !op.In[2].Type.Shape.Equal(Shape{oc}) {
-				return nil, fmt.Errorf("bias %v for %d channels", op.In[2].Type.Shape, oc)
+			if b := op.Bias(); b != nil && !b.Type.Shape.Equal(Shape{oc}) {
+				return nil, fmt.Errorf("bias %v for %d channels", b.Type.Shape, oc)
 			}
 			out := Shape{x[0], 0, 0, oc}
 			for i := 0; i < 2; i++ {
@@ -212,6 +260,9 @@ func init() {
 					return nil, fmt.Errorf("spatial axis %d: %w", i, err)
 				}
 				out[1+i] = n
+			}
+			if err := checkResidual(op, out); err != nil {
+				return nil, err
 			}
 			return one(Type{F32, out})
 		}
@@ -222,9 +273,10 @@ func init() {
 		return 2 * op.Out[0].Type.Shape.StaticSize() * perOut
 	}
 	convAttrs := "strides:I! dilations:I! pads:I! groups:i" + actAttrs
-	// Conv: x [N,H,W,C], w [KH,KW,C/groups,OC] (Keras layout), optional bias [OC]; pads are
-	// top, bottom, left, right. 1-D convolutions are lowered with H = 1.
-	def(&OpDef{Kind: "Conv", MinIn: 2, MaxIn: 3, AttrSpec: convAttrs, Infer: convInfer("Conv"), Cost: convCost})
+	// Conv: x [N,H,W,C], w [KH,KW,C/groups,OC] (Keras layout), optional bias [OC], optional
+	// residual (see residualAttrs); pads are top, bottom, left, right. 1-D convolutions are
+	// lowered with H = 1.
+	def(&OpDef{Kind: "Conv", MinIn: 2, MaxIn: 4, AttrSpec: convAttrs + residualAttrs, Infer: convInfer("Conv"), Cost: convCost})
 	// DepthwiseConv: w [KH,KW,C,M]; output channel c*M+m.
 	def(&OpDef{Kind: "DepthwiseConv", MinIn: 2, MaxIn: 3, AttrSpec: "strides:I! dilations:I! pads:I!" + actAttrs,
 		Infer: convInfer("DepthwiseConv"), Cost: func(op *Op) int64 {

@@ -104,7 +104,8 @@ func bnScaleShift(op *ir.Op) (scale, shift []float32, err error) {
 func foldable(op *ir.Op) bool {
 	switch op.Kind {
 	case "Conv", "DepthwiseConv", "ConvTranspose", "MatMul":
-		return op.Attrs.String("act", "linear") == "linear" && op.In[1].IsConst() && (len(op.In) < 3 || op.In[2].IsConst())
+		return op.Attrs.String("act", "linear") == "linear" && op.Residual() == nil && op.In[1].IsConst() &&
+			(op.Bias() == nil || op.Bias().IsConst())
 	}
 	return false
 }

@@ -79,7 +79,7 @@ var equivGraphs = []struct {
 	}, "MatMul MatMul"},
 	{"cnn", func(t testing.TB) *ir.Graph {
 		// Conv3x3 (same) -> BN -> leaky_relu -> Conv1x1 (no bias) -> BN (no gamma/beta) ->
-		// Identity -> add the input back -> sigmoid.
+		// Identity -> add the input back -> sigmoid: the Add and the sigmoid fold into conv_2.
 		b := newBuilder(t, "equiv cnn")
 		x := b.in("x", ir.Batch, 5, 4, 3)
 		h := b.op("Conv", "conv_1", vals(x, b.c("conv_1.kernel", 3, 3, 3, 4), b.c("conv_1.bias", 4)), convAttrs(pad1))
@@ -90,7 +90,25 @@ var equivGraphs = []struct {
 		h = b.op("Identity", "identity", vals(h), nil)
 		h = b.op("Binary", "residual", vals(h, x), ir.Attrs{"fn": "add"})
 		return b.out(b.op("Unary", "sigmoid", vals(h), ir.Attrs{"fn": "sigmoid"}))
-	}, "Conv Conv Binary Unary"},
+	}, "Conv Conv"},
+	{"residuals", func(t testing.TB) *ir.Graph {
+		// Residual adds: after a Conv with its own activation (added after it), with both
+		// inputs from fusible producers (the later one takes the residual), with broadcasting
+		// (stays an Add), onto a MatMul whose Add is a graph output.
+		b := newBuilder(t, "equiv residuals")
+		x := b.in("x", ir.Batch, 4, 4, 3)
+		c1 := b.op("Conv", "conv_1", vals(x, b.c("conv_1.kernel", 3, 3, 3, 3), b.c("conv_1.bias", 3)),
+			ir.Attrs{"strides": one2, "dilations": one2, "pads": pad1, "act": "tanh"})
+		h := b.op("Binary", "add_1", vals(c1, x), ir.Attrs{"fn": "add"})
+		c2 := b.op("Conv", "conv_2", vals(h, b.c("conv_2.kernel", 1, 1, 3, 3)), convAttrs(pad0))
+		c3 := b.op("Conv", "conv_3", vals(h, b.c("conv_3.kernel", 1, 1, 3, 3), b.c("conv_3.bias", 3)), convAttrs(pad0))
+		h = b.op("Binary", "add_2", vals(c2, c3), ir.Attrs{"fn": "add"})
+		h = b.op("Unary", "relu", vals(h), ir.Attrs{"fn": "relu"})
+		h = b.op("Binary", "add_bias", vals(h, b.c("row", 3)), ir.Attrs{"fn": "add"})
+		f := b.op("Reshape", "flat", vals(h), ir.Attrs{"shape": []int{int(ir.Batch), 48}})
+		d := b.op("MatMul", "dense", vals(f, b.c("dense.kernel", 48, 48)), nil)
+		return b.out(b.op("Binary", "add_out", vals(f, d), ir.Attrs{"fn": "add"}))
+	}, "Conv Conv Conv Binary Reshape MatMul"},
 	{"strided_conv", func(t testing.TB) *ir.Graph {
 		// A strided, dilated, asymmetrically padded Conv, then BN.
 		b := newBuilder(t, "equiv strided")

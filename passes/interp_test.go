@@ -136,17 +136,19 @@ func evalOp(op *ir.Op, in []tensor, n int) (tensor, error) {
 				for i := 0; i < k; i++ {
 					s += x.data[r*k+i] * w.data[i*m+j]
 				}
-				if len(in) == 3 {
+				if op.Bias() != nil {
 					s += in[2].data[j]
 				}
 				out.data[r*m+j] = s
 			}
 		}
+		return out, withResidual(op, out, in)
 	case "Conv", "DepthwiseConv":
 		out = conv(op.Kind, in[0], in[1], a)
-		if len(in) == 3 {
+		if op.Bias() != nil {
 			addBias(out, in[2])
 		}
+		return out, withResidual(op, out, in)
 	case "ConvTranspose":
 		out = convTranspose(in[0], in[1], a)
 		if len(in) == 3 {
@@ -228,6 +230,28 @@ func evalOp(op *ir.Op, in []tensor, n int) (tensor, error) {
 	}
 	// The ops with a fused activation.
 	return out, activate(out, a.String("act", "linear"), a)
+}
+
+// withResidual applies op's activation to out, adding op's residual input (the last of in)
+// before or after it as its residual attribute says.
+func withResidual(op *ir.Op, out tensor, in []tensor) error {
+	a := op.Attrs
+	res := op.Residual() != nil
+	add := func() {
+		for i := range out.data {
+			out.data[i] += in[len(in)-1].data[i]
+		}
+	}
+	if res && a.String("residual", "") == "before_act" {
+		add()
+	}
+	if err := activate(out, a.String("act", "linear"), a); err != nil {
+		return err
+	}
+	if res && a.String("residual", "") == "after_act" {
+		add()
+	}
+	return nil
 }
 
 // activate applies an activation (or a Unary math function) in place.

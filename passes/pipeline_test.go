@@ -10,14 +10,15 @@ import (
 )
 
 // TestNames checks the pipeline's documented order (passes.go and the README's --dump
-// stages): shapes, dropout, bnfold, fuse, each with its function and a description.
+// stages): shapes, dropout, bnfold, residual, fuse, each with its function and a description.
 func TestNames(t *testing.T) {
-	want := []string{"shapes", "dropout", "bnfold", "fuse"}
+	want := []string{"shapes", "dropout", "bnfold", "residual", "fuse"}
 	if got := Names(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
 	funcs := map[string]func(*ir.Graph) error{
-		"shapes": Shapes, "dropout": RemoveIdentities, "bnfold": FoldBatchNorm, "fuse": FuseActivations,
+		"shapes": Shapes, "dropout": RemoveIdentities, "bnfold": FoldBatchNorm, "residual": FuseResidualAdds,
+		"fuse": FuseActivations,
 	}
 	for i, p := range Inference {
 		if p.Name != want[i] || p.Doc == "" || p.Run == nil {
@@ -59,6 +60,7 @@ func TestRunOrder(t *testing.T) {
 		"shapes: MatMul Dropout BatchNorm Unary",
 		"dropout: MatMul BatchNorm Unary",
 		"bnfold: MatMul Unary",
+		"residual: MatMul Unary",
 		"fuse: MatMul",
 	}
 	if strings.Join(log, "\n") != strings.Join(want, "\n") {

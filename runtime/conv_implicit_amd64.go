@@ -67,7 +67,12 @@ func convImplicit(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
 	sh, sw, dh, dw, _ := p.steps()
 	n, h, wd, c, oh, ow, oc := p.N, p.H, p.W, p.C, p.OH, p.OW, p.OC
 	j := convJobs.Get().(*convJob)
-	*j = convJob{p: *p, w: w, y: y, ep: ep, sh: sh, sw: sw}
+	*j = convJob{p: *p, w: w, y: y, sh: sh, sw: sw}
+	if ep != nil {
+		// A copy, so that ep does not escape: a caller may pass one on its stack.
+		j.epv = *ep
+		j.ep = &j.epv
+	}
 	padded, hp, wp := convPadded(p)
 	j.rowW = wd
 	if padded {
@@ -102,7 +107,8 @@ type convJob struct {
 	p      ConvParams // a copy: the caller's may live on its stack
 	src    []float32  // the image, maybe padded, rows rowW pixels long
 	w, y   []float32
-	ep     *Epilogue
+	ep     *Epilogue // nil or &epv
+	epv    Epilogue
 	offs   [convMaxTaps]int // element offset of each tap from its pixel's first tap
 	rowW   int
 	sh, sw int

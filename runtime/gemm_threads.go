@@ -60,7 +60,12 @@ func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 		return
 	}
 	j := gemmJobs.Get().(*gemmJob)
-	*j = gemmJob{m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, acc: acc, ep: t, byRows: byRows}
+	*j = gemmJob{m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, acc: acc, byRows: byRows}
+	if ep != nil {
+		// The job keeps a copy, so that ep does not escape: a caller may pass one on its stack.
+		j.epv = *ep
+		j.ep = epTile{ep: &j.epv, row0: t.row0, n: t.n, clamp: t.clamp}
+	}
 	runParts(j, parts, &j.wg)
 	*j = gemmJob{}
 	gemmJobs.Put(j)
@@ -74,7 +79,8 @@ type gemmJob struct {
 	lda, ldb int
 	ldc      int
 	acc      bool
-	ep       epTile // ep.ep nil: none
+	ep       epTile // ep.ep nil: none; else &epv
+	epv      Epilogue
 	byRows   bool
 	wg       sync.WaitGroup
 }
