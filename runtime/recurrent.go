@@ -16,6 +16,7 @@
 //
 //	SimpleRNN: h = act(z + r)
 //	LSTM:      i, f, o = recact(z+r parts); c = f*c + i*act(z+r part c); h = o*act(c)
+//	           (one fused kernel per row for sigmoid/tanh, Keras' defaults)
 //	GRU (reset_after):  zz, rr = recact(x parts + r parts + b_rec); hh = act(x_h + rr*(r_h + b_rec_h))
 //	GRU (reset_before): zz, rr = recact(x parts + (h·U) parts); hh = act(x_h + (rr*h)·U_h)
 //	GRU:       h = zz*h + (1-zz)*hh
@@ -81,8 +82,6 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 	c := scratch[n*t*gu+n*gu+n*un : n*t*gu+n*gu+2*n*un]
 	tmp := scratch[n*t*gu+n*gu+2*n*un : n*t*gu+n*gu+3*n*un]
 
-	// The input projection of every step at once, plus the input bias.
-	Gemm(n*t, gu, f, x, f, w, gu, xw, gu, false)
 	var bIn, bRec []float32
 	switch {
 	case b == nil:
@@ -93,11 +92,12 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 		need("Recurrent", "b", b, gu)
 		bIn = b[:gu]
 	}
+	// The input projection of every step at once, plus the input bias.
+	var ep *Epilogue
 	if bIn != nil {
-		for r := 0; r < n*t; r++ {
-			addTo(xw[r*gu:(r+1)*gu], bIn)
-		}
+		ep = &Epilogue{Bias: bIn}
 	}
+	GemmEpilogue(n*t, gu, f, x, f, w, gu, xw, gu, 0, ep)
 	if h0 != nil {
 		copy(h, h0[:n*un])
 	} else {
@@ -108,6 +108,8 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 	} else {
 		clear(c)
 	}
+	// Keras' default activations have a fused LSTM gate kernel (vmath.go's lstmCellGo).
+	fusedCell := p.Act == ActTanh && p.RecAct == ActSigmoid
 	for step := 0; step < t; step++ {
 		s := step
 		if p.GoBackwards {
@@ -116,25 +118,29 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 		// skip reports whether row i ignores this step (masked).
 		skip := func(i int) bool { return mask != nil && mask[i*t+s] == 0 }
 		switch p.Cell {
+		// SimpleRNN and LSTM: h·U accumulates onto the step's rows of xw (row stride t·gu),
+		// used once each, which then hold the pre-activations.
 		case CellSimpleRNN:
-			Gemm(n, un, un, h, un, u, un, hw, un, false)
+			Gemm(n, un, un, h, un, u, un, xw[s*un:], t*un, true)
 			for i := 0; i < n; i++ {
 				if skip(i) {
 					continue
 				}
-				row := hw[i*un : (i+1)*un]
-				addTo(row, xw[(i*t+s)*un:(i*t+s+1)*un])
+				row := xw[(i*t+s)*un : (i*t+s+1)*un]
 				Activate(p.Act, p.ActP, row)
 				copy(h[i*un:(i+1)*un], row)
 			}
 		case CellLSTM:
-			Gemm(n, gu, un, h, un, u, gu, hw, gu, false)
+			Gemm(n, gu, un, h, un, u, gu, xw[s*gu:], t*gu, true)
 			for i := 0; i < n; i++ {
 				if skip(i) {
 					continue
 				}
-				z := hw[i*gu : (i+1)*gu]
-				addTo(z, xw[(i*t+s)*gu:(i*t+s+1)*gu])
+				z := xw[(i*t+s)*gu : (i*t+s+1)*gu]
+				if fusedCell {
+					lstmCell(z, c[i*un:(i+1)*un], h[i*un:(i+1)*un])
+					continue
+				}
 				Activate(p.RecAct, p.RecActP, z[:2*un])
 				Activate(p.Act, p.ActP, z[2*un:3*un])
 				Activate(p.RecAct, p.RecActP, z[3*un:])

@@ -258,3 +258,26 @@ func geluTanhGo(x []float32) {
 		x[i] = geluTanhf(v)
 	}
 }
+
+// lstmCellGo is the fused gate math of one LSTM row with Keras' default activations
+// (recurrent sigmoid, tanh): z holds the u pre-activations of each gate, [i | f | g | o];
+// c and h (u values) are the cell state, updated, and the output:
+//
+//	c[j] = sigmoid(f)·c[j] + sigmoid(i)·tanh(g)   (both products rounded, then summed)
+//	h[j] = sigmoid(o)·tanh(c[j])
+//
+// It is the twin of the lstmCell kernels (same bits, NaN aside).
+func lstmCellGo(z, c, h []float32) { lstmCellTail(z, c, h, 0) }
+
+// lstmCellTail runs lstmCellGo on lanes r… of a row (the gates' blocks stay u apart).
+func lstmCellTail(z, c, h []float32, r int) {
+	u := len(c)
+	z, h = z[:4*u], h[:u]
+	for j := r; j < u; j++ {
+		ig, fg := sigmoidf(z[j]), sigmoidf(z[u+j])
+		gg, og := tanhf(z[2*u+j]), sigmoidf(z[3*u+j])
+		cn := float32(fg*c[j]) + float32(ig*gg)
+		c[j] = cn
+		h[j] = og * tanhf(cn)
+	}
+}

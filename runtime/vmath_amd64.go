@@ -89,3 +89,21 @@ func vgeluTanh(x []float32) {
 		geluTanhGo(x)
 	}
 }
+
+// lstmCell runs lstmCellGo's gate math on the lstmCell kernels.
+func lstmCell(z, c, h []float32) {
+	switch u := len(c); {
+	case u == 0:
+	case cpuLevel == levelAVX512:
+		_, _ = z[4*u-1], h[u-1]
+		lstmCellAVX512(&z[0], &c[0], &h[0], u)
+	case cpuLevel == levelAVX2 && u >= 8:
+		_, _ = z[4*u-1], h[u-1]
+		lstmCellAVX2(&z[0], &c[0], &h[0], u)
+		if r := u &^ 7; r < u {
+			lstmCellTail(z, c, h, r)
+		}
+	default:
+		lstmCellGo(z, c, h)
+	}
+}

@@ -1732,3 +1732,682 @@ geluTanhAVX512_tail:
 geluTanhAVX512_done:
 	VZEROUPPER
 	RET
+
+// func lstmCellAVX2(z *float32, c *float32, h *float32, u int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·lstmCellAVX2(SB), NOSPLIT, $0-32
+	MOVQ z+0(FP), AX
+	MOVQ c+8(FP), CX
+	MOVQ h+16(FP), DX
+	MOVQ u+24(FP), BX
+	MOVQ BX, SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), DI
+
+lstmCellAVX2_loop:
+	CMPQ        BX, $0x08
+	JL          lstmCellAVX2_tail
+	VMOVUPS     (AX), Y0
+	VPOR        vmathC80000000<>+0(SB), Y0, Y1
+	VMOVUPS     vmathC42b20000<>+0(SB), Y2
+	VMINPS      Y1, Y2, Y1
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y2
+	VMAXPS      Y1, Y2, Y1
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y2
+	VFMADD213PS vmathC4b400000<>+0(SB), Y1, Y2
+	VSUBPS      vmathC4b400000<>+0(SB), Y2, Y3
+	VMOVUPS     vmathCbf317200<>+0(SB), Y4
+	VFMADD213PS Y1, Y3, Y4
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y1
+	VFMADD213PS Y4, Y3, Y1
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y3
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y1, Y3
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y1, Y3
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y1, Y3
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y1, Y3
+	VMULPS      Y1, Y1, Y4
+	VFMADD213PS Y1, Y4, Y3
+	VADDPS      vmathC3f800000<>+0(SB), Y3, Y1
+	VPSUBD      vmathC4b400000<>+0(SB), Y2, Y2
+	VPSRAD      $0x01, Y2, Y3
+	VPSUBD      Y3, Y2, Y2
+	VPADDD      vmathC0000007f<>+0(SB), Y3, Y3
+	VPSLLD      $0x17, Y3, Y3
+	VPADDD      vmathC0000007f<>+0(SB), Y2, Y2
+	VPSLLD      $0x17, Y2, Y2
+	VMULPS      Y3, Y1, Y1
+	VMULPS      Y2, Y1, Y1
+	VMOVUPS     vmathC3f800000<>+0(SB), Y2
+	VBLENDVPS   Y0, Y1, Y2, Y0
+	VADDPS      vmathC3f800000<>+0(SB), Y1, Y1
+	VDIVPS      Y1, Y0, Y0
+	VMOVUPS     (AX)(SI*1), Y1
+	VPOR        vmathC80000000<>+0(SB), Y1, Y2
+	VMOVUPS     vmathC42b20000<>+0(SB), Y3
+	VMINPS      Y2, Y3, Y2
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y3
+	VMAXPS      Y2, Y3, Y2
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y3
+	VFMADD213PS vmathC4b400000<>+0(SB), Y2, Y3
+	VSUBPS      vmathC4b400000<>+0(SB), Y3, Y4
+	VMOVUPS     vmathCbf317200<>+0(SB), Y5
+	VFMADD213PS Y2, Y4, Y5
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y2
+	VFMADD213PS Y5, Y4, Y2
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y4
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y2, Y4
+	VMULPS      Y2, Y2, Y5
+	VFMADD213PS Y2, Y5, Y4
+	VADDPS      vmathC3f800000<>+0(SB), Y4, Y2
+	VPSUBD      vmathC4b400000<>+0(SB), Y3, Y3
+	VPSRAD      $0x01, Y3, Y4
+	VPSUBD      Y4, Y3, Y3
+	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      vmathC0000007f<>+0(SB), Y3, Y3
+	VPSLLD      $0x17, Y3, Y3
+	VMULPS      Y4, Y2, Y2
+	VMULPS      Y3, Y2, Y2
+	VMOVUPS     vmathC3f800000<>+0(SB), Y3
+	VBLENDVPS   Y1, Y2, Y3, Y1
+	VADDPS      vmathC3f800000<>+0(SB), Y2, Y2
+	VDIVPS      Y2, Y1, Y1
+	VMOVUPS     (AX)(SI*2), Y2
+	VPAND       vmathC7fffffff<>+0(SB), Y2, Y3
+	VADDPS      Y3, Y3, Y4
+	VMOVUPS     vmathC42b20000<>+0(SB), Y5
+	VMINPS      Y4, Y5, Y4
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y5
+	VMAXPS      Y4, Y5, Y4
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y5
+	VFMADD213PS vmathC4b400000<>+0(SB), Y4, Y5
+	VSUBPS      vmathC4b400000<>+0(SB), Y5, Y6
+	VMOVUPS     vmathCbf317200<>+0(SB), Y7
+	VFMADD213PS Y4, Y6, Y7
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y4
+	VFMADD213PS Y7, Y6, Y4
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y6
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y4, Y6
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y4, Y6
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y4, Y6
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y4, Y6
+	VMULPS      Y4, Y4, Y7
+	VFMADD213PS Y4, Y7, Y6
+	VADDPS      vmathC3f800000<>+0(SB), Y6, Y4
+	VPSUBD      vmathC4b400000<>+0(SB), Y5, Y5
+	VPSRAD      $0x01, Y5, Y6
+	VPSUBD      Y6, Y5, Y5
+	VPADDD      vmathC0000007f<>+0(SB), Y6, Y6
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      vmathC0000007f<>+0(SB), Y5, Y5
+	VPSLLD      $0x17, Y5, Y5
+	VMULPS      Y6, Y4, Y4
+	VMULPS      Y5, Y4, Y4
+	VMOVUPS     vmathC40000000<>+0(SB), Y5
+	VADDPS      vmathC3f800000<>+0(SB), Y4, Y4
+	VDIVPS      Y4, Y5, Y4
+	VMOVUPS     vmathC3f800000<>+0(SB), Y5
+	VSUBPS      Y4, Y5, Y4
+	VMULPS      Y3, Y3, Y5
+	VMOVUPS     vmathCbbba8671<>+0(SB), Y6
+	VFMADD213PS vmathC3ca8fc67<>+0(SB), Y5, Y6
+	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Y5, Y6
+	VFMADD213PS vmathC3e08837b<>+0(SB), Y5, Y6
+	VFMADD213PS vmathCbeaaaa99<>+0(SB), Y5, Y6
+	VMULPS      Y5, Y3, Y5
+	VMOVAPS     Y5, Y5
+	VFMADD213PS Y3, Y6, Y5
+	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Y3, Y3
+	VBLENDVPS   Y3, Y5, Y4, Y3
+	VPAND       vmathC80000000<>+0(SB), Y2, Y2
+	VPOR        Y2, Y3, Y2
+	VMOVUPS     (AX)(DI*1), Y3
+	VPOR        vmathC80000000<>+0(SB), Y3, Y4
+	VMOVUPS     vmathC42b20000<>+0(SB), Y5
+	VMINPS      Y4, Y5, Y4
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y5
+	VMAXPS      Y4, Y5, Y4
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y5
+	VFMADD213PS vmathC4b400000<>+0(SB), Y4, Y5
+	VSUBPS      vmathC4b400000<>+0(SB), Y5, Y6
+	VMOVUPS     vmathCbf317200<>+0(SB), Y7
+	VFMADD213PS Y4, Y6, Y7
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y4
+	VFMADD213PS Y7, Y6, Y4
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y6
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y4, Y6
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y4, Y6
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y4, Y6
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y4, Y6
+	VMULPS      Y4, Y4, Y7
+	VFMADD213PS Y4, Y7, Y6
+	VADDPS      vmathC3f800000<>+0(SB), Y6, Y4
+	VPSUBD      vmathC4b400000<>+0(SB), Y5, Y5
+	VPSRAD      $0x01, Y5, Y6
+	VPSUBD      Y6, Y5, Y5
+	VPADDD      vmathC0000007f<>+0(SB), Y6, Y6
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      vmathC0000007f<>+0(SB), Y5, Y5
+	VPSLLD      $0x17, Y5, Y5
+	VMULPS      Y6, Y4, Y4
+	VMULPS      Y5, Y4, Y4
+	VMOVUPS     vmathC3f800000<>+0(SB), Y5
+	VBLENDVPS   Y3, Y4, Y5, Y3
+	VADDPS      vmathC3f800000<>+0(SB), Y4, Y4
+	VDIVPS      Y4, Y3, Y3
+	VMOVUPS     (CX), Y4
+	VMULPS      Y4, Y1, Y1
+	VMULPS      Y2, Y0, Y0
+	VADDPS      Y0, Y1, Y0
+	VPAND       vmathC7fffffff<>+0(SB), Y0, Y1
+	VADDPS      Y1, Y1, Y2
+	VMOVUPS     vmathC42b20000<>+0(SB), Y4
+	VMINPS      Y2, Y4, Y2
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y4
+	VMAXPS      Y2, Y4, Y2
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y4
+	VFMADD213PS vmathC4b400000<>+0(SB), Y2, Y4
+	VSUBPS      vmathC4b400000<>+0(SB), Y4, Y5
+	VMOVUPS     vmathCbf317200<>+0(SB), Y6
+	VFMADD213PS Y2, Y5, Y6
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y2
+	VFMADD213PS Y6, Y5, Y2
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y5
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y2, Y5
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y2, Y5
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y2, Y5
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y2, Y5
+	VMULPS      Y2, Y2, Y6
+	VFMADD213PS Y2, Y6, Y5
+	VADDPS      vmathC3f800000<>+0(SB), Y5, Y2
+	VPSUBD      vmathC4b400000<>+0(SB), Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPADDD      vmathC0000007f<>+0(SB), Y5, Y5
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
+	VPSLLD      $0x17, Y4, Y4
+	VMULPS      Y5, Y2, Y2
+	VMULPS      Y4, Y2, Y2
+	VMOVUPS     vmathC40000000<>+0(SB), Y4
+	VADDPS      vmathC3f800000<>+0(SB), Y2, Y2
+	VDIVPS      Y2, Y4, Y2
+	VMOVUPS     vmathC3f800000<>+0(SB), Y4
+	VSUBPS      Y2, Y4, Y2
+	VMULPS      Y1, Y1, Y4
+	VMOVUPS     vmathCbbba8671<>+0(SB), Y5
+	VFMADD213PS vmathC3ca8fc67<>+0(SB), Y4, Y5
+	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Y4, Y5
+	VFMADD213PS vmathC3e08837b<>+0(SB), Y4, Y5
+	VFMADD213PS vmathCbeaaaa99<>+0(SB), Y4, Y5
+	VMULPS      Y4, Y1, Y4
+	VMOVAPS     Y4, Y4
+	VFMADD213PS Y1, Y5, Y4
+	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Y1, Y1
+	VBLENDVPS   Y1, Y4, Y2, Y1
+	VPAND       vmathC80000000<>+0(SB), Y0, Y2
+	VPOR        Y2, Y1, Y1
+	VMULPS      Y1, Y3, Y1
+	VMOVUPS     Y0, (CX)
+	VMOVUPS     Y1, (DX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	SUBQ        $0x08, BX
+	JMP         lstmCellAVX2_loop
+
+lstmCellAVX2_tail:
+	VZEROUPPER
+	RET
+
+// func lstmCellAVX512(z *float32, c *float32, h *float32, u int)
+// Requires: AVX, AVX512F
+TEXT ·lstmCellAVX512(SB), NOSPLIT, $0-32
+	MOVQ z+0(FP), AX
+	MOVQ c+8(FP), CX
+	MOVQ h+16(FP), DX
+	MOVQ u+24(FP), BX
+	MOVQ BX, SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), DI
+
+lstmCellAVX512_loop:
+	CMPQ        BX, $0x10
+	JL          lstmCellAVX512_tail
+	VMOVUPS     (AX), Z0
+	VPORD       vmathC80000000<>+0(SB), Z0, Z1
+	VMOVUPS     vmathC42b20000<>+0(SB), Z2
+	VMINPS      Z1, Z2, Z1
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z2
+	VMAXPS      Z1, Z2, Z1
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z2
+	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z2
+	VSUBPS      vmathC4b400000<>+0(SB), Z2, Z13
+	VMOVUPS     vmathCbf317200<>+0(SB), Z14
+	VFMADD213PS Z1, Z13, Z14
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS Z14, Z13, Z1
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z13
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z13
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z13
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z13
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z13
+	VMULPS      Z1, Z1, Z14
+	VFMADD213PS Z1, Z14, Z13
+	VADDPS      vmathC3f800000<>+0(SB), Z13, Z1
+	VPSUBD      vmathC4b400000<>+0(SB), Z2, Z2
+	VPSRAD      $0x01, Z2, Z13
+	VPSUBD      Z13, Z2, Z2
+	VPADDD      vmathC0000007f<>+0(SB), Z13, Z13
+	VPSLLD      $0x17, Z13, Z13
+	VPADDD      vmathC0000007f<>+0(SB), Z2, Z2
+	VPSLLD      $0x17, Z2, Z2
+	VMULPS      Z13, Z1, Z1
+	VMULPS      Z2, Z1, Z1
+	VPTESTMD    vmathC80000000<>+0(SB), Z0, K1
+	VMOVUPS     vmathC3f800000<>+0(SB), Z0
+	VBLENDMPS   Z1, Z0, K1, Z3
+	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
+	VDIVPS      Z0, Z3, Z0
+	VMOVUPS     (AX)(SI*1), Z1
+	VPORD       vmathC80000000<>+0(SB), Z1, Z2
+	VMOVUPS     vmathC42b20000<>+0(SB), Z13
+	VMINPS      Z2, Z13, Z2
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z13
+	VMAXPS      Z2, Z13, Z2
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z13
+	VFMADD213PS vmathC4b400000<>+0(SB), Z2, Z13
+	VSUBPS      vmathC4b400000<>+0(SB), Z13, Z14
+	VMOVUPS     vmathCbf317200<>+0(SB), Z15
+	VFMADD213PS Z2, Z14, Z15
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z2
+	VFMADD213PS Z15, Z14, Z2
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z14
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z2, Z14
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z2, Z14
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z2, Z14
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z2, Z14
+	VMULPS      Z2, Z2, Z15
+	VFMADD213PS Z2, Z15, Z14
+	VADDPS      vmathC3f800000<>+0(SB), Z14, Z2
+	VPSUBD      vmathC4b400000<>+0(SB), Z13, Z13
+	VPSRAD      $0x01, Z13, Z14
+	VPSUBD      Z14, Z13, Z13
+	VPADDD      vmathC0000007f<>+0(SB), Z14, Z14
+	VPSLLD      $0x17, Z14, Z14
+	VPADDD      vmathC0000007f<>+0(SB), Z13, Z13
+	VPSLLD      $0x17, Z13, Z13
+	VMULPS      Z14, Z2, Z2
+	VMULPS      Z13, Z2, Z2
+	VPTESTMD    vmathC80000000<>+0(SB), Z1, K1
+	VMOVUPS     vmathC3f800000<>+0(SB), Z1
+	VBLENDMPS   Z2, Z1, K1, Z4
+	VADDPS      vmathC3f800000<>+0(SB), Z2, Z1
+	VDIVPS      Z1, Z4, Z1
+	VMOVUPS     (AX)(SI*2), Z2
+	VPANDD      vmathC7fffffff<>+0(SB), Z2, Z13
+	VADDPS      Z13, Z13, Z14
+	VMOVUPS     vmathC42b20000<>+0(SB), Z15
+	VMINPS      Z14, Z15, Z14
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z15
+	VMAXPS      Z14, Z15, Z14
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z15
+	VFMADD213PS vmathC4b400000<>+0(SB), Z14, Z15
+	VSUBPS      vmathC4b400000<>+0(SB), Z15, Z16
+	VMOVUPS     vmathCbf317200<>+0(SB), Z17
+	VFMADD213PS Z14, Z16, Z17
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z14
+	VFMADD213PS Z17, Z16, Z14
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z16
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z14, Z16
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z14, Z16
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z14, Z16
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z14, Z16
+	VMULPS      Z14, Z14, Z17
+	VFMADD213PS Z14, Z17, Z16
+	VADDPS      vmathC3f800000<>+0(SB), Z16, Z14
+	VPSUBD      vmathC4b400000<>+0(SB), Z15, Z15
+	VPSRAD      $0x01, Z15, Z16
+	VPSUBD      Z16, Z15, Z15
+	VPADDD      vmathC0000007f<>+0(SB), Z16, Z16
+	VPSLLD      $0x17, Z16, Z16
+	VPADDD      vmathC0000007f<>+0(SB), Z15, Z15
+	VPSLLD      $0x17, Z15, Z15
+	VMULPS      Z16, Z14, Z14
+	VMULPS      Z15, Z14, Z14
+	VMOVUPS     vmathC40000000<>+0(SB), Z15
+	VADDPS      vmathC3f800000<>+0(SB), Z14, Z14
+	VDIVPS      Z14, Z15, Z14
+	VMOVUPS     vmathC3f800000<>+0(SB), Z15
+	VSUBPS      Z14, Z15, Z14
+	VMULPS      Z13, Z13, Z15
+	VMOVUPS     vmathCbbba8671<>+0(SB), Z16
+	VFMADD213PS vmathC3ca8fc67<>+0(SB), Z15, Z16
+	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Z15, Z16
+	VFMADD213PS vmathC3e08837b<>+0(SB), Z15, Z16
+	VFMADD213PS vmathCbeaaaa99<>+0(SB), Z15, Z16
+	VMULPS      Z15, Z13, Z15
+	VMOVAPS     Z15, Z15
+	VFMADD213PS Z13, Z16, Z15
+	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Z13, K1
+	VBLENDMPS   Z15, Z14, K1, Z5
+	VPANDD      vmathC80000000<>+0(SB), Z2, Z2
+	VPORD       Z2, Z5, Z2
+	VMOVUPS     (AX)(DI*1), Z13
+	VPORD       vmathC80000000<>+0(SB), Z13, Z14
+	VMOVUPS     vmathC42b20000<>+0(SB), Z15
+	VMINPS      Z14, Z15, Z14
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z15
+	VMAXPS      Z14, Z15, Z14
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z15
+	VFMADD213PS vmathC4b400000<>+0(SB), Z14, Z15
+	VSUBPS      vmathC4b400000<>+0(SB), Z15, Z16
+	VMOVUPS     vmathCbf317200<>+0(SB), Z17
+	VFMADD213PS Z14, Z16, Z17
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z14
+	VFMADD213PS Z17, Z16, Z14
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z16
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z14, Z16
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z14, Z16
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z14, Z16
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z14, Z16
+	VMULPS      Z14, Z14, Z17
+	VFMADD213PS Z14, Z17, Z16
+	VADDPS      vmathC3f800000<>+0(SB), Z16, Z14
+	VPSUBD      vmathC4b400000<>+0(SB), Z15, Z15
+	VPSRAD      $0x01, Z15, Z16
+	VPSUBD      Z16, Z15, Z15
+	VPADDD      vmathC0000007f<>+0(SB), Z16, Z16
+	VPSLLD      $0x17, Z16, Z16
+	VPADDD      vmathC0000007f<>+0(SB), Z15, Z15
+	VPSLLD      $0x17, Z15, Z15
+	VMULPS      Z16, Z14, Z14
+	VMULPS      Z15, Z14, Z14
+	VPTESTMD    vmathC80000000<>+0(SB), Z13, K1
+	VMOVUPS     vmathC3f800000<>+0(SB), Z13
+	VBLENDMPS   Z14, Z13, K1, Z6
+	VADDPS      vmathC3f800000<>+0(SB), Z14, Z13
+	VDIVPS      Z13, Z6, Z13
+	VMOVUPS     (CX), Z14
+	VMULPS      Z14, Z1, Z1
+	VMULPS      Z2, Z0, Z0
+	VADDPS      Z0, Z1, Z0
+	VPANDD      vmathC7fffffff<>+0(SB), Z0, Z1
+	VADDPS      Z1, Z1, Z2
+	VMOVUPS     vmathC42b20000<>+0(SB), Z14
+	VMINPS      Z2, Z14, Z2
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z14
+	VMAXPS      Z2, Z14, Z2
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z14
+	VFMADD213PS vmathC4b400000<>+0(SB), Z2, Z14
+	VSUBPS      vmathC4b400000<>+0(SB), Z14, Z15
+	VMOVUPS     vmathCbf317200<>+0(SB), Z16
+	VFMADD213PS Z2, Z15, Z16
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z2
+	VFMADD213PS Z16, Z15, Z2
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z15
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z2, Z15
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z2, Z15
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z2, Z15
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z2, Z15
+	VMULPS      Z2, Z2, Z16
+	VFMADD213PS Z2, Z16, Z15
+	VADDPS      vmathC3f800000<>+0(SB), Z15, Z2
+	VPSUBD      vmathC4b400000<>+0(SB), Z14, Z14
+	VPSRAD      $0x01, Z14, Z15
+	VPSUBD      Z15, Z14, Z14
+	VPADDD      vmathC0000007f<>+0(SB), Z15, Z15
+	VPSLLD      $0x17, Z15, Z15
+	VPADDD      vmathC0000007f<>+0(SB), Z14, Z14
+	VPSLLD      $0x17, Z14, Z14
+	VMULPS      Z15, Z2, Z2
+	VMULPS      Z14, Z2, Z2
+	VMOVUPS     vmathC40000000<>+0(SB), Z14
+	VADDPS      vmathC3f800000<>+0(SB), Z2, Z2
+	VDIVPS      Z2, Z14, Z2
+	VMOVUPS     vmathC3f800000<>+0(SB), Z14
+	VSUBPS      Z2, Z14, Z2
+	VMULPS      Z1, Z1, Z14
+	VMOVUPS     vmathCbbba8671<>+0(SB), Z15
+	VFMADD213PS vmathC3ca8fc67<>+0(SB), Z14, Z15
+	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Z14, Z15
+	VFMADD213PS vmathC3e08837b<>+0(SB), Z14, Z15
+	VFMADD213PS vmathCbeaaaa99<>+0(SB), Z14, Z15
+	VMULPS      Z14, Z1, Z14
+	VMOVAPS     Z14, Z14
+	VFMADD213PS Z1, Z15, Z14
+	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Z1, K1
+	VBLENDMPS   Z14, Z2, K1, Z7
+	VPANDD      vmathC80000000<>+0(SB), Z0, Z1
+	VPORD       Z1, Z7, Z1
+	VMULPS      Z1, Z13, Z1
+	VMOVUPS     Z0, (CX)
+	VMOVUPS     Z1, (DX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	SUBQ        $0x10, BX
+	JMP         lstmCellAVX512_loop
+
+lstmCellAVX512_tail:
+	// The last u mod 16 lanes, under a mask.
+	TESTQ       BX, BX
+	JZ          lstmCellAVX512_done
+	LEAQ        vmathTailMask<>+0(SB), R8
+	KMOVW       (R8)(BX*2), K1
+	VMOVUPS.Z   (AX), K1, Z0
+	VPORD       vmathC80000000<>+0(SB), Z0, Z1
+	VMOVUPS     vmathC42b20000<>+0(SB), Z2
+	VMINPS      Z1, Z2, Z1
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z2
+	VMAXPS      Z1, Z2, Z1
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z2
+	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z2
+	VSUBPS      vmathC4b400000<>+0(SB), Z2, Z3
+	VMOVUPS     vmathCbf317200<>+0(SB), Z4
+	VFMADD213PS Z1, Z3, Z4
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS Z4, Z3, Z1
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z3
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z3
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z3
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z3
+	VMULPS      Z1, Z1, Z4
+	VFMADD213PS Z1, Z4, Z3
+	VADDPS      vmathC3f800000<>+0(SB), Z3, Z1
+	VPSUBD      vmathC4b400000<>+0(SB), Z2, Z2
+	VPSRAD      $0x01, Z2, Z3
+	VPSUBD      Z3, Z2, Z2
+	VPADDD      vmathC0000007f<>+0(SB), Z3, Z3
+	VPSLLD      $0x17, Z3, Z3
+	VPADDD      vmathC0000007f<>+0(SB), Z2, Z2
+	VPSLLD      $0x17, Z2, Z2
+	VMULPS      Z3, Z1, Z1
+	VMULPS      Z2, Z1, Z1
+	VPTESTMD    vmathC80000000<>+0(SB), Z0, K2
+	VMOVUPS     vmathC3f800000<>+0(SB), Z0
+	VBLENDMPS   Z1, Z0, K2, Z8
+	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
+	VDIVPS      Z0, Z8, Z0
+	VMOVUPS.Z   (AX)(SI*1), K1, Z1
+	VPORD       vmathC80000000<>+0(SB), Z1, Z2
+	VMOVUPS     vmathC42b20000<>+0(SB), Z3
+	VMINPS      Z2, Z3, Z2
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z3
+	VMAXPS      Z2, Z3, Z2
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z3
+	VFMADD213PS vmathC4b400000<>+0(SB), Z2, Z3
+	VSUBPS      vmathC4b400000<>+0(SB), Z3, Z4
+	VMOVUPS     vmathCbf317200<>+0(SB), Z5
+	VFMADD213PS Z2, Z4, Z5
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z2
+	VFMADD213PS Z5, Z4, Z2
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z4
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z2, Z4
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z2, Z4
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z2, Z4
+	VMULPS      Z2, Z2, Z5
+	VFMADD213PS Z2, Z5, Z4
+	VADDPS      vmathC3f800000<>+0(SB), Z4, Z2
+	VPSUBD      vmathC4b400000<>+0(SB), Z3, Z3
+	VPSRAD      $0x01, Z3, Z4
+	VPSUBD      Z4, Z3, Z3
+	VPADDD      vmathC0000007f<>+0(SB), Z4, Z4
+	VPSLLD      $0x17, Z4, Z4
+	VPADDD      vmathC0000007f<>+0(SB), Z3, Z3
+	VPSLLD      $0x17, Z3, Z3
+	VMULPS      Z4, Z2, Z2
+	VMULPS      Z3, Z2, Z2
+	VPTESTMD    vmathC80000000<>+0(SB), Z1, K2
+	VMOVUPS     vmathC3f800000<>+0(SB), Z1
+	VBLENDMPS   Z2, Z1, K2, Z9
+	VADDPS      vmathC3f800000<>+0(SB), Z2, Z1
+	VDIVPS      Z1, Z9, Z1
+	VMOVUPS.Z   (AX)(SI*2), K1, Z2
+	VPANDD      vmathC7fffffff<>+0(SB), Z2, Z3
+	VADDPS      Z3, Z3, Z4
+	VMOVUPS     vmathC42b20000<>+0(SB), Z5
+	VMINPS      Z4, Z5, Z4
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z5
+	VMAXPS      Z4, Z5, Z4
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z5
+	VFMADD213PS vmathC4b400000<>+0(SB), Z4, Z5
+	VSUBPS      vmathC4b400000<>+0(SB), Z5, Z6
+	VMOVUPS     vmathCbf317200<>+0(SB), Z7
+	VFMADD213PS Z4, Z6, Z7
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z4
+	VFMADD213PS Z7, Z6, Z4
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z6
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z4, Z6
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z4, Z6
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z4, Z6
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z4, Z6
+	VMULPS      Z4, Z4, Z7
+	VFMADD213PS Z4, Z7, Z6
+	VADDPS      vmathC3f800000<>+0(SB), Z6, Z4
+	VPSUBD      vmathC4b400000<>+0(SB), Z5, Z5
+	VPSRAD      $0x01, Z5, Z6
+	VPSUBD      Z6, Z5, Z5
+	VPADDD      vmathC0000007f<>+0(SB), Z6, Z6
+	VPSLLD      $0x17, Z6, Z6
+	VPADDD      vmathC0000007f<>+0(SB), Z5, Z5
+	VPSLLD      $0x17, Z5, Z5
+	VMULPS      Z6, Z4, Z4
+	VMULPS      Z5, Z4, Z4
+	VMOVUPS     vmathC40000000<>+0(SB), Z5
+	VADDPS      vmathC3f800000<>+0(SB), Z4, Z4
+	VDIVPS      Z4, Z5, Z4
+	VMOVUPS     vmathC3f800000<>+0(SB), Z5
+	VSUBPS      Z4, Z5, Z4
+	VMULPS      Z3, Z3, Z5
+	VMOVUPS     vmathCbbba8671<>+0(SB), Z6
+	VFMADD213PS vmathC3ca8fc67<>+0(SB), Z5, Z6
+	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Z5, Z6
+	VFMADD213PS vmathC3e08837b<>+0(SB), Z5, Z6
+	VFMADD213PS vmathCbeaaaa99<>+0(SB), Z5, Z6
+	VMULPS      Z5, Z3, Z5
+	VMOVAPS     Z5, Z5
+	VFMADD213PS Z3, Z6, Z5
+	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Z3, K2
+	VBLENDMPS   Z5, Z4, K2, Z10
+	VPANDD      vmathC80000000<>+0(SB), Z2, Z2
+	VPORD       Z2, Z10, Z2
+	VMOVUPS.Z   (AX)(DI*1), K1, Z3
+	VPORD       vmathC80000000<>+0(SB), Z3, Z4
+	VMOVUPS     vmathC42b20000<>+0(SB), Z5
+	VMINPS      Z4, Z5, Z4
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z5
+	VMAXPS      Z4, Z5, Z4
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z5
+	VFMADD213PS vmathC4b400000<>+0(SB), Z4, Z5
+	VSUBPS      vmathC4b400000<>+0(SB), Z5, Z6
+	VMOVUPS     vmathCbf317200<>+0(SB), Z7
+	VFMADD213PS Z4, Z6, Z7
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z4
+	VFMADD213PS Z7, Z6, Z4
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z6
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z4, Z6
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z4, Z6
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z4, Z6
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z4, Z6
+	VMULPS      Z4, Z4, Z7
+	VFMADD213PS Z4, Z7, Z6
+	VADDPS      vmathC3f800000<>+0(SB), Z6, Z4
+	VPSUBD      vmathC4b400000<>+0(SB), Z5, Z5
+	VPSRAD      $0x01, Z5, Z6
+	VPSUBD      Z6, Z5, Z5
+	VPADDD      vmathC0000007f<>+0(SB), Z6, Z6
+	VPSLLD      $0x17, Z6, Z6
+	VPADDD      vmathC0000007f<>+0(SB), Z5, Z5
+	VPSLLD      $0x17, Z5, Z5
+	VMULPS      Z6, Z4, Z4
+	VMULPS      Z5, Z4, Z4
+	VPTESTMD    vmathC80000000<>+0(SB), Z3, K2
+	VMOVUPS     vmathC3f800000<>+0(SB), Z3
+	VBLENDMPS   Z4, Z3, K2, Z11
+	VADDPS      vmathC3f800000<>+0(SB), Z4, Z3
+	VDIVPS      Z3, Z11, Z3
+	VMOVUPS.Z   (CX), K1, Z4
+	VMULPS      Z4, Z1, Z1
+	VMULPS      Z2, Z0, Z0
+	VADDPS      Z0, Z1, Z0
+	VPANDD      vmathC7fffffff<>+0(SB), Z0, Z1
+	VADDPS      Z1, Z1, Z2
+	VMOVUPS     vmathC42b20000<>+0(SB), Z4
+	VMINPS      Z2, Z4, Z2
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z4
+	VMAXPS      Z2, Z4, Z2
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z4
+	VFMADD213PS vmathC4b400000<>+0(SB), Z2, Z4
+	VSUBPS      vmathC4b400000<>+0(SB), Z4, Z5
+	VMOVUPS     vmathCbf317200<>+0(SB), Z6
+	VFMADD213PS Z2, Z5, Z6
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z2
+	VFMADD213PS Z6, Z5, Z2
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z5
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z2, Z5
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z2, Z5
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z2, Z5
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z2, Z5
+	VMULPS      Z2, Z2, Z6
+	VFMADD213PS Z2, Z6, Z5
+	VADDPS      vmathC3f800000<>+0(SB), Z5, Z2
+	VPSUBD      vmathC4b400000<>+0(SB), Z4, Z4
+	VPSRAD      $0x01, Z4, Z5
+	VPSUBD      Z5, Z4, Z4
+	VPADDD      vmathC0000007f<>+0(SB), Z5, Z5
+	VPSLLD      $0x17, Z5, Z5
+	VPADDD      vmathC0000007f<>+0(SB), Z4, Z4
+	VPSLLD      $0x17, Z4, Z4
+	VMULPS      Z5, Z2, Z2
+	VMULPS      Z4, Z2, Z2
+	VMOVUPS     vmathC40000000<>+0(SB), Z4
+	VADDPS      vmathC3f800000<>+0(SB), Z2, Z2
+	VDIVPS      Z2, Z4, Z2
+	VMOVUPS     vmathC3f800000<>+0(SB), Z4
+	VSUBPS      Z2, Z4, Z2
+	VMULPS      Z1, Z1, Z4
+	VMOVUPS     vmathCbbba8671<>+0(SB), Z5
+	VFMADD213PS vmathC3ca8fc67<>+0(SB), Z4, Z5
+	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Z4, Z5
+	VFMADD213PS vmathC3e08837b<>+0(SB), Z4, Z5
+	VFMADD213PS vmathCbeaaaa99<>+0(SB), Z4, Z5
+	VMULPS      Z4, Z1, Z4
+	VMOVAPS     Z4, Z4
+	VFMADD213PS Z1, Z5, Z4
+	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Z1, K2
+	VBLENDMPS   Z4, Z2, K2, Z12
+	VPANDD      vmathC80000000<>+0(SB), Z0, Z1
+	VPORD       Z1, Z12, Z1
+	VMULPS      Z1, Z3, Z1
+	VMOVUPS     Z0, K1, (CX)
+	VMOVUPS     Z1, K1, (DX)
+
+lstmCellAVX512_done:
+	VZEROUPPER
+	RET

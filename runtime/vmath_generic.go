@@ -11,3 +11,5 @@ func vsilu(x []float32)     { siluGo(x) }
 func vtanh(x []float32)     { tanhGo(x) }
 func vgelu(x []float32)     { geluGo(x) }
 func vgeluTanh(x []float32) { geluTanhGo(x) }
+
+func lstmCell(z, c, h []float32) { lstmCellGo(z, c, h) }

@@ -63,3 +63,13 @@ func geluTanhAVX2(x *float32, n int)
 //
 //go:noescape
 func geluTanhAVX512(x *float32, n int)
+
+// lstmCellAVX2 runs the LSTM gate math of one row (see lstmCellGo).
+//
+//go:noescape
+func lstmCellAVX2(z *float32, c *float32, h *float32, u int)
+
+// lstmCellAVX512 runs the LSTM gate math of one row (see lstmCellGo).
+//
+//go:noescape
+func lstmCellAVX512(z *float32, c *float32, h *float32, u int)

@@ -244,3 +244,56 @@ func TestFMA32(t *testing.T) {
 		}
 	}
 }
+
+// TestLSTMCellKernels checks the fused LSTM gate kernels against lstmCellGo bit for bit at
+// each CPU level, for every row width 0..70 (full vectors, masked and Go tails), with inputs
+// spanning the saturated and small ranges, and guard bands around c and h untouched; the
+// twin itself against float64 math at the vmath bounds.
+func TestLSTMCellKernels(t *testing.T) {
+	const guard = 16
+	for _, level := range []string{"avx512", "avx2", "generic"} {
+		withLevel(t, level, func(t *testing.T) {
+			seed := uint32(1)
+			rnd := func() float32 {
+				seed = seed*1664525 + 1013904223
+				return (float32(seed>>8)/(1<<24) - 0.5) * 24
+			}
+			for u := 0; u <= 70; u++ {
+				z := make([]float32, 4*u)
+				for i := range z {
+					z[i] = rnd()
+				}
+				c0 := make([]float32, u)
+				for i := range c0 {
+					c0[i] = rnd() / 4
+				}
+				wantC, wantH := append([]float32{}, c0...), make([]float32, u)
+				lstmCellGo(z, wantC, wantH)
+				cb, hb := make([]float32, u+2*guard), make([]float32, u+2*guard)
+				for i := range cb {
+					cb[i], hb[i] = 777, 777
+				}
+				copy(cb[guard:], c0)
+				lstmCell(z, cb[guard:guard+u], hb[guard:guard+u])
+				for i := range cb {
+					in := i >= guard && i < guard+u
+					if !in && (cb[i] != 777 || hb[i] != 777) {
+						t.Fatalf("u=%d: wrote outside c or h at %d", u, i-guard)
+					}
+					if in && (math.Float32bits(cb[i]) != math.Float32bits(wantC[i-guard]) ||
+						math.Float32bits(hb[i]) != math.Float32bits(wantH[i-guard])) {
+						t.Fatalf("u=%d lane %d: c, h = %v, %v; twin %v, %v", u, i-guard, cb[i], hb[i], wantC[i-guard], wantH[i-guard])
+					}
+				}
+				for j := 0; j < u; j++ {
+					s := func(x float32) float64 { return sigmoid64(float64(x)) }
+					c := s(z[u+j])*float64(c0[j]) + s(z[j])*math.Tanh(float64(z[2*u+j]))
+					h := s(z[3*u+j]) * math.Tanh(c)
+					if math.Abs(float64(wantC[j])-c) > 2e-6*(1+math.Abs(c)) || math.Abs(float64(wantH[j])-h) > 2e-6 {
+						t.Fatalf("u=%d lane %d: twin c, h = %v, %v; float64 %v, %v", u, j, wantC[j], wantH[j], c, h)
+					}
+				}
+			}
+		})
+	}
+}

@@ -293,7 +293,84 @@ func main() {
 		kernel(k.name, k.what, k.body, v{z: false}, masks)
 		kernel(k.name, k.what, k.body, v{z: true}, masks)
 	}
+	lstmCell(v{z: false}, masks)
+	lstmCell(v{z: true}, masks)
 	Generate()
+}
+
+// lstmCell emits the fused gate math of one LSTM row (Keras' default activations): for
+// j < u, with the pre-activations z = [i | f | g | o] (4u values),
+//
+//	c[j] = sigmoid(f)·c[j] + sigmoid(i)·tanh(g)   (two products, then the sum: no FMA)
+//	h[j] = sigmoid(o)·tanh(c[j])
+//
+// as lstmCellGo in runtime/recurrent_cell.go, bit for bit (NaN aside). AVX-512 masks the
+// last u mod 16 lanes; AVX2 covers u &^ 7 and leaves the rest to the Go twin.
+func lstmCell(g v, masks Mem) {
+	lanes, suffix := 8, "AVX2"
+	if g.z {
+		lanes, suffix = 16, "AVX512"
+	}
+	fn := "lstmCell" + suffix
+	TEXT(fn, NOSPLIT, "func(z *float32, c *float32, h *float32, u int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s runs the LSTM gate math of one row (see lstmCellGo).", fn))
+	zp := Load(Param("z"), GP64())
+	cp := Load(Param("c"), GP64())
+	hp := Load(Param("h"), GP64())
+	n := Load(Param("u"), GP64())
+	ub := GP64()
+	MOVQ(n, ub)
+	SHLQ(Imm(2), ub) // u in bytes
+	ub3 := GP64()
+	LEAQ(Mem{Base: ub, Index: ub, Scale: 2}, ub3)
+	body := func(k reg.OpmaskVirtual) {
+		load := func(m Mem) reg.VecVirtual {
+			x := g.reg()
+			if k != nil {
+				VMOVUPS_Z(m, k, x)
+			} else {
+				VMOVUPS(m, x)
+			}
+			return x
+		}
+		ig := g.sigmoid(load(Mem{Base: zp}))
+		fg := g.sigmoid(load(Mem{Base: zp, Index: ub, Scale: 1}))
+		gg := g.tanh(load(Mem{Base: zp, Index: ub, Scale: 2}))
+		og := g.sigmoid(load(Mem{Base: zp, Index: ub3, Scale: 1}))
+		cn := g.add(g.mul(fg, load(Mem{Base: cp})), g.mul(ig, gg))
+		hn := g.mul(og, g.tanh(cn))
+		if k != nil {
+			VMOVUPS(cn, k, Mem{Base: cp})
+			VMOVUPS(hn, k, Mem{Base: hp})
+		} else {
+			VMOVUPS(cn, Mem{Base: cp})
+			VMOVUPS(hn, Mem{Base: hp})
+		}
+	}
+	Label(fn + "_loop")
+	CMPQ(n, Imm(uint64(lanes)))
+	JL(LabelRef(fn + "_tail"))
+	body(nil)
+	for _, r := range []reg.Register{zp, cp, hp} {
+		ADDQ(Imm(uint64(4*lanes)), r)
+	}
+	SUBQ(Imm(uint64(lanes)), n)
+	JMP(LabelRef(fn + "_loop"))
+	Label(fn + "_tail")
+	if g.z {
+		Comment("The last u mod 16 lanes, under a mask.")
+		TESTQ(n, n)
+		JZ(LabelRef(fn + "_done"))
+		tbl := GP64()
+		LEAQ(masks, tbl)
+		k := K()
+		KMOVW(Mem{Base: tbl, Index: n, Scale: 2}, k)
+		body(k)
+	}
+	Label(fn + "_done")
+	VZEROUPPER()
+	RET()
 }
 
 func kernel(name, what string, body func(v, reg.VecVirtual) reg.VecVirtual, g v, masks Mem) {
