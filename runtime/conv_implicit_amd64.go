@@ -78,9 +78,18 @@ func convImplicit(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
 	if padded {
 		j.rowW = wp
 	}
+	// Undilated columns make a kernel row's KW taps one contiguous run of KW·C input
+	// values (and of kernel rows): one tap of depth KW·C per kernel row.
+	j.taps, j.depth = p.KH*p.KW, c
+	if dw == 1 {
+		j.taps, j.depth = p.KH, p.KW*c
+	}
 	for kh := 0; kh < p.KH; kh++ {
 		for kw := 0; kw < p.KW; kw++ {
-			j.offs[kh*p.KW+kw] = (kh*dh*j.rowW + kw*dw) * c
+			if dw == 1 && kw > 0 {
+				break
+			}
+			j.offs[kh*(j.taps/p.KH)+kw] = (kh*dh*j.rowW + kw*dw) * c
 		}
 	}
 	for img := 0; img < n; img++ {
@@ -111,6 +120,8 @@ type convJob struct {
 	epv    Epilogue
 	offs   [convMaxTaps]int // element offset of each tap from its pixel's first tap
 	rowW   int
+	taps   int // taps per output pixel
+	depth  int // input values per tap
 	sh, sw int
 	img    int
 	wg     sync.WaitGroup
@@ -127,7 +138,7 @@ func (j *convJob) runPart(p, parts int) {
 func (j *convJob) rows(lo, hi int) {
 	p := &j.p
 	c, ow, oc := p.C, p.OW, p.OC
-	taps := p.KH * p.KW
+	taps, depth := j.taps, j.depth
 	mr, nr := 12, 32
 	if cpuLevel == levelAVX2 {
 		mr, nr = 6, 16
@@ -154,11 +165,11 @@ func (j *convJob) rows(lo, hi int) {
 				out := &j.y[(pix+ox)*oc+col]
 				switch {
 				case narrow:
-					convAVX512NarrowKernels[r-1](taps, &j.offs[0], c, a, j.sw*c, b, oc, out, oc, false, mask)
+					convAVX512NarrowKernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, oc, out, oc, false, mask)
 				case cpuLevel == levelAVX512:
-					convAVX512Kernels[r-1](taps, &j.offs[0], c, a, j.sw*c, b, oc, out, oc, false, mask)
+					convAVX512Kernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, oc, out, oc, false, mask)
 				default:
-					convAVX2Kernels[r-1](taps, &j.offs[0], c, a, j.sw*c, b, oc, out, oc, false)
+					convAVX2Kernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, oc, out, oc, false)
 				}
 				ox += r
 			}

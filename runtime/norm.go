@@ -53,7 +53,8 @@ func Affine(rows, c int, x, scale, shift, y []float32) {
 //	rms false: y = (x - mean) / sqrt(var + eps) * gamma + beta
 //	rms true:  y = x / sqrt(var + eps) * gamma   (Keras' rms_scaling=True)
 //
-// with the biased variance. Keras' rms_scaling divides by the variance, not
+// with the biased variance, in float32 (vmath.go's layerNormGo and its kernels, accurate
+// to a few float32 ulps of the mean and variance). Keras' rms_scaling divides by the variance, not
 // by the mean square, and ignores beta (the layer has none); RMSNorm is the
 // mean-square form.
 func LayerNorm(rows, cols int, x, gamma, beta, y []float32, eps float32, rms bool) {
@@ -65,24 +66,11 @@ func LayerNorm(rows, cols int, x, gamma, beta, y []float32, eps float32, rms boo
 	if beta != nil && !rms {
 		need("LayerNorm", "beta", beta, cols)
 	}
+	if cols == 0 {
+		return
+	}
 	for r := 0; r < rows; r++ {
-		xr := x[r*cols : r*cols+cols]
-		yr := y[r*cols : r*cols+cols]
-		mean, variance := meanVar(xr)
-		inv := 1 / math.Sqrt(variance+float64(eps))
-		if rms {
-			mean = 0
-		}
-		for j, v := range xr {
-			t := (float64(v) - mean) * inv
-			if gamma != nil {
-				t *= float64(gamma[j])
-			}
-			if beta != nil && !rms {
-				t += float64(beta[j])
-			}
-			yr[j] = float32(t)
-		}
+		vlayerNorm(x[r*cols:r*cols+cols], y[r*cols:r*cols+cols], gamma, beta, eps, rms)
 	}
 }
 
@@ -216,22 +204,11 @@ func L2Normalize(rows, cols int, x, y []float32, eps float32) {
 func Softmax(rows, cols int, x, y []float32) {
 	need("Softmax", "x", x, rows*cols)
 	need("Softmax", "y", y, rows*cols)
+	if cols == 0 {
+		return
+	}
 	for r := 0; r < rows; r++ {
-		xr := x[r*cols : r*cols+cols]
-		yr := y[r*cols : r*cols+cols]
-		m := reduceContiguous(xr, reduceMax)
-		for j, v := range xr {
-			yr[j] = v - m
-		}
-		vexp(yr)
-		var s float64
-		for _, e := range yr {
-			s += float64(e)
-		}
-		inv := 1 / s
-		for j, v := range yr {
-			yr[j] = float32(float64(v) * inv)
-		}
+		vsoftmax(x[r*cols:r*cols+cols], y[r*cols:r*cols+cols])
 	}
 }
 

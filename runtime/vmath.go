@@ -281,3 +281,78 @@ func lstmCellTail(z, c, h []float32, r int) {
 		h[j] = og * tanhf(cn)
 	}
 }
+
+// softmaxGo sets y to the softmax of x (a row; len(y) ≥ len(x) ≥ 1) the way the softmax
+// kernels do, so it is their twin (same bits, NaN aside) for the given lane count: m = max x;
+// e = expf(x - m) into y, summed into lanes accumulators (value j into j mod lanes), those
+// combined pairwise (lane i with i+lanes/2, then i+lanes/4, …); y = e·(1/sum) in float32.
+// Accuracy: each output within (len(x)/lanes + 6 + |x - m|)·2⁻²⁴ + 3e-7 relative of the
+// exact softmax (the last term of the sum is the rounding of x - m, magnified by exp).
+func softmaxGo(x, y []float32, lanes int) {
+	y = y[:len(x)]
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > m {
+			m = v
+		}
+	}
+	var acc [16]float32
+	for j, v := range x {
+		e := expf(v - m)
+		y[j] = e
+		acc[j%lanes] += e
+	}
+	for w := lanes / 2; w >= 1; w /= 2 {
+		for i := 0; i < w; i++ {
+			acc[i] += acc[i+w]
+		}
+	}
+	inv := 1 / acc[0]
+	for j := range y {
+		y[j] *= inv
+	}
+}
+
+// layerNormGo sets y to the layer normalization of the row x (len(y) ≥ len(x) ≥ 1) the way
+// the layerNorm kernels do, so it is their twin (same bits, NaN aside) for the given lane
+// count, in float32: mean = Σx/n and var = Σ(x - mean)²/n, each sum in lanes accumulators
+// (value j into j mod lanes) combined pairwise as softmaxGo's; inv = 1/sqrt(var + eps);
+// y = ((x - mean)·inv)·gamma + beta, gamma or beta skipped when nil. rms keeps Keras 3's
+// rms_scaling: y = (x·inv)·gamma, inv from the variance, no beta.
+func layerNormGo(x, y, gamma, beta []float32, eps float32, rms bool, lanes int) {
+	y = y[:len(x)]
+	nf := float32(len(x))
+	var acc [16]float32
+	fold := func() float32 {
+		for w := lanes / 2; w >= 1; w /= 2 {
+			for i := 0; i < w; i++ {
+				acc[i] += acc[i+w]
+			}
+		}
+		s := acc[0]
+		acc = [16]float32{}
+		return s
+	}
+	for j, v := range x {
+		acc[j%lanes] += v
+	}
+	mean := fold() / nf
+	for j, v := range x {
+		d := v - mean
+		acc[j%lanes] += float32(d * d) // float32(…): rounded, never fused into an FMA
+	}
+	inv := 1 / float32(math.Sqrt(float64(fold()/nf+eps)))
+	if rms {
+		mean = 0
+	}
+	for j, v := range x {
+		t := (v - mean) * inv
+		if gamma != nil {
+			t = float32(t * gamma[j])
+		}
+		if beta != nil && !rms {
+			t += beta[j]
+		}
+		y[j] = t
+	}
+}

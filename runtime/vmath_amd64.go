@@ -107,3 +107,42 @@ func lstmCell(z, c, h []float32) {
 		lstmCellGo(z, c, h)
 	}
 }
+
+// vsoftmax sets y to the softmax of the row x (len(y) ≥ len(x) ≥ 1) on the softmax kernels
+// (softmaxGo with the level's lane count: 16, or 8 on AVX2 when len(x) is a multiple of 8).
+func vsoftmax(x, y []float32) {
+	n := len(x)
+	_ = y[n-1]
+	switch {
+	case cpuLevel == levelAVX512:
+		softmaxAVX512(&x[0], &y[0], n)
+	case cpuLevel == levelAVX2 && n%8 == 0:
+		softmaxAVX2(&x[0], &y[0], n)
+	case cpuLevel == levelAVX2:
+		softmaxGo(x, y, 8)
+	default:
+		softmaxGo(x, y, 16)
+	}
+}
+
+// vlayerNorm is layerNormGo with the level's lane count (16, or 8 on AVX2), on the
+// layerNorm kernels when gamma and beta are given, without rms, and (AVX2) len(x) is a
+// multiple of 8.
+func vlayerNorm(x, y, gamma, beta []float32, eps float32, rms bool) {
+	n := len(x)
+	_ = y[n-1]
+	kernel := gamma != nil && beta != nil && !rms
+	if kernel {
+		_, _ = gamma[n-1], beta[n-1]
+	}
+	switch {
+	case cpuLevel == levelAVX512 && kernel:
+		layerNormAVX512(&x[0], &y[0], &gamma[0], &beta[0], n, eps)
+	case cpuLevel == levelAVX2 && kernel && n%8 == 0:
+		layerNormAVX2(&x[0], &y[0], &gamma[0], &beta[0], n, eps)
+	case cpuLevel == levelAVX2:
+		layerNormGo(x, y, gamma, beta, eps, rms, 8)
+	default:
+		layerNormGo(x, y, gamma, beta, eps, rms, 16)
+	}
+}

@@ -652,6 +652,24 @@ DATA vmathC0000007f<>+56(SB)/4, $0x0000007f
 DATA vmathC0000007f<>+60(SB)/4, $0x0000007f
 GLOBL vmathC0000007f<>(SB), RODATA|NOPTR, $64
 
+DATA vmathCff800000<>+0(SB)/4, $0xff800000
+DATA vmathCff800000<>+4(SB)/4, $0xff800000
+DATA vmathCff800000<>+8(SB)/4, $0xff800000
+DATA vmathCff800000<>+12(SB)/4, $0xff800000
+DATA vmathCff800000<>+16(SB)/4, $0xff800000
+DATA vmathCff800000<>+20(SB)/4, $0xff800000
+DATA vmathCff800000<>+24(SB)/4, $0xff800000
+DATA vmathCff800000<>+28(SB)/4, $0xff800000
+DATA vmathCff800000<>+32(SB)/4, $0xff800000
+DATA vmathCff800000<>+36(SB)/4, $0xff800000
+DATA vmathCff800000<>+40(SB)/4, $0xff800000
+DATA vmathCff800000<>+44(SB)/4, $0xff800000
+DATA vmathCff800000<>+48(SB)/4, $0xff800000
+DATA vmathCff800000<>+52(SB)/4, $0xff800000
+DATA vmathCff800000<>+56(SB)/4, $0xff800000
+DATA vmathCff800000<>+60(SB)/4, $0xff800000
+GLOBL vmathCff800000<>(SB), RODATA|NOPTR, $64
+
 DATA vmathC80000000<>+0(SB)/4, $0x80000000
 DATA vmathC80000000<>+4(SB)/4, $0x80000000
 DATA vmathC80000000<>+8(SB)/4, $0x80000000
@@ -2409,5 +2427,472 @@ lstmCellAVX512_tail:
 	VMOVUPS     Z1, K1, (DX)
 
 lstmCellAVX512_done:
+	VZEROUPPER
+	RET
+
+// func softmaxAVX2(x *float32, y *float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·softmaxAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ y+8(FP), CX
+
+	// m = max x
+	VMOVUPS vmathCff800000<>+0(SB), Y0
+	MOVQ    n+16(FP), DX
+	SHRQ    $0x03, DX
+	XORQ    BX, BX
+	TESTQ   DX, DX
+	JZ      softmaxAVX2_max_tail
+
+softmaxAVX2_max:
+	VMAXPS (AX)(BX*1), Y0, Y0
+	ADDQ   $0x20, BX
+	DECQ   DX
+	JNZ    softmaxAVX2_max
+
+softmaxAVX2_max_tail:
+	VPERM2F128 $0x01, Y0, Y0, Y1
+	VMAXPS     Y1, Y0, Y0
+	VPERMILPS  $0x4e, Y0, Y1
+	VMAXPS     Y1, Y0, Y0
+	VPERMILPS  $0xb1, Y0, Y1
+	VMAXPS     Y1, Y0, Y0
+
+	// y = exp(x - m), summed per lane
+	VXORPS Y1, Y1, Y1
+	MOVQ   n+16(FP), DX
+	SHRQ   $0x03, DX
+	XORQ   BX, BX
+	TESTQ  DX, DX
+	JZ     softmaxAVX2_exp_tail
+
+softmaxAVX2_exp:
+	VMOVUPS     (AX)(BX*1), Y2
+	VSUBPS      Y0, Y2, Y2
+	VMOVUPS     vmathC42b20000<>+0(SB), Y3
+	VMINPS      Y2, Y3, Y2
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y3
+	VMAXPS      Y2, Y3, Y2
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y3
+	VFMADD213PS vmathC4b400000<>+0(SB), Y2, Y3
+	VSUBPS      vmathC4b400000<>+0(SB), Y3, Y4
+	VMOVUPS     vmathCbf317200<>+0(SB), Y5
+	VFMADD213PS Y2, Y4, Y5
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y2
+	VFMADD213PS Y5, Y4, Y2
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y4
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y2, Y4
+	VMULPS      Y2, Y2, Y5
+	VFMADD213PS Y2, Y5, Y4
+	VADDPS      vmathC3f800000<>+0(SB), Y4, Y2
+	VPSUBD      vmathC4b400000<>+0(SB), Y3, Y3
+	VPSRAD      $0x01, Y3, Y4
+	VPSUBD      Y4, Y3, Y3
+	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      vmathC0000007f<>+0(SB), Y3, Y3
+	VPSLLD      $0x17, Y3, Y3
+	VMULPS      Y4, Y2, Y2
+	VMULPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (CX)(BX*1)
+	VADDPS      Y2, Y1, Y1
+	ADDQ        $0x20, BX
+	DECQ        DX
+	JNZ         softmaxAVX2_exp
+
+softmaxAVX2_exp_tail:
+	VPERM2F128 $0x01, Y1, Y1, Y0
+	VADDPS     Y0, Y1, Y1
+	VPERMILPS  $0x4e, Y1, Y0
+	VADDPS     Y0, Y1, Y1
+	VPERMILPS  $0xb1, Y1, Y0
+	VADDPS     Y0, Y1, Y1
+	VMOVUPS    vmathC3f800000<>+0(SB), Y0
+	VDIVPS     Y1, Y0, Y0
+
+	// y *= 1/sum
+	MOVQ  n+16(FP), AX
+	SHRQ  $0x03, AX
+	XORQ  DX, DX
+	TESTQ AX, AX
+	JZ    softmaxAVX2_scale_tail
+
+softmaxAVX2_scale:
+	VMULPS  (CX)(DX*1), Y0, Y1
+	VMOVUPS Y1, (CX)(DX*1)
+	ADDQ    $0x20, DX
+	DECQ    AX
+	JNZ     softmaxAVX2_scale
+
+softmaxAVX2_scale_tail:
+	VZEROUPPER
+	RET
+
+// func softmaxAVX512(x *float32, y *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·softmaxAVX512(SB), NOSPLIT, $0-24
+	MOVQ  n+16(FP), AX
+	ANDQ  $0x0f, AX
+	LEAQ  vmathTailMask<>+0(SB), CX
+	KMOVW (CX)(AX*2), K1
+	MOVQ  x+0(FP), CX
+	MOVQ  y+8(FP), DX
+
+	// m = max x
+	VMOVUPS vmathCff800000<>+0(SB), Z0
+	MOVQ    n+16(FP), BX
+	SHRQ    $0x04, BX
+	XORQ    SI, SI
+	TESTQ   BX, BX
+	JZ      softmaxAVX512_max_tail
+
+softmaxAVX512_max:
+	VMAXPS (CX)(SI*1), Z0, Z0
+	ADDQ   $0x40, SI
+	DECQ   BX
+	JNZ    softmaxAVX512_max
+
+softmaxAVX512_max_tail:
+	TESTQ  AX, AX
+	JZ     softmaxAVX512_max_done
+	VMAXPS (CX)(SI*1), Z0, K1, Z0
+
+softmaxAVX512_max_done:
+	VSHUFF64X2 $0x4e, Z0, Z0, Z1
+	VMAXPS     Z1, Z0, Z0
+	VSHUFF64X2 $0xb1, Z0, Z0, Z1
+	VMAXPS     Z1, Z0, Z0
+	VPERMILPS  $0x4e, Z0, Z1
+	VMAXPS     Z1, Z0, Z0
+	VPERMILPS  $0xb1, Z0, Z1
+	VMAXPS     Z1, Z0, Z0
+
+	// y = exp(x - m), summed per lane
+	VPXORD Z2, Z2, Z2
+	MOVQ   n+16(FP), BX
+	SHRQ   $0x04, BX
+	XORQ   SI, SI
+	TESTQ  BX, BX
+	JZ     softmaxAVX512_exp_tail
+
+softmaxAVX512_exp:
+	VMOVUPS     (CX)(SI*1), Z1
+	VSUBPS      Z0, Z1, Z1
+	VMOVUPS     vmathC42b20000<>+0(SB), Z3
+	VMINPS      Z1, Z3, Z1
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z3
+	VMAXPS      Z1, Z3, Z1
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z3
+	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z3
+	VSUBPS      vmathC4b400000<>+0(SB), Z3, Z4
+	VMOVUPS     vmathCbf317200<>+0(SB), Z5
+	VFMADD213PS Z1, Z4, Z5
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS Z5, Z4, Z1
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z4
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z4
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z4
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z4
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z4
+	VMULPS      Z1, Z1, Z5
+	VFMADD213PS Z1, Z5, Z4
+	VADDPS      vmathC3f800000<>+0(SB), Z4, Z1
+	VPSUBD      vmathC4b400000<>+0(SB), Z3, Z3
+	VPSRAD      $0x01, Z3, Z4
+	VPSUBD      Z4, Z3, Z3
+	VPADDD      vmathC0000007f<>+0(SB), Z4, Z4
+	VPSLLD      $0x17, Z4, Z4
+	VPADDD      vmathC0000007f<>+0(SB), Z3, Z3
+	VPSLLD      $0x17, Z3, Z3
+	VMULPS      Z4, Z1, Z1
+	VMULPS      Z3, Z1, Z1
+	VMOVUPS     Z1, (DX)(SI*1)
+	VADDPS      Z1, Z2, Z2
+	ADDQ        $0x40, SI
+	DECQ        BX
+	JNZ         softmaxAVX512_exp
+
+softmaxAVX512_exp_tail:
+	TESTQ       AX, AX
+	JZ          softmaxAVX512_exp_done
+	VMOVUPS.Z   (CX)(SI*1), K1, Z1
+	VSUBPS      Z0, Z1, Z0
+	VMOVUPS     vmathC42b20000<>+0(SB), Z1
+	VMINPS      Z0, Z1, Z0
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z1
+	VMAXPS      Z0, Z1, Z0
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z1
+	VFMADD213PS vmathC4b400000<>+0(SB), Z0, Z1
+	VSUBPS      vmathC4b400000<>+0(SB), Z1, Z3
+	VMOVUPS     vmathCbf317200<>+0(SB), Z4
+	VFMADD213PS Z0, Z3, Z4
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z0
+	VFMADD213PS Z4, Z3, Z0
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z3
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z0, Z3
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z0, Z3
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z0, Z3
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z0, Z3
+	VMULPS      Z0, Z0, Z4
+	VFMADD213PS Z0, Z4, Z3
+	VADDPS      vmathC3f800000<>+0(SB), Z3, Z0
+	VPSUBD      vmathC4b400000<>+0(SB), Z1, Z1
+	VPSRAD      $0x01, Z1, Z3
+	VPSUBD      Z3, Z1, Z1
+	VPADDD      vmathC0000007f<>+0(SB), Z3, Z3
+	VPSLLD      $0x17, Z3, Z3
+	VPADDD      vmathC0000007f<>+0(SB), Z1, Z1
+	VPSLLD      $0x17, Z1, Z1
+	VMULPS      Z3, Z0, Z0
+	VMULPS      Z1, Z0, Z0
+	VMOVUPS     Z0, K1, (DX)(SI*1)
+	VADDPS      Z0, Z2, K1, Z2
+
+softmaxAVX512_exp_done:
+	VSHUFF64X2 $0x4e, Z2, Z2, Z0
+	VADDPS     Z0, Z2, Z2
+	VSHUFF64X2 $0xb1, Z2, Z2, Z0
+	VADDPS     Z0, Z2, Z2
+	VPERMILPS  $0x4e, Z2, Z0
+	VADDPS     Z0, Z2, Z2
+	VPERMILPS  $0xb1, Z2, Z0
+	VADDPS     Z0, Z2, Z2
+	VMOVUPS    vmathC3f800000<>+0(SB), Z0
+	VDIVPS     Z2, Z0, Z0
+
+	// y *= 1/sum
+	MOVQ  n+16(FP), CX
+	SHRQ  $0x04, CX
+	XORQ  BX, BX
+	TESTQ CX, CX
+	JZ    softmaxAVX512_scale_tail
+
+softmaxAVX512_scale:
+	VMULPS  (DX)(BX*1), Z0, Z1
+	VMOVUPS Z1, (DX)(BX*1)
+	ADDQ    $0x40, BX
+	DECQ    CX
+	JNZ     softmaxAVX512_scale
+
+softmaxAVX512_scale_tail:
+	TESTQ    AX, AX
+	JZ       softmaxAVX512_scale_done
+	VMULPS.Z (DX)(BX*1), Z0, K1, Z0
+	VMOVUPS  Z0, K1, (DX)(BX*1)
+
+softmaxAVX512_scale_done:
+	VZEROUPPER
+	RET
+
+// func layerNormAVX2(x *float32, y *float32, gamma *float32, beta *float32, n int, eps float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·layerNormAVX2(SB), NOSPLIT, $0-44
+	MOVQ         x+0(FP), AX
+	MOVQ         n+32(FP), CX
+	VCVTSI2SSQ   CX, X0, X0
+	VBROADCASTSS X0, Y0
+
+	// mean = Σx / n
+	VXORPS Y1, Y1, Y1
+	MOVQ   n+32(FP), CX
+	SHRQ   $0x03, CX
+	XORQ   DX, DX
+	TESTQ  CX, CX
+	JZ     layerNormAVX2_sum_tail
+
+layerNormAVX2_sum:
+	VMOVUPS (AX)(DX*1), Y2
+	VADDPS  Y2, Y1, Y1
+	ADDQ    $0x20, DX
+	DECQ    CX
+	JNZ     layerNormAVX2_sum
+
+layerNormAVX2_sum_tail:
+	VPERM2F128 $0x01, Y1, Y1, Y2
+	VADDPS     Y2, Y1, Y1
+	VPERMILPS  $0x4e, Y1, Y2
+	VADDPS     Y2, Y1, Y1
+	VPERMILPS  $0xb1, Y1, Y2
+	VADDPS     Y2, Y1, Y1
+	VDIVPS     Y0, Y1, Y1
+
+	// var = Σ(x - mean)² / n
+	VXORPS Y2, Y2, Y2
+	MOVQ   n+32(FP), CX
+	SHRQ   $0x03, CX
+	XORQ   DX, DX
+	TESTQ  CX, CX
+	JZ     layerNormAVX2_var_tail
+
+layerNormAVX2_var:
+	VMOVUPS (AX)(DX*1), Y3
+	VSUBPS  Y1, Y3, Y3
+	VMULPS  Y3, Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	ADDQ    $0x20, DX
+	DECQ    CX
+	JNZ     layerNormAVX2_var
+
+layerNormAVX2_var_tail:
+	VPERM2F128   $0x01, Y2, Y2, Y3
+	VADDPS       Y3, Y2, Y2
+	VPERMILPS    $0x4e, Y2, Y3
+	VADDPS       Y3, Y2, Y2
+	VPERMILPS    $0xb1, Y2, Y3
+	VADDPS       Y3, Y2, Y2
+	VDIVPS       Y0, Y2, Y0
+	MOVSS        eps+40(FP), X2
+	VBROADCASTSS X2, Y2
+	VADDPS       Y2, Y0, Y0
+	VSQRTPS      Y0, Y0
+	VMOVUPS      vmathC3f800000<>+0(SB), Y2
+	VDIVPS       Y0, Y2, Y0
+
+	// y = ((x - mean)·inv)·gamma + beta
+	MOVQ  y+8(FP), CX
+	MOVQ  gamma+16(FP), DX
+	MOVQ  beta+24(FP), BX
+	MOVQ  n+32(FP), SI
+	SHRQ  $0x03, SI
+	XORQ  DI, DI
+	TESTQ SI, SI
+	JZ    layerNormAVX2_norm_tail
+
+layerNormAVX2_norm:
+	VMOVUPS (AX)(DI*1), Y2
+	VSUBPS  Y1, Y2, Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  (DX)(DI*1), Y2, Y2
+	VADDPS  (BX)(DI*1), Y2, Y2
+	VMOVUPS Y2, (CX)(DI*1)
+	ADDQ    $0x20, DI
+	DECQ    SI
+	JNZ     layerNormAVX2_norm
+
+layerNormAVX2_norm_tail:
+	VZEROUPPER
+	RET
+
+// func layerNormAVX512(x *float32, y *float32, gamma *float32, beta *float32, n int, eps float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·layerNormAVX512(SB), NOSPLIT, $0-44
+	MOVQ         n+32(FP), AX
+	ANDQ         $0x0f, AX
+	LEAQ         vmathTailMask<>+0(SB), CX
+	KMOVW        (CX)(AX*2), K1
+	MOVQ         x+0(FP), CX
+	MOVQ         n+32(FP), DX
+	VCVTSI2SSQ   DX, X0, X0
+	VBROADCASTSS X0, Z0
+
+	// mean = Σx / n
+	VPXORD Z1, Z1, Z1
+	MOVQ   n+32(FP), DX
+	SHRQ   $0x04, DX
+	XORQ   BX, BX
+	TESTQ  DX, DX
+	JZ     layerNormAVX512_sum_tail
+
+layerNormAVX512_sum:
+	VMOVUPS (CX)(BX*1), Z2
+	VADDPS  Z2, Z1, Z1
+	ADDQ    $0x40, BX
+	DECQ    DX
+	JNZ     layerNormAVX512_sum
+
+layerNormAVX512_sum_tail:
+	TESTQ     AX, AX
+	JZ        layerNormAVX512_sum_done
+	VMOVUPS.Z (CX)(BX*1), K1, Z2
+	VADDPS    Z2, Z1, K1, Z1
+
+layerNormAVX512_sum_done:
+	VSHUFF64X2 $0x4e, Z1, Z1, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF64X2 $0xb1, Z1, Z1, Z2
+	VADDPS     Z2, Z1, Z1
+	VPERMILPS  $0x4e, Z1, Z2
+	VADDPS     Z2, Z1, Z1
+	VPERMILPS  $0xb1, Z1, Z2
+	VADDPS     Z2, Z1, Z1
+	VDIVPS     Z0, Z1, Z1
+
+	// var = Σ(x - mean)² / n
+	VPXORD Z3, Z3, Z3
+	MOVQ   n+32(FP), DX
+	SHRQ   $0x04, DX
+	XORQ   BX, BX
+	TESTQ  DX, DX
+	JZ     layerNormAVX512_var_tail
+
+layerNormAVX512_var:
+	VMOVUPS (CX)(BX*1), Z2
+	VSUBPS  Z1, Z2, Z2
+	VMULPS  Z2, Z2, Z2
+	VADDPS  Z2, Z3, Z3
+	ADDQ    $0x40, BX
+	DECQ    DX
+	JNZ     layerNormAVX512_var
+
+layerNormAVX512_var_tail:
+	TESTQ     AX, AX
+	JZ        layerNormAVX512_var_done
+	VMOVUPS.Z (CX)(BX*1), K1, Z2
+	VSUBPS    Z1, Z2, Z2
+	VMULPS    Z2, Z2, Z2
+	VADDPS    Z2, Z3, K1, Z3
+
+layerNormAVX512_var_done:
+	VSHUFF64X2   $0x4e, Z3, Z3, Z2
+	VADDPS       Z2, Z3, Z3
+	VSHUFF64X2   $0xb1, Z3, Z3, Z2
+	VADDPS       Z2, Z3, Z3
+	VPERMILPS    $0x4e, Z3, Z2
+	VADDPS       Z2, Z3, Z3
+	VPERMILPS    $0xb1, Z3, Z2
+	VADDPS       Z2, Z3, Z3
+	VDIVPS       Z0, Z3, Z0
+	MOVSS        eps+40(FP), X2
+	VBROADCASTSS X2, Z2
+	VADDPS       Z2, Z0, Z0
+	VSQRTPS      Z0, Z0
+	VMOVUPS      vmathC3f800000<>+0(SB), Z2
+	VDIVPS       Z0, Z2, Z0
+
+	// y = ((x - mean)·inv)·gamma + beta
+	MOVQ  y+8(FP), DX
+	MOVQ  gamma+16(FP), BX
+	MOVQ  beta+24(FP), SI
+	MOVQ  n+32(FP), DI
+	SHRQ  $0x04, DI
+	XORQ  R8, R8
+	TESTQ DI, DI
+	JZ    layerNormAVX512_norm_tail
+
+layerNormAVX512_norm:
+	VMOVUPS (CX)(R8*1), Z2
+	VSUBPS  Z1, Z2, Z2
+	VMULPS  Z0, Z2, Z2
+	VMULPS  (BX)(R8*1), Z2, Z2
+	VADDPS  (SI)(R8*1), Z2, Z2
+	VMOVUPS Z2, (DX)(R8*1)
+	ADDQ    $0x40, R8
+	DECQ    DI
+	JNZ     layerNormAVX512_norm
+
+layerNormAVX512_norm_tail:
+	TESTQ     AX, AX
+	JZ        layerNormAVX512_norm_done
+	VMOVUPS.Z (CX)(R8*1), K1, Z2
+	VSUBPS    Z1, Z2, Z1
+	VMULPS    Z0, Z1, Z0
+	VMULPS.Z  (BX)(R8*1), Z0, K1, Z0
+	VADDPS.Z  (SI)(R8*1), Z0, K1, Z0
+	VMOVUPS   Z0, K1, (DX)(R8*1)
+
+layerNormAVX512_norm_done:
 	VZEROUPPER
 	RET

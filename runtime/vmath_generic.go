@@ -13,3 +13,9 @@ func vgelu(x []float32)     { geluGo(x) }
 func vgeluTanh(x []float32) { geluTanhGo(x) }
 
 func lstmCell(z, c, h []float32) { lstmCellGo(z, c, h) }
+
+func vsoftmax(x, y []float32) { softmaxGo(x, y, 16) }
+
+func vlayerNorm(x, y, gamma, beta []float32, eps float32, rms bool) {
+	layerNormGo(x, y, gamma, beta, eps, rms, 16)
+}

@@ -73,3 +73,23 @@ func lstmCellAVX2(z *float32, c *float32, h *float32, u int)
 //
 //go:noescape
 func lstmCellAVX512(z *float32, c *float32, h *float32, u int)
+
+// softmaxAVX2 sets y[0:n] to the softmax of x[0:n], as softmaxGo(x, y, 8) does.
+//
+//go:noescape
+func softmaxAVX2(x *float32, y *float32, n int)
+
+// softmaxAVX512 sets y[0:n] to the softmax of x[0:n], as softmaxGo(x, y, 16) does.
+//
+//go:noescape
+func softmaxAVX512(x *float32, y *float32, n int)
+
+// layerNormAVX2 sets y[0:n] to the layer normalization of x[0:n], as layerNormGo(…, 8) does.
+//
+//go:noescape
+func layerNormAVX2(x *float32, y *float32, gamma *float32, beta *float32, n int, eps float32)
+
+// layerNormAVX512 sets y[0:n] to the layer normalization of x[0:n], as layerNormGo(…, 16) does.
+//
+//go:noescape
+func layerNormAVX512(x *float32, y *float32, gamma *float32, beta *float32, n int, eps float32)

@@ -297,3 +297,99 @@ func TestLSTMCellKernels(t *testing.T) {
 		})
 	}
 }
+
+// TestSoftmaxKernels checks the softmax kernels against softmaxGo bit for bit at each CPU
+// level (16 lanes, or 8 on AVX2), every row length 1..100, guard bands around y untouched,
+// and the twin against float64 math within its stated bound.
+func TestSoftmaxKernels(t *testing.T) {
+	const guard = 16
+	for _, level := range []string{"avx512", "avx2", "generic"} {
+		withLevel(t, level, func(t *testing.T) {
+			lanes := 16
+			if level == "avx2" {
+				lanes = 8
+			}
+			seed := uint32(7)
+			for n := 1; n <= 100; n++ {
+				x := make([]float32, n)
+				for i := range x {
+					seed = seed*1664525 + 1013904223
+					x[i] = (float32(seed>>8)/(1<<24) - 0.5) * 30
+				}
+				want := make([]float32, n)
+				softmaxGo(x, want, lanes)
+				buf := make([]float32, n+2*guard)
+				for i := range buf {
+					buf[i] = 777
+				}
+				Softmax(1, n, x, buf[guard:guard+n])
+				for i, v := range buf {
+					in := i >= guard && i < guard+n
+					if !in && v != 777 {
+						t.Fatalf("n=%d: wrote outside y at %d", n, i-guard)
+					}
+					if in && math.Float32bits(v) != math.Float32bits(want[i-guard]) {
+						t.Fatalf("n=%d: y[%d] = %v, twin %v", n, i-guard, v, want[i-guard])
+					}
+				}
+				mx := math.Inf(-1)
+				for _, v := range x {
+					mx = math.Max(mx, float64(v))
+				}
+				var s float64
+				for _, v := range x {
+					s += math.Exp(float64(v) - mx)
+				}
+				for j, v := range x {
+					bound := (float64(n/lanes+6)+mx-float64(v))*0x1p-24 + 3e-7
+					e := math.Exp(float64(v)-mx) / s
+					if math.Abs(float64(want[j])-e) > bound*e {
+						t.Fatalf("n=%d: twin y[%d] = %v, float64 %v (bound %.2g relative)", n, j, want[j], e, bound)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestLayerNormKernels checks the layer-norm kernels against layerNormGo bit for bit at each
+// CPU level (16 lanes, or 8 on AVX2), every row length 1..100 with gamma and beta, guard
+// bands around y untouched.
+func TestLayerNormKernels(t *testing.T) {
+	const guard = 16
+	for _, level := range []string{"avx512", "avx2", "generic"} {
+		withLevel(t, level, func(t *testing.T) {
+			lanes := 16
+			if level == "avx2" {
+				lanes = 8
+			}
+			seed := uint32(3)
+			rnd := func() float32 {
+				seed = seed*1664525 + 1013904223
+				return (float32(seed>>8)/(1<<24) - 0.5) * 8
+			}
+			for n := 1; n <= 100; n++ {
+				x, g, b := make([]float32, n), make([]float32, n), make([]float32, n)
+				for i := range x {
+					x[i], g[i], b[i] = rnd()+3, rnd(), rnd()
+				}
+				want := make([]float32, n)
+				layerNormGo(x, want, g, b, 1e-5, false, lanes)
+				buf := make([]float32, n+2*guard)
+				for i := range buf {
+					buf[i] = 777
+				}
+				LayerNorm(1, n, x, g, b, buf[guard:guard+n], 1e-5, false)
+				for i, v := range buf {
+					in := i >= guard && i < guard+n
+					if !in && v != 777 {
+						t.Fatalf("n=%d: wrote outside y at %d", n, i-guard)
+					}
+					if in && math.Float32bits(v) != math.Float32bits(want[i-guard]) {
+						t.Fatalf("n=%d: y[%d] = %v, twin %v", n, i-guard, v, want[i-guard])
+					}
+				}
+			}
+		})
+	}
+}

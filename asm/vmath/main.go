@@ -81,6 +81,7 @@ func allConsts() Mem {
 		}
 	}
 	word(127)
+	word(0xff800000)
 	word(signBit)
 	word(signBit - 1)
 	masks := GLOBL("vmathTailMask", RODATA|NOPTR)
@@ -295,7 +296,254 @@ func main() {
 	}
 	lstmCell(v{z: false}, masks)
 	lstmCell(v{z: true}, masks)
+	softmax(v{z: false}, masks)
+	softmax(v{z: true}, masks)
+	layerNorm(v{z: false}, masks)
+	layerNorm(v{z: true}, masks)
 	Generate()
+}
+
+// layerNorm emits the layer normalization of one row with gamma and beta, in float32:
+// mean = Σx / n and var = Σ(x - mean)² / n, each sum in one accumulator per lane then
+// across lanes (allLanes); inv = 1/sqrt(var + eps); y = ((x - mean)·inv)·gamma + beta.
+// AVX-512 masks the last n mod 16 values; AVX2 takes n a multiple of 8. n ≥ 1.
+func layerNorm(g v, masks Mem) {
+	lanes, suffix := 8, "AVX2"
+	if g.z {
+		lanes, suffix = 16, "AVX512"
+	}
+	fn := "layerNorm" + suffix
+	TEXT(fn, NOSPLIT, "func(x *float32, y *float32, gamma *float32, beta *float32, n int, eps float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets y[0:n] to the layer normalization of x[0:n], as layerNormGo(…, %d) does.", fn, lanes))
+	var k reg.OpmaskVirtual
+	var rem reg.Register
+	if g.z {
+		rem = Load(Param("n"), GP64())
+		ANDQ(Imm(15), rem)
+		tbl := GP64()
+		LEAQ(masks, tbl)
+		k = K()
+		KMOVW(Mem{Base: tbl, Index: rem, Scale: 2}, k)
+	}
+	pass := func(name string, body func(i reg.Register, tail bool)) {
+		n := Load(Param("n"), GP64())
+		SHRQ(Imm(uint64(map[int]int{8: 3, 16: 4}[lanes])), n)
+		i := GP64()
+		XORQ(i, i)
+		TESTQ(n, n)
+		JZ(LabelRef(fn + "_" + name + "_tail"))
+		Label(fn + "_" + name)
+		body(i, false)
+		ADDQ(Imm(uint64(4*lanes)), i)
+		DECQ(n)
+		JNZ(LabelRef(fn + "_" + name))
+		Label(fn + "_" + name + "_tail")
+		if g.z {
+			TESTQ(rem, rem)
+			JZ(LabelRef(fn + "_" + name + "_done"))
+			body(i, true)
+		}
+		Label(fn + "_" + name + "_done")
+	}
+	xp := Load(Param("x"), GP64())
+	addOp := func(a, b, d reg.VecVirtual) { VADDPS(a, b, d) }
+	zero := func() reg.VecVirtual {
+		z := g.reg()
+		if g.z {
+			VPXORD(z, z, z)
+		} else {
+			VXORPS(z, z, z)
+		}
+		return z
+	}
+	loadX := func(i reg.Register, tail bool) reg.VecVirtual {
+		x := g.reg()
+		if tail {
+			VMOVUPS_Z(Mem{Base: xp, Index: i, Scale: 1}, k, x)
+		} else {
+			VMOVUPS(Mem{Base: xp, Index: i, Scale: 1}, x)
+		}
+		return x
+	}
+	// nf is n as a float32 in every lane.
+	nf := g.reg()
+	{
+		n := Load(Param("n"), GP64())
+		t := XMM()
+		VCVTSI2SSQ(n, t, t)
+		VBROADCASTSS(t, nf)
+	}
+
+	Comment("mean = Σx / n")
+	sum := zero()
+	pass("sum", func(i reg.Register, tail bool) {
+		if tail {
+			VADDPS(loadX(i, tail), sum, k, sum)
+		} else {
+			VADDPS(loadX(i, tail), sum, sum)
+		}
+	})
+	g.allLanes(sum, addOp)
+	mean := g.div(sum, nf)
+
+	Comment("var = Σ(x - mean)² / n")
+	sq := zero()
+	pass("var", func(i reg.Register, tail bool) {
+		d := g.sub(loadX(i, tail), mean)
+		d2 := g.mul(d, d)
+		if tail {
+			VADDPS(d2, sq, k, sq)
+		} else {
+			VADDPS(d2, sq, sq)
+		}
+	})
+	g.allLanes(sq, addOp)
+	vr := g.div(sq, nf)
+	eps := g.reg()
+	VBROADCASTSS(Load(Param("eps"), XMM()), eps)
+	vr = g.add(vr, eps)
+	sd := g.reg()
+	VSQRTPS(vr, sd)
+	inv := g.div(g.load(f(1)), sd)
+
+	Comment("y = ((x - mean)·inv)·gamma + beta")
+	yp := Load(Param("y"), GP64())
+	gp := Load(Param("gamma"), GP64())
+	bp := Load(Param("beta"), GP64())
+	pass("norm", func(i reg.Register, tail bool) {
+		t := g.mul(g.sub(loadX(i, tail), mean), inv)
+		gm, bt := Mem{Base: gp, Index: i, Scale: 1}, Mem{Base: bp, Index: i, Scale: 1}
+		if tail {
+			u, w := g.reg(), g.reg()
+			VMULPS_Z(gm, t, k, u)
+			VADDPS_Z(bt, u, k, w)
+			VMOVUPS(w, k, Mem{Base: yp, Index: i, Scale: 1})
+			return
+		}
+		VMOVUPS(g.add(g.mul(t, gm), bt), Mem{Base: yp, Index: i, Scale: 1})
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// allLanes combines the lanes of x with op so that every lane holds the combination of all:
+// lane i with lane i^8 (AVX-512 only), then i^4, i^2, i^1 — the order softmaxGo follows.
+func (g v) allLanes(x reg.VecVirtual, op func(a, b, d reg.VecVirtual)) {
+	t := g.reg()
+	if g.z {
+		VSHUFF64X2(Imm(0x4e), x, x, t) // swap the 256-bit halves
+		op(t, x, x)
+		VSHUFF64X2(Imm(0xb1), x, x, t) // swap 128-bit lanes within the halves
+	} else {
+		VPERM2F128(Imm(0x01), x, x, t)
+	}
+	op(t, x, x)
+	VPERMILPS(Imm(0x4e), x, t)
+	op(t, x, x)
+	VPERMILPS(Imm(0xb1), x, t)
+	op(t, x, x)
+}
+
+// softmax emits the softmax of one row: m = max x, e = exp(x - m) (expf) into y, summed in
+// one accumulator per lane (16 or 8) then across lanes (allLanes), y = e·(1/sum). AVX-512
+// masks the last n mod 16 values; AVX2 takes n a multiple of 8 (the Go driver runs other
+// rows on softmaxGo). n ≥ 1.
+func softmax(g v, masks Mem) {
+	lanes, suffix := 8, "AVX2"
+	if g.z {
+		lanes, suffix = 16, "AVX512"
+	}
+	fn := "softmax" + suffix
+	TEXT(fn, NOSPLIT, "func(x *float32, y *float32, n int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets y[0:n] to the softmax of x[0:n], as softmaxGo(x, y, %d) does.", fn, lanes))
+	var k reg.OpmaskVirtual
+	var rem reg.Register
+	if g.z {
+		rem = Load(Param("n"), GP64())
+		ANDQ(Imm(15), rem)
+		tbl := GP64()
+		LEAQ(masks, tbl)
+		k = K()
+		KMOVW(Mem{Base: tbl, Index: rem, Scale: 2}, k)
+	}
+	// pass runs body on every full vector at byte offset i, then (AVX-512) on the masked tail.
+	pass := func(name string, body func(i reg.Register, tail bool)) {
+		n := Load(Param("n"), GP64())
+		SHRQ(Imm(uint64(map[int]int{8: 3, 16: 4}[lanes])), n)
+		i := GP64()
+		XORQ(i, i)
+		TESTQ(n, n)
+		JZ(LabelRef(fn + "_" + name + "_tail"))
+		Label(fn + "_" + name)
+		body(i, false)
+		ADDQ(Imm(uint64(4*lanes)), i)
+		DECQ(n)
+		JNZ(LabelRef(fn + "_" + name))
+		Label(fn + "_" + name + "_tail")
+		if g.z {
+			TESTQ(rem, rem)
+			JZ(LabelRef(fn + "_" + name + "_done"))
+			body(i, true)
+		}
+		Label(fn + "_" + name + "_done")
+	}
+	xp := Load(Param("x"), GP64())
+	yp := Load(Param("y"), GP64())
+	maxOp := func(a, b, d reg.VecVirtual) { VMAXPS(a, b, d) }
+	addOp := func(a, b, d reg.VecVirtual) { VADDPS(a, b, d) }
+
+	Comment("m = max x")
+	m := g.load(word(0xff800000)) // -Inf
+	pass("max", func(i reg.Register, tail bool) {
+		if tail {
+			VMAXPS(Mem{Base: xp, Index: i, Scale: 1}, m, k, m)
+		} else {
+			VMAXPS(Mem{Base: xp, Index: i, Scale: 1}, m, m)
+		}
+	})
+	g.allLanes(m, maxOp)
+
+	Comment("y = exp(x - m), summed per lane")
+	sum := g.reg()
+	if g.z {
+		VPXORD(sum, sum, sum)
+	} else {
+		VXORPS(sum, sum, sum)
+	}
+	pass("exp", func(i reg.Register, tail bool) {
+		x := g.reg()
+		if tail {
+			VMOVUPS_Z(Mem{Base: xp, Index: i, Scale: 1}, k, x)
+		} else {
+			VMOVUPS(Mem{Base: xp, Index: i, Scale: 1}, x)
+		}
+		e := g.exp(g.sub(x, m))
+		if tail {
+			VMOVUPS(e, k, Mem{Base: yp, Index: i, Scale: 1})
+			VADDPS(e, sum, k, sum)
+		} else {
+			VMOVUPS(e, Mem{Base: yp, Index: i, Scale: 1})
+			VADDPS(e, sum, sum)
+		}
+	})
+	g.allLanes(sum, addOp)
+	inv := g.div(g.load(f(1)), sum)
+
+	Comment("y *= 1/sum")
+	pass("scale", func(i reg.Register, tail bool) {
+		y := g.reg()
+		if tail {
+			VMULPS_Z(Mem{Base: yp, Index: i, Scale: 1}, inv, k, y)
+			VMOVUPS(y, k, Mem{Base: yp, Index: i, Scale: 1})
+		} else {
+			VMULPS(Mem{Base: yp, Index: i, Scale: 1}, inv, y)
+			VMOVUPS(y, Mem{Base: yp, Index: i, Scale: 1})
+		}
+	})
+	VZEROUPPER()
+	RET()
 }
 
 // lstmCell emits the fused gate math of one LSTM row (Keras' default activations): for
