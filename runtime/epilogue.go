@@ -52,22 +52,22 @@ func (e *Epilogue) applyTile(row0, col0, rows, cols, n int, c []float32, ldc int
 		epilogueClamp(e, row0, col0, rows, cols, n, c, ldc, slope, lo, hi)
 		return
 	}
+	// Other activations: bias (and a residual before the activation) on the clamp kernels
+	// with a linear activation, then the activation row by row, then a residual after it.
+	inf := float32(math.Inf(1))
+	pre := Epilogue{Bias: e.Bias}
+	if !e.ResidualAfterAct {
+		pre.Residual = e.Residual
+	}
+	if pre.Bias != nil || pre.Residual != nil {
+		epilogueClamp(&pre, row0, col0, rows, cols, n, c, ldc, 1, -inf, inf)
+	}
 	for i := 0; i < rows; i++ {
 		y := c[i*ldc : i*ldc+cols]
-		var res []float32
-		if e.Residual != nil {
-			o := (row0+i)*n + col0
-			res = e.Residual[o : o+cols]
-		}
-		if e.Bias != nil {
-			addTo(y, e.Bias[col0:])
-		}
-		if res != nil && !e.ResidualAfterAct {
-			addTo(y, res)
-		}
 		Activate(e.Act, e.Params, y)
-		if res != nil && e.ResidualAfterAct {
-			addTo(y, res)
+		if e.Residual != nil && e.ResidualAfterAct {
+			o := (row0+i)*n + col0
+			addTo(y, e.Residual[o:o+cols])
 		}
 	}
 }
