@@ -91,6 +91,22 @@ var equivGraphs = []struct {
 		h = b.op("Binary", "residual", vals(h, x), ir.Attrs{"fn": "add"})
 		return b.out(b.op("Unary", "sigmoid", vals(h), ir.Attrs{"fn": "sigmoid"}))
 	}, "Conv Conv"},
+	{"pads", func(t testing.TB) *ir.Graph {
+		// Zero spatial pads: before a stride-2 DepthwiseConv (folded), before a padded Conv
+		// (folded, pads summed), read by a Conv and a Binary (kept), on the channel axis (kept).
+		b := newBuilder(t, "equiv pads")
+		x := b.in("x", ir.Batch, 5, 6, 2)
+		p1 := b.op("Pad", "pad_1", vals(x), ir.Attrs{"before": []int{0, 0, 0, 0}, "after": []int{0, 1, 1, 0}})
+		h := b.op("DepthwiseConv", "dw", vals(p1, b.c("dw.kernel", 3, 3, 2, 1), b.c("dw.bias", 2)),
+			ir.Attrs{"strides": []int{2, 2}, "dilations": one2, "pads": pad0})
+		p2 := b.op("Pad", "pad_2", vals(h), ir.Attrs{"before": []int{0, 2, 1, 0}, "after": []int{0, 0, 1, 0}})
+		h = b.op("Conv", "conv", vals(p2, b.c("conv.kernel", 3, 3, 2, 3)), convAttrs(pad1))
+		p3 := b.op("Pad", "pad_3", vals(h), ir.Attrs{"before": []int{0, 1, 1, 0}, "after": []int{0, 1, 1, 0}})
+		c := b.op("Conv", "conv_2", vals(p3, b.c("conv_2.kernel", 1, 1, 3, 3)), convAttrs(pad0))
+		h = b.op("Binary", "add", vals(c, p3), ir.Attrs{"fn": "add"})
+		p4 := b.op("Pad", "pad_4", vals(h), ir.Attrs{"before": []int{0, 0, 0, 1}, "after": []int{0, 0, 0, 1}})
+		return b.out(b.op("Conv", "conv_3", vals(p4, b.c("conv_3.kernel", 1, 1, 5, 2)), convAttrs(pad0)))
+	}, "DepthwiseConv Conv Pad Conv Pad Conv"},
 	{"residuals", func(t testing.TB) *ir.Graph {
 		// Residual adds: after a Conv with its own activation (added after it), with both
 		// inputs from fusible producers (the later one takes the residual), with broadcasting

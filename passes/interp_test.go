@@ -197,6 +197,8 @@ func evalOp(op *ir.Op, in []tensor, n int) (tensor, error) {
 			out.data[i] = y
 		}
 		return out, nil
+	case "Pad":
+		return pad(in[0], a.Ints("before"), a.Ints("after"), a.Float("value", 0)), nil
 	case "Unary":
 		out = tensor{in[0].shape, append([]float64{}, in[0].data...)}
 		return out, activate(out, a.String("fn", ""), a)
@@ -230,6 +232,33 @@ func evalOp(op *ir.Op, in []tensor, n int) (tensor, error) {
 	}
 	// The ops with a fused activation.
 	return out, activate(out, a.String("act", "linear"), a)
+}
+
+// pad pads x with value: before[i] and after[i] entries on axis i.
+func pad(x tensor, before, after []int, value float64) tensor {
+	shape := make([]int, len(x.shape))
+	for i, d := range x.shape {
+		shape[i] = d + before[i] + after[i]
+	}
+	out := newTensor(shape...)
+	for i := range out.data {
+		out.data[i] = value
+	}
+	idx := make([]int, len(x.shape))
+	for _, v := range x.data {
+		o := 0
+		for i, d := range idx {
+			o = o*shape[i] + d + before[i]
+		}
+		out.data[o] = v
+		for i := len(idx) - 1; i >= 0; i-- {
+			if idx[i]++; idx[i] < x.shape[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	return out
 }
 
 // withResidual applies op's activation to out, adding op's residual input (the last of in)

@@ -10,14 +10,14 @@ import (
 )
 
 // TestNames checks the pipeline's documented order (passes.go and the README's --dump
-// stages): shapes, dropout, bnfold, residual, fuse, each with its function and a description.
+// stages): shapes, dropout, padfold, bnfold, residual, fuse, each with its function and a description.
 func TestNames(t *testing.T) {
-	want := []string{"shapes", "dropout", "bnfold", "residual", "fuse"}
+	want := []string{"shapes", "dropout", "padfold", "bnfold", "residual", "fuse"}
 	if got := Names(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
 	funcs := map[string]func(*ir.Graph) error{
-		"shapes": Shapes, "dropout": RemoveIdentities, "bnfold": FoldBatchNorm, "residual": FuseResidualAdds,
+		"shapes": Shapes, "dropout": RemoveIdentities, "padfold": FoldPads, "bnfold": FoldBatchNorm, "residual": FuseResidualAdds,
 		"fuse": FuseActivations,
 	}
 	for i, p := range Inference {
@@ -59,6 +59,7 @@ func TestRunOrder(t *testing.T) {
 	want := []string{
 		"shapes: MatMul Dropout BatchNorm Unary",
 		"dropout: MatMul BatchNorm Unary",
+		"padfold: MatMul BatchNorm Unary",
 		"bnfold: MatMul Unary",
 		"residual: MatMul Unary",
 		"fuse: MatMul",
