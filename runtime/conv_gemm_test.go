@@ -62,7 +62,8 @@ func TestConv2DGemmMatchesConv2D(t *testing.T) {
 // kernels, on shapes that reach every kernel height and panel width: output
 // rows up to 40 pixels, 1 to 70 output channels (narrow and partial
 // panels), 1×1 to 5×5 and 1×7 kernels, strides, dilations, padding on any
-// side, inputs at odd offsets, guard bands around the output.
+// side, inputs at odd offsets, epilogues with and without residuals, guard
+// bands around the output.
 func TestConv2DGemmTwinShapes(t *testing.T) {
 	type shape struct{ kh, kw, sh, sw, dh, dw, padT, padL, padB, padR int }
 	shapes := []shape{
@@ -92,8 +93,19 @@ func TestConv2DGemmTwinShapes(t *testing.T) {
 						v[j] = rng.Float32()*2 - 1
 					}
 				}
-				ep := &Epilogue{Bias: bias, Act: ActRelu6}
 				size := p.N * p.OH * p.OW * p.OC
+				// Epilogues: bias + relu6; leaky ReLU with a residual before it; a residual
+				// after a sigmoid (not clamp-form: applied per row, not in the kernels).
+				ep := &Epilogue{Bias: bias, Act: ActRelu6}
+				switch i % 3 {
+				case 1:
+					ep = &Epilogue{Act: ActLeakyRelu, Params: ActParams{Alpha: 0.2}, Residual: make([]float32, size)}
+				case 2:
+					ep = &Epilogue{Bias: bias, Act: ActSigmoid, Residual: make([]float32, size), ResidualAfterAct: true}
+				}
+				for j := range ep.Residual {
+					ep.Residual[j] = rng.Float32()*2 - 1
+				}
 				want := make([]float32, size)
 				old := cpuLevel
 				cpuLevel = levelGeneric

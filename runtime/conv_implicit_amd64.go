@@ -12,7 +12,8 @@
 // when the convolution reads outside the image); unpadded convolutions read
 // x in place. Output rows are tiled in balanced runs of at most the kernel's
 // height, each column panel (32 wide, 16 for a narrow last panel on AVX-512)
-// in turn; the epilogue runs on each output row while it is in cache.
+// in turn; a clamp-form epilogue runs in the kernels, any other on each output row
+// while it is in cache.
 // Output rows are split across threads.
 
 package runtime
@@ -23,9 +24,9 @@ import "sync"
 // fixed array on the stack); larger kernels take the im2col path.
 const convMaxTaps = 64
 
-type convKernel func(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+type convKernel func(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
-type convAVX2Kernel func(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+type convAVX2Kernel func(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
 var convAVX512Kernels = [...]convKernel{
 	convAVX512_1x32, convAVX512_2x32, convAVX512_3x32, convAVX512_4x32,
@@ -143,6 +144,17 @@ func (j *convJob) rows(lo, hi int) {
 	if cpuLevel == levelAVX2 {
 		mr, nr = 6, 16
 	}
+	// A clamp-form epilogue runs in the kernels, on each tile in registers; any other after
+	// each output row.
+	var kep *tileEp
+	var et epTile
+	if j.ep != nil {
+		if _, _, _, clamp := j.ep.clampForm(); clamp {
+			et = epTile{ep: j.ep, n: oc, clamp: true}
+			kep = et.kernelEp(p.N*p.OH*ow, oc)
+			defer tileEps.Put(kep)
+		}
+	}
 	for oy := lo; oy < hi; oy++ {
 		pix := (j.img*p.OH + oy) * ow // first output pixel of the row
 		in := oy * j.sh * j.rowW * c  // its first input element
@@ -163,17 +175,23 @@ func (j *convJob) rows(lo, hi int) {
 				a := &j.src[in+ox*j.sw*c]
 				b := &j.w[col]
 				out := &j.y[(pix+ox)*oc+col]
+				var e *float32
+				if kep != nil {
+					e = kep.at(&et, pix+ox, col)
+				}
 				switch {
 				case narrow:
-					convAVX512NarrowKernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, oc, out, oc, false, mask)
+					convAVX512NarrowKernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, oc, out, oc, false, mask, e)
 				case cpuLevel == levelAVX512:
-					convAVX512Kernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, oc, out, oc, false, mask)
+					convAVX512Kernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, oc, out, oc, false, mask, e)
 				default:
-					convAVX2Kernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, oc, out, oc, false)
+					convAVX2Kernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, oc, out, oc, false, e)
 				}
 				ox += r
 			}
 		}
-		j.ep.Apply(pix, ow, oc, j.y[pix*oc:(pix+ow)*oc], oc)
+		if kep == nil {
+			j.ep.Apply(pix, ow, oc, j.y[pix*oc:(pix+ow)*oc], oc)
+		}
 	}
 }

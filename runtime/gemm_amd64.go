@@ -19,6 +19,8 @@
 
 package runtime
 
+import "sync"
+
 const haveAsm = true
 
 const (
@@ -27,9 +29,61 @@ const (
 	gemmKCAVX512 = 128 // kc·32 floats of B = 16 KiB
 )
 
-type avx2Kernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+type avx2Kernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
-type avx512Kernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+type avx512Kernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// tileEp is a clamp-form epilogue (Epilogue.clampForm) in the layout the GEMM and conv
+// kernels read (asm/gemm's epilogue): given one, a kernel applies it to its tile in
+// registers before storing it, exactly as epilogueClampGeneric would afterwards.
+type tileEp struct {
+	slope, lo, hi [16]float32
+	bias          *float32 // the tile's first column of the bias, or nil
+	res           *float32 // the tile's first residual element, or nil
+	ldr           int      // the residual's row stride, elements
+	resAfter      bool
+}
+
+// tileEps pools kernel-form epilogues: the kernels are called through function values, so
+// a tileEp on the caller's stack would escape (and allocate on every call).
+var tileEps = sync.Pool{New: func() any { return new(tileEp) }}
+
+// kernelEp returns a pooled tileEp filled by t.kernelForm for an m×n product; give it back
+// with tileEps.Put.
+func (t *epTile) kernelEp(m, n int) *tileEp {
+	k := tileEps.Get().(*tileEp)
+	t.kernelForm(k, m, n)
+	return k
+}
+
+// kernelForm fills k with t's clamp-form epilogue for an m×n product, checking that the
+// bias and residual cover it; at then points k at one tile.
+func (t *epTile) kernelForm(k *tileEp, m, n int) {
+	e := t.ep
+	slope, lo, hi, _ := e.clampForm()
+	for i := range k.slope {
+		k.slope[i], k.lo[i], k.hi[i] = slope, lo, hi
+	}
+	if e.Bias != nil {
+		need("Epilogue", "Bias", e.Bias, t.col0+n)
+	}
+	if e.Residual != nil {
+		need("Epilogue", "Residual", e.Residual, (t.row0+m-1)*t.n+t.col0+n)
+	}
+	k.bias, k.res, k.ldr, k.resAfter = nil, nil, t.n, e.ResidualAfterAct
+}
+
+// at points k at the tile whose element (0, 0) is C's (i0, j0) and returns what the
+// kernels take.
+func (k *tileEp) at(t *epTile, i0, j0 int) *float32 {
+	if b := t.ep.Bias; b != nil {
+		k.bias = &b[t.col0+j0]
+	}
+	if r := t.ep.Residual; r != nil {
+		k.res = &r[(t.row0+i0)*t.n+t.col0+j0]
+	}
+	return &k.slope[0]
+}
 
 var avx2Kernels = [...]avx2Kernel{
 	gemmAVX2_1x16, gemmAVX2_2x16, gemmAVX2_3x16, gemmAVX2_4x16, gemmAVX2_5x16, gemmAVX2_6x16,
@@ -52,14 +106,14 @@ var avx512NarrowKernels = [...]avx512Kernel{
 }
 
 // avx512Tile runs one r×cols tile (r ≤ 12, cols ≤ 32) on the narrowest
-// AVX-512 kernel that covers cols.
-func avx512Tile(r, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int) {
+// AVX-512 kernel that covers cols, with the kernel-form epilogue ep (or nil).
+func avx512Tile(r, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int, ep *float32) {
 	mask := uint32(uint64(1)<<min(32, cols) - 1)
 	if cols <= 16 {
-		avx512NarrowKernels[r-1](k, a, lda, b, ldb, c, ldc, acc, mask)
+		avx512NarrowKernels[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep)
 		return
 	}
-	avx512Kernels[r-1](k, a, lda, b, ldb, c, ldc, acc, mask)
+	avx512Kernels[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep)
 }
 
 // gemmNT is GemmNT after its checks: from four rows of A on, B is
@@ -121,6 +175,11 @@ func gemmBlock(m, n, k int, a []float32, lda int, b []float32, ldb int, c []floa
 // ep (clamp form, or nil) is applied to each tile of C once it is final.
 func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *epTile) {
 	n16 := n &^ 15
+	var kep *tileEp
+	if ep != nil && n16 > 0 {
+		kep = ep.kernelEp(m, n16)
+		defer tileEps.Put(kep)
+	}
 	switch {
 	case n16 == 0:
 	case usePackedB(m, n16, k):
@@ -134,11 +193,11 @@ func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 				for j := 0; j < n16; j += 16 {
 					bp := &b[p0*ldb+j]
 					for i := i0; i < i1; i += 6 {
-						r := min(6, i1-i)
-						avx2Kernels[r-1](kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac)
-					}
-					if ep != nil && p0+kk == k {
-						ep.apply(i0, j, i1-i0, 16, c[i0*ldc+j:], ldc)
+						var e *float32
+						if ep != nil && p0+kk == k {
+							e = kep.at(ep, i, j)
+						}
+						avx2Kernels[min(6, i1-i)-1](kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, e)
 					}
 				}
 			}
@@ -163,6 +222,11 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []flo
 		gemmPacked(avx512Packed, m, n, k, a, lda, b, ldb, c, ldc, acc, ep)
 		return
 	}
+	var kep *tileEp
+	if ep != nil {
+		kep = ep.kernelEp(m, n)
+		defer tileEps.Put(kep)
+	}
 	for p0 := 0; p0 < k; p0 += gemmKCAVX512 {
 		kk := min(gemmKCAVX512, k-p0)
 		ac := acc || p0 > 0
@@ -172,10 +236,11 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []flo
 				w := min(32, n-j)
 				bp := &b[p0*ldb+j]
 				for i := i0; i < i1; i += 12 {
-					avx512Tile(min(12, i1-i), kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, w)
-				}
-				if ep != nil && p0+kk == k {
-					ep.apply(i0, j, i1-i0, w, c[i0*ldc+j:], ldc)
+					var e *float32
+					if ep != nil && p0+kk == k {
+						e = kep.at(ep, i, j)
+					}
+					avx512Tile(min(12, i1-i), kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, w, e)
 				}
 			}
 		}

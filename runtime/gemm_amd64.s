@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func gemmAVX2_1x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+// func gemmAVX2_1x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 // Requires: AVX, FMA3, MMX+
-TEXT ·gemmAVX2_1x16(SB), NOSPLIT, $0-57
+TEXT ·gemmAVX2_1x16(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), AX
 	MOVQ lda+16(FP), CX
 	MOVQ ldb+32(FP), DX
@@ -52,14 +52,84 @@ next:
 	VADDPS  Y2, Y1, Y1
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ    192(CX), DX
+	MOVQ    200(CX), BX
+	MOVQ    208(CX), SI
+	SHLQ    $0x02, SI
+	MOVB    216(CX), SI
+	VXORPS  Y2, Y2, Y2
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y0, Y0
+
+nobias_0_0:
+	TESTQ   BX, BX
+	JEQ     nores_0_0
+	TESTB   SI, SI
+	JNE     nores_0_0
+	VMOVUPS (BX), Y3
+	VADDPS  Y3, Y0, Y0
+
+nores_0_0:
+	VMULPS    (CX), Y0, Y3
+	VCMPPS    $0x1e, Y2, Y0, Y4
+	VBLENDVPS Y4, Y0, Y3, Y0
+	VMOVUPS   64(CX), Y3
+	VMAXPS    Y0, Y3, Y0
+	VMOVUPS   128(CX), Y3
+	VMINPS    Y0, Y3, Y0
+	TESTQ     BX, BX
+	JEQ       done_0_0
+	TESTB     SI, SI
+	JEQ       done_0_0
+	VMOVUPS   (BX), Y3
+	VADDPS    Y3, Y0, Y0
+
+done_0_0:
+	TESTQ   DX, DX
+	JEQ     nobias_0_1
+	VMOVUPS 32(DX), Y3
+	VADDPS  Y3, Y1, Y1
+
+nobias_0_1:
+	TESTQ   BX, BX
+	JEQ     nores_0_1
+	TESTB   SI, SI
+	JNE     nores_0_1
+	VMOVUPS 32(BX), Y3
+	VADDPS  Y3, Y1, Y1
+
+nores_0_1:
+	VMULPS    (CX), Y1, Y3
+	VCMPPS    $0x1e, Y2, Y1, Y2
+	VBLENDVPS Y2, Y1, Y3, Y1
+	VMOVUPS   64(CX), Y3
+	VMAXPS    Y1, Y3, Y1
+	VMOVUPS   128(CX), Y3
+	VMINPS    Y1, Y3, Y1
+	TESTQ     BX, BX
+	JEQ       done_0_1
+	TESTB     SI, SI
+	JEQ       done_0_1
+	VMOVUPS   32(BX), Y3
+	VADDPS    Y3, Y1, Y1
+
+done_0_1:
+noep:
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
 	VZEROUPPER
 	RET
 
-// func gemmAVX2_2x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+// func gemmAVX2_2x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 // Requires: AVX, FMA3, MMX+
-TEXT ·gemmAVX2_2x16(SB), NOSPLIT, $0-57
+TEXT ·gemmAVX2_2x16(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), AX
 	MOVQ lda+16(FP), CX
 	MOVQ ldb+32(FP), DX
@@ -118,6 +188,139 @@ next:
 	VADDPS  Y4, Y3, Y3
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ    192(CX), DX
+	MOVQ    200(CX), SI
+	MOVQ    208(CX), DI
+	SHLQ    $0x02, DI
+	MOVB    216(CX), R8
+	VXORPS  Y4, Y4, Y4
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VMOVUPS (DX), Y5
+	VADDPS  Y5, Y0, Y0
+
+nobias_0_0:
+	TESTQ   SI, SI
+	JEQ     nores_0_0
+	TESTB   R8, R8
+	JNE     nores_0_0
+	VMOVUPS (SI), Y5
+	VADDPS  Y5, Y0, Y0
+
+nores_0_0:
+	VMULPS    (CX), Y0, Y5
+	VCMPPS    $0x1e, Y4, Y0, Y6
+	VBLENDVPS Y6, Y0, Y5, Y0
+	VMOVUPS   64(CX), Y5
+	VMAXPS    Y0, Y5, Y0
+	VMOVUPS   128(CX), Y5
+	VMINPS    Y0, Y5, Y0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS   (SI), Y5
+	VADDPS    Y5, Y0, Y0
+
+done_0_0:
+	TESTQ   DX, DX
+	JEQ     nobias_0_1
+	VMOVUPS 32(DX), Y5
+	VADDPS  Y5, Y1, Y1
+
+nobias_0_1:
+	TESTQ   SI, SI
+	JEQ     nores_0_1
+	TESTB   R8, R8
+	JNE     nores_0_1
+	VMOVUPS 32(SI), Y5
+	VADDPS  Y5, Y1, Y1
+
+nores_0_1:
+	VMULPS    (CX), Y1, Y5
+	VCMPPS    $0x1e, Y4, Y1, Y6
+	VBLENDVPS Y6, Y1, Y5, Y1
+	VMOVUPS   64(CX), Y5
+	VMAXPS    Y1, Y5, Y1
+	VMOVUPS   128(CX), Y5
+	VMINPS    Y1, Y5, Y1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS   32(SI), Y5
+	VADDPS    Y5, Y1, Y1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_0
+	VMOVUPS (DX), Y5
+	VADDPS  Y5, Y2, Y2
+
+nobias_1_0:
+	TESTQ   SI, SI
+	JEQ     nores_1_0
+	TESTB   R8, R8
+	JNE     nores_1_0
+	VMOVUPS (SI), Y5
+	VADDPS  Y5, Y2, Y2
+
+nores_1_0:
+	VMULPS    (CX), Y2, Y5
+	VCMPPS    $0x1e, Y4, Y2, Y6
+	VBLENDVPS Y6, Y2, Y5, Y2
+	VMOVUPS   64(CX), Y5
+	VMAXPS    Y2, Y5, Y2
+	VMOVUPS   128(CX), Y5
+	VMINPS    Y2, Y5, Y2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS   (SI), Y5
+	VADDPS    Y5, Y2, Y2
+
+done_1_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_1
+	VMOVUPS 32(DX), Y5
+	VADDPS  Y5, Y3, Y3
+
+nobias_1_1:
+	TESTQ   SI, SI
+	JEQ     nores_1_1
+	TESTB   R8, R8
+	JNE     nores_1_1
+	VMOVUPS 32(SI), Y5
+	VADDPS  Y5, Y3, Y3
+
+nores_1_1:
+	VMULPS    (CX), Y3, Y5
+	VCMPPS    $0x1e, Y4, Y3, Y4
+	VBLENDVPS Y4, Y3, Y5, Y3
+	VMOVUPS   64(CX), Y5
+	VMAXPS    Y3, Y5, Y3
+	VMOVUPS   128(CX), Y5
+	VMINPS    Y3, Y5, Y3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS   32(SI), Y5
+	VADDPS    Y5, Y3, Y3
+
+done_1_1:
+noep:
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
 	ADDQ    BX, AX
@@ -126,9 +329,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX2_3x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+// func gemmAVX2_3x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 // Requires: AVX, FMA3, MMX+
-TEXT ·gemmAVX2_3x16(SB), NOSPLIT, $0-57
+TEXT ·gemmAVX2_3x16(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), AX
 	MOVQ lda+16(FP), CX
 	MOVQ ldb+32(FP), DX
@@ -200,6 +403,202 @@ next:
 	VADDPS  Y6, Y5, Y5
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ    192(CX), DX
+	MOVQ    200(CX), SI
+	MOVQ    208(CX), DI
+	SHLQ    $0x02, DI
+	MOVB    216(CX), R8
+	VXORPS  Y6, Y6, Y6
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VMOVUPS (DX), Y7
+	VADDPS  Y7, Y0, Y0
+
+nobias_0_0:
+	TESTQ   SI, SI
+	JEQ     nores_0_0
+	TESTB   R8, R8
+	JNE     nores_0_0
+	VMOVUPS (SI), Y7
+	VADDPS  Y7, Y0, Y0
+
+nores_0_0:
+	VMULPS    (CX), Y0, Y7
+	VCMPPS    $0x1e, Y6, Y0, Y8
+	VBLENDVPS Y8, Y0, Y7, Y0
+	VMOVUPS   64(CX), Y7
+	VMAXPS    Y0, Y7, Y0
+	VMOVUPS   128(CX), Y7
+	VMINPS    Y0, Y7, Y0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS   (SI), Y7
+	VADDPS    Y7, Y0, Y0
+
+done_0_0:
+	TESTQ   DX, DX
+	JEQ     nobias_0_1
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y1, Y1
+
+nobias_0_1:
+	TESTQ   SI, SI
+	JEQ     nores_0_1
+	TESTB   R8, R8
+	JNE     nores_0_1
+	VMOVUPS 32(SI), Y7
+	VADDPS  Y7, Y1, Y1
+
+nores_0_1:
+	VMULPS    (CX), Y1, Y7
+	VCMPPS    $0x1e, Y6, Y1, Y8
+	VBLENDVPS Y8, Y1, Y7, Y1
+	VMOVUPS   64(CX), Y7
+	VMAXPS    Y1, Y7, Y1
+	VMOVUPS   128(CX), Y7
+	VMINPS    Y1, Y7, Y1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS   32(SI), Y7
+	VADDPS    Y7, Y1, Y1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_0
+	VMOVUPS (DX), Y7
+	VADDPS  Y7, Y2, Y2
+
+nobias_1_0:
+	TESTQ   SI, SI
+	JEQ     nores_1_0
+	TESTB   R8, R8
+	JNE     nores_1_0
+	VMOVUPS (SI), Y7
+	VADDPS  Y7, Y2, Y2
+
+nores_1_0:
+	VMULPS    (CX), Y2, Y7
+	VCMPPS    $0x1e, Y6, Y2, Y8
+	VBLENDVPS Y8, Y2, Y7, Y2
+	VMOVUPS   64(CX), Y7
+	VMAXPS    Y2, Y7, Y2
+	VMOVUPS   128(CX), Y7
+	VMINPS    Y2, Y7, Y2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS   (SI), Y7
+	VADDPS    Y7, Y2, Y2
+
+done_1_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_1
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y3, Y3
+
+nobias_1_1:
+	TESTQ   SI, SI
+	JEQ     nores_1_1
+	TESTB   R8, R8
+	JNE     nores_1_1
+	VMOVUPS 32(SI), Y7
+	VADDPS  Y7, Y3, Y3
+
+nores_1_1:
+	VMULPS    (CX), Y3, Y7
+	VCMPPS    $0x1e, Y6, Y3, Y8
+	VBLENDVPS Y8, Y3, Y7, Y3
+	VMOVUPS   64(CX), Y7
+	VMAXPS    Y3, Y7, Y3
+	VMOVUPS   128(CX), Y7
+	VMINPS    Y3, Y7, Y3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS   32(SI), Y7
+	VADDPS    Y7, Y3, Y3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ   DX, DX
+	JEQ     nobias_2_0
+	VMOVUPS (DX), Y7
+	VADDPS  Y7, Y4, Y4
+
+nobias_2_0:
+	TESTQ   SI, SI
+	JEQ     nores_2_0
+	TESTB   R8, R8
+	JNE     nores_2_0
+	VMOVUPS (SI), Y7
+	VADDPS  Y7, Y4, Y4
+
+nores_2_0:
+	VMULPS    (CX), Y4, Y7
+	VCMPPS    $0x1e, Y6, Y4, Y8
+	VBLENDVPS Y8, Y4, Y7, Y4
+	VMOVUPS   64(CX), Y7
+	VMAXPS    Y4, Y7, Y4
+	VMOVUPS   128(CX), Y7
+	VMINPS    Y4, Y7, Y4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS   (SI), Y7
+	VADDPS    Y7, Y4, Y4
+
+done_2_0:
+	TESTQ   DX, DX
+	JEQ     nobias_2_1
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y5, Y5
+
+nobias_2_1:
+	TESTQ   SI, SI
+	JEQ     nores_2_1
+	TESTB   R8, R8
+	JNE     nores_2_1
+	VMOVUPS 32(SI), Y7
+	VADDPS  Y7, Y5, Y5
+
+nores_2_1:
+	VMULPS    (CX), Y5, Y7
+	VCMPPS    $0x1e, Y6, Y5, Y6
+	VBLENDVPS Y6, Y5, Y7, Y5
+	VMOVUPS   64(CX), Y7
+	VMAXPS    Y5, Y7, Y5
+	VMOVUPS   128(CX), Y7
+	VMINPS    Y5, Y7, Y5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS   32(SI), Y7
+	VADDPS    Y7, Y5, Y5
+
+done_2_1:
+noep:
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
 	ADDQ    BX, AX
@@ -211,9 +610,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX2_4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+// func gemmAVX2_4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 // Requires: AVX, FMA3, MMX+
-TEXT ·gemmAVX2_4x16(SB), NOSPLIT, $0-57
+TEXT ·gemmAVX2_4x16(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), AX
 	MOVQ lda+16(FP), CX
 	MOVQ ldb+32(FP), DX
@@ -298,6 +697,265 @@ next:
 	VADDPS  Y8, Y7, Y7
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ    192(CX), DX
+	MOVQ    200(CX), SI
+	MOVQ    208(CX), DI
+	SHLQ    $0x02, DI
+	MOVB    216(CX), R8
+	VXORPS  Y8, Y8, Y8
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y0, Y0
+
+nobias_0_0:
+	TESTQ   SI, SI
+	JEQ     nores_0_0
+	TESTB   R8, R8
+	JNE     nores_0_0
+	VMOVUPS (SI), Y9
+	VADDPS  Y9, Y0, Y0
+
+nores_0_0:
+	VMULPS    (CX), Y0, Y9
+	VCMPPS    $0x1e, Y8, Y0, Y10
+	VBLENDVPS Y10, Y0, Y9, Y0
+	VMOVUPS   64(CX), Y9
+	VMAXPS    Y0, Y9, Y0
+	VMOVUPS   128(CX), Y9
+	VMINPS    Y0, Y9, Y0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS   (SI), Y9
+	VADDPS    Y9, Y0, Y0
+
+done_0_0:
+	TESTQ   DX, DX
+	JEQ     nobias_0_1
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y1, Y1
+
+nobias_0_1:
+	TESTQ   SI, SI
+	JEQ     nores_0_1
+	TESTB   R8, R8
+	JNE     nores_0_1
+	VMOVUPS 32(SI), Y9
+	VADDPS  Y9, Y1, Y1
+
+nores_0_1:
+	VMULPS    (CX), Y1, Y9
+	VCMPPS    $0x1e, Y8, Y1, Y10
+	VBLENDVPS Y10, Y1, Y9, Y1
+	VMOVUPS   64(CX), Y9
+	VMAXPS    Y1, Y9, Y1
+	VMOVUPS   128(CX), Y9
+	VMINPS    Y1, Y9, Y1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS   32(SI), Y9
+	VADDPS    Y9, Y1, Y1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_0
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y2, Y2
+
+nobias_1_0:
+	TESTQ   SI, SI
+	JEQ     nores_1_0
+	TESTB   R8, R8
+	JNE     nores_1_0
+	VMOVUPS (SI), Y9
+	VADDPS  Y9, Y2, Y2
+
+nores_1_0:
+	VMULPS    (CX), Y2, Y9
+	VCMPPS    $0x1e, Y8, Y2, Y10
+	VBLENDVPS Y10, Y2, Y9, Y2
+	VMOVUPS   64(CX), Y9
+	VMAXPS    Y2, Y9, Y2
+	VMOVUPS   128(CX), Y9
+	VMINPS    Y2, Y9, Y2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS   (SI), Y9
+	VADDPS    Y9, Y2, Y2
+
+done_1_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_1
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y3, Y3
+
+nobias_1_1:
+	TESTQ   SI, SI
+	JEQ     nores_1_1
+	TESTB   R8, R8
+	JNE     nores_1_1
+	VMOVUPS 32(SI), Y9
+	VADDPS  Y9, Y3, Y3
+
+nores_1_1:
+	VMULPS    (CX), Y3, Y9
+	VCMPPS    $0x1e, Y8, Y3, Y10
+	VBLENDVPS Y10, Y3, Y9, Y3
+	VMOVUPS   64(CX), Y9
+	VMAXPS    Y3, Y9, Y3
+	VMOVUPS   128(CX), Y9
+	VMINPS    Y3, Y9, Y3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS   32(SI), Y9
+	VADDPS    Y9, Y3, Y3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ   DX, DX
+	JEQ     nobias_2_0
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y4, Y4
+
+nobias_2_0:
+	TESTQ   SI, SI
+	JEQ     nores_2_0
+	TESTB   R8, R8
+	JNE     nores_2_0
+	VMOVUPS (SI), Y9
+	VADDPS  Y9, Y4, Y4
+
+nores_2_0:
+	VMULPS    (CX), Y4, Y9
+	VCMPPS    $0x1e, Y8, Y4, Y10
+	VBLENDVPS Y10, Y4, Y9, Y4
+	VMOVUPS   64(CX), Y9
+	VMAXPS    Y4, Y9, Y4
+	VMOVUPS   128(CX), Y9
+	VMINPS    Y4, Y9, Y4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS   (SI), Y9
+	VADDPS    Y9, Y4, Y4
+
+done_2_0:
+	TESTQ   DX, DX
+	JEQ     nobias_2_1
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y5, Y5
+
+nobias_2_1:
+	TESTQ   SI, SI
+	JEQ     nores_2_1
+	TESTB   R8, R8
+	JNE     nores_2_1
+	VMOVUPS 32(SI), Y9
+	VADDPS  Y9, Y5, Y5
+
+nores_2_1:
+	VMULPS    (CX), Y5, Y9
+	VCMPPS    $0x1e, Y8, Y5, Y10
+	VBLENDVPS Y10, Y5, Y9, Y5
+	VMOVUPS   64(CX), Y9
+	VMAXPS    Y5, Y9, Y5
+	VMOVUPS   128(CX), Y9
+	VMINPS    Y5, Y9, Y5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS   32(SI), Y9
+	VADDPS    Y9, Y5, Y5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ   DX, DX
+	JEQ     nobias_3_0
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y6, Y6
+
+nobias_3_0:
+	TESTQ   SI, SI
+	JEQ     nores_3_0
+	TESTB   R8, R8
+	JNE     nores_3_0
+	VMOVUPS (SI), Y9
+	VADDPS  Y9, Y6, Y6
+
+nores_3_0:
+	VMULPS    (CX), Y6, Y9
+	VCMPPS    $0x1e, Y8, Y6, Y10
+	VBLENDVPS Y10, Y6, Y9, Y6
+	VMOVUPS   64(CX), Y9
+	VMAXPS    Y6, Y9, Y6
+	VMOVUPS   128(CX), Y9
+	VMINPS    Y6, Y9, Y6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS   (SI), Y9
+	VADDPS    Y9, Y6, Y6
+
+done_3_0:
+	TESTQ   DX, DX
+	JEQ     nobias_3_1
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y7, Y7
+
+nobias_3_1:
+	TESTQ   SI, SI
+	JEQ     nores_3_1
+	TESTB   R8, R8
+	JNE     nores_3_1
+	VMOVUPS 32(SI), Y9
+	VADDPS  Y9, Y7, Y7
+
+nores_3_1:
+	VMULPS    (CX), Y7, Y9
+	VCMPPS    $0x1e, Y8, Y7, Y8
+	VBLENDVPS Y8, Y7, Y9, Y7
+	VMOVUPS   64(CX), Y9
+	VMAXPS    Y7, Y9, Y7
+	VMOVUPS   128(CX), Y9
+	VMINPS    Y7, Y9, Y7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS   32(SI), Y9
+	VADDPS    Y9, Y7, Y7
+
+done_3_1:
+noep:
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
 	ADDQ    BX, AX
@@ -312,9 +970,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX2_5x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+// func gemmAVX2_5x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 // Requires: AVX, FMA3, MMX+
-TEXT ·gemmAVX2_5x16(SB), NOSPLIT, $0-57
+TEXT ·gemmAVX2_5x16(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), AX
 	MOVQ lda+16(FP), CX
 	MOVQ ldb+32(FP), DX
@@ -414,6 +1072,328 @@ next:
 	VADDPS  Y10, Y9, Y9
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ    192(CX), DX
+	MOVQ    200(CX), SI
+	MOVQ    208(CX), DI
+	SHLQ    $0x02, DI
+	MOVB    216(CX), R8
+	VXORPS  Y10, Y10, Y10
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y0, Y0
+
+nobias_0_0:
+	TESTQ   SI, SI
+	JEQ     nores_0_0
+	TESTB   R8, R8
+	JNE     nores_0_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y0, Y0
+
+nores_0_0:
+	VMULPS    (CX), Y0, Y11
+	VCMPPS    $0x1e, Y10, Y0, Y12
+	VBLENDVPS Y12, Y0, Y11, Y0
+	VMOVUPS   64(CX), Y11
+	VMAXPS    Y0, Y11, Y0
+	VMOVUPS   128(CX), Y11
+	VMINPS    Y0, Y11, Y0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS   (SI), Y11
+	VADDPS    Y11, Y0, Y0
+
+done_0_0:
+	TESTQ   DX, DX
+	JEQ     nobias_0_1
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y1, Y1
+
+nobias_0_1:
+	TESTQ   SI, SI
+	JEQ     nores_0_1
+	TESTB   R8, R8
+	JNE     nores_0_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y1, Y1
+
+nores_0_1:
+	VMULPS    (CX), Y1, Y11
+	VCMPPS    $0x1e, Y10, Y1, Y12
+	VBLENDVPS Y12, Y1, Y11, Y1
+	VMOVUPS   64(CX), Y11
+	VMAXPS    Y1, Y11, Y1
+	VMOVUPS   128(CX), Y11
+	VMINPS    Y1, Y11, Y1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS   32(SI), Y11
+	VADDPS    Y11, Y1, Y1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_0
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y2, Y2
+
+nobias_1_0:
+	TESTQ   SI, SI
+	JEQ     nores_1_0
+	TESTB   R8, R8
+	JNE     nores_1_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y2, Y2
+
+nores_1_0:
+	VMULPS    (CX), Y2, Y11
+	VCMPPS    $0x1e, Y10, Y2, Y12
+	VBLENDVPS Y12, Y2, Y11, Y2
+	VMOVUPS   64(CX), Y11
+	VMAXPS    Y2, Y11, Y2
+	VMOVUPS   128(CX), Y11
+	VMINPS    Y2, Y11, Y2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS   (SI), Y11
+	VADDPS    Y11, Y2, Y2
+
+done_1_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_1
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y3, Y3
+
+nobias_1_1:
+	TESTQ   SI, SI
+	JEQ     nores_1_1
+	TESTB   R8, R8
+	JNE     nores_1_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y3, Y3
+
+nores_1_1:
+	VMULPS    (CX), Y3, Y11
+	VCMPPS    $0x1e, Y10, Y3, Y12
+	VBLENDVPS Y12, Y3, Y11, Y3
+	VMOVUPS   64(CX), Y11
+	VMAXPS    Y3, Y11, Y3
+	VMOVUPS   128(CX), Y11
+	VMINPS    Y3, Y11, Y3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS   32(SI), Y11
+	VADDPS    Y11, Y3, Y3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ   DX, DX
+	JEQ     nobias_2_0
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y4, Y4
+
+nobias_2_0:
+	TESTQ   SI, SI
+	JEQ     nores_2_0
+	TESTB   R8, R8
+	JNE     nores_2_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y4, Y4
+
+nores_2_0:
+	VMULPS    (CX), Y4, Y11
+	VCMPPS    $0x1e, Y10, Y4, Y12
+	VBLENDVPS Y12, Y4, Y11, Y4
+	VMOVUPS   64(CX), Y11
+	VMAXPS    Y4, Y11, Y4
+	VMOVUPS   128(CX), Y11
+	VMINPS    Y4, Y11, Y4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS   (SI), Y11
+	VADDPS    Y11, Y4, Y4
+
+done_2_0:
+	TESTQ   DX, DX
+	JEQ     nobias_2_1
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y5, Y5
+
+nobias_2_1:
+	TESTQ   SI, SI
+	JEQ     nores_2_1
+	TESTB   R8, R8
+	JNE     nores_2_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y5, Y5
+
+nores_2_1:
+	VMULPS    (CX), Y5, Y11
+	VCMPPS    $0x1e, Y10, Y5, Y12
+	VBLENDVPS Y12, Y5, Y11, Y5
+	VMOVUPS   64(CX), Y11
+	VMAXPS    Y5, Y11, Y5
+	VMOVUPS   128(CX), Y11
+	VMINPS    Y5, Y11, Y5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS   32(SI), Y11
+	VADDPS    Y11, Y5, Y5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ   DX, DX
+	JEQ     nobias_3_0
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y6, Y6
+
+nobias_3_0:
+	TESTQ   SI, SI
+	JEQ     nores_3_0
+	TESTB   R8, R8
+	JNE     nores_3_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y6, Y6
+
+nores_3_0:
+	VMULPS    (CX), Y6, Y11
+	VCMPPS    $0x1e, Y10, Y6, Y12
+	VBLENDVPS Y12, Y6, Y11, Y6
+	VMOVUPS   64(CX), Y11
+	VMAXPS    Y6, Y11, Y6
+	VMOVUPS   128(CX), Y11
+	VMINPS    Y6, Y11, Y6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS   (SI), Y11
+	VADDPS    Y11, Y6, Y6
+
+done_3_0:
+	TESTQ   DX, DX
+	JEQ     nobias_3_1
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y7, Y7
+
+nobias_3_1:
+	TESTQ   SI, SI
+	JEQ     nores_3_1
+	TESTB   R8, R8
+	JNE     nores_3_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y7, Y7
+
+nores_3_1:
+	VMULPS    (CX), Y7, Y11
+	VCMPPS    $0x1e, Y10, Y7, Y12
+	VBLENDVPS Y12, Y7, Y11, Y7
+	VMOVUPS   64(CX), Y11
+	VMAXPS    Y7, Y11, Y7
+	VMOVUPS   128(CX), Y11
+	VMINPS    Y7, Y11, Y7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS   32(SI), Y11
+	VADDPS    Y11, Y7, Y7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ   DX, DX
+	JEQ     nobias_4_0
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y8, Y8
+
+nobias_4_0:
+	TESTQ   SI, SI
+	JEQ     nores_4_0
+	TESTB   R8, R8
+	JNE     nores_4_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y8, Y8
+
+nores_4_0:
+	VMULPS    (CX), Y8, Y11
+	VCMPPS    $0x1e, Y10, Y8, Y12
+	VBLENDVPS Y12, Y8, Y11, Y8
+	VMOVUPS   64(CX), Y11
+	VMAXPS    Y8, Y11, Y8
+	VMOVUPS   128(CX), Y11
+	VMINPS    Y8, Y11, Y8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS   (SI), Y11
+	VADDPS    Y11, Y8, Y8
+
+done_4_0:
+	TESTQ   DX, DX
+	JEQ     nobias_4_1
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y9, Y9
+
+nobias_4_1:
+	TESTQ   SI, SI
+	JEQ     nores_4_1
+	TESTB   R8, R8
+	JNE     nores_4_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y9, Y9
+
+nores_4_1:
+	VMULPS    (CX), Y9, Y11
+	VCMPPS    $0x1e, Y10, Y9, Y10
+	VBLENDVPS Y10, Y9, Y11, Y9
+	VMOVUPS   64(CX), Y11
+	VMAXPS    Y9, Y11, Y9
+	VMOVUPS   128(CX), Y11
+	VMINPS    Y9, Y11, Y9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS   32(SI), Y11
+	VADDPS    Y11, Y9, Y9
+
+done_4_1:
+noep:
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
 	ADDQ    BX, AX
@@ -431,9 +1411,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX2_6x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+// func gemmAVX2_6x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 // Requires: AVX, FMA3, MMX+
-TEXT ·gemmAVX2_6x16(SB), NOSPLIT, $0-57
+TEXT ·gemmAVX2_6x16(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), AX
 	MOVQ lda+16(FP), CX
 	MOVQ ldb+32(FP), DX
@@ -546,6 +1526,391 @@ next:
 	VADDPS  Y12, Y11, Y11
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ    192(CX), DX
+	MOVQ    200(CX), SI
+	MOVQ    208(CX), DI
+	SHLQ    $0x02, DI
+	MOVB    216(CX), R8
+	VXORPS  Y12, Y12, Y12
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y0, Y0
+
+nobias_0_0:
+	TESTQ   SI, SI
+	JEQ     nores_0_0
+	TESTB   R8, R8
+	JNE     nores_0_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y0, Y0
+
+nores_0_0:
+	VMULPS    (CX), Y0, Y13
+	VCMPPS    $0x1e, Y12, Y0, Y14
+	VBLENDVPS Y14, Y0, Y13, Y0
+	VMOVUPS   64(CX), Y13
+	VMAXPS    Y0, Y13, Y0
+	VMOVUPS   128(CX), Y13
+	VMINPS    Y0, Y13, Y0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS   (SI), Y13
+	VADDPS    Y13, Y0, Y0
+
+done_0_0:
+	TESTQ   DX, DX
+	JEQ     nobias_0_1
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y1, Y1
+
+nobias_0_1:
+	TESTQ   SI, SI
+	JEQ     nores_0_1
+	TESTB   R8, R8
+	JNE     nores_0_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y1, Y1
+
+nores_0_1:
+	VMULPS    (CX), Y1, Y13
+	VCMPPS    $0x1e, Y12, Y1, Y14
+	VBLENDVPS Y14, Y1, Y13, Y1
+	VMOVUPS   64(CX), Y13
+	VMAXPS    Y1, Y13, Y1
+	VMOVUPS   128(CX), Y13
+	VMINPS    Y1, Y13, Y1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS   32(SI), Y13
+	VADDPS    Y13, Y1, Y1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_0
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y2, Y2
+
+nobias_1_0:
+	TESTQ   SI, SI
+	JEQ     nores_1_0
+	TESTB   R8, R8
+	JNE     nores_1_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y2, Y2
+
+nores_1_0:
+	VMULPS    (CX), Y2, Y13
+	VCMPPS    $0x1e, Y12, Y2, Y14
+	VBLENDVPS Y14, Y2, Y13, Y2
+	VMOVUPS   64(CX), Y13
+	VMAXPS    Y2, Y13, Y2
+	VMOVUPS   128(CX), Y13
+	VMINPS    Y2, Y13, Y2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS   (SI), Y13
+	VADDPS    Y13, Y2, Y2
+
+done_1_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_1
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y3, Y3
+
+nobias_1_1:
+	TESTQ   SI, SI
+	JEQ     nores_1_1
+	TESTB   R8, R8
+	JNE     nores_1_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y3, Y3
+
+nores_1_1:
+	VMULPS    (CX), Y3, Y13
+	VCMPPS    $0x1e, Y12, Y3, Y14
+	VBLENDVPS Y14, Y3, Y13, Y3
+	VMOVUPS   64(CX), Y13
+	VMAXPS    Y3, Y13, Y3
+	VMOVUPS   128(CX), Y13
+	VMINPS    Y3, Y13, Y3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS   32(SI), Y13
+	VADDPS    Y13, Y3, Y3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ   DX, DX
+	JEQ     nobias_2_0
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y4, Y4
+
+nobias_2_0:
+	TESTQ   SI, SI
+	JEQ     nores_2_0
+	TESTB   R8, R8
+	JNE     nores_2_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y4, Y4
+
+nores_2_0:
+	VMULPS    (CX), Y4, Y13
+	VCMPPS    $0x1e, Y12, Y4, Y14
+	VBLENDVPS Y14, Y4, Y13, Y4
+	VMOVUPS   64(CX), Y13
+	VMAXPS    Y4, Y13, Y4
+	VMOVUPS   128(CX), Y13
+	VMINPS    Y4, Y13, Y4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS   (SI), Y13
+	VADDPS    Y13, Y4, Y4
+
+done_2_0:
+	TESTQ   DX, DX
+	JEQ     nobias_2_1
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y5, Y5
+
+nobias_2_1:
+	TESTQ   SI, SI
+	JEQ     nores_2_1
+	TESTB   R8, R8
+	JNE     nores_2_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y5, Y5
+
+nores_2_1:
+	VMULPS    (CX), Y5, Y13
+	VCMPPS    $0x1e, Y12, Y5, Y14
+	VBLENDVPS Y14, Y5, Y13, Y5
+	VMOVUPS   64(CX), Y13
+	VMAXPS    Y5, Y13, Y5
+	VMOVUPS   128(CX), Y13
+	VMINPS    Y5, Y13, Y5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS   32(SI), Y13
+	VADDPS    Y13, Y5, Y5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ   DX, DX
+	JEQ     nobias_3_0
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y6, Y6
+
+nobias_3_0:
+	TESTQ   SI, SI
+	JEQ     nores_3_0
+	TESTB   R8, R8
+	JNE     nores_3_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y6, Y6
+
+nores_3_0:
+	VMULPS    (CX), Y6, Y13
+	VCMPPS    $0x1e, Y12, Y6, Y14
+	VBLENDVPS Y14, Y6, Y13, Y6
+	VMOVUPS   64(CX), Y13
+	VMAXPS    Y6, Y13, Y6
+	VMOVUPS   128(CX), Y13
+	VMINPS    Y6, Y13, Y6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS   (SI), Y13
+	VADDPS    Y13, Y6, Y6
+
+done_3_0:
+	TESTQ   DX, DX
+	JEQ     nobias_3_1
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y7, Y7
+
+nobias_3_1:
+	TESTQ   SI, SI
+	JEQ     nores_3_1
+	TESTB   R8, R8
+	JNE     nores_3_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y7, Y7
+
+nores_3_1:
+	VMULPS    (CX), Y7, Y13
+	VCMPPS    $0x1e, Y12, Y7, Y14
+	VBLENDVPS Y14, Y7, Y13, Y7
+	VMOVUPS   64(CX), Y13
+	VMAXPS    Y7, Y13, Y7
+	VMOVUPS   128(CX), Y13
+	VMINPS    Y7, Y13, Y7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS   32(SI), Y13
+	VADDPS    Y13, Y7, Y7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ   DX, DX
+	JEQ     nobias_4_0
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y8, Y8
+
+nobias_4_0:
+	TESTQ   SI, SI
+	JEQ     nores_4_0
+	TESTB   R8, R8
+	JNE     nores_4_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y8, Y8
+
+nores_4_0:
+	VMULPS    (CX), Y8, Y13
+	VCMPPS    $0x1e, Y12, Y8, Y14
+	VBLENDVPS Y14, Y8, Y13, Y8
+	VMOVUPS   64(CX), Y13
+	VMAXPS    Y8, Y13, Y8
+	VMOVUPS   128(CX), Y13
+	VMINPS    Y8, Y13, Y8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS   (SI), Y13
+	VADDPS    Y13, Y8, Y8
+
+done_4_0:
+	TESTQ   DX, DX
+	JEQ     nobias_4_1
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y9, Y9
+
+nobias_4_1:
+	TESTQ   SI, SI
+	JEQ     nores_4_1
+	TESTB   R8, R8
+	JNE     nores_4_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y9, Y9
+
+nores_4_1:
+	VMULPS    (CX), Y9, Y13
+	VCMPPS    $0x1e, Y12, Y9, Y14
+	VBLENDVPS Y14, Y9, Y13, Y9
+	VMOVUPS   64(CX), Y13
+	VMAXPS    Y9, Y13, Y9
+	VMOVUPS   128(CX), Y13
+	VMINPS    Y9, Y13, Y9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS   32(SI), Y13
+	VADDPS    Y13, Y9, Y9
+
+done_4_1:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ   DX, DX
+	JEQ     nobias_5_0
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y10, Y10
+
+nobias_5_0:
+	TESTQ   SI, SI
+	JEQ     nores_5_0
+	TESTB   R8, R8
+	JNE     nores_5_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y10, Y10
+
+nores_5_0:
+	VMULPS    (CX), Y10, Y13
+	VCMPPS    $0x1e, Y12, Y10, Y14
+	VBLENDVPS Y14, Y10, Y13, Y10
+	VMOVUPS   64(CX), Y13
+	VMAXPS    Y10, Y13, Y10
+	VMOVUPS   128(CX), Y13
+	VMINPS    Y10, Y13, Y10
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS   (SI), Y13
+	VADDPS    Y13, Y10, Y10
+
+done_5_0:
+	TESTQ   DX, DX
+	JEQ     nobias_5_1
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y11, Y11
+
+nobias_5_1:
+	TESTQ   SI, SI
+	JEQ     nores_5_1
+	TESTB   R8, R8
+	JNE     nores_5_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y11, Y11
+
+nores_5_1:
+	VMULPS    (CX), Y11, Y13
+	VCMPPS    $0x1e, Y12, Y11, Y12
+	VBLENDVPS Y12, Y11, Y13, Y11
+	VMOVUPS   64(CX), Y13
+	VMAXPS    Y11, Y13, Y11
+	VMOVUPS   128(CX), Y13
+	VMINPS    Y11, Y13, Y11
+	TESTQ     SI, SI
+	JEQ       done_5_1
+	TESTB     R8, R8
+	JEQ       done_5_1
+	VMOVUPS   32(SI), Y13
+	VADDPS    Y13, Y11, Y11
+
+done_5_1:
+noep:
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
 	ADDQ    BX, AX
@@ -566,9 +1931,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_1x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_1x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_1x32(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_1x32(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -617,14 +1982,84 @@ next:
 	VADDPS    Z2, Z1, Z1
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), BX
+	MOVQ      208(CX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(CX), SI
+	VPXORD    Z4, Z4, Z4
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+
+nobias_0_0:
+	TESTQ     BX, BX
+	JEQ       nores_0_0
+	TESTB     SI, SI
+	JNE       nores_0_0
+	VMOVUPS.Z (BX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z2
+	VCMPPS    $0x1e, Z4, Z0, K3
+	VBLENDMPS Z0, Z2, K3, Z0
+	VMOVUPS   64(CX), Z2
+	VMAXPS    Z0, Z2, Z0
+	VMOVUPS   128(CX), Z2
+	VMINPS    Z0, Z2, Z0
+	TESTQ     BX, BX
+	JEQ       done_0_0
+	TESTB     SI, SI
+	JEQ       done_0_0
+	VMOVUPS.Z (BX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z2
+	VADDPS    Z2, Z1, Z1
+
+nobias_0_1:
+	TESTQ     BX, BX
+	JEQ       nores_0_1
+	TESTB     SI, SI
+	JNE       nores_0_1
+	VMOVUPS.Z 64(BX), K2, Z2
+	VADDPS    Z2, Z1, Z1
+
+nores_0_1:
+	VMULPS    (CX), Z1, Z2
+	VCMPPS    $0x1e, Z4, Z1, K3
+	VBLENDMPS Z1, Z2, K3, Z1
+	VMOVUPS   64(CX), Z2
+	VMAXPS    Z1, Z2, Z1
+	VMOVUPS   128(CX), Z2
+	VMINPS    Z1, Z2, Z1
+	TESTQ     BX, BX
+	JEQ       done_0_1
+	TESTB     SI, SI
+	JEQ       done_0_1
+	VMOVUPS.Z 64(BX), K2, Z2
+	VADDPS    Z2, Z1, Z1
+
+done_0_1:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_2x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_2x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_2x32(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_2x32(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -685,6 +2120,139 @@ next:
 	VADDPS    Z4, Z3, Z3
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z6, Z6, Z6
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z4
+	VCMPPS    $0x1e, Z6, Z0, K3
+	VBLENDMPS Z0, Z4, K3, Z0
+	VMOVUPS   64(CX), Z4
+	VMAXPS    Z0, Z4, Z0
+	VMOVUPS   128(CX), Z4
+	VMINPS    Z0, Z4, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z4
+	VADDPS    Z4, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z4
+	VADDPS    Z4, Z1, Z1
+
+nores_0_1:
+	VMULPS    (CX), Z1, Z4
+	VCMPPS    $0x1e, Z6, Z1, K3
+	VBLENDMPS Z1, Z4, K3, Z1
+	VMOVUPS   64(CX), Z4
+	VMAXPS    Z1, Z4, Z1
+	VMOVUPS   128(CX), Z4
+	VMINPS    Z1, Z4, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z4
+	VADDPS    Z4, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+nores_1_0:
+	VMULPS    (CX), Z2, Z4
+	VCMPPS    $0x1e, Z6, Z2, K3
+	VBLENDMPS Z2, Z4, K3, Z2
+	VMOVUPS   64(CX), Z4
+	VMAXPS    Z2, Z4, Z2
+	VMOVUPS   128(CX), Z4
+	VMINPS    Z2, Z4, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z4
+	VADDPS    Z4, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z4
+	VADDPS    Z4, Z3, Z3
+
+nores_1_1:
+	VMULPS    (CX), Z3, Z4
+	VCMPPS    $0x1e, Z6, Z3, K3
+	VBLENDMPS Z3, Z4, K3, Z3
+	VMOVUPS   64(CX), Z4
+	VMAXPS    Z3, Z4, Z3
+	VMOVUPS   128(CX), Z4
+	VMINPS    Z3, Z4, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z4
+	VADDPS    Z4, Z3, Z3
+
+done_1_1:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
 	ADDQ    BX, AX
@@ -693,9 +2261,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_3x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_3x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_3x32(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_3x32(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -768,6 +2336,202 @@ next:
 	VADDPS    Z6, Z5, Z5
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z8, Z8, Z8
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z8, Z0, K3
+	VBLENDMPS Z0, Z6, K3, Z0
+	VMOVUPS   64(CX), Z6
+	VMAXPS    Z0, Z6, Z0
+	VMOVUPS   128(CX), Z6
+	VMINPS    Z0, Z6, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z6
+	VADDPS    Z6, Z1, Z1
+
+nores_0_1:
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z8, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
+	VMOVUPS   64(CX), Z6
+	VMAXPS    Z1, Z6, Z1
+	VMOVUPS   128(CX), Z6
+	VMINPS    Z1, Z6, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z6
+	VADDPS    Z6, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z2, Z2
+
+nores_1_0:
+	VMULPS    (CX), Z2, Z6
+	VCMPPS    $0x1e, Z8, Z2, K3
+	VBLENDMPS Z2, Z6, K3, Z2
+	VMOVUPS   64(CX), Z6
+	VMAXPS    Z2, Z6, Z2
+	VMOVUPS   128(CX), Z6
+	VMINPS    Z2, Z6, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z6
+	VADDPS    Z6, Z3, Z3
+
+nores_1_1:
+	VMULPS    (CX), Z3, Z6
+	VCMPPS    $0x1e, Z8, Z3, K3
+	VBLENDMPS Z3, Z6, K3, Z3
+	VMOVUPS   64(CX), Z6
+	VMAXPS    Z3, Z6, Z3
+	VMOVUPS   128(CX), Z6
+	VMINPS    Z3, Z6, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z6
+	VADDPS    Z6, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z4, Z4
+
+nores_2_0:
+	VMULPS    (CX), Z4, Z6
+	VCMPPS    $0x1e, Z8, Z4, K3
+	VBLENDMPS Z4, Z6, K3, Z4
+	VMOVUPS   64(CX), Z6
+	VMAXPS    Z4, Z6, Z4
+	VMOVUPS   128(CX), Z6
+	VMINPS    Z4, Z6, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+nores_2_1:
+	VMULPS    (CX), Z5, Z6
+	VCMPPS    $0x1e, Z8, Z5, K3
+	VBLENDMPS Z5, Z6, K3, Z5
+	VMOVUPS   64(CX), Z6
+	VMAXPS    Z5, Z6, Z5
+	VMOVUPS   128(CX), Z6
+	VMINPS    Z5, Z6, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+done_2_1:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
 	ADDQ    BX, AX
@@ -779,9 +2543,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_4x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_4x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_4x32(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_4x32(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -866,6 +2630,265 @@ next:
 	VADDPS    Z8, Z7, Z7
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z10, Z10, Z10
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z8
+	VCMPPS    $0x1e, Z10, Z0, K3
+	VBLENDMPS Z0, Z8, K3, Z0
+	VMOVUPS   64(CX), Z8
+	VMAXPS    Z0, Z8, Z0
+	VMOVUPS   128(CX), Z8
+	VMINPS    Z0, Z8, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z8
+	VADDPS    Z8, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z8
+	VADDPS    Z8, Z1, Z1
+
+nores_0_1:
+	VMULPS    (CX), Z1, Z8
+	VCMPPS    $0x1e, Z10, Z1, K3
+	VBLENDMPS Z1, Z8, K3, Z1
+	VMOVUPS   64(CX), Z8
+	VMAXPS    Z1, Z8, Z1
+	VMOVUPS   128(CX), Z8
+	VMINPS    Z1, Z8, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z8
+	VADDPS    Z8, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z2, Z2
+
+nores_1_0:
+	VMULPS    (CX), Z2, Z8
+	VCMPPS    $0x1e, Z10, Z2, K3
+	VBLENDMPS Z2, Z8, K3, Z2
+	VMOVUPS   64(CX), Z8
+	VMAXPS    Z2, Z8, Z2
+	VMOVUPS   128(CX), Z8
+	VMINPS    Z2, Z8, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z8
+	VADDPS    Z8, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z8
+	VADDPS    Z8, Z3, Z3
+
+nores_1_1:
+	VMULPS    (CX), Z3, Z8
+	VCMPPS    $0x1e, Z10, Z3, K3
+	VBLENDMPS Z3, Z8, K3, Z3
+	VMOVUPS   64(CX), Z8
+	VMAXPS    Z3, Z8, Z3
+	VMOVUPS   128(CX), Z8
+	VMINPS    Z3, Z8, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z8
+	VADDPS    Z8, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z4, Z4
+
+nores_2_0:
+	VMULPS    (CX), Z4, Z8
+	VCMPPS    $0x1e, Z10, Z4, K3
+	VBLENDMPS Z4, Z8, K3, Z4
+	VMOVUPS   64(CX), Z8
+	VMAXPS    Z4, Z8, Z4
+	VMOVUPS   128(CX), Z8
+	VMINPS    Z4, Z8, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z8
+	VADDPS    Z8, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z8
+	VADDPS    Z8, Z5, Z5
+
+nores_2_1:
+	VMULPS    (CX), Z5, Z8
+	VCMPPS    $0x1e, Z10, Z5, K3
+	VBLENDMPS Z5, Z8, K3, Z5
+	VMOVUPS   64(CX), Z8
+	VMAXPS    Z5, Z8, Z5
+	VMOVUPS   128(CX), Z8
+	VMINPS    Z5, Z8, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z8
+	VADDPS    Z8, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z6, Z6
+
+nores_3_0:
+	VMULPS    (CX), Z6, Z8
+	VCMPPS    $0x1e, Z10, Z6, K3
+	VBLENDMPS Z6, Z8, K3, Z6
+	VMOVUPS   64(CX), Z8
+	VMAXPS    Z6, Z8, Z6
+	VMOVUPS   128(CX), Z8
+	VMINPS    Z6, Z8, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z8
+	VADDPS    Z8, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z8
+	VADDPS    Z8, Z7, Z7
+
+nores_3_1:
+	VMULPS    (CX), Z7, Z8
+	VCMPPS    $0x1e, Z10, Z7, K3
+	VBLENDMPS Z7, Z8, K3, Z7
+	VMOVUPS   64(CX), Z8
+	VMAXPS    Z7, Z8, Z7
+	VMOVUPS   128(CX), Z8
+	VMINPS    Z7, Z8, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z8
+	VADDPS    Z8, Z7, Z7
+
+done_3_1:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
 	ADDQ    BX, AX
@@ -880,9 +2903,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_5x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_5x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_5x32(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_5x32(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -981,6 +3004,328 @@ next:
 	VADDPS    Z10, Z9, Z9
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z12, Z12, Z12
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z10
+	VCMPPS    $0x1e, Z12, Z0, K3
+	VBLENDMPS Z0, Z10, K3, Z0
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z0, Z10, Z0
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z0, Z10, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z10
+	VADDPS    Z10, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z1, Z1
+
+nores_0_1:
+	VMULPS    (CX), Z1, Z10
+	VCMPPS    $0x1e, Z12, Z1, K3
+	VBLENDMPS Z1, Z10, K3, Z1
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z1, Z10, Z1
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z1, Z10, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z2, Z2
+
+nores_1_0:
+	VMULPS    (CX), Z2, Z10
+	VCMPPS    $0x1e, Z12, Z2, K3
+	VBLENDMPS Z2, Z10, K3, Z2
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z2, Z10, Z2
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z2, Z10, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z10
+	VADDPS    Z10, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z3, Z3
+
+nores_1_1:
+	VMULPS    (CX), Z3, Z10
+	VCMPPS    $0x1e, Z12, Z3, K3
+	VBLENDMPS Z3, Z10, K3, Z3
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z3, Z10, Z3
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z3, Z10, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z4, Z4
+
+nores_2_0:
+	VMULPS    (CX), Z4, Z10
+	VCMPPS    $0x1e, Z12, Z4, K3
+	VBLENDMPS Z4, Z10, K3, Z4
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z4, Z10, Z4
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z4, Z10, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z10
+	VADDPS    Z10, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z5, Z5
+
+nores_2_1:
+	VMULPS    (CX), Z5, Z10
+	VCMPPS    $0x1e, Z12, Z5, K3
+	VBLENDMPS Z5, Z10, K3, Z5
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z5, Z10, Z5
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z5, Z10, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z6, Z6
+
+nores_3_0:
+	VMULPS    (CX), Z6, Z10
+	VCMPPS    $0x1e, Z12, Z6, K3
+	VBLENDMPS Z6, Z10, K3, Z6
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z6, Z10, Z6
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z6, Z10, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z10
+	VADDPS    Z10, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z7, Z7
+
+nores_3_1:
+	VMULPS    (CX), Z7, Z10
+	VCMPPS    $0x1e, Z12, Z7, K3
+	VBLENDMPS Z7, Z10, K3, Z7
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z7, Z10, Z7
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z7, Z10, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z7, Z7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z8, Z8
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z8, Z8
+
+nores_4_0:
+	VMULPS    (CX), Z8, Z10
+	VCMPPS    $0x1e, Z12, Z8, K3
+	VBLENDMPS Z8, Z10, K3, Z8
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z8, Z10, Z8
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z8, Z10, Z8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z8, Z8
+
+done_4_0:
+	TESTQ     DX, DX
+	JEQ       nobias_4_1
+	VMOVUPS.Z 64(DX), K2, Z10
+	VADDPS    Z10, Z9, Z9
+
+nobias_4_1:
+	TESTQ     SI, SI
+	JEQ       nores_4_1
+	TESTB     R8, R8
+	JNE       nores_4_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z9, Z9
+
+nores_4_1:
+	VMULPS    (CX), Z9, Z10
+	VCMPPS    $0x1e, Z12, Z9, K3
+	VBLENDMPS Z9, Z10, K3, Z9
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z9, Z10, Z9
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z9, Z10, Z9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z9, Z9
+
+done_4_1:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
 	ADDQ    BX, AX
@@ -998,9 +3343,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_6x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_6x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_6x32(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_6x32(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -1111,6 +3456,391 @@ next:
 	VADDPS    Z12, Z11, Z11
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z14, Z14, Z14
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z12
+	VCMPPS    $0x1e, Z14, Z0, K3
+	VBLENDMPS Z0, Z12, K3, Z0
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z0, Z12, Z0
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z0, Z12, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z12
+	VADDPS    Z12, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z1, Z1
+
+nores_0_1:
+	VMULPS    (CX), Z1, Z12
+	VCMPPS    $0x1e, Z14, Z1, K3
+	VBLENDMPS Z1, Z12, K3, Z1
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z1, Z12, Z1
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z1, Z12, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z2, Z2
+
+nores_1_0:
+	VMULPS    (CX), Z2, Z12
+	VCMPPS    $0x1e, Z14, Z2, K3
+	VBLENDMPS Z2, Z12, K3, Z2
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z2, Z12, Z2
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z2, Z12, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z12
+	VADDPS    Z12, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z3, Z3
+
+nores_1_1:
+	VMULPS    (CX), Z3, Z12
+	VCMPPS    $0x1e, Z14, Z3, K3
+	VBLENDMPS Z3, Z12, K3, Z3
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z3, Z12, Z3
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z3, Z12, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z4, Z4
+
+nores_2_0:
+	VMULPS    (CX), Z4, Z12
+	VCMPPS    $0x1e, Z14, Z4, K3
+	VBLENDMPS Z4, Z12, K3, Z4
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z4, Z12, Z4
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z4, Z12, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z12
+	VADDPS    Z12, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z5, Z5
+
+nores_2_1:
+	VMULPS    (CX), Z5, Z12
+	VCMPPS    $0x1e, Z14, Z5, K3
+	VBLENDMPS Z5, Z12, K3, Z5
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z5, Z12, Z5
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z5, Z12, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z6, Z6
+
+nores_3_0:
+	VMULPS    (CX), Z6, Z12
+	VCMPPS    $0x1e, Z14, Z6, K3
+	VBLENDMPS Z6, Z12, K3, Z6
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z6, Z12, Z6
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z6, Z12, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z12
+	VADDPS    Z12, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z7, Z7
+
+nores_3_1:
+	VMULPS    (CX), Z7, Z12
+	VCMPPS    $0x1e, Z14, Z7, K3
+	VBLENDMPS Z7, Z12, K3, Z7
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z7, Z12, Z7
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z7, Z12, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z7, Z7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z8, Z8
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z8, Z8
+
+nores_4_0:
+	VMULPS    (CX), Z8, Z12
+	VCMPPS    $0x1e, Z14, Z8, K3
+	VBLENDMPS Z8, Z12, K3, Z8
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z8, Z12, Z8
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z8, Z12, Z8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z8, Z8
+
+done_4_0:
+	TESTQ     DX, DX
+	JEQ       nobias_4_1
+	VMOVUPS.Z 64(DX), K2, Z12
+	VADDPS    Z12, Z9, Z9
+
+nobias_4_1:
+	TESTQ     SI, SI
+	JEQ       nores_4_1
+	TESTB     R8, R8
+	JNE       nores_4_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z9, Z9
+
+nores_4_1:
+	VMULPS    (CX), Z9, Z12
+	VCMPPS    $0x1e, Z14, Z9, K3
+	VBLENDMPS Z9, Z12, K3, Z9
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z9, Z12, Z9
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z9, Z12, Z9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z9, Z9
+
+done_4_1:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z10, Z10
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z10, Z10
+
+nores_5_0:
+	VMULPS    (CX), Z10, Z12
+	VCMPPS    $0x1e, Z14, Z10, K3
+	VBLENDMPS Z10, Z12, K3, Z10
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z10, Z12, Z10
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z10, Z12, Z10
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z10, Z10
+
+done_5_0:
+	TESTQ     DX, DX
+	JEQ       nobias_5_1
+	VMOVUPS.Z 64(DX), K2, Z12
+	VADDPS    Z12, Z11, Z11
+
+nobias_5_1:
+	TESTQ     SI, SI
+	JEQ       nores_5_1
+	TESTB     R8, R8
+	JNE       nores_5_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z11, Z11
+
+nores_5_1:
+	VMULPS    (CX), Z11, Z12
+	VCMPPS    $0x1e, Z14, Z11, K3
+	VBLENDMPS Z11, Z12, K3, Z11
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z11, Z12, Z11
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z11, Z12, Z11
+	TESTQ     SI, SI
+	JEQ       done_5_1
+	TESTB     R8, R8
+	JEQ       done_5_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z11, Z11
+
+done_5_1:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
 	ADDQ    BX, AX
@@ -1131,9 +3861,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_7x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_7x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_7x32(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_7x32(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -1256,6 +3986,454 @@ next:
 	VADDPS    Z14, Z13, Z13
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z16, Z16, Z16
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z14
+	VCMPPS    $0x1e, Z16, Z0, K3
+	VBLENDMPS Z0, Z14, K3, Z0
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z0, Z14, Z0
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z0, Z14, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z14
+	VADDPS    Z14, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z1, Z1
+
+nores_0_1:
+	VMULPS    (CX), Z1, Z14
+	VCMPPS    $0x1e, Z16, Z1, K3
+	VBLENDMPS Z1, Z14, K3, Z1
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z1, Z14, Z1
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z1, Z14, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z2, Z2
+
+nores_1_0:
+	VMULPS    (CX), Z2, Z14
+	VCMPPS    $0x1e, Z16, Z2, K3
+	VBLENDMPS Z2, Z14, K3, Z2
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z2, Z14, Z2
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z2, Z14, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z14
+	VADDPS    Z14, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z3, Z3
+
+nores_1_1:
+	VMULPS    (CX), Z3, Z14
+	VCMPPS    $0x1e, Z16, Z3, K3
+	VBLENDMPS Z3, Z14, K3, Z3
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z3, Z14, Z3
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z3, Z14, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z4, Z4
+
+nores_2_0:
+	VMULPS    (CX), Z4, Z14
+	VCMPPS    $0x1e, Z16, Z4, K3
+	VBLENDMPS Z4, Z14, K3, Z4
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z4, Z14, Z4
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z4, Z14, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z14
+	VADDPS    Z14, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z5, Z5
+
+nores_2_1:
+	VMULPS    (CX), Z5, Z14
+	VCMPPS    $0x1e, Z16, Z5, K3
+	VBLENDMPS Z5, Z14, K3, Z5
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z5, Z14, Z5
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z5, Z14, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z6, Z6
+
+nores_3_0:
+	VMULPS    (CX), Z6, Z14
+	VCMPPS    $0x1e, Z16, Z6, K3
+	VBLENDMPS Z6, Z14, K3, Z6
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z6, Z14, Z6
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z6, Z14, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z14
+	VADDPS    Z14, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z7, Z7
+
+nores_3_1:
+	VMULPS    (CX), Z7, Z14
+	VCMPPS    $0x1e, Z16, Z7, K3
+	VBLENDMPS Z7, Z14, K3, Z7
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z7, Z14, Z7
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z7, Z14, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z7, Z7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z8, Z8
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z8, Z8
+
+nores_4_0:
+	VMULPS    (CX), Z8, Z14
+	VCMPPS    $0x1e, Z16, Z8, K3
+	VBLENDMPS Z8, Z14, K3, Z8
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z8, Z14, Z8
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z8, Z14, Z8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z8, Z8
+
+done_4_0:
+	TESTQ     DX, DX
+	JEQ       nobias_4_1
+	VMOVUPS.Z 64(DX), K2, Z14
+	VADDPS    Z14, Z9, Z9
+
+nobias_4_1:
+	TESTQ     SI, SI
+	JEQ       nores_4_1
+	TESTB     R8, R8
+	JNE       nores_4_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z9, Z9
+
+nores_4_1:
+	VMULPS    (CX), Z9, Z14
+	VCMPPS    $0x1e, Z16, Z9, K3
+	VBLENDMPS Z9, Z14, K3, Z9
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z9, Z14, Z9
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z9, Z14, Z9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z9, Z9
+
+done_4_1:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z10, Z10
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z10, Z10
+
+nores_5_0:
+	VMULPS    (CX), Z10, Z14
+	VCMPPS    $0x1e, Z16, Z10, K3
+	VBLENDMPS Z10, Z14, K3, Z10
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z10, Z14, Z10
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z10, Z14, Z10
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z10, Z10
+
+done_5_0:
+	TESTQ     DX, DX
+	JEQ       nobias_5_1
+	VMOVUPS.Z 64(DX), K2, Z14
+	VADDPS    Z14, Z11, Z11
+
+nobias_5_1:
+	TESTQ     SI, SI
+	JEQ       nores_5_1
+	TESTB     R8, R8
+	JNE       nores_5_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z11, Z11
+
+nores_5_1:
+	VMULPS    (CX), Z11, Z14
+	VCMPPS    $0x1e, Z16, Z11, K3
+	VBLENDMPS Z11, Z14, K3, Z11
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z11, Z14, Z11
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z11, Z14, Z11
+	TESTQ     SI, SI
+	JEQ       done_5_1
+	TESTB     R8, R8
+	JEQ       done_5_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z11, Z11
+
+done_5_1:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z12, Z12
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z12, Z12
+
+nores_6_0:
+	VMULPS    (CX), Z12, Z14
+	VCMPPS    $0x1e, Z16, Z12, K3
+	VBLENDMPS Z12, Z14, K3, Z12
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z12, Z14, Z12
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z12, Z14, Z12
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z12, Z12
+
+done_6_0:
+	TESTQ     DX, DX
+	JEQ       nobias_6_1
+	VMOVUPS.Z 64(DX), K2, Z14
+	VADDPS    Z14, Z13, Z13
+
+nobias_6_1:
+	TESTQ     SI, SI
+	JEQ       nores_6_1
+	TESTB     R8, R8
+	JNE       nores_6_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z13, Z13
+
+nores_6_1:
+	VMULPS    (CX), Z13, Z14
+	VCMPPS    $0x1e, Z16, Z13, K3
+	VBLENDMPS Z13, Z14, K3, Z13
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z13, Z14, Z13
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z13, Z14, Z13
+	TESTQ     SI, SI
+	JEQ       done_6_1
+	TESTB     R8, R8
+	JEQ       done_6_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z13, Z13
+
+done_6_1:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
 	ADDQ    BX, AX
@@ -1279,9 +4457,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_8x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_8x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_8x32(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_8x32(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -1416,6 +4594,517 @@ next:
 	VADDPS    Z16, Z15, Z15
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z18, Z18, Z18
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z16
+	VCMPPS    $0x1e, Z18, Z0, K3
+	VBLENDMPS Z0, Z16, K3, Z0
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z0, Z16, Z0
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z0, Z16, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z16
+	VADDPS    Z16, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z1, Z1
+
+nores_0_1:
+	VMULPS    (CX), Z1, Z16
+	VCMPPS    $0x1e, Z18, Z1, K3
+	VBLENDMPS Z1, Z16, K3, Z1
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z1, Z16, Z1
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z1, Z16, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z2, Z2
+
+nores_1_0:
+	VMULPS    (CX), Z2, Z16
+	VCMPPS    $0x1e, Z18, Z2, K3
+	VBLENDMPS Z2, Z16, K3, Z2
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z2, Z16, Z2
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z2, Z16, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z16
+	VADDPS    Z16, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z3, Z3
+
+nores_1_1:
+	VMULPS    (CX), Z3, Z16
+	VCMPPS    $0x1e, Z18, Z3, K3
+	VBLENDMPS Z3, Z16, K3, Z3
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z3, Z16, Z3
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z3, Z16, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z4, Z4
+
+nores_2_0:
+	VMULPS    (CX), Z4, Z16
+	VCMPPS    $0x1e, Z18, Z4, K3
+	VBLENDMPS Z4, Z16, K3, Z4
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z4, Z16, Z4
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z4, Z16, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z16
+	VADDPS    Z16, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z5, Z5
+
+nores_2_1:
+	VMULPS    (CX), Z5, Z16
+	VCMPPS    $0x1e, Z18, Z5, K3
+	VBLENDMPS Z5, Z16, K3, Z5
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z5, Z16, Z5
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z5, Z16, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z6, Z6
+
+nores_3_0:
+	VMULPS    (CX), Z6, Z16
+	VCMPPS    $0x1e, Z18, Z6, K3
+	VBLENDMPS Z6, Z16, K3, Z6
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z6, Z16, Z6
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z6, Z16, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z16
+	VADDPS    Z16, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z7, Z7
+
+nores_3_1:
+	VMULPS    (CX), Z7, Z16
+	VCMPPS    $0x1e, Z18, Z7, K3
+	VBLENDMPS Z7, Z16, K3, Z7
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z7, Z16, Z7
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z7, Z16, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z7, Z7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z8, Z8
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z8, Z8
+
+nores_4_0:
+	VMULPS    (CX), Z8, Z16
+	VCMPPS    $0x1e, Z18, Z8, K3
+	VBLENDMPS Z8, Z16, K3, Z8
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z8, Z16, Z8
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z8, Z16, Z8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z8, Z8
+
+done_4_0:
+	TESTQ     DX, DX
+	JEQ       nobias_4_1
+	VMOVUPS.Z 64(DX), K2, Z16
+	VADDPS    Z16, Z9, Z9
+
+nobias_4_1:
+	TESTQ     SI, SI
+	JEQ       nores_4_1
+	TESTB     R8, R8
+	JNE       nores_4_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z9, Z9
+
+nores_4_1:
+	VMULPS    (CX), Z9, Z16
+	VCMPPS    $0x1e, Z18, Z9, K3
+	VBLENDMPS Z9, Z16, K3, Z9
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z9, Z16, Z9
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z9, Z16, Z9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z9, Z9
+
+done_4_1:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z10, Z10
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z10, Z10
+
+nores_5_0:
+	VMULPS    (CX), Z10, Z16
+	VCMPPS    $0x1e, Z18, Z10, K3
+	VBLENDMPS Z10, Z16, K3, Z10
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z10, Z16, Z10
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z10, Z16, Z10
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z10, Z10
+
+done_5_0:
+	TESTQ     DX, DX
+	JEQ       nobias_5_1
+	VMOVUPS.Z 64(DX), K2, Z16
+	VADDPS    Z16, Z11, Z11
+
+nobias_5_1:
+	TESTQ     SI, SI
+	JEQ       nores_5_1
+	TESTB     R8, R8
+	JNE       nores_5_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z11, Z11
+
+nores_5_1:
+	VMULPS    (CX), Z11, Z16
+	VCMPPS    $0x1e, Z18, Z11, K3
+	VBLENDMPS Z11, Z16, K3, Z11
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z11, Z16, Z11
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z11, Z16, Z11
+	TESTQ     SI, SI
+	JEQ       done_5_1
+	TESTB     R8, R8
+	JEQ       done_5_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z11, Z11
+
+done_5_1:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z12, Z12
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z12, Z12
+
+nores_6_0:
+	VMULPS    (CX), Z12, Z16
+	VCMPPS    $0x1e, Z18, Z12, K3
+	VBLENDMPS Z12, Z16, K3, Z12
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z12, Z16, Z12
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z12, Z16, Z12
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z12, Z12
+
+done_6_0:
+	TESTQ     DX, DX
+	JEQ       nobias_6_1
+	VMOVUPS.Z 64(DX), K2, Z16
+	VADDPS    Z16, Z13, Z13
+
+nobias_6_1:
+	TESTQ     SI, SI
+	JEQ       nores_6_1
+	TESTB     R8, R8
+	JNE       nores_6_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z13, Z13
+
+nores_6_1:
+	VMULPS    (CX), Z13, Z16
+	VCMPPS    $0x1e, Z18, Z13, K3
+	VBLENDMPS Z13, Z16, K3, Z13
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z13, Z16, Z13
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z13, Z16, Z13
+	TESTQ     SI, SI
+	JEQ       done_6_1
+	TESTB     R8, R8
+	JEQ       done_6_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z13, Z13
+
+done_6_1:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z14, Z14
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z14, Z14
+
+nores_7_0:
+	VMULPS    (CX), Z14, Z16
+	VCMPPS    $0x1e, Z18, Z14, K3
+	VBLENDMPS Z14, Z16, K3, Z14
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z14, Z16, Z14
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z14, Z16, Z14
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z14, Z14
+
+done_7_0:
+	TESTQ     DX, DX
+	JEQ       nobias_7_1
+	VMOVUPS.Z 64(DX), K2, Z16
+	VADDPS    Z16, Z15, Z15
+
+nobias_7_1:
+	TESTQ     SI, SI
+	JEQ       nores_7_1
+	TESTB     R8, R8
+	JNE       nores_7_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z15, Z15
+
+nores_7_1:
+	VMULPS    (CX), Z15, Z16
+	VCMPPS    $0x1e, Z18, Z15, K3
+	VBLENDMPS Z15, Z16, K3, Z15
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z15, Z16, Z15
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z15, Z16, Z15
+	TESTQ     SI, SI
+	JEQ       done_7_1
+	TESTB     R8, R8
+	JEQ       done_7_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z15, Z15
+
+done_7_1:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
 	ADDQ    BX, AX
@@ -1442,9 +5131,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_9x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_9x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_9x32(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_9x32(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -1593,6 +5282,580 @@ next:
 	VADDPS    Z18, Z17, Z17
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z20, Z20, Z20
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z18
+	VCMPPS    $0x1e, Z20, Z0, K3
+	VBLENDMPS Z0, Z18, K3, Z0
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z0, Z18, Z0
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z0, Z18, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z1, Z1
+
+nores_0_1:
+	VMULPS    (CX), Z1, Z18
+	VCMPPS    $0x1e, Z20, Z1, K3
+	VBLENDMPS Z1, Z18, K3, Z1
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z1, Z18, Z1
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z1, Z18, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z2, Z2
+
+nores_1_0:
+	VMULPS    (CX), Z2, Z18
+	VCMPPS    $0x1e, Z20, Z2, K3
+	VBLENDMPS Z2, Z18, K3, Z2
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z2, Z18, Z2
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z2, Z18, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z3, Z3
+
+nores_1_1:
+	VMULPS    (CX), Z3, Z18
+	VCMPPS    $0x1e, Z20, Z3, K3
+	VBLENDMPS Z3, Z18, K3, Z3
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z3, Z18, Z3
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z3, Z18, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z4, Z4
+
+nores_2_0:
+	VMULPS    (CX), Z4, Z18
+	VCMPPS    $0x1e, Z20, Z4, K3
+	VBLENDMPS Z4, Z18, K3, Z4
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z4, Z18, Z4
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z4, Z18, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z5, Z5
+
+nores_2_1:
+	VMULPS    (CX), Z5, Z18
+	VCMPPS    $0x1e, Z20, Z5, K3
+	VBLENDMPS Z5, Z18, K3, Z5
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z5, Z18, Z5
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z5, Z18, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z6, Z6
+
+nores_3_0:
+	VMULPS    (CX), Z6, Z18
+	VCMPPS    $0x1e, Z20, Z6, K3
+	VBLENDMPS Z6, Z18, K3, Z6
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z6, Z18, Z6
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z6, Z18, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z7, Z7
+
+nores_3_1:
+	VMULPS    (CX), Z7, Z18
+	VCMPPS    $0x1e, Z20, Z7, K3
+	VBLENDMPS Z7, Z18, K3, Z7
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z7, Z18, Z7
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z7, Z18, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z7, Z7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z8, Z8
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z8, Z8
+
+nores_4_0:
+	VMULPS    (CX), Z8, Z18
+	VCMPPS    $0x1e, Z20, Z8, K3
+	VBLENDMPS Z8, Z18, K3, Z8
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z8, Z18, Z8
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z8, Z18, Z8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z8, Z8
+
+done_4_0:
+	TESTQ     DX, DX
+	JEQ       nobias_4_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z9, Z9
+
+nobias_4_1:
+	TESTQ     SI, SI
+	JEQ       nores_4_1
+	TESTB     R8, R8
+	JNE       nores_4_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z9, Z9
+
+nores_4_1:
+	VMULPS    (CX), Z9, Z18
+	VCMPPS    $0x1e, Z20, Z9, K3
+	VBLENDMPS Z9, Z18, K3, Z9
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z9, Z18, Z9
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z9, Z18, Z9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z9, Z9
+
+done_4_1:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z10, Z10
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z10, Z10
+
+nores_5_0:
+	VMULPS    (CX), Z10, Z18
+	VCMPPS    $0x1e, Z20, Z10, K3
+	VBLENDMPS Z10, Z18, K3, Z10
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z10, Z18, Z10
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z10, Z18, Z10
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z10, Z10
+
+done_5_0:
+	TESTQ     DX, DX
+	JEQ       nobias_5_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z11, Z11
+
+nobias_5_1:
+	TESTQ     SI, SI
+	JEQ       nores_5_1
+	TESTB     R8, R8
+	JNE       nores_5_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z11, Z11
+
+nores_5_1:
+	VMULPS    (CX), Z11, Z18
+	VCMPPS    $0x1e, Z20, Z11, K3
+	VBLENDMPS Z11, Z18, K3, Z11
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z11, Z18, Z11
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z11, Z18, Z11
+	TESTQ     SI, SI
+	JEQ       done_5_1
+	TESTB     R8, R8
+	JEQ       done_5_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z11, Z11
+
+done_5_1:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z12, Z12
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z12, Z12
+
+nores_6_0:
+	VMULPS    (CX), Z12, Z18
+	VCMPPS    $0x1e, Z20, Z12, K3
+	VBLENDMPS Z12, Z18, K3, Z12
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z12, Z18, Z12
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z12, Z18, Z12
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z12, Z12
+
+done_6_0:
+	TESTQ     DX, DX
+	JEQ       nobias_6_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z13, Z13
+
+nobias_6_1:
+	TESTQ     SI, SI
+	JEQ       nores_6_1
+	TESTB     R8, R8
+	JNE       nores_6_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z13, Z13
+
+nores_6_1:
+	VMULPS    (CX), Z13, Z18
+	VCMPPS    $0x1e, Z20, Z13, K3
+	VBLENDMPS Z13, Z18, K3, Z13
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z13, Z18, Z13
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z13, Z18, Z13
+	TESTQ     SI, SI
+	JEQ       done_6_1
+	TESTB     R8, R8
+	JEQ       done_6_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z13, Z13
+
+done_6_1:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z14, Z14
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z14, Z14
+
+nores_7_0:
+	VMULPS    (CX), Z14, Z18
+	VCMPPS    $0x1e, Z20, Z14, K3
+	VBLENDMPS Z14, Z18, K3, Z14
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z14, Z18, Z14
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z14, Z18, Z14
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z14, Z14
+
+done_7_0:
+	TESTQ     DX, DX
+	JEQ       nobias_7_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z15, Z15
+
+nobias_7_1:
+	TESTQ     SI, SI
+	JEQ       nores_7_1
+	TESTB     R8, R8
+	JNE       nores_7_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z15, Z15
+
+nores_7_1:
+	VMULPS    (CX), Z15, Z18
+	VCMPPS    $0x1e, Z20, Z15, K3
+	VBLENDMPS Z15, Z18, K3, Z15
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z15, Z18, Z15
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z15, Z18, Z15
+	TESTQ     SI, SI
+	JEQ       done_7_1
+	TESTB     R8, R8
+	JEQ       done_7_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z15, Z15
+
+done_7_1:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z16, Z16
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z16, Z16
+
+nores_8_0:
+	VMULPS    (CX), Z16, Z18
+	VCMPPS    $0x1e, Z20, Z16, K3
+	VBLENDMPS Z16, Z18, K3, Z16
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z16, Z18, Z16
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z16, Z18, Z16
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z16, Z16
+
+done_8_0:
+	TESTQ     DX, DX
+	JEQ       nobias_8_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z17, Z17
+
+nobias_8_1:
+	TESTQ     SI, SI
+	JEQ       nores_8_1
+	TESTB     R8, R8
+	JNE       nores_8_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z17, Z17
+
+nores_8_1:
+	VMULPS    (CX), Z17, Z18
+	VCMPPS    $0x1e, Z20, Z17, K3
+	VBLENDMPS Z17, Z18, K3, Z17
+	VMOVUPS   64(CX), Z18
+	VMAXPS    Z17, Z18, Z17
+	VMOVUPS   128(CX), Z18
+	VMINPS    Z17, Z18, Z17
+	TESTQ     SI, SI
+	JEQ       done_8_1
+	TESTB     R8, R8
+	JEQ       done_8_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z17, Z17
+
+done_8_1:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
 	ADDQ    BX, AX
@@ -1622,9 +5885,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_10x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_10x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_10x32(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_10x32(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -1785,6 +6048,643 @@ next:
 	VADDPS    Z20, Z19, Z19
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z22, Z22, Z22
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z20
+	VCMPPS    $0x1e, Z22, Z0, K3
+	VBLENDMPS Z0, Z20, K3, Z0
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z0, Z20, Z0
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z0, Z20, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z1, Z1
+
+nores_0_1:
+	VMULPS    (CX), Z1, Z20
+	VCMPPS    $0x1e, Z22, Z1, K3
+	VBLENDMPS Z1, Z20, K3, Z1
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z1, Z20, Z1
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z1, Z20, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z2, Z2
+
+nores_1_0:
+	VMULPS    (CX), Z2, Z20
+	VCMPPS    $0x1e, Z22, Z2, K3
+	VBLENDMPS Z2, Z20, K3, Z2
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z2, Z20, Z2
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z2, Z20, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z3, Z3
+
+nores_1_1:
+	VMULPS    (CX), Z3, Z20
+	VCMPPS    $0x1e, Z22, Z3, K3
+	VBLENDMPS Z3, Z20, K3, Z3
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z3, Z20, Z3
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z3, Z20, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z4, Z4
+
+nores_2_0:
+	VMULPS    (CX), Z4, Z20
+	VCMPPS    $0x1e, Z22, Z4, K3
+	VBLENDMPS Z4, Z20, K3, Z4
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z4, Z20, Z4
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z4, Z20, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z5, Z5
+
+nores_2_1:
+	VMULPS    (CX), Z5, Z20
+	VCMPPS    $0x1e, Z22, Z5, K3
+	VBLENDMPS Z5, Z20, K3, Z5
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z5, Z20, Z5
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z5, Z20, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z6, Z6
+
+nores_3_0:
+	VMULPS    (CX), Z6, Z20
+	VCMPPS    $0x1e, Z22, Z6, K3
+	VBLENDMPS Z6, Z20, K3, Z6
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z6, Z20, Z6
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z6, Z20, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z7, Z7
+
+nores_3_1:
+	VMULPS    (CX), Z7, Z20
+	VCMPPS    $0x1e, Z22, Z7, K3
+	VBLENDMPS Z7, Z20, K3, Z7
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z7, Z20, Z7
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z7, Z20, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z7, Z7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z8, Z8
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z8, Z8
+
+nores_4_0:
+	VMULPS    (CX), Z8, Z20
+	VCMPPS    $0x1e, Z22, Z8, K3
+	VBLENDMPS Z8, Z20, K3, Z8
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z8, Z20, Z8
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z8, Z20, Z8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z8, Z8
+
+done_4_0:
+	TESTQ     DX, DX
+	JEQ       nobias_4_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z9, Z9
+
+nobias_4_1:
+	TESTQ     SI, SI
+	JEQ       nores_4_1
+	TESTB     R8, R8
+	JNE       nores_4_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z9, Z9
+
+nores_4_1:
+	VMULPS    (CX), Z9, Z20
+	VCMPPS    $0x1e, Z22, Z9, K3
+	VBLENDMPS Z9, Z20, K3, Z9
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z9, Z20, Z9
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z9, Z20, Z9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z9, Z9
+
+done_4_1:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z10, Z10
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z10, Z10
+
+nores_5_0:
+	VMULPS    (CX), Z10, Z20
+	VCMPPS    $0x1e, Z22, Z10, K3
+	VBLENDMPS Z10, Z20, K3, Z10
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z10, Z20, Z10
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z10, Z20, Z10
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z10, Z10
+
+done_5_0:
+	TESTQ     DX, DX
+	JEQ       nobias_5_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z11, Z11
+
+nobias_5_1:
+	TESTQ     SI, SI
+	JEQ       nores_5_1
+	TESTB     R8, R8
+	JNE       nores_5_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z11, Z11
+
+nores_5_1:
+	VMULPS    (CX), Z11, Z20
+	VCMPPS    $0x1e, Z22, Z11, K3
+	VBLENDMPS Z11, Z20, K3, Z11
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z11, Z20, Z11
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z11, Z20, Z11
+	TESTQ     SI, SI
+	JEQ       done_5_1
+	TESTB     R8, R8
+	JEQ       done_5_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z11, Z11
+
+done_5_1:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z12, Z12
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z12, Z12
+
+nores_6_0:
+	VMULPS    (CX), Z12, Z20
+	VCMPPS    $0x1e, Z22, Z12, K3
+	VBLENDMPS Z12, Z20, K3, Z12
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z12, Z20, Z12
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z12, Z20, Z12
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z12, Z12
+
+done_6_0:
+	TESTQ     DX, DX
+	JEQ       nobias_6_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z13, Z13
+
+nobias_6_1:
+	TESTQ     SI, SI
+	JEQ       nores_6_1
+	TESTB     R8, R8
+	JNE       nores_6_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z13, Z13
+
+nores_6_1:
+	VMULPS    (CX), Z13, Z20
+	VCMPPS    $0x1e, Z22, Z13, K3
+	VBLENDMPS Z13, Z20, K3, Z13
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z13, Z20, Z13
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z13, Z20, Z13
+	TESTQ     SI, SI
+	JEQ       done_6_1
+	TESTB     R8, R8
+	JEQ       done_6_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z13, Z13
+
+done_6_1:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z14, Z14
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z14, Z14
+
+nores_7_0:
+	VMULPS    (CX), Z14, Z20
+	VCMPPS    $0x1e, Z22, Z14, K3
+	VBLENDMPS Z14, Z20, K3, Z14
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z14, Z20, Z14
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z14, Z20, Z14
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z14, Z14
+
+done_7_0:
+	TESTQ     DX, DX
+	JEQ       nobias_7_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z15, Z15
+
+nobias_7_1:
+	TESTQ     SI, SI
+	JEQ       nores_7_1
+	TESTB     R8, R8
+	JNE       nores_7_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z15, Z15
+
+nores_7_1:
+	VMULPS    (CX), Z15, Z20
+	VCMPPS    $0x1e, Z22, Z15, K3
+	VBLENDMPS Z15, Z20, K3, Z15
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z15, Z20, Z15
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z15, Z20, Z15
+	TESTQ     SI, SI
+	JEQ       done_7_1
+	TESTB     R8, R8
+	JEQ       done_7_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z15, Z15
+
+done_7_1:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z16, Z16
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z16, Z16
+
+nores_8_0:
+	VMULPS    (CX), Z16, Z20
+	VCMPPS    $0x1e, Z22, Z16, K3
+	VBLENDMPS Z16, Z20, K3, Z16
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z16, Z20, Z16
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z16, Z20, Z16
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z16, Z16
+
+done_8_0:
+	TESTQ     DX, DX
+	JEQ       nobias_8_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z17, Z17
+
+nobias_8_1:
+	TESTQ     SI, SI
+	JEQ       nores_8_1
+	TESTB     R8, R8
+	JNE       nores_8_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z17, Z17
+
+nores_8_1:
+	VMULPS    (CX), Z17, Z20
+	VCMPPS    $0x1e, Z22, Z17, K3
+	VBLENDMPS Z17, Z20, K3, Z17
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z17, Z20, Z17
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z17, Z20, Z17
+	TESTQ     SI, SI
+	JEQ       done_8_1
+	TESTB     R8, R8
+	JEQ       done_8_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z17, Z17
+
+done_8_1:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z18, Z18
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z18, Z18
+
+nores_9_0:
+	VMULPS    (CX), Z18, Z20
+	VCMPPS    $0x1e, Z22, Z18, K3
+	VBLENDMPS Z18, Z20, K3, Z18
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z18, Z20, Z18
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z18, Z20, Z18
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z18, Z18
+
+done_9_0:
+	TESTQ     DX, DX
+	JEQ       nobias_9_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z19, Z19
+
+nobias_9_1:
+	TESTQ     SI, SI
+	JEQ       nores_9_1
+	TESTB     R8, R8
+	JNE       nores_9_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z19, Z19
+
+nores_9_1:
+	VMULPS    (CX), Z19, Z20
+	VCMPPS    $0x1e, Z22, Z19, K3
+	VBLENDMPS Z19, Z20, K3, Z19
+	VMOVUPS   64(CX), Z20
+	VMAXPS    Z19, Z20, Z19
+	VMOVUPS   128(CX), Z20
+	VMINPS    Z19, Z20, Z19
+	TESTQ     SI, SI
+	JEQ       done_9_1
+	TESTB     R8, R8
+	JEQ       done_9_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z19, Z19
+
+done_9_1:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
 	ADDQ    BX, AX
@@ -1817,9 +6717,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_11x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_11x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_11x32(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_11x32(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -1992,6 +6892,706 @@ next:
 	VADDPS    Z22, Z21, Z21
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z24, Z24, Z24
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z22
+	VCMPPS    $0x1e, Z24, Z0, K3
+	VBLENDMPS Z0, Z22, K3, Z0
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z0, Z22, Z0
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z0, Z22, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z1, Z1
+
+nores_0_1:
+	VMULPS    (CX), Z1, Z22
+	VCMPPS    $0x1e, Z24, Z1, K3
+	VBLENDMPS Z1, Z22, K3, Z1
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z1, Z22, Z1
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z1, Z22, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z2, Z2
+
+nores_1_0:
+	VMULPS    (CX), Z2, Z22
+	VCMPPS    $0x1e, Z24, Z2, K3
+	VBLENDMPS Z2, Z22, K3, Z2
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z2, Z22, Z2
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z2, Z22, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z3, Z3
+
+nores_1_1:
+	VMULPS    (CX), Z3, Z22
+	VCMPPS    $0x1e, Z24, Z3, K3
+	VBLENDMPS Z3, Z22, K3, Z3
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z3, Z22, Z3
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z3, Z22, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z4, Z4
+
+nores_2_0:
+	VMULPS    (CX), Z4, Z22
+	VCMPPS    $0x1e, Z24, Z4, K3
+	VBLENDMPS Z4, Z22, K3, Z4
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z4, Z22, Z4
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z4, Z22, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z5, Z5
+
+nores_2_1:
+	VMULPS    (CX), Z5, Z22
+	VCMPPS    $0x1e, Z24, Z5, K3
+	VBLENDMPS Z5, Z22, K3, Z5
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z5, Z22, Z5
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z5, Z22, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z6, Z6
+
+nores_3_0:
+	VMULPS    (CX), Z6, Z22
+	VCMPPS    $0x1e, Z24, Z6, K3
+	VBLENDMPS Z6, Z22, K3, Z6
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z6, Z22, Z6
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z6, Z22, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z7, Z7
+
+nores_3_1:
+	VMULPS    (CX), Z7, Z22
+	VCMPPS    $0x1e, Z24, Z7, K3
+	VBLENDMPS Z7, Z22, K3, Z7
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z7, Z22, Z7
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z7, Z22, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z7, Z7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z8, Z8
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z8, Z8
+
+nores_4_0:
+	VMULPS    (CX), Z8, Z22
+	VCMPPS    $0x1e, Z24, Z8, K3
+	VBLENDMPS Z8, Z22, K3, Z8
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z8, Z22, Z8
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z8, Z22, Z8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z8, Z8
+
+done_4_0:
+	TESTQ     DX, DX
+	JEQ       nobias_4_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z9, Z9
+
+nobias_4_1:
+	TESTQ     SI, SI
+	JEQ       nores_4_1
+	TESTB     R8, R8
+	JNE       nores_4_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z9, Z9
+
+nores_4_1:
+	VMULPS    (CX), Z9, Z22
+	VCMPPS    $0x1e, Z24, Z9, K3
+	VBLENDMPS Z9, Z22, K3, Z9
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z9, Z22, Z9
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z9, Z22, Z9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z9, Z9
+
+done_4_1:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z10, Z10
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z10, Z10
+
+nores_5_0:
+	VMULPS    (CX), Z10, Z22
+	VCMPPS    $0x1e, Z24, Z10, K3
+	VBLENDMPS Z10, Z22, K3, Z10
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z10, Z22, Z10
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z10, Z22, Z10
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z10, Z10
+
+done_5_0:
+	TESTQ     DX, DX
+	JEQ       nobias_5_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z11, Z11
+
+nobias_5_1:
+	TESTQ     SI, SI
+	JEQ       nores_5_1
+	TESTB     R8, R8
+	JNE       nores_5_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z11, Z11
+
+nores_5_1:
+	VMULPS    (CX), Z11, Z22
+	VCMPPS    $0x1e, Z24, Z11, K3
+	VBLENDMPS Z11, Z22, K3, Z11
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z11, Z22, Z11
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z11, Z22, Z11
+	TESTQ     SI, SI
+	JEQ       done_5_1
+	TESTB     R8, R8
+	JEQ       done_5_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z11, Z11
+
+done_5_1:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z12, Z12
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z12, Z12
+
+nores_6_0:
+	VMULPS    (CX), Z12, Z22
+	VCMPPS    $0x1e, Z24, Z12, K3
+	VBLENDMPS Z12, Z22, K3, Z12
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z12, Z22, Z12
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z12, Z22, Z12
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z12, Z12
+
+done_6_0:
+	TESTQ     DX, DX
+	JEQ       nobias_6_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z13, Z13
+
+nobias_6_1:
+	TESTQ     SI, SI
+	JEQ       nores_6_1
+	TESTB     R8, R8
+	JNE       nores_6_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z13, Z13
+
+nores_6_1:
+	VMULPS    (CX), Z13, Z22
+	VCMPPS    $0x1e, Z24, Z13, K3
+	VBLENDMPS Z13, Z22, K3, Z13
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z13, Z22, Z13
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z13, Z22, Z13
+	TESTQ     SI, SI
+	JEQ       done_6_1
+	TESTB     R8, R8
+	JEQ       done_6_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z13, Z13
+
+done_6_1:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z14, Z14
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z14, Z14
+
+nores_7_0:
+	VMULPS    (CX), Z14, Z22
+	VCMPPS    $0x1e, Z24, Z14, K3
+	VBLENDMPS Z14, Z22, K3, Z14
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z14, Z22, Z14
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z14, Z22, Z14
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z14, Z14
+
+done_7_0:
+	TESTQ     DX, DX
+	JEQ       nobias_7_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z15, Z15
+
+nobias_7_1:
+	TESTQ     SI, SI
+	JEQ       nores_7_1
+	TESTB     R8, R8
+	JNE       nores_7_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z15, Z15
+
+nores_7_1:
+	VMULPS    (CX), Z15, Z22
+	VCMPPS    $0x1e, Z24, Z15, K3
+	VBLENDMPS Z15, Z22, K3, Z15
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z15, Z22, Z15
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z15, Z22, Z15
+	TESTQ     SI, SI
+	JEQ       done_7_1
+	TESTB     R8, R8
+	JEQ       done_7_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z15, Z15
+
+done_7_1:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z16, Z16
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z16, Z16
+
+nores_8_0:
+	VMULPS    (CX), Z16, Z22
+	VCMPPS    $0x1e, Z24, Z16, K3
+	VBLENDMPS Z16, Z22, K3, Z16
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z16, Z22, Z16
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z16, Z22, Z16
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z16, Z16
+
+done_8_0:
+	TESTQ     DX, DX
+	JEQ       nobias_8_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z17, Z17
+
+nobias_8_1:
+	TESTQ     SI, SI
+	JEQ       nores_8_1
+	TESTB     R8, R8
+	JNE       nores_8_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z17, Z17
+
+nores_8_1:
+	VMULPS    (CX), Z17, Z22
+	VCMPPS    $0x1e, Z24, Z17, K3
+	VBLENDMPS Z17, Z22, K3, Z17
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z17, Z22, Z17
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z17, Z22, Z17
+	TESTQ     SI, SI
+	JEQ       done_8_1
+	TESTB     R8, R8
+	JEQ       done_8_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z17, Z17
+
+done_8_1:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z18, Z18
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z18, Z18
+
+nores_9_0:
+	VMULPS    (CX), Z18, Z22
+	VCMPPS    $0x1e, Z24, Z18, K3
+	VBLENDMPS Z18, Z22, K3, Z18
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z18, Z22, Z18
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z18, Z22, Z18
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z18, Z18
+
+done_9_0:
+	TESTQ     DX, DX
+	JEQ       nobias_9_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z19, Z19
+
+nobias_9_1:
+	TESTQ     SI, SI
+	JEQ       nores_9_1
+	TESTB     R8, R8
+	JNE       nores_9_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z19, Z19
+
+nores_9_1:
+	VMULPS    (CX), Z19, Z22
+	VCMPPS    $0x1e, Z24, Z19, K3
+	VBLENDMPS Z19, Z22, K3, Z19
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z19, Z22, Z19
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z19, Z22, Z19
+	TESTQ     SI, SI
+	JEQ       done_9_1
+	TESTB     R8, R8
+	JEQ       done_9_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z19, Z19
+
+done_9_1:
+	TESTQ SI, SI
+	JEQ   nextrow_9
+	ADDQ  DI, SI
+
+nextrow_9:
+	TESTQ     DX, DX
+	JEQ       nobias_10_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z20, Z20
+
+nobias_10_0:
+	TESTQ     SI, SI
+	JEQ       nores_10_0
+	TESTB     R8, R8
+	JNE       nores_10_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z20, Z20
+
+nores_10_0:
+	VMULPS    (CX), Z20, Z22
+	VCMPPS    $0x1e, Z24, Z20, K3
+	VBLENDMPS Z20, Z22, K3, Z20
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z20, Z22, Z20
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z20, Z22, Z20
+	TESTQ     SI, SI
+	JEQ       done_10_0
+	TESTB     R8, R8
+	JEQ       done_10_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z20, Z20
+
+done_10_0:
+	TESTQ     DX, DX
+	JEQ       nobias_10_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z21, Z21
+
+nobias_10_1:
+	TESTQ     SI, SI
+	JEQ       nores_10_1
+	TESTB     R8, R8
+	JNE       nores_10_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z21, Z21
+
+nores_10_1:
+	VMULPS    (CX), Z21, Z22
+	VCMPPS    $0x1e, Z24, Z21, K3
+	VBLENDMPS Z21, Z22, K3, Z21
+	VMOVUPS   64(CX), Z22
+	VMAXPS    Z21, Z22, Z21
+	VMOVUPS   128(CX), Z22
+	VMINPS    Z21, Z22, Z21
+	TESTQ     SI, SI
+	JEQ       done_10_1
+	TESTB     R8, R8
+	JEQ       done_10_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z21, Z21
+
+done_10_1:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
 	ADDQ    BX, AX
@@ -2027,9 +7627,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_12x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_12x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_12x32(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_12x32(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -2214,6 +7814,769 @@ next:
 	VADDPS    Z24, Z23, Z23
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z26, Z26, Z26
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z24
+	VCMPPS    $0x1e, Z26, Z0, K3
+	VBLENDMPS Z0, Z24, K3, Z0
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z0, Z24, Z0
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z0, Z24, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z1, Z1
+
+nores_0_1:
+	VMULPS    (CX), Z1, Z24
+	VCMPPS    $0x1e, Z26, Z1, K3
+	VBLENDMPS Z1, Z24, K3, Z1
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z1, Z24, Z1
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z1, Z24, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z2, Z2
+
+nores_1_0:
+	VMULPS    (CX), Z2, Z24
+	VCMPPS    $0x1e, Z26, Z2, K3
+	VBLENDMPS Z2, Z24, K3, Z2
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z2, Z24, Z2
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z2, Z24, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z3, Z3
+
+nores_1_1:
+	VMULPS    (CX), Z3, Z24
+	VCMPPS    $0x1e, Z26, Z3, K3
+	VBLENDMPS Z3, Z24, K3, Z3
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z3, Z24, Z3
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z3, Z24, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z4, Z4
+
+nores_2_0:
+	VMULPS    (CX), Z4, Z24
+	VCMPPS    $0x1e, Z26, Z4, K3
+	VBLENDMPS Z4, Z24, K3, Z4
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z4, Z24, Z4
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z4, Z24, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z5, Z5
+
+nores_2_1:
+	VMULPS    (CX), Z5, Z24
+	VCMPPS    $0x1e, Z26, Z5, K3
+	VBLENDMPS Z5, Z24, K3, Z5
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z5, Z24, Z5
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z5, Z24, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z6, Z6
+
+nores_3_0:
+	VMULPS    (CX), Z6, Z24
+	VCMPPS    $0x1e, Z26, Z6, K3
+	VBLENDMPS Z6, Z24, K3, Z6
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z6, Z24, Z6
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z6, Z24, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z7, Z7
+
+nores_3_1:
+	VMULPS    (CX), Z7, Z24
+	VCMPPS    $0x1e, Z26, Z7, K3
+	VBLENDMPS Z7, Z24, K3, Z7
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z7, Z24, Z7
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z7, Z24, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z7, Z7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z8, Z8
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z8, Z8
+
+nores_4_0:
+	VMULPS    (CX), Z8, Z24
+	VCMPPS    $0x1e, Z26, Z8, K3
+	VBLENDMPS Z8, Z24, K3, Z8
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z8, Z24, Z8
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z8, Z24, Z8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z8, Z8
+
+done_4_0:
+	TESTQ     DX, DX
+	JEQ       nobias_4_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z9, Z9
+
+nobias_4_1:
+	TESTQ     SI, SI
+	JEQ       nores_4_1
+	TESTB     R8, R8
+	JNE       nores_4_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z9, Z9
+
+nores_4_1:
+	VMULPS    (CX), Z9, Z24
+	VCMPPS    $0x1e, Z26, Z9, K3
+	VBLENDMPS Z9, Z24, K3, Z9
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z9, Z24, Z9
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z9, Z24, Z9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z9, Z9
+
+done_4_1:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z10, Z10
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z10, Z10
+
+nores_5_0:
+	VMULPS    (CX), Z10, Z24
+	VCMPPS    $0x1e, Z26, Z10, K3
+	VBLENDMPS Z10, Z24, K3, Z10
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z10, Z24, Z10
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z10, Z24, Z10
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z10, Z10
+
+done_5_0:
+	TESTQ     DX, DX
+	JEQ       nobias_5_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z11, Z11
+
+nobias_5_1:
+	TESTQ     SI, SI
+	JEQ       nores_5_1
+	TESTB     R8, R8
+	JNE       nores_5_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z11, Z11
+
+nores_5_1:
+	VMULPS    (CX), Z11, Z24
+	VCMPPS    $0x1e, Z26, Z11, K3
+	VBLENDMPS Z11, Z24, K3, Z11
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z11, Z24, Z11
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z11, Z24, Z11
+	TESTQ     SI, SI
+	JEQ       done_5_1
+	TESTB     R8, R8
+	JEQ       done_5_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z11, Z11
+
+done_5_1:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z12, Z12
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z12, Z12
+
+nores_6_0:
+	VMULPS    (CX), Z12, Z24
+	VCMPPS    $0x1e, Z26, Z12, K3
+	VBLENDMPS Z12, Z24, K3, Z12
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z12, Z24, Z12
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z12, Z24, Z12
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z12, Z12
+
+done_6_0:
+	TESTQ     DX, DX
+	JEQ       nobias_6_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z13, Z13
+
+nobias_6_1:
+	TESTQ     SI, SI
+	JEQ       nores_6_1
+	TESTB     R8, R8
+	JNE       nores_6_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z13, Z13
+
+nores_6_1:
+	VMULPS    (CX), Z13, Z24
+	VCMPPS    $0x1e, Z26, Z13, K3
+	VBLENDMPS Z13, Z24, K3, Z13
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z13, Z24, Z13
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z13, Z24, Z13
+	TESTQ     SI, SI
+	JEQ       done_6_1
+	TESTB     R8, R8
+	JEQ       done_6_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z13, Z13
+
+done_6_1:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z14, Z14
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z14, Z14
+
+nores_7_0:
+	VMULPS    (CX), Z14, Z24
+	VCMPPS    $0x1e, Z26, Z14, K3
+	VBLENDMPS Z14, Z24, K3, Z14
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z14, Z24, Z14
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z14, Z24, Z14
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z14, Z14
+
+done_7_0:
+	TESTQ     DX, DX
+	JEQ       nobias_7_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z15, Z15
+
+nobias_7_1:
+	TESTQ     SI, SI
+	JEQ       nores_7_1
+	TESTB     R8, R8
+	JNE       nores_7_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z15, Z15
+
+nores_7_1:
+	VMULPS    (CX), Z15, Z24
+	VCMPPS    $0x1e, Z26, Z15, K3
+	VBLENDMPS Z15, Z24, K3, Z15
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z15, Z24, Z15
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z15, Z24, Z15
+	TESTQ     SI, SI
+	JEQ       done_7_1
+	TESTB     R8, R8
+	JEQ       done_7_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z15, Z15
+
+done_7_1:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z16, Z16
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z16, Z16
+
+nores_8_0:
+	VMULPS    (CX), Z16, Z24
+	VCMPPS    $0x1e, Z26, Z16, K3
+	VBLENDMPS Z16, Z24, K3, Z16
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z16, Z24, Z16
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z16, Z24, Z16
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z16, Z16
+
+done_8_0:
+	TESTQ     DX, DX
+	JEQ       nobias_8_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z17, Z17
+
+nobias_8_1:
+	TESTQ     SI, SI
+	JEQ       nores_8_1
+	TESTB     R8, R8
+	JNE       nores_8_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z17, Z17
+
+nores_8_1:
+	VMULPS    (CX), Z17, Z24
+	VCMPPS    $0x1e, Z26, Z17, K3
+	VBLENDMPS Z17, Z24, K3, Z17
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z17, Z24, Z17
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z17, Z24, Z17
+	TESTQ     SI, SI
+	JEQ       done_8_1
+	TESTB     R8, R8
+	JEQ       done_8_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z17, Z17
+
+done_8_1:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z18, Z18
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z18, Z18
+
+nores_9_0:
+	VMULPS    (CX), Z18, Z24
+	VCMPPS    $0x1e, Z26, Z18, K3
+	VBLENDMPS Z18, Z24, K3, Z18
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z18, Z24, Z18
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z18, Z24, Z18
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z18, Z18
+
+done_9_0:
+	TESTQ     DX, DX
+	JEQ       nobias_9_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z19, Z19
+
+nobias_9_1:
+	TESTQ     SI, SI
+	JEQ       nores_9_1
+	TESTB     R8, R8
+	JNE       nores_9_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z19, Z19
+
+nores_9_1:
+	VMULPS    (CX), Z19, Z24
+	VCMPPS    $0x1e, Z26, Z19, K3
+	VBLENDMPS Z19, Z24, K3, Z19
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z19, Z24, Z19
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z19, Z24, Z19
+	TESTQ     SI, SI
+	JEQ       done_9_1
+	TESTB     R8, R8
+	JEQ       done_9_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z19, Z19
+
+done_9_1:
+	TESTQ SI, SI
+	JEQ   nextrow_9
+	ADDQ  DI, SI
+
+nextrow_9:
+	TESTQ     DX, DX
+	JEQ       nobias_10_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z20, Z20
+
+nobias_10_0:
+	TESTQ     SI, SI
+	JEQ       nores_10_0
+	TESTB     R8, R8
+	JNE       nores_10_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z20, Z20
+
+nores_10_0:
+	VMULPS    (CX), Z20, Z24
+	VCMPPS    $0x1e, Z26, Z20, K3
+	VBLENDMPS Z20, Z24, K3, Z20
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z20, Z24, Z20
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z20, Z24, Z20
+	TESTQ     SI, SI
+	JEQ       done_10_0
+	TESTB     R8, R8
+	JEQ       done_10_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z20, Z20
+
+done_10_0:
+	TESTQ     DX, DX
+	JEQ       nobias_10_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z21, Z21
+
+nobias_10_1:
+	TESTQ     SI, SI
+	JEQ       nores_10_1
+	TESTB     R8, R8
+	JNE       nores_10_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z21, Z21
+
+nores_10_1:
+	VMULPS    (CX), Z21, Z24
+	VCMPPS    $0x1e, Z26, Z21, K3
+	VBLENDMPS Z21, Z24, K3, Z21
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z21, Z24, Z21
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z21, Z24, Z21
+	TESTQ     SI, SI
+	JEQ       done_10_1
+	TESTB     R8, R8
+	JEQ       done_10_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z21, Z21
+
+done_10_1:
+	TESTQ SI, SI
+	JEQ   nextrow_10
+	ADDQ  DI, SI
+
+nextrow_10:
+	TESTQ     DX, DX
+	JEQ       nobias_11_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z22, Z22
+
+nobias_11_0:
+	TESTQ     SI, SI
+	JEQ       nores_11_0
+	TESTB     R8, R8
+	JNE       nores_11_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z22, Z22
+
+nores_11_0:
+	VMULPS    (CX), Z22, Z24
+	VCMPPS    $0x1e, Z26, Z22, K3
+	VBLENDMPS Z22, Z24, K3, Z22
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z22, Z24, Z22
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z22, Z24, Z22
+	TESTQ     SI, SI
+	JEQ       done_11_0
+	TESTB     R8, R8
+	JEQ       done_11_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z22, Z22
+
+done_11_0:
+	TESTQ     DX, DX
+	JEQ       nobias_11_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z23, Z23
+
+nobias_11_1:
+	TESTQ     SI, SI
+	JEQ       nores_11_1
+	TESTB     R8, R8
+	JNE       nores_11_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z23, Z23
+
+nores_11_1:
+	VMULPS    (CX), Z23, Z24
+	VCMPPS    $0x1e, Z26, Z23, K3
+	VBLENDMPS Z23, Z24, K3, Z23
+	VMOVUPS   64(CX), Z24
+	VMAXPS    Z23, Z24, Z23
+	VMOVUPS   128(CX), Z24
+	VMINPS    Z23, Z24, Z23
+	TESTQ     SI, SI
+	JEQ       done_11_1
+	TESTB     R8, R8
+	JEQ       done_11_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z23, Z23
+
+done_11_1:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
 	ADDQ    BX, AX
@@ -2252,9 +8615,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_1x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_1x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_1x16(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_1x16(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -2296,13 +8659,54 @@ next:
 	VADDPS    Z1, Z0, Z0
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), BX
+	MOVQ      208(CX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(CX), SI
+	VPXORD    Z2, Z2, Z2
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z1
+	VADDPS    Z1, Z0, Z0
+
+nobias_0_0:
+	TESTQ     BX, BX
+	JEQ       nores_0_0
+	TESTB     SI, SI
+	JNE       nores_0_0
+	VMOVUPS.Z (BX), K1, Z1
+	VADDPS    Z1, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z1
+	VCMPPS    $0x1e, Z2, Z0, K2
+	VBLENDMPS Z0, Z1, K2, Z0
+	VMOVUPS   64(CX), Z1
+	VMAXPS    Z0, Z1, Z0
+	VMOVUPS   128(CX), Z1
+	VMINPS    Z0, Z1, Z0
+	TESTQ     BX, BX
+	JEQ       done_0_0
+	TESTB     SI, SI
+	JEQ       done_0_0
+	VMOVUPS.Z (BX), K1, Z1
+	VADDPS    Z1, Z0, Z0
+
+done_0_0:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_2x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_2x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_2x16(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_2x16(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -2352,15 +8756,90 @@ next:
 	VADDPS    Z2, Z1, Z1
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z3, Z3, Z3
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z2
+	VADDPS    Z2, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z2
+	VCMPPS    $0x1e, Z3, Z0, K2
+	VBLENDMPS Z0, Z2, K2, Z0
+	VMOVUPS   64(CX), Z2
+	VMAXPS    Z0, Z2, Z0
+	VMOVUPS   128(CX), Z2
+	VMINPS    Z0, Z2, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z2
+	VADDPS    Z2, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z2
+	VADDPS    Z2, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z2
+	VADDPS    Z2, Z1, Z1
+
+nores_1_0:
+	VMULPS    (CX), Z1, Z2
+	VCMPPS    $0x1e, Z3, Z1, K2
+	VBLENDMPS Z1, Z2, K2, Z1
+	VMOVUPS   64(CX), Z2
+	VMAXPS    Z1, Z2, Z1
+	VMOVUPS   128(CX), Z2
+	VMINPS    Z1, Z2, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z2
+	VADDPS    Z2, Z1, Z1
+
+done_1_0:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Z1, K1, (AX)
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_3x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_3x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_3x16(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_3x16(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -2418,6 +8897,115 @@ next:
 	VADDPS    Z3, Z2, Z2
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z4, Z4, Z4
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z3
+	VADDPS    Z3, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z3
+	VADDPS    Z3, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z3
+	VCMPPS    $0x1e, Z4, Z0, K2
+	VBLENDMPS Z0, Z3, K2, Z0
+	VMOVUPS   64(CX), Z3
+	VMAXPS    Z0, Z3, Z0
+	VMOVUPS   128(CX), Z3
+	VMINPS    Z0, Z3, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z3
+	VADDPS    Z3, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z3
+	VADDPS    Z3, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z3
+	VADDPS    Z3, Z1, Z1
+
+nores_1_0:
+	VMULPS    (CX), Z1, Z3
+	VCMPPS    $0x1e, Z4, Z1, K2
+	VBLENDMPS Z1, Z3, K2, Z1
+	VMOVUPS   64(CX), Z3
+	VMAXPS    Z1, Z3, Z1
+	VMOVUPS   128(CX), Z3
+	VMINPS    Z1, Z3, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z3
+	VADDPS    Z3, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z3
+	VADDPS    Z3, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z3
+	VADDPS    Z3, Z2, Z2
+
+nores_2_0:
+	VMULPS    (CX), Z2, Z3
+	VCMPPS    $0x1e, Z4, Z2, K2
+	VBLENDMPS Z2, Z3, K2, Z2
+	VMOVUPS   64(CX), Z3
+	VMAXPS    Z2, Z3, Z2
+	VMOVUPS   128(CX), Z3
+	VMINPS    Z2, Z3, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z3
+	VADDPS    Z3, Z2, Z2
+
+done_2_0:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Z1, K1, (AX)
@@ -2426,9 +9014,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_4x16(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_4x16(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -2494,6 +9082,149 @@ next:
 	VADDPS    Z4, Z3, Z3
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z5, Z5, Z5
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z4
+	VCMPPS    $0x1e, Z5, Z0, K2
+	VBLENDMPS Z0, Z4, K2, Z0
+	VMOVUPS   64(CX), Z4
+	VMAXPS    Z0, Z4, Z0
+	VMOVUPS   128(CX), Z4
+	VMINPS    Z0, Z4, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z1, Z1
+
+nores_1_0:
+	VMULPS    (CX), Z1, Z4
+	VCMPPS    $0x1e, Z5, Z1, K2
+	VBLENDMPS Z1, Z4, K2, Z1
+	VMOVUPS   64(CX), Z4
+	VMAXPS    Z1, Z4, Z1
+	VMOVUPS   128(CX), Z4
+	VMINPS    Z1, Z4, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+nores_2_0:
+	VMULPS    (CX), Z2, Z4
+	VCMPPS    $0x1e, Z5, Z2, K2
+	VBLENDMPS Z2, Z4, K2, Z2
+	VMOVUPS   64(CX), Z4
+	VMAXPS    Z2, Z4, Z2
+	VMOVUPS   128(CX), Z4
+	VMINPS    Z2, Z4, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z3, Z3
+
+nores_3_0:
+	VMULPS    (CX), Z3, Z4
+	VCMPPS    $0x1e, Z5, Z3, K2
+	VBLENDMPS Z3, Z4, K2, Z3
+	VMOVUPS   64(CX), Z4
+	VMAXPS    Z3, Z4, Z3
+	VMOVUPS   128(CX), Z4
+	VMINPS    Z3, Z4, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z3, Z3
+
+done_3_0:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Z1, K1, (AX)
@@ -2504,9 +9235,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_5x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_5x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_5x16(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_5x16(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -2582,6 +9313,183 @@ next:
 	VADDPS    Z5, Z4, Z4
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z6, Z6, Z6
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z5
+	VCMPPS    $0x1e, Z6, Z0, K2
+	VBLENDMPS Z0, Z5, K2, Z0
+	VMOVUPS   64(CX), Z5
+	VMAXPS    Z0, Z5, Z0
+	VMOVUPS   128(CX), Z5
+	VMINPS    Z0, Z5, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z1, Z1
+
+nores_1_0:
+	VMULPS    (CX), Z1, Z5
+	VCMPPS    $0x1e, Z6, Z1, K2
+	VBLENDMPS Z1, Z5, K2, Z1
+	VMOVUPS   64(CX), Z5
+	VMAXPS    Z1, Z5, Z1
+	VMOVUPS   128(CX), Z5
+	VMINPS    Z1, Z5, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z2, Z2
+
+nores_2_0:
+	VMULPS    (CX), Z2, Z5
+	VCMPPS    $0x1e, Z6, Z2, K2
+	VBLENDMPS Z2, Z5, K2, Z2
+	VMOVUPS   64(CX), Z5
+	VMAXPS    Z2, Z5, Z2
+	VMOVUPS   128(CX), Z5
+	VMINPS    Z2, Z5, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z3, Z3
+
+nores_3_0:
+	VMULPS    (CX), Z3, Z5
+	VCMPPS    $0x1e, Z6, Z3, K2
+	VBLENDMPS Z3, Z5, K2, Z3
+	VMOVUPS   64(CX), Z5
+	VMAXPS    Z3, Z5, Z3
+	VMOVUPS   128(CX), Z5
+	VMINPS    Z3, Z5, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z4, Z4
+
+nores_4_0:
+	VMULPS    (CX), Z4, Z5
+	VCMPPS    $0x1e, Z6, Z4, K2
+	VBLENDMPS Z4, Z5, K2, Z4
+	VMOVUPS   64(CX), Z5
+	VMAXPS    Z4, Z5, Z4
+	VMOVUPS   128(CX), Z5
+	VMINPS    Z4, Z5, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z4, Z4
+
+done_4_0:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Z1, K1, (AX)
@@ -2594,9 +9502,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_6x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_6x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_6x16(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_6x16(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -2680,6 +9588,217 @@ next:
 	VADDPS    Z6, Z5, Z5
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z7, Z7, Z7
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z7, Z0, K2
+	VBLENDMPS Z0, Z6, K2, Z0
+	VMOVUPS   64(CX), Z6
+	VMAXPS    Z0, Z6, Z0
+	VMOVUPS   128(CX), Z6
+	VMINPS    Z0, Z6, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z1, Z1
+
+nores_1_0:
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z7, Z1, K2
+	VBLENDMPS Z1, Z6, K2, Z1
+	VMOVUPS   64(CX), Z6
+	VMAXPS    Z1, Z6, Z1
+	VMOVUPS   128(CX), Z6
+	VMINPS    Z1, Z6, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z2, Z2
+
+nores_2_0:
+	VMULPS    (CX), Z2, Z6
+	VCMPPS    $0x1e, Z7, Z2, K2
+	VBLENDMPS Z2, Z6, K2, Z2
+	VMOVUPS   64(CX), Z6
+	VMAXPS    Z2, Z6, Z2
+	VMOVUPS   128(CX), Z6
+	VMINPS    Z2, Z6, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z3, Z3
+
+nores_3_0:
+	VMULPS    (CX), Z3, Z6
+	VCMPPS    $0x1e, Z7, Z3, K2
+	VBLENDMPS Z3, Z6, K2, Z3
+	VMOVUPS   64(CX), Z6
+	VMAXPS    Z3, Z6, Z3
+	VMOVUPS   128(CX), Z6
+	VMINPS    Z3, Z6, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z4, Z4
+
+nores_4_0:
+	VMULPS    (CX), Z4, Z6
+	VCMPPS    $0x1e, Z7, Z4, K2
+	VBLENDMPS Z4, Z6, K2, Z4
+	VMOVUPS   64(CX), Z6
+	VMAXPS    Z4, Z6, Z4
+	VMOVUPS   128(CX), Z6
+	VMINPS    Z4, Z6, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z5, Z5
+
+nores_5_0:
+	VMULPS    (CX), Z5, Z6
+	VCMPPS    $0x1e, Z7, Z5, K2
+	VBLENDMPS Z5, Z6, K2, Z5
+	VMOVUPS   64(CX), Z6
+	VMAXPS    Z5, Z6, Z5
+	VMOVUPS   128(CX), Z6
+	VMINPS    Z5, Z6, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z5, Z5
+
+done_5_0:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Z1, K1, (AX)
@@ -2694,9 +9813,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_7x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_7x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_7x16(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_7x16(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -2788,6 +9907,251 @@ next:
 	VADDPS    Z7, Z6, Z6
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z8, Z8, Z8
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z7
+	VCMPPS    $0x1e, Z8, Z0, K2
+	VBLENDMPS Z0, Z7, K2, Z0
+	VMOVUPS   64(CX), Z7
+	VMAXPS    Z0, Z7, Z0
+	VMOVUPS   128(CX), Z7
+	VMINPS    Z0, Z7, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z1, Z1
+
+nores_1_0:
+	VMULPS    (CX), Z1, Z7
+	VCMPPS    $0x1e, Z8, Z1, K2
+	VBLENDMPS Z1, Z7, K2, Z1
+	VMOVUPS   64(CX), Z7
+	VMAXPS    Z1, Z7, Z1
+	VMOVUPS   128(CX), Z7
+	VMINPS    Z1, Z7, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z2, Z2
+
+nores_2_0:
+	VMULPS    (CX), Z2, Z7
+	VCMPPS    $0x1e, Z8, Z2, K2
+	VBLENDMPS Z2, Z7, K2, Z2
+	VMOVUPS   64(CX), Z7
+	VMAXPS    Z2, Z7, Z2
+	VMOVUPS   128(CX), Z7
+	VMINPS    Z2, Z7, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z3, Z3
+
+nores_3_0:
+	VMULPS    (CX), Z3, Z7
+	VCMPPS    $0x1e, Z8, Z3, K2
+	VBLENDMPS Z3, Z7, K2, Z3
+	VMOVUPS   64(CX), Z7
+	VMAXPS    Z3, Z7, Z3
+	VMOVUPS   128(CX), Z7
+	VMINPS    Z3, Z7, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z4, Z4
+
+nores_4_0:
+	VMULPS    (CX), Z4, Z7
+	VCMPPS    $0x1e, Z8, Z4, K2
+	VBLENDMPS Z4, Z7, K2, Z4
+	VMOVUPS   64(CX), Z7
+	VMAXPS    Z4, Z7, Z4
+	VMOVUPS   128(CX), Z7
+	VMINPS    Z4, Z7, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z5, Z5
+
+nores_5_0:
+	VMULPS    (CX), Z5, Z7
+	VCMPPS    $0x1e, Z8, Z5, K2
+	VBLENDMPS Z5, Z7, K2, Z5
+	VMOVUPS   64(CX), Z7
+	VMAXPS    Z5, Z7, Z5
+	VMOVUPS   128(CX), Z7
+	VMINPS    Z5, Z7, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z6, Z6
+
+nores_6_0:
+	VMULPS    (CX), Z6, Z7
+	VCMPPS    $0x1e, Z8, Z6, K2
+	VBLENDMPS Z6, Z7, K2, Z6
+	VMOVUPS   64(CX), Z7
+	VMAXPS    Z6, Z7, Z6
+	VMOVUPS   128(CX), Z7
+	VMINPS    Z6, Z7, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z6, Z6
+
+done_6_0:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Z1, K1, (AX)
@@ -2804,9 +10168,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_8x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_8x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_8x16(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_8x16(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -2906,6 +10270,285 @@ next:
 	VADDPS    Z8, Z7, Z7
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z9, Z9, Z9
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z8
+	VCMPPS    $0x1e, Z9, Z0, K2
+	VBLENDMPS Z0, Z8, K2, Z0
+	VMOVUPS   64(CX), Z8
+	VMAXPS    Z0, Z8, Z0
+	VMOVUPS   128(CX), Z8
+	VMINPS    Z0, Z8, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z1, Z1
+
+nores_1_0:
+	VMULPS    (CX), Z1, Z8
+	VCMPPS    $0x1e, Z9, Z1, K2
+	VBLENDMPS Z1, Z8, K2, Z1
+	VMOVUPS   64(CX), Z8
+	VMAXPS    Z1, Z8, Z1
+	VMOVUPS   128(CX), Z8
+	VMINPS    Z1, Z8, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z2, Z2
+
+nores_2_0:
+	VMULPS    (CX), Z2, Z8
+	VCMPPS    $0x1e, Z9, Z2, K2
+	VBLENDMPS Z2, Z8, K2, Z2
+	VMOVUPS   64(CX), Z8
+	VMAXPS    Z2, Z8, Z2
+	VMOVUPS   128(CX), Z8
+	VMINPS    Z2, Z8, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z3, Z3
+
+nores_3_0:
+	VMULPS    (CX), Z3, Z8
+	VCMPPS    $0x1e, Z9, Z3, K2
+	VBLENDMPS Z3, Z8, K2, Z3
+	VMOVUPS   64(CX), Z8
+	VMAXPS    Z3, Z8, Z3
+	VMOVUPS   128(CX), Z8
+	VMINPS    Z3, Z8, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z4, Z4
+
+nores_4_0:
+	VMULPS    (CX), Z4, Z8
+	VCMPPS    $0x1e, Z9, Z4, K2
+	VBLENDMPS Z4, Z8, K2, Z4
+	VMOVUPS   64(CX), Z8
+	VMAXPS    Z4, Z8, Z4
+	VMOVUPS   128(CX), Z8
+	VMINPS    Z4, Z8, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z5, Z5
+
+nores_5_0:
+	VMULPS    (CX), Z5, Z8
+	VCMPPS    $0x1e, Z9, Z5, K2
+	VBLENDMPS Z5, Z8, K2, Z5
+	VMOVUPS   64(CX), Z8
+	VMAXPS    Z5, Z8, Z5
+	VMOVUPS   128(CX), Z8
+	VMINPS    Z5, Z8, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z6, Z6
+
+nores_6_0:
+	VMULPS    (CX), Z6, Z8
+	VCMPPS    $0x1e, Z9, Z6, K2
+	VBLENDMPS Z6, Z8, K2, Z6
+	VMOVUPS   64(CX), Z8
+	VMAXPS    Z6, Z8, Z6
+	VMOVUPS   128(CX), Z8
+	VMINPS    Z6, Z8, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z7, Z7
+
+nores_7_0:
+	VMULPS    (CX), Z7, Z8
+	VCMPPS    $0x1e, Z9, Z7, K2
+	VBLENDMPS Z7, Z8, K2, Z7
+	VMOVUPS   64(CX), Z8
+	VMAXPS    Z7, Z8, Z7
+	VMOVUPS   128(CX), Z8
+	VMINPS    Z7, Z8, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z7, Z7
+
+done_7_0:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Z1, K1, (AX)
@@ -2924,9 +10567,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_9x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_9x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_9x16(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_9x16(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -3036,6 +10679,319 @@ next:
 	VADDPS    Z9, Z8, Z8
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z10, Z10, Z10
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z9
+	VCMPPS    $0x1e, Z10, Z0, K2
+	VBLENDMPS Z0, Z9, K2, Z0
+	VMOVUPS   64(CX), Z9
+	VMAXPS    Z0, Z9, Z0
+	VMOVUPS   128(CX), Z9
+	VMINPS    Z0, Z9, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z1, Z1
+
+nores_1_0:
+	VMULPS    (CX), Z1, Z9
+	VCMPPS    $0x1e, Z10, Z1, K2
+	VBLENDMPS Z1, Z9, K2, Z1
+	VMOVUPS   64(CX), Z9
+	VMAXPS    Z1, Z9, Z1
+	VMOVUPS   128(CX), Z9
+	VMINPS    Z1, Z9, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z2, Z2
+
+nores_2_0:
+	VMULPS    (CX), Z2, Z9
+	VCMPPS    $0x1e, Z10, Z2, K2
+	VBLENDMPS Z2, Z9, K2, Z2
+	VMOVUPS   64(CX), Z9
+	VMAXPS    Z2, Z9, Z2
+	VMOVUPS   128(CX), Z9
+	VMINPS    Z2, Z9, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z3, Z3
+
+nores_3_0:
+	VMULPS    (CX), Z3, Z9
+	VCMPPS    $0x1e, Z10, Z3, K2
+	VBLENDMPS Z3, Z9, K2, Z3
+	VMOVUPS   64(CX), Z9
+	VMAXPS    Z3, Z9, Z3
+	VMOVUPS   128(CX), Z9
+	VMINPS    Z3, Z9, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z4, Z4
+
+nores_4_0:
+	VMULPS    (CX), Z4, Z9
+	VCMPPS    $0x1e, Z10, Z4, K2
+	VBLENDMPS Z4, Z9, K2, Z4
+	VMOVUPS   64(CX), Z9
+	VMAXPS    Z4, Z9, Z4
+	VMOVUPS   128(CX), Z9
+	VMINPS    Z4, Z9, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z5, Z5
+
+nores_5_0:
+	VMULPS    (CX), Z5, Z9
+	VCMPPS    $0x1e, Z10, Z5, K2
+	VBLENDMPS Z5, Z9, K2, Z5
+	VMOVUPS   64(CX), Z9
+	VMAXPS    Z5, Z9, Z5
+	VMOVUPS   128(CX), Z9
+	VMINPS    Z5, Z9, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z6, Z6
+
+nores_6_0:
+	VMULPS    (CX), Z6, Z9
+	VCMPPS    $0x1e, Z10, Z6, K2
+	VBLENDMPS Z6, Z9, K2, Z6
+	VMOVUPS   64(CX), Z9
+	VMAXPS    Z6, Z9, Z6
+	VMOVUPS   128(CX), Z9
+	VMINPS    Z6, Z9, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z7, Z7
+
+nores_7_0:
+	VMULPS    (CX), Z7, Z9
+	VCMPPS    $0x1e, Z10, Z7, K2
+	VBLENDMPS Z7, Z9, K2, Z7
+	VMOVUPS   64(CX), Z9
+	VMAXPS    Z7, Z9, Z7
+	VMOVUPS   128(CX), Z9
+	VMINPS    Z7, Z9, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z7, Z7
+
+done_7_0:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z8, Z8
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z8, Z8
+
+nores_8_0:
+	VMULPS    (CX), Z8, Z9
+	VCMPPS    $0x1e, Z10, Z8, K2
+	VBLENDMPS Z8, Z9, K2, Z8
+	VMOVUPS   64(CX), Z9
+	VMAXPS    Z8, Z9, Z8
+	VMOVUPS   128(CX), Z9
+	VMINPS    Z8, Z9, Z8
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z8, Z8
+
+done_8_0:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Z1, K1, (AX)
@@ -3056,9 +11012,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_10x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_10x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_10x16(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_10x16(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -3176,6 +11132,353 @@ next:
 	VADDPS    Z10, Z9, Z9
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z11, Z11, Z11
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z10
+	VCMPPS    $0x1e, Z11, Z0, K2
+	VBLENDMPS Z0, Z10, K2, Z0
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z0, Z10, Z0
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z0, Z10, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z1, Z1
+
+nores_1_0:
+	VMULPS    (CX), Z1, Z10
+	VCMPPS    $0x1e, Z11, Z1, K2
+	VBLENDMPS Z1, Z10, K2, Z1
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z1, Z10, Z1
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z1, Z10, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z2, Z2
+
+nores_2_0:
+	VMULPS    (CX), Z2, Z10
+	VCMPPS    $0x1e, Z11, Z2, K2
+	VBLENDMPS Z2, Z10, K2, Z2
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z2, Z10, Z2
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z2, Z10, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z3, Z3
+
+nores_3_0:
+	VMULPS    (CX), Z3, Z10
+	VCMPPS    $0x1e, Z11, Z3, K2
+	VBLENDMPS Z3, Z10, K2, Z3
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z3, Z10, Z3
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z3, Z10, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z4, Z4
+
+nores_4_0:
+	VMULPS    (CX), Z4, Z10
+	VCMPPS    $0x1e, Z11, Z4, K2
+	VBLENDMPS Z4, Z10, K2, Z4
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z4, Z10, Z4
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z4, Z10, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z5, Z5
+
+nores_5_0:
+	VMULPS    (CX), Z5, Z10
+	VCMPPS    $0x1e, Z11, Z5, K2
+	VBLENDMPS Z5, Z10, K2, Z5
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z5, Z10, Z5
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z5, Z10, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z6, Z6
+
+nores_6_0:
+	VMULPS    (CX), Z6, Z10
+	VCMPPS    $0x1e, Z11, Z6, K2
+	VBLENDMPS Z6, Z10, K2, Z6
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z6, Z10, Z6
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z6, Z10, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z7, Z7
+
+nores_7_0:
+	VMULPS    (CX), Z7, Z10
+	VCMPPS    $0x1e, Z11, Z7, K2
+	VBLENDMPS Z7, Z10, K2, Z7
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z7, Z10, Z7
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z7, Z10, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z7, Z7
+
+done_7_0:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z8, Z8
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z8, Z8
+
+nores_8_0:
+	VMULPS    (CX), Z8, Z10
+	VCMPPS    $0x1e, Z11, Z8, K2
+	VBLENDMPS Z8, Z10, K2, Z8
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z8, Z10, Z8
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z8, Z10, Z8
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z8, Z8
+
+done_8_0:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z9, Z9
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z9, Z9
+
+nores_9_0:
+	VMULPS    (CX), Z9, Z10
+	VCMPPS    $0x1e, Z11, Z9, K2
+	VBLENDMPS Z9, Z10, K2, Z9
+	VMOVUPS   64(CX), Z10
+	VMAXPS    Z9, Z10, Z9
+	VMOVUPS   128(CX), Z10
+	VMINPS    Z9, Z10, Z9
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z9, Z9
+
+done_9_0:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Z1, K1, (AX)
@@ -3198,9 +11501,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_11x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_11x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_11x16(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_11x16(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -3326,6 +11629,387 @@ next:
 	VADDPS    Z11, Z10, Z10
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z12, Z12, Z12
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z11
+	VCMPPS    $0x1e, Z12, Z0, K2
+	VBLENDMPS Z0, Z11, K2, Z0
+	VMOVUPS   64(CX), Z11
+	VMAXPS    Z0, Z11, Z0
+	VMOVUPS   128(CX), Z11
+	VMINPS    Z0, Z11, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z1, Z1
+
+nores_1_0:
+	VMULPS    (CX), Z1, Z11
+	VCMPPS    $0x1e, Z12, Z1, K2
+	VBLENDMPS Z1, Z11, K2, Z1
+	VMOVUPS   64(CX), Z11
+	VMAXPS    Z1, Z11, Z1
+	VMOVUPS   128(CX), Z11
+	VMINPS    Z1, Z11, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z2, Z2
+
+nores_2_0:
+	VMULPS    (CX), Z2, Z11
+	VCMPPS    $0x1e, Z12, Z2, K2
+	VBLENDMPS Z2, Z11, K2, Z2
+	VMOVUPS   64(CX), Z11
+	VMAXPS    Z2, Z11, Z2
+	VMOVUPS   128(CX), Z11
+	VMINPS    Z2, Z11, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z3, Z3
+
+nores_3_0:
+	VMULPS    (CX), Z3, Z11
+	VCMPPS    $0x1e, Z12, Z3, K2
+	VBLENDMPS Z3, Z11, K2, Z3
+	VMOVUPS   64(CX), Z11
+	VMAXPS    Z3, Z11, Z3
+	VMOVUPS   128(CX), Z11
+	VMINPS    Z3, Z11, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z4, Z4
+
+nores_4_0:
+	VMULPS    (CX), Z4, Z11
+	VCMPPS    $0x1e, Z12, Z4, K2
+	VBLENDMPS Z4, Z11, K2, Z4
+	VMOVUPS   64(CX), Z11
+	VMAXPS    Z4, Z11, Z4
+	VMOVUPS   128(CX), Z11
+	VMINPS    Z4, Z11, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z5, Z5
+
+nores_5_0:
+	VMULPS    (CX), Z5, Z11
+	VCMPPS    $0x1e, Z12, Z5, K2
+	VBLENDMPS Z5, Z11, K2, Z5
+	VMOVUPS   64(CX), Z11
+	VMAXPS    Z5, Z11, Z5
+	VMOVUPS   128(CX), Z11
+	VMINPS    Z5, Z11, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z6, Z6
+
+nores_6_0:
+	VMULPS    (CX), Z6, Z11
+	VCMPPS    $0x1e, Z12, Z6, K2
+	VBLENDMPS Z6, Z11, K2, Z6
+	VMOVUPS   64(CX), Z11
+	VMAXPS    Z6, Z11, Z6
+	VMOVUPS   128(CX), Z11
+	VMINPS    Z6, Z11, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z7, Z7
+
+nores_7_0:
+	VMULPS    (CX), Z7, Z11
+	VCMPPS    $0x1e, Z12, Z7, K2
+	VBLENDMPS Z7, Z11, K2, Z7
+	VMOVUPS   64(CX), Z11
+	VMAXPS    Z7, Z11, Z7
+	VMOVUPS   128(CX), Z11
+	VMINPS    Z7, Z11, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z7, Z7
+
+done_7_0:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z8, Z8
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z8, Z8
+
+nores_8_0:
+	VMULPS    (CX), Z8, Z11
+	VCMPPS    $0x1e, Z12, Z8, K2
+	VBLENDMPS Z8, Z11, K2, Z8
+	VMOVUPS   64(CX), Z11
+	VMAXPS    Z8, Z11, Z8
+	VMOVUPS   128(CX), Z11
+	VMINPS    Z8, Z11, Z8
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z8, Z8
+
+done_8_0:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z9, Z9
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z9, Z9
+
+nores_9_0:
+	VMULPS    (CX), Z9, Z11
+	VCMPPS    $0x1e, Z12, Z9, K2
+	VBLENDMPS Z9, Z11, K2, Z9
+	VMOVUPS   64(CX), Z11
+	VMAXPS    Z9, Z11, Z9
+	VMOVUPS   128(CX), Z11
+	VMINPS    Z9, Z11, Z9
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z9, Z9
+
+done_9_0:
+	TESTQ SI, SI
+	JEQ   nextrow_9
+	ADDQ  DI, SI
+
+nextrow_9:
+	TESTQ     DX, DX
+	JEQ       nobias_10_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z10, Z10
+
+nobias_10_0:
+	TESTQ     SI, SI
+	JEQ       nores_10_0
+	TESTB     R8, R8
+	JNE       nores_10_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z10, Z10
+
+nores_10_0:
+	VMULPS    (CX), Z10, Z11
+	VCMPPS    $0x1e, Z12, Z10, K2
+	VBLENDMPS Z10, Z11, K2, Z10
+	VMOVUPS   64(CX), Z11
+	VMAXPS    Z10, Z11, Z10
+	VMOVUPS   128(CX), Z11
+	VMINPS    Z10, Z11, Z10
+	TESTQ     SI, SI
+	JEQ       done_10_0
+	TESTB     R8, R8
+	JEQ       done_10_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z10, Z10
+
+done_10_0:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Z1, K1, (AX)
@@ -3350,9 +12034,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_12x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_12x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_12x16(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_12x16(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -3486,6 +12170,421 @@ next:
 	VADDPS    Z12, Z11, Z11
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z13, Z13, Z13
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z12
+	VCMPPS    $0x1e, Z13, Z0, K2
+	VBLENDMPS Z0, Z12, K2, Z0
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z0, Z12, Z0
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z0, Z12, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z1, Z1
+
+nores_1_0:
+	VMULPS    (CX), Z1, Z12
+	VCMPPS    $0x1e, Z13, Z1, K2
+	VBLENDMPS Z1, Z12, K2, Z1
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z1, Z12, Z1
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z1, Z12, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z2, Z2
+
+nores_2_0:
+	VMULPS    (CX), Z2, Z12
+	VCMPPS    $0x1e, Z13, Z2, K2
+	VBLENDMPS Z2, Z12, K2, Z2
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z2, Z12, Z2
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z2, Z12, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z3, Z3
+
+nores_3_0:
+	VMULPS    (CX), Z3, Z12
+	VCMPPS    $0x1e, Z13, Z3, K2
+	VBLENDMPS Z3, Z12, K2, Z3
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z3, Z12, Z3
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z3, Z12, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z4, Z4
+
+nores_4_0:
+	VMULPS    (CX), Z4, Z12
+	VCMPPS    $0x1e, Z13, Z4, K2
+	VBLENDMPS Z4, Z12, K2, Z4
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z4, Z12, Z4
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z4, Z12, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z5, Z5
+
+nores_5_0:
+	VMULPS    (CX), Z5, Z12
+	VCMPPS    $0x1e, Z13, Z5, K2
+	VBLENDMPS Z5, Z12, K2, Z5
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z5, Z12, Z5
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z5, Z12, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z6, Z6
+
+nores_6_0:
+	VMULPS    (CX), Z6, Z12
+	VCMPPS    $0x1e, Z13, Z6, K2
+	VBLENDMPS Z6, Z12, K2, Z6
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z6, Z12, Z6
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z6, Z12, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z7, Z7
+
+nores_7_0:
+	VMULPS    (CX), Z7, Z12
+	VCMPPS    $0x1e, Z13, Z7, K2
+	VBLENDMPS Z7, Z12, K2, Z7
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z7, Z12, Z7
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z7, Z12, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z7, Z7
+
+done_7_0:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z8, Z8
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z8, Z8
+
+nores_8_0:
+	VMULPS    (CX), Z8, Z12
+	VCMPPS    $0x1e, Z13, Z8, K2
+	VBLENDMPS Z8, Z12, K2, Z8
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z8, Z12, Z8
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z8, Z12, Z8
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z8, Z8
+
+done_8_0:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z9, Z9
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z9, Z9
+
+nores_9_0:
+	VMULPS    (CX), Z9, Z12
+	VCMPPS    $0x1e, Z13, Z9, K2
+	VBLENDMPS Z9, Z12, K2, Z9
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z9, Z12, Z9
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z9, Z12, Z9
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z9, Z9
+
+done_9_0:
+	TESTQ SI, SI
+	JEQ   nextrow_9
+	ADDQ  DI, SI
+
+nextrow_9:
+	TESTQ     DX, DX
+	JEQ       nobias_10_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z10, Z10
+
+nobias_10_0:
+	TESTQ     SI, SI
+	JEQ       nores_10_0
+	TESTB     R8, R8
+	JNE       nores_10_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z10, Z10
+
+nores_10_0:
+	VMULPS    (CX), Z10, Z12
+	VCMPPS    $0x1e, Z13, Z10, K2
+	VBLENDMPS Z10, Z12, K2, Z10
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z10, Z12, Z10
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z10, Z12, Z10
+	TESTQ     SI, SI
+	JEQ       done_10_0
+	TESTB     R8, R8
+	JEQ       done_10_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z10, Z10
+
+done_10_0:
+	TESTQ SI, SI
+	JEQ   nextrow_10
+	ADDQ  DI, SI
+
+nextrow_10:
+	TESTQ     DX, DX
+	JEQ       nobias_11_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z11, Z11
+
+nobias_11_0:
+	TESTQ     SI, SI
+	JEQ       nores_11_0
+	TESTB     R8, R8
+	JNE       nores_11_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z11, Z11
+
+nores_11_0:
+	VMULPS    (CX), Z11, Z12
+	VCMPPS    $0x1e, Z13, Z11, K2
+	VBLENDMPS Z11, Z12, K2, Z11
+	VMOVUPS   64(CX), Z12
+	VMAXPS    Z11, Z12, Z11
+	VMOVUPS   128(CX), Z12
+	VMINPS    Z11, Z12, Z11
+	TESTQ     SI, SI
+	JEQ       done_11_0
+	TESTB     R8, R8
+	JEQ       done_11_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z11, Z11
+
+done_11_0:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Z1, K1, (AX)
@@ -3512,9 +12611,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_13x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_13x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_13x16(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_13x16(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -3658,6 +12757,455 @@ next:
 	VADDPS    Z13, Z12, Z12
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z14, Z14, Z14
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z13
+	VCMPPS    $0x1e, Z14, Z0, K2
+	VBLENDMPS Z0, Z13, K2, Z0
+	VMOVUPS   64(CX), Z13
+	VMAXPS    Z0, Z13, Z0
+	VMOVUPS   128(CX), Z13
+	VMINPS    Z0, Z13, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z1, Z1
+
+nores_1_0:
+	VMULPS    (CX), Z1, Z13
+	VCMPPS    $0x1e, Z14, Z1, K2
+	VBLENDMPS Z1, Z13, K2, Z1
+	VMOVUPS   64(CX), Z13
+	VMAXPS    Z1, Z13, Z1
+	VMOVUPS   128(CX), Z13
+	VMINPS    Z1, Z13, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z2, Z2
+
+nores_2_0:
+	VMULPS    (CX), Z2, Z13
+	VCMPPS    $0x1e, Z14, Z2, K2
+	VBLENDMPS Z2, Z13, K2, Z2
+	VMOVUPS   64(CX), Z13
+	VMAXPS    Z2, Z13, Z2
+	VMOVUPS   128(CX), Z13
+	VMINPS    Z2, Z13, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z3, Z3
+
+nores_3_0:
+	VMULPS    (CX), Z3, Z13
+	VCMPPS    $0x1e, Z14, Z3, K2
+	VBLENDMPS Z3, Z13, K2, Z3
+	VMOVUPS   64(CX), Z13
+	VMAXPS    Z3, Z13, Z3
+	VMOVUPS   128(CX), Z13
+	VMINPS    Z3, Z13, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z4, Z4
+
+nores_4_0:
+	VMULPS    (CX), Z4, Z13
+	VCMPPS    $0x1e, Z14, Z4, K2
+	VBLENDMPS Z4, Z13, K2, Z4
+	VMOVUPS   64(CX), Z13
+	VMAXPS    Z4, Z13, Z4
+	VMOVUPS   128(CX), Z13
+	VMINPS    Z4, Z13, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z5, Z5
+
+nores_5_0:
+	VMULPS    (CX), Z5, Z13
+	VCMPPS    $0x1e, Z14, Z5, K2
+	VBLENDMPS Z5, Z13, K2, Z5
+	VMOVUPS   64(CX), Z13
+	VMAXPS    Z5, Z13, Z5
+	VMOVUPS   128(CX), Z13
+	VMINPS    Z5, Z13, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z6, Z6
+
+nores_6_0:
+	VMULPS    (CX), Z6, Z13
+	VCMPPS    $0x1e, Z14, Z6, K2
+	VBLENDMPS Z6, Z13, K2, Z6
+	VMOVUPS   64(CX), Z13
+	VMAXPS    Z6, Z13, Z6
+	VMOVUPS   128(CX), Z13
+	VMINPS    Z6, Z13, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z7, Z7
+
+nores_7_0:
+	VMULPS    (CX), Z7, Z13
+	VCMPPS    $0x1e, Z14, Z7, K2
+	VBLENDMPS Z7, Z13, K2, Z7
+	VMOVUPS   64(CX), Z13
+	VMAXPS    Z7, Z13, Z7
+	VMOVUPS   128(CX), Z13
+	VMINPS    Z7, Z13, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z7, Z7
+
+done_7_0:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z8, Z8
+
+nores_8_0:
+	VMULPS    (CX), Z8, Z13
+	VCMPPS    $0x1e, Z14, Z8, K2
+	VBLENDMPS Z8, Z13, K2, Z8
+	VMOVUPS   64(CX), Z13
+	VMAXPS    Z8, Z13, Z8
+	VMOVUPS   128(CX), Z13
+	VMINPS    Z8, Z13, Z8
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z8, Z8
+
+done_8_0:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z9, Z9
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z9, Z9
+
+nores_9_0:
+	VMULPS    (CX), Z9, Z13
+	VCMPPS    $0x1e, Z14, Z9, K2
+	VBLENDMPS Z9, Z13, K2, Z9
+	VMOVUPS   64(CX), Z13
+	VMAXPS    Z9, Z13, Z9
+	VMOVUPS   128(CX), Z13
+	VMINPS    Z9, Z13, Z9
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z9, Z9
+
+done_9_0:
+	TESTQ SI, SI
+	JEQ   nextrow_9
+	ADDQ  DI, SI
+
+nextrow_9:
+	TESTQ     DX, DX
+	JEQ       nobias_10_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z10, Z10
+
+nobias_10_0:
+	TESTQ     SI, SI
+	JEQ       nores_10_0
+	TESTB     R8, R8
+	JNE       nores_10_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z10, Z10
+
+nores_10_0:
+	VMULPS    (CX), Z10, Z13
+	VCMPPS    $0x1e, Z14, Z10, K2
+	VBLENDMPS Z10, Z13, K2, Z10
+	VMOVUPS   64(CX), Z13
+	VMAXPS    Z10, Z13, Z10
+	VMOVUPS   128(CX), Z13
+	VMINPS    Z10, Z13, Z10
+	TESTQ     SI, SI
+	JEQ       done_10_0
+	TESTB     R8, R8
+	JEQ       done_10_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z10, Z10
+
+done_10_0:
+	TESTQ SI, SI
+	JEQ   nextrow_10
+	ADDQ  DI, SI
+
+nextrow_10:
+	TESTQ     DX, DX
+	JEQ       nobias_11_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z11, Z11
+
+nobias_11_0:
+	TESTQ     SI, SI
+	JEQ       nores_11_0
+	TESTB     R8, R8
+	JNE       nores_11_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z11, Z11
+
+nores_11_0:
+	VMULPS    (CX), Z11, Z13
+	VCMPPS    $0x1e, Z14, Z11, K2
+	VBLENDMPS Z11, Z13, K2, Z11
+	VMOVUPS   64(CX), Z13
+	VMAXPS    Z11, Z13, Z11
+	VMOVUPS   128(CX), Z13
+	VMINPS    Z11, Z13, Z11
+	TESTQ     SI, SI
+	JEQ       done_11_0
+	TESTB     R8, R8
+	JEQ       done_11_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z11, Z11
+
+done_11_0:
+	TESTQ SI, SI
+	JEQ   nextrow_11
+	ADDQ  DI, SI
+
+nextrow_11:
+	TESTQ     DX, DX
+	JEQ       nobias_12_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z12, Z12
+
+nobias_12_0:
+	TESTQ     SI, SI
+	JEQ       nores_12_0
+	TESTB     R8, R8
+	JNE       nores_12_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z12, Z12
+
+nores_12_0:
+	VMULPS    (CX), Z12, Z13
+	VCMPPS    $0x1e, Z14, Z12, K2
+	VBLENDMPS Z12, Z13, K2, Z12
+	VMOVUPS   64(CX), Z13
+	VMAXPS    Z12, Z13, Z12
+	VMOVUPS   128(CX), Z13
+	VMINPS    Z12, Z13, Z12
+	TESTQ     SI, SI
+	JEQ       done_12_0
+	TESTB     R8, R8
+	JEQ       done_12_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z12, Z12
+
+done_12_0:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Z1, K1, (AX)
@@ -3686,9 +13234,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_14x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_14x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_14x16(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_14x16(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -3840,6 +13388,489 @@ next:
 	VADDPS    Z14, Z13, Z13
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z15, Z15, Z15
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z14
+	VCMPPS    $0x1e, Z15, Z0, K2
+	VBLENDMPS Z0, Z14, K2, Z0
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z0, Z14, Z0
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z0, Z14, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z1, Z1
+
+nores_1_0:
+	VMULPS    (CX), Z1, Z14
+	VCMPPS    $0x1e, Z15, Z1, K2
+	VBLENDMPS Z1, Z14, K2, Z1
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z1, Z14, Z1
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z1, Z14, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z2, Z2
+
+nores_2_0:
+	VMULPS    (CX), Z2, Z14
+	VCMPPS    $0x1e, Z15, Z2, K2
+	VBLENDMPS Z2, Z14, K2, Z2
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z2, Z14, Z2
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z2, Z14, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z3, Z3
+
+nores_3_0:
+	VMULPS    (CX), Z3, Z14
+	VCMPPS    $0x1e, Z15, Z3, K2
+	VBLENDMPS Z3, Z14, K2, Z3
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z3, Z14, Z3
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z3, Z14, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z4, Z4
+
+nores_4_0:
+	VMULPS    (CX), Z4, Z14
+	VCMPPS    $0x1e, Z15, Z4, K2
+	VBLENDMPS Z4, Z14, K2, Z4
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z4, Z14, Z4
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z4, Z14, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z5, Z5
+
+nores_5_0:
+	VMULPS    (CX), Z5, Z14
+	VCMPPS    $0x1e, Z15, Z5, K2
+	VBLENDMPS Z5, Z14, K2, Z5
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z5, Z14, Z5
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z5, Z14, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z6, Z6
+
+nores_6_0:
+	VMULPS    (CX), Z6, Z14
+	VCMPPS    $0x1e, Z15, Z6, K2
+	VBLENDMPS Z6, Z14, K2, Z6
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z6, Z14, Z6
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z6, Z14, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z7, Z7
+
+nores_7_0:
+	VMULPS    (CX), Z7, Z14
+	VCMPPS    $0x1e, Z15, Z7, K2
+	VBLENDMPS Z7, Z14, K2, Z7
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z7, Z14, Z7
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z7, Z14, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z7, Z7
+
+done_7_0:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z8, Z8
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z8, Z8
+
+nores_8_0:
+	VMULPS    (CX), Z8, Z14
+	VCMPPS    $0x1e, Z15, Z8, K2
+	VBLENDMPS Z8, Z14, K2, Z8
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z8, Z14, Z8
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z8, Z14, Z8
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z8, Z8
+
+done_8_0:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z9, Z9
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z9, Z9
+
+nores_9_0:
+	VMULPS    (CX), Z9, Z14
+	VCMPPS    $0x1e, Z15, Z9, K2
+	VBLENDMPS Z9, Z14, K2, Z9
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z9, Z14, Z9
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z9, Z14, Z9
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z9, Z9
+
+done_9_0:
+	TESTQ SI, SI
+	JEQ   nextrow_9
+	ADDQ  DI, SI
+
+nextrow_9:
+	TESTQ     DX, DX
+	JEQ       nobias_10_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z10, Z10
+
+nobias_10_0:
+	TESTQ     SI, SI
+	JEQ       nores_10_0
+	TESTB     R8, R8
+	JNE       nores_10_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z10, Z10
+
+nores_10_0:
+	VMULPS    (CX), Z10, Z14
+	VCMPPS    $0x1e, Z15, Z10, K2
+	VBLENDMPS Z10, Z14, K2, Z10
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z10, Z14, Z10
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z10, Z14, Z10
+	TESTQ     SI, SI
+	JEQ       done_10_0
+	TESTB     R8, R8
+	JEQ       done_10_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z10, Z10
+
+done_10_0:
+	TESTQ SI, SI
+	JEQ   nextrow_10
+	ADDQ  DI, SI
+
+nextrow_10:
+	TESTQ     DX, DX
+	JEQ       nobias_11_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z11, Z11
+
+nobias_11_0:
+	TESTQ     SI, SI
+	JEQ       nores_11_0
+	TESTB     R8, R8
+	JNE       nores_11_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z11, Z11
+
+nores_11_0:
+	VMULPS    (CX), Z11, Z14
+	VCMPPS    $0x1e, Z15, Z11, K2
+	VBLENDMPS Z11, Z14, K2, Z11
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z11, Z14, Z11
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z11, Z14, Z11
+	TESTQ     SI, SI
+	JEQ       done_11_0
+	TESTB     R8, R8
+	JEQ       done_11_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z11, Z11
+
+done_11_0:
+	TESTQ SI, SI
+	JEQ   nextrow_11
+	ADDQ  DI, SI
+
+nextrow_11:
+	TESTQ     DX, DX
+	JEQ       nobias_12_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z12, Z12
+
+nobias_12_0:
+	TESTQ     SI, SI
+	JEQ       nores_12_0
+	TESTB     R8, R8
+	JNE       nores_12_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z12, Z12
+
+nores_12_0:
+	VMULPS    (CX), Z12, Z14
+	VCMPPS    $0x1e, Z15, Z12, K2
+	VBLENDMPS Z12, Z14, K2, Z12
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z12, Z14, Z12
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z12, Z14, Z12
+	TESTQ     SI, SI
+	JEQ       done_12_0
+	TESTB     R8, R8
+	JEQ       done_12_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z12, Z12
+
+done_12_0:
+	TESTQ SI, SI
+	JEQ   nextrow_12
+	ADDQ  DI, SI
+
+nextrow_12:
+	TESTQ     DX, DX
+	JEQ       nobias_13_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z13, Z13
+
+nobias_13_0:
+	TESTQ     SI, SI
+	JEQ       nores_13_0
+	TESTB     R8, R8
+	JNE       nores_13_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z13, Z13
+
+nores_13_0:
+	VMULPS    (CX), Z13, Z14
+	VCMPPS    $0x1e, Z15, Z13, K2
+	VBLENDMPS Z13, Z14, K2, Z13
+	VMOVUPS   64(CX), Z14
+	VMAXPS    Z13, Z14, Z13
+	VMOVUPS   128(CX), Z14
+	VMINPS    Z13, Z14, Z13
+	TESTQ     SI, SI
+	JEQ       done_13_0
+	TESTB     R8, R8
+	JEQ       done_13_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z13, Z13
+
+done_13_0:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Z1, K1, (AX)
@@ -3870,9 +13901,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_15x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_15x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_15x16(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_15x16(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -4032,6 +14063,523 @@ next:
 	VADDPS    Z15, Z14, Z14
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z16, Z16, Z16
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z15
+	VCMPPS    $0x1e, Z16, Z0, K2
+	VBLENDMPS Z0, Z15, K2, Z0
+	VMOVUPS   64(CX), Z15
+	VMAXPS    Z0, Z15, Z0
+	VMOVUPS   128(CX), Z15
+	VMINPS    Z0, Z15, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z1, Z1
+
+nores_1_0:
+	VMULPS    (CX), Z1, Z15
+	VCMPPS    $0x1e, Z16, Z1, K2
+	VBLENDMPS Z1, Z15, K2, Z1
+	VMOVUPS   64(CX), Z15
+	VMAXPS    Z1, Z15, Z1
+	VMOVUPS   128(CX), Z15
+	VMINPS    Z1, Z15, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z2, Z2
+
+nores_2_0:
+	VMULPS    (CX), Z2, Z15
+	VCMPPS    $0x1e, Z16, Z2, K2
+	VBLENDMPS Z2, Z15, K2, Z2
+	VMOVUPS   64(CX), Z15
+	VMAXPS    Z2, Z15, Z2
+	VMOVUPS   128(CX), Z15
+	VMINPS    Z2, Z15, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z3, Z3
+
+nores_3_0:
+	VMULPS    (CX), Z3, Z15
+	VCMPPS    $0x1e, Z16, Z3, K2
+	VBLENDMPS Z3, Z15, K2, Z3
+	VMOVUPS   64(CX), Z15
+	VMAXPS    Z3, Z15, Z3
+	VMOVUPS   128(CX), Z15
+	VMINPS    Z3, Z15, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z4, Z4
+
+nores_4_0:
+	VMULPS    (CX), Z4, Z15
+	VCMPPS    $0x1e, Z16, Z4, K2
+	VBLENDMPS Z4, Z15, K2, Z4
+	VMOVUPS   64(CX), Z15
+	VMAXPS    Z4, Z15, Z4
+	VMOVUPS   128(CX), Z15
+	VMINPS    Z4, Z15, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z5, Z5
+
+nores_5_0:
+	VMULPS    (CX), Z5, Z15
+	VCMPPS    $0x1e, Z16, Z5, K2
+	VBLENDMPS Z5, Z15, K2, Z5
+	VMOVUPS   64(CX), Z15
+	VMAXPS    Z5, Z15, Z5
+	VMOVUPS   128(CX), Z15
+	VMINPS    Z5, Z15, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z6, Z6
+
+nores_6_0:
+	VMULPS    (CX), Z6, Z15
+	VCMPPS    $0x1e, Z16, Z6, K2
+	VBLENDMPS Z6, Z15, K2, Z6
+	VMOVUPS   64(CX), Z15
+	VMAXPS    Z6, Z15, Z6
+	VMOVUPS   128(CX), Z15
+	VMINPS    Z6, Z15, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z7, Z7
+
+nores_7_0:
+	VMULPS    (CX), Z7, Z15
+	VCMPPS    $0x1e, Z16, Z7, K2
+	VBLENDMPS Z7, Z15, K2, Z7
+	VMOVUPS   64(CX), Z15
+	VMAXPS    Z7, Z15, Z7
+	VMOVUPS   128(CX), Z15
+	VMINPS    Z7, Z15, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z7, Z7
+
+done_7_0:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z8, Z8
+
+nores_8_0:
+	VMULPS    (CX), Z8, Z15
+	VCMPPS    $0x1e, Z16, Z8, K2
+	VBLENDMPS Z8, Z15, K2, Z8
+	VMOVUPS   64(CX), Z15
+	VMAXPS    Z8, Z15, Z8
+	VMOVUPS   128(CX), Z15
+	VMINPS    Z8, Z15, Z8
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z8, Z8
+
+done_8_0:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z9, Z9
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z9, Z9
+
+nores_9_0:
+	VMULPS    (CX), Z9, Z15
+	VCMPPS    $0x1e, Z16, Z9, K2
+	VBLENDMPS Z9, Z15, K2, Z9
+	VMOVUPS   64(CX), Z15
+	VMAXPS    Z9, Z15, Z9
+	VMOVUPS   128(CX), Z15
+	VMINPS    Z9, Z15, Z9
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z9, Z9
+
+done_9_0:
+	TESTQ SI, SI
+	JEQ   nextrow_9
+	ADDQ  DI, SI
+
+nextrow_9:
+	TESTQ     DX, DX
+	JEQ       nobias_10_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z10, Z10
+
+nobias_10_0:
+	TESTQ     SI, SI
+	JEQ       nores_10_0
+	TESTB     R8, R8
+	JNE       nores_10_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z10, Z10
+
+nores_10_0:
+	VMULPS    (CX), Z10, Z15
+	VCMPPS    $0x1e, Z16, Z10, K2
+	VBLENDMPS Z10, Z15, K2, Z10
+	VMOVUPS   64(CX), Z15
+	VMAXPS    Z10, Z15, Z10
+	VMOVUPS   128(CX), Z15
+	VMINPS    Z10, Z15, Z10
+	TESTQ     SI, SI
+	JEQ       done_10_0
+	TESTB     R8, R8
+	JEQ       done_10_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z10, Z10
+
+done_10_0:
+	TESTQ SI, SI
+	JEQ   nextrow_10
+	ADDQ  DI, SI
+
+nextrow_10:
+	TESTQ     DX, DX
+	JEQ       nobias_11_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z11, Z11
+
+nobias_11_0:
+	TESTQ     SI, SI
+	JEQ       nores_11_0
+	TESTB     R8, R8
+	JNE       nores_11_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z11, Z11
+
+nores_11_0:
+	VMULPS    (CX), Z11, Z15
+	VCMPPS    $0x1e, Z16, Z11, K2
+	VBLENDMPS Z11, Z15, K2, Z11
+	VMOVUPS   64(CX), Z15
+	VMAXPS    Z11, Z15, Z11
+	VMOVUPS   128(CX), Z15
+	VMINPS    Z11, Z15, Z11
+	TESTQ     SI, SI
+	JEQ       done_11_0
+	TESTB     R8, R8
+	JEQ       done_11_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z11, Z11
+
+done_11_0:
+	TESTQ SI, SI
+	JEQ   nextrow_11
+	ADDQ  DI, SI
+
+nextrow_11:
+	TESTQ     DX, DX
+	JEQ       nobias_12_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z12, Z12
+
+nobias_12_0:
+	TESTQ     SI, SI
+	JEQ       nores_12_0
+	TESTB     R8, R8
+	JNE       nores_12_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z12, Z12
+
+nores_12_0:
+	VMULPS    (CX), Z12, Z15
+	VCMPPS    $0x1e, Z16, Z12, K2
+	VBLENDMPS Z12, Z15, K2, Z12
+	VMOVUPS   64(CX), Z15
+	VMAXPS    Z12, Z15, Z12
+	VMOVUPS   128(CX), Z15
+	VMINPS    Z12, Z15, Z12
+	TESTQ     SI, SI
+	JEQ       done_12_0
+	TESTB     R8, R8
+	JEQ       done_12_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z12, Z12
+
+done_12_0:
+	TESTQ SI, SI
+	JEQ   nextrow_12
+	ADDQ  DI, SI
+
+nextrow_12:
+	TESTQ     DX, DX
+	JEQ       nobias_13_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z13, Z13
+
+nobias_13_0:
+	TESTQ     SI, SI
+	JEQ       nores_13_0
+	TESTB     R8, R8
+	JNE       nores_13_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z13, Z13
+
+nores_13_0:
+	VMULPS    (CX), Z13, Z15
+	VCMPPS    $0x1e, Z16, Z13, K2
+	VBLENDMPS Z13, Z15, K2, Z13
+	VMOVUPS   64(CX), Z15
+	VMAXPS    Z13, Z15, Z13
+	VMOVUPS   128(CX), Z15
+	VMINPS    Z13, Z15, Z13
+	TESTQ     SI, SI
+	JEQ       done_13_0
+	TESTB     R8, R8
+	JEQ       done_13_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z13, Z13
+
+done_13_0:
+	TESTQ SI, SI
+	JEQ   nextrow_13
+	ADDQ  DI, SI
+
+nextrow_13:
+	TESTQ     DX, DX
+	JEQ       nobias_14_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z14, Z14
+
+nobias_14_0:
+	TESTQ     SI, SI
+	JEQ       nores_14_0
+	TESTB     R8, R8
+	JNE       nores_14_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z14, Z14
+
+nores_14_0:
+	VMULPS    (CX), Z14, Z15
+	VCMPPS    $0x1e, Z16, Z14, K2
+	VBLENDMPS Z14, Z15, K2, Z14
+	VMOVUPS   64(CX), Z15
+	VMAXPS    Z14, Z15, Z14
+	VMOVUPS   128(CX), Z15
+	VMINPS    Z14, Z15, Z14
+	TESTQ     SI, SI
+	JEQ       done_14_0
+	TESTB     R8, R8
+	JEQ       done_14_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z14, Z14
+
+done_14_0:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Z1, K1, (AX)
@@ -4064,9 +14612,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_16x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func gemmAVX512_16x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_16x16(SB), NOSPLIT, $0-64
+TEXT ·gemmAVX512_16x16(SB), NOSPLIT, $0-72
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -4234,6 +14782,557 @@ next:
 	VADDPS    Z16, Z15, Z15
 
 write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	VPXORD    Z17, Z17, Z17
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z0, Z0
+
+nores_0_0:
+	VMULPS    (CX), Z0, Z16
+	VCMPPS    $0x1e, Z17, Z0, K2
+	VBLENDMPS Z0, Z16, K2, Z0
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z0, Z16, Z0
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z0, Z16, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z1, Z1
+
+nores_1_0:
+	VMULPS    (CX), Z1, Z16
+	VCMPPS    $0x1e, Z17, Z1, K2
+	VBLENDMPS Z1, Z16, K2, Z1
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z1, Z16, Z1
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z1, Z16, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z2, Z2
+
+nores_2_0:
+	VMULPS    (CX), Z2, Z16
+	VCMPPS    $0x1e, Z17, Z2, K2
+	VBLENDMPS Z2, Z16, K2, Z2
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z2, Z16, Z2
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z2, Z16, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z3, Z3
+
+nores_3_0:
+	VMULPS    (CX), Z3, Z16
+	VCMPPS    $0x1e, Z17, Z3, K2
+	VBLENDMPS Z3, Z16, K2, Z3
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z3, Z16, Z3
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z3, Z16, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z4, Z4
+
+nores_4_0:
+	VMULPS    (CX), Z4, Z16
+	VCMPPS    $0x1e, Z17, Z4, K2
+	VBLENDMPS Z4, Z16, K2, Z4
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z4, Z16, Z4
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z4, Z16, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z5, Z5
+
+nores_5_0:
+	VMULPS    (CX), Z5, Z16
+	VCMPPS    $0x1e, Z17, Z5, K2
+	VBLENDMPS Z5, Z16, K2, Z5
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z5, Z16, Z5
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z5, Z16, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z6, Z6
+
+nores_6_0:
+	VMULPS    (CX), Z6, Z16
+	VCMPPS    $0x1e, Z17, Z6, K2
+	VBLENDMPS Z6, Z16, K2, Z6
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z6, Z16, Z6
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z6, Z16, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z7, Z7
+
+nores_7_0:
+	VMULPS    (CX), Z7, Z16
+	VCMPPS    $0x1e, Z17, Z7, K2
+	VBLENDMPS Z7, Z16, K2, Z7
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z7, Z16, Z7
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z7, Z16, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z7, Z7
+
+done_7_0:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z8, Z8
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z8, Z8
+
+nores_8_0:
+	VMULPS    (CX), Z8, Z16
+	VCMPPS    $0x1e, Z17, Z8, K2
+	VBLENDMPS Z8, Z16, K2, Z8
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z8, Z16, Z8
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z8, Z16, Z8
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z8, Z8
+
+done_8_0:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z9, Z9
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z9, Z9
+
+nores_9_0:
+	VMULPS    (CX), Z9, Z16
+	VCMPPS    $0x1e, Z17, Z9, K2
+	VBLENDMPS Z9, Z16, K2, Z9
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z9, Z16, Z9
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z9, Z16, Z9
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z9, Z9
+
+done_9_0:
+	TESTQ SI, SI
+	JEQ   nextrow_9
+	ADDQ  DI, SI
+
+nextrow_9:
+	TESTQ     DX, DX
+	JEQ       nobias_10_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z10, Z10
+
+nobias_10_0:
+	TESTQ     SI, SI
+	JEQ       nores_10_0
+	TESTB     R8, R8
+	JNE       nores_10_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z10, Z10
+
+nores_10_0:
+	VMULPS    (CX), Z10, Z16
+	VCMPPS    $0x1e, Z17, Z10, K2
+	VBLENDMPS Z10, Z16, K2, Z10
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z10, Z16, Z10
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z10, Z16, Z10
+	TESTQ     SI, SI
+	JEQ       done_10_0
+	TESTB     R8, R8
+	JEQ       done_10_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z10, Z10
+
+done_10_0:
+	TESTQ SI, SI
+	JEQ   nextrow_10
+	ADDQ  DI, SI
+
+nextrow_10:
+	TESTQ     DX, DX
+	JEQ       nobias_11_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z11, Z11
+
+nobias_11_0:
+	TESTQ     SI, SI
+	JEQ       nores_11_0
+	TESTB     R8, R8
+	JNE       nores_11_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z11, Z11
+
+nores_11_0:
+	VMULPS    (CX), Z11, Z16
+	VCMPPS    $0x1e, Z17, Z11, K2
+	VBLENDMPS Z11, Z16, K2, Z11
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z11, Z16, Z11
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z11, Z16, Z11
+	TESTQ     SI, SI
+	JEQ       done_11_0
+	TESTB     R8, R8
+	JEQ       done_11_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z11, Z11
+
+done_11_0:
+	TESTQ SI, SI
+	JEQ   nextrow_11
+	ADDQ  DI, SI
+
+nextrow_11:
+	TESTQ     DX, DX
+	JEQ       nobias_12_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z12, Z12
+
+nobias_12_0:
+	TESTQ     SI, SI
+	JEQ       nores_12_0
+	TESTB     R8, R8
+	JNE       nores_12_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z12, Z12
+
+nores_12_0:
+	VMULPS    (CX), Z12, Z16
+	VCMPPS    $0x1e, Z17, Z12, K2
+	VBLENDMPS Z12, Z16, K2, Z12
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z12, Z16, Z12
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z12, Z16, Z12
+	TESTQ     SI, SI
+	JEQ       done_12_0
+	TESTB     R8, R8
+	JEQ       done_12_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z12, Z12
+
+done_12_0:
+	TESTQ SI, SI
+	JEQ   nextrow_12
+	ADDQ  DI, SI
+
+nextrow_12:
+	TESTQ     DX, DX
+	JEQ       nobias_13_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z13, Z13
+
+nobias_13_0:
+	TESTQ     SI, SI
+	JEQ       nores_13_0
+	TESTB     R8, R8
+	JNE       nores_13_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z13, Z13
+
+nores_13_0:
+	VMULPS    (CX), Z13, Z16
+	VCMPPS    $0x1e, Z17, Z13, K2
+	VBLENDMPS Z13, Z16, K2, Z13
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z13, Z16, Z13
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z13, Z16, Z13
+	TESTQ     SI, SI
+	JEQ       done_13_0
+	TESTB     R8, R8
+	JEQ       done_13_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z13, Z13
+
+done_13_0:
+	TESTQ SI, SI
+	JEQ   nextrow_13
+	ADDQ  DI, SI
+
+nextrow_13:
+	TESTQ     DX, DX
+	JEQ       nobias_14_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z14, Z14
+
+nobias_14_0:
+	TESTQ     SI, SI
+	JEQ       nores_14_0
+	TESTB     R8, R8
+	JNE       nores_14_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z14, Z14
+
+nores_14_0:
+	VMULPS    (CX), Z14, Z16
+	VCMPPS    $0x1e, Z17, Z14, K2
+	VBLENDMPS Z14, Z16, K2, Z14
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z14, Z16, Z14
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z14, Z16, Z14
+	TESTQ     SI, SI
+	JEQ       done_14_0
+	TESTB     R8, R8
+	JEQ       done_14_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z14, Z14
+
+done_14_0:
+	TESTQ SI, SI
+	JEQ   nextrow_14
+	ADDQ  DI, SI
+
+nextrow_14:
+	TESTQ     DX, DX
+	JEQ       nobias_15_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z15, Z15
+
+nobias_15_0:
+	TESTQ     SI, SI
+	JEQ       nores_15_0
+	TESTB     R8, R8
+	JNE       nores_15_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z15, Z15
+
+nores_15_0:
+	VMULPS    (CX), Z15, Z16
+	VCMPPS    $0x1e, Z17, Z15, K2
+	VBLENDMPS Z15, Z16, K2, Z15
+	VMOVUPS   64(CX), Z16
+	VMAXPS    Z15, Z16, Z15
+	VMOVUPS   128(CX), Z16
+	VMINPS    Z15, Z16, Z15
+	TESTQ     SI, SI
+	JEQ       done_15_0
+	TESTB     R8, R8
+	JEQ       done_15_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z15, Z15
+
+done_15_0:
+noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Z1, K1, (AX)
@@ -4268,9 +15367,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX2_1x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+// func convAVX2_1x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 // Requires: AVX, FMA3, MMX+
-TEXT ·convAVX2_1x16(SB), NOSPLIT, $0-73
+TEXT ·convAVX2_1x16(SB), NOSPLIT, $0-88
 	MOVQ lda+32(FP), AX
 	MOVQ ldb+48(FP), CX
 	MOVQ ldc+64(FP), DX
@@ -4329,14 +15428,84 @@ store:
 	VADDPS  Y2, Y1, Y1
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ    192(AX), DX
+	MOVQ    200(AX), BX
+	MOVQ    208(AX), SI
+	SHLQ    $0x02, SI
+	MOVB    216(AX), SI
+	VXORPS  Y2, Y2, Y2
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y0, Y0
+
+nobias_0_0:
+	TESTQ   BX, BX
+	JEQ     nores_0_0
+	TESTB   SI, SI
+	JNE     nores_0_0
+	VMOVUPS (BX), Y3
+	VADDPS  Y3, Y0, Y0
+
+nores_0_0:
+	VMULPS    (AX), Y0, Y3
+	VCMPPS    $0x1e, Y2, Y0, Y4
+	VBLENDVPS Y4, Y0, Y3, Y0
+	VMOVUPS   64(AX), Y3
+	VMAXPS    Y0, Y3, Y0
+	VMOVUPS   128(AX), Y3
+	VMINPS    Y0, Y3, Y0
+	TESTQ     BX, BX
+	JEQ       done_0_0
+	TESTB     SI, SI
+	JEQ       done_0_0
+	VMOVUPS   (BX), Y3
+	VADDPS    Y3, Y0, Y0
+
+done_0_0:
+	TESTQ   DX, DX
+	JEQ     nobias_0_1
+	VMOVUPS 32(DX), Y3
+	VADDPS  Y3, Y1, Y1
+
+nobias_0_1:
+	TESTQ   BX, BX
+	JEQ     nores_0_1
+	TESTB   SI, SI
+	JNE     nores_0_1
+	VMOVUPS 32(BX), Y3
+	VADDPS  Y3, Y1, Y1
+
+nores_0_1:
+	VMULPS    (AX), Y1, Y3
+	VCMPPS    $0x1e, Y2, Y1, Y2
+	VBLENDVPS Y2, Y1, Y3, Y1
+	VMOVUPS   64(AX), Y3
+	VMAXPS    Y1, Y3, Y1
+	VMOVUPS   128(AX), Y3
+	VMINPS    Y1, Y3, Y1
+	TESTQ     BX, BX
+	JEQ       done_0_1
+	TESTB     SI, SI
+	JEQ       done_0_1
+	VMOVUPS   32(BX), Y3
+	VADDPS    Y3, Y1, Y1
+
+done_0_1:
+noep:
 	VMOVUPS Y0, (CX)
 	VMOVUPS Y1, 32(CX)
 	VZEROUPPER
 	RET
 
-// func convAVX2_2x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+// func convAVX2_2x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 // Requires: AVX, FMA3, MMX+
-TEXT ·convAVX2_2x16(SB), NOSPLIT, $0-73
+TEXT ·convAVX2_2x16(SB), NOSPLIT, $0-88
 	MOVQ lda+32(FP), CX
 	MOVQ ldb+48(FP), DX
 	MOVQ ldc+64(FP), BX
@@ -4408,6 +15577,139 @@ store:
 	VADDPS  Y4, Y3, Y3
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ    192(AX), DX
+	MOVQ    200(AX), SI
+	MOVQ    208(AX), DI
+	SHLQ    $0x02, DI
+	MOVB    216(AX), R8
+	VXORPS  Y4, Y4, Y4
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VMOVUPS (DX), Y5
+	VADDPS  Y5, Y0, Y0
+
+nobias_0_0:
+	TESTQ   SI, SI
+	JEQ     nores_0_0
+	TESTB   R8, R8
+	JNE     nores_0_0
+	VMOVUPS (SI), Y5
+	VADDPS  Y5, Y0, Y0
+
+nores_0_0:
+	VMULPS    (AX), Y0, Y5
+	VCMPPS    $0x1e, Y4, Y0, Y6
+	VBLENDVPS Y6, Y0, Y5, Y0
+	VMOVUPS   64(AX), Y5
+	VMAXPS    Y0, Y5, Y0
+	VMOVUPS   128(AX), Y5
+	VMINPS    Y0, Y5, Y0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS   (SI), Y5
+	VADDPS    Y5, Y0, Y0
+
+done_0_0:
+	TESTQ   DX, DX
+	JEQ     nobias_0_1
+	VMOVUPS 32(DX), Y5
+	VADDPS  Y5, Y1, Y1
+
+nobias_0_1:
+	TESTQ   SI, SI
+	JEQ     nores_0_1
+	TESTB   R8, R8
+	JNE     nores_0_1
+	VMOVUPS 32(SI), Y5
+	VADDPS  Y5, Y1, Y1
+
+nores_0_1:
+	VMULPS    (AX), Y1, Y5
+	VCMPPS    $0x1e, Y4, Y1, Y6
+	VBLENDVPS Y6, Y1, Y5, Y1
+	VMOVUPS   64(AX), Y5
+	VMAXPS    Y1, Y5, Y1
+	VMOVUPS   128(AX), Y5
+	VMINPS    Y1, Y5, Y1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS   32(SI), Y5
+	VADDPS    Y5, Y1, Y1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_0
+	VMOVUPS (DX), Y5
+	VADDPS  Y5, Y2, Y2
+
+nobias_1_0:
+	TESTQ   SI, SI
+	JEQ     nores_1_0
+	TESTB   R8, R8
+	JNE     nores_1_0
+	VMOVUPS (SI), Y5
+	VADDPS  Y5, Y2, Y2
+
+nores_1_0:
+	VMULPS    (AX), Y2, Y5
+	VCMPPS    $0x1e, Y4, Y2, Y6
+	VBLENDVPS Y6, Y2, Y5, Y2
+	VMOVUPS   64(AX), Y5
+	VMAXPS    Y2, Y5, Y2
+	VMOVUPS   128(AX), Y5
+	VMINPS    Y2, Y5, Y2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS   (SI), Y5
+	VADDPS    Y5, Y2, Y2
+
+done_1_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_1
+	VMOVUPS 32(DX), Y5
+	VADDPS  Y5, Y3, Y3
+
+nobias_1_1:
+	TESTQ   SI, SI
+	JEQ     nores_1_1
+	TESTB   R8, R8
+	JNE     nores_1_1
+	VMOVUPS 32(SI), Y5
+	VADDPS  Y5, Y3, Y3
+
+nores_1_1:
+	VMULPS    (AX), Y3, Y5
+	VCMPPS    $0x1e, Y4, Y3, Y4
+	VBLENDVPS Y4, Y3, Y5, Y3
+	VMOVUPS   64(AX), Y5
+	VMAXPS    Y3, Y5, Y3
+	VMOVUPS   128(AX), Y5
+	VMINPS    Y3, Y5, Y3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS   32(SI), Y5
+	VADDPS    Y5, Y3, Y3
+
+done_1_1:
+noep:
 	VMOVUPS Y0, (CX)
 	VMOVUPS Y1, 32(CX)
 	ADDQ    BX, CX
@@ -4416,9 +15718,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX2_3x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+// func convAVX2_3x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 // Requires: AVX, FMA3, MMX+
-TEXT ·convAVX2_3x16(SB), NOSPLIT, $0-73
+TEXT ·convAVX2_3x16(SB), NOSPLIT, $0-88
 	MOVQ lda+32(FP), CX
 	MOVQ ldb+48(FP), DX
 	MOVQ ldc+64(FP), BX
@@ -4503,6 +15805,202 @@ store:
 	VADDPS  Y6, Y5, Y5
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ    192(AX), DX
+	MOVQ    200(AX), SI
+	MOVQ    208(AX), DI
+	SHLQ    $0x02, DI
+	MOVB    216(AX), R8
+	VXORPS  Y6, Y6, Y6
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VMOVUPS (DX), Y7
+	VADDPS  Y7, Y0, Y0
+
+nobias_0_0:
+	TESTQ   SI, SI
+	JEQ     nores_0_0
+	TESTB   R8, R8
+	JNE     nores_0_0
+	VMOVUPS (SI), Y7
+	VADDPS  Y7, Y0, Y0
+
+nores_0_0:
+	VMULPS    (AX), Y0, Y7
+	VCMPPS    $0x1e, Y6, Y0, Y8
+	VBLENDVPS Y8, Y0, Y7, Y0
+	VMOVUPS   64(AX), Y7
+	VMAXPS    Y0, Y7, Y0
+	VMOVUPS   128(AX), Y7
+	VMINPS    Y0, Y7, Y0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS   (SI), Y7
+	VADDPS    Y7, Y0, Y0
+
+done_0_0:
+	TESTQ   DX, DX
+	JEQ     nobias_0_1
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y1, Y1
+
+nobias_0_1:
+	TESTQ   SI, SI
+	JEQ     nores_0_1
+	TESTB   R8, R8
+	JNE     nores_0_1
+	VMOVUPS 32(SI), Y7
+	VADDPS  Y7, Y1, Y1
+
+nores_0_1:
+	VMULPS    (AX), Y1, Y7
+	VCMPPS    $0x1e, Y6, Y1, Y8
+	VBLENDVPS Y8, Y1, Y7, Y1
+	VMOVUPS   64(AX), Y7
+	VMAXPS    Y1, Y7, Y1
+	VMOVUPS   128(AX), Y7
+	VMINPS    Y1, Y7, Y1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS   32(SI), Y7
+	VADDPS    Y7, Y1, Y1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_0
+	VMOVUPS (DX), Y7
+	VADDPS  Y7, Y2, Y2
+
+nobias_1_0:
+	TESTQ   SI, SI
+	JEQ     nores_1_0
+	TESTB   R8, R8
+	JNE     nores_1_0
+	VMOVUPS (SI), Y7
+	VADDPS  Y7, Y2, Y2
+
+nores_1_0:
+	VMULPS    (AX), Y2, Y7
+	VCMPPS    $0x1e, Y6, Y2, Y8
+	VBLENDVPS Y8, Y2, Y7, Y2
+	VMOVUPS   64(AX), Y7
+	VMAXPS    Y2, Y7, Y2
+	VMOVUPS   128(AX), Y7
+	VMINPS    Y2, Y7, Y2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS   (SI), Y7
+	VADDPS    Y7, Y2, Y2
+
+done_1_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_1
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y3, Y3
+
+nobias_1_1:
+	TESTQ   SI, SI
+	JEQ     nores_1_1
+	TESTB   R8, R8
+	JNE     nores_1_1
+	VMOVUPS 32(SI), Y7
+	VADDPS  Y7, Y3, Y3
+
+nores_1_1:
+	VMULPS    (AX), Y3, Y7
+	VCMPPS    $0x1e, Y6, Y3, Y8
+	VBLENDVPS Y8, Y3, Y7, Y3
+	VMOVUPS   64(AX), Y7
+	VMAXPS    Y3, Y7, Y3
+	VMOVUPS   128(AX), Y7
+	VMINPS    Y3, Y7, Y3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS   32(SI), Y7
+	VADDPS    Y7, Y3, Y3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ   DX, DX
+	JEQ     nobias_2_0
+	VMOVUPS (DX), Y7
+	VADDPS  Y7, Y4, Y4
+
+nobias_2_0:
+	TESTQ   SI, SI
+	JEQ     nores_2_0
+	TESTB   R8, R8
+	JNE     nores_2_0
+	VMOVUPS (SI), Y7
+	VADDPS  Y7, Y4, Y4
+
+nores_2_0:
+	VMULPS    (AX), Y4, Y7
+	VCMPPS    $0x1e, Y6, Y4, Y8
+	VBLENDVPS Y8, Y4, Y7, Y4
+	VMOVUPS   64(AX), Y7
+	VMAXPS    Y4, Y7, Y4
+	VMOVUPS   128(AX), Y7
+	VMINPS    Y4, Y7, Y4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS   (SI), Y7
+	VADDPS    Y7, Y4, Y4
+
+done_2_0:
+	TESTQ   DX, DX
+	JEQ     nobias_2_1
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y5, Y5
+
+nobias_2_1:
+	TESTQ   SI, SI
+	JEQ     nores_2_1
+	TESTB   R8, R8
+	JNE     nores_2_1
+	VMOVUPS 32(SI), Y7
+	VADDPS  Y7, Y5, Y5
+
+nores_2_1:
+	VMULPS    (AX), Y5, Y7
+	VCMPPS    $0x1e, Y6, Y5, Y6
+	VBLENDVPS Y6, Y5, Y7, Y5
+	VMOVUPS   64(AX), Y7
+	VMAXPS    Y5, Y7, Y5
+	VMOVUPS   128(AX), Y7
+	VMINPS    Y5, Y7, Y5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS   32(SI), Y7
+	VADDPS    Y7, Y5, Y5
+
+done_2_1:
+noep:
 	VMOVUPS Y0, (CX)
 	VMOVUPS Y1, 32(CX)
 	ADDQ    BX, CX
@@ -4514,9 +16012,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX2_4x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+// func convAVX2_4x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 // Requires: AVX, FMA3, MMX+
-TEXT ·convAVX2_4x16(SB), NOSPLIT, $0-73
+TEXT ·convAVX2_4x16(SB), NOSPLIT, $0-88
 	MOVQ lda+32(FP), CX
 	MOVQ ldb+48(FP), DX
 	MOVQ ldc+64(FP), BX
@@ -4614,6 +16112,265 @@ store:
 	VADDPS  Y8, Y7, Y7
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ    192(AX), DX
+	MOVQ    200(AX), SI
+	MOVQ    208(AX), DI
+	SHLQ    $0x02, DI
+	MOVB    216(AX), R8
+	VXORPS  Y8, Y8, Y8
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y0, Y0
+
+nobias_0_0:
+	TESTQ   SI, SI
+	JEQ     nores_0_0
+	TESTB   R8, R8
+	JNE     nores_0_0
+	VMOVUPS (SI), Y9
+	VADDPS  Y9, Y0, Y0
+
+nores_0_0:
+	VMULPS    (AX), Y0, Y9
+	VCMPPS    $0x1e, Y8, Y0, Y10
+	VBLENDVPS Y10, Y0, Y9, Y0
+	VMOVUPS   64(AX), Y9
+	VMAXPS    Y0, Y9, Y0
+	VMOVUPS   128(AX), Y9
+	VMINPS    Y0, Y9, Y0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS   (SI), Y9
+	VADDPS    Y9, Y0, Y0
+
+done_0_0:
+	TESTQ   DX, DX
+	JEQ     nobias_0_1
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y1, Y1
+
+nobias_0_1:
+	TESTQ   SI, SI
+	JEQ     nores_0_1
+	TESTB   R8, R8
+	JNE     nores_0_1
+	VMOVUPS 32(SI), Y9
+	VADDPS  Y9, Y1, Y1
+
+nores_0_1:
+	VMULPS    (AX), Y1, Y9
+	VCMPPS    $0x1e, Y8, Y1, Y10
+	VBLENDVPS Y10, Y1, Y9, Y1
+	VMOVUPS   64(AX), Y9
+	VMAXPS    Y1, Y9, Y1
+	VMOVUPS   128(AX), Y9
+	VMINPS    Y1, Y9, Y1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS   32(SI), Y9
+	VADDPS    Y9, Y1, Y1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_0
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y2, Y2
+
+nobias_1_0:
+	TESTQ   SI, SI
+	JEQ     nores_1_0
+	TESTB   R8, R8
+	JNE     nores_1_0
+	VMOVUPS (SI), Y9
+	VADDPS  Y9, Y2, Y2
+
+nores_1_0:
+	VMULPS    (AX), Y2, Y9
+	VCMPPS    $0x1e, Y8, Y2, Y10
+	VBLENDVPS Y10, Y2, Y9, Y2
+	VMOVUPS   64(AX), Y9
+	VMAXPS    Y2, Y9, Y2
+	VMOVUPS   128(AX), Y9
+	VMINPS    Y2, Y9, Y2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS   (SI), Y9
+	VADDPS    Y9, Y2, Y2
+
+done_1_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_1
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y3, Y3
+
+nobias_1_1:
+	TESTQ   SI, SI
+	JEQ     nores_1_1
+	TESTB   R8, R8
+	JNE     nores_1_1
+	VMOVUPS 32(SI), Y9
+	VADDPS  Y9, Y3, Y3
+
+nores_1_1:
+	VMULPS    (AX), Y3, Y9
+	VCMPPS    $0x1e, Y8, Y3, Y10
+	VBLENDVPS Y10, Y3, Y9, Y3
+	VMOVUPS   64(AX), Y9
+	VMAXPS    Y3, Y9, Y3
+	VMOVUPS   128(AX), Y9
+	VMINPS    Y3, Y9, Y3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS   32(SI), Y9
+	VADDPS    Y9, Y3, Y3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ   DX, DX
+	JEQ     nobias_2_0
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y4, Y4
+
+nobias_2_0:
+	TESTQ   SI, SI
+	JEQ     nores_2_0
+	TESTB   R8, R8
+	JNE     nores_2_0
+	VMOVUPS (SI), Y9
+	VADDPS  Y9, Y4, Y4
+
+nores_2_0:
+	VMULPS    (AX), Y4, Y9
+	VCMPPS    $0x1e, Y8, Y4, Y10
+	VBLENDVPS Y10, Y4, Y9, Y4
+	VMOVUPS   64(AX), Y9
+	VMAXPS    Y4, Y9, Y4
+	VMOVUPS   128(AX), Y9
+	VMINPS    Y4, Y9, Y4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS   (SI), Y9
+	VADDPS    Y9, Y4, Y4
+
+done_2_0:
+	TESTQ   DX, DX
+	JEQ     nobias_2_1
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y5, Y5
+
+nobias_2_1:
+	TESTQ   SI, SI
+	JEQ     nores_2_1
+	TESTB   R8, R8
+	JNE     nores_2_1
+	VMOVUPS 32(SI), Y9
+	VADDPS  Y9, Y5, Y5
+
+nores_2_1:
+	VMULPS    (AX), Y5, Y9
+	VCMPPS    $0x1e, Y8, Y5, Y10
+	VBLENDVPS Y10, Y5, Y9, Y5
+	VMOVUPS   64(AX), Y9
+	VMAXPS    Y5, Y9, Y5
+	VMOVUPS   128(AX), Y9
+	VMINPS    Y5, Y9, Y5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS   32(SI), Y9
+	VADDPS    Y9, Y5, Y5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ   DX, DX
+	JEQ     nobias_3_0
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y6, Y6
+
+nobias_3_0:
+	TESTQ   SI, SI
+	JEQ     nores_3_0
+	TESTB   R8, R8
+	JNE     nores_3_0
+	VMOVUPS (SI), Y9
+	VADDPS  Y9, Y6, Y6
+
+nores_3_0:
+	VMULPS    (AX), Y6, Y9
+	VCMPPS    $0x1e, Y8, Y6, Y10
+	VBLENDVPS Y10, Y6, Y9, Y6
+	VMOVUPS   64(AX), Y9
+	VMAXPS    Y6, Y9, Y6
+	VMOVUPS   128(AX), Y9
+	VMINPS    Y6, Y9, Y6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS   (SI), Y9
+	VADDPS    Y9, Y6, Y6
+
+done_3_0:
+	TESTQ   DX, DX
+	JEQ     nobias_3_1
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y7, Y7
+
+nobias_3_1:
+	TESTQ   SI, SI
+	JEQ     nores_3_1
+	TESTB   R8, R8
+	JNE     nores_3_1
+	VMOVUPS 32(SI), Y9
+	VADDPS  Y9, Y7, Y7
+
+nores_3_1:
+	VMULPS    (AX), Y7, Y9
+	VCMPPS    $0x1e, Y8, Y7, Y8
+	VBLENDVPS Y8, Y7, Y9, Y7
+	VMOVUPS   64(AX), Y9
+	VMAXPS    Y7, Y9, Y7
+	VMOVUPS   128(AX), Y9
+	VMINPS    Y7, Y9, Y7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS   32(SI), Y9
+	VADDPS    Y9, Y7, Y7
+
+done_3_1:
+noep:
 	VMOVUPS Y0, (CX)
 	VMOVUPS Y1, 32(CX)
 	ADDQ    BX, CX
@@ -4628,9 +16385,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX2_5x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+// func convAVX2_5x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 // Requires: AVX, FMA3, MMX+
-TEXT ·convAVX2_5x16(SB), NOSPLIT, $0-73
+TEXT ·convAVX2_5x16(SB), NOSPLIT, $0-88
 	MOVQ lda+32(FP), CX
 	MOVQ ldb+48(FP), DX
 	MOVQ ldc+64(FP), BX
@@ -4743,6 +16500,328 @@ store:
 	VADDPS  Y10, Y9, Y9
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ    192(AX), DX
+	MOVQ    200(AX), SI
+	MOVQ    208(AX), DI
+	SHLQ    $0x02, DI
+	MOVB    216(AX), R8
+	VXORPS  Y10, Y10, Y10
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y0, Y0
+
+nobias_0_0:
+	TESTQ   SI, SI
+	JEQ     nores_0_0
+	TESTB   R8, R8
+	JNE     nores_0_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y0, Y0
+
+nores_0_0:
+	VMULPS    (AX), Y0, Y11
+	VCMPPS    $0x1e, Y10, Y0, Y12
+	VBLENDVPS Y12, Y0, Y11, Y0
+	VMOVUPS   64(AX), Y11
+	VMAXPS    Y0, Y11, Y0
+	VMOVUPS   128(AX), Y11
+	VMINPS    Y0, Y11, Y0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS   (SI), Y11
+	VADDPS    Y11, Y0, Y0
+
+done_0_0:
+	TESTQ   DX, DX
+	JEQ     nobias_0_1
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y1, Y1
+
+nobias_0_1:
+	TESTQ   SI, SI
+	JEQ     nores_0_1
+	TESTB   R8, R8
+	JNE     nores_0_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y1, Y1
+
+nores_0_1:
+	VMULPS    (AX), Y1, Y11
+	VCMPPS    $0x1e, Y10, Y1, Y12
+	VBLENDVPS Y12, Y1, Y11, Y1
+	VMOVUPS   64(AX), Y11
+	VMAXPS    Y1, Y11, Y1
+	VMOVUPS   128(AX), Y11
+	VMINPS    Y1, Y11, Y1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS   32(SI), Y11
+	VADDPS    Y11, Y1, Y1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_0
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y2, Y2
+
+nobias_1_0:
+	TESTQ   SI, SI
+	JEQ     nores_1_0
+	TESTB   R8, R8
+	JNE     nores_1_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y2, Y2
+
+nores_1_0:
+	VMULPS    (AX), Y2, Y11
+	VCMPPS    $0x1e, Y10, Y2, Y12
+	VBLENDVPS Y12, Y2, Y11, Y2
+	VMOVUPS   64(AX), Y11
+	VMAXPS    Y2, Y11, Y2
+	VMOVUPS   128(AX), Y11
+	VMINPS    Y2, Y11, Y2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS   (SI), Y11
+	VADDPS    Y11, Y2, Y2
+
+done_1_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_1
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y3, Y3
+
+nobias_1_1:
+	TESTQ   SI, SI
+	JEQ     nores_1_1
+	TESTB   R8, R8
+	JNE     nores_1_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y3, Y3
+
+nores_1_1:
+	VMULPS    (AX), Y3, Y11
+	VCMPPS    $0x1e, Y10, Y3, Y12
+	VBLENDVPS Y12, Y3, Y11, Y3
+	VMOVUPS   64(AX), Y11
+	VMAXPS    Y3, Y11, Y3
+	VMOVUPS   128(AX), Y11
+	VMINPS    Y3, Y11, Y3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS   32(SI), Y11
+	VADDPS    Y11, Y3, Y3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ   DX, DX
+	JEQ     nobias_2_0
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y4, Y4
+
+nobias_2_0:
+	TESTQ   SI, SI
+	JEQ     nores_2_0
+	TESTB   R8, R8
+	JNE     nores_2_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y4, Y4
+
+nores_2_0:
+	VMULPS    (AX), Y4, Y11
+	VCMPPS    $0x1e, Y10, Y4, Y12
+	VBLENDVPS Y12, Y4, Y11, Y4
+	VMOVUPS   64(AX), Y11
+	VMAXPS    Y4, Y11, Y4
+	VMOVUPS   128(AX), Y11
+	VMINPS    Y4, Y11, Y4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS   (SI), Y11
+	VADDPS    Y11, Y4, Y4
+
+done_2_0:
+	TESTQ   DX, DX
+	JEQ     nobias_2_1
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y5, Y5
+
+nobias_2_1:
+	TESTQ   SI, SI
+	JEQ     nores_2_1
+	TESTB   R8, R8
+	JNE     nores_2_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y5, Y5
+
+nores_2_1:
+	VMULPS    (AX), Y5, Y11
+	VCMPPS    $0x1e, Y10, Y5, Y12
+	VBLENDVPS Y12, Y5, Y11, Y5
+	VMOVUPS   64(AX), Y11
+	VMAXPS    Y5, Y11, Y5
+	VMOVUPS   128(AX), Y11
+	VMINPS    Y5, Y11, Y5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS   32(SI), Y11
+	VADDPS    Y11, Y5, Y5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ   DX, DX
+	JEQ     nobias_3_0
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y6, Y6
+
+nobias_3_0:
+	TESTQ   SI, SI
+	JEQ     nores_3_0
+	TESTB   R8, R8
+	JNE     nores_3_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y6, Y6
+
+nores_3_0:
+	VMULPS    (AX), Y6, Y11
+	VCMPPS    $0x1e, Y10, Y6, Y12
+	VBLENDVPS Y12, Y6, Y11, Y6
+	VMOVUPS   64(AX), Y11
+	VMAXPS    Y6, Y11, Y6
+	VMOVUPS   128(AX), Y11
+	VMINPS    Y6, Y11, Y6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS   (SI), Y11
+	VADDPS    Y11, Y6, Y6
+
+done_3_0:
+	TESTQ   DX, DX
+	JEQ     nobias_3_1
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y7, Y7
+
+nobias_3_1:
+	TESTQ   SI, SI
+	JEQ     nores_3_1
+	TESTB   R8, R8
+	JNE     nores_3_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y7, Y7
+
+nores_3_1:
+	VMULPS    (AX), Y7, Y11
+	VCMPPS    $0x1e, Y10, Y7, Y12
+	VBLENDVPS Y12, Y7, Y11, Y7
+	VMOVUPS   64(AX), Y11
+	VMAXPS    Y7, Y11, Y7
+	VMOVUPS   128(AX), Y11
+	VMINPS    Y7, Y11, Y7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS   32(SI), Y11
+	VADDPS    Y11, Y7, Y7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ   DX, DX
+	JEQ     nobias_4_0
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y8, Y8
+
+nobias_4_0:
+	TESTQ   SI, SI
+	JEQ     nores_4_0
+	TESTB   R8, R8
+	JNE     nores_4_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y8, Y8
+
+nores_4_0:
+	VMULPS    (AX), Y8, Y11
+	VCMPPS    $0x1e, Y10, Y8, Y12
+	VBLENDVPS Y12, Y8, Y11, Y8
+	VMOVUPS   64(AX), Y11
+	VMAXPS    Y8, Y11, Y8
+	VMOVUPS   128(AX), Y11
+	VMINPS    Y8, Y11, Y8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS   (SI), Y11
+	VADDPS    Y11, Y8, Y8
+
+done_4_0:
+	TESTQ   DX, DX
+	JEQ     nobias_4_1
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y9, Y9
+
+nobias_4_1:
+	TESTQ   SI, SI
+	JEQ     nores_4_1
+	TESTB   R8, R8
+	JNE     nores_4_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y9, Y9
+
+nores_4_1:
+	VMULPS    (AX), Y9, Y11
+	VCMPPS    $0x1e, Y10, Y9, Y10
+	VBLENDVPS Y10, Y9, Y11, Y9
+	VMOVUPS   64(AX), Y11
+	VMAXPS    Y9, Y11, Y9
+	VMOVUPS   128(AX), Y11
+	VMINPS    Y9, Y11, Y9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS   32(SI), Y11
+	VADDPS    Y11, Y9, Y9
+
+done_4_1:
+noep:
 	VMOVUPS Y0, (CX)
 	VMOVUPS Y1, 32(CX)
 	ADDQ    BX, CX
@@ -4760,9 +16839,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX2_6x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+// func convAVX2_6x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 // Requires: AVX, FMA3, MMX+
-TEXT ·convAVX2_6x16(SB), NOSPLIT, $0-73
+TEXT ·convAVX2_6x16(SB), NOSPLIT, $0-88
 	MOVQ lda+32(FP), CX
 	MOVQ ldb+48(FP), DX
 	MOVQ ldc+64(FP), BX
@@ -4888,6 +16967,391 @@ store:
 	VADDPS  Y12, Y11, Y11
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ    192(AX), DX
+	MOVQ    200(AX), SI
+	MOVQ    208(AX), DI
+	SHLQ    $0x02, DI
+	MOVB    216(AX), R8
+	VXORPS  Y12, Y12, Y12
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y0, Y0
+
+nobias_0_0:
+	TESTQ   SI, SI
+	JEQ     nores_0_0
+	TESTB   R8, R8
+	JNE     nores_0_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y0, Y0
+
+nores_0_0:
+	VMULPS    (AX), Y0, Y13
+	VCMPPS    $0x1e, Y12, Y0, Y14
+	VBLENDVPS Y14, Y0, Y13, Y0
+	VMOVUPS   64(AX), Y13
+	VMAXPS    Y0, Y13, Y0
+	VMOVUPS   128(AX), Y13
+	VMINPS    Y0, Y13, Y0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS   (SI), Y13
+	VADDPS    Y13, Y0, Y0
+
+done_0_0:
+	TESTQ   DX, DX
+	JEQ     nobias_0_1
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y1, Y1
+
+nobias_0_1:
+	TESTQ   SI, SI
+	JEQ     nores_0_1
+	TESTB   R8, R8
+	JNE     nores_0_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y1, Y1
+
+nores_0_1:
+	VMULPS    (AX), Y1, Y13
+	VCMPPS    $0x1e, Y12, Y1, Y14
+	VBLENDVPS Y14, Y1, Y13, Y1
+	VMOVUPS   64(AX), Y13
+	VMAXPS    Y1, Y13, Y1
+	VMOVUPS   128(AX), Y13
+	VMINPS    Y1, Y13, Y1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS   32(SI), Y13
+	VADDPS    Y13, Y1, Y1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_0
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y2, Y2
+
+nobias_1_0:
+	TESTQ   SI, SI
+	JEQ     nores_1_0
+	TESTB   R8, R8
+	JNE     nores_1_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y2, Y2
+
+nores_1_0:
+	VMULPS    (AX), Y2, Y13
+	VCMPPS    $0x1e, Y12, Y2, Y14
+	VBLENDVPS Y14, Y2, Y13, Y2
+	VMOVUPS   64(AX), Y13
+	VMAXPS    Y2, Y13, Y2
+	VMOVUPS   128(AX), Y13
+	VMINPS    Y2, Y13, Y2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS   (SI), Y13
+	VADDPS    Y13, Y2, Y2
+
+done_1_0:
+	TESTQ   DX, DX
+	JEQ     nobias_1_1
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y3, Y3
+
+nobias_1_1:
+	TESTQ   SI, SI
+	JEQ     nores_1_1
+	TESTB   R8, R8
+	JNE     nores_1_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y3, Y3
+
+nores_1_1:
+	VMULPS    (AX), Y3, Y13
+	VCMPPS    $0x1e, Y12, Y3, Y14
+	VBLENDVPS Y14, Y3, Y13, Y3
+	VMOVUPS   64(AX), Y13
+	VMAXPS    Y3, Y13, Y3
+	VMOVUPS   128(AX), Y13
+	VMINPS    Y3, Y13, Y3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS   32(SI), Y13
+	VADDPS    Y13, Y3, Y3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ   DX, DX
+	JEQ     nobias_2_0
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y4, Y4
+
+nobias_2_0:
+	TESTQ   SI, SI
+	JEQ     nores_2_0
+	TESTB   R8, R8
+	JNE     nores_2_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y4, Y4
+
+nores_2_0:
+	VMULPS    (AX), Y4, Y13
+	VCMPPS    $0x1e, Y12, Y4, Y14
+	VBLENDVPS Y14, Y4, Y13, Y4
+	VMOVUPS   64(AX), Y13
+	VMAXPS    Y4, Y13, Y4
+	VMOVUPS   128(AX), Y13
+	VMINPS    Y4, Y13, Y4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS   (SI), Y13
+	VADDPS    Y13, Y4, Y4
+
+done_2_0:
+	TESTQ   DX, DX
+	JEQ     nobias_2_1
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y5, Y5
+
+nobias_2_1:
+	TESTQ   SI, SI
+	JEQ     nores_2_1
+	TESTB   R8, R8
+	JNE     nores_2_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y5, Y5
+
+nores_2_1:
+	VMULPS    (AX), Y5, Y13
+	VCMPPS    $0x1e, Y12, Y5, Y14
+	VBLENDVPS Y14, Y5, Y13, Y5
+	VMOVUPS   64(AX), Y13
+	VMAXPS    Y5, Y13, Y5
+	VMOVUPS   128(AX), Y13
+	VMINPS    Y5, Y13, Y5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS   32(SI), Y13
+	VADDPS    Y13, Y5, Y5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ   DX, DX
+	JEQ     nobias_3_0
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y6, Y6
+
+nobias_3_0:
+	TESTQ   SI, SI
+	JEQ     nores_3_0
+	TESTB   R8, R8
+	JNE     nores_3_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y6, Y6
+
+nores_3_0:
+	VMULPS    (AX), Y6, Y13
+	VCMPPS    $0x1e, Y12, Y6, Y14
+	VBLENDVPS Y14, Y6, Y13, Y6
+	VMOVUPS   64(AX), Y13
+	VMAXPS    Y6, Y13, Y6
+	VMOVUPS   128(AX), Y13
+	VMINPS    Y6, Y13, Y6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS   (SI), Y13
+	VADDPS    Y13, Y6, Y6
+
+done_3_0:
+	TESTQ   DX, DX
+	JEQ     nobias_3_1
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y7, Y7
+
+nobias_3_1:
+	TESTQ   SI, SI
+	JEQ     nores_3_1
+	TESTB   R8, R8
+	JNE     nores_3_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y7, Y7
+
+nores_3_1:
+	VMULPS    (AX), Y7, Y13
+	VCMPPS    $0x1e, Y12, Y7, Y14
+	VBLENDVPS Y14, Y7, Y13, Y7
+	VMOVUPS   64(AX), Y13
+	VMAXPS    Y7, Y13, Y7
+	VMOVUPS   128(AX), Y13
+	VMINPS    Y7, Y13, Y7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS   32(SI), Y13
+	VADDPS    Y13, Y7, Y7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ   DX, DX
+	JEQ     nobias_4_0
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y8, Y8
+
+nobias_4_0:
+	TESTQ   SI, SI
+	JEQ     nores_4_0
+	TESTB   R8, R8
+	JNE     nores_4_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y8, Y8
+
+nores_4_0:
+	VMULPS    (AX), Y8, Y13
+	VCMPPS    $0x1e, Y12, Y8, Y14
+	VBLENDVPS Y14, Y8, Y13, Y8
+	VMOVUPS   64(AX), Y13
+	VMAXPS    Y8, Y13, Y8
+	VMOVUPS   128(AX), Y13
+	VMINPS    Y8, Y13, Y8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS   (SI), Y13
+	VADDPS    Y13, Y8, Y8
+
+done_4_0:
+	TESTQ   DX, DX
+	JEQ     nobias_4_1
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y9, Y9
+
+nobias_4_1:
+	TESTQ   SI, SI
+	JEQ     nores_4_1
+	TESTB   R8, R8
+	JNE     nores_4_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y9, Y9
+
+nores_4_1:
+	VMULPS    (AX), Y9, Y13
+	VCMPPS    $0x1e, Y12, Y9, Y14
+	VBLENDVPS Y14, Y9, Y13, Y9
+	VMOVUPS   64(AX), Y13
+	VMAXPS    Y9, Y13, Y9
+	VMOVUPS   128(AX), Y13
+	VMINPS    Y9, Y13, Y9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS   32(SI), Y13
+	VADDPS    Y13, Y9, Y9
+
+done_4_1:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ   DX, DX
+	JEQ     nobias_5_0
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y10, Y10
+
+nobias_5_0:
+	TESTQ   SI, SI
+	JEQ     nores_5_0
+	TESTB   R8, R8
+	JNE     nores_5_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y10, Y10
+
+nores_5_0:
+	VMULPS    (AX), Y10, Y13
+	VCMPPS    $0x1e, Y12, Y10, Y14
+	VBLENDVPS Y14, Y10, Y13, Y10
+	VMOVUPS   64(AX), Y13
+	VMAXPS    Y10, Y13, Y10
+	VMOVUPS   128(AX), Y13
+	VMINPS    Y10, Y13, Y10
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS   (SI), Y13
+	VADDPS    Y13, Y10, Y10
+
+done_5_0:
+	TESTQ   DX, DX
+	JEQ     nobias_5_1
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y11, Y11
+
+nobias_5_1:
+	TESTQ   SI, SI
+	JEQ     nores_5_1
+	TESTB   R8, R8
+	JNE     nores_5_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y11, Y11
+
+nores_5_1:
+	VMULPS    (AX), Y11, Y13
+	VCMPPS    $0x1e, Y12, Y11, Y12
+	VBLENDVPS Y12, Y11, Y13, Y11
+	VMOVUPS   64(AX), Y13
+	VMAXPS    Y11, Y13, Y11
+	VMOVUPS   128(AX), Y13
+	VMINPS    Y11, Y13, Y11
+	TESTQ     SI, SI
+	JEQ       done_5_1
+	TESTB     R8, R8
+	JEQ       done_5_1
+	VMOVUPS   32(SI), Y13
+	VADDPS    Y13, Y11, Y11
+
+done_5_1:
+noep:
 	VMOVUPS Y0, (CX)
 	VMOVUPS Y1, 32(CX)
 	ADDQ    BX, CX
@@ -4908,9 +17372,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_1x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_1x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_1x32(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_1x32(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), AX
 	MOVQ  ldb+48(FP), CX
 	MOVQ  ldc+64(FP), DX
@@ -4972,14 +17436,84 @@ store:
 	VADDPS    Z2, Z1, Z1
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), BX
+	MOVQ      208(AX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(AX), SI
+	VPXORD    Z4, Z4, Z4
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+
+nobias_0_0:
+	TESTQ     BX, BX
+	JEQ       nores_0_0
+	TESTB     SI, SI
+	JNE       nores_0_0
+	VMOVUPS.Z (BX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z2
+	VCMPPS    $0x1e, Z4, Z0, K3
+	VBLENDMPS Z0, Z2, K3, Z0
+	VMOVUPS   64(AX), Z2
+	VMAXPS    Z0, Z2, Z0
+	VMOVUPS   128(AX), Z2
+	VMINPS    Z0, Z2, Z0
+	TESTQ     BX, BX
+	JEQ       done_0_0
+	TESTB     SI, SI
+	JEQ       done_0_0
+	VMOVUPS.Z (BX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z2
+	VADDPS    Z2, Z1, Z1
+
+nobias_0_1:
+	TESTQ     BX, BX
+	JEQ       nores_0_1
+	TESTB     SI, SI
+	JNE       nores_0_1
+	VMOVUPS.Z 64(BX), K2, Z2
+	VADDPS    Z2, Z1, Z1
+
+nores_0_1:
+	VMULPS    (AX), Z1, Z2
+	VCMPPS    $0x1e, Z4, Z1, K3
+	VBLENDMPS Z1, Z2, K3, Z1
+	VMOVUPS   64(AX), Z2
+	VMAXPS    Z1, Z2, Z1
+	VMOVUPS   128(AX), Z2
+	VMINPS    Z1, Z2, Z1
+	TESTQ     BX, BX
+	JEQ       done_0_1
+	TESTB     SI, SI
+	JEQ       done_0_1
+	VMOVUPS.Z 64(BX), K2, Z2
+	VADDPS    Z2, Z1, Z1
+
+done_0_1:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
 	VZEROUPPER
 	RET
 
-// func convAVX512_2x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_2x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_2x32(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_2x32(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -5053,6 +17587,139 @@ store:
 	VADDPS    Z4, Z3, Z3
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z6, Z6, Z6
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z4
+	VCMPPS    $0x1e, Z6, Z0, K3
+	VBLENDMPS Z0, Z4, K3, Z0
+	VMOVUPS   64(AX), Z4
+	VMAXPS    Z0, Z4, Z0
+	VMOVUPS   128(AX), Z4
+	VMINPS    Z0, Z4, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z4
+	VADDPS    Z4, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z4
+	VADDPS    Z4, Z1, Z1
+
+nores_0_1:
+	VMULPS    (AX), Z1, Z4
+	VCMPPS    $0x1e, Z6, Z1, K3
+	VBLENDMPS Z1, Z4, K3, Z1
+	VMOVUPS   64(AX), Z4
+	VMAXPS    Z1, Z4, Z1
+	VMOVUPS   128(AX), Z4
+	VMINPS    Z1, Z4, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z4
+	VADDPS    Z4, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+nores_1_0:
+	VMULPS    (AX), Z2, Z4
+	VCMPPS    $0x1e, Z6, Z2, K3
+	VBLENDMPS Z2, Z4, K3, Z2
+	VMOVUPS   64(AX), Z4
+	VMAXPS    Z2, Z4, Z2
+	VMOVUPS   128(AX), Z4
+	VMINPS    Z2, Z4, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z4
+	VADDPS    Z4, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z4
+	VADDPS    Z4, Z3, Z3
+
+nores_1_1:
+	VMULPS    (AX), Z3, Z4
+	VCMPPS    $0x1e, Z6, Z3, K3
+	VBLENDMPS Z3, Z4, K3, Z3
+	VMOVUPS   64(AX), Z4
+	VMAXPS    Z3, Z4, Z3
+	VMOVUPS   128(AX), Z4
+	VMINPS    Z3, Z4, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z4
+	VADDPS    Z4, Z3, Z3
+
+done_1_1:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
 	ADDQ    BX, CX
@@ -5061,9 +17728,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_3x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_3x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_3x32(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_3x32(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -5149,6 +17816,202 @@ store:
 	VADDPS    Z6, Z5, Z5
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z8, Z8, Z8
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z6
+	VCMPPS    $0x1e, Z8, Z0, K3
+	VBLENDMPS Z0, Z6, K3, Z0
+	VMOVUPS   64(AX), Z6
+	VMAXPS    Z0, Z6, Z0
+	VMOVUPS   128(AX), Z6
+	VMINPS    Z0, Z6, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z6
+	VADDPS    Z6, Z1, Z1
+
+nores_0_1:
+	VMULPS    (AX), Z1, Z6
+	VCMPPS    $0x1e, Z8, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
+	VMOVUPS   64(AX), Z6
+	VMAXPS    Z1, Z6, Z1
+	VMOVUPS   128(AX), Z6
+	VMINPS    Z1, Z6, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z6
+	VADDPS    Z6, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z2, Z2
+
+nores_1_0:
+	VMULPS    (AX), Z2, Z6
+	VCMPPS    $0x1e, Z8, Z2, K3
+	VBLENDMPS Z2, Z6, K3, Z2
+	VMOVUPS   64(AX), Z6
+	VMAXPS    Z2, Z6, Z2
+	VMOVUPS   128(AX), Z6
+	VMINPS    Z2, Z6, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z6
+	VADDPS    Z6, Z3, Z3
+
+nores_1_1:
+	VMULPS    (AX), Z3, Z6
+	VCMPPS    $0x1e, Z8, Z3, K3
+	VBLENDMPS Z3, Z6, K3, Z3
+	VMOVUPS   64(AX), Z6
+	VMAXPS    Z3, Z6, Z3
+	VMOVUPS   128(AX), Z6
+	VMINPS    Z3, Z6, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z6
+	VADDPS    Z6, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z4, Z4
+
+nores_2_0:
+	VMULPS    (AX), Z4, Z6
+	VCMPPS    $0x1e, Z8, Z4, K3
+	VBLENDMPS Z4, Z6, K3, Z4
+	VMOVUPS   64(AX), Z6
+	VMAXPS    Z4, Z6, Z4
+	VMOVUPS   128(AX), Z6
+	VMINPS    Z4, Z6, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+nores_2_1:
+	VMULPS    (AX), Z5, Z6
+	VCMPPS    $0x1e, Z8, Z5, K3
+	VBLENDMPS Z5, Z6, K3, Z5
+	VMOVUPS   64(AX), Z6
+	VMAXPS    Z5, Z6, Z5
+	VMOVUPS   128(AX), Z6
+	VMINPS    Z5, Z6, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+done_2_1:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
 	ADDQ    BX, CX
@@ -5160,9 +18023,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_4x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_4x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_4x32(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_4x32(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -5260,6 +18123,265 @@ store:
 	VADDPS    Z8, Z7, Z7
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z10, Z10, Z10
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z8
+	VCMPPS    $0x1e, Z10, Z0, K3
+	VBLENDMPS Z0, Z8, K3, Z0
+	VMOVUPS   64(AX), Z8
+	VMAXPS    Z0, Z8, Z0
+	VMOVUPS   128(AX), Z8
+	VMINPS    Z0, Z8, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z8
+	VADDPS    Z8, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z8
+	VADDPS    Z8, Z1, Z1
+
+nores_0_1:
+	VMULPS    (AX), Z1, Z8
+	VCMPPS    $0x1e, Z10, Z1, K3
+	VBLENDMPS Z1, Z8, K3, Z1
+	VMOVUPS   64(AX), Z8
+	VMAXPS    Z1, Z8, Z1
+	VMOVUPS   128(AX), Z8
+	VMINPS    Z1, Z8, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z8
+	VADDPS    Z8, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z2, Z2
+
+nores_1_0:
+	VMULPS    (AX), Z2, Z8
+	VCMPPS    $0x1e, Z10, Z2, K3
+	VBLENDMPS Z2, Z8, K3, Z2
+	VMOVUPS   64(AX), Z8
+	VMAXPS    Z2, Z8, Z2
+	VMOVUPS   128(AX), Z8
+	VMINPS    Z2, Z8, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z8
+	VADDPS    Z8, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z8
+	VADDPS    Z8, Z3, Z3
+
+nores_1_1:
+	VMULPS    (AX), Z3, Z8
+	VCMPPS    $0x1e, Z10, Z3, K3
+	VBLENDMPS Z3, Z8, K3, Z3
+	VMOVUPS   64(AX), Z8
+	VMAXPS    Z3, Z8, Z3
+	VMOVUPS   128(AX), Z8
+	VMINPS    Z3, Z8, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z8
+	VADDPS    Z8, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z4, Z4
+
+nores_2_0:
+	VMULPS    (AX), Z4, Z8
+	VCMPPS    $0x1e, Z10, Z4, K3
+	VBLENDMPS Z4, Z8, K3, Z4
+	VMOVUPS   64(AX), Z8
+	VMAXPS    Z4, Z8, Z4
+	VMOVUPS   128(AX), Z8
+	VMINPS    Z4, Z8, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z8
+	VADDPS    Z8, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z8
+	VADDPS    Z8, Z5, Z5
+
+nores_2_1:
+	VMULPS    (AX), Z5, Z8
+	VCMPPS    $0x1e, Z10, Z5, K3
+	VBLENDMPS Z5, Z8, K3, Z5
+	VMOVUPS   64(AX), Z8
+	VMAXPS    Z5, Z8, Z5
+	VMOVUPS   128(AX), Z8
+	VMINPS    Z5, Z8, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z8
+	VADDPS    Z8, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z6, Z6
+
+nores_3_0:
+	VMULPS    (AX), Z6, Z8
+	VCMPPS    $0x1e, Z10, Z6, K3
+	VBLENDMPS Z6, Z8, K3, Z6
+	VMOVUPS   64(AX), Z8
+	VMAXPS    Z6, Z8, Z6
+	VMOVUPS   128(AX), Z8
+	VMINPS    Z6, Z8, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z8
+	VADDPS    Z8, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z8
+	VADDPS    Z8, Z7, Z7
+
+nores_3_1:
+	VMULPS    (AX), Z7, Z8
+	VCMPPS    $0x1e, Z10, Z7, K3
+	VBLENDMPS Z7, Z8, K3, Z7
+	VMOVUPS   64(AX), Z8
+	VMAXPS    Z7, Z8, Z7
+	VMOVUPS   128(AX), Z8
+	VMINPS    Z7, Z8, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z8
+	VADDPS    Z8, Z7, Z7
+
+done_3_1:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
 	ADDQ    BX, CX
@@ -5274,9 +18396,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_5x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_5x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_5x32(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_5x32(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -5388,6 +18510,328 @@ store:
 	VADDPS    Z10, Z9, Z9
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z12, Z12, Z12
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z10
+	VCMPPS    $0x1e, Z12, Z0, K3
+	VBLENDMPS Z0, Z10, K3, Z0
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z0, Z10, Z0
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z0, Z10, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z10
+	VADDPS    Z10, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z1, Z1
+
+nores_0_1:
+	VMULPS    (AX), Z1, Z10
+	VCMPPS    $0x1e, Z12, Z1, K3
+	VBLENDMPS Z1, Z10, K3, Z1
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z1, Z10, Z1
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z1, Z10, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z2, Z2
+
+nores_1_0:
+	VMULPS    (AX), Z2, Z10
+	VCMPPS    $0x1e, Z12, Z2, K3
+	VBLENDMPS Z2, Z10, K3, Z2
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z2, Z10, Z2
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z2, Z10, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z10
+	VADDPS    Z10, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z3, Z3
+
+nores_1_1:
+	VMULPS    (AX), Z3, Z10
+	VCMPPS    $0x1e, Z12, Z3, K3
+	VBLENDMPS Z3, Z10, K3, Z3
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z3, Z10, Z3
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z3, Z10, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z4, Z4
+
+nores_2_0:
+	VMULPS    (AX), Z4, Z10
+	VCMPPS    $0x1e, Z12, Z4, K3
+	VBLENDMPS Z4, Z10, K3, Z4
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z4, Z10, Z4
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z4, Z10, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z10
+	VADDPS    Z10, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z5, Z5
+
+nores_2_1:
+	VMULPS    (AX), Z5, Z10
+	VCMPPS    $0x1e, Z12, Z5, K3
+	VBLENDMPS Z5, Z10, K3, Z5
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z5, Z10, Z5
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z5, Z10, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z6, Z6
+
+nores_3_0:
+	VMULPS    (AX), Z6, Z10
+	VCMPPS    $0x1e, Z12, Z6, K3
+	VBLENDMPS Z6, Z10, K3, Z6
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z6, Z10, Z6
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z6, Z10, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z10
+	VADDPS    Z10, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z7, Z7
+
+nores_3_1:
+	VMULPS    (AX), Z7, Z10
+	VCMPPS    $0x1e, Z12, Z7, K3
+	VBLENDMPS Z7, Z10, K3, Z7
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z7, Z10, Z7
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z7, Z10, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z7, Z7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z8, Z8
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z8, Z8
+
+nores_4_0:
+	VMULPS    (AX), Z8, Z10
+	VCMPPS    $0x1e, Z12, Z8, K3
+	VBLENDMPS Z8, Z10, K3, Z8
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z8, Z10, Z8
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z8, Z10, Z8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z8, Z8
+
+done_4_0:
+	TESTQ     DX, DX
+	JEQ       nobias_4_1
+	VMOVUPS.Z 64(DX), K2, Z10
+	VADDPS    Z10, Z9, Z9
+
+nobias_4_1:
+	TESTQ     SI, SI
+	JEQ       nores_4_1
+	TESTB     R8, R8
+	JNE       nores_4_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z9, Z9
+
+nores_4_1:
+	VMULPS    (AX), Z9, Z10
+	VCMPPS    $0x1e, Z12, Z9, K3
+	VBLENDMPS Z9, Z10, K3, Z9
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z9, Z10, Z9
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z9, Z10, Z9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS.Z 64(SI), K2, Z10
+	VADDPS    Z10, Z9, Z9
+
+done_4_1:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
 	ADDQ    BX, CX
@@ -5405,9 +18849,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_6x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_6x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_6x32(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_6x32(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -5531,6 +18975,391 @@ store:
 	VADDPS    Z12, Z11, Z11
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z14, Z14, Z14
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z12
+	VCMPPS    $0x1e, Z14, Z0, K3
+	VBLENDMPS Z0, Z12, K3, Z0
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z0, Z12, Z0
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z0, Z12, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z12
+	VADDPS    Z12, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z1, Z1
+
+nores_0_1:
+	VMULPS    (AX), Z1, Z12
+	VCMPPS    $0x1e, Z14, Z1, K3
+	VBLENDMPS Z1, Z12, K3, Z1
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z1, Z12, Z1
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z1, Z12, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z2, Z2
+
+nores_1_0:
+	VMULPS    (AX), Z2, Z12
+	VCMPPS    $0x1e, Z14, Z2, K3
+	VBLENDMPS Z2, Z12, K3, Z2
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z2, Z12, Z2
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z2, Z12, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z12
+	VADDPS    Z12, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z3, Z3
+
+nores_1_1:
+	VMULPS    (AX), Z3, Z12
+	VCMPPS    $0x1e, Z14, Z3, K3
+	VBLENDMPS Z3, Z12, K3, Z3
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z3, Z12, Z3
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z3, Z12, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z4, Z4
+
+nores_2_0:
+	VMULPS    (AX), Z4, Z12
+	VCMPPS    $0x1e, Z14, Z4, K3
+	VBLENDMPS Z4, Z12, K3, Z4
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z4, Z12, Z4
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z4, Z12, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z12
+	VADDPS    Z12, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z5, Z5
+
+nores_2_1:
+	VMULPS    (AX), Z5, Z12
+	VCMPPS    $0x1e, Z14, Z5, K3
+	VBLENDMPS Z5, Z12, K3, Z5
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z5, Z12, Z5
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z5, Z12, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z6, Z6
+
+nores_3_0:
+	VMULPS    (AX), Z6, Z12
+	VCMPPS    $0x1e, Z14, Z6, K3
+	VBLENDMPS Z6, Z12, K3, Z6
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z6, Z12, Z6
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z6, Z12, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z12
+	VADDPS    Z12, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z7, Z7
+
+nores_3_1:
+	VMULPS    (AX), Z7, Z12
+	VCMPPS    $0x1e, Z14, Z7, K3
+	VBLENDMPS Z7, Z12, K3, Z7
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z7, Z12, Z7
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z7, Z12, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z7, Z7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z8, Z8
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z8, Z8
+
+nores_4_0:
+	VMULPS    (AX), Z8, Z12
+	VCMPPS    $0x1e, Z14, Z8, K3
+	VBLENDMPS Z8, Z12, K3, Z8
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z8, Z12, Z8
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z8, Z12, Z8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z8, Z8
+
+done_4_0:
+	TESTQ     DX, DX
+	JEQ       nobias_4_1
+	VMOVUPS.Z 64(DX), K2, Z12
+	VADDPS    Z12, Z9, Z9
+
+nobias_4_1:
+	TESTQ     SI, SI
+	JEQ       nores_4_1
+	TESTB     R8, R8
+	JNE       nores_4_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z9, Z9
+
+nores_4_1:
+	VMULPS    (AX), Z9, Z12
+	VCMPPS    $0x1e, Z14, Z9, K3
+	VBLENDMPS Z9, Z12, K3, Z9
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z9, Z12, Z9
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z9, Z12, Z9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z9, Z9
+
+done_4_1:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z10, Z10
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z10, Z10
+
+nores_5_0:
+	VMULPS    (AX), Z10, Z12
+	VCMPPS    $0x1e, Z14, Z10, K3
+	VBLENDMPS Z10, Z12, K3, Z10
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z10, Z12, Z10
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z10, Z12, Z10
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z10, Z10
+
+done_5_0:
+	TESTQ     DX, DX
+	JEQ       nobias_5_1
+	VMOVUPS.Z 64(DX), K2, Z12
+	VADDPS    Z12, Z11, Z11
+
+nobias_5_1:
+	TESTQ     SI, SI
+	JEQ       nores_5_1
+	TESTB     R8, R8
+	JNE       nores_5_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z11, Z11
+
+nores_5_1:
+	VMULPS    (AX), Z11, Z12
+	VCMPPS    $0x1e, Z14, Z11, K3
+	VBLENDMPS Z11, Z12, K3, Z11
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z11, Z12, Z11
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z11, Z12, Z11
+	TESTQ     SI, SI
+	JEQ       done_5_1
+	TESTB     R8, R8
+	JEQ       done_5_1
+	VMOVUPS.Z 64(SI), K2, Z12
+	VADDPS    Z12, Z11, Z11
+
+done_5_1:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
 	ADDQ    BX, CX
@@ -5551,9 +19380,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_7x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_7x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_7x32(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_7x32(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -5689,6 +19518,454 @@ store:
 	VADDPS    Z14, Z13, Z13
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z16, Z16, Z16
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z14
+	VCMPPS    $0x1e, Z16, Z0, K3
+	VBLENDMPS Z0, Z14, K3, Z0
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z0, Z14, Z0
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z0, Z14, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z14
+	VADDPS    Z14, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z1, Z1
+
+nores_0_1:
+	VMULPS    (AX), Z1, Z14
+	VCMPPS    $0x1e, Z16, Z1, K3
+	VBLENDMPS Z1, Z14, K3, Z1
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z1, Z14, Z1
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z1, Z14, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z2, Z2
+
+nores_1_0:
+	VMULPS    (AX), Z2, Z14
+	VCMPPS    $0x1e, Z16, Z2, K3
+	VBLENDMPS Z2, Z14, K3, Z2
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z2, Z14, Z2
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z2, Z14, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z14
+	VADDPS    Z14, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z3, Z3
+
+nores_1_1:
+	VMULPS    (AX), Z3, Z14
+	VCMPPS    $0x1e, Z16, Z3, K3
+	VBLENDMPS Z3, Z14, K3, Z3
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z3, Z14, Z3
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z3, Z14, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z4, Z4
+
+nores_2_0:
+	VMULPS    (AX), Z4, Z14
+	VCMPPS    $0x1e, Z16, Z4, K3
+	VBLENDMPS Z4, Z14, K3, Z4
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z4, Z14, Z4
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z4, Z14, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z14
+	VADDPS    Z14, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z5, Z5
+
+nores_2_1:
+	VMULPS    (AX), Z5, Z14
+	VCMPPS    $0x1e, Z16, Z5, K3
+	VBLENDMPS Z5, Z14, K3, Z5
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z5, Z14, Z5
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z5, Z14, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z6, Z6
+
+nores_3_0:
+	VMULPS    (AX), Z6, Z14
+	VCMPPS    $0x1e, Z16, Z6, K3
+	VBLENDMPS Z6, Z14, K3, Z6
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z6, Z14, Z6
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z6, Z14, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z14
+	VADDPS    Z14, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z7, Z7
+
+nores_3_1:
+	VMULPS    (AX), Z7, Z14
+	VCMPPS    $0x1e, Z16, Z7, K3
+	VBLENDMPS Z7, Z14, K3, Z7
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z7, Z14, Z7
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z7, Z14, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z7, Z7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z8, Z8
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z8, Z8
+
+nores_4_0:
+	VMULPS    (AX), Z8, Z14
+	VCMPPS    $0x1e, Z16, Z8, K3
+	VBLENDMPS Z8, Z14, K3, Z8
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z8, Z14, Z8
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z8, Z14, Z8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z8, Z8
+
+done_4_0:
+	TESTQ     DX, DX
+	JEQ       nobias_4_1
+	VMOVUPS.Z 64(DX), K2, Z14
+	VADDPS    Z14, Z9, Z9
+
+nobias_4_1:
+	TESTQ     SI, SI
+	JEQ       nores_4_1
+	TESTB     R8, R8
+	JNE       nores_4_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z9, Z9
+
+nores_4_1:
+	VMULPS    (AX), Z9, Z14
+	VCMPPS    $0x1e, Z16, Z9, K3
+	VBLENDMPS Z9, Z14, K3, Z9
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z9, Z14, Z9
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z9, Z14, Z9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z9, Z9
+
+done_4_1:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z10, Z10
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z10, Z10
+
+nores_5_0:
+	VMULPS    (AX), Z10, Z14
+	VCMPPS    $0x1e, Z16, Z10, K3
+	VBLENDMPS Z10, Z14, K3, Z10
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z10, Z14, Z10
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z10, Z14, Z10
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z10, Z10
+
+done_5_0:
+	TESTQ     DX, DX
+	JEQ       nobias_5_1
+	VMOVUPS.Z 64(DX), K2, Z14
+	VADDPS    Z14, Z11, Z11
+
+nobias_5_1:
+	TESTQ     SI, SI
+	JEQ       nores_5_1
+	TESTB     R8, R8
+	JNE       nores_5_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z11, Z11
+
+nores_5_1:
+	VMULPS    (AX), Z11, Z14
+	VCMPPS    $0x1e, Z16, Z11, K3
+	VBLENDMPS Z11, Z14, K3, Z11
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z11, Z14, Z11
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z11, Z14, Z11
+	TESTQ     SI, SI
+	JEQ       done_5_1
+	TESTB     R8, R8
+	JEQ       done_5_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z11, Z11
+
+done_5_1:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z12, Z12
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z12, Z12
+
+nores_6_0:
+	VMULPS    (AX), Z12, Z14
+	VCMPPS    $0x1e, Z16, Z12, K3
+	VBLENDMPS Z12, Z14, K3, Z12
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z12, Z14, Z12
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z12, Z14, Z12
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z12, Z12
+
+done_6_0:
+	TESTQ     DX, DX
+	JEQ       nobias_6_1
+	VMOVUPS.Z 64(DX), K2, Z14
+	VADDPS    Z14, Z13, Z13
+
+nobias_6_1:
+	TESTQ     SI, SI
+	JEQ       nores_6_1
+	TESTB     R8, R8
+	JNE       nores_6_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z13, Z13
+
+nores_6_1:
+	VMULPS    (AX), Z13, Z14
+	VCMPPS    $0x1e, Z16, Z13, K3
+	VBLENDMPS Z13, Z14, K3, Z13
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z13, Z14, Z13
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z13, Z14, Z13
+	TESTQ     SI, SI
+	JEQ       done_6_1
+	TESTB     R8, R8
+	JEQ       done_6_1
+	VMOVUPS.Z 64(SI), K2, Z14
+	VADDPS    Z14, Z13, Z13
+
+done_6_1:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
 	ADDQ    BX, CX
@@ -5712,9 +19989,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_8x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_8x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_8x32(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_8x32(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -5862,6 +20139,517 @@ store:
 	VADDPS    Z16, Z15, Z15
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z18, Z18, Z18
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z16
+	VCMPPS    $0x1e, Z18, Z0, K3
+	VBLENDMPS Z0, Z16, K3, Z0
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z0, Z16, Z0
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z0, Z16, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z16
+	VADDPS    Z16, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z1, Z1
+
+nores_0_1:
+	VMULPS    (AX), Z1, Z16
+	VCMPPS    $0x1e, Z18, Z1, K3
+	VBLENDMPS Z1, Z16, K3, Z1
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z1, Z16, Z1
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z1, Z16, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z2, Z2
+
+nores_1_0:
+	VMULPS    (AX), Z2, Z16
+	VCMPPS    $0x1e, Z18, Z2, K3
+	VBLENDMPS Z2, Z16, K3, Z2
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z2, Z16, Z2
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z2, Z16, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z16
+	VADDPS    Z16, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z3, Z3
+
+nores_1_1:
+	VMULPS    (AX), Z3, Z16
+	VCMPPS    $0x1e, Z18, Z3, K3
+	VBLENDMPS Z3, Z16, K3, Z3
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z3, Z16, Z3
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z3, Z16, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z4, Z4
+
+nores_2_0:
+	VMULPS    (AX), Z4, Z16
+	VCMPPS    $0x1e, Z18, Z4, K3
+	VBLENDMPS Z4, Z16, K3, Z4
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z4, Z16, Z4
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z4, Z16, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z16
+	VADDPS    Z16, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z5, Z5
+
+nores_2_1:
+	VMULPS    (AX), Z5, Z16
+	VCMPPS    $0x1e, Z18, Z5, K3
+	VBLENDMPS Z5, Z16, K3, Z5
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z5, Z16, Z5
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z5, Z16, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z6, Z6
+
+nores_3_0:
+	VMULPS    (AX), Z6, Z16
+	VCMPPS    $0x1e, Z18, Z6, K3
+	VBLENDMPS Z6, Z16, K3, Z6
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z6, Z16, Z6
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z6, Z16, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z16
+	VADDPS    Z16, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z7, Z7
+
+nores_3_1:
+	VMULPS    (AX), Z7, Z16
+	VCMPPS    $0x1e, Z18, Z7, K3
+	VBLENDMPS Z7, Z16, K3, Z7
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z7, Z16, Z7
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z7, Z16, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z7, Z7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z8, Z8
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z8, Z8
+
+nores_4_0:
+	VMULPS    (AX), Z8, Z16
+	VCMPPS    $0x1e, Z18, Z8, K3
+	VBLENDMPS Z8, Z16, K3, Z8
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z8, Z16, Z8
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z8, Z16, Z8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z8, Z8
+
+done_4_0:
+	TESTQ     DX, DX
+	JEQ       nobias_4_1
+	VMOVUPS.Z 64(DX), K2, Z16
+	VADDPS    Z16, Z9, Z9
+
+nobias_4_1:
+	TESTQ     SI, SI
+	JEQ       nores_4_1
+	TESTB     R8, R8
+	JNE       nores_4_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z9, Z9
+
+nores_4_1:
+	VMULPS    (AX), Z9, Z16
+	VCMPPS    $0x1e, Z18, Z9, K3
+	VBLENDMPS Z9, Z16, K3, Z9
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z9, Z16, Z9
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z9, Z16, Z9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z9, Z9
+
+done_4_1:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z10, Z10
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z10, Z10
+
+nores_5_0:
+	VMULPS    (AX), Z10, Z16
+	VCMPPS    $0x1e, Z18, Z10, K3
+	VBLENDMPS Z10, Z16, K3, Z10
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z10, Z16, Z10
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z10, Z16, Z10
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z10, Z10
+
+done_5_0:
+	TESTQ     DX, DX
+	JEQ       nobias_5_1
+	VMOVUPS.Z 64(DX), K2, Z16
+	VADDPS    Z16, Z11, Z11
+
+nobias_5_1:
+	TESTQ     SI, SI
+	JEQ       nores_5_1
+	TESTB     R8, R8
+	JNE       nores_5_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z11, Z11
+
+nores_5_1:
+	VMULPS    (AX), Z11, Z16
+	VCMPPS    $0x1e, Z18, Z11, K3
+	VBLENDMPS Z11, Z16, K3, Z11
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z11, Z16, Z11
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z11, Z16, Z11
+	TESTQ     SI, SI
+	JEQ       done_5_1
+	TESTB     R8, R8
+	JEQ       done_5_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z11, Z11
+
+done_5_1:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z12, Z12
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z12, Z12
+
+nores_6_0:
+	VMULPS    (AX), Z12, Z16
+	VCMPPS    $0x1e, Z18, Z12, K3
+	VBLENDMPS Z12, Z16, K3, Z12
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z12, Z16, Z12
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z12, Z16, Z12
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z12, Z12
+
+done_6_0:
+	TESTQ     DX, DX
+	JEQ       nobias_6_1
+	VMOVUPS.Z 64(DX), K2, Z16
+	VADDPS    Z16, Z13, Z13
+
+nobias_6_1:
+	TESTQ     SI, SI
+	JEQ       nores_6_1
+	TESTB     R8, R8
+	JNE       nores_6_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z13, Z13
+
+nores_6_1:
+	VMULPS    (AX), Z13, Z16
+	VCMPPS    $0x1e, Z18, Z13, K3
+	VBLENDMPS Z13, Z16, K3, Z13
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z13, Z16, Z13
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z13, Z16, Z13
+	TESTQ     SI, SI
+	JEQ       done_6_1
+	TESTB     R8, R8
+	JEQ       done_6_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z13, Z13
+
+done_6_1:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z14, Z14
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z14, Z14
+
+nores_7_0:
+	VMULPS    (AX), Z14, Z16
+	VCMPPS    $0x1e, Z18, Z14, K3
+	VBLENDMPS Z14, Z16, K3, Z14
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z14, Z16, Z14
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z14, Z16, Z14
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z14, Z14
+
+done_7_0:
+	TESTQ     DX, DX
+	JEQ       nobias_7_1
+	VMOVUPS.Z 64(DX), K2, Z16
+	VADDPS    Z16, Z15, Z15
+
+nobias_7_1:
+	TESTQ     SI, SI
+	JEQ       nores_7_1
+	TESTB     R8, R8
+	JNE       nores_7_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z15, Z15
+
+nores_7_1:
+	VMULPS    (AX), Z15, Z16
+	VCMPPS    $0x1e, Z18, Z15, K3
+	VBLENDMPS Z15, Z16, K3, Z15
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z15, Z16, Z15
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z15, Z16, Z15
+	TESTQ     SI, SI
+	JEQ       done_7_1
+	TESTB     R8, R8
+	JEQ       done_7_1
+	VMOVUPS.Z 64(SI), K2, Z16
+	VADDPS    Z16, Z15, Z15
+
+done_7_1:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
 	ADDQ    BX, CX
@@ -5888,9 +20676,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_9x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_9x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_9x32(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_9x32(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -6052,6 +20840,580 @@ store:
 	VADDPS    Z18, Z17, Z17
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z20, Z20, Z20
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z18
+	VCMPPS    $0x1e, Z20, Z0, K3
+	VBLENDMPS Z0, Z18, K3, Z0
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z0, Z18, Z0
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z0, Z18, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z1, Z1
+
+nores_0_1:
+	VMULPS    (AX), Z1, Z18
+	VCMPPS    $0x1e, Z20, Z1, K3
+	VBLENDMPS Z1, Z18, K3, Z1
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z1, Z18, Z1
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z1, Z18, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z2, Z2
+
+nores_1_0:
+	VMULPS    (AX), Z2, Z18
+	VCMPPS    $0x1e, Z20, Z2, K3
+	VBLENDMPS Z2, Z18, K3, Z2
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z2, Z18, Z2
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z2, Z18, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z3, Z3
+
+nores_1_1:
+	VMULPS    (AX), Z3, Z18
+	VCMPPS    $0x1e, Z20, Z3, K3
+	VBLENDMPS Z3, Z18, K3, Z3
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z3, Z18, Z3
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z3, Z18, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z4, Z4
+
+nores_2_0:
+	VMULPS    (AX), Z4, Z18
+	VCMPPS    $0x1e, Z20, Z4, K3
+	VBLENDMPS Z4, Z18, K3, Z4
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z4, Z18, Z4
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z4, Z18, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z5, Z5
+
+nores_2_1:
+	VMULPS    (AX), Z5, Z18
+	VCMPPS    $0x1e, Z20, Z5, K3
+	VBLENDMPS Z5, Z18, K3, Z5
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z5, Z18, Z5
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z5, Z18, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z6, Z6
+
+nores_3_0:
+	VMULPS    (AX), Z6, Z18
+	VCMPPS    $0x1e, Z20, Z6, K3
+	VBLENDMPS Z6, Z18, K3, Z6
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z6, Z18, Z6
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z6, Z18, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z7, Z7
+
+nores_3_1:
+	VMULPS    (AX), Z7, Z18
+	VCMPPS    $0x1e, Z20, Z7, K3
+	VBLENDMPS Z7, Z18, K3, Z7
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z7, Z18, Z7
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z7, Z18, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z7, Z7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z8, Z8
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z8, Z8
+
+nores_4_0:
+	VMULPS    (AX), Z8, Z18
+	VCMPPS    $0x1e, Z20, Z8, K3
+	VBLENDMPS Z8, Z18, K3, Z8
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z8, Z18, Z8
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z8, Z18, Z8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z8, Z8
+
+done_4_0:
+	TESTQ     DX, DX
+	JEQ       nobias_4_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z9, Z9
+
+nobias_4_1:
+	TESTQ     SI, SI
+	JEQ       nores_4_1
+	TESTB     R8, R8
+	JNE       nores_4_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z9, Z9
+
+nores_4_1:
+	VMULPS    (AX), Z9, Z18
+	VCMPPS    $0x1e, Z20, Z9, K3
+	VBLENDMPS Z9, Z18, K3, Z9
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z9, Z18, Z9
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z9, Z18, Z9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z9, Z9
+
+done_4_1:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z10, Z10
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z10, Z10
+
+nores_5_0:
+	VMULPS    (AX), Z10, Z18
+	VCMPPS    $0x1e, Z20, Z10, K3
+	VBLENDMPS Z10, Z18, K3, Z10
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z10, Z18, Z10
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z10, Z18, Z10
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z10, Z10
+
+done_5_0:
+	TESTQ     DX, DX
+	JEQ       nobias_5_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z11, Z11
+
+nobias_5_1:
+	TESTQ     SI, SI
+	JEQ       nores_5_1
+	TESTB     R8, R8
+	JNE       nores_5_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z11, Z11
+
+nores_5_1:
+	VMULPS    (AX), Z11, Z18
+	VCMPPS    $0x1e, Z20, Z11, K3
+	VBLENDMPS Z11, Z18, K3, Z11
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z11, Z18, Z11
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z11, Z18, Z11
+	TESTQ     SI, SI
+	JEQ       done_5_1
+	TESTB     R8, R8
+	JEQ       done_5_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z11, Z11
+
+done_5_1:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z12, Z12
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z12, Z12
+
+nores_6_0:
+	VMULPS    (AX), Z12, Z18
+	VCMPPS    $0x1e, Z20, Z12, K3
+	VBLENDMPS Z12, Z18, K3, Z12
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z12, Z18, Z12
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z12, Z18, Z12
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z12, Z12
+
+done_6_0:
+	TESTQ     DX, DX
+	JEQ       nobias_6_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z13, Z13
+
+nobias_6_1:
+	TESTQ     SI, SI
+	JEQ       nores_6_1
+	TESTB     R8, R8
+	JNE       nores_6_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z13, Z13
+
+nores_6_1:
+	VMULPS    (AX), Z13, Z18
+	VCMPPS    $0x1e, Z20, Z13, K3
+	VBLENDMPS Z13, Z18, K3, Z13
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z13, Z18, Z13
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z13, Z18, Z13
+	TESTQ     SI, SI
+	JEQ       done_6_1
+	TESTB     R8, R8
+	JEQ       done_6_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z13, Z13
+
+done_6_1:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z14, Z14
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z14, Z14
+
+nores_7_0:
+	VMULPS    (AX), Z14, Z18
+	VCMPPS    $0x1e, Z20, Z14, K3
+	VBLENDMPS Z14, Z18, K3, Z14
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z14, Z18, Z14
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z14, Z18, Z14
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z14, Z14
+
+done_7_0:
+	TESTQ     DX, DX
+	JEQ       nobias_7_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z15, Z15
+
+nobias_7_1:
+	TESTQ     SI, SI
+	JEQ       nores_7_1
+	TESTB     R8, R8
+	JNE       nores_7_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z15, Z15
+
+nores_7_1:
+	VMULPS    (AX), Z15, Z18
+	VCMPPS    $0x1e, Z20, Z15, K3
+	VBLENDMPS Z15, Z18, K3, Z15
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z15, Z18, Z15
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z15, Z18, Z15
+	TESTQ     SI, SI
+	JEQ       done_7_1
+	TESTB     R8, R8
+	JEQ       done_7_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z15, Z15
+
+done_7_1:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z16, Z16
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z16, Z16
+
+nores_8_0:
+	VMULPS    (AX), Z16, Z18
+	VCMPPS    $0x1e, Z20, Z16, K3
+	VBLENDMPS Z16, Z18, K3, Z16
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z16, Z18, Z16
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z16, Z18, Z16
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z16, Z16
+
+done_8_0:
+	TESTQ     DX, DX
+	JEQ       nobias_8_1
+	VMOVUPS.Z 64(DX), K2, Z18
+	VADDPS    Z18, Z17, Z17
+
+nobias_8_1:
+	TESTQ     SI, SI
+	JEQ       nores_8_1
+	TESTB     R8, R8
+	JNE       nores_8_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z17, Z17
+
+nores_8_1:
+	VMULPS    (AX), Z17, Z18
+	VCMPPS    $0x1e, Z20, Z17, K3
+	VBLENDMPS Z17, Z18, K3, Z17
+	VMOVUPS   64(AX), Z18
+	VMAXPS    Z17, Z18, Z17
+	VMOVUPS   128(AX), Z18
+	VMINPS    Z17, Z18, Z17
+	TESTQ     SI, SI
+	JEQ       done_8_1
+	TESTB     R8, R8
+	JEQ       done_8_1
+	VMOVUPS.Z 64(SI), K2, Z18
+	VADDPS    Z18, Z17, Z17
+
+done_8_1:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
 	ADDQ    BX, CX
@@ -6081,9 +21443,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_10x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_10x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_10x32(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_10x32(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -6257,6 +21619,643 @@ store:
 	VADDPS    Z20, Z19, Z19
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z22, Z22, Z22
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z20
+	VCMPPS    $0x1e, Z22, Z0, K3
+	VBLENDMPS Z0, Z20, K3, Z0
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z0, Z20, Z0
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z0, Z20, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z1, Z1
+
+nores_0_1:
+	VMULPS    (AX), Z1, Z20
+	VCMPPS    $0x1e, Z22, Z1, K3
+	VBLENDMPS Z1, Z20, K3, Z1
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z1, Z20, Z1
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z1, Z20, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z2, Z2
+
+nores_1_0:
+	VMULPS    (AX), Z2, Z20
+	VCMPPS    $0x1e, Z22, Z2, K3
+	VBLENDMPS Z2, Z20, K3, Z2
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z2, Z20, Z2
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z2, Z20, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z3, Z3
+
+nores_1_1:
+	VMULPS    (AX), Z3, Z20
+	VCMPPS    $0x1e, Z22, Z3, K3
+	VBLENDMPS Z3, Z20, K3, Z3
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z3, Z20, Z3
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z3, Z20, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z4, Z4
+
+nores_2_0:
+	VMULPS    (AX), Z4, Z20
+	VCMPPS    $0x1e, Z22, Z4, K3
+	VBLENDMPS Z4, Z20, K3, Z4
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z4, Z20, Z4
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z4, Z20, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z5, Z5
+
+nores_2_1:
+	VMULPS    (AX), Z5, Z20
+	VCMPPS    $0x1e, Z22, Z5, K3
+	VBLENDMPS Z5, Z20, K3, Z5
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z5, Z20, Z5
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z5, Z20, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z6, Z6
+
+nores_3_0:
+	VMULPS    (AX), Z6, Z20
+	VCMPPS    $0x1e, Z22, Z6, K3
+	VBLENDMPS Z6, Z20, K3, Z6
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z6, Z20, Z6
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z6, Z20, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z7, Z7
+
+nores_3_1:
+	VMULPS    (AX), Z7, Z20
+	VCMPPS    $0x1e, Z22, Z7, K3
+	VBLENDMPS Z7, Z20, K3, Z7
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z7, Z20, Z7
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z7, Z20, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z7, Z7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z8, Z8
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z8, Z8
+
+nores_4_0:
+	VMULPS    (AX), Z8, Z20
+	VCMPPS    $0x1e, Z22, Z8, K3
+	VBLENDMPS Z8, Z20, K3, Z8
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z8, Z20, Z8
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z8, Z20, Z8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z8, Z8
+
+done_4_0:
+	TESTQ     DX, DX
+	JEQ       nobias_4_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z9, Z9
+
+nobias_4_1:
+	TESTQ     SI, SI
+	JEQ       nores_4_1
+	TESTB     R8, R8
+	JNE       nores_4_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z9, Z9
+
+nores_4_1:
+	VMULPS    (AX), Z9, Z20
+	VCMPPS    $0x1e, Z22, Z9, K3
+	VBLENDMPS Z9, Z20, K3, Z9
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z9, Z20, Z9
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z9, Z20, Z9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z9, Z9
+
+done_4_1:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z10, Z10
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z10, Z10
+
+nores_5_0:
+	VMULPS    (AX), Z10, Z20
+	VCMPPS    $0x1e, Z22, Z10, K3
+	VBLENDMPS Z10, Z20, K3, Z10
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z10, Z20, Z10
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z10, Z20, Z10
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z10, Z10
+
+done_5_0:
+	TESTQ     DX, DX
+	JEQ       nobias_5_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z11, Z11
+
+nobias_5_1:
+	TESTQ     SI, SI
+	JEQ       nores_5_1
+	TESTB     R8, R8
+	JNE       nores_5_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z11, Z11
+
+nores_5_1:
+	VMULPS    (AX), Z11, Z20
+	VCMPPS    $0x1e, Z22, Z11, K3
+	VBLENDMPS Z11, Z20, K3, Z11
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z11, Z20, Z11
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z11, Z20, Z11
+	TESTQ     SI, SI
+	JEQ       done_5_1
+	TESTB     R8, R8
+	JEQ       done_5_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z11, Z11
+
+done_5_1:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z12, Z12
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z12, Z12
+
+nores_6_0:
+	VMULPS    (AX), Z12, Z20
+	VCMPPS    $0x1e, Z22, Z12, K3
+	VBLENDMPS Z12, Z20, K3, Z12
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z12, Z20, Z12
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z12, Z20, Z12
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z12, Z12
+
+done_6_0:
+	TESTQ     DX, DX
+	JEQ       nobias_6_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z13, Z13
+
+nobias_6_1:
+	TESTQ     SI, SI
+	JEQ       nores_6_1
+	TESTB     R8, R8
+	JNE       nores_6_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z13, Z13
+
+nores_6_1:
+	VMULPS    (AX), Z13, Z20
+	VCMPPS    $0x1e, Z22, Z13, K3
+	VBLENDMPS Z13, Z20, K3, Z13
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z13, Z20, Z13
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z13, Z20, Z13
+	TESTQ     SI, SI
+	JEQ       done_6_1
+	TESTB     R8, R8
+	JEQ       done_6_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z13, Z13
+
+done_6_1:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z14, Z14
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z14, Z14
+
+nores_7_0:
+	VMULPS    (AX), Z14, Z20
+	VCMPPS    $0x1e, Z22, Z14, K3
+	VBLENDMPS Z14, Z20, K3, Z14
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z14, Z20, Z14
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z14, Z20, Z14
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z14, Z14
+
+done_7_0:
+	TESTQ     DX, DX
+	JEQ       nobias_7_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z15, Z15
+
+nobias_7_1:
+	TESTQ     SI, SI
+	JEQ       nores_7_1
+	TESTB     R8, R8
+	JNE       nores_7_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z15, Z15
+
+nores_7_1:
+	VMULPS    (AX), Z15, Z20
+	VCMPPS    $0x1e, Z22, Z15, K3
+	VBLENDMPS Z15, Z20, K3, Z15
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z15, Z20, Z15
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z15, Z20, Z15
+	TESTQ     SI, SI
+	JEQ       done_7_1
+	TESTB     R8, R8
+	JEQ       done_7_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z15, Z15
+
+done_7_1:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z16, Z16
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z16, Z16
+
+nores_8_0:
+	VMULPS    (AX), Z16, Z20
+	VCMPPS    $0x1e, Z22, Z16, K3
+	VBLENDMPS Z16, Z20, K3, Z16
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z16, Z20, Z16
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z16, Z20, Z16
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z16, Z16
+
+done_8_0:
+	TESTQ     DX, DX
+	JEQ       nobias_8_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z17, Z17
+
+nobias_8_1:
+	TESTQ     SI, SI
+	JEQ       nores_8_1
+	TESTB     R8, R8
+	JNE       nores_8_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z17, Z17
+
+nores_8_1:
+	VMULPS    (AX), Z17, Z20
+	VCMPPS    $0x1e, Z22, Z17, K3
+	VBLENDMPS Z17, Z20, K3, Z17
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z17, Z20, Z17
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z17, Z20, Z17
+	TESTQ     SI, SI
+	JEQ       done_8_1
+	TESTB     R8, R8
+	JEQ       done_8_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z17, Z17
+
+done_8_1:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z20
+	VADDPS    Z20, Z18, Z18
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z18, Z18
+
+nores_9_0:
+	VMULPS    (AX), Z18, Z20
+	VCMPPS    $0x1e, Z22, Z18, K3
+	VBLENDMPS Z18, Z20, K3, Z18
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z18, Z20, Z18
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z18, Z20, Z18
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z18, Z18
+
+done_9_0:
+	TESTQ     DX, DX
+	JEQ       nobias_9_1
+	VMOVUPS.Z 64(DX), K2, Z20
+	VADDPS    Z20, Z19, Z19
+
+nobias_9_1:
+	TESTQ     SI, SI
+	JEQ       nores_9_1
+	TESTB     R8, R8
+	JNE       nores_9_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z19, Z19
+
+nores_9_1:
+	VMULPS    (AX), Z19, Z20
+	VCMPPS    $0x1e, Z22, Z19, K3
+	VBLENDMPS Z19, Z20, K3, Z19
+	VMOVUPS   64(AX), Z20
+	VMAXPS    Z19, Z20, Z19
+	VMOVUPS   128(AX), Z20
+	VMINPS    Z19, Z20, Z19
+	TESTQ     SI, SI
+	JEQ       done_9_1
+	TESTB     R8, R8
+	JEQ       done_9_1
+	VMOVUPS.Z 64(SI), K2, Z20
+	VADDPS    Z20, Z19, Z19
+
+done_9_1:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
 	ADDQ    BX, CX
@@ -6289,9 +22288,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_11x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_11x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_11x32(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_11x32(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -6477,6 +22476,706 @@ store:
 	VADDPS    Z22, Z21, Z21
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z24, Z24, Z24
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z22
+	VCMPPS    $0x1e, Z24, Z0, K3
+	VBLENDMPS Z0, Z22, K3, Z0
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z0, Z22, Z0
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z0, Z22, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z1, Z1
+
+nores_0_1:
+	VMULPS    (AX), Z1, Z22
+	VCMPPS    $0x1e, Z24, Z1, K3
+	VBLENDMPS Z1, Z22, K3, Z1
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z1, Z22, Z1
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z1, Z22, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z2, Z2
+
+nores_1_0:
+	VMULPS    (AX), Z2, Z22
+	VCMPPS    $0x1e, Z24, Z2, K3
+	VBLENDMPS Z2, Z22, K3, Z2
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z2, Z22, Z2
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z2, Z22, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z3, Z3
+
+nores_1_1:
+	VMULPS    (AX), Z3, Z22
+	VCMPPS    $0x1e, Z24, Z3, K3
+	VBLENDMPS Z3, Z22, K3, Z3
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z3, Z22, Z3
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z3, Z22, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z4, Z4
+
+nores_2_0:
+	VMULPS    (AX), Z4, Z22
+	VCMPPS    $0x1e, Z24, Z4, K3
+	VBLENDMPS Z4, Z22, K3, Z4
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z4, Z22, Z4
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z4, Z22, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z5, Z5
+
+nores_2_1:
+	VMULPS    (AX), Z5, Z22
+	VCMPPS    $0x1e, Z24, Z5, K3
+	VBLENDMPS Z5, Z22, K3, Z5
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z5, Z22, Z5
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z5, Z22, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z6, Z6
+
+nores_3_0:
+	VMULPS    (AX), Z6, Z22
+	VCMPPS    $0x1e, Z24, Z6, K3
+	VBLENDMPS Z6, Z22, K3, Z6
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z6, Z22, Z6
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z6, Z22, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z7, Z7
+
+nores_3_1:
+	VMULPS    (AX), Z7, Z22
+	VCMPPS    $0x1e, Z24, Z7, K3
+	VBLENDMPS Z7, Z22, K3, Z7
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z7, Z22, Z7
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z7, Z22, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z7, Z7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z8, Z8
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z8, Z8
+
+nores_4_0:
+	VMULPS    (AX), Z8, Z22
+	VCMPPS    $0x1e, Z24, Z8, K3
+	VBLENDMPS Z8, Z22, K3, Z8
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z8, Z22, Z8
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z8, Z22, Z8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z8, Z8
+
+done_4_0:
+	TESTQ     DX, DX
+	JEQ       nobias_4_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z9, Z9
+
+nobias_4_1:
+	TESTQ     SI, SI
+	JEQ       nores_4_1
+	TESTB     R8, R8
+	JNE       nores_4_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z9, Z9
+
+nores_4_1:
+	VMULPS    (AX), Z9, Z22
+	VCMPPS    $0x1e, Z24, Z9, K3
+	VBLENDMPS Z9, Z22, K3, Z9
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z9, Z22, Z9
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z9, Z22, Z9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z9, Z9
+
+done_4_1:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z10, Z10
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z10, Z10
+
+nores_5_0:
+	VMULPS    (AX), Z10, Z22
+	VCMPPS    $0x1e, Z24, Z10, K3
+	VBLENDMPS Z10, Z22, K3, Z10
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z10, Z22, Z10
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z10, Z22, Z10
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z10, Z10
+
+done_5_0:
+	TESTQ     DX, DX
+	JEQ       nobias_5_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z11, Z11
+
+nobias_5_1:
+	TESTQ     SI, SI
+	JEQ       nores_5_1
+	TESTB     R8, R8
+	JNE       nores_5_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z11, Z11
+
+nores_5_1:
+	VMULPS    (AX), Z11, Z22
+	VCMPPS    $0x1e, Z24, Z11, K3
+	VBLENDMPS Z11, Z22, K3, Z11
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z11, Z22, Z11
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z11, Z22, Z11
+	TESTQ     SI, SI
+	JEQ       done_5_1
+	TESTB     R8, R8
+	JEQ       done_5_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z11, Z11
+
+done_5_1:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z12, Z12
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z12, Z12
+
+nores_6_0:
+	VMULPS    (AX), Z12, Z22
+	VCMPPS    $0x1e, Z24, Z12, K3
+	VBLENDMPS Z12, Z22, K3, Z12
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z12, Z22, Z12
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z12, Z22, Z12
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z12, Z12
+
+done_6_0:
+	TESTQ     DX, DX
+	JEQ       nobias_6_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z13, Z13
+
+nobias_6_1:
+	TESTQ     SI, SI
+	JEQ       nores_6_1
+	TESTB     R8, R8
+	JNE       nores_6_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z13, Z13
+
+nores_6_1:
+	VMULPS    (AX), Z13, Z22
+	VCMPPS    $0x1e, Z24, Z13, K3
+	VBLENDMPS Z13, Z22, K3, Z13
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z13, Z22, Z13
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z13, Z22, Z13
+	TESTQ     SI, SI
+	JEQ       done_6_1
+	TESTB     R8, R8
+	JEQ       done_6_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z13, Z13
+
+done_6_1:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z14, Z14
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z14, Z14
+
+nores_7_0:
+	VMULPS    (AX), Z14, Z22
+	VCMPPS    $0x1e, Z24, Z14, K3
+	VBLENDMPS Z14, Z22, K3, Z14
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z14, Z22, Z14
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z14, Z22, Z14
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z14, Z14
+
+done_7_0:
+	TESTQ     DX, DX
+	JEQ       nobias_7_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z15, Z15
+
+nobias_7_1:
+	TESTQ     SI, SI
+	JEQ       nores_7_1
+	TESTB     R8, R8
+	JNE       nores_7_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z15, Z15
+
+nores_7_1:
+	VMULPS    (AX), Z15, Z22
+	VCMPPS    $0x1e, Z24, Z15, K3
+	VBLENDMPS Z15, Z22, K3, Z15
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z15, Z22, Z15
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z15, Z22, Z15
+	TESTQ     SI, SI
+	JEQ       done_7_1
+	TESTB     R8, R8
+	JEQ       done_7_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z15, Z15
+
+done_7_1:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z16, Z16
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z16, Z16
+
+nores_8_0:
+	VMULPS    (AX), Z16, Z22
+	VCMPPS    $0x1e, Z24, Z16, K3
+	VBLENDMPS Z16, Z22, K3, Z16
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z16, Z22, Z16
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z16, Z22, Z16
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z16, Z16
+
+done_8_0:
+	TESTQ     DX, DX
+	JEQ       nobias_8_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z17, Z17
+
+nobias_8_1:
+	TESTQ     SI, SI
+	JEQ       nores_8_1
+	TESTB     R8, R8
+	JNE       nores_8_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z17, Z17
+
+nores_8_1:
+	VMULPS    (AX), Z17, Z22
+	VCMPPS    $0x1e, Z24, Z17, K3
+	VBLENDMPS Z17, Z22, K3, Z17
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z17, Z22, Z17
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z17, Z22, Z17
+	TESTQ     SI, SI
+	JEQ       done_8_1
+	TESTB     R8, R8
+	JEQ       done_8_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z17, Z17
+
+done_8_1:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z18, Z18
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z18, Z18
+
+nores_9_0:
+	VMULPS    (AX), Z18, Z22
+	VCMPPS    $0x1e, Z24, Z18, K3
+	VBLENDMPS Z18, Z22, K3, Z18
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z18, Z22, Z18
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z18, Z22, Z18
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z18, Z18
+
+done_9_0:
+	TESTQ     DX, DX
+	JEQ       nobias_9_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z19, Z19
+
+nobias_9_1:
+	TESTQ     SI, SI
+	JEQ       nores_9_1
+	TESTB     R8, R8
+	JNE       nores_9_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z19, Z19
+
+nores_9_1:
+	VMULPS    (AX), Z19, Z22
+	VCMPPS    $0x1e, Z24, Z19, K3
+	VBLENDMPS Z19, Z22, K3, Z19
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z19, Z22, Z19
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z19, Z22, Z19
+	TESTQ     SI, SI
+	JEQ       done_9_1
+	TESTB     R8, R8
+	JEQ       done_9_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z19, Z19
+
+done_9_1:
+	TESTQ SI, SI
+	JEQ   nextrow_9
+	ADDQ  DI, SI
+
+nextrow_9:
+	TESTQ     DX, DX
+	JEQ       nobias_10_0
+	VMOVUPS.Z (DX), K1, Z22
+	VADDPS    Z22, Z20, Z20
+
+nobias_10_0:
+	TESTQ     SI, SI
+	JEQ       nores_10_0
+	TESTB     R8, R8
+	JNE       nores_10_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z20, Z20
+
+nores_10_0:
+	VMULPS    (AX), Z20, Z22
+	VCMPPS    $0x1e, Z24, Z20, K3
+	VBLENDMPS Z20, Z22, K3, Z20
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z20, Z22, Z20
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z20, Z22, Z20
+	TESTQ     SI, SI
+	JEQ       done_10_0
+	TESTB     R8, R8
+	JEQ       done_10_0
+	VMOVUPS.Z (SI), K1, Z22
+	VADDPS    Z22, Z20, Z20
+
+done_10_0:
+	TESTQ     DX, DX
+	JEQ       nobias_10_1
+	VMOVUPS.Z 64(DX), K2, Z22
+	VADDPS    Z22, Z21, Z21
+
+nobias_10_1:
+	TESTQ     SI, SI
+	JEQ       nores_10_1
+	TESTB     R8, R8
+	JNE       nores_10_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z21, Z21
+
+nores_10_1:
+	VMULPS    (AX), Z21, Z22
+	VCMPPS    $0x1e, Z24, Z21, K3
+	VBLENDMPS Z21, Z22, K3, Z21
+	VMOVUPS   64(AX), Z22
+	VMAXPS    Z21, Z22, Z21
+	VMOVUPS   128(AX), Z22
+	VMINPS    Z21, Z22, Z21
+	TESTQ     SI, SI
+	JEQ       done_10_1
+	TESTB     R8, R8
+	JEQ       done_10_1
+	VMOVUPS.Z 64(SI), K2, Z22
+	VADDPS    Z22, Z21, Z21
+
+done_10_1:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
 	ADDQ    BX, CX
@@ -6512,9 +23211,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_12x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_12x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_12x32(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_12x32(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -6712,6 +23411,769 @@ store:
 	VADDPS    Z24, Z23, Z23
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z26, Z26, Z26
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z24
+	VCMPPS    $0x1e, Z26, Z0, K3
+	VBLENDMPS Z0, Z24, K3, Z0
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z0, Z24, Z0
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z0, Z24, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z0, Z0
+
+done_0_0:
+	TESTQ     DX, DX
+	JEQ       nobias_0_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z1, Z1
+
+nobias_0_1:
+	TESTQ     SI, SI
+	JEQ       nores_0_1
+	TESTB     R8, R8
+	JNE       nores_0_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z1, Z1
+
+nores_0_1:
+	VMULPS    (AX), Z1, Z24
+	VCMPPS    $0x1e, Z26, Z1, K3
+	VBLENDMPS Z1, Z24, K3, Z1
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z1, Z24, Z1
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z1, Z24, Z1
+	TESTQ     SI, SI
+	JEQ       done_0_1
+	TESTB     R8, R8
+	JEQ       done_0_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z1, Z1
+
+done_0_1:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z2, Z2
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z2, Z2
+
+nores_1_0:
+	VMULPS    (AX), Z2, Z24
+	VCMPPS    $0x1e, Z26, Z2, K3
+	VBLENDMPS Z2, Z24, K3, Z2
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z2, Z24, Z2
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z2, Z24, Z2
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z2, Z2
+
+done_1_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z3, Z3
+
+nobias_1_1:
+	TESTQ     SI, SI
+	JEQ       nores_1_1
+	TESTB     R8, R8
+	JNE       nores_1_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z3, Z3
+
+nores_1_1:
+	VMULPS    (AX), Z3, Z24
+	VCMPPS    $0x1e, Z26, Z3, K3
+	VBLENDMPS Z3, Z24, K3, Z3
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z3, Z24, Z3
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z3, Z24, Z3
+	TESTQ     SI, SI
+	JEQ       done_1_1
+	TESTB     R8, R8
+	JEQ       done_1_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z3, Z3
+
+done_1_1:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z4, Z4
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z4, Z4
+
+nores_2_0:
+	VMULPS    (AX), Z4, Z24
+	VCMPPS    $0x1e, Z26, Z4, K3
+	VBLENDMPS Z4, Z24, K3, Z4
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z4, Z24, Z4
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z4, Z24, Z4
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z4, Z4
+
+done_2_0:
+	TESTQ     DX, DX
+	JEQ       nobias_2_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z5, Z5
+
+nobias_2_1:
+	TESTQ     SI, SI
+	JEQ       nores_2_1
+	TESTB     R8, R8
+	JNE       nores_2_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z5, Z5
+
+nores_2_1:
+	VMULPS    (AX), Z5, Z24
+	VCMPPS    $0x1e, Z26, Z5, K3
+	VBLENDMPS Z5, Z24, K3, Z5
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z5, Z24, Z5
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z5, Z24, Z5
+	TESTQ     SI, SI
+	JEQ       done_2_1
+	TESTB     R8, R8
+	JEQ       done_2_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z5, Z5
+
+done_2_1:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z6, Z6
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z6, Z6
+
+nores_3_0:
+	VMULPS    (AX), Z6, Z24
+	VCMPPS    $0x1e, Z26, Z6, K3
+	VBLENDMPS Z6, Z24, K3, Z6
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z6, Z24, Z6
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z6, Z24, Z6
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z6, Z6
+
+done_3_0:
+	TESTQ     DX, DX
+	JEQ       nobias_3_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z7, Z7
+
+nobias_3_1:
+	TESTQ     SI, SI
+	JEQ       nores_3_1
+	TESTB     R8, R8
+	JNE       nores_3_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z7, Z7
+
+nores_3_1:
+	VMULPS    (AX), Z7, Z24
+	VCMPPS    $0x1e, Z26, Z7, K3
+	VBLENDMPS Z7, Z24, K3, Z7
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z7, Z24, Z7
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z7, Z24, Z7
+	TESTQ     SI, SI
+	JEQ       done_3_1
+	TESTB     R8, R8
+	JEQ       done_3_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z7, Z7
+
+done_3_1:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z8, Z8
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z8, Z8
+
+nores_4_0:
+	VMULPS    (AX), Z8, Z24
+	VCMPPS    $0x1e, Z26, Z8, K3
+	VBLENDMPS Z8, Z24, K3, Z8
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z8, Z24, Z8
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z8, Z24, Z8
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z8, Z8
+
+done_4_0:
+	TESTQ     DX, DX
+	JEQ       nobias_4_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z9, Z9
+
+nobias_4_1:
+	TESTQ     SI, SI
+	JEQ       nores_4_1
+	TESTB     R8, R8
+	JNE       nores_4_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z9, Z9
+
+nores_4_1:
+	VMULPS    (AX), Z9, Z24
+	VCMPPS    $0x1e, Z26, Z9, K3
+	VBLENDMPS Z9, Z24, K3, Z9
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z9, Z24, Z9
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z9, Z24, Z9
+	TESTQ     SI, SI
+	JEQ       done_4_1
+	TESTB     R8, R8
+	JEQ       done_4_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z9, Z9
+
+done_4_1:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z10, Z10
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z10, Z10
+
+nores_5_0:
+	VMULPS    (AX), Z10, Z24
+	VCMPPS    $0x1e, Z26, Z10, K3
+	VBLENDMPS Z10, Z24, K3, Z10
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z10, Z24, Z10
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z10, Z24, Z10
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z10, Z10
+
+done_5_0:
+	TESTQ     DX, DX
+	JEQ       nobias_5_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z11, Z11
+
+nobias_5_1:
+	TESTQ     SI, SI
+	JEQ       nores_5_1
+	TESTB     R8, R8
+	JNE       nores_5_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z11, Z11
+
+nores_5_1:
+	VMULPS    (AX), Z11, Z24
+	VCMPPS    $0x1e, Z26, Z11, K3
+	VBLENDMPS Z11, Z24, K3, Z11
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z11, Z24, Z11
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z11, Z24, Z11
+	TESTQ     SI, SI
+	JEQ       done_5_1
+	TESTB     R8, R8
+	JEQ       done_5_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z11, Z11
+
+done_5_1:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z12, Z12
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z12, Z12
+
+nores_6_0:
+	VMULPS    (AX), Z12, Z24
+	VCMPPS    $0x1e, Z26, Z12, K3
+	VBLENDMPS Z12, Z24, K3, Z12
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z12, Z24, Z12
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z12, Z24, Z12
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z12, Z12
+
+done_6_0:
+	TESTQ     DX, DX
+	JEQ       nobias_6_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z13, Z13
+
+nobias_6_1:
+	TESTQ     SI, SI
+	JEQ       nores_6_1
+	TESTB     R8, R8
+	JNE       nores_6_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z13, Z13
+
+nores_6_1:
+	VMULPS    (AX), Z13, Z24
+	VCMPPS    $0x1e, Z26, Z13, K3
+	VBLENDMPS Z13, Z24, K3, Z13
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z13, Z24, Z13
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z13, Z24, Z13
+	TESTQ     SI, SI
+	JEQ       done_6_1
+	TESTB     R8, R8
+	JEQ       done_6_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z13, Z13
+
+done_6_1:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z14, Z14
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z14, Z14
+
+nores_7_0:
+	VMULPS    (AX), Z14, Z24
+	VCMPPS    $0x1e, Z26, Z14, K3
+	VBLENDMPS Z14, Z24, K3, Z14
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z14, Z24, Z14
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z14, Z24, Z14
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z14, Z14
+
+done_7_0:
+	TESTQ     DX, DX
+	JEQ       nobias_7_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z15, Z15
+
+nobias_7_1:
+	TESTQ     SI, SI
+	JEQ       nores_7_1
+	TESTB     R8, R8
+	JNE       nores_7_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z15, Z15
+
+nores_7_1:
+	VMULPS    (AX), Z15, Z24
+	VCMPPS    $0x1e, Z26, Z15, K3
+	VBLENDMPS Z15, Z24, K3, Z15
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z15, Z24, Z15
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z15, Z24, Z15
+	TESTQ     SI, SI
+	JEQ       done_7_1
+	TESTB     R8, R8
+	JEQ       done_7_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z15, Z15
+
+done_7_1:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z16, Z16
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z16, Z16
+
+nores_8_0:
+	VMULPS    (AX), Z16, Z24
+	VCMPPS    $0x1e, Z26, Z16, K3
+	VBLENDMPS Z16, Z24, K3, Z16
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z16, Z24, Z16
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z16, Z24, Z16
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z16, Z16
+
+done_8_0:
+	TESTQ     DX, DX
+	JEQ       nobias_8_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z17, Z17
+
+nobias_8_1:
+	TESTQ     SI, SI
+	JEQ       nores_8_1
+	TESTB     R8, R8
+	JNE       nores_8_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z17, Z17
+
+nores_8_1:
+	VMULPS    (AX), Z17, Z24
+	VCMPPS    $0x1e, Z26, Z17, K3
+	VBLENDMPS Z17, Z24, K3, Z17
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z17, Z24, Z17
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z17, Z24, Z17
+	TESTQ     SI, SI
+	JEQ       done_8_1
+	TESTB     R8, R8
+	JEQ       done_8_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z17, Z17
+
+done_8_1:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z18, Z18
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z18, Z18
+
+nores_9_0:
+	VMULPS    (AX), Z18, Z24
+	VCMPPS    $0x1e, Z26, Z18, K3
+	VBLENDMPS Z18, Z24, K3, Z18
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z18, Z24, Z18
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z18, Z24, Z18
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z18, Z18
+
+done_9_0:
+	TESTQ     DX, DX
+	JEQ       nobias_9_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z19, Z19
+
+nobias_9_1:
+	TESTQ     SI, SI
+	JEQ       nores_9_1
+	TESTB     R8, R8
+	JNE       nores_9_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z19, Z19
+
+nores_9_1:
+	VMULPS    (AX), Z19, Z24
+	VCMPPS    $0x1e, Z26, Z19, K3
+	VBLENDMPS Z19, Z24, K3, Z19
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z19, Z24, Z19
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z19, Z24, Z19
+	TESTQ     SI, SI
+	JEQ       done_9_1
+	TESTB     R8, R8
+	JEQ       done_9_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z19, Z19
+
+done_9_1:
+	TESTQ SI, SI
+	JEQ   nextrow_9
+	ADDQ  DI, SI
+
+nextrow_9:
+	TESTQ     DX, DX
+	JEQ       nobias_10_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z20, Z20
+
+nobias_10_0:
+	TESTQ     SI, SI
+	JEQ       nores_10_0
+	TESTB     R8, R8
+	JNE       nores_10_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z20, Z20
+
+nores_10_0:
+	VMULPS    (AX), Z20, Z24
+	VCMPPS    $0x1e, Z26, Z20, K3
+	VBLENDMPS Z20, Z24, K3, Z20
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z20, Z24, Z20
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z20, Z24, Z20
+	TESTQ     SI, SI
+	JEQ       done_10_0
+	TESTB     R8, R8
+	JEQ       done_10_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z20, Z20
+
+done_10_0:
+	TESTQ     DX, DX
+	JEQ       nobias_10_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z21, Z21
+
+nobias_10_1:
+	TESTQ     SI, SI
+	JEQ       nores_10_1
+	TESTB     R8, R8
+	JNE       nores_10_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z21, Z21
+
+nores_10_1:
+	VMULPS    (AX), Z21, Z24
+	VCMPPS    $0x1e, Z26, Z21, K3
+	VBLENDMPS Z21, Z24, K3, Z21
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z21, Z24, Z21
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z21, Z24, Z21
+	TESTQ     SI, SI
+	JEQ       done_10_1
+	TESTB     R8, R8
+	JEQ       done_10_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z21, Z21
+
+done_10_1:
+	TESTQ SI, SI
+	JEQ   nextrow_10
+	ADDQ  DI, SI
+
+nextrow_10:
+	TESTQ     DX, DX
+	JEQ       nobias_11_0
+	VMOVUPS.Z (DX), K1, Z24
+	VADDPS    Z24, Z22, Z22
+
+nobias_11_0:
+	TESTQ     SI, SI
+	JEQ       nores_11_0
+	TESTB     R8, R8
+	JNE       nores_11_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z22, Z22
+
+nores_11_0:
+	VMULPS    (AX), Z22, Z24
+	VCMPPS    $0x1e, Z26, Z22, K3
+	VBLENDMPS Z22, Z24, K3, Z22
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z22, Z24, Z22
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z22, Z24, Z22
+	TESTQ     SI, SI
+	JEQ       done_11_0
+	TESTB     R8, R8
+	JEQ       done_11_0
+	VMOVUPS.Z (SI), K1, Z24
+	VADDPS    Z24, Z22, Z22
+
+done_11_0:
+	TESTQ     DX, DX
+	JEQ       nobias_11_1
+	VMOVUPS.Z 64(DX), K2, Z24
+	VADDPS    Z24, Z23, Z23
+
+nobias_11_1:
+	TESTQ     SI, SI
+	JEQ       nores_11_1
+	TESTB     R8, R8
+	JNE       nores_11_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z23, Z23
+
+nores_11_1:
+	VMULPS    (AX), Z23, Z24
+	VCMPPS    $0x1e, Z26, Z23, K3
+	VBLENDMPS Z23, Z24, K3, Z23
+	VMOVUPS   64(AX), Z24
+	VMAXPS    Z23, Z24, Z23
+	VMOVUPS   128(AX), Z24
+	VMINPS    Z23, Z24, Z23
+	TESTQ     SI, SI
+	JEQ       done_11_1
+	TESTB     R8, R8
+	JEQ       done_11_1
+	VMOVUPS.Z 64(SI), K2, Z24
+	VADDPS    Z24, Z23, Z23
+
+done_11_1:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
 	ADDQ    BX, CX
@@ -6750,9 +24212,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_1x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_1x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_1x16(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_1x16(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), AX
 	MOVQ  ldb+48(FP), CX
 	MOVQ  ldc+64(FP), DX
@@ -6807,13 +24269,54 @@ store:
 	VADDPS    Z1, Z0, Z0
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), BX
+	MOVQ      208(AX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(AX), SI
+	VPXORD    Z2, Z2, Z2
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z1
+	VADDPS    Z1, Z0, Z0
+
+nobias_0_0:
+	TESTQ     BX, BX
+	JEQ       nores_0_0
+	TESTB     SI, SI
+	JNE       nores_0_0
+	VMOVUPS.Z (BX), K1, Z1
+	VADDPS    Z1, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z1
+	VCMPPS    $0x1e, Z2, Z0, K2
+	VBLENDMPS Z0, Z1, K2, Z0
+	VMOVUPS   64(AX), Z1
+	VMAXPS    Z0, Z1, Z0
+	VMOVUPS   128(AX), Z1
+	VMINPS    Z0, Z1, Z0
+	TESTQ     BX, BX
+	JEQ       done_0_0
+	TESTB     SI, SI
+	JEQ       done_0_0
+	VMOVUPS.Z (BX), K1, Z1
+	VADDPS    Z1, Z0, Z0
+
+done_0_0:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	VZEROUPPER
 	RET
 
-// func convAVX512_2x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_2x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_2x16(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_2x16(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -6876,15 +24379,90 @@ store:
 	VADDPS    Z2, Z1, Z1
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z3, Z3, Z3
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z2
+	VADDPS    Z2, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z2
+	VCMPPS    $0x1e, Z3, Z0, K2
+	VBLENDMPS Z0, Z2, K2, Z0
+	VMOVUPS   64(AX), Z2
+	VMAXPS    Z0, Z2, Z0
+	VMOVUPS   128(AX), Z2
+	VMINPS    Z0, Z2, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z2
+	VADDPS    Z2, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z2
+	VADDPS    Z2, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z2
+	VADDPS    Z2, Z1, Z1
+
+nores_1_0:
+	VMULPS    (AX), Z1, Z2
+	VCMPPS    $0x1e, Z3, Z1, K2
+	VBLENDMPS Z1, Z2, K2, Z1
+	VMOVUPS   64(AX), Z2
+	VMAXPS    Z1, Z2, Z1
+	VMOVUPS   128(AX), Z2
+	VMINPS    Z1, Z2, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z2
+	VADDPS    Z2, Z1, Z1
+
+done_1_0:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
 	VMOVUPS Z1, K1, (CX)
 	VZEROUPPER
 	RET
 
-// func convAVX512_3x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_3x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_3x16(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_3x16(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -6955,6 +24533,115 @@ store:
 	VADDPS    Z3, Z2, Z2
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z4, Z4, Z4
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z3
+	VADDPS    Z3, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z3
+	VADDPS    Z3, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z3
+	VCMPPS    $0x1e, Z4, Z0, K2
+	VBLENDMPS Z0, Z3, K2, Z0
+	VMOVUPS   64(AX), Z3
+	VMAXPS    Z0, Z3, Z0
+	VMOVUPS   128(AX), Z3
+	VMINPS    Z0, Z3, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z3
+	VADDPS    Z3, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z3
+	VADDPS    Z3, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z3
+	VADDPS    Z3, Z1, Z1
+
+nores_1_0:
+	VMULPS    (AX), Z1, Z3
+	VCMPPS    $0x1e, Z4, Z1, K2
+	VBLENDMPS Z1, Z3, K2, Z1
+	VMOVUPS   64(AX), Z3
+	VMAXPS    Z1, Z3, Z1
+	VMOVUPS   128(AX), Z3
+	VMINPS    Z1, Z3, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z3
+	VADDPS    Z3, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z3
+	VADDPS    Z3, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z3
+	VADDPS    Z3, Z2, Z2
+
+nores_2_0:
+	VMULPS    (AX), Z2, Z3
+	VCMPPS    $0x1e, Z4, Z2, K2
+	VBLENDMPS Z2, Z3, K2, Z2
+	VMOVUPS   64(AX), Z3
+	VMAXPS    Z2, Z3, Z2
+	VMOVUPS   128(AX), Z3
+	VMINPS    Z2, Z3, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z3
+	VADDPS    Z3, Z2, Z2
+
+done_2_0:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
 	VMOVUPS Z1, K1, (CX)
@@ -6963,9 +24650,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_4x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_4x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_4x16(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_4x16(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -7044,6 +24731,149 @@ store:
 	VADDPS    Z4, Z3, Z3
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z5, Z5, Z5
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z4
+	VCMPPS    $0x1e, Z5, Z0, K2
+	VBLENDMPS Z0, Z4, K2, Z0
+	VMOVUPS   64(AX), Z4
+	VMAXPS    Z0, Z4, Z0
+	VMOVUPS   128(AX), Z4
+	VMINPS    Z0, Z4, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z1, Z1
+
+nores_1_0:
+	VMULPS    (AX), Z1, Z4
+	VCMPPS    $0x1e, Z5, Z1, K2
+	VBLENDMPS Z1, Z4, K2, Z1
+	VMOVUPS   64(AX), Z4
+	VMAXPS    Z1, Z4, Z1
+	VMOVUPS   128(AX), Z4
+	VMINPS    Z1, Z4, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+nores_2_0:
+	VMULPS    (AX), Z2, Z4
+	VCMPPS    $0x1e, Z5, Z2, K2
+	VBLENDMPS Z2, Z4, K2, Z2
+	VMOVUPS   64(AX), Z4
+	VMAXPS    Z2, Z4, Z2
+	VMOVUPS   128(AX), Z4
+	VMINPS    Z2, Z4, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z3, Z3
+
+nores_3_0:
+	VMULPS    (AX), Z3, Z4
+	VCMPPS    $0x1e, Z5, Z3, K2
+	VBLENDMPS Z3, Z4, K2, Z3
+	VMOVUPS   64(AX), Z4
+	VMAXPS    Z3, Z4, Z3
+	VMOVUPS   128(AX), Z4
+	VMINPS    Z3, Z4, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z3, Z3
+
+done_3_0:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
 	VMOVUPS Z1, K1, (CX)
@@ -7054,9 +24884,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_5x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_5x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_5x16(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_5x16(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -7145,6 +24975,183 @@ store:
 	VADDPS    Z5, Z4, Z4
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z6, Z6, Z6
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z5
+	VCMPPS    $0x1e, Z6, Z0, K2
+	VBLENDMPS Z0, Z5, K2, Z0
+	VMOVUPS   64(AX), Z5
+	VMAXPS    Z0, Z5, Z0
+	VMOVUPS   128(AX), Z5
+	VMINPS    Z0, Z5, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z1, Z1
+
+nores_1_0:
+	VMULPS    (AX), Z1, Z5
+	VCMPPS    $0x1e, Z6, Z1, K2
+	VBLENDMPS Z1, Z5, K2, Z1
+	VMOVUPS   64(AX), Z5
+	VMAXPS    Z1, Z5, Z1
+	VMOVUPS   128(AX), Z5
+	VMINPS    Z1, Z5, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z2, Z2
+
+nores_2_0:
+	VMULPS    (AX), Z2, Z5
+	VCMPPS    $0x1e, Z6, Z2, K2
+	VBLENDMPS Z2, Z5, K2, Z2
+	VMOVUPS   64(AX), Z5
+	VMAXPS    Z2, Z5, Z2
+	VMOVUPS   128(AX), Z5
+	VMINPS    Z2, Z5, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z3, Z3
+
+nores_3_0:
+	VMULPS    (AX), Z3, Z5
+	VCMPPS    $0x1e, Z6, Z3, K2
+	VBLENDMPS Z3, Z5, K2, Z3
+	VMOVUPS   64(AX), Z5
+	VMAXPS    Z3, Z5, Z3
+	VMOVUPS   128(AX), Z5
+	VMINPS    Z3, Z5, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z4, Z4
+
+nores_4_0:
+	VMULPS    (AX), Z4, Z5
+	VCMPPS    $0x1e, Z6, Z4, K2
+	VBLENDMPS Z4, Z5, K2, Z4
+	VMOVUPS   64(AX), Z5
+	VMAXPS    Z4, Z5, Z4
+	VMOVUPS   128(AX), Z5
+	VMINPS    Z4, Z5, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z4, Z4
+
+done_4_0:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
 	VMOVUPS Z1, K1, (CX)
@@ -7157,9 +25164,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_6x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_6x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_6x16(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_6x16(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -7256,6 +25263,217 @@ store:
 	VADDPS    Z6, Z5, Z5
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z7, Z7, Z7
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z6
+	VCMPPS    $0x1e, Z7, Z0, K2
+	VBLENDMPS Z0, Z6, K2, Z0
+	VMOVUPS   64(AX), Z6
+	VMAXPS    Z0, Z6, Z0
+	VMOVUPS   128(AX), Z6
+	VMINPS    Z0, Z6, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z1, Z1
+
+nores_1_0:
+	VMULPS    (AX), Z1, Z6
+	VCMPPS    $0x1e, Z7, Z1, K2
+	VBLENDMPS Z1, Z6, K2, Z1
+	VMOVUPS   64(AX), Z6
+	VMAXPS    Z1, Z6, Z1
+	VMOVUPS   128(AX), Z6
+	VMINPS    Z1, Z6, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z2, Z2
+
+nores_2_0:
+	VMULPS    (AX), Z2, Z6
+	VCMPPS    $0x1e, Z7, Z2, K2
+	VBLENDMPS Z2, Z6, K2, Z2
+	VMOVUPS   64(AX), Z6
+	VMAXPS    Z2, Z6, Z2
+	VMOVUPS   128(AX), Z6
+	VMINPS    Z2, Z6, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z3, Z3
+
+nores_3_0:
+	VMULPS    (AX), Z3, Z6
+	VCMPPS    $0x1e, Z7, Z3, K2
+	VBLENDMPS Z3, Z6, K2, Z3
+	VMOVUPS   64(AX), Z6
+	VMAXPS    Z3, Z6, Z3
+	VMOVUPS   128(AX), Z6
+	VMINPS    Z3, Z6, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z4, Z4
+
+nores_4_0:
+	VMULPS    (AX), Z4, Z6
+	VCMPPS    $0x1e, Z7, Z4, K2
+	VBLENDMPS Z4, Z6, K2, Z4
+	VMOVUPS   64(AX), Z6
+	VMAXPS    Z4, Z6, Z4
+	VMOVUPS   128(AX), Z6
+	VMINPS    Z4, Z6, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z5, Z5
+
+nores_5_0:
+	VMULPS    (AX), Z5, Z6
+	VCMPPS    $0x1e, Z7, Z5, K2
+	VBLENDMPS Z5, Z6, K2, Z5
+	VMOVUPS   64(AX), Z6
+	VMAXPS    Z5, Z6, Z5
+	VMOVUPS   128(AX), Z6
+	VMINPS    Z5, Z6, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z5, Z5
+
+done_5_0:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
 	VMOVUPS Z1, K1, (CX)
@@ -7270,9 +25488,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_7x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_7x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_7x16(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_7x16(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -7377,6 +25595,251 @@ store:
 	VADDPS    Z7, Z6, Z6
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z8, Z8, Z8
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z7
+	VCMPPS    $0x1e, Z8, Z0, K2
+	VBLENDMPS Z0, Z7, K2, Z0
+	VMOVUPS   64(AX), Z7
+	VMAXPS    Z0, Z7, Z0
+	VMOVUPS   128(AX), Z7
+	VMINPS    Z0, Z7, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z1, Z1
+
+nores_1_0:
+	VMULPS    (AX), Z1, Z7
+	VCMPPS    $0x1e, Z8, Z1, K2
+	VBLENDMPS Z1, Z7, K2, Z1
+	VMOVUPS   64(AX), Z7
+	VMAXPS    Z1, Z7, Z1
+	VMOVUPS   128(AX), Z7
+	VMINPS    Z1, Z7, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z2, Z2
+
+nores_2_0:
+	VMULPS    (AX), Z2, Z7
+	VCMPPS    $0x1e, Z8, Z2, K2
+	VBLENDMPS Z2, Z7, K2, Z2
+	VMOVUPS   64(AX), Z7
+	VMAXPS    Z2, Z7, Z2
+	VMOVUPS   128(AX), Z7
+	VMINPS    Z2, Z7, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z3, Z3
+
+nores_3_0:
+	VMULPS    (AX), Z3, Z7
+	VCMPPS    $0x1e, Z8, Z3, K2
+	VBLENDMPS Z3, Z7, K2, Z3
+	VMOVUPS   64(AX), Z7
+	VMAXPS    Z3, Z7, Z3
+	VMOVUPS   128(AX), Z7
+	VMINPS    Z3, Z7, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z4, Z4
+
+nores_4_0:
+	VMULPS    (AX), Z4, Z7
+	VCMPPS    $0x1e, Z8, Z4, K2
+	VBLENDMPS Z4, Z7, K2, Z4
+	VMOVUPS   64(AX), Z7
+	VMAXPS    Z4, Z7, Z4
+	VMOVUPS   128(AX), Z7
+	VMINPS    Z4, Z7, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z5, Z5
+
+nores_5_0:
+	VMULPS    (AX), Z5, Z7
+	VCMPPS    $0x1e, Z8, Z5, K2
+	VBLENDMPS Z5, Z7, K2, Z5
+	VMOVUPS   64(AX), Z7
+	VMAXPS    Z5, Z7, Z5
+	VMOVUPS   128(AX), Z7
+	VMINPS    Z5, Z7, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z6, Z6
+
+nores_6_0:
+	VMULPS    (AX), Z6, Z7
+	VCMPPS    $0x1e, Z8, Z6, K2
+	VBLENDMPS Z6, Z7, K2, Z6
+	VMOVUPS   64(AX), Z7
+	VMAXPS    Z6, Z7, Z6
+	VMOVUPS   128(AX), Z7
+	VMINPS    Z6, Z7, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z6, Z6
+
+done_6_0:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
 	VMOVUPS Z1, K1, (CX)
@@ -7393,9 +25856,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_8x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_8x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_8x16(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_8x16(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -7508,6 +25971,285 @@ store:
 	VADDPS    Z8, Z7, Z7
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z9, Z9, Z9
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z8
+	VCMPPS    $0x1e, Z9, Z0, K2
+	VBLENDMPS Z0, Z8, K2, Z0
+	VMOVUPS   64(AX), Z8
+	VMAXPS    Z0, Z8, Z0
+	VMOVUPS   128(AX), Z8
+	VMINPS    Z0, Z8, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z1, Z1
+
+nores_1_0:
+	VMULPS    (AX), Z1, Z8
+	VCMPPS    $0x1e, Z9, Z1, K2
+	VBLENDMPS Z1, Z8, K2, Z1
+	VMOVUPS   64(AX), Z8
+	VMAXPS    Z1, Z8, Z1
+	VMOVUPS   128(AX), Z8
+	VMINPS    Z1, Z8, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z2, Z2
+
+nores_2_0:
+	VMULPS    (AX), Z2, Z8
+	VCMPPS    $0x1e, Z9, Z2, K2
+	VBLENDMPS Z2, Z8, K2, Z2
+	VMOVUPS   64(AX), Z8
+	VMAXPS    Z2, Z8, Z2
+	VMOVUPS   128(AX), Z8
+	VMINPS    Z2, Z8, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z3, Z3
+
+nores_3_0:
+	VMULPS    (AX), Z3, Z8
+	VCMPPS    $0x1e, Z9, Z3, K2
+	VBLENDMPS Z3, Z8, K2, Z3
+	VMOVUPS   64(AX), Z8
+	VMAXPS    Z3, Z8, Z3
+	VMOVUPS   128(AX), Z8
+	VMINPS    Z3, Z8, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z4, Z4
+
+nores_4_0:
+	VMULPS    (AX), Z4, Z8
+	VCMPPS    $0x1e, Z9, Z4, K2
+	VBLENDMPS Z4, Z8, K2, Z4
+	VMOVUPS   64(AX), Z8
+	VMAXPS    Z4, Z8, Z4
+	VMOVUPS   128(AX), Z8
+	VMINPS    Z4, Z8, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z5, Z5
+
+nores_5_0:
+	VMULPS    (AX), Z5, Z8
+	VCMPPS    $0x1e, Z9, Z5, K2
+	VBLENDMPS Z5, Z8, K2, Z5
+	VMOVUPS   64(AX), Z8
+	VMAXPS    Z5, Z8, Z5
+	VMOVUPS   128(AX), Z8
+	VMINPS    Z5, Z8, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z6, Z6
+
+nores_6_0:
+	VMULPS    (AX), Z6, Z8
+	VCMPPS    $0x1e, Z9, Z6, K2
+	VBLENDMPS Z6, Z8, K2, Z6
+	VMOVUPS   64(AX), Z8
+	VMAXPS    Z6, Z8, Z6
+	VMOVUPS   128(AX), Z8
+	VMINPS    Z6, Z8, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z7, Z7
+
+nores_7_0:
+	VMULPS    (AX), Z7, Z8
+	VCMPPS    $0x1e, Z9, Z7, K2
+	VBLENDMPS Z7, Z8, K2, Z7
+	VMOVUPS   64(AX), Z8
+	VMAXPS    Z7, Z8, Z7
+	VMOVUPS   128(AX), Z8
+	VMINPS    Z7, Z8, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z7, Z7
+
+done_7_0:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
 	VMOVUPS Z1, K1, (CX)
@@ -7526,9 +26268,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_9x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_9x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_9x16(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_9x16(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -7651,6 +26393,319 @@ store:
 	VADDPS    Z9, Z8, Z8
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z10, Z10, Z10
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z9
+	VCMPPS    $0x1e, Z10, Z0, K2
+	VBLENDMPS Z0, Z9, K2, Z0
+	VMOVUPS   64(AX), Z9
+	VMAXPS    Z0, Z9, Z0
+	VMOVUPS   128(AX), Z9
+	VMINPS    Z0, Z9, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z1, Z1
+
+nores_1_0:
+	VMULPS    (AX), Z1, Z9
+	VCMPPS    $0x1e, Z10, Z1, K2
+	VBLENDMPS Z1, Z9, K2, Z1
+	VMOVUPS   64(AX), Z9
+	VMAXPS    Z1, Z9, Z1
+	VMOVUPS   128(AX), Z9
+	VMINPS    Z1, Z9, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z2, Z2
+
+nores_2_0:
+	VMULPS    (AX), Z2, Z9
+	VCMPPS    $0x1e, Z10, Z2, K2
+	VBLENDMPS Z2, Z9, K2, Z2
+	VMOVUPS   64(AX), Z9
+	VMAXPS    Z2, Z9, Z2
+	VMOVUPS   128(AX), Z9
+	VMINPS    Z2, Z9, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z3, Z3
+
+nores_3_0:
+	VMULPS    (AX), Z3, Z9
+	VCMPPS    $0x1e, Z10, Z3, K2
+	VBLENDMPS Z3, Z9, K2, Z3
+	VMOVUPS   64(AX), Z9
+	VMAXPS    Z3, Z9, Z3
+	VMOVUPS   128(AX), Z9
+	VMINPS    Z3, Z9, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z4, Z4
+
+nores_4_0:
+	VMULPS    (AX), Z4, Z9
+	VCMPPS    $0x1e, Z10, Z4, K2
+	VBLENDMPS Z4, Z9, K2, Z4
+	VMOVUPS   64(AX), Z9
+	VMAXPS    Z4, Z9, Z4
+	VMOVUPS   128(AX), Z9
+	VMINPS    Z4, Z9, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z5, Z5
+
+nores_5_0:
+	VMULPS    (AX), Z5, Z9
+	VCMPPS    $0x1e, Z10, Z5, K2
+	VBLENDMPS Z5, Z9, K2, Z5
+	VMOVUPS   64(AX), Z9
+	VMAXPS    Z5, Z9, Z5
+	VMOVUPS   128(AX), Z9
+	VMINPS    Z5, Z9, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z6, Z6
+
+nores_6_0:
+	VMULPS    (AX), Z6, Z9
+	VCMPPS    $0x1e, Z10, Z6, K2
+	VBLENDMPS Z6, Z9, K2, Z6
+	VMOVUPS   64(AX), Z9
+	VMAXPS    Z6, Z9, Z6
+	VMOVUPS   128(AX), Z9
+	VMINPS    Z6, Z9, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z7, Z7
+
+nores_7_0:
+	VMULPS    (AX), Z7, Z9
+	VCMPPS    $0x1e, Z10, Z7, K2
+	VBLENDMPS Z7, Z9, K2, Z7
+	VMOVUPS   64(AX), Z9
+	VMAXPS    Z7, Z9, Z7
+	VMOVUPS   128(AX), Z9
+	VMINPS    Z7, Z9, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z7, Z7
+
+done_7_0:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z8, Z8
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z8, Z8
+
+nores_8_0:
+	VMULPS    (AX), Z8, Z9
+	VCMPPS    $0x1e, Z10, Z8, K2
+	VBLENDMPS Z8, Z9, K2, Z8
+	VMOVUPS   64(AX), Z9
+	VMAXPS    Z8, Z9, Z8
+	VMOVUPS   128(AX), Z9
+	VMINPS    Z8, Z9, Z8
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z8, Z8
+
+done_8_0:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
 	VMOVUPS Z1, K1, (CX)
@@ -7671,9 +26726,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_10x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_10x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_10x16(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_10x16(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -7804,6 +26859,353 @@ store:
 	VADDPS    Z10, Z9, Z9
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z11, Z11, Z11
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z10
+	VCMPPS    $0x1e, Z11, Z0, K2
+	VBLENDMPS Z0, Z10, K2, Z0
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z0, Z10, Z0
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z0, Z10, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z1, Z1
+
+nores_1_0:
+	VMULPS    (AX), Z1, Z10
+	VCMPPS    $0x1e, Z11, Z1, K2
+	VBLENDMPS Z1, Z10, K2, Z1
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z1, Z10, Z1
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z1, Z10, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z2, Z2
+
+nores_2_0:
+	VMULPS    (AX), Z2, Z10
+	VCMPPS    $0x1e, Z11, Z2, K2
+	VBLENDMPS Z2, Z10, K2, Z2
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z2, Z10, Z2
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z2, Z10, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z3, Z3
+
+nores_3_0:
+	VMULPS    (AX), Z3, Z10
+	VCMPPS    $0x1e, Z11, Z3, K2
+	VBLENDMPS Z3, Z10, K2, Z3
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z3, Z10, Z3
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z3, Z10, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z4, Z4
+
+nores_4_0:
+	VMULPS    (AX), Z4, Z10
+	VCMPPS    $0x1e, Z11, Z4, K2
+	VBLENDMPS Z4, Z10, K2, Z4
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z4, Z10, Z4
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z4, Z10, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z5, Z5
+
+nores_5_0:
+	VMULPS    (AX), Z5, Z10
+	VCMPPS    $0x1e, Z11, Z5, K2
+	VBLENDMPS Z5, Z10, K2, Z5
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z5, Z10, Z5
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z5, Z10, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z6, Z6
+
+nores_6_0:
+	VMULPS    (AX), Z6, Z10
+	VCMPPS    $0x1e, Z11, Z6, K2
+	VBLENDMPS Z6, Z10, K2, Z6
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z6, Z10, Z6
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z6, Z10, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z7, Z7
+
+nores_7_0:
+	VMULPS    (AX), Z7, Z10
+	VCMPPS    $0x1e, Z11, Z7, K2
+	VBLENDMPS Z7, Z10, K2, Z7
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z7, Z10, Z7
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z7, Z10, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z7, Z7
+
+done_7_0:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z8, Z8
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z8, Z8
+
+nores_8_0:
+	VMULPS    (AX), Z8, Z10
+	VCMPPS    $0x1e, Z11, Z8, K2
+	VBLENDMPS Z8, Z10, K2, Z8
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z8, Z10, Z8
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z8, Z10, Z8
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z8, Z8
+
+done_8_0:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z9, Z9
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z9, Z9
+
+nores_9_0:
+	VMULPS    (AX), Z9, Z10
+	VCMPPS    $0x1e, Z11, Z9, K2
+	VBLENDMPS Z9, Z10, K2, Z9
+	VMOVUPS   64(AX), Z10
+	VMAXPS    Z9, Z10, Z9
+	VMOVUPS   128(AX), Z10
+	VMINPS    Z9, Z10, Z9
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z9, Z9
+
+done_9_0:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
 	VMOVUPS Z1, K1, (CX)
@@ -7826,9 +27228,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_11x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_11x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_11x16(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_11x16(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -7967,6 +27369,387 @@ store:
 	VADDPS    Z11, Z10, Z10
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z12, Z12, Z12
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z11
+	VCMPPS    $0x1e, Z12, Z0, K2
+	VBLENDMPS Z0, Z11, K2, Z0
+	VMOVUPS   64(AX), Z11
+	VMAXPS    Z0, Z11, Z0
+	VMOVUPS   128(AX), Z11
+	VMINPS    Z0, Z11, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z1, Z1
+
+nores_1_0:
+	VMULPS    (AX), Z1, Z11
+	VCMPPS    $0x1e, Z12, Z1, K2
+	VBLENDMPS Z1, Z11, K2, Z1
+	VMOVUPS   64(AX), Z11
+	VMAXPS    Z1, Z11, Z1
+	VMOVUPS   128(AX), Z11
+	VMINPS    Z1, Z11, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z2, Z2
+
+nores_2_0:
+	VMULPS    (AX), Z2, Z11
+	VCMPPS    $0x1e, Z12, Z2, K2
+	VBLENDMPS Z2, Z11, K2, Z2
+	VMOVUPS   64(AX), Z11
+	VMAXPS    Z2, Z11, Z2
+	VMOVUPS   128(AX), Z11
+	VMINPS    Z2, Z11, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z3, Z3
+
+nores_3_0:
+	VMULPS    (AX), Z3, Z11
+	VCMPPS    $0x1e, Z12, Z3, K2
+	VBLENDMPS Z3, Z11, K2, Z3
+	VMOVUPS   64(AX), Z11
+	VMAXPS    Z3, Z11, Z3
+	VMOVUPS   128(AX), Z11
+	VMINPS    Z3, Z11, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z4, Z4
+
+nores_4_0:
+	VMULPS    (AX), Z4, Z11
+	VCMPPS    $0x1e, Z12, Z4, K2
+	VBLENDMPS Z4, Z11, K2, Z4
+	VMOVUPS   64(AX), Z11
+	VMAXPS    Z4, Z11, Z4
+	VMOVUPS   128(AX), Z11
+	VMINPS    Z4, Z11, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z5, Z5
+
+nores_5_0:
+	VMULPS    (AX), Z5, Z11
+	VCMPPS    $0x1e, Z12, Z5, K2
+	VBLENDMPS Z5, Z11, K2, Z5
+	VMOVUPS   64(AX), Z11
+	VMAXPS    Z5, Z11, Z5
+	VMOVUPS   128(AX), Z11
+	VMINPS    Z5, Z11, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z6, Z6
+
+nores_6_0:
+	VMULPS    (AX), Z6, Z11
+	VCMPPS    $0x1e, Z12, Z6, K2
+	VBLENDMPS Z6, Z11, K2, Z6
+	VMOVUPS   64(AX), Z11
+	VMAXPS    Z6, Z11, Z6
+	VMOVUPS   128(AX), Z11
+	VMINPS    Z6, Z11, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z7, Z7
+
+nores_7_0:
+	VMULPS    (AX), Z7, Z11
+	VCMPPS    $0x1e, Z12, Z7, K2
+	VBLENDMPS Z7, Z11, K2, Z7
+	VMOVUPS   64(AX), Z11
+	VMAXPS    Z7, Z11, Z7
+	VMOVUPS   128(AX), Z11
+	VMINPS    Z7, Z11, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z7, Z7
+
+done_7_0:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z8, Z8
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z8, Z8
+
+nores_8_0:
+	VMULPS    (AX), Z8, Z11
+	VCMPPS    $0x1e, Z12, Z8, K2
+	VBLENDMPS Z8, Z11, K2, Z8
+	VMOVUPS   64(AX), Z11
+	VMAXPS    Z8, Z11, Z8
+	VMOVUPS   128(AX), Z11
+	VMINPS    Z8, Z11, Z8
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z8, Z8
+
+done_8_0:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z9, Z9
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z9, Z9
+
+nores_9_0:
+	VMULPS    (AX), Z9, Z11
+	VCMPPS    $0x1e, Z12, Z9, K2
+	VBLENDMPS Z9, Z11, K2, Z9
+	VMOVUPS   64(AX), Z11
+	VMAXPS    Z9, Z11, Z9
+	VMOVUPS   128(AX), Z11
+	VMINPS    Z9, Z11, Z9
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z9, Z9
+
+done_9_0:
+	TESTQ SI, SI
+	JEQ   nextrow_9
+	ADDQ  DI, SI
+
+nextrow_9:
+	TESTQ     DX, DX
+	JEQ       nobias_10_0
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z10, Z10
+
+nobias_10_0:
+	TESTQ     SI, SI
+	JEQ       nores_10_0
+	TESTB     R8, R8
+	JNE       nores_10_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z10, Z10
+
+nores_10_0:
+	VMULPS    (AX), Z10, Z11
+	VCMPPS    $0x1e, Z12, Z10, K2
+	VBLENDMPS Z10, Z11, K2, Z10
+	VMOVUPS   64(AX), Z11
+	VMAXPS    Z10, Z11, Z10
+	VMOVUPS   128(AX), Z11
+	VMINPS    Z10, Z11, Z10
+	TESTQ     SI, SI
+	JEQ       done_10_0
+	TESTB     R8, R8
+	JEQ       done_10_0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z10, Z10
+
+done_10_0:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
 	VMOVUPS Z1, K1, (CX)
@@ -7991,9 +27774,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_12x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_12x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_12x16(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_12x16(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -8140,6 +27923,421 @@ store:
 	VADDPS    Z12, Z11, Z11
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z13, Z13, Z13
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z12
+	VCMPPS    $0x1e, Z13, Z0, K2
+	VBLENDMPS Z0, Z12, K2, Z0
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z0, Z12, Z0
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z0, Z12, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z1, Z1
+
+nores_1_0:
+	VMULPS    (AX), Z1, Z12
+	VCMPPS    $0x1e, Z13, Z1, K2
+	VBLENDMPS Z1, Z12, K2, Z1
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z1, Z12, Z1
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z1, Z12, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z2, Z2
+
+nores_2_0:
+	VMULPS    (AX), Z2, Z12
+	VCMPPS    $0x1e, Z13, Z2, K2
+	VBLENDMPS Z2, Z12, K2, Z2
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z2, Z12, Z2
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z2, Z12, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z3, Z3
+
+nores_3_0:
+	VMULPS    (AX), Z3, Z12
+	VCMPPS    $0x1e, Z13, Z3, K2
+	VBLENDMPS Z3, Z12, K2, Z3
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z3, Z12, Z3
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z3, Z12, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z4, Z4
+
+nores_4_0:
+	VMULPS    (AX), Z4, Z12
+	VCMPPS    $0x1e, Z13, Z4, K2
+	VBLENDMPS Z4, Z12, K2, Z4
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z4, Z12, Z4
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z4, Z12, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z5, Z5
+
+nores_5_0:
+	VMULPS    (AX), Z5, Z12
+	VCMPPS    $0x1e, Z13, Z5, K2
+	VBLENDMPS Z5, Z12, K2, Z5
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z5, Z12, Z5
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z5, Z12, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z6, Z6
+
+nores_6_0:
+	VMULPS    (AX), Z6, Z12
+	VCMPPS    $0x1e, Z13, Z6, K2
+	VBLENDMPS Z6, Z12, K2, Z6
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z6, Z12, Z6
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z6, Z12, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z7, Z7
+
+nores_7_0:
+	VMULPS    (AX), Z7, Z12
+	VCMPPS    $0x1e, Z13, Z7, K2
+	VBLENDMPS Z7, Z12, K2, Z7
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z7, Z12, Z7
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z7, Z12, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z7, Z7
+
+done_7_0:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z8, Z8
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z8, Z8
+
+nores_8_0:
+	VMULPS    (AX), Z8, Z12
+	VCMPPS    $0x1e, Z13, Z8, K2
+	VBLENDMPS Z8, Z12, K2, Z8
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z8, Z12, Z8
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z8, Z12, Z8
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z8, Z8
+
+done_8_0:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z9, Z9
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z9, Z9
+
+nores_9_0:
+	VMULPS    (AX), Z9, Z12
+	VCMPPS    $0x1e, Z13, Z9, K2
+	VBLENDMPS Z9, Z12, K2, Z9
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z9, Z12, Z9
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z9, Z12, Z9
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z9, Z9
+
+done_9_0:
+	TESTQ SI, SI
+	JEQ   nextrow_9
+	ADDQ  DI, SI
+
+nextrow_9:
+	TESTQ     DX, DX
+	JEQ       nobias_10_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z10, Z10
+
+nobias_10_0:
+	TESTQ     SI, SI
+	JEQ       nores_10_0
+	TESTB     R8, R8
+	JNE       nores_10_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z10, Z10
+
+nores_10_0:
+	VMULPS    (AX), Z10, Z12
+	VCMPPS    $0x1e, Z13, Z10, K2
+	VBLENDMPS Z10, Z12, K2, Z10
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z10, Z12, Z10
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z10, Z12, Z10
+	TESTQ     SI, SI
+	JEQ       done_10_0
+	TESTB     R8, R8
+	JEQ       done_10_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z10, Z10
+
+done_10_0:
+	TESTQ SI, SI
+	JEQ   nextrow_10
+	ADDQ  DI, SI
+
+nextrow_10:
+	TESTQ     DX, DX
+	JEQ       nobias_11_0
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z11, Z11
+
+nobias_11_0:
+	TESTQ     SI, SI
+	JEQ       nores_11_0
+	TESTB     R8, R8
+	JNE       nores_11_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z11, Z11
+
+nores_11_0:
+	VMULPS    (AX), Z11, Z12
+	VCMPPS    $0x1e, Z13, Z11, K2
+	VBLENDMPS Z11, Z12, K2, Z11
+	VMOVUPS   64(AX), Z12
+	VMAXPS    Z11, Z12, Z11
+	VMOVUPS   128(AX), Z12
+	VMINPS    Z11, Z12, Z11
+	TESTQ     SI, SI
+	JEQ       done_11_0
+	TESTB     R8, R8
+	JEQ       done_11_0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z11, Z11
+
+done_11_0:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
 	VMOVUPS Z1, K1, (CX)
@@ -8166,9 +28364,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_13x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_13x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_13x16(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_13x16(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -8325,6 +28523,455 @@ store:
 	VADDPS    Z13, Z12, Z12
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z14, Z14, Z14
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z13
+	VCMPPS    $0x1e, Z14, Z0, K2
+	VBLENDMPS Z0, Z13, K2, Z0
+	VMOVUPS   64(AX), Z13
+	VMAXPS    Z0, Z13, Z0
+	VMOVUPS   128(AX), Z13
+	VMINPS    Z0, Z13, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z1, Z1
+
+nores_1_0:
+	VMULPS    (AX), Z1, Z13
+	VCMPPS    $0x1e, Z14, Z1, K2
+	VBLENDMPS Z1, Z13, K2, Z1
+	VMOVUPS   64(AX), Z13
+	VMAXPS    Z1, Z13, Z1
+	VMOVUPS   128(AX), Z13
+	VMINPS    Z1, Z13, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z2, Z2
+
+nores_2_0:
+	VMULPS    (AX), Z2, Z13
+	VCMPPS    $0x1e, Z14, Z2, K2
+	VBLENDMPS Z2, Z13, K2, Z2
+	VMOVUPS   64(AX), Z13
+	VMAXPS    Z2, Z13, Z2
+	VMOVUPS   128(AX), Z13
+	VMINPS    Z2, Z13, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z3, Z3
+
+nores_3_0:
+	VMULPS    (AX), Z3, Z13
+	VCMPPS    $0x1e, Z14, Z3, K2
+	VBLENDMPS Z3, Z13, K2, Z3
+	VMOVUPS   64(AX), Z13
+	VMAXPS    Z3, Z13, Z3
+	VMOVUPS   128(AX), Z13
+	VMINPS    Z3, Z13, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z4, Z4
+
+nores_4_0:
+	VMULPS    (AX), Z4, Z13
+	VCMPPS    $0x1e, Z14, Z4, K2
+	VBLENDMPS Z4, Z13, K2, Z4
+	VMOVUPS   64(AX), Z13
+	VMAXPS    Z4, Z13, Z4
+	VMOVUPS   128(AX), Z13
+	VMINPS    Z4, Z13, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z5, Z5
+
+nores_5_0:
+	VMULPS    (AX), Z5, Z13
+	VCMPPS    $0x1e, Z14, Z5, K2
+	VBLENDMPS Z5, Z13, K2, Z5
+	VMOVUPS   64(AX), Z13
+	VMAXPS    Z5, Z13, Z5
+	VMOVUPS   128(AX), Z13
+	VMINPS    Z5, Z13, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z6, Z6
+
+nores_6_0:
+	VMULPS    (AX), Z6, Z13
+	VCMPPS    $0x1e, Z14, Z6, K2
+	VBLENDMPS Z6, Z13, K2, Z6
+	VMOVUPS   64(AX), Z13
+	VMAXPS    Z6, Z13, Z6
+	VMOVUPS   128(AX), Z13
+	VMINPS    Z6, Z13, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z7, Z7
+
+nores_7_0:
+	VMULPS    (AX), Z7, Z13
+	VCMPPS    $0x1e, Z14, Z7, K2
+	VBLENDMPS Z7, Z13, K2, Z7
+	VMOVUPS   64(AX), Z13
+	VMAXPS    Z7, Z13, Z7
+	VMOVUPS   128(AX), Z13
+	VMINPS    Z7, Z13, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z7, Z7
+
+done_7_0:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z8, Z8
+
+nores_8_0:
+	VMULPS    (AX), Z8, Z13
+	VCMPPS    $0x1e, Z14, Z8, K2
+	VBLENDMPS Z8, Z13, K2, Z8
+	VMOVUPS   64(AX), Z13
+	VMAXPS    Z8, Z13, Z8
+	VMOVUPS   128(AX), Z13
+	VMINPS    Z8, Z13, Z8
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z8, Z8
+
+done_8_0:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z9, Z9
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z9, Z9
+
+nores_9_0:
+	VMULPS    (AX), Z9, Z13
+	VCMPPS    $0x1e, Z14, Z9, K2
+	VBLENDMPS Z9, Z13, K2, Z9
+	VMOVUPS   64(AX), Z13
+	VMAXPS    Z9, Z13, Z9
+	VMOVUPS   128(AX), Z13
+	VMINPS    Z9, Z13, Z9
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z9, Z9
+
+done_9_0:
+	TESTQ SI, SI
+	JEQ   nextrow_9
+	ADDQ  DI, SI
+
+nextrow_9:
+	TESTQ     DX, DX
+	JEQ       nobias_10_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z10, Z10
+
+nobias_10_0:
+	TESTQ     SI, SI
+	JEQ       nores_10_0
+	TESTB     R8, R8
+	JNE       nores_10_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z10, Z10
+
+nores_10_0:
+	VMULPS    (AX), Z10, Z13
+	VCMPPS    $0x1e, Z14, Z10, K2
+	VBLENDMPS Z10, Z13, K2, Z10
+	VMOVUPS   64(AX), Z13
+	VMAXPS    Z10, Z13, Z10
+	VMOVUPS   128(AX), Z13
+	VMINPS    Z10, Z13, Z10
+	TESTQ     SI, SI
+	JEQ       done_10_0
+	TESTB     R8, R8
+	JEQ       done_10_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z10, Z10
+
+done_10_0:
+	TESTQ SI, SI
+	JEQ   nextrow_10
+	ADDQ  DI, SI
+
+nextrow_10:
+	TESTQ     DX, DX
+	JEQ       nobias_11_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z11, Z11
+
+nobias_11_0:
+	TESTQ     SI, SI
+	JEQ       nores_11_0
+	TESTB     R8, R8
+	JNE       nores_11_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z11, Z11
+
+nores_11_0:
+	VMULPS    (AX), Z11, Z13
+	VCMPPS    $0x1e, Z14, Z11, K2
+	VBLENDMPS Z11, Z13, K2, Z11
+	VMOVUPS   64(AX), Z13
+	VMAXPS    Z11, Z13, Z11
+	VMOVUPS   128(AX), Z13
+	VMINPS    Z11, Z13, Z11
+	TESTQ     SI, SI
+	JEQ       done_11_0
+	TESTB     R8, R8
+	JEQ       done_11_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z11, Z11
+
+done_11_0:
+	TESTQ SI, SI
+	JEQ   nextrow_11
+	ADDQ  DI, SI
+
+nextrow_11:
+	TESTQ     DX, DX
+	JEQ       nobias_12_0
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z12, Z12
+
+nobias_12_0:
+	TESTQ     SI, SI
+	JEQ       nores_12_0
+	TESTB     R8, R8
+	JNE       nores_12_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z12, Z12
+
+nores_12_0:
+	VMULPS    (AX), Z12, Z13
+	VCMPPS    $0x1e, Z14, Z12, K2
+	VBLENDMPS Z12, Z13, K2, Z12
+	VMOVUPS   64(AX), Z13
+	VMAXPS    Z12, Z13, Z12
+	VMOVUPS   128(AX), Z13
+	VMINPS    Z12, Z13, Z12
+	TESTQ     SI, SI
+	JEQ       done_12_0
+	TESTB     R8, R8
+	JEQ       done_12_0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z12, Z12
+
+done_12_0:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
 	VMOVUPS Z1, K1, (CX)
@@ -8353,9 +29000,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_14x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_14x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_14x16(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_14x16(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -8520,6 +29167,489 @@ store:
 	VADDPS    Z14, Z13, Z13
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z15, Z15, Z15
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z14
+	VCMPPS    $0x1e, Z15, Z0, K2
+	VBLENDMPS Z0, Z14, K2, Z0
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z0, Z14, Z0
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z0, Z14, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z1, Z1
+
+nores_1_0:
+	VMULPS    (AX), Z1, Z14
+	VCMPPS    $0x1e, Z15, Z1, K2
+	VBLENDMPS Z1, Z14, K2, Z1
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z1, Z14, Z1
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z1, Z14, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z2, Z2
+
+nores_2_0:
+	VMULPS    (AX), Z2, Z14
+	VCMPPS    $0x1e, Z15, Z2, K2
+	VBLENDMPS Z2, Z14, K2, Z2
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z2, Z14, Z2
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z2, Z14, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z3, Z3
+
+nores_3_0:
+	VMULPS    (AX), Z3, Z14
+	VCMPPS    $0x1e, Z15, Z3, K2
+	VBLENDMPS Z3, Z14, K2, Z3
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z3, Z14, Z3
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z3, Z14, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z4, Z4
+
+nores_4_0:
+	VMULPS    (AX), Z4, Z14
+	VCMPPS    $0x1e, Z15, Z4, K2
+	VBLENDMPS Z4, Z14, K2, Z4
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z4, Z14, Z4
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z4, Z14, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z5, Z5
+
+nores_5_0:
+	VMULPS    (AX), Z5, Z14
+	VCMPPS    $0x1e, Z15, Z5, K2
+	VBLENDMPS Z5, Z14, K2, Z5
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z5, Z14, Z5
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z5, Z14, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z6, Z6
+
+nores_6_0:
+	VMULPS    (AX), Z6, Z14
+	VCMPPS    $0x1e, Z15, Z6, K2
+	VBLENDMPS Z6, Z14, K2, Z6
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z6, Z14, Z6
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z6, Z14, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z7, Z7
+
+nores_7_0:
+	VMULPS    (AX), Z7, Z14
+	VCMPPS    $0x1e, Z15, Z7, K2
+	VBLENDMPS Z7, Z14, K2, Z7
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z7, Z14, Z7
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z7, Z14, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z7, Z7
+
+done_7_0:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z8, Z8
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z8, Z8
+
+nores_8_0:
+	VMULPS    (AX), Z8, Z14
+	VCMPPS    $0x1e, Z15, Z8, K2
+	VBLENDMPS Z8, Z14, K2, Z8
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z8, Z14, Z8
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z8, Z14, Z8
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z8, Z8
+
+done_8_0:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z9, Z9
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z9, Z9
+
+nores_9_0:
+	VMULPS    (AX), Z9, Z14
+	VCMPPS    $0x1e, Z15, Z9, K2
+	VBLENDMPS Z9, Z14, K2, Z9
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z9, Z14, Z9
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z9, Z14, Z9
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z9, Z9
+
+done_9_0:
+	TESTQ SI, SI
+	JEQ   nextrow_9
+	ADDQ  DI, SI
+
+nextrow_9:
+	TESTQ     DX, DX
+	JEQ       nobias_10_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z10, Z10
+
+nobias_10_0:
+	TESTQ     SI, SI
+	JEQ       nores_10_0
+	TESTB     R8, R8
+	JNE       nores_10_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z10, Z10
+
+nores_10_0:
+	VMULPS    (AX), Z10, Z14
+	VCMPPS    $0x1e, Z15, Z10, K2
+	VBLENDMPS Z10, Z14, K2, Z10
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z10, Z14, Z10
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z10, Z14, Z10
+	TESTQ     SI, SI
+	JEQ       done_10_0
+	TESTB     R8, R8
+	JEQ       done_10_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z10, Z10
+
+done_10_0:
+	TESTQ SI, SI
+	JEQ   nextrow_10
+	ADDQ  DI, SI
+
+nextrow_10:
+	TESTQ     DX, DX
+	JEQ       nobias_11_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z11, Z11
+
+nobias_11_0:
+	TESTQ     SI, SI
+	JEQ       nores_11_0
+	TESTB     R8, R8
+	JNE       nores_11_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z11, Z11
+
+nores_11_0:
+	VMULPS    (AX), Z11, Z14
+	VCMPPS    $0x1e, Z15, Z11, K2
+	VBLENDMPS Z11, Z14, K2, Z11
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z11, Z14, Z11
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z11, Z14, Z11
+	TESTQ     SI, SI
+	JEQ       done_11_0
+	TESTB     R8, R8
+	JEQ       done_11_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z11, Z11
+
+done_11_0:
+	TESTQ SI, SI
+	JEQ   nextrow_11
+	ADDQ  DI, SI
+
+nextrow_11:
+	TESTQ     DX, DX
+	JEQ       nobias_12_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z12, Z12
+
+nobias_12_0:
+	TESTQ     SI, SI
+	JEQ       nores_12_0
+	TESTB     R8, R8
+	JNE       nores_12_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z12, Z12
+
+nores_12_0:
+	VMULPS    (AX), Z12, Z14
+	VCMPPS    $0x1e, Z15, Z12, K2
+	VBLENDMPS Z12, Z14, K2, Z12
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z12, Z14, Z12
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z12, Z14, Z12
+	TESTQ     SI, SI
+	JEQ       done_12_0
+	TESTB     R8, R8
+	JEQ       done_12_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z12, Z12
+
+done_12_0:
+	TESTQ SI, SI
+	JEQ   nextrow_12
+	ADDQ  DI, SI
+
+nextrow_12:
+	TESTQ     DX, DX
+	JEQ       nobias_13_0
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z13, Z13
+
+nobias_13_0:
+	TESTQ     SI, SI
+	JEQ       nores_13_0
+	TESTB     R8, R8
+	JNE       nores_13_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z13, Z13
+
+nores_13_0:
+	VMULPS    (AX), Z13, Z14
+	VCMPPS    $0x1e, Z15, Z13, K2
+	VBLENDMPS Z13, Z14, K2, Z13
+	VMOVUPS   64(AX), Z14
+	VMAXPS    Z13, Z14, Z13
+	VMOVUPS   128(AX), Z14
+	VMINPS    Z13, Z14, Z13
+	TESTQ     SI, SI
+	JEQ       done_13_0
+	TESTB     R8, R8
+	JEQ       done_13_0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z13, Z13
+
+done_13_0:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
 	VMOVUPS Z1, K1, (CX)
@@ -8550,9 +29680,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_15x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_15x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_15x16(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_15x16(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -8725,6 +29855,523 @@ store:
 	VADDPS    Z15, Z14, Z14
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z16, Z16, Z16
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z15
+	VCMPPS    $0x1e, Z16, Z0, K2
+	VBLENDMPS Z0, Z15, K2, Z0
+	VMOVUPS   64(AX), Z15
+	VMAXPS    Z0, Z15, Z0
+	VMOVUPS   128(AX), Z15
+	VMINPS    Z0, Z15, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z1, Z1
+
+nores_1_0:
+	VMULPS    (AX), Z1, Z15
+	VCMPPS    $0x1e, Z16, Z1, K2
+	VBLENDMPS Z1, Z15, K2, Z1
+	VMOVUPS   64(AX), Z15
+	VMAXPS    Z1, Z15, Z1
+	VMOVUPS   128(AX), Z15
+	VMINPS    Z1, Z15, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z2, Z2
+
+nores_2_0:
+	VMULPS    (AX), Z2, Z15
+	VCMPPS    $0x1e, Z16, Z2, K2
+	VBLENDMPS Z2, Z15, K2, Z2
+	VMOVUPS   64(AX), Z15
+	VMAXPS    Z2, Z15, Z2
+	VMOVUPS   128(AX), Z15
+	VMINPS    Z2, Z15, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z3, Z3
+
+nores_3_0:
+	VMULPS    (AX), Z3, Z15
+	VCMPPS    $0x1e, Z16, Z3, K2
+	VBLENDMPS Z3, Z15, K2, Z3
+	VMOVUPS   64(AX), Z15
+	VMAXPS    Z3, Z15, Z3
+	VMOVUPS   128(AX), Z15
+	VMINPS    Z3, Z15, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z4, Z4
+
+nores_4_0:
+	VMULPS    (AX), Z4, Z15
+	VCMPPS    $0x1e, Z16, Z4, K2
+	VBLENDMPS Z4, Z15, K2, Z4
+	VMOVUPS   64(AX), Z15
+	VMAXPS    Z4, Z15, Z4
+	VMOVUPS   128(AX), Z15
+	VMINPS    Z4, Z15, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z5, Z5
+
+nores_5_0:
+	VMULPS    (AX), Z5, Z15
+	VCMPPS    $0x1e, Z16, Z5, K2
+	VBLENDMPS Z5, Z15, K2, Z5
+	VMOVUPS   64(AX), Z15
+	VMAXPS    Z5, Z15, Z5
+	VMOVUPS   128(AX), Z15
+	VMINPS    Z5, Z15, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z6, Z6
+
+nores_6_0:
+	VMULPS    (AX), Z6, Z15
+	VCMPPS    $0x1e, Z16, Z6, K2
+	VBLENDMPS Z6, Z15, K2, Z6
+	VMOVUPS   64(AX), Z15
+	VMAXPS    Z6, Z15, Z6
+	VMOVUPS   128(AX), Z15
+	VMINPS    Z6, Z15, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z7, Z7
+
+nores_7_0:
+	VMULPS    (AX), Z7, Z15
+	VCMPPS    $0x1e, Z16, Z7, K2
+	VBLENDMPS Z7, Z15, K2, Z7
+	VMOVUPS   64(AX), Z15
+	VMAXPS    Z7, Z15, Z7
+	VMOVUPS   128(AX), Z15
+	VMINPS    Z7, Z15, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z7, Z7
+
+done_7_0:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z8, Z8
+
+nores_8_0:
+	VMULPS    (AX), Z8, Z15
+	VCMPPS    $0x1e, Z16, Z8, K2
+	VBLENDMPS Z8, Z15, K2, Z8
+	VMOVUPS   64(AX), Z15
+	VMAXPS    Z8, Z15, Z8
+	VMOVUPS   128(AX), Z15
+	VMINPS    Z8, Z15, Z8
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z8, Z8
+
+done_8_0:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z9, Z9
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z9, Z9
+
+nores_9_0:
+	VMULPS    (AX), Z9, Z15
+	VCMPPS    $0x1e, Z16, Z9, K2
+	VBLENDMPS Z9, Z15, K2, Z9
+	VMOVUPS   64(AX), Z15
+	VMAXPS    Z9, Z15, Z9
+	VMOVUPS   128(AX), Z15
+	VMINPS    Z9, Z15, Z9
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z9, Z9
+
+done_9_0:
+	TESTQ SI, SI
+	JEQ   nextrow_9
+	ADDQ  DI, SI
+
+nextrow_9:
+	TESTQ     DX, DX
+	JEQ       nobias_10_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z10, Z10
+
+nobias_10_0:
+	TESTQ     SI, SI
+	JEQ       nores_10_0
+	TESTB     R8, R8
+	JNE       nores_10_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z10, Z10
+
+nores_10_0:
+	VMULPS    (AX), Z10, Z15
+	VCMPPS    $0x1e, Z16, Z10, K2
+	VBLENDMPS Z10, Z15, K2, Z10
+	VMOVUPS   64(AX), Z15
+	VMAXPS    Z10, Z15, Z10
+	VMOVUPS   128(AX), Z15
+	VMINPS    Z10, Z15, Z10
+	TESTQ     SI, SI
+	JEQ       done_10_0
+	TESTB     R8, R8
+	JEQ       done_10_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z10, Z10
+
+done_10_0:
+	TESTQ SI, SI
+	JEQ   nextrow_10
+	ADDQ  DI, SI
+
+nextrow_10:
+	TESTQ     DX, DX
+	JEQ       nobias_11_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z11, Z11
+
+nobias_11_0:
+	TESTQ     SI, SI
+	JEQ       nores_11_0
+	TESTB     R8, R8
+	JNE       nores_11_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z11, Z11
+
+nores_11_0:
+	VMULPS    (AX), Z11, Z15
+	VCMPPS    $0x1e, Z16, Z11, K2
+	VBLENDMPS Z11, Z15, K2, Z11
+	VMOVUPS   64(AX), Z15
+	VMAXPS    Z11, Z15, Z11
+	VMOVUPS   128(AX), Z15
+	VMINPS    Z11, Z15, Z11
+	TESTQ     SI, SI
+	JEQ       done_11_0
+	TESTB     R8, R8
+	JEQ       done_11_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z11, Z11
+
+done_11_0:
+	TESTQ SI, SI
+	JEQ   nextrow_11
+	ADDQ  DI, SI
+
+nextrow_11:
+	TESTQ     DX, DX
+	JEQ       nobias_12_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z12, Z12
+
+nobias_12_0:
+	TESTQ     SI, SI
+	JEQ       nores_12_0
+	TESTB     R8, R8
+	JNE       nores_12_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z12, Z12
+
+nores_12_0:
+	VMULPS    (AX), Z12, Z15
+	VCMPPS    $0x1e, Z16, Z12, K2
+	VBLENDMPS Z12, Z15, K2, Z12
+	VMOVUPS   64(AX), Z15
+	VMAXPS    Z12, Z15, Z12
+	VMOVUPS   128(AX), Z15
+	VMINPS    Z12, Z15, Z12
+	TESTQ     SI, SI
+	JEQ       done_12_0
+	TESTB     R8, R8
+	JEQ       done_12_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z12, Z12
+
+done_12_0:
+	TESTQ SI, SI
+	JEQ   nextrow_12
+	ADDQ  DI, SI
+
+nextrow_12:
+	TESTQ     DX, DX
+	JEQ       nobias_13_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z13, Z13
+
+nobias_13_0:
+	TESTQ     SI, SI
+	JEQ       nores_13_0
+	TESTB     R8, R8
+	JNE       nores_13_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z13, Z13
+
+nores_13_0:
+	VMULPS    (AX), Z13, Z15
+	VCMPPS    $0x1e, Z16, Z13, K2
+	VBLENDMPS Z13, Z15, K2, Z13
+	VMOVUPS   64(AX), Z15
+	VMAXPS    Z13, Z15, Z13
+	VMOVUPS   128(AX), Z15
+	VMINPS    Z13, Z15, Z13
+	TESTQ     SI, SI
+	JEQ       done_13_0
+	TESTB     R8, R8
+	JEQ       done_13_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z13, Z13
+
+done_13_0:
+	TESTQ SI, SI
+	JEQ   nextrow_13
+	ADDQ  DI, SI
+
+nextrow_13:
+	TESTQ     DX, DX
+	JEQ       nobias_14_0
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z14, Z14
+
+nobias_14_0:
+	TESTQ     SI, SI
+	JEQ       nores_14_0
+	TESTB     R8, R8
+	JNE       nores_14_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z14, Z14
+
+nores_14_0:
+	VMULPS    (AX), Z14, Z15
+	VCMPPS    $0x1e, Z16, Z14, K2
+	VBLENDMPS Z14, Z15, K2, Z14
+	VMOVUPS   64(AX), Z15
+	VMAXPS    Z14, Z15, Z14
+	VMOVUPS   128(AX), Z15
+	VMINPS    Z14, Z15, Z14
+	TESTQ     SI, SI
+	JEQ       done_14_0
+	TESTB     R8, R8
+	JEQ       done_14_0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z14, Z14
+
+done_14_0:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
 	VMOVUPS Z1, K1, (CX)
@@ -8757,9 +30404,9 @@ write:
 	VZEROUPPER
 	RET
 
-// func convAVX512_16x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+// func convAVX512_16x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·convAVX512_16x16(SB), NOSPLIT, $0-80
+TEXT ·convAVX512_16x16(SB), NOSPLIT, $0-88
 	MOVQ  lda+32(FP), CX
 	MOVQ  ldb+48(FP), DX
 	MOVQ  ldc+64(FP), BX
@@ -8940,6 +30587,557 @@ store:
 	VADDPS    Z16, Z15, Z15
 
 write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	VPXORD    Z17, Z17, Z17
+	TESTQ     DX, DX
+	JEQ       nobias_0_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z0, Z0
+
+nobias_0_0:
+	TESTQ     SI, SI
+	JEQ       nores_0_0
+	TESTB     R8, R8
+	JNE       nores_0_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z0, Z0
+
+nores_0_0:
+	VMULPS    (AX), Z0, Z16
+	VCMPPS    $0x1e, Z17, Z0, K2
+	VBLENDMPS Z0, Z16, K2, Z0
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z0, Z16, Z0
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z0, Z16, Z0
+	TESTQ     SI, SI
+	JEQ       done_0_0
+	TESTB     R8, R8
+	JEQ       done_0_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z0, Z0
+
+done_0_0:
+	TESTQ SI, SI
+	JEQ   nextrow_0
+	ADDQ  DI, SI
+
+nextrow_0:
+	TESTQ     DX, DX
+	JEQ       nobias_1_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z1, Z1
+
+nobias_1_0:
+	TESTQ     SI, SI
+	JEQ       nores_1_0
+	TESTB     R8, R8
+	JNE       nores_1_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z1, Z1
+
+nores_1_0:
+	VMULPS    (AX), Z1, Z16
+	VCMPPS    $0x1e, Z17, Z1, K2
+	VBLENDMPS Z1, Z16, K2, Z1
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z1, Z16, Z1
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z1, Z16, Z1
+	TESTQ     SI, SI
+	JEQ       done_1_0
+	TESTB     R8, R8
+	JEQ       done_1_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z1, Z1
+
+done_1_0:
+	TESTQ SI, SI
+	JEQ   nextrow_1
+	ADDQ  DI, SI
+
+nextrow_1:
+	TESTQ     DX, DX
+	JEQ       nobias_2_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z2, Z2
+
+nobias_2_0:
+	TESTQ     SI, SI
+	JEQ       nores_2_0
+	TESTB     R8, R8
+	JNE       nores_2_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z2, Z2
+
+nores_2_0:
+	VMULPS    (AX), Z2, Z16
+	VCMPPS    $0x1e, Z17, Z2, K2
+	VBLENDMPS Z2, Z16, K2, Z2
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z2, Z16, Z2
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z2, Z16, Z2
+	TESTQ     SI, SI
+	JEQ       done_2_0
+	TESTB     R8, R8
+	JEQ       done_2_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z2, Z2
+
+done_2_0:
+	TESTQ SI, SI
+	JEQ   nextrow_2
+	ADDQ  DI, SI
+
+nextrow_2:
+	TESTQ     DX, DX
+	JEQ       nobias_3_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z3, Z3
+
+nobias_3_0:
+	TESTQ     SI, SI
+	JEQ       nores_3_0
+	TESTB     R8, R8
+	JNE       nores_3_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z3, Z3
+
+nores_3_0:
+	VMULPS    (AX), Z3, Z16
+	VCMPPS    $0x1e, Z17, Z3, K2
+	VBLENDMPS Z3, Z16, K2, Z3
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z3, Z16, Z3
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z3, Z16, Z3
+	TESTQ     SI, SI
+	JEQ       done_3_0
+	TESTB     R8, R8
+	JEQ       done_3_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z3, Z3
+
+done_3_0:
+	TESTQ SI, SI
+	JEQ   nextrow_3
+	ADDQ  DI, SI
+
+nextrow_3:
+	TESTQ     DX, DX
+	JEQ       nobias_4_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z4, Z4
+
+nobias_4_0:
+	TESTQ     SI, SI
+	JEQ       nores_4_0
+	TESTB     R8, R8
+	JNE       nores_4_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z4, Z4
+
+nores_4_0:
+	VMULPS    (AX), Z4, Z16
+	VCMPPS    $0x1e, Z17, Z4, K2
+	VBLENDMPS Z4, Z16, K2, Z4
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z4, Z16, Z4
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z4, Z16, Z4
+	TESTQ     SI, SI
+	JEQ       done_4_0
+	TESTB     R8, R8
+	JEQ       done_4_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z4, Z4
+
+done_4_0:
+	TESTQ SI, SI
+	JEQ   nextrow_4
+	ADDQ  DI, SI
+
+nextrow_4:
+	TESTQ     DX, DX
+	JEQ       nobias_5_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z5, Z5
+
+nobias_5_0:
+	TESTQ     SI, SI
+	JEQ       nores_5_0
+	TESTB     R8, R8
+	JNE       nores_5_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z5, Z5
+
+nores_5_0:
+	VMULPS    (AX), Z5, Z16
+	VCMPPS    $0x1e, Z17, Z5, K2
+	VBLENDMPS Z5, Z16, K2, Z5
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z5, Z16, Z5
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z5, Z16, Z5
+	TESTQ     SI, SI
+	JEQ       done_5_0
+	TESTB     R8, R8
+	JEQ       done_5_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z5, Z5
+
+done_5_0:
+	TESTQ SI, SI
+	JEQ   nextrow_5
+	ADDQ  DI, SI
+
+nextrow_5:
+	TESTQ     DX, DX
+	JEQ       nobias_6_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z6, Z6
+
+nobias_6_0:
+	TESTQ     SI, SI
+	JEQ       nores_6_0
+	TESTB     R8, R8
+	JNE       nores_6_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z6, Z6
+
+nores_6_0:
+	VMULPS    (AX), Z6, Z16
+	VCMPPS    $0x1e, Z17, Z6, K2
+	VBLENDMPS Z6, Z16, K2, Z6
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z6, Z16, Z6
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z6, Z16, Z6
+	TESTQ     SI, SI
+	JEQ       done_6_0
+	TESTB     R8, R8
+	JEQ       done_6_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z6, Z6
+
+done_6_0:
+	TESTQ SI, SI
+	JEQ   nextrow_6
+	ADDQ  DI, SI
+
+nextrow_6:
+	TESTQ     DX, DX
+	JEQ       nobias_7_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z7, Z7
+
+nobias_7_0:
+	TESTQ     SI, SI
+	JEQ       nores_7_0
+	TESTB     R8, R8
+	JNE       nores_7_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z7, Z7
+
+nores_7_0:
+	VMULPS    (AX), Z7, Z16
+	VCMPPS    $0x1e, Z17, Z7, K2
+	VBLENDMPS Z7, Z16, K2, Z7
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z7, Z16, Z7
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z7, Z16, Z7
+	TESTQ     SI, SI
+	JEQ       done_7_0
+	TESTB     R8, R8
+	JEQ       done_7_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z7, Z7
+
+done_7_0:
+	TESTQ SI, SI
+	JEQ   nextrow_7
+	ADDQ  DI, SI
+
+nextrow_7:
+	TESTQ     DX, DX
+	JEQ       nobias_8_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z8, Z8
+
+nobias_8_0:
+	TESTQ     SI, SI
+	JEQ       nores_8_0
+	TESTB     R8, R8
+	JNE       nores_8_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z8, Z8
+
+nores_8_0:
+	VMULPS    (AX), Z8, Z16
+	VCMPPS    $0x1e, Z17, Z8, K2
+	VBLENDMPS Z8, Z16, K2, Z8
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z8, Z16, Z8
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z8, Z16, Z8
+	TESTQ     SI, SI
+	JEQ       done_8_0
+	TESTB     R8, R8
+	JEQ       done_8_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z8, Z8
+
+done_8_0:
+	TESTQ SI, SI
+	JEQ   nextrow_8
+	ADDQ  DI, SI
+
+nextrow_8:
+	TESTQ     DX, DX
+	JEQ       nobias_9_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z9, Z9
+
+nobias_9_0:
+	TESTQ     SI, SI
+	JEQ       nores_9_0
+	TESTB     R8, R8
+	JNE       nores_9_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z9, Z9
+
+nores_9_0:
+	VMULPS    (AX), Z9, Z16
+	VCMPPS    $0x1e, Z17, Z9, K2
+	VBLENDMPS Z9, Z16, K2, Z9
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z9, Z16, Z9
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z9, Z16, Z9
+	TESTQ     SI, SI
+	JEQ       done_9_0
+	TESTB     R8, R8
+	JEQ       done_9_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z9, Z9
+
+done_9_0:
+	TESTQ SI, SI
+	JEQ   nextrow_9
+	ADDQ  DI, SI
+
+nextrow_9:
+	TESTQ     DX, DX
+	JEQ       nobias_10_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z10, Z10
+
+nobias_10_0:
+	TESTQ     SI, SI
+	JEQ       nores_10_0
+	TESTB     R8, R8
+	JNE       nores_10_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z10, Z10
+
+nores_10_0:
+	VMULPS    (AX), Z10, Z16
+	VCMPPS    $0x1e, Z17, Z10, K2
+	VBLENDMPS Z10, Z16, K2, Z10
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z10, Z16, Z10
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z10, Z16, Z10
+	TESTQ     SI, SI
+	JEQ       done_10_0
+	TESTB     R8, R8
+	JEQ       done_10_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z10, Z10
+
+done_10_0:
+	TESTQ SI, SI
+	JEQ   nextrow_10
+	ADDQ  DI, SI
+
+nextrow_10:
+	TESTQ     DX, DX
+	JEQ       nobias_11_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z11, Z11
+
+nobias_11_0:
+	TESTQ     SI, SI
+	JEQ       nores_11_0
+	TESTB     R8, R8
+	JNE       nores_11_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z11, Z11
+
+nores_11_0:
+	VMULPS    (AX), Z11, Z16
+	VCMPPS    $0x1e, Z17, Z11, K2
+	VBLENDMPS Z11, Z16, K2, Z11
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z11, Z16, Z11
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z11, Z16, Z11
+	TESTQ     SI, SI
+	JEQ       done_11_0
+	TESTB     R8, R8
+	JEQ       done_11_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z11, Z11
+
+done_11_0:
+	TESTQ SI, SI
+	JEQ   nextrow_11
+	ADDQ  DI, SI
+
+nextrow_11:
+	TESTQ     DX, DX
+	JEQ       nobias_12_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z12, Z12
+
+nobias_12_0:
+	TESTQ     SI, SI
+	JEQ       nores_12_0
+	TESTB     R8, R8
+	JNE       nores_12_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z12, Z12
+
+nores_12_0:
+	VMULPS    (AX), Z12, Z16
+	VCMPPS    $0x1e, Z17, Z12, K2
+	VBLENDMPS Z12, Z16, K2, Z12
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z12, Z16, Z12
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z12, Z16, Z12
+	TESTQ     SI, SI
+	JEQ       done_12_0
+	TESTB     R8, R8
+	JEQ       done_12_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z12, Z12
+
+done_12_0:
+	TESTQ SI, SI
+	JEQ   nextrow_12
+	ADDQ  DI, SI
+
+nextrow_12:
+	TESTQ     DX, DX
+	JEQ       nobias_13_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z13, Z13
+
+nobias_13_0:
+	TESTQ     SI, SI
+	JEQ       nores_13_0
+	TESTB     R8, R8
+	JNE       nores_13_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z13, Z13
+
+nores_13_0:
+	VMULPS    (AX), Z13, Z16
+	VCMPPS    $0x1e, Z17, Z13, K2
+	VBLENDMPS Z13, Z16, K2, Z13
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z13, Z16, Z13
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z13, Z16, Z13
+	TESTQ     SI, SI
+	JEQ       done_13_0
+	TESTB     R8, R8
+	JEQ       done_13_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z13, Z13
+
+done_13_0:
+	TESTQ SI, SI
+	JEQ   nextrow_13
+	ADDQ  DI, SI
+
+nextrow_13:
+	TESTQ     DX, DX
+	JEQ       nobias_14_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z14, Z14
+
+nobias_14_0:
+	TESTQ     SI, SI
+	JEQ       nores_14_0
+	TESTB     R8, R8
+	JNE       nores_14_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z14, Z14
+
+nores_14_0:
+	VMULPS    (AX), Z14, Z16
+	VCMPPS    $0x1e, Z17, Z14, K2
+	VBLENDMPS Z14, Z16, K2, Z14
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z14, Z16, Z14
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z14, Z16, Z14
+	TESTQ     SI, SI
+	JEQ       done_14_0
+	TESTB     R8, R8
+	JEQ       done_14_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z14, Z14
+
+done_14_0:
+	TESTQ SI, SI
+	JEQ   nextrow_14
+	ADDQ  DI, SI
+
+nextrow_14:
+	TESTQ     DX, DX
+	JEQ       nobias_15_0
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z15, Z15
+
+nobias_15_0:
+	TESTQ     SI, SI
+	JEQ       nores_15_0
+	TESTB     R8, R8
+	JNE       nores_15_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z15, Z15
+
+nores_15_0:
+	VMULPS    (AX), Z15, Z16
+	VCMPPS    $0x1e, Z17, Z15, K2
+	VBLENDMPS Z15, Z16, K2, Z15
+	VMOVUPS   64(AX), Z16
+	VMAXPS    Z15, Z16, Z15
+	VMOVUPS   128(AX), Z16
+	VMINPS    Z15, Z16, Z15
+	TESTQ     SI, SI
+	JEQ       done_15_0
+	TESTB     R8, R8
+	JEQ       done_15_0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z15, Z15
+
+done_15_0:
+noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
 	VMOVUPS Z1, K1, (CX)

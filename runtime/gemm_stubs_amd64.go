@@ -8,440 +8,440 @@ package runtime
 // k rows of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX2_1x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+func gemmAVX2_1x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
 // gemmAVX2_2x16 adds (or stores, without acc) the product of 2 rows of A and
 // k rows of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX2_2x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+func gemmAVX2_2x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
 // gemmAVX2_3x16 adds (or stores, without acc) the product of 3 rows of A and
 // k rows of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX2_3x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+func gemmAVX2_3x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
 // gemmAVX2_4x16 adds (or stores, without acc) the product of 4 rows of A and
 // k rows of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX2_4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+func gemmAVX2_4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
 // gemmAVX2_5x16 adds (or stores, without acc) the product of 5 rows of A and
 // k rows of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX2_5x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+func gemmAVX2_5x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
 // gemmAVX2_6x16 adds (or stores, without acc) the product of 6 rows of A and
 // k rows of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX2_6x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+func gemmAVX2_6x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
 // gemmAVX512_1x32 adds (or stores, without acc) the product of 1 rows of A and
 // k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_1x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_1x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_2x32 adds (or stores, without acc) the product of 2 rows of A and
 // k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_2x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_2x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_3x32 adds (or stores, without acc) the product of 3 rows of A and
 // k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_3x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_3x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_4x32 adds (or stores, without acc) the product of 4 rows of A and
 // k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_4x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_4x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_5x32 adds (or stores, without acc) the product of 5 rows of A and
 // k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_5x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_5x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_6x32 adds (or stores, without acc) the product of 6 rows of A and
 // k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_6x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_6x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_7x32 adds (or stores, without acc) the product of 7 rows of A and
 // k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_7x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_7x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_8x32 adds (or stores, without acc) the product of 8 rows of A and
 // k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_8x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_8x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_9x32 adds (or stores, without acc) the product of 9 rows of A and
 // k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_9x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_9x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_10x32 adds (or stores, without acc) the product of 10 rows of A and
 // k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_10x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_10x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_11x32 adds (or stores, without acc) the product of 11 rows of A and
 // k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_11x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_11x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_12x32 adds (or stores, without acc) the product of 12 rows of A and
 // k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_12x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_12x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_1x16 adds (or stores, without acc) the product of 1 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_1x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_1x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_2x16 adds (or stores, without acc) the product of 2 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_2x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_2x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_3x16 adds (or stores, without acc) the product of 3 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_3x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_3x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_4x16 adds (or stores, without acc) the product of 4 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_5x16 adds (or stores, without acc) the product of 5 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_5x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_5x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_6x16 adds (or stores, without acc) the product of 6 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_6x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_6x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_7x16 adds (or stores, without acc) the product of 7 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_7x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_7x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_8x16 adds (or stores, without acc) the product of 8 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_8x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_8x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_9x16 adds (or stores, without acc) the product of 9 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_9x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_9x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_10x16 adds (or stores, without acc) the product of 10 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_10x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_10x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_11x16 adds (or stores, without acc) the product of 11 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_11x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_11x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_12x16 adds (or stores, without acc) the product of 12 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_12x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_12x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_13x16 adds (or stores, without acc) the product of 13 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_13x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_13x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_14x16 adds (or stores, without acc) the product of 14 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_14x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_14x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_15x16 adds (or stores, without acc) the product of 15 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_15x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_15x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // gemmAVX512_16x16 adds (or stores, without acc) the product of 16 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //
 //go:noescape
-func gemmAVX512_16x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func gemmAVX512_16x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX2_1x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 1 rows of A shifted by offs[t] elements and the next k rows of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX2_1x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+func convAVX2_1x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
 // convAVX2_2x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 2 rows of A shifted by offs[t] elements and the next k rows of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX2_2x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+func convAVX2_2x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
 // convAVX2_3x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 3 rows of A shifted by offs[t] elements and the next k rows of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX2_3x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+func convAVX2_3x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
 // convAVX2_4x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 4 rows of A shifted by offs[t] elements and the next k rows of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX2_4x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+func convAVX2_4x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
 // convAVX2_5x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 5 rows of A shifted by offs[t] elements and the next k rows of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX2_5x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+func convAVX2_5x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
 // convAVX2_6x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 6 rows of A shifted by offs[t] elements and the next k rows of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX2_6x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool)
+func convAVX2_6x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
 // convAVX512_1x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 1 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_1x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_1x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_2x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 2 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_2x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_2x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_3x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 3 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_3x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_3x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_4x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 4 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_4x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_4x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_5x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 5 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_5x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_5x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_6x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 6 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_6x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_6x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_7x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 7 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_7x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_7x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_8x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 8 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_8x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_8x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_9x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 9 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_9x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_9x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_10x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 10 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_10x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_10x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_11x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 11 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_11x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_11x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_12x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 12 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_12x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_12x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_1x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 1 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_1x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_1x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_2x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 2 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_2x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_2x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_3x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 3 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_3x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_3x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_4x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 4 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_4x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_4x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_5x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 5 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_5x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_5x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_6x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 6 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_6x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_6x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_7x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 7 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_7x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_7x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_8x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 8 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_8x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_8x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_9x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 9 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_9x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_9x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_10x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 10 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_10x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_10x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_11x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 11 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_11x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_11x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_12x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 12 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_12x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_12x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_13x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 13 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_13x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_13x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_14x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 14 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_14x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_14x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_15x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 15 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_15x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_15x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convAVX512_16x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 16 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
 //
 //go:noescape
-func convAVX512_16x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32)
+func convAVX512_16x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)

@@ -90,17 +90,17 @@ func packA(dst []float32, rows, kk int, a []float32, lda int) {
 // its tile height mr, and how to run one tile (r ≤ mr rows, cols ≤ nr columns of C).
 type packedLevel struct {
 	nr, mr int
-	tile   func(r, kk int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool, cols int)
+	tile   func(r, kk int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool, cols int, ep *float32)
 }
 
 var (
 	avx2Packed = &packedLevel{nr: 16, mr: 6,
-		tile: func(r, kk int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool, cols int) {
-			avx2Kernels[r-1](kk, a, lda, b, 16, c, ldc, acc)
+		tile: func(r, kk int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool, cols int, ep *float32) {
+			avx2Kernels[r-1](kk, a, lda, b, 16, c, ldc, acc, ep)
 		}}
 	avx512Packed = &packedLevel{nr: 32, mr: 12,
-		tile: func(r, kk int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool, cols int) {
-			avx512Tile(r, kk, a, lda, b, 32, c, ldc, acc, cols)
+		tile: func(r, kk int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool, cols int, ep *float32) {
+			avx512Tile(r, kk, a, lda, b, 32, c, ldc, acc, cols, ep)
 		}}
 )
 
@@ -115,6 +115,11 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b []float32,
 	defer packPool.Put(buf)
 	pk, pa := (*buf)[:len(*buf)-gemmMC*kc], (*buf)[len(*buf)-gemmMC*kc:]
 	packedA := aliasedRows(lda, lv.mr)
+	var kep *tileEp
+	if ep != nil {
+		kep = ep.kernelEp(m, n)
+		defer tileEps.Put(kep)
+	}
 	for j0 := 0; j0 < n; j0 += gemmNCPacked {
 		w := min(gemmNCPacked, n-j0)
 		for p0 := 0; p0 < k; p0 += gemmKCPacked {
@@ -131,10 +136,11 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b []float32,
 				for q := 0; q < w; q += nr {
 					bp := &pk[q*kk]
 					for i := i0; i < i1; i += lv.mr {
-						lv.tile(min(lv.mr, i1-i), kk, &ab[(i-i0)*ald], ald, bp, &c[i*ldc+j0+q], ldc, ac, w-q)
-					}
-					if ep != nil && p0+kk == k {
-						ep.apply(i0, j0+q, i1-i0, min(nr, w-q), c[i0*ldc+j0+q:], ldc)
+						var e *float32
+						if ep != nil && p0+kk == k {
+							e = kep.at(ep, i, j0+q)
+						}
+						lv.tile(min(lv.mr, i1-i), kk, &ab[(i-i0)*ald], ald, bp, &c[i*ldc+j0+q], ldc, ac, w-q, e)
 					}
 				}
 			}

@@ -14,7 +14,9 @@
 // loads one row of the B tile and broadcasts one element of A per row. The
 // accumulators start from zero (C's rows are prefetched meanwhile) and C's
 // old value is added at the end under acc, so a tile of C that has fallen
-// out of cache does not stall the start of the loop.
+// out of cache does not stall the start of the loop. With a non-nil ep
+// (runtime.tileEp) the tile then gets its epilogue in registers — bias,
+// residual, clamp-form activation — before it is stored.
 //
 //   - gemmAVX2_{r}x16 (r = 1…6): 16 columns as two YMM per row, 12 YMM
 //     accumulators at r = 6. Full width only: the Go driver handles the
@@ -119,7 +121,7 @@ func kernel(s spec) {
 		sig += ", mask uint32"
 		vecBytes = 64
 	}
-	sig += ")"
+	sig += ", ep *float32)" // ep: nil, or the first field of a runtime.tileEp
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
 	what := fmt.Sprintf("k rows of a %d-wide panel of B", s.width())
@@ -296,6 +298,7 @@ func kernel(s spec) {
 		}
 	}
 	Label("write")
+	epilogue(ld("ep"), accs, newVec, load, avx512)
 	for i := range accs {
 		for h, v := range accs[i] {
 			store(v, Mem{Base: cp}, h)
@@ -306,4 +309,86 @@ func kernel(s spec) {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// The layout of runtime.tileEp: slope, lo, hi as 16 copies each, then the bias and
+// residual pointers, the residual's row stride (elements) and the after flag.
+const (
+	epSlope    = 0
+	epLo       = 64
+	epHi       = 128
+	epBias     = 192
+	epRes      = 200
+	epLdr      = 208
+	epResAfter = 216
+)
+
+// epilogue applies *ep (unless ep is nil) to the accumulators in registers, row by row, as
+// runtime's epilogueClampGeneric does element by element: v += bias[j]; v += res[i, j]
+// (before); v = v > 0 ? v : slope·v; v = min(max(v, lo), hi) (NaN kept); v += res[i, j]
+// (after). load reads the h-th vector of a row (masked on AVX-512).
+func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVirtual, load func(Mem, int, reg.VecVirtual), avx512 bool) {
+	TESTQ(ep, ep)
+	JEQ(LabelRef("noep"))
+	Comment("Epilogue in registers: bias, residual, clamp-form activation.")
+	bias, res, ldr := GP64(), GP64(), GP64()
+	MOVQ(Mem{Base: ep, Disp: epBias}, bias)
+	MOVQ(Mem{Base: ep, Disp: epRes}, res)
+	MOVQ(Mem{Base: ep, Disp: epLdr}, ldr)
+	SHLQ(Imm(2), ldr)
+	after := GP8()
+	MOVB(Mem{Base: ep, Disp: epResAfter}, after)
+	zero := newVec()
+	if avx512 {
+		VPXORD(zero, zero, zero)
+	} else {
+		VXORPS(zero, zero, zero)
+	}
+	for i := range accs {
+		for h, v := range accs[i] {
+			l := fmt.Sprintf("_%d_%d", i, h)
+			t := newVec()
+			TESTQ(bias, bias)
+			JEQ(LabelRef("nobias" + l))
+			load(Mem{Base: bias}, h, t)
+			VADDPS(t, v, v)
+			Label("nobias" + l)
+			TESTQ(res, res)
+			JEQ(LabelRef("nores" + l))
+			TESTB(after, after)
+			JNE(LabelRef("nores" + l))
+			load(Mem{Base: res}, h, t)
+			VADDPS(t, v, v)
+			Label("nores" + l)
+			VMULPS(Mem{Base: ep, Disp: epSlope}, v, t)
+			if avx512 {
+				k := K()
+				VCMPPS(Imm(0x1e), zero, v, k) // k = v > 0 (GT_OQ: false for NaN)
+				VBLENDMPS(v, t, k, v)         // v = k ? v : slope·v
+			} else {
+				m := newVec()
+				VCMPPS(Imm(0x1e), zero, v, m)
+				VBLENDVPS(m, v, t, v)
+			}
+			// max/min return their second source (v here) when either is NaN.
+			VMOVUPS(Mem{Base: ep, Disp: epLo}, t)
+			VMAXPS(v, t, v)
+			VMOVUPS(Mem{Base: ep, Disp: epHi}, t)
+			VMINPS(v, t, v)
+			TESTQ(res, res)
+			JEQ(LabelRef("done" + l))
+			TESTB(after, after)
+			JEQ(LabelRef("done" + l))
+			load(Mem{Base: res}, h, t)
+			VADDPS(t, v, v)
+			Label("done" + l)
+		}
+		if i < len(accs)-1 {
+			TESTQ(res, res)
+			JEQ(LabelRef(fmt.Sprintf("nextrow_%d", i)))
+			ADDQ(ldr, res)
+			Label(fmt.Sprintf("nextrow_%d", i))
+		}
+	}
+	Label("noep")
 }
