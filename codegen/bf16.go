@@ -7,9 +7,10 @@ import (
 )
 
 // Precision bf16 (Options.Precision "bf16"): the kernels of Dense layers (MatMul) and of the
-// convolutions that run as matrix products (im2col, and 1×1 convolutions) are stored in the
-// weights blob as packed bf16 (runtime.PackBF16Into's layout), after the float32 weights, and
-// run through runtime.DenseBF16 / Conv2DGemmBF16. Every other weight stays float32.
+// convolutions that run as matrix products (k×k with an even input channel count, and 1×1
+// convolutions) are stored in the weights blob as packed bf16 (runtime.PackBF16Into's
+// layout), after the float32 weights, and run through runtime.DenseBF16 / Conv2DGemmBF16.
+// Every other weight stays float32.
 
 // bf16Kernel reports how op would run with a bf16 kernel (its input 1): "dense" for a MatMul
 // or a 1×1 convolution that is a plain matrix product over pixels, "conv" for an im2col
@@ -35,6 +36,12 @@ func bf16Kernel(op *ir.Op) string {
 				xs[1] == ys[1] && xs[2] == ys[2] {
 				return "dense"
 			}
+			return ""
+		}
+		if w[2]%2 != 0 {
+			// An odd channel count (an RGB stem, a one-channel image): the bf16 kernels read
+			// channel pairs, so the im2col path would gather patches; the float32 implicit
+			// convolution is faster, and such kernels are small.
 			return ""
 		}
 		return "conv"

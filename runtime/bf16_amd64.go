@@ -18,6 +18,14 @@ var bf16Kernels = [bf16MR]bf16Kernel{
 	gemmBF16_9x32, gemmBF16_10x32, gemmBF16_11x32, gemmBF16_12x32,
 }
 
+type convBF16Kernel func(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+
+var convBF16Kernels = [bf16MR]convBF16Kernel{
+	convBF16_1x32, convBF16_2x32, convBF16_3x32, convBF16_4x32,
+	convBF16_5x32, convBF16_6x32, convBF16_7x32, convBF16_8x32,
+	convBF16_9x32, convBF16_10x32, convBF16_11x32, convBF16_12x32,
+}
+
 // bf16WideKernels cover four panels (128 columns) for 1–3 rows, where one
 // panel would leave too few VDPBF16PS in flight.
 var bf16WideKernels = [...]bf16Kernel{gemmBF16_1x128, gemmBF16_2x128, gemmBF16_3x128}

@@ -26,12 +26,12 @@ TEXT ·gemmBF16_1x32(SB), NOSPLIT, $0-56
 	PREFETCHT0 127(R11)
 	VPXORD     Z0, Z0, Z0
 	VPXORD     Z1, Z1, Z1
+	MOVQ       b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), AX
-	MOVQ  b+24(FP), SI
 	TESTQ CX, CX
-	JEQ   store
+	JEQ   next
 
 loop:
 	VMOVDQU32 (SI), Z24
@@ -49,7 +49,7 @@ loop:
 	DECQ CX
 	JNE  loop
 
-store:
+next:
 	MOVB      acc+48(FP), R11
 	TESTB     R11, R11
 	JEQ       write
@@ -93,12 +93,12 @@ TEXT ·gemmBF16_2x32(SB), NOSPLIT, $0-56
 	VPXORD     Z1, Z1, Z1
 	VPXORD     Z2, Z2, Z2
 	VPXORD     Z3, Z3, Z3
+	MOVQ       b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), AX
-	MOVQ  b+24(FP), SI
 	TESTQ CX, CX
-	JEQ   store
+	JEQ   next
 
 loop:
 	VMOVDQU32 (SI), Z24
@@ -126,7 +126,7 @@ loop:
 	DECQ CX
 	JNE  loop
 
-store:
+next:
 	MOVB      acc+48(FP), R11
 	TESTB     R11, R11
 	JEQ       write
@@ -184,12 +184,12 @@ TEXT ·gemmBF16_3x32(SB), NOSPLIT, $0-56
 	VPXORD     Z3, Z3, Z3
 	VPXORD     Z4, Z4, Z4
 	VPXORD     Z5, Z5, Z5
+	MOVQ       b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), AX
-	MOVQ  b+24(FP), SI
 	TESTQ CX, CX
-	JEQ   store
+	JEQ   next
 
 loop:
 	VMOVDQU32 (SI), Z24
@@ -227,7 +227,7 @@ loop:
 	DECQ CX
 	JNE  loop
 
-store:
+next:
 	MOVB      acc+48(FP), R11
 	TESTB     R11, R11
 	JEQ       write
@@ -299,12 +299,12 @@ TEXT ·gemmBF16_4x32(SB), NOSPLIT, $0-56
 	VPXORD     Z5, Z5, Z5
 	VPXORD     Z6, Z6, Z6
 	VPXORD     Z7, Z7, Z7
+	MOVQ       b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), AX
-	MOVQ  b+24(FP), SI
 	TESTQ CX, CX
-	JEQ   store
+	JEQ   next
 
 loop:
 	VMOVDQU32 (SI), Z24
@@ -352,7 +352,7 @@ loop:
 	DECQ CX
 	JNE  loop
 
-store:
+next:
 	MOVB      acc+48(FP), R11
 	TESTB     R11, R11
 	JEQ       write
@@ -438,13 +438,13 @@ TEXT ·gemmBF16_5x32(SB), NOSPLIT, $0-56
 	VPXORD     Z7, Z7, Z7
 	VPXORD     Z8, Z8, Z8
 	VPXORD     Z9, Z9, Z9
+	MOVQ       b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), AX
 	LEAQ  (AX)(DX*4), R8
-	MOVQ  b+24(FP), SI
 	TESTQ CX, CX
-	JEQ   store
+	JEQ   next
 
 loop:
 	VMOVDQU32 (SI), Z24
@@ -501,7 +501,7 @@ loop:
 	DECQ CX
 	JNE  loop
 
-store:
+next:
 	MOVB      acc+48(FP), R11
 	TESTB     R11, R11
 	JEQ       write
@@ -601,13 +601,13 @@ TEXT ·gemmBF16_6x32(SB), NOSPLIT, $0-56
 	VPXORD     Z9, Z9, Z9
 	VPXORD     Z10, Z10, Z10
 	VPXORD     Z11, Z11, Z11
+	MOVQ       b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), AX
 	LEAQ  (AX)(DX*4), R8
-	MOVQ  b+24(FP), SI
 	TESTQ CX, CX
-	JEQ   store
+	JEQ   next
 
 loop:
 	VMOVDQU32 (SI), Z24
@@ -674,7 +674,7 @@ loop:
 	DECQ CX
 	JNE  loop
 
-store:
+next:
 	MOVB      acc+48(FP), R11
 	TESTB     R11, R11
 	JEQ       write
@@ -788,13 +788,13 @@ TEXT ·gemmBF16_7x32(SB), NOSPLIT, $0-56
 	VPXORD     Z11, Z11, Z11
 	VPXORD     Z12, Z12, Z12
 	VPXORD     Z13, Z13, Z13
+	MOVQ       b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), AX
 	LEAQ  (AX)(DX*4), R8
-	MOVQ  b+24(FP), SI
 	TESTQ CX, CX
-	JEQ   store
+	JEQ   next
 
 loop:
 	VMOVDQU32 (SI), Z24
@@ -871,7 +871,7 @@ loop:
 	DECQ CX
 	JNE  loop
 
-store:
+next:
 	MOVB      acc+48(FP), R11
 	TESTB     R11, R11
 	JEQ       write
@@ -999,13 +999,13 @@ TEXT ·gemmBF16_8x32(SB), NOSPLIT, $0-56
 	VPXORD     Z13, Z13, Z13
 	VPXORD     Z14, Z14, Z14
 	VPXORD     Z15, Z15, Z15
+	MOVQ       b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), AX
 	LEAQ  (AX)(DX*4), R8
-	MOVQ  b+24(FP), SI
 	TESTQ CX, CX
-	JEQ   store
+	JEQ   next
 
 loop:
 	VMOVDQU32 (SI), Z24
@@ -1092,7 +1092,7 @@ loop:
 	DECQ CX
 	JNE  loop
 
-store:
+next:
 	MOVB      acc+48(FP), R11
 	TESTB     R11, R11
 	JEQ       write
@@ -1234,14 +1234,14 @@ TEXT ·gemmBF16_9x32(SB), NOSPLIT, $0-56
 	VPXORD     Z15, Z15, Z15
 	VPXORD     Z16, Z16, Z16
 	VPXORD     Z17, Z17, Z17
+	MOVQ       b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), AX
 	LEAQ  (AX)(DX*4), R8
 	LEAQ  (R8)(DX*4), R9
-	MOVQ  b+24(FP), SI
 	TESTQ CX, CX
-	JEQ   store
+	JEQ   next
 
 loop:
 	VMOVDQU32 (SI), Z24
@@ -1337,7 +1337,7 @@ loop:
 	DECQ CX
 	JNE  loop
 
-store:
+next:
 	MOVB      acc+48(FP), R11
 	TESTB     R11, R11
 	JEQ       write
@@ -1493,14 +1493,14 @@ TEXT ·gemmBF16_10x32(SB), NOSPLIT, $0-56
 	VPXORD     Z17, Z17, Z17
 	VPXORD     Z18, Z18, Z18
 	VPXORD     Z19, Z19, Z19
+	MOVQ       b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), AX
 	LEAQ  (AX)(DX*4), R8
 	LEAQ  (R8)(DX*4), R9
-	MOVQ  b+24(FP), SI
 	TESTQ CX, CX
-	JEQ   store
+	JEQ   next
 
 loop:
 	VMOVDQU32 (SI), Z24
@@ -1606,7 +1606,7 @@ loop:
 	DECQ CX
 	JNE  loop
 
-store:
+next:
 	MOVB      acc+48(FP), R11
 	TESTB     R11, R11
 	JEQ       write
@@ -1776,14 +1776,14 @@ TEXT ·gemmBF16_11x32(SB), NOSPLIT, $0-56
 	VPXORD     Z19, Z19, Z19
 	VPXORD     Z20, Z20, Z20
 	VPXORD     Z21, Z21, Z21
+	MOVQ       b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), AX
 	LEAQ  (AX)(DX*4), R8
 	LEAQ  (R8)(DX*4), R9
-	MOVQ  b+24(FP), SI
 	TESTQ CX, CX
-	JEQ   store
+	JEQ   next
 
 loop:
 	VMOVDQU32 (SI), Z24
@@ -1899,7 +1899,7 @@ loop:
 	DECQ CX
 	JNE  loop
 
-store:
+next:
 	MOVB      acc+48(FP), R11
 	TESTB     R11, R11
 	JEQ       write
@@ -2083,14 +2083,14 @@ TEXT ·gemmBF16_12x32(SB), NOSPLIT, $0-56
 	VPXORD     Z21, Z21, Z21
 	VPXORD     Z22, Z22, Z22
 	VPXORD     Z23, Z23, Z23
+	MOVQ       b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), AX
 	LEAQ  (AX)(DX*4), R8
 	LEAQ  (R8)(DX*4), R9
-	MOVQ  b+24(FP), SI
 	TESTQ CX, CX
-	JEQ   store
+	JEQ   next
 
 loop:
 	VMOVDQU32 (SI), Z24
@@ -2216,8 +2216,2492 @@ loop:
 	DECQ CX
 	JNE  loop
 
-store:
+next:
 	MOVB      acc+48(FP), R11
+	TESTB     R11, R11
+	JEQ       write
+	MOVQ      DI, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z0, Z26, Z0
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z1, Z27, Z1
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z2, Z26, Z2
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z3, Z27, Z3
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z4, Z26, Z4
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z5, Z27, Z5
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z6, Z26, Z6
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z7, Z27, Z7
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z8, Z26, Z8
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z9, Z27, Z9
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z10, Z26, Z10
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z11, Z27, Z11
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z12, Z26, Z12
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z13, Z27, Z13
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z14, Z26, Z14
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z15, Z27, Z15
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z16, Z26, Z16
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z17, Z27, Z17
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z18, Z26, Z18
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z19, Z27, Z19
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z20, Z26, Z20
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z21, Z27, Z21
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z22, Z26, Z22
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z23, Z27, Z23
+
+write:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z4, K1, (DI)
+	VMOVUPS Z5, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z6, K1, (DI)
+	VMOVUPS Z7, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z8, K1, (DI)
+	VMOVUPS Z9, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z10, K1, (DI)
+	VMOVUPS Z11, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z12, K1, (DI)
+	VMOVUPS Z13, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z14, K1, (DI)
+	VMOVUPS Z15, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z16, K1, (DI)
+	VMOVUPS Z17, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z18, K1, (DI)
+	VMOVUPS Z19, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z20, K1, (DI)
+	VMOVUPS Z21, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z22, K1, (DI)
+	VMOVUPS Z23, K2, 64(DI)
+	VZEROUPPER
+	RET
+
+// func convBF16_1x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+// Requires: AVX, AVX512F, AVX512_BF16, MMX+
+TEXT ·convBF16_1x32(SB), NOSPLIT, $0-72
+	MOVQ  kp+16(FP), CX
+	MOVQ  lda+32(FP), DX
+	MOVQ  ldc+56(FP), R10
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, R10
+	LEAQ  (DX)(DX*2), BX
+	MOVL  mask+68(FP), R11
+	KMOVW R11, K1
+	SHRL  $0x10, R11
+	KMOVW R11, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+48(FP), DI
+	MOVQ       DI, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	MOVQ       b+40(FP), SI
+
+	// One pass of the pair loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R12
+	MOVQ  offs+8(FP), R13
+	TESTQ R12, R12
+	JEQ   store
+
+tap:
+	MOVQ  kp+16(FP), CX
+	MOVQ  a+24(FP), AX
+	MOVQ  (R13), R11
+	LEAQ  (AX)(R11*4), AX
+	TESTQ CX, CX
+	JEQ   next
+
+loop:
+	VMOVDQU32 (SI), Z24
+	VMOVDQU32 64(SI), Z25
+
+	// VDPBF16PS Z0, Z24, [RAX]{1to16} = 62 f2 3e 50 52 00
+	LONG $0x503ef262
+	WORD $0x0052
+
+	// VDPBF16PS Z1, Z25, [RAX]{1to16} = 62 f2 36 50 52 08
+	LONG $0x5036f262
+	WORD $0x0852
+	ADDQ $0x04, AX
+	ADDQ $0x80, SI
+	DECQ CX
+	JNE  loop
+
+next:
+	ADDQ $0x08, R13
+	DECQ R12
+	JNE  tap
+
+store:
+	MOVB      acc+64(FP), R11
+	TESTB     R11, R11
+	JEQ       write
+	MOVQ      DI, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z0, Z26, Z0
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z1, Z27, Z1
+
+write:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VZEROUPPER
+	RET
+
+// func convBF16_2x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+// Requires: AVX, AVX512F, AVX512_BF16, MMX+
+TEXT ·convBF16_2x32(SB), NOSPLIT, $0-72
+	MOVQ  kp+16(FP), CX
+	MOVQ  lda+32(FP), DX
+	MOVQ  ldc+56(FP), R10
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, R10
+	LEAQ  (DX)(DX*2), BX
+	MOVL  mask+68(FP), R11
+	KMOVW R11, K1
+	SHRL  $0x10, R11
+	KMOVW R11, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+48(FP), DI
+	MOVQ       DI, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	MOVQ       b+40(FP), SI
+
+	// One pass of the pair loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R12
+	MOVQ  offs+8(FP), R13
+	TESTQ R12, R12
+	JEQ   store
+
+tap:
+	MOVQ  kp+16(FP), CX
+	MOVQ  a+24(FP), AX
+	MOVQ  (R13), R11
+	LEAQ  (AX)(R11*4), AX
+	TESTQ CX, CX
+	JEQ   next
+
+loop:
+	VMOVDQU32 (SI), Z24
+	VMOVDQU32 64(SI), Z25
+
+	// VDPBF16PS Z0, Z24, [RAX]{1to16} = 62 f2 3e 50 52 00
+	LONG $0x503ef262
+	WORD $0x0052
+
+	// VDPBF16PS Z1, Z25, [RAX]{1to16} = 62 f2 36 50 52 08
+	LONG $0x5036f262
+	WORD $0x0852
+
+	// VDPBF16PS Z2, Z24, [RAX+RDX*1]{1to16} = 62 f2 3e 50 52 14 10
+	LONG $0x503ef262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z3, Z25, [RAX+RDX*1]{1to16} = 62 f2 36 50 52 1c 10
+	LONG $0x5036f262
+	WORD $0x1c52
+	BYTE $0x10
+	ADDQ $0x04, AX
+	ADDQ $0x80, SI
+	DECQ CX
+	JNE  loop
+
+next:
+	ADDQ $0x08, R13
+	DECQ R12
+	JNE  tap
+
+store:
+	MOVB      acc+64(FP), R11
+	TESTB     R11, R11
+	JEQ       write
+	MOVQ      DI, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z0, Z26, Z0
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z1, Z27, Z1
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z2, Z26, Z2
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z3, Z27, Z3
+
+write:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K2, 64(DI)
+	VZEROUPPER
+	RET
+
+// func convBF16_3x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+// Requires: AVX, AVX512F, AVX512_BF16, MMX+
+TEXT ·convBF16_3x32(SB), NOSPLIT, $0-72
+	MOVQ  kp+16(FP), CX
+	MOVQ  lda+32(FP), DX
+	MOVQ  ldc+56(FP), R10
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, R10
+	LEAQ  (DX)(DX*2), BX
+	MOVL  mask+68(FP), R11
+	KMOVW R11, K1
+	SHRL  $0x10, R11
+	KMOVW R11, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+48(FP), DI
+	MOVQ       DI, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	MOVQ       b+40(FP), SI
+
+	// One pass of the pair loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R12
+	MOVQ  offs+8(FP), R13
+	TESTQ R12, R12
+	JEQ   store
+
+tap:
+	MOVQ  kp+16(FP), CX
+	MOVQ  a+24(FP), AX
+	MOVQ  (R13), R11
+	LEAQ  (AX)(R11*4), AX
+	TESTQ CX, CX
+	JEQ   next
+
+loop:
+	VMOVDQU32 (SI), Z24
+	VMOVDQU32 64(SI), Z25
+
+	// VDPBF16PS Z0, Z24, [RAX]{1to16} = 62 f2 3e 50 52 00
+	LONG $0x503ef262
+	WORD $0x0052
+
+	// VDPBF16PS Z1, Z25, [RAX]{1to16} = 62 f2 36 50 52 08
+	LONG $0x5036f262
+	WORD $0x0852
+
+	// VDPBF16PS Z2, Z24, [RAX+RDX*1]{1to16} = 62 f2 3e 50 52 14 10
+	LONG $0x503ef262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z3, Z25, [RAX+RDX*1]{1to16} = 62 f2 36 50 52 1c 10
+	LONG $0x5036f262
+	WORD $0x1c52
+	BYTE $0x10
+
+	// VDPBF16PS Z4, Z24, [RAX+RDX*2]{1to16} = 62 f2 3e 50 52 24 50
+	LONG $0x503ef262
+	WORD $0x2452
+	BYTE $0x50
+
+	// VDPBF16PS Z5, Z25, [RAX+RDX*2]{1to16} = 62 f2 36 50 52 2c 50
+	LONG $0x5036f262
+	WORD $0x2c52
+	BYTE $0x50
+	ADDQ $0x04, AX
+	ADDQ $0x80, SI
+	DECQ CX
+	JNE  loop
+
+next:
+	ADDQ $0x08, R13
+	DECQ R12
+	JNE  tap
+
+store:
+	MOVB      acc+64(FP), R11
+	TESTB     R11, R11
+	JEQ       write
+	MOVQ      DI, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z0, Z26, Z0
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z1, Z27, Z1
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z2, Z26, Z2
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z3, Z27, Z3
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z4, Z26, Z4
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z5, Z27, Z5
+
+write:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z4, K1, (DI)
+	VMOVUPS Z5, K2, 64(DI)
+	VZEROUPPER
+	RET
+
+// func convBF16_4x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+// Requires: AVX, AVX512F, AVX512_BF16, MMX+
+TEXT ·convBF16_4x32(SB), NOSPLIT, $0-72
+	MOVQ  kp+16(FP), CX
+	MOVQ  lda+32(FP), DX
+	MOVQ  ldc+56(FP), R10
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, R10
+	LEAQ  (DX)(DX*2), BX
+	MOVL  mask+68(FP), R11
+	KMOVW R11, K1
+	SHRL  $0x10, R11
+	KMOVW R11, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+48(FP), DI
+	MOVQ       DI, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	MOVQ       b+40(FP), SI
+
+	// One pass of the pair loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R12
+	MOVQ  offs+8(FP), R13
+	TESTQ R12, R12
+	JEQ   store
+
+tap:
+	MOVQ  kp+16(FP), CX
+	MOVQ  a+24(FP), AX
+	MOVQ  (R13), R11
+	LEAQ  (AX)(R11*4), AX
+	TESTQ CX, CX
+	JEQ   next
+
+loop:
+	VMOVDQU32 (SI), Z24
+	VMOVDQU32 64(SI), Z25
+
+	// VDPBF16PS Z0, Z24, [RAX]{1to16} = 62 f2 3e 50 52 00
+	LONG $0x503ef262
+	WORD $0x0052
+
+	// VDPBF16PS Z1, Z25, [RAX]{1to16} = 62 f2 36 50 52 08
+	LONG $0x5036f262
+	WORD $0x0852
+
+	// VDPBF16PS Z2, Z24, [RAX+RDX*1]{1to16} = 62 f2 3e 50 52 14 10
+	LONG $0x503ef262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z3, Z25, [RAX+RDX*1]{1to16} = 62 f2 36 50 52 1c 10
+	LONG $0x5036f262
+	WORD $0x1c52
+	BYTE $0x10
+
+	// VDPBF16PS Z4, Z24, [RAX+RDX*2]{1to16} = 62 f2 3e 50 52 24 50
+	LONG $0x503ef262
+	WORD $0x2452
+	BYTE $0x50
+
+	// VDPBF16PS Z5, Z25, [RAX+RDX*2]{1to16} = 62 f2 36 50 52 2c 50
+	LONG $0x5036f262
+	WORD $0x2c52
+	BYTE $0x50
+
+	// VDPBF16PS Z6, Z24, [RAX+RBX*1]{1to16} = 62 f2 3e 50 52 34 18
+	LONG $0x503ef262
+	WORD $0x3452
+	BYTE $0x18
+
+	// VDPBF16PS Z7, Z25, [RAX+RBX*1]{1to16} = 62 f2 36 50 52 3c 18
+	LONG $0x5036f262
+	WORD $0x3c52
+	BYTE $0x18
+	ADDQ $0x04, AX
+	ADDQ $0x80, SI
+	DECQ CX
+	JNE  loop
+
+next:
+	ADDQ $0x08, R13
+	DECQ R12
+	JNE  tap
+
+store:
+	MOVB      acc+64(FP), R11
+	TESTB     R11, R11
+	JEQ       write
+	MOVQ      DI, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z0, Z26, Z0
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z1, Z27, Z1
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z2, Z26, Z2
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z3, Z27, Z3
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z4, Z26, Z4
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z5, Z27, Z5
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z6, Z26, Z6
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z7, Z27, Z7
+
+write:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z4, K1, (DI)
+	VMOVUPS Z5, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z6, K1, (DI)
+	VMOVUPS Z7, K2, 64(DI)
+	VZEROUPPER
+	RET
+
+// func convBF16_5x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+// Requires: AVX, AVX512F, AVX512_BF16, MMX+
+TEXT ·convBF16_5x32(SB), NOSPLIT, $0-72
+	MOVQ  kp+16(FP), CX
+	MOVQ  lda+32(FP), DX
+	MOVQ  ldc+56(FP), R10
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, R10
+	LEAQ  (DX)(DX*2), BX
+	MOVL  mask+68(FP), R11
+	KMOVW R11, K1
+	SHRL  $0x10, R11
+	KMOVW R11, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+48(FP), DI
+	MOVQ       DI, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	MOVQ       b+40(FP), SI
+
+	// One pass of the pair loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R12
+	MOVQ  offs+8(FP), R13
+	TESTQ R12, R12
+	JEQ   store
+
+tap:
+	MOVQ  kp+16(FP), CX
+	MOVQ  a+24(FP), AX
+	MOVQ  (R13), R11
+	LEAQ  (AX)(R11*4), AX
+	LEAQ  (AX)(DX*4), R8
+	TESTQ CX, CX
+	JEQ   next
+
+loop:
+	VMOVDQU32 (SI), Z24
+	VMOVDQU32 64(SI), Z25
+
+	// VDPBF16PS Z0, Z24, [RAX]{1to16} = 62 f2 3e 50 52 00
+	LONG $0x503ef262
+	WORD $0x0052
+
+	// VDPBF16PS Z1, Z25, [RAX]{1to16} = 62 f2 36 50 52 08
+	LONG $0x5036f262
+	WORD $0x0852
+
+	// VDPBF16PS Z2, Z24, [RAX+RDX*1]{1to16} = 62 f2 3e 50 52 14 10
+	LONG $0x503ef262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z3, Z25, [RAX+RDX*1]{1to16} = 62 f2 36 50 52 1c 10
+	LONG $0x5036f262
+	WORD $0x1c52
+	BYTE $0x10
+
+	// VDPBF16PS Z4, Z24, [RAX+RDX*2]{1to16} = 62 f2 3e 50 52 24 50
+	LONG $0x503ef262
+	WORD $0x2452
+	BYTE $0x50
+
+	// VDPBF16PS Z5, Z25, [RAX+RDX*2]{1to16} = 62 f2 36 50 52 2c 50
+	LONG $0x5036f262
+	WORD $0x2c52
+	BYTE $0x50
+
+	// VDPBF16PS Z6, Z24, [RAX+RBX*1]{1to16} = 62 f2 3e 50 52 34 18
+	LONG $0x503ef262
+	WORD $0x3452
+	BYTE $0x18
+
+	// VDPBF16PS Z7, Z25, [RAX+RBX*1]{1to16} = 62 f2 36 50 52 3c 18
+	LONG $0x5036f262
+	WORD $0x3c52
+	BYTE $0x18
+
+	// VDPBF16PS Z8, Z24, [R8]{1to16} = 62 52 3e 50 52 00
+	LONG $0x503e5262
+	WORD $0x0052
+
+	// VDPBF16PS Z9, Z25, [R8]{1to16} = 62 52 36 50 52 08
+	LONG $0x50365262
+	WORD $0x0852
+	ADDQ $0x04, AX
+	ADDQ $0x04, R8
+	ADDQ $0x80, SI
+	DECQ CX
+	JNE  loop
+
+next:
+	ADDQ $0x08, R13
+	DECQ R12
+	JNE  tap
+
+store:
+	MOVB      acc+64(FP), R11
+	TESTB     R11, R11
+	JEQ       write
+	MOVQ      DI, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z0, Z26, Z0
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z1, Z27, Z1
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z2, Z26, Z2
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z3, Z27, Z3
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z4, Z26, Z4
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z5, Z27, Z5
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z6, Z26, Z6
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z7, Z27, Z7
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z8, Z26, Z8
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z9, Z27, Z9
+
+write:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z4, K1, (DI)
+	VMOVUPS Z5, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z6, K1, (DI)
+	VMOVUPS Z7, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z8, K1, (DI)
+	VMOVUPS Z9, K2, 64(DI)
+	VZEROUPPER
+	RET
+
+// func convBF16_6x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+// Requires: AVX, AVX512F, AVX512_BF16, MMX+
+TEXT ·convBF16_6x32(SB), NOSPLIT, $0-72
+	MOVQ  kp+16(FP), CX
+	MOVQ  lda+32(FP), DX
+	MOVQ  ldc+56(FP), R10
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, R10
+	LEAQ  (DX)(DX*2), BX
+	MOVL  mask+68(FP), R11
+	KMOVW R11, K1
+	SHRL  $0x10, R11
+	KMOVW R11, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+48(FP), DI
+	MOVQ       DI, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	MOVQ       b+40(FP), SI
+
+	// One pass of the pair loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R12
+	MOVQ  offs+8(FP), R13
+	TESTQ R12, R12
+	JEQ   store
+
+tap:
+	MOVQ  kp+16(FP), CX
+	MOVQ  a+24(FP), AX
+	MOVQ  (R13), R11
+	LEAQ  (AX)(R11*4), AX
+	LEAQ  (AX)(DX*4), R8
+	TESTQ CX, CX
+	JEQ   next
+
+loop:
+	VMOVDQU32 (SI), Z24
+	VMOVDQU32 64(SI), Z25
+
+	// VDPBF16PS Z0, Z24, [RAX]{1to16} = 62 f2 3e 50 52 00
+	LONG $0x503ef262
+	WORD $0x0052
+
+	// VDPBF16PS Z1, Z25, [RAX]{1to16} = 62 f2 36 50 52 08
+	LONG $0x5036f262
+	WORD $0x0852
+
+	// VDPBF16PS Z2, Z24, [RAX+RDX*1]{1to16} = 62 f2 3e 50 52 14 10
+	LONG $0x503ef262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z3, Z25, [RAX+RDX*1]{1to16} = 62 f2 36 50 52 1c 10
+	LONG $0x5036f262
+	WORD $0x1c52
+	BYTE $0x10
+
+	// VDPBF16PS Z4, Z24, [RAX+RDX*2]{1to16} = 62 f2 3e 50 52 24 50
+	LONG $0x503ef262
+	WORD $0x2452
+	BYTE $0x50
+
+	// VDPBF16PS Z5, Z25, [RAX+RDX*2]{1to16} = 62 f2 36 50 52 2c 50
+	LONG $0x5036f262
+	WORD $0x2c52
+	BYTE $0x50
+
+	// VDPBF16PS Z6, Z24, [RAX+RBX*1]{1to16} = 62 f2 3e 50 52 34 18
+	LONG $0x503ef262
+	WORD $0x3452
+	BYTE $0x18
+
+	// VDPBF16PS Z7, Z25, [RAX+RBX*1]{1to16} = 62 f2 36 50 52 3c 18
+	LONG $0x5036f262
+	WORD $0x3c52
+	BYTE $0x18
+
+	// VDPBF16PS Z8, Z24, [R8]{1to16} = 62 52 3e 50 52 00
+	LONG $0x503e5262
+	WORD $0x0052
+
+	// VDPBF16PS Z9, Z25, [R8]{1to16} = 62 52 36 50 52 08
+	LONG $0x50365262
+	WORD $0x0852
+
+	// VDPBF16PS Z10, Z24, [R8+RDX*1]{1to16} = 62 52 3e 50 52 14 10
+	LONG $0x503e5262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z11, Z25, [R8+RDX*1]{1to16} = 62 52 36 50 52 1c 10
+	LONG $0x50365262
+	WORD $0x1c52
+	BYTE $0x10
+	ADDQ $0x04, AX
+	ADDQ $0x04, R8
+	ADDQ $0x80, SI
+	DECQ CX
+	JNE  loop
+
+next:
+	ADDQ $0x08, R13
+	DECQ R12
+	JNE  tap
+
+store:
+	MOVB      acc+64(FP), R11
+	TESTB     R11, R11
+	JEQ       write
+	MOVQ      DI, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z0, Z26, Z0
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z1, Z27, Z1
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z2, Z26, Z2
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z3, Z27, Z3
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z4, Z26, Z4
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z5, Z27, Z5
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z6, Z26, Z6
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z7, Z27, Z7
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z8, Z26, Z8
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z9, Z27, Z9
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z10, Z26, Z10
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z11, Z27, Z11
+
+write:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z4, K1, (DI)
+	VMOVUPS Z5, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z6, K1, (DI)
+	VMOVUPS Z7, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z8, K1, (DI)
+	VMOVUPS Z9, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z10, K1, (DI)
+	VMOVUPS Z11, K2, 64(DI)
+	VZEROUPPER
+	RET
+
+// func convBF16_7x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+// Requires: AVX, AVX512F, AVX512_BF16, MMX+
+TEXT ·convBF16_7x32(SB), NOSPLIT, $0-72
+	MOVQ  kp+16(FP), CX
+	MOVQ  lda+32(FP), DX
+	MOVQ  ldc+56(FP), R10
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, R10
+	LEAQ  (DX)(DX*2), BX
+	MOVL  mask+68(FP), R11
+	KMOVW R11, K1
+	SHRL  $0x10, R11
+	KMOVW R11, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+48(FP), DI
+	MOVQ       DI, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	MOVQ       b+40(FP), SI
+
+	// One pass of the pair loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R12
+	MOVQ  offs+8(FP), R13
+	TESTQ R12, R12
+	JEQ   store
+
+tap:
+	MOVQ  kp+16(FP), CX
+	MOVQ  a+24(FP), AX
+	MOVQ  (R13), R11
+	LEAQ  (AX)(R11*4), AX
+	LEAQ  (AX)(DX*4), R8
+	TESTQ CX, CX
+	JEQ   next
+
+loop:
+	VMOVDQU32 (SI), Z24
+	VMOVDQU32 64(SI), Z25
+
+	// VDPBF16PS Z0, Z24, [RAX]{1to16} = 62 f2 3e 50 52 00
+	LONG $0x503ef262
+	WORD $0x0052
+
+	// VDPBF16PS Z1, Z25, [RAX]{1to16} = 62 f2 36 50 52 08
+	LONG $0x5036f262
+	WORD $0x0852
+
+	// VDPBF16PS Z2, Z24, [RAX+RDX*1]{1to16} = 62 f2 3e 50 52 14 10
+	LONG $0x503ef262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z3, Z25, [RAX+RDX*1]{1to16} = 62 f2 36 50 52 1c 10
+	LONG $0x5036f262
+	WORD $0x1c52
+	BYTE $0x10
+
+	// VDPBF16PS Z4, Z24, [RAX+RDX*2]{1to16} = 62 f2 3e 50 52 24 50
+	LONG $0x503ef262
+	WORD $0x2452
+	BYTE $0x50
+
+	// VDPBF16PS Z5, Z25, [RAX+RDX*2]{1to16} = 62 f2 36 50 52 2c 50
+	LONG $0x5036f262
+	WORD $0x2c52
+	BYTE $0x50
+
+	// VDPBF16PS Z6, Z24, [RAX+RBX*1]{1to16} = 62 f2 3e 50 52 34 18
+	LONG $0x503ef262
+	WORD $0x3452
+	BYTE $0x18
+
+	// VDPBF16PS Z7, Z25, [RAX+RBX*1]{1to16} = 62 f2 36 50 52 3c 18
+	LONG $0x5036f262
+	WORD $0x3c52
+	BYTE $0x18
+
+	// VDPBF16PS Z8, Z24, [R8]{1to16} = 62 52 3e 50 52 00
+	LONG $0x503e5262
+	WORD $0x0052
+
+	// VDPBF16PS Z9, Z25, [R8]{1to16} = 62 52 36 50 52 08
+	LONG $0x50365262
+	WORD $0x0852
+
+	// VDPBF16PS Z10, Z24, [R8+RDX*1]{1to16} = 62 52 3e 50 52 14 10
+	LONG $0x503e5262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z11, Z25, [R8+RDX*1]{1to16} = 62 52 36 50 52 1c 10
+	LONG $0x50365262
+	WORD $0x1c52
+	BYTE $0x10
+
+	// VDPBF16PS Z12, Z24, [R8+RDX*2]{1to16} = 62 52 3e 50 52 24 50
+	LONG $0x503e5262
+	WORD $0x2452
+	BYTE $0x50
+
+	// VDPBF16PS Z13, Z25, [R8+RDX*2]{1to16} = 62 52 36 50 52 2c 50
+	LONG $0x50365262
+	WORD $0x2c52
+	BYTE $0x50
+	ADDQ $0x04, AX
+	ADDQ $0x04, R8
+	ADDQ $0x80, SI
+	DECQ CX
+	JNE  loop
+
+next:
+	ADDQ $0x08, R13
+	DECQ R12
+	JNE  tap
+
+store:
+	MOVB      acc+64(FP), R11
+	TESTB     R11, R11
+	JEQ       write
+	MOVQ      DI, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z0, Z26, Z0
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z1, Z27, Z1
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z2, Z26, Z2
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z3, Z27, Z3
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z4, Z26, Z4
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z5, Z27, Z5
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z6, Z26, Z6
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z7, Z27, Z7
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z8, Z26, Z8
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z9, Z27, Z9
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z10, Z26, Z10
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z11, Z27, Z11
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z12, Z26, Z12
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z13, Z27, Z13
+
+write:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z4, K1, (DI)
+	VMOVUPS Z5, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z6, K1, (DI)
+	VMOVUPS Z7, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z8, K1, (DI)
+	VMOVUPS Z9, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z10, K1, (DI)
+	VMOVUPS Z11, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z12, K1, (DI)
+	VMOVUPS Z13, K2, 64(DI)
+	VZEROUPPER
+	RET
+
+// func convBF16_8x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+// Requires: AVX, AVX512F, AVX512_BF16, MMX+
+TEXT ·convBF16_8x32(SB), NOSPLIT, $0-72
+	MOVQ  kp+16(FP), CX
+	MOVQ  lda+32(FP), DX
+	MOVQ  ldc+56(FP), R10
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, R10
+	LEAQ  (DX)(DX*2), BX
+	MOVL  mask+68(FP), R11
+	KMOVW R11, K1
+	SHRL  $0x10, R11
+	KMOVW R11, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+48(FP), DI
+	MOVQ       DI, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+	MOVQ       b+40(FP), SI
+
+	// One pass of the pair loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R12
+	MOVQ  offs+8(FP), R13
+	TESTQ R12, R12
+	JEQ   store
+
+tap:
+	MOVQ  kp+16(FP), CX
+	MOVQ  a+24(FP), AX
+	MOVQ  (R13), R11
+	LEAQ  (AX)(R11*4), AX
+	LEAQ  (AX)(DX*4), R8
+	TESTQ CX, CX
+	JEQ   next
+
+loop:
+	VMOVDQU32 (SI), Z24
+	VMOVDQU32 64(SI), Z25
+
+	// VDPBF16PS Z0, Z24, [RAX]{1to16} = 62 f2 3e 50 52 00
+	LONG $0x503ef262
+	WORD $0x0052
+
+	// VDPBF16PS Z1, Z25, [RAX]{1to16} = 62 f2 36 50 52 08
+	LONG $0x5036f262
+	WORD $0x0852
+
+	// VDPBF16PS Z2, Z24, [RAX+RDX*1]{1to16} = 62 f2 3e 50 52 14 10
+	LONG $0x503ef262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z3, Z25, [RAX+RDX*1]{1to16} = 62 f2 36 50 52 1c 10
+	LONG $0x5036f262
+	WORD $0x1c52
+	BYTE $0x10
+
+	// VDPBF16PS Z4, Z24, [RAX+RDX*2]{1to16} = 62 f2 3e 50 52 24 50
+	LONG $0x503ef262
+	WORD $0x2452
+	BYTE $0x50
+
+	// VDPBF16PS Z5, Z25, [RAX+RDX*2]{1to16} = 62 f2 36 50 52 2c 50
+	LONG $0x5036f262
+	WORD $0x2c52
+	BYTE $0x50
+
+	// VDPBF16PS Z6, Z24, [RAX+RBX*1]{1to16} = 62 f2 3e 50 52 34 18
+	LONG $0x503ef262
+	WORD $0x3452
+	BYTE $0x18
+
+	// VDPBF16PS Z7, Z25, [RAX+RBX*1]{1to16} = 62 f2 36 50 52 3c 18
+	LONG $0x5036f262
+	WORD $0x3c52
+	BYTE $0x18
+
+	// VDPBF16PS Z8, Z24, [R8]{1to16} = 62 52 3e 50 52 00
+	LONG $0x503e5262
+	WORD $0x0052
+
+	// VDPBF16PS Z9, Z25, [R8]{1to16} = 62 52 36 50 52 08
+	LONG $0x50365262
+	WORD $0x0852
+
+	// VDPBF16PS Z10, Z24, [R8+RDX*1]{1to16} = 62 52 3e 50 52 14 10
+	LONG $0x503e5262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z11, Z25, [R8+RDX*1]{1to16} = 62 52 36 50 52 1c 10
+	LONG $0x50365262
+	WORD $0x1c52
+	BYTE $0x10
+
+	// VDPBF16PS Z12, Z24, [R8+RDX*2]{1to16} = 62 52 3e 50 52 24 50
+	LONG $0x503e5262
+	WORD $0x2452
+	BYTE $0x50
+
+	// VDPBF16PS Z13, Z25, [R8+RDX*2]{1to16} = 62 52 36 50 52 2c 50
+	LONG $0x50365262
+	WORD $0x2c52
+	BYTE $0x50
+
+	// VDPBF16PS Z14, Z24, [R8+RBX*1]{1to16} = 62 52 3e 50 52 34 18
+	LONG $0x503e5262
+	WORD $0x3452
+	BYTE $0x18
+
+	// VDPBF16PS Z15, Z25, [R8+RBX*1]{1to16} = 62 52 36 50 52 3c 18
+	LONG $0x50365262
+	WORD $0x3c52
+	BYTE $0x18
+	ADDQ $0x04, AX
+	ADDQ $0x04, R8
+	ADDQ $0x80, SI
+	DECQ CX
+	JNE  loop
+
+next:
+	ADDQ $0x08, R13
+	DECQ R12
+	JNE  tap
+
+store:
+	MOVB      acc+64(FP), R11
+	TESTB     R11, R11
+	JEQ       write
+	MOVQ      DI, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z0, Z26, Z0
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z1, Z27, Z1
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z2, Z26, Z2
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z3, Z27, Z3
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z4, Z26, Z4
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z5, Z27, Z5
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z6, Z26, Z6
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z7, Z27, Z7
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z8, Z26, Z8
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z9, Z27, Z9
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z10, Z26, Z10
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z11, Z27, Z11
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z12, Z26, Z12
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z13, Z27, Z13
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z14, Z26, Z14
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z15, Z27, Z15
+
+write:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z4, K1, (DI)
+	VMOVUPS Z5, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z6, K1, (DI)
+	VMOVUPS Z7, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z8, K1, (DI)
+	VMOVUPS Z9, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z10, K1, (DI)
+	VMOVUPS Z11, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z12, K1, (DI)
+	VMOVUPS Z13, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z14, K1, (DI)
+	VMOVUPS Z15, K2, 64(DI)
+	VZEROUPPER
+	RET
+
+// func convBF16_9x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+// Requires: AVX, AVX512F, AVX512_BF16, MMX+
+TEXT ·convBF16_9x32(SB), NOSPLIT, $0-72
+	MOVQ  kp+16(FP), CX
+	MOVQ  lda+32(FP), DX
+	MOVQ  ldc+56(FP), R10
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, R10
+	LEAQ  (DX)(DX*2), BX
+	MOVL  mask+68(FP), R11
+	KMOVW R11, K1
+	SHRL  $0x10, R11
+	KMOVW R11, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+48(FP), DI
+	MOVQ       DI, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Z17, Z17, Z17
+	MOVQ       b+40(FP), SI
+
+	// One pass of the pair loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R12
+	MOVQ  offs+8(FP), R13
+	TESTQ R12, R12
+	JEQ   store
+
+tap:
+	MOVQ  kp+16(FP), CX
+	MOVQ  a+24(FP), AX
+	MOVQ  (R13), R11
+	LEAQ  (AX)(R11*4), AX
+	LEAQ  (AX)(DX*4), R8
+	LEAQ  (R8)(DX*4), R9
+	TESTQ CX, CX
+	JEQ   next
+
+loop:
+	VMOVDQU32 (SI), Z24
+	VMOVDQU32 64(SI), Z25
+
+	// VDPBF16PS Z0, Z24, [RAX]{1to16} = 62 f2 3e 50 52 00
+	LONG $0x503ef262
+	WORD $0x0052
+
+	// VDPBF16PS Z1, Z25, [RAX]{1to16} = 62 f2 36 50 52 08
+	LONG $0x5036f262
+	WORD $0x0852
+
+	// VDPBF16PS Z2, Z24, [RAX+RDX*1]{1to16} = 62 f2 3e 50 52 14 10
+	LONG $0x503ef262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z3, Z25, [RAX+RDX*1]{1to16} = 62 f2 36 50 52 1c 10
+	LONG $0x5036f262
+	WORD $0x1c52
+	BYTE $0x10
+
+	// VDPBF16PS Z4, Z24, [RAX+RDX*2]{1to16} = 62 f2 3e 50 52 24 50
+	LONG $0x503ef262
+	WORD $0x2452
+	BYTE $0x50
+
+	// VDPBF16PS Z5, Z25, [RAX+RDX*2]{1to16} = 62 f2 36 50 52 2c 50
+	LONG $0x5036f262
+	WORD $0x2c52
+	BYTE $0x50
+
+	// VDPBF16PS Z6, Z24, [RAX+RBX*1]{1to16} = 62 f2 3e 50 52 34 18
+	LONG $0x503ef262
+	WORD $0x3452
+	BYTE $0x18
+
+	// VDPBF16PS Z7, Z25, [RAX+RBX*1]{1to16} = 62 f2 36 50 52 3c 18
+	LONG $0x5036f262
+	WORD $0x3c52
+	BYTE $0x18
+
+	// VDPBF16PS Z8, Z24, [R8]{1to16} = 62 52 3e 50 52 00
+	LONG $0x503e5262
+	WORD $0x0052
+
+	// VDPBF16PS Z9, Z25, [R8]{1to16} = 62 52 36 50 52 08
+	LONG $0x50365262
+	WORD $0x0852
+
+	// VDPBF16PS Z10, Z24, [R8+RDX*1]{1to16} = 62 52 3e 50 52 14 10
+	LONG $0x503e5262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z11, Z25, [R8+RDX*1]{1to16} = 62 52 36 50 52 1c 10
+	LONG $0x50365262
+	WORD $0x1c52
+	BYTE $0x10
+
+	// VDPBF16PS Z12, Z24, [R8+RDX*2]{1to16} = 62 52 3e 50 52 24 50
+	LONG $0x503e5262
+	WORD $0x2452
+	BYTE $0x50
+
+	// VDPBF16PS Z13, Z25, [R8+RDX*2]{1to16} = 62 52 36 50 52 2c 50
+	LONG $0x50365262
+	WORD $0x2c52
+	BYTE $0x50
+
+	// VDPBF16PS Z14, Z24, [R8+RBX*1]{1to16} = 62 52 3e 50 52 34 18
+	LONG $0x503e5262
+	WORD $0x3452
+	BYTE $0x18
+
+	// VDPBF16PS Z15, Z25, [R8+RBX*1]{1to16} = 62 52 36 50 52 3c 18
+	LONG $0x50365262
+	WORD $0x3c52
+	BYTE $0x18
+
+	// VDPBF16PS Z16, Z24, [R9]{1to16} = 62 c2 3e 50 52 01
+	LONG $0x503ec262
+	WORD $0x0152
+
+	// VDPBF16PS Z17, Z25, [R9]{1to16} = 62 c2 36 50 52 09
+	LONG $0x5036c262
+	WORD $0x0952
+	ADDQ $0x04, AX
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x80, SI
+	DECQ CX
+	JNE  loop
+
+next:
+	ADDQ $0x08, R13
+	DECQ R12
+	JNE  tap
+
+store:
+	MOVB      acc+64(FP), R11
+	TESTB     R11, R11
+	JEQ       write
+	MOVQ      DI, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z0, Z26, Z0
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z1, Z27, Z1
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z2, Z26, Z2
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z3, Z27, Z3
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z4, Z26, Z4
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z5, Z27, Z5
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z6, Z26, Z6
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z7, Z27, Z7
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z8, Z26, Z8
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z9, Z27, Z9
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z10, Z26, Z10
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z11, Z27, Z11
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z12, Z26, Z12
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z13, Z27, Z13
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z14, Z26, Z14
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z15, Z27, Z15
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z16, Z26, Z16
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z17, Z27, Z17
+
+write:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z4, K1, (DI)
+	VMOVUPS Z5, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z6, K1, (DI)
+	VMOVUPS Z7, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z8, K1, (DI)
+	VMOVUPS Z9, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z10, K1, (DI)
+	VMOVUPS Z11, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z12, K1, (DI)
+	VMOVUPS Z13, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z14, K1, (DI)
+	VMOVUPS Z15, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z16, K1, (DI)
+	VMOVUPS Z17, K2, 64(DI)
+	VZEROUPPER
+	RET
+
+// func convBF16_10x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+// Requires: AVX, AVX512F, AVX512_BF16, MMX+
+TEXT ·convBF16_10x32(SB), NOSPLIT, $0-72
+	MOVQ  kp+16(FP), CX
+	MOVQ  lda+32(FP), DX
+	MOVQ  ldc+56(FP), R10
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, R10
+	LEAQ  (DX)(DX*2), BX
+	MOVL  mask+68(FP), R11
+	KMOVW R11, K1
+	SHRL  $0x10, R11
+	KMOVW R11, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+48(FP), DI
+	MOVQ       DI, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Z17, Z17, Z17
+	VPXORD     Z18, Z18, Z18
+	VPXORD     Z19, Z19, Z19
+	MOVQ       b+40(FP), SI
+
+	// One pass of the pair loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R12
+	MOVQ  offs+8(FP), R13
+	TESTQ R12, R12
+	JEQ   store
+
+tap:
+	MOVQ  kp+16(FP), CX
+	MOVQ  a+24(FP), AX
+	MOVQ  (R13), R11
+	LEAQ  (AX)(R11*4), AX
+	LEAQ  (AX)(DX*4), R8
+	LEAQ  (R8)(DX*4), R9
+	TESTQ CX, CX
+	JEQ   next
+
+loop:
+	VMOVDQU32 (SI), Z24
+	VMOVDQU32 64(SI), Z25
+
+	// VDPBF16PS Z0, Z24, [RAX]{1to16} = 62 f2 3e 50 52 00
+	LONG $0x503ef262
+	WORD $0x0052
+
+	// VDPBF16PS Z1, Z25, [RAX]{1to16} = 62 f2 36 50 52 08
+	LONG $0x5036f262
+	WORD $0x0852
+
+	// VDPBF16PS Z2, Z24, [RAX+RDX*1]{1to16} = 62 f2 3e 50 52 14 10
+	LONG $0x503ef262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z3, Z25, [RAX+RDX*1]{1to16} = 62 f2 36 50 52 1c 10
+	LONG $0x5036f262
+	WORD $0x1c52
+	BYTE $0x10
+
+	// VDPBF16PS Z4, Z24, [RAX+RDX*2]{1to16} = 62 f2 3e 50 52 24 50
+	LONG $0x503ef262
+	WORD $0x2452
+	BYTE $0x50
+
+	// VDPBF16PS Z5, Z25, [RAX+RDX*2]{1to16} = 62 f2 36 50 52 2c 50
+	LONG $0x5036f262
+	WORD $0x2c52
+	BYTE $0x50
+
+	// VDPBF16PS Z6, Z24, [RAX+RBX*1]{1to16} = 62 f2 3e 50 52 34 18
+	LONG $0x503ef262
+	WORD $0x3452
+	BYTE $0x18
+
+	// VDPBF16PS Z7, Z25, [RAX+RBX*1]{1to16} = 62 f2 36 50 52 3c 18
+	LONG $0x5036f262
+	WORD $0x3c52
+	BYTE $0x18
+
+	// VDPBF16PS Z8, Z24, [R8]{1to16} = 62 52 3e 50 52 00
+	LONG $0x503e5262
+	WORD $0x0052
+
+	// VDPBF16PS Z9, Z25, [R8]{1to16} = 62 52 36 50 52 08
+	LONG $0x50365262
+	WORD $0x0852
+
+	// VDPBF16PS Z10, Z24, [R8+RDX*1]{1to16} = 62 52 3e 50 52 14 10
+	LONG $0x503e5262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z11, Z25, [R8+RDX*1]{1to16} = 62 52 36 50 52 1c 10
+	LONG $0x50365262
+	WORD $0x1c52
+	BYTE $0x10
+
+	// VDPBF16PS Z12, Z24, [R8+RDX*2]{1to16} = 62 52 3e 50 52 24 50
+	LONG $0x503e5262
+	WORD $0x2452
+	BYTE $0x50
+
+	// VDPBF16PS Z13, Z25, [R8+RDX*2]{1to16} = 62 52 36 50 52 2c 50
+	LONG $0x50365262
+	WORD $0x2c52
+	BYTE $0x50
+
+	// VDPBF16PS Z14, Z24, [R8+RBX*1]{1to16} = 62 52 3e 50 52 34 18
+	LONG $0x503e5262
+	WORD $0x3452
+	BYTE $0x18
+
+	// VDPBF16PS Z15, Z25, [R8+RBX*1]{1to16} = 62 52 36 50 52 3c 18
+	LONG $0x50365262
+	WORD $0x3c52
+	BYTE $0x18
+
+	// VDPBF16PS Z16, Z24, [R9]{1to16} = 62 c2 3e 50 52 01
+	LONG $0x503ec262
+	WORD $0x0152
+
+	// VDPBF16PS Z17, Z25, [R9]{1to16} = 62 c2 36 50 52 09
+	LONG $0x5036c262
+	WORD $0x0952
+
+	// VDPBF16PS Z18, Z24, [R9+RDX*1]{1to16} = 62 c2 3e 50 52 14 11
+	LONG $0x503ec262
+	WORD $0x1452
+	BYTE $0x11
+
+	// VDPBF16PS Z19, Z25, [R9+RDX*1]{1to16} = 62 c2 36 50 52 1c 11
+	LONG $0x5036c262
+	WORD $0x1c52
+	BYTE $0x11
+	ADDQ $0x04, AX
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x80, SI
+	DECQ CX
+	JNE  loop
+
+next:
+	ADDQ $0x08, R13
+	DECQ R12
+	JNE  tap
+
+store:
+	MOVB      acc+64(FP), R11
+	TESTB     R11, R11
+	JEQ       write
+	MOVQ      DI, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z0, Z26, Z0
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z1, Z27, Z1
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z2, Z26, Z2
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z3, Z27, Z3
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z4, Z26, Z4
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z5, Z27, Z5
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z6, Z26, Z6
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z7, Z27, Z7
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z8, Z26, Z8
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z9, Z27, Z9
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z10, Z26, Z10
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z11, Z27, Z11
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z12, Z26, Z12
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z13, Z27, Z13
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z14, Z26, Z14
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z15, Z27, Z15
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z16, Z26, Z16
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z17, Z27, Z17
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z18, Z26, Z18
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z19, Z27, Z19
+
+write:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z4, K1, (DI)
+	VMOVUPS Z5, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z6, K1, (DI)
+	VMOVUPS Z7, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z8, K1, (DI)
+	VMOVUPS Z9, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z10, K1, (DI)
+	VMOVUPS Z11, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z12, K1, (DI)
+	VMOVUPS Z13, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z14, K1, (DI)
+	VMOVUPS Z15, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z16, K1, (DI)
+	VMOVUPS Z17, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z18, K1, (DI)
+	VMOVUPS Z19, K2, 64(DI)
+	VZEROUPPER
+	RET
+
+// func convBF16_11x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+// Requires: AVX, AVX512F, AVX512_BF16, MMX+
+TEXT ·convBF16_11x32(SB), NOSPLIT, $0-72
+	MOVQ  kp+16(FP), CX
+	MOVQ  lda+32(FP), DX
+	MOVQ  ldc+56(FP), R10
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, R10
+	LEAQ  (DX)(DX*2), BX
+	MOVL  mask+68(FP), R11
+	KMOVW R11, K1
+	SHRL  $0x10, R11
+	KMOVW R11, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+48(FP), DI
+	MOVQ       DI, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Z17, Z17, Z17
+	VPXORD     Z18, Z18, Z18
+	VPXORD     Z19, Z19, Z19
+	VPXORD     Z20, Z20, Z20
+	VPXORD     Z21, Z21, Z21
+	MOVQ       b+40(FP), SI
+
+	// One pass of the pair loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R12
+	MOVQ  offs+8(FP), R13
+	TESTQ R12, R12
+	JEQ   store
+
+tap:
+	MOVQ  kp+16(FP), CX
+	MOVQ  a+24(FP), AX
+	MOVQ  (R13), R11
+	LEAQ  (AX)(R11*4), AX
+	LEAQ  (AX)(DX*4), R8
+	LEAQ  (R8)(DX*4), R9
+	TESTQ CX, CX
+	JEQ   next
+
+loop:
+	VMOVDQU32 (SI), Z24
+	VMOVDQU32 64(SI), Z25
+
+	// VDPBF16PS Z0, Z24, [RAX]{1to16} = 62 f2 3e 50 52 00
+	LONG $0x503ef262
+	WORD $0x0052
+
+	// VDPBF16PS Z1, Z25, [RAX]{1to16} = 62 f2 36 50 52 08
+	LONG $0x5036f262
+	WORD $0x0852
+
+	// VDPBF16PS Z2, Z24, [RAX+RDX*1]{1to16} = 62 f2 3e 50 52 14 10
+	LONG $0x503ef262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z3, Z25, [RAX+RDX*1]{1to16} = 62 f2 36 50 52 1c 10
+	LONG $0x5036f262
+	WORD $0x1c52
+	BYTE $0x10
+
+	// VDPBF16PS Z4, Z24, [RAX+RDX*2]{1to16} = 62 f2 3e 50 52 24 50
+	LONG $0x503ef262
+	WORD $0x2452
+	BYTE $0x50
+
+	// VDPBF16PS Z5, Z25, [RAX+RDX*2]{1to16} = 62 f2 36 50 52 2c 50
+	LONG $0x5036f262
+	WORD $0x2c52
+	BYTE $0x50
+
+	// VDPBF16PS Z6, Z24, [RAX+RBX*1]{1to16} = 62 f2 3e 50 52 34 18
+	LONG $0x503ef262
+	WORD $0x3452
+	BYTE $0x18
+
+	// VDPBF16PS Z7, Z25, [RAX+RBX*1]{1to16} = 62 f2 36 50 52 3c 18
+	LONG $0x5036f262
+	WORD $0x3c52
+	BYTE $0x18
+
+	// VDPBF16PS Z8, Z24, [R8]{1to16} = 62 52 3e 50 52 00
+	LONG $0x503e5262
+	WORD $0x0052
+
+	// VDPBF16PS Z9, Z25, [R8]{1to16} = 62 52 36 50 52 08
+	LONG $0x50365262
+	WORD $0x0852
+
+	// VDPBF16PS Z10, Z24, [R8+RDX*1]{1to16} = 62 52 3e 50 52 14 10
+	LONG $0x503e5262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z11, Z25, [R8+RDX*1]{1to16} = 62 52 36 50 52 1c 10
+	LONG $0x50365262
+	WORD $0x1c52
+	BYTE $0x10
+
+	// VDPBF16PS Z12, Z24, [R8+RDX*2]{1to16} = 62 52 3e 50 52 24 50
+	LONG $0x503e5262
+	WORD $0x2452
+	BYTE $0x50
+
+	// VDPBF16PS Z13, Z25, [R8+RDX*2]{1to16} = 62 52 36 50 52 2c 50
+	LONG $0x50365262
+	WORD $0x2c52
+	BYTE $0x50
+
+	// VDPBF16PS Z14, Z24, [R8+RBX*1]{1to16} = 62 52 3e 50 52 34 18
+	LONG $0x503e5262
+	WORD $0x3452
+	BYTE $0x18
+
+	// VDPBF16PS Z15, Z25, [R8+RBX*1]{1to16} = 62 52 36 50 52 3c 18
+	LONG $0x50365262
+	WORD $0x3c52
+	BYTE $0x18
+
+	// VDPBF16PS Z16, Z24, [R9]{1to16} = 62 c2 3e 50 52 01
+	LONG $0x503ec262
+	WORD $0x0152
+
+	// VDPBF16PS Z17, Z25, [R9]{1to16} = 62 c2 36 50 52 09
+	LONG $0x5036c262
+	WORD $0x0952
+
+	// VDPBF16PS Z18, Z24, [R9+RDX*1]{1to16} = 62 c2 3e 50 52 14 11
+	LONG $0x503ec262
+	WORD $0x1452
+	BYTE $0x11
+
+	// VDPBF16PS Z19, Z25, [R9+RDX*1]{1to16} = 62 c2 36 50 52 1c 11
+	LONG $0x5036c262
+	WORD $0x1c52
+	BYTE $0x11
+
+	// VDPBF16PS Z20, Z24, [R9+RDX*2]{1to16} = 62 c2 3e 50 52 24 51
+	LONG $0x503ec262
+	WORD $0x2452
+	BYTE $0x51
+
+	// VDPBF16PS Z21, Z25, [R9+RDX*2]{1to16} = 62 c2 36 50 52 2c 51
+	LONG $0x5036c262
+	WORD $0x2c52
+	BYTE $0x51
+	ADDQ $0x04, AX
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x80, SI
+	DECQ CX
+	JNE  loop
+
+next:
+	ADDQ $0x08, R13
+	DECQ R12
+	JNE  tap
+
+store:
+	MOVB      acc+64(FP), R11
+	TESTB     R11, R11
+	JEQ       write
+	MOVQ      DI, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z0, Z26, Z0
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z1, Z27, Z1
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z2, Z26, Z2
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z3, Z27, Z3
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z4, Z26, Z4
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z5, Z27, Z5
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z6, Z26, Z6
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z7, Z27, Z7
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z8, Z26, Z8
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z9, Z27, Z9
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z10, Z26, Z10
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z11, Z27, Z11
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z12, Z26, Z12
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z13, Z27, Z13
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z14, Z26, Z14
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z15, Z27, Z15
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z16, Z26, Z16
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z17, Z27, Z17
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z18, Z26, Z18
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z19, Z27, Z19
+	ADDQ      R10, R11
+	VMOVUPS.Z (R11), K1, Z26
+	VADDPS    Z20, Z26, Z20
+	VMOVUPS.Z 64(R11), K2, Z27
+	VADDPS    Z21, Z27, Z21
+
+write:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z4, K1, (DI)
+	VMOVUPS Z5, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z6, K1, (DI)
+	VMOVUPS Z7, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z8, K1, (DI)
+	VMOVUPS Z9, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z10, K1, (DI)
+	VMOVUPS Z11, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z12, K1, (DI)
+	VMOVUPS Z13, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z14, K1, (DI)
+	VMOVUPS Z15, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z16, K1, (DI)
+	VMOVUPS Z17, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z18, K1, (DI)
+	VMOVUPS Z19, K2, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z20, K1, (DI)
+	VMOVUPS Z21, K2, 64(DI)
+	VZEROUPPER
+	RET
+
+// func convBF16_12x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+// Requires: AVX, AVX512F, AVX512_BF16, MMX+
+TEXT ·convBF16_12x32(SB), NOSPLIT, $0-72
+	MOVQ  kp+16(FP), CX
+	MOVQ  lda+32(FP), DX
+	MOVQ  ldc+56(FP), R10
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, R10
+	LEAQ  (DX)(DX*2), BX
+	MOVL  mask+68(FP), R11
+	KMOVW R11, K1
+	SHRL  $0x10, R11
+	KMOVW R11, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+48(FP), DI
+	MOVQ       DI, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 127(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Z17, Z17, Z17
+	VPXORD     Z18, Z18, Z18
+	VPXORD     Z19, Z19, Z19
+	VPXORD     Z20, Z20, Z20
+	VPXORD     Z21, Z21, Z21
+	VPXORD     Z22, Z22, Z22
+	VPXORD     Z23, Z23, Z23
+	MOVQ       b+40(FP), SI
+
+	// One pass of the pair loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R12
+	MOVQ  offs+8(FP), R13
+	TESTQ R12, R12
+	JEQ   store
+
+tap:
+	MOVQ  kp+16(FP), CX
+	MOVQ  a+24(FP), AX
+	MOVQ  (R13), R11
+	LEAQ  (AX)(R11*4), AX
+	LEAQ  (AX)(DX*4), R8
+	LEAQ  (R8)(DX*4), R9
+	TESTQ CX, CX
+	JEQ   next
+
+loop:
+	VMOVDQU32 (SI), Z24
+	VMOVDQU32 64(SI), Z25
+
+	// VDPBF16PS Z0, Z24, [RAX]{1to16} = 62 f2 3e 50 52 00
+	LONG $0x503ef262
+	WORD $0x0052
+
+	// VDPBF16PS Z1, Z25, [RAX]{1to16} = 62 f2 36 50 52 08
+	LONG $0x5036f262
+	WORD $0x0852
+
+	// VDPBF16PS Z2, Z24, [RAX+RDX*1]{1to16} = 62 f2 3e 50 52 14 10
+	LONG $0x503ef262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z3, Z25, [RAX+RDX*1]{1to16} = 62 f2 36 50 52 1c 10
+	LONG $0x5036f262
+	WORD $0x1c52
+	BYTE $0x10
+
+	// VDPBF16PS Z4, Z24, [RAX+RDX*2]{1to16} = 62 f2 3e 50 52 24 50
+	LONG $0x503ef262
+	WORD $0x2452
+	BYTE $0x50
+
+	// VDPBF16PS Z5, Z25, [RAX+RDX*2]{1to16} = 62 f2 36 50 52 2c 50
+	LONG $0x5036f262
+	WORD $0x2c52
+	BYTE $0x50
+
+	// VDPBF16PS Z6, Z24, [RAX+RBX*1]{1to16} = 62 f2 3e 50 52 34 18
+	LONG $0x503ef262
+	WORD $0x3452
+	BYTE $0x18
+
+	// VDPBF16PS Z7, Z25, [RAX+RBX*1]{1to16} = 62 f2 36 50 52 3c 18
+	LONG $0x5036f262
+	WORD $0x3c52
+	BYTE $0x18
+
+	// VDPBF16PS Z8, Z24, [R8]{1to16} = 62 52 3e 50 52 00
+	LONG $0x503e5262
+	WORD $0x0052
+
+	// VDPBF16PS Z9, Z25, [R8]{1to16} = 62 52 36 50 52 08
+	LONG $0x50365262
+	WORD $0x0852
+
+	// VDPBF16PS Z10, Z24, [R8+RDX*1]{1to16} = 62 52 3e 50 52 14 10
+	LONG $0x503e5262
+	WORD $0x1452
+	BYTE $0x10
+
+	// VDPBF16PS Z11, Z25, [R8+RDX*1]{1to16} = 62 52 36 50 52 1c 10
+	LONG $0x50365262
+	WORD $0x1c52
+	BYTE $0x10
+
+	// VDPBF16PS Z12, Z24, [R8+RDX*2]{1to16} = 62 52 3e 50 52 24 50
+	LONG $0x503e5262
+	WORD $0x2452
+	BYTE $0x50
+
+	// VDPBF16PS Z13, Z25, [R8+RDX*2]{1to16} = 62 52 36 50 52 2c 50
+	LONG $0x50365262
+	WORD $0x2c52
+	BYTE $0x50
+
+	// VDPBF16PS Z14, Z24, [R8+RBX*1]{1to16} = 62 52 3e 50 52 34 18
+	LONG $0x503e5262
+	WORD $0x3452
+	BYTE $0x18
+
+	// VDPBF16PS Z15, Z25, [R8+RBX*1]{1to16} = 62 52 36 50 52 3c 18
+	LONG $0x50365262
+	WORD $0x3c52
+	BYTE $0x18
+
+	// VDPBF16PS Z16, Z24, [R9]{1to16} = 62 c2 3e 50 52 01
+	LONG $0x503ec262
+	WORD $0x0152
+
+	// VDPBF16PS Z17, Z25, [R9]{1to16} = 62 c2 36 50 52 09
+	LONG $0x5036c262
+	WORD $0x0952
+
+	// VDPBF16PS Z18, Z24, [R9+RDX*1]{1to16} = 62 c2 3e 50 52 14 11
+	LONG $0x503ec262
+	WORD $0x1452
+	BYTE $0x11
+
+	// VDPBF16PS Z19, Z25, [R9+RDX*1]{1to16} = 62 c2 36 50 52 1c 11
+	LONG $0x5036c262
+	WORD $0x1c52
+	BYTE $0x11
+
+	// VDPBF16PS Z20, Z24, [R9+RDX*2]{1to16} = 62 c2 3e 50 52 24 51
+	LONG $0x503ec262
+	WORD $0x2452
+	BYTE $0x51
+
+	// VDPBF16PS Z21, Z25, [R9+RDX*2]{1to16} = 62 c2 36 50 52 2c 51
+	LONG $0x5036c262
+	WORD $0x2c52
+	BYTE $0x51
+
+	// VDPBF16PS Z22, Z24, [R9+RBX*1]{1to16} = 62 c2 3e 50 52 34 19
+	LONG $0x503ec262
+	WORD $0x3452
+	BYTE $0x19
+
+	// VDPBF16PS Z23, Z25, [R9+RBX*1]{1to16} = 62 c2 36 50 52 3c 19
+	LONG $0x5036c262
+	WORD $0x3c52
+	BYTE $0x19
+	ADDQ $0x04, AX
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x80, SI
+	DECQ CX
+	JNE  loop
+
+next:
+	ADDQ $0x08, R13
+	DECQ R12
+	JNE  tap
+
+store:
+	MOVB      acc+64(FP), R11
 	TESTB     R11, R11
 	JEQ       write
 	MOVQ      DI, R11

@@ -58,9 +58,17 @@ func DenseBF16(m, k, n int, x []float32, w *BF16Weights, y []float32, ep *Epilog
 }
 
 // Conv2DGemmBF16 is Conv2DGemm with bf16 weights (w holds the [KH·KW·C, OC]
-// kernel).
+// kernel): on CPUs with the bf16 kernels and an even C, without gathering
+// patches (conv_bf16_amd64.go), else through im2col; the two give the same bits.
 func Conv2DGemmBF16(p *ConvParams, x []float32, w *BF16Weights, y, scratch []float32, ep *Epilogue) {
 	kk := p.KH * p.KW * p.C
+	if convBF16OK(p, w) {
+		need("Conv2DGemmBF16", "x", x, p.N*p.H*p.W*p.C)
+		need("Conv2DGemmBF16", "y", y, p.N*p.OH*p.OW*p.OC)
+		need("Conv2DGemmBF16", "scratch", scratch, Conv2DGemmScratch(p))
+		convBF16(p, x, w, y, scratch, ep)
+		return
+	}
 	conv2DGemm("Conv2DGemmBF16", p, x, y, scratch, func(rows int, patches, out []float32, row0 int) {
 		gemmBF16Epilogue(rows, p.OC, kk, patches, kk, w, out, p.OC, row0, ep)
 	})

@@ -88,6 +88,102 @@ func gemmBF16_11x32(kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, 
 //go:noescape
 func gemmBF16_12x32(kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
 
+// convBF16_1x32 sets the masked columns of 1 rows of C to the sum over taps t of the
+// product of 1 rows of bf16 pairs of A shifted by offs[t] pairs (row stride lda
+// pairs) and the next kp pairs of a packed 32-wide bf16 panel of B, plus C's old value
+// when acc. ldc is in elements.
+//
+//go:noescape
+func convBF16_1x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+
+// convBF16_2x32 sets the masked columns of 2 rows of C to the sum over taps t of the
+// product of 2 rows of bf16 pairs of A shifted by offs[t] pairs (row stride lda
+// pairs) and the next kp pairs of a packed 32-wide bf16 panel of B, plus C's old value
+// when acc. ldc is in elements.
+//
+//go:noescape
+func convBF16_2x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+
+// convBF16_3x32 sets the masked columns of 3 rows of C to the sum over taps t of the
+// product of 3 rows of bf16 pairs of A shifted by offs[t] pairs (row stride lda
+// pairs) and the next kp pairs of a packed 32-wide bf16 panel of B, plus C's old value
+// when acc. ldc is in elements.
+//
+//go:noescape
+func convBF16_3x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+
+// convBF16_4x32 sets the masked columns of 4 rows of C to the sum over taps t of the
+// product of 4 rows of bf16 pairs of A shifted by offs[t] pairs (row stride lda
+// pairs) and the next kp pairs of a packed 32-wide bf16 panel of B, plus C's old value
+// when acc. ldc is in elements.
+//
+//go:noescape
+func convBF16_4x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+
+// convBF16_5x32 sets the masked columns of 5 rows of C to the sum over taps t of the
+// product of 5 rows of bf16 pairs of A shifted by offs[t] pairs (row stride lda
+// pairs) and the next kp pairs of a packed 32-wide bf16 panel of B, plus C's old value
+// when acc. ldc is in elements.
+//
+//go:noescape
+func convBF16_5x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+
+// convBF16_6x32 sets the masked columns of 6 rows of C to the sum over taps t of the
+// product of 6 rows of bf16 pairs of A shifted by offs[t] pairs (row stride lda
+// pairs) and the next kp pairs of a packed 32-wide bf16 panel of B, plus C's old value
+// when acc. ldc is in elements.
+//
+//go:noescape
+func convBF16_6x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+
+// convBF16_7x32 sets the masked columns of 7 rows of C to the sum over taps t of the
+// product of 7 rows of bf16 pairs of A shifted by offs[t] pairs (row stride lda
+// pairs) and the next kp pairs of a packed 32-wide bf16 panel of B, plus C's old value
+// when acc. ldc is in elements.
+//
+//go:noescape
+func convBF16_7x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+
+// convBF16_8x32 sets the masked columns of 8 rows of C to the sum over taps t of the
+// product of 8 rows of bf16 pairs of A shifted by offs[t] pairs (row stride lda
+// pairs) and the next kp pairs of a packed 32-wide bf16 panel of B, plus C's old value
+// when acc. ldc is in elements.
+//
+//go:noescape
+func convBF16_8x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+
+// convBF16_9x32 sets the masked columns of 9 rows of C to the sum over taps t of the
+// product of 9 rows of bf16 pairs of A shifted by offs[t] pairs (row stride lda
+// pairs) and the next kp pairs of a packed 32-wide bf16 panel of B, plus C's old value
+// when acc. ldc is in elements.
+//
+//go:noescape
+func convBF16_9x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+
+// convBF16_10x32 sets the masked columns of 10 rows of C to the sum over taps t of the
+// product of 10 rows of bf16 pairs of A shifted by offs[t] pairs (row stride lda
+// pairs) and the next kp pairs of a packed 32-wide bf16 panel of B, plus C's old value
+// when acc. ldc is in elements.
+//
+//go:noescape
+func convBF16_10x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+
+// convBF16_11x32 sets the masked columns of 11 rows of C to the sum over taps t of the
+// product of 11 rows of bf16 pairs of A shifted by offs[t] pairs (row stride lda
+// pairs) and the next kp pairs of a packed 32-wide bf16 panel of B, plus C's old value
+// when acc. ldc is in elements.
+//
+//go:noescape
+func convBF16_11x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+
+// convBF16_12x32 sets the masked columns of 12 rows of C to the sum over taps t of the
+// product of 12 rows of bf16 pairs of A shifted by offs[t] pairs (row stride lda
+// pairs) and the next kp pairs of a packed 32-wide bf16 panel of B, plus C's old value
+// when acc. ldc is in elements.
+//
+//go:noescape
+func convBF16_12x32(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)
+
 // gemmBF16_1x128 sets 1 rows of C (the 96 columns of three packed panels and the
 // masked columns of a fourth) to the product of the bf16 pairs of A (row stride lda
 // pairs) and kp pairs of four consecutive packed panels of B, plus C's old value

@@ -482,3 +482,57 @@ func TestBF16Dispatch(t *testing.T) {
 		})
 	}
 }
+
+// TestConv2DGemmBF16Implicit checks the implicit bf16 convolution against the im2col bf16
+// path bit for bit (same bf16 operands, same pair order) on shapes with even channel counts
+// that reach every kernel height and panel width, with strides, dilations and padding, and
+// guard bands around the output. Where the bf16 kernels do not run, both are the im2col path.
+func TestConv2DGemmBF16Implicit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	type shape struct{ kh, kw, sh, sw, dh, dw, padT, padL, padB, padR int }
+	shapes := []shape{
+		{3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, {3, 3, 1, 1, 1, 1, 0, 0, 0, 0}, {3, 3, 2, 2, 1, 1, 0, 0, 1, 1},
+		{5, 5, 1, 1, 1, 1, 2, 2, 2, 2}, {3, 3, 1, 2, 2, 1, 2, 1, 0, 2}, {1, 3, 1, 1, 1, 2, 0, 2, 0, 2},
+	}
+	for i := 0; i < 60; i++ {
+		s := shapes[i%len(shapes)]
+		p := ConvParams{N: 1 + rng.IntN(2), H: 1 + rng.IntN(6), W: 1 + rng.IntN(30), C: 2 * (1 + rng.IntN(9)),
+			OC: []int{1, 16, 31, 32, 33, 64, 70}[i%7], KH: s.kh, KW: s.kw, SH: s.sh, SW: s.sw, DH: s.dh, DW: s.dw,
+			PadT: s.padT, PadL: s.padL, Groups: 1}
+		p.OH = (p.H+s.padT+s.padB-(p.KH-1)*p.DH-1)/p.SH + 1
+		p.OW = (p.W+s.padL+s.padR-(p.KW-1)*p.DW-1)/p.SW + 1
+		if p.OH < 1 || p.OW < 1 {
+			continue
+		}
+		k := p.KH * p.KW * p.C
+		x, wf := make([]float32, p.N*p.H*p.W*p.C), make([]float32, k*p.OC)
+		for _, v := range [][]float32{x, wf} {
+			for j := range v {
+				v[j] = rng.Float32()*2 - 1
+			}
+		}
+		w := NewBF16Weights(k, p.OC, PackBF16(k, p.OC, wf, p.OC).Data)
+		ep := &Epilogue{Bias: wf[:p.OC], Act: ActRelu}
+		size := p.N * p.OH * p.OW * p.OC
+		scratch := make([]float32, Conv2DGemmScratch(&p))
+		want := make([]float32, size)
+		conv2DGemm("test", &p, x, want, scratch, func(rows int, patches, out []float32, row0 int) {
+			gemmBF16Epilogue(rows, p.OC, k, patches, k, w, out, p.OC, row0, ep)
+		})
+		const guard = 40
+		buf := make([]float32, size+2*guard)
+		for j := range buf {
+			buf[j] = 12345
+		}
+		Conv2DGemmBF16(&p, x, w, buf[guard:guard+size], scratch, ep)
+		for j := range buf {
+			in := j >= guard && j < guard+size
+			if !in && buf[j] != 12345 {
+				t.Fatalf("%+v: wrote outside the output", p)
+			}
+			if in && math.Float32bits(buf[j]) != math.Float32bits(want[j-guard]) {
+				t.Fatalf("%+v: y[%d] = %v, im2col gives %v", p, j-guard, buf[j], want[j-guard])
+			}
+		}
+	}
+}

@@ -8,3 +8,9 @@ func convImplicitOK(*ConvParams) bool { return false }
 func convImplicit(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
 	panic("runtime: no implicit convolution on this build")
 }
+
+func convBF16OK(*ConvParams, *BF16Weights) bool { return false }
+
+func convBF16(p *ConvParams, x []float32, w *BF16Weights, y, scratch []float32, ep *Epilogue) {
+	panic("runtime: no implicit bf16 convolution on this build")
+}

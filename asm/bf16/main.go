@@ -23,6 +23,10 @@
 //     24 ZMM accumulators at r = 12 (Z0–Z23), B in Z24/Z25. The
 //     accumulators start from zero; C's old value is added at the end
 //     under acc (VADDPS, C + sum).
+//   - convBF16_{r}x32 (r = 1…12): gemmBF16_{r}x32 over a list of taps (the
+//     implicit-GEMM convolution of runtime/conv_implicit_amd64.go): for tap
+//     t, A's rows start offs[t] pairs further on, and B's next kp pairs are
+//     read; the taps' products are summed in the accumulators.
 //   - gemmBF16_{r}x128 (r = 1…3): the same over four consecutive panels
 //     (128 columns; the panels kp·128 bytes apart), for few rows: with
 //     32 columns, r ≤ 3 rows would keep at most 6 dependency chains of
@@ -61,8 +65,10 @@ const (
 func main() {
 	setup.Runtime()
 	selfTest()
-	for r := 1; r <= maxRows; r++ {
-		kernel(r)
+	for _, conv := range []bool{false, true} {
+		for r := 1; r <= maxRows; r++ {
+			kernel(r, conv)
+		}
 	}
 	for r := 1; r <= maxWideRows; r++ {
 		wideKernel(r)
@@ -257,13 +263,34 @@ var (
 	bVec    = [2]int{24, 25} // B columns 0–15, 16–31
 )
 
-func kernel(r int) {
+// Registers of the conv kernels' tap loop.
+var (
+	tapsReg = reg.R12 // taps left
+	offsReg = reg.R13 // the next tap's offset (pairs)
+)
+
+// kernel emits gemmBF16_{r}x32 or, with conv, convBF16_{r}x32: the same over a list of
+// taps, A's rows shifted by offs[t] pairs for tap t, kp pairs of B per tap (B's pairs
+// run on through the taps), as the fp32 conv kernels of asm/gemm do.
+func kernel(r int, conv bool) {
 	name := fmt.Sprintf("gemmBF16_%dx32", r)
-	TEXT(name, NOSPLIT, "func(kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)")
+	sig := "func(kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)"
+	if conv {
+		name = fmt.Sprintf("convBF16_%dx32", r)
+		sig = "func(taps int, offs *int, kp int, a *uint16, lda int, b *uint16, c *float32, ldc int, acc bool, mask uint32)"
+	}
+	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s sets the masked columns of %d rows of C to the product of %d rows of", name, r, r),
-		"bf16 pairs of A (row stride lda pairs) and kp pairs of a packed 32-wide bf16 panel",
-		"of B, plus C's old value when acc. ldc is in elements.")
+	if conv {
+		Doc(fmt.Sprintf("%s sets the masked columns of %d rows of C to the sum over taps t of the", name, r),
+			fmt.Sprintf("product of %d rows of bf16 pairs of A shifted by offs[t] pairs (row stride lda", r),
+			"pairs) and the next kp pairs of a packed 32-wide bf16 panel of B, plus C's old value",
+			"when acc. ldc is in elements.")
+	} else {
+		Doc(fmt.Sprintf("%s sets the masked columns of %d rows of C to the product of %d rows of", name, r, r),
+			"bf16 pairs of A (row stride lda pairs) and kp pairs of a packed 32-wide bf16 panel",
+			"of B, plus C's old value when acc. ldc is in elements.")
+	}
 
 	Load(Param("kp"), kReg)
 	Load(Param("lda"), ldaReg)
@@ -292,13 +319,26 @@ func kernel(r int) {
 		VPXORD(z[i], z[i], z[i])
 	}
 
-	Comment("A row pointers, one base per four rows.")
+	Load(Param("b"), bReg)
+	if conv {
+		Comment("One pass of the pair loop per tap, A's rows shifted by the tap's offset.")
+		Load(Param("taps"), tapsReg)
+		Load(Param("offs"), offsReg)
+		TESTQ(tapsReg, tapsReg)
+		JEQ(LabelRef("store"))
+		Label("tap")
+		Load(Param("kp"), kReg)
+		Load(Param("a"), aBase[0])
+		MOVQ(Mem{Base: offsReg}, tmp)
+		LEAQ(Mem{Base: aBase[0], Index: tmp, Scale: 4}, aBase[0])
+	} else {
+		Comment("A row pointers, one base per four rows.")
+		Load(Param("a"), aBase[0])
+	}
 	nb := (r + 3) / 4
-	Load(Param("a"), aBase[0])
 	for g := 1; g < nb; g++ {
 		LEAQ(Mem{Base: aBase[g-1], Index: ldaReg, Scale: 4}, aBase[g])
 	}
-	Load(Param("b"), bReg)
 	aMem := func(i int) *mem {
 		b := gpNum[aBase[i/4]]
 		switch i % 4 {
@@ -313,7 +353,7 @@ func kernel(r int) {
 	}
 
 	TESTQ(kReg, kReg)
-	JEQ(LabelRef("store"))
+	JEQ(LabelRef("next"))
 	Label("loop")
 	VMOVDQU32(Mem{Base: bReg}, z[bVec[0]])
 	VMOVDQU32(Mem{Base: bReg, Disp: 64}, z[bVec[1]])
@@ -328,6 +368,12 @@ func kernel(r int) {
 	ADDQ(Imm(128), bReg)
 	DECQ(kReg)
 	JNE(LabelRef("loop"))
+	Label("next")
+	if conv {
+		ADDQ(Imm(8), offsReg)
+		DECQ(tapsReg)
+		JNE(LabelRef("tap"))
+	}
 
 	Label("store")
 	Load(Param("acc"), tmp.As8())
