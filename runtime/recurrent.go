@@ -16,7 +16,8 @@
 //
 //	SimpleRNN: h = act(z + r)
 //	LSTM:      i, f, o = recact(z+r parts); c = f*c + i*act(z+r part c); h = o*act(c)
-//	           (one fused kernel per row for sigmoid/tanh, Keras' defaults)
+//	           (one fused kernel per row for sigmoid/tanh, Keras' defaults; GRU with
+//	           reset_after and a recurrent bias likewise)
 //	GRU (reset_after):  zz, rr = recact(x parts + r parts + b_rec); hh = act(x_h + rr*(r_h + b_rec_h))
 //	GRU (reset_before): zz, rr = recact(x parts + (h·U) parts); hh = act(x_h + (rr*h)·U_h)
 //	GRU:       h = zz*h + (1-zz)*hh
@@ -184,9 +185,15 @@ func gruStep(p *RecurrentParams, s int, xw, u, bRec, hw, h, tmp []float32, skip 
 	n, t, un := p.N, p.T, p.U
 	gu := 3 * un
 	if p.ResetAfter {
+		// Keras' default activations, with a recurrent bias, have a fused gate kernel.
+		fused := bRec != nil && p.Act == ActTanh && p.RecAct == ActSigmoid
 		Gemm(n, gu, un, h, un, u, gu, hw, gu, false)
 		for i := 0; i < n; i++ {
 			if skip(i) {
+				continue
+			}
+			if fused {
+				gruCell(xw[(i*t+s)*gu:(i*t+s+1)*gu], hw[i*gu:(i+1)*gu], bRec, h[i*un:(i+1)*un])
 				continue
 			}
 			r := hw[i*gu : (i+1)*gu]

@@ -356,3 +356,27 @@ func layerNormGo(x, y, gamma, beta []float32, eps float32, rms bool, lanes int) 
 		y[j] = t
 	}
 }
+
+// gruCellGo is the fused gate math of one GRU row with reset_after and Keras' default
+// activations (recurrent sigmoid, tanh): x is the row's input projection [z | r | h] (3u
+// values, input bias included), q = h·U (3u), b the recurrent bias (3u), h (u values) the
+// state, updated:
+//
+//	zz = sigmoid(x_z + (q_z + b_z)); rr = sigmoid(x_r + (q_r + b_r))
+//	hh = tanh(x_h + rr·(q_h + b_h))
+//	h[j] = zz·h[j] + (1 - zz)·hh
+//
+// every product rounded before its sum. It is the twin of the gruCell kernels.
+func gruCellGo(x, q, b, h []float32) { gruCellTail(x, q, b, h, 0) }
+
+// gruCellTail runs gruCellGo on lanes r… of a row.
+func gruCellTail(x, q, b, h []float32, r int) {
+	u := len(h)
+	x, q, b = x[:3*u], q[:3*u], b[:3*u]
+	for j := r; j < u; j++ {
+		zz := sigmoidf(x[j] + (q[j] + b[j]))
+		rr := sigmoidf(x[u+j] + (q[u+j] + b[u+j]))
+		hh := tanhf(x[2*u+j] + float32(rr*(q[2*u+j]+b[2*u+j])))
+		h[j] = float32(zz*h[j]) + float32((1-zz)*hh)
+	}
+}

@@ -146,3 +146,21 @@ func vlayerNorm(x, y, gamma, beta []float32, eps float32, rms bool) {
 		layerNormGo(x, y, gamma, beta, eps, rms, 16)
 	}
 }
+
+// gruCell runs gruCellGo's gate math on the gruCell kernels.
+func gruCell(x, q, b, h []float32) {
+	switch u := len(h); {
+	case u == 0:
+	case cpuLevel == levelAVX512:
+		_, _, _ = x[3*u-1], q[3*u-1], b[3*u-1]
+		gruCellAVX512(&x[0], &q[0], &b[0], &h[0], u)
+	case cpuLevel == levelAVX2 && u >= 8:
+		_, _, _ = x[3*u-1], q[3*u-1], b[3*u-1]
+		gruCellAVX2(&x[0], &q[0], &b[0], &h[0], u)
+		if r := u &^ 7; r < u {
+			gruCellTail(x, q, b, h, r)
+		}
+	default:
+		gruCellGo(x, q, b, h)
+	}
+}

@@ -2430,6 +2430,478 @@ lstmCellAVX512_done:
 	VZEROUPPER
 	RET
 
+// func gruCellAVX2(x *float32, q *float32, b *float32, h *float32, u int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·gruCellAVX2(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), AX
+	MOVQ q+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ h+24(FP), BX
+	MOVQ u+32(FP), SI
+	MOVQ SI, DI
+	SHLQ $0x02, DI
+
+gruCellAVX2_loop:
+	CMPQ        SI, $0x08
+	JL          gruCellAVX2_tail
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y1
+	VMOVUPS     (DX), Y2
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y1, Y0, Y0
+	VPOR        vmathC80000000<>+0(SB), Y0, Y1
+	VMOVUPS     vmathC42b20000<>+0(SB), Y2
+	VMINPS      Y1, Y2, Y1
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y2
+	VMAXPS      Y1, Y2, Y1
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y2
+	VFMADD213PS vmathC4b400000<>+0(SB), Y1, Y2
+	VSUBPS      vmathC4b400000<>+0(SB), Y2, Y3
+	VMOVUPS     vmathCbf317200<>+0(SB), Y4
+	VFMADD213PS Y1, Y3, Y4
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y1
+	VFMADD213PS Y4, Y3, Y1
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y3
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y1, Y3
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y1, Y3
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y1, Y3
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y1, Y3
+	VMULPS      Y1, Y1, Y4
+	VFMADD213PS Y1, Y4, Y3
+	VADDPS      vmathC3f800000<>+0(SB), Y3, Y1
+	VPSUBD      vmathC4b400000<>+0(SB), Y2, Y2
+	VPSRAD      $0x01, Y2, Y3
+	VPSUBD      Y3, Y2, Y2
+	VPADDD      vmathC0000007f<>+0(SB), Y3, Y3
+	VPSLLD      $0x17, Y3, Y3
+	VPADDD      vmathC0000007f<>+0(SB), Y2, Y2
+	VPSLLD      $0x17, Y2, Y2
+	VMULPS      Y3, Y1, Y1
+	VMULPS      Y2, Y1, Y1
+	VMOVUPS     vmathC3f800000<>+0(SB), Y2
+	VBLENDVPS   Y0, Y1, Y2, Y0
+	VADDPS      vmathC3f800000<>+0(SB), Y1, Y1
+	VDIVPS      Y1, Y0, Y0
+	VMOVUPS     (AX)(DI*1), Y1
+	VMOVUPS     (CX)(DI*1), Y2
+	VMOVUPS     (DX)(DI*1), Y3
+	VADDPS      Y3, Y2, Y2
+	VADDPS      Y2, Y1, Y1
+	VPOR        vmathC80000000<>+0(SB), Y1, Y2
+	VMOVUPS     vmathC42b20000<>+0(SB), Y3
+	VMINPS      Y2, Y3, Y2
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y3
+	VMAXPS      Y2, Y3, Y2
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y3
+	VFMADD213PS vmathC4b400000<>+0(SB), Y2, Y3
+	VSUBPS      vmathC4b400000<>+0(SB), Y3, Y4
+	VMOVUPS     vmathCbf317200<>+0(SB), Y5
+	VFMADD213PS Y2, Y4, Y5
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y2
+	VFMADD213PS Y5, Y4, Y2
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y4
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y2, Y4
+	VMULPS      Y2, Y2, Y5
+	VFMADD213PS Y2, Y5, Y4
+	VADDPS      vmathC3f800000<>+0(SB), Y4, Y2
+	VPSUBD      vmathC4b400000<>+0(SB), Y3, Y3
+	VPSRAD      $0x01, Y3, Y4
+	VPSUBD      Y4, Y3, Y3
+	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      vmathC0000007f<>+0(SB), Y3, Y3
+	VPSLLD      $0x17, Y3, Y3
+	VMULPS      Y4, Y2, Y2
+	VMULPS      Y3, Y2, Y2
+	VMOVUPS     vmathC3f800000<>+0(SB), Y3
+	VBLENDVPS   Y1, Y2, Y3, Y1
+	VADDPS      vmathC3f800000<>+0(SB), Y2, Y2
+	VDIVPS      Y2, Y1, Y1
+	VMOVUPS     (AX)(DI*2), Y2
+	VMOVUPS     (CX)(DI*2), Y3
+	VMOVUPS     (DX)(DI*2), Y4
+	VADDPS      Y4, Y3, Y3
+	VMULPS      Y3, Y1, Y1
+	VADDPS      Y1, Y2, Y1
+	VPAND       vmathC7fffffff<>+0(SB), Y1, Y2
+	VADDPS      Y2, Y2, Y3
+	VMOVUPS     vmathC42b20000<>+0(SB), Y4
+	VMINPS      Y3, Y4, Y3
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y4
+	VMAXPS      Y3, Y4, Y3
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y4
+	VFMADD213PS vmathC4b400000<>+0(SB), Y3, Y4
+	VSUBPS      vmathC4b400000<>+0(SB), Y4, Y5
+	VMOVUPS     vmathCbf317200<>+0(SB), Y6
+	VFMADD213PS Y3, Y5, Y6
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y3
+	VFMADD213PS Y6, Y5, Y3
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y5
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y3, Y5
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y3, Y5
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y3, Y5
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y3, Y5
+	VMULPS      Y3, Y3, Y6
+	VFMADD213PS Y3, Y6, Y5
+	VADDPS      vmathC3f800000<>+0(SB), Y5, Y3
+	VPSUBD      vmathC4b400000<>+0(SB), Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPADDD      vmathC0000007f<>+0(SB), Y5, Y5
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
+	VPSLLD      $0x17, Y4, Y4
+	VMULPS      Y5, Y3, Y3
+	VMULPS      Y4, Y3, Y3
+	VMOVUPS     vmathC40000000<>+0(SB), Y4
+	VADDPS      vmathC3f800000<>+0(SB), Y3, Y3
+	VDIVPS      Y3, Y4, Y3
+	VMOVUPS     vmathC3f800000<>+0(SB), Y4
+	VSUBPS      Y3, Y4, Y3
+	VMULPS      Y2, Y2, Y4
+	VMOVUPS     vmathCbbba8671<>+0(SB), Y5
+	VFMADD213PS vmathC3ca8fc67<>+0(SB), Y4, Y5
+	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Y4, Y5
+	VFMADD213PS vmathC3e08837b<>+0(SB), Y4, Y5
+	VFMADD213PS vmathCbeaaaa99<>+0(SB), Y4, Y5
+	VMULPS      Y4, Y2, Y4
+	VMOVAPS     Y4, Y4
+	VFMADD213PS Y2, Y5, Y4
+	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Y2, Y2
+	VBLENDVPS   Y2, Y4, Y3, Y2
+	VPAND       vmathC80000000<>+0(SB), Y1, Y1
+	VPOR        Y1, Y2, Y1
+	VMOVUPS     vmathC3f800000<>+0(SB), Y2
+	VMOVUPS     (BX), Y3
+	VMULPS      Y3, Y0, Y3
+	VSUBPS      Y0, Y2, Y0
+	VMULPS      Y1, Y0, Y0
+	VADDPS      Y0, Y3, Y0
+	VMOVUPS     Y0, (BX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	SUBQ        $0x08, SI
+	JMP         gruCellAVX2_loop
+
+gruCellAVX2_tail:
+	VZEROUPPER
+	RET
+
+// func gruCellAVX512(x *float32, q *float32, b *float32, h *float32, u int)
+// Requires: AVX, AVX512F
+TEXT ·gruCellAVX512(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), AX
+	MOVQ q+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ h+24(FP), BX
+	MOVQ u+32(FP), SI
+	MOVQ SI, DI
+	SHLQ $0x02, DI
+
+gruCellAVX512_loop:
+	CMPQ        SI, $0x10
+	JL          gruCellAVX512_tail
+	VMOVUPS     (AX), Z0
+	VMOVUPS     (CX), Z1
+	VMOVUPS     (DX), Z2
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z1, Z0, Z0
+	VPORD       vmathC80000000<>+0(SB), Z0, Z1
+	VMOVUPS     vmathC42b20000<>+0(SB), Z2
+	VMINPS      Z1, Z2, Z1
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z2
+	VMAXPS      Z1, Z2, Z1
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z2
+	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z2
+	VSUBPS      vmathC4b400000<>+0(SB), Z2, Z9
+	VMOVUPS     vmathCbf317200<>+0(SB), Z10
+	VFMADD213PS Z1, Z9, Z10
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS Z10, Z9, Z1
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z9
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z9
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z9
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z9
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z9
+	VMULPS      Z1, Z1, Z10
+	VFMADD213PS Z1, Z10, Z9
+	VADDPS      vmathC3f800000<>+0(SB), Z9, Z1
+	VPSUBD      vmathC4b400000<>+0(SB), Z2, Z2
+	VPSRAD      $0x01, Z2, Z9
+	VPSUBD      Z9, Z2, Z2
+	VPADDD      vmathC0000007f<>+0(SB), Z9, Z9
+	VPSLLD      $0x17, Z9, Z9
+	VPADDD      vmathC0000007f<>+0(SB), Z2, Z2
+	VPSLLD      $0x17, Z2, Z2
+	VMULPS      Z9, Z1, Z1
+	VMULPS      Z2, Z1, Z1
+	VPTESTMD    vmathC80000000<>+0(SB), Z0, K1
+	VMOVUPS     vmathC3f800000<>+0(SB), Z0
+	VBLENDMPS   Z1, Z0, K1, Z3
+	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
+	VDIVPS      Z0, Z3, Z0
+	VMOVUPS     (AX)(DI*1), Z1
+	VMOVUPS     (CX)(DI*1), Z2
+	VMOVUPS     (DX)(DI*1), Z9
+	VADDPS      Z9, Z2, Z2
+	VADDPS      Z2, Z1, Z1
+	VPORD       vmathC80000000<>+0(SB), Z1, Z2
+	VMOVUPS     vmathC42b20000<>+0(SB), Z9
+	VMINPS      Z2, Z9, Z2
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z9
+	VMAXPS      Z2, Z9, Z2
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z9
+	VFMADD213PS vmathC4b400000<>+0(SB), Z2, Z9
+	VSUBPS      vmathC4b400000<>+0(SB), Z9, Z10
+	VMOVUPS     vmathCbf317200<>+0(SB), Z11
+	VFMADD213PS Z2, Z10, Z11
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z2
+	VFMADD213PS Z11, Z10, Z2
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z10
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z2, Z10
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z2, Z10
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z2, Z10
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z2, Z10
+	VMULPS      Z2, Z2, Z11
+	VFMADD213PS Z2, Z11, Z10
+	VADDPS      vmathC3f800000<>+0(SB), Z10, Z2
+	VPSUBD      vmathC4b400000<>+0(SB), Z9, Z9
+	VPSRAD      $0x01, Z9, Z10
+	VPSUBD      Z10, Z9, Z9
+	VPADDD      vmathC0000007f<>+0(SB), Z10, Z10
+	VPSLLD      $0x17, Z10, Z10
+	VPADDD      vmathC0000007f<>+0(SB), Z9, Z9
+	VPSLLD      $0x17, Z9, Z9
+	VMULPS      Z10, Z2, Z2
+	VMULPS      Z9, Z2, Z2
+	VPTESTMD    vmathC80000000<>+0(SB), Z1, K1
+	VMOVUPS     vmathC3f800000<>+0(SB), Z1
+	VBLENDMPS   Z2, Z1, K1, Z4
+	VADDPS      vmathC3f800000<>+0(SB), Z2, Z1
+	VDIVPS      Z1, Z4, Z1
+	VMOVUPS     (AX)(DI*2), Z2
+	VMOVUPS     (CX)(DI*2), Z9
+	VMOVUPS     (DX)(DI*2), Z10
+	VADDPS      Z10, Z9, Z9
+	VMULPS      Z9, Z1, Z1
+	VADDPS      Z1, Z2, Z1
+	VPANDD      vmathC7fffffff<>+0(SB), Z1, Z2
+	VADDPS      Z2, Z2, Z9
+	VMOVUPS     vmathC42b20000<>+0(SB), Z10
+	VMINPS      Z9, Z10, Z9
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z10
+	VMAXPS      Z9, Z10, Z9
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z10
+	VFMADD213PS vmathC4b400000<>+0(SB), Z9, Z10
+	VSUBPS      vmathC4b400000<>+0(SB), Z10, Z11
+	VMOVUPS     vmathCbf317200<>+0(SB), Z12
+	VFMADD213PS Z9, Z11, Z12
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z9
+	VFMADD213PS Z12, Z11, Z9
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z11
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z9, Z11
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z9, Z11
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z9, Z11
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z9, Z11
+	VMULPS      Z9, Z9, Z12
+	VFMADD213PS Z9, Z12, Z11
+	VADDPS      vmathC3f800000<>+0(SB), Z11, Z9
+	VPSUBD      vmathC4b400000<>+0(SB), Z10, Z10
+	VPSRAD      $0x01, Z10, Z11
+	VPSUBD      Z11, Z10, Z10
+	VPADDD      vmathC0000007f<>+0(SB), Z11, Z11
+	VPSLLD      $0x17, Z11, Z11
+	VPADDD      vmathC0000007f<>+0(SB), Z10, Z10
+	VPSLLD      $0x17, Z10, Z10
+	VMULPS      Z11, Z9, Z9
+	VMULPS      Z10, Z9, Z9
+	VMOVUPS     vmathC40000000<>+0(SB), Z10
+	VADDPS      vmathC3f800000<>+0(SB), Z9, Z9
+	VDIVPS      Z9, Z10, Z9
+	VMOVUPS     vmathC3f800000<>+0(SB), Z10
+	VSUBPS      Z9, Z10, Z9
+	VMULPS      Z2, Z2, Z10
+	VMOVUPS     vmathCbbba8671<>+0(SB), Z11
+	VFMADD213PS vmathC3ca8fc67<>+0(SB), Z10, Z11
+	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Z10, Z11
+	VFMADD213PS vmathC3e08837b<>+0(SB), Z10, Z11
+	VFMADD213PS vmathCbeaaaa99<>+0(SB), Z10, Z11
+	VMULPS      Z10, Z2, Z10
+	VMOVAPS     Z10, Z10
+	VFMADD213PS Z2, Z11, Z10
+	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Z2, K1
+	VBLENDMPS   Z10, Z9, K1, Z5
+	VPANDD      vmathC80000000<>+0(SB), Z1, Z1
+	VPORD       Z1, Z5, Z1
+	VMOVUPS     vmathC3f800000<>+0(SB), Z2
+	VMOVUPS     (BX), Z9
+	VMULPS      Z9, Z0, Z9
+	VSUBPS      Z0, Z2, Z0
+	VMULPS      Z1, Z0, Z0
+	VADDPS      Z0, Z9, Z0
+	VMOVUPS     Z0, (BX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	ADDQ        $0x40, BX
+	SUBQ        $0x10, SI
+	JMP         gruCellAVX512_loop
+
+gruCellAVX512_tail:
+	// The last u mod 16 lanes, under a mask.
+	TESTQ       SI, SI
+	JZ          gruCellAVX512_done
+	LEAQ        vmathTailMask<>+0(SB), R8
+	KMOVW       (R8)(SI*2), K1
+	VMOVUPS.Z   (AX), K1, Z0
+	VMOVUPS.Z   (CX), K1, Z1
+	VMOVUPS.Z   (DX), K1, Z2
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z1, Z0, Z0
+	VPORD       vmathC80000000<>+0(SB), Z0, Z1
+	VMOVUPS     vmathC42b20000<>+0(SB), Z2
+	VMINPS      Z1, Z2, Z1
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z2
+	VMAXPS      Z1, Z2, Z1
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z2
+	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z2
+	VSUBPS      vmathC4b400000<>+0(SB), Z2, Z3
+	VMOVUPS     vmathCbf317200<>+0(SB), Z4
+	VFMADD213PS Z1, Z3, Z4
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS Z4, Z3, Z1
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z3
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z3
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z3
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z3
+	VMULPS      Z1, Z1, Z4
+	VFMADD213PS Z1, Z4, Z3
+	VADDPS      vmathC3f800000<>+0(SB), Z3, Z1
+	VPSUBD      vmathC4b400000<>+0(SB), Z2, Z2
+	VPSRAD      $0x01, Z2, Z3
+	VPSUBD      Z3, Z2, Z2
+	VPADDD      vmathC0000007f<>+0(SB), Z3, Z3
+	VPSLLD      $0x17, Z3, Z3
+	VPADDD      vmathC0000007f<>+0(SB), Z2, Z2
+	VPSLLD      $0x17, Z2, Z2
+	VMULPS      Z3, Z1, Z1
+	VMULPS      Z2, Z1, Z1
+	VPTESTMD    vmathC80000000<>+0(SB), Z0, K2
+	VMOVUPS     vmathC3f800000<>+0(SB), Z0
+	VBLENDMPS   Z1, Z0, K2, Z6
+	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
+	VDIVPS      Z0, Z6, Z0
+	VMOVUPS.Z   (AX)(DI*1), K1, Z1
+	VMOVUPS.Z   (CX)(DI*1), K1, Z2
+	VMOVUPS.Z   (DX)(DI*1), K1, Z3
+	VADDPS      Z3, Z2, Z2
+	VADDPS      Z2, Z1, Z1
+	VPORD       vmathC80000000<>+0(SB), Z1, Z2
+	VMOVUPS     vmathC42b20000<>+0(SB), Z3
+	VMINPS      Z2, Z3, Z2
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z3
+	VMAXPS      Z2, Z3, Z2
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z3
+	VFMADD213PS vmathC4b400000<>+0(SB), Z2, Z3
+	VSUBPS      vmathC4b400000<>+0(SB), Z3, Z4
+	VMOVUPS     vmathCbf317200<>+0(SB), Z5
+	VFMADD213PS Z2, Z4, Z5
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z2
+	VFMADD213PS Z5, Z4, Z2
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z4
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z2, Z4
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z2, Z4
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z2, Z4
+	VMULPS      Z2, Z2, Z5
+	VFMADD213PS Z2, Z5, Z4
+	VADDPS      vmathC3f800000<>+0(SB), Z4, Z2
+	VPSUBD      vmathC4b400000<>+0(SB), Z3, Z3
+	VPSRAD      $0x01, Z3, Z4
+	VPSUBD      Z4, Z3, Z3
+	VPADDD      vmathC0000007f<>+0(SB), Z4, Z4
+	VPSLLD      $0x17, Z4, Z4
+	VPADDD      vmathC0000007f<>+0(SB), Z3, Z3
+	VPSLLD      $0x17, Z3, Z3
+	VMULPS      Z4, Z2, Z2
+	VMULPS      Z3, Z2, Z2
+	VPTESTMD    vmathC80000000<>+0(SB), Z1, K2
+	VMOVUPS     vmathC3f800000<>+0(SB), Z1
+	VBLENDMPS   Z2, Z1, K2, Z7
+	VADDPS      vmathC3f800000<>+0(SB), Z2, Z1
+	VDIVPS      Z1, Z7, Z1
+	VMOVUPS.Z   (AX)(DI*2), K1, Z2
+	VMOVUPS.Z   (CX)(DI*2), K1, Z3
+	VMOVUPS.Z   (DX)(DI*2), K1, Z4
+	VADDPS      Z4, Z3, Z3
+	VMULPS      Z3, Z1, Z1
+	VADDPS      Z1, Z2, Z1
+	VPANDD      vmathC7fffffff<>+0(SB), Z1, Z2
+	VADDPS      Z2, Z2, Z3
+	VMOVUPS     vmathC42b20000<>+0(SB), Z4
+	VMINPS      Z3, Z4, Z3
+	VMOVUPS     vmathCc2d00000<>+0(SB), Z4
+	VMAXPS      Z3, Z4, Z3
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z4
+	VFMADD213PS vmathC4b400000<>+0(SB), Z3, Z4
+	VSUBPS      vmathC4b400000<>+0(SB), Z4, Z5
+	VMOVUPS     vmathCbf317200<>+0(SB), Z6
+	VFMADD213PS Z3, Z5, Z6
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z3
+	VFMADD213PS Z6, Z5, Z3
+	VMOVUPS     vmathC3ab52914<>+0(SB), Z5
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Z3, Z5
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Z3, Z5
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z3, Z5
+	VFMADD213PS vmathC3efffffe<>+0(SB), Z3, Z5
+	VMULPS      Z3, Z3, Z6
+	VFMADD213PS Z3, Z6, Z5
+	VADDPS      vmathC3f800000<>+0(SB), Z5, Z3
+	VPSUBD      vmathC4b400000<>+0(SB), Z4, Z4
+	VPSRAD      $0x01, Z4, Z5
+	VPSUBD      Z5, Z4, Z4
+	VPADDD      vmathC0000007f<>+0(SB), Z5, Z5
+	VPSLLD      $0x17, Z5, Z5
+	VPADDD      vmathC0000007f<>+0(SB), Z4, Z4
+	VPSLLD      $0x17, Z4, Z4
+	VMULPS      Z5, Z3, Z3
+	VMULPS      Z4, Z3, Z3
+	VMOVUPS     vmathC40000000<>+0(SB), Z4
+	VADDPS      vmathC3f800000<>+0(SB), Z3, Z3
+	VDIVPS      Z3, Z4, Z3
+	VMOVUPS     vmathC3f800000<>+0(SB), Z4
+	VSUBPS      Z3, Z4, Z3
+	VMULPS      Z2, Z2, Z4
+	VMOVUPS     vmathCbbba8671<>+0(SB), Z5
+	VFMADD213PS vmathC3ca8fc67<>+0(SB), Z4, Z5
+	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Z4, Z5
+	VFMADD213PS vmathC3e08837b<>+0(SB), Z4, Z5
+	VFMADD213PS vmathCbeaaaa99<>+0(SB), Z4, Z5
+	VMULPS      Z4, Z2, Z4
+	VMOVAPS     Z4, Z4
+	VFMADD213PS Z2, Z5, Z4
+	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Z2, K2
+	VBLENDMPS   Z4, Z3, K2, Z8
+	VPANDD      vmathC80000000<>+0(SB), Z1, Z1
+	VPORD       Z1, Z8, Z1
+	VMOVUPS     vmathC3f800000<>+0(SB), Z2
+	VMOVUPS.Z   (BX), K1, Z3
+	VMULPS      Z3, Z0, Z3
+	VSUBPS      Z0, Z2, Z0
+	VMULPS      Z1, Z0, Z0
+	VADDPS      Z0, Z3, Z0
+	VMOVUPS     Z0, K1, (BX)
+
+gruCellAVX512_done:
+	VZEROUPPER
+	RET
+
 // func softmaxAVX2(x *float32, y *float32, n int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·softmaxAVX2(SB), NOSPLIT, $0-24

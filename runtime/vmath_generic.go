@@ -19,3 +19,5 @@ func vsoftmax(x, y []float32) { softmaxGo(x, y, 16) }
 func vlayerNorm(x, y, gamma, beta []float32, eps float32, rms bool) {
 	layerNormGo(x, y, gamma, beta, eps, rms, 16)
 }
+
+func gruCell(x, q, b, h []float32) { gruCellGo(x, q, b, h) }

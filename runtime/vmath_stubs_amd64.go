@@ -74,6 +74,16 @@ func lstmCellAVX2(z *float32, c *float32, h *float32, u int)
 //go:noescape
 func lstmCellAVX512(z *float32, c *float32, h *float32, u int)
 
+// gruCellAVX2 runs the GRU gate math of one row (see gruCellGo).
+//
+//go:noescape
+func gruCellAVX2(x *float32, q *float32, b *float32, h *float32, u int)
+
+// gruCellAVX512 runs the GRU gate math of one row (see gruCellGo).
+//
+//go:noescape
+func gruCellAVX512(x *float32, q *float32, b *float32, h *float32, u int)
+
 // softmaxAVX2 sets y[0:n] to the softmax of x[0:n], as softmaxGo(x, y, 8) does.
 //
 //go:noescape

@@ -393,3 +393,55 @@ func TestLayerNormKernels(t *testing.T) {
 		})
 	}
 }
+
+// TestGRUCellKernels checks the fused GRU gate kernels against gruCellGo bit for bit at each
+// CPU level, every row width 0..70, guard bands around h untouched, and the twin against
+// float64 math.
+func TestGRUCellKernels(t *testing.T) {
+	const guard = 16
+	for _, level := range []string{"avx512", "avx2", "generic"} {
+		withLevel(t, level, func(t *testing.T) {
+			seed := uint32(5)
+			rnd := func() float32 {
+				seed = seed*1664525 + 1013904223
+				return (float32(seed>>8)/(1<<24) - 0.5) * 12
+			}
+			for u := 0; u <= 70; u++ {
+				x, q, b := make([]float32, 3*u), make([]float32, 3*u), make([]float32, 3*u)
+				for i := range x {
+					x[i], q[i], b[i] = rnd(), rnd(), rnd()/4
+				}
+				h0 := make([]float32, u)
+				for i := range h0 {
+					h0[i] = rnd() / 12
+				}
+				want := append([]float32{}, h0...)
+				gruCellGo(x, q, b, want)
+				hb := make([]float32, u+2*guard)
+				for i := range hb {
+					hb[i] = 777
+				}
+				copy(hb[guard:], h0)
+				gruCell(x, q, b, hb[guard:guard+u])
+				for i, v := range hb {
+					in := i >= guard && i < guard+u
+					if !in && v != 777 {
+						t.Fatalf("u=%d: wrote outside h at %d", u, i-guard)
+					}
+					if in && math.Float32bits(v) != math.Float32bits(want[i-guard]) {
+						t.Fatalf("u=%d lane %d: h = %v, twin %v", u, i-guard, v, want[i-guard])
+					}
+				}
+				for j := 0; j < u; j++ {
+					f := func(i int) float64 { return float64(x[i]) + float64(q[i]) + float64(b[i]) }
+					zz, rr := sigmoid64(f(j)), sigmoid64(f(u+j))
+					hh := math.Tanh(float64(x[2*u+j]) + rr*(float64(q[2*u+j])+float64(b[2*u+j])))
+					h := zz*float64(h0[j]) + (1-zz)*hh
+					if math.Abs(float64(want[j])-h) > 4e-6 {
+						t.Fatalf("u=%d lane %d: twin h = %v, float64 %v", u, j, want[j], h)
+					}
+				}
+			}
+		})
+	}
+}

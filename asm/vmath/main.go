@@ -296,6 +296,8 @@ func main() {
 	}
 	lstmCell(v{z: false}, masks)
 	lstmCell(v{z: true}, masks)
+	gruCell(v{z: false}, masks)
+	gruCell(v{z: true}, masks)
 	softmax(v{z: false}, masks)
 	softmax(v{z: true}, masks)
 	layerNorm(v{z: false}, masks)
@@ -423,6 +425,90 @@ func layerNorm(g v, masks Mem) {
 		}
 		VMOVUPS(g.add(g.mul(t, gm), bt), Mem{Base: yp, Index: i, Scale: 1})
 	})
+	VZEROUPPER()
+	RET()
+}
+
+// gruCell emits the fused gate math of one GRU row with reset_after (Keras 3's default) and
+// its default activations: for j < u, with x the input projection [z | r | h] (3u values,
+// input bias included), q = h·U (3u) and b the recurrent bias (3u),
+//
+//	zz = sigmoid(x_z + (q_z + b_z)); rr = sigmoid(x_r + (q_r + b_r))
+//	hh = tanh(x_h + rr·(q_h + b_h))   (the product rounded, then the sum: no FMA)
+//	h[j] = zz·h[j] + (1 - zz)·hh      (both products rounded, then the sum)
+//
+// as gruCellGo in runtime/vmath.go, bit for bit (NaN aside). AVX-512 masks the last u mod 16
+// lanes; AVX2 covers u &^ 7 and leaves the rest to the Go twin.
+func gruCell(g v, masks Mem) {
+	lanes, suffix := 8, "AVX2"
+	if g.z {
+		lanes, suffix = 16, "AVX512"
+	}
+	fn := "gruCell" + suffix
+	TEXT(fn, NOSPLIT, "func(x *float32, q *float32, b *float32, h *float32, u int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s runs the GRU gate math of one row (see gruCellGo).", fn))
+	xp := Load(Param("x"), GP64())
+	qp := Load(Param("q"), GP64())
+	bp := Load(Param("b"), GP64())
+	hp := Load(Param("h"), GP64())
+	n := Load(Param("u"), GP64())
+	ub := GP64()
+	MOVQ(n, ub)
+	SHLQ(Imm(2), ub) // u in bytes
+	body := func(k reg.OpmaskVirtual) {
+		load := func(m Mem) reg.VecVirtual {
+			x := g.reg()
+			if k != nil {
+				VMOVUPS_Z(m, k, x)
+			} else {
+				VMOVUPS(m, x)
+			}
+			return x
+		}
+		at := func(p reg.Register, block int) Mem {
+			if block == 0 {
+				return Mem{Base: p}
+			}
+			return Mem{Base: p, Index: ub, Scale: uint8(block)}
+		}
+		rec := func(block int) reg.VecVirtual {
+			q := load(at(qp, block))
+			VADDPS(load(at(bp, block)), q, q)
+			return q
+		}
+		zz := g.sigmoid(g.add(load(at(xp, 0)), rec(0)))
+		rr := g.sigmoid(g.add(load(at(xp, 1)), rec(1)))
+		hh := g.tanh(g.add(load(at(xp, 2)), g.mul(rr, rec(2))))
+		one := g.load(f(1))
+		hn := g.add(g.mul(zz, load(Mem{Base: hp})), g.mul(g.sub(one, zz), hh))
+		if k != nil {
+			VMOVUPS(hn, k, Mem{Base: hp})
+		} else {
+			VMOVUPS(hn, Mem{Base: hp})
+		}
+	}
+	Label(fn + "_loop")
+	CMPQ(n, Imm(uint64(lanes)))
+	JL(LabelRef(fn + "_tail"))
+	body(nil)
+	for _, r := range []reg.Register{xp, qp, bp, hp} {
+		ADDQ(Imm(uint64(4*lanes)), r)
+	}
+	SUBQ(Imm(uint64(lanes)), n)
+	JMP(LabelRef(fn + "_loop"))
+	Label(fn + "_tail")
+	if g.z {
+		Comment("The last u mod 16 lanes, under a mask.")
+		TESTQ(n, n)
+		JZ(LabelRef(fn + "_done"))
+		tbl := GP64()
+		LEAQ(masks, tbl)
+		k := K()
+		KMOVW(Mem{Base: tbl, Index: n, Scale: 2}, k)
+		body(k)
+	}
+	Label(fn + "_done")
 	VZEROUPPER()
 	RET()
 }
