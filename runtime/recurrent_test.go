@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -204,6 +205,30 @@ func TestReverse(t *testing.T) {
 	for i := range want {
 		if y[i] != want[i] {
 			t.Fatalf("Reverse = %v, want %v", y, want)
+		}
+	}
+}
+
+// BenchmarkRecurrent times an LSTM and a GRU with the bench model's shape (../shared/bench
+// lstm: T = 50, F = 32, U = 128) at batch 1 and 32.
+func BenchmarkRecurrent(b *testing.B) {
+	for _, cell := range []Cell{CellLSTM, CellGRU} {
+		for _, n := range []int{1, 32} {
+			p := RecurrentParams{N: n, T: 50, F: 32, U: 128, Cell: cell, Act: ActTanh, RecAct: ActSigmoid, ResetAfter: true}
+			g := cell.Gates() * p.U
+			r := newRand(3)
+			x, w, u := randSlice(r, n*p.T*p.F), randSlice(r, p.F*g), randSlice(r, p.U*g)
+			bias := randSlice(r, 2*g)
+			y := make([]float32, n*p.U)
+			s := make([]float32, RecurrentScratch(&p))
+			name := map[Cell]string{CellLSTM: "lstm", CellGRU: "gru"}[cell]
+			b.Run(fmt.Sprintf("%s/b%d", name, n), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					Recurrent(&p, x, w, u, bias, nil, nil, nil, y, nil, nil, s)
+				}
+				flops := 2 * float64(n*p.T*g*(p.F+p.U))
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
 		}
 	}
 }
