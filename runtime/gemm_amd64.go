@@ -29,6 +29,16 @@ const (
 	gemmKCAVX512 = 128 // kc·32 floats of B = 16 KiB
 )
 
+// kcFor returns the depth of the k blocks for a product of depth k, blocks nominally kc deep:
+// k itself up to 1.5·kc (one block: a short second block would store and reload every tile
+// of C for little work), else kc.
+func kcFor(k, kc int) int {
+	if k <= kc*3/2 {
+		return k
+	}
+	return kc
+}
+
 type avx2Kernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
 type avx512Kernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
@@ -185,8 +195,9 @@ func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 	case usePackedB(m, n16, k):
 		gemmPacked(avx2Packed, m, n16, k, a, lda, b, ldb, c, ldc, acc, ep)
 	default:
-		for p0 := 0; p0 < k; p0 += gemmKCAVX2 {
-			kk := min(gemmKCAVX2, k-p0)
+		kc := kcFor(k, gemmKCAVX2)
+		for p0 := 0; p0 < k; p0 += kc {
+			kk := min(kc, k-p0)
 			ac := acc || p0 > 0
 			for i0 := 0; i0 < m; i0 += gemmMC {
 				i1 := min(i0+gemmMC, m)
@@ -227,8 +238,9 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []flo
 		kep = ep.kernelEp(m, n)
 		defer tileEps.Put(kep)
 	}
-	for p0 := 0; p0 < k; p0 += gemmKCAVX512 {
-		kk := min(gemmKCAVX512, k-p0)
+	kc := kcFor(k, gemmKCAVX512)
+	for p0 := 0; p0 < k; p0 += kc {
+		kk := min(kc, k-p0)
 		ac := acc || p0 > 0
 		for i0 := 0; i0 < m; i0 += gemmMC {
 			i1 := min(i0+gemmMC, m)

@@ -93,11 +93,16 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 		need("Recurrent", "b", b, gu)
 		bIn = b[:gu]
 	}
-	// The input projection of every step at once, plus the input bias.
 	var ep *Epilogue
 	if bIn != nil {
 		ep = &Epilogue{Bias: bIn}
 	}
+	// Keras' default activations have a fused LSTM gate kernel (vmath.go's lstmCellGo).
+	fusedCell := p.Act == ActTanh && p.RecAct == ActSigmoid
+	if p.Cell == CellLSTM && fusedCell && lstmStacked(p, x, w, u, h0, c0, mask, y, hOut, cOut, scratch, ep) {
+		return
+	}
+	// The input projection of every step at once, plus the input bias.
 	GemmEpilogue(n*t, gu, f, x, f, w, gu, xw, gu, 0, ep)
 	if h0 != nil {
 		copy(h, h0[:n*un])
@@ -109,8 +114,6 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 	} else {
 		clear(c)
 	}
-	// Keras' default activations have a fused LSTM gate kernel (vmath.go's lstmCellGo).
-	fusedCell := p.Act == ActTanh && p.RecAct == ActSigmoid
 	for step := 0; step < t; step++ {
 		s := step
 		if p.GoBackwards {
@@ -178,6 +181,78 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 	if cOut != nil && p.Cell == CellLSTM {
 		copy(cOut[:n*un], c)
 	}
+}
+
+// lstmStackedMin is the least batch for which lstmStacked runs: below it the per-step
+// products are one-row GEMVs, better served by the separate input projection.
+const lstmStackedMin = 4
+
+// lstmStacked runs an LSTM with Keras' default activations on n ≥ lstmStackedMin rows with
+// one GEMM per step over the stacked kernel [W; U]: z = [x_t | h]·[W; U] + b, then the fused
+// gate kernel, so the input projection of the whole sequence never goes through memory. It
+// reports false, doing nothing, for fewer rows or when the stacked kernel, the [x_t | h] rows,
+// the gates and the cell state do not fit in scratch (RecurrentScratch(p) elements).
+func lstmStacked(p *RecurrentParams, x, w, u, h0, c0, mask, y, hOut, cOut, scratch []float32, ep *Epilogue) bool {
+	n, t, f, un := p.N, p.T, p.F, p.U
+	gu, k := 4*un, f+un
+	if n < lstmStackedMin || k*gu+n*k+n*gu+n*un > len(scratch) {
+		return false
+	}
+	wu := scratch[:k*gu]
+	a := scratch[k*gu : k*gu+n*k]                    // rows [x_t | h]
+	z := scratch[k*gu+n*k : k*gu+n*k+n*gu]           // gate pre-activations
+	c := scratch[k*gu+n*k+n*gu : k*gu+n*k+n*gu+n*un] // cell state
+	copy(wu, w[:f*gu])
+	copy(wu[f*gu:], u[:un*gu])
+	hRow := func(i int) []float32 { return a[i*k+f : (i+1)*k] }
+	for i := 0; i < n; i++ {
+		if h0 != nil {
+			copy(hRow(i), h0[i*un:(i+1)*un])
+		} else {
+			clear(hRow(i))
+		}
+	}
+	if c0 != nil {
+		copy(c, c0[:n*un])
+	} else {
+		clear(c)
+	}
+	for step := 0; step < t; step++ {
+		s := step
+		if p.GoBackwards {
+			s = t - 1 - step
+		}
+		for i := 0; i < n; i++ {
+			copy(a[i*k:i*k+f], x[(i*t+s)*f:(i*t+s+1)*f])
+		}
+		GemmEpilogue(n, gu, k, a, k, wu, gu, z, gu, 0, ep)
+		for i := 0; i < n; i++ {
+			skip := mask != nil && mask[i*t+s] == 0
+			if !skip {
+				lstmCell(z[i*gu:(i+1)*gu], c[i*un:(i+1)*un], hRow(i))
+			}
+			if p.ReturnSequences {
+				dst := y[(i*t+step)*un : (i*t+step+1)*un]
+				if p.ZeroOutputForMask && skip {
+					clear(dst)
+				} else {
+					copy(dst, hRow(i))
+				}
+			}
+		}
+	}
+	for i := 0; i < n; i++ {
+		if !p.ReturnSequences && y != nil {
+			copy(y[i*un:(i+1)*un], hRow(i))
+		}
+		if hOut != nil {
+			copy(hOut[i*un:(i+1)*un], hRow(i))
+		}
+	}
+	if cOut != nil {
+		copy(cOut[:n*un], c)
+	}
+	return true
 }
 
 // gruStep advances a GRU by one step s (see the file comment for the equations).

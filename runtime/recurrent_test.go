@@ -120,14 +120,14 @@ func TestRecurrentMatchesReference(t *testing.T) {
 		}
 		return s
 	}
-	cases := 0
+	cases, stacked := 0, 0
 	for _, cell := range []Cell{CellSimpleRNN, CellLSTM, CellGRU} {
 		for _, resetAfter := range []bool{false, true} {
 			if resetAfter && cell != CellGRU {
 				continue
 			}
 			for mode := 0; mode < 16; mode++ {
-				p := RecurrentParams{N: 1 + rng.Intn(3), T: 1 + rng.Intn(6), F: 1 + rng.Intn(5), U: 1 + rng.Intn(6),
+				p := RecurrentParams{N: 1 + rng.Intn(7), T: 1 + rng.Intn(6), F: 1 + rng.Intn(5), U: 1 + rng.Intn(6),
 					Cell: cell, Act: ActTanh, RecAct: ActSigmoid, ResetAfter: resetAfter,
 					GoBackwards: mode&1 != 0, ReturnSequences: mode&2 != 0, ZeroOutputForMask: mode&8 != 0}
 				if cell == CellSimpleRNN {
@@ -164,7 +164,12 @@ func TestRecurrentMatchesReference(t *testing.T) {
 					ylen *= p.T
 				}
 				y, hOut, cOut := make([]float32, ylen), make([]float32, p.N*p.U), make([]float32, p.N*p.U)
-				Recurrent(&p, x, w, u, b, h0, c0, mask, y, hOut, cOut, make([]float32, RecurrentScratch(&p)))
+				scratch := make([]float32, RecurrentScratch(&p))
+				if k := p.F + p.U; cell == CellLSTM && p.RecAct == ActSigmoid && p.N >= lstmStackedMin &&
+					k*g*p.U+p.N*(k+g*p.U+p.U) <= len(scratch) {
+					stacked++ // runs lstmStacked
+				}
+				Recurrent(&p, x, w, u, b, h0, c0, mask, y, hOut, cOut, scratch)
 				wy, wh, wc := refRecurrent(&p, x, w, u, b, h0, c0, mask)
 				check := func(what string, got []float32, want []float64) {
 					for j := range got {
@@ -182,8 +187,9 @@ func TestRecurrentMatchesReference(t *testing.T) {
 			}
 		}
 	}
-	if cases != 64 {
-		t.Errorf("%d cases checked, want 64", cases)
+	t.Logf("%d cases, %d through lstmStacked", cases, stacked)
+	if cases != 64 || stacked < 3 {
+		t.Errorf("%d cases checked, want 64; %d through lstmStacked, want at least 3", cases, stacked)
 	}
 }
 
