@@ -62,6 +62,8 @@ write:
 	MOVQ    208(CX), SI
 	SHLQ    $0x02, SI
 	MOVB    216(CX), SI
+	MOVB    217(CX), DI
+	MOVB    218(CX), R8
 	VXORPS  Y2, Y2, Y2
 	TESTQ   DX, DX
 	JEQ     nobias_0_0
@@ -77,19 +79,27 @@ nobias_0_0:
 	VADDPS  Y3, Y0, Y0
 
 nores_0_0:
+	TESTB     DI, DI
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Y0, Y3
 	VCMPPS    $0x1e, Y2, Y0, Y4
 	VBLENDVPS Y4, Y0, Y3, Y0
-	VMOVUPS   64(CX), Y3
-	VMAXPS    Y0, Y3, Y0
-	VMOVUPS   128(CX), Y3
-	VMINPS    Y0, Y3, Y0
-	TESTQ     BX, BX
-	JEQ       done_0_0
-	TESTB     SI, SI
-	JEQ       done_0_0
-	VMOVUPS   (BX), Y3
-	VADDPS    Y3, Y0, Y0
+
+noleaky_0_0:
+	TESTB   R8, R8
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Y3
+	VMAXPS  Y0, Y3, Y0
+	VMOVUPS 128(CX), Y3
+	VMINPS  Y0, Y3, Y0
+
+noclamp_0_0:
+	TESTQ   BX, BX
+	JEQ     done_0_0
+	TESTB   SI, SI
+	JEQ     done_0_0
+	VMOVUPS (BX), Y3
+	VADDPS  Y3, Y0, Y0
 
 done_0_0:
 	TESTQ   DX, DX
@@ -106,19 +116,27 @@ nobias_0_1:
 	VADDPS  Y3, Y1, Y1
 
 nores_0_1:
+	TESTB     DI, DI
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Y1, Y3
 	VCMPPS    $0x1e, Y2, Y1, Y2
 	VBLENDVPS Y2, Y1, Y3, Y1
-	VMOVUPS   64(CX), Y3
-	VMAXPS    Y1, Y3, Y1
-	VMOVUPS   128(CX), Y3
-	VMINPS    Y1, Y3, Y1
-	TESTQ     BX, BX
-	JEQ       done_0_1
-	TESTB     SI, SI
-	JEQ       done_0_1
-	VMOVUPS   32(BX), Y3
-	VADDPS    Y3, Y1, Y1
+
+noleaky_0_1:
+	TESTB   R8, R8
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Y3
+	VMAXPS  Y1, Y3, Y1
+	VMOVUPS 128(CX), Y3
+	VMINPS  Y1, Y3, Y1
+
+noclamp_0_1:
+	TESTQ   BX, BX
+	JEQ     done_0_1
+	TESTB   SI, SI
+	JEQ     done_0_1
+	VMOVUPS 32(BX), Y3
+	VADDPS  Y3, Y1, Y1
 
 done_0_1:
 noep:
@@ -198,6 +216,8 @@ write:
 	MOVQ    208(CX), DI
 	SHLQ    $0x02, DI
 	MOVB    216(CX), R8
+	MOVB    217(CX), R9
+	MOVB    218(CX), R10
 	VXORPS  Y4, Y4, Y4
 	TESTQ   DX, DX
 	JEQ     nobias_0_0
@@ -213,19 +233,27 @@ nobias_0_0:
 	VADDPS  Y5, Y0, Y0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Y0, Y5
 	VCMPPS    $0x1e, Y4, Y0, Y6
 	VBLENDVPS Y6, Y0, Y5, Y0
-	VMOVUPS   64(CX), Y5
-	VMAXPS    Y0, Y5, Y0
-	VMOVUPS   128(CX), Y5
-	VMINPS    Y0, Y5, Y0
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS   (SI), Y5
-	VADDPS    Y5, Y0, Y0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Y5
+	VMAXPS  Y0, Y5, Y0
+	VMOVUPS 128(CX), Y5
+	VMINPS  Y0, Y5, Y0
+
+noclamp_0_0:
+	TESTQ   SI, SI
+	JEQ     done_0_0
+	TESTB   R8, R8
+	JEQ     done_0_0
+	VMOVUPS (SI), Y5
+	VADDPS  Y5, Y0, Y0
 
 done_0_0:
 	TESTQ   DX, DX
@@ -242,19 +270,27 @@ nobias_0_1:
 	VADDPS  Y5, Y1, Y1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Y1, Y5
 	VCMPPS    $0x1e, Y4, Y1, Y6
 	VBLENDVPS Y6, Y1, Y5, Y1
-	VMOVUPS   64(CX), Y5
-	VMAXPS    Y1, Y5, Y1
-	VMOVUPS   128(CX), Y5
-	VMINPS    Y1, Y5, Y1
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS   32(SI), Y5
-	VADDPS    Y5, Y1, Y1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Y5
+	VMAXPS  Y1, Y5, Y1
+	VMOVUPS 128(CX), Y5
+	VMINPS  Y1, Y5, Y1
+
+noclamp_0_1:
+	TESTQ   SI, SI
+	JEQ     done_0_1
+	TESTB   R8, R8
+	JEQ     done_0_1
+	VMOVUPS 32(SI), Y5
+	VADDPS  Y5, Y1, Y1
 
 done_0_1:
 	TESTQ SI, SI
@@ -276,19 +312,27 @@ nobias_1_0:
 	VADDPS  Y5, Y2, Y2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Y2, Y5
 	VCMPPS    $0x1e, Y4, Y2, Y6
 	VBLENDVPS Y6, Y2, Y5, Y2
-	VMOVUPS   64(CX), Y5
-	VMAXPS    Y2, Y5, Y2
-	VMOVUPS   128(CX), Y5
-	VMINPS    Y2, Y5, Y2
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS   (SI), Y5
-	VADDPS    Y5, Y2, Y2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Y5
+	VMAXPS  Y2, Y5, Y2
+	VMOVUPS 128(CX), Y5
+	VMINPS  Y2, Y5, Y2
+
+noclamp_1_0:
+	TESTQ   SI, SI
+	JEQ     done_1_0
+	TESTB   R8, R8
+	JEQ     done_1_0
+	VMOVUPS (SI), Y5
+	VADDPS  Y5, Y2, Y2
 
 done_1_0:
 	TESTQ   DX, DX
@@ -305,19 +349,27 @@ nobias_1_1:
 	VADDPS  Y5, Y3, Y3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (CX), Y3, Y5
 	VCMPPS    $0x1e, Y4, Y3, Y4
 	VBLENDVPS Y4, Y3, Y5, Y3
-	VMOVUPS   64(CX), Y5
-	VMAXPS    Y3, Y5, Y3
-	VMOVUPS   128(CX), Y5
-	VMINPS    Y3, Y5, Y3
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS   32(SI), Y5
-	VADDPS    Y5, Y3, Y3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(CX), Y5
+	VMAXPS  Y3, Y5, Y3
+	VMOVUPS 128(CX), Y5
+	VMINPS  Y3, Y5, Y3
+
+noclamp_1_1:
+	TESTQ   SI, SI
+	JEQ     done_1_1
+	TESTB   R8, R8
+	JEQ     done_1_1
+	VMOVUPS 32(SI), Y5
+	VADDPS  Y5, Y3, Y3
 
 done_1_1:
 noep:
@@ -413,6 +465,8 @@ write:
 	MOVQ    208(CX), DI
 	SHLQ    $0x02, DI
 	MOVB    216(CX), R8
+	MOVB    217(CX), R9
+	MOVB    218(CX), R10
 	VXORPS  Y6, Y6, Y6
 	TESTQ   DX, DX
 	JEQ     nobias_0_0
@@ -428,19 +482,27 @@ nobias_0_0:
 	VADDPS  Y7, Y0, Y0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Y0, Y7
 	VCMPPS    $0x1e, Y6, Y0, Y8
 	VBLENDVPS Y8, Y0, Y7, Y0
-	VMOVUPS   64(CX), Y7
-	VMAXPS    Y0, Y7, Y0
-	VMOVUPS   128(CX), Y7
-	VMINPS    Y0, Y7, Y0
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS   (SI), Y7
-	VADDPS    Y7, Y0, Y0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Y7
+	VMAXPS  Y0, Y7, Y0
+	VMOVUPS 128(CX), Y7
+	VMINPS  Y0, Y7, Y0
+
+noclamp_0_0:
+	TESTQ   SI, SI
+	JEQ     done_0_0
+	TESTB   R8, R8
+	JEQ     done_0_0
+	VMOVUPS (SI), Y7
+	VADDPS  Y7, Y0, Y0
 
 done_0_0:
 	TESTQ   DX, DX
@@ -457,19 +519,27 @@ nobias_0_1:
 	VADDPS  Y7, Y1, Y1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Y1, Y7
 	VCMPPS    $0x1e, Y6, Y1, Y8
 	VBLENDVPS Y8, Y1, Y7, Y1
-	VMOVUPS   64(CX), Y7
-	VMAXPS    Y1, Y7, Y1
-	VMOVUPS   128(CX), Y7
-	VMINPS    Y1, Y7, Y1
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS   32(SI), Y7
-	VADDPS    Y7, Y1, Y1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Y7
+	VMAXPS  Y1, Y7, Y1
+	VMOVUPS 128(CX), Y7
+	VMINPS  Y1, Y7, Y1
+
+noclamp_0_1:
+	TESTQ   SI, SI
+	JEQ     done_0_1
+	TESTB   R8, R8
+	JEQ     done_0_1
+	VMOVUPS 32(SI), Y7
+	VADDPS  Y7, Y1, Y1
 
 done_0_1:
 	TESTQ SI, SI
@@ -491,19 +561,27 @@ nobias_1_0:
 	VADDPS  Y7, Y2, Y2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Y2, Y7
 	VCMPPS    $0x1e, Y6, Y2, Y8
 	VBLENDVPS Y8, Y2, Y7, Y2
-	VMOVUPS   64(CX), Y7
-	VMAXPS    Y2, Y7, Y2
-	VMOVUPS   128(CX), Y7
-	VMINPS    Y2, Y7, Y2
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS   (SI), Y7
-	VADDPS    Y7, Y2, Y2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Y7
+	VMAXPS  Y2, Y7, Y2
+	VMOVUPS 128(CX), Y7
+	VMINPS  Y2, Y7, Y2
+
+noclamp_1_0:
+	TESTQ   SI, SI
+	JEQ     done_1_0
+	TESTB   R8, R8
+	JEQ     done_1_0
+	VMOVUPS (SI), Y7
+	VADDPS  Y7, Y2, Y2
 
 done_1_0:
 	TESTQ   DX, DX
@@ -520,19 +598,27 @@ nobias_1_1:
 	VADDPS  Y7, Y3, Y3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (CX), Y3, Y7
 	VCMPPS    $0x1e, Y6, Y3, Y8
 	VBLENDVPS Y8, Y3, Y7, Y3
-	VMOVUPS   64(CX), Y7
-	VMAXPS    Y3, Y7, Y3
-	VMOVUPS   128(CX), Y7
-	VMINPS    Y3, Y7, Y3
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS   32(SI), Y7
-	VADDPS    Y7, Y3, Y3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(CX), Y7
+	VMAXPS  Y3, Y7, Y3
+	VMOVUPS 128(CX), Y7
+	VMINPS  Y3, Y7, Y3
+
+noclamp_1_1:
+	TESTQ   SI, SI
+	JEQ     done_1_1
+	TESTB   R8, R8
+	JEQ     done_1_1
+	VMOVUPS 32(SI), Y7
+	VADDPS  Y7, Y3, Y3
 
 done_1_1:
 	TESTQ SI, SI
@@ -554,19 +640,27 @@ nobias_2_0:
 	VADDPS  Y7, Y4, Y4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Y4, Y7
 	VCMPPS    $0x1e, Y6, Y4, Y8
 	VBLENDVPS Y8, Y4, Y7, Y4
-	VMOVUPS   64(CX), Y7
-	VMAXPS    Y4, Y7, Y4
-	VMOVUPS   128(CX), Y7
-	VMINPS    Y4, Y7, Y4
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS   (SI), Y7
-	VADDPS    Y7, Y4, Y4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Y7
+	VMAXPS  Y4, Y7, Y4
+	VMOVUPS 128(CX), Y7
+	VMINPS  Y4, Y7, Y4
+
+noclamp_2_0:
+	TESTQ   SI, SI
+	JEQ     done_2_0
+	TESTB   R8, R8
+	JEQ     done_2_0
+	VMOVUPS (SI), Y7
+	VADDPS  Y7, Y4, Y4
 
 done_2_0:
 	TESTQ   DX, DX
@@ -583,19 +677,27 @@ nobias_2_1:
 	VADDPS  Y7, Y5, Y5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (CX), Y5, Y7
 	VCMPPS    $0x1e, Y6, Y5, Y6
 	VBLENDVPS Y6, Y5, Y7, Y5
-	VMOVUPS   64(CX), Y7
-	VMAXPS    Y5, Y7, Y5
-	VMOVUPS   128(CX), Y7
-	VMINPS    Y5, Y7, Y5
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS   32(SI), Y7
-	VADDPS    Y7, Y5, Y5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(CX), Y7
+	VMAXPS  Y5, Y7, Y5
+	VMOVUPS 128(CX), Y7
+	VMINPS  Y5, Y7, Y5
+
+noclamp_2_1:
+	TESTQ   SI, SI
+	JEQ     done_2_1
+	TESTB   R8, R8
+	JEQ     done_2_1
+	VMOVUPS 32(SI), Y7
+	VADDPS  Y7, Y5, Y5
 
 done_2_1:
 noep:
@@ -707,6 +809,8 @@ write:
 	MOVQ    208(CX), DI
 	SHLQ    $0x02, DI
 	MOVB    216(CX), R8
+	MOVB    217(CX), R9
+	MOVB    218(CX), R10
 	VXORPS  Y8, Y8, Y8
 	TESTQ   DX, DX
 	JEQ     nobias_0_0
@@ -722,19 +826,27 @@ nobias_0_0:
 	VADDPS  Y9, Y0, Y0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Y0, Y9
 	VCMPPS    $0x1e, Y8, Y0, Y10
 	VBLENDVPS Y10, Y0, Y9, Y0
-	VMOVUPS   64(CX), Y9
-	VMAXPS    Y0, Y9, Y0
-	VMOVUPS   128(CX), Y9
-	VMINPS    Y0, Y9, Y0
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS   (SI), Y9
-	VADDPS    Y9, Y0, Y0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Y9
+	VMAXPS  Y0, Y9, Y0
+	VMOVUPS 128(CX), Y9
+	VMINPS  Y0, Y9, Y0
+
+noclamp_0_0:
+	TESTQ   SI, SI
+	JEQ     done_0_0
+	TESTB   R8, R8
+	JEQ     done_0_0
+	VMOVUPS (SI), Y9
+	VADDPS  Y9, Y0, Y0
 
 done_0_0:
 	TESTQ   DX, DX
@@ -751,19 +863,27 @@ nobias_0_1:
 	VADDPS  Y9, Y1, Y1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Y1, Y9
 	VCMPPS    $0x1e, Y8, Y1, Y10
 	VBLENDVPS Y10, Y1, Y9, Y1
-	VMOVUPS   64(CX), Y9
-	VMAXPS    Y1, Y9, Y1
-	VMOVUPS   128(CX), Y9
-	VMINPS    Y1, Y9, Y1
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS   32(SI), Y9
-	VADDPS    Y9, Y1, Y1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Y9
+	VMAXPS  Y1, Y9, Y1
+	VMOVUPS 128(CX), Y9
+	VMINPS  Y1, Y9, Y1
+
+noclamp_0_1:
+	TESTQ   SI, SI
+	JEQ     done_0_1
+	TESTB   R8, R8
+	JEQ     done_0_1
+	VMOVUPS 32(SI), Y9
+	VADDPS  Y9, Y1, Y1
 
 done_0_1:
 	TESTQ SI, SI
@@ -785,19 +905,27 @@ nobias_1_0:
 	VADDPS  Y9, Y2, Y2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Y2, Y9
 	VCMPPS    $0x1e, Y8, Y2, Y10
 	VBLENDVPS Y10, Y2, Y9, Y2
-	VMOVUPS   64(CX), Y9
-	VMAXPS    Y2, Y9, Y2
-	VMOVUPS   128(CX), Y9
-	VMINPS    Y2, Y9, Y2
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS   (SI), Y9
-	VADDPS    Y9, Y2, Y2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Y9
+	VMAXPS  Y2, Y9, Y2
+	VMOVUPS 128(CX), Y9
+	VMINPS  Y2, Y9, Y2
+
+noclamp_1_0:
+	TESTQ   SI, SI
+	JEQ     done_1_0
+	TESTB   R8, R8
+	JEQ     done_1_0
+	VMOVUPS (SI), Y9
+	VADDPS  Y9, Y2, Y2
 
 done_1_0:
 	TESTQ   DX, DX
@@ -814,19 +942,27 @@ nobias_1_1:
 	VADDPS  Y9, Y3, Y3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (CX), Y3, Y9
 	VCMPPS    $0x1e, Y8, Y3, Y10
 	VBLENDVPS Y10, Y3, Y9, Y3
-	VMOVUPS   64(CX), Y9
-	VMAXPS    Y3, Y9, Y3
-	VMOVUPS   128(CX), Y9
-	VMINPS    Y3, Y9, Y3
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS   32(SI), Y9
-	VADDPS    Y9, Y3, Y3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(CX), Y9
+	VMAXPS  Y3, Y9, Y3
+	VMOVUPS 128(CX), Y9
+	VMINPS  Y3, Y9, Y3
+
+noclamp_1_1:
+	TESTQ   SI, SI
+	JEQ     done_1_1
+	TESTB   R8, R8
+	JEQ     done_1_1
+	VMOVUPS 32(SI), Y9
+	VADDPS  Y9, Y3, Y3
 
 done_1_1:
 	TESTQ SI, SI
@@ -848,19 +984,27 @@ nobias_2_0:
 	VADDPS  Y9, Y4, Y4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Y4, Y9
 	VCMPPS    $0x1e, Y8, Y4, Y10
 	VBLENDVPS Y10, Y4, Y9, Y4
-	VMOVUPS   64(CX), Y9
-	VMAXPS    Y4, Y9, Y4
-	VMOVUPS   128(CX), Y9
-	VMINPS    Y4, Y9, Y4
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS   (SI), Y9
-	VADDPS    Y9, Y4, Y4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Y9
+	VMAXPS  Y4, Y9, Y4
+	VMOVUPS 128(CX), Y9
+	VMINPS  Y4, Y9, Y4
+
+noclamp_2_0:
+	TESTQ   SI, SI
+	JEQ     done_2_0
+	TESTB   R8, R8
+	JEQ     done_2_0
+	VMOVUPS (SI), Y9
+	VADDPS  Y9, Y4, Y4
 
 done_2_0:
 	TESTQ   DX, DX
@@ -877,19 +1021,27 @@ nobias_2_1:
 	VADDPS  Y9, Y5, Y5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (CX), Y5, Y9
 	VCMPPS    $0x1e, Y8, Y5, Y10
 	VBLENDVPS Y10, Y5, Y9, Y5
-	VMOVUPS   64(CX), Y9
-	VMAXPS    Y5, Y9, Y5
-	VMOVUPS   128(CX), Y9
-	VMINPS    Y5, Y9, Y5
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS   32(SI), Y9
-	VADDPS    Y9, Y5, Y5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(CX), Y9
+	VMAXPS  Y5, Y9, Y5
+	VMOVUPS 128(CX), Y9
+	VMINPS  Y5, Y9, Y5
+
+noclamp_2_1:
+	TESTQ   SI, SI
+	JEQ     done_2_1
+	TESTB   R8, R8
+	JEQ     done_2_1
+	VMOVUPS 32(SI), Y9
+	VADDPS  Y9, Y5, Y5
 
 done_2_1:
 	TESTQ SI, SI
@@ -911,19 +1063,27 @@ nobias_3_0:
 	VADDPS  Y9, Y6, Y6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Y6, Y9
 	VCMPPS    $0x1e, Y8, Y6, Y10
 	VBLENDVPS Y10, Y6, Y9, Y6
-	VMOVUPS   64(CX), Y9
-	VMAXPS    Y6, Y9, Y6
-	VMOVUPS   128(CX), Y9
-	VMINPS    Y6, Y9, Y6
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS   (SI), Y9
-	VADDPS    Y9, Y6, Y6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Y9
+	VMAXPS  Y6, Y9, Y6
+	VMOVUPS 128(CX), Y9
+	VMINPS  Y6, Y9, Y6
+
+noclamp_3_0:
+	TESTQ   SI, SI
+	JEQ     done_3_0
+	TESTB   R8, R8
+	JEQ     done_3_0
+	VMOVUPS (SI), Y9
+	VADDPS  Y9, Y6, Y6
 
 done_3_0:
 	TESTQ   DX, DX
@@ -940,19 +1100,27 @@ nobias_3_1:
 	VADDPS  Y9, Y7, Y7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (CX), Y7, Y9
 	VCMPPS    $0x1e, Y8, Y7, Y8
 	VBLENDVPS Y8, Y7, Y9, Y7
-	VMOVUPS   64(CX), Y9
-	VMAXPS    Y7, Y9, Y7
-	VMOVUPS   128(CX), Y9
-	VMINPS    Y7, Y9, Y7
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS   32(SI), Y9
-	VADDPS    Y9, Y7, Y7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(CX), Y9
+	VMAXPS  Y7, Y9, Y7
+	VMOVUPS 128(CX), Y9
+	VMINPS  Y7, Y9, Y7
+
+noclamp_3_1:
+	TESTQ   SI, SI
+	JEQ     done_3_1
+	TESTB   R8, R8
+	JEQ     done_3_1
+	VMOVUPS 32(SI), Y9
+	VADDPS  Y9, Y7, Y7
 
 done_3_1:
 noep:
@@ -1082,6 +1250,8 @@ write:
 	MOVQ    208(CX), DI
 	SHLQ    $0x02, DI
 	MOVB    216(CX), R8
+	MOVB    217(CX), R9
+	MOVB    218(CX), R10
 	VXORPS  Y10, Y10, Y10
 	TESTQ   DX, DX
 	JEQ     nobias_0_0
@@ -1097,19 +1267,27 @@ nobias_0_0:
 	VADDPS  Y11, Y0, Y0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Y0, Y11
 	VCMPPS    $0x1e, Y10, Y0, Y12
 	VBLENDVPS Y12, Y0, Y11, Y0
-	VMOVUPS   64(CX), Y11
-	VMAXPS    Y0, Y11, Y0
-	VMOVUPS   128(CX), Y11
-	VMINPS    Y0, Y11, Y0
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS   (SI), Y11
-	VADDPS    Y11, Y0, Y0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Y11
+	VMAXPS  Y0, Y11, Y0
+	VMOVUPS 128(CX), Y11
+	VMINPS  Y0, Y11, Y0
+
+noclamp_0_0:
+	TESTQ   SI, SI
+	JEQ     done_0_0
+	TESTB   R8, R8
+	JEQ     done_0_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y0, Y0
 
 done_0_0:
 	TESTQ   DX, DX
@@ -1126,19 +1304,27 @@ nobias_0_1:
 	VADDPS  Y11, Y1, Y1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Y1, Y11
 	VCMPPS    $0x1e, Y10, Y1, Y12
 	VBLENDVPS Y12, Y1, Y11, Y1
-	VMOVUPS   64(CX), Y11
-	VMAXPS    Y1, Y11, Y1
-	VMOVUPS   128(CX), Y11
-	VMINPS    Y1, Y11, Y1
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS   32(SI), Y11
-	VADDPS    Y11, Y1, Y1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Y11
+	VMAXPS  Y1, Y11, Y1
+	VMOVUPS 128(CX), Y11
+	VMINPS  Y1, Y11, Y1
+
+noclamp_0_1:
+	TESTQ   SI, SI
+	JEQ     done_0_1
+	TESTB   R8, R8
+	JEQ     done_0_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y1, Y1
 
 done_0_1:
 	TESTQ SI, SI
@@ -1160,19 +1346,27 @@ nobias_1_0:
 	VADDPS  Y11, Y2, Y2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Y2, Y11
 	VCMPPS    $0x1e, Y10, Y2, Y12
 	VBLENDVPS Y12, Y2, Y11, Y2
-	VMOVUPS   64(CX), Y11
-	VMAXPS    Y2, Y11, Y2
-	VMOVUPS   128(CX), Y11
-	VMINPS    Y2, Y11, Y2
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS   (SI), Y11
-	VADDPS    Y11, Y2, Y2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Y11
+	VMAXPS  Y2, Y11, Y2
+	VMOVUPS 128(CX), Y11
+	VMINPS  Y2, Y11, Y2
+
+noclamp_1_0:
+	TESTQ   SI, SI
+	JEQ     done_1_0
+	TESTB   R8, R8
+	JEQ     done_1_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y2, Y2
 
 done_1_0:
 	TESTQ   DX, DX
@@ -1189,19 +1383,27 @@ nobias_1_1:
 	VADDPS  Y11, Y3, Y3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (CX), Y3, Y11
 	VCMPPS    $0x1e, Y10, Y3, Y12
 	VBLENDVPS Y12, Y3, Y11, Y3
-	VMOVUPS   64(CX), Y11
-	VMAXPS    Y3, Y11, Y3
-	VMOVUPS   128(CX), Y11
-	VMINPS    Y3, Y11, Y3
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS   32(SI), Y11
-	VADDPS    Y11, Y3, Y3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(CX), Y11
+	VMAXPS  Y3, Y11, Y3
+	VMOVUPS 128(CX), Y11
+	VMINPS  Y3, Y11, Y3
+
+noclamp_1_1:
+	TESTQ   SI, SI
+	JEQ     done_1_1
+	TESTB   R8, R8
+	JEQ     done_1_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y3, Y3
 
 done_1_1:
 	TESTQ SI, SI
@@ -1223,19 +1425,27 @@ nobias_2_0:
 	VADDPS  Y11, Y4, Y4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Y4, Y11
 	VCMPPS    $0x1e, Y10, Y4, Y12
 	VBLENDVPS Y12, Y4, Y11, Y4
-	VMOVUPS   64(CX), Y11
-	VMAXPS    Y4, Y11, Y4
-	VMOVUPS   128(CX), Y11
-	VMINPS    Y4, Y11, Y4
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS   (SI), Y11
-	VADDPS    Y11, Y4, Y4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Y11
+	VMAXPS  Y4, Y11, Y4
+	VMOVUPS 128(CX), Y11
+	VMINPS  Y4, Y11, Y4
+
+noclamp_2_0:
+	TESTQ   SI, SI
+	JEQ     done_2_0
+	TESTB   R8, R8
+	JEQ     done_2_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y4, Y4
 
 done_2_0:
 	TESTQ   DX, DX
@@ -1252,19 +1462,27 @@ nobias_2_1:
 	VADDPS  Y11, Y5, Y5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (CX), Y5, Y11
 	VCMPPS    $0x1e, Y10, Y5, Y12
 	VBLENDVPS Y12, Y5, Y11, Y5
-	VMOVUPS   64(CX), Y11
-	VMAXPS    Y5, Y11, Y5
-	VMOVUPS   128(CX), Y11
-	VMINPS    Y5, Y11, Y5
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS   32(SI), Y11
-	VADDPS    Y11, Y5, Y5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(CX), Y11
+	VMAXPS  Y5, Y11, Y5
+	VMOVUPS 128(CX), Y11
+	VMINPS  Y5, Y11, Y5
+
+noclamp_2_1:
+	TESTQ   SI, SI
+	JEQ     done_2_1
+	TESTB   R8, R8
+	JEQ     done_2_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y5, Y5
 
 done_2_1:
 	TESTQ SI, SI
@@ -1286,19 +1504,27 @@ nobias_3_0:
 	VADDPS  Y11, Y6, Y6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Y6, Y11
 	VCMPPS    $0x1e, Y10, Y6, Y12
 	VBLENDVPS Y12, Y6, Y11, Y6
-	VMOVUPS   64(CX), Y11
-	VMAXPS    Y6, Y11, Y6
-	VMOVUPS   128(CX), Y11
-	VMINPS    Y6, Y11, Y6
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS   (SI), Y11
-	VADDPS    Y11, Y6, Y6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Y11
+	VMAXPS  Y6, Y11, Y6
+	VMOVUPS 128(CX), Y11
+	VMINPS  Y6, Y11, Y6
+
+noclamp_3_0:
+	TESTQ   SI, SI
+	JEQ     done_3_0
+	TESTB   R8, R8
+	JEQ     done_3_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y6, Y6
 
 done_3_0:
 	TESTQ   DX, DX
@@ -1315,19 +1541,27 @@ nobias_3_1:
 	VADDPS  Y11, Y7, Y7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (CX), Y7, Y11
 	VCMPPS    $0x1e, Y10, Y7, Y12
 	VBLENDVPS Y12, Y7, Y11, Y7
-	VMOVUPS   64(CX), Y11
-	VMAXPS    Y7, Y11, Y7
-	VMOVUPS   128(CX), Y11
-	VMINPS    Y7, Y11, Y7
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS   32(SI), Y11
-	VADDPS    Y11, Y7, Y7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(CX), Y11
+	VMAXPS  Y7, Y11, Y7
+	VMOVUPS 128(CX), Y11
+	VMINPS  Y7, Y11, Y7
+
+noclamp_3_1:
+	TESTQ   SI, SI
+	JEQ     done_3_1
+	TESTB   R8, R8
+	JEQ     done_3_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y7, Y7
 
 done_3_1:
 	TESTQ SI, SI
@@ -1349,19 +1583,27 @@ nobias_4_0:
 	VADDPS  Y11, Y8, Y8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Y8, Y11
 	VCMPPS    $0x1e, Y10, Y8, Y12
 	VBLENDVPS Y12, Y8, Y11, Y8
-	VMOVUPS   64(CX), Y11
-	VMAXPS    Y8, Y11, Y8
-	VMOVUPS   128(CX), Y11
-	VMINPS    Y8, Y11, Y8
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS   (SI), Y11
-	VADDPS    Y11, Y8, Y8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Y11
+	VMAXPS  Y8, Y11, Y8
+	VMOVUPS 128(CX), Y11
+	VMINPS  Y8, Y11, Y8
+
+noclamp_4_0:
+	TESTQ   SI, SI
+	JEQ     done_4_0
+	TESTB   R8, R8
+	JEQ     done_4_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y8, Y8
 
 done_4_0:
 	TESTQ   DX, DX
@@ -1378,19 +1620,27 @@ nobias_4_1:
 	VADDPS  Y11, Y9, Y9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (CX), Y9, Y11
 	VCMPPS    $0x1e, Y10, Y9, Y10
 	VBLENDVPS Y10, Y9, Y11, Y9
-	VMOVUPS   64(CX), Y11
-	VMAXPS    Y9, Y11, Y9
-	VMOVUPS   128(CX), Y11
-	VMINPS    Y9, Y11, Y9
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS   32(SI), Y11
-	VADDPS    Y11, Y9, Y9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(CX), Y11
+	VMAXPS  Y9, Y11, Y9
+	VMOVUPS 128(CX), Y11
+	VMINPS  Y9, Y11, Y9
+
+noclamp_4_1:
+	TESTQ   SI, SI
+	JEQ     done_4_1
+	TESTB   R8, R8
+	JEQ     done_4_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y9, Y9
 
 done_4_1:
 noep:
@@ -1536,6 +1786,8 @@ write:
 	MOVQ    208(CX), DI
 	SHLQ    $0x02, DI
 	MOVB    216(CX), R8
+	MOVB    217(CX), R9
+	MOVB    218(CX), R10
 	VXORPS  Y12, Y12, Y12
 	TESTQ   DX, DX
 	JEQ     nobias_0_0
@@ -1551,19 +1803,27 @@ nobias_0_0:
 	VADDPS  Y13, Y0, Y0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Y0, Y13
 	VCMPPS    $0x1e, Y12, Y0, Y14
 	VBLENDVPS Y14, Y0, Y13, Y0
-	VMOVUPS   64(CX), Y13
-	VMAXPS    Y0, Y13, Y0
-	VMOVUPS   128(CX), Y13
-	VMINPS    Y0, Y13, Y0
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS   (SI), Y13
-	VADDPS    Y13, Y0, Y0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Y13
+	VMAXPS  Y0, Y13, Y0
+	VMOVUPS 128(CX), Y13
+	VMINPS  Y0, Y13, Y0
+
+noclamp_0_0:
+	TESTQ   SI, SI
+	JEQ     done_0_0
+	TESTB   R8, R8
+	JEQ     done_0_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y0, Y0
 
 done_0_0:
 	TESTQ   DX, DX
@@ -1580,19 +1840,27 @@ nobias_0_1:
 	VADDPS  Y13, Y1, Y1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Y1, Y13
 	VCMPPS    $0x1e, Y12, Y1, Y14
 	VBLENDVPS Y14, Y1, Y13, Y1
-	VMOVUPS   64(CX), Y13
-	VMAXPS    Y1, Y13, Y1
-	VMOVUPS   128(CX), Y13
-	VMINPS    Y1, Y13, Y1
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS   32(SI), Y13
-	VADDPS    Y13, Y1, Y1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Y13
+	VMAXPS  Y1, Y13, Y1
+	VMOVUPS 128(CX), Y13
+	VMINPS  Y1, Y13, Y1
+
+noclamp_0_1:
+	TESTQ   SI, SI
+	JEQ     done_0_1
+	TESTB   R8, R8
+	JEQ     done_0_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y1, Y1
 
 done_0_1:
 	TESTQ SI, SI
@@ -1614,19 +1882,27 @@ nobias_1_0:
 	VADDPS  Y13, Y2, Y2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Y2, Y13
 	VCMPPS    $0x1e, Y12, Y2, Y14
 	VBLENDVPS Y14, Y2, Y13, Y2
-	VMOVUPS   64(CX), Y13
-	VMAXPS    Y2, Y13, Y2
-	VMOVUPS   128(CX), Y13
-	VMINPS    Y2, Y13, Y2
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS   (SI), Y13
-	VADDPS    Y13, Y2, Y2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Y13
+	VMAXPS  Y2, Y13, Y2
+	VMOVUPS 128(CX), Y13
+	VMINPS  Y2, Y13, Y2
+
+noclamp_1_0:
+	TESTQ   SI, SI
+	JEQ     done_1_0
+	TESTB   R8, R8
+	JEQ     done_1_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y2, Y2
 
 done_1_0:
 	TESTQ   DX, DX
@@ -1643,19 +1919,27 @@ nobias_1_1:
 	VADDPS  Y13, Y3, Y3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (CX), Y3, Y13
 	VCMPPS    $0x1e, Y12, Y3, Y14
 	VBLENDVPS Y14, Y3, Y13, Y3
-	VMOVUPS   64(CX), Y13
-	VMAXPS    Y3, Y13, Y3
-	VMOVUPS   128(CX), Y13
-	VMINPS    Y3, Y13, Y3
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS   32(SI), Y13
-	VADDPS    Y13, Y3, Y3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(CX), Y13
+	VMAXPS  Y3, Y13, Y3
+	VMOVUPS 128(CX), Y13
+	VMINPS  Y3, Y13, Y3
+
+noclamp_1_1:
+	TESTQ   SI, SI
+	JEQ     done_1_1
+	TESTB   R8, R8
+	JEQ     done_1_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y3, Y3
 
 done_1_1:
 	TESTQ SI, SI
@@ -1677,19 +1961,27 @@ nobias_2_0:
 	VADDPS  Y13, Y4, Y4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Y4, Y13
 	VCMPPS    $0x1e, Y12, Y4, Y14
 	VBLENDVPS Y14, Y4, Y13, Y4
-	VMOVUPS   64(CX), Y13
-	VMAXPS    Y4, Y13, Y4
-	VMOVUPS   128(CX), Y13
-	VMINPS    Y4, Y13, Y4
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS   (SI), Y13
-	VADDPS    Y13, Y4, Y4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Y13
+	VMAXPS  Y4, Y13, Y4
+	VMOVUPS 128(CX), Y13
+	VMINPS  Y4, Y13, Y4
+
+noclamp_2_0:
+	TESTQ   SI, SI
+	JEQ     done_2_0
+	TESTB   R8, R8
+	JEQ     done_2_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y4, Y4
 
 done_2_0:
 	TESTQ   DX, DX
@@ -1706,19 +1998,27 @@ nobias_2_1:
 	VADDPS  Y13, Y5, Y5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (CX), Y5, Y13
 	VCMPPS    $0x1e, Y12, Y5, Y14
 	VBLENDVPS Y14, Y5, Y13, Y5
-	VMOVUPS   64(CX), Y13
-	VMAXPS    Y5, Y13, Y5
-	VMOVUPS   128(CX), Y13
-	VMINPS    Y5, Y13, Y5
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS   32(SI), Y13
-	VADDPS    Y13, Y5, Y5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(CX), Y13
+	VMAXPS  Y5, Y13, Y5
+	VMOVUPS 128(CX), Y13
+	VMINPS  Y5, Y13, Y5
+
+noclamp_2_1:
+	TESTQ   SI, SI
+	JEQ     done_2_1
+	TESTB   R8, R8
+	JEQ     done_2_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y5, Y5
 
 done_2_1:
 	TESTQ SI, SI
@@ -1740,19 +2040,27 @@ nobias_3_0:
 	VADDPS  Y13, Y6, Y6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Y6, Y13
 	VCMPPS    $0x1e, Y12, Y6, Y14
 	VBLENDVPS Y14, Y6, Y13, Y6
-	VMOVUPS   64(CX), Y13
-	VMAXPS    Y6, Y13, Y6
-	VMOVUPS   128(CX), Y13
-	VMINPS    Y6, Y13, Y6
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS   (SI), Y13
-	VADDPS    Y13, Y6, Y6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Y13
+	VMAXPS  Y6, Y13, Y6
+	VMOVUPS 128(CX), Y13
+	VMINPS  Y6, Y13, Y6
+
+noclamp_3_0:
+	TESTQ   SI, SI
+	JEQ     done_3_0
+	TESTB   R8, R8
+	JEQ     done_3_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y6, Y6
 
 done_3_0:
 	TESTQ   DX, DX
@@ -1769,19 +2077,27 @@ nobias_3_1:
 	VADDPS  Y13, Y7, Y7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (CX), Y7, Y13
 	VCMPPS    $0x1e, Y12, Y7, Y14
 	VBLENDVPS Y14, Y7, Y13, Y7
-	VMOVUPS   64(CX), Y13
-	VMAXPS    Y7, Y13, Y7
-	VMOVUPS   128(CX), Y13
-	VMINPS    Y7, Y13, Y7
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS   32(SI), Y13
-	VADDPS    Y13, Y7, Y7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(CX), Y13
+	VMAXPS  Y7, Y13, Y7
+	VMOVUPS 128(CX), Y13
+	VMINPS  Y7, Y13, Y7
+
+noclamp_3_1:
+	TESTQ   SI, SI
+	JEQ     done_3_1
+	TESTB   R8, R8
+	JEQ     done_3_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y7, Y7
 
 done_3_1:
 	TESTQ SI, SI
@@ -1803,19 +2119,27 @@ nobias_4_0:
 	VADDPS  Y13, Y8, Y8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Y8, Y13
 	VCMPPS    $0x1e, Y12, Y8, Y14
 	VBLENDVPS Y14, Y8, Y13, Y8
-	VMOVUPS   64(CX), Y13
-	VMAXPS    Y8, Y13, Y8
-	VMOVUPS   128(CX), Y13
-	VMINPS    Y8, Y13, Y8
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS   (SI), Y13
-	VADDPS    Y13, Y8, Y8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Y13
+	VMAXPS  Y8, Y13, Y8
+	VMOVUPS 128(CX), Y13
+	VMINPS  Y8, Y13, Y8
+
+noclamp_4_0:
+	TESTQ   SI, SI
+	JEQ     done_4_0
+	TESTB   R8, R8
+	JEQ     done_4_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y8, Y8
 
 done_4_0:
 	TESTQ   DX, DX
@@ -1832,19 +2156,27 @@ nobias_4_1:
 	VADDPS  Y13, Y9, Y9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (CX), Y9, Y13
 	VCMPPS    $0x1e, Y12, Y9, Y14
 	VBLENDVPS Y14, Y9, Y13, Y9
-	VMOVUPS   64(CX), Y13
-	VMAXPS    Y9, Y13, Y9
-	VMOVUPS   128(CX), Y13
-	VMINPS    Y9, Y13, Y9
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS   32(SI), Y13
-	VADDPS    Y13, Y9, Y9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(CX), Y13
+	VMAXPS  Y9, Y13, Y9
+	VMOVUPS 128(CX), Y13
+	VMINPS  Y9, Y13, Y9
+
+noclamp_4_1:
+	TESTQ   SI, SI
+	JEQ     done_4_1
+	TESTB   R8, R8
+	JEQ     done_4_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y9, Y9
 
 done_4_1:
 	TESTQ SI, SI
@@ -1866,19 +2198,27 @@ nobias_5_0:
 	VADDPS  Y13, Y10, Y10
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Y10, Y13
 	VCMPPS    $0x1e, Y12, Y10, Y14
 	VBLENDVPS Y14, Y10, Y13, Y10
-	VMOVUPS   64(CX), Y13
-	VMAXPS    Y10, Y13, Y10
-	VMOVUPS   128(CX), Y13
-	VMINPS    Y10, Y13, Y10
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS   (SI), Y13
-	VADDPS    Y13, Y10, Y10
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Y13
+	VMAXPS  Y10, Y13, Y10
+	VMOVUPS 128(CX), Y13
+	VMINPS  Y10, Y13, Y10
+
+noclamp_5_0:
+	TESTQ   SI, SI
+	JEQ     done_5_0
+	TESTB   R8, R8
+	JEQ     done_5_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y10, Y10
 
 done_5_0:
 	TESTQ   DX, DX
@@ -1895,19 +2235,27 @@ nobias_5_1:
 	VADDPS  Y13, Y11, Y11
 
 nores_5_1:
+	TESTB     R9, R9
+	JEQ       noleaky_5_1
 	VMULPS    (CX), Y11, Y13
 	VCMPPS    $0x1e, Y12, Y11, Y12
 	VBLENDVPS Y12, Y11, Y13, Y11
-	VMOVUPS   64(CX), Y13
-	VMAXPS    Y11, Y13, Y11
-	VMOVUPS   128(CX), Y13
-	VMINPS    Y11, Y13, Y11
-	TESTQ     SI, SI
-	JEQ       done_5_1
-	TESTB     R8, R8
-	JEQ       done_5_1
-	VMOVUPS   32(SI), Y13
-	VADDPS    Y13, Y11, Y11
+
+noleaky_5_1:
+	TESTB   R10, R10
+	JEQ     noclamp_5_1
+	VMOVUPS 64(CX), Y13
+	VMAXPS  Y11, Y13, Y11
+	VMOVUPS 128(CX), Y13
+	VMINPS  Y11, Y13, Y11
+
+noclamp_5_1:
+	TESTQ   SI, SI
+	JEQ     done_5_1
+	TESTB   R8, R8
+	JEQ     done_5_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y11, Y11
 
 done_5_1:
 noep:
@@ -1992,6 +2340,8 @@ write:
 	MOVQ      208(CX), SI
 	SHLQ      $0x02, SI
 	MOVB      216(CX), SI
+	MOVB      217(CX), DI
+	MOVB      218(CX), R8
 	VPXORD    Z4, Z4, Z4
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -2007,13 +2357,21 @@ nobias_0_0:
 	VADDPS    Z2, Z0, Z0
 
 nores_0_0:
+	TESTB     DI, DI
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z2
 	VCMPPS    $0x1e, Z4, Z0, K3
 	VBLENDMPS Z0, Z2, K3, Z0
-	VMOVUPS   64(CX), Z2
-	VMAXPS    Z0, Z2, Z0
-	VMOVUPS   128(CX), Z2
-	VMINPS    Z0, Z2, Z0
+
+noleaky_0_0:
+	TESTB   R8, R8
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z2
+	VMAXPS  Z0, Z2, Z0
+	VMOVUPS 128(CX), Z2
+	VMINPS  Z0, Z2, Z0
+
+noclamp_0_0:
 	TESTQ     BX, BX
 	JEQ       done_0_0
 	TESTB     SI, SI
@@ -2036,13 +2394,21 @@ nobias_0_1:
 	VADDPS    Z2, Z1, Z1
 
 nores_0_1:
+	TESTB     DI, DI
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Z1, Z2
 	VCMPPS    $0x1e, Z4, Z1, K3
 	VBLENDMPS Z1, Z2, K3, Z1
-	VMOVUPS   64(CX), Z2
-	VMAXPS    Z1, Z2, Z1
-	VMOVUPS   128(CX), Z2
-	VMINPS    Z1, Z2, Z1
+
+noleaky_0_1:
+	TESTB   R8, R8
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Z2
+	VMAXPS  Z1, Z2, Z1
+	VMOVUPS 128(CX), Z2
+	VMINPS  Z1, Z2, Z1
+
+noclamp_0_1:
 	TESTQ     BX, BX
 	JEQ       done_0_1
 	TESTB     SI, SI
@@ -2130,6 +2496,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z6, Z6, Z6
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -2145,13 +2513,21 @@ nobias_0_0:
 	VADDPS    Z4, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z4
 	VCMPPS    $0x1e, Z6, Z0, K3
 	VBLENDMPS Z0, Z4, K3, Z0
-	VMOVUPS   64(CX), Z4
-	VMAXPS    Z0, Z4, Z0
-	VMOVUPS   128(CX), Z4
-	VMINPS    Z0, Z4, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z4
+	VMAXPS  Z0, Z4, Z0
+	VMOVUPS 128(CX), Z4
+	VMINPS  Z0, Z4, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -2174,13 +2550,21 @@ nobias_0_1:
 	VADDPS    Z4, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Z1, Z4
 	VCMPPS    $0x1e, Z6, Z1, K3
 	VBLENDMPS Z1, Z4, K3, Z1
-	VMOVUPS   64(CX), Z4
-	VMAXPS    Z1, Z4, Z1
-	VMOVUPS   128(CX), Z4
-	VMINPS    Z1, Z4, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Z4
+	VMAXPS  Z1, Z4, Z1
+	VMOVUPS 128(CX), Z4
+	VMINPS  Z1, Z4, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -2208,13 +2592,21 @@ nobias_1_0:
 	VADDPS    Z4, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z2, Z4
 	VCMPPS    $0x1e, Z6, Z2, K3
 	VBLENDMPS Z2, Z4, K3, Z2
-	VMOVUPS   64(CX), Z4
-	VMAXPS    Z2, Z4, Z2
-	VMOVUPS   128(CX), Z4
-	VMINPS    Z2, Z4, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z4
+	VMAXPS  Z2, Z4, Z2
+	VMOVUPS 128(CX), Z4
+	VMINPS  Z2, Z4, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -2237,13 +2629,21 @@ nobias_1_1:
 	VADDPS    Z4, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (CX), Z3, Z4
 	VCMPPS    $0x1e, Z6, Z3, K3
 	VBLENDMPS Z3, Z4, K3, Z3
-	VMOVUPS   64(CX), Z4
-	VMAXPS    Z3, Z4, Z3
-	VMOVUPS   128(CX), Z4
-	VMINPS    Z3, Z4, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(CX), Z4
+	VMAXPS  Z3, Z4, Z3
+	VMOVUPS 128(CX), Z4
+	VMINPS  Z3, Z4, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -2346,6 +2746,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z8, Z8, Z8
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -2361,13 +2763,21 @@ nobias_0_0:
 	VADDPS    Z6, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z6
 	VCMPPS    $0x1e, Z8, Z0, K3
 	VBLENDMPS Z0, Z6, K3, Z0
-	VMOVUPS   64(CX), Z6
-	VMAXPS    Z0, Z6, Z0
-	VMOVUPS   128(CX), Z6
-	VMINPS    Z0, Z6, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z6
+	VMAXPS  Z0, Z6, Z0
+	VMOVUPS 128(CX), Z6
+	VMINPS  Z0, Z6, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -2390,13 +2800,21 @@ nobias_0_1:
 	VADDPS    Z6, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Z1, Z6
 	VCMPPS    $0x1e, Z8, Z1, K3
 	VBLENDMPS Z1, Z6, K3, Z1
-	VMOVUPS   64(CX), Z6
-	VMAXPS    Z1, Z6, Z1
-	VMOVUPS   128(CX), Z6
-	VMINPS    Z1, Z6, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Z6
+	VMAXPS  Z1, Z6, Z1
+	VMOVUPS 128(CX), Z6
+	VMINPS  Z1, Z6, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -2424,13 +2842,21 @@ nobias_1_0:
 	VADDPS    Z6, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z2, Z6
 	VCMPPS    $0x1e, Z8, Z2, K3
 	VBLENDMPS Z2, Z6, K3, Z2
-	VMOVUPS   64(CX), Z6
-	VMAXPS    Z2, Z6, Z2
-	VMOVUPS   128(CX), Z6
-	VMINPS    Z2, Z6, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z6
+	VMAXPS  Z2, Z6, Z2
+	VMOVUPS 128(CX), Z6
+	VMINPS  Z2, Z6, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -2453,13 +2879,21 @@ nobias_1_1:
 	VADDPS    Z6, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (CX), Z3, Z6
 	VCMPPS    $0x1e, Z8, Z3, K3
 	VBLENDMPS Z3, Z6, K3, Z3
-	VMOVUPS   64(CX), Z6
-	VMAXPS    Z3, Z6, Z3
-	VMOVUPS   128(CX), Z6
-	VMINPS    Z3, Z6, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(CX), Z6
+	VMAXPS  Z3, Z6, Z3
+	VMOVUPS 128(CX), Z6
+	VMINPS  Z3, Z6, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -2487,13 +2921,21 @@ nobias_2_0:
 	VADDPS    Z6, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z4, Z6
 	VCMPPS    $0x1e, Z8, Z4, K3
 	VBLENDMPS Z4, Z6, K3, Z4
-	VMOVUPS   64(CX), Z6
-	VMAXPS    Z4, Z6, Z4
-	VMOVUPS   128(CX), Z6
-	VMINPS    Z4, Z6, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z6
+	VMAXPS  Z4, Z6, Z4
+	VMOVUPS 128(CX), Z6
+	VMINPS  Z4, Z6, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -2516,13 +2958,21 @@ nobias_2_1:
 	VADDPS    Z6, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (CX), Z5, Z6
 	VCMPPS    $0x1e, Z8, Z5, K3
 	VBLENDMPS Z5, Z6, K3, Z5
-	VMOVUPS   64(CX), Z6
-	VMAXPS    Z5, Z6, Z5
-	VMOVUPS   128(CX), Z6
-	VMINPS    Z5, Z6, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(CX), Z6
+	VMAXPS  Z5, Z6, Z5
+	VMOVUPS 128(CX), Z6
+	VMINPS  Z5, Z6, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -2640,6 +3090,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z10, Z10, Z10
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -2655,13 +3107,21 @@ nobias_0_0:
 	VADDPS    Z8, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z8
 	VCMPPS    $0x1e, Z10, Z0, K3
 	VBLENDMPS Z0, Z8, K3, Z0
-	VMOVUPS   64(CX), Z8
-	VMAXPS    Z0, Z8, Z0
-	VMOVUPS   128(CX), Z8
-	VMINPS    Z0, Z8, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z8
+	VMAXPS  Z0, Z8, Z0
+	VMOVUPS 128(CX), Z8
+	VMINPS  Z0, Z8, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -2684,13 +3144,21 @@ nobias_0_1:
 	VADDPS    Z8, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Z1, Z8
 	VCMPPS    $0x1e, Z10, Z1, K3
 	VBLENDMPS Z1, Z8, K3, Z1
-	VMOVUPS   64(CX), Z8
-	VMAXPS    Z1, Z8, Z1
-	VMOVUPS   128(CX), Z8
-	VMINPS    Z1, Z8, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Z8
+	VMAXPS  Z1, Z8, Z1
+	VMOVUPS 128(CX), Z8
+	VMINPS  Z1, Z8, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -2718,13 +3186,21 @@ nobias_1_0:
 	VADDPS    Z8, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z2, Z8
 	VCMPPS    $0x1e, Z10, Z2, K3
 	VBLENDMPS Z2, Z8, K3, Z2
-	VMOVUPS   64(CX), Z8
-	VMAXPS    Z2, Z8, Z2
-	VMOVUPS   128(CX), Z8
-	VMINPS    Z2, Z8, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z8
+	VMAXPS  Z2, Z8, Z2
+	VMOVUPS 128(CX), Z8
+	VMINPS  Z2, Z8, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -2747,13 +3223,21 @@ nobias_1_1:
 	VADDPS    Z8, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (CX), Z3, Z8
 	VCMPPS    $0x1e, Z10, Z3, K3
 	VBLENDMPS Z3, Z8, K3, Z3
-	VMOVUPS   64(CX), Z8
-	VMAXPS    Z3, Z8, Z3
-	VMOVUPS   128(CX), Z8
-	VMINPS    Z3, Z8, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(CX), Z8
+	VMAXPS  Z3, Z8, Z3
+	VMOVUPS 128(CX), Z8
+	VMINPS  Z3, Z8, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -2781,13 +3265,21 @@ nobias_2_0:
 	VADDPS    Z8, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z4, Z8
 	VCMPPS    $0x1e, Z10, Z4, K3
 	VBLENDMPS Z4, Z8, K3, Z4
-	VMOVUPS   64(CX), Z8
-	VMAXPS    Z4, Z8, Z4
-	VMOVUPS   128(CX), Z8
-	VMINPS    Z4, Z8, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z8
+	VMAXPS  Z4, Z8, Z4
+	VMOVUPS 128(CX), Z8
+	VMINPS  Z4, Z8, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -2810,13 +3302,21 @@ nobias_2_1:
 	VADDPS    Z8, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (CX), Z5, Z8
 	VCMPPS    $0x1e, Z10, Z5, K3
 	VBLENDMPS Z5, Z8, K3, Z5
-	VMOVUPS   64(CX), Z8
-	VMAXPS    Z5, Z8, Z5
-	VMOVUPS   128(CX), Z8
-	VMINPS    Z5, Z8, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(CX), Z8
+	VMAXPS  Z5, Z8, Z5
+	VMOVUPS 128(CX), Z8
+	VMINPS  Z5, Z8, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -2844,13 +3344,21 @@ nobias_3_0:
 	VADDPS    Z8, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z6, Z8
 	VCMPPS    $0x1e, Z10, Z6, K3
 	VBLENDMPS Z6, Z8, K3, Z6
-	VMOVUPS   64(CX), Z8
-	VMAXPS    Z6, Z8, Z6
-	VMOVUPS   128(CX), Z8
-	VMINPS    Z6, Z8, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z8
+	VMAXPS  Z6, Z8, Z6
+	VMOVUPS 128(CX), Z8
+	VMINPS  Z6, Z8, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -2873,13 +3381,21 @@ nobias_3_1:
 	VADDPS    Z8, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (CX), Z7, Z8
 	VCMPPS    $0x1e, Z10, Z7, K3
 	VBLENDMPS Z7, Z8, K3, Z7
-	VMOVUPS   64(CX), Z8
-	VMAXPS    Z7, Z8, Z7
-	VMOVUPS   128(CX), Z8
-	VMINPS    Z7, Z8, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(CX), Z8
+	VMAXPS  Z7, Z8, Z7
+	VMOVUPS 128(CX), Z8
+	VMINPS  Z7, Z8, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -3014,6 +3530,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z12, Z12, Z12
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -3029,13 +3547,21 @@ nobias_0_0:
 	VADDPS    Z10, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z10
 	VCMPPS    $0x1e, Z12, Z0, K3
 	VBLENDMPS Z0, Z10, K3, Z0
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z0, Z10, Z0
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z0, Z10, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z0, Z10, Z0
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z0, Z10, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -3058,13 +3584,21 @@ nobias_0_1:
 	VADDPS    Z10, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Z1, Z10
 	VCMPPS    $0x1e, Z12, Z1, K3
 	VBLENDMPS Z1, Z10, K3, Z1
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z1, Z10, Z1
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z1, Z10, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z1, Z10, Z1
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z1, Z10, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -3092,13 +3626,21 @@ nobias_1_0:
 	VADDPS    Z10, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z2, Z10
 	VCMPPS    $0x1e, Z12, Z2, K3
 	VBLENDMPS Z2, Z10, K3, Z2
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z2, Z10, Z2
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z2, Z10, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z2, Z10, Z2
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z2, Z10, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -3121,13 +3663,21 @@ nobias_1_1:
 	VADDPS    Z10, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (CX), Z3, Z10
 	VCMPPS    $0x1e, Z12, Z3, K3
 	VBLENDMPS Z3, Z10, K3, Z3
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z3, Z10, Z3
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z3, Z10, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z3, Z10, Z3
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z3, Z10, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -3155,13 +3705,21 @@ nobias_2_0:
 	VADDPS    Z10, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z4, Z10
 	VCMPPS    $0x1e, Z12, Z4, K3
 	VBLENDMPS Z4, Z10, K3, Z4
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z4, Z10, Z4
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z4, Z10, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z4, Z10, Z4
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z4, Z10, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -3184,13 +3742,21 @@ nobias_2_1:
 	VADDPS    Z10, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (CX), Z5, Z10
 	VCMPPS    $0x1e, Z12, Z5, K3
 	VBLENDMPS Z5, Z10, K3, Z5
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z5, Z10, Z5
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z5, Z10, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z5, Z10, Z5
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z5, Z10, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -3218,13 +3784,21 @@ nobias_3_0:
 	VADDPS    Z10, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z6, Z10
 	VCMPPS    $0x1e, Z12, Z6, K3
 	VBLENDMPS Z6, Z10, K3, Z6
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z6, Z10, Z6
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z6, Z10, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z6, Z10, Z6
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z6, Z10, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -3247,13 +3821,21 @@ nobias_3_1:
 	VADDPS    Z10, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (CX), Z7, Z10
 	VCMPPS    $0x1e, Z12, Z7, K3
 	VBLENDMPS Z7, Z10, K3, Z7
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z7, Z10, Z7
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z7, Z10, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z7, Z10, Z7
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z7, Z10, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -3281,13 +3863,21 @@ nobias_4_0:
 	VADDPS    Z10, Z8, Z8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z8, Z10
 	VCMPPS    $0x1e, Z12, Z8, K3
 	VBLENDMPS Z8, Z10, K3, Z8
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z8, Z10, Z8
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z8, Z10, Z8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z8, Z10, Z8
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z8, Z10, Z8
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -3310,13 +3900,21 @@ nobias_4_1:
 	VADDPS    Z10, Z9, Z9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (CX), Z9, Z10
 	VCMPPS    $0x1e, Z12, Z9, K3
 	VBLENDMPS Z9, Z10, K3, Z9
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z9, Z10, Z9
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z9, Z10, Z9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z9, Z10, Z9
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z9, Z10, Z9
+
+noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
@@ -3466,6 +4064,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z14, Z14, Z14
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -3481,13 +4081,21 @@ nobias_0_0:
 	VADDPS    Z12, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z12
 	VCMPPS    $0x1e, Z14, Z0, K3
 	VBLENDMPS Z0, Z12, K3, Z0
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z0, Z12, Z0
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z0, Z12, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z0, Z12, Z0
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z0, Z12, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -3510,13 +4118,21 @@ nobias_0_1:
 	VADDPS    Z12, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Z1, Z12
 	VCMPPS    $0x1e, Z14, Z1, K3
 	VBLENDMPS Z1, Z12, K3, Z1
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z1, Z12, Z1
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z1, Z12, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z1, Z12, Z1
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z1, Z12, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -3544,13 +4160,21 @@ nobias_1_0:
 	VADDPS    Z12, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z2, Z12
 	VCMPPS    $0x1e, Z14, Z2, K3
 	VBLENDMPS Z2, Z12, K3, Z2
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z2, Z12, Z2
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z2, Z12, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z2, Z12, Z2
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z2, Z12, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -3573,13 +4197,21 @@ nobias_1_1:
 	VADDPS    Z12, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (CX), Z3, Z12
 	VCMPPS    $0x1e, Z14, Z3, K3
 	VBLENDMPS Z3, Z12, K3, Z3
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z3, Z12, Z3
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z3, Z12, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z3, Z12, Z3
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z3, Z12, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -3607,13 +4239,21 @@ nobias_2_0:
 	VADDPS    Z12, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z4, Z12
 	VCMPPS    $0x1e, Z14, Z4, K3
 	VBLENDMPS Z4, Z12, K3, Z4
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z4, Z12, Z4
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z4, Z12, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z4, Z12, Z4
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z4, Z12, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -3636,13 +4276,21 @@ nobias_2_1:
 	VADDPS    Z12, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (CX), Z5, Z12
 	VCMPPS    $0x1e, Z14, Z5, K3
 	VBLENDMPS Z5, Z12, K3, Z5
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z5, Z12, Z5
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z5, Z12, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z5, Z12, Z5
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z5, Z12, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -3670,13 +4318,21 @@ nobias_3_0:
 	VADDPS    Z12, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z6, Z12
 	VCMPPS    $0x1e, Z14, Z6, K3
 	VBLENDMPS Z6, Z12, K3, Z6
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z6, Z12, Z6
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z6, Z12, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z6, Z12, Z6
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z6, Z12, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -3699,13 +4355,21 @@ nobias_3_1:
 	VADDPS    Z12, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (CX), Z7, Z12
 	VCMPPS    $0x1e, Z14, Z7, K3
 	VBLENDMPS Z7, Z12, K3, Z7
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z7, Z12, Z7
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z7, Z12, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z7, Z12, Z7
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z7, Z12, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -3733,13 +4397,21 @@ nobias_4_0:
 	VADDPS    Z12, Z8, Z8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z8, Z12
 	VCMPPS    $0x1e, Z14, Z8, K3
 	VBLENDMPS Z8, Z12, K3, Z8
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z8, Z12, Z8
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z8, Z12, Z8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z8, Z12, Z8
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z8, Z12, Z8
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -3762,13 +4434,21 @@ nobias_4_1:
 	VADDPS    Z12, Z9, Z9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (CX), Z9, Z12
 	VCMPPS    $0x1e, Z14, Z9, K3
 	VBLENDMPS Z9, Z12, K3, Z9
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z9, Z12, Z9
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z9, Z12, Z9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z9, Z12, Z9
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z9, Z12, Z9
+
+noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
@@ -3796,13 +4476,21 @@ nobias_5_0:
 	VADDPS    Z12, Z10, Z10
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z10, Z12
 	VCMPPS    $0x1e, Z14, Z10, K3
 	VBLENDMPS Z10, Z12, K3, Z10
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z10, Z12, Z10
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z10, Z12, Z10
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z10, Z12, Z10
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z10, Z12, Z10
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -3825,13 +4513,21 @@ nobias_5_1:
 	VADDPS    Z12, Z11, Z11
 
 nores_5_1:
+	TESTB     R9, R9
+	JEQ       noleaky_5_1
 	VMULPS    (CX), Z11, Z12
 	VCMPPS    $0x1e, Z14, Z11, K3
 	VBLENDMPS Z11, Z12, K3, Z11
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z11, Z12, Z11
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z11, Z12, Z11
+
+noleaky_5_1:
+	TESTB   R10, R10
+	JEQ     noclamp_5_1
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z11, Z12, Z11
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z11, Z12, Z11
+
+noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
@@ -3996,6 +4692,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z16, Z16, Z16
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -4011,13 +4709,21 @@ nobias_0_0:
 	VADDPS    Z14, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z14
 	VCMPPS    $0x1e, Z16, Z0, K3
 	VBLENDMPS Z0, Z14, K3, Z0
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z0, Z14, Z0
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z0, Z14, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z0, Z14, Z0
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z0, Z14, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -4040,13 +4746,21 @@ nobias_0_1:
 	VADDPS    Z14, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Z1, Z14
 	VCMPPS    $0x1e, Z16, Z1, K3
 	VBLENDMPS Z1, Z14, K3, Z1
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z1, Z14, Z1
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z1, Z14, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z1, Z14, Z1
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z1, Z14, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -4074,13 +4788,21 @@ nobias_1_0:
 	VADDPS    Z14, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z2, Z14
 	VCMPPS    $0x1e, Z16, Z2, K3
 	VBLENDMPS Z2, Z14, K3, Z2
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z2, Z14, Z2
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z2, Z14, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z2, Z14, Z2
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z2, Z14, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -4103,13 +4825,21 @@ nobias_1_1:
 	VADDPS    Z14, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (CX), Z3, Z14
 	VCMPPS    $0x1e, Z16, Z3, K3
 	VBLENDMPS Z3, Z14, K3, Z3
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z3, Z14, Z3
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z3, Z14, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z3, Z14, Z3
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z3, Z14, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -4137,13 +4867,21 @@ nobias_2_0:
 	VADDPS    Z14, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z4, Z14
 	VCMPPS    $0x1e, Z16, Z4, K3
 	VBLENDMPS Z4, Z14, K3, Z4
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z4, Z14, Z4
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z4, Z14, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z4, Z14, Z4
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z4, Z14, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -4166,13 +4904,21 @@ nobias_2_1:
 	VADDPS    Z14, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (CX), Z5, Z14
 	VCMPPS    $0x1e, Z16, Z5, K3
 	VBLENDMPS Z5, Z14, K3, Z5
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z5, Z14, Z5
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z5, Z14, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z5, Z14, Z5
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z5, Z14, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -4200,13 +4946,21 @@ nobias_3_0:
 	VADDPS    Z14, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z6, Z14
 	VCMPPS    $0x1e, Z16, Z6, K3
 	VBLENDMPS Z6, Z14, K3, Z6
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z6, Z14, Z6
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z6, Z14, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z6, Z14, Z6
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z6, Z14, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -4229,13 +4983,21 @@ nobias_3_1:
 	VADDPS    Z14, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (CX), Z7, Z14
 	VCMPPS    $0x1e, Z16, Z7, K3
 	VBLENDMPS Z7, Z14, K3, Z7
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z7, Z14, Z7
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z7, Z14, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z7, Z14, Z7
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z7, Z14, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -4263,13 +5025,21 @@ nobias_4_0:
 	VADDPS    Z14, Z8, Z8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z8, Z14
 	VCMPPS    $0x1e, Z16, Z8, K3
 	VBLENDMPS Z8, Z14, K3, Z8
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z8, Z14, Z8
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z8, Z14, Z8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z8, Z14, Z8
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z8, Z14, Z8
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -4292,13 +5062,21 @@ nobias_4_1:
 	VADDPS    Z14, Z9, Z9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (CX), Z9, Z14
 	VCMPPS    $0x1e, Z16, Z9, K3
 	VBLENDMPS Z9, Z14, K3, Z9
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z9, Z14, Z9
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z9, Z14, Z9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z9, Z14, Z9
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z9, Z14, Z9
+
+noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
@@ -4326,13 +5104,21 @@ nobias_5_0:
 	VADDPS    Z14, Z10, Z10
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z10, Z14
 	VCMPPS    $0x1e, Z16, Z10, K3
 	VBLENDMPS Z10, Z14, K3, Z10
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z10, Z14, Z10
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z10, Z14, Z10
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z10, Z14, Z10
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z10, Z14, Z10
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -4355,13 +5141,21 @@ nobias_5_1:
 	VADDPS    Z14, Z11, Z11
 
 nores_5_1:
+	TESTB     R9, R9
+	JEQ       noleaky_5_1
 	VMULPS    (CX), Z11, Z14
 	VCMPPS    $0x1e, Z16, Z11, K3
 	VBLENDMPS Z11, Z14, K3, Z11
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z11, Z14, Z11
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z11, Z14, Z11
+
+noleaky_5_1:
+	TESTB   R10, R10
+	JEQ     noclamp_5_1
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z11, Z14, Z11
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z11, Z14, Z11
+
+noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
@@ -4389,13 +5183,21 @@ nobias_6_0:
 	VADDPS    Z14, Z12, Z12
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (CX), Z12, Z14
 	VCMPPS    $0x1e, Z16, Z12, K3
 	VBLENDMPS Z12, Z14, K3, Z12
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z12, Z14, Z12
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z12, Z14, Z12
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z12, Z14, Z12
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z12, Z14, Z12
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -4418,13 +5220,21 @@ nobias_6_1:
 	VADDPS    Z14, Z13, Z13
 
 nores_6_1:
+	TESTB     R9, R9
+	JEQ       noleaky_6_1
 	VMULPS    (CX), Z13, Z14
 	VCMPPS    $0x1e, Z16, Z13, K3
 	VBLENDMPS Z13, Z14, K3, Z13
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z13, Z14, Z13
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z13, Z14, Z13
+
+noleaky_6_1:
+	TESTB   R10, R10
+	JEQ     noclamp_6_1
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z13, Z14, Z13
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z13, Z14, Z13
+
+noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
@@ -4604,6 +5414,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z18, Z18, Z18
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -4619,13 +5431,21 @@ nobias_0_0:
 	VADDPS    Z16, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z16
 	VCMPPS    $0x1e, Z18, Z0, K3
 	VBLENDMPS Z0, Z16, K3, Z0
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z0, Z16, Z0
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z0, Z16, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z0, Z16, Z0
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z0, Z16, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -4648,13 +5468,21 @@ nobias_0_1:
 	VADDPS    Z16, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Z1, Z16
 	VCMPPS    $0x1e, Z18, Z1, K3
 	VBLENDMPS Z1, Z16, K3, Z1
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z1, Z16, Z1
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z1, Z16, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z1, Z16, Z1
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z1, Z16, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -4682,13 +5510,21 @@ nobias_1_0:
 	VADDPS    Z16, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z2, Z16
 	VCMPPS    $0x1e, Z18, Z2, K3
 	VBLENDMPS Z2, Z16, K3, Z2
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z2, Z16, Z2
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z2, Z16, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z2, Z16, Z2
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z2, Z16, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -4711,13 +5547,21 @@ nobias_1_1:
 	VADDPS    Z16, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (CX), Z3, Z16
 	VCMPPS    $0x1e, Z18, Z3, K3
 	VBLENDMPS Z3, Z16, K3, Z3
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z3, Z16, Z3
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z3, Z16, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z3, Z16, Z3
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z3, Z16, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -4745,13 +5589,21 @@ nobias_2_0:
 	VADDPS    Z16, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z4, Z16
 	VCMPPS    $0x1e, Z18, Z4, K3
 	VBLENDMPS Z4, Z16, K3, Z4
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z4, Z16, Z4
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z4, Z16, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z4, Z16, Z4
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z4, Z16, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -4774,13 +5626,21 @@ nobias_2_1:
 	VADDPS    Z16, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (CX), Z5, Z16
 	VCMPPS    $0x1e, Z18, Z5, K3
 	VBLENDMPS Z5, Z16, K3, Z5
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z5, Z16, Z5
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z5, Z16, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z5, Z16, Z5
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z5, Z16, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -4808,13 +5668,21 @@ nobias_3_0:
 	VADDPS    Z16, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z6, Z16
 	VCMPPS    $0x1e, Z18, Z6, K3
 	VBLENDMPS Z6, Z16, K3, Z6
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z6, Z16, Z6
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z6, Z16, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z6, Z16, Z6
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z6, Z16, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -4837,13 +5705,21 @@ nobias_3_1:
 	VADDPS    Z16, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (CX), Z7, Z16
 	VCMPPS    $0x1e, Z18, Z7, K3
 	VBLENDMPS Z7, Z16, K3, Z7
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z7, Z16, Z7
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z7, Z16, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z7, Z16, Z7
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z7, Z16, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -4871,13 +5747,21 @@ nobias_4_0:
 	VADDPS    Z16, Z8, Z8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z8, Z16
 	VCMPPS    $0x1e, Z18, Z8, K3
 	VBLENDMPS Z8, Z16, K3, Z8
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z8, Z16, Z8
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z8, Z16, Z8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z8, Z16, Z8
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z8, Z16, Z8
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -4900,13 +5784,21 @@ nobias_4_1:
 	VADDPS    Z16, Z9, Z9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (CX), Z9, Z16
 	VCMPPS    $0x1e, Z18, Z9, K3
 	VBLENDMPS Z9, Z16, K3, Z9
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z9, Z16, Z9
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z9, Z16, Z9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z9, Z16, Z9
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z9, Z16, Z9
+
+noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
@@ -4934,13 +5826,21 @@ nobias_5_0:
 	VADDPS    Z16, Z10, Z10
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z10, Z16
 	VCMPPS    $0x1e, Z18, Z10, K3
 	VBLENDMPS Z10, Z16, K3, Z10
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z10, Z16, Z10
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z10, Z16, Z10
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z10, Z16, Z10
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z10, Z16, Z10
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -4963,13 +5863,21 @@ nobias_5_1:
 	VADDPS    Z16, Z11, Z11
 
 nores_5_1:
+	TESTB     R9, R9
+	JEQ       noleaky_5_1
 	VMULPS    (CX), Z11, Z16
 	VCMPPS    $0x1e, Z18, Z11, K3
 	VBLENDMPS Z11, Z16, K3, Z11
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z11, Z16, Z11
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z11, Z16, Z11
+
+noleaky_5_1:
+	TESTB   R10, R10
+	JEQ     noclamp_5_1
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z11, Z16, Z11
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z11, Z16, Z11
+
+noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
@@ -4997,13 +5905,21 @@ nobias_6_0:
 	VADDPS    Z16, Z12, Z12
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (CX), Z12, Z16
 	VCMPPS    $0x1e, Z18, Z12, K3
 	VBLENDMPS Z12, Z16, K3, Z12
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z12, Z16, Z12
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z12, Z16, Z12
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z12, Z16, Z12
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z12, Z16, Z12
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -5026,13 +5942,21 @@ nobias_6_1:
 	VADDPS    Z16, Z13, Z13
 
 nores_6_1:
+	TESTB     R9, R9
+	JEQ       noleaky_6_1
 	VMULPS    (CX), Z13, Z16
 	VCMPPS    $0x1e, Z18, Z13, K3
 	VBLENDMPS Z13, Z16, K3, Z13
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z13, Z16, Z13
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z13, Z16, Z13
+
+noleaky_6_1:
+	TESTB   R10, R10
+	JEQ     noclamp_6_1
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z13, Z16, Z13
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z13, Z16, Z13
+
+noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
@@ -5060,13 +5984,21 @@ nobias_7_0:
 	VADDPS    Z16, Z14, Z14
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (CX), Z14, Z16
 	VCMPPS    $0x1e, Z18, Z14, K3
 	VBLENDMPS Z14, Z16, K3, Z14
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z14, Z16, Z14
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z14, Z16, Z14
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z14, Z16, Z14
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z14, Z16, Z14
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -5089,13 +6021,21 @@ nobias_7_1:
 	VADDPS    Z16, Z15, Z15
 
 nores_7_1:
+	TESTB     R9, R9
+	JEQ       noleaky_7_1
 	VMULPS    (CX), Z15, Z16
 	VCMPPS    $0x1e, Z18, Z15, K3
 	VBLENDMPS Z15, Z16, K3, Z15
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z15, Z16, Z15
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z15, Z16, Z15
+
+noleaky_7_1:
+	TESTB   R10, R10
+	JEQ     noclamp_7_1
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z15, Z16, Z15
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z15, Z16, Z15
+
+noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
@@ -5292,6 +6232,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z20, Z20, Z20
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -5307,13 +6249,21 @@ nobias_0_0:
 	VADDPS    Z18, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z18
 	VCMPPS    $0x1e, Z20, Z0, K3
 	VBLENDMPS Z0, Z18, K3, Z0
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z0, Z18, Z0
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z0, Z18, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z0, Z18, Z0
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z0, Z18, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -5336,13 +6286,21 @@ nobias_0_1:
 	VADDPS    Z18, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Z1, Z18
 	VCMPPS    $0x1e, Z20, Z1, K3
 	VBLENDMPS Z1, Z18, K3, Z1
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z1, Z18, Z1
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z1, Z18, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z1, Z18, Z1
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z1, Z18, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -5370,13 +6328,21 @@ nobias_1_0:
 	VADDPS    Z18, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z2, Z18
 	VCMPPS    $0x1e, Z20, Z2, K3
 	VBLENDMPS Z2, Z18, K3, Z2
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z2, Z18, Z2
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z2, Z18, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z2, Z18, Z2
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z2, Z18, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -5399,13 +6365,21 @@ nobias_1_1:
 	VADDPS    Z18, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (CX), Z3, Z18
 	VCMPPS    $0x1e, Z20, Z3, K3
 	VBLENDMPS Z3, Z18, K3, Z3
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z3, Z18, Z3
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z3, Z18, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z3, Z18, Z3
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z3, Z18, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -5433,13 +6407,21 @@ nobias_2_0:
 	VADDPS    Z18, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z4, Z18
 	VCMPPS    $0x1e, Z20, Z4, K3
 	VBLENDMPS Z4, Z18, K3, Z4
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z4, Z18, Z4
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z4, Z18, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z4, Z18, Z4
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z4, Z18, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -5462,13 +6444,21 @@ nobias_2_1:
 	VADDPS    Z18, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (CX), Z5, Z18
 	VCMPPS    $0x1e, Z20, Z5, K3
 	VBLENDMPS Z5, Z18, K3, Z5
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z5, Z18, Z5
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z5, Z18, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z5, Z18, Z5
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z5, Z18, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -5496,13 +6486,21 @@ nobias_3_0:
 	VADDPS    Z18, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z6, Z18
 	VCMPPS    $0x1e, Z20, Z6, K3
 	VBLENDMPS Z6, Z18, K3, Z6
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z6, Z18, Z6
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z6, Z18, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z6, Z18, Z6
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z6, Z18, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -5525,13 +6523,21 @@ nobias_3_1:
 	VADDPS    Z18, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (CX), Z7, Z18
 	VCMPPS    $0x1e, Z20, Z7, K3
 	VBLENDMPS Z7, Z18, K3, Z7
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z7, Z18, Z7
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z7, Z18, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z7, Z18, Z7
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z7, Z18, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -5559,13 +6565,21 @@ nobias_4_0:
 	VADDPS    Z18, Z8, Z8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z8, Z18
 	VCMPPS    $0x1e, Z20, Z8, K3
 	VBLENDMPS Z8, Z18, K3, Z8
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z8, Z18, Z8
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z8, Z18, Z8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z8, Z18, Z8
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z8, Z18, Z8
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -5588,13 +6602,21 @@ nobias_4_1:
 	VADDPS    Z18, Z9, Z9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (CX), Z9, Z18
 	VCMPPS    $0x1e, Z20, Z9, K3
 	VBLENDMPS Z9, Z18, K3, Z9
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z9, Z18, Z9
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z9, Z18, Z9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z9, Z18, Z9
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z9, Z18, Z9
+
+noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
@@ -5622,13 +6644,21 @@ nobias_5_0:
 	VADDPS    Z18, Z10, Z10
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z10, Z18
 	VCMPPS    $0x1e, Z20, Z10, K3
 	VBLENDMPS Z10, Z18, K3, Z10
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z10, Z18, Z10
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z10, Z18, Z10
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z10, Z18, Z10
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z10, Z18, Z10
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -5651,13 +6681,21 @@ nobias_5_1:
 	VADDPS    Z18, Z11, Z11
 
 nores_5_1:
+	TESTB     R9, R9
+	JEQ       noleaky_5_1
 	VMULPS    (CX), Z11, Z18
 	VCMPPS    $0x1e, Z20, Z11, K3
 	VBLENDMPS Z11, Z18, K3, Z11
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z11, Z18, Z11
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z11, Z18, Z11
+
+noleaky_5_1:
+	TESTB   R10, R10
+	JEQ     noclamp_5_1
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z11, Z18, Z11
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z11, Z18, Z11
+
+noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
@@ -5685,13 +6723,21 @@ nobias_6_0:
 	VADDPS    Z18, Z12, Z12
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (CX), Z12, Z18
 	VCMPPS    $0x1e, Z20, Z12, K3
 	VBLENDMPS Z12, Z18, K3, Z12
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z12, Z18, Z12
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z12, Z18, Z12
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z12, Z18, Z12
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z12, Z18, Z12
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -5714,13 +6760,21 @@ nobias_6_1:
 	VADDPS    Z18, Z13, Z13
 
 nores_6_1:
+	TESTB     R9, R9
+	JEQ       noleaky_6_1
 	VMULPS    (CX), Z13, Z18
 	VCMPPS    $0x1e, Z20, Z13, K3
 	VBLENDMPS Z13, Z18, K3, Z13
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z13, Z18, Z13
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z13, Z18, Z13
+
+noleaky_6_1:
+	TESTB   R10, R10
+	JEQ     noclamp_6_1
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z13, Z18, Z13
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z13, Z18, Z13
+
+noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
@@ -5748,13 +6802,21 @@ nobias_7_0:
 	VADDPS    Z18, Z14, Z14
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (CX), Z14, Z18
 	VCMPPS    $0x1e, Z20, Z14, K3
 	VBLENDMPS Z14, Z18, K3, Z14
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z14, Z18, Z14
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z14, Z18, Z14
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z14, Z18, Z14
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z14, Z18, Z14
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -5777,13 +6839,21 @@ nobias_7_1:
 	VADDPS    Z18, Z15, Z15
 
 nores_7_1:
+	TESTB     R9, R9
+	JEQ       noleaky_7_1
 	VMULPS    (CX), Z15, Z18
 	VCMPPS    $0x1e, Z20, Z15, K3
 	VBLENDMPS Z15, Z18, K3, Z15
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z15, Z18, Z15
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z15, Z18, Z15
+
+noleaky_7_1:
+	TESTB   R10, R10
+	JEQ     noclamp_7_1
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z15, Z18, Z15
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z15, Z18, Z15
+
+noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
@@ -5811,13 +6881,21 @@ nobias_8_0:
 	VADDPS    Z18, Z16, Z16
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (CX), Z16, Z18
 	VCMPPS    $0x1e, Z20, Z16, K3
 	VBLENDMPS Z16, Z18, K3, Z16
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z16, Z18, Z16
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z16, Z18, Z16
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z16, Z18, Z16
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z16, Z18, Z16
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -5840,13 +6918,21 @@ nobias_8_1:
 	VADDPS    Z18, Z17, Z17
 
 nores_8_1:
+	TESTB     R9, R9
+	JEQ       noleaky_8_1
 	VMULPS    (CX), Z17, Z18
 	VCMPPS    $0x1e, Z20, Z17, K3
 	VBLENDMPS Z17, Z18, K3, Z17
-	VMOVUPS   64(CX), Z18
-	VMAXPS    Z17, Z18, Z17
-	VMOVUPS   128(CX), Z18
-	VMINPS    Z17, Z18, Z17
+
+noleaky_8_1:
+	TESTB   R10, R10
+	JEQ     noclamp_8_1
+	VMOVUPS 64(CX), Z18
+	VMAXPS  Z17, Z18, Z17
+	VMOVUPS 128(CX), Z18
+	VMINPS  Z17, Z18, Z17
+
+noclamp_8_1:
 	TESTQ     SI, SI
 	JEQ       done_8_1
 	TESTB     R8, R8
@@ -6058,6 +7144,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z22, Z22, Z22
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -6073,13 +7161,21 @@ nobias_0_0:
 	VADDPS    Z20, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z20
 	VCMPPS    $0x1e, Z22, Z0, K3
 	VBLENDMPS Z0, Z20, K3, Z0
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z0, Z20, Z0
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z0, Z20, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z0, Z20, Z0
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z0, Z20, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -6102,13 +7198,21 @@ nobias_0_1:
 	VADDPS    Z20, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Z1, Z20
 	VCMPPS    $0x1e, Z22, Z1, K3
 	VBLENDMPS Z1, Z20, K3, Z1
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z1, Z20, Z1
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z1, Z20, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z1, Z20, Z1
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z1, Z20, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -6136,13 +7240,21 @@ nobias_1_0:
 	VADDPS    Z20, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z2, Z20
 	VCMPPS    $0x1e, Z22, Z2, K3
 	VBLENDMPS Z2, Z20, K3, Z2
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z2, Z20, Z2
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z2, Z20, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z2, Z20, Z2
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z2, Z20, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -6165,13 +7277,21 @@ nobias_1_1:
 	VADDPS    Z20, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (CX), Z3, Z20
 	VCMPPS    $0x1e, Z22, Z3, K3
 	VBLENDMPS Z3, Z20, K3, Z3
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z3, Z20, Z3
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z3, Z20, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z3, Z20, Z3
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z3, Z20, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -6199,13 +7319,21 @@ nobias_2_0:
 	VADDPS    Z20, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z4, Z20
 	VCMPPS    $0x1e, Z22, Z4, K3
 	VBLENDMPS Z4, Z20, K3, Z4
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z4, Z20, Z4
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z4, Z20, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z4, Z20, Z4
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z4, Z20, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -6228,13 +7356,21 @@ nobias_2_1:
 	VADDPS    Z20, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (CX), Z5, Z20
 	VCMPPS    $0x1e, Z22, Z5, K3
 	VBLENDMPS Z5, Z20, K3, Z5
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z5, Z20, Z5
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z5, Z20, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z5, Z20, Z5
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z5, Z20, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -6262,13 +7398,21 @@ nobias_3_0:
 	VADDPS    Z20, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z6, Z20
 	VCMPPS    $0x1e, Z22, Z6, K3
 	VBLENDMPS Z6, Z20, K3, Z6
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z6, Z20, Z6
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z6, Z20, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z6, Z20, Z6
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z6, Z20, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -6291,13 +7435,21 @@ nobias_3_1:
 	VADDPS    Z20, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (CX), Z7, Z20
 	VCMPPS    $0x1e, Z22, Z7, K3
 	VBLENDMPS Z7, Z20, K3, Z7
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z7, Z20, Z7
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z7, Z20, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z7, Z20, Z7
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z7, Z20, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -6325,13 +7477,21 @@ nobias_4_0:
 	VADDPS    Z20, Z8, Z8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z8, Z20
 	VCMPPS    $0x1e, Z22, Z8, K3
 	VBLENDMPS Z8, Z20, K3, Z8
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z8, Z20, Z8
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z8, Z20, Z8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z8, Z20, Z8
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z8, Z20, Z8
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -6354,13 +7514,21 @@ nobias_4_1:
 	VADDPS    Z20, Z9, Z9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (CX), Z9, Z20
 	VCMPPS    $0x1e, Z22, Z9, K3
 	VBLENDMPS Z9, Z20, K3, Z9
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z9, Z20, Z9
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z9, Z20, Z9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z9, Z20, Z9
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z9, Z20, Z9
+
+noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
@@ -6388,13 +7556,21 @@ nobias_5_0:
 	VADDPS    Z20, Z10, Z10
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z10, Z20
 	VCMPPS    $0x1e, Z22, Z10, K3
 	VBLENDMPS Z10, Z20, K3, Z10
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z10, Z20, Z10
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z10, Z20, Z10
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z10, Z20, Z10
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z10, Z20, Z10
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -6417,13 +7593,21 @@ nobias_5_1:
 	VADDPS    Z20, Z11, Z11
 
 nores_5_1:
+	TESTB     R9, R9
+	JEQ       noleaky_5_1
 	VMULPS    (CX), Z11, Z20
 	VCMPPS    $0x1e, Z22, Z11, K3
 	VBLENDMPS Z11, Z20, K3, Z11
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z11, Z20, Z11
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z11, Z20, Z11
+
+noleaky_5_1:
+	TESTB   R10, R10
+	JEQ     noclamp_5_1
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z11, Z20, Z11
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z11, Z20, Z11
+
+noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
@@ -6451,13 +7635,21 @@ nobias_6_0:
 	VADDPS    Z20, Z12, Z12
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (CX), Z12, Z20
 	VCMPPS    $0x1e, Z22, Z12, K3
 	VBLENDMPS Z12, Z20, K3, Z12
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z12, Z20, Z12
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z12, Z20, Z12
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z12, Z20, Z12
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z12, Z20, Z12
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -6480,13 +7672,21 @@ nobias_6_1:
 	VADDPS    Z20, Z13, Z13
 
 nores_6_1:
+	TESTB     R9, R9
+	JEQ       noleaky_6_1
 	VMULPS    (CX), Z13, Z20
 	VCMPPS    $0x1e, Z22, Z13, K3
 	VBLENDMPS Z13, Z20, K3, Z13
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z13, Z20, Z13
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z13, Z20, Z13
+
+noleaky_6_1:
+	TESTB   R10, R10
+	JEQ     noclamp_6_1
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z13, Z20, Z13
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z13, Z20, Z13
+
+noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
@@ -6514,13 +7714,21 @@ nobias_7_0:
 	VADDPS    Z20, Z14, Z14
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (CX), Z14, Z20
 	VCMPPS    $0x1e, Z22, Z14, K3
 	VBLENDMPS Z14, Z20, K3, Z14
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z14, Z20, Z14
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z14, Z20, Z14
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z14, Z20, Z14
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z14, Z20, Z14
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -6543,13 +7751,21 @@ nobias_7_1:
 	VADDPS    Z20, Z15, Z15
 
 nores_7_1:
+	TESTB     R9, R9
+	JEQ       noleaky_7_1
 	VMULPS    (CX), Z15, Z20
 	VCMPPS    $0x1e, Z22, Z15, K3
 	VBLENDMPS Z15, Z20, K3, Z15
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z15, Z20, Z15
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z15, Z20, Z15
+
+noleaky_7_1:
+	TESTB   R10, R10
+	JEQ     noclamp_7_1
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z15, Z20, Z15
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z15, Z20, Z15
+
+noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
@@ -6577,13 +7793,21 @@ nobias_8_0:
 	VADDPS    Z20, Z16, Z16
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (CX), Z16, Z20
 	VCMPPS    $0x1e, Z22, Z16, K3
 	VBLENDMPS Z16, Z20, K3, Z16
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z16, Z20, Z16
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z16, Z20, Z16
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z16, Z20, Z16
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z16, Z20, Z16
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -6606,13 +7830,21 @@ nobias_8_1:
 	VADDPS    Z20, Z17, Z17
 
 nores_8_1:
+	TESTB     R9, R9
+	JEQ       noleaky_8_1
 	VMULPS    (CX), Z17, Z20
 	VCMPPS    $0x1e, Z22, Z17, K3
 	VBLENDMPS Z17, Z20, K3, Z17
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z17, Z20, Z17
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z17, Z20, Z17
+
+noleaky_8_1:
+	TESTB   R10, R10
+	JEQ     noclamp_8_1
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z17, Z20, Z17
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z17, Z20, Z17
+
+noclamp_8_1:
 	TESTQ     SI, SI
 	JEQ       done_8_1
 	TESTB     R8, R8
@@ -6640,13 +7872,21 @@ nobias_9_0:
 	VADDPS    Z20, Z18, Z18
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (CX), Z18, Z20
 	VCMPPS    $0x1e, Z22, Z18, K3
 	VBLENDMPS Z18, Z20, K3, Z18
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z18, Z20, Z18
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z18, Z20, Z18
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z18, Z20, Z18
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z18, Z20, Z18
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -6669,13 +7909,21 @@ nobias_9_1:
 	VADDPS    Z20, Z19, Z19
 
 nores_9_1:
+	TESTB     R9, R9
+	JEQ       noleaky_9_1
 	VMULPS    (CX), Z19, Z20
 	VCMPPS    $0x1e, Z22, Z19, K3
 	VBLENDMPS Z19, Z20, K3, Z19
-	VMOVUPS   64(CX), Z20
-	VMAXPS    Z19, Z20, Z19
-	VMOVUPS   128(CX), Z20
-	VMINPS    Z19, Z20, Z19
+
+noleaky_9_1:
+	TESTB   R10, R10
+	JEQ     noclamp_9_1
+	VMOVUPS 64(CX), Z20
+	VMAXPS  Z19, Z20, Z19
+	VMOVUPS 128(CX), Z20
+	VMINPS  Z19, Z20, Z19
+
+noclamp_9_1:
 	TESTQ     SI, SI
 	JEQ       done_9_1
 	TESTB     R8, R8
@@ -6902,6 +8150,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z24, Z24, Z24
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -6917,13 +8167,21 @@ nobias_0_0:
 	VADDPS    Z22, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z22
 	VCMPPS    $0x1e, Z24, Z0, K3
 	VBLENDMPS Z0, Z22, K3, Z0
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z0, Z22, Z0
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z0, Z22, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z0, Z22, Z0
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z0, Z22, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -6946,13 +8204,21 @@ nobias_0_1:
 	VADDPS    Z22, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Z1, Z22
 	VCMPPS    $0x1e, Z24, Z1, K3
 	VBLENDMPS Z1, Z22, K3, Z1
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z1, Z22, Z1
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z1, Z22, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z1, Z22, Z1
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z1, Z22, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -6980,13 +8246,21 @@ nobias_1_0:
 	VADDPS    Z22, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z2, Z22
 	VCMPPS    $0x1e, Z24, Z2, K3
 	VBLENDMPS Z2, Z22, K3, Z2
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z2, Z22, Z2
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z2, Z22, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z2, Z22, Z2
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z2, Z22, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -7009,13 +8283,21 @@ nobias_1_1:
 	VADDPS    Z22, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (CX), Z3, Z22
 	VCMPPS    $0x1e, Z24, Z3, K3
 	VBLENDMPS Z3, Z22, K3, Z3
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z3, Z22, Z3
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z3, Z22, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z3, Z22, Z3
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z3, Z22, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -7043,13 +8325,21 @@ nobias_2_0:
 	VADDPS    Z22, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z4, Z22
 	VCMPPS    $0x1e, Z24, Z4, K3
 	VBLENDMPS Z4, Z22, K3, Z4
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z4, Z22, Z4
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z4, Z22, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z4, Z22, Z4
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z4, Z22, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -7072,13 +8362,21 @@ nobias_2_1:
 	VADDPS    Z22, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (CX), Z5, Z22
 	VCMPPS    $0x1e, Z24, Z5, K3
 	VBLENDMPS Z5, Z22, K3, Z5
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z5, Z22, Z5
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z5, Z22, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z5, Z22, Z5
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z5, Z22, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -7106,13 +8404,21 @@ nobias_3_0:
 	VADDPS    Z22, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z6, Z22
 	VCMPPS    $0x1e, Z24, Z6, K3
 	VBLENDMPS Z6, Z22, K3, Z6
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z6, Z22, Z6
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z6, Z22, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z6, Z22, Z6
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z6, Z22, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -7135,13 +8441,21 @@ nobias_3_1:
 	VADDPS    Z22, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (CX), Z7, Z22
 	VCMPPS    $0x1e, Z24, Z7, K3
 	VBLENDMPS Z7, Z22, K3, Z7
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z7, Z22, Z7
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z7, Z22, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z7, Z22, Z7
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z7, Z22, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -7169,13 +8483,21 @@ nobias_4_0:
 	VADDPS    Z22, Z8, Z8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z8, Z22
 	VCMPPS    $0x1e, Z24, Z8, K3
 	VBLENDMPS Z8, Z22, K3, Z8
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z8, Z22, Z8
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z8, Z22, Z8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z8, Z22, Z8
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z8, Z22, Z8
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -7198,13 +8520,21 @@ nobias_4_1:
 	VADDPS    Z22, Z9, Z9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (CX), Z9, Z22
 	VCMPPS    $0x1e, Z24, Z9, K3
 	VBLENDMPS Z9, Z22, K3, Z9
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z9, Z22, Z9
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z9, Z22, Z9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z9, Z22, Z9
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z9, Z22, Z9
+
+noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
@@ -7232,13 +8562,21 @@ nobias_5_0:
 	VADDPS    Z22, Z10, Z10
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z10, Z22
 	VCMPPS    $0x1e, Z24, Z10, K3
 	VBLENDMPS Z10, Z22, K3, Z10
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z10, Z22, Z10
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z10, Z22, Z10
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z10, Z22, Z10
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z10, Z22, Z10
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -7261,13 +8599,21 @@ nobias_5_1:
 	VADDPS    Z22, Z11, Z11
 
 nores_5_1:
+	TESTB     R9, R9
+	JEQ       noleaky_5_1
 	VMULPS    (CX), Z11, Z22
 	VCMPPS    $0x1e, Z24, Z11, K3
 	VBLENDMPS Z11, Z22, K3, Z11
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z11, Z22, Z11
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z11, Z22, Z11
+
+noleaky_5_1:
+	TESTB   R10, R10
+	JEQ     noclamp_5_1
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z11, Z22, Z11
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z11, Z22, Z11
+
+noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
@@ -7295,13 +8641,21 @@ nobias_6_0:
 	VADDPS    Z22, Z12, Z12
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (CX), Z12, Z22
 	VCMPPS    $0x1e, Z24, Z12, K3
 	VBLENDMPS Z12, Z22, K3, Z12
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z12, Z22, Z12
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z12, Z22, Z12
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z12, Z22, Z12
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z12, Z22, Z12
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -7324,13 +8678,21 @@ nobias_6_1:
 	VADDPS    Z22, Z13, Z13
 
 nores_6_1:
+	TESTB     R9, R9
+	JEQ       noleaky_6_1
 	VMULPS    (CX), Z13, Z22
 	VCMPPS    $0x1e, Z24, Z13, K3
 	VBLENDMPS Z13, Z22, K3, Z13
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z13, Z22, Z13
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z13, Z22, Z13
+
+noleaky_6_1:
+	TESTB   R10, R10
+	JEQ     noclamp_6_1
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z13, Z22, Z13
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z13, Z22, Z13
+
+noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
@@ -7358,13 +8720,21 @@ nobias_7_0:
 	VADDPS    Z22, Z14, Z14
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (CX), Z14, Z22
 	VCMPPS    $0x1e, Z24, Z14, K3
 	VBLENDMPS Z14, Z22, K3, Z14
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z14, Z22, Z14
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z14, Z22, Z14
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z14, Z22, Z14
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z14, Z22, Z14
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -7387,13 +8757,21 @@ nobias_7_1:
 	VADDPS    Z22, Z15, Z15
 
 nores_7_1:
+	TESTB     R9, R9
+	JEQ       noleaky_7_1
 	VMULPS    (CX), Z15, Z22
 	VCMPPS    $0x1e, Z24, Z15, K3
 	VBLENDMPS Z15, Z22, K3, Z15
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z15, Z22, Z15
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z15, Z22, Z15
+
+noleaky_7_1:
+	TESTB   R10, R10
+	JEQ     noclamp_7_1
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z15, Z22, Z15
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z15, Z22, Z15
+
+noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
@@ -7421,13 +8799,21 @@ nobias_8_0:
 	VADDPS    Z22, Z16, Z16
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (CX), Z16, Z22
 	VCMPPS    $0x1e, Z24, Z16, K3
 	VBLENDMPS Z16, Z22, K3, Z16
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z16, Z22, Z16
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z16, Z22, Z16
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z16, Z22, Z16
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z16, Z22, Z16
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -7450,13 +8836,21 @@ nobias_8_1:
 	VADDPS    Z22, Z17, Z17
 
 nores_8_1:
+	TESTB     R9, R9
+	JEQ       noleaky_8_1
 	VMULPS    (CX), Z17, Z22
 	VCMPPS    $0x1e, Z24, Z17, K3
 	VBLENDMPS Z17, Z22, K3, Z17
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z17, Z22, Z17
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z17, Z22, Z17
+
+noleaky_8_1:
+	TESTB   R10, R10
+	JEQ     noclamp_8_1
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z17, Z22, Z17
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z17, Z22, Z17
+
+noclamp_8_1:
 	TESTQ     SI, SI
 	JEQ       done_8_1
 	TESTB     R8, R8
@@ -7484,13 +8878,21 @@ nobias_9_0:
 	VADDPS    Z22, Z18, Z18
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (CX), Z18, Z22
 	VCMPPS    $0x1e, Z24, Z18, K3
 	VBLENDMPS Z18, Z22, K3, Z18
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z18, Z22, Z18
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z18, Z22, Z18
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z18, Z22, Z18
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z18, Z22, Z18
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -7513,13 +8915,21 @@ nobias_9_1:
 	VADDPS    Z22, Z19, Z19
 
 nores_9_1:
+	TESTB     R9, R9
+	JEQ       noleaky_9_1
 	VMULPS    (CX), Z19, Z22
 	VCMPPS    $0x1e, Z24, Z19, K3
 	VBLENDMPS Z19, Z22, K3, Z19
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z19, Z22, Z19
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z19, Z22, Z19
+
+noleaky_9_1:
+	TESTB   R10, R10
+	JEQ     noclamp_9_1
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z19, Z22, Z19
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z19, Z22, Z19
+
+noclamp_9_1:
 	TESTQ     SI, SI
 	JEQ       done_9_1
 	TESTB     R8, R8
@@ -7547,13 +8957,21 @@ nobias_10_0:
 	VADDPS    Z22, Z20, Z20
 
 nores_10_0:
+	TESTB     R9, R9
+	JEQ       noleaky_10_0
 	VMULPS    (CX), Z20, Z22
 	VCMPPS    $0x1e, Z24, Z20, K3
 	VBLENDMPS Z20, Z22, K3, Z20
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z20, Z22, Z20
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z20, Z22, Z20
+
+noleaky_10_0:
+	TESTB   R10, R10
+	JEQ     noclamp_10_0
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z20, Z22, Z20
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z20, Z22, Z20
+
+noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
@@ -7576,13 +8994,21 @@ nobias_10_1:
 	VADDPS    Z22, Z21, Z21
 
 nores_10_1:
+	TESTB     R9, R9
+	JEQ       noleaky_10_1
 	VMULPS    (CX), Z21, Z22
 	VCMPPS    $0x1e, Z24, Z21, K3
 	VBLENDMPS Z21, Z22, K3, Z21
-	VMOVUPS   64(CX), Z22
-	VMAXPS    Z21, Z22, Z21
-	VMOVUPS   128(CX), Z22
-	VMINPS    Z21, Z22, Z21
+
+noleaky_10_1:
+	TESTB   R10, R10
+	JEQ     noclamp_10_1
+	VMOVUPS 64(CX), Z22
+	VMAXPS  Z21, Z22, Z21
+	VMOVUPS 128(CX), Z22
+	VMINPS  Z21, Z22, Z21
+
+noclamp_10_1:
 	TESTQ     SI, SI
 	JEQ       done_10_1
 	TESTB     R8, R8
@@ -7824,6 +9250,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z26, Z26, Z26
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -7839,13 +9267,21 @@ nobias_0_0:
 	VADDPS    Z24, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z24
 	VCMPPS    $0x1e, Z26, Z0, K3
 	VBLENDMPS Z0, Z24, K3, Z0
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z0, Z24, Z0
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z0, Z24, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z0, Z24, Z0
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z0, Z24, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -7868,13 +9304,21 @@ nobias_0_1:
 	VADDPS    Z24, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (CX), Z1, Z24
 	VCMPPS    $0x1e, Z26, Z1, K3
 	VBLENDMPS Z1, Z24, K3, Z1
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z1, Z24, Z1
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z1, Z24, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z1, Z24, Z1
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z1, Z24, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -7902,13 +9346,21 @@ nobias_1_0:
 	VADDPS    Z24, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z2, Z24
 	VCMPPS    $0x1e, Z26, Z2, K3
 	VBLENDMPS Z2, Z24, K3, Z2
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z2, Z24, Z2
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z2, Z24, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z2, Z24, Z2
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z2, Z24, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -7931,13 +9383,21 @@ nobias_1_1:
 	VADDPS    Z24, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (CX), Z3, Z24
 	VCMPPS    $0x1e, Z26, Z3, K3
 	VBLENDMPS Z3, Z24, K3, Z3
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z3, Z24, Z3
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z3, Z24, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z3, Z24, Z3
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z3, Z24, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -7965,13 +9425,21 @@ nobias_2_0:
 	VADDPS    Z24, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z4, Z24
 	VCMPPS    $0x1e, Z26, Z4, K3
 	VBLENDMPS Z4, Z24, K3, Z4
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z4, Z24, Z4
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z4, Z24, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z4, Z24, Z4
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z4, Z24, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -7994,13 +9462,21 @@ nobias_2_1:
 	VADDPS    Z24, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (CX), Z5, Z24
 	VCMPPS    $0x1e, Z26, Z5, K3
 	VBLENDMPS Z5, Z24, K3, Z5
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z5, Z24, Z5
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z5, Z24, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z5, Z24, Z5
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z5, Z24, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -8028,13 +9504,21 @@ nobias_3_0:
 	VADDPS    Z24, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z6, Z24
 	VCMPPS    $0x1e, Z26, Z6, K3
 	VBLENDMPS Z6, Z24, K3, Z6
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z6, Z24, Z6
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z6, Z24, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z6, Z24, Z6
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z6, Z24, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -8057,13 +9541,21 @@ nobias_3_1:
 	VADDPS    Z24, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (CX), Z7, Z24
 	VCMPPS    $0x1e, Z26, Z7, K3
 	VBLENDMPS Z7, Z24, K3, Z7
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z7, Z24, Z7
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z7, Z24, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z7, Z24, Z7
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z7, Z24, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -8091,13 +9583,21 @@ nobias_4_0:
 	VADDPS    Z24, Z8, Z8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z8, Z24
 	VCMPPS    $0x1e, Z26, Z8, K3
 	VBLENDMPS Z8, Z24, K3, Z8
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z8, Z24, Z8
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z8, Z24, Z8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z8, Z24, Z8
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z8, Z24, Z8
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -8120,13 +9620,21 @@ nobias_4_1:
 	VADDPS    Z24, Z9, Z9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (CX), Z9, Z24
 	VCMPPS    $0x1e, Z26, Z9, K3
 	VBLENDMPS Z9, Z24, K3, Z9
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z9, Z24, Z9
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z9, Z24, Z9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z9, Z24, Z9
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z9, Z24, Z9
+
+noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
@@ -8154,13 +9662,21 @@ nobias_5_0:
 	VADDPS    Z24, Z10, Z10
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z10, Z24
 	VCMPPS    $0x1e, Z26, Z10, K3
 	VBLENDMPS Z10, Z24, K3, Z10
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z10, Z24, Z10
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z10, Z24, Z10
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z10, Z24, Z10
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z10, Z24, Z10
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -8183,13 +9699,21 @@ nobias_5_1:
 	VADDPS    Z24, Z11, Z11
 
 nores_5_1:
+	TESTB     R9, R9
+	JEQ       noleaky_5_1
 	VMULPS    (CX), Z11, Z24
 	VCMPPS    $0x1e, Z26, Z11, K3
 	VBLENDMPS Z11, Z24, K3, Z11
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z11, Z24, Z11
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z11, Z24, Z11
+
+noleaky_5_1:
+	TESTB   R10, R10
+	JEQ     noclamp_5_1
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z11, Z24, Z11
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z11, Z24, Z11
+
+noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
@@ -8217,13 +9741,21 @@ nobias_6_0:
 	VADDPS    Z24, Z12, Z12
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (CX), Z12, Z24
 	VCMPPS    $0x1e, Z26, Z12, K3
 	VBLENDMPS Z12, Z24, K3, Z12
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z12, Z24, Z12
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z12, Z24, Z12
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z12, Z24, Z12
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z12, Z24, Z12
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -8246,13 +9778,21 @@ nobias_6_1:
 	VADDPS    Z24, Z13, Z13
 
 nores_6_1:
+	TESTB     R9, R9
+	JEQ       noleaky_6_1
 	VMULPS    (CX), Z13, Z24
 	VCMPPS    $0x1e, Z26, Z13, K3
 	VBLENDMPS Z13, Z24, K3, Z13
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z13, Z24, Z13
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z13, Z24, Z13
+
+noleaky_6_1:
+	TESTB   R10, R10
+	JEQ     noclamp_6_1
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z13, Z24, Z13
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z13, Z24, Z13
+
+noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
@@ -8280,13 +9820,21 @@ nobias_7_0:
 	VADDPS    Z24, Z14, Z14
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (CX), Z14, Z24
 	VCMPPS    $0x1e, Z26, Z14, K3
 	VBLENDMPS Z14, Z24, K3, Z14
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z14, Z24, Z14
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z14, Z24, Z14
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z14, Z24, Z14
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z14, Z24, Z14
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -8309,13 +9857,21 @@ nobias_7_1:
 	VADDPS    Z24, Z15, Z15
 
 nores_7_1:
+	TESTB     R9, R9
+	JEQ       noleaky_7_1
 	VMULPS    (CX), Z15, Z24
 	VCMPPS    $0x1e, Z26, Z15, K3
 	VBLENDMPS Z15, Z24, K3, Z15
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z15, Z24, Z15
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z15, Z24, Z15
+
+noleaky_7_1:
+	TESTB   R10, R10
+	JEQ     noclamp_7_1
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z15, Z24, Z15
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z15, Z24, Z15
+
+noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
@@ -8343,13 +9899,21 @@ nobias_8_0:
 	VADDPS    Z24, Z16, Z16
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (CX), Z16, Z24
 	VCMPPS    $0x1e, Z26, Z16, K3
 	VBLENDMPS Z16, Z24, K3, Z16
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z16, Z24, Z16
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z16, Z24, Z16
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z16, Z24, Z16
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z16, Z24, Z16
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -8372,13 +9936,21 @@ nobias_8_1:
 	VADDPS    Z24, Z17, Z17
 
 nores_8_1:
+	TESTB     R9, R9
+	JEQ       noleaky_8_1
 	VMULPS    (CX), Z17, Z24
 	VCMPPS    $0x1e, Z26, Z17, K3
 	VBLENDMPS Z17, Z24, K3, Z17
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z17, Z24, Z17
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z17, Z24, Z17
+
+noleaky_8_1:
+	TESTB   R10, R10
+	JEQ     noclamp_8_1
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z17, Z24, Z17
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z17, Z24, Z17
+
+noclamp_8_1:
 	TESTQ     SI, SI
 	JEQ       done_8_1
 	TESTB     R8, R8
@@ -8406,13 +9978,21 @@ nobias_9_0:
 	VADDPS    Z24, Z18, Z18
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (CX), Z18, Z24
 	VCMPPS    $0x1e, Z26, Z18, K3
 	VBLENDMPS Z18, Z24, K3, Z18
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z18, Z24, Z18
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z18, Z24, Z18
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z18, Z24, Z18
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z18, Z24, Z18
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -8435,13 +10015,21 @@ nobias_9_1:
 	VADDPS    Z24, Z19, Z19
 
 nores_9_1:
+	TESTB     R9, R9
+	JEQ       noleaky_9_1
 	VMULPS    (CX), Z19, Z24
 	VCMPPS    $0x1e, Z26, Z19, K3
 	VBLENDMPS Z19, Z24, K3, Z19
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z19, Z24, Z19
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z19, Z24, Z19
+
+noleaky_9_1:
+	TESTB   R10, R10
+	JEQ     noclamp_9_1
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z19, Z24, Z19
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z19, Z24, Z19
+
+noclamp_9_1:
 	TESTQ     SI, SI
 	JEQ       done_9_1
 	TESTB     R8, R8
@@ -8469,13 +10057,21 @@ nobias_10_0:
 	VADDPS    Z24, Z20, Z20
 
 nores_10_0:
+	TESTB     R9, R9
+	JEQ       noleaky_10_0
 	VMULPS    (CX), Z20, Z24
 	VCMPPS    $0x1e, Z26, Z20, K3
 	VBLENDMPS Z20, Z24, K3, Z20
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z20, Z24, Z20
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z20, Z24, Z20
+
+noleaky_10_0:
+	TESTB   R10, R10
+	JEQ     noclamp_10_0
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z20, Z24, Z20
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z20, Z24, Z20
+
+noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
@@ -8498,13 +10094,21 @@ nobias_10_1:
 	VADDPS    Z24, Z21, Z21
 
 nores_10_1:
+	TESTB     R9, R9
+	JEQ       noleaky_10_1
 	VMULPS    (CX), Z21, Z24
 	VCMPPS    $0x1e, Z26, Z21, K3
 	VBLENDMPS Z21, Z24, K3, Z21
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z21, Z24, Z21
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z21, Z24, Z21
+
+noleaky_10_1:
+	TESTB   R10, R10
+	JEQ     noclamp_10_1
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z21, Z24, Z21
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z21, Z24, Z21
+
+noclamp_10_1:
 	TESTQ     SI, SI
 	JEQ       done_10_1
 	TESTB     R8, R8
@@ -8532,13 +10136,21 @@ nobias_11_0:
 	VADDPS    Z24, Z22, Z22
 
 nores_11_0:
+	TESTB     R9, R9
+	JEQ       noleaky_11_0
 	VMULPS    (CX), Z22, Z24
 	VCMPPS    $0x1e, Z26, Z22, K3
 	VBLENDMPS Z22, Z24, K3, Z22
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z22, Z24, Z22
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z22, Z24, Z22
+
+noleaky_11_0:
+	TESTB   R10, R10
+	JEQ     noclamp_11_0
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z22, Z24, Z22
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z22, Z24, Z22
+
+noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
@@ -8561,13 +10173,21 @@ nobias_11_1:
 	VADDPS    Z24, Z23, Z23
 
 nores_11_1:
+	TESTB     R9, R9
+	JEQ       noleaky_11_1
 	VMULPS    (CX), Z23, Z24
 	VCMPPS    $0x1e, Z26, Z23, K3
 	VBLENDMPS Z23, Z24, K3, Z23
-	VMOVUPS   64(CX), Z24
-	VMAXPS    Z23, Z24, Z23
-	VMOVUPS   128(CX), Z24
-	VMINPS    Z23, Z24, Z23
+
+noleaky_11_1:
+	TESTB   R10, R10
+	JEQ     noclamp_11_1
+	VMOVUPS 64(CX), Z24
+	VMAXPS  Z23, Z24, Z23
+	VMOVUPS 128(CX), Z24
+	VMINPS  Z23, Z24, Z23
+
+noclamp_11_1:
 	TESTQ     SI, SI
 	JEQ       done_11_1
 	TESTB     R8, R8
@@ -8669,6 +10289,8 @@ write:
 	MOVQ      208(CX), SI
 	SHLQ      $0x02, SI
 	MOVB      216(CX), SI
+	MOVB      217(CX), DI
+	MOVB      218(CX), R8
 	VPXORD    Z2, Z2, Z2
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -8684,13 +10306,21 @@ nobias_0_0:
 	VADDPS    Z1, Z0, Z0
 
 nores_0_0:
+	TESTB     DI, DI
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z1
 	VCMPPS    $0x1e, Z2, Z0, K2
 	VBLENDMPS Z0, Z1, K2, Z0
-	VMOVUPS   64(CX), Z1
-	VMAXPS    Z0, Z1, Z0
-	VMOVUPS   128(CX), Z1
-	VMINPS    Z0, Z1, Z0
+
+noleaky_0_0:
+	TESTB   R8, R8
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z1
+	VMAXPS  Z0, Z1, Z0
+	VMOVUPS 128(CX), Z1
+	VMINPS  Z0, Z1, Z0
+
+noclamp_0_0:
 	TESTQ     BX, BX
 	JEQ       done_0_0
 	TESTB     SI, SI
@@ -8766,6 +10396,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z3, Z3, Z3
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -8781,13 +10413,21 @@ nobias_0_0:
 	VADDPS    Z2, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z2
 	VCMPPS    $0x1e, Z3, Z0, K2
 	VBLENDMPS Z0, Z2, K2, Z0
-	VMOVUPS   64(CX), Z2
-	VMAXPS    Z0, Z2, Z0
-	VMOVUPS   128(CX), Z2
-	VMINPS    Z0, Z2, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z2
+	VMAXPS  Z0, Z2, Z0
+	VMOVUPS 128(CX), Z2
+	VMINPS  Z0, Z2, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -8815,13 +10455,21 @@ nobias_1_0:
 	VADDPS    Z2, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z1, Z2
 	VCMPPS    $0x1e, Z3, Z1, K2
 	VBLENDMPS Z1, Z2, K2, Z1
-	VMOVUPS   64(CX), Z2
-	VMAXPS    Z1, Z2, Z1
-	VMOVUPS   128(CX), Z2
-	VMINPS    Z1, Z2, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z2
+	VMAXPS  Z1, Z2, Z1
+	VMOVUPS 128(CX), Z2
+	VMINPS  Z1, Z2, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -8907,6 +10555,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z4, Z4, Z4
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -8922,13 +10572,21 @@ nobias_0_0:
 	VADDPS    Z3, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z3
 	VCMPPS    $0x1e, Z4, Z0, K2
 	VBLENDMPS Z0, Z3, K2, Z0
-	VMOVUPS   64(CX), Z3
-	VMAXPS    Z0, Z3, Z0
-	VMOVUPS   128(CX), Z3
-	VMINPS    Z0, Z3, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z3
+	VMAXPS  Z0, Z3, Z0
+	VMOVUPS 128(CX), Z3
+	VMINPS  Z0, Z3, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -8956,13 +10614,21 @@ nobias_1_0:
 	VADDPS    Z3, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z1, Z3
 	VCMPPS    $0x1e, Z4, Z1, K2
 	VBLENDMPS Z1, Z3, K2, Z1
-	VMOVUPS   64(CX), Z3
-	VMAXPS    Z1, Z3, Z1
-	VMOVUPS   128(CX), Z3
-	VMINPS    Z1, Z3, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z3
+	VMAXPS  Z1, Z3, Z1
+	VMOVUPS 128(CX), Z3
+	VMINPS  Z1, Z3, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -8990,13 +10656,21 @@ nobias_2_0:
 	VADDPS    Z3, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z2, Z3
 	VCMPPS    $0x1e, Z4, Z2, K2
 	VBLENDMPS Z2, Z3, K2, Z2
-	VMOVUPS   64(CX), Z3
-	VMAXPS    Z2, Z3, Z2
-	VMOVUPS   128(CX), Z3
-	VMINPS    Z2, Z3, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z3
+	VMAXPS  Z2, Z3, Z2
+	VMOVUPS 128(CX), Z3
+	VMINPS  Z2, Z3, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -9092,6 +10766,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z5, Z5, Z5
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -9107,13 +10783,21 @@ nobias_0_0:
 	VADDPS    Z4, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z4
 	VCMPPS    $0x1e, Z5, Z0, K2
 	VBLENDMPS Z0, Z4, K2, Z0
-	VMOVUPS   64(CX), Z4
-	VMAXPS    Z0, Z4, Z0
-	VMOVUPS   128(CX), Z4
-	VMINPS    Z0, Z4, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z4
+	VMAXPS  Z0, Z4, Z0
+	VMOVUPS 128(CX), Z4
+	VMINPS  Z0, Z4, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -9141,13 +10825,21 @@ nobias_1_0:
 	VADDPS    Z4, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z1, Z4
 	VCMPPS    $0x1e, Z5, Z1, K2
 	VBLENDMPS Z1, Z4, K2, Z1
-	VMOVUPS   64(CX), Z4
-	VMAXPS    Z1, Z4, Z1
-	VMOVUPS   128(CX), Z4
-	VMINPS    Z1, Z4, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z4
+	VMAXPS  Z1, Z4, Z1
+	VMOVUPS 128(CX), Z4
+	VMINPS  Z1, Z4, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -9175,13 +10867,21 @@ nobias_2_0:
 	VADDPS    Z4, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z2, Z4
 	VCMPPS    $0x1e, Z5, Z2, K2
 	VBLENDMPS Z2, Z4, K2, Z2
-	VMOVUPS   64(CX), Z4
-	VMAXPS    Z2, Z4, Z2
-	VMOVUPS   128(CX), Z4
-	VMINPS    Z2, Z4, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z4
+	VMAXPS  Z2, Z4, Z2
+	VMOVUPS 128(CX), Z4
+	VMINPS  Z2, Z4, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -9209,13 +10909,21 @@ nobias_3_0:
 	VADDPS    Z4, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z3, Z4
 	VCMPPS    $0x1e, Z5, Z3, K2
 	VBLENDMPS Z3, Z4, K2, Z3
-	VMOVUPS   64(CX), Z4
-	VMAXPS    Z3, Z4, Z3
-	VMOVUPS   128(CX), Z4
-	VMINPS    Z3, Z4, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z4
+	VMAXPS  Z3, Z4, Z3
+	VMOVUPS 128(CX), Z4
+	VMINPS  Z3, Z4, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -9323,6 +11031,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z6, Z6, Z6
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -9338,13 +11048,21 @@ nobias_0_0:
 	VADDPS    Z5, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z5
 	VCMPPS    $0x1e, Z6, Z0, K2
 	VBLENDMPS Z0, Z5, K2, Z0
-	VMOVUPS   64(CX), Z5
-	VMAXPS    Z0, Z5, Z0
-	VMOVUPS   128(CX), Z5
-	VMINPS    Z0, Z5, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z5
+	VMAXPS  Z0, Z5, Z0
+	VMOVUPS 128(CX), Z5
+	VMINPS  Z0, Z5, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -9372,13 +11090,21 @@ nobias_1_0:
 	VADDPS    Z5, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z1, Z5
 	VCMPPS    $0x1e, Z6, Z1, K2
 	VBLENDMPS Z1, Z5, K2, Z1
-	VMOVUPS   64(CX), Z5
-	VMAXPS    Z1, Z5, Z1
-	VMOVUPS   128(CX), Z5
-	VMINPS    Z1, Z5, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z5
+	VMAXPS  Z1, Z5, Z1
+	VMOVUPS 128(CX), Z5
+	VMINPS  Z1, Z5, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -9406,13 +11132,21 @@ nobias_2_0:
 	VADDPS    Z5, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z2, Z5
 	VCMPPS    $0x1e, Z6, Z2, K2
 	VBLENDMPS Z2, Z5, K2, Z2
-	VMOVUPS   64(CX), Z5
-	VMAXPS    Z2, Z5, Z2
-	VMOVUPS   128(CX), Z5
-	VMINPS    Z2, Z5, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z5
+	VMAXPS  Z2, Z5, Z2
+	VMOVUPS 128(CX), Z5
+	VMINPS  Z2, Z5, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -9440,13 +11174,21 @@ nobias_3_0:
 	VADDPS    Z5, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z3, Z5
 	VCMPPS    $0x1e, Z6, Z3, K2
 	VBLENDMPS Z3, Z5, K2, Z3
-	VMOVUPS   64(CX), Z5
-	VMAXPS    Z3, Z5, Z3
-	VMOVUPS   128(CX), Z5
-	VMINPS    Z3, Z5, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z5
+	VMAXPS  Z3, Z5, Z3
+	VMOVUPS 128(CX), Z5
+	VMINPS  Z3, Z5, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -9474,13 +11216,21 @@ nobias_4_0:
 	VADDPS    Z5, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z4, Z5
 	VCMPPS    $0x1e, Z6, Z4, K2
 	VBLENDMPS Z4, Z5, K2, Z4
-	VMOVUPS   64(CX), Z5
-	VMAXPS    Z4, Z5, Z4
-	VMOVUPS   128(CX), Z5
-	VMINPS    Z4, Z5, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z5
+	VMAXPS  Z4, Z5, Z4
+	VMOVUPS 128(CX), Z5
+	VMINPS  Z4, Z5, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -9598,6 +11348,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z7, Z7, Z7
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -9613,13 +11365,21 @@ nobias_0_0:
 	VADDPS    Z6, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z6
 	VCMPPS    $0x1e, Z7, Z0, K2
 	VBLENDMPS Z0, Z6, K2, Z0
-	VMOVUPS   64(CX), Z6
-	VMAXPS    Z0, Z6, Z0
-	VMOVUPS   128(CX), Z6
-	VMINPS    Z0, Z6, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z6
+	VMAXPS  Z0, Z6, Z0
+	VMOVUPS 128(CX), Z6
+	VMINPS  Z0, Z6, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -9647,13 +11407,21 @@ nobias_1_0:
 	VADDPS    Z6, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z1, Z6
 	VCMPPS    $0x1e, Z7, Z1, K2
 	VBLENDMPS Z1, Z6, K2, Z1
-	VMOVUPS   64(CX), Z6
-	VMAXPS    Z1, Z6, Z1
-	VMOVUPS   128(CX), Z6
-	VMINPS    Z1, Z6, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z6
+	VMAXPS  Z1, Z6, Z1
+	VMOVUPS 128(CX), Z6
+	VMINPS  Z1, Z6, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -9681,13 +11449,21 @@ nobias_2_0:
 	VADDPS    Z6, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z2, Z6
 	VCMPPS    $0x1e, Z7, Z2, K2
 	VBLENDMPS Z2, Z6, K2, Z2
-	VMOVUPS   64(CX), Z6
-	VMAXPS    Z2, Z6, Z2
-	VMOVUPS   128(CX), Z6
-	VMINPS    Z2, Z6, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z6
+	VMAXPS  Z2, Z6, Z2
+	VMOVUPS 128(CX), Z6
+	VMINPS  Z2, Z6, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -9715,13 +11491,21 @@ nobias_3_0:
 	VADDPS    Z6, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z3, Z6
 	VCMPPS    $0x1e, Z7, Z3, K2
 	VBLENDMPS Z3, Z6, K2, Z3
-	VMOVUPS   64(CX), Z6
-	VMAXPS    Z3, Z6, Z3
-	VMOVUPS   128(CX), Z6
-	VMINPS    Z3, Z6, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z6
+	VMAXPS  Z3, Z6, Z3
+	VMOVUPS 128(CX), Z6
+	VMINPS  Z3, Z6, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -9749,13 +11533,21 @@ nobias_4_0:
 	VADDPS    Z6, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z4, Z6
 	VCMPPS    $0x1e, Z7, Z4, K2
 	VBLENDMPS Z4, Z6, K2, Z4
-	VMOVUPS   64(CX), Z6
-	VMAXPS    Z4, Z6, Z4
-	VMOVUPS   128(CX), Z6
-	VMINPS    Z4, Z6, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z6
+	VMAXPS  Z4, Z6, Z4
+	VMOVUPS 128(CX), Z6
+	VMINPS  Z4, Z6, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -9783,13 +11575,21 @@ nobias_5_0:
 	VADDPS    Z6, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z5, Z6
 	VCMPPS    $0x1e, Z7, Z5, K2
 	VBLENDMPS Z5, Z6, K2, Z5
-	VMOVUPS   64(CX), Z6
-	VMAXPS    Z5, Z6, Z5
-	VMOVUPS   128(CX), Z6
-	VMINPS    Z5, Z6, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z6
+	VMAXPS  Z5, Z6, Z5
+	VMOVUPS 128(CX), Z6
+	VMINPS  Z5, Z6, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -9917,6 +11717,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z8, Z8, Z8
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -9932,13 +11734,21 @@ nobias_0_0:
 	VADDPS    Z7, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z7
 	VCMPPS    $0x1e, Z8, Z0, K2
 	VBLENDMPS Z0, Z7, K2, Z0
-	VMOVUPS   64(CX), Z7
-	VMAXPS    Z0, Z7, Z0
-	VMOVUPS   128(CX), Z7
-	VMINPS    Z0, Z7, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z7
+	VMAXPS  Z0, Z7, Z0
+	VMOVUPS 128(CX), Z7
+	VMINPS  Z0, Z7, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -9966,13 +11776,21 @@ nobias_1_0:
 	VADDPS    Z7, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z1, Z7
 	VCMPPS    $0x1e, Z8, Z1, K2
 	VBLENDMPS Z1, Z7, K2, Z1
-	VMOVUPS   64(CX), Z7
-	VMAXPS    Z1, Z7, Z1
-	VMOVUPS   128(CX), Z7
-	VMINPS    Z1, Z7, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z7
+	VMAXPS  Z1, Z7, Z1
+	VMOVUPS 128(CX), Z7
+	VMINPS  Z1, Z7, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -10000,13 +11818,21 @@ nobias_2_0:
 	VADDPS    Z7, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z2, Z7
 	VCMPPS    $0x1e, Z8, Z2, K2
 	VBLENDMPS Z2, Z7, K2, Z2
-	VMOVUPS   64(CX), Z7
-	VMAXPS    Z2, Z7, Z2
-	VMOVUPS   128(CX), Z7
-	VMINPS    Z2, Z7, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z7
+	VMAXPS  Z2, Z7, Z2
+	VMOVUPS 128(CX), Z7
+	VMINPS  Z2, Z7, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -10034,13 +11860,21 @@ nobias_3_0:
 	VADDPS    Z7, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z3, Z7
 	VCMPPS    $0x1e, Z8, Z3, K2
 	VBLENDMPS Z3, Z7, K2, Z3
-	VMOVUPS   64(CX), Z7
-	VMAXPS    Z3, Z7, Z3
-	VMOVUPS   128(CX), Z7
-	VMINPS    Z3, Z7, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z7
+	VMAXPS  Z3, Z7, Z3
+	VMOVUPS 128(CX), Z7
+	VMINPS  Z3, Z7, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -10068,13 +11902,21 @@ nobias_4_0:
 	VADDPS    Z7, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z4, Z7
 	VCMPPS    $0x1e, Z8, Z4, K2
 	VBLENDMPS Z4, Z7, K2, Z4
-	VMOVUPS   64(CX), Z7
-	VMAXPS    Z4, Z7, Z4
-	VMOVUPS   128(CX), Z7
-	VMINPS    Z4, Z7, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z7
+	VMAXPS  Z4, Z7, Z4
+	VMOVUPS 128(CX), Z7
+	VMINPS  Z4, Z7, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -10102,13 +11944,21 @@ nobias_5_0:
 	VADDPS    Z7, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z5, Z7
 	VCMPPS    $0x1e, Z8, Z5, K2
 	VBLENDMPS Z5, Z7, K2, Z5
-	VMOVUPS   64(CX), Z7
-	VMAXPS    Z5, Z7, Z5
-	VMOVUPS   128(CX), Z7
-	VMINPS    Z5, Z7, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z7
+	VMAXPS  Z5, Z7, Z5
+	VMOVUPS 128(CX), Z7
+	VMINPS  Z5, Z7, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -10136,13 +11986,21 @@ nobias_6_0:
 	VADDPS    Z7, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (CX), Z6, Z7
 	VCMPPS    $0x1e, Z8, Z6, K2
 	VBLENDMPS Z6, Z7, K2, Z6
-	VMOVUPS   64(CX), Z7
-	VMAXPS    Z6, Z7, Z6
-	VMOVUPS   128(CX), Z7
-	VMINPS    Z6, Z7, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(CX), Z7
+	VMAXPS  Z6, Z7, Z6
+	VMOVUPS 128(CX), Z7
+	VMINPS  Z6, Z7, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -10280,6 +12138,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z9, Z9, Z9
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -10295,13 +12155,21 @@ nobias_0_0:
 	VADDPS    Z8, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z8
 	VCMPPS    $0x1e, Z9, Z0, K2
 	VBLENDMPS Z0, Z8, K2, Z0
-	VMOVUPS   64(CX), Z8
-	VMAXPS    Z0, Z8, Z0
-	VMOVUPS   128(CX), Z8
-	VMINPS    Z0, Z8, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z8
+	VMAXPS  Z0, Z8, Z0
+	VMOVUPS 128(CX), Z8
+	VMINPS  Z0, Z8, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -10329,13 +12197,21 @@ nobias_1_0:
 	VADDPS    Z8, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z1, Z8
 	VCMPPS    $0x1e, Z9, Z1, K2
 	VBLENDMPS Z1, Z8, K2, Z1
-	VMOVUPS   64(CX), Z8
-	VMAXPS    Z1, Z8, Z1
-	VMOVUPS   128(CX), Z8
-	VMINPS    Z1, Z8, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z8
+	VMAXPS  Z1, Z8, Z1
+	VMOVUPS 128(CX), Z8
+	VMINPS  Z1, Z8, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -10363,13 +12239,21 @@ nobias_2_0:
 	VADDPS    Z8, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z2, Z8
 	VCMPPS    $0x1e, Z9, Z2, K2
 	VBLENDMPS Z2, Z8, K2, Z2
-	VMOVUPS   64(CX), Z8
-	VMAXPS    Z2, Z8, Z2
-	VMOVUPS   128(CX), Z8
-	VMINPS    Z2, Z8, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z8
+	VMAXPS  Z2, Z8, Z2
+	VMOVUPS 128(CX), Z8
+	VMINPS  Z2, Z8, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -10397,13 +12281,21 @@ nobias_3_0:
 	VADDPS    Z8, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z3, Z8
 	VCMPPS    $0x1e, Z9, Z3, K2
 	VBLENDMPS Z3, Z8, K2, Z3
-	VMOVUPS   64(CX), Z8
-	VMAXPS    Z3, Z8, Z3
-	VMOVUPS   128(CX), Z8
-	VMINPS    Z3, Z8, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z8
+	VMAXPS  Z3, Z8, Z3
+	VMOVUPS 128(CX), Z8
+	VMINPS  Z3, Z8, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -10431,13 +12323,21 @@ nobias_4_0:
 	VADDPS    Z8, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z4, Z8
 	VCMPPS    $0x1e, Z9, Z4, K2
 	VBLENDMPS Z4, Z8, K2, Z4
-	VMOVUPS   64(CX), Z8
-	VMAXPS    Z4, Z8, Z4
-	VMOVUPS   128(CX), Z8
-	VMINPS    Z4, Z8, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z8
+	VMAXPS  Z4, Z8, Z4
+	VMOVUPS 128(CX), Z8
+	VMINPS  Z4, Z8, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -10465,13 +12365,21 @@ nobias_5_0:
 	VADDPS    Z8, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z5, Z8
 	VCMPPS    $0x1e, Z9, Z5, K2
 	VBLENDMPS Z5, Z8, K2, Z5
-	VMOVUPS   64(CX), Z8
-	VMAXPS    Z5, Z8, Z5
-	VMOVUPS   128(CX), Z8
-	VMINPS    Z5, Z8, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z8
+	VMAXPS  Z5, Z8, Z5
+	VMOVUPS 128(CX), Z8
+	VMINPS  Z5, Z8, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -10499,13 +12407,21 @@ nobias_6_0:
 	VADDPS    Z8, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (CX), Z6, Z8
 	VCMPPS    $0x1e, Z9, Z6, K2
 	VBLENDMPS Z6, Z8, K2, Z6
-	VMOVUPS   64(CX), Z8
-	VMAXPS    Z6, Z8, Z6
-	VMOVUPS   128(CX), Z8
-	VMINPS    Z6, Z8, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(CX), Z8
+	VMAXPS  Z6, Z8, Z6
+	VMOVUPS 128(CX), Z8
+	VMINPS  Z6, Z8, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -10533,13 +12449,21 @@ nobias_7_0:
 	VADDPS    Z8, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (CX), Z7, Z8
 	VCMPPS    $0x1e, Z9, Z7, K2
 	VBLENDMPS Z7, Z8, K2, Z7
-	VMOVUPS   64(CX), Z8
-	VMAXPS    Z7, Z8, Z7
-	VMOVUPS   128(CX), Z8
-	VMINPS    Z7, Z8, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(CX), Z8
+	VMAXPS  Z7, Z8, Z7
+	VMOVUPS 128(CX), Z8
+	VMINPS  Z7, Z8, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -10689,6 +12613,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z10, Z10, Z10
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -10704,13 +12630,21 @@ nobias_0_0:
 	VADDPS    Z9, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z9
 	VCMPPS    $0x1e, Z10, Z0, K2
 	VBLENDMPS Z0, Z9, K2, Z0
-	VMOVUPS   64(CX), Z9
-	VMAXPS    Z0, Z9, Z0
-	VMOVUPS   128(CX), Z9
-	VMINPS    Z0, Z9, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z9
+	VMAXPS  Z0, Z9, Z0
+	VMOVUPS 128(CX), Z9
+	VMINPS  Z0, Z9, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -10738,13 +12672,21 @@ nobias_1_0:
 	VADDPS    Z9, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z1, Z9
 	VCMPPS    $0x1e, Z10, Z1, K2
 	VBLENDMPS Z1, Z9, K2, Z1
-	VMOVUPS   64(CX), Z9
-	VMAXPS    Z1, Z9, Z1
-	VMOVUPS   128(CX), Z9
-	VMINPS    Z1, Z9, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z9
+	VMAXPS  Z1, Z9, Z1
+	VMOVUPS 128(CX), Z9
+	VMINPS  Z1, Z9, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -10772,13 +12714,21 @@ nobias_2_0:
 	VADDPS    Z9, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z2, Z9
 	VCMPPS    $0x1e, Z10, Z2, K2
 	VBLENDMPS Z2, Z9, K2, Z2
-	VMOVUPS   64(CX), Z9
-	VMAXPS    Z2, Z9, Z2
-	VMOVUPS   128(CX), Z9
-	VMINPS    Z2, Z9, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z9
+	VMAXPS  Z2, Z9, Z2
+	VMOVUPS 128(CX), Z9
+	VMINPS  Z2, Z9, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -10806,13 +12756,21 @@ nobias_3_0:
 	VADDPS    Z9, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z3, Z9
 	VCMPPS    $0x1e, Z10, Z3, K2
 	VBLENDMPS Z3, Z9, K2, Z3
-	VMOVUPS   64(CX), Z9
-	VMAXPS    Z3, Z9, Z3
-	VMOVUPS   128(CX), Z9
-	VMINPS    Z3, Z9, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z9
+	VMAXPS  Z3, Z9, Z3
+	VMOVUPS 128(CX), Z9
+	VMINPS  Z3, Z9, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -10840,13 +12798,21 @@ nobias_4_0:
 	VADDPS    Z9, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z4, Z9
 	VCMPPS    $0x1e, Z10, Z4, K2
 	VBLENDMPS Z4, Z9, K2, Z4
-	VMOVUPS   64(CX), Z9
-	VMAXPS    Z4, Z9, Z4
-	VMOVUPS   128(CX), Z9
-	VMINPS    Z4, Z9, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z9
+	VMAXPS  Z4, Z9, Z4
+	VMOVUPS 128(CX), Z9
+	VMINPS  Z4, Z9, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -10874,13 +12840,21 @@ nobias_5_0:
 	VADDPS    Z9, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z5, Z9
 	VCMPPS    $0x1e, Z10, Z5, K2
 	VBLENDMPS Z5, Z9, K2, Z5
-	VMOVUPS   64(CX), Z9
-	VMAXPS    Z5, Z9, Z5
-	VMOVUPS   128(CX), Z9
-	VMINPS    Z5, Z9, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z9
+	VMAXPS  Z5, Z9, Z5
+	VMOVUPS 128(CX), Z9
+	VMINPS  Z5, Z9, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -10908,13 +12882,21 @@ nobias_6_0:
 	VADDPS    Z9, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (CX), Z6, Z9
 	VCMPPS    $0x1e, Z10, Z6, K2
 	VBLENDMPS Z6, Z9, K2, Z6
-	VMOVUPS   64(CX), Z9
-	VMAXPS    Z6, Z9, Z6
-	VMOVUPS   128(CX), Z9
-	VMINPS    Z6, Z9, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(CX), Z9
+	VMAXPS  Z6, Z9, Z6
+	VMOVUPS 128(CX), Z9
+	VMINPS  Z6, Z9, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -10942,13 +12924,21 @@ nobias_7_0:
 	VADDPS    Z9, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (CX), Z7, Z9
 	VCMPPS    $0x1e, Z10, Z7, K2
 	VBLENDMPS Z7, Z9, K2, Z7
-	VMOVUPS   64(CX), Z9
-	VMAXPS    Z7, Z9, Z7
-	VMOVUPS   128(CX), Z9
-	VMINPS    Z7, Z9, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(CX), Z9
+	VMAXPS  Z7, Z9, Z7
+	VMOVUPS 128(CX), Z9
+	VMINPS  Z7, Z9, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -10976,13 +12966,21 @@ nobias_8_0:
 	VADDPS    Z9, Z8, Z8
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (CX), Z8, Z9
 	VCMPPS    $0x1e, Z10, Z8, K2
 	VBLENDMPS Z8, Z9, K2, Z8
-	VMOVUPS   64(CX), Z9
-	VMAXPS    Z8, Z9, Z8
-	VMOVUPS   128(CX), Z9
-	VMINPS    Z8, Z9, Z8
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(CX), Z9
+	VMAXPS  Z8, Z9, Z8
+	VMOVUPS 128(CX), Z9
+	VMINPS  Z8, Z9, Z8
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -11142,6 +13140,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z11, Z11, Z11
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -11157,13 +13157,21 @@ nobias_0_0:
 	VADDPS    Z10, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z10
 	VCMPPS    $0x1e, Z11, Z0, K2
 	VBLENDMPS Z0, Z10, K2, Z0
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z0, Z10, Z0
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z0, Z10, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z0, Z10, Z0
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z0, Z10, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -11191,13 +13199,21 @@ nobias_1_0:
 	VADDPS    Z10, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z1, Z10
 	VCMPPS    $0x1e, Z11, Z1, K2
 	VBLENDMPS Z1, Z10, K2, Z1
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z1, Z10, Z1
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z1, Z10, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z1, Z10, Z1
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z1, Z10, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -11225,13 +13241,21 @@ nobias_2_0:
 	VADDPS    Z10, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z2, Z10
 	VCMPPS    $0x1e, Z11, Z2, K2
 	VBLENDMPS Z2, Z10, K2, Z2
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z2, Z10, Z2
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z2, Z10, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z2, Z10, Z2
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z2, Z10, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -11259,13 +13283,21 @@ nobias_3_0:
 	VADDPS    Z10, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z3, Z10
 	VCMPPS    $0x1e, Z11, Z3, K2
 	VBLENDMPS Z3, Z10, K2, Z3
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z3, Z10, Z3
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z3, Z10, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z3, Z10, Z3
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z3, Z10, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -11293,13 +13325,21 @@ nobias_4_0:
 	VADDPS    Z10, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z4, Z10
 	VCMPPS    $0x1e, Z11, Z4, K2
 	VBLENDMPS Z4, Z10, K2, Z4
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z4, Z10, Z4
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z4, Z10, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z4, Z10, Z4
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z4, Z10, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -11327,13 +13367,21 @@ nobias_5_0:
 	VADDPS    Z10, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z5, Z10
 	VCMPPS    $0x1e, Z11, Z5, K2
 	VBLENDMPS Z5, Z10, K2, Z5
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z5, Z10, Z5
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z5, Z10, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z5, Z10, Z5
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z5, Z10, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -11361,13 +13409,21 @@ nobias_6_0:
 	VADDPS    Z10, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (CX), Z6, Z10
 	VCMPPS    $0x1e, Z11, Z6, K2
 	VBLENDMPS Z6, Z10, K2, Z6
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z6, Z10, Z6
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z6, Z10, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z6, Z10, Z6
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z6, Z10, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -11395,13 +13451,21 @@ nobias_7_0:
 	VADDPS    Z10, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (CX), Z7, Z10
 	VCMPPS    $0x1e, Z11, Z7, K2
 	VBLENDMPS Z7, Z10, K2, Z7
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z7, Z10, Z7
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z7, Z10, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z7, Z10, Z7
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z7, Z10, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -11429,13 +13493,21 @@ nobias_8_0:
 	VADDPS    Z10, Z8, Z8
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (CX), Z8, Z10
 	VCMPPS    $0x1e, Z11, Z8, K2
 	VBLENDMPS Z8, Z10, K2, Z8
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z8, Z10, Z8
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z8, Z10, Z8
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z8, Z10, Z8
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z8, Z10, Z8
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -11463,13 +13535,21 @@ nobias_9_0:
 	VADDPS    Z10, Z9, Z9
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (CX), Z9, Z10
 	VCMPPS    $0x1e, Z11, Z9, K2
 	VBLENDMPS Z9, Z10, K2, Z9
-	VMOVUPS   64(CX), Z10
-	VMAXPS    Z9, Z10, Z9
-	VMOVUPS   128(CX), Z10
-	VMINPS    Z9, Z10, Z9
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(CX), Z10
+	VMAXPS  Z9, Z10, Z9
+	VMOVUPS 128(CX), Z10
+	VMINPS  Z9, Z10, Z9
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -11639,6 +13719,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z12, Z12, Z12
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -11654,13 +13736,21 @@ nobias_0_0:
 	VADDPS    Z11, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z11
 	VCMPPS    $0x1e, Z12, Z0, K2
 	VBLENDMPS Z0, Z11, K2, Z0
-	VMOVUPS   64(CX), Z11
-	VMAXPS    Z0, Z11, Z0
-	VMOVUPS   128(CX), Z11
-	VMINPS    Z0, Z11, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z11
+	VMAXPS  Z0, Z11, Z0
+	VMOVUPS 128(CX), Z11
+	VMINPS  Z0, Z11, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -11688,13 +13778,21 @@ nobias_1_0:
 	VADDPS    Z11, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z1, Z11
 	VCMPPS    $0x1e, Z12, Z1, K2
 	VBLENDMPS Z1, Z11, K2, Z1
-	VMOVUPS   64(CX), Z11
-	VMAXPS    Z1, Z11, Z1
-	VMOVUPS   128(CX), Z11
-	VMINPS    Z1, Z11, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z11
+	VMAXPS  Z1, Z11, Z1
+	VMOVUPS 128(CX), Z11
+	VMINPS  Z1, Z11, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -11722,13 +13820,21 @@ nobias_2_0:
 	VADDPS    Z11, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z2, Z11
 	VCMPPS    $0x1e, Z12, Z2, K2
 	VBLENDMPS Z2, Z11, K2, Z2
-	VMOVUPS   64(CX), Z11
-	VMAXPS    Z2, Z11, Z2
-	VMOVUPS   128(CX), Z11
-	VMINPS    Z2, Z11, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z11
+	VMAXPS  Z2, Z11, Z2
+	VMOVUPS 128(CX), Z11
+	VMINPS  Z2, Z11, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -11756,13 +13862,21 @@ nobias_3_0:
 	VADDPS    Z11, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z3, Z11
 	VCMPPS    $0x1e, Z12, Z3, K2
 	VBLENDMPS Z3, Z11, K2, Z3
-	VMOVUPS   64(CX), Z11
-	VMAXPS    Z3, Z11, Z3
-	VMOVUPS   128(CX), Z11
-	VMINPS    Z3, Z11, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z11
+	VMAXPS  Z3, Z11, Z3
+	VMOVUPS 128(CX), Z11
+	VMINPS  Z3, Z11, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -11790,13 +13904,21 @@ nobias_4_0:
 	VADDPS    Z11, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z4, Z11
 	VCMPPS    $0x1e, Z12, Z4, K2
 	VBLENDMPS Z4, Z11, K2, Z4
-	VMOVUPS   64(CX), Z11
-	VMAXPS    Z4, Z11, Z4
-	VMOVUPS   128(CX), Z11
-	VMINPS    Z4, Z11, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z11
+	VMAXPS  Z4, Z11, Z4
+	VMOVUPS 128(CX), Z11
+	VMINPS  Z4, Z11, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -11824,13 +13946,21 @@ nobias_5_0:
 	VADDPS    Z11, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z5, Z11
 	VCMPPS    $0x1e, Z12, Z5, K2
 	VBLENDMPS Z5, Z11, K2, Z5
-	VMOVUPS   64(CX), Z11
-	VMAXPS    Z5, Z11, Z5
-	VMOVUPS   128(CX), Z11
-	VMINPS    Z5, Z11, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z11
+	VMAXPS  Z5, Z11, Z5
+	VMOVUPS 128(CX), Z11
+	VMINPS  Z5, Z11, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -11858,13 +13988,21 @@ nobias_6_0:
 	VADDPS    Z11, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (CX), Z6, Z11
 	VCMPPS    $0x1e, Z12, Z6, K2
 	VBLENDMPS Z6, Z11, K2, Z6
-	VMOVUPS   64(CX), Z11
-	VMAXPS    Z6, Z11, Z6
-	VMOVUPS   128(CX), Z11
-	VMINPS    Z6, Z11, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(CX), Z11
+	VMAXPS  Z6, Z11, Z6
+	VMOVUPS 128(CX), Z11
+	VMINPS  Z6, Z11, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -11892,13 +14030,21 @@ nobias_7_0:
 	VADDPS    Z11, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (CX), Z7, Z11
 	VCMPPS    $0x1e, Z12, Z7, K2
 	VBLENDMPS Z7, Z11, K2, Z7
-	VMOVUPS   64(CX), Z11
-	VMAXPS    Z7, Z11, Z7
-	VMOVUPS   128(CX), Z11
-	VMINPS    Z7, Z11, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(CX), Z11
+	VMAXPS  Z7, Z11, Z7
+	VMOVUPS 128(CX), Z11
+	VMINPS  Z7, Z11, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -11926,13 +14072,21 @@ nobias_8_0:
 	VADDPS    Z11, Z8, Z8
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (CX), Z8, Z11
 	VCMPPS    $0x1e, Z12, Z8, K2
 	VBLENDMPS Z8, Z11, K2, Z8
-	VMOVUPS   64(CX), Z11
-	VMAXPS    Z8, Z11, Z8
-	VMOVUPS   128(CX), Z11
-	VMINPS    Z8, Z11, Z8
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(CX), Z11
+	VMAXPS  Z8, Z11, Z8
+	VMOVUPS 128(CX), Z11
+	VMINPS  Z8, Z11, Z8
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -11960,13 +14114,21 @@ nobias_9_0:
 	VADDPS    Z11, Z9, Z9
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (CX), Z9, Z11
 	VCMPPS    $0x1e, Z12, Z9, K2
 	VBLENDMPS Z9, Z11, K2, Z9
-	VMOVUPS   64(CX), Z11
-	VMAXPS    Z9, Z11, Z9
-	VMOVUPS   128(CX), Z11
-	VMINPS    Z9, Z11, Z9
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(CX), Z11
+	VMAXPS  Z9, Z11, Z9
+	VMOVUPS 128(CX), Z11
+	VMINPS  Z9, Z11, Z9
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -11994,13 +14156,21 @@ nobias_10_0:
 	VADDPS    Z11, Z10, Z10
 
 nores_10_0:
+	TESTB     R9, R9
+	JEQ       noleaky_10_0
 	VMULPS    (CX), Z10, Z11
 	VCMPPS    $0x1e, Z12, Z10, K2
 	VBLENDMPS Z10, Z11, K2, Z10
-	VMOVUPS   64(CX), Z11
-	VMAXPS    Z10, Z11, Z10
-	VMOVUPS   128(CX), Z11
-	VMINPS    Z10, Z11, Z10
+
+noleaky_10_0:
+	TESTB   R10, R10
+	JEQ     noclamp_10_0
+	VMOVUPS 64(CX), Z11
+	VMAXPS  Z10, Z11, Z10
+	VMOVUPS 128(CX), Z11
+	VMINPS  Z10, Z11, Z10
+
+noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
@@ -12180,6 +14350,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z13, Z13, Z13
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -12195,13 +14367,21 @@ nobias_0_0:
 	VADDPS    Z12, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z12
 	VCMPPS    $0x1e, Z13, Z0, K2
 	VBLENDMPS Z0, Z12, K2, Z0
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z0, Z12, Z0
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z0, Z12, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z0, Z12, Z0
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z0, Z12, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -12229,13 +14409,21 @@ nobias_1_0:
 	VADDPS    Z12, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z1, Z12
 	VCMPPS    $0x1e, Z13, Z1, K2
 	VBLENDMPS Z1, Z12, K2, Z1
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z1, Z12, Z1
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z1, Z12, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z1, Z12, Z1
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z1, Z12, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -12263,13 +14451,21 @@ nobias_2_0:
 	VADDPS    Z12, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z2, Z12
 	VCMPPS    $0x1e, Z13, Z2, K2
 	VBLENDMPS Z2, Z12, K2, Z2
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z2, Z12, Z2
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z2, Z12, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z2, Z12, Z2
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z2, Z12, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -12297,13 +14493,21 @@ nobias_3_0:
 	VADDPS    Z12, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z3, Z12
 	VCMPPS    $0x1e, Z13, Z3, K2
 	VBLENDMPS Z3, Z12, K2, Z3
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z3, Z12, Z3
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z3, Z12, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z3, Z12, Z3
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z3, Z12, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -12331,13 +14535,21 @@ nobias_4_0:
 	VADDPS    Z12, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z4, Z12
 	VCMPPS    $0x1e, Z13, Z4, K2
 	VBLENDMPS Z4, Z12, K2, Z4
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z4, Z12, Z4
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z4, Z12, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z4, Z12, Z4
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z4, Z12, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -12365,13 +14577,21 @@ nobias_5_0:
 	VADDPS    Z12, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z5, Z12
 	VCMPPS    $0x1e, Z13, Z5, K2
 	VBLENDMPS Z5, Z12, K2, Z5
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z5, Z12, Z5
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z5, Z12, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z5, Z12, Z5
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z5, Z12, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -12399,13 +14619,21 @@ nobias_6_0:
 	VADDPS    Z12, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (CX), Z6, Z12
 	VCMPPS    $0x1e, Z13, Z6, K2
 	VBLENDMPS Z6, Z12, K2, Z6
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z6, Z12, Z6
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z6, Z12, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z6, Z12, Z6
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z6, Z12, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -12433,13 +14661,21 @@ nobias_7_0:
 	VADDPS    Z12, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (CX), Z7, Z12
 	VCMPPS    $0x1e, Z13, Z7, K2
 	VBLENDMPS Z7, Z12, K2, Z7
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z7, Z12, Z7
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z7, Z12, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z7, Z12, Z7
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z7, Z12, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -12467,13 +14703,21 @@ nobias_8_0:
 	VADDPS    Z12, Z8, Z8
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (CX), Z8, Z12
 	VCMPPS    $0x1e, Z13, Z8, K2
 	VBLENDMPS Z8, Z12, K2, Z8
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z8, Z12, Z8
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z8, Z12, Z8
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z8, Z12, Z8
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z8, Z12, Z8
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -12501,13 +14745,21 @@ nobias_9_0:
 	VADDPS    Z12, Z9, Z9
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (CX), Z9, Z12
 	VCMPPS    $0x1e, Z13, Z9, K2
 	VBLENDMPS Z9, Z12, K2, Z9
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z9, Z12, Z9
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z9, Z12, Z9
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z9, Z12, Z9
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z9, Z12, Z9
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -12535,13 +14787,21 @@ nobias_10_0:
 	VADDPS    Z12, Z10, Z10
 
 nores_10_0:
+	TESTB     R9, R9
+	JEQ       noleaky_10_0
 	VMULPS    (CX), Z10, Z12
 	VCMPPS    $0x1e, Z13, Z10, K2
 	VBLENDMPS Z10, Z12, K2, Z10
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z10, Z12, Z10
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z10, Z12, Z10
+
+noleaky_10_0:
+	TESTB   R10, R10
+	JEQ     noclamp_10_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z10, Z12, Z10
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z10, Z12, Z10
+
+noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
@@ -12569,13 +14829,21 @@ nobias_11_0:
 	VADDPS    Z12, Z11, Z11
 
 nores_11_0:
+	TESTB     R9, R9
+	JEQ       noleaky_11_0
 	VMULPS    (CX), Z11, Z12
 	VCMPPS    $0x1e, Z13, Z11, K2
 	VBLENDMPS Z11, Z12, K2, Z11
-	VMOVUPS   64(CX), Z12
-	VMAXPS    Z11, Z12, Z11
-	VMOVUPS   128(CX), Z12
-	VMINPS    Z11, Z12, Z11
+
+noleaky_11_0:
+	TESTB   R10, R10
+	JEQ     noclamp_11_0
+	VMOVUPS 64(CX), Z12
+	VMAXPS  Z11, Z12, Z11
+	VMOVUPS 128(CX), Z12
+	VMINPS  Z11, Z12, Z11
+
+noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
@@ -12767,6 +15035,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z14, Z14, Z14
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -12782,13 +15052,21 @@ nobias_0_0:
 	VADDPS    Z13, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z13
 	VCMPPS    $0x1e, Z14, Z0, K2
 	VBLENDMPS Z0, Z13, K2, Z0
-	VMOVUPS   64(CX), Z13
-	VMAXPS    Z0, Z13, Z0
-	VMOVUPS   128(CX), Z13
-	VMINPS    Z0, Z13, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 128(CX), Z13
+	VMINPS  Z0, Z13, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -12816,13 +15094,21 @@ nobias_1_0:
 	VADDPS    Z13, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z1, Z13
 	VCMPPS    $0x1e, Z14, Z1, K2
 	VBLENDMPS Z1, Z13, K2, Z1
-	VMOVUPS   64(CX), Z13
-	VMAXPS    Z1, Z13, Z1
-	VMOVUPS   128(CX), Z13
-	VMINPS    Z1, Z13, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z13
+	VMAXPS  Z1, Z13, Z1
+	VMOVUPS 128(CX), Z13
+	VMINPS  Z1, Z13, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -12850,13 +15136,21 @@ nobias_2_0:
 	VADDPS    Z13, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z2, Z13
 	VCMPPS    $0x1e, Z14, Z2, K2
 	VBLENDMPS Z2, Z13, K2, Z2
-	VMOVUPS   64(CX), Z13
-	VMAXPS    Z2, Z13, Z2
-	VMOVUPS   128(CX), Z13
-	VMINPS    Z2, Z13, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z13
+	VMAXPS  Z2, Z13, Z2
+	VMOVUPS 128(CX), Z13
+	VMINPS  Z2, Z13, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -12884,13 +15178,21 @@ nobias_3_0:
 	VADDPS    Z13, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z3, Z13
 	VCMPPS    $0x1e, Z14, Z3, K2
 	VBLENDMPS Z3, Z13, K2, Z3
-	VMOVUPS   64(CX), Z13
-	VMAXPS    Z3, Z13, Z3
-	VMOVUPS   128(CX), Z13
-	VMINPS    Z3, Z13, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z13
+	VMAXPS  Z3, Z13, Z3
+	VMOVUPS 128(CX), Z13
+	VMINPS  Z3, Z13, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -12918,13 +15220,21 @@ nobias_4_0:
 	VADDPS    Z13, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z4, Z13
 	VCMPPS    $0x1e, Z14, Z4, K2
 	VBLENDMPS Z4, Z13, K2, Z4
-	VMOVUPS   64(CX), Z13
-	VMAXPS    Z4, Z13, Z4
-	VMOVUPS   128(CX), Z13
-	VMINPS    Z4, Z13, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z13
+	VMAXPS  Z4, Z13, Z4
+	VMOVUPS 128(CX), Z13
+	VMINPS  Z4, Z13, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -12952,13 +15262,21 @@ nobias_5_0:
 	VADDPS    Z13, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z5, Z13
 	VCMPPS    $0x1e, Z14, Z5, K2
 	VBLENDMPS Z5, Z13, K2, Z5
-	VMOVUPS   64(CX), Z13
-	VMAXPS    Z5, Z13, Z5
-	VMOVUPS   128(CX), Z13
-	VMINPS    Z5, Z13, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z13
+	VMAXPS  Z5, Z13, Z5
+	VMOVUPS 128(CX), Z13
+	VMINPS  Z5, Z13, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -12986,13 +15304,21 @@ nobias_6_0:
 	VADDPS    Z13, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (CX), Z6, Z13
 	VCMPPS    $0x1e, Z14, Z6, K2
 	VBLENDMPS Z6, Z13, K2, Z6
-	VMOVUPS   64(CX), Z13
-	VMAXPS    Z6, Z13, Z6
-	VMOVUPS   128(CX), Z13
-	VMINPS    Z6, Z13, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(CX), Z13
+	VMAXPS  Z6, Z13, Z6
+	VMOVUPS 128(CX), Z13
+	VMINPS  Z6, Z13, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -13020,13 +15346,21 @@ nobias_7_0:
 	VADDPS    Z13, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (CX), Z7, Z13
 	VCMPPS    $0x1e, Z14, Z7, K2
 	VBLENDMPS Z7, Z13, K2, Z7
-	VMOVUPS   64(CX), Z13
-	VMAXPS    Z7, Z13, Z7
-	VMOVUPS   128(CX), Z13
-	VMINPS    Z7, Z13, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(CX), Z13
+	VMAXPS  Z7, Z13, Z7
+	VMOVUPS 128(CX), Z13
+	VMINPS  Z7, Z13, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -13054,13 +15388,21 @@ nobias_8_0:
 	VADDPS    Z13, Z8, Z8
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (CX), Z8, Z13
 	VCMPPS    $0x1e, Z14, Z8, K2
 	VBLENDMPS Z8, Z13, K2, Z8
-	VMOVUPS   64(CX), Z13
-	VMAXPS    Z8, Z13, Z8
-	VMOVUPS   128(CX), Z13
-	VMINPS    Z8, Z13, Z8
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(CX), Z13
+	VMAXPS  Z8, Z13, Z8
+	VMOVUPS 128(CX), Z13
+	VMINPS  Z8, Z13, Z8
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -13088,13 +15430,21 @@ nobias_9_0:
 	VADDPS    Z13, Z9, Z9
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (CX), Z9, Z13
 	VCMPPS    $0x1e, Z14, Z9, K2
 	VBLENDMPS Z9, Z13, K2, Z9
-	VMOVUPS   64(CX), Z13
-	VMAXPS    Z9, Z13, Z9
-	VMOVUPS   128(CX), Z13
-	VMINPS    Z9, Z13, Z9
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(CX), Z13
+	VMAXPS  Z9, Z13, Z9
+	VMOVUPS 128(CX), Z13
+	VMINPS  Z9, Z13, Z9
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -13122,13 +15472,21 @@ nobias_10_0:
 	VADDPS    Z13, Z10, Z10
 
 nores_10_0:
+	TESTB     R9, R9
+	JEQ       noleaky_10_0
 	VMULPS    (CX), Z10, Z13
 	VCMPPS    $0x1e, Z14, Z10, K2
 	VBLENDMPS Z10, Z13, K2, Z10
-	VMOVUPS   64(CX), Z13
-	VMAXPS    Z10, Z13, Z10
-	VMOVUPS   128(CX), Z13
-	VMINPS    Z10, Z13, Z10
+
+noleaky_10_0:
+	TESTB   R10, R10
+	JEQ     noclamp_10_0
+	VMOVUPS 64(CX), Z13
+	VMAXPS  Z10, Z13, Z10
+	VMOVUPS 128(CX), Z13
+	VMINPS  Z10, Z13, Z10
+
+noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
@@ -13156,13 +15514,21 @@ nobias_11_0:
 	VADDPS    Z13, Z11, Z11
 
 nores_11_0:
+	TESTB     R9, R9
+	JEQ       noleaky_11_0
 	VMULPS    (CX), Z11, Z13
 	VCMPPS    $0x1e, Z14, Z11, K2
 	VBLENDMPS Z11, Z13, K2, Z11
-	VMOVUPS   64(CX), Z13
-	VMAXPS    Z11, Z13, Z11
-	VMOVUPS   128(CX), Z13
-	VMINPS    Z11, Z13, Z11
+
+noleaky_11_0:
+	TESTB   R10, R10
+	JEQ     noclamp_11_0
+	VMOVUPS 64(CX), Z13
+	VMAXPS  Z11, Z13, Z11
+	VMOVUPS 128(CX), Z13
+	VMINPS  Z11, Z13, Z11
+
+noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
@@ -13190,13 +15556,21 @@ nobias_12_0:
 	VADDPS    Z13, Z12, Z12
 
 nores_12_0:
+	TESTB     R9, R9
+	JEQ       noleaky_12_0
 	VMULPS    (CX), Z12, Z13
 	VCMPPS    $0x1e, Z14, Z12, K2
 	VBLENDMPS Z12, Z13, K2, Z12
-	VMOVUPS   64(CX), Z13
-	VMAXPS    Z12, Z13, Z12
-	VMOVUPS   128(CX), Z13
-	VMINPS    Z12, Z13, Z12
+
+noleaky_12_0:
+	TESTB   R10, R10
+	JEQ     noclamp_12_0
+	VMOVUPS 64(CX), Z13
+	VMAXPS  Z12, Z13, Z12
+	VMOVUPS 128(CX), Z13
+	VMINPS  Z12, Z13, Z12
+
+noclamp_12_0:
 	TESTQ     SI, SI
 	JEQ       done_12_0
 	TESTB     R8, R8
@@ -13398,6 +15772,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z15, Z15, Z15
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -13413,13 +15789,21 @@ nobias_0_0:
 	VADDPS    Z14, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z14
 	VCMPPS    $0x1e, Z15, Z0, K2
 	VBLENDMPS Z0, Z14, K2, Z0
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z0, Z14, Z0
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z0, Z14, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z0, Z14, Z0
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z0, Z14, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -13447,13 +15831,21 @@ nobias_1_0:
 	VADDPS    Z14, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z1, Z14
 	VCMPPS    $0x1e, Z15, Z1, K2
 	VBLENDMPS Z1, Z14, K2, Z1
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z1, Z14, Z1
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z1, Z14, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z1, Z14, Z1
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z1, Z14, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -13481,13 +15873,21 @@ nobias_2_0:
 	VADDPS    Z14, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z2, Z14
 	VCMPPS    $0x1e, Z15, Z2, K2
 	VBLENDMPS Z2, Z14, K2, Z2
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z2, Z14, Z2
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z2, Z14, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z2, Z14, Z2
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z2, Z14, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -13515,13 +15915,21 @@ nobias_3_0:
 	VADDPS    Z14, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z3, Z14
 	VCMPPS    $0x1e, Z15, Z3, K2
 	VBLENDMPS Z3, Z14, K2, Z3
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z3, Z14, Z3
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z3, Z14, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z3, Z14, Z3
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z3, Z14, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -13549,13 +15957,21 @@ nobias_4_0:
 	VADDPS    Z14, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z4, Z14
 	VCMPPS    $0x1e, Z15, Z4, K2
 	VBLENDMPS Z4, Z14, K2, Z4
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z4, Z14, Z4
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z4, Z14, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z4, Z14, Z4
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z4, Z14, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -13583,13 +15999,21 @@ nobias_5_0:
 	VADDPS    Z14, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z5, Z14
 	VCMPPS    $0x1e, Z15, Z5, K2
 	VBLENDMPS Z5, Z14, K2, Z5
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z5, Z14, Z5
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z5, Z14, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z5, Z14, Z5
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z5, Z14, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -13617,13 +16041,21 @@ nobias_6_0:
 	VADDPS    Z14, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (CX), Z6, Z14
 	VCMPPS    $0x1e, Z15, Z6, K2
 	VBLENDMPS Z6, Z14, K2, Z6
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z6, Z14, Z6
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z6, Z14, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z6, Z14, Z6
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z6, Z14, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -13651,13 +16083,21 @@ nobias_7_0:
 	VADDPS    Z14, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (CX), Z7, Z14
 	VCMPPS    $0x1e, Z15, Z7, K2
 	VBLENDMPS Z7, Z14, K2, Z7
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z7, Z14, Z7
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z7, Z14, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z7, Z14, Z7
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z7, Z14, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -13685,13 +16125,21 @@ nobias_8_0:
 	VADDPS    Z14, Z8, Z8
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (CX), Z8, Z14
 	VCMPPS    $0x1e, Z15, Z8, K2
 	VBLENDMPS Z8, Z14, K2, Z8
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z8, Z14, Z8
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z8, Z14, Z8
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z8, Z14, Z8
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z8, Z14, Z8
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -13719,13 +16167,21 @@ nobias_9_0:
 	VADDPS    Z14, Z9, Z9
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (CX), Z9, Z14
 	VCMPPS    $0x1e, Z15, Z9, K2
 	VBLENDMPS Z9, Z14, K2, Z9
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z9, Z14, Z9
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z9, Z14, Z9
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z9, Z14, Z9
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z9, Z14, Z9
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -13753,13 +16209,21 @@ nobias_10_0:
 	VADDPS    Z14, Z10, Z10
 
 nores_10_0:
+	TESTB     R9, R9
+	JEQ       noleaky_10_0
 	VMULPS    (CX), Z10, Z14
 	VCMPPS    $0x1e, Z15, Z10, K2
 	VBLENDMPS Z10, Z14, K2, Z10
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z10, Z14, Z10
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z10, Z14, Z10
+
+noleaky_10_0:
+	TESTB   R10, R10
+	JEQ     noclamp_10_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z10, Z14, Z10
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z10, Z14, Z10
+
+noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
@@ -13787,13 +16251,21 @@ nobias_11_0:
 	VADDPS    Z14, Z11, Z11
 
 nores_11_0:
+	TESTB     R9, R9
+	JEQ       noleaky_11_0
 	VMULPS    (CX), Z11, Z14
 	VCMPPS    $0x1e, Z15, Z11, K2
 	VBLENDMPS Z11, Z14, K2, Z11
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z11, Z14, Z11
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z11, Z14, Z11
+
+noleaky_11_0:
+	TESTB   R10, R10
+	JEQ     noclamp_11_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z11, Z14, Z11
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z11, Z14, Z11
+
+noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
@@ -13821,13 +16293,21 @@ nobias_12_0:
 	VADDPS    Z14, Z12, Z12
 
 nores_12_0:
+	TESTB     R9, R9
+	JEQ       noleaky_12_0
 	VMULPS    (CX), Z12, Z14
 	VCMPPS    $0x1e, Z15, Z12, K2
 	VBLENDMPS Z12, Z14, K2, Z12
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z12, Z14, Z12
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z12, Z14, Z12
+
+noleaky_12_0:
+	TESTB   R10, R10
+	JEQ     noclamp_12_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z12, Z14, Z12
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z12, Z14, Z12
+
+noclamp_12_0:
 	TESTQ     SI, SI
 	JEQ       done_12_0
 	TESTB     R8, R8
@@ -13855,13 +16335,21 @@ nobias_13_0:
 	VADDPS    Z14, Z13, Z13
 
 nores_13_0:
+	TESTB     R9, R9
+	JEQ       noleaky_13_0
 	VMULPS    (CX), Z13, Z14
 	VCMPPS    $0x1e, Z15, Z13, K2
 	VBLENDMPS Z13, Z14, K2, Z13
-	VMOVUPS   64(CX), Z14
-	VMAXPS    Z13, Z14, Z13
-	VMOVUPS   128(CX), Z14
-	VMINPS    Z13, Z14, Z13
+
+noleaky_13_0:
+	TESTB   R10, R10
+	JEQ     noclamp_13_0
+	VMOVUPS 64(CX), Z14
+	VMAXPS  Z13, Z14, Z13
+	VMOVUPS 128(CX), Z14
+	VMINPS  Z13, Z14, Z13
+
+noclamp_13_0:
 	TESTQ     SI, SI
 	JEQ       done_13_0
 	TESTB     R8, R8
@@ -14073,6 +16561,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z16, Z16, Z16
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -14088,13 +16578,21 @@ nobias_0_0:
 	VADDPS    Z15, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z15
 	VCMPPS    $0x1e, Z16, Z0, K2
 	VBLENDMPS Z0, Z15, K2, Z0
-	VMOVUPS   64(CX), Z15
-	VMAXPS    Z0, Z15, Z0
-	VMOVUPS   128(CX), Z15
-	VMINPS    Z0, Z15, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z15
+	VMAXPS  Z0, Z15, Z0
+	VMOVUPS 128(CX), Z15
+	VMINPS  Z0, Z15, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -14122,13 +16620,21 @@ nobias_1_0:
 	VADDPS    Z15, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z1, Z15
 	VCMPPS    $0x1e, Z16, Z1, K2
 	VBLENDMPS Z1, Z15, K2, Z1
-	VMOVUPS   64(CX), Z15
-	VMAXPS    Z1, Z15, Z1
-	VMOVUPS   128(CX), Z15
-	VMINPS    Z1, Z15, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z15
+	VMAXPS  Z1, Z15, Z1
+	VMOVUPS 128(CX), Z15
+	VMINPS  Z1, Z15, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -14156,13 +16662,21 @@ nobias_2_0:
 	VADDPS    Z15, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z2, Z15
 	VCMPPS    $0x1e, Z16, Z2, K2
 	VBLENDMPS Z2, Z15, K2, Z2
-	VMOVUPS   64(CX), Z15
-	VMAXPS    Z2, Z15, Z2
-	VMOVUPS   128(CX), Z15
-	VMINPS    Z2, Z15, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z15
+	VMAXPS  Z2, Z15, Z2
+	VMOVUPS 128(CX), Z15
+	VMINPS  Z2, Z15, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -14190,13 +16704,21 @@ nobias_3_0:
 	VADDPS    Z15, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z3, Z15
 	VCMPPS    $0x1e, Z16, Z3, K2
 	VBLENDMPS Z3, Z15, K2, Z3
-	VMOVUPS   64(CX), Z15
-	VMAXPS    Z3, Z15, Z3
-	VMOVUPS   128(CX), Z15
-	VMINPS    Z3, Z15, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z15
+	VMAXPS  Z3, Z15, Z3
+	VMOVUPS 128(CX), Z15
+	VMINPS  Z3, Z15, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -14224,13 +16746,21 @@ nobias_4_0:
 	VADDPS    Z15, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z4, Z15
 	VCMPPS    $0x1e, Z16, Z4, K2
 	VBLENDMPS Z4, Z15, K2, Z4
-	VMOVUPS   64(CX), Z15
-	VMAXPS    Z4, Z15, Z4
-	VMOVUPS   128(CX), Z15
-	VMINPS    Z4, Z15, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z15
+	VMAXPS  Z4, Z15, Z4
+	VMOVUPS 128(CX), Z15
+	VMINPS  Z4, Z15, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -14258,13 +16788,21 @@ nobias_5_0:
 	VADDPS    Z15, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z5, Z15
 	VCMPPS    $0x1e, Z16, Z5, K2
 	VBLENDMPS Z5, Z15, K2, Z5
-	VMOVUPS   64(CX), Z15
-	VMAXPS    Z5, Z15, Z5
-	VMOVUPS   128(CX), Z15
-	VMINPS    Z5, Z15, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z15
+	VMAXPS  Z5, Z15, Z5
+	VMOVUPS 128(CX), Z15
+	VMINPS  Z5, Z15, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -14292,13 +16830,21 @@ nobias_6_0:
 	VADDPS    Z15, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (CX), Z6, Z15
 	VCMPPS    $0x1e, Z16, Z6, K2
 	VBLENDMPS Z6, Z15, K2, Z6
-	VMOVUPS   64(CX), Z15
-	VMAXPS    Z6, Z15, Z6
-	VMOVUPS   128(CX), Z15
-	VMINPS    Z6, Z15, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(CX), Z15
+	VMAXPS  Z6, Z15, Z6
+	VMOVUPS 128(CX), Z15
+	VMINPS  Z6, Z15, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -14326,13 +16872,21 @@ nobias_7_0:
 	VADDPS    Z15, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (CX), Z7, Z15
 	VCMPPS    $0x1e, Z16, Z7, K2
 	VBLENDMPS Z7, Z15, K2, Z7
-	VMOVUPS   64(CX), Z15
-	VMAXPS    Z7, Z15, Z7
-	VMOVUPS   128(CX), Z15
-	VMINPS    Z7, Z15, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(CX), Z15
+	VMAXPS  Z7, Z15, Z7
+	VMOVUPS 128(CX), Z15
+	VMINPS  Z7, Z15, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -14360,13 +16914,21 @@ nobias_8_0:
 	VADDPS    Z15, Z8, Z8
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (CX), Z8, Z15
 	VCMPPS    $0x1e, Z16, Z8, K2
 	VBLENDMPS Z8, Z15, K2, Z8
-	VMOVUPS   64(CX), Z15
-	VMAXPS    Z8, Z15, Z8
-	VMOVUPS   128(CX), Z15
-	VMINPS    Z8, Z15, Z8
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(CX), Z15
+	VMAXPS  Z8, Z15, Z8
+	VMOVUPS 128(CX), Z15
+	VMINPS  Z8, Z15, Z8
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -14394,13 +16956,21 @@ nobias_9_0:
 	VADDPS    Z15, Z9, Z9
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (CX), Z9, Z15
 	VCMPPS    $0x1e, Z16, Z9, K2
 	VBLENDMPS Z9, Z15, K2, Z9
-	VMOVUPS   64(CX), Z15
-	VMAXPS    Z9, Z15, Z9
-	VMOVUPS   128(CX), Z15
-	VMINPS    Z9, Z15, Z9
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(CX), Z15
+	VMAXPS  Z9, Z15, Z9
+	VMOVUPS 128(CX), Z15
+	VMINPS  Z9, Z15, Z9
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -14428,13 +16998,21 @@ nobias_10_0:
 	VADDPS    Z15, Z10, Z10
 
 nores_10_0:
+	TESTB     R9, R9
+	JEQ       noleaky_10_0
 	VMULPS    (CX), Z10, Z15
 	VCMPPS    $0x1e, Z16, Z10, K2
 	VBLENDMPS Z10, Z15, K2, Z10
-	VMOVUPS   64(CX), Z15
-	VMAXPS    Z10, Z15, Z10
-	VMOVUPS   128(CX), Z15
-	VMINPS    Z10, Z15, Z10
+
+noleaky_10_0:
+	TESTB   R10, R10
+	JEQ     noclamp_10_0
+	VMOVUPS 64(CX), Z15
+	VMAXPS  Z10, Z15, Z10
+	VMOVUPS 128(CX), Z15
+	VMINPS  Z10, Z15, Z10
+
+noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
@@ -14462,13 +17040,21 @@ nobias_11_0:
 	VADDPS    Z15, Z11, Z11
 
 nores_11_0:
+	TESTB     R9, R9
+	JEQ       noleaky_11_0
 	VMULPS    (CX), Z11, Z15
 	VCMPPS    $0x1e, Z16, Z11, K2
 	VBLENDMPS Z11, Z15, K2, Z11
-	VMOVUPS   64(CX), Z15
-	VMAXPS    Z11, Z15, Z11
-	VMOVUPS   128(CX), Z15
-	VMINPS    Z11, Z15, Z11
+
+noleaky_11_0:
+	TESTB   R10, R10
+	JEQ     noclamp_11_0
+	VMOVUPS 64(CX), Z15
+	VMAXPS  Z11, Z15, Z11
+	VMOVUPS 128(CX), Z15
+	VMINPS  Z11, Z15, Z11
+
+noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
@@ -14496,13 +17082,21 @@ nobias_12_0:
 	VADDPS    Z15, Z12, Z12
 
 nores_12_0:
+	TESTB     R9, R9
+	JEQ       noleaky_12_0
 	VMULPS    (CX), Z12, Z15
 	VCMPPS    $0x1e, Z16, Z12, K2
 	VBLENDMPS Z12, Z15, K2, Z12
-	VMOVUPS   64(CX), Z15
-	VMAXPS    Z12, Z15, Z12
-	VMOVUPS   128(CX), Z15
-	VMINPS    Z12, Z15, Z12
+
+noleaky_12_0:
+	TESTB   R10, R10
+	JEQ     noclamp_12_0
+	VMOVUPS 64(CX), Z15
+	VMAXPS  Z12, Z15, Z12
+	VMOVUPS 128(CX), Z15
+	VMINPS  Z12, Z15, Z12
+
+noclamp_12_0:
 	TESTQ     SI, SI
 	JEQ       done_12_0
 	TESTB     R8, R8
@@ -14530,13 +17124,21 @@ nobias_13_0:
 	VADDPS    Z15, Z13, Z13
 
 nores_13_0:
+	TESTB     R9, R9
+	JEQ       noleaky_13_0
 	VMULPS    (CX), Z13, Z15
 	VCMPPS    $0x1e, Z16, Z13, K2
 	VBLENDMPS Z13, Z15, K2, Z13
-	VMOVUPS   64(CX), Z15
-	VMAXPS    Z13, Z15, Z13
-	VMOVUPS   128(CX), Z15
-	VMINPS    Z13, Z15, Z13
+
+noleaky_13_0:
+	TESTB   R10, R10
+	JEQ     noclamp_13_0
+	VMOVUPS 64(CX), Z15
+	VMAXPS  Z13, Z15, Z13
+	VMOVUPS 128(CX), Z15
+	VMINPS  Z13, Z15, Z13
+
+noclamp_13_0:
 	TESTQ     SI, SI
 	JEQ       done_13_0
 	TESTB     R8, R8
@@ -14564,13 +17166,21 @@ nobias_14_0:
 	VADDPS    Z15, Z14, Z14
 
 nores_14_0:
+	TESTB     R9, R9
+	JEQ       noleaky_14_0
 	VMULPS    (CX), Z14, Z15
 	VCMPPS    $0x1e, Z16, Z14, K2
 	VBLENDMPS Z14, Z15, K2, Z14
-	VMOVUPS   64(CX), Z15
-	VMAXPS    Z14, Z15, Z14
-	VMOVUPS   128(CX), Z15
-	VMINPS    Z14, Z15, Z14
+
+noleaky_14_0:
+	TESTB   R10, R10
+	JEQ     noclamp_14_0
+	VMOVUPS 64(CX), Z15
+	VMAXPS  Z14, Z15, Z14
+	VMOVUPS 128(CX), Z15
+	VMINPS  Z14, Z15, Z14
+
+noclamp_14_0:
 	TESTQ     SI, SI
 	JEQ       done_14_0
 	TESTB     R8, R8
@@ -14792,6 +17402,8 @@ write:
 	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	MOVB      218(CX), R10
 	VPXORD    Z17, Z17, Z17
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -14807,13 +17419,21 @@ nobias_0_0:
 	VADDPS    Z16, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (CX), Z0, Z16
 	VCMPPS    $0x1e, Z17, Z0, K2
 	VBLENDMPS Z0, Z16, K2, Z0
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z0, Z16, Z0
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z0, Z16, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z0, Z16, Z0
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z0, Z16, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -14841,13 +17461,21 @@ nobias_1_0:
 	VADDPS    Z16, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (CX), Z1, Z16
 	VCMPPS    $0x1e, Z17, Z1, K2
 	VBLENDMPS Z1, Z16, K2, Z1
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z1, Z16, Z1
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z1, Z16, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z1, Z16, Z1
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z1, Z16, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -14875,13 +17503,21 @@ nobias_2_0:
 	VADDPS    Z16, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (CX), Z2, Z16
 	VCMPPS    $0x1e, Z17, Z2, K2
 	VBLENDMPS Z2, Z16, K2, Z2
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z2, Z16, Z2
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z2, Z16, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z2, Z16, Z2
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z2, Z16, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -14909,13 +17545,21 @@ nobias_3_0:
 	VADDPS    Z16, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (CX), Z3, Z16
 	VCMPPS    $0x1e, Z17, Z3, K2
 	VBLENDMPS Z3, Z16, K2, Z3
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z3, Z16, Z3
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z3, Z16, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z3, Z16, Z3
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z3, Z16, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -14943,13 +17587,21 @@ nobias_4_0:
 	VADDPS    Z16, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (CX), Z4, Z16
 	VCMPPS    $0x1e, Z17, Z4, K2
 	VBLENDMPS Z4, Z16, K2, Z4
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z4, Z16, Z4
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z4, Z16, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z4, Z16, Z4
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z4, Z16, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -14977,13 +17629,21 @@ nobias_5_0:
 	VADDPS    Z16, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (CX), Z5, Z16
 	VCMPPS    $0x1e, Z17, Z5, K2
 	VBLENDMPS Z5, Z16, K2, Z5
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z5, Z16, Z5
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z5, Z16, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z5, Z16, Z5
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z5, Z16, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -15011,13 +17671,21 @@ nobias_6_0:
 	VADDPS    Z16, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (CX), Z6, Z16
 	VCMPPS    $0x1e, Z17, Z6, K2
 	VBLENDMPS Z6, Z16, K2, Z6
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z6, Z16, Z6
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z6, Z16, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z6, Z16, Z6
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z6, Z16, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -15045,13 +17713,21 @@ nobias_7_0:
 	VADDPS    Z16, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (CX), Z7, Z16
 	VCMPPS    $0x1e, Z17, Z7, K2
 	VBLENDMPS Z7, Z16, K2, Z7
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z7, Z16, Z7
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z7, Z16, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z7, Z16, Z7
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z7, Z16, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -15079,13 +17755,21 @@ nobias_8_0:
 	VADDPS    Z16, Z8, Z8
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (CX), Z8, Z16
 	VCMPPS    $0x1e, Z17, Z8, K2
 	VBLENDMPS Z8, Z16, K2, Z8
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z8, Z16, Z8
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z8, Z16, Z8
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z8, Z16, Z8
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z8, Z16, Z8
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -15113,13 +17797,21 @@ nobias_9_0:
 	VADDPS    Z16, Z9, Z9
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (CX), Z9, Z16
 	VCMPPS    $0x1e, Z17, Z9, K2
 	VBLENDMPS Z9, Z16, K2, Z9
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z9, Z16, Z9
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z9, Z16, Z9
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z9, Z16, Z9
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z9, Z16, Z9
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -15147,13 +17839,21 @@ nobias_10_0:
 	VADDPS    Z16, Z10, Z10
 
 nores_10_0:
+	TESTB     R9, R9
+	JEQ       noleaky_10_0
 	VMULPS    (CX), Z10, Z16
 	VCMPPS    $0x1e, Z17, Z10, K2
 	VBLENDMPS Z10, Z16, K2, Z10
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z10, Z16, Z10
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z10, Z16, Z10
+
+noleaky_10_0:
+	TESTB   R10, R10
+	JEQ     noclamp_10_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z10, Z16, Z10
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z10, Z16, Z10
+
+noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
@@ -15181,13 +17881,21 @@ nobias_11_0:
 	VADDPS    Z16, Z11, Z11
 
 nores_11_0:
+	TESTB     R9, R9
+	JEQ       noleaky_11_0
 	VMULPS    (CX), Z11, Z16
 	VCMPPS    $0x1e, Z17, Z11, K2
 	VBLENDMPS Z11, Z16, K2, Z11
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z11, Z16, Z11
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z11, Z16, Z11
+
+noleaky_11_0:
+	TESTB   R10, R10
+	JEQ     noclamp_11_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z11, Z16, Z11
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z11, Z16, Z11
+
+noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
@@ -15215,13 +17923,21 @@ nobias_12_0:
 	VADDPS    Z16, Z12, Z12
 
 nores_12_0:
+	TESTB     R9, R9
+	JEQ       noleaky_12_0
 	VMULPS    (CX), Z12, Z16
 	VCMPPS    $0x1e, Z17, Z12, K2
 	VBLENDMPS Z12, Z16, K2, Z12
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z12, Z16, Z12
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z12, Z16, Z12
+
+noleaky_12_0:
+	TESTB   R10, R10
+	JEQ     noclamp_12_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z12, Z16, Z12
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z12, Z16, Z12
+
+noclamp_12_0:
 	TESTQ     SI, SI
 	JEQ       done_12_0
 	TESTB     R8, R8
@@ -15249,13 +17965,21 @@ nobias_13_0:
 	VADDPS    Z16, Z13, Z13
 
 nores_13_0:
+	TESTB     R9, R9
+	JEQ       noleaky_13_0
 	VMULPS    (CX), Z13, Z16
 	VCMPPS    $0x1e, Z17, Z13, K2
 	VBLENDMPS Z13, Z16, K2, Z13
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z13, Z16, Z13
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z13, Z16, Z13
+
+noleaky_13_0:
+	TESTB   R10, R10
+	JEQ     noclamp_13_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z13, Z16, Z13
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z13, Z16, Z13
+
+noclamp_13_0:
 	TESTQ     SI, SI
 	JEQ       done_13_0
 	TESTB     R8, R8
@@ -15283,13 +18007,21 @@ nobias_14_0:
 	VADDPS    Z16, Z14, Z14
 
 nores_14_0:
+	TESTB     R9, R9
+	JEQ       noleaky_14_0
 	VMULPS    (CX), Z14, Z16
 	VCMPPS    $0x1e, Z17, Z14, K2
 	VBLENDMPS Z14, Z16, K2, Z14
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z14, Z16, Z14
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z14, Z16, Z14
+
+noleaky_14_0:
+	TESTB   R10, R10
+	JEQ     noclamp_14_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z14, Z16, Z14
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z14, Z16, Z14
+
+noclamp_14_0:
 	TESTQ     SI, SI
 	JEQ       done_14_0
 	TESTB     R8, R8
@@ -15317,13 +18049,21 @@ nobias_15_0:
 	VADDPS    Z16, Z15, Z15
 
 nores_15_0:
+	TESTB     R9, R9
+	JEQ       noleaky_15_0
 	VMULPS    (CX), Z15, Z16
 	VCMPPS    $0x1e, Z17, Z15, K2
 	VBLENDMPS Z15, Z16, K2, Z15
-	VMOVUPS   64(CX), Z16
-	VMAXPS    Z15, Z16, Z15
-	VMOVUPS   128(CX), Z16
-	VMINPS    Z15, Z16, Z15
+
+noleaky_15_0:
+	TESTB   R10, R10
+	JEQ     noclamp_15_0
+	VMOVUPS 64(CX), Z16
+	VMAXPS  Z15, Z16, Z15
+	VMOVUPS 128(CX), Z16
+	VMINPS  Z15, Z16, Z15
+
+noclamp_15_0:
 	TESTQ     SI, SI
 	JEQ       done_15_0
 	TESTB     R8, R8
@@ -15438,6 +18178,8 @@ write:
 	MOVQ    208(AX), SI
 	SHLQ    $0x02, SI
 	MOVB    216(AX), SI
+	MOVB    217(AX), DI
+	MOVB    218(AX), R8
 	VXORPS  Y2, Y2, Y2
 	TESTQ   DX, DX
 	JEQ     nobias_0_0
@@ -15453,19 +18195,27 @@ nobias_0_0:
 	VADDPS  Y3, Y0, Y0
 
 nores_0_0:
+	TESTB     DI, DI
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Y0, Y3
 	VCMPPS    $0x1e, Y2, Y0, Y4
 	VBLENDVPS Y4, Y0, Y3, Y0
-	VMOVUPS   64(AX), Y3
-	VMAXPS    Y0, Y3, Y0
-	VMOVUPS   128(AX), Y3
-	VMINPS    Y0, Y3, Y0
-	TESTQ     BX, BX
-	JEQ       done_0_0
-	TESTB     SI, SI
-	JEQ       done_0_0
-	VMOVUPS   (BX), Y3
-	VADDPS    Y3, Y0, Y0
+
+noleaky_0_0:
+	TESTB   R8, R8
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Y3
+	VMAXPS  Y0, Y3, Y0
+	VMOVUPS 128(AX), Y3
+	VMINPS  Y0, Y3, Y0
+
+noclamp_0_0:
+	TESTQ   BX, BX
+	JEQ     done_0_0
+	TESTB   SI, SI
+	JEQ     done_0_0
+	VMOVUPS (BX), Y3
+	VADDPS  Y3, Y0, Y0
 
 done_0_0:
 	TESTQ   DX, DX
@@ -15482,19 +18232,27 @@ nobias_0_1:
 	VADDPS  Y3, Y1, Y1
 
 nores_0_1:
+	TESTB     DI, DI
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Y1, Y3
 	VCMPPS    $0x1e, Y2, Y1, Y2
 	VBLENDVPS Y2, Y1, Y3, Y1
-	VMOVUPS   64(AX), Y3
-	VMAXPS    Y1, Y3, Y1
-	VMOVUPS   128(AX), Y3
-	VMINPS    Y1, Y3, Y1
-	TESTQ     BX, BX
-	JEQ       done_0_1
-	TESTB     SI, SI
-	JEQ       done_0_1
-	VMOVUPS   32(BX), Y3
-	VADDPS    Y3, Y1, Y1
+
+noleaky_0_1:
+	TESTB   R8, R8
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Y3
+	VMAXPS  Y1, Y3, Y1
+	VMOVUPS 128(AX), Y3
+	VMINPS  Y1, Y3, Y1
+
+noclamp_0_1:
+	TESTQ   BX, BX
+	JEQ     done_0_1
+	TESTB   SI, SI
+	JEQ     done_0_1
+	VMOVUPS 32(BX), Y3
+	VADDPS  Y3, Y1, Y1
 
 done_0_1:
 noep:
@@ -15587,6 +18345,8 @@ write:
 	MOVQ    208(AX), DI
 	SHLQ    $0x02, DI
 	MOVB    216(AX), R8
+	MOVB    217(AX), R9
+	MOVB    218(AX), R10
 	VXORPS  Y4, Y4, Y4
 	TESTQ   DX, DX
 	JEQ     nobias_0_0
@@ -15602,19 +18362,27 @@ nobias_0_0:
 	VADDPS  Y5, Y0, Y0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Y0, Y5
 	VCMPPS    $0x1e, Y4, Y0, Y6
 	VBLENDVPS Y6, Y0, Y5, Y0
-	VMOVUPS   64(AX), Y5
-	VMAXPS    Y0, Y5, Y0
-	VMOVUPS   128(AX), Y5
-	VMINPS    Y0, Y5, Y0
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS   (SI), Y5
-	VADDPS    Y5, Y0, Y0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Y5
+	VMAXPS  Y0, Y5, Y0
+	VMOVUPS 128(AX), Y5
+	VMINPS  Y0, Y5, Y0
+
+noclamp_0_0:
+	TESTQ   SI, SI
+	JEQ     done_0_0
+	TESTB   R8, R8
+	JEQ     done_0_0
+	VMOVUPS (SI), Y5
+	VADDPS  Y5, Y0, Y0
 
 done_0_0:
 	TESTQ   DX, DX
@@ -15631,19 +18399,27 @@ nobias_0_1:
 	VADDPS  Y5, Y1, Y1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Y1, Y5
 	VCMPPS    $0x1e, Y4, Y1, Y6
 	VBLENDVPS Y6, Y1, Y5, Y1
-	VMOVUPS   64(AX), Y5
-	VMAXPS    Y1, Y5, Y1
-	VMOVUPS   128(AX), Y5
-	VMINPS    Y1, Y5, Y1
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS   32(SI), Y5
-	VADDPS    Y5, Y1, Y1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Y5
+	VMAXPS  Y1, Y5, Y1
+	VMOVUPS 128(AX), Y5
+	VMINPS  Y1, Y5, Y1
+
+noclamp_0_1:
+	TESTQ   SI, SI
+	JEQ     done_0_1
+	TESTB   R8, R8
+	JEQ     done_0_1
+	VMOVUPS 32(SI), Y5
+	VADDPS  Y5, Y1, Y1
 
 done_0_1:
 	TESTQ SI, SI
@@ -15665,19 +18441,27 @@ nobias_1_0:
 	VADDPS  Y5, Y2, Y2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Y2, Y5
 	VCMPPS    $0x1e, Y4, Y2, Y6
 	VBLENDVPS Y6, Y2, Y5, Y2
-	VMOVUPS   64(AX), Y5
-	VMAXPS    Y2, Y5, Y2
-	VMOVUPS   128(AX), Y5
-	VMINPS    Y2, Y5, Y2
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS   (SI), Y5
-	VADDPS    Y5, Y2, Y2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Y5
+	VMAXPS  Y2, Y5, Y2
+	VMOVUPS 128(AX), Y5
+	VMINPS  Y2, Y5, Y2
+
+noclamp_1_0:
+	TESTQ   SI, SI
+	JEQ     done_1_0
+	TESTB   R8, R8
+	JEQ     done_1_0
+	VMOVUPS (SI), Y5
+	VADDPS  Y5, Y2, Y2
 
 done_1_0:
 	TESTQ   DX, DX
@@ -15694,19 +18478,27 @@ nobias_1_1:
 	VADDPS  Y5, Y3, Y3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (AX), Y3, Y5
 	VCMPPS    $0x1e, Y4, Y3, Y4
 	VBLENDVPS Y4, Y3, Y5, Y3
-	VMOVUPS   64(AX), Y5
-	VMAXPS    Y3, Y5, Y3
-	VMOVUPS   128(AX), Y5
-	VMINPS    Y3, Y5, Y3
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS   32(SI), Y5
-	VADDPS    Y5, Y3, Y3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(AX), Y5
+	VMAXPS  Y3, Y5, Y3
+	VMOVUPS 128(AX), Y5
+	VMINPS  Y3, Y5, Y3
+
+noclamp_1_1:
+	TESTQ   SI, SI
+	JEQ     done_1_1
+	TESTB   R8, R8
+	JEQ     done_1_1
+	VMOVUPS 32(SI), Y5
+	VADDPS  Y5, Y3, Y3
 
 done_1_1:
 noep:
@@ -15815,6 +18607,8 @@ write:
 	MOVQ    208(AX), DI
 	SHLQ    $0x02, DI
 	MOVB    216(AX), R8
+	MOVB    217(AX), R9
+	MOVB    218(AX), R10
 	VXORPS  Y6, Y6, Y6
 	TESTQ   DX, DX
 	JEQ     nobias_0_0
@@ -15830,19 +18624,27 @@ nobias_0_0:
 	VADDPS  Y7, Y0, Y0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Y0, Y7
 	VCMPPS    $0x1e, Y6, Y0, Y8
 	VBLENDVPS Y8, Y0, Y7, Y0
-	VMOVUPS   64(AX), Y7
-	VMAXPS    Y0, Y7, Y0
-	VMOVUPS   128(AX), Y7
-	VMINPS    Y0, Y7, Y0
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS   (SI), Y7
-	VADDPS    Y7, Y0, Y0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Y7
+	VMAXPS  Y0, Y7, Y0
+	VMOVUPS 128(AX), Y7
+	VMINPS  Y0, Y7, Y0
+
+noclamp_0_0:
+	TESTQ   SI, SI
+	JEQ     done_0_0
+	TESTB   R8, R8
+	JEQ     done_0_0
+	VMOVUPS (SI), Y7
+	VADDPS  Y7, Y0, Y0
 
 done_0_0:
 	TESTQ   DX, DX
@@ -15859,19 +18661,27 @@ nobias_0_1:
 	VADDPS  Y7, Y1, Y1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Y1, Y7
 	VCMPPS    $0x1e, Y6, Y1, Y8
 	VBLENDVPS Y8, Y1, Y7, Y1
-	VMOVUPS   64(AX), Y7
-	VMAXPS    Y1, Y7, Y1
-	VMOVUPS   128(AX), Y7
-	VMINPS    Y1, Y7, Y1
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS   32(SI), Y7
-	VADDPS    Y7, Y1, Y1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Y7
+	VMAXPS  Y1, Y7, Y1
+	VMOVUPS 128(AX), Y7
+	VMINPS  Y1, Y7, Y1
+
+noclamp_0_1:
+	TESTQ   SI, SI
+	JEQ     done_0_1
+	TESTB   R8, R8
+	JEQ     done_0_1
+	VMOVUPS 32(SI), Y7
+	VADDPS  Y7, Y1, Y1
 
 done_0_1:
 	TESTQ SI, SI
@@ -15893,19 +18703,27 @@ nobias_1_0:
 	VADDPS  Y7, Y2, Y2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Y2, Y7
 	VCMPPS    $0x1e, Y6, Y2, Y8
 	VBLENDVPS Y8, Y2, Y7, Y2
-	VMOVUPS   64(AX), Y7
-	VMAXPS    Y2, Y7, Y2
-	VMOVUPS   128(AX), Y7
-	VMINPS    Y2, Y7, Y2
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS   (SI), Y7
-	VADDPS    Y7, Y2, Y2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Y7
+	VMAXPS  Y2, Y7, Y2
+	VMOVUPS 128(AX), Y7
+	VMINPS  Y2, Y7, Y2
+
+noclamp_1_0:
+	TESTQ   SI, SI
+	JEQ     done_1_0
+	TESTB   R8, R8
+	JEQ     done_1_0
+	VMOVUPS (SI), Y7
+	VADDPS  Y7, Y2, Y2
 
 done_1_0:
 	TESTQ   DX, DX
@@ -15922,19 +18740,27 @@ nobias_1_1:
 	VADDPS  Y7, Y3, Y3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (AX), Y3, Y7
 	VCMPPS    $0x1e, Y6, Y3, Y8
 	VBLENDVPS Y8, Y3, Y7, Y3
-	VMOVUPS   64(AX), Y7
-	VMAXPS    Y3, Y7, Y3
-	VMOVUPS   128(AX), Y7
-	VMINPS    Y3, Y7, Y3
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS   32(SI), Y7
-	VADDPS    Y7, Y3, Y3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(AX), Y7
+	VMAXPS  Y3, Y7, Y3
+	VMOVUPS 128(AX), Y7
+	VMINPS  Y3, Y7, Y3
+
+noclamp_1_1:
+	TESTQ   SI, SI
+	JEQ     done_1_1
+	TESTB   R8, R8
+	JEQ     done_1_1
+	VMOVUPS 32(SI), Y7
+	VADDPS  Y7, Y3, Y3
 
 done_1_1:
 	TESTQ SI, SI
@@ -15956,19 +18782,27 @@ nobias_2_0:
 	VADDPS  Y7, Y4, Y4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Y4, Y7
 	VCMPPS    $0x1e, Y6, Y4, Y8
 	VBLENDVPS Y8, Y4, Y7, Y4
-	VMOVUPS   64(AX), Y7
-	VMAXPS    Y4, Y7, Y4
-	VMOVUPS   128(AX), Y7
-	VMINPS    Y4, Y7, Y4
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS   (SI), Y7
-	VADDPS    Y7, Y4, Y4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Y7
+	VMAXPS  Y4, Y7, Y4
+	VMOVUPS 128(AX), Y7
+	VMINPS  Y4, Y7, Y4
+
+noclamp_2_0:
+	TESTQ   SI, SI
+	JEQ     done_2_0
+	TESTB   R8, R8
+	JEQ     done_2_0
+	VMOVUPS (SI), Y7
+	VADDPS  Y7, Y4, Y4
 
 done_2_0:
 	TESTQ   DX, DX
@@ -15985,19 +18819,27 @@ nobias_2_1:
 	VADDPS  Y7, Y5, Y5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (AX), Y5, Y7
 	VCMPPS    $0x1e, Y6, Y5, Y6
 	VBLENDVPS Y6, Y5, Y7, Y5
-	VMOVUPS   64(AX), Y7
-	VMAXPS    Y5, Y7, Y5
-	VMOVUPS   128(AX), Y7
-	VMINPS    Y5, Y7, Y5
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS   32(SI), Y7
-	VADDPS    Y7, Y5, Y5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(AX), Y7
+	VMAXPS  Y5, Y7, Y5
+	VMOVUPS 128(AX), Y7
+	VMINPS  Y5, Y7, Y5
+
+noclamp_2_1:
+	TESTQ   SI, SI
+	JEQ     done_2_1
+	TESTB   R8, R8
+	JEQ     done_2_1
+	VMOVUPS 32(SI), Y7
+	VADDPS  Y7, Y5, Y5
 
 done_2_1:
 noep:
@@ -16122,6 +18964,8 @@ write:
 	MOVQ    208(AX), DI
 	SHLQ    $0x02, DI
 	MOVB    216(AX), R8
+	MOVB    217(AX), R9
+	MOVB    218(AX), R10
 	VXORPS  Y8, Y8, Y8
 	TESTQ   DX, DX
 	JEQ     nobias_0_0
@@ -16137,19 +18981,27 @@ nobias_0_0:
 	VADDPS  Y9, Y0, Y0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Y0, Y9
 	VCMPPS    $0x1e, Y8, Y0, Y10
 	VBLENDVPS Y10, Y0, Y9, Y0
-	VMOVUPS   64(AX), Y9
-	VMAXPS    Y0, Y9, Y0
-	VMOVUPS   128(AX), Y9
-	VMINPS    Y0, Y9, Y0
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS   (SI), Y9
-	VADDPS    Y9, Y0, Y0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Y9
+	VMAXPS  Y0, Y9, Y0
+	VMOVUPS 128(AX), Y9
+	VMINPS  Y0, Y9, Y0
+
+noclamp_0_0:
+	TESTQ   SI, SI
+	JEQ     done_0_0
+	TESTB   R8, R8
+	JEQ     done_0_0
+	VMOVUPS (SI), Y9
+	VADDPS  Y9, Y0, Y0
 
 done_0_0:
 	TESTQ   DX, DX
@@ -16166,19 +19018,27 @@ nobias_0_1:
 	VADDPS  Y9, Y1, Y1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Y1, Y9
 	VCMPPS    $0x1e, Y8, Y1, Y10
 	VBLENDVPS Y10, Y1, Y9, Y1
-	VMOVUPS   64(AX), Y9
-	VMAXPS    Y1, Y9, Y1
-	VMOVUPS   128(AX), Y9
-	VMINPS    Y1, Y9, Y1
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS   32(SI), Y9
-	VADDPS    Y9, Y1, Y1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Y9
+	VMAXPS  Y1, Y9, Y1
+	VMOVUPS 128(AX), Y9
+	VMINPS  Y1, Y9, Y1
+
+noclamp_0_1:
+	TESTQ   SI, SI
+	JEQ     done_0_1
+	TESTB   R8, R8
+	JEQ     done_0_1
+	VMOVUPS 32(SI), Y9
+	VADDPS  Y9, Y1, Y1
 
 done_0_1:
 	TESTQ SI, SI
@@ -16200,19 +19060,27 @@ nobias_1_0:
 	VADDPS  Y9, Y2, Y2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Y2, Y9
 	VCMPPS    $0x1e, Y8, Y2, Y10
 	VBLENDVPS Y10, Y2, Y9, Y2
-	VMOVUPS   64(AX), Y9
-	VMAXPS    Y2, Y9, Y2
-	VMOVUPS   128(AX), Y9
-	VMINPS    Y2, Y9, Y2
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS   (SI), Y9
-	VADDPS    Y9, Y2, Y2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Y9
+	VMAXPS  Y2, Y9, Y2
+	VMOVUPS 128(AX), Y9
+	VMINPS  Y2, Y9, Y2
+
+noclamp_1_0:
+	TESTQ   SI, SI
+	JEQ     done_1_0
+	TESTB   R8, R8
+	JEQ     done_1_0
+	VMOVUPS (SI), Y9
+	VADDPS  Y9, Y2, Y2
 
 done_1_0:
 	TESTQ   DX, DX
@@ -16229,19 +19097,27 @@ nobias_1_1:
 	VADDPS  Y9, Y3, Y3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (AX), Y3, Y9
 	VCMPPS    $0x1e, Y8, Y3, Y10
 	VBLENDVPS Y10, Y3, Y9, Y3
-	VMOVUPS   64(AX), Y9
-	VMAXPS    Y3, Y9, Y3
-	VMOVUPS   128(AX), Y9
-	VMINPS    Y3, Y9, Y3
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS   32(SI), Y9
-	VADDPS    Y9, Y3, Y3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(AX), Y9
+	VMAXPS  Y3, Y9, Y3
+	VMOVUPS 128(AX), Y9
+	VMINPS  Y3, Y9, Y3
+
+noclamp_1_1:
+	TESTQ   SI, SI
+	JEQ     done_1_1
+	TESTB   R8, R8
+	JEQ     done_1_1
+	VMOVUPS 32(SI), Y9
+	VADDPS  Y9, Y3, Y3
 
 done_1_1:
 	TESTQ SI, SI
@@ -16263,19 +19139,27 @@ nobias_2_0:
 	VADDPS  Y9, Y4, Y4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Y4, Y9
 	VCMPPS    $0x1e, Y8, Y4, Y10
 	VBLENDVPS Y10, Y4, Y9, Y4
-	VMOVUPS   64(AX), Y9
-	VMAXPS    Y4, Y9, Y4
-	VMOVUPS   128(AX), Y9
-	VMINPS    Y4, Y9, Y4
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS   (SI), Y9
-	VADDPS    Y9, Y4, Y4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Y9
+	VMAXPS  Y4, Y9, Y4
+	VMOVUPS 128(AX), Y9
+	VMINPS  Y4, Y9, Y4
+
+noclamp_2_0:
+	TESTQ   SI, SI
+	JEQ     done_2_0
+	TESTB   R8, R8
+	JEQ     done_2_0
+	VMOVUPS (SI), Y9
+	VADDPS  Y9, Y4, Y4
 
 done_2_0:
 	TESTQ   DX, DX
@@ -16292,19 +19176,27 @@ nobias_2_1:
 	VADDPS  Y9, Y5, Y5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (AX), Y5, Y9
 	VCMPPS    $0x1e, Y8, Y5, Y10
 	VBLENDVPS Y10, Y5, Y9, Y5
-	VMOVUPS   64(AX), Y9
-	VMAXPS    Y5, Y9, Y5
-	VMOVUPS   128(AX), Y9
-	VMINPS    Y5, Y9, Y5
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS   32(SI), Y9
-	VADDPS    Y9, Y5, Y5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(AX), Y9
+	VMAXPS  Y5, Y9, Y5
+	VMOVUPS 128(AX), Y9
+	VMINPS  Y5, Y9, Y5
+
+noclamp_2_1:
+	TESTQ   SI, SI
+	JEQ     done_2_1
+	TESTB   R8, R8
+	JEQ     done_2_1
+	VMOVUPS 32(SI), Y9
+	VADDPS  Y9, Y5, Y5
 
 done_2_1:
 	TESTQ SI, SI
@@ -16326,19 +19218,27 @@ nobias_3_0:
 	VADDPS  Y9, Y6, Y6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Y6, Y9
 	VCMPPS    $0x1e, Y8, Y6, Y10
 	VBLENDVPS Y10, Y6, Y9, Y6
-	VMOVUPS   64(AX), Y9
-	VMAXPS    Y6, Y9, Y6
-	VMOVUPS   128(AX), Y9
-	VMINPS    Y6, Y9, Y6
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS   (SI), Y9
-	VADDPS    Y9, Y6, Y6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Y9
+	VMAXPS  Y6, Y9, Y6
+	VMOVUPS 128(AX), Y9
+	VMINPS  Y6, Y9, Y6
+
+noclamp_3_0:
+	TESTQ   SI, SI
+	JEQ     done_3_0
+	TESTB   R8, R8
+	JEQ     done_3_0
+	VMOVUPS (SI), Y9
+	VADDPS  Y9, Y6, Y6
 
 done_3_0:
 	TESTQ   DX, DX
@@ -16355,19 +19255,27 @@ nobias_3_1:
 	VADDPS  Y9, Y7, Y7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (AX), Y7, Y9
 	VCMPPS    $0x1e, Y8, Y7, Y8
 	VBLENDVPS Y8, Y7, Y9, Y7
-	VMOVUPS   64(AX), Y9
-	VMAXPS    Y7, Y9, Y7
-	VMOVUPS   128(AX), Y9
-	VMINPS    Y7, Y9, Y7
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS   32(SI), Y9
-	VADDPS    Y9, Y7, Y7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(AX), Y9
+	VMAXPS  Y7, Y9, Y7
+	VMOVUPS 128(AX), Y9
+	VMINPS  Y7, Y9, Y7
+
+noclamp_3_1:
+	TESTQ   SI, SI
+	JEQ     done_3_1
+	TESTB   R8, R8
+	JEQ     done_3_1
+	VMOVUPS 32(SI), Y9
+	VADDPS  Y9, Y7, Y7
 
 done_3_1:
 noep:
@@ -16510,6 +19418,8 @@ write:
 	MOVQ    208(AX), DI
 	SHLQ    $0x02, DI
 	MOVB    216(AX), R8
+	MOVB    217(AX), R9
+	MOVB    218(AX), R10
 	VXORPS  Y10, Y10, Y10
 	TESTQ   DX, DX
 	JEQ     nobias_0_0
@@ -16525,19 +19435,27 @@ nobias_0_0:
 	VADDPS  Y11, Y0, Y0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Y0, Y11
 	VCMPPS    $0x1e, Y10, Y0, Y12
 	VBLENDVPS Y12, Y0, Y11, Y0
-	VMOVUPS   64(AX), Y11
-	VMAXPS    Y0, Y11, Y0
-	VMOVUPS   128(AX), Y11
-	VMINPS    Y0, Y11, Y0
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS   (SI), Y11
-	VADDPS    Y11, Y0, Y0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Y11
+	VMAXPS  Y0, Y11, Y0
+	VMOVUPS 128(AX), Y11
+	VMINPS  Y0, Y11, Y0
+
+noclamp_0_0:
+	TESTQ   SI, SI
+	JEQ     done_0_0
+	TESTB   R8, R8
+	JEQ     done_0_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y0, Y0
 
 done_0_0:
 	TESTQ   DX, DX
@@ -16554,19 +19472,27 @@ nobias_0_1:
 	VADDPS  Y11, Y1, Y1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Y1, Y11
 	VCMPPS    $0x1e, Y10, Y1, Y12
 	VBLENDVPS Y12, Y1, Y11, Y1
-	VMOVUPS   64(AX), Y11
-	VMAXPS    Y1, Y11, Y1
-	VMOVUPS   128(AX), Y11
-	VMINPS    Y1, Y11, Y1
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS   32(SI), Y11
-	VADDPS    Y11, Y1, Y1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Y11
+	VMAXPS  Y1, Y11, Y1
+	VMOVUPS 128(AX), Y11
+	VMINPS  Y1, Y11, Y1
+
+noclamp_0_1:
+	TESTQ   SI, SI
+	JEQ     done_0_1
+	TESTB   R8, R8
+	JEQ     done_0_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y1, Y1
 
 done_0_1:
 	TESTQ SI, SI
@@ -16588,19 +19514,27 @@ nobias_1_0:
 	VADDPS  Y11, Y2, Y2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Y2, Y11
 	VCMPPS    $0x1e, Y10, Y2, Y12
 	VBLENDVPS Y12, Y2, Y11, Y2
-	VMOVUPS   64(AX), Y11
-	VMAXPS    Y2, Y11, Y2
-	VMOVUPS   128(AX), Y11
-	VMINPS    Y2, Y11, Y2
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS   (SI), Y11
-	VADDPS    Y11, Y2, Y2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Y11
+	VMAXPS  Y2, Y11, Y2
+	VMOVUPS 128(AX), Y11
+	VMINPS  Y2, Y11, Y2
+
+noclamp_1_0:
+	TESTQ   SI, SI
+	JEQ     done_1_0
+	TESTB   R8, R8
+	JEQ     done_1_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y2, Y2
 
 done_1_0:
 	TESTQ   DX, DX
@@ -16617,19 +19551,27 @@ nobias_1_1:
 	VADDPS  Y11, Y3, Y3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (AX), Y3, Y11
 	VCMPPS    $0x1e, Y10, Y3, Y12
 	VBLENDVPS Y12, Y3, Y11, Y3
-	VMOVUPS   64(AX), Y11
-	VMAXPS    Y3, Y11, Y3
-	VMOVUPS   128(AX), Y11
-	VMINPS    Y3, Y11, Y3
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS   32(SI), Y11
-	VADDPS    Y11, Y3, Y3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(AX), Y11
+	VMAXPS  Y3, Y11, Y3
+	VMOVUPS 128(AX), Y11
+	VMINPS  Y3, Y11, Y3
+
+noclamp_1_1:
+	TESTQ   SI, SI
+	JEQ     done_1_1
+	TESTB   R8, R8
+	JEQ     done_1_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y3, Y3
 
 done_1_1:
 	TESTQ SI, SI
@@ -16651,19 +19593,27 @@ nobias_2_0:
 	VADDPS  Y11, Y4, Y4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Y4, Y11
 	VCMPPS    $0x1e, Y10, Y4, Y12
 	VBLENDVPS Y12, Y4, Y11, Y4
-	VMOVUPS   64(AX), Y11
-	VMAXPS    Y4, Y11, Y4
-	VMOVUPS   128(AX), Y11
-	VMINPS    Y4, Y11, Y4
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS   (SI), Y11
-	VADDPS    Y11, Y4, Y4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Y11
+	VMAXPS  Y4, Y11, Y4
+	VMOVUPS 128(AX), Y11
+	VMINPS  Y4, Y11, Y4
+
+noclamp_2_0:
+	TESTQ   SI, SI
+	JEQ     done_2_0
+	TESTB   R8, R8
+	JEQ     done_2_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y4, Y4
 
 done_2_0:
 	TESTQ   DX, DX
@@ -16680,19 +19630,27 @@ nobias_2_1:
 	VADDPS  Y11, Y5, Y5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (AX), Y5, Y11
 	VCMPPS    $0x1e, Y10, Y5, Y12
 	VBLENDVPS Y12, Y5, Y11, Y5
-	VMOVUPS   64(AX), Y11
-	VMAXPS    Y5, Y11, Y5
-	VMOVUPS   128(AX), Y11
-	VMINPS    Y5, Y11, Y5
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS   32(SI), Y11
-	VADDPS    Y11, Y5, Y5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(AX), Y11
+	VMAXPS  Y5, Y11, Y5
+	VMOVUPS 128(AX), Y11
+	VMINPS  Y5, Y11, Y5
+
+noclamp_2_1:
+	TESTQ   SI, SI
+	JEQ     done_2_1
+	TESTB   R8, R8
+	JEQ     done_2_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y5, Y5
 
 done_2_1:
 	TESTQ SI, SI
@@ -16714,19 +19672,27 @@ nobias_3_0:
 	VADDPS  Y11, Y6, Y6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Y6, Y11
 	VCMPPS    $0x1e, Y10, Y6, Y12
 	VBLENDVPS Y12, Y6, Y11, Y6
-	VMOVUPS   64(AX), Y11
-	VMAXPS    Y6, Y11, Y6
-	VMOVUPS   128(AX), Y11
-	VMINPS    Y6, Y11, Y6
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS   (SI), Y11
-	VADDPS    Y11, Y6, Y6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Y11
+	VMAXPS  Y6, Y11, Y6
+	VMOVUPS 128(AX), Y11
+	VMINPS  Y6, Y11, Y6
+
+noclamp_3_0:
+	TESTQ   SI, SI
+	JEQ     done_3_0
+	TESTB   R8, R8
+	JEQ     done_3_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y6, Y6
 
 done_3_0:
 	TESTQ   DX, DX
@@ -16743,19 +19709,27 @@ nobias_3_1:
 	VADDPS  Y11, Y7, Y7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (AX), Y7, Y11
 	VCMPPS    $0x1e, Y10, Y7, Y12
 	VBLENDVPS Y12, Y7, Y11, Y7
-	VMOVUPS   64(AX), Y11
-	VMAXPS    Y7, Y11, Y7
-	VMOVUPS   128(AX), Y11
-	VMINPS    Y7, Y11, Y7
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS   32(SI), Y11
-	VADDPS    Y11, Y7, Y7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(AX), Y11
+	VMAXPS  Y7, Y11, Y7
+	VMOVUPS 128(AX), Y11
+	VMINPS  Y7, Y11, Y7
+
+noclamp_3_1:
+	TESTQ   SI, SI
+	JEQ     done_3_1
+	TESTB   R8, R8
+	JEQ     done_3_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y7, Y7
 
 done_3_1:
 	TESTQ SI, SI
@@ -16777,19 +19751,27 @@ nobias_4_0:
 	VADDPS  Y11, Y8, Y8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Y8, Y11
 	VCMPPS    $0x1e, Y10, Y8, Y12
 	VBLENDVPS Y12, Y8, Y11, Y8
-	VMOVUPS   64(AX), Y11
-	VMAXPS    Y8, Y11, Y8
-	VMOVUPS   128(AX), Y11
-	VMINPS    Y8, Y11, Y8
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS   (SI), Y11
-	VADDPS    Y11, Y8, Y8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Y11
+	VMAXPS  Y8, Y11, Y8
+	VMOVUPS 128(AX), Y11
+	VMINPS  Y8, Y11, Y8
+
+noclamp_4_0:
+	TESTQ   SI, SI
+	JEQ     done_4_0
+	TESTB   R8, R8
+	JEQ     done_4_0
+	VMOVUPS (SI), Y11
+	VADDPS  Y11, Y8, Y8
 
 done_4_0:
 	TESTQ   DX, DX
@@ -16806,19 +19788,27 @@ nobias_4_1:
 	VADDPS  Y11, Y9, Y9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (AX), Y9, Y11
 	VCMPPS    $0x1e, Y10, Y9, Y10
 	VBLENDVPS Y10, Y9, Y11, Y9
-	VMOVUPS   64(AX), Y11
-	VMAXPS    Y9, Y11, Y9
-	VMOVUPS   128(AX), Y11
-	VMINPS    Y9, Y11, Y9
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS   32(SI), Y11
-	VADDPS    Y11, Y9, Y9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(AX), Y11
+	VMAXPS  Y9, Y11, Y9
+	VMOVUPS 128(AX), Y11
+	VMINPS  Y9, Y11, Y9
+
+noclamp_4_1:
+	TESTQ   SI, SI
+	JEQ     done_4_1
+	TESTB   R8, R8
+	JEQ     done_4_1
+	VMOVUPS 32(SI), Y11
+	VADDPS  Y11, Y9, Y9
 
 done_4_1:
 noep:
@@ -16977,6 +19967,8 @@ write:
 	MOVQ    208(AX), DI
 	SHLQ    $0x02, DI
 	MOVB    216(AX), R8
+	MOVB    217(AX), R9
+	MOVB    218(AX), R10
 	VXORPS  Y12, Y12, Y12
 	TESTQ   DX, DX
 	JEQ     nobias_0_0
@@ -16992,19 +19984,27 @@ nobias_0_0:
 	VADDPS  Y13, Y0, Y0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Y0, Y13
 	VCMPPS    $0x1e, Y12, Y0, Y14
 	VBLENDVPS Y14, Y0, Y13, Y0
-	VMOVUPS   64(AX), Y13
-	VMAXPS    Y0, Y13, Y0
-	VMOVUPS   128(AX), Y13
-	VMINPS    Y0, Y13, Y0
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS   (SI), Y13
-	VADDPS    Y13, Y0, Y0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Y13
+	VMAXPS  Y0, Y13, Y0
+	VMOVUPS 128(AX), Y13
+	VMINPS  Y0, Y13, Y0
+
+noclamp_0_0:
+	TESTQ   SI, SI
+	JEQ     done_0_0
+	TESTB   R8, R8
+	JEQ     done_0_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y0, Y0
 
 done_0_0:
 	TESTQ   DX, DX
@@ -17021,19 +20021,27 @@ nobias_0_1:
 	VADDPS  Y13, Y1, Y1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Y1, Y13
 	VCMPPS    $0x1e, Y12, Y1, Y14
 	VBLENDVPS Y14, Y1, Y13, Y1
-	VMOVUPS   64(AX), Y13
-	VMAXPS    Y1, Y13, Y1
-	VMOVUPS   128(AX), Y13
-	VMINPS    Y1, Y13, Y1
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS   32(SI), Y13
-	VADDPS    Y13, Y1, Y1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Y13
+	VMAXPS  Y1, Y13, Y1
+	VMOVUPS 128(AX), Y13
+	VMINPS  Y1, Y13, Y1
+
+noclamp_0_1:
+	TESTQ   SI, SI
+	JEQ     done_0_1
+	TESTB   R8, R8
+	JEQ     done_0_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y1, Y1
 
 done_0_1:
 	TESTQ SI, SI
@@ -17055,19 +20063,27 @@ nobias_1_0:
 	VADDPS  Y13, Y2, Y2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Y2, Y13
 	VCMPPS    $0x1e, Y12, Y2, Y14
 	VBLENDVPS Y14, Y2, Y13, Y2
-	VMOVUPS   64(AX), Y13
-	VMAXPS    Y2, Y13, Y2
-	VMOVUPS   128(AX), Y13
-	VMINPS    Y2, Y13, Y2
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS   (SI), Y13
-	VADDPS    Y13, Y2, Y2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Y13
+	VMAXPS  Y2, Y13, Y2
+	VMOVUPS 128(AX), Y13
+	VMINPS  Y2, Y13, Y2
+
+noclamp_1_0:
+	TESTQ   SI, SI
+	JEQ     done_1_0
+	TESTB   R8, R8
+	JEQ     done_1_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y2, Y2
 
 done_1_0:
 	TESTQ   DX, DX
@@ -17084,19 +20100,27 @@ nobias_1_1:
 	VADDPS  Y13, Y3, Y3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (AX), Y3, Y13
 	VCMPPS    $0x1e, Y12, Y3, Y14
 	VBLENDVPS Y14, Y3, Y13, Y3
-	VMOVUPS   64(AX), Y13
-	VMAXPS    Y3, Y13, Y3
-	VMOVUPS   128(AX), Y13
-	VMINPS    Y3, Y13, Y3
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS   32(SI), Y13
-	VADDPS    Y13, Y3, Y3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(AX), Y13
+	VMAXPS  Y3, Y13, Y3
+	VMOVUPS 128(AX), Y13
+	VMINPS  Y3, Y13, Y3
+
+noclamp_1_1:
+	TESTQ   SI, SI
+	JEQ     done_1_1
+	TESTB   R8, R8
+	JEQ     done_1_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y3, Y3
 
 done_1_1:
 	TESTQ SI, SI
@@ -17118,19 +20142,27 @@ nobias_2_0:
 	VADDPS  Y13, Y4, Y4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Y4, Y13
 	VCMPPS    $0x1e, Y12, Y4, Y14
 	VBLENDVPS Y14, Y4, Y13, Y4
-	VMOVUPS   64(AX), Y13
-	VMAXPS    Y4, Y13, Y4
-	VMOVUPS   128(AX), Y13
-	VMINPS    Y4, Y13, Y4
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS   (SI), Y13
-	VADDPS    Y13, Y4, Y4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Y13
+	VMAXPS  Y4, Y13, Y4
+	VMOVUPS 128(AX), Y13
+	VMINPS  Y4, Y13, Y4
+
+noclamp_2_0:
+	TESTQ   SI, SI
+	JEQ     done_2_0
+	TESTB   R8, R8
+	JEQ     done_2_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y4, Y4
 
 done_2_0:
 	TESTQ   DX, DX
@@ -17147,19 +20179,27 @@ nobias_2_1:
 	VADDPS  Y13, Y5, Y5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (AX), Y5, Y13
 	VCMPPS    $0x1e, Y12, Y5, Y14
 	VBLENDVPS Y14, Y5, Y13, Y5
-	VMOVUPS   64(AX), Y13
-	VMAXPS    Y5, Y13, Y5
-	VMOVUPS   128(AX), Y13
-	VMINPS    Y5, Y13, Y5
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS   32(SI), Y13
-	VADDPS    Y13, Y5, Y5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(AX), Y13
+	VMAXPS  Y5, Y13, Y5
+	VMOVUPS 128(AX), Y13
+	VMINPS  Y5, Y13, Y5
+
+noclamp_2_1:
+	TESTQ   SI, SI
+	JEQ     done_2_1
+	TESTB   R8, R8
+	JEQ     done_2_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y5, Y5
 
 done_2_1:
 	TESTQ SI, SI
@@ -17181,19 +20221,27 @@ nobias_3_0:
 	VADDPS  Y13, Y6, Y6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Y6, Y13
 	VCMPPS    $0x1e, Y12, Y6, Y14
 	VBLENDVPS Y14, Y6, Y13, Y6
-	VMOVUPS   64(AX), Y13
-	VMAXPS    Y6, Y13, Y6
-	VMOVUPS   128(AX), Y13
-	VMINPS    Y6, Y13, Y6
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS   (SI), Y13
-	VADDPS    Y13, Y6, Y6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Y13
+	VMAXPS  Y6, Y13, Y6
+	VMOVUPS 128(AX), Y13
+	VMINPS  Y6, Y13, Y6
+
+noclamp_3_0:
+	TESTQ   SI, SI
+	JEQ     done_3_0
+	TESTB   R8, R8
+	JEQ     done_3_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y6, Y6
 
 done_3_0:
 	TESTQ   DX, DX
@@ -17210,19 +20258,27 @@ nobias_3_1:
 	VADDPS  Y13, Y7, Y7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (AX), Y7, Y13
 	VCMPPS    $0x1e, Y12, Y7, Y14
 	VBLENDVPS Y14, Y7, Y13, Y7
-	VMOVUPS   64(AX), Y13
-	VMAXPS    Y7, Y13, Y7
-	VMOVUPS   128(AX), Y13
-	VMINPS    Y7, Y13, Y7
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS   32(SI), Y13
-	VADDPS    Y13, Y7, Y7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(AX), Y13
+	VMAXPS  Y7, Y13, Y7
+	VMOVUPS 128(AX), Y13
+	VMINPS  Y7, Y13, Y7
+
+noclamp_3_1:
+	TESTQ   SI, SI
+	JEQ     done_3_1
+	TESTB   R8, R8
+	JEQ     done_3_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y7, Y7
 
 done_3_1:
 	TESTQ SI, SI
@@ -17244,19 +20300,27 @@ nobias_4_0:
 	VADDPS  Y13, Y8, Y8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Y8, Y13
 	VCMPPS    $0x1e, Y12, Y8, Y14
 	VBLENDVPS Y14, Y8, Y13, Y8
-	VMOVUPS   64(AX), Y13
-	VMAXPS    Y8, Y13, Y8
-	VMOVUPS   128(AX), Y13
-	VMINPS    Y8, Y13, Y8
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS   (SI), Y13
-	VADDPS    Y13, Y8, Y8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Y13
+	VMAXPS  Y8, Y13, Y8
+	VMOVUPS 128(AX), Y13
+	VMINPS  Y8, Y13, Y8
+
+noclamp_4_0:
+	TESTQ   SI, SI
+	JEQ     done_4_0
+	TESTB   R8, R8
+	JEQ     done_4_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y8, Y8
 
 done_4_0:
 	TESTQ   DX, DX
@@ -17273,19 +20337,27 @@ nobias_4_1:
 	VADDPS  Y13, Y9, Y9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (AX), Y9, Y13
 	VCMPPS    $0x1e, Y12, Y9, Y14
 	VBLENDVPS Y14, Y9, Y13, Y9
-	VMOVUPS   64(AX), Y13
-	VMAXPS    Y9, Y13, Y9
-	VMOVUPS   128(AX), Y13
-	VMINPS    Y9, Y13, Y9
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS   32(SI), Y13
-	VADDPS    Y13, Y9, Y9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(AX), Y13
+	VMAXPS  Y9, Y13, Y9
+	VMOVUPS 128(AX), Y13
+	VMINPS  Y9, Y13, Y9
+
+noclamp_4_1:
+	TESTQ   SI, SI
+	JEQ     done_4_1
+	TESTB   R8, R8
+	JEQ     done_4_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y9, Y9
 
 done_4_1:
 	TESTQ SI, SI
@@ -17307,19 +20379,27 @@ nobias_5_0:
 	VADDPS  Y13, Y10, Y10
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Y10, Y13
 	VCMPPS    $0x1e, Y12, Y10, Y14
 	VBLENDVPS Y14, Y10, Y13, Y10
-	VMOVUPS   64(AX), Y13
-	VMAXPS    Y10, Y13, Y10
-	VMOVUPS   128(AX), Y13
-	VMINPS    Y10, Y13, Y10
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS   (SI), Y13
-	VADDPS    Y13, Y10, Y10
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Y13
+	VMAXPS  Y10, Y13, Y10
+	VMOVUPS 128(AX), Y13
+	VMINPS  Y10, Y13, Y10
+
+noclamp_5_0:
+	TESTQ   SI, SI
+	JEQ     done_5_0
+	TESTB   R8, R8
+	JEQ     done_5_0
+	VMOVUPS (SI), Y13
+	VADDPS  Y13, Y10, Y10
 
 done_5_0:
 	TESTQ   DX, DX
@@ -17336,19 +20416,27 @@ nobias_5_1:
 	VADDPS  Y13, Y11, Y11
 
 nores_5_1:
+	TESTB     R9, R9
+	JEQ       noleaky_5_1
 	VMULPS    (AX), Y11, Y13
 	VCMPPS    $0x1e, Y12, Y11, Y12
 	VBLENDVPS Y12, Y11, Y13, Y11
-	VMOVUPS   64(AX), Y13
-	VMAXPS    Y11, Y13, Y11
-	VMOVUPS   128(AX), Y13
-	VMINPS    Y11, Y13, Y11
-	TESTQ     SI, SI
-	JEQ       done_5_1
-	TESTB     R8, R8
-	JEQ       done_5_1
-	VMOVUPS   32(SI), Y13
-	VADDPS    Y13, Y11, Y11
+
+noleaky_5_1:
+	TESTB   R10, R10
+	JEQ     noclamp_5_1
+	VMOVUPS 64(AX), Y13
+	VMAXPS  Y11, Y13, Y11
+	VMOVUPS 128(AX), Y13
+	VMINPS  Y11, Y13, Y11
+
+noclamp_5_1:
+	TESTQ   SI, SI
+	JEQ     done_5_1
+	TESTB   R8, R8
+	JEQ     done_5_1
+	VMOVUPS 32(SI), Y13
+	VADDPS  Y13, Y11, Y11
 
 done_5_1:
 noep:
@@ -17446,6 +20534,8 @@ write:
 	MOVQ      208(AX), SI
 	SHLQ      $0x02, SI
 	MOVB      216(AX), SI
+	MOVB      217(AX), DI
+	MOVB      218(AX), R8
 	VPXORD    Z4, Z4, Z4
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -17461,13 +20551,21 @@ nobias_0_0:
 	VADDPS    Z2, Z0, Z0
 
 nores_0_0:
+	TESTB     DI, DI
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z2
 	VCMPPS    $0x1e, Z4, Z0, K3
 	VBLENDMPS Z0, Z2, K3, Z0
-	VMOVUPS   64(AX), Z2
-	VMAXPS    Z0, Z2, Z0
-	VMOVUPS   128(AX), Z2
-	VMINPS    Z0, Z2, Z0
+
+noleaky_0_0:
+	TESTB   R8, R8
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z2
+	VMAXPS  Z0, Z2, Z0
+	VMOVUPS 128(AX), Z2
+	VMINPS  Z0, Z2, Z0
+
+noclamp_0_0:
 	TESTQ     BX, BX
 	JEQ       done_0_0
 	TESTB     SI, SI
@@ -17490,13 +20588,21 @@ nobias_0_1:
 	VADDPS    Z2, Z1, Z1
 
 nores_0_1:
+	TESTB     DI, DI
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Z1, Z2
 	VCMPPS    $0x1e, Z4, Z1, K3
 	VBLENDMPS Z1, Z2, K3, Z1
-	VMOVUPS   64(AX), Z2
-	VMAXPS    Z1, Z2, Z1
-	VMOVUPS   128(AX), Z2
-	VMINPS    Z1, Z2, Z1
+
+noleaky_0_1:
+	TESTB   R8, R8
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Z2
+	VMAXPS  Z1, Z2, Z1
+	VMOVUPS 128(AX), Z2
+	VMINPS  Z1, Z2, Z1
+
+noclamp_0_1:
 	TESTQ     BX, BX
 	JEQ       done_0_1
 	TESTB     SI, SI
@@ -17597,6 +20703,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z6, Z6, Z6
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -17612,13 +20720,21 @@ nobias_0_0:
 	VADDPS    Z4, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z4
 	VCMPPS    $0x1e, Z6, Z0, K3
 	VBLENDMPS Z0, Z4, K3, Z0
-	VMOVUPS   64(AX), Z4
-	VMAXPS    Z0, Z4, Z0
-	VMOVUPS   128(AX), Z4
-	VMINPS    Z0, Z4, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z4
+	VMAXPS  Z0, Z4, Z0
+	VMOVUPS 128(AX), Z4
+	VMINPS  Z0, Z4, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -17641,13 +20757,21 @@ nobias_0_1:
 	VADDPS    Z4, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Z1, Z4
 	VCMPPS    $0x1e, Z6, Z1, K3
 	VBLENDMPS Z1, Z4, K3, Z1
-	VMOVUPS   64(AX), Z4
-	VMAXPS    Z1, Z4, Z1
-	VMOVUPS   128(AX), Z4
-	VMINPS    Z1, Z4, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Z4
+	VMAXPS  Z1, Z4, Z1
+	VMOVUPS 128(AX), Z4
+	VMINPS  Z1, Z4, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -17675,13 +20799,21 @@ nobias_1_0:
 	VADDPS    Z4, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z2, Z4
 	VCMPPS    $0x1e, Z6, Z2, K3
 	VBLENDMPS Z2, Z4, K3, Z2
-	VMOVUPS   64(AX), Z4
-	VMAXPS    Z2, Z4, Z2
-	VMOVUPS   128(AX), Z4
-	VMINPS    Z2, Z4, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z4
+	VMAXPS  Z2, Z4, Z2
+	VMOVUPS 128(AX), Z4
+	VMINPS  Z2, Z4, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -17704,13 +20836,21 @@ nobias_1_1:
 	VADDPS    Z4, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (AX), Z3, Z4
 	VCMPPS    $0x1e, Z6, Z3, K3
 	VBLENDMPS Z3, Z4, K3, Z3
-	VMOVUPS   64(AX), Z4
-	VMAXPS    Z3, Z4, Z3
-	VMOVUPS   128(AX), Z4
-	VMINPS    Z3, Z4, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(AX), Z4
+	VMAXPS  Z3, Z4, Z3
+	VMOVUPS 128(AX), Z4
+	VMINPS  Z3, Z4, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -17826,6 +20966,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z8, Z8, Z8
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -17841,13 +20983,21 @@ nobias_0_0:
 	VADDPS    Z6, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z6
 	VCMPPS    $0x1e, Z8, Z0, K3
 	VBLENDMPS Z0, Z6, K3, Z0
-	VMOVUPS   64(AX), Z6
-	VMAXPS    Z0, Z6, Z0
-	VMOVUPS   128(AX), Z6
-	VMINPS    Z0, Z6, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z6
+	VMAXPS  Z0, Z6, Z0
+	VMOVUPS 128(AX), Z6
+	VMINPS  Z0, Z6, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -17870,13 +21020,21 @@ nobias_0_1:
 	VADDPS    Z6, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Z1, Z6
 	VCMPPS    $0x1e, Z8, Z1, K3
 	VBLENDMPS Z1, Z6, K3, Z1
-	VMOVUPS   64(AX), Z6
-	VMAXPS    Z1, Z6, Z1
-	VMOVUPS   128(AX), Z6
-	VMINPS    Z1, Z6, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Z6
+	VMAXPS  Z1, Z6, Z1
+	VMOVUPS 128(AX), Z6
+	VMINPS  Z1, Z6, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -17904,13 +21062,21 @@ nobias_1_0:
 	VADDPS    Z6, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z2, Z6
 	VCMPPS    $0x1e, Z8, Z2, K3
 	VBLENDMPS Z2, Z6, K3, Z2
-	VMOVUPS   64(AX), Z6
-	VMAXPS    Z2, Z6, Z2
-	VMOVUPS   128(AX), Z6
-	VMINPS    Z2, Z6, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z6
+	VMAXPS  Z2, Z6, Z2
+	VMOVUPS 128(AX), Z6
+	VMINPS  Z2, Z6, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -17933,13 +21099,21 @@ nobias_1_1:
 	VADDPS    Z6, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (AX), Z3, Z6
 	VCMPPS    $0x1e, Z8, Z3, K3
 	VBLENDMPS Z3, Z6, K3, Z3
-	VMOVUPS   64(AX), Z6
-	VMAXPS    Z3, Z6, Z3
-	VMOVUPS   128(AX), Z6
-	VMINPS    Z3, Z6, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(AX), Z6
+	VMAXPS  Z3, Z6, Z3
+	VMOVUPS 128(AX), Z6
+	VMINPS  Z3, Z6, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -17967,13 +21141,21 @@ nobias_2_0:
 	VADDPS    Z6, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z4, Z6
 	VCMPPS    $0x1e, Z8, Z4, K3
 	VBLENDMPS Z4, Z6, K3, Z4
-	VMOVUPS   64(AX), Z6
-	VMAXPS    Z4, Z6, Z4
-	VMOVUPS   128(AX), Z6
-	VMINPS    Z4, Z6, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z6
+	VMAXPS  Z4, Z6, Z4
+	VMOVUPS 128(AX), Z6
+	VMINPS  Z4, Z6, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -17996,13 +21178,21 @@ nobias_2_1:
 	VADDPS    Z6, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (AX), Z5, Z6
 	VCMPPS    $0x1e, Z8, Z5, K3
 	VBLENDMPS Z5, Z6, K3, Z5
-	VMOVUPS   64(AX), Z6
-	VMAXPS    Z5, Z6, Z5
-	VMOVUPS   128(AX), Z6
-	VMINPS    Z5, Z6, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(AX), Z6
+	VMAXPS  Z5, Z6, Z5
+	VMOVUPS 128(AX), Z6
+	VMINPS  Z5, Z6, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -18133,6 +21323,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z10, Z10, Z10
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -18148,13 +21340,21 @@ nobias_0_0:
 	VADDPS    Z8, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z8
 	VCMPPS    $0x1e, Z10, Z0, K3
 	VBLENDMPS Z0, Z8, K3, Z0
-	VMOVUPS   64(AX), Z8
-	VMAXPS    Z0, Z8, Z0
-	VMOVUPS   128(AX), Z8
-	VMINPS    Z0, Z8, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z0, Z8, Z0
+	VMOVUPS 128(AX), Z8
+	VMINPS  Z0, Z8, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -18177,13 +21377,21 @@ nobias_0_1:
 	VADDPS    Z8, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Z1, Z8
 	VCMPPS    $0x1e, Z10, Z1, K3
 	VBLENDMPS Z1, Z8, K3, Z1
-	VMOVUPS   64(AX), Z8
-	VMAXPS    Z1, Z8, Z1
-	VMOVUPS   128(AX), Z8
-	VMINPS    Z1, Z8, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z1, Z8, Z1
+	VMOVUPS 128(AX), Z8
+	VMINPS  Z1, Z8, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -18211,13 +21419,21 @@ nobias_1_0:
 	VADDPS    Z8, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z2, Z8
 	VCMPPS    $0x1e, Z10, Z2, K3
 	VBLENDMPS Z2, Z8, K3, Z2
-	VMOVUPS   64(AX), Z8
-	VMAXPS    Z2, Z8, Z2
-	VMOVUPS   128(AX), Z8
-	VMINPS    Z2, Z8, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z2, Z8, Z2
+	VMOVUPS 128(AX), Z8
+	VMINPS  Z2, Z8, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -18240,13 +21456,21 @@ nobias_1_1:
 	VADDPS    Z8, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (AX), Z3, Z8
 	VCMPPS    $0x1e, Z10, Z3, K3
 	VBLENDMPS Z3, Z8, K3, Z3
-	VMOVUPS   64(AX), Z8
-	VMAXPS    Z3, Z8, Z3
-	VMOVUPS   128(AX), Z8
-	VMINPS    Z3, Z8, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z3, Z8, Z3
+	VMOVUPS 128(AX), Z8
+	VMINPS  Z3, Z8, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -18274,13 +21498,21 @@ nobias_2_0:
 	VADDPS    Z8, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z4, Z8
 	VCMPPS    $0x1e, Z10, Z4, K3
 	VBLENDMPS Z4, Z8, K3, Z4
-	VMOVUPS   64(AX), Z8
-	VMAXPS    Z4, Z8, Z4
-	VMOVUPS   128(AX), Z8
-	VMINPS    Z4, Z8, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z4, Z8, Z4
+	VMOVUPS 128(AX), Z8
+	VMINPS  Z4, Z8, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -18303,13 +21535,21 @@ nobias_2_1:
 	VADDPS    Z8, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (AX), Z5, Z8
 	VCMPPS    $0x1e, Z10, Z5, K3
 	VBLENDMPS Z5, Z8, K3, Z5
-	VMOVUPS   64(AX), Z8
-	VMAXPS    Z5, Z8, Z5
-	VMOVUPS   128(AX), Z8
-	VMINPS    Z5, Z8, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z5, Z8, Z5
+	VMOVUPS 128(AX), Z8
+	VMINPS  Z5, Z8, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -18337,13 +21577,21 @@ nobias_3_0:
 	VADDPS    Z8, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z6, Z8
 	VCMPPS    $0x1e, Z10, Z6, K3
 	VBLENDMPS Z6, Z8, K3, Z6
-	VMOVUPS   64(AX), Z8
-	VMAXPS    Z6, Z8, Z6
-	VMOVUPS   128(AX), Z8
-	VMINPS    Z6, Z8, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z6, Z8, Z6
+	VMOVUPS 128(AX), Z8
+	VMINPS  Z6, Z8, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -18366,13 +21614,21 @@ nobias_3_1:
 	VADDPS    Z8, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (AX), Z7, Z8
 	VCMPPS    $0x1e, Z10, Z7, K3
 	VBLENDMPS Z7, Z8, K3, Z7
-	VMOVUPS   64(AX), Z8
-	VMAXPS    Z7, Z8, Z7
-	VMOVUPS   128(AX), Z8
-	VMINPS    Z7, Z8, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z7, Z8, Z7
+	VMOVUPS 128(AX), Z8
+	VMINPS  Z7, Z8, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -18520,6 +21776,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z12, Z12, Z12
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -18535,13 +21793,21 @@ nobias_0_0:
 	VADDPS    Z10, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z10
 	VCMPPS    $0x1e, Z12, Z0, K3
 	VBLENDMPS Z0, Z10, K3, Z0
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z0, Z10, Z0
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z0, Z10, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z0, Z10, Z0
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z0, Z10, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -18564,13 +21830,21 @@ nobias_0_1:
 	VADDPS    Z10, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Z1, Z10
 	VCMPPS    $0x1e, Z12, Z1, K3
 	VBLENDMPS Z1, Z10, K3, Z1
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z1, Z10, Z1
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z1, Z10, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z1, Z10, Z1
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z1, Z10, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -18598,13 +21872,21 @@ nobias_1_0:
 	VADDPS    Z10, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z2, Z10
 	VCMPPS    $0x1e, Z12, Z2, K3
 	VBLENDMPS Z2, Z10, K3, Z2
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z2, Z10, Z2
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z2, Z10, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z2, Z10, Z2
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z2, Z10, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -18627,13 +21909,21 @@ nobias_1_1:
 	VADDPS    Z10, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (AX), Z3, Z10
 	VCMPPS    $0x1e, Z12, Z3, K3
 	VBLENDMPS Z3, Z10, K3, Z3
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z3, Z10, Z3
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z3, Z10, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z3, Z10, Z3
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z3, Z10, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -18661,13 +21951,21 @@ nobias_2_0:
 	VADDPS    Z10, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z4, Z10
 	VCMPPS    $0x1e, Z12, Z4, K3
 	VBLENDMPS Z4, Z10, K3, Z4
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z4, Z10, Z4
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z4, Z10, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z4, Z10, Z4
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z4, Z10, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -18690,13 +21988,21 @@ nobias_2_1:
 	VADDPS    Z10, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (AX), Z5, Z10
 	VCMPPS    $0x1e, Z12, Z5, K3
 	VBLENDMPS Z5, Z10, K3, Z5
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z5, Z10, Z5
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z5, Z10, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z5, Z10, Z5
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z5, Z10, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -18724,13 +22030,21 @@ nobias_3_0:
 	VADDPS    Z10, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z6, Z10
 	VCMPPS    $0x1e, Z12, Z6, K3
 	VBLENDMPS Z6, Z10, K3, Z6
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z6, Z10, Z6
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z6, Z10, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z6, Z10, Z6
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z6, Z10, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -18753,13 +22067,21 @@ nobias_3_1:
 	VADDPS    Z10, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (AX), Z7, Z10
 	VCMPPS    $0x1e, Z12, Z7, K3
 	VBLENDMPS Z7, Z10, K3, Z7
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z7, Z10, Z7
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z7, Z10, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z7, Z10, Z7
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z7, Z10, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -18787,13 +22109,21 @@ nobias_4_0:
 	VADDPS    Z10, Z8, Z8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z8, Z10
 	VCMPPS    $0x1e, Z12, Z8, K3
 	VBLENDMPS Z8, Z10, K3, Z8
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z8, Z10, Z8
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z8, Z10, Z8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z8, Z10, Z8
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z8, Z10, Z8
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -18816,13 +22146,21 @@ nobias_4_1:
 	VADDPS    Z10, Z9, Z9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (AX), Z9, Z10
 	VCMPPS    $0x1e, Z12, Z9, K3
 	VBLENDMPS Z9, Z10, K3, Z9
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z9, Z10, Z9
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z9, Z10, Z9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z9, Z10, Z9
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z9, Z10, Z9
+
+noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
@@ -18985,6 +22323,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z14, Z14, Z14
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -19000,13 +22340,21 @@ nobias_0_0:
 	VADDPS    Z12, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z12
 	VCMPPS    $0x1e, Z14, Z0, K3
 	VBLENDMPS Z0, Z12, K3, Z0
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z0, Z12, Z0
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z0, Z12, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z0, Z12, Z0
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z0, Z12, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -19029,13 +22377,21 @@ nobias_0_1:
 	VADDPS    Z12, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Z1, Z12
 	VCMPPS    $0x1e, Z14, Z1, K3
 	VBLENDMPS Z1, Z12, K3, Z1
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z1, Z12, Z1
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z1, Z12, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z1, Z12, Z1
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z1, Z12, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -19063,13 +22419,21 @@ nobias_1_0:
 	VADDPS    Z12, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z2, Z12
 	VCMPPS    $0x1e, Z14, Z2, K3
 	VBLENDMPS Z2, Z12, K3, Z2
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z2, Z12, Z2
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z2, Z12, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z2, Z12, Z2
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z2, Z12, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -19092,13 +22456,21 @@ nobias_1_1:
 	VADDPS    Z12, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (AX), Z3, Z12
 	VCMPPS    $0x1e, Z14, Z3, K3
 	VBLENDMPS Z3, Z12, K3, Z3
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z3, Z12, Z3
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z3, Z12, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z3, Z12, Z3
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z3, Z12, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -19126,13 +22498,21 @@ nobias_2_0:
 	VADDPS    Z12, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z4, Z12
 	VCMPPS    $0x1e, Z14, Z4, K3
 	VBLENDMPS Z4, Z12, K3, Z4
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z4, Z12, Z4
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z4, Z12, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z4, Z12, Z4
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z4, Z12, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -19155,13 +22535,21 @@ nobias_2_1:
 	VADDPS    Z12, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (AX), Z5, Z12
 	VCMPPS    $0x1e, Z14, Z5, K3
 	VBLENDMPS Z5, Z12, K3, Z5
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z5, Z12, Z5
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z5, Z12, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z5, Z12, Z5
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z5, Z12, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -19189,13 +22577,21 @@ nobias_3_0:
 	VADDPS    Z12, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z6, Z12
 	VCMPPS    $0x1e, Z14, Z6, K3
 	VBLENDMPS Z6, Z12, K3, Z6
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z6, Z12, Z6
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z6, Z12, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z6, Z12, Z6
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z6, Z12, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -19218,13 +22614,21 @@ nobias_3_1:
 	VADDPS    Z12, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (AX), Z7, Z12
 	VCMPPS    $0x1e, Z14, Z7, K3
 	VBLENDMPS Z7, Z12, K3, Z7
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z7, Z12, Z7
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z7, Z12, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z7, Z12, Z7
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z7, Z12, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -19252,13 +22656,21 @@ nobias_4_0:
 	VADDPS    Z12, Z8, Z8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z8, Z12
 	VCMPPS    $0x1e, Z14, Z8, K3
 	VBLENDMPS Z8, Z12, K3, Z8
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z8, Z12, Z8
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z8, Z12, Z8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z8, Z12, Z8
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z8, Z12, Z8
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -19281,13 +22693,21 @@ nobias_4_1:
 	VADDPS    Z12, Z9, Z9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (AX), Z9, Z12
 	VCMPPS    $0x1e, Z14, Z9, K3
 	VBLENDMPS Z9, Z12, K3, Z9
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z9, Z12, Z9
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z9, Z12, Z9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z9, Z12, Z9
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z9, Z12, Z9
+
+noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
@@ -19315,13 +22735,21 @@ nobias_5_0:
 	VADDPS    Z12, Z10, Z10
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z10, Z12
 	VCMPPS    $0x1e, Z14, Z10, K3
 	VBLENDMPS Z10, Z12, K3, Z10
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z10, Z12, Z10
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z10, Z12, Z10
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z10, Z12, Z10
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z10, Z12, Z10
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -19344,13 +22772,21 @@ nobias_5_1:
 	VADDPS    Z12, Z11, Z11
 
 nores_5_1:
+	TESTB     R9, R9
+	JEQ       noleaky_5_1
 	VMULPS    (AX), Z11, Z12
 	VCMPPS    $0x1e, Z14, Z11, K3
 	VBLENDMPS Z11, Z12, K3, Z11
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z11, Z12, Z11
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z11, Z12, Z11
+
+noleaky_5_1:
+	TESTB   R10, R10
+	JEQ     noclamp_5_1
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z11, Z12, Z11
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z11, Z12, Z11
+
+noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
@@ -19528,6 +22964,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z16, Z16, Z16
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -19543,13 +22981,21 @@ nobias_0_0:
 	VADDPS    Z14, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z14
 	VCMPPS    $0x1e, Z16, Z0, K3
 	VBLENDMPS Z0, Z14, K3, Z0
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z0, Z14, Z0
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z0, Z14, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z0, Z14, Z0
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z0, Z14, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -19572,13 +23018,21 @@ nobias_0_1:
 	VADDPS    Z14, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Z1, Z14
 	VCMPPS    $0x1e, Z16, Z1, K3
 	VBLENDMPS Z1, Z14, K3, Z1
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z1, Z14, Z1
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z1, Z14, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z1, Z14, Z1
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z1, Z14, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -19606,13 +23060,21 @@ nobias_1_0:
 	VADDPS    Z14, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z2, Z14
 	VCMPPS    $0x1e, Z16, Z2, K3
 	VBLENDMPS Z2, Z14, K3, Z2
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z2, Z14, Z2
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z2, Z14, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z2, Z14, Z2
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z2, Z14, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -19635,13 +23097,21 @@ nobias_1_1:
 	VADDPS    Z14, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (AX), Z3, Z14
 	VCMPPS    $0x1e, Z16, Z3, K3
 	VBLENDMPS Z3, Z14, K3, Z3
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z3, Z14, Z3
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z3, Z14, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z3, Z14, Z3
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z3, Z14, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -19669,13 +23139,21 @@ nobias_2_0:
 	VADDPS    Z14, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z4, Z14
 	VCMPPS    $0x1e, Z16, Z4, K3
 	VBLENDMPS Z4, Z14, K3, Z4
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z4, Z14, Z4
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z4, Z14, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z4, Z14, Z4
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z4, Z14, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -19698,13 +23176,21 @@ nobias_2_1:
 	VADDPS    Z14, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (AX), Z5, Z14
 	VCMPPS    $0x1e, Z16, Z5, K3
 	VBLENDMPS Z5, Z14, K3, Z5
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z5, Z14, Z5
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z5, Z14, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z5, Z14, Z5
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z5, Z14, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -19732,13 +23218,21 @@ nobias_3_0:
 	VADDPS    Z14, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z6, Z14
 	VCMPPS    $0x1e, Z16, Z6, K3
 	VBLENDMPS Z6, Z14, K3, Z6
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z6, Z14, Z6
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z6, Z14, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z6, Z14, Z6
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z6, Z14, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -19761,13 +23255,21 @@ nobias_3_1:
 	VADDPS    Z14, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (AX), Z7, Z14
 	VCMPPS    $0x1e, Z16, Z7, K3
 	VBLENDMPS Z7, Z14, K3, Z7
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z7, Z14, Z7
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z7, Z14, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z7, Z14, Z7
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z7, Z14, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -19795,13 +23297,21 @@ nobias_4_0:
 	VADDPS    Z14, Z8, Z8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z8, Z14
 	VCMPPS    $0x1e, Z16, Z8, K3
 	VBLENDMPS Z8, Z14, K3, Z8
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z8, Z14, Z8
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z8, Z14, Z8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z8, Z14, Z8
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z8, Z14, Z8
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -19824,13 +23334,21 @@ nobias_4_1:
 	VADDPS    Z14, Z9, Z9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (AX), Z9, Z14
 	VCMPPS    $0x1e, Z16, Z9, K3
 	VBLENDMPS Z9, Z14, K3, Z9
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z9, Z14, Z9
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z9, Z14, Z9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z9, Z14, Z9
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z9, Z14, Z9
+
+noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
@@ -19858,13 +23376,21 @@ nobias_5_0:
 	VADDPS    Z14, Z10, Z10
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z10, Z14
 	VCMPPS    $0x1e, Z16, Z10, K3
 	VBLENDMPS Z10, Z14, K3, Z10
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z10, Z14, Z10
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z10, Z14, Z10
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z10, Z14, Z10
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z10, Z14, Z10
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -19887,13 +23413,21 @@ nobias_5_1:
 	VADDPS    Z14, Z11, Z11
 
 nores_5_1:
+	TESTB     R9, R9
+	JEQ       noleaky_5_1
 	VMULPS    (AX), Z11, Z14
 	VCMPPS    $0x1e, Z16, Z11, K3
 	VBLENDMPS Z11, Z14, K3, Z11
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z11, Z14, Z11
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z11, Z14, Z11
+
+noleaky_5_1:
+	TESTB   R10, R10
+	JEQ     noclamp_5_1
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z11, Z14, Z11
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z11, Z14, Z11
+
+noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
@@ -19921,13 +23455,21 @@ nobias_6_0:
 	VADDPS    Z14, Z12, Z12
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (AX), Z12, Z14
 	VCMPPS    $0x1e, Z16, Z12, K3
 	VBLENDMPS Z12, Z14, K3, Z12
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z12, Z14, Z12
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z12, Z14, Z12
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z12, Z14, Z12
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z12, Z14, Z12
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -19950,13 +23492,21 @@ nobias_6_1:
 	VADDPS    Z14, Z13, Z13
 
 nores_6_1:
+	TESTB     R9, R9
+	JEQ       noleaky_6_1
 	VMULPS    (AX), Z13, Z14
 	VCMPPS    $0x1e, Z16, Z13, K3
 	VBLENDMPS Z13, Z14, K3, Z13
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z13, Z14, Z13
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z13, Z14, Z13
+
+noleaky_6_1:
+	TESTB   R10, R10
+	JEQ     noclamp_6_1
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z13, Z14, Z13
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z13, Z14, Z13
+
+noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
@@ -20149,6 +23699,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z18, Z18, Z18
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -20164,13 +23716,21 @@ nobias_0_0:
 	VADDPS    Z16, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z16
 	VCMPPS    $0x1e, Z18, Z0, K3
 	VBLENDMPS Z0, Z16, K3, Z0
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z0, Z16, Z0
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z0, Z16, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z0, Z16, Z0
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z0, Z16, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -20193,13 +23753,21 @@ nobias_0_1:
 	VADDPS    Z16, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Z1, Z16
 	VCMPPS    $0x1e, Z18, Z1, K3
 	VBLENDMPS Z1, Z16, K3, Z1
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z1, Z16, Z1
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z1, Z16, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z1, Z16, Z1
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z1, Z16, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -20227,13 +23795,21 @@ nobias_1_0:
 	VADDPS    Z16, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z2, Z16
 	VCMPPS    $0x1e, Z18, Z2, K3
 	VBLENDMPS Z2, Z16, K3, Z2
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z2, Z16, Z2
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z2, Z16, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z2, Z16, Z2
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z2, Z16, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -20256,13 +23832,21 @@ nobias_1_1:
 	VADDPS    Z16, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (AX), Z3, Z16
 	VCMPPS    $0x1e, Z18, Z3, K3
 	VBLENDMPS Z3, Z16, K3, Z3
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z3, Z16, Z3
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z3, Z16, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z3, Z16, Z3
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z3, Z16, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -20290,13 +23874,21 @@ nobias_2_0:
 	VADDPS    Z16, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z4, Z16
 	VCMPPS    $0x1e, Z18, Z4, K3
 	VBLENDMPS Z4, Z16, K3, Z4
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z4, Z16, Z4
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z4, Z16, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z4, Z16, Z4
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z4, Z16, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -20319,13 +23911,21 @@ nobias_2_1:
 	VADDPS    Z16, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (AX), Z5, Z16
 	VCMPPS    $0x1e, Z18, Z5, K3
 	VBLENDMPS Z5, Z16, K3, Z5
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z5, Z16, Z5
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z5, Z16, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z5, Z16, Z5
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z5, Z16, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -20353,13 +23953,21 @@ nobias_3_0:
 	VADDPS    Z16, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z6, Z16
 	VCMPPS    $0x1e, Z18, Z6, K3
 	VBLENDMPS Z6, Z16, K3, Z6
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z6, Z16, Z6
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z6, Z16, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z6, Z16, Z6
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z6, Z16, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -20382,13 +23990,21 @@ nobias_3_1:
 	VADDPS    Z16, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (AX), Z7, Z16
 	VCMPPS    $0x1e, Z18, Z7, K3
 	VBLENDMPS Z7, Z16, K3, Z7
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z7, Z16, Z7
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z7, Z16, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z7, Z16, Z7
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z7, Z16, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -20416,13 +24032,21 @@ nobias_4_0:
 	VADDPS    Z16, Z8, Z8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z8, Z16
 	VCMPPS    $0x1e, Z18, Z8, K3
 	VBLENDMPS Z8, Z16, K3, Z8
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z8, Z16, Z8
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z8, Z16, Z8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z8, Z16, Z8
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z8, Z16, Z8
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -20445,13 +24069,21 @@ nobias_4_1:
 	VADDPS    Z16, Z9, Z9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (AX), Z9, Z16
 	VCMPPS    $0x1e, Z18, Z9, K3
 	VBLENDMPS Z9, Z16, K3, Z9
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z9, Z16, Z9
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z9, Z16, Z9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z9, Z16, Z9
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z9, Z16, Z9
+
+noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
@@ -20479,13 +24111,21 @@ nobias_5_0:
 	VADDPS    Z16, Z10, Z10
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z10, Z16
 	VCMPPS    $0x1e, Z18, Z10, K3
 	VBLENDMPS Z10, Z16, K3, Z10
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z10, Z16, Z10
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z10, Z16, Z10
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z10, Z16, Z10
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z10, Z16, Z10
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -20508,13 +24148,21 @@ nobias_5_1:
 	VADDPS    Z16, Z11, Z11
 
 nores_5_1:
+	TESTB     R9, R9
+	JEQ       noleaky_5_1
 	VMULPS    (AX), Z11, Z16
 	VCMPPS    $0x1e, Z18, Z11, K3
 	VBLENDMPS Z11, Z16, K3, Z11
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z11, Z16, Z11
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z11, Z16, Z11
+
+noleaky_5_1:
+	TESTB   R10, R10
+	JEQ     noclamp_5_1
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z11, Z16, Z11
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z11, Z16, Z11
+
+noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
@@ -20542,13 +24190,21 @@ nobias_6_0:
 	VADDPS    Z16, Z12, Z12
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (AX), Z12, Z16
 	VCMPPS    $0x1e, Z18, Z12, K3
 	VBLENDMPS Z12, Z16, K3, Z12
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z12, Z16, Z12
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z12, Z16, Z12
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z12, Z16, Z12
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z12, Z16, Z12
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -20571,13 +24227,21 @@ nobias_6_1:
 	VADDPS    Z16, Z13, Z13
 
 nores_6_1:
+	TESTB     R9, R9
+	JEQ       noleaky_6_1
 	VMULPS    (AX), Z13, Z16
 	VCMPPS    $0x1e, Z18, Z13, K3
 	VBLENDMPS Z13, Z16, K3, Z13
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z13, Z16, Z13
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z13, Z16, Z13
+
+noleaky_6_1:
+	TESTB   R10, R10
+	JEQ     noclamp_6_1
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z13, Z16, Z13
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z13, Z16, Z13
+
+noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
@@ -20605,13 +24269,21 @@ nobias_7_0:
 	VADDPS    Z16, Z14, Z14
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (AX), Z14, Z16
 	VCMPPS    $0x1e, Z18, Z14, K3
 	VBLENDMPS Z14, Z16, K3, Z14
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z14, Z16, Z14
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z14, Z16, Z14
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z14, Z16, Z14
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z14, Z16, Z14
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -20634,13 +24306,21 @@ nobias_7_1:
 	VADDPS    Z16, Z15, Z15
 
 nores_7_1:
+	TESTB     R9, R9
+	JEQ       noleaky_7_1
 	VMULPS    (AX), Z15, Z16
 	VCMPPS    $0x1e, Z18, Z15, K3
 	VBLENDMPS Z15, Z16, K3, Z15
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z15, Z16, Z15
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z15, Z16, Z15
+
+noleaky_7_1:
+	TESTB   R10, R10
+	JEQ     noclamp_7_1
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z15, Z16, Z15
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z15, Z16, Z15
+
+noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
@@ -20850,6 +24530,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z20, Z20, Z20
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -20865,13 +24547,21 @@ nobias_0_0:
 	VADDPS    Z18, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z18
 	VCMPPS    $0x1e, Z20, Z0, K3
 	VBLENDMPS Z0, Z18, K3, Z0
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z0, Z18, Z0
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z0, Z18, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z0, Z18, Z0
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z0, Z18, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -20894,13 +24584,21 @@ nobias_0_1:
 	VADDPS    Z18, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Z1, Z18
 	VCMPPS    $0x1e, Z20, Z1, K3
 	VBLENDMPS Z1, Z18, K3, Z1
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z1, Z18, Z1
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z1, Z18, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z1, Z18, Z1
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z1, Z18, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -20928,13 +24626,21 @@ nobias_1_0:
 	VADDPS    Z18, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z2, Z18
 	VCMPPS    $0x1e, Z20, Z2, K3
 	VBLENDMPS Z2, Z18, K3, Z2
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z2, Z18, Z2
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z2, Z18, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z2, Z18, Z2
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z2, Z18, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -20957,13 +24663,21 @@ nobias_1_1:
 	VADDPS    Z18, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (AX), Z3, Z18
 	VCMPPS    $0x1e, Z20, Z3, K3
 	VBLENDMPS Z3, Z18, K3, Z3
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z3, Z18, Z3
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z3, Z18, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z3, Z18, Z3
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z3, Z18, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -20991,13 +24705,21 @@ nobias_2_0:
 	VADDPS    Z18, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z4, Z18
 	VCMPPS    $0x1e, Z20, Z4, K3
 	VBLENDMPS Z4, Z18, K3, Z4
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z4, Z18, Z4
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z4, Z18, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z4, Z18, Z4
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z4, Z18, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -21020,13 +24742,21 @@ nobias_2_1:
 	VADDPS    Z18, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (AX), Z5, Z18
 	VCMPPS    $0x1e, Z20, Z5, K3
 	VBLENDMPS Z5, Z18, K3, Z5
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z5, Z18, Z5
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z5, Z18, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z5, Z18, Z5
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z5, Z18, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -21054,13 +24784,21 @@ nobias_3_0:
 	VADDPS    Z18, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z6, Z18
 	VCMPPS    $0x1e, Z20, Z6, K3
 	VBLENDMPS Z6, Z18, K3, Z6
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z6, Z18, Z6
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z6, Z18, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z6, Z18, Z6
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z6, Z18, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -21083,13 +24821,21 @@ nobias_3_1:
 	VADDPS    Z18, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (AX), Z7, Z18
 	VCMPPS    $0x1e, Z20, Z7, K3
 	VBLENDMPS Z7, Z18, K3, Z7
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z7, Z18, Z7
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z7, Z18, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z7, Z18, Z7
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z7, Z18, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -21117,13 +24863,21 @@ nobias_4_0:
 	VADDPS    Z18, Z8, Z8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z8, Z18
 	VCMPPS    $0x1e, Z20, Z8, K3
 	VBLENDMPS Z8, Z18, K3, Z8
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z8, Z18, Z8
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z8, Z18, Z8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z8, Z18, Z8
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z8, Z18, Z8
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -21146,13 +24900,21 @@ nobias_4_1:
 	VADDPS    Z18, Z9, Z9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (AX), Z9, Z18
 	VCMPPS    $0x1e, Z20, Z9, K3
 	VBLENDMPS Z9, Z18, K3, Z9
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z9, Z18, Z9
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z9, Z18, Z9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z9, Z18, Z9
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z9, Z18, Z9
+
+noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
@@ -21180,13 +24942,21 @@ nobias_5_0:
 	VADDPS    Z18, Z10, Z10
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z10, Z18
 	VCMPPS    $0x1e, Z20, Z10, K3
 	VBLENDMPS Z10, Z18, K3, Z10
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z10, Z18, Z10
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z10, Z18, Z10
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z10, Z18, Z10
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z10, Z18, Z10
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -21209,13 +24979,21 @@ nobias_5_1:
 	VADDPS    Z18, Z11, Z11
 
 nores_5_1:
+	TESTB     R9, R9
+	JEQ       noleaky_5_1
 	VMULPS    (AX), Z11, Z18
 	VCMPPS    $0x1e, Z20, Z11, K3
 	VBLENDMPS Z11, Z18, K3, Z11
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z11, Z18, Z11
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z11, Z18, Z11
+
+noleaky_5_1:
+	TESTB   R10, R10
+	JEQ     noclamp_5_1
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z11, Z18, Z11
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z11, Z18, Z11
+
+noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
@@ -21243,13 +25021,21 @@ nobias_6_0:
 	VADDPS    Z18, Z12, Z12
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (AX), Z12, Z18
 	VCMPPS    $0x1e, Z20, Z12, K3
 	VBLENDMPS Z12, Z18, K3, Z12
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z12, Z18, Z12
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z12, Z18, Z12
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z12, Z18, Z12
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z12, Z18, Z12
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -21272,13 +25058,21 @@ nobias_6_1:
 	VADDPS    Z18, Z13, Z13
 
 nores_6_1:
+	TESTB     R9, R9
+	JEQ       noleaky_6_1
 	VMULPS    (AX), Z13, Z18
 	VCMPPS    $0x1e, Z20, Z13, K3
 	VBLENDMPS Z13, Z18, K3, Z13
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z13, Z18, Z13
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z13, Z18, Z13
+
+noleaky_6_1:
+	TESTB   R10, R10
+	JEQ     noclamp_6_1
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z13, Z18, Z13
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z13, Z18, Z13
+
+noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
@@ -21306,13 +25100,21 @@ nobias_7_0:
 	VADDPS    Z18, Z14, Z14
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (AX), Z14, Z18
 	VCMPPS    $0x1e, Z20, Z14, K3
 	VBLENDMPS Z14, Z18, K3, Z14
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z14, Z18, Z14
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z14, Z18, Z14
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z14, Z18, Z14
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z14, Z18, Z14
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -21335,13 +25137,21 @@ nobias_7_1:
 	VADDPS    Z18, Z15, Z15
 
 nores_7_1:
+	TESTB     R9, R9
+	JEQ       noleaky_7_1
 	VMULPS    (AX), Z15, Z18
 	VCMPPS    $0x1e, Z20, Z15, K3
 	VBLENDMPS Z15, Z18, K3, Z15
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z15, Z18, Z15
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z15, Z18, Z15
+
+noleaky_7_1:
+	TESTB   R10, R10
+	JEQ     noclamp_7_1
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z15, Z18, Z15
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z15, Z18, Z15
+
+noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
@@ -21369,13 +25179,21 @@ nobias_8_0:
 	VADDPS    Z18, Z16, Z16
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (AX), Z16, Z18
 	VCMPPS    $0x1e, Z20, Z16, K3
 	VBLENDMPS Z16, Z18, K3, Z16
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z16, Z18, Z16
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z16, Z18, Z16
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z16, Z18, Z16
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z16, Z18, Z16
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -21398,13 +25216,21 @@ nobias_8_1:
 	VADDPS    Z18, Z17, Z17
 
 nores_8_1:
+	TESTB     R9, R9
+	JEQ       noleaky_8_1
 	VMULPS    (AX), Z17, Z18
 	VCMPPS    $0x1e, Z20, Z17, K3
 	VBLENDMPS Z17, Z18, K3, Z17
-	VMOVUPS   64(AX), Z18
-	VMAXPS    Z17, Z18, Z17
-	VMOVUPS   128(AX), Z18
-	VMINPS    Z17, Z18, Z17
+
+noleaky_8_1:
+	TESTB   R10, R10
+	JEQ     noclamp_8_1
+	VMOVUPS 64(AX), Z18
+	VMAXPS  Z17, Z18, Z17
+	VMOVUPS 128(AX), Z18
+	VMINPS  Z17, Z18, Z17
+
+noclamp_8_1:
 	TESTQ     SI, SI
 	JEQ       done_8_1
 	TESTB     R8, R8
@@ -21629,6 +25455,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z22, Z22, Z22
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -21644,13 +25472,21 @@ nobias_0_0:
 	VADDPS    Z20, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z20
 	VCMPPS    $0x1e, Z22, Z0, K3
 	VBLENDMPS Z0, Z20, K3, Z0
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z0, Z20, Z0
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z0, Z20, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z0, Z20, Z0
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z0, Z20, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -21673,13 +25509,21 @@ nobias_0_1:
 	VADDPS    Z20, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Z1, Z20
 	VCMPPS    $0x1e, Z22, Z1, K3
 	VBLENDMPS Z1, Z20, K3, Z1
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z1, Z20, Z1
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z1, Z20, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z1, Z20, Z1
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z1, Z20, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -21707,13 +25551,21 @@ nobias_1_0:
 	VADDPS    Z20, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z2, Z20
 	VCMPPS    $0x1e, Z22, Z2, K3
 	VBLENDMPS Z2, Z20, K3, Z2
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z2, Z20, Z2
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z2, Z20, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z2, Z20, Z2
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z2, Z20, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -21736,13 +25588,21 @@ nobias_1_1:
 	VADDPS    Z20, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (AX), Z3, Z20
 	VCMPPS    $0x1e, Z22, Z3, K3
 	VBLENDMPS Z3, Z20, K3, Z3
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z3, Z20, Z3
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z3, Z20, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z3, Z20, Z3
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z3, Z20, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -21770,13 +25630,21 @@ nobias_2_0:
 	VADDPS    Z20, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z4, Z20
 	VCMPPS    $0x1e, Z22, Z4, K3
 	VBLENDMPS Z4, Z20, K3, Z4
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z4, Z20, Z4
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z4, Z20, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z4, Z20, Z4
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z4, Z20, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -21799,13 +25667,21 @@ nobias_2_1:
 	VADDPS    Z20, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (AX), Z5, Z20
 	VCMPPS    $0x1e, Z22, Z5, K3
 	VBLENDMPS Z5, Z20, K3, Z5
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z5, Z20, Z5
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z5, Z20, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z5, Z20, Z5
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z5, Z20, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -21833,13 +25709,21 @@ nobias_3_0:
 	VADDPS    Z20, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z6, Z20
 	VCMPPS    $0x1e, Z22, Z6, K3
 	VBLENDMPS Z6, Z20, K3, Z6
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z6, Z20, Z6
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z6, Z20, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z6, Z20, Z6
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z6, Z20, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -21862,13 +25746,21 @@ nobias_3_1:
 	VADDPS    Z20, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (AX), Z7, Z20
 	VCMPPS    $0x1e, Z22, Z7, K3
 	VBLENDMPS Z7, Z20, K3, Z7
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z7, Z20, Z7
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z7, Z20, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z7, Z20, Z7
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z7, Z20, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -21896,13 +25788,21 @@ nobias_4_0:
 	VADDPS    Z20, Z8, Z8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z8, Z20
 	VCMPPS    $0x1e, Z22, Z8, K3
 	VBLENDMPS Z8, Z20, K3, Z8
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z8, Z20, Z8
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z8, Z20, Z8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z8, Z20, Z8
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z8, Z20, Z8
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -21925,13 +25825,21 @@ nobias_4_1:
 	VADDPS    Z20, Z9, Z9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (AX), Z9, Z20
 	VCMPPS    $0x1e, Z22, Z9, K3
 	VBLENDMPS Z9, Z20, K3, Z9
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z9, Z20, Z9
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z9, Z20, Z9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z9, Z20, Z9
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z9, Z20, Z9
+
+noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
@@ -21959,13 +25867,21 @@ nobias_5_0:
 	VADDPS    Z20, Z10, Z10
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z10, Z20
 	VCMPPS    $0x1e, Z22, Z10, K3
 	VBLENDMPS Z10, Z20, K3, Z10
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z10, Z20, Z10
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z10, Z20, Z10
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z10, Z20, Z10
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z10, Z20, Z10
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -21988,13 +25904,21 @@ nobias_5_1:
 	VADDPS    Z20, Z11, Z11
 
 nores_5_1:
+	TESTB     R9, R9
+	JEQ       noleaky_5_1
 	VMULPS    (AX), Z11, Z20
 	VCMPPS    $0x1e, Z22, Z11, K3
 	VBLENDMPS Z11, Z20, K3, Z11
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z11, Z20, Z11
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z11, Z20, Z11
+
+noleaky_5_1:
+	TESTB   R10, R10
+	JEQ     noclamp_5_1
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z11, Z20, Z11
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z11, Z20, Z11
+
+noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
@@ -22022,13 +25946,21 @@ nobias_6_0:
 	VADDPS    Z20, Z12, Z12
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (AX), Z12, Z20
 	VCMPPS    $0x1e, Z22, Z12, K3
 	VBLENDMPS Z12, Z20, K3, Z12
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z12, Z20, Z12
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z12, Z20, Z12
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z12, Z20, Z12
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z12, Z20, Z12
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -22051,13 +25983,21 @@ nobias_6_1:
 	VADDPS    Z20, Z13, Z13
 
 nores_6_1:
+	TESTB     R9, R9
+	JEQ       noleaky_6_1
 	VMULPS    (AX), Z13, Z20
 	VCMPPS    $0x1e, Z22, Z13, K3
 	VBLENDMPS Z13, Z20, K3, Z13
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z13, Z20, Z13
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z13, Z20, Z13
+
+noleaky_6_1:
+	TESTB   R10, R10
+	JEQ     noclamp_6_1
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z13, Z20, Z13
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z13, Z20, Z13
+
+noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
@@ -22085,13 +26025,21 @@ nobias_7_0:
 	VADDPS    Z20, Z14, Z14
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (AX), Z14, Z20
 	VCMPPS    $0x1e, Z22, Z14, K3
 	VBLENDMPS Z14, Z20, K3, Z14
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z14, Z20, Z14
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z14, Z20, Z14
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z14, Z20, Z14
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z14, Z20, Z14
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -22114,13 +26062,21 @@ nobias_7_1:
 	VADDPS    Z20, Z15, Z15
 
 nores_7_1:
+	TESTB     R9, R9
+	JEQ       noleaky_7_1
 	VMULPS    (AX), Z15, Z20
 	VCMPPS    $0x1e, Z22, Z15, K3
 	VBLENDMPS Z15, Z20, K3, Z15
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z15, Z20, Z15
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z15, Z20, Z15
+
+noleaky_7_1:
+	TESTB   R10, R10
+	JEQ     noclamp_7_1
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z15, Z20, Z15
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z15, Z20, Z15
+
+noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
@@ -22148,13 +26104,21 @@ nobias_8_0:
 	VADDPS    Z20, Z16, Z16
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (AX), Z16, Z20
 	VCMPPS    $0x1e, Z22, Z16, K3
 	VBLENDMPS Z16, Z20, K3, Z16
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z16, Z20, Z16
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z16, Z20, Z16
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z16, Z20, Z16
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z16, Z20, Z16
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -22177,13 +26141,21 @@ nobias_8_1:
 	VADDPS    Z20, Z17, Z17
 
 nores_8_1:
+	TESTB     R9, R9
+	JEQ       noleaky_8_1
 	VMULPS    (AX), Z17, Z20
 	VCMPPS    $0x1e, Z22, Z17, K3
 	VBLENDMPS Z17, Z20, K3, Z17
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z17, Z20, Z17
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z17, Z20, Z17
+
+noleaky_8_1:
+	TESTB   R10, R10
+	JEQ     noclamp_8_1
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z17, Z20, Z17
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z17, Z20, Z17
+
+noclamp_8_1:
 	TESTQ     SI, SI
 	JEQ       done_8_1
 	TESTB     R8, R8
@@ -22211,13 +26183,21 @@ nobias_9_0:
 	VADDPS    Z20, Z18, Z18
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (AX), Z18, Z20
 	VCMPPS    $0x1e, Z22, Z18, K3
 	VBLENDMPS Z18, Z20, K3, Z18
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z18, Z20, Z18
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z18, Z20, Z18
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z18, Z20, Z18
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z18, Z20, Z18
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -22240,13 +26220,21 @@ nobias_9_1:
 	VADDPS    Z20, Z19, Z19
 
 nores_9_1:
+	TESTB     R9, R9
+	JEQ       noleaky_9_1
 	VMULPS    (AX), Z19, Z20
 	VCMPPS    $0x1e, Z22, Z19, K3
 	VBLENDMPS Z19, Z20, K3, Z19
-	VMOVUPS   64(AX), Z20
-	VMAXPS    Z19, Z20, Z19
-	VMOVUPS   128(AX), Z20
-	VMINPS    Z19, Z20, Z19
+
+noleaky_9_1:
+	TESTB   R10, R10
+	JEQ     noclamp_9_1
+	VMOVUPS 64(AX), Z20
+	VMAXPS  Z19, Z20, Z19
+	VMOVUPS 128(AX), Z20
+	VMINPS  Z19, Z20, Z19
+
+noclamp_9_1:
 	TESTQ     SI, SI
 	JEQ       done_9_1
 	TESTB     R8, R8
@@ -22486,6 +26474,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z24, Z24, Z24
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -22501,13 +26491,21 @@ nobias_0_0:
 	VADDPS    Z22, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z22
 	VCMPPS    $0x1e, Z24, Z0, K3
 	VBLENDMPS Z0, Z22, K3, Z0
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z0, Z22, Z0
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z0, Z22, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z0, Z22, Z0
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z0, Z22, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -22530,13 +26528,21 @@ nobias_0_1:
 	VADDPS    Z22, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Z1, Z22
 	VCMPPS    $0x1e, Z24, Z1, K3
 	VBLENDMPS Z1, Z22, K3, Z1
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z1, Z22, Z1
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z1, Z22, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z1, Z22, Z1
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z1, Z22, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -22564,13 +26570,21 @@ nobias_1_0:
 	VADDPS    Z22, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z2, Z22
 	VCMPPS    $0x1e, Z24, Z2, K3
 	VBLENDMPS Z2, Z22, K3, Z2
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z2, Z22, Z2
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z2, Z22, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z2, Z22, Z2
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z2, Z22, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -22593,13 +26607,21 @@ nobias_1_1:
 	VADDPS    Z22, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (AX), Z3, Z22
 	VCMPPS    $0x1e, Z24, Z3, K3
 	VBLENDMPS Z3, Z22, K3, Z3
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z3, Z22, Z3
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z3, Z22, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z3, Z22, Z3
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z3, Z22, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -22627,13 +26649,21 @@ nobias_2_0:
 	VADDPS    Z22, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z4, Z22
 	VCMPPS    $0x1e, Z24, Z4, K3
 	VBLENDMPS Z4, Z22, K3, Z4
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z4, Z22, Z4
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z4, Z22, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z4, Z22, Z4
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z4, Z22, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -22656,13 +26686,21 @@ nobias_2_1:
 	VADDPS    Z22, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (AX), Z5, Z22
 	VCMPPS    $0x1e, Z24, Z5, K3
 	VBLENDMPS Z5, Z22, K3, Z5
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z5, Z22, Z5
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z5, Z22, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z5, Z22, Z5
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z5, Z22, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -22690,13 +26728,21 @@ nobias_3_0:
 	VADDPS    Z22, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z6, Z22
 	VCMPPS    $0x1e, Z24, Z6, K3
 	VBLENDMPS Z6, Z22, K3, Z6
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z6, Z22, Z6
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z6, Z22, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z6, Z22, Z6
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z6, Z22, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -22719,13 +26765,21 @@ nobias_3_1:
 	VADDPS    Z22, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (AX), Z7, Z22
 	VCMPPS    $0x1e, Z24, Z7, K3
 	VBLENDMPS Z7, Z22, K3, Z7
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z7, Z22, Z7
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z7, Z22, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z7, Z22, Z7
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z7, Z22, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -22753,13 +26807,21 @@ nobias_4_0:
 	VADDPS    Z22, Z8, Z8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z8, Z22
 	VCMPPS    $0x1e, Z24, Z8, K3
 	VBLENDMPS Z8, Z22, K3, Z8
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z8, Z22, Z8
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z8, Z22, Z8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z8, Z22, Z8
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z8, Z22, Z8
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -22782,13 +26844,21 @@ nobias_4_1:
 	VADDPS    Z22, Z9, Z9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (AX), Z9, Z22
 	VCMPPS    $0x1e, Z24, Z9, K3
 	VBLENDMPS Z9, Z22, K3, Z9
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z9, Z22, Z9
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z9, Z22, Z9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z9, Z22, Z9
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z9, Z22, Z9
+
+noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
@@ -22816,13 +26886,21 @@ nobias_5_0:
 	VADDPS    Z22, Z10, Z10
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z10, Z22
 	VCMPPS    $0x1e, Z24, Z10, K3
 	VBLENDMPS Z10, Z22, K3, Z10
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z10, Z22, Z10
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z10, Z22, Z10
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z10, Z22, Z10
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z10, Z22, Z10
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -22845,13 +26923,21 @@ nobias_5_1:
 	VADDPS    Z22, Z11, Z11
 
 nores_5_1:
+	TESTB     R9, R9
+	JEQ       noleaky_5_1
 	VMULPS    (AX), Z11, Z22
 	VCMPPS    $0x1e, Z24, Z11, K3
 	VBLENDMPS Z11, Z22, K3, Z11
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z11, Z22, Z11
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z11, Z22, Z11
+
+noleaky_5_1:
+	TESTB   R10, R10
+	JEQ     noclamp_5_1
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z11, Z22, Z11
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z11, Z22, Z11
+
+noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
@@ -22879,13 +26965,21 @@ nobias_6_0:
 	VADDPS    Z22, Z12, Z12
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (AX), Z12, Z22
 	VCMPPS    $0x1e, Z24, Z12, K3
 	VBLENDMPS Z12, Z22, K3, Z12
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z12, Z22, Z12
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z12, Z22, Z12
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z12, Z22, Z12
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z12, Z22, Z12
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -22908,13 +27002,21 @@ nobias_6_1:
 	VADDPS    Z22, Z13, Z13
 
 nores_6_1:
+	TESTB     R9, R9
+	JEQ       noleaky_6_1
 	VMULPS    (AX), Z13, Z22
 	VCMPPS    $0x1e, Z24, Z13, K3
 	VBLENDMPS Z13, Z22, K3, Z13
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z13, Z22, Z13
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z13, Z22, Z13
+
+noleaky_6_1:
+	TESTB   R10, R10
+	JEQ     noclamp_6_1
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z13, Z22, Z13
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z13, Z22, Z13
+
+noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
@@ -22942,13 +27044,21 @@ nobias_7_0:
 	VADDPS    Z22, Z14, Z14
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (AX), Z14, Z22
 	VCMPPS    $0x1e, Z24, Z14, K3
 	VBLENDMPS Z14, Z22, K3, Z14
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z14, Z22, Z14
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z14, Z22, Z14
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z14, Z22, Z14
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z14, Z22, Z14
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -22971,13 +27081,21 @@ nobias_7_1:
 	VADDPS    Z22, Z15, Z15
 
 nores_7_1:
+	TESTB     R9, R9
+	JEQ       noleaky_7_1
 	VMULPS    (AX), Z15, Z22
 	VCMPPS    $0x1e, Z24, Z15, K3
 	VBLENDMPS Z15, Z22, K3, Z15
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z15, Z22, Z15
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z15, Z22, Z15
+
+noleaky_7_1:
+	TESTB   R10, R10
+	JEQ     noclamp_7_1
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z15, Z22, Z15
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z15, Z22, Z15
+
+noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
@@ -23005,13 +27123,21 @@ nobias_8_0:
 	VADDPS    Z22, Z16, Z16
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (AX), Z16, Z22
 	VCMPPS    $0x1e, Z24, Z16, K3
 	VBLENDMPS Z16, Z22, K3, Z16
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z16, Z22, Z16
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z16, Z22, Z16
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z16, Z22, Z16
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z16, Z22, Z16
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -23034,13 +27160,21 @@ nobias_8_1:
 	VADDPS    Z22, Z17, Z17
 
 nores_8_1:
+	TESTB     R9, R9
+	JEQ       noleaky_8_1
 	VMULPS    (AX), Z17, Z22
 	VCMPPS    $0x1e, Z24, Z17, K3
 	VBLENDMPS Z17, Z22, K3, Z17
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z17, Z22, Z17
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z17, Z22, Z17
+
+noleaky_8_1:
+	TESTB   R10, R10
+	JEQ     noclamp_8_1
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z17, Z22, Z17
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z17, Z22, Z17
+
+noclamp_8_1:
 	TESTQ     SI, SI
 	JEQ       done_8_1
 	TESTB     R8, R8
@@ -23068,13 +27202,21 @@ nobias_9_0:
 	VADDPS    Z22, Z18, Z18
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (AX), Z18, Z22
 	VCMPPS    $0x1e, Z24, Z18, K3
 	VBLENDMPS Z18, Z22, K3, Z18
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z18, Z22, Z18
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z18, Z22, Z18
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z18, Z22, Z18
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z18, Z22, Z18
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -23097,13 +27239,21 @@ nobias_9_1:
 	VADDPS    Z22, Z19, Z19
 
 nores_9_1:
+	TESTB     R9, R9
+	JEQ       noleaky_9_1
 	VMULPS    (AX), Z19, Z22
 	VCMPPS    $0x1e, Z24, Z19, K3
 	VBLENDMPS Z19, Z22, K3, Z19
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z19, Z22, Z19
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z19, Z22, Z19
+
+noleaky_9_1:
+	TESTB   R10, R10
+	JEQ     noclamp_9_1
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z19, Z22, Z19
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z19, Z22, Z19
+
+noclamp_9_1:
 	TESTQ     SI, SI
 	JEQ       done_9_1
 	TESTB     R8, R8
@@ -23131,13 +27281,21 @@ nobias_10_0:
 	VADDPS    Z22, Z20, Z20
 
 nores_10_0:
+	TESTB     R9, R9
+	JEQ       noleaky_10_0
 	VMULPS    (AX), Z20, Z22
 	VCMPPS    $0x1e, Z24, Z20, K3
 	VBLENDMPS Z20, Z22, K3, Z20
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z20, Z22, Z20
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z20, Z22, Z20
+
+noleaky_10_0:
+	TESTB   R10, R10
+	JEQ     noclamp_10_0
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z20, Z22, Z20
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z20, Z22, Z20
+
+noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
@@ -23160,13 +27318,21 @@ nobias_10_1:
 	VADDPS    Z22, Z21, Z21
 
 nores_10_1:
+	TESTB     R9, R9
+	JEQ       noleaky_10_1
 	VMULPS    (AX), Z21, Z22
 	VCMPPS    $0x1e, Z24, Z21, K3
 	VBLENDMPS Z21, Z22, K3, Z21
-	VMOVUPS   64(AX), Z22
-	VMAXPS    Z21, Z22, Z21
-	VMOVUPS   128(AX), Z22
-	VMINPS    Z21, Z22, Z21
+
+noleaky_10_1:
+	TESTB   R10, R10
+	JEQ     noclamp_10_1
+	VMOVUPS 64(AX), Z22
+	VMAXPS  Z21, Z22, Z21
+	VMOVUPS 128(AX), Z22
+	VMINPS  Z21, Z22, Z21
+
+noclamp_10_1:
 	TESTQ     SI, SI
 	JEQ       done_10_1
 	TESTB     R8, R8
@@ -23421,6 +27587,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z26, Z26, Z26
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -23436,13 +27604,21 @@ nobias_0_0:
 	VADDPS    Z24, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z24
 	VCMPPS    $0x1e, Z26, Z0, K3
 	VBLENDMPS Z0, Z24, K3, Z0
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z0, Z24, Z0
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z0, Z24, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z0, Z24, Z0
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z0, Z24, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -23465,13 +27641,21 @@ nobias_0_1:
 	VADDPS    Z24, Z1, Z1
 
 nores_0_1:
+	TESTB     R9, R9
+	JEQ       noleaky_0_1
 	VMULPS    (AX), Z1, Z24
 	VCMPPS    $0x1e, Z26, Z1, K3
 	VBLENDMPS Z1, Z24, K3, Z1
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z1, Z24, Z1
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z1, Z24, Z1
+
+noleaky_0_1:
+	TESTB   R10, R10
+	JEQ     noclamp_0_1
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z1, Z24, Z1
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z1, Z24, Z1
+
+noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
@@ -23499,13 +27683,21 @@ nobias_1_0:
 	VADDPS    Z24, Z2, Z2
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z2, Z24
 	VCMPPS    $0x1e, Z26, Z2, K3
 	VBLENDMPS Z2, Z24, K3, Z2
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z2, Z24, Z2
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z2, Z24, Z2
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z2, Z24, Z2
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z2, Z24, Z2
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -23528,13 +27720,21 @@ nobias_1_1:
 	VADDPS    Z24, Z3, Z3
 
 nores_1_1:
+	TESTB     R9, R9
+	JEQ       noleaky_1_1
 	VMULPS    (AX), Z3, Z24
 	VCMPPS    $0x1e, Z26, Z3, K3
 	VBLENDMPS Z3, Z24, K3, Z3
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z3, Z24, Z3
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z3, Z24, Z3
+
+noleaky_1_1:
+	TESTB   R10, R10
+	JEQ     noclamp_1_1
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z3, Z24, Z3
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z3, Z24, Z3
+
+noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
@@ -23562,13 +27762,21 @@ nobias_2_0:
 	VADDPS    Z24, Z4, Z4
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z4, Z24
 	VCMPPS    $0x1e, Z26, Z4, K3
 	VBLENDMPS Z4, Z24, K3, Z4
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z4, Z24, Z4
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z4, Z24, Z4
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z4, Z24, Z4
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z4, Z24, Z4
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -23591,13 +27799,21 @@ nobias_2_1:
 	VADDPS    Z24, Z5, Z5
 
 nores_2_1:
+	TESTB     R9, R9
+	JEQ       noleaky_2_1
 	VMULPS    (AX), Z5, Z24
 	VCMPPS    $0x1e, Z26, Z5, K3
 	VBLENDMPS Z5, Z24, K3, Z5
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z5, Z24, Z5
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z5, Z24, Z5
+
+noleaky_2_1:
+	TESTB   R10, R10
+	JEQ     noclamp_2_1
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z5, Z24, Z5
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z5, Z24, Z5
+
+noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
@@ -23625,13 +27841,21 @@ nobias_3_0:
 	VADDPS    Z24, Z6, Z6
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z6, Z24
 	VCMPPS    $0x1e, Z26, Z6, K3
 	VBLENDMPS Z6, Z24, K3, Z6
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z6, Z24, Z6
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z6, Z24, Z6
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z6, Z24, Z6
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z6, Z24, Z6
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -23654,13 +27878,21 @@ nobias_3_1:
 	VADDPS    Z24, Z7, Z7
 
 nores_3_1:
+	TESTB     R9, R9
+	JEQ       noleaky_3_1
 	VMULPS    (AX), Z7, Z24
 	VCMPPS    $0x1e, Z26, Z7, K3
 	VBLENDMPS Z7, Z24, K3, Z7
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z7, Z24, Z7
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z7, Z24, Z7
+
+noleaky_3_1:
+	TESTB   R10, R10
+	JEQ     noclamp_3_1
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z7, Z24, Z7
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z7, Z24, Z7
+
+noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
@@ -23688,13 +27920,21 @@ nobias_4_0:
 	VADDPS    Z24, Z8, Z8
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z8, Z24
 	VCMPPS    $0x1e, Z26, Z8, K3
 	VBLENDMPS Z8, Z24, K3, Z8
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z8, Z24, Z8
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z8, Z24, Z8
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z8, Z24, Z8
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z8, Z24, Z8
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -23717,13 +27957,21 @@ nobias_4_1:
 	VADDPS    Z24, Z9, Z9
 
 nores_4_1:
+	TESTB     R9, R9
+	JEQ       noleaky_4_1
 	VMULPS    (AX), Z9, Z24
 	VCMPPS    $0x1e, Z26, Z9, K3
 	VBLENDMPS Z9, Z24, K3, Z9
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z9, Z24, Z9
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z9, Z24, Z9
+
+noleaky_4_1:
+	TESTB   R10, R10
+	JEQ     noclamp_4_1
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z9, Z24, Z9
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z9, Z24, Z9
+
+noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
@@ -23751,13 +27999,21 @@ nobias_5_0:
 	VADDPS    Z24, Z10, Z10
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z10, Z24
 	VCMPPS    $0x1e, Z26, Z10, K3
 	VBLENDMPS Z10, Z24, K3, Z10
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z10, Z24, Z10
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z10, Z24, Z10
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z10, Z24, Z10
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z10, Z24, Z10
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -23780,13 +28036,21 @@ nobias_5_1:
 	VADDPS    Z24, Z11, Z11
 
 nores_5_1:
+	TESTB     R9, R9
+	JEQ       noleaky_5_1
 	VMULPS    (AX), Z11, Z24
 	VCMPPS    $0x1e, Z26, Z11, K3
 	VBLENDMPS Z11, Z24, K3, Z11
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z11, Z24, Z11
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z11, Z24, Z11
+
+noleaky_5_1:
+	TESTB   R10, R10
+	JEQ     noclamp_5_1
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z11, Z24, Z11
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z11, Z24, Z11
+
+noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
@@ -23814,13 +28078,21 @@ nobias_6_0:
 	VADDPS    Z24, Z12, Z12
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (AX), Z12, Z24
 	VCMPPS    $0x1e, Z26, Z12, K3
 	VBLENDMPS Z12, Z24, K3, Z12
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z12, Z24, Z12
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z12, Z24, Z12
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z12, Z24, Z12
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z12, Z24, Z12
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -23843,13 +28115,21 @@ nobias_6_1:
 	VADDPS    Z24, Z13, Z13
 
 nores_6_1:
+	TESTB     R9, R9
+	JEQ       noleaky_6_1
 	VMULPS    (AX), Z13, Z24
 	VCMPPS    $0x1e, Z26, Z13, K3
 	VBLENDMPS Z13, Z24, K3, Z13
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z13, Z24, Z13
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z13, Z24, Z13
+
+noleaky_6_1:
+	TESTB   R10, R10
+	JEQ     noclamp_6_1
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z13, Z24, Z13
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z13, Z24, Z13
+
+noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
@@ -23877,13 +28157,21 @@ nobias_7_0:
 	VADDPS    Z24, Z14, Z14
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (AX), Z14, Z24
 	VCMPPS    $0x1e, Z26, Z14, K3
 	VBLENDMPS Z14, Z24, K3, Z14
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z14, Z24, Z14
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z14, Z24, Z14
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z14, Z24, Z14
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z14, Z24, Z14
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -23906,13 +28194,21 @@ nobias_7_1:
 	VADDPS    Z24, Z15, Z15
 
 nores_7_1:
+	TESTB     R9, R9
+	JEQ       noleaky_7_1
 	VMULPS    (AX), Z15, Z24
 	VCMPPS    $0x1e, Z26, Z15, K3
 	VBLENDMPS Z15, Z24, K3, Z15
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z15, Z24, Z15
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z15, Z24, Z15
+
+noleaky_7_1:
+	TESTB   R10, R10
+	JEQ     noclamp_7_1
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z15, Z24, Z15
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z15, Z24, Z15
+
+noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
@@ -23940,13 +28236,21 @@ nobias_8_0:
 	VADDPS    Z24, Z16, Z16
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (AX), Z16, Z24
 	VCMPPS    $0x1e, Z26, Z16, K3
 	VBLENDMPS Z16, Z24, K3, Z16
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z16, Z24, Z16
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z16, Z24, Z16
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z16, Z24, Z16
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z16, Z24, Z16
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -23969,13 +28273,21 @@ nobias_8_1:
 	VADDPS    Z24, Z17, Z17
 
 nores_8_1:
+	TESTB     R9, R9
+	JEQ       noleaky_8_1
 	VMULPS    (AX), Z17, Z24
 	VCMPPS    $0x1e, Z26, Z17, K3
 	VBLENDMPS Z17, Z24, K3, Z17
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z17, Z24, Z17
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z17, Z24, Z17
+
+noleaky_8_1:
+	TESTB   R10, R10
+	JEQ     noclamp_8_1
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z17, Z24, Z17
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z17, Z24, Z17
+
+noclamp_8_1:
 	TESTQ     SI, SI
 	JEQ       done_8_1
 	TESTB     R8, R8
@@ -24003,13 +28315,21 @@ nobias_9_0:
 	VADDPS    Z24, Z18, Z18
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (AX), Z18, Z24
 	VCMPPS    $0x1e, Z26, Z18, K3
 	VBLENDMPS Z18, Z24, K3, Z18
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z18, Z24, Z18
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z18, Z24, Z18
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z18, Z24, Z18
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z18, Z24, Z18
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -24032,13 +28352,21 @@ nobias_9_1:
 	VADDPS    Z24, Z19, Z19
 
 nores_9_1:
+	TESTB     R9, R9
+	JEQ       noleaky_9_1
 	VMULPS    (AX), Z19, Z24
 	VCMPPS    $0x1e, Z26, Z19, K3
 	VBLENDMPS Z19, Z24, K3, Z19
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z19, Z24, Z19
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z19, Z24, Z19
+
+noleaky_9_1:
+	TESTB   R10, R10
+	JEQ     noclamp_9_1
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z19, Z24, Z19
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z19, Z24, Z19
+
+noclamp_9_1:
 	TESTQ     SI, SI
 	JEQ       done_9_1
 	TESTB     R8, R8
@@ -24066,13 +28394,21 @@ nobias_10_0:
 	VADDPS    Z24, Z20, Z20
 
 nores_10_0:
+	TESTB     R9, R9
+	JEQ       noleaky_10_0
 	VMULPS    (AX), Z20, Z24
 	VCMPPS    $0x1e, Z26, Z20, K3
 	VBLENDMPS Z20, Z24, K3, Z20
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z20, Z24, Z20
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z20, Z24, Z20
+
+noleaky_10_0:
+	TESTB   R10, R10
+	JEQ     noclamp_10_0
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z20, Z24, Z20
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z20, Z24, Z20
+
+noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
@@ -24095,13 +28431,21 @@ nobias_10_1:
 	VADDPS    Z24, Z21, Z21
 
 nores_10_1:
+	TESTB     R9, R9
+	JEQ       noleaky_10_1
 	VMULPS    (AX), Z21, Z24
 	VCMPPS    $0x1e, Z26, Z21, K3
 	VBLENDMPS Z21, Z24, K3, Z21
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z21, Z24, Z21
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z21, Z24, Z21
+
+noleaky_10_1:
+	TESTB   R10, R10
+	JEQ     noclamp_10_1
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z21, Z24, Z21
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z21, Z24, Z21
+
+noclamp_10_1:
 	TESTQ     SI, SI
 	JEQ       done_10_1
 	TESTB     R8, R8
@@ -24129,13 +28473,21 @@ nobias_11_0:
 	VADDPS    Z24, Z22, Z22
 
 nores_11_0:
+	TESTB     R9, R9
+	JEQ       noleaky_11_0
 	VMULPS    (AX), Z22, Z24
 	VCMPPS    $0x1e, Z26, Z22, K3
 	VBLENDMPS Z22, Z24, K3, Z22
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z22, Z24, Z22
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z22, Z24, Z22
+
+noleaky_11_0:
+	TESTB   R10, R10
+	JEQ     noclamp_11_0
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z22, Z24, Z22
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z22, Z24, Z22
+
+noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
@@ -24158,13 +28510,21 @@ nobias_11_1:
 	VADDPS    Z24, Z23, Z23
 
 nores_11_1:
+	TESTB     R9, R9
+	JEQ       noleaky_11_1
 	VMULPS    (AX), Z23, Z24
 	VCMPPS    $0x1e, Z26, Z23, K3
 	VBLENDMPS Z23, Z24, K3, Z23
-	VMOVUPS   64(AX), Z24
-	VMAXPS    Z23, Z24, Z23
-	VMOVUPS   128(AX), Z24
-	VMINPS    Z23, Z24, Z23
+
+noleaky_11_1:
+	TESTB   R10, R10
+	JEQ     noclamp_11_1
+	VMOVUPS 64(AX), Z24
+	VMAXPS  Z23, Z24, Z23
+	VMOVUPS 128(AX), Z24
+	VMINPS  Z23, Z24, Z23
+
+noclamp_11_1:
 	TESTQ     SI, SI
 	JEQ       done_11_1
 	TESTB     R8, R8
@@ -24279,6 +28639,8 @@ write:
 	MOVQ      208(AX), SI
 	SHLQ      $0x02, SI
 	MOVB      216(AX), SI
+	MOVB      217(AX), DI
+	MOVB      218(AX), R8
 	VPXORD    Z2, Z2, Z2
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -24294,13 +28656,21 @@ nobias_0_0:
 	VADDPS    Z1, Z0, Z0
 
 nores_0_0:
+	TESTB     DI, DI
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z1
 	VCMPPS    $0x1e, Z2, Z0, K2
 	VBLENDMPS Z0, Z1, K2, Z0
-	VMOVUPS   64(AX), Z1
-	VMAXPS    Z0, Z1, Z0
-	VMOVUPS   128(AX), Z1
-	VMINPS    Z0, Z1, Z0
+
+noleaky_0_0:
+	TESTB   R8, R8
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z1
+	VMAXPS  Z0, Z1, Z0
+	VMOVUPS 128(AX), Z1
+	VMINPS  Z0, Z1, Z0
+
+noclamp_0_0:
 	TESTQ     BX, BX
 	JEQ       done_0_0
 	TESTB     SI, SI
@@ -24389,6 +28759,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z3, Z3, Z3
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -24404,13 +28776,21 @@ nobias_0_0:
 	VADDPS    Z2, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z2
 	VCMPPS    $0x1e, Z3, Z0, K2
 	VBLENDMPS Z0, Z2, K2, Z0
-	VMOVUPS   64(AX), Z2
-	VMAXPS    Z0, Z2, Z0
-	VMOVUPS   128(AX), Z2
-	VMINPS    Z0, Z2, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z2
+	VMAXPS  Z0, Z2, Z0
+	VMOVUPS 128(AX), Z2
+	VMINPS  Z0, Z2, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -24438,13 +28818,21 @@ nobias_1_0:
 	VADDPS    Z2, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z1, Z2
 	VCMPPS    $0x1e, Z3, Z1, K2
 	VBLENDMPS Z1, Z2, K2, Z1
-	VMOVUPS   64(AX), Z2
-	VMAXPS    Z1, Z2, Z1
-	VMOVUPS   128(AX), Z2
-	VMINPS    Z1, Z2, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z2
+	VMAXPS  Z1, Z2, Z1
+	VMOVUPS 128(AX), Z2
+	VMINPS  Z1, Z2, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -24543,6 +28931,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z4, Z4, Z4
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -24558,13 +28948,21 @@ nobias_0_0:
 	VADDPS    Z3, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z3
 	VCMPPS    $0x1e, Z4, Z0, K2
 	VBLENDMPS Z0, Z3, K2, Z0
-	VMOVUPS   64(AX), Z3
-	VMAXPS    Z0, Z3, Z0
-	VMOVUPS   128(AX), Z3
-	VMINPS    Z0, Z3, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z3
+	VMAXPS  Z0, Z3, Z0
+	VMOVUPS 128(AX), Z3
+	VMINPS  Z0, Z3, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -24592,13 +28990,21 @@ nobias_1_0:
 	VADDPS    Z3, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z1, Z3
 	VCMPPS    $0x1e, Z4, Z1, K2
 	VBLENDMPS Z1, Z3, K2, Z1
-	VMOVUPS   64(AX), Z3
-	VMAXPS    Z1, Z3, Z1
-	VMOVUPS   128(AX), Z3
-	VMINPS    Z1, Z3, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z3
+	VMAXPS  Z1, Z3, Z1
+	VMOVUPS 128(AX), Z3
+	VMINPS  Z1, Z3, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -24626,13 +29032,21 @@ nobias_2_0:
 	VADDPS    Z3, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z2, Z3
 	VCMPPS    $0x1e, Z4, Z2, K2
 	VBLENDMPS Z2, Z3, K2, Z2
-	VMOVUPS   64(AX), Z3
-	VMAXPS    Z2, Z3, Z2
-	VMOVUPS   128(AX), Z3
-	VMINPS    Z2, Z3, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z3
+	VMAXPS  Z2, Z3, Z2
+	VMOVUPS 128(AX), Z3
+	VMINPS  Z2, Z3, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -24741,6 +29155,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z5, Z5, Z5
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -24756,13 +29172,21 @@ nobias_0_0:
 	VADDPS    Z4, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z4
 	VCMPPS    $0x1e, Z5, Z0, K2
 	VBLENDMPS Z0, Z4, K2, Z0
-	VMOVUPS   64(AX), Z4
-	VMAXPS    Z0, Z4, Z0
-	VMOVUPS   128(AX), Z4
-	VMINPS    Z0, Z4, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z4
+	VMAXPS  Z0, Z4, Z0
+	VMOVUPS 128(AX), Z4
+	VMINPS  Z0, Z4, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -24790,13 +29214,21 @@ nobias_1_0:
 	VADDPS    Z4, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z1, Z4
 	VCMPPS    $0x1e, Z5, Z1, K2
 	VBLENDMPS Z1, Z4, K2, Z1
-	VMOVUPS   64(AX), Z4
-	VMAXPS    Z1, Z4, Z1
-	VMOVUPS   128(AX), Z4
-	VMINPS    Z1, Z4, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z4
+	VMAXPS  Z1, Z4, Z1
+	VMOVUPS 128(AX), Z4
+	VMINPS  Z1, Z4, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -24824,13 +29256,21 @@ nobias_2_0:
 	VADDPS    Z4, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z2, Z4
 	VCMPPS    $0x1e, Z5, Z2, K2
 	VBLENDMPS Z2, Z4, K2, Z2
-	VMOVUPS   64(AX), Z4
-	VMAXPS    Z2, Z4, Z2
-	VMOVUPS   128(AX), Z4
-	VMINPS    Z2, Z4, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z4
+	VMAXPS  Z2, Z4, Z2
+	VMOVUPS 128(AX), Z4
+	VMINPS  Z2, Z4, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -24858,13 +29298,21 @@ nobias_3_0:
 	VADDPS    Z4, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z3, Z4
 	VCMPPS    $0x1e, Z5, Z3, K2
 	VBLENDMPS Z3, Z4, K2, Z3
-	VMOVUPS   64(AX), Z4
-	VMAXPS    Z3, Z4, Z3
-	VMOVUPS   128(AX), Z4
-	VMINPS    Z3, Z4, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z4
+	VMAXPS  Z3, Z4, Z3
+	VMOVUPS 128(AX), Z4
+	VMINPS  Z3, Z4, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -24985,6 +29433,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z6, Z6, Z6
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -25000,13 +29450,21 @@ nobias_0_0:
 	VADDPS    Z5, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z5
 	VCMPPS    $0x1e, Z6, Z0, K2
 	VBLENDMPS Z0, Z5, K2, Z0
-	VMOVUPS   64(AX), Z5
-	VMAXPS    Z0, Z5, Z0
-	VMOVUPS   128(AX), Z5
-	VMINPS    Z0, Z5, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z5
+	VMAXPS  Z0, Z5, Z0
+	VMOVUPS 128(AX), Z5
+	VMINPS  Z0, Z5, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -25034,13 +29492,21 @@ nobias_1_0:
 	VADDPS    Z5, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z1, Z5
 	VCMPPS    $0x1e, Z6, Z1, K2
 	VBLENDMPS Z1, Z5, K2, Z1
-	VMOVUPS   64(AX), Z5
-	VMAXPS    Z1, Z5, Z1
-	VMOVUPS   128(AX), Z5
-	VMINPS    Z1, Z5, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z5
+	VMAXPS  Z1, Z5, Z1
+	VMOVUPS 128(AX), Z5
+	VMINPS  Z1, Z5, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -25068,13 +29534,21 @@ nobias_2_0:
 	VADDPS    Z5, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z2, Z5
 	VCMPPS    $0x1e, Z6, Z2, K2
 	VBLENDMPS Z2, Z5, K2, Z2
-	VMOVUPS   64(AX), Z5
-	VMAXPS    Z2, Z5, Z2
-	VMOVUPS   128(AX), Z5
-	VMINPS    Z2, Z5, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z5
+	VMAXPS  Z2, Z5, Z2
+	VMOVUPS 128(AX), Z5
+	VMINPS  Z2, Z5, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -25102,13 +29576,21 @@ nobias_3_0:
 	VADDPS    Z5, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z3, Z5
 	VCMPPS    $0x1e, Z6, Z3, K2
 	VBLENDMPS Z3, Z5, K2, Z3
-	VMOVUPS   64(AX), Z5
-	VMAXPS    Z3, Z5, Z3
-	VMOVUPS   128(AX), Z5
-	VMINPS    Z3, Z5, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z5
+	VMAXPS  Z3, Z5, Z3
+	VMOVUPS 128(AX), Z5
+	VMINPS  Z3, Z5, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -25136,13 +29618,21 @@ nobias_4_0:
 	VADDPS    Z5, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z4, Z5
 	VCMPPS    $0x1e, Z6, Z4, K2
 	VBLENDMPS Z4, Z5, K2, Z4
-	VMOVUPS   64(AX), Z5
-	VMAXPS    Z4, Z5, Z4
-	VMOVUPS   128(AX), Z5
-	VMINPS    Z4, Z5, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z5
+	VMAXPS  Z4, Z5, Z4
+	VMOVUPS 128(AX), Z5
+	VMINPS  Z4, Z5, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -25273,6 +29763,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z7, Z7, Z7
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -25288,13 +29780,21 @@ nobias_0_0:
 	VADDPS    Z6, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z6
 	VCMPPS    $0x1e, Z7, Z0, K2
 	VBLENDMPS Z0, Z6, K2, Z0
-	VMOVUPS   64(AX), Z6
-	VMAXPS    Z0, Z6, Z0
-	VMOVUPS   128(AX), Z6
-	VMINPS    Z0, Z6, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z6
+	VMAXPS  Z0, Z6, Z0
+	VMOVUPS 128(AX), Z6
+	VMINPS  Z0, Z6, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -25322,13 +29822,21 @@ nobias_1_0:
 	VADDPS    Z6, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z1, Z6
 	VCMPPS    $0x1e, Z7, Z1, K2
 	VBLENDMPS Z1, Z6, K2, Z1
-	VMOVUPS   64(AX), Z6
-	VMAXPS    Z1, Z6, Z1
-	VMOVUPS   128(AX), Z6
-	VMINPS    Z1, Z6, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z6
+	VMAXPS  Z1, Z6, Z1
+	VMOVUPS 128(AX), Z6
+	VMINPS  Z1, Z6, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -25356,13 +29864,21 @@ nobias_2_0:
 	VADDPS    Z6, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z2, Z6
 	VCMPPS    $0x1e, Z7, Z2, K2
 	VBLENDMPS Z2, Z6, K2, Z2
-	VMOVUPS   64(AX), Z6
-	VMAXPS    Z2, Z6, Z2
-	VMOVUPS   128(AX), Z6
-	VMINPS    Z2, Z6, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z6
+	VMAXPS  Z2, Z6, Z2
+	VMOVUPS 128(AX), Z6
+	VMINPS  Z2, Z6, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -25390,13 +29906,21 @@ nobias_3_0:
 	VADDPS    Z6, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z3, Z6
 	VCMPPS    $0x1e, Z7, Z3, K2
 	VBLENDMPS Z3, Z6, K2, Z3
-	VMOVUPS   64(AX), Z6
-	VMAXPS    Z3, Z6, Z3
-	VMOVUPS   128(AX), Z6
-	VMINPS    Z3, Z6, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z6
+	VMAXPS  Z3, Z6, Z3
+	VMOVUPS 128(AX), Z6
+	VMINPS  Z3, Z6, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -25424,13 +29948,21 @@ nobias_4_0:
 	VADDPS    Z6, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z4, Z6
 	VCMPPS    $0x1e, Z7, Z4, K2
 	VBLENDMPS Z4, Z6, K2, Z4
-	VMOVUPS   64(AX), Z6
-	VMAXPS    Z4, Z6, Z4
-	VMOVUPS   128(AX), Z6
-	VMINPS    Z4, Z6, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z6
+	VMAXPS  Z4, Z6, Z4
+	VMOVUPS 128(AX), Z6
+	VMINPS  Z4, Z6, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -25458,13 +29990,21 @@ nobias_5_0:
 	VADDPS    Z6, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z5, Z6
 	VCMPPS    $0x1e, Z7, Z5, K2
 	VBLENDMPS Z5, Z6, K2, Z5
-	VMOVUPS   64(AX), Z6
-	VMAXPS    Z5, Z6, Z5
-	VMOVUPS   128(AX), Z6
-	VMINPS    Z5, Z6, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z6
+	VMAXPS  Z5, Z6, Z5
+	VMOVUPS 128(AX), Z6
+	VMINPS  Z5, Z6, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -25605,6 +30145,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z8, Z8, Z8
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -25620,13 +30162,21 @@ nobias_0_0:
 	VADDPS    Z7, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z7
 	VCMPPS    $0x1e, Z8, Z0, K2
 	VBLENDMPS Z0, Z7, K2, Z0
-	VMOVUPS   64(AX), Z7
-	VMAXPS    Z0, Z7, Z0
-	VMOVUPS   128(AX), Z7
-	VMINPS    Z0, Z7, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z7
+	VMAXPS  Z0, Z7, Z0
+	VMOVUPS 128(AX), Z7
+	VMINPS  Z0, Z7, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -25654,13 +30204,21 @@ nobias_1_0:
 	VADDPS    Z7, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z1, Z7
 	VCMPPS    $0x1e, Z8, Z1, K2
 	VBLENDMPS Z1, Z7, K2, Z1
-	VMOVUPS   64(AX), Z7
-	VMAXPS    Z1, Z7, Z1
-	VMOVUPS   128(AX), Z7
-	VMINPS    Z1, Z7, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z7
+	VMAXPS  Z1, Z7, Z1
+	VMOVUPS 128(AX), Z7
+	VMINPS  Z1, Z7, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -25688,13 +30246,21 @@ nobias_2_0:
 	VADDPS    Z7, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z2, Z7
 	VCMPPS    $0x1e, Z8, Z2, K2
 	VBLENDMPS Z2, Z7, K2, Z2
-	VMOVUPS   64(AX), Z7
-	VMAXPS    Z2, Z7, Z2
-	VMOVUPS   128(AX), Z7
-	VMINPS    Z2, Z7, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z7
+	VMAXPS  Z2, Z7, Z2
+	VMOVUPS 128(AX), Z7
+	VMINPS  Z2, Z7, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -25722,13 +30288,21 @@ nobias_3_0:
 	VADDPS    Z7, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z3, Z7
 	VCMPPS    $0x1e, Z8, Z3, K2
 	VBLENDMPS Z3, Z7, K2, Z3
-	VMOVUPS   64(AX), Z7
-	VMAXPS    Z3, Z7, Z3
-	VMOVUPS   128(AX), Z7
-	VMINPS    Z3, Z7, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z7
+	VMAXPS  Z3, Z7, Z3
+	VMOVUPS 128(AX), Z7
+	VMINPS  Z3, Z7, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -25756,13 +30330,21 @@ nobias_4_0:
 	VADDPS    Z7, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z4, Z7
 	VCMPPS    $0x1e, Z8, Z4, K2
 	VBLENDMPS Z4, Z7, K2, Z4
-	VMOVUPS   64(AX), Z7
-	VMAXPS    Z4, Z7, Z4
-	VMOVUPS   128(AX), Z7
-	VMINPS    Z4, Z7, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z7
+	VMAXPS  Z4, Z7, Z4
+	VMOVUPS 128(AX), Z7
+	VMINPS  Z4, Z7, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -25790,13 +30372,21 @@ nobias_5_0:
 	VADDPS    Z7, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z5, Z7
 	VCMPPS    $0x1e, Z8, Z5, K2
 	VBLENDMPS Z5, Z7, K2, Z5
-	VMOVUPS   64(AX), Z7
-	VMAXPS    Z5, Z7, Z5
-	VMOVUPS   128(AX), Z7
-	VMINPS    Z5, Z7, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z7
+	VMAXPS  Z5, Z7, Z5
+	VMOVUPS 128(AX), Z7
+	VMINPS  Z5, Z7, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -25824,13 +30414,21 @@ nobias_6_0:
 	VADDPS    Z7, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (AX), Z6, Z7
 	VCMPPS    $0x1e, Z8, Z6, K2
 	VBLENDMPS Z6, Z7, K2, Z6
-	VMOVUPS   64(AX), Z7
-	VMAXPS    Z6, Z7, Z6
-	VMOVUPS   128(AX), Z7
-	VMINPS    Z6, Z7, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(AX), Z7
+	VMAXPS  Z6, Z7, Z6
+	VMOVUPS 128(AX), Z7
+	VMINPS  Z6, Z7, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -25981,6 +30579,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z9, Z9, Z9
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -25996,13 +30596,21 @@ nobias_0_0:
 	VADDPS    Z8, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z8
 	VCMPPS    $0x1e, Z9, Z0, K2
 	VBLENDMPS Z0, Z8, K2, Z0
-	VMOVUPS   64(AX), Z8
-	VMAXPS    Z0, Z8, Z0
-	VMOVUPS   128(AX), Z8
-	VMINPS    Z0, Z8, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z0, Z8, Z0
+	VMOVUPS 128(AX), Z8
+	VMINPS  Z0, Z8, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -26030,13 +30638,21 @@ nobias_1_0:
 	VADDPS    Z8, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z1, Z8
 	VCMPPS    $0x1e, Z9, Z1, K2
 	VBLENDMPS Z1, Z8, K2, Z1
-	VMOVUPS   64(AX), Z8
-	VMAXPS    Z1, Z8, Z1
-	VMOVUPS   128(AX), Z8
-	VMINPS    Z1, Z8, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z1, Z8, Z1
+	VMOVUPS 128(AX), Z8
+	VMINPS  Z1, Z8, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -26064,13 +30680,21 @@ nobias_2_0:
 	VADDPS    Z8, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z2, Z8
 	VCMPPS    $0x1e, Z9, Z2, K2
 	VBLENDMPS Z2, Z8, K2, Z2
-	VMOVUPS   64(AX), Z8
-	VMAXPS    Z2, Z8, Z2
-	VMOVUPS   128(AX), Z8
-	VMINPS    Z2, Z8, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z2, Z8, Z2
+	VMOVUPS 128(AX), Z8
+	VMINPS  Z2, Z8, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -26098,13 +30722,21 @@ nobias_3_0:
 	VADDPS    Z8, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z3, Z8
 	VCMPPS    $0x1e, Z9, Z3, K2
 	VBLENDMPS Z3, Z8, K2, Z3
-	VMOVUPS   64(AX), Z8
-	VMAXPS    Z3, Z8, Z3
-	VMOVUPS   128(AX), Z8
-	VMINPS    Z3, Z8, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z3, Z8, Z3
+	VMOVUPS 128(AX), Z8
+	VMINPS  Z3, Z8, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -26132,13 +30764,21 @@ nobias_4_0:
 	VADDPS    Z8, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z4, Z8
 	VCMPPS    $0x1e, Z9, Z4, K2
 	VBLENDMPS Z4, Z8, K2, Z4
-	VMOVUPS   64(AX), Z8
-	VMAXPS    Z4, Z8, Z4
-	VMOVUPS   128(AX), Z8
-	VMINPS    Z4, Z8, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z4, Z8, Z4
+	VMOVUPS 128(AX), Z8
+	VMINPS  Z4, Z8, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -26166,13 +30806,21 @@ nobias_5_0:
 	VADDPS    Z8, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z5, Z8
 	VCMPPS    $0x1e, Z9, Z5, K2
 	VBLENDMPS Z5, Z8, K2, Z5
-	VMOVUPS   64(AX), Z8
-	VMAXPS    Z5, Z8, Z5
-	VMOVUPS   128(AX), Z8
-	VMINPS    Z5, Z8, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z5, Z8, Z5
+	VMOVUPS 128(AX), Z8
+	VMINPS  Z5, Z8, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -26200,13 +30848,21 @@ nobias_6_0:
 	VADDPS    Z8, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (AX), Z6, Z8
 	VCMPPS    $0x1e, Z9, Z6, K2
 	VBLENDMPS Z6, Z8, K2, Z6
-	VMOVUPS   64(AX), Z8
-	VMAXPS    Z6, Z8, Z6
-	VMOVUPS   128(AX), Z8
-	VMINPS    Z6, Z8, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z6, Z8, Z6
+	VMOVUPS 128(AX), Z8
+	VMINPS  Z6, Z8, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -26234,13 +30890,21 @@ nobias_7_0:
 	VADDPS    Z8, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (AX), Z7, Z8
 	VCMPPS    $0x1e, Z9, Z7, K2
 	VBLENDMPS Z7, Z8, K2, Z7
-	VMOVUPS   64(AX), Z8
-	VMAXPS    Z7, Z8, Z7
-	VMOVUPS   128(AX), Z8
-	VMINPS    Z7, Z8, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z7, Z8, Z7
+	VMOVUPS 128(AX), Z8
+	VMINPS  Z7, Z8, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -26403,6 +31067,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z10, Z10, Z10
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -26418,13 +31084,21 @@ nobias_0_0:
 	VADDPS    Z9, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z9
 	VCMPPS    $0x1e, Z10, Z0, K2
 	VBLENDMPS Z0, Z9, K2, Z0
-	VMOVUPS   64(AX), Z9
-	VMAXPS    Z0, Z9, Z0
-	VMOVUPS   128(AX), Z9
-	VMINPS    Z0, Z9, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z9
+	VMAXPS  Z0, Z9, Z0
+	VMOVUPS 128(AX), Z9
+	VMINPS  Z0, Z9, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -26452,13 +31126,21 @@ nobias_1_0:
 	VADDPS    Z9, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z1, Z9
 	VCMPPS    $0x1e, Z10, Z1, K2
 	VBLENDMPS Z1, Z9, K2, Z1
-	VMOVUPS   64(AX), Z9
-	VMAXPS    Z1, Z9, Z1
-	VMOVUPS   128(AX), Z9
-	VMINPS    Z1, Z9, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z9
+	VMAXPS  Z1, Z9, Z1
+	VMOVUPS 128(AX), Z9
+	VMINPS  Z1, Z9, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -26486,13 +31168,21 @@ nobias_2_0:
 	VADDPS    Z9, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z2, Z9
 	VCMPPS    $0x1e, Z10, Z2, K2
 	VBLENDMPS Z2, Z9, K2, Z2
-	VMOVUPS   64(AX), Z9
-	VMAXPS    Z2, Z9, Z2
-	VMOVUPS   128(AX), Z9
-	VMINPS    Z2, Z9, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z9
+	VMAXPS  Z2, Z9, Z2
+	VMOVUPS 128(AX), Z9
+	VMINPS  Z2, Z9, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -26520,13 +31210,21 @@ nobias_3_0:
 	VADDPS    Z9, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z3, Z9
 	VCMPPS    $0x1e, Z10, Z3, K2
 	VBLENDMPS Z3, Z9, K2, Z3
-	VMOVUPS   64(AX), Z9
-	VMAXPS    Z3, Z9, Z3
-	VMOVUPS   128(AX), Z9
-	VMINPS    Z3, Z9, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z9
+	VMAXPS  Z3, Z9, Z3
+	VMOVUPS 128(AX), Z9
+	VMINPS  Z3, Z9, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -26554,13 +31252,21 @@ nobias_4_0:
 	VADDPS    Z9, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z4, Z9
 	VCMPPS    $0x1e, Z10, Z4, K2
 	VBLENDMPS Z4, Z9, K2, Z4
-	VMOVUPS   64(AX), Z9
-	VMAXPS    Z4, Z9, Z4
-	VMOVUPS   128(AX), Z9
-	VMINPS    Z4, Z9, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z9
+	VMAXPS  Z4, Z9, Z4
+	VMOVUPS 128(AX), Z9
+	VMINPS  Z4, Z9, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -26588,13 +31294,21 @@ nobias_5_0:
 	VADDPS    Z9, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z5, Z9
 	VCMPPS    $0x1e, Z10, Z5, K2
 	VBLENDMPS Z5, Z9, K2, Z5
-	VMOVUPS   64(AX), Z9
-	VMAXPS    Z5, Z9, Z5
-	VMOVUPS   128(AX), Z9
-	VMINPS    Z5, Z9, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z9
+	VMAXPS  Z5, Z9, Z5
+	VMOVUPS 128(AX), Z9
+	VMINPS  Z5, Z9, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -26622,13 +31336,21 @@ nobias_6_0:
 	VADDPS    Z9, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (AX), Z6, Z9
 	VCMPPS    $0x1e, Z10, Z6, K2
 	VBLENDMPS Z6, Z9, K2, Z6
-	VMOVUPS   64(AX), Z9
-	VMAXPS    Z6, Z9, Z6
-	VMOVUPS   128(AX), Z9
-	VMINPS    Z6, Z9, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(AX), Z9
+	VMAXPS  Z6, Z9, Z6
+	VMOVUPS 128(AX), Z9
+	VMINPS  Z6, Z9, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -26656,13 +31378,21 @@ nobias_7_0:
 	VADDPS    Z9, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (AX), Z7, Z9
 	VCMPPS    $0x1e, Z10, Z7, K2
 	VBLENDMPS Z7, Z9, K2, Z7
-	VMOVUPS   64(AX), Z9
-	VMAXPS    Z7, Z9, Z7
-	VMOVUPS   128(AX), Z9
-	VMINPS    Z7, Z9, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(AX), Z9
+	VMAXPS  Z7, Z9, Z7
+	VMOVUPS 128(AX), Z9
+	VMINPS  Z7, Z9, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -26690,13 +31420,21 @@ nobias_8_0:
 	VADDPS    Z9, Z8, Z8
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (AX), Z8, Z9
 	VCMPPS    $0x1e, Z10, Z8, K2
 	VBLENDMPS Z8, Z9, K2, Z8
-	VMOVUPS   64(AX), Z9
-	VMAXPS    Z8, Z9, Z8
-	VMOVUPS   128(AX), Z9
-	VMINPS    Z8, Z9, Z8
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(AX), Z9
+	VMAXPS  Z8, Z9, Z8
+	VMOVUPS 128(AX), Z9
+	VMINPS  Z8, Z9, Z8
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -26869,6 +31607,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z11, Z11, Z11
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -26884,13 +31624,21 @@ nobias_0_0:
 	VADDPS    Z10, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z10
 	VCMPPS    $0x1e, Z11, Z0, K2
 	VBLENDMPS Z0, Z10, K2, Z0
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z0, Z10, Z0
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z0, Z10, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z0, Z10, Z0
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z0, Z10, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -26918,13 +31666,21 @@ nobias_1_0:
 	VADDPS    Z10, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z1, Z10
 	VCMPPS    $0x1e, Z11, Z1, K2
 	VBLENDMPS Z1, Z10, K2, Z1
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z1, Z10, Z1
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z1, Z10, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z1, Z10, Z1
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z1, Z10, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -26952,13 +31708,21 @@ nobias_2_0:
 	VADDPS    Z10, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z2, Z10
 	VCMPPS    $0x1e, Z11, Z2, K2
 	VBLENDMPS Z2, Z10, K2, Z2
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z2, Z10, Z2
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z2, Z10, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z2, Z10, Z2
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z2, Z10, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -26986,13 +31750,21 @@ nobias_3_0:
 	VADDPS    Z10, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z3, Z10
 	VCMPPS    $0x1e, Z11, Z3, K2
 	VBLENDMPS Z3, Z10, K2, Z3
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z3, Z10, Z3
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z3, Z10, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z3, Z10, Z3
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z3, Z10, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -27020,13 +31792,21 @@ nobias_4_0:
 	VADDPS    Z10, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z4, Z10
 	VCMPPS    $0x1e, Z11, Z4, K2
 	VBLENDMPS Z4, Z10, K2, Z4
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z4, Z10, Z4
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z4, Z10, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z4, Z10, Z4
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z4, Z10, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -27054,13 +31834,21 @@ nobias_5_0:
 	VADDPS    Z10, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z5, Z10
 	VCMPPS    $0x1e, Z11, Z5, K2
 	VBLENDMPS Z5, Z10, K2, Z5
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z5, Z10, Z5
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z5, Z10, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z5, Z10, Z5
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z5, Z10, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -27088,13 +31876,21 @@ nobias_6_0:
 	VADDPS    Z10, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (AX), Z6, Z10
 	VCMPPS    $0x1e, Z11, Z6, K2
 	VBLENDMPS Z6, Z10, K2, Z6
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z6, Z10, Z6
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z6, Z10, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z6, Z10, Z6
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z6, Z10, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -27122,13 +31918,21 @@ nobias_7_0:
 	VADDPS    Z10, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (AX), Z7, Z10
 	VCMPPS    $0x1e, Z11, Z7, K2
 	VBLENDMPS Z7, Z10, K2, Z7
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z7, Z10, Z7
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z7, Z10, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z7, Z10, Z7
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z7, Z10, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -27156,13 +31960,21 @@ nobias_8_0:
 	VADDPS    Z10, Z8, Z8
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (AX), Z8, Z10
 	VCMPPS    $0x1e, Z11, Z8, K2
 	VBLENDMPS Z8, Z10, K2, Z8
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z8, Z10, Z8
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z8, Z10, Z8
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z8, Z10, Z8
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z8, Z10, Z8
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -27190,13 +32002,21 @@ nobias_9_0:
 	VADDPS    Z10, Z9, Z9
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (AX), Z9, Z10
 	VCMPPS    $0x1e, Z11, Z9, K2
 	VBLENDMPS Z9, Z10, K2, Z9
-	VMOVUPS   64(AX), Z10
-	VMAXPS    Z9, Z10, Z9
-	VMOVUPS   128(AX), Z10
-	VMINPS    Z9, Z10, Z9
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(AX), Z10
+	VMAXPS  Z9, Z10, Z9
+	VMOVUPS 128(AX), Z10
+	VMINPS  Z9, Z10, Z9
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -27379,6 +32199,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z12, Z12, Z12
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -27394,13 +32216,21 @@ nobias_0_0:
 	VADDPS    Z11, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z11
 	VCMPPS    $0x1e, Z12, Z0, K2
 	VBLENDMPS Z0, Z11, K2, Z0
-	VMOVUPS   64(AX), Z11
-	VMAXPS    Z0, Z11, Z0
-	VMOVUPS   128(AX), Z11
-	VMINPS    Z0, Z11, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z11
+	VMAXPS  Z0, Z11, Z0
+	VMOVUPS 128(AX), Z11
+	VMINPS  Z0, Z11, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -27428,13 +32258,21 @@ nobias_1_0:
 	VADDPS    Z11, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z1, Z11
 	VCMPPS    $0x1e, Z12, Z1, K2
 	VBLENDMPS Z1, Z11, K2, Z1
-	VMOVUPS   64(AX), Z11
-	VMAXPS    Z1, Z11, Z1
-	VMOVUPS   128(AX), Z11
-	VMINPS    Z1, Z11, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z11
+	VMAXPS  Z1, Z11, Z1
+	VMOVUPS 128(AX), Z11
+	VMINPS  Z1, Z11, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -27462,13 +32300,21 @@ nobias_2_0:
 	VADDPS    Z11, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z2, Z11
 	VCMPPS    $0x1e, Z12, Z2, K2
 	VBLENDMPS Z2, Z11, K2, Z2
-	VMOVUPS   64(AX), Z11
-	VMAXPS    Z2, Z11, Z2
-	VMOVUPS   128(AX), Z11
-	VMINPS    Z2, Z11, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z11
+	VMAXPS  Z2, Z11, Z2
+	VMOVUPS 128(AX), Z11
+	VMINPS  Z2, Z11, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -27496,13 +32342,21 @@ nobias_3_0:
 	VADDPS    Z11, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z3, Z11
 	VCMPPS    $0x1e, Z12, Z3, K2
 	VBLENDMPS Z3, Z11, K2, Z3
-	VMOVUPS   64(AX), Z11
-	VMAXPS    Z3, Z11, Z3
-	VMOVUPS   128(AX), Z11
-	VMINPS    Z3, Z11, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z11
+	VMAXPS  Z3, Z11, Z3
+	VMOVUPS 128(AX), Z11
+	VMINPS  Z3, Z11, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -27530,13 +32384,21 @@ nobias_4_0:
 	VADDPS    Z11, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z4, Z11
 	VCMPPS    $0x1e, Z12, Z4, K2
 	VBLENDMPS Z4, Z11, K2, Z4
-	VMOVUPS   64(AX), Z11
-	VMAXPS    Z4, Z11, Z4
-	VMOVUPS   128(AX), Z11
-	VMINPS    Z4, Z11, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z11
+	VMAXPS  Z4, Z11, Z4
+	VMOVUPS 128(AX), Z11
+	VMINPS  Z4, Z11, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -27564,13 +32426,21 @@ nobias_5_0:
 	VADDPS    Z11, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z5, Z11
 	VCMPPS    $0x1e, Z12, Z5, K2
 	VBLENDMPS Z5, Z11, K2, Z5
-	VMOVUPS   64(AX), Z11
-	VMAXPS    Z5, Z11, Z5
-	VMOVUPS   128(AX), Z11
-	VMINPS    Z5, Z11, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z11
+	VMAXPS  Z5, Z11, Z5
+	VMOVUPS 128(AX), Z11
+	VMINPS  Z5, Z11, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -27598,13 +32468,21 @@ nobias_6_0:
 	VADDPS    Z11, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (AX), Z6, Z11
 	VCMPPS    $0x1e, Z12, Z6, K2
 	VBLENDMPS Z6, Z11, K2, Z6
-	VMOVUPS   64(AX), Z11
-	VMAXPS    Z6, Z11, Z6
-	VMOVUPS   128(AX), Z11
-	VMINPS    Z6, Z11, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(AX), Z11
+	VMAXPS  Z6, Z11, Z6
+	VMOVUPS 128(AX), Z11
+	VMINPS  Z6, Z11, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -27632,13 +32510,21 @@ nobias_7_0:
 	VADDPS    Z11, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (AX), Z7, Z11
 	VCMPPS    $0x1e, Z12, Z7, K2
 	VBLENDMPS Z7, Z11, K2, Z7
-	VMOVUPS   64(AX), Z11
-	VMAXPS    Z7, Z11, Z7
-	VMOVUPS   128(AX), Z11
-	VMINPS    Z7, Z11, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(AX), Z11
+	VMAXPS  Z7, Z11, Z7
+	VMOVUPS 128(AX), Z11
+	VMINPS  Z7, Z11, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -27666,13 +32552,21 @@ nobias_8_0:
 	VADDPS    Z11, Z8, Z8
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (AX), Z8, Z11
 	VCMPPS    $0x1e, Z12, Z8, K2
 	VBLENDMPS Z8, Z11, K2, Z8
-	VMOVUPS   64(AX), Z11
-	VMAXPS    Z8, Z11, Z8
-	VMOVUPS   128(AX), Z11
-	VMINPS    Z8, Z11, Z8
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(AX), Z11
+	VMAXPS  Z8, Z11, Z8
+	VMOVUPS 128(AX), Z11
+	VMINPS  Z8, Z11, Z8
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -27700,13 +32594,21 @@ nobias_9_0:
 	VADDPS    Z11, Z9, Z9
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (AX), Z9, Z11
 	VCMPPS    $0x1e, Z12, Z9, K2
 	VBLENDMPS Z9, Z11, K2, Z9
-	VMOVUPS   64(AX), Z11
-	VMAXPS    Z9, Z11, Z9
-	VMOVUPS   128(AX), Z11
-	VMINPS    Z9, Z11, Z9
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(AX), Z11
+	VMAXPS  Z9, Z11, Z9
+	VMOVUPS 128(AX), Z11
+	VMINPS  Z9, Z11, Z9
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -27734,13 +32636,21 @@ nobias_10_0:
 	VADDPS    Z11, Z10, Z10
 
 nores_10_0:
+	TESTB     R9, R9
+	JEQ       noleaky_10_0
 	VMULPS    (AX), Z10, Z11
 	VCMPPS    $0x1e, Z12, Z10, K2
 	VBLENDMPS Z10, Z11, K2, Z10
-	VMOVUPS   64(AX), Z11
-	VMAXPS    Z10, Z11, Z10
-	VMOVUPS   128(AX), Z11
-	VMINPS    Z10, Z11, Z10
+
+noleaky_10_0:
+	TESTB   R10, R10
+	JEQ     noclamp_10_0
+	VMOVUPS 64(AX), Z11
+	VMAXPS  Z10, Z11, Z10
+	VMOVUPS 128(AX), Z11
+	VMINPS  Z10, Z11, Z10
+
+noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
@@ -27933,6 +32843,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z13, Z13, Z13
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -27948,13 +32860,21 @@ nobias_0_0:
 	VADDPS    Z12, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z12
 	VCMPPS    $0x1e, Z13, Z0, K2
 	VBLENDMPS Z0, Z12, K2, Z0
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z0, Z12, Z0
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z0, Z12, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z0, Z12, Z0
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z0, Z12, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -27982,13 +32902,21 @@ nobias_1_0:
 	VADDPS    Z12, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z1, Z12
 	VCMPPS    $0x1e, Z13, Z1, K2
 	VBLENDMPS Z1, Z12, K2, Z1
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z1, Z12, Z1
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z1, Z12, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z1, Z12, Z1
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z1, Z12, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -28016,13 +32944,21 @@ nobias_2_0:
 	VADDPS    Z12, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z2, Z12
 	VCMPPS    $0x1e, Z13, Z2, K2
 	VBLENDMPS Z2, Z12, K2, Z2
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z2, Z12, Z2
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z2, Z12, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z2, Z12, Z2
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z2, Z12, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -28050,13 +32986,21 @@ nobias_3_0:
 	VADDPS    Z12, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z3, Z12
 	VCMPPS    $0x1e, Z13, Z3, K2
 	VBLENDMPS Z3, Z12, K2, Z3
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z3, Z12, Z3
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z3, Z12, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z3, Z12, Z3
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z3, Z12, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -28084,13 +33028,21 @@ nobias_4_0:
 	VADDPS    Z12, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z4, Z12
 	VCMPPS    $0x1e, Z13, Z4, K2
 	VBLENDMPS Z4, Z12, K2, Z4
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z4, Z12, Z4
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z4, Z12, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z4, Z12, Z4
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z4, Z12, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -28118,13 +33070,21 @@ nobias_5_0:
 	VADDPS    Z12, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z5, Z12
 	VCMPPS    $0x1e, Z13, Z5, K2
 	VBLENDMPS Z5, Z12, K2, Z5
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z5, Z12, Z5
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z5, Z12, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z5, Z12, Z5
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z5, Z12, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -28152,13 +33112,21 @@ nobias_6_0:
 	VADDPS    Z12, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (AX), Z6, Z12
 	VCMPPS    $0x1e, Z13, Z6, K2
 	VBLENDMPS Z6, Z12, K2, Z6
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z6, Z12, Z6
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z6, Z12, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z6, Z12, Z6
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z6, Z12, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -28186,13 +33154,21 @@ nobias_7_0:
 	VADDPS    Z12, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (AX), Z7, Z12
 	VCMPPS    $0x1e, Z13, Z7, K2
 	VBLENDMPS Z7, Z12, K2, Z7
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z7, Z12, Z7
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z7, Z12, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z7, Z12, Z7
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z7, Z12, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -28220,13 +33196,21 @@ nobias_8_0:
 	VADDPS    Z12, Z8, Z8
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (AX), Z8, Z12
 	VCMPPS    $0x1e, Z13, Z8, K2
 	VBLENDMPS Z8, Z12, K2, Z8
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z8, Z12, Z8
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z8, Z12, Z8
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z8, Z12, Z8
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z8, Z12, Z8
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -28254,13 +33238,21 @@ nobias_9_0:
 	VADDPS    Z12, Z9, Z9
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (AX), Z9, Z12
 	VCMPPS    $0x1e, Z13, Z9, K2
 	VBLENDMPS Z9, Z12, K2, Z9
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z9, Z12, Z9
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z9, Z12, Z9
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z9, Z12, Z9
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z9, Z12, Z9
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -28288,13 +33280,21 @@ nobias_10_0:
 	VADDPS    Z12, Z10, Z10
 
 nores_10_0:
+	TESTB     R9, R9
+	JEQ       noleaky_10_0
 	VMULPS    (AX), Z10, Z12
 	VCMPPS    $0x1e, Z13, Z10, K2
 	VBLENDMPS Z10, Z12, K2, Z10
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z10, Z12, Z10
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z10, Z12, Z10
+
+noleaky_10_0:
+	TESTB   R10, R10
+	JEQ     noclamp_10_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z10, Z12, Z10
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z10, Z12, Z10
+
+noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
@@ -28322,13 +33322,21 @@ nobias_11_0:
 	VADDPS    Z12, Z11, Z11
 
 nores_11_0:
+	TESTB     R9, R9
+	JEQ       noleaky_11_0
 	VMULPS    (AX), Z11, Z12
 	VCMPPS    $0x1e, Z13, Z11, K2
 	VBLENDMPS Z11, Z12, K2, Z11
-	VMOVUPS   64(AX), Z12
-	VMAXPS    Z11, Z12, Z11
-	VMOVUPS   128(AX), Z12
-	VMINPS    Z11, Z12, Z11
+
+noleaky_11_0:
+	TESTB   R10, R10
+	JEQ     noclamp_11_0
+	VMOVUPS 64(AX), Z12
+	VMAXPS  Z11, Z12, Z11
+	VMOVUPS 128(AX), Z12
+	VMINPS  Z11, Z12, Z11
+
+noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
@@ -28533,6 +33541,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z14, Z14, Z14
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -28548,13 +33558,21 @@ nobias_0_0:
 	VADDPS    Z13, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z13
 	VCMPPS    $0x1e, Z14, Z0, K2
 	VBLENDMPS Z0, Z13, K2, Z0
-	VMOVUPS   64(AX), Z13
-	VMAXPS    Z0, Z13, Z0
-	VMOVUPS   128(AX), Z13
-	VMINPS    Z0, Z13, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 128(AX), Z13
+	VMINPS  Z0, Z13, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -28582,13 +33600,21 @@ nobias_1_0:
 	VADDPS    Z13, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z1, Z13
 	VCMPPS    $0x1e, Z14, Z1, K2
 	VBLENDMPS Z1, Z13, K2, Z1
-	VMOVUPS   64(AX), Z13
-	VMAXPS    Z1, Z13, Z1
-	VMOVUPS   128(AX), Z13
-	VMINPS    Z1, Z13, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z13
+	VMAXPS  Z1, Z13, Z1
+	VMOVUPS 128(AX), Z13
+	VMINPS  Z1, Z13, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -28616,13 +33642,21 @@ nobias_2_0:
 	VADDPS    Z13, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z2, Z13
 	VCMPPS    $0x1e, Z14, Z2, K2
 	VBLENDMPS Z2, Z13, K2, Z2
-	VMOVUPS   64(AX), Z13
-	VMAXPS    Z2, Z13, Z2
-	VMOVUPS   128(AX), Z13
-	VMINPS    Z2, Z13, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z13
+	VMAXPS  Z2, Z13, Z2
+	VMOVUPS 128(AX), Z13
+	VMINPS  Z2, Z13, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -28650,13 +33684,21 @@ nobias_3_0:
 	VADDPS    Z13, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z3, Z13
 	VCMPPS    $0x1e, Z14, Z3, K2
 	VBLENDMPS Z3, Z13, K2, Z3
-	VMOVUPS   64(AX), Z13
-	VMAXPS    Z3, Z13, Z3
-	VMOVUPS   128(AX), Z13
-	VMINPS    Z3, Z13, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z13
+	VMAXPS  Z3, Z13, Z3
+	VMOVUPS 128(AX), Z13
+	VMINPS  Z3, Z13, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -28684,13 +33726,21 @@ nobias_4_0:
 	VADDPS    Z13, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z4, Z13
 	VCMPPS    $0x1e, Z14, Z4, K2
 	VBLENDMPS Z4, Z13, K2, Z4
-	VMOVUPS   64(AX), Z13
-	VMAXPS    Z4, Z13, Z4
-	VMOVUPS   128(AX), Z13
-	VMINPS    Z4, Z13, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z13
+	VMAXPS  Z4, Z13, Z4
+	VMOVUPS 128(AX), Z13
+	VMINPS  Z4, Z13, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -28718,13 +33768,21 @@ nobias_5_0:
 	VADDPS    Z13, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z5, Z13
 	VCMPPS    $0x1e, Z14, Z5, K2
 	VBLENDMPS Z5, Z13, K2, Z5
-	VMOVUPS   64(AX), Z13
-	VMAXPS    Z5, Z13, Z5
-	VMOVUPS   128(AX), Z13
-	VMINPS    Z5, Z13, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z13
+	VMAXPS  Z5, Z13, Z5
+	VMOVUPS 128(AX), Z13
+	VMINPS  Z5, Z13, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -28752,13 +33810,21 @@ nobias_6_0:
 	VADDPS    Z13, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (AX), Z6, Z13
 	VCMPPS    $0x1e, Z14, Z6, K2
 	VBLENDMPS Z6, Z13, K2, Z6
-	VMOVUPS   64(AX), Z13
-	VMAXPS    Z6, Z13, Z6
-	VMOVUPS   128(AX), Z13
-	VMINPS    Z6, Z13, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(AX), Z13
+	VMAXPS  Z6, Z13, Z6
+	VMOVUPS 128(AX), Z13
+	VMINPS  Z6, Z13, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -28786,13 +33852,21 @@ nobias_7_0:
 	VADDPS    Z13, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (AX), Z7, Z13
 	VCMPPS    $0x1e, Z14, Z7, K2
 	VBLENDMPS Z7, Z13, K2, Z7
-	VMOVUPS   64(AX), Z13
-	VMAXPS    Z7, Z13, Z7
-	VMOVUPS   128(AX), Z13
-	VMINPS    Z7, Z13, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(AX), Z13
+	VMAXPS  Z7, Z13, Z7
+	VMOVUPS 128(AX), Z13
+	VMINPS  Z7, Z13, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -28820,13 +33894,21 @@ nobias_8_0:
 	VADDPS    Z13, Z8, Z8
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (AX), Z8, Z13
 	VCMPPS    $0x1e, Z14, Z8, K2
 	VBLENDMPS Z8, Z13, K2, Z8
-	VMOVUPS   64(AX), Z13
-	VMAXPS    Z8, Z13, Z8
-	VMOVUPS   128(AX), Z13
-	VMINPS    Z8, Z13, Z8
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(AX), Z13
+	VMAXPS  Z8, Z13, Z8
+	VMOVUPS 128(AX), Z13
+	VMINPS  Z8, Z13, Z8
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -28854,13 +33936,21 @@ nobias_9_0:
 	VADDPS    Z13, Z9, Z9
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (AX), Z9, Z13
 	VCMPPS    $0x1e, Z14, Z9, K2
 	VBLENDMPS Z9, Z13, K2, Z9
-	VMOVUPS   64(AX), Z13
-	VMAXPS    Z9, Z13, Z9
-	VMOVUPS   128(AX), Z13
-	VMINPS    Z9, Z13, Z9
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(AX), Z13
+	VMAXPS  Z9, Z13, Z9
+	VMOVUPS 128(AX), Z13
+	VMINPS  Z9, Z13, Z9
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -28888,13 +33978,21 @@ nobias_10_0:
 	VADDPS    Z13, Z10, Z10
 
 nores_10_0:
+	TESTB     R9, R9
+	JEQ       noleaky_10_0
 	VMULPS    (AX), Z10, Z13
 	VCMPPS    $0x1e, Z14, Z10, K2
 	VBLENDMPS Z10, Z13, K2, Z10
-	VMOVUPS   64(AX), Z13
-	VMAXPS    Z10, Z13, Z10
-	VMOVUPS   128(AX), Z13
-	VMINPS    Z10, Z13, Z10
+
+noleaky_10_0:
+	TESTB   R10, R10
+	JEQ     noclamp_10_0
+	VMOVUPS 64(AX), Z13
+	VMAXPS  Z10, Z13, Z10
+	VMOVUPS 128(AX), Z13
+	VMINPS  Z10, Z13, Z10
+
+noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
@@ -28922,13 +34020,21 @@ nobias_11_0:
 	VADDPS    Z13, Z11, Z11
 
 nores_11_0:
+	TESTB     R9, R9
+	JEQ       noleaky_11_0
 	VMULPS    (AX), Z11, Z13
 	VCMPPS    $0x1e, Z14, Z11, K2
 	VBLENDMPS Z11, Z13, K2, Z11
-	VMOVUPS   64(AX), Z13
-	VMAXPS    Z11, Z13, Z11
-	VMOVUPS   128(AX), Z13
-	VMINPS    Z11, Z13, Z11
+
+noleaky_11_0:
+	TESTB   R10, R10
+	JEQ     noclamp_11_0
+	VMOVUPS 64(AX), Z13
+	VMAXPS  Z11, Z13, Z11
+	VMOVUPS 128(AX), Z13
+	VMINPS  Z11, Z13, Z11
+
+noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
@@ -28956,13 +34062,21 @@ nobias_12_0:
 	VADDPS    Z13, Z12, Z12
 
 nores_12_0:
+	TESTB     R9, R9
+	JEQ       noleaky_12_0
 	VMULPS    (AX), Z12, Z13
 	VCMPPS    $0x1e, Z14, Z12, K2
 	VBLENDMPS Z12, Z13, K2, Z12
-	VMOVUPS   64(AX), Z13
-	VMAXPS    Z12, Z13, Z12
-	VMOVUPS   128(AX), Z13
-	VMINPS    Z12, Z13, Z12
+
+noleaky_12_0:
+	TESTB   R10, R10
+	JEQ     noclamp_12_0
+	VMOVUPS 64(AX), Z13
+	VMAXPS  Z12, Z13, Z12
+	VMOVUPS 128(AX), Z13
+	VMINPS  Z12, Z13, Z12
+
+noclamp_12_0:
 	TESTQ     SI, SI
 	JEQ       done_12_0
 	TESTB     R8, R8
@@ -29177,6 +34291,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z15, Z15, Z15
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -29192,13 +34308,21 @@ nobias_0_0:
 	VADDPS    Z14, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z14
 	VCMPPS    $0x1e, Z15, Z0, K2
 	VBLENDMPS Z0, Z14, K2, Z0
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z0, Z14, Z0
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z0, Z14, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z0, Z14, Z0
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z0, Z14, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -29226,13 +34350,21 @@ nobias_1_0:
 	VADDPS    Z14, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z1, Z14
 	VCMPPS    $0x1e, Z15, Z1, K2
 	VBLENDMPS Z1, Z14, K2, Z1
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z1, Z14, Z1
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z1, Z14, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z1, Z14, Z1
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z1, Z14, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -29260,13 +34392,21 @@ nobias_2_0:
 	VADDPS    Z14, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z2, Z14
 	VCMPPS    $0x1e, Z15, Z2, K2
 	VBLENDMPS Z2, Z14, K2, Z2
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z2, Z14, Z2
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z2, Z14, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z2, Z14, Z2
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z2, Z14, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -29294,13 +34434,21 @@ nobias_3_0:
 	VADDPS    Z14, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z3, Z14
 	VCMPPS    $0x1e, Z15, Z3, K2
 	VBLENDMPS Z3, Z14, K2, Z3
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z3, Z14, Z3
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z3, Z14, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z3, Z14, Z3
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z3, Z14, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -29328,13 +34476,21 @@ nobias_4_0:
 	VADDPS    Z14, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z4, Z14
 	VCMPPS    $0x1e, Z15, Z4, K2
 	VBLENDMPS Z4, Z14, K2, Z4
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z4, Z14, Z4
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z4, Z14, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z4, Z14, Z4
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z4, Z14, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -29362,13 +34518,21 @@ nobias_5_0:
 	VADDPS    Z14, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z5, Z14
 	VCMPPS    $0x1e, Z15, Z5, K2
 	VBLENDMPS Z5, Z14, K2, Z5
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z5, Z14, Z5
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z5, Z14, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z5, Z14, Z5
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z5, Z14, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -29396,13 +34560,21 @@ nobias_6_0:
 	VADDPS    Z14, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (AX), Z6, Z14
 	VCMPPS    $0x1e, Z15, Z6, K2
 	VBLENDMPS Z6, Z14, K2, Z6
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z6, Z14, Z6
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z6, Z14, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z6, Z14, Z6
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z6, Z14, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -29430,13 +34602,21 @@ nobias_7_0:
 	VADDPS    Z14, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (AX), Z7, Z14
 	VCMPPS    $0x1e, Z15, Z7, K2
 	VBLENDMPS Z7, Z14, K2, Z7
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z7, Z14, Z7
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z7, Z14, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z7, Z14, Z7
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z7, Z14, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -29464,13 +34644,21 @@ nobias_8_0:
 	VADDPS    Z14, Z8, Z8
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (AX), Z8, Z14
 	VCMPPS    $0x1e, Z15, Z8, K2
 	VBLENDMPS Z8, Z14, K2, Z8
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z8, Z14, Z8
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z8, Z14, Z8
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z8, Z14, Z8
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z8, Z14, Z8
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -29498,13 +34686,21 @@ nobias_9_0:
 	VADDPS    Z14, Z9, Z9
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (AX), Z9, Z14
 	VCMPPS    $0x1e, Z15, Z9, K2
 	VBLENDMPS Z9, Z14, K2, Z9
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z9, Z14, Z9
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z9, Z14, Z9
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z9, Z14, Z9
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z9, Z14, Z9
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -29532,13 +34728,21 @@ nobias_10_0:
 	VADDPS    Z14, Z10, Z10
 
 nores_10_0:
+	TESTB     R9, R9
+	JEQ       noleaky_10_0
 	VMULPS    (AX), Z10, Z14
 	VCMPPS    $0x1e, Z15, Z10, K2
 	VBLENDMPS Z10, Z14, K2, Z10
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z10, Z14, Z10
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z10, Z14, Z10
+
+noleaky_10_0:
+	TESTB   R10, R10
+	JEQ     noclamp_10_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z10, Z14, Z10
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z10, Z14, Z10
+
+noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
@@ -29566,13 +34770,21 @@ nobias_11_0:
 	VADDPS    Z14, Z11, Z11
 
 nores_11_0:
+	TESTB     R9, R9
+	JEQ       noleaky_11_0
 	VMULPS    (AX), Z11, Z14
 	VCMPPS    $0x1e, Z15, Z11, K2
 	VBLENDMPS Z11, Z14, K2, Z11
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z11, Z14, Z11
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z11, Z14, Z11
+
+noleaky_11_0:
+	TESTB   R10, R10
+	JEQ     noclamp_11_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z11, Z14, Z11
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z11, Z14, Z11
+
+noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
@@ -29600,13 +34812,21 @@ nobias_12_0:
 	VADDPS    Z14, Z12, Z12
 
 nores_12_0:
+	TESTB     R9, R9
+	JEQ       noleaky_12_0
 	VMULPS    (AX), Z12, Z14
 	VCMPPS    $0x1e, Z15, Z12, K2
 	VBLENDMPS Z12, Z14, K2, Z12
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z12, Z14, Z12
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z12, Z14, Z12
+
+noleaky_12_0:
+	TESTB   R10, R10
+	JEQ     noclamp_12_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z12, Z14, Z12
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z12, Z14, Z12
+
+noclamp_12_0:
 	TESTQ     SI, SI
 	JEQ       done_12_0
 	TESTB     R8, R8
@@ -29634,13 +34854,21 @@ nobias_13_0:
 	VADDPS    Z14, Z13, Z13
 
 nores_13_0:
+	TESTB     R9, R9
+	JEQ       noleaky_13_0
 	VMULPS    (AX), Z13, Z14
 	VCMPPS    $0x1e, Z15, Z13, K2
 	VBLENDMPS Z13, Z14, K2, Z13
-	VMOVUPS   64(AX), Z14
-	VMAXPS    Z13, Z14, Z13
-	VMOVUPS   128(AX), Z14
-	VMINPS    Z13, Z14, Z13
+
+noleaky_13_0:
+	TESTB   R10, R10
+	JEQ     noclamp_13_0
+	VMOVUPS 64(AX), Z14
+	VMAXPS  Z13, Z14, Z13
+	VMOVUPS 128(AX), Z14
+	VMINPS  Z13, Z14, Z13
+
+noclamp_13_0:
 	TESTQ     SI, SI
 	JEQ       done_13_0
 	TESTB     R8, R8
@@ -29865,6 +35093,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z16, Z16, Z16
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -29880,13 +35110,21 @@ nobias_0_0:
 	VADDPS    Z15, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z15
 	VCMPPS    $0x1e, Z16, Z0, K2
 	VBLENDMPS Z0, Z15, K2, Z0
-	VMOVUPS   64(AX), Z15
-	VMAXPS    Z0, Z15, Z0
-	VMOVUPS   128(AX), Z15
-	VMINPS    Z0, Z15, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z15
+	VMAXPS  Z0, Z15, Z0
+	VMOVUPS 128(AX), Z15
+	VMINPS  Z0, Z15, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -29914,13 +35152,21 @@ nobias_1_0:
 	VADDPS    Z15, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z1, Z15
 	VCMPPS    $0x1e, Z16, Z1, K2
 	VBLENDMPS Z1, Z15, K2, Z1
-	VMOVUPS   64(AX), Z15
-	VMAXPS    Z1, Z15, Z1
-	VMOVUPS   128(AX), Z15
-	VMINPS    Z1, Z15, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z15
+	VMAXPS  Z1, Z15, Z1
+	VMOVUPS 128(AX), Z15
+	VMINPS  Z1, Z15, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -29948,13 +35194,21 @@ nobias_2_0:
 	VADDPS    Z15, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z2, Z15
 	VCMPPS    $0x1e, Z16, Z2, K2
 	VBLENDMPS Z2, Z15, K2, Z2
-	VMOVUPS   64(AX), Z15
-	VMAXPS    Z2, Z15, Z2
-	VMOVUPS   128(AX), Z15
-	VMINPS    Z2, Z15, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z15
+	VMAXPS  Z2, Z15, Z2
+	VMOVUPS 128(AX), Z15
+	VMINPS  Z2, Z15, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -29982,13 +35236,21 @@ nobias_3_0:
 	VADDPS    Z15, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z3, Z15
 	VCMPPS    $0x1e, Z16, Z3, K2
 	VBLENDMPS Z3, Z15, K2, Z3
-	VMOVUPS   64(AX), Z15
-	VMAXPS    Z3, Z15, Z3
-	VMOVUPS   128(AX), Z15
-	VMINPS    Z3, Z15, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z15
+	VMAXPS  Z3, Z15, Z3
+	VMOVUPS 128(AX), Z15
+	VMINPS  Z3, Z15, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -30016,13 +35278,21 @@ nobias_4_0:
 	VADDPS    Z15, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z4, Z15
 	VCMPPS    $0x1e, Z16, Z4, K2
 	VBLENDMPS Z4, Z15, K2, Z4
-	VMOVUPS   64(AX), Z15
-	VMAXPS    Z4, Z15, Z4
-	VMOVUPS   128(AX), Z15
-	VMINPS    Z4, Z15, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z15
+	VMAXPS  Z4, Z15, Z4
+	VMOVUPS 128(AX), Z15
+	VMINPS  Z4, Z15, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -30050,13 +35320,21 @@ nobias_5_0:
 	VADDPS    Z15, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z5, Z15
 	VCMPPS    $0x1e, Z16, Z5, K2
 	VBLENDMPS Z5, Z15, K2, Z5
-	VMOVUPS   64(AX), Z15
-	VMAXPS    Z5, Z15, Z5
-	VMOVUPS   128(AX), Z15
-	VMINPS    Z5, Z15, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z15
+	VMAXPS  Z5, Z15, Z5
+	VMOVUPS 128(AX), Z15
+	VMINPS  Z5, Z15, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -30084,13 +35362,21 @@ nobias_6_0:
 	VADDPS    Z15, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (AX), Z6, Z15
 	VCMPPS    $0x1e, Z16, Z6, K2
 	VBLENDMPS Z6, Z15, K2, Z6
-	VMOVUPS   64(AX), Z15
-	VMAXPS    Z6, Z15, Z6
-	VMOVUPS   128(AX), Z15
-	VMINPS    Z6, Z15, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(AX), Z15
+	VMAXPS  Z6, Z15, Z6
+	VMOVUPS 128(AX), Z15
+	VMINPS  Z6, Z15, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -30118,13 +35404,21 @@ nobias_7_0:
 	VADDPS    Z15, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (AX), Z7, Z15
 	VCMPPS    $0x1e, Z16, Z7, K2
 	VBLENDMPS Z7, Z15, K2, Z7
-	VMOVUPS   64(AX), Z15
-	VMAXPS    Z7, Z15, Z7
-	VMOVUPS   128(AX), Z15
-	VMINPS    Z7, Z15, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(AX), Z15
+	VMAXPS  Z7, Z15, Z7
+	VMOVUPS 128(AX), Z15
+	VMINPS  Z7, Z15, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -30152,13 +35446,21 @@ nobias_8_0:
 	VADDPS    Z15, Z8, Z8
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (AX), Z8, Z15
 	VCMPPS    $0x1e, Z16, Z8, K2
 	VBLENDMPS Z8, Z15, K2, Z8
-	VMOVUPS   64(AX), Z15
-	VMAXPS    Z8, Z15, Z8
-	VMOVUPS   128(AX), Z15
-	VMINPS    Z8, Z15, Z8
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(AX), Z15
+	VMAXPS  Z8, Z15, Z8
+	VMOVUPS 128(AX), Z15
+	VMINPS  Z8, Z15, Z8
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -30186,13 +35488,21 @@ nobias_9_0:
 	VADDPS    Z15, Z9, Z9
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (AX), Z9, Z15
 	VCMPPS    $0x1e, Z16, Z9, K2
 	VBLENDMPS Z9, Z15, K2, Z9
-	VMOVUPS   64(AX), Z15
-	VMAXPS    Z9, Z15, Z9
-	VMOVUPS   128(AX), Z15
-	VMINPS    Z9, Z15, Z9
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(AX), Z15
+	VMAXPS  Z9, Z15, Z9
+	VMOVUPS 128(AX), Z15
+	VMINPS  Z9, Z15, Z9
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -30220,13 +35530,21 @@ nobias_10_0:
 	VADDPS    Z15, Z10, Z10
 
 nores_10_0:
+	TESTB     R9, R9
+	JEQ       noleaky_10_0
 	VMULPS    (AX), Z10, Z15
 	VCMPPS    $0x1e, Z16, Z10, K2
 	VBLENDMPS Z10, Z15, K2, Z10
-	VMOVUPS   64(AX), Z15
-	VMAXPS    Z10, Z15, Z10
-	VMOVUPS   128(AX), Z15
-	VMINPS    Z10, Z15, Z10
+
+noleaky_10_0:
+	TESTB   R10, R10
+	JEQ     noclamp_10_0
+	VMOVUPS 64(AX), Z15
+	VMAXPS  Z10, Z15, Z10
+	VMOVUPS 128(AX), Z15
+	VMINPS  Z10, Z15, Z10
+
+noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
@@ -30254,13 +35572,21 @@ nobias_11_0:
 	VADDPS    Z15, Z11, Z11
 
 nores_11_0:
+	TESTB     R9, R9
+	JEQ       noleaky_11_0
 	VMULPS    (AX), Z11, Z15
 	VCMPPS    $0x1e, Z16, Z11, K2
 	VBLENDMPS Z11, Z15, K2, Z11
-	VMOVUPS   64(AX), Z15
-	VMAXPS    Z11, Z15, Z11
-	VMOVUPS   128(AX), Z15
-	VMINPS    Z11, Z15, Z11
+
+noleaky_11_0:
+	TESTB   R10, R10
+	JEQ     noclamp_11_0
+	VMOVUPS 64(AX), Z15
+	VMAXPS  Z11, Z15, Z11
+	VMOVUPS 128(AX), Z15
+	VMINPS  Z11, Z15, Z11
+
+noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
@@ -30288,13 +35614,21 @@ nobias_12_0:
 	VADDPS    Z15, Z12, Z12
 
 nores_12_0:
+	TESTB     R9, R9
+	JEQ       noleaky_12_0
 	VMULPS    (AX), Z12, Z15
 	VCMPPS    $0x1e, Z16, Z12, K2
 	VBLENDMPS Z12, Z15, K2, Z12
-	VMOVUPS   64(AX), Z15
-	VMAXPS    Z12, Z15, Z12
-	VMOVUPS   128(AX), Z15
-	VMINPS    Z12, Z15, Z12
+
+noleaky_12_0:
+	TESTB   R10, R10
+	JEQ     noclamp_12_0
+	VMOVUPS 64(AX), Z15
+	VMAXPS  Z12, Z15, Z12
+	VMOVUPS 128(AX), Z15
+	VMINPS  Z12, Z15, Z12
+
+noclamp_12_0:
 	TESTQ     SI, SI
 	JEQ       done_12_0
 	TESTB     R8, R8
@@ -30322,13 +35656,21 @@ nobias_13_0:
 	VADDPS    Z15, Z13, Z13
 
 nores_13_0:
+	TESTB     R9, R9
+	JEQ       noleaky_13_0
 	VMULPS    (AX), Z13, Z15
 	VCMPPS    $0x1e, Z16, Z13, K2
 	VBLENDMPS Z13, Z15, K2, Z13
-	VMOVUPS   64(AX), Z15
-	VMAXPS    Z13, Z15, Z13
-	VMOVUPS   128(AX), Z15
-	VMINPS    Z13, Z15, Z13
+
+noleaky_13_0:
+	TESTB   R10, R10
+	JEQ     noclamp_13_0
+	VMOVUPS 64(AX), Z15
+	VMAXPS  Z13, Z15, Z13
+	VMOVUPS 128(AX), Z15
+	VMINPS  Z13, Z15, Z13
+
+noclamp_13_0:
 	TESTQ     SI, SI
 	JEQ       done_13_0
 	TESTB     R8, R8
@@ -30356,13 +35698,21 @@ nobias_14_0:
 	VADDPS    Z15, Z14, Z14
 
 nores_14_0:
+	TESTB     R9, R9
+	JEQ       noleaky_14_0
 	VMULPS    (AX), Z14, Z15
 	VCMPPS    $0x1e, Z16, Z14, K2
 	VBLENDMPS Z14, Z15, K2, Z14
-	VMOVUPS   64(AX), Z15
-	VMAXPS    Z14, Z15, Z14
-	VMOVUPS   128(AX), Z15
-	VMINPS    Z14, Z15, Z14
+
+noleaky_14_0:
+	TESTB   R10, R10
+	JEQ     noclamp_14_0
+	VMOVUPS 64(AX), Z15
+	VMAXPS  Z14, Z15, Z14
+	VMOVUPS 128(AX), Z15
+	VMINPS  Z14, Z15, Z14
+
+noclamp_14_0:
 	TESTQ     SI, SI
 	JEQ       done_14_0
 	TESTB     R8, R8
@@ -30597,6 +35947,8 @@ write:
 	MOVQ      208(AX), DI
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	MOVB      218(AX), R10
 	VPXORD    Z17, Z17, Z17
 	TESTQ     DX, DX
 	JEQ       nobias_0_0
@@ -30612,13 +35964,21 @@ nobias_0_0:
 	VADDPS    Z16, Z0, Z0
 
 nores_0_0:
+	TESTB     R9, R9
+	JEQ       noleaky_0_0
 	VMULPS    (AX), Z0, Z16
 	VCMPPS    $0x1e, Z17, Z0, K2
 	VBLENDMPS Z0, Z16, K2, Z0
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z0, Z16, Z0
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z0, Z16, Z0
+
+noleaky_0_0:
+	TESTB   R10, R10
+	JEQ     noclamp_0_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z0, Z16, Z0
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z0, Z16, Z0
+
+noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
@@ -30646,13 +36006,21 @@ nobias_1_0:
 	VADDPS    Z16, Z1, Z1
 
 nores_1_0:
+	TESTB     R9, R9
+	JEQ       noleaky_1_0
 	VMULPS    (AX), Z1, Z16
 	VCMPPS    $0x1e, Z17, Z1, K2
 	VBLENDMPS Z1, Z16, K2, Z1
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z1, Z16, Z1
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z1, Z16, Z1
+
+noleaky_1_0:
+	TESTB   R10, R10
+	JEQ     noclamp_1_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z1, Z16, Z1
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z1, Z16, Z1
+
+noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
@@ -30680,13 +36048,21 @@ nobias_2_0:
 	VADDPS    Z16, Z2, Z2
 
 nores_2_0:
+	TESTB     R9, R9
+	JEQ       noleaky_2_0
 	VMULPS    (AX), Z2, Z16
 	VCMPPS    $0x1e, Z17, Z2, K2
 	VBLENDMPS Z2, Z16, K2, Z2
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z2, Z16, Z2
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z2, Z16, Z2
+
+noleaky_2_0:
+	TESTB   R10, R10
+	JEQ     noclamp_2_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z2, Z16, Z2
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z2, Z16, Z2
+
+noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
@@ -30714,13 +36090,21 @@ nobias_3_0:
 	VADDPS    Z16, Z3, Z3
 
 nores_3_0:
+	TESTB     R9, R9
+	JEQ       noleaky_3_0
 	VMULPS    (AX), Z3, Z16
 	VCMPPS    $0x1e, Z17, Z3, K2
 	VBLENDMPS Z3, Z16, K2, Z3
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z3, Z16, Z3
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z3, Z16, Z3
+
+noleaky_3_0:
+	TESTB   R10, R10
+	JEQ     noclamp_3_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z3, Z16, Z3
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z3, Z16, Z3
+
+noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
@@ -30748,13 +36132,21 @@ nobias_4_0:
 	VADDPS    Z16, Z4, Z4
 
 nores_4_0:
+	TESTB     R9, R9
+	JEQ       noleaky_4_0
 	VMULPS    (AX), Z4, Z16
 	VCMPPS    $0x1e, Z17, Z4, K2
 	VBLENDMPS Z4, Z16, K2, Z4
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z4, Z16, Z4
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z4, Z16, Z4
+
+noleaky_4_0:
+	TESTB   R10, R10
+	JEQ     noclamp_4_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z4, Z16, Z4
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z4, Z16, Z4
+
+noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
@@ -30782,13 +36174,21 @@ nobias_5_0:
 	VADDPS    Z16, Z5, Z5
 
 nores_5_0:
+	TESTB     R9, R9
+	JEQ       noleaky_5_0
 	VMULPS    (AX), Z5, Z16
 	VCMPPS    $0x1e, Z17, Z5, K2
 	VBLENDMPS Z5, Z16, K2, Z5
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z5, Z16, Z5
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z5, Z16, Z5
+
+noleaky_5_0:
+	TESTB   R10, R10
+	JEQ     noclamp_5_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z5, Z16, Z5
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z5, Z16, Z5
+
+noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
@@ -30816,13 +36216,21 @@ nobias_6_0:
 	VADDPS    Z16, Z6, Z6
 
 nores_6_0:
+	TESTB     R9, R9
+	JEQ       noleaky_6_0
 	VMULPS    (AX), Z6, Z16
 	VCMPPS    $0x1e, Z17, Z6, K2
 	VBLENDMPS Z6, Z16, K2, Z6
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z6, Z16, Z6
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z6, Z16, Z6
+
+noleaky_6_0:
+	TESTB   R10, R10
+	JEQ     noclamp_6_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z6, Z16, Z6
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z6, Z16, Z6
+
+noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
@@ -30850,13 +36258,21 @@ nobias_7_0:
 	VADDPS    Z16, Z7, Z7
 
 nores_7_0:
+	TESTB     R9, R9
+	JEQ       noleaky_7_0
 	VMULPS    (AX), Z7, Z16
 	VCMPPS    $0x1e, Z17, Z7, K2
 	VBLENDMPS Z7, Z16, K2, Z7
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z7, Z16, Z7
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z7, Z16, Z7
+
+noleaky_7_0:
+	TESTB   R10, R10
+	JEQ     noclamp_7_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z7, Z16, Z7
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z7, Z16, Z7
+
+noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
@@ -30884,13 +36300,21 @@ nobias_8_0:
 	VADDPS    Z16, Z8, Z8
 
 nores_8_0:
+	TESTB     R9, R9
+	JEQ       noleaky_8_0
 	VMULPS    (AX), Z8, Z16
 	VCMPPS    $0x1e, Z17, Z8, K2
 	VBLENDMPS Z8, Z16, K2, Z8
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z8, Z16, Z8
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z8, Z16, Z8
+
+noleaky_8_0:
+	TESTB   R10, R10
+	JEQ     noclamp_8_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z8, Z16, Z8
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z8, Z16, Z8
+
+noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
@@ -30918,13 +36342,21 @@ nobias_9_0:
 	VADDPS    Z16, Z9, Z9
 
 nores_9_0:
+	TESTB     R9, R9
+	JEQ       noleaky_9_0
 	VMULPS    (AX), Z9, Z16
 	VCMPPS    $0x1e, Z17, Z9, K2
 	VBLENDMPS Z9, Z16, K2, Z9
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z9, Z16, Z9
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z9, Z16, Z9
+
+noleaky_9_0:
+	TESTB   R10, R10
+	JEQ     noclamp_9_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z9, Z16, Z9
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z9, Z16, Z9
+
+noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
@@ -30952,13 +36384,21 @@ nobias_10_0:
 	VADDPS    Z16, Z10, Z10
 
 nores_10_0:
+	TESTB     R9, R9
+	JEQ       noleaky_10_0
 	VMULPS    (AX), Z10, Z16
 	VCMPPS    $0x1e, Z17, Z10, K2
 	VBLENDMPS Z10, Z16, K2, Z10
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z10, Z16, Z10
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z10, Z16, Z10
+
+noleaky_10_0:
+	TESTB   R10, R10
+	JEQ     noclamp_10_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z10, Z16, Z10
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z10, Z16, Z10
+
+noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
@@ -30986,13 +36426,21 @@ nobias_11_0:
 	VADDPS    Z16, Z11, Z11
 
 nores_11_0:
+	TESTB     R9, R9
+	JEQ       noleaky_11_0
 	VMULPS    (AX), Z11, Z16
 	VCMPPS    $0x1e, Z17, Z11, K2
 	VBLENDMPS Z11, Z16, K2, Z11
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z11, Z16, Z11
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z11, Z16, Z11
+
+noleaky_11_0:
+	TESTB   R10, R10
+	JEQ     noclamp_11_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z11, Z16, Z11
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z11, Z16, Z11
+
+noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
@@ -31020,13 +36468,21 @@ nobias_12_0:
 	VADDPS    Z16, Z12, Z12
 
 nores_12_0:
+	TESTB     R9, R9
+	JEQ       noleaky_12_0
 	VMULPS    (AX), Z12, Z16
 	VCMPPS    $0x1e, Z17, Z12, K2
 	VBLENDMPS Z12, Z16, K2, Z12
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z12, Z16, Z12
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z12, Z16, Z12
+
+noleaky_12_0:
+	TESTB   R10, R10
+	JEQ     noclamp_12_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z12, Z16, Z12
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z12, Z16, Z12
+
+noclamp_12_0:
 	TESTQ     SI, SI
 	JEQ       done_12_0
 	TESTB     R8, R8
@@ -31054,13 +36510,21 @@ nobias_13_0:
 	VADDPS    Z16, Z13, Z13
 
 nores_13_0:
+	TESTB     R9, R9
+	JEQ       noleaky_13_0
 	VMULPS    (AX), Z13, Z16
 	VCMPPS    $0x1e, Z17, Z13, K2
 	VBLENDMPS Z13, Z16, K2, Z13
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z13, Z16, Z13
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z13, Z16, Z13
+
+noleaky_13_0:
+	TESTB   R10, R10
+	JEQ     noclamp_13_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z13, Z16, Z13
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z13, Z16, Z13
+
+noclamp_13_0:
 	TESTQ     SI, SI
 	JEQ       done_13_0
 	TESTB     R8, R8
@@ -31088,13 +36552,21 @@ nobias_14_0:
 	VADDPS    Z16, Z14, Z14
 
 nores_14_0:
+	TESTB     R9, R9
+	JEQ       noleaky_14_0
 	VMULPS    (AX), Z14, Z16
 	VCMPPS    $0x1e, Z17, Z14, K2
 	VBLENDMPS Z14, Z16, K2, Z14
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z14, Z16, Z14
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z14, Z16, Z14
+
+noleaky_14_0:
+	TESTB   R10, R10
+	JEQ     noclamp_14_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z14, Z16, Z14
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z14, Z16, Z14
+
+noclamp_14_0:
 	TESTQ     SI, SI
 	JEQ       done_14_0
 	TESTB     R8, R8
@@ -31122,13 +36594,21 @@ nobias_15_0:
 	VADDPS    Z16, Z15, Z15
 
 nores_15_0:
+	TESTB     R9, R9
+	JEQ       noleaky_15_0
 	VMULPS    (AX), Z15, Z16
 	VCMPPS    $0x1e, Z17, Z15, K2
 	VBLENDMPS Z15, Z16, K2, Z15
-	VMOVUPS   64(AX), Z16
-	VMAXPS    Z15, Z16, Z15
-	VMOVUPS   128(AX), Z16
-	VMINPS    Z15, Z16, Z15
+
+noleaky_15_0:
+	TESTB   R10, R10
+	JEQ     noclamp_15_0
+	VMOVUPS 64(AX), Z16
+	VMAXPS  Z15, Z16, Z15
+	VMOVUPS 128(AX), Z16
+	VMINPS  Z15, Z16, Z15
+
+noclamp_15_0:
 	TESTQ     SI, SI
 	JEQ       done_15_0
 	TESTB     R8, R8

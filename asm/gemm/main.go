@@ -312,7 +312,8 @@ func kernel(s spec) {
 }
 
 // The layout of runtime.tileEp: slope, lo, hi as 16 copies each, then the bias and
-// residual pointers, the residual's row stride (elements) and the after flag.
+// residual pointers, the residual's row stride (elements), the after flag and the flags
+// saying which steps of the activation are not the identity.
 const (
 	epSlope    = 0
 	epLo       = 64
@@ -321,6 +322,8 @@ const (
 	epRes      = 200
 	epLdr      = 208
 	epResAfter = 216
+	epLeaky    = 217 // slope ≠ 1: the v > 0 ? v : slope·v step is needed
+	epClamp    = 218 // lo > -Inf or hi < +Inf: the clamp is needed
 )
 
 // epilogue applies *ep (unless ep is nil) to the accumulators in registers, row by row, as
@@ -336,8 +339,10 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 	MOVQ(Mem{Base: ep, Disp: epRes}, res)
 	MOVQ(Mem{Base: ep, Disp: epLdr}, ldr)
 	SHLQ(Imm(2), ldr)
-	after := GP8()
+	after, leaky, clamp := GP8(), GP8(), GP8()
 	MOVB(Mem{Base: ep, Disp: epResAfter}, after)
+	MOVB(Mem{Base: ep, Disp: epLeaky}, leaky)
+	MOVB(Mem{Base: ep, Disp: epClamp}, clamp)
 	zero := newVec()
 	if avx512 {
 		VPXORD(zero, zero, zero)
@@ -360,6 +365,8 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 			load(Mem{Base: res}, h, t)
 			VADDPS(t, v, v)
 			Label("nores" + l)
+			TESTB(leaky, leaky)
+			JEQ(LabelRef("noleaky" + l))
 			VMULPS(Mem{Base: ep, Disp: epSlope}, v, t)
 			if avx512 {
 				k := K()
@@ -370,11 +377,15 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 				VCMPPS(Imm(0x1e), zero, v, m)
 				VBLENDVPS(m, v, t, v)
 			}
+			Label("noleaky" + l)
+			TESTB(clamp, clamp)
+			JEQ(LabelRef("noclamp" + l))
 			// max/min return their second source (v here) when either is NaN.
 			VMOVUPS(Mem{Base: ep, Disp: epLo}, t)
 			VMAXPS(v, t, v)
 			VMOVUPS(Mem{Base: ep, Disp: epHi}, t)
 			VMINPS(v, t, v)
+			Label("noclamp" + l)
 			TESTQ(res, res)
 			JEQ(LabelRef("done" + l))
 			TESTB(after, after)
