@@ -519,21 +519,10 @@ func TestConv2DGemmBF16Implicit(t *testing.T) {
 		conv2DGemm("test", &p, x, want, scratch, func(rows int, patches, out []float32, row0 int) {
 			gemmBF16Epilogue(rows, p.OC, k, patches, k, w, out, p.OC, row0, ep)
 		})
-		const guard = 40
-		buf := make([]float32, size+2*guard)
-		for j := range buf {
-			buf[j] = 12345
-		}
-		Conv2DGemmBF16(&p, x, w, buf[guard:guard+size], scratch, ep)
-		for j := range buf {
-			in := j >= guard && j < guard+size
-			if !in && buf[j] != 12345 {
-				t.Fatalf("%+v: wrote outside the output", p)
-			}
-			if in && math.Float32bits(buf[j]) != math.Float32bits(want[j-guard]) {
-				t.Fatalf("%+v: y[%d] = %v, im2col gives %v", p, j-guard, buf[j], want[j-guard])
-			}
-		}
+		y := newGuarded(size)
+		Conv2DGemmBF16(&p, x, w, y.s, scratch, ep)
+		y.check(t, fmt.Sprintf("%+v", p))
+		requireSameBits(t, fmt.Sprintf("%+v", p), y.s, want)
 	}
 }
 
@@ -553,10 +542,6 @@ func TestConv2DGemmBF16Threads(t *testing.T) {
 	SetThreads(3)
 	defer SetThreads(old)
 	Conv2DGemmBF16(&p, x, w, two, scratch, ep)
-	for i := range one {
-		if math.Float32bits(one[i]) != math.Float32bits(two[i]) {
-			t.Fatalf("y[%d] = %v with 3 threads, %v with one", i, two[i], one[i])
-		}
-	}
+	requireSameBits(t, "Conv2DGemmBF16 with 3 threads against one", two, one)
 	requireNoAllocs(t, "Conv2DGemmBF16 (3 threads)", func() { Conv2DGemmBF16(&p, x, w, two, scratch, ep) })
 }

@@ -21,7 +21,7 @@ func convBF16OK(p *ConvParams, w *BF16Weights) bool {
 // scratch holds Conv2DGemmScratch(p) elements (the padded image). Output rows are split
 // across threads.
 func convBF16(p *ConvParams, x []float32, w *BF16Weights, y, scratch []float32, ep *Epilogue) {
-	sh, sw, dh, dw, _ := p.steps()
+	sh, sw, _, _, _ := p.steps()
 	h, wd, c := p.H, p.W, p.C
 	padded, hp, wp := convPadded(p)
 	j := convBF16Jobs.Get().(*convBF16Job)
@@ -33,14 +33,10 @@ func convBF16(p *ConvParams, x []float32, w *BF16Weights, y, scratch []float32, 
 	if padded {
 		j.rowW = wp
 	}
-	j.taps, j.kp = p.KH*p.KW, c/2
-	if dw == 1 {
-		j.taps, j.kp = p.KH, p.KW*c/2
-	}
-	for kh := 0; kh < p.KH; kh++ {
-		for kw := 0; kw < j.taps/p.KH; kw++ {
-			j.offs[kh*(j.taps/p.KH)+kw] = (kh*dh*j.rowW + kw*dw) * c / 2
-		}
+	taps, depth := convTaps(p, j.rowW, &j.offs)
+	j.taps, j.kp = taps, depth/2
+	for t := range taps {
+		j.offs[t] /= 2 // in pairs (C is even)
 	}
 	s := bf16Scratch.Get().(*[]uint16)
 	for img := 0; img < p.N; img++ {
@@ -102,14 +98,10 @@ func (j *convBF16Job) rows(lo, hi int) {
 			cols := min(bf16NR, oc-col)
 			mask := uint32(uint64(1)<<cols - 1)
 			tiles := (ow + bf16MR - 1) / bf16MR
-			for t, ox := 0, 0; t < tiles; t++ {
-				r := ow / tiles
-				if t < ow%tiles {
-					r++
-				}
+			for t := 0; t < tiles; t++ {
+				ox, r := balancedTile(ow, tiles, t)
 				convBF16Kernels[r-1](j.taps, &j.offs[0], j.kp, &j.a[2*(in+ox*j.sw*c/2)], j.sw*c/2,
 					&j.w.M.Data[col/bf16NR*panelLen], &j.y[(pix+ox)*oc+col], oc, false, mask)
-				ox += r
 			}
 		}
 		j.ep.Apply(pix, ow, oc, j.y[pix*oc:(pix+ow)*oc], oc)

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -111,23 +112,11 @@ func TestConv2DGemmTwinShapes(t *testing.T) {
 				cpuLevel = levelGeneric
 				Conv2D(&p, x, w, want, ep)
 				cpuLevel = old
-				const guard = 40
-				buf := make([]float32, size+2*guard)
-				for j := range buf {
-					buf[j] = 12345
-				}
-				got := buf[guard : guard+size]
-				Conv2DGemm(&p, x, w, got, make([]float32, Conv2DGemmScratch(&p)), ep)
-				for j := 0; j < guard; j++ {
-					if buf[j] != 12345 || buf[guard+size+j] != 12345 {
-						t.Fatalf("%+v: wrote outside the output", p)
-					}
-				}
-				for j := range want {
-					if d := math.Abs(float64(got[j] - want[j])); d > 1e-5+1e-4*math.Abs(float64(want[j])) {
-						t.Fatalf("%+v: y[%d] = %v, Conv2D gives %v", p, j, got[j], want[j])
-					}
-				}
+				y := newGuarded(size)
+				Conv2DGemm(&p, x, w, y.s, make([]float32, Conv2DGemmScratch(&p)), ep)
+				what := fmt.Sprintf("%s %+v", level, p)
+				y.check(t, what)
+				requireClose(t, what, y.s, f64s(want), 1e-5, 1e-4)
 			}
 		})
 	}
@@ -199,10 +188,6 @@ func TestConv2DGemmThreads(t *testing.T) {
 	SetThreads(3)
 	defer SetThreads(old)
 	Conv2DGemm(&p, x, w, two, scratch, ep)
-	for i := range one {
-		if math.Float32bits(one[i]) != math.Float32bits(two[i]) {
-			t.Fatalf("y[%d] = %v with 3 threads, %v with one", i, two[i], one[i])
-		}
-	}
+	requireSameBits(t, "Conv2DGemm with 3 threads against one", two, one)
 	requireNoAllocs(t, "Conv2DGemm (3 threads)", func() { Conv2DGemm(&p, x, w, two, scratch, ep) })
 }

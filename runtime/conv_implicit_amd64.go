@@ -65,7 +65,7 @@ func convImplicitOK(p *ConvParams) bool {
 // convImplicit sets y to the convolution of x with w, then applies ep, when
 // convImplicitOK(p); scratch holds Conv2DGemmScratch(p) elements.
 func convImplicit(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
-	sh, sw, dh, dw, _ := p.steps()
+	sh, sw, _, _, _ := p.steps()
 	n, h, wd, c, oh, ow, oc := p.N, p.H, p.W, p.C, p.OH, p.OW, p.OC
 	j := convJobs.Get().(*convJob)
 	*j = convJob{p: *p, w: w, y: y, sh: sh, sw: sw}
@@ -79,20 +79,7 @@ func convImplicit(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
 	if padded {
 		j.rowW = wp
 	}
-	// Undilated columns make a kernel row's KW taps one contiguous run of KW·C input
-	// values (and of kernel rows): one tap of depth KW·C per kernel row.
-	j.taps, j.depth = p.KH*p.KW, c
-	if dw == 1 {
-		j.taps, j.depth = p.KH, p.KW*c
-	}
-	for kh := 0; kh < p.KH; kh++ {
-		for kw := 0; kw < p.KW; kw++ {
-			if dw == 1 && kw > 0 {
-				break
-			}
-			j.offs[kh*(j.taps/p.KH)+kw] = (kh*dh*j.rowW + kw*dw) * c
-		}
-	}
+	j.taps, j.depth = convTaps(p, j.rowW, &j.offs)
 	for img := 0; img < n; img++ {
 		src := x[img*h*wd*c : (img+1)*h*wd*c]
 		if padded {
@@ -109,6 +96,36 @@ func convImplicit(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
 	}
 	*j = convJob{}
 	convJobs.Put(j)
+}
+
+// convTaps writes to offs the element offset of each tap of p from a pixel's first tap, in an
+// image whose rows are rowW pixels long, and returns the number of taps and the depth (input
+// values) of each: undilated columns make a kernel row's KW taps one contiguous run of KW·C
+// input values (and of kernel rows), so one tap of depth KW·C per kernel row.
+func convTaps(p *ConvParams, rowW int, offs *[convMaxTaps]int) (taps, depth int) {
+	_, _, dh, dw, _ := p.steps()
+	taps, depth = p.KH*p.KW, p.C
+	if dw == 1 {
+		taps, depth = p.KH, p.KW*p.C
+	}
+	per := taps / p.KH
+	for kh := 0; kh < p.KH; kh++ {
+		for kw := 0; kw < per; kw++ {
+			offs[kh*per+kw] = (kh*dh*rowW + kw*dw) * p.C
+		}
+	}
+	return taps, depth
+}
+
+// balancedTile returns the first row and the height of tile t when n rows are cut into
+// tiles tiles of as equal heights as can be.
+func balancedTile(n, tiles, t int) (start, size int) {
+	size = n / tiles
+	start = t*size + min(t, n%tiles)
+	if t < n%tiles {
+		size++
+	}
+	return start, size
 }
 
 // convJob is one image of an implicit convolution, split by output rows;
@@ -167,11 +184,8 @@ func (j *convJob) rows(lo, hi int) {
 			}
 			mask := uint32(uint64(1)<<cols - 1)
 			tiles := (ow + rmax - 1) / rmax
-			for t, ox := 0, 0; t < tiles; t++ {
-				r := ow / tiles
-				if t < ow%tiles {
-					r++
-				}
+			for t := 0; t < tiles; t++ {
+				ox, r := balancedTile(ow, tiles, t)
 				a := &j.src[in+ox*j.sw*c]
 				b := &j.w[col]
 				out := &j.y[(pix+ox)*oc+col]
@@ -187,7 +201,6 @@ func (j *convJob) rows(lo, hi int) {
 				default:
 					convAVX2Kernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, oc, out, oc, false, e)
 				}
-				ox += r
 			}
 		}
 		if kep == nil {

@@ -125,6 +125,18 @@ func requireEqual(t testing.TB, what string, got, want []float32) {
 	}
 }
 
+// requireSameBits fails t at the first element of got whose bits differ from want's (the
+// bit-exact twin checks; NaN payloads included).
+func requireSameBits(t testing.TB, what string, got, want []float32) {
+	t.Helper()
+	require.Equal(t, len(want), len(got), "%s: length", what)
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: element %d = %v, twin %v", what, i, got[i], want[i])
+		}
+	}
+}
+
 func f64s(s []float32) []float64 {
 	out := make([]float64, len(s))
 	for i, v := range s {

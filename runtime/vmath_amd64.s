@@ -1758,12 +1758,12 @@ TEXT ·lstmCellAVX2(SB), NOSPLIT, $0-32
 	MOVQ c+8(FP), CX
 	MOVQ h+16(FP), DX
 	MOVQ u+24(FP), BX
-	MOVQ BX, SI
-	SHLQ $0x02, SI
-	LEAQ (SI)(SI*2), DI
+	SHLQ $0x02, BX
+	LEAQ (BX)(BX*2), SI
+	MOVQ u+24(FP), DI
 
 lstmCellAVX2_loop:
-	CMPQ        BX, $0x08
+	CMPQ        DI, $0x08
 	JL          lstmCellAVX2_tail
 	VMOVUPS     (AX), Y0
 	VPOR        vmathC80000000<>+0(SB), Y0, Y1
@@ -1799,7 +1799,7 @@ lstmCellAVX2_loop:
 	VBLENDVPS   Y0, Y1, Y2, Y0
 	VADDPS      vmathC3f800000<>+0(SB), Y1, Y1
 	VDIVPS      Y1, Y0, Y0
-	VMOVUPS     (AX)(SI*1), Y1
+	VMOVUPS     (AX)(BX*1), Y1
 	VPOR        vmathC80000000<>+0(SB), Y1, Y2
 	VMOVUPS     vmathC42b20000<>+0(SB), Y3
 	VMINPS      Y2, Y3, Y2
@@ -1833,7 +1833,7 @@ lstmCellAVX2_loop:
 	VBLENDVPS   Y1, Y2, Y3, Y1
 	VADDPS      vmathC3f800000<>+0(SB), Y2, Y2
 	VDIVPS      Y2, Y1, Y1
-	VMOVUPS     (AX)(SI*2), Y2
+	VMOVUPS     (AX)(BX*2), Y2
 	VPAND       vmathC7fffffff<>+0(SB), Y2, Y3
 	VADDPS      Y3, Y3, Y4
 	VMOVUPS     vmathC42b20000<>+0(SB), Y5
@@ -1882,7 +1882,7 @@ lstmCellAVX2_loop:
 	VBLENDVPS   Y3, Y5, Y4, Y3
 	VPAND       vmathC80000000<>+0(SB), Y2, Y2
 	VPOR        Y2, Y3, Y2
-	VMOVUPS     (AX)(DI*1), Y3
+	VMOVUPS     (AX)(SI*1), Y3
 	VPOR        vmathC80000000<>+0(SB), Y3, Y4
 	VMOVUPS     vmathC42b20000<>+0(SB), Y5
 	VMINPS      Y4, Y5, Y4
@@ -1974,7 +1974,7 @@ lstmCellAVX2_loop:
 	ADDQ        $0x20, AX
 	ADDQ        $0x20, CX
 	ADDQ        $0x20, DX
-	SUBQ        $0x08, BX
+	SUBQ        $0x08, DI
 	JMP         lstmCellAVX2_loop
 
 lstmCellAVX2_tail:
@@ -1988,12 +1988,12 @@ TEXT ·lstmCellAVX512(SB), NOSPLIT, $0-32
 	MOVQ c+8(FP), CX
 	MOVQ h+16(FP), DX
 	MOVQ u+24(FP), BX
-	MOVQ BX, SI
-	SHLQ $0x02, SI
-	LEAQ (SI)(SI*2), DI
+	SHLQ $0x02, BX
+	LEAQ (BX)(BX*2), SI
+	MOVQ u+24(FP), DI
 
 lstmCellAVX512_loop:
-	CMPQ        BX, $0x10
+	CMPQ        DI, $0x10
 	JL          lstmCellAVX512_tail
 	VMOVUPS     (AX), Z0
 	VPORD       vmathC80000000<>+0(SB), Z0, Z1
@@ -2030,7 +2030,7 @@ lstmCellAVX512_loop:
 	VBLENDMPS   Z1, Z0, K1, Z3
 	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
 	VDIVPS      Z0, Z3, Z0
-	VMOVUPS     (AX)(SI*1), Z1
+	VMOVUPS     (AX)(BX*1), Z1
 	VPORD       vmathC80000000<>+0(SB), Z1, Z2
 	VMOVUPS     vmathC42b20000<>+0(SB), Z13
 	VMINPS      Z2, Z13, Z2
@@ -2065,7 +2065,7 @@ lstmCellAVX512_loop:
 	VBLENDMPS   Z2, Z1, K1, Z4
 	VADDPS      vmathC3f800000<>+0(SB), Z2, Z1
 	VDIVPS      Z1, Z4, Z1
-	VMOVUPS     (AX)(SI*2), Z2
+	VMOVUPS     (AX)(BX*2), Z2
 	VPANDD      vmathC7fffffff<>+0(SB), Z2, Z13
 	VADDPS      Z13, Z13, Z14
 	VMOVUPS     vmathC42b20000<>+0(SB), Z15
@@ -2114,7 +2114,7 @@ lstmCellAVX512_loop:
 	VBLENDMPS   Z15, Z14, K1, Z5
 	VPANDD      vmathC80000000<>+0(SB), Z2, Z2
 	VPORD       Z2, Z5, Z2
-	VMOVUPS     (AX)(DI*1), Z13
+	VMOVUPS     (AX)(SI*1), Z13
 	VPORD       vmathC80000000<>+0(SB), Z13, Z14
 	VMOVUPS     vmathC42b20000<>+0(SB), Z15
 	VMINPS      Z14, Z15, Z14
@@ -2207,15 +2207,15 @@ lstmCellAVX512_loop:
 	ADDQ        $0x40, AX
 	ADDQ        $0x40, CX
 	ADDQ        $0x40, DX
-	SUBQ        $0x10, BX
+	SUBQ        $0x10, DI
 	JMP         lstmCellAVX512_loop
 
 lstmCellAVX512_tail:
 	// The last u mod 16 lanes, under a mask.
-	TESTQ       BX, BX
+	TESTQ       DI, DI
 	JZ          lstmCellAVX512_done
 	LEAQ        vmathTailMask<>+0(SB), R8
-	KMOVW       (R8)(BX*2), K1
+	KMOVW       (R8)(DI*2), K1
 	VMOVUPS.Z   (AX), K1, Z0
 	VPORD       vmathC80000000<>+0(SB), Z0, Z1
 	VMOVUPS     vmathC42b20000<>+0(SB), Z2
@@ -2251,7 +2251,7 @@ lstmCellAVX512_tail:
 	VBLENDMPS   Z1, Z0, K2, Z8
 	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
 	VDIVPS      Z0, Z8, Z0
-	VMOVUPS.Z   (AX)(SI*1), K1, Z1
+	VMOVUPS.Z   (AX)(BX*1), K1, Z1
 	VPORD       vmathC80000000<>+0(SB), Z1, Z2
 	VMOVUPS     vmathC42b20000<>+0(SB), Z3
 	VMINPS      Z2, Z3, Z2
@@ -2286,7 +2286,7 @@ lstmCellAVX512_tail:
 	VBLENDMPS   Z2, Z1, K2, Z9
 	VADDPS      vmathC3f800000<>+0(SB), Z2, Z1
 	VDIVPS      Z1, Z9, Z1
-	VMOVUPS.Z   (AX)(SI*2), K1, Z2
+	VMOVUPS.Z   (AX)(BX*2), K1, Z2
 	VPANDD      vmathC7fffffff<>+0(SB), Z2, Z3
 	VADDPS      Z3, Z3, Z4
 	VMOVUPS     vmathC42b20000<>+0(SB), Z5
@@ -2335,7 +2335,7 @@ lstmCellAVX512_tail:
 	VBLENDMPS   Z5, Z4, K2, Z10
 	VPANDD      vmathC80000000<>+0(SB), Z2, Z2
 	VPORD       Z2, Z10, Z2
-	VMOVUPS.Z   (AX)(DI*1), K1, Z3
+	VMOVUPS.Z   (AX)(SI*1), K1, Z3
 	VPORD       vmathC80000000<>+0(SB), Z3, Z4
 	VMOVUPS     vmathC42b20000<>+0(SB), Z5
 	VMINPS      Z4, Z5, Z4
@@ -2438,11 +2438,11 @@ TEXT ·gruCellAVX2(SB), NOSPLIT, $0-40
 	MOVQ b+16(FP), DX
 	MOVQ h+24(FP), BX
 	MOVQ u+32(FP), SI
-	MOVQ SI, DI
-	SHLQ $0x02, DI
+	SHLQ $0x02, SI
+	MOVQ u+32(FP), DI
 
 gruCellAVX2_loop:
-	CMPQ        SI, $0x08
+	CMPQ        DI, $0x08
 	JL          gruCellAVX2_tail
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
@@ -2482,9 +2482,9 @@ gruCellAVX2_loop:
 	VBLENDVPS   Y0, Y1, Y2, Y0
 	VADDPS      vmathC3f800000<>+0(SB), Y1, Y1
 	VDIVPS      Y1, Y0, Y0
-	VMOVUPS     (AX)(DI*1), Y1
-	VMOVUPS     (CX)(DI*1), Y2
-	VMOVUPS     (DX)(DI*1), Y3
+	VMOVUPS     (AX)(SI*1), Y1
+	VMOVUPS     (CX)(SI*1), Y2
+	VMOVUPS     (DX)(SI*1), Y3
 	VADDPS      Y3, Y2, Y2
 	VADDPS      Y2, Y1, Y1
 	VPOR        vmathC80000000<>+0(SB), Y1, Y2
@@ -2520,9 +2520,9 @@ gruCellAVX2_loop:
 	VBLENDVPS   Y1, Y2, Y3, Y1
 	VADDPS      vmathC3f800000<>+0(SB), Y2, Y2
 	VDIVPS      Y2, Y1, Y1
-	VMOVUPS     (AX)(DI*2), Y2
-	VMOVUPS     (CX)(DI*2), Y3
-	VMOVUPS     (DX)(DI*2), Y4
+	VMOVUPS     (AX)(SI*2), Y2
+	VMOVUPS     (CX)(SI*2), Y3
+	VMOVUPS     (DX)(SI*2), Y4
 	VADDPS      Y4, Y3, Y3
 	VMULPS      Y3, Y1, Y1
 	VADDPS      Y1, Y2, Y1
@@ -2585,7 +2585,7 @@ gruCellAVX2_loop:
 	ADDQ        $0x20, CX
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
-	SUBQ        $0x08, SI
+	SUBQ        $0x08, DI
 	JMP         gruCellAVX2_loop
 
 gruCellAVX2_tail:
@@ -2600,11 +2600,11 @@ TEXT ·gruCellAVX512(SB), NOSPLIT, $0-40
 	MOVQ b+16(FP), DX
 	MOVQ h+24(FP), BX
 	MOVQ u+32(FP), SI
-	MOVQ SI, DI
-	SHLQ $0x02, DI
+	SHLQ $0x02, SI
+	MOVQ u+32(FP), DI
 
 gruCellAVX512_loop:
-	CMPQ        SI, $0x10
+	CMPQ        DI, $0x10
 	JL          gruCellAVX512_tail
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z1
@@ -2645,9 +2645,9 @@ gruCellAVX512_loop:
 	VBLENDMPS   Z1, Z0, K1, Z3
 	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
 	VDIVPS      Z0, Z3, Z0
-	VMOVUPS     (AX)(DI*1), Z1
-	VMOVUPS     (CX)(DI*1), Z2
-	VMOVUPS     (DX)(DI*1), Z9
+	VMOVUPS     (AX)(SI*1), Z1
+	VMOVUPS     (CX)(SI*1), Z2
+	VMOVUPS     (DX)(SI*1), Z9
 	VADDPS      Z9, Z2, Z2
 	VADDPS      Z2, Z1, Z1
 	VPORD       vmathC80000000<>+0(SB), Z1, Z2
@@ -2684,9 +2684,9 @@ gruCellAVX512_loop:
 	VBLENDMPS   Z2, Z1, K1, Z4
 	VADDPS      vmathC3f800000<>+0(SB), Z2, Z1
 	VDIVPS      Z1, Z4, Z1
-	VMOVUPS     (AX)(DI*2), Z2
-	VMOVUPS     (CX)(DI*2), Z9
-	VMOVUPS     (DX)(DI*2), Z10
+	VMOVUPS     (AX)(SI*2), Z2
+	VMOVUPS     (CX)(SI*2), Z9
+	VMOVUPS     (DX)(SI*2), Z10
 	VADDPS      Z10, Z9, Z9
 	VMULPS      Z9, Z1, Z1
 	VADDPS      Z1, Z2, Z1
@@ -2749,15 +2749,15 @@ gruCellAVX512_loop:
 	ADDQ        $0x40, CX
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
-	SUBQ        $0x10, SI
+	SUBQ        $0x10, DI
 	JMP         gruCellAVX512_loop
 
 gruCellAVX512_tail:
 	// The last u mod 16 lanes, under a mask.
-	TESTQ       SI, SI
+	TESTQ       DI, DI
 	JZ          gruCellAVX512_done
 	LEAQ        vmathTailMask<>+0(SB), R8
-	KMOVW       (R8)(SI*2), K1
+	KMOVW       (R8)(DI*2), K1
 	VMOVUPS.Z   (AX), K1, Z0
 	VMOVUPS.Z   (CX), K1, Z1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -2797,9 +2797,9 @@ gruCellAVX512_tail:
 	VBLENDMPS   Z1, Z0, K2, Z6
 	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
 	VDIVPS      Z0, Z6, Z0
-	VMOVUPS.Z   (AX)(DI*1), K1, Z1
-	VMOVUPS.Z   (CX)(DI*1), K1, Z2
-	VMOVUPS.Z   (DX)(DI*1), K1, Z3
+	VMOVUPS.Z   (AX)(SI*1), K1, Z1
+	VMOVUPS.Z   (CX)(SI*1), K1, Z2
+	VMOVUPS.Z   (DX)(SI*1), K1, Z3
 	VADDPS      Z3, Z2, Z2
 	VADDPS      Z2, Z1, Z1
 	VPORD       vmathC80000000<>+0(SB), Z1, Z2
@@ -2836,9 +2836,9 @@ gruCellAVX512_tail:
 	VBLENDMPS   Z2, Z1, K2, Z7
 	VADDPS      vmathC3f800000<>+0(SB), Z2, Z1
 	VDIVPS      Z1, Z7, Z1
-	VMOVUPS.Z   (AX)(DI*2), K1, Z2
-	VMOVUPS.Z   (CX)(DI*2), K1, Z3
-	VMOVUPS.Z   (DX)(DI*2), K1, Z4
+	VMOVUPS.Z   (AX)(SI*2), K1, Z2
+	VMOVUPS.Z   (CX)(SI*2), K1, Z3
+	VMOVUPS.Z   (DX)(SI*2), K1, Z4
 	VADDPS      Z4, Z3, Z3
 	VMULPS      Z3, Z1, Z1
 	VADDPS      Z1, Z2, Z1

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"math"
 	"math/big"
 	"testing"
@@ -250,7 +251,6 @@ func TestFMA32(t *testing.T) {
 // spanning the saturated and small ranges, and guard bands around c and h untouched; the
 // twin itself against float64 math at the vmath bounds.
 func TestLSTMCellKernels(t *testing.T) {
-	const guard = 16
 	for _, level := range []string{"avx512", "avx2", "generic"} {
 		withLevel(t, level, func(t *testing.T) {
 			seed := uint32(1)
@@ -269,22 +269,13 @@ func TestLSTMCellKernels(t *testing.T) {
 				}
 				wantC, wantH := append([]float32{}, c0...), make([]float32, u)
 				lstmCellGo(z, wantC, wantH)
-				cb, hb := make([]float32, u+2*guard), make([]float32, u+2*guard)
-				for i := range cb {
-					cb[i], hb[i] = 777, 777
-				}
-				copy(cb[guard:], c0)
-				lstmCell(z, cb[guard:guard+u], hb[guard:guard+u])
-				for i := range cb {
-					in := i >= guard && i < guard+u
-					if !in && (cb[i] != 777 || hb[i] != 777) {
-						t.Fatalf("u=%d: wrote outside c or h at %d", u, i-guard)
-					}
-					if in && (math.Float32bits(cb[i]) != math.Float32bits(wantC[i-guard]) ||
-						math.Float32bits(hb[i]) != math.Float32bits(wantH[i-guard])) {
-						t.Fatalf("u=%d lane %d: c, h = %v, %v; twin %v, %v", u, i-guard, cb[i], hb[i], wantC[i-guard], wantH[i-guard])
-					}
-				}
+				cg, hg := newGuarded(u).fill(c0), newGuarded(u)
+				lstmCell(z, cg.s, hg.s)
+				what := fmt.Sprintf("%s u=%d", level, u)
+				cg.check(t, what+" c")
+				hg.check(t, what+" h")
+				requireSameBits(t, what+" c", cg.s, wantC)
+				requireSameBits(t, what+" h", hg.s, wantH)
 				for j := 0; j < u; j++ {
 					s := func(x float32) float64 { return sigmoid64(float64(x)) }
 					c := s(z[u+j])*float64(c0[j]) + s(z[j])*math.Tanh(float64(z[2*u+j]))
@@ -302,7 +293,6 @@ func TestLSTMCellKernels(t *testing.T) {
 // level (16 lanes, or 8 on AVX2), every row length 1..100, guard bands around y untouched,
 // and the twin against float64 math within its stated bound.
 func TestSoftmaxKernels(t *testing.T) {
-	const guard = 16
 	for _, level := range []string{"avx512", "avx2", "generic"} {
 		withLevel(t, level, func(t *testing.T) {
 			lanes := 16
@@ -318,20 +308,10 @@ func TestSoftmaxKernels(t *testing.T) {
 				}
 				want := make([]float32, n)
 				softmaxGo(x, want, lanes)
-				buf := make([]float32, n+2*guard)
-				for i := range buf {
-					buf[i] = 777
-				}
-				Softmax(1, n, x, buf[guard:guard+n])
-				for i, v := range buf {
-					in := i >= guard && i < guard+n
-					if !in && v != 777 {
-						t.Fatalf("n=%d: wrote outside y at %d", n, i-guard)
-					}
-					if in && math.Float32bits(v) != math.Float32bits(want[i-guard]) {
-						t.Fatalf("n=%d: y[%d] = %v, twin %v", n, i-guard, v, want[i-guard])
-					}
-				}
+				y := newGuarded(n)
+				Softmax(1, n, x, y.s)
+				y.check(t, fmt.Sprintf("%s softmax n=%d", level, n))
+				requireSameBits(t, fmt.Sprintf("%s softmax n=%d", level, n), y.s, want)
 				mx := math.Inf(-1)
 				for _, v := range x {
 					mx = math.Max(mx, float64(v))
@@ -356,7 +336,6 @@ func TestSoftmaxKernels(t *testing.T) {
 // CPU level (16 lanes, or 8 on AVX2), every row length 1..100 with gamma and beta, guard
 // bands around y untouched.
 func TestLayerNormKernels(t *testing.T) {
-	const guard = 16
 	for _, level := range []string{"avx512", "avx2", "generic"} {
 		withLevel(t, level, func(t *testing.T) {
 			lanes := 16
@@ -375,20 +354,10 @@ func TestLayerNormKernels(t *testing.T) {
 				}
 				want := make([]float32, n)
 				layerNormGo(x, want, g, b, 1e-5, false, lanes)
-				buf := make([]float32, n+2*guard)
-				for i := range buf {
-					buf[i] = 777
-				}
-				LayerNorm(1, n, x, g, b, buf[guard:guard+n], 1e-5, false)
-				for i, v := range buf {
-					in := i >= guard && i < guard+n
-					if !in && v != 777 {
-						t.Fatalf("n=%d: wrote outside y at %d", n, i-guard)
-					}
-					if in && math.Float32bits(v) != math.Float32bits(want[i-guard]) {
-						t.Fatalf("n=%d: y[%d] = %v, twin %v", n, i-guard, v, want[i-guard])
-					}
-				}
+				y := newGuarded(n)
+				LayerNorm(1, n, x, g, b, y.s, 1e-5, false)
+				y.check(t, fmt.Sprintf("%s layer norm n=%d", level, n))
+				requireSameBits(t, fmt.Sprintf("%s layer norm n=%d", level, n), y.s, want)
 			}
 		})
 	}
@@ -398,7 +367,6 @@ func TestLayerNormKernels(t *testing.T) {
 // CPU level, every row width 0..70, guard bands around h untouched, and the twin against
 // float64 math.
 func TestGRUCellKernels(t *testing.T) {
-	const guard = 16
 	for _, level := range []string{"avx512", "avx2", "generic"} {
 		withLevel(t, level, func(t *testing.T) {
 			seed := uint32(5)
@@ -417,21 +385,10 @@ func TestGRUCellKernels(t *testing.T) {
 				}
 				want := append([]float32{}, h0...)
 				gruCellGo(x, q, b, want)
-				hb := make([]float32, u+2*guard)
-				for i := range hb {
-					hb[i] = 777
-				}
-				copy(hb[guard:], h0)
-				gruCell(x, q, b, hb[guard:guard+u])
-				for i, v := range hb {
-					in := i >= guard && i < guard+u
-					if !in && v != 777 {
-						t.Fatalf("u=%d: wrote outside h at %d", u, i-guard)
-					}
-					if in && math.Float32bits(v) != math.Float32bits(want[i-guard]) {
-						t.Fatalf("u=%d lane %d: h = %v, twin %v", u, i-guard, v, want[i-guard])
-					}
-				}
+				hg := newGuarded(u).fill(h0)
+				gruCell(x, q, b, hg.s)
+				hg.check(t, fmt.Sprintf("%s u=%d h", level, u))
+				requireSameBits(t, fmt.Sprintf("%s u=%d h", level, u), hg.s, want)
 				for j := 0; j < u; j++ {
 					f := func(i int) float64 { return float64(x[i]) + float64(q[i]) + float64(b[i]) }
 					zz, rr := sigmoid64(f(j)), sigmoid64(f(u+j))

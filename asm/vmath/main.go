@@ -94,6 +94,14 @@ func allConsts() Mem {
 // v emits one kernel body for AVX2 (YMM) or AVX-512 (ZMM).
 type v struct{ z bool }
 
+// suffix names the level in kernel names.
+func (g v) suffix() string {
+	if g.z {
+		return "AVX512"
+	}
+	return "AVX2"
+}
+
 func (g v) reg() reg.VecVirtual {
 	if g.z {
 		return ZMM()
@@ -318,36 +326,7 @@ func layerNorm(g v, masks Mem) {
 	TEXT(fn, NOSPLIT, "func(x *float32, y *float32, gamma *float32, beta *float32, n int, eps float32)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s sets y[0:n] to the layer normalization of x[0:n], as layerNormGo(…, %d) does.", fn, lanes))
-	var k reg.OpmaskVirtual
-	var rem reg.Register
-	if g.z {
-		rem = Load(Param("n"), GP64())
-		ANDQ(Imm(15), rem)
-		tbl := GP64()
-		LEAQ(masks, tbl)
-		k = K()
-		KMOVW(Mem{Base: tbl, Index: rem, Scale: 2}, k)
-	}
-	pass := func(name string, body func(i reg.Register, tail bool)) {
-		n := Load(Param("n"), GP64())
-		SHRQ(Imm(uint64(map[int]int{8: 3, 16: 4}[lanes])), n)
-		i := GP64()
-		XORQ(i, i)
-		TESTQ(n, n)
-		JZ(LabelRef(fn + "_" + name + "_tail"))
-		Label(fn + "_" + name)
-		body(i, false)
-		ADDQ(Imm(uint64(4*lanes)), i)
-		DECQ(n)
-		JNZ(LabelRef(fn + "_" + name))
-		Label(fn + "_" + name + "_tail")
-		if g.z {
-			TESTQ(rem, rem)
-			JZ(LabelRef(fn + "_" + name + "_done"))
-			body(i, true)
-		}
-		Label(fn + "_" + name + "_done")
-	}
+	k, pass := g.rowPasses(fn, masks)
 	xp := Load(Param("x"), GP64())
 	addOp := func(a, b, d reg.VecVirtual) { VADDPS(a, b, d) }
 	zero := func() reg.VecVirtual {
@@ -440,11 +419,7 @@ func layerNorm(g v, masks Mem) {
 // as gruCellGo in runtime/vmath.go, bit for bit (NaN aside). AVX-512 masks the last u mod 16
 // lanes; AVX2 covers u &^ 7 and leaves the rest to the Go twin.
 func gruCell(g v, masks Mem) {
-	lanes, suffix := 8, "AVX2"
-	if g.z {
-		lanes, suffix = 16, "AVX512"
-	}
-	fn := "gruCell" + suffix
+	fn := "gruCell" + g.suffix()
 	TEXT(fn, NOSPLIT, "func(x *float32, q *float32, b *float32, h *float32, u int)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s runs the GRU gate math of one row (see gruCellGo).", fn))
@@ -452,9 +427,7 @@ func gruCell(g v, masks Mem) {
 	qp := Load(Param("q"), GP64())
 	bp := Load(Param("b"), GP64())
 	hp := Load(Param("h"), GP64())
-	n := Load(Param("u"), GP64())
-	ub := GP64()
-	MOVQ(n, ub)
+	ub := Load(Param("u"), GP64())
 	SHLQ(Imm(2), ub) // u in bytes
 	body := func(k reg.OpmaskVirtual) {
 		load := func(m Mem) reg.VecVirtual {
@@ -488,11 +461,61 @@ func gruCell(g v, masks Mem) {
 			VMOVUPS(hn, Mem{Base: hp})
 		}
 	}
+	g.rowLoop(fn, masks, []reg.Register{xp, qp, bp, hp}, body)
+}
+
+// rowPasses sets up the passes of a row kernel over n = Param("n") values: pass(name, body)
+// emits a loop running body on every full vector (byte offset i) and, on AVX-512, once more
+// on the masked last n mod 16 values (tail true, mask k, which rowPasses returns).
+func (g v) rowPasses(fn string, masks Mem) (k reg.OpmaskVirtual, pass func(name string, body func(i reg.Register, tail bool))) {
+	lanes := 8
+	var rem reg.Register
+	if g.z {
+		lanes = 16
+		rem = Load(Param("n"), GP64())
+		ANDQ(Imm(15), rem)
+		tbl := GP64()
+		LEAQ(masks, tbl)
+		k = K()
+		KMOVW(Mem{Base: tbl, Index: rem, Scale: 2}, k)
+	}
+	pass = func(name string, body func(i reg.Register, tail bool)) {
+		n := Load(Param("n"), GP64())
+		SHRQ(Imm(uint64(map[int]int{8: 3, 16: 4}[lanes])), n)
+		i := GP64()
+		XORQ(i, i)
+		TESTQ(n, n)
+		JZ(LabelRef(fn + "_" + name + "_tail"))
+		Label(fn + "_" + name)
+		body(i, false)
+		ADDQ(Imm(uint64(4*lanes)), i)
+		DECQ(n)
+		JNZ(LabelRef(fn + "_" + name))
+		Label(fn + "_" + name + "_tail")
+		if g.z {
+			TESTQ(rem, rem)
+			JZ(LabelRef(fn + "_" + name + "_done"))
+			body(i, true)
+		}
+		Label(fn + "_" + name + "_done")
+	}
+	return k, pass
+}
+
+// rowLoop ends a cell kernel with its loop over u = Param("u") lanes: body on every full
+// vector (then each pointer in ptrs advances by a vector), and on AVX-512 once more on the
+// masked last u mod 16 lanes (body(k); k is nil for full vectors).
+func (g v) rowLoop(fn string, masks Mem, ptrs []reg.Register, body func(k reg.OpmaskVirtual)) {
+	lanes := 8
+	if g.z {
+		lanes = 16
+	}
+	n := Load(Param("u"), GP64())
 	Label(fn + "_loop")
 	CMPQ(n, Imm(uint64(lanes)))
 	JL(LabelRef(fn + "_tail"))
 	body(nil)
-	for _, r := range []reg.Register{xp, qp, bp, hp} {
+	for _, r := range ptrs {
 		ADDQ(Imm(uint64(4*lanes)), r)
 	}
 	SUBQ(Imm(uint64(lanes)), n)
@@ -544,37 +567,7 @@ func softmax(g v, masks Mem) {
 	TEXT(fn, NOSPLIT, "func(x *float32, y *float32, n int)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s sets y[0:n] to the softmax of x[0:n], as softmaxGo(x, y, %d) does.", fn, lanes))
-	var k reg.OpmaskVirtual
-	var rem reg.Register
-	if g.z {
-		rem = Load(Param("n"), GP64())
-		ANDQ(Imm(15), rem)
-		tbl := GP64()
-		LEAQ(masks, tbl)
-		k = K()
-		KMOVW(Mem{Base: tbl, Index: rem, Scale: 2}, k)
-	}
-	// pass runs body on every full vector at byte offset i, then (AVX-512) on the masked tail.
-	pass := func(name string, body func(i reg.Register, tail bool)) {
-		n := Load(Param("n"), GP64())
-		SHRQ(Imm(uint64(map[int]int{8: 3, 16: 4}[lanes])), n)
-		i := GP64()
-		XORQ(i, i)
-		TESTQ(n, n)
-		JZ(LabelRef(fn + "_" + name + "_tail"))
-		Label(fn + "_" + name)
-		body(i, false)
-		ADDQ(Imm(uint64(4*lanes)), i)
-		DECQ(n)
-		JNZ(LabelRef(fn + "_" + name))
-		Label(fn + "_" + name + "_tail")
-		if g.z {
-			TESTQ(rem, rem)
-			JZ(LabelRef(fn + "_" + name + "_done"))
-			body(i, true)
-		}
-		Label(fn + "_" + name + "_done")
-	}
+	k, pass := g.rowPasses(fn, masks)
 	xp := Load(Param("x"), GP64())
 	yp := Load(Param("y"), GP64())
 	maxOp := func(a, b, d reg.VecVirtual) { VMAXPS(a, b, d) }
@@ -638,23 +631,17 @@ func softmax(g v, masks Mem) {
 //	c[j] = sigmoid(f)·c[j] + sigmoid(i)·tanh(g)   (two products, then the sum: no FMA)
 //	h[j] = sigmoid(o)·tanh(c[j])
 //
-// as lstmCellGo in runtime/recurrent_cell.go, bit for bit (NaN aside). AVX-512 masks the
+// as lstmCellGo in runtime/vmath.go, bit for bit (NaN aside). AVX-512 masks the
 // last u mod 16 lanes; AVX2 covers u &^ 7 and leaves the rest to the Go twin.
 func lstmCell(g v, masks Mem) {
-	lanes, suffix := 8, "AVX2"
-	if g.z {
-		lanes, suffix = 16, "AVX512"
-	}
-	fn := "lstmCell" + suffix
+	fn := "lstmCell" + g.suffix()
 	TEXT(fn, NOSPLIT, "func(z *float32, c *float32, h *float32, u int)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s runs the LSTM gate math of one row (see lstmCellGo).", fn))
 	zp := Load(Param("z"), GP64())
 	cp := Load(Param("c"), GP64())
 	hp := Load(Param("h"), GP64())
-	n := Load(Param("u"), GP64())
-	ub := GP64()
-	MOVQ(n, ub)
+	ub := Load(Param("u"), GP64())
 	SHLQ(Imm(2), ub) // u in bytes
 	ub3 := GP64()
 	LEAQ(Mem{Base: ub, Index: ub, Scale: 2}, ub3)
@@ -682,29 +669,7 @@ func lstmCell(g v, masks Mem) {
 			VMOVUPS(hn, Mem{Base: hp})
 		}
 	}
-	Label(fn + "_loop")
-	CMPQ(n, Imm(uint64(lanes)))
-	JL(LabelRef(fn + "_tail"))
-	body(nil)
-	for _, r := range []reg.Register{zp, cp, hp} {
-		ADDQ(Imm(uint64(4*lanes)), r)
-	}
-	SUBQ(Imm(uint64(lanes)), n)
-	JMP(LabelRef(fn + "_loop"))
-	Label(fn + "_tail")
-	if g.z {
-		Comment("The last u mod 16 lanes, under a mask.")
-		TESTQ(n, n)
-		JZ(LabelRef(fn + "_done"))
-		tbl := GP64()
-		LEAQ(masks, tbl)
-		k := K()
-		KMOVW(Mem{Base: tbl, Index: n, Scale: 2}, k)
-		body(k)
-	}
-	Label(fn + "_done")
-	VZEROUPPER()
-	RET()
+	g.rowLoop(fn, masks, []reg.Register{zp, cp, hp}, body)
 }
 
 func kernel(name, what string, body func(v, reg.VecVirtual) reg.VecVirtual, g v, masks Mem) {
