@@ -7,7 +7,8 @@
 // of k, reading A and B in place (below: or packed): per step it loads one w-wide
 // row of B and broadcasts one element of each of the r rows of A.
 //   - avx2: r ≤ 6, w = 16 (12 YMM accumulators). The n mod 16 columns on
-//     the right are left to gemmGeneric.
+//     the right run on the same kernels through a zero-padded copy of B's
+//     last columns (gemmAVX2Tail).
 //   - avx512: r ≤ 12, w = 32 (24 ZMM accumulators), masked on the columns,
 //     so it covers all of C.
 //
@@ -221,9 +222,31 @@ func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 		}
 	}
 	if n16 < n {
-		gemmGeneric(m, n-n16, k, a, lda, b[n16:], ldb, c[n16:], ldc, acc)
+		gemmAVX2Tail(m, n-n16, k, a, lda, b[n16:], ldb, c[n16:], ldc, acc)
 		if ep != nil {
 			ep.apply(0, n16, m, n-n16, c[n16:], ldc)
+		}
+	}
+}
+
+// gemmAVX2Tail is Gemm for the last n < 16 columns on the AVX2 kernels, which are 16 wide:
+// B's columns are copied into a zero-padded k×16 panel and the rows of C computed into a
+// 6×16 scratch tile, whose first n columns are then stored (added under acc).
+func gemmAVX2Tail(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	buf := getPack(k*16 + 6*16)
+	defer packPool.Put(buf)
+	bt, ct := (*buf)[:k*16], (*buf)[k*16:]
+	packB(bt, 16, k, n, b, ldb)
+	for i := 0; i < m; i += 6 {
+		r := min(6, m-i)
+		avx2Kernels[r-1](k, &a[i*lda], lda, &bt[0], 16, &ct[0], 16, false, nil)
+		for q := 0; q < r; q++ {
+			dst, src := c[(i+q)*ldc:(i+q)*ldc+n], ct[q*16:q*16+n]
+			if acc {
+				addTo(dst, src)
+			} else {
+				copy(dst, src)
+			}
 		}
 	}
 }
