@@ -161,8 +161,8 @@ func (j *convJob) rows(lo, hi int) {
 	if cpuLevel == levelAVX2 {
 		mr, nr = 6, 16
 	}
-	// A clamp-form epilogue runs in the kernels, on each tile in registers; any other after
-	// each output row.
+	// A clamp-form epilogue runs in the kernels, on each tile in registers; any other on
+	// the rows at the end.
 	var kep *tileEp
 	var et epTile
 	if j.ep != nil {
@@ -172,22 +172,24 @@ func (j *convJob) rows(lo, hi int) {
 			defer tileEps.Put(kep)
 		}
 	}
-	for oy := lo; oy < hi; oy++ {
-		pix := (j.img*p.OH + oy) * ow // first output pixel of the row
-		in := oy * j.sh * j.rowW * c  // its first input element
-		for col := 0; col < oc; col += nr {
-			cols := min(nr, oc-col)
-			rmax := mr
-			narrow := cpuLevel == levelAVX512 && cols <= 16
-			if narrow {
-				rmax = len(convAVX512NarrowKernels)
-			}
-			mask := uint32(uint64(1)<<cols - 1)
-			tiles := (ow + rmax - 1) / rmax
+	// Column panels outside, output rows inside: a panel of the kernel (K×32) is read from
+	// cache for every row after the first instead of the whole kernel per row.
+	for col := 0; col < oc; col += nr {
+		cols := min(nr, oc-col)
+		rmax := mr
+		narrow := cpuLevel == levelAVX512 && cols <= 16
+		if narrow {
+			rmax = len(convAVX512NarrowKernels)
+		}
+		mask := uint32(uint64(1)<<cols - 1)
+		tiles := (ow + rmax - 1) / rmax
+		b := &j.w[col]
+		for oy := lo; oy < hi; oy++ {
+			pix := (j.img*p.OH + oy) * ow // first output pixel of the row
+			in := oy * j.sh * j.rowW * c  // its first input element
 			for t := 0; t < tiles; t++ {
 				ox, r := balancedTile(ow, tiles, t)
 				a := &j.src[in+ox*j.sw*c]
-				b := &j.w[col]
 				out := &j.y[(pix+ox)*oc+col]
 				var e *float32
 				if kep != nil {
@@ -203,8 +205,9 @@ func (j *convJob) rows(lo, hi int) {
 				}
 			}
 		}
-		if kep == nil {
-			j.ep.Apply(pix, ow, oc, j.y[pix*oc:(pix+ow)*oc], oc)
-		}
+	}
+	if kep == nil {
+		pix := (j.img*p.OH + lo) * ow
+		j.ep.Apply(pix, (hi-lo)*ow, oc, j.y[pix*oc:(pix+(hi-lo)*ow)*oc], oc)
 	}
 }
