@@ -152,7 +152,8 @@ func BenchmarkConv2DGemm(b *testing.B) {
 	for _, s := range shapes {
 		p := s.p
 		p.N, p.Groups = 1, 1
-		x, w := make([]float32, p.H*p.W*p.C), make([]float32, p.KH*p.KW*p.C*p.OC)
+		r := newRand(5) // random inputs: never-written zero pages would alias in the caches
+		x, w := randSlice(r, p.H*p.W*p.C), randSlice(r, p.KH*p.KW*p.C*p.OC)
 		y := make([]float32, p.OH*p.OW*p.OC)
 		sc := make([]float32, Conv2DGemmScratch(&p))
 		flops := 2 * float64(p.OH*p.OW*p.OC*p.KH*p.KW*p.C)

@@ -7,11 +7,15 @@ import (
 
 // BenchmarkDenseShapes times Dense (with a bias + relu6 epilogue) on the 1×1 convolutions of
 // MobileNetV2-224 (../shared/bench), rows = pixels: small K and narrow N are the hard cases.
+// Inputs are random (see below).
 func BenchmarkDenseShapes(b *testing.B) {
 	for _, s := range [][3]int{{12544, 32, 16}, {12544, 16, 96}, {3136, 96, 24}, {3136, 24, 144}, {3136, 144, 24}, {784, 144, 32}, {784, 32, 192}, {784, 192, 32}, {196, 64, 384}, {196, 384, 64}, {196, 96, 576}, {196, 576, 96}, {49, 160, 960}, {49, 960, 160}, {49, 960, 320}, {49, 320, 1280}} {
 		m, k, n := s[0], s[1], s[2]
-		a, w, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
-		ep := &Epilogue{Bias: make([]float32, n), Act: ActRelu6}
+		// Random values: never-written zero pages all map to one physical page, which would
+		// make A's rows alias in the caches.
+		r := newRand(4)
+		a, w, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+		ep := &Epilogue{Bias: randSlice(r, n), Act: ActRelu6}
 		b.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				Dense(m, k, n, a, w, c, ep)
