@@ -2343,78 +2343,82 @@ write:
 	MOVB      217(CX), DI
 	MOVB      218(CX), R8
 	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z2
-	VADDPS    Z2, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z5
+	VMOVUPS.Z 64(DX), K2, Z6
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z5, Z0, Z0
 
 nobias_0_0:
 	TESTQ     BX, BX
 	JEQ       nores_0_0
 	TESTB     SI, SI
 	JNE       nores_0_0
-	VMOVUPS.Z (BX), K1, Z2
-	VADDPS    Z2, Z0, Z0
+	VMOVUPS.Z (BX), K1, Z5
+	VADDPS    Z5, Z0, Z0
 
 nores_0_0:
 	TESTB     DI, DI
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z2
+	VMULPS    (CX), Z0, Z5
 	VCMPPS    $0x1e, Z4, Z0, K3
-	VBLENDMPS Z0, Z2, K3, Z0
+	VBLENDMPS Z0, Z5, K3, Z0
 
 noleaky_0_0:
-	TESTB   R8, R8
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z2
-	VMAXPS  Z0, Z2, Z0
-	VMOVUPS 128(CX), Z2
-	VMINPS  Z0, Z2, Z0
+	TESTB  R8, R8
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z2, Z0
+	VMINPS Z0, Z3, Z0
 
 noclamp_0_0:
 	TESTQ     BX, BX
 	JEQ       done_0_0
 	TESTB     SI, SI
 	JEQ       done_0_0
-	VMOVUPS.Z (BX), K1, Z2
-	VADDPS    Z2, Z0, Z0
+	VMOVUPS.Z (BX), K1, Z5
+	VADDPS    Z5, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z2
-	VADDPS    Z2, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z6, Z1, Z1
 
 nobias_0_1:
 	TESTQ     BX, BX
 	JEQ       nores_0_1
 	TESTB     SI, SI
 	JNE       nores_0_1
-	VMOVUPS.Z 64(BX), K2, Z2
-	VADDPS    Z2, Z1, Z1
+	VMOVUPS.Z 64(BX), K2, Z5
+	VADDPS    Z5, Z1, Z1
 
 nores_0_1:
 	TESTB     DI, DI
 	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z2
+	VMULPS    (CX), Z1, Z5
 	VCMPPS    $0x1e, Z4, Z1, K3
-	VBLENDMPS Z1, Z2, K3, Z1
+	VBLENDMPS Z1, Z5, K3, Z1
 
 noleaky_0_1:
-	TESTB   R8, R8
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Z2
-	VMAXPS  Z1, Z2, Z1
-	VMOVUPS 128(CX), Z2
-	VMINPS  Z1, Z2, Z1
+	TESTB  R8, R8
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z2, Z1
+	VMINPS Z1, Z3, Z1
 
 noclamp_0_1:
 	TESTQ     BX, BX
 	JEQ       done_0_1
 	TESTB     SI, SI
 	JEQ       done_0_1
-	VMOVUPS.Z 64(BX), K2, Z2
-	VADDPS    Z2, Z1, Z1
+	VMOVUPS.Z 64(BX), K2, Z5
+	VADDPS    Z5, Z1, Z1
 
 done_0_1:
 noep:
@@ -2499,78 +2503,82 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z4
-	VADDPS    Z4, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z7
+	VMOVUPS.Z 64(DX), K2, Z8
+
+nobiasrow:
+	VMOVUPS 64(CX), Z4
+	VMOVUPS 128(CX), Z5
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z7, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z4
+	VMULPS    (CX), Z0, Z9
 	VCMPPS    $0x1e, Z6, Z0, K3
-	VBLENDMPS Z0, Z4, K3, Z0
+	VBLENDMPS Z0, Z9, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z4
-	VMAXPS  Z0, Z4, Z0
-	VMOVUPS 128(CX), Z4
-	VMINPS  Z0, Z4, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z4, Z0
+	VMINPS Z0, Z5, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z4
-	VADDPS    Z4, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z8, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z4
-	VADDPS    Z4, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z9
+	VADDPS    Z9, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z4
+	VMULPS    (CX), Z1, Z9
 	VCMPPS    $0x1e, Z6, Z1, K3
-	VBLENDMPS Z1, Z4, K3, Z1
+	VBLENDMPS Z1, Z9, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Z4
-	VMAXPS  Z1, Z4, Z1
-	VMOVUPS 128(CX), Z4
-	VMINPS  Z1, Z4, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z4, Z1
+	VMINPS Z1, Z5, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z4
-	VADDPS    Z4, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z9
+	VADDPS    Z9, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -2578,78 +2586,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z4
-	VADDPS    Z4, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z7, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z4
+	VMULPS    (CX), Z2, Z7
 	VCMPPS    $0x1e, Z6, Z2, K3
-	VBLENDMPS Z2, Z4, K3, Z2
+	VBLENDMPS Z2, Z7, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z4
-	VMAXPS  Z2, Z4, Z2
-	VMOVUPS 128(CX), Z4
-	VMINPS  Z2, Z4, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z4, Z2
+	VMINPS Z2, Z5, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z4
-	VADDPS    Z4, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z8, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z4
-	VADDPS    Z4, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z7
+	VADDPS    Z7, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z4
+	VMULPS    (CX), Z3, Z7
 	VCMPPS    $0x1e, Z6, Z3, K3
-	VBLENDMPS Z3, Z4, K3, Z3
+	VBLENDMPS Z3, Z7, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(CX), Z4
-	VMAXPS  Z3, Z4, Z3
-	VMOVUPS 128(CX), Z4
-	VMINPS  Z3, Z4, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z4, Z3
+	VMINPS Z3, Z5, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z4
-	VADDPS    Z4, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z7
+	VADDPS    Z7, Z3, Z3
 
 done_1_1:
 noep:
@@ -2749,78 +2751,82 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z9
+	VMOVUPS.Z 64(DX), K2, Z10
+
+nobiasrow:
+	VMOVUPS 64(CX), Z6
+	VMOVUPS 128(CX), Z7
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z9, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z6
+	VMULPS    (CX), Z0, Z11
 	VCMPPS    $0x1e, Z8, Z0, K3
-	VBLENDMPS Z0, Z6, K3, Z0
+	VBLENDMPS Z0, Z11, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 128(CX), Z6
-	VMINPS  Z0, Z6, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z6, Z0
+	VMINPS Z0, Z7, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z6
-	VADDPS    Z6, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z10, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z6
-	VADDPS    Z6, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z11
+	VADDPS    Z11, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z6
+	VMULPS    (CX), Z1, Z11
 	VCMPPS    $0x1e, Z8, Z1, K3
-	VBLENDMPS Z1, Z6, K3, Z1
+	VBLENDMPS Z1, Z11, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Z6
-	VMAXPS  Z1, Z6, Z1
-	VMOVUPS 128(CX), Z6
-	VMINPS  Z1, Z6, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z6, Z1
+	VMINPS Z1, Z7, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z6
-	VADDPS    Z6, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z11
+	VADDPS    Z11, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -2828,78 +2834,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z9, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z6
+	VMULPS    (CX), Z2, Z11
 	VCMPPS    $0x1e, Z8, Z2, K3
-	VBLENDMPS Z2, Z6, K3, Z2
+	VBLENDMPS Z2, Z11, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z6
-	VMAXPS  Z2, Z6, Z2
-	VMOVUPS 128(CX), Z6
-	VMINPS  Z2, Z6, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z6, Z2
+	VMINPS Z2, Z7, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z6
-	VADDPS    Z6, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z10, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z6
-	VADDPS    Z6, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z11
+	VADDPS    Z11, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z6
+	VMULPS    (CX), Z3, Z11
 	VCMPPS    $0x1e, Z8, Z3, K3
-	VBLENDMPS Z3, Z6, K3, Z3
+	VBLENDMPS Z3, Z11, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(CX), Z6
-	VMAXPS  Z3, Z6, Z3
-	VMOVUPS 128(CX), Z6
-	VMINPS  Z3, Z6, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z6, Z3
+	VMINPS Z3, Z7, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z6
-	VADDPS    Z6, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z11
+	VADDPS    Z11, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -2907,78 +2907,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z9, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z6
+	VMULPS    (CX), Z4, Z9
 	VCMPPS    $0x1e, Z8, Z4, K3
-	VBLENDMPS Z4, Z6, K3, Z4
+	VBLENDMPS Z4, Z9, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z6
-	VMAXPS  Z4, Z6, Z4
-	VMOVUPS 128(CX), Z6
-	VMINPS  Z4, Z6, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z6, Z4
+	VMINPS Z4, Z7, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z6
-	VADDPS    Z6, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z10, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z6
-	VADDPS    Z6, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z9
+	VADDPS    Z9, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z6
+	VMULPS    (CX), Z5, Z9
 	VCMPPS    $0x1e, Z8, Z5, K3
-	VBLENDMPS Z5, Z6, K3, Z5
+	VBLENDMPS Z5, Z9, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(CX), Z6
-	VMAXPS  Z5, Z6, Z5
-	VMOVUPS 128(CX), Z6
-	VMINPS  Z5, Z6, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z6, Z5
+	VMINPS Z5, Z7, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z6
-	VADDPS    Z6, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z9
+	VADDPS    Z9, Z5, Z5
 
 done_2_1:
 noep:
@@ -3093,78 +3087,82 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z11
+	VMOVUPS.Z 64(DX), K2, Z12
+
+nobiasrow:
+	VMOVUPS 64(CX), Z8
+	VMOVUPS 128(CX), Z9
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z11, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z8
+	VMULPS    (CX), Z0, Z13
 	VCMPPS    $0x1e, Z10, Z0, K3
-	VBLENDMPS Z0, Z8, K3, Z0
+	VBLENDMPS Z0, Z13, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z8
-	VMAXPS  Z0, Z8, Z0
-	VMOVUPS 128(CX), Z8
-	VMINPS  Z0, Z8, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z8, Z0
+	VMINPS Z0, Z9, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z8
-	VADDPS    Z8, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z12, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z8
-	VADDPS    Z8, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z13
+	VADDPS    Z13, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z8
+	VMULPS    (CX), Z1, Z13
 	VCMPPS    $0x1e, Z10, Z1, K3
-	VBLENDMPS Z1, Z8, K3, Z1
+	VBLENDMPS Z1, Z13, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Z8
-	VMAXPS  Z1, Z8, Z1
-	VMOVUPS 128(CX), Z8
-	VMINPS  Z1, Z8, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z8, Z1
+	VMINPS Z1, Z9, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z8
-	VADDPS    Z8, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z13
+	VADDPS    Z13, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -3172,78 +3170,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z11, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z8
+	VMULPS    (CX), Z2, Z13
 	VCMPPS    $0x1e, Z10, Z2, K3
-	VBLENDMPS Z2, Z8, K3, Z2
+	VBLENDMPS Z2, Z13, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z8
-	VMAXPS  Z2, Z8, Z2
-	VMOVUPS 128(CX), Z8
-	VMINPS  Z2, Z8, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z8, Z2
+	VMINPS Z2, Z9, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z8
-	VADDPS    Z8, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z12, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z8
-	VADDPS    Z8, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z13
+	VADDPS    Z13, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z8
+	VMULPS    (CX), Z3, Z13
 	VCMPPS    $0x1e, Z10, Z3, K3
-	VBLENDMPS Z3, Z8, K3, Z3
+	VBLENDMPS Z3, Z13, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(CX), Z8
-	VMAXPS  Z3, Z8, Z3
-	VMOVUPS 128(CX), Z8
-	VMINPS  Z3, Z8, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z8, Z3
+	VMINPS Z3, Z9, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z8
-	VADDPS    Z8, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z13
+	VADDPS    Z13, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -3251,78 +3243,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z11, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z8
+	VMULPS    (CX), Z4, Z13
 	VCMPPS    $0x1e, Z10, Z4, K3
-	VBLENDMPS Z4, Z8, K3, Z4
+	VBLENDMPS Z4, Z13, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z8
-	VMAXPS  Z4, Z8, Z4
-	VMOVUPS 128(CX), Z8
-	VMINPS  Z4, Z8, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z8, Z4
+	VMINPS Z4, Z9, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z8
-	VADDPS    Z8, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z12, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z8
-	VADDPS    Z8, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z13
+	VADDPS    Z13, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z8
+	VMULPS    (CX), Z5, Z13
 	VCMPPS    $0x1e, Z10, Z5, K3
-	VBLENDMPS Z5, Z8, K3, Z5
+	VBLENDMPS Z5, Z13, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(CX), Z8
-	VMAXPS  Z5, Z8, Z5
-	VMOVUPS 128(CX), Z8
-	VMINPS  Z5, Z8, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z8, Z5
+	VMINPS Z5, Z9, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z8
-	VADDPS    Z8, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z13
+	VADDPS    Z13, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -3330,78 +3316,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z11, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z8
+	VMULPS    (CX), Z6, Z11
 	VCMPPS    $0x1e, Z10, Z6, K3
-	VBLENDMPS Z6, Z8, K3, Z6
+	VBLENDMPS Z6, Z11, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z8
-	VMAXPS  Z6, Z8, Z6
-	VMOVUPS 128(CX), Z8
-	VMINPS  Z6, Z8, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z8, Z6
+	VMINPS Z6, Z9, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z8
-	VADDPS    Z8, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z12, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z8
-	VADDPS    Z8, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z11
+	VADDPS    Z11, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z8
+	VMULPS    (CX), Z7, Z11
 	VCMPPS    $0x1e, Z10, Z7, K3
-	VBLENDMPS Z7, Z8, K3, Z7
+	VBLENDMPS Z7, Z11, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(CX), Z8
-	VMAXPS  Z7, Z8, Z7
-	VMOVUPS 128(CX), Z8
-	VMINPS  Z7, Z8, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z8, Z7
+	VMINPS Z7, Z9, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z8
-	VADDPS    Z8, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z11
+	VADDPS    Z11, Z7, Z7
 
 done_3_1:
 noep:
@@ -3533,78 +3513,82 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z12, Z12, Z12
+	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z13
+	VMOVUPS.Z 64(DX), K2, Z14
+
+nobiasrow:
+	VMOVUPS 64(CX), Z10
+	VMOVUPS 128(CX), Z11
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z13, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z10
+	VMULPS    (CX), Z0, Z15
 	VCMPPS    $0x1e, Z12, Z0, K3
-	VBLENDMPS Z0, Z10, K3, Z0
+	VBLENDMPS Z0, Z15, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z0, Z10, Z0
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z0, Z10, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z10, Z0
+	VMINPS Z0, Z11, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z10
-	VADDPS    Z10, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z14, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z10
+	VMULPS    (CX), Z1, Z15
 	VCMPPS    $0x1e, Z12, Z1, K3
-	VBLENDMPS Z1, Z10, K3, Z1
+	VBLENDMPS Z1, Z15, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z1, Z10, Z1
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z1, Z10, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z10, Z1
+	VMINPS Z1, Z11, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -3612,78 +3596,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z13, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z10
+	VMULPS    (CX), Z2, Z15
 	VCMPPS    $0x1e, Z12, Z2, K3
-	VBLENDMPS Z2, Z10, K3, Z2
+	VBLENDMPS Z2, Z15, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z2, Z10, Z2
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z2, Z10, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z10, Z2
+	VMINPS Z2, Z11, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z10
-	VADDPS    Z10, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z14, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z10
+	VMULPS    (CX), Z3, Z15
 	VCMPPS    $0x1e, Z12, Z3, K3
-	VBLENDMPS Z3, Z10, K3, Z3
+	VBLENDMPS Z3, Z15, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z3, Z10, Z3
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z3, Z10, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z10, Z3
+	VMINPS Z3, Z11, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -3691,78 +3669,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z13, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z10
+	VMULPS    (CX), Z4, Z15
 	VCMPPS    $0x1e, Z12, Z4, K3
-	VBLENDMPS Z4, Z10, K3, Z4
+	VBLENDMPS Z4, Z15, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z4, Z10, Z4
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z4, Z10, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z10, Z4
+	VMINPS Z4, Z11, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z10
-	VADDPS    Z10, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z14, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z10
+	VMULPS    (CX), Z5, Z15
 	VCMPPS    $0x1e, Z12, Z5, K3
-	VBLENDMPS Z5, Z10, K3, Z5
+	VBLENDMPS Z5, Z15, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z5, Z10, Z5
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z5, Z10, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z10, Z5
+	VMINPS Z5, Z11, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -3770,78 +3742,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z13, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z10
+	VMULPS    (CX), Z6, Z15
 	VCMPPS    $0x1e, Z12, Z6, K3
-	VBLENDMPS Z6, Z10, K3, Z6
+	VBLENDMPS Z6, Z15, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z6, Z10, Z6
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z6, Z10, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z10, Z6
+	VMINPS Z6, Z11, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z10
-	VADDPS    Z10, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z14, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z10
+	VMULPS    (CX), Z7, Z15
 	VCMPPS    $0x1e, Z12, Z7, K3
-	VBLENDMPS Z7, Z10, K3, Z7
+	VBLENDMPS Z7, Z15, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z7, Z10, Z7
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z7, Z10, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z10, Z7
+	VMINPS Z7, Z11, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z7, Z7
 
 done_3_1:
 	TESTQ SI, SI
@@ -3849,78 +3815,72 @@ done_3_1:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z13, Z8, Z8
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z8, Z8
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z8, Z10
+	VMULPS    (CX), Z8, Z13
 	VCMPPS    $0x1e, Z12, Z8, K3
-	VBLENDMPS Z8, Z10, K3, Z8
+	VBLENDMPS Z8, Z13, K3, Z8
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z8, Z10, Z8
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z8, Z10, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z8, Z10, Z8
+	VMINPS Z8, Z11, Z8
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z8, Z8
 
 done_4_0:
-	TESTQ     DX, DX
-	JEQ       nobias_4_1
-	VMOVUPS.Z 64(DX), K2, Z10
-	VADDPS    Z10, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_4_1
+	VADDPS Z14, Z9, Z9
 
 nobias_4_1:
 	TESTQ     SI, SI
 	JEQ       nores_4_1
 	TESTB     R8, R8
 	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z13
+	VADDPS    Z13, Z9, Z9
 
 nores_4_1:
 	TESTB     R9, R9
 	JEQ       noleaky_4_1
-	VMULPS    (CX), Z9, Z10
+	VMULPS    (CX), Z9, Z13
 	VCMPPS    $0x1e, Z12, Z9, K3
-	VBLENDMPS Z9, Z10, K3, Z9
+	VBLENDMPS Z9, Z13, K3, Z9
 
 noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z9, Z10, Z9
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z9, Z10, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_4_1
+	VMAXPS Z9, Z10, Z9
+	VMINPS Z9, Z11, Z9
 
 noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
 	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z13
+	VADDPS    Z13, Z9, Z9
 
 done_4_1:
 noep:
@@ -4067,78 +4027,82 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z14, Z14, Z14
+	VPXORD    Z15, Z15, Z15
+	VPXORD    Z16, Z16, Z16
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z15
+	VMOVUPS.Z 64(DX), K2, Z16
+
+nobiasrow:
+	VMOVUPS 64(CX), Z12
+	VMOVUPS 128(CX), Z13
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z15, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z12
+	VMULPS    (CX), Z0, Z17
 	VCMPPS    $0x1e, Z14, Z0, K3
-	VBLENDMPS Z0, Z12, K3, Z0
+	VBLENDMPS Z0, Z17, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z0, Z12, Z0
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z0, Z12, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z12, Z0
+	VMINPS Z0, Z13, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z12
-	VADDPS    Z12, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z16, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z12
+	VMULPS    (CX), Z1, Z17
 	VCMPPS    $0x1e, Z14, Z1, K3
-	VBLENDMPS Z1, Z12, K3, Z1
+	VBLENDMPS Z1, Z17, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z1, Z12, Z1
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z1, Z12, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z12, Z1
+	VMINPS Z1, Z13, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -4146,78 +4110,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z15, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z12
+	VMULPS    (CX), Z2, Z17
 	VCMPPS    $0x1e, Z14, Z2, K3
-	VBLENDMPS Z2, Z12, K3, Z2
+	VBLENDMPS Z2, Z17, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z2, Z12, Z2
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z2, Z12, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z12, Z2
+	VMINPS Z2, Z13, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z12
-	VADDPS    Z12, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z16, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z12
+	VMULPS    (CX), Z3, Z17
 	VCMPPS    $0x1e, Z14, Z3, K3
-	VBLENDMPS Z3, Z12, K3, Z3
+	VBLENDMPS Z3, Z17, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z3, Z12, Z3
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z3, Z12, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z12, Z3
+	VMINPS Z3, Z13, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -4225,78 +4183,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z15, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z12
+	VMULPS    (CX), Z4, Z17
 	VCMPPS    $0x1e, Z14, Z4, K3
-	VBLENDMPS Z4, Z12, K3, Z4
+	VBLENDMPS Z4, Z17, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z4, Z12, Z4
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z4, Z12, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z12, Z4
+	VMINPS Z4, Z13, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z12
-	VADDPS    Z12, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z16, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z12
+	VMULPS    (CX), Z5, Z17
 	VCMPPS    $0x1e, Z14, Z5, K3
-	VBLENDMPS Z5, Z12, K3, Z5
+	VBLENDMPS Z5, Z17, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z5, Z12, Z5
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z5, Z12, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z12, Z5
+	VMINPS Z5, Z13, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -4304,78 +4256,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z15, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z12
+	VMULPS    (CX), Z6, Z17
 	VCMPPS    $0x1e, Z14, Z6, K3
-	VBLENDMPS Z6, Z12, K3, Z6
+	VBLENDMPS Z6, Z17, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z6, Z12, Z6
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z6, Z12, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z12, Z6
+	VMINPS Z6, Z13, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z12
-	VADDPS    Z12, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z16, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z12
+	VMULPS    (CX), Z7, Z17
 	VCMPPS    $0x1e, Z14, Z7, K3
-	VBLENDMPS Z7, Z12, K3, Z7
+	VBLENDMPS Z7, Z17, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z7, Z12, Z7
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z7, Z12, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z12, Z7
+	VMINPS Z7, Z13, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z7, Z7
 
 done_3_1:
 	TESTQ SI, SI
@@ -4383,78 +4329,72 @@ done_3_1:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z15, Z8, Z8
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z8, Z8
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z8, Z12
+	VMULPS    (CX), Z8, Z17
 	VCMPPS    $0x1e, Z14, Z8, K3
-	VBLENDMPS Z8, Z12, K3, Z8
+	VBLENDMPS Z8, Z17, K3, Z8
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z8, Z12, Z8
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z8, Z12, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z8, Z12, Z8
+	VMINPS Z8, Z13, Z8
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z8, Z8
 
 done_4_0:
-	TESTQ     DX, DX
-	JEQ       nobias_4_1
-	VMOVUPS.Z 64(DX), K2, Z12
-	VADDPS    Z12, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_4_1
+	VADDPS Z16, Z9, Z9
 
 nobias_4_1:
 	TESTQ     SI, SI
 	JEQ       nores_4_1
 	TESTB     R8, R8
 	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z9, Z9
 
 nores_4_1:
 	TESTB     R9, R9
 	JEQ       noleaky_4_1
-	VMULPS    (CX), Z9, Z12
+	VMULPS    (CX), Z9, Z17
 	VCMPPS    $0x1e, Z14, Z9, K3
-	VBLENDMPS Z9, Z12, K3, Z9
+	VBLENDMPS Z9, Z17, K3, Z9
 
 noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z9, Z12, Z9
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z9, Z12, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_4_1
+	VMAXPS Z9, Z12, Z9
+	VMINPS Z9, Z13, Z9
 
 noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
 	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z9, Z9
 
 done_4_1:
 	TESTQ SI, SI
@@ -4462,78 +4402,72 @@ done_4_1:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z15, Z10, Z10
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z10, Z10
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z10, Z12
+	VMULPS    (CX), Z10, Z15
 	VCMPPS    $0x1e, Z14, Z10, K3
-	VBLENDMPS Z10, Z12, K3, Z10
+	VBLENDMPS Z10, Z15, K3, Z10
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z10, Z12, Z10
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z10, Z12, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z10, Z12, Z10
+	VMINPS Z10, Z13, Z10
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z10, Z10
 
 done_5_0:
-	TESTQ     DX, DX
-	JEQ       nobias_5_1
-	VMOVUPS.Z 64(DX), K2, Z12
-	VADDPS    Z12, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_5_1
+	VADDPS Z16, Z11, Z11
 
 nobias_5_1:
 	TESTQ     SI, SI
 	JEQ       nores_5_1
 	TESTB     R8, R8
 	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z11, Z11
 
 nores_5_1:
 	TESTB     R9, R9
 	JEQ       noleaky_5_1
-	VMULPS    (CX), Z11, Z12
+	VMULPS    (CX), Z11, Z15
 	VCMPPS    $0x1e, Z14, Z11, K3
-	VBLENDMPS Z11, Z12, K3, Z11
+	VBLENDMPS Z11, Z15, K3, Z11
 
 noleaky_5_1:
-	TESTB   R10, R10
-	JEQ     noclamp_5_1
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z11, Z12, Z11
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z11, Z12, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_5_1
+	VMAXPS Z11, Z12, Z11
+	VMINPS Z11, Z13, Z11
 
 noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
 	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z11, Z11
 
 done_5_1:
 noep:
@@ -4695,78 +4629,82 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z16, Z16, Z16
+	VPXORD    Z17, Z17, Z17
+	VPXORD    Z18, Z18, Z18
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z17
+	VMOVUPS.Z 64(DX), K2, Z18
+
+nobiasrow:
+	VMOVUPS 64(CX), Z14
+	VMOVUPS 128(CX), Z15
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z17, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z14
+	VMULPS    (CX), Z0, Z19
 	VCMPPS    $0x1e, Z16, Z0, K3
-	VBLENDMPS Z0, Z14, K3, Z0
+	VBLENDMPS Z0, Z19, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z0, Z14, Z0
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z0, Z14, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z14, Z0
+	VMINPS Z0, Z15, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z14
-	VADDPS    Z14, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z18, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z14
+	VMULPS    (CX), Z1, Z19
 	VCMPPS    $0x1e, Z16, Z1, K3
-	VBLENDMPS Z1, Z14, K3, Z1
+	VBLENDMPS Z1, Z19, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z1, Z14, Z1
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z1, Z14, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z14, Z1
+	VMINPS Z1, Z15, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -4774,78 +4712,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z17, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z14
+	VMULPS    (CX), Z2, Z19
 	VCMPPS    $0x1e, Z16, Z2, K3
-	VBLENDMPS Z2, Z14, K3, Z2
+	VBLENDMPS Z2, Z19, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z2, Z14, Z2
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z2, Z14, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z14, Z2
+	VMINPS Z2, Z15, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z14
-	VADDPS    Z14, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z18, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z14
+	VMULPS    (CX), Z3, Z19
 	VCMPPS    $0x1e, Z16, Z3, K3
-	VBLENDMPS Z3, Z14, K3, Z3
+	VBLENDMPS Z3, Z19, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z3, Z14, Z3
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z3, Z14, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z14, Z3
+	VMINPS Z3, Z15, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -4853,78 +4785,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z17, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z14
+	VMULPS    (CX), Z4, Z19
 	VCMPPS    $0x1e, Z16, Z4, K3
-	VBLENDMPS Z4, Z14, K3, Z4
+	VBLENDMPS Z4, Z19, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z4, Z14, Z4
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z4, Z14, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z14, Z4
+	VMINPS Z4, Z15, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z14
-	VADDPS    Z14, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z18, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z14
+	VMULPS    (CX), Z5, Z19
 	VCMPPS    $0x1e, Z16, Z5, K3
-	VBLENDMPS Z5, Z14, K3, Z5
+	VBLENDMPS Z5, Z19, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z5, Z14, Z5
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z5, Z14, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z14, Z5
+	VMINPS Z5, Z15, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -4932,78 +4858,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z17, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z14
+	VMULPS    (CX), Z6, Z19
 	VCMPPS    $0x1e, Z16, Z6, K3
-	VBLENDMPS Z6, Z14, K3, Z6
+	VBLENDMPS Z6, Z19, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z6, Z14, Z6
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z6, Z14, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z14, Z6
+	VMINPS Z6, Z15, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z14
-	VADDPS    Z14, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z18, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z14
+	VMULPS    (CX), Z7, Z19
 	VCMPPS    $0x1e, Z16, Z7, K3
-	VBLENDMPS Z7, Z14, K3, Z7
+	VBLENDMPS Z7, Z19, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z7, Z14, Z7
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z7, Z14, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z14, Z7
+	VMINPS Z7, Z15, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z7, Z7
 
 done_3_1:
 	TESTQ SI, SI
@@ -5011,78 +4931,72 @@ done_3_1:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z17, Z8, Z8
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z8, Z8
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z8, Z14
+	VMULPS    (CX), Z8, Z19
 	VCMPPS    $0x1e, Z16, Z8, K3
-	VBLENDMPS Z8, Z14, K3, Z8
+	VBLENDMPS Z8, Z19, K3, Z8
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z8, Z14, Z8
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z8, Z14, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z8, Z14, Z8
+	VMINPS Z8, Z15, Z8
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z8, Z8
 
 done_4_0:
-	TESTQ     DX, DX
-	JEQ       nobias_4_1
-	VMOVUPS.Z 64(DX), K2, Z14
-	VADDPS    Z14, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_4_1
+	VADDPS Z18, Z9, Z9
 
 nobias_4_1:
 	TESTQ     SI, SI
 	JEQ       nores_4_1
 	TESTB     R8, R8
 	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z9, Z9
 
 nores_4_1:
 	TESTB     R9, R9
 	JEQ       noleaky_4_1
-	VMULPS    (CX), Z9, Z14
+	VMULPS    (CX), Z9, Z19
 	VCMPPS    $0x1e, Z16, Z9, K3
-	VBLENDMPS Z9, Z14, K3, Z9
+	VBLENDMPS Z9, Z19, K3, Z9
 
 noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z9, Z14, Z9
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z9, Z14, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_4_1
+	VMAXPS Z9, Z14, Z9
+	VMINPS Z9, Z15, Z9
 
 noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
 	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z9, Z9
 
 done_4_1:
 	TESTQ SI, SI
@@ -5090,78 +5004,72 @@ done_4_1:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z17, Z10, Z10
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z10, Z10
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z10, Z14
+	VMULPS    (CX), Z10, Z19
 	VCMPPS    $0x1e, Z16, Z10, K3
-	VBLENDMPS Z10, Z14, K3, Z10
+	VBLENDMPS Z10, Z19, K3, Z10
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z10, Z14, Z10
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z10, Z14, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z10, Z14, Z10
+	VMINPS Z10, Z15, Z10
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z10, Z10
 
 done_5_0:
-	TESTQ     DX, DX
-	JEQ       nobias_5_1
-	VMOVUPS.Z 64(DX), K2, Z14
-	VADDPS    Z14, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_5_1
+	VADDPS Z18, Z11, Z11
 
 nobias_5_1:
 	TESTQ     SI, SI
 	JEQ       nores_5_1
 	TESTB     R8, R8
 	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z11, Z11
 
 nores_5_1:
 	TESTB     R9, R9
 	JEQ       noleaky_5_1
-	VMULPS    (CX), Z11, Z14
+	VMULPS    (CX), Z11, Z19
 	VCMPPS    $0x1e, Z16, Z11, K3
-	VBLENDMPS Z11, Z14, K3, Z11
+	VBLENDMPS Z11, Z19, K3, Z11
 
 noleaky_5_1:
-	TESTB   R10, R10
-	JEQ     noclamp_5_1
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z11, Z14, Z11
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z11, Z14, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_5_1
+	VMAXPS Z11, Z14, Z11
+	VMINPS Z11, Z15, Z11
 
 noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
 	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z11, Z11
 
 done_5_1:
 	TESTQ SI, SI
@@ -5169,78 +5077,72 @@ done_5_1:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z17, Z12, Z12
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z12, Z12
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (CX), Z12, Z14
+	VMULPS    (CX), Z12, Z17
 	VCMPPS    $0x1e, Z16, Z12, K3
-	VBLENDMPS Z12, Z14, K3, Z12
+	VBLENDMPS Z12, Z17, K3, Z12
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z12, Z14, Z12
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z12, Z14, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z12, Z14, Z12
+	VMINPS Z12, Z15, Z12
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z12, Z12
 
 done_6_0:
-	TESTQ     DX, DX
-	JEQ       nobias_6_1
-	VMOVUPS.Z 64(DX), K2, Z14
-	VADDPS    Z14, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_6_1
+	VADDPS Z18, Z13, Z13
 
 nobias_6_1:
 	TESTQ     SI, SI
 	JEQ       nores_6_1
 	TESTB     R8, R8
 	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z13, Z13
 
 nores_6_1:
 	TESTB     R9, R9
 	JEQ       noleaky_6_1
-	VMULPS    (CX), Z13, Z14
+	VMULPS    (CX), Z13, Z17
 	VCMPPS    $0x1e, Z16, Z13, K3
-	VBLENDMPS Z13, Z14, K3, Z13
+	VBLENDMPS Z13, Z17, K3, Z13
 
 noleaky_6_1:
-	TESTB   R10, R10
-	JEQ     noclamp_6_1
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z13, Z14, Z13
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z13, Z14, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_6_1
+	VMAXPS Z13, Z14, Z13
+	VMINPS Z13, Z15, Z13
 
 noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
 	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z13, Z13
 
 done_6_1:
 noep:
@@ -5417,78 +5319,82 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z18, Z18, Z18
+	VPXORD    Z19, Z19, Z19
+	VPXORD    Z20, Z20, Z20
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z19
+	VMOVUPS.Z 64(DX), K2, Z20
+
+nobiasrow:
+	VMOVUPS 64(CX), Z16
+	VMOVUPS 128(CX), Z17
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z19, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z16
+	VMULPS    (CX), Z0, Z21
 	VCMPPS    $0x1e, Z18, Z0, K3
-	VBLENDMPS Z0, Z16, K3, Z0
+	VBLENDMPS Z0, Z21, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z0, Z16, Z0
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z0, Z16, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z16, Z0
+	VMINPS Z0, Z17, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z16
-	VADDPS    Z16, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z20, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z16
+	VMULPS    (CX), Z1, Z21
 	VCMPPS    $0x1e, Z18, Z1, K3
-	VBLENDMPS Z1, Z16, K3, Z1
+	VBLENDMPS Z1, Z21, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z1, Z16, Z1
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z1, Z16, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z16, Z1
+	VMINPS Z1, Z17, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -5496,78 +5402,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z19, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z16
+	VMULPS    (CX), Z2, Z21
 	VCMPPS    $0x1e, Z18, Z2, K3
-	VBLENDMPS Z2, Z16, K3, Z2
+	VBLENDMPS Z2, Z21, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z2, Z16, Z2
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z2, Z16, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z16, Z2
+	VMINPS Z2, Z17, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z16
-	VADDPS    Z16, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z20, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z16
+	VMULPS    (CX), Z3, Z21
 	VCMPPS    $0x1e, Z18, Z3, K3
-	VBLENDMPS Z3, Z16, K3, Z3
+	VBLENDMPS Z3, Z21, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z3, Z16, Z3
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z3, Z16, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z16, Z3
+	VMINPS Z3, Z17, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -5575,78 +5475,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z19, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z16
+	VMULPS    (CX), Z4, Z21
 	VCMPPS    $0x1e, Z18, Z4, K3
-	VBLENDMPS Z4, Z16, K3, Z4
+	VBLENDMPS Z4, Z21, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z4, Z16, Z4
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z4, Z16, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z16, Z4
+	VMINPS Z4, Z17, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z16
-	VADDPS    Z16, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z20, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z16
+	VMULPS    (CX), Z5, Z21
 	VCMPPS    $0x1e, Z18, Z5, K3
-	VBLENDMPS Z5, Z16, K3, Z5
+	VBLENDMPS Z5, Z21, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z5, Z16, Z5
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z5, Z16, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z16, Z5
+	VMINPS Z5, Z17, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -5654,78 +5548,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z19, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z16
+	VMULPS    (CX), Z6, Z21
 	VCMPPS    $0x1e, Z18, Z6, K3
-	VBLENDMPS Z6, Z16, K3, Z6
+	VBLENDMPS Z6, Z21, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z6, Z16, Z6
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z6, Z16, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z16, Z6
+	VMINPS Z6, Z17, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z16
-	VADDPS    Z16, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z20, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z16
+	VMULPS    (CX), Z7, Z21
 	VCMPPS    $0x1e, Z18, Z7, K3
-	VBLENDMPS Z7, Z16, K3, Z7
+	VBLENDMPS Z7, Z21, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z7, Z16, Z7
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z7, Z16, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z16, Z7
+	VMINPS Z7, Z17, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z7, Z7
 
 done_3_1:
 	TESTQ SI, SI
@@ -5733,78 +5621,72 @@ done_3_1:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z19, Z8, Z8
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z8, Z8
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z8, Z16
+	VMULPS    (CX), Z8, Z21
 	VCMPPS    $0x1e, Z18, Z8, K3
-	VBLENDMPS Z8, Z16, K3, Z8
+	VBLENDMPS Z8, Z21, K3, Z8
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z8, Z16, Z8
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z8, Z16, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z8, Z16, Z8
+	VMINPS Z8, Z17, Z8
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z8, Z8
 
 done_4_0:
-	TESTQ     DX, DX
-	JEQ       nobias_4_1
-	VMOVUPS.Z 64(DX), K2, Z16
-	VADDPS    Z16, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_4_1
+	VADDPS Z20, Z9, Z9
 
 nobias_4_1:
 	TESTQ     SI, SI
 	JEQ       nores_4_1
 	TESTB     R8, R8
 	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z9, Z9
 
 nores_4_1:
 	TESTB     R9, R9
 	JEQ       noleaky_4_1
-	VMULPS    (CX), Z9, Z16
+	VMULPS    (CX), Z9, Z21
 	VCMPPS    $0x1e, Z18, Z9, K3
-	VBLENDMPS Z9, Z16, K3, Z9
+	VBLENDMPS Z9, Z21, K3, Z9
 
 noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z9, Z16, Z9
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z9, Z16, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_4_1
+	VMAXPS Z9, Z16, Z9
+	VMINPS Z9, Z17, Z9
 
 noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
 	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z9, Z9
 
 done_4_1:
 	TESTQ SI, SI
@@ -5812,78 +5694,72 @@ done_4_1:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z19, Z10, Z10
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z10, Z10
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z10, Z16
+	VMULPS    (CX), Z10, Z21
 	VCMPPS    $0x1e, Z18, Z10, K3
-	VBLENDMPS Z10, Z16, K3, Z10
+	VBLENDMPS Z10, Z21, K3, Z10
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z10, Z16, Z10
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z10, Z16, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z10, Z16, Z10
+	VMINPS Z10, Z17, Z10
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z10, Z10
 
 done_5_0:
-	TESTQ     DX, DX
-	JEQ       nobias_5_1
-	VMOVUPS.Z 64(DX), K2, Z16
-	VADDPS    Z16, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_5_1
+	VADDPS Z20, Z11, Z11
 
 nobias_5_1:
 	TESTQ     SI, SI
 	JEQ       nores_5_1
 	TESTB     R8, R8
 	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z11, Z11
 
 nores_5_1:
 	TESTB     R9, R9
 	JEQ       noleaky_5_1
-	VMULPS    (CX), Z11, Z16
+	VMULPS    (CX), Z11, Z21
 	VCMPPS    $0x1e, Z18, Z11, K3
-	VBLENDMPS Z11, Z16, K3, Z11
+	VBLENDMPS Z11, Z21, K3, Z11
 
 noleaky_5_1:
-	TESTB   R10, R10
-	JEQ     noclamp_5_1
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z11, Z16, Z11
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z11, Z16, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_5_1
+	VMAXPS Z11, Z16, Z11
+	VMINPS Z11, Z17, Z11
 
 noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
 	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z11, Z11
 
 done_5_1:
 	TESTQ SI, SI
@@ -5891,78 +5767,72 @@ done_5_1:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z19, Z12, Z12
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z12, Z12
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (CX), Z12, Z16
+	VMULPS    (CX), Z12, Z21
 	VCMPPS    $0x1e, Z18, Z12, K3
-	VBLENDMPS Z12, Z16, K3, Z12
+	VBLENDMPS Z12, Z21, K3, Z12
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z12, Z16, Z12
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z12, Z16, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z12, Z16, Z12
+	VMINPS Z12, Z17, Z12
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z12, Z12
 
 done_6_0:
-	TESTQ     DX, DX
-	JEQ       nobias_6_1
-	VMOVUPS.Z 64(DX), K2, Z16
-	VADDPS    Z16, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_6_1
+	VADDPS Z20, Z13, Z13
 
 nobias_6_1:
 	TESTQ     SI, SI
 	JEQ       nores_6_1
 	TESTB     R8, R8
 	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z13, Z13
 
 nores_6_1:
 	TESTB     R9, R9
 	JEQ       noleaky_6_1
-	VMULPS    (CX), Z13, Z16
+	VMULPS    (CX), Z13, Z21
 	VCMPPS    $0x1e, Z18, Z13, K3
-	VBLENDMPS Z13, Z16, K3, Z13
+	VBLENDMPS Z13, Z21, K3, Z13
 
 noleaky_6_1:
-	TESTB   R10, R10
-	JEQ     noclamp_6_1
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z13, Z16, Z13
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z13, Z16, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_6_1
+	VMAXPS Z13, Z16, Z13
+	VMINPS Z13, Z17, Z13
 
 noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
 	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z13, Z13
 
 done_6_1:
 	TESTQ SI, SI
@@ -5970,78 +5840,72 @@ done_6_1:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z14, Z14
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z19, Z14, Z14
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z14, Z14
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (CX), Z14, Z16
+	VMULPS    (CX), Z14, Z19
 	VCMPPS    $0x1e, Z18, Z14, K3
-	VBLENDMPS Z14, Z16, K3, Z14
+	VBLENDMPS Z14, Z19, K3, Z14
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z14, Z16, Z14
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z14, Z16, Z14
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z14, Z16, Z14
+	VMINPS Z14, Z17, Z14
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z14, Z14
 
 done_7_0:
-	TESTQ     DX, DX
-	JEQ       nobias_7_1
-	VMOVUPS.Z 64(DX), K2, Z16
-	VADDPS    Z16, Z15, Z15
+	TESTQ  DX, DX
+	JEQ    nobias_7_1
+	VADDPS Z20, Z15, Z15
 
 nobias_7_1:
 	TESTQ     SI, SI
 	JEQ       nores_7_1
 	TESTB     R8, R8
 	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z15, Z15
 
 nores_7_1:
 	TESTB     R9, R9
 	JEQ       noleaky_7_1
-	VMULPS    (CX), Z15, Z16
+	VMULPS    (CX), Z15, Z19
 	VCMPPS    $0x1e, Z18, Z15, K3
-	VBLENDMPS Z15, Z16, K3, Z15
+	VBLENDMPS Z15, Z19, K3, Z15
 
 noleaky_7_1:
-	TESTB   R10, R10
-	JEQ     noclamp_7_1
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z15, Z16, Z15
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z15, Z16, Z15
+	TESTB  R10, R10
+	JEQ    noclamp_7_1
+	VMAXPS Z15, Z16, Z15
+	VMINPS Z15, Z17, Z15
 
 noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
 	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z15, Z15
 
 done_7_1:
 noep:
@@ -6235,78 +6099,82 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z20, Z20, Z20
+	VPXORD    Z21, Z21, Z21
+	VPXORD    Z22, Z22, Z22
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z21
+	VMOVUPS.Z 64(DX), K2, Z22
+
+nobiasrow:
+	VMOVUPS 64(CX), Z18
+	VMOVUPS 128(CX), Z19
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z21, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z18
+	VMULPS    (CX), Z0, Z23
 	VCMPPS    $0x1e, Z20, Z0, K3
-	VBLENDMPS Z0, Z18, K3, Z0
+	VBLENDMPS Z0, Z23, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z0, Z18, Z0
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z0, Z18, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z18, Z0
+	VMINPS Z0, Z19, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z22, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z18
+	VMULPS    (CX), Z1, Z23
 	VCMPPS    $0x1e, Z20, Z1, K3
-	VBLENDMPS Z1, Z18, K3, Z1
+	VBLENDMPS Z1, Z23, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z1, Z18, Z1
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z1, Z18, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z18, Z1
+	VMINPS Z1, Z19, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -6314,78 +6182,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z21, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z18
+	VMULPS    (CX), Z2, Z23
 	VCMPPS    $0x1e, Z20, Z2, K3
-	VBLENDMPS Z2, Z18, K3, Z2
+	VBLENDMPS Z2, Z23, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z2, Z18, Z2
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z2, Z18, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z18, Z2
+	VMINPS Z2, Z19, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z22, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z18
+	VMULPS    (CX), Z3, Z23
 	VCMPPS    $0x1e, Z20, Z3, K3
-	VBLENDMPS Z3, Z18, K3, Z3
+	VBLENDMPS Z3, Z23, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z3, Z18, Z3
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z3, Z18, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z18, Z3
+	VMINPS Z3, Z19, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -6393,78 +6255,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z21, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z18
+	VMULPS    (CX), Z4, Z23
 	VCMPPS    $0x1e, Z20, Z4, K3
-	VBLENDMPS Z4, Z18, K3, Z4
+	VBLENDMPS Z4, Z23, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z4, Z18, Z4
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z4, Z18, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z18, Z4
+	VMINPS Z4, Z19, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z22, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z18
+	VMULPS    (CX), Z5, Z23
 	VCMPPS    $0x1e, Z20, Z5, K3
-	VBLENDMPS Z5, Z18, K3, Z5
+	VBLENDMPS Z5, Z23, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z5, Z18, Z5
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z5, Z18, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z18, Z5
+	VMINPS Z5, Z19, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -6472,78 +6328,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z21, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z18
+	VMULPS    (CX), Z6, Z23
 	VCMPPS    $0x1e, Z20, Z6, K3
-	VBLENDMPS Z6, Z18, K3, Z6
+	VBLENDMPS Z6, Z23, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z6, Z18, Z6
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z6, Z18, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z18, Z6
+	VMINPS Z6, Z19, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z22, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z18
+	VMULPS    (CX), Z7, Z23
 	VCMPPS    $0x1e, Z20, Z7, K3
-	VBLENDMPS Z7, Z18, K3, Z7
+	VBLENDMPS Z7, Z23, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z7, Z18, Z7
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z7, Z18, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z18, Z7
+	VMINPS Z7, Z19, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z7, Z7
 
 done_3_1:
 	TESTQ SI, SI
@@ -6551,78 +6401,72 @@ done_3_1:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z21, Z8, Z8
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z8, Z8
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z8, Z18
+	VMULPS    (CX), Z8, Z23
 	VCMPPS    $0x1e, Z20, Z8, K3
-	VBLENDMPS Z8, Z18, K3, Z8
+	VBLENDMPS Z8, Z23, K3, Z8
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z8, Z18, Z8
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z8, Z18, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z8, Z18, Z8
+	VMINPS Z8, Z19, Z8
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z8, Z8
 
 done_4_0:
-	TESTQ     DX, DX
-	JEQ       nobias_4_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_4_1
+	VADDPS Z22, Z9, Z9
 
 nobias_4_1:
 	TESTQ     SI, SI
 	JEQ       nores_4_1
 	TESTB     R8, R8
 	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z9, Z9
 
 nores_4_1:
 	TESTB     R9, R9
 	JEQ       noleaky_4_1
-	VMULPS    (CX), Z9, Z18
+	VMULPS    (CX), Z9, Z23
 	VCMPPS    $0x1e, Z20, Z9, K3
-	VBLENDMPS Z9, Z18, K3, Z9
+	VBLENDMPS Z9, Z23, K3, Z9
 
 noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z9, Z18, Z9
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z9, Z18, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_4_1
+	VMAXPS Z9, Z18, Z9
+	VMINPS Z9, Z19, Z9
 
 noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
 	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z9, Z9
 
 done_4_1:
 	TESTQ SI, SI
@@ -6630,78 +6474,72 @@ done_4_1:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z21, Z10, Z10
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z10, Z10
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z10, Z18
+	VMULPS    (CX), Z10, Z23
 	VCMPPS    $0x1e, Z20, Z10, K3
-	VBLENDMPS Z10, Z18, K3, Z10
+	VBLENDMPS Z10, Z23, K3, Z10
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z10, Z18, Z10
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z10, Z18, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z10, Z18, Z10
+	VMINPS Z10, Z19, Z10
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z10, Z10
 
 done_5_0:
-	TESTQ     DX, DX
-	JEQ       nobias_5_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_5_1
+	VADDPS Z22, Z11, Z11
 
 nobias_5_1:
 	TESTQ     SI, SI
 	JEQ       nores_5_1
 	TESTB     R8, R8
 	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z11, Z11
 
 nores_5_1:
 	TESTB     R9, R9
 	JEQ       noleaky_5_1
-	VMULPS    (CX), Z11, Z18
+	VMULPS    (CX), Z11, Z23
 	VCMPPS    $0x1e, Z20, Z11, K3
-	VBLENDMPS Z11, Z18, K3, Z11
+	VBLENDMPS Z11, Z23, K3, Z11
 
 noleaky_5_1:
-	TESTB   R10, R10
-	JEQ     noclamp_5_1
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z11, Z18, Z11
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z11, Z18, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_5_1
+	VMAXPS Z11, Z18, Z11
+	VMINPS Z11, Z19, Z11
 
 noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
 	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z11, Z11
 
 done_5_1:
 	TESTQ SI, SI
@@ -6709,78 +6547,72 @@ done_5_1:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z21, Z12, Z12
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z12, Z12
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (CX), Z12, Z18
+	VMULPS    (CX), Z12, Z23
 	VCMPPS    $0x1e, Z20, Z12, K3
-	VBLENDMPS Z12, Z18, K3, Z12
+	VBLENDMPS Z12, Z23, K3, Z12
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z12, Z18, Z12
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z12, Z18, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z12, Z18, Z12
+	VMINPS Z12, Z19, Z12
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z12, Z12
 
 done_6_0:
-	TESTQ     DX, DX
-	JEQ       nobias_6_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_6_1
+	VADDPS Z22, Z13, Z13
 
 nobias_6_1:
 	TESTQ     SI, SI
 	JEQ       nores_6_1
 	TESTB     R8, R8
 	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z13, Z13
 
 nores_6_1:
 	TESTB     R9, R9
 	JEQ       noleaky_6_1
-	VMULPS    (CX), Z13, Z18
+	VMULPS    (CX), Z13, Z23
 	VCMPPS    $0x1e, Z20, Z13, K3
-	VBLENDMPS Z13, Z18, K3, Z13
+	VBLENDMPS Z13, Z23, K3, Z13
 
 noleaky_6_1:
-	TESTB   R10, R10
-	JEQ     noclamp_6_1
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z13, Z18, Z13
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z13, Z18, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_6_1
+	VMAXPS Z13, Z18, Z13
+	VMINPS Z13, Z19, Z13
 
 noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
 	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z13, Z13
 
 done_6_1:
 	TESTQ SI, SI
@@ -6788,78 +6620,72 @@ done_6_1:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z14, Z14
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z21, Z14, Z14
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z14, Z14
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (CX), Z14, Z18
+	VMULPS    (CX), Z14, Z23
 	VCMPPS    $0x1e, Z20, Z14, K3
-	VBLENDMPS Z14, Z18, K3, Z14
+	VBLENDMPS Z14, Z23, K3, Z14
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z14, Z18, Z14
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z14, Z18, Z14
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z14, Z18, Z14
+	VMINPS Z14, Z19, Z14
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z14, Z14
 
 done_7_0:
-	TESTQ     DX, DX
-	JEQ       nobias_7_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z15, Z15
+	TESTQ  DX, DX
+	JEQ    nobias_7_1
+	VADDPS Z22, Z15, Z15
 
 nobias_7_1:
 	TESTQ     SI, SI
 	JEQ       nores_7_1
 	TESTB     R8, R8
 	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z15, Z15
 
 nores_7_1:
 	TESTB     R9, R9
 	JEQ       noleaky_7_1
-	VMULPS    (CX), Z15, Z18
+	VMULPS    (CX), Z15, Z23
 	VCMPPS    $0x1e, Z20, Z15, K3
-	VBLENDMPS Z15, Z18, K3, Z15
+	VBLENDMPS Z15, Z23, K3, Z15
 
 noleaky_7_1:
-	TESTB   R10, R10
-	JEQ     noclamp_7_1
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z15, Z18, Z15
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z15, Z18, Z15
+	TESTB  R10, R10
+	JEQ    noclamp_7_1
+	VMAXPS Z15, Z18, Z15
+	VMINPS Z15, Z19, Z15
 
 noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
 	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z15, Z15
 
 done_7_1:
 	TESTQ SI, SI
@@ -6867,78 +6693,72 @@ done_7_1:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z16, Z16
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z21, Z16, Z16
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z16, Z16
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z16, Z16
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (CX), Z16, Z18
+	VMULPS    (CX), Z16, Z21
 	VCMPPS    $0x1e, Z20, Z16, K3
-	VBLENDMPS Z16, Z18, K3, Z16
+	VBLENDMPS Z16, Z21, K3, Z16
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z16, Z18, Z16
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z16, Z18, Z16
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z16, Z18, Z16
+	VMINPS Z16, Z19, Z16
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z16, Z16
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z16, Z16
 
 done_8_0:
-	TESTQ     DX, DX
-	JEQ       nobias_8_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z17, Z17
+	TESTQ  DX, DX
+	JEQ    nobias_8_1
+	VADDPS Z22, Z17, Z17
 
 nobias_8_1:
 	TESTQ     SI, SI
 	JEQ       nores_8_1
 	TESTB     R8, R8
 	JNE       nores_8_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z17, Z17
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z17, Z17
 
 nores_8_1:
 	TESTB     R9, R9
 	JEQ       noleaky_8_1
-	VMULPS    (CX), Z17, Z18
+	VMULPS    (CX), Z17, Z21
 	VCMPPS    $0x1e, Z20, Z17, K3
-	VBLENDMPS Z17, Z18, K3, Z17
+	VBLENDMPS Z17, Z21, K3, Z17
 
 noleaky_8_1:
-	TESTB   R10, R10
-	JEQ     noclamp_8_1
-	VMOVUPS 64(CX), Z18
-	VMAXPS  Z17, Z18, Z17
-	VMOVUPS 128(CX), Z18
-	VMINPS  Z17, Z18, Z17
+	TESTB  R10, R10
+	JEQ    noclamp_8_1
+	VMAXPS Z17, Z18, Z17
+	VMINPS Z17, Z19, Z17
 
 noclamp_8_1:
 	TESTQ     SI, SI
 	JEQ       done_8_1
 	TESTB     R8, R8
 	JEQ       done_8_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z17, Z17
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z17, Z17
 
 done_8_1:
 noep:
@@ -7147,78 +6967,82 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z22, Z22, Z22
+	VPXORD    Z23, Z23, Z23
+	VPXORD    Z24, Z24, Z24
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z23
+	VMOVUPS.Z 64(DX), K2, Z24
+
+nobiasrow:
+	VMOVUPS 64(CX), Z20
+	VMOVUPS 128(CX), Z21
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z23, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z20
+	VMULPS    (CX), Z0, Z25
 	VCMPPS    $0x1e, Z22, Z0, K3
-	VBLENDMPS Z0, Z20, K3, Z0
+	VBLENDMPS Z0, Z25, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z0, Z20, Z0
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z0, Z20, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z20, Z0
+	VMINPS Z0, Z21, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z24, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z20
+	VMULPS    (CX), Z1, Z25
 	VCMPPS    $0x1e, Z22, Z1, K3
-	VBLENDMPS Z1, Z20, K3, Z1
+	VBLENDMPS Z1, Z25, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z1, Z20, Z1
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z1, Z20, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z20, Z1
+	VMINPS Z1, Z21, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -7226,78 +7050,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z23, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z20
+	VMULPS    (CX), Z2, Z25
 	VCMPPS    $0x1e, Z22, Z2, K3
-	VBLENDMPS Z2, Z20, K3, Z2
+	VBLENDMPS Z2, Z25, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z2, Z20, Z2
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z2, Z20, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z20, Z2
+	VMINPS Z2, Z21, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z24, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z20
+	VMULPS    (CX), Z3, Z25
 	VCMPPS    $0x1e, Z22, Z3, K3
-	VBLENDMPS Z3, Z20, K3, Z3
+	VBLENDMPS Z3, Z25, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z3, Z20, Z3
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z3, Z20, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z20, Z3
+	VMINPS Z3, Z21, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -7305,78 +7123,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z23, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z20
+	VMULPS    (CX), Z4, Z25
 	VCMPPS    $0x1e, Z22, Z4, K3
-	VBLENDMPS Z4, Z20, K3, Z4
+	VBLENDMPS Z4, Z25, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z4, Z20, Z4
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z4, Z20, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z20, Z4
+	VMINPS Z4, Z21, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z24, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z20
+	VMULPS    (CX), Z5, Z25
 	VCMPPS    $0x1e, Z22, Z5, K3
-	VBLENDMPS Z5, Z20, K3, Z5
+	VBLENDMPS Z5, Z25, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z5, Z20, Z5
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z5, Z20, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z20, Z5
+	VMINPS Z5, Z21, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -7384,78 +7196,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z23, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z20
+	VMULPS    (CX), Z6, Z25
 	VCMPPS    $0x1e, Z22, Z6, K3
-	VBLENDMPS Z6, Z20, K3, Z6
+	VBLENDMPS Z6, Z25, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z6, Z20, Z6
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z6, Z20, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z20, Z6
+	VMINPS Z6, Z21, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z24, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z20
+	VMULPS    (CX), Z7, Z25
 	VCMPPS    $0x1e, Z22, Z7, K3
-	VBLENDMPS Z7, Z20, K3, Z7
+	VBLENDMPS Z7, Z25, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z7, Z20, Z7
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z7, Z20, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z20, Z7
+	VMINPS Z7, Z21, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z7, Z7
 
 done_3_1:
 	TESTQ SI, SI
@@ -7463,78 +7269,72 @@ done_3_1:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z23, Z8, Z8
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z8, Z8
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z8, Z20
+	VMULPS    (CX), Z8, Z25
 	VCMPPS    $0x1e, Z22, Z8, K3
-	VBLENDMPS Z8, Z20, K3, Z8
+	VBLENDMPS Z8, Z25, K3, Z8
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z8, Z20, Z8
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z8, Z20, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z8, Z20, Z8
+	VMINPS Z8, Z21, Z8
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z8, Z8
 
 done_4_0:
-	TESTQ     DX, DX
-	JEQ       nobias_4_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_4_1
+	VADDPS Z24, Z9, Z9
 
 nobias_4_1:
 	TESTQ     SI, SI
 	JEQ       nores_4_1
 	TESTB     R8, R8
 	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z9, Z9
 
 nores_4_1:
 	TESTB     R9, R9
 	JEQ       noleaky_4_1
-	VMULPS    (CX), Z9, Z20
+	VMULPS    (CX), Z9, Z25
 	VCMPPS    $0x1e, Z22, Z9, K3
-	VBLENDMPS Z9, Z20, K3, Z9
+	VBLENDMPS Z9, Z25, K3, Z9
 
 noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z9, Z20, Z9
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z9, Z20, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_4_1
+	VMAXPS Z9, Z20, Z9
+	VMINPS Z9, Z21, Z9
 
 noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
 	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z9, Z9
 
 done_4_1:
 	TESTQ SI, SI
@@ -7542,78 +7342,72 @@ done_4_1:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z23, Z10, Z10
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z10, Z10
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z10, Z20
+	VMULPS    (CX), Z10, Z25
 	VCMPPS    $0x1e, Z22, Z10, K3
-	VBLENDMPS Z10, Z20, K3, Z10
+	VBLENDMPS Z10, Z25, K3, Z10
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z10, Z20, Z10
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z10, Z20, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z10, Z20, Z10
+	VMINPS Z10, Z21, Z10
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z10, Z10
 
 done_5_0:
-	TESTQ     DX, DX
-	JEQ       nobias_5_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_5_1
+	VADDPS Z24, Z11, Z11
 
 nobias_5_1:
 	TESTQ     SI, SI
 	JEQ       nores_5_1
 	TESTB     R8, R8
 	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z11, Z11
 
 nores_5_1:
 	TESTB     R9, R9
 	JEQ       noleaky_5_1
-	VMULPS    (CX), Z11, Z20
+	VMULPS    (CX), Z11, Z25
 	VCMPPS    $0x1e, Z22, Z11, K3
-	VBLENDMPS Z11, Z20, K3, Z11
+	VBLENDMPS Z11, Z25, K3, Z11
 
 noleaky_5_1:
-	TESTB   R10, R10
-	JEQ     noclamp_5_1
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z11, Z20, Z11
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z11, Z20, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_5_1
+	VMAXPS Z11, Z20, Z11
+	VMINPS Z11, Z21, Z11
 
 noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
 	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z11, Z11
 
 done_5_1:
 	TESTQ SI, SI
@@ -7621,78 +7415,72 @@ done_5_1:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z23, Z12, Z12
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z12, Z12
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (CX), Z12, Z20
+	VMULPS    (CX), Z12, Z25
 	VCMPPS    $0x1e, Z22, Z12, K3
-	VBLENDMPS Z12, Z20, K3, Z12
+	VBLENDMPS Z12, Z25, K3, Z12
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z12, Z20, Z12
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z12, Z20, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z12, Z20, Z12
+	VMINPS Z12, Z21, Z12
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z12, Z12
 
 done_6_0:
-	TESTQ     DX, DX
-	JEQ       nobias_6_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_6_1
+	VADDPS Z24, Z13, Z13
 
 nobias_6_1:
 	TESTQ     SI, SI
 	JEQ       nores_6_1
 	TESTB     R8, R8
 	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z13, Z13
 
 nores_6_1:
 	TESTB     R9, R9
 	JEQ       noleaky_6_1
-	VMULPS    (CX), Z13, Z20
+	VMULPS    (CX), Z13, Z25
 	VCMPPS    $0x1e, Z22, Z13, K3
-	VBLENDMPS Z13, Z20, K3, Z13
+	VBLENDMPS Z13, Z25, K3, Z13
 
 noleaky_6_1:
-	TESTB   R10, R10
-	JEQ     noclamp_6_1
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z13, Z20, Z13
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z13, Z20, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_6_1
+	VMAXPS Z13, Z20, Z13
+	VMINPS Z13, Z21, Z13
 
 noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
 	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z13, Z13
 
 done_6_1:
 	TESTQ SI, SI
@@ -7700,78 +7488,72 @@ done_6_1:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z14, Z14
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z23, Z14, Z14
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z14, Z14
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (CX), Z14, Z20
+	VMULPS    (CX), Z14, Z25
 	VCMPPS    $0x1e, Z22, Z14, K3
-	VBLENDMPS Z14, Z20, K3, Z14
+	VBLENDMPS Z14, Z25, K3, Z14
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z14, Z20, Z14
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z14, Z20, Z14
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z14, Z20, Z14
+	VMINPS Z14, Z21, Z14
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z14, Z14
 
 done_7_0:
-	TESTQ     DX, DX
-	JEQ       nobias_7_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z15, Z15
+	TESTQ  DX, DX
+	JEQ    nobias_7_1
+	VADDPS Z24, Z15, Z15
 
 nobias_7_1:
 	TESTQ     SI, SI
 	JEQ       nores_7_1
 	TESTB     R8, R8
 	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z15, Z15
 
 nores_7_1:
 	TESTB     R9, R9
 	JEQ       noleaky_7_1
-	VMULPS    (CX), Z15, Z20
+	VMULPS    (CX), Z15, Z25
 	VCMPPS    $0x1e, Z22, Z15, K3
-	VBLENDMPS Z15, Z20, K3, Z15
+	VBLENDMPS Z15, Z25, K3, Z15
 
 noleaky_7_1:
-	TESTB   R10, R10
-	JEQ     noclamp_7_1
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z15, Z20, Z15
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z15, Z20, Z15
+	TESTB  R10, R10
+	JEQ    noclamp_7_1
+	VMAXPS Z15, Z20, Z15
+	VMINPS Z15, Z21, Z15
 
 noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
 	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z15, Z15
 
 done_7_1:
 	TESTQ SI, SI
@@ -7779,78 +7561,72 @@ done_7_1:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z16, Z16
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z23, Z16, Z16
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z16, Z16
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z16, Z16
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (CX), Z16, Z20
+	VMULPS    (CX), Z16, Z25
 	VCMPPS    $0x1e, Z22, Z16, K3
-	VBLENDMPS Z16, Z20, K3, Z16
+	VBLENDMPS Z16, Z25, K3, Z16
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z16, Z20, Z16
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z16, Z20, Z16
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z16, Z20, Z16
+	VMINPS Z16, Z21, Z16
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z16, Z16
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z16, Z16
 
 done_8_0:
-	TESTQ     DX, DX
-	JEQ       nobias_8_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z17, Z17
+	TESTQ  DX, DX
+	JEQ    nobias_8_1
+	VADDPS Z24, Z17, Z17
 
 nobias_8_1:
 	TESTQ     SI, SI
 	JEQ       nores_8_1
 	TESTB     R8, R8
 	JNE       nores_8_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z17, Z17
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z17, Z17
 
 nores_8_1:
 	TESTB     R9, R9
 	JEQ       noleaky_8_1
-	VMULPS    (CX), Z17, Z20
+	VMULPS    (CX), Z17, Z25
 	VCMPPS    $0x1e, Z22, Z17, K3
-	VBLENDMPS Z17, Z20, K3, Z17
+	VBLENDMPS Z17, Z25, K3, Z17
 
 noleaky_8_1:
-	TESTB   R10, R10
-	JEQ     noclamp_8_1
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z17, Z20, Z17
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z17, Z20, Z17
+	TESTB  R10, R10
+	JEQ    noclamp_8_1
+	VMAXPS Z17, Z20, Z17
+	VMINPS Z17, Z21, Z17
 
 noclamp_8_1:
 	TESTQ     SI, SI
 	JEQ       done_8_1
 	TESTB     R8, R8
 	JEQ       done_8_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z17, Z17
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z17, Z17
 
 done_8_1:
 	TESTQ SI, SI
@@ -7858,78 +7634,72 @@ done_8_1:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z18, Z18
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z23, Z18, Z18
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z18, Z18
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z18, Z18
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (CX), Z18, Z20
+	VMULPS    (CX), Z18, Z23
 	VCMPPS    $0x1e, Z22, Z18, K3
-	VBLENDMPS Z18, Z20, K3, Z18
+	VBLENDMPS Z18, Z23, K3, Z18
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z18, Z20, Z18
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z18, Z20, Z18
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z18, Z20, Z18
+	VMINPS Z18, Z21, Z18
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z18, Z18
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z18, Z18
 
 done_9_0:
-	TESTQ     DX, DX
-	JEQ       nobias_9_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z19, Z19
+	TESTQ  DX, DX
+	JEQ    nobias_9_1
+	VADDPS Z24, Z19, Z19
 
 nobias_9_1:
 	TESTQ     SI, SI
 	JEQ       nores_9_1
 	TESTB     R8, R8
 	JNE       nores_9_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z19, Z19
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z19, Z19
 
 nores_9_1:
 	TESTB     R9, R9
 	JEQ       noleaky_9_1
-	VMULPS    (CX), Z19, Z20
+	VMULPS    (CX), Z19, Z23
 	VCMPPS    $0x1e, Z22, Z19, K3
-	VBLENDMPS Z19, Z20, K3, Z19
+	VBLENDMPS Z19, Z23, K3, Z19
 
 noleaky_9_1:
-	TESTB   R10, R10
-	JEQ     noclamp_9_1
-	VMOVUPS 64(CX), Z20
-	VMAXPS  Z19, Z20, Z19
-	VMOVUPS 128(CX), Z20
-	VMINPS  Z19, Z20, Z19
+	TESTB  R10, R10
+	JEQ    noclamp_9_1
+	VMAXPS Z19, Z20, Z19
+	VMINPS Z19, Z21, Z19
 
 noclamp_9_1:
 	TESTQ     SI, SI
 	JEQ       done_9_1
 	TESTB     R8, R8
 	JEQ       done_9_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z19, Z19
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z19, Z19
 
 done_9_1:
 noep:
@@ -8153,78 +7923,82 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z24, Z24, Z24
+	VPXORD    Z25, Z25, Z25
+	VPXORD    Z26, Z26, Z26
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z25
+	VMOVUPS.Z 64(DX), K2, Z26
+
+nobiasrow:
+	VMOVUPS 64(CX), Z22
+	VMOVUPS 128(CX), Z23
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z25, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z22
+	VMULPS    (CX), Z0, Z27
 	VCMPPS    $0x1e, Z24, Z0, K3
-	VBLENDMPS Z0, Z22, K3, Z0
+	VBLENDMPS Z0, Z27, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z0, Z22, Z0
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z0, Z22, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z22, Z0
+	VMINPS Z0, Z23, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z26, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z22
+	VMULPS    (CX), Z1, Z27
 	VCMPPS    $0x1e, Z24, Z1, K3
-	VBLENDMPS Z1, Z22, K3, Z1
+	VBLENDMPS Z1, Z27, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z1, Z22, Z1
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z1, Z22, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z22, Z1
+	VMINPS Z1, Z23, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -8232,78 +8006,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z25, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z22
+	VMULPS    (CX), Z2, Z27
 	VCMPPS    $0x1e, Z24, Z2, K3
-	VBLENDMPS Z2, Z22, K3, Z2
+	VBLENDMPS Z2, Z27, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z2, Z22, Z2
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z2, Z22, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z22, Z2
+	VMINPS Z2, Z23, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z26, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z22
+	VMULPS    (CX), Z3, Z27
 	VCMPPS    $0x1e, Z24, Z3, K3
-	VBLENDMPS Z3, Z22, K3, Z3
+	VBLENDMPS Z3, Z27, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z3, Z22, Z3
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z3, Z22, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z22, Z3
+	VMINPS Z3, Z23, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -8311,78 +8079,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z25, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z22
+	VMULPS    (CX), Z4, Z27
 	VCMPPS    $0x1e, Z24, Z4, K3
-	VBLENDMPS Z4, Z22, K3, Z4
+	VBLENDMPS Z4, Z27, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z4, Z22, Z4
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z4, Z22, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z22, Z4
+	VMINPS Z4, Z23, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z26, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z22
+	VMULPS    (CX), Z5, Z27
 	VCMPPS    $0x1e, Z24, Z5, K3
-	VBLENDMPS Z5, Z22, K3, Z5
+	VBLENDMPS Z5, Z27, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z5, Z22, Z5
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z5, Z22, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z22, Z5
+	VMINPS Z5, Z23, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -8390,78 +8152,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z25, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z22
+	VMULPS    (CX), Z6, Z27
 	VCMPPS    $0x1e, Z24, Z6, K3
-	VBLENDMPS Z6, Z22, K3, Z6
+	VBLENDMPS Z6, Z27, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z6, Z22, Z6
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z6, Z22, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z22, Z6
+	VMINPS Z6, Z23, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z26, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z22
+	VMULPS    (CX), Z7, Z27
 	VCMPPS    $0x1e, Z24, Z7, K3
-	VBLENDMPS Z7, Z22, K3, Z7
+	VBLENDMPS Z7, Z27, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z7, Z22, Z7
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z7, Z22, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z22, Z7
+	VMINPS Z7, Z23, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z7, Z7
 
 done_3_1:
 	TESTQ SI, SI
@@ -8469,78 +8225,72 @@ done_3_1:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z25, Z8, Z8
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z8, Z8
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z8, Z22
+	VMULPS    (CX), Z8, Z27
 	VCMPPS    $0x1e, Z24, Z8, K3
-	VBLENDMPS Z8, Z22, K3, Z8
+	VBLENDMPS Z8, Z27, K3, Z8
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z8, Z22, Z8
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z8, Z22, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z8, Z22, Z8
+	VMINPS Z8, Z23, Z8
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z8, Z8
 
 done_4_0:
-	TESTQ     DX, DX
-	JEQ       nobias_4_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_4_1
+	VADDPS Z26, Z9, Z9
 
 nobias_4_1:
 	TESTQ     SI, SI
 	JEQ       nores_4_1
 	TESTB     R8, R8
 	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z9, Z9
 
 nores_4_1:
 	TESTB     R9, R9
 	JEQ       noleaky_4_1
-	VMULPS    (CX), Z9, Z22
+	VMULPS    (CX), Z9, Z27
 	VCMPPS    $0x1e, Z24, Z9, K3
-	VBLENDMPS Z9, Z22, K3, Z9
+	VBLENDMPS Z9, Z27, K3, Z9
 
 noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z9, Z22, Z9
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z9, Z22, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_4_1
+	VMAXPS Z9, Z22, Z9
+	VMINPS Z9, Z23, Z9
 
 noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
 	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z9, Z9
 
 done_4_1:
 	TESTQ SI, SI
@@ -8548,78 +8298,72 @@ done_4_1:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z25, Z10, Z10
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z10, Z10
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z10, Z22
+	VMULPS    (CX), Z10, Z27
 	VCMPPS    $0x1e, Z24, Z10, K3
-	VBLENDMPS Z10, Z22, K3, Z10
+	VBLENDMPS Z10, Z27, K3, Z10
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z10, Z22, Z10
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z10, Z22, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z10, Z22, Z10
+	VMINPS Z10, Z23, Z10
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z10, Z10
 
 done_5_0:
-	TESTQ     DX, DX
-	JEQ       nobias_5_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_5_1
+	VADDPS Z26, Z11, Z11
 
 nobias_5_1:
 	TESTQ     SI, SI
 	JEQ       nores_5_1
 	TESTB     R8, R8
 	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z11, Z11
 
 nores_5_1:
 	TESTB     R9, R9
 	JEQ       noleaky_5_1
-	VMULPS    (CX), Z11, Z22
+	VMULPS    (CX), Z11, Z27
 	VCMPPS    $0x1e, Z24, Z11, K3
-	VBLENDMPS Z11, Z22, K3, Z11
+	VBLENDMPS Z11, Z27, K3, Z11
 
 noleaky_5_1:
-	TESTB   R10, R10
-	JEQ     noclamp_5_1
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z11, Z22, Z11
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z11, Z22, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_5_1
+	VMAXPS Z11, Z22, Z11
+	VMINPS Z11, Z23, Z11
 
 noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
 	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z11, Z11
 
 done_5_1:
 	TESTQ SI, SI
@@ -8627,78 +8371,72 @@ done_5_1:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z25, Z12, Z12
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z12, Z12
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (CX), Z12, Z22
+	VMULPS    (CX), Z12, Z27
 	VCMPPS    $0x1e, Z24, Z12, K3
-	VBLENDMPS Z12, Z22, K3, Z12
+	VBLENDMPS Z12, Z27, K3, Z12
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z12, Z22, Z12
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z12, Z22, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z12, Z22, Z12
+	VMINPS Z12, Z23, Z12
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z12, Z12
 
 done_6_0:
-	TESTQ     DX, DX
-	JEQ       nobias_6_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_6_1
+	VADDPS Z26, Z13, Z13
 
 nobias_6_1:
 	TESTQ     SI, SI
 	JEQ       nores_6_1
 	TESTB     R8, R8
 	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z13, Z13
 
 nores_6_1:
 	TESTB     R9, R9
 	JEQ       noleaky_6_1
-	VMULPS    (CX), Z13, Z22
+	VMULPS    (CX), Z13, Z27
 	VCMPPS    $0x1e, Z24, Z13, K3
-	VBLENDMPS Z13, Z22, K3, Z13
+	VBLENDMPS Z13, Z27, K3, Z13
 
 noleaky_6_1:
-	TESTB   R10, R10
-	JEQ     noclamp_6_1
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z13, Z22, Z13
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z13, Z22, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_6_1
+	VMAXPS Z13, Z22, Z13
+	VMINPS Z13, Z23, Z13
 
 noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
 	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z13, Z13
 
 done_6_1:
 	TESTQ SI, SI
@@ -8706,78 +8444,72 @@ done_6_1:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z14, Z14
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z25, Z14, Z14
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z14, Z14
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (CX), Z14, Z22
+	VMULPS    (CX), Z14, Z27
 	VCMPPS    $0x1e, Z24, Z14, K3
-	VBLENDMPS Z14, Z22, K3, Z14
+	VBLENDMPS Z14, Z27, K3, Z14
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z14, Z22, Z14
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z14, Z22, Z14
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z14, Z22, Z14
+	VMINPS Z14, Z23, Z14
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z14, Z14
 
 done_7_0:
-	TESTQ     DX, DX
-	JEQ       nobias_7_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z15, Z15
+	TESTQ  DX, DX
+	JEQ    nobias_7_1
+	VADDPS Z26, Z15, Z15
 
 nobias_7_1:
 	TESTQ     SI, SI
 	JEQ       nores_7_1
 	TESTB     R8, R8
 	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z15, Z15
 
 nores_7_1:
 	TESTB     R9, R9
 	JEQ       noleaky_7_1
-	VMULPS    (CX), Z15, Z22
+	VMULPS    (CX), Z15, Z27
 	VCMPPS    $0x1e, Z24, Z15, K3
-	VBLENDMPS Z15, Z22, K3, Z15
+	VBLENDMPS Z15, Z27, K3, Z15
 
 noleaky_7_1:
-	TESTB   R10, R10
-	JEQ     noclamp_7_1
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z15, Z22, Z15
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z15, Z22, Z15
+	TESTB  R10, R10
+	JEQ    noclamp_7_1
+	VMAXPS Z15, Z22, Z15
+	VMINPS Z15, Z23, Z15
 
 noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
 	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z15, Z15
 
 done_7_1:
 	TESTQ SI, SI
@@ -8785,78 +8517,72 @@ done_7_1:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z16, Z16
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z25, Z16, Z16
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z16, Z16
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z16, Z16
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (CX), Z16, Z22
+	VMULPS    (CX), Z16, Z27
 	VCMPPS    $0x1e, Z24, Z16, K3
-	VBLENDMPS Z16, Z22, K3, Z16
+	VBLENDMPS Z16, Z27, K3, Z16
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z16, Z22, Z16
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z16, Z22, Z16
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z16, Z22, Z16
+	VMINPS Z16, Z23, Z16
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z16, Z16
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z16, Z16
 
 done_8_0:
-	TESTQ     DX, DX
-	JEQ       nobias_8_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z17, Z17
+	TESTQ  DX, DX
+	JEQ    nobias_8_1
+	VADDPS Z26, Z17, Z17
 
 nobias_8_1:
 	TESTQ     SI, SI
 	JEQ       nores_8_1
 	TESTB     R8, R8
 	JNE       nores_8_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z17, Z17
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z17, Z17
 
 nores_8_1:
 	TESTB     R9, R9
 	JEQ       noleaky_8_1
-	VMULPS    (CX), Z17, Z22
+	VMULPS    (CX), Z17, Z27
 	VCMPPS    $0x1e, Z24, Z17, K3
-	VBLENDMPS Z17, Z22, K3, Z17
+	VBLENDMPS Z17, Z27, K3, Z17
 
 noleaky_8_1:
-	TESTB   R10, R10
-	JEQ     noclamp_8_1
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z17, Z22, Z17
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z17, Z22, Z17
+	TESTB  R10, R10
+	JEQ    noclamp_8_1
+	VMAXPS Z17, Z22, Z17
+	VMINPS Z17, Z23, Z17
 
 noclamp_8_1:
 	TESTQ     SI, SI
 	JEQ       done_8_1
 	TESTB     R8, R8
 	JEQ       done_8_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z17, Z17
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z17, Z17
 
 done_8_1:
 	TESTQ SI, SI
@@ -8864,78 +8590,72 @@ done_8_1:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z18, Z18
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z25, Z18, Z18
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z18, Z18
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z18, Z18
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (CX), Z18, Z22
+	VMULPS    (CX), Z18, Z27
 	VCMPPS    $0x1e, Z24, Z18, K3
-	VBLENDMPS Z18, Z22, K3, Z18
+	VBLENDMPS Z18, Z27, K3, Z18
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z18, Z22, Z18
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z18, Z22, Z18
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z18, Z22, Z18
+	VMINPS Z18, Z23, Z18
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z18, Z18
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z18, Z18
 
 done_9_0:
-	TESTQ     DX, DX
-	JEQ       nobias_9_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z19, Z19
+	TESTQ  DX, DX
+	JEQ    nobias_9_1
+	VADDPS Z26, Z19, Z19
 
 nobias_9_1:
 	TESTQ     SI, SI
 	JEQ       nores_9_1
 	TESTB     R8, R8
 	JNE       nores_9_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z19, Z19
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z19, Z19
 
 nores_9_1:
 	TESTB     R9, R9
 	JEQ       noleaky_9_1
-	VMULPS    (CX), Z19, Z22
+	VMULPS    (CX), Z19, Z27
 	VCMPPS    $0x1e, Z24, Z19, K3
-	VBLENDMPS Z19, Z22, K3, Z19
+	VBLENDMPS Z19, Z27, K3, Z19
 
 noleaky_9_1:
-	TESTB   R10, R10
-	JEQ     noclamp_9_1
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z19, Z22, Z19
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z19, Z22, Z19
+	TESTB  R10, R10
+	JEQ    noclamp_9_1
+	VMAXPS Z19, Z22, Z19
+	VMINPS Z19, Z23, Z19
 
 noclamp_9_1:
 	TESTQ     SI, SI
 	JEQ       done_9_1
 	TESTB     R8, R8
 	JEQ       done_9_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z19, Z19
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z19, Z19
 
 done_9_1:
 	TESTQ SI, SI
@@ -8943,78 +8663,72 @@ done_9_1:
 	ADDQ  DI, SI
 
 nextrow_9:
-	TESTQ     DX, DX
-	JEQ       nobias_10_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z20, Z20
+	TESTQ  DX, DX
+	JEQ    nobias_10_0
+	VADDPS Z25, Z20, Z20
 
 nobias_10_0:
 	TESTQ     SI, SI
 	JEQ       nores_10_0
 	TESTB     R8, R8
 	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z20, Z20
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z20, Z20
 
 nores_10_0:
 	TESTB     R9, R9
 	JEQ       noleaky_10_0
-	VMULPS    (CX), Z20, Z22
+	VMULPS    (CX), Z20, Z25
 	VCMPPS    $0x1e, Z24, Z20, K3
-	VBLENDMPS Z20, Z22, K3, Z20
+	VBLENDMPS Z20, Z25, K3, Z20
 
 noleaky_10_0:
-	TESTB   R10, R10
-	JEQ     noclamp_10_0
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z20, Z22, Z20
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z20, Z22, Z20
+	TESTB  R10, R10
+	JEQ    noclamp_10_0
+	VMAXPS Z20, Z22, Z20
+	VMINPS Z20, Z23, Z20
 
 noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
 	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z20, Z20
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z20, Z20
 
 done_10_0:
-	TESTQ     DX, DX
-	JEQ       nobias_10_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z21, Z21
+	TESTQ  DX, DX
+	JEQ    nobias_10_1
+	VADDPS Z26, Z21, Z21
 
 nobias_10_1:
 	TESTQ     SI, SI
 	JEQ       nores_10_1
 	TESTB     R8, R8
 	JNE       nores_10_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z21, Z21
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z21, Z21
 
 nores_10_1:
 	TESTB     R9, R9
 	JEQ       noleaky_10_1
-	VMULPS    (CX), Z21, Z22
+	VMULPS    (CX), Z21, Z25
 	VCMPPS    $0x1e, Z24, Z21, K3
-	VBLENDMPS Z21, Z22, K3, Z21
+	VBLENDMPS Z21, Z25, K3, Z21
 
 noleaky_10_1:
-	TESTB   R10, R10
-	JEQ     noclamp_10_1
-	VMOVUPS 64(CX), Z22
-	VMAXPS  Z21, Z22, Z21
-	VMOVUPS 128(CX), Z22
-	VMINPS  Z21, Z22, Z21
+	TESTB  R10, R10
+	JEQ    noclamp_10_1
+	VMAXPS Z21, Z22, Z21
+	VMINPS Z21, Z23, Z21
 
 noclamp_10_1:
 	TESTQ     SI, SI
 	JEQ       done_10_1
 	TESTB     R8, R8
 	JEQ       done_10_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z21, Z21
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z21, Z21
 
 done_10_1:
 noep:
@@ -9253,78 +8967,82 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z26, Z26, Z26
+	VPXORD    Z27, Z27, Z27
+	VPXORD    Z28, Z28, Z28
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z27
+	VMOVUPS.Z 64(DX), K2, Z28
+
+nobiasrow:
+	VMOVUPS 64(CX), Z24
+	VMOVUPS 128(CX), Z25
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z27, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z24
+	VMULPS    (CX), Z0, Z29
 	VCMPPS    $0x1e, Z26, Z0, K3
-	VBLENDMPS Z0, Z24, K3, Z0
+	VBLENDMPS Z0, Z29, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z0, Z24, Z0
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z0, Z24, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z24, Z0
+	VMINPS Z0, Z25, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z28, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z24
+	VMULPS    (CX), Z1, Z29
 	VCMPPS    $0x1e, Z26, Z1, K3
-	VBLENDMPS Z1, Z24, K3, Z1
+	VBLENDMPS Z1, Z29, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z1, Z24, Z1
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z1, Z24, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z24, Z1
+	VMINPS Z1, Z25, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -9332,78 +9050,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z27, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z24
+	VMULPS    (CX), Z2, Z29
 	VCMPPS    $0x1e, Z26, Z2, K3
-	VBLENDMPS Z2, Z24, K3, Z2
+	VBLENDMPS Z2, Z29, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z2, Z24, Z2
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z2, Z24, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z24, Z2
+	VMINPS Z2, Z25, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z28, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z24
+	VMULPS    (CX), Z3, Z29
 	VCMPPS    $0x1e, Z26, Z3, K3
-	VBLENDMPS Z3, Z24, K3, Z3
+	VBLENDMPS Z3, Z29, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z3, Z24, Z3
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z3, Z24, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z24, Z3
+	VMINPS Z3, Z25, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -9411,78 +9123,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z27, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z24
+	VMULPS    (CX), Z4, Z29
 	VCMPPS    $0x1e, Z26, Z4, K3
-	VBLENDMPS Z4, Z24, K3, Z4
+	VBLENDMPS Z4, Z29, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z4, Z24, Z4
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z4, Z24, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z24, Z4
+	VMINPS Z4, Z25, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z28, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z24
+	VMULPS    (CX), Z5, Z29
 	VCMPPS    $0x1e, Z26, Z5, K3
-	VBLENDMPS Z5, Z24, K3, Z5
+	VBLENDMPS Z5, Z29, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z5, Z24, Z5
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z5, Z24, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z24, Z5
+	VMINPS Z5, Z25, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -9490,78 +9196,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z27, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z24
+	VMULPS    (CX), Z6, Z29
 	VCMPPS    $0x1e, Z26, Z6, K3
-	VBLENDMPS Z6, Z24, K3, Z6
+	VBLENDMPS Z6, Z29, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z6, Z24, Z6
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z6, Z24, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z24, Z6
+	VMINPS Z6, Z25, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z28, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z24
+	VMULPS    (CX), Z7, Z29
 	VCMPPS    $0x1e, Z26, Z7, K3
-	VBLENDMPS Z7, Z24, K3, Z7
+	VBLENDMPS Z7, Z29, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z7, Z24, Z7
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z7, Z24, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z24, Z7
+	VMINPS Z7, Z25, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z7, Z7
 
 done_3_1:
 	TESTQ SI, SI
@@ -9569,78 +9269,72 @@ done_3_1:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z27, Z8, Z8
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z8, Z8
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z8, Z24
+	VMULPS    (CX), Z8, Z29
 	VCMPPS    $0x1e, Z26, Z8, K3
-	VBLENDMPS Z8, Z24, K3, Z8
+	VBLENDMPS Z8, Z29, K3, Z8
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z8, Z24, Z8
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z8, Z24, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z8, Z24, Z8
+	VMINPS Z8, Z25, Z8
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z8, Z8
 
 done_4_0:
-	TESTQ     DX, DX
-	JEQ       nobias_4_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_4_1
+	VADDPS Z28, Z9, Z9
 
 nobias_4_1:
 	TESTQ     SI, SI
 	JEQ       nores_4_1
 	TESTB     R8, R8
 	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z9, Z9
 
 nores_4_1:
 	TESTB     R9, R9
 	JEQ       noleaky_4_1
-	VMULPS    (CX), Z9, Z24
+	VMULPS    (CX), Z9, Z29
 	VCMPPS    $0x1e, Z26, Z9, K3
-	VBLENDMPS Z9, Z24, K3, Z9
+	VBLENDMPS Z9, Z29, K3, Z9
 
 noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z9, Z24, Z9
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z9, Z24, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_4_1
+	VMAXPS Z9, Z24, Z9
+	VMINPS Z9, Z25, Z9
 
 noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
 	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z9, Z9
 
 done_4_1:
 	TESTQ SI, SI
@@ -9648,78 +9342,72 @@ done_4_1:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z27, Z10, Z10
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z10, Z10
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z10, Z24
+	VMULPS    (CX), Z10, Z29
 	VCMPPS    $0x1e, Z26, Z10, K3
-	VBLENDMPS Z10, Z24, K3, Z10
+	VBLENDMPS Z10, Z29, K3, Z10
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z10, Z24, Z10
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z10, Z24, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z10, Z24, Z10
+	VMINPS Z10, Z25, Z10
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z10, Z10
 
 done_5_0:
-	TESTQ     DX, DX
-	JEQ       nobias_5_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_5_1
+	VADDPS Z28, Z11, Z11
 
 nobias_5_1:
 	TESTQ     SI, SI
 	JEQ       nores_5_1
 	TESTB     R8, R8
 	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z11, Z11
 
 nores_5_1:
 	TESTB     R9, R9
 	JEQ       noleaky_5_1
-	VMULPS    (CX), Z11, Z24
+	VMULPS    (CX), Z11, Z29
 	VCMPPS    $0x1e, Z26, Z11, K3
-	VBLENDMPS Z11, Z24, K3, Z11
+	VBLENDMPS Z11, Z29, K3, Z11
 
 noleaky_5_1:
-	TESTB   R10, R10
-	JEQ     noclamp_5_1
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z11, Z24, Z11
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z11, Z24, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_5_1
+	VMAXPS Z11, Z24, Z11
+	VMINPS Z11, Z25, Z11
 
 noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
 	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z11, Z11
 
 done_5_1:
 	TESTQ SI, SI
@@ -9727,78 +9415,72 @@ done_5_1:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z27, Z12, Z12
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z12, Z12
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (CX), Z12, Z24
+	VMULPS    (CX), Z12, Z29
 	VCMPPS    $0x1e, Z26, Z12, K3
-	VBLENDMPS Z12, Z24, K3, Z12
+	VBLENDMPS Z12, Z29, K3, Z12
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z12, Z24, Z12
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z12, Z24, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z12, Z24, Z12
+	VMINPS Z12, Z25, Z12
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z12, Z12
 
 done_6_0:
-	TESTQ     DX, DX
-	JEQ       nobias_6_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_6_1
+	VADDPS Z28, Z13, Z13
 
 nobias_6_1:
 	TESTQ     SI, SI
 	JEQ       nores_6_1
 	TESTB     R8, R8
 	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z13, Z13
 
 nores_6_1:
 	TESTB     R9, R9
 	JEQ       noleaky_6_1
-	VMULPS    (CX), Z13, Z24
+	VMULPS    (CX), Z13, Z29
 	VCMPPS    $0x1e, Z26, Z13, K3
-	VBLENDMPS Z13, Z24, K3, Z13
+	VBLENDMPS Z13, Z29, K3, Z13
 
 noleaky_6_1:
-	TESTB   R10, R10
-	JEQ     noclamp_6_1
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z13, Z24, Z13
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z13, Z24, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_6_1
+	VMAXPS Z13, Z24, Z13
+	VMINPS Z13, Z25, Z13
 
 noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
 	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z13, Z13
 
 done_6_1:
 	TESTQ SI, SI
@@ -9806,78 +9488,72 @@ done_6_1:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z14, Z14
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z27, Z14, Z14
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z14, Z14
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (CX), Z14, Z24
+	VMULPS    (CX), Z14, Z29
 	VCMPPS    $0x1e, Z26, Z14, K3
-	VBLENDMPS Z14, Z24, K3, Z14
+	VBLENDMPS Z14, Z29, K3, Z14
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z14, Z24, Z14
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z14, Z24, Z14
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z14, Z24, Z14
+	VMINPS Z14, Z25, Z14
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z14, Z14
 
 done_7_0:
-	TESTQ     DX, DX
-	JEQ       nobias_7_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z15, Z15
+	TESTQ  DX, DX
+	JEQ    nobias_7_1
+	VADDPS Z28, Z15, Z15
 
 nobias_7_1:
 	TESTQ     SI, SI
 	JEQ       nores_7_1
 	TESTB     R8, R8
 	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z15, Z15
 
 nores_7_1:
 	TESTB     R9, R9
 	JEQ       noleaky_7_1
-	VMULPS    (CX), Z15, Z24
+	VMULPS    (CX), Z15, Z29
 	VCMPPS    $0x1e, Z26, Z15, K3
-	VBLENDMPS Z15, Z24, K3, Z15
+	VBLENDMPS Z15, Z29, K3, Z15
 
 noleaky_7_1:
-	TESTB   R10, R10
-	JEQ     noclamp_7_1
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z15, Z24, Z15
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z15, Z24, Z15
+	TESTB  R10, R10
+	JEQ    noclamp_7_1
+	VMAXPS Z15, Z24, Z15
+	VMINPS Z15, Z25, Z15
 
 noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
 	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z15, Z15
 
 done_7_1:
 	TESTQ SI, SI
@@ -9885,78 +9561,72 @@ done_7_1:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z16, Z16
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z27, Z16, Z16
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z16, Z16
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z16, Z16
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (CX), Z16, Z24
+	VMULPS    (CX), Z16, Z29
 	VCMPPS    $0x1e, Z26, Z16, K3
-	VBLENDMPS Z16, Z24, K3, Z16
+	VBLENDMPS Z16, Z29, K3, Z16
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z16, Z24, Z16
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z16, Z24, Z16
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z16, Z24, Z16
+	VMINPS Z16, Z25, Z16
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z16, Z16
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z16, Z16
 
 done_8_0:
-	TESTQ     DX, DX
-	JEQ       nobias_8_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z17, Z17
+	TESTQ  DX, DX
+	JEQ    nobias_8_1
+	VADDPS Z28, Z17, Z17
 
 nobias_8_1:
 	TESTQ     SI, SI
 	JEQ       nores_8_1
 	TESTB     R8, R8
 	JNE       nores_8_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z17, Z17
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z17, Z17
 
 nores_8_1:
 	TESTB     R9, R9
 	JEQ       noleaky_8_1
-	VMULPS    (CX), Z17, Z24
+	VMULPS    (CX), Z17, Z29
 	VCMPPS    $0x1e, Z26, Z17, K3
-	VBLENDMPS Z17, Z24, K3, Z17
+	VBLENDMPS Z17, Z29, K3, Z17
 
 noleaky_8_1:
-	TESTB   R10, R10
-	JEQ     noclamp_8_1
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z17, Z24, Z17
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z17, Z24, Z17
+	TESTB  R10, R10
+	JEQ    noclamp_8_1
+	VMAXPS Z17, Z24, Z17
+	VMINPS Z17, Z25, Z17
 
 noclamp_8_1:
 	TESTQ     SI, SI
 	JEQ       done_8_1
 	TESTB     R8, R8
 	JEQ       done_8_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z17, Z17
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z17, Z17
 
 done_8_1:
 	TESTQ SI, SI
@@ -9964,78 +9634,72 @@ done_8_1:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z18, Z18
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z27, Z18, Z18
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z18, Z18
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z18, Z18
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (CX), Z18, Z24
+	VMULPS    (CX), Z18, Z29
 	VCMPPS    $0x1e, Z26, Z18, K3
-	VBLENDMPS Z18, Z24, K3, Z18
+	VBLENDMPS Z18, Z29, K3, Z18
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z18, Z24, Z18
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z18, Z24, Z18
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z18, Z24, Z18
+	VMINPS Z18, Z25, Z18
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z18, Z18
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z18, Z18
 
 done_9_0:
-	TESTQ     DX, DX
-	JEQ       nobias_9_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z19, Z19
+	TESTQ  DX, DX
+	JEQ    nobias_9_1
+	VADDPS Z28, Z19, Z19
 
 nobias_9_1:
 	TESTQ     SI, SI
 	JEQ       nores_9_1
 	TESTB     R8, R8
 	JNE       nores_9_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z19, Z19
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z19, Z19
 
 nores_9_1:
 	TESTB     R9, R9
 	JEQ       noleaky_9_1
-	VMULPS    (CX), Z19, Z24
+	VMULPS    (CX), Z19, Z29
 	VCMPPS    $0x1e, Z26, Z19, K3
-	VBLENDMPS Z19, Z24, K3, Z19
+	VBLENDMPS Z19, Z29, K3, Z19
 
 noleaky_9_1:
-	TESTB   R10, R10
-	JEQ     noclamp_9_1
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z19, Z24, Z19
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z19, Z24, Z19
+	TESTB  R10, R10
+	JEQ    noclamp_9_1
+	VMAXPS Z19, Z24, Z19
+	VMINPS Z19, Z25, Z19
 
 noclamp_9_1:
 	TESTQ     SI, SI
 	JEQ       done_9_1
 	TESTB     R8, R8
 	JEQ       done_9_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z19, Z19
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z19, Z19
 
 done_9_1:
 	TESTQ SI, SI
@@ -10043,78 +9707,72 @@ done_9_1:
 	ADDQ  DI, SI
 
 nextrow_9:
-	TESTQ     DX, DX
-	JEQ       nobias_10_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z20, Z20
+	TESTQ  DX, DX
+	JEQ    nobias_10_0
+	VADDPS Z27, Z20, Z20
 
 nobias_10_0:
 	TESTQ     SI, SI
 	JEQ       nores_10_0
 	TESTB     R8, R8
 	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z20, Z20
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z20, Z20
 
 nores_10_0:
 	TESTB     R9, R9
 	JEQ       noleaky_10_0
-	VMULPS    (CX), Z20, Z24
+	VMULPS    (CX), Z20, Z29
 	VCMPPS    $0x1e, Z26, Z20, K3
-	VBLENDMPS Z20, Z24, K3, Z20
+	VBLENDMPS Z20, Z29, K3, Z20
 
 noleaky_10_0:
-	TESTB   R10, R10
-	JEQ     noclamp_10_0
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z20, Z24, Z20
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z20, Z24, Z20
+	TESTB  R10, R10
+	JEQ    noclamp_10_0
+	VMAXPS Z20, Z24, Z20
+	VMINPS Z20, Z25, Z20
 
 noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
 	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z20, Z20
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z20, Z20
 
 done_10_0:
-	TESTQ     DX, DX
-	JEQ       nobias_10_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z21, Z21
+	TESTQ  DX, DX
+	JEQ    nobias_10_1
+	VADDPS Z28, Z21, Z21
 
 nobias_10_1:
 	TESTQ     SI, SI
 	JEQ       nores_10_1
 	TESTB     R8, R8
 	JNE       nores_10_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z21, Z21
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z21, Z21
 
 nores_10_1:
 	TESTB     R9, R9
 	JEQ       noleaky_10_1
-	VMULPS    (CX), Z21, Z24
+	VMULPS    (CX), Z21, Z29
 	VCMPPS    $0x1e, Z26, Z21, K3
-	VBLENDMPS Z21, Z24, K3, Z21
+	VBLENDMPS Z21, Z29, K3, Z21
 
 noleaky_10_1:
-	TESTB   R10, R10
-	JEQ     noclamp_10_1
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z21, Z24, Z21
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z21, Z24, Z21
+	TESTB  R10, R10
+	JEQ    noclamp_10_1
+	VMAXPS Z21, Z24, Z21
+	VMINPS Z21, Z25, Z21
 
 noclamp_10_1:
 	TESTQ     SI, SI
 	JEQ       done_10_1
 	TESTB     R8, R8
 	JEQ       done_10_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z21, Z21
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z21, Z21
 
 done_10_1:
 	TESTQ SI, SI
@@ -10122,78 +9780,72 @@ done_10_1:
 	ADDQ  DI, SI
 
 nextrow_10:
-	TESTQ     DX, DX
-	JEQ       nobias_11_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z22, Z22
+	TESTQ  DX, DX
+	JEQ    nobias_11_0
+	VADDPS Z27, Z22, Z22
 
 nobias_11_0:
 	TESTQ     SI, SI
 	JEQ       nores_11_0
 	TESTB     R8, R8
 	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z22, Z22
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z22, Z22
 
 nores_11_0:
 	TESTB     R9, R9
 	JEQ       noleaky_11_0
-	VMULPS    (CX), Z22, Z24
+	VMULPS    (CX), Z22, Z27
 	VCMPPS    $0x1e, Z26, Z22, K3
-	VBLENDMPS Z22, Z24, K3, Z22
+	VBLENDMPS Z22, Z27, K3, Z22
 
 noleaky_11_0:
-	TESTB   R10, R10
-	JEQ     noclamp_11_0
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z22, Z24, Z22
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z22, Z24, Z22
+	TESTB  R10, R10
+	JEQ    noclamp_11_0
+	VMAXPS Z22, Z24, Z22
+	VMINPS Z22, Z25, Z22
 
 noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
 	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z22, Z22
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z22, Z22
 
 done_11_0:
-	TESTQ     DX, DX
-	JEQ       nobias_11_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z23, Z23
+	TESTQ  DX, DX
+	JEQ    nobias_11_1
+	VADDPS Z28, Z23, Z23
 
 nobias_11_1:
 	TESTQ     SI, SI
 	JEQ       nores_11_1
 	TESTB     R8, R8
 	JNE       nores_11_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z23, Z23
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z23, Z23
 
 nores_11_1:
 	TESTB     R9, R9
 	JEQ       noleaky_11_1
-	VMULPS    (CX), Z23, Z24
+	VMULPS    (CX), Z23, Z27
 	VCMPPS    $0x1e, Z26, Z23, K3
-	VBLENDMPS Z23, Z24, K3, Z23
+	VBLENDMPS Z23, Z27, K3, Z23
 
 noleaky_11_1:
-	TESTB   R10, R10
-	JEQ     noclamp_11_1
-	VMOVUPS 64(CX), Z24
-	VMAXPS  Z23, Z24, Z23
-	VMOVUPS 128(CX), Z24
-	VMINPS  Z23, Z24, Z23
+	TESTB  R10, R10
+	JEQ    noclamp_11_1
+	VMAXPS Z23, Z24, Z23
+	VMINPS Z23, Z25, Z23
 
 noclamp_11_1:
 	TESTQ     SI, SI
 	JEQ       done_11_1
 	TESTB     R8, R8
 	JEQ       done_11_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z23, Z23
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z23, Z23
 
 done_11_1:
 noep:
@@ -10292,41 +9944,46 @@ write:
 	MOVB      217(CX), DI
 	MOVB      218(CX), R8
 	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z1
-	VADDPS    Z1, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z3
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z4
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z3, Z0, Z0
 
 nobias_0_0:
 	TESTQ     BX, BX
 	JEQ       nores_0_0
 	TESTB     SI, SI
 	JNE       nores_0_0
-	VMOVUPS.Z (BX), K1, Z1
-	VADDPS    Z1, Z0, Z0
+	VMOVUPS.Z (BX), K1, Z3
+	VADDPS    Z3, Z0, Z0
 
 nores_0_0:
 	TESTB     DI, DI
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z1
+	VMULPS    (CX), Z0, Z3
 	VCMPPS    $0x1e, Z2, Z0, K2
-	VBLENDMPS Z0, Z1, K2, Z0
+	VBLENDMPS Z0, Z3, K2, Z0
 
 noleaky_0_0:
-	TESTB   R8, R8
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z1
-	VMAXPS  Z0, Z1, Z0
-	VMOVUPS 128(CX), Z1
-	VMINPS  Z0, Z1, Z0
+	TESTB  R8, R8
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z1, Z0
+	VMINPS Z0, Z4, Z0
 
 noclamp_0_0:
 	TESTQ     BX, BX
 	JEQ       done_0_0
 	TESTB     SI, SI
 	JEQ       done_0_0
-	VMOVUPS.Z (BX), K1, Z1
-	VADDPS    Z1, Z0, Z0
+	VMOVUPS.Z (BX), K1, Z3
+	VADDPS    Z3, Z0, Z0
 
 done_0_0:
 noep:
@@ -10399,41 +10056,46 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z2
-	VADDPS    Z2, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z4
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z5
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z4, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z2
-	VADDPS    Z2, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z2
+	VMULPS    (CX), Z0, Z6
 	VCMPPS    $0x1e, Z3, Z0, K2
-	VBLENDMPS Z0, Z2, K2, Z0
+	VBLENDMPS Z0, Z6, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z2
-	VMAXPS  Z0, Z2, Z0
-	VMOVUPS 128(CX), Z2
-	VMINPS  Z0, Z2, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z2, Z0
+	VMINPS Z0, Z5, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z2
-	VADDPS    Z2, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -10441,41 +10103,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z2
-	VADDPS    Z2, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z4, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z2
-	VADDPS    Z2, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z2
+	VMULPS    (CX), Z1, Z4
 	VCMPPS    $0x1e, Z3, Z1, K2
-	VBLENDMPS Z1, Z2, K2, Z1
+	VBLENDMPS Z1, Z4, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z2
-	VMAXPS  Z1, Z2, Z1
-	VMOVUPS 128(CX), Z2
-	VMINPS  Z1, Z2, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z2, Z1
+	VMINPS Z1, Z5, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z2
-	VADDPS    Z2, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z1, Z1
 
 done_1_0:
 noep:
@@ -10558,41 +10217,46 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z3
-	VADDPS    Z3, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z5
+
+nobiasrow:
+	VMOVUPS 64(CX), Z3
+	VMOVUPS 128(CX), Z6
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z5, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z3
-	VADDPS    Z3, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z3
+	VMULPS    (CX), Z0, Z7
 	VCMPPS    $0x1e, Z4, Z0, K2
-	VBLENDMPS Z0, Z3, K2, Z0
+	VBLENDMPS Z0, Z7, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z3
-	VMAXPS  Z0, Z3, Z0
-	VMOVUPS 128(CX), Z3
-	VMINPS  Z0, Z3, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z3, Z0
+	VMINPS Z0, Z6, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z3
-	VADDPS    Z3, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -10600,41 +10264,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z3
-	VADDPS    Z3, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z5, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z3
-	VADDPS    Z3, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z3
+	VMULPS    (CX), Z1, Z7
 	VCMPPS    $0x1e, Z4, Z1, K2
-	VBLENDMPS Z1, Z3, K2, Z1
+	VBLENDMPS Z1, Z7, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z3
-	VMAXPS  Z1, Z3, Z1
-	VMOVUPS 128(CX), Z3
-	VMINPS  Z1, Z3, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z3, Z1
+	VMINPS Z1, Z6, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z3
-	VADDPS    Z3, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -10642,41 +10303,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z3
-	VADDPS    Z3, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z5, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z3
-	VADDPS    Z3, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z3
+	VMULPS    (CX), Z2, Z5
 	VCMPPS    $0x1e, Z4, Z2, K2
-	VBLENDMPS Z2, Z3, K2, Z2
+	VBLENDMPS Z2, Z5, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z3
-	VMAXPS  Z2, Z3, Z2
-	VMOVUPS 128(CX), Z3
-	VMINPS  Z2, Z3, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z3, Z2
+	VMINPS Z2, Z6, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z3
-	VADDPS    Z3, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z2, Z2
 
 done_2_0:
 noep:
@@ -10769,41 +10427,46 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z4
-	VADDPS    Z4, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z6
+
+nobiasrow:
+	VMOVUPS 64(CX), Z4
+	VMOVUPS 128(CX), Z7
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z6, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z4
+	VMULPS    (CX), Z0, Z8
 	VCMPPS    $0x1e, Z5, Z0, K2
-	VBLENDMPS Z0, Z4, K2, Z0
+	VBLENDMPS Z0, Z8, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z4
-	VMAXPS  Z0, Z4, Z0
-	VMOVUPS 128(CX), Z4
-	VMINPS  Z0, Z4, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z4, Z0
+	VMINPS Z0, Z7, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -10811,41 +10474,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z4
-	VADDPS    Z4, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z6, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z4
+	VMULPS    (CX), Z1, Z8
 	VCMPPS    $0x1e, Z5, Z1, K2
-	VBLENDMPS Z1, Z4, K2, Z1
+	VBLENDMPS Z1, Z8, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z4
-	VMAXPS  Z1, Z4, Z1
-	VMOVUPS 128(CX), Z4
-	VMINPS  Z1, Z4, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z4, Z1
+	VMINPS Z1, Z7, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -10853,41 +10513,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z4
-	VADDPS    Z4, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z6, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z4
+	VMULPS    (CX), Z2, Z8
 	VCMPPS    $0x1e, Z5, Z2, K2
-	VBLENDMPS Z2, Z4, K2, Z2
+	VBLENDMPS Z2, Z8, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z4
-	VMAXPS  Z2, Z4, Z2
-	VMOVUPS 128(CX), Z4
-	VMINPS  Z2, Z4, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z4, Z2
+	VMINPS Z2, Z7, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -10895,41 +10552,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z4
-	VADDPS    Z4, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z6, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z4
+	VMULPS    (CX), Z3, Z6
 	VCMPPS    $0x1e, Z5, Z3, K2
-	VBLENDMPS Z3, Z4, K2, Z3
+	VBLENDMPS Z3, Z6, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z4
-	VMAXPS  Z3, Z4, Z3
-	VMOVUPS 128(CX), Z4
-	VMINPS  Z3, Z4, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z4, Z3
+	VMINPS Z3, Z7, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z3, Z3
 
 done_3_0:
 noep:
@@ -11034,41 +10688,46 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z5
-	VADDPS    Z5, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z7
+
+nobiasrow:
+	VMOVUPS 64(CX), Z5
+	VMOVUPS 128(CX), Z8
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z7, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z5
+	VMULPS    (CX), Z0, Z9
 	VCMPPS    $0x1e, Z6, Z0, K2
-	VBLENDMPS Z0, Z5, K2, Z0
+	VBLENDMPS Z0, Z9, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z5
-	VMAXPS  Z0, Z5, Z0
-	VMOVUPS 128(CX), Z5
-	VMINPS  Z0, Z5, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z5, Z0
+	VMINPS Z0, Z8, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -11076,41 +10735,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z5
-	VADDPS    Z5, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z7, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z5
+	VMULPS    (CX), Z1, Z9
 	VCMPPS    $0x1e, Z6, Z1, K2
-	VBLENDMPS Z1, Z5, K2, Z1
+	VBLENDMPS Z1, Z9, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z5
-	VMAXPS  Z1, Z5, Z1
-	VMOVUPS 128(CX), Z5
-	VMINPS  Z1, Z5, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z5, Z1
+	VMINPS Z1, Z8, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -11118,41 +10774,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z5
-	VADDPS    Z5, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z7, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z5
+	VMULPS    (CX), Z2, Z9
 	VCMPPS    $0x1e, Z6, Z2, K2
-	VBLENDMPS Z2, Z5, K2, Z2
+	VBLENDMPS Z2, Z9, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z5
-	VMAXPS  Z2, Z5, Z2
-	VMOVUPS 128(CX), Z5
-	VMINPS  Z2, Z5, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z5, Z2
+	VMINPS Z2, Z8, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -11160,41 +10813,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z5
-	VADDPS    Z5, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z7, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z5
+	VMULPS    (CX), Z3, Z9
 	VCMPPS    $0x1e, Z6, Z3, K2
-	VBLENDMPS Z3, Z5, K2, Z3
+	VBLENDMPS Z3, Z9, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z5
-	VMAXPS  Z3, Z5, Z3
-	VMOVUPS 128(CX), Z5
-	VMINPS  Z3, Z5, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z5, Z3
+	VMINPS Z3, Z8, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -11202,41 +10852,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z5
-	VADDPS    Z5, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z7, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z5
+	VMULPS    (CX), Z4, Z7
 	VCMPPS    $0x1e, Z6, Z4, K2
-	VBLENDMPS Z4, Z5, K2, Z4
+	VBLENDMPS Z4, Z7, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z5
-	VMAXPS  Z4, Z5, Z4
-	VMOVUPS 128(CX), Z5
-	VMINPS  Z4, Z5, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z5, Z4
+	VMINPS Z4, Z8, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z4, Z4
 
 done_4_0:
 noep:
@@ -11351,41 +10998,46 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z8
+
+nobiasrow:
+	VMOVUPS 64(CX), Z6
+	VMOVUPS 128(CX), Z9
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z8, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z6
+	VMULPS    (CX), Z0, Z10
 	VCMPPS    $0x1e, Z7, Z0, K2
-	VBLENDMPS Z0, Z6, K2, Z0
+	VBLENDMPS Z0, Z10, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 128(CX), Z6
-	VMINPS  Z0, Z6, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z6, Z0
+	VMINPS Z0, Z9, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -11393,41 +11045,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z8, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z6
+	VMULPS    (CX), Z1, Z10
 	VCMPPS    $0x1e, Z7, Z1, K2
-	VBLENDMPS Z1, Z6, K2, Z1
+	VBLENDMPS Z1, Z10, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z6
-	VMAXPS  Z1, Z6, Z1
-	VMOVUPS 128(CX), Z6
-	VMINPS  Z1, Z6, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z6, Z1
+	VMINPS Z1, Z9, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -11435,41 +11084,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z8, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z6
+	VMULPS    (CX), Z2, Z10
 	VCMPPS    $0x1e, Z7, Z2, K2
-	VBLENDMPS Z2, Z6, K2, Z2
+	VBLENDMPS Z2, Z10, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z6
-	VMAXPS  Z2, Z6, Z2
-	VMOVUPS 128(CX), Z6
-	VMINPS  Z2, Z6, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z6, Z2
+	VMINPS Z2, Z9, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -11477,41 +11123,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z8, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z6
+	VMULPS    (CX), Z3, Z10
 	VCMPPS    $0x1e, Z7, Z3, K2
-	VBLENDMPS Z3, Z6, K2, Z3
+	VBLENDMPS Z3, Z10, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z6
-	VMAXPS  Z3, Z6, Z3
-	VMOVUPS 128(CX), Z6
-	VMINPS  Z3, Z6, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z6, Z3
+	VMINPS Z3, Z9, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -11519,41 +11162,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z8, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z6
+	VMULPS    (CX), Z4, Z10
 	VCMPPS    $0x1e, Z7, Z4, K2
-	VBLENDMPS Z4, Z6, K2, Z4
+	VBLENDMPS Z4, Z10, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z6
-	VMAXPS  Z4, Z6, Z4
-	VMOVUPS 128(CX), Z6
-	VMINPS  Z4, Z6, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z6, Z4
+	VMINPS Z4, Z9, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -11561,41 +11201,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z8, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z6
+	VMULPS    (CX), Z5, Z8
 	VCMPPS    $0x1e, Z7, Z5, K2
-	VBLENDMPS Z5, Z6, K2, Z5
+	VBLENDMPS Z5, Z8, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z6
-	VMAXPS  Z5, Z6, Z5
-	VMOVUPS 128(CX), Z6
-	VMINPS  Z5, Z6, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z6, Z5
+	VMINPS Z5, Z9, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z5, Z5
 
 done_5_0:
 noep:
@@ -11720,41 +11357,46 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z7
-	VADDPS    Z7, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z9
+
+nobiasrow:
+	VMOVUPS 64(CX), Z7
+	VMOVUPS 128(CX), Z10
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z9, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z7
+	VMULPS    (CX), Z0, Z11
 	VCMPPS    $0x1e, Z8, Z0, K2
-	VBLENDMPS Z0, Z7, K2, Z0
+	VBLENDMPS Z0, Z11, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z7
-	VMAXPS  Z0, Z7, Z0
-	VMOVUPS 128(CX), Z7
-	VMINPS  Z0, Z7, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z7, Z0
+	VMINPS Z0, Z10, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -11762,41 +11404,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z7
-	VADDPS    Z7, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z9, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z7
+	VMULPS    (CX), Z1, Z11
 	VCMPPS    $0x1e, Z8, Z1, K2
-	VBLENDMPS Z1, Z7, K2, Z1
+	VBLENDMPS Z1, Z11, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z7
-	VMAXPS  Z1, Z7, Z1
-	VMOVUPS 128(CX), Z7
-	VMINPS  Z1, Z7, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z7, Z1
+	VMINPS Z1, Z10, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -11804,41 +11443,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z7
-	VADDPS    Z7, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z9, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z7
+	VMULPS    (CX), Z2, Z11
 	VCMPPS    $0x1e, Z8, Z2, K2
-	VBLENDMPS Z2, Z7, K2, Z2
+	VBLENDMPS Z2, Z11, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z7
-	VMAXPS  Z2, Z7, Z2
-	VMOVUPS 128(CX), Z7
-	VMINPS  Z2, Z7, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z7, Z2
+	VMINPS Z2, Z10, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -11846,41 +11482,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z7
-	VADDPS    Z7, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z9, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z7
+	VMULPS    (CX), Z3, Z11
 	VCMPPS    $0x1e, Z8, Z3, K2
-	VBLENDMPS Z3, Z7, K2, Z3
+	VBLENDMPS Z3, Z11, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z7
-	VMAXPS  Z3, Z7, Z3
-	VMOVUPS 128(CX), Z7
-	VMINPS  Z3, Z7, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z7, Z3
+	VMINPS Z3, Z10, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -11888,41 +11521,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z7
-	VADDPS    Z7, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z9, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z7
+	VMULPS    (CX), Z4, Z11
 	VCMPPS    $0x1e, Z8, Z4, K2
-	VBLENDMPS Z4, Z7, K2, Z4
+	VBLENDMPS Z4, Z11, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z7
-	VMAXPS  Z4, Z7, Z4
-	VMOVUPS 128(CX), Z7
-	VMINPS  Z4, Z7, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z7, Z4
+	VMINPS Z4, Z10, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -11930,41 +11560,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z7
-	VADDPS    Z7, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z9, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z7
+	VMULPS    (CX), Z5, Z11
 	VCMPPS    $0x1e, Z8, Z5, K2
-	VBLENDMPS Z5, Z7, K2, Z5
+	VBLENDMPS Z5, Z11, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z7
-	VMAXPS  Z5, Z7, Z5
-	VMOVUPS 128(CX), Z7
-	VMINPS  Z5, Z7, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z7, Z5
+	VMINPS Z5, Z10, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -11972,41 +11599,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z7
-	VADDPS    Z7, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z9, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z7
+	VMULPS    (CX), Z6, Z9
 	VCMPPS    $0x1e, Z8, Z6, K2
-	VBLENDMPS Z6, Z7, K2, Z6
+	VBLENDMPS Z6, Z9, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(CX), Z7
-	VMAXPS  Z6, Z7, Z6
-	VMOVUPS 128(CX), Z7
-	VMINPS  Z6, Z7, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z7, Z6
+	VMINPS Z6, Z10, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z6, Z6
 
 done_6_0:
 noep:
@@ -12141,41 +11765,46 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z10
+
+nobiasrow:
+	VMOVUPS 64(CX), Z8
+	VMOVUPS 128(CX), Z11
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z10, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z8
+	VMULPS    (CX), Z0, Z12
 	VCMPPS    $0x1e, Z9, Z0, K2
-	VBLENDMPS Z0, Z8, K2, Z0
+	VBLENDMPS Z0, Z12, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z8
-	VMAXPS  Z0, Z8, Z0
-	VMOVUPS 128(CX), Z8
-	VMINPS  Z0, Z8, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z8, Z0
+	VMINPS Z0, Z11, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -12183,41 +11812,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z10, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z8
+	VMULPS    (CX), Z1, Z12
 	VCMPPS    $0x1e, Z9, Z1, K2
-	VBLENDMPS Z1, Z8, K2, Z1
+	VBLENDMPS Z1, Z12, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z8
-	VMAXPS  Z1, Z8, Z1
-	VMOVUPS 128(CX), Z8
-	VMINPS  Z1, Z8, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z8, Z1
+	VMINPS Z1, Z11, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -12225,41 +11851,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z10, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z8
+	VMULPS    (CX), Z2, Z12
 	VCMPPS    $0x1e, Z9, Z2, K2
-	VBLENDMPS Z2, Z8, K2, Z2
+	VBLENDMPS Z2, Z12, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z8
-	VMAXPS  Z2, Z8, Z2
-	VMOVUPS 128(CX), Z8
-	VMINPS  Z2, Z8, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z8, Z2
+	VMINPS Z2, Z11, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -12267,41 +11890,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z10, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z8
+	VMULPS    (CX), Z3, Z12
 	VCMPPS    $0x1e, Z9, Z3, K2
-	VBLENDMPS Z3, Z8, K2, Z3
+	VBLENDMPS Z3, Z12, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z8
-	VMAXPS  Z3, Z8, Z3
-	VMOVUPS 128(CX), Z8
-	VMINPS  Z3, Z8, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z8, Z3
+	VMINPS Z3, Z11, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -12309,41 +11929,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z10, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z8
+	VMULPS    (CX), Z4, Z12
 	VCMPPS    $0x1e, Z9, Z4, K2
-	VBLENDMPS Z4, Z8, K2, Z4
+	VBLENDMPS Z4, Z12, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z8
-	VMAXPS  Z4, Z8, Z4
-	VMOVUPS 128(CX), Z8
-	VMINPS  Z4, Z8, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z8, Z4
+	VMINPS Z4, Z11, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -12351,41 +11968,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z10, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z8
+	VMULPS    (CX), Z5, Z12
 	VCMPPS    $0x1e, Z9, Z5, K2
-	VBLENDMPS Z5, Z8, K2, Z5
+	VBLENDMPS Z5, Z12, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z8
-	VMAXPS  Z5, Z8, Z5
-	VMOVUPS 128(CX), Z8
-	VMINPS  Z5, Z8, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z8, Z5
+	VMINPS Z5, Z11, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -12393,41 +12007,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z10, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z8
+	VMULPS    (CX), Z6, Z12
 	VCMPPS    $0x1e, Z9, Z6, K2
-	VBLENDMPS Z6, Z8, K2, Z6
+	VBLENDMPS Z6, Z12, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(CX), Z8
-	VMAXPS  Z6, Z8, Z6
-	VMOVUPS 128(CX), Z8
-	VMINPS  Z6, Z8, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z8, Z6
+	VMINPS Z6, Z11, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -12435,41 +12046,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z10, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z8
+	VMULPS    (CX), Z7, Z10
 	VCMPPS    $0x1e, Z9, Z7, K2
-	VBLENDMPS Z7, Z8, K2, Z7
+	VBLENDMPS Z7, Z10, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(CX), Z8
-	VMAXPS  Z7, Z8, Z7
-	VMOVUPS 128(CX), Z8
-	VMINPS  Z7, Z8, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z8, Z7
+	VMINPS Z7, Z11, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z7, Z7
 
 done_7_0:
 noep:
@@ -12616,41 +12224,46 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z11
+
+nobiasrow:
+	VMOVUPS 64(CX), Z9
+	VMOVUPS 128(CX), Z12
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z11, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z9
+	VMULPS    (CX), Z0, Z13
 	VCMPPS    $0x1e, Z10, Z0, K2
-	VBLENDMPS Z0, Z9, K2, Z0
+	VBLENDMPS Z0, Z13, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z9
-	VMAXPS  Z0, Z9, Z0
-	VMOVUPS 128(CX), Z9
-	VMINPS  Z0, Z9, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z9, Z0
+	VMINPS Z0, Z12, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -12658,41 +12271,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z11, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z9
+	VMULPS    (CX), Z1, Z13
 	VCMPPS    $0x1e, Z10, Z1, K2
-	VBLENDMPS Z1, Z9, K2, Z1
+	VBLENDMPS Z1, Z13, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z9
-	VMAXPS  Z1, Z9, Z1
-	VMOVUPS 128(CX), Z9
-	VMINPS  Z1, Z9, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z9, Z1
+	VMINPS Z1, Z12, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -12700,41 +12310,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z11, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z9
+	VMULPS    (CX), Z2, Z13
 	VCMPPS    $0x1e, Z10, Z2, K2
-	VBLENDMPS Z2, Z9, K2, Z2
+	VBLENDMPS Z2, Z13, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z9
-	VMAXPS  Z2, Z9, Z2
-	VMOVUPS 128(CX), Z9
-	VMINPS  Z2, Z9, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z9, Z2
+	VMINPS Z2, Z12, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -12742,41 +12349,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z11, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z9
+	VMULPS    (CX), Z3, Z13
 	VCMPPS    $0x1e, Z10, Z3, K2
-	VBLENDMPS Z3, Z9, K2, Z3
+	VBLENDMPS Z3, Z13, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z9
-	VMAXPS  Z3, Z9, Z3
-	VMOVUPS 128(CX), Z9
-	VMINPS  Z3, Z9, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z9, Z3
+	VMINPS Z3, Z12, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -12784,41 +12388,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z11, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z9
+	VMULPS    (CX), Z4, Z13
 	VCMPPS    $0x1e, Z10, Z4, K2
-	VBLENDMPS Z4, Z9, K2, Z4
+	VBLENDMPS Z4, Z13, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z9
-	VMAXPS  Z4, Z9, Z4
-	VMOVUPS 128(CX), Z9
-	VMINPS  Z4, Z9, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z9, Z4
+	VMINPS Z4, Z12, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -12826,41 +12427,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z11, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z9
+	VMULPS    (CX), Z5, Z13
 	VCMPPS    $0x1e, Z10, Z5, K2
-	VBLENDMPS Z5, Z9, K2, Z5
+	VBLENDMPS Z5, Z13, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z9
-	VMAXPS  Z5, Z9, Z5
-	VMOVUPS 128(CX), Z9
-	VMINPS  Z5, Z9, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z9, Z5
+	VMINPS Z5, Z12, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -12868,41 +12466,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z11, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z9
+	VMULPS    (CX), Z6, Z13
 	VCMPPS    $0x1e, Z10, Z6, K2
-	VBLENDMPS Z6, Z9, K2, Z6
+	VBLENDMPS Z6, Z13, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(CX), Z9
-	VMAXPS  Z6, Z9, Z6
-	VMOVUPS 128(CX), Z9
-	VMINPS  Z6, Z9, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z9, Z6
+	VMINPS Z6, Z12, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -12910,41 +12505,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z11, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z9
+	VMULPS    (CX), Z7, Z13
 	VCMPPS    $0x1e, Z10, Z7, K2
-	VBLENDMPS Z7, Z9, K2, Z7
+	VBLENDMPS Z7, Z13, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(CX), Z9
-	VMAXPS  Z7, Z9, Z7
-	VMOVUPS 128(CX), Z9
-	VMINPS  Z7, Z9, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z9, Z7
+	VMINPS Z7, Z12, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z7, Z7
 
 done_7_0:
 	TESTQ SI, SI
@@ -12952,41 +12544,38 @@ done_7_0:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z11, Z8, Z8
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z8, Z8
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (CX), Z8, Z9
+	VMULPS    (CX), Z8, Z11
 	VCMPPS    $0x1e, Z10, Z8, K2
-	VBLENDMPS Z8, Z9, K2, Z8
+	VBLENDMPS Z8, Z11, K2, Z8
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(CX), Z9
-	VMAXPS  Z8, Z9, Z8
-	VMOVUPS 128(CX), Z9
-	VMINPS  Z8, Z9, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z8, Z9, Z8
+	VMINPS Z8, Z12, Z8
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z8, Z8
 
 done_8_0:
 noep:
@@ -13143,41 +12732,46 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z12
+
+nobiasrow:
+	VMOVUPS 64(CX), Z10
+	VMOVUPS 128(CX), Z13
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z12, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z10
+	VMULPS    (CX), Z0, Z14
 	VCMPPS    $0x1e, Z11, Z0, K2
-	VBLENDMPS Z0, Z10, K2, Z0
+	VBLENDMPS Z0, Z14, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z0, Z10, Z0
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z0, Z10, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z10, Z0
+	VMINPS Z0, Z13, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -13185,41 +12779,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z12, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z10
+	VMULPS    (CX), Z1, Z14
 	VCMPPS    $0x1e, Z11, Z1, K2
-	VBLENDMPS Z1, Z10, K2, Z1
+	VBLENDMPS Z1, Z14, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z1, Z10, Z1
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z1, Z10, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z10, Z1
+	VMINPS Z1, Z13, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -13227,41 +12818,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z12, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z10
+	VMULPS    (CX), Z2, Z14
 	VCMPPS    $0x1e, Z11, Z2, K2
-	VBLENDMPS Z2, Z10, K2, Z2
+	VBLENDMPS Z2, Z14, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z2, Z10, Z2
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z2, Z10, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z10, Z2
+	VMINPS Z2, Z13, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -13269,41 +12857,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z12, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z10
+	VMULPS    (CX), Z3, Z14
 	VCMPPS    $0x1e, Z11, Z3, K2
-	VBLENDMPS Z3, Z10, K2, Z3
+	VBLENDMPS Z3, Z14, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z3, Z10, Z3
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z3, Z10, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z10, Z3
+	VMINPS Z3, Z13, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -13311,41 +12896,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z12, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z10
+	VMULPS    (CX), Z4, Z14
 	VCMPPS    $0x1e, Z11, Z4, K2
-	VBLENDMPS Z4, Z10, K2, Z4
+	VBLENDMPS Z4, Z14, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z4, Z10, Z4
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z4, Z10, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z10, Z4
+	VMINPS Z4, Z13, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -13353,41 +12935,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z12, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z10
+	VMULPS    (CX), Z5, Z14
 	VCMPPS    $0x1e, Z11, Z5, K2
-	VBLENDMPS Z5, Z10, K2, Z5
+	VBLENDMPS Z5, Z14, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z5, Z10, Z5
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z5, Z10, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z10, Z5
+	VMINPS Z5, Z13, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -13395,41 +12974,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z12, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z10
+	VMULPS    (CX), Z6, Z14
 	VCMPPS    $0x1e, Z11, Z6, K2
-	VBLENDMPS Z6, Z10, K2, Z6
+	VBLENDMPS Z6, Z14, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z6, Z10, Z6
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z6, Z10, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z10, Z6
+	VMINPS Z6, Z13, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -13437,41 +13013,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z12, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z10
+	VMULPS    (CX), Z7, Z14
 	VCMPPS    $0x1e, Z11, Z7, K2
-	VBLENDMPS Z7, Z10, K2, Z7
+	VBLENDMPS Z7, Z14, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z7, Z10, Z7
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z7, Z10, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z10, Z7
+	VMINPS Z7, Z13, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z7, Z7
 
 done_7_0:
 	TESTQ SI, SI
@@ -13479,41 +13052,38 @@ done_7_0:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z12, Z8, Z8
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z8, Z8
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (CX), Z8, Z10
+	VMULPS    (CX), Z8, Z14
 	VCMPPS    $0x1e, Z11, Z8, K2
-	VBLENDMPS Z8, Z10, K2, Z8
+	VBLENDMPS Z8, Z14, K2, Z8
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z8, Z10, Z8
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z8, Z10, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z8, Z10, Z8
+	VMINPS Z8, Z13, Z8
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z8, Z8
 
 done_8_0:
 	TESTQ SI, SI
@@ -13521,41 +13091,38 @@ done_8_0:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z12, Z9, Z9
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z9, Z9
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (CX), Z9, Z10
+	VMULPS    (CX), Z9, Z12
 	VCMPPS    $0x1e, Z11, Z9, K2
-	VBLENDMPS Z9, Z10, K2, Z9
+	VBLENDMPS Z9, Z12, K2, Z9
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(CX), Z10
-	VMAXPS  Z9, Z10, Z9
-	VMOVUPS 128(CX), Z10
-	VMINPS  Z9, Z10, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z9, Z10, Z9
+	VMINPS Z9, Z13, Z9
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z9, Z9
 
 done_9_0:
 noep:
@@ -13722,41 +13289,46 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z12, Z12, Z12
+	VPXORD    Z13, Z13, Z13
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z13
+
+nobiasrow:
+	VMOVUPS 64(CX), Z11
+	VMOVUPS 128(CX), Z14
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z13, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z11
+	VMULPS    (CX), Z0, Z15
 	VCMPPS    $0x1e, Z12, Z0, K2
-	VBLENDMPS Z0, Z11, K2, Z0
+	VBLENDMPS Z0, Z15, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z11
-	VMAXPS  Z0, Z11, Z0
-	VMOVUPS 128(CX), Z11
-	VMINPS  Z0, Z11, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z11, Z0
+	VMINPS Z0, Z14, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -13764,41 +13336,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z13, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z11
+	VMULPS    (CX), Z1, Z15
 	VCMPPS    $0x1e, Z12, Z1, K2
-	VBLENDMPS Z1, Z11, K2, Z1
+	VBLENDMPS Z1, Z15, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z11
-	VMAXPS  Z1, Z11, Z1
-	VMOVUPS 128(CX), Z11
-	VMINPS  Z1, Z11, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z11, Z1
+	VMINPS Z1, Z14, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -13806,41 +13375,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z13, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z11
+	VMULPS    (CX), Z2, Z15
 	VCMPPS    $0x1e, Z12, Z2, K2
-	VBLENDMPS Z2, Z11, K2, Z2
+	VBLENDMPS Z2, Z15, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z11
-	VMAXPS  Z2, Z11, Z2
-	VMOVUPS 128(CX), Z11
-	VMINPS  Z2, Z11, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z11, Z2
+	VMINPS Z2, Z14, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -13848,41 +13414,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z13, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z11
+	VMULPS    (CX), Z3, Z15
 	VCMPPS    $0x1e, Z12, Z3, K2
-	VBLENDMPS Z3, Z11, K2, Z3
+	VBLENDMPS Z3, Z15, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z11
-	VMAXPS  Z3, Z11, Z3
-	VMOVUPS 128(CX), Z11
-	VMINPS  Z3, Z11, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z11, Z3
+	VMINPS Z3, Z14, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -13890,41 +13453,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z13, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z11
+	VMULPS    (CX), Z4, Z15
 	VCMPPS    $0x1e, Z12, Z4, K2
-	VBLENDMPS Z4, Z11, K2, Z4
+	VBLENDMPS Z4, Z15, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z11
-	VMAXPS  Z4, Z11, Z4
-	VMOVUPS 128(CX), Z11
-	VMINPS  Z4, Z11, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z11, Z4
+	VMINPS Z4, Z14, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -13932,41 +13492,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z13, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z11
+	VMULPS    (CX), Z5, Z15
 	VCMPPS    $0x1e, Z12, Z5, K2
-	VBLENDMPS Z5, Z11, K2, Z5
+	VBLENDMPS Z5, Z15, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z11
-	VMAXPS  Z5, Z11, Z5
-	VMOVUPS 128(CX), Z11
-	VMINPS  Z5, Z11, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z11, Z5
+	VMINPS Z5, Z14, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -13974,41 +13531,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z13, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z11
+	VMULPS    (CX), Z6, Z15
 	VCMPPS    $0x1e, Z12, Z6, K2
-	VBLENDMPS Z6, Z11, K2, Z6
+	VBLENDMPS Z6, Z15, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(CX), Z11
-	VMAXPS  Z6, Z11, Z6
-	VMOVUPS 128(CX), Z11
-	VMINPS  Z6, Z11, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z11, Z6
+	VMINPS Z6, Z14, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -14016,41 +13570,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z13, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z11
+	VMULPS    (CX), Z7, Z15
 	VCMPPS    $0x1e, Z12, Z7, K2
-	VBLENDMPS Z7, Z11, K2, Z7
+	VBLENDMPS Z7, Z15, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(CX), Z11
-	VMAXPS  Z7, Z11, Z7
-	VMOVUPS 128(CX), Z11
-	VMINPS  Z7, Z11, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z11, Z7
+	VMINPS Z7, Z14, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z7, Z7
 
 done_7_0:
 	TESTQ SI, SI
@@ -14058,41 +13609,38 @@ done_7_0:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z13, Z8, Z8
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z8, Z8
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (CX), Z8, Z11
+	VMULPS    (CX), Z8, Z15
 	VCMPPS    $0x1e, Z12, Z8, K2
-	VBLENDMPS Z8, Z11, K2, Z8
+	VBLENDMPS Z8, Z15, K2, Z8
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(CX), Z11
-	VMAXPS  Z8, Z11, Z8
-	VMOVUPS 128(CX), Z11
-	VMINPS  Z8, Z11, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z8, Z11, Z8
+	VMINPS Z8, Z14, Z8
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z8, Z8
 
 done_8_0:
 	TESTQ SI, SI
@@ -14100,41 +13648,38 @@ done_8_0:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z13, Z9, Z9
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z9, Z9
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (CX), Z9, Z11
+	VMULPS    (CX), Z9, Z15
 	VCMPPS    $0x1e, Z12, Z9, K2
-	VBLENDMPS Z9, Z11, K2, Z9
+	VBLENDMPS Z9, Z15, K2, Z9
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(CX), Z11
-	VMAXPS  Z9, Z11, Z9
-	VMOVUPS 128(CX), Z11
-	VMINPS  Z9, Z11, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z9, Z11, Z9
+	VMINPS Z9, Z14, Z9
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z9, Z9
 
 done_9_0:
 	TESTQ SI, SI
@@ -14142,41 +13687,38 @@ done_9_0:
 	ADDQ  DI, SI
 
 nextrow_9:
-	TESTQ     DX, DX
-	JEQ       nobias_10_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_10_0
+	VADDPS Z13, Z10, Z10
 
 nobias_10_0:
 	TESTQ     SI, SI
 	JEQ       nores_10_0
 	TESTB     R8, R8
 	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z10, Z10
 
 nores_10_0:
 	TESTB     R9, R9
 	JEQ       noleaky_10_0
-	VMULPS    (CX), Z10, Z11
+	VMULPS    (CX), Z10, Z13
 	VCMPPS    $0x1e, Z12, Z10, K2
-	VBLENDMPS Z10, Z11, K2, Z10
+	VBLENDMPS Z10, Z13, K2, Z10
 
 noleaky_10_0:
-	TESTB   R10, R10
-	JEQ     noclamp_10_0
-	VMOVUPS 64(CX), Z11
-	VMAXPS  Z10, Z11, Z10
-	VMOVUPS 128(CX), Z11
-	VMINPS  Z10, Z11, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_10_0
+	VMAXPS Z10, Z11, Z10
+	VMINPS Z10, Z14, Z10
 
 noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
 	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z10, Z10
 
 done_10_0:
 noep:
@@ -14353,41 +13895,46 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z14
+
+nobiasrow:
+	VMOVUPS 64(CX), Z12
+	VMOVUPS 128(CX), Z15
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z14, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z12
+	VMULPS    (CX), Z0, Z16
 	VCMPPS    $0x1e, Z13, Z0, K2
-	VBLENDMPS Z0, Z12, K2, Z0
+	VBLENDMPS Z0, Z16, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z0, Z12, Z0
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z0, Z12, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z12, Z0
+	VMINPS Z0, Z15, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -14395,41 +13942,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z14, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z12
+	VMULPS    (CX), Z1, Z16
 	VCMPPS    $0x1e, Z13, Z1, K2
-	VBLENDMPS Z1, Z12, K2, Z1
+	VBLENDMPS Z1, Z16, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z1, Z12, Z1
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z1, Z12, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z12, Z1
+	VMINPS Z1, Z15, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -14437,41 +13981,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z14, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z12
+	VMULPS    (CX), Z2, Z16
 	VCMPPS    $0x1e, Z13, Z2, K2
-	VBLENDMPS Z2, Z12, K2, Z2
+	VBLENDMPS Z2, Z16, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z2, Z12, Z2
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z2, Z12, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z12, Z2
+	VMINPS Z2, Z15, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -14479,41 +14020,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z14, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z12
+	VMULPS    (CX), Z3, Z16
 	VCMPPS    $0x1e, Z13, Z3, K2
-	VBLENDMPS Z3, Z12, K2, Z3
+	VBLENDMPS Z3, Z16, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z3, Z12, Z3
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z3, Z12, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z12, Z3
+	VMINPS Z3, Z15, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -14521,41 +14059,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z14, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z12
+	VMULPS    (CX), Z4, Z16
 	VCMPPS    $0x1e, Z13, Z4, K2
-	VBLENDMPS Z4, Z12, K2, Z4
+	VBLENDMPS Z4, Z16, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z4, Z12, Z4
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z4, Z12, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z12, Z4
+	VMINPS Z4, Z15, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -14563,41 +14098,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z14, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z12
+	VMULPS    (CX), Z5, Z16
 	VCMPPS    $0x1e, Z13, Z5, K2
-	VBLENDMPS Z5, Z12, K2, Z5
+	VBLENDMPS Z5, Z16, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z5, Z12, Z5
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z5, Z12, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z12, Z5
+	VMINPS Z5, Z15, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -14605,41 +14137,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z14, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z12
+	VMULPS    (CX), Z6, Z16
 	VCMPPS    $0x1e, Z13, Z6, K2
-	VBLENDMPS Z6, Z12, K2, Z6
+	VBLENDMPS Z6, Z16, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z6, Z12, Z6
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z6, Z12, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z12, Z6
+	VMINPS Z6, Z15, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -14647,41 +14176,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z14, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z12
+	VMULPS    (CX), Z7, Z16
 	VCMPPS    $0x1e, Z13, Z7, K2
-	VBLENDMPS Z7, Z12, K2, Z7
+	VBLENDMPS Z7, Z16, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z7, Z12, Z7
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z7, Z12, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z12, Z7
+	VMINPS Z7, Z15, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z7, Z7
 
 done_7_0:
 	TESTQ SI, SI
@@ -14689,41 +14215,38 @@ done_7_0:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z14, Z8, Z8
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z8, Z8
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (CX), Z8, Z12
+	VMULPS    (CX), Z8, Z16
 	VCMPPS    $0x1e, Z13, Z8, K2
-	VBLENDMPS Z8, Z12, K2, Z8
+	VBLENDMPS Z8, Z16, K2, Z8
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z8, Z12, Z8
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z8, Z12, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z8, Z12, Z8
+	VMINPS Z8, Z15, Z8
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z8, Z8
 
 done_8_0:
 	TESTQ SI, SI
@@ -14731,41 +14254,38 @@ done_8_0:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z14, Z9, Z9
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z9, Z9
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (CX), Z9, Z12
+	VMULPS    (CX), Z9, Z16
 	VCMPPS    $0x1e, Z13, Z9, K2
-	VBLENDMPS Z9, Z12, K2, Z9
+	VBLENDMPS Z9, Z16, K2, Z9
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z9, Z12, Z9
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z9, Z12, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z9, Z12, Z9
+	VMINPS Z9, Z15, Z9
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z9, Z9
 
 done_9_0:
 	TESTQ SI, SI
@@ -14773,41 +14293,38 @@ done_9_0:
 	ADDQ  DI, SI
 
 nextrow_9:
-	TESTQ     DX, DX
-	JEQ       nobias_10_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_10_0
+	VADDPS Z14, Z10, Z10
 
 nobias_10_0:
 	TESTQ     SI, SI
 	JEQ       nores_10_0
 	TESTB     R8, R8
 	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z10, Z10
 
 nores_10_0:
 	TESTB     R9, R9
 	JEQ       noleaky_10_0
-	VMULPS    (CX), Z10, Z12
+	VMULPS    (CX), Z10, Z16
 	VCMPPS    $0x1e, Z13, Z10, K2
-	VBLENDMPS Z10, Z12, K2, Z10
+	VBLENDMPS Z10, Z16, K2, Z10
 
 noleaky_10_0:
-	TESTB   R10, R10
-	JEQ     noclamp_10_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z10, Z12, Z10
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z10, Z12, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_10_0
+	VMAXPS Z10, Z12, Z10
+	VMINPS Z10, Z15, Z10
 
 noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
 	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z10, Z10
 
 done_10_0:
 	TESTQ SI, SI
@@ -14815,41 +14332,38 @@ done_10_0:
 	ADDQ  DI, SI
 
 nextrow_10:
-	TESTQ     DX, DX
-	JEQ       nobias_11_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_11_0
+	VADDPS Z14, Z11, Z11
 
 nobias_11_0:
 	TESTQ     SI, SI
 	JEQ       nores_11_0
 	TESTB     R8, R8
 	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z11, Z11
 
 nores_11_0:
 	TESTB     R9, R9
 	JEQ       noleaky_11_0
-	VMULPS    (CX), Z11, Z12
+	VMULPS    (CX), Z11, Z14
 	VCMPPS    $0x1e, Z13, Z11, K2
-	VBLENDMPS Z11, Z12, K2, Z11
+	VBLENDMPS Z11, Z14, K2, Z11
 
 noleaky_11_0:
-	TESTB   R10, R10
-	JEQ     noclamp_11_0
-	VMOVUPS 64(CX), Z12
-	VMAXPS  Z11, Z12, Z11
-	VMOVUPS 128(CX), Z12
-	VMINPS  Z11, Z12, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_11_0
+	VMAXPS Z11, Z12, Z11
+	VMINPS Z11, Z15, Z11
 
 noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
 	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z11, Z11
 
 done_11_0:
 noep:
@@ -15038,41 +14552,46 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z14, Z14, Z14
+	VPXORD    Z15, Z15, Z15
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z15
+
+nobiasrow:
+	VMOVUPS 64(CX), Z13
+	VMOVUPS 128(CX), Z16
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z15, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z13
+	VMULPS    (CX), Z0, Z17
 	VCMPPS    $0x1e, Z14, Z0, K2
-	VBLENDMPS Z0, Z13, K2, Z0
+	VBLENDMPS Z0, Z17, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z13
-	VMAXPS  Z0, Z13, Z0
-	VMOVUPS 128(CX), Z13
-	VMINPS  Z0, Z13, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z13, Z0
+	VMINPS Z0, Z16, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -15080,41 +14599,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z15, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z13
+	VMULPS    (CX), Z1, Z17
 	VCMPPS    $0x1e, Z14, Z1, K2
-	VBLENDMPS Z1, Z13, K2, Z1
+	VBLENDMPS Z1, Z17, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z13
-	VMAXPS  Z1, Z13, Z1
-	VMOVUPS 128(CX), Z13
-	VMINPS  Z1, Z13, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z13, Z1
+	VMINPS Z1, Z16, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -15122,41 +14638,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z15, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z13
+	VMULPS    (CX), Z2, Z17
 	VCMPPS    $0x1e, Z14, Z2, K2
-	VBLENDMPS Z2, Z13, K2, Z2
+	VBLENDMPS Z2, Z17, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z13
-	VMAXPS  Z2, Z13, Z2
-	VMOVUPS 128(CX), Z13
-	VMINPS  Z2, Z13, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z13, Z2
+	VMINPS Z2, Z16, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -15164,41 +14677,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z15, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z13
+	VMULPS    (CX), Z3, Z17
 	VCMPPS    $0x1e, Z14, Z3, K2
-	VBLENDMPS Z3, Z13, K2, Z3
+	VBLENDMPS Z3, Z17, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z13
-	VMAXPS  Z3, Z13, Z3
-	VMOVUPS 128(CX), Z13
-	VMINPS  Z3, Z13, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z13, Z3
+	VMINPS Z3, Z16, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -15206,41 +14716,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z15, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z13
+	VMULPS    (CX), Z4, Z17
 	VCMPPS    $0x1e, Z14, Z4, K2
-	VBLENDMPS Z4, Z13, K2, Z4
+	VBLENDMPS Z4, Z17, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z13
-	VMAXPS  Z4, Z13, Z4
-	VMOVUPS 128(CX), Z13
-	VMINPS  Z4, Z13, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z13, Z4
+	VMINPS Z4, Z16, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -15248,41 +14755,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z15, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z13
+	VMULPS    (CX), Z5, Z17
 	VCMPPS    $0x1e, Z14, Z5, K2
-	VBLENDMPS Z5, Z13, K2, Z5
+	VBLENDMPS Z5, Z17, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z13
-	VMAXPS  Z5, Z13, Z5
-	VMOVUPS 128(CX), Z13
-	VMINPS  Z5, Z13, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z13, Z5
+	VMINPS Z5, Z16, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -15290,41 +14794,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z15, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z13
+	VMULPS    (CX), Z6, Z17
 	VCMPPS    $0x1e, Z14, Z6, K2
-	VBLENDMPS Z6, Z13, K2, Z6
+	VBLENDMPS Z6, Z17, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(CX), Z13
-	VMAXPS  Z6, Z13, Z6
-	VMOVUPS 128(CX), Z13
-	VMINPS  Z6, Z13, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z13, Z6
+	VMINPS Z6, Z16, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -15332,41 +14833,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z15, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z13
+	VMULPS    (CX), Z7, Z17
 	VCMPPS    $0x1e, Z14, Z7, K2
-	VBLENDMPS Z7, Z13, K2, Z7
+	VBLENDMPS Z7, Z17, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(CX), Z13
-	VMAXPS  Z7, Z13, Z7
-	VMOVUPS 128(CX), Z13
-	VMINPS  Z7, Z13, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z13, Z7
+	VMINPS Z7, Z16, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z7, Z7
 
 done_7_0:
 	TESTQ SI, SI
@@ -15374,41 +14872,38 @@ done_7_0:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z15, Z8, Z8
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z8, Z8
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (CX), Z8, Z13
+	VMULPS    (CX), Z8, Z17
 	VCMPPS    $0x1e, Z14, Z8, K2
-	VBLENDMPS Z8, Z13, K2, Z8
+	VBLENDMPS Z8, Z17, K2, Z8
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(CX), Z13
-	VMAXPS  Z8, Z13, Z8
-	VMOVUPS 128(CX), Z13
-	VMINPS  Z8, Z13, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z8, Z13, Z8
+	VMINPS Z8, Z16, Z8
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z8, Z8
 
 done_8_0:
 	TESTQ SI, SI
@@ -15416,41 +14911,38 @@ done_8_0:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z15, Z9, Z9
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z9, Z9
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (CX), Z9, Z13
+	VMULPS    (CX), Z9, Z17
 	VCMPPS    $0x1e, Z14, Z9, K2
-	VBLENDMPS Z9, Z13, K2, Z9
+	VBLENDMPS Z9, Z17, K2, Z9
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(CX), Z13
-	VMAXPS  Z9, Z13, Z9
-	VMOVUPS 128(CX), Z13
-	VMINPS  Z9, Z13, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z9, Z13, Z9
+	VMINPS Z9, Z16, Z9
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z9, Z9
 
 done_9_0:
 	TESTQ SI, SI
@@ -15458,41 +14950,38 @@ done_9_0:
 	ADDQ  DI, SI
 
 nextrow_9:
-	TESTQ     DX, DX
-	JEQ       nobias_10_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_10_0
+	VADDPS Z15, Z10, Z10
 
 nobias_10_0:
 	TESTQ     SI, SI
 	JEQ       nores_10_0
 	TESTB     R8, R8
 	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z10, Z10
 
 nores_10_0:
 	TESTB     R9, R9
 	JEQ       noleaky_10_0
-	VMULPS    (CX), Z10, Z13
+	VMULPS    (CX), Z10, Z17
 	VCMPPS    $0x1e, Z14, Z10, K2
-	VBLENDMPS Z10, Z13, K2, Z10
+	VBLENDMPS Z10, Z17, K2, Z10
 
 noleaky_10_0:
-	TESTB   R10, R10
-	JEQ     noclamp_10_0
-	VMOVUPS 64(CX), Z13
-	VMAXPS  Z10, Z13, Z10
-	VMOVUPS 128(CX), Z13
-	VMINPS  Z10, Z13, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_10_0
+	VMAXPS Z10, Z13, Z10
+	VMINPS Z10, Z16, Z10
 
 noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
 	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z10, Z10
 
 done_10_0:
 	TESTQ SI, SI
@@ -15500,41 +14989,38 @@ done_10_0:
 	ADDQ  DI, SI
 
 nextrow_10:
-	TESTQ     DX, DX
-	JEQ       nobias_11_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_11_0
+	VADDPS Z15, Z11, Z11
 
 nobias_11_0:
 	TESTQ     SI, SI
 	JEQ       nores_11_0
 	TESTB     R8, R8
 	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z11, Z11
 
 nores_11_0:
 	TESTB     R9, R9
 	JEQ       noleaky_11_0
-	VMULPS    (CX), Z11, Z13
+	VMULPS    (CX), Z11, Z17
 	VCMPPS    $0x1e, Z14, Z11, K2
-	VBLENDMPS Z11, Z13, K2, Z11
+	VBLENDMPS Z11, Z17, K2, Z11
 
 noleaky_11_0:
-	TESTB   R10, R10
-	JEQ     noclamp_11_0
-	VMOVUPS 64(CX), Z13
-	VMAXPS  Z11, Z13, Z11
-	VMOVUPS 128(CX), Z13
-	VMINPS  Z11, Z13, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_11_0
+	VMAXPS Z11, Z13, Z11
+	VMINPS Z11, Z16, Z11
 
 noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
 	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z11, Z11
 
 done_11_0:
 	TESTQ SI, SI
@@ -15542,41 +15028,38 @@ done_11_0:
 	ADDQ  DI, SI
 
 nextrow_11:
-	TESTQ     DX, DX
-	JEQ       nobias_12_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_12_0
+	VADDPS Z15, Z12, Z12
 
 nobias_12_0:
 	TESTQ     SI, SI
 	JEQ       nores_12_0
 	TESTB     R8, R8
 	JNE       nores_12_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z12, Z12
 
 nores_12_0:
 	TESTB     R9, R9
 	JEQ       noleaky_12_0
-	VMULPS    (CX), Z12, Z13
+	VMULPS    (CX), Z12, Z15
 	VCMPPS    $0x1e, Z14, Z12, K2
-	VBLENDMPS Z12, Z13, K2, Z12
+	VBLENDMPS Z12, Z15, K2, Z12
 
 noleaky_12_0:
-	TESTB   R10, R10
-	JEQ     noclamp_12_0
-	VMOVUPS 64(CX), Z13
-	VMAXPS  Z12, Z13, Z12
-	VMOVUPS 128(CX), Z13
-	VMINPS  Z12, Z13, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_12_0
+	VMAXPS Z12, Z13, Z12
+	VMINPS Z12, Z16, Z12
 
 noclamp_12_0:
 	TESTQ     SI, SI
 	JEQ       done_12_0
 	TESTB     R8, R8
 	JEQ       done_12_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z12, Z12
 
 done_12_0:
 noep:
@@ -15775,41 +15258,46 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z15, Z15, Z15
+	VPXORD    Z16, Z16, Z16
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z16
+
+nobiasrow:
+	VMOVUPS 64(CX), Z14
+	VMOVUPS 128(CX), Z17
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z16, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z14
+	VMULPS    (CX), Z0, Z18
 	VCMPPS    $0x1e, Z15, Z0, K2
-	VBLENDMPS Z0, Z14, K2, Z0
+	VBLENDMPS Z0, Z18, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z0, Z14, Z0
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z0, Z14, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z14, Z0
+	VMINPS Z0, Z17, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -15817,41 +15305,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z16, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z14
+	VMULPS    (CX), Z1, Z18
 	VCMPPS    $0x1e, Z15, Z1, K2
-	VBLENDMPS Z1, Z14, K2, Z1
+	VBLENDMPS Z1, Z18, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z1, Z14, Z1
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z1, Z14, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z14, Z1
+	VMINPS Z1, Z17, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -15859,41 +15344,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z16, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z14
+	VMULPS    (CX), Z2, Z18
 	VCMPPS    $0x1e, Z15, Z2, K2
-	VBLENDMPS Z2, Z14, K2, Z2
+	VBLENDMPS Z2, Z18, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z2, Z14, Z2
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z2, Z14, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z14, Z2
+	VMINPS Z2, Z17, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -15901,41 +15383,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z16, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z14
+	VMULPS    (CX), Z3, Z18
 	VCMPPS    $0x1e, Z15, Z3, K2
-	VBLENDMPS Z3, Z14, K2, Z3
+	VBLENDMPS Z3, Z18, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z3, Z14, Z3
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z3, Z14, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z14, Z3
+	VMINPS Z3, Z17, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -15943,41 +15422,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z16, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z14
+	VMULPS    (CX), Z4, Z18
 	VCMPPS    $0x1e, Z15, Z4, K2
-	VBLENDMPS Z4, Z14, K2, Z4
+	VBLENDMPS Z4, Z18, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z4, Z14, Z4
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z4, Z14, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z14, Z4
+	VMINPS Z4, Z17, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -15985,41 +15461,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z16, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z14
+	VMULPS    (CX), Z5, Z18
 	VCMPPS    $0x1e, Z15, Z5, K2
-	VBLENDMPS Z5, Z14, K2, Z5
+	VBLENDMPS Z5, Z18, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z5, Z14, Z5
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z5, Z14, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z14, Z5
+	VMINPS Z5, Z17, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -16027,41 +15500,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z16, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z14
+	VMULPS    (CX), Z6, Z18
 	VCMPPS    $0x1e, Z15, Z6, K2
-	VBLENDMPS Z6, Z14, K2, Z6
+	VBLENDMPS Z6, Z18, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z6, Z14, Z6
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z6, Z14, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z14, Z6
+	VMINPS Z6, Z17, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -16069,41 +15539,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z16, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z14
+	VMULPS    (CX), Z7, Z18
 	VCMPPS    $0x1e, Z15, Z7, K2
-	VBLENDMPS Z7, Z14, K2, Z7
+	VBLENDMPS Z7, Z18, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z7, Z14, Z7
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z7, Z14, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z14, Z7
+	VMINPS Z7, Z17, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z7, Z7
 
 done_7_0:
 	TESTQ SI, SI
@@ -16111,41 +15578,38 @@ done_7_0:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z16, Z8, Z8
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z8, Z8
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (CX), Z8, Z14
+	VMULPS    (CX), Z8, Z18
 	VCMPPS    $0x1e, Z15, Z8, K2
-	VBLENDMPS Z8, Z14, K2, Z8
+	VBLENDMPS Z8, Z18, K2, Z8
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z8, Z14, Z8
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z8, Z14, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z8, Z14, Z8
+	VMINPS Z8, Z17, Z8
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z8, Z8
 
 done_8_0:
 	TESTQ SI, SI
@@ -16153,41 +15617,38 @@ done_8_0:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z16, Z9, Z9
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z9, Z9
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (CX), Z9, Z14
+	VMULPS    (CX), Z9, Z18
 	VCMPPS    $0x1e, Z15, Z9, K2
-	VBLENDMPS Z9, Z14, K2, Z9
+	VBLENDMPS Z9, Z18, K2, Z9
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z9, Z14, Z9
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z9, Z14, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z9, Z14, Z9
+	VMINPS Z9, Z17, Z9
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z9, Z9
 
 done_9_0:
 	TESTQ SI, SI
@@ -16195,41 +15656,38 @@ done_9_0:
 	ADDQ  DI, SI
 
 nextrow_9:
-	TESTQ     DX, DX
-	JEQ       nobias_10_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_10_0
+	VADDPS Z16, Z10, Z10
 
 nobias_10_0:
 	TESTQ     SI, SI
 	JEQ       nores_10_0
 	TESTB     R8, R8
 	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z10, Z10
 
 nores_10_0:
 	TESTB     R9, R9
 	JEQ       noleaky_10_0
-	VMULPS    (CX), Z10, Z14
+	VMULPS    (CX), Z10, Z18
 	VCMPPS    $0x1e, Z15, Z10, K2
-	VBLENDMPS Z10, Z14, K2, Z10
+	VBLENDMPS Z10, Z18, K2, Z10
 
 noleaky_10_0:
-	TESTB   R10, R10
-	JEQ     noclamp_10_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z10, Z14, Z10
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z10, Z14, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_10_0
+	VMAXPS Z10, Z14, Z10
+	VMINPS Z10, Z17, Z10
 
 noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
 	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z10, Z10
 
 done_10_0:
 	TESTQ SI, SI
@@ -16237,41 +15695,38 @@ done_10_0:
 	ADDQ  DI, SI
 
 nextrow_10:
-	TESTQ     DX, DX
-	JEQ       nobias_11_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_11_0
+	VADDPS Z16, Z11, Z11
 
 nobias_11_0:
 	TESTQ     SI, SI
 	JEQ       nores_11_0
 	TESTB     R8, R8
 	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z11, Z11
 
 nores_11_0:
 	TESTB     R9, R9
 	JEQ       noleaky_11_0
-	VMULPS    (CX), Z11, Z14
+	VMULPS    (CX), Z11, Z18
 	VCMPPS    $0x1e, Z15, Z11, K2
-	VBLENDMPS Z11, Z14, K2, Z11
+	VBLENDMPS Z11, Z18, K2, Z11
 
 noleaky_11_0:
-	TESTB   R10, R10
-	JEQ     noclamp_11_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z11, Z14, Z11
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z11, Z14, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_11_0
+	VMAXPS Z11, Z14, Z11
+	VMINPS Z11, Z17, Z11
 
 noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
 	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z11, Z11
 
 done_11_0:
 	TESTQ SI, SI
@@ -16279,41 +15734,38 @@ done_11_0:
 	ADDQ  DI, SI
 
 nextrow_11:
-	TESTQ     DX, DX
-	JEQ       nobias_12_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_12_0
+	VADDPS Z16, Z12, Z12
 
 nobias_12_0:
 	TESTQ     SI, SI
 	JEQ       nores_12_0
 	TESTB     R8, R8
 	JNE       nores_12_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z12, Z12
 
 nores_12_0:
 	TESTB     R9, R9
 	JEQ       noleaky_12_0
-	VMULPS    (CX), Z12, Z14
+	VMULPS    (CX), Z12, Z18
 	VCMPPS    $0x1e, Z15, Z12, K2
-	VBLENDMPS Z12, Z14, K2, Z12
+	VBLENDMPS Z12, Z18, K2, Z12
 
 noleaky_12_0:
-	TESTB   R10, R10
-	JEQ     noclamp_12_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z12, Z14, Z12
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z12, Z14, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_12_0
+	VMAXPS Z12, Z14, Z12
+	VMINPS Z12, Z17, Z12
 
 noclamp_12_0:
 	TESTQ     SI, SI
 	JEQ       done_12_0
 	TESTB     R8, R8
 	JEQ       done_12_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z12, Z12
 
 done_12_0:
 	TESTQ SI, SI
@@ -16321,41 +15773,38 @@ done_12_0:
 	ADDQ  DI, SI
 
 nextrow_12:
-	TESTQ     DX, DX
-	JEQ       nobias_13_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_13_0
+	VADDPS Z16, Z13, Z13
 
 nobias_13_0:
 	TESTQ     SI, SI
 	JEQ       nores_13_0
 	TESTB     R8, R8
 	JNE       nores_13_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z13, Z13
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z13, Z13
 
 nores_13_0:
 	TESTB     R9, R9
 	JEQ       noleaky_13_0
-	VMULPS    (CX), Z13, Z14
+	VMULPS    (CX), Z13, Z16
 	VCMPPS    $0x1e, Z15, Z13, K2
-	VBLENDMPS Z13, Z14, K2, Z13
+	VBLENDMPS Z13, Z16, K2, Z13
 
 noleaky_13_0:
-	TESTB   R10, R10
-	JEQ     noclamp_13_0
-	VMOVUPS 64(CX), Z14
-	VMAXPS  Z13, Z14, Z13
-	VMOVUPS 128(CX), Z14
-	VMINPS  Z13, Z14, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_13_0
+	VMAXPS Z13, Z14, Z13
+	VMINPS Z13, Z17, Z13
 
 noclamp_13_0:
 	TESTQ     SI, SI
 	JEQ       done_13_0
 	TESTB     R8, R8
 	JEQ       done_13_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z13, Z13
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z13, Z13
 
 done_13_0:
 noep:
@@ -16564,41 +16013,46 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z16, Z16, Z16
+	VPXORD    Z17, Z17, Z17
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z17
+
+nobiasrow:
+	VMOVUPS 64(CX), Z15
+	VMOVUPS 128(CX), Z18
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z17, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z15
+	VMULPS    (CX), Z0, Z19
 	VCMPPS    $0x1e, Z16, Z0, K2
-	VBLENDMPS Z0, Z15, K2, Z0
+	VBLENDMPS Z0, Z19, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z15
-	VMAXPS  Z0, Z15, Z0
-	VMOVUPS 128(CX), Z15
-	VMINPS  Z0, Z15, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z15, Z0
+	VMINPS Z0, Z18, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -16606,41 +16060,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z17, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z15
+	VMULPS    (CX), Z1, Z19
 	VCMPPS    $0x1e, Z16, Z1, K2
-	VBLENDMPS Z1, Z15, K2, Z1
+	VBLENDMPS Z1, Z19, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z15
-	VMAXPS  Z1, Z15, Z1
-	VMOVUPS 128(CX), Z15
-	VMINPS  Z1, Z15, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z15, Z1
+	VMINPS Z1, Z18, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -16648,41 +16099,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z17, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z15
+	VMULPS    (CX), Z2, Z19
 	VCMPPS    $0x1e, Z16, Z2, K2
-	VBLENDMPS Z2, Z15, K2, Z2
+	VBLENDMPS Z2, Z19, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z15
-	VMAXPS  Z2, Z15, Z2
-	VMOVUPS 128(CX), Z15
-	VMINPS  Z2, Z15, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z15, Z2
+	VMINPS Z2, Z18, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -16690,41 +16138,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z17, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z15
+	VMULPS    (CX), Z3, Z19
 	VCMPPS    $0x1e, Z16, Z3, K2
-	VBLENDMPS Z3, Z15, K2, Z3
+	VBLENDMPS Z3, Z19, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z15
-	VMAXPS  Z3, Z15, Z3
-	VMOVUPS 128(CX), Z15
-	VMINPS  Z3, Z15, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z15, Z3
+	VMINPS Z3, Z18, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -16732,41 +16177,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z17, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z15
+	VMULPS    (CX), Z4, Z19
 	VCMPPS    $0x1e, Z16, Z4, K2
-	VBLENDMPS Z4, Z15, K2, Z4
+	VBLENDMPS Z4, Z19, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z15
-	VMAXPS  Z4, Z15, Z4
-	VMOVUPS 128(CX), Z15
-	VMINPS  Z4, Z15, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z15, Z4
+	VMINPS Z4, Z18, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -16774,41 +16216,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z17, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z15
+	VMULPS    (CX), Z5, Z19
 	VCMPPS    $0x1e, Z16, Z5, K2
-	VBLENDMPS Z5, Z15, K2, Z5
+	VBLENDMPS Z5, Z19, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z15
-	VMAXPS  Z5, Z15, Z5
-	VMOVUPS 128(CX), Z15
-	VMINPS  Z5, Z15, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z15, Z5
+	VMINPS Z5, Z18, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -16816,41 +16255,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z17, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z15
+	VMULPS    (CX), Z6, Z19
 	VCMPPS    $0x1e, Z16, Z6, K2
-	VBLENDMPS Z6, Z15, K2, Z6
+	VBLENDMPS Z6, Z19, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(CX), Z15
-	VMAXPS  Z6, Z15, Z6
-	VMOVUPS 128(CX), Z15
-	VMINPS  Z6, Z15, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z15, Z6
+	VMINPS Z6, Z18, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -16858,41 +16294,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z17, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z15
+	VMULPS    (CX), Z7, Z19
 	VCMPPS    $0x1e, Z16, Z7, K2
-	VBLENDMPS Z7, Z15, K2, Z7
+	VBLENDMPS Z7, Z19, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(CX), Z15
-	VMAXPS  Z7, Z15, Z7
-	VMOVUPS 128(CX), Z15
-	VMINPS  Z7, Z15, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z15, Z7
+	VMINPS Z7, Z18, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z7, Z7
 
 done_7_0:
 	TESTQ SI, SI
@@ -16900,41 +16333,38 @@ done_7_0:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z17, Z8, Z8
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z8, Z8
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (CX), Z8, Z15
+	VMULPS    (CX), Z8, Z19
 	VCMPPS    $0x1e, Z16, Z8, K2
-	VBLENDMPS Z8, Z15, K2, Z8
+	VBLENDMPS Z8, Z19, K2, Z8
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(CX), Z15
-	VMAXPS  Z8, Z15, Z8
-	VMOVUPS 128(CX), Z15
-	VMINPS  Z8, Z15, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z8, Z15, Z8
+	VMINPS Z8, Z18, Z8
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z8, Z8
 
 done_8_0:
 	TESTQ SI, SI
@@ -16942,41 +16372,38 @@ done_8_0:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z17, Z9, Z9
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z9, Z9
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (CX), Z9, Z15
+	VMULPS    (CX), Z9, Z19
 	VCMPPS    $0x1e, Z16, Z9, K2
-	VBLENDMPS Z9, Z15, K2, Z9
+	VBLENDMPS Z9, Z19, K2, Z9
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(CX), Z15
-	VMAXPS  Z9, Z15, Z9
-	VMOVUPS 128(CX), Z15
-	VMINPS  Z9, Z15, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z9, Z15, Z9
+	VMINPS Z9, Z18, Z9
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z9, Z9
 
 done_9_0:
 	TESTQ SI, SI
@@ -16984,41 +16411,38 @@ done_9_0:
 	ADDQ  DI, SI
 
 nextrow_9:
-	TESTQ     DX, DX
-	JEQ       nobias_10_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_10_0
+	VADDPS Z17, Z10, Z10
 
 nobias_10_0:
 	TESTQ     SI, SI
 	JEQ       nores_10_0
 	TESTB     R8, R8
 	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z10, Z10
 
 nores_10_0:
 	TESTB     R9, R9
 	JEQ       noleaky_10_0
-	VMULPS    (CX), Z10, Z15
+	VMULPS    (CX), Z10, Z19
 	VCMPPS    $0x1e, Z16, Z10, K2
-	VBLENDMPS Z10, Z15, K2, Z10
+	VBLENDMPS Z10, Z19, K2, Z10
 
 noleaky_10_0:
-	TESTB   R10, R10
-	JEQ     noclamp_10_0
-	VMOVUPS 64(CX), Z15
-	VMAXPS  Z10, Z15, Z10
-	VMOVUPS 128(CX), Z15
-	VMINPS  Z10, Z15, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_10_0
+	VMAXPS Z10, Z15, Z10
+	VMINPS Z10, Z18, Z10
 
 noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
 	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z10, Z10
 
 done_10_0:
 	TESTQ SI, SI
@@ -17026,41 +16450,38 @@ done_10_0:
 	ADDQ  DI, SI
 
 nextrow_10:
-	TESTQ     DX, DX
-	JEQ       nobias_11_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_11_0
+	VADDPS Z17, Z11, Z11
 
 nobias_11_0:
 	TESTQ     SI, SI
 	JEQ       nores_11_0
 	TESTB     R8, R8
 	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z11, Z11
 
 nores_11_0:
 	TESTB     R9, R9
 	JEQ       noleaky_11_0
-	VMULPS    (CX), Z11, Z15
+	VMULPS    (CX), Z11, Z19
 	VCMPPS    $0x1e, Z16, Z11, K2
-	VBLENDMPS Z11, Z15, K2, Z11
+	VBLENDMPS Z11, Z19, K2, Z11
 
 noleaky_11_0:
-	TESTB   R10, R10
-	JEQ     noclamp_11_0
-	VMOVUPS 64(CX), Z15
-	VMAXPS  Z11, Z15, Z11
-	VMOVUPS 128(CX), Z15
-	VMINPS  Z11, Z15, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_11_0
+	VMAXPS Z11, Z15, Z11
+	VMINPS Z11, Z18, Z11
 
 noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
 	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z11, Z11
 
 done_11_0:
 	TESTQ SI, SI
@@ -17068,41 +16489,38 @@ done_11_0:
 	ADDQ  DI, SI
 
 nextrow_11:
-	TESTQ     DX, DX
-	JEQ       nobias_12_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_12_0
+	VADDPS Z17, Z12, Z12
 
 nobias_12_0:
 	TESTQ     SI, SI
 	JEQ       nores_12_0
 	TESTB     R8, R8
 	JNE       nores_12_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z12, Z12
 
 nores_12_0:
 	TESTB     R9, R9
 	JEQ       noleaky_12_0
-	VMULPS    (CX), Z12, Z15
+	VMULPS    (CX), Z12, Z19
 	VCMPPS    $0x1e, Z16, Z12, K2
-	VBLENDMPS Z12, Z15, K2, Z12
+	VBLENDMPS Z12, Z19, K2, Z12
 
 noleaky_12_0:
-	TESTB   R10, R10
-	JEQ     noclamp_12_0
-	VMOVUPS 64(CX), Z15
-	VMAXPS  Z12, Z15, Z12
-	VMOVUPS 128(CX), Z15
-	VMINPS  Z12, Z15, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_12_0
+	VMAXPS Z12, Z15, Z12
+	VMINPS Z12, Z18, Z12
 
 noclamp_12_0:
 	TESTQ     SI, SI
 	JEQ       done_12_0
 	TESTB     R8, R8
 	JEQ       done_12_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z12, Z12
 
 done_12_0:
 	TESTQ SI, SI
@@ -17110,41 +16528,38 @@ done_12_0:
 	ADDQ  DI, SI
 
 nextrow_12:
-	TESTQ     DX, DX
-	JEQ       nobias_13_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_13_0
+	VADDPS Z17, Z13, Z13
 
 nobias_13_0:
 	TESTQ     SI, SI
 	JEQ       nores_13_0
 	TESTB     R8, R8
 	JNE       nores_13_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z13, Z13
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z13, Z13
 
 nores_13_0:
 	TESTB     R9, R9
 	JEQ       noleaky_13_0
-	VMULPS    (CX), Z13, Z15
+	VMULPS    (CX), Z13, Z19
 	VCMPPS    $0x1e, Z16, Z13, K2
-	VBLENDMPS Z13, Z15, K2, Z13
+	VBLENDMPS Z13, Z19, K2, Z13
 
 noleaky_13_0:
-	TESTB   R10, R10
-	JEQ     noclamp_13_0
-	VMOVUPS 64(CX), Z15
-	VMAXPS  Z13, Z15, Z13
-	VMOVUPS 128(CX), Z15
-	VMINPS  Z13, Z15, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_13_0
+	VMAXPS Z13, Z15, Z13
+	VMINPS Z13, Z18, Z13
 
 noclamp_13_0:
 	TESTQ     SI, SI
 	JEQ       done_13_0
 	TESTB     R8, R8
 	JEQ       done_13_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z13, Z13
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z13, Z13
 
 done_13_0:
 	TESTQ SI, SI
@@ -17152,41 +16567,38 @@ done_13_0:
 	ADDQ  DI, SI
 
 nextrow_13:
-	TESTQ     DX, DX
-	JEQ       nobias_14_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z14, Z14
+	TESTQ  DX, DX
+	JEQ    nobias_14_0
+	VADDPS Z17, Z14, Z14
 
 nobias_14_0:
 	TESTQ     SI, SI
 	JEQ       nores_14_0
 	TESTB     R8, R8
 	JNE       nores_14_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z14, Z14
 
 nores_14_0:
 	TESTB     R9, R9
 	JEQ       noleaky_14_0
-	VMULPS    (CX), Z14, Z15
+	VMULPS    (CX), Z14, Z17
 	VCMPPS    $0x1e, Z16, Z14, K2
-	VBLENDMPS Z14, Z15, K2, Z14
+	VBLENDMPS Z14, Z17, K2, Z14
 
 noleaky_14_0:
-	TESTB   R10, R10
-	JEQ     noclamp_14_0
-	VMOVUPS 64(CX), Z15
-	VMAXPS  Z14, Z15, Z14
-	VMOVUPS 128(CX), Z15
-	VMINPS  Z14, Z15, Z14
+	TESTB  R10, R10
+	JEQ    noclamp_14_0
+	VMAXPS Z14, Z15, Z14
+	VMINPS Z14, Z18, Z14
 
 noclamp_14_0:
 	TESTQ     SI, SI
 	JEQ       done_14_0
 	TESTB     R8, R8
 	JEQ       done_14_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z14, Z14
 
 done_14_0:
 noep:
@@ -17405,41 +16817,46 @@ write:
 	MOVB      217(CX), R9
 	MOVB      218(CX), R10
 	VPXORD    Z17, Z17, Z17
+	VPXORD    Z18, Z18, Z18
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z18
+
+nobiasrow:
+	VMOVUPS 64(CX), Z16
+	VMOVUPS 128(CX), Z19
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z18, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z16
+	VMULPS    (CX), Z0, Z20
 	VCMPPS    $0x1e, Z17, Z0, K2
-	VBLENDMPS Z0, Z16, K2, Z0
+	VBLENDMPS Z0, Z20, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z0, Z16, Z0
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z0, Z16, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z16, Z0
+	VMINPS Z0, Z19, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -17447,41 +16864,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z18, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z16
+	VMULPS    (CX), Z1, Z20
 	VCMPPS    $0x1e, Z17, Z1, K2
-	VBLENDMPS Z1, Z16, K2, Z1
+	VBLENDMPS Z1, Z20, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z1, Z16, Z1
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z1, Z16, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z16, Z1
+	VMINPS Z1, Z19, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -17489,41 +16903,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z18, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z16
+	VMULPS    (CX), Z2, Z20
 	VCMPPS    $0x1e, Z17, Z2, K2
-	VBLENDMPS Z2, Z16, K2, Z2
+	VBLENDMPS Z2, Z20, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z2, Z16, Z2
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z2, Z16, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z16, Z2
+	VMINPS Z2, Z19, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -17531,41 +16942,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z18, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z16
+	VMULPS    (CX), Z3, Z20
 	VCMPPS    $0x1e, Z17, Z3, K2
-	VBLENDMPS Z3, Z16, K2, Z3
+	VBLENDMPS Z3, Z20, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z3, Z16, Z3
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z3, Z16, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z16, Z3
+	VMINPS Z3, Z19, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -17573,41 +16981,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z18, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z16
+	VMULPS    (CX), Z4, Z20
 	VCMPPS    $0x1e, Z17, Z4, K2
-	VBLENDMPS Z4, Z16, K2, Z4
+	VBLENDMPS Z4, Z20, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z4, Z16, Z4
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z4, Z16, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z16, Z4
+	VMINPS Z4, Z19, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -17615,41 +17020,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z18, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z16
+	VMULPS    (CX), Z5, Z20
 	VCMPPS    $0x1e, Z17, Z5, K2
-	VBLENDMPS Z5, Z16, K2, Z5
+	VBLENDMPS Z5, Z20, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z5, Z16, Z5
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z5, Z16, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z16, Z5
+	VMINPS Z5, Z19, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -17657,41 +17059,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z18, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z16
+	VMULPS    (CX), Z6, Z20
 	VCMPPS    $0x1e, Z17, Z6, K2
-	VBLENDMPS Z6, Z16, K2, Z6
+	VBLENDMPS Z6, Z20, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z6, Z16, Z6
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z6, Z16, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z16, Z6
+	VMINPS Z6, Z19, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -17699,41 +17098,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z18, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z16
+	VMULPS    (CX), Z7, Z20
 	VCMPPS    $0x1e, Z17, Z7, K2
-	VBLENDMPS Z7, Z16, K2, Z7
+	VBLENDMPS Z7, Z20, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z7, Z16, Z7
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z7, Z16, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z16, Z7
+	VMINPS Z7, Z19, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z7, Z7
 
 done_7_0:
 	TESTQ SI, SI
@@ -17741,41 +17137,38 @@ done_7_0:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z18, Z8, Z8
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z8, Z8
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (CX), Z8, Z16
+	VMULPS    (CX), Z8, Z20
 	VCMPPS    $0x1e, Z17, Z8, K2
-	VBLENDMPS Z8, Z16, K2, Z8
+	VBLENDMPS Z8, Z20, K2, Z8
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z8, Z16, Z8
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z8, Z16, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z8, Z16, Z8
+	VMINPS Z8, Z19, Z8
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z8, Z8
 
 done_8_0:
 	TESTQ SI, SI
@@ -17783,41 +17176,38 @@ done_8_0:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z18, Z9, Z9
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z9, Z9
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (CX), Z9, Z16
+	VMULPS    (CX), Z9, Z20
 	VCMPPS    $0x1e, Z17, Z9, K2
-	VBLENDMPS Z9, Z16, K2, Z9
+	VBLENDMPS Z9, Z20, K2, Z9
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z9, Z16, Z9
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z9, Z16, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z9, Z16, Z9
+	VMINPS Z9, Z19, Z9
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z9, Z9
 
 done_9_0:
 	TESTQ SI, SI
@@ -17825,41 +17215,38 @@ done_9_0:
 	ADDQ  DI, SI
 
 nextrow_9:
-	TESTQ     DX, DX
-	JEQ       nobias_10_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_10_0
+	VADDPS Z18, Z10, Z10
 
 nobias_10_0:
 	TESTQ     SI, SI
 	JEQ       nores_10_0
 	TESTB     R8, R8
 	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z10, Z10
 
 nores_10_0:
 	TESTB     R9, R9
 	JEQ       noleaky_10_0
-	VMULPS    (CX), Z10, Z16
+	VMULPS    (CX), Z10, Z20
 	VCMPPS    $0x1e, Z17, Z10, K2
-	VBLENDMPS Z10, Z16, K2, Z10
+	VBLENDMPS Z10, Z20, K2, Z10
 
 noleaky_10_0:
-	TESTB   R10, R10
-	JEQ     noclamp_10_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z10, Z16, Z10
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z10, Z16, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_10_0
+	VMAXPS Z10, Z16, Z10
+	VMINPS Z10, Z19, Z10
 
 noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
 	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z10, Z10
 
 done_10_0:
 	TESTQ SI, SI
@@ -17867,41 +17254,38 @@ done_10_0:
 	ADDQ  DI, SI
 
 nextrow_10:
-	TESTQ     DX, DX
-	JEQ       nobias_11_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_11_0
+	VADDPS Z18, Z11, Z11
 
 nobias_11_0:
 	TESTQ     SI, SI
 	JEQ       nores_11_0
 	TESTB     R8, R8
 	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z11, Z11
 
 nores_11_0:
 	TESTB     R9, R9
 	JEQ       noleaky_11_0
-	VMULPS    (CX), Z11, Z16
+	VMULPS    (CX), Z11, Z20
 	VCMPPS    $0x1e, Z17, Z11, K2
-	VBLENDMPS Z11, Z16, K2, Z11
+	VBLENDMPS Z11, Z20, K2, Z11
 
 noleaky_11_0:
-	TESTB   R10, R10
-	JEQ     noclamp_11_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z11, Z16, Z11
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z11, Z16, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_11_0
+	VMAXPS Z11, Z16, Z11
+	VMINPS Z11, Z19, Z11
 
 noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
 	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z11, Z11
 
 done_11_0:
 	TESTQ SI, SI
@@ -17909,41 +17293,38 @@ done_11_0:
 	ADDQ  DI, SI
 
 nextrow_11:
-	TESTQ     DX, DX
-	JEQ       nobias_12_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_12_0
+	VADDPS Z18, Z12, Z12
 
 nobias_12_0:
 	TESTQ     SI, SI
 	JEQ       nores_12_0
 	TESTB     R8, R8
 	JNE       nores_12_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z12, Z12
 
 nores_12_0:
 	TESTB     R9, R9
 	JEQ       noleaky_12_0
-	VMULPS    (CX), Z12, Z16
+	VMULPS    (CX), Z12, Z20
 	VCMPPS    $0x1e, Z17, Z12, K2
-	VBLENDMPS Z12, Z16, K2, Z12
+	VBLENDMPS Z12, Z20, K2, Z12
 
 noleaky_12_0:
-	TESTB   R10, R10
-	JEQ     noclamp_12_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z12, Z16, Z12
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z12, Z16, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_12_0
+	VMAXPS Z12, Z16, Z12
+	VMINPS Z12, Z19, Z12
 
 noclamp_12_0:
 	TESTQ     SI, SI
 	JEQ       done_12_0
 	TESTB     R8, R8
 	JEQ       done_12_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z12, Z12
 
 done_12_0:
 	TESTQ SI, SI
@@ -17951,41 +17332,38 @@ done_12_0:
 	ADDQ  DI, SI
 
 nextrow_12:
-	TESTQ     DX, DX
-	JEQ       nobias_13_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_13_0
+	VADDPS Z18, Z13, Z13
 
 nobias_13_0:
 	TESTQ     SI, SI
 	JEQ       nores_13_0
 	TESTB     R8, R8
 	JNE       nores_13_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z13, Z13
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z13, Z13
 
 nores_13_0:
 	TESTB     R9, R9
 	JEQ       noleaky_13_0
-	VMULPS    (CX), Z13, Z16
+	VMULPS    (CX), Z13, Z20
 	VCMPPS    $0x1e, Z17, Z13, K2
-	VBLENDMPS Z13, Z16, K2, Z13
+	VBLENDMPS Z13, Z20, K2, Z13
 
 noleaky_13_0:
-	TESTB   R10, R10
-	JEQ     noclamp_13_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z13, Z16, Z13
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z13, Z16, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_13_0
+	VMAXPS Z13, Z16, Z13
+	VMINPS Z13, Z19, Z13
 
 noclamp_13_0:
 	TESTQ     SI, SI
 	JEQ       done_13_0
 	TESTB     R8, R8
 	JEQ       done_13_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z13, Z13
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z13, Z13
 
 done_13_0:
 	TESTQ SI, SI
@@ -17993,41 +17371,38 @@ done_13_0:
 	ADDQ  DI, SI
 
 nextrow_13:
-	TESTQ     DX, DX
-	JEQ       nobias_14_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z14, Z14
+	TESTQ  DX, DX
+	JEQ    nobias_14_0
+	VADDPS Z18, Z14, Z14
 
 nobias_14_0:
 	TESTQ     SI, SI
 	JEQ       nores_14_0
 	TESTB     R8, R8
 	JNE       nores_14_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z14, Z14
 
 nores_14_0:
 	TESTB     R9, R9
 	JEQ       noleaky_14_0
-	VMULPS    (CX), Z14, Z16
+	VMULPS    (CX), Z14, Z20
 	VCMPPS    $0x1e, Z17, Z14, K2
-	VBLENDMPS Z14, Z16, K2, Z14
+	VBLENDMPS Z14, Z20, K2, Z14
 
 noleaky_14_0:
-	TESTB   R10, R10
-	JEQ     noclamp_14_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z14, Z16, Z14
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z14, Z16, Z14
+	TESTB  R10, R10
+	JEQ    noclamp_14_0
+	VMAXPS Z14, Z16, Z14
+	VMINPS Z14, Z19, Z14
 
 noclamp_14_0:
 	TESTQ     SI, SI
 	JEQ       done_14_0
 	TESTB     R8, R8
 	JEQ       done_14_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z14, Z14
 
 done_14_0:
 	TESTQ SI, SI
@@ -18035,41 +17410,38 @@ done_14_0:
 	ADDQ  DI, SI
 
 nextrow_14:
-	TESTQ     DX, DX
-	JEQ       nobias_15_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z15, Z15
+	TESTQ  DX, DX
+	JEQ    nobias_15_0
+	VADDPS Z18, Z15, Z15
 
 nobias_15_0:
 	TESTQ     SI, SI
 	JEQ       nores_15_0
 	TESTB     R8, R8
 	JNE       nores_15_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z15, Z15
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z15, Z15
 
 nores_15_0:
 	TESTB     R9, R9
 	JEQ       noleaky_15_0
-	VMULPS    (CX), Z15, Z16
+	VMULPS    (CX), Z15, Z18
 	VCMPPS    $0x1e, Z17, Z15, K2
-	VBLENDMPS Z15, Z16, K2, Z15
+	VBLENDMPS Z15, Z18, K2, Z15
 
 noleaky_15_0:
-	TESTB   R10, R10
-	JEQ     noclamp_15_0
-	VMOVUPS 64(CX), Z16
-	VMAXPS  Z15, Z16, Z15
-	VMOVUPS 128(CX), Z16
-	VMINPS  Z15, Z16, Z15
+	TESTB  R10, R10
+	JEQ    noclamp_15_0
+	VMAXPS Z15, Z16, Z15
+	VMINPS Z15, Z19, Z15
 
 noclamp_15_0:
 	TESTQ     SI, SI
 	JEQ       done_15_0
 	TESTB     R8, R8
 	JEQ       done_15_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z15, Z15
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z15, Z15
 
 done_15_0:
 noep:
@@ -20537,78 +19909,82 @@ write:
 	MOVB      217(AX), DI
 	MOVB      218(AX), R8
 	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z2
-	VADDPS    Z2, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z5
+	VMOVUPS.Z 64(DX), K2, Z6
+
+nobiasrow:
+	VMOVUPS 64(AX), Z2
+	VMOVUPS 128(AX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z5, Z0, Z0
 
 nobias_0_0:
 	TESTQ     BX, BX
 	JEQ       nores_0_0
 	TESTB     SI, SI
 	JNE       nores_0_0
-	VMOVUPS.Z (BX), K1, Z2
-	VADDPS    Z2, Z0, Z0
+	VMOVUPS.Z (BX), K1, Z5
+	VADDPS    Z5, Z0, Z0
 
 nores_0_0:
 	TESTB     DI, DI
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z2
+	VMULPS    (AX), Z0, Z5
 	VCMPPS    $0x1e, Z4, Z0, K3
-	VBLENDMPS Z0, Z2, K3, Z0
+	VBLENDMPS Z0, Z5, K3, Z0
 
 noleaky_0_0:
-	TESTB   R8, R8
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z2
-	VMAXPS  Z0, Z2, Z0
-	VMOVUPS 128(AX), Z2
-	VMINPS  Z0, Z2, Z0
+	TESTB  R8, R8
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z2, Z0
+	VMINPS Z0, Z3, Z0
 
 noclamp_0_0:
 	TESTQ     BX, BX
 	JEQ       done_0_0
 	TESTB     SI, SI
 	JEQ       done_0_0
-	VMOVUPS.Z (BX), K1, Z2
-	VADDPS    Z2, Z0, Z0
+	VMOVUPS.Z (BX), K1, Z5
+	VADDPS    Z5, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z2
-	VADDPS    Z2, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z6, Z1, Z1
 
 nobias_0_1:
 	TESTQ     BX, BX
 	JEQ       nores_0_1
 	TESTB     SI, SI
 	JNE       nores_0_1
-	VMOVUPS.Z 64(BX), K2, Z2
-	VADDPS    Z2, Z1, Z1
+	VMOVUPS.Z 64(BX), K2, Z5
+	VADDPS    Z5, Z1, Z1
 
 nores_0_1:
 	TESTB     DI, DI
 	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z2
+	VMULPS    (AX), Z1, Z5
 	VCMPPS    $0x1e, Z4, Z1, K3
-	VBLENDMPS Z1, Z2, K3, Z1
+	VBLENDMPS Z1, Z5, K3, Z1
 
 noleaky_0_1:
-	TESTB   R8, R8
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Z2
-	VMAXPS  Z1, Z2, Z1
-	VMOVUPS 128(AX), Z2
-	VMINPS  Z1, Z2, Z1
+	TESTB  R8, R8
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z2, Z1
+	VMINPS Z1, Z3, Z1
 
 noclamp_0_1:
 	TESTQ     BX, BX
 	JEQ       done_0_1
 	TESTB     SI, SI
 	JEQ       done_0_1
-	VMOVUPS.Z 64(BX), K2, Z2
-	VADDPS    Z2, Z1, Z1
+	VMOVUPS.Z 64(BX), K2, Z5
+	VADDPS    Z5, Z1, Z1
 
 done_0_1:
 noep:
@@ -20706,78 +20082,82 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z4
-	VADDPS    Z4, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z7
+	VMOVUPS.Z 64(DX), K2, Z8
+
+nobiasrow:
+	VMOVUPS 64(AX), Z4
+	VMOVUPS 128(AX), Z5
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z7, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z4
+	VMULPS    (AX), Z0, Z9
 	VCMPPS    $0x1e, Z6, Z0, K3
-	VBLENDMPS Z0, Z4, K3, Z0
+	VBLENDMPS Z0, Z9, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z4
-	VMAXPS  Z0, Z4, Z0
-	VMOVUPS 128(AX), Z4
-	VMINPS  Z0, Z4, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z4, Z0
+	VMINPS Z0, Z5, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z4
-	VADDPS    Z4, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z8, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z4
-	VADDPS    Z4, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z9
+	VADDPS    Z9, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z4
+	VMULPS    (AX), Z1, Z9
 	VCMPPS    $0x1e, Z6, Z1, K3
-	VBLENDMPS Z1, Z4, K3, Z1
+	VBLENDMPS Z1, Z9, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Z4
-	VMAXPS  Z1, Z4, Z1
-	VMOVUPS 128(AX), Z4
-	VMINPS  Z1, Z4, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z4, Z1
+	VMINPS Z1, Z5, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z4
-	VADDPS    Z4, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z9
+	VADDPS    Z9, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -20785,78 +20165,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z4
-	VADDPS    Z4, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z7, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z4
+	VMULPS    (AX), Z2, Z7
 	VCMPPS    $0x1e, Z6, Z2, K3
-	VBLENDMPS Z2, Z4, K3, Z2
+	VBLENDMPS Z2, Z7, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z4
-	VMAXPS  Z2, Z4, Z2
-	VMOVUPS 128(AX), Z4
-	VMINPS  Z2, Z4, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z4, Z2
+	VMINPS Z2, Z5, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z4
-	VADDPS    Z4, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z8, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z4
-	VADDPS    Z4, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z7
+	VADDPS    Z7, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z4
+	VMULPS    (AX), Z3, Z7
 	VCMPPS    $0x1e, Z6, Z3, K3
-	VBLENDMPS Z3, Z4, K3, Z3
+	VBLENDMPS Z3, Z7, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(AX), Z4
-	VMAXPS  Z3, Z4, Z3
-	VMOVUPS 128(AX), Z4
-	VMINPS  Z3, Z4, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z4, Z3
+	VMINPS Z3, Z5, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z4
-	VADDPS    Z4, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z7
+	VADDPS    Z7, Z3, Z3
 
 done_1_1:
 noep:
@@ -20969,78 +20343,82 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z9
+	VMOVUPS.Z 64(DX), K2, Z10
+
+nobiasrow:
+	VMOVUPS 64(AX), Z6
+	VMOVUPS 128(AX), Z7
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z9, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z6
+	VMULPS    (AX), Z0, Z11
 	VCMPPS    $0x1e, Z8, Z0, K3
-	VBLENDMPS Z0, Z6, K3, Z0
+	VBLENDMPS Z0, Z11, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 128(AX), Z6
-	VMINPS  Z0, Z6, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z6, Z0
+	VMINPS Z0, Z7, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z6
-	VADDPS    Z6, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z10, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z6
-	VADDPS    Z6, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z11
+	VADDPS    Z11, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z6
+	VMULPS    (AX), Z1, Z11
 	VCMPPS    $0x1e, Z8, Z1, K3
-	VBLENDMPS Z1, Z6, K3, Z1
+	VBLENDMPS Z1, Z11, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Z6
-	VMAXPS  Z1, Z6, Z1
-	VMOVUPS 128(AX), Z6
-	VMINPS  Z1, Z6, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z6, Z1
+	VMINPS Z1, Z7, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z6
-	VADDPS    Z6, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z11
+	VADDPS    Z11, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -21048,78 +20426,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z9, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z6
+	VMULPS    (AX), Z2, Z11
 	VCMPPS    $0x1e, Z8, Z2, K3
-	VBLENDMPS Z2, Z6, K3, Z2
+	VBLENDMPS Z2, Z11, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z6
-	VMAXPS  Z2, Z6, Z2
-	VMOVUPS 128(AX), Z6
-	VMINPS  Z2, Z6, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z6, Z2
+	VMINPS Z2, Z7, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z6
-	VADDPS    Z6, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z10, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z6
-	VADDPS    Z6, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z11
+	VADDPS    Z11, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z6
+	VMULPS    (AX), Z3, Z11
 	VCMPPS    $0x1e, Z8, Z3, K3
-	VBLENDMPS Z3, Z6, K3, Z3
+	VBLENDMPS Z3, Z11, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(AX), Z6
-	VMAXPS  Z3, Z6, Z3
-	VMOVUPS 128(AX), Z6
-	VMINPS  Z3, Z6, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z6, Z3
+	VMINPS Z3, Z7, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z6
-	VADDPS    Z6, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z11
+	VADDPS    Z11, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -21127,78 +20499,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z9, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z6
+	VMULPS    (AX), Z4, Z9
 	VCMPPS    $0x1e, Z8, Z4, K3
-	VBLENDMPS Z4, Z6, K3, Z4
+	VBLENDMPS Z4, Z9, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z6
-	VMAXPS  Z4, Z6, Z4
-	VMOVUPS 128(AX), Z6
-	VMINPS  Z4, Z6, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z6, Z4
+	VMINPS Z4, Z7, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z6
-	VADDPS    Z6, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z10, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z6
-	VADDPS    Z6, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z9
+	VADDPS    Z9, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z6
+	VMULPS    (AX), Z5, Z9
 	VCMPPS    $0x1e, Z8, Z5, K3
-	VBLENDMPS Z5, Z6, K3, Z5
+	VBLENDMPS Z5, Z9, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(AX), Z6
-	VMAXPS  Z5, Z6, Z5
-	VMOVUPS 128(AX), Z6
-	VMINPS  Z5, Z6, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z6, Z5
+	VMINPS Z5, Z7, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z6
-	VADDPS    Z6, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z9
+	VADDPS    Z9, Z5, Z5
 
 done_2_1:
 noep:
@@ -21326,78 +20692,82 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z11
+	VMOVUPS.Z 64(DX), K2, Z12
+
+nobiasrow:
+	VMOVUPS 64(AX), Z8
+	VMOVUPS 128(AX), Z9
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z11, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z8
+	VMULPS    (AX), Z0, Z13
 	VCMPPS    $0x1e, Z10, Z0, K3
-	VBLENDMPS Z0, Z8, K3, Z0
+	VBLENDMPS Z0, Z13, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z8
-	VMAXPS  Z0, Z8, Z0
-	VMOVUPS 128(AX), Z8
-	VMINPS  Z0, Z8, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z8, Z0
+	VMINPS Z0, Z9, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z8
-	VADDPS    Z8, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z12, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z8
-	VADDPS    Z8, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z13
+	VADDPS    Z13, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z8
+	VMULPS    (AX), Z1, Z13
 	VCMPPS    $0x1e, Z10, Z1, K3
-	VBLENDMPS Z1, Z8, K3, Z1
+	VBLENDMPS Z1, Z13, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Z8
-	VMAXPS  Z1, Z8, Z1
-	VMOVUPS 128(AX), Z8
-	VMINPS  Z1, Z8, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z8, Z1
+	VMINPS Z1, Z9, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z8
-	VADDPS    Z8, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z13
+	VADDPS    Z13, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -21405,78 +20775,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z11, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z8
+	VMULPS    (AX), Z2, Z13
 	VCMPPS    $0x1e, Z10, Z2, K3
-	VBLENDMPS Z2, Z8, K3, Z2
+	VBLENDMPS Z2, Z13, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z8
-	VMAXPS  Z2, Z8, Z2
-	VMOVUPS 128(AX), Z8
-	VMINPS  Z2, Z8, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z8, Z2
+	VMINPS Z2, Z9, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z8
-	VADDPS    Z8, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z12, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z8
-	VADDPS    Z8, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z13
+	VADDPS    Z13, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z8
+	VMULPS    (AX), Z3, Z13
 	VCMPPS    $0x1e, Z10, Z3, K3
-	VBLENDMPS Z3, Z8, K3, Z3
+	VBLENDMPS Z3, Z13, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(AX), Z8
-	VMAXPS  Z3, Z8, Z3
-	VMOVUPS 128(AX), Z8
-	VMINPS  Z3, Z8, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z8, Z3
+	VMINPS Z3, Z9, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z8
-	VADDPS    Z8, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z13
+	VADDPS    Z13, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -21484,78 +20848,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z11, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z8
+	VMULPS    (AX), Z4, Z13
 	VCMPPS    $0x1e, Z10, Z4, K3
-	VBLENDMPS Z4, Z8, K3, Z4
+	VBLENDMPS Z4, Z13, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z8
-	VMAXPS  Z4, Z8, Z4
-	VMOVUPS 128(AX), Z8
-	VMINPS  Z4, Z8, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z8, Z4
+	VMINPS Z4, Z9, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z8
-	VADDPS    Z8, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z12, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z8
-	VADDPS    Z8, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z13
+	VADDPS    Z13, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z8
+	VMULPS    (AX), Z5, Z13
 	VCMPPS    $0x1e, Z10, Z5, K3
-	VBLENDMPS Z5, Z8, K3, Z5
+	VBLENDMPS Z5, Z13, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(AX), Z8
-	VMAXPS  Z5, Z8, Z5
-	VMOVUPS 128(AX), Z8
-	VMINPS  Z5, Z8, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z8, Z5
+	VMINPS Z5, Z9, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z8
-	VADDPS    Z8, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z13
+	VADDPS    Z13, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -21563,78 +20921,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z11, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z8
+	VMULPS    (AX), Z6, Z11
 	VCMPPS    $0x1e, Z10, Z6, K3
-	VBLENDMPS Z6, Z8, K3, Z6
+	VBLENDMPS Z6, Z11, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z8
-	VMAXPS  Z6, Z8, Z6
-	VMOVUPS 128(AX), Z8
-	VMINPS  Z6, Z8, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z8, Z6
+	VMINPS Z6, Z9, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z8
-	VADDPS    Z8, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z12, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z8
-	VADDPS    Z8, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z11
+	VADDPS    Z11, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z8
+	VMULPS    (AX), Z7, Z11
 	VCMPPS    $0x1e, Z10, Z7, K3
-	VBLENDMPS Z7, Z8, K3, Z7
+	VBLENDMPS Z7, Z11, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(AX), Z8
-	VMAXPS  Z7, Z8, Z7
-	VMOVUPS 128(AX), Z8
-	VMINPS  Z7, Z8, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z8, Z7
+	VMINPS Z7, Z9, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z8
-	VADDPS    Z8, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z11
+	VADDPS    Z11, Z7, Z7
 
 done_3_1:
 noep:
@@ -21779,78 +21131,82 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z12, Z12, Z12
+	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z13
+	VMOVUPS.Z 64(DX), K2, Z14
+
+nobiasrow:
+	VMOVUPS 64(AX), Z10
+	VMOVUPS 128(AX), Z11
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z13, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z10
+	VMULPS    (AX), Z0, Z15
 	VCMPPS    $0x1e, Z12, Z0, K3
-	VBLENDMPS Z0, Z10, K3, Z0
+	VBLENDMPS Z0, Z15, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z0, Z10, Z0
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z0, Z10, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z10, Z0
+	VMINPS Z0, Z11, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z10
-	VADDPS    Z10, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z14, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z10
+	VMULPS    (AX), Z1, Z15
 	VCMPPS    $0x1e, Z12, Z1, K3
-	VBLENDMPS Z1, Z10, K3, Z1
+	VBLENDMPS Z1, Z15, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z1, Z10, Z1
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z1, Z10, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z10, Z1
+	VMINPS Z1, Z11, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -21858,78 +21214,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z13, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z10
+	VMULPS    (AX), Z2, Z15
 	VCMPPS    $0x1e, Z12, Z2, K3
-	VBLENDMPS Z2, Z10, K3, Z2
+	VBLENDMPS Z2, Z15, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z2, Z10, Z2
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z2, Z10, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z10, Z2
+	VMINPS Z2, Z11, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z10
-	VADDPS    Z10, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z14, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z10
+	VMULPS    (AX), Z3, Z15
 	VCMPPS    $0x1e, Z12, Z3, K3
-	VBLENDMPS Z3, Z10, K3, Z3
+	VBLENDMPS Z3, Z15, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z3, Z10, Z3
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z3, Z10, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z10, Z3
+	VMINPS Z3, Z11, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -21937,78 +21287,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z13, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z10
+	VMULPS    (AX), Z4, Z15
 	VCMPPS    $0x1e, Z12, Z4, K3
-	VBLENDMPS Z4, Z10, K3, Z4
+	VBLENDMPS Z4, Z15, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z4, Z10, Z4
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z4, Z10, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z10, Z4
+	VMINPS Z4, Z11, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z10
-	VADDPS    Z10, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z14, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z10
+	VMULPS    (AX), Z5, Z15
 	VCMPPS    $0x1e, Z12, Z5, K3
-	VBLENDMPS Z5, Z10, K3, Z5
+	VBLENDMPS Z5, Z15, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z5, Z10, Z5
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z5, Z10, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z10, Z5
+	VMINPS Z5, Z11, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -22016,78 +21360,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z13, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z10
+	VMULPS    (AX), Z6, Z15
 	VCMPPS    $0x1e, Z12, Z6, K3
-	VBLENDMPS Z6, Z10, K3, Z6
+	VBLENDMPS Z6, Z15, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z6, Z10, Z6
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z6, Z10, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z10, Z6
+	VMINPS Z6, Z11, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z10
-	VADDPS    Z10, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z14, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z10
+	VMULPS    (AX), Z7, Z15
 	VCMPPS    $0x1e, Z12, Z7, K3
-	VBLENDMPS Z7, Z10, K3, Z7
+	VBLENDMPS Z7, Z15, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z7, Z10, Z7
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z7, Z10, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z10, Z7
+	VMINPS Z7, Z11, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z7, Z7
 
 done_3_1:
 	TESTQ SI, SI
@@ -22095,78 +21433,72 @@ done_3_1:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z13, Z8, Z8
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z8, Z8
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z8, Z10
+	VMULPS    (AX), Z8, Z13
 	VCMPPS    $0x1e, Z12, Z8, K3
-	VBLENDMPS Z8, Z10, K3, Z8
+	VBLENDMPS Z8, Z13, K3, Z8
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z8, Z10, Z8
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z8, Z10, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z8, Z10, Z8
+	VMINPS Z8, Z11, Z8
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z8, Z8
 
 done_4_0:
-	TESTQ     DX, DX
-	JEQ       nobias_4_1
-	VMOVUPS.Z 64(DX), K2, Z10
-	VADDPS    Z10, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_4_1
+	VADDPS Z14, Z9, Z9
 
 nobias_4_1:
 	TESTQ     SI, SI
 	JEQ       nores_4_1
 	TESTB     R8, R8
 	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z13
+	VADDPS    Z13, Z9, Z9
 
 nores_4_1:
 	TESTB     R9, R9
 	JEQ       noleaky_4_1
-	VMULPS    (AX), Z9, Z10
+	VMULPS    (AX), Z9, Z13
 	VCMPPS    $0x1e, Z12, Z9, K3
-	VBLENDMPS Z9, Z10, K3, Z9
+	VBLENDMPS Z9, Z13, K3, Z9
 
 noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z9, Z10, Z9
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z9, Z10, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_4_1
+	VMAXPS Z9, Z10, Z9
+	VMINPS Z9, Z11, Z9
 
 noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
 	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z10
-	VADDPS    Z10, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z13
+	VADDPS    Z13, Z9, Z9
 
 done_4_1:
 noep:
@@ -22326,78 +21658,82 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z14, Z14, Z14
+	VPXORD    Z15, Z15, Z15
+	VPXORD    Z16, Z16, Z16
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z15
+	VMOVUPS.Z 64(DX), K2, Z16
+
+nobiasrow:
+	VMOVUPS 64(AX), Z12
+	VMOVUPS 128(AX), Z13
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z15, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z12
+	VMULPS    (AX), Z0, Z17
 	VCMPPS    $0x1e, Z14, Z0, K3
-	VBLENDMPS Z0, Z12, K3, Z0
+	VBLENDMPS Z0, Z17, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z0, Z12, Z0
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z0, Z12, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z12, Z0
+	VMINPS Z0, Z13, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z12
-	VADDPS    Z12, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z16, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z12
+	VMULPS    (AX), Z1, Z17
 	VCMPPS    $0x1e, Z14, Z1, K3
-	VBLENDMPS Z1, Z12, K3, Z1
+	VBLENDMPS Z1, Z17, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z1, Z12, Z1
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z1, Z12, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z12, Z1
+	VMINPS Z1, Z13, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -22405,78 +21741,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z15, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z12
+	VMULPS    (AX), Z2, Z17
 	VCMPPS    $0x1e, Z14, Z2, K3
-	VBLENDMPS Z2, Z12, K3, Z2
+	VBLENDMPS Z2, Z17, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z2, Z12, Z2
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z2, Z12, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z12, Z2
+	VMINPS Z2, Z13, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z12
-	VADDPS    Z12, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z16, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z12
+	VMULPS    (AX), Z3, Z17
 	VCMPPS    $0x1e, Z14, Z3, K3
-	VBLENDMPS Z3, Z12, K3, Z3
+	VBLENDMPS Z3, Z17, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z3, Z12, Z3
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z3, Z12, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z12, Z3
+	VMINPS Z3, Z13, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -22484,78 +21814,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z15, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z12
+	VMULPS    (AX), Z4, Z17
 	VCMPPS    $0x1e, Z14, Z4, K3
-	VBLENDMPS Z4, Z12, K3, Z4
+	VBLENDMPS Z4, Z17, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z4, Z12, Z4
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z4, Z12, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z12, Z4
+	VMINPS Z4, Z13, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z12
-	VADDPS    Z12, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z16, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z12
+	VMULPS    (AX), Z5, Z17
 	VCMPPS    $0x1e, Z14, Z5, K3
-	VBLENDMPS Z5, Z12, K3, Z5
+	VBLENDMPS Z5, Z17, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z5, Z12, Z5
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z5, Z12, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z12, Z5
+	VMINPS Z5, Z13, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -22563,78 +21887,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z15, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z12
+	VMULPS    (AX), Z6, Z17
 	VCMPPS    $0x1e, Z14, Z6, K3
-	VBLENDMPS Z6, Z12, K3, Z6
+	VBLENDMPS Z6, Z17, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z6, Z12, Z6
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z6, Z12, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z12, Z6
+	VMINPS Z6, Z13, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z12
-	VADDPS    Z12, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z16, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z12
+	VMULPS    (AX), Z7, Z17
 	VCMPPS    $0x1e, Z14, Z7, K3
-	VBLENDMPS Z7, Z12, K3, Z7
+	VBLENDMPS Z7, Z17, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z7, Z12, Z7
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z7, Z12, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z12, Z7
+	VMINPS Z7, Z13, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z7, Z7
 
 done_3_1:
 	TESTQ SI, SI
@@ -22642,78 +21960,72 @@ done_3_1:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z15, Z8, Z8
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z8, Z8
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z8, Z12
+	VMULPS    (AX), Z8, Z17
 	VCMPPS    $0x1e, Z14, Z8, K3
-	VBLENDMPS Z8, Z12, K3, Z8
+	VBLENDMPS Z8, Z17, K3, Z8
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z8, Z12, Z8
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z8, Z12, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z8, Z12, Z8
+	VMINPS Z8, Z13, Z8
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z8, Z8
 
 done_4_0:
-	TESTQ     DX, DX
-	JEQ       nobias_4_1
-	VMOVUPS.Z 64(DX), K2, Z12
-	VADDPS    Z12, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_4_1
+	VADDPS Z16, Z9, Z9
 
 nobias_4_1:
 	TESTQ     SI, SI
 	JEQ       nores_4_1
 	TESTB     R8, R8
 	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z9, Z9
 
 nores_4_1:
 	TESTB     R9, R9
 	JEQ       noleaky_4_1
-	VMULPS    (AX), Z9, Z12
+	VMULPS    (AX), Z9, Z17
 	VCMPPS    $0x1e, Z14, Z9, K3
-	VBLENDMPS Z9, Z12, K3, Z9
+	VBLENDMPS Z9, Z17, K3, Z9
 
 noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z9, Z12, Z9
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z9, Z12, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_4_1
+	VMAXPS Z9, Z12, Z9
+	VMINPS Z9, Z13, Z9
 
 noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
 	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z9, Z9
 
 done_4_1:
 	TESTQ SI, SI
@@ -22721,78 +22033,72 @@ done_4_1:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z15, Z10, Z10
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z10, Z10
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z10, Z12
+	VMULPS    (AX), Z10, Z15
 	VCMPPS    $0x1e, Z14, Z10, K3
-	VBLENDMPS Z10, Z12, K3, Z10
+	VBLENDMPS Z10, Z15, K3, Z10
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z10, Z12, Z10
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z10, Z12, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z10, Z12, Z10
+	VMINPS Z10, Z13, Z10
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z10, Z10
 
 done_5_0:
-	TESTQ     DX, DX
-	JEQ       nobias_5_1
-	VMOVUPS.Z 64(DX), K2, Z12
-	VADDPS    Z12, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_5_1
+	VADDPS Z16, Z11, Z11
 
 nobias_5_1:
 	TESTQ     SI, SI
 	JEQ       nores_5_1
 	TESTB     R8, R8
 	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z11, Z11
 
 nores_5_1:
 	TESTB     R9, R9
 	JEQ       noleaky_5_1
-	VMULPS    (AX), Z11, Z12
+	VMULPS    (AX), Z11, Z15
 	VCMPPS    $0x1e, Z14, Z11, K3
-	VBLENDMPS Z11, Z12, K3, Z11
+	VBLENDMPS Z11, Z15, K3, Z11
 
 noleaky_5_1:
-	TESTB   R10, R10
-	JEQ     noclamp_5_1
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z11, Z12, Z11
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z11, Z12, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_5_1
+	VMAXPS Z11, Z12, Z11
+	VMINPS Z11, Z13, Z11
 
 noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
 	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z12
-	VADDPS    Z12, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z15
+	VADDPS    Z15, Z11, Z11
 
 done_5_1:
 noep:
@@ -22967,78 +22273,82 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z16, Z16, Z16
+	VPXORD    Z17, Z17, Z17
+	VPXORD    Z18, Z18, Z18
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z17
+	VMOVUPS.Z 64(DX), K2, Z18
+
+nobiasrow:
+	VMOVUPS 64(AX), Z14
+	VMOVUPS 128(AX), Z15
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z17, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z14
+	VMULPS    (AX), Z0, Z19
 	VCMPPS    $0x1e, Z16, Z0, K3
-	VBLENDMPS Z0, Z14, K3, Z0
+	VBLENDMPS Z0, Z19, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z0, Z14, Z0
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z0, Z14, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z14, Z0
+	VMINPS Z0, Z15, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z14
-	VADDPS    Z14, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z18, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z14
+	VMULPS    (AX), Z1, Z19
 	VCMPPS    $0x1e, Z16, Z1, K3
-	VBLENDMPS Z1, Z14, K3, Z1
+	VBLENDMPS Z1, Z19, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z1, Z14, Z1
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z1, Z14, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z14, Z1
+	VMINPS Z1, Z15, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -23046,78 +22356,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z17, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z14
+	VMULPS    (AX), Z2, Z19
 	VCMPPS    $0x1e, Z16, Z2, K3
-	VBLENDMPS Z2, Z14, K3, Z2
+	VBLENDMPS Z2, Z19, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z2, Z14, Z2
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z2, Z14, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z14, Z2
+	VMINPS Z2, Z15, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z14
-	VADDPS    Z14, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z18, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z14
+	VMULPS    (AX), Z3, Z19
 	VCMPPS    $0x1e, Z16, Z3, K3
-	VBLENDMPS Z3, Z14, K3, Z3
+	VBLENDMPS Z3, Z19, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z3, Z14, Z3
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z3, Z14, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z14, Z3
+	VMINPS Z3, Z15, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -23125,78 +22429,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z17, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z14
+	VMULPS    (AX), Z4, Z19
 	VCMPPS    $0x1e, Z16, Z4, K3
-	VBLENDMPS Z4, Z14, K3, Z4
+	VBLENDMPS Z4, Z19, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z4, Z14, Z4
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z4, Z14, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z14, Z4
+	VMINPS Z4, Z15, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z14
-	VADDPS    Z14, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z18, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z14
+	VMULPS    (AX), Z5, Z19
 	VCMPPS    $0x1e, Z16, Z5, K3
-	VBLENDMPS Z5, Z14, K3, Z5
+	VBLENDMPS Z5, Z19, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z5, Z14, Z5
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z5, Z14, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z14, Z5
+	VMINPS Z5, Z15, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -23204,78 +22502,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z17, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z14
+	VMULPS    (AX), Z6, Z19
 	VCMPPS    $0x1e, Z16, Z6, K3
-	VBLENDMPS Z6, Z14, K3, Z6
+	VBLENDMPS Z6, Z19, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z6, Z14, Z6
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z6, Z14, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z14, Z6
+	VMINPS Z6, Z15, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z14
-	VADDPS    Z14, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z18, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z14
+	VMULPS    (AX), Z7, Z19
 	VCMPPS    $0x1e, Z16, Z7, K3
-	VBLENDMPS Z7, Z14, K3, Z7
+	VBLENDMPS Z7, Z19, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z7, Z14, Z7
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z7, Z14, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z14, Z7
+	VMINPS Z7, Z15, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z7, Z7
 
 done_3_1:
 	TESTQ SI, SI
@@ -23283,78 +22575,72 @@ done_3_1:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z17, Z8, Z8
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z8, Z8
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z8, Z14
+	VMULPS    (AX), Z8, Z19
 	VCMPPS    $0x1e, Z16, Z8, K3
-	VBLENDMPS Z8, Z14, K3, Z8
+	VBLENDMPS Z8, Z19, K3, Z8
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z8, Z14, Z8
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z8, Z14, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z8, Z14, Z8
+	VMINPS Z8, Z15, Z8
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z8, Z8
 
 done_4_0:
-	TESTQ     DX, DX
-	JEQ       nobias_4_1
-	VMOVUPS.Z 64(DX), K2, Z14
-	VADDPS    Z14, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_4_1
+	VADDPS Z18, Z9, Z9
 
 nobias_4_1:
 	TESTQ     SI, SI
 	JEQ       nores_4_1
 	TESTB     R8, R8
 	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z9, Z9
 
 nores_4_1:
 	TESTB     R9, R9
 	JEQ       noleaky_4_1
-	VMULPS    (AX), Z9, Z14
+	VMULPS    (AX), Z9, Z19
 	VCMPPS    $0x1e, Z16, Z9, K3
-	VBLENDMPS Z9, Z14, K3, Z9
+	VBLENDMPS Z9, Z19, K3, Z9
 
 noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z9, Z14, Z9
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z9, Z14, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_4_1
+	VMAXPS Z9, Z14, Z9
+	VMINPS Z9, Z15, Z9
 
 noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
 	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z9, Z9
 
 done_4_1:
 	TESTQ SI, SI
@@ -23362,78 +22648,72 @@ done_4_1:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z17, Z10, Z10
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z10, Z10
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z10, Z14
+	VMULPS    (AX), Z10, Z19
 	VCMPPS    $0x1e, Z16, Z10, K3
-	VBLENDMPS Z10, Z14, K3, Z10
+	VBLENDMPS Z10, Z19, K3, Z10
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z10, Z14, Z10
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z10, Z14, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z10, Z14, Z10
+	VMINPS Z10, Z15, Z10
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z10, Z10
 
 done_5_0:
-	TESTQ     DX, DX
-	JEQ       nobias_5_1
-	VMOVUPS.Z 64(DX), K2, Z14
-	VADDPS    Z14, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_5_1
+	VADDPS Z18, Z11, Z11
 
 nobias_5_1:
 	TESTQ     SI, SI
 	JEQ       nores_5_1
 	TESTB     R8, R8
 	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z11, Z11
 
 nores_5_1:
 	TESTB     R9, R9
 	JEQ       noleaky_5_1
-	VMULPS    (AX), Z11, Z14
+	VMULPS    (AX), Z11, Z19
 	VCMPPS    $0x1e, Z16, Z11, K3
-	VBLENDMPS Z11, Z14, K3, Z11
+	VBLENDMPS Z11, Z19, K3, Z11
 
 noleaky_5_1:
-	TESTB   R10, R10
-	JEQ     noclamp_5_1
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z11, Z14, Z11
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z11, Z14, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_5_1
+	VMAXPS Z11, Z14, Z11
+	VMINPS Z11, Z15, Z11
 
 noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
 	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z11, Z11
 
 done_5_1:
 	TESTQ SI, SI
@@ -23441,78 +22721,72 @@ done_5_1:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z17, Z12, Z12
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z12, Z12
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (AX), Z12, Z14
+	VMULPS    (AX), Z12, Z17
 	VCMPPS    $0x1e, Z16, Z12, K3
-	VBLENDMPS Z12, Z14, K3, Z12
+	VBLENDMPS Z12, Z17, K3, Z12
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z12, Z14, Z12
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z12, Z14, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z12, Z14, Z12
+	VMINPS Z12, Z15, Z12
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z12, Z12
 
 done_6_0:
-	TESTQ     DX, DX
-	JEQ       nobias_6_1
-	VMOVUPS.Z 64(DX), K2, Z14
-	VADDPS    Z14, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_6_1
+	VADDPS Z18, Z13, Z13
 
 nobias_6_1:
 	TESTQ     SI, SI
 	JEQ       nores_6_1
 	TESTB     R8, R8
 	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z13, Z13
 
 nores_6_1:
 	TESTB     R9, R9
 	JEQ       noleaky_6_1
-	VMULPS    (AX), Z13, Z14
+	VMULPS    (AX), Z13, Z17
 	VCMPPS    $0x1e, Z16, Z13, K3
-	VBLENDMPS Z13, Z14, K3, Z13
+	VBLENDMPS Z13, Z17, K3, Z13
 
 noleaky_6_1:
-	TESTB   R10, R10
-	JEQ     noclamp_6_1
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z13, Z14, Z13
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z13, Z14, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_6_1
+	VMAXPS Z13, Z14, Z13
+	VMINPS Z13, Z15, Z13
 
 noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
 	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z14
-	VADDPS    Z14, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z17
+	VADDPS    Z17, Z13, Z13
 
 done_6_1:
 noep:
@@ -23702,78 +22976,82 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z18, Z18, Z18
+	VPXORD    Z19, Z19, Z19
+	VPXORD    Z20, Z20, Z20
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z19
+	VMOVUPS.Z 64(DX), K2, Z20
+
+nobiasrow:
+	VMOVUPS 64(AX), Z16
+	VMOVUPS 128(AX), Z17
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z19, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z16
+	VMULPS    (AX), Z0, Z21
 	VCMPPS    $0x1e, Z18, Z0, K3
-	VBLENDMPS Z0, Z16, K3, Z0
+	VBLENDMPS Z0, Z21, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z0, Z16, Z0
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z0, Z16, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z16, Z0
+	VMINPS Z0, Z17, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z16
-	VADDPS    Z16, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z20, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z16
+	VMULPS    (AX), Z1, Z21
 	VCMPPS    $0x1e, Z18, Z1, K3
-	VBLENDMPS Z1, Z16, K3, Z1
+	VBLENDMPS Z1, Z21, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z1, Z16, Z1
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z1, Z16, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z16, Z1
+	VMINPS Z1, Z17, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -23781,78 +23059,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z19, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z16
+	VMULPS    (AX), Z2, Z21
 	VCMPPS    $0x1e, Z18, Z2, K3
-	VBLENDMPS Z2, Z16, K3, Z2
+	VBLENDMPS Z2, Z21, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z2, Z16, Z2
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z2, Z16, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z16, Z2
+	VMINPS Z2, Z17, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z16
-	VADDPS    Z16, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z20, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z16
+	VMULPS    (AX), Z3, Z21
 	VCMPPS    $0x1e, Z18, Z3, K3
-	VBLENDMPS Z3, Z16, K3, Z3
+	VBLENDMPS Z3, Z21, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z3, Z16, Z3
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z3, Z16, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z16, Z3
+	VMINPS Z3, Z17, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -23860,78 +23132,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z19, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z16
+	VMULPS    (AX), Z4, Z21
 	VCMPPS    $0x1e, Z18, Z4, K3
-	VBLENDMPS Z4, Z16, K3, Z4
+	VBLENDMPS Z4, Z21, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z4, Z16, Z4
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z4, Z16, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z16, Z4
+	VMINPS Z4, Z17, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z16
-	VADDPS    Z16, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z20, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z16
+	VMULPS    (AX), Z5, Z21
 	VCMPPS    $0x1e, Z18, Z5, K3
-	VBLENDMPS Z5, Z16, K3, Z5
+	VBLENDMPS Z5, Z21, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z5, Z16, Z5
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z5, Z16, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z16, Z5
+	VMINPS Z5, Z17, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -23939,78 +23205,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z19, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z16
+	VMULPS    (AX), Z6, Z21
 	VCMPPS    $0x1e, Z18, Z6, K3
-	VBLENDMPS Z6, Z16, K3, Z6
+	VBLENDMPS Z6, Z21, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z6, Z16, Z6
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z6, Z16, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z16, Z6
+	VMINPS Z6, Z17, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z16
-	VADDPS    Z16, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z20, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z16
+	VMULPS    (AX), Z7, Z21
 	VCMPPS    $0x1e, Z18, Z7, K3
-	VBLENDMPS Z7, Z16, K3, Z7
+	VBLENDMPS Z7, Z21, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z7, Z16, Z7
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z7, Z16, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z16, Z7
+	VMINPS Z7, Z17, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z7, Z7
 
 done_3_1:
 	TESTQ SI, SI
@@ -24018,78 +23278,72 @@ done_3_1:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z19, Z8, Z8
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z8, Z8
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z8, Z16
+	VMULPS    (AX), Z8, Z21
 	VCMPPS    $0x1e, Z18, Z8, K3
-	VBLENDMPS Z8, Z16, K3, Z8
+	VBLENDMPS Z8, Z21, K3, Z8
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z8, Z16, Z8
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z8, Z16, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z8, Z16, Z8
+	VMINPS Z8, Z17, Z8
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z8, Z8
 
 done_4_0:
-	TESTQ     DX, DX
-	JEQ       nobias_4_1
-	VMOVUPS.Z 64(DX), K2, Z16
-	VADDPS    Z16, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_4_1
+	VADDPS Z20, Z9, Z9
 
 nobias_4_1:
 	TESTQ     SI, SI
 	JEQ       nores_4_1
 	TESTB     R8, R8
 	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z9, Z9
 
 nores_4_1:
 	TESTB     R9, R9
 	JEQ       noleaky_4_1
-	VMULPS    (AX), Z9, Z16
+	VMULPS    (AX), Z9, Z21
 	VCMPPS    $0x1e, Z18, Z9, K3
-	VBLENDMPS Z9, Z16, K3, Z9
+	VBLENDMPS Z9, Z21, K3, Z9
 
 noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z9, Z16, Z9
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z9, Z16, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_4_1
+	VMAXPS Z9, Z16, Z9
+	VMINPS Z9, Z17, Z9
 
 noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
 	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z9, Z9
 
 done_4_1:
 	TESTQ SI, SI
@@ -24097,78 +23351,72 @@ done_4_1:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z19, Z10, Z10
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z10, Z10
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z10, Z16
+	VMULPS    (AX), Z10, Z21
 	VCMPPS    $0x1e, Z18, Z10, K3
-	VBLENDMPS Z10, Z16, K3, Z10
+	VBLENDMPS Z10, Z21, K3, Z10
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z10, Z16, Z10
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z10, Z16, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z10, Z16, Z10
+	VMINPS Z10, Z17, Z10
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z10, Z10
 
 done_5_0:
-	TESTQ     DX, DX
-	JEQ       nobias_5_1
-	VMOVUPS.Z 64(DX), K2, Z16
-	VADDPS    Z16, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_5_1
+	VADDPS Z20, Z11, Z11
 
 nobias_5_1:
 	TESTQ     SI, SI
 	JEQ       nores_5_1
 	TESTB     R8, R8
 	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z11, Z11
 
 nores_5_1:
 	TESTB     R9, R9
 	JEQ       noleaky_5_1
-	VMULPS    (AX), Z11, Z16
+	VMULPS    (AX), Z11, Z21
 	VCMPPS    $0x1e, Z18, Z11, K3
-	VBLENDMPS Z11, Z16, K3, Z11
+	VBLENDMPS Z11, Z21, K3, Z11
 
 noleaky_5_1:
-	TESTB   R10, R10
-	JEQ     noclamp_5_1
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z11, Z16, Z11
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z11, Z16, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_5_1
+	VMAXPS Z11, Z16, Z11
+	VMINPS Z11, Z17, Z11
 
 noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
 	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z11, Z11
 
 done_5_1:
 	TESTQ SI, SI
@@ -24176,78 +23424,72 @@ done_5_1:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z19, Z12, Z12
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z12, Z12
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (AX), Z12, Z16
+	VMULPS    (AX), Z12, Z21
 	VCMPPS    $0x1e, Z18, Z12, K3
-	VBLENDMPS Z12, Z16, K3, Z12
+	VBLENDMPS Z12, Z21, K3, Z12
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z12, Z16, Z12
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z12, Z16, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z12, Z16, Z12
+	VMINPS Z12, Z17, Z12
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z12, Z12
 
 done_6_0:
-	TESTQ     DX, DX
-	JEQ       nobias_6_1
-	VMOVUPS.Z 64(DX), K2, Z16
-	VADDPS    Z16, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_6_1
+	VADDPS Z20, Z13, Z13
 
 nobias_6_1:
 	TESTQ     SI, SI
 	JEQ       nores_6_1
 	TESTB     R8, R8
 	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z13, Z13
 
 nores_6_1:
 	TESTB     R9, R9
 	JEQ       noleaky_6_1
-	VMULPS    (AX), Z13, Z16
+	VMULPS    (AX), Z13, Z21
 	VCMPPS    $0x1e, Z18, Z13, K3
-	VBLENDMPS Z13, Z16, K3, Z13
+	VBLENDMPS Z13, Z21, K3, Z13
 
 noleaky_6_1:
-	TESTB   R10, R10
-	JEQ     noclamp_6_1
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z13, Z16, Z13
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z13, Z16, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_6_1
+	VMAXPS Z13, Z16, Z13
+	VMINPS Z13, Z17, Z13
 
 noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
 	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z13, Z13
 
 done_6_1:
 	TESTQ SI, SI
@@ -24255,78 +23497,72 @@ done_6_1:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z14, Z14
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z19, Z14, Z14
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z14, Z14
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (AX), Z14, Z16
+	VMULPS    (AX), Z14, Z19
 	VCMPPS    $0x1e, Z18, Z14, K3
-	VBLENDMPS Z14, Z16, K3, Z14
+	VBLENDMPS Z14, Z19, K3, Z14
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z14, Z16, Z14
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z14, Z16, Z14
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z14, Z16, Z14
+	VMINPS Z14, Z17, Z14
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z14, Z14
 
 done_7_0:
-	TESTQ     DX, DX
-	JEQ       nobias_7_1
-	VMOVUPS.Z 64(DX), K2, Z16
-	VADDPS    Z16, Z15, Z15
+	TESTQ  DX, DX
+	JEQ    nobias_7_1
+	VADDPS Z20, Z15, Z15
 
 nobias_7_1:
 	TESTQ     SI, SI
 	JEQ       nores_7_1
 	TESTB     R8, R8
 	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z15, Z15
 
 nores_7_1:
 	TESTB     R9, R9
 	JEQ       noleaky_7_1
-	VMULPS    (AX), Z15, Z16
+	VMULPS    (AX), Z15, Z19
 	VCMPPS    $0x1e, Z18, Z15, K3
-	VBLENDMPS Z15, Z16, K3, Z15
+	VBLENDMPS Z15, Z19, K3, Z15
 
 noleaky_7_1:
-	TESTB   R10, R10
-	JEQ     noclamp_7_1
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z15, Z16, Z15
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z15, Z16, Z15
+	TESTB  R10, R10
+	JEQ    noclamp_7_1
+	VMAXPS Z15, Z16, Z15
+	VMINPS Z15, Z17, Z15
 
 noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
 	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z16
-	VADDPS    Z16, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z19
+	VADDPS    Z19, Z15, Z15
 
 done_7_1:
 noep:
@@ -24533,78 +23769,82 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z20, Z20, Z20
+	VPXORD    Z21, Z21, Z21
+	VPXORD    Z22, Z22, Z22
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z21
+	VMOVUPS.Z 64(DX), K2, Z22
+
+nobiasrow:
+	VMOVUPS 64(AX), Z18
+	VMOVUPS 128(AX), Z19
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z21, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z18
+	VMULPS    (AX), Z0, Z23
 	VCMPPS    $0x1e, Z20, Z0, K3
-	VBLENDMPS Z0, Z18, K3, Z0
+	VBLENDMPS Z0, Z23, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z0, Z18, Z0
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z0, Z18, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z18, Z0
+	VMINPS Z0, Z19, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z22, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z18
+	VMULPS    (AX), Z1, Z23
 	VCMPPS    $0x1e, Z20, Z1, K3
-	VBLENDMPS Z1, Z18, K3, Z1
+	VBLENDMPS Z1, Z23, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z1, Z18, Z1
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z1, Z18, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z18, Z1
+	VMINPS Z1, Z19, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -24612,78 +23852,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z21, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z18
+	VMULPS    (AX), Z2, Z23
 	VCMPPS    $0x1e, Z20, Z2, K3
-	VBLENDMPS Z2, Z18, K3, Z2
+	VBLENDMPS Z2, Z23, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z2, Z18, Z2
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z2, Z18, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z18, Z2
+	VMINPS Z2, Z19, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z22, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z18
+	VMULPS    (AX), Z3, Z23
 	VCMPPS    $0x1e, Z20, Z3, K3
-	VBLENDMPS Z3, Z18, K3, Z3
+	VBLENDMPS Z3, Z23, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z3, Z18, Z3
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z3, Z18, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z18, Z3
+	VMINPS Z3, Z19, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -24691,78 +23925,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z21, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z18
+	VMULPS    (AX), Z4, Z23
 	VCMPPS    $0x1e, Z20, Z4, K3
-	VBLENDMPS Z4, Z18, K3, Z4
+	VBLENDMPS Z4, Z23, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z4, Z18, Z4
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z4, Z18, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z18, Z4
+	VMINPS Z4, Z19, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z22, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z18
+	VMULPS    (AX), Z5, Z23
 	VCMPPS    $0x1e, Z20, Z5, K3
-	VBLENDMPS Z5, Z18, K3, Z5
+	VBLENDMPS Z5, Z23, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z5, Z18, Z5
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z5, Z18, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z18, Z5
+	VMINPS Z5, Z19, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -24770,78 +23998,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z21, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z18
+	VMULPS    (AX), Z6, Z23
 	VCMPPS    $0x1e, Z20, Z6, K3
-	VBLENDMPS Z6, Z18, K3, Z6
+	VBLENDMPS Z6, Z23, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z6, Z18, Z6
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z6, Z18, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z18, Z6
+	VMINPS Z6, Z19, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z22, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z18
+	VMULPS    (AX), Z7, Z23
 	VCMPPS    $0x1e, Z20, Z7, K3
-	VBLENDMPS Z7, Z18, K3, Z7
+	VBLENDMPS Z7, Z23, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z7, Z18, Z7
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z7, Z18, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z18, Z7
+	VMINPS Z7, Z19, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z7, Z7
 
 done_3_1:
 	TESTQ SI, SI
@@ -24849,78 +24071,72 @@ done_3_1:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z21, Z8, Z8
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z8, Z8
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z8, Z18
+	VMULPS    (AX), Z8, Z23
 	VCMPPS    $0x1e, Z20, Z8, K3
-	VBLENDMPS Z8, Z18, K3, Z8
+	VBLENDMPS Z8, Z23, K3, Z8
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z8, Z18, Z8
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z8, Z18, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z8, Z18, Z8
+	VMINPS Z8, Z19, Z8
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z8, Z8
 
 done_4_0:
-	TESTQ     DX, DX
-	JEQ       nobias_4_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_4_1
+	VADDPS Z22, Z9, Z9
 
 nobias_4_1:
 	TESTQ     SI, SI
 	JEQ       nores_4_1
 	TESTB     R8, R8
 	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z9, Z9
 
 nores_4_1:
 	TESTB     R9, R9
 	JEQ       noleaky_4_1
-	VMULPS    (AX), Z9, Z18
+	VMULPS    (AX), Z9, Z23
 	VCMPPS    $0x1e, Z20, Z9, K3
-	VBLENDMPS Z9, Z18, K3, Z9
+	VBLENDMPS Z9, Z23, K3, Z9
 
 noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z9, Z18, Z9
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z9, Z18, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_4_1
+	VMAXPS Z9, Z18, Z9
+	VMINPS Z9, Z19, Z9
 
 noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
 	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z9, Z9
 
 done_4_1:
 	TESTQ SI, SI
@@ -24928,78 +24144,72 @@ done_4_1:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z21, Z10, Z10
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z10, Z10
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z10, Z18
+	VMULPS    (AX), Z10, Z23
 	VCMPPS    $0x1e, Z20, Z10, K3
-	VBLENDMPS Z10, Z18, K3, Z10
+	VBLENDMPS Z10, Z23, K3, Z10
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z10, Z18, Z10
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z10, Z18, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z10, Z18, Z10
+	VMINPS Z10, Z19, Z10
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z10, Z10
 
 done_5_0:
-	TESTQ     DX, DX
-	JEQ       nobias_5_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_5_1
+	VADDPS Z22, Z11, Z11
 
 nobias_5_1:
 	TESTQ     SI, SI
 	JEQ       nores_5_1
 	TESTB     R8, R8
 	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z11, Z11
 
 nores_5_1:
 	TESTB     R9, R9
 	JEQ       noleaky_5_1
-	VMULPS    (AX), Z11, Z18
+	VMULPS    (AX), Z11, Z23
 	VCMPPS    $0x1e, Z20, Z11, K3
-	VBLENDMPS Z11, Z18, K3, Z11
+	VBLENDMPS Z11, Z23, K3, Z11
 
 noleaky_5_1:
-	TESTB   R10, R10
-	JEQ     noclamp_5_1
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z11, Z18, Z11
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z11, Z18, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_5_1
+	VMAXPS Z11, Z18, Z11
+	VMINPS Z11, Z19, Z11
 
 noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
 	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z11, Z11
 
 done_5_1:
 	TESTQ SI, SI
@@ -25007,78 +24217,72 @@ done_5_1:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z21, Z12, Z12
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z12, Z12
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (AX), Z12, Z18
+	VMULPS    (AX), Z12, Z23
 	VCMPPS    $0x1e, Z20, Z12, K3
-	VBLENDMPS Z12, Z18, K3, Z12
+	VBLENDMPS Z12, Z23, K3, Z12
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z12, Z18, Z12
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z12, Z18, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z12, Z18, Z12
+	VMINPS Z12, Z19, Z12
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z12, Z12
 
 done_6_0:
-	TESTQ     DX, DX
-	JEQ       nobias_6_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_6_1
+	VADDPS Z22, Z13, Z13
 
 nobias_6_1:
 	TESTQ     SI, SI
 	JEQ       nores_6_1
 	TESTB     R8, R8
 	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z13, Z13
 
 nores_6_1:
 	TESTB     R9, R9
 	JEQ       noleaky_6_1
-	VMULPS    (AX), Z13, Z18
+	VMULPS    (AX), Z13, Z23
 	VCMPPS    $0x1e, Z20, Z13, K3
-	VBLENDMPS Z13, Z18, K3, Z13
+	VBLENDMPS Z13, Z23, K3, Z13
 
 noleaky_6_1:
-	TESTB   R10, R10
-	JEQ     noclamp_6_1
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z13, Z18, Z13
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z13, Z18, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_6_1
+	VMAXPS Z13, Z18, Z13
+	VMINPS Z13, Z19, Z13
 
 noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
 	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z13, Z13
 
 done_6_1:
 	TESTQ SI, SI
@@ -25086,78 +24290,72 @@ done_6_1:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z14, Z14
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z21, Z14, Z14
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z14, Z14
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (AX), Z14, Z18
+	VMULPS    (AX), Z14, Z23
 	VCMPPS    $0x1e, Z20, Z14, K3
-	VBLENDMPS Z14, Z18, K3, Z14
+	VBLENDMPS Z14, Z23, K3, Z14
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z14, Z18, Z14
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z14, Z18, Z14
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z14, Z18, Z14
+	VMINPS Z14, Z19, Z14
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z14, Z14
 
 done_7_0:
-	TESTQ     DX, DX
-	JEQ       nobias_7_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z15, Z15
+	TESTQ  DX, DX
+	JEQ    nobias_7_1
+	VADDPS Z22, Z15, Z15
 
 nobias_7_1:
 	TESTQ     SI, SI
 	JEQ       nores_7_1
 	TESTB     R8, R8
 	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z15, Z15
 
 nores_7_1:
 	TESTB     R9, R9
 	JEQ       noleaky_7_1
-	VMULPS    (AX), Z15, Z18
+	VMULPS    (AX), Z15, Z23
 	VCMPPS    $0x1e, Z20, Z15, K3
-	VBLENDMPS Z15, Z18, K3, Z15
+	VBLENDMPS Z15, Z23, K3, Z15
 
 noleaky_7_1:
-	TESTB   R10, R10
-	JEQ     noclamp_7_1
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z15, Z18, Z15
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z15, Z18, Z15
+	TESTB  R10, R10
+	JEQ    noclamp_7_1
+	VMAXPS Z15, Z18, Z15
+	VMINPS Z15, Z19, Z15
 
 noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
 	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z15, Z15
 
 done_7_1:
 	TESTQ SI, SI
@@ -25165,78 +24363,72 @@ done_7_1:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z16, Z16
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z21, Z16, Z16
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z16, Z16
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z16, Z16
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (AX), Z16, Z18
+	VMULPS    (AX), Z16, Z21
 	VCMPPS    $0x1e, Z20, Z16, K3
-	VBLENDMPS Z16, Z18, K3, Z16
+	VBLENDMPS Z16, Z21, K3, Z16
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z16, Z18, Z16
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z16, Z18, Z16
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z16, Z18, Z16
+	VMINPS Z16, Z19, Z16
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z16, Z16
+	VMOVUPS.Z (SI), K1, Z21
+	VADDPS    Z21, Z16, Z16
 
 done_8_0:
-	TESTQ     DX, DX
-	JEQ       nobias_8_1
-	VMOVUPS.Z 64(DX), K2, Z18
-	VADDPS    Z18, Z17, Z17
+	TESTQ  DX, DX
+	JEQ    nobias_8_1
+	VADDPS Z22, Z17, Z17
 
 nobias_8_1:
 	TESTQ     SI, SI
 	JEQ       nores_8_1
 	TESTB     R8, R8
 	JNE       nores_8_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z17, Z17
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z17, Z17
 
 nores_8_1:
 	TESTB     R9, R9
 	JEQ       noleaky_8_1
-	VMULPS    (AX), Z17, Z18
+	VMULPS    (AX), Z17, Z21
 	VCMPPS    $0x1e, Z20, Z17, K3
-	VBLENDMPS Z17, Z18, K3, Z17
+	VBLENDMPS Z17, Z21, K3, Z17
 
 noleaky_8_1:
-	TESTB   R10, R10
-	JEQ     noclamp_8_1
-	VMOVUPS 64(AX), Z18
-	VMAXPS  Z17, Z18, Z17
-	VMOVUPS 128(AX), Z18
-	VMINPS  Z17, Z18, Z17
+	TESTB  R10, R10
+	JEQ    noclamp_8_1
+	VMAXPS Z17, Z18, Z17
+	VMINPS Z17, Z19, Z17
 
 noclamp_8_1:
 	TESTQ     SI, SI
 	JEQ       done_8_1
 	TESTB     R8, R8
 	JEQ       done_8_1
-	VMOVUPS.Z 64(SI), K2, Z18
-	VADDPS    Z18, Z17, Z17
+	VMOVUPS.Z 64(SI), K2, Z21
+	VADDPS    Z21, Z17, Z17
 
 done_8_1:
 noep:
@@ -25458,78 +24650,82 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z22, Z22, Z22
+	VPXORD    Z23, Z23, Z23
+	VPXORD    Z24, Z24, Z24
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z23
+	VMOVUPS.Z 64(DX), K2, Z24
+
+nobiasrow:
+	VMOVUPS 64(AX), Z20
+	VMOVUPS 128(AX), Z21
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z23, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z20
+	VMULPS    (AX), Z0, Z25
 	VCMPPS    $0x1e, Z22, Z0, K3
-	VBLENDMPS Z0, Z20, K3, Z0
+	VBLENDMPS Z0, Z25, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z0, Z20, Z0
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z0, Z20, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z20, Z0
+	VMINPS Z0, Z21, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z24, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z20
+	VMULPS    (AX), Z1, Z25
 	VCMPPS    $0x1e, Z22, Z1, K3
-	VBLENDMPS Z1, Z20, K3, Z1
+	VBLENDMPS Z1, Z25, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z1, Z20, Z1
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z1, Z20, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z20, Z1
+	VMINPS Z1, Z21, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -25537,78 +24733,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z23, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z20
+	VMULPS    (AX), Z2, Z25
 	VCMPPS    $0x1e, Z22, Z2, K3
-	VBLENDMPS Z2, Z20, K3, Z2
+	VBLENDMPS Z2, Z25, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z2, Z20, Z2
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z2, Z20, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z20, Z2
+	VMINPS Z2, Z21, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z24, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z20
+	VMULPS    (AX), Z3, Z25
 	VCMPPS    $0x1e, Z22, Z3, K3
-	VBLENDMPS Z3, Z20, K3, Z3
+	VBLENDMPS Z3, Z25, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z3, Z20, Z3
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z3, Z20, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z20, Z3
+	VMINPS Z3, Z21, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -25616,78 +24806,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z23, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z20
+	VMULPS    (AX), Z4, Z25
 	VCMPPS    $0x1e, Z22, Z4, K3
-	VBLENDMPS Z4, Z20, K3, Z4
+	VBLENDMPS Z4, Z25, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z4, Z20, Z4
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z4, Z20, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z20, Z4
+	VMINPS Z4, Z21, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z24, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z20
+	VMULPS    (AX), Z5, Z25
 	VCMPPS    $0x1e, Z22, Z5, K3
-	VBLENDMPS Z5, Z20, K3, Z5
+	VBLENDMPS Z5, Z25, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z5, Z20, Z5
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z5, Z20, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z20, Z5
+	VMINPS Z5, Z21, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -25695,78 +24879,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z23, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z20
+	VMULPS    (AX), Z6, Z25
 	VCMPPS    $0x1e, Z22, Z6, K3
-	VBLENDMPS Z6, Z20, K3, Z6
+	VBLENDMPS Z6, Z25, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z6, Z20, Z6
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z6, Z20, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z20, Z6
+	VMINPS Z6, Z21, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z24, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z20
+	VMULPS    (AX), Z7, Z25
 	VCMPPS    $0x1e, Z22, Z7, K3
-	VBLENDMPS Z7, Z20, K3, Z7
+	VBLENDMPS Z7, Z25, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z7, Z20, Z7
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z7, Z20, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z20, Z7
+	VMINPS Z7, Z21, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z7, Z7
 
 done_3_1:
 	TESTQ SI, SI
@@ -25774,78 +24952,72 @@ done_3_1:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z23, Z8, Z8
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z8, Z8
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z8, Z20
+	VMULPS    (AX), Z8, Z25
 	VCMPPS    $0x1e, Z22, Z8, K3
-	VBLENDMPS Z8, Z20, K3, Z8
+	VBLENDMPS Z8, Z25, K3, Z8
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z8, Z20, Z8
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z8, Z20, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z8, Z20, Z8
+	VMINPS Z8, Z21, Z8
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z8, Z8
 
 done_4_0:
-	TESTQ     DX, DX
-	JEQ       nobias_4_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_4_1
+	VADDPS Z24, Z9, Z9
 
 nobias_4_1:
 	TESTQ     SI, SI
 	JEQ       nores_4_1
 	TESTB     R8, R8
 	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z9, Z9
 
 nores_4_1:
 	TESTB     R9, R9
 	JEQ       noleaky_4_1
-	VMULPS    (AX), Z9, Z20
+	VMULPS    (AX), Z9, Z25
 	VCMPPS    $0x1e, Z22, Z9, K3
-	VBLENDMPS Z9, Z20, K3, Z9
+	VBLENDMPS Z9, Z25, K3, Z9
 
 noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z9, Z20, Z9
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z9, Z20, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_4_1
+	VMAXPS Z9, Z20, Z9
+	VMINPS Z9, Z21, Z9
 
 noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
 	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z9, Z9
 
 done_4_1:
 	TESTQ SI, SI
@@ -25853,78 +25025,72 @@ done_4_1:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z23, Z10, Z10
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z10, Z10
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z10, Z20
+	VMULPS    (AX), Z10, Z25
 	VCMPPS    $0x1e, Z22, Z10, K3
-	VBLENDMPS Z10, Z20, K3, Z10
+	VBLENDMPS Z10, Z25, K3, Z10
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z10, Z20, Z10
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z10, Z20, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z10, Z20, Z10
+	VMINPS Z10, Z21, Z10
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z10, Z10
 
 done_5_0:
-	TESTQ     DX, DX
-	JEQ       nobias_5_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_5_1
+	VADDPS Z24, Z11, Z11
 
 nobias_5_1:
 	TESTQ     SI, SI
 	JEQ       nores_5_1
 	TESTB     R8, R8
 	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z11, Z11
 
 nores_5_1:
 	TESTB     R9, R9
 	JEQ       noleaky_5_1
-	VMULPS    (AX), Z11, Z20
+	VMULPS    (AX), Z11, Z25
 	VCMPPS    $0x1e, Z22, Z11, K3
-	VBLENDMPS Z11, Z20, K3, Z11
+	VBLENDMPS Z11, Z25, K3, Z11
 
 noleaky_5_1:
-	TESTB   R10, R10
-	JEQ     noclamp_5_1
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z11, Z20, Z11
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z11, Z20, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_5_1
+	VMAXPS Z11, Z20, Z11
+	VMINPS Z11, Z21, Z11
 
 noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
 	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z11, Z11
 
 done_5_1:
 	TESTQ SI, SI
@@ -25932,78 +25098,72 @@ done_5_1:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z23, Z12, Z12
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z12, Z12
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (AX), Z12, Z20
+	VMULPS    (AX), Z12, Z25
 	VCMPPS    $0x1e, Z22, Z12, K3
-	VBLENDMPS Z12, Z20, K3, Z12
+	VBLENDMPS Z12, Z25, K3, Z12
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z12, Z20, Z12
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z12, Z20, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z12, Z20, Z12
+	VMINPS Z12, Z21, Z12
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z12, Z12
 
 done_6_0:
-	TESTQ     DX, DX
-	JEQ       nobias_6_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_6_1
+	VADDPS Z24, Z13, Z13
 
 nobias_6_1:
 	TESTQ     SI, SI
 	JEQ       nores_6_1
 	TESTB     R8, R8
 	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z13, Z13
 
 nores_6_1:
 	TESTB     R9, R9
 	JEQ       noleaky_6_1
-	VMULPS    (AX), Z13, Z20
+	VMULPS    (AX), Z13, Z25
 	VCMPPS    $0x1e, Z22, Z13, K3
-	VBLENDMPS Z13, Z20, K3, Z13
+	VBLENDMPS Z13, Z25, K3, Z13
 
 noleaky_6_1:
-	TESTB   R10, R10
-	JEQ     noclamp_6_1
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z13, Z20, Z13
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z13, Z20, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_6_1
+	VMAXPS Z13, Z20, Z13
+	VMINPS Z13, Z21, Z13
 
 noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
 	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z13, Z13
 
 done_6_1:
 	TESTQ SI, SI
@@ -26011,78 +25171,72 @@ done_6_1:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z14, Z14
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z23, Z14, Z14
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z14, Z14
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (AX), Z14, Z20
+	VMULPS    (AX), Z14, Z25
 	VCMPPS    $0x1e, Z22, Z14, K3
-	VBLENDMPS Z14, Z20, K3, Z14
+	VBLENDMPS Z14, Z25, K3, Z14
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z14, Z20, Z14
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z14, Z20, Z14
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z14, Z20, Z14
+	VMINPS Z14, Z21, Z14
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z14, Z14
 
 done_7_0:
-	TESTQ     DX, DX
-	JEQ       nobias_7_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z15, Z15
+	TESTQ  DX, DX
+	JEQ    nobias_7_1
+	VADDPS Z24, Z15, Z15
 
 nobias_7_1:
 	TESTQ     SI, SI
 	JEQ       nores_7_1
 	TESTB     R8, R8
 	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z15, Z15
 
 nores_7_1:
 	TESTB     R9, R9
 	JEQ       noleaky_7_1
-	VMULPS    (AX), Z15, Z20
+	VMULPS    (AX), Z15, Z25
 	VCMPPS    $0x1e, Z22, Z15, K3
-	VBLENDMPS Z15, Z20, K3, Z15
+	VBLENDMPS Z15, Z25, K3, Z15
 
 noleaky_7_1:
-	TESTB   R10, R10
-	JEQ     noclamp_7_1
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z15, Z20, Z15
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z15, Z20, Z15
+	TESTB  R10, R10
+	JEQ    noclamp_7_1
+	VMAXPS Z15, Z20, Z15
+	VMINPS Z15, Z21, Z15
 
 noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
 	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z15, Z15
 
 done_7_1:
 	TESTQ SI, SI
@@ -26090,78 +25244,72 @@ done_7_1:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z16, Z16
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z23, Z16, Z16
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z16, Z16
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z16, Z16
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (AX), Z16, Z20
+	VMULPS    (AX), Z16, Z25
 	VCMPPS    $0x1e, Z22, Z16, K3
-	VBLENDMPS Z16, Z20, K3, Z16
+	VBLENDMPS Z16, Z25, K3, Z16
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z16, Z20, Z16
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z16, Z20, Z16
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z16, Z20, Z16
+	VMINPS Z16, Z21, Z16
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z16, Z16
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z16, Z16
 
 done_8_0:
-	TESTQ     DX, DX
-	JEQ       nobias_8_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z17, Z17
+	TESTQ  DX, DX
+	JEQ    nobias_8_1
+	VADDPS Z24, Z17, Z17
 
 nobias_8_1:
 	TESTQ     SI, SI
 	JEQ       nores_8_1
 	TESTB     R8, R8
 	JNE       nores_8_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z17, Z17
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z17, Z17
 
 nores_8_1:
 	TESTB     R9, R9
 	JEQ       noleaky_8_1
-	VMULPS    (AX), Z17, Z20
+	VMULPS    (AX), Z17, Z25
 	VCMPPS    $0x1e, Z22, Z17, K3
-	VBLENDMPS Z17, Z20, K3, Z17
+	VBLENDMPS Z17, Z25, K3, Z17
 
 noleaky_8_1:
-	TESTB   R10, R10
-	JEQ     noclamp_8_1
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z17, Z20, Z17
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z17, Z20, Z17
+	TESTB  R10, R10
+	JEQ    noclamp_8_1
+	VMAXPS Z17, Z20, Z17
+	VMINPS Z17, Z21, Z17
 
 noclamp_8_1:
 	TESTQ     SI, SI
 	JEQ       done_8_1
 	TESTB     R8, R8
 	JEQ       done_8_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z17, Z17
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z17, Z17
 
 done_8_1:
 	TESTQ SI, SI
@@ -26169,78 +25317,72 @@ done_8_1:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z18, Z18
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z23, Z18, Z18
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z18, Z18
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z18, Z18
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (AX), Z18, Z20
+	VMULPS    (AX), Z18, Z23
 	VCMPPS    $0x1e, Z22, Z18, K3
-	VBLENDMPS Z18, Z20, K3, Z18
+	VBLENDMPS Z18, Z23, K3, Z18
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z18, Z20, Z18
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z18, Z20, Z18
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z18, Z20, Z18
+	VMINPS Z18, Z21, Z18
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z18, Z18
+	VMOVUPS.Z (SI), K1, Z23
+	VADDPS    Z23, Z18, Z18
 
 done_9_0:
-	TESTQ     DX, DX
-	JEQ       nobias_9_1
-	VMOVUPS.Z 64(DX), K2, Z20
-	VADDPS    Z20, Z19, Z19
+	TESTQ  DX, DX
+	JEQ    nobias_9_1
+	VADDPS Z24, Z19, Z19
 
 nobias_9_1:
 	TESTQ     SI, SI
 	JEQ       nores_9_1
 	TESTB     R8, R8
 	JNE       nores_9_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z19, Z19
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z19, Z19
 
 nores_9_1:
 	TESTB     R9, R9
 	JEQ       noleaky_9_1
-	VMULPS    (AX), Z19, Z20
+	VMULPS    (AX), Z19, Z23
 	VCMPPS    $0x1e, Z22, Z19, K3
-	VBLENDMPS Z19, Z20, K3, Z19
+	VBLENDMPS Z19, Z23, K3, Z19
 
 noleaky_9_1:
-	TESTB   R10, R10
-	JEQ     noclamp_9_1
-	VMOVUPS 64(AX), Z20
-	VMAXPS  Z19, Z20, Z19
-	VMOVUPS 128(AX), Z20
-	VMINPS  Z19, Z20, Z19
+	TESTB  R10, R10
+	JEQ    noclamp_9_1
+	VMAXPS Z19, Z20, Z19
+	VMINPS Z19, Z21, Z19
 
 noclamp_9_1:
 	TESTQ     SI, SI
 	JEQ       done_9_1
 	TESTB     R8, R8
 	JEQ       done_9_1
-	VMOVUPS.Z 64(SI), K2, Z20
-	VADDPS    Z20, Z19, Z19
+	VMOVUPS.Z 64(SI), K2, Z23
+	VADDPS    Z23, Z19, Z19
 
 done_9_1:
 noep:
@@ -26477,78 +25619,82 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z24, Z24, Z24
+	VPXORD    Z25, Z25, Z25
+	VPXORD    Z26, Z26, Z26
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z25
+	VMOVUPS.Z 64(DX), K2, Z26
+
+nobiasrow:
+	VMOVUPS 64(AX), Z22
+	VMOVUPS 128(AX), Z23
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z25, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z22
+	VMULPS    (AX), Z0, Z27
 	VCMPPS    $0x1e, Z24, Z0, K3
-	VBLENDMPS Z0, Z22, K3, Z0
+	VBLENDMPS Z0, Z27, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z0, Z22, Z0
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z0, Z22, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z22, Z0
+	VMINPS Z0, Z23, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z26, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z22
+	VMULPS    (AX), Z1, Z27
 	VCMPPS    $0x1e, Z24, Z1, K3
-	VBLENDMPS Z1, Z22, K3, Z1
+	VBLENDMPS Z1, Z27, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z1, Z22, Z1
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z1, Z22, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z22, Z1
+	VMINPS Z1, Z23, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -26556,78 +25702,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z25, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z22
+	VMULPS    (AX), Z2, Z27
 	VCMPPS    $0x1e, Z24, Z2, K3
-	VBLENDMPS Z2, Z22, K3, Z2
+	VBLENDMPS Z2, Z27, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z2, Z22, Z2
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z2, Z22, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z22, Z2
+	VMINPS Z2, Z23, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z26, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z22
+	VMULPS    (AX), Z3, Z27
 	VCMPPS    $0x1e, Z24, Z3, K3
-	VBLENDMPS Z3, Z22, K3, Z3
+	VBLENDMPS Z3, Z27, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z3, Z22, Z3
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z3, Z22, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z22, Z3
+	VMINPS Z3, Z23, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -26635,78 +25775,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z25, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z22
+	VMULPS    (AX), Z4, Z27
 	VCMPPS    $0x1e, Z24, Z4, K3
-	VBLENDMPS Z4, Z22, K3, Z4
+	VBLENDMPS Z4, Z27, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z4, Z22, Z4
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z4, Z22, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z22, Z4
+	VMINPS Z4, Z23, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z26, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z22
+	VMULPS    (AX), Z5, Z27
 	VCMPPS    $0x1e, Z24, Z5, K3
-	VBLENDMPS Z5, Z22, K3, Z5
+	VBLENDMPS Z5, Z27, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z5, Z22, Z5
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z5, Z22, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z22, Z5
+	VMINPS Z5, Z23, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -26714,78 +25848,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z25, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z22
+	VMULPS    (AX), Z6, Z27
 	VCMPPS    $0x1e, Z24, Z6, K3
-	VBLENDMPS Z6, Z22, K3, Z6
+	VBLENDMPS Z6, Z27, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z6, Z22, Z6
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z6, Z22, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z22, Z6
+	VMINPS Z6, Z23, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z26, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z22
+	VMULPS    (AX), Z7, Z27
 	VCMPPS    $0x1e, Z24, Z7, K3
-	VBLENDMPS Z7, Z22, K3, Z7
+	VBLENDMPS Z7, Z27, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z7, Z22, Z7
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z7, Z22, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z22, Z7
+	VMINPS Z7, Z23, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z7, Z7
 
 done_3_1:
 	TESTQ SI, SI
@@ -26793,78 +25921,72 @@ done_3_1:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z25, Z8, Z8
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z8, Z8
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z8, Z22
+	VMULPS    (AX), Z8, Z27
 	VCMPPS    $0x1e, Z24, Z8, K3
-	VBLENDMPS Z8, Z22, K3, Z8
+	VBLENDMPS Z8, Z27, K3, Z8
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z8, Z22, Z8
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z8, Z22, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z8, Z22, Z8
+	VMINPS Z8, Z23, Z8
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z8, Z8
 
 done_4_0:
-	TESTQ     DX, DX
-	JEQ       nobias_4_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_4_1
+	VADDPS Z26, Z9, Z9
 
 nobias_4_1:
 	TESTQ     SI, SI
 	JEQ       nores_4_1
 	TESTB     R8, R8
 	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z9, Z9
 
 nores_4_1:
 	TESTB     R9, R9
 	JEQ       noleaky_4_1
-	VMULPS    (AX), Z9, Z22
+	VMULPS    (AX), Z9, Z27
 	VCMPPS    $0x1e, Z24, Z9, K3
-	VBLENDMPS Z9, Z22, K3, Z9
+	VBLENDMPS Z9, Z27, K3, Z9
 
 noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z9, Z22, Z9
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z9, Z22, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_4_1
+	VMAXPS Z9, Z22, Z9
+	VMINPS Z9, Z23, Z9
 
 noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
 	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z9, Z9
 
 done_4_1:
 	TESTQ SI, SI
@@ -26872,78 +25994,72 @@ done_4_1:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z25, Z10, Z10
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z10, Z10
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z10, Z22
+	VMULPS    (AX), Z10, Z27
 	VCMPPS    $0x1e, Z24, Z10, K3
-	VBLENDMPS Z10, Z22, K3, Z10
+	VBLENDMPS Z10, Z27, K3, Z10
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z10, Z22, Z10
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z10, Z22, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z10, Z22, Z10
+	VMINPS Z10, Z23, Z10
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z10, Z10
 
 done_5_0:
-	TESTQ     DX, DX
-	JEQ       nobias_5_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_5_1
+	VADDPS Z26, Z11, Z11
 
 nobias_5_1:
 	TESTQ     SI, SI
 	JEQ       nores_5_1
 	TESTB     R8, R8
 	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z11, Z11
 
 nores_5_1:
 	TESTB     R9, R9
 	JEQ       noleaky_5_1
-	VMULPS    (AX), Z11, Z22
+	VMULPS    (AX), Z11, Z27
 	VCMPPS    $0x1e, Z24, Z11, K3
-	VBLENDMPS Z11, Z22, K3, Z11
+	VBLENDMPS Z11, Z27, K3, Z11
 
 noleaky_5_1:
-	TESTB   R10, R10
-	JEQ     noclamp_5_1
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z11, Z22, Z11
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z11, Z22, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_5_1
+	VMAXPS Z11, Z22, Z11
+	VMINPS Z11, Z23, Z11
 
 noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
 	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z11, Z11
 
 done_5_1:
 	TESTQ SI, SI
@@ -26951,78 +26067,72 @@ done_5_1:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z25, Z12, Z12
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z12, Z12
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (AX), Z12, Z22
+	VMULPS    (AX), Z12, Z27
 	VCMPPS    $0x1e, Z24, Z12, K3
-	VBLENDMPS Z12, Z22, K3, Z12
+	VBLENDMPS Z12, Z27, K3, Z12
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z12, Z22, Z12
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z12, Z22, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z12, Z22, Z12
+	VMINPS Z12, Z23, Z12
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z12, Z12
 
 done_6_0:
-	TESTQ     DX, DX
-	JEQ       nobias_6_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_6_1
+	VADDPS Z26, Z13, Z13
 
 nobias_6_1:
 	TESTQ     SI, SI
 	JEQ       nores_6_1
 	TESTB     R8, R8
 	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z13, Z13
 
 nores_6_1:
 	TESTB     R9, R9
 	JEQ       noleaky_6_1
-	VMULPS    (AX), Z13, Z22
+	VMULPS    (AX), Z13, Z27
 	VCMPPS    $0x1e, Z24, Z13, K3
-	VBLENDMPS Z13, Z22, K3, Z13
+	VBLENDMPS Z13, Z27, K3, Z13
 
 noleaky_6_1:
-	TESTB   R10, R10
-	JEQ     noclamp_6_1
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z13, Z22, Z13
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z13, Z22, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_6_1
+	VMAXPS Z13, Z22, Z13
+	VMINPS Z13, Z23, Z13
 
 noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
 	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z13, Z13
 
 done_6_1:
 	TESTQ SI, SI
@@ -27030,78 +26140,72 @@ done_6_1:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z14, Z14
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z25, Z14, Z14
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z14, Z14
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (AX), Z14, Z22
+	VMULPS    (AX), Z14, Z27
 	VCMPPS    $0x1e, Z24, Z14, K3
-	VBLENDMPS Z14, Z22, K3, Z14
+	VBLENDMPS Z14, Z27, K3, Z14
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z14, Z22, Z14
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z14, Z22, Z14
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z14, Z22, Z14
+	VMINPS Z14, Z23, Z14
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z14, Z14
 
 done_7_0:
-	TESTQ     DX, DX
-	JEQ       nobias_7_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z15, Z15
+	TESTQ  DX, DX
+	JEQ    nobias_7_1
+	VADDPS Z26, Z15, Z15
 
 nobias_7_1:
 	TESTQ     SI, SI
 	JEQ       nores_7_1
 	TESTB     R8, R8
 	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z15, Z15
 
 nores_7_1:
 	TESTB     R9, R9
 	JEQ       noleaky_7_1
-	VMULPS    (AX), Z15, Z22
+	VMULPS    (AX), Z15, Z27
 	VCMPPS    $0x1e, Z24, Z15, K3
-	VBLENDMPS Z15, Z22, K3, Z15
+	VBLENDMPS Z15, Z27, K3, Z15
 
 noleaky_7_1:
-	TESTB   R10, R10
-	JEQ     noclamp_7_1
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z15, Z22, Z15
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z15, Z22, Z15
+	TESTB  R10, R10
+	JEQ    noclamp_7_1
+	VMAXPS Z15, Z22, Z15
+	VMINPS Z15, Z23, Z15
 
 noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
 	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z15, Z15
 
 done_7_1:
 	TESTQ SI, SI
@@ -27109,78 +26213,72 @@ done_7_1:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z16, Z16
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z25, Z16, Z16
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z16, Z16
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z16, Z16
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (AX), Z16, Z22
+	VMULPS    (AX), Z16, Z27
 	VCMPPS    $0x1e, Z24, Z16, K3
-	VBLENDMPS Z16, Z22, K3, Z16
+	VBLENDMPS Z16, Z27, K3, Z16
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z16, Z22, Z16
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z16, Z22, Z16
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z16, Z22, Z16
+	VMINPS Z16, Z23, Z16
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z16, Z16
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z16, Z16
 
 done_8_0:
-	TESTQ     DX, DX
-	JEQ       nobias_8_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z17, Z17
+	TESTQ  DX, DX
+	JEQ    nobias_8_1
+	VADDPS Z26, Z17, Z17
 
 nobias_8_1:
 	TESTQ     SI, SI
 	JEQ       nores_8_1
 	TESTB     R8, R8
 	JNE       nores_8_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z17, Z17
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z17, Z17
 
 nores_8_1:
 	TESTB     R9, R9
 	JEQ       noleaky_8_1
-	VMULPS    (AX), Z17, Z22
+	VMULPS    (AX), Z17, Z27
 	VCMPPS    $0x1e, Z24, Z17, K3
-	VBLENDMPS Z17, Z22, K3, Z17
+	VBLENDMPS Z17, Z27, K3, Z17
 
 noleaky_8_1:
-	TESTB   R10, R10
-	JEQ     noclamp_8_1
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z17, Z22, Z17
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z17, Z22, Z17
+	TESTB  R10, R10
+	JEQ    noclamp_8_1
+	VMAXPS Z17, Z22, Z17
+	VMINPS Z17, Z23, Z17
 
 noclamp_8_1:
 	TESTQ     SI, SI
 	JEQ       done_8_1
 	TESTB     R8, R8
 	JEQ       done_8_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z17, Z17
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z17, Z17
 
 done_8_1:
 	TESTQ SI, SI
@@ -27188,78 +26286,72 @@ done_8_1:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z18, Z18
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z25, Z18, Z18
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z18, Z18
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z18, Z18
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (AX), Z18, Z22
+	VMULPS    (AX), Z18, Z27
 	VCMPPS    $0x1e, Z24, Z18, K3
-	VBLENDMPS Z18, Z22, K3, Z18
+	VBLENDMPS Z18, Z27, K3, Z18
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z18, Z22, Z18
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z18, Z22, Z18
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z18, Z22, Z18
+	VMINPS Z18, Z23, Z18
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z18, Z18
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z18, Z18
 
 done_9_0:
-	TESTQ     DX, DX
-	JEQ       nobias_9_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z19, Z19
+	TESTQ  DX, DX
+	JEQ    nobias_9_1
+	VADDPS Z26, Z19, Z19
 
 nobias_9_1:
 	TESTQ     SI, SI
 	JEQ       nores_9_1
 	TESTB     R8, R8
 	JNE       nores_9_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z19, Z19
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z19, Z19
 
 nores_9_1:
 	TESTB     R9, R9
 	JEQ       noleaky_9_1
-	VMULPS    (AX), Z19, Z22
+	VMULPS    (AX), Z19, Z27
 	VCMPPS    $0x1e, Z24, Z19, K3
-	VBLENDMPS Z19, Z22, K3, Z19
+	VBLENDMPS Z19, Z27, K3, Z19
 
 noleaky_9_1:
-	TESTB   R10, R10
-	JEQ     noclamp_9_1
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z19, Z22, Z19
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z19, Z22, Z19
+	TESTB  R10, R10
+	JEQ    noclamp_9_1
+	VMAXPS Z19, Z22, Z19
+	VMINPS Z19, Z23, Z19
 
 noclamp_9_1:
 	TESTQ     SI, SI
 	JEQ       done_9_1
 	TESTB     R8, R8
 	JEQ       done_9_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z19, Z19
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z19, Z19
 
 done_9_1:
 	TESTQ SI, SI
@@ -27267,78 +26359,72 @@ done_9_1:
 	ADDQ  DI, SI
 
 nextrow_9:
-	TESTQ     DX, DX
-	JEQ       nobias_10_0
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z20, Z20
+	TESTQ  DX, DX
+	JEQ    nobias_10_0
+	VADDPS Z25, Z20, Z20
 
 nobias_10_0:
 	TESTQ     SI, SI
 	JEQ       nores_10_0
 	TESTB     R8, R8
 	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z20, Z20
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z20, Z20
 
 nores_10_0:
 	TESTB     R9, R9
 	JEQ       noleaky_10_0
-	VMULPS    (AX), Z20, Z22
+	VMULPS    (AX), Z20, Z25
 	VCMPPS    $0x1e, Z24, Z20, K3
-	VBLENDMPS Z20, Z22, K3, Z20
+	VBLENDMPS Z20, Z25, K3, Z20
 
 noleaky_10_0:
-	TESTB   R10, R10
-	JEQ     noclamp_10_0
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z20, Z22, Z20
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z20, Z22, Z20
+	TESTB  R10, R10
+	JEQ    noclamp_10_0
+	VMAXPS Z20, Z22, Z20
+	VMINPS Z20, Z23, Z20
 
 noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
 	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z22
-	VADDPS    Z22, Z20, Z20
+	VMOVUPS.Z (SI), K1, Z25
+	VADDPS    Z25, Z20, Z20
 
 done_10_0:
-	TESTQ     DX, DX
-	JEQ       nobias_10_1
-	VMOVUPS.Z 64(DX), K2, Z22
-	VADDPS    Z22, Z21, Z21
+	TESTQ  DX, DX
+	JEQ    nobias_10_1
+	VADDPS Z26, Z21, Z21
 
 nobias_10_1:
 	TESTQ     SI, SI
 	JEQ       nores_10_1
 	TESTB     R8, R8
 	JNE       nores_10_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z21, Z21
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z21, Z21
 
 nores_10_1:
 	TESTB     R9, R9
 	JEQ       noleaky_10_1
-	VMULPS    (AX), Z21, Z22
+	VMULPS    (AX), Z21, Z25
 	VCMPPS    $0x1e, Z24, Z21, K3
-	VBLENDMPS Z21, Z22, K3, Z21
+	VBLENDMPS Z21, Z25, K3, Z21
 
 noleaky_10_1:
-	TESTB   R10, R10
-	JEQ     noclamp_10_1
-	VMOVUPS 64(AX), Z22
-	VMAXPS  Z21, Z22, Z21
-	VMOVUPS 128(AX), Z22
-	VMINPS  Z21, Z22, Z21
+	TESTB  R10, R10
+	JEQ    noclamp_10_1
+	VMAXPS Z21, Z22, Z21
+	VMINPS Z21, Z23, Z21
 
 noclamp_10_1:
 	TESTQ     SI, SI
 	JEQ       done_10_1
 	TESTB     R8, R8
 	JEQ       done_10_1
-	VMOVUPS.Z 64(SI), K2, Z22
-	VADDPS    Z22, Z21, Z21
+	VMOVUPS.Z 64(SI), K2, Z25
+	VADDPS    Z25, Z21, Z21
 
 done_10_1:
 noep:
@@ -27590,78 +26676,82 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z26, Z26, Z26
+	VPXORD    Z27, Z27, Z27
+	VPXORD    Z28, Z28, Z28
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z27
+	VMOVUPS.Z 64(DX), K2, Z28
+
+nobiasrow:
+	VMOVUPS 64(AX), Z24
+	VMOVUPS 128(AX), Z25
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z27, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z24
+	VMULPS    (AX), Z0, Z29
 	VCMPPS    $0x1e, Z26, Z0, K3
-	VBLENDMPS Z0, Z24, K3, Z0
+	VBLENDMPS Z0, Z29, K3, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z0, Z24, Z0
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z0, Z24, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z24, Z0
+	VMINPS Z0, Z25, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z0, Z0
 
 done_0_0:
-	TESTQ     DX, DX
-	JEQ       nobias_0_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_0_1
+	VADDPS Z28, Z1, Z1
 
 nobias_0_1:
 	TESTQ     SI, SI
 	JEQ       nores_0_1
 	TESTB     R8, R8
 	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z1, Z1
 
 nores_0_1:
 	TESTB     R9, R9
 	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z24
+	VMULPS    (AX), Z1, Z29
 	VCMPPS    $0x1e, Z26, Z1, K3
-	VBLENDMPS Z1, Z24, K3, Z1
+	VBLENDMPS Z1, Z29, K3, Z1
 
 noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z1, Z24, Z1
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z1, Z24, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_0_1
+	VMAXPS Z1, Z24, Z1
+	VMINPS Z1, Z25, Z1
 
 noclamp_0_1:
 	TESTQ     SI, SI
 	JEQ       done_0_1
 	TESTB     R8, R8
 	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z1, Z1
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z1, Z1
 
 done_0_1:
 	TESTQ SI, SI
@@ -27669,78 +26759,72 @@ done_0_1:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z27, Z2, Z2
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z2, Z2
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z24
+	VMULPS    (AX), Z2, Z29
 	VCMPPS    $0x1e, Z26, Z2, K3
-	VBLENDMPS Z2, Z24, K3, Z2
+	VBLENDMPS Z2, Z29, K3, Z2
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z2, Z24, Z2
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z2, Z24, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z2, Z24, Z2
+	VMINPS Z2, Z25, Z2
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z2, Z2
 
 done_1_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_1_1
+	VADDPS Z28, Z3, Z3
 
 nobias_1_1:
 	TESTQ     SI, SI
 	JEQ       nores_1_1
 	TESTB     R8, R8
 	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z3, Z3
 
 nores_1_1:
 	TESTB     R9, R9
 	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z24
+	VMULPS    (AX), Z3, Z29
 	VCMPPS    $0x1e, Z26, Z3, K3
-	VBLENDMPS Z3, Z24, K3, Z3
+	VBLENDMPS Z3, Z29, K3, Z3
 
 noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z3, Z24, Z3
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z3, Z24, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_1_1
+	VMAXPS Z3, Z24, Z3
+	VMINPS Z3, Z25, Z3
 
 noclamp_1_1:
 	TESTQ     SI, SI
 	JEQ       done_1_1
 	TESTB     R8, R8
 	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z3, Z3
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z3, Z3
 
 done_1_1:
 	TESTQ SI, SI
@@ -27748,78 +26832,72 @@ done_1_1:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z27, Z4, Z4
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z4, Z4
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z24
+	VMULPS    (AX), Z4, Z29
 	VCMPPS    $0x1e, Z26, Z4, K3
-	VBLENDMPS Z4, Z24, K3, Z4
+	VBLENDMPS Z4, Z29, K3, Z4
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z4, Z24, Z4
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z4, Z24, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z4, Z24, Z4
+	VMINPS Z4, Z25, Z4
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z4, Z4
 
 done_2_0:
-	TESTQ     DX, DX
-	JEQ       nobias_2_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_2_1
+	VADDPS Z28, Z5, Z5
 
 nobias_2_1:
 	TESTQ     SI, SI
 	JEQ       nores_2_1
 	TESTB     R8, R8
 	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z5, Z5
 
 nores_2_1:
 	TESTB     R9, R9
 	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z24
+	VMULPS    (AX), Z5, Z29
 	VCMPPS    $0x1e, Z26, Z5, K3
-	VBLENDMPS Z5, Z24, K3, Z5
+	VBLENDMPS Z5, Z29, K3, Z5
 
 noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z5, Z24, Z5
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z5, Z24, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_2_1
+	VMAXPS Z5, Z24, Z5
+	VMINPS Z5, Z25, Z5
 
 noclamp_2_1:
 	TESTQ     SI, SI
 	JEQ       done_2_1
 	TESTB     R8, R8
 	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z5, Z5
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z5, Z5
 
 done_2_1:
 	TESTQ SI, SI
@@ -27827,78 +26905,72 @@ done_2_1:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z27, Z6, Z6
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z6, Z6
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z24
+	VMULPS    (AX), Z6, Z29
 	VCMPPS    $0x1e, Z26, Z6, K3
-	VBLENDMPS Z6, Z24, K3, Z6
+	VBLENDMPS Z6, Z29, K3, Z6
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z6, Z24, Z6
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z6, Z24, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z6, Z24, Z6
+	VMINPS Z6, Z25, Z6
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z6, Z6
 
 done_3_0:
-	TESTQ     DX, DX
-	JEQ       nobias_3_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_3_1
+	VADDPS Z28, Z7, Z7
 
 nobias_3_1:
 	TESTQ     SI, SI
 	JEQ       nores_3_1
 	TESTB     R8, R8
 	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z7, Z7
 
 nores_3_1:
 	TESTB     R9, R9
 	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z24
+	VMULPS    (AX), Z7, Z29
 	VCMPPS    $0x1e, Z26, Z7, K3
-	VBLENDMPS Z7, Z24, K3, Z7
+	VBLENDMPS Z7, Z29, K3, Z7
 
 noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z7, Z24, Z7
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z7, Z24, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_3_1
+	VMAXPS Z7, Z24, Z7
+	VMINPS Z7, Z25, Z7
 
 noclamp_3_1:
 	TESTQ     SI, SI
 	JEQ       done_3_1
 	TESTB     R8, R8
 	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z7, Z7
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z7, Z7
 
 done_3_1:
 	TESTQ SI, SI
@@ -27906,78 +26978,72 @@ done_3_1:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z27, Z8, Z8
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z8, Z8
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z8, Z24
+	VMULPS    (AX), Z8, Z29
 	VCMPPS    $0x1e, Z26, Z8, K3
-	VBLENDMPS Z8, Z24, K3, Z8
+	VBLENDMPS Z8, Z29, K3, Z8
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z8, Z24, Z8
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z8, Z24, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z8, Z24, Z8
+	VMINPS Z8, Z25, Z8
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z8, Z8
 
 done_4_0:
-	TESTQ     DX, DX
-	JEQ       nobias_4_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_4_1
+	VADDPS Z28, Z9, Z9
 
 nobias_4_1:
 	TESTQ     SI, SI
 	JEQ       nores_4_1
 	TESTB     R8, R8
 	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z9, Z9
 
 nores_4_1:
 	TESTB     R9, R9
 	JEQ       noleaky_4_1
-	VMULPS    (AX), Z9, Z24
+	VMULPS    (AX), Z9, Z29
 	VCMPPS    $0x1e, Z26, Z9, K3
-	VBLENDMPS Z9, Z24, K3, Z9
+	VBLENDMPS Z9, Z29, K3, Z9
 
 noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z9, Z24, Z9
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z9, Z24, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_4_1
+	VMAXPS Z9, Z24, Z9
+	VMINPS Z9, Z25, Z9
 
 noclamp_4_1:
 	TESTQ     SI, SI
 	JEQ       done_4_1
 	TESTB     R8, R8
 	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z9, Z9
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z9, Z9
 
 done_4_1:
 	TESTQ SI, SI
@@ -27985,78 +27051,72 @@ done_4_1:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z27, Z10, Z10
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z10, Z10
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z10, Z24
+	VMULPS    (AX), Z10, Z29
 	VCMPPS    $0x1e, Z26, Z10, K3
-	VBLENDMPS Z10, Z24, K3, Z10
+	VBLENDMPS Z10, Z29, K3, Z10
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z10, Z24, Z10
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z10, Z24, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z10, Z24, Z10
+	VMINPS Z10, Z25, Z10
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z10, Z10
 
 done_5_0:
-	TESTQ     DX, DX
-	JEQ       nobias_5_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_5_1
+	VADDPS Z28, Z11, Z11
 
 nobias_5_1:
 	TESTQ     SI, SI
 	JEQ       nores_5_1
 	TESTB     R8, R8
 	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z11, Z11
 
 nores_5_1:
 	TESTB     R9, R9
 	JEQ       noleaky_5_1
-	VMULPS    (AX), Z11, Z24
+	VMULPS    (AX), Z11, Z29
 	VCMPPS    $0x1e, Z26, Z11, K3
-	VBLENDMPS Z11, Z24, K3, Z11
+	VBLENDMPS Z11, Z29, K3, Z11
 
 noleaky_5_1:
-	TESTB   R10, R10
-	JEQ     noclamp_5_1
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z11, Z24, Z11
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z11, Z24, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_5_1
+	VMAXPS Z11, Z24, Z11
+	VMINPS Z11, Z25, Z11
 
 noclamp_5_1:
 	TESTQ     SI, SI
 	JEQ       done_5_1
 	TESTB     R8, R8
 	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z11, Z11
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z11, Z11
 
 done_5_1:
 	TESTQ SI, SI
@@ -28064,78 +27124,72 @@ done_5_1:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z27, Z12, Z12
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z12, Z12
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (AX), Z12, Z24
+	VMULPS    (AX), Z12, Z29
 	VCMPPS    $0x1e, Z26, Z12, K3
-	VBLENDMPS Z12, Z24, K3, Z12
+	VBLENDMPS Z12, Z29, K3, Z12
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z12, Z24, Z12
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z12, Z24, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z12, Z24, Z12
+	VMINPS Z12, Z25, Z12
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z12, Z12
 
 done_6_0:
-	TESTQ     DX, DX
-	JEQ       nobias_6_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_6_1
+	VADDPS Z28, Z13, Z13
 
 nobias_6_1:
 	TESTQ     SI, SI
 	JEQ       nores_6_1
 	TESTB     R8, R8
 	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z13, Z13
 
 nores_6_1:
 	TESTB     R9, R9
 	JEQ       noleaky_6_1
-	VMULPS    (AX), Z13, Z24
+	VMULPS    (AX), Z13, Z29
 	VCMPPS    $0x1e, Z26, Z13, K3
-	VBLENDMPS Z13, Z24, K3, Z13
+	VBLENDMPS Z13, Z29, K3, Z13
 
 noleaky_6_1:
-	TESTB   R10, R10
-	JEQ     noclamp_6_1
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z13, Z24, Z13
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z13, Z24, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_6_1
+	VMAXPS Z13, Z24, Z13
+	VMINPS Z13, Z25, Z13
 
 noclamp_6_1:
 	TESTQ     SI, SI
 	JEQ       done_6_1
 	TESTB     R8, R8
 	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z13, Z13
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z13, Z13
 
 done_6_1:
 	TESTQ SI, SI
@@ -28143,78 +27197,72 @@ done_6_1:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z14, Z14
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z27, Z14, Z14
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z14, Z14
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (AX), Z14, Z24
+	VMULPS    (AX), Z14, Z29
 	VCMPPS    $0x1e, Z26, Z14, K3
-	VBLENDMPS Z14, Z24, K3, Z14
+	VBLENDMPS Z14, Z29, K3, Z14
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z14, Z24, Z14
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z14, Z24, Z14
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z14, Z24, Z14
+	VMINPS Z14, Z25, Z14
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z14, Z14
 
 done_7_0:
-	TESTQ     DX, DX
-	JEQ       nobias_7_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z15, Z15
+	TESTQ  DX, DX
+	JEQ    nobias_7_1
+	VADDPS Z28, Z15, Z15
 
 nobias_7_1:
 	TESTQ     SI, SI
 	JEQ       nores_7_1
 	TESTB     R8, R8
 	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z15, Z15
 
 nores_7_1:
 	TESTB     R9, R9
 	JEQ       noleaky_7_1
-	VMULPS    (AX), Z15, Z24
+	VMULPS    (AX), Z15, Z29
 	VCMPPS    $0x1e, Z26, Z15, K3
-	VBLENDMPS Z15, Z24, K3, Z15
+	VBLENDMPS Z15, Z29, K3, Z15
 
 noleaky_7_1:
-	TESTB   R10, R10
-	JEQ     noclamp_7_1
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z15, Z24, Z15
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z15, Z24, Z15
+	TESTB  R10, R10
+	JEQ    noclamp_7_1
+	VMAXPS Z15, Z24, Z15
+	VMINPS Z15, Z25, Z15
 
 noclamp_7_1:
 	TESTQ     SI, SI
 	JEQ       done_7_1
 	TESTB     R8, R8
 	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z15, Z15
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z15, Z15
 
 done_7_1:
 	TESTQ SI, SI
@@ -28222,78 +27270,72 @@ done_7_1:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z16, Z16
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z27, Z16, Z16
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z16, Z16
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z16, Z16
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (AX), Z16, Z24
+	VMULPS    (AX), Z16, Z29
 	VCMPPS    $0x1e, Z26, Z16, K3
-	VBLENDMPS Z16, Z24, K3, Z16
+	VBLENDMPS Z16, Z29, K3, Z16
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z16, Z24, Z16
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z16, Z24, Z16
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z16, Z24, Z16
+	VMINPS Z16, Z25, Z16
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z16, Z16
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z16, Z16
 
 done_8_0:
-	TESTQ     DX, DX
-	JEQ       nobias_8_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z17, Z17
+	TESTQ  DX, DX
+	JEQ    nobias_8_1
+	VADDPS Z28, Z17, Z17
 
 nobias_8_1:
 	TESTQ     SI, SI
 	JEQ       nores_8_1
 	TESTB     R8, R8
 	JNE       nores_8_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z17, Z17
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z17, Z17
 
 nores_8_1:
 	TESTB     R9, R9
 	JEQ       noleaky_8_1
-	VMULPS    (AX), Z17, Z24
+	VMULPS    (AX), Z17, Z29
 	VCMPPS    $0x1e, Z26, Z17, K3
-	VBLENDMPS Z17, Z24, K3, Z17
+	VBLENDMPS Z17, Z29, K3, Z17
 
 noleaky_8_1:
-	TESTB   R10, R10
-	JEQ     noclamp_8_1
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z17, Z24, Z17
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z17, Z24, Z17
+	TESTB  R10, R10
+	JEQ    noclamp_8_1
+	VMAXPS Z17, Z24, Z17
+	VMINPS Z17, Z25, Z17
 
 noclamp_8_1:
 	TESTQ     SI, SI
 	JEQ       done_8_1
 	TESTB     R8, R8
 	JEQ       done_8_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z17, Z17
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z17, Z17
 
 done_8_1:
 	TESTQ SI, SI
@@ -28301,78 +27343,72 @@ done_8_1:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z18, Z18
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z27, Z18, Z18
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z18, Z18
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z18, Z18
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (AX), Z18, Z24
+	VMULPS    (AX), Z18, Z29
 	VCMPPS    $0x1e, Z26, Z18, K3
-	VBLENDMPS Z18, Z24, K3, Z18
+	VBLENDMPS Z18, Z29, K3, Z18
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z18, Z24, Z18
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z18, Z24, Z18
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z18, Z24, Z18
+	VMINPS Z18, Z25, Z18
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z18, Z18
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z18, Z18
 
 done_9_0:
-	TESTQ     DX, DX
-	JEQ       nobias_9_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z19, Z19
+	TESTQ  DX, DX
+	JEQ    nobias_9_1
+	VADDPS Z28, Z19, Z19
 
 nobias_9_1:
 	TESTQ     SI, SI
 	JEQ       nores_9_1
 	TESTB     R8, R8
 	JNE       nores_9_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z19, Z19
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z19, Z19
 
 nores_9_1:
 	TESTB     R9, R9
 	JEQ       noleaky_9_1
-	VMULPS    (AX), Z19, Z24
+	VMULPS    (AX), Z19, Z29
 	VCMPPS    $0x1e, Z26, Z19, K3
-	VBLENDMPS Z19, Z24, K3, Z19
+	VBLENDMPS Z19, Z29, K3, Z19
 
 noleaky_9_1:
-	TESTB   R10, R10
-	JEQ     noclamp_9_1
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z19, Z24, Z19
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z19, Z24, Z19
+	TESTB  R10, R10
+	JEQ    noclamp_9_1
+	VMAXPS Z19, Z24, Z19
+	VMINPS Z19, Z25, Z19
 
 noclamp_9_1:
 	TESTQ     SI, SI
 	JEQ       done_9_1
 	TESTB     R8, R8
 	JEQ       done_9_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z19, Z19
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z19, Z19
 
 done_9_1:
 	TESTQ SI, SI
@@ -28380,78 +27416,72 @@ done_9_1:
 	ADDQ  DI, SI
 
 nextrow_9:
-	TESTQ     DX, DX
-	JEQ       nobias_10_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z20, Z20
+	TESTQ  DX, DX
+	JEQ    nobias_10_0
+	VADDPS Z27, Z20, Z20
 
 nobias_10_0:
 	TESTQ     SI, SI
 	JEQ       nores_10_0
 	TESTB     R8, R8
 	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z20, Z20
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z20, Z20
 
 nores_10_0:
 	TESTB     R9, R9
 	JEQ       noleaky_10_0
-	VMULPS    (AX), Z20, Z24
+	VMULPS    (AX), Z20, Z29
 	VCMPPS    $0x1e, Z26, Z20, K3
-	VBLENDMPS Z20, Z24, K3, Z20
+	VBLENDMPS Z20, Z29, K3, Z20
 
 noleaky_10_0:
-	TESTB   R10, R10
-	JEQ     noclamp_10_0
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z20, Z24, Z20
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z20, Z24, Z20
+	TESTB  R10, R10
+	JEQ    noclamp_10_0
+	VMAXPS Z20, Z24, Z20
+	VMINPS Z20, Z25, Z20
 
 noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
 	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z20, Z20
+	VMOVUPS.Z (SI), K1, Z29
+	VADDPS    Z29, Z20, Z20
 
 done_10_0:
-	TESTQ     DX, DX
-	JEQ       nobias_10_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z21, Z21
+	TESTQ  DX, DX
+	JEQ    nobias_10_1
+	VADDPS Z28, Z21, Z21
 
 nobias_10_1:
 	TESTQ     SI, SI
 	JEQ       nores_10_1
 	TESTB     R8, R8
 	JNE       nores_10_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z21, Z21
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z21, Z21
 
 nores_10_1:
 	TESTB     R9, R9
 	JEQ       noleaky_10_1
-	VMULPS    (AX), Z21, Z24
+	VMULPS    (AX), Z21, Z29
 	VCMPPS    $0x1e, Z26, Z21, K3
-	VBLENDMPS Z21, Z24, K3, Z21
+	VBLENDMPS Z21, Z29, K3, Z21
 
 noleaky_10_1:
-	TESTB   R10, R10
-	JEQ     noclamp_10_1
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z21, Z24, Z21
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z21, Z24, Z21
+	TESTB  R10, R10
+	JEQ    noclamp_10_1
+	VMAXPS Z21, Z24, Z21
+	VMINPS Z21, Z25, Z21
 
 noclamp_10_1:
 	TESTQ     SI, SI
 	JEQ       done_10_1
 	TESTB     R8, R8
 	JEQ       done_10_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z21, Z21
+	VMOVUPS.Z 64(SI), K2, Z29
+	VADDPS    Z29, Z21, Z21
 
 done_10_1:
 	TESTQ SI, SI
@@ -28459,78 +27489,72 @@ done_10_1:
 	ADDQ  DI, SI
 
 nextrow_10:
-	TESTQ     DX, DX
-	JEQ       nobias_11_0
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z22, Z22
+	TESTQ  DX, DX
+	JEQ    nobias_11_0
+	VADDPS Z27, Z22, Z22
 
 nobias_11_0:
 	TESTQ     SI, SI
 	JEQ       nores_11_0
 	TESTB     R8, R8
 	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z22, Z22
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z22, Z22
 
 nores_11_0:
 	TESTB     R9, R9
 	JEQ       noleaky_11_0
-	VMULPS    (AX), Z22, Z24
+	VMULPS    (AX), Z22, Z27
 	VCMPPS    $0x1e, Z26, Z22, K3
-	VBLENDMPS Z22, Z24, K3, Z22
+	VBLENDMPS Z22, Z27, K3, Z22
 
 noleaky_11_0:
-	TESTB   R10, R10
-	JEQ     noclamp_11_0
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z22, Z24, Z22
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z22, Z24, Z22
+	TESTB  R10, R10
+	JEQ    noclamp_11_0
+	VMAXPS Z22, Z24, Z22
+	VMINPS Z22, Z25, Z22
 
 noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
 	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z24
-	VADDPS    Z24, Z22, Z22
+	VMOVUPS.Z (SI), K1, Z27
+	VADDPS    Z27, Z22, Z22
 
 done_11_0:
-	TESTQ     DX, DX
-	JEQ       nobias_11_1
-	VMOVUPS.Z 64(DX), K2, Z24
-	VADDPS    Z24, Z23, Z23
+	TESTQ  DX, DX
+	JEQ    nobias_11_1
+	VADDPS Z28, Z23, Z23
 
 nobias_11_1:
 	TESTQ     SI, SI
 	JEQ       nores_11_1
 	TESTB     R8, R8
 	JNE       nores_11_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z23, Z23
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z23, Z23
 
 nores_11_1:
 	TESTB     R9, R9
 	JEQ       noleaky_11_1
-	VMULPS    (AX), Z23, Z24
+	VMULPS    (AX), Z23, Z27
 	VCMPPS    $0x1e, Z26, Z23, K3
-	VBLENDMPS Z23, Z24, K3, Z23
+	VBLENDMPS Z23, Z27, K3, Z23
 
 noleaky_11_1:
-	TESTB   R10, R10
-	JEQ     noclamp_11_1
-	VMOVUPS 64(AX), Z24
-	VMAXPS  Z23, Z24, Z23
-	VMOVUPS 128(AX), Z24
-	VMINPS  Z23, Z24, Z23
+	TESTB  R10, R10
+	JEQ    noclamp_11_1
+	VMAXPS Z23, Z24, Z23
+	VMINPS Z23, Z25, Z23
 
 noclamp_11_1:
 	TESTQ     SI, SI
 	JEQ       done_11_1
 	TESTB     R8, R8
 	JEQ       done_11_1
-	VMOVUPS.Z 64(SI), K2, Z24
-	VADDPS    Z24, Z23, Z23
+	VMOVUPS.Z 64(SI), K2, Z27
+	VADDPS    Z27, Z23, Z23
 
 done_11_1:
 noep:
@@ -28642,41 +27666,46 @@ write:
 	MOVB      217(AX), DI
 	MOVB      218(AX), R8
 	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z1
-	VADDPS    Z1, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z3
+
+nobiasrow:
+	VMOVUPS 64(AX), Z1
+	VMOVUPS 128(AX), Z4
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z3, Z0, Z0
 
 nobias_0_0:
 	TESTQ     BX, BX
 	JEQ       nores_0_0
 	TESTB     SI, SI
 	JNE       nores_0_0
-	VMOVUPS.Z (BX), K1, Z1
-	VADDPS    Z1, Z0, Z0
+	VMOVUPS.Z (BX), K1, Z3
+	VADDPS    Z3, Z0, Z0
 
 nores_0_0:
 	TESTB     DI, DI
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z1
+	VMULPS    (AX), Z0, Z3
 	VCMPPS    $0x1e, Z2, Z0, K2
-	VBLENDMPS Z0, Z1, K2, Z0
+	VBLENDMPS Z0, Z3, K2, Z0
 
 noleaky_0_0:
-	TESTB   R8, R8
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z1
-	VMAXPS  Z0, Z1, Z0
-	VMOVUPS 128(AX), Z1
-	VMINPS  Z0, Z1, Z0
+	TESTB  R8, R8
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z1, Z0
+	VMINPS Z0, Z4, Z0
 
 noclamp_0_0:
 	TESTQ     BX, BX
 	JEQ       done_0_0
 	TESTB     SI, SI
 	JEQ       done_0_0
-	VMOVUPS.Z (BX), K1, Z1
-	VADDPS    Z1, Z0, Z0
+	VMOVUPS.Z (BX), K1, Z3
+	VADDPS    Z3, Z0, Z0
 
 done_0_0:
 noep:
@@ -28762,41 +27791,46 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z2
-	VADDPS    Z2, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z4
+
+nobiasrow:
+	VMOVUPS 64(AX), Z2
+	VMOVUPS 128(AX), Z5
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z4, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z2
-	VADDPS    Z2, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z2
+	VMULPS    (AX), Z0, Z6
 	VCMPPS    $0x1e, Z3, Z0, K2
-	VBLENDMPS Z0, Z2, K2, Z0
+	VBLENDMPS Z0, Z6, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z2
-	VMAXPS  Z0, Z2, Z0
-	VMOVUPS 128(AX), Z2
-	VMINPS  Z0, Z2, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z2, Z0
+	VMINPS Z0, Z5, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z2
-	VADDPS    Z2, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -28804,41 +27838,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z2
-	VADDPS    Z2, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z4, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z2
-	VADDPS    Z2, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z2
+	VMULPS    (AX), Z1, Z4
 	VCMPPS    $0x1e, Z3, Z1, K2
-	VBLENDMPS Z1, Z2, K2, Z1
+	VBLENDMPS Z1, Z4, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z2
-	VMAXPS  Z1, Z2, Z1
-	VMOVUPS 128(AX), Z2
-	VMINPS  Z1, Z2, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z2, Z1
+	VMINPS Z1, Z5, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z2
-	VADDPS    Z2, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z1, Z1
 
 done_1_0:
 noep:
@@ -28934,41 +27965,46 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z3
-	VADDPS    Z3, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z5
+
+nobiasrow:
+	VMOVUPS 64(AX), Z3
+	VMOVUPS 128(AX), Z6
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z5, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z3
-	VADDPS    Z3, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z3
+	VMULPS    (AX), Z0, Z7
 	VCMPPS    $0x1e, Z4, Z0, K2
-	VBLENDMPS Z0, Z3, K2, Z0
+	VBLENDMPS Z0, Z7, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z3
-	VMAXPS  Z0, Z3, Z0
-	VMOVUPS 128(AX), Z3
-	VMINPS  Z0, Z3, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z3, Z0
+	VMINPS Z0, Z6, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z3
-	VADDPS    Z3, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -28976,41 +28012,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z3
-	VADDPS    Z3, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z5, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z3
-	VADDPS    Z3, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z3
+	VMULPS    (AX), Z1, Z7
 	VCMPPS    $0x1e, Z4, Z1, K2
-	VBLENDMPS Z1, Z3, K2, Z1
+	VBLENDMPS Z1, Z7, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z3
-	VMAXPS  Z1, Z3, Z1
-	VMOVUPS 128(AX), Z3
-	VMINPS  Z1, Z3, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z3, Z1
+	VMINPS Z1, Z6, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z3
-	VADDPS    Z3, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -29018,41 +28051,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z3
-	VADDPS    Z3, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z5, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z3
-	VADDPS    Z3, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z3
+	VMULPS    (AX), Z2, Z5
 	VCMPPS    $0x1e, Z4, Z2, K2
-	VBLENDMPS Z2, Z3, K2, Z2
+	VBLENDMPS Z2, Z5, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z3
-	VMAXPS  Z2, Z3, Z2
-	VMOVUPS 128(AX), Z3
-	VMINPS  Z2, Z3, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z3, Z2
+	VMINPS Z2, Z6, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z3
-	VADDPS    Z3, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z5
+	VADDPS    Z5, Z2, Z2
 
 done_2_0:
 noep:
@@ -29158,41 +28188,46 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z4
-	VADDPS    Z4, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z6
+
+nobiasrow:
+	VMOVUPS 64(AX), Z4
+	VMOVUPS 128(AX), Z7
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z6, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z4
+	VMULPS    (AX), Z0, Z8
 	VCMPPS    $0x1e, Z5, Z0, K2
-	VBLENDMPS Z0, Z4, K2, Z0
+	VBLENDMPS Z0, Z8, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z4
-	VMAXPS  Z0, Z4, Z0
-	VMOVUPS 128(AX), Z4
-	VMINPS  Z0, Z4, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z4, Z0
+	VMINPS Z0, Z7, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -29200,41 +28235,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z4
-	VADDPS    Z4, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z6, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z4
+	VMULPS    (AX), Z1, Z8
 	VCMPPS    $0x1e, Z5, Z1, K2
-	VBLENDMPS Z1, Z4, K2, Z1
+	VBLENDMPS Z1, Z8, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z4
-	VMAXPS  Z1, Z4, Z1
-	VMOVUPS 128(AX), Z4
-	VMINPS  Z1, Z4, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z4, Z1
+	VMINPS Z1, Z7, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -29242,41 +28274,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z4
-	VADDPS    Z4, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z6, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z4
+	VMULPS    (AX), Z2, Z8
 	VCMPPS    $0x1e, Z5, Z2, K2
-	VBLENDMPS Z2, Z4, K2, Z2
+	VBLENDMPS Z2, Z8, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z4
-	VMAXPS  Z2, Z4, Z2
-	VMOVUPS 128(AX), Z4
-	VMINPS  Z2, Z4, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z4, Z2
+	VMINPS Z2, Z7, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -29284,41 +28313,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z4
-	VADDPS    Z4, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z6, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z4
+	VMULPS    (AX), Z3, Z6
 	VCMPPS    $0x1e, Z5, Z3, K2
-	VBLENDMPS Z3, Z4, K2, Z3
+	VBLENDMPS Z3, Z6, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z4
-	VMAXPS  Z3, Z4, Z3
-	VMOVUPS 128(AX), Z4
-	VMINPS  Z3, Z4, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z4, Z3
+	VMINPS Z3, Z7, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z3, Z3
 
 done_3_0:
 noep:
@@ -29436,41 +28462,46 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z5
-	VADDPS    Z5, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z7
+
+nobiasrow:
+	VMOVUPS 64(AX), Z5
+	VMOVUPS 128(AX), Z8
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z7, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z5
+	VMULPS    (AX), Z0, Z9
 	VCMPPS    $0x1e, Z6, Z0, K2
-	VBLENDMPS Z0, Z5, K2, Z0
+	VBLENDMPS Z0, Z9, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z5
-	VMAXPS  Z0, Z5, Z0
-	VMOVUPS 128(AX), Z5
-	VMINPS  Z0, Z5, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z5, Z0
+	VMINPS Z0, Z8, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -29478,41 +28509,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z5
-	VADDPS    Z5, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z7, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z5
+	VMULPS    (AX), Z1, Z9
 	VCMPPS    $0x1e, Z6, Z1, K2
-	VBLENDMPS Z1, Z5, K2, Z1
+	VBLENDMPS Z1, Z9, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z5
-	VMAXPS  Z1, Z5, Z1
-	VMOVUPS 128(AX), Z5
-	VMINPS  Z1, Z5, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z5, Z1
+	VMINPS Z1, Z8, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -29520,41 +28548,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z5
-	VADDPS    Z5, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z7, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z5
+	VMULPS    (AX), Z2, Z9
 	VCMPPS    $0x1e, Z6, Z2, K2
-	VBLENDMPS Z2, Z5, K2, Z2
+	VBLENDMPS Z2, Z9, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z5
-	VMAXPS  Z2, Z5, Z2
-	VMOVUPS 128(AX), Z5
-	VMINPS  Z2, Z5, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z5, Z2
+	VMINPS Z2, Z8, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -29562,41 +28587,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z5
-	VADDPS    Z5, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z7, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z5
+	VMULPS    (AX), Z3, Z9
 	VCMPPS    $0x1e, Z6, Z3, K2
-	VBLENDMPS Z3, Z5, K2, Z3
+	VBLENDMPS Z3, Z9, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z5
-	VMAXPS  Z3, Z5, Z3
-	VMOVUPS 128(AX), Z5
-	VMINPS  Z3, Z5, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z5, Z3
+	VMINPS Z3, Z8, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -29604,41 +28626,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z5
-	VADDPS    Z5, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z7, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z5
+	VMULPS    (AX), Z4, Z7
 	VCMPPS    $0x1e, Z6, Z4, K2
-	VBLENDMPS Z4, Z5, K2, Z4
+	VBLENDMPS Z4, Z7, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z5
-	VMAXPS  Z4, Z5, Z4
-	VMOVUPS 128(AX), Z5
-	VMINPS  Z4, Z5, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z5, Z4
+	VMINPS Z4, Z8, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z5
-	VADDPS    Z5, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z7
+	VADDPS    Z7, Z4, Z4
 
 done_4_0:
 noep:
@@ -29766,41 +28785,46 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z8
+
+nobiasrow:
+	VMOVUPS 64(AX), Z6
+	VMOVUPS 128(AX), Z9
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z8, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z6
+	VMULPS    (AX), Z0, Z10
 	VCMPPS    $0x1e, Z7, Z0, K2
-	VBLENDMPS Z0, Z6, K2, Z0
+	VBLENDMPS Z0, Z10, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 128(AX), Z6
-	VMINPS  Z0, Z6, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z6, Z0
+	VMINPS Z0, Z9, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -29808,41 +28832,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z8, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z6
+	VMULPS    (AX), Z1, Z10
 	VCMPPS    $0x1e, Z7, Z1, K2
-	VBLENDMPS Z1, Z6, K2, Z1
+	VBLENDMPS Z1, Z10, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z6
-	VMAXPS  Z1, Z6, Z1
-	VMOVUPS 128(AX), Z6
-	VMINPS  Z1, Z6, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z6, Z1
+	VMINPS Z1, Z9, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -29850,41 +28871,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z8, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z6
+	VMULPS    (AX), Z2, Z10
 	VCMPPS    $0x1e, Z7, Z2, K2
-	VBLENDMPS Z2, Z6, K2, Z2
+	VBLENDMPS Z2, Z10, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z6
-	VMAXPS  Z2, Z6, Z2
-	VMOVUPS 128(AX), Z6
-	VMINPS  Z2, Z6, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z6, Z2
+	VMINPS Z2, Z9, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -29892,41 +28910,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z8, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z6
+	VMULPS    (AX), Z3, Z10
 	VCMPPS    $0x1e, Z7, Z3, K2
-	VBLENDMPS Z3, Z6, K2, Z3
+	VBLENDMPS Z3, Z10, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z6
-	VMAXPS  Z3, Z6, Z3
-	VMOVUPS 128(AX), Z6
-	VMINPS  Z3, Z6, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z6, Z3
+	VMINPS Z3, Z9, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -29934,41 +28949,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z8, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z6
+	VMULPS    (AX), Z4, Z10
 	VCMPPS    $0x1e, Z7, Z4, K2
-	VBLENDMPS Z4, Z6, K2, Z4
+	VBLENDMPS Z4, Z10, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z6
-	VMAXPS  Z4, Z6, Z4
-	VMOVUPS 128(AX), Z6
-	VMINPS  Z4, Z6, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z6, Z4
+	VMINPS Z4, Z9, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -29976,41 +28988,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z8, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z6
+	VMULPS    (AX), Z5, Z8
 	VCMPPS    $0x1e, Z7, Z5, K2
-	VBLENDMPS Z5, Z6, K2, Z5
+	VBLENDMPS Z5, Z8, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z6
-	VMAXPS  Z5, Z6, Z5
-	VMOVUPS 128(AX), Z6
-	VMINPS  Z5, Z6, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z6, Z5
+	VMINPS Z5, Z9, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z8
+	VADDPS    Z8, Z5, Z5
 
 done_5_0:
 noep:
@@ -30148,41 +29157,46 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z7
-	VADDPS    Z7, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z9
+
+nobiasrow:
+	VMOVUPS 64(AX), Z7
+	VMOVUPS 128(AX), Z10
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z9, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z7
+	VMULPS    (AX), Z0, Z11
 	VCMPPS    $0x1e, Z8, Z0, K2
-	VBLENDMPS Z0, Z7, K2, Z0
+	VBLENDMPS Z0, Z11, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z7
-	VMAXPS  Z0, Z7, Z0
-	VMOVUPS 128(AX), Z7
-	VMINPS  Z0, Z7, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z7, Z0
+	VMINPS Z0, Z10, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -30190,41 +29204,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z7
-	VADDPS    Z7, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z9, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z7
+	VMULPS    (AX), Z1, Z11
 	VCMPPS    $0x1e, Z8, Z1, K2
-	VBLENDMPS Z1, Z7, K2, Z1
+	VBLENDMPS Z1, Z11, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z7
-	VMAXPS  Z1, Z7, Z1
-	VMOVUPS 128(AX), Z7
-	VMINPS  Z1, Z7, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z7, Z1
+	VMINPS Z1, Z10, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -30232,41 +29243,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z7
-	VADDPS    Z7, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z9, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z7
+	VMULPS    (AX), Z2, Z11
 	VCMPPS    $0x1e, Z8, Z2, K2
-	VBLENDMPS Z2, Z7, K2, Z2
+	VBLENDMPS Z2, Z11, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z7
-	VMAXPS  Z2, Z7, Z2
-	VMOVUPS 128(AX), Z7
-	VMINPS  Z2, Z7, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z7, Z2
+	VMINPS Z2, Z10, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -30274,41 +29282,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z7
-	VADDPS    Z7, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z9, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z7
+	VMULPS    (AX), Z3, Z11
 	VCMPPS    $0x1e, Z8, Z3, K2
-	VBLENDMPS Z3, Z7, K2, Z3
+	VBLENDMPS Z3, Z11, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z7
-	VMAXPS  Z3, Z7, Z3
-	VMOVUPS 128(AX), Z7
-	VMINPS  Z3, Z7, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z7, Z3
+	VMINPS Z3, Z10, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -30316,41 +29321,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z7
-	VADDPS    Z7, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z9, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z7
+	VMULPS    (AX), Z4, Z11
 	VCMPPS    $0x1e, Z8, Z4, K2
-	VBLENDMPS Z4, Z7, K2, Z4
+	VBLENDMPS Z4, Z11, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z7
-	VMAXPS  Z4, Z7, Z4
-	VMOVUPS 128(AX), Z7
-	VMINPS  Z4, Z7, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z7, Z4
+	VMINPS Z4, Z10, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -30358,41 +29360,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z7
-	VADDPS    Z7, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z9, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z7
+	VMULPS    (AX), Z5, Z11
 	VCMPPS    $0x1e, Z8, Z5, K2
-	VBLENDMPS Z5, Z7, K2, Z5
+	VBLENDMPS Z5, Z11, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z7
-	VMAXPS  Z5, Z7, Z5
-	VMOVUPS 128(AX), Z7
-	VMINPS  Z5, Z7, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z7, Z5
+	VMINPS Z5, Z10, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -30400,41 +29399,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z7
-	VADDPS    Z7, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z9, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z7
+	VMULPS    (AX), Z6, Z9
 	VCMPPS    $0x1e, Z8, Z6, K2
-	VBLENDMPS Z6, Z7, K2, Z6
+	VBLENDMPS Z6, Z9, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(AX), Z7
-	VMAXPS  Z6, Z7, Z6
-	VMOVUPS 128(AX), Z7
-	VMINPS  Z6, Z7, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z7, Z6
+	VMINPS Z6, Z10, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z9
+	VADDPS    Z9, Z6, Z6
 
 done_6_0:
 noep:
@@ -30582,41 +29578,46 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z10
+
+nobiasrow:
+	VMOVUPS 64(AX), Z8
+	VMOVUPS 128(AX), Z11
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z10, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z8
+	VMULPS    (AX), Z0, Z12
 	VCMPPS    $0x1e, Z9, Z0, K2
-	VBLENDMPS Z0, Z8, K2, Z0
+	VBLENDMPS Z0, Z12, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z8
-	VMAXPS  Z0, Z8, Z0
-	VMOVUPS 128(AX), Z8
-	VMINPS  Z0, Z8, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z8, Z0
+	VMINPS Z0, Z11, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -30624,41 +29625,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z10, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z8
+	VMULPS    (AX), Z1, Z12
 	VCMPPS    $0x1e, Z9, Z1, K2
-	VBLENDMPS Z1, Z8, K2, Z1
+	VBLENDMPS Z1, Z12, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z8
-	VMAXPS  Z1, Z8, Z1
-	VMOVUPS 128(AX), Z8
-	VMINPS  Z1, Z8, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z8, Z1
+	VMINPS Z1, Z11, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -30666,41 +29664,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z10, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z8
+	VMULPS    (AX), Z2, Z12
 	VCMPPS    $0x1e, Z9, Z2, K2
-	VBLENDMPS Z2, Z8, K2, Z2
+	VBLENDMPS Z2, Z12, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z8
-	VMAXPS  Z2, Z8, Z2
-	VMOVUPS 128(AX), Z8
-	VMINPS  Z2, Z8, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z8, Z2
+	VMINPS Z2, Z11, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -30708,41 +29703,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z10, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z8
+	VMULPS    (AX), Z3, Z12
 	VCMPPS    $0x1e, Z9, Z3, K2
-	VBLENDMPS Z3, Z8, K2, Z3
+	VBLENDMPS Z3, Z12, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z8
-	VMAXPS  Z3, Z8, Z3
-	VMOVUPS 128(AX), Z8
-	VMINPS  Z3, Z8, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z8, Z3
+	VMINPS Z3, Z11, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -30750,41 +29742,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z10, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z8
+	VMULPS    (AX), Z4, Z12
 	VCMPPS    $0x1e, Z9, Z4, K2
-	VBLENDMPS Z4, Z8, K2, Z4
+	VBLENDMPS Z4, Z12, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z8
-	VMAXPS  Z4, Z8, Z4
-	VMOVUPS 128(AX), Z8
-	VMINPS  Z4, Z8, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z8, Z4
+	VMINPS Z4, Z11, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -30792,41 +29781,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z10, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z8
+	VMULPS    (AX), Z5, Z12
 	VCMPPS    $0x1e, Z9, Z5, K2
-	VBLENDMPS Z5, Z8, K2, Z5
+	VBLENDMPS Z5, Z12, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z8
-	VMAXPS  Z5, Z8, Z5
-	VMOVUPS 128(AX), Z8
-	VMINPS  Z5, Z8, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z8, Z5
+	VMINPS Z5, Z11, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -30834,41 +29820,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z10, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z8
+	VMULPS    (AX), Z6, Z12
 	VCMPPS    $0x1e, Z9, Z6, K2
-	VBLENDMPS Z6, Z8, K2, Z6
+	VBLENDMPS Z6, Z12, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(AX), Z8
-	VMAXPS  Z6, Z8, Z6
-	VMOVUPS 128(AX), Z8
-	VMINPS  Z6, Z8, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z8, Z6
+	VMINPS Z6, Z11, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -30876,41 +29859,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z10, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z8
+	VMULPS    (AX), Z7, Z10
 	VCMPPS    $0x1e, Z9, Z7, K2
-	VBLENDMPS Z7, Z8, K2, Z7
+	VBLENDMPS Z7, Z10, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(AX), Z8
-	VMAXPS  Z7, Z8, Z7
-	VMOVUPS 128(AX), Z8
-	VMINPS  Z7, Z8, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z8, Z7
+	VMINPS Z7, Z11, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z10
+	VADDPS    Z10, Z7, Z7
 
 done_7_0:
 noep:
@@ -31070,41 +30050,46 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z11
+
+nobiasrow:
+	VMOVUPS 64(AX), Z9
+	VMOVUPS 128(AX), Z12
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z11, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z9
+	VMULPS    (AX), Z0, Z13
 	VCMPPS    $0x1e, Z10, Z0, K2
-	VBLENDMPS Z0, Z9, K2, Z0
+	VBLENDMPS Z0, Z13, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z9
-	VMAXPS  Z0, Z9, Z0
-	VMOVUPS 128(AX), Z9
-	VMINPS  Z0, Z9, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z9, Z0
+	VMINPS Z0, Z12, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -31112,41 +30097,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z11, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z9
+	VMULPS    (AX), Z1, Z13
 	VCMPPS    $0x1e, Z10, Z1, K2
-	VBLENDMPS Z1, Z9, K2, Z1
+	VBLENDMPS Z1, Z13, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z9
-	VMAXPS  Z1, Z9, Z1
-	VMOVUPS 128(AX), Z9
-	VMINPS  Z1, Z9, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z9, Z1
+	VMINPS Z1, Z12, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -31154,41 +30136,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z11, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z9
+	VMULPS    (AX), Z2, Z13
 	VCMPPS    $0x1e, Z10, Z2, K2
-	VBLENDMPS Z2, Z9, K2, Z2
+	VBLENDMPS Z2, Z13, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z9
-	VMAXPS  Z2, Z9, Z2
-	VMOVUPS 128(AX), Z9
-	VMINPS  Z2, Z9, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z9, Z2
+	VMINPS Z2, Z12, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -31196,41 +30175,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z11, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z9
+	VMULPS    (AX), Z3, Z13
 	VCMPPS    $0x1e, Z10, Z3, K2
-	VBLENDMPS Z3, Z9, K2, Z3
+	VBLENDMPS Z3, Z13, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z9
-	VMAXPS  Z3, Z9, Z3
-	VMOVUPS 128(AX), Z9
-	VMINPS  Z3, Z9, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z9, Z3
+	VMINPS Z3, Z12, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -31238,41 +30214,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z11, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z9
+	VMULPS    (AX), Z4, Z13
 	VCMPPS    $0x1e, Z10, Z4, K2
-	VBLENDMPS Z4, Z9, K2, Z4
+	VBLENDMPS Z4, Z13, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z9
-	VMAXPS  Z4, Z9, Z4
-	VMOVUPS 128(AX), Z9
-	VMINPS  Z4, Z9, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z9, Z4
+	VMINPS Z4, Z12, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -31280,41 +30253,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z11, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z9
+	VMULPS    (AX), Z5, Z13
 	VCMPPS    $0x1e, Z10, Z5, K2
-	VBLENDMPS Z5, Z9, K2, Z5
+	VBLENDMPS Z5, Z13, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z9
-	VMAXPS  Z5, Z9, Z5
-	VMOVUPS 128(AX), Z9
-	VMINPS  Z5, Z9, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z9, Z5
+	VMINPS Z5, Z12, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -31322,41 +30292,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z11, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z9
+	VMULPS    (AX), Z6, Z13
 	VCMPPS    $0x1e, Z10, Z6, K2
-	VBLENDMPS Z6, Z9, K2, Z6
+	VBLENDMPS Z6, Z13, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(AX), Z9
-	VMAXPS  Z6, Z9, Z6
-	VMOVUPS 128(AX), Z9
-	VMINPS  Z6, Z9, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z9, Z6
+	VMINPS Z6, Z12, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -31364,41 +30331,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z11, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z9
+	VMULPS    (AX), Z7, Z13
 	VCMPPS    $0x1e, Z10, Z7, K2
-	VBLENDMPS Z7, Z9, K2, Z7
+	VBLENDMPS Z7, Z13, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(AX), Z9
-	VMAXPS  Z7, Z9, Z7
-	VMOVUPS 128(AX), Z9
-	VMINPS  Z7, Z9, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z9, Z7
+	VMINPS Z7, Z12, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z7, Z7
 
 done_7_0:
 	TESTQ SI, SI
@@ -31406,41 +30370,38 @@ done_7_0:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z9
-	VADDPS    Z9, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z11, Z8, Z8
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z8, Z8
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (AX), Z8, Z9
+	VMULPS    (AX), Z8, Z11
 	VCMPPS    $0x1e, Z10, Z8, K2
-	VBLENDMPS Z8, Z9, K2, Z8
+	VBLENDMPS Z8, Z11, K2, Z8
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(AX), Z9
-	VMAXPS  Z8, Z9, Z8
-	VMOVUPS 128(AX), Z9
-	VMINPS  Z8, Z9, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z8, Z9, Z8
+	VMINPS Z8, Z12, Z8
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z11
+	VADDPS    Z11, Z8, Z8
 
 done_8_0:
 noep:
@@ -31610,41 +30571,46 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z12
+
+nobiasrow:
+	VMOVUPS 64(AX), Z10
+	VMOVUPS 128(AX), Z13
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z12, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z10
+	VMULPS    (AX), Z0, Z14
 	VCMPPS    $0x1e, Z11, Z0, K2
-	VBLENDMPS Z0, Z10, K2, Z0
+	VBLENDMPS Z0, Z14, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z0, Z10, Z0
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z0, Z10, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z10, Z0
+	VMINPS Z0, Z13, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -31652,41 +30618,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z12, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z10
+	VMULPS    (AX), Z1, Z14
 	VCMPPS    $0x1e, Z11, Z1, K2
-	VBLENDMPS Z1, Z10, K2, Z1
+	VBLENDMPS Z1, Z14, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z1, Z10, Z1
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z1, Z10, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z10, Z1
+	VMINPS Z1, Z13, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -31694,41 +30657,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z12, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z10
+	VMULPS    (AX), Z2, Z14
 	VCMPPS    $0x1e, Z11, Z2, K2
-	VBLENDMPS Z2, Z10, K2, Z2
+	VBLENDMPS Z2, Z14, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z2, Z10, Z2
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z2, Z10, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z10, Z2
+	VMINPS Z2, Z13, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -31736,41 +30696,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z12, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z10
+	VMULPS    (AX), Z3, Z14
 	VCMPPS    $0x1e, Z11, Z3, K2
-	VBLENDMPS Z3, Z10, K2, Z3
+	VBLENDMPS Z3, Z14, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z3, Z10, Z3
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z3, Z10, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z10, Z3
+	VMINPS Z3, Z13, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -31778,41 +30735,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z12, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z10
+	VMULPS    (AX), Z4, Z14
 	VCMPPS    $0x1e, Z11, Z4, K2
-	VBLENDMPS Z4, Z10, K2, Z4
+	VBLENDMPS Z4, Z14, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z4, Z10, Z4
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z4, Z10, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z10, Z4
+	VMINPS Z4, Z13, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -31820,41 +30774,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z12, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z10
+	VMULPS    (AX), Z5, Z14
 	VCMPPS    $0x1e, Z11, Z5, K2
-	VBLENDMPS Z5, Z10, K2, Z5
+	VBLENDMPS Z5, Z14, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z5, Z10, Z5
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z5, Z10, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z10, Z5
+	VMINPS Z5, Z13, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -31862,41 +30813,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z12, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z10
+	VMULPS    (AX), Z6, Z14
 	VCMPPS    $0x1e, Z11, Z6, K2
-	VBLENDMPS Z6, Z10, K2, Z6
+	VBLENDMPS Z6, Z14, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z6, Z10, Z6
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z6, Z10, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z10, Z6
+	VMINPS Z6, Z13, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -31904,41 +30852,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z12, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z10
+	VMULPS    (AX), Z7, Z14
 	VCMPPS    $0x1e, Z11, Z7, K2
-	VBLENDMPS Z7, Z10, K2, Z7
+	VBLENDMPS Z7, Z14, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z7, Z10, Z7
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z7, Z10, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z10, Z7
+	VMINPS Z7, Z13, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z7, Z7
 
 done_7_0:
 	TESTQ SI, SI
@@ -31946,41 +30891,38 @@ done_7_0:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z12, Z8, Z8
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z8, Z8
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (AX), Z8, Z10
+	VMULPS    (AX), Z8, Z14
 	VCMPPS    $0x1e, Z11, Z8, K2
-	VBLENDMPS Z8, Z10, K2, Z8
+	VBLENDMPS Z8, Z14, K2, Z8
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z8, Z10, Z8
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z8, Z10, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z8, Z10, Z8
+	VMINPS Z8, Z13, Z8
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z8, Z8
 
 done_8_0:
 	TESTQ SI, SI
@@ -31988,41 +30930,38 @@ done_8_0:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z12, Z9, Z9
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z9, Z9
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (AX), Z9, Z10
+	VMULPS    (AX), Z9, Z12
 	VCMPPS    $0x1e, Z11, Z9, K2
-	VBLENDMPS Z9, Z10, K2, Z9
+	VBLENDMPS Z9, Z12, K2, Z9
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(AX), Z10
-	VMAXPS  Z9, Z10, Z9
-	VMOVUPS 128(AX), Z10
-	VMINPS  Z9, Z10, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z9, Z10, Z9
+	VMINPS Z9, Z13, Z9
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z12
+	VADDPS    Z12, Z9, Z9
 
 done_9_0:
 noep:
@@ -32202,41 +31141,46 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z12, Z12, Z12
+	VPXORD    Z13, Z13, Z13
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z13
+
+nobiasrow:
+	VMOVUPS 64(AX), Z11
+	VMOVUPS 128(AX), Z14
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z13, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z11
+	VMULPS    (AX), Z0, Z15
 	VCMPPS    $0x1e, Z12, Z0, K2
-	VBLENDMPS Z0, Z11, K2, Z0
+	VBLENDMPS Z0, Z15, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z11
-	VMAXPS  Z0, Z11, Z0
-	VMOVUPS 128(AX), Z11
-	VMINPS  Z0, Z11, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z11, Z0
+	VMINPS Z0, Z14, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -32244,41 +31188,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z13, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z11
+	VMULPS    (AX), Z1, Z15
 	VCMPPS    $0x1e, Z12, Z1, K2
-	VBLENDMPS Z1, Z11, K2, Z1
+	VBLENDMPS Z1, Z15, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z11
-	VMAXPS  Z1, Z11, Z1
-	VMOVUPS 128(AX), Z11
-	VMINPS  Z1, Z11, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z11, Z1
+	VMINPS Z1, Z14, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -32286,41 +31227,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z13, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z11
+	VMULPS    (AX), Z2, Z15
 	VCMPPS    $0x1e, Z12, Z2, K2
-	VBLENDMPS Z2, Z11, K2, Z2
+	VBLENDMPS Z2, Z15, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z11
-	VMAXPS  Z2, Z11, Z2
-	VMOVUPS 128(AX), Z11
-	VMINPS  Z2, Z11, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z11, Z2
+	VMINPS Z2, Z14, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -32328,41 +31266,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z13, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z11
+	VMULPS    (AX), Z3, Z15
 	VCMPPS    $0x1e, Z12, Z3, K2
-	VBLENDMPS Z3, Z11, K2, Z3
+	VBLENDMPS Z3, Z15, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z11
-	VMAXPS  Z3, Z11, Z3
-	VMOVUPS 128(AX), Z11
-	VMINPS  Z3, Z11, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z11, Z3
+	VMINPS Z3, Z14, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -32370,41 +31305,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z13, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z11
+	VMULPS    (AX), Z4, Z15
 	VCMPPS    $0x1e, Z12, Z4, K2
-	VBLENDMPS Z4, Z11, K2, Z4
+	VBLENDMPS Z4, Z15, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z11
-	VMAXPS  Z4, Z11, Z4
-	VMOVUPS 128(AX), Z11
-	VMINPS  Z4, Z11, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z11, Z4
+	VMINPS Z4, Z14, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -32412,41 +31344,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z13, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z11
+	VMULPS    (AX), Z5, Z15
 	VCMPPS    $0x1e, Z12, Z5, K2
-	VBLENDMPS Z5, Z11, K2, Z5
+	VBLENDMPS Z5, Z15, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z11
-	VMAXPS  Z5, Z11, Z5
-	VMOVUPS 128(AX), Z11
-	VMINPS  Z5, Z11, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z11, Z5
+	VMINPS Z5, Z14, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -32454,41 +31383,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z13, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z11
+	VMULPS    (AX), Z6, Z15
 	VCMPPS    $0x1e, Z12, Z6, K2
-	VBLENDMPS Z6, Z11, K2, Z6
+	VBLENDMPS Z6, Z15, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(AX), Z11
-	VMAXPS  Z6, Z11, Z6
-	VMOVUPS 128(AX), Z11
-	VMINPS  Z6, Z11, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z11, Z6
+	VMINPS Z6, Z14, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -32496,41 +31422,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z13, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z11
+	VMULPS    (AX), Z7, Z15
 	VCMPPS    $0x1e, Z12, Z7, K2
-	VBLENDMPS Z7, Z11, K2, Z7
+	VBLENDMPS Z7, Z15, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(AX), Z11
-	VMAXPS  Z7, Z11, Z7
-	VMOVUPS 128(AX), Z11
-	VMINPS  Z7, Z11, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z11, Z7
+	VMINPS Z7, Z14, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z7, Z7
 
 done_7_0:
 	TESTQ SI, SI
@@ -32538,41 +31461,38 @@ done_7_0:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z13, Z8, Z8
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z8, Z8
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (AX), Z8, Z11
+	VMULPS    (AX), Z8, Z15
 	VCMPPS    $0x1e, Z12, Z8, K2
-	VBLENDMPS Z8, Z11, K2, Z8
+	VBLENDMPS Z8, Z15, K2, Z8
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(AX), Z11
-	VMAXPS  Z8, Z11, Z8
-	VMOVUPS 128(AX), Z11
-	VMINPS  Z8, Z11, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z8, Z11, Z8
+	VMINPS Z8, Z14, Z8
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z8, Z8
 
 done_8_0:
 	TESTQ SI, SI
@@ -32580,41 +31500,38 @@ done_8_0:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z13, Z9, Z9
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z9, Z9
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (AX), Z9, Z11
+	VMULPS    (AX), Z9, Z15
 	VCMPPS    $0x1e, Z12, Z9, K2
-	VBLENDMPS Z9, Z11, K2, Z9
+	VBLENDMPS Z9, Z15, K2, Z9
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(AX), Z11
-	VMAXPS  Z9, Z11, Z9
-	VMOVUPS 128(AX), Z11
-	VMINPS  Z9, Z11, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z9, Z11, Z9
+	VMINPS Z9, Z14, Z9
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z9, Z9
 
 done_9_0:
 	TESTQ SI, SI
@@ -32622,41 +31539,38 @@ done_9_0:
 	ADDQ  DI, SI
 
 nextrow_9:
-	TESTQ     DX, DX
-	JEQ       nobias_10_0
-	VMOVUPS.Z (DX), K1, Z11
-	VADDPS    Z11, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_10_0
+	VADDPS Z13, Z10, Z10
 
 nobias_10_0:
 	TESTQ     SI, SI
 	JEQ       nores_10_0
 	TESTB     R8, R8
 	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z10, Z10
 
 nores_10_0:
 	TESTB     R9, R9
 	JEQ       noleaky_10_0
-	VMULPS    (AX), Z10, Z11
+	VMULPS    (AX), Z10, Z13
 	VCMPPS    $0x1e, Z12, Z10, K2
-	VBLENDMPS Z10, Z11, K2, Z10
+	VBLENDMPS Z10, Z13, K2, Z10
 
 noleaky_10_0:
-	TESTB   R10, R10
-	JEQ     noclamp_10_0
-	VMOVUPS 64(AX), Z11
-	VMAXPS  Z10, Z11, Z10
-	VMOVUPS 128(AX), Z11
-	VMINPS  Z10, Z11, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_10_0
+	VMAXPS Z10, Z11, Z10
+	VMINPS Z10, Z14, Z10
 
 noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
 	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z13
+	VADDPS    Z13, Z10, Z10
 
 done_10_0:
 noep:
@@ -32846,41 +31760,46 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z14
+
+nobiasrow:
+	VMOVUPS 64(AX), Z12
+	VMOVUPS 128(AX), Z15
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z14, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z12
+	VMULPS    (AX), Z0, Z16
 	VCMPPS    $0x1e, Z13, Z0, K2
-	VBLENDMPS Z0, Z12, K2, Z0
+	VBLENDMPS Z0, Z16, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z0, Z12, Z0
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z0, Z12, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z12, Z0
+	VMINPS Z0, Z15, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -32888,41 +31807,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z14, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z12
+	VMULPS    (AX), Z1, Z16
 	VCMPPS    $0x1e, Z13, Z1, K2
-	VBLENDMPS Z1, Z12, K2, Z1
+	VBLENDMPS Z1, Z16, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z1, Z12, Z1
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z1, Z12, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z12, Z1
+	VMINPS Z1, Z15, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -32930,41 +31846,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z14, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z12
+	VMULPS    (AX), Z2, Z16
 	VCMPPS    $0x1e, Z13, Z2, K2
-	VBLENDMPS Z2, Z12, K2, Z2
+	VBLENDMPS Z2, Z16, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z2, Z12, Z2
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z2, Z12, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z12, Z2
+	VMINPS Z2, Z15, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -32972,41 +31885,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z14, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z12
+	VMULPS    (AX), Z3, Z16
 	VCMPPS    $0x1e, Z13, Z3, K2
-	VBLENDMPS Z3, Z12, K2, Z3
+	VBLENDMPS Z3, Z16, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z3, Z12, Z3
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z3, Z12, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z12, Z3
+	VMINPS Z3, Z15, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -33014,41 +31924,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z14, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z12
+	VMULPS    (AX), Z4, Z16
 	VCMPPS    $0x1e, Z13, Z4, K2
-	VBLENDMPS Z4, Z12, K2, Z4
+	VBLENDMPS Z4, Z16, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z4, Z12, Z4
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z4, Z12, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z12, Z4
+	VMINPS Z4, Z15, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -33056,41 +31963,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z14, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z12
+	VMULPS    (AX), Z5, Z16
 	VCMPPS    $0x1e, Z13, Z5, K2
-	VBLENDMPS Z5, Z12, K2, Z5
+	VBLENDMPS Z5, Z16, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z5, Z12, Z5
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z5, Z12, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z12, Z5
+	VMINPS Z5, Z15, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -33098,41 +32002,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z14, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z12
+	VMULPS    (AX), Z6, Z16
 	VCMPPS    $0x1e, Z13, Z6, K2
-	VBLENDMPS Z6, Z12, K2, Z6
+	VBLENDMPS Z6, Z16, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z6, Z12, Z6
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z6, Z12, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z12, Z6
+	VMINPS Z6, Z15, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -33140,41 +32041,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z14, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z12
+	VMULPS    (AX), Z7, Z16
 	VCMPPS    $0x1e, Z13, Z7, K2
-	VBLENDMPS Z7, Z12, K2, Z7
+	VBLENDMPS Z7, Z16, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z7, Z12, Z7
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z7, Z12, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z12, Z7
+	VMINPS Z7, Z15, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z7, Z7
 
 done_7_0:
 	TESTQ SI, SI
@@ -33182,41 +32080,38 @@ done_7_0:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z14, Z8, Z8
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z8, Z8
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (AX), Z8, Z12
+	VMULPS    (AX), Z8, Z16
 	VCMPPS    $0x1e, Z13, Z8, K2
-	VBLENDMPS Z8, Z12, K2, Z8
+	VBLENDMPS Z8, Z16, K2, Z8
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z8, Z12, Z8
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z8, Z12, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z8, Z12, Z8
+	VMINPS Z8, Z15, Z8
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z8, Z8
 
 done_8_0:
 	TESTQ SI, SI
@@ -33224,41 +32119,38 @@ done_8_0:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z14, Z9, Z9
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z9, Z9
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (AX), Z9, Z12
+	VMULPS    (AX), Z9, Z16
 	VCMPPS    $0x1e, Z13, Z9, K2
-	VBLENDMPS Z9, Z12, K2, Z9
+	VBLENDMPS Z9, Z16, K2, Z9
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z9, Z12, Z9
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z9, Z12, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z9, Z12, Z9
+	VMINPS Z9, Z15, Z9
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z9, Z9
 
 done_9_0:
 	TESTQ SI, SI
@@ -33266,41 +32158,38 @@ done_9_0:
 	ADDQ  DI, SI
 
 nextrow_9:
-	TESTQ     DX, DX
-	JEQ       nobias_10_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_10_0
+	VADDPS Z14, Z10, Z10
 
 nobias_10_0:
 	TESTQ     SI, SI
 	JEQ       nores_10_0
 	TESTB     R8, R8
 	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z10, Z10
 
 nores_10_0:
 	TESTB     R9, R9
 	JEQ       noleaky_10_0
-	VMULPS    (AX), Z10, Z12
+	VMULPS    (AX), Z10, Z16
 	VCMPPS    $0x1e, Z13, Z10, K2
-	VBLENDMPS Z10, Z12, K2, Z10
+	VBLENDMPS Z10, Z16, K2, Z10
 
 noleaky_10_0:
-	TESTB   R10, R10
-	JEQ     noclamp_10_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z10, Z12, Z10
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z10, Z12, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_10_0
+	VMAXPS Z10, Z12, Z10
+	VMINPS Z10, Z15, Z10
 
 noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
 	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z10, Z10
 
 done_10_0:
 	TESTQ SI, SI
@@ -33308,41 +32197,38 @@ done_10_0:
 	ADDQ  DI, SI
 
 nextrow_10:
-	TESTQ     DX, DX
-	JEQ       nobias_11_0
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_11_0
+	VADDPS Z14, Z11, Z11
 
 nobias_11_0:
 	TESTQ     SI, SI
 	JEQ       nores_11_0
 	TESTB     R8, R8
 	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z11, Z11
 
 nores_11_0:
 	TESTB     R9, R9
 	JEQ       noleaky_11_0
-	VMULPS    (AX), Z11, Z12
+	VMULPS    (AX), Z11, Z14
 	VCMPPS    $0x1e, Z13, Z11, K2
-	VBLENDMPS Z11, Z12, K2, Z11
+	VBLENDMPS Z11, Z14, K2, Z11
 
 noleaky_11_0:
-	TESTB   R10, R10
-	JEQ     noclamp_11_0
-	VMOVUPS 64(AX), Z12
-	VMAXPS  Z11, Z12, Z11
-	VMOVUPS 128(AX), Z12
-	VMINPS  Z11, Z12, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_11_0
+	VMAXPS Z11, Z12, Z11
+	VMINPS Z11, Z15, Z11
 
 noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
 	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z14
+	VADDPS    Z14, Z11, Z11
 
 done_11_0:
 noep:
@@ -33544,41 +32430,46 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z14, Z14, Z14
+	VPXORD    Z15, Z15, Z15
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z15
+
+nobiasrow:
+	VMOVUPS 64(AX), Z13
+	VMOVUPS 128(AX), Z16
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z15, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z13
+	VMULPS    (AX), Z0, Z17
 	VCMPPS    $0x1e, Z14, Z0, K2
-	VBLENDMPS Z0, Z13, K2, Z0
+	VBLENDMPS Z0, Z17, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z13
-	VMAXPS  Z0, Z13, Z0
-	VMOVUPS 128(AX), Z13
-	VMINPS  Z0, Z13, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z13, Z0
+	VMINPS Z0, Z16, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -33586,41 +32477,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z15, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z13
+	VMULPS    (AX), Z1, Z17
 	VCMPPS    $0x1e, Z14, Z1, K2
-	VBLENDMPS Z1, Z13, K2, Z1
+	VBLENDMPS Z1, Z17, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z13
-	VMAXPS  Z1, Z13, Z1
-	VMOVUPS 128(AX), Z13
-	VMINPS  Z1, Z13, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z13, Z1
+	VMINPS Z1, Z16, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -33628,41 +32516,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z15, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z13
+	VMULPS    (AX), Z2, Z17
 	VCMPPS    $0x1e, Z14, Z2, K2
-	VBLENDMPS Z2, Z13, K2, Z2
+	VBLENDMPS Z2, Z17, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z13
-	VMAXPS  Z2, Z13, Z2
-	VMOVUPS 128(AX), Z13
-	VMINPS  Z2, Z13, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z13, Z2
+	VMINPS Z2, Z16, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -33670,41 +32555,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z15, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z13
+	VMULPS    (AX), Z3, Z17
 	VCMPPS    $0x1e, Z14, Z3, K2
-	VBLENDMPS Z3, Z13, K2, Z3
+	VBLENDMPS Z3, Z17, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z13
-	VMAXPS  Z3, Z13, Z3
-	VMOVUPS 128(AX), Z13
-	VMINPS  Z3, Z13, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z13, Z3
+	VMINPS Z3, Z16, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -33712,41 +32594,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z15, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z13
+	VMULPS    (AX), Z4, Z17
 	VCMPPS    $0x1e, Z14, Z4, K2
-	VBLENDMPS Z4, Z13, K2, Z4
+	VBLENDMPS Z4, Z17, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z13
-	VMAXPS  Z4, Z13, Z4
-	VMOVUPS 128(AX), Z13
-	VMINPS  Z4, Z13, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z13, Z4
+	VMINPS Z4, Z16, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -33754,41 +32633,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z15, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z13
+	VMULPS    (AX), Z5, Z17
 	VCMPPS    $0x1e, Z14, Z5, K2
-	VBLENDMPS Z5, Z13, K2, Z5
+	VBLENDMPS Z5, Z17, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z13
-	VMAXPS  Z5, Z13, Z5
-	VMOVUPS 128(AX), Z13
-	VMINPS  Z5, Z13, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z13, Z5
+	VMINPS Z5, Z16, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -33796,41 +32672,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z15, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z13
+	VMULPS    (AX), Z6, Z17
 	VCMPPS    $0x1e, Z14, Z6, K2
-	VBLENDMPS Z6, Z13, K2, Z6
+	VBLENDMPS Z6, Z17, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(AX), Z13
-	VMAXPS  Z6, Z13, Z6
-	VMOVUPS 128(AX), Z13
-	VMINPS  Z6, Z13, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z13, Z6
+	VMINPS Z6, Z16, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -33838,41 +32711,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z15, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z13
+	VMULPS    (AX), Z7, Z17
 	VCMPPS    $0x1e, Z14, Z7, K2
-	VBLENDMPS Z7, Z13, K2, Z7
+	VBLENDMPS Z7, Z17, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(AX), Z13
-	VMAXPS  Z7, Z13, Z7
-	VMOVUPS 128(AX), Z13
-	VMINPS  Z7, Z13, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z13, Z7
+	VMINPS Z7, Z16, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z7, Z7
 
 done_7_0:
 	TESTQ SI, SI
@@ -33880,41 +32750,38 @@ done_7_0:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z15, Z8, Z8
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z8, Z8
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (AX), Z8, Z13
+	VMULPS    (AX), Z8, Z17
 	VCMPPS    $0x1e, Z14, Z8, K2
-	VBLENDMPS Z8, Z13, K2, Z8
+	VBLENDMPS Z8, Z17, K2, Z8
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(AX), Z13
-	VMAXPS  Z8, Z13, Z8
-	VMOVUPS 128(AX), Z13
-	VMINPS  Z8, Z13, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z8, Z13, Z8
+	VMINPS Z8, Z16, Z8
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z8, Z8
 
 done_8_0:
 	TESTQ SI, SI
@@ -33922,41 +32789,38 @@ done_8_0:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z15, Z9, Z9
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z9, Z9
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (AX), Z9, Z13
+	VMULPS    (AX), Z9, Z17
 	VCMPPS    $0x1e, Z14, Z9, K2
-	VBLENDMPS Z9, Z13, K2, Z9
+	VBLENDMPS Z9, Z17, K2, Z9
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(AX), Z13
-	VMAXPS  Z9, Z13, Z9
-	VMOVUPS 128(AX), Z13
-	VMINPS  Z9, Z13, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z9, Z13, Z9
+	VMINPS Z9, Z16, Z9
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z9, Z9
 
 done_9_0:
 	TESTQ SI, SI
@@ -33964,41 +32828,38 @@ done_9_0:
 	ADDQ  DI, SI
 
 nextrow_9:
-	TESTQ     DX, DX
-	JEQ       nobias_10_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_10_0
+	VADDPS Z15, Z10, Z10
 
 nobias_10_0:
 	TESTQ     SI, SI
 	JEQ       nores_10_0
 	TESTB     R8, R8
 	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z10, Z10
 
 nores_10_0:
 	TESTB     R9, R9
 	JEQ       noleaky_10_0
-	VMULPS    (AX), Z10, Z13
+	VMULPS    (AX), Z10, Z17
 	VCMPPS    $0x1e, Z14, Z10, K2
-	VBLENDMPS Z10, Z13, K2, Z10
+	VBLENDMPS Z10, Z17, K2, Z10
 
 noleaky_10_0:
-	TESTB   R10, R10
-	JEQ     noclamp_10_0
-	VMOVUPS 64(AX), Z13
-	VMAXPS  Z10, Z13, Z10
-	VMOVUPS 128(AX), Z13
-	VMINPS  Z10, Z13, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_10_0
+	VMAXPS Z10, Z13, Z10
+	VMINPS Z10, Z16, Z10
 
 noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
 	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z10, Z10
 
 done_10_0:
 	TESTQ SI, SI
@@ -34006,41 +32867,38 @@ done_10_0:
 	ADDQ  DI, SI
 
 nextrow_10:
-	TESTQ     DX, DX
-	JEQ       nobias_11_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_11_0
+	VADDPS Z15, Z11, Z11
 
 nobias_11_0:
 	TESTQ     SI, SI
 	JEQ       nores_11_0
 	TESTB     R8, R8
 	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z11, Z11
 
 nores_11_0:
 	TESTB     R9, R9
 	JEQ       noleaky_11_0
-	VMULPS    (AX), Z11, Z13
+	VMULPS    (AX), Z11, Z17
 	VCMPPS    $0x1e, Z14, Z11, K2
-	VBLENDMPS Z11, Z13, K2, Z11
+	VBLENDMPS Z11, Z17, K2, Z11
 
 noleaky_11_0:
-	TESTB   R10, R10
-	JEQ     noclamp_11_0
-	VMOVUPS 64(AX), Z13
-	VMAXPS  Z11, Z13, Z11
-	VMOVUPS 128(AX), Z13
-	VMINPS  Z11, Z13, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_11_0
+	VMAXPS Z11, Z13, Z11
+	VMINPS Z11, Z16, Z11
 
 noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
 	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z11, Z11
 
 done_11_0:
 	TESTQ SI, SI
@@ -34048,41 +32906,38 @@ done_11_0:
 	ADDQ  DI, SI
 
 nextrow_11:
-	TESTQ     DX, DX
-	JEQ       nobias_12_0
-	VMOVUPS.Z (DX), K1, Z13
-	VADDPS    Z13, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_12_0
+	VADDPS Z15, Z12, Z12
 
 nobias_12_0:
 	TESTQ     SI, SI
 	JEQ       nores_12_0
 	TESTB     R8, R8
 	JNE       nores_12_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z12, Z12
 
 nores_12_0:
 	TESTB     R9, R9
 	JEQ       noleaky_12_0
-	VMULPS    (AX), Z12, Z13
+	VMULPS    (AX), Z12, Z15
 	VCMPPS    $0x1e, Z14, Z12, K2
-	VBLENDMPS Z12, Z13, K2, Z12
+	VBLENDMPS Z12, Z15, K2, Z12
 
 noleaky_12_0:
-	TESTB   R10, R10
-	JEQ     noclamp_12_0
-	VMOVUPS 64(AX), Z13
-	VMAXPS  Z12, Z13, Z12
-	VMOVUPS 128(AX), Z13
-	VMINPS  Z12, Z13, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_12_0
+	VMAXPS Z12, Z13, Z12
+	VMINPS Z12, Z16, Z12
 
 noclamp_12_0:
 	TESTQ     SI, SI
 	JEQ       done_12_0
 	TESTB     R8, R8
 	JEQ       done_12_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z15
+	VADDPS    Z15, Z12, Z12
 
 done_12_0:
 noep:
@@ -34294,41 +33149,46 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z15, Z15, Z15
+	VPXORD    Z16, Z16, Z16
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z16
+
+nobiasrow:
+	VMOVUPS 64(AX), Z14
+	VMOVUPS 128(AX), Z17
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z16, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z14
+	VMULPS    (AX), Z0, Z18
 	VCMPPS    $0x1e, Z15, Z0, K2
-	VBLENDMPS Z0, Z14, K2, Z0
+	VBLENDMPS Z0, Z18, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z0, Z14, Z0
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z0, Z14, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z14, Z0
+	VMINPS Z0, Z17, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -34336,41 +33196,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z16, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z14
+	VMULPS    (AX), Z1, Z18
 	VCMPPS    $0x1e, Z15, Z1, K2
-	VBLENDMPS Z1, Z14, K2, Z1
+	VBLENDMPS Z1, Z18, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z1, Z14, Z1
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z1, Z14, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z14, Z1
+	VMINPS Z1, Z17, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -34378,41 +33235,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z16, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z14
+	VMULPS    (AX), Z2, Z18
 	VCMPPS    $0x1e, Z15, Z2, K2
-	VBLENDMPS Z2, Z14, K2, Z2
+	VBLENDMPS Z2, Z18, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z2, Z14, Z2
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z2, Z14, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z14, Z2
+	VMINPS Z2, Z17, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -34420,41 +33274,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z16, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z14
+	VMULPS    (AX), Z3, Z18
 	VCMPPS    $0x1e, Z15, Z3, K2
-	VBLENDMPS Z3, Z14, K2, Z3
+	VBLENDMPS Z3, Z18, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z3, Z14, Z3
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z3, Z14, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z14, Z3
+	VMINPS Z3, Z17, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -34462,41 +33313,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z16, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z14
+	VMULPS    (AX), Z4, Z18
 	VCMPPS    $0x1e, Z15, Z4, K2
-	VBLENDMPS Z4, Z14, K2, Z4
+	VBLENDMPS Z4, Z18, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z4, Z14, Z4
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z4, Z14, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z14, Z4
+	VMINPS Z4, Z17, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -34504,41 +33352,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z16, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z14
+	VMULPS    (AX), Z5, Z18
 	VCMPPS    $0x1e, Z15, Z5, K2
-	VBLENDMPS Z5, Z14, K2, Z5
+	VBLENDMPS Z5, Z18, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z5, Z14, Z5
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z5, Z14, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z14, Z5
+	VMINPS Z5, Z17, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -34546,41 +33391,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z16, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z14
+	VMULPS    (AX), Z6, Z18
 	VCMPPS    $0x1e, Z15, Z6, K2
-	VBLENDMPS Z6, Z14, K2, Z6
+	VBLENDMPS Z6, Z18, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z6, Z14, Z6
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z6, Z14, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z14, Z6
+	VMINPS Z6, Z17, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -34588,41 +33430,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z16, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z14
+	VMULPS    (AX), Z7, Z18
 	VCMPPS    $0x1e, Z15, Z7, K2
-	VBLENDMPS Z7, Z14, K2, Z7
+	VBLENDMPS Z7, Z18, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z7, Z14, Z7
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z7, Z14, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z14, Z7
+	VMINPS Z7, Z17, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z7, Z7
 
 done_7_0:
 	TESTQ SI, SI
@@ -34630,41 +33469,38 @@ done_7_0:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z16, Z8, Z8
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z8, Z8
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (AX), Z8, Z14
+	VMULPS    (AX), Z8, Z18
 	VCMPPS    $0x1e, Z15, Z8, K2
-	VBLENDMPS Z8, Z14, K2, Z8
+	VBLENDMPS Z8, Z18, K2, Z8
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z8, Z14, Z8
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z8, Z14, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z8, Z14, Z8
+	VMINPS Z8, Z17, Z8
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z8, Z8
 
 done_8_0:
 	TESTQ SI, SI
@@ -34672,41 +33508,38 @@ done_8_0:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z16, Z9, Z9
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z9, Z9
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (AX), Z9, Z14
+	VMULPS    (AX), Z9, Z18
 	VCMPPS    $0x1e, Z15, Z9, K2
-	VBLENDMPS Z9, Z14, K2, Z9
+	VBLENDMPS Z9, Z18, K2, Z9
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z9, Z14, Z9
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z9, Z14, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z9, Z14, Z9
+	VMINPS Z9, Z17, Z9
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z9, Z9
 
 done_9_0:
 	TESTQ SI, SI
@@ -34714,41 +33547,38 @@ done_9_0:
 	ADDQ  DI, SI
 
 nextrow_9:
-	TESTQ     DX, DX
-	JEQ       nobias_10_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_10_0
+	VADDPS Z16, Z10, Z10
 
 nobias_10_0:
 	TESTQ     SI, SI
 	JEQ       nores_10_0
 	TESTB     R8, R8
 	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z10, Z10
 
 nores_10_0:
 	TESTB     R9, R9
 	JEQ       noleaky_10_0
-	VMULPS    (AX), Z10, Z14
+	VMULPS    (AX), Z10, Z18
 	VCMPPS    $0x1e, Z15, Z10, K2
-	VBLENDMPS Z10, Z14, K2, Z10
+	VBLENDMPS Z10, Z18, K2, Z10
 
 noleaky_10_0:
-	TESTB   R10, R10
-	JEQ     noclamp_10_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z10, Z14, Z10
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z10, Z14, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_10_0
+	VMAXPS Z10, Z14, Z10
+	VMINPS Z10, Z17, Z10
 
 noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
 	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z10, Z10
 
 done_10_0:
 	TESTQ SI, SI
@@ -34756,41 +33586,38 @@ done_10_0:
 	ADDQ  DI, SI
 
 nextrow_10:
-	TESTQ     DX, DX
-	JEQ       nobias_11_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_11_0
+	VADDPS Z16, Z11, Z11
 
 nobias_11_0:
 	TESTQ     SI, SI
 	JEQ       nores_11_0
 	TESTB     R8, R8
 	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z11, Z11
 
 nores_11_0:
 	TESTB     R9, R9
 	JEQ       noleaky_11_0
-	VMULPS    (AX), Z11, Z14
+	VMULPS    (AX), Z11, Z18
 	VCMPPS    $0x1e, Z15, Z11, K2
-	VBLENDMPS Z11, Z14, K2, Z11
+	VBLENDMPS Z11, Z18, K2, Z11
 
 noleaky_11_0:
-	TESTB   R10, R10
-	JEQ     noclamp_11_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z11, Z14, Z11
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z11, Z14, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_11_0
+	VMAXPS Z11, Z14, Z11
+	VMINPS Z11, Z17, Z11
 
 noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
 	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z11, Z11
 
 done_11_0:
 	TESTQ SI, SI
@@ -34798,41 +33625,38 @@ done_11_0:
 	ADDQ  DI, SI
 
 nextrow_11:
-	TESTQ     DX, DX
-	JEQ       nobias_12_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_12_0
+	VADDPS Z16, Z12, Z12
 
 nobias_12_0:
 	TESTQ     SI, SI
 	JEQ       nores_12_0
 	TESTB     R8, R8
 	JNE       nores_12_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z12, Z12
 
 nores_12_0:
 	TESTB     R9, R9
 	JEQ       noleaky_12_0
-	VMULPS    (AX), Z12, Z14
+	VMULPS    (AX), Z12, Z18
 	VCMPPS    $0x1e, Z15, Z12, K2
-	VBLENDMPS Z12, Z14, K2, Z12
+	VBLENDMPS Z12, Z18, K2, Z12
 
 noleaky_12_0:
-	TESTB   R10, R10
-	JEQ     noclamp_12_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z12, Z14, Z12
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z12, Z14, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_12_0
+	VMAXPS Z12, Z14, Z12
+	VMINPS Z12, Z17, Z12
 
 noclamp_12_0:
 	TESTQ     SI, SI
 	JEQ       done_12_0
 	TESTB     R8, R8
 	JEQ       done_12_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z12, Z12
 
 done_12_0:
 	TESTQ SI, SI
@@ -34840,41 +33664,38 @@ done_12_0:
 	ADDQ  DI, SI
 
 nextrow_12:
-	TESTQ     DX, DX
-	JEQ       nobias_13_0
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_13_0
+	VADDPS Z16, Z13, Z13
 
 nobias_13_0:
 	TESTQ     SI, SI
 	JEQ       nores_13_0
 	TESTB     R8, R8
 	JNE       nores_13_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z13, Z13
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z13, Z13
 
 nores_13_0:
 	TESTB     R9, R9
 	JEQ       noleaky_13_0
-	VMULPS    (AX), Z13, Z14
+	VMULPS    (AX), Z13, Z16
 	VCMPPS    $0x1e, Z15, Z13, K2
-	VBLENDMPS Z13, Z14, K2, Z13
+	VBLENDMPS Z13, Z16, K2, Z13
 
 noleaky_13_0:
-	TESTB   R10, R10
-	JEQ     noclamp_13_0
-	VMOVUPS 64(AX), Z14
-	VMAXPS  Z13, Z14, Z13
-	VMOVUPS 128(AX), Z14
-	VMINPS  Z13, Z14, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_13_0
+	VMAXPS Z13, Z14, Z13
+	VMINPS Z13, Z17, Z13
 
 noclamp_13_0:
 	TESTQ     SI, SI
 	JEQ       done_13_0
 	TESTB     R8, R8
 	JEQ       done_13_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z13, Z13
+	VMOVUPS.Z (SI), K1, Z16
+	VADDPS    Z16, Z13, Z13
 
 done_13_0:
 noep:
@@ -35096,41 +33917,46 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z16, Z16, Z16
+	VPXORD    Z17, Z17, Z17
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z17
+
+nobiasrow:
+	VMOVUPS 64(AX), Z15
+	VMOVUPS 128(AX), Z18
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z17, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z15
+	VMULPS    (AX), Z0, Z19
 	VCMPPS    $0x1e, Z16, Z0, K2
-	VBLENDMPS Z0, Z15, K2, Z0
+	VBLENDMPS Z0, Z19, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z15
-	VMAXPS  Z0, Z15, Z0
-	VMOVUPS 128(AX), Z15
-	VMINPS  Z0, Z15, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z15, Z0
+	VMINPS Z0, Z18, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -35138,41 +33964,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z17, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z15
+	VMULPS    (AX), Z1, Z19
 	VCMPPS    $0x1e, Z16, Z1, K2
-	VBLENDMPS Z1, Z15, K2, Z1
+	VBLENDMPS Z1, Z19, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z15
-	VMAXPS  Z1, Z15, Z1
-	VMOVUPS 128(AX), Z15
-	VMINPS  Z1, Z15, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z15, Z1
+	VMINPS Z1, Z18, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -35180,41 +34003,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z17, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z15
+	VMULPS    (AX), Z2, Z19
 	VCMPPS    $0x1e, Z16, Z2, K2
-	VBLENDMPS Z2, Z15, K2, Z2
+	VBLENDMPS Z2, Z19, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z15
-	VMAXPS  Z2, Z15, Z2
-	VMOVUPS 128(AX), Z15
-	VMINPS  Z2, Z15, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z15, Z2
+	VMINPS Z2, Z18, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -35222,41 +34042,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z17, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z15
+	VMULPS    (AX), Z3, Z19
 	VCMPPS    $0x1e, Z16, Z3, K2
-	VBLENDMPS Z3, Z15, K2, Z3
+	VBLENDMPS Z3, Z19, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z15
-	VMAXPS  Z3, Z15, Z3
-	VMOVUPS 128(AX), Z15
-	VMINPS  Z3, Z15, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z15, Z3
+	VMINPS Z3, Z18, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -35264,41 +34081,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z17, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z15
+	VMULPS    (AX), Z4, Z19
 	VCMPPS    $0x1e, Z16, Z4, K2
-	VBLENDMPS Z4, Z15, K2, Z4
+	VBLENDMPS Z4, Z19, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z15
-	VMAXPS  Z4, Z15, Z4
-	VMOVUPS 128(AX), Z15
-	VMINPS  Z4, Z15, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z15, Z4
+	VMINPS Z4, Z18, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -35306,41 +34120,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z17, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z15
+	VMULPS    (AX), Z5, Z19
 	VCMPPS    $0x1e, Z16, Z5, K2
-	VBLENDMPS Z5, Z15, K2, Z5
+	VBLENDMPS Z5, Z19, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z15
-	VMAXPS  Z5, Z15, Z5
-	VMOVUPS 128(AX), Z15
-	VMINPS  Z5, Z15, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z15, Z5
+	VMINPS Z5, Z18, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -35348,41 +34159,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z17, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z15
+	VMULPS    (AX), Z6, Z19
 	VCMPPS    $0x1e, Z16, Z6, K2
-	VBLENDMPS Z6, Z15, K2, Z6
+	VBLENDMPS Z6, Z19, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(AX), Z15
-	VMAXPS  Z6, Z15, Z6
-	VMOVUPS 128(AX), Z15
-	VMINPS  Z6, Z15, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z15, Z6
+	VMINPS Z6, Z18, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -35390,41 +34198,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z17, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z15
+	VMULPS    (AX), Z7, Z19
 	VCMPPS    $0x1e, Z16, Z7, K2
-	VBLENDMPS Z7, Z15, K2, Z7
+	VBLENDMPS Z7, Z19, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(AX), Z15
-	VMAXPS  Z7, Z15, Z7
-	VMOVUPS 128(AX), Z15
-	VMINPS  Z7, Z15, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z15, Z7
+	VMINPS Z7, Z18, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z7, Z7
 
 done_7_0:
 	TESTQ SI, SI
@@ -35432,41 +34237,38 @@ done_7_0:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z17, Z8, Z8
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z8, Z8
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (AX), Z8, Z15
+	VMULPS    (AX), Z8, Z19
 	VCMPPS    $0x1e, Z16, Z8, K2
-	VBLENDMPS Z8, Z15, K2, Z8
+	VBLENDMPS Z8, Z19, K2, Z8
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(AX), Z15
-	VMAXPS  Z8, Z15, Z8
-	VMOVUPS 128(AX), Z15
-	VMINPS  Z8, Z15, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z8, Z15, Z8
+	VMINPS Z8, Z18, Z8
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z8, Z8
 
 done_8_0:
 	TESTQ SI, SI
@@ -35474,41 +34276,38 @@ done_8_0:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z17, Z9, Z9
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z9, Z9
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (AX), Z9, Z15
+	VMULPS    (AX), Z9, Z19
 	VCMPPS    $0x1e, Z16, Z9, K2
-	VBLENDMPS Z9, Z15, K2, Z9
+	VBLENDMPS Z9, Z19, K2, Z9
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(AX), Z15
-	VMAXPS  Z9, Z15, Z9
-	VMOVUPS 128(AX), Z15
-	VMINPS  Z9, Z15, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z9, Z15, Z9
+	VMINPS Z9, Z18, Z9
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z9, Z9
 
 done_9_0:
 	TESTQ SI, SI
@@ -35516,41 +34315,38 @@ done_9_0:
 	ADDQ  DI, SI
 
 nextrow_9:
-	TESTQ     DX, DX
-	JEQ       nobias_10_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_10_0
+	VADDPS Z17, Z10, Z10
 
 nobias_10_0:
 	TESTQ     SI, SI
 	JEQ       nores_10_0
 	TESTB     R8, R8
 	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z10, Z10
 
 nores_10_0:
 	TESTB     R9, R9
 	JEQ       noleaky_10_0
-	VMULPS    (AX), Z10, Z15
+	VMULPS    (AX), Z10, Z19
 	VCMPPS    $0x1e, Z16, Z10, K2
-	VBLENDMPS Z10, Z15, K2, Z10
+	VBLENDMPS Z10, Z19, K2, Z10
 
 noleaky_10_0:
-	TESTB   R10, R10
-	JEQ     noclamp_10_0
-	VMOVUPS 64(AX), Z15
-	VMAXPS  Z10, Z15, Z10
-	VMOVUPS 128(AX), Z15
-	VMINPS  Z10, Z15, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_10_0
+	VMAXPS Z10, Z15, Z10
+	VMINPS Z10, Z18, Z10
 
 noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
 	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z10, Z10
 
 done_10_0:
 	TESTQ SI, SI
@@ -35558,41 +34354,38 @@ done_10_0:
 	ADDQ  DI, SI
 
 nextrow_10:
-	TESTQ     DX, DX
-	JEQ       nobias_11_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_11_0
+	VADDPS Z17, Z11, Z11
 
 nobias_11_0:
 	TESTQ     SI, SI
 	JEQ       nores_11_0
 	TESTB     R8, R8
 	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z11, Z11
 
 nores_11_0:
 	TESTB     R9, R9
 	JEQ       noleaky_11_0
-	VMULPS    (AX), Z11, Z15
+	VMULPS    (AX), Z11, Z19
 	VCMPPS    $0x1e, Z16, Z11, K2
-	VBLENDMPS Z11, Z15, K2, Z11
+	VBLENDMPS Z11, Z19, K2, Z11
 
 noleaky_11_0:
-	TESTB   R10, R10
-	JEQ     noclamp_11_0
-	VMOVUPS 64(AX), Z15
-	VMAXPS  Z11, Z15, Z11
-	VMOVUPS 128(AX), Z15
-	VMINPS  Z11, Z15, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_11_0
+	VMAXPS Z11, Z15, Z11
+	VMINPS Z11, Z18, Z11
 
 noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
 	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z11, Z11
 
 done_11_0:
 	TESTQ SI, SI
@@ -35600,41 +34393,38 @@ done_11_0:
 	ADDQ  DI, SI
 
 nextrow_11:
-	TESTQ     DX, DX
-	JEQ       nobias_12_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_12_0
+	VADDPS Z17, Z12, Z12
 
 nobias_12_0:
 	TESTQ     SI, SI
 	JEQ       nores_12_0
 	TESTB     R8, R8
 	JNE       nores_12_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z12, Z12
 
 nores_12_0:
 	TESTB     R9, R9
 	JEQ       noleaky_12_0
-	VMULPS    (AX), Z12, Z15
+	VMULPS    (AX), Z12, Z19
 	VCMPPS    $0x1e, Z16, Z12, K2
-	VBLENDMPS Z12, Z15, K2, Z12
+	VBLENDMPS Z12, Z19, K2, Z12
 
 noleaky_12_0:
-	TESTB   R10, R10
-	JEQ     noclamp_12_0
-	VMOVUPS 64(AX), Z15
-	VMAXPS  Z12, Z15, Z12
-	VMOVUPS 128(AX), Z15
-	VMINPS  Z12, Z15, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_12_0
+	VMAXPS Z12, Z15, Z12
+	VMINPS Z12, Z18, Z12
 
 noclamp_12_0:
 	TESTQ     SI, SI
 	JEQ       done_12_0
 	TESTB     R8, R8
 	JEQ       done_12_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z12, Z12
 
 done_12_0:
 	TESTQ SI, SI
@@ -35642,41 +34432,38 @@ done_12_0:
 	ADDQ  DI, SI
 
 nextrow_12:
-	TESTQ     DX, DX
-	JEQ       nobias_13_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_13_0
+	VADDPS Z17, Z13, Z13
 
 nobias_13_0:
 	TESTQ     SI, SI
 	JEQ       nores_13_0
 	TESTB     R8, R8
 	JNE       nores_13_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z13, Z13
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z13, Z13
 
 nores_13_0:
 	TESTB     R9, R9
 	JEQ       noleaky_13_0
-	VMULPS    (AX), Z13, Z15
+	VMULPS    (AX), Z13, Z19
 	VCMPPS    $0x1e, Z16, Z13, K2
-	VBLENDMPS Z13, Z15, K2, Z13
+	VBLENDMPS Z13, Z19, K2, Z13
 
 noleaky_13_0:
-	TESTB   R10, R10
-	JEQ     noclamp_13_0
-	VMOVUPS 64(AX), Z15
-	VMAXPS  Z13, Z15, Z13
-	VMOVUPS 128(AX), Z15
-	VMINPS  Z13, Z15, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_13_0
+	VMAXPS Z13, Z15, Z13
+	VMINPS Z13, Z18, Z13
 
 noclamp_13_0:
 	TESTQ     SI, SI
 	JEQ       done_13_0
 	TESTB     R8, R8
 	JEQ       done_13_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z13, Z13
+	VMOVUPS.Z (SI), K1, Z19
+	VADDPS    Z19, Z13, Z13
 
 done_13_0:
 	TESTQ SI, SI
@@ -35684,41 +34471,38 @@ done_13_0:
 	ADDQ  DI, SI
 
 nextrow_13:
-	TESTQ     DX, DX
-	JEQ       nobias_14_0
-	VMOVUPS.Z (DX), K1, Z15
-	VADDPS    Z15, Z14, Z14
+	TESTQ  DX, DX
+	JEQ    nobias_14_0
+	VADDPS Z17, Z14, Z14
 
 nobias_14_0:
 	TESTQ     SI, SI
 	JEQ       nores_14_0
 	TESTB     R8, R8
 	JNE       nores_14_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z14, Z14
 
 nores_14_0:
 	TESTB     R9, R9
 	JEQ       noleaky_14_0
-	VMULPS    (AX), Z14, Z15
+	VMULPS    (AX), Z14, Z17
 	VCMPPS    $0x1e, Z16, Z14, K2
-	VBLENDMPS Z14, Z15, K2, Z14
+	VBLENDMPS Z14, Z17, K2, Z14
 
 noleaky_14_0:
-	TESTB   R10, R10
-	JEQ     noclamp_14_0
-	VMOVUPS 64(AX), Z15
-	VMAXPS  Z14, Z15, Z14
-	VMOVUPS 128(AX), Z15
-	VMINPS  Z14, Z15, Z14
+	TESTB  R10, R10
+	JEQ    noclamp_14_0
+	VMAXPS Z14, Z15, Z14
+	VMINPS Z14, Z18, Z14
 
 noclamp_14_0:
 	TESTQ     SI, SI
 	JEQ       done_14_0
 	TESTB     R8, R8
 	JEQ       done_14_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z17
+	VADDPS    Z17, Z14, Z14
 
 done_14_0:
 noep:
@@ -35950,41 +34734,46 @@ write:
 	MOVB      217(AX), R9
 	MOVB      218(AX), R10
 	VPXORD    Z17, Z17, Z17
+	VPXORD    Z18, Z18, Z18
 	TESTQ     DX, DX
-	JEQ       nobias_0_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z0, Z0
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z18
+
+nobiasrow:
+	VMOVUPS 64(AX), Z16
+	VMOVUPS 128(AX), Z19
+	TESTQ   DX, DX
+	JEQ     nobias_0_0
+	VADDPS  Z18, Z0, Z0
 
 nobias_0_0:
 	TESTQ     SI, SI
 	JEQ       nores_0_0
 	TESTB     R8, R8
 	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z0, Z0
 
 nores_0_0:
 	TESTB     R9, R9
 	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z16
+	VMULPS    (AX), Z0, Z20
 	VCMPPS    $0x1e, Z17, Z0, K2
-	VBLENDMPS Z0, Z16, K2, Z0
+	VBLENDMPS Z0, Z20, K2, Z0
 
 noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z0, Z16, Z0
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z0, Z16, Z0
+	TESTB  R10, R10
+	JEQ    noclamp_0_0
+	VMAXPS Z0, Z16, Z0
+	VMINPS Z0, Z19, Z0
 
 noclamp_0_0:
 	TESTQ     SI, SI
 	JEQ       done_0_0
 	TESTB     R8, R8
 	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z0, Z0
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z0, Z0
 
 done_0_0:
 	TESTQ SI, SI
@@ -35992,41 +34781,38 @@ done_0_0:
 	ADDQ  DI, SI
 
 nextrow_0:
-	TESTQ     DX, DX
-	JEQ       nobias_1_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z1, Z1
+	TESTQ  DX, DX
+	JEQ    nobias_1_0
+	VADDPS Z18, Z1, Z1
 
 nobias_1_0:
 	TESTQ     SI, SI
 	JEQ       nores_1_0
 	TESTB     R8, R8
 	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z1, Z1
 
 nores_1_0:
 	TESTB     R9, R9
 	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z16
+	VMULPS    (AX), Z1, Z20
 	VCMPPS    $0x1e, Z17, Z1, K2
-	VBLENDMPS Z1, Z16, K2, Z1
+	VBLENDMPS Z1, Z20, K2, Z1
 
 noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z1, Z16, Z1
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z1, Z16, Z1
+	TESTB  R10, R10
+	JEQ    noclamp_1_0
+	VMAXPS Z1, Z16, Z1
+	VMINPS Z1, Z19, Z1
 
 noclamp_1_0:
 	TESTQ     SI, SI
 	JEQ       done_1_0
 	TESTB     R8, R8
 	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z1, Z1
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z1, Z1
 
 done_1_0:
 	TESTQ SI, SI
@@ -36034,41 +34820,38 @@ done_1_0:
 	ADDQ  DI, SI
 
 nextrow_1:
-	TESTQ     DX, DX
-	JEQ       nobias_2_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z2, Z2
+	TESTQ  DX, DX
+	JEQ    nobias_2_0
+	VADDPS Z18, Z2, Z2
 
 nobias_2_0:
 	TESTQ     SI, SI
 	JEQ       nores_2_0
 	TESTB     R8, R8
 	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z2, Z2
 
 nores_2_0:
 	TESTB     R9, R9
 	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z16
+	VMULPS    (AX), Z2, Z20
 	VCMPPS    $0x1e, Z17, Z2, K2
-	VBLENDMPS Z2, Z16, K2, Z2
+	VBLENDMPS Z2, Z20, K2, Z2
 
 noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z2, Z16, Z2
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z2, Z16, Z2
+	TESTB  R10, R10
+	JEQ    noclamp_2_0
+	VMAXPS Z2, Z16, Z2
+	VMINPS Z2, Z19, Z2
 
 noclamp_2_0:
 	TESTQ     SI, SI
 	JEQ       done_2_0
 	TESTB     R8, R8
 	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z2, Z2
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z2, Z2
 
 done_2_0:
 	TESTQ SI, SI
@@ -36076,41 +34859,38 @@ done_2_0:
 	ADDQ  DI, SI
 
 nextrow_2:
-	TESTQ     DX, DX
-	JEQ       nobias_3_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z3, Z3
+	TESTQ  DX, DX
+	JEQ    nobias_3_0
+	VADDPS Z18, Z3, Z3
 
 nobias_3_0:
 	TESTQ     SI, SI
 	JEQ       nores_3_0
 	TESTB     R8, R8
 	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z3, Z3
 
 nores_3_0:
 	TESTB     R9, R9
 	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z16
+	VMULPS    (AX), Z3, Z20
 	VCMPPS    $0x1e, Z17, Z3, K2
-	VBLENDMPS Z3, Z16, K2, Z3
+	VBLENDMPS Z3, Z20, K2, Z3
 
 noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z3, Z16, Z3
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z3, Z16, Z3
+	TESTB  R10, R10
+	JEQ    noclamp_3_0
+	VMAXPS Z3, Z16, Z3
+	VMINPS Z3, Z19, Z3
 
 noclamp_3_0:
 	TESTQ     SI, SI
 	JEQ       done_3_0
 	TESTB     R8, R8
 	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z3, Z3
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z3, Z3
 
 done_3_0:
 	TESTQ SI, SI
@@ -36118,41 +34898,38 @@ done_3_0:
 	ADDQ  DI, SI
 
 nextrow_3:
-	TESTQ     DX, DX
-	JEQ       nobias_4_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z4, Z4
+	TESTQ  DX, DX
+	JEQ    nobias_4_0
+	VADDPS Z18, Z4, Z4
 
 nobias_4_0:
 	TESTQ     SI, SI
 	JEQ       nores_4_0
 	TESTB     R8, R8
 	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z4, Z4
 
 nores_4_0:
 	TESTB     R9, R9
 	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z16
+	VMULPS    (AX), Z4, Z20
 	VCMPPS    $0x1e, Z17, Z4, K2
-	VBLENDMPS Z4, Z16, K2, Z4
+	VBLENDMPS Z4, Z20, K2, Z4
 
 noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z4, Z16, Z4
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z4, Z16, Z4
+	TESTB  R10, R10
+	JEQ    noclamp_4_0
+	VMAXPS Z4, Z16, Z4
+	VMINPS Z4, Z19, Z4
 
 noclamp_4_0:
 	TESTQ     SI, SI
 	JEQ       done_4_0
 	TESTB     R8, R8
 	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z4, Z4
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z4, Z4
 
 done_4_0:
 	TESTQ SI, SI
@@ -36160,41 +34937,38 @@ done_4_0:
 	ADDQ  DI, SI
 
 nextrow_4:
-	TESTQ     DX, DX
-	JEQ       nobias_5_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z5, Z5
+	TESTQ  DX, DX
+	JEQ    nobias_5_0
+	VADDPS Z18, Z5, Z5
 
 nobias_5_0:
 	TESTQ     SI, SI
 	JEQ       nores_5_0
 	TESTB     R8, R8
 	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z5, Z5
 
 nores_5_0:
 	TESTB     R9, R9
 	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z16
+	VMULPS    (AX), Z5, Z20
 	VCMPPS    $0x1e, Z17, Z5, K2
-	VBLENDMPS Z5, Z16, K2, Z5
+	VBLENDMPS Z5, Z20, K2, Z5
 
 noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z5, Z16, Z5
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z5, Z16, Z5
+	TESTB  R10, R10
+	JEQ    noclamp_5_0
+	VMAXPS Z5, Z16, Z5
+	VMINPS Z5, Z19, Z5
 
 noclamp_5_0:
 	TESTQ     SI, SI
 	JEQ       done_5_0
 	TESTB     R8, R8
 	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z5, Z5
 
 done_5_0:
 	TESTQ SI, SI
@@ -36202,41 +34976,38 @@ done_5_0:
 	ADDQ  DI, SI
 
 nextrow_5:
-	TESTQ     DX, DX
-	JEQ       nobias_6_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z6, Z6
+	TESTQ  DX, DX
+	JEQ    nobias_6_0
+	VADDPS Z18, Z6, Z6
 
 nobias_6_0:
 	TESTQ     SI, SI
 	JEQ       nores_6_0
 	TESTB     R8, R8
 	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z6, Z6
 
 nores_6_0:
 	TESTB     R9, R9
 	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z16
+	VMULPS    (AX), Z6, Z20
 	VCMPPS    $0x1e, Z17, Z6, K2
-	VBLENDMPS Z6, Z16, K2, Z6
+	VBLENDMPS Z6, Z20, K2, Z6
 
 noleaky_6_0:
-	TESTB   R10, R10
-	JEQ     noclamp_6_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z6, Z16, Z6
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z6, Z16, Z6
+	TESTB  R10, R10
+	JEQ    noclamp_6_0
+	VMAXPS Z6, Z16, Z6
+	VMINPS Z6, Z19, Z6
 
 noclamp_6_0:
 	TESTQ     SI, SI
 	JEQ       done_6_0
 	TESTB     R8, R8
 	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z6, Z6
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z6, Z6
 
 done_6_0:
 	TESTQ SI, SI
@@ -36244,41 +35015,38 @@ done_6_0:
 	ADDQ  DI, SI
 
 nextrow_6:
-	TESTQ     DX, DX
-	JEQ       nobias_7_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z7, Z7
+	TESTQ  DX, DX
+	JEQ    nobias_7_0
+	VADDPS Z18, Z7, Z7
 
 nobias_7_0:
 	TESTQ     SI, SI
 	JEQ       nores_7_0
 	TESTB     R8, R8
 	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z7, Z7
 
 nores_7_0:
 	TESTB     R9, R9
 	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z16
+	VMULPS    (AX), Z7, Z20
 	VCMPPS    $0x1e, Z17, Z7, K2
-	VBLENDMPS Z7, Z16, K2, Z7
+	VBLENDMPS Z7, Z20, K2, Z7
 
 noleaky_7_0:
-	TESTB   R10, R10
-	JEQ     noclamp_7_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z7, Z16, Z7
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z7, Z16, Z7
+	TESTB  R10, R10
+	JEQ    noclamp_7_0
+	VMAXPS Z7, Z16, Z7
+	VMINPS Z7, Z19, Z7
 
 noclamp_7_0:
 	TESTQ     SI, SI
 	JEQ       done_7_0
 	TESTB     R8, R8
 	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z7, Z7
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z7, Z7
 
 done_7_0:
 	TESTQ SI, SI
@@ -36286,41 +35054,38 @@ done_7_0:
 	ADDQ  DI, SI
 
 nextrow_7:
-	TESTQ     DX, DX
-	JEQ       nobias_8_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z8, Z8
+	TESTQ  DX, DX
+	JEQ    nobias_8_0
+	VADDPS Z18, Z8, Z8
 
 nobias_8_0:
 	TESTQ     SI, SI
 	JEQ       nores_8_0
 	TESTB     R8, R8
 	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z8, Z8
 
 nores_8_0:
 	TESTB     R9, R9
 	JEQ       noleaky_8_0
-	VMULPS    (AX), Z8, Z16
+	VMULPS    (AX), Z8, Z20
 	VCMPPS    $0x1e, Z17, Z8, K2
-	VBLENDMPS Z8, Z16, K2, Z8
+	VBLENDMPS Z8, Z20, K2, Z8
 
 noleaky_8_0:
-	TESTB   R10, R10
-	JEQ     noclamp_8_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z8, Z16, Z8
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z8, Z16, Z8
+	TESTB  R10, R10
+	JEQ    noclamp_8_0
+	VMAXPS Z8, Z16, Z8
+	VMINPS Z8, Z19, Z8
 
 noclamp_8_0:
 	TESTQ     SI, SI
 	JEQ       done_8_0
 	TESTB     R8, R8
 	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z8, Z8
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z8, Z8
 
 done_8_0:
 	TESTQ SI, SI
@@ -36328,41 +35093,38 @@ done_8_0:
 	ADDQ  DI, SI
 
 nextrow_8:
-	TESTQ     DX, DX
-	JEQ       nobias_9_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z9, Z9
+	TESTQ  DX, DX
+	JEQ    nobias_9_0
+	VADDPS Z18, Z9, Z9
 
 nobias_9_0:
 	TESTQ     SI, SI
 	JEQ       nores_9_0
 	TESTB     R8, R8
 	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z9, Z9
 
 nores_9_0:
 	TESTB     R9, R9
 	JEQ       noleaky_9_0
-	VMULPS    (AX), Z9, Z16
+	VMULPS    (AX), Z9, Z20
 	VCMPPS    $0x1e, Z17, Z9, K2
-	VBLENDMPS Z9, Z16, K2, Z9
+	VBLENDMPS Z9, Z20, K2, Z9
 
 noleaky_9_0:
-	TESTB   R10, R10
-	JEQ     noclamp_9_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z9, Z16, Z9
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z9, Z16, Z9
+	TESTB  R10, R10
+	JEQ    noclamp_9_0
+	VMAXPS Z9, Z16, Z9
+	VMINPS Z9, Z19, Z9
 
 noclamp_9_0:
 	TESTQ     SI, SI
 	JEQ       done_9_0
 	TESTB     R8, R8
 	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z9, Z9
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z9, Z9
 
 done_9_0:
 	TESTQ SI, SI
@@ -36370,41 +35132,38 @@ done_9_0:
 	ADDQ  DI, SI
 
 nextrow_9:
-	TESTQ     DX, DX
-	JEQ       nobias_10_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z10, Z10
+	TESTQ  DX, DX
+	JEQ    nobias_10_0
+	VADDPS Z18, Z10, Z10
 
 nobias_10_0:
 	TESTQ     SI, SI
 	JEQ       nores_10_0
 	TESTB     R8, R8
 	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z10, Z10
 
 nores_10_0:
 	TESTB     R9, R9
 	JEQ       noleaky_10_0
-	VMULPS    (AX), Z10, Z16
+	VMULPS    (AX), Z10, Z20
 	VCMPPS    $0x1e, Z17, Z10, K2
-	VBLENDMPS Z10, Z16, K2, Z10
+	VBLENDMPS Z10, Z20, K2, Z10
 
 noleaky_10_0:
-	TESTB   R10, R10
-	JEQ     noclamp_10_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z10, Z16, Z10
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z10, Z16, Z10
+	TESTB  R10, R10
+	JEQ    noclamp_10_0
+	VMAXPS Z10, Z16, Z10
+	VMINPS Z10, Z19, Z10
 
 noclamp_10_0:
 	TESTQ     SI, SI
 	JEQ       done_10_0
 	TESTB     R8, R8
 	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z10, Z10
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z10, Z10
 
 done_10_0:
 	TESTQ SI, SI
@@ -36412,41 +35171,38 @@ done_10_0:
 	ADDQ  DI, SI
 
 nextrow_10:
-	TESTQ     DX, DX
-	JEQ       nobias_11_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z11, Z11
+	TESTQ  DX, DX
+	JEQ    nobias_11_0
+	VADDPS Z18, Z11, Z11
 
 nobias_11_0:
 	TESTQ     SI, SI
 	JEQ       nores_11_0
 	TESTB     R8, R8
 	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z11, Z11
 
 nores_11_0:
 	TESTB     R9, R9
 	JEQ       noleaky_11_0
-	VMULPS    (AX), Z11, Z16
+	VMULPS    (AX), Z11, Z20
 	VCMPPS    $0x1e, Z17, Z11, K2
-	VBLENDMPS Z11, Z16, K2, Z11
+	VBLENDMPS Z11, Z20, K2, Z11
 
 noleaky_11_0:
-	TESTB   R10, R10
-	JEQ     noclamp_11_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z11, Z16, Z11
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z11, Z16, Z11
+	TESTB  R10, R10
+	JEQ    noclamp_11_0
+	VMAXPS Z11, Z16, Z11
+	VMINPS Z11, Z19, Z11
 
 noclamp_11_0:
 	TESTQ     SI, SI
 	JEQ       done_11_0
 	TESTB     R8, R8
 	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z11, Z11
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z11, Z11
 
 done_11_0:
 	TESTQ SI, SI
@@ -36454,41 +35210,38 @@ done_11_0:
 	ADDQ  DI, SI
 
 nextrow_11:
-	TESTQ     DX, DX
-	JEQ       nobias_12_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z12, Z12
+	TESTQ  DX, DX
+	JEQ    nobias_12_0
+	VADDPS Z18, Z12, Z12
 
 nobias_12_0:
 	TESTQ     SI, SI
 	JEQ       nores_12_0
 	TESTB     R8, R8
 	JNE       nores_12_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z12, Z12
 
 nores_12_0:
 	TESTB     R9, R9
 	JEQ       noleaky_12_0
-	VMULPS    (AX), Z12, Z16
+	VMULPS    (AX), Z12, Z20
 	VCMPPS    $0x1e, Z17, Z12, K2
-	VBLENDMPS Z12, Z16, K2, Z12
+	VBLENDMPS Z12, Z20, K2, Z12
 
 noleaky_12_0:
-	TESTB   R10, R10
-	JEQ     noclamp_12_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z12, Z16, Z12
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z12, Z16, Z12
+	TESTB  R10, R10
+	JEQ    noclamp_12_0
+	VMAXPS Z12, Z16, Z12
+	VMINPS Z12, Z19, Z12
 
 noclamp_12_0:
 	TESTQ     SI, SI
 	JEQ       done_12_0
 	TESTB     R8, R8
 	JEQ       done_12_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z12, Z12
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z12, Z12
 
 done_12_0:
 	TESTQ SI, SI
@@ -36496,41 +35249,38 @@ done_12_0:
 	ADDQ  DI, SI
 
 nextrow_12:
-	TESTQ     DX, DX
-	JEQ       nobias_13_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z13, Z13
+	TESTQ  DX, DX
+	JEQ    nobias_13_0
+	VADDPS Z18, Z13, Z13
 
 nobias_13_0:
 	TESTQ     SI, SI
 	JEQ       nores_13_0
 	TESTB     R8, R8
 	JNE       nores_13_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z13, Z13
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z13, Z13
 
 nores_13_0:
 	TESTB     R9, R9
 	JEQ       noleaky_13_0
-	VMULPS    (AX), Z13, Z16
+	VMULPS    (AX), Z13, Z20
 	VCMPPS    $0x1e, Z17, Z13, K2
-	VBLENDMPS Z13, Z16, K2, Z13
+	VBLENDMPS Z13, Z20, K2, Z13
 
 noleaky_13_0:
-	TESTB   R10, R10
-	JEQ     noclamp_13_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z13, Z16, Z13
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z13, Z16, Z13
+	TESTB  R10, R10
+	JEQ    noclamp_13_0
+	VMAXPS Z13, Z16, Z13
+	VMINPS Z13, Z19, Z13
 
 noclamp_13_0:
 	TESTQ     SI, SI
 	JEQ       done_13_0
 	TESTB     R8, R8
 	JEQ       done_13_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z13, Z13
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z13, Z13
 
 done_13_0:
 	TESTQ SI, SI
@@ -36538,41 +35288,38 @@ done_13_0:
 	ADDQ  DI, SI
 
 nextrow_13:
-	TESTQ     DX, DX
-	JEQ       nobias_14_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z14, Z14
+	TESTQ  DX, DX
+	JEQ    nobias_14_0
+	VADDPS Z18, Z14, Z14
 
 nobias_14_0:
 	TESTQ     SI, SI
 	JEQ       nores_14_0
 	TESTB     R8, R8
 	JNE       nores_14_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z14, Z14
 
 nores_14_0:
 	TESTB     R9, R9
 	JEQ       noleaky_14_0
-	VMULPS    (AX), Z14, Z16
+	VMULPS    (AX), Z14, Z20
 	VCMPPS    $0x1e, Z17, Z14, K2
-	VBLENDMPS Z14, Z16, K2, Z14
+	VBLENDMPS Z14, Z20, K2, Z14
 
 noleaky_14_0:
-	TESTB   R10, R10
-	JEQ     noclamp_14_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z14, Z16, Z14
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z14, Z16, Z14
+	TESTB  R10, R10
+	JEQ    noclamp_14_0
+	VMAXPS Z14, Z16, Z14
+	VMINPS Z14, Z19, Z14
 
 noclamp_14_0:
 	TESTQ     SI, SI
 	JEQ       done_14_0
 	TESTB     R8, R8
 	JEQ       done_14_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z14, Z14
+	VMOVUPS.Z (SI), K1, Z20
+	VADDPS    Z20, Z14, Z14
 
 done_14_0:
 	TESTQ SI, SI
@@ -36580,41 +35327,38 @@ done_14_0:
 	ADDQ  DI, SI
 
 nextrow_14:
-	TESTQ     DX, DX
-	JEQ       nobias_15_0
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z15, Z15
+	TESTQ  DX, DX
+	JEQ    nobias_15_0
+	VADDPS Z18, Z15, Z15
 
 nobias_15_0:
 	TESTQ     SI, SI
 	JEQ       nores_15_0
 	TESTB     R8, R8
 	JNE       nores_15_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z15, Z15
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z15, Z15
 
 nores_15_0:
 	TESTB     R9, R9
 	JEQ       noleaky_15_0
-	VMULPS    (AX), Z15, Z16
+	VMULPS    (AX), Z15, Z18
 	VCMPPS    $0x1e, Z17, Z15, K2
-	VBLENDMPS Z15, Z16, K2, Z15
+	VBLENDMPS Z15, Z18, K2, Z15
 
 noleaky_15_0:
-	TESTB   R10, R10
-	JEQ     noclamp_15_0
-	VMOVUPS 64(AX), Z16
-	VMAXPS  Z15, Z16, Z15
-	VMOVUPS 128(AX), Z16
-	VMINPS  Z15, Z16, Z15
+	TESTB  R10, R10
+	JEQ    noclamp_15_0
+	VMAXPS Z15, Z16, Z15
+	VMINPS Z15, Z19, Z15
 
 noclamp_15_0:
 	TESTQ     SI, SI
 	JEQ       done_15_0
 	TESTB     R8, R8
 	JEQ       done_15_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z15, Z15
+	VMOVUPS.Z (SI), K1, Z18
+	VADDPS    Z18, Z15, Z15
 
 done_15_0:
 noep:

@@ -349,14 +349,38 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 	} else {
 		VXORPS(zero, zero, zero)
 	}
+	// AVX-512 has the registers to keep the bias row and the clamp bounds for the whole
+	// tile; AVX2 (16 YMM, 12 of them accumulators) reloads them per vector.
+	var biasV []reg.VecVirtual
+	var lo, hi reg.VecVirtual
+	if avx512 {
+		for range accs[0] {
+			b := newVec()
+			VPXORD(b, b, b)
+			biasV = append(biasV, b)
+		}
+		TESTQ(bias, bias)
+		JEQ(LabelRef("nobiasrow"))
+		for h, b := range biasV {
+			load(Mem{Base: bias}, h, b)
+		}
+		Label("nobiasrow")
+		lo, hi = newVec(), newVec()
+		VMOVUPS(Mem{Base: ep, Disp: epLo}, lo)
+		VMOVUPS(Mem{Base: ep, Disp: epHi}, hi)
+	}
 	for i := range accs {
 		for h, v := range accs[i] {
 			l := fmt.Sprintf("_%d_%d", i, h)
 			t := newVec()
 			TESTQ(bias, bias)
 			JEQ(LabelRef("nobias" + l))
-			load(Mem{Base: bias}, h, t)
-			VADDPS(t, v, v)
+			if avx512 {
+				VADDPS(biasV[h], v, v)
+			} else {
+				load(Mem{Base: bias}, h, t)
+				VADDPS(t, v, v)
+			}
 			Label("nobias" + l)
 			TESTQ(res, res)
 			JEQ(LabelRef("nores" + l))
@@ -381,10 +405,15 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 			TESTB(clamp, clamp)
 			JEQ(LabelRef("noclamp" + l))
 			// max/min return their second source (v here) when either is NaN.
-			VMOVUPS(Mem{Base: ep, Disp: epLo}, t)
-			VMAXPS(v, t, v)
-			VMOVUPS(Mem{Base: ep, Disp: epHi}, t)
-			VMINPS(v, t, v)
+			if avx512 {
+				VMAXPS(v, lo, v)
+				VMINPS(v, hi, v)
+			} else {
+				VMOVUPS(Mem{Base: ep, Disp: epLo}, t)
+				VMAXPS(v, t, v)
+				VMOVUPS(Mem{Base: ep, Disp: epHi}, t)
+				VMINPS(v, t, v)
+			}
 			Label("noclamp" + l)
 			TESTQ(res, res)
 			JEQ(LabelRef("done" + l))
