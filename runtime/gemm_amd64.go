@@ -210,12 +210,14 @@ func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 				i1 := min(i0+gemmMC, m)
 				for j := 0; j < n16; j += 16 {
 					bp := &b[p0*ldb+j]
-					for i := i0; i < i1; i += 6 {
+					for t, tiles := 0, (i1-i0+5)/6; t < tiles; t++ {
+						off, r := balancedTile(i1-i0, tiles, t)
+						i := i0 + off
 						var e *float32
 						if ep != nil && p0+kk == k {
 							e = kep.at(ep, i, j)
 						}
-						avx2Kernels[min(6, i1-i)-1](kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, e)
+						avx2Kernels[r-1](kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, e)
 					}
 				}
 			}
@@ -276,12 +278,15 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []flo
 			for j := 0; j < n; j += 32 {
 				w := min(32, n-j)
 				bp := &b[p0*ldb+j]
-				for i := i0; i < i1; i += 12 {
+				// Balanced row tiles: a 1-row remainder would run at a sixth of the speed.
+				for t, tiles := 0, (i1-i0+11)/12; t < tiles; t++ {
+					off, r := balancedTile(i1-i0, tiles, t)
+					i := i0 + off
 					var e *float32
 					if ep != nil && p0+kk == k {
 						e = kep.at(ep, i, j)
 					}
-					avx512Tile(min(12, i1-i), kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, w, e)
+					avx512Tile(r, kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, w, e)
 				}
 			}
 		}

@@ -135,12 +135,14 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b []float32,
 				}
 				for q := 0; q < w; q += nr {
 					bp := &pk[q*kk]
-					for i := i0; i < i1; i += lv.mr {
+					for t, tiles := 0, (i1-i0+lv.mr-1)/lv.mr; t < tiles; t++ {
+						off, r := balancedTile(i1-i0, tiles, t)
+						i := i0 + off
 						var e *float32
 						if ep != nil && p0+kk == k {
 							e = kep.at(ep, i, j0+q)
 						}
-						lv.tile(min(lv.mr, i1-i), kk, &ab[(i-i0)*ald], ald, bp, &c[i*ldc+j0+q], ldc, ac, w-q, e)
+						lv.tile(r, kk, &ab[off*ald], ald, bp, &c[i*ldc+j0+q], ldc, ac, w-q, e)
 					}
 				}
 			}
