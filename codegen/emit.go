@@ -303,7 +303,8 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 	}
 	kernel, typ := "Conv2D", rt("ConvParams").Values(fields...)
 	if op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && !(int(w[0]) == 1 && int(w[1]) == 1) {
-		// im2col + sgemm, with a block of patches in the batch-independent scratch.
+		// A matrix-product convolution (implicit GEMM, or im2col on CPUs without the conv
+		// kernels), with its padded image or block of patches in the batch-independent scratch.
 		pv := gen.paramsVar(op.Layer, "Params", typ)
 		need := runtime.Conv2DGemmScratch(&runtime.ConvParams{H: int(xs[1]), W: int(xs[2]), C: int(xs[3]),
 			OH: int(ys[1]), OW: int(ys[2]), OC: int(ys[3]), KH: int(w[0]), KW: int(w[1]),

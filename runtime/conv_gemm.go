@@ -1,9 +1,11 @@
-// Convolution as matrix products (im2col): Conv2DGemm computes exactly what Conv2D computes
-// (see conv.go's contract) for Groups = 1, by gathering the input taps of a block of output
-// pixels into scratch — a [pixels, KH*KW*C] matrix, zeros for taps outside the input — and
-// multiplying it by the kernel, whose Keras layout [KH,KW,C,OC] is already the
-// [KH*KW*C, OC] matrix. The products go through Gemm, so they use the fastest kernel the CPU
-// has. scratch must hold Conv2DGemmScratch(p) elements; nothing is allocated.
+// Convolution as matrix products: Conv2DGemm computes exactly what Conv2D computes (see
+// conv.go's contract) for Groups = 1. Where the CPU has the conv kernels it runs the
+// implicit-GEMM convolution (conv_implicit_amd64.go: no gathered patches; a zero-padded copy
+// of one image when padding is read). Elsewhere it gathers the input taps of a block of output
+// pixels into scratch (im2col) — a [pixels, KH*KW*C] matrix, zeros for taps outside the input —
+// and multiplies it by the kernel, whose Keras layout [KH,KW,C,OC] is already the
+// [KH*KW*C, OC] matrix, through Gemm. scratch must hold Conv2DGemmScratch(p) elements (enough
+// for either path); nothing is allocated.
 
 package runtime
 

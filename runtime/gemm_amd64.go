@@ -10,10 +10,16 @@
 //     the right run on the same kernels through a zero-padded copy of B's
 //     last columns (gemmAVX2Tail).
 //   - avx512: r ≤ 12, w = 32 (24 ZMM accumulators), masked on the columns,
-//     so it covers all of C.
+//     so it covers all of C; panels of at most 16 columns take the 16-wide
+//     kernels (r ≤ 16, one ZMM per row).
 //
-// Blocking: a kc-deep panel of B under one column tile (16 KiB) stays in L1
-// while the row tiles of a gemmMC-row block of A (≤ 120 KiB) stream from L2.
+// A clamp-form epilogue (tileEp) is applied by the kernels in registers on
+// the last k block, before the tile is stored; other epilogues after it.
+//
+// Blocking: a kc-deep panel of B under one column tile (16 KiB; up to 1.5·kc
+// deep when that avoids a short last block, kcFor) stays in L1 while the
+// row tiles of a gemmMC-row block of A (≤ 120 KiB), balanced in height,
+// stream from L2.
 // Beyond 1 MiB of B (usePackedB) the drivers in pack_amd64.go pack B into
 // contiguous kc×w panels first (and A too when its rows alias in L1), and
 // run the same kernels on the packed copies.
