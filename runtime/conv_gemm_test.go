@@ -175,20 +175,23 @@ func BenchmarkConv2DGemm(b *testing.B) {
 	}
 }
 
-// TestConv2DGemmThreads checks that the implicit convolution split across threads (by
-// output rows) gives the one-thread bits, and allocates nothing warm.
+// TestConv2DGemmThreads checks that the implicit convolution split across threads — by
+// images (batch 4, each part padding its own copies) and by output rows (batch 1) — gives the
+// one-thread bits, and allocates nothing warm.
 func TestConv2DGemmThreads(t *testing.T) {
-	p := ConvParams{N: 2, H: 40, W: 40, C: 32, OH: 40, OW: 40, OC: 48, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadT: 1, PadL: 1, Groups: 1}
-	r := newRand(8)
-	x, w := randSlice(r, 2*40*40*32), randSlice(r, 9*32*48)
-	ep := &Epilogue{Bias: w[:48], Act: ActRelu, Residual: randSlice(r, 2*40*40*48)}
-	scratch := make([]float32, Conv2DGemmScratch(&p))
-	one, two := make([]float32, 2*40*40*48), make([]float32, 2*40*40*48)
-	Conv2DGemm(&p, x, w, one, scratch, ep)
-	old := Threads()
-	SetThreads(3)
-	defer SetThreads(old)
-	Conv2DGemm(&p, x, w, two, scratch, ep)
-	requireSameBits(t, "Conv2DGemm with 3 threads against one", two, one)
-	requireNoAllocs(t, "Conv2DGemm (3 threads)", func() { Conv2DGemm(&p, x, w, two, scratch, ep) })
+	for _, n := range []int{1, 4} {
+		p := ConvParams{N: n, H: 40, W: 40, C: 32, OH: 40, OW: 40, OC: 48, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadT: 1, PadL: 1, Groups: 1}
+		r := newRand(8)
+		x, w := randSlice(r, n*40*40*32), randSlice(r, 9*32*48)
+		ep := &Epilogue{Bias: w[:48], Act: ActRelu, Residual: randSlice(r, n*40*40*48)}
+		scratch := make([]float32, Conv2DGemmScratch(&p))
+		one, two := make([]float32, n*40*40*48), make([]float32, n*40*40*48)
+		Conv2DGemm(&p, x, w, one, scratch, ep)
+		old := Threads()
+		SetThreads(3)
+		Conv2DGemm(&p, x, w, two, scratch, ep)
+		requireSameBits(t, fmt.Sprintf("Conv2DGemm batch %d with 3 threads against one", n), two, one)
+		requireNoAllocs(t, "Conv2DGemm (3 threads)", func() { Conv2DGemm(&p, x, w, two, scratch, ep) })
+		SetThreads(old)
+	}
 }

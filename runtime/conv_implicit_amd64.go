@@ -66,7 +66,7 @@ func convImplicitOK(p *ConvParams) bool {
 // convImplicitOK(p); scratch holds Conv2DGemmScratch(p) elements.
 func convImplicit(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
 	sh, sw, _, _, _ := p.steps()
-	n, h, wd, c, oh, ow, oc := p.N, p.H, p.W, p.C, p.OH, p.OW, p.OC
+	n, wd, c, oh, ow, oc := p.N, p.W, p.C, p.OH, p.OW, p.OC
 	j := convJobs.Get().(*convJob)
 	*j = convJob{p: *p, w: w, y: y, sh: sh, sw: sw}
 	if ep != nil {
@@ -80,18 +80,21 @@ func convImplicit(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
 		j.rowW = wp
 	}
 	j.taps, j.depth = convTaps(p, j.rowW, &j.offs)
-	for img := 0; img < n; img++ {
-		src := x[img*h*wd*c : (img+1)*h*wd*c]
-		if padded {
-			src = scratch[:hp*wp*c]
-			padImage(src, hp, wp, x[img*h*wd*c:(img+1)*h*wd*c], h, wd, c, p.PadT, p.PadL)
-		}
-		j.src, j.img = src, img
-		parts := partsFor(oh*ow*oc*p.KH*p.KW*c, oh)
-		if parts <= 1 {
-			j.rows(0, oh)
-		} else {
-			runParts(j, parts, &j.wg)
+	j.x, j.padded, j.hp, j.wp = x, padded, hp, wp
+	// Threads split the batch's images when there are enough (one handoff per call, each
+	// part padding its images into a pooled buffer), else each image's output rows.
+	parts := partsFor(n*oh*ow*oc*p.KH*p.KW*c, n*oh)
+	if parts > 1 && n >= parts {
+		j.byImage = true
+		runParts(j, parts, &j.wg)
+	} else {
+		for img := 0; img < n; img++ {
+			j.img, j.src = img, j.image(img, scratch)
+			if parts := partsFor(oh*ow*oc*p.KH*p.KW*c, oh); parts > 1 {
+				runParts(j, parts, &j.wg)
+			} else {
+				j.rows(j.src, img, 0, oh)
+			}
 		}
 	}
 	*j = convJob{}
@@ -131,29 +134,61 @@ func balancedTile(n, tiles, t int) (start, size int) {
 // convJob is one image of an implicit convolution, split by output rows;
 // pooled, so a warm call does not allocate.
 type convJob struct {
-	p      ConvParams // a copy: the caller's may live on its stack
-	src    []float32  // the image, maybe padded, rows rowW pixels long
-	w, y   []float32
-	ep     *Epilogue // nil or &epv
-	epv    Epilogue
-	offs   [convMaxTaps]int // element offset of each tap from its pixel's first tap
-	rowW   int
-	taps   int // taps per output pixel
-	depth  int // input values per tap
-	sh, sw int
-	img    int
-	wg     sync.WaitGroup
+	p           ConvParams // a copy: the caller's may live on its stack
+	x           []float32
+	padded      bool // read images through zero-padded hp×wp copies
+	hp, wp      int
+	src         []float32 // split by rows: the image, maybe padded, rows rowW pixels long
+	img         int       // split by rows: its index
+	byImage     bool      // split by images, else by the rows of img
+	w, y        []float32
+	ep          *Epilogue // nil or &epv
+	epv         Epilogue
+	offs        [convMaxTaps]int // element offset of each tap from its pixel's first tap
+	rowW        int
+	taps, depth int // taps per output pixel, input values per tap
+	sh, sw      int
+	wg          sync.WaitGroup
 }
 
 var convJobs = sync.Pool{New: func() any { return new(convJob) }}
 
-func (j *convJob) runPart(p, parts int) {
-	lo, hi := split(j.p.OH, 1, p, parts)
-	j.rows(lo, hi)
+// image returns image img of x as the kernels read it: in place, or zero-padded into buf.
+func (j *convJob) image(img int, buf []float32) []float32 {
+	p := &j.p
+	size := p.H * p.W * p.C
+	x := j.x[img*size : (img+1)*size]
+	if !j.padded {
+		return x
+	}
+	src := buf[:j.hp*j.wp*p.C]
+	padImage(src, j.hp, j.wp, x, p.H, p.W, p.C, p.PadT, p.PadL)
+	return src
 }
 
-// rows computes output rows [lo, hi) of the job's image.
-func (j *convJob) rows(lo, hi int) {
+func (j *convJob) runPart(p, parts int) {
+	if !j.byImage {
+		lo, hi := split(j.p.OH, 1, p, parts)
+		j.rows(j.src, j.img, lo, hi)
+		return
+	}
+	lo, hi := split(j.p.N, 1, p, parts)
+	var buf *[]float32
+	if j.padded {
+		buf = getPack(j.hp * j.wp * j.p.C)
+		defer packPool.Put(buf)
+	}
+	for img := lo; img < hi; img++ {
+		var b []float32
+		if buf != nil {
+			b = *buf
+		}
+		j.rows(j.image(img, b), img, 0, j.p.OH)
+	}
+}
+
+// rows computes output rows [lo, hi) of image img, read from src.
+func (j *convJob) rows(src []float32, img, lo, hi int) {
 	p := &j.p
 	c, ow, oc := p.C, p.OW, p.OC
 	taps, depth := j.taps, j.depth
@@ -185,11 +220,11 @@ func (j *convJob) rows(lo, hi int) {
 		tiles := (ow + rmax - 1) / rmax
 		b := &j.w[col]
 		for oy := lo; oy < hi; oy++ {
-			pix := (j.img*p.OH + oy) * ow // first output pixel of the row
-			in := oy * j.sh * j.rowW * c  // its first input element
+			pix := (img*p.OH + oy) * ow  // first output pixel of the row
+			in := oy * j.sh * j.rowW * c // its first input element
 			for t := 0; t < tiles; t++ {
 				ox, r := balancedTile(ow, tiles, t)
-				a := &j.src[in+ox*j.sw*c]
+				a := &src[in+ox*j.sw*c]
 				out := &j.y[(pix+ox)*oc+col]
 				var e *float32
 				if kep != nil {
@@ -207,7 +242,7 @@ func (j *convJob) rows(lo, hi int) {
 		}
 	}
 	if kep == nil {
-		pix := (j.img*p.OH + lo) * ow
+		pix := (img*p.OH + lo) * ow
 		j.ep.Apply(pix, (hi-lo)*ow, oc, j.y[pix*oc:(pix+(hi-lo)*ow)*oc], oc)
 	}
 }
