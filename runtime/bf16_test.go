@@ -526,22 +526,25 @@ func TestConv2DGemmBF16Implicit(t *testing.T) {
 	}
 }
 
-// TestConv2DGemmBF16Threads checks that the implicit bf16 convolution split across threads
-// (by output rows) gives the one-thread bits, and allocates nothing warm.
+// TestConv2DGemmBF16Threads checks that the implicit bf16 convolution split across threads —
+// by images (batch 4) and by output rows (batch 1) — gives the one-thread bits, and
+// allocates nothing warm.
 func TestConv2DGemmBF16Threads(t *testing.T) {
-	p := ConvParams{N: 2, H: 40, W: 40, C: 32, OH: 40, OW: 40, OC: 64, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadT: 1, PadL: 1, Groups: 1}
-	r := newRand(9)
-	k := 9 * p.C
-	x, wf := randSlice(r, 2*40*40*32), randSlice(r, k*64)
-	w := NewBF16Weights(k, 64, PackBF16(k, 64, wf, 64).Data)
-	ep := &Epilogue{Bias: wf[:64], Act: ActRelu}
-	scratch := make([]float32, Conv2DGemmScratch(&p))
-	one, two := make([]float32, 2*40*40*64), make([]float32, 2*40*40*64)
-	Conv2DGemmBF16(&p, x, w, one, scratch, ep)
-	old := Threads()
-	SetThreads(3)
-	defer SetThreads(old)
-	Conv2DGemmBF16(&p, x, w, two, scratch, ep)
-	requireSameBits(t, "Conv2DGemmBF16 with 3 threads against one", two, one)
-	requireNoAllocs(t, "Conv2DGemmBF16 (3 threads)", func() { Conv2DGemmBF16(&p, x, w, two, scratch, ep) })
+	for _, n := range []int{1, 4} {
+		p := ConvParams{N: n, H: 40, W: 40, C: 32, OH: 40, OW: 40, OC: 64, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadT: 1, PadL: 1, Groups: 1}
+		r := newRand(9)
+		k := 9 * p.C
+		x, wf := randSlice(r, n*40*40*32), randSlice(r, k*64)
+		w := NewBF16Weights(k, 64, PackBF16(k, 64, wf, 64).Data)
+		ep := &Epilogue{Bias: wf[:64], Act: ActRelu}
+		scratch := make([]float32, Conv2DGemmScratch(&p))
+		one, two := make([]float32, n*40*40*64), make([]float32, n*40*40*64)
+		Conv2DGemmBF16(&p, x, w, one, scratch, ep)
+		old := Threads()
+		SetThreads(3)
+		Conv2DGemmBF16(&p, x, w, two, scratch, ep)
+		requireSameBits(t, fmt.Sprintf("Conv2DGemmBF16 batch %d with 3 threads against one", n), two, one)
+		requireNoAllocs(t, "Conv2DGemmBF16 (3 threads)", func() { Conv2DGemmBF16(&p, x, w, two, scratch, ep) })
+		SetThreads(old)
+	}
 }

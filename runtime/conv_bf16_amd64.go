@@ -22,7 +22,7 @@ func convBF16OK(p *ConvParams, w *BF16Weights) bool {
 // across threads.
 func convBF16(p *ConvParams, x []float32, w *BF16Weights, y, scratch []float32, ep *Epilogue) {
 	sh, sw, _, _, _ := p.steps()
-	h, wd, c := p.H, p.W, p.C
+	wd, c := p.W, p.C
 	padded, hp, wp := convPadded(p)
 	j := convBF16Jobs.Get().(*convBF16Job)
 	*j = convBF16Job{p: *p, w: w, y: y, sh: sh, sw: sw, rowW: wd}
@@ -38,26 +38,25 @@ func convBF16(p *ConvParams, x []float32, w *BF16Weights, y, scratch []float32, 
 	for t := range taps {
 		j.offs[t] /= 2 // in pairs (C is even)
 	}
-	s := bf16Scratch.Get().(*[]uint16)
-	for img := 0; img < p.N; img++ {
-		src := x[img*h*wd*c : (img+1)*h*wd*c]
-		if padded {
-			src = scratch[:hp*wp*c]
-			padImage(src, hp, wp, x[img*h*wd*c:(img+1)*h*wd*c], h, wd, c, p.PadT, p.PadL)
+	j.x, j.padded, j.hp, j.wp = x, padded, hp, wp
+	// Threads split the batch's images when there are enough (each part rounding its images
+	// into pooled buffers), else each image's output rows.
+	parts := partsFor(p.N*p.OH*p.OW*p.OC*p.KH*p.KW*c, p.N*p.OH)
+	if parts > 1 && p.N >= parts {
+		j.byImage = true
+		runParts(j, parts, &j.wg)
+	} else {
+		s := bf16Scratch.Get().(*[]uint16)
+		for img := 0; img < p.N; img++ {
+			j.a, j.img = j.image(img, scratch, s), img
+			if parts := partsFor(p.OH*p.OW*p.OC*p.KH*p.KW*c, p.OH); parts > 1 {
+				runParts(j, parts, &j.wg)
+			} else {
+				j.rows(j.a, img, 0, p.OH)
+			}
 		}
-		if cap(*s) < len(src) {
-			*s = make([]uint16, len(src))
-		}
-		j.a, j.img = (*s)[:len(src)], img
-		bf16Asm.cvtRow(j.a, src)
-		parts := partsFor(p.OH*p.OW*p.OC*p.KH*p.KW*c, p.OH)
-		if parts <= 1 {
-			j.rows(0, p.OH)
-		} else {
-			runParts(j, parts, &j.wg)
-		}
+		bf16Scratch.Put(s)
 	}
-	bf16Scratch.Put(s)
 	*j = convBF16Job{}
 	convBF16Jobs.Put(j)
 }
@@ -66,7 +65,12 @@ func convBF16(p *ConvParams, x []float32, w *BF16Weights, y, scratch []float32, 
 // a warm call does not allocate.
 type convBF16Job struct {
 	p        ConvParams
-	a        []uint16 // the image in bf16, rows rowW pixels long
+	x        []float32
+	padded   bool // read images through zero-padded hp×wp copies
+	hp, wp   int
+	a        []uint16 // split by rows: the image in bf16, rows rowW pixels long
+	img      int      // split by rows: its index
+	byImage  bool     // split by images, else by the rows of img
 	w        *BF16Weights
 	y        []float32
 	ep       *Epilogue // nil or &epv
@@ -75,24 +79,56 @@ type convBF16Job struct {
 	taps, kp int              // taps per pixel, pairs per tap
 	rowW     int
 	sh, sw   int
-	img      int
 	wg       sync.WaitGroup
 }
 
 var convBF16Jobs = sync.Pool{New: func() any { return new(convBF16Job) }}
 
-func (j *convBF16Job) runPart(p, parts int) {
-	lo, hi := split(j.p.OH, 1, p, parts)
-	j.rows(lo, hi)
+// image returns image img of x rounded to bf16 in *s (grown as needed), zero-padded first
+// into pad when the convolution reads outside it.
+func (j *convBF16Job) image(img int, pad []float32, s *[]uint16) []uint16 {
+	p := &j.p
+	size := p.H * p.W * p.C
+	src := j.x[img*size : (img+1)*size]
+	if j.padded {
+		src = pad[:j.hp*j.wp*p.C]
+		padImage(src, j.hp, j.wp, j.x[img*size:(img+1)*size], p.H, p.W, p.C, p.PadT, p.PadL)
+	}
+	if cap(*s) < len(src) {
+		*s = make([]uint16, len(src))
+	}
+	a := (*s)[:len(src)]
+	bf16Asm.cvtRow(a, src)
+	return a
 }
 
-// rows computes output rows [lo, hi) of the job's image.
-func (j *convBF16Job) rows(lo, hi int) {
+func (j *convBF16Job) runPart(p, parts int) {
+	if !j.byImage {
+		lo, hi := split(j.p.OH, 1, p, parts)
+		j.rows(j.a, j.img, lo, hi)
+		return
+	}
+	lo, hi := split(j.p.N, 1, p, parts)
+	s := bf16Scratch.Get().(*[]uint16)
+	defer bf16Scratch.Put(s)
+	var pad []float32
+	if j.padded {
+		buf := getPack(j.hp * j.wp * j.p.C)
+		defer packPool.Put(buf)
+		pad = *buf
+	}
+	for img := lo; img < hi; img++ {
+		j.rows(j.image(img, pad, s), img, 0, j.p.OH)
+	}
+}
+
+// rows computes output rows [lo, hi) of image img, read (in bf16) from a.
+func (j *convBF16Job) rows(a []uint16, img, lo, hi int) {
 	p := &j.p
 	c, ow, oc := p.C, p.OW, p.OC
 	panelLen := (j.w.M.K + 1) / 2 * 2 * bf16NR
 	for oy := lo; oy < hi; oy++ {
-		pix := (j.img*p.OH + oy) * ow
+		pix := (img*p.OH + oy) * ow
 		in := oy * j.sh * j.rowW * c / 2 // pairs
 		for col := 0; col < oc; col += bf16NR {
 			cols := min(bf16NR, oc-col)
@@ -100,7 +136,7 @@ func (j *convBF16Job) rows(lo, hi int) {
 			tiles := (ow + bf16MR - 1) / bf16MR
 			for t := 0; t < tiles; t++ {
 				ox, r := balancedTile(ow, tiles, t)
-				convBF16Kernels[r-1](j.taps, &j.offs[0], j.kp, &j.a[2*(in+ox*j.sw*c/2)], j.sw*c/2,
+				convBF16Kernels[r-1](j.taps, &j.offs[0], j.kp, &a[2*(in+ox*j.sw*c/2)], j.sw*c/2,
 					&j.w.M.Data[col/bf16NR*panelLen], &j.y[(pix+ox)*oc+col], oc, false, mask)
 			}
 		}
