@@ -18,7 +18,7 @@ func withThreads(n int, f func()) {
 // (by rows and by columns, with and without epilogues) give the one-thread
 // results, and that the split does not allocate.
 func TestGemmThreads(t *testing.T) {
-	shapes := [][3]int{{300, 64, 200}, {32, 512, 784}, {130, 600, 520}, {25, 1000, 100}, {1000, 20, 130}}
+	shapes := [][3]int{{300, 64, 480}, {32, 512, 784}, {130, 600, 520}, {25, 1000, 400}, {1000, 20, 520}}
 	r := newRand(21)
 	for _, sh := range shapes {
 		m, n, k := sh[0], sh[1], sh[2]

@@ -22,8 +22,10 @@ import (
 )
 
 // minPartWork is the least work, in multiply-adds, worth a part of its own:
-// ~10 µs at this machine's speed, against a few µs to wake a worker.
-const minPartWork = 1 << 20
+// ~40 µs at this machine's speed, against the 10–20 µs a sleeping worker takes
+// to wake on these shared VMs (at 1<<20, LSTM steps and batch-1 convolutions
+// ran slower on two threads than on one).
+const minPartWork = 1 << 22
 
 // parallelJob is a kernel split in parts; runPart runs part p of parts.
 type parallelJob interface {
