@@ -302,7 +302,11 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 		jen.Id("Groups").Op(":").Lit(op.Attrs.Int("groups", 1)),
 	}
 	kernel, typ := "Conv2D", rt("ConvParams").Values(fields...)
-	if op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && !(int(w[0]) == 1 && int(w[1]) == 1) {
+	// A 1×1 convolution over every pixel is a Dense product (Conv2D runs it so); any other
+	// Groups = 1 convolution, strided 1×1 ones included, runs as a matrix-product convolution.
+	plain1x1 := int(w[0]) == 1 && int(w[1]) == 1 && st[0] == 1 && st[1] == 1 &&
+		pads[0] == 0 && pads[2] == 0 && xs[1] == ys[1] && xs[2] == ys[2]
+	if op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && !plain1x1 {
 		// A matrix-product convolution (implicit GEMM, or im2col on CPUs without the conv
 		// kernels), with its padded image or block of patches in the batch-independent scratch.
 		pv := gen.paramsVar(op.Layer, "Params", typ)
