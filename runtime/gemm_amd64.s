@@ -89,9 +89,9 @@ noleaky_0_0:
 	TESTB   R8, R8
 	JEQ     noclamp_0_0
 	VMOVUPS 64(CX), Y3
+	VMOVUPS 128(CX), Y4
 	VMAXPS  Y0, Y3, Y0
-	VMOVUPS 128(CX), Y3
-	VMINPS  Y0, Y3, Y0
+	VMINPS  Y0, Y4, Y0
 
 noclamp_0_0:
 	TESTQ   BX, BX
@@ -126,9 +126,9 @@ noleaky_0_1:
 	TESTB   R8, R8
 	JEQ     noclamp_0_1
 	VMOVUPS 64(CX), Y3
+	VMOVUPS 128(CX), Y2
 	VMAXPS  Y1, Y3, Y1
-	VMOVUPS 128(CX), Y3
-	VMINPS  Y1, Y3, Y1
+	VMINPS  Y1, Y2, Y1
 
 noclamp_0_1:
 	TESTQ   BX, BX
@@ -243,9 +243,9 @@ noleaky_0_0:
 	TESTB   R10, R10
 	JEQ     noclamp_0_0
 	VMOVUPS 64(CX), Y5
+	VMOVUPS 128(CX), Y6
 	VMAXPS  Y0, Y5, Y0
-	VMOVUPS 128(CX), Y5
-	VMINPS  Y0, Y5, Y0
+	VMINPS  Y0, Y6, Y0
 
 noclamp_0_0:
 	TESTQ   SI, SI
@@ -280,9 +280,9 @@ noleaky_0_1:
 	TESTB   R10, R10
 	JEQ     noclamp_0_1
 	VMOVUPS 64(CX), Y5
+	VMOVUPS 128(CX), Y6
 	VMAXPS  Y1, Y5, Y1
-	VMOVUPS 128(CX), Y5
-	VMINPS  Y1, Y5, Y1
+	VMINPS  Y1, Y6, Y1
 
 noclamp_0_1:
 	TESTQ   SI, SI
@@ -322,9 +322,9 @@ noleaky_1_0:
 	TESTB   R10, R10
 	JEQ     noclamp_1_0
 	VMOVUPS 64(CX), Y5
+	VMOVUPS 128(CX), Y6
 	VMAXPS  Y2, Y5, Y2
-	VMOVUPS 128(CX), Y5
-	VMINPS  Y2, Y5, Y2
+	VMINPS  Y2, Y6, Y2
 
 noclamp_1_0:
 	TESTQ   SI, SI
@@ -359,9 +359,9 @@ noleaky_1_1:
 	TESTB   R10, R10
 	JEQ     noclamp_1_1
 	VMOVUPS 64(CX), Y5
+	VMOVUPS 128(CX), Y4
 	VMAXPS  Y3, Y5, Y3
-	VMOVUPS 128(CX), Y5
-	VMINPS  Y3, Y5, Y3
+	VMINPS  Y3, Y4, Y3
 
 noclamp_1_1:
 	TESTQ   SI, SI
@@ -492,9 +492,9 @@ noleaky_0_0:
 	TESTB   R10, R10
 	JEQ     noclamp_0_0
 	VMOVUPS 64(CX), Y7
+	VMOVUPS 128(CX), Y8
 	VMAXPS  Y0, Y7, Y0
-	VMOVUPS 128(CX), Y7
-	VMINPS  Y0, Y7, Y0
+	VMINPS  Y0, Y8, Y0
 
 noclamp_0_0:
 	TESTQ   SI, SI
@@ -529,9 +529,9 @@ noleaky_0_1:
 	TESTB   R10, R10
 	JEQ     noclamp_0_1
 	VMOVUPS 64(CX), Y7
+	VMOVUPS 128(CX), Y8
 	VMAXPS  Y1, Y7, Y1
-	VMOVUPS 128(CX), Y7
-	VMINPS  Y1, Y7, Y1
+	VMINPS  Y1, Y8, Y1
 
 noclamp_0_1:
 	TESTQ   SI, SI
@@ -571,9 +571,9 @@ noleaky_1_0:
 	TESTB   R10, R10
 	JEQ     noclamp_1_0
 	VMOVUPS 64(CX), Y7
+	VMOVUPS 128(CX), Y8
 	VMAXPS  Y2, Y7, Y2
-	VMOVUPS 128(CX), Y7
-	VMINPS  Y2, Y7, Y2
+	VMINPS  Y2, Y8, Y2
 
 noclamp_1_0:
 	TESTQ   SI, SI
@@ -608,9 +608,9 @@ noleaky_1_1:
 	TESTB   R10, R10
 	JEQ     noclamp_1_1
 	VMOVUPS 64(CX), Y7
+	VMOVUPS 128(CX), Y8
 	VMAXPS  Y3, Y7, Y3
-	VMOVUPS 128(CX), Y7
-	VMINPS  Y3, Y7, Y3
+	VMINPS  Y3, Y8, Y3
 
 noclamp_1_1:
 	TESTQ   SI, SI
@@ -650,9 +650,9 @@ noleaky_2_0:
 	TESTB   R10, R10
 	JEQ     noclamp_2_0
 	VMOVUPS 64(CX), Y7
+	VMOVUPS 128(CX), Y8
 	VMAXPS  Y4, Y7, Y4
-	VMOVUPS 128(CX), Y7
-	VMINPS  Y4, Y7, Y4
+	VMINPS  Y4, Y8, Y4
 
 noclamp_2_0:
 	TESTQ   SI, SI
@@ -687,9 +687,9 @@ noleaky_2_1:
 	TESTB   R10, R10
 	JEQ     noclamp_2_1
 	VMOVUPS 64(CX), Y7
+	VMOVUPS 128(CX), Y6
 	VMAXPS  Y5, Y7, Y5
-	VMOVUPS 128(CX), Y7
-	VMINPS  Y5, Y7, Y5
+	VMINPS  Y5, Y6, Y5
 
 noclamp_2_1:
 	TESTQ   SI, SI
@@ -836,9 +836,9 @@ noleaky_0_0:
 	TESTB   R10, R10
 	JEQ     noclamp_0_0
 	VMOVUPS 64(CX), Y9
+	VMOVUPS 128(CX), Y10
 	VMAXPS  Y0, Y9, Y0
-	VMOVUPS 128(CX), Y9
-	VMINPS  Y0, Y9, Y0
+	VMINPS  Y0, Y10, Y0
 
 noclamp_0_0:
 	TESTQ   SI, SI
@@ -873,9 +873,9 @@ noleaky_0_1:
 	TESTB   R10, R10
 	JEQ     noclamp_0_1
 	VMOVUPS 64(CX), Y9
+	VMOVUPS 128(CX), Y10
 	VMAXPS  Y1, Y9, Y1
-	VMOVUPS 128(CX), Y9
-	VMINPS  Y1, Y9, Y1
+	VMINPS  Y1, Y10, Y1
 
 noclamp_0_1:
 	TESTQ   SI, SI
@@ -915,9 +915,9 @@ noleaky_1_0:
 	TESTB   R10, R10
 	JEQ     noclamp_1_0
 	VMOVUPS 64(CX), Y9
+	VMOVUPS 128(CX), Y10
 	VMAXPS  Y2, Y9, Y2
-	VMOVUPS 128(CX), Y9
-	VMINPS  Y2, Y9, Y2
+	VMINPS  Y2, Y10, Y2
 
 noclamp_1_0:
 	TESTQ   SI, SI
@@ -952,9 +952,9 @@ noleaky_1_1:
 	TESTB   R10, R10
 	JEQ     noclamp_1_1
 	VMOVUPS 64(CX), Y9
+	VMOVUPS 128(CX), Y10
 	VMAXPS  Y3, Y9, Y3
-	VMOVUPS 128(CX), Y9
-	VMINPS  Y3, Y9, Y3
+	VMINPS  Y3, Y10, Y3
 
 noclamp_1_1:
 	TESTQ   SI, SI
@@ -994,9 +994,9 @@ noleaky_2_0:
 	TESTB   R10, R10
 	JEQ     noclamp_2_0
 	VMOVUPS 64(CX), Y9
+	VMOVUPS 128(CX), Y10
 	VMAXPS  Y4, Y9, Y4
-	VMOVUPS 128(CX), Y9
-	VMINPS  Y4, Y9, Y4
+	VMINPS  Y4, Y10, Y4
 
 noclamp_2_0:
 	TESTQ   SI, SI
@@ -1031,9 +1031,9 @@ noleaky_2_1:
 	TESTB   R10, R10
 	JEQ     noclamp_2_1
 	VMOVUPS 64(CX), Y9
+	VMOVUPS 128(CX), Y10
 	VMAXPS  Y5, Y9, Y5
-	VMOVUPS 128(CX), Y9
-	VMINPS  Y5, Y9, Y5
+	VMINPS  Y5, Y10, Y5
 
 noclamp_2_1:
 	TESTQ   SI, SI
@@ -1073,9 +1073,9 @@ noleaky_3_0:
 	TESTB   R10, R10
 	JEQ     noclamp_3_0
 	VMOVUPS 64(CX), Y9
+	VMOVUPS 128(CX), Y10
 	VMAXPS  Y6, Y9, Y6
-	VMOVUPS 128(CX), Y9
-	VMINPS  Y6, Y9, Y6
+	VMINPS  Y6, Y10, Y6
 
 noclamp_3_0:
 	TESTQ   SI, SI
@@ -1110,9 +1110,9 @@ noleaky_3_1:
 	TESTB   R10, R10
 	JEQ     noclamp_3_1
 	VMOVUPS 64(CX), Y9
+	VMOVUPS 128(CX), Y8
 	VMAXPS  Y7, Y9, Y7
-	VMOVUPS 128(CX), Y9
-	VMINPS  Y7, Y9, Y7
+	VMINPS  Y7, Y8, Y7
 
 noclamp_3_1:
 	TESTQ   SI, SI
@@ -1277,9 +1277,9 @@ noleaky_0_0:
 	TESTB   R10, R10
 	JEQ     noclamp_0_0
 	VMOVUPS 64(CX), Y11
+	VMOVUPS 128(CX), Y12
 	VMAXPS  Y0, Y11, Y0
-	VMOVUPS 128(CX), Y11
-	VMINPS  Y0, Y11, Y0
+	VMINPS  Y0, Y12, Y0
 
 noclamp_0_0:
 	TESTQ   SI, SI
@@ -1314,9 +1314,9 @@ noleaky_0_1:
 	TESTB   R10, R10
 	JEQ     noclamp_0_1
 	VMOVUPS 64(CX), Y11
+	VMOVUPS 128(CX), Y12
 	VMAXPS  Y1, Y11, Y1
-	VMOVUPS 128(CX), Y11
-	VMINPS  Y1, Y11, Y1
+	VMINPS  Y1, Y12, Y1
 
 noclamp_0_1:
 	TESTQ   SI, SI
@@ -1356,9 +1356,9 @@ noleaky_1_0:
 	TESTB   R10, R10
 	JEQ     noclamp_1_0
 	VMOVUPS 64(CX), Y11
+	VMOVUPS 128(CX), Y12
 	VMAXPS  Y2, Y11, Y2
-	VMOVUPS 128(CX), Y11
-	VMINPS  Y2, Y11, Y2
+	VMINPS  Y2, Y12, Y2
 
 noclamp_1_0:
 	TESTQ   SI, SI
@@ -1393,9 +1393,9 @@ noleaky_1_1:
 	TESTB   R10, R10
 	JEQ     noclamp_1_1
 	VMOVUPS 64(CX), Y11
+	VMOVUPS 128(CX), Y12
 	VMAXPS  Y3, Y11, Y3
-	VMOVUPS 128(CX), Y11
-	VMINPS  Y3, Y11, Y3
+	VMINPS  Y3, Y12, Y3
 
 noclamp_1_1:
 	TESTQ   SI, SI
@@ -1435,9 +1435,9 @@ noleaky_2_0:
 	TESTB   R10, R10
 	JEQ     noclamp_2_0
 	VMOVUPS 64(CX), Y11
+	VMOVUPS 128(CX), Y12
 	VMAXPS  Y4, Y11, Y4
-	VMOVUPS 128(CX), Y11
-	VMINPS  Y4, Y11, Y4
+	VMINPS  Y4, Y12, Y4
 
 noclamp_2_0:
 	TESTQ   SI, SI
@@ -1472,9 +1472,9 @@ noleaky_2_1:
 	TESTB   R10, R10
 	JEQ     noclamp_2_1
 	VMOVUPS 64(CX), Y11
+	VMOVUPS 128(CX), Y12
 	VMAXPS  Y5, Y11, Y5
-	VMOVUPS 128(CX), Y11
-	VMINPS  Y5, Y11, Y5
+	VMINPS  Y5, Y12, Y5
 
 noclamp_2_1:
 	TESTQ   SI, SI
@@ -1514,9 +1514,9 @@ noleaky_3_0:
 	TESTB   R10, R10
 	JEQ     noclamp_3_0
 	VMOVUPS 64(CX), Y11
+	VMOVUPS 128(CX), Y12
 	VMAXPS  Y6, Y11, Y6
-	VMOVUPS 128(CX), Y11
-	VMINPS  Y6, Y11, Y6
+	VMINPS  Y6, Y12, Y6
 
 noclamp_3_0:
 	TESTQ   SI, SI
@@ -1551,9 +1551,9 @@ noleaky_3_1:
 	TESTB   R10, R10
 	JEQ     noclamp_3_1
 	VMOVUPS 64(CX), Y11
+	VMOVUPS 128(CX), Y12
 	VMAXPS  Y7, Y11, Y7
-	VMOVUPS 128(CX), Y11
-	VMINPS  Y7, Y11, Y7
+	VMINPS  Y7, Y12, Y7
 
 noclamp_3_1:
 	TESTQ   SI, SI
@@ -1593,9 +1593,9 @@ noleaky_4_0:
 	TESTB   R10, R10
 	JEQ     noclamp_4_0
 	VMOVUPS 64(CX), Y11
+	VMOVUPS 128(CX), Y12
 	VMAXPS  Y8, Y11, Y8
-	VMOVUPS 128(CX), Y11
-	VMINPS  Y8, Y11, Y8
+	VMINPS  Y8, Y12, Y8
 
 noclamp_4_0:
 	TESTQ   SI, SI
@@ -1630,9 +1630,9 @@ noleaky_4_1:
 	TESTB   R10, R10
 	JEQ     noclamp_4_1
 	VMOVUPS 64(CX), Y11
+	VMOVUPS 128(CX), Y10
 	VMAXPS  Y9, Y11, Y9
-	VMOVUPS 128(CX), Y11
-	VMINPS  Y9, Y11, Y9
+	VMINPS  Y9, Y10, Y9
 
 noclamp_4_1:
 	TESTQ   SI, SI
@@ -1813,9 +1813,9 @@ noleaky_0_0:
 	TESTB   R10, R10
 	JEQ     noclamp_0_0
 	VMOVUPS 64(CX), Y13
+	VMOVUPS 128(CX), Y14
 	VMAXPS  Y0, Y13, Y0
-	VMOVUPS 128(CX), Y13
-	VMINPS  Y0, Y13, Y0
+	VMINPS  Y0, Y14, Y0
 
 noclamp_0_0:
 	TESTQ   SI, SI
@@ -1850,9 +1850,9 @@ noleaky_0_1:
 	TESTB   R10, R10
 	JEQ     noclamp_0_1
 	VMOVUPS 64(CX), Y13
+	VMOVUPS 128(CX), Y14
 	VMAXPS  Y1, Y13, Y1
-	VMOVUPS 128(CX), Y13
-	VMINPS  Y1, Y13, Y1
+	VMINPS  Y1, Y14, Y1
 
 noclamp_0_1:
 	TESTQ   SI, SI
@@ -1892,9 +1892,9 @@ noleaky_1_0:
 	TESTB   R10, R10
 	JEQ     noclamp_1_0
 	VMOVUPS 64(CX), Y13
+	VMOVUPS 128(CX), Y14
 	VMAXPS  Y2, Y13, Y2
-	VMOVUPS 128(CX), Y13
-	VMINPS  Y2, Y13, Y2
+	VMINPS  Y2, Y14, Y2
 
 noclamp_1_0:
 	TESTQ   SI, SI
@@ -1929,9 +1929,9 @@ noleaky_1_1:
 	TESTB   R10, R10
 	JEQ     noclamp_1_1
 	VMOVUPS 64(CX), Y13
+	VMOVUPS 128(CX), Y14
 	VMAXPS  Y3, Y13, Y3
-	VMOVUPS 128(CX), Y13
-	VMINPS  Y3, Y13, Y3
+	VMINPS  Y3, Y14, Y3
 
 noclamp_1_1:
 	TESTQ   SI, SI
@@ -1971,9 +1971,9 @@ noleaky_2_0:
 	TESTB   R10, R10
 	JEQ     noclamp_2_0
 	VMOVUPS 64(CX), Y13
+	VMOVUPS 128(CX), Y14
 	VMAXPS  Y4, Y13, Y4
-	VMOVUPS 128(CX), Y13
-	VMINPS  Y4, Y13, Y4
+	VMINPS  Y4, Y14, Y4
 
 noclamp_2_0:
 	TESTQ   SI, SI
@@ -2008,9 +2008,9 @@ noleaky_2_1:
 	TESTB   R10, R10
 	JEQ     noclamp_2_1
 	VMOVUPS 64(CX), Y13
+	VMOVUPS 128(CX), Y14
 	VMAXPS  Y5, Y13, Y5
-	VMOVUPS 128(CX), Y13
-	VMINPS  Y5, Y13, Y5
+	VMINPS  Y5, Y14, Y5
 
 noclamp_2_1:
 	TESTQ   SI, SI
@@ -2050,9 +2050,9 @@ noleaky_3_0:
 	TESTB   R10, R10
 	JEQ     noclamp_3_0
 	VMOVUPS 64(CX), Y13
+	VMOVUPS 128(CX), Y14
 	VMAXPS  Y6, Y13, Y6
-	VMOVUPS 128(CX), Y13
-	VMINPS  Y6, Y13, Y6
+	VMINPS  Y6, Y14, Y6
 
 noclamp_3_0:
 	TESTQ   SI, SI
@@ -2087,9 +2087,9 @@ noleaky_3_1:
 	TESTB   R10, R10
 	JEQ     noclamp_3_1
 	VMOVUPS 64(CX), Y13
+	VMOVUPS 128(CX), Y14
 	VMAXPS  Y7, Y13, Y7
-	VMOVUPS 128(CX), Y13
-	VMINPS  Y7, Y13, Y7
+	VMINPS  Y7, Y14, Y7
 
 noclamp_3_1:
 	TESTQ   SI, SI
@@ -2129,9 +2129,9 @@ noleaky_4_0:
 	TESTB   R10, R10
 	JEQ     noclamp_4_0
 	VMOVUPS 64(CX), Y13
+	VMOVUPS 128(CX), Y14
 	VMAXPS  Y8, Y13, Y8
-	VMOVUPS 128(CX), Y13
-	VMINPS  Y8, Y13, Y8
+	VMINPS  Y8, Y14, Y8
 
 noclamp_4_0:
 	TESTQ   SI, SI
@@ -2166,9 +2166,9 @@ noleaky_4_1:
 	TESTB   R10, R10
 	JEQ     noclamp_4_1
 	VMOVUPS 64(CX), Y13
+	VMOVUPS 128(CX), Y14
 	VMAXPS  Y9, Y13, Y9
-	VMOVUPS 128(CX), Y13
-	VMINPS  Y9, Y13, Y9
+	VMINPS  Y9, Y14, Y9
 
 noclamp_4_1:
 	TESTQ   SI, SI
@@ -2208,9 +2208,9 @@ noleaky_5_0:
 	TESTB   R10, R10
 	JEQ     noclamp_5_0
 	VMOVUPS 64(CX), Y13
+	VMOVUPS 128(CX), Y14
 	VMAXPS  Y10, Y13, Y10
-	VMOVUPS 128(CX), Y13
-	VMINPS  Y10, Y13, Y10
+	VMINPS  Y10, Y14, Y10
 
 noclamp_5_0:
 	TESTQ   SI, SI
@@ -2245,9 +2245,9 @@ noleaky_5_1:
 	TESTB   R10, R10
 	JEQ     noclamp_5_1
 	VMOVUPS 64(CX), Y13
+	VMOVUPS 128(CX), Y12
 	VMAXPS  Y11, Y13, Y11
-	VMOVUPS 128(CX), Y13
-	VMINPS  Y11, Y13, Y11
+	VMINPS  Y11, Y12, Y11
 
 noclamp_5_1:
 	TESTQ   SI, SI
@@ -17577,9 +17577,9 @@ noleaky_0_0:
 	TESTB   R8, R8
 	JEQ     noclamp_0_0
 	VMOVUPS 64(AX), Y3
+	VMOVUPS 128(AX), Y4
 	VMAXPS  Y0, Y3, Y0
-	VMOVUPS 128(AX), Y3
-	VMINPS  Y0, Y3, Y0
+	VMINPS  Y0, Y4, Y0
 
 noclamp_0_0:
 	TESTQ   BX, BX
@@ -17614,9 +17614,9 @@ noleaky_0_1:
 	TESTB   R8, R8
 	JEQ     noclamp_0_1
 	VMOVUPS 64(AX), Y3
+	VMOVUPS 128(AX), Y2
 	VMAXPS  Y1, Y3, Y1
-	VMOVUPS 128(AX), Y3
-	VMINPS  Y1, Y3, Y1
+	VMINPS  Y1, Y2, Y1
 
 noclamp_0_1:
 	TESTQ   BX, BX
@@ -17744,9 +17744,9 @@ noleaky_0_0:
 	TESTB   R10, R10
 	JEQ     noclamp_0_0
 	VMOVUPS 64(AX), Y5
+	VMOVUPS 128(AX), Y6
 	VMAXPS  Y0, Y5, Y0
-	VMOVUPS 128(AX), Y5
-	VMINPS  Y0, Y5, Y0
+	VMINPS  Y0, Y6, Y0
 
 noclamp_0_0:
 	TESTQ   SI, SI
@@ -17781,9 +17781,9 @@ noleaky_0_1:
 	TESTB   R10, R10
 	JEQ     noclamp_0_1
 	VMOVUPS 64(AX), Y5
+	VMOVUPS 128(AX), Y6
 	VMAXPS  Y1, Y5, Y1
-	VMOVUPS 128(AX), Y5
-	VMINPS  Y1, Y5, Y1
+	VMINPS  Y1, Y6, Y1
 
 noclamp_0_1:
 	TESTQ   SI, SI
@@ -17823,9 +17823,9 @@ noleaky_1_0:
 	TESTB   R10, R10
 	JEQ     noclamp_1_0
 	VMOVUPS 64(AX), Y5
+	VMOVUPS 128(AX), Y6
 	VMAXPS  Y2, Y5, Y2
-	VMOVUPS 128(AX), Y5
-	VMINPS  Y2, Y5, Y2
+	VMINPS  Y2, Y6, Y2
 
 noclamp_1_0:
 	TESTQ   SI, SI
@@ -17860,9 +17860,9 @@ noleaky_1_1:
 	TESTB   R10, R10
 	JEQ     noclamp_1_1
 	VMOVUPS 64(AX), Y5
+	VMOVUPS 128(AX), Y4
 	VMAXPS  Y3, Y5, Y3
-	VMOVUPS 128(AX), Y5
-	VMINPS  Y3, Y5, Y3
+	VMINPS  Y3, Y4, Y3
 
 noclamp_1_1:
 	TESTQ   SI, SI
@@ -18006,9 +18006,9 @@ noleaky_0_0:
 	TESTB   R10, R10
 	JEQ     noclamp_0_0
 	VMOVUPS 64(AX), Y7
+	VMOVUPS 128(AX), Y8
 	VMAXPS  Y0, Y7, Y0
-	VMOVUPS 128(AX), Y7
-	VMINPS  Y0, Y7, Y0
+	VMINPS  Y0, Y8, Y0
 
 noclamp_0_0:
 	TESTQ   SI, SI
@@ -18043,9 +18043,9 @@ noleaky_0_1:
 	TESTB   R10, R10
 	JEQ     noclamp_0_1
 	VMOVUPS 64(AX), Y7
+	VMOVUPS 128(AX), Y8
 	VMAXPS  Y1, Y7, Y1
-	VMOVUPS 128(AX), Y7
-	VMINPS  Y1, Y7, Y1
+	VMINPS  Y1, Y8, Y1
 
 noclamp_0_1:
 	TESTQ   SI, SI
@@ -18085,9 +18085,9 @@ noleaky_1_0:
 	TESTB   R10, R10
 	JEQ     noclamp_1_0
 	VMOVUPS 64(AX), Y7
+	VMOVUPS 128(AX), Y8
 	VMAXPS  Y2, Y7, Y2
-	VMOVUPS 128(AX), Y7
-	VMINPS  Y2, Y7, Y2
+	VMINPS  Y2, Y8, Y2
 
 noclamp_1_0:
 	TESTQ   SI, SI
@@ -18122,9 +18122,9 @@ noleaky_1_1:
 	TESTB   R10, R10
 	JEQ     noclamp_1_1
 	VMOVUPS 64(AX), Y7
+	VMOVUPS 128(AX), Y8
 	VMAXPS  Y3, Y7, Y3
-	VMOVUPS 128(AX), Y7
-	VMINPS  Y3, Y7, Y3
+	VMINPS  Y3, Y8, Y3
 
 noclamp_1_1:
 	TESTQ   SI, SI
@@ -18164,9 +18164,9 @@ noleaky_2_0:
 	TESTB   R10, R10
 	JEQ     noclamp_2_0
 	VMOVUPS 64(AX), Y7
+	VMOVUPS 128(AX), Y8
 	VMAXPS  Y4, Y7, Y4
-	VMOVUPS 128(AX), Y7
-	VMINPS  Y4, Y7, Y4
+	VMINPS  Y4, Y8, Y4
 
 noclamp_2_0:
 	TESTQ   SI, SI
@@ -18201,9 +18201,9 @@ noleaky_2_1:
 	TESTB   R10, R10
 	JEQ     noclamp_2_1
 	VMOVUPS 64(AX), Y7
+	VMOVUPS 128(AX), Y6
 	VMAXPS  Y5, Y7, Y5
-	VMOVUPS 128(AX), Y7
-	VMINPS  Y5, Y7, Y5
+	VMINPS  Y5, Y6, Y5
 
 noclamp_2_1:
 	TESTQ   SI, SI
@@ -18363,9 +18363,9 @@ noleaky_0_0:
 	TESTB   R10, R10
 	JEQ     noclamp_0_0
 	VMOVUPS 64(AX), Y9
+	VMOVUPS 128(AX), Y10
 	VMAXPS  Y0, Y9, Y0
-	VMOVUPS 128(AX), Y9
-	VMINPS  Y0, Y9, Y0
+	VMINPS  Y0, Y10, Y0
 
 noclamp_0_0:
 	TESTQ   SI, SI
@@ -18400,9 +18400,9 @@ noleaky_0_1:
 	TESTB   R10, R10
 	JEQ     noclamp_0_1
 	VMOVUPS 64(AX), Y9
+	VMOVUPS 128(AX), Y10
 	VMAXPS  Y1, Y9, Y1
-	VMOVUPS 128(AX), Y9
-	VMINPS  Y1, Y9, Y1
+	VMINPS  Y1, Y10, Y1
 
 noclamp_0_1:
 	TESTQ   SI, SI
@@ -18442,9 +18442,9 @@ noleaky_1_0:
 	TESTB   R10, R10
 	JEQ     noclamp_1_0
 	VMOVUPS 64(AX), Y9
+	VMOVUPS 128(AX), Y10
 	VMAXPS  Y2, Y9, Y2
-	VMOVUPS 128(AX), Y9
-	VMINPS  Y2, Y9, Y2
+	VMINPS  Y2, Y10, Y2
 
 noclamp_1_0:
 	TESTQ   SI, SI
@@ -18479,9 +18479,9 @@ noleaky_1_1:
 	TESTB   R10, R10
 	JEQ     noclamp_1_1
 	VMOVUPS 64(AX), Y9
+	VMOVUPS 128(AX), Y10
 	VMAXPS  Y3, Y9, Y3
-	VMOVUPS 128(AX), Y9
-	VMINPS  Y3, Y9, Y3
+	VMINPS  Y3, Y10, Y3
 
 noclamp_1_1:
 	TESTQ   SI, SI
@@ -18521,9 +18521,9 @@ noleaky_2_0:
 	TESTB   R10, R10
 	JEQ     noclamp_2_0
 	VMOVUPS 64(AX), Y9
+	VMOVUPS 128(AX), Y10
 	VMAXPS  Y4, Y9, Y4
-	VMOVUPS 128(AX), Y9
-	VMINPS  Y4, Y9, Y4
+	VMINPS  Y4, Y10, Y4
 
 noclamp_2_0:
 	TESTQ   SI, SI
@@ -18558,9 +18558,9 @@ noleaky_2_1:
 	TESTB   R10, R10
 	JEQ     noclamp_2_1
 	VMOVUPS 64(AX), Y9
+	VMOVUPS 128(AX), Y10
 	VMAXPS  Y5, Y9, Y5
-	VMOVUPS 128(AX), Y9
-	VMINPS  Y5, Y9, Y5
+	VMINPS  Y5, Y10, Y5
 
 noclamp_2_1:
 	TESTQ   SI, SI
@@ -18600,9 +18600,9 @@ noleaky_3_0:
 	TESTB   R10, R10
 	JEQ     noclamp_3_0
 	VMOVUPS 64(AX), Y9
+	VMOVUPS 128(AX), Y10
 	VMAXPS  Y6, Y9, Y6
-	VMOVUPS 128(AX), Y9
-	VMINPS  Y6, Y9, Y6
+	VMINPS  Y6, Y10, Y6
 
 noclamp_3_0:
 	TESTQ   SI, SI
@@ -18637,9 +18637,9 @@ noleaky_3_1:
 	TESTB   R10, R10
 	JEQ     noclamp_3_1
 	VMOVUPS 64(AX), Y9
+	VMOVUPS 128(AX), Y8
 	VMAXPS  Y7, Y9, Y7
-	VMOVUPS 128(AX), Y9
-	VMINPS  Y7, Y9, Y7
+	VMINPS  Y7, Y8, Y7
 
 noclamp_3_1:
 	TESTQ   SI, SI
@@ -18817,9 +18817,9 @@ noleaky_0_0:
 	TESTB   R10, R10
 	JEQ     noclamp_0_0
 	VMOVUPS 64(AX), Y11
+	VMOVUPS 128(AX), Y12
 	VMAXPS  Y0, Y11, Y0
-	VMOVUPS 128(AX), Y11
-	VMINPS  Y0, Y11, Y0
+	VMINPS  Y0, Y12, Y0
 
 noclamp_0_0:
 	TESTQ   SI, SI
@@ -18854,9 +18854,9 @@ noleaky_0_1:
 	TESTB   R10, R10
 	JEQ     noclamp_0_1
 	VMOVUPS 64(AX), Y11
+	VMOVUPS 128(AX), Y12
 	VMAXPS  Y1, Y11, Y1
-	VMOVUPS 128(AX), Y11
-	VMINPS  Y1, Y11, Y1
+	VMINPS  Y1, Y12, Y1
 
 noclamp_0_1:
 	TESTQ   SI, SI
@@ -18896,9 +18896,9 @@ noleaky_1_0:
 	TESTB   R10, R10
 	JEQ     noclamp_1_0
 	VMOVUPS 64(AX), Y11
+	VMOVUPS 128(AX), Y12
 	VMAXPS  Y2, Y11, Y2
-	VMOVUPS 128(AX), Y11
-	VMINPS  Y2, Y11, Y2
+	VMINPS  Y2, Y12, Y2
 
 noclamp_1_0:
 	TESTQ   SI, SI
@@ -18933,9 +18933,9 @@ noleaky_1_1:
 	TESTB   R10, R10
 	JEQ     noclamp_1_1
 	VMOVUPS 64(AX), Y11
+	VMOVUPS 128(AX), Y12
 	VMAXPS  Y3, Y11, Y3
-	VMOVUPS 128(AX), Y11
-	VMINPS  Y3, Y11, Y3
+	VMINPS  Y3, Y12, Y3
 
 noclamp_1_1:
 	TESTQ   SI, SI
@@ -18975,9 +18975,9 @@ noleaky_2_0:
 	TESTB   R10, R10
 	JEQ     noclamp_2_0
 	VMOVUPS 64(AX), Y11
+	VMOVUPS 128(AX), Y12
 	VMAXPS  Y4, Y11, Y4
-	VMOVUPS 128(AX), Y11
-	VMINPS  Y4, Y11, Y4
+	VMINPS  Y4, Y12, Y4
 
 noclamp_2_0:
 	TESTQ   SI, SI
@@ -19012,9 +19012,9 @@ noleaky_2_1:
 	TESTB   R10, R10
 	JEQ     noclamp_2_1
 	VMOVUPS 64(AX), Y11
+	VMOVUPS 128(AX), Y12
 	VMAXPS  Y5, Y11, Y5
-	VMOVUPS 128(AX), Y11
-	VMINPS  Y5, Y11, Y5
+	VMINPS  Y5, Y12, Y5
 
 noclamp_2_1:
 	TESTQ   SI, SI
@@ -19054,9 +19054,9 @@ noleaky_3_0:
 	TESTB   R10, R10
 	JEQ     noclamp_3_0
 	VMOVUPS 64(AX), Y11
+	VMOVUPS 128(AX), Y12
 	VMAXPS  Y6, Y11, Y6
-	VMOVUPS 128(AX), Y11
-	VMINPS  Y6, Y11, Y6
+	VMINPS  Y6, Y12, Y6
 
 noclamp_3_0:
 	TESTQ   SI, SI
@@ -19091,9 +19091,9 @@ noleaky_3_1:
 	TESTB   R10, R10
 	JEQ     noclamp_3_1
 	VMOVUPS 64(AX), Y11
+	VMOVUPS 128(AX), Y12
 	VMAXPS  Y7, Y11, Y7
-	VMOVUPS 128(AX), Y11
-	VMINPS  Y7, Y11, Y7
+	VMINPS  Y7, Y12, Y7
 
 noclamp_3_1:
 	TESTQ   SI, SI
@@ -19133,9 +19133,9 @@ noleaky_4_0:
 	TESTB   R10, R10
 	JEQ     noclamp_4_0
 	VMOVUPS 64(AX), Y11
+	VMOVUPS 128(AX), Y12
 	VMAXPS  Y8, Y11, Y8
-	VMOVUPS 128(AX), Y11
-	VMINPS  Y8, Y11, Y8
+	VMINPS  Y8, Y12, Y8
 
 noclamp_4_0:
 	TESTQ   SI, SI
@@ -19170,9 +19170,9 @@ noleaky_4_1:
 	TESTB   R10, R10
 	JEQ     noclamp_4_1
 	VMOVUPS 64(AX), Y11
+	VMOVUPS 128(AX), Y10
 	VMAXPS  Y9, Y11, Y9
-	VMOVUPS 128(AX), Y11
-	VMINPS  Y9, Y11, Y9
+	VMINPS  Y9, Y10, Y9
 
 noclamp_4_1:
 	TESTQ   SI, SI
@@ -19366,9 +19366,9 @@ noleaky_0_0:
 	TESTB   R10, R10
 	JEQ     noclamp_0_0
 	VMOVUPS 64(AX), Y13
+	VMOVUPS 128(AX), Y14
 	VMAXPS  Y0, Y13, Y0
-	VMOVUPS 128(AX), Y13
-	VMINPS  Y0, Y13, Y0
+	VMINPS  Y0, Y14, Y0
 
 noclamp_0_0:
 	TESTQ   SI, SI
@@ -19403,9 +19403,9 @@ noleaky_0_1:
 	TESTB   R10, R10
 	JEQ     noclamp_0_1
 	VMOVUPS 64(AX), Y13
+	VMOVUPS 128(AX), Y14
 	VMAXPS  Y1, Y13, Y1
-	VMOVUPS 128(AX), Y13
-	VMINPS  Y1, Y13, Y1
+	VMINPS  Y1, Y14, Y1
 
 noclamp_0_1:
 	TESTQ   SI, SI
@@ -19445,9 +19445,9 @@ noleaky_1_0:
 	TESTB   R10, R10
 	JEQ     noclamp_1_0
 	VMOVUPS 64(AX), Y13
+	VMOVUPS 128(AX), Y14
 	VMAXPS  Y2, Y13, Y2
-	VMOVUPS 128(AX), Y13
-	VMINPS  Y2, Y13, Y2
+	VMINPS  Y2, Y14, Y2
 
 noclamp_1_0:
 	TESTQ   SI, SI
@@ -19482,9 +19482,9 @@ noleaky_1_1:
 	TESTB   R10, R10
 	JEQ     noclamp_1_1
 	VMOVUPS 64(AX), Y13
+	VMOVUPS 128(AX), Y14
 	VMAXPS  Y3, Y13, Y3
-	VMOVUPS 128(AX), Y13
-	VMINPS  Y3, Y13, Y3
+	VMINPS  Y3, Y14, Y3
 
 noclamp_1_1:
 	TESTQ   SI, SI
@@ -19524,9 +19524,9 @@ noleaky_2_0:
 	TESTB   R10, R10
 	JEQ     noclamp_2_0
 	VMOVUPS 64(AX), Y13
+	VMOVUPS 128(AX), Y14
 	VMAXPS  Y4, Y13, Y4
-	VMOVUPS 128(AX), Y13
-	VMINPS  Y4, Y13, Y4
+	VMINPS  Y4, Y14, Y4
 
 noclamp_2_0:
 	TESTQ   SI, SI
@@ -19561,9 +19561,9 @@ noleaky_2_1:
 	TESTB   R10, R10
 	JEQ     noclamp_2_1
 	VMOVUPS 64(AX), Y13
+	VMOVUPS 128(AX), Y14
 	VMAXPS  Y5, Y13, Y5
-	VMOVUPS 128(AX), Y13
-	VMINPS  Y5, Y13, Y5
+	VMINPS  Y5, Y14, Y5
 
 noclamp_2_1:
 	TESTQ   SI, SI
@@ -19603,9 +19603,9 @@ noleaky_3_0:
 	TESTB   R10, R10
 	JEQ     noclamp_3_0
 	VMOVUPS 64(AX), Y13
+	VMOVUPS 128(AX), Y14
 	VMAXPS  Y6, Y13, Y6
-	VMOVUPS 128(AX), Y13
-	VMINPS  Y6, Y13, Y6
+	VMINPS  Y6, Y14, Y6
 
 noclamp_3_0:
 	TESTQ   SI, SI
@@ -19640,9 +19640,9 @@ noleaky_3_1:
 	TESTB   R10, R10
 	JEQ     noclamp_3_1
 	VMOVUPS 64(AX), Y13
+	VMOVUPS 128(AX), Y14
 	VMAXPS  Y7, Y13, Y7
-	VMOVUPS 128(AX), Y13
-	VMINPS  Y7, Y13, Y7
+	VMINPS  Y7, Y14, Y7
 
 noclamp_3_1:
 	TESTQ   SI, SI
@@ -19682,9 +19682,9 @@ noleaky_4_0:
 	TESTB   R10, R10
 	JEQ     noclamp_4_0
 	VMOVUPS 64(AX), Y13
+	VMOVUPS 128(AX), Y14
 	VMAXPS  Y8, Y13, Y8
-	VMOVUPS 128(AX), Y13
-	VMINPS  Y8, Y13, Y8
+	VMINPS  Y8, Y14, Y8
 
 noclamp_4_0:
 	TESTQ   SI, SI
@@ -19719,9 +19719,9 @@ noleaky_4_1:
 	TESTB   R10, R10
 	JEQ     noclamp_4_1
 	VMOVUPS 64(AX), Y13
+	VMOVUPS 128(AX), Y14
 	VMAXPS  Y9, Y13, Y9
-	VMOVUPS 128(AX), Y13
-	VMINPS  Y9, Y13, Y9
+	VMINPS  Y9, Y14, Y9
 
 noclamp_4_1:
 	TESTQ   SI, SI
@@ -19761,9 +19761,9 @@ noleaky_5_0:
 	TESTB   R10, R10
 	JEQ     noclamp_5_0
 	VMOVUPS 64(AX), Y13
+	VMOVUPS 128(AX), Y14
 	VMAXPS  Y10, Y13, Y10
-	VMOVUPS 128(AX), Y13
-	VMINPS  Y10, Y13, Y10
+	VMINPS  Y10, Y14, Y10
 
 noclamp_5_0:
 	TESTQ   SI, SI
@@ -19798,9 +19798,9 @@ noleaky_5_1:
 	TESTB   R10, R10
 	JEQ     noclamp_5_1
 	VMOVUPS 64(AX), Y13
+	VMOVUPS 128(AX), Y12
 	VMAXPS  Y11, Y13, Y11
-	VMOVUPS 128(AX), Y13
-	VMINPS  Y11, Y13, Y11
+	VMINPS  Y11, Y12, Y11
 
 noclamp_5_1:
 	TESTQ   SI, SI

@@ -38,6 +38,7 @@ import (
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 
+	"github.com/kerasgen/kerasgen/asm/internal/mem"
 	"github.com/kerasgen/kerasgen/asm/internal/setup"
 )
 
@@ -52,42 +53,6 @@ func main() {
 		kernel(p, true)
 	}
 	Generate()
-}
-
-// param returns the stack address of a parameter, for memory operands.
-func param(name string) Mem {
-	b, err := Param(name).Resolve()
-	if err != nil {
-		panic(err)
-	}
-	return b.Addr
-}
-
-// pixAddrs returns the addresses of the P pixels' inputs at the current tap,
-// given the strides s, 3s, 5s, 7s (bytes) in registers.
-func pixAddrs(P int, xp reg.GPVirtual, s [4]reg.GPVirtual) []Mem {
-	m := make([]Mem, P)
-	for p := range m {
-		switch p {
-		case 0:
-			m[p] = Mem{Base: xp}
-		case 1:
-			m[p] = Mem{Base: xp, Index: s[0], Scale: 1}
-		case 2:
-			m[p] = Mem{Base: xp, Index: s[0], Scale: 2}
-		case 3:
-			m[p] = Mem{Base: xp, Index: s[1], Scale: 1}
-		case 4:
-			m[p] = Mem{Base: xp, Index: s[0], Scale: 4}
-		case 5:
-			m[p] = Mem{Base: xp, Index: s[2], Scale: 1}
-		case 6:
-			m[p] = Mem{Base: xp, Index: s[1], Scale: 2}
-		case 7:
-			m[p] = Mem{Base: xp, Index: s[3], Scale: 1}
-		}
-	}
-	return m
 }
 
 func kernel(P int, avx512 bool) {
@@ -118,27 +83,15 @@ func kernel(P int, avx512 bool) {
 	}
 
 	// Pixel strides s, 3s, 5s, 7s.
-	var s [4]reg.GPVirtual
+	var s mem.Strides
 	if P > 1 {
-		s[0] = ld("xPix")
-	}
-	if P > 3 {
-		s[1] = GP64()
-		LEAQ(Mem{Base: s[0], Index: s[0], Scale: 2}, s[1])
-	}
-	if P > 5 {
-		s[2] = GP64()
-		LEAQ(Mem{Base: s[0], Index: s[0], Scale: 4}, s[2])
-	}
-	if P > 7 {
-		s[3] = GP64()
-		LEAQ(Mem{Base: s[1], Index: s[0], Scale: 4}, s[3])
+		s = mem.PixelStrides(P, ld("xPix"))
 	}
 	xc, wc, yc, bc := ld("x"), ld("w"), ld("y"), ld("bias")
 	cnt := ld("cb") // bytes of channels left
 	loV, hiV := newVec(), newVec()
-	VBROADCASTSS(param("lo"), loV)
-	VBROADCASTSS(param("hi"), hiV)
+	VBROADCASTSS(mem.Param("lo"), loV)
+	VBROADCASTSS(mem.Param("hi"), hiV)
 
 	// body emits one channel block of V vectors per pixel: accumulate,
 	// epilogue, store, advance. load(m, dst) loads a vector of the block;
@@ -162,12 +115,12 @@ func kernel(P int, avx512 bool) {
 		MOVQ(xc, xp)
 		MOVQ(wc, wp)
 		i := GP64()
-		MOVQ(param("nkh"), i)
+		MOVQ(mem.Param("nkh"), i)
 		TESTQ(i, i)
 		JEQ(LabelRef(prefix + "epilogue"))
 		Label(prefix + "rows")
 		j := GP64()
-		MOVQ(param("nkw"), j)
+		MOVQ(mem.Param("nkw"), j)
 		TESTQ(j, j)
 		JEQ(LabelRef(prefix + "nextrow"))
 		Label(prefix + "taps")
@@ -176,18 +129,18 @@ func kernel(P int, avx512 bool) {
 			wv[v] = newVec()
 			load(Mem{Base: wp}.Offset(v*vecBytes), wv[v])
 		}
-		for p, m := range pixAddrs(P, xp, s) {
+		for p, m := range s.Pixels(P, xp) {
 			for v := range wv {
 				fma(m.Offset(v*vecBytes), wv[v], accs[p][v])
 			}
 		}
-		ADDQ(param("xCol"), xp)
-		ADDQ(param("cb"), wp)
+		ADDQ(mem.Param("xCol"), xp)
+		ADDQ(mem.Param("cb"), wp)
 		DECQ(j)
 		JNE(LabelRef(prefix + "taps"))
 		Label(prefix + "nextrow")
-		ADDQ(param("xRowAdj"), xp)
-		ADDQ(param("wRowAdj"), wp)
+		ADDQ(mem.Param("xRowAdj"), xp)
+		ADDQ(mem.Param("wRowAdj"), wp)
 		DECQ(i)
 		JNE(LabelRef(prefix + "rows"))
 
@@ -213,7 +166,7 @@ func kernel(P int, avx512 bool) {
 				store(a, Mem{Base: yp}.Offset(v*vecBytes))
 			}
 			if p < P-1 {
-				ADDQ(param("cb"), yp)
+				ADDQ(mem.Param("cb"), yp)
 			}
 		}
 		ADDQ(U32(V*vecBytes), xc)
@@ -244,7 +197,7 @@ func kernel(P int, avx512 bool) {
 		JGE(LabelRef("full"))
 		TESTQ(cnt, cnt)
 		JLE(LabelRef("done"))
-		KMOVW(param("tail"), k)
+		KMOVW(mem.Param("tail"), k)
 		Label("full")
 		body("", 1, func(m Mem, v reg.VecVirtual) { VMOVUPS_Z(m, k, v) },
 			func(m Mem, w, a reg.VecVirtual) { VFMADD231PS(m, w, k, a) },

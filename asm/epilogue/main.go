@@ -27,6 +27,8 @@ import (
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 
+	"github.com/kerasgen/kerasgen/asm/internal/act"
+	"github.com/kerasgen/kerasgen/asm/internal/mem"
 	"github.com/kerasgen/kerasgen/asm/internal/setup"
 )
 
@@ -73,11 +75,7 @@ func kernel(avx512 bool) {
 	}
 	bcast := func(p string) reg.VecVirtual {
 		v := vec()
-		a, err := Param(p).Resolve()
-		if err != nil {
-			panic(err)
-		}
-		VBROADCASTSS(a.Addr, v)
+		VBROADCASTSS(mem.Param(p), v)
 		return v
 	}
 	slope, lo, hi := bcast("slope"), bcast("lo"), bcast("hi")
@@ -130,19 +128,8 @@ func kernel(avx512 bool) {
 		load(res, t)
 		VADDPS(t, v, v)
 		Label("nores" + suffix)
-		VMULPS(slope, v, t)
-		if avx512 {
-			k := K()
-			VCMPPS(Imm(0x1e), zero, v, k) // k = v > 0 (GT_OQ: false for NaN)
-			VBLENDMPS(v, t, k, v)         // v = k ? v : slope·v
-		} else {
-			m := vec()
-			VCMPPS(Imm(0x1e), zero, v, m)
-			VBLENDVPS(m, v, t, v)
-		}
-		// max/min return their second source (v here) when either is NaN.
-		VMAXPS(v, lo, v)
-		VMINPS(v, hi, v)
+		act.Leaky(v, t, zero, slope, avx512)
+		act.Clamp(v, lo, hi)
 		TESTQ(res, res)
 		JEQ(LabelRef("store" + suffix))
 		TESTB(after, after)

@@ -34,6 +34,7 @@ import (
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 
+	"github.com/kerasgen/kerasgen/asm/internal/act"
 	"github.com/kerasgen/kerasgen/asm/internal/setup"
 )
 
@@ -391,29 +392,16 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 			Label("nores" + l)
 			TESTB(leaky, leaky)
 			JEQ(LabelRef("noleaky" + l))
-			VMULPS(Mem{Base: ep, Disp: epSlope}, v, t)
-			if avx512 {
-				k := K()
-				VCMPPS(Imm(0x1e), zero, v, k) // k = v > 0 (GT_OQ: false for NaN)
-				VBLENDMPS(v, t, k, v)         // v = k ? v : slope·v
-			} else {
-				m := newVec()
-				VCMPPS(Imm(0x1e), zero, v, m)
-				VBLENDVPS(m, v, t, v)
-			}
+			act.Leaky(v, t, zero, Mem{Base: ep, Disp: epSlope}, avx512)
 			Label("noleaky" + l)
 			TESTB(clamp, clamp)
 			JEQ(LabelRef("noclamp" + l))
-			// max/min return their second source (v here) when either is NaN.
-			if avx512 {
-				VMAXPS(v, lo, v)
-				VMINPS(v, hi, v)
-			} else {
-				VMOVUPS(Mem{Base: ep, Disp: epLo}, t)
-				VMAXPS(v, t, v)
-				VMOVUPS(Mem{Base: ep, Disp: epHi}, t)
-				VMINPS(v, t, v)
+			if !avx512 { // no registers to spare: the bounds come from memory, through t
+				lo, hi = t, newVec()
+				VMOVUPS(Mem{Base: ep, Disp: epLo}, lo)
+				VMOVUPS(Mem{Base: ep, Disp: epHi}, hi)
 			}
+			act.Clamp(v, lo, hi)
 			Label("noclamp" + l)
 			TESTQ(res, res)
 			JEQ(LabelRef("done" + l))

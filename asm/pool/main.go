@@ -33,6 +33,7 @@ import (
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 
+	"github.com/kerasgen/kerasgen/asm/internal/mem"
 	"github.com/kerasgen/kerasgen/asm/internal/setup"
 )
 
@@ -48,42 +49,6 @@ func main() {
 		}
 	}
 	Generate()
-}
-
-// param returns the stack address of a parameter, for memory operands.
-func param(name string) Mem {
-	b, err := Param(name).Resolve()
-	if err != nil {
-		panic(err)
-	}
-	return b.Addr
-}
-
-// pixAddrs returns the addresses of the P pixels' inputs at the current tap,
-// given the strides s, 3s, 5s, 7s (bytes) in registers.
-func pixAddrs(P int, xp reg.GPVirtual, s [4]reg.GPVirtual) []Mem {
-	m := make([]Mem, P)
-	for p := range m {
-		switch p {
-		case 0:
-			m[p] = Mem{Base: xp}
-		case 1:
-			m[p] = Mem{Base: xp, Index: s[0], Scale: 1}
-		case 2:
-			m[p] = Mem{Base: xp, Index: s[0], Scale: 2}
-		case 3:
-			m[p] = Mem{Base: xp, Index: s[1], Scale: 1}
-		case 4:
-			m[p] = Mem{Base: xp, Index: s[0], Scale: 4}
-		case 5:
-			m[p] = Mem{Base: xp, Index: s[2], Scale: 1}
-		case 6:
-			m[p] = Mem{Base: xp, Index: s[1], Scale: 2}
-		case 7:
-			m[p] = Mem{Base: xp, Index: s[3], Scale: 1}
-		}
-	}
-	return m
 }
 
 func kernel(P int, isMax, avx512 bool) {
@@ -113,21 +78,10 @@ func kernel(P int, isMax, avx512 bool) {
 		}
 		return YMM()
 	}
-	var s [4]reg.GPVirtual
+	// Pixel strides s, 3s, 5s, 7s.
+	var s mem.Strides
 	if P > 1 {
-		s[0] = ld("xPix")
-	}
-	if P > 3 {
-		s[1] = GP64()
-		LEAQ(Mem{Base: s[0], Index: s[0], Scale: 2}, s[1])
-	}
-	if P > 5 {
-		s[2] = GP64()
-		LEAQ(Mem{Base: s[0], Index: s[0], Scale: 4}, s[2])
-	}
-	if P > 7 {
-		s[3] = GP64()
-		LEAQ(Mem{Base: s[1], Index: s[0], Scale: 4}, s[3])
+		s = mem.PixelStrides(P, ld("xPix"))
 	}
 	xc, yc := ld("x"), ld("y")
 	cnt := ld("cb") // bytes of channels left
@@ -139,7 +93,7 @@ func kernel(P int, isMax, avx512 bool) {
 		MOVD(t, init.AsX())
 		VBROADCASTSS(init.AsX(), init)
 	} else {
-		VBROADCASTSS(param("div"), divV)
+		VBROADCASTSS(mem.Param("div"), divV)
 		if avx512 {
 			VPXORD(init, init, init)
 		} else {
@@ -159,12 +113,12 @@ func kernel(P int, isMax, avx512 bool) {
 		xp := GP64()
 		MOVQ(xc, xp)
 		i := GP64()
-		MOVQ(param("nkh"), i)
+		MOVQ(mem.Param("nkh"), i)
 		Label(prefix + "rows")
 		j := GP64()
-		MOVQ(param("nkw"), j)
+		MOVQ(mem.Param("nkw"), j)
 		Label(prefix + "taps")
-		for p, m := range pixAddrs(P, xp, s) {
+		for p, m := range s.Pixels(P, xp) {
 			u := newVec()
 			load(m, u)
 			if isMax {
@@ -180,10 +134,10 @@ func kernel(P int, isMax, avx512 bool) {
 				VADDPS(u, accs[p], accs[p])
 			}
 		}
-		ADDQ(param("cb"), xp)
+		ADDQ(mem.Param("cb"), xp)
 		DECQ(j)
 		JNE(LabelRef(prefix + "taps"))
-		ADDQ(param("xRowAdj"), xp)
+		ADDQ(mem.Param("xRowAdj"), xp)
 		DECQ(i)
 		JNE(LabelRef(prefix + "rows"))
 
@@ -195,7 +149,7 @@ func kernel(P int, isMax, avx512 bool) {
 			}
 			store(a, Mem{Base: yp})
 			if p < P-1 {
-				ADDQ(param("cb"), yp)
+				ADDQ(mem.Param("cb"), yp)
 			}
 		}
 		ADDQ(U32(vecBytes), xc)
@@ -210,7 +164,7 @@ func kernel(P int, isMax, avx512 bool) {
 		JGE(LabelRef("full"))
 		TESTQ(cnt, cnt)
 		JLE(LabelRef("done"))
-		KMOVW(param("tail"), k)
+		KMOVW(mem.Param("tail"), k)
 		Label("full")
 		body("", func(m Mem, v reg.VecVirtual) { VMOVUPS_Z(m, k, v) },
 			func(a reg.VecVirtual, m Mem) { VMOVUPS(a, k, m) })

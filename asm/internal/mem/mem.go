@@ -1,0 +1,69 @@
+// Package mem holds the addressing helpers the kernel generators in asm/ share.
+package mem
+
+import (
+	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// Param returns the stack address of a parameter of the function being built, for memory
+// operands (broadcasts, adds from the frame).
+func Param(name string) operand.Mem {
+	b, err := build.Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
+}
+
+// Strides holds a pixel stride s and its multiples 3s, 5s, 7s (bytes) in registers: with
+// the scales 1, 2, 4 they address pixels 0…7 from a base (Pixels).
+type Strides [4]reg.GPVirtual
+
+// PixelStrides derives the strides the first p pixels need from s (nil when p is 1).
+func PixelStrides(p int, s reg.GPVirtual) Strides {
+	var st Strides
+	if p > 1 {
+		st[0] = s
+	}
+	if p > 3 {
+		st[1] = build.GP64()
+		build.LEAQ(operand.Mem{Base: st[0], Index: st[0], Scale: 2}, st[1])
+	}
+	if p > 5 {
+		st[2] = build.GP64()
+		build.LEAQ(operand.Mem{Base: st[0], Index: st[0], Scale: 4}, st[2])
+	}
+	if p > 7 {
+		st[3] = build.GP64()
+		build.LEAQ(operand.Mem{Base: st[1], Index: st[0], Scale: 4}, st[3])
+	}
+	return st
+}
+
+// Pixels returns the addresses of pixels 0…p-1 (p ≤ 8) one stride apart from base.
+func (st Strides) Pixels(p int, base reg.GPVirtual) []operand.Mem {
+	m := make([]operand.Mem, p)
+	for i := range m {
+		switch i {
+		case 0:
+			m[i] = operand.Mem{Base: base}
+		case 1:
+			m[i] = operand.Mem{Base: base, Index: st[0], Scale: 1}
+		case 2:
+			m[i] = operand.Mem{Base: base, Index: st[0], Scale: 2}
+		case 3:
+			m[i] = operand.Mem{Base: base, Index: st[1], Scale: 1}
+		case 4:
+			m[i] = operand.Mem{Base: base, Index: st[0], Scale: 4}
+		case 5:
+			m[i] = operand.Mem{Base: base, Index: st[2], Scale: 1}
+		case 6:
+			m[i] = operand.Mem{Base: base, Index: st[1], Scale: 2}
+		case 7:
+			m[i] = operand.Mem{Base: base, Index: st[3], Scale: 1}
+		}
+	}
+	return m
+}
