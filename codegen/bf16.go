@@ -4,6 +4,7 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/kerasgen/kerasgen/ir"
+	"github.com/kerasgen/kerasgen/runtime"
 )
 
 // Precision bf16 (Options.Precision "bf16"): the kernels of Dense layers (MatMul) and of the
@@ -29,20 +30,14 @@ func bf16Kernel(op *ir.Op) string {
 		if op.Attrs.Int("groups", 1) != 1 || len(w) != 4 {
 			return ""
 		}
+		if pointwise(op) {
+			return "dense"
+		}
 		if w[0] == 1 && w[1] == 1 {
-			st, dl, pads := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations"), op.Attrs.Ints("pads")
-			xs, ys := op.In[0].Type.Shape, op.Out[0].Type.Shape
-			if st[0] == 1 && st[1] == 1 && dl[0] == 1 && dl[1] == 1 && pads[0] == 0 && pads[2] == 0 &&
-				xs[1] == ys[1] && xs[2] == ys[2] {
-				return "dense"
-			}
 			return ""
 		}
-		if w[2]%2 != 0 {
-			// An odd channel count (an RGB stem, a one-channel image): the bf16 kernels read
-			// channel pairs, so the im2col path would gather patches; the float32 implicit
-			// convolution is faster, and such kernels are small.
-			return ""
+		if !runtime.BF16ConvChannelsOK(int(w[2])) {
+			return "" // the float32 implicit convolution serves it (an RGB stem, a 1-channel image)
 		}
 		return "conv"
 	}

@@ -276,6 +276,15 @@ func (gen *generator) paramsVar(layer, suffix string, value jen.Code) string {
 	return id
 }
 
+// pointwise reports whether a Conv is a 1×1 convolution over every pixel (stride and
+// dilation 1, no padding): a Dense product over the pixels.
+func pointwise(op *ir.Op) bool {
+	w, xs, ys := op.In[1].Type.Shape, op.In[0].Type.Shape, op.Out[0].Type.Shape
+	st, dl, pads := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations"), op.Attrs.Ints("pads")
+	return op.Kind == "Conv" && len(w) == 4 && w[0] == 1 && w[1] == 1 && st[0] == 1 && st[1] == 1 &&
+		dl[0] == 1 && dl[1] == 1 && pads[0] == 0 && pads[2] == 0 && xs[1] == ys[1] && xs[2] == ys[2]
+}
+
 // emitConv emits a Conv, DepthwiseConv or ConvTranspose with its epilogue ep.
 func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 	in := func(i int) jen.Code { return gen.loc(op.In[i]) }
@@ -302,11 +311,9 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 		jen.Id("Groups").Op(":").Lit(op.Attrs.Int("groups", 1)),
 	}
 	kernel, typ := "Conv2D", rt("ConvParams").Values(fields...)
-	// A 1×1 convolution over every pixel is a Dense product (Conv2D runs it so); any other
-	// Groups = 1 convolution, strided 1×1 ones included, runs as a matrix-product convolution.
-	plain1x1 := int(w[0]) == 1 && int(w[1]) == 1 && st[0] == 1 && st[1] == 1 &&
-		pads[0] == 0 && pads[2] == 0 && xs[1] == ys[1] && xs[2] == ys[2]
-	if op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && !plain1x1 {
+	// A pointwise convolution is a Dense product (Conv2D runs it so); any other Groups = 1
+	// convolution, strided 1×1 ones included, runs as a matrix-product convolution.
+	if op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && !pointwise(op) {
 		// A matrix-product convolution (implicit GEMM, or im2col on CPUs without the conv
 		// kernels), with its padded image or block of patches in the batch-independent scratch.
 		pv := gen.paramsVar(op.Layer, "Params", typ)

@@ -57,15 +57,19 @@ func DenseBF16(m, k, n int, x []float32, w *BF16Weights, y []float32, ep *Epilog
 	gemmBF16Epilogue(m, n, k, x, k, w, y, n, 0, ep)
 }
 
+// BF16ConvChannelsOK reports whether Conv2DGemmBF16 runs a convolution with c input channels
+// on the implicit bf16 kernels, which read channel pairs (c even and positive); others take
+// the im2col path, where a float32 kernel on the implicit path is faster (a build keeps such
+// kernels in float32).
+func BF16ConvChannelsOK(c int) bool { return c > 0 && c%2 == 0 }
+
 // Conv2DGemmBF16 is Conv2DGemm with bf16 weights (w holds the [KH·KW·C, OC]
 // kernel): on CPUs with the bf16 kernels and an even C, without gathering
 // patches (conv_bf16_amd64.go), else through im2col; the two give the same bits.
 func Conv2DGemmBF16(p *ConvParams, x []float32, w *BF16Weights, y, scratch []float32, ep *Epilogue) {
 	kk := p.KH * p.KW * p.C
+	needConv("Conv2DGemmBF16", p, x, y, scratch)
 	if convBF16OK(p, w) {
-		need("Conv2DGemmBF16", "x", x, p.N*p.H*p.W*p.C)
-		need("Conv2DGemmBF16", "y", y, p.N*p.OH*p.OW*p.OC)
-		need("Conv2DGemmBF16", "scratch", scratch, Conv2DGemmScratch(p))
 		convBF16(p, x, w, y, scratch, ep)
 		return
 	}

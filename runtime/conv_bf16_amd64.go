@@ -13,7 +13,7 @@ import "sync"
 // convBF16OK reports whether convBF16 handles p with w on this CPU.
 func convBF16OK(p *ConvParams, w *BF16Weights) bool {
 	_, _, _, _, groups := p.steps()
-	return BF16Native() && groups == 1 && p.C%2 == 0 && p.C > 0 && p.OC > 0 &&
+	return BF16Native() && groups == 1 && BF16ConvChannelsOK(p.C) && p.OC > 0 &&
 		p.KH*p.KW <= convMaxTaps && w.M.K == p.KH*p.KW*p.C && w.M.N == p.OC
 }
 

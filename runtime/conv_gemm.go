@@ -54,10 +54,8 @@ func padImage(dst []float32, hp, wp int, x []float32, h, wd, c, padT, padL int) 
 func Conv2DGemm(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
 	kk := p.KH * p.KW * p.C
 	need("Conv2DGemm", "w", w, kk*p.OC)
+	needConv("Conv2DGemm", p, x, y, scratch)
 	if convImplicitOK(p) {
-		need("Conv2DGemm", "x", x, p.N*p.H*p.W*p.C)
-		need("Conv2DGemm", "y", y, p.N*p.OH*p.OW*p.OC)
-		need("Conv2DGemm", "scratch", scratch, Conv2DGemmScratch(p))
 		convImplicit(p, x, w, y, scratch, ep)
 		return
 	}
@@ -66,9 +64,18 @@ func Conv2DGemm(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
 	})
 }
 
+// needConv panics, naming kernel, unless x, y and scratch hold p's input, output and
+// Conv2DGemmScratch(p) elements.
+func needConv(kernel string, p *ConvParams, x, y, scratch []float32) {
+	need(kernel, "x", x, p.N*p.H*p.W*p.C)
+	need(kernel, "y", y, p.N*p.OH*p.OW*p.OC)
+	need(kernel, "scratch", scratch, Conv2DGemmScratch(p))
+}
+
 // conv2DGemm gathers blocks of patches of x into scratch and hands each to
 // mul, which must set out (rows×OC, the block's output rows, row0… of y) to
-// patches (rows×KH·KW·C) times the kernel, epilogue included.
+// patches (rows×KH·KW·C) times the kernel, epilogue included. The caller has checked the
+// slices (needConv).
 func conv2DGemm(kernel string, p *ConvParams, x, y, scratch []float32, mul func(rows int, patches, out []float32, row0 int)) {
 	sh, sw, dh, dw, groups := p.steps()
 	if groups != 1 {
@@ -76,9 +83,6 @@ func conv2DGemm(kernel string, p *ConvParams, x, y, scratch []float32, mul func(
 	}
 	n, h, wd, c, oh, ow, oc := p.N, p.H, p.W, p.C, p.OH, p.OW, p.OC
 	kk := p.KH * p.KW * c
-	need(kernel, "x", x, n*h*wd*c)
-	need(kernel, "y", y, n*oh*ow*oc)
-	need(kernel, "scratch", scratch, Conv2DGemmScratch(p))
 	pixels := oh * ow
 	for img := 0; img < n; img++ {
 		xi := x[img*h*wd*c : (img+1)*h*wd*c]

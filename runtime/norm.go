@@ -74,24 +74,6 @@ func LayerNorm(rows, cols int, x, gamma, beta, y []float32, eps float32, rms boo
 	}
 }
 
-// meanVar returns the mean and biased variance of x, in float64.
-func meanVar(x []float32) (mean, variance float64) {
-	if len(x) == 0 {
-		return math.NaN(), math.NaN()
-	}
-	var s float64
-	for _, v := range x {
-		s += float64(v)
-	}
-	mean = s / float64(len(x))
-	var q float64
-	for _, v := range x {
-		d := float64(v) - mean
-		q += d * d
-	}
-	return mean, q / float64(len(x))
-}
-
 // RMSNorm is Keras RMSNormalization (ops.rms_normalization) over rows of
 // cols values: y = x / sqrt(mean(x²) + eps) * scale; scale may be nil.
 func RMSNorm(rows, cols int, x, scale, y []float32, eps float32) {

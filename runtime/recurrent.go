@@ -115,10 +115,7 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 		clear(c)
 	}
 	for step := 0; step < t; step++ {
-		s := step
-		if p.GoBackwards {
-			s = t - 1 - step
-		}
+		s := p.stepAt(step)
 		// skip reports whether row i ignores this step (masked).
 		skip := func(i int) bool { return mask != nil && mask[i*t+s] == 0 }
 		switch p.Cell {
@@ -161,15 +158,8 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 		case CellGRU:
 			gruStep(p, s, xw, u, bRec, hw, h, tmp, skip)
 		}
-		if p.ReturnSequences {
-			for i := 0; i < n; i++ {
-				dst := y[(i*t+step)*un : (i*t+step+1)*un]
-				if p.ZeroOutputForMask && skip(i) {
-					clear(dst)
-					continue
-				}
-				copy(dst, h[i*un:(i+1)*un])
-			}
+		for i := 0; i < n; i++ {
+			p.output(y, i, step, h[i*un:(i+1)*un], skip(i))
 		}
 	}
 	if !p.ReturnSequences && y != nil {
@@ -181,6 +171,29 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 	if cOut != nil && p.Cell == CellLSTM {
 		copy(cOut[:n*un], c)
 	}
+}
+
+// stepAt returns which time step of the input the step-th step reads (GoBackwards: from
+// the last).
+func (p *RecurrentParams) stepAt(step int) int {
+	if p.GoBackwards {
+		return p.T - 1 - step
+	}
+	return step
+}
+
+// output writes row i's output of the step-th step, the state h (zeros for a masked step
+// with ZeroOutputForMask), into y, when the layer returns sequences.
+func (p *RecurrentParams) output(y []float32, i, step int, h []float32, masked bool) {
+	if !p.ReturnSequences {
+		return
+	}
+	dst := y[(i*p.T+step)*p.U : (i*p.T+step+1)*p.U]
+	if p.ZeroOutputForMask && masked {
+		clear(dst)
+		return
+	}
+	copy(dst, h)
 }
 
 // lstmStackedMin is the least batch for which lstmStacked runs: below it the per-step
@@ -218,10 +231,7 @@ func lstmStacked(p *RecurrentParams, x, w, u, h0, c0, mask, y, hOut, cOut, scrat
 		clear(c)
 	}
 	for step := 0; step < t; step++ {
-		s := step
-		if p.GoBackwards {
-			s = t - 1 - step
-		}
+		s := p.stepAt(step)
 		for i := 0; i < n; i++ {
 			copy(a[i*k:i*k+f], x[(i*t+s)*f:(i*t+s+1)*f])
 		}
@@ -231,14 +241,7 @@ func lstmStacked(p *RecurrentParams, x, w, u, h0, c0, mask, y, hOut, cOut, scrat
 			if !skip {
 				lstmCell(z[i*gu:(i+1)*gu], c[i*un:(i+1)*un], hRow(i))
 			}
-			if p.ReturnSequences {
-				dst := y[(i*t+step)*un : (i*t+step+1)*un]
-				if p.ZeroOutputForMask && skip {
-					clear(dst)
-				} else {
-					copy(dst, hRow(i))
-				}
-			}
+			p.output(y, i, step, hRow(i), skip)
 		}
 	}
 	for i := 0; i < n; i++ {
