@@ -66,6 +66,7 @@ func Generate(g *ir.Graph, plan *passes.MemPlan, opt Options) (Files, error) {
 	default:
 		return nil, fmt.Errorf("precision %q: want fp32 or bf16", opt.Precision)
 	}
+	gen.panels = panelConsts(g, gen.bf16)
 	src, err := gen.file()
 	if err != nil {
 		return nil, err
@@ -82,6 +83,8 @@ type generator struct {
 	// weight layout in the blob, in g.Consts order
 	consts []*ir.Value
 	offset map[*ir.Value]int
+	// panels are the float32 constants stored in panel layout (see panels.go).
+	panels map[*ir.Value]bool
 	// bf16 are the constants stored as packed bf16 (Precision bf16), after the float32 ones;
 	// bf16Consts lists them in blob order.
 	bf16       map[*ir.Value]bool
@@ -217,7 +220,7 @@ func (gen *generator) blob() []byte {
 	var buf bytes.Buffer
 	var b [4]byte
 	for _, c := range gen.consts {
-		for _, f := range c.Data {
+		for _, f := range gen.constData(c) {
 			binary.LittleEndian.PutUint32(b[:], math.Float32bits(f))
 			buf.Write(b[:])
 		}
@@ -277,6 +280,15 @@ func (gen *generator) file() ([]byte, error) {
 		}
 		gen.consts = append(gen.consts, c)
 		gen.offset[c] = off
+		if gen.panels[c] {
+			k, n := kernelDims(c)
+			size := runtime.PanelsLen(k, n)
+			wfields = append(wfields, jen.Id(id).Op("*").Qual(RuntimePath, "Panels").Comment(fmt.Sprintf("%s %v, in panel layout", c.Name, c.Type.Shape)))
+			winits = append(winits, jen.Id("w").Dot(id).Op("=").Qual(RuntimePath, "NewPanels").Call(jen.Lit(k), jen.Lit(n),
+				jen.Id("all").Index(jen.Lit(off), jen.Lit(off+size), jen.Lit(off+size))))
+			off += size
+			continue
+		}
 		n := len(c.Data)
 		wfields = append(wfields, jen.Id(id).Index().Float32().Comment(fmt.Sprintf("%s %v", c.Name, c.Type.Shape)))
 		winits = append(winits, jen.Id("w").Dot(id).Op("=").Id("all").Index(jen.Lit(off), jen.Lit(off+n), jen.Lit(off+n)))

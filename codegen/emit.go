@@ -296,6 +296,10 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 		}
 	}
 	w := op.In[1].Type.Shape
+	if gen.panels[op.In[1]] && pointwise(op) {
+		return []jen.Code{rt("DensePanels").Call(prod(xs[:len(xs)-1]), jen.Lit(int(w[2])), jen.Lit(int(w[3])),
+			in(0), in(1), out, ep)}, nil
+	}
 	st, dl := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations")
 	pads := op.Attrs.Ints("pads")
 	if op.Kind == "ConvTranspose" {
@@ -322,8 +326,11 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 			SH: st[0], SW: st[1], DH: dl[0], DW: dl[1], PadT: pads[0], PadL: pads[2], Groups: 1})
 		gen.fixedScratch = max(gen.fixedScratch, need)
 		kernel := "Conv2DGemm"
-		if gen.bf16[op.In[1]] {
+		switch {
+		case gen.bf16[op.In[1]]:
 			kernel = "Conv2DGemmBF16"
+		case gen.panels[op.In[1]]:
+			kernel = "Conv2DGemmPanels"
 		}
 		return []jen.Code{jen.Id("p").Op(":=").Id(pv), jen.Id("p").Dot("N").Op("=").Id("n"),
 			rt(kernel).Call(jen.Op("&").Id("p"), in(0), in(1), out, gen.fixedScratchSlice(need), ep)}, nil

@@ -52,15 +52,28 @@ func padImage(dst []float32, hp, wp int, x []float32, h, wd, c, padT, padL int) 
 // Conv2DGemm sets y to the convolution of x with w, then applies ep: on CPUs with the
 // conv kernels (convImplicitOK) without gathering patches, else through im2col and Gemm.
 func Conv2DGemm(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
-	kk := p.KH * p.KW * p.C
-	need("Conv2DGemm", "w", w, kk*p.OC)
+	need("Conv2DGemm", "w", w, p.KH*p.KW*p.C*p.OC)
 	needConv("Conv2DGemm", p, x, y, scratch)
+	convGemm("Conv2DGemm", p, x, plainB(w, p.OC), y, scratch, ep)
+}
+
+// Conv2DGemmPanels is Conv2DGemm with the kernel in panel layout (w: the [KH·KW·C, OC]
+// matrix, see panels.go), as a generated package stores it.
+func Conv2DGemmPanels(p *ConvParams, x []float32, w *Panels, y, scratch []float32, ep *Epilogue) {
+	needPanels("Conv2DGemmPanels", w, p.KH*p.KW*p.C, p.OC)
+	needConv("Conv2DGemmPanels", p, x, y, scratch)
+	convGemm("Conv2DGemmPanels", p, x, panelB(w), y, scratch, ep)
+}
+
+// convGemm is Conv2DGemm after its checks, for a kernel of either layout.
+func convGemm(kernel string, p *ConvParams, x []float32, w bMat, y, scratch []float32, ep *Epilogue) {
 	if convImplicitOK(p) {
 		convImplicit(p, x, w, y, scratch, ep)
 		return
 	}
-	conv2DGemm("Conv2DGemm", p, x, y, scratch, func(rows int, patches, out []float32, row0 int) {
-		GemmEpilogue(rows, p.OC, kk, patches, kk, w, p.OC, out, p.OC, row0, ep)
+	kk := p.KH * p.KW * p.C
+	conv2DGemm(kernel, p, x, y, scratch, func(rows int, patches, out []float32, row0 int) {
+		gemm(rows, p.OC, kk, patches, kk, w, out, p.OC, false, ep, row0)
 	})
 }
 

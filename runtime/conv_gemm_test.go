@@ -117,6 +117,13 @@ func TestConv2DGemmTwinShapes(t *testing.T) {
 				what := fmt.Sprintf("%s %+v", level, p)
 				y.check(t, what)
 				requireClose(t, what, y.s, f64s(want), 1e-5, 1e-4)
+				// The kernel in panel layout: the same kernels read it, the same bits come out.
+				kk := p.KH * p.KW * p.C
+				wp := PackPanelsInto(make([]float32, PanelsLen(kk, p.OC)), kk, p.OC, w, p.OC)
+				yp := newGuarded(size)
+				Conv2DGemmPanels(&p, x, &wp, yp.s, make([]float32, Conv2DGemmScratch(&p)), ep)
+				yp.check(t, what+" (panels)")
+				requireSameBits(t, what+" (panels)", yp.s, y.s)
 			}
 		})
 	}
@@ -129,6 +136,8 @@ func TestConv2DGemmAllocatesNothing(t *testing.T) {
 	if n := testing.AllocsPerRun(5, func() { Conv2DGemm(&p, x, w, y, s, nil) }); n != 0 {
 		t.Errorf("%v allocations", n)
 	}
+	wp := PackPanelsInto(make([]float32, PanelsLen(9*8, 16)), 9*8, 16, w, 16)
+	requireNoAllocs(t, "Conv2DGemmPanels", func() { Conv2DGemmPanels(&p, x, &wp, y, s, nil) })
 }
 
 // BenchmarkConv2DGemm times Conv2DGemm on the k×k convolutions of the bench

@@ -62,9 +62,10 @@ func convImplicitOK(p *ConvParams) bool {
 	return false
 }
 
-// convImplicit sets y to the convolution of x with w, then applies ep, when
-// convImplicitOK(p); scratch holds Conv2DGemmScratch(p) elements.
-func convImplicit(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
+// convImplicit sets y to the convolution of x with the kernel w (the [KH·KW·C, OC] matrix,
+// plain or in panel layout), then applies ep, when convImplicitOK(p); scratch holds
+// Conv2DGemmScratch(p) elements.
+func convImplicit(p *ConvParams, x []float32, w bMat, y, scratch []float32, ep *Epilogue) {
 	sh, sw, _, _, _ := p.steps()
 	n, wd, c, oh, ow, oc := p.N, p.W, p.C, p.OH, p.OW, p.OC
 	j := convJobs.Get().(*convJob)
@@ -141,7 +142,8 @@ type convJob struct {
 	src         []float32 // split by rows: the image, maybe padded, rows rowW pixels long
 	img         int       // split by rows: its index
 	byImage     bool      // split by images, else by the rows of img
-	w, y        []float32
+	w           bMat
+	y           []float32
 	ep          *Epilogue // nil or &epv
 	epv         Epilogue
 	offs        [convMaxTaps]int // element offset of each tap from its pixel's first tap
@@ -218,7 +220,7 @@ func (j *convJob) rows(src []float32, img, lo, hi int) {
 		}
 		mask := uint32(uint64(1)<<cols - 1)
 		tiles := (ow + rmax - 1) / rmax
-		b := &j.w[col]
+		b, ldb := j.w.at(0, col)
 		for oy := lo; oy < hi; oy++ {
 			pix := (img*p.OH + oy) * ow  // first output pixel of the row
 			in := oy * j.sh * j.rowW * c // its first input element
@@ -232,11 +234,11 @@ func (j *convJob) rows(src []float32, img, lo, hi int) {
 				}
 				switch {
 				case narrow:
-					convAVX512NarrowKernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, oc, out, oc, false, mask, e)
+					convAVX512NarrowKernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, ldb, out, oc, false, mask, e)
 				case cpuLevel == levelAVX512:
-					convAVX512Kernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, oc, out, oc, false, mask, e)
+					convAVX512Kernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, ldb, out, oc, false, mask, e)
 				default:
-					convAVX2Kernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, oc, out, oc, false, e)
+					convAVX2Kernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, ldb, out, oc, false, e)
 				}
 			}
 		}

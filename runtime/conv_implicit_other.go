@@ -5,7 +5,7 @@ package runtime
 // convImplicitOK: without the conv kernels, every convolution takes the im2col path.
 func convImplicitOK(*ConvParams) bool { return false }
 
-func convImplicit(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
+func convImplicit(p *ConvParams, x []float32, w bMat, y, scratch []float32, ep *Epilogue) {
 	panic("runtime: no implicit convolution on this build")
 }
 

@@ -12,3 +12,10 @@ package runtime
 func Dense(m, k, n int, x, w, y []float32, ep *Epilogue) {
 	GemmEpilogue(m, n, k, x, k, w, n, y, n, 0, ep)
 }
+
+// DensePanels is Dense with the kernel in panel layout (see panels.go), as a generated
+// package stores the kernels of its 1×1 convolutions: y[m×n] = x[m×k]·w, then ep.
+func DensePanels(m, k, n int, x []float32, w *Panels, y []float32, ep *Epilogue) {
+	needPanels("DensePanels", w, k, n)
+	gemm(m, n, k, x, k, panelB(w), y, n, false, ep, 0)
+}

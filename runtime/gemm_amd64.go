@@ -151,7 +151,7 @@ func gemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 	defer packPool.Put(buf)
 	bt := *buf
 	transposeInto(bt, n, k, b, ldb)
-	gemm(m, n, k, a, lda, bt, n, c, ldc, acc, nil, 0)
+	gemm(m, n, k, a, lda, plainB(bt, n), c, ldc, acc, nil, 0)
 }
 
 // transposeInto writes the transpose of the rows×cols matrix src (row stride
@@ -175,19 +175,19 @@ func transposeInto(dst []float32, rows, cols int, src []float32, lds int) {
 // gemmBlock is the one-thread Gemm for m, n > 0 with the best kernels this
 // CPU has; ep (or nil) is applied to C, tile by tile when it has the clamp
 // form.
-func gemmBlock(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *epTile) {
+func gemmBlock(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, acc bool, ep *epTile) {
 	tiles := ep
 	if ep != nil && !ep.clamp {
 		tiles = nil
 	}
 	switch {
 	case k <= 0 || cpuLevel == levelGeneric:
-		gemmGeneric(m, n, k, a, lda, b, ldb, c, ldc, acc)
+		gemmGenericB(m, n, k, a, lda, b, c, ldc, acc)
 		tiles = nil
 	case cpuLevel == levelAVX512:
-		gemmAVX512(m, n, k, a, lda, b, ldb, c, ldc, acc, tiles)
+		gemmAVX512(m, n, k, a, lda, b, c, ldc, acc, tiles)
 	default:
-		gemmAVX2(m, n, k, a, lda, b, ldb, c, ldc, acc, tiles)
+		gemmAVX2(m, n, k, a, lda, b, c, ldc, acc, tiles)
 	}
 	if ep != nil && tiles == nil {
 		ep.apply(0, 0, m, n, c, ldc)
@@ -196,7 +196,7 @@ func gemmBlock(m, n, k int, a []float32, lda int, b []float32, ldb int, c []floa
 
 // gemmAVX2 is Gemm for m, n, k > 0 with the AVX2+FMA kernels.
 // ep (clamp form, or nil) is applied to each tile of C once it is final.
-func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *epTile) {
+func gemmAVX2(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, acc bool, ep *epTile) {
 	n16 := n &^ 15
 	var kep *tileEp
 	if ep != nil && n16 > 0 {
@@ -206,7 +206,7 @@ func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 	switch {
 	case n16 == 0:
 	case usePackedB(m, n16, k):
-		gemmPacked(avx2Packed, m, n16, k, a, lda, b, ldb, c, ldc, acc, ep)
+		gemmPacked(avx2Packed, m, n16, k, a, lda, b, c, ldc, acc, ep)
 	default:
 		kc := kcFor(k, gemmKCAVX2)
 		for p0 := 0; p0 < k; p0 += kc {
@@ -215,7 +215,7 @@ func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 			for i0 := 0; i0 < m; i0 += gemmMC {
 				i1 := min(i0+gemmMC, m)
 				for j := 0; j < n16; j += 16 {
-					bp := &b[p0*ldb+j]
+					bp, ldb := b.at(p0, j)
 					for t, tiles := 0, (i1-i0+5)/6; t < tiles; t++ {
 						off, r := balancedTile(i1-i0, tiles, t)
 						i := i0 + off
@@ -230,7 +230,7 @@ func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 		}
 	}
 	if n16 < n {
-		gemmAVX2Tail(m, n-n16, k, a, lda, b[n16:], ldb, c[n16:], ldc, acc)
+		gemmAVX2Tail(m, n-n16, k, a, lda, b.cols(n16), c[n16:], ldc, acc)
 		if ep != nil {
 			ep.apply(0, n16, m, n-n16, c[n16:], ldc)
 		}
@@ -240,11 +240,12 @@ func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 // gemmAVX2Tail is Gemm for the last n < 16 columns on the AVX2 kernels, which are 16 wide:
 // B's columns are copied into a zero-padded k×16 panel and the rows of C computed into a
 // 6×16 scratch tile, whose first n columns are then stored (added under acc).
-func gemmAVX2Tail(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+func gemmAVX2Tail(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, acc bool) {
 	buf := getPack(k*16 + 6*16)
 	defer packPool.Put(buf)
 	bt, ct := (*buf)[:k*16], (*buf)[k*16:]
-	packB(bt, 16, k, n, b, ldb)
+	bs, ldb, _ := b.panel(0, n) // n < 16 columns: all in one panel
+	packB(bt, 16, k, n, bs, ldb)
 	for i := 0; i < m; i += 6 {
 		r := min(6, m-i)
 		avx2Kernels[r-1](k, &a[i*lda], lda, &bt[0], 16, &ct[0], 16, false, nil)
@@ -261,13 +262,13 @@ func gemmAVX2Tail(m, n, k int, a []float32, lda int, b []float32, ldb int, c []f
 
 // gemmAVX512 is Gemm for m, n, k > 0 with the AVX-512 kernels.
 // ep (clamp form, or nil) is applied to each tile of C once it is final.
-func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *epTile) {
+func gemmAVX512(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, acc bool, ep *epTile) {
 	if m == 1 {
-		gemvAVX512(n, k, a, b, ldb, c, acc, ep)
+		gemvAVX512B(n, k, a, b, c, acc, ep)
 		return
 	}
 	if usePackedB(m, n, k) {
-		gemmPacked(avx512Packed, m, n, k, a, lda, b, ldb, c, ldc, acc, ep)
+		gemmPacked(avx512Packed, m, n, k, a, lda, b, c, ldc, acc, ep)
 		return
 	}
 	var kep *tileEp
@@ -283,7 +284,7 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []flo
 			i1 := min(i0+gemmMC, m)
 			for j := 0; j < n; j += 32 {
 				w := min(32, n-j)
-				bp := &b[p0*ldb+j]
+				bp, ldb := b.at(p0, j)
 				// Balanced row tiles: a 1-row remainder would run at a sixth of the speed.
 				for t, tiles := 0, (i1-i0+11)/12; t < tiles; t++ {
 					off, r := balancedTile(i1-i0, tiles, t)
@@ -304,6 +305,26 @@ type gemvKernel func(k int, a *float32, b *float32, ldb int, c *float32, acc boo
 var gemvKernels = [...]gemvKernel{
 	gemvAVX512_1, gemvAVX512_2, gemvAVX512_3, gemvAVX512_4, gemvAVX512_5, gemvAVX512_6, gemvAVX512_7, gemvAVX512_8,
 	gemvAVX512_9, gemvAVX512_10, gemvAVX512_11, gemvAVX512_12, gemvAVX512_13, gemvAVX512_14, gemvAVX512_15, gemvAVX512_16,
+}
+
+// gemvAVX512B is gemvAVX512 on a B of either layout: a plain B whole, panels one at a time.
+func gemvAVX512B(n, k int, a []float32, b bMat, c []float32, acc bool, ep *epTile) {
+	if b.panelK == 0 {
+		gemvAVX512(n, k, a, b.b, b.ld, c, acc, ep)
+		return
+	}
+	var t epTile
+	for j := 0; j < n; {
+		bp, ld, w := b.panel(j, n)
+		var e *epTile
+		if ep != nil {
+			t = *ep
+			t.col0 += j
+			e = &t
+		}
+		gemvAVX512(w, k, a, bp, ld, c[j:], acc, e)
+		j += w
+	}
 }
 
 // gemvAVX512 is Gemm for one row of A (m = 1, k > 0): B streams row by row

@@ -10,7 +10,7 @@ import "sync"
 // Gemm sets C[m×n] (row stride ldc) to A[m×k] (lda) · B[k×n] (ldb), plus
 // C's old value when acc.
 func Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	gemm(m, n, k, a, lda, b, ldb, c, ldc, acc, nil, 0)
+	gemm(m, n, k, a, lda, plainB(b, ldb), c, ldc, acc, nil, 0)
 }
 
 // GemmEpilogue sets C[m×n] (row stride ldc) to A[m×k] (lda) · B[k×n] (ldb)
@@ -18,7 +18,7 @@ func Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 // length n). A clamp-form epilogue (see Epilogue.clampForm) is applied to
 // each tile of C as soon as it is final, while it is in L1.
 func GemmEpilogue(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, row0 int, ep *Epilogue) {
-	gemm(m, n, k, a, lda, b, ldb, c, ldc, false, ep, row0)
+	gemm(m, n, k, a, lda, plainB(b, ldb), c, ldc, false, ep, row0)
 }
 
 // epTile locates a block of C in its epilogue's output: C's element (0, 0)
@@ -35,13 +35,17 @@ func (t *epTile) apply(i0, j0, rows, cols int, c []float32, ldc int) {
 	t.ep.applyTile(t.row0+i0, t.col0+j0, rows, cols, t.n, c, ldc)
 }
 
-func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *Epilogue, row0 int) {
+// gemm is Gemm with an epilogue, on a B of either layout (a plain B's length is checked
+// here, a Panels' by its caller).
+func gemm(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, acc bool, ep *Epilogue, row0 int) {
 	if m <= 0 || n <= 0 {
 		return
 	}
 	need("Gemm", "c", c, matLen(m, n, ldc))
 	need("Gemm", "a", a, matLen(m, k, lda))
-	need("Gemm", "b", b, matLen(k, n, ldb))
+	if b.panelK == 0 {
+		need("Gemm", "b", b.b, matLen(k, n, b.ld))
+	}
 	var tile *epTile
 	var t epTile
 	if ep != nil {
@@ -56,11 +60,11 @@ func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 	}
 	parts := partsFor(m*n*k, pieces)
 	if parts <= 1 || k <= 0 {
-		gemmBlock(m, n, k, a, lda, b, ldb, c, ldc, acc, tile)
+		gemmBlock(m, n, k, a, lda, b, c, ldc, acc, tile)
 		return
 	}
 	j := gemmJobs.Get().(*gemmJob)
-	*j = gemmJob{m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, acc: acc, byRows: byRows}
+	*j = gemmJob{m: m, n: n, k: k, a: a, lda: lda, b: b, c: c, ldc: ldc, acc: acc, byRows: byRows}
 	if ep != nil {
 		// The job keeps a copy, so that ep does not escape: a caller may pass one on its stack.
 		j.epv = *ep
@@ -75,9 +79,9 @@ func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 // allocate.
 type gemmJob struct {
 	m, n, k  int
-	a, b, c  []float32
-	lda, ldb int
-	ldc      int
+	a, c     []float32
+	b        bMat
+	lda, ldc int
 	acc      bool
 	ep       epTile // ep.ep nil: none; else &epv
 	epv      Epilogue
@@ -97,13 +101,13 @@ func (j *gemmJob) runPart(p, parts int) {
 		lo, hi := split(j.m, 12, p, parts)
 		if lo < hi {
 			t.row0 += lo
-			gemmBlock(hi-lo, j.n, j.k, j.a[lo*j.lda:], j.lda, j.b, j.ldb, j.c[lo*j.ldc:], j.ldc, j.acc, tile)
+			gemmBlock(hi-lo, j.n, j.k, j.a[lo*j.lda:], j.lda, j.b, j.c[lo*j.ldc:], j.ldc, j.acc, tile)
 		}
 		return
 	}
 	lo, hi := split(j.n, 32, p, parts)
 	if lo < hi {
 		t.col0 += lo
-		gemmBlock(j.m, hi-lo, j.k, j.a, j.lda, j.b[lo:], j.ldb, j.c[lo:], j.ldc, j.acc, tile)
+		gemmBlock(j.m, hi-lo, j.k, j.a, j.lda, j.b.cols(lo), j.c[lo:], j.ldc, j.acc, tile)
 	}
 }

@@ -90,27 +90,31 @@ func packA(dst []float32, rows, kk int, a []float32, lda int) {
 // its tile height mr, and how to run one tile (r ≤ mr rows, cols ≤ nr columns of C).
 type packedLevel struct {
 	nr, mr int
-	tile   func(r, kk int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool, cols int, ep *float32)
+	tile   func(r, kk int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int, ep *float32)
 }
 
 var (
 	avx2Packed = &packedLevel{nr: 16, mr: 6,
-		tile: func(r, kk int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool, cols int, ep *float32) {
-			avx2Kernels[r-1](kk, a, lda, b, 16, c, ldc, acc, ep)
+		tile: func(r, kk int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int, ep *float32) {
+			avx2Kernels[r-1](kk, a, lda, b, ldb, c, ldc, acc, ep)
 		}}
 	avx512Packed = &packedLevel{nr: 32, mr: 12,
-		tile: func(r, kk int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool, cols int, ep *float32) {
-			avx512Tile(r, kk, a, lda, b, 32, c, ldc, acc, cols, ep)
+		tile: func(r, kk int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int, ep *float32) {
+			avx512Tile(r, kk, a, lda, b, ldb, c, ldc, acc, cols, ep)
 		}}
 )
 
 // gemmPacked is Gemm with B (and maybe A) packed, for one kernel family. The AVX2 family
-// takes n a multiple of 16; the AVX-512 one masks the last partial panel. ep (clamp form,
-// or nil) is applied to each tile of C once it is final.
-func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *epTile) {
+// takes n a multiple of 16; the AVX-512 one masks the last partial panel. A B in panel layout
+// is read in place (its kc-deep blocks are contiguous already). ep (clamp form, or nil) is
+// applied to each tile of C once it is final.
+func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, acc bool, ep *epTile) {
 	nr := lv.nr
 	kc := min(gemmKCPacked, k)
 	nc := min(gemmNCPacked, (n+nr-1)&^(nr-1))
+	if b.panelK > 0 {
+		nc = 0
+	}
 	buf := getPack(kc * (nc + gemmMC))
 	defer packPool.Put(buf)
 	pk, pa := (*buf)[:len(*buf)-gemmMC*kc], (*buf)[len(*buf)-gemmMC*kc:]
@@ -125,7 +129,9 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b []float32,
 		for p0 := 0; p0 < k; p0 += gemmKCPacked {
 			kk := min(gemmKCPacked, k-p0)
 			ac := acc || p0 > 0
-			packB(pk, nr, kk, w, b[p0*ldb+j0:], ldb)
+			if b.panelK == 0 {
+				packB(pk, nr, kk, w, b.b[p0*b.ld+j0:], b.ld)
+			}
 			for i0 := 0; i0 < m; i0 += gemmMC {
 				i1 := min(i0+gemmMC, m)
 				ab, ald := a[i0*lda+p0:], lda
@@ -134,7 +140,10 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b []float32,
 					ab, ald = pa, kk
 				}
 				for q := 0; q < w; q += nr {
-					bp := &pk[q*kk]
+					bp, ldb := b.at(p0, j0+q)
+					if b.panelK == 0 {
+						bp, ldb = &pk[q*kk], nr
+					}
 					for t, tiles := 0, (i1-i0+lv.mr-1)/lv.mr; t < tiles; t++ {
 						off, r := balancedTile(i1-i0, tiles, t)
 						i := i0 + off
@@ -142,7 +151,7 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b []float32,
 						if ep != nil && p0+kk == k {
 							e = kep.at(ep, i, j0+q)
 						}
-						lv.tile(r, kk, &ab[off*ald], ald, bp, &c[i*ldc+j0+q], ldc, ac, w-q, e)
+						lv.tile(r, kk, &ab[off*ald], ald, bp, ldb, &c[i*ldc+j0+q], ldc, ac, w-q, e)
 					}
 				}
 			}
