@@ -98,6 +98,11 @@ type generator struct {
 	scratchRows, fixedScratch int
 	// totalBF16 is the number of bf16 weights, stored after the float32 ones.
 	totalBF16 int
+	// rowsConst names the per-sample rows of the arena the forward function being emitted
+	// runs on (its fixed scratch follows them).
+	rowsConst string
+	// sched is the schedule pass's decision (schedule.go).
+	sched schedule
 	// symbols are the open sequence lengths (ir.Time, S3, ...): forward gets one int each
 	// (t, t3, ...), and the arena's row unit is r = n times all of them.
 	symbols []ir.Dim
@@ -318,7 +323,12 @@ func (gen *generator) file() ([]byte, error) {
 		outNames[i] = gen.ident(name + "Out")
 	}
 
-	body, err := gen.forward(outNames)
+	sched, err := scheduleOf(g)
+	if err != nil {
+		return nil, err
+	}
+	gen.sched = sched
+	body, trunkBody, trunkRows, err := gen.forwards(sched, outNames)
 	if err != nil {
 		return nil, err
 	}
@@ -328,10 +338,21 @@ func (gen *generator) file() ([]byte, error) {
 	f.Line()
 	f.Comment("arenaRows is the scratch memory one batch row needs, in float32 elements;")
 	f.Comment("arenaFixed what a call needs whatever the batch.")
-	f.Const().Defs(
-		jen.Id("arenaRows").Op("=").Lit(gen.plan.Rows+gen.scratchRows),
+	consts := []jen.Code{
+		jen.Id("arenaRows").Op("=").Lit(gen.plan.Rows + gen.scratchRows),
 		jen.Id("arenaFixed").Op("=").Lit(gen.fixedScratch),
-	)
+	}
+	if sched.trunk > 0 {
+		f.Comment(fmt.Sprintf("microBatch is how many samples at a time run through the first %d ops (the trunk; the", sched.trunk))
+		f.Comment("schedule pass), so that their activations stay in cache.")
+		consts = append(consts, jen.Id("microBatch").Op("=").Lit(sched.mb))
+	}
+	if sched.cut != nil {
+		f.Comment(fmt.Sprintf("trunkRows is the trunk's arena per sample of a micro-batch; cutRows the values per sample of %s,", sched.cut.Name))
+		f.Comment("which the trunk writes and the rest of the model (arenaRows) reads.")
+		consts = append(consts, jen.Id("trunkRows").Op("=").Lit(trunkRows), jen.Id("cutRows").Op("=").Lit(rowSize(sched.cut)))
+	}
+	f.Const().Defs(consts...)
 	f.Line()
 	f.Comment("weights holds every weight of the model, sliced from one decoded blob.")
 	f.Type().Id("weights").Struct(wfields...)
@@ -358,6 +379,10 @@ func (gen *generator) file() ([]byte, error) {
 	}
 	fparams = append(fparams, jen.Id("a").Index().Float32(), jen.Id("inputs"), jen.Id("outputs").Index().Index().Float32())
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("forward").Params(fparams...).Block(body...)
+	if trunkBody != nil {
+		f.Comment(fmt.Sprintf("forwardTrunk runs the trunk on n rows, up to %s: straight-line kernel calls; a is its arena.", sched.cut.Name))
+		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("forwardTrunk").Params(fparams...).Block(trunkBody...)
+	}
 	for _, p := range gen.params {
 		f.Add(p)
 	}
@@ -557,30 +582,42 @@ func (gen *generator) emitPredict(f *jen.File, inNames, outNames []string) error
 		}
 		checks = append(checks, check("output", i, name, v, jen.Id("outputs").Index(jen.Lit(i))))
 	}
-	arena := jen.Id("arenaRows").Op("*").Id("batch")
-	fwdArgs := []jen.Code{jen.Id("batch")}
-	for _, d := range gen.symbols {
-		arena = arena.Op("*").Id(symVar(d))
-		fwdArgs = append(fwdArgs, jen.Id(symVar(d)))
+	if gen.sched.trunk > 0 {
+		checks = append(checks, gen.runMicroBatches(gen.sched)...)
+	} else {
+		arena := jen.Id("arenaRows").Op("*").Id("batch")
+		fwdArgs := []jen.Code{jen.Id("batch")}
+		for _, d := range gen.symbols {
+			arena = arena.Op("*").Id(symVar(d))
+			fwdArgs = append(fwdArgs, jen.Id(symVar(d)))
+		}
+		arena = arena.Op("+").Id("arenaFixed")
+		fwdArgs = append(fwdArgs, jen.Parens(jen.Op("*").Id("buf")).Index(jen.Op(":").Add(arena)), jen.Id("inputs"), jen.Id("outputs"))
+		checks = append(checks, getArena(arena)...)
+		checks = append(checks,
+			jen.Id("m").Dot("forward").Call(fwdArgs...),
+			jen.Id("m").Dot("arena").Dot("Put").Call(jen.Id("buf")),
+			jen.Return(jen.Nil()),
+		)
 	}
-	arena = arena.Op("+").Id("arenaFixed")
-	fwdArgs = append(fwdArgs, jen.Parens(jen.Op("*").Id("buf")).Index(jen.Op(":").Add(arena)), jen.Id("inputs"), jen.Id("outputs"))
-	checks = append(checks,
-		jen.Id("buf").Op(",").Id("_").Op(":=").Id("m").Dot("arena").Dot("Get").Call().Assert(jen.Op("*").Index().Float32()),
-		jen.If(jen.Id("buf").Op("==").Nil().Op("||").Cap(jen.Op("*").Id("buf")).Op("<").Add(arena)).Block(
-			jen.Id("b").Op(":=").Make(jen.Index().Float32(), arena),
-			jen.Id("buf").Op("=").Op("&").Id("b"),
-		),
-		jen.Id("m").Dot("forward").Call(fwdArgs...),
-		jen.Id("m").Dot("arena").Dot("Put").Call(jen.Id("buf")),
-		jen.Return(jen.Nil()),
-	)
 	f.Comment("Run is Predict with the inputs and outputs as lists in model order.")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Run").Params(
 		jen.Id("batch").Int(), jen.Id("inputs"), jen.Id("outputs").Index().Index().Float32(),
 	).Error().Block(checks...)
 	f.Line()
 	return nil
+}
+
+// getArena returns the statements that take a pooled arena buf of at least size elements
+// (Run gives it back with m.arena.Put).
+func getArena(size jen.Code) []jen.Code {
+	return []jen.Code{
+		jen.Id("buf").Op(",").Id("_").Op(":=").Id("m").Dot("arena").Dot("Get").Call().Assert(jen.Op("*").Index().Float32()),
+		jen.If(jen.Id("buf").Op("==").Nil().Op("||").Cap(jen.Op("*").Id("buf")).Op("<").Add(size)).Block(
+			jen.Id("b").Op(":=").Make(jen.Index().Float32(), size),
+			jen.Id("buf").Op("=").Op("&").Id("b"),
+		),
+	}
 }
 
 // emitStream emits the streaming API of a stateful package: Stream, NewStream, Reset, Step.

@@ -13,10 +13,12 @@ import (
 // rt qualifies a runtime identifier.
 func rt(name string) *jen.Statement { return jen.Qual(RuntimePath, name) }
 
-// forward emits the body of forward: the locations of inputs, outputs and intermediates,
-// then one commented block per op.
-func (gen *generator) forward(outNames []string) ([]jen.Code, error) {
-	g := gen.g
+// forward emits the body of a forward function running g (the whole graph, or the trunk or
+// head of a schedule) with gen.plan its memory plan and rowsConst the constant naming the
+// plan's rows per sample: the locations of inputs, outputs and intermediates, then one
+// commented block per op.
+func (gen *generator) forward(g *ir.Graph, outNames []string, rowsConst string) ([]jen.Code, error) {
+	gen.rowsConst = rowsConst
 	var body []jen.Code
 	if len(gen.symbols) > 0 {
 		r := jen.Id("n")
@@ -670,6 +672,6 @@ func (gen *generator) scratch(rows int) jen.Code {
 
 // fixedScratchSlice is the batch-independent scratch region, after every per-row region.
 func (gen *generator) fixedScratchSlice(size int) jen.Code {
-	start := jen.Id("arenaRows").Op("*").Add(gen.unit())
+	start := jen.Id(gen.rowsConst).Op("*").Add(gen.unit())
 	return jen.Id("a").Index(start, jen.Add(start).Op("+").Lit(size))
 }

@@ -28,12 +28,16 @@ type attrInfo struct {
 	required bool
 }
 
+// scheduleAttrs are the attributes any op may carry from the schedule pass (passes.Schedule):
+// microbatch, the samples per step of the trunk the op belongs to.
+const scheduleAttrs = "microbatch:i"
+
 // Ops is the closed op table.
 var Ops = map[string]*OpDef{}
 
 func def(d *OpDef) {
 	d.attrs = map[string]attrInfo{}
-	for _, f := range strings.Fields(d.AttrSpec) {
+	for _, f := range strings.Fields(d.AttrSpec + " " + scheduleAttrs) {
 		name, kind, _ := strings.Cut(f, ":")
 		req := strings.HasSuffix(kind, "!")
 		d.attrs[name] = attrInfo{kind: strings.TrimSuffix(kind, "!")[0], required: req}

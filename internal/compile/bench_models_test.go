@@ -5,7 +5,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/kerasgen/kerasgen/internal/sharedtest"
 	"github.com/kerasgen/kerasgen/runtime"
@@ -98,4 +101,57 @@ func bf16Tolerance(want *runtime.Array) (atol, rtol float64) {
 		scale = max(scale, math.Abs(float64(v)))
 	}
 	return 0.1 * scale, 0.05
+}
+
+// TestMicroBatches checks the schedule pass's micro-batched packages against Keras on batches
+// the micro-batch does not divide: the MNIST CNN (4 samples a step through its convolutions,
+// then the Dense head on the whole batch) at batch 5, and with every layer's output as an extra
+// output (values cross the trunk everywhere, so the whole graph runs 4 samples at a time);
+// resnet_small (1 sample a step) at batch 3.
+func TestMicroBatches(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds benchmark models; skipped with -short")
+	}
+	root := sharedtest.Dir(t, "bench", "models")
+	cases := []struct {
+		name         string
+		batch        int
+		layerOutputs bool
+		trunk        string // what the generated code must hold
+	}{
+		{"cnn", 5, false, "microBatch = 4"},
+		{"cnn", 5, true, "microBatch = 4"},
+		{"resnet_small", 3, false, "microBatch = 1"},
+	}
+	var jobs []Job
+	var wants []*runtime.Array
+	for _, c := range cases {
+		dir := filepath.Join(root, c.name)
+		r, err := Compile(filepath.Join(dir, "model.keras"), Options{Verify: true, LayerOutputs: c.layerOutputs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := string(r.Files["model.go"])
+		require.Contains(t, src, c.trunk, c.name)
+		require.Equal(t, !c.layerOutputs, strings.Contains(src, "func (m *Model) forwardTrunk("), "%s: a head of its own", c.name)
+		in, err := runtime.ReadNPYFile(filepath.Join(dir, "input_b32.npy"))
+		require.NoError(t, err)
+		want, err := runtime.ReadNPYFile(filepath.Join(dir, "expected_b32.npy"))
+		require.NoError(t, err)
+		jobs = append(jobs, Job{Result: r, Inputs: []*runtime.Array{firstRows(in, c.batch)}})
+		wants = append(wants, firstRows(want, c.batch))
+	}
+	outs, err := RunAll(t.TempDir(), jobs)
+	require.NoError(t, err)
+	for i, c := range cases {
+		d := Compare(outs[i][0], wants[i], nil, 1e-5, 1e-4) // the model's output comes first
+		require.True(t, d.OK(), "%s batch %d (layer outputs %v): %s", c.name, c.batch, c.layerOutputs, d)
+		t.Logf("%s batch %d (layer outputs %v): %s", c.name, c.batch, c.layerOutputs, d)
+	}
+}
+
+// firstRows returns the first n rows of a (a view).
+func firstRows(a *runtime.Array, n int) *runtime.Array {
+	shape := append([]int{n}, a.Shape[1:]...)
+	return &runtime.Array{Shape: shape, DType: a.DType, Data: a.Data[:len(a.Data)/a.Shape[0]*n]}
 }

@@ -15,17 +15,28 @@ import (
 var update = flag.Bool("update", false, "rewrite the generated-code golden files under golden/")
 
 // goldenCodeCases are the golden models whose generated package is checked in under
-// golden/<case>/ (model.go, and weights.sha256 for the blob).
-var goldenCodeCases = []string{"mlp_relu_softmax", "cnn_bn_dropout", "residual_add_concat", "multi_io", "depthwise_separable"}
+// golden/<case>/ (model.go, and weights.sha256 for the blob), and goldenBenchCases the
+// benchmark models likewise (resnet_small: convolution kernels in panel layout, a trunk run
+// one sample at a time by the schedule pass).
+var (
+	goldenCodeCases  = []string{"mlp_relu_softmax", "cnn_bn_dropout", "residual_add_concat", "multi_io", "depthwise_separable"}
+	goldenBenchCases = []string{"resnet_small"}
+)
 
 // TestGeneratedCodeGolden regenerates the checked-in packages: the output must be
 // byte-identical from one run to the next (deterministic), equal to the files in golden/
 // (regenerate with `make golden` when a change is intended), and pass go vet.
 func TestGeneratedCodeGolden(t *testing.T) {
-	root := sharedtest.Dir(t, "golden")
-	var results []*Result
+	var paths []string
 	for _, c := range goldenCodeCases {
-		path := filepath.Join(root, c, "model.keras")
+		paths = append(paths, filepath.Join(sharedtest.Dir(t, "golden"), c, "model.keras"))
+	}
+	for _, c := range goldenBenchCases {
+		paths = append(paths, filepath.Join(sharedtest.Dir(t, "bench", "models"), c, "model.keras"))
+	}
+	var results []*Result
+	for _, path := range paths {
+		c := filepath.Base(filepath.Dir(path))
 		first, err := Compile(path, Options{Package: PackageName(c)})
 		if err != nil {
 			t.Fatalf("%s: %v", c, err)

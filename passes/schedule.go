@@ -1,0 +1,130 @@
+package passes
+
+import "github.com/kerasgen/kerasgen/ir"
+
+// Schedule decides the order in which a batch flows through the graph: layer by layer over
+// the whole batch, or, for a convolutional trunk whose activations outgrow the cache, the
+// trunk micro-batch by micro-batch and then the head over the whole batch.
+//
+// Layer by layer, each op writes its whole-batch output before the next op reads it: at
+// batch 32 MobileNetV2's first activations are 150 MB and resnet_small's 8 MB, so every layer
+// streams them through DRAM or L3. Run a few samples at a time through the trunk instead and
+// its activations stay in L2 (the kernels inside split their work across threads as before).
+// The head — the ops after the trunk, on one vector per sample (Dense layers) — runs on the
+// whole batch, whose rows share each read of its weights.
+//
+// Guarantees: when it applies, the ops of the trunk are a prefix of g.Ops and carry the
+// attribute microbatch = the samples per step (≥ 1); unless the trunk is the whole graph,
+// exactly one value computed by the trunk or a graph input is read after it — the cut, which
+// the head reads. No other op has the attribute. It does
+// not apply (no op is marked) to graphs with a recurrent op (a step's matrix product wants
+// the whole batch), with a value whose shape has an unknown dimension besides the leading
+// batch, or whose trunk would be empty or would already fit in the budget at microBatchMax
+// samples.
+func Schedule(g *ir.Graph) error {
+	for _, op := range g.Ops {
+		delete(op.Attrs, "microbatch")
+	}
+	cut := trunkEnd(g)
+	if cut == 0 {
+		return nil
+	}
+	// Per-sample footprint: the largest set of activations one op of the trunk touches.
+	foot := int64(0)
+	for _, op := range g.Ops[:cut] {
+		bytes := int64(0)
+		for _, v := range append(append([]*ir.Value{}, op.In...), op.Out...) {
+			if !v.IsConst() {
+				bytes += 4 * v.Type.Shape.StaticSize()
+			}
+		}
+		foot = max(foot, bytes)
+	}
+	mb := max(1, scheduleL2Budget/foot)
+	if mb >= microBatchMax {
+		return nil
+	}
+	for _, op := range g.Ops[:cut] {
+		op.Attrs["microbatch"] = int(mb)
+	}
+	return nil
+}
+
+// scheduleL2Budget is the bytes of activations a trunk op may touch per micro-batch: half of
+// this machine's 1 MiB L2, leaving the rest to the weights and the kernels' scratch.
+const scheduleL2Budget = 512 << 10
+
+// microBatchMax is where micro-batches stop paying: a trunk whose ops touch at most
+// scheduleL2Budget for this many samples already runs from cache layer by layer at the
+// batch sizes that matter.
+const microBatchMax = 32
+
+// trunkEnd returns the length of the trunk: the shortest prefix of g.Ops that holds every op
+// with a value that is not a [batch, features] vector and ends at a cut (one value crosses
+// it; the whole graph when no such prefix does), or 0 when every op is on vectors or the
+// graph has a recurrent op or an unknown dimension besides the batch.
+func trunkEnd(g *ir.Graph) int {
+	for _, op := range g.Ops {
+		if op.Kind == "Recurrent" {
+			return 0
+		}
+		for _, v := range append(append([]*ir.Value{}, op.In...), op.Out...) {
+			for i, d := range v.Type.Shape {
+				if !d.Static() && (i > 0 || d != ir.Batch) {
+					return 0
+				}
+			}
+		}
+	}
+	vector := func(op *ir.Op) bool {
+		for _, v := range append(append([]*ir.Value{}, op.In...), op.Out...) {
+			if !v.IsConst() && len(v.Type.Shape) != 2 {
+				return false
+			}
+		}
+		return true
+	}
+	end := len(g.Ops)
+	for end > 0 && vector(g.Ops[end-1]) {
+		end--
+	}
+	if end == 0 {
+		return 0 // vectors only: nothing to keep in cache
+	}
+	// The head must start at a cut: move its start later until one value crosses; with
+	// none, the whole graph is the trunk.
+	for ; end < len(g.Ops); end++ {
+		if crossing(g, end) == 1 {
+			return end
+		}
+	}
+	return end
+}
+
+// crossing counts the values computed by g.Ops[:end] or graph inputs that g.Ops[end:] or the
+// graph's outputs read.
+func crossing(g *ir.Graph, end int) int {
+	before := map[*ir.Value]bool{}
+	for _, v := range g.Inputs {
+		before[v] = true
+	}
+	for _, op := range g.Ops[:end] {
+		for _, v := range op.Out {
+			before[v] = true
+		}
+	}
+	seen := map[*ir.Value]bool{}
+	for _, op := range g.Ops[end:] {
+		for _, v := range op.In {
+			if before[v] {
+				seen[v] = true
+			}
+		}
+	}
+	for _, v := range g.Outputs {
+		if before[v] {
+			seen[v] = true
+		}
+	}
+	return len(seen)
+}

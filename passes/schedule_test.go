@@ -1,0 +1,91 @@
+package passes
+
+import (
+	"testing"
+
+	"github.com/kerasgen/kerasgen/ir"
+	"github.com/stretchr/testify/require"
+)
+
+// scheduleGraph is a convolutional trunk on an hw×hw×c image — a 3×3 conv, a 1×1 conv, a mean
+// over the pixels — then a Dense head; skip adds a second value crossing into the head.
+func scheduleGraph(t *testing.T, hw, c int, skip, fullyConv bool) *ir.Graph {
+	b := newBuilder(t, "schedule")
+	x := b.in("x", ir.Batch, ir.Dim(hw), ir.Dim(hw), 3)
+	h := b.op("Conv", "conv1", vals(x, b.c("k1", 3, 3, 3, ir.Dim(c))), convAttrs(pad1))
+	h = b.op("Conv", "conv2", vals(h, b.c("k2", 1, 1, ir.Dim(c), ir.Dim(c))), convAttrs(pad0))
+	if fullyConv {
+		return b.out(h)
+	}
+	p := b.op("Reduce", "gap", vals(h), ir.Attrs{"mode": "mean", "axes": []int{1, 2}})
+	y := b.op("MatMul", "dense", vals(p, b.c("k3", ir.Dim(c), 10)), nil)
+	if skip {
+		q := b.op("Reduce", "gmp", vals(h), ir.Attrs{"mode": "max", "axes": []int{1, 2}})
+		y = b.op("Binary", "add", vals(y, b.op("MatMul", "dense2", vals(q, b.c("k4", ir.Dim(c), 10)), nil)), ir.Attrs{"fn": "add"})
+	}
+	return b.out(b.op("Unary", "sigmoid", vals(y), ir.Attrs{"fn": "sigmoid"}))
+}
+
+// marks returns each op's microbatch attribute (0: none).
+func marks(g *ir.Graph) []int {
+	var m []int
+	for _, op := range g.Ops {
+		m = append(m, op.Attrs.Int("microbatch", 0))
+	}
+	return m
+}
+
+// TestSchedule checks where the schedule pass cuts the graph and the micro-batch it picks: the
+// samples whose largest op (input and output activations) fits scheduleL2Budget.
+func TestSchedule(t *testing.T) {
+	// 64×64×32 activations: 512 KiB per sample for the 1×1 conv's input and output → 1.
+	g := scheduleGraph(t, 64, 32, false, false)
+	require.NoError(t, Schedule(g))
+	mustVerify(t, g, "schedule")
+	require.Equal(t, []int{1, 1, 1, 0, 0}, marks(g), "conv1 conv2 gap | dense sigmoid")
+
+	// 16×16×16: 32 KiB per sample → 16 samples a step.
+	g = scheduleGraph(t, 16, 16, false, false)
+	require.NoError(t, Schedule(g))
+	require.Equal(t, []int{16, 16, 16, 0, 0}, marks(g))
+
+	// 8×8×8: 4 KiB per sample → 128 ≥ microBatchMax: layer by layer.
+	g = scheduleGraph(t, 8, 8, false, false)
+	require.NoError(t, Schedule(g))
+	require.Equal(t, []int{0, 0, 0, 0, 0}, marks(g))
+
+	// Two values cross into the head until after the second dense: the cut moves to there.
+	g = scheduleGraph(t, 64, 32, true, false)
+	require.NoError(t, Schedule(g))
+	require.Equal(t, []int{1, 1, 1, 1, 1, 1, 1, 0}, marks(g), "conv1 conv2 gap dense gmp dense2 add | sigmoid")
+
+	// No head: the whole graph is the trunk.
+	g = scheduleGraph(t, 64, 32, false, true)
+	require.NoError(t, Schedule(g))
+	require.Equal(t, []int{1, 1}, marks(g))
+
+	// Running it again gives the same marks (it clears its own first).
+	require.NoError(t, Schedule(g))
+	require.Equal(t, []int{1, 1}, marks(g))
+}
+
+// TestScheduleLeavesAlone checks the graphs the pass does not touch: vectors only (an MLP), a
+// recurrent op, an open sequence length.
+func TestScheduleLeavesAlone(t *testing.T) {
+	b := newBuilder(t, "mlp")
+	x := b.in("x", ir.Batch, 4096)
+	g := b.out(b.op("MatMul", "dense", vals(x, b.c("k", 4096, 64)), nil))
+	require.NoError(t, Schedule(g))
+	require.Equal(t, []int{0}, marks(g))
+
+	b = newBuilder(t, "seq")
+	s := b.in("s", ir.Batch, ir.Time, 8)
+	g = b.out(b.op("Unary", "relu", vals(s), ir.Attrs{"fn": "relu"}))
+	require.NoError(t, Schedule(g))
+	require.Equal(t, []int{0}, marks(g))
+
+	g = scheduleGraph(t, 64, 32, false, false)
+	g.Ops[3].Kind = "Recurrent" // the pass only looks at the kind
+	require.NoError(t, Schedule(g))
+	require.Equal(t, []int{0, 0, 0, 0, 0}, marks(g))
+}
