@@ -14,7 +14,12 @@ import (
 // head on the whole batch. The trunk and the head are planned and emitted as two graphs:
 // forwardTrunk (inputs → the cut value) over an arena of trunkRows per sample of the
 // micro-batch, and forward (the cut → outputs) over arenaRows per sample of the batch; the
-// cut, cutRows values per sample, has its own region. Run lays the arena out as
+// cut, cutRows values per sample, has its own region. With more than one thread
+// (runtime.Threads) the trunk runs in one step, the whole batch layer by layer, each op
+// splitting the batch's images across the threads in one handoff: micro-batches would cost a
+// handoff per op per step (a sleeping worker takes 10–20 µs to wake on these shared machines,
+// far more when they are loaded; resnet_small at batch 32 on two threads ran 80 ms in
+// one-sample steps against 53 ms layer by layer). Run lays the arena out as
 // [cut | trunk arena | head arena | fixed scratch]: the trunk's fixed scratch, after its own
 // rows, may reach into the head's region, which holds nothing until the head runs. Without a
 // head (the whole graph is the trunk) forward is the trunk, called once per micro-batch on
@@ -109,7 +114,7 @@ func (gen *generator) runMicroBatches(s schedule) []jen.Code {
 	for i, v := range g.Inputs {
 		ins = append(ins, chunk("inputs", i, v))
 	}
-	mbEff := jen.Id("min").Call(jen.Id("batch"), jen.Id("microBatch"))
+	mbEff := jen.Id("step")
 	var arena, loopCall, after jen.Code
 	if s.cut == nil {
 		var outs []jen.Code
@@ -117,7 +122,7 @@ func (gen *generator) runMicroBatches(s schedule) []jen.Code {
 			outs = append(outs, chunk("outputs", i, v))
 		}
 		arena = jen.Id("arenaRows").Op("*").Add(mbEff).Op("+").Id("arenaFixed")
-		loopCall = jen.Id("m").Dot("forward").Call(jen.Id("nb"), jen.Op("*").Id("buf"),
+		loopCall = jen.Id("m").Dot("forward").Call(jen.Id("nb"), jen.Parens(jen.Op("*").Id("buf")),
 			jen.Index().Index().Float32().Values(ins...), jen.Index().Index().Float32().Values(outs...))
 		after = jen.Null()
 	} else {
@@ -131,7 +136,12 @@ func (gen *generator) runMicroBatches(s schedule) []jen.Code {
 			jen.Id("ta").Index(jen.Id("trunkRows").Op("*").Add(mbEff).Op(":")),
 			jen.Index().Index().Float32().Values(jen.Id("cut")), jen.Id("outputs"))
 	}
-	code := getArena(arena)
+	// With threads, one step: the whole batch layer by layer (see the file comment).
+	code := []jen.Code{
+		jen.Id("step").Op(":=").Id("batch"),
+		jen.If(jen.Qual(RuntimePath, "Threads").Call().Op("==").Lit(1)).Block(jen.Id("step").Op("=").Id("min").Call(jen.Id("batch"), jen.Id("microBatch"))),
+	}
+	code = append(code, getArena(arena)...)
 	if s.cut != nil {
 		code = append(code,
 			jen.Id("cut").Op(":=").Parens(jen.Op("*").Id("buf")).Index(jen.Op(":").Id("cutRows").Op("*").Id("batch")),
@@ -139,8 +149,8 @@ func (gen *generator) runMicroBatches(s schedule) []jen.Code {
 	}
 	code = append(code,
 		jen.Comment(fmt.Sprintf("The trunk (%d ops) micro-batch by micro-batch (the schedule pass).", s.trunk)),
-		jen.For(jen.Id("b0").Op(":=").Lit(0), jen.Id("b0").Op("<").Id("batch"), jen.Id("b0").Op("+=").Id("microBatch")).Block(
-			jen.Id("nb").Op(":=").Id("min").Call(jen.Id("microBatch"), jen.Id("batch").Op("-").Id("b0")),
+		jen.For(jen.Id("b0").Op(":=").Lit(0), jen.Id("b0").Op("<").Id("batch"), jen.Id("b0").Op("+=").Id("step")).Block(
+			jen.Id("nb").Op(":=").Id("min").Call(jen.Id("step"), jen.Id("batch").Op("-").Id("b0")),
 			loopCall,
 		),
 		after,

@@ -9,7 +9,8 @@ import "github.com/kerasgen/kerasgen/ir"
 // Layer by layer, each op writes its whole-batch output before the next op reads it: at
 // batch 32 MobileNetV2's first activations are 150 MB and resnet_small's 8 MB, so every layer
 // streams them through DRAM or L3. Run a few samples at a time through the trunk instead and
-// its activations stay in L2 (the kernels inside split their work across threads as before).
+// its activations stay in L2. (On more than one thread the package still runs the trunk
+// layer by layer, each op splitting the batch across threads: see codegen/schedule.go.)
 // The head — the ops after the trunk, on one vector per sample (Dense layers) — runs on the
 // whole batch, whose rows share each read of its weights.
 //
