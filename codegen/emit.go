@@ -362,7 +362,11 @@ func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {
 			return append(pre, code...), nil
 		}
 		w := op.In[1].Type.Shape
-		return append(pre, rt("Dense").Call(prod(xs[:len(xs)-1]), jen.Lit(int(w[0])), jen.Lit(int(w[1])), in(0), in(1), out, ep)), nil
+		dense := "Dense"
+		if gen.panels[op.In[1]] {
+			dense = "DensePanels"
+		}
+		return append(pre, rt(dense).Call(prod(xs[:len(xs)-1]), jen.Lit(int(w[0])), jen.Lit(int(w[1])), in(0), in(1), out, ep)), nil
 
 	case "Conv", "DepthwiseConv", "ConvTranspose":
 		ep, pre, err := gen.epilogue(op)
