@@ -5,14 +5,13 @@ import (
 	"github.com/kerasgen/kerasgen/runtime"
 )
 
-// Kernels pre-packed at build time: the float32 kernels of the convolutions that run as matrix
-// products (every Groups = 1 Conv: the pointwise ones through runtime.DensePanels, the others
-// through runtime.Conv2DGemmPanels) and of the Dense layers applied to more than one vector per
-// sample (a Dense over a sequence: runtime.DensePanels) are stored in the weights blob in the
-// panel layout the GEMM and convolution kernels read (runtime.PackPanelsInto: 32-column panels,
-// each a contiguous run), so no call packs or strides through Keras' [K, N] layout. A constant
-// used any other way stays plain: a Dense layer on one vector per sample is a matrix-vector
-// product at batch 1, whose kernel reads 256 columns of a row at once.
+// Kernels pre-packed at build time: the float32 kernels of the matrix products — Dense layers
+// (MatMul, through runtime.DensePanels) and every Groups = 1 Conv (the pointwise ones through
+// runtime.DensePanels, the others through runtime.Conv2DGemmPanels) — are stored in the weights
+// blob in the panel layout the GEMM, GEMV and convolution kernels read (runtime.PackPanelsInto:
+// 32-column panels, each a contiguous run), so no call packs B or strides through Keras' [K, N]
+// layout. A constant used any other way (a bias, a recurrent kernel, a depthwise kernel) stays
+// plain.
 
 // panelOp reports whether op is a convolution or a matrix product whose kernel (input 1) can be
 // in panel layout.
@@ -24,18 +23,7 @@ func panelOp(op *ir.Op) bool {
 	case "Conv":
 		return op.Attrs.Int("groups", 1) == 1 && len(op.In[1].Type.Shape) == 4
 	case "MatMul":
-		xs := op.In[0].Type.Shape
-		if len(xs) < 2 {
-			return false
-		}
-		rows := int64(1) // vectors per sample
-		for _, d := range xs[1 : len(xs)-1] {
-			if !d.Static() {
-				return false // a sequence of run-time length: maybe one step
-			}
-			rows *= int64(d)
-		}
-		return len(op.In[1].Type.Shape) == 2 && rows > 1
+		return len(op.In[1].Type.Shape) == 2
 	}
 	return false
 }

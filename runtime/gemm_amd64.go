@@ -307,7 +307,16 @@ var gemvKernels = [...]gemvKernel{
 	gemvAVX512_9, gemvAVX512_10, gemvAVX512_11, gemvAVX512_12, gemvAVX512_13, gemvAVX512_14, gemvAVX512_15, gemvAVX512_16,
 }
 
-// gemvAVX512B is gemvAVX512 on a B of either layout: a plain B whole, panels one at a time.
+type gemvPanelsKernel func(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
+
+var gemvPanelsKernels = [...]gemvPanelsKernel{
+	gemvPanelsAVX512_1, gemvPanelsAVX512_2, gemvPanelsAVX512_3, gemvPanelsAVX512_4,
+	gemvPanelsAVX512_5, gemvPanelsAVX512_6, gemvPanelsAVX512_7, gemvPanelsAVX512_8,
+}
+
+// gemvAVX512B is gemvAVX512 on a B of either layout: a plain B whole; in panel layout, up to 8
+// full panels at a time side by side (gemvPanelsAVX512), a narrower last panel as the plain
+// matrix it is.
 func gemvAVX512B(n, k int, a []float32, b bMat, c []float32, acc bool, ep *epTile) {
 	if b.panelK == 0 {
 		gemvAVX512(n, k, a, b.b, b.ld, c, acc, ep)
@@ -322,8 +331,18 @@ func gemvAVX512B(n, k int, a []float32, b bMat, c []float32, acc bool, ep *epTil
 			t.col0 += j
 			e = &t
 		}
-		gemvAVX512(w, k, a, bp, ld, c[j:], acc, e)
-		j += w
+		if w < panelW {
+			gemvAVX512(w, k, a, bp, ld, c[j:], acc, e)
+			j += w
+			continue
+		}
+		// Columns j… are panel-aligned: each whole 32 of them up to n is a full panel.
+		q := min(len(gemvPanelsKernels), (n-j)/panelW)
+		gemvPanelsKernels[q-1](k, &a[0], &bp[0], b.panelK*panelW, &c[j], acc)
+		if e != nil {
+			e.apply(0, 0, 1, q*panelW, c[j:], q*panelW)
+		}
+		j += q * panelW
 	}
 }
 

@@ -99,3 +99,51 @@ func gemvAVX512_15(k int, a *float32, b *float32, ldb int, c *float32, acc bool,
 //
 //go:noescape
 func gemvAVX512_16(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
+
+// gemvPanelsAVX512_1 sets (or adds to, under acc) 32 columns of c the product of the row a
+// and k rows of 1 full 32-column panels of B, pstride elements apart.
+//
+//go:noescape
+func gemvPanelsAVX512_1(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
+
+// gemvPanelsAVX512_2 sets (or adds to, under acc) 64 columns of c the product of the row a
+// and k rows of 2 full 32-column panels of B, pstride elements apart.
+//
+//go:noescape
+func gemvPanelsAVX512_2(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
+
+// gemvPanelsAVX512_3 sets (or adds to, under acc) 96 columns of c the product of the row a
+// and k rows of 3 full 32-column panels of B, pstride elements apart.
+//
+//go:noescape
+func gemvPanelsAVX512_3(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
+
+// gemvPanelsAVX512_4 sets (or adds to, under acc) 128 columns of c the product of the row a
+// and k rows of 4 full 32-column panels of B, pstride elements apart.
+//
+//go:noescape
+func gemvPanelsAVX512_4(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
+
+// gemvPanelsAVX512_5 sets (or adds to, under acc) 160 columns of c the product of the row a
+// and k rows of 5 full 32-column panels of B, pstride elements apart.
+//
+//go:noescape
+func gemvPanelsAVX512_5(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
+
+// gemvPanelsAVX512_6 sets (or adds to, under acc) 192 columns of c the product of the row a
+// and k rows of 6 full 32-column panels of B, pstride elements apart.
+//
+//go:noescape
+func gemvPanelsAVX512_6(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
+
+// gemvPanelsAVX512_7 sets (or adds to, under acc) 224 columns of c the product of the row a
+// and k rows of 7 full 32-column panels of B, pstride elements apart.
+//
+//go:noescape
+func gemvPanelsAVX512_7(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
+
+// gemvPanelsAVX512_8 sets (or adds to, under acc) 256 columns of c the product of the row a
+// and k rows of 8 full 32-column panels of B, pstride elements apart.
+//
+//go:noescape
+func gemvPanelsAVX512_8(k int, a *float32, b *float32, pstride int, c *float32, acc bool)

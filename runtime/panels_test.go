@@ -49,7 +49,7 @@ func TestPackPanels(t *testing.T) {
 // packed path of large products, and a split across threads; guard bands around y.
 func TestDensePanelsTwin(t *testing.T) {
 	shapes := []struct{ m, k, n int }{
-		{1, 7, 1}, {1, 64, 33}, {1, 300, 700}, {2, 5, 16}, {3, 16, 17}, {5, 33, 31}, {12, 24, 48}, {13, 1, 70},
+		{1, 7, 1}, {1, 64, 33}, {1, 300, 700}, {1, 50, 256}, {1, 33, 288}, {2, 5, 16}, {3, 16, 17}, {5, 33, 31}, {12, 24, 48}, {13, 1, 70},
 		{30, 96, 24}, {49, 160, 100}, {130, 600, 500}, {200, 300, 40}, {7, 0, 9},
 	}
 	for _, level := range levelNames {

@@ -15,6 +15,11 @@
 // panels. mask selects the columns of the last vector (bit j for its column
 // j); loads of B and c and stores of c are masked with it, so nothing past
 // the v·16 - 16 + popcount(mask) columns is read or written.
+//
+// gemvPanelsAVX512_{q} (q = 1…8) computes the same for q·32 columns of a B in
+// panel layout (runtime/panels.go): q full 32-column panels, pstride elements
+// apart, each k rows of 32 contiguous floats. Each step reads one row of each
+// panel, so the q panels stream in order side by side.
 package main
 
 import (
@@ -27,14 +32,94 @@ import (
 	"github.com/kerasgen/kerasgen/asm/internal/setup"
 )
 
-const maxVecs = 16
+const (
+	maxVecs   = 16
+	maxPanels = maxVecs / 2
+)
 
 func main() {
 	setup.Runtime()
 	for v := 1; v <= maxVecs; v++ {
 		kernel(v)
 	}
+	for q := 1; q <= maxPanels; q++ {
+		panelKernel(q)
+	}
 	Generate()
+}
+
+func panelKernel(q int) {
+	name := fmt.Sprintf("gemvPanelsAVX512_%d", q)
+	TEXT(name, NOSPLIT, "func(k int, a *float32, b *float32, pstride int, c *float32, acc bool)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets (or adds to, under acc) %d columns of c the product of the row a", name, 32*q),
+		fmt.Sprintf("and k rows of %d full 32-column panels of B, pstride elements apart.", q))
+	ld := func(name string) reg.GPVirtual {
+		r := GP64()
+		Load(Param(name), r)
+		return r
+	}
+	k, a, c := ld("k"), ld("a"), ld("c")
+	ps := ld("pstride")
+	SHLQ(Imm(2), ps)
+	ps3 := GP64()
+	LEAQ(Mem{Base: ps, Index: ps, Scale: 2}, ps3)
+	// One base per four panels: panel j at base[j/4] + (j%4)·pstride.
+	base := []reg.GPVirtual{ld("b")}
+	if q > 4 {
+		base = append(base, GP64())
+		LEAQ(Mem{Base: base[0], Index: ps, Scale: 4}, base[1])
+	}
+	panel := func(j int) Mem {
+		b := base[j/4]
+		switch j % 4 {
+		case 1:
+			return Mem{Base: b, Index: ps, Scale: 1}
+		case 2:
+			return Mem{Base: b, Index: ps, Scale: 2}
+		case 3:
+			return Mem{Base: b, Index: ps3, Scale: 1}
+		}
+		return Mem{Base: b}
+	}
+	accs := make([]reg.VecVirtual, 2*q)
+	for i := range accs {
+		accs[i] = ZMM()
+		VPXORD(accs[i], accs[i], accs[i])
+	}
+	TESTQ(k, k)
+	JEQ(LabelRef("store"))
+	Label("loop")
+	x := ZMM()
+	VBROADCASTSS(Mem{Base: a}, x)
+	for i := range accs {
+		t := ZMM()
+		VMOVUPS(panel(i/2).Offset(64*(i%2)), t)
+		VFMADD231PS(t, x, accs[i])
+	}
+	ADDQ(Imm(4), a)
+	for _, b := range base {
+		ADDQ(Imm(128), b)
+	}
+	DECQ(k)
+	JNE(LabelRef("loop"))
+
+	Label("store")
+	flag := GP8()
+	Load(Param("acc"), flag)
+	TESTB(flag, flag)
+	JEQ(LabelRef("write"))
+	for i := range accs {
+		t := ZMM()
+		VMOVUPS(Mem{Base: c}.Offset(64*i), t)
+		VADDPS(t, accs[i], accs[i])
+	}
+	Label("write")
+	for i := range accs {
+		VMOVUPS(accs[i], Mem{Base: c}.Offset(64*i))
+	}
+	VZEROUPPER()
+	RET()
 }
 
 func kernel(v int) {

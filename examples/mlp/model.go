@@ -28,12 +28,12 @@ const (
 
 // weights holds every weight of the model, sliced from one decoded blob.
 type weights struct {
-	hidden1Kernel []float32 // hidden_1.kernel [8,16]
-	hidden1Bias   []float32 // hidden_1.bias [16]
-	hidden2Kernel []float32 // hidden_2.kernel [16,8]
-	hidden2Bias   []float32 // hidden_2.bias [8]
-	probsKernel   []float32 // probs.kernel [8,3]
-	probsBias     []float32 // probs.bias [3]
+	hidden1Kernel *rt.Panels // hidden_1.kernel [8,16], in panel layout
+	hidden1Bias   []float32  // hidden_1.bias [16]
+	hidden2Kernel *rt.Panels // hidden_2.kernel [16,8], in panel layout
+	hidden2Bias   []float32  // hidden_2.bias [8]
+	probsKernel   *rt.Panels // probs.kernel [8,3], in panel layout
+	probsBias     []float32  // probs.bias [3]
 }
 
 // Shapes of the inputs and outputs in model order; -1 is the batch dimension, -2 and
@@ -65,11 +65,11 @@ func New() (*Model, error) {
 	}
 	m := &Model{}
 	w := &m.w
-	w.hidden1Kernel = all[0:128:128]
+	w.hidden1Kernel = rt.NewPanels(8, 16, all[0:128:128])
 	w.hidden1Bias = all[128:144:144]
-	w.hidden2Kernel = all[144:272:272]
+	w.hidden2Kernel = rt.NewPanels(16, 8, all[144:272:272])
 	w.hidden2Bias = all[272:280:280]
-	w.probsKernel = all[280:304:304]
+	w.probsKernel = rt.NewPanels(8, 3, all[280:304:304])
 	w.probsBias = all[304:307:307]
 	m.hidden1Epilogue = rt.Epilogue{Bias: w.hidden1Bias, Act: rt.ActRelu}
 	m.hidden2Epilogue = rt.Epilogue{Bias: w.hidden2Bias, Act: rt.ActTanh}
@@ -119,13 +119,13 @@ func (m *Model) forward(n int, a []float32, inputs, outputs [][]float32) {
 	probsOut := outputs[0]
 	hidden1 := a[:16*n]
 	// hidden_1: MatMul + relu
-	rt.Dense(n, 8, 16, hidden1Input, m.w.hidden1Kernel, hidden1, &m.hidden1Epilogue)
+	rt.DensePanels(n, 8, 16, hidden1Input, m.w.hidden1Kernel, hidden1, &m.hidden1Epilogue)
 	hidden2 := a[16*n : 24*n]
 	// hidden_2: MatMul + tanh
-	rt.Dense(n, 16, 8, hidden1, m.w.hidden2Kernel, hidden2, &m.hidden2Epilogue)
+	rt.DensePanels(n, 16, 8, hidden1, m.w.hidden2Kernel, hidden2, &m.hidden2Epilogue)
 	probs := a[:3*n]
 	// probs: MatMul
-	rt.Dense(n, 8, 3, hidden2, m.w.probsKernel, probs, &m.probsEpilogue)
+	rt.DensePanels(n, 8, 3, hidden2, m.w.probsKernel, probs, &m.probsEpilogue)
 	// probs: Softmax
 	rt.Softmax(n, 3, probs, probsOut)
 }
