@@ -47,6 +47,12 @@ func bf16Kernel(op *ir.Op) string {
 // bf16Consts returns the constants stored as bf16: those whose every use is as the kernel of
 // an op that bf16Kernel accepts.
 func bf16Consts(g *ir.Graph) map[*ir.Value]bool {
+	return kernelConsts(g, func(op *ir.Op) bool { return bf16Kernel(op) != "" })
+}
+
+// kernelConsts returns the constants whose every use is as the kernel (input 1) of an op that
+// accept accepts.
+func kernelConsts(g *ir.Graph, accept func(*ir.Op) bool) map[*ir.Value]bool {
 	ok := map[*ir.Value]bool{}
 	bad := map[*ir.Value]bool{}
 	for _, op := range g.Ops {
@@ -54,7 +60,7 @@ func bf16Consts(g *ir.Graph) map[*ir.Value]bool {
 			if !v.IsConst() {
 				continue
 			}
-			if i == 1 && bf16Kernel(op) != "" {
+			if i == 1 && accept(op) {
 				ok[v] = true
 			} else {
 				bad[v] = true
@@ -67,7 +73,7 @@ func bf16Consts(g *ir.Graph) map[*ir.Value]bool {
 	return ok
 }
 
-// kernelDims returns a bf16 kernel's matrix shape: k rows (all but the last dimension) by
+// kernelDims returns a kernel's matrix shape (bf16 or in panel layout): k rows (all but the last dimension) by
 // n columns.
 func kernelDims(v *ir.Value) (k, n int) {
 	s := v.Type.Shape

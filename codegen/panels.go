@@ -31,21 +31,8 @@ func panelOp(op *ir.Op) bool {
 // panelConsts returns the constants stored in panel layout: those not stored as bf16 whose
 // every use is as the kernel of a panelOp.
 func panelConsts(g *ir.Graph, bf16 map[*ir.Value]bool) map[*ir.Value]bool {
-	ok := map[*ir.Value]bool{}
-	bad := map[*ir.Value]bool{}
-	for _, op := range g.Ops {
-		for i, v := range op.In {
-			if !v.IsConst() {
-				continue
-			}
-			if i == 1 && panelOp(op) && !bf16[v] {
-				ok[v] = true
-			} else {
-				bad[v] = true
-			}
-		}
-	}
-	for v := range bad {
+	ok := kernelConsts(g, panelOp)
+	for v := range bf16 {
 		delete(ok, v)
 	}
 	return ok

@@ -104,22 +104,7 @@ func panelKernel(q int) {
 	DECQ(k)
 	JNE(LabelRef("loop"))
 
-	Label("store")
-	flag := GP8()
-	Load(Param("acc"), flag)
-	TESTB(flag, flag)
-	JEQ(LabelRef("write"))
-	for i := range accs {
-		t := ZMM()
-		VMOVUPS(Mem{Base: c}.Offset(64*i), t)
-		VADDPS(t, accs[i], accs[i])
-	}
-	Label("write")
-	for i := range accs {
-		VMOVUPS(accs[i], Mem{Base: c}.Offset(64*i))
-	}
-	VZEROUPPER()
-	RET()
+	storeC(accs, c, func(int) *reg.OpmaskVirtual { return nil })
 }
 
 func kernel(v int) {
@@ -168,6 +153,17 @@ func kernel(v int) {
 	DECQ(k)
 	JNE(LabelRef("loop"))
 
+	storeC(accs, c, func(i int) *reg.OpmaskVirtual {
+		if i == v-1 {
+			return &tail
+		}
+		return nil
+	})
+}
+
+// storeC ends a kernel: c's vectors get the accumulators (added to c's old values under acc),
+// vector i masked by mask(i) when that is not nil.
+func storeC(accs []reg.VecVirtual, c reg.GPVirtual, mask func(i int) *reg.OpmaskVirtual) {
 	Label("store")
 	flag := GP8()
 	Load(Param("acc"), flag)
@@ -175,13 +171,17 @@ func kernel(v int) {
 	JEQ(LabelRef("write"))
 	for i := range accs {
 		t := ZMM()
-		loadB(i, t, Mem{Base: c})
+		if m := mask(i); m != nil {
+			VMOVUPS_Z(Mem{Base: c}.Offset(64*i), *m, t)
+		} else {
+			VMOVUPS(Mem{Base: c}.Offset(64*i), t)
+		}
 		VADDPS(t, accs[i], accs[i])
 	}
 	Label("write")
 	for i := range accs {
-		if i == v-1 {
-			VMOVUPS(accs[i], tail, Mem{Base: c}.Offset(64*i))
+		if m := mask(i); m != nil {
+			VMOVUPS(accs[i], *m, Mem{Base: c}.Offset(64*i))
 		} else {
 			VMOVUPS(accs[i], Mem{Base: c}.Offset(64*i))
 		}
