@@ -3,14 +3,27 @@
 // The amd64 DepthwiseConv2D for depth multiplier 1: the kernels generated
 // by asm/depthwise (avo) into depthwise_amd64.s, driven from Go.
 //
-// Each kernel call computes up to 8 output pixels of one output row across
-// all channels (16 per ZMM or 8 per YMM, the last block masked), keeping
-// one accumulator per pixel in registers over the taps, and then adds the
-// bias and clamps (fusedClamp). The driver resolves padding: per output row
-// it keeps only the kernel rows that land inside the input, and per pixel
-// the kernel columns; the interior pixels, where every column is inside,
-// go 8 at a time, the border pixels one at a time with their own column
-// range. Strides and dilations are just byte offsets to the kernels. An
+// Every kernel sweeps all channels (16 per ZMM or 8 per YMM, the last block
+// masked) for a few output pixels of one output row, keeping one
+// accumulator per pixel in registers over the taps, and then adds the bias
+// and clamps (fusedClamp). The driver resolves padding: per output row it
+// keeps only the kernel rows that land inside the input (the kernels loop
+// over those at run time); per pixel, the kernel columns.
+//
+// The interior of a row, the pixels whose kernel columns all lie inside the
+// input, goes to the sliding kernels dw{AVX2,AVX512}Row_K{KW}S{S}_{P} when
+// the kernel width KW (3 or 5) and column stride S (1 or 2) have one and
+// the column dilation is 1: groups of P = 4…8 adjacent pixels, in which
+// each input vector is loaded once per kernel row and multiplied into every
+// accumulator whose pixel reads it (a group of 8 at stride 1 with KW = 3
+// loads 10 input vectors per kernel row, not 24), and the kernel row's KW
+// weight vectors once. One call runs ng groups of P: the interior takes at
+// most two calls, of groups of p and p-1 pixels (see dwRowSplit). The
+// border pixels, interiors of fewer than 4 pixels and every other kernel
+// width, stride or dilation go to the general kernels dw{AVX2,AVX512}_{P}:
+// P = 1…8 pixels, any tap offsets (strides and dilations are byte offsets),
+// one FMA from memory per pixel and tap; the border pixels one at a time
+// with their own column range, a short interior up to 8 at a time. An
 // epilogue that is not a bias plus clamp is applied by ep.Apply per row.
 
 package runtime
@@ -25,6 +38,63 @@ var dwAVX2 = [...]dwKernelAVX2{dwAVX2_1, dwAVX2_2, dwAVX2_3, dwAVX2_4, dwAVX2_5,
 
 var dwAVX512 = [...]dwKernelAVX512{
 	dwAVX512_1, dwAVX512_2, dwAVX512_3, dwAVX512_4, dwAVX512_5, dwAVX512_6, dwAVX512_7, dwAVX512_8,
+}
+
+// dwRowKernelAVX2 and dwRowKernelAVX512 are the sliding kernels'
+// signatures (strides in bytes; see asm/depthwise).
+type dwRowKernelAVX2 func(x, w, bias, y *float32, cb, nkh, xRow, ng int, lo, hi float32, tail *int32)
+
+type dwRowKernelAVX512 func(x, w, bias, y *float32, cb, nkh, xRow, ng int, lo, hi float32, tail uint16)
+
+// dwRowAVX2 and dwRowAVX512 hold the sliding kernels by kernel width (3,
+// 5), column stride (1, 2) and pixels per group (dwRowMinPix…dwRowMaxPix).
+var dwRowAVX2 = [2][2][5]dwRowKernelAVX2{
+	{
+		{dwAVX2Row_K3S1_4, dwAVX2Row_K3S1_5, dwAVX2Row_K3S1_6, dwAVX2Row_K3S1_7, dwAVX2Row_K3S1_8},
+		{dwAVX2Row_K3S2_4, dwAVX2Row_K3S2_5, dwAVX2Row_K3S2_6, dwAVX2Row_K3S2_7, dwAVX2Row_K3S2_8},
+	},
+	{
+		{dwAVX2Row_K5S1_4, dwAVX2Row_K5S1_5, dwAVX2Row_K5S1_6, dwAVX2Row_K5S1_7, dwAVX2Row_K5S1_8},
+		{dwAVX2Row_K5S2_4, dwAVX2Row_K5S2_5, dwAVX2Row_K5S2_6, dwAVX2Row_K5S2_7, dwAVX2Row_K5S2_8},
+	},
+}
+
+var dwRowAVX512 = [2][2][5]dwRowKernelAVX512{
+	{
+		{dwAVX512Row_K3S1_4, dwAVX512Row_K3S1_5, dwAVX512Row_K3S1_6, dwAVX512Row_K3S1_7, dwAVX512Row_K3S1_8},
+		{dwAVX512Row_K3S2_4, dwAVX512Row_K3S2_5, dwAVX512Row_K3S2_6, dwAVX512Row_K3S2_7, dwAVX512Row_K3S2_8},
+	},
+	{
+		{dwAVX512Row_K5S1_4, dwAVX512Row_K5S1_5, dwAVX512Row_K5S1_6, dwAVX512Row_K5S1_7, dwAVX512Row_K5S1_8},
+		{dwAVX512Row_K5S2_4, dwAVX512Row_K5S2_5, dwAVX512Row_K5S2_6, dwAVX512Row_K5S2_7, dwAVX512Row_K5S2_8},
+	},
+}
+
+// dwRowMinPix and dwRowMaxPix bound the sliding kernels' group sizes.
+const (
+	dwRowMinPix = 4
+	dwRowMaxPix = dwRowMinPix + len(dwRowAVX2[0][0]) - 1
+)
+
+// dwRowIndex returns the sliding kernels' table indices for kernel width
+// kw, column stride sw and column dilation dw; ok is false when no sliding
+// kernel has them.
+func dwRowIndex(kw, sw, dw int) (k, s int, ok bool) {
+	if dw != 1 || (kw != 3 && kw != 5) || (sw != 1 && sw != 2) {
+		return 0, 0, false
+	}
+	return kw / 5, sw - 1, true
+}
+
+// dwRowSplit splits n ≥ dwRowMinPix interior pixels into as few groups of
+// at most dwRowMaxPix pixels as can be, of sizes that differ by at most one
+// (so each has at least dwRowMinPix, as dwRowMaxPix ≥ 2·dwRowMinPix - 1):
+// n1 ≥ 1 groups of p1 pixels, then n2 ≥ 0 of p1-1; n1·p1 + n2·(p1-1) = n.
+func dwRowSplit(n int) (n1, p1, n2 int) {
+	k := (n + dwRowMaxPix - 1) / dwRowMaxPix
+	p1 = (n + k - 1) / k
+	n2 = k*p1 - n
+	return k - n2, p1, n2
 }
 
 // dwTailMasks holds VMASKMOVPS lane masks: &dwTailMasks[8-r] selects the
@@ -54,31 +124,60 @@ func depthwiseAsm(p *ConvParams, x, w, y []float32, ep *Epilogue) {
 	inLo, _ := validRange(p.OW, p.W, sw, -p.PadL)
 	_, inHi := validRange(p.OW, p.W, sw, (p.KW-1)*dw-p.PadL)
 	rowLen := p.OW * c
+	rk, rs, slide := dwRowIndex(p.KW, sw, dw)
+	slide = slide && inHi-inLo >= dwRowMinPix
+	n1, p1, n2 := 0, 0, 0
+	if slide {
+		n1, p1, n2 = dwRowSplit(inHi - inLo)
+	}
 	for n := 0; n < p.N; n++ {
 		for oh := 0; oh < p.OH; oh++ {
 			row := n*p.OH + oh
 			kh0, kh1 := validRange(p.KH, p.H, dh, oh*sh-p.PadT)
-			xr := (n*p.H + oh*sh + kh0*dh - p.PadT) * p.W * c // valid when kh0 < kh1
+			nkh := max(kh1-kh0, 0)
+			xr := (n*p.H + oh*sh + kh0*dh - p.PadT) * p.W * c // valid when nkh > 0
+			wr := kh0 * p.KW * c
 			for ow := 0; ow < p.OW; {
+				if slide && ow == inLo {
+					// The interior: every kernel column inside.
+					for _, g := range [2][2]int{{p1, n1}, {p1 - 1, n2}} {
+						np, cnt := g[0], g[1]
+						if cnt == 0 {
+							continue
+						}
+						xi, wi := 0, 0
+						if nkh > 0 {
+							xi, wi = xr+(ow*sw-p.PadL)*c, wr
+						}
+						xp, wp, yp := &x[xi], &w[wi], &y[(row*p.OW+ow)*c]
+						if avx512 {
+							dwRowAVX512[rk][rs][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail512)
+						} else {
+							dwRowAVX2[rk][rs][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail2)
+						}
+						ow += np * cnt
+					}
+					continue
+				}
 				np, kw0, kw1 := 1, 0, p.KW
 				if ow >= inLo && ow < inHi {
 					np = min(dwMaxPix, inHi-ow)
 				} else {
 					kw0, kw1 = validRange(p.KW, p.W, dw, ow*sw-p.PadL)
 				}
-				nkh, nkw := kh1-kh0, kw1-kw0
-				xi, wi := 0, 0
+				nkw := kw1 - kw0
+				xi, wi, rows := 0, 0, nkh
 				if nkh <= 0 || nkw <= 0 {
-					nkh, nkw = 0, 0 // no tap inside: bias and clamp of 0
+					rows, nkw = 0, 0 // no tap inside: bias and clamp of 0
 				} else {
 					xi = xr + (ow*sw+kw0*dw-p.PadL)*c
-					wi = (kh0*p.KW + kw0) * c
+					wi = wr + kw0*c
 				}
 				xp, wp, yp := &x[xi], &w[wi], &y[(row*p.OW+ow)*c]
 				if avx512 {
-					dwAVX512[np-1](xp, wp, bp, yp, cb, nkh, nkw, xPix, xCol, xRow-nkw*xCol, wRow-nkw*cb, lo, hi, tail512)
+					dwAVX512[np-1](xp, wp, bp, yp, cb, rows, nkw, xPix, xCol, xRow-nkw*xCol, wRow-nkw*cb, lo, hi, tail512)
 				} else {
-					dwAVX2[np-1](xp, wp, bp, yp, cb, nkh, nkw, xPix, xCol, xRow-nkw*xCol, wRow-nkw*cb, lo, hi, tail2)
+					dwAVX2[np-1](xp, wp, bp, yp, cb, rows, nkw, xPix, xCol, xRow-nkw*xCol, wRow-nkw*cb, lo, hi, tail2)
 				}
 				ow += np
 			}

@@ -115,3 +115,323 @@ func dwAVX512_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh i
 //
 //go:noescape
 func dwAVX512_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, nkw int, xPix int, xCol int, xRowAdj int, wRowAdj int, lo float32, hi float32, tail uint16)
+
+// dwAVX2Row_K3S1_4 computes ng groups of 4 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K3S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K3S1_5 computes ng groups of 5 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K3S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K3S1_6 computes ng groups of 6 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K3S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K3S1_7 computes ng groups of 7 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K3S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K3S1_8 computes ng groups of 8 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K3S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K3S2_4 computes ng groups of 4 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K3S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K3S2_5 computes ng groups of 5 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K3S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K3S2_6 computes ng groups of 6 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K3S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K3S2_7 computes ng groups of 7 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K3S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K3S2_8 computes ng groups of 8 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K3S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K5S1_4 computes ng groups of 4 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K5S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K5S1_5 computes ng groups of 5 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K5S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K5S1_6 computes ng groups of 6 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K5S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K5S1_7 computes ng groups of 7 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K5S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K5S1_8 computes ng groups of 8 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K5S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K5S2_4 computes ng groups of 4 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K5S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K5S2_5 computes ng groups of 5 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K5S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K5S2_6 computes ng groups of 6 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K5S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K5S2_7 computes ng groups of 7 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K5S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX2Row_K5S2_8 computes ng groups of 8 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX2Row_K5S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+
+// dwAVX512Row_K3S1_4 computes ng groups of 4 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K3S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K3S1_5 computes ng groups of 5 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K3S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K3S1_6 computes ng groups of 6 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K3S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K3S1_7 computes ng groups of 7 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K3S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K3S1_8 computes ng groups of 8 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K3S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K3S2_4 computes ng groups of 4 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K3S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K3S2_5 computes ng groups of 5 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K3S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K3S2_6 computes ng groups of 6 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K3S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K3S2_7 computes ng groups of 7 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K3S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K3S2_8 computes ng groups of 8 adjacent output pixels, every one with all
+// 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K3S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K5S1_4 computes ng groups of 4 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K5S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K5S1_5 computes ng groups of 5 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K5S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K5S1_6 computes ng groups of 6 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K5S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K5S1_7 computes ng groups of 7 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K5S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K5S1_8 computes ng groups of 8 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K5S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K5S2_4 computes ng groups of 4 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K5S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K5S2_5 computes ng groups of 5 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K5S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K5S2_6 computes ng groups of 6 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K5S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K5S2_7 computes ng groups of 7 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K5S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+
+// dwAVX512Row_K5S2_8 computes ng groups of 8 adjacent output pixels, every one with all
+// 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
+// depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
+// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+//
+//go:noescape
+func dwAVX512Row_K5S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)

@@ -247,3 +247,42 @@ func BenchmarkDepthwise(b *testing.B) {
 		}
 	}
 }
+
+// TestDepthwiseTwinSliding covers the amd64 sliding kernels (kernel width 3
+// and 5, column stride 1 and 2, column dilation 1) on every interior width
+// from 1 to 26 pixels (below 4 the general kernels; then every group size
+// 4…8, one to four groups, split into sizes p and p-1), channel counts
+// around the vector widths, kernel rows cut by padding, and row strides
+// and dilations that differ from the column ones; and, beside them, column
+// dilation 2, which the general kernels take.
+func TestDepthwiseTwinSliding(t *testing.T) {
+	dwLevels(t, func(t *testing.T) {
+		r := newRand(27)
+		for _, kw := range []int{3, 5} {
+			for _, s := range []int{1, 2} {
+				for ow := 1; ow <= 26; ow++ {
+					c := []int{1, 7, 8, 9, 16, 17, 24, 33, 40}[r.IntN(9)]
+					kh, dh := 1+r.IntN(3), 1+r.IntN(2)
+					padL, padR, padT, padB := 0, 0, r.IntN(kh), r.IntN(kh)
+					if r.IntN(2) == 0 { // border pixels around the interior
+						padL, padR = r.IntN(kw), r.IntN(kw)
+					}
+					h := 1 + r.IntN(5)
+					p := ConvParams{N: 1 + r.IntN(2), H: h, W: (ow-1)*s + kw - padL - padR, C: c, OC: c, KH: kh, KW: kw,
+						SH: 1 + r.IntN(2), SW: s, DH: dh, DW: 1, PadT: padT, PadL: padL, Groups: 1}
+					ehk := (kh-1)*dh + 1
+					if p.W < 1 || h+padT+padB < ehk {
+						continue
+					}
+					p.OH, p.OW = (h+padT+padB-ehk)/p.SH+1, ow
+					checkDepthwiseTwin(t, r, &p)
+					// Column dilation 2: the general kernels.
+					if wd := p.W + padL + padR - 2*(kw-1) - 1; wd >= 0 {
+						p.DW, p.OW = 2, wd/s+1
+						checkDepthwiseTwin(t, r, &p)
+					}
+				}
+			}
+		}
+	})
+}

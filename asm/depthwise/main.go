@@ -29,6 +29,21 @@
 //     outside the channels is read or written.
 //   - dwAVX2_{P}: 8 channels per YMM; the last c mod 8 channels use
 //     VMASKMOVPS with the 8 int32 lane masks at tail (all-ones lanes first).
+//
+// The sliding kernels dwAVX512Row_K{KW}S{S}_{P} and dwAVX2Row_K{KW}S{S}_{P}
+// (KW = 3, 5; S = 1, 2; P = 4…8; same channel blocks and tails) compute the
+// interior of an output row, where all KW kernel columns lie inside the
+// input, for a column stride of S pixels and column dilation 1: ng groups
+// of P adjacent pixels, group g starting at x + g·P·S·cb and y + g·P·cb,
+//
+//	y[p, ch] = min(max(Σ_{i<nkh, j<KW} x[p·S + j + i·xRow, ch]·w[i·KW + j, ch] + bias[ch], lo), hi)
+//
+// (x and w at the first kernel row inside, xRow in bytes, indices in
+// pixels). Adjacent pixels share input columns (at S = 1 a group of 8 with
+// KW = 3 reads 10 columns per kernel row, not 24): each column is loaded
+// once per kernel row and channel block and multiplied into every
+// accumulator whose pixel reads it, the row's KW weight vectors loaded
+// once. Each pixel still sums its taps in kernel order, as dw*_{P} do.
 package main
 
 import (
@@ -51,6 +66,15 @@ func main() {
 	}
 	for p := 1; p <= maxPix; p++ {
 		kernel(p, true)
+	}
+	for _, avx512 := range []bool{false, true} {
+		for _, kw := range rowKW {
+			for _, s := range rowStrides {
+				for p := minRowPix; p <= maxRowPix; p++ {
+					rowKernel(p, kw, s, avx512)
+				}
+			}
+		}
 	}
 	Generate()
 }
@@ -228,6 +252,233 @@ func kernel(P int, avx512 bool) {
 			func(a reg.VecVirtual, m Mem) { VMASKMOVPS(a, mv, m) })
 	}
 	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// Sliding kernels: the interior of an output row, where every kernel column
+// lies inside the input, for KW and the column stride S fixed at generation
+// time (column dilation 1).
+var (
+	rowKW      = []int{3, 5}
+	rowStrides = []int{1, 2}
+)
+
+const (
+	minRowPix = 4 // fewer pixels leave too few FMA chains: the general kernels take them
+	maxRowPix = 8 // 16 pixels per group measured no faster on Zen 4
+)
+
+// advance adds k pixels (k·cb bytes, m = PixelStrides(9, cb)) to r.
+func advance(m mem.Strides, r reg.GPVirtual, k int) {
+	for ; k > 0; k -= 8 {
+		LEAQ(m.At(r, min(k, 8)), r)
+	}
+}
+
+// span addresses pixels k = 0, 1, … cb bytes apart from a base, deriving a
+// further base every 8 pixels at its first use.
+type span struct {
+	m     mem.Strides
+	bases []reg.GPVirtual
+}
+
+func (s *span) at(k int) Mem {
+	b, r := k/8, k%8
+	if r == 0 && b > 0 {
+		b, r = b-1, 8
+	}
+	for len(s.bases) <= b {
+		nb := GP64()
+		LEAQ(s.m.At(s.bases[len(s.bases)-1], 8), nb)
+		s.bases = append(s.bases, nb)
+	}
+	return s.m.At(s.bases[b], r)
+}
+
+// rowKernel emits dw{AVX2,AVX512}Row_K{KW}S{S}_{P}: ng groups of P adjacent
+// output pixels, each group a full sweep over the channel blocks. Per
+// channel block and kernel row it loads the KW weight vectors once and the
+// (P-1)·S + KW input columns the group reads, each once while registers
+// last (all of them with AVX-512 at P ≤ 8), multiplying every column into
+// each accumulator whose pixel reads it.
+func rowKernel(P, KW, S int, avx512 bool) {
+	isa, tail, vecBytes, lanes := "AVX2", "tail *int32", 32, 8
+	if avx512 {
+		isa, tail, vecBytes, lanes = "AVX512", "tail uint16", 64, 16
+	}
+	name := fmt.Sprintf("dw%sRow_K%dS%d_%d", isa, KW, S, P)
+	TEXT(name, NOSPLIT, "func(x, w, bias, y *float32, cb, nkh, xRow, ng int, lo, hi float32, "+tail+")")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes ng groups of %d adjacent output pixels, every one with all", name, P),
+		fmt.Sprintf("%d kernel columns inside the input at column stride %d, of a depth-multiplier-1", KW, S),
+		fmt.Sprintf("depthwise convolution over c channels, %d per vector, with bias (nil: none) and a", lanes),
+		"clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).")
+
+	newVec := func() reg.VecVirtual {
+		if avx512 {
+			return ZMM()
+		}
+		return YMM()
+	}
+	// left[col] counts the FMAs of a kernel row that read input column col.
+	left0 := make([]int, (P-1)*S+KW)
+	for p := 0; p < P; p++ {
+		for j := 0; j < KW; j++ {
+			left0[p*S+j]++
+		}
+	}
+
+	// Registers for input columns: what the accumulators and weights leave
+	// (AVX2: and the tail's mask and a masked load).
+	maxLive := 32 - P - KW
+	if !avx512 {
+		maxLive = 16 - P - KW - 2
+	}
+
+	cb := GP64()
+	Load(Param("cb"), cb)
+	m := mem.PixelStrides(9, cb)
+	xg, yg, off := GP64(), GP64(), GP64()
+	Load(Param("x"), xg)
+	Load(Param("y"), yg)
+
+	// body emits one channel block at byte offset off: accumulate,
+	// epilogue, store. load(m, dst) loads a vector of the block; fma(m, w,
+	// acc) adds m·w; store(acc, m) writes it.
+	body := func(prefix string, load func(Mem, reg.VecVirtual), fma func(Mem, reg.VecVirtual, reg.VecVirtual),
+		store func(reg.VecVirtual, Mem)) {
+		accs := make([]reg.VecVirtual, P)
+		for p := range accs {
+			a := newVec()
+			accs[p] = a
+			if avx512 {
+				VPXORD(a, a, a)
+			} else {
+				VXORPS(a, a, a)
+			}
+		}
+		xp, wp, i := GP64(), GP64(), GP64()
+		LEAQ(Mem{Base: xg, Index: off, Scale: 1}, xp)
+		Load(Param("w"), wp)
+		ADDQ(off, wp)
+		Load(Param("nkh"), i)
+		TESTQ(i, i)
+		JEQ(LabelRef(prefix + "epilogue"))
+		Label(prefix + "rows")
+		wv := make([]reg.VecVirtual, KW)
+		for j := range wv {
+			wv[j] = newVec()
+			load(m.At(wp, j), wv[j])
+		}
+		// The FMAs go kernel column by kernel column, each over all P
+		// pixels, so that consecutive ones feed different accumulators. An
+		// input column read more than once stays in a register from its
+		// first use to its last while fewer than maxLive are held;
+		// otherwise each FMA reads it from memory.
+		cols := span{m: m, bases: []reg.GPVirtual{xp}}
+		left := append([]int(nil), left0...)
+		live := map[int]reg.VecVirtual{}
+		for j := 0; j < KW; j++ {
+			for p := 0; p < P; p++ {
+				col := p*S + j
+				t, ok := live[col]
+				if !ok && left[col] > 1 && len(live) < maxLive {
+					t, ok = newVec(), true
+					load(cols.at(col), t)
+					live[col] = t
+				}
+				if ok {
+					VFMADD231PS(t, wv[j], accs[p])
+				} else {
+					fma(cols.at(col), wv[j], accs[p])
+				}
+				if left[col]--; left[col] == 0 {
+					delete(live, col)
+				}
+			}
+		}
+		ADDQ(mem.Param("xRow"), xp)
+		advance(m, wp, KW)
+		DECQ(i)
+		JNE(LabelRef(prefix + "rows"))
+
+		Label(prefix + "epilogue")
+		bp := GP64()
+		Load(Param("bias"), bp)
+		TESTQ(bp, bp)
+		JEQ(LabelRef(prefix + "clamp"))
+		bv := newVec()
+		load(Mem{Base: bp, Index: off, Scale: 1}, bv)
+		for _, a := range accs {
+			VADDPS(bv, a, a)
+		}
+		Label(prefix + "clamp")
+		loV, hiV := newVec(), newVec()
+		VBROADCASTSS(mem.Param("lo"), loV)
+		VBROADCASTSS(mem.Param("hi"), hiV)
+		yp := GP64()
+		LEAQ(Mem{Base: yg, Index: off, Scale: 1}, yp)
+		out := span{m: m, bases: []reg.GPVirtual{yp}}
+		for p, a := range accs {
+			// Intel max(lo, a) and min(hi, a) return a when it is NaN.
+			VMAXPS(a, loV, a)
+			VMINPS(a, hiV, a)
+			store(a, out.at(p))
+		}
+	}
+
+	Label("group")
+	XORQ(off, off)
+	if avx512 {
+		k := K()
+		Label("block")
+		end := GP64()
+		LEAQ(Mem{Base: off, Disp: vecBytes}, end)
+		CMPQ(end, cb)
+		JG(LabelRef("tail"))
+		KXNORW(k, k, k)
+		JMP(LabelRef("full"))
+		Label("tail")
+		CMPQ(off, cb)
+		JGE(LabelRef("next"))
+		KMOVW(mem.Param("tail"), k)
+		Label("full")
+		body("", func(m Mem, v reg.VecVirtual) { VMOVUPS_Z(m, k, v) },
+			func(m Mem, w, a reg.VecVirtual) { VFMADD231PS(m, w, k, a) },
+			func(a reg.VecVirtual, m Mem) { VMOVUPS(a, k, m) })
+		ADDQ(U32(vecBytes), off)
+		JMP(LabelRef("block"))
+	} else {
+		Label("block")
+		end := GP64()
+		LEAQ(Mem{Base: off, Disp: vecBytes}, end)
+		CMPQ(end, cb)
+		JG(LabelRef("tail"))
+		body("full", func(m Mem, v reg.VecVirtual) { VMOVUPS(m, v) },
+			func(m Mem, w, a reg.VecVirtual) { VFMADD231PS(m, w, a) },
+			func(a reg.VecVirtual, m Mem) { VMOVUPS(a, m) })
+		ADDQ(U32(vecBytes), off)
+		JMP(LabelRef("block"))
+		Label("tail")
+		CMPQ(off, cb)
+		JGE(LabelRef("next"))
+		mv, tp := YMM(), GP64()
+		Load(Param("tail"), tp)
+		VMOVDQU(Mem{Base: tp}, mv)
+		body("tail", func(m Mem, v reg.VecVirtual) { VMASKMOVPS(m, mv, v) },
+			func(m Mem, w, a reg.VecVirtual) {
+				t := YMM()
+				VMASKMOVPS(m, mv, t)
+				VFMADD231PS(t, w, a)
+			},
+			func(a reg.VecVirtual, m Mem) { VMASKMOVPS(a, mv, m) })
+	}
+	Label("next")
+	advance(m, xg, P*S)
+	advance(m, yg, P)
+	DECQ(mem.Param("ng"))
+	JNE(LabelRef("group"))
 	VZEROUPPER()
 	RET()
 }

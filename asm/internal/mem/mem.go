@@ -18,7 +18,7 @@ func Param(name string) operand.Mem {
 }
 
 // Strides holds a pixel stride s and its multiples 3s, 5s, 7s (bytes) in registers: with
-// the scales 1, 2, 4 they address pixels 0…7 from a base (Pixels).
+// the scales 1, 2, 4, 8 they address pixels 0…8 from a base (Pixels, At).
 type Strides [4]reg.GPVirtual
 
 // PixelStrides derives the strides the first p pixels need from s (nil when p is 1).
@@ -46,24 +46,27 @@ func PixelStrides(p int, s reg.GPVirtual) Strides {
 func (st Strides) Pixels(p int, base reg.GPVirtual) []operand.Mem {
 	m := make([]operand.Mem, p)
 	for i := range m {
-		switch i {
-		case 0:
-			m[i] = operand.Mem{Base: base}
-		case 1:
-			m[i] = operand.Mem{Base: base, Index: st[0], Scale: 1}
-		case 2:
-			m[i] = operand.Mem{Base: base, Index: st[0], Scale: 2}
-		case 3:
-			m[i] = operand.Mem{Base: base, Index: st[1], Scale: 1}
-		case 4:
-			m[i] = operand.Mem{Base: base, Index: st[0], Scale: 4}
-		case 5:
-			m[i] = operand.Mem{Base: base, Index: st[2], Scale: 1}
-		case 6:
-			m[i] = operand.Mem{Base: base, Index: st[1], Scale: 2}
-		case 7:
-			m[i] = operand.Mem{Base: base, Index: st[3], Scale: 1}
-		}
+		m[i] = st.At(base, i)
 	}
 	return m
+}
+
+// At returns the address of pixel k (0 ≤ k ≤ 8) from base; pixels 3, 5, 6, 7 need the
+// strides of PixelStrides(k+1, …).
+func (st Strides) At(base reg.GPVirtual, k int) operand.Mem {
+	switch k {
+	case 0:
+		return operand.Mem{Base: base}
+	case 1, 2, 4, 8:
+		return operand.Mem{Base: base, Index: st[0], Scale: uint8(k)}
+	case 3:
+		return operand.Mem{Base: base, Index: st[1], Scale: 1}
+	case 5:
+		return operand.Mem{Base: base, Index: st[2], Scale: 1}
+	case 6:
+		return operand.Mem{Base: base, Index: st[1], Scale: 2}
+	case 7:
+		return operand.Mem{Base: base, Index: st[3], Scale: 1}
+	}
+	panic("mem.Strides.At: pixel out of range")
 }
