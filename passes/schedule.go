@@ -19,9 +19,9 @@ import "github.com/kerasgen/kerasgen/ir"
 // exactly one value computed by the trunk or a graph input is read after it — the cut, which
 // the head reads. No other op has the attribute. It does
 // not apply (no op is marked) to graphs with a recurrent op (a step's matrix product wants
-// the whole batch), with a value whose shape has an unknown dimension besides the leading
-// batch, or whose trunk would be empty or would already fit in the budget at microBatchMax
-// samples.
+// the whole batch), with an op whose attributes reach across the batch dimension (perSample),
+// with a value that is not [batch, static dimensions…], or whose trunk would be empty or would
+// already fit in the budget at microBatchMax samples.
 func Schedule(g *ir.Graph) error {
 	for _, op := range g.Ops {
 		delete(op.Attrs, "microbatch")
@@ -65,16 +65,43 @@ const microBatchMax = 32
 // it; the whole graph when no such prefix does), or 0 when every op is on vectors or the
 // graph has a recurrent op or an unknown dimension besides the batch.
 func trunkEnd(g *ir.Graph) int {
-	for _, op := range g.Ops {
-		if op.Kind == "Recurrent" {
+	// Values computed from constants alone are the same for every sample (a position
+	// embedding): any shape. Every other value must be [batch, static…], each op on them per
+	// sample.
+	batched := map[*ir.Value]bool{}
+	rows := func(v *ir.Value) bool { // [batch, static…]
+		for i, d := range v.Type.Shape {
+			if (i == 0 && d != ir.Batch) || (i > 0 && !d.Static()) {
+				return false
+			}
+		}
+		return len(v.Type.Shape) > 0
+	}
+	for _, v := range g.Inputs {
+		if !rows(v) {
 			return 0
 		}
-		for _, v := range append(append([]*ir.Value{}, op.In...), op.Out...) {
-			for i, d := range v.Type.Shape {
-				if !d.Static() && (i > 0 || d != ir.Batch) {
-					return 0
-				}
+		batched[v] = true
+	}
+	for _, op := range g.Ops {
+		var in *ir.Value // the first batched input
+		for _, v := range op.In {
+			if batched[v] {
+				in = v
+				break
 			}
+		}
+		if in == nil {
+			continue
+		}
+		if op.Kind == "Recurrent" || !perSample(op, len(in.Type.Shape)) {
+			return 0
+		}
+		for _, v := range op.Out {
+			if !rows(v) {
+				return 0
+			}
+			batched[v] = true
 		}
 	}
 	vector := func(op *ir.Op) bool {
@@ -100,6 +127,31 @@ func trunkEnd(g *ir.Graph) int {
 		}
 	}
 	return end
+}
+
+// perSample reports whether op, on a batched input of the given rank, computes each sample's
+// rows from that sample's rows alone, as far as its attributes tell: no axis, reduction,
+// permutation, slice start or pad touches the batch dimension (axis 0). (A slice that keeps
+// fewer samples has an output that is not [batch, …], which trunkEnd refuses.)
+func perSample(op *ir.Op, rank int) bool {
+	isBatch := func(a int) bool { return a == 0 || a == -rank }
+	if _, ok := op.Attrs["axis"]; ok && isBatch(op.Attrs.Int("axis", -1)) {
+		return false
+	}
+	for _, a := range op.Attrs.Ints("axes") {
+		if isBatch(a) {
+			return false
+		}
+	}
+	for _, k := range []string{"begin", "before"} {
+		if v := op.Attrs.Ints(k); len(v) > 0 && v[0] != 0 {
+			return false
+		}
+	}
+	if perm := op.Attrs.Ints("perm"); len(perm) > 0 && perm[0] != 0 {
+		return false
+	}
+	return true
 }
 
 // crossing counts the values computed by g.Ops[:end] or graph inputs that g.Ops[end:] or the

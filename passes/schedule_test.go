@@ -88,4 +88,25 @@ func TestScheduleLeavesAlone(t *testing.T) {
 	g.Ops[3].Kind = "Recurrent" // the pass only looks at the kind
 	require.NoError(t, Schedule(g))
 	require.Equal(t, []int{0, 0, 0, 0, 0}, marks(g))
+
+	// A value for every sample from constants alone (a position embedding) is fine. (A slice
+	// keeping some samples cannot arise: the IR refuses slices of the batch axis.)
+	b = newBuilder(t, "consts")
+	x = b.in("x", ir.Batch, 64, 64, 32)
+	pos := b.op("Binary", "pos", vals(b.c("p", 1, 64, 64, 32), b.c("q", 1, 64, 64, 32)), ir.Attrs{"fn": "add"})
+	h := b.op("Binary", "add", vals(x, pos), ir.Attrs{"fn": "add"})
+	h = b.op("Conv", "conv", vals(h, b.c("k", 1, 1, 32, 32)), convAttrs(pad0))
+	g = b.out(h)
+	require.NoError(t, Schedule(g))
+	require.Equal(t, []int{1, 1, 1}, marks(g))
+
+	// Ops that reach across the batch: a reduction, a concatenation, a transpose, a slice.
+	for _, a := range []ir.Attrs{{"axes": []int{0, 1, 2}}, {"axes": []int{-4}}, {"axis": 0}, {"perm": []int{1, 0, 2, 3}}, {"begin": []int{1, 0, 0, 0}}} {
+		g = scheduleGraph(t, 64, 32, false, false)
+		for k, v := range a {
+			g.Ops[2].Attrs[k] = v // the pass only looks at the attributes
+		}
+		require.NoError(t, Schedule(g))
+		require.Equal(t, []int{0, 0, 0, 0, 0}, marks(g), "%v", a)
+	}
 }
