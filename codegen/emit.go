@@ -317,7 +317,8 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 		jen.Id("Groups").Op(":").Lit(op.Attrs.Int("groups", 1)),
 	}
 	kernel, typ := "Conv2D", rt("ConvParams").Values(fields...)
-	// A pointwise convolution is a Dense product (Conv2D runs it so); any other Groups = 1
+	// A pointwise convolution is a Dense product (DensePanels above; Conv2D runs it so when its
+	// kernel is not in panel layout, a constant shared with another use); any other Groups = 1
 	// convolution, strided 1×1 ones included, runs as a matrix-product convolution.
 	if op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && !pointwise(op) {
 		// A matrix-product convolution (implicit GEMM, or im2col on CPUs without the conv

@@ -114,26 +114,26 @@ func (gen *generator) runMicroBatches(s schedule) []jen.Code {
 	for i, v := range g.Inputs {
 		ins = append(ins, chunk("inputs", i, v))
 	}
-	mbEff := jen.Id("step")
+	step := jen.Id("step") // samples per step, set by Run (see the file comment)
 	var arena, loopCall, after jen.Code
 	if s.cut == nil {
 		var outs []jen.Code
 		for i, v := range g.Outputs {
 			outs = append(outs, chunk("outputs", i, v))
 		}
-		arena = jen.Id("arenaRows").Op("*").Add(mbEff).Op("+").Id("arenaFixed")
+		arena = jen.Id("arenaRows").Op("*").Add(step).Op("+").Id("arenaFixed")
 		loopCall = jen.Id("m").Dot("forward").Call(jen.Id("nb"), jen.Parens(jen.Op("*").Id("buf")),
 			jen.Index().Index().Float32().Values(ins...), jen.Index().Index().Float32().Values(outs...))
 		after = jen.Null()
 	} else {
 		cs := rowSize(s.cut)
-		arena = jen.Id("cutRows").Op("*").Id("batch").Op("+").Id("trunkRows").Op("*").Add(mbEff).Op("+").
+		arena = jen.Id("cutRows").Op("*").Id("batch").Op("+").Id("trunkRows").Op("*").Add(step).Op("+").
 			Id("arenaRows").Op("*").Id("batch").Op("+").Id("arenaFixed")
 		cutChunk := jen.Id("cut").Index(jen.Id("b0").Op("*").Lit(cs), jen.Parens(jen.Id("b0").Op("+").Id("nb")).Op("*").Lit(cs))
 		loopCall = jen.Id("m").Dot("forwardTrunk").Call(jen.Id("nb"), jen.Id("ta"),
 			jen.Index().Index().Float32().Values(ins...), jen.Index().Index().Float32().Values(cutChunk))
 		after = jen.Id("m").Dot("forward").Call(jen.Id("batch"),
-			jen.Id("ta").Index(jen.Id("trunkRows").Op("*").Add(mbEff).Op(":")),
+			jen.Id("ta").Index(jen.Id("trunkRows").Op("*").Add(step).Op(":")),
 			jen.Index().Index().Float32().Values(jen.Id("cut")), jen.Id("outputs"))
 	}
 	// With threads, one step: the whole batch layer by layer (see the file comment).
