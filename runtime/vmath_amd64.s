@@ -778,78 +778,62 @@ TEXT ·expAVX512(SB), NOSPLIT, $0-16
 	MOVQ n+8(FP), CX
 
 expAVX512_loop:
-	CMPQ        CX, $0x10
-	JL          expAVX512_tail
-	VMOVUPS     (AX), Z0
-	VMOVUPS     vmathC42b20000<>+0(SB), Z1
-	VMINPS      Z0, Z1, Z0
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z1
-	VMAXPS      Z0, Z1, Z0
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z1
-	VFMADD213PS vmathC4b400000<>+0(SB), Z0, Z1
-	VSUBPS      vmathC4b400000<>+0(SB), Z1, Z2
-	VMOVUPS     vmathCbf317200<>+0(SB), Z3
-	VFMADD213PS Z0, Z2, Z3
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z0
-	VFMADD213PS Z3, Z2, Z0
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z2
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z0, Z2
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z0, Z2
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z0, Z2
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z0, Z2
-	VMULPS      Z0, Z0, Z3
-	VFMADD213PS Z0, Z3, Z2
-	VADDPS      vmathC3f800000<>+0(SB), Z2, Z0
-	VPSUBD      vmathC4b400000<>+0(SB), Z1, Z1
-	VPSRAD      $0x01, Z1, Z2
-	VPSUBD      Z2, Z1, Z1
-	VPADDD      vmathC0000007f<>+0(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VPADDD      vmathC0000007f<>+0(SB), Z1, Z1
-	VPSLLD      $0x17, Z1, Z1
-	VMULPS      Z2, Z0, Z0
-	VMULPS      Z1, Z0, Z0
-	VMOVUPS     Z0, (AX)
-	ADDQ        $0x40, AX
-	SUBQ        $0x10, CX
-	JMP         expAVX512_loop
+	CMPQ             CX, $0x10
+	JL               expAVX512_tail
+	VMOVUPS          (AX), Z0
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z1
+	VMINPS           Z0, Z1, Z0
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z1
+	VMAXPS           Z0, Z1, Z0
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z1
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z0, Z1
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z1, Z1
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z2
+	VFMADD213PS      Z0, Z1, Z2
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z0
+	VFMADD213PS      Z2, Z1, Z0
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z0, Z2
+	VMULPS           Z0, Z0, Z3
+	VFMADD213PS      Z0, Z3, Z2
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z0
+	VSCALEFPS        Z1, Z0, Z0
+	VMOVUPS          Z0, (AX)
+	ADDQ             $0x40, AX
+	SUBQ             $0x10, CX
+	JMP              expAVX512_loop
 
 expAVX512_tail:
 	// The last n < 16 values, under a mask.
-	TESTQ       CX, CX
-	JZ          expAVX512_done
-	LEAQ        vmathTailMask<>+0(SB), DX
-	KMOVW       (DX)(CX*2), K1
-	VMOVUPS.Z   (AX), K1, Z0
-	VMOVUPS     vmathC42b20000<>+0(SB), Z1
-	VMINPS      Z0, Z1, Z0
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z1
-	VMAXPS      Z0, Z1, Z0
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z1
-	VFMADD213PS vmathC4b400000<>+0(SB), Z0, Z1
-	VSUBPS      vmathC4b400000<>+0(SB), Z1, Z2
-	VMOVUPS     vmathCbf317200<>+0(SB), Z3
-	VFMADD213PS Z0, Z2, Z3
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z0
-	VFMADD213PS Z3, Z2, Z0
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z2
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z0, Z2
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z0, Z2
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z0, Z2
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z0, Z2
-	VMULPS      Z0, Z0, Z3
-	VFMADD213PS Z0, Z3, Z2
-	VADDPS      vmathC3f800000<>+0(SB), Z2, Z0
-	VPSUBD      vmathC4b400000<>+0(SB), Z1, Z1
-	VPSRAD      $0x01, Z1, Z2
-	VPSUBD      Z2, Z1, Z1
-	VPADDD      vmathC0000007f<>+0(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VPADDD      vmathC0000007f<>+0(SB), Z1, Z1
-	VPSLLD      $0x17, Z1, Z1
-	VMULPS      Z2, Z0, Z0
-	VMULPS      Z1, Z0, Z0
-	VMOVUPS     Z0, K1, (AX)
+	TESTQ            CX, CX
+	JZ               expAVX512_done
+	LEAQ             vmathTailMask<>+0(SB), DX
+	KMOVW            (DX)(CX*2), K1
+	VMOVUPS.Z        (AX), K1, Z0
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z1
+	VMINPS           Z0, Z1, Z0
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z1
+	VMAXPS           Z0, Z1, Z0
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z1
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z0, Z1
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z1, Z1
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z2
+	VFMADD213PS      Z0, Z1, Z2
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z0
+	VFMADD213PS      Z2, Z1, Z0
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z0, Z2
+	VMULPS           Z0, Z0, Z3
+	VFMADD213PS      Z0, Z3, Z2
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z0
+	VSCALEFPS        Z1, Z0, Z0
+	VMOVUPS          Z0, K1, (AX)
 
 expAVX512_done:
 	VZEROUPPER
@@ -914,90 +898,74 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-16
 	MOVQ n+8(FP), CX
 
 sigmoidAVX512_loop:
-	CMPQ        CX, $0x10
-	JL          sigmoidAVX512_tail
-	VMOVUPS     (AX), Z0
-	VPORD       vmathC80000000<>+0(SB), Z0, Z1
-	VMOVUPS     vmathC42b20000<>+0(SB), Z2
-	VMINPS      Z1, Z2, Z1
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z2
-	VMAXPS      Z1, Z2, Z1
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z2
-	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z2
-	VSUBPS      vmathC4b400000<>+0(SB), Z2, Z5
-	VMOVUPS     vmathCbf317200<>+0(SB), Z6
-	VFMADD213PS Z1, Z5, Z6
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS Z6, Z5, Z1
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z5
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z5
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z5
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z5
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z5
-	VMULPS      Z1, Z1, Z6
-	VFMADD213PS Z1, Z6, Z5
-	VADDPS      vmathC3f800000<>+0(SB), Z5, Z1
-	VPSUBD      vmathC4b400000<>+0(SB), Z2, Z2
-	VPSRAD      $0x01, Z2, Z5
-	VPSUBD      Z5, Z2, Z2
-	VPADDD      vmathC0000007f<>+0(SB), Z5, Z5
-	VPSLLD      $0x17, Z5, Z5
-	VPADDD      vmathC0000007f<>+0(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VMULPS      Z5, Z1, Z1
-	VMULPS      Z2, Z1, Z1
-	VPTESTMD    vmathC80000000<>+0(SB), Z0, K1
-	VMOVUPS     vmathC3f800000<>+0(SB), Z0
-	VBLENDMPS   Z1, Z0, K1, Z3
-	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
-	VDIVPS      Z0, Z3, Z0
-	VMOVUPS     Z0, (AX)
-	ADDQ        $0x40, AX
-	SUBQ        $0x10, CX
-	JMP         sigmoidAVX512_loop
+	CMPQ             CX, $0x10
+	JL               sigmoidAVX512_tail
+	VMOVUPS          (AX), Z0
+	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z2
+	VMINPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z2
+	VMAXPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z2, Z2
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z3
+	VFMADD213PS      Z1, Z2, Z3
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS      Z3, Z2, Z1
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z3
+	VMULPS           Z1, Z1, Z4
+	VFMADD213PS      Z1, Z4, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z1
+	VSCALEFPS        Z2, Z1, Z1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
+	VMOVAPS          Z1, K1, Z0
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
+	VDIVPS           Z1, Z0, Z0
+	VMOVUPS          Z0, (AX)
+	ADDQ             $0x40, AX
+	SUBQ             $0x10, CX
+	JMP              sigmoidAVX512_loop
 
 sigmoidAVX512_tail:
 	// The last n < 16 values, under a mask.
-	TESTQ       CX, CX
-	JZ          sigmoidAVX512_done
-	LEAQ        vmathTailMask<>+0(SB), DX
-	KMOVW       (DX)(CX*2), K1
-	VMOVUPS.Z   (AX), K1, Z0
-	VPORD       vmathC80000000<>+0(SB), Z0, Z1
-	VMOVUPS     vmathC42b20000<>+0(SB), Z2
-	VMINPS      Z1, Z2, Z1
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z2
-	VMAXPS      Z1, Z2, Z1
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z2
-	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z2
-	VSUBPS      vmathC4b400000<>+0(SB), Z2, Z3
-	VMOVUPS     vmathCbf317200<>+0(SB), Z5
-	VFMADD213PS Z1, Z3, Z5
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS Z5, Z3, Z1
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z3
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z3
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z3
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z3
-	VMULPS      Z1, Z1, Z5
-	VFMADD213PS Z1, Z5, Z3
-	VADDPS      vmathC3f800000<>+0(SB), Z3, Z1
-	VPSUBD      vmathC4b400000<>+0(SB), Z2, Z2
-	VPSRAD      $0x01, Z2, Z3
-	VPSUBD      Z3, Z2, Z2
-	VPADDD      vmathC0000007f<>+0(SB), Z3, Z3
-	VPSLLD      $0x17, Z3, Z3
-	VPADDD      vmathC0000007f<>+0(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VMULPS      Z3, Z1, Z1
-	VMULPS      Z2, Z1, Z1
-	VPTESTMD    vmathC80000000<>+0(SB), Z0, K2
-	VMOVUPS     vmathC3f800000<>+0(SB), Z0
-	VBLENDMPS   Z1, Z0, K2, Z4
-	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
-	VDIVPS      Z0, Z4, Z0
-	VMOVUPS     Z0, K1, (AX)
+	TESTQ            CX, CX
+	JZ               sigmoidAVX512_done
+	LEAQ             vmathTailMask<>+0(SB), DX
+	KMOVW            (DX)(CX*2), K1
+	VMOVUPS.Z        (AX), K1, Z0
+	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z2
+	VMINPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z2
+	VMAXPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z2, Z2
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z3
+	VFMADD213PS      Z1, Z2, Z3
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS      Z3, Z2, Z1
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z3
+	VMULPS           Z1, Z1, Z4
+	VFMADD213PS      Z1, Z4, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z1
+	VSCALEFPS        Z2, Z1, Z1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
+	VMOVAPS          Z1, K2, Z0
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
+	VDIVPS           Z1, Z0, Z0
+	VMOVUPS          Z0, K1, (AX)
 
 sigmoidAVX512_done:
 	VZEROUPPER
@@ -1063,92 +1031,76 @@ TEXT ·siluAVX512(SB), NOSPLIT, $0-16
 	MOVQ n+8(FP), CX
 
 siluAVX512_loop:
-	CMPQ        CX, $0x10
-	JL          siluAVX512_tail
-	VMOVUPS     (AX), Z0
-	VPORD       vmathC80000000<>+0(SB), Z0, Z1
-	VMOVUPS     vmathC42b20000<>+0(SB), Z2
-	VMINPS      Z1, Z2, Z1
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z2
-	VMAXPS      Z1, Z2, Z1
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z2
-	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z2
-	VSUBPS      vmathC4b400000<>+0(SB), Z2, Z5
-	VMOVUPS     vmathCbf317200<>+0(SB), Z6
-	VFMADD213PS Z1, Z5, Z6
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS Z6, Z5, Z1
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z5
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z5
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z5
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z5
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z5
-	VMULPS      Z1, Z1, Z6
-	VFMADD213PS Z1, Z6, Z5
-	VADDPS      vmathC3f800000<>+0(SB), Z5, Z1
-	VPSUBD      vmathC4b400000<>+0(SB), Z2, Z2
-	VPSRAD      $0x01, Z2, Z5
-	VPSUBD      Z5, Z2, Z2
-	VPADDD      vmathC0000007f<>+0(SB), Z5, Z5
-	VPSLLD      $0x17, Z5, Z5
-	VPADDD      vmathC0000007f<>+0(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VMULPS      Z5, Z1, Z1
-	VMULPS      Z2, Z1, Z1
-	VMULPS      Z1, Z0, Z2
-	VPTESTMD    vmathC80000000<>+0(SB), Z0, K1
-	VMOVAPS     Z0, Z0
-	VBLENDMPS   Z2, Z0, K1, Z3
-	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
-	VDIVPS      Z0, Z3, Z0
-	VMOVUPS     Z0, (AX)
-	ADDQ        $0x40, AX
-	SUBQ        $0x10, CX
-	JMP         siluAVX512_loop
+	CMPQ             CX, $0x10
+	JL               siluAVX512_tail
+	VMOVUPS          (AX), Z0
+	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z2
+	VMINPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z2
+	VMAXPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z2, Z2
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z3
+	VFMADD213PS      Z1, Z2, Z3
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS      Z3, Z2, Z1
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z3
+	VMULPS           Z1, Z1, Z4
+	VFMADD213PS      Z1, Z4, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z1
+	VSCALEFPS        Z2, Z1, Z1
+	VMULPS           Z1, Z0, Z2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
+	VMOVAPS          Z0, Z0
+	VMOVAPS          Z2, K1, Z0
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
+	VDIVPS           Z1, Z0, Z0
+	VMOVUPS          Z0, (AX)
+	ADDQ             $0x40, AX
+	SUBQ             $0x10, CX
+	JMP              siluAVX512_loop
 
 siluAVX512_tail:
 	// The last n < 16 values, under a mask.
-	TESTQ       CX, CX
-	JZ          siluAVX512_done
-	LEAQ        vmathTailMask<>+0(SB), DX
-	KMOVW       (DX)(CX*2), K1
-	VMOVUPS.Z   (AX), K1, Z0
-	VPORD       vmathC80000000<>+0(SB), Z0, Z1
-	VMOVUPS     vmathC42b20000<>+0(SB), Z2
-	VMINPS      Z1, Z2, Z1
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z2
-	VMAXPS      Z1, Z2, Z1
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z2
-	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z2
-	VSUBPS      vmathC4b400000<>+0(SB), Z2, Z3
-	VMOVUPS     vmathCbf317200<>+0(SB), Z5
-	VFMADD213PS Z1, Z3, Z5
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS Z5, Z3, Z1
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z3
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z3
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z3
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z3
-	VMULPS      Z1, Z1, Z5
-	VFMADD213PS Z1, Z5, Z3
-	VADDPS      vmathC3f800000<>+0(SB), Z3, Z1
-	VPSUBD      vmathC4b400000<>+0(SB), Z2, Z2
-	VPSRAD      $0x01, Z2, Z3
-	VPSUBD      Z3, Z2, Z2
-	VPADDD      vmathC0000007f<>+0(SB), Z3, Z3
-	VPSLLD      $0x17, Z3, Z3
-	VPADDD      vmathC0000007f<>+0(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VMULPS      Z3, Z1, Z1
-	VMULPS      Z2, Z1, Z1
-	VMULPS      Z1, Z0, Z2
-	VPTESTMD    vmathC80000000<>+0(SB), Z0, K2
-	VMOVAPS     Z0, Z0
-	VBLENDMPS   Z2, Z0, K2, Z4
-	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
-	VDIVPS      Z0, Z4, Z0
-	VMOVUPS     Z0, K1, (AX)
+	TESTQ            CX, CX
+	JZ               siluAVX512_done
+	LEAQ             vmathTailMask<>+0(SB), DX
+	KMOVW            (DX)(CX*2), K1
+	VMOVUPS.Z        (AX), K1, Z0
+	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z2
+	VMINPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z2
+	VMAXPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z2, Z2
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z3
+	VFMADD213PS      Z1, Z2, Z3
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS      Z3, Z2, Z1
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z3
+	VMULPS           Z1, Z1, Z4
+	VFMADD213PS      Z1, Z4, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z1
+	VSCALEFPS        Z2, Z1, Z1
+	VMULPS           Z1, Z0, Z2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K2
+	VMOVAPS          Z0, Z0
+	VMOVAPS          Z2, K2, Z0
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
+	VDIVPS           Z1, Z0, Z0
+	VMOVUPS          Z0, K1, (AX)
 
 siluAVX512_done:
 	VZEROUPPER
@@ -1208,9 +1160,9 @@ tanhAVX2_loop:
 	VMULPS      Y3, Y1, Y3
 	VMOVAPS     Y3, Y3
 	VFMADD213PS Y1, Y4, Y3
+	VPAND       vmathC80000000<>+0(SB), Y0, Y0
 	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Y1, Y1
 	VBLENDVPS   Y1, Y3, Y2, Y1
-	VPAND       vmathC80000000<>+0(SB), Y0, Y0
 	VPOR        Y0, Y1, Y0
 	VMOVUPS     Y0, (AX)
 	ADDQ        $0x20, AX
@@ -1228,118 +1180,102 @@ TEXT ·tanhAVX512(SB), NOSPLIT, $0-16
 	MOVQ n+8(FP), CX
 
 tanhAVX512_loop:
-	CMPQ        CX, $0x10
-	JL          tanhAVX512_tail
-	VMOVUPS     (AX), Z0
-	VPANDD      vmathC7fffffff<>+0(SB), Z0, Z1
-	VADDPS      Z1, Z1, Z2
-	VMOVUPS     vmathC42b20000<>+0(SB), Z3
-	VMINPS      Z2, Z3, Z2
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z3
-	VMAXPS      Z2, Z3, Z2
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z3
-	VFMADD213PS vmathC4b400000<>+0(SB), Z2, Z3
-	VSUBPS      vmathC4b400000<>+0(SB), Z3, Z6
-	VMOVUPS     vmathCbf317200<>+0(SB), Z7
-	VFMADD213PS Z2, Z6, Z7
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z2
-	VFMADD213PS Z7, Z6, Z2
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z6
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z2, Z6
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z2, Z6
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z2, Z6
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z2, Z6
-	VMULPS      Z2, Z2, Z7
-	VFMADD213PS Z2, Z7, Z6
-	VADDPS      vmathC3f800000<>+0(SB), Z6, Z2
-	VPSUBD      vmathC4b400000<>+0(SB), Z3, Z3
-	VPSRAD      $0x01, Z3, Z6
-	VPSUBD      Z6, Z3, Z3
-	VPADDD      vmathC0000007f<>+0(SB), Z6, Z6
-	VPSLLD      $0x17, Z6, Z6
-	VPADDD      vmathC0000007f<>+0(SB), Z3, Z3
-	VPSLLD      $0x17, Z3, Z3
-	VMULPS      Z6, Z2, Z2
-	VMULPS      Z3, Z2, Z2
-	VMOVUPS     vmathC40000000<>+0(SB), Z3
-	VADDPS      vmathC3f800000<>+0(SB), Z2, Z2
-	VDIVPS      Z2, Z3, Z2
-	VMOVUPS     vmathC3f800000<>+0(SB), Z3
-	VSUBPS      Z2, Z3, Z2
-	VMULPS      Z1, Z1, Z3
-	VMOVUPS     vmathCbbba8671<>+0(SB), Z6
-	VFMADD213PS vmathC3ca8fc67<>+0(SB), Z3, Z6
-	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Z3, Z6
-	VFMADD213PS vmathC3e08837b<>+0(SB), Z3, Z6
-	VFMADD213PS vmathCbeaaaa99<>+0(SB), Z3, Z6
-	VMULPS      Z3, Z1, Z3
-	VMOVAPS     Z3, Z3
-	VFMADD213PS Z1, Z6, Z3
-	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Z1, K1
-	VBLENDMPS   Z3, Z2, K1, Z4
-	VPANDD      vmathC80000000<>+0(SB), Z0, Z0
-	VPORD       Z0, Z4, Z0
-	VMOVUPS     Z0, (AX)
-	ADDQ        $0x40, AX
-	SUBQ        $0x10, CX
-	JMP         tanhAVX512_loop
+	CMPQ             CX, $0x10
+	JL               tanhAVX512_tail
+	VMOVUPS          (AX), Z0
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z1
+	VADDPS           Z1, Z1, Z2
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z3
+	VMINPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z3
+	VMAXPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z3, Z3
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z4
+	VFMADD213PS      Z2, Z3, Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
+	VFMADD213PS      Z4, Z3, Z2
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z4
+	VMULPS           Z2, Z2, Z5
+	VFMADD213PS      Z2, Z5, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z2
+	VSCALEFPS        Z3, Z2, Z2
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
+	VDIVPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z3
+	VSUBPS           Z2, Z3, Z2
+	VMULPS           Z1, Z1, Z3
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z3, Z4
+	VMULPS           Z3, Z1, Z3
+	VMOVAPS          Z3, Z3
+	VFMADD213PS      Z1, Z4, Z3
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z0, Z0
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z1, K1
+	VMOVAPS          Z3, K1, Z2
+	VPORD            Z0, Z2, Z0
+	VMOVUPS          Z0, (AX)
+	ADDQ             $0x40, AX
+	SUBQ             $0x10, CX
+	JMP              tanhAVX512_loop
 
 tanhAVX512_tail:
 	// The last n < 16 values, under a mask.
-	TESTQ       CX, CX
-	JZ          tanhAVX512_done
-	LEAQ        vmathTailMask<>+0(SB), DX
-	KMOVW       (DX)(CX*2), K1
-	VMOVUPS.Z   (AX), K1, Z0
-	VPANDD      vmathC7fffffff<>+0(SB), Z0, Z1
-	VADDPS      Z1, Z1, Z2
-	VMOVUPS     vmathC42b20000<>+0(SB), Z3
-	VMINPS      Z2, Z3, Z2
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z3
-	VMAXPS      Z2, Z3, Z2
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z3
-	VFMADD213PS vmathC4b400000<>+0(SB), Z2, Z3
-	VSUBPS      vmathC4b400000<>+0(SB), Z3, Z4
-	VMOVUPS     vmathCbf317200<>+0(SB), Z6
-	VFMADD213PS Z2, Z4, Z6
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z2
-	VFMADD213PS Z6, Z4, Z2
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z4
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z2, Z4
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z2, Z4
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z2, Z4
-	VMULPS      Z2, Z2, Z6
-	VFMADD213PS Z2, Z6, Z4
-	VADDPS      vmathC3f800000<>+0(SB), Z4, Z2
-	VPSUBD      vmathC4b400000<>+0(SB), Z3, Z3
-	VPSRAD      $0x01, Z3, Z4
-	VPSUBD      Z4, Z3, Z3
-	VPADDD      vmathC0000007f<>+0(SB), Z4, Z4
-	VPSLLD      $0x17, Z4, Z4
-	VPADDD      vmathC0000007f<>+0(SB), Z3, Z3
-	VPSLLD      $0x17, Z3, Z3
-	VMULPS      Z4, Z2, Z2
-	VMULPS      Z3, Z2, Z2
-	VMOVUPS     vmathC40000000<>+0(SB), Z3
-	VADDPS      vmathC3f800000<>+0(SB), Z2, Z2
-	VDIVPS      Z2, Z3, Z2
-	VMOVUPS     vmathC3f800000<>+0(SB), Z3
-	VSUBPS      Z2, Z3, Z2
-	VMULPS      Z1, Z1, Z3
-	VMOVUPS     vmathCbbba8671<>+0(SB), Z4
-	VFMADD213PS vmathC3ca8fc67<>+0(SB), Z3, Z4
-	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Z3, Z4
-	VFMADD213PS vmathC3e08837b<>+0(SB), Z3, Z4
-	VFMADD213PS vmathCbeaaaa99<>+0(SB), Z3, Z4
-	VMULPS      Z3, Z1, Z3
-	VMOVAPS     Z3, Z3
-	VFMADD213PS Z1, Z4, Z3
-	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Z1, K2
-	VBLENDMPS   Z3, Z2, K2, Z5
-	VPANDD      vmathC80000000<>+0(SB), Z0, Z0
-	VPORD       Z0, Z5, Z0
-	VMOVUPS     Z0, K1, (AX)
+	TESTQ            CX, CX
+	JZ               tanhAVX512_done
+	LEAQ             vmathTailMask<>+0(SB), DX
+	KMOVW            (DX)(CX*2), K1
+	VMOVUPS.Z        (AX), K1, Z0
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z1
+	VADDPS           Z1, Z1, Z2
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z3
+	VMINPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z3
+	VMAXPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z3, Z3
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z4
+	VFMADD213PS      Z2, Z3, Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
+	VFMADD213PS      Z4, Z3, Z2
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z4
+	VMULPS           Z2, Z2, Z5
+	VFMADD213PS      Z2, Z5, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z2
+	VSCALEFPS        Z3, Z2, Z2
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
+	VDIVPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z3
+	VSUBPS           Z2, Z3, Z2
+	VMULPS           Z1, Z1, Z3
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z3, Z4
+	VMULPS           Z3, Z1, Z3
+	VMOVAPS          Z3, Z3
+	VFMADD213PS      Z1, Z4, Z3
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z0, Z0
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z1, K2
+	VMOVAPS          Z3, K2, Z2
+	VPORD            Z0, Z2, Z0
+	VMOVUPS          Z0, K1, (AX)
 
 tanhAVX512_done:
 	VZEROUPPER
@@ -1434,152 +1370,136 @@ TEXT ·geluAVX512(SB), NOSPLIT, $0-16
 	MOVQ n+8(FP), CX
 
 geluAVX512_loop:
-	CMPQ        CX, $0x10
-	JL          geluAVX512_tail
-	VMOVUPS     (AX), Z0
-	VPANDD      vmathC7fffffff<>+0(SB), Z0, Z1
-	VMOVUPS     vmathC416d967f<>+0(SB), Z2
-	VMINPS      Z1, Z2, Z1
-	VMULPS      vmathC3f3504f3<>+0(SB), Z1, Z2
-	VMOVUPS     vmathC3f800000<>+0(SB), Z7
-	VMOVUPS     vmathC3e99999a<>+0(SB), Z8
-	VFMADD213PS vmathC3f800000<>+0(SB), Z2, Z8
-	VDIVPS      Z8, Z7, Z2
-	VMOVUPS     vmathCbe04aa0f<>+0(SB), Z7
-	VFMADD213PS vmathC3ef8b1c8<>+0(SB), Z2, Z7
-	VFMADD213PS vmathCbf033d69<>+0(SB), Z2, Z7
-	VFMADD213PS vmathC3f0c5674<>+0(SB), Z2, Z7
-	VFMADD213PS vmathCbdc296c1<>+0(SB), Z2, Z7
-	VFMADD213PS vmathC3e5c4327<>+0(SB), Z2, Z7
-	VFMADD213PS vmathC3e17d8f3<>+0(SB), Z2, Z7
-	VFMADD213PS vmathC3e2ed21f<>+0(SB), Z2, Z7
-	VFMADD213PS vmathC3e2d3f79<>+0(SB), Z2, Z7
-	VMULPS      Z1, Z1, Z8
-	VMOVAPS     Z1, Z9
-	VFMSUB213PS Z8, Z1, Z9
-	VMULPS      vmathCbf000000<>+0(SB), Z8, Z1
-	VMOVUPS     vmathC42b20000<>+0(SB), Z8
-	VMINPS      Z1, Z8, Z1
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z8
-	VMAXPS      Z1, Z8, Z1
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z8
-	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z8
-	VSUBPS      vmathC4b400000<>+0(SB), Z8, Z10
-	VMOVUPS     vmathCbf317200<>+0(SB), Z11
-	VFMADD213PS Z1, Z10, Z11
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS Z11, Z10, Z1
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z10
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z10
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z10
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z10
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z10
-	VMULPS      Z1, Z1, Z11
-	VFMADD213PS Z1, Z11, Z10
-	VADDPS      vmathC3f800000<>+0(SB), Z10, Z1
-	VPSUBD      vmathC4b400000<>+0(SB), Z8, Z8
-	VPSRAD      $0x01, Z8, Z10
-	VPSUBD      Z10, Z8, Z8
-	VPADDD      vmathC0000007f<>+0(SB), Z10, Z10
-	VPSLLD      $0x17, Z10, Z10
-	VPADDD      vmathC0000007f<>+0(SB), Z8, Z8
-	VPSLLD      $0x17, Z8, Z8
-	VMULPS      Z10, Z1, Z1
-	VMULPS      Z8, Z1, Z1
-	VMULPS      vmathCbf000000<>+0(SB), Z9, Z8
-	VMOVAPS     Z1, Z9
-	VFMADD213PS Z1, Z8, Z9
-	VMULPS      Z7, Z2, Z1
-	VMULPS      Z9, Z1, Z2
-	VMOVUPS     vmathC40000000<>+0(SB), Z7
-	VSUBPS      Z2, Z7, Z2
-	VPTESTMD    vmathC80000000<>+0(SB), Z0, K1
-	VMOVAPS     Z2, Z2
-	VBLENDMPS   Z1, Z2, K1, Z3
-	VPTESTMD    vmathC80000000<>+0(SB), Z0, K1
-	VMOVUPS     vmathC3f800000<>+0(SB), Z1
-	VBLENDMPS   Z9, Z1, K1, Z4
-	VMULPS      vmathC3f000000<>+0(SB), Z0, Z0
-	VMULPS      Z3, Z0, Z0
-	VMULPS      Z4, Z0, Z0
-	VMOVUPS     Z0, (AX)
-	ADDQ        $0x40, AX
-	SUBQ        $0x10, CX
-	JMP         geluAVX512_loop
+	CMPQ             CX, $0x10
+	JL               geluAVX512_tail
+	VMOVUPS          (AX), Z0
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z1
+	VBROADCASTSS     vmathC416d967f<>+0(SB), Z2
+	VMINPS           Z1, Z2, Z1
+	VMULPS.BCST      vmathC3f3504f3<>+0(SB), Z1, Z2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z3
+	VBROADCASTSS     vmathC3e99999a<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z4
+	VDIVPS           Z4, Z3, Z2
+	VBROADCASTSS     vmathCbe04aa0f<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC3ef8b1c8<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathCbf033d69<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3f0c5674<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathCbdc296c1<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e5c4327<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e17d8f3<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e2ed21f<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e2d3f79<>+0(SB), Z2, Z3
+	VMULPS           Z1, Z1, Z4
+	VMOVAPS          Z1, Z5
+	VFMSUB213PS      Z4, Z1, Z5
+	VMULPS.BCST      vmathCbf000000<>+0(SB), Z4, Z1
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
+	VMINPS           Z1, Z4, Z1
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
+	VMAXPS           Z1, Z4, Z1
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z4
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z6
+	VFMADD213PS      Z1, Z4, Z6
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS      Z6, Z4, Z1
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z6
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z6
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z6
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z6
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z6
+	VMULPS           Z1, Z1, Z7
+	VFMADD213PS      Z1, Z7, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z1
+	VSCALEFPS        Z4, Z1, Z1
+	VMULPS.BCST      vmathCbf000000<>+0(SB), Z5, Z4
+	VMOVAPS          Z1, Z5
+	VFMADD213PS      Z1, Z4, Z5
+	VMULPS           Z3, Z2, Z1
+	VMULPS           Z5, Z1, Z2
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z3
+	VSUBPS           Z2, Z3, Z2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
+	VMOVAPS          Z2, Z2
+	VMOVAPS          Z1, K1, Z2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
+	VMOVAPS          Z5, K1, Z1
+	VMULPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
+	VMULPS           Z2, Z0, Z0
+	VMULPS           Z1, Z0, Z0
+	VMOVUPS          Z0, (AX)
+	ADDQ             $0x40, AX
+	SUBQ             $0x10, CX
+	JMP              geluAVX512_loop
 
 geluAVX512_tail:
 	// The last n < 16 values, under a mask.
-	TESTQ       CX, CX
-	JZ          geluAVX512_done
-	LEAQ        vmathTailMask<>+0(SB), DX
-	KMOVW       (DX)(CX*2), K1
-	VMOVUPS.Z   (AX), K1, Z0
-	VPANDD      vmathC7fffffff<>+0(SB), Z0, Z1
-	VMOVUPS     vmathC416d967f<>+0(SB), Z2
-	VMINPS      Z1, Z2, Z1
-	VMULPS      vmathC3f3504f3<>+0(SB), Z1, Z2
-	VMOVUPS     vmathC3f800000<>+0(SB), Z3
-	VMOVUPS     vmathC3e99999a<>+0(SB), Z4
-	VFMADD213PS vmathC3f800000<>+0(SB), Z2, Z4
-	VDIVPS      Z4, Z3, Z2
-	VMOVUPS     vmathCbe04aa0f<>+0(SB), Z3
-	VFMADD213PS vmathC3ef8b1c8<>+0(SB), Z2, Z3
-	VFMADD213PS vmathCbf033d69<>+0(SB), Z2, Z3
-	VFMADD213PS vmathC3f0c5674<>+0(SB), Z2, Z3
-	VFMADD213PS vmathCbdc296c1<>+0(SB), Z2, Z3
-	VFMADD213PS vmathC3e5c4327<>+0(SB), Z2, Z3
-	VFMADD213PS vmathC3e17d8f3<>+0(SB), Z2, Z3
-	VFMADD213PS vmathC3e2ed21f<>+0(SB), Z2, Z3
-	VFMADD213PS vmathC3e2d3f79<>+0(SB), Z2, Z3
-	VMULPS      Z1, Z1, Z4
-	VMOVAPS     Z1, Z7
-	VFMSUB213PS Z4, Z1, Z7
-	VMULPS      vmathCbf000000<>+0(SB), Z4, Z1
-	VMOVUPS     vmathC42b20000<>+0(SB), Z4
-	VMINPS      Z1, Z4, Z1
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z4
-	VMAXPS      Z1, Z4, Z1
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z4
-	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z4
-	VSUBPS      vmathC4b400000<>+0(SB), Z4, Z8
-	VMOVUPS     vmathCbf317200<>+0(SB), Z9
-	VFMADD213PS Z1, Z8, Z9
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS Z9, Z8, Z1
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z8
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z8
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z8
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z8
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z8
-	VMULPS      Z1, Z1, Z9
-	VFMADD213PS Z1, Z9, Z8
-	VADDPS      vmathC3f800000<>+0(SB), Z8, Z1
-	VPSUBD      vmathC4b400000<>+0(SB), Z4, Z4
-	VPSRAD      $0x01, Z4, Z8
-	VPSUBD      Z8, Z4, Z4
-	VPADDD      vmathC0000007f<>+0(SB), Z8, Z8
-	VPSLLD      $0x17, Z8, Z8
-	VPADDD      vmathC0000007f<>+0(SB), Z4, Z4
-	VPSLLD      $0x17, Z4, Z4
-	VMULPS      Z8, Z1, Z1
-	VMULPS      Z4, Z1, Z1
-	VMULPS      vmathCbf000000<>+0(SB), Z7, Z4
-	VMOVAPS     Z1, Z7
-	VFMADD213PS Z1, Z4, Z7
-	VMULPS      Z3, Z2, Z1
-	VMULPS      Z7, Z1, Z2
-	VMOVUPS     vmathC40000000<>+0(SB), Z3
-	VSUBPS      Z2, Z3, Z2
-	VPTESTMD    vmathC80000000<>+0(SB), Z0, K2
-	VMOVAPS     Z2, Z2
-	VBLENDMPS   Z1, Z2, K2, Z5
-	VPTESTMD    vmathC80000000<>+0(SB), Z0, K2
-	VMOVUPS     vmathC3f800000<>+0(SB), Z1
-	VBLENDMPS   Z7, Z1, K2, Z6
-	VMULPS      vmathC3f000000<>+0(SB), Z0, Z0
-	VMULPS      Z5, Z0, Z0
-	VMULPS      Z6, Z0, Z0
-	VMOVUPS     Z0, K1, (AX)
+	TESTQ            CX, CX
+	JZ               geluAVX512_done
+	LEAQ             vmathTailMask<>+0(SB), DX
+	KMOVW            (DX)(CX*2), K1
+	VMOVUPS.Z        (AX), K1, Z0
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z1
+	VBROADCASTSS     vmathC416d967f<>+0(SB), Z2
+	VMINPS           Z1, Z2, Z1
+	VMULPS.BCST      vmathC3f3504f3<>+0(SB), Z1, Z2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z3
+	VBROADCASTSS     vmathC3e99999a<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z4
+	VDIVPS           Z4, Z3, Z2
+	VBROADCASTSS     vmathCbe04aa0f<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC3ef8b1c8<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathCbf033d69<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3f0c5674<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathCbdc296c1<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e5c4327<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e17d8f3<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e2ed21f<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e2d3f79<>+0(SB), Z2, Z3
+	VMULPS           Z1, Z1, Z4
+	VMOVAPS          Z1, Z5
+	VFMSUB213PS      Z4, Z1, Z5
+	VMULPS.BCST      vmathCbf000000<>+0(SB), Z4, Z1
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
+	VMINPS           Z1, Z4, Z1
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
+	VMAXPS           Z1, Z4, Z1
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z4
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z6
+	VFMADD213PS      Z1, Z4, Z6
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS      Z6, Z4, Z1
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z6
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z6
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z6
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z6
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z6
+	VMULPS           Z1, Z1, Z7
+	VFMADD213PS      Z1, Z7, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z1
+	VSCALEFPS        Z4, Z1, Z1
+	VMULPS.BCST      vmathCbf000000<>+0(SB), Z5, Z4
+	VMOVAPS          Z1, Z5
+	VFMADD213PS      Z1, Z4, Z5
+	VMULPS           Z3, Z2, Z1
+	VMULPS           Z5, Z1, Z2
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z3
+	VSUBPS           Z2, Z3, Z2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K2
+	VMOVAPS          Z2, Z2
+	VMOVAPS          Z1, K2, Z2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
+	VMOVAPS          Z5, K2, Z1
+	VMULPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
+	VMULPS           Z2, Z0, Z0
+	VMULPS           Z1, Z0, Z0
+	VMOVUPS          Z0, K1, (AX)
 
 geluAVX512_done:
 	VZEROUPPER
@@ -1650,102 +1570,86 @@ TEXT ·geluTanhAVX512(SB), NOSPLIT, $0-16
 	MOVQ n+8(FP), CX
 
 geluTanhAVX512_loop:
-	CMPQ        CX, $0x10
-	JL          geluTanhAVX512_tail
-	VMOVUPS     (AX), Z0
-	VMULPS      Z0, Z0, Z1
-	VMULPS      vmathC3d372713<>+0(SB), Z1, Z1
-	VMOVAPS     Z1, Z1
-	VFMADD213PS Z0, Z0, Z1
-	VMULPS      vmathC3fcc422a<>+0(SB), Z1, Z1
-	VPORD       vmathC80000000<>+0(SB), Z1, Z1
-	VMOVUPS     vmathC42b20000<>+0(SB), Z4
-	VMINPS      Z1, Z4, Z1
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z4
-	VMAXPS      Z1, Z4, Z1
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z4
-	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z4
-	VSUBPS      vmathC4b400000<>+0(SB), Z4, Z5
-	VMOVUPS     vmathCbf317200<>+0(SB), Z6
-	VFMADD213PS Z1, Z5, Z6
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS Z6, Z5, Z1
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z5
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z5
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z5
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z5
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z5
-	VMULPS      Z1, Z1, Z6
-	VFMADD213PS Z1, Z6, Z5
-	VADDPS      vmathC3f800000<>+0(SB), Z5, Z1
-	VPSUBD      vmathC4b400000<>+0(SB), Z4, Z4
-	VPSRAD      $0x01, Z4, Z5
-	VPSUBD      Z5, Z4, Z4
-	VPADDD      vmathC0000007f<>+0(SB), Z5, Z5
-	VPSLLD      $0x17, Z5, Z5
-	VPADDD      vmathC0000007f<>+0(SB), Z4, Z4
-	VPSLLD      $0x17, Z4, Z4
-	VMULPS      Z5, Z1, Z1
-	VMULPS      Z4, Z1, Z1
-	VMULPS      Z1, Z0, Z4
-	VPTESTMD    vmathC80000000<>+0(SB), Z0, K1
-	VMOVAPS     Z0, Z0
-	VBLENDMPS   Z4, Z0, K1, Z2
-	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
-	VDIVPS      Z0, Z2, Z0
-	VMOVUPS     Z0, (AX)
-	ADDQ        $0x40, AX
-	SUBQ        $0x10, CX
-	JMP         geluTanhAVX512_loop
+	CMPQ             CX, $0x10
+	JL               geluTanhAVX512_tail
+	VMOVUPS          (AX), Z0
+	VMULPS           Z0, Z0, Z1
+	VMULPS.BCST      vmathC3d372713<>+0(SB), Z1, Z1
+	VMOVAPS          Z1, Z1
+	VFMADD213PS      Z0, Z0, Z1
+	VMULPS.BCST      vmathC3fcc422a<>+0(SB), Z1, Z1
+	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z1
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z2
+	VMINPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z2
+	VMAXPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z2, Z2
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z3
+	VFMADD213PS      Z1, Z2, Z3
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS      Z3, Z2, Z1
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z3
+	VMULPS           Z1, Z1, Z4
+	VFMADD213PS      Z1, Z4, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z1
+	VSCALEFPS        Z2, Z1, Z1
+	VMULPS           Z1, Z0, Z2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
+	VMOVAPS          Z0, Z0
+	VMOVAPS          Z2, K1, Z0
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
+	VDIVPS           Z1, Z0, Z0
+	VMOVUPS          Z0, (AX)
+	ADDQ             $0x40, AX
+	SUBQ             $0x10, CX
+	JMP              geluTanhAVX512_loop
 
 geluTanhAVX512_tail:
 	// The last n < 16 values, under a mask.
-	TESTQ       CX, CX
-	JZ          geluTanhAVX512_done
-	LEAQ        vmathTailMask<>+0(SB), DX
-	KMOVW       (DX)(CX*2), K1
-	VMOVUPS.Z   (AX), K1, Z0
-	VMULPS      Z0, Z0, Z1
-	VMULPS      vmathC3d372713<>+0(SB), Z1, Z1
-	VMOVAPS     Z1, Z1
-	VFMADD213PS Z0, Z0, Z1
-	VMULPS      vmathC3fcc422a<>+0(SB), Z1, Z1
-	VPORD       vmathC80000000<>+0(SB), Z1, Z1
-	VMOVUPS     vmathC42b20000<>+0(SB), Z2
-	VMINPS      Z1, Z2, Z1
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z2
-	VMAXPS      Z1, Z2, Z1
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z2
-	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z2
-	VSUBPS      vmathC4b400000<>+0(SB), Z2, Z4
-	VMOVUPS     vmathCbf317200<>+0(SB), Z5
-	VFMADD213PS Z1, Z4, Z5
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS Z5, Z4, Z1
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z4
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z4
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z4
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z4
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z4
-	VMULPS      Z1, Z1, Z5
-	VFMADD213PS Z1, Z5, Z4
-	VADDPS      vmathC3f800000<>+0(SB), Z4, Z1
-	VPSUBD      vmathC4b400000<>+0(SB), Z2, Z2
-	VPSRAD      $0x01, Z2, Z4
-	VPSUBD      Z4, Z2, Z2
-	VPADDD      vmathC0000007f<>+0(SB), Z4, Z4
-	VPSLLD      $0x17, Z4, Z4
-	VPADDD      vmathC0000007f<>+0(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VMULPS      Z4, Z1, Z1
-	VMULPS      Z2, Z1, Z1
-	VMULPS      Z1, Z0, Z2
-	VPTESTMD    vmathC80000000<>+0(SB), Z0, K2
-	VMOVAPS     Z0, Z0
-	VBLENDMPS   Z2, Z0, K2, Z3
-	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
-	VDIVPS      Z0, Z3, Z0
-	VMOVUPS     Z0, K1, (AX)
+	TESTQ            CX, CX
+	JZ               geluTanhAVX512_done
+	LEAQ             vmathTailMask<>+0(SB), DX
+	KMOVW            (DX)(CX*2), K1
+	VMOVUPS.Z        (AX), K1, Z0
+	VMULPS           Z0, Z0, Z1
+	VMULPS.BCST      vmathC3d372713<>+0(SB), Z1, Z1
+	VMOVAPS          Z1, Z1
+	VFMADD213PS      Z0, Z0, Z1
+	VMULPS.BCST      vmathC3fcc422a<>+0(SB), Z1, Z1
+	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z1
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z2
+	VMINPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z2
+	VMAXPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z2, Z2
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z3
+	VFMADD213PS      Z1, Z2, Z3
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS      Z3, Z2, Z1
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z3
+	VMULPS           Z1, Z1, Z4
+	VFMADD213PS      Z1, Z4, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z1
+	VSCALEFPS        Z2, Z1, Z1
+	VMULPS           Z1, Z0, Z2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K2
+	VMOVAPS          Z0, Z0
+	VMOVAPS          Z2, K2, Z0
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
+	VDIVPS           Z1, Z0, Z0
+	VMOVUPS          Z0, K1, (AX)
 
 geluTanhAVX512_done:
 	VZEROUPPER
@@ -1799,6 +1703,56 @@ lstmCellAVX2_loop:
 	VBLENDVPS   Y0, Y1, Y2, Y0
 	VADDPS      vmathC3f800000<>+0(SB), Y1, Y1
 	VDIVPS      Y1, Y0, Y0
+	VMOVUPS     (AX)(BX*2), Y1
+	VPAND       vmathC7fffffff<>+0(SB), Y1, Y2
+	VADDPS      Y2, Y2, Y3
+	VMOVUPS     vmathC42b20000<>+0(SB), Y4
+	VMINPS      Y3, Y4, Y3
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y4
+	VMAXPS      Y3, Y4, Y3
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y4
+	VFMADD213PS vmathC4b400000<>+0(SB), Y3, Y4
+	VSUBPS      vmathC4b400000<>+0(SB), Y4, Y5
+	VMOVUPS     vmathCbf317200<>+0(SB), Y6
+	VFMADD213PS Y3, Y5, Y6
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y3
+	VFMADD213PS Y6, Y5, Y3
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y5
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y3, Y5
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y3, Y5
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y3, Y5
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y3, Y5
+	VMULPS      Y3, Y3, Y6
+	VFMADD213PS Y3, Y6, Y5
+	VADDPS      vmathC3f800000<>+0(SB), Y5, Y3
+	VPSUBD      vmathC4b400000<>+0(SB), Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPADDD      vmathC0000007f<>+0(SB), Y5, Y5
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
+	VPSLLD      $0x17, Y4, Y4
+	VMULPS      Y5, Y3, Y3
+	VMULPS      Y4, Y3, Y3
+	VMOVUPS     vmathC40000000<>+0(SB), Y4
+	VADDPS      vmathC3f800000<>+0(SB), Y3, Y3
+	VDIVPS      Y3, Y4, Y3
+	VMOVUPS     vmathC3f800000<>+0(SB), Y4
+	VSUBPS      Y3, Y4, Y3
+	VMULPS      Y2, Y2, Y4
+	VMOVUPS     vmathCbbba8671<>+0(SB), Y5
+	VFMADD213PS vmathC3ca8fc67<>+0(SB), Y4, Y5
+	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Y4, Y5
+	VFMADD213PS vmathC3e08837b<>+0(SB), Y4, Y5
+	VFMADD213PS vmathCbeaaaa99<>+0(SB), Y4, Y5
+	VMULPS      Y4, Y2, Y4
+	VMOVAPS     Y4, Y4
+	VFMADD213PS Y2, Y5, Y4
+	VPAND       vmathC80000000<>+0(SB), Y1, Y1
+	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Y2, Y2
+	VBLENDVPS   Y2, Y4, Y3, Y2
+	VPOR        Y1, Y2, Y1
+	VMULPS      Y1, Y0, Y0
 	VMOVUPS     (AX)(BX*1), Y1
 	VPOR        vmathC80000000<>+0(SB), Y1, Y2
 	VMOVUPS     vmathC42b20000<>+0(SB), Y3
@@ -1833,114 +1787,64 @@ lstmCellAVX2_loop:
 	VBLENDVPS   Y1, Y2, Y3, Y1
 	VADDPS      vmathC3f800000<>+0(SB), Y2, Y2
 	VDIVPS      Y2, Y1, Y1
-	VMOVUPS     (AX)(BX*2), Y2
-	VPAND       vmathC7fffffff<>+0(SB), Y2, Y3
-	VADDPS      Y3, Y3, Y4
-	VMOVUPS     vmathC42b20000<>+0(SB), Y5
-	VMINPS      Y4, Y5, Y4
-	VMOVUPS     vmathCc2d00000<>+0(SB), Y5
-	VMAXPS      Y4, Y5, Y4
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y5
-	VFMADD213PS vmathC4b400000<>+0(SB), Y4, Y5
-	VSUBPS      vmathC4b400000<>+0(SB), Y5, Y6
-	VMOVUPS     vmathCbf317200<>+0(SB), Y7
-	VFMADD213PS Y4, Y6, Y7
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y4
-	VFMADD213PS Y7, Y6, Y4
-	VMOVUPS     vmathC3ab52914<>+0(SB), Y6
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Y4, Y6
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Y4, Y6
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y4, Y6
-	VFMADD213PS vmathC3efffffe<>+0(SB), Y4, Y6
-	VMULPS      Y4, Y4, Y7
-	VFMADD213PS Y4, Y7, Y6
-	VADDPS      vmathC3f800000<>+0(SB), Y6, Y4
-	VPSUBD      vmathC4b400000<>+0(SB), Y5, Y5
-	VPSRAD      $0x01, Y5, Y6
-	VPSUBD      Y6, Y5, Y5
-	VPADDD      vmathC0000007f<>+0(SB), Y6, Y6
-	VPSLLD      $0x17, Y6, Y6
-	VPADDD      vmathC0000007f<>+0(SB), Y5, Y5
-	VPSLLD      $0x17, Y5, Y5
-	VMULPS      Y6, Y4, Y4
-	VMULPS      Y5, Y4, Y4
-	VMOVUPS     vmathC40000000<>+0(SB), Y5
-	VADDPS      vmathC3f800000<>+0(SB), Y4, Y4
-	VDIVPS      Y4, Y5, Y4
-	VMOVUPS     vmathC3f800000<>+0(SB), Y5
-	VSUBPS      Y4, Y5, Y4
-	VMULPS      Y3, Y3, Y5
-	VMOVUPS     vmathCbbba8671<>+0(SB), Y6
-	VFMADD213PS vmathC3ca8fc67<>+0(SB), Y5, Y6
-	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Y5, Y6
-	VFMADD213PS vmathC3e08837b<>+0(SB), Y5, Y6
-	VFMADD213PS vmathCbeaaaa99<>+0(SB), Y5, Y6
-	VMULPS      Y5, Y3, Y5
-	VMOVAPS     Y5, Y5
-	VFMADD213PS Y3, Y6, Y5
-	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Y3, Y3
-	VBLENDVPS   Y3, Y5, Y4, Y3
-	VPAND       vmathC80000000<>+0(SB), Y2, Y2
-	VPOR        Y2, Y3, Y2
-	VMOVUPS     (AX)(SI*1), Y3
-	VPOR        vmathC80000000<>+0(SB), Y3, Y4
-	VMOVUPS     vmathC42b20000<>+0(SB), Y5
-	VMINPS      Y4, Y5, Y4
-	VMOVUPS     vmathCc2d00000<>+0(SB), Y5
-	VMAXPS      Y4, Y5, Y4
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y5
-	VFMADD213PS vmathC4b400000<>+0(SB), Y4, Y5
-	VSUBPS      vmathC4b400000<>+0(SB), Y5, Y6
-	VMOVUPS     vmathCbf317200<>+0(SB), Y7
-	VFMADD213PS Y4, Y6, Y7
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y4
-	VFMADD213PS Y7, Y6, Y4
-	VMOVUPS     vmathC3ab52914<>+0(SB), Y6
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Y4, Y6
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Y4, Y6
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y4, Y6
-	VFMADD213PS vmathC3efffffe<>+0(SB), Y4, Y6
-	VMULPS      Y4, Y4, Y7
-	VFMADD213PS Y4, Y7, Y6
-	VADDPS      vmathC3f800000<>+0(SB), Y6, Y4
-	VPSUBD      vmathC4b400000<>+0(SB), Y5, Y5
-	VPSRAD      $0x01, Y5, Y6
-	VPSUBD      Y6, Y5, Y5
-	VPADDD      vmathC0000007f<>+0(SB), Y6, Y6
-	VPSLLD      $0x17, Y6, Y6
-	VPADDD      vmathC0000007f<>+0(SB), Y5, Y5
-	VPSLLD      $0x17, Y5, Y5
-	VMULPS      Y6, Y4, Y4
-	VMULPS      Y5, Y4, Y4
-	VMOVUPS     vmathC3f800000<>+0(SB), Y5
-	VBLENDVPS   Y3, Y4, Y5, Y3
-	VADDPS      vmathC3f800000<>+0(SB), Y4, Y4
-	VDIVPS      Y4, Y3, Y3
-	VMOVUPS     (CX), Y4
-	VMULPS      Y4, Y1, Y1
-	VMULPS      Y2, Y0, Y0
+	VMOVUPS     (CX), Y2
+	VMULPS      Y2, Y1, Y1
 	VADDPS      Y0, Y1, Y0
-	VPAND       vmathC7fffffff<>+0(SB), Y0, Y1
-	VADDPS      Y1, Y1, Y2
+	VMOVUPS     (AX)(SI*1), Y1
+	VPOR        vmathC80000000<>+0(SB), Y1, Y2
+	VMOVUPS     vmathC42b20000<>+0(SB), Y3
+	VMINPS      Y2, Y3, Y2
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y3
+	VMAXPS      Y2, Y3, Y2
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y3
+	VFMADD213PS vmathC4b400000<>+0(SB), Y2, Y3
+	VSUBPS      vmathC4b400000<>+0(SB), Y3, Y4
+	VMOVUPS     vmathCbf317200<>+0(SB), Y5
+	VFMADD213PS Y2, Y4, Y5
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y2
+	VFMADD213PS Y5, Y4, Y2
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y4
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y2, Y4
+	VMULPS      Y2, Y2, Y5
+	VFMADD213PS Y2, Y5, Y4
+	VADDPS      vmathC3f800000<>+0(SB), Y4, Y2
+	VPSUBD      vmathC4b400000<>+0(SB), Y3, Y3
+	VPSRAD      $0x01, Y3, Y4
+	VPSUBD      Y4, Y3, Y3
+	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      vmathC0000007f<>+0(SB), Y3, Y3
+	VPSLLD      $0x17, Y3, Y3
+	VMULPS      Y4, Y2, Y2
+	VMULPS      Y3, Y2, Y2
+	VMOVUPS     vmathC3f800000<>+0(SB), Y3
+	VBLENDVPS   Y1, Y2, Y3, Y1
+	VADDPS      vmathC3f800000<>+0(SB), Y2, Y2
+	VDIVPS      Y2, Y1, Y1
+	VPAND       vmathC7fffffff<>+0(SB), Y0, Y2
+	VADDPS      Y2, Y2, Y3
 	VMOVUPS     vmathC42b20000<>+0(SB), Y4
-	VMINPS      Y2, Y4, Y2
+	VMINPS      Y3, Y4, Y3
 	VMOVUPS     vmathCc2d00000<>+0(SB), Y4
-	VMAXPS      Y2, Y4, Y2
+	VMAXPS      Y3, Y4, Y3
 	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y4
-	VFMADD213PS vmathC4b400000<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC4b400000<>+0(SB), Y3, Y4
 	VSUBPS      vmathC4b400000<>+0(SB), Y4, Y5
 	VMOVUPS     vmathCbf317200<>+0(SB), Y6
-	VFMADD213PS Y2, Y5, Y6
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y2
-	VFMADD213PS Y6, Y5, Y2
+	VFMADD213PS Y3, Y5, Y6
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y3
+	VFMADD213PS Y6, Y5, Y3
 	VMOVUPS     vmathC3ab52914<>+0(SB), Y5
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Y2, Y5
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Y2, Y5
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y2, Y5
-	VFMADD213PS vmathC3efffffe<>+0(SB), Y2, Y5
-	VMULPS      Y2, Y2, Y6
-	VFMADD213PS Y2, Y6, Y5
-	VADDPS      vmathC3f800000<>+0(SB), Y5, Y2
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y3, Y5
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y3, Y5
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y3, Y5
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y3, Y5
+	VMULPS      Y3, Y3, Y6
+	VFMADD213PS Y3, Y6, Y5
+	VADDPS      vmathC3f800000<>+0(SB), Y5, Y3
 	VPSUBD      vmathC4b400000<>+0(SB), Y4, Y4
 	VPSRAD      $0x01, Y4, Y5
 	VPSUBD      Y5, Y4, Y4
@@ -1948,27 +1852,27 @@ lstmCellAVX2_loop:
 	VPSLLD      $0x17, Y5, Y5
 	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
 	VPSLLD      $0x17, Y4, Y4
-	VMULPS      Y5, Y2, Y2
-	VMULPS      Y4, Y2, Y2
+	VMULPS      Y5, Y3, Y3
+	VMULPS      Y4, Y3, Y3
 	VMOVUPS     vmathC40000000<>+0(SB), Y4
-	VADDPS      vmathC3f800000<>+0(SB), Y2, Y2
-	VDIVPS      Y2, Y4, Y2
+	VADDPS      vmathC3f800000<>+0(SB), Y3, Y3
+	VDIVPS      Y3, Y4, Y3
 	VMOVUPS     vmathC3f800000<>+0(SB), Y4
-	VSUBPS      Y2, Y4, Y2
-	VMULPS      Y1, Y1, Y4
+	VSUBPS      Y3, Y4, Y3
+	VMULPS      Y2, Y2, Y4
 	VMOVUPS     vmathCbbba8671<>+0(SB), Y5
 	VFMADD213PS vmathC3ca8fc67<>+0(SB), Y4, Y5
 	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Y4, Y5
 	VFMADD213PS vmathC3e08837b<>+0(SB), Y4, Y5
 	VFMADD213PS vmathCbeaaaa99<>+0(SB), Y4, Y5
-	VMULPS      Y4, Y1, Y4
+	VMULPS      Y4, Y2, Y4
 	VMOVAPS     Y4, Y4
-	VFMADD213PS Y1, Y5, Y4
-	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Y1, Y1
-	VBLENDVPS   Y1, Y4, Y2, Y1
-	VPAND       vmathC80000000<>+0(SB), Y0, Y2
-	VPOR        Y2, Y1, Y1
-	VMULPS      Y1, Y3, Y1
+	VFMADD213PS Y2, Y5, Y4
+	VPAND       vmathC80000000<>+0(SB), Y0, Y5
+	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Y2, Y2
+	VBLENDVPS   Y2, Y4, Y3, Y2
+	VPOR        Y5, Y2, Y2
+	VMULPS      Y2, Y1, Y1
 	VMOVUPS     Y0, (CX)
 	VMOVUPS     Y1, (DX)
 	ADDQ        $0x20, AX
@@ -1992,439 +1896,706 @@ TEXT ·lstmCellAVX512(SB), NOSPLIT, $0-32
 	LEAQ (BX)(BX*2), SI
 	MOVQ u+24(FP), DI
 
+lstmCellAVX512_wide:
+	CMPQ             DI, $0x20
+	JL               lstmCellAVX512_loop
+	VMOVUPS          (AX), Z0
+	VMOVUPS          64(AX), Z1
+	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z2
+	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z3
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z5
+	VMINPS           Z2, Z4, Z2
+	VMINPS           Z3, Z5, Z3
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z5
+	VMAXPS           Z2, Z4, Z2
+	VMAXPS           Z3, Z5, Z3
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z5
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z5, Z5
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z6
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z7
+	VFMADD213PS      Z2, Z4, Z6
+	VFMADD213PS      Z3, Z5, Z7
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
+	VFMADD213PS      Z6, Z4, Z2
+	VFMADD213PS      Z7, Z5, Z3
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z6
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z7
+	VMULPS           Z2, Z2, Z8
+	VMULPS           Z3, Z3, Z9
+	VFMADD213PS      Z2, Z8, Z6
+	VFMADD213PS      Z3, Z9, Z7
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z2
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z3
+	VSCALEFPS        Z4, Z2, Z2
+	VSCALEFPS        Z5, Z3, Z3
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
+	VMOVAPS          Z2, K1, Z0
+	VMOVAPS          Z3, K2, Z1
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
+	VDIVPS           Z2, Z0, Z0
+	VDIVPS           Z3, Z1, Z1
+	VMOVUPS          (AX)(BX*2), Z2
+	VMOVUPS          64(AX)(BX*2), Z3
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z2, Z4
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z3, Z5
+	VADDPS           Z4, Z4, Z6
+	VADDPS           Z5, Z5, Z7
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z8
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z9
+	VMINPS           Z6, Z8, Z6
+	VMINPS           Z7, Z9, Z7
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z8
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z9
+	VMAXPS           Z6, Z8, Z6
+	VMAXPS           Z7, Z9, Z7
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z8
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z7, Z9
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z8, Z8
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z9, Z9
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z10
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z11
+	VFMADD213PS      Z6, Z8, Z10
+	VFMADD213PS      Z7, Z9, Z11
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z6
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z7
+	VFMADD213PS      Z10, Z8, Z6
+	VFMADD213PS      Z11, Z9, Z7
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z10
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z7, Z11
+	VMULPS           Z6, Z6, Z12
+	VMULPS           Z7, Z7, Z13
+	VFMADD213PS      Z6, Z12, Z10
+	VFMADD213PS      Z7, Z13, Z11
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z10, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z11, Z7
+	VSCALEFPS        Z8, Z6, Z6
+	VSCALEFPS        Z9, Z7, Z7
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z8
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z9
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z7
+	VDIVPS           Z6, Z8, Z6
+	VDIVPS           Z7, Z9, Z7
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z8
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z9
+	VSUBPS           Z6, Z8, Z6
+	VSUBPS           Z7, Z9, Z7
+	VMULPS           Z4, Z4, Z8
+	VMULPS           Z5, Z5, Z9
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z10
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z9, Z11
+	VMULPS           Z8, Z4, Z8
+	VMULPS           Z9, Z5, Z9
+	VMOVAPS          Z8, Z8
+	VMOVAPS          Z9, Z9
+	VFMADD213PS      Z4, Z10, Z8
+	VFMADD213PS      Z5, Z11, Z9
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z2, Z2
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z3, Z3
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z4, K1
+	VMOVAPS          Z8, K1, Z6
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z5, K1
+	VMOVAPS          Z9, K1, Z7
+	VPORD            Z2, Z6, Z2
+	VPORD            Z3, Z7, Z3
+	VMULPS           Z2, Z0, Z0
+	VMULPS           Z3, Z1, Z1
+	VMOVUPS          (AX)(BX*1), Z2
+	VMOVUPS          64(AX)(BX*1), Z3
+	VPORD.BCST       vmathC80000000<>+0(SB), Z2, Z4
+	VPORD.BCST       vmathC80000000<>+0(SB), Z3, Z5
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z6
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z7
+	VMINPS           Z4, Z6, Z4
+	VMINPS           Z5, Z7, Z5
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z6
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z7
+	VMAXPS           Z4, Z6, Z4
+	VMAXPS           Z5, Z7, Z5
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z6
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z7
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z6, Z6
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z7, Z7
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z8
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z9
+	VFMADD213PS      Z4, Z6, Z8
+	VFMADD213PS      Z5, Z7, Z9
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
+	VFMADD213PS      Z8, Z6, Z4
+	VFMADD213PS      Z9, Z7, Z5
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z8
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z9
+	VMULPS           Z4, Z4, Z10
+	VMULPS           Z5, Z5, Z11
+	VFMADD213PS      Z4, Z10, Z8
+	VFMADD213PS      Z5, Z11, Z9
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z8, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z9, Z5
+	VSCALEFPS        Z6, Z4, Z4
+	VSCALEFPS        Z7, Z5, Z5
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z2, K1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z3, K2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z3
+	VMOVAPS          Z4, K1, Z2
+	VMOVAPS          Z5, K2, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z5
+	VDIVPS           Z4, Z2, Z2
+	VDIVPS           Z5, Z3, Z3
+	VMOVUPS          (CX), Z4
+	VMOVUPS          64(CX), Z5
+	VMULPS           Z4, Z2, Z2
+	VMULPS           Z5, Z3, Z3
+	VADDPS           Z0, Z2, Z0
+	VADDPS           Z1, Z3, Z1
+	VMOVUPS          (AX)(SI*1), Z2
+	VMOVUPS          64(AX)(SI*1), Z3
+	VPORD.BCST       vmathC80000000<>+0(SB), Z2, Z4
+	VPORD.BCST       vmathC80000000<>+0(SB), Z3, Z5
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z6
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z7
+	VMINPS           Z4, Z6, Z4
+	VMINPS           Z5, Z7, Z5
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z6
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z7
+	VMAXPS           Z4, Z6, Z4
+	VMAXPS           Z5, Z7, Z5
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z6
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z7
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z6, Z6
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z7, Z7
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z8
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z9
+	VFMADD213PS      Z4, Z6, Z8
+	VFMADD213PS      Z5, Z7, Z9
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
+	VFMADD213PS      Z8, Z6, Z4
+	VFMADD213PS      Z9, Z7, Z5
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z8
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z9
+	VMULPS           Z4, Z4, Z10
+	VMULPS           Z5, Z5, Z11
+	VFMADD213PS      Z4, Z10, Z8
+	VFMADD213PS      Z5, Z11, Z9
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z8, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z9, Z5
+	VSCALEFPS        Z6, Z4, Z4
+	VSCALEFPS        Z7, Z5, Z5
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z2, K1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z3, K2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z3
+	VMOVAPS          Z4, K1, Z2
+	VMOVAPS          Z5, K2, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z5
+	VDIVPS           Z4, Z2, Z2
+	VDIVPS           Z5, Z3, Z3
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z4
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z1, Z5
+	VADDPS           Z4, Z4, Z6
+	VADDPS           Z5, Z5, Z7
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z8
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z9
+	VMINPS           Z6, Z8, Z6
+	VMINPS           Z7, Z9, Z7
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z8
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z9
+	VMAXPS           Z6, Z8, Z6
+	VMAXPS           Z7, Z9, Z7
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z8
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z7, Z9
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z8, Z8
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z9, Z9
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z10
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z11
+	VFMADD213PS      Z6, Z8, Z10
+	VFMADD213PS      Z7, Z9, Z11
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z6
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z7
+	VFMADD213PS      Z10, Z8, Z6
+	VFMADD213PS      Z11, Z9, Z7
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z10
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z7, Z11
+	VMULPS           Z6, Z6, Z12
+	VMULPS           Z7, Z7, Z13
+	VFMADD213PS      Z6, Z12, Z10
+	VFMADD213PS      Z7, Z13, Z11
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z10, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z11, Z7
+	VSCALEFPS        Z8, Z6, Z6
+	VSCALEFPS        Z9, Z7, Z7
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z8
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z9
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z7
+	VDIVPS           Z6, Z8, Z6
+	VDIVPS           Z7, Z9, Z7
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z8
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z9
+	VSUBPS           Z6, Z8, Z6
+	VSUBPS           Z7, Z9, Z7
+	VMULPS           Z4, Z4, Z8
+	VMULPS           Z5, Z5, Z9
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z10
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z9, Z11
+	VMULPS           Z8, Z4, Z8
+	VMULPS           Z9, Z5, Z9
+	VMOVAPS          Z8, Z8
+	VMOVAPS          Z9, Z9
+	VFMADD213PS      Z4, Z10, Z8
+	VFMADD213PS      Z5, Z11, Z9
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z0, Z10
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z1, Z11
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z4, K1
+	VMOVAPS          Z8, K1, Z6
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z5, K1
+	VMOVAPS          Z9, K1, Z7
+	VPORD            Z10, Z6, Z4
+	VPORD            Z11, Z7, Z5
+	VMULPS           Z4, Z2, Z2
+	VMULPS           Z5, Z3, Z3
+	VMOVUPS          Z0, (CX)
+	VMOVUPS          Z1, 64(CX)
+	VMOVUPS          Z2, (DX)
+	VMOVUPS          Z3, 64(DX)
+	ADDQ             $0x80, AX
+	ADDQ             $0x80, CX
+	ADDQ             $0x80, DX
+	SUBQ             $0x20, DI
+	JMP              lstmCellAVX512_wide
+
 lstmCellAVX512_loop:
-	CMPQ        DI, $0x10
-	JL          lstmCellAVX512_tail
-	VMOVUPS     (AX), Z0
-	VPORD       vmathC80000000<>+0(SB), Z0, Z1
-	VMOVUPS     vmathC42b20000<>+0(SB), Z2
-	VMINPS      Z1, Z2, Z1
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z2
-	VMAXPS      Z1, Z2, Z1
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z2
-	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z2
-	VSUBPS      vmathC4b400000<>+0(SB), Z2, Z13
-	VMOVUPS     vmathCbf317200<>+0(SB), Z14
-	VFMADD213PS Z1, Z13, Z14
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS Z14, Z13, Z1
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z13
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z13
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z13
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z13
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z13
-	VMULPS      Z1, Z1, Z14
-	VFMADD213PS Z1, Z14, Z13
-	VADDPS      vmathC3f800000<>+0(SB), Z13, Z1
-	VPSUBD      vmathC4b400000<>+0(SB), Z2, Z2
-	VPSRAD      $0x01, Z2, Z13
-	VPSUBD      Z13, Z2, Z2
-	VPADDD      vmathC0000007f<>+0(SB), Z13, Z13
-	VPSLLD      $0x17, Z13, Z13
-	VPADDD      vmathC0000007f<>+0(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VMULPS      Z13, Z1, Z1
-	VMULPS      Z2, Z1, Z1
-	VPTESTMD    vmathC80000000<>+0(SB), Z0, K1
-	VMOVUPS     vmathC3f800000<>+0(SB), Z0
-	VBLENDMPS   Z1, Z0, K1, Z3
-	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
-	VDIVPS      Z0, Z3, Z0
-	VMOVUPS     (AX)(BX*1), Z1
-	VPORD       vmathC80000000<>+0(SB), Z1, Z2
-	VMOVUPS     vmathC42b20000<>+0(SB), Z13
-	VMINPS      Z2, Z13, Z2
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z13
-	VMAXPS      Z2, Z13, Z2
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z13
-	VFMADD213PS vmathC4b400000<>+0(SB), Z2, Z13
-	VSUBPS      vmathC4b400000<>+0(SB), Z13, Z14
-	VMOVUPS     vmathCbf317200<>+0(SB), Z15
-	VFMADD213PS Z2, Z14, Z15
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z2
-	VFMADD213PS Z15, Z14, Z2
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z14
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z2, Z14
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z2, Z14
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z2, Z14
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z2, Z14
-	VMULPS      Z2, Z2, Z15
-	VFMADD213PS Z2, Z15, Z14
-	VADDPS      vmathC3f800000<>+0(SB), Z14, Z2
-	VPSUBD      vmathC4b400000<>+0(SB), Z13, Z13
-	VPSRAD      $0x01, Z13, Z14
-	VPSUBD      Z14, Z13, Z13
-	VPADDD      vmathC0000007f<>+0(SB), Z14, Z14
-	VPSLLD      $0x17, Z14, Z14
-	VPADDD      vmathC0000007f<>+0(SB), Z13, Z13
-	VPSLLD      $0x17, Z13, Z13
-	VMULPS      Z14, Z2, Z2
-	VMULPS      Z13, Z2, Z2
-	VPTESTMD    vmathC80000000<>+0(SB), Z1, K1
-	VMOVUPS     vmathC3f800000<>+0(SB), Z1
-	VBLENDMPS   Z2, Z1, K1, Z4
-	VADDPS      vmathC3f800000<>+0(SB), Z2, Z1
-	VDIVPS      Z1, Z4, Z1
-	VMOVUPS     (AX)(BX*2), Z2
-	VPANDD      vmathC7fffffff<>+0(SB), Z2, Z13
-	VADDPS      Z13, Z13, Z14
-	VMOVUPS     vmathC42b20000<>+0(SB), Z15
-	VMINPS      Z14, Z15, Z14
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z15
-	VMAXPS      Z14, Z15, Z14
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z15
-	VFMADD213PS vmathC4b400000<>+0(SB), Z14, Z15
-	VSUBPS      vmathC4b400000<>+0(SB), Z15, Z16
-	VMOVUPS     vmathCbf317200<>+0(SB), Z17
-	VFMADD213PS Z14, Z16, Z17
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z14
-	VFMADD213PS Z17, Z16, Z14
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z16
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z14, Z16
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z14, Z16
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z14, Z16
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z14, Z16
-	VMULPS      Z14, Z14, Z17
-	VFMADD213PS Z14, Z17, Z16
-	VADDPS      vmathC3f800000<>+0(SB), Z16, Z14
-	VPSUBD      vmathC4b400000<>+0(SB), Z15, Z15
-	VPSRAD      $0x01, Z15, Z16
-	VPSUBD      Z16, Z15, Z15
-	VPADDD      vmathC0000007f<>+0(SB), Z16, Z16
-	VPSLLD      $0x17, Z16, Z16
-	VPADDD      vmathC0000007f<>+0(SB), Z15, Z15
-	VPSLLD      $0x17, Z15, Z15
-	VMULPS      Z16, Z14, Z14
-	VMULPS      Z15, Z14, Z14
-	VMOVUPS     vmathC40000000<>+0(SB), Z15
-	VADDPS      vmathC3f800000<>+0(SB), Z14, Z14
-	VDIVPS      Z14, Z15, Z14
-	VMOVUPS     vmathC3f800000<>+0(SB), Z15
-	VSUBPS      Z14, Z15, Z14
-	VMULPS      Z13, Z13, Z15
-	VMOVUPS     vmathCbbba8671<>+0(SB), Z16
-	VFMADD213PS vmathC3ca8fc67<>+0(SB), Z15, Z16
-	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Z15, Z16
-	VFMADD213PS vmathC3e08837b<>+0(SB), Z15, Z16
-	VFMADD213PS vmathCbeaaaa99<>+0(SB), Z15, Z16
-	VMULPS      Z15, Z13, Z15
-	VMOVAPS     Z15, Z15
-	VFMADD213PS Z13, Z16, Z15
-	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Z13, K1
-	VBLENDMPS   Z15, Z14, K1, Z5
-	VPANDD      vmathC80000000<>+0(SB), Z2, Z2
-	VPORD       Z2, Z5, Z2
-	VMOVUPS     (AX)(SI*1), Z13
-	VPORD       vmathC80000000<>+0(SB), Z13, Z14
-	VMOVUPS     vmathC42b20000<>+0(SB), Z15
-	VMINPS      Z14, Z15, Z14
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z15
-	VMAXPS      Z14, Z15, Z14
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z15
-	VFMADD213PS vmathC4b400000<>+0(SB), Z14, Z15
-	VSUBPS      vmathC4b400000<>+0(SB), Z15, Z16
-	VMOVUPS     vmathCbf317200<>+0(SB), Z17
-	VFMADD213PS Z14, Z16, Z17
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z14
-	VFMADD213PS Z17, Z16, Z14
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z16
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z14, Z16
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z14, Z16
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z14, Z16
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z14, Z16
-	VMULPS      Z14, Z14, Z17
-	VFMADD213PS Z14, Z17, Z16
-	VADDPS      vmathC3f800000<>+0(SB), Z16, Z14
-	VPSUBD      vmathC4b400000<>+0(SB), Z15, Z15
-	VPSRAD      $0x01, Z15, Z16
-	VPSUBD      Z16, Z15, Z15
-	VPADDD      vmathC0000007f<>+0(SB), Z16, Z16
-	VPSLLD      $0x17, Z16, Z16
-	VPADDD      vmathC0000007f<>+0(SB), Z15, Z15
-	VPSLLD      $0x17, Z15, Z15
-	VMULPS      Z16, Z14, Z14
-	VMULPS      Z15, Z14, Z14
-	VPTESTMD    vmathC80000000<>+0(SB), Z13, K1
-	VMOVUPS     vmathC3f800000<>+0(SB), Z13
-	VBLENDMPS   Z14, Z13, K1, Z6
-	VADDPS      vmathC3f800000<>+0(SB), Z14, Z13
-	VDIVPS      Z13, Z6, Z13
-	VMOVUPS     (CX), Z14
-	VMULPS      Z14, Z1, Z1
-	VMULPS      Z2, Z0, Z0
-	VADDPS      Z0, Z1, Z0
-	VPANDD      vmathC7fffffff<>+0(SB), Z0, Z1
-	VADDPS      Z1, Z1, Z2
-	VMOVUPS     vmathC42b20000<>+0(SB), Z14
-	VMINPS      Z2, Z14, Z2
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z14
-	VMAXPS      Z2, Z14, Z2
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z14
-	VFMADD213PS vmathC4b400000<>+0(SB), Z2, Z14
-	VSUBPS      vmathC4b400000<>+0(SB), Z14, Z15
-	VMOVUPS     vmathCbf317200<>+0(SB), Z16
-	VFMADD213PS Z2, Z15, Z16
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z2
-	VFMADD213PS Z16, Z15, Z2
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z15
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z2, Z15
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z2, Z15
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z2, Z15
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z2, Z15
-	VMULPS      Z2, Z2, Z16
-	VFMADD213PS Z2, Z16, Z15
-	VADDPS      vmathC3f800000<>+0(SB), Z15, Z2
-	VPSUBD      vmathC4b400000<>+0(SB), Z14, Z14
-	VPSRAD      $0x01, Z14, Z15
-	VPSUBD      Z15, Z14, Z14
-	VPADDD      vmathC0000007f<>+0(SB), Z15, Z15
-	VPSLLD      $0x17, Z15, Z15
-	VPADDD      vmathC0000007f<>+0(SB), Z14, Z14
-	VPSLLD      $0x17, Z14, Z14
-	VMULPS      Z15, Z2, Z2
-	VMULPS      Z14, Z2, Z2
-	VMOVUPS     vmathC40000000<>+0(SB), Z14
-	VADDPS      vmathC3f800000<>+0(SB), Z2, Z2
-	VDIVPS      Z2, Z14, Z2
-	VMOVUPS     vmathC3f800000<>+0(SB), Z14
-	VSUBPS      Z2, Z14, Z2
-	VMULPS      Z1, Z1, Z14
-	VMOVUPS     vmathCbbba8671<>+0(SB), Z15
-	VFMADD213PS vmathC3ca8fc67<>+0(SB), Z14, Z15
-	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Z14, Z15
-	VFMADD213PS vmathC3e08837b<>+0(SB), Z14, Z15
-	VFMADD213PS vmathCbeaaaa99<>+0(SB), Z14, Z15
-	VMULPS      Z14, Z1, Z14
-	VMOVAPS     Z14, Z14
-	VFMADD213PS Z1, Z15, Z14
-	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Z1, K1
-	VBLENDMPS   Z14, Z2, K1, Z7
-	VPANDD      vmathC80000000<>+0(SB), Z0, Z1
-	VPORD       Z1, Z7, Z1
-	VMULPS      Z1, Z13, Z1
-	VMOVUPS     Z0, (CX)
-	VMOVUPS     Z1, (DX)
-	ADDQ        $0x40, AX
-	ADDQ        $0x40, CX
-	ADDQ        $0x40, DX
-	SUBQ        $0x10, DI
-	JMP         lstmCellAVX512_loop
+	CMPQ             DI, $0x10
+	JL               lstmCellAVX512_tail
+	VMOVUPS          (AX), Z0
+	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z2
+	VMINPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z2
+	VMAXPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z2, Z2
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z3
+	VFMADD213PS      Z1, Z2, Z3
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS      Z3, Z2, Z1
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z3
+	VMULPS           Z1, Z1, Z4
+	VFMADD213PS      Z1, Z4, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z1
+	VSCALEFPS        Z2, Z1, Z1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
+	VMOVAPS          Z1, K1, Z0
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
+	VDIVPS           Z1, Z0, Z0
+	VMOVUPS          (AX)(BX*2), Z1
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z1, Z2
+	VADDPS           Z2, Z2, Z3
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
+	VMINPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
+	VMAXPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z5
+	VFMADD213PS      Z3, Z4, Z5
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
+	VFMADD213PS      Z5, Z4, Z3
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z5
+	VMULPS           Z3, Z3, Z6
+	VFMADD213PS      Z3, Z6, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z3
+	VSCALEFPS        Z4, Z3, Z3
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
+	VDIVPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
+	VSUBPS           Z3, Z4, Z3
+	VMULPS           Z2, Z2, Z4
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z4, Z5
+	VMULPS           Z4, Z2, Z4
+	VMOVAPS          Z4, Z4
+	VFMADD213PS      Z2, Z5, Z4
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z1, Z1
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z2, K1
+	VMOVAPS          Z4, K1, Z3
+	VPORD            Z1, Z3, Z1
+	VMULPS           Z1, Z0, Z0
+	VMOVUPS          (AX)(BX*1), Z1
+	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z2
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z3
+	VMINPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z3
+	VMAXPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z3, Z3
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z4
+	VFMADD213PS      Z2, Z3, Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
+	VFMADD213PS      Z4, Z3, Z2
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z4
+	VMULPS           Z2, Z2, Z5
+	VFMADD213PS      Z2, Z5, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z2
+	VSCALEFPS        Z3, Z2, Z2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K1
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
+	VMOVAPS          Z2, K1, Z1
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
+	VDIVPS           Z2, Z1, Z1
+	VMOVUPS          (CX), Z2
+	VMULPS           Z2, Z1, Z1
+	VADDPS           Z0, Z1, Z0
+	VMOVUPS          (AX)(SI*1), Z1
+	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z2
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z3
+	VMINPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z3
+	VMAXPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z3, Z3
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z4
+	VFMADD213PS      Z2, Z3, Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
+	VFMADD213PS      Z4, Z3, Z2
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z4
+	VMULPS           Z2, Z2, Z5
+	VFMADD213PS      Z2, Z5, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z2
+	VSCALEFPS        Z3, Z2, Z2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K1
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
+	VMOVAPS          Z2, K1, Z1
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
+	VDIVPS           Z2, Z1, Z1
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z2
+	VADDPS           Z2, Z2, Z3
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
+	VMINPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
+	VMAXPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z5
+	VFMADD213PS      Z3, Z4, Z5
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
+	VFMADD213PS      Z5, Z4, Z3
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z5
+	VMULPS           Z3, Z3, Z6
+	VFMADD213PS      Z3, Z6, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z3
+	VSCALEFPS        Z4, Z3, Z3
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
+	VDIVPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
+	VSUBPS           Z3, Z4, Z3
+	VMULPS           Z2, Z2, Z4
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z4, Z5
+	VMULPS           Z4, Z2, Z4
+	VMOVAPS          Z4, Z4
+	VFMADD213PS      Z2, Z5, Z4
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z0, Z5
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z2, K1
+	VMOVAPS          Z4, K1, Z3
+	VPORD            Z5, Z3, Z2
+	VMULPS           Z2, Z1, Z1
+	VMOVUPS          Z0, (CX)
+	VMOVUPS          Z1, (DX)
+	ADDQ             $0x40, AX
+	ADDQ             $0x40, CX
+	ADDQ             $0x40, DX
+	SUBQ             $0x10, DI
+	JMP              lstmCellAVX512_loop
 
 lstmCellAVX512_tail:
 	// The last u mod 16 lanes, under a mask.
-	TESTQ       DI, DI
-	JZ          lstmCellAVX512_done
-	LEAQ        vmathTailMask<>+0(SB), R8
-	KMOVW       (R8)(DI*2), K1
-	VMOVUPS.Z   (AX), K1, Z0
-	VPORD       vmathC80000000<>+0(SB), Z0, Z1
-	VMOVUPS     vmathC42b20000<>+0(SB), Z2
-	VMINPS      Z1, Z2, Z1
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z2
-	VMAXPS      Z1, Z2, Z1
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z2
-	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z2
-	VSUBPS      vmathC4b400000<>+0(SB), Z2, Z3
-	VMOVUPS     vmathCbf317200<>+0(SB), Z4
-	VFMADD213PS Z1, Z3, Z4
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS Z4, Z3, Z1
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z3
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z3
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z3
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z3
-	VMULPS      Z1, Z1, Z4
-	VFMADD213PS Z1, Z4, Z3
-	VADDPS      vmathC3f800000<>+0(SB), Z3, Z1
-	VPSUBD      vmathC4b400000<>+0(SB), Z2, Z2
-	VPSRAD      $0x01, Z2, Z3
-	VPSUBD      Z3, Z2, Z2
-	VPADDD      vmathC0000007f<>+0(SB), Z3, Z3
-	VPSLLD      $0x17, Z3, Z3
-	VPADDD      vmathC0000007f<>+0(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VMULPS      Z3, Z1, Z1
-	VMULPS      Z2, Z1, Z1
-	VPTESTMD    vmathC80000000<>+0(SB), Z0, K2
-	VMOVUPS     vmathC3f800000<>+0(SB), Z0
-	VBLENDMPS   Z1, Z0, K2, Z8
-	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
-	VDIVPS      Z0, Z8, Z0
-	VMOVUPS.Z   (AX)(BX*1), K1, Z1
-	VPORD       vmathC80000000<>+0(SB), Z1, Z2
-	VMOVUPS     vmathC42b20000<>+0(SB), Z3
-	VMINPS      Z2, Z3, Z2
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z3
-	VMAXPS      Z2, Z3, Z2
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z3
-	VFMADD213PS vmathC4b400000<>+0(SB), Z2, Z3
-	VSUBPS      vmathC4b400000<>+0(SB), Z3, Z4
-	VMOVUPS     vmathCbf317200<>+0(SB), Z5
-	VFMADD213PS Z2, Z4, Z5
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z2
-	VFMADD213PS Z5, Z4, Z2
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z4
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z2, Z4
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z2, Z4
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z2, Z4
-	VMULPS      Z2, Z2, Z5
-	VFMADD213PS Z2, Z5, Z4
-	VADDPS      vmathC3f800000<>+0(SB), Z4, Z2
-	VPSUBD      vmathC4b400000<>+0(SB), Z3, Z3
-	VPSRAD      $0x01, Z3, Z4
-	VPSUBD      Z4, Z3, Z3
-	VPADDD      vmathC0000007f<>+0(SB), Z4, Z4
-	VPSLLD      $0x17, Z4, Z4
-	VPADDD      vmathC0000007f<>+0(SB), Z3, Z3
-	VPSLLD      $0x17, Z3, Z3
-	VMULPS      Z4, Z2, Z2
-	VMULPS      Z3, Z2, Z2
-	VPTESTMD    vmathC80000000<>+0(SB), Z1, K2
-	VMOVUPS     vmathC3f800000<>+0(SB), Z1
-	VBLENDMPS   Z2, Z1, K2, Z9
-	VADDPS      vmathC3f800000<>+0(SB), Z2, Z1
-	VDIVPS      Z1, Z9, Z1
-	VMOVUPS.Z   (AX)(BX*2), K1, Z2
-	VPANDD      vmathC7fffffff<>+0(SB), Z2, Z3
-	VADDPS      Z3, Z3, Z4
-	VMOVUPS     vmathC42b20000<>+0(SB), Z5
-	VMINPS      Z4, Z5, Z4
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z5
-	VMAXPS      Z4, Z5, Z4
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z5
-	VFMADD213PS vmathC4b400000<>+0(SB), Z4, Z5
-	VSUBPS      vmathC4b400000<>+0(SB), Z5, Z6
-	VMOVUPS     vmathCbf317200<>+0(SB), Z7
-	VFMADD213PS Z4, Z6, Z7
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z4
-	VFMADD213PS Z7, Z6, Z4
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z6
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z4, Z6
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z4, Z6
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z4, Z6
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z4, Z6
-	VMULPS      Z4, Z4, Z7
-	VFMADD213PS Z4, Z7, Z6
-	VADDPS      vmathC3f800000<>+0(SB), Z6, Z4
-	VPSUBD      vmathC4b400000<>+0(SB), Z5, Z5
-	VPSRAD      $0x01, Z5, Z6
-	VPSUBD      Z6, Z5, Z5
-	VPADDD      vmathC0000007f<>+0(SB), Z6, Z6
-	VPSLLD      $0x17, Z6, Z6
-	VPADDD      vmathC0000007f<>+0(SB), Z5, Z5
-	VPSLLD      $0x17, Z5, Z5
-	VMULPS      Z6, Z4, Z4
-	VMULPS      Z5, Z4, Z4
-	VMOVUPS     vmathC40000000<>+0(SB), Z5
-	VADDPS      vmathC3f800000<>+0(SB), Z4, Z4
-	VDIVPS      Z4, Z5, Z4
-	VMOVUPS     vmathC3f800000<>+0(SB), Z5
-	VSUBPS      Z4, Z5, Z4
-	VMULPS      Z3, Z3, Z5
-	VMOVUPS     vmathCbbba8671<>+0(SB), Z6
-	VFMADD213PS vmathC3ca8fc67<>+0(SB), Z5, Z6
-	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Z5, Z6
-	VFMADD213PS vmathC3e08837b<>+0(SB), Z5, Z6
-	VFMADD213PS vmathCbeaaaa99<>+0(SB), Z5, Z6
-	VMULPS      Z5, Z3, Z5
-	VMOVAPS     Z5, Z5
-	VFMADD213PS Z3, Z6, Z5
-	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Z3, K2
-	VBLENDMPS   Z5, Z4, K2, Z10
-	VPANDD      vmathC80000000<>+0(SB), Z2, Z2
-	VPORD       Z2, Z10, Z2
-	VMOVUPS.Z   (AX)(SI*1), K1, Z3
-	VPORD       vmathC80000000<>+0(SB), Z3, Z4
-	VMOVUPS     vmathC42b20000<>+0(SB), Z5
-	VMINPS      Z4, Z5, Z4
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z5
-	VMAXPS      Z4, Z5, Z4
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z5
-	VFMADD213PS vmathC4b400000<>+0(SB), Z4, Z5
-	VSUBPS      vmathC4b400000<>+0(SB), Z5, Z6
-	VMOVUPS     vmathCbf317200<>+0(SB), Z7
-	VFMADD213PS Z4, Z6, Z7
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z4
-	VFMADD213PS Z7, Z6, Z4
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z6
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z4, Z6
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z4, Z6
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z4, Z6
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z4, Z6
-	VMULPS      Z4, Z4, Z7
-	VFMADD213PS Z4, Z7, Z6
-	VADDPS      vmathC3f800000<>+0(SB), Z6, Z4
-	VPSUBD      vmathC4b400000<>+0(SB), Z5, Z5
-	VPSRAD      $0x01, Z5, Z6
-	VPSUBD      Z6, Z5, Z5
-	VPADDD      vmathC0000007f<>+0(SB), Z6, Z6
-	VPSLLD      $0x17, Z6, Z6
-	VPADDD      vmathC0000007f<>+0(SB), Z5, Z5
-	VPSLLD      $0x17, Z5, Z5
-	VMULPS      Z6, Z4, Z4
-	VMULPS      Z5, Z4, Z4
-	VPTESTMD    vmathC80000000<>+0(SB), Z3, K2
-	VMOVUPS     vmathC3f800000<>+0(SB), Z3
-	VBLENDMPS   Z4, Z3, K2, Z11
-	VADDPS      vmathC3f800000<>+0(SB), Z4, Z3
-	VDIVPS      Z3, Z11, Z3
-	VMOVUPS.Z   (CX), K1, Z4
-	VMULPS      Z4, Z1, Z1
-	VMULPS      Z2, Z0, Z0
-	VADDPS      Z0, Z1, Z0
-	VPANDD      vmathC7fffffff<>+0(SB), Z0, Z1
-	VADDPS      Z1, Z1, Z2
-	VMOVUPS     vmathC42b20000<>+0(SB), Z4
-	VMINPS      Z2, Z4, Z2
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z4
-	VMAXPS      Z2, Z4, Z2
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z4
-	VFMADD213PS vmathC4b400000<>+0(SB), Z2, Z4
-	VSUBPS      vmathC4b400000<>+0(SB), Z4, Z5
-	VMOVUPS     vmathCbf317200<>+0(SB), Z6
-	VFMADD213PS Z2, Z5, Z6
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z2
-	VFMADD213PS Z6, Z5, Z2
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z5
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z2, Z5
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z2, Z5
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z2, Z5
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z2, Z5
-	VMULPS      Z2, Z2, Z6
-	VFMADD213PS Z2, Z6, Z5
-	VADDPS      vmathC3f800000<>+0(SB), Z5, Z2
-	VPSUBD      vmathC4b400000<>+0(SB), Z4, Z4
-	VPSRAD      $0x01, Z4, Z5
-	VPSUBD      Z5, Z4, Z4
-	VPADDD      vmathC0000007f<>+0(SB), Z5, Z5
-	VPSLLD      $0x17, Z5, Z5
-	VPADDD      vmathC0000007f<>+0(SB), Z4, Z4
-	VPSLLD      $0x17, Z4, Z4
-	VMULPS      Z5, Z2, Z2
-	VMULPS      Z4, Z2, Z2
-	VMOVUPS     vmathC40000000<>+0(SB), Z4
-	VADDPS      vmathC3f800000<>+0(SB), Z2, Z2
-	VDIVPS      Z2, Z4, Z2
-	VMOVUPS     vmathC3f800000<>+0(SB), Z4
-	VSUBPS      Z2, Z4, Z2
-	VMULPS      Z1, Z1, Z4
-	VMOVUPS     vmathCbbba8671<>+0(SB), Z5
-	VFMADD213PS vmathC3ca8fc67<>+0(SB), Z4, Z5
-	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Z4, Z5
-	VFMADD213PS vmathC3e08837b<>+0(SB), Z4, Z5
-	VFMADD213PS vmathCbeaaaa99<>+0(SB), Z4, Z5
-	VMULPS      Z4, Z1, Z4
-	VMOVAPS     Z4, Z4
-	VFMADD213PS Z1, Z5, Z4
-	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Z1, K2
-	VBLENDMPS   Z4, Z2, K2, Z12
-	VPANDD      vmathC80000000<>+0(SB), Z0, Z1
-	VPORD       Z1, Z12, Z1
-	VMULPS      Z1, Z3, Z1
-	VMOVUPS     Z0, K1, (CX)
-	VMOVUPS     Z1, K1, (DX)
+	TESTQ            DI, DI
+	JZ               lstmCellAVX512_done
+	LEAQ             vmathTailMask<>+0(SB), R8
+	KMOVW            (R8)(DI*2), K1
+	VMOVUPS.Z        (AX), K1, Z0
+	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z2
+	VMINPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z2
+	VMAXPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z2, Z2
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z3
+	VFMADD213PS      Z1, Z2, Z3
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS      Z3, Z2, Z1
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z3
+	VMULPS           Z1, Z1, Z4
+	VFMADD213PS      Z1, Z4, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z1
+	VSCALEFPS        Z2, Z1, Z1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
+	VMOVAPS          Z1, K2, Z0
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
+	VDIVPS           Z1, Z0, Z0
+	VMOVUPS.Z        (AX)(BX*2), K1, Z1
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z1, Z2
+	VADDPS           Z2, Z2, Z3
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
+	VMINPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
+	VMAXPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z5
+	VFMADD213PS      Z3, Z4, Z5
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
+	VFMADD213PS      Z5, Z4, Z3
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z5
+	VMULPS           Z3, Z3, Z6
+	VFMADD213PS      Z3, Z6, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z3
+	VSCALEFPS        Z4, Z3, Z3
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
+	VDIVPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
+	VSUBPS           Z3, Z4, Z3
+	VMULPS           Z2, Z2, Z4
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z4, Z5
+	VMULPS           Z4, Z2, Z4
+	VMOVAPS          Z4, Z4
+	VFMADD213PS      Z2, Z5, Z4
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z1, Z1
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z2, K2
+	VMOVAPS          Z4, K2, Z3
+	VPORD            Z1, Z3, Z1
+	VMULPS           Z1, Z0, Z0
+	VMOVUPS.Z        (AX)(BX*1), K1, Z1
+	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z2
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z3
+	VMINPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z3
+	VMAXPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z3, Z3
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z4
+	VFMADD213PS      Z2, Z3, Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
+	VFMADD213PS      Z4, Z3, Z2
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z4
+	VMULPS           Z2, Z2, Z5
+	VFMADD213PS      Z2, Z5, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z2
+	VSCALEFPS        Z3, Z2, Z2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
+	VMOVAPS          Z2, K2, Z1
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
+	VDIVPS           Z2, Z1, Z1
+	VMOVUPS.Z        (CX), K1, Z2
+	VMULPS           Z2, Z1, Z1
+	VADDPS           Z0, Z1, Z0
+	VMOVUPS.Z        (AX)(SI*1), K1, Z1
+	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z2
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z3
+	VMINPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z3
+	VMAXPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z3, Z3
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z4
+	VFMADD213PS      Z2, Z3, Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
+	VFMADD213PS      Z4, Z3, Z2
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z4
+	VMULPS           Z2, Z2, Z5
+	VFMADD213PS      Z2, Z5, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z2
+	VSCALEFPS        Z3, Z2, Z2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
+	VMOVAPS          Z2, K2, Z1
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
+	VDIVPS           Z2, Z1, Z1
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z2
+	VADDPS           Z2, Z2, Z3
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
+	VMINPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
+	VMAXPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z5
+	VFMADD213PS      Z3, Z4, Z5
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
+	VFMADD213PS      Z5, Z4, Z3
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z5
+	VMULPS           Z3, Z3, Z6
+	VFMADD213PS      Z3, Z6, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z3
+	VSCALEFPS        Z4, Z3, Z3
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
+	VDIVPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
+	VSUBPS           Z3, Z4, Z3
+	VMULPS           Z2, Z2, Z4
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z4, Z5
+	VMULPS           Z4, Z2, Z4
+	VMOVAPS          Z4, Z4
+	VFMADD213PS      Z2, Z5, Z4
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z0, Z5
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z2, K2
+	VMOVAPS          Z4, K2, Z3
+	VPORD            Z5, Z3, Z2
+	VMULPS           Z2, Z1, Z1
+	VMOVUPS          Z0, K1, (CX)
+	VMOVUPS          Z1, K1, (DX)
 
 lstmCellAVX512_done:
 	VZEROUPPER
@@ -2570,9 +2741,9 @@ gruCellAVX2_loop:
 	VMULPS      Y4, Y2, Y4
 	VMOVAPS     Y4, Y4
 	VFMADD213PS Y2, Y5, Y4
+	VPAND       vmathC80000000<>+0(SB), Y1, Y1
 	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Y2, Y2
 	VBLENDVPS   Y2, Y4, Y3, Y2
-	VPAND       vmathC80000000<>+0(SB), Y1, Y1
 	VPOR        Y1, Y2, Y1
 	VMOVUPS     vmathC3f800000<>+0(SB), Y2
 	VMOVUPS     (BX), Y3
@@ -2603,300 +2774,492 @@ TEXT ·gruCellAVX512(SB), NOSPLIT, $0-40
 	SHLQ $0x02, SI
 	MOVQ u+32(FP), DI
 
+gruCellAVX512_wide:
+	CMPQ             DI, $0x20
+	JL               gruCellAVX512_loop
+	VMOVUPS          (AX), Z0
+	VMOVUPS          64(AX), Z1
+	VMOVUPS          (CX), Z2
+	VMOVUPS          64(CX), Z3
+	VMOVUPS          (DX), Z4
+	VMOVUPS          64(DX), Z5
+	VADDPS           Z4, Z2, Z2
+	VADDPS           Z5, Z3, Z3
+	VADDPS           Z2, Z0, Z0
+	VADDPS           Z3, Z1, Z1
+	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z2
+	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z3
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z5
+	VMINPS           Z2, Z4, Z2
+	VMINPS           Z3, Z5, Z3
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z5
+	VMAXPS           Z2, Z4, Z2
+	VMAXPS           Z3, Z5, Z3
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z5
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z5, Z5
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z6
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z7
+	VFMADD213PS      Z2, Z4, Z6
+	VFMADD213PS      Z3, Z5, Z7
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
+	VFMADD213PS      Z6, Z4, Z2
+	VFMADD213PS      Z7, Z5, Z3
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z6
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z7
+	VMULPS           Z2, Z2, Z8
+	VMULPS           Z3, Z3, Z9
+	VFMADD213PS      Z2, Z8, Z6
+	VFMADD213PS      Z3, Z9, Z7
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z2
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z3
+	VSCALEFPS        Z4, Z2, Z2
+	VSCALEFPS        Z5, Z3, Z3
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
+	VMOVAPS          Z2, K1, Z0
+	VMOVAPS          Z3, K2, Z1
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
+	VDIVPS           Z2, Z0, Z0
+	VDIVPS           Z3, Z1, Z1
+	VMOVUPS          (AX)(SI*1), Z2
+	VMOVUPS          64(AX)(SI*1), Z3
+	VMOVUPS          (CX)(SI*1), Z4
+	VMOVUPS          64(CX)(SI*1), Z5
+	VMOVUPS          (DX)(SI*1), Z6
+	VMOVUPS          64(DX)(SI*1), Z7
+	VADDPS           Z6, Z4, Z4
+	VADDPS           Z7, Z5, Z5
+	VADDPS           Z4, Z2, Z2
+	VADDPS           Z5, Z3, Z3
+	VPORD.BCST       vmathC80000000<>+0(SB), Z2, Z4
+	VPORD.BCST       vmathC80000000<>+0(SB), Z3, Z5
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z6
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z7
+	VMINPS           Z4, Z6, Z4
+	VMINPS           Z5, Z7, Z5
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z6
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z7
+	VMAXPS           Z4, Z6, Z4
+	VMAXPS           Z5, Z7, Z5
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z6
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z7
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z6, Z6
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z7, Z7
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z8
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z9
+	VFMADD213PS      Z4, Z6, Z8
+	VFMADD213PS      Z5, Z7, Z9
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
+	VFMADD213PS      Z8, Z6, Z4
+	VFMADD213PS      Z9, Z7, Z5
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z8
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z9
+	VMULPS           Z4, Z4, Z10
+	VMULPS           Z5, Z5, Z11
+	VFMADD213PS      Z4, Z10, Z8
+	VFMADD213PS      Z5, Z11, Z9
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z8, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z9, Z5
+	VSCALEFPS        Z6, Z4, Z4
+	VSCALEFPS        Z7, Z5, Z5
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z2, K1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z3, K2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z3
+	VMOVAPS          Z4, K1, Z2
+	VMOVAPS          Z5, K2, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z5
+	VDIVPS           Z4, Z2, Z2
+	VDIVPS           Z5, Z3, Z3
+	VMOVUPS          (AX)(SI*2), Z4
+	VMOVUPS          64(AX)(SI*2), Z5
+	VMOVUPS          (CX)(SI*2), Z6
+	VMOVUPS          64(CX)(SI*2), Z7
+	VMOVUPS          (DX)(SI*2), Z8
+	VMOVUPS          64(DX)(SI*2), Z9
+	VADDPS           Z8, Z6, Z6
+	VADDPS           Z9, Z7, Z7
+	VMULPS           Z6, Z2, Z2
+	VMULPS           Z7, Z3, Z3
+	VADDPS           Z2, Z4, Z2
+	VADDPS           Z3, Z5, Z3
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z2, Z4
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z3, Z5
+	VADDPS           Z4, Z4, Z6
+	VADDPS           Z5, Z5, Z7
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z8
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z9
+	VMINPS           Z6, Z8, Z6
+	VMINPS           Z7, Z9, Z7
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z8
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z9
+	VMAXPS           Z6, Z8, Z6
+	VMAXPS           Z7, Z9, Z7
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z8
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z7, Z9
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z8, Z8
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z9, Z9
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z10
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z11
+	VFMADD213PS      Z6, Z8, Z10
+	VFMADD213PS      Z7, Z9, Z11
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z6
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z7
+	VFMADD213PS      Z10, Z8, Z6
+	VFMADD213PS      Z11, Z9, Z7
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z10
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z7, Z11
+	VMULPS           Z6, Z6, Z12
+	VMULPS           Z7, Z7, Z13
+	VFMADD213PS      Z6, Z12, Z10
+	VFMADD213PS      Z7, Z13, Z11
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z10, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z11, Z7
+	VSCALEFPS        Z8, Z6, Z6
+	VSCALEFPS        Z9, Z7, Z7
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z8
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z9
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z7
+	VDIVPS           Z6, Z8, Z6
+	VDIVPS           Z7, Z9, Z7
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z8
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z9
+	VSUBPS           Z6, Z8, Z6
+	VSUBPS           Z7, Z9, Z7
+	VMULPS           Z4, Z4, Z8
+	VMULPS           Z5, Z5, Z9
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z10
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z9, Z11
+	VMULPS           Z8, Z4, Z8
+	VMULPS           Z9, Z5, Z9
+	VMOVAPS          Z8, Z8
+	VMOVAPS          Z9, Z9
+	VFMADD213PS      Z4, Z10, Z8
+	VFMADD213PS      Z5, Z11, Z9
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z2, Z2
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z3, Z3
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z4, K1
+	VMOVAPS          Z8, K1, Z6
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z5, K1
+	VMOVAPS          Z9, K1, Z7
+	VPORD            Z2, Z6, Z2
+	VPORD            Z3, Z7, Z3
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z5
+	VMOVUPS          (BX), Z6
+	VMOVUPS          64(BX), Z7
+	VMULPS           Z6, Z0, Z6
+	VMULPS           Z7, Z1, Z7
+	VSUBPS           Z0, Z4, Z0
+	VSUBPS           Z1, Z5, Z1
+	VMULPS           Z2, Z0, Z0
+	VMULPS           Z3, Z1, Z1
+	VADDPS           Z0, Z6, Z0
+	VADDPS           Z1, Z7, Z1
+	VMOVUPS          Z0, (BX)
+	VMOVUPS          Z1, 64(BX)
+	ADDQ             $0x80, AX
+	ADDQ             $0x80, CX
+	ADDQ             $0x80, DX
+	ADDQ             $0x80, BX
+	SUBQ             $0x20, DI
+	JMP              gruCellAVX512_wide
+
 gruCellAVX512_loop:
-	CMPQ        DI, $0x10
-	JL          gruCellAVX512_tail
-	VMOVUPS     (AX), Z0
-	VMOVUPS     (CX), Z1
-	VMOVUPS     (DX), Z2
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z1, Z0, Z0
-	VPORD       vmathC80000000<>+0(SB), Z0, Z1
-	VMOVUPS     vmathC42b20000<>+0(SB), Z2
-	VMINPS      Z1, Z2, Z1
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z2
-	VMAXPS      Z1, Z2, Z1
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z2
-	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z2
-	VSUBPS      vmathC4b400000<>+0(SB), Z2, Z9
-	VMOVUPS     vmathCbf317200<>+0(SB), Z10
-	VFMADD213PS Z1, Z9, Z10
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS Z10, Z9, Z1
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z9
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z9
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z9
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z9
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z9
-	VMULPS      Z1, Z1, Z10
-	VFMADD213PS Z1, Z10, Z9
-	VADDPS      vmathC3f800000<>+0(SB), Z9, Z1
-	VPSUBD      vmathC4b400000<>+0(SB), Z2, Z2
-	VPSRAD      $0x01, Z2, Z9
-	VPSUBD      Z9, Z2, Z2
-	VPADDD      vmathC0000007f<>+0(SB), Z9, Z9
-	VPSLLD      $0x17, Z9, Z9
-	VPADDD      vmathC0000007f<>+0(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VMULPS      Z9, Z1, Z1
-	VMULPS      Z2, Z1, Z1
-	VPTESTMD    vmathC80000000<>+0(SB), Z0, K1
-	VMOVUPS     vmathC3f800000<>+0(SB), Z0
-	VBLENDMPS   Z1, Z0, K1, Z3
-	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
-	VDIVPS      Z0, Z3, Z0
-	VMOVUPS     (AX)(SI*1), Z1
-	VMOVUPS     (CX)(SI*1), Z2
-	VMOVUPS     (DX)(SI*1), Z9
-	VADDPS      Z9, Z2, Z2
-	VADDPS      Z2, Z1, Z1
-	VPORD       vmathC80000000<>+0(SB), Z1, Z2
-	VMOVUPS     vmathC42b20000<>+0(SB), Z9
-	VMINPS      Z2, Z9, Z2
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z9
-	VMAXPS      Z2, Z9, Z2
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z9
-	VFMADD213PS vmathC4b400000<>+0(SB), Z2, Z9
-	VSUBPS      vmathC4b400000<>+0(SB), Z9, Z10
-	VMOVUPS     vmathCbf317200<>+0(SB), Z11
-	VFMADD213PS Z2, Z10, Z11
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z2
-	VFMADD213PS Z11, Z10, Z2
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z10
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z2, Z10
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z2, Z10
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z2, Z10
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z2, Z10
-	VMULPS      Z2, Z2, Z11
-	VFMADD213PS Z2, Z11, Z10
-	VADDPS      vmathC3f800000<>+0(SB), Z10, Z2
-	VPSUBD      vmathC4b400000<>+0(SB), Z9, Z9
-	VPSRAD      $0x01, Z9, Z10
-	VPSUBD      Z10, Z9, Z9
-	VPADDD      vmathC0000007f<>+0(SB), Z10, Z10
-	VPSLLD      $0x17, Z10, Z10
-	VPADDD      vmathC0000007f<>+0(SB), Z9, Z9
-	VPSLLD      $0x17, Z9, Z9
-	VMULPS      Z10, Z2, Z2
-	VMULPS      Z9, Z2, Z2
-	VPTESTMD    vmathC80000000<>+0(SB), Z1, K1
-	VMOVUPS     vmathC3f800000<>+0(SB), Z1
-	VBLENDMPS   Z2, Z1, K1, Z4
-	VADDPS      vmathC3f800000<>+0(SB), Z2, Z1
-	VDIVPS      Z1, Z4, Z1
-	VMOVUPS     (AX)(SI*2), Z2
-	VMOVUPS     (CX)(SI*2), Z9
-	VMOVUPS     (DX)(SI*2), Z10
-	VADDPS      Z10, Z9, Z9
-	VMULPS      Z9, Z1, Z1
-	VADDPS      Z1, Z2, Z1
-	VPANDD      vmathC7fffffff<>+0(SB), Z1, Z2
-	VADDPS      Z2, Z2, Z9
-	VMOVUPS     vmathC42b20000<>+0(SB), Z10
-	VMINPS      Z9, Z10, Z9
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z10
-	VMAXPS      Z9, Z10, Z9
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z10
-	VFMADD213PS vmathC4b400000<>+0(SB), Z9, Z10
-	VSUBPS      vmathC4b400000<>+0(SB), Z10, Z11
-	VMOVUPS     vmathCbf317200<>+0(SB), Z12
-	VFMADD213PS Z9, Z11, Z12
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z9
-	VFMADD213PS Z12, Z11, Z9
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z11
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z9, Z11
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z9, Z11
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z9, Z11
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z9, Z11
-	VMULPS      Z9, Z9, Z12
-	VFMADD213PS Z9, Z12, Z11
-	VADDPS      vmathC3f800000<>+0(SB), Z11, Z9
-	VPSUBD      vmathC4b400000<>+0(SB), Z10, Z10
-	VPSRAD      $0x01, Z10, Z11
-	VPSUBD      Z11, Z10, Z10
-	VPADDD      vmathC0000007f<>+0(SB), Z11, Z11
-	VPSLLD      $0x17, Z11, Z11
-	VPADDD      vmathC0000007f<>+0(SB), Z10, Z10
-	VPSLLD      $0x17, Z10, Z10
-	VMULPS      Z11, Z9, Z9
-	VMULPS      Z10, Z9, Z9
-	VMOVUPS     vmathC40000000<>+0(SB), Z10
-	VADDPS      vmathC3f800000<>+0(SB), Z9, Z9
-	VDIVPS      Z9, Z10, Z9
-	VMOVUPS     vmathC3f800000<>+0(SB), Z10
-	VSUBPS      Z9, Z10, Z9
-	VMULPS      Z2, Z2, Z10
-	VMOVUPS     vmathCbbba8671<>+0(SB), Z11
-	VFMADD213PS vmathC3ca8fc67<>+0(SB), Z10, Z11
-	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Z10, Z11
-	VFMADD213PS vmathC3e08837b<>+0(SB), Z10, Z11
-	VFMADD213PS vmathCbeaaaa99<>+0(SB), Z10, Z11
-	VMULPS      Z10, Z2, Z10
-	VMOVAPS     Z10, Z10
-	VFMADD213PS Z2, Z11, Z10
-	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Z2, K1
-	VBLENDMPS   Z10, Z9, K1, Z5
-	VPANDD      vmathC80000000<>+0(SB), Z1, Z1
-	VPORD       Z1, Z5, Z1
-	VMOVUPS     vmathC3f800000<>+0(SB), Z2
-	VMOVUPS     (BX), Z9
-	VMULPS      Z9, Z0, Z9
-	VSUBPS      Z0, Z2, Z0
-	VMULPS      Z1, Z0, Z0
-	VADDPS      Z0, Z9, Z0
-	VMOVUPS     Z0, (BX)
-	ADDQ        $0x40, AX
-	ADDQ        $0x40, CX
-	ADDQ        $0x40, DX
-	ADDQ        $0x40, BX
-	SUBQ        $0x10, DI
-	JMP         gruCellAVX512_loop
+	CMPQ             DI, $0x10
+	JL               gruCellAVX512_tail
+	VMOVUPS          (AX), Z0
+	VMOVUPS          (CX), Z1
+	VMOVUPS          (DX), Z2
+	VADDPS           Z2, Z1, Z1
+	VADDPS           Z1, Z0, Z0
+	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z2
+	VMINPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z2
+	VMAXPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z2, Z2
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z3
+	VFMADD213PS      Z1, Z2, Z3
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS      Z3, Z2, Z1
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z3
+	VMULPS           Z1, Z1, Z4
+	VFMADD213PS      Z1, Z4, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z1
+	VSCALEFPS        Z2, Z1, Z1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
+	VMOVAPS          Z1, K1, Z0
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
+	VDIVPS           Z1, Z0, Z0
+	VMOVUPS          (AX)(SI*1), Z1
+	VMOVUPS          (CX)(SI*1), Z2
+	VMOVUPS          (DX)(SI*1), Z3
+	VADDPS           Z3, Z2, Z2
+	VADDPS           Z2, Z1, Z1
+	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z2
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z3
+	VMINPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z3
+	VMAXPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z3, Z3
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z4
+	VFMADD213PS      Z2, Z3, Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
+	VFMADD213PS      Z4, Z3, Z2
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z4
+	VMULPS           Z2, Z2, Z5
+	VFMADD213PS      Z2, Z5, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z2
+	VSCALEFPS        Z3, Z2, Z2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K1
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
+	VMOVAPS          Z2, K1, Z1
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
+	VDIVPS           Z2, Z1, Z1
+	VMOVUPS          (AX)(SI*2), Z2
+	VMOVUPS          (CX)(SI*2), Z3
+	VMOVUPS          (DX)(SI*2), Z4
+	VADDPS           Z4, Z3, Z3
+	VMULPS           Z3, Z1, Z1
+	VADDPS           Z1, Z2, Z1
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z1, Z2
+	VADDPS           Z2, Z2, Z3
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
+	VMINPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
+	VMAXPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z5
+	VFMADD213PS      Z3, Z4, Z5
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
+	VFMADD213PS      Z5, Z4, Z3
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z5
+	VMULPS           Z3, Z3, Z6
+	VFMADD213PS      Z3, Z6, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z3
+	VSCALEFPS        Z4, Z3, Z3
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
+	VDIVPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
+	VSUBPS           Z3, Z4, Z3
+	VMULPS           Z2, Z2, Z4
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z4, Z5
+	VMULPS           Z4, Z2, Z4
+	VMOVAPS          Z4, Z4
+	VFMADD213PS      Z2, Z5, Z4
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z1, Z1
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z2, K1
+	VMOVAPS          Z4, K1, Z3
+	VPORD            Z1, Z3, Z1
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
+	VMOVUPS          (BX), Z3
+	VMULPS           Z3, Z0, Z3
+	VSUBPS           Z0, Z2, Z0
+	VMULPS           Z1, Z0, Z0
+	VADDPS           Z0, Z3, Z0
+	VMOVUPS          Z0, (BX)
+	ADDQ             $0x40, AX
+	ADDQ             $0x40, CX
+	ADDQ             $0x40, DX
+	ADDQ             $0x40, BX
+	SUBQ             $0x10, DI
+	JMP              gruCellAVX512_loop
 
 gruCellAVX512_tail:
 	// The last u mod 16 lanes, under a mask.
-	TESTQ       DI, DI
-	JZ          gruCellAVX512_done
-	LEAQ        vmathTailMask<>+0(SB), R8
-	KMOVW       (R8)(DI*2), K1
-	VMOVUPS.Z   (AX), K1, Z0
-	VMOVUPS.Z   (CX), K1, Z1
-	VMOVUPS.Z   (DX), K1, Z2
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z1, Z0, Z0
-	VPORD       vmathC80000000<>+0(SB), Z0, Z1
-	VMOVUPS     vmathC42b20000<>+0(SB), Z2
-	VMINPS      Z1, Z2, Z1
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z2
-	VMAXPS      Z1, Z2, Z1
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z2
-	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z2
-	VSUBPS      vmathC4b400000<>+0(SB), Z2, Z3
-	VMOVUPS     vmathCbf317200<>+0(SB), Z4
-	VFMADD213PS Z1, Z3, Z4
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS Z4, Z3, Z1
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z3
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z3
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z3
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z3
-	VMULPS      Z1, Z1, Z4
-	VFMADD213PS Z1, Z4, Z3
-	VADDPS      vmathC3f800000<>+0(SB), Z3, Z1
-	VPSUBD      vmathC4b400000<>+0(SB), Z2, Z2
-	VPSRAD      $0x01, Z2, Z3
-	VPSUBD      Z3, Z2, Z2
-	VPADDD      vmathC0000007f<>+0(SB), Z3, Z3
-	VPSLLD      $0x17, Z3, Z3
-	VPADDD      vmathC0000007f<>+0(SB), Z2, Z2
-	VPSLLD      $0x17, Z2, Z2
-	VMULPS      Z3, Z1, Z1
-	VMULPS      Z2, Z1, Z1
-	VPTESTMD    vmathC80000000<>+0(SB), Z0, K2
-	VMOVUPS     vmathC3f800000<>+0(SB), Z0
-	VBLENDMPS   Z1, Z0, K2, Z6
-	VADDPS      vmathC3f800000<>+0(SB), Z1, Z0
-	VDIVPS      Z0, Z6, Z0
-	VMOVUPS.Z   (AX)(SI*1), K1, Z1
-	VMOVUPS.Z   (CX)(SI*1), K1, Z2
-	VMOVUPS.Z   (DX)(SI*1), K1, Z3
-	VADDPS      Z3, Z2, Z2
-	VADDPS      Z2, Z1, Z1
-	VPORD       vmathC80000000<>+0(SB), Z1, Z2
-	VMOVUPS     vmathC42b20000<>+0(SB), Z3
-	VMINPS      Z2, Z3, Z2
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z3
-	VMAXPS      Z2, Z3, Z2
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z3
-	VFMADD213PS vmathC4b400000<>+0(SB), Z2, Z3
-	VSUBPS      vmathC4b400000<>+0(SB), Z3, Z4
-	VMOVUPS     vmathCbf317200<>+0(SB), Z5
-	VFMADD213PS Z2, Z4, Z5
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z2
-	VFMADD213PS Z5, Z4, Z2
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z4
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z2, Z4
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z2, Z4
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z2, Z4
-	VMULPS      Z2, Z2, Z5
-	VFMADD213PS Z2, Z5, Z4
-	VADDPS      vmathC3f800000<>+0(SB), Z4, Z2
-	VPSUBD      vmathC4b400000<>+0(SB), Z3, Z3
-	VPSRAD      $0x01, Z3, Z4
-	VPSUBD      Z4, Z3, Z3
-	VPADDD      vmathC0000007f<>+0(SB), Z4, Z4
-	VPSLLD      $0x17, Z4, Z4
-	VPADDD      vmathC0000007f<>+0(SB), Z3, Z3
-	VPSLLD      $0x17, Z3, Z3
-	VMULPS      Z4, Z2, Z2
-	VMULPS      Z3, Z2, Z2
-	VPTESTMD    vmathC80000000<>+0(SB), Z1, K2
-	VMOVUPS     vmathC3f800000<>+0(SB), Z1
-	VBLENDMPS   Z2, Z1, K2, Z7
-	VADDPS      vmathC3f800000<>+0(SB), Z2, Z1
-	VDIVPS      Z1, Z7, Z1
-	VMOVUPS.Z   (AX)(SI*2), K1, Z2
-	VMOVUPS.Z   (CX)(SI*2), K1, Z3
-	VMOVUPS.Z   (DX)(SI*2), K1, Z4
-	VADDPS      Z4, Z3, Z3
-	VMULPS      Z3, Z1, Z1
-	VADDPS      Z1, Z2, Z1
-	VPANDD      vmathC7fffffff<>+0(SB), Z1, Z2
-	VADDPS      Z2, Z2, Z3
-	VMOVUPS     vmathC42b20000<>+0(SB), Z4
-	VMINPS      Z3, Z4, Z3
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z4
-	VMAXPS      Z3, Z4, Z3
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z4
-	VFMADD213PS vmathC4b400000<>+0(SB), Z3, Z4
-	VSUBPS      vmathC4b400000<>+0(SB), Z4, Z5
-	VMOVUPS     vmathCbf317200<>+0(SB), Z6
-	VFMADD213PS Z3, Z5, Z6
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z3
-	VFMADD213PS Z6, Z5, Z3
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z5
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z3, Z5
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z3, Z5
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z3, Z5
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z3, Z5
-	VMULPS      Z3, Z3, Z6
-	VFMADD213PS Z3, Z6, Z5
-	VADDPS      vmathC3f800000<>+0(SB), Z5, Z3
-	VPSUBD      vmathC4b400000<>+0(SB), Z4, Z4
-	VPSRAD      $0x01, Z4, Z5
-	VPSUBD      Z5, Z4, Z4
-	VPADDD      vmathC0000007f<>+0(SB), Z5, Z5
-	VPSLLD      $0x17, Z5, Z5
-	VPADDD      vmathC0000007f<>+0(SB), Z4, Z4
-	VPSLLD      $0x17, Z4, Z4
-	VMULPS      Z5, Z3, Z3
-	VMULPS      Z4, Z3, Z3
-	VMOVUPS     vmathC40000000<>+0(SB), Z4
-	VADDPS      vmathC3f800000<>+0(SB), Z3, Z3
-	VDIVPS      Z3, Z4, Z3
-	VMOVUPS     vmathC3f800000<>+0(SB), Z4
-	VSUBPS      Z3, Z4, Z3
-	VMULPS      Z2, Z2, Z4
-	VMOVUPS     vmathCbbba8671<>+0(SB), Z5
-	VFMADD213PS vmathC3ca8fc67<>+0(SB), Z4, Z5
-	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Z4, Z5
-	VFMADD213PS vmathC3e08837b<>+0(SB), Z4, Z5
-	VFMADD213PS vmathCbeaaaa99<>+0(SB), Z4, Z5
-	VMULPS      Z4, Z2, Z4
-	VMOVAPS     Z4, Z4
-	VFMADD213PS Z2, Z5, Z4
-	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Z2, K2
-	VBLENDMPS   Z4, Z3, K2, Z8
-	VPANDD      vmathC80000000<>+0(SB), Z1, Z1
-	VPORD       Z1, Z8, Z1
-	VMOVUPS     vmathC3f800000<>+0(SB), Z2
-	VMOVUPS.Z   (BX), K1, Z3
-	VMULPS      Z3, Z0, Z3
-	VSUBPS      Z0, Z2, Z0
-	VMULPS      Z1, Z0, Z0
-	VADDPS      Z0, Z3, Z0
-	VMOVUPS     Z0, K1, (BX)
+	TESTQ            DI, DI
+	JZ               gruCellAVX512_done
+	LEAQ             vmathTailMask<>+0(SB), R8
+	KMOVW            (R8)(DI*2), K1
+	VMOVUPS.Z        (AX), K1, Z0
+	VMOVUPS.Z        (CX), K1, Z1
+	VMOVUPS.Z        (DX), K1, Z2
+	VADDPS           Z2, Z1, Z1
+	VADDPS           Z1, Z0, Z0
+	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z2
+	VMINPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z2
+	VMAXPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z2, Z2
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z3
+	VFMADD213PS      Z1, Z2, Z3
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS      Z3, Z2, Z1
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z3
+	VMULPS           Z1, Z1, Z4
+	VFMADD213PS      Z1, Z4, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z1
+	VSCALEFPS        Z2, Z1, Z1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
+	VMOVAPS          Z1, K2, Z0
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
+	VDIVPS           Z1, Z0, Z0
+	VMOVUPS.Z        (AX)(SI*1), K1, Z1
+	VMOVUPS.Z        (CX)(SI*1), K1, Z2
+	VMOVUPS.Z        (DX)(SI*1), K1, Z3
+	VADDPS           Z3, Z2, Z2
+	VADDPS           Z2, Z1, Z1
+	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z2
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z3
+	VMINPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z3
+	VMAXPS           Z2, Z3, Z2
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z3, Z3
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z4
+	VFMADD213PS      Z2, Z3, Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
+	VFMADD213PS      Z4, Z3, Z2
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z4
+	VMULPS           Z2, Z2, Z5
+	VFMADD213PS      Z2, Z5, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z2
+	VSCALEFPS        Z3, Z2, Z2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
+	VMOVAPS          Z2, K2, Z1
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
+	VDIVPS           Z2, Z1, Z1
+	VMOVUPS.Z        (AX)(SI*2), K1, Z2
+	VMOVUPS.Z        (CX)(SI*2), K1, Z3
+	VMOVUPS.Z        (DX)(SI*2), K1, Z4
+	VADDPS           Z4, Z3, Z3
+	VMULPS           Z3, Z1, Z1
+	VADDPS           Z1, Z2, Z1
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z1, Z2
+	VADDPS           Z2, Z2, Z3
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
+	VMINPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
+	VMAXPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z5
+	VFMADD213PS      Z3, Z4, Z5
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
+	VFMADD213PS      Z5, Z4, Z3
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z5
+	VMULPS           Z3, Z3, Z6
+	VFMADD213PS      Z3, Z6, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z3
+	VSCALEFPS        Z4, Z3, Z3
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
+	VDIVPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
+	VSUBPS           Z3, Z4, Z3
+	VMULPS           Z2, Z2, Z4
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z4, Z5
+	VMULPS           Z4, Z2, Z4
+	VMOVAPS          Z4, Z4
+	VFMADD213PS      Z2, Z5, Z4
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z1, Z1
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z2, K2
+	VMOVAPS          Z4, K2, Z3
+	VPORD            Z1, Z3, Z1
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
+	VMOVUPS.Z        (BX), K1, Z3
+	VMULPS           Z3, Z0, Z3
+	VSUBPS           Z0, Z2, Z0
+	VMULPS           Z1, Z0, Z0
+	VADDPS           Z0, Z3, Z0
+	VMOVUPS          Z0, K1, (BX)
 
 gruCellAVX512_done:
 	VZEROUPPER
@@ -3014,12 +3377,12 @@ TEXT ·softmaxAVX512(SB), NOSPLIT, $0-24
 	MOVQ  y+8(FP), DX
 
 	// m = max x
-	VMOVUPS vmathCff800000<>+0(SB), Z0
-	MOVQ    n+16(FP), BX
-	SHRQ    $0x04, BX
-	XORQ    SI, SI
-	TESTQ   BX, BX
-	JZ      softmaxAVX512_max_tail
+	VBROADCASTSS vmathCff800000<>+0(SB), Z0
+	MOVQ         n+16(FP), BX
+	SHRQ         $0x04, BX
+	XORQ         SI, SI
+	TESTQ        BX, BX
+	JZ           softmaxAVX512_max_tail
 
 softmaxAVX512_max:
 	VMAXPS (CX)(SI*1), Z0, Z0
@@ -3051,89 +3414,73 @@ softmaxAVX512_max_done:
 	JZ     softmaxAVX512_exp_tail
 
 softmaxAVX512_exp:
-	VMOVUPS     (CX)(SI*1), Z1
-	VSUBPS      Z0, Z1, Z1
-	VMOVUPS     vmathC42b20000<>+0(SB), Z3
-	VMINPS      Z1, Z3, Z1
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z3
-	VMAXPS      Z1, Z3, Z1
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z3
-	VFMADD213PS vmathC4b400000<>+0(SB), Z1, Z3
-	VSUBPS      vmathC4b400000<>+0(SB), Z3, Z4
-	VMOVUPS     vmathCbf317200<>+0(SB), Z5
-	VFMADD213PS Z1, Z4, Z5
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS Z5, Z4, Z1
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z4
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z1, Z4
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z1, Z4
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z1, Z4
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z1, Z4
-	VMULPS      Z1, Z1, Z5
-	VFMADD213PS Z1, Z5, Z4
-	VADDPS      vmathC3f800000<>+0(SB), Z4, Z1
-	VPSUBD      vmathC4b400000<>+0(SB), Z3, Z3
-	VPSRAD      $0x01, Z3, Z4
-	VPSUBD      Z4, Z3, Z3
-	VPADDD      vmathC0000007f<>+0(SB), Z4, Z4
-	VPSLLD      $0x17, Z4, Z4
-	VPADDD      vmathC0000007f<>+0(SB), Z3, Z3
-	VPSLLD      $0x17, Z3, Z3
-	VMULPS      Z4, Z1, Z1
-	VMULPS      Z3, Z1, Z1
-	VMOVUPS     Z1, (DX)(SI*1)
-	VADDPS      Z1, Z2, Z2
-	ADDQ        $0x40, SI
-	DECQ        BX
-	JNZ         softmaxAVX512_exp
+	VMOVUPS          (CX)(SI*1), Z1
+	VSUBPS           Z0, Z1, Z1
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z3
+	VMINPS           Z1, Z3, Z1
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z3
+	VMAXPS           Z1, Z3, Z1
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z3
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z3, Z3
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z4
+	VFMADD213PS      Z1, Z3, Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS      Z4, Z3, Z1
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z4
+	VMULPS           Z1, Z1, Z5
+	VFMADD213PS      Z1, Z5, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z1
+	VSCALEFPS        Z3, Z1, Z1
+	VMOVUPS          Z1, (DX)(SI*1)
+	VADDPS           Z1, Z2, Z2
+	ADDQ             $0x40, SI
+	DECQ             BX
+	JNZ              softmaxAVX512_exp
 
 softmaxAVX512_exp_tail:
-	TESTQ       AX, AX
-	JZ          softmaxAVX512_exp_done
-	VMOVUPS.Z   (CX)(SI*1), K1, Z1
-	VSUBPS      Z0, Z1, Z0
-	VMOVUPS     vmathC42b20000<>+0(SB), Z1
-	VMINPS      Z0, Z1, Z0
-	VMOVUPS     vmathCc2d00000<>+0(SB), Z1
-	VMAXPS      Z0, Z1, Z0
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Z1
-	VFMADD213PS vmathC4b400000<>+0(SB), Z0, Z1
-	VSUBPS      vmathC4b400000<>+0(SB), Z1, Z3
-	VMOVUPS     vmathCbf317200<>+0(SB), Z4
-	VFMADD213PS Z0, Z3, Z4
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Z0
-	VFMADD213PS Z4, Z3, Z0
-	VMOVUPS     vmathC3ab52914<>+0(SB), Z3
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Z0, Z3
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Z0, Z3
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Z0, Z3
-	VFMADD213PS vmathC3efffffe<>+0(SB), Z0, Z3
-	VMULPS      Z0, Z0, Z4
-	VFMADD213PS Z0, Z4, Z3
-	VADDPS      vmathC3f800000<>+0(SB), Z3, Z0
-	VPSUBD      vmathC4b400000<>+0(SB), Z1, Z1
-	VPSRAD      $0x01, Z1, Z3
-	VPSUBD      Z3, Z1, Z1
-	VPADDD      vmathC0000007f<>+0(SB), Z3, Z3
-	VPSLLD      $0x17, Z3, Z3
-	VPADDD      vmathC0000007f<>+0(SB), Z1, Z1
-	VPSLLD      $0x17, Z1, Z1
-	VMULPS      Z3, Z0, Z0
-	VMULPS      Z1, Z0, Z0
-	VMOVUPS     Z0, K1, (DX)(SI*1)
-	VADDPS      Z0, Z2, K1, Z2
+	TESTQ            AX, AX
+	JZ               softmaxAVX512_exp_done
+	VMOVUPS.Z        (CX)(SI*1), K1, Z1
+	VSUBPS           Z0, Z1, Z0
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z1
+	VMINPS           Z0, Z1, Z0
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z1
+	VMAXPS           Z0, Z1, Z0
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z1
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z0, Z1
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z1, Z1
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z3
+	VFMADD213PS      Z0, Z1, Z3
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z0
+	VFMADD213PS      Z3, Z1, Z0
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z0, Z3
+	VMULPS           Z0, Z0, Z4
+	VFMADD213PS      Z0, Z4, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z0
+	VSCALEFPS        Z1, Z0, Z0
+	VMOVUPS          Z0, K1, (DX)(SI*1)
+	VADDPS           Z0, Z2, K1, Z2
 
 softmaxAVX512_exp_done:
-	VSHUFF64X2 $0x4e, Z2, Z2, Z0
-	VADDPS     Z0, Z2, Z2
-	VSHUFF64X2 $0xb1, Z2, Z2, Z0
-	VADDPS     Z0, Z2, Z2
-	VPERMILPS  $0x4e, Z2, Z0
-	VADDPS     Z0, Z2, Z2
-	VPERMILPS  $0xb1, Z2, Z0
-	VADDPS     Z0, Z2, Z2
-	VMOVUPS    vmathC3f800000<>+0(SB), Z0
-	VDIVPS     Z2, Z0, Z0
+	VSHUFF64X2   $0x4e, Z2, Z2, Z0
+	VADDPS       Z0, Z2, Z2
+	VSHUFF64X2   $0xb1, Z2, Z2, Z0
+	VADDPS       Z0, Z2, Z2
+	VPERMILPS    $0x4e, Z2, Z0
+	VADDPS       Z0, Z2, Z2
+	VPERMILPS    $0xb1, Z2, Z0
+	VADDPS       Z0, Z2, Z2
+	VBROADCASTSS vmathC3f800000<>+0(SB), Z0
+	VDIVPS       Z2, Z0, Z0
 
 	// y *= 1/sum
 	MOVQ  n+16(FP), CX
@@ -3331,7 +3678,7 @@ layerNormAVX512_var_done:
 	VBROADCASTSS X2, Z2
 	VADDPS       Z2, Z0, Z0
 	VSQRTPS      Z0, Z0
-	VMOVUPS      vmathC3f800000<>+0(SB), Z2
+	VBROADCASTSS vmathC3f800000<>+0(SB), Z2
 	VDIVPS       Z0, Z2, Z0
 
 	// y = ((x - mean)·inv)·gamma + beta

@@ -48,24 +48,28 @@ var (
 	erfcR = []float32{0.16918744, 0.17072342, 0.14828853, 0.21509992, -0.0950141, 0.54819417, -0.5126558, 0.48573136, -0.12955497}
 )
 
-// consts maps a 32-bit pattern to its 64-byte broadcast table.
-var consts = map[uint32]Mem{}
+// konst is a constant operand: a table of 16 copies of a 32-bit pattern. AVX2 reads 32 bytes
+// of it; AVX-512 reads its first word only, broadcast to every lane ({1to16} operands and
+// VBROADCASTSS), since 64-byte loads (one per cycle on Zen 4) would bound the kernels.
+type konst struct{ m Mem }
 
-// word returns the table holding 16 copies of the 32-bit pattern v (read
-// as 32 or 64 bytes).
-func word(v uint32) Mem {
-	if m, ok := consts[v]; ok {
-		return m
+// consts maps a 32-bit pattern to its table.
+var consts = map[uint32]konst{}
+
+// word returns the constant v.
+func word(v uint32) konst {
+	if c, ok := consts[v]; ok {
+		return c
 	}
 	m := GLOBL(fmt.Sprintf("vmathC%08x", v), RODATA|NOPTR)
 	for i := 0; i < 16; i++ {
 		DATA(4*i, U32(v))
 	}
-	consts[v] = m
-	return m
+	consts[v] = konst{m}
+	return consts[v]
 }
 
-func f(v float32) Mem { return word(math.Float32bits(v)) }
+func f(v float32) konst { return word(math.Float32bits(v)) }
 
 const signBit = 0x80000000
 
@@ -91,8 +95,16 @@ func allConsts() Mem {
 	return masks
 }
 
-// v emits one kernel body for AVX2 (YMM) or AVX-512 (ZMM).
-type v struct{ z bool }
+// v emits one kernel body for AVX2 (YMM) or AVX-512 (ZMM), on w vectors at once (w = 0
+// means 1): each value is a vec of w registers and every operation is emitted w times in a
+// row, one per register, so that w independent dependency chains run side by side.
+type v struct {
+	z bool
+	w int
+}
+
+// vec is one value: one register per vector of the bundle.
+type vec []reg.VecVirtual
 
 // suffix names the level in kernel names.
 func (g v) suffix() string {
@@ -102,111 +114,190 @@ func (g v) suffix() string {
 	return "AVX2"
 }
 
-func (g v) reg() reg.VecVirtual {
+// width is the number of vectors per value.
+func (g v) width() int { return max(g.w, 1) }
+
+// one returns a single register.
+func (g v) one() reg.VecVirtual {
 	if g.z {
 		return ZMM()
 	}
 	return YMM()
 }
 
-// load copies a register or table into a new register.
-func (g v) load(a Op) reg.VecVirtual {
-	d := g.reg()
-	if m, ok := a.(Mem); ok {
-		VMOVUPS(m, d)
-	} else {
-		VMOVAPS(a, d)
+// reg returns a new value (width() registers).
+func (g v) reg() vec {
+	d := make(vec, g.width())
+	for i := range d {
+		d[i] = g.one()
 	}
 	return d
 }
 
-func (g v) mul(a reg.VecVirtual, b Op) reg.VecVirtual { d := g.reg(); VMULPS(b, a, d); return d }
-func (g v) add(a reg.VecVirtual, b Op) reg.VecVirtual { d := g.reg(); VADDPS(b, a, d); return d }
-func (g v) sub(a reg.VecVirtual, b Op) reg.VecVirtual { d := g.reg(); VSUBPS(b, a, d); return d }
-func (g v) div(a reg.VecVirtual, b Op) reg.VecVirtual { d := g.reg(); VDIVPS(b, a, d); return d }
+// at is operand o for vector i of a bundle: o's i-th register when o is a vec, a
+// constant's table, else o (memory or a register shared by every vector).
+func at(o any, i int) Op {
+	switch o := o.(type) {
+	case vec:
+		return o[i]
+	case konst:
+		return o.m
+	case Op:
+		return o
+	}
+	panic(fmt.Sprintf("vmath: operand %T", o))
+}
 
-// fma returns a*b + c, rounded once; a may be a table.
-func (g v) fma(a Op, b reg.VecVirtual, c Op) reg.VecVirtual {
-	d := g.load(a)
-	VFMADD213PS(c, b, d)
+// bin emits the two-operand instruction d = a op b for vector i of a bundle: its
+// broadcast form when b is a constant on AVX-512.
+func (g v) bin(op, bcst func(...Op), b any, i int, a, d Op) {
+	if c, ok := b.(konst); ok && g.z {
+		bcst(c.m, a, d)
+		return
+	}
+	op(at(b, i), a, d)
+}
+
+// each emits op once per vector of a new value d and returns d.
+func (g v) each(op func(i int, d reg.VecVirtual)) vec {
+	d := g.reg()
+	for i, r := range d {
+		op(i, r)
+	}
 	return d
+}
+
+// load copies a value, a constant or memory into a new value.
+func (g v) load(a any) vec {
+	return g.each(func(i int, d reg.VecVirtual) {
+		switch a := a.(type) {
+		case konst:
+			if g.z {
+				VBROADCASTSS(a.m, d)
+			} else {
+				VMOVUPS(a.m, d)
+			}
+		case Mem:
+			VMOVUPS(a, d)
+		default:
+			VMOVAPS(at(a, i), d)
+		}
+	})
+}
+
+func (g v) mul(a vec, b any) vec {
+	return g.each(func(i int, d reg.VecVirtual) { g.bin(VMULPS, VMULPS_BCST, b, i, a[i], d) })
+}
+func (g v) add(a vec, b any) vec {
+	return g.each(func(i int, d reg.VecVirtual) { g.bin(VADDPS, VADDPS_BCST, b, i, a[i], d) })
+}
+func (g v) sub(a vec, b any) vec {
+	return g.each(func(i int, d reg.VecVirtual) { g.bin(VSUBPS, VSUBPS_BCST, b, i, a[i], d) })
+}
+func (g v) div(a vec, b any) vec {
+	return g.each(func(i int, d reg.VecVirtual) { g.bin(VDIVPS, VDIVPS_BCST, b, i, a[i], d) })
+}
+
+// fma returns a*b + c, rounded once; a may be a constant.
+func (g v) fma(a any, b vec, c any) vec {
+	d := g.load(a)
+	g.fmaTo(d, b, c)
+	return d
+}
+
+// fmaTo sets p = p*b + c, rounded once.
+func (g v) fmaTo(p, b vec, c any) {
+	for i := range p {
+		if k, ok := c.(konst); ok && g.z {
+			VFMADD213PS_BCST(k.m, b[i], p[i])
+		} else {
+			VFMADD213PS(at(c, i), b[i], p[i])
+		}
+	}
 }
 
 // min returns hi < a ? hi : a (a when a is NaN).
-func (g v) min(a reg.VecVirtual, hi Mem) reg.VecVirtual {
-	d := g.reg()
-	VMINPS(a, g.load(hi), d)
-	return d
+func (g v) min(a vec, hi konst) vec {
+	h := g.load(hi)
+	return g.each(func(i int, d reg.VecVirtual) { VMINPS(a[i], h[i], d) })
 }
 
 // max returns lo > a ? lo : a (a when a is NaN).
-func (g v) max(a reg.VecVirtual, lo Mem) reg.VecVirtual {
-	d := g.reg()
-	VMAXPS(a, g.load(lo), d)
-	return d
+func (g v) max(a vec, lo konst) vec {
+	l := g.load(lo)
+	return g.each(func(i int, d reg.VecVirtual) { VMAXPS(a[i], l[i], d) })
 }
 
-func (g v) and(a reg.VecVirtual, b Op) reg.VecVirtual {
-	d := g.reg()
-	if g.z {
-		VPANDD(b, a, d)
-	} else {
-		VPAND(b, a, d)
-	}
-	return d
+func (g v) and(a vec, b any) vec {
+	return g.each(func(i int, d reg.VecVirtual) {
+		if g.z {
+			g.bin(VPANDD, VPANDD_BCST, b, i, a[i], d)
+		} else {
+			VPAND(at(b, i), a[i], d)
+		}
+	})
 }
 
-func (g v) or(a reg.VecVirtual, b Op) reg.VecVirtual {
-	d := g.reg()
-	if g.z {
-		VPORD(b, a, d)
-	} else {
-		VPOR(b, a, d)
-	}
-	return d
+func (g v) or(a vec, b any) vec {
+	return g.each(func(i int, d reg.VecVirtual) {
+		if g.z {
+			g.bin(VPORD, VPORD_BCST, b, i, a[i], d)
+		} else {
+			VPOR(at(b, i), a[i], d)
+		}
+	})
 }
 
 // selSign returns, lane by lane, ifSet where s has its sign bit set and
-// ifClear elsewhere.
-func (g v) selSign(s, ifSet reg.VecVirtual, ifClear Op) reg.VecVirtual {
-	d := g.reg()
-	if g.z {
-		k := K()
-		VPTESTMD(word(signBit), s, k)
-		VBLENDMPS(ifSet, g.load(ifClear), k, d)
-	} else {
-		VBLENDVPS(s, ifSet, g.load(ifClear), d)
+// ifClear elsewhere. (AVX-512 starts from a copy of ifClear and moves ifSet in under a mask
+// rather than VBLENDMPS, whose merge-masked destination avo's allocator takes as read, live
+// from the function's start.)
+func (g v) selSign(s, ifSet vec, ifClear any) vec {
+	if !g.z {
+		c := g.load(ifClear)
+		return g.each(func(i int, d reg.VecVirtual) { VBLENDVPS(s[i], ifSet[i], c[i], d) })
+	}
+	k := make([]reg.OpmaskVirtual, len(s))
+	for i := range k {
+		k[i] = K()
+		VPTESTMD_BCST(word(signBit).m, s[i], k[i])
+	}
+	d := g.load(ifClear)
+	for i := range d {
+		VMOVAPS(ifSet[i], k[i], d[i])
 	}
 	return d
 }
 
-// selLess returns, lane by lane, ifLess where a < lim and other elsewhere
-// (NaN included).
-func (g v) selLess(a reg.VecVirtual, lim Mem, ifLess, other reg.VecVirtual) reg.VecVirtual {
-	d := g.reg()
+// selLess returns, lane by lane, ifLess where a < lim and other elsewhere (NaN included).
+// AVX-512 moves ifLess into other under a mask (see selSign) and returns it: other is
+// overwritten.
+func (g v) selLess(a vec, lim konst, ifLess, other vec) vec {
 	if g.z {
-		k := K()
-		VCMPPS(Imm(1), lim, a, k)
-		VBLENDMPS(ifLess, other, k, d)
-	} else {
-		m := g.reg()
-		VCMPPS(Imm(1), lim, a, m)
-		VBLENDVPS(m, ifLess, other, d)
+		for i := range a {
+			k := K()
+			VCMPPS_BCST(Imm(1), lim.m, a[i], k)
+			VMOVAPS(ifLess[i], k, other[i])
+		}
+		return other
 	}
-	return d
+	m := g.each(func(i int, m reg.VecVirtual) { VCMPPS(Imm(1), lim.m, a[i], m) })
+	return g.each(func(i int, d reg.VecVirtual) { VBLENDVPS(m[i], ifLess[i], other[i], d) })
 }
 
 // poly evaluates c[0] + c[1]·u + … by Horner, starting fma(c[n-1], u, c[n-2]).
-func (g v) poly(c []float32, u reg.VecVirtual) reg.VecVirtual {
+func (g v) poly(c []float32, u vec) vec {
 	p := g.fma(f(c[len(c)-1]), u, f(c[len(c)-2]))
 	for k := len(c) - 3; k >= 0; k-- {
-		VFMADD213PS(f(c[k]), u, p)
+		g.fmaTo(p, u, f(c[k]))
 	}
 	return p
 }
 
-// exp is expf.
-func (g v) exp(x reg.VecVirtual) reg.VecVirtual {
+// exp is expf. AVX-512 scales by 2^n in one VSCALEFPS, a single rounding of p·2^n as the
+// twin's two exact-then-rounded products give; AVX2 multiplies by 2^(n>>1) and 2^(n-n>>1)
+// built in the exponent field, as the twin does.
+func (g v) exp(x vec) vec {
 	x = g.max(g.min(x, f(expHi)), f(expLo))
 	t := g.fma(f(log2e), x, f(shifter))
 	n := g.sub(t, f(shifter))
@@ -214,28 +305,34 @@ func (g v) exp(x reg.VecVirtual) reg.VecVirtual {
 	r = g.fma(f(-ln2Lo), n, r)
 	p := g.fma(f(expP[4]), r, f(expP[3]))
 	for k := 2; k >= 0; k-- {
-		VFMADD213PS(f(expP[k]), r, p)
+		g.fmaTo(p, r, f(expP[k]))
 	}
 	r2 := g.mul(r, r)
-	VFMADD213PS(r, r2, p)
+	g.fmaTo(p, r2, r)
 	p = g.add(p, f(1))
-	ni, n2 := g.reg(), g.reg()
-	VPSUBD(f(shifter), t, ni)
-	n1 := g.reg()
-	VPSRAD(Imm(1), ni, n1)
-	VPSUBD(n1, ni, n2)
-	for _, s := range []reg.VecVirtual{n1, n2} {
-		VPADDD(word(127), s, s)
-		VPSLLD(Imm(23), s, s)
+	if g.z {
+		return g.each(func(i int, d reg.VecVirtual) { VSCALEFPS(n[i], p[i], d) })
+	}
+	ni, n1, n2 := g.reg(), g.reg(), g.reg()
+	for i := range ni {
+		VPSUBD(f(shifter).m, t[i], ni[i])
+		VPSRAD(Imm(1), ni[i], n1[i])
+		VPSUBD(n1[i], ni[i], n2[i])
+	}
+	for _, s := range []vec{n1, n2} {
+		for i := range s {
+			VPADDD(word(127).m, s[i], s[i])
+			VPSLLD(Imm(23), s[i], s[i])
+		}
 	}
 	return g.mul(g.mul(p, n1), n2)
 }
 
 // logistic is n/(1+e), e = exp(-|v|), n = x·e where x < 0 and x elsewhere
 // (or e and 1, for sigmoid: x nil).
-func (g v) logistic(x, vv reg.VecVirtual) reg.VecVirtual {
+func (g v) logistic(x, vv vec) vec {
 	e := g.exp(g.or(vv, word(signBit)))
-	var n reg.VecVirtual
+	var n vec
 	if x == nil {
 		n = g.selSign(vv, e, f(1))
 	} else {
@@ -244,18 +341,18 @@ func (g v) logistic(x, vv reg.VecVirtual) reg.VecVirtual {
 	return g.div(n, g.add(e, f(1)))
 }
 
-func (g v) sigmoid(x reg.VecVirtual) reg.VecVirtual { return g.logistic(nil, x) }
+func (g v) sigmoid(x vec) vec { return g.logistic(nil, x) }
 
-func (g v) silu(x reg.VecVirtual) reg.VecVirtual { return g.logistic(x, x) }
+func (g v) silu(x vec) vec { return g.logistic(x, x) }
 
-func (g v) geluTanh(x reg.VecVirtual) reg.VecVirtual {
+func (g v) geluTanh(x vec) vec {
 	u := g.mul(x, x)
 	k := g.mul(u, f(geluTanhK))
 	y := g.fma(k, x, x)
 	return g.logistic(x, g.mul(y, f(geluTanhC)))
 }
 
-func (g v) tanh(x reg.VecVirtual) reg.VecVirtual {
+func (g v) tanh(x vec) vec {
 	a := g.and(x, word(signBit-1))
 	e := g.exp(g.add(a, a))
 	q := g.div(g.load(f(2)), g.add(e, f(1)))
@@ -263,17 +360,20 @@ func (g v) tanh(x reg.VecVirtual) reg.VecVirtual {
 	u := g.mul(a, a)
 	p := g.poly(tanhQ, u)
 	small := g.fma(g.mul(a, u), p, a)
-	return g.or(g.selLess(a, f(tanhSmall), small, big), g.and(x, word(signBit)))
+	sign := g.and(x, word(signBit))
+	return g.or(g.selLess(a, f(tanhSmall), small, big), sign)
 }
 
-func (g v) gelu(x reg.VecVirtual) reg.VecVirtual {
+func (g v) gelu(x vec) vec {
 	a := g.min(g.and(x, word(signBit-1)), f(geluZMax))
 	z := g.mul(a, f(invSqrt2))
 	t := g.div(g.load(f(1)), g.fma(f(erfcP), z, f(1)))
 	r := g.poly(erfcR, t)
 	h := g.mul(a, a)
 	l := g.load(a)
-	VFMSUB213PS(h, a, l)
+	for i := range l {
+		VFMSUB213PS(h[i], a[i], l[i])
+	}
 	e := g.exp(g.mul(h, f(-0.5)))
 	e = g.fma(e, g.mul(l, f(-0.5)), e)
 	tr := g.mul(t, r)
@@ -285,7 +385,7 @@ func (g v) gelu(x reg.VecVirtual) reg.VecVirtual {
 
 var kernels = []struct {
 	name, what string
-	body       func(v, reg.VecVirtual) reg.VecVirtual
+	body       func(v, vec) vec
 }{
 	{"exp", "e^x", v.exp},
 	{"sigmoid", "1/(1+e^-x)", v.sigmoid},
@@ -303,9 +403,9 @@ func main() {
 		kernel(k.name, k.what, k.body, v{z: true}, masks)
 	}
 	lstmCell(v{z: false}, masks)
-	lstmCell(v{z: true}, masks)
+	lstmCell(v{z: true, w: 2}, masks)
 	gruCell(v{z: false}, masks)
-	gruCell(v{z: true}, masks)
+	gruCell(v{z: true, w: 2}, masks)
 	softmax(v{z: false}, masks)
 	softmax(v{z: true}, masks)
 	layerNorm(v{z: false}, masks)
@@ -330,7 +430,7 @@ func layerNorm(g v, masks Mem) {
 	xp := Load(Param("x"), GP64())
 	addOp := func(a, b, d reg.VecVirtual) { VADDPS(a, b, d) }
 	zero := func() reg.VecVirtual {
-		z := g.reg()
+		z := g.one()
 		if g.z {
 			VPXORD(z, z, z)
 		} else {
@@ -338,17 +438,17 @@ func layerNorm(g v, masks Mem) {
 		}
 		return z
 	}
-	loadX := func(i reg.Register, tail bool) reg.VecVirtual {
-		x := g.reg()
+	loadX := func(i reg.Register, tail bool) vec {
+		x := g.one()
 		if tail {
 			VMOVUPS_Z(Mem{Base: xp, Index: i, Scale: 1}, k, x)
 		} else {
 			VMOVUPS(Mem{Base: xp, Index: i, Scale: 1}, x)
 		}
-		return x
+		return vec{x}
 	}
 	// nf is n as a float32 in every lane.
-	nf := g.reg()
+	nf := g.one()
 	{
 		n := Load(Param("n"), GP64())
 		t := XMM()
@@ -360,19 +460,19 @@ func layerNorm(g v, masks Mem) {
 	sum := zero()
 	pass("sum", func(i reg.Register, tail bool) {
 		if tail {
-			VADDPS(loadX(i, tail), sum, k, sum)
+			VADDPS(loadX(i, tail)[0], sum, k, sum)
 		} else {
-			VADDPS(loadX(i, tail), sum, sum)
+			VADDPS(loadX(i, tail)[0], sum, sum)
 		}
 	})
 	g.allLanes(sum, addOp)
-	mean := g.div(sum, nf)
+	mean := g.div(vec{sum}, nf)
 
 	Comment("var = Σ(x - mean)² / n")
 	sq := zero()
 	pass("var", func(i reg.Register, tail bool) {
 		d := g.sub(loadX(i, tail), mean)
-		d2 := g.mul(d, d)
+		d2 := g.mul(d, d)[0]
 		if tail {
 			VADDPS(d2, sq, k, sq)
 		} else {
@@ -380,12 +480,12 @@ func layerNorm(g v, masks Mem) {
 		}
 	})
 	g.allLanes(sq, addOp)
-	vr := g.div(sq, nf)
-	eps := g.reg()
+	vr := g.div(vec{sq}, nf)
+	eps := g.one()
 	VBROADCASTSS(Load(Param("eps"), XMM()), eps)
 	vr = g.add(vr, eps)
-	sd := g.reg()
-	VSQRTPS(vr, sd)
+	sd := g.one()
+	VSQRTPS(vr[0], sd)
 	inv := g.div(g.load(f(1)), sd)
 
 	Comment("y = ((x - mean)·inv)·gamma + beta")
@@ -396,13 +496,13 @@ func layerNorm(g v, masks Mem) {
 		t := g.mul(g.sub(loadX(i, tail), mean), inv)
 		gm, bt := Mem{Base: gp, Index: i, Scale: 1}, Mem{Base: bp, Index: i, Scale: 1}
 		if tail {
-			u, w := g.reg(), g.reg()
-			VMULPS_Z(gm, t, k, u)
+			u, w := g.one(), g.one()
+			VMULPS_Z(gm, t[0], k, u)
 			VADDPS_Z(bt, u, k, w)
 			VMOVUPS(w, k, Mem{Base: yp, Index: i, Scale: 1})
 			return
 		}
-		VMOVUPS(g.add(g.mul(t, gm), bt), Mem{Base: yp, Index: i, Scale: 1})
+		VMOVUPS(g.add(g.mul(t, gm), bt)[0], Mem{Base: yp, Index: i, Scale: 1})
 	})
 	VZEROUPPER()
 	RET()
@@ -429,37 +529,23 @@ func gruCell(g v, masks Mem) {
 	hp := Load(Param("h"), GP64())
 	ub := Load(Param("u"), GP64())
 	SHLQ(Imm(2), ub) // u in bytes
-	body := func(k reg.OpmaskVirtual) {
-		load := func(m Mem) reg.VecVirtual {
-			x := g.reg()
-			if k != nil {
-				VMOVUPS_Z(m, k, x)
-			} else {
-				VMOVUPS(m, x)
-			}
-			return x
-		}
+	body := func(g v, k reg.OpmaskVirtual) {
 		at := func(p reg.Register, block int) Mem {
 			if block == 0 {
 				return Mem{Base: p}
 			}
 			return Mem{Base: p, Index: ub, Scale: uint8(block)}
 		}
-		rec := func(block int) reg.VecVirtual {
-			q := load(at(qp, block))
-			VADDPS(load(at(bp, block)), q, q)
-			return q
+		rec := func(block int) vec {
+			q := g.loadAt(at(qp, block), k)
+			return g.add(q, g.loadAt(at(bp, block), k))
 		}
-		zz := g.sigmoid(g.add(load(at(xp, 0)), rec(0)))
-		rr := g.sigmoid(g.add(load(at(xp, 1)), rec(1)))
-		hh := g.tanh(g.add(load(at(xp, 2)), g.mul(rr, rec(2))))
+		zz := g.sigmoid(g.add(g.loadAt(at(xp, 0), k), rec(0)))
+		rr := g.sigmoid(g.add(g.loadAt(at(xp, 1), k), rec(1)))
+		hh := g.tanh(g.add(g.loadAt(at(xp, 2), k), g.mul(rr, rec(2))))
 		one := g.load(f(1))
-		hn := g.add(g.mul(zz, load(Mem{Base: hp})), g.mul(g.sub(one, zz), hh))
-		if k != nil {
-			VMOVUPS(hn, k, Mem{Base: hp})
-		} else {
-			VMOVUPS(hn, Mem{Base: hp})
-		}
+		hn := g.add(g.mul(zz, g.loadAt(Mem{Base: hp}, k)), g.mul(g.sub(one, zz), hh))
+		g.storeAt(hn, Mem{Base: hp}, k)
 	}
 	g.rowLoop(fn, masks, []reg.Register{xp, qp, bp, hp}, body)
 }
@@ -502,24 +588,33 @@ func (g v) rowPasses(fn string, masks Mem) (k reg.OpmaskVirtual, pass func(name 
 	return k, pass
 }
 
-// rowLoop ends a cell kernel with its loop over u = Param("u") lanes: body on every full
-// vector (then each pointer in ptrs advances by a vector), and on AVX-512 once more on the
-// masked last u mod 16 lanes (body(k); k is nil for full vectors).
-func (g v) rowLoop(fn string, masks Mem, ptrs []reg.Register, body func(k reg.OpmaskVirtual)) {
+// rowLoop ends a cell kernel with its loop over u = Param("u") lanes: body(g, nil) on every
+// full bundle of g.width() vectors (then each pointer in ptrs advances past it); for a wider g,
+// body(g1, nil) on the full vectors left, one at a time (g1 is g at width 1); and on AVX-512
+// body(g1, k) once more on the masked last u mod 16 lanes.
+func (g v) rowLoop(fn string, masks Mem, ptrs []reg.Register, body func(g v, k reg.OpmaskVirtual)) {
 	lanes := 8
 	if g.z {
 		lanes = 16
 	}
+	g1 := v{z: g.z}
 	n := Load(Param("u"), GP64())
-	Label(fn + "_loop")
-	CMPQ(n, Imm(uint64(lanes)))
-	JL(LabelRef(fn + "_tail"))
-	body(nil)
-	for _, r := range ptrs {
-		ADDQ(Imm(uint64(4*lanes)), r)
+	loop := func(label, next string, g v) {
+		step := uint64(lanes * g.width())
+		Label(label)
+		CMPQ(n, Imm(step))
+		JL(LabelRef(next))
+		body(g, nil)
+		for _, r := range ptrs {
+			ADDQ(Imm(4*step), r)
+		}
+		SUBQ(Imm(step), n)
+		JMP(LabelRef(label))
 	}
-	SUBQ(Imm(uint64(lanes)), n)
-	JMP(LabelRef(fn + "_loop"))
+	if g.width() > 1 {
+		loop(fn+"_wide", fn+"_loop", g)
+	}
+	loop(fn+"_loop", fn+"_tail", g1)
 	Label(fn + "_tail")
 	if g.z {
 		Comment("The last u mod 16 lanes, under a mask.")
@@ -529,17 +624,50 @@ func (g v) rowLoop(fn string, masks Mem, ptrs []reg.Register, body func(k reg.Op
 		LEAQ(masks, tbl)
 		k := K()
 		KMOVW(Mem{Base: tbl, Index: n, Scale: 2}, k)
-		body(k)
+		body(g1, k)
 	}
 	Label(fn + "_done")
 	VZEROUPPER()
 	RET()
 }
 
+// loadAt loads a value from m (vector i at m plus i vectors), under mask k when not nil
+// (width 1).
+func (g v) loadAt(m Mem, k reg.OpmaskVirtual) vec {
+	return g.each(func(i int, d reg.VecVirtual) {
+		m := m.Offset(i * g.bytes())
+		if k != nil {
+			VMOVUPS_Z(m, k, d)
+		} else {
+			VMOVUPS(m, d)
+		}
+	})
+}
+
+// storeAt stores x at m (vector i at m plus i vectors), under mask k when not nil (width 1).
+func (g v) storeAt(x vec, m Mem, k reg.OpmaskVirtual) {
+	for i, r := range x {
+		m := m.Offset(i * g.bytes())
+		if k != nil {
+			VMOVUPS(r, k, m)
+		} else {
+			VMOVUPS(r, m)
+		}
+	}
+}
+
+// bytes is the size of one vector.
+func (g v) bytes() int {
+	if g.z {
+		return 64
+	}
+	return 32
+}
+
 // allLanes combines the lanes of x with op so that every lane holds the combination of all:
 // lane i with lane i^8 (AVX-512 only), then i^4, i^2, i^1 — the order softmaxGo follows.
 func (g v) allLanes(x reg.VecVirtual, op func(a, b, d reg.VecVirtual)) {
-	t := g.reg()
+	t := g.one()
 	if g.z {
 		VSHUFF64X2(Imm(0x4e), x, x, t) // swap the 256-bit halves
 		op(t, x, x)
@@ -574,7 +702,7 @@ func softmax(g v, masks Mem) {
 	addOp := func(a, b, d reg.VecVirtual) { VADDPS(a, b, d) }
 
 	Comment("m = max x")
-	m := g.load(word(0xff800000)) // -Inf
+	m := g.load(word(0xff800000))[0] // -Inf
 	pass("max", func(i reg.Register, tail bool) {
 		if tail {
 			VMAXPS(Mem{Base: xp, Index: i, Scale: 1}, m, k, m)
@@ -585,20 +713,20 @@ func softmax(g v, masks Mem) {
 	g.allLanes(m, maxOp)
 
 	Comment("y = exp(x - m), summed per lane")
-	sum := g.reg()
+	sum := g.one()
 	if g.z {
 		VPXORD(sum, sum, sum)
 	} else {
 		VXORPS(sum, sum, sum)
 	}
 	pass("exp", func(i reg.Register, tail bool) {
-		x := g.reg()
+		x := g.one()
 		if tail {
 			VMOVUPS_Z(Mem{Base: xp, Index: i, Scale: 1}, k, x)
 		} else {
 			VMOVUPS(Mem{Base: xp, Index: i, Scale: 1}, x)
 		}
-		e := g.exp(g.sub(x, m))
+		e := g.exp(g.sub(vec{x}, m))[0]
 		if tail {
 			VMOVUPS(e, k, Mem{Base: yp, Index: i, Scale: 1})
 			VADDPS(e, sum, k, sum)
@@ -608,11 +736,11 @@ func softmax(g v, masks Mem) {
 		}
 	})
 	g.allLanes(sum, addOp)
-	inv := g.div(g.load(f(1)), sum)
+	inv := g.div(g.load(f(1)), sum)[0]
 
 	Comment("y *= 1/sum")
 	pass("scale", func(i reg.Register, tail bool) {
-		y := g.reg()
+		y := g.one()
 		if tail {
 			VMULPS_Z(Mem{Base: yp, Index: i, Scale: 1}, inv, k, y)
 			VMOVUPS(y, k, Mem{Base: yp, Index: i, Scale: 1})
@@ -645,34 +773,22 @@ func lstmCell(g v, masks Mem) {
 	SHLQ(Imm(2), ub) // u in bytes
 	ub3 := GP64()
 	LEAQ(Mem{Base: ub, Index: ub, Scale: 2}, ub3)
-	body := func(k reg.OpmaskVirtual) {
-		load := func(m Mem) reg.VecVirtual {
-			x := g.reg()
-			if k != nil {
-				VMOVUPS_Z(m, k, x)
-			} else {
-				VMOVUPS(m, x)
-			}
-			return x
-		}
-		ig := g.sigmoid(load(Mem{Base: zp}))
-		fg := g.sigmoid(load(Mem{Base: zp, Index: ub, Scale: 1}))
-		gg := g.tanh(load(Mem{Base: zp, Index: ub, Scale: 2}))
-		og := g.sigmoid(load(Mem{Base: zp, Index: ub3, Scale: 1}))
-		cn := g.add(g.mul(fg, load(Mem{Base: cp})), g.mul(ig, gg))
+	body := func(g v, k reg.OpmaskVirtual) {
+		// One gate at a time, so that few values are live at once.
+		ig := g.sigmoid(g.loadAt(Mem{Base: zp}, k))
+		gg := g.tanh(g.loadAt(Mem{Base: zp, Index: ub, Scale: 2}, k))
+		in := g.mul(ig, gg)
+		fg := g.sigmoid(g.loadAt(Mem{Base: zp, Index: ub, Scale: 1}, k))
+		cn := g.add(g.mul(fg, g.loadAt(Mem{Base: cp}, k)), in)
+		og := g.sigmoid(g.loadAt(Mem{Base: zp, Index: ub3, Scale: 1}, k))
 		hn := g.mul(og, g.tanh(cn))
-		if k != nil {
-			VMOVUPS(cn, k, Mem{Base: cp})
-			VMOVUPS(hn, k, Mem{Base: hp})
-		} else {
-			VMOVUPS(cn, Mem{Base: cp})
-			VMOVUPS(hn, Mem{Base: hp})
-		}
+		g.storeAt(cn, Mem{Base: cp}, k)
+		g.storeAt(hn, Mem{Base: hp}, k)
 	}
 	g.rowLoop(fn, masks, []reg.Register{zp, cp, hp}, body)
 }
 
-func kernel(name, what string, body func(v, reg.VecVirtual) reg.VecVirtual, g v, masks Mem) {
+func kernel(name, what string, body func(v, vec) vec, g v, masks Mem) {
 	lanes, suffix := 8, "AVX2"
 	if g.z {
 		lanes, suffix = 16, "AVX512"
@@ -690,9 +806,9 @@ func kernel(name, what string, body func(v, reg.VecVirtual) reg.VecVirtual, g v,
 	Label(fn + "_loop")
 	CMPQ(n, Imm(uint64(lanes)))
 	JL(LabelRef(fn + "_tail"))
-	x := g.reg()
+	x := g.one()
 	VMOVUPS(Mem{Base: p}, x)
-	VMOVUPS(body(g, x), Mem{Base: p})
+	VMOVUPS(body(g, vec{x})[0], Mem{Base: p})
 	ADDQ(Imm(uint64(4*lanes)), p)
 	SUBQ(Imm(uint64(lanes)), n)
 	JMP(LabelRef(fn + "_loop"))
@@ -705,9 +821,9 @@ func kernel(name, what string, body func(v, reg.VecVirtual) reg.VecVirtual, g v,
 		LEAQ(masks, tbl)
 		k := K()
 		KMOVW(Mem{Base: tbl, Index: n, Scale: 2}, k)
-		x := g.reg()
+		x := g.one()
 		VMOVUPS_Z(Mem{Base: p}, k, x)
-		VMOVUPS(body(g, x), k, Mem{Base: p})
+		VMOVUPS(body(g, vec{x})[0], k, Mem{Base: p})
 	}
 	Label(fn + "_done")
 	VZEROUPPER()
