@@ -132,6 +132,20 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 				copy(h[i*un:(i+1)*un], row)
 			}
 		case CellLSTM:
+			if fusedCell && hasLSTMStep(un) {
+				// h·U fused into the gate kernel, the new states into tmp, then swapped; every
+				// other step reads U backwards, starting on the rows the step before read last.
+				for i := 0; i < n; i++ {
+					hi, hn := h[i*un:(i+1)*un], tmp[i*un:(i+1)*un]
+					if skip(i) {
+						copy(hn, hi)
+						continue
+					}
+					lstmStep(xw[(i*t+s)*gu:(i*t+s+1)*gu], u, hi, hn, c[i*un:(i+1)*un], step%2 == 1)
+				}
+				h, tmp = tmp, h
+				break
+			}
 			Gemm(n, gu, un, h, un, u, gu, xw[s*gu:], t*gu, true)
 			for i := 0; i < n; i++ {
 				if skip(i) {

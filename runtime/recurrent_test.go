@@ -120,7 +120,7 @@ func TestRecurrentMatchesReference(t *testing.T) {
 		}
 		return s
 	}
-	cases, stacked := 0, 0
+	cases, stacked, fusedStep := 0, 0, 0
 	for _, cell := range []Cell{CellSimpleRNN, CellLSTM, CellGRU} {
 		for _, resetAfter := range []bool{false, true} {
 			if resetAfter && cell != CellGRU {
@@ -132,6 +132,10 @@ func TestRecurrentMatchesReference(t *testing.T) {
 					GoBackwards: mode&1 != 0, ReturnSequences: mode&2 != 0, ZeroOutputForMask: mode&8 != 0}
 				if cell == CellSimpleRNN {
 					p.Act = ActRelu
+				}
+				if cell == CellLSTM && mode%4 == 1 {
+					// lstmStep's sizes (AVX-512), below lstmStacked's batch; modes 5 and 13 mask.
+					p.N, p.U = 1+mode/4%3, 16*(1+mode/8)
 				}
 				if mode%5 == 4 {
 					p.RecAct = ActHardSigmoidKeras2
@@ -168,6 +172,8 @@ func TestRecurrentMatchesReference(t *testing.T) {
 				if k := p.F + p.U; cell == CellLSTM && p.RecAct == ActSigmoid && p.N >= lstmStackedMin &&
 					k*g*p.U+p.N*(k+g*p.U+p.U) <= len(scratch) {
 					stacked++ // runs lstmStacked
+				} else if cell == CellLSTM && p.RecAct == ActSigmoid && hasLSTMStep(p.U) {
+					fusedStep++ // runs lstmStep
 				}
 				Recurrent(&p, x, w, u, b, h0, c0, mask, y, hOut, cOut, scratch)
 				wy, wh, wc := refRecurrent(&p, x, w, u, b, h0, c0, mask)
@@ -187,9 +193,12 @@ func TestRecurrentMatchesReference(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d cases, %d through lstmStacked", cases, stacked)
+	t.Logf("%d cases, %d through lstmStacked, %d through lstmStep", cases, stacked, fusedStep)
 	if cases != 64 || stacked < 3 {
 		t.Errorf("%d cases checked, want 64; %d through lstmStacked, want at least 3", cases, stacked)
+	}
+	if hasLSTMStep(16) && fusedStep != 3 {
+		t.Errorf("%d cases through lstmStep, want 3", fusedStep)
 	}
 }
 

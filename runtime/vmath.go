@@ -269,6 +269,36 @@ func geluTanhGo(x []float32) {
 // It is the twin of the lstmCell kernels (same bits, NaN aside).
 func lstmCellGo(z, c, h []float32) { lstmCellTail(z, c, h, 0) }
 
+// lstmStepGo is one LSTM step of one row with the recurrent product fused in, the twin of
+// the lstmStep kernels (same bits, NaN aside): z holds the step's input projection with
+// its bias, [i | f | g | o] (4u values), w the recurrent kernel [u, 4u], h the state (read)
+// and c the cell state (updated); hNew receives the new state. Each pre-activation starts
+// from z and accumulates h[k]·w[k][…] one FMA each, for k = 0…u-1 in order, or from u-1
+// down when back; then the gate math is lstmCellGo's.
+func lstmStepGo(z, w, h, hNew, c []float32, back bool) {
+	u := len(c)
+	z, w, h, hNew = z[:4*u], w[:4*u*u], h[:u], hNew[:u]
+	var a [4]float32
+	for j := 0; j < u; j++ {
+		for g := range a {
+			acc := z[g*u+j]
+			for i := range h {
+				k := i
+				if back {
+					k = u - 1 - i
+				}
+				acc = fma32(h[k], w[k*4*u+g*u+j], acc)
+			}
+			a[g] = acc
+		}
+		ig, fg := sigmoidf(a[0]), sigmoidf(a[1])
+		gg, og := tanhf(a[2]), sigmoidf(a[3])
+		cn := float32(fg*c[j]) + float32(ig*gg)
+		c[j] = cn
+		hNew[j] = og * tanhf(cn)
+	}
+}
+
 // lstmCellTail runs lstmCellGo on lanes r… of a row (the gates' blocks stay u apart).
 func lstmCellTail(z, c, h []float32, r int) {
 	u := len(c)

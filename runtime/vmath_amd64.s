@@ -2601,6 +2601,588 @@ lstmCellAVX512_done:
 	VZEROUPPER
 	RET
 
+// func lstmStepAVX512(z *float32, w *float32, h *float32, hNew *float32, c *float32, u int, wRow int, hStep int, block int)
+// Requires: AVX, AVX512F
+TEXT ·lstmStepAVX512(SB), NOSPLIT, $0-72
+	MOVQ z+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ hNew+24(FP), DX
+	MOVQ c+32(FP), BX
+	MOVQ u+40(FP), SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), DI
+	MOVQ wRow+48(FP), R8
+	MOVQ hStep+56(FP), R9
+	MOVQ block+64(FP), R10
+	MOVQ u+40(FP), R11
+
+lstmStepAVX512_wide:
+	CMPQ    R11, $0x20
+	JL      lstmStepAVX512_loop
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVUPS (AX)(SI*1), Z2
+	VMOVUPS 64(AX)(SI*1), Z3
+	VMOVUPS (AX)(SI*2), Z4
+	VMOVUPS 64(AX)(SI*2), Z5
+	VMOVUPS (AX)(DI*1), Z6
+	VMOVUPS 64(AX)(DI*1), Z7
+	MOVQ    h+16(FP), R12
+	MOVQ    u+40(FP), R14
+	MOVQ    CX, R13
+
+lstmStepAVX512_wide_k:
+	VBROADCASTSS     (R12), Z8
+	VFMADD231PS      (R13), Z8, Z0
+	VFMADD231PS      64(R13), Z8, Z1
+	VFMADD231PS      (R13)(SI*1), Z8, Z2
+	VFMADD231PS      64(R13)(SI*1), Z8, Z3
+	VFMADD231PS      (R13)(SI*2), Z8, Z4
+	VFMADD231PS      64(R13)(SI*2), Z8, Z5
+	VFMADD231PS      (R13)(DI*1), Z8, Z6
+	VFMADD231PS      64(R13)(DI*1), Z8, Z7
+	ADDQ             R8, R13
+	ADDQ             R9, R12
+	DECQ             R14
+	JNZ              lstmStepAVX512_wide_k
+	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z8
+	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z9
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z10
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z11
+	VMINPS           Z8, Z10, Z8
+	VMINPS           Z9, Z11, Z9
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z10
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z11
+	VMAXPS           Z8, Z10, Z8
+	VMAXPS           Z9, Z11, Z9
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z10
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z9, Z11
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z10, Z10
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z11, Z11
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z12
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z13
+	VFMADD213PS      Z8, Z10, Z12
+	VFMADD213PS      Z9, Z11, Z13
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z8
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z9
+	VFMADD213PS      Z12, Z10, Z8
+	VFMADD213PS      Z13, Z11, Z9
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z12
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z13
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z9, Z13
+	VMULPS           Z8, Z8, Z14
+	VMULPS           Z9, Z9, Z15
+	VFMADD213PS      Z8, Z14, Z12
+	VFMADD213PS      Z9, Z15, Z13
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z12, Z8
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z13, Z9
+	VSCALEFPS        Z10, Z8, Z8
+	VSCALEFPS        Z11, Z9, Z9
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
+	VMOVAPS          Z8, K1, Z0
+	VMOVAPS          Z9, K2, Z1
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z8, Z8
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z9, Z9
+	VDIVPS           Z8, Z0, Z0
+	VDIVPS           Z9, Z1, Z1
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z4, Z8
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z5, Z9
+	VADDPS           Z8, Z8, Z10
+	VADDPS           Z9, Z9, Z11
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z12
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z13
+	VMINPS           Z10, Z12, Z10
+	VMINPS           Z11, Z13, Z11
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z12
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z13
+	VMAXPS           Z10, Z12, Z10
+	VMAXPS           Z11, Z13, Z11
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z12
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z13
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z11, Z13
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z12, Z12
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z13, Z13
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z14
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z15
+	VFMADD213PS      Z10, Z12, Z14
+	VFMADD213PS      Z11, Z13, Z15
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z10
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z11
+	VFMADD213PS      Z14, Z12, Z10
+	VFMADD213PS      Z15, Z13, Z11
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z14
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z15
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z11, Z15
+	VMULPS           Z10, Z10, Z16
+	VMULPS           Z11, Z11, Z17
+	VFMADD213PS      Z10, Z16, Z14
+	VFMADD213PS      Z11, Z17, Z15
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z14, Z10
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z15, Z11
+	VSCALEFPS        Z12, Z10, Z10
+	VSCALEFPS        Z13, Z11, Z11
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z12
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z13
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z10, Z10
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z11, Z11
+	VDIVPS           Z10, Z12, Z10
+	VDIVPS           Z11, Z13, Z11
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z12
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z13
+	VSUBPS           Z10, Z12, Z10
+	VSUBPS           Z11, Z13, Z11
+	VMULPS           Z8, Z8, Z12
+	VMULPS           Z9, Z9, Z13
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z14
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z15
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z13, Z15
+	VMULPS           Z12, Z8, Z12
+	VMULPS           Z13, Z9, Z13
+	VMOVAPS          Z12, Z12
+	VMOVAPS          Z13, Z13
+	VFMADD213PS      Z8, Z14, Z12
+	VFMADD213PS      Z9, Z15, Z13
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z4, Z4
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z5, Z5
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z8, K1
+	VMOVAPS          Z12, K1, Z10
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z9, K1
+	VMOVAPS          Z13, K1, Z11
+	VPORD            Z4, Z10, Z4
+	VPORD            Z5, Z11, Z5
+	VMULPS           Z4, Z0, Z0
+	VMULPS           Z5, Z1, Z1
+	VPORD.BCST       vmathC80000000<>+0(SB), Z2, Z4
+	VPORD.BCST       vmathC80000000<>+0(SB), Z3, Z5
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z8
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z9
+	VMINPS           Z4, Z8, Z4
+	VMINPS           Z5, Z9, Z5
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z8
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z9
+	VMAXPS           Z4, Z8, Z4
+	VMAXPS           Z5, Z9, Z5
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z8
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z9
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z8, Z8
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z9, Z9
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z10
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z11
+	VFMADD213PS      Z4, Z8, Z10
+	VFMADD213PS      Z5, Z9, Z11
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
+	VFMADD213PS      Z10, Z8, Z4
+	VFMADD213PS      Z11, Z9, Z5
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z10
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z4, Z10
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z11
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z4, Z10
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z11
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z4, Z10
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z11
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z4, Z10
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z11
+	VMULPS           Z4, Z4, Z12
+	VMULPS           Z5, Z5, Z13
+	VFMADD213PS      Z4, Z12, Z10
+	VFMADD213PS      Z5, Z13, Z11
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z10, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z11, Z5
+	VSCALEFPS        Z8, Z4, Z4
+	VSCALEFPS        Z9, Z5, Z5
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z2, K1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z3, K2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z3
+	VMOVAPS          Z4, K1, Z2
+	VMOVAPS          Z5, K2, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z5
+	VDIVPS           Z4, Z2, Z2
+	VDIVPS           Z5, Z3, Z3
+	VMOVUPS          (BX), Z4
+	VMOVUPS          64(BX), Z5
+	VMULPS           Z4, Z2, Z2
+	VMULPS           Z5, Z3, Z3
+	VADDPS           Z0, Z2, Z0
+	VADDPS           Z1, Z3, Z1
+	VPORD.BCST       vmathC80000000<>+0(SB), Z6, Z2
+	VPORD.BCST       vmathC80000000<>+0(SB), Z7, Z3
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z5
+	VMINPS           Z2, Z4, Z2
+	VMINPS           Z3, Z5, Z3
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z5
+	VMAXPS           Z2, Z4, Z2
+	VMAXPS           Z3, Z5, Z3
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z5
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z5, Z5
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z8
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z9
+	VFMADD213PS      Z2, Z4, Z8
+	VFMADD213PS      Z3, Z5, Z9
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
+	VFMADD213PS      Z8, Z4, Z2
+	VFMADD213PS      Z9, Z5, Z3
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z8
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z8
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z9
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z8
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z9
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z8
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z9
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z8
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z9
+	VMULPS           Z2, Z2, Z10
+	VMULPS           Z3, Z3, Z11
+	VFMADD213PS      Z2, Z10, Z8
+	VFMADD213PS      Z3, Z11, Z9
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z8, Z2
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z9, Z3
+	VSCALEFPS        Z4, Z2, Z2
+	VSCALEFPS        Z5, Z3, Z3
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z6, K1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z7, K2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z5
+	VMOVAPS          Z2, K1, Z4
+	VMOVAPS          Z3, K2, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
+	VDIVPS           Z2, Z4, Z2
+	VDIVPS           Z3, Z5, Z3
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z4
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z1, Z5
+	VADDPS           Z4, Z4, Z6
+	VADDPS           Z5, Z5, Z7
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z8
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z9
+	VMINPS           Z6, Z8, Z6
+	VMINPS           Z7, Z9, Z7
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z8
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z9
+	VMAXPS           Z6, Z8, Z6
+	VMAXPS           Z7, Z9, Z7
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z8
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z7, Z9
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z8, Z8
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z9, Z9
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z10
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z11
+	VFMADD213PS      Z6, Z8, Z10
+	VFMADD213PS      Z7, Z9, Z11
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z6
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z7
+	VFMADD213PS      Z10, Z8, Z6
+	VFMADD213PS      Z11, Z9, Z7
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z10
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z7, Z11
+	VMULPS           Z6, Z6, Z12
+	VMULPS           Z7, Z7, Z13
+	VFMADD213PS      Z6, Z12, Z10
+	VFMADD213PS      Z7, Z13, Z11
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z10, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z11, Z7
+	VSCALEFPS        Z8, Z6, Z6
+	VSCALEFPS        Z9, Z7, Z7
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z8
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z9
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z7
+	VDIVPS           Z6, Z8, Z6
+	VDIVPS           Z7, Z9, Z7
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z8
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z9
+	VSUBPS           Z6, Z8, Z6
+	VSUBPS           Z7, Z9, Z7
+	VMULPS           Z4, Z4, Z8
+	VMULPS           Z5, Z5, Z9
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z10
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z9, Z11
+	VMULPS           Z8, Z4, Z8
+	VMULPS           Z9, Z5, Z9
+	VMOVAPS          Z8, Z8
+	VMOVAPS          Z9, Z9
+	VFMADD213PS      Z4, Z10, Z8
+	VFMADD213PS      Z5, Z11, Z9
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z0, Z10
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z1, Z11
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z4, K1
+	VMOVAPS          Z8, K1, Z6
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z5, K1
+	VMOVAPS          Z9, K1, Z7
+	VPORD            Z10, Z6, Z4
+	VPORD            Z11, Z7, Z5
+	VMULPS           Z4, Z2, Z2
+	VMULPS           Z5, Z3, Z3
+	VMOVUPS          Z0, (BX)
+	VMOVUPS          Z1, 64(BX)
+	VMOVUPS          Z2, (DX)
+	VMOVUPS          Z3, 64(DX)
+	ADDQ             R10, AX
+	ADDQ             R10, CX
+	ADDQ             R10, BX
+	ADDQ             R10, DX
+	ADDQ             R10, AX
+	ADDQ             R10, CX
+	ADDQ             R10, BX
+	ADDQ             R10, DX
+	SUBQ             $0x20, R11
+	JMP              lstmStepAVX512_wide
+
+lstmStepAVX512_loop:
+	CMPQ    R11, $0x10
+	JL      lstmStepAVX512_done
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX)(SI*1), Z1
+	VMOVUPS (AX)(SI*2), Z2
+	VMOVUPS (AX)(DI*1), Z3
+	MOVQ    h+16(FP), R12
+	MOVQ    u+40(FP), R14
+	MOVQ    CX, R13
+
+lstmStepAVX512_loop_k:
+	VBROADCASTSS     (R12), Z4
+	VFMADD231PS      (R13), Z4, Z0
+	VFMADD231PS      (R13)(SI*1), Z4, Z1
+	VFMADD231PS      (R13)(SI*2), Z4, Z2
+	VFMADD231PS      (R13)(DI*1), Z4, Z3
+	ADDQ             R8, R13
+	ADDQ             R9, R12
+	DECQ             R14
+	JNZ              lstmStepAVX512_loop_k
+	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z4
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z5
+	VMINPS           Z4, Z5, Z4
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z5
+	VMAXPS           Z4, Z5, Z4
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z4, Z5
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z5, Z5
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z6
+	VFMADD213PS      Z4, Z5, Z6
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z4
+	VFMADD213PS      Z6, Z5, Z4
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z6
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z4, Z6
+	VMULPS           Z4, Z4, Z7
+	VFMADD213PS      Z4, Z7, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z4
+	VSCALEFPS        Z5, Z4, Z4
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
+	VMOVAPS          Z4, K1, Z0
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z4
+	VDIVPS           Z4, Z0, Z0
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z2, Z4
+	VADDPS           Z4, Z4, Z5
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z6
+	VMINPS           Z5, Z6, Z5
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z6
+	VMAXPS           Z5, Z6, Z5
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z6
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z6
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z6, Z6
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z7
+	VFMADD213PS      Z5, Z6, Z7
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
+	VFMADD213PS      Z7, Z6, Z5
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z7
+	VMULPS           Z5, Z5, Z8
+	VFMADD213PS      Z5, Z8, Z7
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z5
+	VSCALEFPS        Z6, Z5, Z5
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z5
+	VDIVPS           Z5, Z6, Z5
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z6
+	VSUBPS           Z5, Z6, Z5
+	VMULPS           Z4, Z4, Z6
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z6, Z7
+	VMULPS           Z6, Z4, Z6
+	VMOVAPS          Z6, Z6
+	VFMADD213PS      Z4, Z7, Z6
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z2, Z2
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z4, K1
+	VMOVAPS          Z6, K1, Z5
+	VPORD            Z2, Z5, Z2
+	VMULPS           Z2, Z0, Z0
+	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z2
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
+	VMINPS           Z2, Z4, Z2
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
+	VMAXPS           Z2, Z4, Z2
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z4
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z5
+	VFMADD213PS      Z2, Z4, Z5
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
+	VFMADD213PS      Z5, Z4, Z2
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z5
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z5
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z5
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z5
+	VMULPS           Z2, Z2, Z6
+	VFMADD213PS      Z2, Z6, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z2
+	VSCALEFPS        Z4, Z2, Z2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K1
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
+	VMOVAPS          Z2, K1, Z1
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
+	VDIVPS           Z2, Z1, Z1
+	VMOVUPS          (BX), Z2
+	VMULPS           Z2, Z1, Z1
+	VADDPS           Z0, Z1, Z0
+	VPORD.BCST       vmathC80000000<>+0(SB), Z3, Z1
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z2
+	VMINPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z2
+	VMAXPS           Z1, Z2, Z1
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z2, Z2
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z4
+	VFMADD213PS      Z1, Z2, Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
+	VFMADD213PS      Z4, Z2, Z1
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z4
+	VMULPS           Z1, Z1, Z5
+	VFMADD213PS      Z1, Z5, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z1
+	VSCALEFPS        Z2, Z1, Z1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z3, K1
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
+	VMOVAPS          Z1, K1, Z2
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
+	VDIVPS           Z1, Z2, Z1
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z2
+	VADDPS           Z2, Z2, Z3
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
+	VMINPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
+	VMAXPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z5
+	VFMADD213PS      Z3, Z4, Z5
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
+	VFMADD213PS      Z5, Z4, Z3
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z5
+	VMULPS           Z3, Z3, Z6
+	VFMADD213PS      Z3, Z6, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z3
+	VSCALEFPS        Z4, Z3, Z3
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
+	VDIVPS           Z3, Z4, Z3
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
+	VSUBPS           Z3, Z4, Z3
+	VMULPS           Z2, Z2, Z4
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z4, Z5
+	VMULPS           Z4, Z2, Z4
+	VMOVAPS          Z4, Z4
+	VFMADD213PS      Z2, Z5, Z4
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z0, Z5
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z2, K1
+	VMOVAPS          Z4, K1, Z3
+	VPORD            Z5, Z3, Z2
+	VMULPS           Z2, Z1, Z1
+	VMOVUPS          Z0, (BX)
+	VMOVUPS          Z1, (DX)
+	ADDQ             R10, AX
+	ADDQ             R10, CX
+	ADDQ             R10, BX
+	ADDQ             R10, DX
+	SUBQ             $0x10, R11
+	JMP              lstmStepAVX512_loop
+
+lstmStepAVX512_done:
+	VZEROUPPER
+	RET
+
 // func gruCellAVX2(x *float32, q *float32, b *float32, h *float32, u int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·gruCellAVX2(SB), NOSPLIT, $0-40

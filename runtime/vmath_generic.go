@@ -14,6 +14,11 @@ func vgeluTanh(x []float32) { geluTanhGo(x) }
 
 func lstmCell(z, c, h []float32) { lstmCellGo(z, c, h) }
 
+// hasLSTMStep is false: without assembly, a step is a GEMM and lstmCell.
+func hasLSTMStep(int) bool { return false }
+
+func lstmStep(z, w, h, hNew, c []float32, back bool) { lstmStepGo(z, w, h, hNew, c, back) }
+
 func vsoftmax(x, y []float32) { softmaxGo(x, y, 16) }
 
 func vlayerNorm(x, y, gamma, beta []float32, eps float32, rms bool) {

@@ -74,6 +74,11 @@ func lstmCellAVX2(z *float32, c *float32, h *float32, u int)
 //go:noescape
 func lstmCellAVX512(z *float32, c *float32, h *float32, u int)
 
+// lstmStepAVX512 runs one LSTM step of one row, h·w included (see lstmStepGo).
+//
+//go:noescape
+func lstmStepAVX512(z *float32, w *float32, h *float32, hNew *float32, c *float32, u int, wRow int, hStep int, block int)
+
 // gruCellAVX2 runs the GRU gate math of one row (see gruCellGo).
 //
 //go:noescape

@@ -289,6 +289,61 @@ func TestLSTMCellKernels(t *testing.T) {
 	}
 }
 
+// TestLSTMStepKernel checks the fused LSTM step kernel against lstmStepGo bit for bit for
+// every u it takes up to 144 (32-unit blocks, then a 16-unit one), forward and back, with
+// guard bands around c and hNew, h left as it was, and the twin against the unfused path (a
+// float64 h·w added to z, then lstmCellGo) within 1e-5.
+func TestLSTMStepKernel(t *testing.T) {
+	if !hasLSTMStep(16) {
+		t.Skip("no lstmStep kernel at this level (AVX-512 only); lstmStepGo is checked on amd64")
+	}
+	seed := uint32(5)
+	rnd := func(scale float32) float32 {
+		seed = seed*1664525 + 1013904223
+		return (float32(seed>>8)/(1<<24) - 0.5) * scale
+	}
+	for i := 0; i < 18; i++ {
+		u, back := 16*(1+i/2), i%2 == 1
+		z, w, h, c0 := make([]float32, 4*u), make([]float32, 4*u*u), make([]float32, u), make([]float32, u)
+		for i := range z {
+			z[i] = rnd(8)
+		}
+		for i := range w {
+			w[i] = rnd(0.5)
+		}
+		for i := range h {
+			h[i], c0[i] = rnd(2), rnd(4)
+		}
+		hCopy := append([]float32{}, h...)
+		wantC, wantH := append([]float32{}, c0...), make([]float32, u)
+		lstmStepGo(z, w, h, wantH, wantC, back)
+		cg, hg := newGuarded(u).fill(c0), newGuarded(u)
+		lstmStep(z, w, h, hg.s, cg.s, back)
+		what := fmt.Sprintf("u=%d back=%v", u, back)
+		cg.check(t, what+" c")
+		hg.check(t, what+" hNew")
+		requireSameBits(t, what+" c", cg.s, wantC)
+		requireSameBits(t, what+" hNew", hg.s, wantH)
+		requireSameBits(t, what+" h", h, hCopy)
+
+		zz := append([]float32{}, z...)
+		for j := range zz {
+			acc := float64(zz[j])
+			for k := 0; k < u; k++ {
+				acc += float64(h[k]) * float64(w[k*4*u+j])
+			}
+			zz[j] = float32(acc)
+		}
+		refC, refH := append([]float32{}, c0...), make([]float32, u)
+		lstmCellGo(zz, refC, refH)
+		for j := 0; j < u; j++ {
+			if math.Abs(float64(wantC[j]-refC[j])) > 1e-5*(1+math.Abs(float64(refC[j]))) || math.Abs(float64(wantH[j]-refH[j])) > 1e-5 {
+				t.Fatalf("%s unit %d: twin c, h = %v, %v; unfused %v, %v", what, j, wantC[j], wantH[j], refC[j], refH[j])
+			}
+		}
+	}
+}
+
 // TestSoftmaxKernels checks the softmax kernels against softmaxGo bit for bit at each CPU
 // level (16 lanes, or 8 on AVX2), every row length 1..100, guard bands around y untouched,
 // and the twin against float64 math within its stated bound.

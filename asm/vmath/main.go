@@ -404,6 +404,7 @@ func main() {
 	}
 	lstmCell(v{z: false}, masks)
 	lstmCell(v{z: true, w: 2}, masks)
+	lstmStep(v{z: true, w: 2})
 	gruCell(v{z: false}, masks)
 	gruCell(v{z: true, w: 2}, masks)
 	softmax(v{z: false}, masks)
@@ -774,18 +775,105 @@ func lstmCell(g v, masks Mem) {
 	ub3 := GP64()
 	LEAQ(Mem{Base: ub, Index: ub, Scale: 2}, ub3)
 	body := func(g v, k reg.OpmaskVirtual) {
-		// One gate at a time, so that few values are live at once.
-		ig := g.sigmoid(g.loadAt(Mem{Base: zp}, k))
-		gg := g.tanh(g.loadAt(Mem{Base: zp, Index: ub, Scale: 2}, k))
-		in := g.mul(ig, gg)
-		fg := g.sigmoid(g.loadAt(Mem{Base: zp, Index: ub, Scale: 1}, k))
-		cn := g.add(g.mul(fg, g.loadAt(Mem{Base: cp}, k)), in)
-		og := g.sigmoid(g.loadAt(Mem{Base: zp, Index: ub3, Scale: 1}, k))
-		hn := g.mul(og, g.tanh(cn))
-		g.storeAt(cn, Mem{Base: cp}, k)
-		g.storeAt(hn, Mem{Base: hp}, k)
+		gate := func(i int) vec {
+			if i == 0 {
+				return g.loadAt(Mem{Base: zp}, k)
+			}
+			return g.loadAt(Mem{Base: zp, Index: map[int]reg.Register{1: ub, 2: ub, 3: ub3}[i], Scale: map[int]uint8{1: 1, 2: 2, 3: 1}[i]}, k)
+		}
+		g.lstmGates(gate, Mem{Base: cp}, Mem{Base: hp}, k)
 	}
 	g.rowLoop(fn, masks, []reg.Register{zp, cp, hp}, body)
+}
+
+// lstmGates emits the gate math of lstmCell on the pre-activations gate(0…3) (i, f, g, o),
+// with the cell state at c (read, then written) and the output written at h, under mask k
+// when not nil. One gate at a time, so that few values are live at once.
+func (g v) lstmGates(gate func(int) vec, c, h Mem, k reg.OpmaskVirtual) {
+	ig := g.sigmoid(gate(0))
+	gg := g.tanh(gate(2))
+	in := g.mul(ig, gg)
+	fg := g.sigmoid(gate(1))
+	cn := g.add(g.mul(fg, g.loadAt(c, k)), in)
+	og := g.sigmoid(gate(3))
+	hn := g.mul(og, g.tanh(cn))
+	g.storeAt(cn, c, k)
+	g.storeAt(hn, h, k)
+}
+
+// lstmStep emits one LSTM step of one row with Keras' default activations, the recurrent
+// product fused in: for each block of 32 units (then of 16), the gates' pre-activations
+// start from z (the input projection with its bias, [i | f | g | o], 4u values) and
+// accumulate h[k]·w[k][…] one FMA each (w is the recurrent kernel [u, 4u]); then lstmGates
+// writes c and hNew (h is read whole by every block, so the new state goes elsewhere).
+// The Go driver passes the pointers of the first block to run and, for w and h, of the
+// first k to read, with the byte steps between rows of w (±16u), values of h (±4) and
+// 16-unit blocks (±64): k runs up or down, and so do the blocks (down only when u is a
+// multiple of 32). u must be a multiple of 16. As lstmStepGo in runtime/vmath.go, bit for
+// bit (NaN aside). Blocks stream w from L2 while the previous block's gate math runs; at
+// batch 1 a step is bound by reading w, so every other step runs backwards to start on
+// the rows still in L1.
+func lstmStep(g v) {
+	fn := "lstmStep" + g.suffix()
+	TEXT(fn, NOSPLIT, "func(z *float32, w *float32, h *float32, hNew *float32, c *float32, u int, wRow int, hStep int, block int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s runs one LSTM step of one row, h·w included (see lstmStepGo).", fn))
+	zp := Load(Param("z"), GP64())
+	wp := Load(Param("w"), GP64())
+	np := Load(Param("hNew"), GP64())
+	cp := Load(Param("c"), GP64())
+	ub := Load(Param("u"), GP64())
+	SHLQ(Imm(2), ub) // u in bytes: one gate block
+	ub3 := GP64()
+	LEAQ(Mem{Base: ub, Index: ub, Scale: 2}, ub3)
+	row := Load(Param("wRow"), GP64())
+	hs := Load(Param("hStep"), GP64())
+	step := Load(Param("block"), GP64())
+	n := Load(Param("u"), GP64())
+	at := func(p reg.Register, i int) Mem {
+		if i == 0 {
+			return Mem{Base: p}
+		}
+		return Mem{Base: p, Index: map[int]reg.Register{1: ub, 2: ub, 3: ub3}[i], Scale: map[int]uint8{1: 1, 2: 2, 3: 1}[i]}
+	}
+	block := func(label, next string, g v) {
+		units := uint64(16 * g.width())
+		Label(label)
+		CMPQ(n, Imm(units))
+		JL(LabelRef(next))
+		var acc [4]vec
+		for i := range acc {
+			acc[i] = g.loadAt(at(zp, i), nil)
+		}
+		hk := Load(Param("h"), GP64())
+		wk, kc := GP64(), Load(Param("u"), GP64())
+		MOVQ(wp, wk)
+		Label(label + "_k")
+		hb := g.one()
+		VBROADCASTSS(Mem{Base: hk}, hb)
+		for i := range acc {
+			for l, a := range acc[i] {
+				VFMADD231PS(at(wk, i).Offset(64*l), hb, a)
+			}
+		}
+		ADDQ(row, wk)
+		ADDQ(hs, hk)
+		DECQ(kc)
+		JNZ(LabelRef(label + "_k"))
+		g.lstmGates(func(i int) vec { return acc[i] }, Mem{Base: cp}, Mem{Base: np}, nil)
+		for range g.width() {
+			for _, r := range []reg.Register{zp, wp, cp, np} {
+				ADDQ(step, r)
+			}
+		}
+		SUBQ(Imm(units), n)
+		JMP(LabelRef(label))
+	}
+	block(fn+"_wide", fn+"_loop", g)
+	block(fn+"_loop", fn+"_done", v{z: g.z})
+	Label(fn + "_done")
+	VZEROUPPER()
+	RET()
 }
 
 func kernel(name, what string, body func(v, vec) vec, g v, masks Mem) {
