@@ -67,6 +67,9 @@ func Generate(g *ir.Graph, plan *passes.MemPlan, opt Options) (Files, error) {
 		return nil, fmt.Errorf("precision %q: want fp32 or bf16", opt.Precision)
 	}
 	gen.panels = panelConsts(g, gen.bf16)
+	if unmarkBlocks(g, gen.panels) {
+		gen.plan = passes.PlanMemory(g)
+	}
 	src, err := gen.file()
 	if err != nil {
 		return nil, err

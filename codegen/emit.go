@@ -8,6 +8,7 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/kerasgen/kerasgen/ir"
+	"github.com/kerasgen/kerasgen/passes"
 )
 
 // rt qualifies a runtime identifier.
@@ -40,7 +41,17 @@ func (gen *generator) forward(g *ir.Graph, outNames []string, rowsConst string) 
 			gen.names[v] = outNames[j]
 		}
 	}
+	// An inverted-residual block runs as one call in its Project's place (passes.Blocks).
+	blocks := map[*ir.Op]passes.Block{}
+	inBlock := map[*ir.Op]bool{}
+	for _, b := range passes.Blocks(g) {
+		blocks[b.Project] = b
+		inBlock[b.Expand], inBlock[b.Depthwise] = true, true
+	}
 	for _, op := range g.Ops {
+		if inBlock[op] {
+			continue
+		}
 		var block []jen.Code
 		for _, o := range op.Out {
 			if _, ok := inPlace[o]; ok {
@@ -72,12 +83,24 @@ func (gen *generator) forward(g *ir.Graph, outNames []string, rowsConst string) 
 		if op.Kind == "Reshape" && gen.plan.Alias[op.Out[0]] != nil {
 			continue // a view: nothing to compute
 		}
-		calls, err := gen.emitOp(op)
+		b, isBlock := blocks[op]
+		var calls []jen.Code
+		var err error
+		if isBlock {
+			calls, err = gen.emitBlock(b)
+		} else {
+			calls, err = gen.emitOp(op)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s (layer %s): %w", op.Kind, op.Layer, err)
 		}
 		block = append(block, calls...)
-		body = append(body, jen.Comment(fmt.Sprintf("%s: %s", op.Layer, describeOp(op))))
+		if isBlock {
+			body = append(body, jen.Comment(fmt.Sprintf("%s, %s, %s: inverted-residual block, %d output rows per band (%s; %s; %s)",
+				b.Expand.Layer, b.Depthwise.Layer, op.Layer, b.Band, describeOp(b.Expand), describeOp(b.Depthwise), describeOp(op))))
+		} else {
+			body = append(body, jen.Comment(fmt.Sprintf("%s: %s", op.Layer, describeOp(op))))
+		}
 		if len(block) == 1 {
 			body = append(body, block[0])
 		} else {
@@ -347,6 +370,44 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 	pv := gen.paramsVar(op.Layer, "Params", typ)
 	setN := jen.Id("p").Dot("N").Op("=").Id("n")
 	return []jen.Code{jen.Id("p").Op(":=").Id(pv), setN, rt(kernel).Call(jen.Op("&").Id("p"), in(0), in(1), out, ep)}, nil
+}
+
+// emitBlock emits an inverted-residual block (passes.Blocks) as one runtime.InvertedResidual
+// call, its scratch (one band) in the batch-independent scratch.
+func (gen *generator) emitBlock(b passes.Block) ([]jen.Code, error) {
+	e, d, p := b.Expand, b.Depthwise, b.Project
+	var pre []jen.Code
+	var eps []jen.Code
+	for _, op := range []*ir.Op{e, d, p} {
+		ep, code, err := gen.epilogue(op)
+		if err != nil {
+			return nil, err
+		}
+		pre, eps = append(pre, code...), append(eps, ep)
+	}
+	es, ds, w := e.Out[0].Type.Shape, d.Out[0].Type.Shape, d.In[1].Type.Shape
+	st, dl, pads := d.Attrs.Ints("strides"), d.Attrs.Ints("dilations"), d.Attrs.Ints("pads")
+	params := runtime.InvertedResidualParams{
+		Depthwise: runtime.ConvParams{H: int(es[1]), W: int(es[2]), C: int(es[3]), OH: int(ds[1]), OW: int(ds[2]), OC: int(ds[3]),
+			KH: int(w[0]), KW: int(w[1]), SH: st[0], SW: st[1], DH: dl[0], DW: dl[1], PadT: pads[0], PadL: pads[2]},
+		C: int(e.In[0].Type.Shape[3]), P: int(p.Out[0].Type.Shape[3]), Band: b.Band,
+	}
+	q := params.Depthwise
+	pv := gen.paramsVar(d.Layer, "Block", rt("InvertedResidualParams").Values(
+		jen.Id("Depthwise").Op(":").Add(rt("ConvParams").Values(
+			jen.Id("H").Op(":").Lit(q.H), jen.Id("W").Op(":").Lit(q.W), jen.Id("C").Op(":").Lit(q.C),
+			jen.Id("OH").Op(":").Lit(q.OH), jen.Id("OW").Op(":").Lit(q.OW), jen.Id("OC").Op(":").Lit(q.OC),
+			jen.Id("KH").Op(":").Lit(q.KH), jen.Id("KW").Op(":").Lit(q.KW),
+			jen.Id("SH").Op(":").Lit(q.SH), jen.Id("SW").Op(":").Lit(q.SW),
+			jen.Id("DH").Op(":").Lit(q.DH), jen.Id("DW").Op(":").Lit(q.DW),
+			jen.Id("PadT").Op(":").Lit(q.PadT), jen.Id("PadL").Op(":").Lit(q.PadL))),
+		jen.Id("C").Op(":").Lit(params.C), jen.Id("P").Op(":").Lit(params.P), jen.Id("Band").Op(":").Lit(params.Band)))
+	need := runtime.InvertedResidualScratch(&params)
+	gen.fixedScratch = max(gen.fixedScratch, need)
+	return append(pre,
+		jen.Id("p").Op(":=").Id(pv), jen.Id("p").Dot("Depthwise").Dot("N").Op("=").Id("n"),
+		rt("InvertedResidual").Call(jen.Op("&").Id("p"), gen.loc(e.In[0]), gen.loc(e.In[1]), eps[0], gen.loc(d.In[1]), eps[1],
+			gen.loc(p.In[1]), eps[2], gen.loc(p.Out[0]), gen.fixedScratchSlice(need))), nil
 }
 
 func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {

@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"github.com/kerasgen/kerasgen/ir"
+	"github.com/kerasgen/kerasgen/passes"
 	"github.com/kerasgen/kerasgen/runtime"
 )
 
@@ -48,4 +49,18 @@ func (gen *generator) constData(c *ir.Value) []float32 {
 	packed := make([]float32, runtime.PanelsLen(k, n))
 	runtime.PackPanelsInto(packed, k, n, c.Data, n)
 	return packed
+}
+
+// unmarkBlocks removes the band mark of every inverted-residual block (passes.FuseBlocks)
+// whose pointwise kernels are not in panel layout (bf16 ones), which then runs as its three
+// layers, and reports whether it removed any: runtime.InvertedResidual takes panels.
+func unmarkBlocks(g *ir.Graph, panels map[*ir.Value]bool) bool {
+	changed := false
+	for _, b := range passes.Blocks(g) {
+		if !panels[b.Expand.In[1]] || !panels[b.Project.In[1]] {
+			delete(b.Depthwise.Attrs, "band")
+			changed = true
+		}
+	}
+	return changed
 }

@@ -10,7 +10,8 @@ import (
 // float32s, and buffers are reused once their values are dead. Sizes and offsets are per
 // batch row: a value lives at [Offset*batch, (Offset+Size)*batch) of the arena, which holds
 // Rows*batch elements. Graph inputs and outputs live in the caller's slices; constants in
-// the weights. A Reshape's output is a view of its input's buffer (Alias).
+// the weights. A Reshape's output is a view of its input's buffer (Alias). The values inside
+// an inverted-residual block (Blocks) have no buffer: the block runs as one call.
 type MemPlan struct {
 	Offset map[*ir.Value]int
 	Size   map[*ir.Value]int
@@ -54,9 +55,26 @@ func PlanMemory(g *ir.Graph) *MemPlan {
 			p.Alias[op.Out[0]] = op.In[0]
 		}
 	}
+	// An inverted-residual block (FuseBlocks) runs as one call in its Project's place: its
+	// expanded and depthwise values get no buffer, and its input lives until that call.
+	inBlock := map[*ir.Op]bool{}
+	blockIn := map[*ir.Op][]*ir.Value{}
+	for _, b := range Blocks(g) {
+		inBlock[b.Expand], inBlock[b.Depthwise] = true, true
+		blockIn[b.Project] = b.Expand.In
+	}
+	inputs := func(op *ir.Op) []*ir.Value {
+		if extra := blockIn[op]; extra != nil {
+			return append(append([]*ir.Value{}, op.In...), extra...)
+		}
+		return op.In
+	}
 	last := map[*ir.Value]int{}
 	for i, op := range g.Ops {
-		for _, v := range op.In {
+		if inBlock[op] {
+			continue
+		}
+		for _, v := range inputs(op) {
 			last[root(v)] = i
 		}
 	}
@@ -93,6 +111,9 @@ func PlanMemory(g *ir.Graph) *MemPlan {
 		free = merged
 	}
 	for i, op := range g.Ops {
+		if inBlock[op] {
+			continue
+		}
 		for _, o := range op.Out {
 			if external[o] || p.Alias[o] != nil {
 				continue
@@ -106,7 +127,7 @@ func PlanMemory(g *ir.Graph) *MemPlan {
 			}
 		}
 		seen := map[*ir.Value]bool{}
-		for _, v := range op.In {
+		for _, v := range inputs(op) {
 			r := root(v)
 			if seen[r] || last[r] != i || external[r] || r.IsConst() {
 				continue

@@ -1,0 +1,143 @@
+package passes
+
+import "github.com/kerasgen/kerasgen/ir"
+
+// FuseBlocks marks the inverted-residual blocks of a graph (MobileNetV2's expand → depthwise
+// → project) for band-by-band execution (runtime.InvertedResidual): the expanded image, six
+// times wider than the block's input and output, then never goes through memory whole —
+// each band's expanded rows and depthwise output stay in L2 between the three kernels.
+//
+// A block is a DepthwiseConv with depth multiplier 1 whose input is computed by a pointwise
+// Conv (1×1, stride and dilation 1, no padding, one group, no residual) and read by the
+// DepthwiseConv alone, and whose output is read alone by the input of another pointwise Conv
+// (which may add a residual); neither value is a graph output, every shape is static apart
+// from the batch, and both pointwise kernels are constants used by their Conv alone.
+//
+// Guarantees: the DepthwiseConv of each block, and no other op, carries the attribute band
+// = the output rows per band (≥ 1): the most that keep one band's expanded rows and
+// depthwise output within blockL2Budget bytes. Blocks returns the marked blocks. The ops
+// themselves are unchanged, so a consumer that ignores the mark computes the same values.
+func FuseBlocks(g *ir.Graph) error {
+	for _, op := range g.Ops {
+		if op.Kind == "DepthwiseConv" {
+			delete(op.Attrs, "band")
+		}
+	}
+	uses := g.Uses()
+	outputs := map[*ir.Value]bool{}
+	for _, v := range g.Outputs {
+		outputs[v] = true
+	}
+	readers := map[*ir.Value][]*ir.Op{}
+	for _, op := range g.Ops {
+		for _, v := range op.In {
+			readers[v] = append(readers[v], op)
+		}
+	}
+	single := func(v *ir.Value) bool { return uses[v] == 1 && !outputs[v] && len(readers[v]) == 1 }
+	for _, d := range g.Ops {
+		if d.Kind != "DepthwiseConv" || len(d.In[1].Type.Shape) != 4 || d.In[1].Type.Shape[3] != 1 {
+			continue
+		}
+		e := d.In[0].Def
+		if e == nil || !single(d.In[0]) || !single(d.Out[0]) || !blockPointwise(e, single) || e.Residual() != nil {
+			continue
+		}
+		p := readers[d.Out[0]][0]
+		if !blockPointwise(p, single) || p.In[0] != d.Out[0] || !staticImage(e.In[0]) || !staticImage(d.Out[0]) {
+			continue
+		}
+		d.Attrs["band"] = blockBand(d)
+	}
+	return nil
+}
+
+// Block is one inverted-residual block marked by FuseBlocks.
+type Block struct {
+	Expand, Depthwise, Project *ir.Op
+	Band                       int
+}
+
+// Blocks returns the blocks FuseBlocks marked in g, in op order of their DepthwiseConv.
+func Blocks(g *ir.Graph) []Block {
+	var bs []Block
+	for _, d := range g.Ops {
+		band := d.Attrs.Int("band", 0)
+		if d.Kind != "DepthwiseConv" || band < 1 {
+			continue
+		}
+		var p *ir.Op
+		for _, op := range g.Ops {
+			if len(op.In) > 0 && op.In[0] == d.Out[0] {
+				p = op
+			}
+		}
+		if p == nil || d.In[0].Def == nil {
+			continue
+		}
+		bs = append(bs, Block{Expand: d.In[0].Def, Depthwise: d, Project: p, Band: band})
+	}
+	return bs
+}
+
+// blockPointwise reports whether op is a pointwise Conv whose kernel (and bias) are
+// constants it alone reads.
+func blockPointwise(op *ir.Op, single func(*ir.Value) bool) bool {
+	if op.Kind != "Conv" || op.Attrs.Int("groups", 1) != 1 || !op.In[1].IsConst() || !single(op.In[1]) {
+		return false
+	}
+	if b := op.Bias(); b != nil && !b.IsConst() {
+		return false
+	}
+	w := op.In[1].Type.Shape
+	st, dl, pads := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations"), op.Attrs.Ints("pads")
+	if len(w) != 4 || w[0] != 1 || w[1] != 1 || len(st) != 2 || len(dl) != 2 || len(pads) != 4 {
+		return false
+	}
+	for _, v := range append(append([]int{}, st...), dl...) {
+		if v != 1 {
+			return false
+		}
+	}
+	for _, v := range pads {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// staticImage reports whether v is [batch, H, W, C] with H, W and C static.
+func staticImage(v *ir.Value) bool {
+	s := v.Type.Shape
+	if len(s) != 4 {
+		return false
+	}
+	for _, d := range s[1:] {
+		if d < 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// blockL2Budget is the bytes one band's expanded rows and depthwise output may take: half of
+// this machine's 1 MiB L2 (BenchmarkInvertedResidual: MobileNetV2's first blocks run fastest
+// with bands of about this size).
+const blockL2Budget = 512 << 10
+
+// blockBand returns the output rows per band of a block with depthwise op d: the most whose
+// expanded input rows and depthwise output fit blockL2Budget, at least 1, at most the
+// output's height.
+func blockBand(d *ir.Op) int {
+	x, y := d.In[0].Type.Shape, d.Out[0].Type.Shape
+	h, w, e, oh, ow := int(x[1]), int(x[2]), int(x[3]), int(y[1]), int(y[2])
+	kh := int(d.In[1].Type.Shape[0])
+	sh, dh := d.Attrs.Ints("strides")[0], d.Attrs.Ints("dilations")[0]
+	bytes := func(b int) int { return 4 * e * (min((b-1)*sh+(kh-1)*dh+1, h)*w + b*ow) }
+	band := 1
+	for band < oh && bytes(band+1) <= blockL2Budget {
+		band++
+	}
+	return band
+}

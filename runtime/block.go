@@ -1,0 +1,85 @@
+// InvertedResidual: a MobileNetV2 block (expand 1×1 → depthwise → project 1×1) run band by
+// band of output rows, so that the expanded image, six times wider than the block's input
+// and output, never goes through memory whole: each band's expanded rows and depthwise output
+// stay in L2 between the three kernels that use them.
+//
+// Contract: x is [N, H, W, C]; we the expand kernel [C, E] in panel layout, epE its epilogue;
+// wd the depthwise kernel [KH, KW, E, 1] and epD its epilogue; wp the project kernel [E, P]
+// in panel layout and epP its epilogue, whose Residual (if any) is a whole [N, OH, OW, P]
+// tensor. y is [N, OH, OW, P]. The depthwise parameters (p.Depthwise: N, H, W, C = OC = E,
+// OH, OW, kernel, strides, dilations, padding before) are those of the unfused layer. Every
+// output element is the unfused chain's: the same kernels on the same values, each output
+// row's sums in the same order. scratch holds InvertedResidualScratch(p) elements. Nothing is
+// allocated.
+package runtime
+
+// InvertedResidualParams describes one block call (see the file comment).
+type InvertedResidualParams struct {
+	Depthwise ConvParams // the depthwise layer on the expanded image
+	C, P      int        // the block's input and output channels
+	Band      int        // output rows per band, at least 1
+}
+
+// bandRows is the number of input rows a band of b output rows reads.
+func (p *InvertedResidualParams) bandRows(b int) int {
+	d := &p.Depthwise
+	sh, _, dh, _, _ := d.steps()
+	return min((b-1)*sh+(d.KH-1)*dh+1, d.H)
+}
+
+// InvertedResidualScratch is the scratch size (in elements) InvertedResidual needs: one
+// band's expanded rows and its depthwise output.
+func InvertedResidualScratch(p *InvertedResidualParams) int {
+	d := &p.Depthwise
+	b := max(p.Band, 1)
+	return p.bandRows(b)*d.W*d.C + b*d.OW*d.C
+}
+
+// InvertedResidual runs the block on x into y (see the file comment).
+func InvertedResidual(p *InvertedResidualParams, x []float32, we *Panels, epE *Epilogue, wd []float32, epD *Epilogue, wp *Panels, epP *Epilogue, y, scratch []float32) {
+	d := p.Depthwise
+	n, h, w, c, e, oh, ow, pc := d.N, d.H, d.W, p.C, d.C, d.OH, d.OW, p.P
+	band := max(p.Band, 1)
+	sh, _, dh, _, _ := d.steps()
+	need("InvertedResidual", "x", x, n*h*w*c)
+	need("InvertedResidual", "y", y, n*oh*ow*pc)
+	need("InvertedResidual", "scratch", scratch, InvertedResidualScratch(p))
+	needPanels("InvertedResidual", we, c, e)
+	needPanels("InvertedResidual", wp, e, pc)
+	if d.OC != e || d.Groups > 1 {
+		panic("runtime.InvertedResidual: the depthwise layer must keep the expanded channels")
+	}
+	rowLen := w * e
+	buf := scratch[:p.bandRows(band)*rowLen]
+	dwOut := scratch[len(buf) : len(buf)+band*ow*e]
+	for img := 0; img < n; img++ {
+		xn := x[img*h*w*c : (img+1)*h*w*c]
+		held0, held1 := 0, 0 // the input rows whose expansion buf holds, from its start
+		for oy0 := 0; oy0 < oh; oy0 += band {
+			oy1 := min(oy0+band, oh)
+			// Input rows [r0, r1) feed output rows [oy0, oy1); rows outside the image are
+			// the depthwise layer's padding.
+			r0 := max(oy0*sh-d.PadT, 0)
+			r1 := min((oy1-1)*sh-d.PadT+(d.KH-1)*dh+1, h)
+			if r1 <= r0 {
+				r0, r1 = 0, 0 // only padding: the depthwise layer sees an empty band
+			}
+			from := r0
+			if r0 >= held0 && r0 < held1 {
+				// Rows the last band expanded too move to the front instead of running again.
+				copy(buf, buf[(r0-held0)*rowLen:(held1-held0)*rowLen])
+				from = held1
+			}
+			if from < r1 {
+				gemm((r1-from)*w, e, c, xn[from*w*c:r1*w*c], c, panelB(we), buf[(from-r0)*rowLen:(r1-r0)*rowLen], e, false, epE, 0)
+			}
+			held0, held1 = r0, r1
+			q := d
+			q.N, q.H, q.OH = 1, r1-r0, oy1-oy0
+			q.PadT = d.PadT - oy0*sh + r0
+			DepthwiseConv2D(&q, buf[:(r1-r0)*rowLen], wd, dwOut[:(oy1-oy0)*ow*e], epD)
+			row0 := (img*oh + oy0) * ow
+			gemm((oy1-oy0)*ow, pc, e, dwOut[:(oy1-oy0)*ow*e], e, panelB(wp), y[row0*pc:(row0+(oy1-oy0)*ow)*pc], pc, false, epP, row0)
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package runtime
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// blockCase is an inverted-residual block with its weights, run fused or as three layers.
+type blockCase struct {
+	p             InvertedResidualParams
+	x, wd, res    []float32
+	we, wp        *Panels
+	epE, epD, epP Epilogue
+}
+
+func newBlockCase(r *rand.Rand, n, h, w, c, e, pc, k, s, band int, residual bool) *blockCase {
+	padT := (k - 1) / 2 // 'same' at stride 1; Keras pads stride-2 blocks [0, 1] (ZeroPadding2D)
+	if s == 2 {
+		padT = 0
+	}
+	oh, ow := (h+s-1)/s, (w+s-1)/s
+	b := &blockCase{p: InvertedResidualParams{
+		Depthwise: ConvParams{N: n, H: h, W: w, C: e, OH: oh, OW: ow, OC: e, KH: k, KW: k, SH: s, SW: s, PadT: padT, PadL: padT},
+		C:         c, P: pc, Band: band,
+	}}
+	rs := func(m int) []float32 { return randSlice(r, m) }
+	b.x, b.wd = rs(n*h*w*c), rs(k*k*e)
+	b.we, b.wp = NewPanels(c, e, rs(c*e)), NewPanels(e, pc, rs(e*pc))
+	b.epE = Epilogue{Bias: rs(e), Act: ActRelu6}
+	b.epD = Epilogue{Bias: rs(e), Act: ActRelu6}
+	b.epP = Epilogue{Bias: rs(pc)}
+	if residual {
+		b.res = rs(n * oh * ow * pc)
+		b.epP.Residual = b.res
+	}
+	return b
+}
+
+// unfused runs the three layers on whole tensors (ex and dw: the expanded image and the
+// depthwise output, allocated when nil).
+func (b *blockCase) unfused(y, ex, dw []float32) {
+	d := b.p.Depthwise
+	if ex == nil {
+		ex, dw = make([]float32, d.N*d.H*d.W*d.C), make([]float32, d.N*d.OH*d.OW*d.C)
+	}
+	DensePanels(d.N*d.H*d.W, b.p.C, d.C, b.x, b.we, ex, &b.epE)
+	DepthwiseConv2D(&d, ex, b.wd, dw, &b.epD)
+	DensePanels(d.N*d.OH*d.OW, d.C, b.p.P, dw, b.wp, y, &b.epP)
+}
+
+func (b *blockCase) fused(y, scratch []float32) {
+	InvertedResidual(&b.p, b.x, b.we, &b.epE, b.wd, &b.epD, b.wp, &b.epP, y, scratch)
+}
+
+// TestInvertedResidualMatchesLayers checks the banded block against its three layers run
+// whole, bit for bit, at every CPU level: strides 1 and 2, 3×3 and 5×5 kernels, bands of 1
+// to 7 rows (and more rows than the image), residuals, odd sizes, guard bands around y and
+// scratch.
+func TestInvertedResidualMatchesLayers(t *testing.T) {
+	for _, level := range []string{"avx512", "avx2", "generic"} {
+		withLevel(t, level, func(t *testing.T) {
+			r := newRand(9)
+			for i := 0; i < 60; i++ {
+				s, k := 1+i%2, 3+2*(i/7%2)
+				n, h, w := 1+i%3/2, 1+r.IntN(12), 1+r.IntN(12)
+				c, e, pc := 1+r.IntN(20), 1+r.IntN(40), 1+r.IntN(20)
+				band := 1 + i%8
+				b := newBlockCase(r, n, h, w, c, e, pc, k, s, band, s == 1 && c == pc)
+				if i%5 == 0 {
+					b = newBlockCase(r, n, h, w, c, e, c, k, 1, band, true)
+				}
+				d := b.p.Depthwise
+				want := make([]float32, d.N*d.OH*d.OW*b.p.P)
+				b.unfused(want, nil, nil)
+				got := newGuarded(len(want))
+				sc := newGuarded(InvertedResidualScratch(&b.p))
+				b.fused(got.s, sc.s)
+				what := fmt.Sprintf("case %d %+v", i, b.p)
+				got.check(t, what+" y")
+				sc.check(t, what+" scratch")
+				requireSameBits(t, what, got.s, want)
+			}
+		})
+	}
+}
+
+// TestInvertedResidualAllocatesNothing checks a warm call.
+func TestInvertedResidualAllocatesNothing(t *testing.T) {
+	b := newBlockCase(newRand(1), 1, 20, 20, 16, 96, 16, 3, 1, 4, true)
+	d := b.p.Depthwise
+	y := make([]float32, d.N*d.OH*d.OW*b.p.P)
+	s := make([]float32, InvertedResidualScratch(&b.p))
+	if a := testing.AllocsPerRun(10, func() { b.fused(y, s) }); a != 0 {
+		t.Errorf("%v allocations", a)
+	}
+}
+
+// BenchmarkInvertedResidual times MobileNetV2-224's blocks at batch 1, fused band by band
+// against the three layers run whole (same run, same weights), in GFLOP/s of the block.
+func BenchmarkInvertedResidual(b *testing.B) {
+	for _, s := range []struct {
+		name                  string
+		h, c, e, pc, s, bands int
+	}{
+		{"block1_112x16-96-24_s2", 112, 16, 96, 24, 2, 2},
+		{"block2_56x24-144-24", 56, 24, 144, 24, 1, 4},
+		{"block3_56x24-144-32_s2", 56, 24, 144, 32, 2, 2},
+		{"block4_28x32-192-32", 28, 32, 192, 32, 1, 4},
+		{"block7_14x64-384-64", 14, 64, 384, 64, 1, 4},
+	} {
+		bc := newBlockCase(newRand(2), 1, s.h, s.h, s.c, s.e, s.pc, 3, s.s, s.bands, s.s == 1 && s.c == s.pc)
+		d := bc.p.Depthwise
+		flops := 2 * float64(d.H*d.W*s.c*s.e+d.OH*d.OW*9*s.e+d.OH*d.OW*s.e*s.pc)
+		y := make([]float32, d.N*d.OH*d.OW*s.pc)
+		ex, dw := randSlice(newRand(3), d.N*d.H*d.W*d.C), randSlice(newRand(4), d.N*d.OH*d.OW*d.C)
+		for _, band := range []int{0, s.bands, 2 * s.bands} {
+			name := fmt.Sprintf("%s/band%d", s.name, band)
+			if band == 0 {
+				name = s.name + "/layers"
+			}
+			bc.p.Band = band
+			sc := make([]float32, InvertedResidualScratch(&bc.p))
+			b.Run(name, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if band == 0 {
+						bc.unfused(y, ex, dw)
+					} else {
+						bc.fused(y, sc)
+					}
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
