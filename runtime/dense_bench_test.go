@@ -31,3 +31,27 @@ func BenchmarkDenseShapes(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDenseEpilogues times DensePanels on MobileNetV2's small-K and narrow 1×1
+// convolutions with no epilogue, a bias, and a bias + relu6: at K = 16 the epilogue is a
+// large part of a tile's work, so its cost shows here.
+func BenchmarkDenseEpilogues(b *testing.B) {
+	for _, s := range [][3]int{{12544, 16, 96}, {1008, 16, 96}, {3136, 96, 24}, {3136, 24, 144}} {
+		m, k, n := s[0], s[1], s[2]
+		r := newRand(4)
+		a, w, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+		wp := PackPanelsInto(make([]float32, PanelsLen(k, n)), k, n, w, n)
+		bias := randSlice(r, n)
+		for _, ep := range []struct {
+			name string
+			ep   *Epilogue
+		}{{"none", nil}, {"bias", &Epilogue{Bias: bias}}, {"bias_relu6", &Epilogue{Bias: bias, Act: ActRelu6}}} {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, k, n, ep.name), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					DensePanels(m, k, n, a, &wp, c, ep.ep)
+				}
+				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

@@ -63,7 +63,8 @@ type tileEp struct {
 	ldr           int      // the residual's row stride, elements
 	resAfter      bool
 	leaky         bool // slope ≠ 1 (else v > 0 ? v : slope·v is v)
-	clamp         bool // lo > -Inf or hi < +Inf (else the clamp is v)
+	clampLo       bool // lo > -Inf (else max(v, lo) is v)
+	clampHi       bool // hi < +Inf (else min(v, hi) is v)
 }
 
 // tileEps pools kernel-form epilogues: the kernels are called through function values, so
@@ -93,7 +94,7 @@ func (t *epTile) kernelForm(k *tileEp, m, n int) {
 		need("Epilogue", "Residual", e.Residual, (t.row0+m-1)*t.n+t.col0+n)
 	}
 	k.bias, k.res, k.ldr, k.resAfter = nil, nil, t.n, e.ResidualAfterAct
-	k.leaky, k.clamp = slope != 1, !math.IsInf(float64(lo), -1) || !math.IsInf(float64(hi), 1)
+	k.leaky, k.clampLo, k.clampHi = slope != 1, !math.IsInf(float64(lo), -1), !math.IsInf(float64(hi), 1)
 }
 
 // at points k at the tile whose element (0, 0) is C's (i0, j0) and returns what the

@@ -63,82 +63,61 @@ write:
 	SHLQ    $0x02, SI
 	MOVB    216(CX), SI
 	MOVB    217(CX), DI
-	MOVB    218(CX), R8
 	VXORPS  Y2, Y2, Y2
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VMOVUPS (DX), Y3
 	VADDPS  Y3, Y0, Y0
-
-nobias_0_0:
-	TESTQ   BX, BX
-	JEQ     nores_0_0
-	TESTB   SI, SI
-	JNE     nores_0_0
-	VMOVUPS (BX), Y3
-	VADDPS  Y3, Y0, Y0
-
-nores_0_0:
-	TESTB     DI, DI
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Y0, Y3
-	VCMPPS    $0x1e, Y2, Y0, Y4
-	VBLENDVPS Y4, Y0, Y3, Y0
-
-noleaky_0_0:
-	TESTB   R8, R8
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Y3
-	VMOVUPS 128(CX), Y4
-	VMAXPS  Y0, Y3, Y0
-	VMINPS  Y0, Y4, Y0
-
-noclamp_0_0:
-	TESTQ   BX, BX
-	JEQ     done_0_0
-	TESTB   SI, SI
-	JEQ     done_0_0
-	VMOVUPS (BX), Y3
-	VADDPS  Y3, Y0, Y0
-
-done_0_0:
-	TESTQ   DX, DX
-	JEQ     nobias_0_1
 	VMOVUPS 32(DX), Y3
 	VADDPS  Y3, Y1, Y1
 
-nobias_0_1:
+nobias:
 	TESTQ   BX, BX
-	JEQ     nores_0_1
+	JEQ     noresbefore
 	TESTB   SI, SI
-	JNE     nores_0_1
-	VMOVUPS 32(BX), Y3
+	JNE     noresbefore
+	MOVQ    BX, DX
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS 32(DX), Y3
 	VADDPS  Y3, Y1, Y1
 
-nores_0_1:
+noresbefore:
 	TESTB     DI, DI
-	JEQ       noleaky_0_1
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y3
+	VCMPPS    $0x1e, Y2, Y0, Y4
+	VBLENDVPS Y4, Y0, Y3, Y0
 	VMULPS    (CX), Y1, Y3
 	VCMPPS    $0x1e, Y2, Y1, Y2
 	VBLENDVPS Y2, Y1, Y3, Y1
 
-noleaky_0_1:
-	TESTB   R8, R8
-	JEQ     noclamp_0_1
+noleaky:
+	CMPB    218(CX), $0x00
+	JEQ     noclamp218
 	VMOVUPS 64(CX), Y3
-	VMOVUPS 128(CX), Y2
+	VMAXPS  Y0, Y3, Y0
 	VMAXPS  Y1, Y3, Y1
-	VMINPS  Y1, Y2, Y1
 
-noclamp_0_1:
+noclamp218:
+	CMPB    219(CX), $0x00
+	JEQ     noclamp219
+	VMOVUPS 128(CX), Y3
+	VMINPS  Y0, Y3, Y0
+	VMINPS  Y1, Y3, Y1
+
+noclamp219:
 	TESTQ   BX, BX
-	JEQ     done_0_1
+	JEQ     noresafter
 	TESTB   SI, SI
-	JEQ     done_0_1
-	VMOVUPS 32(BX), Y3
+	JEQ     noresafter
+	MOVQ    BX, CX
+	VMOVUPS (CX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS 32(CX), Y3
 	VADDPS  Y3, Y1, Y1
 
-done_0_1:
+noresafter:
 noep:
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
@@ -217,161 +196,85 @@ write:
 	SHLQ    $0x02, DI
 	MOVB    216(CX), R8
 	MOVB    217(CX), R9
-	MOVB    218(CX), R10
 	VXORPS  Y4, Y4, Y4
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VMOVUPS (DX), Y5
 	VADDPS  Y5, Y0, Y0
+	VMOVUPS 32(DX), Y5
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS (DX), Y5
+	VADDPS  Y5, Y2, Y2
+	VMOVUPS 32(DX), Y5
+	VADDPS  Y5, Y3, Y3
 
-nobias_0_0:
+nobias:
 	TESTQ   SI, SI
-	JEQ     nores_0_0
+	JEQ     noresbefore
 	TESTB   R8, R8
-	JNE     nores_0_0
-	VMOVUPS (SI), Y5
+	JNE     noresbefore
+	MOVQ    SI, DX
+	VMOVUPS (DX), Y5
 	VADDPS  Y5, Y0, Y0
+	VMOVUPS 32(DX), Y5
+	VADDPS  Y5, Y1, Y1
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y5
+	VADDPS  Y5, Y2, Y2
+	VMOVUPS 32(DX), Y5
+	VADDPS  Y5, Y3, Y3
 
-nores_0_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_0_0
+	JEQ       noleaky
 	VMULPS    (CX), Y0, Y5
 	VCMPPS    $0x1e, Y4, Y0, Y6
 	VBLENDVPS Y6, Y0, Y5, Y0
-
-noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Y5
-	VMOVUPS 128(CX), Y6
-	VMAXPS  Y0, Y5, Y0
-	VMINPS  Y0, Y6, Y0
-
-noclamp_0_0:
-	TESTQ   SI, SI
-	JEQ     done_0_0
-	TESTB   R8, R8
-	JEQ     done_0_0
-	VMOVUPS (SI), Y5
-	VADDPS  Y5, Y0, Y0
-
-done_0_0:
-	TESTQ   DX, DX
-	JEQ     nobias_0_1
-	VMOVUPS 32(DX), Y5
-	VADDPS  Y5, Y1, Y1
-
-nobias_0_1:
-	TESTQ   SI, SI
-	JEQ     nores_0_1
-	TESTB   R8, R8
-	JNE     nores_0_1
-	VMOVUPS 32(SI), Y5
-	VADDPS  Y5, Y1, Y1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
 	VMULPS    (CX), Y1, Y5
 	VCMPPS    $0x1e, Y4, Y1, Y6
 	VBLENDVPS Y6, Y1, Y5, Y1
-
-noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Y5
-	VMOVUPS 128(CX), Y6
-	VMAXPS  Y1, Y5, Y1
-	VMINPS  Y1, Y6, Y1
-
-noclamp_0_1:
-	TESTQ   SI, SI
-	JEQ     done_0_1
-	TESTB   R8, R8
-	JEQ     done_0_1
-	VMOVUPS 32(SI), Y5
-	VADDPS  Y5, Y1, Y1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_0
-	VMOVUPS (DX), Y5
-	VADDPS  Y5, Y2, Y2
-
-nobias_1_0:
-	TESTQ   SI, SI
-	JEQ     nores_1_0
-	TESTB   R8, R8
-	JNE     nores_1_0
-	VMOVUPS (SI), Y5
-	VADDPS  Y5, Y2, Y2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
 	VMULPS    (CX), Y2, Y5
 	VCMPPS    $0x1e, Y4, Y2, Y6
 	VBLENDVPS Y6, Y2, Y5, Y2
-
-noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Y5
-	VMOVUPS 128(CX), Y6
-	VMAXPS  Y2, Y5, Y2
-	VMINPS  Y2, Y6, Y2
-
-noclamp_1_0:
-	TESTQ   SI, SI
-	JEQ     done_1_0
-	TESTB   R8, R8
-	JEQ     done_1_0
-	VMOVUPS (SI), Y5
-	VADDPS  Y5, Y2, Y2
-
-done_1_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_1
-	VMOVUPS 32(DX), Y5
-	VADDPS  Y5, Y3, Y3
-
-nobias_1_1:
-	TESTQ   SI, SI
-	JEQ     nores_1_1
-	TESTB   R8, R8
-	JNE     nores_1_1
-	VMOVUPS 32(SI), Y5
-	VADDPS  Y5, Y3, Y3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
 	VMULPS    (CX), Y3, Y5
 	VCMPPS    $0x1e, Y4, Y3, Y4
 	VBLENDVPS Y4, Y3, Y5, Y3
 
-noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
+noleaky:
+	CMPB    218(CX), $0x00
+	JEQ     noclamp218
 	VMOVUPS 64(CX), Y5
-	VMOVUPS 128(CX), Y4
+	VMAXPS  Y0, Y5, Y0
+	VMAXPS  Y1, Y5, Y1
+	VMAXPS  Y2, Y5, Y2
 	VMAXPS  Y3, Y5, Y3
-	VMINPS  Y3, Y4, Y3
 
-noclamp_1_1:
+noclamp218:
+	CMPB    219(CX), $0x00
+	JEQ     noclamp219
+	VMOVUPS 128(CX), Y5
+	VMINPS  Y0, Y5, Y0
+	VMINPS  Y1, Y5, Y1
+	VMINPS  Y2, Y5, Y2
+	VMINPS  Y3, Y5, Y3
+
+noclamp219:
 	TESTQ   SI, SI
-	JEQ     done_1_1
+	JEQ     noresafter
 	TESTB   R8, R8
-	JEQ     done_1_1
-	VMOVUPS 32(SI), Y5
+	JEQ     noresafter
+	MOVQ    SI, CX
+	VMOVUPS (CX), Y5
+	VADDPS  Y5, Y0, Y0
+	VMOVUPS 32(CX), Y5
+	VADDPS  Y5, Y1, Y1
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y5
+	VADDPS  Y5, Y2, Y2
+	VMOVUPS 32(CX), Y5
 	VADDPS  Y5, Y3, Y3
 
-done_1_1:
+noresafter:
 noep:
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
@@ -466,240 +369,109 @@ write:
 	SHLQ    $0x02, DI
 	MOVB    216(CX), R8
 	MOVB    217(CX), R9
-	MOVB    218(CX), R10
 	VXORPS  Y6, Y6, Y6
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VMOVUPS (DX), Y7
 	VADDPS  Y7, Y0, Y0
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y1, Y1
+	VMOVUPS (DX), Y7
+	VADDPS  Y7, Y2, Y2
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y3, Y3
+	VMOVUPS (DX), Y7
+	VADDPS  Y7, Y4, Y4
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y5, Y5
 
-nobias_0_0:
+nobias:
 	TESTQ   SI, SI
-	JEQ     nores_0_0
+	JEQ     noresbefore
 	TESTB   R8, R8
-	JNE     nores_0_0
-	VMOVUPS (SI), Y7
+	JNE     noresbefore
+	MOVQ    SI, DX
+	VMOVUPS (DX), Y7
 	VADDPS  Y7, Y0, Y0
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y1, Y1
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y7
+	VADDPS  Y7, Y2, Y2
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y3, Y3
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y7
+	VADDPS  Y7, Y4, Y4
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y5, Y5
 
-nores_0_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_0_0
+	JEQ       noleaky
 	VMULPS    (CX), Y0, Y7
 	VCMPPS    $0x1e, Y6, Y0, Y8
 	VBLENDVPS Y8, Y0, Y7, Y0
-
-noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Y7
-	VMOVUPS 128(CX), Y8
-	VMAXPS  Y0, Y7, Y0
-	VMINPS  Y0, Y8, Y0
-
-noclamp_0_0:
-	TESTQ   SI, SI
-	JEQ     done_0_0
-	TESTB   R8, R8
-	JEQ     done_0_0
-	VMOVUPS (SI), Y7
-	VADDPS  Y7, Y0, Y0
-
-done_0_0:
-	TESTQ   DX, DX
-	JEQ     nobias_0_1
-	VMOVUPS 32(DX), Y7
-	VADDPS  Y7, Y1, Y1
-
-nobias_0_1:
-	TESTQ   SI, SI
-	JEQ     nores_0_1
-	TESTB   R8, R8
-	JNE     nores_0_1
-	VMOVUPS 32(SI), Y7
-	VADDPS  Y7, Y1, Y1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
 	VMULPS    (CX), Y1, Y7
 	VCMPPS    $0x1e, Y6, Y1, Y8
 	VBLENDVPS Y8, Y1, Y7, Y1
-
-noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Y7
-	VMOVUPS 128(CX), Y8
-	VMAXPS  Y1, Y7, Y1
-	VMINPS  Y1, Y8, Y1
-
-noclamp_0_1:
-	TESTQ   SI, SI
-	JEQ     done_0_1
-	TESTB   R8, R8
-	JEQ     done_0_1
-	VMOVUPS 32(SI), Y7
-	VADDPS  Y7, Y1, Y1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_0
-	VMOVUPS (DX), Y7
-	VADDPS  Y7, Y2, Y2
-
-nobias_1_0:
-	TESTQ   SI, SI
-	JEQ     nores_1_0
-	TESTB   R8, R8
-	JNE     nores_1_0
-	VMOVUPS (SI), Y7
-	VADDPS  Y7, Y2, Y2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
 	VMULPS    (CX), Y2, Y7
 	VCMPPS    $0x1e, Y6, Y2, Y8
 	VBLENDVPS Y8, Y2, Y7, Y2
-
-noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Y7
-	VMOVUPS 128(CX), Y8
-	VMAXPS  Y2, Y7, Y2
-	VMINPS  Y2, Y8, Y2
-
-noclamp_1_0:
-	TESTQ   SI, SI
-	JEQ     done_1_0
-	TESTB   R8, R8
-	JEQ     done_1_0
-	VMOVUPS (SI), Y7
-	VADDPS  Y7, Y2, Y2
-
-done_1_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_1
-	VMOVUPS 32(DX), Y7
-	VADDPS  Y7, Y3, Y3
-
-nobias_1_1:
-	TESTQ   SI, SI
-	JEQ     nores_1_1
-	TESTB   R8, R8
-	JNE     nores_1_1
-	VMOVUPS 32(SI), Y7
-	VADDPS  Y7, Y3, Y3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
 	VMULPS    (CX), Y3, Y7
 	VCMPPS    $0x1e, Y6, Y3, Y8
 	VBLENDVPS Y8, Y3, Y7, Y3
-
-noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(CX), Y7
-	VMOVUPS 128(CX), Y8
-	VMAXPS  Y3, Y7, Y3
-	VMINPS  Y3, Y8, Y3
-
-noclamp_1_1:
-	TESTQ   SI, SI
-	JEQ     done_1_1
-	TESTB   R8, R8
-	JEQ     done_1_1
-	VMOVUPS 32(SI), Y7
-	VADDPS  Y7, Y3, Y3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ   DX, DX
-	JEQ     nobias_2_0
-	VMOVUPS (DX), Y7
-	VADDPS  Y7, Y4, Y4
-
-nobias_2_0:
-	TESTQ   SI, SI
-	JEQ     nores_2_0
-	TESTB   R8, R8
-	JNE     nores_2_0
-	VMOVUPS (SI), Y7
-	VADDPS  Y7, Y4, Y4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
 	VMULPS    (CX), Y4, Y7
 	VCMPPS    $0x1e, Y6, Y4, Y8
 	VBLENDVPS Y8, Y4, Y7, Y4
-
-noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Y7
-	VMOVUPS 128(CX), Y8
-	VMAXPS  Y4, Y7, Y4
-	VMINPS  Y4, Y8, Y4
-
-noclamp_2_0:
-	TESTQ   SI, SI
-	JEQ     done_2_0
-	TESTB   R8, R8
-	JEQ     done_2_0
-	VMOVUPS (SI), Y7
-	VADDPS  Y7, Y4, Y4
-
-done_2_0:
-	TESTQ   DX, DX
-	JEQ     nobias_2_1
-	VMOVUPS 32(DX), Y7
-	VADDPS  Y7, Y5, Y5
-
-nobias_2_1:
-	TESTQ   SI, SI
-	JEQ     nores_2_1
-	TESTB   R8, R8
-	JNE     nores_2_1
-	VMOVUPS 32(SI), Y7
-	VADDPS  Y7, Y5, Y5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
 	VMULPS    (CX), Y5, Y7
 	VCMPPS    $0x1e, Y6, Y5, Y6
 	VBLENDVPS Y6, Y5, Y7, Y5
 
-noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
+noleaky:
+	CMPB    218(CX), $0x00
+	JEQ     noclamp218
 	VMOVUPS 64(CX), Y7
-	VMOVUPS 128(CX), Y6
+	VMAXPS  Y0, Y7, Y0
+	VMAXPS  Y1, Y7, Y1
+	VMAXPS  Y2, Y7, Y2
+	VMAXPS  Y3, Y7, Y3
+	VMAXPS  Y4, Y7, Y4
 	VMAXPS  Y5, Y7, Y5
-	VMINPS  Y5, Y6, Y5
 
-noclamp_2_1:
+noclamp218:
+	CMPB    219(CX), $0x00
+	JEQ     noclamp219
+	VMOVUPS 128(CX), Y7
+	VMINPS  Y0, Y7, Y0
+	VMINPS  Y1, Y7, Y1
+	VMINPS  Y2, Y7, Y2
+	VMINPS  Y3, Y7, Y3
+	VMINPS  Y4, Y7, Y4
+	VMINPS  Y5, Y7, Y5
+
+noclamp219:
 	TESTQ   SI, SI
-	JEQ     done_2_1
+	JEQ     noresafter
 	TESTB   R8, R8
-	JEQ     done_2_1
-	VMOVUPS 32(SI), Y7
+	JEQ     noresafter
+	MOVQ    SI, CX
+	VMOVUPS (CX), Y7
+	VADDPS  Y7, Y0, Y0
+	VMOVUPS 32(CX), Y7
+	VADDPS  Y7, Y1, Y1
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y7
+	VADDPS  Y7, Y2, Y2
+	VMOVUPS 32(CX), Y7
+	VADDPS  Y7, Y3, Y3
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y7
+	VADDPS  Y7, Y4, Y4
+	VMOVUPS 32(CX), Y7
 	VADDPS  Y7, Y5, Y5
 
-done_2_1:
+noresafter:
 noep:
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
@@ -810,319 +582,133 @@ write:
 	SHLQ    $0x02, DI
 	MOVB    216(CX), R8
 	MOVB    217(CX), R9
-	MOVB    218(CX), R10
 	VXORPS  Y8, Y8, Y8
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VMOVUPS (DX), Y9
 	VADDPS  Y9, Y0, Y0
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y1, Y1
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y2, Y2
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y3, Y3
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y4, Y4
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y5, Y5
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y6, Y6
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y7, Y7
 
-nobias_0_0:
+nobias:
 	TESTQ   SI, SI
-	JEQ     nores_0_0
+	JEQ     noresbefore
 	TESTB   R8, R8
-	JNE     nores_0_0
-	VMOVUPS (SI), Y9
+	JNE     noresbefore
+	MOVQ    SI, DX
+	VMOVUPS (DX), Y9
 	VADDPS  Y9, Y0, Y0
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y1, Y1
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y2, Y2
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y3, Y3
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y4, Y4
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y5, Y5
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y6, Y6
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y7, Y7
 
-nores_0_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_0_0
+	JEQ       noleaky
 	VMULPS    (CX), Y0, Y9
 	VCMPPS    $0x1e, Y8, Y0, Y10
 	VBLENDVPS Y10, Y0, Y9, Y0
-
-noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Y9
-	VMOVUPS 128(CX), Y10
-	VMAXPS  Y0, Y9, Y0
-	VMINPS  Y0, Y10, Y0
-
-noclamp_0_0:
-	TESTQ   SI, SI
-	JEQ     done_0_0
-	TESTB   R8, R8
-	JEQ     done_0_0
-	VMOVUPS (SI), Y9
-	VADDPS  Y9, Y0, Y0
-
-done_0_0:
-	TESTQ   DX, DX
-	JEQ     nobias_0_1
-	VMOVUPS 32(DX), Y9
-	VADDPS  Y9, Y1, Y1
-
-nobias_0_1:
-	TESTQ   SI, SI
-	JEQ     nores_0_1
-	TESTB   R8, R8
-	JNE     nores_0_1
-	VMOVUPS 32(SI), Y9
-	VADDPS  Y9, Y1, Y1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
 	VMULPS    (CX), Y1, Y9
 	VCMPPS    $0x1e, Y8, Y1, Y10
 	VBLENDVPS Y10, Y1, Y9, Y1
-
-noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Y9
-	VMOVUPS 128(CX), Y10
-	VMAXPS  Y1, Y9, Y1
-	VMINPS  Y1, Y10, Y1
-
-noclamp_0_1:
-	TESTQ   SI, SI
-	JEQ     done_0_1
-	TESTB   R8, R8
-	JEQ     done_0_1
-	VMOVUPS 32(SI), Y9
-	VADDPS  Y9, Y1, Y1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_0
-	VMOVUPS (DX), Y9
-	VADDPS  Y9, Y2, Y2
-
-nobias_1_0:
-	TESTQ   SI, SI
-	JEQ     nores_1_0
-	TESTB   R8, R8
-	JNE     nores_1_0
-	VMOVUPS (SI), Y9
-	VADDPS  Y9, Y2, Y2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
 	VMULPS    (CX), Y2, Y9
 	VCMPPS    $0x1e, Y8, Y2, Y10
 	VBLENDVPS Y10, Y2, Y9, Y2
-
-noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Y9
-	VMOVUPS 128(CX), Y10
-	VMAXPS  Y2, Y9, Y2
-	VMINPS  Y2, Y10, Y2
-
-noclamp_1_0:
-	TESTQ   SI, SI
-	JEQ     done_1_0
-	TESTB   R8, R8
-	JEQ     done_1_0
-	VMOVUPS (SI), Y9
-	VADDPS  Y9, Y2, Y2
-
-done_1_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_1
-	VMOVUPS 32(DX), Y9
-	VADDPS  Y9, Y3, Y3
-
-nobias_1_1:
-	TESTQ   SI, SI
-	JEQ     nores_1_1
-	TESTB   R8, R8
-	JNE     nores_1_1
-	VMOVUPS 32(SI), Y9
-	VADDPS  Y9, Y3, Y3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
 	VMULPS    (CX), Y3, Y9
 	VCMPPS    $0x1e, Y8, Y3, Y10
 	VBLENDVPS Y10, Y3, Y9, Y3
-
-noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(CX), Y9
-	VMOVUPS 128(CX), Y10
-	VMAXPS  Y3, Y9, Y3
-	VMINPS  Y3, Y10, Y3
-
-noclamp_1_1:
-	TESTQ   SI, SI
-	JEQ     done_1_1
-	TESTB   R8, R8
-	JEQ     done_1_1
-	VMOVUPS 32(SI), Y9
-	VADDPS  Y9, Y3, Y3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ   DX, DX
-	JEQ     nobias_2_0
-	VMOVUPS (DX), Y9
-	VADDPS  Y9, Y4, Y4
-
-nobias_2_0:
-	TESTQ   SI, SI
-	JEQ     nores_2_0
-	TESTB   R8, R8
-	JNE     nores_2_0
-	VMOVUPS (SI), Y9
-	VADDPS  Y9, Y4, Y4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
 	VMULPS    (CX), Y4, Y9
 	VCMPPS    $0x1e, Y8, Y4, Y10
 	VBLENDVPS Y10, Y4, Y9, Y4
-
-noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Y9
-	VMOVUPS 128(CX), Y10
-	VMAXPS  Y4, Y9, Y4
-	VMINPS  Y4, Y10, Y4
-
-noclamp_2_0:
-	TESTQ   SI, SI
-	JEQ     done_2_0
-	TESTB   R8, R8
-	JEQ     done_2_0
-	VMOVUPS (SI), Y9
-	VADDPS  Y9, Y4, Y4
-
-done_2_0:
-	TESTQ   DX, DX
-	JEQ     nobias_2_1
-	VMOVUPS 32(DX), Y9
-	VADDPS  Y9, Y5, Y5
-
-nobias_2_1:
-	TESTQ   SI, SI
-	JEQ     nores_2_1
-	TESTB   R8, R8
-	JNE     nores_2_1
-	VMOVUPS 32(SI), Y9
-	VADDPS  Y9, Y5, Y5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
 	VMULPS    (CX), Y5, Y9
 	VCMPPS    $0x1e, Y8, Y5, Y10
 	VBLENDVPS Y10, Y5, Y9, Y5
-
-noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(CX), Y9
-	VMOVUPS 128(CX), Y10
-	VMAXPS  Y5, Y9, Y5
-	VMINPS  Y5, Y10, Y5
-
-noclamp_2_1:
-	TESTQ   SI, SI
-	JEQ     done_2_1
-	TESTB   R8, R8
-	JEQ     done_2_1
-	VMOVUPS 32(SI), Y9
-	VADDPS  Y9, Y5, Y5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ   DX, DX
-	JEQ     nobias_3_0
-	VMOVUPS (DX), Y9
-	VADDPS  Y9, Y6, Y6
-
-nobias_3_0:
-	TESTQ   SI, SI
-	JEQ     nores_3_0
-	TESTB   R8, R8
-	JNE     nores_3_0
-	VMOVUPS (SI), Y9
-	VADDPS  Y9, Y6, Y6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
 	VMULPS    (CX), Y6, Y9
 	VCMPPS    $0x1e, Y8, Y6, Y10
 	VBLENDVPS Y10, Y6, Y9, Y6
-
-noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Y9
-	VMOVUPS 128(CX), Y10
-	VMAXPS  Y6, Y9, Y6
-	VMINPS  Y6, Y10, Y6
-
-noclamp_3_0:
-	TESTQ   SI, SI
-	JEQ     done_3_0
-	TESTB   R8, R8
-	JEQ     done_3_0
-	VMOVUPS (SI), Y9
-	VADDPS  Y9, Y6, Y6
-
-done_3_0:
-	TESTQ   DX, DX
-	JEQ     nobias_3_1
-	VMOVUPS 32(DX), Y9
-	VADDPS  Y9, Y7, Y7
-
-nobias_3_1:
-	TESTQ   SI, SI
-	JEQ     nores_3_1
-	TESTB   R8, R8
-	JNE     nores_3_1
-	VMOVUPS 32(SI), Y9
-	VADDPS  Y9, Y7, Y7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
 	VMULPS    (CX), Y7, Y9
 	VCMPPS    $0x1e, Y8, Y7, Y8
 	VBLENDVPS Y8, Y7, Y9, Y7
 
-noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
+noleaky:
+	CMPB    218(CX), $0x00
+	JEQ     noclamp218
 	VMOVUPS 64(CX), Y9
-	VMOVUPS 128(CX), Y8
+	VMAXPS  Y0, Y9, Y0
+	VMAXPS  Y1, Y9, Y1
+	VMAXPS  Y2, Y9, Y2
+	VMAXPS  Y3, Y9, Y3
+	VMAXPS  Y4, Y9, Y4
+	VMAXPS  Y5, Y9, Y5
+	VMAXPS  Y6, Y9, Y6
 	VMAXPS  Y7, Y9, Y7
-	VMINPS  Y7, Y8, Y7
 
-noclamp_3_1:
+noclamp218:
+	CMPB    219(CX), $0x00
+	JEQ     noclamp219
+	VMOVUPS 128(CX), Y9
+	VMINPS  Y0, Y9, Y0
+	VMINPS  Y1, Y9, Y1
+	VMINPS  Y2, Y9, Y2
+	VMINPS  Y3, Y9, Y3
+	VMINPS  Y4, Y9, Y4
+	VMINPS  Y5, Y9, Y5
+	VMINPS  Y6, Y9, Y6
+	VMINPS  Y7, Y9, Y7
+
+noclamp219:
 	TESTQ   SI, SI
-	JEQ     done_3_1
+	JEQ     noresafter
 	TESTB   R8, R8
-	JEQ     done_3_1
-	VMOVUPS 32(SI), Y9
+	JEQ     noresafter
+	MOVQ    SI, CX
+	VMOVUPS (CX), Y9
+	VADDPS  Y9, Y0, Y0
+	VMOVUPS 32(CX), Y9
+	VADDPS  Y9, Y1, Y1
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y9
+	VADDPS  Y9, Y2, Y2
+	VMOVUPS 32(CX), Y9
+	VADDPS  Y9, Y3, Y3
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y9
+	VADDPS  Y9, Y4, Y4
+	VMOVUPS 32(CX), Y9
+	VADDPS  Y9, Y5, Y5
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y9
+	VADDPS  Y9, Y6, Y6
+	VMOVUPS 32(CX), Y9
 	VADDPS  Y9, Y7, Y7
 
-done_3_1:
+noresafter:
 noep:
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
@@ -1251,398 +837,157 @@ write:
 	SHLQ    $0x02, DI
 	MOVB    216(CX), R8
 	MOVB    217(CX), R9
-	MOVB    218(CX), R10
 	VXORPS  Y10, Y10, Y10
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VMOVUPS (DX), Y11
 	VADDPS  Y11, Y0, Y0
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y1, Y1
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y2, Y2
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y3, Y3
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y4, Y4
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y5, Y5
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y6, Y6
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y7, Y7
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y8, Y8
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y9, Y9
 
-nobias_0_0:
+nobias:
 	TESTQ   SI, SI
-	JEQ     nores_0_0
+	JEQ     noresbefore
 	TESTB   R8, R8
-	JNE     nores_0_0
-	VMOVUPS (SI), Y11
+	JNE     noresbefore
+	MOVQ    SI, DX
+	VMOVUPS (DX), Y11
 	VADDPS  Y11, Y0, Y0
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y1, Y1
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y2, Y2
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y3, Y3
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y4, Y4
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y5, Y5
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y6, Y6
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y7, Y7
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y8, Y8
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y9, Y9
 
-nores_0_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_0_0
+	JEQ       noleaky
 	VMULPS    (CX), Y0, Y11
 	VCMPPS    $0x1e, Y10, Y0, Y12
 	VBLENDVPS Y12, Y0, Y11, Y0
-
-noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Y11
-	VMOVUPS 128(CX), Y12
-	VMAXPS  Y0, Y11, Y0
-	VMINPS  Y0, Y12, Y0
-
-noclamp_0_0:
-	TESTQ   SI, SI
-	JEQ     done_0_0
-	TESTB   R8, R8
-	JEQ     done_0_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y0, Y0
-
-done_0_0:
-	TESTQ   DX, DX
-	JEQ     nobias_0_1
-	VMOVUPS 32(DX), Y11
-	VADDPS  Y11, Y1, Y1
-
-nobias_0_1:
-	TESTQ   SI, SI
-	JEQ     nores_0_1
-	TESTB   R8, R8
-	JNE     nores_0_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y1, Y1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
 	VMULPS    (CX), Y1, Y11
 	VCMPPS    $0x1e, Y10, Y1, Y12
 	VBLENDVPS Y12, Y1, Y11, Y1
-
-noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Y11
-	VMOVUPS 128(CX), Y12
-	VMAXPS  Y1, Y11, Y1
-	VMINPS  Y1, Y12, Y1
-
-noclamp_0_1:
-	TESTQ   SI, SI
-	JEQ     done_0_1
-	TESTB   R8, R8
-	JEQ     done_0_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y1, Y1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_0
-	VMOVUPS (DX), Y11
-	VADDPS  Y11, Y2, Y2
-
-nobias_1_0:
-	TESTQ   SI, SI
-	JEQ     nores_1_0
-	TESTB   R8, R8
-	JNE     nores_1_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y2, Y2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
 	VMULPS    (CX), Y2, Y11
 	VCMPPS    $0x1e, Y10, Y2, Y12
 	VBLENDVPS Y12, Y2, Y11, Y2
-
-noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Y11
-	VMOVUPS 128(CX), Y12
-	VMAXPS  Y2, Y11, Y2
-	VMINPS  Y2, Y12, Y2
-
-noclamp_1_0:
-	TESTQ   SI, SI
-	JEQ     done_1_0
-	TESTB   R8, R8
-	JEQ     done_1_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y2, Y2
-
-done_1_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_1
-	VMOVUPS 32(DX), Y11
-	VADDPS  Y11, Y3, Y3
-
-nobias_1_1:
-	TESTQ   SI, SI
-	JEQ     nores_1_1
-	TESTB   R8, R8
-	JNE     nores_1_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y3, Y3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
 	VMULPS    (CX), Y3, Y11
 	VCMPPS    $0x1e, Y10, Y3, Y12
 	VBLENDVPS Y12, Y3, Y11, Y3
-
-noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(CX), Y11
-	VMOVUPS 128(CX), Y12
-	VMAXPS  Y3, Y11, Y3
-	VMINPS  Y3, Y12, Y3
-
-noclamp_1_1:
-	TESTQ   SI, SI
-	JEQ     done_1_1
-	TESTB   R8, R8
-	JEQ     done_1_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y3, Y3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ   DX, DX
-	JEQ     nobias_2_0
-	VMOVUPS (DX), Y11
-	VADDPS  Y11, Y4, Y4
-
-nobias_2_0:
-	TESTQ   SI, SI
-	JEQ     nores_2_0
-	TESTB   R8, R8
-	JNE     nores_2_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y4, Y4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
 	VMULPS    (CX), Y4, Y11
 	VCMPPS    $0x1e, Y10, Y4, Y12
 	VBLENDVPS Y12, Y4, Y11, Y4
-
-noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Y11
-	VMOVUPS 128(CX), Y12
-	VMAXPS  Y4, Y11, Y4
-	VMINPS  Y4, Y12, Y4
-
-noclamp_2_0:
-	TESTQ   SI, SI
-	JEQ     done_2_0
-	TESTB   R8, R8
-	JEQ     done_2_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y4, Y4
-
-done_2_0:
-	TESTQ   DX, DX
-	JEQ     nobias_2_1
-	VMOVUPS 32(DX), Y11
-	VADDPS  Y11, Y5, Y5
-
-nobias_2_1:
-	TESTQ   SI, SI
-	JEQ     nores_2_1
-	TESTB   R8, R8
-	JNE     nores_2_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y5, Y5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
 	VMULPS    (CX), Y5, Y11
 	VCMPPS    $0x1e, Y10, Y5, Y12
 	VBLENDVPS Y12, Y5, Y11, Y5
-
-noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(CX), Y11
-	VMOVUPS 128(CX), Y12
-	VMAXPS  Y5, Y11, Y5
-	VMINPS  Y5, Y12, Y5
-
-noclamp_2_1:
-	TESTQ   SI, SI
-	JEQ     done_2_1
-	TESTB   R8, R8
-	JEQ     done_2_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y5, Y5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ   DX, DX
-	JEQ     nobias_3_0
-	VMOVUPS (DX), Y11
-	VADDPS  Y11, Y6, Y6
-
-nobias_3_0:
-	TESTQ   SI, SI
-	JEQ     nores_3_0
-	TESTB   R8, R8
-	JNE     nores_3_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y6, Y6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
 	VMULPS    (CX), Y6, Y11
 	VCMPPS    $0x1e, Y10, Y6, Y12
 	VBLENDVPS Y12, Y6, Y11, Y6
-
-noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Y11
-	VMOVUPS 128(CX), Y12
-	VMAXPS  Y6, Y11, Y6
-	VMINPS  Y6, Y12, Y6
-
-noclamp_3_0:
-	TESTQ   SI, SI
-	JEQ     done_3_0
-	TESTB   R8, R8
-	JEQ     done_3_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y6, Y6
-
-done_3_0:
-	TESTQ   DX, DX
-	JEQ     nobias_3_1
-	VMOVUPS 32(DX), Y11
-	VADDPS  Y11, Y7, Y7
-
-nobias_3_1:
-	TESTQ   SI, SI
-	JEQ     nores_3_1
-	TESTB   R8, R8
-	JNE     nores_3_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y7, Y7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
 	VMULPS    (CX), Y7, Y11
 	VCMPPS    $0x1e, Y10, Y7, Y12
 	VBLENDVPS Y12, Y7, Y11, Y7
-
-noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(CX), Y11
-	VMOVUPS 128(CX), Y12
-	VMAXPS  Y7, Y11, Y7
-	VMINPS  Y7, Y12, Y7
-
-noclamp_3_1:
-	TESTQ   SI, SI
-	JEQ     done_3_1
-	TESTB   R8, R8
-	JEQ     done_3_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y7, Y7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ   DX, DX
-	JEQ     nobias_4_0
-	VMOVUPS (DX), Y11
-	VADDPS  Y11, Y8, Y8
-
-nobias_4_0:
-	TESTQ   SI, SI
-	JEQ     nores_4_0
-	TESTB   R8, R8
-	JNE     nores_4_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y8, Y8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
 	VMULPS    (CX), Y8, Y11
 	VCMPPS    $0x1e, Y10, Y8, Y12
 	VBLENDVPS Y12, Y8, Y11, Y8
-
-noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Y11
-	VMOVUPS 128(CX), Y12
-	VMAXPS  Y8, Y11, Y8
-	VMINPS  Y8, Y12, Y8
-
-noclamp_4_0:
-	TESTQ   SI, SI
-	JEQ     done_4_0
-	TESTB   R8, R8
-	JEQ     done_4_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y8, Y8
-
-done_4_0:
-	TESTQ   DX, DX
-	JEQ     nobias_4_1
-	VMOVUPS 32(DX), Y11
-	VADDPS  Y11, Y9, Y9
-
-nobias_4_1:
-	TESTQ   SI, SI
-	JEQ     nores_4_1
-	TESTB   R8, R8
-	JNE     nores_4_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y9, Y9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
 	VMULPS    (CX), Y9, Y11
 	VCMPPS    $0x1e, Y10, Y9, Y10
 	VBLENDVPS Y10, Y9, Y11, Y9
 
-noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
+noleaky:
+	CMPB    218(CX), $0x00
+	JEQ     noclamp218
 	VMOVUPS 64(CX), Y11
-	VMOVUPS 128(CX), Y10
+	VMAXPS  Y0, Y11, Y0
+	VMAXPS  Y1, Y11, Y1
+	VMAXPS  Y2, Y11, Y2
+	VMAXPS  Y3, Y11, Y3
+	VMAXPS  Y4, Y11, Y4
+	VMAXPS  Y5, Y11, Y5
+	VMAXPS  Y6, Y11, Y6
+	VMAXPS  Y7, Y11, Y7
+	VMAXPS  Y8, Y11, Y8
 	VMAXPS  Y9, Y11, Y9
-	VMINPS  Y9, Y10, Y9
 
-noclamp_4_1:
+noclamp218:
+	CMPB    219(CX), $0x00
+	JEQ     noclamp219
+	VMOVUPS 128(CX), Y11
+	VMINPS  Y0, Y11, Y0
+	VMINPS  Y1, Y11, Y1
+	VMINPS  Y2, Y11, Y2
+	VMINPS  Y3, Y11, Y3
+	VMINPS  Y4, Y11, Y4
+	VMINPS  Y5, Y11, Y5
+	VMINPS  Y6, Y11, Y6
+	VMINPS  Y7, Y11, Y7
+	VMINPS  Y8, Y11, Y8
+	VMINPS  Y9, Y11, Y9
+
+noclamp219:
 	TESTQ   SI, SI
-	JEQ     done_4_1
+	JEQ     noresafter
 	TESTB   R8, R8
-	JEQ     done_4_1
-	VMOVUPS 32(SI), Y11
+	JEQ     noresafter
+	MOVQ    SI, CX
+	VMOVUPS (CX), Y11
+	VADDPS  Y11, Y0, Y0
+	VMOVUPS 32(CX), Y11
+	VADDPS  Y11, Y1, Y1
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y11
+	VADDPS  Y11, Y2, Y2
+	VMOVUPS 32(CX), Y11
+	VADDPS  Y11, Y3, Y3
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y11
+	VADDPS  Y11, Y4, Y4
+	VMOVUPS 32(CX), Y11
+	VADDPS  Y11, Y5, Y5
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y11
+	VADDPS  Y11, Y6, Y6
+	VMOVUPS 32(CX), Y11
+	VADDPS  Y11, Y7, Y7
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y11
+	VADDPS  Y11, Y8, Y8
+	VMOVUPS 32(CX), Y11
 	VADDPS  Y11, Y9, Y9
 
-done_4_1:
+noresafter:
 noep:
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
@@ -1787,477 +1132,181 @@ write:
 	SHLQ    $0x02, DI
 	MOVB    216(CX), R8
 	MOVB    217(CX), R9
-	MOVB    218(CX), R10
 	VXORPS  Y12, Y12, Y12
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VMOVUPS (DX), Y13
 	VADDPS  Y13, Y0, Y0
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y1, Y1
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y2, Y2
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y3, Y3
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y4, Y4
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y5, Y5
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y6, Y6
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y7, Y7
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y8, Y8
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y9, Y9
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y10, Y10
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y11, Y11
 
-nobias_0_0:
+nobias:
 	TESTQ   SI, SI
-	JEQ     nores_0_0
+	JEQ     noresbefore
 	TESTB   R8, R8
-	JNE     nores_0_0
-	VMOVUPS (SI), Y13
+	JNE     noresbefore
+	MOVQ    SI, DX
+	VMOVUPS (DX), Y13
 	VADDPS  Y13, Y0, Y0
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y1, Y1
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y2, Y2
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y3, Y3
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y4, Y4
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y5, Y5
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y6, Y6
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y7, Y7
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y8, Y8
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y9, Y9
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y10, Y10
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y11, Y11
 
-nores_0_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_0_0
+	JEQ       noleaky
 	VMULPS    (CX), Y0, Y13
 	VCMPPS    $0x1e, Y12, Y0, Y14
 	VBLENDVPS Y14, Y0, Y13, Y0
-
-noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(CX), Y13
-	VMOVUPS 128(CX), Y14
-	VMAXPS  Y0, Y13, Y0
-	VMINPS  Y0, Y14, Y0
-
-noclamp_0_0:
-	TESTQ   SI, SI
-	JEQ     done_0_0
-	TESTB   R8, R8
-	JEQ     done_0_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y0, Y0
-
-done_0_0:
-	TESTQ   DX, DX
-	JEQ     nobias_0_1
-	VMOVUPS 32(DX), Y13
-	VADDPS  Y13, Y1, Y1
-
-nobias_0_1:
-	TESTQ   SI, SI
-	JEQ     nores_0_1
-	TESTB   R8, R8
-	JNE     nores_0_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y1, Y1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
 	VMULPS    (CX), Y1, Y13
 	VCMPPS    $0x1e, Y12, Y1, Y14
 	VBLENDVPS Y14, Y1, Y13, Y1
-
-noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(CX), Y13
-	VMOVUPS 128(CX), Y14
-	VMAXPS  Y1, Y13, Y1
-	VMINPS  Y1, Y14, Y1
-
-noclamp_0_1:
-	TESTQ   SI, SI
-	JEQ     done_0_1
-	TESTB   R8, R8
-	JEQ     done_0_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y1, Y1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_0
-	VMOVUPS (DX), Y13
-	VADDPS  Y13, Y2, Y2
-
-nobias_1_0:
-	TESTQ   SI, SI
-	JEQ     nores_1_0
-	TESTB   R8, R8
-	JNE     nores_1_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y2, Y2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
 	VMULPS    (CX), Y2, Y13
 	VCMPPS    $0x1e, Y12, Y2, Y14
 	VBLENDVPS Y14, Y2, Y13, Y2
-
-noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(CX), Y13
-	VMOVUPS 128(CX), Y14
-	VMAXPS  Y2, Y13, Y2
-	VMINPS  Y2, Y14, Y2
-
-noclamp_1_0:
-	TESTQ   SI, SI
-	JEQ     done_1_0
-	TESTB   R8, R8
-	JEQ     done_1_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y2, Y2
-
-done_1_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_1
-	VMOVUPS 32(DX), Y13
-	VADDPS  Y13, Y3, Y3
-
-nobias_1_1:
-	TESTQ   SI, SI
-	JEQ     nores_1_1
-	TESTB   R8, R8
-	JNE     nores_1_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y3, Y3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
 	VMULPS    (CX), Y3, Y13
 	VCMPPS    $0x1e, Y12, Y3, Y14
 	VBLENDVPS Y14, Y3, Y13, Y3
-
-noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(CX), Y13
-	VMOVUPS 128(CX), Y14
-	VMAXPS  Y3, Y13, Y3
-	VMINPS  Y3, Y14, Y3
-
-noclamp_1_1:
-	TESTQ   SI, SI
-	JEQ     done_1_1
-	TESTB   R8, R8
-	JEQ     done_1_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y3, Y3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ   DX, DX
-	JEQ     nobias_2_0
-	VMOVUPS (DX), Y13
-	VADDPS  Y13, Y4, Y4
-
-nobias_2_0:
-	TESTQ   SI, SI
-	JEQ     nores_2_0
-	TESTB   R8, R8
-	JNE     nores_2_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y4, Y4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
 	VMULPS    (CX), Y4, Y13
 	VCMPPS    $0x1e, Y12, Y4, Y14
 	VBLENDVPS Y14, Y4, Y13, Y4
-
-noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(CX), Y13
-	VMOVUPS 128(CX), Y14
-	VMAXPS  Y4, Y13, Y4
-	VMINPS  Y4, Y14, Y4
-
-noclamp_2_0:
-	TESTQ   SI, SI
-	JEQ     done_2_0
-	TESTB   R8, R8
-	JEQ     done_2_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y4, Y4
-
-done_2_0:
-	TESTQ   DX, DX
-	JEQ     nobias_2_1
-	VMOVUPS 32(DX), Y13
-	VADDPS  Y13, Y5, Y5
-
-nobias_2_1:
-	TESTQ   SI, SI
-	JEQ     nores_2_1
-	TESTB   R8, R8
-	JNE     nores_2_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y5, Y5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
 	VMULPS    (CX), Y5, Y13
 	VCMPPS    $0x1e, Y12, Y5, Y14
 	VBLENDVPS Y14, Y5, Y13, Y5
-
-noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(CX), Y13
-	VMOVUPS 128(CX), Y14
-	VMAXPS  Y5, Y13, Y5
-	VMINPS  Y5, Y14, Y5
-
-noclamp_2_1:
-	TESTQ   SI, SI
-	JEQ     done_2_1
-	TESTB   R8, R8
-	JEQ     done_2_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y5, Y5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ   DX, DX
-	JEQ     nobias_3_0
-	VMOVUPS (DX), Y13
-	VADDPS  Y13, Y6, Y6
-
-nobias_3_0:
-	TESTQ   SI, SI
-	JEQ     nores_3_0
-	TESTB   R8, R8
-	JNE     nores_3_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y6, Y6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
 	VMULPS    (CX), Y6, Y13
 	VCMPPS    $0x1e, Y12, Y6, Y14
 	VBLENDVPS Y14, Y6, Y13, Y6
-
-noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(CX), Y13
-	VMOVUPS 128(CX), Y14
-	VMAXPS  Y6, Y13, Y6
-	VMINPS  Y6, Y14, Y6
-
-noclamp_3_0:
-	TESTQ   SI, SI
-	JEQ     done_3_0
-	TESTB   R8, R8
-	JEQ     done_3_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y6, Y6
-
-done_3_0:
-	TESTQ   DX, DX
-	JEQ     nobias_3_1
-	VMOVUPS 32(DX), Y13
-	VADDPS  Y13, Y7, Y7
-
-nobias_3_1:
-	TESTQ   SI, SI
-	JEQ     nores_3_1
-	TESTB   R8, R8
-	JNE     nores_3_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y7, Y7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
 	VMULPS    (CX), Y7, Y13
 	VCMPPS    $0x1e, Y12, Y7, Y14
 	VBLENDVPS Y14, Y7, Y13, Y7
-
-noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(CX), Y13
-	VMOVUPS 128(CX), Y14
-	VMAXPS  Y7, Y13, Y7
-	VMINPS  Y7, Y14, Y7
-
-noclamp_3_1:
-	TESTQ   SI, SI
-	JEQ     done_3_1
-	TESTB   R8, R8
-	JEQ     done_3_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y7, Y7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ   DX, DX
-	JEQ     nobias_4_0
-	VMOVUPS (DX), Y13
-	VADDPS  Y13, Y8, Y8
-
-nobias_4_0:
-	TESTQ   SI, SI
-	JEQ     nores_4_0
-	TESTB   R8, R8
-	JNE     nores_4_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y8, Y8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
 	VMULPS    (CX), Y8, Y13
 	VCMPPS    $0x1e, Y12, Y8, Y14
 	VBLENDVPS Y14, Y8, Y13, Y8
-
-noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(CX), Y13
-	VMOVUPS 128(CX), Y14
-	VMAXPS  Y8, Y13, Y8
-	VMINPS  Y8, Y14, Y8
-
-noclamp_4_0:
-	TESTQ   SI, SI
-	JEQ     done_4_0
-	TESTB   R8, R8
-	JEQ     done_4_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y8, Y8
-
-done_4_0:
-	TESTQ   DX, DX
-	JEQ     nobias_4_1
-	VMOVUPS 32(DX), Y13
-	VADDPS  Y13, Y9, Y9
-
-nobias_4_1:
-	TESTQ   SI, SI
-	JEQ     nores_4_1
-	TESTB   R8, R8
-	JNE     nores_4_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y9, Y9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
 	VMULPS    (CX), Y9, Y13
 	VCMPPS    $0x1e, Y12, Y9, Y14
 	VBLENDVPS Y14, Y9, Y13, Y9
-
-noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(CX), Y13
-	VMOVUPS 128(CX), Y14
-	VMAXPS  Y9, Y13, Y9
-	VMINPS  Y9, Y14, Y9
-
-noclamp_4_1:
-	TESTQ   SI, SI
-	JEQ     done_4_1
-	TESTB   R8, R8
-	JEQ     done_4_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y9, Y9
-
-done_4_1:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ   DX, DX
-	JEQ     nobias_5_0
-	VMOVUPS (DX), Y13
-	VADDPS  Y13, Y10, Y10
-
-nobias_5_0:
-	TESTQ   SI, SI
-	JEQ     nores_5_0
-	TESTB   R8, R8
-	JNE     nores_5_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y10, Y10
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
 	VMULPS    (CX), Y10, Y13
 	VCMPPS    $0x1e, Y12, Y10, Y14
 	VBLENDVPS Y14, Y10, Y13, Y10
-
-noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(CX), Y13
-	VMOVUPS 128(CX), Y14
-	VMAXPS  Y10, Y13, Y10
-	VMINPS  Y10, Y14, Y10
-
-noclamp_5_0:
-	TESTQ   SI, SI
-	JEQ     done_5_0
-	TESTB   R8, R8
-	JEQ     done_5_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y10, Y10
-
-done_5_0:
-	TESTQ   DX, DX
-	JEQ     nobias_5_1
-	VMOVUPS 32(DX), Y13
-	VADDPS  Y13, Y11, Y11
-
-nobias_5_1:
-	TESTQ   SI, SI
-	JEQ     nores_5_1
-	TESTB   R8, R8
-	JNE     nores_5_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y11, Y11
-
-nores_5_1:
-	TESTB     R9, R9
-	JEQ       noleaky_5_1
 	VMULPS    (CX), Y11, Y13
 	VCMPPS    $0x1e, Y12, Y11, Y12
 	VBLENDVPS Y12, Y11, Y13, Y11
 
-noleaky_5_1:
-	TESTB   R10, R10
-	JEQ     noclamp_5_1
+noleaky:
+	CMPB    218(CX), $0x00
+	JEQ     noclamp218
 	VMOVUPS 64(CX), Y13
-	VMOVUPS 128(CX), Y12
+	VMAXPS  Y0, Y13, Y0
+	VMAXPS  Y1, Y13, Y1
+	VMAXPS  Y2, Y13, Y2
+	VMAXPS  Y3, Y13, Y3
+	VMAXPS  Y4, Y13, Y4
+	VMAXPS  Y5, Y13, Y5
+	VMAXPS  Y6, Y13, Y6
+	VMAXPS  Y7, Y13, Y7
+	VMAXPS  Y8, Y13, Y8
+	VMAXPS  Y9, Y13, Y9
+	VMAXPS  Y10, Y13, Y10
 	VMAXPS  Y11, Y13, Y11
-	VMINPS  Y11, Y12, Y11
 
-noclamp_5_1:
+noclamp218:
+	CMPB    219(CX), $0x00
+	JEQ     noclamp219
+	VMOVUPS 128(CX), Y13
+	VMINPS  Y0, Y13, Y0
+	VMINPS  Y1, Y13, Y1
+	VMINPS  Y2, Y13, Y2
+	VMINPS  Y3, Y13, Y3
+	VMINPS  Y4, Y13, Y4
+	VMINPS  Y5, Y13, Y5
+	VMINPS  Y6, Y13, Y6
+	VMINPS  Y7, Y13, Y7
+	VMINPS  Y8, Y13, Y8
+	VMINPS  Y9, Y13, Y9
+	VMINPS  Y10, Y13, Y10
+	VMINPS  Y11, Y13, Y11
+
+noclamp219:
 	TESTQ   SI, SI
-	JEQ     done_5_1
+	JEQ     noresafter
 	TESTB   R8, R8
-	JEQ     done_5_1
-	VMOVUPS 32(SI), Y13
+	JEQ     noresafter
+	MOVQ    SI, CX
+	VMOVUPS (CX), Y13
+	VADDPS  Y13, Y0, Y0
+	VMOVUPS 32(CX), Y13
+	VADDPS  Y13, Y1, Y1
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y13
+	VADDPS  Y13, Y2, Y2
+	VMOVUPS 32(CX), Y13
+	VADDPS  Y13, Y3, Y3
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y13
+	VADDPS  Y13, Y4, Y4
+	VMOVUPS 32(CX), Y13
+	VADDPS  Y13, Y5, Y5
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y13
+	VADDPS  Y13, Y6, Y6
+	VMOVUPS 32(CX), Y13
+	VADDPS  Y13, Y7, Y7
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y13
+	VADDPS  Y13, Y8, Y8
+	VMOVUPS 32(CX), Y13
+	VADDPS  Y13, Y9, Y9
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y13
+	VADDPS  Y13, Y10, Y10
+	VMOVUPS 32(CX), Y13
 	VADDPS  Y13, Y11, Y11
 
-done_5_1:
+noresafter:
 noep:
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
@@ -2341,7 +1390,6 @@ write:
 	SHLQ      $0x02, SI
 	MOVB      216(CX), SI
 	MOVB      217(CX), DI
-	MOVB      218(CX), R8
 	VPXORD    Z4, Z4, Z4
 	VPXORD    Z5, Z5, Z5
 	VPXORD    Z6, Z6, Z6
@@ -2354,73 +1402,55 @@ nobiasrow:
 	VMOVUPS 64(CX), Z2
 	VMOVUPS 128(CX), Z3
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z5, Z0, Z0
+	VADDPS  Z6, Z1, Z1
 
-nobias_0_0:
+nobias:
 	TESTQ     BX, BX
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     SI, SI
-	JNE       nores_0_0
-	VMOVUPS.Z (BX), K1, Z5
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Z5
 	VADDPS    Z5, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z5
+	VADDPS    Z5, Z1, Z1
 
-nores_0_0:
+noresbefore:
 	TESTB     DI, DI
-	JEQ       noleaky_0_0
+	JEQ       noleaky
 	VMULPS    (CX), Z0, Z5
 	VCMPPS    $0x1e, Z4, Z0, K3
 	VBLENDMPS Z0, Z5, K3, Z0
-
-noleaky_0_0:
-	TESTB  R8, R8
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z2, Z0
-	VMINPS Z0, Z3, Z0
-
-noclamp_0_0:
-	TESTQ     BX, BX
-	JEQ       done_0_0
-	TESTB     SI, SI
-	JEQ       done_0_0
-	VMOVUPS.Z (BX), K1, Z5
-	VADDPS    Z5, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z6, Z1, Z1
-
-nobias_0_1:
-	TESTQ     BX, BX
-	JEQ       nores_0_1
-	TESTB     SI, SI
-	JNE       nores_0_1
-	VMOVUPS.Z 64(BX), K2, Z5
-	VADDPS    Z5, Z1, Z1
-
-nores_0_1:
-	TESTB     DI, DI
-	JEQ       noleaky_0_1
 	VMULPS    (CX), Z1, Z5
 	VCMPPS    $0x1e, Z4, Z1, K3
 	VBLENDMPS Z1, Z5, K3, Z1
 
-noleaky_0_1:
-	TESTB  R8, R8
-	JEQ    noclamp_0_1
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
 	VMAXPS Z1, Z2, Z1
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
 	VMINPS Z1, Z3, Z1
 
-noclamp_0_1:
+noclamp219:
 	TESTQ     BX, BX
-	JEQ       done_0_1
+	JEQ       noresafter
 	TESTB     SI, SI
-	JEQ       done_0_1
-	VMOVUPS.Z 64(BX), K2, Z5
+	JEQ       noresafter
+	MOVQ      BX, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z5
 	VADDPS    Z5, Z1, Z1
 
-done_0_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
@@ -2501,7 +1531,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z6, Z6, Z6
 	VPXORD    Z7, Z7, Z7
 	VPXORD    Z8, Z8, Z8
@@ -2514,146 +1543,77 @@ nobiasrow:
 	VMOVUPS 64(CX), Z4
 	VMOVUPS 128(CX), Z5
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z7, Z0, Z0
+	VADDPS  Z8, Z1, Z1
+	VADDPS  Z7, Z2, Z2
+	VADDPS  Z8, Z3, Z3
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z9
-	VCMPPS    $0x1e, Z6, Z0, K3
-	VBLENDMPS Z0, Z9, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z4, Z0
-	VMINPS Z0, Z5, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z8, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z9
-	VADDPS    Z9, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z9
-	VCMPPS    $0x1e, Z6, Z1, K3
-	VBLENDMPS Z1, Z9, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z4, Z1
-	VMINPS Z1, Z5, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z9
-	VADDPS    Z9, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z7, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z7
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z7
+	VADDPS    Z7, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z7
 	VADDPS    Z7, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z7
+	VADDPS    Z7, Z3, Z3
 
-nores_1_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_1_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z7
+	VCMPPS    $0x1e, Z6, Z0, K3
+	VBLENDMPS Z0, Z7, K3, Z0
+	VMULPS    (CX), Z1, Z7
+	VCMPPS    $0x1e, Z6, Z1, K3
+	VBLENDMPS Z1, Z7, K3, Z1
 	VMULPS    (CX), Z2, Z7
 	VCMPPS    $0x1e, Z6, Z2, K3
 	VBLENDMPS Z2, Z7, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z4, Z2
-	VMINPS Z2, Z5, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z8, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z7
-	VADDPS    Z7, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
 	VMULPS    (CX), Z3, Z7
 	VCMPPS    $0x1e, Z6, Z3, K3
 	VBLENDMPS Z3, Z7, K3, Z3
 
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z4, Z0
+	VMAXPS Z1, Z4, Z1
+	VMAXPS Z2, Z4, Z2
 	VMAXPS Z3, Z4, Z3
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z5, Z0
+	VMINPS Z1, Z5, Z1
+	VMINPS Z2, Z5, Z2
 	VMINPS Z3, Z5, Z3
 
-noclamp_1_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_1_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z7
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z7
+	VADDPS    Z7, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z7
+	VADDPS    Z7, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z7
 	VADDPS    Z7, Z3, Z3
 
-done_1_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
@@ -2749,7 +1709,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z8, Z8, Z8
 	VPXORD    Z9, Z9, Z9
 	VPXORD    Z10, Z10, Z10
@@ -2762,219 +1721,99 @@ nobiasrow:
 	VMOVUPS 64(CX), Z6
 	VMOVUPS 128(CX), Z7
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z9, Z0, Z0
+	VADDPS  Z10, Z1, Z1
+	VADDPS  Z9, Z2, Z2
+	VADDPS  Z10, Z3, Z3
+	VADDPS  Z9, Z4, Z4
+	VADDPS  Z10, Z5, Z5
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z11
-	VCMPPS    $0x1e, Z8, Z0, K3
-	VBLENDMPS Z0, Z11, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z6, Z0
-	VMINPS Z0, Z7, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z10, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z11
-	VADDPS    Z11, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z11
-	VCMPPS    $0x1e, Z8, Z1, K3
-	VBLENDMPS Z1, Z11, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z6, Z1
-	VMINPS Z1, Z7, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z11
-	VADDPS    Z11, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z9, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z11
-	VCMPPS    $0x1e, Z8, Z2, K3
-	VBLENDMPS Z2, Z11, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z6, Z2
-	VMINPS Z2, Z7, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z10, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z11
-	VADDPS    Z11, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z11
-	VCMPPS    $0x1e, Z8, Z3, K3
-	VBLENDMPS Z3, Z11, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z6, Z3
-	VMINPS Z3, Z7, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z11
-	VADDPS    Z11, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z9, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z9
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z9
+	VADDPS    Z9, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z9
+	VADDPS    Z9, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
 	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z9
+	VADDPS    Z9, Z5, Z5
 
-nores_2_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_2_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z9
+	VCMPPS    $0x1e, Z8, Z0, K3
+	VBLENDMPS Z0, Z9, K3, Z0
+	VMULPS    (CX), Z1, Z9
+	VCMPPS    $0x1e, Z8, Z1, K3
+	VBLENDMPS Z1, Z9, K3, Z1
+	VMULPS    (CX), Z2, Z9
+	VCMPPS    $0x1e, Z8, Z2, K3
+	VBLENDMPS Z2, Z9, K3, Z2
+	VMULPS    (CX), Z3, Z9
+	VCMPPS    $0x1e, Z8, Z3, K3
+	VBLENDMPS Z3, Z9, K3, Z3
 	VMULPS    (CX), Z4, Z9
 	VCMPPS    $0x1e, Z8, Z4, K3
 	VBLENDMPS Z4, Z9, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z6, Z4
-	VMINPS Z4, Z7, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z10, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z9
-	VADDPS    Z9, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
 	VMULPS    (CX), Z5, Z9
 	VCMPPS    $0x1e, Z8, Z5, K3
 	VBLENDMPS Z5, Z9, K3, Z5
 
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z6, Z0
+	VMAXPS Z1, Z6, Z1
+	VMAXPS Z2, Z6, Z2
+	VMAXPS Z3, Z6, Z3
+	VMAXPS Z4, Z6, Z4
 	VMAXPS Z5, Z6, Z5
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z7, Z0
+	VMINPS Z1, Z7, Z1
+	VMINPS Z2, Z7, Z2
+	VMINPS Z3, Z7, Z3
+	VMINPS Z4, Z7, Z4
 	VMINPS Z5, Z7, Z5
 
-noclamp_2_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_2_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z9
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z9
+	VADDPS    Z9, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z9
+	VADDPS    Z9, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z9
 	VADDPS    Z9, Z5, Z5
 
-done_2_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
@@ -3085,7 +1924,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z10, Z10, Z10
 	VPXORD    Z11, Z11, Z11
 	VPXORD    Z12, Z12, Z12
@@ -3098,292 +1936,121 @@ nobiasrow:
 	VMOVUPS 64(CX), Z8
 	VMOVUPS 128(CX), Z9
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z11, Z0, Z0
+	VADDPS  Z12, Z1, Z1
+	VADDPS  Z11, Z2, Z2
+	VADDPS  Z12, Z3, Z3
+	VADDPS  Z11, Z4, Z4
+	VADDPS  Z12, Z5, Z5
+	VADDPS  Z11, Z6, Z6
+	VADDPS  Z12, Z7, Z7
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z13
-	VCMPPS    $0x1e, Z10, Z0, K3
-	VBLENDMPS Z0, Z13, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z8, Z0
-	VMINPS Z0, Z9, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z12, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z13
-	VADDPS    Z13, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z13
-	VCMPPS    $0x1e, Z10, Z1, K3
-	VBLENDMPS Z1, Z13, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z8, Z1
-	VMINPS Z1, Z9, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z13
-	VADDPS    Z13, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z11, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z13
-	VCMPPS    $0x1e, Z10, Z2, K3
-	VBLENDMPS Z2, Z13, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z8, Z2
-	VMINPS Z2, Z9, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z12, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z13
-	VADDPS    Z13, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z13
-	VCMPPS    $0x1e, Z10, Z3, K3
-	VBLENDMPS Z3, Z13, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z8, Z3
-	VMINPS Z3, Z9, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z13
-	VADDPS    Z13, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z11, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z13
-	VCMPPS    $0x1e, Z10, Z4, K3
-	VBLENDMPS Z4, Z13, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z8, Z4
-	VMINPS Z4, Z9, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z12, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z13
-	VADDPS    Z13, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z13
-	VCMPPS    $0x1e, Z10, Z5, K3
-	VBLENDMPS Z5, Z13, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z8, Z5
-	VMINPS Z5, Z9, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z13
-	VADDPS    Z13, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z11, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z11
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z11
+	VADDPS    Z11, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z11
+	VADDPS    Z11, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z11
+	VADDPS    Z11, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
 	VADDPS    Z11, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z11
+	VADDPS    Z11, Z7, Z7
 
-nores_3_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_3_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z11
+	VCMPPS    $0x1e, Z10, Z0, K3
+	VBLENDMPS Z0, Z11, K3, Z0
+	VMULPS    (CX), Z1, Z11
+	VCMPPS    $0x1e, Z10, Z1, K3
+	VBLENDMPS Z1, Z11, K3, Z1
+	VMULPS    (CX), Z2, Z11
+	VCMPPS    $0x1e, Z10, Z2, K3
+	VBLENDMPS Z2, Z11, K3, Z2
+	VMULPS    (CX), Z3, Z11
+	VCMPPS    $0x1e, Z10, Z3, K3
+	VBLENDMPS Z3, Z11, K3, Z3
+	VMULPS    (CX), Z4, Z11
+	VCMPPS    $0x1e, Z10, Z4, K3
+	VBLENDMPS Z4, Z11, K3, Z4
+	VMULPS    (CX), Z5, Z11
+	VCMPPS    $0x1e, Z10, Z5, K3
+	VBLENDMPS Z5, Z11, K3, Z5
 	VMULPS    (CX), Z6, Z11
 	VCMPPS    $0x1e, Z10, Z6, K3
 	VBLENDMPS Z6, Z11, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z8, Z6
-	VMINPS Z6, Z9, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z12, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z11
-	VADDPS    Z11, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
 	VMULPS    (CX), Z7, Z11
 	VCMPPS    $0x1e, Z10, Z7, K3
 	VBLENDMPS Z7, Z11, K3, Z7
 
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z8, Z0
+	VMAXPS Z1, Z8, Z1
+	VMAXPS Z2, Z8, Z2
+	VMAXPS Z3, Z8, Z3
+	VMAXPS Z4, Z8, Z4
+	VMAXPS Z5, Z8, Z5
+	VMAXPS Z6, Z8, Z6
 	VMAXPS Z7, Z8, Z7
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z9, Z0
+	VMINPS Z1, Z9, Z1
+	VMINPS Z2, Z9, Z2
+	VMINPS Z3, Z9, Z3
+	VMINPS Z4, Z9, Z4
+	VMINPS Z5, Z9, Z5
+	VMINPS Z6, Z9, Z6
 	VMINPS Z7, Z9, Z7
 
-noclamp_3_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_3_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z11
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z11
+	VADDPS    Z11, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z11
+	VADDPS    Z11, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z11
+	VADDPS    Z11, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z11
 	VADDPS    Z11, Z7, Z7
 
-done_3_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
@@ -3511,7 +2178,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z12, Z12, Z12
 	VPXORD    Z13, Z13, Z13
 	VPXORD    Z14, Z14, Z14
@@ -3524,365 +2190,143 @@ nobiasrow:
 	VMOVUPS 64(CX), Z10
 	VMOVUPS 128(CX), Z11
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z13, Z0, Z0
+	VADDPS  Z14, Z1, Z1
+	VADDPS  Z13, Z2, Z2
+	VADDPS  Z14, Z3, Z3
+	VADDPS  Z13, Z4, Z4
+	VADDPS  Z14, Z5, Z5
+	VADDPS  Z13, Z6, Z6
+	VADDPS  Z14, Z7, Z7
+	VADDPS  Z13, Z8, Z8
+	VADDPS  Z14, Z9, Z9
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z15
-	VCMPPS    $0x1e, Z12, Z0, K3
-	VBLENDMPS Z0, Z15, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z10, Z0
-	VMINPS Z0, Z11, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z14, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z15
-	VCMPPS    $0x1e, Z12, Z1, K3
-	VBLENDMPS Z1, Z15, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z10, Z1
-	VMINPS Z1, Z11, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z13, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z15
-	VCMPPS    $0x1e, Z12, Z2, K3
-	VBLENDMPS Z2, Z15, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z10, Z2
-	VMINPS Z2, Z11, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z14, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z15
-	VCMPPS    $0x1e, Z12, Z3, K3
-	VBLENDMPS Z3, Z15, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z10, Z3
-	VMINPS Z3, Z11, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z13, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z15
-	VCMPPS    $0x1e, Z12, Z4, K3
-	VBLENDMPS Z4, Z15, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z10, Z4
-	VMINPS Z4, Z11, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z14, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z15
-	VCMPPS    $0x1e, Z12, Z5, K3
-	VBLENDMPS Z5, Z15, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z10, Z5
-	VMINPS Z5, Z11, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z13, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z6, Z6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z15
-	VCMPPS    $0x1e, Z12, Z6, K3
-	VBLENDMPS Z6, Z15, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z10, Z6
-	VMINPS Z6, Z11, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z14, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z15
-	VCMPPS    $0x1e, Z12, Z7, K3
-	VBLENDMPS Z7, Z15, K3, Z7
-
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
-	VMAXPS Z7, Z10, Z7
-	VMINPS Z7, Z11, Z7
-
-noclamp_3_1:
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z7, Z7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z13, Z8, Z8
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z13
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
 	VADDPS    Z13, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z9, Z9
 
-nores_4_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_4_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z13
+	VCMPPS    $0x1e, Z12, Z0, K3
+	VBLENDMPS Z0, Z13, K3, Z0
+	VMULPS    (CX), Z1, Z13
+	VCMPPS    $0x1e, Z12, Z1, K3
+	VBLENDMPS Z1, Z13, K3, Z1
+	VMULPS    (CX), Z2, Z13
+	VCMPPS    $0x1e, Z12, Z2, K3
+	VBLENDMPS Z2, Z13, K3, Z2
+	VMULPS    (CX), Z3, Z13
+	VCMPPS    $0x1e, Z12, Z3, K3
+	VBLENDMPS Z3, Z13, K3, Z3
+	VMULPS    (CX), Z4, Z13
+	VCMPPS    $0x1e, Z12, Z4, K3
+	VBLENDMPS Z4, Z13, K3, Z4
+	VMULPS    (CX), Z5, Z13
+	VCMPPS    $0x1e, Z12, Z5, K3
+	VBLENDMPS Z5, Z13, K3, Z5
+	VMULPS    (CX), Z6, Z13
+	VCMPPS    $0x1e, Z12, Z6, K3
+	VBLENDMPS Z6, Z13, K3, Z6
+	VMULPS    (CX), Z7, Z13
+	VCMPPS    $0x1e, Z12, Z7, K3
+	VBLENDMPS Z7, Z13, K3, Z7
 	VMULPS    (CX), Z8, Z13
 	VCMPPS    $0x1e, Z12, Z8, K3
 	VBLENDMPS Z8, Z13, K3, Z8
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z8, Z10, Z8
-	VMINPS Z8, Z11, Z8
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z8, Z8
-
-done_4_0:
-	TESTQ  DX, DX
-	JEQ    nobias_4_1
-	VADDPS Z14, Z9, Z9
-
-nobias_4_1:
-	TESTQ     SI, SI
-	JEQ       nores_4_1
-	TESTB     R8, R8
-	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z13
-	VADDPS    Z13, Z9, Z9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
 	VMULPS    (CX), Z9, Z13
 	VCMPPS    $0x1e, Z12, Z9, K3
 	VBLENDMPS Z9, Z13, K3, Z9
 
-noleaky_4_1:
-	TESTB  R10, R10
-	JEQ    noclamp_4_1
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z10, Z0
+	VMAXPS Z1, Z10, Z1
+	VMAXPS Z2, Z10, Z2
+	VMAXPS Z3, Z10, Z3
+	VMAXPS Z4, Z10, Z4
+	VMAXPS Z5, Z10, Z5
+	VMAXPS Z6, Z10, Z6
+	VMAXPS Z7, Z10, Z7
+	VMAXPS Z8, Z10, Z8
 	VMAXPS Z9, Z10, Z9
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z11, Z0
+	VMINPS Z1, Z11, Z1
+	VMINPS Z2, Z11, Z2
+	VMINPS Z3, Z11, Z3
+	VMINPS Z4, Z11, Z4
+	VMINPS Z5, Z11, Z5
+	VMINPS Z6, Z11, Z6
+	VMINPS Z7, Z11, Z7
+	VMINPS Z8, Z11, Z8
 	VMINPS Z9, Z11, Z9
 
-noclamp_4_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_4_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z13
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z13
+	VADDPS    Z13, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z13
+	VADDPS    Z13, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z13
+	VADDPS    Z13, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z13
+	VADDPS    Z13, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z13
 	VADDPS    Z13, Z9, Z9
 
-done_4_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
@@ -4025,7 +2469,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z14, Z14, Z14
 	VPXORD    Z15, Z15, Z15
 	VPXORD    Z16, Z16, Z16
@@ -4038,438 +2481,165 @@ nobiasrow:
 	VMOVUPS 64(CX), Z12
 	VMOVUPS 128(CX), Z13
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z15, Z0, Z0
+	VADDPS  Z16, Z1, Z1
+	VADDPS  Z15, Z2, Z2
+	VADDPS  Z16, Z3, Z3
+	VADDPS  Z15, Z4, Z4
+	VADDPS  Z16, Z5, Z5
+	VADDPS  Z15, Z6, Z6
+	VADDPS  Z16, Z7, Z7
+	VADDPS  Z15, Z8, Z8
+	VADDPS  Z16, Z9, Z9
+	VADDPS  Z15, Z10, Z10
+	VADDPS  Z16, Z11, Z11
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z17
-	VCMPPS    $0x1e, Z14, Z0, K3
-	VBLENDMPS Z0, Z17, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z12, Z0
-	VMINPS Z0, Z13, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z16, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z17
-	VCMPPS    $0x1e, Z14, Z1, K3
-	VBLENDMPS Z1, Z17, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z12, Z1
-	VMINPS Z1, Z13, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z15, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z17
-	VCMPPS    $0x1e, Z14, Z2, K3
-	VBLENDMPS Z2, Z17, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z12, Z2
-	VMINPS Z2, Z13, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z16, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z17
-	VCMPPS    $0x1e, Z14, Z3, K3
-	VBLENDMPS Z3, Z17, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z12, Z3
-	VMINPS Z3, Z13, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z15, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z17
-	VCMPPS    $0x1e, Z14, Z4, K3
-	VBLENDMPS Z4, Z17, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z12, Z4
-	VMINPS Z4, Z13, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z16, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z17
-	VCMPPS    $0x1e, Z14, Z5, K3
-	VBLENDMPS Z5, Z17, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z12, Z5
-	VMINPS Z5, Z13, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z15, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z6, Z6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z17
-	VCMPPS    $0x1e, Z14, Z6, K3
-	VBLENDMPS Z6, Z17, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z12, Z6
-	VMINPS Z6, Z13, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z16, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z17
-	VCMPPS    $0x1e, Z14, Z7, K3
-	VBLENDMPS Z7, Z17, K3, Z7
-
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
-	VMAXPS Z7, Z12, Z7
-	VMINPS Z7, Z13, Z7
-
-noclamp_3_1:
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z7, Z7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z15, Z8, Z8
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z8, Z8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z8, Z17
-	VCMPPS    $0x1e, Z14, Z8, K3
-	VBLENDMPS Z8, Z17, K3, Z8
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z8, Z12, Z8
-	VMINPS Z8, Z13, Z8
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z8, Z8
-
-done_4_0:
-	TESTQ  DX, DX
-	JEQ    nobias_4_1
-	VADDPS Z16, Z9, Z9
-
-nobias_4_1:
-	TESTQ     SI, SI
-	JEQ       nores_4_1
-	TESTB     R8, R8
-	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z9, Z9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
-	VMULPS    (CX), Z9, Z17
-	VCMPPS    $0x1e, Z14, Z9, K3
-	VBLENDMPS Z9, Z17, K3, Z9
-
-noleaky_4_1:
-	TESTB  R10, R10
-	JEQ    noclamp_4_1
-	VMAXPS Z9, Z12, Z9
-	VMINPS Z9, Z13, Z9
-
-noclamp_4_1:
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z9, Z9
-
-done_4_1:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z15, Z10, Z10
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z15
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
 	VADDPS    Z15, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z11, Z11
 
-nores_5_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_5_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z15
+	VCMPPS    $0x1e, Z14, Z0, K3
+	VBLENDMPS Z0, Z15, K3, Z0
+	VMULPS    (CX), Z1, Z15
+	VCMPPS    $0x1e, Z14, Z1, K3
+	VBLENDMPS Z1, Z15, K3, Z1
+	VMULPS    (CX), Z2, Z15
+	VCMPPS    $0x1e, Z14, Z2, K3
+	VBLENDMPS Z2, Z15, K3, Z2
+	VMULPS    (CX), Z3, Z15
+	VCMPPS    $0x1e, Z14, Z3, K3
+	VBLENDMPS Z3, Z15, K3, Z3
+	VMULPS    (CX), Z4, Z15
+	VCMPPS    $0x1e, Z14, Z4, K3
+	VBLENDMPS Z4, Z15, K3, Z4
+	VMULPS    (CX), Z5, Z15
+	VCMPPS    $0x1e, Z14, Z5, K3
+	VBLENDMPS Z5, Z15, K3, Z5
+	VMULPS    (CX), Z6, Z15
+	VCMPPS    $0x1e, Z14, Z6, K3
+	VBLENDMPS Z6, Z15, K3, Z6
+	VMULPS    (CX), Z7, Z15
+	VCMPPS    $0x1e, Z14, Z7, K3
+	VBLENDMPS Z7, Z15, K3, Z7
+	VMULPS    (CX), Z8, Z15
+	VCMPPS    $0x1e, Z14, Z8, K3
+	VBLENDMPS Z8, Z15, K3, Z8
+	VMULPS    (CX), Z9, Z15
+	VCMPPS    $0x1e, Z14, Z9, K3
+	VBLENDMPS Z9, Z15, K3, Z9
 	VMULPS    (CX), Z10, Z15
 	VCMPPS    $0x1e, Z14, Z10, K3
 	VBLENDMPS Z10, Z15, K3, Z10
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z10, Z12, Z10
-	VMINPS Z10, Z13, Z10
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z10, Z10
-
-done_5_0:
-	TESTQ  DX, DX
-	JEQ    nobias_5_1
-	VADDPS Z16, Z11, Z11
-
-nobias_5_1:
-	TESTQ     SI, SI
-	JEQ       nores_5_1
-	TESTB     R8, R8
-	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z11, Z11
-
-nores_5_1:
-	TESTB     R9, R9
-	JEQ       noleaky_5_1
 	VMULPS    (CX), Z11, Z15
 	VCMPPS    $0x1e, Z14, Z11, K3
 	VBLENDMPS Z11, Z15, K3, Z11
 
-noleaky_5_1:
-	TESTB  R10, R10
-	JEQ    noclamp_5_1
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z12, Z0
+	VMAXPS Z1, Z12, Z1
+	VMAXPS Z2, Z12, Z2
+	VMAXPS Z3, Z12, Z3
+	VMAXPS Z4, Z12, Z4
+	VMAXPS Z5, Z12, Z5
+	VMAXPS Z6, Z12, Z6
+	VMAXPS Z7, Z12, Z7
+	VMAXPS Z8, Z12, Z8
+	VMAXPS Z9, Z12, Z9
+	VMAXPS Z10, Z12, Z10
 	VMAXPS Z11, Z12, Z11
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z13, Z0
+	VMINPS Z1, Z13, Z1
+	VMINPS Z2, Z13, Z2
+	VMINPS Z3, Z13, Z3
+	VMINPS Z4, Z13, Z4
+	VMINPS Z5, Z13, Z5
+	VMINPS Z6, Z13, Z6
+	VMINPS Z7, Z13, Z7
+	VMINPS Z8, Z13, Z8
+	VMINPS Z9, Z13, Z9
+	VMINPS Z10, Z13, Z10
 	VMINPS Z11, Z13, Z11
 
-noclamp_5_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_5_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z15
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z15
+	VADDPS    Z15, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z15
+	VADDPS    Z15, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z15
+	VADDPS    Z15, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z15
+	VADDPS    Z15, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z15
+	VADDPS    Z15, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Z15
 	VADDPS    Z15, Z11, Z11
 
-done_5_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
@@ -4627,7 +2797,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z16, Z16, Z16
 	VPXORD    Z17, Z17, Z17
 	VPXORD    Z18, Z18, Z18
@@ -4640,511 +2809,187 @@ nobiasrow:
 	VMOVUPS 64(CX), Z14
 	VMOVUPS 128(CX), Z15
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z17, Z0, Z0
+	VADDPS  Z18, Z1, Z1
+	VADDPS  Z17, Z2, Z2
+	VADDPS  Z18, Z3, Z3
+	VADDPS  Z17, Z4, Z4
+	VADDPS  Z18, Z5, Z5
+	VADDPS  Z17, Z6, Z6
+	VADDPS  Z18, Z7, Z7
+	VADDPS  Z17, Z8, Z8
+	VADDPS  Z18, Z9, Z9
+	VADDPS  Z17, Z10, Z10
+	VADDPS  Z18, Z11, Z11
+	VADDPS  Z17, Z12, Z12
+	VADDPS  Z18, Z13, Z13
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z19
-	VCMPPS    $0x1e, Z16, Z0, K3
-	VBLENDMPS Z0, Z19, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z14, Z0
-	VMINPS Z0, Z15, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z18, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z19
-	VCMPPS    $0x1e, Z16, Z1, K3
-	VBLENDMPS Z1, Z19, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z14, Z1
-	VMINPS Z1, Z15, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z17, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z19
-	VCMPPS    $0x1e, Z16, Z2, K3
-	VBLENDMPS Z2, Z19, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z14, Z2
-	VMINPS Z2, Z15, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z18, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z19
-	VCMPPS    $0x1e, Z16, Z3, K3
-	VBLENDMPS Z3, Z19, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z14, Z3
-	VMINPS Z3, Z15, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z17, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z19
-	VCMPPS    $0x1e, Z16, Z4, K3
-	VBLENDMPS Z4, Z19, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z14, Z4
-	VMINPS Z4, Z15, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z18, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z19
-	VCMPPS    $0x1e, Z16, Z5, K3
-	VBLENDMPS Z5, Z19, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z14, Z5
-	VMINPS Z5, Z15, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z17, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z6, Z6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z19
-	VCMPPS    $0x1e, Z16, Z6, K3
-	VBLENDMPS Z6, Z19, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z14, Z6
-	VMINPS Z6, Z15, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z18, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z19
-	VCMPPS    $0x1e, Z16, Z7, K3
-	VBLENDMPS Z7, Z19, K3, Z7
-
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
-	VMAXPS Z7, Z14, Z7
-	VMINPS Z7, Z15, Z7
-
-noclamp_3_1:
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z7, Z7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z17, Z8, Z8
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z8, Z8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z8, Z19
-	VCMPPS    $0x1e, Z16, Z8, K3
-	VBLENDMPS Z8, Z19, K3, Z8
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z8, Z14, Z8
-	VMINPS Z8, Z15, Z8
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z8, Z8
-
-done_4_0:
-	TESTQ  DX, DX
-	JEQ    nobias_4_1
-	VADDPS Z18, Z9, Z9
-
-nobias_4_1:
-	TESTQ     SI, SI
-	JEQ       nores_4_1
-	TESTB     R8, R8
-	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z9, Z9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
-	VMULPS    (CX), Z9, Z19
-	VCMPPS    $0x1e, Z16, Z9, K3
-	VBLENDMPS Z9, Z19, K3, Z9
-
-noleaky_4_1:
-	TESTB  R10, R10
-	JEQ    noclamp_4_1
-	VMAXPS Z9, Z14, Z9
-	VMINPS Z9, Z15, Z9
-
-noclamp_4_1:
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z9, Z9
-
-done_4_1:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z17, Z10, Z10
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z10, Z10
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (CX), Z10, Z19
-	VCMPPS    $0x1e, Z16, Z10, K3
-	VBLENDMPS Z10, Z19, K3, Z10
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z10, Z14, Z10
-	VMINPS Z10, Z15, Z10
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z10, Z10
-
-done_5_0:
-	TESTQ  DX, DX
-	JEQ    nobias_5_1
-	VADDPS Z18, Z11, Z11
-
-nobias_5_1:
-	TESTQ     SI, SI
-	JEQ       nores_5_1
-	TESTB     R8, R8
-	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z11, Z11
-
-nores_5_1:
-	TESTB     R9, R9
-	JEQ       noleaky_5_1
-	VMULPS    (CX), Z11, Z19
-	VCMPPS    $0x1e, Z16, Z11, K3
-	VBLENDMPS Z11, Z19, K3, Z11
-
-noleaky_5_1:
-	TESTB  R10, R10
-	JEQ    noclamp_5_1
-	VMAXPS Z11, Z14, Z11
-	VMINPS Z11, Z15, Z11
-
-noclamp_5_1:
-	TESTQ     SI, SI
-	JEQ       done_5_1
-	TESTB     R8, R8
-	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z11, Z11
-
-done_5_1:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z17, Z12, Z12
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z17
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
 	VADDPS    Z17, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z13, Z13
 
-nores_6_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_6_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z17
+	VCMPPS    $0x1e, Z16, Z0, K3
+	VBLENDMPS Z0, Z17, K3, Z0
+	VMULPS    (CX), Z1, Z17
+	VCMPPS    $0x1e, Z16, Z1, K3
+	VBLENDMPS Z1, Z17, K3, Z1
+	VMULPS    (CX), Z2, Z17
+	VCMPPS    $0x1e, Z16, Z2, K3
+	VBLENDMPS Z2, Z17, K3, Z2
+	VMULPS    (CX), Z3, Z17
+	VCMPPS    $0x1e, Z16, Z3, K3
+	VBLENDMPS Z3, Z17, K3, Z3
+	VMULPS    (CX), Z4, Z17
+	VCMPPS    $0x1e, Z16, Z4, K3
+	VBLENDMPS Z4, Z17, K3, Z4
+	VMULPS    (CX), Z5, Z17
+	VCMPPS    $0x1e, Z16, Z5, K3
+	VBLENDMPS Z5, Z17, K3, Z5
+	VMULPS    (CX), Z6, Z17
+	VCMPPS    $0x1e, Z16, Z6, K3
+	VBLENDMPS Z6, Z17, K3, Z6
+	VMULPS    (CX), Z7, Z17
+	VCMPPS    $0x1e, Z16, Z7, K3
+	VBLENDMPS Z7, Z17, K3, Z7
+	VMULPS    (CX), Z8, Z17
+	VCMPPS    $0x1e, Z16, Z8, K3
+	VBLENDMPS Z8, Z17, K3, Z8
+	VMULPS    (CX), Z9, Z17
+	VCMPPS    $0x1e, Z16, Z9, K3
+	VBLENDMPS Z9, Z17, K3, Z9
+	VMULPS    (CX), Z10, Z17
+	VCMPPS    $0x1e, Z16, Z10, K3
+	VBLENDMPS Z10, Z17, K3, Z10
+	VMULPS    (CX), Z11, Z17
+	VCMPPS    $0x1e, Z16, Z11, K3
+	VBLENDMPS Z11, Z17, K3, Z11
 	VMULPS    (CX), Z12, Z17
 	VCMPPS    $0x1e, Z16, Z12, K3
 	VBLENDMPS Z12, Z17, K3, Z12
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z12, Z14, Z12
-	VMINPS Z12, Z15, Z12
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z12, Z12
-
-done_6_0:
-	TESTQ  DX, DX
-	JEQ    nobias_6_1
-	VADDPS Z18, Z13, Z13
-
-nobias_6_1:
-	TESTQ     SI, SI
-	JEQ       nores_6_1
-	TESTB     R8, R8
-	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z13, Z13
-
-nores_6_1:
-	TESTB     R9, R9
-	JEQ       noleaky_6_1
 	VMULPS    (CX), Z13, Z17
 	VCMPPS    $0x1e, Z16, Z13, K3
 	VBLENDMPS Z13, Z17, K3, Z13
 
-noleaky_6_1:
-	TESTB  R10, R10
-	JEQ    noclamp_6_1
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z14, Z0
+	VMAXPS Z1, Z14, Z1
+	VMAXPS Z2, Z14, Z2
+	VMAXPS Z3, Z14, Z3
+	VMAXPS Z4, Z14, Z4
+	VMAXPS Z5, Z14, Z5
+	VMAXPS Z6, Z14, Z6
+	VMAXPS Z7, Z14, Z7
+	VMAXPS Z8, Z14, Z8
+	VMAXPS Z9, Z14, Z9
+	VMAXPS Z10, Z14, Z10
+	VMAXPS Z11, Z14, Z11
+	VMAXPS Z12, Z14, Z12
 	VMAXPS Z13, Z14, Z13
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z15, Z0
+	VMINPS Z1, Z15, Z1
+	VMINPS Z2, Z15, Z2
+	VMINPS Z3, Z15, Z3
+	VMINPS Z4, Z15, Z4
+	VMINPS Z5, Z15, Z5
+	VMINPS Z6, Z15, Z6
+	VMINPS Z7, Z15, Z7
+	VMINPS Z8, Z15, Z8
+	VMINPS Z9, Z15, Z9
+	VMINPS Z10, Z15, Z10
+	VMINPS Z11, Z15, Z11
+	VMINPS Z12, Z15, Z12
 	VMINPS Z13, Z15, Z13
 
-noclamp_6_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_6_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z17
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z17
+	VADDPS    Z17, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z17
+	VADDPS    Z17, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z17
+	VADDPS    Z17, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z17
+	VADDPS    Z17, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z17
+	VADDPS    Z17, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Z17
+	VADDPS    Z17, Z11, Z11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z17
 	VADDPS    Z17, Z13, Z13
 
-done_6_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
@@ -5317,7 +3162,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z18, Z18, Z18
 	VPXORD    Z19, Z19, Z19
 	VPXORD    Z20, Z20, Z20
@@ -5330,584 +3174,209 @@ nobiasrow:
 	VMOVUPS 64(CX), Z16
 	VMOVUPS 128(CX), Z17
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z19, Z0, Z0
+	VADDPS  Z20, Z1, Z1
+	VADDPS  Z19, Z2, Z2
+	VADDPS  Z20, Z3, Z3
+	VADDPS  Z19, Z4, Z4
+	VADDPS  Z20, Z5, Z5
+	VADDPS  Z19, Z6, Z6
+	VADDPS  Z20, Z7, Z7
+	VADDPS  Z19, Z8, Z8
+	VADDPS  Z20, Z9, Z9
+	VADDPS  Z19, Z10, Z10
+	VADDPS  Z20, Z11, Z11
+	VADDPS  Z19, Z12, Z12
+	VADDPS  Z20, Z13, Z13
+	VADDPS  Z19, Z14, Z14
+	VADDPS  Z20, Z15, Z15
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z21
-	VCMPPS    $0x1e, Z18, Z0, K3
-	VBLENDMPS Z0, Z21, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z16, Z0
-	VMINPS Z0, Z17, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z20, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z21
-	VCMPPS    $0x1e, Z18, Z1, K3
-	VBLENDMPS Z1, Z21, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z16, Z1
-	VMINPS Z1, Z17, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z19, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z21
-	VCMPPS    $0x1e, Z18, Z2, K3
-	VBLENDMPS Z2, Z21, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z16, Z2
-	VMINPS Z2, Z17, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z20, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z21
-	VCMPPS    $0x1e, Z18, Z3, K3
-	VBLENDMPS Z3, Z21, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z16, Z3
-	VMINPS Z3, Z17, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z19, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z21
-	VCMPPS    $0x1e, Z18, Z4, K3
-	VBLENDMPS Z4, Z21, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z16, Z4
-	VMINPS Z4, Z17, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z20, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z21
-	VCMPPS    $0x1e, Z18, Z5, K3
-	VBLENDMPS Z5, Z21, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z16, Z5
-	VMINPS Z5, Z17, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z19, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z6, Z6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z21
-	VCMPPS    $0x1e, Z18, Z6, K3
-	VBLENDMPS Z6, Z21, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z16, Z6
-	VMINPS Z6, Z17, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z20, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z21
-	VCMPPS    $0x1e, Z18, Z7, K3
-	VBLENDMPS Z7, Z21, K3, Z7
-
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
-	VMAXPS Z7, Z16, Z7
-	VMINPS Z7, Z17, Z7
-
-noclamp_3_1:
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z7, Z7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z19, Z8, Z8
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z8, Z8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z8, Z21
-	VCMPPS    $0x1e, Z18, Z8, K3
-	VBLENDMPS Z8, Z21, K3, Z8
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z8, Z16, Z8
-	VMINPS Z8, Z17, Z8
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z8, Z8
-
-done_4_0:
-	TESTQ  DX, DX
-	JEQ    nobias_4_1
-	VADDPS Z20, Z9, Z9
-
-nobias_4_1:
-	TESTQ     SI, SI
-	JEQ       nores_4_1
-	TESTB     R8, R8
-	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z9, Z9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
-	VMULPS    (CX), Z9, Z21
-	VCMPPS    $0x1e, Z18, Z9, K3
-	VBLENDMPS Z9, Z21, K3, Z9
-
-noleaky_4_1:
-	TESTB  R10, R10
-	JEQ    noclamp_4_1
-	VMAXPS Z9, Z16, Z9
-	VMINPS Z9, Z17, Z9
-
-noclamp_4_1:
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z9, Z9
-
-done_4_1:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z19, Z10, Z10
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z10, Z10
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (CX), Z10, Z21
-	VCMPPS    $0x1e, Z18, Z10, K3
-	VBLENDMPS Z10, Z21, K3, Z10
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z10, Z16, Z10
-	VMINPS Z10, Z17, Z10
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z10, Z10
-
-done_5_0:
-	TESTQ  DX, DX
-	JEQ    nobias_5_1
-	VADDPS Z20, Z11, Z11
-
-nobias_5_1:
-	TESTQ     SI, SI
-	JEQ       nores_5_1
-	TESTB     R8, R8
-	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z11, Z11
-
-nores_5_1:
-	TESTB     R9, R9
-	JEQ       noleaky_5_1
-	VMULPS    (CX), Z11, Z21
-	VCMPPS    $0x1e, Z18, Z11, K3
-	VBLENDMPS Z11, Z21, K3, Z11
-
-noleaky_5_1:
-	TESTB  R10, R10
-	JEQ    noclamp_5_1
-	VMAXPS Z11, Z16, Z11
-	VMINPS Z11, Z17, Z11
-
-noclamp_5_1:
-	TESTQ     SI, SI
-	JEQ       done_5_1
-	TESTB     R8, R8
-	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z11, Z11
-
-done_5_1:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z19, Z12, Z12
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z12, Z12
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (CX), Z12, Z21
-	VCMPPS    $0x1e, Z18, Z12, K3
-	VBLENDMPS Z12, Z21, K3, Z12
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z12, Z16, Z12
-	VMINPS Z12, Z17, Z12
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z12, Z12
-
-done_6_0:
-	TESTQ  DX, DX
-	JEQ    nobias_6_1
-	VADDPS Z20, Z13, Z13
-
-nobias_6_1:
-	TESTQ     SI, SI
-	JEQ       nores_6_1
-	TESTB     R8, R8
-	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z13, Z13
-
-nores_6_1:
-	TESTB     R9, R9
-	JEQ       noleaky_6_1
-	VMULPS    (CX), Z13, Z21
-	VCMPPS    $0x1e, Z18, Z13, K3
-	VBLENDMPS Z13, Z21, K3, Z13
-
-noleaky_6_1:
-	TESTB  R10, R10
-	JEQ    noclamp_6_1
-	VMAXPS Z13, Z16, Z13
-	VMINPS Z13, Z17, Z13
-
-noclamp_6_1:
-	TESTQ     SI, SI
-	JEQ       done_6_1
-	TESTB     R8, R8
-	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z13, Z13
-
-done_6_1:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z19, Z14, Z14
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z19
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
 	VADDPS    Z19, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z15, Z15
 
-nores_7_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_7_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z19
+	VCMPPS    $0x1e, Z18, Z0, K3
+	VBLENDMPS Z0, Z19, K3, Z0
+	VMULPS    (CX), Z1, Z19
+	VCMPPS    $0x1e, Z18, Z1, K3
+	VBLENDMPS Z1, Z19, K3, Z1
+	VMULPS    (CX), Z2, Z19
+	VCMPPS    $0x1e, Z18, Z2, K3
+	VBLENDMPS Z2, Z19, K3, Z2
+	VMULPS    (CX), Z3, Z19
+	VCMPPS    $0x1e, Z18, Z3, K3
+	VBLENDMPS Z3, Z19, K3, Z3
+	VMULPS    (CX), Z4, Z19
+	VCMPPS    $0x1e, Z18, Z4, K3
+	VBLENDMPS Z4, Z19, K3, Z4
+	VMULPS    (CX), Z5, Z19
+	VCMPPS    $0x1e, Z18, Z5, K3
+	VBLENDMPS Z5, Z19, K3, Z5
+	VMULPS    (CX), Z6, Z19
+	VCMPPS    $0x1e, Z18, Z6, K3
+	VBLENDMPS Z6, Z19, K3, Z6
+	VMULPS    (CX), Z7, Z19
+	VCMPPS    $0x1e, Z18, Z7, K3
+	VBLENDMPS Z7, Z19, K3, Z7
+	VMULPS    (CX), Z8, Z19
+	VCMPPS    $0x1e, Z18, Z8, K3
+	VBLENDMPS Z8, Z19, K3, Z8
+	VMULPS    (CX), Z9, Z19
+	VCMPPS    $0x1e, Z18, Z9, K3
+	VBLENDMPS Z9, Z19, K3, Z9
+	VMULPS    (CX), Z10, Z19
+	VCMPPS    $0x1e, Z18, Z10, K3
+	VBLENDMPS Z10, Z19, K3, Z10
+	VMULPS    (CX), Z11, Z19
+	VCMPPS    $0x1e, Z18, Z11, K3
+	VBLENDMPS Z11, Z19, K3, Z11
+	VMULPS    (CX), Z12, Z19
+	VCMPPS    $0x1e, Z18, Z12, K3
+	VBLENDMPS Z12, Z19, K3, Z12
+	VMULPS    (CX), Z13, Z19
+	VCMPPS    $0x1e, Z18, Z13, K3
+	VBLENDMPS Z13, Z19, K3, Z13
 	VMULPS    (CX), Z14, Z19
 	VCMPPS    $0x1e, Z18, Z14, K3
 	VBLENDMPS Z14, Z19, K3, Z14
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z14, Z16, Z14
-	VMINPS Z14, Z17, Z14
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z14, Z14
-
-done_7_0:
-	TESTQ  DX, DX
-	JEQ    nobias_7_1
-	VADDPS Z20, Z15, Z15
-
-nobias_7_1:
-	TESTQ     SI, SI
-	JEQ       nores_7_1
-	TESTB     R8, R8
-	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z15, Z15
-
-nores_7_1:
-	TESTB     R9, R9
-	JEQ       noleaky_7_1
 	VMULPS    (CX), Z15, Z19
 	VCMPPS    $0x1e, Z18, Z15, K3
 	VBLENDMPS Z15, Z19, K3, Z15
 
-noleaky_7_1:
-	TESTB  R10, R10
-	JEQ    noclamp_7_1
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z16, Z0
+	VMAXPS Z1, Z16, Z1
+	VMAXPS Z2, Z16, Z2
+	VMAXPS Z3, Z16, Z3
+	VMAXPS Z4, Z16, Z4
+	VMAXPS Z5, Z16, Z5
+	VMAXPS Z6, Z16, Z6
+	VMAXPS Z7, Z16, Z7
+	VMAXPS Z8, Z16, Z8
+	VMAXPS Z9, Z16, Z9
+	VMAXPS Z10, Z16, Z10
+	VMAXPS Z11, Z16, Z11
+	VMAXPS Z12, Z16, Z12
+	VMAXPS Z13, Z16, Z13
+	VMAXPS Z14, Z16, Z14
 	VMAXPS Z15, Z16, Z15
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z17, Z0
+	VMINPS Z1, Z17, Z1
+	VMINPS Z2, Z17, Z2
+	VMINPS Z3, Z17, Z3
+	VMINPS Z4, Z17, Z4
+	VMINPS Z5, Z17, Z5
+	VMINPS Z6, Z17, Z6
+	VMINPS Z7, Z17, Z7
+	VMINPS Z8, Z17, Z8
+	VMINPS Z9, Z17, Z9
+	VMINPS Z10, Z17, Z10
+	VMINPS Z11, Z17, Z11
+	VMINPS Z12, Z17, Z12
+	VMINPS Z13, Z17, Z13
+	VMINPS Z14, Z17, Z14
 	VMINPS Z15, Z17, Z15
 
-noclamp_7_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_7_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z19
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z19
+	VADDPS    Z19, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z19
+	VADDPS    Z19, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z19
+	VADDPS    Z19, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z19
+	VADDPS    Z19, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z19
+	VADDPS    Z19, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Z19
+	VADDPS    Z19, Z11, Z11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z19
+	VADDPS    Z19, Z13, Z13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Z19
 	VADDPS    Z19, Z15, Z15
 
-done_7_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
@@ -6097,7 +3566,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z20, Z20, Z20
 	VPXORD    Z21, Z21, Z21
 	VPXORD    Z22, Z22, Z22
@@ -6110,657 +3578,231 @@ nobiasrow:
 	VMOVUPS 64(CX), Z18
 	VMOVUPS 128(CX), Z19
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z21, Z0, Z0
+	VADDPS  Z22, Z1, Z1
+	VADDPS  Z21, Z2, Z2
+	VADDPS  Z22, Z3, Z3
+	VADDPS  Z21, Z4, Z4
+	VADDPS  Z22, Z5, Z5
+	VADDPS  Z21, Z6, Z6
+	VADDPS  Z22, Z7, Z7
+	VADDPS  Z21, Z8, Z8
+	VADDPS  Z22, Z9, Z9
+	VADDPS  Z21, Z10, Z10
+	VADDPS  Z22, Z11, Z11
+	VADDPS  Z21, Z12, Z12
+	VADDPS  Z22, Z13, Z13
+	VADDPS  Z21, Z14, Z14
+	VADDPS  Z22, Z15, Z15
+	VADDPS  Z21, Z16, Z16
+	VADDPS  Z22, Z17, Z17
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z23
-	VCMPPS    $0x1e, Z20, Z0, K3
-	VBLENDMPS Z0, Z23, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z18, Z0
-	VMINPS Z0, Z19, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z22, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z23
-	VCMPPS    $0x1e, Z20, Z1, K3
-	VBLENDMPS Z1, Z23, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z18, Z1
-	VMINPS Z1, Z19, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z21, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z23
-	VCMPPS    $0x1e, Z20, Z2, K3
-	VBLENDMPS Z2, Z23, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z18, Z2
-	VMINPS Z2, Z19, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z22, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z23
-	VCMPPS    $0x1e, Z20, Z3, K3
-	VBLENDMPS Z3, Z23, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z18, Z3
-	VMINPS Z3, Z19, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z21, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z23
-	VCMPPS    $0x1e, Z20, Z4, K3
-	VBLENDMPS Z4, Z23, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z18, Z4
-	VMINPS Z4, Z19, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z22, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z23
-	VCMPPS    $0x1e, Z20, Z5, K3
-	VBLENDMPS Z5, Z23, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z18, Z5
-	VMINPS Z5, Z19, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z21, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z6, Z6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z23
-	VCMPPS    $0x1e, Z20, Z6, K3
-	VBLENDMPS Z6, Z23, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z18, Z6
-	VMINPS Z6, Z19, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z22, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z23
-	VCMPPS    $0x1e, Z20, Z7, K3
-	VBLENDMPS Z7, Z23, K3, Z7
-
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
-	VMAXPS Z7, Z18, Z7
-	VMINPS Z7, Z19, Z7
-
-noclamp_3_1:
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z7, Z7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z21, Z8, Z8
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z8, Z8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z8, Z23
-	VCMPPS    $0x1e, Z20, Z8, K3
-	VBLENDMPS Z8, Z23, K3, Z8
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z8, Z18, Z8
-	VMINPS Z8, Z19, Z8
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z8, Z8
-
-done_4_0:
-	TESTQ  DX, DX
-	JEQ    nobias_4_1
-	VADDPS Z22, Z9, Z9
-
-nobias_4_1:
-	TESTQ     SI, SI
-	JEQ       nores_4_1
-	TESTB     R8, R8
-	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z9, Z9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
-	VMULPS    (CX), Z9, Z23
-	VCMPPS    $0x1e, Z20, Z9, K3
-	VBLENDMPS Z9, Z23, K3, Z9
-
-noleaky_4_1:
-	TESTB  R10, R10
-	JEQ    noclamp_4_1
-	VMAXPS Z9, Z18, Z9
-	VMINPS Z9, Z19, Z9
-
-noclamp_4_1:
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z9, Z9
-
-done_4_1:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z21, Z10, Z10
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z10, Z10
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (CX), Z10, Z23
-	VCMPPS    $0x1e, Z20, Z10, K3
-	VBLENDMPS Z10, Z23, K3, Z10
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z10, Z18, Z10
-	VMINPS Z10, Z19, Z10
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z10, Z10
-
-done_5_0:
-	TESTQ  DX, DX
-	JEQ    nobias_5_1
-	VADDPS Z22, Z11, Z11
-
-nobias_5_1:
-	TESTQ     SI, SI
-	JEQ       nores_5_1
-	TESTB     R8, R8
-	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z11, Z11
-
-nores_5_1:
-	TESTB     R9, R9
-	JEQ       noleaky_5_1
-	VMULPS    (CX), Z11, Z23
-	VCMPPS    $0x1e, Z20, Z11, K3
-	VBLENDMPS Z11, Z23, K3, Z11
-
-noleaky_5_1:
-	TESTB  R10, R10
-	JEQ    noclamp_5_1
-	VMAXPS Z11, Z18, Z11
-	VMINPS Z11, Z19, Z11
-
-noclamp_5_1:
-	TESTQ     SI, SI
-	JEQ       done_5_1
-	TESTB     R8, R8
-	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z11, Z11
-
-done_5_1:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z21, Z12, Z12
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z12, Z12
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (CX), Z12, Z23
-	VCMPPS    $0x1e, Z20, Z12, K3
-	VBLENDMPS Z12, Z23, K3, Z12
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z12, Z18, Z12
-	VMINPS Z12, Z19, Z12
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z12, Z12
-
-done_6_0:
-	TESTQ  DX, DX
-	JEQ    nobias_6_1
-	VADDPS Z22, Z13, Z13
-
-nobias_6_1:
-	TESTQ     SI, SI
-	JEQ       nores_6_1
-	TESTB     R8, R8
-	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z13, Z13
-
-nores_6_1:
-	TESTB     R9, R9
-	JEQ       noleaky_6_1
-	VMULPS    (CX), Z13, Z23
-	VCMPPS    $0x1e, Z20, Z13, K3
-	VBLENDMPS Z13, Z23, K3, Z13
-
-noleaky_6_1:
-	TESTB  R10, R10
-	JEQ    noclamp_6_1
-	VMAXPS Z13, Z18, Z13
-	VMINPS Z13, Z19, Z13
-
-noclamp_6_1:
-	TESTQ     SI, SI
-	JEQ       done_6_1
-	TESTB     R8, R8
-	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z13, Z13
-
-done_6_1:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z21, Z14, Z14
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z14, Z14
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (CX), Z14, Z23
-	VCMPPS    $0x1e, Z20, Z14, K3
-	VBLENDMPS Z14, Z23, K3, Z14
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z14, Z18, Z14
-	VMINPS Z14, Z19, Z14
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z14, Z14
-
-done_7_0:
-	TESTQ  DX, DX
-	JEQ    nobias_7_1
-	VADDPS Z22, Z15, Z15
-
-nobias_7_1:
-	TESTQ     SI, SI
-	JEQ       nores_7_1
-	TESTB     R8, R8
-	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z15, Z15
-
-nores_7_1:
-	TESTB     R9, R9
-	JEQ       noleaky_7_1
-	VMULPS    (CX), Z15, Z23
-	VCMPPS    $0x1e, Z20, Z15, K3
-	VBLENDMPS Z15, Z23, K3, Z15
-
-noleaky_7_1:
-	TESTB  R10, R10
-	JEQ    noclamp_7_1
-	VMAXPS Z15, Z18, Z15
-	VMINPS Z15, Z19, Z15
-
-noclamp_7_1:
-	TESTQ     SI, SI
-	JEQ       done_7_1
-	TESTB     R8, R8
-	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z15, Z15
-
-done_7_1:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z21, Z16, Z16
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z21
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z15, Z15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
 	VADDPS    Z21, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z17, Z17
 
-nores_8_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_8_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z21
+	VCMPPS    $0x1e, Z20, Z0, K3
+	VBLENDMPS Z0, Z21, K3, Z0
+	VMULPS    (CX), Z1, Z21
+	VCMPPS    $0x1e, Z20, Z1, K3
+	VBLENDMPS Z1, Z21, K3, Z1
+	VMULPS    (CX), Z2, Z21
+	VCMPPS    $0x1e, Z20, Z2, K3
+	VBLENDMPS Z2, Z21, K3, Z2
+	VMULPS    (CX), Z3, Z21
+	VCMPPS    $0x1e, Z20, Z3, K3
+	VBLENDMPS Z3, Z21, K3, Z3
+	VMULPS    (CX), Z4, Z21
+	VCMPPS    $0x1e, Z20, Z4, K3
+	VBLENDMPS Z4, Z21, K3, Z4
+	VMULPS    (CX), Z5, Z21
+	VCMPPS    $0x1e, Z20, Z5, K3
+	VBLENDMPS Z5, Z21, K3, Z5
+	VMULPS    (CX), Z6, Z21
+	VCMPPS    $0x1e, Z20, Z6, K3
+	VBLENDMPS Z6, Z21, K3, Z6
+	VMULPS    (CX), Z7, Z21
+	VCMPPS    $0x1e, Z20, Z7, K3
+	VBLENDMPS Z7, Z21, K3, Z7
+	VMULPS    (CX), Z8, Z21
+	VCMPPS    $0x1e, Z20, Z8, K3
+	VBLENDMPS Z8, Z21, K3, Z8
+	VMULPS    (CX), Z9, Z21
+	VCMPPS    $0x1e, Z20, Z9, K3
+	VBLENDMPS Z9, Z21, K3, Z9
+	VMULPS    (CX), Z10, Z21
+	VCMPPS    $0x1e, Z20, Z10, K3
+	VBLENDMPS Z10, Z21, K3, Z10
+	VMULPS    (CX), Z11, Z21
+	VCMPPS    $0x1e, Z20, Z11, K3
+	VBLENDMPS Z11, Z21, K3, Z11
+	VMULPS    (CX), Z12, Z21
+	VCMPPS    $0x1e, Z20, Z12, K3
+	VBLENDMPS Z12, Z21, K3, Z12
+	VMULPS    (CX), Z13, Z21
+	VCMPPS    $0x1e, Z20, Z13, K3
+	VBLENDMPS Z13, Z21, K3, Z13
+	VMULPS    (CX), Z14, Z21
+	VCMPPS    $0x1e, Z20, Z14, K3
+	VBLENDMPS Z14, Z21, K3, Z14
+	VMULPS    (CX), Z15, Z21
+	VCMPPS    $0x1e, Z20, Z15, K3
+	VBLENDMPS Z15, Z21, K3, Z15
 	VMULPS    (CX), Z16, Z21
 	VCMPPS    $0x1e, Z20, Z16, K3
 	VBLENDMPS Z16, Z21, K3, Z16
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z16, Z18, Z16
-	VMINPS Z16, Z19, Z16
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z16, Z16
-
-done_8_0:
-	TESTQ  DX, DX
-	JEQ    nobias_8_1
-	VADDPS Z22, Z17, Z17
-
-nobias_8_1:
-	TESTQ     SI, SI
-	JEQ       nores_8_1
-	TESTB     R8, R8
-	JNE       nores_8_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z17, Z17
-
-nores_8_1:
-	TESTB     R9, R9
-	JEQ       noleaky_8_1
 	VMULPS    (CX), Z17, Z21
 	VCMPPS    $0x1e, Z20, Z17, K3
 	VBLENDMPS Z17, Z21, K3, Z17
 
-noleaky_8_1:
-	TESTB  R10, R10
-	JEQ    noclamp_8_1
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z18, Z0
+	VMAXPS Z1, Z18, Z1
+	VMAXPS Z2, Z18, Z2
+	VMAXPS Z3, Z18, Z3
+	VMAXPS Z4, Z18, Z4
+	VMAXPS Z5, Z18, Z5
+	VMAXPS Z6, Z18, Z6
+	VMAXPS Z7, Z18, Z7
+	VMAXPS Z8, Z18, Z8
+	VMAXPS Z9, Z18, Z9
+	VMAXPS Z10, Z18, Z10
+	VMAXPS Z11, Z18, Z11
+	VMAXPS Z12, Z18, Z12
+	VMAXPS Z13, Z18, Z13
+	VMAXPS Z14, Z18, Z14
+	VMAXPS Z15, Z18, Z15
+	VMAXPS Z16, Z18, Z16
 	VMAXPS Z17, Z18, Z17
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z19, Z0
+	VMINPS Z1, Z19, Z1
+	VMINPS Z2, Z19, Z2
+	VMINPS Z3, Z19, Z3
+	VMINPS Z4, Z19, Z4
+	VMINPS Z5, Z19, Z5
+	VMINPS Z6, Z19, Z6
+	VMINPS Z7, Z19, Z7
+	VMINPS Z8, Z19, Z8
+	VMINPS Z9, Z19, Z9
+	VMINPS Z10, Z19, Z10
+	VMINPS Z11, Z19, Z11
+	VMINPS Z12, Z19, Z12
+	VMINPS Z13, Z19, Z13
+	VMINPS Z14, Z19, Z14
+	VMINPS Z15, Z19, Z15
+	VMINPS Z16, Z19, Z16
 	VMINPS Z17, Z19, Z17
 
-noclamp_8_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_8_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_8_1
-	VMOVUPS.Z 64(SI), K2, Z21
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z11, Z11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z13, Z13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z15, Z15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Z21
 	VADDPS    Z21, Z17, Z17
 
-done_8_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
@@ -6965,7 +4007,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z22, Z22, Z22
 	VPXORD    Z23, Z23, Z23
 	VPXORD    Z24, Z24, Z24
@@ -6978,730 +4019,253 @@ nobiasrow:
 	VMOVUPS 64(CX), Z20
 	VMOVUPS 128(CX), Z21
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z23, Z0, Z0
+	VADDPS  Z24, Z1, Z1
+	VADDPS  Z23, Z2, Z2
+	VADDPS  Z24, Z3, Z3
+	VADDPS  Z23, Z4, Z4
+	VADDPS  Z24, Z5, Z5
+	VADDPS  Z23, Z6, Z6
+	VADDPS  Z24, Z7, Z7
+	VADDPS  Z23, Z8, Z8
+	VADDPS  Z24, Z9, Z9
+	VADDPS  Z23, Z10, Z10
+	VADDPS  Z24, Z11, Z11
+	VADDPS  Z23, Z12, Z12
+	VADDPS  Z24, Z13, Z13
+	VADDPS  Z23, Z14, Z14
+	VADDPS  Z24, Z15, Z15
+	VADDPS  Z23, Z16, Z16
+	VADDPS  Z24, Z17, Z17
+	VADDPS  Z23, Z18, Z18
+	VADDPS  Z24, Z19, Z19
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z25
-	VCMPPS    $0x1e, Z22, Z0, K3
-	VBLENDMPS Z0, Z25, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z20, Z0
-	VMINPS Z0, Z21, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z24, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z25
-	VCMPPS    $0x1e, Z22, Z1, K3
-	VBLENDMPS Z1, Z25, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z20, Z1
-	VMINPS Z1, Z21, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z23, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z25
-	VCMPPS    $0x1e, Z22, Z2, K3
-	VBLENDMPS Z2, Z25, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z20, Z2
-	VMINPS Z2, Z21, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z24, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z25
-	VCMPPS    $0x1e, Z22, Z3, K3
-	VBLENDMPS Z3, Z25, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z20, Z3
-	VMINPS Z3, Z21, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z23, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z25
-	VCMPPS    $0x1e, Z22, Z4, K3
-	VBLENDMPS Z4, Z25, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z20, Z4
-	VMINPS Z4, Z21, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z24, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z25
-	VCMPPS    $0x1e, Z22, Z5, K3
-	VBLENDMPS Z5, Z25, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z20, Z5
-	VMINPS Z5, Z21, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z23, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z6, Z6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z25
-	VCMPPS    $0x1e, Z22, Z6, K3
-	VBLENDMPS Z6, Z25, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z20, Z6
-	VMINPS Z6, Z21, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z24, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z25
-	VCMPPS    $0x1e, Z22, Z7, K3
-	VBLENDMPS Z7, Z25, K3, Z7
-
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
-	VMAXPS Z7, Z20, Z7
-	VMINPS Z7, Z21, Z7
-
-noclamp_3_1:
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z7, Z7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z23, Z8, Z8
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z8, Z8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z8, Z25
-	VCMPPS    $0x1e, Z22, Z8, K3
-	VBLENDMPS Z8, Z25, K3, Z8
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z8, Z20, Z8
-	VMINPS Z8, Z21, Z8
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z8, Z8
-
-done_4_0:
-	TESTQ  DX, DX
-	JEQ    nobias_4_1
-	VADDPS Z24, Z9, Z9
-
-nobias_4_1:
-	TESTQ     SI, SI
-	JEQ       nores_4_1
-	TESTB     R8, R8
-	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z9, Z9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
-	VMULPS    (CX), Z9, Z25
-	VCMPPS    $0x1e, Z22, Z9, K3
-	VBLENDMPS Z9, Z25, K3, Z9
-
-noleaky_4_1:
-	TESTB  R10, R10
-	JEQ    noclamp_4_1
-	VMAXPS Z9, Z20, Z9
-	VMINPS Z9, Z21, Z9
-
-noclamp_4_1:
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z9, Z9
-
-done_4_1:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z23, Z10, Z10
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z10, Z10
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (CX), Z10, Z25
-	VCMPPS    $0x1e, Z22, Z10, K3
-	VBLENDMPS Z10, Z25, K3, Z10
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z10, Z20, Z10
-	VMINPS Z10, Z21, Z10
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z10, Z10
-
-done_5_0:
-	TESTQ  DX, DX
-	JEQ    nobias_5_1
-	VADDPS Z24, Z11, Z11
-
-nobias_5_1:
-	TESTQ     SI, SI
-	JEQ       nores_5_1
-	TESTB     R8, R8
-	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z11, Z11
-
-nores_5_1:
-	TESTB     R9, R9
-	JEQ       noleaky_5_1
-	VMULPS    (CX), Z11, Z25
-	VCMPPS    $0x1e, Z22, Z11, K3
-	VBLENDMPS Z11, Z25, K3, Z11
-
-noleaky_5_1:
-	TESTB  R10, R10
-	JEQ    noclamp_5_1
-	VMAXPS Z11, Z20, Z11
-	VMINPS Z11, Z21, Z11
-
-noclamp_5_1:
-	TESTQ     SI, SI
-	JEQ       done_5_1
-	TESTB     R8, R8
-	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z11, Z11
-
-done_5_1:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z23, Z12, Z12
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z12, Z12
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (CX), Z12, Z25
-	VCMPPS    $0x1e, Z22, Z12, K3
-	VBLENDMPS Z12, Z25, K3, Z12
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z12, Z20, Z12
-	VMINPS Z12, Z21, Z12
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z12, Z12
-
-done_6_0:
-	TESTQ  DX, DX
-	JEQ    nobias_6_1
-	VADDPS Z24, Z13, Z13
-
-nobias_6_1:
-	TESTQ     SI, SI
-	JEQ       nores_6_1
-	TESTB     R8, R8
-	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z13, Z13
-
-nores_6_1:
-	TESTB     R9, R9
-	JEQ       noleaky_6_1
-	VMULPS    (CX), Z13, Z25
-	VCMPPS    $0x1e, Z22, Z13, K3
-	VBLENDMPS Z13, Z25, K3, Z13
-
-noleaky_6_1:
-	TESTB  R10, R10
-	JEQ    noclamp_6_1
-	VMAXPS Z13, Z20, Z13
-	VMINPS Z13, Z21, Z13
-
-noclamp_6_1:
-	TESTQ     SI, SI
-	JEQ       done_6_1
-	TESTB     R8, R8
-	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z13, Z13
-
-done_6_1:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z23, Z14, Z14
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z14, Z14
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (CX), Z14, Z25
-	VCMPPS    $0x1e, Z22, Z14, K3
-	VBLENDMPS Z14, Z25, K3, Z14
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z14, Z20, Z14
-	VMINPS Z14, Z21, Z14
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z14, Z14
-
-done_7_0:
-	TESTQ  DX, DX
-	JEQ    nobias_7_1
-	VADDPS Z24, Z15, Z15
-
-nobias_7_1:
-	TESTQ     SI, SI
-	JEQ       nores_7_1
-	TESTB     R8, R8
-	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z15, Z15
-
-nores_7_1:
-	TESTB     R9, R9
-	JEQ       noleaky_7_1
-	VMULPS    (CX), Z15, Z25
-	VCMPPS    $0x1e, Z22, Z15, K3
-	VBLENDMPS Z15, Z25, K3, Z15
-
-noleaky_7_1:
-	TESTB  R10, R10
-	JEQ    noclamp_7_1
-	VMAXPS Z15, Z20, Z15
-	VMINPS Z15, Z21, Z15
-
-noclamp_7_1:
-	TESTQ     SI, SI
-	JEQ       done_7_1
-	TESTB     R8, R8
-	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z15, Z15
-
-done_7_1:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z23, Z16, Z16
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z16, Z16
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (CX), Z16, Z25
-	VCMPPS    $0x1e, Z22, Z16, K3
-	VBLENDMPS Z16, Z25, K3, Z16
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z16, Z20, Z16
-	VMINPS Z16, Z21, Z16
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z16, Z16
-
-done_8_0:
-	TESTQ  DX, DX
-	JEQ    nobias_8_1
-	VADDPS Z24, Z17, Z17
-
-nobias_8_1:
-	TESTQ     SI, SI
-	JEQ       nores_8_1
-	TESTB     R8, R8
-	JNE       nores_8_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z17, Z17
-
-nores_8_1:
-	TESTB     R9, R9
-	JEQ       noleaky_8_1
-	VMULPS    (CX), Z17, Z25
-	VCMPPS    $0x1e, Z22, Z17, K3
-	VBLENDMPS Z17, Z25, K3, Z17
-
-noleaky_8_1:
-	TESTB  R10, R10
-	JEQ    noclamp_8_1
-	VMAXPS Z17, Z20, Z17
-	VMINPS Z17, Z21, Z17
-
-noclamp_8_1:
-	TESTQ     SI, SI
-	JEQ       done_8_1
-	TESTB     R8, R8
-	JEQ       done_8_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z17, Z17
-
-done_8_1:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z23, Z18, Z18
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z23
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z15, Z15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z17, Z17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
 	VADDPS    Z23, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z19, Z19
 
-nores_9_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_9_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z23
+	VCMPPS    $0x1e, Z22, Z0, K3
+	VBLENDMPS Z0, Z23, K3, Z0
+	VMULPS    (CX), Z1, Z23
+	VCMPPS    $0x1e, Z22, Z1, K3
+	VBLENDMPS Z1, Z23, K3, Z1
+	VMULPS    (CX), Z2, Z23
+	VCMPPS    $0x1e, Z22, Z2, K3
+	VBLENDMPS Z2, Z23, K3, Z2
+	VMULPS    (CX), Z3, Z23
+	VCMPPS    $0x1e, Z22, Z3, K3
+	VBLENDMPS Z3, Z23, K3, Z3
+	VMULPS    (CX), Z4, Z23
+	VCMPPS    $0x1e, Z22, Z4, K3
+	VBLENDMPS Z4, Z23, K3, Z4
+	VMULPS    (CX), Z5, Z23
+	VCMPPS    $0x1e, Z22, Z5, K3
+	VBLENDMPS Z5, Z23, K3, Z5
+	VMULPS    (CX), Z6, Z23
+	VCMPPS    $0x1e, Z22, Z6, K3
+	VBLENDMPS Z6, Z23, K3, Z6
+	VMULPS    (CX), Z7, Z23
+	VCMPPS    $0x1e, Z22, Z7, K3
+	VBLENDMPS Z7, Z23, K3, Z7
+	VMULPS    (CX), Z8, Z23
+	VCMPPS    $0x1e, Z22, Z8, K3
+	VBLENDMPS Z8, Z23, K3, Z8
+	VMULPS    (CX), Z9, Z23
+	VCMPPS    $0x1e, Z22, Z9, K3
+	VBLENDMPS Z9, Z23, K3, Z9
+	VMULPS    (CX), Z10, Z23
+	VCMPPS    $0x1e, Z22, Z10, K3
+	VBLENDMPS Z10, Z23, K3, Z10
+	VMULPS    (CX), Z11, Z23
+	VCMPPS    $0x1e, Z22, Z11, K3
+	VBLENDMPS Z11, Z23, K3, Z11
+	VMULPS    (CX), Z12, Z23
+	VCMPPS    $0x1e, Z22, Z12, K3
+	VBLENDMPS Z12, Z23, K3, Z12
+	VMULPS    (CX), Z13, Z23
+	VCMPPS    $0x1e, Z22, Z13, K3
+	VBLENDMPS Z13, Z23, K3, Z13
+	VMULPS    (CX), Z14, Z23
+	VCMPPS    $0x1e, Z22, Z14, K3
+	VBLENDMPS Z14, Z23, K3, Z14
+	VMULPS    (CX), Z15, Z23
+	VCMPPS    $0x1e, Z22, Z15, K3
+	VBLENDMPS Z15, Z23, K3, Z15
+	VMULPS    (CX), Z16, Z23
+	VCMPPS    $0x1e, Z22, Z16, K3
+	VBLENDMPS Z16, Z23, K3, Z16
+	VMULPS    (CX), Z17, Z23
+	VCMPPS    $0x1e, Z22, Z17, K3
+	VBLENDMPS Z17, Z23, K3, Z17
 	VMULPS    (CX), Z18, Z23
 	VCMPPS    $0x1e, Z22, Z18, K3
 	VBLENDMPS Z18, Z23, K3, Z18
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z18, Z20, Z18
-	VMINPS Z18, Z21, Z18
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z18, Z18
-
-done_9_0:
-	TESTQ  DX, DX
-	JEQ    nobias_9_1
-	VADDPS Z24, Z19, Z19
-
-nobias_9_1:
-	TESTQ     SI, SI
-	JEQ       nores_9_1
-	TESTB     R8, R8
-	JNE       nores_9_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z19, Z19
-
-nores_9_1:
-	TESTB     R9, R9
-	JEQ       noleaky_9_1
 	VMULPS    (CX), Z19, Z23
 	VCMPPS    $0x1e, Z22, Z19, K3
 	VBLENDMPS Z19, Z23, K3, Z19
 
-noleaky_9_1:
-	TESTB  R10, R10
-	JEQ    noclamp_9_1
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z20, Z0
+	VMAXPS Z1, Z20, Z1
+	VMAXPS Z2, Z20, Z2
+	VMAXPS Z3, Z20, Z3
+	VMAXPS Z4, Z20, Z4
+	VMAXPS Z5, Z20, Z5
+	VMAXPS Z6, Z20, Z6
+	VMAXPS Z7, Z20, Z7
+	VMAXPS Z8, Z20, Z8
+	VMAXPS Z9, Z20, Z9
+	VMAXPS Z10, Z20, Z10
+	VMAXPS Z11, Z20, Z11
+	VMAXPS Z12, Z20, Z12
+	VMAXPS Z13, Z20, Z13
+	VMAXPS Z14, Z20, Z14
+	VMAXPS Z15, Z20, Z15
+	VMAXPS Z16, Z20, Z16
+	VMAXPS Z17, Z20, Z17
+	VMAXPS Z18, Z20, Z18
 	VMAXPS Z19, Z20, Z19
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z21, Z0
+	VMINPS Z1, Z21, Z1
+	VMINPS Z2, Z21, Z2
+	VMINPS Z3, Z21, Z3
+	VMINPS Z4, Z21, Z4
+	VMINPS Z5, Z21, Z5
+	VMINPS Z6, Z21, Z6
+	VMINPS Z7, Z21, Z7
+	VMINPS Z8, Z21, Z8
+	VMINPS Z9, Z21, Z9
+	VMINPS Z10, Z21, Z10
+	VMINPS Z11, Z21, Z11
+	VMINPS Z12, Z21, Z12
+	VMINPS Z13, Z21, Z13
+	VMINPS Z14, Z21, Z14
+	VMINPS Z15, Z21, Z15
+	VMINPS Z16, Z21, Z16
+	VMINPS Z17, Z21, Z17
+	VMINPS Z18, Z21, Z18
 	VMINPS Z19, Z21, Z19
 
-noclamp_9_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_9_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_9_1
-	VMOVUPS.Z 64(SI), K2, Z23
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z11, Z11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z13, Z13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z15, Z15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z17, Z17
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z18, Z18
+	VMOVUPS.Z 64(CX), K2, Z23
 	VADDPS    Z23, Z19, Z19
 
-done_9_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
@@ -7921,7 +4485,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z24, Z24, Z24
 	VPXORD    Z25, Z25, Z25
 	VPXORD    Z26, Z26, Z26
@@ -7934,803 +4497,275 @@ nobiasrow:
 	VMOVUPS 64(CX), Z22
 	VMOVUPS 128(CX), Z23
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z25, Z0, Z0
+	VADDPS  Z26, Z1, Z1
+	VADDPS  Z25, Z2, Z2
+	VADDPS  Z26, Z3, Z3
+	VADDPS  Z25, Z4, Z4
+	VADDPS  Z26, Z5, Z5
+	VADDPS  Z25, Z6, Z6
+	VADDPS  Z26, Z7, Z7
+	VADDPS  Z25, Z8, Z8
+	VADDPS  Z26, Z9, Z9
+	VADDPS  Z25, Z10, Z10
+	VADDPS  Z26, Z11, Z11
+	VADDPS  Z25, Z12, Z12
+	VADDPS  Z26, Z13, Z13
+	VADDPS  Z25, Z14, Z14
+	VADDPS  Z26, Z15, Z15
+	VADDPS  Z25, Z16, Z16
+	VADDPS  Z26, Z17, Z17
+	VADDPS  Z25, Z18, Z18
+	VADDPS  Z26, Z19, Z19
+	VADDPS  Z25, Z20, Z20
+	VADDPS  Z26, Z21, Z21
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z27
-	VCMPPS    $0x1e, Z24, Z0, K3
-	VBLENDMPS Z0, Z27, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z22, Z0
-	VMINPS Z0, Z23, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z26, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z27
-	VCMPPS    $0x1e, Z24, Z1, K3
-	VBLENDMPS Z1, Z27, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z22, Z1
-	VMINPS Z1, Z23, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z25, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z27
-	VCMPPS    $0x1e, Z24, Z2, K3
-	VBLENDMPS Z2, Z27, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z22, Z2
-	VMINPS Z2, Z23, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z26, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z27
-	VCMPPS    $0x1e, Z24, Z3, K3
-	VBLENDMPS Z3, Z27, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z22, Z3
-	VMINPS Z3, Z23, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z25, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z27
-	VCMPPS    $0x1e, Z24, Z4, K3
-	VBLENDMPS Z4, Z27, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z22, Z4
-	VMINPS Z4, Z23, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z26, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z27
-	VCMPPS    $0x1e, Z24, Z5, K3
-	VBLENDMPS Z5, Z27, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z22, Z5
-	VMINPS Z5, Z23, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z25, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z6, Z6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z27
-	VCMPPS    $0x1e, Z24, Z6, K3
-	VBLENDMPS Z6, Z27, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z22, Z6
-	VMINPS Z6, Z23, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z26, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z27
-	VCMPPS    $0x1e, Z24, Z7, K3
-	VBLENDMPS Z7, Z27, K3, Z7
-
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
-	VMAXPS Z7, Z22, Z7
-	VMINPS Z7, Z23, Z7
-
-noclamp_3_1:
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z7, Z7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z25, Z8, Z8
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z8, Z8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z8, Z27
-	VCMPPS    $0x1e, Z24, Z8, K3
-	VBLENDMPS Z8, Z27, K3, Z8
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z8, Z22, Z8
-	VMINPS Z8, Z23, Z8
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z8, Z8
-
-done_4_0:
-	TESTQ  DX, DX
-	JEQ    nobias_4_1
-	VADDPS Z26, Z9, Z9
-
-nobias_4_1:
-	TESTQ     SI, SI
-	JEQ       nores_4_1
-	TESTB     R8, R8
-	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z9, Z9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
-	VMULPS    (CX), Z9, Z27
-	VCMPPS    $0x1e, Z24, Z9, K3
-	VBLENDMPS Z9, Z27, K3, Z9
-
-noleaky_4_1:
-	TESTB  R10, R10
-	JEQ    noclamp_4_1
-	VMAXPS Z9, Z22, Z9
-	VMINPS Z9, Z23, Z9
-
-noclamp_4_1:
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z9, Z9
-
-done_4_1:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z25, Z10, Z10
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z10, Z10
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (CX), Z10, Z27
-	VCMPPS    $0x1e, Z24, Z10, K3
-	VBLENDMPS Z10, Z27, K3, Z10
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z10, Z22, Z10
-	VMINPS Z10, Z23, Z10
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z10, Z10
-
-done_5_0:
-	TESTQ  DX, DX
-	JEQ    nobias_5_1
-	VADDPS Z26, Z11, Z11
-
-nobias_5_1:
-	TESTQ     SI, SI
-	JEQ       nores_5_1
-	TESTB     R8, R8
-	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z11, Z11
-
-nores_5_1:
-	TESTB     R9, R9
-	JEQ       noleaky_5_1
-	VMULPS    (CX), Z11, Z27
-	VCMPPS    $0x1e, Z24, Z11, K3
-	VBLENDMPS Z11, Z27, K3, Z11
-
-noleaky_5_1:
-	TESTB  R10, R10
-	JEQ    noclamp_5_1
-	VMAXPS Z11, Z22, Z11
-	VMINPS Z11, Z23, Z11
-
-noclamp_5_1:
-	TESTQ     SI, SI
-	JEQ       done_5_1
-	TESTB     R8, R8
-	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z11, Z11
-
-done_5_1:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z25, Z12, Z12
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z12, Z12
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (CX), Z12, Z27
-	VCMPPS    $0x1e, Z24, Z12, K3
-	VBLENDMPS Z12, Z27, K3, Z12
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z12, Z22, Z12
-	VMINPS Z12, Z23, Z12
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z12, Z12
-
-done_6_0:
-	TESTQ  DX, DX
-	JEQ    nobias_6_1
-	VADDPS Z26, Z13, Z13
-
-nobias_6_1:
-	TESTQ     SI, SI
-	JEQ       nores_6_1
-	TESTB     R8, R8
-	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z13, Z13
-
-nores_6_1:
-	TESTB     R9, R9
-	JEQ       noleaky_6_1
-	VMULPS    (CX), Z13, Z27
-	VCMPPS    $0x1e, Z24, Z13, K3
-	VBLENDMPS Z13, Z27, K3, Z13
-
-noleaky_6_1:
-	TESTB  R10, R10
-	JEQ    noclamp_6_1
-	VMAXPS Z13, Z22, Z13
-	VMINPS Z13, Z23, Z13
-
-noclamp_6_1:
-	TESTQ     SI, SI
-	JEQ       done_6_1
-	TESTB     R8, R8
-	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z13, Z13
-
-done_6_1:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z25, Z14, Z14
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z14, Z14
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (CX), Z14, Z27
-	VCMPPS    $0x1e, Z24, Z14, K3
-	VBLENDMPS Z14, Z27, K3, Z14
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z14, Z22, Z14
-	VMINPS Z14, Z23, Z14
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z14, Z14
-
-done_7_0:
-	TESTQ  DX, DX
-	JEQ    nobias_7_1
-	VADDPS Z26, Z15, Z15
-
-nobias_7_1:
-	TESTQ     SI, SI
-	JEQ       nores_7_1
-	TESTB     R8, R8
-	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z15, Z15
-
-nores_7_1:
-	TESTB     R9, R9
-	JEQ       noleaky_7_1
-	VMULPS    (CX), Z15, Z27
-	VCMPPS    $0x1e, Z24, Z15, K3
-	VBLENDMPS Z15, Z27, K3, Z15
-
-noleaky_7_1:
-	TESTB  R10, R10
-	JEQ    noclamp_7_1
-	VMAXPS Z15, Z22, Z15
-	VMINPS Z15, Z23, Z15
-
-noclamp_7_1:
-	TESTQ     SI, SI
-	JEQ       done_7_1
-	TESTB     R8, R8
-	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z15, Z15
-
-done_7_1:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z25, Z16, Z16
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z16, Z16
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (CX), Z16, Z27
-	VCMPPS    $0x1e, Z24, Z16, K3
-	VBLENDMPS Z16, Z27, K3, Z16
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z16, Z22, Z16
-	VMINPS Z16, Z23, Z16
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z16, Z16
-
-done_8_0:
-	TESTQ  DX, DX
-	JEQ    nobias_8_1
-	VADDPS Z26, Z17, Z17
-
-nobias_8_1:
-	TESTQ     SI, SI
-	JEQ       nores_8_1
-	TESTB     R8, R8
-	JNE       nores_8_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z17, Z17
-
-nores_8_1:
-	TESTB     R9, R9
-	JEQ       noleaky_8_1
-	VMULPS    (CX), Z17, Z27
-	VCMPPS    $0x1e, Z24, Z17, K3
-	VBLENDMPS Z17, Z27, K3, Z17
-
-noleaky_8_1:
-	TESTB  R10, R10
-	JEQ    noclamp_8_1
-	VMAXPS Z17, Z22, Z17
-	VMINPS Z17, Z23, Z17
-
-noclamp_8_1:
-	TESTQ     SI, SI
-	JEQ       done_8_1
-	TESTB     R8, R8
-	JEQ       done_8_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z17, Z17
-
-done_8_1:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z25, Z18, Z18
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z18, Z18
-
-nores_9_0:
-	TESTB     R9, R9
-	JEQ       noleaky_9_0
-	VMULPS    (CX), Z18, Z27
-	VCMPPS    $0x1e, Z24, Z18, K3
-	VBLENDMPS Z18, Z27, K3, Z18
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z18, Z22, Z18
-	VMINPS Z18, Z23, Z18
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z18, Z18
-
-done_9_0:
-	TESTQ  DX, DX
-	JEQ    nobias_9_1
-	VADDPS Z26, Z19, Z19
-
-nobias_9_1:
-	TESTQ     SI, SI
-	JEQ       nores_9_1
-	TESTB     R8, R8
-	JNE       nores_9_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z19, Z19
-
-nores_9_1:
-	TESTB     R9, R9
-	JEQ       noleaky_9_1
-	VMULPS    (CX), Z19, Z27
-	VCMPPS    $0x1e, Z24, Z19, K3
-	VBLENDMPS Z19, Z27, K3, Z19
-
-noleaky_9_1:
-	TESTB  R10, R10
-	JEQ    noclamp_9_1
-	VMAXPS Z19, Z22, Z19
-	VMINPS Z19, Z23, Z19
-
-noclamp_9_1:
-	TESTQ     SI, SI
-	JEQ       done_9_1
-	TESTB     R8, R8
-	JEQ       done_9_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z19, Z19
-
-done_9_1:
-	TESTQ SI, SI
-	JEQ   nextrow_9
-	ADDQ  DI, SI
-
-nextrow_9:
-	TESTQ  DX, DX
-	JEQ    nobias_10_0
-	VADDPS Z25, Z20, Z20
-
-nobias_10_0:
-	TESTQ     SI, SI
-	JEQ       nores_10_0
-	TESTB     R8, R8
-	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z25
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z15, Z15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z17, Z17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z19, Z19
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
 	VADDPS    Z25, Z20, Z20
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z21, Z21
 
-nores_10_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_10_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z25
+	VCMPPS    $0x1e, Z24, Z0, K3
+	VBLENDMPS Z0, Z25, K3, Z0
+	VMULPS    (CX), Z1, Z25
+	VCMPPS    $0x1e, Z24, Z1, K3
+	VBLENDMPS Z1, Z25, K3, Z1
+	VMULPS    (CX), Z2, Z25
+	VCMPPS    $0x1e, Z24, Z2, K3
+	VBLENDMPS Z2, Z25, K3, Z2
+	VMULPS    (CX), Z3, Z25
+	VCMPPS    $0x1e, Z24, Z3, K3
+	VBLENDMPS Z3, Z25, K3, Z3
+	VMULPS    (CX), Z4, Z25
+	VCMPPS    $0x1e, Z24, Z4, K3
+	VBLENDMPS Z4, Z25, K3, Z4
+	VMULPS    (CX), Z5, Z25
+	VCMPPS    $0x1e, Z24, Z5, K3
+	VBLENDMPS Z5, Z25, K3, Z5
+	VMULPS    (CX), Z6, Z25
+	VCMPPS    $0x1e, Z24, Z6, K3
+	VBLENDMPS Z6, Z25, K3, Z6
+	VMULPS    (CX), Z7, Z25
+	VCMPPS    $0x1e, Z24, Z7, K3
+	VBLENDMPS Z7, Z25, K3, Z7
+	VMULPS    (CX), Z8, Z25
+	VCMPPS    $0x1e, Z24, Z8, K3
+	VBLENDMPS Z8, Z25, K3, Z8
+	VMULPS    (CX), Z9, Z25
+	VCMPPS    $0x1e, Z24, Z9, K3
+	VBLENDMPS Z9, Z25, K3, Z9
+	VMULPS    (CX), Z10, Z25
+	VCMPPS    $0x1e, Z24, Z10, K3
+	VBLENDMPS Z10, Z25, K3, Z10
+	VMULPS    (CX), Z11, Z25
+	VCMPPS    $0x1e, Z24, Z11, K3
+	VBLENDMPS Z11, Z25, K3, Z11
+	VMULPS    (CX), Z12, Z25
+	VCMPPS    $0x1e, Z24, Z12, K3
+	VBLENDMPS Z12, Z25, K3, Z12
+	VMULPS    (CX), Z13, Z25
+	VCMPPS    $0x1e, Z24, Z13, K3
+	VBLENDMPS Z13, Z25, K3, Z13
+	VMULPS    (CX), Z14, Z25
+	VCMPPS    $0x1e, Z24, Z14, K3
+	VBLENDMPS Z14, Z25, K3, Z14
+	VMULPS    (CX), Z15, Z25
+	VCMPPS    $0x1e, Z24, Z15, K3
+	VBLENDMPS Z15, Z25, K3, Z15
+	VMULPS    (CX), Z16, Z25
+	VCMPPS    $0x1e, Z24, Z16, K3
+	VBLENDMPS Z16, Z25, K3, Z16
+	VMULPS    (CX), Z17, Z25
+	VCMPPS    $0x1e, Z24, Z17, K3
+	VBLENDMPS Z17, Z25, K3, Z17
+	VMULPS    (CX), Z18, Z25
+	VCMPPS    $0x1e, Z24, Z18, K3
+	VBLENDMPS Z18, Z25, K3, Z18
+	VMULPS    (CX), Z19, Z25
+	VCMPPS    $0x1e, Z24, Z19, K3
+	VBLENDMPS Z19, Z25, K3, Z19
 	VMULPS    (CX), Z20, Z25
 	VCMPPS    $0x1e, Z24, Z20, K3
 	VBLENDMPS Z20, Z25, K3, Z20
-
-noleaky_10_0:
-	TESTB  R10, R10
-	JEQ    noclamp_10_0
-	VMAXPS Z20, Z22, Z20
-	VMINPS Z20, Z23, Z20
-
-noclamp_10_0:
-	TESTQ     SI, SI
-	JEQ       done_10_0
-	TESTB     R8, R8
-	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z20, Z20
-
-done_10_0:
-	TESTQ  DX, DX
-	JEQ    nobias_10_1
-	VADDPS Z26, Z21, Z21
-
-nobias_10_1:
-	TESTQ     SI, SI
-	JEQ       nores_10_1
-	TESTB     R8, R8
-	JNE       nores_10_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z21, Z21
-
-nores_10_1:
-	TESTB     R9, R9
-	JEQ       noleaky_10_1
 	VMULPS    (CX), Z21, Z25
 	VCMPPS    $0x1e, Z24, Z21, K3
 	VBLENDMPS Z21, Z25, K3, Z21
 
-noleaky_10_1:
-	TESTB  R10, R10
-	JEQ    noclamp_10_1
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z22, Z0
+	VMAXPS Z1, Z22, Z1
+	VMAXPS Z2, Z22, Z2
+	VMAXPS Z3, Z22, Z3
+	VMAXPS Z4, Z22, Z4
+	VMAXPS Z5, Z22, Z5
+	VMAXPS Z6, Z22, Z6
+	VMAXPS Z7, Z22, Z7
+	VMAXPS Z8, Z22, Z8
+	VMAXPS Z9, Z22, Z9
+	VMAXPS Z10, Z22, Z10
+	VMAXPS Z11, Z22, Z11
+	VMAXPS Z12, Z22, Z12
+	VMAXPS Z13, Z22, Z13
+	VMAXPS Z14, Z22, Z14
+	VMAXPS Z15, Z22, Z15
+	VMAXPS Z16, Z22, Z16
+	VMAXPS Z17, Z22, Z17
+	VMAXPS Z18, Z22, Z18
+	VMAXPS Z19, Z22, Z19
+	VMAXPS Z20, Z22, Z20
 	VMAXPS Z21, Z22, Z21
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z23, Z0
+	VMINPS Z1, Z23, Z1
+	VMINPS Z2, Z23, Z2
+	VMINPS Z3, Z23, Z3
+	VMINPS Z4, Z23, Z4
+	VMINPS Z5, Z23, Z5
+	VMINPS Z6, Z23, Z6
+	VMINPS Z7, Z23, Z7
+	VMINPS Z8, Z23, Z8
+	VMINPS Z9, Z23, Z9
+	VMINPS Z10, Z23, Z10
+	VMINPS Z11, Z23, Z11
+	VMINPS Z12, Z23, Z12
+	VMINPS Z13, Z23, Z13
+	VMINPS Z14, Z23, Z14
+	VMINPS Z15, Z23, Z15
+	VMINPS Z16, Z23, Z16
+	VMINPS Z17, Z23, Z17
+	VMINPS Z18, Z23, Z18
+	VMINPS Z19, Z23, Z19
+	VMINPS Z20, Z23, Z20
 	VMINPS Z21, Z23, Z21
 
-noclamp_10_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_10_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_10_1
-	VMOVUPS.Z 64(SI), K2, Z25
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z11, Z11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z13, Z13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z15, Z15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z17, Z17
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z18, Z18
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z19, Z19
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z20, Z20
+	VMOVUPS.Z 64(CX), K2, Z25
 	VADDPS    Z25, Z21, Z21
 
-done_10_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
@@ -8965,7 +5000,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z26, Z26, Z26
 	VPXORD    Z27, Z27, Z27
 	VPXORD    Z28, Z28, Z28
@@ -8978,876 +5012,297 @@ nobiasrow:
 	VMOVUPS 64(CX), Z24
 	VMOVUPS 128(CX), Z25
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z27, Z0, Z0
+	VADDPS  Z28, Z1, Z1
+	VADDPS  Z27, Z2, Z2
+	VADDPS  Z28, Z3, Z3
+	VADDPS  Z27, Z4, Z4
+	VADDPS  Z28, Z5, Z5
+	VADDPS  Z27, Z6, Z6
+	VADDPS  Z28, Z7, Z7
+	VADDPS  Z27, Z8, Z8
+	VADDPS  Z28, Z9, Z9
+	VADDPS  Z27, Z10, Z10
+	VADDPS  Z28, Z11, Z11
+	VADDPS  Z27, Z12, Z12
+	VADDPS  Z28, Z13, Z13
+	VADDPS  Z27, Z14, Z14
+	VADDPS  Z28, Z15, Z15
+	VADDPS  Z27, Z16, Z16
+	VADDPS  Z28, Z17, Z17
+	VADDPS  Z27, Z18, Z18
+	VADDPS  Z28, Z19, Z19
+	VADDPS  Z27, Z20, Z20
+	VADDPS  Z28, Z21, Z21
+	VADDPS  Z27, Z22, Z22
+	VADDPS  Z28, Z23, Z23
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z29
-	VCMPPS    $0x1e, Z26, Z0, K3
-	VBLENDMPS Z0, Z29, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z24, Z0
-	VMINPS Z0, Z25, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z28, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (CX), Z1, Z29
-	VCMPPS    $0x1e, Z26, Z1, K3
-	VBLENDMPS Z1, Z29, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z24, Z1
-	VMINPS Z1, Z25, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z27, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z2, Z29
-	VCMPPS    $0x1e, Z26, Z2, K3
-	VBLENDMPS Z2, Z29, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z24, Z2
-	VMINPS Z2, Z25, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z28, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (CX), Z3, Z29
-	VCMPPS    $0x1e, Z26, Z3, K3
-	VBLENDMPS Z3, Z29, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z24, Z3
-	VMINPS Z3, Z25, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z27, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z4, Z29
-	VCMPPS    $0x1e, Z26, Z4, K3
-	VBLENDMPS Z4, Z29, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z24, Z4
-	VMINPS Z4, Z25, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z28, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (CX), Z5, Z29
-	VCMPPS    $0x1e, Z26, Z5, K3
-	VBLENDMPS Z5, Z29, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z24, Z5
-	VMINPS Z5, Z25, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z27, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z6, Z6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z6, Z29
-	VCMPPS    $0x1e, Z26, Z6, K3
-	VBLENDMPS Z6, Z29, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z24, Z6
-	VMINPS Z6, Z25, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z28, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
-	VMULPS    (CX), Z7, Z29
-	VCMPPS    $0x1e, Z26, Z7, K3
-	VBLENDMPS Z7, Z29, K3, Z7
-
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
-	VMAXPS Z7, Z24, Z7
-	VMINPS Z7, Z25, Z7
-
-noclamp_3_1:
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z7, Z7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z27, Z8, Z8
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z8, Z8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z8, Z29
-	VCMPPS    $0x1e, Z26, Z8, K3
-	VBLENDMPS Z8, Z29, K3, Z8
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z8, Z24, Z8
-	VMINPS Z8, Z25, Z8
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z8, Z8
-
-done_4_0:
-	TESTQ  DX, DX
-	JEQ    nobias_4_1
-	VADDPS Z28, Z9, Z9
-
-nobias_4_1:
-	TESTQ     SI, SI
-	JEQ       nores_4_1
-	TESTB     R8, R8
-	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z9, Z9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
-	VMULPS    (CX), Z9, Z29
-	VCMPPS    $0x1e, Z26, Z9, K3
-	VBLENDMPS Z9, Z29, K3, Z9
-
-noleaky_4_1:
-	TESTB  R10, R10
-	JEQ    noclamp_4_1
-	VMAXPS Z9, Z24, Z9
-	VMINPS Z9, Z25, Z9
-
-noclamp_4_1:
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z9, Z9
-
-done_4_1:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z27, Z10, Z10
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z10, Z10
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (CX), Z10, Z29
-	VCMPPS    $0x1e, Z26, Z10, K3
-	VBLENDMPS Z10, Z29, K3, Z10
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z10, Z24, Z10
-	VMINPS Z10, Z25, Z10
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z10, Z10
-
-done_5_0:
-	TESTQ  DX, DX
-	JEQ    nobias_5_1
-	VADDPS Z28, Z11, Z11
-
-nobias_5_1:
-	TESTQ     SI, SI
-	JEQ       nores_5_1
-	TESTB     R8, R8
-	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z11, Z11
-
-nores_5_1:
-	TESTB     R9, R9
-	JEQ       noleaky_5_1
-	VMULPS    (CX), Z11, Z29
-	VCMPPS    $0x1e, Z26, Z11, K3
-	VBLENDMPS Z11, Z29, K3, Z11
-
-noleaky_5_1:
-	TESTB  R10, R10
-	JEQ    noclamp_5_1
-	VMAXPS Z11, Z24, Z11
-	VMINPS Z11, Z25, Z11
-
-noclamp_5_1:
-	TESTQ     SI, SI
-	JEQ       done_5_1
-	TESTB     R8, R8
-	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z11, Z11
-
-done_5_1:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z27, Z12, Z12
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z12, Z12
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (CX), Z12, Z29
-	VCMPPS    $0x1e, Z26, Z12, K3
-	VBLENDMPS Z12, Z29, K3, Z12
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z12, Z24, Z12
-	VMINPS Z12, Z25, Z12
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z12, Z12
-
-done_6_0:
-	TESTQ  DX, DX
-	JEQ    nobias_6_1
-	VADDPS Z28, Z13, Z13
-
-nobias_6_1:
-	TESTQ     SI, SI
-	JEQ       nores_6_1
-	TESTB     R8, R8
-	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z13, Z13
-
-nores_6_1:
-	TESTB     R9, R9
-	JEQ       noleaky_6_1
-	VMULPS    (CX), Z13, Z29
-	VCMPPS    $0x1e, Z26, Z13, K3
-	VBLENDMPS Z13, Z29, K3, Z13
-
-noleaky_6_1:
-	TESTB  R10, R10
-	JEQ    noclamp_6_1
-	VMAXPS Z13, Z24, Z13
-	VMINPS Z13, Z25, Z13
-
-noclamp_6_1:
-	TESTQ     SI, SI
-	JEQ       done_6_1
-	TESTB     R8, R8
-	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z13, Z13
-
-done_6_1:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z27, Z14, Z14
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z14, Z14
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (CX), Z14, Z29
-	VCMPPS    $0x1e, Z26, Z14, K3
-	VBLENDMPS Z14, Z29, K3, Z14
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z14, Z24, Z14
-	VMINPS Z14, Z25, Z14
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z14, Z14
-
-done_7_0:
-	TESTQ  DX, DX
-	JEQ    nobias_7_1
-	VADDPS Z28, Z15, Z15
-
-nobias_7_1:
-	TESTQ     SI, SI
-	JEQ       nores_7_1
-	TESTB     R8, R8
-	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z15, Z15
-
-nores_7_1:
-	TESTB     R9, R9
-	JEQ       noleaky_7_1
-	VMULPS    (CX), Z15, Z29
-	VCMPPS    $0x1e, Z26, Z15, K3
-	VBLENDMPS Z15, Z29, K3, Z15
-
-noleaky_7_1:
-	TESTB  R10, R10
-	JEQ    noclamp_7_1
-	VMAXPS Z15, Z24, Z15
-	VMINPS Z15, Z25, Z15
-
-noclamp_7_1:
-	TESTQ     SI, SI
-	JEQ       done_7_1
-	TESTB     R8, R8
-	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z15, Z15
-
-done_7_1:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z27, Z16, Z16
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z16, Z16
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (CX), Z16, Z29
-	VCMPPS    $0x1e, Z26, Z16, K3
-	VBLENDMPS Z16, Z29, K3, Z16
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z16, Z24, Z16
-	VMINPS Z16, Z25, Z16
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z16, Z16
-
-done_8_0:
-	TESTQ  DX, DX
-	JEQ    nobias_8_1
-	VADDPS Z28, Z17, Z17
-
-nobias_8_1:
-	TESTQ     SI, SI
-	JEQ       nores_8_1
-	TESTB     R8, R8
-	JNE       nores_8_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z17, Z17
-
-nores_8_1:
-	TESTB     R9, R9
-	JEQ       noleaky_8_1
-	VMULPS    (CX), Z17, Z29
-	VCMPPS    $0x1e, Z26, Z17, K3
-	VBLENDMPS Z17, Z29, K3, Z17
-
-noleaky_8_1:
-	TESTB  R10, R10
-	JEQ    noclamp_8_1
-	VMAXPS Z17, Z24, Z17
-	VMINPS Z17, Z25, Z17
-
-noclamp_8_1:
-	TESTQ     SI, SI
-	JEQ       done_8_1
-	TESTB     R8, R8
-	JEQ       done_8_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z17, Z17
-
-done_8_1:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z27, Z18, Z18
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z18, Z18
-
-nores_9_0:
-	TESTB     R9, R9
-	JEQ       noleaky_9_0
-	VMULPS    (CX), Z18, Z29
-	VCMPPS    $0x1e, Z26, Z18, K3
-	VBLENDMPS Z18, Z29, K3, Z18
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z18, Z24, Z18
-	VMINPS Z18, Z25, Z18
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z18, Z18
-
-done_9_0:
-	TESTQ  DX, DX
-	JEQ    nobias_9_1
-	VADDPS Z28, Z19, Z19
-
-nobias_9_1:
-	TESTQ     SI, SI
-	JEQ       nores_9_1
-	TESTB     R8, R8
-	JNE       nores_9_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z19, Z19
-
-nores_9_1:
-	TESTB     R9, R9
-	JEQ       noleaky_9_1
-	VMULPS    (CX), Z19, Z29
-	VCMPPS    $0x1e, Z26, Z19, K3
-	VBLENDMPS Z19, Z29, K3, Z19
-
-noleaky_9_1:
-	TESTB  R10, R10
-	JEQ    noclamp_9_1
-	VMAXPS Z19, Z24, Z19
-	VMINPS Z19, Z25, Z19
-
-noclamp_9_1:
-	TESTQ     SI, SI
-	JEQ       done_9_1
-	TESTB     R8, R8
-	JEQ       done_9_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z19, Z19
-
-done_9_1:
-	TESTQ SI, SI
-	JEQ   nextrow_9
-	ADDQ  DI, SI
-
-nextrow_9:
-	TESTQ  DX, DX
-	JEQ    nobias_10_0
-	VADDPS Z27, Z20, Z20
-
-nobias_10_0:
-	TESTQ     SI, SI
-	JEQ       nores_10_0
-	TESTB     R8, R8
-	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z20, Z20
-
-nores_10_0:
-	TESTB     R9, R9
-	JEQ       noleaky_10_0
-	VMULPS    (CX), Z20, Z29
-	VCMPPS    $0x1e, Z26, Z20, K3
-	VBLENDMPS Z20, Z29, K3, Z20
-
-noleaky_10_0:
-	TESTB  R10, R10
-	JEQ    noclamp_10_0
-	VMAXPS Z20, Z24, Z20
-	VMINPS Z20, Z25, Z20
-
-noclamp_10_0:
-	TESTQ     SI, SI
-	JEQ       done_10_0
-	TESTB     R8, R8
-	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z20, Z20
-
-done_10_0:
-	TESTQ  DX, DX
-	JEQ    nobias_10_1
-	VADDPS Z28, Z21, Z21
-
-nobias_10_1:
-	TESTQ     SI, SI
-	JEQ       nores_10_1
-	TESTB     R8, R8
-	JNE       nores_10_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z21, Z21
-
-nores_10_1:
-	TESTB     R9, R9
-	JEQ       noleaky_10_1
-	VMULPS    (CX), Z21, Z29
-	VCMPPS    $0x1e, Z26, Z21, K3
-	VBLENDMPS Z21, Z29, K3, Z21
-
-noleaky_10_1:
-	TESTB  R10, R10
-	JEQ    noclamp_10_1
-	VMAXPS Z21, Z24, Z21
-	VMINPS Z21, Z25, Z21
-
-noclamp_10_1:
-	TESTQ     SI, SI
-	JEQ       done_10_1
-	TESTB     R8, R8
-	JEQ       done_10_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z21, Z21
-
-done_10_1:
-	TESTQ SI, SI
-	JEQ   nextrow_10
-	ADDQ  DI, SI
-
-nextrow_10:
-	TESTQ  DX, DX
-	JEQ    nobias_11_0
-	VADDPS Z27, Z22, Z22
-
-nobias_11_0:
-	TESTQ     SI, SI
-	JEQ       nores_11_0
-	TESTB     R8, R8
-	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z27
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z15, Z15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z17, Z17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z19, Z19
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z20, Z20
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z21, Z21
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
 	VADDPS    Z27, Z22, Z22
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z23, Z23
 
-nores_11_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_11_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z27
+	VCMPPS    $0x1e, Z26, Z0, K3
+	VBLENDMPS Z0, Z27, K3, Z0
+	VMULPS    (CX), Z1, Z27
+	VCMPPS    $0x1e, Z26, Z1, K3
+	VBLENDMPS Z1, Z27, K3, Z1
+	VMULPS    (CX), Z2, Z27
+	VCMPPS    $0x1e, Z26, Z2, K3
+	VBLENDMPS Z2, Z27, K3, Z2
+	VMULPS    (CX), Z3, Z27
+	VCMPPS    $0x1e, Z26, Z3, K3
+	VBLENDMPS Z3, Z27, K3, Z3
+	VMULPS    (CX), Z4, Z27
+	VCMPPS    $0x1e, Z26, Z4, K3
+	VBLENDMPS Z4, Z27, K3, Z4
+	VMULPS    (CX), Z5, Z27
+	VCMPPS    $0x1e, Z26, Z5, K3
+	VBLENDMPS Z5, Z27, K3, Z5
+	VMULPS    (CX), Z6, Z27
+	VCMPPS    $0x1e, Z26, Z6, K3
+	VBLENDMPS Z6, Z27, K3, Z6
+	VMULPS    (CX), Z7, Z27
+	VCMPPS    $0x1e, Z26, Z7, K3
+	VBLENDMPS Z7, Z27, K3, Z7
+	VMULPS    (CX), Z8, Z27
+	VCMPPS    $0x1e, Z26, Z8, K3
+	VBLENDMPS Z8, Z27, K3, Z8
+	VMULPS    (CX), Z9, Z27
+	VCMPPS    $0x1e, Z26, Z9, K3
+	VBLENDMPS Z9, Z27, K3, Z9
+	VMULPS    (CX), Z10, Z27
+	VCMPPS    $0x1e, Z26, Z10, K3
+	VBLENDMPS Z10, Z27, K3, Z10
+	VMULPS    (CX), Z11, Z27
+	VCMPPS    $0x1e, Z26, Z11, K3
+	VBLENDMPS Z11, Z27, K3, Z11
+	VMULPS    (CX), Z12, Z27
+	VCMPPS    $0x1e, Z26, Z12, K3
+	VBLENDMPS Z12, Z27, K3, Z12
+	VMULPS    (CX), Z13, Z27
+	VCMPPS    $0x1e, Z26, Z13, K3
+	VBLENDMPS Z13, Z27, K3, Z13
+	VMULPS    (CX), Z14, Z27
+	VCMPPS    $0x1e, Z26, Z14, K3
+	VBLENDMPS Z14, Z27, K3, Z14
+	VMULPS    (CX), Z15, Z27
+	VCMPPS    $0x1e, Z26, Z15, K3
+	VBLENDMPS Z15, Z27, K3, Z15
+	VMULPS    (CX), Z16, Z27
+	VCMPPS    $0x1e, Z26, Z16, K3
+	VBLENDMPS Z16, Z27, K3, Z16
+	VMULPS    (CX), Z17, Z27
+	VCMPPS    $0x1e, Z26, Z17, K3
+	VBLENDMPS Z17, Z27, K3, Z17
+	VMULPS    (CX), Z18, Z27
+	VCMPPS    $0x1e, Z26, Z18, K3
+	VBLENDMPS Z18, Z27, K3, Z18
+	VMULPS    (CX), Z19, Z27
+	VCMPPS    $0x1e, Z26, Z19, K3
+	VBLENDMPS Z19, Z27, K3, Z19
+	VMULPS    (CX), Z20, Z27
+	VCMPPS    $0x1e, Z26, Z20, K3
+	VBLENDMPS Z20, Z27, K3, Z20
+	VMULPS    (CX), Z21, Z27
+	VCMPPS    $0x1e, Z26, Z21, K3
+	VBLENDMPS Z21, Z27, K3, Z21
 	VMULPS    (CX), Z22, Z27
 	VCMPPS    $0x1e, Z26, Z22, K3
 	VBLENDMPS Z22, Z27, K3, Z22
-
-noleaky_11_0:
-	TESTB  R10, R10
-	JEQ    noclamp_11_0
-	VMAXPS Z22, Z24, Z22
-	VMINPS Z22, Z25, Z22
-
-noclamp_11_0:
-	TESTQ     SI, SI
-	JEQ       done_11_0
-	TESTB     R8, R8
-	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z22, Z22
-
-done_11_0:
-	TESTQ  DX, DX
-	JEQ    nobias_11_1
-	VADDPS Z28, Z23, Z23
-
-nobias_11_1:
-	TESTQ     SI, SI
-	JEQ       nores_11_1
-	TESTB     R8, R8
-	JNE       nores_11_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z23, Z23
-
-nores_11_1:
-	TESTB     R9, R9
-	JEQ       noleaky_11_1
 	VMULPS    (CX), Z23, Z27
 	VCMPPS    $0x1e, Z26, Z23, K3
 	VBLENDMPS Z23, Z27, K3, Z23
 
-noleaky_11_1:
-	TESTB  R10, R10
-	JEQ    noclamp_11_1
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z24, Z0
+	VMAXPS Z1, Z24, Z1
+	VMAXPS Z2, Z24, Z2
+	VMAXPS Z3, Z24, Z3
+	VMAXPS Z4, Z24, Z4
+	VMAXPS Z5, Z24, Z5
+	VMAXPS Z6, Z24, Z6
+	VMAXPS Z7, Z24, Z7
+	VMAXPS Z8, Z24, Z8
+	VMAXPS Z9, Z24, Z9
+	VMAXPS Z10, Z24, Z10
+	VMAXPS Z11, Z24, Z11
+	VMAXPS Z12, Z24, Z12
+	VMAXPS Z13, Z24, Z13
+	VMAXPS Z14, Z24, Z14
+	VMAXPS Z15, Z24, Z15
+	VMAXPS Z16, Z24, Z16
+	VMAXPS Z17, Z24, Z17
+	VMAXPS Z18, Z24, Z18
+	VMAXPS Z19, Z24, Z19
+	VMAXPS Z20, Z24, Z20
+	VMAXPS Z21, Z24, Z21
+	VMAXPS Z22, Z24, Z22
 	VMAXPS Z23, Z24, Z23
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z25, Z0
+	VMINPS Z1, Z25, Z1
+	VMINPS Z2, Z25, Z2
+	VMINPS Z3, Z25, Z3
+	VMINPS Z4, Z25, Z4
+	VMINPS Z5, Z25, Z5
+	VMINPS Z6, Z25, Z6
+	VMINPS Z7, Z25, Z7
+	VMINPS Z8, Z25, Z8
+	VMINPS Z9, Z25, Z9
+	VMINPS Z10, Z25, Z10
+	VMINPS Z11, Z25, Z11
+	VMINPS Z12, Z25, Z12
+	VMINPS Z13, Z25, Z13
+	VMINPS Z14, Z25, Z14
+	VMINPS Z15, Z25, Z15
+	VMINPS Z16, Z25, Z16
+	VMINPS Z17, Z25, Z17
+	VMINPS Z18, Z25, Z18
+	VMINPS Z19, Z25, Z19
+	VMINPS Z20, Z25, Z20
+	VMINPS Z21, Z25, Z21
+	VMINPS Z22, Z25, Z22
 	VMINPS Z23, Z25, Z23
 
-noclamp_11_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_11_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_11_1
-	VMOVUPS.Z 64(SI), K2, Z27
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z11, Z11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z13, Z13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z15, Z15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z17, Z17
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z18, Z18
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z19, Z19
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z20, Z20
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z21, Z21
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z22, Z22
+	VMOVUPS.Z 64(CX), K2, Z27
 	VADDPS    Z27, Z23, Z23
 
-done_11_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
@@ -9942,7 +5397,6 @@ write:
 	SHLQ      $0x02, SI
 	MOVB      216(CX), SI
 	MOVB      217(CX), DI
-	MOVB      218(CX), R8
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	TESTQ     DX, DX
@@ -9953,39 +5407,45 @@ nobiasrow:
 	VMOVUPS 64(CX), Z1
 	VMOVUPS 128(CX), Z4
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z3, Z0, Z0
 
-nobias_0_0:
+nobias:
 	TESTQ     BX, BX
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     SI, SI
-	JNE       nores_0_0
-	VMOVUPS.Z (BX), K1, Z3
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Z3
 	VADDPS    Z3, Z0, Z0
 
-nores_0_0:
+noresbefore:
 	TESTB     DI, DI
-	JEQ       noleaky_0_0
+	JEQ       noleaky
 	VMULPS    (CX), Z0, Z3
 	VCMPPS    $0x1e, Z2, Z0, K2
 	VBLENDMPS Z0, Z3, K2, Z0
 
-noleaky_0_0:
-	TESTB  R8, R8
-	JEQ    noclamp_0_0
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
 	VMAXPS Z0, Z1, Z0
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
 	VMINPS Z0, Z4, Z0
 
-noclamp_0_0:
+noclamp219:
 	TESTQ     BX, BX
-	JEQ       done_0_0
+	JEQ       noresafter
 	TESTB     SI, SI
-	JEQ       done_0_0
-	VMOVUPS.Z (BX), K1, Z3
+	JEQ       noresafter
+	MOVQ      BX, CX
+	VMOVUPS.Z (CX), K1, Z3
 	VADDPS    Z3, Z0, Z0
 
-done_0_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	VZEROUPPER
@@ -10054,7 +5514,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
 	TESTQ     DX, DX
@@ -10065,78 +5524,57 @@ nobiasrow:
 	VMOVUPS 64(CX), Z2
 	VMOVUPS 128(CX), Z5
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z4, Z0, Z0
+	VADDPS  Z4, Z1, Z1
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z6
-	VCMPPS    $0x1e, Z3, Z0, K2
-	VBLENDMPS Z0, Z6, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z2, Z0
-	VMINPS Z0, Z5, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z4, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z4
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z4
 	VADDPS    Z4, Z1, Z1
 
-nores_1_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_1_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z4
+	VCMPPS    $0x1e, Z3, Z0, K2
+	VBLENDMPS Z0, Z4, K2, Z0
 	VMULPS    (CX), Z1, Z4
 	VCMPPS    $0x1e, Z3, Z1, K2
 	VBLENDMPS Z1, Z4, K2, Z1
 
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
 	VMAXPS Z1, Z2, Z1
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z5, Z0
 	VMINPS Z1, Z5, Z1
 
-noclamp_1_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_1_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z4
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z4
 	VADDPS    Z4, Z1, Z1
 
-done_1_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
@@ -10215,7 +5653,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z4, Z4, Z4
 	VPXORD    Z5, Z5, Z5
 	TESTQ     DX, DX
@@ -10226,117 +5663,69 @@ nobiasrow:
 	VMOVUPS 64(CX), Z3
 	VMOVUPS 128(CX), Z6
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z5, Z0, Z0
+	VADDPS  Z5, Z1, Z1
+	VADDPS  Z5, Z2, Z2
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z7
-	VCMPPS    $0x1e, Z4, Z0, K2
-	VBLENDMPS Z0, Z7, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z3, Z0
-	VMINPS Z0, Z6, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z5, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z7
-	VCMPPS    $0x1e, Z4, Z1, K2
-	VBLENDMPS Z1, Z7, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z3, Z1
-	VMINPS Z1, Z6, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z5, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z5
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
 	VADDPS    Z5, Z2, Z2
 
-nores_2_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_2_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z5
+	VCMPPS    $0x1e, Z4, Z0, K2
+	VBLENDMPS Z0, Z5, K2, Z0
+	VMULPS    (CX), Z1, Z5
+	VCMPPS    $0x1e, Z4, Z1, K2
+	VBLENDMPS Z1, Z5, K2, Z1
 	VMULPS    (CX), Z2, Z5
 	VCMPPS    $0x1e, Z4, Z2, K2
 	VBLENDMPS Z2, Z5, K2, Z2
 
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z3, Z0
+	VMAXPS Z1, Z3, Z1
 	VMAXPS Z2, Z3, Z2
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z6, Z0
+	VMINPS Z1, Z6, Z1
 	VMINPS Z2, Z6, Z2
 
-noclamp_2_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_2_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z5
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
 	VADDPS    Z5, Z2, Z2
 
-done_2_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
@@ -10425,7 +5814,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z5, Z5, Z5
 	VPXORD    Z6, Z6, Z6
 	TESTQ     DX, DX
@@ -10436,156 +5824,81 @@ nobiasrow:
 	VMOVUPS 64(CX), Z4
 	VMOVUPS 128(CX), Z7
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z6, Z0, Z0
+	VADDPS  Z6, Z1, Z1
+	VADDPS  Z6, Z2, Z2
+	VADDPS  Z6, Z3, Z3
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z8
-	VCMPPS    $0x1e, Z5, Z0, K2
-	VBLENDMPS Z0, Z8, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z4, Z0
-	VMINPS Z0, Z7, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z6, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z8
-	VCMPPS    $0x1e, Z5, Z1, K2
-	VBLENDMPS Z1, Z8, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z4, Z1
-	VMINPS Z1, Z7, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z6, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z8
-	VCMPPS    $0x1e, Z5, Z2, K2
-	VBLENDMPS Z2, Z8, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z4, Z2
-	VMINPS Z2, Z7, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z6, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z6
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
 	VADDPS    Z6, Z3, Z3
 
-nores_3_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_3_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z5, Z0, K2
+	VBLENDMPS Z0, Z6, K2, Z0
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z5, Z1, K2
+	VBLENDMPS Z1, Z6, K2, Z1
+	VMULPS    (CX), Z2, Z6
+	VCMPPS    $0x1e, Z5, Z2, K2
+	VBLENDMPS Z2, Z6, K2, Z2
 	VMULPS    (CX), Z3, Z6
 	VCMPPS    $0x1e, Z5, Z3, K2
 	VBLENDMPS Z3, Z6, K2, Z3
 
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z4, Z0
+	VMAXPS Z1, Z4, Z1
+	VMAXPS Z2, Z4, Z2
 	VMAXPS Z3, Z4, Z3
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z7, Z0
+	VMINPS Z1, Z7, Z1
+	VMINPS Z2, Z7, Z2
 	VMINPS Z3, Z7, Z3
 
-noclamp_3_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_3_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z6
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
 	VADDPS    Z6, Z3, Z3
 
-done_3_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
@@ -10686,7 +5999,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z6, Z6, Z6
 	VPXORD    Z7, Z7, Z7
 	TESTQ     DX, DX
@@ -10697,195 +6009,93 @@ nobiasrow:
 	VMOVUPS 64(CX), Z5
 	VMOVUPS 128(CX), Z8
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z7, Z0, Z0
+	VADDPS  Z7, Z1, Z1
+	VADDPS  Z7, Z2, Z2
+	VADDPS  Z7, Z3, Z3
+	VADDPS  Z7, Z4, Z4
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z9
-	VCMPPS    $0x1e, Z6, Z0, K2
-	VBLENDMPS Z0, Z9, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z5, Z0
-	VMINPS Z0, Z8, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z7, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z9
-	VCMPPS    $0x1e, Z6, Z1, K2
-	VBLENDMPS Z1, Z9, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z5, Z1
-	VMINPS Z1, Z8, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z7, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z9
-	VCMPPS    $0x1e, Z6, Z2, K2
-	VBLENDMPS Z2, Z9, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z5, Z2
-	VMINPS Z2, Z8, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z7, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z9
-	VCMPPS    $0x1e, Z6, Z3, K2
-	VBLENDMPS Z3, Z9, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z5, Z3
-	VMINPS Z3, Z8, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z7, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z7
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z7
 	VADDPS    Z7, Z4, Z4
 
-nores_4_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_4_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z7
+	VCMPPS    $0x1e, Z6, Z0, K2
+	VBLENDMPS Z0, Z7, K2, Z0
+	VMULPS    (CX), Z1, Z7
+	VCMPPS    $0x1e, Z6, Z1, K2
+	VBLENDMPS Z1, Z7, K2, Z1
+	VMULPS    (CX), Z2, Z7
+	VCMPPS    $0x1e, Z6, Z2, K2
+	VBLENDMPS Z2, Z7, K2, Z2
+	VMULPS    (CX), Z3, Z7
+	VCMPPS    $0x1e, Z6, Z3, K2
+	VBLENDMPS Z3, Z7, K2, Z3
 	VMULPS    (CX), Z4, Z7
 	VCMPPS    $0x1e, Z6, Z4, K2
 	VBLENDMPS Z4, Z7, K2, Z4
 
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z5, Z0
+	VMAXPS Z1, Z5, Z1
+	VMAXPS Z2, Z5, Z2
+	VMAXPS Z3, Z5, Z3
 	VMAXPS Z4, Z5, Z4
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z8, Z0
+	VMINPS Z1, Z8, Z1
+	VMINPS Z2, Z8, Z2
+	VMINPS Z3, Z8, Z3
 	VMINPS Z4, Z8, Z4
 
-noclamp_4_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_4_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z7
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z7
+	VADDPS    Z7, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z7
+	VADDPS    Z7, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z7
+	VADDPS    Z7, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z7
 	VADDPS    Z7, Z4, Z4
 
-done_4_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
@@ -10996,7 +6206,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z7, Z7, Z7
 	VPXORD    Z8, Z8, Z8
 	TESTQ     DX, DX
@@ -11007,234 +6216,105 @@ nobiasrow:
 	VMOVUPS 64(CX), Z6
 	VMOVUPS 128(CX), Z9
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z8, Z0, Z0
+	VADDPS  Z8, Z1, Z1
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z8, Z3, Z3
+	VADDPS  Z8, Z4, Z4
+	VADDPS  Z8, Z5, Z5
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z10
-	VCMPPS    $0x1e, Z7, Z0, K2
-	VBLENDMPS Z0, Z10, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z6, Z0
-	VMINPS Z0, Z9, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z8, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z10
-	VCMPPS    $0x1e, Z7, Z1, K2
-	VBLENDMPS Z1, Z10, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z6, Z1
-	VMINPS Z1, Z9, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z8, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z10
-	VCMPPS    $0x1e, Z7, Z2, K2
-	VBLENDMPS Z2, Z10, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z6, Z2
-	VMINPS Z2, Z9, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z8, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z10
-	VCMPPS    $0x1e, Z7, Z3, K2
-	VBLENDMPS Z3, Z10, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z6, Z3
-	VMINPS Z3, Z9, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z8, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z10
-	VCMPPS    $0x1e, Z7, Z4, K2
-	VBLENDMPS Z4, Z10, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z6, Z4
-	VMINPS Z4, Z9, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z8, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z8
 	VADDPS    Z8, Z5, Z5
 
-nores_5_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_5_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z8
+	VCMPPS    $0x1e, Z7, Z0, K2
+	VBLENDMPS Z0, Z8, K2, Z0
+	VMULPS    (CX), Z1, Z8
+	VCMPPS    $0x1e, Z7, Z1, K2
+	VBLENDMPS Z1, Z8, K2, Z1
+	VMULPS    (CX), Z2, Z8
+	VCMPPS    $0x1e, Z7, Z2, K2
+	VBLENDMPS Z2, Z8, K2, Z2
+	VMULPS    (CX), Z3, Z8
+	VCMPPS    $0x1e, Z7, Z3, K2
+	VBLENDMPS Z3, Z8, K2, Z3
+	VMULPS    (CX), Z4, Z8
+	VCMPPS    $0x1e, Z7, Z4, K2
+	VBLENDMPS Z4, Z8, K2, Z4
 	VMULPS    (CX), Z5, Z8
 	VCMPPS    $0x1e, Z7, Z5, K2
 	VBLENDMPS Z5, Z8, K2, Z5
 
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z6, Z0
+	VMAXPS Z1, Z6, Z1
+	VMAXPS Z2, Z6, Z2
+	VMAXPS Z3, Z6, Z3
+	VMAXPS Z4, Z6, Z4
 	VMAXPS Z5, Z6, Z5
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z9, Z0
+	VMINPS Z1, Z9, Z1
+	VMINPS Z2, Z9, Z2
+	VMINPS Z3, Z9, Z3
+	VMINPS Z4, Z9, Z4
 	VMINPS Z5, Z9, Z5
 
-noclamp_5_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_5_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z8
+	VADDPS    Z8, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z8
+	VADDPS    Z8, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z8
+	VADDPS    Z8, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z8
+	VADDPS    Z8, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z8
 	VADDPS    Z8, Z5, Z5
 
-done_5_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
@@ -11355,7 +6435,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z8, Z8, Z8
 	VPXORD    Z9, Z9, Z9
 	TESTQ     DX, DX
@@ -11366,273 +6445,117 @@ nobiasrow:
 	VMOVUPS 64(CX), Z7
 	VMOVUPS 128(CX), Z10
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z9, Z0, Z0
+	VADDPS  Z9, Z1, Z1
+	VADDPS  Z9, Z2, Z2
+	VADDPS  Z9, Z3, Z3
+	VADDPS  Z9, Z4, Z4
+	VADDPS  Z9, Z5, Z5
+	VADDPS  Z9, Z6, Z6
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z11
-	VCMPPS    $0x1e, Z8, Z0, K2
-	VBLENDMPS Z0, Z11, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z7, Z0
-	VMINPS Z0, Z10, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z9, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z11
-	VCMPPS    $0x1e, Z8, Z1, K2
-	VBLENDMPS Z1, Z11, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z7, Z1
-	VMINPS Z1, Z10, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z9, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z11
-	VCMPPS    $0x1e, Z8, Z2, K2
-	VBLENDMPS Z2, Z11, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z7, Z2
-	VMINPS Z2, Z10, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z9, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z11
-	VCMPPS    $0x1e, Z8, Z3, K2
-	VBLENDMPS Z3, Z11, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z7, Z3
-	VMINPS Z3, Z10, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z9, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z11
-	VCMPPS    $0x1e, Z8, Z4, K2
-	VBLENDMPS Z4, Z11, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z7, Z4
-	VMINPS Z4, Z10, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z9, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z11
-	VCMPPS    $0x1e, Z8, Z5, K2
-	VBLENDMPS Z5, Z11, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z7, Z5
-	VMINPS Z5, Z10, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z9, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z9
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
 	VADDPS    Z9, Z6, Z6
 
-nores_6_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_6_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z9
+	VCMPPS    $0x1e, Z8, Z0, K2
+	VBLENDMPS Z0, Z9, K2, Z0
+	VMULPS    (CX), Z1, Z9
+	VCMPPS    $0x1e, Z8, Z1, K2
+	VBLENDMPS Z1, Z9, K2, Z1
+	VMULPS    (CX), Z2, Z9
+	VCMPPS    $0x1e, Z8, Z2, K2
+	VBLENDMPS Z2, Z9, K2, Z2
+	VMULPS    (CX), Z3, Z9
+	VCMPPS    $0x1e, Z8, Z3, K2
+	VBLENDMPS Z3, Z9, K2, Z3
+	VMULPS    (CX), Z4, Z9
+	VCMPPS    $0x1e, Z8, Z4, K2
+	VBLENDMPS Z4, Z9, K2, Z4
+	VMULPS    (CX), Z5, Z9
+	VCMPPS    $0x1e, Z8, Z5, K2
+	VBLENDMPS Z5, Z9, K2, Z5
 	VMULPS    (CX), Z6, Z9
 	VCMPPS    $0x1e, Z8, Z6, K2
 	VBLENDMPS Z6, Z9, K2, Z6
 
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z7, Z0
+	VMAXPS Z1, Z7, Z1
+	VMAXPS Z2, Z7, Z2
+	VMAXPS Z3, Z7, Z3
+	VMAXPS Z4, Z7, Z4
+	VMAXPS Z5, Z7, Z5
 	VMAXPS Z6, Z7, Z6
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z10, Z0
+	VMINPS Z1, Z10, Z1
+	VMINPS Z2, Z10, Z2
+	VMINPS Z3, Z10, Z3
+	VMINPS Z4, Z10, Z4
+	VMINPS Z5, Z10, Z5
 	VMINPS Z6, Z10, Z6
 
-noclamp_6_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_6_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z9
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z9
 	VADDPS    Z9, Z6, Z6
 
-done_6_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
@@ -11763,7 +6686,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z9, Z9, Z9
 	VPXORD    Z10, Z10, Z10
 	TESTQ     DX, DX
@@ -11774,312 +6696,129 @@ nobiasrow:
 	VMOVUPS 64(CX), Z8
 	VMOVUPS 128(CX), Z11
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z10, Z0, Z0
+	VADDPS  Z10, Z1, Z1
+	VADDPS  Z10, Z2, Z2
+	VADDPS  Z10, Z3, Z3
+	VADDPS  Z10, Z4, Z4
+	VADDPS  Z10, Z5, Z5
+	VADDPS  Z10, Z6, Z6
+	VADDPS  Z10, Z7, Z7
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z12
-	VCMPPS    $0x1e, Z9, Z0, K2
-	VBLENDMPS Z0, Z12, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z8, Z0
-	VMINPS Z0, Z11, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z10, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z12
-	VCMPPS    $0x1e, Z9, Z1, K2
-	VBLENDMPS Z1, Z12, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z8, Z1
-	VMINPS Z1, Z11, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z10, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z12
-	VCMPPS    $0x1e, Z9, Z2, K2
-	VBLENDMPS Z2, Z12, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z8, Z2
-	VMINPS Z2, Z11, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z10, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z12
-	VCMPPS    $0x1e, Z9, Z3, K2
-	VBLENDMPS Z3, Z12, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z8, Z3
-	VMINPS Z3, Z11, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z10, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z12
-	VCMPPS    $0x1e, Z9, Z4, K2
-	VBLENDMPS Z4, Z12, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z8, Z4
-	VMINPS Z4, Z11, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z10, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z12
-	VCMPPS    $0x1e, Z9, Z5, K2
-	VBLENDMPS Z5, Z12, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z8, Z5
-	VMINPS Z5, Z11, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z10, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z12
-	VCMPPS    $0x1e, Z9, Z6, K2
-	VBLENDMPS Z6, Z12, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z8, Z6
-	VMINPS Z6, Z11, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z10, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z10
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z10
 	VADDPS    Z10, Z7, Z7
 
-nores_7_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_7_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z10
+	VCMPPS    $0x1e, Z9, Z0, K2
+	VBLENDMPS Z0, Z10, K2, Z0
+	VMULPS    (CX), Z1, Z10
+	VCMPPS    $0x1e, Z9, Z1, K2
+	VBLENDMPS Z1, Z10, K2, Z1
+	VMULPS    (CX), Z2, Z10
+	VCMPPS    $0x1e, Z9, Z2, K2
+	VBLENDMPS Z2, Z10, K2, Z2
+	VMULPS    (CX), Z3, Z10
+	VCMPPS    $0x1e, Z9, Z3, K2
+	VBLENDMPS Z3, Z10, K2, Z3
+	VMULPS    (CX), Z4, Z10
+	VCMPPS    $0x1e, Z9, Z4, K2
+	VBLENDMPS Z4, Z10, K2, Z4
+	VMULPS    (CX), Z5, Z10
+	VCMPPS    $0x1e, Z9, Z5, K2
+	VBLENDMPS Z5, Z10, K2, Z5
+	VMULPS    (CX), Z6, Z10
+	VCMPPS    $0x1e, Z9, Z6, K2
+	VBLENDMPS Z6, Z10, K2, Z6
 	VMULPS    (CX), Z7, Z10
 	VCMPPS    $0x1e, Z9, Z7, K2
 	VBLENDMPS Z7, Z10, K2, Z7
 
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z8, Z0
+	VMAXPS Z1, Z8, Z1
+	VMAXPS Z2, Z8, Z2
+	VMAXPS Z3, Z8, Z3
+	VMAXPS Z4, Z8, Z4
+	VMAXPS Z5, Z8, Z5
+	VMAXPS Z6, Z8, Z6
 	VMAXPS Z7, Z8, Z7
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z11, Z0
+	VMINPS Z1, Z11, Z1
+	VMINPS Z2, Z11, Z2
+	VMINPS Z3, Z11, Z3
+	VMINPS Z4, Z11, Z4
+	VMINPS Z5, Z11, Z5
+	VMINPS Z6, Z11, Z6
 	VMINPS Z7, Z11, Z7
 
-noclamp_7_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_7_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z10
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z10
+	VADDPS    Z10, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z10
+	VADDPS    Z10, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z10
+	VADDPS    Z10, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z10
+	VADDPS    Z10, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z10
+	VADDPS    Z10, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z10
+	VADDPS    Z10, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z10
+	VADDPS    Z10, Z6, Z6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z10
 	VADDPS    Z10, Z7, Z7
 
-done_7_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
@@ -12222,7 +6961,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z10, Z10, Z10
 	VPXORD    Z11, Z11, Z11
 	TESTQ     DX, DX
@@ -12233,351 +6971,141 @@ nobiasrow:
 	VMOVUPS 64(CX), Z9
 	VMOVUPS 128(CX), Z12
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z11, Z0, Z0
+	VADDPS  Z11, Z1, Z1
+	VADDPS  Z11, Z2, Z2
+	VADDPS  Z11, Z3, Z3
+	VADDPS  Z11, Z4, Z4
+	VADDPS  Z11, Z5, Z5
+	VADDPS  Z11, Z6, Z6
+	VADDPS  Z11, Z7, Z7
+	VADDPS  Z11, Z8, Z8
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z13
-	VCMPPS    $0x1e, Z10, Z0, K2
-	VBLENDMPS Z0, Z13, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z9, Z0
-	VMINPS Z0, Z12, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z11, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z13
-	VCMPPS    $0x1e, Z10, Z1, K2
-	VBLENDMPS Z1, Z13, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z9, Z1
-	VMINPS Z1, Z12, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z11, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z13
-	VCMPPS    $0x1e, Z10, Z2, K2
-	VBLENDMPS Z2, Z13, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z9, Z2
-	VMINPS Z2, Z12, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z11, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z13
-	VCMPPS    $0x1e, Z10, Z3, K2
-	VBLENDMPS Z3, Z13, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z9, Z3
-	VMINPS Z3, Z12, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z11, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z13
-	VCMPPS    $0x1e, Z10, Z4, K2
-	VBLENDMPS Z4, Z13, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z9, Z4
-	VMINPS Z4, Z12, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z11, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z13
-	VCMPPS    $0x1e, Z10, Z5, K2
-	VBLENDMPS Z5, Z13, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z9, Z5
-	VMINPS Z5, Z12, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z11, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z13
-	VCMPPS    $0x1e, Z10, Z6, K2
-	VBLENDMPS Z6, Z13, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z9, Z6
-	VMINPS Z6, Z12, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z11, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z7, Z7
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z13
-	VCMPPS    $0x1e, Z10, Z7, K2
-	VBLENDMPS Z7, Z13, K2, Z7
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z7, Z9, Z7
-	VMINPS Z7, Z12, Z7
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z7, Z7
-
-done_7_0:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z11, Z8, Z8
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z11
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
 	VADDPS    Z11, Z8, Z8
 
-nores_8_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_8_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z11
+	VCMPPS    $0x1e, Z10, Z0, K2
+	VBLENDMPS Z0, Z11, K2, Z0
+	VMULPS    (CX), Z1, Z11
+	VCMPPS    $0x1e, Z10, Z1, K2
+	VBLENDMPS Z1, Z11, K2, Z1
+	VMULPS    (CX), Z2, Z11
+	VCMPPS    $0x1e, Z10, Z2, K2
+	VBLENDMPS Z2, Z11, K2, Z2
+	VMULPS    (CX), Z3, Z11
+	VCMPPS    $0x1e, Z10, Z3, K2
+	VBLENDMPS Z3, Z11, K2, Z3
+	VMULPS    (CX), Z4, Z11
+	VCMPPS    $0x1e, Z10, Z4, K2
+	VBLENDMPS Z4, Z11, K2, Z4
+	VMULPS    (CX), Z5, Z11
+	VCMPPS    $0x1e, Z10, Z5, K2
+	VBLENDMPS Z5, Z11, K2, Z5
+	VMULPS    (CX), Z6, Z11
+	VCMPPS    $0x1e, Z10, Z6, K2
+	VBLENDMPS Z6, Z11, K2, Z6
+	VMULPS    (CX), Z7, Z11
+	VCMPPS    $0x1e, Z10, Z7, K2
+	VBLENDMPS Z7, Z11, K2, Z7
 	VMULPS    (CX), Z8, Z11
 	VCMPPS    $0x1e, Z10, Z8, K2
 	VBLENDMPS Z8, Z11, K2, Z8
 
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z9, Z0
+	VMAXPS Z1, Z9, Z1
+	VMAXPS Z2, Z9, Z2
+	VMAXPS Z3, Z9, Z3
+	VMAXPS Z4, Z9, Z4
+	VMAXPS Z5, Z9, Z5
+	VMAXPS Z6, Z9, Z6
+	VMAXPS Z7, Z9, Z7
 	VMAXPS Z8, Z9, Z8
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z12, Z0
+	VMINPS Z1, Z12, Z1
+	VMINPS Z2, Z12, Z2
+	VMINPS Z3, Z12, Z3
+	VMINPS Z4, Z12, Z4
+	VMINPS Z5, Z12, Z5
+	VMINPS Z6, Z12, Z6
+	VMINPS Z7, Z12, Z7
 	VMINPS Z8, Z12, Z8
 
-noclamp_8_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_8_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z11
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z6, Z6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
 	VADDPS    Z11, Z8, Z8
 
-done_8_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
@@ -12730,7 +7258,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z11, Z11, Z11
 	VPXORD    Z12, Z12, Z12
 	TESTQ     DX, DX
@@ -12741,390 +7268,153 @@ nobiasrow:
 	VMOVUPS 64(CX), Z10
 	VMOVUPS 128(CX), Z13
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z12, Z0, Z0
+	VADDPS  Z12, Z1, Z1
+	VADDPS  Z12, Z2, Z2
+	VADDPS  Z12, Z3, Z3
+	VADDPS  Z12, Z4, Z4
+	VADDPS  Z12, Z5, Z5
+	VADDPS  Z12, Z6, Z6
+	VADDPS  Z12, Z7, Z7
+	VADDPS  Z12, Z8, Z8
+	VADDPS  Z12, Z9, Z9
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z14
-	VCMPPS    $0x1e, Z11, Z0, K2
-	VBLENDMPS Z0, Z14, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z10, Z0
-	VMINPS Z0, Z13, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z12, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z14
-	VCMPPS    $0x1e, Z11, Z1, K2
-	VBLENDMPS Z1, Z14, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z10, Z1
-	VMINPS Z1, Z13, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z12, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z14
-	VCMPPS    $0x1e, Z11, Z2, K2
-	VBLENDMPS Z2, Z14, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z10, Z2
-	VMINPS Z2, Z13, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z12, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z14
-	VCMPPS    $0x1e, Z11, Z3, K2
-	VBLENDMPS Z3, Z14, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z10, Z3
-	VMINPS Z3, Z13, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z12, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z14
-	VCMPPS    $0x1e, Z11, Z4, K2
-	VBLENDMPS Z4, Z14, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z10, Z4
-	VMINPS Z4, Z13, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z12, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z14
-	VCMPPS    $0x1e, Z11, Z5, K2
-	VBLENDMPS Z5, Z14, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z10, Z5
-	VMINPS Z5, Z13, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z12, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z14
-	VCMPPS    $0x1e, Z11, Z6, K2
-	VBLENDMPS Z6, Z14, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z10, Z6
-	VMINPS Z6, Z13, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z12, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z7, Z7
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z14
-	VCMPPS    $0x1e, Z11, Z7, K2
-	VBLENDMPS Z7, Z14, K2, Z7
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z7, Z10, Z7
-	VMINPS Z7, Z13, Z7
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z7, Z7
-
-done_7_0:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z12, Z8, Z8
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z8, Z8
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (CX), Z8, Z14
-	VCMPPS    $0x1e, Z11, Z8, K2
-	VBLENDMPS Z8, Z14, K2, Z8
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z8, Z10, Z8
-	VMINPS Z8, Z13, Z8
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z8, Z8
-
-done_8_0:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z12, Z9, Z9
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z12
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
 	VADDPS    Z12, Z9, Z9
 
-nores_9_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_9_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z12
+	VCMPPS    $0x1e, Z11, Z0, K2
+	VBLENDMPS Z0, Z12, K2, Z0
+	VMULPS    (CX), Z1, Z12
+	VCMPPS    $0x1e, Z11, Z1, K2
+	VBLENDMPS Z1, Z12, K2, Z1
+	VMULPS    (CX), Z2, Z12
+	VCMPPS    $0x1e, Z11, Z2, K2
+	VBLENDMPS Z2, Z12, K2, Z2
+	VMULPS    (CX), Z3, Z12
+	VCMPPS    $0x1e, Z11, Z3, K2
+	VBLENDMPS Z3, Z12, K2, Z3
+	VMULPS    (CX), Z4, Z12
+	VCMPPS    $0x1e, Z11, Z4, K2
+	VBLENDMPS Z4, Z12, K2, Z4
+	VMULPS    (CX), Z5, Z12
+	VCMPPS    $0x1e, Z11, Z5, K2
+	VBLENDMPS Z5, Z12, K2, Z5
+	VMULPS    (CX), Z6, Z12
+	VCMPPS    $0x1e, Z11, Z6, K2
+	VBLENDMPS Z6, Z12, K2, Z6
+	VMULPS    (CX), Z7, Z12
+	VCMPPS    $0x1e, Z11, Z7, K2
+	VBLENDMPS Z7, Z12, K2, Z7
+	VMULPS    (CX), Z8, Z12
+	VCMPPS    $0x1e, Z11, Z8, K2
+	VBLENDMPS Z8, Z12, K2, Z8
 	VMULPS    (CX), Z9, Z12
 	VCMPPS    $0x1e, Z11, Z9, K2
 	VBLENDMPS Z9, Z12, K2, Z9
 
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z10, Z0
+	VMAXPS Z1, Z10, Z1
+	VMAXPS Z2, Z10, Z2
+	VMAXPS Z3, Z10, Z3
+	VMAXPS Z4, Z10, Z4
+	VMAXPS Z5, Z10, Z5
+	VMAXPS Z6, Z10, Z6
+	VMAXPS Z7, Z10, Z7
+	VMAXPS Z8, Z10, Z8
 	VMAXPS Z9, Z10, Z9
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z13, Z0
+	VMINPS Z1, Z13, Z1
+	VMINPS Z2, Z13, Z2
+	VMINPS Z3, Z13, Z3
+	VMINPS Z4, Z13, Z4
+	VMINPS Z5, Z13, Z5
+	VMINPS Z6, Z13, Z6
+	VMINPS Z7, Z13, Z7
+	VMINPS Z8, Z13, Z8
 	VMINPS Z9, Z13, Z9
 
-noclamp_9_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_9_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z12
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z12
+	VADDPS    Z12, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z12
+	VADDPS    Z12, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z12
+	VADDPS    Z12, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z12
+	VADDPS    Z12, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z12
+	VADDPS    Z12, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z12
+	VADDPS    Z12, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z12
+	VADDPS    Z12, Z6, Z6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z12
+	VADDPS    Z12, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z12
+	VADDPS    Z12, Z8, Z8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z12
 	VADDPS    Z12, Z9, Z9
 
-done_9_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
@@ -13287,7 +7577,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z12, Z12, Z12
 	VPXORD    Z13, Z13, Z13
 	TESTQ     DX, DX
@@ -13298,429 +7587,165 @@ nobiasrow:
 	VMOVUPS 64(CX), Z11
 	VMOVUPS 128(CX), Z14
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z13, Z0, Z0
+	VADDPS  Z13, Z1, Z1
+	VADDPS  Z13, Z2, Z2
+	VADDPS  Z13, Z3, Z3
+	VADDPS  Z13, Z4, Z4
+	VADDPS  Z13, Z5, Z5
+	VADDPS  Z13, Z6, Z6
+	VADDPS  Z13, Z7, Z7
+	VADDPS  Z13, Z8, Z8
+	VADDPS  Z13, Z9, Z9
+	VADDPS  Z13, Z10, Z10
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z15
-	VCMPPS    $0x1e, Z12, Z0, K2
-	VBLENDMPS Z0, Z15, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z11, Z0
-	VMINPS Z0, Z14, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z13, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z15
-	VCMPPS    $0x1e, Z12, Z1, K2
-	VBLENDMPS Z1, Z15, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z11, Z1
-	VMINPS Z1, Z14, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z13, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z15
-	VCMPPS    $0x1e, Z12, Z2, K2
-	VBLENDMPS Z2, Z15, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z11, Z2
-	VMINPS Z2, Z14, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z13, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z15
-	VCMPPS    $0x1e, Z12, Z3, K2
-	VBLENDMPS Z3, Z15, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z11, Z3
-	VMINPS Z3, Z14, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z13, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z15
-	VCMPPS    $0x1e, Z12, Z4, K2
-	VBLENDMPS Z4, Z15, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z11, Z4
-	VMINPS Z4, Z14, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z13, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z15
-	VCMPPS    $0x1e, Z12, Z5, K2
-	VBLENDMPS Z5, Z15, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z11, Z5
-	VMINPS Z5, Z14, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z13, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z15
-	VCMPPS    $0x1e, Z12, Z6, K2
-	VBLENDMPS Z6, Z15, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z11, Z6
-	VMINPS Z6, Z14, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z13, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z7, Z7
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z15
-	VCMPPS    $0x1e, Z12, Z7, K2
-	VBLENDMPS Z7, Z15, K2, Z7
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z7, Z11, Z7
-	VMINPS Z7, Z14, Z7
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z7, Z7
-
-done_7_0:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z13, Z8, Z8
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z8, Z8
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (CX), Z8, Z15
-	VCMPPS    $0x1e, Z12, Z8, K2
-	VBLENDMPS Z8, Z15, K2, Z8
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z8, Z11, Z8
-	VMINPS Z8, Z14, Z8
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z8, Z8
-
-done_8_0:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z13, Z9, Z9
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z9, Z9
-
-nores_9_0:
-	TESTB     R9, R9
-	JEQ       noleaky_9_0
-	VMULPS    (CX), Z9, Z15
-	VCMPPS    $0x1e, Z12, Z9, K2
-	VBLENDMPS Z9, Z15, K2, Z9
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z9, Z11, Z9
-	VMINPS Z9, Z14, Z9
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z9, Z9
-
-done_9_0:
-	TESTQ SI, SI
-	JEQ   nextrow_9
-	ADDQ  DI, SI
-
-nextrow_9:
-	TESTQ  DX, DX
-	JEQ    nobias_10_0
-	VADDPS Z13, Z10, Z10
-
-nobias_10_0:
-	TESTQ     SI, SI
-	JEQ       nores_10_0
-	TESTB     R8, R8
-	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z13
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
 	VADDPS    Z13, Z10, Z10
 
-nores_10_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_10_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z13
+	VCMPPS    $0x1e, Z12, Z0, K2
+	VBLENDMPS Z0, Z13, K2, Z0
+	VMULPS    (CX), Z1, Z13
+	VCMPPS    $0x1e, Z12, Z1, K2
+	VBLENDMPS Z1, Z13, K2, Z1
+	VMULPS    (CX), Z2, Z13
+	VCMPPS    $0x1e, Z12, Z2, K2
+	VBLENDMPS Z2, Z13, K2, Z2
+	VMULPS    (CX), Z3, Z13
+	VCMPPS    $0x1e, Z12, Z3, K2
+	VBLENDMPS Z3, Z13, K2, Z3
+	VMULPS    (CX), Z4, Z13
+	VCMPPS    $0x1e, Z12, Z4, K2
+	VBLENDMPS Z4, Z13, K2, Z4
+	VMULPS    (CX), Z5, Z13
+	VCMPPS    $0x1e, Z12, Z5, K2
+	VBLENDMPS Z5, Z13, K2, Z5
+	VMULPS    (CX), Z6, Z13
+	VCMPPS    $0x1e, Z12, Z6, K2
+	VBLENDMPS Z6, Z13, K2, Z6
+	VMULPS    (CX), Z7, Z13
+	VCMPPS    $0x1e, Z12, Z7, K2
+	VBLENDMPS Z7, Z13, K2, Z7
+	VMULPS    (CX), Z8, Z13
+	VCMPPS    $0x1e, Z12, Z8, K2
+	VBLENDMPS Z8, Z13, K2, Z8
+	VMULPS    (CX), Z9, Z13
+	VCMPPS    $0x1e, Z12, Z9, K2
+	VBLENDMPS Z9, Z13, K2, Z9
 	VMULPS    (CX), Z10, Z13
 	VCMPPS    $0x1e, Z12, Z10, K2
 	VBLENDMPS Z10, Z13, K2, Z10
 
-noleaky_10_0:
-	TESTB  R10, R10
-	JEQ    noclamp_10_0
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z11, Z0
+	VMAXPS Z1, Z11, Z1
+	VMAXPS Z2, Z11, Z2
+	VMAXPS Z3, Z11, Z3
+	VMAXPS Z4, Z11, Z4
+	VMAXPS Z5, Z11, Z5
+	VMAXPS Z6, Z11, Z6
+	VMAXPS Z7, Z11, Z7
+	VMAXPS Z8, Z11, Z8
+	VMAXPS Z9, Z11, Z9
 	VMAXPS Z10, Z11, Z10
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z14, Z0
+	VMINPS Z1, Z14, Z1
+	VMINPS Z2, Z14, Z2
+	VMINPS Z3, Z14, Z3
+	VMINPS Z4, Z14, Z4
+	VMINPS Z5, Z14, Z5
+	VMINPS Z6, Z14, Z6
+	VMINPS Z7, Z14, Z7
+	VMINPS Z8, Z14, Z8
+	VMINPS Z9, Z14, Z9
 	VMINPS Z10, Z14, Z10
 
-noclamp_10_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_10_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z13
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
 	VADDPS    Z13, Z10, Z10
 
-done_10_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
@@ -13893,7 +7918,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z13, Z13, Z13
 	VPXORD    Z14, Z14, Z14
 	TESTQ     DX, DX
@@ -13904,468 +7928,177 @@ nobiasrow:
 	VMOVUPS 64(CX), Z12
 	VMOVUPS 128(CX), Z15
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z14, Z0, Z0
+	VADDPS  Z14, Z1, Z1
+	VADDPS  Z14, Z2, Z2
+	VADDPS  Z14, Z3, Z3
+	VADDPS  Z14, Z4, Z4
+	VADDPS  Z14, Z5, Z5
+	VADDPS  Z14, Z6, Z6
+	VADDPS  Z14, Z7, Z7
+	VADDPS  Z14, Z8, Z8
+	VADDPS  Z14, Z9, Z9
+	VADDPS  Z14, Z10, Z10
+	VADDPS  Z14, Z11, Z11
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z16
-	VCMPPS    $0x1e, Z13, Z0, K2
-	VBLENDMPS Z0, Z16, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z12, Z0
-	VMINPS Z0, Z15, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z14, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z16
-	VCMPPS    $0x1e, Z13, Z1, K2
-	VBLENDMPS Z1, Z16, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z12, Z1
-	VMINPS Z1, Z15, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z14, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z16
-	VCMPPS    $0x1e, Z13, Z2, K2
-	VBLENDMPS Z2, Z16, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z12, Z2
-	VMINPS Z2, Z15, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z14, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z16
-	VCMPPS    $0x1e, Z13, Z3, K2
-	VBLENDMPS Z3, Z16, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z12, Z3
-	VMINPS Z3, Z15, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z14, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z16
-	VCMPPS    $0x1e, Z13, Z4, K2
-	VBLENDMPS Z4, Z16, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z12, Z4
-	VMINPS Z4, Z15, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z14, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z16
-	VCMPPS    $0x1e, Z13, Z5, K2
-	VBLENDMPS Z5, Z16, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z12, Z5
-	VMINPS Z5, Z15, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z14, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z16
-	VCMPPS    $0x1e, Z13, Z6, K2
-	VBLENDMPS Z6, Z16, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z12, Z6
-	VMINPS Z6, Z15, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z14, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z7, Z7
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z16
-	VCMPPS    $0x1e, Z13, Z7, K2
-	VBLENDMPS Z7, Z16, K2, Z7
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z7, Z12, Z7
-	VMINPS Z7, Z15, Z7
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z7, Z7
-
-done_7_0:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z14, Z8, Z8
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z8, Z8
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (CX), Z8, Z16
-	VCMPPS    $0x1e, Z13, Z8, K2
-	VBLENDMPS Z8, Z16, K2, Z8
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z8, Z12, Z8
-	VMINPS Z8, Z15, Z8
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z8, Z8
-
-done_8_0:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z14, Z9, Z9
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z9, Z9
-
-nores_9_0:
-	TESTB     R9, R9
-	JEQ       noleaky_9_0
-	VMULPS    (CX), Z9, Z16
-	VCMPPS    $0x1e, Z13, Z9, K2
-	VBLENDMPS Z9, Z16, K2, Z9
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z9, Z12, Z9
-	VMINPS Z9, Z15, Z9
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z9, Z9
-
-done_9_0:
-	TESTQ SI, SI
-	JEQ   nextrow_9
-	ADDQ  DI, SI
-
-nextrow_9:
-	TESTQ  DX, DX
-	JEQ    nobias_10_0
-	VADDPS Z14, Z10, Z10
-
-nobias_10_0:
-	TESTQ     SI, SI
-	JEQ       nores_10_0
-	TESTB     R8, R8
-	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z10, Z10
-
-nores_10_0:
-	TESTB     R9, R9
-	JEQ       noleaky_10_0
-	VMULPS    (CX), Z10, Z16
-	VCMPPS    $0x1e, Z13, Z10, K2
-	VBLENDMPS Z10, Z16, K2, Z10
-
-noleaky_10_0:
-	TESTB  R10, R10
-	JEQ    noclamp_10_0
-	VMAXPS Z10, Z12, Z10
-	VMINPS Z10, Z15, Z10
-
-noclamp_10_0:
-	TESTQ     SI, SI
-	JEQ       done_10_0
-	TESTB     R8, R8
-	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z10, Z10
-
-done_10_0:
-	TESTQ SI, SI
-	JEQ   nextrow_10
-	ADDQ  DI, SI
-
-nextrow_10:
-	TESTQ  DX, DX
-	JEQ    nobias_11_0
-	VADDPS Z14, Z11, Z11
-
-nobias_11_0:
-	TESTQ     SI, SI
-	JEQ       nores_11_0
-	TESTB     R8, R8
-	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z14
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z10, Z10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
 	VADDPS    Z14, Z11, Z11
 
-nores_11_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_11_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z14
+	VCMPPS    $0x1e, Z13, Z0, K2
+	VBLENDMPS Z0, Z14, K2, Z0
+	VMULPS    (CX), Z1, Z14
+	VCMPPS    $0x1e, Z13, Z1, K2
+	VBLENDMPS Z1, Z14, K2, Z1
+	VMULPS    (CX), Z2, Z14
+	VCMPPS    $0x1e, Z13, Z2, K2
+	VBLENDMPS Z2, Z14, K2, Z2
+	VMULPS    (CX), Z3, Z14
+	VCMPPS    $0x1e, Z13, Z3, K2
+	VBLENDMPS Z3, Z14, K2, Z3
+	VMULPS    (CX), Z4, Z14
+	VCMPPS    $0x1e, Z13, Z4, K2
+	VBLENDMPS Z4, Z14, K2, Z4
+	VMULPS    (CX), Z5, Z14
+	VCMPPS    $0x1e, Z13, Z5, K2
+	VBLENDMPS Z5, Z14, K2, Z5
+	VMULPS    (CX), Z6, Z14
+	VCMPPS    $0x1e, Z13, Z6, K2
+	VBLENDMPS Z6, Z14, K2, Z6
+	VMULPS    (CX), Z7, Z14
+	VCMPPS    $0x1e, Z13, Z7, K2
+	VBLENDMPS Z7, Z14, K2, Z7
+	VMULPS    (CX), Z8, Z14
+	VCMPPS    $0x1e, Z13, Z8, K2
+	VBLENDMPS Z8, Z14, K2, Z8
+	VMULPS    (CX), Z9, Z14
+	VCMPPS    $0x1e, Z13, Z9, K2
+	VBLENDMPS Z9, Z14, K2, Z9
+	VMULPS    (CX), Z10, Z14
+	VCMPPS    $0x1e, Z13, Z10, K2
+	VBLENDMPS Z10, Z14, K2, Z10
 	VMULPS    (CX), Z11, Z14
 	VCMPPS    $0x1e, Z13, Z11, K2
 	VBLENDMPS Z11, Z14, K2, Z11
 
-noleaky_11_0:
-	TESTB  R10, R10
-	JEQ    noclamp_11_0
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z12, Z0
+	VMAXPS Z1, Z12, Z1
+	VMAXPS Z2, Z12, Z2
+	VMAXPS Z3, Z12, Z3
+	VMAXPS Z4, Z12, Z4
+	VMAXPS Z5, Z12, Z5
+	VMAXPS Z6, Z12, Z6
+	VMAXPS Z7, Z12, Z7
+	VMAXPS Z8, Z12, Z8
+	VMAXPS Z9, Z12, Z9
+	VMAXPS Z10, Z12, Z10
 	VMAXPS Z11, Z12, Z11
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z15, Z0
+	VMINPS Z1, Z15, Z1
+	VMINPS Z2, Z15, Z2
+	VMINPS Z3, Z15, Z3
+	VMINPS Z4, Z15, Z4
+	VMINPS Z5, Z15, Z5
+	VMINPS Z6, Z15, Z6
+	VMINPS Z7, Z15, Z7
+	VMINPS Z8, Z15, Z8
+	VMINPS Z9, Z15, Z9
+	VMINPS Z10, Z15, Z10
 	VMINPS Z11, Z15, Z11
 
-noclamp_11_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_11_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z14
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z14
+	VADDPS    Z14, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z14
+	VADDPS    Z14, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z14
+	VADDPS    Z14, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z14
+	VADDPS    Z14, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z14
+	VADDPS    Z14, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z14
+	VADDPS    Z14, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z14
+	VADDPS    Z14, Z6, Z6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z14
+	VADDPS    Z14, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z14
+	VADDPS    Z14, Z8, Z8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z14
+	VADDPS    Z14, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z14
+	VADDPS    Z14, Z10, Z10
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z14
 	VADDPS    Z14, Z11, Z11
 
-done_11_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
@@ -14550,7 +8283,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z14, Z14, Z14
 	VPXORD    Z15, Z15, Z15
 	TESTQ     DX, DX
@@ -14561,507 +8293,189 @@ nobiasrow:
 	VMOVUPS 64(CX), Z13
 	VMOVUPS 128(CX), Z16
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z15, Z0, Z0
+	VADDPS  Z15, Z1, Z1
+	VADDPS  Z15, Z2, Z2
+	VADDPS  Z15, Z3, Z3
+	VADDPS  Z15, Z4, Z4
+	VADDPS  Z15, Z5, Z5
+	VADDPS  Z15, Z6, Z6
+	VADDPS  Z15, Z7, Z7
+	VADDPS  Z15, Z8, Z8
+	VADDPS  Z15, Z9, Z9
+	VADDPS  Z15, Z10, Z10
+	VADDPS  Z15, Z11, Z11
+	VADDPS  Z15, Z12, Z12
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z17
-	VCMPPS    $0x1e, Z14, Z0, K2
-	VBLENDMPS Z0, Z17, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z13, Z0
-	VMINPS Z0, Z16, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z15, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z17
-	VCMPPS    $0x1e, Z14, Z1, K2
-	VBLENDMPS Z1, Z17, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z13, Z1
-	VMINPS Z1, Z16, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z15, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z17
-	VCMPPS    $0x1e, Z14, Z2, K2
-	VBLENDMPS Z2, Z17, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z13, Z2
-	VMINPS Z2, Z16, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z15, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z17
-	VCMPPS    $0x1e, Z14, Z3, K2
-	VBLENDMPS Z3, Z17, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z13, Z3
-	VMINPS Z3, Z16, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z15, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z17
-	VCMPPS    $0x1e, Z14, Z4, K2
-	VBLENDMPS Z4, Z17, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z13, Z4
-	VMINPS Z4, Z16, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z15, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z17
-	VCMPPS    $0x1e, Z14, Z5, K2
-	VBLENDMPS Z5, Z17, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z13, Z5
-	VMINPS Z5, Z16, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z15, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z17
-	VCMPPS    $0x1e, Z14, Z6, K2
-	VBLENDMPS Z6, Z17, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z13, Z6
-	VMINPS Z6, Z16, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z15, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z7, Z7
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z17
-	VCMPPS    $0x1e, Z14, Z7, K2
-	VBLENDMPS Z7, Z17, K2, Z7
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z7, Z13, Z7
-	VMINPS Z7, Z16, Z7
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z7, Z7
-
-done_7_0:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z15, Z8, Z8
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z8, Z8
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (CX), Z8, Z17
-	VCMPPS    $0x1e, Z14, Z8, K2
-	VBLENDMPS Z8, Z17, K2, Z8
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z8, Z13, Z8
-	VMINPS Z8, Z16, Z8
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z8, Z8
-
-done_8_0:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z15, Z9, Z9
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z9, Z9
-
-nores_9_0:
-	TESTB     R9, R9
-	JEQ       noleaky_9_0
-	VMULPS    (CX), Z9, Z17
-	VCMPPS    $0x1e, Z14, Z9, K2
-	VBLENDMPS Z9, Z17, K2, Z9
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z9, Z13, Z9
-	VMINPS Z9, Z16, Z9
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z9, Z9
-
-done_9_0:
-	TESTQ SI, SI
-	JEQ   nextrow_9
-	ADDQ  DI, SI
-
-nextrow_9:
-	TESTQ  DX, DX
-	JEQ    nobias_10_0
-	VADDPS Z15, Z10, Z10
-
-nobias_10_0:
-	TESTQ     SI, SI
-	JEQ       nores_10_0
-	TESTB     R8, R8
-	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z10, Z10
-
-nores_10_0:
-	TESTB     R9, R9
-	JEQ       noleaky_10_0
-	VMULPS    (CX), Z10, Z17
-	VCMPPS    $0x1e, Z14, Z10, K2
-	VBLENDMPS Z10, Z17, K2, Z10
-
-noleaky_10_0:
-	TESTB  R10, R10
-	JEQ    noclamp_10_0
-	VMAXPS Z10, Z13, Z10
-	VMINPS Z10, Z16, Z10
-
-noclamp_10_0:
-	TESTQ     SI, SI
-	JEQ       done_10_0
-	TESTB     R8, R8
-	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z10, Z10
-
-done_10_0:
-	TESTQ SI, SI
-	JEQ   nextrow_10
-	ADDQ  DI, SI
-
-nextrow_10:
-	TESTQ  DX, DX
-	JEQ    nobias_11_0
-	VADDPS Z15, Z11, Z11
-
-nobias_11_0:
-	TESTQ     SI, SI
-	JEQ       nores_11_0
-	TESTB     R8, R8
-	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z11, Z11
-
-nores_11_0:
-	TESTB     R9, R9
-	JEQ       noleaky_11_0
-	VMULPS    (CX), Z11, Z17
-	VCMPPS    $0x1e, Z14, Z11, K2
-	VBLENDMPS Z11, Z17, K2, Z11
-
-noleaky_11_0:
-	TESTB  R10, R10
-	JEQ    noclamp_11_0
-	VMAXPS Z11, Z13, Z11
-	VMINPS Z11, Z16, Z11
-
-noclamp_11_0:
-	TESTQ     SI, SI
-	JEQ       done_11_0
-	TESTB     R8, R8
-	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z11, Z11
-
-done_11_0:
-	TESTQ SI, SI
-	JEQ   nextrow_11
-	ADDQ  DI, SI
-
-nextrow_11:
-	TESTQ  DX, DX
-	JEQ    nobias_12_0
-	VADDPS Z15, Z12, Z12
-
-nobias_12_0:
-	TESTQ     SI, SI
-	JEQ       nores_12_0
-	TESTB     R8, R8
-	JNE       nores_12_0
-	VMOVUPS.Z (SI), K1, Z15
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z10, Z10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
 	VADDPS    Z15, Z12, Z12
 
-nores_12_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_12_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z15
+	VCMPPS    $0x1e, Z14, Z0, K2
+	VBLENDMPS Z0, Z15, K2, Z0
+	VMULPS    (CX), Z1, Z15
+	VCMPPS    $0x1e, Z14, Z1, K2
+	VBLENDMPS Z1, Z15, K2, Z1
+	VMULPS    (CX), Z2, Z15
+	VCMPPS    $0x1e, Z14, Z2, K2
+	VBLENDMPS Z2, Z15, K2, Z2
+	VMULPS    (CX), Z3, Z15
+	VCMPPS    $0x1e, Z14, Z3, K2
+	VBLENDMPS Z3, Z15, K2, Z3
+	VMULPS    (CX), Z4, Z15
+	VCMPPS    $0x1e, Z14, Z4, K2
+	VBLENDMPS Z4, Z15, K2, Z4
+	VMULPS    (CX), Z5, Z15
+	VCMPPS    $0x1e, Z14, Z5, K2
+	VBLENDMPS Z5, Z15, K2, Z5
+	VMULPS    (CX), Z6, Z15
+	VCMPPS    $0x1e, Z14, Z6, K2
+	VBLENDMPS Z6, Z15, K2, Z6
+	VMULPS    (CX), Z7, Z15
+	VCMPPS    $0x1e, Z14, Z7, K2
+	VBLENDMPS Z7, Z15, K2, Z7
+	VMULPS    (CX), Z8, Z15
+	VCMPPS    $0x1e, Z14, Z8, K2
+	VBLENDMPS Z8, Z15, K2, Z8
+	VMULPS    (CX), Z9, Z15
+	VCMPPS    $0x1e, Z14, Z9, K2
+	VBLENDMPS Z9, Z15, K2, Z9
+	VMULPS    (CX), Z10, Z15
+	VCMPPS    $0x1e, Z14, Z10, K2
+	VBLENDMPS Z10, Z15, K2, Z10
+	VMULPS    (CX), Z11, Z15
+	VCMPPS    $0x1e, Z14, Z11, K2
+	VBLENDMPS Z11, Z15, K2, Z11
 	VMULPS    (CX), Z12, Z15
 	VCMPPS    $0x1e, Z14, Z12, K2
 	VBLENDMPS Z12, Z15, K2, Z12
 
-noleaky_12_0:
-	TESTB  R10, R10
-	JEQ    noclamp_12_0
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z13, Z0
+	VMAXPS Z1, Z13, Z1
+	VMAXPS Z2, Z13, Z2
+	VMAXPS Z3, Z13, Z3
+	VMAXPS Z4, Z13, Z4
+	VMAXPS Z5, Z13, Z5
+	VMAXPS Z6, Z13, Z6
+	VMAXPS Z7, Z13, Z7
+	VMAXPS Z8, Z13, Z8
+	VMAXPS Z9, Z13, Z9
+	VMAXPS Z10, Z13, Z10
+	VMAXPS Z11, Z13, Z11
 	VMAXPS Z12, Z13, Z12
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z16, Z0
+	VMINPS Z1, Z16, Z1
+	VMINPS Z2, Z16, Z2
+	VMINPS Z3, Z16, Z3
+	VMINPS Z4, Z16, Z4
+	VMINPS Z5, Z16, Z5
+	VMINPS Z6, Z16, Z6
+	VMINPS Z7, Z16, Z7
+	VMINPS Z8, Z16, Z8
+	VMINPS Z9, Z16, Z9
+	VMINPS Z10, Z16, Z10
+	VMINPS Z11, Z16, Z11
 	VMINPS Z12, Z16, Z12
 
-noclamp_12_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_12_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_12_0
-	VMOVUPS.Z (SI), K1, Z15
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z10, Z10
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z11, Z11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
 	VADDPS    Z15, Z12, Z12
 
-done_12_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
@@ -15256,7 +8670,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z15, Z15, Z15
 	VPXORD    Z16, Z16, Z16
 	TESTQ     DX, DX
@@ -15267,546 +8680,201 @@ nobiasrow:
 	VMOVUPS 64(CX), Z14
 	VMOVUPS 128(CX), Z17
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z16, Z0, Z0
+	VADDPS  Z16, Z1, Z1
+	VADDPS  Z16, Z2, Z2
+	VADDPS  Z16, Z3, Z3
+	VADDPS  Z16, Z4, Z4
+	VADDPS  Z16, Z5, Z5
+	VADDPS  Z16, Z6, Z6
+	VADDPS  Z16, Z7, Z7
+	VADDPS  Z16, Z8, Z8
+	VADDPS  Z16, Z9, Z9
+	VADDPS  Z16, Z10, Z10
+	VADDPS  Z16, Z11, Z11
+	VADDPS  Z16, Z12, Z12
+	VADDPS  Z16, Z13, Z13
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z18
-	VCMPPS    $0x1e, Z15, Z0, K2
-	VBLENDMPS Z0, Z18, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z14, Z0
-	VMINPS Z0, Z17, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z16, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z18
-	VCMPPS    $0x1e, Z15, Z1, K2
-	VBLENDMPS Z1, Z18, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z14, Z1
-	VMINPS Z1, Z17, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z16, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z18
-	VCMPPS    $0x1e, Z15, Z2, K2
-	VBLENDMPS Z2, Z18, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z14, Z2
-	VMINPS Z2, Z17, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z16, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z18
-	VCMPPS    $0x1e, Z15, Z3, K2
-	VBLENDMPS Z3, Z18, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z14, Z3
-	VMINPS Z3, Z17, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z16, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z18
-	VCMPPS    $0x1e, Z15, Z4, K2
-	VBLENDMPS Z4, Z18, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z14, Z4
-	VMINPS Z4, Z17, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z16, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z18
-	VCMPPS    $0x1e, Z15, Z5, K2
-	VBLENDMPS Z5, Z18, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z14, Z5
-	VMINPS Z5, Z17, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z16, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z18
-	VCMPPS    $0x1e, Z15, Z6, K2
-	VBLENDMPS Z6, Z18, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z14, Z6
-	VMINPS Z6, Z17, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z16, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z7, Z7
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z18
-	VCMPPS    $0x1e, Z15, Z7, K2
-	VBLENDMPS Z7, Z18, K2, Z7
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z7, Z14, Z7
-	VMINPS Z7, Z17, Z7
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z7, Z7
-
-done_7_0:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z16, Z8, Z8
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z8, Z8
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (CX), Z8, Z18
-	VCMPPS    $0x1e, Z15, Z8, K2
-	VBLENDMPS Z8, Z18, K2, Z8
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z8, Z14, Z8
-	VMINPS Z8, Z17, Z8
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z8, Z8
-
-done_8_0:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z16, Z9, Z9
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z9, Z9
-
-nores_9_0:
-	TESTB     R9, R9
-	JEQ       noleaky_9_0
-	VMULPS    (CX), Z9, Z18
-	VCMPPS    $0x1e, Z15, Z9, K2
-	VBLENDMPS Z9, Z18, K2, Z9
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z9, Z14, Z9
-	VMINPS Z9, Z17, Z9
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z9, Z9
-
-done_9_0:
-	TESTQ SI, SI
-	JEQ   nextrow_9
-	ADDQ  DI, SI
-
-nextrow_9:
-	TESTQ  DX, DX
-	JEQ    nobias_10_0
-	VADDPS Z16, Z10, Z10
-
-nobias_10_0:
-	TESTQ     SI, SI
-	JEQ       nores_10_0
-	TESTB     R8, R8
-	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z10, Z10
-
-nores_10_0:
-	TESTB     R9, R9
-	JEQ       noleaky_10_0
-	VMULPS    (CX), Z10, Z18
-	VCMPPS    $0x1e, Z15, Z10, K2
-	VBLENDMPS Z10, Z18, K2, Z10
-
-noleaky_10_0:
-	TESTB  R10, R10
-	JEQ    noclamp_10_0
-	VMAXPS Z10, Z14, Z10
-	VMINPS Z10, Z17, Z10
-
-noclamp_10_0:
-	TESTQ     SI, SI
-	JEQ       done_10_0
-	TESTB     R8, R8
-	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z10, Z10
-
-done_10_0:
-	TESTQ SI, SI
-	JEQ   nextrow_10
-	ADDQ  DI, SI
-
-nextrow_10:
-	TESTQ  DX, DX
-	JEQ    nobias_11_0
-	VADDPS Z16, Z11, Z11
-
-nobias_11_0:
-	TESTQ     SI, SI
-	JEQ       nores_11_0
-	TESTB     R8, R8
-	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z11, Z11
-
-nores_11_0:
-	TESTB     R9, R9
-	JEQ       noleaky_11_0
-	VMULPS    (CX), Z11, Z18
-	VCMPPS    $0x1e, Z15, Z11, K2
-	VBLENDMPS Z11, Z18, K2, Z11
-
-noleaky_11_0:
-	TESTB  R10, R10
-	JEQ    noclamp_11_0
-	VMAXPS Z11, Z14, Z11
-	VMINPS Z11, Z17, Z11
-
-noclamp_11_0:
-	TESTQ     SI, SI
-	JEQ       done_11_0
-	TESTB     R8, R8
-	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z11, Z11
-
-done_11_0:
-	TESTQ SI, SI
-	JEQ   nextrow_11
-	ADDQ  DI, SI
-
-nextrow_11:
-	TESTQ  DX, DX
-	JEQ    nobias_12_0
-	VADDPS Z16, Z12, Z12
-
-nobias_12_0:
-	TESTQ     SI, SI
-	JEQ       nores_12_0
-	TESTB     R8, R8
-	JNE       nores_12_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z12, Z12
-
-nores_12_0:
-	TESTB     R9, R9
-	JEQ       noleaky_12_0
-	VMULPS    (CX), Z12, Z18
-	VCMPPS    $0x1e, Z15, Z12, K2
-	VBLENDMPS Z12, Z18, K2, Z12
-
-noleaky_12_0:
-	TESTB  R10, R10
-	JEQ    noclamp_12_0
-	VMAXPS Z12, Z14, Z12
-	VMINPS Z12, Z17, Z12
-
-noclamp_12_0:
-	TESTQ     SI, SI
-	JEQ       done_12_0
-	TESTB     R8, R8
-	JEQ       done_12_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z12, Z12
-
-done_12_0:
-	TESTQ SI, SI
-	JEQ   nextrow_12
-	ADDQ  DI, SI
-
-nextrow_12:
-	TESTQ  DX, DX
-	JEQ    nobias_13_0
-	VADDPS Z16, Z13, Z13
-
-nobias_13_0:
-	TESTQ     SI, SI
-	JEQ       nores_13_0
-	TESTB     R8, R8
-	JNE       nores_13_0
-	VMOVUPS.Z (SI), K1, Z16
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z10, Z10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z12, Z12
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z13, Z13
 
-nores_13_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_13_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z16
+	VCMPPS    $0x1e, Z15, Z0, K2
+	VBLENDMPS Z0, Z16, K2, Z0
+	VMULPS    (CX), Z1, Z16
+	VCMPPS    $0x1e, Z15, Z1, K2
+	VBLENDMPS Z1, Z16, K2, Z1
+	VMULPS    (CX), Z2, Z16
+	VCMPPS    $0x1e, Z15, Z2, K2
+	VBLENDMPS Z2, Z16, K2, Z2
+	VMULPS    (CX), Z3, Z16
+	VCMPPS    $0x1e, Z15, Z3, K2
+	VBLENDMPS Z3, Z16, K2, Z3
+	VMULPS    (CX), Z4, Z16
+	VCMPPS    $0x1e, Z15, Z4, K2
+	VBLENDMPS Z4, Z16, K2, Z4
+	VMULPS    (CX), Z5, Z16
+	VCMPPS    $0x1e, Z15, Z5, K2
+	VBLENDMPS Z5, Z16, K2, Z5
+	VMULPS    (CX), Z6, Z16
+	VCMPPS    $0x1e, Z15, Z6, K2
+	VBLENDMPS Z6, Z16, K2, Z6
+	VMULPS    (CX), Z7, Z16
+	VCMPPS    $0x1e, Z15, Z7, K2
+	VBLENDMPS Z7, Z16, K2, Z7
+	VMULPS    (CX), Z8, Z16
+	VCMPPS    $0x1e, Z15, Z8, K2
+	VBLENDMPS Z8, Z16, K2, Z8
+	VMULPS    (CX), Z9, Z16
+	VCMPPS    $0x1e, Z15, Z9, K2
+	VBLENDMPS Z9, Z16, K2, Z9
+	VMULPS    (CX), Z10, Z16
+	VCMPPS    $0x1e, Z15, Z10, K2
+	VBLENDMPS Z10, Z16, K2, Z10
+	VMULPS    (CX), Z11, Z16
+	VCMPPS    $0x1e, Z15, Z11, K2
+	VBLENDMPS Z11, Z16, K2, Z11
+	VMULPS    (CX), Z12, Z16
+	VCMPPS    $0x1e, Z15, Z12, K2
+	VBLENDMPS Z12, Z16, K2, Z12
 	VMULPS    (CX), Z13, Z16
 	VCMPPS    $0x1e, Z15, Z13, K2
 	VBLENDMPS Z13, Z16, K2, Z13
 
-noleaky_13_0:
-	TESTB  R10, R10
-	JEQ    noclamp_13_0
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z14, Z0
+	VMAXPS Z1, Z14, Z1
+	VMAXPS Z2, Z14, Z2
+	VMAXPS Z3, Z14, Z3
+	VMAXPS Z4, Z14, Z4
+	VMAXPS Z5, Z14, Z5
+	VMAXPS Z6, Z14, Z6
+	VMAXPS Z7, Z14, Z7
+	VMAXPS Z8, Z14, Z8
+	VMAXPS Z9, Z14, Z9
+	VMAXPS Z10, Z14, Z10
+	VMAXPS Z11, Z14, Z11
+	VMAXPS Z12, Z14, Z12
 	VMAXPS Z13, Z14, Z13
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z17, Z0
+	VMINPS Z1, Z17, Z1
+	VMINPS Z2, Z17, Z2
+	VMINPS Z3, Z17, Z3
+	VMINPS Z4, Z17, Z4
+	VMINPS Z5, Z17, Z5
+	VMINPS Z6, Z17, Z6
+	VMINPS Z7, Z17, Z7
+	VMINPS Z8, Z17, Z8
+	VMINPS Z9, Z17, Z9
+	VMINPS Z10, Z17, Z10
+	VMINPS Z11, Z17, Z11
+	VMINPS Z12, Z17, Z12
 	VMINPS Z13, Z17, Z13
 
-noclamp_13_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_13_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_13_0
-	VMOVUPS.Z (SI), K1, Z16
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z16
+	VADDPS    Z16, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z16
+	VADDPS    Z16, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z16
+	VADDPS    Z16, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z16
+	VADDPS    Z16, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z16
+	VADDPS    Z16, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z16
+	VADDPS    Z16, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z16
+	VADDPS    Z16, Z6, Z6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z16
+	VADDPS    Z16, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z16
+	VADDPS    Z16, Z8, Z8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z16
+	VADDPS    Z16, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z16
+	VADDPS    Z16, Z10, Z10
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z16
+	VADDPS    Z16, Z11, Z11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z16
+	VADDPS    Z16, Z12, Z12
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z16
 	VADDPS    Z16, Z13, Z13
 
-done_13_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
@@ -16011,7 +9079,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z16, Z16, Z16
 	VPXORD    Z17, Z17, Z17
 	TESTQ     DX, DX
@@ -16022,585 +9089,213 @@ nobiasrow:
 	VMOVUPS 64(CX), Z15
 	VMOVUPS 128(CX), Z18
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z17, Z0, Z0
+	VADDPS  Z17, Z1, Z1
+	VADDPS  Z17, Z2, Z2
+	VADDPS  Z17, Z3, Z3
+	VADDPS  Z17, Z4, Z4
+	VADDPS  Z17, Z5, Z5
+	VADDPS  Z17, Z6, Z6
+	VADDPS  Z17, Z7, Z7
+	VADDPS  Z17, Z8, Z8
+	VADDPS  Z17, Z9, Z9
+	VADDPS  Z17, Z10, Z10
+	VADDPS  Z17, Z11, Z11
+	VADDPS  Z17, Z12, Z12
+	VADDPS  Z17, Z13, Z13
+	VADDPS  Z17, Z14, Z14
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z19
-	VCMPPS    $0x1e, Z16, Z0, K2
-	VBLENDMPS Z0, Z19, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z15, Z0
-	VMINPS Z0, Z18, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z17, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z19
-	VCMPPS    $0x1e, Z16, Z1, K2
-	VBLENDMPS Z1, Z19, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z15, Z1
-	VMINPS Z1, Z18, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z17, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z19
-	VCMPPS    $0x1e, Z16, Z2, K2
-	VBLENDMPS Z2, Z19, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z15, Z2
-	VMINPS Z2, Z18, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z17, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z19
-	VCMPPS    $0x1e, Z16, Z3, K2
-	VBLENDMPS Z3, Z19, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z15, Z3
-	VMINPS Z3, Z18, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z17, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z19
-	VCMPPS    $0x1e, Z16, Z4, K2
-	VBLENDMPS Z4, Z19, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z15, Z4
-	VMINPS Z4, Z18, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z17, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z19
-	VCMPPS    $0x1e, Z16, Z5, K2
-	VBLENDMPS Z5, Z19, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z15, Z5
-	VMINPS Z5, Z18, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z17, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z19
-	VCMPPS    $0x1e, Z16, Z6, K2
-	VBLENDMPS Z6, Z19, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z15, Z6
-	VMINPS Z6, Z18, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z17, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z7, Z7
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z19
-	VCMPPS    $0x1e, Z16, Z7, K2
-	VBLENDMPS Z7, Z19, K2, Z7
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z7, Z15, Z7
-	VMINPS Z7, Z18, Z7
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z7, Z7
-
-done_7_0:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z17, Z8, Z8
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z8, Z8
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (CX), Z8, Z19
-	VCMPPS    $0x1e, Z16, Z8, K2
-	VBLENDMPS Z8, Z19, K2, Z8
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z8, Z15, Z8
-	VMINPS Z8, Z18, Z8
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z8, Z8
-
-done_8_0:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z17, Z9, Z9
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z9, Z9
-
-nores_9_0:
-	TESTB     R9, R9
-	JEQ       noleaky_9_0
-	VMULPS    (CX), Z9, Z19
-	VCMPPS    $0x1e, Z16, Z9, K2
-	VBLENDMPS Z9, Z19, K2, Z9
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z9, Z15, Z9
-	VMINPS Z9, Z18, Z9
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z9, Z9
-
-done_9_0:
-	TESTQ SI, SI
-	JEQ   nextrow_9
-	ADDQ  DI, SI
-
-nextrow_9:
-	TESTQ  DX, DX
-	JEQ    nobias_10_0
-	VADDPS Z17, Z10, Z10
-
-nobias_10_0:
-	TESTQ     SI, SI
-	JEQ       nores_10_0
-	TESTB     R8, R8
-	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z10, Z10
-
-nores_10_0:
-	TESTB     R9, R9
-	JEQ       noleaky_10_0
-	VMULPS    (CX), Z10, Z19
-	VCMPPS    $0x1e, Z16, Z10, K2
-	VBLENDMPS Z10, Z19, K2, Z10
-
-noleaky_10_0:
-	TESTB  R10, R10
-	JEQ    noclamp_10_0
-	VMAXPS Z10, Z15, Z10
-	VMINPS Z10, Z18, Z10
-
-noclamp_10_0:
-	TESTQ     SI, SI
-	JEQ       done_10_0
-	TESTB     R8, R8
-	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z10, Z10
-
-done_10_0:
-	TESTQ SI, SI
-	JEQ   nextrow_10
-	ADDQ  DI, SI
-
-nextrow_10:
-	TESTQ  DX, DX
-	JEQ    nobias_11_0
-	VADDPS Z17, Z11, Z11
-
-nobias_11_0:
-	TESTQ     SI, SI
-	JEQ       nores_11_0
-	TESTB     R8, R8
-	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z11, Z11
-
-nores_11_0:
-	TESTB     R9, R9
-	JEQ       noleaky_11_0
-	VMULPS    (CX), Z11, Z19
-	VCMPPS    $0x1e, Z16, Z11, K2
-	VBLENDMPS Z11, Z19, K2, Z11
-
-noleaky_11_0:
-	TESTB  R10, R10
-	JEQ    noclamp_11_0
-	VMAXPS Z11, Z15, Z11
-	VMINPS Z11, Z18, Z11
-
-noclamp_11_0:
-	TESTQ     SI, SI
-	JEQ       done_11_0
-	TESTB     R8, R8
-	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z11, Z11
-
-done_11_0:
-	TESTQ SI, SI
-	JEQ   nextrow_11
-	ADDQ  DI, SI
-
-nextrow_11:
-	TESTQ  DX, DX
-	JEQ    nobias_12_0
-	VADDPS Z17, Z12, Z12
-
-nobias_12_0:
-	TESTQ     SI, SI
-	JEQ       nores_12_0
-	TESTB     R8, R8
-	JNE       nores_12_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z12, Z12
-
-nores_12_0:
-	TESTB     R9, R9
-	JEQ       noleaky_12_0
-	VMULPS    (CX), Z12, Z19
-	VCMPPS    $0x1e, Z16, Z12, K2
-	VBLENDMPS Z12, Z19, K2, Z12
-
-noleaky_12_0:
-	TESTB  R10, R10
-	JEQ    noclamp_12_0
-	VMAXPS Z12, Z15, Z12
-	VMINPS Z12, Z18, Z12
-
-noclamp_12_0:
-	TESTQ     SI, SI
-	JEQ       done_12_0
-	TESTB     R8, R8
-	JEQ       done_12_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z12, Z12
-
-done_12_0:
-	TESTQ SI, SI
-	JEQ   nextrow_12
-	ADDQ  DI, SI
-
-nextrow_12:
-	TESTQ  DX, DX
-	JEQ    nobias_13_0
-	VADDPS Z17, Z13, Z13
-
-nobias_13_0:
-	TESTQ     SI, SI
-	JEQ       nores_13_0
-	TESTB     R8, R8
-	JNE       nores_13_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z13, Z13
-
-nores_13_0:
-	TESTB     R9, R9
-	JEQ       noleaky_13_0
-	VMULPS    (CX), Z13, Z19
-	VCMPPS    $0x1e, Z16, Z13, K2
-	VBLENDMPS Z13, Z19, K2, Z13
-
-noleaky_13_0:
-	TESTB  R10, R10
-	JEQ    noclamp_13_0
-	VMAXPS Z13, Z15, Z13
-	VMINPS Z13, Z18, Z13
-
-noclamp_13_0:
-	TESTQ     SI, SI
-	JEQ       done_13_0
-	TESTB     R8, R8
-	JEQ       done_13_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z13, Z13
-
-done_13_0:
-	TESTQ SI, SI
-	JEQ   nextrow_13
-	ADDQ  DI, SI
-
-nextrow_13:
-	TESTQ  DX, DX
-	JEQ    nobias_14_0
-	VADDPS Z17, Z14, Z14
-
-nobias_14_0:
-	TESTQ     SI, SI
-	JEQ       nores_14_0
-	TESTB     R8, R8
-	JNE       nores_14_0
-	VMOVUPS.Z (SI), K1, Z17
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z10, Z10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z12, Z12
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
 	VADDPS    Z17, Z14, Z14
 
-nores_14_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_14_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z17
+	VCMPPS    $0x1e, Z16, Z0, K2
+	VBLENDMPS Z0, Z17, K2, Z0
+	VMULPS    (CX), Z1, Z17
+	VCMPPS    $0x1e, Z16, Z1, K2
+	VBLENDMPS Z1, Z17, K2, Z1
+	VMULPS    (CX), Z2, Z17
+	VCMPPS    $0x1e, Z16, Z2, K2
+	VBLENDMPS Z2, Z17, K2, Z2
+	VMULPS    (CX), Z3, Z17
+	VCMPPS    $0x1e, Z16, Z3, K2
+	VBLENDMPS Z3, Z17, K2, Z3
+	VMULPS    (CX), Z4, Z17
+	VCMPPS    $0x1e, Z16, Z4, K2
+	VBLENDMPS Z4, Z17, K2, Z4
+	VMULPS    (CX), Z5, Z17
+	VCMPPS    $0x1e, Z16, Z5, K2
+	VBLENDMPS Z5, Z17, K2, Z5
+	VMULPS    (CX), Z6, Z17
+	VCMPPS    $0x1e, Z16, Z6, K2
+	VBLENDMPS Z6, Z17, K2, Z6
+	VMULPS    (CX), Z7, Z17
+	VCMPPS    $0x1e, Z16, Z7, K2
+	VBLENDMPS Z7, Z17, K2, Z7
+	VMULPS    (CX), Z8, Z17
+	VCMPPS    $0x1e, Z16, Z8, K2
+	VBLENDMPS Z8, Z17, K2, Z8
+	VMULPS    (CX), Z9, Z17
+	VCMPPS    $0x1e, Z16, Z9, K2
+	VBLENDMPS Z9, Z17, K2, Z9
+	VMULPS    (CX), Z10, Z17
+	VCMPPS    $0x1e, Z16, Z10, K2
+	VBLENDMPS Z10, Z17, K2, Z10
+	VMULPS    (CX), Z11, Z17
+	VCMPPS    $0x1e, Z16, Z11, K2
+	VBLENDMPS Z11, Z17, K2, Z11
+	VMULPS    (CX), Z12, Z17
+	VCMPPS    $0x1e, Z16, Z12, K2
+	VBLENDMPS Z12, Z17, K2, Z12
+	VMULPS    (CX), Z13, Z17
+	VCMPPS    $0x1e, Z16, Z13, K2
+	VBLENDMPS Z13, Z17, K2, Z13
 	VMULPS    (CX), Z14, Z17
 	VCMPPS    $0x1e, Z16, Z14, K2
 	VBLENDMPS Z14, Z17, K2, Z14
 
-noleaky_14_0:
-	TESTB  R10, R10
-	JEQ    noclamp_14_0
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z15, Z0
+	VMAXPS Z1, Z15, Z1
+	VMAXPS Z2, Z15, Z2
+	VMAXPS Z3, Z15, Z3
+	VMAXPS Z4, Z15, Z4
+	VMAXPS Z5, Z15, Z5
+	VMAXPS Z6, Z15, Z6
+	VMAXPS Z7, Z15, Z7
+	VMAXPS Z8, Z15, Z8
+	VMAXPS Z9, Z15, Z9
+	VMAXPS Z10, Z15, Z10
+	VMAXPS Z11, Z15, Z11
+	VMAXPS Z12, Z15, Z12
+	VMAXPS Z13, Z15, Z13
 	VMAXPS Z14, Z15, Z14
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z18, Z0
+	VMINPS Z1, Z18, Z1
+	VMINPS Z2, Z18, Z2
+	VMINPS Z3, Z18, Z3
+	VMINPS Z4, Z18, Z4
+	VMINPS Z5, Z18, Z5
+	VMINPS Z6, Z18, Z6
+	VMINPS Z7, Z18, Z7
+	VMINPS Z8, Z18, Z8
+	VMINPS Z9, Z18, Z9
+	VMINPS Z10, Z18, Z10
+	VMINPS Z11, Z18, Z11
+	VMINPS Z12, Z18, Z12
+	VMINPS Z13, Z18, Z13
 	VMINPS Z14, Z18, Z14
 
-noclamp_14_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_14_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_14_0
-	VMOVUPS.Z (SI), K1, Z17
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z6, Z6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z8, Z8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z10, Z10
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z11, Z11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z12, Z12
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z13, Z13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
 	VADDPS    Z17, Z14, Z14
 
-done_14_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
@@ -16815,7 +9510,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(CX), R8
 	MOVB      217(CX), R9
-	MOVB      218(CX), R10
 	VPXORD    Z17, Z17, Z17
 	VPXORD    Z18, Z18, Z18
 	TESTQ     DX, DX
@@ -16826,624 +9520,225 @@ nobiasrow:
 	VMOVUPS 64(CX), Z16
 	VMOVUPS 128(CX), Z19
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z18, Z0, Z0
+	VADDPS  Z18, Z1, Z1
+	VADDPS  Z18, Z2, Z2
+	VADDPS  Z18, Z3, Z3
+	VADDPS  Z18, Z4, Z4
+	VADDPS  Z18, Z5, Z5
+	VADDPS  Z18, Z6, Z6
+	VADDPS  Z18, Z7, Z7
+	VADDPS  Z18, Z8, Z8
+	VADDPS  Z18, Z9, Z9
+	VADDPS  Z18, Z10, Z10
+	VADDPS  Z18, Z11, Z11
+	VADDPS  Z18, Z12, Z12
+	VADDPS  Z18, Z13, Z13
+	VADDPS  Z18, Z14, Z14
+	VADDPS  Z18, Z15, Z15
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (CX), Z0, Z20
-	VCMPPS    $0x1e, Z17, Z0, K2
-	VBLENDMPS Z0, Z20, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z16, Z0
-	VMINPS Z0, Z19, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z18, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (CX), Z1, Z20
-	VCMPPS    $0x1e, Z17, Z1, K2
-	VBLENDMPS Z1, Z20, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z16, Z1
-	VMINPS Z1, Z19, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z18, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (CX), Z2, Z20
-	VCMPPS    $0x1e, Z17, Z2, K2
-	VBLENDMPS Z2, Z20, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z16, Z2
-	VMINPS Z2, Z19, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z18, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (CX), Z3, Z20
-	VCMPPS    $0x1e, Z17, Z3, K2
-	VBLENDMPS Z3, Z20, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z16, Z3
-	VMINPS Z3, Z19, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z18, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (CX), Z4, Z20
-	VCMPPS    $0x1e, Z17, Z4, K2
-	VBLENDMPS Z4, Z20, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z16, Z4
-	VMINPS Z4, Z19, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z18, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (CX), Z5, Z20
-	VCMPPS    $0x1e, Z17, Z5, K2
-	VBLENDMPS Z5, Z20, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z16, Z5
-	VMINPS Z5, Z19, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z18, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (CX), Z6, Z20
-	VCMPPS    $0x1e, Z17, Z6, K2
-	VBLENDMPS Z6, Z20, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z16, Z6
-	VMINPS Z6, Z19, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z18, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z7, Z7
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (CX), Z7, Z20
-	VCMPPS    $0x1e, Z17, Z7, K2
-	VBLENDMPS Z7, Z20, K2, Z7
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z7, Z16, Z7
-	VMINPS Z7, Z19, Z7
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z7, Z7
-
-done_7_0:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z18, Z8, Z8
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z8, Z8
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (CX), Z8, Z20
-	VCMPPS    $0x1e, Z17, Z8, K2
-	VBLENDMPS Z8, Z20, K2, Z8
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z8, Z16, Z8
-	VMINPS Z8, Z19, Z8
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z8, Z8
-
-done_8_0:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z18, Z9, Z9
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z9, Z9
-
-nores_9_0:
-	TESTB     R9, R9
-	JEQ       noleaky_9_0
-	VMULPS    (CX), Z9, Z20
-	VCMPPS    $0x1e, Z17, Z9, K2
-	VBLENDMPS Z9, Z20, K2, Z9
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z9, Z16, Z9
-	VMINPS Z9, Z19, Z9
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z9, Z9
-
-done_9_0:
-	TESTQ SI, SI
-	JEQ   nextrow_9
-	ADDQ  DI, SI
-
-nextrow_9:
-	TESTQ  DX, DX
-	JEQ    nobias_10_0
-	VADDPS Z18, Z10, Z10
-
-nobias_10_0:
-	TESTQ     SI, SI
-	JEQ       nores_10_0
-	TESTB     R8, R8
-	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z10, Z10
-
-nores_10_0:
-	TESTB     R9, R9
-	JEQ       noleaky_10_0
-	VMULPS    (CX), Z10, Z20
-	VCMPPS    $0x1e, Z17, Z10, K2
-	VBLENDMPS Z10, Z20, K2, Z10
-
-noleaky_10_0:
-	TESTB  R10, R10
-	JEQ    noclamp_10_0
-	VMAXPS Z10, Z16, Z10
-	VMINPS Z10, Z19, Z10
-
-noclamp_10_0:
-	TESTQ     SI, SI
-	JEQ       done_10_0
-	TESTB     R8, R8
-	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z10, Z10
-
-done_10_0:
-	TESTQ SI, SI
-	JEQ   nextrow_10
-	ADDQ  DI, SI
-
-nextrow_10:
-	TESTQ  DX, DX
-	JEQ    nobias_11_0
-	VADDPS Z18, Z11, Z11
-
-nobias_11_0:
-	TESTQ     SI, SI
-	JEQ       nores_11_0
-	TESTB     R8, R8
-	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z11, Z11
-
-nores_11_0:
-	TESTB     R9, R9
-	JEQ       noleaky_11_0
-	VMULPS    (CX), Z11, Z20
-	VCMPPS    $0x1e, Z17, Z11, K2
-	VBLENDMPS Z11, Z20, K2, Z11
-
-noleaky_11_0:
-	TESTB  R10, R10
-	JEQ    noclamp_11_0
-	VMAXPS Z11, Z16, Z11
-	VMINPS Z11, Z19, Z11
-
-noclamp_11_0:
-	TESTQ     SI, SI
-	JEQ       done_11_0
-	TESTB     R8, R8
-	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z11, Z11
-
-done_11_0:
-	TESTQ SI, SI
-	JEQ   nextrow_11
-	ADDQ  DI, SI
-
-nextrow_11:
-	TESTQ  DX, DX
-	JEQ    nobias_12_0
-	VADDPS Z18, Z12, Z12
-
-nobias_12_0:
-	TESTQ     SI, SI
-	JEQ       nores_12_0
-	TESTB     R8, R8
-	JNE       nores_12_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z12, Z12
-
-nores_12_0:
-	TESTB     R9, R9
-	JEQ       noleaky_12_0
-	VMULPS    (CX), Z12, Z20
-	VCMPPS    $0x1e, Z17, Z12, K2
-	VBLENDMPS Z12, Z20, K2, Z12
-
-noleaky_12_0:
-	TESTB  R10, R10
-	JEQ    noclamp_12_0
-	VMAXPS Z12, Z16, Z12
-	VMINPS Z12, Z19, Z12
-
-noclamp_12_0:
-	TESTQ     SI, SI
-	JEQ       done_12_0
-	TESTB     R8, R8
-	JEQ       done_12_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z12, Z12
-
-done_12_0:
-	TESTQ SI, SI
-	JEQ   nextrow_12
-	ADDQ  DI, SI
-
-nextrow_12:
-	TESTQ  DX, DX
-	JEQ    nobias_13_0
-	VADDPS Z18, Z13, Z13
-
-nobias_13_0:
-	TESTQ     SI, SI
-	JEQ       nores_13_0
-	TESTB     R8, R8
-	JNE       nores_13_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z13, Z13
-
-nores_13_0:
-	TESTB     R9, R9
-	JEQ       noleaky_13_0
-	VMULPS    (CX), Z13, Z20
-	VCMPPS    $0x1e, Z17, Z13, K2
-	VBLENDMPS Z13, Z20, K2, Z13
-
-noleaky_13_0:
-	TESTB  R10, R10
-	JEQ    noclamp_13_0
-	VMAXPS Z13, Z16, Z13
-	VMINPS Z13, Z19, Z13
-
-noclamp_13_0:
-	TESTQ     SI, SI
-	JEQ       done_13_0
-	TESTB     R8, R8
-	JEQ       done_13_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z13, Z13
-
-done_13_0:
-	TESTQ SI, SI
-	JEQ   nextrow_13
-	ADDQ  DI, SI
-
-nextrow_13:
-	TESTQ  DX, DX
-	JEQ    nobias_14_0
-	VADDPS Z18, Z14, Z14
-
-nobias_14_0:
-	TESTQ     SI, SI
-	JEQ       nores_14_0
-	TESTB     R8, R8
-	JNE       nores_14_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z14, Z14
-
-nores_14_0:
-	TESTB     R9, R9
-	JEQ       noleaky_14_0
-	VMULPS    (CX), Z14, Z20
-	VCMPPS    $0x1e, Z17, Z14, K2
-	VBLENDMPS Z14, Z20, K2, Z14
-
-noleaky_14_0:
-	TESTB  R10, R10
-	JEQ    noclamp_14_0
-	VMAXPS Z14, Z16, Z14
-	VMINPS Z14, Z19, Z14
-
-noclamp_14_0:
-	TESTQ     SI, SI
-	JEQ       done_14_0
-	TESTB     R8, R8
-	JEQ       done_14_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z14, Z14
-
-done_14_0:
-	TESTQ SI, SI
-	JEQ   nextrow_14
-	ADDQ  DI, SI
-
-nextrow_14:
-	TESTQ  DX, DX
-	JEQ    nobias_15_0
-	VADDPS Z18, Z15, Z15
-
-nobias_15_0:
-	TESTQ     SI, SI
-	JEQ       nores_15_0
-	TESTB     R8, R8
-	JNE       nores_15_0
-	VMOVUPS.Z (SI), K1, Z18
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z10, Z10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z12, Z12
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z14, Z14
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
 	VADDPS    Z18, Z15, Z15
 
-nores_15_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_15_0
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z18
+	VCMPPS    $0x1e, Z17, Z0, K2
+	VBLENDMPS Z0, Z18, K2, Z0
+	VMULPS    (CX), Z1, Z18
+	VCMPPS    $0x1e, Z17, Z1, K2
+	VBLENDMPS Z1, Z18, K2, Z1
+	VMULPS    (CX), Z2, Z18
+	VCMPPS    $0x1e, Z17, Z2, K2
+	VBLENDMPS Z2, Z18, K2, Z2
+	VMULPS    (CX), Z3, Z18
+	VCMPPS    $0x1e, Z17, Z3, K2
+	VBLENDMPS Z3, Z18, K2, Z3
+	VMULPS    (CX), Z4, Z18
+	VCMPPS    $0x1e, Z17, Z4, K2
+	VBLENDMPS Z4, Z18, K2, Z4
+	VMULPS    (CX), Z5, Z18
+	VCMPPS    $0x1e, Z17, Z5, K2
+	VBLENDMPS Z5, Z18, K2, Z5
+	VMULPS    (CX), Z6, Z18
+	VCMPPS    $0x1e, Z17, Z6, K2
+	VBLENDMPS Z6, Z18, K2, Z6
+	VMULPS    (CX), Z7, Z18
+	VCMPPS    $0x1e, Z17, Z7, K2
+	VBLENDMPS Z7, Z18, K2, Z7
+	VMULPS    (CX), Z8, Z18
+	VCMPPS    $0x1e, Z17, Z8, K2
+	VBLENDMPS Z8, Z18, K2, Z8
+	VMULPS    (CX), Z9, Z18
+	VCMPPS    $0x1e, Z17, Z9, K2
+	VBLENDMPS Z9, Z18, K2, Z9
+	VMULPS    (CX), Z10, Z18
+	VCMPPS    $0x1e, Z17, Z10, K2
+	VBLENDMPS Z10, Z18, K2, Z10
+	VMULPS    (CX), Z11, Z18
+	VCMPPS    $0x1e, Z17, Z11, K2
+	VBLENDMPS Z11, Z18, K2, Z11
+	VMULPS    (CX), Z12, Z18
+	VCMPPS    $0x1e, Z17, Z12, K2
+	VBLENDMPS Z12, Z18, K2, Z12
+	VMULPS    (CX), Z13, Z18
+	VCMPPS    $0x1e, Z17, Z13, K2
+	VBLENDMPS Z13, Z18, K2, Z13
+	VMULPS    (CX), Z14, Z18
+	VCMPPS    $0x1e, Z17, Z14, K2
+	VBLENDMPS Z14, Z18, K2, Z14
 	VMULPS    (CX), Z15, Z18
 	VCMPPS    $0x1e, Z17, Z15, K2
 	VBLENDMPS Z15, Z18, K2, Z15
 
-noleaky_15_0:
-	TESTB  R10, R10
-	JEQ    noclamp_15_0
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z16, Z0
+	VMAXPS Z1, Z16, Z1
+	VMAXPS Z2, Z16, Z2
+	VMAXPS Z3, Z16, Z3
+	VMAXPS Z4, Z16, Z4
+	VMAXPS Z5, Z16, Z5
+	VMAXPS Z6, Z16, Z6
+	VMAXPS Z7, Z16, Z7
+	VMAXPS Z8, Z16, Z8
+	VMAXPS Z9, Z16, Z9
+	VMAXPS Z10, Z16, Z10
+	VMAXPS Z11, Z16, Z11
+	VMAXPS Z12, Z16, Z12
+	VMAXPS Z13, Z16, Z13
+	VMAXPS Z14, Z16, Z14
 	VMAXPS Z15, Z16, Z15
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z19, Z0
+	VMINPS Z1, Z19, Z1
+	VMINPS Z2, Z19, Z2
+	VMINPS Z3, Z19, Z3
+	VMINPS Z4, Z19, Z4
+	VMINPS Z5, Z19, Z5
+	VMINPS Z6, Z19, Z6
+	VMINPS Z7, Z19, Z7
+	VMINPS Z8, Z19, Z8
+	VMINPS Z9, Z19, Z9
+	VMINPS Z10, Z19, Z10
+	VMINPS Z11, Z19, Z11
+	VMINPS Z12, Z19, Z12
+	VMINPS Z13, Z19, Z13
+	VMINPS Z14, Z19, Z14
 	VMINPS Z15, Z19, Z15
 
-noclamp_15_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_15_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_15_0
-	VMOVUPS.Z (SI), K1, Z18
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z18
+	VADDPS    Z18, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z18
+	VADDPS    Z18, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z18
+	VADDPS    Z18, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z18
+	VADDPS    Z18, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z18
+	VADDPS    Z18, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z18
+	VADDPS    Z18, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z18
+	VADDPS    Z18, Z6, Z6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z18
+	VADDPS    Z18, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z18
+	VADDPS    Z18, Z8, Z8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z18
+	VADDPS    Z18, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z18
+	VADDPS    Z18, Z10, Z10
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z18
+	VADDPS    Z18, Z11, Z11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z18
+	VADDPS    Z18, Z12, Z12
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z18
+	VADDPS    Z18, Z13, Z13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z18
+	VADDPS    Z18, Z14, Z14
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z18
 	VADDPS    Z18, Z15, Z15
 
-done_15_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
@@ -17551,82 +9846,61 @@ write:
 	SHLQ    $0x02, SI
 	MOVB    216(AX), SI
 	MOVB    217(AX), DI
-	MOVB    218(AX), R8
 	VXORPS  Y2, Y2, Y2
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VMOVUPS (DX), Y3
 	VADDPS  Y3, Y0, Y0
-
-nobias_0_0:
-	TESTQ   BX, BX
-	JEQ     nores_0_0
-	TESTB   SI, SI
-	JNE     nores_0_0
-	VMOVUPS (BX), Y3
-	VADDPS  Y3, Y0, Y0
-
-nores_0_0:
-	TESTB     DI, DI
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Y0, Y3
-	VCMPPS    $0x1e, Y2, Y0, Y4
-	VBLENDVPS Y4, Y0, Y3, Y0
-
-noleaky_0_0:
-	TESTB   R8, R8
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Y3
-	VMOVUPS 128(AX), Y4
-	VMAXPS  Y0, Y3, Y0
-	VMINPS  Y0, Y4, Y0
-
-noclamp_0_0:
-	TESTQ   BX, BX
-	JEQ     done_0_0
-	TESTB   SI, SI
-	JEQ     done_0_0
-	VMOVUPS (BX), Y3
-	VADDPS  Y3, Y0, Y0
-
-done_0_0:
-	TESTQ   DX, DX
-	JEQ     nobias_0_1
 	VMOVUPS 32(DX), Y3
 	VADDPS  Y3, Y1, Y1
 
-nobias_0_1:
+nobias:
 	TESTQ   BX, BX
-	JEQ     nores_0_1
+	JEQ     noresbefore
 	TESTB   SI, SI
-	JNE     nores_0_1
-	VMOVUPS 32(BX), Y3
+	JNE     noresbefore
+	MOVQ    BX, DX
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS 32(DX), Y3
 	VADDPS  Y3, Y1, Y1
 
-nores_0_1:
+noresbefore:
 	TESTB     DI, DI
-	JEQ       noleaky_0_1
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y3
+	VCMPPS    $0x1e, Y2, Y0, Y4
+	VBLENDVPS Y4, Y0, Y3, Y0
 	VMULPS    (AX), Y1, Y3
 	VCMPPS    $0x1e, Y2, Y1, Y2
 	VBLENDVPS Y2, Y1, Y3, Y1
 
-noleaky_0_1:
-	TESTB   R8, R8
-	JEQ     noclamp_0_1
+noleaky:
+	CMPB    218(AX), $0x00
+	JEQ     noclamp218
 	VMOVUPS 64(AX), Y3
-	VMOVUPS 128(AX), Y2
+	VMAXPS  Y0, Y3, Y0
 	VMAXPS  Y1, Y3, Y1
-	VMINPS  Y1, Y2, Y1
 
-noclamp_0_1:
+noclamp218:
+	CMPB    219(AX), $0x00
+	JEQ     noclamp219
+	VMOVUPS 128(AX), Y3
+	VMINPS  Y0, Y3, Y0
+	VMINPS  Y1, Y3, Y1
+
+noclamp219:
 	TESTQ   BX, BX
-	JEQ     done_0_1
+	JEQ     noresafter
 	TESTB   SI, SI
-	JEQ     done_0_1
-	VMOVUPS 32(BX), Y3
+	JEQ     noresafter
+	MOVQ    BX, AX
+	VMOVUPS (AX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS 32(AX), Y3
 	VADDPS  Y3, Y1, Y1
 
-done_0_1:
+noresafter:
 noep:
 	VMOVUPS Y0, (CX)
 	VMOVUPS Y1, 32(CX)
@@ -17718,161 +9992,85 @@ write:
 	SHLQ    $0x02, DI
 	MOVB    216(AX), R8
 	MOVB    217(AX), R9
-	MOVB    218(AX), R10
 	VXORPS  Y4, Y4, Y4
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VMOVUPS (DX), Y5
 	VADDPS  Y5, Y0, Y0
+	VMOVUPS 32(DX), Y5
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS (DX), Y5
+	VADDPS  Y5, Y2, Y2
+	VMOVUPS 32(DX), Y5
+	VADDPS  Y5, Y3, Y3
 
-nobias_0_0:
+nobias:
 	TESTQ   SI, SI
-	JEQ     nores_0_0
+	JEQ     noresbefore
 	TESTB   R8, R8
-	JNE     nores_0_0
-	VMOVUPS (SI), Y5
+	JNE     noresbefore
+	MOVQ    SI, DX
+	VMOVUPS (DX), Y5
 	VADDPS  Y5, Y0, Y0
+	VMOVUPS 32(DX), Y5
+	VADDPS  Y5, Y1, Y1
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y5
+	VADDPS  Y5, Y2, Y2
+	VMOVUPS 32(DX), Y5
+	VADDPS  Y5, Y3, Y3
 
-nores_0_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_0_0
+	JEQ       noleaky
 	VMULPS    (AX), Y0, Y5
 	VCMPPS    $0x1e, Y4, Y0, Y6
 	VBLENDVPS Y6, Y0, Y5, Y0
-
-noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Y5
-	VMOVUPS 128(AX), Y6
-	VMAXPS  Y0, Y5, Y0
-	VMINPS  Y0, Y6, Y0
-
-noclamp_0_0:
-	TESTQ   SI, SI
-	JEQ     done_0_0
-	TESTB   R8, R8
-	JEQ     done_0_0
-	VMOVUPS (SI), Y5
-	VADDPS  Y5, Y0, Y0
-
-done_0_0:
-	TESTQ   DX, DX
-	JEQ     nobias_0_1
-	VMOVUPS 32(DX), Y5
-	VADDPS  Y5, Y1, Y1
-
-nobias_0_1:
-	TESTQ   SI, SI
-	JEQ     nores_0_1
-	TESTB   R8, R8
-	JNE     nores_0_1
-	VMOVUPS 32(SI), Y5
-	VADDPS  Y5, Y1, Y1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
 	VMULPS    (AX), Y1, Y5
 	VCMPPS    $0x1e, Y4, Y1, Y6
 	VBLENDVPS Y6, Y1, Y5, Y1
-
-noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Y5
-	VMOVUPS 128(AX), Y6
-	VMAXPS  Y1, Y5, Y1
-	VMINPS  Y1, Y6, Y1
-
-noclamp_0_1:
-	TESTQ   SI, SI
-	JEQ     done_0_1
-	TESTB   R8, R8
-	JEQ     done_0_1
-	VMOVUPS 32(SI), Y5
-	VADDPS  Y5, Y1, Y1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_0
-	VMOVUPS (DX), Y5
-	VADDPS  Y5, Y2, Y2
-
-nobias_1_0:
-	TESTQ   SI, SI
-	JEQ     nores_1_0
-	TESTB   R8, R8
-	JNE     nores_1_0
-	VMOVUPS (SI), Y5
-	VADDPS  Y5, Y2, Y2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
 	VMULPS    (AX), Y2, Y5
 	VCMPPS    $0x1e, Y4, Y2, Y6
 	VBLENDVPS Y6, Y2, Y5, Y2
-
-noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Y5
-	VMOVUPS 128(AX), Y6
-	VMAXPS  Y2, Y5, Y2
-	VMINPS  Y2, Y6, Y2
-
-noclamp_1_0:
-	TESTQ   SI, SI
-	JEQ     done_1_0
-	TESTB   R8, R8
-	JEQ     done_1_0
-	VMOVUPS (SI), Y5
-	VADDPS  Y5, Y2, Y2
-
-done_1_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_1
-	VMOVUPS 32(DX), Y5
-	VADDPS  Y5, Y3, Y3
-
-nobias_1_1:
-	TESTQ   SI, SI
-	JEQ     nores_1_1
-	TESTB   R8, R8
-	JNE     nores_1_1
-	VMOVUPS 32(SI), Y5
-	VADDPS  Y5, Y3, Y3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
 	VMULPS    (AX), Y3, Y5
 	VCMPPS    $0x1e, Y4, Y3, Y4
 	VBLENDVPS Y4, Y3, Y5, Y3
 
-noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
+noleaky:
+	CMPB    218(AX), $0x00
+	JEQ     noclamp218
 	VMOVUPS 64(AX), Y5
-	VMOVUPS 128(AX), Y4
+	VMAXPS  Y0, Y5, Y0
+	VMAXPS  Y1, Y5, Y1
+	VMAXPS  Y2, Y5, Y2
 	VMAXPS  Y3, Y5, Y3
-	VMINPS  Y3, Y4, Y3
 
-noclamp_1_1:
+noclamp218:
+	CMPB    219(AX), $0x00
+	JEQ     noclamp219
+	VMOVUPS 128(AX), Y5
+	VMINPS  Y0, Y5, Y0
+	VMINPS  Y1, Y5, Y1
+	VMINPS  Y2, Y5, Y2
+	VMINPS  Y3, Y5, Y3
+
+noclamp219:
 	TESTQ   SI, SI
-	JEQ     done_1_1
+	JEQ     noresafter
 	TESTB   R8, R8
-	JEQ     done_1_1
-	VMOVUPS 32(SI), Y5
+	JEQ     noresafter
+	MOVQ    SI, AX
+	VMOVUPS (AX), Y5
+	VADDPS  Y5, Y0, Y0
+	VMOVUPS 32(AX), Y5
+	VADDPS  Y5, Y1, Y1
+	ADDQ    DI, AX
+	VMOVUPS (AX), Y5
+	VADDPS  Y5, Y2, Y2
+	VMOVUPS 32(AX), Y5
 	VADDPS  Y5, Y3, Y3
 
-done_1_1:
+noresafter:
 noep:
 	VMOVUPS Y0, (CX)
 	VMOVUPS Y1, 32(CX)
@@ -17980,240 +10178,109 @@ write:
 	SHLQ    $0x02, DI
 	MOVB    216(AX), R8
 	MOVB    217(AX), R9
-	MOVB    218(AX), R10
 	VXORPS  Y6, Y6, Y6
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VMOVUPS (DX), Y7
 	VADDPS  Y7, Y0, Y0
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y1, Y1
+	VMOVUPS (DX), Y7
+	VADDPS  Y7, Y2, Y2
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y3, Y3
+	VMOVUPS (DX), Y7
+	VADDPS  Y7, Y4, Y4
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y5, Y5
 
-nobias_0_0:
+nobias:
 	TESTQ   SI, SI
-	JEQ     nores_0_0
+	JEQ     noresbefore
 	TESTB   R8, R8
-	JNE     nores_0_0
-	VMOVUPS (SI), Y7
+	JNE     noresbefore
+	MOVQ    SI, DX
+	VMOVUPS (DX), Y7
 	VADDPS  Y7, Y0, Y0
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y1, Y1
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y7
+	VADDPS  Y7, Y2, Y2
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y3, Y3
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y7
+	VADDPS  Y7, Y4, Y4
+	VMOVUPS 32(DX), Y7
+	VADDPS  Y7, Y5, Y5
 
-nores_0_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_0_0
+	JEQ       noleaky
 	VMULPS    (AX), Y0, Y7
 	VCMPPS    $0x1e, Y6, Y0, Y8
 	VBLENDVPS Y8, Y0, Y7, Y0
-
-noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Y7
-	VMOVUPS 128(AX), Y8
-	VMAXPS  Y0, Y7, Y0
-	VMINPS  Y0, Y8, Y0
-
-noclamp_0_0:
-	TESTQ   SI, SI
-	JEQ     done_0_0
-	TESTB   R8, R8
-	JEQ     done_0_0
-	VMOVUPS (SI), Y7
-	VADDPS  Y7, Y0, Y0
-
-done_0_0:
-	TESTQ   DX, DX
-	JEQ     nobias_0_1
-	VMOVUPS 32(DX), Y7
-	VADDPS  Y7, Y1, Y1
-
-nobias_0_1:
-	TESTQ   SI, SI
-	JEQ     nores_0_1
-	TESTB   R8, R8
-	JNE     nores_0_1
-	VMOVUPS 32(SI), Y7
-	VADDPS  Y7, Y1, Y1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
 	VMULPS    (AX), Y1, Y7
 	VCMPPS    $0x1e, Y6, Y1, Y8
 	VBLENDVPS Y8, Y1, Y7, Y1
-
-noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Y7
-	VMOVUPS 128(AX), Y8
-	VMAXPS  Y1, Y7, Y1
-	VMINPS  Y1, Y8, Y1
-
-noclamp_0_1:
-	TESTQ   SI, SI
-	JEQ     done_0_1
-	TESTB   R8, R8
-	JEQ     done_0_1
-	VMOVUPS 32(SI), Y7
-	VADDPS  Y7, Y1, Y1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_0
-	VMOVUPS (DX), Y7
-	VADDPS  Y7, Y2, Y2
-
-nobias_1_0:
-	TESTQ   SI, SI
-	JEQ     nores_1_0
-	TESTB   R8, R8
-	JNE     nores_1_0
-	VMOVUPS (SI), Y7
-	VADDPS  Y7, Y2, Y2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
 	VMULPS    (AX), Y2, Y7
 	VCMPPS    $0x1e, Y6, Y2, Y8
 	VBLENDVPS Y8, Y2, Y7, Y2
-
-noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Y7
-	VMOVUPS 128(AX), Y8
-	VMAXPS  Y2, Y7, Y2
-	VMINPS  Y2, Y8, Y2
-
-noclamp_1_0:
-	TESTQ   SI, SI
-	JEQ     done_1_0
-	TESTB   R8, R8
-	JEQ     done_1_0
-	VMOVUPS (SI), Y7
-	VADDPS  Y7, Y2, Y2
-
-done_1_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_1
-	VMOVUPS 32(DX), Y7
-	VADDPS  Y7, Y3, Y3
-
-nobias_1_1:
-	TESTQ   SI, SI
-	JEQ     nores_1_1
-	TESTB   R8, R8
-	JNE     nores_1_1
-	VMOVUPS 32(SI), Y7
-	VADDPS  Y7, Y3, Y3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
 	VMULPS    (AX), Y3, Y7
 	VCMPPS    $0x1e, Y6, Y3, Y8
 	VBLENDVPS Y8, Y3, Y7, Y3
-
-noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(AX), Y7
-	VMOVUPS 128(AX), Y8
-	VMAXPS  Y3, Y7, Y3
-	VMINPS  Y3, Y8, Y3
-
-noclamp_1_1:
-	TESTQ   SI, SI
-	JEQ     done_1_1
-	TESTB   R8, R8
-	JEQ     done_1_1
-	VMOVUPS 32(SI), Y7
-	VADDPS  Y7, Y3, Y3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ   DX, DX
-	JEQ     nobias_2_0
-	VMOVUPS (DX), Y7
-	VADDPS  Y7, Y4, Y4
-
-nobias_2_0:
-	TESTQ   SI, SI
-	JEQ     nores_2_0
-	TESTB   R8, R8
-	JNE     nores_2_0
-	VMOVUPS (SI), Y7
-	VADDPS  Y7, Y4, Y4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
 	VMULPS    (AX), Y4, Y7
 	VCMPPS    $0x1e, Y6, Y4, Y8
 	VBLENDVPS Y8, Y4, Y7, Y4
-
-noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Y7
-	VMOVUPS 128(AX), Y8
-	VMAXPS  Y4, Y7, Y4
-	VMINPS  Y4, Y8, Y4
-
-noclamp_2_0:
-	TESTQ   SI, SI
-	JEQ     done_2_0
-	TESTB   R8, R8
-	JEQ     done_2_0
-	VMOVUPS (SI), Y7
-	VADDPS  Y7, Y4, Y4
-
-done_2_0:
-	TESTQ   DX, DX
-	JEQ     nobias_2_1
-	VMOVUPS 32(DX), Y7
-	VADDPS  Y7, Y5, Y5
-
-nobias_2_1:
-	TESTQ   SI, SI
-	JEQ     nores_2_1
-	TESTB   R8, R8
-	JNE     nores_2_1
-	VMOVUPS 32(SI), Y7
-	VADDPS  Y7, Y5, Y5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
 	VMULPS    (AX), Y5, Y7
 	VCMPPS    $0x1e, Y6, Y5, Y6
 	VBLENDVPS Y6, Y5, Y7, Y5
 
-noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
+noleaky:
+	CMPB    218(AX), $0x00
+	JEQ     noclamp218
 	VMOVUPS 64(AX), Y7
-	VMOVUPS 128(AX), Y6
+	VMAXPS  Y0, Y7, Y0
+	VMAXPS  Y1, Y7, Y1
+	VMAXPS  Y2, Y7, Y2
+	VMAXPS  Y3, Y7, Y3
+	VMAXPS  Y4, Y7, Y4
 	VMAXPS  Y5, Y7, Y5
-	VMINPS  Y5, Y6, Y5
 
-noclamp_2_1:
+noclamp218:
+	CMPB    219(AX), $0x00
+	JEQ     noclamp219
+	VMOVUPS 128(AX), Y7
+	VMINPS  Y0, Y7, Y0
+	VMINPS  Y1, Y7, Y1
+	VMINPS  Y2, Y7, Y2
+	VMINPS  Y3, Y7, Y3
+	VMINPS  Y4, Y7, Y4
+	VMINPS  Y5, Y7, Y5
+
+noclamp219:
 	TESTQ   SI, SI
-	JEQ     done_2_1
+	JEQ     noresafter
 	TESTB   R8, R8
-	JEQ     done_2_1
-	VMOVUPS 32(SI), Y7
+	JEQ     noresafter
+	MOVQ    SI, AX
+	VMOVUPS (AX), Y7
+	VADDPS  Y7, Y0, Y0
+	VMOVUPS 32(AX), Y7
+	VADDPS  Y7, Y1, Y1
+	ADDQ    DI, AX
+	VMOVUPS (AX), Y7
+	VADDPS  Y7, Y2, Y2
+	VMOVUPS 32(AX), Y7
+	VADDPS  Y7, Y3, Y3
+	ADDQ    DI, AX
+	VMOVUPS (AX), Y7
+	VADDPS  Y7, Y4, Y4
+	VMOVUPS 32(AX), Y7
 	VADDPS  Y7, Y5, Y5
 
-done_2_1:
+noresafter:
 noep:
 	VMOVUPS Y0, (CX)
 	VMOVUPS Y1, 32(CX)
@@ -18337,319 +10404,133 @@ write:
 	SHLQ    $0x02, DI
 	MOVB    216(AX), R8
 	MOVB    217(AX), R9
-	MOVB    218(AX), R10
 	VXORPS  Y8, Y8, Y8
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VMOVUPS (DX), Y9
 	VADDPS  Y9, Y0, Y0
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y1, Y1
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y2, Y2
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y3, Y3
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y4, Y4
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y5, Y5
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y6, Y6
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y7, Y7
 
-nobias_0_0:
+nobias:
 	TESTQ   SI, SI
-	JEQ     nores_0_0
+	JEQ     noresbefore
 	TESTB   R8, R8
-	JNE     nores_0_0
-	VMOVUPS (SI), Y9
+	JNE     noresbefore
+	MOVQ    SI, DX
+	VMOVUPS (DX), Y9
 	VADDPS  Y9, Y0, Y0
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y1, Y1
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y2, Y2
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y3, Y3
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y4, Y4
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y5, Y5
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y6, Y6
+	VMOVUPS 32(DX), Y9
+	VADDPS  Y9, Y7, Y7
 
-nores_0_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_0_0
+	JEQ       noleaky
 	VMULPS    (AX), Y0, Y9
 	VCMPPS    $0x1e, Y8, Y0, Y10
 	VBLENDVPS Y10, Y0, Y9, Y0
-
-noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Y9
-	VMOVUPS 128(AX), Y10
-	VMAXPS  Y0, Y9, Y0
-	VMINPS  Y0, Y10, Y0
-
-noclamp_0_0:
-	TESTQ   SI, SI
-	JEQ     done_0_0
-	TESTB   R8, R8
-	JEQ     done_0_0
-	VMOVUPS (SI), Y9
-	VADDPS  Y9, Y0, Y0
-
-done_0_0:
-	TESTQ   DX, DX
-	JEQ     nobias_0_1
-	VMOVUPS 32(DX), Y9
-	VADDPS  Y9, Y1, Y1
-
-nobias_0_1:
-	TESTQ   SI, SI
-	JEQ     nores_0_1
-	TESTB   R8, R8
-	JNE     nores_0_1
-	VMOVUPS 32(SI), Y9
-	VADDPS  Y9, Y1, Y1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
 	VMULPS    (AX), Y1, Y9
 	VCMPPS    $0x1e, Y8, Y1, Y10
 	VBLENDVPS Y10, Y1, Y9, Y1
-
-noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Y9
-	VMOVUPS 128(AX), Y10
-	VMAXPS  Y1, Y9, Y1
-	VMINPS  Y1, Y10, Y1
-
-noclamp_0_1:
-	TESTQ   SI, SI
-	JEQ     done_0_1
-	TESTB   R8, R8
-	JEQ     done_0_1
-	VMOVUPS 32(SI), Y9
-	VADDPS  Y9, Y1, Y1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_0
-	VMOVUPS (DX), Y9
-	VADDPS  Y9, Y2, Y2
-
-nobias_1_0:
-	TESTQ   SI, SI
-	JEQ     nores_1_0
-	TESTB   R8, R8
-	JNE     nores_1_0
-	VMOVUPS (SI), Y9
-	VADDPS  Y9, Y2, Y2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
 	VMULPS    (AX), Y2, Y9
 	VCMPPS    $0x1e, Y8, Y2, Y10
 	VBLENDVPS Y10, Y2, Y9, Y2
-
-noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Y9
-	VMOVUPS 128(AX), Y10
-	VMAXPS  Y2, Y9, Y2
-	VMINPS  Y2, Y10, Y2
-
-noclamp_1_0:
-	TESTQ   SI, SI
-	JEQ     done_1_0
-	TESTB   R8, R8
-	JEQ     done_1_0
-	VMOVUPS (SI), Y9
-	VADDPS  Y9, Y2, Y2
-
-done_1_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_1
-	VMOVUPS 32(DX), Y9
-	VADDPS  Y9, Y3, Y3
-
-nobias_1_1:
-	TESTQ   SI, SI
-	JEQ     nores_1_1
-	TESTB   R8, R8
-	JNE     nores_1_1
-	VMOVUPS 32(SI), Y9
-	VADDPS  Y9, Y3, Y3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
 	VMULPS    (AX), Y3, Y9
 	VCMPPS    $0x1e, Y8, Y3, Y10
 	VBLENDVPS Y10, Y3, Y9, Y3
-
-noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(AX), Y9
-	VMOVUPS 128(AX), Y10
-	VMAXPS  Y3, Y9, Y3
-	VMINPS  Y3, Y10, Y3
-
-noclamp_1_1:
-	TESTQ   SI, SI
-	JEQ     done_1_1
-	TESTB   R8, R8
-	JEQ     done_1_1
-	VMOVUPS 32(SI), Y9
-	VADDPS  Y9, Y3, Y3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ   DX, DX
-	JEQ     nobias_2_0
-	VMOVUPS (DX), Y9
-	VADDPS  Y9, Y4, Y4
-
-nobias_2_0:
-	TESTQ   SI, SI
-	JEQ     nores_2_0
-	TESTB   R8, R8
-	JNE     nores_2_0
-	VMOVUPS (SI), Y9
-	VADDPS  Y9, Y4, Y4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
 	VMULPS    (AX), Y4, Y9
 	VCMPPS    $0x1e, Y8, Y4, Y10
 	VBLENDVPS Y10, Y4, Y9, Y4
-
-noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Y9
-	VMOVUPS 128(AX), Y10
-	VMAXPS  Y4, Y9, Y4
-	VMINPS  Y4, Y10, Y4
-
-noclamp_2_0:
-	TESTQ   SI, SI
-	JEQ     done_2_0
-	TESTB   R8, R8
-	JEQ     done_2_0
-	VMOVUPS (SI), Y9
-	VADDPS  Y9, Y4, Y4
-
-done_2_0:
-	TESTQ   DX, DX
-	JEQ     nobias_2_1
-	VMOVUPS 32(DX), Y9
-	VADDPS  Y9, Y5, Y5
-
-nobias_2_1:
-	TESTQ   SI, SI
-	JEQ     nores_2_1
-	TESTB   R8, R8
-	JNE     nores_2_1
-	VMOVUPS 32(SI), Y9
-	VADDPS  Y9, Y5, Y5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
 	VMULPS    (AX), Y5, Y9
 	VCMPPS    $0x1e, Y8, Y5, Y10
 	VBLENDVPS Y10, Y5, Y9, Y5
-
-noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(AX), Y9
-	VMOVUPS 128(AX), Y10
-	VMAXPS  Y5, Y9, Y5
-	VMINPS  Y5, Y10, Y5
-
-noclamp_2_1:
-	TESTQ   SI, SI
-	JEQ     done_2_1
-	TESTB   R8, R8
-	JEQ     done_2_1
-	VMOVUPS 32(SI), Y9
-	VADDPS  Y9, Y5, Y5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ   DX, DX
-	JEQ     nobias_3_0
-	VMOVUPS (DX), Y9
-	VADDPS  Y9, Y6, Y6
-
-nobias_3_0:
-	TESTQ   SI, SI
-	JEQ     nores_3_0
-	TESTB   R8, R8
-	JNE     nores_3_0
-	VMOVUPS (SI), Y9
-	VADDPS  Y9, Y6, Y6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
 	VMULPS    (AX), Y6, Y9
 	VCMPPS    $0x1e, Y8, Y6, Y10
 	VBLENDVPS Y10, Y6, Y9, Y6
-
-noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Y9
-	VMOVUPS 128(AX), Y10
-	VMAXPS  Y6, Y9, Y6
-	VMINPS  Y6, Y10, Y6
-
-noclamp_3_0:
-	TESTQ   SI, SI
-	JEQ     done_3_0
-	TESTB   R8, R8
-	JEQ     done_3_0
-	VMOVUPS (SI), Y9
-	VADDPS  Y9, Y6, Y6
-
-done_3_0:
-	TESTQ   DX, DX
-	JEQ     nobias_3_1
-	VMOVUPS 32(DX), Y9
-	VADDPS  Y9, Y7, Y7
-
-nobias_3_1:
-	TESTQ   SI, SI
-	JEQ     nores_3_1
-	TESTB   R8, R8
-	JNE     nores_3_1
-	VMOVUPS 32(SI), Y9
-	VADDPS  Y9, Y7, Y7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
 	VMULPS    (AX), Y7, Y9
 	VCMPPS    $0x1e, Y8, Y7, Y8
 	VBLENDVPS Y8, Y7, Y9, Y7
 
-noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
+noleaky:
+	CMPB    218(AX), $0x00
+	JEQ     noclamp218
 	VMOVUPS 64(AX), Y9
-	VMOVUPS 128(AX), Y8
+	VMAXPS  Y0, Y9, Y0
+	VMAXPS  Y1, Y9, Y1
+	VMAXPS  Y2, Y9, Y2
+	VMAXPS  Y3, Y9, Y3
+	VMAXPS  Y4, Y9, Y4
+	VMAXPS  Y5, Y9, Y5
+	VMAXPS  Y6, Y9, Y6
 	VMAXPS  Y7, Y9, Y7
-	VMINPS  Y7, Y8, Y7
 
-noclamp_3_1:
+noclamp218:
+	CMPB    219(AX), $0x00
+	JEQ     noclamp219
+	VMOVUPS 128(AX), Y9
+	VMINPS  Y0, Y9, Y0
+	VMINPS  Y1, Y9, Y1
+	VMINPS  Y2, Y9, Y2
+	VMINPS  Y3, Y9, Y3
+	VMINPS  Y4, Y9, Y4
+	VMINPS  Y5, Y9, Y5
+	VMINPS  Y6, Y9, Y6
+	VMINPS  Y7, Y9, Y7
+
+noclamp219:
 	TESTQ   SI, SI
-	JEQ     done_3_1
+	JEQ     noresafter
 	TESTB   R8, R8
-	JEQ     done_3_1
-	VMOVUPS 32(SI), Y9
+	JEQ     noresafter
+	MOVQ    SI, AX
+	VMOVUPS (AX), Y9
+	VADDPS  Y9, Y0, Y0
+	VMOVUPS 32(AX), Y9
+	VADDPS  Y9, Y1, Y1
+	ADDQ    DI, AX
+	VMOVUPS (AX), Y9
+	VADDPS  Y9, Y2, Y2
+	VMOVUPS 32(AX), Y9
+	VADDPS  Y9, Y3, Y3
+	ADDQ    DI, AX
+	VMOVUPS (AX), Y9
+	VADDPS  Y9, Y4, Y4
+	VMOVUPS 32(AX), Y9
+	VADDPS  Y9, Y5, Y5
+	ADDQ    DI, AX
+	VMOVUPS (AX), Y9
+	VADDPS  Y9, Y6, Y6
+	VMOVUPS 32(AX), Y9
 	VADDPS  Y9, Y7, Y7
 
-done_3_1:
+noresafter:
 noep:
 	VMOVUPS Y0, (CX)
 	VMOVUPS Y1, 32(CX)
@@ -18791,398 +10672,157 @@ write:
 	SHLQ    $0x02, DI
 	MOVB    216(AX), R8
 	MOVB    217(AX), R9
-	MOVB    218(AX), R10
 	VXORPS  Y10, Y10, Y10
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VMOVUPS (DX), Y11
 	VADDPS  Y11, Y0, Y0
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y1, Y1
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y2, Y2
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y3, Y3
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y4, Y4
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y5, Y5
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y6, Y6
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y7, Y7
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y8, Y8
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y9, Y9
 
-nobias_0_0:
+nobias:
 	TESTQ   SI, SI
-	JEQ     nores_0_0
+	JEQ     noresbefore
 	TESTB   R8, R8
-	JNE     nores_0_0
-	VMOVUPS (SI), Y11
+	JNE     noresbefore
+	MOVQ    SI, DX
+	VMOVUPS (DX), Y11
 	VADDPS  Y11, Y0, Y0
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y1, Y1
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y2, Y2
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y3, Y3
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y4, Y4
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y5, Y5
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y6, Y6
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y7, Y7
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y11
+	VADDPS  Y11, Y8, Y8
+	VMOVUPS 32(DX), Y11
+	VADDPS  Y11, Y9, Y9
 
-nores_0_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_0_0
+	JEQ       noleaky
 	VMULPS    (AX), Y0, Y11
 	VCMPPS    $0x1e, Y10, Y0, Y12
 	VBLENDVPS Y12, Y0, Y11, Y0
-
-noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Y11
-	VMOVUPS 128(AX), Y12
-	VMAXPS  Y0, Y11, Y0
-	VMINPS  Y0, Y12, Y0
-
-noclamp_0_0:
-	TESTQ   SI, SI
-	JEQ     done_0_0
-	TESTB   R8, R8
-	JEQ     done_0_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y0, Y0
-
-done_0_0:
-	TESTQ   DX, DX
-	JEQ     nobias_0_1
-	VMOVUPS 32(DX), Y11
-	VADDPS  Y11, Y1, Y1
-
-nobias_0_1:
-	TESTQ   SI, SI
-	JEQ     nores_0_1
-	TESTB   R8, R8
-	JNE     nores_0_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y1, Y1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
 	VMULPS    (AX), Y1, Y11
 	VCMPPS    $0x1e, Y10, Y1, Y12
 	VBLENDVPS Y12, Y1, Y11, Y1
-
-noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Y11
-	VMOVUPS 128(AX), Y12
-	VMAXPS  Y1, Y11, Y1
-	VMINPS  Y1, Y12, Y1
-
-noclamp_0_1:
-	TESTQ   SI, SI
-	JEQ     done_0_1
-	TESTB   R8, R8
-	JEQ     done_0_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y1, Y1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_0
-	VMOVUPS (DX), Y11
-	VADDPS  Y11, Y2, Y2
-
-nobias_1_0:
-	TESTQ   SI, SI
-	JEQ     nores_1_0
-	TESTB   R8, R8
-	JNE     nores_1_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y2, Y2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
 	VMULPS    (AX), Y2, Y11
 	VCMPPS    $0x1e, Y10, Y2, Y12
 	VBLENDVPS Y12, Y2, Y11, Y2
-
-noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Y11
-	VMOVUPS 128(AX), Y12
-	VMAXPS  Y2, Y11, Y2
-	VMINPS  Y2, Y12, Y2
-
-noclamp_1_0:
-	TESTQ   SI, SI
-	JEQ     done_1_0
-	TESTB   R8, R8
-	JEQ     done_1_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y2, Y2
-
-done_1_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_1
-	VMOVUPS 32(DX), Y11
-	VADDPS  Y11, Y3, Y3
-
-nobias_1_1:
-	TESTQ   SI, SI
-	JEQ     nores_1_1
-	TESTB   R8, R8
-	JNE     nores_1_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y3, Y3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
 	VMULPS    (AX), Y3, Y11
 	VCMPPS    $0x1e, Y10, Y3, Y12
 	VBLENDVPS Y12, Y3, Y11, Y3
-
-noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(AX), Y11
-	VMOVUPS 128(AX), Y12
-	VMAXPS  Y3, Y11, Y3
-	VMINPS  Y3, Y12, Y3
-
-noclamp_1_1:
-	TESTQ   SI, SI
-	JEQ     done_1_1
-	TESTB   R8, R8
-	JEQ     done_1_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y3, Y3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ   DX, DX
-	JEQ     nobias_2_0
-	VMOVUPS (DX), Y11
-	VADDPS  Y11, Y4, Y4
-
-nobias_2_0:
-	TESTQ   SI, SI
-	JEQ     nores_2_0
-	TESTB   R8, R8
-	JNE     nores_2_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y4, Y4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
 	VMULPS    (AX), Y4, Y11
 	VCMPPS    $0x1e, Y10, Y4, Y12
 	VBLENDVPS Y12, Y4, Y11, Y4
-
-noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Y11
-	VMOVUPS 128(AX), Y12
-	VMAXPS  Y4, Y11, Y4
-	VMINPS  Y4, Y12, Y4
-
-noclamp_2_0:
-	TESTQ   SI, SI
-	JEQ     done_2_0
-	TESTB   R8, R8
-	JEQ     done_2_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y4, Y4
-
-done_2_0:
-	TESTQ   DX, DX
-	JEQ     nobias_2_1
-	VMOVUPS 32(DX), Y11
-	VADDPS  Y11, Y5, Y5
-
-nobias_2_1:
-	TESTQ   SI, SI
-	JEQ     nores_2_1
-	TESTB   R8, R8
-	JNE     nores_2_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y5, Y5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
 	VMULPS    (AX), Y5, Y11
 	VCMPPS    $0x1e, Y10, Y5, Y12
 	VBLENDVPS Y12, Y5, Y11, Y5
-
-noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(AX), Y11
-	VMOVUPS 128(AX), Y12
-	VMAXPS  Y5, Y11, Y5
-	VMINPS  Y5, Y12, Y5
-
-noclamp_2_1:
-	TESTQ   SI, SI
-	JEQ     done_2_1
-	TESTB   R8, R8
-	JEQ     done_2_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y5, Y5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ   DX, DX
-	JEQ     nobias_3_0
-	VMOVUPS (DX), Y11
-	VADDPS  Y11, Y6, Y6
-
-nobias_3_0:
-	TESTQ   SI, SI
-	JEQ     nores_3_0
-	TESTB   R8, R8
-	JNE     nores_3_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y6, Y6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
 	VMULPS    (AX), Y6, Y11
 	VCMPPS    $0x1e, Y10, Y6, Y12
 	VBLENDVPS Y12, Y6, Y11, Y6
-
-noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Y11
-	VMOVUPS 128(AX), Y12
-	VMAXPS  Y6, Y11, Y6
-	VMINPS  Y6, Y12, Y6
-
-noclamp_3_0:
-	TESTQ   SI, SI
-	JEQ     done_3_0
-	TESTB   R8, R8
-	JEQ     done_3_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y6, Y6
-
-done_3_0:
-	TESTQ   DX, DX
-	JEQ     nobias_3_1
-	VMOVUPS 32(DX), Y11
-	VADDPS  Y11, Y7, Y7
-
-nobias_3_1:
-	TESTQ   SI, SI
-	JEQ     nores_3_1
-	TESTB   R8, R8
-	JNE     nores_3_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y7, Y7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
 	VMULPS    (AX), Y7, Y11
 	VCMPPS    $0x1e, Y10, Y7, Y12
 	VBLENDVPS Y12, Y7, Y11, Y7
-
-noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(AX), Y11
-	VMOVUPS 128(AX), Y12
-	VMAXPS  Y7, Y11, Y7
-	VMINPS  Y7, Y12, Y7
-
-noclamp_3_1:
-	TESTQ   SI, SI
-	JEQ     done_3_1
-	TESTB   R8, R8
-	JEQ     done_3_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y7, Y7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ   DX, DX
-	JEQ     nobias_4_0
-	VMOVUPS (DX), Y11
-	VADDPS  Y11, Y8, Y8
-
-nobias_4_0:
-	TESTQ   SI, SI
-	JEQ     nores_4_0
-	TESTB   R8, R8
-	JNE     nores_4_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y8, Y8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
 	VMULPS    (AX), Y8, Y11
 	VCMPPS    $0x1e, Y10, Y8, Y12
 	VBLENDVPS Y12, Y8, Y11, Y8
-
-noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Y11
-	VMOVUPS 128(AX), Y12
-	VMAXPS  Y8, Y11, Y8
-	VMINPS  Y8, Y12, Y8
-
-noclamp_4_0:
-	TESTQ   SI, SI
-	JEQ     done_4_0
-	TESTB   R8, R8
-	JEQ     done_4_0
-	VMOVUPS (SI), Y11
-	VADDPS  Y11, Y8, Y8
-
-done_4_0:
-	TESTQ   DX, DX
-	JEQ     nobias_4_1
-	VMOVUPS 32(DX), Y11
-	VADDPS  Y11, Y9, Y9
-
-nobias_4_1:
-	TESTQ   SI, SI
-	JEQ     nores_4_1
-	TESTB   R8, R8
-	JNE     nores_4_1
-	VMOVUPS 32(SI), Y11
-	VADDPS  Y11, Y9, Y9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
 	VMULPS    (AX), Y9, Y11
 	VCMPPS    $0x1e, Y10, Y9, Y10
 	VBLENDVPS Y10, Y9, Y11, Y9
 
-noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
+noleaky:
+	CMPB    218(AX), $0x00
+	JEQ     noclamp218
 	VMOVUPS 64(AX), Y11
-	VMOVUPS 128(AX), Y10
+	VMAXPS  Y0, Y11, Y0
+	VMAXPS  Y1, Y11, Y1
+	VMAXPS  Y2, Y11, Y2
+	VMAXPS  Y3, Y11, Y3
+	VMAXPS  Y4, Y11, Y4
+	VMAXPS  Y5, Y11, Y5
+	VMAXPS  Y6, Y11, Y6
+	VMAXPS  Y7, Y11, Y7
+	VMAXPS  Y8, Y11, Y8
 	VMAXPS  Y9, Y11, Y9
-	VMINPS  Y9, Y10, Y9
 
-noclamp_4_1:
+noclamp218:
+	CMPB    219(AX), $0x00
+	JEQ     noclamp219
+	VMOVUPS 128(AX), Y11
+	VMINPS  Y0, Y11, Y0
+	VMINPS  Y1, Y11, Y1
+	VMINPS  Y2, Y11, Y2
+	VMINPS  Y3, Y11, Y3
+	VMINPS  Y4, Y11, Y4
+	VMINPS  Y5, Y11, Y5
+	VMINPS  Y6, Y11, Y6
+	VMINPS  Y7, Y11, Y7
+	VMINPS  Y8, Y11, Y8
+	VMINPS  Y9, Y11, Y9
+
+noclamp219:
 	TESTQ   SI, SI
-	JEQ     done_4_1
+	JEQ     noresafter
 	TESTB   R8, R8
-	JEQ     done_4_1
-	VMOVUPS 32(SI), Y11
+	JEQ     noresafter
+	MOVQ    SI, AX
+	VMOVUPS (AX), Y11
+	VADDPS  Y11, Y0, Y0
+	VMOVUPS 32(AX), Y11
+	VADDPS  Y11, Y1, Y1
+	ADDQ    DI, AX
+	VMOVUPS (AX), Y11
+	VADDPS  Y11, Y2, Y2
+	VMOVUPS 32(AX), Y11
+	VADDPS  Y11, Y3, Y3
+	ADDQ    DI, AX
+	VMOVUPS (AX), Y11
+	VADDPS  Y11, Y4, Y4
+	VMOVUPS 32(AX), Y11
+	VADDPS  Y11, Y5, Y5
+	ADDQ    DI, AX
+	VMOVUPS (AX), Y11
+	VADDPS  Y11, Y6, Y6
+	VMOVUPS 32(AX), Y11
+	VADDPS  Y11, Y7, Y7
+	ADDQ    DI, AX
+	VMOVUPS (AX), Y11
+	VADDPS  Y11, Y8, Y8
+	VMOVUPS 32(AX), Y11
 	VADDPS  Y11, Y9, Y9
 
-done_4_1:
+noresafter:
 noep:
 	VMOVUPS Y0, (CX)
 	VMOVUPS Y1, 32(CX)
@@ -19340,477 +10980,181 @@ write:
 	SHLQ    $0x02, DI
 	MOVB    216(AX), R8
 	MOVB    217(AX), R9
-	MOVB    218(AX), R10
 	VXORPS  Y12, Y12, Y12
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VMOVUPS (DX), Y13
 	VADDPS  Y13, Y0, Y0
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y1, Y1
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y2, Y2
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y3, Y3
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y4, Y4
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y5, Y5
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y6, Y6
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y7, Y7
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y8, Y8
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y9, Y9
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y10, Y10
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y11, Y11
 
-nobias_0_0:
+nobias:
 	TESTQ   SI, SI
-	JEQ     nores_0_0
+	JEQ     noresbefore
 	TESTB   R8, R8
-	JNE     nores_0_0
-	VMOVUPS (SI), Y13
+	JNE     noresbefore
+	MOVQ    SI, DX
+	VMOVUPS (DX), Y13
 	VADDPS  Y13, Y0, Y0
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y1, Y1
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y2, Y2
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y3, Y3
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y4, Y4
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y5, Y5
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y6, Y6
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y7, Y7
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y8, Y8
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y9, Y9
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y10, Y10
+	VMOVUPS 32(DX), Y13
+	VADDPS  Y13, Y11, Y11
 
-nores_0_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_0_0
+	JEQ       noleaky
 	VMULPS    (AX), Y0, Y13
 	VCMPPS    $0x1e, Y12, Y0, Y14
 	VBLENDVPS Y14, Y0, Y13, Y0
-
-noleaky_0_0:
-	TESTB   R10, R10
-	JEQ     noclamp_0_0
-	VMOVUPS 64(AX), Y13
-	VMOVUPS 128(AX), Y14
-	VMAXPS  Y0, Y13, Y0
-	VMINPS  Y0, Y14, Y0
-
-noclamp_0_0:
-	TESTQ   SI, SI
-	JEQ     done_0_0
-	TESTB   R8, R8
-	JEQ     done_0_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y0, Y0
-
-done_0_0:
-	TESTQ   DX, DX
-	JEQ     nobias_0_1
-	VMOVUPS 32(DX), Y13
-	VADDPS  Y13, Y1, Y1
-
-nobias_0_1:
-	TESTQ   SI, SI
-	JEQ     nores_0_1
-	TESTB   R8, R8
-	JNE     nores_0_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y1, Y1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
 	VMULPS    (AX), Y1, Y13
 	VCMPPS    $0x1e, Y12, Y1, Y14
 	VBLENDVPS Y14, Y1, Y13, Y1
-
-noleaky_0_1:
-	TESTB   R10, R10
-	JEQ     noclamp_0_1
-	VMOVUPS 64(AX), Y13
-	VMOVUPS 128(AX), Y14
-	VMAXPS  Y1, Y13, Y1
-	VMINPS  Y1, Y14, Y1
-
-noclamp_0_1:
-	TESTQ   SI, SI
-	JEQ     done_0_1
-	TESTB   R8, R8
-	JEQ     done_0_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y1, Y1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_0
-	VMOVUPS (DX), Y13
-	VADDPS  Y13, Y2, Y2
-
-nobias_1_0:
-	TESTQ   SI, SI
-	JEQ     nores_1_0
-	TESTB   R8, R8
-	JNE     nores_1_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y2, Y2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
 	VMULPS    (AX), Y2, Y13
 	VCMPPS    $0x1e, Y12, Y2, Y14
 	VBLENDVPS Y14, Y2, Y13, Y2
-
-noleaky_1_0:
-	TESTB   R10, R10
-	JEQ     noclamp_1_0
-	VMOVUPS 64(AX), Y13
-	VMOVUPS 128(AX), Y14
-	VMAXPS  Y2, Y13, Y2
-	VMINPS  Y2, Y14, Y2
-
-noclamp_1_0:
-	TESTQ   SI, SI
-	JEQ     done_1_0
-	TESTB   R8, R8
-	JEQ     done_1_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y2, Y2
-
-done_1_0:
-	TESTQ   DX, DX
-	JEQ     nobias_1_1
-	VMOVUPS 32(DX), Y13
-	VADDPS  Y13, Y3, Y3
-
-nobias_1_1:
-	TESTQ   SI, SI
-	JEQ     nores_1_1
-	TESTB   R8, R8
-	JNE     nores_1_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y3, Y3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
 	VMULPS    (AX), Y3, Y13
 	VCMPPS    $0x1e, Y12, Y3, Y14
 	VBLENDVPS Y14, Y3, Y13, Y3
-
-noleaky_1_1:
-	TESTB   R10, R10
-	JEQ     noclamp_1_1
-	VMOVUPS 64(AX), Y13
-	VMOVUPS 128(AX), Y14
-	VMAXPS  Y3, Y13, Y3
-	VMINPS  Y3, Y14, Y3
-
-noclamp_1_1:
-	TESTQ   SI, SI
-	JEQ     done_1_1
-	TESTB   R8, R8
-	JEQ     done_1_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y3, Y3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ   DX, DX
-	JEQ     nobias_2_0
-	VMOVUPS (DX), Y13
-	VADDPS  Y13, Y4, Y4
-
-nobias_2_0:
-	TESTQ   SI, SI
-	JEQ     nores_2_0
-	TESTB   R8, R8
-	JNE     nores_2_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y4, Y4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
 	VMULPS    (AX), Y4, Y13
 	VCMPPS    $0x1e, Y12, Y4, Y14
 	VBLENDVPS Y14, Y4, Y13, Y4
-
-noleaky_2_0:
-	TESTB   R10, R10
-	JEQ     noclamp_2_0
-	VMOVUPS 64(AX), Y13
-	VMOVUPS 128(AX), Y14
-	VMAXPS  Y4, Y13, Y4
-	VMINPS  Y4, Y14, Y4
-
-noclamp_2_0:
-	TESTQ   SI, SI
-	JEQ     done_2_0
-	TESTB   R8, R8
-	JEQ     done_2_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y4, Y4
-
-done_2_0:
-	TESTQ   DX, DX
-	JEQ     nobias_2_1
-	VMOVUPS 32(DX), Y13
-	VADDPS  Y13, Y5, Y5
-
-nobias_2_1:
-	TESTQ   SI, SI
-	JEQ     nores_2_1
-	TESTB   R8, R8
-	JNE     nores_2_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y5, Y5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
 	VMULPS    (AX), Y5, Y13
 	VCMPPS    $0x1e, Y12, Y5, Y14
 	VBLENDVPS Y14, Y5, Y13, Y5
-
-noleaky_2_1:
-	TESTB   R10, R10
-	JEQ     noclamp_2_1
-	VMOVUPS 64(AX), Y13
-	VMOVUPS 128(AX), Y14
-	VMAXPS  Y5, Y13, Y5
-	VMINPS  Y5, Y14, Y5
-
-noclamp_2_1:
-	TESTQ   SI, SI
-	JEQ     done_2_1
-	TESTB   R8, R8
-	JEQ     done_2_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y5, Y5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ   DX, DX
-	JEQ     nobias_3_0
-	VMOVUPS (DX), Y13
-	VADDPS  Y13, Y6, Y6
-
-nobias_3_0:
-	TESTQ   SI, SI
-	JEQ     nores_3_0
-	TESTB   R8, R8
-	JNE     nores_3_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y6, Y6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
 	VMULPS    (AX), Y6, Y13
 	VCMPPS    $0x1e, Y12, Y6, Y14
 	VBLENDVPS Y14, Y6, Y13, Y6
-
-noleaky_3_0:
-	TESTB   R10, R10
-	JEQ     noclamp_3_0
-	VMOVUPS 64(AX), Y13
-	VMOVUPS 128(AX), Y14
-	VMAXPS  Y6, Y13, Y6
-	VMINPS  Y6, Y14, Y6
-
-noclamp_3_0:
-	TESTQ   SI, SI
-	JEQ     done_3_0
-	TESTB   R8, R8
-	JEQ     done_3_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y6, Y6
-
-done_3_0:
-	TESTQ   DX, DX
-	JEQ     nobias_3_1
-	VMOVUPS 32(DX), Y13
-	VADDPS  Y13, Y7, Y7
-
-nobias_3_1:
-	TESTQ   SI, SI
-	JEQ     nores_3_1
-	TESTB   R8, R8
-	JNE     nores_3_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y7, Y7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
 	VMULPS    (AX), Y7, Y13
 	VCMPPS    $0x1e, Y12, Y7, Y14
 	VBLENDVPS Y14, Y7, Y13, Y7
-
-noleaky_3_1:
-	TESTB   R10, R10
-	JEQ     noclamp_3_1
-	VMOVUPS 64(AX), Y13
-	VMOVUPS 128(AX), Y14
-	VMAXPS  Y7, Y13, Y7
-	VMINPS  Y7, Y14, Y7
-
-noclamp_3_1:
-	TESTQ   SI, SI
-	JEQ     done_3_1
-	TESTB   R8, R8
-	JEQ     done_3_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y7, Y7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ   DX, DX
-	JEQ     nobias_4_0
-	VMOVUPS (DX), Y13
-	VADDPS  Y13, Y8, Y8
-
-nobias_4_0:
-	TESTQ   SI, SI
-	JEQ     nores_4_0
-	TESTB   R8, R8
-	JNE     nores_4_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y8, Y8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
 	VMULPS    (AX), Y8, Y13
 	VCMPPS    $0x1e, Y12, Y8, Y14
 	VBLENDVPS Y14, Y8, Y13, Y8
-
-noleaky_4_0:
-	TESTB   R10, R10
-	JEQ     noclamp_4_0
-	VMOVUPS 64(AX), Y13
-	VMOVUPS 128(AX), Y14
-	VMAXPS  Y8, Y13, Y8
-	VMINPS  Y8, Y14, Y8
-
-noclamp_4_0:
-	TESTQ   SI, SI
-	JEQ     done_4_0
-	TESTB   R8, R8
-	JEQ     done_4_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y8, Y8
-
-done_4_0:
-	TESTQ   DX, DX
-	JEQ     nobias_4_1
-	VMOVUPS 32(DX), Y13
-	VADDPS  Y13, Y9, Y9
-
-nobias_4_1:
-	TESTQ   SI, SI
-	JEQ     nores_4_1
-	TESTB   R8, R8
-	JNE     nores_4_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y9, Y9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
 	VMULPS    (AX), Y9, Y13
 	VCMPPS    $0x1e, Y12, Y9, Y14
 	VBLENDVPS Y14, Y9, Y13, Y9
-
-noleaky_4_1:
-	TESTB   R10, R10
-	JEQ     noclamp_4_1
-	VMOVUPS 64(AX), Y13
-	VMOVUPS 128(AX), Y14
-	VMAXPS  Y9, Y13, Y9
-	VMINPS  Y9, Y14, Y9
-
-noclamp_4_1:
-	TESTQ   SI, SI
-	JEQ     done_4_1
-	TESTB   R8, R8
-	JEQ     done_4_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y9, Y9
-
-done_4_1:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ   DX, DX
-	JEQ     nobias_5_0
-	VMOVUPS (DX), Y13
-	VADDPS  Y13, Y10, Y10
-
-nobias_5_0:
-	TESTQ   SI, SI
-	JEQ     nores_5_0
-	TESTB   R8, R8
-	JNE     nores_5_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y10, Y10
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
 	VMULPS    (AX), Y10, Y13
 	VCMPPS    $0x1e, Y12, Y10, Y14
 	VBLENDVPS Y14, Y10, Y13, Y10
-
-noleaky_5_0:
-	TESTB   R10, R10
-	JEQ     noclamp_5_0
-	VMOVUPS 64(AX), Y13
-	VMOVUPS 128(AX), Y14
-	VMAXPS  Y10, Y13, Y10
-	VMINPS  Y10, Y14, Y10
-
-noclamp_5_0:
-	TESTQ   SI, SI
-	JEQ     done_5_0
-	TESTB   R8, R8
-	JEQ     done_5_0
-	VMOVUPS (SI), Y13
-	VADDPS  Y13, Y10, Y10
-
-done_5_0:
-	TESTQ   DX, DX
-	JEQ     nobias_5_1
-	VMOVUPS 32(DX), Y13
-	VADDPS  Y13, Y11, Y11
-
-nobias_5_1:
-	TESTQ   SI, SI
-	JEQ     nores_5_1
-	TESTB   R8, R8
-	JNE     nores_5_1
-	VMOVUPS 32(SI), Y13
-	VADDPS  Y13, Y11, Y11
-
-nores_5_1:
-	TESTB     R9, R9
-	JEQ       noleaky_5_1
 	VMULPS    (AX), Y11, Y13
 	VCMPPS    $0x1e, Y12, Y11, Y12
 	VBLENDVPS Y12, Y11, Y13, Y11
 
-noleaky_5_1:
-	TESTB   R10, R10
-	JEQ     noclamp_5_1
+noleaky:
+	CMPB    218(AX), $0x00
+	JEQ     noclamp218
 	VMOVUPS 64(AX), Y13
-	VMOVUPS 128(AX), Y12
+	VMAXPS  Y0, Y13, Y0
+	VMAXPS  Y1, Y13, Y1
+	VMAXPS  Y2, Y13, Y2
+	VMAXPS  Y3, Y13, Y3
+	VMAXPS  Y4, Y13, Y4
+	VMAXPS  Y5, Y13, Y5
+	VMAXPS  Y6, Y13, Y6
+	VMAXPS  Y7, Y13, Y7
+	VMAXPS  Y8, Y13, Y8
+	VMAXPS  Y9, Y13, Y9
+	VMAXPS  Y10, Y13, Y10
 	VMAXPS  Y11, Y13, Y11
-	VMINPS  Y11, Y12, Y11
 
-noclamp_5_1:
+noclamp218:
+	CMPB    219(AX), $0x00
+	JEQ     noclamp219
+	VMOVUPS 128(AX), Y13
+	VMINPS  Y0, Y13, Y0
+	VMINPS  Y1, Y13, Y1
+	VMINPS  Y2, Y13, Y2
+	VMINPS  Y3, Y13, Y3
+	VMINPS  Y4, Y13, Y4
+	VMINPS  Y5, Y13, Y5
+	VMINPS  Y6, Y13, Y6
+	VMINPS  Y7, Y13, Y7
+	VMINPS  Y8, Y13, Y8
+	VMINPS  Y9, Y13, Y9
+	VMINPS  Y10, Y13, Y10
+	VMINPS  Y11, Y13, Y11
+
+noclamp219:
 	TESTQ   SI, SI
-	JEQ     done_5_1
+	JEQ     noresafter
 	TESTB   R8, R8
-	JEQ     done_5_1
-	VMOVUPS 32(SI), Y13
+	JEQ     noresafter
+	MOVQ    SI, AX
+	VMOVUPS (AX), Y13
+	VADDPS  Y13, Y0, Y0
+	VMOVUPS 32(AX), Y13
+	VADDPS  Y13, Y1, Y1
+	ADDQ    DI, AX
+	VMOVUPS (AX), Y13
+	VADDPS  Y13, Y2, Y2
+	VMOVUPS 32(AX), Y13
+	VADDPS  Y13, Y3, Y3
+	ADDQ    DI, AX
+	VMOVUPS (AX), Y13
+	VADDPS  Y13, Y4, Y4
+	VMOVUPS 32(AX), Y13
+	VADDPS  Y13, Y5, Y5
+	ADDQ    DI, AX
+	VMOVUPS (AX), Y13
+	VADDPS  Y13, Y6, Y6
+	VMOVUPS 32(AX), Y13
+	VADDPS  Y13, Y7, Y7
+	ADDQ    DI, AX
+	VMOVUPS (AX), Y13
+	VADDPS  Y13, Y8, Y8
+	VMOVUPS 32(AX), Y13
+	VADDPS  Y13, Y9, Y9
+	ADDQ    DI, AX
+	VMOVUPS (AX), Y13
+	VADDPS  Y13, Y10, Y10
+	VMOVUPS 32(AX), Y13
 	VADDPS  Y13, Y11, Y11
 
-done_5_1:
+noresafter:
 noep:
 	VMOVUPS Y0, (CX)
 	VMOVUPS Y1, 32(CX)
@@ -19907,7 +11251,6 @@ write:
 	SHLQ      $0x02, SI
 	MOVB      216(AX), SI
 	MOVB      217(AX), DI
-	MOVB      218(AX), R8
 	VPXORD    Z4, Z4, Z4
 	VPXORD    Z5, Z5, Z5
 	VPXORD    Z6, Z6, Z6
@@ -19920,73 +11263,55 @@ nobiasrow:
 	VMOVUPS 64(AX), Z2
 	VMOVUPS 128(AX), Z3
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z5, Z0, Z0
+	VADDPS  Z6, Z1, Z1
 
-nobias_0_0:
+nobias:
 	TESTQ     BX, BX
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     SI, SI
-	JNE       nores_0_0
-	VMOVUPS.Z (BX), K1, Z5
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Z5
 	VADDPS    Z5, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z5
+	VADDPS    Z5, Z1, Z1
 
-nores_0_0:
+noresbefore:
 	TESTB     DI, DI
-	JEQ       noleaky_0_0
+	JEQ       noleaky
 	VMULPS    (AX), Z0, Z5
 	VCMPPS    $0x1e, Z4, Z0, K3
 	VBLENDMPS Z0, Z5, K3, Z0
-
-noleaky_0_0:
-	TESTB  R8, R8
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z2, Z0
-	VMINPS Z0, Z3, Z0
-
-noclamp_0_0:
-	TESTQ     BX, BX
-	JEQ       done_0_0
-	TESTB     SI, SI
-	JEQ       done_0_0
-	VMOVUPS.Z (BX), K1, Z5
-	VADDPS    Z5, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z6, Z1, Z1
-
-nobias_0_1:
-	TESTQ     BX, BX
-	JEQ       nores_0_1
-	TESTB     SI, SI
-	JNE       nores_0_1
-	VMOVUPS.Z 64(BX), K2, Z5
-	VADDPS    Z5, Z1, Z1
-
-nores_0_1:
-	TESTB     DI, DI
-	JEQ       noleaky_0_1
 	VMULPS    (AX), Z1, Z5
 	VCMPPS    $0x1e, Z4, Z1, K3
 	VBLENDMPS Z1, Z5, K3, Z1
 
-noleaky_0_1:
-	TESTB  R8, R8
-	JEQ    noclamp_0_1
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
 	VMAXPS Z1, Z2, Z1
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
 	VMINPS Z1, Z3, Z1
 
-noclamp_0_1:
+noclamp219:
 	TESTQ     BX, BX
-	JEQ       done_0_1
+	JEQ       noresafter
 	TESTB     SI, SI
-	JEQ       done_0_1
-	VMOVUPS.Z 64(BX), K2, Z5
+	JEQ       noresafter
+	MOVQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z5
 	VADDPS    Z5, Z1, Z1
 
-done_0_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
@@ -20080,7 +11405,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z6, Z6, Z6
 	VPXORD    Z7, Z7, Z7
 	VPXORD    Z8, Z8, Z8
@@ -20093,146 +11417,77 @@ nobiasrow:
 	VMOVUPS 64(AX), Z4
 	VMOVUPS 128(AX), Z5
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z7, Z0, Z0
+	VADDPS  Z8, Z1, Z1
+	VADDPS  Z7, Z2, Z2
+	VADDPS  Z8, Z3, Z3
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z9
-	VCMPPS    $0x1e, Z6, Z0, K3
-	VBLENDMPS Z0, Z9, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z4, Z0
-	VMINPS Z0, Z5, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z8, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z9
-	VADDPS    Z9, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z9
-	VCMPPS    $0x1e, Z6, Z1, K3
-	VBLENDMPS Z1, Z9, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z4, Z1
-	VMINPS Z1, Z5, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z9
-	VADDPS    Z9, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z7, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z7
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z7
+	VADDPS    Z7, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z7
 	VADDPS    Z7, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z7
+	VADDPS    Z7, Z3, Z3
 
-nores_1_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_1_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z7
+	VCMPPS    $0x1e, Z6, Z0, K3
+	VBLENDMPS Z0, Z7, K3, Z0
+	VMULPS    (AX), Z1, Z7
+	VCMPPS    $0x1e, Z6, Z1, K3
+	VBLENDMPS Z1, Z7, K3, Z1
 	VMULPS    (AX), Z2, Z7
 	VCMPPS    $0x1e, Z6, Z2, K3
 	VBLENDMPS Z2, Z7, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z4, Z2
-	VMINPS Z2, Z5, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z8, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z7
-	VADDPS    Z7, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
 	VMULPS    (AX), Z3, Z7
 	VCMPPS    $0x1e, Z6, Z3, K3
 	VBLENDMPS Z3, Z7, K3, Z3
 
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z4, Z0
+	VMAXPS Z1, Z4, Z1
+	VMAXPS Z2, Z4, Z2
 	VMAXPS Z3, Z4, Z3
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z5, Z0
+	VMINPS Z1, Z5, Z1
+	VMINPS Z2, Z5, Z2
 	VMINPS Z3, Z5, Z3
 
-noclamp_1_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_1_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z7
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z7
+	VADDPS    Z7, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z7
+	VADDPS    Z7, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z7
 	VADDPS    Z7, Z3, Z3
 
-done_1_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
@@ -20341,7 +11596,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z8, Z8, Z8
 	VPXORD    Z9, Z9, Z9
 	VPXORD    Z10, Z10, Z10
@@ -20354,219 +11608,99 @@ nobiasrow:
 	VMOVUPS 64(AX), Z6
 	VMOVUPS 128(AX), Z7
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z9, Z0, Z0
+	VADDPS  Z10, Z1, Z1
+	VADDPS  Z9, Z2, Z2
+	VADDPS  Z10, Z3, Z3
+	VADDPS  Z9, Z4, Z4
+	VADDPS  Z10, Z5, Z5
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z11
-	VCMPPS    $0x1e, Z8, Z0, K3
-	VBLENDMPS Z0, Z11, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z6, Z0
-	VMINPS Z0, Z7, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z10, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z11
-	VADDPS    Z11, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z11
-	VCMPPS    $0x1e, Z8, Z1, K3
-	VBLENDMPS Z1, Z11, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z6, Z1
-	VMINPS Z1, Z7, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z11
-	VADDPS    Z11, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z9, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z11
-	VCMPPS    $0x1e, Z8, Z2, K3
-	VBLENDMPS Z2, Z11, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z6, Z2
-	VMINPS Z2, Z7, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z10, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z11
-	VADDPS    Z11, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z11
-	VCMPPS    $0x1e, Z8, Z3, K3
-	VBLENDMPS Z3, Z11, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z6, Z3
-	VMINPS Z3, Z7, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z11
-	VADDPS    Z11, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z9, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z9
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z9
+	VADDPS    Z9, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z9
+	VADDPS    Z9, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
 	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z9
+	VADDPS    Z9, Z5, Z5
 
-nores_2_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_2_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z9
+	VCMPPS    $0x1e, Z8, Z0, K3
+	VBLENDMPS Z0, Z9, K3, Z0
+	VMULPS    (AX), Z1, Z9
+	VCMPPS    $0x1e, Z8, Z1, K3
+	VBLENDMPS Z1, Z9, K3, Z1
+	VMULPS    (AX), Z2, Z9
+	VCMPPS    $0x1e, Z8, Z2, K3
+	VBLENDMPS Z2, Z9, K3, Z2
+	VMULPS    (AX), Z3, Z9
+	VCMPPS    $0x1e, Z8, Z3, K3
+	VBLENDMPS Z3, Z9, K3, Z3
 	VMULPS    (AX), Z4, Z9
 	VCMPPS    $0x1e, Z8, Z4, K3
 	VBLENDMPS Z4, Z9, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z6, Z4
-	VMINPS Z4, Z7, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z10, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z9
-	VADDPS    Z9, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
 	VMULPS    (AX), Z5, Z9
 	VCMPPS    $0x1e, Z8, Z5, K3
 	VBLENDMPS Z5, Z9, K3, Z5
 
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z6, Z0
+	VMAXPS Z1, Z6, Z1
+	VMAXPS Z2, Z6, Z2
+	VMAXPS Z3, Z6, Z3
+	VMAXPS Z4, Z6, Z4
 	VMAXPS Z5, Z6, Z5
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z7, Z0
+	VMINPS Z1, Z7, Z1
+	VMINPS Z2, Z7, Z2
+	VMINPS Z3, Z7, Z3
+	VMINPS Z4, Z7, Z4
 	VMINPS Z5, Z7, Z5
 
-noclamp_2_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_2_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z9
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z9
+	VADDPS    Z9, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z9
+	VADDPS    Z9, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z9
 	VADDPS    Z9, Z5, Z5
 
-done_2_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
@@ -20690,7 +11824,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z10, Z10, Z10
 	VPXORD    Z11, Z11, Z11
 	VPXORD    Z12, Z12, Z12
@@ -20703,292 +11836,121 @@ nobiasrow:
 	VMOVUPS 64(AX), Z8
 	VMOVUPS 128(AX), Z9
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z11, Z0, Z0
+	VADDPS  Z12, Z1, Z1
+	VADDPS  Z11, Z2, Z2
+	VADDPS  Z12, Z3, Z3
+	VADDPS  Z11, Z4, Z4
+	VADDPS  Z12, Z5, Z5
+	VADDPS  Z11, Z6, Z6
+	VADDPS  Z12, Z7, Z7
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z13
-	VCMPPS    $0x1e, Z10, Z0, K3
-	VBLENDMPS Z0, Z13, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z8, Z0
-	VMINPS Z0, Z9, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z12, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z13
-	VADDPS    Z13, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z13
-	VCMPPS    $0x1e, Z10, Z1, K3
-	VBLENDMPS Z1, Z13, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z8, Z1
-	VMINPS Z1, Z9, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z13
-	VADDPS    Z13, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z11, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z13
-	VCMPPS    $0x1e, Z10, Z2, K3
-	VBLENDMPS Z2, Z13, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z8, Z2
-	VMINPS Z2, Z9, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z12, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z13
-	VADDPS    Z13, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z13
-	VCMPPS    $0x1e, Z10, Z3, K3
-	VBLENDMPS Z3, Z13, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z8, Z3
-	VMINPS Z3, Z9, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z13
-	VADDPS    Z13, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z11, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z13
-	VCMPPS    $0x1e, Z10, Z4, K3
-	VBLENDMPS Z4, Z13, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z8, Z4
-	VMINPS Z4, Z9, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z12, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z13
-	VADDPS    Z13, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z13
-	VCMPPS    $0x1e, Z10, Z5, K3
-	VBLENDMPS Z5, Z13, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z8, Z5
-	VMINPS Z5, Z9, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z13
-	VADDPS    Z13, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z11, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z11
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z11
+	VADDPS    Z11, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z11
+	VADDPS    Z11, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z11
+	VADDPS    Z11, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
 	VADDPS    Z11, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z11
+	VADDPS    Z11, Z7, Z7
 
-nores_3_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_3_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z11
+	VCMPPS    $0x1e, Z10, Z0, K3
+	VBLENDMPS Z0, Z11, K3, Z0
+	VMULPS    (AX), Z1, Z11
+	VCMPPS    $0x1e, Z10, Z1, K3
+	VBLENDMPS Z1, Z11, K3, Z1
+	VMULPS    (AX), Z2, Z11
+	VCMPPS    $0x1e, Z10, Z2, K3
+	VBLENDMPS Z2, Z11, K3, Z2
+	VMULPS    (AX), Z3, Z11
+	VCMPPS    $0x1e, Z10, Z3, K3
+	VBLENDMPS Z3, Z11, K3, Z3
+	VMULPS    (AX), Z4, Z11
+	VCMPPS    $0x1e, Z10, Z4, K3
+	VBLENDMPS Z4, Z11, K3, Z4
+	VMULPS    (AX), Z5, Z11
+	VCMPPS    $0x1e, Z10, Z5, K3
+	VBLENDMPS Z5, Z11, K3, Z5
 	VMULPS    (AX), Z6, Z11
 	VCMPPS    $0x1e, Z10, Z6, K3
 	VBLENDMPS Z6, Z11, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z8, Z6
-	VMINPS Z6, Z9, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z12, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z11
-	VADDPS    Z11, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
 	VMULPS    (AX), Z7, Z11
 	VCMPPS    $0x1e, Z10, Z7, K3
 	VBLENDMPS Z7, Z11, K3, Z7
 
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z8, Z0
+	VMAXPS Z1, Z8, Z1
+	VMAXPS Z2, Z8, Z2
+	VMAXPS Z3, Z8, Z3
+	VMAXPS Z4, Z8, Z4
+	VMAXPS Z5, Z8, Z5
+	VMAXPS Z6, Z8, Z6
 	VMAXPS Z7, Z8, Z7
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z9, Z0
+	VMINPS Z1, Z9, Z1
+	VMINPS Z2, Z9, Z2
+	VMINPS Z3, Z9, Z3
+	VMINPS Z4, Z9, Z4
+	VMINPS Z5, Z9, Z5
+	VMINPS Z6, Z9, Z6
 	VMINPS Z7, Z9, Z7
 
-noclamp_3_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_3_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z11
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z11
+	VADDPS    Z11, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z11
+	VADDPS    Z11, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z11
+	VADDPS    Z11, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z11
+	VADDPS    Z11, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z11
 	VADDPS    Z11, Z7, Z7
 
-done_3_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
@@ -21129,7 +12091,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z12, Z12, Z12
 	VPXORD    Z13, Z13, Z13
 	VPXORD    Z14, Z14, Z14
@@ -21142,365 +12103,143 @@ nobiasrow:
 	VMOVUPS 64(AX), Z10
 	VMOVUPS 128(AX), Z11
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z13, Z0, Z0
+	VADDPS  Z14, Z1, Z1
+	VADDPS  Z13, Z2, Z2
+	VADDPS  Z14, Z3, Z3
+	VADDPS  Z13, Z4, Z4
+	VADDPS  Z14, Z5, Z5
+	VADDPS  Z13, Z6, Z6
+	VADDPS  Z14, Z7, Z7
+	VADDPS  Z13, Z8, Z8
+	VADDPS  Z14, Z9, Z9
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z15
-	VCMPPS    $0x1e, Z12, Z0, K3
-	VBLENDMPS Z0, Z15, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z10, Z0
-	VMINPS Z0, Z11, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z14, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z15
-	VCMPPS    $0x1e, Z12, Z1, K3
-	VBLENDMPS Z1, Z15, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z10, Z1
-	VMINPS Z1, Z11, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z13, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z15
-	VCMPPS    $0x1e, Z12, Z2, K3
-	VBLENDMPS Z2, Z15, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z10, Z2
-	VMINPS Z2, Z11, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z14, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z15
-	VCMPPS    $0x1e, Z12, Z3, K3
-	VBLENDMPS Z3, Z15, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z10, Z3
-	VMINPS Z3, Z11, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z13, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z15
-	VCMPPS    $0x1e, Z12, Z4, K3
-	VBLENDMPS Z4, Z15, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z10, Z4
-	VMINPS Z4, Z11, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z14, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z15
-	VCMPPS    $0x1e, Z12, Z5, K3
-	VBLENDMPS Z5, Z15, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z10, Z5
-	VMINPS Z5, Z11, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z13, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z6, Z6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z15
-	VCMPPS    $0x1e, Z12, Z6, K3
-	VBLENDMPS Z6, Z15, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z10, Z6
-	VMINPS Z6, Z11, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z14, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z15
-	VCMPPS    $0x1e, Z12, Z7, K3
-	VBLENDMPS Z7, Z15, K3, Z7
-
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
-	VMAXPS Z7, Z10, Z7
-	VMINPS Z7, Z11, Z7
-
-noclamp_3_1:
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z7, Z7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z13, Z8, Z8
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z13
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
 	VADDPS    Z13, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z9, Z9
 
-nores_4_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_4_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z13
+	VCMPPS    $0x1e, Z12, Z0, K3
+	VBLENDMPS Z0, Z13, K3, Z0
+	VMULPS    (AX), Z1, Z13
+	VCMPPS    $0x1e, Z12, Z1, K3
+	VBLENDMPS Z1, Z13, K3, Z1
+	VMULPS    (AX), Z2, Z13
+	VCMPPS    $0x1e, Z12, Z2, K3
+	VBLENDMPS Z2, Z13, K3, Z2
+	VMULPS    (AX), Z3, Z13
+	VCMPPS    $0x1e, Z12, Z3, K3
+	VBLENDMPS Z3, Z13, K3, Z3
+	VMULPS    (AX), Z4, Z13
+	VCMPPS    $0x1e, Z12, Z4, K3
+	VBLENDMPS Z4, Z13, K3, Z4
+	VMULPS    (AX), Z5, Z13
+	VCMPPS    $0x1e, Z12, Z5, K3
+	VBLENDMPS Z5, Z13, K3, Z5
+	VMULPS    (AX), Z6, Z13
+	VCMPPS    $0x1e, Z12, Z6, K3
+	VBLENDMPS Z6, Z13, K3, Z6
+	VMULPS    (AX), Z7, Z13
+	VCMPPS    $0x1e, Z12, Z7, K3
+	VBLENDMPS Z7, Z13, K3, Z7
 	VMULPS    (AX), Z8, Z13
 	VCMPPS    $0x1e, Z12, Z8, K3
 	VBLENDMPS Z8, Z13, K3, Z8
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z8, Z10, Z8
-	VMINPS Z8, Z11, Z8
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z8, Z8
-
-done_4_0:
-	TESTQ  DX, DX
-	JEQ    nobias_4_1
-	VADDPS Z14, Z9, Z9
-
-nobias_4_1:
-	TESTQ     SI, SI
-	JEQ       nores_4_1
-	TESTB     R8, R8
-	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z13
-	VADDPS    Z13, Z9, Z9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
 	VMULPS    (AX), Z9, Z13
 	VCMPPS    $0x1e, Z12, Z9, K3
 	VBLENDMPS Z9, Z13, K3, Z9
 
-noleaky_4_1:
-	TESTB  R10, R10
-	JEQ    noclamp_4_1
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z10, Z0
+	VMAXPS Z1, Z10, Z1
+	VMAXPS Z2, Z10, Z2
+	VMAXPS Z3, Z10, Z3
+	VMAXPS Z4, Z10, Z4
+	VMAXPS Z5, Z10, Z5
+	VMAXPS Z6, Z10, Z6
+	VMAXPS Z7, Z10, Z7
+	VMAXPS Z8, Z10, Z8
 	VMAXPS Z9, Z10, Z9
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z11, Z0
+	VMINPS Z1, Z11, Z1
+	VMINPS Z2, Z11, Z2
+	VMINPS Z3, Z11, Z3
+	VMINPS Z4, Z11, Z4
+	VMINPS Z5, Z11, Z5
+	VMINPS Z6, Z11, Z6
+	VMINPS Z7, Z11, Z7
+	VMINPS Z8, Z11, Z8
 	VMINPS Z9, Z11, Z9
 
-noclamp_4_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_4_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z13
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z13
+	VADDPS    Z13, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z13
+	VADDPS    Z13, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z13
+	VADDPS    Z13, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z13
+	VADDPS    Z13, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z13
 	VADDPS    Z13, Z9, Z9
 
-done_4_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
@@ -21656,7 +12395,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z14, Z14, Z14
 	VPXORD    Z15, Z15, Z15
 	VPXORD    Z16, Z16, Z16
@@ -21669,438 +12407,165 @@ nobiasrow:
 	VMOVUPS 64(AX), Z12
 	VMOVUPS 128(AX), Z13
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z15, Z0, Z0
+	VADDPS  Z16, Z1, Z1
+	VADDPS  Z15, Z2, Z2
+	VADDPS  Z16, Z3, Z3
+	VADDPS  Z15, Z4, Z4
+	VADDPS  Z16, Z5, Z5
+	VADDPS  Z15, Z6, Z6
+	VADDPS  Z16, Z7, Z7
+	VADDPS  Z15, Z8, Z8
+	VADDPS  Z16, Z9, Z9
+	VADDPS  Z15, Z10, Z10
+	VADDPS  Z16, Z11, Z11
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z17
-	VCMPPS    $0x1e, Z14, Z0, K3
-	VBLENDMPS Z0, Z17, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z12, Z0
-	VMINPS Z0, Z13, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z16, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z17
-	VCMPPS    $0x1e, Z14, Z1, K3
-	VBLENDMPS Z1, Z17, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z12, Z1
-	VMINPS Z1, Z13, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z15, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z17
-	VCMPPS    $0x1e, Z14, Z2, K3
-	VBLENDMPS Z2, Z17, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z12, Z2
-	VMINPS Z2, Z13, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z16, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z17
-	VCMPPS    $0x1e, Z14, Z3, K3
-	VBLENDMPS Z3, Z17, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z12, Z3
-	VMINPS Z3, Z13, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z15, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z17
-	VCMPPS    $0x1e, Z14, Z4, K3
-	VBLENDMPS Z4, Z17, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z12, Z4
-	VMINPS Z4, Z13, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z16, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z17
-	VCMPPS    $0x1e, Z14, Z5, K3
-	VBLENDMPS Z5, Z17, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z12, Z5
-	VMINPS Z5, Z13, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z15, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z6, Z6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z17
-	VCMPPS    $0x1e, Z14, Z6, K3
-	VBLENDMPS Z6, Z17, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z12, Z6
-	VMINPS Z6, Z13, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z16, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z17
-	VCMPPS    $0x1e, Z14, Z7, K3
-	VBLENDMPS Z7, Z17, K3, Z7
-
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
-	VMAXPS Z7, Z12, Z7
-	VMINPS Z7, Z13, Z7
-
-noclamp_3_1:
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z7, Z7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z15, Z8, Z8
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z8, Z8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z8, Z17
-	VCMPPS    $0x1e, Z14, Z8, K3
-	VBLENDMPS Z8, Z17, K3, Z8
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z8, Z12, Z8
-	VMINPS Z8, Z13, Z8
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z8, Z8
-
-done_4_0:
-	TESTQ  DX, DX
-	JEQ    nobias_4_1
-	VADDPS Z16, Z9, Z9
-
-nobias_4_1:
-	TESTQ     SI, SI
-	JEQ       nores_4_1
-	TESTB     R8, R8
-	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z9, Z9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
-	VMULPS    (AX), Z9, Z17
-	VCMPPS    $0x1e, Z14, Z9, K3
-	VBLENDMPS Z9, Z17, K3, Z9
-
-noleaky_4_1:
-	TESTB  R10, R10
-	JEQ    noclamp_4_1
-	VMAXPS Z9, Z12, Z9
-	VMINPS Z9, Z13, Z9
-
-noclamp_4_1:
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z9, Z9
-
-done_4_1:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z15, Z10, Z10
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z15
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
 	VADDPS    Z15, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z11, Z11
 
-nores_5_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_5_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z15
+	VCMPPS    $0x1e, Z14, Z0, K3
+	VBLENDMPS Z0, Z15, K3, Z0
+	VMULPS    (AX), Z1, Z15
+	VCMPPS    $0x1e, Z14, Z1, K3
+	VBLENDMPS Z1, Z15, K3, Z1
+	VMULPS    (AX), Z2, Z15
+	VCMPPS    $0x1e, Z14, Z2, K3
+	VBLENDMPS Z2, Z15, K3, Z2
+	VMULPS    (AX), Z3, Z15
+	VCMPPS    $0x1e, Z14, Z3, K3
+	VBLENDMPS Z3, Z15, K3, Z3
+	VMULPS    (AX), Z4, Z15
+	VCMPPS    $0x1e, Z14, Z4, K3
+	VBLENDMPS Z4, Z15, K3, Z4
+	VMULPS    (AX), Z5, Z15
+	VCMPPS    $0x1e, Z14, Z5, K3
+	VBLENDMPS Z5, Z15, K3, Z5
+	VMULPS    (AX), Z6, Z15
+	VCMPPS    $0x1e, Z14, Z6, K3
+	VBLENDMPS Z6, Z15, K3, Z6
+	VMULPS    (AX), Z7, Z15
+	VCMPPS    $0x1e, Z14, Z7, K3
+	VBLENDMPS Z7, Z15, K3, Z7
+	VMULPS    (AX), Z8, Z15
+	VCMPPS    $0x1e, Z14, Z8, K3
+	VBLENDMPS Z8, Z15, K3, Z8
+	VMULPS    (AX), Z9, Z15
+	VCMPPS    $0x1e, Z14, Z9, K3
+	VBLENDMPS Z9, Z15, K3, Z9
 	VMULPS    (AX), Z10, Z15
 	VCMPPS    $0x1e, Z14, Z10, K3
 	VBLENDMPS Z10, Z15, K3, Z10
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z10, Z12, Z10
-	VMINPS Z10, Z13, Z10
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z10, Z10
-
-done_5_0:
-	TESTQ  DX, DX
-	JEQ    nobias_5_1
-	VADDPS Z16, Z11, Z11
-
-nobias_5_1:
-	TESTQ     SI, SI
-	JEQ       nores_5_1
-	TESTB     R8, R8
-	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z15
-	VADDPS    Z15, Z11, Z11
-
-nores_5_1:
-	TESTB     R9, R9
-	JEQ       noleaky_5_1
 	VMULPS    (AX), Z11, Z15
 	VCMPPS    $0x1e, Z14, Z11, K3
 	VBLENDMPS Z11, Z15, K3, Z11
 
-noleaky_5_1:
-	TESTB  R10, R10
-	JEQ    noclamp_5_1
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z12, Z0
+	VMAXPS Z1, Z12, Z1
+	VMAXPS Z2, Z12, Z2
+	VMAXPS Z3, Z12, Z3
+	VMAXPS Z4, Z12, Z4
+	VMAXPS Z5, Z12, Z5
+	VMAXPS Z6, Z12, Z6
+	VMAXPS Z7, Z12, Z7
+	VMAXPS Z8, Z12, Z8
+	VMAXPS Z9, Z12, Z9
+	VMAXPS Z10, Z12, Z10
 	VMAXPS Z11, Z12, Z11
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z13, Z0
+	VMINPS Z1, Z13, Z1
+	VMINPS Z2, Z13, Z2
+	VMINPS Z3, Z13, Z3
+	VMINPS Z4, Z13, Z4
+	VMINPS Z5, Z13, Z5
+	VMINPS Z6, Z13, Z6
+	VMINPS Z7, Z13, Z7
+	VMINPS Z8, Z13, Z8
+	VMINPS Z9, Z13, Z9
+	VMINPS Z10, Z13, Z10
 	VMINPS Z11, Z13, Z11
 
-noclamp_5_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_5_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z15
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z15
+	VADDPS    Z15, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z15
+	VADDPS    Z15, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z15
+	VADDPS    Z15, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z15
+	VADDPS    Z15, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z15
+	VADDPS    Z15, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z15
 	VADDPS    Z15, Z11, Z11
 
-done_5_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
@@ -22271,7 +12736,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z16, Z16, Z16
 	VPXORD    Z17, Z17, Z17
 	VPXORD    Z18, Z18, Z18
@@ -22284,511 +12748,187 @@ nobiasrow:
 	VMOVUPS 64(AX), Z14
 	VMOVUPS 128(AX), Z15
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z17, Z0, Z0
+	VADDPS  Z18, Z1, Z1
+	VADDPS  Z17, Z2, Z2
+	VADDPS  Z18, Z3, Z3
+	VADDPS  Z17, Z4, Z4
+	VADDPS  Z18, Z5, Z5
+	VADDPS  Z17, Z6, Z6
+	VADDPS  Z18, Z7, Z7
+	VADDPS  Z17, Z8, Z8
+	VADDPS  Z18, Z9, Z9
+	VADDPS  Z17, Z10, Z10
+	VADDPS  Z18, Z11, Z11
+	VADDPS  Z17, Z12, Z12
+	VADDPS  Z18, Z13, Z13
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z19
-	VCMPPS    $0x1e, Z16, Z0, K3
-	VBLENDMPS Z0, Z19, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z14, Z0
-	VMINPS Z0, Z15, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z18, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z19
-	VCMPPS    $0x1e, Z16, Z1, K3
-	VBLENDMPS Z1, Z19, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z14, Z1
-	VMINPS Z1, Z15, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z17, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z19
-	VCMPPS    $0x1e, Z16, Z2, K3
-	VBLENDMPS Z2, Z19, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z14, Z2
-	VMINPS Z2, Z15, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z18, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z19
-	VCMPPS    $0x1e, Z16, Z3, K3
-	VBLENDMPS Z3, Z19, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z14, Z3
-	VMINPS Z3, Z15, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z17, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z19
-	VCMPPS    $0x1e, Z16, Z4, K3
-	VBLENDMPS Z4, Z19, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z14, Z4
-	VMINPS Z4, Z15, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z18, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z19
-	VCMPPS    $0x1e, Z16, Z5, K3
-	VBLENDMPS Z5, Z19, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z14, Z5
-	VMINPS Z5, Z15, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z17, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z6, Z6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z19
-	VCMPPS    $0x1e, Z16, Z6, K3
-	VBLENDMPS Z6, Z19, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z14, Z6
-	VMINPS Z6, Z15, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z18, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z19
-	VCMPPS    $0x1e, Z16, Z7, K3
-	VBLENDMPS Z7, Z19, K3, Z7
-
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
-	VMAXPS Z7, Z14, Z7
-	VMINPS Z7, Z15, Z7
-
-noclamp_3_1:
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z7, Z7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z17, Z8, Z8
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z8, Z8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z8, Z19
-	VCMPPS    $0x1e, Z16, Z8, K3
-	VBLENDMPS Z8, Z19, K3, Z8
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z8, Z14, Z8
-	VMINPS Z8, Z15, Z8
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z8, Z8
-
-done_4_0:
-	TESTQ  DX, DX
-	JEQ    nobias_4_1
-	VADDPS Z18, Z9, Z9
-
-nobias_4_1:
-	TESTQ     SI, SI
-	JEQ       nores_4_1
-	TESTB     R8, R8
-	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z9, Z9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
-	VMULPS    (AX), Z9, Z19
-	VCMPPS    $0x1e, Z16, Z9, K3
-	VBLENDMPS Z9, Z19, K3, Z9
-
-noleaky_4_1:
-	TESTB  R10, R10
-	JEQ    noclamp_4_1
-	VMAXPS Z9, Z14, Z9
-	VMINPS Z9, Z15, Z9
-
-noclamp_4_1:
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z9, Z9
-
-done_4_1:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z17, Z10, Z10
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z10, Z10
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (AX), Z10, Z19
-	VCMPPS    $0x1e, Z16, Z10, K3
-	VBLENDMPS Z10, Z19, K3, Z10
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z10, Z14, Z10
-	VMINPS Z10, Z15, Z10
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z10, Z10
-
-done_5_0:
-	TESTQ  DX, DX
-	JEQ    nobias_5_1
-	VADDPS Z18, Z11, Z11
-
-nobias_5_1:
-	TESTQ     SI, SI
-	JEQ       nores_5_1
-	TESTB     R8, R8
-	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z11, Z11
-
-nores_5_1:
-	TESTB     R9, R9
-	JEQ       noleaky_5_1
-	VMULPS    (AX), Z11, Z19
-	VCMPPS    $0x1e, Z16, Z11, K3
-	VBLENDMPS Z11, Z19, K3, Z11
-
-noleaky_5_1:
-	TESTB  R10, R10
-	JEQ    noclamp_5_1
-	VMAXPS Z11, Z14, Z11
-	VMINPS Z11, Z15, Z11
-
-noclamp_5_1:
-	TESTQ     SI, SI
-	JEQ       done_5_1
-	TESTB     R8, R8
-	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z11, Z11
-
-done_5_1:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z17, Z12, Z12
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z17
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
 	VADDPS    Z17, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z13, Z13
 
-nores_6_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_6_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z17
+	VCMPPS    $0x1e, Z16, Z0, K3
+	VBLENDMPS Z0, Z17, K3, Z0
+	VMULPS    (AX), Z1, Z17
+	VCMPPS    $0x1e, Z16, Z1, K3
+	VBLENDMPS Z1, Z17, K3, Z1
+	VMULPS    (AX), Z2, Z17
+	VCMPPS    $0x1e, Z16, Z2, K3
+	VBLENDMPS Z2, Z17, K3, Z2
+	VMULPS    (AX), Z3, Z17
+	VCMPPS    $0x1e, Z16, Z3, K3
+	VBLENDMPS Z3, Z17, K3, Z3
+	VMULPS    (AX), Z4, Z17
+	VCMPPS    $0x1e, Z16, Z4, K3
+	VBLENDMPS Z4, Z17, K3, Z4
+	VMULPS    (AX), Z5, Z17
+	VCMPPS    $0x1e, Z16, Z5, K3
+	VBLENDMPS Z5, Z17, K3, Z5
+	VMULPS    (AX), Z6, Z17
+	VCMPPS    $0x1e, Z16, Z6, K3
+	VBLENDMPS Z6, Z17, K3, Z6
+	VMULPS    (AX), Z7, Z17
+	VCMPPS    $0x1e, Z16, Z7, K3
+	VBLENDMPS Z7, Z17, K3, Z7
+	VMULPS    (AX), Z8, Z17
+	VCMPPS    $0x1e, Z16, Z8, K3
+	VBLENDMPS Z8, Z17, K3, Z8
+	VMULPS    (AX), Z9, Z17
+	VCMPPS    $0x1e, Z16, Z9, K3
+	VBLENDMPS Z9, Z17, K3, Z9
+	VMULPS    (AX), Z10, Z17
+	VCMPPS    $0x1e, Z16, Z10, K3
+	VBLENDMPS Z10, Z17, K3, Z10
+	VMULPS    (AX), Z11, Z17
+	VCMPPS    $0x1e, Z16, Z11, K3
+	VBLENDMPS Z11, Z17, K3, Z11
 	VMULPS    (AX), Z12, Z17
 	VCMPPS    $0x1e, Z16, Z12, K3
 	VBLENDMPS Z12, Z17, K3, Z12
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z12, Z14, Z12
-	VMINPS Z12, Z15, Z12
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z12, Z12
-
-done_6_0:
-	TESTQ  DX, DX
-	JEQ    nobias_6_1
-	VADDPS Z18, Z13, Z13
-
-nobias_6_1:
-	TESTQ     SI, SI
-	JEQ       nores_6_1
-	TESTB     R8, R8
-	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z17
-	VADDPS    Z17, Z13, Z13
-
-nores_6_1:
-	TESTB     R9, R9
-	JEQ       noleaky_6_1
 	VMULPS    (AX), Z13, Z17
 	VCMPPS    $0x1e, Z16, Z13, K3
 	VBLENDMPS Z13, Z17, K3, Z13
 
-noleaky_6_1:
-	TESTB  R10, R10
-	JEQ    noclamp_6_1
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z14, Z0
+	VMAXPS Z1, Z14, Z1
+	VMAXPS Z2, Z14, Z2
+	VMAXPS Z3, Z14, Z3
+	VMAXPS Z4, Z14, Z4
+	VMAXPS Z5, Z14, Z5
+	VMAXPS Z6, Z14, Z6
+	VMAXPS Z7, Z14, Z7
+	VMAXPS Z8, Z14, Z8
+	VMAXPS Z9, Z14, Z9
+	VMAXPS Z10, Z14, Z10
+	VMAXPS Z11, Z14, Z11
+	VMAXPS Z12, Z14, Z12
 	VMAXPS Z13, Z14, Z13
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z15, Z0
+	VMINPS Z1, Z15, Z1
+	VMINPS Z2, Z15, Z2
+	VMINPS Z3, Z15, Z3
+	VMINPS Z4, Z15, Z4
+	VMINPS Z5, Z15, Z5
+	VMINPS Z6, Z15, Z6
+	VMINPS Z7, Z15, Z7
+	VMINPS Z8, Z15, Z8
+	VMINPS Z9, Z15, Z9
+	VMINPS Z10, Z15, Z10
+	VMINPS Z11, Z15, Z11
+	VMINPS Z12, Z15, Z12
 	VMINPS Z13, Z15, Z13
 
-noclamp_6_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_6_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z17
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z17
+	VADDPS    Z17, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z17
+	VADDPS    Z17, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z17
+	VADDPS    Z17, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z17
+	VADDPS    Z17, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z17
+	VADDPS    Z17, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z17
+	VADDPS    Z17, Z11, Z11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z17
 	VADDPS    Z17, Z13, Z13
 
-done_6_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
@@ -22974,7 +13114,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z18, Z18, Z18
 	VPXORD    Z19, Z19, Z19
 	VPXORD    Z20, Z20, Z20
@@ -22987,584 +13126,209 @@ nobiasrow:
 	VMOVUPS 64(AX), Z16
 	VMOVUPS 128(AX), Z17
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z19, Z0, Z0
+	VADDPS  Z20, Z1, Z1
+	VADDPS  Z19, Z2, Z2
+	VADDPS  Z20, Z3, Z3
+	VADDPS  Z19, Z4, Z4
+	VADDPS  Z20, Z5, Z5
+	VADDPS  Z19, Z6, Z6
+	VADDPS  Z20, Z7, Z7
+	VADDPS  Z19, Z8, Z8
+	VADDPS  Z20, Z9, Z9
+	VADDPS  Z19, Z10, Z10
+	VADDPS  Z20, Z11, Z11
+	VADDPS  Z19, Z12, Z12
+	VADDPS  Z20, Z13, Z13
+	VADDPS  Z19, Z14, Z14
+	VADDPS  Z20, Z15, Z15
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z21
-	VCMPPS    $0x1e, Z18, Z0, K3
-	VBLENDMPS Z0, Z21, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z16, Z0
-	VMINPS Z0, Z17, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z20, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z21
-	VCMPPS    $0x1e, Z18, Z1, K3
-	VBLENDMPS Z1, Z21, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z16, Z1
-	VMINPS Z1, Z17, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z19, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z21
-	VCMPPS    $0x1e, Z18, Z2, K3
-	VBLENDMPS Z2, Z21, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z16, Z2
-	VMINPS Z2, Z17, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z20, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z21
-	VCMPPS    $0x1e, Z18, Z3, K3
-	VBLENDMPS Z3, Z21, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z16, Z3
-	VMINPS Z3, Z17, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z19, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z21
-	VCMPPS    $0x1e, Z18, Z4, K3
-	VBLENDMPS Z4, Z21, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z16, Z4
-	VMINPS Z4, Z17, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z20, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z21
-	VCMPPS    $0x1e, Z18, Z5, K3
-	VBLENDMPS Z5, Z21, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z16, Z5
-	VMINPS Z5, Z17, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z19, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z6, Z6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z21
-	VCMPPS    $0x1e, Z18, Z6, K3
-	VBLENDMPS Z6, Z21, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z16, Z6
-	VMINPS Z6, Z17, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z20, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z21
-	VCMPPS    $0x1e, Z18, Z7, K3
-	VBLENDMPS Z7, Z21, K3, Z7
-
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
-	VMAXPS Z7, Z16, Z7
-	VMINPS Z7, Z17, Z7
-
-noclamp_3_1:
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z7, Z7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z19, Z8, Z8
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z8, Z8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z8, Z21
-	VCMPPS    $0x1e, Z18, Z8, K3
-	VBLENDMPS Z8, Z21, K3, Z8
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z8, Z16, Z8
-	VMINPS Z8, Z17, Z8
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z8, Z8
-
-done_4_0:
-	TESTQ  DX, DX
-	JEQ    nobias_4_1
-	VADDPS Z20, Z9, Z9
-
-nobias_4_1:
-	TESTQ     SI, SI
-	JEQ       nores_4_1
-	TESTB     R8, R8
-	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z9, Z9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
-	VMULPS    (AX), Z9, Z21
-	VCMPPS    $0x1e, Z18, Z9, K3
-	VBLENDMPS Z9, Z21, K3, Z9
-
-noleaky_4_1:
-	TESTB  R10, R10
-	JEQ    noclamp_4_1
-	VMAXPS Z9, Z16, Z9
-	VMINPS Z9, Z17, Z9
-
-noclamp_4_1:
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z9, Z9
-
-done_4_1:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z19, Z10, Z10
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z10, Z10
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (AX), Z10, Z21
-	VCMPPS    $0x1e, Z18, Z10, K3
-	VBLENDMPS Z10, Z21, K3, Z10
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z10, Z16, Z10
-	VMINPS Z10, Z17, Z10
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z10, Z10
-
-done_5_0:
-	TESTQ  DX, DX
-	JEQ    nobias_5_1
-	VADDPS Z20, Z11, Z11
-
-nobias_5_1:
-	TESTQ     SI, SI
-	JEQ       nores_5_1
-	TESTB     R8, R8
-	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z11, Z11
-
-nores_5_1:
-	TESTB     R9, R9
-	JEQ       noleaky_5_1
-	VMULPS    (AX), Z11, Z21
-	VCMPPS    $0x1e, Z18, Z11, K3
-	VBLENDMPS Z11, Z21, K3, Z11
-
-noleaky_5_1:
-	TESTB  R10, R10
-	JEQ    noclamp_5_1
-	VMAXPS Z11, Z16, Z11
-	VMINPS Z11, Z17, Z11
-
-noclamp_5_1:
-	TESTQ     SI, SI
-	JEQ       done_5_1
-	TESTB     R8, R8
-	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z11, Z11
-
-done_5_1:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z19, Z12, Z12
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z12, Z12
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (AX), Z12, Z21
-	VCMPPS    $0x1e, Z18, Z12, K3
-	VBLENDMPS Z12, Z21, K3, Z12
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z12, Z16, Z12
-	VMINPS Z12, Z17, Z12
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z12, Z12
-
-done_6_0:
-	TESTQ  DX, DX
-	JEQ    nobias_6_1
-	VADDPS Z20, Z13, Z13
-
-nobias_6_1:
-	TESTQ     SI, SI
-	JEQ       nores_6_1
-	TESTB     R8, R8
-	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z13, Z13
-
-nores_6_1:
-	TESTB     R9, R9
-	JEQ       noleaky_6_1
-	VMULPS    (AX), Z13, Z21
-	VCMPPS    $0x1e, Z18, Z13, K3
-	VBLENDMPS Z13, Z21, K3, Z13
-
-noleaky_6_1:
-	TESTB  R10, R10
-	JEQ    noclamp_6_1
-	VMAXPS Z13, Z16, Z13
-	VMINPS Z13, Z17, Z13
-
-noclamp_6_1:
-	TESTQ     SI, SI
-	JEQ       done_6_1
-	TESTB     R8, R8
-	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z13, Z13
-
-done_6_1:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z19, Z14, Z14
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z19
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
 	VADDPS    Z19, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z15, Z15
 
-nores_7_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_7_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z19
+	VCMPPS    $0x1e, Z18, Z0, K3
+	VBLENDMPS Z0, Z19, K3, Z0
+	VMULPS    (AX), Z1, Z19
+	VCMPPS    $0x1e, Z18, Z1, K3
+	VBLENDMPS Z1, Z19, K3, Z1
+	VMULPS    (AX), Z2, Z19
+	VCMPPS    $0x1e, Z18, Z2, K3
+	VBLENDMPS Z2, Z19, K3, Z2
+	VMULPS    (AX), Z3, Z19
+	VCMPPS    $0x1e, Z18, Z3, K3
+	VBLENDMPS Z3, Z19, K3, Z3
+	VMULPS    (AX), Z4, Z19
+	VCMPPS    $0x1e, Z18, Z4, K3
+	VBLENDMPS Z4, Z19, K3, Z4
+	VMULPS    (AX), Z5, Z19
+	VCMPPS    $0x1e, Z18, Z5, K3
+	VBLENDMPS Z5, Z19, K3, Z5
+	VMULPS    (AX), Z6, Z19
+	VCMPPS    $0x1e, Z18, Z6, K3
+	VBLENDMPS Z6, Z19, K3, Z6
+	VMULPS    (AX), Z7, Z19
+	VCMPPS    $0x1e, Z18, Z7, K3
+	VBLENDMPS Z7, Z19, K3, Z7
+	VMULPS    (AX), Z8, Z19
+	VCMPPS    $0x1e, Z18, Z8, K3
+	VBLENDMPS Z8, Z19, K3, Z8
+	VMULPS    (AX), Z9, Z19
+	VCMPPS    $0x1e, Z18, Z9, K3
+	VBLENDMPS Z9, Z19, K3, Z9
+	VMULPS    (AX), Z10, Z19
+	VCMPPS    $0x1e, Z18, Z10, K3
+	VBLENDMPS Z10, Z19, K3, Z10
+	VMULPS    (AX), Z11, Z19
+	VCMPPS    $0x1e, Z18, Z11, K3
+	VBLENDMPS Z11, Z19, K3, Z11
+	VMULPS    (AX), Z12, Z19
+	VCMPPS    $0x1e, Z18, Z12, K3
+	VBLENDMPS Z12, Z19, K3, Z12
+	VMULPS    (AX), Z13, Z19
+	VCMPPS    $0x1e, Z18, Z13, K3
+	VBLENDMPS Z13, Z19, K3, Z13
 	VMULPS    (AX), Z14, Z19
 	VCMPPS    $0x1e, Z18, Z14, K3
 	VBLENDMPS Z14, Z19, K3, Z14
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z14, Z16, Z14
-	VMINPS Z14, Z17, Z14
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z14, Z14
-
-done_7_0:
-	TESTQ  DX, DX
-	JEQ    nobias_7_1
-	VADDPS Z20, Z15, Z15
-
-nobias_7_1:
-	TESTQ     SI, SI
-	JEQ       nores_7_1
-	TESTB     R8, R8
-	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z19
-	VADDPS    Z19, Z15, Z15
-
-nores_7_1:
-	TESTB     R9, R9
-	JEQ       noleaky_7_1
 	VMULPS    (AX), Z15, Z19
 	VCMPPS    $0x1e, Z18, Z15, K3
 	VBLENDMPS Z15, Z19, K3, Z15
 
-noleaky_7_1:
-	TESTB  R10, R10
-	JEQ    noclamp_7_1
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z16, Z0
+	VMAXPS Z1, Z16, Z1
+	VMAXPS Z2, Z16, Z2
+	VMAXPS Z3, Z16, Z3
+	VMAXPS Z4, Z16, Z4
+	VMAXPS Z5, Z16, Z5
+	VMAXPS Z6, Z16, Z6
+	VMAXPS Z7, Z16, Z7
+	VMAXPS Z8, Z16, Z8
+	VMAXPS Z9, Z16, Z9
+	VMAXPS Z10, Z16, Z10
+	VMAXPS Z11, Z16, Z11
+	VMAXPS Z12, Z16, Z12
+	VMAXPS Z13, Z16, Z13
+	VMAXPS Z14, Z16, Z14
 	VMAXPS Z15, Z16, Z15
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z17, Z0
+	VMINPS Z1, Z17, Z1
+	VMINPS Z2, Z17, Z2
+	VMINPS Z3, Z17, Z3
+	VMINPS Z4, Z17, Z4
+	VMINPS Z5, Z17, Z5
+	VMINPS Z6, Z17, Z6
+	VMINPS Z7, Z17, Z7
+	VMINPS Z8, Z17, Z8
+	VMINPS Z9, Z17, Z9
+	VMINPS Z10, Z17, Z10
+	VMINPS Z11, Z17, Z11
+	VMINPS Z12, Z17, Z12
+	VMINPS Z13, Z17, Z13
+	VMINPS Z14, Z17, Z14
 	VMINPS Z15, Z17, Z15
 
-noclamp_7_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_7_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z19
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z19
+	VADDPS    Z19, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z19
+	VADDPS    Z19, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z19
+	VADDPS    Z19, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z19
+	VADDPS    Z19, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z19
+	VADDPS    Z19, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z19
+	VADDPS    Z19, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z19
+	VADDPS    Z19, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z19
+	VADDPS    Z19, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z19
+	VADDPS    Z19, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z19
+	VADDPS    Z19, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z19
+	VADDPS    Z19, Z11, Z11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z19
+	VADDPS    Z19, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z19
+	VADDPS    Z19, Z13, Z13
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z19
+	VADDPS    Z19, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z19
 	VADDPS    Z19, Z15, Z15
 
-done_7_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
@@ -23767,7 +13531,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z20, Z20, Z20
 	VPXORD    Z21, Z21, Z21
 	VPXORD    Z22, Z22, Z22
@@ -23780,657 +13543,231 @@ nobiasrow:
 	VMOVUPS 64(AX), Z18
 	VMOVUPS 128(AX), Z19
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z21, Z0, Z0
+	VADDPS  Z22, Z1, Z1
+	VADDPS  Z21, Z2, Z2
+	VADDPS  Z22, Z3, Z3
+	VADDPS  Z21, Z4, Z4
+	VADDPS  Z22, Z5, Z5
+	VADDPS  Z21, Z6, Z6
+	VADDPS  Z22, Z7, Z7
+	VADDPS  Z21, Z8, Z8
+	VADDPS  Z22, Z9, Z9
+	VADDPS  Z21, Z10, Z10
+	VADDPS  Z22, Z11, Z11
+	VADDPS  Z21, Z12, Z12
+	VADDPS  Z22, Z13, Z13
+	VADDPS  Z21, Z14, Z14
+	VADDPS  Z22, Z15, Z15
+	VADDPS  Z21, Z16, Z16
+	VADDPS  Z22, Z17, Z17
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z23
-	VCMPPS    $0x1e, Z20, Z0, K3
-	VBLENDMPS Z0, Z23, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z18, Z0
-	VMINPS Z0, Z19, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z22, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z23
-	VCMPPS    $0x1e, Z20, Z1, K3
-	VBLENDMPS Z1, Z23, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z18, Z1
-	VMINPS Z1, Z19, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z21, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z23
-	VCMPPS    $0x1e, Z20, Z2, K3
-	VBLENDMPS Z2, Z23, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z18, Z2
-	VMINPS Z2, Z19, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z22, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z23
-	VCMPPS    $0x1e, Z20, Z3, K3
-	VBLENDMPS Z3, Z23, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z18, Z3
-	VMINPS Z3, Z19, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z21, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z23
-	VCMPPS    $0x1e, Z20, Z4, K3
-	VBLENDMPS Z4, Z23, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z18, Z4
-	VMINPS Z4, Z19, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z22, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z23
-	VCMPPS    $0x1e, Z20, Z5, K3
-	VBLENDMPS Z5, Z23, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z18, Z5
-	VMINPS Z5, Z19, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z21, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z6, Z6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z23
-	VCMPPS    $0x1e, Z20, Z6, K3
-	VBLENDMPS Z6, Z23, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z18, Z6
-	VMINPS Z6, Z19, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z22, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z23
-	VCMPPS    $0x1e, Z20, Z7, K3
-	VBLENDMPS Z7, Z23, K3, Z7
-
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
-	VMAXPS Z7, Z18, Z7
-	VMINPS Z7, Z19, Z7
-
-noclamp_3_1:
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z7, Z7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z21, Z8, Z8
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z8, Z8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z8, Z23
-	VCMPPS    $0x1e, Z20, Z8, K3
-	VBLENDMPS Z8, Z23, K3, Z8
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z8, Z18, Z8
-	VMINPS Z8, Z19, Z8
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z8, Z8
-
-done_4_0:
-	TESTQ  DX, DX
-	JEQ    nobias_4_1
-	VADDPS Z22, Z9, Z9
-
-nobias_4_1:
-	TESTQ     SI, SI
-	JEQ       nores_4_1
-	TESTB     R8, R8
-	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z9, Z9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
-	VMULPS    (AX), Z9, Z23
-	VCMPPS    $0x1e, Z20, Z9, K3
-	VBLENDMPS Z9, Z23, K3, Z9
-
-noleaky_4_1:
-	TESTB  R10, R10
-	JEQ    noclamp_4_1
-	VMAXPS Z9, Z18, Z9
-	VMINPS Z9, Z19, Z9
-
-noclamp_4_1:
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z9, Z9
-
-done_4_1:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z21, Z10, Z10
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z10, Z10
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (AX), Z10, Z23
-	VCMPPS    $0x1e, Z20, Z10, K3
-	VBLENDMPS Z10, Z23, K3, Z10
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z10, Z18, Z10
-	VMINPS Z10, Z19, Z10
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z10, Z10
-
-done_5_0:
-	TESTQ  DX, DX
-	JEQ    nobias_5_1
-	VADDPS Z22, Z11, Z11
-
-nobias_5_1:
-	TESTQ     SI, SI
-	JEQ       nores_5_1
-	TESTB     R8, R8
-	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z11, Z11
-
-nores_5_1:
-	TESTB     R9, R9
-	JEQ       noleaky_5_1
-	VMULPS    (AX), Z11, Z23
-	VCMPPS    $0x1e, Z20, Z11, K3
-	VBLENDMPS Z11, Z23, K3, Z11
-
-noleaky_5_1:
-	TESTB  R10, R10
-	JEQ    noclamp_5_1
-	VMAXPS Z11, Z18, Z11
-	VMINPS Z11, Z19, Z11
-
-noclamp_5_1:
-	TESTQ     SI, SI
-	JEQ       done_5_1
-	TESTB     R8, R8
-	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z11, Z11
-
-done_5_1:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z21, Z12, Z12
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z12, Z12
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (AX), Z12, Z23
-	VCMPPS    $0x1e, Z20, Z12, K3
-	VBLENDMPS Z12, Z23, K3, Z12
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z12, Z18, Z12
-	VMINPS Z12, Z19, Z12
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z12, Z12
-
-done_6_0:
-	TESTQ  DX, DX
-	JEQ    nobias_6_1
-	VADDPS Z22, Z13, Z13
-
-nobias_6_1:
-	TESTQ     SI, SI
-	JEQ       nores_6_1
-	TESTB     R8, R8
-	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z13, Z13
-
-nores_6_1:
-	TESTB     R9, R9
-	JEQ       noleaky_6_1
-	VMULPS    (AX), Z13, Z23
-	VCMPPS    $0x1e, Z20, Z13, K3
-	VBLENDMPS Z13, Z23, K3, Z13
-
-noleaky_6_1:
-	TESTB  R10, R10
-	JEQ    noclamp_6_1
-	VMAXPS Z13, Z18, Z13
-	VMINPS Z13, Z19, Z13
-
-noclamp_6_1:
-	TESTQ     SI, SI
-	JEQ       done_6_1
-	TESTB     R8, R8
-	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z13, Z13
-
-done_6_1:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z21, Z14, Z14
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z14, Z14
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (AX), Z14, Z23
-	VCMPPS    $0x1e, Z20, Z14, K3
-	VBLENDMPS Z14, Z23, K3, Z14
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z14, Z18, Z14
-	VMINPS Z14, Z19, Z14
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z14, Z14
-
-done_7_0:
-	TESTQ  DX, DX
-	JEQ    nobias_7_1
-	VADDPS Z22, Z15, Z15
-
-nobias_7_1:
-	TESTQ     SI, SI
-	JEQ       nores_7_1
-	TESTB     R8, R8
-	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z15, Z15
-
-nores_7_1:
-	TESTB     R9, R9
-	JEQ       noleaky_7_1
-	VMULPS    (AX), Z15, Z23
-	VCMPPS    $0x1e, Z20, Z15, K3
-	VBLENDMPS Z15, Z23, K3, Z15
-
-noleaky_7_1:
-	TESTB  R10, R10
-	JEQ    noclamp_7_1
-	VMAXPS Z15, Z18, Z15
-	VMINPS Z15, Z19, Z15
-
-noclamp_7_1:
-	TESTQ     SI, SI
-	JEQ       done_7_1
-	TESTB     R8, R8
-	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z15, Z15
-
-done_7_1:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z21, Z16, Z16
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z21
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z15, Z15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
 	VADDPS    Z21, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z17, Z17
 
-nores_8_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_8_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z21
+	VCMPPS    $0x1e, Z20, Z0, K3
+	VBLENDMPS Z0, Z21, K3, Z0
+	VMULPS    (AX), Z1, Z21
+	VCMPPS    $0x1e, Z20, Z1, K3
+	VBLENDMPS Z1, Z21, K3, Z1
+	VMULPS    (AX), Z2, Z21
+	VCMPPS    $0x1e, Z20, Z2, K3
+	VBLENDMPS Z2, Z21, K3, Z2
+	VMULPS    (AX), Z3, Z21
+	VCMPPS    $0x1e, Z20, Z3, K3
+	VBLENDMPS Z3, Z21, K3, Z3
+	VMULPS    (AX), Z4, Z21
+	VCMPPS    $0x1e, Z20, Z4, K3
+	VBLENDMPS Z4, Z21, K3, Z4
+	VMULPS    (AX), Z5, Z21
+	VCMPPS    $0x1e, Z20, Z5, K3
+	VBLENDMPS Z5, Z21, K3, Z5
+	VMULPS    (AX), Z6, Z21
+	VCMPPS    $0x1e, Z20, Z6, K3
+	VBLENDMPS Z6, Z21, K3, Z6
+	VMULPS    (AX), Z7, Z21
+	VCMPPS    $0x1e, Z20, Z7, K3
+	VBLENDMPS Z7, Z21, K3, Z7
+	VMULPS    (AX), Z8, Z21
+	VCMPPS    $0x1e, Z20, Z8, K3
+	VBLENDMPS Z8, Z21, K3, Z8
+	VMULPS    (AX), Z9, Z21
+	VCMPPS    $0x1e, Z20, Z9, K3
+	VBLENDMPS Z9, Z21, K3, Z9
+	VMULPS    (AX), Z10, Z21
+	VCMPPS    $0x1e, Z20, Z10, K3
+	VBLENDMPS Z10, Z21, K3, Z10
+	VMULPS    (AX), Z11, Z21
+	VCMPPS    $0x1e, Z20, Z11, K3
+	VBLENDMPS Z11, Z21, K3, Z11
+	VMULPS    (AX), Z12, Z21
+	VCMPPS    $0x1e, Z20, Z12, K3
+	VBLENDMPS Z12, Z21, K3, Z12
+	VMULPS    (AX), Z13, Z21
+	VCMPPS    $0x1e, Z20, Z13, K3
+	VBLENDMPS Z13, Z21, K3, Z13
+	VMULPS    (AX), Z14, Z21
+	VCMPPS    $0x1e, Z20, Z14, K3
+	VBLENDMPS Z14, Z21, K3, Z14
+	VMULPS    (AX), Z15, Z21
+	VCMPPS    $0x1e, Z20, Z15, K3
+	VBLENDMPS Z15, Z21, K3, Z15
 	VMULPS    (AX), Z16, Z21
 	VCMPPS    $0x1e, Z20, Z16, K3
 	VBLENDMPS Z16, Z21, K3, Z16
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z16, Z18, Z16
-	VMINPS Z16, Z19, Z16
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z21
-	VADDPS    Z21, Z16, Z16
-
-done_8_0:
-	TESTQ  DX, DX
-	JEQ    nobias_8_1
-	VADDPS Z22, Z17, Z17
-
-nobias_8_1:
-	TESTQ     SI, SI
-	JEQ       nores_8_1
-	TESTB     R8, R8
-	JNE       nores_8_1
-	VMOVUPS.Z 64(SI), K2, Z21
-	VADDPS    Z21, Z17, Z17
-
-nores_8_1:
-	TESTB     R9, R9
-	JEQ       noleaky_8_1
 	VMULPS    (AX), Z17, Z21
 	VCMPPS    $0x1e, Z20, Z17, K3
 	VBLENDMPS Z17, Z21, K3, Z17
 
-noleaky_8_1:
-	TESTB  R10, R10
-	JEQ    noclamp_8_1
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z18, Z0
+	VMAXPS Z1, Z18, Z1
+	VMAXPS Z2, Z18, Z2
+	VMAXPS Z3, Z18, Z3
+	VMAXPS Z4, Z18, Z4
+	VMAXPS Z5, Z18, Z5
+	VMAXPS Z6, Z18, Z6
+	VMAXPS Z7, Z18, Z7
+	VMAXPS Z8, Z18, Z8
+	VMAXPS Z9, Z18, Z9
+	VMAXPS Z10, Z18, Z10
+	VMAXPS Z11, Z18, Z11
+	VMAXPS Z12, Z18, Z12
+	VMAXPS Z13, Z18, Z13
+	VMAXPS Z14, Z18, Z14
+	VMAXPS Z15, Z18, Z15
+	VMAXPS Z16, Z18, Z16
 	VMAXPS Z17, Z18, Z17
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z19, Z0
+	VMINPS Z1, Z19, Z1
+	VMINPS Z2, Z19, Z2
+	VMINPS Z3, Z19, Z3
+	VMINPS Z4, Z19, Z4
+	VMINPS Z5, Z19, Z5
+	VMINPS Z6, Z19, Z6
+	VMINPS Z7, Z19, Z7
+	VMINPS Z8, Z19, Z8
+	VMINPS Z9, Z19, Z9
+	VMINPS Z10, Z19, Z10
+	VMINPS Z11, Z19, Z11
+	VMINPS Z12, Z19, Z12
+	VMINPS Z13, Z19, Z13
+	VMINPS Z14, Z19, Z14
+	VMINPS Z15, Z19, Z15
+	VMINPS Z16, Z19, Z16
 	VMINPS Z17, Z19, Z17
 
-noclamp_8_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_8_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_8_1
-	VMOVUPS.Z 64(SI), K2, Z21
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z11, Z11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z13, Z13
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z15, Z15
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z16, Z16
+	VMOVUPS.Z 64(AX), K2, Z21
 	VADDPS    Z21, Z17, Z17
 
-done_8_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
@@ -24648,7 +13985,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z22, Z22, Z22
 	VPXORD    Z23, Z23, Z23
 	VPXORD    Z24, Z24, Z24
@@ -24661,730 +13997,253 @@ nobiasrow:
 	VMOVUPS 64(AX), Z20
 	VMOVUPS 128(AX), Z21
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z23, Z0, Z0
+	VADDPS  Z24, Z1, Z1
+	VADDPS  Z23, Z2, Z2
+	VADDPS  Z24, Z3, Z3
+	VADDPS  Z23, Z4, Z4
+	VADDPS  Z24, Z5, Z5
+	VADDPS  Z23, Z6, Z6
+	VADDPS  Z24, Z7, Z7
+	VADDPS  Z23, Z8, Z8
+	VADDPS  Z24, Z9, Z9
+	VADDPS  Z23, Z10, Z10
+	VADDPS  Z24, Z11, Z11
+	VADDPS  Z23, Z12, Z12
+	VADDPS  Z24, Z13, Z13
+	VADDPS  Z23, Z14, Z14
+	VADDPS  Z24, Z15, Z15
+	VADDPS  Z23, Z16, Z16
+	VADDPS  Z24, Z17, Z17
+	VADDPS  Z23, Z18, Z18
+	VADDPS  Z24, Z19, Z19
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z25
-	VCMPPS    $0x1e, Z22, Z0, K3
-	VBLENDMPS Z0, Z25, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z20, Z0
-	VMINPS Z0, Z21, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z24, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z25
-	VCMPPS    $0x1e, Z22, Z1, K3
-	VBLENDMPS Z1, Z25, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z20, Z1
-	VMINPS Z1, Z21, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z23, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z25
-	VCMPPS    $0x1e, Z22, Z2, K3
-	VBLENDMPS Z2, Z25, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z20, Z2
-	VMINPS Z2, Z21, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z24, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z25
-	VCMPPS    $0x1e, Z22, Z3, K3
-	VBLENDMPS Z3, Z25, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z20, Z3
-	VMINPS Z3, Z21, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z23, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z25
-	VCMPPS    $0x1e, Z22, Z4, K3
-	VBLENDMPS Z4, Z25, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z20, Z4
-	VMINPS Z4, Z21, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z24, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z25
-	VCMPPS    $0x1e, Z22, Z5, K3
-	VBLENDMPS Z5, Z25, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z20, Z5
-	VMINPS Z5, Z21, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z23, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z6, Z6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z25
-	VCMPPS    $0x1e, Z22, Z6, K3
-	VBLENDMPS Z6, Z25, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z20, Z6
-	VMINPS Z6, Z21, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z24, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z25
-	VCMPPS    $0x1e, Z22, Z7, K3
-	VBLENDMPS Z7, Z25, K3, Z7
-
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
-	VMAXPS Z7, Z20, Z7
-	VMINPS Z7, Z21, Z7
-
-noclamp_3_1:
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z7, Z7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z23, Z8, Z8
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z8, Z8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z8, Z25
-	VCMPPS    $0x1e, Z22, Z8, K3
-	VBLENDMPS Z8, Z25, K3, Z8
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z8, Z20, Z8
-	VMINPS Z8, Z21, Z8
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z8, Z8
-
-done_4_0:
-	TESTQ  DX, DX
-	JEQ    nobias_4_1
-	VADDPS Z24, Z9, Z9
-
-nobias_4_1:
-	TESTQ     SI, SI
-	JEQ       nores_4_1
-	TESTB     R8, R8
-	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z9, Z9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
-	VMULPS    (AX), Z9, Z25
-	VCMPPS    $0x1e, Z22, Z9, K3
-	VBLENDMPS Z9, Z25, K3, Z9
-
-noleaky_4_1:
-	TESTB  R10, R10
-	JEQ    noclamp_4_1
-	VMAXPS Z9, Z20, Z9
-	VMINPS Z9, Z21, Z9
-
-noclamp_4_1:
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z9, Z9
-
-done_4_1:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z23, Z10, Z10
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z10, Z10
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (AX), Z10, Z25
-	VCMPPS    $0x1e, Z22, Z10, K3
-	VBLENDMPS Z10, Z25, K3, Z10
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z10, Z20, Z10
-	VMINPS Z10, Z21, Z10
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z10, Z10
-
-done_5_0:
-	TESTQ  DX, DX
-	JEQ    nobias_5_1
-	VADDPS Z24, Z11, Z11
-
-nobias_5_1:
-	TESTQ     SI, SI
-	JEQ       nores_5_1
-	TESTB     R8, R8
-	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z11, Z11
-
-nores_5_1:
-	TESTB     R9, R9
-	JEQ       noleaky_5_1
-	VMULPS    (AX), Z11, Z25
-	VCMPPS    $0x1e, Z22, Z11, K3
-	VBLENDMPS Z11, Z25, K3, Z11
-
-noleaky_5_1:
-	TESTB  R10, R10
-	JEQ    noclamp_5_1
-	VMAXPS Z11, Z20, Z11
-	VMINPS Z11, Z21, Z11
-
-noclamp_5_1:
-	TESTQ     SI, SI
-	JEQ       done_5_1
-	TESTB     R8, R8
-	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z11, Z11
-
-done_5_1:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z23, Z12, Z12
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z12, Z12
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (AX), Z12, Z25
-	VCMPPS    $0x1e, Z22, Z12, K3
-	VBLENDMPS Z12, Z25, K3, Z12
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z12, Z20, Z12
-	VMINPS Z12, Z21, Z12
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z12, Z12
-
-done_6_0:
-	TESTQ  DX, DX
-	JEQ    nobias_6_1
-	VADDPS Z24, Z13, Z13
-
-nobias_6_1:
-	TESTQ     SI, SI
-	JEQ       nores_6_1
-	TESTB     R8, R8
-	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z13, Z13
-
-nores_6_1:
-	TESTB     R9, R9
-	JEQ       noleaky_6_1
-	VMULPS    (AX), Z13, Z25
-	VCMPPS    $0x1e, Z22, Z13, K3
-	VBLENDMPS Z13, Z25, K3, Z13
-
-noleaky_6_1:
-	TESTB  R10, R10
-	JEQ    noclamp_6_1
-	VMAXPS Z13, Z20, Z13
-	VMINPS Z13, Z21, Z13
-
-noclamp_6_1:
-	TESTQ     SI, SI
-	JEQ       done_6_1
-	TESTB     R8, R8
-	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z13, Z13
-
-done_6_1:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z23, Z14, Z14
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z14, Z14
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (AX), Z14, Z25
-	VCMPPS    $0x1e, Z22, Z14, K3
-	VBLENDMPS Z14, Z25, K3, Z14
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z14, Z20, Z14
-	VMINPS Z14, Z21, Z14
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z14, Z14
-
-done_7_0:
-	TESTQ  DX, DX
-	JEQ    nobias_7_1
-	VADDPS Z24, Z15, Z15
-
-nobias_7_1:
-	TESTQ     SI, SI
-	JEQ       nores_7_1
-	TESTB     R8, R8
-	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z15, Z15
-
-nores_7_1:
-	TESTB     R9, R9
-	JEQ       noleaky_7_1
-	VMULPS    (AX), Z15, Z25
-	VCMPPS    $0x1e, Z22, Z15, K3
-	VBLENDMPS Z15, Z25, K3, Z15
-
-noleaky_7_1:
-	TESTB  R10, R10
-	JEQ    noclamp_7_1
-	VMAXPS Z15, Z20, Z15
-	VMINPS Z15, Z21, Z15
-
-noclamp_7_1:
-	TESTQ     SI, SI
-	JEQ       done_7_1
-	TESTB     R8, R8
-	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z15, Z15
-
-done_7_1:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z23, Z16, Z16
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z16, Z16
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (AX), Z16, Z25
-	VCMPPS    $0x1e, Z22, Z16, K3
-	VBLENDMPS Z16, Z25, K3, Z16
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z16, Z20, Z16
-	VMINPS Z16, Z21, Z16
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z16, Z16
-
-done_8_0:
-	TESTQ  DX, DX
-	JEQ    nobias_8_1
-	VADDPS Z24, Z17, Z17
-
-nobias_8_1:
-	TESTQ     SI, SI
-	JEQ       nores_8_1
-	TESTB     R8, R8
-	JNE       nores_8_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z17, Z17
-
-nores_8_1:
-	TESTB     R9, R9
-	JEQ       noleaky_8_1
-	VMULPS    (AX), Z17, Z25
-	VCMPPS    $0x1e, Z22, Z17, K3
-	VBLENDMPS Z17, Z25, K3, Z17
-
-noleaky_8_1:
-	TESTB  R10, R10
-	JEQ    noclamp_8_1
-	VMAXPS Z17, Z20, Z17
-	VMINPS Z17, Z21, Z17
-
-noclamp_8_1:
-	TESTQ     SI, SI
-	JEQ       done_8_1
-	TESTB     R8, R8
-	JEQ       done_8_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z17, Z17
-
-done_8_1:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z23, Z18, Z18
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z23
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z15, Z15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z17, Z17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
 	VADDPS    Z23, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z19, Z19
 
-nores_9_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_9_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z23
+	VCMPPS    $0x1e, Z22, Z0, K3
+	VBLENDMPS Z0, Z23, K3, Z0
+	VMULPS    (AX), Z1, Z23
+	VCMPPS    $0x1e, Z22, Z1, K3
+	VBLENDMPS Z1, Z23, K3, Z1
+	VMULPS    (AX), Z2, Z23
+	VCMPPS    $0x1e, Z22, Z2, K3
+	VBLENDMPS Z2, Z23, K3, Z2
+	VMULPS    (AX), Z3, Z23
+	VCMPPS    $0x1e, Z22, Z3, K3
+	VBLENDMPS Z3, Z23, K3, Z3
+	VMULPS    (AX), Z4, Z23
+	VCMPPS    $0x1e, Z22, Z4, K3
+	VBLENDMPS Z4, Z23, K3, Z4
+	VMULPS    (AX), Z5, Z23
+	VCMPPS    $0x1e, Z22, Z5, K3
+	VBLENDMPS Z5, Z23, K3, Z5
+	VMULPS    (AX), Z6, Z23
+	VCMPPS    $0x1e, Z22, Z6, K3
+	VBLENDMPS Z6, Z23, K3, Z6
+	VMULPS    (AX), Z7, Z23
+	VCMPPS    $0x1e, Z22, Z7, K3
+	VBLENDMPS Z7, Z23, K3, Z7
+	VMULPS    (AX), Z8, Z23
+	VCMPPS    $0x1e, Z22, Z8, K3
+	VBLENDMPS Z8, Z23, K3, Z8
+	VMULPS    (AX), Z9, Z23
+	VCMPPS    $0x1e, Z22, Z9, K3
+	VBLENDMPS Z9, Z23, K3, Z9
+	VMULPS    (AX), Z10, Z23
+	VCMPPS    $0x1e, Z22, Z10, K3
+	VBLENDMPS Z10, Z23, K3, Z10
+	VMULPS    (AX), Z11, Z23
+	VCMPPS    $0x1e, Z22, Z11, K3
+	VBLENDMPS Z11, Z23, K3, Z11
+	VMULPS    (AX), Z12, Z23
+	VCMPPS    $0x1e, Z22, Z12, K3
+	VBLENDMPS Z12, Z23, K3, Z12
+	VMULPS    (AX), Z13, Z23
+	VCMPPS    $0x1e, Z22, Z13, K3
+	VBLENDMPS Z13, Z23, K3, Z13
+	VMULPS    (AX), Z14, Z23
+	VCMPPS    $0x1e, Z22, Z14, K3
+	VBLENDMPS Z14, Z23, K3, Z14
+	VMULPS    (AX), Z15, Z23
+	VCMPPS    $0x1e, Z22, Z15, K3
+	VBLENDMPS Z15, Z23, K3, Z15
+	VMULPS    (AX), Z16, Z23
+	VCMPPS    $0x1e, Z22, Z16, K3
+	VBLENDMPS Z16, Z23, K3, Z16
+	VMULPS    (AX), Z17, Z23
+	VCMPPS    $0x1e, Z22, Z17, K3
+	VBLENDMPS Z17, Z23, K3, Z17
 	VMULPS    (AX), Z18, Z23
 	VCMPPS    $0x1e, Z22, Z18, K3
 	VBLENDMPS Z18, Z23, K3, Z18
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z18, Z20, Z18
-	VMINPS Z18, Z21, Z18
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z23
-	VADDPS    Z23, Z18, Z18
-
-done_9_0:
-	TESTQ  DX, DX
-	JEQ    nobias_9_1
-	VADDPS Z24, Z19, Z19
-
-nobias_9_1:
-	TESTQ     SI, SI
-	JEQ       nores_9_1
-	TESTB     R8, R8
-	JNE       nores_9_1
-	VMOVUPS.Z 64(SI), K2, Z23
-	VADDPS    Z23, Z19, Z19
-
-nores_9_1:
-	TESTB     R9, R9
-	JEQ       noleaky_9_1
 	VMULPS    (AX), Z19, Z23
 	VCMPPS    $0x1e, Z22, Z19, K3
 	VBLENDMPS Z19, Z23, K3, Z19
 
-noleaky_9_1:
-	TESTB  R10, R10
-	JEQ    noclamp_9_1
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z20, Z0
+	VMAXPS Z1, Z20, Z1
+	VMAXPS Z2, Z20, Z2
+	VMAXPS Z3, Z20, Z3
+	VMAXPS Z4, Z20, Z4
+	VMAXPS Z5, Z20, Z5
+	VMAXPS Z6, Z20, Z6
+	VMAXPS Z7, Z20, Z7
+	VMAXPS Z8, Z20, Z8
+	VMAXPS Z9, Z20, Z9
+	VMAXPS Z10, Z20, Z10
+	VMAXPS Z11, Z20, Z11
+	VMAXPS Z12, Z20, Z12
+	VMAXPS Z13, Z20, Z13
+	VMAXPS Z14, Z20, Z14
+	VMAXPS Z15, Z20, Z15
+	VMAXPS Z16, Z20, Z16
+	VMAXPS Z17, Z20, Z17
+	VMAXPS Z18, Z20, Z18
 	VMAXPS Z19, Z20, Z19
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z21, Z0
+	VMINPS Z1, Z21, Z1
+	VMINPS Z2, Z21, Z2
+	VMINPS Z3, Z21, Z3
+	VMINPS Z4, Z21, Z4
+	VMINPS Z5, Z21, Z5
+	VMINPS Z6, Z21, Z6
+	VMINPS Z7, Z21, Z7
+	VMINPS Z8, Z21, Z8
+	VMINPS Z9, Z21, Z9
+	VMINPS Z10, Z21, Z10
+	VMINPS Z11, Z21, Z11
+	VMINPS Z12, Z21, Z12
+	VMINPS Z13, Z21, Z13
+	VMINPS Z14, Z21, Z14
+	VMINPS Z15, Z21, Z15
+	VMINPS Z16, Z21, Z16
+	VMINPS Z17, Z21, Z17
+	VMINPS Z18, Z21, Z18
 	VMINPS Z19, Z21, Z19
 
-noclamp_9_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_9_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_9_1
-	VMOVUPS.Z 64(SI), K2, Z23
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z11, Z11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z13, Z13
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z15, Z15
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z16, Z16
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z17, Z17
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z18, Z18
+	VMOVUPS.Z 64(AX), K2, Z23
 	VADDPS    Z23, Z19, Z19
 
-done_9_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
@@ -25617,7 +14476,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z24, Z24, Z24
 	VPXORD    Z25, Z25, Z25
 	VPXORD    Z26, Z26, Z26
@@ -25630,803 +14488,275 @@ nobiasrow:
 	VMOVUPS 64(AX), Z22
 	VMOVUPS 128(AX), Z23
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z25, Z0, Z0
+	VADDPS  Z26, Z1, Z1
+	VADDPS  Z25, Z2, Z2
+	VADDPS  Z26, Z3, Z3
+	VADDPS  Z25, Z4, Z4
+	VADDPS  Z26, Z5, Z5
+	VADDPS  Z25, Z6, Z6
+	VADDPS  Z26, Z7, Z7
+	VADDPS  Z25, Z8, Z8
+	VADDPS  Z26, Z9, Z9
+	VADDPS  Z25, Z10, Z10
+	VADDPS  Z26, Z11, Z11
+	VADDPS  Z25, Z12, Z12
+	VADDPS  Z26, Z13, Z13
+	VADDPS  Z25, Z14, Z14
+	VADDPS  Z26, Z15, Z15
+	VADDPS  Z25, Z16, Z16
+	VADDPS  Z26, Z17, Z17
+	VADDPS  Z25, Z18, Z18
+	VADDPS  Z26, Z19, Z19
+	VADDPS  Z25, Z20, Z20
+	VADDPS  Z26, Z21, Z21
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z27
-	VCMPPS    $0x1e, Z24, Z0, K3
-	VBLENDMPS Z0, Z27, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z22, Z0
-	VMINPS Z0, Z23, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z26, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z27
-	VCMPPS    $0x1e, Z24, Z1, K3
-	VBLENDMPS Z1, Z27, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z22, Z1
-	VMINPS Z1, Z23, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z25, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z27
-	VCMPPS    $0x1e, Z24, Z2, K3
-	VBLENDMPS Z2, Z27, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z22, Z2
-	VMINPS Z2, Z23, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z26, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z27
-	VCMPPS    $0x1e, Z24, Z3, K3
-	VBLENDMPS Z3, Z27, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z22, Z3
-	VMINPS Z3, Z23, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z25, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z27
-	VCMPPS    $0x1e, Z24, Z4, K3
-	VBLENDMPS Z4, Z27, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z22, Z4
-	VMINPS Z4, Z23, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z26, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z27
-	VCMPPS    $0x1e, Z24, Z5, K3
-	VBLENDMPS Z5, Z27, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z22, Z5
-	VMINPS Z5, Z23, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z25, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z6, Z6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z27
-	VCMPPS    $0x1e, Z24, Z6, K3
-	VBLENDMPS Z6, Z27, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z22, Z6
-	VMINPS Z6, Z23, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z26, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z27
-	VCMPPS    $0x1e, Z24, Z7, K3
-	VBLENDMPS Z7, Z27, K3, Z7
-
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
-	VMAXPS Z7, Z22, Z7
-	VMINPS Z7, Z23, Z7
-
-noclamp_3_1:
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z7, Z7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z25, Z8, Z8
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z8, Z8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z8, Z27
-	VCMPPS    $0x1e, Z24, Z8, K3
-	VBLENDMPS Z8, Z27, K3, Z8
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z8, Z22, Z8
-	VMINPS Z8, Z23, Z8
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z8, Z8
-
-done_4_0:
-	TESTQ  DX, DX
-	JEQ    nobias_4_1
-	VADDPS Z26, Z9, Z9
-
-nobias_4_1:
-	TESTQ     SI, SI
-	JEQ       nores_4_1
-	TESTB     R8, R8
-	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z9, Z9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
-	VMULPS    (AX), Z9, Z27
-	VCMPPS    $0x1e, Z24, Z9, K3
-	VBLENDMPS Z9, Z27, K3, Z9
-
-noleaky_4_1:
-	TESTB  R10, R10
-	JEQ    noclamp_4_1
-	VMAXPS Z9, Z22, Z9
-	VMINPS Z9, Z23, Z9
-
-noclamp_4_1:
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z9, Z9
-
-done_4_1:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z25, Z10, Z10
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z10, Z10
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (AX), Z10, Z27
-	VCMPPS    $0x1e, Z24, Z10, K3
-	VBLENDMPS Z10, Z27, K3, Z10
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z10, Z22, Z10
-	VMINPS Z10, Z23, Z10
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z10, Z10
-
-done_5_0:
-	TESTQ  DX, DX
-	JEQ    nobias_5_1
-	VADDPS Z26, Z11, Z11
-
-nobias_5_1:
-	TESTQ     SI, SI
-	JEQ       nores_5_1
-	TESTB     R8, R8
-	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z11, Z11
-
-nores_5_1:
-	TESTB     R9, R9
-	JEQ       noleaky_5_1
-	VMULPS    (AX), Z11, Z27
-	VCMPPS    $0x1e, Z24, Z11, K3
-	VBLENDMPS Z11, Z27, K3, Z11
-
-noleaky_5_1:
-	TESTB  R10, R10
-	JEQ    noclamp_5_1
-	VMAXPS Z11, Z22, Z11
-	VMINPS Z11, Z23, Z11
-
-noclamp_5_1:
-	TESTQ     SI, SI
-	JEQ       done_5_1
-	TESTB     R8, R8
-	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z11, Z11
-
-done_5_1:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z25, Z12, Z12
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z12, Z12
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (AX), Z12, Z27
-	VCMPPS    $0x1e, Z24, Z12, K3
-	VBLENDMPS Z12, Z27, K3, Z12
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z12, Z22, Z12
-	VMINPS Z12, Z23, Z12
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z12, Z12
-
-done_6_0:
-	TESTQ  DX, DX
-	JEQ    nobias_6_1
-	VADDPS Z26, Z13, Z13
-
-nobias_6_1:
-	TESTQ     SI, SI
-	JEQ       nores_6_1
-	TESTB     R8, R8
-	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z13, Z13
-
-nores_6_1:
-	TESTB     R9, R9
-	JEQ       noleaky_6_1
-	VMULPS    (AX), Z13, Z27
-	VCMPPS    $0x1e, Z24, Z13, K3
-	VBLENDMPS Z13, Z27, K3, Z13
-
-noleaky_6_1:
-	TESTB  R10, R10
-	JEQ    noclamp_6_1
-	VMAXPS Z13, Z22, Z13
-	VMINPS Z13, Z23, Z13
-
-noclamp_6_1:
-	TESTQ     SI, SI
-	JEQ       done_6_1
-	TESTB     R8, R8
-	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z13, Z13
-
-done_6_1:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z25, Z14, Z14
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z14, Z14
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (AX), Z14, Z27
-	VCMPPS    $0x1e, Z24, Z14, K3
-	VBLENDMPS Z14, Z27, K3, Z14
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z14, Z22, Z14
-	VMINPS Z14, Z23, Z14
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z14, Z14
-
-done_7_0:
-	TESTQ  DX, DX
-	JEQ    nobias_7_1
-	VADDPS Z26, Z15, Z15
-
-nobias_7_1:
-	TESTQ     SI, SI
-	JEQ       nores_7_1
-	TESTB     R8, R8
-	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z15, Z15
-
-nores_7_1:
-	TESTB     R9, R9
-	JEQ       noleaky_7_1
-	VMULPS    (AX), Z15, Z27
-	VCMPPS    $0x1e, Z24, Z15, K3
-	VBLENDMPS Z15, Z27, K3, Z15
-
-noleaky_7_1:
-	TESTB  R10, R10
-	JEQ    noclamp_7_1
-	VMAXPS Z15, Z22, Z15
-	VMINPS Z15, Z23, Z15
-
-noclamp_7_1:
-	TESTQ     SI, SI
-	JEQ       done_7_1
-	TESTB     R8, R8
-	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z15, Z15
-
-done_7_1:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z25, Z16, Z16
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z16, Z16
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (AX), Z16, Z27
-	VCMPPS    $0x1e, Z24, Z16, K3
-	VBLENDMPS Z16, Z27, K3, Z16
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z16, Z22, Z16
-	VMINPS Z16, Z23, Z16
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z16, Z16
-
-done_8_0:
-	TESTQ  DX, DX
-	JEQ    nobias_8_1
-	VADDPS Z26, Z17, Z17
-
-nobias_8_1:
-	TESTQ     SI, SI
-	JEQ       nores_8_1
-	TESTB     R8, R8
-	JNE       nores_8_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z17, Z17
-
-nores_8_1:
-	TESTB     R9, R9
-	JEQ       noleaky_8_1
-	VMULPS    (AX), Z17, Z27
-	VCMPPS    $0x1e, Z24, Z17, K3
-	VBLENDMPS Z17, Z27, K3, Z17
-
-noleaky_8_1:
-	TESTB  R10, R10
-	JEQ    noclamp_8_1
-	VMAXPS Z17, Z22, Z17
-	VMINPS Z17, Z23, Z17
-
-noclamp_8_1:
-	TESTQ     SI, SI
-	JEQ       done_8_1
-	TESTB     R8, R8
-	JEQ       done_8_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z17, Z17
-
-done_8_1:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z25, Z18, Z18
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z18, Z18
-
-nores_9_0:
-	TESTB     R9, R9
-	JEQ       noleaky_9_0
-	VMULPS    (AX), Z18, Z27
-	VCMPPS    $0x1e, Z24, Z18, K3
-	VBLENDMPS Z18, Z27, K3, Z18
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z18, Z22, Z18
-	VMINPS Z18, Z23, Z18
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z18, Z18
-
-done_9_0:
-	TESTQ  DX, DX
-	JEQ    nobias_9_1
-	VADDPS Z26, Z19, Z19
-
-nobias_9_1:
-	TESTQ     SI, SI
-	JEQ       nores_9_1
-	TESTB     R8, R8
-	JNE       nores_9_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z19, Z19
-
-nores_9_1:
-	TESTB     R9, R9
-	JEQ       noleaky_9_1
-	VMULPS    (AX), Z19, Z27
-	VCMPPS    $0x1e, Z24, Z19, K3
-	VBLENDMPS Z19, Z27, K3, Z19
-
-noleaky_9_1:
-	TESTB  R10, R10
-	JEQ    noclamp_9_1
-	VMAXPS Z19, Z22, Z19
-	VMINPS Z19, Z23, Z19
-
-noclamp_9_1:
-	TESTQ     SI, SI
-	JEQ       done_9_1
-	TESTB     R8, R8
-	JEQ       done_9_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z19, Z19
-
-done_9_1:
-	TESTQ SI, SI
-	JEQ   nextrow_9
-	ADDQ  DI, SI
-
-nextrow_9:
-	TESTQ  DX, DX
-	JEQ    nobias_10_0
-	VADDPS Z25, Z20, Z20
-
-nobias_10_0:
-	TESTQ     SI, SI
-	JEQ       nores_10_0
-	TESTB     R8, R8
-	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z25
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z15, Z15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z17, Z17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z19, Z19
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
 	VADDPS    Z25, Z20, Z20
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z21, Z21
 
-nores_10_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_10_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z25
+	VCMPPS    $0x1e, Z24, Z0, K3
+	VBLENDMPS Z0, Z25, K3, Z0
+	VMULPS    (AX), Z1, Z25
+	VCMPPS    $0x1e, Z24, Z1, K3
+	VBLENDMPS Z1, Z25, K3, Z1
+	VMULPS    (AX), Z2, Z25
+	VCMPPS    $0x1e, Z24, Z2, K3
+	VBLENDMPS Z2, Z25, K3, Z2
+	VMULPS    (AX), Z3, Z25
+	VCMPPS    $0x1e, Z24, Z3, K3
+	VBLENDMPS Z3, Z25, K3, Z3
+	VMULPS    (AX), Z4, Z25
+	VCMPPS    $0x1e, Z24, Z4, K3
+	VBLENDMPS Z4, Z25, K3, Z4
+	VMULPS    (AX), Z5, Z25
+	VCMPPS    $0x1e, Z24, Z5, K3
+	VBLENDMPS Z5, Z25, K3, Z5
+	VMULPS    (AX), Z6, Z25
+	VCMPPS    $0x1e, Z24, Z6, K3
+	VBLENDMPS Z6, Z25, K3, Z6
+	VMULPS    (AX), Z7, Z25
+	VCMPPS    $0x1e, Z24, Z7, K3
+	VBLENDMPS Z7, Z25, K3, Z7
+	VMULPS    (AX), Z8, Z25
+	VCMPPS    $0x1e, Z24, Z8, K3
+	VBLENDMPS Z8, Z25, K3, Z8
+	VMULPS    (AX), Z9, Z25
+	VCMPPS    $0x1e, Z24, Z9, K3
+	VBLENDMPS Z9, Z25, K3, Z9
+	VMULPS    (AX), Z10, Z25
+	VCMPPS    $0x1e, Z24, Z10, K3
+	VBLENDMPS Z10, Z25, K3, Z10
+	VMULPS    (AX), Z11, Z25
+	VCMPPS    $0x1e, Z24, Z11, K3
+	VBLENDMPS Z11, Z25, K3, Z11
+	VMULPS    (AX), Z12, Z25
+	VCMPPS    $0x1e, Z24, Z12, K3
+	VBLENDMPS Z12, Z25, K3, Z12
+	VMULPS    (AX), Z13, Z25
+	VCMPPS    $0x1e, Z24, Z13, K3
+	VBLENDMPS Z13, Z25, K3, Z13
+	VMULPS    (AX), Z14, Z25
+	VCMPPS    $0x1e, Z24, Z14, K3
+	VBLENDMPS Z14, Z25, K3, Z14
+	VMULPS    (AX), Z15, Z25
+	VCMPPS    $0x1e, Z24, Z15, K3
+	VBLENDMPS Z15, Z25, K3, Z15
+	VMULPS    (AX), Z16, Z25
+	VCMPPS    $0x1e, Z24, Z16, K3
+	VBLENDMPS Z16, Z25, K3, Z16
+	VMULPS    (AX), Z17, Z25
+	VCMPPS    $0x1e, Z24, Z17, K3
+	VBLENDMPS Z17, Z25, K3, Z17
+	VMULPS    (AX), Z18, Z25
+	VCMPPS    $0x1e, Z24, Z18, K3
+	VBLENDMPS Z18, Z25, K3, Z18
+	VMULPS    (AX), Z19, Z25
+	VCMPPS    $0x1e, Z24, Z19, K3
+	VBLENDMPS Z19, Z25, K3, Z19
 	VMULPS    (AX), Z20, Z25
 	VCMPPS    $0x1e, Z24, Z20, K3
 	VBLENDMPS Z20, Z25, K3, Z20
-
-noleaky_10_0:
-	TESTB  R10, R10
-	JEQ    noclamp_10_0
-	VMAXPS Z20, Z22, Z20
-	VMINPS Z20, Z23, Z20
-
-noclamp_10_0:
-	TESTQ     SI, SI
-	JEQ       done_10_0
-	TESTB     R8, R8
-	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z25
-	VADDPS    Z25, Z20, Z20
-
-done_10_0:
-	TESTQ  DX, DX
-	JEQ    nobias_10_1
-	VADDPS Z26, Z21, Z21
-
-nobias_10_1:
-	TESTQ     SI, SI
-	JEQ       nores_10_1
-	TESTB     R8, R8
-	JNE       nores_10_1
-	VMOVUPS.Z 64(SI), K2, Z25
-	VADDPS    Z25, Z21, Z21
-
-nores_10_1:
-	TESTB     R9, R9
-	JEQ       noleaky_10_1
 	VMULPS    (AX), Z21, Z25
 	VCMPPS    $0x1e, Z24, Z21, K3
 	VBLENDMPS Z21, Z25, K3, Z21
 
-noleaky_10_1:
-	TESTB  R10, R10
-	JEQ    noclamp_10_1
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z22, Z0
+	VMAXPS Z1, Z22, Z1
+	VMAXPS Z2, Z22, Z2
+	VMAXPS Z3, Z22, Z3
+	VMAXPS Z4, Z22, Z4
+	VMAXPS Z5, Z22, Z5
+	VMAXPS Z6, Z22, Z6
+	VMAXPS Z7, Z22, Z7
+	VMAXPS Z8, Z22, Z8
+	VMAXPS Z9, Z22, Z9
+	VMAXPS Z10, Z22, Z10
+	VMAXPS Z11, Z22, Z11
+	VMAXPS Z12, Z22, Z12
+	VMAXPS Z13, Z22, Z13
+	VMAXPS Z14, Z22, Z14
+	VMAXPS Z15, Z22, Z15
+	VMAXPS Z16, Z22, Z16
+	VMAXPS Z17, Z22, Z17
+	VMAXPS Z18, Z22, Z18
+	VMAXPS Z19, Z22, Z19
+	VMAXPS Z20, Z22, Z20
 	VMAXPS Z21, Z22, Z21
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z23, Z0
+	VMINPS Z1, Z23, Z1
+	VMINPS Z2, Z23, Z2
+	VMINPS Z3, Z23, Z3
+	VMINPS Z4, Z23, Z4
+	VMINPS Z5, Z23, Z5
+	VMINPS Z6, Z23, Z6
+	VMINPS Z7, Z23, Z7
+	VMINPS Z8, Z23, Z8
+	VMINPS Z9, Z23, Z9
+	VMINPS Z10, Z23, Z10
+	VMINPS Z11, Z23, Z11
+	VMINPS Z12, Z23, Z12
+	VMINPS Z13, Z23, Z13
+	VMINPS Z14, Z23, Z14
+	VMINPS Z15, Z23, Z15
+	VMINPS Z16, Z23, Z16
+	VMINPS Z17, Z23, Z17
+	VMINPS Z18, Z23, Z18
+	VMINPS Z19, Z23, Z19
+	VMINPS Z20, Z23, Z20
 	VMINPS Z21, Z23, Z21
 
-noclamp_10_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_10_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_10_1
-	VMOVUPS.Z 64(SI), K2, Z25
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z11, Z11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z13, Z13
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z15, Z15
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z16, Z16
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z17, Z17
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z18, Z18
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z19, Z19
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z20, Z20
+	VMOVUPS.Z 64(AX), K2, Z25
 	VADDPS    Z25, Z21, Z21
 
-done_10_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
@@ -26674,7 +15004,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z26, Z26, Z26
 	VPXORD    Z27, Z27, Z27
 	VPXORD    Z28, Z28, Z28
@@ -26687,876 +15016,297 @@ nobiasrow:
 	VMOVUPS 64(AX), Z24
 	VMOVUPS 128(AX), Z25
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z27, Z0, Z0
+	VADDPS  Z28, Z1, Z1
+	VADDPS  Z27, Z2, Z2
+	VADDPS  Z28, Z3, Z3
+	VADDPS  Z27, Z4, Z4
+	VADDPS  Z28, Z5, Z5
+	VADDPS  Z27, Z6, Z6
+	VADDPS  Z28, Z7, Z7
+	VADDPS  Z27, Z8, Z8
+	VADDPS  Z28, Z9, Z9
+	VADDPS  Z27, Z10, Z10
+	VADDPS  Z28, Z11, Z11
+	VADDPS  Z27, Z12, Z12
+	VADDPS  Z28, Z13, Z13
+	VADDPS  Z27, Z14, Z14
+	VADDPS  Z28, Z15, Z15
+	VADDPS  Z27, Z16, Z16
+	VADDPS  Z28, Z17, Z17
+	VADDPS  Z27, Z18, Z18
+	VADDPS  Z28, Z19, Z19
+	VADDPS  Z27, Z20, Z20
+	VADDPS  Z28, Z21, Z21
+	VADDPS  Z27, Z22, Z22
+	VADDPS  Z28, Z23, Z23
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z29
-	VCMPPS    $0x1e, Z26, Z0, K3
-	VBLENDMPS Z0, Z29, K3, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z24, Z0
-	VMINPS Z0, Z25, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z0, Z0
-
-done_0_0:
-	TESTQ  DX, DX
-	JEQ    nobias_0_1
-	VADDPS Z28, Z1, Z1
-
-nobias_0_1:
-	TESTQ     SI, SI
-	JEQ       nores_0_1
-	TESTB     R8, R8
-	JNE       nores_0_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z1, Z1
-
-nores_0_1:
-	TESTB     R9, R9
-	JEQ       noleaky_0_1
-	VMULPS    (AX), Z1, Z29
-	VCMPPS    $0x1e, Z26, Z1, K3
-	VBLENDMPS Z1, Z29, K3, Z1
-
-noleaky_0_1:
-	TESTB  R10, R10
-	JEQ    noclamp_0_1
-	VMAXPS Z1, Z24, Z1
-	VMINPS Z1, Z25, Z1
-
-noclamp_0_1:
-	TESTQ     SI, SI
-	JEQ       done_0_1
-	TESTB     R8, R8
-	JEQ       done_0_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z1, Z1
-
-done_0_1:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z27, Z2, Z2
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z2, Z2
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z2, Z29
-	VCMPPS    $0x1e, Z26, Z2, K3
-	VBLENDMPS Z2, Z29, K3, Z2
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z2, Z24, Z2
-	VMINPS Z2, Z25, Z2
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z2, Z2
-
-done_1_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_1
-	VADDPS Z28, Z3, Z3
-
-nobias_1_1:
-	TESTQ     SI, SI
-	JEQ       nores_1_1
-	TESTB     R8, R8
-	JNE       nores_1_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z3, Z3
-
-nores_1_1:
-	TESTB     R9, R9
-	JEQ       noleaky_1_1
-	VMULPS    (AX), Z3, Z29
-	VCMPPS    $0x1e, Z26, Z3, K3
-	VBLENDMPS Z3, Z29, K3, Z3
-
-noleaky_1_1:
-	TESTB  R10, R10
-	JEQ    noclamp_1_1
-	VMAXPS Z3, Z24, Z3
-	VMINPS Z3, Z25, Z3
-
-noclamp_1_1:
-	TESTQ     SI, SI
-	JEQ       done_1_1
-	TESTB     R8, R8
-	JEQ       done_1_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z3, Z3
-
-done_1_1:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z27, Z4, Z4
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z4, Z4
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z4, Z29
-	VCMPPS    $0x1e, Z26, Z4, K3
-	VBLENDMPS Z4, Z29, K3, Z4
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z4, Z24, Z4
-	VMINPS Z4, Z25, Z4
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z4, Z4
-
-done_2_0:
-	TESTQ  DX, DX
-	JEQ    nobias_2_1
-	VADDPS Z28, Z5, Z5
-
-nobias_2_1:
-	TESTQ     SI, SI
-	JEQ       nores_2_1
-	TESTB     R8, R8
-	JNE       nores_2_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z5, Z5
-
-nores_2_1:
-	TESTB     R9, R9
-	JEQ       noleaky_2_1
-	VMULPS    (AX), Z5, Z29
-	VCMPPS    $0x1e, Z26, Z5, K3
-	VBLENDMPS Z5, Z29, K3, Z5
-
-noleaky_2_1:
-	TESTB  R10, R10
-	JEQ    noclamp_2_1
-	VMAXPS Z5, Z24, Z5
-	VMINPS Z5, Z25, Z5
-
-noclamp_2_1:
-	TESTQ     SI, SI
-	JEQ       done_2_1
-	TESTB     R8, R8
-	JEQ       done_2_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z5, Z5
-
-done_2_1:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z27, Z6, Z6
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z6, Z6
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z6, Z29
-	VCMPPS    $0x1e, Z26, Z6, K3
-	VBLENDMPS Z6, Z29, K3, Z6
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z6, Z24, Z6
-	VMINPS Z6, Z25, Z6
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z6, Z6
-
-done_3_0:
-	TESTQ  DX, DX
-	JEQ    nobias_3_1
-	VADDPS Z28, Z7, Z7
-
-nobias_3_1:
-	TESTQ     SI, SI
-	JEQ       nores_3_1
-	TESTB     R8, R8
-	JNE       nores_3_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z7, Z7
-
-nores_3_1:
-	TESTB     R9, R9
-	JEQ       noleaky_3_1
-	VMULPS    (AX), Z7, Z29
-	VCMPPS    $0x1e, Z26, Z7, K3
-	VBLENDMPS Z7, Z29, K3, Z7
-
-noleaky_3_1:
-	TESTB  R10, R10
-	JEQ    noclamp_3_1
-	VMAXPS Z7, Z24, Z7
-	VMINPS Z7, Z25, Z7
-
-noclamp_3_1:
-	TESTQ     SI, SI
-	JEQ       done_3_1
-	TESTB     R8, R8
-	JEQ       done_3_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z7, Z7
-
-done_3_1:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z27, Z8, Z8
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z8, Z8
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z8, Z29
-	VCMPPS    $0x1e, Z26, Z8, K3
-	VBLENDMPS Z8, Z29, K3, Z8
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z8, Z24, Z8
-	VMINPS Z8, Z25, Z8
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z8, Z8
-
-done_4_0:
-	TESTQ  DX, DX
-	JEQ    nobias_4_1
-	VADDPS Z28, Z9, Z9
-
-nobias_4_1:
-	TESTQ     SI, SI
-	JEQ       nores_4_1
-	TESTB     R8, R8
-	JNE       nores_4_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z9, Z9
-
-nores_4_1:
-	TESTB     R9, R9
-	JEQ       noleaky_4_1
-	VMULPS    (AX), Z9, Z29
-	VCMPPS    $0x1e, Z26, Z9, K3
-	VBLENDMPS Z9, Z29, K3, Z9
-
-noleaky_4_1:
-	TESTB  R10, R10
-	JEQ    noclamp_4_1
-	VMAXPS Z9, Z24, Z9
-	VMINPS Z9, Z25, Z9
-
-noclamp_4_1:
-	TESTQ     SI, SI
-	JEQ       done_4_1
-	TESTB     R8, R8
-	JEQ       done_4_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z9, Z9
-
-done_4_1:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z27, Z10, Z10
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z10, Z10
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (AX), Z10, Z29
-	VCMPPS    $0x1e, Z26, Z10, K3
-	VBLENDMPS Z10, Z29, K3, Z10
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z10, Z24, Z10
-	VMINPS Z10, Z25, Z10
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z10, Z10
-
-done_5_0:
-	TESTQ  DX, DX
-	JEQ    nobias_5_1
-	VADDPS Z28, Z11, Z11
-
-nobias_5_1:
-	TESTQ     SI, SI
-	JEQ       nores_5_1
-	TESTB     R8, R8
-	JNE       nores_5_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z11, Z11
-
-nores_5_1:
-	TESTB     R9, R9
-	JEQ       noleaky_5_1
-	VMULPS    (AX), Z11, Z29
-	VCMPPS    $0x1e, Z26, Z11, K3
-	VBLENDMPS Z11, Z29, K3, Z11
-
-noleaky_5_1:
-	TESTB  R10, R10
-	JEQ    noclamp_5_1
-	VMAXPS Z11, Z24, Z11
-	VMINPS Z11, Z25, Z11
-
-noclamp_5_1:
-	TESTQ     SI, SI
-	JEQ       done_5_1
-	TESTB     R8, R8
-	JEQ       done_5_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z11, Z11
-
-done_5_1:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z27, Z12, Z12
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z12, Z12
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (AX), Z12, Z29
-	VCMPPS    $0x1e, Z26, Z12, K3
-	VBLENDMPS Z12, Z29, K3, Z12
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z12, Z24, Z12
-	VMINPS Z12, Z25, Z12
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z12, Z12
-
-done_6_0:
-	TESTQ  DX, DX
-	JEQ    nobias_6_1
-	VADDPS Z28, Z13, Z13
-
-nobias_6_1:
-	TESTQ     SI, SI
-	JEQ       nores_6_1
-	TESTB     R8, R8
-	JNE       nores_6_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z13, Z13
-
-nores_6_1:
-	TESTB     R9, R9
-	JEQ       noleaky_6_1
-	VMULPS    (AX), Z13, Z29
-	VCMPPS    $0x1e, Z26, Z13, K3
-	VBLENDMPS Z13, Z29, K3, Z13
-
-noleaky_6_1:
-	TESTB  R10, R10
-	JEQ    noclamp_6_1
-	VMAXPS Z13, Z24, Z13
-	VMINPS Z13, Z25, Z13
-
-noclamp_6_1:
-	TESTQ     SI, SI
-	JEQ       done_6_1
-	TESTB     R8, R8
-	JEQ       done_6_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z13, Z13
-
-done_6_1:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z27, Z14, Z14
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z14, Z14
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (AX), Z14, Z29
-	VCMPPS    $0x1e, Z26, Z14, K3
-	VBLENDMPS Z14, Z29, K3, Z14
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z14, Z24, Z14
-	VMINPS Z14, Z25, Z14
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z14, Z14
-
-done_7_0:
-	TESTQ  DX, DX
-	JEQ    nobias_7_1
-	VADDPS Z28, Z15, Z15
-
-nobias_7_1:
-	TESTQ     SI, SI
-	JEQ       nores_7_1
-	TESTB     R8, R8
-	JNE       nores_7_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z15, Z15
-
-nores_7_1:
-	TESTB     R9, R9
-	JEQ       noleaky_7_1
-	VMULPS    (AX), Z15, Z29
-	VCMPPS    $0x1e, Z26, Z15, K3
-	VBLENDMPS Z15, Z29, K3, Z15
-
-noleaky_7_1:
-	TESTB  R10, R10
-	JEQ    noclamp_7_1
-	VMAXPS Z15, Z24, Z15
-	VMINPS Z15, Z25, Z15
-
-noclamp_7_1:
-	TESTQ     SI, SI
-	JEQ       done_7_1
-	TESTB     R8, R8
-	JEQ       done_7_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z15, Z15
-
-done_7_1:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z27, Z16, Z16
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z16, Z16
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (AX), Z16, Z29
-	VCMPPS    $0x1e, Z26, Z16, K3
-	VBLENDMPS Z16, Z29, K3, Z16
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z16, Z24, Z16
-	VMINPS Z16, Z25, Z16
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z16, Z16
-
-done_8_0:
-	TESTQ  DX, DX
-	JEQ    nobias_8_1
-	VADDPS Z28, Z17, Z17
-
-nobias_8_1:
-	TESTQ     SI, SI
-	JEQ       nores_8_1
-	TESTB     R8, R8
-	JNE       nores_8_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z17, Z17
-
-nores_8_1:
-	TESTB     R9, R9
-	JEQ       noleaky_8_1
-	VMULPS    (AX), Z17, Z29
-	VCMPPS    $0x1e, Z26, Z17, K3
-	VBLENDMPS Z17, Z29, K3, Z17
-
-noleaky_8_1:
-	TESTB  R10, R10
-	JEQ    noclamp_8_1
-	VMAXPS Z17, Z24, Z17
-	VMINPS Z17, Z25, Z17
-
-noclamp_8_1:
-	TESTQ     SI, SI
-	JEQ       done_8_1
-	TESTB     R8, R8
-	JEQ       done_8_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z17, Z17
-
-done_8_1:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z27, Z18, Z18
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z18, Z18
-
-nores_9_0:
-	TESTB     R9, R9
-	JEQ       noleaky_9_0
-	VMULPS    (AX), Z18, Z29
-	VCMPPS    $0x1e, Z26, Z18, K3
-	VBLENDMPS Z18, Z29, K3, Z18
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z18, Z24, Z18
-	VMINPS Z18, Z25, Z18
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z18, Z18
-
-done_9_0:
-	TESTQ  DX, DX
-	JEQ    nobias_9_1
-	VADDPS Z28, Z19, Z19
-
-nobias_9_1:
-	TESTQ     SI, SI
-	JEQ       nores_9_1
-	TESTB     R8, R8
-	JNE       nores_9_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z19, Z19
-
-nores_9_1:
-	TESTB     R9, R9
-	JEQ       noleaky_9_1
-	VMULPS    (AX), Z19, Z29
-	VCMPPS    $0x1e, Z26, Z19, K3
-	VBLENDMPS Z19, Z29, K3, Z19
-
-noleaky_9_1:
-	TESTB  R10, R10
-	JEQ    noclamp_9_1
-	VMAXPS Z19, Z24, Z19
-	VMINPS Z19, Z25, Z19
-
-noclamp_9_1:
-	TESTQ     SI, SI
-	JEQ       done_9_1
-	TESTB     R8, R8
-	JEQ       done_9_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z19, Z19
-
-done_9_1:
-	TESTQ SI, SI
-	JEQ   nextrow_9
-	ADDQ  DI, SI
-
-nextrow_9:
-	TESTQ  DX, DX
-	JEQ    nobias_10_0
-	VADDPS Z27, Z20, Z20
-
-nobias_10_0:
-	TESTQ     SI, SI
-	JEQ       nores_10_0
-	TESTB     R8, R8
-	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z20, Z20
-
-nores_10_0:
-	TESTB     R9, R9
-	JEQ       noleaky_10_0
-	VMULPS    (AX), Z20, Z29
-	VCMPPS    $0x1e, Z26, Z20, K3
-	VBLENDMPS Z20, Z29, K3, Z20
-
-noleaky_10_0:
-	TESTB  R10, R10
-	JEQ    noclamp_10_0
-	VMAXPS Z20, Z24, Z20
-	VMINPS Z20, Z25, Z20
-
-noclamp_10_0:
-	TESTQ     SI, SI
-	JEQ       done_10_0
-	TESTB     R8, R8
-	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z29
-	VADDPS    Z29, Z20, Z20
-
-done_10_0:
-	TESTQ  DX, DX
-	JEQ    nobias_10_1
-	VADDPS Z28, Z21, Z21
-
-nobias_10_1:
-	TESTQ     SI, SI
-	JEQ       nores_10_1
-	TESTB     R8, R8
-	JNE       nores_10_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z21, Z21
-
-nores_10_1:
-	TESTB     R9, R9
-	JEQ       noleaky_10_1
-	VMULPS    (AX), Z21, Z29
-	VCMPPS    $0x1e, Z26, Z21, K3
-	VBLENDMPS Z21, Z29, K3, Z21
-
-noleaky_10_1:
-	TESTB  R10, R10
-	JEQ    noclamp_10_1
-	VMAXPS Z21, Z24, Z21
-	VMINPS Z21, Z25, Z21
-
-noclamp_10_1:
-	TESTQ     SI, SI
-	JEQ       done_10_1
-	TESTB     R8, R8
-	JEQ       done_10_1
-	VMOVUPS.Z 64(SI), K2, Z29
-	VADDPS    Z29, Z21, Z21
-
-done_10_1:
-	TESTQ SI, SI
-	JEQ   nextrow_10
-	ADDQ  DI, SI
-
-nextrow_10:
-	TESTQ  DX, DX
-	JEQ    nobias_11_0
-	VADDPS Z27, Z22, Z22
-
-nobias_11_0:
-	TESTQ     SI, SI
-	JEQ       nores_11_0
-	TESTB     R8, R8
-	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z27
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z15, Z15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z17, Z17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z19, Z19
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z20, Z20
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z21, Z21
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
 	VADDPS    Z27, Z22, Z22
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z23, Z23
 
-nores_11_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_11_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z27
+	VCMPPS    $0x1e, Z26, Z0, K3
+	VBLENDMPS Z0, Z27, K3, Z0
+	VMULPS    (AX), Z1, Z27
+	VCMPPS    $0x1e, Z26, Z1, K3
+	VBLENDMPS Z1, Z27, K3, Z1
+	VMULPS    (AX), Z2, Z27
+	VCMPPS    $0x1e, Z26, Z2, K3
+	VBLENDMPS Z2, Z27, K3, Z2
+	VMULPS    (AX), Z3, Z27
+	VCMPPS    $0x1e, Z26, Z3, K3
+	VBLENDMPS Z3, Z27, K3, Z3
+	VMULPS    (AX), Z4, Z27
+	VCMPPS    $0x1e, Z26, Z4, K3
+	VBLENDMPS Z4, Z27, K3, Z4
+	VMULPS    (AX), Z5, Z27
+	VCMPPS    $0x1e, Z26, Z5, K3
+	VBLENDMPS Z5, Z27, K3, Z5
+	VMULPS    (AX), Z6, Z27
+	VCMPPS    $0x1e, Z26, Z6, K3
+	VBLENDMPS Z6, Z27, K3, Z6
+	VMULPS    (AX), Z7, Z27
+	VCMPPS    $0x1e, Z26, Z7, K3
+	VBLENDMPS Z7, Z27, K3, Z7
+	VMULPS    (AX), Z8, Z27
+	VCMPPS    $0x1e, Z26, Z8, K3
+	VBLENDMPS Z8, Z27, K3, Z8
+	VMULPS    (AX), Z9, Z27
+	VCMPPS    $0x1e, Z26, Z9, K3
+	VBLENDMPS Z9, Z27, K3, Z9
+	VMULPS    (AX), Z10, Z27
+	VCMPPS    $0x1e, Z26, Z10, K3
+	VBLENDMPS Z10, Z27, K3, Z10
+	VMULPS    (AX), Z11, Z27
+	VCMPPS    $0x1e, Z26, Z11, K3
+	VBLENDMPS Z11, Z27, K3, Z11
+	VMULPS    (AX), Z12, Z27
+	VCMPPS    $0x1e, Z26, Z12, K3
+	VBLENDMPS Z12, Z27, K3, Z12
+	VMULPS    (AX), Z13, Z27
+	VCMPPS    $0x1e, Z26, Z13, K3
+	VBLENDMPS Z13, Z27, K3, Z13
+	VMULPS    (AX), Z14, Z27
+	VCMPPS    $0x1e, Z26, Z14, K3
+	VBLENDMPS Z14, Z27, K3, Z14
+	VMULPS    (AX), Z15, Z27
+	VCMPPS    $0x1e, Z26, Z15, K3
+	VBLENDMPS Z15, Z27, K3, Z15
+	VMULPS    (AX), Z16, Z27
+	VCMPPS    $0x1e, Z26, Z16, K3
+	VBLENDMPS Z16, Z27, K3, Z16
+	VMULPS    (AX), Z17, Z27
+	VCMPPS    $0x1e, Z26, Z17, K3
+	VBLENDMPS Z17, Z27, K3, Z17
+	VMULPS    (AX), Z18, Z27
+	VCMPPS    $0x1e, Z26, Z18, K3
+	VBLENDMPS Z18, Z27, K3, Z18
+	VMULPS    (AX), Z19, Z27
+	VCMPPS    $0x1e, Z26, Z19, K3
+	VBLENDMPS Z19, Z27, K3, Z19
+	VMULPS    (AX), Z20, Z27
+	VCMPPS    $0x1e, Z26, Z20, K3
+	VBLENDMPS Z20, Z27, K3, Z20
+	VMULPS    (AX), Z21, Z27
+	VCMPPS    $0x1e, Z26, Z21, K3
+	VBLENDMPS Z21, Z27, K3, Z21
 	VMULPS    (AX), Z22, Z27
 	VCMPPS    $0x1e, Z26, Z22, K3
 	VBLENDMPS Z22, Z27, K3, Z22
-
-noleaky_11_0:
-	TESTB  R10, R10
-	JEQ    noclamp_11_0
-	VMAXPS Z22, Z24, Z22
-	VMINPS Z22, Z25, Z22
-
-noclamp_11_0:
-	TESTQ     SI, SI
-	JEQ       done_11_0
-	TESTB     R8, R8
-	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z27
-	VADDPS    Z27, Z22, Z22
-
-done_11_0:
-	TESTQ  DX, DX
-	JEQ    nobias_11_1
-	VADDPS Z28, Z23, Z23
-
-nobias_11_1:
-	TESTQ     SI, SI
-	JEQ       nores_11_1
-	TESTB     R8, R8
-	JNE       nores_11_1
-	VMOVUPS.Z 64(SI), K2, Z27
-	VADDPS    Z27, Z23, Z23
-
-nores_11_1:
-	TESTB     R9, R9
-	JEQ       noleaky_11_1
 	VMULPS    (AX), Z23, Z27
 	VCMPPS    $0x1e, Z26, Z23, K3
 	VBLENDMPS Z23, Z27, K3, Z23
 
-noleaky_11_1:
-	TESTB  R10, R10
-	JEQ    noclamp_11_1
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z24, Z0
+	VMAXPS Z1, Z24, Z1
+	VMAXPS Z2, Z24, Z2
+	VMAXPS Z3, Z24, Z3
+	VMAXPS Z4, Z24, Z4
+	VMAXPS Z5, Z24, Z5
+	VMAXPS Z6, Z24, Z6
+	VMAXPS Z7, Z24, Z7
+	VMAXPS Z8, Z24, Z8
+	VMAXPS Z9, Z24, Z9
+	VMAXPS Z10, Z24, Z10
+	VMAXPS Z11, Z24, Z11
+	VMAXPS Z12, Z24, Z12
+	VMAXPS Z13, Z24, Z13
+	VMAXPS Z14, Z24, Z14
+	VMAXPS Z15, Z24, Z15
+	VMAXPS Z16, Z24, Z16
+	VMAXPS Z17, Z24, Z17
+	VMAXPS Z18, Z24, Z18
+	VMAXPS Z19, Z24, Z19
+	VMAXPS Z20, Z24, Z20
+	VMAXPS Z21, Z24, Z21
+	VMAXPS Z22, Z24, Z22
 	VMAXPS Z23, Z24, Z23
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z25, Z0
+	VMINPS Z1, Z25, Z1
+	VMINPS Z2, Z25, Z2
+	VMINPS Z3, Z25, Z3
+	VMINPS Z4, Z25, Z4
+	VMINPS Z5, Z25, Z5
+	VMINPS Z6, Z25, Z6
+	VMINPS Z7, Z25, Z7
+	VMINPS Z8, Z25, Z8
+	VMINPS Z9, Z25, Z9
+	VMINPS Z10, Z25, Z10
+	VMINPS Z11, Z25, Z11
+	VMINPS Z12, Z25, Z12
+	VMINPS Z13, Z25, Z13
+	VMINPS Z14, Z25, Z14
+	VMINPS Z15, Z25, Z15
+	VMINPS Z16, Z25, Z16
+	VMINPS Z17, Z25, Z17
+	VMINPS Z18, Z25, Z18
+	VMINPS Z19, Z25, Z19
+	VMINPS Z20, Z25, Z20
+	VMINPS Z21, Z25, Z21
+	VMINPS Z22, Z25, Z22
 	VMINPS Z23, Z25, Z23
 
-noclamp_11_1:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_11_1
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_11_1
-	VMOVUPS.Z 64(SI), K2, Z27
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z11, Z11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z13, Z13
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z15, Z15
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z16, Z16
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z17, Z17
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z18, Z18
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z19, Z19
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z20, Z20
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z21, Z21
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z22, Z22
+	VMOVUPS.Z 64(AX), K2, Z27
 	VADDPS    Z27, Z23, Z23
 
-done_11_1:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
@@ -27664,7 +15414,6 @@ write:
 	SHLQ      $0x02, SI
 	MOVB      216(AX), SI
 	MOVB      217(AX), DI
-	MOVB      218(AX), R8
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	TESTQ     DX, DX
@@ -27675,39 +15424,45 @@ nobiasrow:
 	VMOVUPS 64(AX), Z1
 	VMOVUPS 128(AX), Z4
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z3, Z0, Z0
 
-nobias_0_0:
+nobias:
 	TESTQ     BX, BX
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     SI, SI
-	JNE       nores_0_0
-	VMOVUPS.Z (BX), K1, Z3
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Z3
 	VADDPS    Z3, Z0, Z0
 
-nores_0_0:
+noresbefore:
 	TESTB     DI, DI
-	JEQ       noleaky_0_0
+	JEQ       noleaky
 	VMULPS    (AX), Z0, Z3
 	VCMPPS    $0x1e, Z2, Z0, K2
 	VBLENDMPS Z0, Z3, K2, Z0
 
-noleaky_0_0:
-	TESTB  R8, R8
-	JEQ    noclamp_0_0
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
 	VMAXPS Z0, Z1, Z0
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
 	VMINPS Z0, Z4, Z0
 
-noclamp_0_0:
+noclamp219:
 	TESTQ     BX, BX
-	JEQ       done_0_0
+	JEQ       noresafter
 	TESTB     SI, SI
-	JEQ       done_0_0
-	VMOVUPS.Z (BX), K1, Z3
+	JEQ       noresafter
+	MOVQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z3
 	VADDPS    Z3, Z0, Z0
 
-done_0_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	VZEROUPPER
@@ -27789,7 +15544,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
 	TESTQ     DX, DX
@@ -27800,78 +15554,57 @@ nobiasrow:
 	VMOVUPS 64(AX), Z2
 	VMOVUPS 128(AX), Z5
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z4, Z0, Z0
+	VADDPS  Z4, Z1, Z1
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z6
-	VCMPPS    $0x1e, Z3, Z0, K2
-	VBLENDMPS Z0, Z6, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z2, Z0
-	VMINPS Z0, Z5, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z4, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z4
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z4
 	VADDPS    Z4, Z1, Z1
 
-nores_1_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_1_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z4
+	VCMPPS    $0x1e, Z3, Z0, K2
+	VBLENDMPS Z0, Z4, K2, Z0
 	VMULPS    (AX), Z1, Z4
 	VCMPPS    $0x1e, Z3, Z1, K2
 	VBLENDMPS Z1, Z4, K2, Z1
 
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
 	VMAXPS Z1, Z2, Z1
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z5, Z0
 	VMINPS Z1, Z5, Z1
 
-noclamp_1_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_1_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z4
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z4
 	VADDPS    Z4, Z1, Z1
 
-done_1_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
@@ -27963,7 +15696,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z4, Z4, Z4
 	VPXORD    Z5, Z5, Z5
 	TESTQ     DX, DX
@@ -27974,117 +15706,69 @@ nobiasrow:
 	VMOVUPS 64(AX), Z3
 	VMOVUPS 128(AX), Z6
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z5, Z0, Z0
+	VADDPS  Z5, Z1, Z1
+	VADDPS  Z5, Z2, Z2
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z7
-	VCMPPS    $0x1e, Z4, Z0, K2
-	VBLENDMPS Z0, Z7, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z3, Z0
-	VMINPS Z0, Z6, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z5, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z7
-	VCMPPS    $0x1e, Z4, Z1, K2
-	VBLENDMPS Z1, Z7, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z3, Z1
-	VMINPS Z1, Z6, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z7
-	VADDPS    Z7, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z5, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z5
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
 	VADDPS    Z5, Z2, Z2
 
-nores_2_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_2_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z5
+	VCMPPS    $0x1e, Z4, Z0, K2
+	VBLENDMPS Z0, Z5, K2, Z0
+	VMULPS    (AX), Z1, Z5
+	VCMPPS    $0x1e, Z4, Z1, K2
+	VBLENDMPS Z1, Z5, K2, Z1
 	VMULPS    (AX), Z2, Z5
 	VCMPPS    $0x1e, Z4, Z2, K2
 	VBLENDMPS Z2, Z5, K2, Z2
 
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z3, Z0
+	VMAXPS Z1, Z3, Z1
 	VMAXPS Z2, Z3, Z2
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z6, Z0
+	VMINPS Z1, Z6, Z1
 	VMINPS Z2, Z6, Z2
 
-noclamp_2_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_2_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z5
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z5
+	VADDPS    Z5, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z5
 	VADDPS    Z5, Z2, Z2
 
-done_2_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
@@ -28186,7 +15870,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z5, Z5, Z5
 	VPXORD    Z6, Z6, Z6
 	TESTQ     DX, DX
@@ -28197,156 +15880,81 @@ nobiasrow:
 	VMOVUPS 64(AX), Z4
 	VMOVUPS 128(AX), Z7
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z6, Z0, Z0
+	VADDPS  Z6, Z1, Z1
+	VADDPS  Z6, Z2, Z2
+	VADDPS  Z6, Z3, Z3
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z8
-	VCMPPS    $0x1e, Z5, Z0, K2
-	VBLENDMPS Z0, Z8, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z4, Z0
-	VMINPS Z0, Z7, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z6, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z8
-	VCMPPS    $0x1e, Z5, Z1, K2
-	VBLENDMPS Z1, Z8, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z4, Z1
-	VMINPS Z1, Z7, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z6, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z8
-	VCMPPS    $0x1e, Z5, Z2, K2
-	VBLENDMPS Z2, Z8, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z4, Z2
-	VMINPS Z2, Z7, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z8
-	VADDPS    Z8, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z6, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z6
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
 	VADDPS    Z6, Z3, Z3
 
-nores_3_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_3_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z6
+	VCMPPS    $0x1e, Z5, Z0, K2
+	VBLENDMPS Z0, Z6, K2, Z0
+	VMULPS    (AX), Z1, Z6
+	VCMPPS    $0x1e, Z5, Z1, K2
+	VBLENDMPS Z1, Z6, K2, Z1
+	VMULPS    (AX), Z2, Z6
+	VCMPPS    $0x1e, Z5, Z2, K2
+	VBLENDMPS Z2, Z6, K2, Z2
 	VMULPS    (AX), Z3, Z6
 	VCMPPS    $0x1e, Z5, Z3, K2
 	VBLENDMPS Z3, Z6, K2, Z3
 
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z4, Z0
+	VMAXPS Z1, Z4, Z1
+	VMAXPS Z2, Z4, Z2
 	VMAXPS Z3, Z4, Z3
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z7, Z0
+	VMINPS Z1, Z7, Z1
+	VMINPS Z2, Z7, Z2
 	VMINPS Z3, Z7, Z3
 
-noclamp_3_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_3_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z6
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z6
+	VADDPS    Z6, Z2, Z2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z6
 	VADDPS    Z6, Z3, Z3
 
-done_3_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
@@ -28460,7 +16068,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z6, Z6, Z6
 	VPXORD    Z7, Z7, Z7
 	TESTQ     DX, DX
@@ -28471,195 +16078,93 @@ nobiasrow:
 	VMOVUPS 64(AX), Z5
 	VMOVUPS 128(AX), Z8
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z7, Z0, Z0
+	VADDPS  Z7, Z1, Z1
+	VADDPS  Z7, Z2, Z2
+	VADDPS  Z7, Z3, Z3
+	VADDPS  Z7, Z4, Z4
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z9
-	VCMPPS    $0x1e, Z6, Z0, K2
-	VBLENDMPS Z0, Z9, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z5, Z0
-	VMINPS Z0, Z8, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z7, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z9
-	VCMPPS    $0x1e, Z6, Z1, K2
-	VBLENDMPS Z1, Z9, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z5, Z1
-	VMINPS Z1, Z8, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z7, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z9
-	VCMPPS    $0x1e, Z6, Z2, K2
-	VBLENDMPS Z2, Z9, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z5, Z2
-	VMINPS Z2, Z8, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z7, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z9
-	VCMPPS    $0x1e, Z6, Z3, K2
-	VBLENDMPS Z3, Z9, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z5, Z3
-	VMINPS Z3, Z8, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z9
-	VADDPS    Z9, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z7, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z7
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z7
 	VADDPS    Z7, Z4, Z4
 
-nores_4_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_4_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z7
+	VCMPPS    $0x1e, Z6, Z0, K2
+	VBLENDMPS Z0, Z7, K2, Z0
+	VMULPS    (AX), Z1, Z7
+	VCMPPS    $0x1e, Z6, Z1, K2
+	VBLENDMPS Z1, Z7, K2, Z1
+	VMULPS    (AX), Z2, Z7
+	VCMPPS    $0x1e, Z6, Z2, K2
+	VBLENDMPS Z2, Z7, K2, Z2
+	VMULPS    (AX), Z3, Z7
+	VCMPPS    $0x1e, Z6, Z3, K2
+	VBLENDMPS Z3, Z7, K2, Z3
 	VMULPS    (AX), Z4, Z7
 	VCMPPS    $0x1e, Z6, Z4, K2
 	VBLENDMPS Z4, Z7, K2, Z4
 
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z5, Z0
+	VMAXPS Z1, Z5, Z1
+	VMAXPS Z2, Z5, Z2
+	VMAXPS Z3, Z5, Z3
 	VMAXPS Z4, Z5, Z4
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z8, Z0
+	VMINPS Z1, Z8, Z1
+	VMINPS Z2, Z8, Z2
+	VMINPS Z3, Z8, Z3
 	VMINPS Z4, Z8, Z4
 
-noclamp_4_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_4_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z7
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z7
+	VADDPS    Z7, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z7
+	VADDPS    Z7, Z2, Z2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z7
+	VADDPS    Z7, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z7
 	VADDPS    Z7, Z4, Z4
 
-done_4_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
@@ -28783,7 +16288,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z7, Z7, Z7
 	VPXORD    Z8, Z8, Z8
 	TESTQ     DX, DX
@@ -28794,234 +16298,105 @@ nobiasrow:
 	VMOVUPS 64(AX), Z6
 	VMOVUPS 128(AX), Z9
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z8, Z0, Z0
+	VADDPS  Z8, Z1, Z1
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z8, Z3, Z3
+	VADDPS  Z8, Z4, Z4
+	VADDPS  Z8, Z5, Z5
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z10
-	VCMPPS    $0x1e, Z7, Z0, K2
-	VBLENDMPS Z0, Z10, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z6, Z0
-	VMINPS Z0, Z9, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z8, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z10
-	VCMPPS    $0x1e, Z7, Z1, K2
-	VBLENDMPS Z1, Z10, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z6, Z1
-	VMINPS Z1, Z9, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z8, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z10
-	VCMPPS    $0x1e, Z7, Z2, K2
-	VBLENDMPS Z2, Z10, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z6, Z2
-	VMINPS Z2, Z9, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z8, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z10
-	VCMPPS    $0x1e, Z7, Z3, K2
-	VBLENDMPS Z3, Z10, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z6, Z3
-	VMINPS Z3, Z9, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z8, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z10
-	VCMPPS    $0x1e, Z7, Z4, K2
-	VBLENDMPS Z4, Z10, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z6, Z4
-	VMINPS Z4, Z9, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z10
-	VADDPS    Z10, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z8, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z8
 	VADDPS    Z8, Z5, Z5
 
-nores_5_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_5_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z8
+	VCMPPS    $0x1e, Z7, Z0, K2
+	VBLENDMPS Z0, Z8, K2, Z0
+	VMULPS    (AX), Z1, Z8
+	VCMPPS    $0x1e, Z7, Z1, K2
+	VBLENDMPS Z1, Z8, K2, Z1
+	VMULPS    (AX), Z2, Z8
+	VCMPPS    $0x1e, Z7, Z2, K2
+	VBLENDMPS Z2, Z8, K2, Z2
+	VMULPS    (AX), Z3, Z8
+	VCMPPS    $0x1e, Z7, Z3, K2
+	VBLENDMPS Z3, Z8, K2, Z3
+	VMULPS    (AX), Z4, Z8
+	VCMPPS    $0x1e, Z7, Z4, K2
+	VBLENDMPS Z4, Z8, K2, Z4
 	VMULPS    (AX), Z5, Z8
 	VCMPPS    $0x1e, Z7, Z5, K2
 	VBLENDMPS Z5, Z8, K2, Z5
 
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z6, Z0
+	VMAXPS Z1, Z6, Z1
+	VMAXPS Z2, Z6, Z2
+	VMAXPS Z3, Z6, Z3
+	VMAXPS Z4, Z6, Z4
 	VMAXPS Z5, Z6, Z5
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z9, Z0
+	VMINPS Z1, Z9, Z1
+	VMINPS Z2, Z9, Z2
+	VMINPS Z3, Z9, Z3
+	VMINPS Z4, Z9, Z4
 	VMINPS Z5, Z9, Z5
 
-noclamp_5_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_5_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z8
+	VADDPS    Z8, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z8
+	VADDPS    Z8, Z2, Z2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z8
+	VADDPS    Z8, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z8
+	VADDPS    Z8, Z4, Z4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z8
 	VADDPS    Z8, Z5, Z5
 
-done_5_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
@@ -29155,7 +16530,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z8, Z8, Z8
 	VPXORD    Z9, Z9, Z9
 	TESTQ     DX, DX
@@ -29166,273 +16540,117 @@ nobiasrow:
 	VMOVUPS 64(AX), Z7
 	VMOVUPS 128(AX), Z10
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z9, Z0, Z0
+	VADDPS  Z9, Z1, Z1
+	VADDPS  Z9, Z2, Z2
+	VADDPS  Z9, Z3, Z3
+	VADDPS  Z9, Z4, Z4
+	VADDPS  Z9, Z5, Z5
+	VADDPS  Z9, Z6, Z6
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z11
-	VCMPPS    $0x1e, Z8, Z0, K2
-	VBLENDMPS Z0, Z11, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z7, Z0
-	VMINPS Z0, Z10, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z9, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z11
-	VCMPPS    $0x1e, Z8, Z1, K2
-	VBLENDMPS Z1, Z11, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z7, Z1
-	VMINPS Z1, Z10, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z9, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z11
-	VCMPPS    $0x1e, Z8, Z2, K2
-	VBLENDMPS Z2, Z11, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z7, Z2
-	VMINPS Z2, Z10, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z9, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z11
-	VCMPPS    $0x1e, Z8, Z3, K2
-	VBLENDMPS Z3, Z11, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z7, Z3
-	VMINPS Z3, Z10, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z9, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z11
-	VCMPPS    $0x1e, Z8, Z4, K2
-	VBLENDMPS Z4, Z11, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z7, Z4
-	VMINPS Z4, Z10, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z9, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z11
-	VCMPPS    $0x1e, Z8, Z5, K2
-	VBLENDMPS Z5, Z11, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z7, Z5
-	VMINPS Z5, Z10, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z11
-	VADDPS    Z11, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z9, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z9
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
 	VADDPS    Z9, Z6, Z6
 
-nores_6_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_6_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z9
+	VCMPPS    $0x1e, Z8, Z0, K2
+	VBLENDMPS Z0, Z9, K2, Z0
+	VMULPS    (AX), Z1, Z9
+	VCMPPS    $0x1e, Z8, Z1, K2
+	VBLENDMPS Z1, Z9, K2, Z1
+	VMULPS    (AX), Z2, Z9
+	VCMPPS    $0x1e, Z8, Z2, K2
+	VBLENDMPS Z2, Z9, K2, Z2
+	VMULPS    (AX), Z3, Z9
+	VCMPPS    $0x1e, Z8, Z3, K2
+	VBLENDMPS Z3, Z9, K2, Z3
+	VMULPS    (AX), Z4, Z9
+	VCMPPS    $0x1e, Z8, Z4, K2
+	VBLENDMPS Z4, Z9, K2, Z4
+	VMULPS    (AX), Z5, Z9
+	VCMPPS    $0x1e, Z8, Z5, K2
+	VBLENDMPS Z5, Z9, K2, Z5
 	VMULPS    (AX), Z6, Z9
 	VCMPPS    $0x1e, Z8, Z6, K2
 	VBLENDMPS Z6, Z9, K2, Z6
 
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z7, Z0
+	VMAXPS Z1, Z7, Z1
+	VMAXPS Z2, Z7, Z2
+	VMAXPS Z3, Z7, Z3
+	VMAXPS Z4, Z7, Z4
+	VMAXPS Z5, Z7, Z5
 	VMAXPS Z6, Z7, Z6
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z10, Z0
+	VMINPS Z1, Z10, Z1
+	VMINPS Z2, Z10, Z2
+	VMINPS Z3, Z10, Z3
+	VMINPS Z4, Z10, Z4
+	VMINPS Z5, Z10, Z5
 	VMINPS Z6, Z10, Z6
 
-noclamp_6_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_6_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z9
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z9
+	VADDPS    Z9, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z9
+	VADDPS    Z9, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z9
+	VADDPS    Z9, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z9
 	VADDPS    Z9, Z6, Z6
 
-done_6_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
@@ -29576,7 +16794,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z9, Z9, Z9
 	VPXORD    Z10, Z10, Z10
 	TESTQ     DX, DX
@@ -29587,312 +16804,129 @@ nobiasrow:
 	VMOVUPS 64(AX), Z8
 	VMOVUPS 128(AX), Z11
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z10, Z0, Z0
+	VADDPS  Z10, Z1, Z1
+	VADDPS  Z10, Z2, Z2
+	VADDPS  Z10, Z3, Z3
+	VADDPS  Z10, Z4, Z4
+	VADDPS  Z10, Z5, Z5
+	VADDPS  Z10, Z6, Z6
+	VADDPS  Z10, Z7, Z7
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z12
-	VCMPPS    $0x1e, Z9, Z0, K2
-	VBLENDMPS Z0, Z12, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z8, Z0
-	VMINPS Z0, Z11, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z10, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z12
-	VCMPPS    $0x1e, Z9, Z1, K2
-	VBLENDMPS Z1, Z12, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z8, Z1
-	VMINPS Z1, Z11, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z10, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z12
-	VCMPPS    $0x1e, Z9, Z2, K2
-	VBLENDMPS Z2, Z12, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z8, Z2
-	VMINPS Z2, Z11, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z10, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z12
-	VCMPPS    $0x1e, Z9, Z3, K2
-	VBLENDMPS Z3, Z12, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z8, Z3
-	VMINPS Z3, Z11, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z10, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z12
-	VCMPPS    $0x1e, Z9, Z4, K2
-	VBLENDMPS Z4, Z12, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z8, Z4
-	VMINPS Z4, Z11, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z10, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z12
-	VCMPPS    $0x1e, Z9, Z5, K2
-	VBLENDMPS Z5, Z12, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z8, Z5
-	VMINPS Z5, Z11, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z10, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z12
-	VCMPPS    $0x1e, Z9, Z6, K2
-	VBLENDMPS Z6, Z12, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z8, Z6
-	VMINPS Z6, Z11, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z12
-	VADDPS    Z12, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z10, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z10
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS    Z10, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z10
 	VADDPS    Z10, Z7, Z7
 
-nores_7_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_7_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z10
+	VCMPPS    $0x1e, Z9, Z0, K2
+	VBLENDMPS Z0, Z10, K2, Z0
+	VMULPS    (AX), Z1, Z10
+	VCMPPS    $0x1e, Z9, Z1, K2
+	VBLENDMPS Z1, Z10, K2, Z1
+	VMULPS    (AX), Z2, Z10
+	VCMPPS    $0x1e, Z9, Z2, K2
+	VBLENDMPS Z2, Z10, K2, Z2
+	VMULPS    (AX), Z3, Z10
+	VCMPPS    $0x1e, Z9, Z3, K2
+	VBLENDMPS Z3, Z10, K2, Z3
+	VMULPS    (AX), Z4, Z10
+	VCMPPS    $0x1e, Z9, Z4, K2
+	VBLENDMPS Z4, Z10, K2, Z4
+	VMULPS    (AX), Z5, Z10
+	VCMPPS    $0x1e, Z9, Z5, K2
+	VBLENDMPS Z5, Z10, K2, Z5
+	VMULPS    (AX), Z6, Z10
+	VCMPPS    $0x1e, Z9, Z6, K2
+	VBLENDMPS Z6, Z10, K2, Z6
 	VMULPS    (AX), Z7, Z10
 	VCMPPS    $0x1e, Z9, Z7, K2
 	VBLENDMPS Z7, Z10, K2, Z7
 
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z8, Z0
+	VMAXPS Z1, Z8, Z1
+	VMAXPS Z2, Z8, Z2
+	VMAXPS Z3, Z8, Z3
+	VMAXPS Z4, Z8, Z4
+	VMAXPS Z5, Z8, Z5
+	VMAXPS Z6, Z8, Z6
 	VMAXPS Z7, Z8, Z7
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z11, Z0
+	VMINPS Z1, Z11, Z1
+	VMINPS Z2, Z11, Z2
+	VMINPS Z3, Z11, Z3
+	VMINPS Z4, Z11, Z4
+	VMINPS Z5, Z11, Z5
+	VMINPS Z6, Z11, Z6
 	VMINPS Z7, Z11, Z7
 
-noclamp_7_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_7_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z10
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z10
+	VADDPS    Z10, Z0, Z0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z10
+	VADDPS    Z10, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z10
+	VADDPS    Z10, Z2, Z2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z10
+	VADDPS    Z10, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z10
+	VADDPS    Z10, Z4, Z4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z10
+	VADDPS    Z10, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z10
+	VADDPS    Z10, Z6, Z6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z10
 	VADDPS    Z10, Z7, Z7
 
-done_7_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
@@ -30048,7 +17082,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z10, Z10, Z10
 	VPXORD    Z11, Z11, Z11
 	TESTQ     DX, DX
@@ -30059,351 +17092,141 @@ nobiasrow:
 	VMOVUPS 64(AX), Z9
 	VMOVUPS 128(AX), Z12
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z11, Z0, Z0
+	VADDPS  Z11, Z1, Z1
+	VADDPS  Z11, Z2, Z2
+	VADDPS  Z11, Z3, Z3
+	VADDPS  Z11, Z4, Z4
+	VADDPS  Z11, Z5, Z5
+	VADDPS  Z11, Z6, Z6
+	VADDPS  Z11, Z7, Z7
+	VADDPS  Z11, Z8, Z8
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z13
-	VCMPPS    $0x1e, Z10, Z0, K2
-	VBLENDMPS Z0, Z13, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z9, Z0
-	VMINPS Z0, Z12, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z11, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z13
-	VCMPPS    $0x1e, Z10, Z1, K2
-	VBLENDMPS Z1, Z13, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z9, Z1
-	VMINPS Z1, Z12, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z11, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z13
-	VCMPPS    $0x1e, Z10, Z2, K2
-	VBLENDMPS Z2, Z13, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z9, Z2
-	VMINPS Z2, Z12, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z11, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z13
-	VCMPPS    $0x1e, Z10, Z3, K2
-	VBLENDMPS Z3, Z13, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z9, Z3
-	VMINPS Z3, Z12, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z11, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z13
-	VCMPPS    $0x1e, Z10, Z4, K2
-	VBLENDMPS Z4, Z13, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z9, Z4
-	VMINPS Z4, Z12, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z11, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z13
-	VCMPPS    $0x1e, Z10, Z5, K2
-	VBLENDMPS Z5, Z13, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z9, Z5
-	VMINPS Z5, Z12, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z11, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z13
-	VCMPPS    $0x1e, Z10, Z6, K2
-	VBLENDMPS Z6, Z13, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z9, Z6
-	VMINPS Z6, Z12, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z11, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z7, Z7
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z13
-	VCMPPS    $0x1e, Z10, Z7, K2
-	VBLENDMPS Z7, Z13, K2, Z7
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z7, Z9, Z7
-	VMINPS Z7, Z12, Z7
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z13
-	VADDPS    Z13, Z7, Z7
-
-done_7_0:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z11, Z8, Z8
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z11
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
 	VADDPS    Z11, Z8, Z8
 
-nores_8_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_8_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z11
+	VCMPPS    $0x1e, Z10, Z0, K2
+	VBLENDMPS Z0, Z11, K2, Z0
+	VMULPS    (AX), Z1, Z11
+	VCMPPS    $0x1e, Z10, Z1, K2
+	VBLENDMPS Z1, Z11, K2, Z1
+	VMULPS    (AX), Z2, Z11
+	VCMPPS    $0x1e, Z10, Z2, K2
+	VBLENDMPS Z2, Z11, K2, Z2
+	VMULPS    (AX), Z3, Z11
+	VCMPPS    $0x1e, Z10, Z3, K2
+	VBLENDMPS Z3, Z11, K2, Z3
+	VMULPS    (AX), Z4, Z11
+	VCMPPS    $0x1e, Z10, Z4, K2
+	VBLENDMPS Z4, Z11, K2, Z4
+	VMULPS    (AX), Z5, Z11
+	VCMPPS    $0x1e, Z10, Z5, K2
+	VBLENDMPS Z5, Z11, K2, Z5
+	VMULPS    (AX), Z6, Z11
+	VCMPPS    $0x1e, Z10, Z6, K2
+	VBLENDMPS Z6, Z11, K2, Z6
+	VMULPS    (AX), Z7, Z11
+	VCMPPS    $0x1e, Z10, Z7, K2
+	VBLENDMPS Z7, Z11, K2, Z7
 	VMULPS    (AX), Z8, Z11
 	VCMPPS    $0x1e, Z10, Z8, K2
 	VBLENDMPS Z8, Z11, K2, Z8
 
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z9, Z0
+	VMAXPS Z1, Z9, Z1
+	VMAXPS Z2, Z9, Z2
+	VMAXPS Z3, Z9, Z3
+	VMAXPS Z4, Z9, Z4
+	VMAXPS Z5, Z9, Z5
+	VMAXPS Z6, Z9, Z6
+	VMAXPS Z7, Z9, Z7
 	VMAXPS Z8, Z9, Z8
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z12, Z0
+	VMINPS Z1, Z12, Z1
+	VMINPS Z2, Z12, Z2
+	VMINPS Z3, Z12, Z3
+	VMINPS Z4, Z12, Z4
+	VMINPS Z5, Z12, Z5
+	VMINPS Z6, Z12, Z6
+	VMINPS Z7, Z12, Z7
 	VMINPS Z8, Z12, Z8
 
-noclamp_8_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_8_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z11
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z11
+	VADDPS    Z11, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z11
+	VADDPS    Z11, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z11
+	VADDPS    Z11, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z11
+	VADDPS    Z11, Z6, Z6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z11
+	VADDPS    Z11, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z11
 	VADDPS    Z11, Z8, Z8
 
-done_8_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
@@ -30569,7 +17392,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z11, Z11, Z11
 	VPXORD    Z12, Z12, Z12
 	TESTQ     DX, DX
@@ -30580,390 +17402,153 @@ nobiasrow:
 	VMOVUPS 64(AX), Z10
 	VMOVUPS 128(AX), Z13
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z12, Z0, Z0
+	VADDPS  Z12, Z1, Z1
+	VADDPS  Z12, Z2, Z2
+	VADDPS  Z12, Z3, Z3
+	VADDPS  Z12, Z4, Z4
+	VADDPS  Z12, Z5, Z5
+	VADDPS  Z12, Z6, Z6
+	VADDPS  Z12, Z7, Z7
+	VADDPS  Z12, Z8, Z8
+	VADDPS  Z12, Z9, Z9
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z14
-	VCMPPS    $0x1e, Z11, Z0, K2
-	VBLENDMPS Z0, Z14, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z10, Z0
-	VMINPS Z0, Z13, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z12, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z14
-	VCMPPS    $0x1e, Z11, Z1, K2
-	VBLENDMPS Z1, Z14, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z10, Z1
-	VMINPS Z1, Z13, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z12, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z14
-	VCMPPS    $0x1e, Z11, Z2, K2
-	VBLENDMPS Z2, Z14, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z10, Z2
-	VMINPS Z2, Z13, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z12, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z14
-	VCMPPS    $0x1e, Z11, Z3, K2
-	VBLENDMPS Z3, Z14, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z10, Z3
-	VMINPS Z3, Z13, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z12, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z14
-	VCMPPS    $0x1e, Z11, Z4, K2
-	VBLENDMPS Z4, Z14, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z10, Z4
-	VMINPS Z4, Z13, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z12, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z14
-	VCMPPS    $0x1e, Z11, Z5, K2
-	VBLENDMPS Z5, Z14, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z10, Z5
-	VMINPS Z5, Z13, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z12, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z14
-	VCMPPS    $0x1e, Z11, Z6, K2
-	VBLENDMPS Z6, Z14, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z10, Z6
-	VMINPS Z6, Z13, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z12, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z7, Z7
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z14
-	VCMPPS    $0x1e, Z11, Z7, K2
-	VBLENDMPS Z7, Z14, K2, Z7
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z7, Z10, Z7
-	VMINPS Z7, Z13, Z7
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z7, Z7
-
-done_7_0:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z12, Z8, Z8
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z8, Z8
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (AX), Z8, Z14
-	VCMPPS    $0x1e, Z11, Z8, K2
-	VBLENDMPS Z8, Z14, K2, Z8
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z8, Z10, Z8
-	VMINPS Z8, Z13, Z8
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z14
-	VADDPS    Z14, Z8, Z8
-
-done_8_0:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z12, Z9, Z9
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z12
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
+	VADDPS    Z12, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z12
 	VADDPS    Z12, Z9, Z9
 
-nores_9_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_9_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z12
+	VCMPPS    $0x1e, Z11, Z0, K2
+	VBLENDMPS Z0, Z12, K2, Z0
+	VMULPS    (AX), Z1, Z12
+	VCMPPS    $0x1e, Z11, Z1, K2
+	VBLENDMPS Z1, Z12, K2, Z1
+	VMULPS    (AX), Z2, Z12
+	VCMPPS    $0x1e, Z11, Z2, K2
+	VBLENDMPS Z2, Z12, K2, Z2
+	VMULPS    (AX), Z3, Z12
+	VCMPPS    $0x1e, Z11, Z3, K2
+	VBLENDMPS Z3, Z12, K2, Z3
+	VMULPS    (AX), Z4, Z12
+	VCMPPS    $0x1e, Z11, Z4, K2
+	VBLENDMPS Z4, Z12, K2, Z4
+	VMULPS    (AX), Z5, Z12
+	VCMPPS    $0x1e, Z11, Z5, K2
+	VBLENDMPS Z5, Z12, K2, Z5
+	VMULPS    (AX), Z6, Z12
+	VCMPPS    $0x1e, Z11, Z6, K2
+	VBLENDMPS Z6, Z12, K2, Z6
+	VMULPS    (AX), Z7, Z12
+	VCMPPS    $0x1e, Z11, Z7, K2
+	VBLENDMPS Z7, Z12, K2, Z7
+	VMULPS    (AX), Z8, Z12
+	VCMPPS    $0x1e, Z11, Z8, K2
+	VBLENDMPS Z8, Z12, K2, Z8
 	VMULPS    (AX), Z9, Z12
 	VCMPPS    $0x1e, Z11, Z9, K2
 	VBLENDMPS Z9, Z12, K2, Z9
 
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z10, Z0
+	VMAXPS Z1, Z10, Z1
+	VMAXPS Z2, Z10, Z2
+	VMAXPS Z3, Z10, Z3
+	VMAXPS Z4, Z10, Z4
+	VMAXPS Z5, Z10, Z5
+	VMAXPS Z6, Z10, Z6
+	VMAXPS Z7, Z10, Z7
+	VMAXPS Z8, Z10, Z8
 	VMAXPS Z9, Z10, Z9
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z13, Z0
+	VMINPS Z1, Z13, Z1
+	VMINPS Z2, Z13, Z2
+	VMINPS Z3, Z13, Z3
+	VMINPS Z4, Z13, Z4
+	VMINPS Z5, Z13, Z5
+	VMINPS Z6, Z13, Z6
+	VMINPS Z7, Z13, Z7
+	VMINPS Z8, Z13, Z8
 	VMINPS Z9, Z13, Z9
 
-noclamp_9_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_9_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z12
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z12
+	VADDPS    Z12, Z0, Z0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z12
+	VADDPS    Z12, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z12
+	VADDPS    Z12, Z2, Z2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z12
+	VADDPS    Z12, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z12
+	VADDPS    Z12, Z4, Z4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z12
+	VADDPS    Z12, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z12
+	VADDPS    Z12, Z6, Z6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z12
+	VADDPS    Z12, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z12
+	VADDPS    Z12, Z8, Z8
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z12
 	VADDPS    Z12, Z9, Z9
 
-done_9_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
@@ -31139,7 +17724,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z12, Z12, Z12
 	VPXORD    Z13, Z13, Z13
 	TESTQ     DX, DX
@@ -31150,429 +17734,165 @@ nobiasrow:
 	VMOVUPS 64(AX), Z11
 	VMOVUPS 128(AX), Z14
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z13, Z0, Z0
+	VADDPS  Z13, Z1, Z1
+	VADDPS  Z13, Z2, Z2
+	VADDPS  Z13, Z3, Z3
+	VADDPS  Z13, Z4, Z4
+	VADDPS  Z13, Z5, Z5
+	VADDPS  Z13, Z6, Z6
+	VADDPS  Z13, Z7, Z7
+	VADDPS  Z13, Z8, Z8
+	VADDPS  Z13, Z9, Z9
+	VADDPS  Z13, Z10, Z10
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z15
-	VCMPPS    $0x1e, Z12, Z0, K2
-	VBLENDMPS Z0, Z15, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z11, Z0
-	VMINPS Z0, Z14, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z13, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z15
-	VCMPPS    $0x1e, Z12, Z1, K2
-	VBLENDMPS Z1, Z15, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z11, Z1
-	VMINPS Z1, Z14, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z13, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z15
-	VCMPPS    $0x1e, Z12, Z2, K2
-	VBLENDMPS Z2, Z15, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z11, Z2
-	VMINPS Z2, Z14, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z13, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z15
-	VCMPPS    $0x1e, Z12, Z3, K2
-	VBLENDMPS Z3, Z15, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z11, Z3
-	VMINPS Z3, Z14, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z13, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z15
-	VCMPPS    $0x1e, Z12, Z4, K2
-	VBLENDMPS Z4, Z15, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z11, Z4
-	VMINPS Z4, Z14, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z13, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z15
-	VCMPPS    $0x1e, Z12, Z5, K2
-	VBLENDMPS Z5, Z15, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z11, Z5
-	VMINPS Z5, Z14, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z13, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z15
-	VCMPPS    $0x1e, Z12, Z6, K2
-	VBLENDMPS Z6, Z15, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z11, Z6
-	VMINPS Z6, Z14, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z13, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z7, Z7
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z15
-	VCMPPS    $0x1e, Z12, Z7, K2
-	VBLENDMPS Z7, Z15, K2, Z7
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z7, Z11, Z7
-	VMINPS Z7, Z14, Z7
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z7, Z7
-
-done_7_0:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z13, Z8, Z8
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z8, Z8
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (AX), Z8, Z15
-	VCMPPS    $0x1e, Z12, Z8, K2
-	VBLENDMPS Z8, Z15, K2, Z8
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z8, Z11, Z8
-	VMINPS Z8, Z14, Z8
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z8, Z8
-
-done_8_0:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z13, Z9, Z9
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z9, Z9
-
-nores_9_0:
-	TESTB     R9, R9
-	JEQ       noleaky_9_0
-	VMULPS    (AX), Z9, Z15
-	VCMPPS    $0x1e, Z12, Z9, K2
-	VBLENDMPS Z9, Z15, K2, Z9
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z9, Z11, Z9
-	VMINPS Z9, Z14, Z9
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z15
-	VADDPS    Z15, Z9, Z9
-
-done_9_0:
-	TESTQ SI, SI
-	JEQ   nextrow_9
-	ADDQ  DI, SI
-
-nextrow_9:
-	TESTQ  DX, DX
-	JEQ    nobias_10_0
-	VADDPS Z13, Z10, Z10
-
-nobias_10_0:
-	TESTQ     SI, SI
-	JEQ       nores_10_0
-	TESTB     R8, R8
-	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z13
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
 	VADDPS    Z13, Z10, Z10
 
-nores_10_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_10_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z13
+	VCMPPS    $0x1e, Z12, Z0, K2
+	VBLENDMPS Z0, Z13, K2, Z0
+	VMULPS    (AX), Z1, Z13
+	VCMPPS    $0x1e, Z12, Z1, K2
+	VBLENDMPS Z1, Z13, K2, Z1
+	VMULPS    (AX), Z2, Z13
+	VCMPPS    $0x1e, Z12, Z2, K2
+	VBLENDMPS Z2, Z13, K2, Z2
+	VMULPS    (AX), Z3, Z13
+	VCMPPS    $0x1e, Z12, Z3, K2
+	VBLENDMPS Z3, Z13, K2, Z3
+	VMULPS    (AX), Z4, Z13
+	VCMPPS    $0x1e, Z12, Z4, K2
+	VBLENDMPS Z4, Z13, K2, Z4
+	VMULPS    (AX), Z5, Z13
+	VCMPPS    $0x1e, Z12, Z5, K2
+	VBLENDMPS Z5, Z13, K2, Z5
+	VMULPS    (AX), Z6, Z13
+	VCMPPS    $0x1e, Z12, Z6, K2
+	VBLENDMPS Z6, Z13, K2, Z6
+	VMULPS    (AX), Z7, Z13
+	VCMPPS    $0x1e, Z12, Z7, K2
+	VBLENDMPS Z7, Z13, K2, Z7
+	VMULPS    (AX), Z8, Z13
+	VCMPPS    $0x1e, Z12, Z8, K2
+	VBLENDMPS Z8, Z13, K2, Z8
+	VMULPS    (AX), Z9, Z13
+	VCMPPS    $0x1e, Z12, Z9, K2
+	VBLENDMPS Z9, Z13, K2, Z9
 	VMULPS    (AX), Z10, Z13
 	VCMPPS    $0x1e, Z12, Z10, K2
 	VBLENDMPS Z10, Z13, K2, Z10
 
-noleaky_10_0:
-	TESTB  R10, R10
-	JEQ    noclamp_10_0
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z11, Z0
+	VMAXPS Z1, Z11, Z1
+	VMAXPS Z2, Z11, Z2
+	VMAXPS Z3, Z11, Z3
+	VMAXPS Z4, Z11, Z4
+	VMAXPS Z5, Z11, Z5
+	VMAXPS Z6, Z11, Z6
+	VMAXPS Z7, Z11, Z7
+	VMAXPS Z8, Z11, Z8
+	VMAXPS Z9, Z11, Z9
 	VMAXPS Z10, Z11, Z10
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z14, Z0
+	VMINPS Z1, Z14, Z1
+	VMINPS Z2, Z14, Z2
+	VMINPS Z3, Z14, Z3
+	VMINPS Z4, Z14, Z4
+	VMINPS Z5, Z14, Z5
+	VMINPS Z6, Z14, Z6
+	VMINPS Z7, Z14, Z7
+	VMINPS Z8, Z14, Z8
+	VMINPS Z9, Z14, Z9
 	VMINPS Z10, Z14, Z10
 
-noclamp_10_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_10_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z13
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
 	VADDPS    Z13, Z10, Z10
 
-done_10_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
@@ -31758,7 +18078,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z13, Z13, Z13
 	VPXORD    Z14, Z14, Z14
 	TESTQ     DX, DX
@@ -31769,468 +18088,177 @@ nobiasrow:
 	VMOVUPS 64(AX), Z12
 	VMOVUPS 128(AX), Z15
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z14, Z0, Z0
+	VADDPS  Z14, Z1, Z1
+	VADDPS  Z14, Z2, Z2
+	VADDPS  Z14, Z3, Z3
+	VADDPS  Z14, Z4, Z4
+	VADDPS  Z14, Z5, Z5
+	VADDPS  Z14, Z6, Z6
+	VADDPS  Z14, Z7, Z7
+	VADDPS  Z14, Z8, Z8
+	VADDPS  Z14, Z9, Z9
+	VADDPS  Z14, Z10, Z10
+	VADDPS  Z14, Z11, Z11
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z16
-	VCMPPS    $0x1e, Z13, Z0, K2
-	VBLENDMPS Z0, Z16, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z12, Z0
-	VMINPS Z0, Z15, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z14, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z16
-	VCMPPS    $0x1e, Z13, Z1, K2
-	VBLENDMPS Z1, Z16, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z12, Z1
-	VMINPS Z1, Z15, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z14, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z16
-	VCMPPS    $0x1e, Z13, Z2, K2
-	VBLENDMPS Z2, Z16, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z12, Z2
-	VMINPS Z2, Z15, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z14, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z16
-	VCMPPS    $0x1e, Z13, Z3, K2
-	VBLENDMPS Z3, Z16, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z12, Z3
-	VMINPS Z3, Z15, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z14, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z16
-	VCMPPS    $0x1e, Z13, Z4, K2
-	VBLENDMPS Z4, Z16, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z12, Z4
-	VMINPS Z4, Z15, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z14, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z16
-	VCMPPS    $0x1e, Z13, Z5, K2
-	VBLENDMPS Z5, Z16, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z12, Z5
-	VMINPS Z5, Z15, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z14, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z16
-	VCMPPS    $0x1e, Z13, Z6, K2
-	VBLENDMPS Z6, Z16, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z12, Z6
-	VMINPS Z6, Z15, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z14, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z7, Z7
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z16
-	VCMPPS    $0x1e, Z13, Z7, K2
-	VBLENDMPS Z7, Z16, K2, Z7
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z7, Z12, Z7
-	VMINPS Z7, Z15, Z7
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z7, Z7
-
-done_7_0:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z14, Z8, Z8
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z8, Z8
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (AX), Z8, Z16
-	VCMPPS    $0x1e, Z13, Z8, K2
-	VBLENDMPS Z8, Z16, K2, Z8
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z8, Z12, Z8
-	VMINPS Z8, Z15, Z8
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z8, Z8
-
-done_8_0:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z14, Z9, Z9
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z9, Z9
-
-nores_9_0:
-	TESTB     R9, R9
-	JEQ       noleaky_9_0
-	VMULPS    (AX), Z9, Z16
-	VCMPPS    $0x1e, Z13, Z9, K2
-	VBLENDMPS Z9, Z16, K2, Z9
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z9, Z12, Z9
-	VMINPS Z9, Z15, Z9
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z9, Z9
-
-done_9_0:
-	TESTQ SI, SI
-	JEQ   nextrow_9
-	ADDQ  DI, SI
-
-nextrow_9:
-	TESTQ  DX, DX
-	JEQ    nobias_10_0
-	VADDPS Z14, Z10, Z10
-
-nobias_10_0:
-	TESTQ     SI, SI
-	JEQ       nores_10_0
-	TESTB     R8, R8
-	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z10, Z10
-
-nores_10_0:
-	TESTB     R9, R9
-	JEQ       noleaky_10_0
-	VMULPS    (AX), Z10, Z16
-	VCMPPS    $0x1e, Z13, Z10, K2
-	VBLENDMPS Z10, Z16, K2, Z10
-
-noleaky_10_0:
-	TESTB  R10, R10
-	JEQ    noclamp_10_0
-	VMAXPS Z10, Z12, Z10
-	VMINPS Z10, Z15, Z10
-
-noclamp_10_0:
-	TESTQ     SI, SI
-	JEQ       done_10_0
-	TESTB     R8, R8
-	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z16
-	VADDPS    Z16, Z10, Z10
-
-done_10_0:
-	TESTQ SI, SI
-	JEQ   nextrow_10
-	ADDQ  DI, SI
-
-nextrow_10:
-	TESTQ  DX, DX
-	JEQ    nobias_11_0
-	VADDPS Z14, Z11, Z11
-
-nobias_11_0:
-	TESTQ     SI, SI
-	JEQ       nores_11_0
-	TESTB     R8, R8
-	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z14
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
+	VADDPS    Z14, Z10, Z10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z14
 	VADDPS    Z14, Z11, Z11
 
-nores_11_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_11_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z14
+	VCMPPS    $0x1e, Z13, Z0, K2
+	VBLENDMPS Z0, Z14, K2, Z0
+	VMULPS    (AX), Z1, Z14
+	VCMPPS    $0x1e, Z13, Z1, K2
+	VBLENDMPS Z1, Z14, K2, Z1
+	VMULPS    (AX), Z2, Z14
+	VCMPPS    $0x1e, Z13, Z2, K2
+	VBLENDMPS Z2, Z14, K2, Z2
+	VMULPS    (AX), Z3, Z14
+	VCMPPS    $0x1e, Z13, Z3, K2
+	VBLENDMPS Z3, Z14, K2, Z3
+	VMULPS    (AX), Z4, Z14
+	VCMPPS    $0x1e, Z13, Z4, K2
+	VBLENDMPS Z4, Z14, K2, Z4
+	VMULPS    (AX), Z5, Z14
+	VCMPPS    $0x1e, Z13, Z5, K2
+	VBLENDMPS Z5, Z14, K2, Z5
+	VMULPS    (AX), Z6, Z14
+	VCMPPS    $0x1e, Z13, Z6, K2
+	VBLENDMPS Z6, Z14, K2, Z6
+	VMULPS    (AX), Z7, Z14
+	VCMPPS    $0x1e, Z13, Z7, K2
+	VBLENDMPS Z7, Z14, K2, Z7
+	VMULPS    (AX), Z8, Z14
+	VCMPPS    $0x1e, Z13, Z8, K2
+	VBLENDMPS Z8, Z14, K2, Z8
+	VMULPS    (AX), Z9, Z14
+	VCMPPS    $0x1e, Z13, Z9, K2
+	VBLENDMPS Z9, Z14, K2, Z9
+	VMULPS    (AX), Z10, Z14
+	VCMPPS    $0x1e, Z13, Z10, K2
+	VBLENDMPS Z10, Z14, K2, Z10
 	VMULPS    (AX), Z11, Z14
 	VCMPPS    $0x1e, Z13, Z11, K2
 	VBLENDMPS Z11, Z14, K2, Z11
 
-noleaky_11_0:
-	TESTB  R10, R10
-	JEQ    noclamp_11_0
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z12, Z0
+	VMAXPS Z1, Z12, Z1
+	VMAXPS Z2, Z12, Z2
+	VMAXPS Z3, Z12, Z3
+	VMAXPS Z4, Z12, Z4
+	VMAXPS Z5, Z12, Z5
+	VMAXPS Z6, Z12, Z6
+	VMAXPS Z7, Z12, Z7
+	VMAXPS Z8, Z12, Z8
+	VMAXPS Z9, Z12, Z9
+	VMAXPS Z10, Z12, Z10
 	VMAXPS Z11, Z12, Z11
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z15, Z0
+	VMINPS Z1, Z15, Z1
+	VMINPS Z2, Z15, Z2
+	VMINPS Z3, Z15, Z3
+	VMINPS Z4, Z15, Z4
+	VMINPS Z5, Z15, Z5
+	VMINPS Z6, Z15, Z6
+	VMINPS Z7, Z15, Z7
+	VMINPS Z8, Z15, Z8
+	VMINPS Z9, Z15, Z9
+	VMINPS Z10, Z15, Z10
 	VMINPS Z11, Z15, Z11
 
-noclamp_11_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_11_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z14
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z0, Z0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z2, Z2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z4, Z4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z6, Z6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z8, Z8
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z10, Z10
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z14
 	VADDPS    Z14, Z11, Z11
 
-done_11_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
@@ -32428,7 +18456,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z14, Z14, Z14
 	VPXORD    Z15, Z15, Z15
 	TESTQ     DX, DX
@@ -32439,507 +18466,189 @@ nobiasrow:
 	VMOVUPS 64(AX), Z13
 	VMOVUPS 128(AX), Z16
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z15, Z0, Z0
+	VADDPS  Z15, Z1, Z1
+	VADDPS  Z15, Z2, Z2
+	VADDPS  Z15, Z3, Z3
+	VADDPS  Z15, Z4, Z4
+	VADDPS  Z15, Z5, Z5
+	VADDPS  Z15, Z6, Z6
+	VADDPS  Z15, Z7, Z7
+	VADDPS  Z15, Z8, Z8
+	VADDPS  Z15, Z9, Z9
+	VADDPS  Z15, Z10, Z10
+	VADDPS  Z15, Z11, Z11
+	VADDPS  Z15, Z12, Z12
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z17
-	VCMPPS    $0x1e, Z14, Z0, K2
-	VBLENDMPS Z0, Z17, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z13, Z0
-	VMINPS Z0, Z16, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z15, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z17
-	VCMPPS    $0x1e, Z14, Z1, K2
-	VBLENDMPS Z1, Z17, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z13, Z1
-	VMINPS Z1, Z16, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z15, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z17
-	VCMPPS    $0x1e, Z14, Z2, K2
-	VBLENDMPS Z2, Z17, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z13, Z2
-	VMINPS Z2, Z16, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z15, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z17
-	VCMPPS    $0x1e, Z14, Z3, K2
-	VBLENDMPS Z3, Z17, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z13, Z3
-	VMINPS Z3, Z16, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z15, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z17
-	VCMPPS    $0x1e, Z14, Z4, K2
-	VBLENDMPS Z4, Z17, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z13, Z4
-	VMINPS Z4, Z16, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z15, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z17
-	VCMPPS    $0x1e, Z14, Z5, K2
-	VBLENDMPS Z5, Z17, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z13, Z5
-	VMINPS Z5, Z16, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z15, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z17
-	VCMPPS    $0x1e, Z14, Z6, K2
-	VBLENDMPS Z6, Z17, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z13, Z6
-	VMINPS Z6, Z16, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z15, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z7, Z7
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z17
-	VCMPPS    $0x1e, Z14, Z7, K2
-	VBLENDMPS Z7, Z17, K2, Z7
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z7, Z13, Z7
-	VMINPS Z7, Z16, Z7
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z7, Z7
-
-done_7_0:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z15, Z8, Z8
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z8, Z8
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (AX), Z8, Z17
-	VCMPPS    $0x1e, Z14, Z8, K2
-	VBLENDMPS Z8, Z17, K2, Z8
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z8, Z13, Z8
-	VMINPS Z8, Z16, Z8
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z8, Z8
-
-done_8_0:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z15, Z9, Z9
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z9, Z9
-
-nores_9_0:
-	TESTB     R9, R9
-	JEQ       noleaky_9_0
-	VMULPS    (AX), Z9, Z17
-	VCMPPS    $0x1e, Z14, Z9, K2
-	VBLENDMPS Z9, Z17, K2, Z9
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z9, Z13, Z9
-	VMINPS Z9, Z16, Z9
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z9, Z9
-
-done_9_0:
-	TESTQ SI, SI
-	JEQ   nextrow_9
-	ADDQ  DI, SI
-
-nextrow_9:
-	TESTQ  DX, DX
-	JEQ    nobias_10_0
-	VADDPS Z15, Z10, Z10
-
-nobias_10_0:
-	TESTQ     SI, SI
-	JEQ       nores_10_0
-	TESTB     R8, R8
-	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z10, Z10
-
-nores_10_0:
-	TESTB     R9, R9
-	JEQ       noleaky_10_0
-	VMULPS    (AX), Z10, Z17
-	VCMPPS    $0x1e, Z14, Z10, K2
-	VBLENDMPS Z10, Z17, K2, Z10
-
-noleaky_10_0:
-	TESTB  R10, R10
-	JEQ    noclamp_10_0
-	VMAXPS Z10, Z13, Z10
-	VMINPS Z10, Z16, Z10
-
-noclamp_10_0:
-	TESTQ     SI, SI
-	JEQ       done_10_0
-	TESTB     R8, R8
-	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z10, Z10
-
-done_10_0:
-	TESTQ SI, SI
-	JEQ   nextrow_10
-	ADDQ  DI, SI
-
-nextrow_10:
-	TESTQ  DX, DX
-	JEQ    nobias_11_0
-	VADDPS Z15, Z11, Z11
-
-nobias_11_0:
-	TESTQ     SI, SI
-	JEQ       nores_11_0
-	TESTB     R8, R8
-	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z11, Z11
-
-nores_11_0:
-	TESTB     R9, R9
-	JEQ       noleaky_11_0
-	VMULPS    (AX), Z11, Z17
-	VCMPPS    $0x1e, Z14, Z11, K2
-	VBLENDMPS Z11, Z17, K2, Z11
-
-noleaky_11_0:
-	TESTB  R10, R10
-	JEQ    noclamp_11_0
-	VMAXPS Z11, Z13, Z11
-	VMINPS Z11, Z16, Z11
-
-noclamp_11_0:
-	TESTQ     SI, SI
-	JEQ       done_11_0
-	TESTB     R8, R8
-	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z17
-	VADDPS    Z17, Z11, Z11
-
-done_11_0:
-	TESTQ SI, SI
-	JEQ   nextrow_11
-	ADDQ  DI, SI
-
-nextrow_11:
-	TESTQ  DX, DX
-	JEQ    nobias_12_0
-	VADDPS Z15, Z12, Z12
-
-nobias_12_0:
-	TESTQ     SI, SI
-	JEQ       nores_12_0
-	TESTB     R8, R8
-	JNE       nores_12_0
-	VMOVUPS.Z (SI), K1, Z15
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z10, Z10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
 	VADDPS    Z15, Z12, Z12
 
-nores_12_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_12_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z15
+	VCMPPS    $0x1e, Z14, Z0, K2
+	VBLENDMPS Z0, Z15, K2, Z0
+	VMULPS    (AX), Z1, Z15
+	VCMPPS    $0x1e, Z14, Z1, K2
+	VBLENDMPS Z1, Z15, K2, Z1
+	VMULPS    (AX), Z2, Z15
+	VCMPPS    $0x1e, Z14, Z2, K2
+	VBLENDMPS Z2, Z15, K2, Z2
+	VMULPS    (AX), Z3, Z15
+	VCMPPS    $0x1e, Z14, Z3, K2
+	VBLENDMPS Z3, Z15, K2, Z3
+	VMULPS    (AX), Z4, Z15
+	VCMPPS    $0x1e, Z14, Z4, K2
+	VBLENDMPS Z4, Z15, K2, Z4
+	VMULPS    (AX), Z5, Z15
+	VCMPPS    $0x1e, Z14, Z5, K2
+	VBLENDMPS Z5, Z15, K2, Z5
+	VMULPS    (AX), Z6, Z15
+	VCMPPS    $0x1e, Z14, Z6, K2
+	VBLENDMPS Z6, Z15, K2, Z6
+	VMULPS    (AX), Z7, Z15
+	VCMPPS    $0x1e, Z14, Z7, K2
+	VBLENDMPS Z7, Z15, K2, Z7
+	VMULPS    (AX), Z8, Z15
+	VCMPPS    $0x1e, Z14, Z8, K2
+	VBLENDMPS Z8, Z15, K2, Z8
+	VMULPS    (AX), Z9, Z15
+	VCMPPS    $0x1e, Z14, Z9, K2
+	VBLENDMPS Z9, Z15, K2, Z9
+	VMULPS    (AX), Z10, Z15
+	VCMPPS    $0x1e, Z14, Z10, K2
+	VBLENDMPS Z10, Z15, K2, Z10
+	VMULPS    (AX), Z11, Z15
+	VCMPPS    $0x1e, Z14, Z11, K2
+	VBLENDMPS Z11, Z15, K2, Z11
 	VMULPS    (AX), Z12, Z15
 	VCMPPS    $0x1e, Z14, Z12, K2
 	VBLENDMPS Z12, Z15, K2, Z12
 
-noleaky_12_0:
-	TESTB  R10, R10
-	JEQ    noclamp_12_0
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z13, Z0
+	VMAXPS Z1, Z13, Z1
+	VMAXPS Z2, Z13, Z2
+	VMAXPS Z3, Z13, Z3
+	VMAXPS Z4, Z13, Z4
+	VMAXPS Z5, Z13, Z5
+	VMAXPS Z6, Z13, Z6
+	VMAXPS Z7, Z13, Z7
+	VMAXPS Z8, Z13, Z8
+	VMAXPS Z9, Z13, Z9
+	VMAXPS Z10, Z13, Z10
+	VMAXPS Z11, Z13, Z11
 	VMAXPS Z12, Z13, Z12
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z16, Z0
+	VMINPS Z1, Z16, Z1
+	VMINPS Z2, Z16, Z2
+	VMINPS Z3, Z16, Z3
+	VMINPS Z4, Z16, Z4
+	VMINPS Z5, Z16, Z5
+	VMINPS Z6, Z16, Z6
+	VMINPS Z7, Z16, Z7
+	VMINPS Z8, Z16, Z8
+	VMINPS Z9, Z16, Z9
+	VMINPS Z10, Z16, Z10
+	VMINPS Z11, Z16, Z11
 	VMINPS Z12, Z16, Z12
 
-noclamp_12_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_12_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_12_0
-	VMOVUPS.Z (SI), K1, Z15
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z10, Z10
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z11, Z11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
 	VADDPS    Z15, Z12, Z12
 
-done_12_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
@@ -33147,7 +18856,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z15, Z15, Z15
 	VPXORD    Z16, Z16, Z16
 	TESTQ     DX, DX
@@ -33158,546 +18866,201 @@ nobiasrow:
 	VMOVUPS 64(AX), Z14
 	VMOVUPS 128(AX), Z17
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z16, Z0, Z0
+	VADDPS  Z16, Z1, Z1
+	VADDPS  Z16, Z2, Z2
+	VADDPS  Z16, Z3, Z3
+	VADDPS  Z16, Z4, Z4
+	VADDPS  Z16, Z5, Z5
+	VADDPS  Z16, Z6, Z6
+	VADDPS  Z16, Z7, Z7
+	VADDPS  Z16, Z8, Z8
+	VADDPS  Z16, Z9, Z9
+	VADDPS  Z16, Z10, Z10
+	VADDPS  Z16, Z11, Z11
+	VADDPS  Z16, Z12, Z12
+	VADDPS  Z16, Z13, Z13
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z18
-	VCMPPS    $0x1e, Z15, Z0, K2
-	VBLENDMPS Z0, Z18, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z14, Z0
-	VMINPS Z0, Z17, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z16, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z18
-	VCMPPS    $0x1e, Z15, Z1, K2
-	VBLENDMPS Z1, Z18, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z14, Z1
-	VMINPS Z1, Z17, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z16, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z18
-	VCMPPS    $0x1e, Z15, Z2, K2
-	VBLENDMPS Z2, Z18, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z14, Z2
-	VMINPS Z2, Z17, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z16, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z18
-	VCMPPS    $0x1e, Z15, Z3, K2
-	VBLENDMPS Z3, Z18, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z14, Z3
-	VMINPS Z3, Z17, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z16, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z18
-	VCMPPS    $0x1e, Z15, Z4, K2
-	VBLENDMPS Z4, Z18, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z14, Z4
-	VMINPS Z4, Z17, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z16, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z18
-	VCMPPS    $0x1e, Z15, Z5, K2
-	VBLENDMPS Z5, Z18, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z14, Z5
-	VMINPS Z5, Z17, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z16, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z18
-	VCMPPS    $0x1e, Z15, Z6, K2
-	VBLENDMPS Z6, Z18, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z14, Z6
-	VMINPS Z6, Z17, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z16, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z7, Z7
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z18
-	VCMPPS    $0x1e, Z15, Z7, K2
-	VBLENDMPS Z7, Z18, K2, Z7
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z7, Z14, Z7
-	VMINPS Z7, Z17, Z7
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z7, Z7
-
-done_7_0:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z16, Z8, Z8
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z8, Z8
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (AX), Z8, Z18
-	VCMPPS    $0x1e, Z15, Z8, K2
-	VBLENDMPS Z8, Z18, K2, Z8
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z8, Z14, Z8
-	VMINPS Z8, Z17, Z8
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z8, Z8
-
-done_8_0:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z16, Z9, Z9
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z9, Z9
-
-nores_9_0:
-	TESTB     R9, R9
-	JEQ       noleaky_9_0
-	VMULPS    (AX), Z9, Z18
-	VCMPPS    $0x1e, Z15, Z9, K2
-	VBLENDMPS Z9, Z18, K2, Z9
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z9, Z14, Z9
-	VMINPS Z9, Z17, Z9
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z9, Z9
-
-done_9_0:
-	TESTQ SI, SI
-	JEQ   nextrow_9
-	ADDQ  DI, SI
-
-nextrow_9:
-	TESTQ  DX, DX
-	JEQ    nobias_10_0
-	VADDPS Z16, Z10, Z10
-
-nobias_10_0:
-	TESTQ     SI, SI
-	JEQ       nores_10_0
-	TESTB     R8, R8
-	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z10, Z10
-
-nores_10_0:
-	TESTB     R9, R9
-	JEQ       noleaky_10_0
-	VMULPS    (AX), Z10, Z18
-	VCMPPS    $0x1e, Z15, Z10, K2
-	VBLENDMPS Z10, Z18, K2, Z10
-
-noleaky_10_0:
-	TESTB  R10, R10
-	JEQ    noclamp_10_0
-	VMAXPS Z10, Z14, Z10
-	VMINPS Z10, Z17, Z10
-
-noclamp_10_0:
-	TESTQ     SI, SI
-	JEQ       done_10_0
-	TESTB     R8, R8
-	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z10, Z10
-
-done_10_0:
-	TESTQ SI, SI
-	JEQ   nextrow_10
-	ADDQ  DI, SI
-
-nextrow_10:
-	TESTQ  DX, DX
-	JEQ    nobias_11_0
-	VADDPS Z16, Z11, Z11
-
-nobias_11_0:
-	TESTQ     SI, SI
-	JEQ       nores_11_0
-	TESTB     R8, R8
-	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z11, Z11
-
-nores_11_0:
-	TESTB     R9, R9
-	JEQ       noleaky_11_0
-	VMULPS    (AX), Z11, Z18
-	VCMPPS    $0x1e, Z15, Z11, K2
-	VBLENDMPS Z11, Z18, K2, Z11
-
-noleaky_11_0:
-	TESTB  R10, R10
-	JEQ    noclamp_11_0
-	VMAXPS Z11, Z14, Z11
-	VMINPS Z11, Z17, Z11
-
-noclamp_11_0:
-	TESTQ     SI, SI
-	JEQ       done_11_0
-	TESTB     R8, R8
-	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z11, Z11
-
-done_11_0:
-	TESTQ SI, SI
-	JEQ   nextrow_11
-	ADDQ  DI, SI
-
-nextrow_11:
-	TESTQ  DX, DX
-	JEQ    nobias_12_0
-	VADDPS Z16, Z12, Z12
-
-nobias_12_0:
-	TESTQ     SI, SI
-	JEQ       nores_12_0
-	TESTB     R8, R8
-	JNE       nores_12_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z12, Z12
-
-nores_12_0:
-	TESTB     R9, R9
-	JEQ       noleaky_12_0
-	VMULPS    (AX), Z12, Z18
-	VCMPPS    $0x1e, Z15, Z12, K2
-	VBLENDMPS Z12, Z18, K2, Z12
-
-noleaky_12_0:
-	TESTB  R10, R10
-	JEQ    noclamp_12_0
-	VMAXPS Z12, Z14, Z12
-	VMINPS Z12, Z17, Z12
-
-noclamp_12_0:
-	TESTQ     SI, SI
-	JEQ       done_12_0
-	TESTB     R8, R8
-	JEQ       done_12_0
-	VMOVUPS.Z (SI), K1, Z18
-	VADDPS    Z18, Z12, Z12
-
-done_12_0:
-	TESTQ SI, SI
-	JEQ   nextrow_12
-	ADDQ  DI, SI
-
-nextrow_12:
-	TESTQ  DX, DX
-	JEQ    nobias_13_0
-	VADDPS Z16, Z13, Z13
-
-nobias_13_0:
-	TESTQ     SI, SI
-	JEQ       nores_13_0
-	TESTB     R8, R8
-	JNE       nores_13_0
-	VMOVUPS.Z (SI), K1, Z16
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z10, Z10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z12, Z12
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z16
 	VADDPS    Z16, Z13, Z13
 
-nores_13_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_13_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z16
+	VCMPPS    $0x1e, Z15, Z0, K2
+	VBLENDMPS Z0, Z16, K2, Z0
+	VMULPS    (AX), Z1, Z16
+	VCMPPS    $0x1e, Z15, Z1, K2
+	VBLENDMPS Z1, Z16, K2, Z1
+	VMULPS    (AX), Z2, Z16
+	VCMPPS    $0x1e, Z15, Z2, K2
+	VBLENDMPS Z2, Z16, K2, Z2
+	VMULPS    (AX), Z3, Z16
+	VCMPPS    $0x1e, Z15, Z3, K2
+	VBLENDMPS Z3, Z16, K2, Z3
+	VMULPS    (AX), Z4, Z16
+	VCMPPS    $0x1e, Z15, Z4, K2
+	VBLENDMPS Z4, Z16, K2, Z4
+	VMULPS    (AX), Z5, Z16
+	VCMPPS    $0x1e, Z15, Z5, K2
+	VBLENDMPS Z5, Z16, K2, Z5
+	VMULPS    (AX), Z6, Z16
+	VCMPPS    $0x1e, Z15, Z6, K2
+	VBLENDMPS Z6, Z16, K2, Z6
+	VMULPS    (AX), Z7, Z16
+	VCMPPS    $0x1e, Z15, Z7, K2
+	VBLENDMPS Z7, Z16, K2, Z7
+	VMULPS    (AX), Z8, Z16
+	VCMPPS    $0x1e, Z15, Z8, K2
+	VBLENDMPS Z8, Z16, K2, Z8
+	VMULPS    (AX), Z9, Z16
+	VCMPPS    $0x1e, Z15, Z9, K2
+	VBLENDMPS Z9, Z16, K2, Z9
+	VMULPS    (AX), Z10, Z16
+	VCMPPS    $0x1e, Z15, Z10, K2
+	VBLENDMPS Z10, Z16, K2, Z10
+	VMULPS    (AX), Z11, Z16
+	VCMPPS    $0x1e, Z15, Z11, K2
+	VBLENDMPS Z11, Z16, K2, Z11
+	VMULPS    (AX), Z12, Z16
+	VCMPPS    $0x1e, Z15, Z12, K2
+	VBLENDMPS Z12, Z16, K2, Z12
 	VMULPS    (AX), Z13, Z16
 	VCMPPS    $0x1e, Z15, Z13, K2
 	VBLENDMPS Z13, Z16, K2, Z13
 
-noleaky_13_0:
-	TESTB  R10, R10
-	JEQ    noclamp_13_0
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z14, Z0
+	VMAXPS Z1, Z14, Z1
+	VMAXPS Z2, Z14, Z2
+	VMAXPS Z3, Z14, Z3
+	VMAXPS Z4, Z14, Z4
+	VMAXPS Z5, Z14, Z5
+	VMAXPS Z6, Z14, Z6
+	VMAXPS Z7, Z14, Z7
+	VMAXPS Z8, Z14, Z8
+	VMAXPS Z9, Z14, Z9
+	VMAXPS Z10, Z14, Z10
+	VMAXPS Z11, Z14, Z11
+	VMAXPS Z12, Z14, Z12
 	VMAXPS Z13, Z14, Z13
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z17, Z0
+	VMINPS Z1, Z17, Z1
+	VMINPS Z2, Z17, Z2
+	VMINPS Z3, Z17, Z3
+	VMINPS Z4, Z17, Z4
+	VMINPS Z5, Z17, Z5
+	VMINPS Z6, Z17, Z6
+	VMINPS Z7, Z17, Z7
+	VMINPS Z8, Z17, Z8
+	VMINPS Z9, Z17, Z9
+	VMINPS Z10, Z17, Z10
+	VMINPS Z11, Z17, Z11
+	VMINPS Z12, Z17, Z12
 	VMINPS Z13, Z17, Z13
 
-noclamp_13_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_13_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_13_0
-	VMOVUPS.Z (SI), K1, Z16
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z0, Z0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z2, Z2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z4, Z4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z6, Z6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z8, Z8
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z10, Z10
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z11, Z11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z12, Z12
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z16
 	VADDPS    Z16, Z13, Z13
 
-done_13_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
@@ -33915,7 +19278,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z16, Z16, Z16
 	VPXORD    Z17, Z17, Z17
 	TESTQ     DX, DX
@@ -33926,585 +19288,213 @@ nobiasrow:
 	VMOVUPS 64(AX), Z15
 	VMOVUPS 128(AX), Z18
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z17, Z0, Z0
+	VADDPS  Z17, Z1, Z1
+	VADDPS  Z17, Z2, Z2
+	VADDPS  Z17, Z3, Z3
+	VADDPS  Z17, Z4, Z4
+	VADDPS  Z17, Z5, Z5
+	VADDPS  Z17, Z6, Z6
+	VADDPS  Z17, Z7, Z7
+	VADDPS  Z17, Z8, Z8
+	VADDPS  Z17, Z9, Z9
+	VADDPS  Z17, Z10, Z10
+	VADDPS  Z17, Z11, Z11
+	VADDPS  Z17, Z12, Z12
+	VADDPS  Z17, Z13, Z13
+	VADDPS  Z17, Z14, Z14
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z19
-	VCMPPS    $0x1e, Z16, Z0, K2
-	VBLENDMPS Z0, Z19, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z15, Z0
-	VMINPS Z0, Z18, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z17, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z19
-	VCMPPS    $0x1e, Z16, Z1, K2
-	VBLENDMPS Z1, Z19, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z15, Z1
-	VMINPS Z1, Z18, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z17, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z19
-	VCMPPS    $0x1e, Z16, Z2, K2
-	VBLENDMPS Z2, Z19, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z15, Z2
-	VMINPS Z2, Z18, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z17, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z19
-	VCMPPS    $0x1e, Z16, Z3, K2
-	VBLENDMPS Z3, Z19, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z15, Z3
-	VMINPS Z3, Z18, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z17, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z19
-	VCMPPS    $0x1e, Z16, Z4, K2
-	VBLENDMPS Z4, Z19, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z15, Z4
-	VMINPS Z4, Z18, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z17, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z19
-	VCMPPS    $0x1e, Z16, Z5, K2
-	VBLENDMPS Z5, Z19, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z15, Z5
-	VMINPS Z5, Z18, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z17, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z19
-	VCMPPS    $0x1e, Z16, Z6, K2
-	VBLENDMPS Z6, Z19, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z15, Z6
-	VMINPS Z6, Z18, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z17, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z7, Z7
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z19
-	VCMPPS    $0x1e, Z16, Z7, K2
-	VBLENDMPS Z7, Z19, K2, Z7
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z7, Z15, Z7
-	VMINPS Z7, Z18, Z7
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z7, Z7
-
-done_7_0:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z17, Z8, Z8
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z8, Z8
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (AX), Z8, Z19
-	VCMPPS    $0x1e, Z16, Z8, K2
-	VBLENDMPS Z8, Z19, K2, Z8
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z8, Z15, Z8
-	VMINPS Z8, Z18, Z8
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z8, Z8
-
-done_8_0:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z17, Z9, Z9
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z9, Z9
-
-nores_9_0:
-	TESTB     R9, R9
-	JEQ       noleaky_9_0
-	VMULPS    (AX), Z9, Z19
-	VCMPPS    $0x1e, Z16, Z9, K2
-	VBLENDMPS Z9, Z19, K2, Z9
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z9, Z15, Z9
-	VMINPS Z9, Z18, Z9
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z9, Z9
-
-done_9_0:
-	TESTQ SI, SI
-	JEQ   nextrow_9
-	ADDQ  DI, SI
-
-nextrow_9:
-	TESTQ  DX, DX
-	JEQ    nobias_10_0
-	VADDPS Z17, Z10, Z10
-
-nobias_10_0:
-	TESTQ     SI, SI
-	JEQ       nores_10_0
-	TESTB     R8, R8
-	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z10, Z10
-
-nores_10_0:
-	TESTB     R9, R9
-	JEQ       noleaky_10_0
-	VMULPS    (AX), Z10, Z19
-	VCMPPS    $0x1e, Z16, Z10, K2
-	VBLENDMPS Z10, Z19, K2, Z10
-
-noleaky_10_0:
-	TESTB  R10, R10
-	JEQ    noclamp_10_0
-	VMAXPS Z10, Z15, Z10
-	VMINPS Z10, Z18, Z10
-
-noclamp_10_0:
-	TESTQ     SI, SI
-	JEQ       done_10_0
-	TESTB     R8, R8
-	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z10, Z10
-
-done_10_0:
-	TESTQ SI, SI
-	JEQ   nextrow_10
-	ADDQ  DI, SI
-
-nextrow_10:
-	TESTQ  DX, DX
-	JEQ    nobias_11_0
-	VADDPS Z17, Z11, Z11
-
-nobias_11_0:
-	TESTQ     SI, SI
-	JEQ       nores_11_0
-	TESTB     R8, R8
-	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z11, Z11
-
-nores_11_0:
-	TESTB     R9, R9
-	JEQ       noleaky_11_0
-	VMULPS    (AX), Z11, Z19
-	VCMPPS    $0x1e, Z16, Z11, K2
-	VBLENDMPS Z11, Z19, K2, Z11
-
-noleaky_11_0:
-	TESTB  R10, R10
-	JEQ    noclamp_11_0
-	VMAXPS Z11, Z15, Z11
-	VMINPS Z11, Z18, Z11
-
-noclamp_11_0:
-	TESTQ     SI, SI
-	JEQ       done_11_0
-	TESTB     R8, R8
-	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z11, Z11
-
-done_11_0:
-	TESTQ SI, SI
-	JEQ   nextrow_11
-	ADDQ  DI, SI
-
-nextrow_11:
-	TESTQ  DX, DX
-	JEQ    nobias_12_0
-	VADDPS Z17, Z12, Z12
-
-nobias_12_0:
-	TESTQ     SI, SI
-	JEQ       nores_12_0
-	TESTB     R8, R8
-	JNE       nores_12_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z12, Z12
-
-nores_12_0:
-	TESTB     R9, R9
-	JEQ       noleaky_12_0
-	VMULPS    (AX), Z12, Z19
-	VCMPPS    $0x1e, Z16, Z12, K2
-	VBLENDMPS Z12, Z19, K2, Z12
-
-noleaky_12_0:
-	TESTB  R10, R10
-	JEQ    noclamp_12_0
-	VMAXPS Z12, Z15, Z12
-	VMINPS Z12, Z18, Z12
-
-noclamp_12_0:
-	TESTQ     SI, SI
-	JEQ       done_12_0
-	TESTB     R8, R8
-	JEQ       done_12_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z12, Z12
-
-done_12_0:
-	TESTQ SI, SI
-	JEQ   nextrow_12
-	ADDQ  DI, SI
-
-nextrow_12:
-	TESTQ  DX, DX
-	JEQ    nobias_13_0
-	VADDPS Z17, Z13, Z13
-
-nobias_13_0:
-	TESTQ     SI, SI
-	JEQ       nores_13_0
-	TESTB     R8, R8
-	JNE       nores_13_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z13, Z13
-
-nores_13_0:
-	TESTB     R9, R9
-	JEQ       noleaky_13_0
-	VMULPS    (AX), Z13, Z19
-	VCMPPS    $0x1e, Z16, Z13, K2
-	VBLENDMPS Z13, Z19, K2, Z13
-
-noleaky_13_0:
-	TESTB  R10, R10
-	JEQ    noclamp_13_0
-	VMAXPS Z13, Z15, Z13
-	VMINPS Z13, Z18, Z13
-
-noclamp_13_0:
-	TESTQ     SI, SI
-	JEQ       done_13_0
-	TESTB     R8, R8
-	JEQ       done_13_0
-	VMOVUPS.Z (SI), K1, Z19
-	VADDPS    Z19, Z13, Z13
-
-done_13_0:
-	TESTQ SI, SI
-	JEQ   nextrow_13
-	ADDQ  DI, SI
-
-nextrow_13:
-	TESTQ  DX, DX
-	JEQ    nobias_14_0
-	VADDPS Z17, Z14, Z14
-
-nobias_14_0:
-	TESTQ     SI, SI
-	JEQ       nores_14_0
-	TESTB     R8, R8
-	JNE       nores_14_0
-	VMOVUPS.Z (SI), K1, Z17
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z10, Z10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z12, Z12
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
 	VADDPS    Z17, Z14, Z14
 
-nores_14_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_14_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z17
+	VCMPPS    $0x1e, Z16, Z0, K2
+	VBLENDMPS Z0, Z17, K2, Z0
+	VMULPS    (AX), Z1, Z17
+	VCMPPS    $0x1e, Z16, Z1, K2
+	VBLENDMPS Z1, Z17, K2, Z1
+	VMULPS    (AX), Z2, Z17
+	VCMPPS    $0x1e, Z16, Z2, K2
+	VBLENDMPS Z2, Z17, K2, Z2
+	VMULPS    (AX), Z3, Z17
+	VCMPPS    $0x1e, Z16, Z3, K2
+	VBLENDMPS Z3, Z17, K2, Z3
+	VMULPS    (AX), Z4, Z17
+	VCMPPS    $0x1e, Z16, Z4, K2
+	VBLENDMPS Z4, Z17, K2, Z4
+	VMULPS    (AX), Z5, Z17
+	VCMPPS    $0x1e, Z16, Z5, K2
+	VBLENDMPS Z5, Z17, K2, Z5
+	VMULPS    (AX), Z6, Z17
+	VCMPPS    $0x1e, Z16, Z6, K2
+	VBLENDMPS Z6, Z17, K2, Z6
+	VMULPS    (AX), Z7, Z17
+	VCMPPS    $0x1e, Z16, Z7, K2
+	VBLENDMPS Z7, Z17, K2, Z7
+	VMULPS    (AX), Z8, Z17
+	VCMPPS    $0x1e, Z16, Z8, K2
+	VBLENDMPS Z8, Z17, K2, Z8
+	VMULPS    (AX), Z9, Z17
+	VCMPPS    $0x1e, Z16, Z9, K2
+	VBLENDMPS Z9, Z17, K2, Z9
+	VMULPS    (AX), Z10, Z17
+	VCMPPS    $0x1e, Z16, Z10, K2
+	VBLENDMPS Z10, Z17, K2, Z10
+	VMULPS    (AX), Z11, Z17
+	VCMPPS    $0x1e, Z16, Z11, K2
+	VBLENDMPS Z11, Z17, K2, Z11
+	VMULPS    (AX), Z12, Z17
+	VCMPPS    $0x1e, Z16, Z12, K2
+	VBLENDMPS Z12, Z17, K2, Z12
+	VMULPS    (AX), Z13, Z17
+	VCMPPS    $0x1e, Z16, Z13, K2
+	VBLENDMPS Z13, Z17, K2, Z13
 	VMULPS    (AX), Z14, Z17
 	VCMPPS    $0x1e, Z16, Z14, K2
 	VBLENDMPS Z14, Z17, K2, Z14
 
-noleaky_14_0:
-	TESTB  R10, R10
-	JEQ    noclamp_14_0
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z15, Z0
+	VMAXPS Z1, Z15, Z1
+	VMAXPS Z2, Z15, Z2
+	VMAXPS Z3, Z15, Z3
+	VMAXPS Z4, Z15, Z4
+	VMAXPS Z5, Z15, Z5
+	VMAXPS Z6, Z15, Z6
+	VMAXPS Z7, Z15, Z7
+	VMAXPS Z8, Z15, Z8
+	VMAXPS Z9, Z15, Z9
+	VMAXPS Z10, Z15, Z10
+	VMAXPS Z11, Z15, Z11
+	VMAXPS Z12, Z15, Z12
+	VMAXPS Z13, Z15, Z13
 	VMAXPS Z14, Z15, Z14
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z18, Z0
+	VMINPS Z1, Z18, Z1
+	VMINPS Z2, Z18, Z2
+	VMINPS Z3, Z18, Z3
+	VMINPS Z4, Z18, Z4
+	VMINPS Z5, Z18, Z5
+	VMINPS Z6, Z18, Z6
+	VMINPS Z7, Z18, Z7
+	VMINPS Z8, Z18, Z8
+	VMINPS Z9, Z18, Z9
+	VMINPS Z10, Z18, Z10
+	VMINPS Z11, Z18, Z11
+	VMINPS Z12, Z18, Z12
+	VMINPS Z13, Z18, Z13
 	VMINPS Z14, Z18, Z14
 
-noclamp_14_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_14_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_14_0
-	VMOVUPS.Z (SI), K1, Z17
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z0, Z0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z2, Z2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z4, Z4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z6, Z6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z8, Z8
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z10, Z10
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z11, Z11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z12, Z12
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z13, Z13
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
 	VADDPS    Z17, Z14, Z14
 
-done_14_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX
@@ -34732,7 +19722,6 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	MOVB      218(AX), R10
 	VPXORD    Z17, Z17, Z17
 	VPXORD    Z18, Z18, Z18
 	TESTQ     DX, DX
@@ -34743,624 +19732,225 @@ nobiasrow:
 	VMOVUPS 64(AX), Z16
 	VMOVUPS 128(AX), Z19
 	TESTQ   DX, DX
-	JEQ     nobias_0_0
+	JEQ     nobias
 	VADDPS  Z18, Z0, Z0
+	VADDPS  Z18, Z1, Z1
+	VADDPS  Z18, Z2, Z2
+	VADDPS  Z18, Z3, Z3
+	VADDPS  Z18, Z4, Z4
+	VADDPS  Z18, Z5, Z5
+	VADDPS  Z18, Z6, Z6
+	VADDPS  Z18, Z7, Z7
+	VADDPS  Z18, Z8, Z8
+	VADDPS  Z18, Z9, Z9
+	VADDPS  Z18, Z10, Z10
+	VADDPS  Z18, Z11, Z11
+	VADDPS  Z18, Z12, Z12
+	VADDPS  Z18, Z13, Z13
+	VADDPS  Z18, Z14, Z14
+	VADDPS  Z18, Z15, Z15
 
-nobias_0_0:
+nobias:
 	TESTQ     SI, SI
-	JEQ       nores_0_0
+	JEQ       noresbefore
 	TESTB     R8, R8
-	JNE       nores_0_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z0, Z0
-
-nores_0_0:
-	TESTB     R9, R9
-	JEQ       noleaky_0_0
-	VMULPS    (AX), Z0, Z20
-	VCMPPS    $0x1e, Z17, Z0, K2
-	VBLENDMPS Z0, Z20, K2, Z0
-
-noleaky_0_0:
-	TESTB  R10, R10
-	JEQ    noclamp_0_0
-	VMAXPS Z0, Z16, Z0
-	VMINPS Z0, Z19, Z0
-
-noclamp_0_0:
-	TESTQ     SI, SI
-	JEQ       done_0_0
-	TESTB     R8, R8
-	JEQ       done_0_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z0, Z0
-
-done_0_0:
-	TESTQ SI, SI
-	JEQ   nextrow_0
-	ADDQ  DI, SI
-
-nextrow_0:
-	TESTQ  DX, DX
-	JEQ    nobias_1_0
-	VADDPS Z18, Z1, Z1
-
-nobias_1_0:
-	TESTQ     SI, SI
-	JEQ       nores_1_0
-	TESTB     R8, R8
-	JNE       nores_1_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z1, Z1
-
-nores_1_0:
-	TESTB     R9, R9
-	JEQ       noleaky_1_0
-	VMULPS    (AX), Z1, Z20
-	VCMPPS    $0x1e, Z17, Z1, K2
-	VBLENDMPS Z1, Z20, K2, Z1
-
-noleaky_1_0:
-	TESTB  R10, R10
-	JEQ    noclamp_1_0
-	VMAXPS Z1, Z16, Z1
-	VMINPS Z1, Z19, Z1
-
-noclamp_1_0:
-	TESTQ     SI, SI
-	JEQ       done_1_0
-	TESTB     R8, R8
-	JEQ       done_1_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z1, Z1
-
-done_1_0:
-	TESTQ SI, SI
-	JEQ   nextrow_1
-	ADDQ  DI, SI
-
-nextrow_1:
-	TESTQ  DX, DX
-	JEQ    nobias_2_0
-	VADDPS Z18, Z2, Z2
-
-nobias_2_0:
-	TESTQ     SI, SI
-	JEQ       nores_2_0
-	TESTB     R8, R8
-	JNE       nores_2_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z2, Z2
-
-nores_2_0:
-	TESTB     R9, R9
-	JEQ       noleaky_2_0
-	VMULPS    (AX), Z2, Z20
-	VCMPPS    $0x1e, Z17, Z2, K2
-	VBLENDMPS Z2, Z20, K2, Z2
-
-noleaky_2_0:
-	TESTB  R10, R10
-	JEQ    noclamp_2_0
-	VMAXPS Z2, Z16, Z2
-	VMINPS Z2, Z19, Z2
-
-noclamp_2_0:
-	TESTQ     SI, SI
-	JEQ       done_2_0
-	TESTB     R8, R8
-	JEQ       done_2_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z2, Z2
-
-done_2_0:
-	TESTQ SI, SI
-	JEQ   nextrow_2
-	ADDQ  DI, SI
-
-nextrow_2:
-	TESTQ  DX, DX
-	JEQ    nobias_3_0
-	VADDPS Z18, Z3, Z3
-
-nobias_3_0:
-	TESTQ     SI, SI
-	JEQ       nores_3_0
-	TESTB     R8, R8
-	JNE       nores_3_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z3, Z3
-
-nores_3_0:
-	TESTB     R9, R9
-	JEQ       noleaky_3_0
-	VMULPS    (AX), Z3, Z20
-	VCMPPS    $0x1e, Z17, Z3, K2
-	VBLENDMPS Z3, Z20, K2, Z3
-
-noleaky_3_0:
-	TESTB  R10, R10
-	JEQ    noclamp_3_0
-	VMAXPS Z3, Z16, Z3
-	VMINPS Z3, Z19, Z3
-
-noclamp_3_0:
-	TESTQ     SI, SI
-	JEQ       done_3_0
-	TESTB     R8, R8
-	JEQ       done_3_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z3, Z3
-
-done_3_0:
-	TESTQ SI, SI
-	JEQ   nextrow_3
-	ADDQ  DI, SI
-
-nextrow_3:
-	TESTQ  DX, DX
-	JEQ    nobias_4_0
-	VADDPS Z18, Z4, Z4
-
-nobias_4_0:
-	TESTQ     SI, SI
-	JEQ       nores_4_0
-	TESTB     R8, R8
-	JNE       nores_4_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z4, Z4
-
-nores_4_0:
-	TESTB     R9, R9
-	JEQ       noleaky_4_0
-	VMULPS    (AX), Z4, Z20
-	VCMPPS    $0x1e, Z17, Z4, K2
-	VBLENDMPS Z4, Z20, K2, Z4
-
-noleaky_4_0:
-	TESTB  R10, R10
-	JEQ    noclamp_4_0
-	VMAXPS Z4, Z16, Z4
-	VMINPS Z4, Z19, Z4
-
-noclamp_4_0:
-	TESTQ     SI, SI
-	JEQ       done_4_0
-	TESTB     R8, R8
-	JEQ       done_4_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z4, Z4
-
-done_4_0:
-	TESTQ SI, SI
-	JEQ   nextrow_4
-	ADDQ  DI, SI
-
-nextrow_4:
-	TESTQ  DX, DX
-	JEQ    nobias_5_0
-	VADDPS Z18, Z5, Z5
-
-nobias_5_0:
-	TESTQ     SI, SI
-	JEQ       nores_5_0
-	TESTB     R8, R8
-	JNE       nores_5_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z5, Z5
-
-nores_5_0:
-	TESTB     R9, R9
-	JEQ       noleaky_5_0
-	VMULPS    (AX), Z5, Z20
-	VCMPPS    $0x1e, Z17, Z5, K2
-	VBLENDMPS Z5, Z20, K2, Z5
-
-noleaky_5_0:
-	TESTB  R10, R10
-	JEQ    noclamp_5_0
-	VMAXPS Z5, Z16, Z5
-	VMINPS Z5, Z19, Z5
-
-noclamp_5_0:
-	TESTQ     SI, SI
-	JEQ       done_5_0
-	TESTB     R8, R8
-	JEQ       done_5_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z5, Z5
-
-done_5_0:
-	TESTQ SI, SI
-	JEQ   nextrow_5
-	ADDQ  DI, SI
-
-nextrow_5:
-	TESTQ  DX, DX
-	JEQ    nobias_6_0
-	VADDPS Z18, Z6, Z6
-
-nobias_6_0:
-	TESTQ     SI, SI
-	JEQ       nores_6_0
-	TESTB     R8, R8
-	JNE       nores_6_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z6, Z6
-
-nores_6_0:
-	TESTB     R9, R9
-	JEQ       noleaky_6_0
-	VMULPS    (AX), Z6, Z20
-	VCMPPS    $0x1e, Z17, Z6, K2
-	VBLENDMPS Z6, Z20, K2, Z6
-
-noleaky_6_0:
-	TESTB  R10, R10
-	JEQ    noclamp_6_0
-	VMAXPS Z6, Z16, Z6
-	VMINPS Z6, Z19, Z6
-
-noclamp_6_0:
-	TESTQ     SI, SI
-	JEQ       done_6_0
-	TESTB     R8, R8
-	JEQ       done_6_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z6, Z6
-
-done_6_0:
-	TESTQ SI, SI
-	JEQ   nextrow_6
-	ADDQ  DI, SI
-
-nextrow_6:
-	TESTQ  DX, DX
-	JEQ    nobias_7_0
-	VADDPS Z18, Z7, Z7
-
-nobias_7_0:
-	TESTQ     SI, SI
-	JEQ       nores_7_0
-	TESTB     R8, R8
-	JNE       nores_7_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z7, Z7
-
-nores_7_0:
-	TESTB     R9, R9
-	JEQ       noleaky_7_0
-	VMULPS    (AX), Z7, Z20
-	VCMPPS    $0x1e, Z17, Z7, K2
-	VBLENDMPS Z7, Z20, K2, Z7
-
-noleaky_7_0:
-	TESTB  R10, R10
-	JEQ    noclamp_7_0
-	VMAXPS Z7, Z16, Z7
-	VMINPS Z7, Z19, Z7
-
-noclamp_7_0:
-	TESTQ     SI, SI
-	JEQ       done_7_0
-	TESTB     R8, R8
-	JEQ       done_7_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z7, Z7
-
-done_7_0:
-	TESTQ SI, SI
-	JEQ   nextrow_7
-	ADDQ  DI, SI
-
-nextrow_7:
-	TESTQ  DX, DX
-	JEQ    nobias_8_0
-	VADDPS Z18, Z8, Z8
-
-nobias_8_0:
-	TESTQ     SI, SI
-	JEQ       nores_8_0
-	TESTB     R8, R8
-	JNE       nores_8_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z8, Z8
-
-nores_8_0:
-	TESTB     R9, R9
-	JEQ       noleaky_8_0
-	VMULPS    (AX), Z8, Z20
-	VCMPPS    $0x1e, Z17, Z8, K2
-	VBLENDMPS Z8, Z20, K2, Z8
-
-noleaky_8_0:
-	TESTB  R10, R10
-	JEQ    noclamp_8_0
-	VMAXPS Z8, Z16, Z8
-	VMINPS Z8, Z19, Z8
-
-noclamp_8_0:
-	TESTQ     SI, SI
-	JEQ       done_8_0
-	TESTB     R8, R8
-	JEQ       done_8_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z8, Z8
-
-done_8_0:
-	TESTQ SI, SI
-	JEQ   nextrow_8
-	ADDQ  DI, SI
-
-nextrow_8:
-	TESTQ  DX, DX
-	JEQ    nobias_9_0
-	VADDPS Z18, Z9, Z9
-
-nobias_9_0:
-	TESTQ     SI, SI
-	JEQ       nores_9_0
-	TESTB     R8, R8
-	JNE       nores_9_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z9, Z9
-
-nores_9_0:
-	TESTB     R9, R9
-	JEQ       noleaky_9_0
-	VMULPS    (AX), Z9, Z20
-	VCMPPS    $0x1e, Z17, Z9, K2
-	VBLENDMPS Z9, Z20, K2, Z9
-
-noleaky_9_0:
-	TESTB  R10, R10
-	JEQ    noclamp_9_0
-	VMAXPS Z9, Z16, Z9
-	VMINPS Z9, Z19, Z9
-
-noclamp_9_0:
-	TESTQ     SI, SI
-	JEQ       done_9_0
-	TESTB     R8, R8
-	JEQ       done_9_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z9, Z9
-
-done_9_0:
-	TESTQ SI, SI
-	JEQ   nextrow_9
-	ADDQ  DI, SI
-
-nextrow_9:
-	TESTQ  DX, DX
-	JEQ    nobias_10_0
-	VADDPS Z18, Z10, Z10
-
-nobias_10_0:
-	TESTQ     SI, SI
-	JEQ       nores_10_0
-	TESTB     R8, R8
-	JNE       nores_10_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z10, Z10
-
-nores_10_0:
-	TESTB     R9, R9
-	JEQ       noleaky_10_0
-	VMULPS    (AX), Z10, Z20
-	VCMPPS    $0x1e, Z17, Z10, K2
-	VBLENDMPS Z10, Z20, K2, Z10
-
-noleaky_10_0:
-	TESTB  R10, R10
-	JEQ    noclamp_10_0
-	VMAXPS Z10, Z16, Z10
-	VMINPS Z10, Z19, Z10
-
-noclamp_10_0:
-	TESTQ     SI, SI
-	JEQ       done_10_0
-	TESTB     R8, R8
-	JEQ       done_10_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z10, Z10
-
-done_10_0:
-	TESTQ SI, SI
-	JEQ   nextrow_10
-	ADDQ  DI, SI
-
-nextrow_10:
-	TESTQ  DX, DX
-	JEQ    nobias_11_0
-	VADDPS Z18, Z11, Z11
-
-nobias_11_0:
-	TESTQ     SI, SI
-	JEQ       nores_11_0
-	TESTB     R8, R8
-	JNE       nores_11_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z11, Z11
-
-nores_11_0:
-	TESTB     R9, R9
-	JEQ       noleaky_11_0
-	VMULPS    (AX), Z11, Z20
-	VCMPPS    $0x1e, Z17, Z11, K2
-	VBLENDMPS Z11, Z20, K2, Z11
-
-noleaky_11_0:
-	TESTB  R10, R10
-	JEQ    noclamp_11_0
-	VMAXPS Z11, Z16, Z11
-	VMINPS Z11, Z19, Z11
-
-noclamp_11_0:
-	TESTQ     SI, SI
-	JEQ       done_11_0
-	TESTB     R8, R8
-	JEQ       done_11_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z11, Z11
-
-done_11_0:
-	TESTQ SI, SI
-	JEQ   nextrow_11
-	ADDQ  DI, SI
-
-nextrow_11:
-	TESTQ  DX, DX
-	JEQ    nobias_12_0
-	VADDPS Z18, Z12, Z12
-
-nobias_12_0:
-	TESTQ     SI, SI
-	JEQ       nores_12_0
-	TESTB     R8, R8
-	JNE       nores_12_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z12, Z12
-
-nores_12_0:
-	TESTB     R9, R9
-	JEQ       noleaky_12_0
-	VMULPS    (AX), Z12, Z20
-	VCMPPS    $0x1e, Z17, Z12, K2
-	VBLENDMPS Z12, Z20, K2, Z12
-
-noleaky_12_0:
-	TESTB  R10, R10
-	JEQ    noclamp_12_0
-	VMAXPS Z12, Z16, Z12
-	VMINPS Z12, Z19, Z12
-
-noclamp_12_0:
-	TESTQ     SI, SI
-	JEQ       done_12_0
-	TESTB     R8, R8
-	JEQ       done_12_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z12, Z12
-
-done_12_0:
-	TESTQ SI, SI
-	JEQ   nextrow_12
-	ADDQ  DI, SI
-
-nextrow_12:
-	TESTQ  DX, DX
-	JEQ    nobias_13_0
-	VADDPS Z18, Z13, Z13
-
-nobias_13_0:
-	TESTQ     SI, SI
-	JEQ       nores_13_0
-	TESTB     R8, R8
-	JNE       nores_13_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z13, Z13
-
-nores_13_0:
-	TESTB     R9, R9
-	JEQ       noleaky_13_0
-	VMULPS    (AX), Z13, Z20
-	VCMPPS    $0x1e, Z17, Z13, K2
-	VBLENDMPS Z13, Z20, K2, Z13
-
-noleaky_13_0:
-	TESTB  R10, R10
-	JEQ    noclamp_13_0
-	VMAXPS Z13, Z16, Z13
-	VMINPS Z13, Z19, Z13
-
-noclamp_13_0:
-	TESTQ     SI, SI
-	JEQ       done_13_0
-	TESTB     R8, R8
-	JEQ       done_13_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z13, Z13
-
-done_13_0:
-	TESTQ SI, SI
-	JEQ   nextrow_13
-	ADDQ  DI, SI
-
-nextrow_13:
-	TESTQ  DX, DX
-	JEQ    nobias_14_0
-	VADDPS Z18, Z14, Z14
-
-nobias_14_0:
-	TESTQ     SI, SI
-	JEQ       nores_14_0
-	TESTB     R8, R8
-	JNE       nores_14_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z14, Z14
-
-nores_14_0:
-	TESTB     R9, R9
-	JEQ       noleaky_14_0
-	VMULPS    (AX), Z14, Z20
-	VCMPPS    $0x1e, Z17, Z14, K2
-	VBLENDMPS Z14, Z20, K2, Z14
-
-noleaky_14_0:
-	TESTB  R10, R10
-	JEQ    noclamp_14_0
-	VMAXPS Z14, Z16, Z14
-	VMINPS Z14, Z19, Z14
-
-noclamp_14_0:
-	TESTQ     SI, SI
-	JEQ       done_14_0
-	TESTB     R8, R8
-	JEQ       done_14_0
-	VMOVUPS.Z (SI), K1, Z20
-	VADDPS    Z20, Z14, Z14
-
-done_14_0:
-	TESTQ SI, SI
-	JEQ   nextrow_14
-	ADDQ  DI, SI
-
-nextrow_14:
-	TESTQ  DX, DX
-	JEQ    nobias_15_0
-	VADDPS Z18, Z15, Z15
-
-nobias_15_0:
-	TESTQ     SI, SI
-	JEQ       nores_15_0
-	TESTB     R8, R8
-	JNE       nores_15_0
-	VMOVUPS.Z (SI), K1, Z18
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z10, Z10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z12, Z12
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
+	VADDPS    Z18, Z14, Z14
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z18
 	VADDPS    Z18, Z15, Z15
 
-nores_15_0:
+noresbefore:
 	TESTB     R9, R9
-	JEQ       noleaky_15_0
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z18
+	VCMPPS    $0x1e, Z17, Z0, K2
+	VBLENDMPS Z0, Z18, K2, Z0
+	VMULPS    (AX), Z1, Z18
+	VCMPPS    $0x1e, Z17, Z1, K2
+	VBLENDMPS Z1, Z18, K2, Z1
+	VMULPS    (AX), Z2, Z18
+	VCMPPS    $0x1e, Z17, Z2, K2
+	VBLENDMPS Z2, Z18, K2, Z2
+	VMULPS    (AX), Z3, Z18
+	VCMPPS    $0x1e, Z17, Z3, K2
+	VBLENDMPS Z3, Z18, K2, Z3
+	VMULPS    (AX), Z4, Z18
+	VCMPPS    $0x1e, Z17, Z4, K2
+	VBLENDMPS Z4, Z18, K2, Z4
+	VMULPS    (AX), Z5, Z18
+	VCMPPS    $0x1e, Z17, Z5, K2
+	VBLENDMPS Z5, Z18, K2, Z5
+	VMULPS    (AX), Z6, Z18
+	VCMPPS    $0x1e, Z17, Z6, K2
+	VBLENDMPS Z6, Z18, K2, Z6
+	VMULPS    (AX), Z7, Z18
+	VCMPPS    $0x1e, Z17, Z7, K2
+	VBLENDMPS Z7, Z18, K2, Z7
+	VMULPS    (AX), Z8, Z18
+	VCMPPS    $0x1e, Z17, Z8, K2
+	VBLENDMPS Z8, Z18, K2, Z8
+	VMULPS    (AX), Z9, Z18
+	VCMPPS    $0x1e, Z17, Z9, K2
+	VBLENDMPS Z9, Z18, K2, Z9
+	VMULPS    (AX), Z10, Z18
+	VCMPPS    $0x1e, Z17, Z10, K2
+	VBLENDMPS Z10, Z18, K2, Z10
+	VMULPS    (AX), Z11, Z18
+	VCMPPS    $0x1e, Z17, Z11, K2
+	VBLENDMPS Z11, Z18, K2, Z11
+	VMULPS    (AX), Z12, Z18
+	VCMPPS    $0x1e, Z17, Z12, K2
+	VBLENDMPS Z12, Z18, K2, Z12
+	VMULPS    (AX), Z13, Z18
+	VCMPPS    $0x1e, Z17, Z13, K2
+	VBLENDMPS Z13, Z18, K2, Z13
+	VMULPS    (AX), Z14, Z18
+	VCMPPS    $0x1e, Z17, Z14, K2
+	VBLENDMPS Z14, Z18, K2, Z14
 	VMULPS    (AX), Z15, Z18
 	VCMPPS    $0x1e, Z17, Z15, K2
 	VBLENDMPS Z15, Z18, K2, Z15
 
-noleaky_15_0:
-	TESTB  R10, R10
-	JEQ    noclamp_15_0
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z16, Z0
+	VMAXPS Z1, Z16, Z1
+	VMAXPS Z2, Z16, Z2
+	VMAXPS Z3, Z16, Z3
+	VMAXPS Z4, Z16, Z4
+	VMAXPS Z5, Z16, Z5
+	VMAXPS Z6, Z16, Z6
+	VMAXPS Z7, Z16, Z7
+	VMAXPS Z8, Z16, Z8
+	VMAXPS Z9, Z16, Z9
+	VMAXPS Z10, Z16, Z10
+	VMAXPS Z11, Z16, Z11
+	VMAXPS Z12, Z16, Z12
+	VMAXPS Z13, Z16, Z13
+	VMAXPS Z14, Z16, Z14
 	VMAXPS Z15, Z16, Z15
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z19, Z0
+	VMINPS Z1, Z19, Z1
+	VMINPS Z2, Z19, Z2
+	VMINPS Z3, Z19, Z3
+	VMINPS Z4, Z19, Z4
+	VMINPS Z5, Z19, Z5
+	VMINPS Z6, Z19, Z6
+	VMINPS Z7, Z19, Z7
+	VMINPS Z8, Z19, Z8
+	VMINPS Z9, Z19, Z9
+	VMINPS Z10, Z19, Z10
+	VMINPS Z11, Z19, Z11
+	VMINPS Z12, Z19, Z12
+	VMINPS Z13, Z19, Z13
+	VMINPS Z14, Z19, Z14
 	VMINPS Z15, Z19, Z15
 
-noclamp_15_0:
+noclamp219:
 	TESTQ     SI, SI
-	JEQ       done_15_0
+	JEQ       noresafter
 	TESTB     R8, R8
-	JEQ       done_15_0
-	VMOVUPS.Z (SI), K1, Z18
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z0, Z0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z2, Z2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z4, Z4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z6, Z6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z8, Z8
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z10, Z10
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z11, Z11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z12, Z12
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z13, Z13
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z14, Z14
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z18
 	VADDPS    Z18, Z15, Z15
 
-done_15_0:
+noresafter:
 noep:
 	VMOVUPS Z0, K1, (CX)
 	ADDQ    BX, CX

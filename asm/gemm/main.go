@@ -324,7 +324,8 @@ const (
 	epLdr      = 208
 	epResAfter = 216
 	epLeaky    = 217 // slope ≠ 1: the v > 0 ? v : slope·v step is needed
-	epClamp    = 218 // lo > -Inf or hi < +Inf: the clamp is needed
+	epClampLo  = 218 // lo > -Inf: the max(v, lo) step is needed
+	epClampHi  = 219 // hi < +Inf: the min(v, hi) step is needed
 )
 
 // epilogue applies *ep (unless ep is nil) to the accumulators in registers, row by row, as
@@ -340,10 +341,9 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 	MOVQ(Mem{Base: ep, Disp: epRes}, res)
 	MOVQ(Mem{Base: ep, Disp: epLdr}, ldr)
 	SHLQ(Imm(2), ldr)
-	after, leaky, clamp := GP8(), GP8(), GP8()
+	after, leaky := GP8(), GP8()
 	MOVB(Mem{Base: ep, Disp: epResAfter}, after)
 	MOVB(Mem{Base: ep, Disp: epLeaky}, leaky)
-	MOVB(Mem{Base: ep, Disp: epClamp}, clamp)
 	zero := newVec()
 	if avx512 {
 		VPXORD(zero, zero, zero)
@@ -370,53 +370,77 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 		VMOVUPS(Mem{Base: ep, Disp: epLo}, lo)
 		VMOVUPS(Mem{Base: ep, Disp: epHi}, hi)
 	}
+	// One test per step and tile, then the step on every accumulator: the flags do not change
+	// within a tile, and per-vector tests would cost more than the arithmetic at small K.
+	t := newVec()
+	TESTQ(bias, bias)
+	JEQ(LabelRef("nobias"))
 	for i := range accs {
 		for h, v := range accs[i] {
-			l := fmt.Sprintf("_%d_%d", i, h)
-			t := newVec()
-			TESTQ(bias, bias)
-			JEQ(LabelRef("nobias" + l))
 			if avx512 {
 				VADDPS(biasV[h], v, v)
 			} else {
 				load(Mem{Base: bias}, h, t)
 				VADDPS(t, v, v)
 			}
-			Label("nobias" + l)
-			TESTQ(res, res)
-			JEQ(LabelRef("nores" + l))
-			TESTB(after, after)
-			JNE(LabelRef("nores" + l))
-			load(Mem{Base: res}, h, t)
-			VADDPS(t, v, v)
-			Label("nores" + l)
-			TESTB(leaky, leaky)
-			JEQ(LabelRef("noleaky" + l))
-			act.Leaky(v, t, zero, Mem{Base: ep, Disp: epSlope}, avx512)
-			Label("noleaky" + l)
-			TESTB(clamp, clamp)
-			JEQ(LabelRef("noclamp" + l))
-			if !avx512 { // no registers to spare: the bounds come from memory, through t
-				lo, hi = t, newVec()
-				VMOVUPS(Mem{Base: ep, Disp: epLo}, lo)
-				VMOVUPS(Mem{Base: ep, Disp: epHi}, hi)
-			}
-			act.Clamp(v, lo, hi)
-			Label("noclamp" + l)
-			TESTQ(res, res)
-			JEQ(LabelRef("done" + l))
-			TESTB(after, after)
-			JEQ(LabelRef("done" + l))
-			load(Mem{Base: res}, h, t)
-			VADDPS(t, v, v)
-			Label("done" + l)
-		}
-		if i < len(accs)-1 {
-			TESTQ(res, res)
-			JEQ(LabelRef(fmt.Sprintf("nextrow_%d", i)))
-			ADDQ(ldr, res)
-			Label(fmt.Sprintf("nextrow_%d", i))
 		}
 	}
+	Label("nobias")
+	// addRes adds the residual tile (row stride ldr) to the accumulators.
+	addRes := func() {
+		r := GP64()
+		MOVQ(res, r)
+		for i := range accs {
+			for h, v := range accs[i] {
+				load(Mem{Base: r}, h, t)
+				VADDPS(t, v, v)
+			}
+			if i < len(accs)-1 {
+				ADDQ(ldr, r)
+			}
+		}
+	}
+	TESTQ(res, res)
+	JEQ(LabelRef("noresbefore"))
+	TESTB(after, after)
+	JNE(LabelRef("noresbefore"))
+	addRes()
+	Label("noresbefore")
+	TESTB(leaky, leaky)
+	JEQ(LabelRef("noleaky"))
+	for i := range accs {
+		for _, v := range accs[i] {
+			act.Leaky(v, t, zero, Mem{Base: ep, Disp: epSlope}, avx512)
+		}
+	}
+	Label("noleaky")
+	// The clamp's two halves, each only when its bound is finite (ReLU: the max alone).
+	if !avx512 { // AVX2: a bound takes t, loaded when needed
+		lo, hi = t, t
+	}
+	for _, half := range []struct {
+		flag, bound int
+		v           reg.VecVirtual
+		op          func(v, b reg.VecVirtual)
+	}{{epClampLo, epLo, lo, act.Floor}, {epClampHi, epHi, hi, act.Ceil}} {
+		skip := fmt.Sprintf("noclamp%d", half.flag)
+		CMPB(Mem{Base: ep, Disp: half.flag}, Imm(0))
+		JEQ(LabelRef(skip))
+		if !avx512 {
+			VMOVUPS(Mem{Base: ep, Disp: half.bound}, half.v)
+		}
+		for i := range accs {
+			for _, v := range accs[i] {
+				half.op(v, half.v)
+			}
+		}
+		Label(skip)
+	}
+	TESTQ(res, res)
+	JEQ(LabelRef("noresafter"))
+	TESTB(after, after)
+	JEQ(LabelRef("noresafter"))
+	addRes()
+	Label("noresafter")
 	Label("noep")
 }

@@ -29,6 +29,12 @@ func Leaky(v, t, zero reg.VecVirtual, slope operand.Op, avx512 bool) {
 // Clamp sets v to min(max(v, lo), hi); max and min return their second source (v here)
 // when either is NaN, so NaN stays NaN.
 func Clamp(v, lo, hi reg.VecVirtual) {
-	build.VMAXPS(v, lo, v)
-	build.VMINPS(v, hi, v)
+	Floor(v, lo)
+	Ceil(v, hi)
 }
+
+// Floor sets v to max(v, lo), NaN kept (Clamp's first half).
+func Floor(v, lo reg.VecVirtual) { build.VMAXPS(v, lo, v) }
+
+// Ceil sets v to min(v, hi), NaN kept (Clamp's second half).
+func Ceil(v, hi reg.VecVirtual) { build.VMINPS(v, hi, v) }
