@@ -4,6 +4,7 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/kerasgen/kerasgen/ir"
+	"github.com/kerasgen/kerasgen/passes"
 	"github.com/kerasgen/kerasgen/runtime"
 )
 
@@ -30,7 +31,7 @@ func bf16Kernel(op *ir.Op) string {
 		if op.Attrs.Int("groups", 1) != 1 || len(w) != 4 {
 			return ""
 		}
-		if pointwise(op) {
+		if passes.Pointwise(op) {
 			return "dense"
 		}
 		if w[0] == 1 && w[1] == 1 {

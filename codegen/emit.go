@@ -301,14 +301,6 @@ func (gen *generator) paramsVar(layer, suffix string, value jen.Code) string {
 	return id
 }
 
-// pointwise reports whether a Conv is a 1×1 convolution over every pixel (stride and
-// dilation 1, no padding): a Dense product over the pixels.
-func pointwise(op *ir.Op) bool {
-	w, xs, ys := op.In[1].Type.Shape, op.In[0].Type.Shape, op.Out[0].Type.Shape
-	st, dl, pads := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations"), op.Attrs.Ints("pads")
-	return op.Kind == "Conv" && len(w) == 4 && w[0] == 1 && w[1] == 1 && st[0] == 1 && st[1] == 1 &&
-		dl[0] == 1 && dl[1] == 1 && pads[0] == 0 && pads[2] == 0 && xs[1] == ys[1] && xs[2] == ys[2]
-}
 
 // emitConv emits a Conv, DepthwiseConv or ConvTranspose with its epilogue ep.
 func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
@@ -321,7 +313,7 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 		}
 	}
 	w := op.In[1].Type.Shape
-	if gen.panels[op.In[1]] && pointwise(op) {
+	if gen.panels[op.In[1]] && passes.Pointwise(op) {
 		return []jen.Code{rt("DensePanels").Call(prod(xs[:len(xs)-1]), jen.Lit(int(w[2])), jen.Lit(int(w[3])),
 			in(0), in(1), out, ep)}, nil
 	}
@@ -343,7 +335,7 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 	// A pointwise convolution is a Dense product (DensePanels above; Conv2D runs it so when its
 	// kernel is not in panel layout, a constant shared with another use); any other Groups = 1
 	// convolution, strided 1×1 ones included, runs as a matrix-product convolution.
-	if op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && !pointwise(op) {
+	if op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && !passes.Pointwise(op) {
 		// A matrix-product convolution (implicit GEMM, or im2col on CPUs without the conv
 		// kernels), with its padded image or block of patches in the batch-independent scratch.
 		pv := gen.paramsVar(op.Layer, "Params", typ)

@@ -80,31 +80,27 @@ func Blocks(g *ir.Graph) []Block {
 	return bs
 }
 
-// blockPointwise reports whether op is a pointwise Conv whose kernel (and bias) are
-// constants it alone reads.
+// blockPointwise reports whether op is a pointwise Conv with one group whose kernel (and bias)
+// are constants it alone reads.
 func blockPointwise(op *ir.Op, single func(*ir.Value) bool) bool {
-	if op.Kind != "Conv" || op.Attrs.Int("groups", 1) != 1 || !op.In[1].IsConst() || !single(op.In[1]) {
+	if !Pointwise(op) || op.Attrs.Int("groups", 1) != 1 || !op.In[1].IsConst() || !single(op.In[1]) {
 		return false
 	}
-	if b := op.Bias(); b != nil && !b.IsConst() {
+	b := op.Bias()
+	return b == nil || b.IsConst()
+}
+
+// Pointwise reports whether op is a 1×1 convolution over every pixel (stride and dilation 1,
+// no padding): a Dense product over the pixels.
+func Pointwise(op *ir.Op) bool {
+	if op.Kind != "Conv" || len(op.In) < 2 {
 		return false
 	}
-	w := op.In[1].Type.Shape
+	w, xs, ys := op.In[1].Type.Shape, op.In[0].Type.Shape, op.Out[0].Type.Shape
 	st, dl, pads := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations"), op.Attrs.Ints("pads")
-	if len(w) != 4 || w[0] != 1 || w[1] != 1 || len(st) != 2 || len(dl) != 2 || len(pads) != 4 {
-		return false
-	}
-	for _, v := range append(append([]int{}, st...), dl...) {
-		if v != 1 {
-			return false
-		}
-	}
-	for _, v := range pads {
-		if v != 0 {
-			return false
-		}
-	}
-	return true
+	return len(w) == 4 && w[0] == 1 && w[1] == 1 && len(st) == 2 && st[0] == 1 && st[1] == 1 &&
+		len(dl) == 2 && dl[0] == 1 && dl[1] == 1 && len(pads) == 4 && pads[0] == 0 && pads[2] == 0 &&
+		len(xs) == 4 && len(ys) == 4 && xs[1] == ys[1] && xs[2] == ys[2]
 }
 
 // staticImage reports whether v is [batch, H, W, C] with H, W and C static.

@@ -531,12 +531,7 @@ func gruCell(g v, masks Mem) {
 	ub := Load(Param("u"), GP64())
 	SHLQ(Imm(2), ub) // u in bytes
 	body := func(g v, k reg.OpmaskVirtual) {
-		at := func(p reg.Register, block int) Mem {
-			if block == 0 {
-				return Mem{Base: p}
-			}
-			return Mem{Base: p, Index: ub, Scale: uint8(block)}
-		}
+		at := func(p reg.Register, block int) Mem { return gateAt(p, ub, nil, block) }
 		rec := func(block int) vec {
 			q := g.loadAt(at(qp, block), k)
 			return g.add(q, g.loadAt(at(bp, block), k))
@@ -775,15 +770,22 @@ func lstmCell(g v, masks Mem) {
 	ub3 := GP64()
 	LEAQ(Mem{Base: ub, Index: ub, Scale: 2}, ub3)
 	body := func(g v, k reg.OpmaskVirtual) {
-		gate := func(i int) vec {
-			if i == 0 {
-				return g.loadAt(Mem{Base: zp}, k)
-			}
-			return g.loadAt(Mem{Base: zp, Index: map[int]reg.Register{1: ub, 2: ub, 3: ub3}[i], Scale: map[int]uint8{1: 1, 2: 2, 3: 1}[i]}, k)
-		}
+		gate := func(i int) vec { return g.loadAt(gateAt(zp, ub, ub3, i), k) }
 		g.lstmGates(gate, Mem{Base: cp}, Mem{Base: hp}, k)
 	}
 	g.rowLoop(fn, masks, []reg.Register{zp, cp, hp}, body)
+}
+
+// gateAt addresses gate block i (0…3) of a row of gates u floats apart, from p: ub is u in
+// bytes and ub3 3u (needed for block 3 only).
+func gateAt(p, ub, ub3 reg.Register, i int) Mem {
+	switch i {
+	case 0:
+		return Mem{Base: p}
+	case 3:
+		return Mem{Base: p, Index: ub3, Scale: 1}
+	}
+	return Mem{Base: p, Index: ub, Scale: uint8(i)}
 }
 
 // lstmGates emits the gate math of lstmCell on the pre-activations gate(0…3) (i, f, g, o),
@@ -830,12 +832,7 @@ func lstmStep(g v) {
 	hs := Load(Param("hStep"), GP64())
 	step := Load(Param("block"), GP64())
 	n := Load(Param("u"), GP64())
-	at := func(p reg.Register, i int) Mem {
-		if i == 0 {
-			return Mem{Base: p}
-		}
-		return Mem{Base: p, Index: map[int]reg.Register{1: ub, 2: ub, 3: ub3}[i], Scale: map[int]uint8{1: 1, 2: 2, 3: 1}[i]}
-	}
+	at := func(p reg.Register, i int) Mem { return gateAt(p, ub, ub3, i) }
 	block := func(label, next string, g v) {
 		units := uint64(16 * g.width())
 		Label(label)
