@@ -301,7 +301,6 @@ func (gen *generator) paramsVar(layer, suffix string, value jen.Code) string {
 	return id
 }
 
-
 // emitConv emits a Conv, DepthwiseConv or ConvTranspose with its epilogue ep.
 func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 	in := func(i int) jen.Code { return gen.loc(op.In[i]) }
