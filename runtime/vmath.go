@@ -274,7 +274,7 @@ func lstmCellGo(z, c, h []float32) { lstmCellTail(z, c, h, 0) }
 // its bias, [i | f | g | o] (4u values), w the recurrent kernel [u, 4u], h the state (read)
 // and c the cell state (updated); hNew receives the new state. Each pre-activation starts
 // from z and accumulates h[k]·w[k][…] one FMA each, for k = 0…u-1 in order, or from u-1
-// down when back; then the gate math is lstmCellGo's.
+// down when back, and is written back to z; then the gate math is lstmCellGo's.
 func lstmStepGo(z, w, h, hNew, c []float32, back bool) {
 	u := len(c)
 	z, w, h, hNew = z[:4*u], w[:4*u*u], h[:u], hNew[:u]
@@ -290,6 +290,9 @@ func lstmStepGo(z, w, h, hNew, c []float32, back bool) {
 				acc = fma32(h[k], w[k*4*u+g*u+j], acc)
 			}
 			a[g] = acc
+		}
+		for g, v := range a {
+			z[g*u+j] = v
 		}
 		ig, fg := sigmoidf(a[0]), sigmoidf(a[1])
 		gg, og := tanhf(a[2]), sigmoidf(a[3])

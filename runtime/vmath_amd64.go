@@ -93,7 +93,8 @@ func vgeluTanh(x []float32) {
 // hasLSTMStep reports whether lstmStep has a kernel for u units: AVX-512, u a multiple of 16.
 func hasLSTMStep(u int) bool { return cpuLevel == levelAVX512 && u > 0 && u%16 == 0 }
 
-// lstmStep runs lstmStepGo on the lstmStep kernel; hasLSTMStep(len(c)) must hold. Going
+// lstmStep runs lstmStepGo on the lstmStep kernel (z is left holding the pre-activations);
+// hasLSTMStep(len(c)) must hold. Going
 // back, the kernel also takes the unit blocks from the last when u is a multiple of 32, so
 // that it starts on the rows of w that the forward step before it read last (still in L1).
 func lstmStep(z, w, h, hNew, c []float32, back bool) {

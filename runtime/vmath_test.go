@@ -291,8 +291,8 @@ func TestLSTMCellKernels(t *testing.T) {
 
 // TestLSTMStepKernel checks the fused LSTM step kernel against lstmStepGo bit for bit for
 // every u it takes up to 144 (32-unit blocks, then a 16-unit one), forward and back, with
-// guard bands around c and hNew, h left as it was, and the twin against the unfused path (a
-// float64 h·w added to z, then lstmCellGo) within 1e-5.
+// guard bands around c, hNew and z (left holding the pre-activations), h left as it was, and
+// the twin against the unfused path (a float64 h·w added to z, then lstmCellGo) within 1e-5.
 func TestLSTMStepKernel(t *testing.T) {
 	if !hasLSTMStep(16) {
 		t.Skip("no lstmStep kernel at this level (AVX-512 only); lstmStepGo is checked on amd64")
@@ -315,16 +315,18 @@ func TestLSTMStepKernel(t *testing.T) {
 			h[i], c0[i] = rnd(2), rnd(4)
 		}
 		hCopy := append([]float32{}, h...)
-		wantC, wantH := append([]float32{}, c0...), make([]float32, u)
-		lstmStepGo(z, w, h, wantH, wantC, back)
-		cg, hg := newGuarded(u).fill(c0), newGuarded(u)
-		lstmStep(z, w, h, hg.s, cg.s, back)
+		wantC, wantH, wantZ := append([]float32{}, c0...), make([]float32, u), append([]float32{}, z...)
+		lstmStepGo(wantZ, w, h, wantH, wantC, back)
+		cg, hg, zg := newGuarded(u).fill(c0), newGuarded(u), newGuarded(4*u).fill(z)
+		lstmStep(zg.s, w, h, hg.s, cg.s, back)
 		what := fmt.Sprintf("u=%d back=%v", u, back)
 		cg.check(t, what+" c")
 		hg.check(t, what+" hNew")
 		requireSameBits(t, what+" c", cg.s, wantC)
 		requireSameBits(t, what+" hNew", hg.s, wantH)
 		requireSameBits(t, what+" h", h, hCopy)
+		zg.check(t, what+" z")
+		requireSameBits(t, what+" z (the pre-activations)", zg.s, wantZ)
 
 		zz := append([]float32{}, z...)
 		for j := range zz {

@@ -792,12 +792,22 @@ func gateAt(p, ub, ub3 reg.Register, i int) Mem {
 // with the cell state at c (read, then written) and the output written at h, under mask k
 // when not nil. One gate at a time, so that few values are live at once.
 func (g v) lstmGates(gate func(int) vec, c, h Mem, k reg.OpmaskVirtual) {
+	g.lstmGatesWith(gate, c, h, k, func() {})
+}
+
+// lstmGatesWith is lstmGates calling between() after each of its first four steps (the
+// lstmStep pipeline emits rows of the next block's product there).
+func (g v) lstmGatesWith(gate func(int) vec, c, h Mem, k reg.OpmaskVirtual, between func()) {
 	ig := g.sigmoid(gate(0))
+	between()
 	gg := g.tanh(gate(2))
 	in := g.mul(ig, gg)
+	between()
 	fg := g.sigmoid(gate(1))
 	cn := g.add(g.mul(fg, g.loadAt(c, k)), in)
+	between()
 	og := g.sigmoid(gate(3))
+	between()
 	hn := g.mul(og, g.tanh(cn))
 	g.storeAt(cn, c, k)
 	g.storeAt(hn, h, k)
@@ -812,9 +822,12 @@ func (g v) lstmGates(gate func(int) vec, c, h Mem, k reg.OpmaskVirtual) {
 // first k to read, with the byte steps between rows of w (±16u), values of h (±4) and
 // 16-unit blocks (±64): k runs up or down, and so do the blocks (down only when u is a
 // multiple of 32). u must be a multiple of 16. As lstmStepGo in runtime/vmath.go, bit for
-// bit (NaN aside). Blocks stream w from L2 while the previous block's gate math runs; at
-// batch 1 a step is bound by reading w, so every other step runs backwards to start on
-// the rows still in L1.
+// bit (NaN aside); z is left holding the pre-activations.
+//
+// At batch 1 a step is bound by streaming w from L2, and the gate math would wait for it:
+// the 32-unit blocks run as a pipeline, the gate math of one block (its pre-activations
+// parked in z) interleaved with the first lstmStepPipeRows rows of the next block's product;
+// and every other step runs backwards, to start on the rows still in L1.
 func lstmStep(g v) {
 	fn := "lstmStep" + g.suffix()
 	TEXT(fn, NOSPLIT, "func(z *float32, w *float32, h *float32, hNew *float32, c *float32, u int, wRow int, hStep int, block int)")
@@ -833,45 +846,106 @@ func lstmStep(g v) {
 	step := Load(Param("block"), GP64())
 	n := Load(Param("u"), GP64())
 	at := func(p reg.Register, i int) Mem { return gateAt(p, ub, ub3, i) }
-	block := func(label, next string, g v) {
-		units := uint64(16 * g.width())
-		Label(label)
-		CMPQ(n, Imm(units))
-		JL(LabelRef(next))
-		var acc [4]vec
+	// start returns a block's accumulators, loaded from z, and the w and h pointers of its
+	// first row.
+	start := func(g v) (acc [4]vec, wk, hk reg.GPVirtual) {
 		for i := range acc {
 			acc[i] = g.loadAt(at(zp, i), nil)
 		}
-		hk := Load(Param("h"), GP64())
-		wk, kc := GP64(), Load(Param("u"), GP64())
+		wk, hk = GP64(), GP64()
 		MOVQ(wp, wk)
-		Label(label + "_k")
-		hb := g.one()
-		VBROADCASTSS(Mem{Base: hk}, hb)
-		for i := range acc {
-			for l, a := range acc[i] {
-				VFMADD231PS(at(wk, i).Offset(64*l), hb, a)
+		Load(Param("h"), hk)
+		return acc, wk, hk
+	}
+	// rows emits count rows of a block's product, unrolled.
+	rows := func(acc [4]vec, wk, hk reg.GPVirtual, count int) {
+		for range count {
+			hb := g.one()
+			VBROADCASTSS(Mem{Base: hk}, hb)
+			for i := range acc {
+				for l, a := range acc[i] {
+					VFMADD231PS(at(wk, i).Offset(64*l), hb, a)
+				}
 			}
+			ADDQ(row, wk)
+			ADDQ(hs, hk)
 		}
-		ADDQ(row, wk)
-		ADDQ(hs, hk)
+	}
+	// loop emits the rows of a block's product from row first on, in a loop.
+	loop := func(label string, acc [4]vec, wk, hk reg.GPVirtual, first int) {
+		kc := Load(Param("u"), GP64())
+		if first > 0 {
+			SUBQ(Imm(uint64(first)), kc)
+		}
+		Label(label)
+		rows(acc, wk, hk, 1)
 		DECQ(kc)
-		JNZ(LabelRef(label + "_k"))
-		g.lstmGates(func(i int) vec { return acc[i] }, Mem{Base: cp}, Mem{Base: np}, nil)
+		JNZ(LabelRef(label))
+	}
+	advance := func(g v) {
 		for range g.width() {
 			for _, r := range []reg.Register{zp, wp, cp, np} {
 				ADDQ(step, r)
 			}
 		}
-		SUBQ(Imm(units), n)
-		JMP(LabelRef(label))
+		SUBQ(Imm(uint64(16*g.width())), n)
 	}
-	block(fn+"_wide", fn+"_loop", g)
-	block(fn+"_loop", fn+"_done", v{z: g.z})
+	park := func(acc [4]vec) {
+		for i := range acc {
+			g.storeAt(acc[i], at(zp, i), nil)
+		}
+	}
+	parked := func(pz reg.GPVirtual) func(int) vec {
+		return func(i int) vec { return g.loadAt(at(pz, i), nil) }
+	}
+
+	wide := uint64(16 * g.width())
+	pz, pc, pn := GP64(), GP64(), GP64() // the parked block's z, c and hNew
+	CMPQ(n, Imm(wide))
+	JL(LabelRef(fn + "_loop"))
+	Comment("The first wide block: its product, parked in z.")
+	acc, wk, hk := start(g)
+	loop(fn+"_first_k", acc, wk, hk, 0)
+	park(acc)
+	MOVQ(zp, pz)
+	MOVQ(cp, pc)
+	MOVQ(np, pn)
+	advance(g)
+	Label(fn + "_pipe")
+	CMPQ(n, Imm(wide))
+	JL(LabelRef(fn + "_drain"))
+	Comment("The parked block's gates, interleaved with the first rows of this block's product.")
+	acc, wk, hk = start(g)
+	g.lstmGatesWith(parked(pz), Mem{Base: pc}, Mem{Base: pn}, nil, func() { rows(acc, wk, hk, lstmStepPipeRows/4) })
+	loop(fn+"_pipe_k", acc, wk, hk, lstmStepPipeRows)
+	park(acc)
+	MOVQ(zp, pz)
+	MOVQ(cp, pc)
+	MOVQ(np, pn)
+	advance(g)
+	JMP(LabelRef(fn + "_pipe"))
+	Label(fn + "_drain")
+	g.lstmGates(parked(pz), Mem{Base: pc}, Mem{Base: pn}, nil)
+
+	Comment("16-unit blocks, one at a time.")
+	g1 := v{z: g.z}
+	Label(fn + "_loop")
+	CMPQ(n, Imm(16))
+	JL(LabelRef(fn + "_done"))
+	acc1, wk1, hk1 := start(g1)
+	loop(fn+"_loop_k", acc1, wk1, hk1, 0)
+	g1.lstmGates(func(i int) vec { return acc1[i] }, Mem{Base: cp}, Mem{Base: np}, nil)
+	park(acc1)
+	advance(g1)
+	JMP(LabelRef(fn + "_loop"))
 	Label(fn + "_done")
 	VZEROUPPER()
 	RET()
 }
+
+// lstmStepPipeRows is how many rows of a block's product lstmStep interleaves with the gate
+// math of the block before (a multiple of 4, below 32: the wide blocks need u ≥ 32).
+const lstmStepPipeRows = 16
 
 func kernel(name, what string, body func(v, vec) vec, g v, masks Mem) {
 	lanes, suffix := 8, "AVX2"
