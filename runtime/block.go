@@ -13,6 +13,8 @@
 // allocated.
 package runtime
 
+import "sync"
+
 // InvertedResidualParams describes one block call (see the file comment).
 type InvertedResidualParams struct {
 	Depthwise ConvParams // the depthwise layer on the expanded image
@@ -35,12 +37,11 @@ func InvertedResidualScratch(p *InvertedResidualParams) int {
 	return p.bandRows(b)*d.W*d.C + b*d.OW*d.C
 }
 
-// InvertedResidual runs the block on x into y (see the file comment).
+// InvertedResidual runs the block on x into y (see the file comment). With threads, the
+// batch's images are split across them, each part with a pooled band scratch.
 func InvertedResidual(p *InvertedResidualParams, x []float32, we *Panels, epE *Epilogue, wd []float32, epD *Epilogue, wp *Panels, epP *Epilogue, y, scratch []float32) {
-	d := p.Depthwise
+	d := &p.Depthwise
 	n, h, w, c, e, oh, ow, pc := d.N, d.H, d.W, p.C, d.C, d.OH, d.OW, p.P
-	band := max(p.Band, 1)
-	sh, _, dh, _, _ := d.steps()
 	need("InvertedResidual", "x", x, n*h*w*c)
 	need("InvertedResidual", "y", y, n*oh*ow*pc)
 	need("InvertedResidual", "scratch", scratch, InvertedResidualScratch(p))
@@ -49,37 +50,85 @@ func InvertedResidual(p *InvertedResidualParams, x []float32, we *Panels, epE *E
 	if d.OC != e || d.Groups > 1 {
 		panic("runtime.InvertedResidual: the depthwise layer must keep the expanded channels")
 	}
+	j := blockJobs.Get().(*blockJob)
+	*j = blockJob{p: *p, x: x, we: we, wd: wd, wp: wp, y: y}
+	// The job keeps copies, so that the epilogues do not escape: a caller may pass them on its
+	// stack.
+	for i, ep := range []*Epilogue{epE, epD, epP} {
+		if ep != nil {
+			j.epv[i] = *ep
+			j.ep[i] = &j.epv[i]
+		}
+	}
+	if parts := partsFor(n*(h*w*c*e+oh*ow*e*(d.KH*d.KW+pc)), n); parts > 1 {
+		runParts(j, parts, &j.wg)
+	} else {
+		for img := 0; img < n; img++ {
+			j.image(img, scratch, true)
+		}
+	}
+	*j = blockJob{}
+	blockJobs.Put(j)
+}
+
+// blockJob is one InvertedResidual call; pooled, so a warm call does not allocate.
+type blockJob struct {
+	p        InvertedResidualParams
+	x, wd, y []float32
+	we, wp   *Panels
+	ep       [3]*Epilogue // expand, depthwise, project: nil or &epv[i]
+	epv      [3]Epilogue
+	wg       sync.WaitGroup
+}
+
+var blockJobs = sync.Pool{New: func() any { return new(blockJob) }}
+
+// runPart runs part p of parts of the batch's images, with a pooled scratch.
+func (j *blockJob) runPart(p, parts int) {
+	lo, hi := split(j.p.Depthwise.N, 1, p, parts)
+	buf := getPack(InvertedResidualScratch(&j.p))
+	defer packPool.Put(buf)
+	for img := lo; img < hi; img++ {
+		j.image(img, *buf, false)
+	}
+}
+
+// image runs the block on image img, band by band, with scratch for one band; its matrix
+// products may split across threads only when threads is true.
+func (j *blockJob) image(img int, scratch []float32, threads bool) {
+	p, d := &j.p, j.p.Depthwise
+	h, w, c, e, oh, ow, pc := d.H, d.W, p.C, d.C, d.OH, d.OW, p.P
+	band := max(p.Band, 1)
+	sh, _, dh, _, _ := d.steps()
 	rowLen := w * e
 	buf := scratch[:p.bandRows(band)*rowLen]
 	dwOut := scratch[len(buf) : len(buf)+band*ow*e]
-	for img := 0; img < n; img++ {
-		xn := x[img*h*w*c : (img+1)*h*w*c]
-		held0, held1 := 0, 0 // the input rows whose expansion buf holds, from its start
-		for oy0 := 0; oy0 < oh; oy0 += band {
-			oy1 := min(oy0+band, oh)
-			// Input rows [r0, r1) feed output rows [oy0, oy1); rows outside the image are
-			// the depthwise layer's padding.
-			r0 := max(oy0*sh-d.PadT, 0)
-			r1 := min((oy1-1)*sh-d.PadT+(d.KH-1)*dh+1, h)
-			if r1 <= r0 {
-				r0, r1 = 0, 0 // only padding: the depthwise layer sees an empty band
-			}
-			from := r0
-			if r0 >= held0 && r0 < held1 {
-				// Rows the last band expanded too move to the front instead of running again.
-				copy(buf, buf[(r0-held0)*rowLen:(held1-held0)*rowLen])
-				from = held1
-			}
-			if from < r1 {
-				gemm((r1-from)*w, e, c, xn[from*w*c:r1*w*c], c, panelB(we), buf[(from-r0)*rowLen:(r1-r0)*rowLen], e, false, epE, 0)
-			}
-			held0, held1 = r0, r1
-			q := d
-			q.N, q.H, q.OH = 1, r1-r0, oy1-oy0
-			q.PadT = d.PadT - oy0*sh + r0
-			DepthwiseConv2D(&q, buf[:(r1-r0)*rowLen], wd, dwOut[:(oy1-oy0)*ow*e], epD)
-			row0 := (img*oh + oy0) * ow
-			gemm((oy1-oy0)*ow, pc, e, dwOut[:(oy1-oy0)*ow*e], e, panelB(wp), y[row0*pc:(row0+(oy1-oy0)*ow)*pc], pc, false, epP, row0)
+	xn := j.x[img*h*w*c : (img+1)*h*w*c]
+	held0, held1 := 0, 0 // the input rows whose expansion buf holds, from its start
+	for oy0 := 0; oy0 < oh; oy0 += band {
+		oy1 := min(oy0+band, oh)
+		// Input rows [r0, r1) feed output rows [oy0, oy1); rows outside the image are the
+		// depthwise layer's padding.
+		r0 := max(oy0*sh-d.PadT, 0)
+		r1 := min((oy1-1)*sh-d.PadT+(d.KH-1)*dh+1, h)
+		if r1 <= r0 {
+			r0, r1 = 0, 0 // only padding: the depthwise layer sees an empty band
 		}
+		from := r0
+		if r0 >= held0 && r0 < held1 {
+			// Rows the last band expanded too move to the front instead of running again.
+			copy(buf, buf[(r0-held0)*rowLen:(held1-held0)*rowLen])
+			from = held1
+		}
+		if from < r1 {
+			gemmOn(threads, (r1-from)*w, e, c, xn[from*w*c:r1*w*c], c, panelB(j.we), buf[(from-r0)*rowLen:(r1-r0)*rowLen], e, false, j.ep[0], 0)
+		}
+		held0, held1 = r0, r1
+		q := d
+		q.N, q.H, q.OH = 1, r1-r0, oy1-oy0
+		q.PadT = d.PadT - oy0*sh + r0
+		DepthwiseConv2D(&q, buf[:(r1-r0)*rowLen], j.wd, dwOut[:(oy1-oy0)*ow*e], j.ep[1])
+		row0 := (img*oh + oy0) * ow
+		gemmOn(threads, (oy1-oy0)*ow, pc, e, dwOut[:(oy1-oy0)*ow*e], e, panelB(j.wp), j.y[row0*pc:(row0+(oy1-oy0)*ow)*pc], pc, false, j.ep[2], row0)
 	}
 }

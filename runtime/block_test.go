@@ -134,3 +134,23 @@ func BenchmarkInvertedResidual(b *testing.B) {
 		}
 	}
 }
+
+// TestInvertedResidualThreads checks the block split across 3 threads by images (each part
+// with its own pooled band scratch) against the three layers, bit for bit, and that a warm
+// threaded call allocates nothing.
+func TestInvertedResidualThreads(t *testing.T) {
+	b := newBlockCase(newRand(5), 5, 28, 28, 32, 192, 32, 3, 1, 4, true)
+	d := b.p.Depthwise
+	want := make([]float32, d.N*d.OH*d.OW*b.p.P)
+	b.unfused(want, nil, nil)
+	withThreads(3, func() {
+		got := newGuarded(len(want))
+		sc := make([]float32, InvertedResidualScratch(&b.p))
+		b.fused(got.s, sc)
+		got.check(t, "y")
+		requireSameBits(t, "threads", got.s, want)
+		if a := testing.AllocsPerRun(5, func() { b.fused(got.s, sc) }); a != 0 {
+			t.Errorf("%v allocations", a)
+		}
+	})
+}

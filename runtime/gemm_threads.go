@@ -38,6 +38,12 @@ func (t *epTile) apply(i0, j0, rows, cols int, c []float32, ldc int) {
 // gemm is Gemm with an epilogue, on a B of either layout (a plain B's length is checked
 // here, a Panels' by its caller).
 func gemm(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, acc bool, ep *Epilogue, row0 int) {
+	gemmOn(true, m, n, k, a, lda, b, c, ldc, acc, ep, row0)
+}
+
+// gemmOn is gemm, split across the worker threads only when threads is true: a caller that
+// itself runs as one part of a split passes false (a worker must not wait on the others).
+func gemmOn(threads bool, m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, acc bool, ep *Epilogue, row0 int) {
 	if m <= 0 || n <= 0 {
 		return
 	}
@@ -58,7 +64,10 @@ func gemm(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, acc b
 	if byRows {
 		pieces = (m + 11) / 12
 	}
-	parts := partsFor(m*n*k, pieces)
+	parts := 1
+	if threads {
+		parts = partsFor(m*n*k, pieces)
+	}
 	if parts <= 1 || k <= 0 {
 		gemmBlock(m, n, k, a, lda, b, c, ldc, acc, tile)
 		return
