@@ -7,10 +7,13 @@
 // wd the depthwise kernel [KH, KW, E, 1] and epD its epilogue; wp the project kernel [E, P]
 // in panel layout and epP its epilogue, whose Residual (if any) is a whole [N, OH, OW, P]
 // tensor. y is [N, OH, OW, P]. The depthwise parameters (p.Depthwise: N, H, W, C = OC = E,
-// OH, OW, kernel, strides, dilations, padding before) are those of the unfused layer. Every
-// output element is the unfused chain's: the same kernels on the same values, each output
-// row's sums in the same order. scratch holds InvertedResidualScratch(p) elements. Nothing is
-// allocated.
+// OH, OW, kernel, strides, dilations, padding before) are those of the unfused layer. The
+// kernels are the unfused chain's, on the same values, so every output element is the same
+// bits whenever a band's matrix products take the same GEMM path as the whole image's (a
+// large product of at least 128 rows may instead pack B, with deeper k blocks: then within
+// float32 rounding); TestInvertedResidualMatchesLayers checks bits. scratch holds
+// InvertedResidualScratch(p) elements. Nothing is allocated (with threads, each part's band
+// scratch comes from a pool, so a warm call allocates nothing either).
 package runtime
 
 import "sync"
