@@ -11,8 +11,6 @@
 
 package runtime
 
-import "sync"
-
 // Blocking of the packed paths: a gemmKCPacked×gemmNCPacked block of B
 // (≤ 2 MiB, from L2/L3) is packed once and swept by every gemmMC-row block of
 // A, packed in turn (gemmMC×gemmKCPacked, 120 KiB, in L2); each kc×nr panel
@@ -21,20 +19,6 @@ const (
 	gemmKCPacked = 256
 	gemmNCPacked = 2048
 )
-
-// packPool holds the packing buffers, so a warm Gemm does not allocate.
-var packPool = sync.Pool{New: func() any { return new([]float32) }}
-
-// getPack returns a buffer of at least n floats from packPool; give it back
-// with packPool.Put.
-func getPack(n int) *[]float32 {
-	p := packPool.Get().(*[]float32)
-	if cap(*p) < n {
-		*p = make([]float32, n)
-	}
-	*p = (*p)[:n]
-	return p
-}
 
 // usePackedB reports whether Gemm packs B (and maybe A): when B is over 1 MiB (read
 // in place, its long row strides cost TLB misses and cache-set conflicts
