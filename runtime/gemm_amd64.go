@@ -119,6 +119,15 @@ var avx512Kernels = [...]avx512Kernel{
 	gemmAVX512_9x32, gemmAVX512_10x32, gemmAVX512_11x32, gemmAVX512_12x32,
 }
 
+// avx512Kernels24 are the 24-wide AVX-512 kernels (a ZMM and a YMM per row of C) for
+// panels of 17 to 24 columns, where the 32-wide ones would spend a quarter or more of their
+// multiply-adds on masked-off lanes (MobileNetV2's 24-channel projections).
+var avx512Kernels24 = [...]avx512Kernel{
+	gemmAVX512_1x24, gemmAVX512_2x24, gemmAVX512_3x24, gemmAVX512_4x24,
+	gemmAVX512_5x24, gemmAVX512_6x24, gemmAVX512_7x24, gemmAVX512_8x24,
+	gemmAVX512_9x24, gemmAVX512_10x24, gemmAVX512_11x24, gemmAVX512_12x24,
+}
+
 // avx512NarrowKernels are the 16-wide AVX-512 kernels (one ZMM per row of C)
 // for panels of at most 16 columns, where the 32-wide ones would spend half
 // their multiply-adds on masked-off lanes.
@@ -133,11 +142,14 @@ var avx512NarrowKernels = [...]avx512Kernel{
 // AVX-512 kernel that covers cols, with the kernel-form epilogue ep (or nil).
 func avx512Tile(r, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int, ep *float32) {
 	mask := uint32(uint64(1)<<min(32, cols) - 1)
-	if cols <= 16 {
+	switch {
+	case cols <= 16:
 		avx512NarrowKernels[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep)
-		return
+	case cols <= 24:
+		avx512Kernels24[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep)
+	default:
+		avx512Kernels[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep)
 	}
-	avx512Kernels[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep)
 }
 
 // gemmNT is GemmNT after its checks: from four rows of A on, B is

@@ -5342,6 +5342,4020 @@ noep:
 	VZEROUPPER
 	RET
 
+// func gemmAVX512_1x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512_1x24(SB), NOSPLIT, $0-72
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), CX
+	MOVL  mask+60(FP), CX
+	KMOVW CX, K1
+	SHRL  $0x10, CX
+	KMOVW CX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), CX
+	PREFETCHT0 (CX)
+	PREFETCHT0 95(CX)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Y1, Y1, Y1
+	MOVQ       b+24(FP), CX
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), BX
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (CX), K1, Z2
+	VMOVUPS.Z        64(CX), K2, Y3
+	VFMADD231PS.BCST (BX), Z2, Z0
+	VFMADD231PS.BCST (BX), Y3, Y1
+	ADDQ             $0x04, BX
+	ADDQ             DX, CX
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, CX
+	VMOVUPS.Z (CX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y2
+	VADDPS    Y2, Y1, Y1
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), BX
+	MOVQ      208(CX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(CX), SI
+	MOVB      217(CX), DI
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z5
+	VMOVUPS.Z 64(DX), K2, Z6
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	VADDPS  Z5, Z0, Z0
+	VADDPS  Y6, Y1, Y1
+
+nobias:
+	TESTQ     BX, BX
+	JEQ       noresbefore
+	TESTB     SI, SI
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y5
+	VADDPS    Y5, Y1, Y1
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z5
+	VCMPPS    $0x1e, Z4, Z0, K3
+	VBLENDMPS Z0, Z5, K3, Z0
+	VMULPS    (CX), Y1, Y5
+	VCMPPS    $0x1e, Y4, Y1, K3
+	VBLENDMPS Y1, Y5, K3, Y1
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Y1, Y2, Y1
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Y1, Y3, Y1
+
+noclamp219:
+	TESTQ     BX, BX
+	JEQ       noresafter
+	TESTB     SI, SI
+	JEQ       noresafter
+	MOVQ      BX, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y5
+	VADDPS    Y5, Y1, Y1
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512_2x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512_2x24(SB), NOSPLIT, $0-72
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), SI
+	KMOVW SI, K1
+	SHRL  $0x10, SI
+	KMOVW SI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 95(SI)
+	ADDQ       BX, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 95(SI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Y1, Y1, Y1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Y3, Y3, Y3
+	MOVQ       b+24(FP), SI
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), DI
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (SI), K1, Z4
+	VMOVUPS.Z        64(SI), K2, Y5
+	VFMADD231PS.BCST (DI), Z4, Z0
+	VFMADD231PS.BCST (DI), Y5, Y1
+	VFMADD231PS.BCST (DI)(CX*1), Z4, Z2
+	VFMADD231PS.BCST (DI)(CX*1), Y5, Y3
+	ADDQ             $0x04, DI
+	ADDQ             DX, SI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z 64(SI), K2, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      BX, SI
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z2, Z2
+	VMOVUPS.Z 64(SI), K2, Y4
+	VADDPS    Y4, Y3, Y3
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z7
+	VMOVUPS.Z 64(DX), K2, Z8
+
+nobiasrow:
+	VMOVUPS 64(CX), Z4
+	VMOVUPS 128(CX), Z5
+	TESTQ   DX, DX
+	JEQ     nobias
+	VADDPS  Z7, Z0, Z0
+	VADDPS  Y8, Y1, Y1
+	VADDPS  Z7, Z2, Z2
+	VADDPS  Y8, Y3, Y3
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y7
+	VADDPS    Y7, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y7
+	VADDPS    Y7, Y3, Y3
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z7
+	VCMPPS    $0x1e, Z6, Z0, K3
+	VBLENDMPS Z0, Z7, K3, Z0
+	VMULPS    (CX), Y1, Y7
+	VCMPPS    $0x1e, Y6, Y1, K3
+	VBLENDMPS Y1, Y7, K3, Y1
+	VMULPS    (CX), Z2, Z7
+	VCMPPS    $0x1e, Z6, Z2, K3
+	VBLENDMPS Z2, Z7, K3, Z2
+	VMULPS    (CX), Y3, Y7
+	VCMPPS    $0x1e, Y6, Y3, K3
+	VBLENDMPS Y3, Y7, K3, Y3
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z4, Z0
+	VMAXPS Y1, Y4, Y1
+	VMAXPS Z2, Z4, Z2
+	VMAXPS Y3, Y4, Y3
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z5, Z0
+	VMINPS Y1, Y5, Y1
+	VMINPS Z2, Z5, Z2
+	VMINPS Y3, Y5, Y3
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y7
+	VADDPS    Y7, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z7
+	VADDPS    Z7, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y7
+	VADDPS    Y7, Y3, Y3
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512_3x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512_3x24(SB), NOSPLIT, $0-72
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), SI
+	KMOVW SI, K1
+	SHRL  $0x10, SI
+	KMOVW SI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 95(SI)
+	ADDQ       BX, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 95(SI)
+	ADDQ       BX, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 95(SI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Y1, Y1, Y1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Y3, Y3, Y3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Y5, Y5, Y5
+	MOVQ       b+24(FP), SI
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), DI
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (SI), K1, Z6
+	VMOVUPS.Z        64(SI), K2, Y7
+	VFMADD231PS.BCST (DI), Z6, Z0
+	VFMADD231PS.BCST (DI), Y7, Y1
+	VFMADD231PS.BCST (DI)(CX*1), Z6, Z2
+	VFMADD231PS.BCST (DI)(CX*1), Y7, Y3
+	VFMADD231PS.BCST (DI)(CX*2), Z6, Z4
+	VFMADD231PS.BCST (DI)(CX*2), Y7, Y5
+	ADDQ             $0x04, DI
+	ADDQ             DX, SI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(SI), K2, Y6
+	VADDPS    Y6, Y1, Y1
+	ADDQ      BX, SI
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z2, Z2
+	VMOVUPS.Z 64(SI), K2, Y6
+	VADDPS    Y6, Y3, Y3
+	ADDQ      BX, SI
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(SI), K2, Y6
+	VADDPS    Y6, Y5, Y5
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z9
+	VMOVUPS.Z 64(DX), K2, Z10
+
+nobiasrow:
+	VMOVUPS 64(CX), Z6
+	VMOVUPS 128(CX), Z7
+	TESTQ   DX, DX
+	JEQ     nobias
+	VADDPS  Z9, Z0, Z0
+	VADDPS  Y10, Y1, Y1
+	VADDPS  Z9, Z2, Z2
+	VADDPS  Y10, Y3, Y3
+	VADDPS  Z9, Z4, Z4
+	VADDPS  Y10, Y5, Y5
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y9
+	VADDPS    Y9, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y9
+	VADDPS    Y9, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y9
+	VADDPS    Y9, Y5, Y5
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z9
+	VCMPPS    $0x1e, Z8, Z0, K3
+	VBLENDMPS Z0, Z9, K3, Z0
+	VMULPS    (CX), Y1, Y9
+	VCMPPS    $0x1e, Y8, Y1, K3
+	VBLENDMPS Y1, Y9, K3, Y1
+	VMULPS    (CX), Z2, Z9
+	VCMPPS    $0x1e, Z8, Z2, K3
+	VBLENDMPS Z2, Z9, K3, Z2
+	VMULPS    (CX), Y3, Y9
+	VCMPPS    $0x1e, Y8, Y3, K3
+	VBLENDMPS Y3, Y9, K3, Y3
+	VMULPS    (CX), Z4, Z9
+	VCMPPS    $0x1e, Z8, Z4, K3
+	VBLENDMPS Z4, Z9, K3, Z4
+	VMULPS    (CX), Y5, Y9
+	VCMPPS    $0x1e, Y8, Y5, K3
+	VBLENDMPS Y5, Y9, K3, Y5
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z6, Z0
+	VMAXPS Y1, Y6, Y1
+	VMAXPS Z2, Z6, Z2
+	VMAXPS Y3, Y6, Y3
+	VMAXPS Z4, Z6, Z4
+	VMAXPS Y5, Y6, Y5
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z7, Z0
+	VMINPS Y1, Y7, Y1
+	VMINPS Z2, Z7, Z2
+	VMINPS Y3, Y7, Y3
+	VMINPS Z4, Z7, Z4
+	VMINPS Y5, Y7, Y5
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y9
+	VADDPS    Y9, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y9
+	VADDPS    Y9, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y9
+	VADDPS    Y9, Y5, Y5
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512_4x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512_4x24(SB), NOSPLIT, $0-72
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Y1, Y1, Y1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Y3, Y3, Y3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Y5, Y5, Y5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Y7, Y7, Y7
+	MOVQ       b+24(FP), DI
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R8
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z8
+	VMOVUPS.Z        64(DI), K2, Y9
+	VFMADD231PS.BCST (R8), Z8, Z0
+	VFMADD231PS.BCST (R8), Y9, Y1
+	VFMADD231PS.BCST (R8)(CX*1), Z8, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Y9, Y3
+	VFMADD231PS.BCST (R8)(CX*2), Z8, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Y9, Y5
+	VFMADD231PS.BCST (R8)(SI*1), Z8, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Y9, Y7
+	ADDQ             $0x04, R8
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y8
+	VADDPS    Y8, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z8
+	VADDPS    Z8, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y8
+	VADDPS    Y8, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z8
+	VADDPS    Z8, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y8
+	VADDPS    Y8, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z8
+	VADDPS    Z8, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y8
+	VADDPS    Y8, Y7, Y7
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z11
+	VMOVUPS.Z 64(DX), K2, Z12
+
+nobiasrow:
+	VMOVUPS 64(CX), Z8
+	VMOVUPS 128(CX), Z9
+	TESTQ   DX, DX
+	JEQ     nobias
+	VADDPS  Z11, Z0, Z0
+	VADDPS  Y12, Y1, Y1
+	VADDPS  Z11, Z2, Z2
+	VADDPS  Y12, Y3, Y3
+	VADDPS  Z11, Z4, Z4
+	VADDPS  Y12, Y5, Y5
+	VADDPS  Z11, Z6, Z6
+	VADDPS  Y12, Y7, Y7
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y11
+	VADDPS    Y11, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y11
+	VADDPS    Y11, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y11
+	VADDPS    Y11, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y11
+	VADDPS    Y11, Y7, Y7
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z11
+	VCMPPS    $0x1e, Z10, Z0, K3
+	VBLENDMPS Z0, Z11, K3, Z0
+	VMULPS    (CX), Y1, Y11
+	VCMPPS    $0x1e, Y10, Y1, K3
+	VBLENDMPS Y1, Y11, K3, Y1
+	VMULPS    (CX), Z2, Z11
+	VCMPPS    $0x1e, Z10, Z2, K3
+	VBLENDMPS Z2, Z11, K3, Z2
+	VMULPS    (CX), Y3, Y11
+	VCMPPS    $0x1e, Y10, Y3, K3
+	VBLENDMPS Y3, Y11, K3, Y3
+	VMULPS    (CX), Z4, Z11
+	VCMPPS    $0x1e, Z10, Z4, K3
+	VBLENDMPS Z4, Z11, K3, Z4
+	VMULPS    (CX), Y5, Y11
+	VCMPPS    $0x1e, Y10, Y5, K3
+	VBLENDMPS Y5, Y11, K3, Y5
+	VMULPS    (CX), Z6, Z11
+	VCMPPS    $0x1e, Z10, Z6, K3
+	VBLENDMPS Z6, Z11, K3, Z6
+	VMULPS    (CX), Y7, Y11
+	VCMPPS    $0x1e, Y10, Y7, K3
+	VBLENDMPS Y7, Y11, K3, Y7
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z8, Z0
+	VMAXPS Y1, Y8, Y1
+	VMAXPS Z2, Z8, Z2
+	VMAXPS Y3, Y8, Y3
+	VMAXPS Z4, Z8, Z4
+	VMAXPS Y5, Y8, Y5
+	VMAXPS Z6, Z8, Z6
+	VMAXPS Y7, Y8, Y7
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z9, Z0
+	VMINPS Y1, Y9, Y1
+	VMINPS Z2, Z9, Z2
+	VMINPS Y3, Y9, Y3
+	VMINPS Z4, Z9, Z4
+	VMINPS Y5, Y9, Y5
+	VMINPS Z6, Z9, Z6
+	VMINPS Y7, Y9, Y7
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y11
+	VADDPS    Y11, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y11
+	VADDPS    Y11, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y11
+	VADDPS    Y11, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y11
+	VADDPS    Y11, Y7, Y7
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512_5x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512_5x24(SB), NOSPLIT, $0-72
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Y1, Y1, Y1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Y3, Y3, Y3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Y5, Y5, Y5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Y7, Y7, Y7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Y9, Y9, Y9
+	MOVQ       b+24(FP), DI
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R8
+	LEAQ  (R8)(CX*4), R9
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z10
+	VMOVUPS.Z        64(DI), K2, Y11
+	VFMADD231PS.BCST (R8), Z10, Z0
+	VFMADD231PS.BCST (R8), Y11, Y1
+	VFMADD231PS.BCST (R8)(CX*1), Z10, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Y11, Y3
+	VFMADD231PS.BCST (R8)(CX*2), Z10, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Y11, Y5
+	VFMADD231PS.BCST (R8)(SI*1), Z10, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Y11, Y7
+	VFMADD231PS.BCST (R9), Z10, Z8
+	VFMADD231PS.BCST (R9), Y11, Y9
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z10
+	VADDPS    Z10, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y10
+	VADDPS    Y10, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z10
+	VADDPS    Z10, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y10
+	VADDPS    Y10, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z10
+	VADDPS    Z10, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y10
+	VADDPS    Y10, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z10
+	VADDPS    Z10, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y10
+	VADDPS    Y10, Y7, Y7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z10
+	VADDPS    Z10, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Y10
+	VADDPS    Y10, Y9, Y9
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z12, Z12, Z12
+	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z13
+	VMOVUPS.Z 64(DX), K2, Z14
+
+nobiasrow:
+	VMOVUPS 64(CX), Z10
+	VMOVUPS 128(CX), Z11
+	TESTQ   DX, DX
+	JEQ     nobias
+	VADDPS  Z13, Z0, Z0
+	VADDPS  Y14, Y1, Y1
+	VADDPS  Z13, Z2, Z2
+	VADDPS  Y14, Y3, Y3
+	VADDPS  Z13, Z4, Z4
+	VADDPS  Y14, Y5, Y5
+	VADDPS  Z13, Z6, Z6
+	VADDPS  Y14, Y7, Y7
+	VADDPS  Z13, Z8, Z8
+	VADDPS  Y14, Y9, Y9
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y13
+	VADDPS    Y13, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y13
+	VADDPS    Y13, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y13
+	VADDPS    Y13, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y13
+	VADDPS    Y13, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Y13
+	VADDPS    Y13, Y9, Y9
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z13
+	VCMPPS    $0x1e, Z12, Z0, K3
+	VBLENDMPS Z0, Z13, K3, Z0
+	VMULPS    (CX), Y1, Y13
+	VCMPPS    $0x1e, Y12, Y1, K3
+	VBLENDMPS Y1, Y13, K3, Y1
+	VMULPS    (CX), Z2, Z13
+	VCMPPS    $0x1e, Z12, Z2, K3
+	VBLENDMPS Z2, Z13, K3, Z2
+	VMULPS    (CX), Y3, Y13
+	VCMPPS    $0x1e, Y12, Y3, K3
+	VBLENDMPS Y3, Y13, K3, Y3
+	VMULPS    (CX), Z4, Z13
+	VCMPPS    $0x1e, Z12, Z4, K3
+	VBLENDMPS Z4, Z13, K3, Z4
+	VMULPS    (CX), Y5, Y13
+	VCMPPS    $0x1e, Y12, Y5, K3
+	VBLENDMPS Y5, Y13, K3, Y5
+	VMULPS    (CX), Z6, Z13
+	VCMPPS    $0x1e, Z12, Z6, K3
+	VBLENDMPS Z6, Z13, K3, Z6
+	VMULPS    (CX), Y7, Y13
+	VCMPPS    $0x1e, Y12, Y7, K3
+	VBLENDMPS Y7, Y13, K3, Y7
+	VMULPS    (CX), Z8, Z13
+	VCMPPS    $0x1e, Z12, Z8, K3
+	VBLENDMPS Z8, Z13, K3, Z8
+	VMULPS    (CX), Y9, Y13
+	VCMPPS    $0x1e, Y12, Y9, K3
+	VBLENDMPS Y9, Y13, K3, Y9
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z10, Z0
+	VMAXPS Y1, Y10, Y1
+	VMAXPS Z2, Z10, Z2
+	VMAXPS Y3, Y10, Y3
+	VMAXPS Z4, Z10, Z4
+	VMAXPS Y5, Y10, Y5
+	VMAXPS Z6, Z10, Z6
+	VMAXPS Y7, Y10, Y7
+	VMAXPS Z8, Z10, Z8
+	VMAXPS Y9, Y10, Y9
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z11, Z0
+	VMINPS Y1, Y11, Y1
+	VMINPS Z2, Z11, Z2
+	VMINPS Y3, Y11, Y3
+	VMINPS Z4, Z11, Z4
+	VMINPS Y5, Y11, Y5
+	VMINPS Z6, Z11, Z6
+	VMINPS Y7, Y11, Y7
+	VMINPS Z8, Z11, Z8
+	VMINPS Y9, Y11, Y9
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y13
+	VADDPS    Y13, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y13
+	VADDPS    Y13, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y13
+	VADDPS    Y13, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y13
+	VADDPS    Y13, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Y13
+	VADDPS    Y13, Y9, Y9
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Y9, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512_6x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512_6x24(SB), NOSPLIT, $0-72
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Y1, Y1, Y1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Y3, Y3, Y3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Y5, Y5, Y5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Y7, Y7, Y7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Y9, Y9, Y9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Y11, Y11, Y11
+	MOVQ       b+24(FP), DI
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R8
+	LEAQ  (R8)(CX*4), R9
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z12
+	VMOVUPS.Z        64(DI), K2, Y13
+	VFMADD231PS.BCST (R8), Z12, Z0
+	VFMADD231PS.BCST (R8), Y13, Y1
+	VFMADD231PS.BCST (R8)(CX*1), Z12, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Y13, Y3
+	VFMADD231PS.BCST (R8)(CX*2), Z12, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Y13, Y5
+	VFMADD231PS.BCST (R8)(SI*1), Z12, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Y13, Y7
+	VFMADD231PS.BCST (R9), Z12, Z8
+	VFMADD231PS.BCST (R9), Y13, Y9
+	VFMADD231PS.BCST (R9)(CX*1), Z12, Z10
+	VFMADD231PS.BCST (R9)(CX*1), Y13, Y11
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y12
+	VADDPS    Y12, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y12
+	VADDPS    Y12, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y12
+	VADDPS    Y12, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y12
+	VADDPS    Y12, Y7, Y7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Y12
+	VADDPS    Y12, Y9, Y9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Y12
+	VADDPS    Y12, Y11, Y11
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z14, Z14, Z14
+	VPXORD    Z15, Z15, Z15
+	VPXORD    Z16, Z16, Z16
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z15
+	VMOVUPS.Z 64(DX), K2, Z16
+
+nobiasrow:
+	VMOVUPS 64(CX), Z12
+	VMOVUPS 128(CX), Z13
+	TESTQ   DX, DX
+	JEQ     nobias
+	VADDPS  Z15, Z0, Z0
+	VADDPS  Y16, Y1, Y1
+	VADDPS  Z15, Z2, Z2
+	VADDPS  Y16, Y3, Y3
+	VADDPS  Z15, Z4, Z4
+	VADDPS  Y16, Y5, Y5
+	VADDPS  Z15, Z6, Z6
+	VADDPS  Y16, Y7, Y7
+	VADDPS  Z15, Z8, Z8
+	VADDPS  Y16, Y9, Y9
+	VADDPS  Z15, Z10, Z10
+	VADDPS  Y16, Y11, Y11
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y15
+	VADDPS    Y15, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y15
+	VADDPS    Y15, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y15
+	VADDPS    Y15, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y15
+	VADDPS    Y15, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Y15
+	VADDPS    Y15, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Y15
+	VADDPS    Y15, Y11, Y11
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z15
+	VCMPPS    $0x1e, Z14, Z0, K3
+	VBLENDMPS Z0, Z15, K3, Z0
+	VMULPS    (CX), Y1, Y15
+	VCMPPS    $0x1e, Y14, Y1, K3
+	VBLENDMPS Y1, Y15, K3, Y1
+	VMULPS    (CX), Z2, Z15
+	VCMPPS    $0x1e, Z14, Z2, K3
+	VBLENDMPS Z2, Z15, K3, Z2
+	VMULPS    (CX), Y3, Y15
+	VCMPPS    $0x1e, Y14, Y3, K3
+	VBLENDMPS Y3, Y15, K3, Y3
+	VMULPS    (CX), Z4, Z15
+	VCMPPS    $0x1e, Z14, Z4, K3
+	VBLENDMPS Z4, Z15, K3, Z4
+	VMULPS    (CX), Y5, Y15
+	VCMPPS    $0x1e, Y14, Y5, K3
+	VBLENDMPS Y5, Y15, K3, Y5
+	VMULPS    (CX), Z6, Z15
+	VCMPPS    $0x1e, Z14, Z6, K3
+	VBLENDMPS Z6, Z15, K3, Z6
+	VMULPS    (CX), Y7, Y15
+	VCMPPS    $0x1e, Y14, Y7, K3
+	VBLENDMPS Y7, Y15, K3, Y7
+	VMULPS    (CX), Z8, Z15
+	VCMPPS    $0x1e, Z14, Z8, K3
+	VBLENDMPS Z8, Z15, K3, Z8
+	VMULPS    (CX), Y9, Y15
+	VCMPPS    $0x1e, Y14, Y9, K3
+	VBLENDMPS Y9, Y15, K3, Y9
+	VMULPS    (CX), Z10, Z15
+	VCMPPS    $0x1e, Z14, Z10, K3
+	VBLENDMPS Z10, Z15, K3, Z10
+	VMULPS    (CX), Y11, Y15
+	VCMPPS    $0x1e, Y14, Y11, K3
+	VBLENDMPS Y11, Y15, K3, Y11
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z12, Z0
+	VMAXPS Y1, Y12, Y1
+	VMAXPS Z2, Z12, Z2
+	VMAXPS Y3, Y12, Y3
+	VMAXPS Z4, Z12, Z4
+	VMAXPS Y5, Y12, Y5
+	VMAXPS Z6, Z12, Z6
+	VMAXPS Y7, Y12, Y7
+	VMAXPS Z8, Z12, Z8
+	VMAXPS Y9, Y12, Y9
+	VMAXPS Z10, Z12, Z10
+	VMAXPS Y11, Y12, Y11
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z13, Z0
+	VMINPS Y1, Y13, Y1
+	VMINPS Z2, Z13, Z2
+	VMINPS Y3, Y13, Y3
+	VMINPS Z4, Z13, Z4
+	VMINPS Y5, Y13, Y5
+	VMINPS Z6, Z13, Z6
+	VMINPS Y7, Y13, Y7
+	VMINPS Z8, Z13, Z8
+	VMINPS Y9, Y13, Y9
+	VMINPS Z10, Z13, Z10
+	VMINPS Y11, Y13, Y11
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y15
+	VADDPS    Y15, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y15
+	VADDPS    Y15, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y15
+	VADDPS    Y15, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y15
+	VADDPS    Y15, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Y15
+	VADDPS    Y15, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Y15
+	VADDPS    Y15, Y11, Y11
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Y9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Y11, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512_7x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512_7x24(SB), NOSPLIT, $0-72
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Y1, Y1, Y1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Y3, Y3, Y3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Y5, Y5, Y5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Y7, Y7, Y7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Y9, Y9, Y9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Y11, Y11, Y11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Y13, Y13, Y13
+	MOVQ       b+24(FP), DI
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R8
+	LEAQ  (R8)(CX*4), R9
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z14
+	VMOVUPS.Z        64(DI), K2, Y15
+	VFMADD231PS.BCST (R8), Z14, Z0
+	VFMADD231PS.BCST (R8), Y15, Y1
+	VFMADD231PS.BCST (R8)(CX*1), Z14, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Y15, Y3
+	VFMADD231PS.BCST (R8)(CX*2), Z14, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Y15, Y5
+	VFMADD231PS.BCST (R8)(SI*1), Z14, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Y15, Y7
+	VFMADD231PS.BCST (R9), Z14, Z8
+	VFMADD231PS.BCST (R9), Y15, Y9
+	VFMADD231PS.BCST (R9)(CX*1), Z14, Z10
+	VFMADD231PS.BCST (R9)(CX*1), Y15, Y11
+	VFMADD231PS.BCST (R9)(CX*2), Z14, Z12
+	VFMADD231PS.BCST (R9)(CX*2), Y15, Y13
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y14
+	VADDPS    Y14, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y14
+	VADDPS    Y14, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y14
+	VADDPS    Y14, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y14
+	VADDPS    Y14, Y7, Y7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Y14
+	VADDPS    Y14, Y9, Y9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Y14
+	VADDPS    Y14, Y11, Y11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Y14
+	VADDPS    Y14, Y13, Y13
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z16, Z16, Z16
+	VPXORD    Z17, Z17, Z17
+	VPXORD    Z18, Z18, Z18
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z17
+	VMOVUPS.Z 64(DX), K2, Z18
+
+nobiasrow:
+	VMOVUPS 64(CX), Z14
+	VMOVUPS 128(CX), Z15
+	TESTQ   DX, DX
+	JEQ     nobias
+	VADDPS  Z17, Z0, Z0
+	VADDPS  Y18, Y1, Y1
+	VADDPS  Z17, Z2, Z2
+	VADDPS  Y18, Y3, Y3
+	VADDPS  Z17, Z4, Z4
+	VADDPS  Y18, Y5, Y5
+	VADDPS  Z17, Z6, Z6
+	VADDPS  Y18, Y7, Y7
+	VADDPS  Z17, Z8, Z8
+	VADDPS  Y18, Y9, Y9
+	VADDPS  Z17, Z10, Z10
+	VADDPS  Y18, Y11, Y11
+	VADDPS  Z17, Z12, Z12
+	VADDPS  Y18, Y13, Y13
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y17
+	VADDPS    Y17, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y17
+	VADDPS    Y17, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y17
+	VADDPS    Y17, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y17
+	VADDPS    Y17, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Y17
+	VADDPS    Y17, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Y17
+	VADDPS    Y17, Y11, Y11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Y17
+	VADDPS    Y17, Y13, Y13
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z17
+	VCMPPS    $0x1e, Z16, Z0, K3
+	VBLENDMPS Z0, Z17, K3, Z0
+	VMULPS    (CX), Y1, Y17
+	VCMPPS    $0x1e, Y16, Y1, K3
+	VBLENDMPS Y1, Y17, K3, Y1
+	VMULPS    (CX), Z2, Z17
+	VCMPPS    $0x1e, Z16, Z2, K3
+	VBLENDMPS Z2, Z17, K3, Z2
+	VMULPS    (CX), Y3, Y17
+	VCMPPS    $0x1e, Y16, Y3, K3
+	VBLENDMPS Y3, Y17, K3, Y3
+	VMULPS    (CX), Z4, Z17
+	VCMPPS    $0x1e, Z16, Z4, K3
+	VBLENDMPS Z4, Z17, K3, Z4
+	VMULPS    (CX), Y5, Y17
+	VCMPPS    $0x1e, Y16, Y5, K3
+	VBLENDMPS Y5, Y17, K3, Y5
+	VMULPS    (CX), Z6, Z17
+	VCMPPS    $0x1e, Z16, Z6, K3
+	VBLENDMPS Z6, Z17, K3, Z6
+	VMULPS    (CX), Y7, Y17
+	VCMPPS    $0x1e, Y16, Y7, K3
+	VBLENDMPS Y7, Y17, K3, Y7
+	VMULPS    (CX), Z8, Z17
+	VCMPPS    $0x1e, Z16, Z8, K3
+	VBLENDMPS Z8, Z17, K3, Z8
+	VMULPS    (CX), Y9, Y17
+	VCMPPS    $0x1e, Y16, Y9, K3
+	VBLENDMPS Y9, Y17, K3, Y9
+	VMULPS    (CX), Z10, Z17
+	VCMPPS    $0x1e, Z16, Z10, K3
+	VBLENDMPS Z10, Z17, K3, Z10
+	VMULPS    (CX), Y11, Y17
+	VCMPPS    $0x1e, Y16, Y11, K3
+	VBLENDMPS Y11, Y17, K3, Y11
+	VMULPS    (CX), Z12, Z17
+	VCMPPS    $0x1e, Z16, Z12, K3
+	VBLENDMPS Z12, Z17, K3, Z12
+	VMULPS    (CX), Y13, Y17
+	VCMPPS    $0x1e, Y16, Y13, K3
+	VBLENDMPS Y13, Y17, K3, Y13
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z14, Z0
+	VMAXPS Y1, Y14, Y1
+	VMAXPS Z2, Z14, Z2
+	VMAXPS Y3, Y14, Y3
+	VMAXPS Z4, Z14, Z4
+	VMAXPS Y5, Y14, Y5
+	VMAXPS Z6, Z14, Z6
+	VMAXPS Y7, Y14, Y7
+	VMAXPS Z8, Z14, Z8
+	VMAXPS Y9, Y14, Y9
+	VMAXPS Z10, Z14, Z10
+	VMAXPS Y11, Y14, Y11
+	VMAXPS Z12, Z14, Z12
+	VMAXPS Y13, Y14, Y13
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z15, Z0
+	VMINPS Y1, Y15, Y1
+	VMINPS Z2, Z15, Z2
+	VMINPS Y3, Y15, Y3
+	VMINPS Z4, Z15, Z4
+	VMINPS Y5, Y15, Y5
+	VMINPS Z6, Z15, Z6
+	VMINPS Y7, Y15, Y7
+	VMINPS Z8, Z15, Z8
+	VMINPS Y9, Y15, Y9
+	VMINPS Z10, Z15, Z10
+	VMINPS Y11, Y15, Y11
+	VMINPS Z12, Z15, Z12
+	VMINPS Y13, Y15, Y13
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y17
+	VADDPS    Y17, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y17
+	VADDPS    Y17, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y17
+	VADDPS    Y17, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y17
+	VADDPS    Y17, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Y17
+	VADDPS    Y17, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Y17
+	VADDPS    Y17, Y11, Y11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Y17
+	VADDPS    Y17, Y13, Y13
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Y9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Y11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Y13, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512_8x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512_8x24(SB), NOSPLIT, $0-72
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Y1, Y1, Y1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Y3, Y3, Y3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Y5, Y5, Y5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Y7, Y7, Y7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Y9, Y9, Y9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Y11, Y11, Y11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Y13, Y13, Y13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Y15, Y15, Y15
+	MOVQ       b+24(FP), DI
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R8
+	LEAQ  (R8)(CX*4), R9
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z16
+	VMOVUPS.Z        64(DI), K2, Y17
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST (R8), Y17, Y1
+	VFMADD231PS.BCST (R8)(CX*1), Z16, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Y17, Y3
+	VFMADD231PS.BCST (R8)(CX*2), Z16, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Y17, Y5
+	VFMADD231PS.BCST (R8)(SI*1), Z16, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Y17, Y7
+	VFMADD231PS.BCST (R9), Z16, Z8
+	VFMADD231PS.BCST (R9), Y17, Y9
+	VFMADD231PS.BCST (R9)(CX*1), Z16, Z10
+	VFMADD231PS.BCST (R9)(CX*1), Y17, Y11
+	VFMADD231PS.BCST (R9)(CX*2), Z16, Z12
+	VFMADD231PS.BCST (R9)(CX*2), Y17, Y13
+	VFMADD231PS.BCST (R9)(SI*1), Z16, Z14
+	VFMADD231PS.BCST (R9)(SI*1), Y17, Y15
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y16
+	VADDPS    Y16, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y16
+	VADDPS    Y16, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y16
+	VADDPS    Y16, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y16
+	VADDPS    Y16, Y7, Y7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Y16
+	VADDPS    Y16, Y9, Y9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Y16
+	VADDPS    Y16, Y11, Y11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Y16
+	VADDPS    Y16, Y13, Y13
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z14, Z14
+	VMOVUPS.Z 64(DI), K2, Y16
+	VADDPS    Y16, Y15, Y15
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z18, Z18, Z18
+	VPXORD    Z19, Z19, Z19
+	VPXORD    Z20, Z20, Z20
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z19
+	VMOVUPS.Z 64(DX), K2, Z20
+
+nobiasrow:
+	VMOVUPS 64(CX), Z16
+	VMOVUPS 128(CX), Z17
+	TESTQ   DX, DX
+	JEQ     nobias
+	VADDPS  Z19, Z0, Z0
+	VADDPS  Y20, Y1, Y1
+	VADDPS  Z19, Z2, Z2
+	VADDPS  Y20, Y3, Y3
+	VADDPS  Z19, Z4, Z4
+	VADDPS  Y20, Y5, Y5
+	VADDPS  Z19, Z6, Z6
+	VADDPS  Y20, Y7, Y7
+	VADDPS  Z19, Z8, Z8
+	VADDPS  Y20, Y9, Y9
+	VADDPS  Z19, Z10, Z10
+	VADDPS  Y20, Y11, Y11
+	VADDPS  Z19, Z12, Z12
+	VADDPS  Y20, Y13, Y13
+	VADDPS  Z19, Z14, Z14
+	VADDPS  Y20, Y15, Y15
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y19
+	VADDPS    Y19, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y19
+	VADDPS    Y19, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y19
+	VADDPS    Y19, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y19
+	VADDPS    Y19, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Y19
+	VADDPS    Y19, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Y19
+	VADDPS    Y19, Y11, Y11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Y19
+	VADDPS    Y19, Y13, Y13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Y19
+	VADDPS    Y19, Y15, Y15
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z19
+	VCMPPS    $0x1e, Z18, Z0, K3
+	VBLENDMPS Z0, Z19, K3, Z0
+	VMULPS    (CX), Y1, Y19
+	VCMPPS    $0x1e, Y18, Y1, K3
+	VBLENDMPS Y1, Y19, K3, Y1
+	VMULPS    (CX), Z2, Z19
+	VCMPPS    $0x1e, Z18, Z2, K3
+	VBLENDMPS Z2, Z19, K3, Z2
+	VMULPS    (CX), Y3, Y19
+	VCMPPS    $0x1e, Y18, Y3, K3
+	VBLENDMPS Y3, Y19, K3, Y3
+	VMULPS    (CX), Z4, Z19
+	VCMPPS    $0x1e, Z18, Z4, K3
+	VBLENDMPS Z4, Z19, K3, Z4
+	VMULPS    (CX), Y5, Y19
+	VCMPPS    $0x1e, Y18, Y5, K3
+	VBLENDMPS Y5, Y19, K3, Y5
+	VMULPS    (CX), Z6, Z19
+	VCMPPS    $0x1e, Z18, Z6, K3
+	VBLENDMPS Z6, Z19, K3, Z6
+	VMULPS    (CX), Y7, Y19
+	VCMPPS    $0x1e, Y18, Y7, K3
+	VBLENDMPS Y7, Y19, K3, Y7
+	VMULPS    (CX), Z8, Z19
+	VCMPPS    $0x1e, Z18, Z8, K3
+	VBLENDMPS Z8, Z19, K3, Z8
+	VMULPS    (CX), Y9, Y19
+	VCMPPS    $0x1e, Y18, Y9, K3
+	VBLENDMPS Y9, Y19, K3, Y9
+	VMULPS    (CX), Z10, Z19
+	VCMPPS    $0x1e, Z18, Z10, K3
+	VBLENDMPS Z10, Z19, K3, Z10
+	VMULPS    (CX), Y11, Y19
+	VCMPPS    $0x1e, Y18, Y11, K3
+	VBLENDMPS Y11, Y19, K3, Y11
+	VMULPS    (CX), Z12, Z19
+	VCMPPS    $0x1e, Z18, Z12, K3
+	VBLENDMPS Z12, Z19, K3, Z12
+	VMULPS    (CX), Y13, Y19
+	VCMPPS    $0x1e, Y18, Y13, K3
+	VBLENDMPS Y13, Y19, K3, Y13
+	VMULPS    (CX), Z14, Z19
+	VCMPPS    $0x1e, Z18, Z14, K3
+	VBLENDMPS Z14, Z19, K3, Z14
+	VMULPS    (CX), Y15, Y19
+	VCMPPS    $0x1e, Y18, Y15, K3
+	VBLENDMPS Y15, Y19, K3, Y15
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z16, Z0
+	VMAXPS Y1, Y16, Y1
+	VMAXPS Z2, Z16, Z2
+	VMAXPS Y3, Y16, Y3
+	VMAXPS Z4, Z16, Z4
+	VMAXPS Y5, Y16, Y5
+	VMAXPS Z6, Z16, Z6
+	VMAXPS Y7, Y16, Y7
+	VMAXPS Z8, Z16, Z8
+	VMAXPS Y9, Y16, Y9
+	VMAXPS Z10, Z16, Z10
+	VMAXPS Y11, Y16, Y11
+	VMAXPS Z12, Z16, Z12
+	VMAXPS Y13, Y16, Y13
+	VMAXPS Z14, Z16, Z14
+	VMAXPS Y15, Y16, Y15
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z17, Z0
+	VMINPS Y1, Y17, Y1
+	VMINPS Z2, Z17, Z2
+	VMINPS Y3, Y17, Y3
+	VMINPS Z4, Z17, Z4
+	VMINPS Y5, Y17, Y5
+	VMINPS Z6, Z17, Z6
+	VMINPS Y7, Y17, Y7
+	VMINPS Z8, Z17, Z8
+	VMINPS Y9, Y17, Y9
+	VMINPS Z10, Z17, Z10
+	VMINPS Y11, Y17, Y11
+	VMINPS Z12, Z17, Z12
+	VMINPS Y13, Y17, Y13
+	VMINPS Z14, Z17, Z14
+	VMINPS Y15, Y17, Y15
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y19
+	VADDPS    Y19, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y19
+	VADDPS    Y19, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y19
+	VADDPS    Y19, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y19
+	VADDPS    Y19, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Y19
+	VADDPS    Y19, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Y19
+	VADDPS    Y19, Y11, Y11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Y19
+	VADDPS    Y19, Y13, Y13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Y19
+	VADDPS    Y19, Y15, Y15
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Y9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Y11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Y13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Y15, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512_9x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512_9x24(SB), NOSPLIT, $0-72
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Y1, Y1, Y1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Y3, Y3, Y3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Y5, Y5, Y5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Y7, Y7, Y7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Y9, Y9, Y9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Y11, Y11, Y11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Y13, Y13, Y13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Y15, Y15, Y15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Y17, Y17, Y17
+	MOVQ       b+24(FP), DI
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R8
+	LEAQ  (R8)(CX*4), R9
+	LEAQ  (R9)(CX*4), R10
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z18
+	VMOVUPS.Z        64(DI), K2, Y19
+	VFMADD231PS.BCST (R8), Z18, Z0
+	VFMADD231PS.BCST (R8), Y19, Y1
+	VFMADD231PS.BCST (R8)(CX*1), Z18, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Y19, Y3
+	VFMADD231PS.BCST (R8)(CX*2), Z18, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Y19, Y5
+	VFMADD231PS.BCST (R8)(SI*1), Z18, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Y19, Y7
+	VFMADD231PS.BCST (R9), Z18, Z8
+	VFMADD231PS.BCST (R9), Y19, Y9
+	VFMADD231PS.BCST (R9)(CX*1), Z18, Z10
+	VFMADD231PS.BCST (R9)(CX*1), Y19, Y11
+	VFMADD231PS.BCST (R9)(CX*2), Z18, Z12
+	VFMADD231PS.BCST (R9)(CX*2), Y19, Y13
+	VFMADD231PS.BCST (R9)(SI*1), Z18, Z14
+	VFMADD231PS.BCST (R9)(SI*1), Y19, Y15
+	VFMADD231PS.BCST (R10), Z18, Z16
+	VFMADD231PS.BCST (R10), Y19, Y17
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y7, Y7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y9, Y9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y11, Y11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y13, Y13
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z14, Z14
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y15, Y15
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z16, Z16
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y17, Y17
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z20, Z20, Z20
+	VPXORD    Z21, Z21, Z21
+	VPXORD    Z22, Z22, Z22
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z21
+	VMOVUPS.Z 64(DX), K2, Z22
+
+nobiasrow:
+	VMOVUPS 64(CX), Z18
+	VMOVUPS 128(CX), Z19
+	TESTQ   DX, DX
+	JEQ     nobias
+	VADDPS  Z21, Z0, Z0
+	VADDPS  Y22, Y1, Y1
+	VADDPS  Z21, Z2, Z2
+	VADDPS  Y22, Y3, Y3
+	VADDPS  Z21, Z4, Z4
+	VADDPS  Y22, Y5, Y5
+	VADDPS  Z21, Z6, Z6
+	VADDPS  Y22, Y7, Y7
+	VADDPS  Z21, Z8, Z8
+	VADDPS  Y22, Y9, Y9
+	VADDPS  Z21, Z10, Z10
+	VADDPS  Y22, Y11, Y11
+	VADDPS  Z21, Z12, Z12
+	VADDPS  Y22, Y13, Y13
+	VADDPS  Z21, Z14, Z14
+	VADDPS  Y22, Y15, Y15
+	VADDPS  Z21, Z16, Z16
+	VADDPS  Y22, Y17, Y17
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y11, Y11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y13, Y13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y15, Y15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y17, Y17
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z21
+	VCMPPS    $0x1e, Z20, Z0, K3
+	VBLENDMPS Z0, Z21, K3, Z0
+	VMULPS    (CX), Y1, Y21
+	VCMPPS    $0x1e, Y20, Y1, K3
+	VBLENDMPS Y1, Y21, K3, Y1
+	VMULPS    (CX), Z2, Z21
+	VCMPPS    $0x1e, Z20, Z2, K3
+	VBLENDMPS Z2, Z21, K3, Z2
+	VMULPS    (CX), Y3, Y21
+	VCMPPS    $0x1e, Y20, Y3, K3
+	VBLENDMPS Y3, Y21, K3, Y3
+	VMULPS    (CX), Z4, Z21
+	VCMPPS    $0x1e, Z20, Z4, K3
+	VBLENDMPS Z4, Z21, K3, Z4
+	VMULPS    (CX), Y5, Y21
+	VCMPPS    $0x1e, Y20, Y5, K3
+	VBLENDMPS Y5, Y21, K3, Y5
+	VMULPS    (CX), Z6, Z21
+	VCMPPS    $0x1e, Z20, Z6, K3
+	VBLENDMPS Z6, Z21, K3, Z6
+	VMULPS    (CX), Y7, Y21
+	VCMPPS    $0x1e, Y20, Y7, K3
+	VBLENDMPS Y7, Y21, K3, Y7
+	VMULPS    (CX), Z8, Z21
+	VCMPPS    $0x1e, Z20, Z8, K3
+	VBLENDMPS Z8, Z21, K3, Z8
+	VMULPS    (CX), Y9, Y21
+	VCMPPS    $0x1e, Y20, Y9, K3
+	VBLENDMPS Y9, Y21, K3, Y9
+	VMULPS    (CX), Z10, Z21
+	VCMPPS    $0x1e, Z20, Z10, K3
+	VBLENDMPS Z10, Z21, K3, Z10
+	VMULPS    (CX), Y11, Y21
+	VCMPPS    $0x1e, Y20, Y11, K3
+	VBLENDMPS Y11, Y21, K3, Y11
+	VMULPS    (CX), Z12, Z21
+	VCMPPS    $0x1e, Z20, Z12, K3
+	VBLENDMPS Z12, Z21, K3, Z12
+	VMULPS    (CX), Y13, Y21
+	VCMPPS    $0x1e, Y20, Y13, K3
+	VBLENDMPS Y13, Y21, K3, Y13
+	VMULPS    (CX), Z14, Z21
+	VCMPPS    $0x1e, Z20, Z14, K3
+	VBLENDMPS Z14, Z21, K3, Z14
+	VMULPS    (CX), Y15, Y21
+	VCMPPS    $0x1e, Y20, Y15, K3
+	VBLENDMPS Y15, Y21, K3, Y15
+	VMULPS    (CX), Z16, Z21
+	VCMPPS    $0x1e, Z20, Z16, K3
+	VBLENDMPS Z16, Z21, K3, Z16
+	VMULPS    (CX), Y17, Y21
+	VCMPPS    $0x1e, Y20, Y17, K3
+	VBLENDMPS Y17, Y21, K3, Y17
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z18, Z0
+	VMAXPS Y1, Y18, Y1
+	VMAXPS Z2, Z18, Z2
+	VMAXPS Y3, Y18, Y3
+	VMAXPS Z4, Z18, Z4
+	VMAXPS Y5, Y18, Y5
+	VMAXPS Z6, Z18, Z6
+	VMAXPS Y7, Y18, Y7
+	VMAXPS Z8, Z18, Z8
+	VMAXPS Y9, Y18, Y9
+	VMAXPS Z10, Z18, Z10
+	VMAXPS Y11, Y18, Y11
+	VMAXPS Z12, Z18, Z12
+	VMAXPS Y13, Y18, Y13
+	VMAXPS Z14, Z18, Z14
+	VMAXPS Y15, Y18, Y15
+	VMAXPS Z16, Z18, Z16
+	VMAXPS Y17, Y18, Y17
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z19, Z0
+	VMINPS Y1, Y19, Y1
+	VMINPS Z2, Z19, Z2
+	VMINPS Y3, Y19, Y3
+	VMINPS Z4, Z19, Z4
+	VMINPS Y5, Y19, Y5
+	VMINPS Z6, Z19, Z6
+	VMINPS Y7, Y19, Y7
+	VMINPS Z8, Z19, Z8
+	VMINPS Y9, Y19, Y9
+	VMINPS Z10, Z19, Z10
+	VMINPS Y11, Y19, Y11
+	VMINPS Z12, Z19, Z12
+	VMINPS Y13, Y19, Y13
+	VMINPS Z14, Z19, Z14
+	VMINPS Y15, Y19, Y15
+	VMINPS Z16, Z19, Z16
+	VMINPS Y17, Y19, Y17
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y11, Y11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y13, Y13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y15, Y15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y17, Y17
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Y9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Y11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Y13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Y15, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Y17, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512_10x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512_10x24(SB), NOSPLIT, $0-72
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Y1, Y1, Y1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Y3, Y3, Y3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Y5, Y5, Y5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Y7, Y7, Y7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Y9, Y9, Y9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Y11, Y11, Y11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Y13, Y13, Y13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Y15, Y15, Y15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Y17, Y17, Y17
+	VPXORD     Z18, Z18, Z18
+	VPXORD     Y19, Y19, Y19
+	MOVQ       b+24(FP), DI
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R8
+	LEAQ  (R8)(CX*4), R9
+	LEAQ  (R9)(CX*4), R10
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z20
+	VMOVUPS.Z        64(DI), K2, Y21
+	VFMADD231PS.BCST (R8), Z20, Z0
+	VFMADD231PS.BCST (R8), Y21, Y1
+	VFMADD231PS.BCST (R8)(CX*1), Z20, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Y21, Y3
+	VFMADD231PS.BCST (R8)(CX*2), Z20, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Y21, Y5
+	VFMADD231PS.BCST (R8)(SI*1), Z20, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Y21, Y7
+	VFMADD231PS.BCST (R9), Z20, Z8
+	VFMADD231PS.BCST (R9), Y21, Y9
+	VFMADD231PS.BCST (R9)(CX*1), Z20, Z10
+	VFMADD231PS.BCST (R9)(CX*1), Y21, Y11
+	VFMADD231PS.BCST (R9)(CX*2), Z20, Z12
+	VFMADD231PS.BCST (R9)(CX*2), Y21, Y13
+	VFMADD231PS.BCST (R9)(SI*1), Z20, Z14
+	VFMADD231PS.BCST (R9)(SI*1), Y21, Y15
+	VFMADD231PS.BCST (R10), Z20, Z16
+	VFMADD231PS.BCST (R10), Y21, Y17
+	VFMADD231PS.BCST (R10)(CX*1), Z20, Z18
+	VFMADD231PS.BCST (R10)(CX*1), Y21, Y19
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y7, Y7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y9, Y9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y11, Y11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y13, Y13
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z14, Z14
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y15, Y15
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z16, Z16
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y17, Y17
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z18, Z18
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y19, Y19
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z22, Z22, Z22
+	VPXORD    Z23, Z23, Z23
+	VPXORD    Z24, Z24, Z24
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z23
+	VMOVUPS.Z 64(DX), K2, Z24
+
+nobiasrow:
+	VMOVUPS 64(CX), Z20
+	VMOVUPS 128(CX), Z21
+	TESTQ   DX, DX
+	JEQ     nobias
+	VADDPS  Z23, Z0, Z0
+	VADDPS  Y24, Y1, Y1
+	VADDPS  Z23, Z2, Z2
+	VADDPS  Y24, Y3, Y3
+	VADDPS  Z23, Z4, Z4
+	VADDPS  Y24, Y5, Y5
+	VADDPS  Z23, Z6, Z6
+	VADDPS  Y24, Y7, Y7
+	VADDPS  Z23, Z8, Z8
+	VADDPS  Y24, Y9, Y9
+	VADDPS  Z23, Z10, Z10
+	VADDPS  Y24, Y11, Y11
+	VADDPS  Z23, Z12, Z12
+	VADDPS  Y24, Y13, Y13
+	VADDPS  Z23, Z14, Z14
+	VADDPS  Y24, Y15, Y15
+	VADDPS  Z23, Z16, Z16
+	VADDPS  Y24, Y17, Y17
+	VADDPS  Z23, Z18, Z18
+	VADDPS  Y24, Y19, Y19
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y11, Y11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y13, Y13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y15, Y15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y17, Y17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y19, Y19
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z23
+	VCMPPS    $0x1e, Z22, Z0, K3
+	VBLENDMPS Z0, Z23, K3, Z0
+	VMULPS    (CX), Y1, Y23
+	VCMPPS    $0x1e, Y22, Y1, K3
+	VBLENDMPS Y1, Y23, K3, Y1
+	VMULPS    (CX), Z2, Z23
+	VCMPPS    $0x1e, Z22, Z2, K3
+	VBLENDMPS Z2, Z23, K3, Z2
+	VMULPS    (CX), Y3, Y23
+	VCMPPS    $0x1e, Y22, Y3, K3
+	VBLENDMPS Y3, Y23, K3, Y3
+	VMULPS    (CX), Z4, Z23
+	VCMPPS    $0x1e, Z22, Z4, K3
+	VBLENDMPS Z4, Z23, K3, Z4
+	VMULPS    (CX), Y5, Y23
+	VCMPPS    $0x1e, Y22, Y5, K3
+	VBLENDMPS Y5, Y23, K3, Y5
+	VMULPS    (CX), Z6, Z23
+	VCMPPS    $0x1e, Z22, Z6, K3
+	VBLENDMPS Z6, Z23, K3, Z6
+	VMULPS    (CX), Y7, Y23
+	VCMPPS    $0x1e, Y22, Y7, K3
+	VBLENDMPS Y7, Y23, K3, Y7
+	VMULPS    (CX), Z8, Z23
+	VCMPPS    $0x1e, Z22, Z8, K3
+	VBLENDMPS Z8, Z23, K3, Z8
+	VMULPS    (CX), Y9, Y23
+	VCMPPS    $0x1e, Y22, Y9, K3
+	VBLENDMPS Y9, Y23, K3, Y9
+	VMULPS    (CX), Z10, Z23
+	VCMPPS    $0x1e, Z22, Z10, K3
+	VBLENDMPS Z10, Z23, K3, Z10
+	VMULPS    (CX), Y11, Y23
+	VCMPPS    $0x1e, Y22, Y11, K3
+	VBLENDMPS Y11, Y23, K3, Y11
+	VMULPS    (CX), Z12, Z23
+	VCMPPS    $0x1e, Z22, Z12, K3
+	VBLENDMPS Z12, Z23, K3, Z12
+	VMULPS    (CX), Y13, Y23
+	VCMPPS    $0x1e, Y22, Y13, K3
+	VBLENDMPS Y13, Y23, K3, Y13
+	VMULPS    (CX), Z14, Z23
+	VCMPPS    $0x1e, Z22, Z14, K3
+	VBLENDMPS Z14, Z23, K3, Z14
+	VMULPS    (CX), Y15, Y23
+	VCMPPS    $0x1e, Y22, Y15, K3
+	VBLENDMPS Y15, Y23, K3, Y15
+	VMULPS    (CX), Z16, Z23
+	VCMPPS    $0x1e, Z22, Z16, K3
+	VBLENDMPS Z16, Z23, K3, Z16
+	VMULPS    (CX), Y17, Y23
+	VCMPPS    $0x1e, Y22, Y17, K3
+	VBLENDMPS Y17, Y23, K3, Y17
+	VMULPS    (CX), Z18, Z23
+	VCMPPS    $0x1e, Z22, Z18, K3
+	VBLENDMPS Z18, Z23, K3, Z18
+	VMULPS    (CX), Y19, Y23
+	VCMPPS    $0x1e, Y22, Y19, K3
+	VBLENDMPS Y19, Y23, K3, Y19
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z20, Z0
+	VMAXPS Y1, Y20, Y1
+	VMAXPS Z2, Z20, Z2
+	VMAXPS Y3, Y20, Y3
+	VMAXPS Z4, Z20, Z4
+	VMAXPS Y5, Y20, Y5
+	VMAXPS Z6, Z20, Z6
+	VMAXPS Y7, Y20, Y7
+	VMAXPS Z8, Z20, Z8
+	VMAXPS Y9, Y20, Y9
+	VMAXPS Z10, Z20, Z10
+	VMAXPS Y11, Y20, Y11
+	VMAXPS Z12, Z20, Z12
+	VMAXPS Y13, Y20, Y13
+	VMAXPS Z14, Z20, Z14
+	VMAXPS Y15, Y20, Y15
+	VMAXPS Z16, Z20, Z16
+	VMAXPS Y17, Y20, Y17
+	VMAXPS Z18, Z20, Z18
+	VMAXPS Y19, Y20, Y19
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z21, Z0
+	VMINPS Y1, Y21, Y1
+	VMINPS Z2, Z21, Z2
+	VMINPS Y3, Y21, Y3
+	VMINPS Z4, Z21, Z4
+	VMINPS Y5, Y21, Y5
+	VMINPS Z6, Z21, Z6
+	VMINPS Y7, Y21, Y7
+	VMINPS Z8, Z21, Z8
+	VMINPS Y9, Y21, Y9
+	VMINPS Z10, Z21, Z10
+	VMINPS Y11, Y21, Y11
+	VMINPS Z12, Z21, Z12
+	VMINPS Y13, Y21, Y13
+	VMINPS Z14, Z21, Z14
+	VMINPS Y15, Y21, Y15
+	VMINPS Z16, Z21, Z16
+	VMINPS Y17, Y21, Y17
+	VMINPS Z18, Z21, Z18
+	VMINPS Y19, Y21, Y19
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y11, Y11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y13, Y13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y15, Y15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y17, Y17
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z18, Z18
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y19, Y19
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Y9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Y11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Y13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Y15, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Y17, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z18, K1, (AX)
+	VMOVUPS Y19, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512_11x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512_11x24(SB), NOSPLIT, $0-72
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Y1, Y1, Y1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Y3, Y3, Y3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Y5, Y5, Y5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Y7, Y7, Y7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Y9, Y9, Y9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Y11, Y11, Y11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Y13, Y13, Y13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Y15, Y15, Y15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Y17, Y17, Y17
+	VPXORD     Z18, Z18, Z18
+	VPXORD     Y19, Y19, Y19
+	VPXORD     Z20, Z20, Z20
+	VPXORD     Y21, Y21, Y21
+	MOVQ       b+24(FP), DI
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R8
+	LEAQ  (R8)(CX*4), R9
+	LEAQ  (R9)(CX*4), R10
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z22
+	VMOVUPS.Z        64(DI), K2, Y23
+	VFMADD231PS.BCST (R8), Z22, Z0
+	VFMADD231PS.BCST (R8), Y23, Y1
+	VFMADD231PS.BCST (R8)(CX*1), Z22, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Y23, Y3
+	VFMADD231PS.BCST (R8)(CX*2), Z22, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Y23, Y5
+	VFMADD231PS.BCST (R8)(SI*1), Z22, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Y23, Y7
+	VFMADD231PS.BCST (R9), Z22, Z8
+	VFMADD231PS.BCST (R9), Y23, Y9
+	VFMADD231PS.BCST (R9)(CX*1), Z22, Z10
+	VFMADD231PS.BCST (R9)(CX*1), Y23, Y11
+	VFMADD231PS.BCST (R9)(CX*2), Z22, Z12
+	VFMADD231PS.BCST (R9)(CX*2), Y23, Y13
+	VFMADD231PS.BCST (R9)(SI*1), Z22, Z14
+	VFMADD231PS.BCST (R9)(SI*1), Y23, Y15
+	VFMADD231PS.BCST (R10), Z22, Z16
+	VFMADD231PS.BCST (R10), Y23, Y17
+	VFMADD231PS.BCST (R10)(CX*1), Z22, Z18
+	VFMADD231PS.BCST (R10)(CX*1), Y23, Y19
+	VFMADD231PS.BCST (R10)(CX*2), Z22, Z20
+	VFMADD231PS.BCST (R10)(CX*2), Y23, Y21
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y7, Y7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y9, Y9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y11, Y11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y13, Y13
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z14, Z14
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y15, Y15
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z16, Z16
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y17, Y17
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z18, Z18
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y19, Y19
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z20, Z20
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y21, Y21
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z24, Z24, Z24
+	VPXORD    Z25, Z25, Z25
+	VPXORD    Z26, Z26, Z26
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z25
+	VMOVUPS.Z 64(DX), K2, Z26
+
+nobiasrow:
+	VMOVUPS 64(CX), Z22
+	VMOVUPS 128(CX), Z23
+	TESTQ   DX, DX
+	JEQ     nobias
+	VADDPS  Z25, Z0, Z0
+	VADDPS  Y26, Y1, Y1
+	VADDPS  Z25, Z2, Z2
+	VADDPS  Y26, Y3, Y3
+	VADDPS  Z25, Z4, Z4
+	VADDPS  Y26, Y5, Y5
+	VADDPS  Z25, Z6, Z6
+	VADDPS  Y26, Y7, Y7
+	VADDPS  Z25, Z8, Z8
+	VADDPS  Y26, Y9, Y9
+	VADDPS  Z25, Z10, Z10
+	VADDPS  Y26, Y11, Y11
+	VADDPS  Z25, Z12, Z12
+	VADDPS  Y26, Y13, Y13
+	VADDPS  Z25, Z14, Z14
+	VADDPS  Y26, Y15, Y15
+	VADDPS  Z25, Z16, Z16
+	VADDPS  Y26, Y17, Y17
+	VADDPS  Z25, Z18, Z18
+	VADDPS  Y26, Y19, Y19
+	VADDPS  Z25, Z20, Z20
+	VADDPS  Y26, Y21, Y21
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y11, Y11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y13, Y13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y15, Y15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y17, Y17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y19, Y19
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z20, Z20
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y21, Y21
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z25
+	VCMPPS    $0x1e, Z24, Z0, K3
+	VBLENDMPS Z0, Z25, K3, Z0
+	VMULPS    (CX), Y1, Y25
+	VCMPPS    $0x1e, Y24, Y1, K3
+	VBLENDMPS Y1, Y25, K3, Y1
+	VMULPS    (CX), Z2, Z25
+	VCMPPS    $0x1e, Z24, Z2, K3
+	VBLENDMPS Z2, Z25, K3, Z2
+	VMULPS    (CX), Y3, Y25
+	VCMPPS    $0x1e, Y24, Y3, K3
+	VBLENDMPS Y3, Y25, K3, Y3
+	VMULPS    (CX), Z4, Z25
+	VCMPPS    $0x1e, Z24, Z4, K3
+	VBLENDMPS Z4, Z25, K3, Z4
+	VMULPS    (CX), Y5, Y25
+	VCMPPS    $0x1e, Y24, Y5, K3
+	VBLENDMPS Y5, Y25, K3, Y5
+	VMULPS    (CX), Z6, Z25
+	VCMPPS    $0x1e, Z24, Z6, K3
+	VBLENDMPS Z6, Z25, K3, Z6
+	VMULPS    (CX), Y7, Y25
+	VCMPPS    $0x1e, Y24, Y7, K3
+	VBLENDMPS Y7, Y25, K3, Y7
+	VMULPS    (CX), Z8, Z25
+	VCMPPS    $0x1e, Z24, Z8, K3
+	VBLENDMPS Z8, Z25, K3, Z8
+	VMULPS    (CX), Y9, Y25
+	VCMPPS    $0x1e, Y24, Y9, K3
+	VBLENDMPS Y9, Y25, K3, Y9
+	VMULPS    (CX), Z10, Z25
+	VCMPPS    $0x1e, Z24, Z10, K3
+	VBLENDMPS Z10, Z25, K3, Z10
+	VMULPS    (CX), Y11, Y25
+	VCMPPS    $0x1e, Y24, Y11, K3
+	VBLENDMPS Y11, Y25, K3, Y11
+	VMULPS    (CX), Z12, Z25
+	VCMPPS    $0x1e, Z24, Z12, K3
+	VBLENDMPS Z12, Z25, K3, Z12
+	VMULPS    (CX), Y13, Y25
+	VCMPPS    $0x1e, Y24, Y13, K3
+	VBLENDMPS Y13, Y25, K3, Y13
+	VMULPS    (CX), Z14, Z25
+	VCMPPS    $0x1e, Z24, Z14, K3
+	VBLENDMPS Z14, Z25, K3, Z14
+	VMULPS    (CX), Y15, Y25
+	VCMPPS    $0x1e, Y24, Y15, K3
+	VBLENDMPS Y15, Y25, K3, Y15
+	VMULPS    (CX), Z16, Z25
+	VCMPPS    $0x1e, Z24, Z16, K3
+	VBLENDMPS Z16, Z25, K3, Z16
+	VMULPS    (CX), Y17, Y25
+	VCMPPS    $0x1e, Y24, Y17, K3
+	VBLENDMPS Y17, Y25, K3, Y17
+	VMULPS    (CX), Z18, Z25
+	VCMPPS    $0x1e, Z24, Z18, K3
+	VBLENDMPS Z18, Z25, K3, Z18
+	VMULPS    (CX), Y19, Y25
+	VCMPPS    $0x1e, Y24, Y19, K3
+	VBLENDMPS Y19, Y25, K3, Y19
+	VMULPS    (CX), Z20, Z25
+	VCMPPS    $0x1e, Z24, Z20, K3
+	VBLENDMPS Z20, Z25, K3, Z20
+	VMULPS    (CX), Y21, Y25
+	VCMPPS    $0x1e, Y24, Y21, K3
+	VBLENDMPS Y21, Y25, K3, Y21
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z22, Z0
+	VMAXPS Y1, Y22, Y1
+	VMAXPS Z2, Z22, Z2
+	VMAXPS Y3, Y22, Y3
+	VMAXPS Z4, Z22, Z4
+	VMAXPS Y5, Y22, Y5
+	VMAXPS Z6, Z22, Z6
+	VMAXPS Y7, Y22, Y7
+	VMAXPS Z8, Z22, Z8
+	VMAXPS Y9, Y22, Y9
+	VMAXPS Z10, Z22, Z10
+	VMAXPS Y11, Y22, Y11
+	VMAXPS Z12, Z22, Z12
+	VMAXPS Y13, Y22, Y13
+	VMAXPS Z14, Z22, Z14
+	VMAXPS Y15, Y22, Y15
+	VMAXPS Z16, Z22, Z16
+	VMAXPS Y17, Y22, Y17
+	VMAXPS Z18, Z22, Z18
+	VMAXPS Y19, Y22, Y19
+	VMAXPS Z20, Z22, Z20
+	VMAXPS Y21, Y22, Y21
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z23, Z0
+	VMINPS Y1, Y23, Y1
+	VMINPS Z2, Z23, Z2
+	VMINPS Y3, Y23, Y3
+	VMINPS Z4, Z23, Z4
+	VMINPS Y5, Y23, Y5
+	VMINPS Z6, Z23, Z6
+	VMINPS Y7, Y23, Y7
+	VMINPS Z8, Z23, Z8
+	VMINPS Y9, Y23, Y9
+	VMINPS Z10, Z23, Z10
+	VMINPS Y11, Y23, Y11
+	VMINPS Z12, Z23, Z12
+	VMINPS Y13, Y23, Y13
+	VMINPS Z14, Z23, Z14
+	VMINPS Y15, Y23, Y15
+	VMINPS Z16, Z23, Z16
+	VMINPS Y17, Y23, Y17
+	VMINPS Z18, Z23, Z18
+	VMINPS Y19, Y23, Y19
+	VMINPS Z20, Z23, Z20
+	VMINPS Y21, Y23, Y21
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y11, Y11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y13, Y13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y15, Y15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y17, Y17
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z18, Z18
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y19, Y19
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z20, Z20
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y21, Y21
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Y9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Y11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Y13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Y15, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Y17, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z18, K1, (AX)
+	VMOVUPS Y19, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z20, K1, (AX)
+	VMOVUPS Y21, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512_12x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512_12x24(SB), NOSPLIT, $0-72
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Y1, Y1, Y1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Y3, Y3, Y3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Y5, Y5, Y5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Y7, Y7, Y7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Y9, Y9, Y9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Y11, Y11, Y11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Y13, Y13, Y13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Y15, Y15, Y15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Y17, Y17, Y17
+	VPXORD     Z18, Z18, Z18
+	VPXORD     Y19, Y19, Y19
+	VPXORD     Z20, Z20, Z20
+	VPXORD     Y21, Y21, Y21
+	VPXORD     Z22, Z22, Z22
+	VPXORD     Y23, Y23, Y23
+	MOVQ       b+24(FP), DI
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R8
+	LEAQ  (R8)(CX*4), R9
+	LEAQ  (R9)(CX*4), R10
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z24
+	VMOVUPS.Z        64(DI), K2, Y25
+	VFMADD231PS.BCST (R8), Z24, Z0
+	VFMADD231PS.BCST (R8), Y25, Y1
+	VFMADD231PS.BCST (R8)(CX*1), Z24, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Y25, Y3
+	VFMADD231PS.BCST (R8)(CX*2), Z24, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Y25, Y5
+	VFMADD231PS.BCST (R8)(SI*1), Z24, Z6
+	VFMADD231PS.BCST (R8)(SI*1), Y25, Y7
+	VFMADD231PS.BCST (R9), Z24, Z8
+	VFMADD231PS.BCST (R9), Y25, Y9
+	VFMADD231PS.BCST (R9)(CX*1), Z24, Z10
+	VFMADD231PS.BCST (R9)(CX*1), Y25, Y11
+	VFMADD231PS.BCST (R9)(CX*2), Z24, Z12
+	VFMADD231PS.BCST (R9)(CX*2), Y25, Y13
+	VFMADD231PS.BCST (R9)(SI*1), Z24, Z14
+	VFMADD231PS.BCST (R9)(SI*1), Y25, Y15
+	VFMADD231PS.BCST (R10), Z24, Z16
+	VFMADD231PS.BCST (R10), Y25, Y17
+	VFMADD231PS.BCST (R10)(CX*1), Z24, Z18
+	VFMADD231PS.BCST (R10)(CX*1), Y25, Y19
+	VFMADD231PS.BCST (R10)(CX*2), Z24, Z20
+	VFMADD231PS.BCST (R10)(CX*2), Y25, Y21
+	VFMADD231PS.BCST (R10)(SI*1), Z24, Z22
+	VFMADD231PS.BCST (R10)(SI*1), Y25, Y23
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y7, Y7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y9, Y9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y11, Y11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y13, Y13
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z14, Z14
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y15, Y15
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z16, Z16
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y17, Y17
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z18, Z18
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y19, Y19
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z20, Z20
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y21, Y21
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z22, Z22
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y23, Y23
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z26, Z26, Z26
+	VPXORD    Z27, Z27, Z27
+	VPXORD    Z28, Z28, Z28
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z27
+	VMOVUPS.Z 64(DX), K2, Z28
+
+nobiasrow:
+	VMOVUPS 64(CX), Z24
+	VMOVUPS 128(CX), Z25
+	TESTQ   DX, DX
+	JEQ     nobias
+	VADDPS  Z27, Z0, Z0
+	VADDPS  Y28, Y1, Y1
+	VADDPS  Z27, Z2, Z2
+	VADDPS  Y28, Y3, Y3
+	VADDPS  Z27, Z4, Z4
+	VADDPS  Y28, Y5, Y5
+	VADDPS  Z27, Z6, Z6
+	VADDPS  Y28, Y7, Y7
+	VADDPS  Z27, Z8, Z8
+	VADDPS  Y28, Y9, Y9
+	VADDPS  Z27, Z10, Z10
+	VADDPS  Y28, Y11, Y11
+	VADDPS  Z27, Z12, Z12
+	VADDPS  Y28, Y13, Y13
+	VADDPS  Z27, Z14, Z14
+	VADDPS  Y28, Y15, Y15
+	VADDPS  Z27, Z16, Z16
+	VADDPS  Y28, Y17, Y17
+	VADDPS  Z27, Z18, Z18
+	VADDPS  Y28, Y19, Y19
+	VADDPS  Z27, Z20, Z20
+	VADDPS  Y28, Y21, Y21
+	VADDPS  Z27, Z22, Z22
+	VADDPS  Y28, Y23, Y23
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y11, Y11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y13, Y13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y15, Y15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y17, Y17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y19, Y19
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z20, Z20
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y21, Y21
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z22, Z22
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y23, Y23
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z27
+	VCMPPS    $0x1e, Z26, Z0, K3
+	VBLENDMPS Z0, Z27, K3, Z0
+	VMULPS    (CX), Y1, Y27
+	VCMPPS    $0x1e, Y26, Y1, K3
+	VBLENDMPS Y1, Y27, K3, Y1
+	VMULPS    (CX), Z2, Z27
+	VCMPPS    $0x1e, Z26, Z2, K3
+	VBLENDMPS Z2, Z27, K3, Z2
+	VMULPS    (CX), Y3, Y27
+	VCMPPS    $0x1e, Y26, Y3, K3
+	VBLENDMPS Y3, Y27, K3, Y3
+	VMULPS    (CX), Z4, Z27
+	VCMPPS    $0x1e, Z26, Z4, K3
+	VBLENDMPS Z4, Z27, K3, Z4
+	VMULPS    (CX), Y5, Y27
+	VCMPPS    $0x1e, Y26, Y5, K3
+	VBLENDMPS Y5, Y27, K3, Y5
+	VMULPS    (CX), Z6, Z27
+	VCMPPS    $0x1e, Z26, Z6, K3
+	VBLENDMPS Z6, Z27, K3, Z6
+	VMULPS    (CX), Y7, Y27
+	VCMPPS    $0x1e, Y26, Y7, K3
+	VBLENDMPS Y7, Y27, K3, Y7
+	VMULPS    (CX), Z8, Z27
+	VCMPPS    $0x1e, Z26, Z8, K3
+	VBLENDMPS Z8, Z27, K3, Z8
+	VMULPS    (CX), Y9, Y27
+	VCMPPS    $0x1e, Y26, Y9, K3
+	VBLENDMPS Y9, Y27, K3, Y9
+	VMULPS    (CX), Z10, Z27
+	VCMPPS    $0x1e, Z26, Z10, K3
+	VBLENDMPS Z10, Z27, K3, Z10
+	VMULPS    (CX), Y11, Y27
+	VCMPPS    $0x1e, Y26, Y11, K3
+	VBLENDMPS Y11, Y27, K3, Y11
+	VMULPS    (CX), Z12, Z27
+	VCMPPS    $0x1e, Z26, Z12, K3
+	VBLENDMPS Z12, Z27, K3, Z12
+	VMULPS    (CX), Y13, Y27
+	VCMPPS    $0x1e, Y26, Y13, K3
+	VBLENDMPS Y13, Y27, K3, Y13
+	VMULPS    (CX), Z14, Z27
+	VCMPPS    $0x1e, Z26, Z14, K3
+	VBLENDMPS Z14, Z27, K3, Z14
+	VMULPS    (CX), Y15, Y27
+	VCMPPS    $0x1e, Y26, Y15, K3
+	VBLENDMPS Y15, Y27, K3, Y15
+	VMULPS    (CX), Z16, Z27
+	VCMPPS    $0x1e, Z26, Z16, K3
+	VBLENDMPS Z16, Z27, K3, Z16
+	VMULPS    (CX), Y17, Y27
+	VCMPPS    $0x1e, Y26, Y17, K3
+	VBLENDMPS Y17, Y27, K3, Y17
+	VMULPS    (CX), Z18, Z27
+	VCMPPS    $0x1e, Z26, Z18, K3
+	VBLENDMPS Z18, Z27, K3, Z18
+	VMULPS    (CX), Y19, Y27
+	VCMPPS    $0x1e, Y26, Y19, K3
+	VBLENDMPS Y19, Y27, K3, Y19
+	VMULPS    (CX), Z20, Z27
+	VCMPPS    $0x1e, Z26, Z20, K3
+	VBLENDMPS Z20, Z27, K3, Z20
+	VMULPS    (CX), Y21, Y27
+	VCMPPS    $0x1e, Y26, Y21, K3
+	VBLENDMPS Y21, Y27, K3, Y21
+	VMULPS    (CX), Z22, Z27
+	VCMPPS    $0x1e, Z26, Z22, K3
+	VBLENDMPS Z22, Z27, K3, Z22
+	VMULPS    (CX), Y23, Y27
+	VCMPPS    $0x1e, Y26, Y23, K3
+	VBLENDMPS Y23, Y27, K3, Y23
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z24, Z0
+	VMAXPS Y1, Y24, Y1
+	VMAXPS Z2, Z24, Z2
+	VMAXPS Y3, Y24, Y3
+	VMAXPS Z4, Z24, Z4
+	VMAXPS Y5, Y24, Y5
+	VMAXPS Z6, Z24, Z6
+	VMAXPS Y7, Y24, Y7
+	VMAXPS Z8, Z24, Z8
+	VMAXPS Y9, Y24, Y9
+	VMAXPS Z10, Z24, Z10
+	VMAXPS Y11, Y24, Y11
+	VMAXPS Z12, Z24, Z12
+	VMAXPS Y13, Y24, Y13
+	VMAXPS Z14, Z24, Z14
+	VMAXPS Y15, Y24, Y15
+	VMAXPS Z16, Z24, Z16
+	VMAXPS Y17, Y24, Y17
+	VMAXPS Z18, Z24, Z18
+	VMAXPS Y19, Y24, Y19
+	VMAXPS Z20, Z24, Z20
+	VMAXPS Y21, Y24, Y21
+	VMAXPS Z22, Z24, Z22
+	VMAXPS Y23, Y24, Y23
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z25, Z0
+	VMINPS Y1, Y25, Y1
+	VMINPS Z2, Z25, Z2
+	VMINPS Y3, Y25, Y3
+	VMINPS Z4, Z25, Z4
+	VMINPS Y5, Y25, Y5
+	VMINPS Z6, Z25, Z6
+	VMINPS Y7, Y25, Y7
+	VMINPS Z8, Z25, Z8
+	VMINPS Y9, Y25, Y9
+	VMINPS Z10, Z25, Z10
+	VMINPS Y11, Y25, Y11
+	VMINPS Z12, Z25, Z12
+	VMINPS Y13, Y25, Y13
+	VMINPS Z14, Z25, Z14
+	VMINPS Y15, Y25, Y15
+	VMINPS Z16, Z25, Z16
+	VMINPS Y17, Y25, Y17
+	VMINPS Z18, Z25, Z18
+	VMINPS Y19, Y25, Y19
+	VMINPS Z20, Z25, Z20
+	VMINPS Y21, Y25, Y21
+	VMINPS Z22, Z25, Z22
+	VMINPS Y23, Y25, Y23
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y11, Y11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y13, Y13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y15, Y15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y17, Y17
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z18, Z18
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y19, Y19
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z20, Z20
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y21, Y21
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z22, Z22
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y23, Y23
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Y9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Y11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Y13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Y15, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Y17, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z18, K1, (AX)
+	VMOVUPS Y19, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z20, K1, (AX)
+	VMOVUPS Y21, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z22, K1, (AX)
+	VMOVUPS Y23, K2, 64(AX)
+	VZEROUPPER
+	RET
+
 // func gemmAVX512_1x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·gemmAVX512_1x16(SB), NOSPLIT, $0-72

@@ -112,6 +112,78 @@ func gemmAVX512_11x32(k int, a *float32, lda int, b *float32, ldb int, c *float3
 //go:noescape
 func gemmAVX512_12x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
+// gemmAVX512_1x24 adds (or stores, without acc) the product of 1 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+//
+//go:noescape
+func gemmAVX512_1x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// gemmAVX512_2x24 adds (or stores, without acc) the product of 2 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+//
+//go:noescape
+func gemmAVX512_2x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// gemmAVX512_3x24 adds (or stores, without acc) the product of 3 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+//
+//go:noescape
+func gemmAVX512_3x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// gemmAVX512_4x24 adds (or stores, without acc) the product of 4 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+//
+//go:noescape
+func gemmAVX512_4x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// gemmAVX512_5x24 adds (or stores, without acc) the product of 5 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+//
+//go:noescape
+func gemmAVX512_5x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// gemmAVX512_6x24 adds (or stores, without acc) the product of 6 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+//
+//go:noescape
+func gemmAVX512_6x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// gemmAVX512_7x24 adds (or stores, without acc) the product of 7 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+//
+//go:noescape
+func gemmAVX512_7x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// gemmAVX512_8x24 adds (or stores, without acc) the product of 8 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+//
+//go:noescape
+func gemmAVX512_8x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// gemmAVX512_9x24 adds (or stores, without acc) the product of 9 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+//
+//go:noescape
+func gemmAVX512_9x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// gemmAVX512_10x24 adds (or stores, without acc) the product of 10 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+//
+//go:noescape
+func gemmAVX512_10x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// gemmAVX512_11x24 adds (or stores, without acc) the product of 11 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+//
+//go:noescape
+func gemmAVX512_11x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// gemmAVX512_12x24 adds (or stores, without acc) the product of 12 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+//
+//go:noescape
+func gemmAVX512_12x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
 // gemmAVX512_1x16 adds (or stores, without acc) the product of 1 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 //

@@ -25,6 +25,10 @@
 //     accumulators at r = 12. mask selects the columns (bit j for column j):
 //     loads of B and C and stores of C are masked, so any width 1…32 works
 //     and nothing outside the tile is read or written.
+//   - gemmAVX512_{r}x24 (r = 1…12): 24 columns as a ZMM and a YMM per row, masked the
+//     same way, for panels 17 to 24 wide (on Zen 4 a YMM FMA takes half a ZMM's slot, so
+//     the 24-wide tile runs at full rate where the 32-wide one would mask a quarter off).
+//   - gemmAVX512_{r}x16 (r = 1…16) and the conv* families: see main.
 package main
 
 import (
@@ -55,6 +59,11 @@ func main() {
 		}
 		for r := 1; r <= avx512Rows; r++ {
 			kernel(spec{r: r, vecs: 2, avx512: true, conv: conv})
+		}
+		if !conv {
+			for r := 1; r <= avx512Rows; r++ {
+				kernel(spec{r: r, vecs: 2, avx512: true, half: true})
+			}
 		}
 		for r := 1; r <= avx512NarrowRows; r++ {
 			kernel(spec{r: r, vecs: 1, avx512: true, conv: conv})
@@ -89,11 +98,15 @@ type spec struct {
 	r, vecs int
 	avx512  bool
 	conv    bool
+	half    bool // AVX-512: the last vector of a row is a YMM (8 columns): 24-wide kernels
 }
 
 // width is the number of columns of C the kernel covers.
 func (s spec) width() int {
 	if s.avx512 {
+		if s.half {
+			return 16*s.vecs - 8
+		}
 		return 16 * s.vecs
 	}
 	return 8 * s.vecs
@@ -174,6 +187,14 @@ func kernel(s spec) {
 		}
 		return YMM()
 	}
+	// vecFor returns a new register for vector h of a row (a YMM for the last of a 24-wide
+	// kernel's).
+	vecFor := func(h int) reg.VecVirtual {
+		if s.half && h == vecs-1 {
+			return YMM()
+		}
+		return newVec()
+	}
 	// load/store of the vectors of a row of C or B.
 	load := func(m Mem, h int, v reg.VecVirtual) {
 		m = m.Offset(h * vecBytes)
@@ -195,7 +216,7 @@ func kernel(s spec) {
 	accs := make([][]reg.VecVirtual, r)
 	for i := range accs {
 		for h := 0; h < vecs; h++ {
-			accs[i] = append(accs[i], newVec())
+			accs[i] = append(accs[i], vecFor(h))
 		}
 	}
 
@@ -204,7 +225,7 @@ func kernel(s spec) {
 	row := GP64()
 	MOVQ(cp, row)
 	for i := range accs {
-		for _, off := range []int{0, vecs*vecBytes - 1} {
+		for _, off := range []int{0, 4*s.width() - 1} {
 			PREFETCHT0(Mem{Base: row, Disp: off})
 		}
 		if i < r-1 {
@@ -251,7 +272,7 @@ func kernel(s spec) {
 	Label("loop")
 	bv := make([]reg.VecVirtual, vecs)
 	for h := range bv {
-		bv[h] = newVec()
+		bv[h] = vecFor(h)
 		load(Mem{Base: bp}, h, bv[h])
 	}
 	for i := 0; i < r; i++ {
@@ -290,7 +311,7 @@ func kernel(s spec) {
 	MOVQ(cp, row)
 	for i := range accs {
 		for h, v := range accs[i] {
-			t := newVec()
+			t := vecFor(h)
 			load(Mem{Base: row}, h, t)
 			VADDPS(t, v, v)
 		}
@@ -370,6 +391,13 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 		VMOVUPS(Mem{Base: ep, Disp: epLo}, lo)
 		VMOVUPS(Mem{Base: ep, Disp: epHi}, hi)
 	}
+	// as returns x at the width of accumulator v (a 24-wide kernel's last vectors are YMM).
+	as := func(x, v reg.VecVirtual) reg.VecVirtual {
+		if v.Size() < x.Size() {
+			return x.AsY().(reg.VecVirtual)
+		}
+		return x
+	}
 	// One test per step and tile, then the step on every accumulator: the flags do not change
 	// within a tile, and per-vector tests would cost more than the arithmetic at small K.
 	t := newVec()
@@ -378,7 +406,7 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 	for i := range accs {
 		for h, v := range accs[i] {
 			if avx512 {
-				VADDPS(biasV[h], v, v)
+				VADDPS(as(biasV[h], v), v, v)
 			} else {
 				load(Mem{Base: bias}, h, t)
 				VADDPS(t, v, v)
@@ -392,6 +420,7 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 		MOVQ(res, r)
 		for i := range accs {
 			for h, v := range accs[i] {
+				t := as(t, v)
 				load(Mem{Base: r}, h, t)
 				VADDPS(t, v, v)
 			}
@@ -410,7 +439,7 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 	JEQ(LabelRef("noleaky"))
 	for i := range accs {
 		for _, v := range accs[i] {
-			act.Leaky(v, t, zero, Mem{Base: ep, Disp: epSlope}, avx512)
+			act.Leaky(v, as(t, v), as(zero, v), Mem{Base: ep, Disp: epSlope}, avx512)
 		}
 	}
 	Label("noleaky")
@@ -431,7 +460,7 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 		}
 		for i := range accs {
 			for _, v := range accs[i] {
-				half.op(v, half.v)
+				half.op(v, as(half.v, v))
 			}
 		}
 		Label(skip)
