@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime/debug"
 	"testing"
 )
 
@@ -91,6 +92,7 @@ func TestInvertedResidualAllocatesNothing(t *testing.T) {
 	d := b.p.Depthwise
 	y := make([]float32, d.N*d.OH*d.OW*b.p.P)
 	s := make([]float32, InvertedResidualScratch(&b.p))
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // a GC empties the job pool
 	if a := testing.AllocsPerRun(10, func() { b.fused(y, s) }); a != 0 {
 		t.Errorf("%v allocations", a)
 	}
@@ -149,6 +151,8 @@ func TestInvertedResidualThreads(t *testing.T) {
 		b.fused(got.s, sc)
 		got.check(t, "y")
 		requireSameBits(t, "threads", got.s, want)
+		// No collection meanwhile: a GC empties the sync.Pools the parts' scratch comes from.
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
 		if a := testing.AllocsPerRun(5, func() { b.fused(got.s, sc) }); a != 0 {
 			t.Errorf("%v allocations", a)
 		}
