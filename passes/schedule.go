@@ -12,7 +12,10 @@ import "github.com/kerasgen/kerasgen/ir"
 // its activations stay in L2. (On more than one thread the package still runs the trunk
 // layer by layer, each op splitting the batch across threads: see codegen/schedule.go.)
 // The head — the ops after the trunk, on one vector per sample (Dense layers) — runs on the
-// whole batch, whose rows share each read of its weights.
+// whole batch, whose rows share each read of its weights. So do the last layers of the trunk
+// when their kernels outweigh their activations and the trunk's weights outgrow L2
+// (weightedHead: MobileNetV2's 14×14 and 7×7 stages, whose weights a one-sample step would
+// stream from L3 for every sample).
 //
 // Guarantees: when it applies, the ops of the trunk are a prefix of g.Ops and carry the
 // attribute microbatch = the samples per step (≥ 1); unless the trunk is the whole graph,
@@ -27,6 +30,10 @@ func Schedule(g *ir.Graph) error {
 		delete(op.Attrs, "microbatch")
 	}
 	cut := trunkEnd(g)
+	if cut == 0 {
+		return nil
+	}
+	cut = weightedHead(g, cut)
 	if cut == 0 {
 		return nil
 	}
@@ -180,4 +187,101 @@ func crossing(g *ir.Graph, end int) int {
 		}
 	}
 	return len(seen)
+}
+
+// weightedHead moves the start of the head earlier, to the earliest cut (one value crossing)
+// after which every op of the trunk with a kernel reads at least as many bytes of weights as
+// of per-sample activations (ops without one, a pooling or an activation, go either way): those ops (the late, narrow layers of a convolutional network, with wide
+// kernels) gain more from reading each weight once for the whole batch than from keeping a
+// micro-batch's activations in L2. An inverted-residual block (Blocks) counts as one op: its
+// three kernels against its input and output. Only when the trunk's weights outgrow the L2
+// budget: otherwise they stay in L2 from one micro-batch to the next. It returns the new end of
+// the trunk (0: the whole graph is weight-bound, no trunk).
+func weightedHead(g *ir.Graph, end int) int {
+	inBlock := map[*ir.Op]bool{}
+	blockOf := map[*ir.Op]Block{}
+	for _, b := range Blocks(g) {
+		inBlock[b.Expand], inBlock[b.Depthwise] = true, true
+		blockOf[b.Project] = b
+	}
+	weightBound := func(op *ir.Op) bool {
+		if inBlock[op] {
+			return true // judged with its Project
+		}
+		ops, ins, outs := []*ir.Op{op}, op.In, op.Out
+		if b, ok := blockOf[op]; ok {
+			ops = []*ir.Op{b.Expand, b.Depthwise, op}
+			ins = append([]*ir.Value{b.Expand.In[0]}, op.In[1:]...)
+		}
+		weights, acts := int64(0), int64(0)
+		seen := map[*ir.Value]bool{}
+		for _, o := range ops {
+			for _, v := range o.In {
+				if v.IsConst() && !seen[v] {
+					seen[v] = true
+					weights += 4 * v.Type.Shape.StaticSize()
+				}
+			}
+		}
+		for _, v := range append(append([]*ir.Value{}, ins...), outs...) {
+			if !v.IsConst() && !seen[v] {
+				seen[v] = true
+				acts += 4 * v.Type.Shape.StaticSize()
+			}
+		}
+		return weights >= acts
+	}
+	// Weights that fit in L2 with a micro-batch's activations stay there from one step to the
+	// next: then nothing is read again. (The convolutional ops' weights: a Dense layer on
+	// vectors is in the trunk only when the graph has no cut before it.)
+	total := int64(0)
+	seen := map[*ir.Value]bool{}
+	for _, op := range g.Ops[:end] {
+		if !onImages(op) {
+			continue
+		}
+		for _, v := range op.In {
+			if v.IsConst() && !seen[v] {
+				seen[v] = true
+				total += 4 * v.Type.Shape.StaticSize()
+			}
+		}
+	}
+	if total <= scheduleL2Budget {
+		return end
+	}
+	start := end
+	for c := end - 1; c >= 0; c-- {
+		op := g.Ops[c]
+		if hasWeights(op) || blockOf[op].Project != nil {
+			if !weightBound(op) {
+				break
+			}
+		}
+		if crossing(g, c) == 1 {
+			start = c
+		}
+	}
+	return start
+}
+
+// hasWeights reports whether op reads a constant of more than one value per channel (a
+// kernel, not a bias or a scale).
+func hasWeights(op *ir.Op) bool {
+	for _, v := range op.In {
+		if v.IsConst() && len(v.Type.Shape) >= 2 {
+			return true
+		}
+	}
+	return false
+}
+
+// onImages reports whether op reads or writes a value of rank above 2 that is not a constant.
+func onImages(op *ir.Op) bool {
+	for _, v := range append(append([]*ir.Value{}, op.In...), op.Out...) {
+		if !v.IsConst() && len(v.Type.Shape) > 2 {
+			return true
+		}
+	}
+	return false
 }

@@ -110,3 +110,32 @@ func TestScheduleLeavesAlone(t *testing.T) {
 		require.Equal(t, []int{0, 0, 0, 0, 0}, marks(g), "%v", a)
 	}
 }
+
+// TestScheduleWeightedHead checks that the late layers whose kernels outweigh their
+// activations join the head (the whole batch, each weight read once) when the trunk's weights
+// outgrow the L2 budget, and that small weights leave the trunk as it was.
+func TestScheduleWeightedHead(t *testing.T) {
+	build := func(late ir.Dim) *ir.Graph {
+		b := newBuilder(t, "weighted")
+		x := b.in("x", ir.Batch, 56, 56, 3)
+		h := b.op("Conv", "stem", vals(x, b.c("k0", 3, 3, 3, 64)), convAttrs(pad1))
+		h = b.op("Conv", "down", vals(h, b.c("k1", 1, 1, 64, 64)), ir.Attrs{"strides": []int{8, 8}, "dilations": one2, "pads": pad0})
+		// 7×7×64: 12.5 KiB in; a late×64 kernel (late = 1024: 256 KiB) and its way back.
+		h = b.op("Conv", "wide", vals(h, b.c("k2", 1, 1, 64, late)), convAttrs(pad0))
+		h = b.op("Conv", "narrow", vals(h, b.c("k3", 1, 1, late, 64)), convAttrs(pad0))
+		p := b.op("Reduce", "gap", vals(h), ir.Attrs{"mode": "mean", "axes": []int{1, 2}})
+		return b.out(b.op("MatMul", "dense", vals(p, b.c("k4", 64, 10)), nil))
+	}
+	// 2 × 256 KiB of kernels > 512 KiB: wide and narrow (weights 256 KiB against 12.5 + 196
+	// KiB of activations each) run on the whole batch; stem and down stay a trunk. The stem's
+	// 56×56×64 output (784 KiB) makes the micro-batch 1.
+	g := build(1024)
+	require.NoError(t, Schedule(g))
+	mustVerify(t, g, "schedule")
+	require.Equal(t, []int{1, 1, 0, 0, 0, 0}, marks(g), "stem down | wide narrow gap dense")
+
+	// 64-channel late layers (16 KiB of kernels): the trunk ends at the pooling, as before.
+	g = build(64)
+	require.NoError(t, Schedule(g))
+	require.Equal(t, []int{1, 1, 1, 1, 1, 0}, marks(g), "stem down wide narrow gap | dense")
+}
