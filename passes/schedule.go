@@ -258,7 +258,9 @@ func weightedHead(g *ir.Graph, end int) int {
 				break
 			}
 		}
-		if crossing(g, c) == 1 {
+		// A block runs as one call: never cut between its Expand and its Project.
+		inside := blockOf[op].Project != nil || (inBlock[op] && op.Kind == "DepthwiseConv")
+		if crossing(g, c) == 1 && !inside {
 			start = c
 		}
 	}

@@ -139,3 +139,29 @@ func TestScheduleWeightedHead(t *testing.T) {
 	require.NoError(t, Schedule(g))
 	require.Equal(t, []int{1, 1, 1, 1, 1, 0}, marks(g), "stem down wide narrow gap | dense")
 }
+
+// TestScheduleWeightedHeadKeepsBlocks checks that an inverted-residual block in the weight-bound
+// tail (one call in the generated code) joins the head whole: a block without a residual has a
+// one-value cut between its expand and its depthwise, and the head starts at its expand.
+func TestScheduleWeightedHeadKeepsBlocks(t *testing.T) {
+	b := newBuilder(t, "blocks")
+	x := b.in("x", ir.Batch, 56, 56, 3)
+	h := b.op("Conv", "stem", vals(x, b.c("k0", 3, 3, 3, 64)), convAttrs(pad1))
+	h = b.op("Conv", "down", vals(h, b.c("k1", 1, 1, 64, 64)), ir.Attrs{"strides": []int{8, 8}, "dilations": one2, "pads": pad0})
+	// A 7×7 block 64 → 1024 → 64 without a residual: 512 KiB of kernels against 25 KiB of input
+	// and output.
+	e := b.op("Conv", "expand", vals(h, b.c("ke", 1, 1, 64, 1024)), convAttrs(pad0, "act", "relu"))
+	d := b.op("DepthwiseConv", "depthwise", vals(e, b.c("kd", 3, 3, 1024, 1)), ir.Attrs{"strides": one2, "dilations": one2, "pads": pad1})
+	h = b.op("Conv", "project", vals(d, b.c("kp", 1, 1, 1024, 64)), convAttrs(pad0))
+	p := b.op("Reduce", "gap", vals(h), ir.Attrs{"mode": "mean", "axes": []int{1, 2}})
+	g := b.out(b.op("MatMul", "dense", vals(p, b.c("k4", 64, 10)), nil))
+	require.NoError(t, Run(g, nil))
+	require.Len(t, Blocks(g), 1)
+	var layers []string
+	for _, op := range g.Ops {
+		if op.Attrs.Int("microbatch", 0) > 0 {
+			layers = append(layers, op.Layer)
+		}
+	}
+	require.Equal(t, []string{"stem", "down"}, layers, "the trunk ends before the block")
+}
