@@ -42,12 +42,7 @@ func (gen *generator) forward(g *ir.Graph, outNames []string, rowsConst string) 
 		}
 	}
 	// An inverted-residual block runs as one call in its Project's place (passes.Blocks).
-	blocks := map[*ir.Op]passes.Block{}
-	inBlock := map[*ir.Op]bool{}
-	for _, b := range passes.Blocks(g) {
-		blocks[b.Project] = b
-		inBlock[b.Expand], inBlock[b.Depthwise] = true, true
-	}
+	inBlock, blocks := passes.BlockRoles(g)
 	for _, op := range g.Ops {
 		if inBlock[op] {
 			continue

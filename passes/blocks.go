@@ -1,6 +1,9 @@
 package passes
 
-import "github.com/kerasgen/kerasgen/ir"
+import (
+	"github.com/kerasgen/kerasgen/ir"
+	"github.com/kerasgen/kerasgen/runtime"
+)
 
 // FuseBlocks marks the inverted-residual blocks of a graph (MobileNetV2's expand → depthwise
 // → project) for band-by-band execution (runtime.InvertedResidual): the expanded image, six
@@ -80,6 +83,17 @@ func Blocks(g *ir.Graph) []Block {
 	return bs
 }
 
+// BlockRoles returns the ops of g's blocks that run inside a block's one call (each Expand and
+// Depthwise), and each block by its Project, in whose place the call stands.
+func BlockRoles(g *ir.Graph) (inner map[*ir.Op]bool, byProject map[*ir.Op]Block) {
+	inner, byProject = map[*ir.Op]bool{}, map[*ir.Op]Block{}
+	for _, b := range Blocks(g) {
+		inner[b.Expand], inner[b.Depthwise] = true, true
+		byProject[b.Project] = b
+	}
+	return inner, byProject
+}
+
 // blockPointwise reports whether op is a pointwise Conv with one group whose kernel (and bias)
 // are constants it alone reads.
 func blockPointwise(op *ir.Op, single func(*ir.Value) bool) bool {
@@ -123,16 +137,17 @@ func staticImage(v *ir.Value) bool {
 const blockL2Budget = 512 << 10
 
 // blockBand returns the output rows per band of a block with depthwise op d: the most whose
-// expanded input rows and depthwise output fit blockL2Budget, at least 1, at most the
-// output's height.
+// band scratch (runtime.InvertedResidualScratch: expanded input rows and depthwise output)
+// fits blockL2Budget, at least 1, at most the output's height.
 func blockBand(d *ir.Op) int {
-	x, y := d.In[0].Type.Shape, d.Out[0].Type.Shape
-	h, w, e, oh, ow := int(x[1]), int(x[2]), int(x[3]), int(y[1]), int(y[2])
-	kh := int(d.In[1].Type.Shape[0])
-	sh, dh := d.Attrs.Ints("strides")[0], d.Attrs.Ints("dilations")[0]
-	bytes := func(b int) int { return 4 * e * (min((b-1)*sh+(kh-1)*dh+1, h)*w + b*ow) }
+	x, y, w := d.In[0].Type.Shape, d.Out[0].Type.Shape, d.In[1].Type.Shape
+	st, dl, pads := d.Attrs.Ints("strides"), d.Attrs.Ints("dilations"), d.Attrs.Ints("pads")
+	p := runtime.InvertedResidualParams{Depthwise: runtime.ConvParams{
+		H: int(x[1]), W: int(x[2]), C: int(x[3]), OH: int(y[1]), OW: int(y[2]), OC: int(y[3]),
+		KH: int(w[0]), KW: int(w[1]), SH: st[0], SW: st[1], DH: dl[0], DW: dl[1], PadT: pads[0], PadL: pads[2]}}
+	bytes := func(b int) int { p.Band = b; return 4 * runtime.InvertedResidualScratch(&p) }
 	band := 1
-	for band < oh && bytes(band+1) <= blockL2Budget {
+	for band < p.Depthwise.OH && bytes(band+1) <= blockL2Budget {
 		band++
 	}
 	return band

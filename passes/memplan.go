@@ -57,15 +57,10 @@ func PlanMemory(g *ir.Graph) *MemPlan {
 	}
 	// An inverted-residual block (FuseBlocks) runs as one call in its Project's place: its
 	// expanded and depthwise values get no buffer, and its input lives until that call.
-	inBlock := map[*ir.Op]bool{}
-	blockIn := map[*ir.Op][]*ir.Value{}
-	for _, b := range Blocks(g) {
-		inBlock[b.Expand], inBlock[b.Depthwise] = true, true
-		blockIn[b.Project] = b.Expand.In
-	}
+	inBlock, byProject := BlockRoles(g)
 	inputs := func(op *ir.Op) []*ir.Value {
-		if extra := blockIn[op]; extra != nil {
-			return append(append([]*ir.Value{}, op.In...), extra...)
+		if b, ok := byProject[op]; ok {
+			return append(append([]*ir.Value{}, op.In...), b.Expand.In...)
 		}
 		return op.In
 	}

@@ -198,12 +198,7 @@ func crossing(g *ir.Graph, end int) int {
 // budget: otherwise they stay in L2 from one micro-batch to the next. It returns the new end of
 // the trunk (0: the whole graph is weight-bound, no trunk).
 func weightedHead(g *ir.Graph, end int) int {
-	inBlock := map[*ir.Op]bool{}
-	blockOf := map[*ir.Op]Block{}
-	for _, b := range Blocks(g) {
-		inBlock[b.Expand], inBlock[b.Depthwise] = true, true
-		blockOf[b.Project] = b
-	}
+	inBlock, blockOf := BlockRoles(g)
 	weightBound := func(op *ir.Op) bool {
 		if inBlock[op] {
 			return true // judged with its Project
@@ -213,16 +208,8 @@ func weightedHead(g *ir.Graph, end int) int {
 			ops = []*ir.Op{b.Expand, b.Depthwise, op}
 			ins = append([]*ir.Value{b.Expand.In[0]}, op.In[1:]...)
 		}
-		weights, acts := int64(0), int64(0)
 		seen := map[*ir.Value]bool{}
-		for _, o := range ops {
-			for _, v := range o.In {
-				if v.IsConst() && !seen[v] {
-					seen[v] = true
-					weights += 4 * v.Type.Shape.StaticSize()
-				}
-			}
-		}
+		weights, acts := constBytes(ops, seen), int64(0)
 		for _, v := range append(append([]*ir.Value{}, ins...), outs...) {
 			if !v.IsConst() && !seen[v] {
 				seen[v] = true
@@ -234,20 +221,13 @@ func weightedHead(g *ir.Graph, end int) int {
 	// Weights that fit in L2 with a micro-batch's activations stay there from one step to the
 	// next: then nothing is read again. (The convolutional ops' weights: a Dense layer on
 	// vectors is in the trunk only when the graph has no cut before it.)
-	total := int64(0)
-	seen := map[*ir.Value]bool{}
+	var conv []*ir.Op
 	for _, op := range g.Ops[:end] {
-		if !onImages(op) {
-			continue
-		}
-		for _, v := range op.In {
-			if v.IsConst() && !seen[v] {
-				seen[v] = true
-				total += 4 * v.Type.Shape.StaticSize()
-			}
+		if onImages(op) {
+			conv = append(conv, op)
 		}
 	}
-	if total <= scheduleL2Budget {
+	if constBytes(conv, map[*ir.Value]bool{}) <= scheduleL2Budget {
 		return end
 	}
 	start := end
@@ -258,13 +238,28 @@ func weightedHead(g *ir.Graph, end int) int {
 				break
 			}
 		}
-		// A block runs as one call: never cut between its Expand and its Project.
-		inside := blockOf[op].Project != nil || (inBlock[op] && op.Kind == "DepthwiseConv")
-		if crossing(g, c) == 1 && !inside {
+		// (A cut inside a block, before its Depthwise, would need one before its Expand too,
+		// where the scan goes on to: a block joins the head whole.)
+		if crossing(g, c) == 1 {
 			start = c
 		}
 	}
 	return start
+}
+
+// constBytes is the bytes of the constants ops read, each counted once (seen: those already
+// counted).
+func constBytes(ops []*ir.Op, seen map[*ir.Value]bool) int64 {
+	n := int64(0)
+	for _, op := range ops {
+		for _, v := range op.In {
+			if v.IsConst() && !seen[v] {
+				seen[v] = true
+				n += 4 * v.Type.Shape.StaticSize()
+			}
+		}
+	}
+	return n
 }
 
 // hasWeights reports whether op reads a constant of more than one value per channel (a
