@@ -20,7 +20,7 @@
 // deep when that avoids a short last block, kcFor) stays in L1 while the
 // row tiles of a gemmMC-row block of A (≤ 120 KiB), balanced in height,
 // stream from L2.
-// Beyond 1 MiB of B (usePackedB) the drivers in pack_amd64.go pack B into
+// Beyond 512 KiB of B (usePackedB) the drivers in pack_amd64.go pack B into
 // contiguous kc×w panels first (and A too when its rows alias in L1), and
 // run the same kernels on the packed copies.
 
