@@ -51,7 +51,7 @@ func kcFor(k, kc int) int {
 
 type avx2Kernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
-type avx512Kernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+type avx512Kernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // tileEp is a clamp-form epilogue (Epilogue.clampForm) in the layout the GEMM and conv
 // kernels read (asm/gemm's epilogue): given one, a kernel applies it to its tile in
@@ -139,17 +139,31 @@ var avx512NarrowKernels = [...]avx512Kernel{
 }
 
 // avx512Tile runs one r×cols tile (r ≤ 12, cols ≤ 32) on the narrowest
-// AVX-512 kernel that covers cols, with the kernel-form epilogue ep (or nil).
-func avx512Tile(r, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int, ep *float32) {
+// AVX-512 kernel that covers cols, with the kernel-form epilogue ep (or nil), prefetching
+// k lines from pf on (see prefetchAt).
+func avx512Tile(r, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int, ep, pf *float32) {
 	mask := uint32(uint64(1)<<min(32, cols) - 1)
 	switch {
 	case cols <= 16:
-		avx512NarrowKernels[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep)
+		avx512NarrowKernels[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep, pf)
 	case cols <= 24:
-		avx512Kernels24[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep)
+		avx512Kernels24[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep, pf)
 	default:
-		avx512Kernels[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep)
+		avx512Kernels[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep, pf)
 	}
+}
+
+// prefetchAt returns what the t-th row tile over a block of B passes the AVX-512 kernel as
+// pf, the kernel prefetching kk lines (16·kk floats) from there into L2 as it runs: the
+// first tiles fetch next, the next block of B (kk rows of a contiguous panel, or nil), one
+// share each, so that it is in L2 when its own tiles start (weights streamed from L3 or DRAM
+// arrive while this block computes from L1); the tiles after them, or all when there is no
+// next block, pass cur, whose lines are in L1 already.
+func prefetchAt(next []float32, kk, t int, cur *float32) *float32 {
+	if off := t * kk * 16; off < len(next) {
+		return &next[off]
+	}
+	return cur
 }
 
 // gemmNT is GemmNT after its checks: from four rows of A on, B is
@@ -298,6 +312,10 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int,
 			for j := 0; j < n; j += 32 {
 				w := min(32, n-j)
 				bp, ldb := b.at(p0, j)
+				var next []float32
+				if j+32 < n {
+					next = b.block(p0, j+32, kk)
+				}
 				// Balanced row tiles: a 1-row remainder would run at a sixth of the speed.
 				for t, tiles := 0, (i1-i0+11)/12; t < tiles; t++ {
 					off, r := balancedTile(i1-i0, tiles, t)
@@ -306,7 +324,7 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int,
 					if ep != nil && p0+kk == k {
 						e = kep.at(ep, i, j)
 					}
-					avx512Tile(r, kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, w, e)
+					avx512Tile(r, kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, w, e, prefetchAt(next, kk, t, bp))
 				}
 			}
 		}

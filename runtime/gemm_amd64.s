@@ -1328,9 +1328,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_1x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_1x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_1x32(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_1x32(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -1354,12 +1354,15 @@ TEXT ·gemmAVX512_1x32(SB), NOSPLIT, $0-72
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), BX
+	MOVQ  pf+72(FP), SI
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (CX), K1, Z2
 	VMOVUPS.Z        64(CX), K2, Z3
+	PREFETCHT1       (SI)
+	ADDQ             $0x40, SI
 	VFMADD231PS.BCST (BX), Z2, Z0
 	VFMADD231PS.BCST (BX), Z3, Z1
 	ADDQ             $0x04, BX
@@ -1457,9 +1460,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_2x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_2x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_2x32(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_2x32(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -1488,12 +1491,15 @@ TEXT ·gemmAVX512_2x32(SB), NOSPLIT, $0-72
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), DI
+	MOVQ  pf+72(FP), R8
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (SI), K1, Z4
 	VMOVUPS.Z        64(SI), K2, Z5
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
 	VFMADD231PS.BCST (DI), Z4, Z0
 	VFMADD231PS.BCST (DI), Z5, Z1
 	VFMADD231PS.BCST (DI)(CX*1), Z4, Z2
@@ -1623,9 +1629,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_3x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_3x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_3x32(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_3x32(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -1659,12 +1665,15 @@ TEXT ·gemmAVX512_3x32(SB), NOSPLIT, $0-72
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), DI
+	MOVQ  pf+72(FP), R8
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (SI), K1, Z6
 	VMOVUPS.Z        64(SI), K2, Z7
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
 	VFMADD231PS.BCST (DI), Z6, Z0
 	VFMADD231PS.BCST (DI), Z7, Z1
 	VFMADD231PS.BCST (DI)(CX*1), Z6, Z2
@@ -1826,9 +1835,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_4x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_4x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_4x32(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_4x32(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -1867,12 +1876,15 @@ TEXT ·gemmAVX512_4x32(SB), NOSPLIT, $0-72
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
+	MOVQ  pf+72(FP), R9
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z8
 	VMOVUPS.Z        64(DI), K2, Z9
+	PREFETCHT1       (R9)
+	ADDQ             $0x40, R9
 	VFMADD231PS.BCST (R8), Z8, Z0
 	VFMADD231PS.BCST (R8), Z9, Z1
 	VFMADD231PS.BCST (R8)(CX*1), Z8, Z2
@@ -2066,9 +2078,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_5x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_5x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_5x32(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_5x32(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -2113,12 +2125,15 @@ TEXT ·gemmAVX512_5x32(SB), NOSPLIT, $0-72
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
+	MOVQ  pf+72(FP), R10
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z10
 	VMOVUPS.Z        64(DI), K2, Z11
+	PREFETCHT1       (R10)
+	ADDQ             $0x40, R10
 	VFMADD231PS.BCST (R8), Z10, Z0
 	VFMADD231PS.BCST (R8), Z11, Z1
 	VFMADD231PS.BCST (R8)(CX*1), Z10, Z2
@@ -2345,9 +2360,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_6x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_6x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_6x32(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_6x32(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -2397,12 +2412,15 @@ TEXT ·gemmAVX512_6x32(SB), NOSPLIT, $0-72
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
+	MOVQ  pf+72(FP), R10
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z12
 	VMOVUPS.Z        64(DI), K2, Z13
+	PREFETCHT1       (R10)
+	ADDQ             $0x40, R10
 	VFMADD231PS.BCST (R8), Z12, Z0
 	VFMADD231PS.BCST (R8), Z13, Z1
 	VFMADD231PS.BCST (R8)(CX*1), Z12, Z2
@@ -2661,9 +2679,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_7x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_7x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_7x32(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_7x32(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -2718,12 +2736,15 @@ TEXT ·gemmAVX512_7x32(SB), NOSPLIT, $0-72
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
+	MOVQ  pf+72(FP), R10
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z14
 	VMOVUPS.Z        64(DI), K2, Z15
+	PREFETCHT1       (R10)
+	ADDQ             $0x40, R10
 	VFMADD231PS.BCST (R8), Z14, Z0
 	VFMADD231PS.BCST (R8), Z15, Z1
 	VFMADD231PS.BCST (R8)(CX*1), Z14, Z2
@@ -3014,9 +3035,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_8x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_8x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_8x32(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_8x32(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -3076,12 +3097,15 @@ TEXT ·gemmAVX512_8x32(SB), NOSPLIT, $0-72
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
+	MOVQ  pf+72(FP), R10
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z16
 	VMOVUPS.Z        64(DI), K2, Z17
+	PREFETCHT1       (R10)
+	ADDQ             $0x40, R10
 	VFMADD231PS.BCST (R8), Z16, Z0
 	VFMADD231PS.BCST (R8), Z17, Z1
 	VFMADD231PS.BCST (R8)(CX*1), Z16, Z2
@@ -3404,9 +3428,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_9x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_9x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_9x32(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_9x32(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -3472,12 +3496,15 @@ TEXT ·gemmAVX512_9x32(SB), NOSPLIT, $0-72
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
+	MOVQ  pf+72(FP), R11
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z18
 	VMOVUPS.Z        64(DI), K2, Z19
+	PREFETCHT1       (R11)
+	ADDQ             $0x40, R11
 	VFMADD231PS.BCST (R8), Z18, Z0
 	VFMADD231PS.BCST (R8), Z19, Z1
 	VFMADD231PS.BCST (R8)(CX*1), Z18, Z2
@@ -3833,9 +3860,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_10x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_10x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_10x32(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_10x32(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -3906,12 +3933,15 @@ TEXT ·gemmAVX512_10x32(SB), NOSPLIT, $0-72
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
+	MOVQ  pf+72(FP), R11
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z20
 	VMOVUPS.Z        64(DI), K2, Z21
+	PREFETCHT1       (R11)
+	ADDQ             $0x40, R11
 	VFMADD231PS.BCST (R8), Z20, Z0
 	VFMADD231PS.BCST (R8), Z21, Z1
 	VFMADD231PS.BCST (R8)(CX*1), Z20, Z2
@@ -4299,9 +4329,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_11x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_11x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_11x32(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_11x32(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -4377,12 +4407,15 @@ TEXT ·gemmAVX512_11x32(SB), NOSPLIT, $0-72
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
+	MOVQ  pf+72(FP), R11
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z22
 	VMOVUPS.Z        64(DI), K2, Z23
+	PREFETCHT1       (R11)
+	ADDQ             $0x40, R11
 	VFMADD231PS.BCST (R8), Z22, Z0
 	VFMADD231PS.BCST (R8), Z23, Z1
 	VFMADD231PS.BCST (R8)(CX*1), Z22, Z2
@@ -4802,9 +4835,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_12x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_12x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_12x32(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_12x32(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -4885,12 +4918,15 @@ TEXT ·gemmAVX512_12x32(SB), NOSPLIT, $0-72
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
+	MOVQ  pf+72(FP), R11
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z24
 	VMOVUPS.Z        64(DI), K2, Z25
+	PREFETCHT1       (R11)
+	ADDQ             $0x40, R11
 	VFMADD231PS.BCST (R8), Z24, Z0
 	VFMADD231PS.BCST (R8), Z25, Z1
 	VFMADD231PS.BCST (R8)(CX*1), Z24, Z2
@@ -5342,9 +5378,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_1x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_1x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·gemmAVX512_1x24(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_1x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -5368,12 +5404,15 @@ TEXT ·gemmAVX512_1x24(SB), NOSPLIT, $0-72
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), BX
+	MOVQ  pf+72(FP), SI
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (CX), K1, Z2
 	VMOVUPS.Z        64(CX), K2, Y3
+	PREFETCHT1       (SI)
+	ADDQ             $0x40, SI
 	VFMADD231PS.BCST (BX), Z2, Z0
 	VFMADD231PS.BCST (BX), Y3, Y1
 	ADDQ             $0x04, BX
@@ -5471,9 +5510,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_2x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_2x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·gemmAVX512_2x24(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_2x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -5502,12 +5541,15 @@ TEXT ·gemmAVX512_2x24(SB), NOSPLIT, $0-72
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), DI
+	MOVQ  pf+72(FP), R8
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (SI), K1, Z4
 	VMOVUPS.Z        64(SI), K2, Y5
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
 	VFMADD231PS.BCST (DI), Z4, Z0
 	VFMADD231PS.BCST (DI), Y5, Y1
 	VFMADD231PS.BCST (DI)(CX*1), Z4, Z2
@@ -5637,9 +5679,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_3x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_3x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·gemmAVX512_3x24(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_3x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -5673,12 +5715,15 @@ TEXT ·gemmAVX512_3x24(SB), NOSPLIT, $0-72
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), DI
+	MOVQ  pf+72(FP), R8
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (SI), K1, Z6
 	VMOVUPS.Z        64(SI), K2, Y7
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
 	VFMADD231PS.BCST (DI), Z6, Z0
 	VFMADD231PS.BCST (DI), Y7, Y1
 	VFMADD231PS.BCST (DI)(CX*1), Z6, Z2
@@ -5840,9 +5885,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_4x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_4x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·gemmAVX512_4x24(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_4x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -5881,12 +5926,15 @@ TEXT ·gemmAVX512_4x24(SB), NOSPLIT, $0-72
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
+	MOVQ  pf+72(FP), R9
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z8
 	VMOVUPS.Z        64(DI), K2, Y9
+	PREFETCHT1       (R9)
+	ADDQ             $0x40, R9
 	VFMADD231PS.BCST (R8), Z8, Z0
 	VFMADD231PS.BCST (R8), Y9, Y1
 	VFMADD231PS.BCST (R8)(CX*1), Z8, Z2
@@ -6080,9 +6128,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_5x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_5x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·gemmAVX512_5x24(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_5x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -6127,12 +6175,15 @@ TEXT ·gemmAVX512_5x24(SB), NOSPLIT, $0-72
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
+	MOVQ  pf+72(FP), R10
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z10
 	VMOVUPS.Z        64(DI), K2, Y11
+	PREFETCHT1       (R10)
+	ADDQ             $0x40, R10
 	VFMADD231PS.BCST (R8), Z10, Z0
 	VFMADD231PS.BCST (R8), Y11, Y1
 	VFMADD231PS.BCST (R8)(CX*1), Z10, Z2
@@ -6359,9 +6410,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_6x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_6x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·gemmAVX512_6x24(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_6x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -6411,12 +6462,15 @@ TEXT ·gemmAVX512_6x24(SB), NOSPLIT, $0-72
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
+	MOVQ  pf+72(FP), R10
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z12
 	VMOVUPS.Z        64(DI), K2, Y13
+	PREFETCHT1       (R10)
+	ADDQ             $0x40, R10
 	VFMADD231PS.BCST (R8), Z12, Z0
 	VFMADD231PS.BCST (R8), Y13, Y1
 	VFMADD231PS.BCST (R8)(CX*1), Z12, Z2
@@ -6675,9 +6729,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_7x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_7x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·gemmAVX512_7x24(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_7x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -6732,12 +6786,15 @@ TEXT ·gemmAVX512_7x24(SB), NOSPLIT, $0-72
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
+	MOVQ  pf+72(FP), R10
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z14
 	VMOVUPS.Z        64(DI), K2, Y15
+	PREFETCHT1       (R10)
+	ADDQ             $0x40, R10
 	VFMADD231PS.BCST (R8), Z14, Z0
 	VFMADD231PS.BCST (R8), Y15, Y1
 	VFMADD231PS.BCST (R8)(CX*1), Z14, Z2
@@ -7028,9 +7085,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_8x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_8x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·gemmAVX512_8x24(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_8x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -7090,12 +7147,15 @@ TEXT ·gemmAVX512_8x24(SB), NOSPLIT, $0-72
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
+	MOVQ  pf+72(FP), R10
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z16
 	VMOVUPS.Z        64(DI), K2, Y17
+	PREFETCHT1       (R10)
+	ADDQ             $0x40, R10
 	VFMADD231PS.BCST (R8), Z16, Z0
 	VFMADD231PS.BCST (R8), Y17, Y1
 	VFMADD231PS.BCST (R8)(CX*1), Z16, Z2
@@ -7418,9 +7478,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_9x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_9x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·gemmAVX512_9x24(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_9x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -7486,12 +7546,15 @@ TEXT ·gemmAVX512_9x24(SB), NOSPLIT, $0-72
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
+	MOVQ  pf+72(FP), R11
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z18
 	VMOVUPS.Z        64(DI), K2, Y19
+	PREFETCHT1       (R11)
+	ADDQ             $0x40, R11
 	VFMADD231PS.BCST (R8), Z18, Z0
 	VFMADD231PS.BCST (R8), Y19, Y1
 	VFMADD231PS.BCST (R8)(CX*1), Z18, Z2
@@ -7847,9 +7910,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_10x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_10x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·gemmAVX512_10x24(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_10x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -7920,12 +7983,15 @@ TEXT ·gemmAVX512_10x24(SB), NOSPLIT, $0-72
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
+	MOVQ  pf+72(FP), R11
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z20
 	VMOVUPS.Z        64(DI), K2, Y21
+	PREFETCHT1       (R11)
+	ADDQ             $0x40, R11
 	VFMADD231PS.BCST (R8), Z20, Z0
 	VFMADD231PS.BCST (R8), Y21, Y1
 	VFMADD231PS.BCST (R8)(CX*1), Z20, Z2
@@ -8313,9 +8379,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_11x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_11x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·gemmAVX512_11x24(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_11x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -8391,12 +8457,15 @@ TEXT ·gemmAVX512_11x24(SB), NOSPLIT, $0-72
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
+	MOVQ  pf+72(FP), R11
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z22
 	VMOVUPS.Z        64(DI), K2, Y23
+	PREFETCHT1       (R11)
+	ADDQ             $0x40, R11
 	VFMADD231PS.BCST (R8), Z22, Z0
 	VFMADD231PS.BCST (R8), Y23, Y1
 	VFMADD231PS.BCST (R8)(CX*1), Z22, Z2
@@ -8816,9 +8885,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_12x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_12x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·gemmAVX512_12x24(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_12x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -8899,12 +8968,15 @@ TEXT ·gemmAVX512_12x24(SB), NOSPLIT, $0-72
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
+	MOVQ  pf+72(FP), R11
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z24
 	VMOVUPS.Z        64(DI), K2, Y25
+	PREFETCHT1       (R11)
+	ADDQ             $0x40, R11
 	VFMADD231PS.BCST (R8), Z24, Z0
 	VFMADD231PS.BCST (R8), Y25, Y1
 	VFMADD231PS.BCST (R8)(CX*1), Z24, Z2
@@ -9356,9 +9428,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_1x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_1x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_1x16(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_1x16(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -9379,11 +9451,14 @@ TEXT ·gemmAVX512_1x16(SB), NOSPLIT, $0-72
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), BX
+	MOVQ  pf+72(FP), SI
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (CX), K1, Z1
+	PREFETCHT1       (SI)
+	ADDQ             $0x40, SI
 	VFMADD231PS.BCST (BX), Z1, Z0
 	ADDQ             $0x04, BX
 	ADDQ             DX, CX
@@ -9465,9 +9540,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_2x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_2x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_2x16(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_2x16(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -9492,11 +9567,14 @@ TEXT ·gemmAVX512_2x16(SB), NOSPLIT, $0-72
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), DI
+	MOVQ  pf+72(FP), R8
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (SI), K1, Z2
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
 	VFMADD231PS.BCST (DI), Z2, Z0
 	VFMADD231PS.BCST (DI)(CX*1), Z2, Z1
 	ADDQ             $0x04, DI
@@ -9596,9 +9674,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_3x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_3x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_3x16(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_3x16(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -9627,11 +9705,14 @@ TEXT ·gemmAVX512_3x16(SB), NOSPLIT, $0-72
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), DI
+	MOVQ  pf+72(FP), R8
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (SI), K1, Z3
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
 	VFMADD231PS.BCST (DI), Z3, Z0
 	VFMADD231PS.BCST (DI)(CX*1), Z3, Z1
 	VFMADD231PS.BCST (DI)(CX*2), Z3, Z2
@@ -9749,9 +9830,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_4x16(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_4x16(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -9784,11 +9865,14 @@ TEXT ·gemmAVX512_4x16(SB), NOSPLIT, $0-72
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
+	MOVQ  pf+72(FP), R9
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z4
+	PREFETCHT1       (R9)
+	ADDQ             $0x40, R9
 	VFMADD231PS.BCST (R8), Z4, Z0
 	VFMADD231PS.BCST (R8)(CX*1), Z4, Z1
 	VFMADD231PS.BCST (R8)(CX*2), Z4, Z2
@@ -9924,9 +10008,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_5x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_5x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_5x16(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_5x16(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -9964,11 +10048,14 @@ TEXT ·gemmAVX512_5x16(SB), NOSPLIT, $0-72
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
+	MOVQ  pf+72(FP), R10
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z5
+	PREFETCHT1       (R10)
+	ADDQ             $0x40, R10
 	VFMADD231PS.BCST (R8), Z5, Z0
 	VFMADD231PS.BCST (R8)(CX*1), Z5, Z1
 	VFMADD231PS.BCST (R8)(CX*2), Z5, Z2
@@ -10123,9 +10210,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_6x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_6x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_6x16(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_6x16(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -10167,11 +10254,14 @@ TEXT ·gemmAVX512_6x16(SB), NOSPLIT, $0-72
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
+	MOVQ  pf+72(FP), R10
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z6
+	PREFETCHT1       (R10)
+	ADDQ             $0x40, R10
 	VFMADD231PS.BCST (R8), Z6, Z0
 	VFMADD231PS.BCST (R8)(CX*1), Z6, Z1
 	VFMADD231PS.BCST (R8)(CX*2), Z6, Z2
@@ -10344,9 +10434,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_7x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_7x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_7x16(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_7x16(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -10392,11 +10482,14 @@ TEXT ·gemmAVX512_7x16(SB), NOSPLIT, $0-72
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
+	MOVQ  pf+72(FP), R10
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z7
+	PREFETCHT1       (R10)
+	ADDQ             $0x40, R10
 	VFMADD231PS.BCST (R8), Z7, Z0
 	VFMADD231PS.BCST (R8)(CX*1), Z7, Z1
 	VFMADD231PS.BCST (R8)(CX*2), Z7, Z2
@@ -10587,9 +10680,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_8x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_8x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_8x16(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_8x16(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -10639,11 +10732,14 @@ TEXT ·gemmAVX512_8x16(SB), NOSPLIT, $0-72
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
+	MOVQ  pf+72(FP), R10
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z8
+	PREFETCHT1       (R10)
+	ADDQ             $0x40, R10
 	VFMADD231PS.BCST (R8), Z8, Z0
 	VFMADD231PS.BCST (R8)(CX*1), Z8, Z1
 	VFMADD231PS.BCST (R8)(CX*2), Z8, Z2
@@ -10852,9 +10948,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_9x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_9x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_9x16(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_9x16(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -10909,11 +11005,14 @@ TEXT ·gemmAVX512_9x16(SB), NOSPLIT, $0-72
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
+	MOVQ  pf+72(FP), R11
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z9
+	PREFETCHT1       (R11)
+	ADDQ             $0x40, R11
 	VFMADD231PS.BCST (R8), Z9, Z0
 	VFMADD231PS.BCST (R8)(CX*1), Z9, Z1
 	VFMADD231PS.BCST (R8)(CX*2), Z9, Z2
@@ -11141,9 +11240,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_10x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_10x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_10x16(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_10x16(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -11202,11 +11301,14 @@ TEXT ·gemmAVX512_10x16(SB), NOSPLIT, $0-72
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
+	MOVQ  pf+72(FP), R11
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z10
+	PREFETCHT1       (R11)
+	ADDQ             $0x40, R11
 	VFMADD231PS.BCST (R8), Z10, Z0
 	VFMADD231PS.BCST (R8)(CX*1), Z10, Z1
 	VFMADD231PS.BCST (R8)(CX*2), Z10, Z2
@@ -11452,9 +11554,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_11x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_11x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_11x16(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_11x16(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -11517,11 +11619,14 @@ TEXT ·gemmAVX512_11x16(SB), NOSPLIT, $0-72
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
+	MOVQ  pf+72(FP), R11
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z11
+	PREFETCHT1       (R11)
+	ADDQ             $0x40, R11
 	VFMADD231PS.BCST (R8), Z11, Z0
 	VFMADD231PS.BCST (R8)(CX*1), Z11, Z1
 	VFMADD231PS.BCST (R8)(CX*2), Z11, Z2
@@ -11785,9 +11890,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_12x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_12x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_12x16(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_12x16(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -11854,11 +11959,14 @@ TEXT ·gemmAVX512_12x16(SB), NOSPLIT, $0-72
 	MOVQ  a+8(FP), R8
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
+	MOVQ  pf+72(FP), R11
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z12
+	PREFETCHT1       (R11)
+	ADDQ             $0x40, R11
 	VFMADD231PS.BCST (R8), Z12, Z0
 	VFMADD231PS.BCST (R8)(CX*1), Z12, Z1
 	VFMADD231PS.BCST (R8)(CX*2), Z12, Z2
@@ -12140,9 +12248,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_13x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_13x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_13x16(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_13x16(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -12214,11 +12322,14 @@ TEXT ·gemmAVX512_13x16(SB), NOSPLIT, $0-72
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
 	LEAQ  (R10)(CX*4), R11
+	MOVQ  pf+72(FP), R12
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z13
+	PREFETCHT1       (R12)
+	ADDQ             $0x40, R12
 	VFMADD231PS.BCST (R8), Z13, Z0
 	VFMADD231PS.BCST (R8)(CX*1), Z13, Z1
 	VFMADD231PS.BCST (R8)(CX*2), Z13, Z2
@@ -12519,9 +12630,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_14x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_14x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_14x16(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_14x16(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -12597,11 +12708,14 @@ TEXT ·gemmAVX512_14x16(SB), NOSPLIT, $0-72
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
 	LEAQ  (R10)(CX*4), R11
+	MOVQ  pf+72(FP), R12
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z14
+	PREFETCHT1       (R12)
+	ADDQ             $0x40, R12
 	VFMADD231PS.BCST (R8), Z14, Z0
 	VFMADD231PS.BCST (R8)(CX*1), Z14, Z1
 	VFMADD231PS.BCST (R8)(CX*2), Z14, Z2
@@ -12920,9 +13034,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_15x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_15x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_15x16(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_15x16(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -13002,11 +13116,14 @@ TEXT ·gemmAVX512_15x16(SB), NOSPLIT, $0-72
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
 	LEAQ  (R10)(CX*4), R11
+	MOVQ  pf+72(FP), R12
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z15
+	PREFETCHT1       (R12)
+	ADDQ             $0x40, R12
 	VFMADD231PS.BCST (R8), Z15, Z0
 	VFMADD231PS.BCST (R8)(CX*1), Z15, Z1
 	VFMADD231PS.BCST (R8)(CX*2), Z15, Z2
@@ -13343,9 +13460,9 @@ noep:
 	VZEROUPPER
 	RET
 
-// func gemmAVX512_16x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+// func gemmAVX512_16x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512_16x16(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX512_16x16(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
 	MOVQ  ldb+32(FP), DX
@@ -13429,11 +13546,14 @@ TEXT ·gemmAVX512_16x16(SB), NOSPLIT, $0-72
 	LEAQ  (R8)(CX*4), R9
 	LEAQ  (R9)(CX*4), R10
 	LEAQ  (R10)(CX*4), R11
+	MOVQ  pf+72(FP), R12
 	TESTQ AX, AX
 	JEQ   next
 
 loop:
 	VMOVUPS.Z        (DI), K1, Z16
+	PREFETCHT1       (R12)
+	ADDQ             $0x40, R12
 	VFMADD231PS.BCST (R8), Z16, Z0
 	VFMADD231PS.BCST (R8)(CX*1), Z16, Z1
 	VFMADD231PS.BCST (R8)(CX*2), Z16, Z2

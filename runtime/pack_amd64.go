@@ -84,17 +84,17 @@ func packA(dst []float32, rows, kk, ld int, a []float32, lda int) {
 // its tile height mr, and how to run one tile (r ≤ mr rows, cols ≤ nr columns of C).
 type packedLevel struct {
 	nr, mr int
-	tile   func(r, kk int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int, ep *float32)
+	tile   func(r, kk int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int, ep, pf *float32)
 }
 
 var (
 	avx2Packed = &packedLevel{nr: 16, mr: 6,
-		tile: func(r, kk int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int, ep *float32) {
+		tile: func(r, kk int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int, ep, _ *float32) {
 			avx2Kernels[r-1](kk, a, lda, b, ldb, c, ldc, acc, ep)
 		}}
 	avx512Packed = &packedLevel{nr: 32, mr: 12,
-		tile: func(r, kk int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int, ep *float32) {
-			avx512Tile(r, kk, a, lda, b, ldb, c, ldc, acc, cols, ep)
+		tile: func(r, kk int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int, ep, pf *float32) {
+			avx512Tile(r, kk, a, lda, b, ldb, c, ldc, acc, cols, ep, pf)
 		}}
 )
 
@@ -135,8 +135,14 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b bMat, c []
 				}
 				for q := 0; q < w; q += nr {
 					bp, ldb := b.at(p0, j0+q)
+					var next []float32
 					if b.panelK == 0 {
 						bp, ldb = &pk[q*kk], nr
+						if q+nr < w {
+							next = pk[(q+nr)*kk : (q+2*nr)*kk]
+						}
+					} else if q+nr < w {
+						next = b.block(p0, j0+q+nr, kk)
 					}
 					for t, tiles := 0, (i1-i0+lv.mr-1)/lv.mr; t < tiles; t++ {
 						off, r := balancedTile(i1-i0, tiles, t)
@@ -145,7 +151,7 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b bMat, c []
 						if ep != nil && p0+kk == k {
 							e = kep.at(ep, i, j0+q)
 						}
-						lv.tile(r, kk, &ab[off*ald], ald, bp, ldb, &c[i*ldc+j0+q], ldc, ac, w-q, e)
+						lv.tile(r, kk, &ab[off*ald], ald, bp, ldb, &c[i*ldc+j0+q], ldc, ac, w-q, e, prefetchAt(next, kk, t, bp))
 					}
 				}
 			}

@@ -135,7 +135,12 @@ func kernel(s spec) {
 		sig += ", mask uint32"
 		vecBytes = 64
 	}
-	sig += ", ep *float32)" // ep: nil, or the first field of a runtime.tileEp
+	sig += ", ep *float32" // ep: nil, or the first field of a runtime.tileEp
+	prefetch := avx512 && !s.conv
+	if prefetch {
+		sig += ", pf *float32" // one line per step of k is prefetched into L2 from pf on
+	}
+	sig += ")"
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
 	what := fmt.Sprintf("k rows of a %d-wide panel of B", s.width())
@@ -149,6 +154,10 @@ func kernel(s spec) {
 	} else {
 		Doc(fmt.Sprintf("%s adds (or stores, without acc) the product of %d rows of A and", name, r),
 			what+" into C. Strides are in elements.")
+	}
+	if prefetch {
+		Doc("Each step of k also prefetches one cache line into L2, k lines from pf on (the",
+			"caller points it at the next block of B, or at memory it does not mind reading twice).")
 	}
 
 	ld := func(name string) reg.GPVirtual {
@@ -267,6 +276,11 @@ func kernel(s spec) {
 	}
 	am := aRows(r, base, lda, lda3)
 
+	var pf reg.GPVirtual
+	if prefetch {
+		pf = ld("pf")
+	}
+
 	TESTQ(k, k)
 	JEQ(LabelRef("next"))
 	Label("loop")
@@ -274,6 +288,10 @@ func kernel(s spec) {
 	for h := range bv {
 		bv[h] = vecFor(h)
 		load(Mem{Base: bp}, h, bv[h])
+	}
+	if prefetch {
+		PREFETCHT1(Mem{Base: pf})
+		ADDQ(Imm(64), pf)
 	}
 	for i := 0; i < r; i++ {
 		if avx512 {
