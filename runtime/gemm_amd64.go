@@ -138,19 +138,25 @@ var avx512NarrowKernels = [...]avx512Kernel{
 	gemmAVX512_13x16, gemmAVX512_14x16, gemmAVX512_15x16, gemmAVX512_16x16,
 }
 
+// avx512For returns the narrowest AVX-512 kernels that cover a tile of cols ≤ 32 columns
+// (indexed by rows - 1: 12 or 16 of them) and the column mask they take.
+func avx512For(cols int) ([]avx512Kernel, uint32) {
+	mask := uint32(uint64(1)<<min(32, cols) - 1)
+	switch {
+	case cols <= 16:
+		return avx512NarrowKernels[:], mask
+	case cols <= 24:
+		return avx512Kernels24[:], mask
+	}
+	return avx512Kernels[:], mask
+}
+
 // avx512Tile runs one r×cols tile (r ≤ 12, cols ≤ 32) on the narrowest
 // AVX-512 kernel that covers cols, with the kernel-form epilogue ep (or nil), prefetching
 // k lines from pf on (see prefetchAt).
 func avx512Tile(r, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int, ep, pf *float32) {
-	mask := uint32(uint64(1)<<min(32, cols) - 1)
-	switch {
-	case cols <= 16:
-		avx512NarrowKernels[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep, pf)
-	case cols <= 24:
-		avx512Kernels24[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep, pf)
-	default:
-		avx512Kernels[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep, pf)
-	}
+	kern, mask := avx512For(cols)
+	kern[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep, pf)
 }
 
 // prefetchAt returns what the t-th row tile over a block of B passes the AVX-512 kernel as
@@ -311,6 +317,7 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int,
 			i1 := min(i0+gemmMC, m)
 			for j := 0; j < n; j += 32 {
 				w := min(32, n-j)
+				kern, mask := avx512For(w)
 				bp, ldb := b.at(p0, j)
 				var next []float32
 				if j+32 < n {
@@ -324,7 +331,7 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int,
 					if ep != nil && p0+kk == k {
 						e = kep.at(ep, i, j)
 					}
-					avx512Tile(r, kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, w, e, prefetchAt(next, kk, t, bp))
+					kern[r-1](kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, mask, e, prefetchAt(next, kk, t, bp))
 				}
 			}
 		}
