@@ -46,6 +46,12 @@ func packB(dst []float32, nr, kk, w int, b []float32, ldb int) {
 		src := b[p*ldb : p*ldb+w]
 		o := p * nr
 		q := 0
+		if nr == 32 { // a fixed-size copy: moves inline, no memmove call per 128 bytes
+			for ; q < full; q += nr {
+				*(*[32]float32)(dst[o:]) = *(*[32]float32)(src[q:])
+				o += kk * nr
+			}
+		}
 		for ; q < full; q += nr {
 			copy(dst[o:o+nr], src[q:q+nr])
 			o += kk * nr
