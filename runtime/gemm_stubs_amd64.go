@@ -40,240 +40,320 @@ func gemmAVX2_5x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, 
 //go:noescape
 func gemmAVX2_6x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
+// gemmAVX512_1x32 adds (or stores, without acc) the product of 1 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_1x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_2x32 adds (or stores, without acc) the product of 2 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_2x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_3x32 adds (or stores, without acc) the product of 3 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_3x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_4x32 adds (or stores, without acc) the product of 4 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_4x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_5x32 adds (or stores, without acc) the product of 5 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_5x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_6x32 adds (or stores, without acc) the product of 6 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_6x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_7x32 adds (or stores, without acc) the product of 7 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_7x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_8x32 adds (or stores, without acc) the product of 8 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_8x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_9x32 adds (or stores, without acc) the product of 9 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_9x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_10x32 adds (or stores, without acc) the product of 10 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_10x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_11x32 adds (or stores, without acc) the product of 11 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_11x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_12x32 adds (or stores, without acc) the product of 12 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_12x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_1x24 adds (or stores, without acc) the product of 1 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_1x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_2x24 adds (or stores, without acc) the product of 2 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_2x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_3x24 adds (or stores, without acc) the product of 3 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_3x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_4x24 adds (or stores, without acc) the product of 4 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_4x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_5x24 adds (or stores, without acc) the product of 5 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_5x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_6x24 adds (or stores, without acc) the product of 6 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_6x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_7x24 adds (or stores, without acc) the product of 7 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_7x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_8x24 adds (or stores, without acc) the product of 8 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_8x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_9x24 adds (or stores, without acc) the product of 9 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_9x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_10x24 adds (or stores, without acc) the product of 10 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_10x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_11x24 adds (or stores, without acc) the product of 11 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_11x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_12x24 adds (or stores, without acc) the product of 12 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_12x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_1x16 adds (or stores, without acc) the product of 1 rows of A and
+// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_1x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_2x16 adds (or stores, without acc) the product of 2 rows of A and
+// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_2x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_3x16 adds (or stores, without acc) the product of 3 rows of A and
+// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_3x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_4x16 adds (or stores, without acc) the product of 4 rows of A and
+// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_5x16 adds (or stores, without acc) the product of 5 rows of A and
+// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_5x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_6x16 adds (or stores, without acc) the product of 6 rows of A and
+// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_6x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_7x16 adds (or stores, without acc) the product of 7 rows of A and
+// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_7x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_8x16 adds (or stores, without acc) the product of 8 rows of A and
+// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_8x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_9x16 adds (or stores, without acc) the product of 9 rows of A and
+// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_9x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_10x16 adds (or stores, without acc) the product of 10 rows of A and
+// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_10x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_11x16 adds (or stores, without acc) the product of 11 rows of A and
+// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_11x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_12x16 adds (or stores, without acc) the product of 12 rows of A and
+// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_12x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_13x16 adds (or stores, without acc) the product of 13 rows of A and
+// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_13x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_14x16 adds (or stores, without acc) the product of 14 rows of A and
+// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_14x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_15x16 adds (or stores, without acc) the product of 15 rows of A and
+// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //
 //go:noescape
 func gemmAVX512_15x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_16x16 adds (or stores, without acc) the product of 16 rows of A and
+// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
 // caller points it at the next block of B, or at memory it does not mind reading twice).
 //

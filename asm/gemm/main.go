@@ -24,7 +24,9 @@
 //   - gemmAVX512_{r}x32 (r = 1…12): 32 columns as two ZMM per row, 24 ZMM
 //     accumulators at r = 12. mask selects the columns (bit j for column j):
 //     loads of B and C and stores of C are masked, so any width 1…32 works
-//     and nothing outside the tile is read or written.
+//     and nothing outside the tile is read or written. Each step of k also prefetches one
+//     line into L2 from pf on (the caller's next block of B), so that weights streaming from
+//     L3 or DRAM arrive while the block before them computes.
 //   - gemmAVX512_{r}x24 (r = 1…12): 24 columns as a ZMM and a YMM per row, masked the
 //     same way, for panels 17 to 24 wide (on Zen 4 a YMM FMA takes half a ZMM's slot, so
 //     the 24-wide tile runs at full rate where the 32-wide one would mask a quarter off).
@@ -147,18 +149,20 @@ func kernel(s spec) {
 	if avx512 {
 		what = fmt.Sprintf("k rows of the masked columns of a %d-wide panel of B", s.width())
 	}
+	var doc []string
 	if s.conv {
-		Doc(fmt.Sprintf("%s adds (or stores, without acc) into C the sum over taps t of the product of", name),
+		doc = []string{fmt.Sprintf("%s adds (or stores, without acc) into C the sum over taps t of the product of", name),
 			fmt.Sprintf("%d rows of A shifted by offs[t] elements and the next %s.", r, what),
-			"Strides and offsets are in elements.")
+			"Strides and offsets are in elements."}
 	} else {
-		Doc(fmt.Sprintf("%s adds (or stores, without acc) the product of %d rows of A and", name, r),
-			what+" into C. Strides are in elements.")
+		doc = []string{fmt.Sprintf("%s adds (or stores, without acc) the product of %d rows of A and", name, r),
+			what + " into C. Strides are in elements."}
 	}
 	if prefetch {
-		Doc("Each step of k also prefetches one cache line into L2, k lines from pf on (the",
+		doc = append(doc, "Each step of k also prefetches one cache line into L2, k lines from pf on (the",
 			"caller points it at the next block of B, or at memory it does not mind reading twice).")
 	}
+	Doc(doc...)
 
 	ld := func(name string) reg.GPVirtual {
 		r := GP64()
