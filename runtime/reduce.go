@@ -66,9 +66,15 @@ func reduceAxis(axis, inner int, x, y []float32, kind reduceKind) {
 		case reduceSum, reduceMean:
 			var acc [reduceBlock]float64
 			a := acc[:len(yb)]
-			for i := 0; i < axis; i++ {
-				for j, v := range x[i*inner+j0:][:len(a)] {
-					a[j] += float64(v)
+			j := 0
+			for ; j+8 <= len(a); j += 8 {
+				sumColumns8(axis, inner, x[j0+j:], (*[8]float64)(a[j:]))
+			}
+			if j < len(a) {
+				for i := 0; i < axis; i++ {
+					for jj, v := range x[i*inner+j0+j:][:len(a)-j] {
+						a[j+jj] += float64(v)
+					}
 				}
 			}
 			if kind == reduceMean {
@@ -95,6 +101,24 @@ func reduceAxis(axis, inner int, x, y []float32, kind reduceKind) {
 			}
 		}
 	}
+}
+
+// sumColumns8 adds Σ_i x[i*inner + j] to a[j] for the 8 columns j < 8, in float64, i in order
+// (the sums of reduceAxis, eight of them held in registers rather than in memory).
+func sumColumns8(axis, inner int, x []float32, a *[8]float64) {
+	s0, s1, s2, s3, s4, s5, s6, s7 := a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+	for i := 0; i < axis; i++ {
+		r := (*[8]float32)(x[i*inner:])
+		s0 += float64(r[0])
+		s1 += float64(r[1])
+		s2 += float64(r[2])
+		s3 += float64(r[3])
+		s4 += float64(r[4])
+		s5 += float64(r[5])
+		s6 += float64(r[6])
+		s7 += float64(r[7])
+	}
+	a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7] = s0, s1, s2, s3, s4, s5, s6, s7
 }
 
 // reduceContiguous reduces the contiguous values x.

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"math"
 	"testing"
 )
@@ -80,4 +81,17 @@ func TestReduceNoAllocs(t *testing.T) {
 	requireNoAllocs(t, "ReduceMean", func() { ReduceMean(4, 50, 20, x, y) })
 	requireNoAllocs(t, "ReduceMax", func() { ReduceMax(4, 50, 20, x, y) })
 	requireNoAllocs(t, "ReduceMin", func() { ReduceMin(4, 1000, 1, x, y) })
+}
+
+// BenchmarkReduceMean times a global average pool as the models lower it: MobileNetV2's
+// 7×7×1280 feature map and resnet_small's 8×8×128.
+func BenchmarkReduceMean(b *testing.B) {
+	for _, s := range [][2]int{{49, 1280}, {64, 128}} {
+		x, y := randSlice(newRand(36), s[0]*s[1]), make([]float32, s[1])
+		b.Run(fmt.Sprintf("%dx%d", s[0], s[1]), func(b *testing.B) {
+			for b.Loop() {
+				ReduceMean(1, s[0], s[1], x, y)
+			}
+		})
+	}
 }
