@@ -23,7 +23,11 @@
 // width, stride or dilation go to the general kernels dw{AVX2,AVX512}_{P}:
 // P = 1…8 pixels, any tap offsets (strides and dilations are byte offsets),
 // one FMA from memory per pixel and tap; the border pixels one at a time
-// with their own column range, a short interior up to 8 at a time. An
+// with their own column range, a short interior up to 8 at a time. Rows of
+// a 'same' 3×3 stride-1 layer (MobileNets' depthwise layers) instead run
+// whole on sliding kernels, the groups at the two ends on edge variants
+// (dw{AVX2,AVX512}Row_K3S1_{P}{L,R,LR}) that skip the padding column: at
+// 7×7 and 14×14 the border pixels were a third of the time. An
 // epilogue that is not a bias plus clamp is applied by ep.Apply per row.
 
 package runtime
@@ -69,6 +73,28 @@ var dwRowAVX512 = [2][2][5]dwRowKernelAVX512{
 		{dwAVX512Row_K5S2_4, dwAVX512Row_K5S2_5, dwAVX512Row_K5S2_6, dwAVX512Row_K5S2_7, dwAVX512Row_K5S2_8},
 	},
 }
+
+// dwRowEdgeAVX2 and dwRowEdgeAVX512 hold the border-group sliding kernels of 'same' 3×3
+// stride-1 rows by edge (L, R, both: index edge-1) and pixels per group: a group that takes
+// a row's first (last) pixel too, its first (last) input column being padding.
+var dwRowEdgeAVX2 = [3][5]dwRowKernelAVX2{
+	{dwAVX2Row_K3S1_4L, dwAVX2Row_K3S1_5L, dwAVX2Row_K3S1_6L, dwAVX2Row_K3S1_7L, dwAVX2Row_K3S1_8L},
+	{dwAVX2Row_K3S1_4R, dwAVX2Row_K3S1_5R, dwAVX2Row_K3S1_6R, dwAVX2Row_K3S1_7R, dwAVX2Row_K3S1_8R},
+	{dwAVX2Row_K3S1_4LR, dwAVX2Row_K3S1_5LR, dwAVX2Row_K3S1_6LR, dwAVX2Row_K3S1_7LR, dwAVX2Row_K3S1_8LR},
+}
+
+var dwRowEdgeAVX512 = [3][5]dwRowKernelAVX512{
+	{dwAVX512Row_K3S1_4L, dwAVX512Row_K3S1_5L, dwAVX512Row_K3S1_6L, dwAVX512Row_K3S1_7L, dwAVX512Row_K3S1_8L},
+	{dwAVX512Row_K3S1_4R, dwAVX512Row_K3S1_5R, dwAVX512Row_K3S1_6R, dwAVX512Row_K3S1_7R, dwAVX512Row_K3S1_8R},
+	{dwAVX512Row_K3S1_4LR, dwAVX512Row_K3S1_5LR, dwAVX512Row_K3S1_6LR, dwAVX512Row_K3S1_7LR, dwAVX512Row_K3S1_8LR},
+}
+
+// Edges of a border group (dwRowEdge*): its first input column is padding (dwEdgeL), its
+// last (dwEdgeR).
+const (
+	dwEdgeL = 1 << iota
+	dwEdgeR
+)
 
 // dwRowMinPix and dwRowMaxPix bound the sliding kernels' group sizes.
 const (
@@ -130,6 +156,13 @@ func depthwiseAsm(p *ConvParams, x, w, y []float32, ep *Epilogue) {
 	if slide {
 		n1, p1, n2 = dwRowSplit(inHi - inLo)
 	}
+	// 'Same' 3×3 stride-1 rows run whole on sliding kernels: the groups at the two ends take
+	// the border pixels too, with the edge kernels, which skip the padding column.
+	edges := p.KW == 3 && sw == 1 && dw == 1 && p.PadL == 1 && p.W == p.OW && p.OW >= dwRowMinPix
+	if edges {
+		rk, rs = 0, 0
+		n1, p1, n2 = dwRowSplit(p.OW)
+	}
 	for n := 0; n < p.N; n++ {
 		for oh := 0; oh < p.OH; oh++ {
 			row := n*p.OH + oh
@@ -137,6 +170,50 @@ func depthwiseAsm(p *ConvParams, x, w, y []float32, ep *Epilogue) {
 			nkh := max(kh1-kh0, 0)
 			xr := (n*p.H + oh*sh + kh0*dh - p.PadT) * p.W * c // valid when nkh > 0
 			wr := kh0 * p.KW * c
+			if edges {
+				// Groups g < n1 have p1 pixels, the n2 after them p1-1; the first and the
+				// last one take the borders.
+				groups := n1 + n2
+				size := func(g int) int {
+					if g < n1 {
+						return p1
+					}
+					return p1 - 1
+				}
+				for g, ow := 0, 0; g < groups; {
+					np, edge, cnt := size(g), 0, 1
+					if g == 0 {
+						edge |= dwEdgeL
+					}
+					if g == groups-1 {
+						edge |= dwEdgeR
+					}
+					for edge == 0 && g+cnt < groups-1 && size(g+cnt) == np {
+						cnt++
+					}
+					xi, wi := 0, 0
+					if nkh > 0 {
+						xi, wi = xr+max(ow-1, 0)*c, wr // the L group's x is its second column
+					}
+					xp, wp, yp := &x[xi], &w[wi], &y[(row*p.OW+ow)*c]
+					switch {
+					case edge != 0 && avx512:
+						dwRowEdgeAVX512[edge-1][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail512)
+					case edge != 0:
+						dwRowEdgeAVX2[edge-1][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail2)
+					case avx512:
+						dwRowAVX512[rk][rs][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail512)
+					default:
+						dwRowAVX2[rk][rs][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail2)
+					}
+					ow += np * cnt
+					g += cnt
+				}
+				if !fused {
+					ep.Apply(row*p.OW, p.OW, c, y[row*rowLen:(row+1)*rowLen], c)
+				}
+				continue
+			}
 			for ow := 0; ow < p.OW; {
 				if slide && ow == inLo {
 					// The interior: every kernel column inside.

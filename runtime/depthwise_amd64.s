@@ -6906,6 +6906,2904 @@ next:
 	VZEROUPPER
 	RET
 
+// func dwAVX2Row_K3S1_4L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// Requires: AVX, FMA3
+TEXT ·dwAVX2Row_K3S1_4L(SB), NOSPLIT, $0-80
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), DX
+	MOVQ x+0(FP), DX
+	MOVQ y+24(FP), BX
+
+group:
+	XORQ SI, SI
+
+block:
+	LEAQ   32(SI), DI
+	CMPQ   DI, AX
+	JG     tail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	LEAQ   (DX)(SI*1), DI
+	MOVQ   w+8(FP), R8
+	ADDQ   SI, R8
+	MOVQ   nkh+40(FP), R9
+	TESTQ  R9, R9
+	JEQ    fullepilogue
+
+fullrows:
+	VMOVUPS     (R8), Y4
+	VMOVUPS     (R8)(AX*1), Y5
+	VMOVUPS     (R8)(AX*2), Y6
+	VMOVUPS     (DI), Y7
+	VFMADD231PS Y7, Y4, Y1
+	VMOVUPS     (DI)(AX*1), Y8
+	VFMADD231PS Y8, Y4, Y2
+	VMOVUPS     (DI)(AX*2), Y9
+	VFMADD231PS Y9, Y4, Y3
+	VFMADD231PS Y7, Y5, Y0
+	VFMADD231PS Y8, Y5, Y1
+	VFMADD231PS Y9, Y5, Y2
+	VMOVUPS     (DI)(CX*1), Y4
+	VFMADD231PS Y4, Y5, Y3
+	VFMADD231PS Y8, Y6, Y0
+	VFMADD231PS Y9, Y6, Y1
+	VFMADD231PS Y4, Y6, Y2
+	VFMADD231PS (DI)(AX*4), Y6, Y3
+	ADDQ        xRow+48(FP), DI
+	LEAQ        (R8)(CX*1), R8
+	DECQ        R9
+	JNE         fullrows
+
+fullepilogue:
+	MOVQ    bias+16(FP), DI
+	TESTQ   DI, DI
+	JEQ     fullclamp
+	VMOVUPS (DI)(SI*1), Y4
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y4, Y1, Y1
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y4, Y3, Y3
+
+fullclamp:
+	VBROADCASTSS lo+64(FP), Y4
+	VBROADCASTSS hi+68(FP), Y5
+	LEAQ         (BX)(SI*1), DI
+	VMAXPS       Y0, Y4, Y0
+	VMINPS       Y0, Y5, Y0
+	VMOVUPS      Y0, (DI)
+	VMAXPS       Y1, Y4, Y1
+	VMINPS       Y1, Y5, Y1
+	VMOVUPS      Y1, (DI)(AX*1)
+	VMAXPS       Y2, Y4, Y2
+	VMINPS       Y2, Y5, Y2
+	VMOVUPS      Y2, (DI)(AX*2)
+	VMAXPS       Y3, Y4, Y3
+	VMINPS       Y3, Y5, Y3
+	VMOVUPS      Y3, (DI)(CX*1)
+	ADDQ         $0x00000020, SI
+	JMP          block
+
+tail:
+	CMPQ    SI, AX
+	JGE     next
+	MOVQ    tail+72(FP), DI
+	VMOVDQU (DI), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	LEAQ    (DX)(SI*1), DI
+	MOVQ    w+8(FP), R8
+	ADDQ    SI, R8
+	MOVQ    nkh+40(FP), R9
+	TESTQ   R9, R9
+	JEQ     tailepilogue
+
+tailrows:
+	VMASKMOVPS  (R8), Y0, Y5
+	VMASKMOVPS  (R8)(AX*1), Y0, Y6
+	VMASKMOVPS  (R8)(AX*2), Y0, Y7
+	VMASKMOVPS  (DI), Y0, Y8
+	VFMADD231PS Y8, Y5, Y2
+	VMASKMOVPS  (DI)(AX*1), Y0, Y9
+	VFMADD231PS Y9, Y5, Y3
+	VMASKMOVPS  (DI)(AX*2), Y0, Y10
+	VFMADD231PS Y10, Y5, Y4
+	VFMADD231PS Y8, Y6, Y1
+	VFMADD231PS Y9, Y6, Y2
+	VFMADD231PS Y10, Y6, Y3
+	VMASKMOVPS  (DI)(CX*1), Y0, Y5
+	VFMADD231PS Y5, Y6, Y4
+	VFMADD231PS Y9, Y7, Y1
+	VFMADD231PS Y10, Y7, Y2
+	VFMADD231PS Y5, Y7, Y3
+	VMASKMOVPS  (DI)(AX*4), Y0, Y5
+	VFMADD231PS Y5, Y7, Y4
+	ADDQ        xRow+48(FP), DI
+	LEAQ        (R8)(CX*1), R8
+	DECQ        R9
+	JNE         tailrows
+
+tailepilogue:
+	MOVQ       bias+16(FP), DI
+	TESTQ      DI, DI
+	JEQ        tailclamp
+	VMASKMOVPS (DI)(SI*1), Y0, Y5
+	VADDPS     Y5, Y1, Y1
+	VADDPS     Y5, Y2, Y2
+	VADDPS     Y5, Y3, Y3
+	VADDPS     Y5, Y4, Y4
+
+tailclamp:
+	VBROADCASTSS lo+64(FP), Y5
+	VBROADCASTSS hi+68(FP), Y6
+	LEAQ         (BX)(SI*1), SI
+	VMAXPS       Y1, Y5, Y1
+	VMINPS       Y1, Y6, Y1
+	VMASKMOVPS   Y1, Y0, (SI)
+	VMAXPS       Y2, Y5, Y2
+	VMINPS       Y2, Y6, Y2
+	VMASKMOVPS   Y2, Y0, (SI)(AX*1)
+	VMAXPS       Y3, Y5, Y3
+	VMINPS       Y3, Y6, Y3
+	VMASKMOVPS   Y3, Y0, (SI)(AX*2)
+	VMAXPS       Y4, Y5, Y4
+	VMINPS       Y4, Y6, Y4
+	VMASKMOVPS   Y4, Y0, (SI)(CX*1)
+
+next:
+	LEAQ (DX)(AX*4), DX
+	LEAQ (BX)(AX*4), BX
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX2Row_K3S1_5L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// Requires: AVX, FMA3
+TEXT ·dwAVX2Row_K3S1_5L(SB), NOSPLIT, $0-80
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), BX
+	MOVQ y+24(FP), SI
+
+group:
+	XORQ DI, DI
+
+block:
+	LEAQ   32(DI), R8
+	CMPQ   R8, AX
+	JG     tail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	LEAQ   (BX)(DI*1), R8
+	MOVQ   w+8(FP), R9
+	ADDQ   DI, R9
+	MOVQ   nkh+40(FP), R10
+	TESTQ  R10, R10
+	JEQ    fullepilogue
+
+fullrows:
+	VMOVUPS     (R9), Y5
+	VMOVUPS     (R9)(AX*1), Y6
+	VMOVUPS     (R9)(AX*2), Y7
+	VMOVUPS     (R8), Y8
+	VFMADD231PS Y8, Y5, Y1
+	VMOVUPS     (R8)(AX*1), Y9
+	VFMADD231PS Y9, Y5, Y2
+	VMOVUPS     (R8)(AX*2), Y10
+	VFMADD231PS Y10, Y5, Y3
+	VMOVUPS     (R8)(CX*1), Y11
+	VFMADD231PS Y11, Y5, Y4
+	VFMADD231PS Y8, Y6, Y0
+	VFMADD231PS Y9, Y6, Y1
+	VFMADD231PS Y10, Y6, Y2
+	VFMADD231PS Y11, Y6, Y3
+	VMOVUPS     (R8)(AX*4), Y5
+	VFMADD231PS Y5, Y6, Y4
+	VFMADD231PS Y9, Y7, Y0
+	VFMADD231PS Y10, Y7, Y1
+	VFMADD231PS Y11, Y7, Y2
+	VFMADD231PS Y5, Y7, Y3
+	VFMADD231PS (R8)(DX*1), Y7, Y4
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         fullrows
+
+fullepilogue:
+	MOVQ    bias+16(FP), R8
+	TESTQ   R8, R8
+	JEQ     fullclamp
+	VMOVUPS (R8)(DI*1), Y5
+	VADDPS  Y5, Y0, Y0
+	VADDPS  Y5, Y1, Y1
+	VADDPS  Y5, Y2, Y2
+	VADDPS  Y5, Y3, Y3
+	VADDPS  Y5, Y4, Y4
+
+fullclamp:
+	VBROADCASTSS lo+64(FP), Y5
+	VBROADCASTSS hi+68(FP), Y6
+	LEAQ         (SI)(DI*1), R8
+	VMAXPS       Y0, Y5, Y0
+	VMINPS       Y0, Y6, Y0
+	VMOVUPS      Y0, (R8)
+	VMAXPS       Y1, Y5, Y1
+	VMINPS       Y1, Y6, Y1
+	VMOVUPS      Y1, (R8)(AX*1)
+	VMAXPS       Y2, Y5, Y2
+	VMINPS       Y2, Y6, Y2
+	VMOVUPS      Y2, (R8)(AX*2)
+	VMAXPS       Y3, Y5, Y3
+	VMINPS       Y3, Y6, Y3
+	VMOVUPS      Y3, (R8)(CX*1)
+	VMAXPS       Y4, Y5, Y4
+	VMINPS       Y4, Y6, Y4
+	VMOVUPS      Y4, (R8)(AX*4)
+	ADDQ         $0x00000020, DI
+	JMP          block
+
+tail:
+	CMPQ    DI, AX
+	JGE     next
+	MOVQ    tail+72(FP), R8
+	VMOVDQU (R8), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	LEAQ    (BX)(DI*1), R8
+	MOVQ    w+8(FP), R9
+	ADDQ    DI, R9
+	MOVQ    nkh+40(FP), R10
+	TESTQ   R10, R10
+	JEQ     tailepilogue
+
+tailrows:
+	VMASKMOVPS  (R9), Y0, Y6
+	VMASKMOVPS  (R9)(AX*1), Y0, Y7
+	VMASKMOVPS  (R9)(AX*2), Y0, Y8
+	VMASKMOVPS  (R8), Y0, Y9
+	VFMADD231PS Y9, Y6, Y2
+	VMASKMOVPS  (R8)(AX*1), Y0, Y10
+	VFMADD231PS Y10, Y6, Y3
+	VMASKMOVPS  (R8)(AX*2), Y0, Y11
+	VFMADD231PS Y11, Y6, Y4
+	VMASKMOVPS  (R8)(CX*1), Y0, Y12
+	VFMADD231PS Y12, Y6, Y5
+	VFMADD231PS Y9, Y7, Y1
+	VFMADD231PS Y10, Y7, Y2
+	VFMADD231PS Y11, Y7, Y3
+	VFMADD231PS Y12, Y7, Y4
+	VMASKMOVPS  (R8)(AX*4), Y0, Y6
+	VFMADD231PS Y6, Y7, Y5
+	VFMADD231PS Y10, Y8, Y1
+	VFMADD231PS Y11, Y8, Y2
+	VFMADD231PS Y12, Y8, Y3
+	VFMADD231PS Y6, Y8, Y4
+	VMASKMOVPS  (R8)(DX*1), Y0, Y6
+	VFMADD231PS Y6, Y8, Y5
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         tailrows
+
+tailepilogue:
+	MOVQ       bias+16(FP), R8
+	TESTQ      R8, R8
+	JEQ        tailclamp
+	VMASKMOVPS (R8)(DI*1), Y0, Y6
+	VADDPS     Y6, Y1, Y1
+	VADDPS     Y6, Y2, Y2
+	VADDPS     Y6, Y3, Y3
+	VADDPS     Y6, Y4, Y4
+	VADDPS     Y6, Y5, Y5
+
+tailclamp:
+	VBROADCASTSS lo+64(FP), Y6
+	VBROADCASTSS hi+68(FP), Y7
+	LEAQ         (SI)(DI*1), DI
+	VMAXPS       Y1, Y6, Y1
+	VMINPS       Y1, Y7, Y1
+	VMASKMOVPS   Y1, Y0, (DI)
+	VMAXPS       Y2, Y6, Y2
+	VMINPS       Y2, Y7, Y2
+	VMASKMOVPS   Y2, Y0, (DI)(AX*1)
+	VMAXPS       Y3, Y6, Y3
+	VMINPS       Y3, Y7, Y3
+	VMASKMOVPS   Y3, Y0, (DI)(AX*2)
+	VMAXPS       Y4, Y6, Y4
+	VMINPS       Y4, Y7, Y4
+	VMASKMOVPS   Y4, Y0, (DI)(CX*1)
+	VMAXPS       Y5, Y6, Y5
+	VMINPS       Y5, Y7, Y5
+	VMASKMOVPS   Y5, Y0, (DI)(AX*4)
+
+next:
+	LEAQ (BX)(DX*1), BX
+	LEAQ (SI)(DX*1), SI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX2Row_K3S1_6L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// Requires: AVX, FMA3
+TEXT ·dwAVX2Row_K3S1_6L(SB), NOSPLIT, $0-80
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), BX
+	MOVQ y+24(FP), SI
+
+group:
+	XORQ DI, DI
+
+block:
+	LEAQ   32(DI), R8
+	CMPQ   R8, AX
+	JG     tail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	LEAQ   (BX)(DI*1), R8
+	MOVQ   w+8(FP), R9
+	ADDQ   DI, R9
+	MOVQ   nkh+40(FP), R10
+	TESTQ  R10, R10
+	JEQ    fullepilogue
+
+fullrows:
+	VMOVUPS     (R9), Y6
+	VMOVUPS     (R9)(AX*1), Y7
+	VMOVUPS     (R9)(AX*2), Y8
+	VMOVUPS     (R8), Y9
+	VFMADD231PS Y9, Y6, Y1
+	VMOVUPS     (R8)(AX*1), Y10
+	VFMADD231PS Y10, Y6, Y2
+	VMOVUPS     (R8)(AX*2), Y11
+	VFMADD231PS Y11, Y6, Y3
+	VMOVUPS     (R8)(CX*1), Y12
+	VFMADD231PS Y12, Y6, Y4
+	VMOVUPS     (R8)(AX*4), Y13
+	VFMADD231PS Y13, Y6, Y5
+	VFMADD231PS Y9, Y7, Y0
+	VFMADD231PS Y10, Y7, Y1
+	VFMADD231PS Y11, Y7, Y2
+	VFMADD231PS Y12, Y7, Y3
+	VFMADD231PS Y13, Y7, Y4
+	VMOVUPS     (R8)(DX*1), Y6
+	VFMADD231PS Y6, Y7, Y5
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y11, Y8, Y1
+	VFMADD231PS Y12, Y8, Y2
+	VFMADD231PS Y13, Y8, Y3
+	VFMADD231PS Y6, Y8, Y4
+	VFMADD231PS (R8)(CX*2), Y8, Y5
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         fullrows
+
+fullepilogue:
+	MOVQ    bias+16(FP), R8
+	TESTQ   R8, R8
+	JEQ     fullclamp
+	VMOVUPS (R8)(DI*1), Y6
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y6, Y3, Y3
+	VADDPS  Y6, Y4, Y4
+	VADDPS  Y6, Y5, Y5
+
+fullclamp:
+	VBROADCASTSS lo+64(FP), Y6
+	VBROADCASTSS hi+68(FP), Y7
+	LEAQ         (SI)(DI*1), R8
+	VMAXPS       Y0, Y6, Y0
+	VMINPS       Y0, Y7, Y0
+	VMOVUPS      Y0, (R8)
+	VMAXPS       Y1, Y6, Y1
+	VMINPS       Y1, Y7, Y1
+	VMOVUPS      Y1, (R8)(AX*1)
+	VMAXPS       Y2, Y6, Y2
+	VMINPS       Y2, Y7, Y2
+	VMOVUPS      Y2, (R8)(AX*2)
+	VMAXPS       Y3, Y6, Y3
+	VMINPS       Y3, Y7, Y3
+	VMOVUPS      Y3, (R8)(CX*1)
+	VMAXPS       Y4, Y6, Y4
+	VMINPS       Y4, Y7, Y4
+	VMOVUPS      Y4, (R8)(AX*4)
+	VMAXPS       Y5, Y6, Y5
+	VMINPS       Y5, Y7, Y5
+	VMOVUPS      Y5, (R8)(DX*1)
+	ADDQ         $0x00000020, DI
+	JMP          block
+
+tail:
+	CMPQ    DI, AX
+	JGE     next
+	MOVQ    tail+72(FP), R8
+	VMOVDQU (R8), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	LEAQ    (BX)(DI*1), R8
+	MOVQ    w+8(FP), R9
+	ADDQ    DI, R9
+	MOVQ    nkh+40(FP), R10
+	TESTQ   R10, R10
+	JEQ     tailepilogue
+
+tailrows:
+	VMASKMOVPS  (R9), Y0, Y7
+	VMASKMOVPS  (R9)(AX*1), Y0, Y8
+	VMASKMOVPS  (R9)(AX*2), Y0, Y9
+	VMASKMOVPS  (R8), Y0, Y10
+	VFMADD231PS Y10, Y7, Y2
+	VMASKMOVPS  (R8)(AX*1), Y0, Y11
+	VFMADD231PS Y11, Y7, Y3
+	VMASKMOVPS  (R8)(AX*2), Y0, Y12
+	VFMADD231PS Y12, Y7, Y4
+	VMASKMOVPS  (R8)(CX*1), Y0, Y13
+	VFMADD231PS Y13, Y7, Y5
+	VMASKMOVPS  (R8)(AX*4), Y0, Y14
+	VFMADD231PS Y14, Y7, Y6
+	VFMADD231PS Y10, Y8, Y1
+	VFMADD231PS Y11, Y8, Y2
+	VFMADD231PS Y12, Y8, Y3
+	VFMADD231PS Y13, Y8, Y4
+	VFMADD231PS Y14, Y8, Y5
+	VMASKMOVPS  (R8)(DX*1), Y0, Y7
+	VFMADD231PS Y7, Y8, Y6
+	VFMADD231PS Y11, Y9, Y1
+	VFMADD231PS Y12, Y9, Y2
+	VFMADD231PS Y13, Y9, Y3
+	VFMADD231PS Y14, Y9, Y4
+	VFMADD231PS Y7, Y9, Y5
+	VMASKMOVPS  (R8)(CX*2), Y0, Y7
+	VFMADD231PS Y7, Y9, Y6
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         tailrows
+
+tailepilogue:
+	MOVQ       bias+16(FP), R8
+	TESTQ      R8, R8
+	JEQ        tailclamp
+	VMASKMOVPS (R8)(DI*1), Y0, Y7
+	VADDPS     Y7, Y1, Y1
+	VADDPS     Y7, Y2, Y2
+	VADDPS     Y7, Y3, Y3
+	VADDPS     Y7, Y4, Y4
+	VADDPS     Y7, Y5, Y5
+	VADDPS     Y7, Y6, Y6
+
+tailclamp:
+	VBROADCASTSS lo+64(FP), Y7
+	VBROADCASTSS hi+68(FP), Y8
+	LEAQ         (SI)(DI*1), DI
+	VMAXPS       Y1, Y7, Y1
+	VMINPS       Y1, Y8, Y1
+	VMASKMOVPS   Y1, Y0, (DI)
+	VMAXPS       Y2, Y7, Y2
+	VMINPS       Y2, Y8, Y2
+	VMASKMOVPS   Y2, Y0, (DI)(AX*1)
+	VMAXPS       Y3, Y7, Y3
+	VMINPS       Y3, Y8, Y3
+	VMASKMOVPS   Y3, Y0, (DI)(AX*2)
+	VMAXPS       Y4, Y7, Y4
+	VMINPS       Y4, Y8, Y4
+	VMASKMOVPS   Y4, Y0, (DI)(CX*1)
+	VMAXPS       Y5, Y7, Y5
+	VMINPS       Y5, Y8, Y5
+	VMASKMOVPS   Y5, Y0, (DI)(AX*4)
+	VMAXPS       Y6, Y7, Y6
+	VMINPS       Y6, Y8, Y6
+	VMASKMOVPS   Y6, Y0, (DI)(DX*1)
+
+next:
+	LEAQ (BX)(CX*2), BX
+	LEAQ (SI)(CX*2), SI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX2Row_K3S1_7L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// Requires: AVX, FMA3
+TEXT ·dwAVX2Row_K3S1_7L(SB), NOSPLIT, $0-80
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), SI
+	MOVQ y+24(FP), DI
+
+group:
+	XORQ R8, R8
+
+block:
+	LEAQ   32(R8), R9
+	CMPQ   R9, AX
+	JG     tail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	LEAQ   (SI)(R8*1), R9
+	MOVQ   w+8(FP), R10
+	ADDQ   R8, R10
+	MOVQ   nkh+40(FP), R11
+	TESTQ  R11, R11
+	JEQ    fullepilogue
+
+fullrows:
+	VMOVUPS     (R10), Y7
+	VMOVUPS     (R10)(AX*1), Y8
+	VMOVUPS     (R10)(AX*2), Y9
+	VMOVUPS     (R9), Y10
+	VFMADD231PS Y10, Y7, Y1
+	VMOVUPS     (R9)(AX*1), Y11
+	VFMADD231PS Y11, Y7, Y2
+	VMOVUPS     (R9)(AX*2), Y12
+	VFMADD231PS Y12, Y7, Y3
+	VMOVUPS     (R9)(CX*1), Y13
+	VFMADD231PS Y13, Y7, Y4
+	VFMADD231PS (R9)(AX*4), Y7, Y5
+	VFMADD231PS (R9)(DX*1), Y7, Y6
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y11, Y8, Y1
+	VFMADD231PS Y12, Y8, Y2
+	VFMADD231PS Y13, Y8, Y3
+	VMOVUPS     (R9)(AX*4), Y7
+	VFMADD231PS Y7, Y8, Y4
+	VFMADD231PS (R9)(DX*1), Y8, Y5
+	VFMADD231PS (R9)(CX*2), Y8, Y6
+	VFMADD231PS Y11, Y9, Y0
+	VFMADD231PS Y12, Y9, Y1
+	VFMADD231PS Y13, Y9, Y2
+	VFMADD231PS Y7, Y9, Y3
+	VFMADD231PS (R9)(DX*1), Y9, Y4
+	VFMADD231PS (R9)(CX*2), Y9, Y5
+	VFMADD231PS (R9)(BX*1), Y9, Y6
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         fullrows
+
+fullepilogue:
+	MOVQ    bias+16(FP), R9
+	TESTQ   R9, R9
+	JEQ     fullclamp
+	VMOVUPS (R9)(R8*1), Y7
+	VADDPS  Y7, Y0, Y0
+	VADDPS  Y7, Y1, Y1
+	VADDPS  Y7, Y2, Y2
+	VADDPS  Y7, Y3, Y3
+	VADDPS  Y7, Y4, Y4
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y7, Y6, Y6
+
+fullclamp:
+	VBROADCASTSS lo+64(FP), Y7
+	VBROADCASTSS hi+68(FP), Y8
+	LEAQ         (DI)(R8*1), R9
+	VMAXPS       Y0, Y7, Y0
+	VMINPS       Y0, Y8, Y0
+	VMOVUPS      Y0, (R9)
+	VMAXPS       Y1, Y7, Y1
+	VMINPS       Y1, Y8, Y1
+	VMOVUPS      Y1, (R9)(AX*1)
+	VMAXPS       Y2, Y7, Y2
+	VMINPS       Y2, Y8, Y2
+	VMOVUPS      Y2, (R9)(AX*2)
+	VMAXPS       Y3, Y7, Y3
+	VMINPS       Y3, Y8, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	VMAXPS       Y4, Y7, Y4
+	VMINPS       Y4, Y8, Y4
+	VMOVUPS      Y4, (R9)(AX*4)
+	VMAXPS       Y5, Y7, Y5
+	VMINPS       Y5, Y8, Y5
+	VMOVUPS      Y5, (R9)(DX*1)
+	VMAXPS       Y6, Y7, Y6
+	VMINPS       Y6, Y8, Y6
+	VMOVUPS      Y6, (R9)(CX*2)
+	ADDQ         $0x00000020, R8
+	JMP          block
+
+tail:
+	CMPQ    R8, AX
+	JGE     next
+	MOVQ    tail+72(FP), R9
+	VMOVDQU (R9), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	LEAQ    (SI)(R8*1), R9
+	MOVQ    w+8(FP), R10
+	ADDQ    R8, R10
+	MOVQ    nkh+40(FP), R11
+	TESTQ   R11, R11
+	JEQ     tailepilogue
+
+tailrows:
+	VMASKMOVPS  (R10), Y0, Y8
+	VMASKMOVPS  (R10)(AX*1), Y0, Y9
+	VMASKMOVPS  (R10)(AX*2), Y0, Y10
+	VMASKMOVPS  (R9), Y0, Y11
+	VFMADD231PS Y11, Y8, Y2
+	VMASKMOVPS  (R9)(AX*1), Y0, Y12
+	VFMADD231PS Y12, Y8, Y3
+	VMASKMOVPS  (R9)(AX*2), Y0, Y13
+	VFMADD231PS Y13, Y8, Y4
+	VMASKMOVPS  (R9)(CX*1), Y0, Y14
+	VFMADD231PS Y14, Y8, Y5
+	VMASKMOVPS  (R9)(AX*4), Y0, Y15
+	VFMADD231PS Y15, Y8, Y6
+	VMASKMOVPS  (R9)(DX*1), Y0, Y15
+	VFMADD231PS Y15, Y8, Y7
+	VFMADD231PS Y11, Y9, Y1
+	VFMADD231PS Y12, Y9, Y2
+	VFMADD231PS Y13, Y9, Y3
+	VFMADD231PS Y14, Y9, Y4
+	VMASKMOVPS  (R9)(AX*4), Y0, Y8
+	VFMADD231PS Y8, Y9, Y5
+	VMASKMOVPS  (R9)(DX*1), Y0, Y11
+	VFMADD231PS Y11, Y9, Y6
+	VMASKMOVPS  (R9)(CX*2), Y0, Y11
+	VFMADD231PS Y11, Y9, Y7
+	VFMADD231PS Y12, Y10, Y1
+	VFMADD231PS Y13, Y10, Y2
+	VFMADD231PS Y14, Y10, Y3
+	VFMADD231PS Y8, Y10, Y4
+	VMASKMOVPS  (R9)(DX*1), Y0, Y8
+	VFMADD231PS Y8, Y10, Y5
+	VMASKMOVPS  (R9)(CX*2), Y0, Y8
+	VFMADD231PS Y8, Y10, Y6
+	VMASKMOVPS  (R9)(BX*1), Y0, Y8
+	VFMADD231PS Y8, Y10, Y7
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         tailrows
+
+tailepilogue:
+	MOVQ       bias+16(FP), R9
+	TESTQ      R9, R9
+	JEQ        tailclamp
+	VMASKMOVPS (R9)(R8*1), Y0, Y8
+	VADDPS     Y8, Y1, Y1
+	VADDPS     Y8, Y2, Y2
+	VADDPS     Y8, Y3, Y3
+	VADDPS     Y8, Y4, Y4
+	VADDPS     Y8, Y5, Y5
+	VADDPS     Y8, Y6, Y6
+	VADDPS     Y8, Y7, Y7
+
+tailclamp:
+	VBROADCASTSS lo+64(FP), Y8
+	VBROADCASTSS hi+68(FP), Y9
+	LEAQ         (DI)(R8*1), R8
+	VMAXPS       Y1, Y8, Y1
+	VMINPS       Y1, Y9, Y1
+	VMASKMOVPS   Y1, Y0, (R8)
+	VMAXPS       Y2, Y8, Y2
+	VMINPS       Y2, Y9, Y2
+	VMASKMOVPS   Y2, Y0, (R8)(AX*1)
+	VMAXPS       Y3, Y8, Y3
+	VMINPS       Y3, Y9, Y3
+	VMASKMOVPS   Y3, Y0, (R8)(AX*2)
+	VMAXPS       Y4, Y8, Y4
+	VMINPS       Y4, Y9, Y4
+	VMASKMOVPS   Y4, Y0, (R8)(CX*1)
+	VMAXPS       Y5, Y8, Y5
+	VMINPS       Y5, Y9, Y5
+	VMASKMOVPS   Y5, Y0, (R8)(AX*4)
+	VMAXPS       Y6, Y8, Y6
+	VMINPS       Y6, Y9, Y6
+	VMASKMOVPS   Y6, Y0, (R8)(DX*1)
+	VMAXPS       Y7, Y8, Y7
+	VMINPS       Y7, Y9, Y7
+	VMASKMOVPS   Y7, Y0, (R8)(CX*2)
+
+next:
+	LEAQ (SI)(BX*1), SI
+	LEAQ (DI)(BX*1), DI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX2Row_K3S1_8L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// Requires: AVX, FMA3
+TEXT ·dwAVX2Row_K3S1_8L(SB), NOSPLIT, $0-80
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), SI
+	MOVQ y+24(FP), DI
+
+group:
+	XORQ R8, R8
+
+block:
+	LEAQ   32(R8), R9
+	CMPQ   R9, AX
+	JG     tail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	LEAQ   (SI)(R8*1), R9
+	MOVQ   w+8(FP), R10
+	ADDQ   R8, R10
+	MOVQ   nkh+40(FP), R11
+	TESTQ  R11, R11
+	JEQ    fullepilogue
+
+fullrows:
+	VMOVUPS     (R10), Y8
+	VMOVUPS     (R10)(AX*1), Y9
+	VMOVUPS     (R10)(AX*2), Y10
+	VMOVUPS     (R9), Y11
+	VFMADD231PS Y11, Y8, Y1
+	VMOVUPS     (R9)(AX*1), Y12
+	VFMADD231PS Y12, Y8, Y2
+	VMOVUPS     (R9)(AX*2), Y13
+	VFMADD231PS Y13, Y8, Y3
+	VFMADD231PS (R9)(CX*1), Y8, Y4
+	VFMADD231PS (R9)(AX*4), Y8, Y5
+	VFMADD231PS (R9)(DX*1), Y8, Y6
+	VFMADD231PS (R9)(CX*2), Y8, Y7
+	VFMADD231PS Y11, Y9, Y0
+	VFMADD231PS Y12, Y9, Y1
+	VFMADD231PS Y13, Y9, Y2
+	VMOVUPS     (R9)(CX*1), Y8
+	VFMADD231PS Y8, Y9, Y3
+	VFMADD231PS (R9)(AX*4), Y9, Y4
+	VFMADD231PS (R9)(DX*1), Y9, Y5
+	VFMADD231PS (R9)(CX*2), Y9, Y6
+	VFMADD231PS (R9)(BX*1), Y9, Y7
+	VFMADD231PS Y12, Y10, Y0
+	VFMADD231PS Y13, Y10, Y1
+	VFMADD231PS Y8, Y10, Y2
+	VFMADD231PS (R9)(AX*4), Y10, Y3
+	VFMADD231PS (R9)(DX*1), Y10, Y4
+	VFMADD231PS (R9)(CX*2), Y10, Y5
+	VFMADD231PS (R9)(BX*1), Y10, Y6
+	VFMADD231PS (R9)(AX*8), Y10, Y7
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         fullrows
+
+fullepilogue:
+	MOVQ    bias+16(FP), R9
+	TESTQ   R9, R9
+	JEQ     fullclamp
+	VMOVUPS (R9)(R8*1), Y8
+	VADDPS  Y8, Y0, Y0
+	VADDPS  Y8, Y1, Y1
+	VADDPS  Y8, Y2, Y2
+	VADDPS  Y8, Y3, Y3
+	VADDPS  Y8, Y4, Y4
+	VADDPS  Y8, Y5, Y5
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y8, Y7, Y7
+
+fullclamp:
+	VBROADCASTSS lo+64(FP), Y8
+	VBROADCASTSS hi+68(FP), Y9
+	LEAQ         (DI)(R8*1), R9
+	VMAXPS       Y0, Y8, Y0
+	VMINPS       Y0, Y9, Y0
+	VMOVUPS      Y0, (R9)
+	VMAXPS       Y1, Y8, Y1
+	VMINPS       Y1, Y9, Y1
+	VMOVUPS      Y1, (R9)(AX*1)
+	VMAXPS       Y2, Y8, Y2
+	VMINPS       Y2, Y9, Y2
+	VMOVUPS      Y2, (R9)(AX*2)
+	VMAXPS       Y3, Y8, Y3
+	VMINPS       Y3, Y9, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	VMAXPS       Y4, Y8, Y4
+	VMINPS       Y4, Y9, Y4
+	VMOVUPS      Y4, (R9)(AX*4)
+	VMAXPS       Y5, Y8, Y5
+	VMINPS       Y5, Y9, Y5
+	VMOVUPS      Y5, (R9)(DX*1)
+	VMAXPS       Y6, Y8, Y6
+	VMINPS       Y6, Y9, Y6
+	VMOVUPS      Y6, (R9)(CX*2)
+	VMAXPS       Y7, Y8, Y7
+	VMINPS       Y7, Y9, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	ADDQ         $0x00000020, R8
+	JMP          block
+
+tail:
+	CMPQ    R8, AX
+	JGE     next
+	MOVQ    tail+72(FP), R9
+	VMOVDQU (R9), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	LEAQ    (SI)(R8*1), R9
+	MOVQ    w+8(FP), R10
+	ADDQ    R8, R10
+	MOVQ    nkh+40(FP), R11
+	TESTQ   R11, R11
+	JEQ     tailepilogue
+
+tailrows:
+	VMASKMOVPS  (R10), Y0, Y9
+	VMASKMOVPS  (R10)(AX*1), Y0, Y10
+	VMASKMOVPS  (R10)(AX*2), Y0, Y11
+	VMASKMOVPS  (R9), Y0, Y12
+	VFMADD231PS Y12, Y9, Y2
+	VMASKMOVPS  (R9)(AX*1), Y0, Y13
+	VFMADD231PS Y13, Y9, Y3
+	VMASKMOVPS  (R9)(AX*2), Y0, Y14
+	VFMADD231PS Y14, Y9, Y4
+	VMASKMOVPS  (R9)(CX*1), Y0, Y15
+	VFMADD231PS Y15, Y9, Y5
+	VMASKMOVPS  (R9)(AX*4), Y0, Y15
+	VFMADD231PS Y15, Y9, Y6
+	VMASKMOVPS  (R9)(DX*1), Y0, Y15
+	VFMADD231PS Y15, Y9, Y7
+	VMASKMOVPS  (R9)(CX*2), Y0, Y15
+	VFMADD231PS Y15, Y9, Y8
+	VFMADD231PS Y12, Y10, Y1
+	VFMADD231PS Y13, Y10, Y2
+	VFMADD231PS Y14, Y10, Y3
+	VMASKMOVPS  (R9)(CX*1), Y0, Y9
+	VFMADD231PS Y9, Y10, Y4
+	VMASKMOVPS  (R9)(AX*4), Y0, Y12
+	VFMADD231PS Y12, Y10, Y5
+	VMASKMOVPS  (R9)(DX*1), Y0, Y12
+	VFMADD231PS Y12, Y10, Y6
+	VMASKMOVPS  (R9)(CX*2), Y0, Y12
+	VFMADD231PS Y12, Y10, Y7
+	VMASKMOVPS  (R9)(BX*1), Y0, Y12
+	VFMADD231PS Y12, Y10, Y8
+	VFMADD231PS Y13, Y11, Y1
+	VFMADD231PS Y14, Y11, Y2
+	VFMADD231PS Y9, Y11, Y3
+	VMASKMOVPS  (R9)(AX*4), Y0, Y9
+	VFMADD231PS Y9, Y11, Y4
+	VMASKMOVPS  (R9)(DX*1), Y0, Y9
+	VFMADD231PS Y9, Y11, Y5
+	VMASKMOVPS  (R9)(CX*2), Y0, Y9
+	VFMADD231PS Y9, Y11, Y6
+	VMASKMOVPS  (R9)(BX*1), Y0, Y9
+	VFMADD231PS Y9, Y11, Y7
+	VMASKMOVPS  (R9)(AX*8), Y0, Y9
+	VFMADD231PS Y9, Y11, Y8
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         tailrows
+
+tailepilogue:
+	MOVQ       bias+16(FP), R9
+	TESTQ      R9, R9
+	JEQ        tailclamp
+	VMASKMOVPS (R9)(R8*1), Y0, Y9
+	VADDPS     Y9, Y1, Y1
+	VADDPS     Y9, Y2, Y2
+	VADDPS     Y9, Y3, Y3
+	VADDPS     Y9, Y4, Y4
+	VADDPS     Y9, Y5, Y5
+	VADDPS     Y9, Y6, Y6
+	VADDPS     Y9, Y7, Y7
+	VADDPS     Y9, Y8, Y8
+
+tailclamp:
+	VBROADCASTSS lo+64(FP), Y9
+	VBROADCASTSS hi+68(FP), Y10
+	LEAQ         (DI)(R8*1), R8
+	VMAXPS       Y1, Y9, Y1
+	VMINPS       Y1, Y10, Y1
+	VMASKMOVPS   Y1, Y0, (R8)
+	VMAXPS       Y2, Y9, Y2
+	VMINPS       Y2, Y10, Y2
+	VMASKMOVPS   Y2, Y0, (R8)(AX*1)
+	VMAXPS       Y3, Y9, Y3
+	VMINPS       Y3, Y10, Y3
+	VMASKMOVPS   Y3, Y0, (R8)(AX*2)
+	VMAXPS       Y4, Y9, Y4
+	VMINPS       Y4, Y10, Y4
+	VMASKMOVPS   Y4, Y0, (R8)(CX*1)
+	VMAXPS       Y5, Y9, Y5
+	VMINPS       Y5, Y10, Y5
+	VMASKMOVPS   Y5, Y0, (R8)(AX*4)
+	VMAXPS       Y6, Y9, Y6
+	VMINPS       Y6, Y10, Y6
+	VMASKMOVPS   Y6, Y0, (R8)(DX*1)
+	VMAXPS       Y7, Y9, Y7
+	VMINPS       Y7, Y10, Y7
+	VMASKMOVPS   Y7, Y0, (R8)(CX*2)
+	VMAXPS       Y8, Y9, Y8
+	VMINPS       Y8, Y10, Y8
+	VMASKMOVPS   Y8, Y0, (R8)(BX*1)
+
+next:
+	LEAQ (SI)(AX*8), SI
+	LEAQ (DI)(AX*8), DI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX2Row_K3S1_4R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// Requires: AVX, FMA3
+TEXT ·dwAVX2Row_K3S1_4R(SB), NOSPLIT, $0-80
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), DX
+	MOVQ x+0(FP), DX
+	MOVQ y+24(FP), BX
+
+group:
+	XORQ SI, SI
+
+block:
+	LEAQ   32(SI), DI
+	CMPQ   DI, AX
+	JG     tail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	LEAQ   (DX)(SI*1), DI
+	MOVQ   w+8(FP), R8
+	ADDQ   SI, R8
+	MOVQ   nkh+40(FP), R9
+	TESTQ  R9, R9
+	JEQ    fullepilogue
+
+fullrows:
+	VMOVUPS     (R8), Y4
+	VMOVUPS     (R8)(AX*1), Y5
+	VMOVUPS     (R8)(AX*2), Y6
+	VFMADD231PS (DI), Y4, Y0
+	VMOVUPS     (DI)(AX*1), Y7
+	VFMADD231PS Y7, Y4, Y1
+	VMOVUPS     (DI)(AX*2), Y8
+	VFMADD231PS Y8, Y4, Y2
+	VMOVUPS     (DI)(CX*1), Y9
+	VFMADD231PS Y9, Y4, Y3
+	VFMADD231PS Y7, Y5, Y0
+	VFMADD231PS Y8, Y5, Y1
+	VFMADD231PS Y9, Y5, Y2
+	VMOVUPS     (DI)(AX*4), Y4
+	VFMADD231PS Y4, Y5, Y3
+	VFMADD231PS Y8, Y6, Y0
+	VFMADD231PS Y9, Y6, Y1
+	VFMADD231PS Y4, Y6, Y2
+	ADDQ        xRow+48(FP), DI
+	LEAQ        (R8)(CX*1), R8
+	DECQ        R9
+	JNE         fullrows
+
+fullepilogue:
+	MOVQ    bias+16(FP), DI
+	TESTQ   DI, DI
+	JEQ     fullclamp
+	VMOVUPS (DI)(SI*1), Y4
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y4, Y1, Y1
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y4, Y3, Y3
+
+fullclamp:
+	VBROADCASTSS lo+64(FP), Y4
+	VBROADCASTSS hi+68(FP), Y5
+	LEAQ         (BX)(SI*1), DI
+	VMAXPS       Y0, Y4, Y0
+	VMINPS       Y0, Y5, Y0
+	VMOVUPS      Y0, (DI)
+	VMAXPS       Y1, Y4, Y1
+	VMINPS       Y1, Y5, Y1
+	VMOVUPS      Y1, (DI)(AX*1)
+	VMAXPS       Y2, Y4, Y2
+	VMINPS       Y2, Y5, Y2
+	VMOVUPS      Y2, (DI)(AX*2)
+	VMAXPS       Y3, Y4, Y3
+	VMINPS       Y3, Y5, Y3
+	VMOVUPS      Y3, (DI)(CX*1)
+	ADDQ         $0x00000020, SI
+	JMP          block
+
+tail:
+	CMPQ    SI, AX
+	JGE     next
+	MOVQ    tail+72(FP), DI
+	VMOVDQU (DI), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	LEAQ    (DX)(SI*1), DI
+	MOVQ    w+8(FP), R8
+	ADDQ    SI, R8
+	MOVQ    nkh+40(FP), R9
+	TESTQ   R9, R9
+	JEQ     tailepilogue
+
+tailrows:
+	VMASKMOVPS  (R8), Y0, Y5
+	VMASKMOVPS  (R8)(AX*1), Y0, Y6
+	VMASKMOVPS  (R8)(AX*2), Y0, Y7
+	VMASKMOVPS  (DI), Y0, Y8
+	VFMADD231PS Y8, Y5, Y1
+	VMASKMOVPS  (DI)(AX*1), Y0, Y8
+	VFMADD231PS Y8, Y5, Y2
+	VMASKMOVPS  (DI)(AX*2), Y0, Y9
+	VFMADD231PS Y9, Y5, Y3
+	VMASKMOVPS  (DI)(CX*1), Y0, Y10
+	VFMADD231PS Y10, Y5, Y4
+	VFMADD231PS Y8, Y6, Y1
+	VFMADD231PS Y9, Y6, Y2
+	VFMADD231PS Y10, Y6, Y3
+	VMASKMOVPS  (DI)(AX*4), Y0, Y5
+	VFMADD231PS Y5, Y6, Y4
+	VFMADD231PS Y9, Y7, Y1
+	VFMADD231PS Y10, Y7, Y2
+	VFMADD231PS Y5, Y7, Y3
+	ADDQ        xRow+48(FP), DI
+	LEAQ        (R8)(CX*1), R8
+	DECQ        R9
+	JNE         tailrows
+
+tailepilogue:
+	MOVQ       bias+16(FP), DI
+	TESTQ      DI, DI
+	JEQ        tailclamp
+	VMASKMOVPS (DI)(SI*1), Y0, Y5
+	VADDPS     Y5, Y1, Y1
+	VADDPS     Y5, Y2, Y2
+	VADDPS     Y5, Y3, Y3
+	VADDPS     Y5, Y4, Y4
+
+tailclamp:
+	VBROADCASTSS lo+64(FP), Y5
+	VBROADCASTSS hi+68(FP), Y6
+	LEAQ         (BX)(SI*1), SI
+	VMAXPS       Y1, Y5, Y1
+	VMINPS       Y1, Y6, Y1
+	VMASKMOVPS   Y1, Y0, (SI)
+	VMAXPS       Y2, Y5, Y2
+	VMINPS       Y2, Y6, Y2
+	VMASKMOVPS   Y2, Y0, (SI)(AX*1)
+	VMAXPS       Y3, Y5, Y3
+	VMINPS       Y3, Y6, Y3
+	VMASKMOVPS   Y3, Y0, (SI)(AX*2)
+	VMAXPS       Y4, Y5, Y4
+	VMINPS       Y4, Y6, Y4
+	VMASKMOVPS   Y4, Y0, (SI)(CX*1)
+
+next:
+	LEAQ (DX)(AX*4), DX
+	LEAQ (BX)(AX*4), BX
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX2Row_K3S1_5R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// Requires: AVX, FMA3
+TEXT ·dwAVX2Row_K3S1_5R(SB), NOSPLIT, $0-80
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), BX
+	MOVQ y+24(FP), SI
+
+group:
+	XORQ DI, DI
+
+block:
+	LEAQ   32(DI), R8
+	CMPQ   R8, AX
+	JG     tail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	LEAQ   (BX)(DI*1), R8
+	MOVQ   w+8(FP), R9
+	ADDQ   DI, R9
+	MOVQ   nkh+40(FP), R10
+	TESTQ  R10, R10
+	JEQ    fullepilogue
+
+fullrows:
+	VMOVUPS     (R9), Y5
+	VMOVUPS     (R9)(AX*1), Y6
+	VMOVUPS     (R9)(AX*2), Y7
+	VFMADD231PS (R8), Y5, Y0
+	VMOVUPS     (R8)(AX*1), Y8
+	VFMADD231PS Y8, Y5, Y1
+	VMOVUPS     (R8)(AX*2), Y9
+	VFMADD231PS Y9, Y5, Y2
+	VMOVUPS     (R8)(CX*1), Y10
+	VFMADD231PS Y10, Y5, Y3
+	VMOVUPS     (R8)(AX*4), Y11
+	VFMADD231PS Y11, Y5, Y4
+	VFMADD231PS Y8, Y6, Y0
+	VFMADD231PS Y9, Y6, Y1
+	VFMADD231PS Y10, Y6, Y2
+	VFMADD231PS Y11, Y6, Y3
+	VMOVUPS     (R8)(DX*1), Y5
+	VFMADD231PS Y5, Y6, Y4
+	VFMADD231PS Y9, Y7, Y0
+	VFMADD231PS Y10, Y7, Y1
+	VFMADD231PS Y11, Y7, Y2
+	VFMADD231PS Y5, Y7, Y3
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         fullrows
+
+fullepilogue:
+	MOVQ    bias+16(FP), R8
+	TESTQ   R8, R8
+	JEQ     fullclamp
+	VMOVUPS (R8)(DI*1), Y5
+	VADDPS  Y5, Y0, Y0
+	VADDPS  Y5, Y1, Y1
+	VADDPS  Y5, Y2, Y2
+	VADDPS  Y5, Y3, Y3
+	VADDPS  Y5, Y4, Y4
+
+fullclamp:
+	VBROADCASTSS lo+64(FP), Y5
+	VBROADCASTSS hi+68(FP), Y6
+	LEAQ         (SI)(DI*1), R8
+	VMAXPS       Y0, Y5, Y0
+	VMINPS       Y0, Y6, Y0
+	VMOVUPS      Y0, (R8)
+	VMAXPS       Y1, Y5, Y1
+	VMINPS       Y1, Y6, Y1
+	VMOVUPS      Y1, (R8)(AX*1)
+	VMAXPS       Y2, Y5, Y2
+	VMINPS       Y2, Y6, Y2
+	VMOVUPS      Y2, (R8)(AX*2)
+	VMAXPS       Y3, Y5, Y3
+	VMINPS       Y3, Y6, Y3
+	VMOVUPS      Y3, (R8)(CX*1)
+	VMAXPS       Y4, Y5, Y4
+	VMINPS       Y4, Y6, Y4
+	VMOVUPS      Y4, (R8)(AX*4)
+	ADDQ         $0x00000020, DI
+	JMP          block
+
+tail:
+	CMPQ    DI, AX
+	JGE     next
+	MOVQ    tail+72(FP), R8
+	VMOVDQU (R8), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	LEAQ    (BX)(DI*1), R8
+	MOVQ    w+8(FP), R9
+	ADDQ    DI, R9
+	MOVQ    nkh+40(FP), R10
+	TESTQ   R10, R10
+	JEQ     tailepilogue
+
+tailrows:
+	VMASKMOVPS  (R9), Y0, Y6
+	VMASKMOVPS  (R9)(AX*1), Y0, Y7
+	VMASKMOVPS  (R9)(AX*2), Y0, Y8
+	VMASKMOVPS  (R8), Y0, Y9
+	VFMADD231PS Y9, Y6, Y1
+	VMASKMOVPS  (R8)(AX*1), Y0, Y9
+	VFMADD231PS Y9, Y6, Y2
+	VMASKMOVPS  (R8)(AX*2), Y0, Y10
+	VFMADD231PS Y10, Y6, Y3
+	VMASKMOVPS  (R8)(CX*1), Y0, Y11
+	VFMADD231PS Y11, Y6, Y4
+	VMASKMOVPS  (R8)(AX*4), Y0, Y12
+	VFMADD231PS Y12, Y6, Y5
+	VFMADD231PS Y9, Y7, Y1
+	VFMADD231PS Y10, Y7, Y2
+	VFMADD231PS Y11, Y7, Y3
+	VFMADD231PS Y12, Y7, Y4
+	VMASKMOVPS  (R8)(DX*1), Y0, Y6
+	VFMADD231PS Y6, Y7, Y5
+	VFMADD231PS Y10, Y8, Y1
+	VFMADD231PS Y11, Y8, Y2
+	VFMADD231PS Y12, Y8, Y3
+	VFMADD231PS Y6, Y8, Y4
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         tailrows
+
+tailepilogue:
+	MOVQ       bias+16(FP), R8
+	TESTQ      R8, R8
+	JEQ        tailclamp
+	VMASKMOVPS (R8)(DI*1), Y0, Y6
+	VADDPS     Y6, Y1, Y1
+	VADDPS     Y6, Y2, Y2
+	VADDPS     Y6, Y3, Y3
+	VADDPS     Y6, Y4, Y4
+	VADDPS     Y6, Y5, Y5
+
+tailclamp:
+	VBROADCASTSS lo+64(FP), Y6
+	VBROADCASTSS hi+68(FP), Y7
+	LEAQ         (SI)(DI*1), DI
+	VMAXPS       Y1, Y6, Y1
+	VMINPS       Y1, Y7, Y1
+	VMASKMOVPS   Y1, Y0, (DI)
+	VMAXPS       Y2, Y6, Y2
+	VMINPS       Y2, Y7, Y2
+	VMASKMOVPS   Y2, Y0, (DI)(AX*1)
+	VMAXPS       Y3, Y6, Y3
+	VMINPS       Y3, Y7, Y3
+	VMASKMOVPS   Y3, Y0, (DI)(AX*2)
+	VMAXPS       Y4, Y6, Y4
+	VMINPS       Y4, Y7, Y4
+	VMASKMOVPS   Y4, Y0, (DI)(CX*1)
+	VMAXPS       Y5, Y6, Y5
+	VMINPS       Y5, Y7, Y5
+	VMASKMOVPS   Y5, Y0, (DI)(AX*4)
+
+next:
+	LEAQ (BX)(DX*1), BX
+	LEAQ (SI)(DX*1), SI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX2Row_K3S1_6R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// Requires: AVX, FMA3
+TEXT ·dwAVX2Row_K3S1_6R(SB), NOSPLIT, $0-80
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), BX
+	MOVQ y+24(FP), SI
+
+group:
+	XORQ DI, DI
+
+block:
+	LEAQ   32(DI), R8
+	CMPQ   R8, AX
+	JG     tail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	LEAQ   (BX)(DI*1), R8
+	MOVQ   w+8(FP), R9
+	ADDQ   DI, R9
+	MOVQ   nkh+40(FP), R10
+	TESTQ  R10, R10
+	JEQ    fullepilogue
+
+fullrows:
+	VMOVUPS     (R9), Y6
+	VMOVUPS     (R9)(AX*1), Y7
+	VMOVUPS     (R9)(AX*2), Y8
+	VFMADD231PS (R8), Y6, Y0
+	VMOVUPS     (R8)(AX*1), Y9
+	VFMADD231PS Y9, Y6, Y1
+	VMOVUPS     (R8)(AX*2), Y10
+	VFMADD231PS Y10, Y6, Y2
+	VMOVUPS     (R8)(CX*1), Y11
+	VFMADD231PS Y11, Y6, Y3
+	VMOVUPS     (R8)(AX*4), Y12
+	VFMADD231PS Y12, Y6, Y4
+	VMOVUPS     (R8)(DX*1), Y13
+	VFMADD231PS Y13, Y6, Y5
+	VFMADD231PS Y9, Y7, Y0
+	VFMADD231PS Y10, Y7, Y1
+	VFMADD231PS Y11, Y7, Y2
+	VFMADD231PS Y12, Y7, Y3
+	VFMADD231PS Y13, Y7, Y4
+	VMOVUPS     (R8)(CX*2), Y6
+	VFMADD231PS Y6, Y7, Y5
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y11, Y8, Y1
+	VFMADD231PS Y12, Y8, Y2
+	VFMADD231PS Y13, Y8, Y3
+	VFMADD231PS Y6, Y8, Y4
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         fullrows
+
+fullepilogue:
+	MOVQ    bias+16(FP), R8
+	TESTQ   R8, R8
+	JEQ     fullclamp
+	VMOVUPS (R8)(DI*1), Y6
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y6, Y3, Y3
+	VADDPS  Y6, Y4, Y4
+	VADDPS  Y6, Y5, Y5
+
+fullclamp:
+	VBROADCASTSS lo+64(FP), Y6
+	VBROADCASTSS hi+68(FP), Y7
+	LEAQ         (SI)(DI*1), R8
+	VMAXPS       Y0, Y6, Y0
+	VMINPS       Y0, Y7, Y0
+	VMOVUPS      Y0, (R8)
+	VMAXPS       Y1, Y6, Y1
+	VMINPS       Y1, Y7, Y1
+	VMOVUPS      Y1, (R8)(AX*1)
+	VMAXPS       Y2, Y6, Y2
+	VMINPS       Y2, Y7, Y2
+	VMOVUPS      Y2, (R8)(AX*2)
+	VMAXPS       Y3, Y6, Y3
+	VMINPS       Y3, Y7, Y3
+	VMOVUPS      Y3, (R8)(CX*1)
+	VMAXPS       Y4, Y6, Y4
+	VMINPS       Y4, Y7, Y4
+	VMOVUPS      Y4, (R8)(AX*4)
+	VMAXPS       Y5, Y6, Y5
+	VMINPS       Y5, Y7, Y5
+	VMOVUPS      Y5, (R8)(DX*1)
+	ADDQ         $0x00000020, DI
+	JMP          block
+
+tail:
+	CMPQ    DI, AX
+	JGE     next
+	MOVQ    tail+72(FP), R8
+	VMOVDQU (R8), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	LEAQ    (BX)(DI*1), R8
+	MOVQ    w+8(FP), R9
+	ADDQ    DI, R9
+	MOVQ    nkh+40(FP), R10
+	TESTQ   R10, R10
+	JEQ     tailepilogue
+
+tailrows:
+	VMASKMOVPS  (R9), Y0, Y7
+	VMASKMOVPS  (R9)(AX*1), Y0, Y8
+	VMASKMOVPS  (R9)(AX*2), Y0, Y9
+	VMASKMOVPS  (R8), Y0, Y10
+	VFMADD231PS Y10, Y7, Y1
+	VMASKMOVPS  (R8)(AX*1), Y0, Y10
+	VFMADD231PS Y10, Y7, Y2
+	VMASKMOVPS  (R8)(AX*2), Y0, Y11
+	VFMADD231PS Y11, Y7, Y3
+	VMASKMOVPS  (R8)(CX*1), Y0, Y12
+	VFMADD231PS Y12, Y7, Y4
+	VMASKMOVPS  (R8)(AX*4), Y0, Y13
+	VFMADD231PS Y13, Y7, Y5
+	VMASKMOVPS  (R8)(DX*1), Y0, Y14
+	VFMADD231PS Y14, Y7, Y6
+	VFMADD231PS Y10, Y8, Y1
+	VFMADD231PS Y11, Y8, Y2
+	VFMADD231PS Y12, Y8, Y3
+	VFMADD231PS Y13, Y8, Y4
+	VFMADD231PS Y14, Y8, Y5
+	VMASKMOVPS  (R8)(CX*2), Y0, Y7
+	VFMADD231PS Y7, Y8, Y6
+	VFMADD231PS Y11, Y9, Y1
+	VFMADD231PS Y12, Y9, Y2
+	VFMADD231PS Y13, Y9, Y3
+	VFMADD231PS Y14, Y9, Y4
+	VFMADD231PS Y7, Y9, Y5
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         tailrows
+
+tailepilogue:
+	MOVQ       bias+16(FP), R8
+	TESTQ      R8, R8
+	JEQ        tailclamp
+	VMASKMOVPS (R8)(DI*1), Y0, Y7
+	VADDPS     Y7, Y1, Y1
+	VADDPS     Y7, Y2, Y2
+	VADDPS     Y7, Y3, Y3
+	VADDPS     Y7, Y4, Y4
+	VADDPS     Y7, Y5, Y5
+	VADDPS     Y7, Y6, Y6
+
+tailclamp:
+	VBROADCASTSS lo+64(FP), Y7
+	VBROADCASTSS hi+68(FP), Y8
+	LEAQ         (SI)(DI*1), DI
+	VMAXPS       Y1, Y7, Y1
+	VMINPS       Y1, Y8, Y1
+	VMASKMOVPS   Y1, Y0, (DI)
+	VMAXPS       Y2, Y7, Y2
+	VMINPS       Y2, Y8, Y2
+	VMASKMOVPS   Y2, Y0, (DI)(AX*1)
+	VMAXPS       Y3, Y7, Y3
+	VMINPS       Y3, Y8, Y3
+	VMASKMOVPS   Y3, Y0, (DI)(AX*2)
+	VMAXPS       Y4, Y7, Y4
+	VMINPS       Y4, Y8, Y4
+	VMASKMOVPS   Y4, Y0, (DI)(CX*1)
+	VMAXPS       Y5, Y7, Y5
+	VMINPS       Y5, Y8, Y5
+	VMASKMOVPS   Y5, Y0, (DI)(AX*4)
+	VMAXPS       Y6, Y7, Y6
+	VMINPS       Y6, Y8, Y6
+	VMASKMOVPS   Y6, Y0, (DI)(DX*1)
+
+next:
+	LEAQ (BX)(CX*2), BX
+	LEAQ (SI)(CX*2), SI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX2Row_K3S1_7R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// Requires: AVX, FMA3
+TEXT ·dwAVX2Row_K3S1_7R(SB), NOSPLIT, $0-80
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), SI
+	MOVQ y+24(FP), DI
+
+group:
+	XORQ R8, R8
+
+block:
+	LEAQ   32(R8), R9
+	CMPQ   R9, AX
+	JG     tail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	LEAQ   (SI)(R8*1), R9
+	MOVQ   w+8(FP), R10
+	ADDQ   R8, R10
+	MOVQ   nkh+40(FP), R11
+	TESTQ  R11, R11
+	JEQ    fullepilogue
+
+fullrows:
+	VMOVUPS     (R10), Y7
+	VMOVUPS     (R10)(AX*1), Y8
+	VMOVUPS     (R10)(AX*2), Y9
+	VFMADD231PS (R9), Y7, Y0
+	VMOVUPS     (R9)(AX*1), Y10
+	VFMADD231PS Y10, Y7, Y1
+	VMOVUPS     (R9)(AX*2), Y11
+	VFMADD231PS Y11, Y7, Y2
+	VMOVUPS     (R9)(CX*1), Y12
+	VFMADD231PS Y12, Y7, Y3
+	VMOVUPS     (R9)(AX*4), Y13
+	VFMADD231PS Y13, Y7, Y4
+	VFMADD231PS (R9)(DX*1), Y7, Y5
+	VFMADD231PS (R9)(CX*2), Y7, Y6
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y11, Y8, Y1
+	VFMADD231PS Y12, Y8, Y2
+	VFMADD231PS Y13, Y8, Y3
+	VMOVUPS     (R9)(DX*1), Y7
+	VFMADD231PS Y7, Y8, Y4
+	VFMADD231PS (R9)(CX*2), Y8, Y5
+	VFMADD231PS (R9)(BX*1), Y8, Y6
+	VFMADD231PS Y11, Y9, Y0
+	VFMADD231PS Y12, Y9, Y1
+	VFMADD231PS Y13, Y9, Y2
+	VFMADD231PS Y7, Y9, Y3
+	VFMADD231PS (R9)(CX*2), Y9, Y4
+	VFMADD231PS (R9)(BX*1), Y9, Y5
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         fullrows
+
+fullepilogue:
+	MOVQ    bias+16(FP), R9
+	TESTQ   R9, R9
+	JEQ     fullclamp
+	VMOVUPS (R9)(R8*1), Y7
+	VADDPS  Y7, Y0, Y0
+	VADDPS  Y7, Y1, Y1
+	VADDPS  Y7, Y2, Y2
+	VADDPS  Y7, Y3, Y3
+	VADDPS  Y7, Y4, Y4
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y7, Y6, Y6
+
+fullclamp:
+	VBROADCASTSS lo+64(FP), Y7
+	VBROADCASTSS hi+68(FP), Y8
+	LEAQ         (DI)(R8*1), R9
+	VMAXPS       Y0, Y7, Y0
+	VMINPS       Y0, Y8, Y0
+	VMOVUPS      Y0, (R9)
+	VMAXPS       Y1, Y7, Y1
+	VMINPS       Y1, Y8, Y1
+	VMOVUPS      Y1, (R9)(AX*1)
+	VMAXPS       Y2, Y7, Y2
+	VMINPS       Y2, Y8, Y2
+	VMOVUPS      Y2, (R9)(AX*2)
+	VMAXPS       Y3, Y7, Y3
+	VMINPS       Y3, Y8, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	VMAXPS       Y4, Y7, Y4
+	VMINPS       Y4, Y8, Y4
+	VMOVUPS      Y4, (R9)(AX*4)
+	VMAXPS       Y5, Y7, Y5
+	VMINPS       Y5, Y8, Y5
+	VMOVUPS      Y5, (R9)(DX*1)
+	VMAXPS       Y6, Y7, Y6
+	VMINPS       Y6, Y8, Y6
+	VMOVUPS      Y6, (R9)(CX*2)
+	ADDQ         $0x00000020, R8
+	JMP          block
+
+tail:
+	CMPQ    R8, AX
+	JGE     next
+	MOVQ    tail+72(FP), R9
+	VMOVDQU (R9), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	LEAQ    (SI)(R8*1), R9
+	MOVQ    w+8(FP), R10
+	ADDQ    R8, R10
+	MOVQ    nkh+40(FP), R11
+	TESTQ   R11, R11
+	JEQ     tailepilogue
+
+tailrows:
+	VMASKMOVPS  (R10), Y0, Y8
+	VMASKMOVPS  (R10)(AX*1), Y0, Y9
+	VMASKMOVPS  (R10)(AX*2), Y0, Y10
+	VMASKMOVPS  (R9), Y0, Y11
+	VFMADD231PS Y11, Y8, Y1
+	VMASKMOVPS  (R9)(AX*1), Y0, Y11
+	VFMADD231PS Y11, Y8, Y2
+	VMASKMOVPS  (R9)(AX*2), Y0, Y12
+	VFMADD231PS Y12, Y8, Y3
+	VMASKMOVPS  (R9)(CX*1), Y0, Y13
+	VFMADD231PS Y13, Y8, Y4
+	VMASKMOVPS  (R9)(AX*4), Y0, Y14
+	VFMADD231PS Y14, Y8, Y5
+	VMASKMOVPS  (R9)(DX*1), Y0, Y15
+	VFMADD231PS Y15, Y8, Y6
+	VMASKMOVPS  (R9)(CX*2), Y0, Y15
+	VFMADD231PS Y15, Y8, Y7
+	VFMADD231PS Y11, Y9, Y1
+	VFMADD231PS Y12, Y9, Y2
+	VFMADD231PS Y13, Y9, Y3
+	VFMADD231PS Y14, Y9, Y4
+	VMASKMOVPS  (R9)(DX*1), Y0, Y8
+	VFMADD231PS Y8, Y9, Y5
+	VMASKMOVPS  (R9)(CX*2), Y0, Y11
+	VFMADD231PS Y11, Y9, Y6
+	VMASKMOVPS  (R9)(BX*1), Y0, Y11
+	VFMADD231PS Y11, Y9, Y7
+	VFMADD231PS Y12, Y10, Y1
+	VFMADD231PS Y13, Y10, Y2
+	VFMADD231PS Y14, Y10, Y3
+	VFMADD231PS Y8, Y10, Y4
+	VMASKMOVPS  (R9)(CX*2), Y0, Y8
+	VFMADD231PS Y8, Y10, Y5
+	VMASKMOVPS  (R9)(BX*1), Y0, Y8
+	VFMADD231PS Y8, Y10, Y6
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         tailrows
+
+tailepilogue:
+	MOVQ       bias+16(FP), R9
+	TESTQ      R9, R9
+	JEQ        tailclamp
+	VMASKMOVPS (R9)(R8*1), Y0, Y8
+	VADDPS     Y8, Y1, Y1
+	VADDPS     Y8, Y2, Y2
+	VADDPS     Y8, Y3, Y3
+	VADDPS     Y8, Y4, Y4
+	VADDPS     Y8, Y5, Y5
+	VADDPS     Y8, Y6, Y6
+	VADDPS     Y8, Y7, Y7
+
+tailclamp:
+	VBROADCASTSS lo+64(FP), Y8
+	VBROADCASTSS hi+68(FP), Y9
+	LEAQ         (DI)(R8*1), R8
+	VMAXPS       Y1, Y8, Y1
+	VMINPS       Y1, Y9, Y1
+	VMASKMOVPS   Y1, Y0, (R8)
+	VMAXPS       Y2, Y8, Y2
+	VMINPS       Y2, Y9, Y2
+	VMASKMOVPS   Y2, Y0, (R8)(AX*1)
+	VMAXPS       Y3, Y8, Y3
+	VMINPS       Y3, Y9, Y3
+	VMASKMOVPS   Y3, Y0, (R8)(AX*2)
+	VMAXPS       Y4, Y8, Y4
+	VMINPS       Y4, Y9, Y4
+	VMASKMOVPS   Y4, Y0, (R8)(CX*1)
+	VMAXPS       Y5, Y8, Y5
+	VMINPS       Y5, Y9, Y5
+	VMASKMOVPS   Y5, Y0, (R8)(AX*4)
+	VMAXPS       Y6, Y8, Y6
+	VMINPS       Y6, Y9, Y6
+	VMASKMOVPS   Y6, Y0, (R8)(DX*1)
+	VMAXPS       Y7, Y8, Y7
+	VMINPS       Y7, Y9, Y7
+	VMASKMOVPS   Y7, Y0, (R8)(CX*2)
+
+next:
+	LEAQ (SI)(BX*1), SI
+	LEAQ (DI)(BX*1), DI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX2Row_K3S1_8R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// Requires: AVX, FMA3
+TEXT ·dwAVX2Row_K3S1_8R(SB), NOSPLIT, $0-80
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), SI
+	MOVQ y+24(FP), DI
+
+group:
+	XORQ R8, R8
+
+block:
+	LEAQ   32(R8), R9
+	CMPQ   R9, AX
+	JG     tail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	LEAQ   (SI)(R8*1), R9
+	MOVQ   w+8(FP), R10
+	ADDQ   R8, R10
+	MOVQ   nkh+40(FP), R11
+	TESTQ  R11, R11
+	JEQ    fullepilogue
+
+fullrows:
+	VMOVUPS     (R10), Y8
+	VMOVUPS     (R10)(AX*1), Y9
+	VMOVUPS     (R10)(AX*2), Y10
+	VFMADD231PS (R9), Y8, Y0
+	VMOVUPS     (R9)(AX*1), Y11
+	VFMADD231PS Y11, Y8, Y1
+	VMOVUPS     (R9)(AX*2), Y12
+	VFMADD231PS Y12, Y8, Y2
+	VMOVUPS     (R9)(CX*1), Y13
+	VFMADD231PS Y13, Y8, Y3
+	VFMADD231PS (R9)(AX*4), Y8, Y4
+	VFMADD231PS (R9)(DX*1), Y8, Y5
+	VFMADD231PS (R9)(CX*2), Y8, Y6
+	VFMADD231PS (R9)(BX*1), Y8, Y7
+	VFMADD231PS Y11, Y9, Y0
+	VFMADD231PS Y12, Y9, Y1
+	VFMADD231PS Y13, Y9, Y2
+	VMOVUPS     (R9)(AX*4), Y8
+	VFMADD231PS Y8, Y9, Y3
+	VFMADD231PS (R9)(DX*1), Y9, Y4
+	VFMADD231PS (R9)(CX*2), Y9, Y5
+	VFMADD231PS (R9)(BX*1), Y9, Y6
+	VFMADD231PS (R9)(AX*8), Y9, Y7
+	VFMADD231PS Y12, Y10, Y0
+	VFMADD231PS Y13, Y10, Y1
+	VFMADD231PS Y8, Y10, Y2
+	VFMADD231PS (R9)(DX*1), Y10, Y3
+	VFMADD231PS (R9)(CX*2), Y10, Y4
+	VFMADD231PS (R9)(BX*1), Y10, Y5
+	VFMADD231PS (R9)(AX*8), Y10, Y6
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         fullrows
+
+fullepilogue:
+	MOVQ    bias+16(FP), R9
+	TESTQ   R9, R9
+	JEQ     fullclamp
+	VMOVUPS (R9)(R8*1), Y8
+	VADDPS  Y8, Y0, Y0
+	VADDPS  Y8, Y1, Y1
+	VADDPS  Y8, Y2, Y2
+	VADDPS  Y8, Y3, Y3
+	VADDPS  Y8, Y4, Y4
+	VADDPS  Y8, Y5, Y5
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y8, Y7, Y7
+
+fullclamp:
+	VBROADCASTSS lo+64(FP), Y8
+	VBROADCASTSS hi+68(FP), Y9
+	LEAQ         (DI)(R8*1), R9
+	VMAXPS       Y0, Y8, Y0
+	VMINPS       Y0, Y9, Y0
+	VMOVUPS      Y0, (R9)
+	VMAXPS       Y1, Y8, Y1
+	VMINPS       Y1, Y9, Y1
+	VMOVUPS      Y1, (R9)(AX*1)
+	VMAXPS       Y2, Y8, Y2
+	VMINPS       Y2, Y9, Y2
+	VMOVUPS      Y2, (R9)(AX*2)
+	VMAXPS       Y3, Y8, Y3
+	VMINPS       Y3, Y9, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	VMAXPS       Y4, Y8, Y4
+	VMINPS       Y4, Y9, Y4
+	VMOVUPS      Y4, (R9)(AX*4)
+	VMAXPS       Y5, Y8, Y5
+	VMINPS       Y5, Y9, Y5
+	VMOVUPS      Y5, (R9)(DX*1)
+	VMAXPS       Y6, Y8, Y6
+	VMINPS       Y6, Y9, Y6
+	VMOVUPS      Y6, (R9)(CX*2)
+	VMAXPS       Y7, Y8, Y7
+	VMINPS       Y7, Y9, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	ADDQ         $0x00000020, R8
+	JMP          block
+
+tail:
+	CMPQ    R8, AX
+	JGE     next
+	MOVQ    tail+72(FP), R9
+	VMOVDQU (R9), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	LEAQ    (SI)(R8*1), R9
+	MOVQ    w+8(FP), R10
+	ADDQ    R8, R10
+	MOVQ    nkh+40(FP), R11
+	TESTQ   R11, R11
+	JEQ     tailepilogue
+
+tailrows:
+	VMASKMOVPS  (R10), Y0, Y9
+	VMASKMOVPS  (R10)(AX*1), Y0, Y10
+	VMASKMOVPS  (R10)(AX*2), Y0, Y11
+	VMASKMOVPS  (R9), Y0, Y12
+	VFMADD231PS Y12, Y9, Y1
+	VMASKMOVPS  (R9)(AX*1), Y0, Y12
+	VFMADD231PS Y12, Y9, Y2
+	VMASKMOVPS  (R9)(AX*2), Y0, Y13
+	VFMADD231PS Y13, Y9, Y3
+	VMASKMOVPS  (R9)(CX*1), Y0, Y14
+	VFMADD231PS Y14, Y9, Y4
+	VMASKMOVPS  (R9)(AX*4), Y0, Y15
+	VFMADD231PS Y15, Y9, Y5
+	VMASKMOVPS  (R9)(DX*1), Y0, Y15
+	VFMADD231PS Y15, Y9, Y6
+	VMASKMOVPS  (R9)(CX*2), Y0, Y15
+	VFMADD231PS Y15, Y9, Y7
+	VMASKMOVPS  (R9)(BX*1), Y0, Y15
+	VFMADD231PS Y15, Y9, Y8
+	VFMADD231PS Y12, Y10, Y1
+	VFMADD231PS Y13, Y10, Y2
+	VFMADD231PS Y14, Y10, Y3
+	VMASKMOVPS  (R9)(AX*4), Y0, Y9
+	VFMADD231PS Y9, Y10, Y4
+	VMASKMOVPS  (R9)(DX*1), Y0, Y12
+	VFMADD231PS Y12, Y10, Y5
+	VMASKMOVPS  (R9)(CX*2), Y0, Y12
+	VFMADD231PS Y12, Y10, Y6
+	VMASKMOVPS  (R9)(BX*1), Y0, Y12
+	VFMADD231PS Y12, Y10, Y7
+	VMASKMOVPS  (R9)(AX*8), Y0, Y12
+	VFMADD231PS Y12, Y10, Y8
+	VFMADD231PS Y13, Y11, Y1
+	VFMADD231PS Y14, Y11, Y2
+	VFMADD231PS Y9, Y11, Y3
+	VMASKMOVPS  (R9)(DX*1), Y0, Y9
+	VFMADD231PS Y9, Y11, Y4
+	VMASKMOVPS  (R9)(CX*2), Y0, Y9
+	VFMADD231PS Y9, Y11, Y5
+	VMASKMOVPS  (R9)(BX*1), Y0, Y9
+	VFMADD231PS Y9, Y11, Y6
+	VMASKMOVPS  (R9)(AX*8), Y0, Y9
+	VFMADD231PS Y9, Y11, Y7
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         tailrows
+
+tailepilogue:
+	MOVQ       bias+16(FP), R9
+	TESTQ      R9, R9
+	JEQ        tailclamp
+	VMASKMOVPS (R9)(R8*1), Y0, Y9
+	VADDPS     Y9, Y1, Y1
+	VADDPS     Y9, Y2, Y2
+	VADDPS     Y9, Y3, Y3
+	VADDPS     Y9, Y4, Y4
+	VADDPS     Y9, Y5, Y5
+	VADDPS     Y9, Y6, Y6
+	VADDPS     Y9, Y7, Y7
+	VADDPS     Y9, Y8, Y8
+
+tailclamp:
+	VBROADCASTSS lo+64(FP), Y9
+	VBROADCASTSS hi+68(FP), Y10
+	LEAQ         (DI)(R8*1), R8
+	VMAXPS       Y1, Y9, Y1
+	VMINPS       Y1, Y10, Y1
+	VMASKMOVPS   Y1, Y0, (R8)
+	VMAXPS       Y2, Y9, Y2
+	VMINPS       Y2, Y10, Y2
+	VMASKMOVPS   Y2, Y0, (R8)(AX*1)
+	VMAXPS       Y3, Y9, Y3
+	VMINPS       Y3, Y10, Y3
+	VMASKMOVPS   Y3, Y0, (R8)(AX*2)
+	VMAXPS       Y4, Y9, Y4
+	VMINPS       Y4, Y10, Y4
+	VMASKMOVPS   Y4, Y0, (R8)(CX*1)
+	VMAXPS       Y5, Y9, Y5
+	VMINPS       Y5, Y10, Y5
+	VMASKMOVPS   Y5, Y0, (R8)(AX*4)
+	VMAXPS       Y6, Y9, Y6
+	VMINPS       Y6, Y10, Y6
+	VMASKMOVPS   Y6, Y0, (R8)(DX*1)
+	VMAXPS       Y7, Y9, Y7
+	VMINPS       Y7, Y10, Y7
+	VMASKMOVPS   Y7, Y0, (R8)(CX*2)
+	VMAXPS       Y8, Y9, Y8
+	VMINPS       Y8, Y10, Y8
+	VMASKMOVPS   Y8, Y0, (R8)(BX*1)
+
+next:
+	LEAQ (SI)(AX*8), SI
+	LEAQ (DI)(AX*8), DI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX2Row_K3S1_4LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// Requires: AVX, FMA3
+TEXT ·dwAVX2Row_K3S1_4LR(SB), NOSPLIT, $0-80
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), DX
+	MOVQ x+0(FP), DX
+	MOVQ y+24(FP), BX
+
+group:
+	XORQ SI, SI
+
+block:
+	LEAQ   32(SI), DI
+	CMPQ   DI, AX
+	JG     tail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	LEAQ   (DX)(SI*1), DI
+	MOVQ   w+8(FP), R8
+	ADDQ   SI, R8
+	MOVQ   nkh+40(FP), R9
+	TESTQ  R9, R9
+	JEQ    fullepilogue
+
+fullrows:
+	VMOVUPS     (R8), Y4
+	VMOVUPS     (R8)(AX*1), Y5
+	VMOVUPS     (R8)(AX*2), Y6
+	VMOVUPS     (DI), Y7
+	VFMADD231PS Y7, Y4, Y1
+	VMOVUPS     (DI)(AX*1), Y8
+	VFMADD231PS Y8, Y4, Y2
+	VMOVUPS     (DI)(AX*2), Y9
+	VFMADD231PS Y9, Y4, Y3
+	VFMADD231PS Y7, Y5, Y0
+	VFMADD231PS Y8, Y5, Y1
+	VFMADD231PS Y9, Y5, Y2
+	VMOVUPS     (DI)(CX*1), Y4
+	VFMADD231PS Y4, Y5, Y3
+	VFMADD231PS Y8, Y6, Y0
+	VFMADD231PS Y9, Y6, Y1
+	VFMADD231PS Y4, Y6, Y2
+	ADDQ        xRow+48(FP), DI
+	LEAQ        (R8)(CX*1), R8
+	DECQ        R9
+	JNE         fullrows
+
+fullepilogue:
+	MOVQ    bias+16(FP), DI
+	TESTQ   DI, DI
+	JEQ     fullclamp
+	VMOVUPS (DI)(SI*1), Y4
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y4, Y1, Y1
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y4, Y3, Y3
+
+fullclamp:
+	VBROADCASTSS lo+64(FP), Y4
+	VBROADCASTSS hi+68(FP), Y5
+	LEAQ         (BX)(SI*1), DI
+	VMAXPS       Y0, Y4, Y0
+	VMINPS       Y0, Y5, Y0
+	VMOVUPS      Y0, (DI)
+	VMAXPS       Y1, Y4, Y1
+	VMINPS       Y1, Y5, Y1
+	VMOVUPS      Y1, (DI)(AX*1)
+	VMAXPS       Y2, Y4, Y2
+	VMINPS       Y2, Y5, Y2
+	VMOVUPS      Y2, (DI)(AX*2)
+	VMAXPS       Y3, Y4, Y3
+	VMINPS       Y3, Y5, Y3
+	VMOVUPS      Y3, (DI)(CX*1)
+	ADDQ         $0x00000020, SI
+	JMP          block
+
+tail:
+	CMPQ    SI, AX
+	JGE     next
+	MOVQ    tail+72(FP), DI
+	VMOVDQU (DI), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	LEAQ    (DX)(SI*1), DI
+	MOVQ    w+8(FP), R8
+	ADDQ    SI, R8
+	MOVQ    nkh+40(FP), R9
+	TESTQ   R9, R9
+	JEQ     tailepilogue
+
+tailrows:
+	VMASKMOVPS  (R8), Y0, Y5
+	VMASKMOVPS  (R8)(AX*1), Y0, Y6
+	VMASKMOVPS  (R8)(AX*2), Y0, Y7
+	VMASKMOVPS  (DI), Y0, Y8
+	VFMADD231PS Y8, Y5, Y2
+	VMASKMOVPS  (DI)(AX*1), Y0, Y9
+	VFMADD231PS Y9, Y5, Y3
+	VMASKMOVPS  (DI)(AX*2), Y0, Y10
+	VFMADD231PS Y10, Y5, Y4
+	VFMADD231PS Y8, Y6, Y1
+	VFMADD231PS Y9, Y6, Y2
+	VFMADD231PS Y10, Y6, Y3
+	VMASKMOVPS  (DI)(CX*1), Y0, Y5
+	VFMADD231PS Y5, Y6, Y4
+	VFMADD231PS Y9, Y7, Y1
+	VFMADD231PS Y10, Y7, Y2
+	VFMADD231PS Y5, Y7, Y3
+	ADDQ        xRow+48(FP), DI
+	LEAQ        (R8)(CX*1), R8
+	DECQ        R9
+	JNE         tailrows
+
+tailepilogue:
+	MOVQ       bias+16(FP), DI
+	TESTQ      DI, DI
+	JEQ        tailclamp
+	VMASKMOVPS (DI)(SI*1), Y0, Y5
+	VADDPS     Y5, Y1, Y1
+	VADDPS     Y5, Y2, Y2
+	VADDPS     Y5, Y3, Y3
+	VADDPS     Y5, Y4, Y4
+
+tailclamp:
+	VBROADCASTSS lo+64(FP), Y5
+	VBROADCASTSS hi+68(FP), Y6
+	LEAQ         (BX)(SI*1), SI
+	VMAXPS       Y1, Y5, Y1
+	VMINPS       Y1, Y6, Y1
+	VMASKMOVPS   Y1, Y0, (SI)
+	VMAXPS       Y2, Y5, Y2
+	VMINPS       Y2, Y6, Y2
+	VMASKMOVPS   Y2, Y0, (SI)(AX*1)
+	VMAXPS       Y3, Y5, Y3
+	VMINPS       Y3, Y6, Y3
+	VMASKMOVPS   Y3, Y0, (SI)(AX*2)
+	VMAXPS       Y4, Y5, Y4
+	VMINPS       Y4, Y6, Y4
+	VMASKMOVPS   Y4, Y0, (SI)(CX*1)
+
+next:
+	LEAQ (DX)(AX*4), DX
+	LEAQ (BX)(AX*4), BX
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX2Row_K3S1_5LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// Requires: AVX, FMA3
+TEXT ·dwAVX2Row_K3S1_5LR(SB), NOSPLIT, $0-80
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), BX
+	MOVQ y+24(FP), SI
+
+group:
+	XORQ DI, DI
+
+block:
+	LEAQ   32(DI), R8
+	CMPQ   R8, AX
+	JG     tail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	LEAQ   (BX)(DI*1), R8
+	MOVQ   w+8(FP), R9
+	ADDQ   DI, R9
+	MOVQ   nkh+40(FP), R10
+	TESTQ  R10, R10
+	JEQ    fullepilogue
+
+fullrows:
+	VMOVUPS     (R9), Y5
+	VMOVUPS     (R9)(AX*1), Y6
+	VMOVUPS     (R9)(AX*2), Y7
+	VMOVUPS     (R8), Y8
+	VFMADD231PS Y8, Y5, Y1
+	VMOVUPS     (R8)(AX*1), Y9
+	VFMADD231PS Y9, Y5, Y2
+	VMOVUPS     (R8)(AX*2), Y10
+	VFMADD231PS Y10, Y5, Y3
+	VMOVUPS     (R8)(CX*1), Y11
+	VFMADD231PS Y11, Y5, Y4
+	VFMADD231PS Y8, Y6, Y0
+	VFMADD231PS Y9, Y6, Y1
+	VFMADD231PS Y10, Y6, Y2
+	VFMADD231PS Y11, Y6, Y3
+	VMOVUPS     (R8)(AX*4), Y5
+	VFMADD231PS Y5, Y6, Y4
+	VFMADD231PS Y9, Y7, Y0
+	VFMADD231PS Y10, Y7, Y1
+	VFMADD231PS Y11, Y7, Y2
+	VFMADD231PS Y5, Y7, Y3
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         fullrows
+
+fullepilogue:
+	MOVQ    bias+16(FP), R8
+	TESTQ   R8, R8
+	JEQ     fullclamp
+	VMOVUPS (R8)(DI*1), Y5
+	VADDPS  Y5, Y0, Y0
+	VADDPS  Y5, Y1, Y1
+	VADDPS  Y5, Y2, Y2
+	VADDPS  Y5, Y3, Y3
+	VADDPS  Y5, Y4, Y4
+
+fullclamp:
+	VBROADCASTSS lo+64(FP), Y5
+	VBROADCASTSS hi+68(FP), Y6
+	LEAQ         (SI)(DI*1), R8
+	VMAXPS       Y0, Y5, Y0
+	VMINPS       Y0, Y6, Y0
+	VMOVUPS      Y0, (R8)
+	VMAXPS       Y1, Y5, Y1
+	VMINPS       Y1, Y6, Y1
+	VMOVUPS      Y1, (R8)(AX*1)
+	VMAXPS       Y2, Y5, Y2
+	VMINPS       Y2, Y6, Y2
+	VMOVUPS      Y2, (R8)(AX*2)
+	VMAXPS       Y3, Y5, Y3
+	VMINPS       Y3, Y6, Y3
+	VMOVUPS      Y3, (R8)(CX*1)
+	VMAXPS       Y4, Y5, Y4
+	VMINPS       Y4, Y6, Y4
+	VMOVUPS      Y4, (R8)(AX*4)
+	ADDQ         $0x00000020, DI
+	JMP          block
+
+tail:
+	CMPQ    DI, AX
+	JGE     next
+	MOVQ    tail+72(FP), R8
+	VMOVDQU (R8), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	LEAQ    (BX)(DI*1), R8
+	MOVQ    w+8(FP), R9
+	ADDQ    DI, R9
+	MOVQ    nkh+40(FP), R10
+	TESTQ   R10, R10
+	JEQ     tailepilogue
+
+tailrows:
+	VMASKMOVPS  (R9), Y0, Y6
+	VMASKMOVPS  (R9)(AX*1), Y0, Y7
+	VMASKMOVPS  (R9)(AX*2), Y0, Y8
+	VMASKMOVPS  (R8), Y0, Y9
+	VFMADD231PS Y9, Y6, Y2
+	VMASKMOVPS  (R8)(AX*1), Y0, Y10
+	VFMADD231PS Y10, Y6, Y3
+	VMASKMOVPS  (R8)(AX*2), Y0, Y11
+	VFMADD231PS Y11, Y6, Y4
+	VMASKMOVPS  (R8)(CX*1), Y0, Y12
+	VFMADD231PS Y12, Y6, Y5
+	VFMADD231PS Y9, Y7, Y1
+	VFMADD231PS Y10, Y7, Y2
+	VFMADD231PS Y11, Y7, Y3
+	VFMADD231PS Y12, Y7, Y4
+	VMASKMOVPS  (R8)(AX*4), Y0, Y6
+	VFMADD231PS Y6, Y7, Y5
+	VFMADD231PS Y10, Y8, Y1
+	VFMADD231PS Y11, Y8, Y2
+	VFMADD231PS Y12, Y8, Y3
+	VFMADD231PS Y6, Y8, Y4
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         tailrows
+
+tailepilogue:
+	MOVQ       bias+16(FP), R8
+	TESTQ      R8, R8
+	JEQ        tailclamp
+	VMASKMOVPS (R8)(DI*1), Y0, Y6
+	VADDPS     Y6, Y1, Y1
+	VADDPS     Y6, Y2, Y2
+	VADDPS     Y6, Y3, Y3
+	VADDPS     Y6, Y4, Y4
+	VADDPS     Y6, Y5, Y5
+
+tailclamp:
+	VBROADCASTSS lo+64(FP), Y6
+	VBROADCASTSS hi+68(FP), Y7
+	LEAQ         (SI)(DI*1), DI
+	VMAXPS       Y1, Y6, Y1
+	VMINPS       Y1, Y7, Y1
+	VMASKMOVPS   Y1, Y0, (DI)
+	VMAXPS       Y2, Y6, Y2
+	VMINPS       Y2, Y7, Y2
+	VMASKMOVPS   Y2, Y0, (DI)(AX*1)
+	VMAXPS       Y3, Y6, Y3
+	VMINPS       Y3, Y7, Y3
+	VMASKMOVPS   Y3, Y0, (DI)(AX*2)
+	VMAXPS       Y4, Y6, Y4
+	VMINPS       Y4, Y7, Y4
+	VMASKMOVPS   Y4, Y0, (DI)(CX*1)
+	VMAXPS       Y5, Y6, Y5
+	VMINPS       Y5, Y7, Y5
+	VMASKMOVPS   Y5, Y0, (DI)(AX*4)
+
+next:
+	LEAQ (BX)(DX*1), BX
+	LEAQ (SI)(DX*1), SI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX2Row_K3S1_6LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// Requires: AVX, FMA3
+TEXT ·dwAVX2Row_K3S1_6LR(SB), NOSPLIT, $0-80
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), BX
+	MOVQ y+24(FP), SI
+
+group:
+	XORQ DI, DI
+
+block:
+	LEAQ   32(DI), R8
+	CMPQ   R8, AX
+	JG     tail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	LEAQ   (BX)(DI*1), R8
+	MOVQ   w+8(FP), R9
+	ADDQ   DI, R9
+	MOVQ   nkh+40(FP), R10
+	TESTQ  R10, R10
+	JEQ    fullepilogue
+
+fullrows:
+	VMOVUPS     (R9), Y6
+	VMOVUPS     (R9)(AX*1), Y7
+	VMOVUPS     (R9)(AX*2), Y8
+	VMOVUPS     (R8), Y9
+	VFMADD231PS Y9, Y6, Y1
+	VMOVUPS     (R8)(AX*1), Y10
+	VFMADD231PS Y10, Y6, Y2
+	VMOVUPS     (R8)(AX*2), Y11
+	VFMADD231PS Y11, Y6, Y3
+	VMOVUPS     (R8)(CX*1), Y12
+	VFMADD231PS Y12, Y6, Y4
+	VMOVUPS     (R8)(AX*4), Y13
+	VFMADD231PS Y13, Y6, Y5
+	VFMADD231PS Y9, Y7, Y0
+	VFMADD231PS Y10, Y7, Y1
+	VFMADD231PS Y11, Y7, Y2
+	VFMADD231PS Y12, Y7, Y3
+	VFMADD231PS Y13, Y7, Y4
+	VMOVUPS     (R8)(DX*1), Y6
+	VFMADD231PS Y6, Y7, Y5
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y11, Y8, Y1
+	VFMADD231PS Y12, Y8, Y2
+	VFMADD231PS Y13, Y8, Y3
+	VFMADD231PS Y6, Y8, Y4
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         fullrows
+
+fullepilogue:
+	MOVQ    bias+16(FP), R8
+	TESTQ   R8, R8
+	JEQ     fullclamp
+	VMOVUPS (R8)(DI*1), Y6
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y6, Y3, Y3
+	VADDPS  Y6, Y4, Y4
+	VADDPS  Y6, Y5, Y5
+
+fullclamp:
+	VBROADCASTSS lo+64(FP), Y6
+	VBROADCASTSS hi+68(FP), Y7
+	LEAQ         (SI)(DI*1), R8
+	VMAXPS       Y0, Y6, Y0
+	VMINPS       Y0, Y7, Y0
+	VMOVUPS      Y0, (R8)
+	VMAXPS       Y1, Y6, Y1
+	VMINPS       Y1, Y7, Y1
+	VMOVUPS      Y1, (R8)(AX*1)
+	VMAXPS       Y2, Y6, Y2
+	VMINPS       Y2, Y7, Y2
+	VMOVUPS      Y2, (R8)(AX*2)
+	VMAXPS       Y3, Y6, Y3
+	VMINPS       Y3, Y7, Y3
+	VMOVUPS      Y3, (R8)(CX*1)
+	VMAXPS       Y4, Y6, Y4
+	VMINPS       Y4, Y7, Y4
+	VMOVUPS      Y4, (R8)(AX*4)
+	VMAXPS       Y5, Y6, Y5
+	VMINPS       Y5, Y7, Y5
+	VMOVUPS      Y5, (R8)(DX*1)
+	ADDQ         $0x00000020, DI
+	JMP          block
+
+tail:
+	CMPQ    DI, AX
+	JGE     next
+	MOVQ    tail+72(FP), R8
+	VMOVDQU (R8), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	LEAQ    (BX)(DI*1), R8
+	MOVQ    w+8(FP), R9
+	ADDQ    DI, R9
+	MOVQ    nkh+40(FP), R10
+	TESTQ   R10, R10
+	JEQ     tailepilogue
+
+tailrows:
+	VMASKMOVPS  (R9), Y0, Y7
+	VMASKMOVPS  (R9)(AX*1), Y0, Y8
+	VMASKMOVPS  (R9)(AX*2), Y0, Y9
+	VMASKMOVPS  (R8), Y0, Y10
+	VFMADD231PS Y10, Y7, Y2
+	VMASKMOVPS  (R8)(AX*1), Y0, Y11
+	VFMADD231PS Y11, Y7, Y3
+	VMASKMOVPS  (R8)(AX*2), Y0, Y12
+	VFMADD231PS Y12, Y7, Y4
+	VMASKMOVPS  (R8)(CX*1), Y0, Y13
+	VFMADD231PS Y13, Y7, Y5
+	VMASKMOVPS  (R8)(AX*4), Y0, Y14
+	VFMADD231PS Y14, Y7, Y6
+	VFMADD231PS Y10, Y8, Y1
+	VFMADD231PS Y11, Y8, Y2
+	VFMADD231PS Y12, Y8, Y3
+	VFMADD231PS Y13, Y8, Y4
+	VFMADD231PS Y14, Y8, Y5
+	VMASKMOVPS  (R8)(DX*1), Y0, Y7
+	VFMADD231PS Y7, Y8, Y6
+	VFMADD231PS Y11, Y9, Y1
+	VFMADD231PS Y12, Y9, Y2
+	VFMADD231PS Y13, Y9, Y3
+	VFMADD231PS Y14, Y9, Y4
+	VFMADD231PS Y7, Y9, Y5
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         tailrows
+
+tailepilogue:
+	MOVQ       bias+16(FP), R8
+	TESTQ      R8, R8
+	JEQ        tailclamp
+	VMASKMOVPS (R8)(DI*1), Y0, Y7
+	VADDPS     Y7, Y1, Y1
+	VADDPS     Y7, Y2, Y2
+	VADDPS     Y7, Y3, Y3
+	VADDPS     Y7, Y4, Y4
+	VADDPS     Y7, Y5, Y5
+	VADDPS     Y7, Y6, Y6
+
+tailclamp:
+	VBROADCASTSS lo+64(FP), Y7
+	VBROADCASTSS hi+68(FP), Y8
+	LEAQ         (SI)(DI*1), DI
+	VMAXPS       Y1, Y7, Y1
+	VMINPS       Y1, Y8, Y1
+	VMASKMOVPS   Y1, Y0, (DI)
+	VMAXPS       Y2, Y7, Y2
+	VMINPS       Y2, Y8, Y2
+	VMASKMOVPS   Y2, Y0, (DI)(AX*1)
+	VMAXPS       Y3, Y7, Y3
+	VMINPS       Y3, Y8, Y3
+	VMASKMOVPS   Y3, Y0, (DI)(AX*2)
+	VMAXPS       Y4, Y7, Y4
+	VMINPS       Y4, Y8, Y4
+	VMASKMOVPS   Y4, Y0, (DI)(CX*1)
+	VMAXPS       Y5, Y7, Y5
+	VMINPS       Y5, Y8, Y5
+	VMASKMOVPS   Y5, Y0, (DI)(AX*4)
+	VMAXPS       Y6, Y7, Y6
+	VMINPS       Y6, Y8, Y6
+	VMASKMOVPS   Y6, Y0, (DI)(DX*1)
+
+next:
+	LEAQ (BX)(CX*2), BX
+	LEAQ (SI)(CX*2), SI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX2Row_K3S1_7LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// Requires: AVX, FMA3
+TEXT ·dwAVX2Row_K3S1_7LR(SB), NOSPLIT, $0-80
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), SI
+	MOVQ y+24(FP), DI
+
+group:
+	XORQ R8, R8
+
+block:
+	LEAQ   32(R8), R9
+	CMPQ   R9, AX
+	JG     tail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	LEAQ   (SI)(R8*1), R9
+	MOVQ   w+8(FP), R10
+	ADDQ   R8, R10
+	MOVQ   nkh+40(FP), R11
+	TESTQ  R11, R11
+	JEQ    fullepilogue
+
+fullrows:
+	VMOVUPS     (R10), Y7
+	VMOVUPS     (R10)(AX*1), Y8
+	VMOVUPS     (R10)(AX*2), Y9
+	VMOVUPS     (R9), Y10
+	VFMADD231PS Y10, Y7, Y1
+	VMOVUPS     (R9)(AX*1), Y11
+	VFMADD231PS Y11, Y7, Y2
+	VMOVUPS     (R9)(AX*2), Y12
+	VFMADD231PS Y12, Y7, Y3
+	VMOVUPS     (R9)(CX*1), Y13
+	VFMADD231PS Y13, Y7, Y4
+	VFMADD231PS (R9)(AX*4), Y7, Y5
+	VFMADD231PS (R9)(DX*1), Y7, Y6
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y11, Y8, Y1
+	VFMADD231PS Y12, Y8, Y2
+	VFMADD231PS Y13, Y8, Y3
+	VMOVUPS     (R9)(AX*4), Y7
+	VFMADD231PS Y7, Y8, Y4
+	VFMADD231PS (R9)(DX*1), Y8, Y5
+	VFMADD231PS (R9)(CX*2), Y8, Y6
+	VFMADD231PS Y11, Y9, Y0
+	VFMADD231PS Y12, Y9, Y1
+	VFMADD231PS Y13, Y9, Y2
+	VFMADD231PS Y7, Y9, Y3
+	VFMADD231PS (R9)(DX*1), Y9, Y4
+	VFMADD231PS (R9)(CX*2), Y9, Y5
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         fullrows
+
+fullepilogue:
+	MOVQ    bias+16(FP), R9
+	TESTQ   R9, R9
+	JEQ     fullclamp
+	VMOVUPS (R9)(R8*1), Y7
+	VADDPS  Y7, Y0, Y0
+	VADDPS  Y7, Y1, Y1
+	VADDPS  Y7, Y2, Y2
+	VADDPS  Y7, Y3, Y3
+	VADDPS  Y7, Y4, Y4
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y7, Y6, Y6
+
+fullclamp:
+	VBROADCASTSS lo+64(FP), Y7
+	VBROADCASTSS hi+68(FP), Y8
+	LEAQ         (DI)(R8*1), R9
+	VMAXPS       Y0, Y7, Y0
+	VMINPS       Y0, Y8, Y0
+	VMOVUPS      Y0, (R9)
+	VMAXPS       Y1, Y7, Y1
+	VMINPS       Y1, Y8, Y1
+	VMOVUPS      Y1, (R9)(AX*1)
+	VMAXPS       Y2, Y7, Y2
+	VMINPS       Y2, Y8, Y2
+	VMOVUPS      Y2, (R9)(AX*2)
+	VMAXPS       Y3, Y7, Y3
+	VMINPS       Y3, Y8, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	VMAXPS       Y4, Y7, Y4
+	VMINPS       Y4, Y8, Y4
+	VMOVUPS      Y4, (R9)(AX*4)
+	VMAXPS       Y5, Y7, Y5
+	VMINPS       Y5, Y8, Y5
+	VMOVUPS      Y5, (R9)(DX*1)
+	VMAXPS       Y6, Y7, Y6
+	VMINPS       Y6, Y8, Y6
+	VMOVUPS      Y6, (R9)(CX*2)
+	ADDQ         $0x00000020, R8
+	JMP          block
+
+tail:
+	CMPQ    R8, AX
+	JGE     next
+	MOVQ    tail+72(FP), R9
+	VMOVDQU (R9), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	LEAQ    (SI)(R8*1), R9
+	MOVQ    w+8(FP), R10
+	ADDQ    R8, R10
+	MOVQ    nkh+40(FP), R11
+	TESTQ   R11, R11
+	JEQ     tailepilogue
+
+tailrows:
+	VMASKMOVPS  (R10), Y0, Y8
+	VMASKMOVPS  (R10)(AX*1), Y0, Y9
+	VMASKMOVPS  (R10)(AX*2), Y0, Y10
+	VMASKMOVPS  (R9), Y0, Y11
+	VFMADD231PS Y11, Y8, Y2
+	VMASKMOVPS  (R9)(AX*1), Y0, Y12
+	VFMADD231PS Y12, Y8, Y3
+	VMASKMOVPS  (R9)(AX*2), Y0, Y13
+	VFMADD231PS Y13, Y8, Y4
+	VMASKMOVPS  (R9)(CX*1), Y0, Y14
+	VFMADD231PS Y14, Y8, Y5
+	VMASKMOVPS  (R9)(AX*4), Y0, Y15
+	VFMADD231PS Y15, Y8, Y6
+	VMASKMOVPS  (R9)(DX*1), Y0, Y15
+	VFMADD231PS Y15, Y8, Y7
+	VFMADD231PS Y11, Y9, Y1
+	VFMADD231PS Y12, Y9, Y2
+	VFMADD231PS Y13, Y9, Y3
+	VFMADD231PS Y14, Y9, Y4
+	VMASKMOVPS  (R9)(AX*4), Y0, Y8
+	VFMADD231PS Y8, Y9, Y5
+	VMASKMOVPS  (R9)(DX*1), Y0, Y11
+	VFMADD231PS Y11, Y9, Y6
+	VMASKMOVPS  (R9)(CX*2), Y0, Y11
+	VFMADD231PS Y11, Y9, Y7
+	VFMADD231PS Y12, Y10, Y1
+	VFMADD231PS Y13, Y10, Y2
+	VFMADD231PS Y14, Y10, Y3
+	VFMADD231PS Y8, Y10, Y4
+	VMASKMOVPS  (R9)(DX*1), Y0, Y8
+	VFMADD231PS Y8, Y10, Y5
+	VMASKMOVPS  (R9)(CX*2), Y0, Y8
+	VFMADD231PS Y8, Y10, Y6
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         tailrows
+
+tailepilogue:
+	MOVQ       bias+16(FP), R9
+	TESTQ      R9, R9
+	JEQ        tailclamp
+	VMASKMOVPS (R9)(R8*1), Y0, Y8
+	VADDPS     Y8, Y1, Y1
+	VADDPS     Y8, Y2, Y2
+	VADDPS     Y8, Y3, Y3
+	VADDPS     Y8, Y4, Y4
+	VADDPS     Y8, Y5, Y5
+	VADDPS     Y8, Y6, Y6
+	VADDPS     Y8, Y7, Y7
+
+tailclamp:
+	VBROADCASTSS lo+64(FP), Y8
+	VBROADCASTSS hi+68(FP), Y9
+	LEAQ         (DI)(R8*1), R8
+	VMAXPS       Y1, Y8, Y1
+	VMINPS       Y1, Y9, Y1
+	VMASKMOVPS   Y1, Y0, (R8)
+	VMAXPS       Y2, Y8, Y2
+	VMINPS       Y2, Y9, Y2
+	VMASKMOVPS   Y2, Y0, (R8)(AX*1)
+	VMAXPS       Y3, Y8, Y3
+	VMINPS       Y3, Y9, Y3
+	VMASKMOVPS   Y3, Y0, (R8)(AX*2)
+	VMAXPS       Y4, Y8, Y4
+	VMINPS       Y4, Y9, Y4
+	VMASKMOVPS   Y4, Y0, (R8)(CX*1)
+	VMAXPS       Y5, Y8, Y5
+	VMINPS       Y5, Y9, Y5
+	VMASKMOVPS   Y5, Y0, (R8)(AX*4)
+	VMAXPS       Y6, Y8, Y6
+	VMINPS       Y6, Y9, Y6
+	VMASKMOVPS   Y6, Y0, (R8)(DX*1)
+	VMAXPS       Y7, Y8, Y7
+	VMINPS       Y7, Y9, Y7
+	VMASKMOVPS   Y7, Y0, (R8)(CX*2)
+
+next:
+	LEAQ (SI)(BX*1), SI
+	LEAQ (DI)(BX*1), DI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX2Row_K3S1_8LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// Requires: AVX, FMA3
+TEXT ·dwAVX2Row_K3S1_8LR(SB), NOSPLIT, $0-80
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), SI
+	MOVQ y+24(FP), DI
+
+group:
+	XORQ R8, R8
+
+block:
+	LEAQ   32(R8), R9
+	CMPQ   R9, AX
+	JG     tail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	LEAQ   (SI)(R8*1), R9
+	MOVQ   w+8(FP), R10
+	ADDQ   R8, R10
+	MOVQ   nkh+40(FP), R11
+	TESTQ  R11, R11
+	JEQ    fullepilogue
+
+fullrows:
+	VMOVUPS     (R10), Y8
+	VMOVUPS     (R10)(AX*1), Y9
+	VMOVUPS     (R10)(AX*2), Y10
+	VMOVUPS     (R9), Y11
+	VFMADD231PS Y11, Y8, Y1
+	VMOVUPS     (R9)(AX*1), Y12
+	VFMADD231PS Y12, Y8, Y2
+	VMOVUPS     (R9)(AX*2), Y13
+	VFMADD231PS Y13, Y8, Y3
+	VFMADD231PS (R9)(CX*1), Y8, Y4
+	VFMADD231PS (R9)(AX*4), Y8, Y5
+	VFMADD231PS (R9)(DX*1), Y8, Y6
+	VFMADD231PS (R9)(CX*2), Y8, Y7
+	VFMADD231PS Y11, Y9, Y0
+	VFMADD231PS Y12, Y9, Y1
+	VFMADD231PS Y13, Y9, Y2
+	VMOVUPS     (R9)(CX*1), Y8
+	VFMADD231PS Y8, Y9, Y3
+	VFMADD231PS (R9)(AX*4), Y9, Y4
+	VFMADD231PS (R9)(DX*1), Y9, Y5
+	VFMADD231PS (R9)(CX*2), Y9, Y6
+	VFMADD231PS (R9)(BX*1), Y9, Y7
+	VFMADD231PS Y12, Y10, Y0
+	VFMADD231PS Y13, Y10, Y1
+	VFMADD231PS Y8, Y10, Y2
+	VFMADD231PS (R9)(AX*4), Y10, Y3
+	VFMADD231PS (R9)(DX*1), Y10, Y4
+	VFMADD231PS (R9)(CX*2), Y10, Y5
+	VFMADD231PS (R9)(BX*1), Y10, Y6
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         fullrows
+
+fullepilogue:
+	MOVQ    bias+16(FP), R9
+	TESTQ   R9, R9
+	JEQ     fullclamp
+	VMOVUPS (R9)(R8*1), Y8
+	VADDPS  Y8, Y0, Y0
+	VADDPS  Y8, Y1, Y1
+	VADDPS  Y8, Y2, Y2
+	VADDPS  Y8, Y3, Y3
+	VADDPS  Y8, Y4, Y4
+	VADDPS  Y8, Y5, Y5
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y8, Y7, Y7
+
+fullclamp:
+	VBROADCASTSS lo+64(FP), Y8
+	VBROADCASTSS hi+68(FP), Y9
+	LEAQ         (DI)(R8*1), R9
+	VMAXPS       Y0, Y8, Y0
+	VMINPS       Y0, Y9, Y0
+	VMOVUPS      Y0, (R9)
+	VMAXPS       Y1, Y8, Y1
+	VMINPS       Y1, Y9, Y1
+	VMOVUPS      Y1, (R9)(AX*1)
+	VMAXPS       Y2, Y8, Y2
+	VMINPS       Y2, Y9, Y2
+	VMOVUPS      Y2, (R9)(AX*2)
+	VMAXPS       Y3, Y8, Y3
+	VMINPS       Y3, Y9, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	VMAXPS       Y4, Y8, Y4
+	VMINPS       Y4, Y9, Y4
+	VMOVUPS      Y4, (R9)(AX*4)
+	VMAXPS       Y5, Y8, Y5
+	VMINPS       Y5, Y9, Y5
+	VMOVUPS      Y5, (R9)(DX*1)
+	VMAXPS       Y6, Y8, Y6
+	VMINPS       Y6, Y9, Y6
+	VMOVUPS      Y6, (R9)(CX*2)
+	VMAXPS       Y7, Y8, Y7
+	VMINPS       Y7, Y9, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	ADDQ         $0x00000020, R8
+	JMP          block
+
+tail:
+	CMPQ    R8, AX
+	JGE     next
+	MOVQ    tail+72(FP), R9
+	VMOVDQU (R9), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	LEAQ    (SI)(R8*1), R9
+	MOVQ    w+8(FP), R10
+	ADDQ    R8, R10
+	MOVQ    nkh+40(FP), R11
+	TESTQ   R11, R11
+	JEQ     tailepilogue
+
+tailrows:
+	VMASKMOVPS  (R10), Y0, Y9
+	VMASKMOVPS  (R10)(AX*1), Y0, Y10
+	VMASKMOVPS  (R10)(AX*2), Y0, Y11
+	VMASKMOVPS  (R9), Y0, Y12
+	VFMADD231PS Y12, Y9, Y2
+	VMASKMOVPS  (R9)(AX*1), Y0, Y13
+	VFMADD231PS Y13, Y9, Y3
+	VMASKMOVPS  (R9)(AX*2), Y0, Y14
+	VFMADD231PS Y14, Y9, Y4
+	VMASKMOVPS  (R9)(CX*1), Y0, Y15
+	VFMADD231PS Y15, Y9, Y5
+	VMASKMOVPS  (R9)(AX*4), Y0, Y15
+	VFMADD231PS Y15, Y9, Y6
+	VMASKMOVPS  (R9)(DX*1), Y0, Y15
+	VFMADD231PS Y15, Y9, Y7
+	VMASKMOVPS  (R9)(CX*2), Y0, Y15
+	VFMADD231PS Y15, Y9, Y8
+	VFMADD231PS Y12, Y10, Y1
+	VFMADD231PS Y13, Y10, Y2
+	VFMADD231PS Y14, Y10, Y3
+	VMASKMOVPS  (R9)(CX*1), Y0, Y9
+	VFMADD231PS Y9, Y10, Y4
+	VMASKMOVPS  (R9)(AX*4), Y0, Y12
+	VFMADD231PS Y12, Y10, Y5
+	VMASKMOVPS  (R9)(DX*1), Y0, Y12
+	VFMADD231PS Y12, Y10, Y6
+	VMASKMOVPS  (R9)(CX*2), Y0, Y12
+	VFMADD231PS Y12, Y10, Y7
+	VMASKMOVPS  (R9)(BX*1), Y0, Y12
+	VFMADD231PS Y12, Y10, Y8
+	VFMADD231PS Y13, Y11, Y1
+	VFMADD231PS Y14, Y11, Y2
+	VFMADD231PS Y9, Y11, Y3
+	VMASKMOVPS  (R9)(AX*4), Y0, Y9
+	VFMADD231PS Y9, Y11, Y4
+	VMASKMOVPS  (R9)(DX*1), Y0, Y9
+	VFMADD231PS Y9, Y11, Y5
+	VMASKMOVPS  (R9)(CX*2), Y0, Y9
+	VFMADD231PS Y9, Y11, Y6
+	VMASKMOVPS  (R9)(BX*1), Y0, Y9
+	VFMADD231PS Y9, Y11, Y7
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         tailrows
+
+tailepilogue:
+	MOVQ       bias+16(FP), R9
+	TESTQ      R9, R9
+	JEQ        tailclamp
+	VMASKMOVPS (R9)(R8*1), Y0, Y9
+	VADDPS     Y9, Y1, Y1
+	VADDPS     Y9, Y2, Y2
+	VADDPS     Y9, Y3, Y3
+	VADDPS     Y9, Y4, Y4
+	VADDPS     Y9, Y5, Y5
+	VADDPS     Y9, Y6, Y6
+	VADDPS     Y9, Y7, Y7
+	VADDPS     Y9, Y8, Y8
+
+tailclamp:
+	VBROADCASTSS lo+64(FP), Y9
+	VBROADCASTSS hi+68(FP), Y10
+	LEAQ         (DI)(R8*1), R8
+	VMAXPS       Y1, Y9, Y1
+	VMINPS       Y1, Y10, Y1
+	VMASKMOVPS   Y1, Y0, (R8)
+	VMAXPS       Y2, Y9, Y2
+	VMINPS       Y2, Y10, Y2
+	VMASKMOVPS   Y2, Y0, (R8)(AX*1)
+	VMAXPS       Y3, Y9, Y3
+	VMINPS       Y3, Y10, Y3
+	VMASKMOVPS   Y3, Y0, (R8)(AX*2)
+	VMAXPS       Y4, Y9, Y4
+	VMINPS       Y4, Y10, Y4
+	VMASKMOVPS   Y4, Y0, (R8)(CX*1)
+	VMAXPS       Y5, Y9, Y5
+	VMINPS       Y5, Y10, Y5
+	VMASKMOVPS   Y5, Y0, (R8)(AX*4)
+	VMAXPS       Y6, Y9, Y6
+	VMINPS       Y6, Y10, Y6
+	VMASKMOVPS   Y6, Y0, (R8)(DX*1)
+	VMAXPS       Y7, Y9, Y7
+	VMINPS       Y7, Y10, Y7
+	VMASKMOVPS   Y7, Y0, (R8)(CX*2)
+	VMAXPS       Y8, Y9, Y8
+	VMINPS       Y8, Y10, Y8
+	VMASKMOVPS   Y8, Y0, (R8)(BX*1)
+
+next:
+	LEAQ (SI)(AX*8), SI
+	LEAQ (DI)(AX*8), DI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
 // func dwAVX512Row_K3S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
 TEXT ·dwAVX512Row_K3S1_4(SB), NOSPLIT, $0-74
@@ -9431,6 +12329,1741 @@ clamp:
 
 next:
 	LEAQ (SI)(AX*8), SI
+	LEAQ (SI)(AX*8), SI
+	LEAQ (DI)(AX*8), DI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX512Row_K3S1_4L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// Requires: AVX, AVX512F
+TEXT ·dwAVX512Row_K3S1_4L(SB), NOSPLIT, $0-74
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), DX
+	MOVQ x+0(FP), DX
+	MOVQ y+24(FP), BX
+
+group:
+	XORQ SI, SI
+
+block:
+	LEAQ   64(SI), DI
+	CMPQ   DI, AX
+	JG     tail
+	KXNORW K1, K1, K1
+	JMP    full
+
+tail:
+	CMPQ  SI, AX
+	JGE   next
+	KMOVW tail+72(FP), K1
+
+full:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	LEAQ   (DX)(SI*1), DI
+	MOVQ   w+8(FP), R8
+	ADDQ   SI, R8
+	MOVQ   nkh+40(FP), R9
+	TESTQ  R9, R9
+	JEQ    epilogue
+
+rows:
+	VMOVUPS.Z   (R8), K1, Z4
+	VMOVUPS.Z   (R8)(AX*1), K1, Z5
+	VMOVUPS.Z   (R8)(AX*2), K1, Z6
+	VMOVUPS.Z   (DI), K1, Z7
+	VFMADD231PS Z7, Z4, Z1
+	VMOVUPS.Z   (DI)(AX*1), K1, Z8
+	VFMADD231PS Z8, Z4, Z2
+	VMOVUPS.Z   (DI)(AX*2), K1, Z9
+	VFMADD231PS Z9, Z4, Z3
+	VFMADD231PS Z7, Z5, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z9, Z5, Z2
+	VMOVUPS.Z   (DI)(CX*1), K1, Z4
+	VFMADD231PS Z4, Z5, Z3
+	VFMADD231PS Z8, Z6, Z0
+	VFMADD231PS Z9, Z6, Z1
+	VFMADD231PS Z4, Z6, Z2
+	VFMADD231PS (DI)(AX*4), Z6, K1, Z3
+	ADDQ        xRow+48(FP), DI
+	LEAQ        (R8)(CX*1), R8
+	DECQ        R9
+	JNE         rows
+
+epilogue:
+	MOVQ      bias+16(FP), DI
+	TESTQ     DI, DI
+	JEQ       clamp
+	VMOVUPS.Z (DI)(SI*1), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VADDPS    Z4, Z1, Z1
+	VADDPS    Z4, Z2, Z2
+	VADDPS    Z4, Z3, Z3
+
+clamp:
+	VBROADCASTSS lo+64(FP), Z4
+	VBROADCASTSS hi+68(FP), Z5
+	LEAQ         (BX)(SI*1), DI
+	VMAXPS       Z0, Z4, Z0
+	VMINPS       Z0, Z5, Z0
+	VMOVUPS      Z0, K1, (DI)
+	VMAXPS       Z1, Z4, Z1
+	VMINPS       Z1, Z5, Z1
+	VMOVUPS      Z1, K1, (DI)(AX*1)
+	VMAXPS       Z2, Z4, Z2
+	VMINPS       Z2, Z5, Z2
+	VMOVUPS      Z2, K1, (DI)(AX*2)
+	VMAXPS       Z3, Z4, Z3
+	VMINPS       Z3, Z5, Z3
+	VMOVUPS      Z3, K1, (DI)(CX*1)
+	ADDQ         $0x00000040, SI
+	JMP          block
+
+next:
+	LEAQ (DX)(AX*4), DX
+	LEAQ (BX)(AX*4), BX
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX512Row_K3S1_5L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// Requires: AVX, AVX512F
+TEXT ·dwAVX512Row_K3S1_5L(SB), NOSPLIT, $0-74
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), BX
+	MOVQ y+24(FP), SI
+
+group:
+	XORQ DI, DI
+
+block:
+	LEAQ   64(DI), R8
+	CMPQ   R8, AX
+	JG     tail
+	KXNORW K1, K1, K1
+	JMP    full
+
+tail:
+	CMPQ  DI, AX
+	JGE   next
+	KMOVW tail+72(FP), K1
+
+full:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	LEAQ   (BX)(DI*1), R8
+	MOVQ   w+8(FP), R9
+	ADDQ   DI, R9
+	MOVQ   nkh+40(FP), R10
+	TESTQ  R10, R10
+	JEQ    epilogue
+
+rows:
+	VMOVUPS.Z   (R9), K1, Z5
+	VMOVUPS.Z   (R9)(AX*1), K1, Z6
+	VMOVUPS.Z   (R9)(AX*2), K1, Z7
+	VMOVUPS.Z   (R8), K1, Z8
+	VFMADD231PS Z8, Z5, Z1
+	VMOVUPS.Z   (R8)(AX*1), K1, Z9
+	VFMADD231PS Z9, Z5, Z2
+	VMOVUPS.Z   (R8)(AX*2), K1, Z10
+	VFMADD231PS Z10, Z5, Z3
+	VMOVUPS.Z   (R8)(CX*1), K1, Z11
+	VFMADD231PS Z11, Z5, Z4
+	VFMADD231PS Z8, Z6, Z0
+	VFMADD231PS Z9, Z6, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z6, Z3
+	VMOVUPS.Z   (R8)(AX*4), K1, Z5
+	VFMADD231PS Z5, Z6, Z4
+	VFMADD231PS Z9, Z7, Z0
+	VFMADD231PS Z10, Z7, Z1
+	VFMADD231PS Z11, Z7, Z2
+	VFMADD231PS Z5, Z7, Z3
+	VFMADD231PS (R8)(DX*1), Z7, K1, Z4
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         rows
+
+epilogue:
+	MOVQ      bias+16(FP), R8
+	TESTQ     R8, R8
+	JEQ       clamp
+	VMOVUPS.Z (R8)(DI*1), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	VADDPS    Z5, Z1, Z1
+	VADDPS    Z5, Z2, Z2
+	VADDPS    Z5, Z3, Z3
+	VADDPS    Z5, Z4, Z4
+
+clamp:
+	VBROADCASTSS lo+64(FP), Z5
+	VBROADCASTSS hi+68(FP), Z6
+	LEAQ         (SI)(DI*1), R8
+	VMAXPS       Z0, Z5, Z0
+	VMINPS       Z0, Z6, Z0
+	VMOVUPS      Z0, K1, (R8)
+	VMAXPS       Z1, Z5, Z1
+	VMINPS       Z1, Z6, Z1
+	VMOVUPS      Z1, K1, (R8)(AX*1)
+	VMAXPS       Z2, Z5, Z2
+	VMINPS       Z2, Z6, Z2
+	VMOVUPS      Z2, K1, (R8)(AX*2)
+	VMAXPS       Z3, Z5, Z3
+	VMINPS       Z3, Z6, Z3
+	VMOVUPS      Z3, K1, (R8)(CX*1)
+	VMAXPS       Z4, Z5, Z4
+	VMINPS       Z4, Z6, Z4
+	VMOVUPS      Z4, K1, (R8)(AX*4)
+	ADDQ         $0x00000040, DI
+	JMP          block
+
+next:
+	LEAQ (BX)(DX*1), BX
+	LEAQ (SI)(DX*1), SI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX512Row_K3S1_6L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// Requires: AVX, AVX512F
+TEXT ·dwAVX512Row_K3S1_6L(SB), NOSPLIT, $0-74
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), BX
+	MOVQ y+24(FP), SI
+
+group:
+	XORQ DI, DI
+
+block:
+	LEAQ   64(DI), R8
+	CMPQ   R8, AX
+	JG     tail
+	KXNORW K1, K1, K1
+	JMP    full
+
+tail:
+	CMPQ  DI, AX
+	JGE   next
+	KMOVW tail+72(FP), K1
+
+full:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	LEAQ   (BX)(DI*1), R8
+	MOVQ   w+8(FP), R9
+	ADDQ   DI, R9
+	MOVQ   nkh+40(FP), R10
+	TESTQ  R10, R10
+	JEQ    epilogue
+
+rows:
+	VMOVUPS.Z   (R9), K1, Z6
+	VMOVUPS.Z   (R9)(AX*1), K1, Z7
+	VMOVUPS.Z   (R9)(AX*2), K1, Z8
+	VMOVUPS.Z   (R8), K1, Z9
+	VFMADD231PS Z9, Z6, Z1
+	VMOVUPS.Z   (R8)(AX*1), K1, Z10
+	VFMADD231PS Z10, Z6, Z2
+	VMOVUPS.Z   (R8)(AX*2), K1, Z11
+	VFMADD231PS Z11, Z6, Z3
+	VMOVUPS.Z   (R8)(CX*1), K1, Z12
+	VFMADD231PS Z12, Z6, Z4
+	VMOVUPS.Z   (R8)(AX*4), K1, Z13
+	VFMADD231PS Z13, Z6, Z5
+	VFMADD231PS Z9, Z7, Z0
+	VFMADD231PS Z10, Z7, Z1
+	VFMADD231PS Z11, Z7, Z2
+	VFMADD231PS Z12, Z7, Z3
+	VFMADD231PS Z13, Z7, Z4
+	VMOVUPS.Z   (R8)(DX*1), K1, Z6
+	VFMADD231PS Z6, Z7, Z5
+	VFMADD231PS Z10, Z8, Z0
+	VFMADD231PS Z11, Z8, Z1
+	VFMADD231PS Z12, Z8, Z2
+	VFMADD231PS Z13, Z8, Z3
+	VFMADD231PS Z6, Z8, Z4
+	VFMADD231PS (R8)(CX*2), Z8, K1, Z5
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         rows
+
+epilogue:
+	MOVQ      bias+16(FP), R8
+	TESTQ     R8, R8
+	JEQ       clamp
+	VMOVUPS.Z (R8)(DI*1), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VADDPS    Z6, Z1, Z1
+	VADDPS    Z6, Z2, Z2
+	VADDPS    Z6, Z3, Z3
+	VADDPS    Z6, Z4, Z4
+	VADDPS    Z6, Z5, Z5
+
+clamp:
+	VBROADCASTSS lo+64(FP), Z6
+	VBROADCASTSS hi+68(FP), Z7
+	LEAQ         (SI)(DI*1), R8
+	VMAXPS       Z0, Z6, Z0
+	VMINPS       Z0, Z7, Z0
+	VMOVUPS      Z0, K1, (R8)
+	VMAXPS       Z1, Z6, Z1
+	VMINPS       Z1, Z7, Z1
+	VMOVUPS      Z1, K1, (R8)(AX*1)
+	VMAXPS       Z2, Z6, Z2
+	VMINPS       Z2, Z7, Z2
+	VMOVUPS      Z2, K1, (R8)(AX*2)
+	VMAXPS       Z3, Z6, Z3
+	VMINPS       Z3, Z7, Z3
+	VMOVUPS      Z3, K1, (R8)(CX*1)
+	VMAXPS       Z4, Z6, Z4
+	VMINPS       Z4, Z7, Z4
+	VMOVUPS      Z4, K1, (R8)(AX*4)
+	VMAXPS       Z5, Z6, Z5
+	VMINPS       Z5, Z7, Z5
+	VMOVUPS      Z5, K1, (R8)(DX*1)
+	ADDQ         $0x00000040, DI
+	JMP          block
+
+next:
+	LEAQ (BX)(CX*2), BX
+	LEAQ (SI)(CX*2), SI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX512Row_K3S1_7L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// Requires: AVX, AVX512F
+TEXT ·dwAVX512Row_K3S1_7L(SB), NOSPLIT, $0-74
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), SI
+	MOVQ y+24(FP), DI
+
+group:
+	XORQ R8, R8
+
+block:
+	LEAQ   64(R8), R9
+	CMPQ   R9, AX
+	JG     tail
+	KXNORW K1, K1, K1
+	JMP    full
+
+tail:
+	CMPQ  R8, AX
+	JGE   next
+	KMOVW tail+72(FP), K1
+
+full:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	LEAQ   (SI)(R8*1), R9
+	MOVQ   w+8(FP), R10
+	ADDQ   R8, R10
+	MOVQ   nkh+40(FP), R11
+	TESTQ  R11, R11
+	JEQ    epilogue
+
+rows:
+	VMOVUPS.Z   (R10), K1, Z7
+	VMOVUPS.Z   (R10)(AX*1), K1, Z8
+	VMOVUPS.Z   (R10)(AX*2), K1, Z9
+	VMOVUPS.Z   (R9), K1, Z10
+	VFMADD231PS Z10, Z7, Z1
+	VMOVUPS.Z   (R9)(AX*1), K1, Z11
+	VFMADD231PS Z11, Z7, Z2
+	VMOVUPS.Z   (R9)(AX*2), K1, Z12
+	VFMADD231PS Z12, Z7, Z3
+	VMOVUPS.Z   (R9)(CX*1), K1, Z13
+	VFMADD231PS Z13, Z7, Z4
+	VMOVUPS.Z   (R9)(AX*4), K1, Z14
+	VFMADD231PS Z14, Z7, Z5
+	VMOVUPS.Z   (R9)(DX*1), K1, Z15
+	VFMADD231PS Z15, Z7, Z6
+	VFMADD231PS Z10, Z8, Z0
+	VFMADD231PS Z11, Z8, Z1
+	VFMADD231PS Z12, Z8, Z2
+	VFMADD231PS Z13, Z8, Z3
+	VFMADD231PS Z14, Z8, Z4
+	VFMADD231PS Z15, Z8, Z5
+	VMOVUPS.Z   (R9)(CX*2), K1, Z7
+	VFMADD231PS Z7, Z8, Z6
+	VFMADD231PS Z11, Z9, Z0
+	VFMADD231PS Z12, Z9, Z1
+	VFMADD231PS Z13, Z9, Z2
+	VFMADD231PS Z14, Z9, Z3
+	VFMADD231PS Z15, Z9, Z4
+	VFMADD231PS Z7, Z9, Z5
+	VFMADD231PS (R9)(BX*1), Z9, K1, Z6
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         rows
+
+epilogue:
+	MOVQ      bias+16(FP), R9
+	TESTQ     R9, R9
+	JEQ       clamp
+	VMOVUPS.Z (R9)(R8*1), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	VADDPS    Z7, Z1, Z1
+	VADDPS    Z7, Z2, Z2
+	VADDPS    Z7, Z3, Z3
+	VADDPS    Z7, Z4, Z4
+	VADDPS    Z7, Z5, Z5
+	VADDPS    Z7, Z6, Z6
+
+clamp:
+	VBROADCASTSS lo+64(FP), Z7
+	VBROADCASTSS hi+68(FP), Z8
+	LEAQ         (DI)(R8*1), R9
+	VMAXPS       Z0, Z7, Z0
+	VMINPS       Z0, Z8, Z0
+	VMOVUPS      Z0, K1, (R9)
+	VMAXPS       Z1, Z7, Z1
+	VMINPS       Z1, Z8, Z1
+	VMOVUPS      Z1, K1, (R9)(AX*1)
+	VMAXPS       Z2, Z7, Z2
+	VMINPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R9)(AX*2)
+	VMAXPS       Z3, Z7, Z3
+	VMINPS       Z3, Z8, Z3
+	VMOVUPS      Z3, K1, (R9)(CX*1)
+	VMAXPS       Z4, Z7, Z4
+	VMINPS       Z4, Z8, Z4
+	VMOVUPS      Z4, K1, (R9)(AX*4)
+	VMAXPS       Z5, Z7, Z5
+	VMINPS       Z5, Z8, Z5
+	VMOVUPS      Z5, K1, (R9)(DX*1)
+	VMAXPS       Z6, Z7, Z6
+	VMINPS       Z6, Z8, Z6
+	VMOVUPS      Z6, K1, (R9)(CX*2)
+	ADDQ         $0x00000040, R8
+	JMP          block
+
+next:
+	LEAQ (SI)(BX*1), SI
+	LEAQ (DI)(BX*1), DI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX512Row_K3S1_8L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// Requires: AVX, AVX512F
+TEXT ·dwAVX512Row_K3S1_8L(SB), NOSPLIT, $0-74
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), SI
+	MOVQ y+24(FP), DI
+
+group:
+	XORQ R8, R8
+
+block:
+	LEAQ   64(R8), R9
+	CMPQ   R9, AX
+	JG     tail
+	KXNORW K1, K1, K1
+	JMP    full
+
+tail:
+	CMPQ  R8, AX
+	JGE   next
+	KMOVW tail+72(FP), K1
+
+full:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	LEAQ   (SI)(R8*1), R9
+	MOVQ   w+8(FP), R10
+	ADDQ   R8, R10
+	MOVQ   nkh+40(FP), R11
+	TESTQ  R11, R11
+	JEQ    epilogue
+
+rows:
+	VMOVUPS.Z   (R10), K1, Z8
+	VMOVUPS.Z   (R10)(AX*1), K1, Z9
+	VMOVUPS.Z   (R10)(AX*2), K1, Z10
+	VMOVUPS.Z   (R9), K1, Z11
+	VFMADD231PS Z11, Z8, Z1
+	VMOVUPS.Z   (R9)(AX*1), K1, Z12
+	VFMADD231PS Z12, Z8, Z2
+	VMOVUPS.Z   (R9)(AX*2), K1, Z13
+	VFMADD231PS Z13, Z8, Z3
+	VMOVUPS.Z   (R9)(CX*1), K1, Z14
+	VFMADD231PS Z14, Z8, Z4
+	VMOVUPS.Z   (R9)(AX*4), K1, Z15
+	VFMADD231PS Z15, Z8, Z5
+	VMOVUPS.Z   (R9)(DX*1), K1, Z16
+	VFMADD231PS Z16, Z8, Z6
+	VMOVUPS.Z   (R9)(CX*2), K1, Z17
+	VFMADD231PS Z17, Z8, Z7
+	VFMADD231PS Z11, Z9, Z0
+	VFMADD231PS Z12, Z9, Z1
+	VFMADD231PS Z13, Z9, Z2
+	VFMADD231PS Z14, Z9, Z3
+	VFMADD231PS Z15, Z9, Z4
+	VFMADD231PS Z16, Z9, Z5
+	VFMADD231PS Z17, Z9, Z6
+	VMOVUPS.Z   (R9)(BX*1), K1, Z8
+	VFMADD231PS Z8, Z9, Z7
+	VFMADD231PS Z12, Z10, Z0
+	VFMADD231PS Z13, Z10, Z1
+	VFMADD231PS Z14, Z10, Z2
+	VFMADD231PS Z15, Z10, Z3
+	VFMADD231PS Z16, Z10, Z4
+	VFMADD231PS Z17, Z10, Z5
+	VFMADD231PS Z8, Z10, Z6
+	VFMADD231PS (R9)(AX*8), Z10, K1, Z7
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         rows
+
+epilogue:
+	MOVQ      bias+16(FP), R9
+	TESTQ     R9, R9
+	JEQ       clamp
+	VMOVUPS.Z (R9)(R8*1), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	VADDPS    Z8, Z1, Z1
+	VADDPS    Z8, Z2, Z2
+	VADDPS    Z8, Z3, Z3
+	VADDPS    Z8, Z4, Z4
+	VADDPS    Z8, Z5, Z5
+	VADDPS    Z8, Z6, Z6
+	VADDPS    Z8, Z7, Z7
+
+clamp:
+	VBROADCASTSS lo+64(FP), Z8
+	VBROADCASTSS hi+68(FP), Z9
+	LEAQ         (DI)(R8*1), R9
+	VMAXPS       Z0, Z8, Z0
+	VMINPS       Z0, Z9, Z0
+	VMOVUPS      Z0, K1, (R9)
+	VMAXPS       Z1, Z8, Z1
+	VMINPS       Z1, Z9, Z1
+	VMOVUPS      Z1, K1, (R9)(AX*1)
+	VMAXPS       Z2, Z8, Z2
+	VMINPS       Z2, Z9, Z2
+	VMOVUPS      Z2, K1, (R9)(AX*2)
+	VMAXPS       Z3, Z8, Z3
+	VMINPS       Z3, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(CX*1)
+	VMAXPS       Z4, Z8, Z4
+	VMINPS       Z4, Z9, Z4
+	VMOVUPS      Z4, K1, (R9)(AX*4)
+	VMAXPS       Z5, Z8, Z5
+	VMINPS       Z5, Z9, Z5
+	VMOVUPS      Z5, K1, (R9)(DX*1)
+	VMAXPS       Z6, Z8, Z6
+	VMINPS       Z6, Z9, Z6
+	VMOVUPS      Z6, K1, (R9)(CX*2)
+	VMAXPS       Z7, Z8, Z7
+	VMINPS       Z7, Z9, Z7
+	VMOVUPS      Z7, K1, (R9)(BX*1)
+	ADDQ         $0x00000040, R8
+	JMP          block
+
+next:
+	LEAQ (SI)(AX*8), SI
+	LEAQ (DI)(AX*8), DI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX512Row_K3S1_4R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// Requires: AVX, AVX512F
+TEXT ·dwAVX512Row_K3S1_4R(SB), NOSPLIT, $0-74
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), DX
+	MOVQ x+0(FP), DX
+	MOVQ y+24(FP), BX
+
+group:
+	XORQ SI, SI
+
+block:
+	LEAQ   64(SI), DI
+	CMPQ   DI, AX
+	JG     tail
+	KXNORW K1, K1, K1
+	JMP    full
+
+tail:
+	CMPQ  SI, AX
+	JGE   next
+	KMOVW tail+72(FP), K1
+
+full:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	LEAQ   (DX)(SI*1), DI
+	MOVQ   w+8(FP), R8
+	ADDQ   SI, R8
+	MOVQ   nkh+40(FP), R9
+	TESTQ  R9, R9
+	JEQ    epilogue
+
+rows:
+	VMOVUPS.Z   (R8), K1, Z4
+	VMOVUPS.Z   (R8)(AX*1), K1, Z5
+	VMOVUPS.Z   (R8)(AX*2), K1, Z6
+	VFMADD231PS (DI), Z4, K1, Z0
+	VMOVUPS.Z   (DI)(AX*1), K1, Z7
+	VFMADD231PS Z7, Z4, Z1
+	VMOVUPS.Z   (DI)(AX*2), K1, Z8
+	VFMADD231PS Z8, Z4, Z2
+	VMOVUPS.Z   (DI)(CX*1), K1, Z9
+	VFMADD231PS Z9, Z4, Z3
+	VFMADD231PS Z7, Z5, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z9, Z5, Z2
+	VMOVUPS.Z   (DI)(AX*4), K1, Z4
+	VFMADD231PS Z4, Z5, Z3
+	VFMADD231PS Z8, Z6, Z0
+	VFMADD231PS Z9, Z6, Z1
+	VFMADD231PS Z4, Z6, Z2
+	ADDQ        xRow+48(FP), DI
+	LEAQ        (R8)(CX*1), R8
+	DECQ        R9
+	JNE         rows
+
+epilogue:
+	MOVQ      bias+16(FP), DI
+	TESTQ     DI, DI
+	JEQ       clamp
+	VMOVUPS.Z (DI)(SI*1), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VADDPS    Z4, Z1, Z1
+	VADDPS    Z4, Z2, Z2
+	VADDPS    Z4, Z3, Z3
+
+clamp:
+	VBROADCASTSS lo+64(FP), Z4
+	VBROADCASTSS hi+68(FP), Z5
+	LEAQ         (BX)(SI*1), DI
+	VMAXPS       Z0, Z4, Z0
+	VMINPS       Z0, Z5, Z0
+	VMOVUPS      Z0, K1, (DI)
+	VMAXPS       Z1, Z4, Z1
+	VMINPS       Z1, Z5, Z1
+	VMOVUPS      Z1, K1, (DI)(AX*1)
+	VMAXPS       Z2, Z4, Z2
+	VMINPS       Z2, Z5, Z2
+	VMOVUPS      Z2, K1, (DI)(AX*2)
+	VMAXPS       Z3, Z4, Z3
+	VMINPS       Z3, Z5, Z3
+	VMOVUPS      Z3, K1, (DI)(CX*1)
+	ADDQ         $0x00000040, SI
+	JMP          block
+
+next:
+	LEAQ (DX)(AX*4), DX
+	LEAQ (BX)(AX*4), BX
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX512Row_K3S1_5R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// Requires: AVX, AVX512F
+TEXT ·dwAVX512Row_K3S1_5R(SB), NOSPLIT, $0-74
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), BX
+	MOVQ y+24(FP), SI
+
+group:
+	XORQ DI, DI
+
+block:
+	LEAQ   64(DI), R8
+	CMPQ   R8, AX
+	JG     tail
+	KXNORW K1, K1, K1
+	JMP    full
+
+tail:
+	CMPQ  DI, AX
+	JGE   next
+	KMOVW tail+72(FP), K1
+
+full:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	LEAQ   (BX)(DI*1), R8
+	MOVQ   w+8(FP), R9
+	ADDQ   DI, R9
+	MOVQ   nkh+40(FP), R10
+	TESTQ  R10, R10
+	JEQ    epilogue
+
+rows:
+	VMOVUPS.Z   (R9), K1, Z5
+	VMOVUPS.Z   (R9)(AX*1), K1, Z6
+	VMOVUPS.Z   (R9)(AX*2), K1, Z7
+	VFMADD231PS (R8), Z5, K1, Z0
+	VMOVUPS.Z   (R8)(AX*1), K1, Z8
+	VFMADD231PS Z8, Z5, Z1
+	VMOVUPS.Z   (R8)(AX*2), K1, Z9
+	VFMADD231PS Z9, Z5, Z2
+	VMOVUPS.Z   (R8)(CX*1), K1, Z10
+	VFMADD231PS Z10, Z5, Z3
+	VMOVUPS.Z   (R8)(AX*4), K1, Z11
+	VFMADD231PS Z11, Z5, Z4
+	VFMADD231PS Z8, Z6, Z0
+	VFMADD231PS Z9, Z6, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z6, Z3
+	VMOVUPS.Z   (R8)(DX*1), K1, Z5
+	VFMADD231PS Z5, Z6, Z4
+	VFMADD231PS Z9, Z7, Z0
+	VFMADD231PS Z10, Z7, Z1
+	VFMADD231PS Z11, Z7, Z2
+	VFMADD231PS Z5, Z7, Z3
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         rows
+
+epilogue:
+	MOVQ      bias+16(FP), R8
+	TESTQ     R8, R8
+	JEQ       clamp
+	VMOVUPS.Z (R8)(DI*1), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	VADDPS    Z5, Z1, Z1
+	VADDPS    Z5, Z2, Z2
+	VADDPS    Z5, Z3, Z3
+	VADDPS    Z5, Z4, Z4
+
+clamp:
+	VBROADCASTSS lo+64(FP), Z5
+	VBROADCASTSS hi+68(FP), Z6
+	LEAQ         (SI)(DI*1), R8
+	VMAXPS       Z0, Z5, Z0
+	VMINPS       Z0, Z6, Z0
+	VMOVUPS      Z0, K1, (R8)
+	VMAXPS       Z1, Z5, Z1
+	VMINPS       Z1, Z6, Z1
+	VMOVUPS      Z1, K1, (R8)(AX*1)
+	VMAXPS       Z2, Z5, Z2
+	VMINPS       Z2, Z6, Z2
+	VMOVUPS      Z2, K1, (R8)(AX*2)
+	VMAXPS       Z3, Z5, Z3
+	VMINPS       Z3, Z6, Z3
+	VMOVUPS      Z3, K1, (R8)(CX*1)
+	VMAXPS       Z4, Z5, Z4
+	VMINPS       Z4, Z6, Z4
+	VMOVUPS      Z4, K1, (R8)(AX*4)
+	ADDQ         $0x00000040, DI
+	JMP          block
+
+next:
+	LEAQ (BX)(DX*1), BX
+	LEAQ (SI)(DX*1), SI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX512Row_K3S1_6R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// Requires: AVX, AVX512F
+TEXT ·dwAVX512Row_K3S1_6R(SB), NOSPLIT, $0-74
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), BX
+	MOVQ y+24(FP), SI
+
+group:
+	XORQ DI, DI
+
+block:
+	LEAQ   64(DI), R8
+	CMPQ   R8, AX
+	JG     tail
+	KXNORW K1, K1, K1
+	JMP    full
+
+tail:
+	CMPQ  DI, AX
+	JGE   next
+	KMOVW tail+72(FP), K1
+
+full:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	LEAQ   (BX)(DI*1), R8
+	MOVQ   w+8(FP), R9
+	ADDQ   DI, R9
+	MOVQ   nkh+40(FP), R10
+	TESTQ  R10, R10
+	JEQ    epilogue
+
+rows:
+	VMOVUPS.Z   (R9), K1, Z6
+	VMOVUPS.Z   (R9)(AX*1), K1, Z7
+	VMOVUPS.Z   (R9)(AX*2), K1, Z8
+	VFMADD231PS (R8), Z6, K1, Z0
+	VMOVUPS.Z   (R8)(AX*1), K1, Z9
+	VFMADD231PS Z9, Z6, Z1
+	VMOVUPS.Z   (R8)(AX*2), K1, Z10
+	VFMADD231PS Z10, Z6, Z2
+	VMOVUPS.Z   (R8)(CX*1), K1, Z11
+	VFMADD231PS Z11, Z6, Z3
+	VMOVUPS.Z   (R8)(AX*4), K1, Z12
+	VFMADD231PS Z12, Z6, Z4
+	VMOVUPS.Z   (R8)(DX*1), K1, Z13
+	VFMADD231PS Z13, Z6, Z5
+	VFMADD231PS Z9, Z7, Z0
+	VFMADD231PS Z10, Z7, Z1
+	VFMADD231PS Z11, Z7, Z2
+	VFMADD231PS Z12, Z7, Z3
+	VFMADD231PS Z13, Z7, Z4
+	VMOVUPS.Z   (R8)(CX*2), K1, Z6
+	VFMADD231PS Z6, Z7, Z5
+	VFMADD231PS Z10, Z8, Z0
+	VFMADD231PS Z11, Z8, Z1
+	VFMADD231PS Z12, Z8, Z2
+	VFMADD231PS Z13, Z8, Z3
+	VFMADD231PS Z6, Z8, Z4
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         rows
+
+epilogue:
+	MOVQ      bias+16(FP), R8
+	TESTQ     R8, R8
+	JEQ       clamp
+	VMOVUPS.Z (R8)(DI*1), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VADDPS    Z6, Z1, Z1
+	VADDPS    Z6, Z2, Z2
+	VADDPS    Z6, Z3, Z3
+	VADDPS    Z6, Z4, Z4
+	VADDPS    Z6, Z5, Z5
+
+clamp:
+	VBROADCASTSS lo+64(FP), Z6
+	VBROADCASTSS hi+68(FP), Z7
+	LEAQ         (SI)(DI*1), R8
+	VMAXPS       Z0, Z6, Z0
+	VMINPS       Z0, Z7, Z0
+	VMOVUPS      Z0, K1, (R8)
+	VMAXPS       Z1, Z6, Z1
+	VMINPS       Z1, Z7, Z1
+	VMOVUPS      Z1, K1, (R8)(AX*1)
+	VMAXPS       Z2, Z6, Z2
+	VMINPS       Z2, Z7, Z2
+	VMOVUPS      Z2, K1, (R8)(AX*2)
+	VMAXPS       Z3, Z6, Z3
+	VMINPS       Z3, Z7, Z3
+	VMOVUPS      Z3, K1, (R8)(CX*1)
+	VMAXPS       Z4, Z6, Z4
+	VMINPS       Z4, Z7, Z4
+	VMOVUPS      Z4, K1, (R8)(AX*4)
+	VMAXPS       Z5, Z6, Z5
+	VMINPS       Z5, Z7, Z5
+	VMOVUPS      Z5, K1, (R8)(DX*1)
+	ADDQ         $0x00000040, DI
+	JMP          block
+
+next:
+	LEAQ (BX)(CX*2), BX
+	LEAQ (SI)(CX*2), SI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX512Row_K3S1_7R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// Requires: AVX, AVX512F
+TEXT ·dwAVX512Row_K3S1_7R(SB), NOSPLIT, $0-74
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), SI
+	MOVQ y+24(FP), DI
+
+group:
+	XORQ R8, R8
+
+block:
+	LEAQ   64(R8), R9
+	CMPQ   R9, AX
+	JG     tail
+	KXNORW K1, K1, K1
+	JMP    full
+
+tail:
+	CMPQ  R8, AX
+	JGE   next
+	KMOVW tail+72(FP), K1
+
+full:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	LEAQ   (SI)(R8*1), R9
+	MOVQ   w+8(FP), R10
+	ADDQ   R8, R10
+	MOVQ   nkh+40(FP), R11
+	TESTQ  R11, R11
+	JEQ    epilogue
+
+rows:
+	VMOVUPS.Z   (R10), K1, Z7
+	VMOVUPS.Z   (R10)(AX*1), K1, Z8
+	VMOVUPS.Z   (R10)(AX*2), K1, Z9
+	VFMADD231PS (R9), Z7, K1, Z0
+	VMOVUPS.Z   (R9)(AX*1), K1, Z10
+	VFMADD231PS Z10, Z7, Z1
+	VMOVUPS.Z   (R9)(AX*2), K1, Z11
+	VFMADD231PS Z11, Z7, Z2
+	VMOVUPS.Z   (R9)(CX*1), K1, Z12
+	VFMADD231PS Z12, Z7, Z3
+	VMOVUPS.Z   (R9)(AX*4), K1, Z13
+	VFMADD231PS Z13, Z7, Z4
+	VMOVUPS.Z   (R9)(DX*1), K1, Z14
+	VFMADD231PS Z14, Z7, Z5
+	VMOVUPS.Z   (R9)(CX*2), K1, Z15
+	VFMADD231PS Z15, Z7, Z6
+	VFMADD231PS Z10, Z8, Z0
+	VFMADD231PS Z11, Z8, Z1
+	VFMADD231PS Z12, Z8, Z2
+	VFMADD231PS Z13, Z8, Z3
+	VFMADD231PS Z14, Z8, Z4
+	VFMADD231PS Z15, Z8, Z5
+	VMOVUPS.Z   (R9)(BX*1), K1, Z7
+	VFMADD231PS Z7, Z8, Z6
+	VFMADD231PS Z11, Z9, Z0
+	VFMADD231PS Z12, Z9, Z1
+	VFMADD231PS Z13, Z9, Z2
+	VFMADD231PS Z14, Z9, Z3
+	VFMADD231PS Z15, Z9, Z4
+	VFMADD231PS Z7, Z9, Z5
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         rows
+
+epilogue:
+	MOVQ      bias+16(FP), R9
+	TESTQ     R9, R9
+	JEQ       clamp
+	VMOVUPS.Z (R9)(R8*1), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	VADDPS    Z7, Z1, Z1
+	VADDPS    Z7, Z2, Z2
+	VADDPS    Z7, Z3, Z3
+	VADDPS    Z7, Z4, Z4
+	VADDPS    Z7, Z5, Z5
+	VADDPS    Z7, Z6, Z6
+
+clamp:
+	VBROADCASTSS lo+64(FP), Z7
+	VBROADCASTSS hi+68(FP), Z8
+	LEAQ         (DI)(R8*1), R9
+	VMAXPS       Z0, Z7, Z0
+	VMINPS       Z0, Z8, Z0
+	VMOVUPS      Z0, K1, (R9)
+	VMAXPS       Z1, Z7, Z1
+	VMINPS       Z1, Z8, Z1
+	VMOVUPS      Z1, K1, (R9)(AX*1)
+	VMAXPS       Z2, Z7, Z2
+	VMINPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R9)(AX*2)
+	VMAXPS       Z3, Z7, Z3
+	VMINPS       Z3, Z8, Z3
+	VMOVUPS      Z3, K1, (R9)(CX*1)
+	VMAXPS       Z4, Z7, Z4
+	VMINPS       Z4, Z8, Z4
+	VMOVUPS      Z4, K1, (R9)(AX*4)
+	VMAXPS       Z5, Z7, Z5
+	VMINPS       Z5, Z8, Z5
+	VMOVUPS      Z5, K1, (R9)(DX*1)
+	VMAXPS       Z6, Z7, Z6
+	VMINPS       Z6, Z8, Z6
+	VMOVUPS      Z6, K1, (R9)(CX*2)
+	ADDQ         $0x00000040, R8
+	JMP          block
+
+next:
+	LEAQ (SI)(BX*1), SI
+	LEAQ (DI)(BX*1), DI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX512Row_K3S1_8R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// Requires: AVX, AVX512F
+TEXT ·dwAVX512Row_K3S1_8R(SB), NOSPLIT, $0-74
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), SI
+	MOVQ y+24(FP), DI
+
+group:
+	XORQ R8, R8
+
+block:
+	LEAQ   64(R8), R9
+	CMPQ   R9, AX
+	JG     tail
+	KXNORW K1, K1, K1
+	JMP    full
+
+tail:
+	CMPQ  R8, AX
+	JGE   next
+	KMOVW tail+72(FP), K1
+
+full:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	LEAQ   (SI)(R8*1), R9
+	MOVQ   w+8(FP), R10
+	ADDQ   R8, R10
+	MOVQ   nkh+40(FP), R11
+	TESTQ  R11, R11
+	JEQ    epilogue
+
+rows:
+	VMOVUPS.Z   (R10), K1, Z8
+	VMOVUPS.Z   (R10)(AX*1), K1, Z9
+	VMOVUPS.Z   (R10)(AX*2), K1, Z10
+	VFMADD231PS (R9), Z8, K1, Z0
+	VMOVUPS.Z   (R9)(AX*1), K1, Z11
+	VFMADD231PS Z11, Z8, Z1
+	VMOVUPS.Z   (R9)(AX*2), K1, Z12
+	VFMADD231PS Z12, Z8, Z2
+	VMOVUPS.Z   (R9)(CX*1), K1, Z13
+	VFMADD231PS Z13, Z8, Z3
+	VMOVUPS.Z   (R9)(AX*4), K1, Z14
+	VFMADD231PS Z14, Z8, Z4
+	VMOVUPS.Z   (R9)(DX*1), K1, Z15
+	VFMADD231PS Z15, Z8, Z5
+	VMOVUPS.Z   (R9)(CX*2), K1, Z16
+	VFMADD231PS Z16, Z8, Z6
+	VMOVUPS.Z   (R9)(BX*1), K1, Z17
+	VFMADD231PS Z17, Z8, Z7
+	VFMADD231PS Z11, Z9, Z0
+	VFMADD231PS Z12, Z9, Z1
+	VFMADD231PS Z13, Z9, Z2
+	VFMADD231PS Z14, Z9, Z3
+	VFMADD231PS Z15, Z9, Z4
+	VFMADD231PS Z16, Z9, Z5
+	VFMADD231PS Z17, Z9, Z6
+	VMOVUPS.Z   (R9)(AX*8), K1, Z8
+	VFMADD231PS Z8, Z9, Z7
+	VFMADD231PS Z12, Z10, Z0
+	VFMADD231PS Z13, Z10, Z1
+	VFMADD231PS Z14, Z10, Z2
+	VFMADD231PS Z15, Z10, Z3
+	VFMADD231PS Z16, Z10, Z4
+	VFMADD231PS Z17, Z10, Z5
+	VFMADD231PS Z8, Z10, Z6
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         rows
+
+epilogue:
+	MOVQ      bias+16(FP), R9
+	TESTQ     R9, R9
+	JEQ       clamp
+	VMOVUPS.Z (R9)(R8*1), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	VADDPS    Z8, Z1, Z1
+	VADDPS    Z8, Z2, Z2
+	VADDPS    Z8, Z3, Z3
+	VADDPS    Z8, Z4, Z4
+	VADDPS    Z8, Z5, Z5
+	VADDPS    Z8, Z6, Z6
+	VADDPS    Z8, Z7, Z7
+
+clamp:
+	VBROADCASTSS lo+64(FP), Z8
+	VBROADCASTSS hi+68(FP), Z9
+	LEAQ         (DI)(R8*1), R9
+	VMAXPS       Z0, Z8, Z0
+	VMINPS       Z0, Z9, Z0
+	VMOVUPS      Z0, K1, (R9)
+	VMAXPS       Z1, Z8, Z1
+	VMINPS       Z1, Z9, Z1
+	VMOVUPS      Z1, K1, (R9)(AX*1)
+	VMAXPS       Z2, Z8, Z2
+	VMINPS       Z2, Z9, Z2
+	VMOVUPS      Z2, K1, (R9)(AX*2)
+	VMAXPS       Z3, Z8, Z3
+	VMINPS       Z3, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(CX*1)
+	VMAXPS       Z4, Z8, Z4
+	VMINPS       Z4, Z9, Z4
+	VMOVUPS      Z4, K1, (R9)(AX*4)
+	VMAXPS       Z5, Z8, Z5
+	VMINPS       Z5, Z9, Z5
+	VMOVUPS      Z5, K1, (R9)(DX*1)
+	VMAXPS       Z6, Z8, Z6
+	VMINPS       Z6, Z9, Z6
+	VMOVUPS      Z6, K1, (R9)(CX*2)
+	VMAXPS       Z7, Z8, Z7
+	VMINPS       Z7, Z9, Z7
+	VMOVUPS      Z7, K1, (R9)(BX*1)
+	ADDQ         $0x00000040, R8
+	JMP          block
+
+next:
+	LEAQ (SI)(AX*8), SI
+	LEAQ (DI)(AX*8), DI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX512Row_K3S1_4LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// Requires: AVX, AVX512F
+TEXT ·dwAVX512Row_K3S1_4LR(SB), NOSPLIT, $0-74
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), DX
+	MOVQ x+0(FP), DX
+	MOVQ y+24(FP), BX
+
+group:
+	XORQ SI, SI
+
+block:
+	LEAQ   64(SI), DI
+	CMPQ   DI, AX
+	JG     tail
+	KXNORW K1, K1, K1
+	JMP    full
+
+tail:
+	CMPQ  SI, AX
+	JGE   next
+	KMOVW tail+72(FP), K1
+
+full:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	LEAQ   (DX)(SI*1), DI
+	MOVQ   w+8(FP), R8
+	ADDQ   SI, R8
+	MOVQ   nkh+40(FP), R9
+	TESTQ  R9, R9
+	JEQ    epilogue
+
+rows:
+	VMOVUPS.Z   (R8), K1, Z4
+	VMOVUPS.Z   (R8)(AX*1), K1, Z5
+	VMOVUPS.Z   (R8)(AX*2), K1, Z6
+	VMOVUPS.Z   (DI), K1, Z7
+	VFMADD231PS Z7, Z4, Z1
+	VMOVUPS.Z   (DI)(AX*1), K1, Z8
+	VFMADD231PS Z8, Z4, Z2
+	VMOVUPS.Z   (DI)(AX*2), K1, Z9
+	VFMADD231PS Z9, Z4, Z3
+	VFMADD231PS Z7, Z5, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z9, Z5, Z2
+	VMOVUPS.Z   (DI)(CX*1), K1, Z4
+	VFMADD231PS Z4, Z5, Z3
+	VFMADD231PS Z8, Z6, Z0
+	VFMADD231PS Z9, Z6, Z1
+	VFMADD231PS Z4, Z6, Z2
+	ADDQ        xRow+48(FP), DI
+	LEAQ        (R8)(CX*1), R8
+	DECQ        R9
+	JNE         rows
+
+epilogue:
+	MOVQ      bias+16(FP), DI
+	TESTQ     DI, DI
+	JEQ       clamp
+	VMOVUPS.Z (DI)(SI*1), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VADDPS    Z4, Z1, Z1
+	VADDPS    Z4, Z2, Z2
+	VADDPS    Z4, Z3, Z3
+
+clamp:
+	VBROADCASTSS lo+64(FP), Z4
+	VBROADCASTSS hi+68(FP), Z5
+	LEAQ         (BX)(SI*1), DI
+	VMAXPS       Z0, Z4, Z0
+	VMINPS       Z0, Z5, Z0
+	VMOVUPS      Z0, K1, (DI)
+	VMAXPS       Z1, Z4, Z1
+	VMINPS       Z1, Z5, Z1
+	VMOVUPS      Z1, K1, (DI)(AX*1)
+	VMAXPS       Z2, Z4, Z2
+	VMINPS       Z2, Z5, Z2
+	VMOVUPS      Z2, K1, (DI)(AX*2)
+	VMAXPS       Z3, Z4, Z3
+	VMINPS       Z3, Z5, Z3
+	VMOVUPS      Z3, K1, (DI)(CX*1)
+	ADDQ         $0x00000040, SI
+	JMP          block
+
+next:
+	LEAQ (DX)(AX*4), DX
+	LEAQ (BX)(AX*4), BX
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX512Row_K3S1_5LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// Requires: AVX, AVX512F
+TEXT ·dwAVX512Row_K3S1_5LR(SB), NOSPLIT, $0-74
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), BX
+	MOVQ y+24(FP), SI
+
+group:
+	XORQ DI, DI
+
+block:
+	LEAQ   64(DI), R8
+	CMPQ   R8, AX
+	JG     tail
+	KXNORW K1, K1, K1
+	JMP    full
+
+tail:
+	CMPQ  DI, AX
+	JGE   next
+	KMOVW tail+72(FP), K1
+
+full:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	LEAQ   (BX)(DI*1), R8
+	MOVQ   w+8(FP), R9
+	ADDQ   DI, R9
+	MOVQ   nkh+40(FP), R10
+	TESTQ  R10, R10
+	JEQ    epilogue
+
+rows:
+	VMOVUPS.Z   (R9), K1, Z5
+	VMOVUPS.Z   (R9)(AX*1), K1, Z6
+	VMOVUPS.Z   (R9)(AX*2), K1, Z7
+	VMOVUPS.Z   (R8), K1, Z8
+	VFMADD231PS Z8, Z5, Z1
+	VMOVUPS.Z   (R8)(AX*1), K1, Z9
+	VFMADD231PS Z9, Z5, Z2
+	VMOVUPS.Z   (R8)(AX*2), K1, Z10
+	VFMADD231PS Z10, Z5, Z3
+	VMOVUPS.Z   (R8)(CX*1), K1, Z11
+	VFMADD231PS Z11, Z5, Z4
+	VFMADD231PS Z8, Z6, Z0
+	VFMADD231PS Z9, Z6, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z6, Z3
+	VMOVUPS.Z   (R8)(AX*4), K1, Z5
+	VFMADD231PS Z5, Z6, Z4
+	VFMADD231PS Z9, Z7, Z0
+	VFMADD231PS Z10, Z7, Z1
+	VFMADD231PS Z11, Z7, Z2
+	VFMADD231PS Z5, Z7, Z3
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         rows
+
+epilogue:
+	MOVQ      bias+16(FP), R8
+	TESTQ     R8, R8
+	JEQ       clamp
+	VMOVUPS.Z (R8)(DI*1), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	VADDPS    Z5, Z1, Z1
+	VADDPS    Z5, Z2, Z2
+	VADDPS    Z5, Z3, Z3
+	VADDPS    Z5, Z4, Z4
+
+clamp:
+	VBROADCASTSS lo+64(FP), Z5
+	VBROADCASTSS hi+68(FP), Z6
+	LEAQ         (SI)(DI*1), R8
+	VMAXPS       Z0, Z5, Z0
+	VMINPS       Z0, Z6, Z0
+	VMOVUPS      Z0, K1, (R8)
+	VMAXPS       Z1, Z5, Z1
+	VMINPS       Z1, Z6, Z1
+	VMOVUPS      Z1, K1, (R8)(AX*1)
+	VMAXPS       Z2, Z5, Z2
+	VMINPS       Z2, Z6, Z2
+	VMOVUPS      Z2, K1, (R8)(AX*2)
+	VMAXPS       Z3, Z5, Z3
+	VMINPS       Z3, Z6, Z3
+	VMOVUPS      Z3, K1, (R8)(CX*1)
+	VMAXPS       Z4, Z5, Z4
+	VMINPS       Z4, Z6, Z4
+	VMOVUPS      Z4, K1, (R8)(AX*4)
+	ADDQ         $0x00000040, DI
+	JMP          block
+
+next:
+	LEAQ (BX)(DX*1), BX
+	LEAQ (SI)(DX*1), SI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX512Row_K3S1_6LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// Requires: AVX, AVX512F
+TEXT ·dwAVX512Row_K3S1_6LR(SB), NOSPLIT, $0-74
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), BX
+	MOVQ y+24(FP), SI
+
+group:
+	XORQ DI, DI
+
+block:
+	LEAQ   64(DI), R8
+	CMPQ   R8, AX
+	JG     tail
+	KXNORW K1, K1, K1
+	JMP    full
+
+tail:
+	CMPQ  DI, AX
+	JGE   next
+	KMOVW tail+72(FP), K1
+
+full:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	LEAQ   (BX)(DI*1), R8
+	MOVQ   w+8(FP), R9
+	ADDQ   DI, R9
+	MOVQ   nkh+40(FP), R10
+	TESTQ  R10, R10
+	JEQ    epilogue
+
+rows:
+	VMOVUPS.Z   (R9), K1, Z6
+	VMOVUPS.Z   (R9)(AX*1), K1, Z7
+	VMOVUPS.Z   (R9)(AX*2), K1, Z8
+	VMOVUPS.Z   (R8), K1, Z9
+	VFMADD231PS Z9, Z6, Z1
+	VMOVUPS.Z   (R8)(AX*1), K1, Z10
+	VFMADD231PS Z10, Z6, Z2
+	VMOVUPS.Z   (R8)(AX*2), K1, Z11
+	VFMADD231PS Z11, Z6, Z3
+	VMOVUPS.Z   (R8)(CX*1), K1, Z12
+	VFMADD231PS Z12, Z6, Z4
+	VMOVUPS.Z   (R8)(AX*4), K1, Z13
+	VFMADD231PS Z13, Z6, Z5
+	VFMADD231PS Z9, Z7, Z0
+	VFMADD231PS Z10, Z7, Z1
+	VFMADD231PS Z11, Z7, Z2
+	VFMADD231PS Z12, Z7, Z3
+	VFMADD231PS Z13, Z7, Z4
+	VMOVUPS.Z   (R8)(DX*1), K1, Z6
+	VFMADD231PS Z6, Z7, Z5
+	VFMADD231PS Z10, Z8, Z0
+	VFMADD231PS Z11, Z8, Z1
+	VFMADD231PS Z12, Z8, Z2
+	VFMADD231PS Z13, Z8, Z3
+	VFMADD231PS Z6, Z8, Z4
+	ADDQ        xRow+48(FP), R8
+	LEAQ        (R9)(CX*1), R9
+	DECQ        R10
+	JNE         rows
+
+epilogue:
+	MOVQ      bias+16(FP), R8
+	TESTQ     R8, R8
+	JEQ       clamp
+	VMOVUPS.Z (R8)(DI*1), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VADDPS    Z6, Z1, Z1
+	VADDPS    Z6, Z2, Z2
+	VADDPS    Z6, Z3, Z3
+	VADDPS    Z6, Z4, Z4
+	VADDPS    Z6, Z5, Z5
+
+clamp:
+	VBROADCASTSS lo+64(FP), Z6
+	VBROADCASTSS hi+68(FP), Z7
+	LEAQ         (SI)(DI*1), R8
+	VMAXPS       Z0, Z6, Z0
+	VMINPS       Z0, Z7, Z0
+	VMOVUPS      Z0, K1, (R8)
+	VMAXPS       Z1, Z6, Z1
+	VMINPS       Z1, Z7, Z1
+	VMOVUPS      Z1, K1, (R8)(AX*1)
+	VMAXPS       Z2, Z6, Z2
+	VMINPS       Z2, Z7, Z2
+	VMOVUPS      Z2, K1, (R8)(AX*2)
+	VMAXPS       Z3, Z6, Z3
+	VMINPS       Z3, Z7, Z3
+	VMOVUPS      Z3, K1, (R8)(CX*1)
+	VMAXPS       Z4, Z6, Z4
+	VMINPS       Z4, Z7, Z4
+	VMOVUPS      Z4, K1, (R8)(AX*4)
+	VMAXPS       Z5, Z6, Z5
+	VMINPS       Z5, Z7, Z5
+	VMOVUPS      Z5, K1, (R8)(DX*1)
+	ADDQ         $0x00000040, DI
+	JMP          block
+
+next:
+	LEAQ (BX)(CX*2), BX
+	LEAQ (SI)(CX*2), SI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX512Row_K3S1_7LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// Requires: AVX, AVX512F
+TEXT ·dwAVX512Row_K3S1_7LR(SB), NOSPLIT, $0-74
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), SI
+	MOVQ y+24(FP), DI
+
+group:
+	XORQ R8, R8
+
+block:
+	LEAQ   64(R8), R9
+	CMPQ   R9, AX
+	JG     tail
+	KXNORW K1, K1, K1
+	JMP    full
+
+tail:
+	CMPQ  R8, AX
+	JGE   next
+	KMOVW tail+72(FP), K1
+
+full:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	LEAQ   (SI)(R8*1), R9
+	MOVQ   w+8(FP), R10
+	ADDQ   R8, R10
+	MOVQ   nkh+40(FP), R11
+	TESTQ  R11, R11
+	JEQ    epilogue
+
+rows:
+	VMOVUPS.Z   (R10), K1, Z7
+	VMOVUPS.Z   (R10)(AX*1), K1, Z8
+	VMOVUPS.Z   (R10)(AX*2), K1, Z9
+	VMOVUPS.Z   (R9), K1, Z10
+	VFMADD231PS Z10, Z7, Z1
+	VMOVUPS.Z   (R9)(AX*1), K1, Z11
+	VFMADD231PS Z11, Z7, Z2
+	VMOVUPS.Z   (R9)(AX*2), K1, Z12
+	VFMADD231PS Z12, Z7, Z3
+	VMOVUPS.Z   (R9)(CX*1), K1, Z13
+	VFMADD231PS Z13, Z7, Z4
+	VMOVUPS.Z   (R9)(AX*4), K1, Z14
+	VFMADD231PS Z14, Z7, Z5
+	VMOVUPS.Z   (R9)(DX*1), K1, Z15
+	VFMADD231PS Z15, Z7, Z6
+	VFMADD231PS Z10, Z8, Z0
+	VFMADD231PS Z11, Z8, Z1
+	VFMADD231PS Z12, Z8, Z2
+	VFMADD231PS Z13, Z8, Z3
+	VFMADD231PS Z14, Z8, Z4
+	VFMADD231PS Z15, Z8, Z5
+	VMOVUPS.Z   (R9)(CX*2), K1, Z7
+	VFMADD231PS Z7, Z8, Z6
+	VFMADD231PS Z11, Z9, Z0
+	VFMADD231PS Z12, Z9, Z1
+	VFMADD231PS Z13, Z9, Z2
+	VFMADD231PS Z14, Z9, Z3
+	VFMADD231PS Z15, Z9, Z4
+	VFMADD231PS Z7, Z9, Z5
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         rows
+
+epilogue:
+	MOVQ      bias+16(FP), R9
+	TESTQ     R9, R9
+	JEQ       clamp
+	VMOVUPS.Z (R9)(R8*1), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	VADDPS    Z7, Z1, Z1
+	VADDPS    Z7, Z2, Z2
+	VADDPS    Z7, Z3, Z3
+	VADDPS    Z7, Z4, Z4
+	VADDPS    Z7, Z5, Z5
+	VADDPS    Z7, Z6, Z6
+
+clamp:
+	VBROADCASTSS lo+64(FP), Z7
+	VBROADCASTSS hi+68(FP), Z8
+	LEAQ         (DI)(R8*1), R9
+	VMAXPS       Z0, Z7, Z0
+	VMINPS       Z0, Z8, Z0
+	VMOVUPS      Z0, K1, (R9)
+	VMAXPS       Z1, Z7, Z1
+	VMINPS       Z1, Z8, Z1
+	VMOVUPS      Z1, K1, (R9)(AX*1)
+	VMAXPS       Z2, Z7, Z2
+	VMINPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R9)(AX*2)
+	VMAXPS       Z3, Z7, Z3
+	VMINPS       Z3, Z8, Z3
+	VMOVUPS      Z3, K1, (R9)(CX*1)
+	VMAXPS       Z4, Z7, Z4
+	VMINPS       Z4, Z8, Z4
+	VMOVUPS      Z4, K1, (R9)(AX*4)
+	VMAXPS       Z5, Z7, Z5
+	VMINPS       Z5, Z8, Z5
+	VMOVUPS      Z5, K1, (R9)(DX*1)
+	VMAXPS       Z6, Z7, Z6
+	VMINPS       Z6, Z8, Z6
+	VMOVUPS      Z6, K1, (R9)(CX*2)
+	ADDQ         $0x00000040, R8
+	JMP          block
+
+next:
+	LEAQ (SI)(BX*1), SI
+	LEAQ (DI)(BX*1), DI
+	DECQ ng+56(FP)
+	JNE  group
+	VZEROUPPER
+	RET
+
+// func dwAVX512Row_K3S1_8LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// Requires: AVX, AVX512F
+TEXT ·dwAVX512Row_K3S1_8LR(SB), NOSPLIT, $0-74
+	MOVQ cb+32(FP), AX
+	LEAQ (AX)(AX*2), CX
+	LEAQ (AX)(AX*4), DX
+	LEAQ (CX)(AX*4), BX
+	MOVQ x+0(FP), SI
+	MOVQ y+24(FP), DI
+
+group:
+	XORQ R8, R8
+
+block:
+	LEAQ   64(R8), R9
+	CMPQ   R9, AX
+	JG     tail
+	KXNORW K1, K1, K1
+	JMP    full
+
+tail:
+	CMPQ  R8, AX
+	JGE   next
+	KMOVW tail+72(FP), K1
+
+full:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	LEAQ   (SI)(R8*1), R9
+	MOVQ   w+8(FP), R10
+	ADDQ   R8, R10
+	MOVQ   nkh+40(FP), R11
+	TESTQ  R11, R11
+	JEQ    epilogue
+
+rows:
+	VMOVUPS.Z   (R10), K1, Z8
+	VMOVUPS.Z   (R10)(AX*1), K1, Z9
+	VMOVUPS.Z   (R10)(AX*2), K1, Z10
+	VMOVUPS.Z   (R9), K1, Z11
+	VFMADD231PS Z11, Z8, Z1
+	VMOVUPS.Z   (R9)(AX*1), K1, Z12
+	VFMADD231PS Z12, Z8, Z2
+	VMOVUPS.Z   (R9)(AX*2), K1, Z13
+	VFMADD231PS Z13, Z8, Z3
+	VMOVUPS.Z   (R9)(CX*1), K1, Z14
+	VFMADD231PS Z14, Z8, Z4
+	VMOVUPS.Z   (R9)(AX*4), K1, Z15
+	VFMADD231PS Z15, Z8, Z5
+	VMOVUPS.Z   (R9)(DX*1), K1, Z16
+	VFMADD231PS Z16, Z8, Z6
+	VMOVUPS.Z   (R9)(CX*2), K1, Z17
+	VFMADD231PS Z17, Z8, Z7
+	VFMADD231PS Z11, Z9, Z0
+	VFMADD231PS Z12, Z9, Z1
+	VFMADD231PS Z13, Z9, Z2
+	VFMADD231PS Z14, Z9, Z3
+	VFMADD231PS Z15, Z9, Z4
+	VFMADD231PS Z16, Z9, Z5
+	VFMADD231PS Z17, Z9, Z6
+	VMOVUPS.Z   (R9)(BX*1), K1, Z8
+	VFMADD231PS Z8, Z9, Z7
+	VFMADD231PS Z12, Z10, Z0
+	VFMADD231PS Z13, Z10, Z1
+	VFMADD231PS Z14, Z10, Z2
+	VFMADD231PS Z15, Z10, Z3
+	VFMADD231PS Z16, Z10, Z4
+	VFMADD231PS Z17, Z10, Z5
+	VFMADD231PS Z8, Z10, Z6
+	ADDQ        xRow+48(FP), R9
+	LEAQ        (R10)(CX*1), R10
+	DECQ        R11
+	JNE         rows
+
+epilogue:
+	MOVQ      bias+16(FP), R9
+	TESTQ     R9, R9
+	JEQ       clamp
+	VMOVUPS.Z (R9)(R8*1), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	VADDPS    Z8, Z1, Z1
+	VADDPS    Z8, Z2, Z2
+	VADDPS    Z8, Z3, Z3
+	VADDPS    Z8, Z4, Z4
+	VADDPS    Z8, Z5, Z5
+	VADDPS    Z8, Z6, Z6
+	VADDPS    Z8, Z7, Z7
+
+clamp:
+	VBROADCASTSS lo+64(FP), Z8
+	VBROADCASTSS hi+68(FP), Z9
+	LEAQ         (DI)(R8*1), R9
+	VMAXPS       Z0, Z8, Z0
+	VMINPS       Z0, Z9, Z0
+	VMOVUPS      Z0, K1, (R9)
+	VMAXPS       Z1, Z8, Z1
+	VMINPS       Z1, Z9, Z1
+	VMOVUPS      Z1, K1, (R9)(AX*1)
+	VMAXPS       Z2, Z8, Z2
+	VMINPS       Z2, Z9, Z2
+	VMOVUPS      Z2, K1, (R9)(AX*2)
+	VMAXPS       Z3, Z8, Z3
+	VMINPS       Z3, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(CX*1)
+	VMAXPS       Z4, Z8, Z4
+	VMINPS       Z4, Z9, Z4
+	VMOVUPS      Z4, K1, (R9)(AX*4)
+	VMAXPS       Z5, Z8, Z5
+	VMINPS       Z5, Z9, Z5
+	VMOVUPS      Z5, K1, (R9)(DX*1)
+	VMAXPS       Z6, Z8, Z6
+	VMINPS       Z6, Z9, Z6
+	VMOVUPS      Z6, K1, (R9)(CX*2)
+	VMAXPS       Z7, Z8, Z7
+	VMINPS       Z7, Z9, Z7
+	VMOVUPS      Z7, K1, (R9)(BX*1)
+	ADDQ         $0x00000040, R8
+	JMP          block
+
+next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*8), DI
 	DECQ ng+56(FP)

@@ -248,6 +248,27 @@ func BenchmarkDepthwise(b *testing.B) {
 	}
 }
 
+// TestDepthwiseTwinEdges covers 'same' 3×3 stride-1 rows, which run whole on sliding
+// kernels, the groups at both ends on the edge kernels (dwRowEdge*): every width 1…26 (below
+// 4 the general kernels), every split into groups, kernel heights 1–3 with row padding and
+// dilation, channel tails and a batch of two.
+func TestDepthwiseTwinEdges(t *testing.T) {
+	dwLevels(t, func(t *testing.T) {
+		r := newRand(28)
+		for w := 1; w <= 26; w++ {
+			for _, c := range []int{1, 9, 16, 33} {
+				kh, dh := 1+r.IntN(3), 1+r.IntN(2)
+				padT := r.IntN(kh)
+				h := (kh-1)*dh + 1 + r.IntN(4)
+				p := ConvParams{N: 1 + r.IntN(2), H: h, W: w, C: c, OC: c, KH: kh, KW: 3,
+					SH: 1, SW: 1, DH: dh, DW: 1, PadT: padT, PadL: 1, Groups: 1}
+				p.OH, p.OW = h+padT-(kh-1)*dh, w
+				checkDepthwiseTwin(t, r, &p)
+			}
+		}
+	})
+}
+
 // TestDepthwiseTwinSliding covers the amd64 sliding kernels (kernel width 3
 // and 5, column stride 1 and 2, column dilation 1) on every interior width
 // from 1 to 26 pixels (below 4 the general kernels; then every group size

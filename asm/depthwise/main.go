@@ -44,6 +44,11 @@
 // once per kernel row and channel block and multiplied into every
 // accumulator whose pixel reads it, the row's KW weight vectors loaded
 // once. Each pixel still sums its taps in kernel order, as dw*_{P} do.
+//
+// dwAVX512Row_K3S1_{P}{L,R,LR} and the AVX2 ones are the same kernels for the group at either
+// end (or both ends) of a 'same' 3×3 stride-1 row: its first input column (L; x then points
+// at its second) or its last (R) is padding, which they neither read nor multiply, so a whole
+// row runs on sliding kernels.
 package main
 
 import (
@@ -71,12 +76,30 @@ func main() {
 		for _, kw := range rowKW {
 			for _, s := range rowStrides {
 				for p := minRowPix; p <= maxRowPix; p++ {
-					rowKernel(p, kw, s, avx512)
+					rowKernel(p, kw, s, avx512, 0)
 				}
+			}
+		}
+		// Border groups of 'same' 3×3 stride-1 rows (one padding column each side).
+		for _, edge := range []int{edgeL, edgeR, edgeL | edgeR} {
+			for p := minRowPix; p <= maxRowPix; p++ {
+				rowKernel(p, 3, 1, avx512, edge)
 			}
 		}
 	}
 	Generate()
+}
+
+// Edges of a border group (rowKernel): its first input column (edgeL) or its last (edgeR) is
+// padding, so the kernel neither reads it nor multiplies it.
+const (
+	edgeL = 1 << iota
+	edgeR
+)
+
+// edgeName is the suffix of a border group's kernel name.
+func edgeName(edge int) string {
+	return map[int]string{0: "", edgeL: "L", edgeR: "R", edgeL | edgeR: "LR"}[edge]
 }
 
 func kernel(P int, avx512 bool) {
@@ -302,18 +325,32 @@ func (s *span) at(k int) Mem {
 // (P-1)·S + KW input columns the group reads, each once while registers
 // last (all of them with AVX-512 at P ≤ 8), multiplying every column into
 // each accumulator whose pixel reads it.
-func rowKernel(P, KW, S int, avx512 bool) {
+func rowKernel(P, KW, S int, avx512 bool, edge int) {
 	isa, tail, vecBytes, lanes := "AVX2", "tail *int32", 32, 8
 	if avx512 {
 		isa, tail, vecBytes, lanes = "AVX512", "tail uint16", 64, 16
 	}
-	name := fmt.Sprintf("dw%sRow_K%dS%d_%d", isa, KW, S, P)
+	name := fmt.Sprintf("dw%sRow_K%dS%d_%d%s", isa, KW, S, P, edgeName(edge))
 	TEXT(name, NOSPLIT, "func(x, w, bias, y *float32, cb, nkh, xRow, ng int, lo, hi float32, "+tail+")")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes ng groups of %d adjacent output pixels, every one with all", name, P),
+	doc := []string{fmt.Sprintf("%s computes ng groups of %d adjacent output pixels, every one with all", name, P),
 		fmt.Sprintf("%d kernel columns inside the input at column stride %d, of a depth-multiplier-1", KW, S),
 		fmt.Sprintf("depthwise convolution over c channels, %d per vector, with bias (nil: none) and a", lanes),
-		"clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).")
+		"clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise)."}
+	if edge != 0 {
+		doc = []string{fmt.Sprintf("%s is dw%sRow_K%dS%d_%d for a group at the border of a row:", name, isa, KW, S, P),
+			"the group's first input column (L: x points at the second) or its last (R) is padding,",
+			"which it neither reads nor multiplies."}
+	}
+	Doc(doc...)
+	// present reports whether the group's input column col exists; shift is the index of the
+	// column x points at.
+	last := (P-1)*S + KW - 1
+	present := func(col int) bool { return !(edge&edgeL != 0 && col == 0) && !(edge&edgeR != 0 && col == last) }
+	shift := 0
+	if edge&edgeL != 0 {
+		shift = 1
+	}
 
 	newVec := func() reg.VecVirtual {
 		if avx512 {
@@ -325,7 +362,9 @@ func rowKernel(P, KW, S int, avx512 bool) {
 	left0 := make([]int, (P-1)*S+KW)
 	for p := 0; p < P; p++ {
 		for j := 0; j < KW; j++ {
-			left0[p*S+j]++
+			if present(p*S + j) {
+				left0[p*S+j]++
+			}
 		}
 	}
 
@@ -382,16 +421,19 @@ func rowKernel(P, KW, S int, avx512 bool) {
 		for j := 0; j < KW; j++ {
 			for p := 0; p < P; p++ {
 				col := p*S + j
+				if !present(col) {
+					continue
+				}
 				t, ok := live[col]
 				if !ok && left[col] > 1 && len(live) < maxLive {
 					t, ok = newVec(), true
-					load(cols.at(col), t)
+					load(cols.at(col-shift), t)
 					live[col] = t
 				}
 				if ok {
 					VFMADD231PS(t, wv[j], accs[p])
 				} else {
-					fma(cols.at(col), wv[j], accs[p])
+					fma(cols.at(col-shift), wv[j], accs[p])
 				}
 				if left[col]--; left[col] == 0 {
 					delete(live, col)
