@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/kerasgen/kerasgen/runtime"
 
@@ -91,8 +92,19 @@ func (gen *generator) forward(g *ir.Graph, outNames []string, rowsConst string) 
 		}
 		block = append(block, calls...)
 		if isBlock {
-			body = append(body, jen.Comment(fmt.Sprintf("%s, %s, %s: inverted-residual block, %d output rows per band (%s; %s; %s)",
-				b.Expand.Layer, b.Depthwise.Layer, op.Layer, b.Band, describeOp(b.Expand), describeOp(b.Depthwise), describeOp(op))))
+			var layers, kinds []string
+			for _, o := range b.Ops() {
+				if len(layers) == 0 || layers[len(layers)-1] != o.Layer { // a separable convolution is one layer
+					layers = append(layers, o.Layer)
+				}
+				kinds = append(kinds, describeOp(o))
+			}
+			what := "inverted-residual block"
+			if b.Expand == nil {
+				what = "depthwise → pointwise block"
+			}
+			body = append(body, jen.Comment(fmt.Sprintf("%s: %s, %d output rows per band (%s)",
+				strings.Join(layers, ", "), what, b.Band, strings.Join(kinds, "; "))))
 		} else {
 			body = append(body, jen.Comment(fmt.Sprintf("%s: %s", op.Layer, describeOp(op))))
 		}
@@ -363,37 +375,54 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 func (gen *generator) emitBlock(b passes.Block) ([]jen.Code, error) {
 	e, d, p := b.Expand, b.Depthwise, b.Project
 	var pre []jen.Code
-	var eps []jen.Code
-	for _, op := range []*ir.Op{e, d, p} {
+	eps := []jen.Code{jen.Nil()} // without an expand layer: none, nor its epilogue
+	if e != nil {
+		eps = nil
+	}
+	for _, op := range b.Ops() {
 		ep, code, err := gen.epilogue(op)
 		if err != nil {
 			return nil, err
 		}
 		pre, eps = append(pre, code...), append(eps, ep)
 	}
-	es, ds, w := e.Out[0].Type.Shape, d.Out[0].Type.Shape, d.In[1].Type.Shape
+	in, we := b.Input(), jen.Code(jen.Nil())
+	if e != nil {
+		we = gen.loc(e.In[1])
+	}
+	es, ds, w := d.In[0].Type.Shape, d.Out[0].Type.Shape, d.In[1].Type.Shape
 	st, dl, pads := d.Attrs.Ints("strides"), d.Attrs.Ints("dilations"), d.Attrs.Ints("pads")
 	params := runtime.InvertedResidualParams{
 		Depthwise: runtime.ConvParams{H: int(es[1]), W: int(es[2]), C: int(es[3]), OH: int(ds[1]), OW: int(ds[2]), OC: int(ds[3]),
 			KH: int(w[0]), KW: int(w[1]), SH: st[0], SW: st[1], DH: dl[0], DW: dl[1], PadT: pads[0], PadL: pads[2]},
-		C: int(e.In[0].Type.Shape[3]), P: int(p.Out[0].Type.Shape[3]), Band: b.Band,
+		C: int(in.Type.Shape[3]), P: int(p.Out[0].Type.Shape[3]), Band: b.Band, NoExpand: e == nil,
 	}
 	q := params.Depthwise
-	pv := gen.paramsVar(d.Layer, "Block", rt("InvertedResidualParams").Values(
+	pv := gen.paramsVar(d.Layer, "Block", rt("InvertedResidualParams").Values(append([]jen.Code{
 		jen.Id("Depthwise").Op(":").Add(rt("ConvParams").Values(
 			jen.Id("H").Op(":").Lit(q.H), jen.Id("W").Op(":").Lit(q.W), jen.Id("C").Op(":").Lit(q.C),
 			jen.Id("OH").Op(":").Lit(q.OH), jen.Id("OW").Op(":").Lit(q.OW), jen.Id("OC").Op(":").Lit(q.OC),
 			jen.Id("KH").Op(":").Lit(q.KH), jen.Id("KW").Op(":").Lit(q.KW),
 			jen.Id("SH").Op(":").Lit(q.SH), jen.Id("SW").Op(":").Lit(q.SW),
 			jen.Id("DH").Op(":").Lit(q.DH), jen.Id("DW").Op(":").Lit(q.DW),
-			jen.Id("PadT").Op(":").Lit(q.PadT), jen.Id("PadL").Op(":").Lit(q.PadL))),
-		jen.Id("C").Op(":").Lit(params.C), jen.Id("P").Op(":").Lit(params.P), jen.Id("Band").Op(":").Lit(params.Band)))
+			jen.Id("PadT").Op(":").Lit(q.PadT), jen.Id("PadL").Op(":").Lit(q.PadL)))},
+		blockFields(params)...)...))
 	need := runtime.InvertedResidualScratch(&params)
 	gen.fixedScratch = max(gen.fixedScratch, need)
 	return append(pre,
 		jen.Id("p").Op(":=").Id(pv), jen.Id("p").Dot("Depthwise").Dot("N").Op("=").Id("n"),
-		rt("InvertedResidual").Call(jen.Op("&").Id("p"), gen.loc(e.In[0]), gen.loc(e.In[1]), eps[0], gen.loc(d.In[1]), eps[1],
+		rt("InvertedResidual").Call(jen.Op("&").Id("p"), gen.loc(in), we, eps[0], gen.loc(d.In[1]), eps[1],
 			gen.loc(p.In[1]), eps[2], gen.loc(p.Out[0]), gen.fixedScratchSlice(need))), nil
+}
+
+// blockFields are the fields of an InvertedResidualParams literal after Depthwise (NoExpand
+// only when set, so that the blocks with an expand layer read as before).
+func blockFields(p runtime.InvertedResidualParams) []jen.Code {
+	f := []jen.Code{jen.Id("C").Op(":").Lit(p.C), jen.Id("P").Op(":").Lit(p.P), jen.Id("Band").Op(":").Lit(p.Band)}
+	if p.NoExpand {
+		f = append(f, jen.Id("NoExpand").Op(":").True())
+	}
+	return f
 }
 
 func (gen *generator) emitOp(op *ir.Op) ([]jen.Code, error) {

@@ -57,7 +57,7 @@ func (gen *generator) constData(c *ir.Value) []float32 {
 func unmarkBlocks(g *ir.Graph, panels map[*ir.Value]bool) bool {
 	changed := false
 	for _, b := range passes.Blocks(g) {
-		if !panels[b.Expand.In[1]] || !panels[b.Project.In[1]] {
+		if (b.Expand != nil && !panels[b.Expand.In[1]]) || !panels[b.Project.In[1]] {
 			delete(b.Depthwise.Attrs, "band")
 			changed = true
 		}

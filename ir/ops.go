@@ -282,8 +282,9 @@ func init() {
 	// lowered with H = 1.
 	def(&OpDef{Kind: "Conv", MinIn: 2, MaxIn: 4, AttrSpec: convAttrs + residualAttrs, Infer: convInfer("Conv"), Cost: convCost})
 	// DepthwiseConv: w [KH,KW,C,M]; output channel c*M+m. band: the output rows per band of the
-	// inverted-residual block it is the middle of (passes.FuseBlocks).
-	def(&OpDef{Kind: "DepthwiseConv", MinIn: 2, MaxIn: 3, AttrSpec: "strides:I! dilations:I! pads:I! band:i" + actAttrs,
+	// inverted-residual block it is the middle (or, with noexpand = 1, the start) of
+	// (passes.FuseBlocks).
+	def(&OpDef{Kind: "DepthwiseConv", MinIn: 2, MaxIn: 3, AttrSpec: "strides:I! dilations:I! pads:I! band:i noexpand:i" + actAttrs,
 		Infer: convInfer("DepthwiseConv"), Cost: func(op *Op) int64 {
 			w := op.In[1].Type.Shape
 			return 2 * op.Out[0].Type.Shape.StaticSize() * int64(w[0]) * int64(w[1])

@@ -14,16 +14,23 @@ import (
 // Conv (1×1, stride and dilation 1, no padding, one group, no residual) and read by the
 // DepthwiseConv alone, and whose output is read alone by the input of another pointwise Conv
 // (which may add a residual); neither value is a graph output, every shape is static apart
-// from the batch, and both pointwise kernels are constants used by their Conv alone.
+// from the batch, and both pointwise kernels are constants used by their Conv alone. A
+// DepthwiseConv whose input is not such an expand layer (MobileNetV2's first block,
+// depthwise → project; a separable convolution) is a block without one: its input rows then
+// stream from memory band by band, and its depthwise output never goes through memory whole.
+// An op is in one block at most: a pointwise Conv that projects one block does not expand the
+// next (chained separable convolutions are blocks without an expand layer, one after another).
 //
 // Guarantees: the DepthwiseConv of each block, and no other op, carries the attribute band
-// = the output rows per band (≥ 1): the most that keep one band's expanded rows and
-// depthwise output within blockL2Budget bytes. Blocks returns the marked blocks. The ops
-// themselves are unchanged, so a consumer that ignores the mark computes the same values.
+// = the output rows per band (≥ 1): the most that keep one band's expanded (or input) rows
+// and depthwise output within blockL2Budget bytes; one without an expand layer carries
+// noexpand = 1 too. Blocks returns the marked blocks. The ops themselves are unchanged, so a
+// consumer that ignores the marks computes the same values.
 func FuseBlocks(g *ir.Graph) error {
 	for _, op := range g.Ops {
 		if op.Kind == "DepthwiseConv" {
 			delete(op.Attrs, "band")
+			delete(op.Attrs, "noexpand")
 		}
 	}
 	uses := g.Uses()
@@ -38,27 +45,49 @@ func FuseBlocks(g *ir.Graph) error {
 		}
 	}
 	single := func(v *ir.Value) bool { return uses[v] == 1 && !outputs[v] && len(readers[v]) == 1 }
+	projects := map[*ir.Op]bool{} // of the blocks marked so far: an op is in one block at most
 	for _, d := range g.Ops {
 		if d.Kind != "DepthwiseConv" || len(d.In[1].Type.Shape) != 4 || d.In[1].Type.Shape[3] != 1 {
 			continue
 		}
-		e := d.In[0].Def
-		if e == nil || !single(d.In[0]) || !single(d.Out[0]) || !blockPointwise(e, single) || e.Residual() != nil {
+		if !single(d.Out[0]) || !staticImage(d.In[0]) || !staticImage(d.Out[0]) {
 			continue
 		}
 		p := readers[d.Out[0]][0]
-		if !blockPointwise(p, single) || p.In[0] != d.Out[0] || !staticImage(e.In[0]) || !staticImage(d.Out[0]) {
+		if !blockPointwise(p, single) || p.In[0] != d.Out[0] {
 			continue
 		}
+		e := d.In[0].Def
+		expand := e != nil && !projects[e] && single(d.In[0]) && blockPointwise(e, single) && e.Residual() == nil && staticImage(e.In[0])
 		d.Attrs["band"] = blockBand(d)
+		if !expand {
+			d.Attrs["noexpand"] = 1
+		}
+		projects[p] = true
 	}
 	return nil
 }
 
-// Block is one inverted-residual block marked by FuseBlocks.
+// Block is one inverted-residual block marked by FuseBlocks (Expand nil: none).
 type Block struct {
 	Expand, Depthwise, Project *ir.Op
 	Band                       int
+}
+
+// Input is the value the block reads: its expand layer's input, or its depthwise layer's.
+func (b Block) Input() *ir.Value {
+	if b.Expand != nil {
+		return b.Expand.In[0]
+	}
+	return b.Depthwise.In[0]
+}
+
+// Ops are the block's layers, in order: expand (if any), depthwise, project.
+func (b Block) Ops() []*ir.Op {
+	if b.Expand == nil {
+		return []*ir.Op{b.Depthwise, b.Project}
+	}
+	return []*ir.Op{b.Expand, b.Depthwise, b.Project}
 }
 
 // Blocks returns the blocks FuseBlocks marked in g, in op order of their DepthwiseConv.
@@ -75,10 +104,16 @@ func Blocks(g *ir.Graph) []Block {
 				p = op
 			}
 		}
-		if p == nil || d.In[0].Def == nil {
+		e := d.In[0].Def
+		if d.Attrs.Int("noexpand", 0) == 1 {
+			e = nil
+		} else if e == nil {
 			continue
 		}
-		bs = append(bs, Block{Expand: d.In[0].Def, Depthwise: d, Project: p, Band: band})
+		if p == nil {
+			continue
+		}
+		bs = append(bs, Block{Expand: e, Depthwise: d, Project: p, Band: band})
 	}
 	return bs
 }
@@ -88,7 +123,10 @@ func Blocks(g *ir.Graph) []Block {
 func BlockRoles(g *ir.Graph) (inner map[*ir.Op]bool, byProject map[*ir.Op]Block) {
 	inner, byProject = map[*ir.Op]bool{}, map[*ir.Op]Block{}
 	for _, b := range Blocks(g) {
-		inner[b.Expand], inner[b.Depthwise] = true, true
+		ops := b.Ops()
+		for _, op := range ops[:len(ops)-1] {
+			inner[op] = true
+		}
 		byProject[b.Project] = b
 	}
 	return inner, byProject
@@ -137,8 +175,10 @@ func staticImage(v *ir.Value) bool {
 const blockL2Budget = 512 << 10
 
 // blockBand returns the output rows per band of a block with depthwise op d: the most whose
-// band scratch (runtime.InvertedResidualScratch: expanded input rows and depthwise output)
-// fits blockL2Budget, at least 1, at most the output's height.
+// band working set (runtime.InvertedResidualScratch of the block with an expand layer: the
+// expanded input rows and the depthwise output; without one, the same bytes are the input rows
+// the band streams and its depthwise output) fits blockL2Budget, at least 1, at most the
+// output's height.
 func blockBand(d *ir.Op) int {
 	x, y, w := d.In[0].Type.Shape, d.Out[0].Type.Shape, d.In[1].Type.Shape
 	st, dl, pads := d.Attrs.Ints("strides"), d.Attrs.Ints("dilations"), d.Attrs.Ints("pads")

@@ -100,12 +100,20 @@ func TestBlockBand(t *testing.T) {
 	}
 }
 
-// TestFuseBlocksLeavesAlone checks the chains the pass must not mark.
+// TestFuseBlocksLeavesAlone checks the chains the pass must not mark, and those whose expand
+// layer must stay out of the block (the depthwise and project layers then form a block
+// without one).
 func TestFuseBlocksLeavesAlone(t *testing.T) {
+	// The expanded value is read twice: the expand layer runs on its own.
+	g := blockGraph(t, 16, 8, 48, 1, func(b *builder, x, ex, dw *ir.Value) (*ir.Value, *ir.Value) {
+		return dw, b.op("Reduce", "gap", vals(ex), ir.Attrs{"mode": "mean", "axes": []int{1, 2}})
+	})
+	require.NoError(t, Run(g, nil))
+	bs := Blocks(g)
+	require.Len(t, bs, 1)
+	require.Nil(t, bs[0].Expand, "expanded value read twice")
+	require.Equal(t, "depthwise", bs[0].Depthwise.Layer)
 	for name, change := range map[string]func(b *builder, x, ex, dw *ir.Value) (*ir.Value, *ir.Value){
-		"expanded value read twice": func(b *builder, x, ex, dw *ir.Value) (*ir.Value, *ir.Value) {
-			return dw, b.op("Reduce", "gap", vals(ex), ir.Attrs{"mode": "mean", "axes": []int{1, 2}})
-		},
 		"depthwise value read twice": func(b *builder, x, ex, dw *ir.Value) (*ir.Value, *ir.Value) {
 			return dw, b.op("Reduce", "gap", vals(dw), ir.Attrs{"mode": "mean", "axes": []int{1, 2}})
 		},
@@ -128,13 +136,70 @@ func TestFuseBlocksLeavesAlone(t *testing.T) {
 			require.NotEqual(t, "depthwise", b.Depthwise.Layer, "%s: marked", name)
 		}
 	}
-	// The expand reads a non-constant kernel.
+	// The expand reads a non-constant kernel: it stays out of the block.
 	b := newBuilder(t, "dynamic")
 	x := b.in("x", ir.Batch, 8, 8, 4)
 	k := b.in("k", 1, 1, 4, 24)
 	ex := b.op("Conv", "expand", vals(x, k), convAttrs(pad0))
 	dw := b.op("DepthwiseConv", "depthwise", vals(ex, b.c("kd", 3, 3, 24, 1)), ir.Attrs{"strides": one2, "dilations": one2, "pads": pad1})
-	g := b.out(b.op("Conv", "project", vals(dw, b.c("kp", 1, 1, 24, 4)), convAttrs(pad0)))
+	g = b.out(b.op("Conv", "project", vals(dw, b.c("kp", 1, 1, 24, 4)), convAttrs(pad0)))
+	require.NoError(t, Run(g, nil))
+	bs = Blocks(g)
+	require.Len(t, bs, 1)
+	require.Nil(t, bs[0].Expand, "dynamic expand kernel")
+	// The project reads a non-constant kernel: no block.
+	b = newBuilder(t, "dynamic project")
+	x = b.in("x", ir.Batch, 8, 8, 24)
+	dw = b.op("DepthwiseConv", "depthwise", vals(x, b.c("kd", 3, 3, 24, 1)), ir.Attrs{"strides": one2, "dilations": one2, "pads": pad1})
+	g = b.out(b.op("Conv", "project", vals(dw, b.in("kp", 1, 1, 24, 4)), convAttrs(pad0)))
 	require.NoError(t, Run(g, nil))
 	require.Equal(t, []int{0}, bands(g))
+}
+
+// TestFuseBlocksNoExpand checks a depthwise → project chain on a graph input (MobileNetV2's
+// first block reads the stem's output the same way): a block without an expand layer, its
+// band sized like a block's with one, whose input lives until the block's call and whose
+// depthwise value gets no buffer.
+func TestFuseBlocksNoExpand(t *testing.T) {
+	b := newBuilder(t, "noexpand")
+	x := b.in("x", ir.Batch, 112, 112, 32)
+	dw := b.op("DepthwiseConv", "depthwise", vals(x, b.c("kd", 3, 3, 32, 1)), ir.Attrs{"strides": one2, "dilations": one2, "pads": pad1, "act": "relu"})
+	y := b.op("Conv", "project", vals(dw, b.c("kp", 1, 1, 32, 16)), convAttrs(pad0))
+	g := b.out(b.op("Conv", "tail", vals(y, b.c("kt", 1, 1, 16, 16)), convAttrs(pad0)))
+	require.NoError(t, Run(g, nil))
+	bs := Blocks(g)
+	require.Len(t, bs, 1)
+	blk := bs[0]
+	require.Nil(t, blk.Expand)
+	require.Equal(t, []string{"depthwise", "project"}, []string{blk.Depthwise.Layer, blk.Project.Layer})
+	require.Equal(t, 1, blk.Depthwise.Attrs.Int("noexpand", 0))
+	require.Equal(t, blk.Depthwise.In[0], blk.Input())
+	// (b+2 input rows + b output rows)·112·32·4 bytes ≤ 512 KiB: b = 17.
+	require.Equal(t, 17, blk.Band)
+	p := PlanMemory(g)
+	_, _, ok := p.Buffer(blk.Depthwise.Out[0])
+	require.False(t, ok, "the depthwise value has a buffer")
+}
+
+// TestFuseBlocksChained checks two separable convolutions in a row (Xception's pattern): the
+// first one's pointwise Conv projects its block and does not also expand the second, which is
+// a block without an expand layer too.
+func TestFuseBlocksChained(t *testing.T) {
+	b := newBuilder(t, "chained")
+	x := b.in("x", ir.Batch, 32, 32, 16)
+	sep := func(name string, x *ir.Value, c int) *ir.Value {
+		d := b.op("DepthwiseConv", name+"_dw", vals(x, b.c(name+"_kd", 3, 3, ir.Dim(c), 1)), ir.Attrs{"strides": one2, "dilations": one2, "pads": pad1})
+		return b.op("Conv", name+"_pw", vals(d, b.c(name+"_kp", 1, 1, ir.Dim(c), ir.Dim(c))), convAttrs(pad0, "act", "relu"))
+	}
+	g := b.out(sep("sep2", sep("sep1", x, 16), 16))
+	require.NoError(t, Run(g, nil))
+	bs := Blocks(g)
+	require.Len(t, bs, 2)
+	for i, name := range []string{"sep1", "sep2"} {
+		require.Nil(t, bs[i].Expand, name)
+		require.Equal(t, []string{name + "_dw", name + "_pw"}, []string{bs[i].Depthwise.Layer, bs[i].Project.Layer})
+	}
+	p := PlanMemory(g)
+	_, _, ok := p.Buffer(bs[0].Project.Out[0])
+	require.True(t, ok, "the first block's output, the second's input, has a buffer")
 }

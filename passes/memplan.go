@@ -60,7 +60,7 @@ func PlanMemory(g *ir.Graph) *MemPlan {
 	inBlock, byProject := BlockRoles(g)
 	inputs := func(op *ir.Op) []*ir.Value {
 		if b, ok := byProject[op]; ok {
-			return append(append([]*ir.Value{}, op.In...), b.Expand.In...)
+			return append(append([]*ir.Value{}, op.In...), b.Ops()[0].In...)
 		}
 		return op.In
 	}

@@ -205,8 +205,8 @@ func weightedHead(g *ir.Graph, end int) int {
 		}
 		ops, ins, outs := []*ir.Op{op}, op.In, op.Out
 		if b, ok := blockOf[op]; ok {
-			ops = []*ir.Op{b.Expand, b.Depthwise, op}
-			ins = append([]*ir.Value{b.Expand.In[0]}, op.In[1:]...)
+			ops = b.Ops()
+			ins = append([]*ir.Value{b.Input()}, op.In[1:]...)
 		}
 		seen := map[*ir.Value]bool{}
 		weights, acts := constBytes(ops, seen), int64(0)

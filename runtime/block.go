@@ -1,19 +1,22 @@
 // InvertedResidual: a MobileNetV2 block (expand 1×1 → depthwise → project 1×1) run band by
 // band of output rows, so that the expanded image, six times wider than the block's input
 // and output, never goes through memory whole: each band's expanded rows and depthwise output
-// stay in L2 between the three kernels that use them.
+// stay in L2 between the three kernels that use them. A block without an expand layer
+// (NoExpand: MobileNetV2's first, depthwise → project) runs the same way on its input's rows,
+// so that the depthwise output never goes through memory whole either.
 //
-// Contract: x is [N, H, W, C]; we the expand kernel [C, E] in panel layout, epE its epilogue;
-// wd the depthwise kernel [KH, KW, E, 1] and epD its epilogue; wp the project kernel [E, P]
-// in panel layout and epP its epilogue, whose Residual (if any) is a whole [N, OH, OW, P]
-// tensor. y is [N, OH, OW, P]. The depthwise parameters (p.Depthwise: N, H, W, C = OC = E,
-// OH, OW, kernel, strides, dilations, padding before) are those of the unfused layer. The
-// kernels are the unfused chain's, on the same values, so every output element is the same
-// bits whenever a band's matrix products take the same GEMM path as the whole image's (a
-// large product of at least 128 rows may instead pack B, with deeper k blocks: then within
-// float32 rounding); TestInvertedResidualMatchesLayers checks bits. scratch holds
-// InvertedResidualScratch(p) elements. Nothing is allocated (with threads, each part's band
-// scratch comes from a pool, so a warm call allocates nothing either).
+// Contract: x is [N, H, W, C]; we the expand kernel [C, E] in panel layout, epE its epilogue
+// (both ignored, and C = E, under NoExpand); wd the depthwise kernel [KH, KW, E, 1] and epD
+// its epilogue; wp the project kernel [E, P] in panel layout and epP its epilogue, whose
+// Residual (if any) is a whole [N, OH, OW, P] tensor. y is [N, OH, OW, P]. The depthwise
+// parameters (p.Depthwise: N, H, W, C = OC = E, OH, OW, kernel, strides, dilations, padding
+// before) are those of the unfused layer. The kernels are the unfused chain's, on the same
+// values, so every output element is the same bits whenever a band's matrix products take the
+// same GEMM path as the whole image's (a large product of at least 128 rows may instead pack
+// B, with deeper k blocks: then within float32 rounding); TestInvertedResidualMatchesLayers
+// checks bits. scratch holds InvertedResidualScratch(p) elements. Nothing is allocated (with
+// threads, each part's band scratch comes from a pool, so a warm call allocates nothing
+// either).
 package runtime
 
 import "sync"
@@ -23,6 +26,7 @@ type InvertedResidualParams struct {
 	Depthwise ConvParams // the depthwise layer on the expanded image
 	C, P      int        // the block's input and output channels
 	Band      int        // output rows per band, at least 1
+	NoExpand  bool       // no expand layer: x is the depthwise layer's input (C = E)
 }
 
 // bandRows is the number of input rows a band of b output rows reads.
@@ -33,10 +37,13 @@ func (p *InvertedResidualParams) bandRows(b int) int {
 }
 
 // InvertedResidualScratch is the scratch size (in elements) InvertedResidual needs: one
-// band's expanded rows and its depthwise output.
+// band's expanded rows (none under NoExpand) and its depthwise output.
 func InvertedResidualScratch(p *InvertedResidualParams) int {
 	d := &p.Depthwise
 	b := max(p.Band, 1)
+	if p.NoExpand {
+		return b * d.OW * d.C
+	}
 	return p.bandRows(b)*d.W*d.C + b*d.OW*d.C
 }
 
@@ -48,9 +55,11 @@ func InvertedResidual(p *InvertedResidualParams, x []float32, we *Panels, epE *E
 	need("InvertedResidual", "x", x, n*h*w*c)
 	need("InvertedResidual", "y", y, n*oh*ow*pc)
 	need("InvertedResidual", "scratch", scratch, InvertedResidualScratch(p))
-	needPanels("InvertedResidual", we, c, e)
+	if !p.NoExpand {
+		needPanels("InvertedResidual", we, c, e)
+	}
 	needPanels("InvertedResidual", wp, e, pc)
-	if d.OC != e || d.Groups > 1 {
+	if d.OC != e || d.Groups > 1 || (p.NoExpand && c != e) {
 		panic("runtime.InvertedResidual: the depthwise layer must keep the expanded channels")
 	}
 	j := blockJobs.Get().(*blockJob)
@@ -104,7 +113,10 @@ func (j *blockJob) image(img int, scratch []float32, threads bool) {
 	band := max(p.Band, 1)
 	sh, _, dh, _, _ := d.steps()
 	rowLen := w * e
-	buf := scratch[:p.bandRows(band)*rowLen]
+	var buf []float32
+	if !p.NoExpand {
+		buf = scratch[:p.bandRows(band)*rowLen]
+	}
 	dwOut := scratch[len(buf) : len(buf)+band*ow*e]
 	xn := j.x[img*h*w*c : (img+1)*h*w*c]
 	held0, held1 := 0, 0 // the input rows whose expansion buf holds, from its start
@@ -117,20 +129,26 @@ func (j *blockJob) image(img int, scratch []float32, threads bool) {
 		if r1 <= r0 {
 			r0, r1 = 0, 0 // only padding: the depthwise layer sees an empty band
 		}
-		from := r0
-		if r0 >= held0 && r0 < held1 {
-			// Rows the last band expanded too move to the front instead of running again.
-			copy(buf, buf[(r0-held0)*rowLen:(held1-held0)*rowLen])
-			from = held1
+		var in []float32
+		if p.NoExpand {
+			in = xn[r0*rowLen : r1*rowLen] // the input rows themselves (C = E)
+		} else {
+			from := r0
+			if r0 >= held0 && r0 < held1 {
+				// Rows the last band expanded too move to the front instead of running again.
+				copy(buf, buf[(r0-held0)*rowLen:(held1-held0)*rowLen])
+				from = held1
+			}
+			if from < r1 {
+				gemmOn(threads, (r1-from)*w, e, c, xn[from*w*c:r1*w*c], c, panelB(j.we), buf[(from-r0)*rowLen:(r1-r0)*rowLen], e, false, j.ep[0], 0)
+			}
+			held0, held1 = r0, r1
+			in = buf[:(r1-r0)*rowLen]
 		}
-		if from < r1 {
-			gemmOn(threads, (r1-from)*w, e, c, xn[from*w*c:r1*w*c], c, panelB(j.we), buf[(from-r0)*rowLen:(r1-r0)*rowLen], e, false, j.ep[0], 0)
-		}
-		held0, held1 = r0, r1
 		q := d
 		q.N, q.H, q.OH = 1, r1-r0, oy1-oy0
 		q.PadT = d.PadT - oy0*sh + r0
-		DepthwiseConv2D(&q, buf[:(r1-r0)*rowLen], j.wd, dwOut[:(oy1-oy0)*ow*e], j.ep[1])
+		DepthwiseConv2D(&q, in, j.wd, dwOut[:(oy1-oy0)*ow*e], j.ep[1])
 		row0 := (img*oh + oy0) * ow
 		gemmOn(threads, (oy1-oy0)*ow, pc, e, dwOut[:(oy1-oy0)*ow*e], e, panelB(j.wp), j.y[row0*pc:(row0+(oy1-oy0)*ow)*pc], pc, false, j.ep[2], row0)
 	}

@@ -45,7 +45,11 @@ func (b *blockCase) unfused(y, ex, dw []float32) {
 	if ex == nil {
 		ex, dw = make([]float32, d.N*d.H*d.W*d.C), make([]float32, d.N*d.OH*d.OW*d.C)
 	}
-	DensePanels(d.N*d.H*d.W, b.p.C, d.C, b.x, b.we, ex, &b.epE)
+	if b.p.NoExpand {
+		ex = b.x
+	} else {
+		DensePanels(d.N*d.H*d.W, b.p.C, d.C, b.x, b.we, ex, &b.epE)
+	}
 	DepthwiseConv2D(&d, ex, b.wd, dw, &b.epD)
 	DensePanels(d.N*d.OH*d.OW, d.C, b.p.P, dw, b.wp, y, &b.epP)
 }
@@ -54,10 +58,10 @@ func (b *blockCase) fused(y, scratch []float32) {
 	InvertedResidual(&b.p, b.x, b.we, &b.epE, b.wd, &b.epD, b.wp, &b.epP, y, scratch)
 }
 
-// TestInvertedResidualMatchesLayers checks the banded block against its three layers run
-// whole, bit for bit, at every CPU level: strides 1 and 2, 3×3 and 5×5 kernels, bands of 1
-// to 7 rows (and more rows than the image), residuals, odd sizes, guard bands around y and
-// scratch.
+// TestInvertedResidualMatchesLayers checks the banded block against its three layers (two
+// without an expand layer) run whole, bit for bit, at every CPU level: strides 1 and 2, 3×3
+// and 5×5 kernels, bands of 1 to 7 rows (and more rows than the image), residuals, odd sizes,
+// guard bands around y and scratch.
 func TestInvertedResidualMatchesLayers(t *testing.T) {
 	for _, level := range []string{"avx512", "avx2", "generic"} {
 		withLevel(t, level, func(t *testing.T) {
@@ -70,6 +74,10 @@ func TestInvertedResidualMatchesLayers(t *testing.T) {
 				b := newBlockCase(r, n, h, w, c, e, pc, k, s, band, s == 1 && c == pc)
 				if i%5 == 0 {
 					b = newBlockCase(r, n, h, w, c, e, c, k, 1, band, true)
+				}
+				if i%3 == 2 { // no expand layer: the depthwise layer reads x (C = E)
+					b = newBlockCase(r, n, h, w, e, e, pc, k, s, band, s == 1 && e == pc)
+					b.p.NoExpand, b.we = true, nil
 				}
 				d := b.p.Depthwise
 				want := make([]float32, d.N*d.OH*d.OW*b.p.P)
