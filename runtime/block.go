@@ -72,7 +72,11 @@ func InvertedResidual(p *InvertedResidualParams, x []float32, we *Panels, epE *E
 			j.ep[i] = &j.epv[i]
 		}
 	}
-	if parts := partsFor(n*(h*w*c*e+oh*ow*e*(d.KH*d.KW+pc)), n); parts > 1 {
+	work := oh * ow * e * (d.KH*d.KW + pc) // multiply-adds per image
+	if !p.NoExpand {
+		work += h * w * c * e
+	}
+	if parts := partsFor(n*work, n); parts > 1 {
 		runParts(j, parts, &j.wg)
 	} else {
 		for img := 0; img < n; img++ {
