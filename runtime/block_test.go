@@ -149,20 +149,24 @@ func BenchmarkInvertedResidual(b *testing.B) {
 // with its own pooled band scratch) against the three layers, bit for bit, and that a warm
 // threaded call allocates nothing.
 func TestInvertedResidualThreads(t *testing.T) {
-	b := newBlockCase(newRand(5), 5, 28, 28, 32, 192, 32, 3, 1, 4, true)
-	d := b.p.Depthwise
-	want := make([]float32, d.N*d.OH*d.OW*b.p.P)
-	b.unfused(want, nil, nil)
-	withThreads(3, func() {
-		got := newGuarded(len(want))
-		sc := make([]float32, InvertedResidualScratch(&b.p))
-		b.fused(got.s, sc)
-		got.check(t, "y")
-		requireSameBits(t, "threads", got.s, want)
-		// No collection meanwhile: a GC empties the sync.Pools the parts' scratch comes from.
-		defer debug.SetGCPercent(debug.SetGCPercent(-1))
-		if a := testing.AllocsPerRun(5, func() { b.fused(got.s, sc) }); a != 0 {
-			t.Errorf("%v allocations", a)
-		}
-	})
+	noExpand := newBlockCase(newRand(6), 5, 56, 56, 32, 32, 16, 3, 1, 8, false)
+	noExpand.p.NoExpand, noExpand.we = true, nil
+	for _, b := range []*blockCase{newBlockCase(newRand(5), 5, 28, 28, 32, 192, 32, 3, 1, 4, true), noExpand} {
+		d := b.p.Depthwise
+		want := make([]float32, d.N*d.OH*d.OW*b.p.P)
+		b.unfused(want, nil, nil)
+		withThreads(3, func() {
+			what := fmt.Sprintf("threads, NoExpand %v", b.p.NoExpand)
+			got := newGuarded(len(want))
+			sc := make([]float32, InvertedResidualScratch(&b.p))
+			b.fused(got.s, sc)
+			got.check(t, what)
+			requireSameBits(t, what, got.s, want)
+			// No collection meanwhile: a GC empties the sync.Pools the parts' scratch comes from.
+			defer debug.SetGCPercent(debug.SetGCPercent(-1))
+			if a := testing.AllocsPerRun(5, func() { b.fused(got.s, sc) }); a != 0 {
+				t.Errorf("%s: %v allocations", what, a)
+			}
+		})
+	}
 }
