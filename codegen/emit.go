@@ -328,15 +328,10 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 	if op.Kind == "ConvTranspose" {
 		pads = []int{op.Attrs.Ints("crop")[0], 0, op.Attrs.Ints("crop")[1], 0}
 	}
-	fields := []jen.Code{
-		jen.Id("H").Op(":").Lit(int(xs[1])), jen.Id("W").Op(":").Lit(int(xs[2])), jen.Id("C").Op(":").Lit(int(xs[3])),
-		jen.Id("OH").Op(":").Lit(int(ys[1])), jen.Id("OW").Op(":").Lit(int(ys[2])), jen.Id("OC").Op(":").Lit(int(ys[3])),
-		jen.Id("KH").Op(":").Lit(int(w[0])), jen.Id("KW").Op(":").Lit(int(w[1])),
-		jen.Id("SH").Op(":").Lit(st[0]), jen.Id("SW").Op(":").Lit(st[1]),
-		jen.Id("DH").Op(":").Lit(dl[0]), jen.Id("DW").Op(":").Lit(dl[1]),
-		jen.Id("PadT").Op(":").Lit(pads[0]), jen.Id("PadL").Op(":").Lit(pads[2]),
-		jen.Id("Groups").Op(":").Lit(op.Attrs.Int("groups", 1)),
-	}
+	fields := append(convFields(runtime.ConvParams{
+		H: int(xs[1]), W: int(xs[2]), C: int(xs[3]), OH: int(ys[1]), OW: int(ys[2]), OC: int(ys[3]),
+		KH: int(w[0]), KW: int(w[1]), SH: st[0], SW: st[1], DH: dl[0], DW: dl[1], PadT: pads[0], PadL: pads[2],
+	}), jen.Id("Groups").Op(":").Lit(op.Attrs.Int("groups", 1)))
 	kernel, typ := "Conv2D", rt("ConvParams").Values(fields...)
 	// A pointwise convolution is a Dense product (DensePanels above; Conv2D runs it so when its
 	// kernel is not in panel layout, a constant shared with another use); any other Groups = 1
@@ -373,46 +368,50 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 // emitBlock emits an inverted-residual block (passes.Blocks) as one runtime.InvertedResidual
 // call, its scratch (one band) in the batch-independent scratch.
 func (gen *generator) emitBlock(b passes.Block) ([]jen.Code, error) {
-	e, d, p := b.Expand, b.Depthwise, b.Project
 	var pre []jen.Code
-	eps := []jen.Code{jen.Nil()} // without an expand layer: none, nor its epilogue
-	if e != nil {
-		eps = nil
-	}
-	for _, op := range b.Ops() {
+	// epilogue returns op's epilogue (nil for a block without an expand layer).
+	epilogue := func(op *ir.Op) (jen.Code, error) {
+		if op == nil {
+			return jen.Nil(), nil
+		}
 		ep, code, err := gen.epilogue(op)
-		if err != nil {
+		pre = append(pre, code...)
+		return ep, err
+	}
+	var eps [3]jen.Code
+	for i, op := range []*ir.Op{b.Expand, b.Depthwise, b.Project} {
+		var err error
+		if eps[i], err = epilogue(op); err != nil {
 			return nil, err
 		}
-		pre, eps = append(pre, code...), append(eps, ep)
 	}
-	in, we := b.Input(), jen.Code(jen.Nil())
-	if e != nil {
-		we = gen.loc(e.In[1])
+	we := jen.Code(jen.Nil())
+	if b.Expand != nil {
+		we = gen.loc(b.Expand.In[1])
 	}
-	es, ds, w := d.In[0].Type.Shape, d.Out[0].Type.Shape, d.In[1].Type.Shape
-	st, dl, pads := d.Attrs.Ints("strides"), d.Attrs.Ints("dilations"), d.Attrs.Ints("pads")
-	params := runtime.InvertedResidualParams{
-		Depthwise: runtime.ConvParams{H: int(es[1]), W: int(es[2]), C: int(es[3]), OH: int(ds[1]), OW: int(ds[2]), OC: int(ds[3]),
-			KH: int(w[0]), KW: int(w[1]), SH: st[0], SW: st[1], DH: dl[0], DW: dl[1], PadT: pads[0], PadL: pads[2]},
-		C: int(in.Type.Shape[3]), P: int(p.Out[0].Type.Shape[3]), Band: b.Band, NoExpand: e == nil,
-	}
-	q := params.Depthwise
-	pv := gen.paramsVar(d.Layer, "Block", rt("InvertedResidualParams").Values(append([]jen.Code{
-		jen.Id("Depthwise").Op(":").Add(rt("ConvParams").Values(
-			jen.Id("H").Op(":").Lit(q.H), jen.Id("W").Op(":").Lit(q.W), jen.Id("C").Op(":").Lit(q.C),
-			jen.Id("OH").Op(":").Lit(q.OH), jen.Id("OW").Op(":").Lit(q.OW), jen.Id("OC").Op(":").Lit(q.OC),
-			jen.Id("KH").Op(":").Lit(q.KH), jen.Id("KW").Op(":").Lit(q.KW),
-			jen.Id("SH").Op(":").Lit(q.SH), jen.Id("SW").Op(":").Lit(q.SW),
-			jen.Id("DH").Op(":").Lit(q.DH), jen.Id("DW").Op(":").Lit(q.DW),
-			jen.Id("PadT").Op(":").Lit(q.PadT), jen.Id("PadL").Op(":").Lit(q.PadL)))},
+	params := b.Params()
+	pv := gen.paramsVar(b.Depthwise.Layer, "Block", rt("InvertedResidualParams").Values(append([]jen.Code{
+		jen.Id("Depthwise").Op(":").Add(rt("ConvParams").Values(convFields(params.Depthwise)...))},
 		blockFields(params)...)...))
 	need := runtime.InvertedResidualScratch(&params)
 	gen.fixedScratch = max(gen.fixedScratch, need)
 	return append(pre,
 		jen.Id("p").Op(":=").Id(pv), jen.Id("p").Dot("Depthwise").Dot("N").Op("=").Id("n"),
-		rt("InvertedResidual").Call(jen.Op("&").Id("p"), gen.loc(in), we, eps[0], gen.loc(d.In[1]), eps[1],
-			gen.loc(p.In[1]), eps[2], gen.loc(p.Out[0]), gen.fixedScratchSlice(need))), nil
+		rt("InvertedResidual").Call(jen.Op("&").Id("p"), gen.loc(b.Input()), we, eps[0], gen.loc(b.Depthwise.In[1]), eps[1],
+			gen.loc(b.Project.In[1]), eps[2], gen.loc(b.Project.Out[0]), gen.fixedScratchSlice(need))), nil
+}
+
+// convFields are the fields of a ConvParams literal for p, from H to PadL (N is set at run
+// time; Groups only where the kernel takes it).
+func convFields(p runtime.ConvParams) []jen.Code {
+	return []jen.Code{
+		jen.Id("H").Op(":").Lit(p.H), jen.Id("W").Op(":").Lit(p.W), jen.Id("C").Op(":").Lit(p.C),
+		jen.Id("OH").Op(":").Lit(p.OH), jen.Id("OW").Op(":").Lit(p.OW), jen.Id("OC").Op(":").Lit(p.OC),
+		jen.Id("KH").Op(":").Lit(p.KH), jen.Id("KW").Op(":").Lit(p.KW),
+		jen.Id("SH").Op(":").Lit(p.SH), jen.Id("SW").Op(":").Lit(p.SW),
+		jen.Id("DH").Op(":").Lit(p.DH), jen.Id("DW").Op(":").Lit(p.DW),
+		jen.Id("PadT").Op(":").Lit(p.PadT), jen.Id("PadL").Op(":").Lit(p.PadL),
+	}
 }
 
 // blockFields are the fields of an InvertedResidualParams literal after Depthwise (NoExpand

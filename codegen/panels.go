@@ -51,14 +51,15 @@ func (gen *generator) constData(c *ir.Value) []float32 {
 	return packed
 }
 
-// unmarkBlocks removes the band mark of every inverted-residual block (passes.FuseBlocks)
-// whose pointwise kernels are not in panel layout (bf16 ones), which then runs as its three
+// unmarkBlocks removes the marks of every inverted-residual block (passes.FuseBlocks) whose
+// pointwise kernels are not in panel layout (bf16 ones), which then runs as its separate
 // layers, and reports whether it removed any: runtime.InvertedResidual takes panels.
 func unmarkBlocks(g *ir.Graph, panels map[*ir.Value]bool) bool {
 	changed := false
 	for _, b := range passes.Blocks(g) {
 		if (b.Expand != nil && !panels[b.Expand.In[1]]) || !panels[b.Project.In[1]] {
 			delete(b.Depthwise.Attrs, "band")
+			delete(b.Depthwise.Attrs, "noexpand")
 			changed = true
 		}
 	}

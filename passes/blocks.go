@@ -180,15 +180,30 @@ const blockL2Budget = 512 << 10
 // the band streams and its depthwise output) fits blockL2Budget, at least 1, at most the
 // output's height.
 func blockBand(d *ir.Op) int {
-	x, y, w := d.In[0].Type.Shape, d.Out[0].Type.Shape, d.In[1].Type.Shape
-	st, dl, pads := d.Attrs.Ints("strides"), d.Attrs.Ints("dilations"), d.Attrs.Ints("pads")
-	p := runtime.InvertedResidualParams{Depthwise: runtime.ConvParams{
-		H: int(x[1]), W: int(x[2]), C: int(x[3]), OH: int(y[1]), OW: int(y[2]), OC: int(y[3]),
-		KH: int(w[0]), KW: int(w[1]), SH: st[0], SW: st[1], DH: dl[0], DW: dl[1], PadT: pads[0], PadL: pads[2]}}
+	p := runtime.InvertedResidualParams{Depthwise: depthwiseParams(d)}
 	bytes := func(b int) int { p.Band = b; return 4 * runtime.InvertedResidualScratch(&p) }
 	band := 1
 	for band < p.Depthwise.OH && bytes(band+1) <= blockL2Budget {
 		band++
 	}
 	return band
+}
+
+// depthwiseParams returns the runtime parameters of DepthwiseConv d (N left 0, for the caller).
+func depthwiseParams(d *ir.Op) runtime.ConvParams {
+	x, y, w := d.In[0].Type.Shape, d.Out[0].Type.Shape, d.In[1].Type.Shape
+	st, dl, pads := d.Attrs.Ints("strides"), d.Attrs.Ints("dilations"), d.Attrs.Ints("pads")
+	return runtime.ConvParams{
+		H: int(x[1]), W: int(x[2]), C: int(x[3]), OH: int(y[1]), OW: int(y[2]), OC: int(y[3]),
+		KH: int(w[0]), KW: int(w[1]), SH: st[0], SW: st[1], DH: dl[0], DW: dl[1], PadT: pads[0], PadL: pads[2]}
+}
+
+// Params returns the runtime parameters of the block's one call (runtime.InvertedResidual;
+// the depthwise layer's N left 0, for the caller).
+func (b Block) Params() runtime.InvertedResidualParams {
+	return runtime.InvertedResidualParams{
+		Depthwise: depthwiseParams(b.Depthwise),
+		C:         int(b.Input().Type.Shape[3]), P: int(b.Project.Out[0].Type.Shape[3]),
+		Band: b.Band, NoExpand: b.Expand == nil,
+	}
 }

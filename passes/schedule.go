@@ -191,10 +191,11 @@ func crossing(g *ir.Graph, end int) int {
 
 // weightedHead moves the start of the head earlier, to the earliest cut (one value crossing)
 // after which every op of the trunk with a kernel reads at least as many bytes of weights as
-// of per-sample activations (ops without one, a pooling or an activation, go either way): those ops (the late, narrow layers of a convolutional network, with wide
-// kernels) gain more from reading each weight once for the whole batch than from keeping a
-// micro-batch's activations in L2. An inverted-residual block (Blocks) counts as one op: its
-// three kernels against its input and output. Only when the trunk's weights outgrow the L2
+// of per-sample activations (ops without one, a pooling or an activation, go either way):
+// those ops (the late, narrow layers of a convolutional network, with wide kernels) gain more
+// from reading each weight once for the whole batch than from keeping a micro-batch's
+// activations in L2. A block (Blocks) counts as one op: its kernels against its input and
+// output. Only when the trunk's weights outgrow the L2
 // budget: otherwise they stay in L2 from one micro-batch to the next. It returns the new end of
 // the trunk (0: the whole graph is weight-bound, no trunk).
 func weightedHead(g *ir.Graph, end int) int {
@@ -238,8 +239,8 @@ func weightedHead(g *ir.Graph, end int) int {
 				break
 			}
 		}
-		// (A cut inside a block, before its Depthwise, would need one before its Expand too,
-		// where the scan goes on to: a block joins the head whole.)
+		// (A cut inside a block needs one before its first op too, which the scan goes on to:
+		// a block's inner ops count as weight-bound with their Project, so it joins whole.)
 		if crossing(g, c) == 1 {
 			start = c
 		}
