@@ -292,6 +292,78 @@ DATA vmathC3f000000<>+56(SB)/4, $0x3f000000
 DATA vmathC3f000000<>+60(SB)/4, $0x3f000000
 GLOBL vmathC3f000000<>(SB), RODATA|NOPTR, $64
 
+DATA vmathC41100000<>+0(SB)/4, $0x41100000
+DATA vmathC41100000<>+4(SB)/4, $0x41100000
+DATA vmathC41100000<>+8(SB)/4, $0x41100000
+DATA vmathC41100000<>+12(SB)/4, $0x41100000
+DATA vmathC41100000<>+16(SB)/4, $0x41100000
+DATA vmathC41100000<>+20(SB)/4, $0x41100000
+DATA vmathC41100000<>+24(SB)/4, $0x41100000
+DATA vmathC41100000<>+28(SB)/4, $0x41100000
+DATA vmathC41100000<>+32(SB)/4, $0x41100000
+DATA vmathC41100000<>+36(SB)/4, $0x41100000
+DATA vmathC41100000<>+40(SB)/4, $0x41100000
+DATA vmathC41100000<>+44(SB)/4, $0x41100000
+DATA vmathC41100000<>+48(SB)/4, $0x41100000
+DATA vmathC41100000<>+52(SB)/4, $0x41100000
+DATA vmathC41100000<>+56(SB)/4, $0x41100000
+DATA vmathC41100000<>+60(SB)/4, $0x41100000
+GLOBL vmathC41100000<>(SB), RODATA|NOPTR, $64
+
+DATA vmathCc1100000<>+0(SB)/4, $0xc1100000
+DATA vmathCc1100000<>+4(SB)/4, $0xc1100000
+DATA vmathCc1100000<>+8(SB)/4, $0xc1100000
+DATA vmathCc1100000<>+12(SB)/4, $0xc1100000
+DATA vmathCc1100000<>+16(SB)/4, $0xc1100000
+DATA vmathCc1100000<>+20(SB)/4, $0xc1100000
+DATA vmathCc1100000<>+24(SB)/4, $0xc1100000
+DATA vmathCc1100000<>+28(SB)/4, $0xc1100000
+DATA vmathCc1100000<>+32(SB)/4, $0xc1100000
+DATA vmathCc1100000<>+36(SB)/4, $0xc1100000
+DATA vmathCc1100000<>+40(SB)/4, $0xc1100000
+DATA vmathCc1100000<>+44(SB)/4, $0xc1100000
+DATA vmathCc1100000<>+48(SB)/4, $0xc1100000
+DATA vmathCc1100000<>+52(SB)/4, $0xc1100000
+DATA vmathCc1100000<>+56(SB)/4, $0xc1100000
+DATA vmathCc1100000<>+60(SB)/4, $0xc1100000
+GLOBL vmathCc1100000<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC41900000<>+0(SB)/4, $0x41900000
+DATA vmathC41900000<>+4(SB)/4, $0x41900000
+DATA vmathC41900000<>+8(SB)/4, $0x41900000
+DATA vmathC41900000<>+12(SB)/4, $0x41900000
+DATA vmathC41900000<>+16(SB)/4, $0x41900000
+DATA vmathC41900000<>+20(SB)/4, $0x41900000
+DATA vmathC41900000<>+24(SB)/4, $0x41900000
+DATA vmathC41900000<>+28(SB)/4, $0x41900000
+DATA vmathC41900000<>+32(SB)/4, $0x41900000
+DATA vmathC41900000<>+36(SB)/4, $0x41900000
+DATA vmathC41900000<>+40(SB)/4, $0x41900000
+DATA vmathC41900000<>+44(SB)/4, $0x41900000
+DATA vmathC41900000<>+48(SB)/4, $0x41900000
+DATA vmathC41900000<>+52(SB)/4, $0x41900000
+DATA vmathC41900000<>+56(SB)/4, $0x41900000
+DATA vmathC41900000<>+60(SB)/4, $0x41900000
+GLOBL vmathC41900000<>(SB), RODATA|NOPTR, $64
+
+DATA vmathCc1900000<>+0(SB)/4, $0xc1900000
+DATA vmathCc1900000<>+4(SB)/4, $0xc1900000
+DATA vmathCc1900000<>+8(SB)/4, $0xc1900000
+DATA vmathCc1900000<>+12(SB)/4, $0xc1900000
+DATA vmathCc1900000<>+16(SB)/4, $0xc1900000
+DATA vmathCc1900000<>+20(SB)/4, $0xc1900000
+DATA vmathCc1900000<>+24(SB)/4, $0xc1900000
+DATA vmathCc1900000<>+28(SB)/4, $0xc1900000
+DATA vmathCc1900000<>+32(SB)/4, $0xc1900000
+DATA vmathCc1900000<>+36(SB)/4, $0xc1900000
+DATA vmathCc1900000<>+40(SB)/4, $0xc1900000
+DATA vmathCc1900000<>+44(SB)/4, $0xc1900000
+DATA vmathCc1900000<>+48(SB)/4, $0xc1900000
+DATA vmathCc1900000<>+52(SB)/4, $0xc1900000
+DATA vmathCc1900000<>+56(SB)/4, $0xc1900000
+DATA vmathCc1900000<>+60(SB)/4, $0xc1900000
+GLOBL vmathCc1900000<>(SB), RODATA|NOPTR, $64
+
 DATA vmathC3efffffe<>+0(SB)/4, $0x3efffffe
 DATA vmathC3efffffe<>+4(SB)/4, $0x3efffffe
 DATA vmathC3efffffe<>+8(SB)/4, $0x3efffffe
@@ -633,6 +705,330 @@ DATA vmathCbe04aa0f<>+52(SB)/4, $0xbe04aa0f
 DATA vmathCbe04aa0f<>+56(SB)/4, $0xbe04aa0f
 DATA vmathCbe04aa0f<>+60(SB)/4, $0xbe04aa0f
 GLOBL vmathCbe04aa0f<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC3f7ffffe<>+0(SB)/4, $0x3f7ffffe
+DATA vmathC3f7ffffe<>+4(SB)/4, $0x3f7ffffe
+DATA vmathC3f7ffffe<>+8(SB)/4, $0x3f7ffffe
+DATA vmathC3f7ffffe<>+12(SB)/4, $0x3f7ffffe
+DATA vmathC3f7ffffe<>+16(SB)/4, $0x3f7ffffe
+DATA vmathC3f7ffffe<>+20(SB)/4, $0x3f7ffffe
+DATA vmathC3f7ffffe<>+24(SB)/4, $0x3f7ffffe
+DATA vmathC3f7ffffe<>+28(SB)/4, $0x3f7ffffe
+DATA vmathC3f7ffffe<>+32(SB)/4, $0x3f7ffffe
+DATA vmathC3f7ffffe<>+36(SB)/4, $0x3f7ffffe
+DATA vmathC3f7ffffe<>+40(SB)/4, $0x3f7ffffe
+DATA vmathC3f7ffffe<>+44(SB)/4, $0x3f7ffffe
+DATA vmathC3f7ffffe<>+48(SB)/4, $0x3f7ffffe
+DATA vmathC3f7ffffe<>+52(SB)/4, $0x3f7ffffe
+DATA vmathC3f7ffffe<>+56(SB)/4, $0x3f7ffffe
+DATA vmathC3f7ffffe<>+60(SB)/4, $0x3f7ffffe
+GLOBL vmathC3f7ffffe<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC3e08f106<>+0(SB)/4, $0x3e08f106
+DATA vmathC3e08f106<>+4(SB)/4, $0x3e08f106
+DATA vmathC3e08f106<>+8(SB)/4, $0x3e08f106
+DATA vmathC3e08f106<>+12(SB)/4, $0x3e08f106
+DATA vmathC3e08f106<>+16(SB)/4, $0x3e08f106
+DATA vmathC3e08f106<>+20(SB)/4, $0x3e08f106
+DATA vmathC3e08f106<>+24(SB)/4, $0x3e08f106
+DATA vmathC3e08f106<>+28(SB)/4, $0x3e08f106
+DATA vmathC3e08f106<>+32(SB)/4, $0x3e08f106
+DATA vmathC3e08f106<>+36(SB)/4, $0x3e08f106
+DATA vmathC3e08f106<>+40(SB)/4, $0x3e08f106
+DATA vmathC3e08f106<>+44(SB)/4, $0x3e08f106
+DATA vmathC3e08f106<>+48(SB)/4, $0x3e08f106
+DATA vmathC3e08f106<>+52(SB)/4, $0x3e08f106
+DATA vmathC3e08f106<>+56(SB)/4, $0x3e08f106
+DATA vmathC3e08f106<>+60(SB)/4, $0x3e08f106
+GLOBL vmathC3e08f106<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC3b647f10<>+0(SB)/4, $0x3b647f10
+DATA vmathC3b647f10<>+4(SB)/4, $0x3b647f10
+DATA vmathC3b647f10<>+8(SB)/4, $0x3b647f10
+DATA vmathC3b647f10<>+12(SB)/4, $0x3b647f10
+DATA vmathC3b647f10<>+16(SB)/4, $0x3b647f10
+DATA vmathC3b647f10<>+20(SB)/4, $0x3b647f10
+DATA vmathC3b647f10<>+24(SB)/4, $0x3b647f10
+DATA vmathC3b647f10<>+28(SB)/4, $0x3b647f10
+DATA vmathC3b647f10<>+32(SB)/4, $0x3b647f10
+DATA vmathC3b647f10<>+36(SB)/4, $0x3b647f10
+DATA vmathC3b647f10<>+40(SB)/4, $0x3b647f10
+DATA vmathC3b647f10<>+44(SB)/4, $0x3b647f10
+DATA vmathC3b647f10<>+48(SB)/4, $0x3b647f10
+DATA vmathC3b647f10<>+52(SB)/4, $0x3b647f10
+DATA vmathC3b647f10<>+56(SB)/4, $0x3b647f10
+DATA vmathC3b647f10<>+60(SB)/4, $0x3b647f10
+GLOBL vmathC3b647f10<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC37abbac6<>+0(SB)/4, $0x37abbac6
+DATA vmathC37abbac6<>+4(SB)/4, $0x37abbac6
+DATA vmathC37abbac6<>+8(SB)/4, $0x37abbac6
+DATA vmathC37abbac6<>+12(SB)/4, $0x37abbac6
+DATA vmathC37abbac6<>+16(SB)/4, $0x37abbac6
+DATA vmathC37abbac6<>+20(SB)/4, $0x37abbac6
+DATA vmathC37abbac6<>+24(SB)/4, $0x37abbac6
+DATA vmathC37abbac6<>+28(SB)/4, $0x37abbac6
+DATA vmathC37abbac6<>+32(SB)/4, $0x37abbac6
+DATA vmathC37abbac6<>+36(SB)/4, $0x37abbac6
+DATA vmathC37abbac6<>+40(SB)/4, $0x37abbac6
+DATA vmathC37abbac6<>+44(SB)/4, $0x37abbac6
+DATA vmathC37abbac6<>+48(SB)/4, $0x37abbac6
+DATA vmathC37abbac6<>+52(SB)/4, $0x37abbac6
+DATA vmathC37abbac6<>+56(SB)/4, $0x37abbac6
+DATA vmathC37abbac6<>+60(SB)/4, $0x37abbac6
+GLOBL vmathC37abbac6<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC32628072<>+0(SB)/4, $0x32628072
+DATA vmathC32628072<>+4(SB)/4, $0x32628072
+DATA vmathC32628072<>+8(SB)/4, $0x32628072
+DATA vmathC32628072<>+12(SB)/4, $0x32628072
+DATA vmathC32628072<>+16(SB)/4, $0x32628072
+DATA vmathC32628072<>+20(SB)/4, $0x32628072
+DATA vmathC32628072<>+24(SB)/4, $0x32628072
+DATA vmathC32628072<>+28(SB)/4, $0x32628072
+DATA vmathC32628072<>+32(SB)/4, $0x32628072
+DATA vmathC32628072<>+36(SB)/4, $0x32628072
+DATA vmathC32628072<>+40(SB)/4, $0x32628072
+DATA vmathC32628072<>+44(SB)/4, $0x32628072
+DATA vmathC32628072<>+48(SB)/4, $0x32628072
+DATA vmathC32628072<>+52(SB)/4, $0x32628072
+DATA vmathC32628072<>+56(SB)/4, $0x32628072
+DATA vmathC32628072<>+60(SB)/4, $0x32628072
+GLOBL vmathC32628072<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC3eef2322<>+0(SB)/4, $0x3eef2322
+DATA vmathC3eef2322<>+4(SB)/4, $0x3eef2322
+DATA vmathC3eef2322<>+8(SB)/4, $0x3eef2322
+DATA vmathC3eef2322<>+12(SB)/4, $0x3eef2322
+DATA vmathC3eef2322<>+16(SB)/4, $0x3eef2322
+DATA vmathC3eef2322<>+20(SB)/4, $0x3eef2322
+DATA vmathC3eef2322<>+24(SB)/4, $0x3eef2322
+DATA vmathC3eef2322<>+28(SB)/4, $0x3eef2322
+DATA vmathC3eef2322<>+32(SB)/4, $0x3eef2322
+DATA vmathC3eef2322<>+36(SB)/4, $0x3eef2322
+DATA vmathC3eef2322<>+40(SB)/4, $0x3eef2322
+DATA vmathC3eef2322<>+44(SB)/4, $0x3eef2322
+DATA vmathC3eef2322<>+48(SB)/4, $0x3eef2322
+DATA vmathC3eef2322<>+52(SB)/4, $0x3eef2322
+DATA vmathC3eef2322<>+56(SB)/4, $0x3eef2322
+DATA vmathC3eef2322<>+60(SB)/4, $0x3eef2322
+GLOBL vmathC3eef2322<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC3cd3b286<>+0(SB)/4, $0x3cd3b286
+DATA vmathC3cd3b286<>+4(SB)/4, $0x3cd3b286
+DATA vmathC3cd3b286<>+8(SB)/4, $0x3cd3b286
+DATA vmathC3cd3b286<>+12(SB)/4, $0x3cd3b286
+DATA vmathC3cd3b286<>+16(SB)/4, $0x3cd3b286
+DATA vmathC3cd3b286<>+20(SB)/4, $0x3cd3b286
+DATA vmathC3cd3b286<>+24(SB)/4, $0x3cd3b286
+DATA vmathC3cd3b286<>+28(SB)/4, $0x3cd3b286
+DATA vmathC3cd3b286<>+32(SB)/4, $0x3cd3b286
+DATA vmathC3cd3b286<>+36(SB)/4, $0x3cd3b286
+DATA vmathC3cd3b286<>+40(SB)/4, $0x3cd3b286
+DATA vmathC3cd3b286<>+44(SB)/4, $0x3cd3b286
+DATA vmathC3cd3b286<>+48(SB)/4, $0x3cd3b286
+DATA vmathC3cd3b286<>+52(SB)/4, $0x3cd3b286
+DATA vmathC3cd3b286<>+56(SB)/4, $0x3cd3b286
+DATA vmathC3cd3b286<>+60(SB)/4, $0x3cd3b286
+GLOBL vmathC3cd3b286<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC39ab83b2<>+0(SB)/4, $0x39ab83b2
+DATA vmathC39ab83b2<>+4(SB)/4, $0x39ab83b2
+DATA vmathC39ab83b2<>+8(SB)/4, $0x39ab83b2
+DATA vmathC39ab83b2<>+12(SB)/4, $0x39ab83b2
+DATA vmathC39ab83b2<>+16(SB)/4, $0x39ab83b2
+DATA vmathC39ab83b2<>+20(SB)/4, $0x39ab83b2
+DATA vmathC39ab83b2<>+24(SB)/4, $0x39ab83b2
+DATA vmathC39ab83b2<>+28(SB)/4, $0x39ab83b2
+DATA vmathC39ab83b2<>+32(SB)/4, $0x39ab83b2
+DATA vmathC39ab83b2<>+36(SB)/4, $0x39ab83b2
+DATA vmathC39ab83b2<>+40(SB)/4, $0x39ab83b2
+DATA vmathC39ab83b2<>+44(SB)/4, $0x39ab83b2
+DATA vmathC39ab83b2<>+48(SB)/4, $0x39ab83b2
+DATA vmathC39ab83b2<>+52(SB)/4, $0x39ab83b2
+DATA vmathC39ab83b2<>+56(SB)/4, $0x39ab83b2
+DATA vmathC39ab83b2<>+60(SB)/4, $0x39ab83b2
+GLOBL vmathC39ab83b2<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC354ec40b<>+0(SB)/4, $0x354ec40b
+DATA vmathC354ec40b<>+4(SB)/4, $0x354ec40b
+DATA vmathC354ec40b<>+8(SB)/4, $0x354ec40b
+DATA vmathC354ec40b<>+12(SB)/4, $0x354ec40b
+DATA vmathC354ec40b<>+16(SB)/4, $0x354ec40b
+DATA vmathC354ec40b<>+20(SB)/4, $0x354ec40b
+DATA vmathC354ec40b<>+24(SB)/4, $0x354ec40b
+DATA vmathC354ec40b<>+28(SB)/4, $0x354ec40b
+DATA vmathC354ec40b<>+32(SB)/4, $0x354ec40b
+DATA vmathC354ec40b<>+36(SB)/4, $0x354ec40b
+DATA vmathC354ec40b<>+40(SB)/4, $0x354ec40b
+DATA vmathC354ec40b<>+44(SB)/4, $0x354ec40b
+DATA vmathC354ec40b<>+48(SB)/4, $0x354ec40b
+DATA vmathC354ec40b<>+52(SB)/4, $0x354ec40b
+DATA vmathC354ec40b<>+56(SB)/4, $0x354ec40b
+DATA vmathC354ec40b<>+60(SB)/4, $0x354ec40b
+GLOBL vmathC354ec40b<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC3e7ffffe<>+0(SB)/4, $0x3e7ffffe
+DATA vmathC3e7ffffe<>+4(SB)/4, $0x3e7ffffe
+DATA vmathC3e7ffffe<>+8(SB)/4, $0x3e7ffffe
+DATA vmathC3e7ffffe<>+12(SB)/4, $0x3e7ffffe
+DATA vmathC3e7ffffe<>+16(SB)/4, $0x3e7ffffe
+DATA vmathC3e7ffffe<>+20(SB)/4, $0x3e7ffffe
+DATA vmathC3e7ffffe<>+24(SB)/4, $0x3e7ffffe
+DATA vmathC3e7ffffe<>+28(SB)/4, $0x3e7ffffe
+DATA vmathC3e7ffffe<>+32(SB)/4, $0x3e7ffffe
+DATA vmathC3e7ffffe<>+36(SB)/4, $0x3e7ffffe
+DATA vmathC3e7ffffe<>+40(SB)/4, $0x3e7ffffe
+DATA vmathC3e7ffffe<>+44(SB)/4, $0x3e7ffffe
+DATA vmathC3e7ffffe<>+48(SB)/4, $0x3e7ffffe
+DATA vmathC3e7ffffe<>+52(SB)/4, $0x3e7ffffe
+DATA vmathC3e7ffffe<>+56(SB)/4, $0x3e7ffffe
+DATA vmathC3e7ffffe<>+60(SB)/4, $0x3e7ffffe
+GLOBL vmathC3e7ffffe<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC3c08f106<>+0(SB)/4, $0x3c08f106
+DATA vmathC3c08f106<>+4(SB)/4, $0x3c08f106
+DATA vmathC3c08f106<>+8(SB)/4, $0x3c08f106
+DATA vmathC3c08f106<>+12(SB)/4, $0x3c08f106
+DATA vmathC3c08f106<>+16(SB)/4, $0x3c08f106
+DATA vmathC3c08f106<>+20(SB)/4, $0x3c08f106
+DATA vmathC3c08f106<>+24(SB)/4, $0x3c08f106
+DATA vmathC3c08f106<>+28(SB)/4, $0x3c08f106
+DATA vmathC3c08f106<>+32(SB)/4, $0x3c08f106
+DATA vmathC3c08f106<>+36(SB)/4, $0x3c08f106
+DATA vmathC3c08f106<>+40(SB)/4, $0x3c08f106
+DATA vmathC3c08f106<>+44(SB)/4, $0x3c08f106
+DATA vmathC3c08f106<>+48(SB)/4, $0x3c08f106
+DATA vmathC3c08f106<>+52(SB)/4, $0x3c08f106
+DATA vmathC3c08f106<>+56(SB)/4, $0x3c08f106
+DATA vmathC3c08f106<>+60(SB)/4, $0x3c08f106
+GLOBL vmathC3c08f106<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC38647f10<>+0(SB)/4, $0x38647f10
+DATA vmathC38647f10<>+4(SB)/4, $0x38647f10
+DATA vmathC38647f10<>+8(SB)/4, $0x38647f10
+DATA vmathC38647f10<>+12(SB)/4, $0x38647f10
+DATA vmathC38647f10<>+16(SB)/4, $0x38647f10
+DATA vmathC38647f10<>+20(SB)/4, $0x38647f10
+DATA vmathC38647f10<>+24(SB)/4, $0x38647f10
+DATA vmathC38647f10<>+28(SB)/4, $0x38647f10
+DATA vmathC38647f10<>+32(SB)/4, $0x38647f10
+DATA vmathC38647f10<>+36(SB)/4, $0x38647f10
+DATA vmathC38647f10<>+40(SB)/4, $0x38647f10
+DATA vmathC38647f10<>+44(SB)/4, $0x38647f10
+DATA vmathC38647f10<>+48(SB)/4, $0x38647f10
+DATA vmathC38647f10<>+52(SB)/4, $0x38647f10
+DATA vmathC38647f10<>+56(SB)/4, $0x38647f10
+DATA vmathC38647f10<>+60(SB)/4, $0x38647f10
+GLOBL vmathC38647f10<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC33abbac6<>+0(SB)/4, $0x33abbac6
+DATA vmathC33abbac6<>+4(SB)/4, $0x33abbac6
+DATA vmathC33abbac6<>+8(SB)/4, $0x33abbac6
+DATA vmathC33abbac6<>+12(SB)/4, $0x33abbac6
+DATA vmathC33abbac6<>+16(SB)/4, $0x33abbac6
+DATA vmathC33abbac6<>+20(SB)/4, $0x33abbac6
+DATA vmathC33abbac6<>+24(SB)/4, $0x33abbac6
+DATA vmathC33abbac6<>+28(SB)/4, $0x33abbac6
+DATA vmathC33abbac6<>+32(SB)/4, $0x33abbac6
+DATA vmathC33abbac6<>+36(SB)/4, $0x33abbac6
+DATA vmathC33abbac6<>+40(SB)/4, $0x33abbac6
+DATA vmathC33abbac6<>+44(SB)/4, $0x33abbac6
+DATA vmathC33abbac6<>+48(SB)/4, $0x33abbac6
+DATA vmathC33abbac6<>+52(SB)/4, $0x33abbac6
+DATA vmathC33abbac6<>+56(SB)/4, $0x33abbac6
+DATA vmathC33abbac6<>+60(SB)/4, $0x33abbac6
+GLOBL vmathC33abbac6<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC2d628072<>+0(SB)/4, $0x2d628072
+DATA vmathC2d628072<>+4(SB)/4, $0x2d628072
+DATA vmathC2d628072<>+8(SB)/4, $0x2d628072
+DATA vmathC2d628072<>+12(SB)/4, $0x2d628072
+DATA vmathC2d628072<>+16(SB)/4, $0x2d628072
+DATA vmathC2d628072<>+20(SB)/4, $0x2d628072
+DATA vmathC2d628072<>+24(SB)/4, $0x2d628072
+DATA vmathC2d628072<>+28(SB)/4, $0x2d628072
+DATA vmathC2d628072<>+32(SB)/4, $0x2d628072
+DATA vmathC2d628072<>+36(SB)/4, $0x2d628072
+DATA vmathC2d628072<>+40(SB)/4, $0x2d628072
+DATA vmathC2d628072<>+44(SB)/4, $0x2d628072
+DATA vmathC2d628072<>+48(SB)/4, $0x2d628072
+DATA vmathC2d628072<>+52(SB)/4, $0x2d628072
+DATA vmathC2d628072<>+56(SB)/4, $0x2d628072
+DATA vmathC2d628072<>+60(SB)/4, $0x2d628072
+GLOBL vmathC2d628072<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC3def2322<>+0(SB)/4, $0x3def2322
+DATA vmathC3def2322<>+4(SB)/4, $0x3def2322
+DATA vmathC3def2322<>+8(SB)/4, $0x3def2322
+DATA vmathC3def2322<>+12(SB)/4, $0x3def2322
+DATA vmathC3def2322<>+16(SB)/4, $0x3def2322
+DATA vmathC3def2322<>+20(SB)/4, $0x3def2322
+DATA vmathC3def2322<>+24(SB)/4, $0x3def2322
+DATA vmathC3def2322<>+28(SB)/4, $0x3def2322
+DATA vmathC3def2322<>+32(SB)/4, $0x3def2322
+DATA vmathC3def2322<>+36(SB)/4, $0x3def2322
+DATA vmathC3def2322<>+40(SB)/4, $0x3def2322
+DATA vmathC3def2322<>+44(SB)/4, $0x3def2322
+DATA vmathC3def2322<>+48(SB)/4, $0x3def2322
+DATA vmathC3def2322<>+52(SB)/4, $0x3def2322
+DATA vmathC3def2322<>+56(SB)/4, $0x3def2322
+DATA vmathC3def2322<>+60(SB)/4, $0x3def2322
+GLOBL vmathC3def2322<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC3ad3b286<>+0(SB)/4, $0x3ad3b286
+DATA vmathC3ad3b286<>+4(SB)/4, $0x3ad3b286
+DATA vmathC3ad3b286<>+8(SB)/4, $0x3ad3b286
+DATA vmathC3ad3b286<>+12(SB)/4, $0x3ad3b286
+DATA vmathC3ad3b286<>+16(SB)/4, $0x3ad3b286
+DATA vmathC3ad3b286<>+20(SB)/4, $0x3ad3b286
+DATA vmathC3ad3b286<>+24(SB)/4, $0x3ad3b286
+DATA vmathC3ad3b286<>+28(SB)/4, $0x3ad3b286
+DATA vmathC3ad3b286<>+32(SB)/4, $0x3ad3b286
+DATA vmathC3ad3b286<>+36(SB)/4, $0x3ad3b286
+DATA vmathC3ad3b286<>+40(SB)/4, $0x3ad3b286
+DATA vmathC3ad3b286<>+44(SB)/4, $0x3ad3b286
+DATA vmathC3ad3b286<>+48(SB)/4, $0x3ad3b286
+DATA vmathC3ad3b286<>+52(SB)/4, $0x3ad3b286
+DATA vmathC3ad3b286<>+56(SB)/4, $0x3ad3b286
+DATA vmathC3ad3b286<>+60(SB)/4, $0x3ad3b286
+GLOBL vmathC3ad3b286<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC36ab83b2<>+0(SB)/4, $0x36ab83b2
+DATA vmathC36ab83b2<>+4(SB)/4, $0x36ab83b2
+DATA vmathC36ab83b2<>+8(SB)/4, $0x36ab83b2
+DATA vmathC36ab83b2<>+12(SB)/4, $0x36ab83b2
+DATA vmathC36ab83b2<>+16(SB)/4, $0x36ab83b2
+DATA vmathC36ab83b2<>+20(SB)/4, $0x36ab83b2
+DATA vmathC36ab83b2<>+24(SB)/4, $0x36ab83b2
+DATA vmathC36ab83b2<>+28(SB)/4, $0x36ab83b2
+DATA vmathC36ab83b2<>+32(SB)/4, $0x36ab83b2
+DATA vmathC36ab83b2<>+36(SB)/4, $0x36ab83b2
+DATA vmathC36ab83b2<>+40(SB)/4, $0x36ab83b2
+DATA vmathC36ab83b2<>+44(SB)/4, $0x36ab83b2
+DATA vmathC36ab83b2<>+48(SB)/4, $0x36ab83b2
+DATA vmathC36ab83b2<>+52(SB)/4, $0x36ab83b2
+DATA vmathC36ab83b2<>+56(SB)/4, $0x36ab83b2
+DATA vmathC36ab83b2<>+60(SB)/4, $0x36ab83b2
+GLOBL vmathC36ab83b2<>(SB), RODATA|NOPTR, $64
+
+DATA vmathC314ec40b<>+0(SB)/4, $0x314ec40b
+DATA vmathC314ec40b<>+4(SB)/4, $0x314ec40b
+DATA vmathC314ec40b<>+8(SB)/4, $0x314ec40b
+DATA vmathC314ec40b<>+12(SB)/4, $0x314ec40b
+DATA vmathC314ec40b<>+16(SB)/4, $0x314ec40b
+DATA vmathC314ec40b<>+20(SB)/4, $0x314ec40b
+DATA vmathC314ec40b<>+24(SB)/4, $0x314ec40b
+DATA vmathC314ec40b<>+28(SB)/4, $0x314ec40b
+DATA vmathC314ec40b<>+32(SB)/4, $0x314ec40b
+DATA vmathC314ec40b<>+36(SB)/4, $0x314ec40b
+DATA vmathC314ec40b<>+40(SB)/4, $0x314ec40b
+DATA vmathC314ec40b<>+44(SB)/4, $0x314ec40b
+DATA vmathC314ec40b<>+48(SB)/4, $0x314ec40b
+DATA vmathC314ec40b<>+52(SB)/4, $0x314ec40b
+DATA vmathC314ec40b<>+56(SB)/4, $0x314ec40b
+DATA vmathC314ec40b<>+60(SB)/4, $0x314ec40b
+GLOBL vmathC314ec40b<>(SB), RODATA|NOPTR, $64
 
 DATA vmathC0000007f<>+0(SB)/4, $0x0000007f
 DATA vmathC0000007f<>+4(SB)/4, $0x0000007f
@@ -1656,7 +2052,7 @@ geluTanhAVX512_done:
 	RET
 
 // func lstmCellAVX2(z *float32, c *float32, h *float32, u int)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, FMA3
 TEXT ·lstmCellAVX2(SB), NOSPLIT, $0-32
 	MOVQ z+0(FP), AX
 	MOVQ c+8(FP), CX
@@ -1670,208 +2066,101 @@ lstmCellAVX2_loop:
 	CMPQ        DI, $0x08
 	JL          lstmCellAVX2_tail
 	VMOVUPS     (AX), Y0
-	VPOR        vmathC80000000<>+0(SB), Y0, Y1
-	VMOVUPS     vmathC42b20000<>+0(SB), Y2
-	VMINPS      Y1, Y2, Y1
-	VMOVUPS     vmathCc2d00000<>+0(SB), Y2
-	VMAXPS      Y1, Y2, Y1
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y2
-	VFMADD213PS vmathC4b400000<>+0(SB), Y1, Y2
-	VSUBPS      vmathC4b400000<>+0(SB), Y2, Y3
-	VMOVUPS     vmathCbf317200<>+0(SB), Y4
-	VFMADD213PS Y1, Y3, Y4
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y1
-	VFMADD213PS Y4, Y3, Y1
-	VMOVUPS     vmathC3ab52914<>+0(SB), Y3
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Y1, Y3
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Y1, Y3
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y1, Y3
-	VFMADD213PS vmathC3efffffe<>+0(SB), Y1, Y3
-	VMULPS      Y1, Y1, Y4
-	VFMADD213PS Y1, Y4, Y3
-	VADDPS      vmathC3f800000<>+0(SB), Y3, Y1
-	VPSUBD      vmathC4b400000<>+0(SB), Y2, Y2
-	VPSRAD      $0x01, Y2, Y3
-	VPSUBD      Y3, Y2, Y2
-	VPADDD      vmathC0000007f<>+0(SB), Y3, Y3
-	VPSLLD      $0x17, Y3, Y3
-	VPADDD      vmathC0000007f<>+0(SB), Y2, Y2
-	VPSLLD      $0x17, Y2, Y2
-	VMULPS      Y3, Y1, Y1
-	VMULPS      Y2, Y1, Y1
-	VMOVUPS     vmathC3f800000<>+0(SB), Y2
-	VBLENDVPS   Y0, Y1, Y2, Y0
-	VADDPS      vmathC3f800000<>+0(SB), Y1, Y1
-	VDIVPS      Y1, Y0, Y0
+	VMOVUPS     vmathC41900000<>+0(SB), Y1
+	VMINPS      Y0, Y1, Y0
+	VMOVUPS     vmathCc1900000<>+0(SB), Y1
+	VMAXPS      Y0, Y1, Y0
+	VMULPS      Y0, Y0, Y1
+	VMOVUPS     vmathC2d628072<>+0(SB), Y2
+	VFMADD213PS vmathC33abbac6<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC38647f10<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC3c08f106<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC3e7ffffe<>+0(SB), Y1, Y2
+	VMULPS      Y2, Y0, Y0
+	VMOVUPS     vmathC314ec40b<>+0(SB), Y2
+	VFMADD213PS vmathC36ab83b2<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC3ad3b286<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC3def2322<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC3f800000<>+0(SB), Y1, Y2
+	VDIVPS      Y2, Y0, Y0
+	VADDPS      vmathC3f000000<>+0(SB), Y0, Y0
 	VMOVUPS     (AX)(BX*2), Y1
-	VPAND       vmathC7fffffff<>+0(SB), Y1, Y2
-	VADDPS      Y2, Y2, Y3
-	VMOVUPS     vmathC42b20000<>+0(SB), Y4
-	VMINPS      Y3, Y4, Y3
-	VMOVUPS     vmathCc2d00000<>+0(SB), Y4
-	VMAXPS      Y3, Y4, Y3
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y4
-	VFMADD213PS vmathC4b400000<>+0(SB), Y3, Y4
-	VSUBPS      vmathC4b400000<>+0(SB), Y4, Y5
-	VMOVUPS     vmathCbf317200<>+0(SB), Y6
-	VFMADD213PS Y3, Y5, Y6
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y3
-	VFMADD213PS Y6, Y5, Y3
-	VMOVUPS     vmathC3ab52914<>+0(SB), Y5
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Y3, Y5
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Y3, Y5
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y3, Y5
-	VFMADD213PS vmathC3efffffe<>+0(SB), Y3, Y5
-	VMULPS      Y3, Y3, Y6
-	VFMADD213PS Y3, Y6, Y5
-	VADDPS      vmathC3f800000<>+0(SB), Y5, Y3
-	VPSUBD      vmathC4b400000<>+0(SB), Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPADDD      vmathC0000007f<>+0(SB), Y5, Y5
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
-	VPSLLD      $0x17, Y4, Y4
-	VMULPS      Y5, Y3, Y3
-	VMULPS      Y4, Y3, Y3
-	VMOVUPS     vmathC40000000<>+0(SB), Y4
-	VADDPS      vmathC3f800000<>+0(SB), Y3, Y3
-	VDIVPS      Y3, Y4, Y3
-	VMOVUPS     vmathC3f800000<>+0(SB), Y4
-	VSUBPS      Y3, Y4, Y3
-	VMULPS      Y2, Y2, Y4
-	VMOVUPS     vmathCbbba8671<>+0(SB), Y5
-	VFMADD213PS vmathC3ca8fc67<>+0(SB), Y4, Y5
-	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Y4, Y5
-	VFMADD213PS vmathC3e08837b<>+0(SB), Y4, Y5
-	VFMADD213PS vmathCbeaaaa99<>+0(SB), Y4, Y5
-	VMULPS      Y4, Y2, Y4
-	VMOVAPS     Y4, Y4
-	VFMADD213PS Y2, Y5, Y4
-	VPAND       vmathC80000000<>+0(SB), Y1, Y1
-	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Y2, Y2
-	VBLENDVPS   Y2, Y4, Y3, Y2
-	VPOR        Y1, Y2, Y1
+	VMOVUPS     vmathC41100000<>+0(SB), Y2
+	VMINPS      Y1, Y2, Y1
+	VMOVUPS     vmathCc1100000<>+0(SB), Y2
+	VMAXPS      Y1, Y2, Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     vmathC32628072<>+0(SB), Y3
+	VFMADD213PS vmathC37abbac6<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3b647f10<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3e08f106<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3f7ffffe<>+0(SB), Y2, Y3
+	VMULPS      Y3, Y1, Y1
+	VMOVUPS     vmathC354ec40b<>+0(SB), Y3
+	VFMADD213PS vmathC39ab83b2<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3cd3b286<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3eef2322<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3f800000<>+0(SB), Y2, Y3
+	VDIVPS      Y3, Y1, Y1
 	VMULPS      Y1, Y0, Y0
 	VMOVUPS     (AX)(BX*1), Y1
-	VPOR        vmathC80000000<>+0(SB), Y1, Y2
-	VMOVUPS     vmathC42b20000<>+0(SB), Y3
-	VMINPS      Y2, Y3, Y2
-	VMOVUPS     vmathCc2d00000<>+0(SB), Y3
-	VMAXPS      Y2, Y3, Y2
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y3
-	VFMADD213PS vmathC4b400000<>+0(SB), Y2, Y3
-	VSUBPS      vmathC4b400000<>+0(SB), Y3, Y4
-	VMOVUPS     vmathCbf317200<>+0(SB), Y5
-	VFMADD213PS Y2, Y4, Y5
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y2
-	VFMADD213PS Y5, Y4, Y2
-	VMOVUPS     vmathC3ab52914<>+0(SB), Y4
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Y2, Y4
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Y2, Y4
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y2, Y4
-	VFMADD213PS vmathC3efffffe<>+0(SB), Y2, Y4
-	VMULPS      Y2, Y2, Y5
-	VFMADD213PS Y2, Y5, Y4
-	VADDPS      vmathC3f800000<>+0(SB), Y4, Y2
-	VPSUBD      vmathC4b400000<>+0(SB), Y3, Y3
-	VPSRAD      $0x01, Y3, Y4
-	VPSUBD      Y4, Y3, Y3
-	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      vmathC0000007f<>+0(SB), Y3, Y3
-	VPSLLD      $0x17, Y3, Y3
-	VMULPS      Y4, Y2, Y2
-	VMULPS      Y3, Y2, Y2
-	VMOVUPS     vmathC3f800000<>+0(SB), Y3
-	VBLENDVPS   Y1, Y2, Y3, Y1
-	VADDPS      vmathC3f800000<>+0(SB), Y2, Y2
-	VDIVPS      Y2, Y1, Y1
+	VMOVUPS     vmathC41900000<>+0(SB), Y2
+	VMINPS      Y1, Y2, Y1
+	VMOVUPS     vmathCc1900000<>+0(SB), Y2
+	VMAXPS      Y1, Y2, Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     vmathC2d628072<>+0(SB), Y3
+	VFMADD213PS vmathC33abbac6<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC38647f10<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3c08f106<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3e7ffffe<>+0(SB), Y2, Y3
+	VMULPS      Y3, Y1, Y1
+	VMOVUPS     vmathC314ec40b<>+0(SB), Y3
+	VFMADD213PS vmathC36ab83b2<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3ad3b286<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3def2322<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3f800000<>+0(SB), Y2, Y3
+	VDIVPS      Y3, Y1, Y1
+	VADDPS      vmathC3f000000<>+0(SB), Y1, Y1
 	VMOVUPS     (CX), Y2
 	VMULPS      Y2, Y1, Y1
 	VADDPS      Y0, Y1, Y0
 	VMOVUPS     (AX)(SI*1), Y1
-	VPOR        vmathC80000000<>+0(SB), Y1, Y2
-	VMOVUPS     vmathC42b20000<>+0(SB), Y3
-	VMINPS      Y2, Y3, Y2
-	VMOVUPS     vmathCc2d00000<>+0(SB), Y3
+	VMOVUPS     vmathC41900000<>+0(SB), Y2
+	VMINPS      Y1, Y2, Y1
+	VMOVUPS     vmathCc1900000<>+0(SB), Y2
+	VMAXPS      Y1, Y2, Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     vmathC2d628072<>+0(SB), Y3
+	VFMADD213PS vmathC33abbac6<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC38647f10<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3c08f106<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3e7ffffe<>+0(SB), Y2, Y3
+	VMULPS      Y3, Y1, Y1
+	VMOVUPS     vmathC314ec40b<>+0(SB), Y3
+	VFMADD213PS vmathC36ab83b2<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3ad3b286<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3def2322<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3f800000<>+0(SB), Y2, Y3
+	VDIVPS      Y3, Y1, Y1
+	VADDPS      vmathC3f000000<>+0(SB), Y1, Y1
+	VMOVUPS     vmathC41100000<>+0(SB), Y2
+	VMINPS      Y0, Y2, Y2
+	VMOVUPS     vmathCc1100000<>+0(SB), Y3
 	VMAXPS      Y2, Y3, Y2
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y3
-	VFMADD213PS vmathC4b400000<>+0(SB), Y2, Y3
-	VSUBPS      vmathC4b400000<>+0(SB), Y3, Y4
-	VMOVUPS     vmathCbf317200<>+0(SB), Y5
-	VFMADD213PS Y2, Y4, Y5
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y2
-	VFMADD213PS Y5, Y4, Y2
-	VMOVUPS     vmathC3ab52914<>+0(SB), Y4
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Y2, Y4
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Y2, Y4
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y2, Y4
-	VFMADD213PS vmathC3efffffe<>+0(SB), Y2, Y4
-	VMULPS      Y2, Y2, Y5
-	VFMADD213PS Y2, Y5, Y4
-	VADDPS      vmathC3f800000<>+0(SB), Y4, Y2
-	VPSUBD      vmathC4b400000<>+0(SB), Y3, Y3
-	VPSRAD      $0x01, Y3, Y4
-	VPSUBD      Y4, Y3, Y3
-	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      vmathC0000007f<>+0(SB), Y3, Y3
-	VPSLLD      $0x17, Y3, Y3
+	VMULPS      Y2, Y2, Y3
+	VMOVUPS     vmathC32628072<>+0(SB), Y4
+	VFMADD213PS vmathC37abbac6<>+0(SB), Y3, Y4
+	VFMADD213PS vmathC3b647f10<>+0(SB), Y3, Y4
+	VFMADD213PS vmathC3e08f106<>+0(SB), Y3, Y4
+	VFMADD213PS vmathC3f7ffffe<>+0(SB), Y3, Y4
 	VMULPS      Y4, Y2, Y2
-	VMULPS      Y3, Y2, Y2
-	VMOVUPS     vmathC3f800000<>+0(SB), Y3
-	VBLENDVPS   Y1, Y2, Y3, Y1
-	VADDPS      vmathC3f800000<>+0(SB), Y2, Y2
-	VDIVPS      Y2, Y1, Y1
-	VPAND       vmathC7fffffff<>+0(SB), Y0, Y2
-	VADDPS      Y2, Y2, Y3
-	VMOVUPS     vmathC42b20000<>+0(SB), Y4
-	VMINPS      Y3, Y4, Y3
-	VMOVUPS     vmathCc2d00000<>+0(SB), Y4
-	VMAXPS      Y3, Y4, Y3
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y4
-	VFMADD213PS vmathC4b400000<>+0(SB), Y3, Y4
-	VSUBPS      vmathC4b400000<>+0(SB), Y4, Y5
-	VMOVUPS     vmathCbf317200<>+0(SB), Y6
-	VFMADD213PS Y3, Y5, Y6
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y3
-	VFMADD213PS Y6, Y5, Y3
-	VMOVUPS     vmathC3ab52914<>+0(SB), Y5
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Y3, Y5
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Y3, Y5
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y3, Y5
-	VFMADD213PS vmathC3efffffe<>+0(SB), Y3, Y5
-	VMULPS      Y3, Y3, Y6
-	VFMADD213PS Y3, Y6, Y5
-	VADDPS      vmathC3f800000<>+0(SB), Y5, Y3
-	VPSUBD      vmathC4b400000<>+0(SB), Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPADDD      vmathC0000007f<>+0(SB), Y5, Y5
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
-	VPSLLD      $0x17, Y4, Y4
-	VMULPS      Y5, Y3, Y3
-	VMULPS      Y4, Y3, Y3
-	VMOVUPS     vmathC40000000<>+0(SB), Y4
-	VADDPS      vmathC3f800000<>+0(SB), Y3, Y3
-	VDIVPS      Y3, Y4, Y3
-	VMOVUPS     vmathC3f800000<>+0(SB), Y4
-	VSUBPS      Y3, Y4, Y3
-	VMULPS      Y2, Y2, Y4
-	VMOVUPS     vmathCbbba8671<>+0(SB), Y5
-	VFMADD213PS vmathC3ca8fc67<>+0(SB), Y4, Y5
-	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Y4, Y5
-	VFMADD213PS vmathC3e08837b<>+0(SB), Y4, Y5
-	VFMADD213PS vmathCbeaaaa99<>+0(SB), Y4, Y5
-	VMULPS      Y4, Y2, Y4
-	VMOVAPS     Y4, Y4
-	VFMADD213PS Y2, Y5, Y4
-	VPAND       vmathC80000000<>+0(SB), Y0, Y5
-	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Y2, Y2
-	VBLENDVPS   Y2, Y4, Y3, Y2
-	VPOR        Y5, Y2, Y2
+	VMOVUPS     vmathC354ec40b<>+0(SB), Y4
+	VFMADD213PS vmathC39ab83b2<>+0(SB), Y3, Y4
+	VFMADD213PS vmathC3cd3b286<>+0(SB), Y3, Y4
+	VFMADD213PS vmathC3eef2322<>+0(SB), Y3, Y4
+	VFMADD213PS vmathC3f800000<>+0(SB), Y3, Y4
+	VDIVPS      Y4, Y2, Y2
 	VMULPS      Y2, Y1, Y1
 	VMOVUPS     Y0, (CX)
 	VMOVUPS     Y1, (DX)
@@ -1886,7 +2175,7 @@ lstmCellAVX2_tail:
 	RET
 
 // func lstmCellAVX512(z *float32, c *float32, h *float32, u int)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512DQ, AVX512F
 TEXT ·lstmCellAVX512(SB), NOSPLIT, $0-32
 	MOVQ z+0(FP), AX
 	MOVQ c+8(FP), CX
@@ -1901,196 +2190,100 @@ lstmCellAVX512_wide:
 	JL               lstmCellAVX512_loop
 	VMOVUPS          (AX), Z0
 	VMOVUPS          64(AX), Z1
-	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z2
-	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z3
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z5
-	VMINPS           Z2, Z4, Z2
-	VMINPS           Z3, Z5, Z3
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z5
-	VMAXPS           Z2, Z4, Z2
-	VMAXPS           Z3, Z5, Z3
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z5
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z5, Z5
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z6
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z7
-	VFMADD213PS      Z2, Z4, Z6
-	VFMADD213PS      Z3, Z5, Z7
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
-	VFMADD213PS      Z6, Z4, Z2
-	VFMADD213PS      Z7, Z5, Z3
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z6
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z7
-	VMULPS           Z2, Z2, Z8
-	VMULPS           Z3, Z3, Z9
-	VFMADD213PS      Z2, Z8, Z6
-	VFMADD213PS      Z3, Z9, Z7
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z2
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z3
-	VSCALEFPS        Z4, Z2, Z2
-	VSCALEFPS        Z5, Z3, Z3
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
-	VMOVAPS          Z2, K1, Z0
-	VMOVAPS          Z3, K2, Z1
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
-	VDIVPS           Z2, Z0, Z0
-	VDIVPS           Z3, Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
+	VMULPS           Z0, Z0, Z2
+	VMULPS           Z1, Z1, Z3
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z4
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z3, Z5
+	VMULPS           Z4, Z0, Z0
+	VMULPS           Z5, Z1, Z1
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z4
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z3, Z5
+	VDIVPS           Z4, Z0, Z0
+	VDIVPS           Z5, Z1, Z1
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
 	VMOVUPS          (AX)(BX*2), Z2
 	VMOVUPS          64(AX)(BX*2), Z3
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z2, Z4
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z3, Z5
-	VADDPS           Z4, Z4, Z6
-	VADDPS           Z5, Z5, Z7
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z8
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z9
-	VMINPS           Z6, Z8, Z6
-	VMINPS           Z7, Z9, Z7
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z8
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z9
-	VMAXPS           Z6, Z8, Z6
-	VMAXPS           Z7, Z9, Z7
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z8
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z9
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z7, Z9
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z8, Z8
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z9, Z9
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z10
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z11
-	VFMADD213PS      Z6, Z8, Z10
-	VFMADD213PS      Z7, Z9, Z11
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z6
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z7
-	VFMADD213PS      Z10, Z8, Z6
-	VFMADD213PS      Z11, Z9, Z7
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z10
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z11
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z7, Z11
-	VMULPS           Z6, Z6, Z12
-	VMULPS           Z7, Z7, Z13
-	VFMADD213PS      Z6, Z12, Z10
-	VFMADD213PS      Z7, Z13, Z11
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z10, Z6
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z11, Z7
-	VSCALEFPS        Z8, Z6, Z6
-	VSCALEFPS        Z9, Z7, Z7
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z8
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z9
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z6
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z7
-	VDIVPS           Z6, Z8, Z6
-	VDIVPS           Z7, Z9, Z7
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z8
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z9
-	VSUBPS           Z6, Z8, Z6
-	VSUBPS           Z7, Z9, Z7
-	VMULPS           Z4, Z4, Z8
-	VMULPS           Z5, Z5, Z9
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z10
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z11
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z9, Z11
-	VMULPS           Z8, Z4, Z8
-	VMULPS           Z9, Z5, Z9
-	VMOVAPS          Z8, Z8
-	VMOVAPS          Z9, Z9
-	VFMADD213PS      Z4, Z10, Z8
-	VFMADD213PS      Z5, Z11, Z9
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z2, Z2
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z3, Z3
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z4, K1
-	VMOVAPS          Z8, K1, Z6
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z5, K1
-	VMOVAPS          Z9, K1, Z7
-	VPORD            Z2, Z6, Z2
-	VPORD            Z3, Z7, Z3
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z2, Z2
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z3, Z3
+	VMULPS           Z2, Z2, Z4
+	VMULPS           Z3, Z3, Z5
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z6
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z5, Z7
+	VMULPS           Z6, Z2, Z2
+	VMULPS           Z7, Z3, Z3
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z6
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z7
+	VDIVPS           Z6, Z2, Z2
+	VDIVPS           Z7, Z3, Z3
 	VMULPS           Z2, Z0, Z0
 	VMULPS           Z3, Z1, Z1
 	VMOVUPS          (AX)(BX*1), Z2
 	VMOVUPS          64(AX)(BX*1), Z3
-	VPORD.BCST       vmathC80000000<>+0(SB), Z2, Z4
-	VPORD.BCST       vmathC80000000<>+0(SB), Z3, Z5
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z6
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z7
-	VMINPS           Z4, Z6, Z4
-	VMINPS           Z5, Z7, Z5
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z6
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z7
-	VMAXPS           Z4, Z6, Z4
-	VMAXPS           Z5, Z7, Z5
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z6
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z7
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z6, Z6
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z7, Z7
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z8
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z9
-	VFMADD213PS      Z4, Z6, Z8
-	VFMADD213PS      Z5, Z7, Z9
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z4
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
-	VFMADD213PS      Z8, Z6, Z4
-	VFMADD213PS      Z9, Z7, Z5
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z8
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z9
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z9
-	VMULPS           Z4, Z4, Z10
-	VMULPS           Z5, Z5, Z11
-	VFMADD213PS      Z4, Z10, Z8
-	VFMADD213PS      Z5, Z11, Z9
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z8, Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z9, Z5
-	VSCALEFPS        Z6, Z4, Z4
-	VSCALEFPS        Z7, Z5, Z5
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z2, K1
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z3, K2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z3
-	VMOVAPS          Z4, K1, Z2
-	VMOVAPS          Z5, K2, Z3
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z5
-	VDIVPS           Z4, Z2, Z2
-	VDIVPS           Z5, Z3, Z3
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z2, Z2
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z3, Z3
+	VMULPS           Z2, Z2, Z4
+	VMULPS           Z3, Z3, Z5
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z6
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z5, Z7
+	VMULPS           Z6, Z2, Z2
+	VMULPS           Z7, Z3, Z3
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z6
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z7
+	VDIVPS           Z6, Z2, Z2
+	VDIVPS           Z7, Z3, Z3
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z2, Z2
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z3, Z3
 	VMOVUPS          (CX), Z4
 	VMOVUPS          64(CX), Z5
 	VMULPS           Z4, Z2, Z2
@@ -2099,138 +2292,64 @@ lstmCellAVX512_wide:
 	VADDPS           Z1, Z3, Z1
 	VMOVUPS          (AX)(SI*1), Z2
 	VMOVUPS          64(AX)(SI*1), Z3
-	VPORD.BCST       vmathC80000000<>+0(SB), Z2, Z4
-	VPORD.BCST       vmathC80000000<>+0(SB), Z3, Z5
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z6
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z7
-	VMINPS           Z4, Z6, Z4
-	VMINPS           Z5, Z7, Z5
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z6
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z7
-	VMAXPS           Z4, Z6, Z4
-	VMAXPS           Z5, Z7, Z5
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z6
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z7
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z6, Z6
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z7, Z7
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z8
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z9
-	VFMADD213PS      Z4, Z6, Z8
-	VFMADD213PS      Z5, Z7, Z9
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z4
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
-	VFMADD213PS      Z8, Z6, Z4
-	VFMADD213PS      Z9, Z7, Z5
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z8
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z9
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z9
-	VMULPS           Z4, Z4, Z10
-	VMULPS           Z5, Z5, Z11
-	VFMADD213PS      Z4, Z10, Z8
-	VFMADD213PS      Z5, Z11, Z9
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z8, Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z9, Z5
-	VSCALEFPS        Z6, Z4, Z4
-	VSCALEFPS        Z7, Z5, Z5
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z2, K1
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z3, K2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z3
-	VMOVAPS          Z4, K1, Z2
-	VMOVAPS          Z5, K2, Z3
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z5
-	VDIVPS           Z4, Z2, Z2
-	VDIVPS           Z5, Z3, Z3
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z4
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z1, Z5
-	VADDPS           Z4, Z4, Z6
-	VADDPS           Z5, Z5, Z7
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z8
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z9
-	VMINPS           Z6, Z8, Z6
-	VMINPS           Z7, Z9, Z7
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z8
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z9
-	VMAXPS           Z6, Z8, Z6
-	VMAXPS           Z7, Z9, Z7
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z8
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z9
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z7, Z9
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z8, Z8
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z9, Z9
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z10
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z11
-	VFMADD213PS      Z6, Z8, Z10
-	VFMADD213PS      Z7, Z9, Z11
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z6
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z7
-	VFMADD213PS      Z10, Z8, Z6
-	VFMADD213PS      Z11, Z9, Z7
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z10
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z11
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z7, Z11
-	VMULPS           Z6, Z6, Z12
-	VMULPS           Z7, Z7, Z13
-	VFMADD213PS      Z6, Z12, Z10
-	VFMADD213PS      Z7, Z13, Z11
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z10, Z6
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z11, Z7
-	VSCALEFPS        Z8, Z6, Z6
-	VSCALEFPS        Z9, Z7, Z7
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z8
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z9
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z6
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z7
-	VDIVPS           Z6, Z8, Z6
-	VDIVPS           Z7, Z9, Z7
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z8
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z9
-	VSUBPS           Z6, Z8, Z6
-	VSUBPS           Z7, Z9, Z7
-	VMULPS           Z4, Z4, Z8
-	VMULPS           Z5, Z5, Z9
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z10
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z11
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z9, Z11
-	VMULPS           Z8, Z4, Z8
-	VMULPS           Z9, Z5, Z9
-	VMOVAPS          Z8, Z8
-	VMOVAPS          Z9, Z9
-	VFMADD213PS      Z4, Z10, Z8
-	VFMADD213PS      Z5, Z11, Z9
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z0, Z10
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z1, Z11
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z4, K1
-	VMOVAPS          Z8, K1, Z6
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z5, K1
-	VMOVAPS          Z9, K1, Z7
-	VPORD            Z10, Z6, Z4
-	VPORD            Z11, Z7, Z5
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z2, Z2
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z3, Z3
+	VMULPS           Z2, Z2, Z4
+	VMULPS           Z3, Z3, Z5
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z6
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z5, Z7
+	VMULPS           Z6, Z2, Z2
+	VMULPS           Z7, Z3, Z3
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z6
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z7
+	VDIVPS           Z6, Z2, Z2
+	VDIVPS           Z7, Z3, Z3
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z2, Z2
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z3, Z3
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z0, Z4
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z1, Z5
+	VMULPS           Z4, Z4, Z6
+	VMULPS           Z5, Z5, Z7
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z8
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z7, Z9
+	VMULPS           Z8, Z4, Z4
+	VMULPS           Z9, Z5, Z5
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z8
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z7, Z9
+	VDIVPS           Z8, Z4, Z4
+	VDIVPS           Z9, Z5, Z5
 	VMULPS           Z4, Z2, Z2
 	VMULPS           Z5, Z3, Z3
 	VMOVUPS          Z0, (CX)
@@ -2247,171 +2366,86 @@ lstmCellAVX512_loop:
 	CMPQ             DI, $0x10
 	JL               lstmCellAVX512_tail
 	VMOVUPS          (AX), Z0
-	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z1
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z2
-	VMINPS           Z1, Z2, Z1
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z2
-	VMAXPS           Z1, Z2, Z1
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z2
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z2
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z2, Z2
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z3
-	VFMADD213PS      Z1, Z2, Z3
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS      Z3, Z2, Z1
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z3
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z3
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z3
-	VMULPS           Z1, Z1, Z4
-	VFMADD213PS      Z1, Z4, Z3
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z1
-	VSCALEFPS        Z2, Z1, Z1
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
-	VMOVAPS          Z1, K1, Z0
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
-	VDIVPS           Z1, Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z0, Z0
+	VMULPS           Z0, Z0, Z1
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z1, Z2
+	VMULPS           Z2, Z0, Z0
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z1, Z2
+	VDIVPS           Z2, Z0, Z0
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
 	VMOVUPS          (AX)(BX*2), Z1
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z1, Z2
-	VADDPS           Z2, Z2, Z3
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
-	VMINPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
-	VMAXPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z4
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z5
-	VFMADD213PS      Z3, Z4, Z5
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
-	VFMADD213PS      Z5, Z4, Z3
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z5
-	VMULPS           Z3, Z3, Z6
-	VFMADD213PS      Z3, Z6, Z5
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z3
-	VSCALEFPS        Z4, Z3, Z3
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
-	VDIVPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
-	VSUBPS           Z3, Z4, Z3
-	VMULPS           Z2, Z2, Z4
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z4, Z5
-	VMULPS           Z4, Z2, Z4
-	VMOVAPS          Z4, Z4
-	VFMADD213PS      Z2, Z5, Z4
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z1, Z1
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z2, K1
-	VMOVAPS          Z4, K1, Z3
-	VPORD            Z1, Z3, Z1
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z1, Z1
+	VMULPS           Z1, Z1, Z2
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z2, Z3
+	VMULPS           Z3, Z1, Z1
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
+	VDIVPS           Z3, Z1, Z1
 	VMULPS           Z1, Z0, Z0
 	VMOVUPS          (AX)(BX*1), Z1
-	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z2
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z3
-	VMINPS           Z2, Z3, Z2
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z3
-	VMAXPS           Z2, Z3, Z2
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z3
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z3, Z3
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z4
-	VFMADD213PS      Z2, Z3, Z4
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
-	VFMADD213PS      Z4, Z3, Z2
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z4
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z4
-	VMULPS           Z2, Z2, Z5
-	VFMADD213PS      Z2, Z5, Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z2
-	VSCALEFPS        Z3, Z2, Z2
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K1
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
-	VMOVAPS          Z2, K1, Z1
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
-	VDIVPS           Z2, Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
+	VMULPS           Z1, Z1, Z2
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z3
+	VMULPS           Z3, Z1, Z1
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
+	VDIVPS           Z3, Z1, Z1
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
 	VMOVUPS          (CX), Z2
 	VMULPS           Z2, Z1, Z1
 	VADDPS           Z0, Z1, Z0
 	VMOVUPS          (AX)(SI*1), Z1
-	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z2
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z3
-	VMINPS           Z2, Z3, Z2
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z3
-	VMAXPS           Z2, Z3, Z2
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z3
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z3, Z3
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z4
-	VFMADD213PS      Z2, Z3, Z4
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
-	VFMADD213PS      Z4, Z3, Z2
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z4
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z4
-	VMULPS           Z2, Z2, Z5
-	VFMADD213PS      Z2, Z5, Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z2
-	VSCALEFPS        Z3, Z2, Z2
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K1
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
-	VMOVAPS          Z2, K1, Z1
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
-	VDIVPS           Z2, Z1, Z1
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z2
-	VADDPS           Z2, Z2, Z3
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
-	VMINPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
-	VMAXPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z4
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z5
-	VFMADD213PS      Z3, Z4, Z5
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
-	VFMADD213PS      Z5, Z4, Z3
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z5
-	VMULPS           Z3, Z3, Z6
-	VFMADD213PS      Z3, Z6, Z5
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z3
-	VSCALEFPS        Z4, Z3, Z3
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
-	VDIVPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
-	VSUBPS           Z3, Z4, Z3
-	VMULPS           Z2, Z2, Z4
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z4, Z5
-	VMULPS           Z4, Z2, Z4
-	VMOVAPS          Z4, Z4
-	VFMADD213PS      Z2, Z5, Z4
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z0, Z5
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z2, K1
-	VMOVAPS          Z4, K1, Z3
-	VPORD            Z5, Z3, Z2
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
+	VMULPS           Z1, Z1, Z2
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z3
+	VMULPS           Z3, Z1, Z1
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
+	VDIVPS           Z3, Z1, Z1
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z0, Z2
+	VMULPS           Z2, Z2, Z3
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z3, Z4
+	VMULPS           Z4, Z2, Z2
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z3, Z4
+	VDIVPS           Z4, Z2, Z2
 	VMULPS           Z2, Z1, Z1
 	VMOVUPS          Z0, (CX)
 	VMOVUPS          Z1, (DX)
@@ -2428,171 +2462,86 @@ lstmCellAVX512_tail:
 	LEAQ             vmathTailMask<>+0(SB), R8
 	KMOVW            (R8)(DI*2), K1
 	VMOVUPS.Z        (AX), K1, Z0
-	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z1
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z2
-	VMINPS           Z1, Z2, Z1
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z2
-	VMAXPS           Z1, Z2, Z1
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z2
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z2
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z2, Z2
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z3
-	VFMADD213PS      Z1, Z2, Z3
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS      Z3, Z2, Z1
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z3
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z3
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z3
-	VMULPS           Z1, Z1, Z4
-	VFMADD213PS      Z1, Z4, Z3
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z1
-	VSCALEFPS        Z2, Z1, Z1
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
-	VMOVAPS          Z1, K2, Z0
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
-	VDIVPS           Z1, Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z0, Z0
+	VMULPS           Z0, Z0, Z1
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z1, Z2
+	VMULPS           Z2, Z0, Z0
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z1, Z2
+	VDIVPS           Z2, Z0, Z0
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
 	VMOVUPS.Z        (AX)(BX*2), K1, Z1
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z1, Z2
-	VADDPS           Z2, Z2, Z3
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
-	VMINPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
-	VMAXPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z4
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z5
-	VFMADD213PS      Z3, Z4, Z5
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
-	VFMADD213PS      Z5, Z4, Z3
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z5
-	VMULPS           Z3, Z3, Z6
-	VFMADD213PS      Z3, Z6, Z5
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z3
-	VSCALEFPS        Z4, Z3, Z3
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
-	VDIVPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
-	VSUBPS           Z3, Z4, Z3
-	VMULPS           Z2, Z2, Z4
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z4, Z5
-	VMULPS           Z4, Z2, Z4
-	VMOVAPS          Z4, Z4
-	VFMADD213PS      Z2, Z5, Z4
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z1, Z1
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z2, K2
-	VMOVAPS          Z4, K2, Z3
-	VPORD            Z1, Z3, Z1
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z1, Z1
+	VMULPS           Z1, Z1, Z2
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z2, Z3
+	VMULPS           Z3, Z1, Z1
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
+	VDIVPS           Z3, Z1, Z1
 	VMULPS           Z1, Z0, Z0
 	VMOVUPS.Z        (AX)(BX*1), K1, Z1
-	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z2
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z3
-	VMINPS           Z2, Z3, Z2
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z3
-	VMAXPS           Z2, Z3, Z2
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z3
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z3, Z3
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z4
-	VFMADD213PS      Z2, Z3, Z4
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
-	VFMADD213PS      Z4, Z3, Z2
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z4
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z4
-	VMULPS           Z2, Z2, Z5
-	VFMADD213PS      Z2, Z5, Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z2
-	VSCALEFPS        Z3, Z2, Z2
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
-	VMOVAPS          Z2, K2, Z1
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
-	VDIVPS           Z2, Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
+	VMULPS           Z1, Z1, Z2
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z3
+	VMULPS           Z3, Z1, Z1
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
+	VDIVPS           Z3, Z1, Z1
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
 	VMOVUPS.Z        (CX), K1, Z2
 	VMULPS           Z2, Z1, Z1
 	VADDPS           Z0, Z1, Z0
 	VMOVUPS.Z        (AX)(SI*1), K1, Z1
-	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z2
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z3
-	VMINPS           Z2, Z3, Z2
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z3
-	VMAXPS           Z2, Z3, Z2
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z3
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z3, Z3
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z4
-	VFMADD213PS      Z2, Z3, Z4
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
-	VFMADD213PS      Z4, Z3, Z2
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z4
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z4
-	VMULPS           Z2, Z2, Z5
-	VFMADD213PS      Z2, Z5, Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z2
-	VSCALEFPS        Z3, Z2, Z2
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
-	VMOVAPS          Z2, K2, Z1
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
-	VDIVPS           Z2, Z1, Z1
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z2
-	VADDPS           Z2, Z2, Z3
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
-	VMINPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
-	VMAXPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z4
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z5
-	VFMADD213PS      Z3, Z4, Z5
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
-	VFMADD213PS      Z5, Z4, Z3
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z5
-	VMULPS           Z3, Z3, Z6
-	VFMADD213PS      Z3, Z6, Z5
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z3
-	VSCALEFPS        Z4, Z3, Z3
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
-	VDIVPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
-	VSUBPS           Z3, Z4, Z3
-	VMULPS           Z2, Z2, Z4
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z4, Z5
-	VMULPS           Z4, Z2, Z4
-	VMOVAPS          Z4, Z4
-	VFMADD213PS      Z2, Z5, Z4
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z0, Z5
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z2, K2
-	VMOVAPS          Z4, K2, Z3
-	VPORD            Z5, Z3, Z2
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
+	VMULPS           Z1, Z1, Z2
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z3
+	VMULPS           Z3, Z1, Z1
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
+	VDIVPS           Z3, Z1, Z1
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z0, Z2
+	VMULPS           Z2, Z2, Z3
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z3, Z4
+	VMULPS           Z4, Z2, Z2
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z3, Z4
+	VDIVPS           Z4, Z2, Z2
 	VMULPS           Z2, Z1, Z1
 	VMOVUPS          Z0, K1, (CX)
 	VMOVUPS          Z1, K1, (DX)
@@ -2602,7 +2551,7 @@ lstmCellAVX512_done:
 	RET
 
 // func lstmStepAVX512(z *float32, w *float32, h *float32, hNew *float32, c *float32, u int, wRow int, hStep int, block int)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512DQ, AVX512F
 TEXT ·lstmStepAVX512(SB), NOSPLIT, $8-72
 	MOVQ z+0(FP), AX
 	MOVQ w+8(FP), CX
@@ -2683,58 +2632,36 @@ lstmStepAVX512_pipe:
 	MOVQ             h+16(FP), BP
 	VMOVUPS          (R12), Z8
 	VMOVUPS          64(R12), Z9
-	VPORD.BCST       vmathC80000000<>+0(SB), Z8, Z10
-	VPORD.BCST       vmathC80000000<>+0(SB), Z9, Z11
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z12
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z13
-	VMINPS           Z10, Z12, Z10
-	VMINPS           Z11, Z13, Z11
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z12
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z13
-	VMAXPS           Z10, Z12, Z10
-	VMAXPS           Z11, Z13, Z11
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z12
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z13
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z10, Z12
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z11, Z13
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z12, Z12
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z13, Z13
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z14
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z15
-	VFMADD213PS      Z10, Z12, Z14
-	VFMADD213PS      Z11, Z13, Z15
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z10
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z11
-	VFMADD213PS      Z14, Z12, Z10
-	VFMADD213PS      Z15, Z13, Z11
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z14
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z15
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z10, Z14
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z11, Z15
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z10, Z14
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z11, Z15
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z10, Z14
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z11, Z15
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z10, Z14
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z11, Z15
-	VMULPS           Z10, Z10, Z16
-	VMULPS           Z11, Z11, Z17
-	VFMADD213PS      Z10, Z16, Z14
-	VFMADD213PS      Z11, Z17, Z15
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z14, Z10
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z15, Z11
-	VSCALEFPS        Z12, Z10, Z10
-	VSCALEFPS        Z13, Z11, Z11
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z8, K1
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z9, K2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z8
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z9
-	VMOVAPS          Z10, K1, Z8
-	VMOVAPS          Z11, K2, Z9
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z10, Z10
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z11, Z11
-	VDIVPS           Z10, Z8, Z8
-	VDIVPS           Z11, Z9, Z9
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z8, Z8
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z9, Z9
+	VMULPS           Z8, Z8, Z10
+	VMULPS           Z9, Z9, Z11
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z12
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z13
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z11, Z13
+	VMULPS           Z12, Z8, Z8
+	VMULPS           Z13, Z9, Z9
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z12
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z13
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z11, Z13
+	VDIVPS           Z12, Z8, Z8
+	VDIVPS           Z13, Z9, Z9
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z8, Z8
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z9, Z9
 	VBROADCASTSS     (BP), Z10
 	VFMADD231PS      (R15), Z10, Z0
 	VFMADD231PS      64(R15), Z10, Z1
@@ -2781,86 +2708,34 @@ lstmStepAVX512_pipe:
 	ADDQ             R9, BP
 	VMOVUPS          (R12)(SI*2), Z10
 	VMOVUPS          64(R12)(SI*2), Z11
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z10, Z12
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z11, Z13
-	VADDPS           Z12, Z12, Z14
-	VADDPS           Z13, Z13, Z15
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z16
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z17
-	VMINPS           Z14, Z16, Z14
-	VMINPS           Z15, Z17, Z15
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z16
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z17
-	VMAXPS           Z14, Z16, Z14
-	VMAXPS           Z15, Z17, Z15
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z16
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z17
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z14, Z16
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z15, Z17
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z16, Z16
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z17, Z17
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z18
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z19
-	VFMADD213PS      Z14, Z16, Z18
-	VFMADD213PS      Z15, Z17, Z19
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z14
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z15
-	VFMADD213PS      Z18, Z16, Z14
-	VFMADD213PS      Z19, Z17, Z15
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z18
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z19
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z15, Z19
-	VMULPS           Z14, Z14, Z20
-	VMULPS           Z15, Z15, Z21
-	VFMADD213PS      Z14, Z20, Z18
-	VFMADD213PS      Z15, Z21, Z19
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z18, Z14
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z19, Z15
-	VSCALEFPS        Z16, Z14, Z14
-	VSCALEFPS        Z17, Z15, Z15
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z16
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z17
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z14, Z14
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z15, Z15
-	VDIVPS           Z14, Z16, Z14
-	VDIVPS           Z15, Z17, Z15
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z16
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z17
-	VSUBPS           Z14, Z16, Z14
-	VSUBPS           Z15, Z17, Z15
-	VMULPS           Z12, Z12, Z16
-	VMULPS           Z13, Z13, Z17
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z18
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z19
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z16, Z18
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z17, Z19
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z16, Z18
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z17, Z19
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z16, Z18
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z17, Z19
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z16, Z18
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z17, Z19
-	VMULPS           Z16, Z12, Z16
-	VMULPS           Z17, Z13, Z17
-	VMOVAPS          Z16, Z16
-	VMOVAPS          Z17, Z17
-	VFMADD213PS      Z12, Z18, Z16
-	VFMADD213PS      Z13, Z19, Z17
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z10, Z10
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z11, Z11
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z12, K1
-	VMOVAPS          Z16, K1, Z14
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z13, K1
-	VMOVAPS          Z17, K1, Z15
-	VPORD            Z10, Z14, Z10
-	VPORD            Z11, Z15, Z11
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z10, Z10
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z11, Z11
+	VMULPS           Z10, Z10, Z12
+	VMULPS           Z11, Z11, Z13
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z14
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z15
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z13, Z15
+	VMULPS           Z14, Z10, Z10
+	VMULPS           Z15, Z11, Z11
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z14
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z15
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z13, Z15
+	VDIVPS           Z14, Z10, Z10
+	VDIVPS           Z15, Z11, Z11
 	VMULPS           Z10, Z8, Z8
 	VMULPS           Z11, Z9, Z9
 	VBROADCASTSS     (BP), Z10
@@ -2909,58 +2784,36 @@ lstmStepAVX512_pipe:
 	ADDQ             R9, BP
 	VMOVUPS          (R12)(SI*1), Z10
 	VMOVUPS          64(R12)(SI*1), Z11
-	VPORD.BCST       vmathC80000000<>+0(SB), Z10, Z12
-	VPORD.BCST       vmathC80000000<>+0(SB), Z11, Z13
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z14
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z15
-	VMINPS           Z12, Z14, Z12
-	VMINPS           Z13, Z15, Z13
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z14
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z15
-	VMAXPS           Z12, Z14, Z12
-	VMAXPS           Z13, Z15, Z13
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z14
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z15
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z13, Z15
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z14, Z14
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z15, Z15
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z16
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z17
-	VFMADD213PS      Z12, Z14, Z16
-	VFMADD213PS      Z13, Z15, Z17
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z12
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z13
-	VFMADD213PS      Z16, Z14, Z12
-	VFMADD213PS      Z17, Z15, Z13
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z16
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z17
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z13, Z17
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z13, Z17
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z13, Z17
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z13, Z17
-	VMULPS           Z12, Z12, Z18
-	VMULPS           Z13, Z13, Z19
-	VFMADD213PS      Z12, Z18, Z16
-	VFMADD213PS      Z13, Z19, Z17
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z16, Z12
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z17, Z13
-	VSCALEFPS        Z14, Z12, Z12
-	VSCALEFPS        Z15, Z13, Z13
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z10, K1
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z11, K2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z10
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z11
-	VMOVAPS          Z12, K1, Z10
-	VMOVAPS          Z13, K2, Z11
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z12, Z12
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z13, Z13
-	VDIVPS           Z12, Z10, Z10
-	VDIVPS           Z13, Z11, Z11
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z10, Z10
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z11, Z11
+	VMULPS           Z10, Z10, Z12
+	VMULPS           Z11, Z11, Z13
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z14
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z15
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z13, Z15
+	VMULPS           Z14, Z10, Z10
+	VMULPS           Z15, Z11, Z11
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z14
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z15
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z13, Z15
+	VDIVPS           Z14, Z10, Z10
+	VDIVPS           Z15, Z11, Z11
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z10, Z10
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z11, Z11
 	VMOVUPS          (R13), Z12
 	VMOVUPS          64(R13), Z13
 	VMULPS           Z12, Z10, Z10
@@ -3013,58 +2866,36 @@ lstmStepAVX512_pipe:
 	ADDQ             R9, BP
 	VMOVUPS          (R12)(DI*1), Z10
 	VMOVUPS          64(R12)(DI*1), Z11
-	VPORD.BCST       vmathC80000000<>+0(SB), Z10, Z12
-	VPORD.BCST       vmathC80000000<>+0(SB), Z11, Z13
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z14
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z15
-	VMINPS           Z12, Z14, Z12
-	VMINPS           Z13, Z15, Z13
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z14
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z15
-	VMAXPS           Z12, Z14, Z12
-	VMAXPS           Z13, Z15, Z13
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z14
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z15
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z13, Z15
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z14, Z14
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z15, Z15
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z16
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z17
-	VFMADD213PS      Z12, Z14, Z16
-	VFMADD213PS      Z13, Z15, Z17
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z12
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z13
-	VFMADD213PS      Z16, Z14, Z12
-	VFMADD213PS      Z17, Z15, Z13
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z16
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z17
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z13, Z17
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z13, Z17
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z13, Z17
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z13, Z17
-	VMULPS           Z12, Z12, Z18
-	VMULPS           Z13, Z13, Z19
-	VFMADD213PS      Z12, Z18, Z16
-	VFMADD213PS      Z13, Z19, Z17
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z16, Z12
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z17, Z13
-	VSCALEFPS        Z14, Z12, Z12
-	VSCALEFPS        Z15, Z13, Z13
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z10, K1
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z11, K2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z10
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z11
-	VMOVAPS          Z12, K1, Z10
-	VMOVAPS          Z13, K2, Z11
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z12, Z12
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z13, Z13
-	VDIVPS           Z12, Z10, Z10
-	VDIVPS           Z13, Z11, Z11
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z10, Z10
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z11, Z11
+	VMULPS           Z10, Z10, Z12
+	VMULPS           Z11, Z11, Z13
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z14
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z15
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z13, Z15
+	VMULPS           Z14, Z10, Z10
+	VMULPS           Z15, Z11, Z11
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z14
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z15
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z13, Z15
+	VDIVPS           Z14, Z10, Z10
+	VDIVPS           Z15, Z11, Z11
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z10, Z10
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z11, Z11
 	VBROADCASTSS     (BP), Z12
 	VFMADD231PS      (R15), Z12, Z0
 	VFMADD231PS      64(R15), Z12, Z1
@@ -3109,86 +2940,34 @@ lstmStepAVX512_pipe:
 	VFMADD231PS      64(R15)(DI*1), Z12, Z7
 	ADDQ             R8, R15
 	ADDQ             R9, BP
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z8, Z12
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z9, Z13
-	VADDPS           Z12, Z12, Z14
-	VADDPS           Z13, Z13, Z15
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z16
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z17
-	VMINPS           Z14, Z16, Z14
-	VMINPS           Z15, Z17, Z15
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z16
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z17
-	VMAXPS           Z14, Z16, Z14
-	VMAXPS           Z15, Z17, Z15
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z16
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z17
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z14, Z16
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z15, Z17
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z16, Z16
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z17, Z17
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z18
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z19
-	VFMADD213PS      Z14, Z16, Z18
-	VFMADD213PS      Z15, Z17, Z19
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z14
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z15
-	VFMADD213PS      Z18, Z16, Z14
-	VFMADD213PS      Z19, Z17, Z15
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z18
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z19
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z15, Z19
-	VMULPS           Z14, Z14, Z20
-	VMULPS           Z15, Z15, Z21
-	VFMADD213PS      Z14, Z20, Z18
-	VFMADD213PS      Z15, Z21, Z19
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z18, Z14
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z19, Z15
-	VSCALEFPS        Z16, Z14, Z14
-	VSCALEFPS        Z17, Z15, Z15
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z16
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z17
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z14, Z14
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z15, Z15
-	VDIVPS           Z14, Z16, Z14
-	VDIVPS           Z15, Z17, Z15
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z16
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z17
-	VSUBPS           Z14, Z16, Z14
-	VSUBPS           Z15, Z17, Z15
-	VMULPS           Z12, Z12, Z16
-	VMULPS           Z13, Z13, Z17
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z18
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z19
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z16, Z18
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z17, Z19
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z16, Z18
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z17, Z19
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z16, Z18
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z17, Z19
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z16, Z18
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z17, Z19
-	VMULPS           Z16, Z12, Z16
-	VMULPS           Z17, Z13, Z17
-	VMOVAPS          Z16, Z16
-	VMOVAPS          Z17, Z17
-	VFMADD213PS      Z12, Z18, Z16
-	VFMADD213PS      Z13, Z19, Z17
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z8, Z18
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z9, Z19
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z12, K1
-	VMOVAPS          Z16, K1, Z14
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z13, K1
-	VMOVAPS          Z17, K1, Z15
-	VPORD            Z18, Z14, Z12
-	VPORD            Z19, Z15, Z13
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z8, Z12
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z9, Z13
+	VMULPS           Z12, Z12, Z14
+	VMULPS           Z13, Z13, Z15
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z16
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z17
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z14, Z16
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z15, Z17
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z14, Z16
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z15, Z17
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z14, Z16
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z15, Z17
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z14, Z16
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z15, Z17
+	VMULPS           Z16, Z12, Z12
+	VMULPS           Z17, Z13, Z13
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z16
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z17
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z14, Z16
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z15, Z17
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z14, Z16
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z15, Z17
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z14, Z16
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z15, Z17
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z14, Z16
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z15, Z17
+	VDIVPS           Z16, Z12, Z12
+	VDIVPS           Z17, Z13, Z13
 	VMULPS           Z12, Z10, Z10
 	VMULPS           Z13, Z11, Z11
 	VMOVUPS          Z8, (R13)
@@ -3237,196 +3016,100 @@ lstmStepAVX512_pipe_k:
 lstmStepAVX512_drain:
 	VMOVUPS          (R12), Z0
 	VMOVUPS          64(R12), Z1
-	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z2
-	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z3
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z5
-	VMINPS           Z2, Z4, Z2
-	VMINPS           Z3, Z5, Z3
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z5
-	VMAXPS           Z2, Z4, Z2
-	VMAXPS           Z3, Z5, Z3
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z5
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z5, Z5
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z6
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z7
-	VFMADD213PS      Z2, Z4, Z6
-	VFMADD213PS      Z3, Z5, Z7
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
-	VFMADD213PS      Z6, Z4, Z2
-	VFMADD213PS      Z7, Z5, Z3
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z6
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z7
-	VMULPS           Z2, Z2, Z8
-	VMULPS           Z3, Z3, Z9
-	VFMADD213PS      Z2, Z8, Z6
-	VFMADD213PS      Z3, Z9, Z7
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z2
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z3
-	VSCALEFPS        Z4, Z2, Z2
-	VSCALEFPS        Z5, Z3, Z3
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
-	VMOVAPS          Z2, K1, Z0
-	VMOVAPS          Z3, K2, Z1
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
-	VDIVPS           Z2, Z0, Z0
-	VDIVPS           Z3, Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
+	VMULPS           Z0, Z0, Z2
+	VMULPS           Z1, Z1, Z3
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z4
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z3, Z5
+	VMULPS           Z4, Z0, Z0
+	VMULPS           Z5, Z1, Z1
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z4
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z3, Z5
+	VDIVPS           Z4, Z0, Z0
+	VDIVPS           Z5, Z1, Z1
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
 	VMOVUPS          (R12)(SI*2), Z2
 	VMOVUPS          64(R12)(SI*2), Z3
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z2, Z4
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z3, Z5
-	VADDPS           Z4, Z4, Z6
-	VADDPS           Z5, Z5, Z7
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z8
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z9
-	VMINPS           Z6, Z8, Z6
-	VMINPS           Z7, Z9, Z7
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z8
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z9
-	VMAXPS           Z6, Z8, Z6
-	VMAXPS           Z7, Z9, Z7
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z8
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z9
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z7, Z9
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z8, Z8
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z9, Z9
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z10
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z11
-	VFMADD213PS      Z6, Z8, Z10
-	VFMADD213PS      Z7, Z9, Z11
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z6
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z7
-	VFMADD213PS      Z10, Z8, Z6
-	VFMADD213PS      Z11, Z9, Z7
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z10
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z11
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z7, Z11
-	VMULPS           Z6, Z6, Z12
-	VMULPS           Z7, Z7, Z13
-	VFMADD213PS      Z6, Z12, Z10
-	VFMADD213PS      Z7, Z13, Z11
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z10, Z6
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z11, Z7
-	VSCALEFPS        Z8, Z6, Z6
-	VSCALEFPS        Z9, Z7, Z7
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z8
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z9
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z6
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z7
-	VDIVPS           Z6, Z8, Z6
-	VDIVPS           Z7, Z9, Z7
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z8
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z9
-	VSUBPS           Z6, Z8, Z6
-	VSUBPS           Z7, Z9, Z7
-	VMULPS           Z4, Z4, Z8
-	VMULPS           Z5, Z5, Z9
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z10
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z11
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z9, Z11
-	VMULPS           Z8, Z4, Z8
-	VMULPS           Z9, Z5, Z9
-	VMOVAPS          Z8, Z8
-	VMOVAPS          Z9, Z9
-	VFMADD213PS      Z4, Z10, Z8
-	VFMADD213PS      Z5, Z11, Z9
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z2, Z2
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z3, Z3
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z4, K1
-	VMOVAPS          Z8, K1, Z6
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z5, K1
-	VMOVAPS          Z9, K1, Z7
-	VPORD            Z2, Z6, Z2
-	VPORD            Z3, Z7, Z3
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z2, Z2
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z3, Z3
+	VMULPS           Z2, Z2, Z4
+	VMULPS           Z3, Z3, Z5
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z6
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z5, Z7
+	VMULPS           Z6, Z2, Z2
+	VMULPS           Z7, Z3, Z3
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z6
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z7
+	VDIVPS           Z6, Z2, Z2
+	VDIVPS           Z7, Z3, Z3
 	VMULPS           Z2, Z0, Z0
 	VMULPS           Z3, Z1, Z1
 	VMOVUPS          (R12)(SI*1), Z2
 	VMOVUPS          64(R12)(SI*1), Z3
-	VPORD.BCST       vmathC80000000<>+0(SB), Z2, Z4
-	VPORD.BCST       vmathC80000000<>+0(SB), Z3, Z5
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z6
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z7
-	VMINPS           Z4, Z6, Z4
-	VMINPS           Z5, Z7, Z5
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z6
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z7
-	VMAXPS           Z4, Z6, Z4
-	VMAXPS           Z5, Z7, Z5
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z6
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z7
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z6, Z6
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z7, Z7
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z8
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z9
-	VFMADD213PS      Z4, Z6, Z8
-	VFMADD213PS      Z5, Z7, Z9
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z4
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
-	VFMADD213PS      Z8, Z6, Z4
-	VFMADD213PS      Z9, Z7, Z5
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z8
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z9
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z9
-	VMULPS           Z4, Z4, Z10
-	VMULPS           Z5, Z5, Z11
-	VFMADD213PS      Z4, Z10, Z8
-	VFMADD213PS      Z5, Z11, Z9
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z8, Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z9, Z5
-	VSCALEFPS        Z6, Z4, Z4
-	VSCALEFPS        Z7, Z5, Z5
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z2, K1
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z3, K2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z3
-	VMOVAPS          Z4, K1, Z2
-	VMOVAPS          Z5, K2, Z3
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z5
-	VDIVPS           Z4, Z2, Z2
-	VDIVPS           Z5, Z3, Z3
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z2, Z2
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z3, Z3
+	VMULPS           Z2, Z2, Z4
+	VMULPS           Z3, Z3, Z5
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z6
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z5, Z7
+	VMULPS           Z6, Z2, Z2
+	VMULPS           Z7, Z3, Z3
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z6
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z7
+	VDIVPS           Z6, Z2, Z2
+	VDIVPS           Z7, Z3, Z3
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z2, Z2
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z3, Z3
 	VMOVUPS          (R13), Z4
 	VMOVUPS          64(R13), Z5
 	VMULPS           Z4, Z2, Z2
@@ -3435,138 +3118,64 @@ lstmStepAVX512_drain:
 	VADDPS           Z1, Z3, Z1
 	VMOVUPS          (R12)(DI*1), Z2
 	VMOVUPS          64(R12)(DI*1), Z3
-	VPORD.BCST       vmathC80000000<>+0(SB), Z2, Z4
-	VPORD.BCST       vmathC80000000<>+0(SB), Z3, Z5
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z6
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z7
-	VMINPS           Z4, Z6, Z4
-	VMINPS           Z5, Z7, Z5
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z6
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z7
-	VMAXPS           Z4, Z6, Z4
-	VMAXPS           Z5, Z7, Z5
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z6
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z7
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z6, Z6
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z7, Z7
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z8
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z9
-	VFMADD213PS      Z4, Z6, Z8
-	VFMADD213PS      Z5, Z7, Z9
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z4
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
-	VFMADD213PS      Z8, Z6, Z4
-	VFMADD213PS      Z9, Z7, Z5
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z8
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z9
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z9
-	VMULPS           Z4, Z4, Z10
-	VMULPS           Z5, Z5, Z11
-	VFMADD213PS      Z4, Z10, Z8
-	VFMADD213PS      Z5, Z11, Z9
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z8, Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z9, Z5
-	VSCALEFPS        Z6, Z4, Z4
-	VSCALEFPS        Z7, Z5, Z5
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z2, K1
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z3, K2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z3
-	VMOVAPS          Z4, K1, Z2
-	VMOVAPS          Z5, K2, Z3
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z5
-	VDIVPS           Z4, Z2, Z2
-	VDIVPS           Z5, Z3, Z3
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z4
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z1, Z5
-	VADDPS           Z4, Z4, Z6
-	VADDPS           Z5, Z5, Z7
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z8
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z9
-	VMINPS           Z6, Z8, Z6
-	VMINPS           Z7, Z9, Z7
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z8
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z9
-	VMAXPS           Z6, Z8, Z6
-	VMAXPS           Z7, Z9, Z7
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z8
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z9
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z7, Z9
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z8, Z8
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z9, Z9
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z10
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z11
-	VFMADD213PS      Z6, Z8, Z10
-	VFMADD213PS      Z7, Z9, Z11
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z6
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z7
-	VFMADD213PS      Z10, Z8, Z6
-	VFMADD213PS      Z11, Z9, Z7
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z10
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z11
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z7, Z11
-	VMULPS           Z6, Z6, Z12
-	VMULPS           Z7, Z7, Z13
-	VFMADD213PS      Z6, Z12, Z10
-	VFMADD213PS      Z7, Z13, Z11
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z10, Z6
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z11, Z7
-	VSCALEFPS        Z8, Z6, Z6
-	VSCALEFPS        Z9, Z7, Z7
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z8
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z9
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z6
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z7
-	VDIVPS           Z6, Z8, Z6
-	VDIVPS           Z7, Z9, Z7
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z8
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z9
-	VSUBPS           Z6, Z8, Z6
-	VSUBPS           Z7, Z9, Z7
-	VMULPS           Z4, Z4, Z8
-	VMULPS           Z5, Z5, Z9
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z10
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z11
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z9, Z11
-	VMULPS           Z8, Z4, Z8
-	VMULPS           Z9, Z5, Z9
-	VMOVAPS          Z8, Z8
-	VMOVAPS          Z9, Z9
-	VFMADD213PS      Z4, Z10, Z8
-	VFMADD213PS      Z5, Z11, Z9
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z0, Z10
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z1, Z11
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z4, K1
-	VMOVAPS          Z8, K1, Z6
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z5, K1
-	VMOVAPS          Z9, K1, Z7
-	VPORD            Z10, Z6, Z4
-	VPORD            Z11, Z7, Z5
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z2, Z2
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z3, Z3
+	VMULPS           Z2, Z2, Z4
+	VMULPS           Z3, Z3, Z5
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z6
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z5, Z7
+	VMULPS           Z6, Z2, Z2
+	VMULPS           Z7, Z3, Z3
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z6
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z7
+	VDIVPS           Z6, Z2, Z2
+	VDIVPS           Z7, Z3, Z3
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z2, Z2
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z3, Z3
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z0, Z4
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z1, Z5
+	VMULPS           Z4, Z4, Z6
+	VMULPS           Z5, Z5, Z7
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z8
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z7, Z9
+	VMULPS           Z8, Z4, Z4
+	VMULPS           Z9, Z5, Z5
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z8
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z7, Z9
+	VDIVPS           Z8, Z4, Z4
+	VDIVPS           Z9, Z5, Z5
 	VMULPS           Z4, Z2, Z2
 	VMULPS           Z5, Z3, Z3
 	VMOVUPS          Z0, (R13)
@@ -3596,168 +3205,83 @@ lstmStepAVX512_loop_k:
 	ADDQ             R9, R13
 	DECQ             R14
 	JNZ              lstmStepAVX512_loop_k
-	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z4
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z5
-	VMINPS           Z4, Z5, Z4
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z5
-	VMAXPS           Z4, Z5, Z4
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z4, Z5
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z5, Z5
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z6
-	VFMADD213PS      Z4, Z5, Z6
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z4
-	VFMADD213PS      Z6, Z5, Z4
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z6
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z4, Z6
-	VMULPS           Z4, Z4, Z7
-	VFMADD213PS      Z4, Z7, Z6
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z4
-	VSCALEFPS        Z5, Z4, Z4
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z5
-	VMOVAPS          Z4, K1, Z5
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z4
-	VDIVPS           Z4, Z5, Z4
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z2, Z5
-	VADDPS           Z5, Z5, Z6
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z7
-	VMINPS           Z6, Z7, Z6
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z7
-	VMAXPS           Z6, Z7, Z6
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z6, Z7
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z7, Z7
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z8
-	VFMADD213PS      Z6, Z7, Z8
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z6
-	VFMADD213PS      Z8, Z7, Z6
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z8
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z6, Z8
-	VMULPS           Z6, Z6, Z9
-	VFMADD213PS      Z6, Z9, Z8
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z8, Z6
-	VSCALEFPS        Z7, Z6, Z6
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z7
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z6
-	VDIVPS           Z6, Z7, Z6
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z7
-	VSUBPS           Z6, Z7, Z6
-	VMULPS           Z5, Z5, Z7
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z8
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z7, Z8
-	VMULPS           Z7, Z5, Z7
-	VMOVAPS          Z7, Z7
-	VFMADD213PS      Z5, Z8, Z7
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z2, Z8
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z5, K1
-	VMOVAPS          Z7, K1, Z6
-	VPORD            Z8, Z6, Z5
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z0, Z4
+	VMULPS           Z4, Z4, Z5
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z6
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z5, Z6
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z5, Z6
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z5, Z6
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z5, Z6
+	VMULPS           Z6, Z4, Z4
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z6
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z5, Z6
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z5, Z6
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z5, Z6
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z6
+	VDIVPS           Z6, Z4, Z4
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z4, Z4
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z2, Z5
+	VMULPS           Z5, Z5, Z6
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z6, Z7
+	VMULPS           Z7, Z5, Z5
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z6, Z7
+	VDIVPS           Z7, Z5, Z5
 	VMULPS           Z5, Z4, Z4
-	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z5
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z6
-	VMINPS           Z5, Z6, Z5
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z6
-	VMAXPS           Z5, Z6, Z5
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z6
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z6
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z6, Z6
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z7
-	VFMADD213PS      Z5, Z6, Z7
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
-	VFMADD213PS      Z7, Z6, Z5
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z7
-	VMULPS           Z5, Z5, Z8
-	VFMADD213PS      Z5, Z8, Z7
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z5
-	VSCALEFPS        Z6, Z5, Z5
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K1
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z6
-	VMOVAPS          Z5, K1, Z6
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z5
-	VDIVPS           Z5, Z6, Z5
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z5
+	VMULPS           Z5, Z5, Z6
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z6, Z7
+	VMULPS           Z7, Z5, Z5
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z6, Z7
+	VDIVPS           Z7, Z5, Z5
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z5, Z5
 	VMOVUPS          (BX), Z6
 	VMULPS           Z6, Z5, Z5
 	VADDPS           Z4, Z5, Z4
-	VPORD.BCST       vmathC80000000<>+0(SB), Z3, Z5
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z6
-	VMINPS           Z5, Z6, Z5
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z6
-	VMAXPS           Z5, Z6, Z5
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z6
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z6
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z6, Z6
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z7
-	VFMADD213PS      Z5, Z6, Z7
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
-	VFMADD213PS      Z7, Z6, Z5
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z7
-	VMULPS           Z5, Z5, Z8
-	VFMADD213PS      Z5, Z8, Z7
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z5
-	VSCALEFPS        Z6, Z5, Z5
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z3, K1
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z6
-	VMOVAPS          Z5, K1, Z6
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z5
-	VDIVPS           Z5, Z6, Z5
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z4, Z6
-	VADDPS           Z6, Z6, Z7
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z8
-	VMINPS           Z7, Z8, Z7
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z8
-	VMAXPS           Z7, Z8, Z7
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z8
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z7, Z8
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z8, Z8
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z9
-	VFMADD213PS      Z7, Z8, Z9
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z7
-	VFMADD213PS      Z9, Z8, Z7
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z9
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z7, Z9
-	VMULPS           Z7, Z7, Z10
-	VFMADD213PS      Z7, Z10, Z9
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z9, Z7
-	VSCALEFPS        Z8, Z7, Z7
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z8
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z7
-	VDIVPS           Z7, Z8, Z7
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z8
-	VSUBPS           Z7, Z8, Z7
-	VMULPS           Z6, Z6, Z8
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z9
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z8, Z9
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z8, Z9
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z8, Z9
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z8, Z9
-	VMULPS           Z8, Z6, Z8
-	VMOVAPS          Z8, Z8
-	VFMADD213PS      Z6, Z9, Z8
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z4, Z9
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z6, K1
-	VMOVAPS          Z8, K1, Z7
-	VPORD            Z9, Z7, Z6
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z3, Z5
+	VMULPS           Z5, Z5, Z6
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z6, Z7
+	VMULPS           Z7, Z5, Z5
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z6, Z7
+	VDIVPS           Z7, Z5, Z5
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z5, Z5
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z4, Z6
+	VMULPS           Z6, Z6, Z7
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z8
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z7, Z8
+	VMULPS           Z8, Z6, Z6
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z8
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z7, Z8
+	VDIVPS           Z8, Z6, Z6
 	VMULPS           Z6, Z5, Z5
 	VMOVUPS          Z4, (BX)
 	VMOVUPS          Z5, (DX)
@@ -3777,7 +3301,7 @@ lstmStepAVX512_done:
 	RET
 
 // func gruCellAVX2(x *float32, q *float32, b *float32, h *float32, u int)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, FMA3
 TEXT ·gruCellAVX2(SB), NOSPLIT, $0-40
 	MOVQ x+0(FP), AX
 	MOVQ q+8(FP), CX
@@ -3795,131 +3319,70 @@ gruCellAVX2_loop:
 	VMOVUPS     (DX), Y2
 	VADDPS      Y2, Y1, Y1
 	VADDPS      Y1, Y0, Y0
-	VPOR        vmathC80000000<>+0(SB), Y0, Y1
-	VMOVUPS     vmathC42b20000<>+0(SB), Y2
-	VMINPS      Y1, Y2, Y1
-	VMOVUPS     vmathCc2d00000<>+0(SB), Y2
-	VMAXPS      Y1, Y2, Y1
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y2
-	VFMADD213PS vmathC4b400000<>+0(SB), Y1, Y2
-	VSUBPS      vmathC4b400000<>+0(SB), Y2, Y3
-	VMOVUPS     vmathCbf317200<>+0(SB), Y4
-	VFMADD213PS Y1, Y3, Y4
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y1
-	VFMADD213PS Y4, Y3, Y1
-	VMOVUPS     vmathC3ab52914<>+0(SB), Y3
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Y1, Y3
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Y1, Y3
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y1, Y3
-	VFMADD213PS vmathC3efffffe<>+0(SB), Y1, Y3
-	VMULPS      Y1, Y1, Y4
-	VFMADD213PS Y1, Y4, Y3
-	VADDPS      vmathC3f800000<>+0(SB), Y3, Y1
-	VPSUBD      vmathC4b400000<>+0(SB), Y2, Y2
-	VPSRAD      $0x01, Y2, Y3
-	VPSUBD      Y3, Y2, Y2
-	VPADDD      vmathC0000007f<>+0(SB), Y3, Y3
-	VPSLLD      $0x17, Y3, Y3
-	VPADDD      vmathC0000007f<>+0(SB), Y2, Y2
-	VPSLLD      $0x17, Y2, Y2
-	VMULPS      Y3, Y1, Y1
-	VMULPS      Y2, Y1, Y1
-	VMOVUPS     vmathC3f800000<>+0(SB), Y2
-	VBLENDVPS   Y0, Y1, Y2, Y0
-	VADDPS      vmathC3f800000<>+0(SB), Y1, Y1
-	VDIVPS      Y1, Y0, Y0
+	VMOVUPS     vmathC41900000<>+0(SB), Y1
+	VMINPS      Y0, Y1, Y0
+	VMOVUPS     vmathCc1900000<>+0(SB), Y1
+	VMAXPS      Y0, Y1, Y0
+	VMULPS      Y0, Y0, Y1
+	VMOVUPS     vmathC2d628072<>+0(SB), Y2
+	VFMADD213PS vmathC33abbac6<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC38647f10<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC3c08f106<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC3e7ffffe<>+0(SB), Y1, Y2
+	VMULPS      Y2, Y0, Y0
+	VMOVUPS     vmathC314ec40b<>+0(SB), Y2
+	VFMADD213PS vmathC36ab83b2<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC3ad3b286<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC3def2322<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC3f800000<>+0(SB), Y1, Y2
+	VDIVPS      Y2, Y0, Y0
+	VADDPS      vmathC3f000000<>+0(SB), Y0, Y0
 	VMOVUPS     (AX)(SI*1), Y1
 	VMOVUPS     (CX)(SI*1), Y2
 	VMOVUPS     (DX)(SI*1), Y3
 	VADDPS      Y3, Y2, Y2
 	VADDPS      Y2, Y1, Y1
-	VPOR        vmathC80000000<>+0(SB), Y1, Y2
-	VMOVUPS     vmathC42b20000<>+0(SB), Y3
-	VMINPS      Y2, Y3, Y2
-	VMOVUPS     vmathCc2d00000<>+0(SB), Y3
-	VMAXPS      Y2, Y3, Y2
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y3
-	VFMADD213PS vmathC4b400000<>+0(SB), Y2, Y3
-	VSUBPS      vmathC4b400000<>+0(SB), Y3, Y4
-	VMOVUPS     vmathCbf317200<>+0(SB), Y5
-	VFMADD213PS Y2, Y4, Y5
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y2
-	VFMADD213PS Y5, Y4, Y2
-	VMOVUPS     vmathC3ab52914<>+0(SB), Y4
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Y2, Y4
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Y2, Y4
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y2, Y4
-	VFMADD213PS vmathC3efffffe<>+0(SB), Y2, Y4
-	VMULPS      Y2, Y2, Y5
-	VFMADD213PS Y2, Y5, Y4
-	VADDPS      vmathC3f800000<>+0(SB), Y4, Y2
-	VPSUBD      vmathC4b400000<>+0(SB), Y3, Y3
-	VPSRAD      $0x01, Y3, Y4
-	VPSUBD      Y4, Y3, Y3
-	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      vmathC0000007f<>+0(SB), Y3, Y3
-	VPSLLD      $0x17, Y3, Y3
-	VMULPS      Y4, Y2, Y2
-	VMULPS      Y3, Y2, Y2
-	VMOVUPS     vmathC3f800000<>+0(SB), Y3
-	VBLENDVPS   Y1, Y2, Y3, Y1
-	VADDPS      vmathC3f800000<>+0(SB), Y2, Y2
-	VDIVPS      Y2, Y1, Y1
+	VMOVUPS     vmathC41900000<>+0(SB), Y2
+	VMINPS      Y1, Y2, Y1
+	VMOVUPS     vmathCc1900000<>+0(SB), Y2
+	VMAXPS      Y1, Y2, Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     vmathC2d628072<>+0(SB), Y3
+	VFMADD213PS vmathC33abbac6<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC38647f10<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3c08f106<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3e7ffffe<>+0(SB), Y2, Y3
+	VMULPS      Y3, Y1, Y1
+	VMOVUPS     vmathC314ec40b<>+0(SB), Y3
+	VFMADD213PS vmathC36ab83b2<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3ad3b286<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3def2322<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3f800000<>+0(SB), Y2, Y3
+	VDIVPS      Y3, Y1, Y1
+	VADDPS      vmathC3f000000<>+0(SB), Y1, Y1
 	VMOVUPS     (AX)(SI*2), Y2
 	VMOVUPS     (CX)(SI*2), Y3
 	VMOVUPS     (DX)(SI*2), Y4
 	VADDPS      Y4, Y3, Y3
 	VMULPS      Y3, Y1, Y1
 	VADDPS      Y1, Y2, Y1
-	VPAND       vmathC7fffffff<>+0(SB), Y1, Y2
-	VADDPS      Y2, Y2, Y3
-	VMOVUPS     vmathC42b20000<>+0(SB), Y4
-	VMINPS      Y3, Y4, Y3
-	VMOVUPS     vmathCc2d00000<>+0(SB), Y4
-	VMAXPS      Y3, Y4, Y3
-	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y4
-	VFMADD213PS vmathC4b400000<>+0(SB), Y3, Y4
-	VSUBPS      vmathC4b400000<>+0(SB), Y4, Y5
-	VMOVUPS     vmathCbf317200<>+0(SB), Y6
-	VFMADD213PS Y3, Y5, Y6
-	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y3
-	VFMADD213PS Y6, Y5, Y3
-	VMOVUPS     vmathC3ab52914<>+0(SB), Y5
-	VFMADD213PS vmathC3c091cb6<>+0(SB), Y3, Y5
-	VFMADD213PS vmathC3d2aac55<>+0(SB), Y3, Y5
-	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y3, Y5
-	VFMADD213PS vmathC3efffffe<>+0(SB), Y3, Y5
-	VMULPS      Y3, Y3, Y6
-	VFMADD213PS Y3, Y6, Y5
-	VADDPS      vmathC3f800000<>+0(SB), Y5, Y3
-	VPSUBD      vmathC4b400000<>+0(SB), Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPADDD      vmathC0000007f<>+0(SB), Y5, Y5
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
-	VPSLLD      $0x17, Y4, Y4
-	VMULPS      Y5, Y3, Y3
-	VMULPS      Y4, Y3, Y3
-	VMOVUPS     vmathC40000000<>+0(SB), Y4
-	VADDPS      vmathC3f800000<>+0(SB), Y3, Y3
-	VDIVPS      Y3, Y4, Y3
-	VMOVUPS     vmathC3f800000<>+0(SB), Y4
-	VSUBPS      Y3, Y4, Y3
-	VMULPS      Y2, Y2, Y4
-	VMOVUPS     vmathCbbba8671<>+0(SB), Y5
-	VFMADD213PS vmathC3ca8fc67<>+0(SB), Y4, Y5
-	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Y4, Y5
-	VFMADD213PS vmathC3e08837b<>+0(SB), Y4, Y5
-	VFMADD213PS vmathCbeaaaa99<>+0(SB), Y4, Y5
-	VMULPS      Y4, Y2, Y4
-	VMOVAPS     Y4, Y4
-	VFMADD213PS Y2, Y5, Y4
-	VPAND       vmathC80000000<>+0(SB), Y1, Y1
-	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Y2, Y2
-	VBLENDVPS   Y2, Y4, Y3, Y2
-	VPOR        Y1, Y2, Y1
+	VMOVUPS     vmathC41100000<>+0(SB), Y2
+	VMINPS      Y1, Y2, Y1
+	VMOVUPS     vmathCc1100000<>+0(SB), Y2
+	VMAXPS      Y1, Y2, Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     vmathC32628072<>+0(SB), Y3
+	VFMADD213PS vmathC37abbac6<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3b647f10<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3e08f106<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3f7ffffe<>+0(SB), Y2, Y3
+	VMULPS      Y3, Y1, Y1
+	VMOVUPS     vmathC354ec40b<>+0(SB), Y3
+	VFMADD213PS vmathC39ab83b2<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3cd3b286<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3eef2322<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC3f800000<>+0(SB), Y2, Y3
+	VDIVPS      Y3, Y1, Y1
 	VMOVUPS     vmathC3f800000<>+0(SB), Y2
 	VMOVUPS     (BX), Y3
 	VMULPS      Y3, Y0, Y3
@@ -3939,7 +3402,7 @@ gruCellAVX2_tail:
 	RET
 
 // func gruCellAVX512(x *float32, q *float32, b *float32, h *float32, u int)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512DQ, AVX512F
 TEXT ·gruCellAVX512(SB), NOSPLIT, $0-40
 	MOVQ x+0(FP), AX
 	MOVQ q+8(FP), CX
@@ -3962,58 +3425,36 @@ gruCellAVX512_wide:
 	VADDPS           Z5, Z3, Z3
 	VADDPS           Z2, Z0, Z0
 	VADDPS           Z3, Z1, Z1
-	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z2
-	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z3
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z5
-	VMINPS           Z2, Z4, Z2
-	VMINPS           Z3, Z5, Z3
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z5
-	VMAXPS           Z2, Z4, Z2
-	VMAXPS           Z3, Z5, Z3
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z5
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z5, Z5
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z6
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z7
-	VFMADD213PS      Z2, Z4, Z6
-	VFMADD213PS      Z3, Z5, Z7
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
-	VFMADD213PS      Z6, Z4, Z2
-	VFMADD213PS      Z7, Z5, Z3
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z6
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z7
-	VMULPS           Z2, Z2, Z8
-	VMULPS           Z3, Z3, Z9
-	VFMADD213PS      Z2, Z8, Z6
-	VFMADD213PS      Z3, Z9, Z7
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z2
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z3
-	VSCALEFPS        Z4, Z2, Z2
-	VSCALEFPS        Z5, Z3, Z3
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
-	VMOVAPS          Z2, K1, Z0
-	VMOVAPS          Z3, K2, Z1
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
-	VDIVPS           Z2, Z0, Z0
-	VDIVPS           Z3, Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
+	VMULPS           Z0, Z0, Z2
+	VMULPS           Z1, Z1, Z3
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z4
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z3, Z5
+	VMULPS           Z4, Z0, Z0
+	VMULPS           Z5, Z1, Z1
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z4
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z3, Z5
+	VDIVPS           Z4, Z0, Z0
+	VDIVPS           Z5, Z1, Z1
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
 	VMOVUPS          (AX)(SI*1), Z2
 	VMOVUPS          64(AX)(SI*1), Z3
 	VMOVUPS          (CX)(SI*1), Z4
@@ -4024,58 +3465,36 @@ gruCellAVX512_wide:
 	VADDPS           Z7, Z5, Z5
 	VADDPS           Z4, Z2, Z2
 	VADDPS           Z5, Z3, Z3
-	VPORD.BCST       vmathC80000000<>+0(SB), Z2, Z4
-	VPORD.BCST       vmathC80000000<>+0(SB), Z3, Z5
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z6
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z7
-	VMINPS           Z4, Z6, Z4
-	VMINPS           Z5, Z7, Z5
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z6
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z7
-	VMAXPS           Z4, Z6, Z4
-	VMAXPS           Z5, Z7, Z5
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z6
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z7
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z6, Z6
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z7, Z7
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z8
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z9
-	VFMADD213PS      Z4, Z6, Z8
-	VFMADD213PS      Z5, Z7, Z9
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z4
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
-	VFMADD213PS      Z8, Z6, Z4
-	VFMADD213PS      Z9, Z7, Z5
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z8
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z9
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z9
-	VMULPS           Z4, Z4, Z10
-	VMULPS           Z5, Z5, Z11
-	VFMADD213PS      Z4, Z10, Z8
-	VFMADD213PS      Z5, Z11, Z9
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z8, Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z9, Z5
-	VSCALEFPS        Z6, Z4, Z4
-	VSCALEFPS        Z7, Z5, Z5
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z2, K1
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z3, K2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z3
-	VMOVAPS          Z4, K1, Z2
-	VMOVAPS          Z5, K2, Z3
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z5
-	VDIVPS           Z4, Z2, Z2
-	VDIVPS           Z5, Z3, Z3
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z2, Z2
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z3, Z3
+	VMULPS           Z2, Z2, Z4
+	VMULPS           Z3, Z3, Z5
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z6
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z5, Z7
+	VMULPS           Z6, Z2, Z2
+	VMULPS           Z7, Z3, Z3
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z6
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z7
+	VDIVPS           Z6, Z2, Z2
+	VDIVPS           Z7, Z3, Z3
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z2, Z2
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z3, Z3
 	VMOVUPS          (AX)(SI*2), Z4
 	VMOVUPS          64(AX)(SI*2), Z5
 	VMOVUPS          (CX)(SI*2), Z6
@@ -4088,86 +3507,34 @@ gruCellAVX512_wide:
 	VMULPS           Z7, Z3, Z3
 	VADDPS           Z2, Z4, Z2
 	VADDPS           Z3, Z5, Z3
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z2, Z4
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z3, Z5
-	VADDPS           Z4, Z4, Z6
-	VADDPS           Z5, Z5, Z7
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z8
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z9
-	VMINPS           Z6, Z8, Z6
-	VMINPS           Z7, Z9, Z7
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z8
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z9
-	VMAXPS           Z6, Z8, Z6
-	VMAXPS           Z7, Z9, Z7
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z8
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z9
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z7, Z9
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z8, Z8
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z9, Z9
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z10
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z11
-	VFMADD213PS      Z6, Z8, Z10
-	VFMADD213PS      Z7, Z9, Z11
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z6
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z7
-	VFMADD213PS      Z10, Z8, Z6
-	VFMADD213PS      Z11, Z9, Z7
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z10
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z11
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z7, Z11
-	VMULPS           Z6, Z6, Z12
-	VMULPS           Z7, Z7, Z13
-	VFMADD213PS      Z6, Z12, Z10
-	VFMADD213PS      Z7, Z13, Z11
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z10, Z6
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z11, Z7
-	VSCALEFPS        Z8, Z6, Z6
-	VSCALEFPS        Z9, Z7, Z7
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z8
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z9
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z6
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z7
-	VDIVPS           Z6, Z8, Z6
-	VDIVPS           Z7, Z9, Z7
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z8
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z9
-	VSUBPS           Z6, Z8, Z6
-	VSUBPS           Z7, Z9, Z7
-	VMULPS           Z4, Z4, Z8
-	VMULPS           Z5, Z5, Z9
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z10
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z11
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z9, Z11
-	VMULPS           Z8, Z4, Z8
-	VMULPS           Z9, Z5, Z9
-	VMOVAPS          Z8, Z8
-	VMOVAPS          Z9, Z9
-	VFMADD213PS      Z4, Z10, Z8
-	VFMADD213PS      Z5, Z11, Z9
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z2, Z2
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z3, Z3
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z4, K1
-	VMOVAPS          Z8, K1, Z6
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z5, K1
-	VMOVAPS          Z9, K1, Z7
-	VPORD            Z2, Z6, Z2
-	VPORD            Z3, Z7, Z3
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z2, Z2
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z3, Z3
+	VMULPS           Z2, Z2, Z4
+	VMULPS           Z3, Z3, Z5
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z6
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z5, Z7
+	VMULPS           Z6, Z2, Z2
+	VMULPS           Z7, Z3, Z3
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z6
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z7
+	VDIVPS           Z6, Z2, Z2
+	VDIVPS           Z7, Z3, Z3
 	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
 	VBROADCASTSS     vmathC3f800000<>+0(SB), Z5
 	VMOVUPS          (BX), Z6
@@ -4197,109 +3564,61 @@ gruCellAVX512_loop:
 	VMOVUPS          (DX), Z2
 	VADDPS           Z2, Z1, Z1
 	VADDPS           Z1, Z0, Z0
-	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z1
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z2
-	VMINPS           Z1, Z2, Z1
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z2
-	VMAXPS           Z1, Z2, Z1
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z2
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z2
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z2, Z2
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z3
-	VFMADD213PS      Z1, Z2, Z3
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS      Z3, Z2, Z1
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z3
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z3
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z3
-	VMULPS           Z1, Z1, Z4
-	VFMADD213PS      Z1, Z4, Z3
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z1
-	VSCALEFPS        Z2, Z1, Z1
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
-	VMOVAPS          Z1, K1, Z0
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
-	VDIVPS           Z1, Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z0, Z0
+	VMULPS           Z0, Z0, Z1
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z1, Z2
+	VMULPS           Z2, Z0, Z0
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z1, Z2
+	VDIVPS           Z2, Z0, Z0
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
 	VMOVUPS          (AX)(SI*1), Z1
 	VMOVUPS          (CX)(SI*1), Z2
 	VMOVUPS          (DX)(SI*1), Z3
 	VADDPS           Z3, Z2, Z2
 	VADDPS           Z2, Z1, Z1
-	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z2
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z3
-	VMINPS           Z2, Z3, Z2
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z3
-	VMAXPS           Z2, Z3, Z2
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z3
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z3, Z3
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z4
-	VFMADD213PS      Z2, Z3, Z4
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
-	VFMADD213PS      Z4, Z3, Z2
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z4
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z4
-	VMULPS           Z2, Z2, Z5
-	VFMADD213PS      Z2, Z5, Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z2
-	VSCALEFPS        Z3, Z2, Z2
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K1
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
-	VMOVAPS          Z2, K1, Z1
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
-	VDIVPS           Z2, Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
+	VMULPS           Z1, Z1, Z2
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z3
+	VMULPS           Z3, Z1, Z1
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
+	VDIVPS           Z3, Z1, Z1
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
 	VMOVUPS          (AX)(SI*2), Z2
 	VMOVUPS          (CX)(SI*2), Z3
 	VMOVUPS          (DX)(SI*2), Z4
 	VADDPS           Z4, Z3, Z3
 	VMULPS           Z3, Z1, Z1
 	VADDPS           Z1, Z2, Z1
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z1, Z2
-	VADDPS           Z2, Z2, Z3
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
-	VMINPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
-	VMAXPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z4
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z5
-	VFMADD213PS      Z3, Z4, Z5
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
-	VFMADD213PS      Z5, Z4, Z3
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z5
-	VMULPS           Z3, Z3, Z6
-	VFMADD213PS      Z3, Z6, Z5
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z3
-	VSCALEFPS        Z4, Z3, Z3
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
-	VDIVPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
-	VSUBPS           Z3, Z4, Z3
-	VMULPS           Z2, Z2, Z4
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z4, Z5
-	VMULPS           Z4, Z2, Z4
-	VMOVAPS          Z4, Z4
-	VFMADD213PS      Z2, Z5, Z4
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z1, Z1
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z2, K1
-	VMOVAPS          Z4, K1, Z3
-	VPORD            Z1, Z3, Z1
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z1, Z1
+	VMULPS           Z1, Z1, Z2
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z2, Z3
+	VMULPS           Z3, Z1, Z1
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
+	VDIVPS           Z3, Z1, Z1
 	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
 	VMOVUPS          (BX), Z3
 	VMULPS           Z3, Z0, Z3
@@ -4325,109 +3644,61 @@ gruCellAVX512_tail:
 	VMOVUPS.Z        (DX), K1, Z2
 	VADDPS           Z2, Z1, Z1
 	VADDPS           Z1, Z0, Z0
-	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z1
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z2
-	VMINPS           Z1, Z2, Z1
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z2
-	VMAXPS           Z1, Z2, Z1
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z2
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z2
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z2, Z2
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z3
-	VFMADD213PS      Z1, Z2, Z3
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
-	VFMADD213PS      Z3, Z2, Z1
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z3
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z3
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z3
-	VMULPS           Z1, Z1, Z4
-	VFMADD213PS      Z1, Z4, Z3
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z1
-	VSCALEFPS        Z2, Z1, Z1
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
-	VMOVAPS          Z1, K2, Z0
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
-	VDIVPS           Z1, Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z0, Z0
+	VMULPS           Z0, Z0, Z1
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z1, Z2
+	VMULPS           Z2, Z0, Z0
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z1, Z2
+	VDIVPS           Z2, Z0, Z0
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
 	VMOVUPS.Z        (AX)(SI*1), K1, Z1
 	VMOVUPS.Z        (CX)(SI*1), K1, Z2
 	VMOVUPS.Z        (DX)(SI*1), K1, Z3
 	VADDPS           Z3, Z2, Z2
 	VADDPS           Z2, Z1, Z1
-	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z2
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z3
-	VMINPS           Z2, Z3, Z2
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z3
-	VMAXPS           Z2, Z3, Z2
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z3
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z3, Z3
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z4
-	VFMADD213PS      Z2, Z3, Z4
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
-	VFMADD213PS      Z4, Z3, Z2
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z4
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z4
-	VMULPS           Z2, Z2, Z5
-	VFMADD213PS      Z2, Z5, Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z2
-	VSCALEFPS        Z3, Z2, Z2
-	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
-	VMOVAPS          Z2, K2, Z1
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z2
-	VDIVPS           Z2, Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
+	VMULPS           Z1, Z1, Z2
+	VBROADCASTSS     vmathC2d628072<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z3
+	VMULPS           Z3, Z1, Z1
+	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
+	VDIVPS           Z3, Z1, Z1
+	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
 	VMOVUPS.Z        (AX)(SI*2), K1, Z2
 	VMOVUPS.Z        (CX)(SI*2), K1, Z3
 	VMOVUPS.Z        (DX)(SI*2), K1, Z4
 	VADDPS           Z4, Z3, Z3
 	VMULPS           Z3, Z1, Z1
 	VADDPS           Z1, Z2, Z1
-	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z1, Z2
-	VADDPS           Z2, Z2, Z3
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
-	VMINPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
-	VMAXPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z4
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z5
-	VFMADD213PS      Z3, Z4, Z5
-	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
-	VFMADD213PS      Z5, Z4, Z3
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z5
-	VMULPS           Z3, Z3, Z6
-	VFMADD213PS      Z3, Z6, Z5
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z3
-	VSCALEFPS        Z4, Z3, Z3
-	VBROADCASTSS     vmathC40000000<>+0(SB), Z4
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z3, Z3
-	VDIVPS           Z3, Z4, Z3
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
-	VSUBPS           Z3, Z4, Z3
-	VMULPS           Z2, Z2, Z4
-	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z4, Z5
-	VMULPS           Z4, Z2, Z4
-	VMOVAPS          Z4, Z4
-	VFMADD213PS      Z2, Z5, Z4
-	VPANDD.BCST      vmathC80000000<>+0(SB), Z1, Z1
-	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z2, K2
-	VMOVAPS          Z4, K2, Z3
-	VPORD            Z1, Z3, Z1
+	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z1, Z1
+	VMULPS           Z1, Z1, Z2
+	VBROADCASTSS     vmathC32628072<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z2, Z3
+	VMULPS           Z3, Z1, Z1
+	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
+	VDIVPS           Z3, Z1, Z1
 	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
 	VMOVUPS.Z        (BX), K1, Z3
 	VMULPS           Z3, Z0, Z3

@@ -98,6 +98,51 @@ func TestVmathAccuracy(t *testing.T) {
 	}
 }
 
+// TestGateAccuracy checks the recurrent gates' forms against float64 math in absolute
+// error, on every 2^-14 in [-40, 40] and vmInputs: tanhGatef within 3.5e-7 and one ulp of
+// [-1, 1], sigmoidGatef within 2.5e-7 and half an ulp of 1 of [0, 1] (the rounding of the
+// rational's terms can step past a bound by that much), NaN for NaN and tanh's sign kept
+// (±0 included).
+func TestGateAccuracy(t *testing.T) {
+	xs := vmInputs()
+	for i := -40 << 14; i <= 40<<14; i++ {
+		xs = append(xs, float32(i)/(1<<14))
+	}
+	forms := []struct {
+		name     string
+		f        func(float32) float32
+		ref      func(float64) float64
+		bound    float64
+		min, max float32
+	}{
+		{"tanhGatef", tanhGatef, math.Tanh, 3.5e-7, -1 - 0x1p-23, 1 + 0x1p-23},
+		{"sigmoidGatef", sigmoidGatef, sigmoid64, 2.5e-7, -0x1p-24, 1 + 0x1p-24},
+	}
+	for _, g := range forms {
+		worst, lo, hi := 0.0, float32(0), float32(0)
+		for _, x := range xs {
+			got, want := g.f(x), g.ref(float64(x))
+			if math.IsNaN(want) {
+				if !math.IsNaN(float64(got)) {
+					t.Errorf("%s(NaN) = %v", g.name, got)
+				}
+				continue
+			}
+			d := math.Abs(float64(got) - want)
+			if d > g.bound || got < g.min || got > g.max {
+				t.Errorf("%s(%v) = %v, want %v (abs error %.3g, bound %.3g, range [%v, %v])", g.name, x, got, want, d, g.bound, g.min, g.max)
+			}
+			worst, lo, hi = max(worst, d), min(lo, got), max(hi, got)
+		}
+		t.Logf("%s: max abs error %.3g, values in [%v, %v]", g.name, worst, lo, hi)
+	}
+	for _, x := range []float32{0, float32(math.Copysign(0, -1)), 1e-30, -1e-30, float32(math.Inf(-1))} {
+		if got := tanhGatef(x); math.Signbit(float64(got)) != math.Signbit(float64(x)) {
+			t.Errorf("tanhGatef(%v) = %v: sign lost", x, got)
+		}
+	}
+}
+
 // vmLevels returns the levels this machine and build support.
 func vmLevels() []string {
 	var ls []string
@@ -212,6 +257,28 @@ func BenchmarkVmath(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkLSTMCell times the LSTM gate math of the bench model's batch-32 step (32 rows of
+// 128 units, pre-activations in [-8, 8]) at each level: the part of an lstmStacked step
+// that is not its GEMM.
+func BenchmarkLSTMCell(b *testing.B) {
+	defer setCPULevel(CPULevel())
+	const rows, u = 32, 128
+	z, c, h := make([]float32, rows*4*u), make([]float32, rows*u), make([]float32, rows*u)
+	for i := range z {
+		z[i] = float32(i*7919%4096)/256 - 8
+	}
+	for _, level := range vmLevels() {
+		b.Run(level, func(b *testing.B) {
+			setCPULevel(level)
+			for b.Loop() {
+				for i := 0; i < rows; i++ {
+					lstmCell(z[i*4*u:(i+1)*4*u], c[i*u:(i+1)*u], h[i*u:(i+1)*u])
+				}
+			}
+		})
 	}
 }
 

@@ -4,7 +4,8 @@
 //	cd asm && go run ./vmath -out ../runtime/vmath_amd64.s -stubs ../runtime/vmath_stubs_amd64.go
 //
 // Each kernel rewrites n float32 values in place: exp, sigmoid, silu, tanh,
-// gelu (erf form) and gelu_tanh. The algorithms, constants and operation
+// gelu (erf form) and gelu_tanh; the LSTM and GRU gate kernels use the
+// cheaper rational gate forms of sigmoid and tanh (sigmoidGate, tanhGate). The algorithms, constants and operation
 // order are those of the pure-Go twins in runtime/vmath.go (which documents
 // them and their accuracy), instruction for instruction, so a kernel
 // returns the twin's bits for every input but NaN; keep the two in step.
@@ -40,13 +41,28 @@ const (
 	erfcP     = float32(0.3)
 	geluTanhK = float32(0.044715)
 	geluTanhC = float32(1.5957691216057307117)
+	gateHi    = float32(9)
 )
 
 var (
 	expP  = []float32{0.49999994, 0.16666521, 0.041668255, 0.008368662, 0.0013821446}
 	tanhQ = []float32{-0.3333328, 0.13331406, -0.053736515, 0.020628167, -0.005692296}
 	erfcR = []float32{0.16918744, 0.17072342, 0.14828853, 0.21509992, -0.0950141, 0.54819417, -0.5126558, 0.48573136, -0.12955497}
+	gateP = []float32{0.9999998807907104, 0.1337319314479828, 0.003486577421426773, 2.0471761672524735e-05, 1.3184136449240214e-08}
+	gateQ = []float32{1, 0.46706491708755493, 0.025841962546110153, 0.0003271378227509558, 7.702626021455217e-07}
+
+	sigmoidP, sigmoidQ = sigmoidGate()
 )
+
+// sigmoidGate returns the sigmoid gate form's coefficients, gateP and gateQ scaled by powers
+// of 4 as runtime/vmath.go's vmSigmoidGate does.
+func sigmoidGate() (p, q []float32) {
+	for k := range gateP {
+		s := float32(math.Ldexp(1, -2*k))
+		p, q = append(p, gateP[k]*s/4), append(q, gateQ[k]*s)
+	}
+	return p, q
+}
 
 // konst is a constant operand: a table of 16 copies of a 32-bit pattern. AVX2 reads 32 bytes
 // of it; AVX-512 reads its first word only, broadcast to every lane ({1to16} operands and
@@ -76,10 +92,10 @@ const signBit = 0x80000000
 // allConsts declares every table before the first TEXT.
 func allConsts() Mem {
 	for _, v := range []float32{log2e, shifter, -ln2Hi, -ln2Lo, expLo, expHi, tanhSmall, geluZMax,
-		invSqrt2, erfcP, geluTanhK, geluTanhC, 1, 2, -0.5, 0.5} {
+		invSqrt2, erfcP, geluTanhK, geluTanhC, 1, 2, -0.5, 0.5, gateHi, -gateHi, 2 * gateHi, -2 * gateHi} {
 		f(v)
 	}
-	for _, cs := range [][]float32{expP, tanhQ, erfcR} {
+	for _, cs := range [][]float32{expP, tanhQ, erfcR, gateP, gateQ, sigmoidP, sigmoidQ} {
 		for _, v := range cs {
 			f(v)
 		}
@@ -364,6 +380,26 @@ func (g v) tanh(x vec) vec {
 	return g.or(g.selLess(a, f(tanhSmall), small, big), sign)
 }
 
+// gateRational is x·P(x²)/Q(x²), x clamped to [-hi, hi] first, as runtime/vmath.go's
+// gateRational: AVX-512 clamps in one VRANGEPS (the lesser magnitude of x and hi, x's sign),
+// AVX2 by a min and a max; both keep NaN.
+func (g v) gateRational(x vec, hi float32, p, q []float32) vec {
+	if g.z {
+		x = g.each(func(i int, d reg.VecVirtual) { VRANGEPS_BCST(Imm(2), f(hi).m, x[i], d) })
+	} else {
+		x = g.max(g.min(x, f(hi)), f(-hi))
+	}
+	s := g.mul(x, x)
+	return g.div(g.mul(x, g.poly(p, s)), g.poly(q, s))
+}
+
+// tanhGate and sigmoidGate are the recurrent cells' gate forms (tanhGatef, sigmoidGatef).
+func (g v) tanhGate(x vec) vec { return g.gateRational(x, gateHi, gateP, gateQ) }
+
+func (g v) sigmoidGate(x vec) vec {
+	return g.add(g.gateRational(x, 2*gateHi, sigmoidP, sigmoidQ), f(0.5))
+}
+
 func (g v) gelu(x vec) vec {
 	a := g.min(g.and(x, word(signBit-1)), f(geluZMax))
 	z := g.mul(a, f(invSqrt2))
@@ -517,7 +553,8 @@ func layerNorm(g v, masks Mem) {
 //	hh = tanh(x_h + rr·(q_h + b_h))   (the product rounded, then the sum: no FMA)
 //	h[j] = zz·h[j] + (1 - zz)·hh      (both products rounded, then the sum)
 //
-// as gruCellGo in runtime/vmath.go, bit for bit (NaN aside). AVX-512 masks the last u mod 16
+// with the gate forms (sigmoidGate, tanhGate), as gruCellGo in runtime/vmath.go, bit for bit
+// (NaN aside). AVX-512 masks the last u mod 16
 // lanes; AVX2 covers u &^ 7 and leaves the rest to the Go twin.
 func gruCell(g v, masks Mem) {
 	fn := "gruCell" + g.suffix()
@@ -536,9 +573,9 @@ func gruCell(g v, masks Mem) {
 			q := g.loadAt(at(qp, block), k)
 			return g.add(q, g.loadAt(at(bp, block), k))
 		}
-		zz := g.sigmoid(g.add(g.loadAt(at(xp, 0), k), rec(0)))
-		rr := g.sigmoid(g.add(g.loadAt(at(xp, 1), k), rec(1)))
-		hh := g.tanh(g.add(g.loadAt(at(xp, 2), k), g.mul(rr, rec(2))))
+		zz := g.sigmoidGate(g.add(g.loadAt(at(xp, 0), k), rec(0)))
+		rr := g.sigmoidGate(g.add(g.loadAt(at(xp, 1), k), rec(1)))
+		hh := g.tanhGate(g.add(g.loadAt(at(xp, 2), k), g.mul(rr, rec(2))))
 		one := g.load(f(1))
 		hn := g.add(g.mul(zz, g.loadAt(Mem{Base: hp}, k)), g.mul(g.sub(one, zz), hh))
 		g.storeAt(hn, Mem{Base: hp}, k)
@@ -755,6 +792,7 @@ func softmax(g v, masks Mem) {
 //	c[j] = sigmoid(f)·c[j] + sigmoid(i)·tanh(g)   (two products, then the sum: no FMA)
 //	h[j] = sigmoid(o)·tanh(c[j])
 //
+// with the gate forms (sigmoidGate, tanhGate).
 // as lstmCellGo in runtime/vmath.go, bit for bit (NaN aside). AVX-512 masks the
 // last u mod 16 lanes; AVX2 covers u &^ 7 and leaves the rest to the Go twin.
 func lstmCell(g v, masks Mem) {
@@ -798,17 +836,17 @@ func (g v) lstmGates(gate func(int) vec, c, h Mem, k reg.OpmaskVirtual) {
 // lstmGatesWith is lstmGates calling between() after each of its first four steps (the
 // lstmStep pipeline emits rows of the next block's product there).
 func (g v) lstmGatesWith(gate func(int) vec, c, h Mem, k reg.OpmaskVirtual, between func()) {
-	ig := g.sigmoid(gate(0))
+	ig := g.sigmoidGate(gate(0))
 	between()
-	gg := g.tanh(gate(2))
+	gg := g.tanhGate(gate(2))
 	in := g.mul(ig, gg)
 	between()
-	fg := g.sigmoid(gate(1))
+	fg := g.sigmoidGate(gate(1))
 	cn := g.add(g.mul(fg, g.loadAt(c, k)), in)
 	between()
-	og := g.sigmoid(gate(3))
+	og := g.sigmoidGate(gate(3))
 	between()
-	hn := g.mul(og, g.tanh(cn))
+	hn := g.mul(og, g.tanhGate(cn))
 	g.storeAt(cn, c, k)
 	g.storeAt(hn, h, k)
 }
