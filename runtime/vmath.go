@@ -29,13 +29,13 @@
 // The fused LSTM and GRU gate math (lstmCellGo, lstmStepGo, gruCellGo and
 // their kernels) uses cheaper forms, bounded in absolute error (a gate's
 // value multiplies the state, so an absolute bound is what carries through a
-// step): tanhGatef 3.5e-7 and sigmoidGatef 2.5e-7 (measured 3.3e-7 and
-// 1.9e-7 on every 2^-18 in [-40, 40]); their values may pass ±1 and 0 by one
-// rounding (±1.0000001, -6e-8). Asserted in vmath_test.go. Each is a
-// rational function, 12 or 13 vector operations (AVX-512) against the ~44 of
-// tanhf's kernel loop and ~30 of sigmoidf's: the LSTM gate math of a
-// 32-row, 128-unit step takes 5.0 µs instead of 8.6 (BenchmarkLSTMCell).
-//
+// step): tanhGatef 4.5e-7 and sigmoidGatef 2.5e-7 (measured 4.2e-7, at
+// saturation, where it gives ±0.9999996, and 2.4e-7 on every 2^-18 in
+// [-40, 40]), their values within [-1, 1] and [0, 1]; asserted in
+// vmath_test.go. Each is a rational function, 10 vector operations (AVX-512;
+// one of them an add) against the ~44 of tanhf's kernel loop and ~30 of
+// sigmoidf's.
+
 // Algorithms. exp: x = n·ln2 + r by a Cody–Waite split of ln2 into two
 // float32 constants (n rounded with the 1.5·2^23 shifter), e^r = 1 + r +
 // r²·P(r) with P of degree 4 fitted (minimax, coefficients rounded to
@@ -86,28 +86,28 @@ var vmTanhQ = [5]float32{-0.3333328, 0.13331406, -0.053736515, 0.020628167, -0.0
 // vmErfcR: erfc z = t·(R0 + R1 t + … + R8 t⁸)·exp(-z²), t = 1/(1+0.3z).
 var vmErfcR = [9]float32{0.16918744, 0.17072342, 0.14828853, 0.21509992, -0.0950141, 0.54819417, -0.5126558, 0.48573136, -0.12955497}
 
-// The recurrent gates' rational forms (tanhGatef, sigmoidGatef): tanh x = x·P(x²)/Q(x²) for
-// |x| ≤ vmGateHi, P and Q of degree 4 with Q0 = 1, fitted for absolute error on [0, 9]
-// (Lawson-weighted least squares of x·P - tanh·Q, coefficients then rounded to float32);
-// sigmoid x = 0.5 + 0.5·tanh(x/2), the same rational with its coefficients scaled by powers
-// of 4 (exactly: vmSigmoidGate).
-const vmGateHi = float32(9) // |x| clamp of tanhGatef; 1 - tanh 9 = 3e-8
+// The recurrent gates' rational forms (tanhGatef, sigmoidGatef): tanh x = x·N(x²)/D(x²) for
+// |x| ≤ vmGateHi, N of degree 3 and D of degree 4, monic (its top step a plain add), fitted
+// for absolute error on [0, 8] (Lawson-weighted least squares of x·N - tanh·D, coefficients
+// then rounded to float32); sigmoid x = 0.5 + 0.5·tanh(x/2), the same rational with its
+// coefficients scaled by powers of 4 (exactly: vmSigmoidGate).
+const vmGateHi = float32(8) // |x| clamp of tanhGatef; 1 - tanh 8 = 2.3e-7
 
 var (
-	vmGateP = [5]float32{0.9999998807907104, 0.1337319314479828, 0.003486577421426773, 2.0471761672524735e-05, 1.3184136449240214e-08}
-	vmGateQ = [5]float32{1, 0.46706491708755493, 0.025841962546110153, 0.0003271378227509558, 7.702626021455217e-07}
+	vmGateN = [4]float32{4125626.25, 532769.375, 12124.556640625, 46.66222381591797}
+	vmGateD = [4]float32{4125629.0, 1907969.25, 98040.921875, 977.8975830078125} // and 1·s⁴
 
-	vmSigmoidP, vmSigmoidQ = vmSigmoidGate()
+	vmSigmoidN, vmSigmoidD = vmSigmoidGate()
 )
 
-// vmSigmoidGate returns sigmoidGatef's coefficients: with y = x/2, 0.5·y·P(y²)/Q(y²) is
-// x·P'(x²)/Q'(x²) for P'k = Pk/4^(k+1), Q'k = Qk/4^k (exact in float32).
-func vmSigmoidGate() (p, q [5]float32) {
-	for k := range p {
-		s := float32(math.Ldexp(1, -2*k))
-		p[k], q[k] = vmGateP[k]*s/4, vmGateQ[k]*s
+// vmSigmoidGate returns sigmoidGatef's coefficients: with y = x/2, 0.5·y·N(y²)/D(y²) is
+// x·N'(x²)/D'(x²) for N'k = Nk·4^(3-k), D'k = Dk·4^(4-k) (D' monic; exact in float32).
+func vmSigmoidGate() (n, d [4]float32) {
+	for k := range n {
+		n[k] = vmGateN[k] * float32(math.Ldexp(1, 2*(3-k)))
+		d[k] = vmGateD[k] * float32(math.Ldexp(1, 2*(4-k)))
 	}
-	return p, q
+	return n, d
 }
 
 // fma32 returns a*b+c rounded once to float32, as VFMADD does.
@@ -257,32 +257,37 @@ func geluTanhf(x float32) float32 {
 	return n / (1 + e)
 }
 
-// gateRational is x·P(s)/Q(s), s = x², x clamped to [-hi, hi] first (NaN kept): P and Q by
-// Horner with FMAs from the top coefficient, the product x·P rounded, then the quotient.
-func gateRational(x, hi float32, p, q *[5]float32) float32 {
+// gateRatio is N(s)/D(s), s = x², for x clamped to [-hi, hi] first (NaN kept), and the
+// clamped x: N and D by Horner with FMAs from the top coefficient (D's top step s + D3),
+// then the quotient.
+func gateRatio(x, hi float32, n, d *[4]float32) (r, xc float32) {
 	if hi < x {
 		x = hi
 	} else if -hi > x {
 		x = -hi
 	}
 	s := x * x
-	n := fma32(p[4], s, p[3])
-	d := fma32(q[4], s, q[3])
-	for k := 2; k >= 0; k-- {
-		n = fma32(n, s, p[k])
-		d = fma32(d, s, q[k])
+	p, q := fma32(n[3], s, n[2]), s+d[3]
+	q = fma32(q, s, d[2])
+	for k := 1; k >= 0; k-- {
+		p = fma32(p, s, n[k])
+		q = fma32(q, s, d[k])
 	}
-	return x * n / d
+	return p / q, x
 }
 
 // tanhGatef is tanh x as the recurrent cells' gate math computes it: a rational form,
-// half the operations of tanhf, accurate to an absolute (not relative) error of 3.5e-7.
-func tanhGatef(x float32) float32 { return gateRational(x, vmGateHi, &vmGateP, &vmGateQ) }
+// a quarter of tanhf's operations, accurate to an absolute (not relative) error of 4.5e-7.
+func tanhGatef(x float32) float32 {
+	r, xc := gateRatio(x, vmGateHi, &vmGateN, &vmGateD)
+	return r * xc
+}
 
-// sigmoidGatef is sigmoid x as the recurrent cells' gate math computes it: 0.5 + the
-// rational form of 0.5·tanh(x/2), accurate to an absolute error of 2.5e-7.
+// sigmoidGatef is sigmoid x as the recurrent cells' gate math computes it: the rational
+// form of 0.5·tanh(x/2), plus 0.5 in the same FMA; accurate to an absolute error of 2.5e-7.
 func sigmoidGatef(x float32) float32 {
-	return gateRational(x, 2*vmGateHi, &vmSigmoidP, &vmSigmoidQ) + 0.5
+	r, xc := gateRatio(x, 2*vmGateHi, &vmSigmoidN, &vmSigmoidD)
+	return fma32(r, xc, 0.5)
 }
 
 func expGo(x []float32) {

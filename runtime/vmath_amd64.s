@@ -292,77 +292,77 @@ DATA vmathC3f000000<>+56(SB)/4, $0x3f000000
 DATA vmathC3f000000<>+60(SB)/4, $0x3f000000
 GLOBL vmathC3f000000<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC41100000<>+0(SB)/4, $0x41100000
-DATA vmathC41100000<>+4(SB)/4, $0x41100000
-DATA vmathC41100000<>+8(SB)/4, $0x41100000
-DATA vmathC41100000<>+12(SB)/4, $0x41100000
-DATA vmathC41100000<>+16(SB)/4, $0x41100000
-DATA vmathC41100000<>+20(SB)/4, $0x41100000
-DATA vmathC41100000<>+24(SB)/4, $0x41100000
-DATA vmathC41100000<>+28(SB)/4, $0x41100000
-DATA vmathC41100000<>+32(SB)/4, $0x41100000
-DATA vmathC41100000<>+36(SB)/4, $0x41100000
-DATA vmathC41100000<>+40(SB)/4, $0x41100000
-DATA vmathC41100000<>+44(SB)/4, $0x41100000
-DATA vmathC41100000<>+48(SB)/4, $0x41100000
-DATA vmathC41100000<>+52(SB)/4, $0x41100000
-DATA vmathC41100000<>+56(SB)/4, $0x41100000
-DATA vmathC41100000<>+60(SB)/4, $0x41100000
-GLOBL vmathC41100000<>(SB), RODATA|NOPTR, $64
+DATA vmathC41000000<>+0(SB)/4, $0x41000000
+DATA vmathC41000000<>+4(SB)/4, $0x41000000
+DATA vmathC41000000<>+8(SB)/4, $0x41000000
+DATA vmathC41000000<>+12(SB)/4, $0x41000000
+DATA vmathC41000000<>+16(SB)/4, $0x41000000
+DATA vmathC41000000<>+20(SB)/4, $0x41000000
+DATA vmathC41000000<>+24(SB)/4, $0x41000000
+DATA vmathC41000000<>+28(SB)/4, $0x41000000
+DATA vmathC41000000<>+32(SB)/4, $0x41000000
+DATA vmathC41000000<>+36(SB)/4, $0x41000000
+DATA vmathC41000000<>+40(SB)/4, $0x41000000
+DATA vmathC41000000<>+44(SB)/4, $0x41000000
+DATA vmathC41000000<>+48(SB)/4, $0x41000000
+DATA vmathC41000000<>+52(SB)/4, $0x41000000
+DATA vmathC41000000<>+56(SB)/4, $0x41000000
+DATA vmathC41000000<>+60(SB)/4, $0x41000000
+GLOBL vmathC41000000<>(SB), RODATA|NOPTR, $64
 
-DATA vmathCc1100000<>+0(SB)/4, $0xc1100000
-DATA vmathCc1100000<>+4(SB)/4, $0xc1100000
-DATA vmathCc1100000<>+8(SB)/4, $0xc1100000
-DATA vmathCc1100000<>+12(SB)/4, $0xc1100000
-DATA vmathCc1100000<>+16(SB)/4, $0xc1100000
-DATA vmathCc1100000<>+20(SB)/4, $0xc1100000
-DATA vmathCc1100000<>+24(SB)/4, $0xc1100000
-DATA vmathCc1100000<>+28(SB)/4, $0xc1100000
-DATA vmathCc1100000<>+32(SB)/4, $0xc1100000
-DATA vmathCc1100000<>+36(SB)/4, $0xc1100000
-DATA vmathCc1100000<>+40(SB)/4, $0xc1100000
-DATA vmathCc1100000<>+44(SB)/4, $0xc1100000
-DATA vmathCc1100000<>+48(SB)/4, $0xc1100000
-DATA vmathCc1100000<>+52(SB)/4, $0xc1100000
-DATA vmathCc1100000<>+56(SB)/4, $0xc1100000
-DATA vmathCc1100000<>+60(SB)/4, $0xc1100000
-GLOBL vmathCc1100000<>(SB), RODATA|NOPTR, $64
+DATA vmathCc1000000<>+0(SB)/4, $0xc1000000
+DATA vmathCc1000000<>+4(SB)/4, $0xc1000000
+DATA vmathCc1000000<>+8(SB)/4, $0xc1000000
+DATA vmathCc1000000<>+12(SB)/4, $0xc1000000
+DATA vmathCc1000000<>+16(SB)/4, $0xc1000000
+DATA vmathCc1000000<>+20(SB)/4, $0xc1000000
+DATA vmathCc1000000<>+24(SB)/4, $0xc1000000
+DATA vmathCc1000000<>+28(SB)/4, $0xc1000000
+DATA vmathCc1000000<>+32(SB)/4, $0xc1000000
+DATA vmathCc1000000<>+36(SB)/4, $0xc1000000
+DATA vmathCc1000000<>+40(SB)/4, $0xc1000000
+DATA vmathCc1000000<>+44(SB)/4, $0xc1000000
+DATA vmathCc1000000<>+48(SB)/4, $0xc1000000
+DATA vmathCc1000000<>+52(SB)/4, $0xc1000000
+DATA vmathCc1000000<>+56(SB)/4, $0xc1000000
+DATA vmathCc1000000<>+60(SB)/4, $0xc1000000
+GLOBL vmathCc1000000<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC41900000<>+0(SB)/4, $0x41900000
-DATA vmathC41900000<>+4(SB)/4, $0x41900000
-DATA vmathC41900000<>+8(SB)/4, $0x41900000
-DATA vmathC41900000<>+12(SB)/4, $0x41900000
-DATA vmathC41900000<>+16(SB)/4, $0x41900000
-DATA vmathC41900000<>+20(SB)/4, $0x41900000
-DATA vmathC41900000<>+24(SB)/4, $0x41900000
-DATA vmathC41900000<>+28(SB)/4, $0x41900000
-DATA vmathC41900000<>+32(SB)/4, $0x41900000
-DATA vmathC41900000<>+36(SB)/4, $0x41900000
-DATA vmathC41900000<>+40(SB)/4, $0x41900000
-DATA vmathC41900000<>+44(SB)/4, $0x41900000
-DATA vmathC41900000<>+48(SB)/4, $0x41900000
-DATA vmathC41900000<>+52(SB)/4, $0x41900000
-DATA vmathC41900000<>+56(SB)/4, $0x41900000
-DATA vmathC41900000<>+60(SB)/4, $0x41900000
-GLOBL vmathC41900000<>(SB), RODATA|NOPTR, $64
+DATA vmathC41800000<>+0(SB)/4, $0x41800000
+DATA vmathC41800000<>+4(SB)/4, $0x41800000
+DATA vmathC41800000<>+8(SB)/4, $0x41800000
+DATA vmathC41800000<>+12(SB)/4, $0x41800000
+DATA vmathC41800000<>+16(SB)/4, $0x41800000
+DATA vmathC41800000<>+20(SB)/4, $0x41800000
+DATA vmathC41800000<>+24(SB)/4, $0x41800000
+DATA vmathC41800000<>+28(SB)/4, $0x41800000
+DATA vmathC41800000<>+32(SB)/4, $0x41800000
+DATA vmathC41800000<>+36(SB)/4, $0x41800000
+DATA vmathC41800000<>+40(SB)/4, $0x41800000
+DATA vmathC41800000<>+44(SB)/4, $0x41800000
+DATA vmathC41800000<>+48(SB)/4, $0x41800000
+DATA vmathC41800000<>+52(SB)/4, $0x41800000
+DATA vmathC41800000<>+56(SB)/4, $0x41800000
+DATA vmathC41800000<>+60(SB)/4, $0x41800000
+GLOBL vmathC41800000<>(SB), RODATA|NOPTR, $64
 
-DATA vmathCc1900000<>+0(SB)/4, $0xc1900000
-DATA vmathCc1900000<>+4(SB)/4, $0xc1900000
-DATA vmathCc1900000<>+8(SB)/4, $0xc1900000
-DATA vmathCc1900000<>+12(SB)/4, $0xc1900000
-DATA vmathCc1900000<>+16(SB)/4, $0xc1900000
-DATA vmathCc1900000<>+20(SB)/4, $0xc1900000
-DATA vmathCc1900000<>+24(SB)/4, $0xc1900000
-DATA vmathCc1900000<>+28(SB)/4, $0xc1900000
-DATA vmathCc1900000<>+32(SB)/4, $0xc1900000
-DATA vmathCc1900000<>+36(SB)/4, $0xc1900000
-DATA vmathCc1900000<>+40(SB)/4, $0xc1900000
-DATA vmathCc1900000<>+44(SB)/4, $0xc1900000
-DATA vmathCc1900000<>+48(SB)/4, $0xc1900000
-DATA vmathCc1900000<>+52(SB)/4, $0xc1900000
-DATA vmathCc1900000<>+56(SB)/4, $0xc1900000
-DATA vmathCc1900000<>+60(SB)/4, $0xc1900000
-GLOBL vmathCc1900000<>(SB), RODATA|NOPTR, $64
+DATA vmathCc1800000<>+0(SB)/4, $0xc1800000
+DATA vmathCc1800000<>+4(SB)/4, $0xc1800000
+DATA vmathCc1800000<>+8(SB)/4, $0xc1800000
+DATA vmathCc1800000<>+12(SB)/4, $0xc1800000
+DATA vmathCc1800000<>+16(SB)/4, $0xc1800000
+DATA vmathCc1800000<>+20(SB)/4, $0xc1800000
+DATA vmathCc1800000<>+24(SB)/4, $0xc1800000
+DATA vmathCc1800000<>+28(SB)/4, $0xc1800000
+DATA vmathCc1800000<>+32(SB)/4, $0xc1800000
+DATA vmathCc1800000<>+36(SB)/4, $0xc1800000
+DATA vmathCc1800000<>+40(SB)/4, $0xc1800000
+DATA vmathCc1800000<>+44(SB)/4, $0xc1800000
+DATA vmathCc1800000<>+48(SB)/4, $0xc1800000
+DATA vmathCc1800000<>+52(SB)/4, $0xc1800000
+DATA vmathCc1800000<>+56(SB)/4, $0xc1800000
+DATA vmathCc1800000<>+60(SB)/4, $0xc1800000
+GLOBL vmathCc1800000<>(SB), RODATA|NOPTR, $64
 
 DATA vmathC3efffffe<>+0(SB)/4, $0x3efffffe
 DATA vmathC3efffffe<>+4(SB)/4, $0x3efffffe
@@ -706,329 +706,275 @@ DATA vmathCbe04aa0f<>+56(SB)/4, $0xbe04aa0f
 DATA vmathCbe04aa0f<>+60(SB)/4, $0xbe04aa0f
 GLOBL vmathCbe04aa0f<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC3f7ffffe<>+0(SB)/4, $0x3f7ffffe
-DATA vmathC3f7ffffe<>+4(SB)/4, $0x3f7ffffe
-DATA vmathC3f7ffffe<>+8(SB)/4, $0x3f7ffffe
-DATA vmathC3f7ffffe<>+12(SB)/4, $0x3f7ffffe
-DATA vmathC3f7ffffe<>+16(SB)/4, $0x3f7ffffe
-DATA vmathC3f7ffffe<>+20(SB)/4, $0x3f7ffffe
-DATA vmathC3f7ffffe<>+24(SB)/4, $0x3f7ffffe
-DATA vmathC3f7ffffe<>+28(SB)/4, $0x3f7ffffe
-DATA vmathC3f7ffffe<>+32(SB)/4, $0x3f7ffffe
-DATA vmathC3f7ffffe<>+36(SB)/4, $0x3f7ffffe
-DATA vmathC3f7ffffe<>+40(SB)/4, $0x3f7ffffe
-DATA vmathC3f7ffffe<>+44(SB)/4, $0x3f7ffffe
-DATA vmathC3f7ffffe<>+48(SB)/4, $0x3f7ffffe
-DATA vmathC3f7ffffe<>+52(SB)/4, $0x3f7ffffe
-DATA vmathC3f7ffffe<>+56(SB)/4, $0x3f7ffffe
-DATA vmathC3f7ffffe<>+60(SB)/4, $0x3f7ffffe
-GLOBL vmathC3f7ffffe<>(SB), RODATA|NOPTR, $64
+DATA vmathC4a7bcee9<>+0(SB)/4, $0x4a7bcee9
+DATA vmathC4a7bcee9<>+4(SB)/4, $0x4a7bcee9
+DATA vmathC4a7bcee9<>+8(SB)/4, $0x4a7bcee9
+DATA vmathC4a7bcee9<>+12(SB)/4, $0x4a7bcee9
+DATA vmathC4a7bcee9<>+16(SB)/4, $0x4a7bcee9
+DATA vmathC4a7bcee9<>+20(SB)/4, $0x4a7bcee9
+DATA vmathC4a7bcee9<>+24(SB)/4, $0x4a7bcee9
+DATA vmathC4a7bcee9<>+28(SB)/4, $0x4a7bcee9
+DATA vmathC4a7bcee9<>+32(SB)/4, $0x4a7bcee9
+DATA vmathC4a7bcee9<>+36(SB)/4, $0x4a7bcee9
+DATA vmathC4a7bcee9<>+40(SB)/4, $0x4a7bcee9
+DATA vmathC4a7bcee9<>+44(SB)/4, $0x4a7bcee9
+DATA vmathC4a7bcee9<>+48(SB)/4, $0x4a7bcee9
+DATA vmathC4a7bcee9<>+52(SB)/4, $0x4a7bcee9
+DATA vmathC4a7bcee9<>+56(SB)/4, $0x4a7bcee9
+DATA vmathC4a7bcee9<>+60(SB)/4, $0x4a7bcee9
+GLOBL vmathC4a7bcee9<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC3e08f106<>+0(SB)/4, $0x3e08f106
-DATA vmathC3e08f106<>+4(SB)/4, $0x3e08f106
-DATA vmathC3e08f106<>+8(SB)/4, $0x3e08f106
-DATA vmathC3e08f106<>+12(SB)/4, $0x3e08f106
-DATA vmathC3e08f106<>+16(SB)/4, $0x3e08f106
-DATA vmathC3e08f106<>+20(SB)/4, $0x3e08f106
-DATA vmathC3e08f106<>+24(SB)/4, $0x3e08f106
-DATA vmathC3e08f106<>+28(SB)/4, $0x3e08f106
-DATA vmathC3e08f106<>+32(SB)/4, $0x3e08f106
-DATA vmathC3e08f106<>+36(SB)/4, $0x3e08f106
-DATA vmathC3e08f106<>+40(SB)/4, $0x3e08f106
-DATA vmathC3e08f106<>+44(SB)/4, $0x3e08f106
-DATA vmathC3e08f106<>+48(SB)/4, $0x3e08f106
-DATA vmathC3e08f106<>+52(SB)/4, $0x3e08f106
-DATA vmathC3e08f106<>+56(SB)/4, $0x3e08f106
-DATA vmathC3e08f106<>+60(SB)/4, $0x3e08f106
-GLOBL vmathC3e08f106<>(SB), RODATA|NOPTR, $64
+DATA vmathC49021216<>+0(SB)/4, $0x49021216
+DATA vmathC49021216<>+4(SB)/4, $0x49021216
+DATA vmathC49021216<>+8(SB)/4, $0x49021216
+DATA vmathC49021216<>+12(SB)/4, $0x49021216
+DATA vmathC49021216<>+16(SB)/4, $0x49021216
+DATA vmathC49021216<>+20(SB)/4, $0x49021216
+DATA vmathC49021216<>+24(SB)/4, $0x49021216
+DATA vmathC49021216<>+28(SB)/4, $0x49021216
+DATA vmathC49021216<>+32(SB)/4, $0x49021216
+DATA vmathC49021216<>+36(SB)/4, $0x49021216
+DATA vmathC49021216<>+40(SB)/4, $0x49021216
+DATA vmathC49021216<>+44(SB)/4, $0x49021216
+DATA vmathC49021216<>+48(SB)/4, $0x49021216
+DATA vmathC49021216<>+52(SB)/4, $0x49021216
+DATA vmathC49021216<>+56(SB)/4, $0x49021216
+DATA vmathC49021216<>+60(SB)/4, $0x49021216
+GLOBL vmathC49021216<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC3b647f10<>+0(SB)/4, $0x3b647f10
-DATA vmathC3b647f10<>+4(SB)/4, $0x3b647f10
-DATA vmathC3b647f10<>+8(SB)/4, $0x3b647f10
-DATA vmathC3b647f10<>+12(SB)/4, $0x3b647f10
-DATA vmathC3b647f10<>+16(SB)/4, $0x3b647f10
-DATA vmathC3b647f10<>+20(SB)/4, $0x3b647f10
-DATA vmathC3b647f10<>+24(SB)/4, $0x3b647f10
-DATA vmathC3b647f10<>+28(SB)/4, $0x3b647f10
-DATA vmathC3b647f10<>+32(SB)/4, $0x3b647f10
-DATA vmathC3b647f10<>+36(SB)/4, $0x3b647f10
-DATA vmathC3b647f10<>+40(SB)/4, $0x3b647f10
-DATA vmathC3b647f10<>+44(SB)/4, $0x3b647f10
-DATA vmathC3b647f10<>+48(SB)/4, $0x3b647f10
-DATA vmathC3b647f10<>+52(SB)/4, $0x3b647f10
-DATA vmathC3b647f10<>+56(SB)/4, $0x3b647f10
-DATA vmathC3b647f10<>+60(SB)/4, $0x3b647f10
-GLOBL vmathC3b647f10<>(SB), RODATA|NOPTR, $64
+DATA vmathC463d723a<>+0(SB)/4, $0x463d723a
+DATA vmathC463d723a<>+4(SB)/4, $0x463d723a
+DATA vmathC463d723a<>+8(SB)/4, $0x463d723a
+DATA vmathC463d723a<>+12(SB)/4, $0x463d723a
+DATA vmathC463d723a<>+16(SB)/4, $0x463d723a
+DATA vmathC463d723a<>+20(SB)/4, $0x463d723a
+DATA vmathC463d723a<>+24(SB)/4, $0x463d723a
+DATA vmathC463d723a<>+28(SB)/4, $0x463d723a
+DATA vmathC463d723a<>+32(SB)/4, $0x463d723a
+DATA vmathC463d723a<>+36(SB)/4, $0x463d723a
+DATA vmathC463d723a<>+40(SB)/4, $0x463d723a
+DATA vmathC463d723a<>+44(SB)/4, $0x463d723a
+DATA vmathC463d723a<>+48(SB)/4, $0x463d723a
+DATA vmathC463d723a<>+52(SB)/4, $0x463d723a
+DATA vmathC463d723a<>+56(SB)/4, $0x463d723a
+DATA vmathC463d723a<>+60(SB)/4, $0x463d723a
+GLOBL vmathC463d723a<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC37abbac6<>+0(SB)/4, $0x37abbac6
-DATA vmathC37abbac6<>+4(SB)/4, $0x37abbac6
-DATA vmathC37abbac6<>+8(SB)/4, $0x37abbac6
-DATA vmathC37abbac6<>+12(SB)/4, $0x37abbac6
-DATA vmathC37abbac6<>+16(SB)/4, $0x37abbac6
-DATA vmathC37abbac6<>+20(SB)/4, $0x37abbac6
-DATA vmathC37abbac6<>+24(SB)/4, $0x37abbac6
-DATA vmathC37abbac6<>+28(SB)/4, $0x37abbac6
-DATA vmathC37abbac6<>+32(SB)/4, $0x37abbac6
-DATA vmathC37abbac6<>+36(SB)/4, $0x37abbac6
-DATA vmathC37abbac6<>+40(SB)/4, $0x37abbac6
-DATA vmathC37abbac6<>+44(SB)/4, $0x37abbac6
-DATA vmathC37abbac6<>+48(SB)/4, $0x37abbac6
-DATA vmathC37abbac6<>+52(SB)/4, $0x37abbac6
-DATA vmathC37abbac6<>+56(SB)/4, $0x37abbac6
-DATA vmathC37abbac6<>+60(SB)/4, $0x37abbac6
-GLOBL vmathC37abbac6<>(SB), RODATA|NOPTR, $64
+DATA vmathC423aa61e<>+0(SB)/4, $0x423aa61e
+DATA vmathC423aa61e<>+4(SB)/4, $0x423aa61e
+DATA vmathC423aa61e<>+8(SB)/4, $0x423aa61e
+DATA vmathC423aa61e<>+12(SB)/4, $0x423aa61e
+DATA vmathC423aa61e<>+16(SB)/4, $0x423aa61e
+DATA vmathC423aa61e<>+20(SB)/4, $0x423aa61e
+DATA vmathC423aa61e<>+24(SB)/4, $0x423aa61e
+DATA vmathC423aa61e<>+28(SB)/4, $0x423aa61e
+DATA vmathC423aa61e<>+32(SB)/4, $0x423aa61e
+DATA vmathC423aa61e<>+36(SB)/4, $0x423aa61e
+DATA vmathC423aa61e<>+40(SB)/4, $0x423aa61e
+DATA vmathC423aa61e<>+44(SB)/4, $0x423aa61e
+DATA vmathC423aa61e<>+48(SB)/4, $0x423aa61e
+DATA vmathC423aa61e<>+52(SB)/4, $0x423aa61e
+DATA vmathC423aa61e<>+56(SB)/4, $0x423aa61e
+DATA vmathC423aa61e<>+60(SB)/4, $0x423aa61e
+GLOBL vmathC423aa61e<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC32628072<>+0(SB)/4, $0x32628072
-DATA vmathC32628072<>+4(SB)/4, $0x32628072
-DATA vmathC32628072<>+8(SB)/4, $0x32628072
-DATA vmathC32628072<>+12(SB)/4, $0x32628072
-DATA vmathC32628072<>+16(SB)/4, $0x32628072
-DATA vmathC32628072<>+20(SB)/4, $0x32628072
-DATA vmathC32628072<>+24(SB)/4, $0x32628072
-DATA vmathC32628072<>+28(SB)/4, $0x32628072
-DATA vmathC32628072<>+32(SB)/4, $0x32628072
-DATA vmathC32628072<>+36(SB)/4, $0x32628072
-DATA vmathC32628072<>+40(SB)/4, $0x32628072
-DATA vmathC32628072<>+44(SB)/4, $0x32628072
-DATA vmathC32628072<>+48(SB)/4, $0x32628072
-DATA vmathC32628072<>+52(SB)/4, $0x32628072
-DATA vmathC32628072<>+56(SB)/4, $0x32628072
-DATA vmathC32628072<>+60(SB)/4, $0x32628072
-GLOBL vmathC32628072<>(SB), RODATA|NOPTR, $64
+DATA vmathC4a7bcef4<>+0(SB)/4, $0x4a7bcef4
+DATA vmathC4a7bcef4<>+4(SB)/4, $0x4a7bcef4
+DATA vmathC4a7bcef4<>+8(SB)/4, $0x4a7bcef4
+DATA vmathC4a7bcef4<>+12(SB)/4, $0x4a7bcef4
+DATA vmathC4a7bcef4<>+16(SB)/4, $0x4a7bcef4
+DATA vmathC4a7bcef4<>+20(SB)/4, $0x4a7bcef4
+DATA vmathC4a7bcef4<>+24(SB)/4, $0x4a7bcef4
+DATA vmathC4a7bcef4<>+28(SB)/4, $0x4a7bcef4
+DATA vmathC4a7bcef4<>+32(SB)/4, $0x4a7bcef4
+DATA vmathC4a7bcef4<>+36(SB)/4, $0x4a7bcef4
+DATA vmathC4a7bcef4<>+40(SB)/4, $0x4a7bcef4
+DATA vmathC4a7bcef4<>+44(SB)/4, $0x4a7bcef4
+DATA vmathC4a7bcef4<>+48(SB)/4, $0x4a7bcef4
+DATA vmathC4a7bcef4<>+52(SB)/4, $0x4a7bcef4
+DATA vmathC4a7bcef4<>+56(SB)/4, $0x4a7bcef4
+DATA vmathC4a7bcef4<>+60(SB)/4, $0x4a7bcef4
+GLOBL vmathC4a7bcef4<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC3eef2322<>+0(SB)/4, $0x3eef2322
-DATA vmathC3eef2322<>+4(SB)/4, $0x3eef2322
-DATA vmathC3eef2322<>+8(SB)/4, $0x3eef2322
-DATA vmathC3eef2322<>+12(SB)/4, $0x3eef2322
-DATA vmathC3eef2322<>+16(SB)/4, $0x3eef2322
-DATA vmathC3eef2322<>+20(SB)/4, $0x3eef2322
-DATA vmathC3eef2322<>+24(SB)/4, $0x3eef2322
-DATA vmathC3eef2322<>+28(SB)/4, $0x3eef2322
-DATA vmathC3eef2322<>+32(SB)/4, $0x3eef2322
-DATA vmathC3eef2322<>+36(SB)/4, $0x3eef2322
-DATA vmathC3eef2322<>+40(SB)/4, $0x3eef2322
-DATA vmathC3eef2322<>+44(SB)/4, $0x3eef2322
-DATA vmathC3eef2322<>+48(SB)/4, $0x3eef2322
-DATA vmathC3eef2322<>+52(SB)/4, $0x3eef2322
-DATA vmathC3eef2322<>+56(SB)/4, $0x3eef2322
-DATA vmathC3eef2322<>+60(SB)/4, $0x3eef2322
-GLOBL vmathC3eef2322<>(SB), RODATA|NOPTR, $64
+DATA vmathC49e8e80a<>+0(SB)/4, $0x49e8e80a
+DATA vmathC49e8e80a<>+4(SB)/4, $0x49e8e80a
+DATA vmathC49e8e80a<>+8(SB)/4, $0x49e8e80a
+DATA vmathC49e8e80a<>+12(SB)/4, $0x49e8e80a
+DATA vmathC49e8e80a<>+16(SB)/4, $0x49e8e80a
+DATA vmathC49e8e80a<>+20(SB)/4, $0x49e8e80a
+DATA vmathC49e8e80a<>+24(SB)/4, $0x49e8e80a
+DATA vmathC49e8e80a<>+28(SB)/4, $0x49e8e80a
+DATA vmathC49e8e80a<>+32(SB)/4, $0x49e8e80a
+DATA vmathC49e8e80a<>+36(SB)/4, $0x49e8e80a
+DATA vmathC49e8e80a<>+40(SB)/4, $0x49e8e80a
+DATA vmathC49e8e80a<>+44(SB)/4, $0x49e8e80a
+DATA vmathC49e8e80a<>+48(SB)/4, $0x49e8e80a
+DATA vmathC49e8e80a<>+52(SB)/4, $0x49e8e80a
+DATA vmathC49e8e80a<>+56(SB)/4, $0x49e8e80a
+DATA vmathC49e8e80a<>+60(SB)/4, $0x49e8e80a
+GLOBL vmathC49e8e80a<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC3cd3b286<>+0(SB)/4, $0x3cd3b286
-DATA vmathC3cd3b286<>+4(SB)/4, $0x3cd3b286
-DATA vmathC3cd3b286<>+8(SB)/4, $0x3cd3b286
-DATA vmathC3cd3b286<>+12(SB)/4, $0x3cd3b286
-DATA vmathC3cd3b286<>+16(SB)/4, $0x3cd3b286
-DATA vmathC3cd3b286<>+20(SB)/4, $0x3cd3b286
-DATA vmathC3cd3b286<>+24(SB)/4, $0x3cd3b286
-DATA vmathC3cd3b286<>+28(SB)/4, $0x3cd3b286
-DATA vmathC3cd3b286<>+32(SB)/4, $0x3cd3b286
-DATA vmathC3cd3b286<>+36(SB)/4, $0x3cd3b286
-DATA vmathC3cd3b286<>+40(SB)/4, $0x3cd3b286
-DATA vmathC3cd3b286<>+44(SB)/4, $0x3cd3b286
-DATA vmathC3cd3b286<>+48(SB)/4, $0x3cd3b286
-DATA vmathC3cd3b286<>+52(SB)/4, $0x3cd3b286
-DATA vmathC3cd3b286<>+56(SB)/4, $0x3cd3b286
-DATA vmathC3cd3b286<>+60(SB)/4, $0x3cd3b286
-GLOBL vmathC3cd3b286<>(SB), RODATA|NOPTR, $64
+DATA vmathC47bf7c76<>+0(SB)/4, $0x47bf7c76
+DATA vmathC47bf7c76<>+4(SB)/4, $0x47bf7c76
+DATA vmathC47bf7c76<>+8(SB)/4, $0x47bf7c76
+DATA vmathC47bf7c76<>+12(SB)/4, $0x47bf7c76
+DATA vmathC47bf7c76<>+16(SB)/4, $0x47bf7c76
+DATA vmathC47bf7c76<>+20(SB)/4, $0x47bf7c76
+DATA vmathC47bf7c76<>+24(SB)/4, $0x47bf7c76
+DATA vmathC47bf7c76<>+28(SB)/4, $0x47bf7c76
+DATA vmathC47bf7c76<>+32(SB)/4, $0x47bf7c76
+DATA vmathC47bf7c76<>+36(SB)/4, $0x47bf7c76
+DATA vmathC47bf7c76<>+40(SB)/4, $0x47bf7c76
+DATA vmathC47bf7c76<>+44(SB)/4, $0x47bf7c76
+DATA vmathC47bf7c76<>+48(SB)/4, $0x47bf7c76
+DATA vmathC47bf7c76<>+52(SB)/4, $0x47bf7c76
+DATA vmathC47bf7c76<>+56(SB)/4, $0x47bf7c76
+DATA vmathC47bf7c76<>+60(SB)/4, $0x47bf7c76
+GLOBL vmathC47bf7c76<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC39ab83b2<>+0(SB)/4, $0x39ab83b2
-DATA vmathC39ab83b2<>+4(SB)/4, $0x39ab83b2
-DATA vmathC39ab83b2<>+8(SB)/4, $0x39ab83b2
-DATA vmathC39ab83b2<>+12(SB)/4, $0x39ab83b2
-DATA vmathC39ab83b2<>+16(SB)/4, $0x39ab83b2
-DATA vmathC39ab83b2<>+20(SB)/4, $0x39ab83b2
-DATA vmathC39ab83b2<>+24(SB)/4, $0x39ab83b2
-DATA vmathC39ab83b2<>+28(SB)/4, $0x39ab83b2
-DATA vmathC39ab83b2<>+32(SB)/4, $0x39ab83b2
-DATA vmathC39ab83b2<>+36(SB)/4, $0x39ab83b2
-DATA vmathC39ab83b2<>+40(SB)/4, $0x39ab83b2
-DATA vmathC39ab83b2<>+44(SB)/4, $0x39ab83b2
-DATA vmathC39ab83b2<>+48(SB)/4, $0x39ab83b2
-DATA vmathC39ab83b2<>+52(SB)/4, $0x39ab83b2
-DATA vmathC39ab83b2<>+56(SB)/4, $0x39ab83b2
-DATA vmathC39ab83b2<>+60(SB)/4, $0x39ab83b2
-GLOBL vmathC39ab83b2<>(SB), RODATA|NOPTR, $64
+DATA vmathC44747972<>+0(SB)/4, $0x44747972
+DATA vmathC44747972<>+4(SB)/4, $0x44747972
+DATA vmathC44747972<>+8(SB)/4, $0x44747972
+DATA vmathC44747972<>+12(SB)/4, $0x44747972
+DATA vmathC44747972<>+16(SB)/4, $0x44747972
+DATA vmathC44747972<>+20(SB)/4, $0x44747972
+DATA vmathC44747972<>+24(SB)/4, $0x44747972
+DATA vmathC44747972<>+28(SB)/4, $0x44747972
+DATA vmathC44747972<>+32(SB)/4, $0x44747972
+DATA vmathC44747972<>+36(SB)/4, $0x44747972
+DATA vmathC44747972<>+40(SB)/4, $0x44747972
+DATA vmathC44747972<>+44(SB)/4, $0x44747972
+DATA vmathC44747972<>+48(SB)/4, $0x44747972
+DATA vmathC44747972<>+52(SB)/4, $0x44747972
+DATA vmathC44747972<>+56(SB)/4, $0x44747972
+DATA vmathC44747972<>+60(SB)/4, $0x44747972
+GLOBL vmathC44747972<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC354ec40b<>+0(SB)/4, $0x354ec40b
-DATA vmathC354ec40b<>+4(SB)/4, $0x354ec40b
-DATA vmathC354ec40b<>+8(SB)/4, $0x354ec40b
-DATA vmathC354ec40b<>+12(SB)/4, $0x354ec40b
-DATA vmathC354ec40b<>+16(SB)/4, $0x354ec40b
-DATA vmathC354ec40b<>+20(SB)/4, $0x354ec40b
-DATA vmathC354ec40b<>+24(SB)/4, $0x354ec40b
-DATA vmathC354ec40b<>+28(SB)/4, $0x354ec40b
-DATA vmathC354ec40b<>+32(SB)/4, $0x354ec40b
-DATA vmathC354ec40b<>+36(SB)/4, $0x354ec40b
-DATA vmathC354ec40b<>+40(SB)/4, $0x354ec40b
-DATA vmathC354ec40b<>+44(SB)/4, $0x354ec40b
-DATA vmathC354ec40b<>+48(SB)/4, $0x354ec40b
-DATA vmathC354ec40b<>+52(SB)/4, $0x354ec40b
-DATA vmathC354ec40b<>+56(SB)/4, $0x354ec40b
-DATA vmathC354ec40b<>+60(SB)/4, $0x354ec40b
-GLOBL vmathC354ec40b<>(SB), RODATA|NOPTR, $64
+DATA vmathC4d7bcee9<>+0(SB)/4, $0x4d7bcee9
+DATA vmathC4d7bcee9<>+4(SB)/4, $0x4d7bcee9
+DATA vmathC4d7bcee9<>+8(SB)/4, $0x4d7bcee9
+DATA vmathC4d7bcee9<>+12(SB)/4, $0x4d7bcee9
+DATA vmathC4d7bcee9<>+16(SB)/4, $0x4d7bcee9
+DATA vmathC4d7bcee9<>+20(SB)/4, $0x4d7bcee9
+DATA vmathC4d7bcee9<>+24(SB)/4, $0x4d7bcee9
+DATA vmathC4d7bcee9<>+28(SB)/4, $0x4d7bcee9
+DATA vmathC4d7bcee9<>+32(SB)/4, $0x4d7bcee9
+DATA vmathC4d7bcee9<>+36(SB)/4, $0x4d7bcee9
+DATA vmathC4d7bcee9<>+40(SB)/4, $0x4d7bcee9
+DATA vmathC4d7bcee9<>+44(SB)/4, $0x4d7bcee9
+DATA vmathC4d7bcee9<>+48(SB)/4, $0x4d7bcee9
+DATA vmathC4d7bcee9<>+52(SB)/4, $0x4d7bcee9
+DATA vmathC4d7bcee9<>+56(SB)/4, $0x4d7bcee9
+DATA vmathC4d7bcee9<>+60(SB)/4, $0x4d7bcee9
+GLOBL vmathC4d7bcee9<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC3e7ffffe<>+0(SB)/4, $0x3e7ffffe
-DATA vmathC3e7ffffe<>+4(SB)/4, $0x3e7ffffe
-DATA vmathC3e7ffffe<>+8(SB)/4, $0x3e7ffffe
-DATA vmathC3e7ffffe<>+12(SB)/4, $0x3e7ffffe
-DATA vmathC3e7ffffe<>+16(SB)/4, $0x3e7ffffe
-DATA vmathC3e7ffffe<>+20(SB)/4, $0x3e7ffffe
-DATA vmathC3e7ffffe<>+24(SB)/4, $0x3e7ffffe
-DATA vmathC3e7ffffe<>+28(SB)/4, $0x3e7ffffe
-DATA vmathC3e7ffffe<>+32(SB)/4, $0x3e7ffffe
-DATA vmathC3e7ffffe<>+36(SB)/4, $0x3e7ffffe
-DATA vmathC3e7ffffe<>+40(SB)/4, $0x3e7ffffe
-DATA vmathC3e7ffffe<>+44(SB)/4, $0x3e7ffffe
-DATA vmathC3e7ffffe<>+48(SB)/4, $0x3e7ffffe
-DATA vmathC3e7ffffe<>+52(SB)/4, $0x3e7ffffe
-DATA vmathC3e7ffffe<>+56(SB)/4, $0x3e7ffffe
-DATA vmathC3e7ffffe<>+60(SB)/4, $0x3e7ffffe
-GLOBL vmathC3e7ffffe<>(SB), RODATA|NOPTR, $64
+DATA vmathC4b021216<>+0(SB)/4, $0x4b021216
+DATA vmathC4b021216<>+4(SB)/4, $0x4b021216
+DATA vmathC4b021216<>+8(SB)/4, $0x4b021216
+DATA vmathC4b021216<>+12(SB)/4, $0x4b021216
+DATA vmathC4b021216<>+16(SB)/4, $0x4b021216
+DATA vmathC4b021216<>+20(SB)/4, $0x4b021216
+DATA vmathC4b021216<>+24(SB)/4, $0x4b021216
+DATA vmathC4b021216<>+28(SB)/4, $0x4b021216
+DATA vmathC4b021216<>+32(SB)/4, $0x4b021216
+DATA vmathC4b021216<>+36(SB)/4, $0x4b021216
+DATA vmathC4b021216<>+40(SB)/4, $0x4b021216
+DATA vmathC4b021216<>+44(SB)/4, $0x4b021216
+DATA vmathC4b021216<>+48(SB)/4, $0x4b021216
+DATA vmathC4b021216<>+52(SB)/4, $0x4b021216
+DATA vmathC4b021216<>+56(SB)/4, $0x4b021216
+DATA vmathC4b021216<>+60(SB)/4, $0x4b021216
+GLOBL vmathC4b021216<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC3c08f106<>+0(SB)/4, $0x3c08f106
-DATA vmathC3c08f106<>+4(SB)/4, $0x3c08f106
-DATA vmathC3c08f106<>+8(SB)/4, $0x3c08f106
-DATA vmathC3c08f106<>+12(SB)/4, $0x3c08f106
-DATA vmathC3c08f106<>+16(SB)/4, $0x3c08f106
-DATA vmathC3c08f106<>+20(SB)/4, $0x3c08f106
-DATA vmathC3c08f106<>+24(SB)/4, $0x3c08f106
-DATA vmathC3c08f106<>+28(SB)/4, $0x3c08f106
-DATA vmathC3c08f106<>+32(SB)/4, $0x3c08f106
-DATA vmathC3c08f106<>+36(SB)/4, $0x3c08f106
-DATA vmathC3c08f106<>+40(SB)/4, $0x3c08f106
-DATA vmathC3c08f106<>+44(SB)/4, $0x3c08f106
-DATA vmathC3c08f106<>+48(SB)/4, $0x3c08f106
-DATA vmathC3c08f106<>+52(SB)/4, $0x3c08f106
-DATA vmathC3c08f106<>+56(SB)/4, $0x3c08f106
-DATA vmathC3c08f106<>+60(SB)/4, $0x3c08f106
-GLOBL vmathC3c08f106<>(SB), RODATA|NOPTR, $64
+DATA vmathC473d723a<>+0(SB)/4, $0x473d723a
+DATA vmathC473d723a<>+4(SB)/4, $0x473d723a
+DATA vmathC473d723a<>+8(SB)/4, $0x473d723a
+DATA vmathC473d723a<>+12(SB)/4, $0x473d723a
+DATA vmathC473d723a<>+16(SB)/4, $0x473d723a
+DATA vmathC473d723a<>+20(SB)/4, $0x473d723a
+DATA vmathC473d723a<>+24(SB)/4, $0x473d723a
+DATA vmathC473d723a<>+28(SB)/4, $0x473d723a
+DATA vmathC473d723a<>+32(SB)/4, $0x473d723a
+DATA vmathC473d723a<>+36(SB)/4, $0x473d723a
+DATA vmathC473d723a<>+40(SB)/4, $0x473d723a
+DATA vmathC473d723a<>+44(SB)/4, $0x473d723a
+DATA vmathC473d723a<>+48(SB)/4, $0x473d723a
+DATA vmathC473d723a<>+52(SB)/4, $0x473d723a
+DATA vmathC473d723a<>+56(SB)/4, $0x473d723a
+DATA vmathC473d723a<>+60(SB)/4, $0x473d723a
+GLOBL vmathC473d723a<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC38647f10<>+0(SB)/4, $0x38647f10
-DATA vmathC38647f10<>+4(SB)/4, $0x38647f10
-DATA vmathC38647f10<>+8(SB)/4, $0x38647f10
-DATA vmathC38647f10<>+12(SB)/4, $0x38647f10
-DATA vmathC38647f10<>+16(SB)/4, $0x38647f10
-DATA vmathC38647f10<>+20(SB)/4, $0x38647f10
-DATA vmathC38647f10<>+24(SB)/4, $0x38647f10
-DATA vmathC38647f10<>+28(SB)/4, $0x38647f10
-DATA vmathC38647f10<>+32(SB)/4, $0x38647f10
-DATA vmathC38647f10<>+36(SB)/4, $0x38647f10
-DATA vmathC38647f10<>+40(SB)/4, $0x38647f10
-DATA vmathC38647f10<>+44(SB)/4, $0x38647f10
-DATA vmathC38647f10<>+48(SB)/4, $0x38647f10
-DATA vmathC38647f10<>+52(SB)/4, $0x38647f10
-DATA vmathC38647f10<>+56(SB)/4, $0x38647f10
-DATA vmathC38647f10<>+60(SB)/4, $0x38647f10
-GLOBL vmathC38647f10<>(SB), RODATA|NOPTR, $64
+DATA vmathC4e7bcef4<>+0(SB)/4, $0x4e7bcef4
+DATA vmathC4e7bcef4<>+4(SB)/4, $0x4e7bcef4
+DATA vmathC4e7bcef4<>+8(SB)/4, $0x4e7bcef4
+DATA vmathC4e7bcef4<>+12(SB)/4, $0x4e7bcef4
+DATA vmathC4e7bcef4<>+16(SB)/4, $0x4e7bcef4
+DATA vmathC4e7bcef4<>+20(SB)/4, $0x4e7bcef4
+DATA vmathC4e7bcef4<>+24(SB)/4, $0x4e7bcef4
+DATA vmathC4e7bcef4<>+28(SB)/4, $0x4e7bcef4
+DATA vmathC4e7bcef4<>+32(SB)/4, $0x4e7bcef4
+DATA vmathC4e7bcef4<>+36(SB)/4, $0x4e7bcef4
+DATA vmathC4e7bcef4<>+40(SB)/4, $0x4e7bcef4
+DATA vmathC4e7bcef4<>+44(SB)/4, $0x4e7bcef4
+DATA vmathC4e7bcef4<>+48(SB)/4, $0x4e7bcef4
+DATA vmathC4e7bcef4<>+52(SB)/4, $0x4e7bcef4
+DATA vmathC4e7bcef4<>+56(SB)/4, $0x4e7bcef4
+DATA vmathC4e7bcef4<>+60(SB)/4, $0x4e7bcef4
+GLOBL vmathC4e7bcef4<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC33abbac6<>+0(SB)/4, $0x33abbac6
-DATA vmathC33abbac6<>+4(SB)/4, $0x33abbac6
-DATA vmathC33abbac6<>+8(SB)/4, $0x33abbac6
-DATA vmathC33abbac6<>+12(SB)/4, $0x33abbac6
-DATA vmathC33abbac6<>+16(SB)/4, $0x33abbac6
-DATA vmathC33abbac6<>+20(SB)/4, $0x33abbac6
-DATA vmathC33abbac6<>+24(SB)/4, $0x33abbac6
-DATA vmathC33abbac6<>+28(SB)/4, $0x33abbac6
-DATA vmathC33abbac6<>+32(SB)/4, $0x33abbac6
-DATA vmathC33abbac6<>+36(SB)/4, $0x33abbac6
-DATA vmathC33abbac6<>+40(SB)/4, $0x33abbac6
-DATA vmathC33abbac6<>+44(SB)/4, $0x33abbac6
-DATA vmathC33abbac6<>+48(SB)/4, $0x33abbac6
-DATA vmathC33abbac6<>+52(SB)/4, $0x33abbac6
-DATA vmathC33abbac6<>+56(SB)/4, $0x33abbac6
-DATA vmathC33abbac6<>+60(SB)/4, $0x33abbac6
-GLOBL vmathC33abbac6<>(SB), RODATA|NOPTR, $64
+DATA vmathC4ce8e80a<>+0(SB)/4, $0x4ce8e80a
+DATA vmathC4ce8e80a<>+4(SB)/4, $0x4ce8e80a
+DATA vmathC4ce8e80a<>+8(SB)/4, $0x4ce8e80a
+DATA vmathC4ce8e80a<>+12(SB)/4, $0x4ce8e80a
+DATA vmathC4ce8e80a<>+16(SB)/4, $0x4ce8e80a
+DATA vmathC4ce8e80a<>+20(SB)/4, $0x4ce8e80a
+DATA vmathC4ce8e80a<>+24(SB)/4, $0x4ce8e80a
+DATA vmathC4ce8e80a<>+28(SB)/4, $0x4ce8e80a
+DATA vmathC4ce8e80a<>+32(SB)/4, $0x4ce8e80a
+DATA vmathC4ce8e80a<>+36(SB)/4, $0x4ce8e80a
+DATA vmathC4ce8e80a<>+40(SB)/4, $0x4ce8e80a
+DATA vmathC4ce8e80a<>+44(SB)/4, $0x4ce8e80a
+DATA vmathC4ce8e80a<>+48(SB)/4, $0x4ce8e80a
+DATA vmathC4ce8e80a<>+52(SB)/4, $0x4ce8e80a
+DATA vmathC4ce8e80a<>+56(SB)/4, $0x4ce8e80a
+DATA vmathC4ce8e80a<>+60(SB)/4, $0x4ce8e80a
+GLOBL vmathC4ce8e80a<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC2d628072<>+0(SB)/4, $0x2d628072
-DATA vmathC2d628072<>+4(SB)/4, $0x2d628072
-DATA vmathC2d628072<>+8(SB)/4, $0x2d628072
-DATA vmathC2d628072<>+12(SB)/4, $0x2d628072
-DATA vmathC2d628072<>+16(SB)/4, $0x2d628072
-DATA vmathC2d628072<>+20(SB)/4, $0x2d628072
-DATA vmathC2d628072<>+24(SB)/4, $0x2d628072
-DATA vmathC2d628072<>+28(SB)/4, $0x2d628072
-DATA vmathC2d628072<>+32(SB)/4, $0x2d628072
-DATA vmathC2d628072<>+36(SB)/4, $0x2d628072
-DATA vmathC2d628072<>+40(SB)/4, $0x2d628072
-DATA vmathC2d628072<>+44(SB)/4, $0x2d628072
-DATA vmathC2d628072<>+48(SB)/4, $0x2d628072
-DATA vmathC2d628072<>+52(SB)/4, $0x2d628072
-DATA vmathC2d628072<>+56(SB)/4, $0x2d628072
-DATA vmathC2d628072<>+60(SB)/4, $0x2d628072
-GLOBL vmathC2d628072<>(SB), RODATA|NOPTR, $64
+DATA vmathC49bf7c76<>+0(SB)/4, $0x49bf7c76
+DATA vmathC49bf7c76<>+4(SB)/4, $0x49bf7c76
+DATA vmathC49bf7c76<>+8(SB)/4, $0x49bf7c76
+DATA vmathC49bf7c76<>+12(SB)/4, $0x49bf7c76
+DATA vmathC49bf7c76<>+16(SB)/4, $0x49bf7c76
+DATA vmathC49bf7c76<>+20(SB)/4, $0x49bf7c76
+DATA vmathC49bf7c76<>+24(SB)/4, $0x49bf7c76
+DATA vmathC49bf7c76<>+28(SB)/4, $0x49bf7c76
+DATA vmathC49bf7c76<>+32(SB)/4, $0x49bf7c76
+DATA vmathC49bf7c76<>+36(SB)/4, $0x49bf7c76
+DATA vmathC49bf7c76<>+40(SB)/4, $0x49bf7c76
+DATA vmathC49bf7c76<>+44(SB)/4, $0x49bf7c76
+DATA vmathC49bf7c76<>+48(SB)/4, $0x49bf7c76
+DATA vmathC49bf7c76<>+52(SB)/4, $0x49bf7c76
+DATA vmathC49bf7c76<>+56(SB)/4, $0x49bf7c76
+DATA vmathC49bf7c76<>+60(SB)/4, $0x49bf7c76
+GLOBL vmathC49bf7c76<>(SB), RODATA|NOPTR, $64
 
-DATA vmathC3def2322<>+0(SB)/4, $0x3def2322
-DATA vmathC3def2322<>+4(SB)/4, $0x3def2322
-DATA vmathC3def2322<>+8(SB)/4, $0x3def2322
-DATA vmathC3def2322<>+12(SB)/4, $0x3def2322
-DATA vmathC3def2322<>+16(SB)/4, $0x3def2322
-DATA vmathC3def2322<>+20(SB)/4, $0x3def2322
-DATA vmathC3def2322<>+24(SB)/4, $0x3def2322
-DATA vmathC3def2322<>+28(SB)/4, $0x3def2322
-DATA vmathC3def2322<>+32(SB)/4, $0x3def2322
-DATA vmathC3def2322<>+36(SB)/4, $0x3def2322
-DATA vmathC3def2322<>+40(SB)/4, $0x3def2322
-DATA vmathC3def2322<>+44(SB)/4, $0x3def2322
-DATA vmathC3def2322<>+48(SB)/4, $0x3def2322
-DATA vmathC3def2322<>+52(SB)/4, $0x3def2322
-DATA vmathC3def2322<>+56(SB)/4, $0x3def2322
-DATA vmathC3def2322<>+60(SB)/4, $0x3def2322
-GLOBL vmathC3def2322<>(SB), RODATA|NOPTR, $64
-
-DATA vmathC3ad3b286<>+0(SB)/4, $0x3ad3b286
-DATA vmathC3ad3b286<>+4(SB)/4, $0x3ad3b286
-DATA vmathC3ad3b286<>+8(SB)/4, $0x3ad3b286
-DATA vmathC3ad3b286<>+12(SB)/4, $0x3ad3b286
-DATA vmathC3ad3b286<>+16(SB)/4, $0x3ad3b286
-DATA vmathC3ad3b286<>+20(SB)/4, $0x3ad3b286
-DATA vmathC3ad3b286<>+24(SB)/4, $0x3ad3b286
-DATA vmathC3ad3b286<>+28(SB)/4, $0x3ad3b286
-DATA vmathC3ad3b286<>+32(SB)/4, $0x3ad3b286
-DATA vmathC3ad3b286<>+36(SB)/4, $0x3ad3b286
-DATA vmathC3ad3b286<>+40(SB)/4, $0x3ad3b286
-DATA vmathC3ad3b286<>+44(SB)/4, $0x3ad3b286
-DATA vmathC3ad3b286<>+48(SB)/4, $0x3ad3b286
-DATA vmathC3ad3b286<>+52(SB)/4, $0x3ad3b286
-DATA vmathC3ad3b286<>+56(SB)/4, $0x3ad3b286
-DATA vmathC3ad3b286<>+60(SB)/4, $0x3ad3b286
-GLOBL vmathC3ad3b286<>(SB), RODATA|NOPTR, $64
-
-DATA vmathC36ab83b2<>+0(SB)/4, $0x36ab83b2
-DATA vmathC36ab83b2<>+4(SB)/4, $0x36ab83b2
-DATA vmathC36ab83b2<>+8(SB)/4, $0x36ab83b2
-DATA vmathC36ab83b2<>+12(SB)/4, $0x36ab83b2
-DATA vmathC36ab83b2<>+16(SB)/4, $0x36ab83b2
-DATA vmathC36ab83b2<>+20(SB)/4, $0x36ab83b2
-DATA vmathC36ab83b2<>+24(SB)/4, $0x36ab83b2
-DATA vmathC36ab83b2<>+28(SB)/4, $0x36ab83b2
-DATA vmathC36ab83b2<>+32(SB)/4, $0x36ab83b2
-DATA vmathC36ab83b2<>+36(SB)/4, $0x36ab83b2
-DATA vmathC36ab83b2<>+40(SB)/4, $0x36ab83b2
-DATA vmathC36ab83b2<>+44(SB)/4, $0x36ab83b2
-DATA vmathC36ab83b2<>+48(SB)/4, $0x36ab83b2
-DATA vmathC36ab83b2<>+52(SB)/4, $0x36ab83b2
-DATA vmathC36ab83b2<>+56(SB)/4, $0x36ab83b2
-DATA vmathC36ab83b2<>+60(SB)/4, $0x36ab83b2
-GLOBL vmathC36ab83b2<>(SB), RODATA|NOPTR, $64
-
-DATA vmathC314ec40b<>+0(SB)/4, $0x314ec40b
-DATA vmathC314ec40b<>+4(SB)/4, $0x314ec40b
-DATA vmathC314ec40b<>+8(SB)/4, $0x314ec40b
-DATA vmathC314ec40b<>+12(SB)/4, $0x314ec40b
-DATA vmathC314ec40b<>+16(SB)/4, $0x314ec40b
-DATA vmathC314ec40b<>+20(SB)/4, $0x314ec40b
-DATA vmathC314ec40b<>+24(SB)/4, $0x314ec40b
-DATA vmathC314ec40b<>+28(SB)/4, $0x314ec40b
-DATA vmathC314ec40b<>+32(SB)/4, $0x314ec40b
-DATA vmathC314ec40b<>+36(SB)/4, $0x314ec40b
-DATA vmathC314ec40b<>+40(SB)/4, $0x314ec40b
-DATA vmathC314ec40b<>+44(SB)/4, $0x314ec40b
-DATA vmathC314ec40b<>+48(SB)/4, $0x314ec40b
-DATA vmathC314ec40b<>+52(SB)/4, $0x314ec40b
-DATA vmathC314ec40b<>+56(SB)/4, $0x314ec40b
-DATA vmathC314ec40b<>+60(SB)/4, $0x314ec40b
-GLOBL vmathC314ec40b<>(SB), RODATA|NOPTR, $64
+DATA vmathC45747972<>+0(SB)/4, $0x45747972
+DATA vmathC45747972<>+4(SB)/4, $0x45747972
+DATA vmathC45747972<>+8(SB)/4, $0x45747972
+DATA vmathC45747972<>+12(SB)/4, $0x45747972
+DATA vmathC45747972<>+16(SB)/4, $0x45747972
+DATA vmathC45747972<>+20(SB)/4, $0x45747972
+DATA vmathC45747972<>+24(SB)/4, $0x45747972
+DATA vmathC45747972<>+28(SB)/4, $0x45747972
+DATA vmathC45747972<>+32(SB)/4, $0x45747972
+DATA vmathC45747972<>+36(SB)/4, $0x45747972
+DATA vmathC45747972<>+40(SB)/4, $0x45747972
+DATA vmathC45747972<>+44(SB)/4, $0x45747972
+DATA vmathC45747972<>+48(SB)/4, $0x45747972
+DATA vmathC45747972<>+52(SB)/4, $0x45747972
+DATA vmathC45747972<>+56(SB)/4, $0x45747972
+DATA vmathC45747972<>+60(SB)/4, $0x45747972
+GLOBL vmathC45747972<>(SB), RODATA|NOPTR, $64
 
 DATA vmathC0000007f<>+0(SB)/4, $0x0000007f
 DATA vmathC0000007f<>+4(SB)/4, $0x0000007f
@@ -2066,102 +2012,89 @@ lstmCellAVX2_loop:
 	CMPQ        DI, $0x08
 	JL          lstmCellAVX2_tail
 	VMOVUPS     (AX), Y0
-	VMOVUPS     vmathC41900000<>+0(SB), Y1
+	VMOVUPS     vmathC41800000<>+0(SB), Y1
 	VMINPS      Y0, Y1, Y0
-	VMOVUPS     vmathCc1900000<>+0(SB), Y1
+	VMOVUPS     vmathCc1800000<>+0(SB), Y1
 	VMAXPS      Y0, Y1, Y0
 	VMULPS      Y0, Y0, Y1
-	VMOVUPS     vmathC2d628072<>+0(SB), Y2
-	VFMADD213PS vmathC33abbac6<>+0(SB), Y1, Y2
-	VFMADD213PS vmathC38647f10<>+0(SB), Y1, Y2
-	VFMADD213PS vmathC3c08f106<>+0(SB), Y1, Y2
-	VFMADD213PS vmathC3e7ffffe<>+0(SB), Y1, Y2
-	VMULPS      Y2, Y0, Y0
-	VMOVUPS     vmathC314ec40b<>+0(SB), Y2
-	VFMADD213PS vmathC36ab83b2<>+0(SB), Y1, Y2
-	VFMADD213PS vmathC3ad3b286<>+0(SB), Y1, Y2
-	VFMADD213PS vmathC3def2322<>+0(SB), Y1, Y2
-	VFMADD213PS vmathC3f800000<>+0(SB), Y1, Y2
-	VDIVPS      Y2, Y0, Y0
-	VADDPS      vmathC3f000000<>+0(SB), Y0, Y0
-	VMOVUPS     (AX)(BX*2), Y1
-	VMOVUPS     vmathC41100000<>+0(SB), Y2
-	VMINPS      Y1, Y2, Y1
-	VMOVUPS     vmathCc1100000<>+0(SB), Y2
-	VMAXPS      Y1, Y2, Y1
-	VMULPS      Y1, Y1, Y2
-	VMOVUPS     vmathC32628072<>+0(SB), Y3
-	VFMADD213PS vmathC37abbac6<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3b647f10<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3e08f106<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3f7ffffe<>+0(SB), Y2, Y3
-	VMULPS      Y3, Y1, Y1
-	VMOVUPS     vmathC354ec40b<>+0(SB), Y3
-	VFMADD213PS vmathC39ab83b2<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3cd3b286<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3eef2322<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3f800000<>+0(SB), Y2, Y3
-	VDIVPS      Y3, Y1, Y1
-	VMULPS      Y1, Y0, Y0
+	VADDPS      vmathC45747972<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC49bf7c76<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC4ce8e80a<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC4e7bcef4<>+0(SB), Y1, Y2
+	VMOVUPS     vmathC423aa61e<>+0(SB), Y3
+	VFMADD213PS vmathC473d723a<>+0(SB), Y1, Y3
+	VFMADD213PS vmathC4b021216<>+0(SB), Y1, Y3
+	VFMADD213PS vmathC4d7bcee9<>+0(SB), Y1, Y3
+	VDIVPS      Y2, Y3, Y1
+	VFMADD213PS vmathC3f000000<>+0(SB), Y0, Y1
+	VMOVUPS     (AX)(BX*2), Y0
+	VMOVUPS     vmathC41000000<>+0(SB), Y2
+	VMINPS      Y0, Y2, Y0
+	VMOVUPS     vmathCc1000000<>+0(SB), Y2
+	VMAXPS      Y0, Y2, Y0
+	VMULPS      Y0, Y0, Y2
+	VADDPS      vmathC44747972<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC47bf7c76<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC49e8e80a<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC4a7bcef4<>+0(SB), Y2, Y3
+	VMOVUPS     vmathC423aa61e<>+0(SB), Y4
+	VFMADD213PS vmathC463d723a<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC49021216<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC4a7bcee9<>+0(SB), Y2, Y4
+	VDIVPS      Y3, Y4, Y2
+	VMULPS      Y0, Y2, Y0
+	VMULPS      Y0, Y1, Y0
 	VMOVUPS     (AX)(BX*1), Y1
-	VMOVUPS     vmathC41900000<>+0(SB), Y2
+	VMOVUPS     vmathC41800000<>+0(SB), Y2
 	VMINPS      Y1, Y2, Y1
-	VMOVUPS     vmathCc1900000<>+0(SB), Y2
+	VMOVUPS     vmathCc1800000<>+0(SB), Y2
 	VMAXPS      Y1, Y2, Y1
 	VMULPS      Y1, Y1, Y2
-	VMOVUPS     vmathC2d628072<>+0(SB), Y3
-	VFMADD213PS vmathC33abbac6<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC38647f10<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3c08f106<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3e7ffffe<>+0(SB), Y2, Y3
-	VMULPS      Y3, Y1, Y1
-	VMOVUPS     vmathC314ec40b<>+0(SB), Y3
-	VFMADD213PS vmathC36ab83b2<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3ad3b286<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3def2322<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3f800000<>+0(SB), Y2, Y3
-	VDIVPS      Y3, Y1, Y1
-	VADDPS      vmathC3f000000<>+0(SB), Y1, Y1
-	VMOVUPS     (CX), Y2
-	VMULPS      Y2, Y1, Y1
+	VADDPS      vmathC45747972<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC49bf7c76<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC4ce8e80a<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC4e7bcef4<>+0(SB), Y2, Y3
+	VMOVUPS     vmathC423aa61e<>+0(SB), Y4
+	VFMADD213PS vmathC473d723a<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC4b021216<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC4d7bcee9<>+0(SB), Y2, Y4
+	VDIVPS      Y3, Y4, Y2
+	VFMADD213PS vmathC3f000000<>+0(SB), Y1, Y2
+	VMOVUPS     (CX), Y1
+	VMULPS      Y1, Y2, Y1
 	VADDPS      Y0, Y1, Y0
 	VMOVUPS     (AX)(SI*1), Y1
-	VMOVUPS     vmathC41900000<>+0(SB), Y2
+	VMOVUPS     vmathC41800000<>+0(SB), Y2
 	VMINPS      Y1, Y2, Y1
-	VMOVUPS     vmathCc1900000<>+0(SB), Y2
+	VMOVUPS     vmathCc1800000<>+0(SB), Y2
 	VMAXPS      Y1, Y2, Y1
 	VMULPS      Y1, Y1, Y2
-	VMOVUPS     vmathC2d628072<>+0(SB), Y3
-	VFMADD213PS vmathC33abbac6<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC38647f10<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3c08f106<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3e7ffffe<>+0(SB), Y2, Y3
-	VMULPS      Y3, Y1, Y1
-	VMOVUPS     vmathC314ec40b<>+0(SB), Y3
-	VFMADD213PS vmathC36ab83b2<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3ad3b286<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3def2322<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3f800000<>+0(SB), Y2, Y3
-	VDIVPS      Y3, Y1, Y1
-	VADDPS      vmathC3f000000<>+0(SB), Y1, Y1
-	VMOVUPS     vmathC41100000<>+0(SB), Y2
-	VMINPS      Y0, Y2, Y2
-	VMOVUPS     vmathCc1100000<>+0(SB), Y3
-	VMAXPS      Y2, Y3, Y2
-	VMULPS      Y2, Y2, Y3
-	VMOVUPS     vmathC32628072<>+0(SB), Y4
-	VFMADD213PS vmathC37abbac6<>+0(SB), Y3, Y4
-	VFMADD213PS vmathC3b647f10<>+0(SB), Y3, Y4
-	VFMADD213PS vmathC3e08f106<>+0(SB), Y3, Y4
-	VFMADD213PS vmathC3f7ffffe<>+0(SB), Y3, Y4
-	VMULPS      Y4, Y2, Y2
-	VMOVUPS     vmathC354ec40b<>+0(SB), Y4
-	VFMADD213PS vmathC39ab83b2<>+0(SB), Y3, Y4
-	VFMADD213PS vmathC3cd3b286<>+0(SB), Y3, Y4
-	VFMADD213PS vmathC3eef2322<>+0(SB), Y3, Y4
-	VFMADD213PS vmathC3f800000<>+0(SB), Y3, Y4
-	VDIVPS      Y4, Y2, Y2
-	VMULPS      Y2, Y1, Y1
+	VADDPS      vmathC45747972<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC49bf7c76<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC4ce8e80a<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC4e7bcef4<>+0(SB), Y2, Y3
+	VMOVUPS     vmathC423aa61e<>+0(SB), Y4
+	VFMADD213PS vmathC473d723a<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC4b021216<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC4d7bcee9<>+0(SB), Y2, Y4
+	VDIVPS      Y3, Y4, Y2
+	VFMADD213PS vmathC3f000000<>+0(SB), Y1, Y2
+	VMOVUPS     vmathC41000000<>+0(SB), Y1
+	VMINPS      Y0, Y1, Y1
+	VMOVUPS     vmathCc1000000<>+0(SB), Y3
+	VMAXPS      Y1, Y3, Y1
+	VMULPS      Y1, Y1, Y3
+	VADDPS      vmathC44747972<>+0(SB), Y3, Y4
+	VFMADD213PS vmathC47bf7c76<>+0(SB), Y3, Y4
+	VFMADD213PS vmathC49e8e80a<>+0(SB), Y3, Y4
+	VFMADD213PS vmathC4a7bcef4<>+0(SB), Y3, Y4
+	VMOVUPS     vmathC423aa61e<>+0(SB), Y5
+	VFMADD213PS vmathC463d723a<>+0(SB), Y3, Y5
+	VFMADD213PS vmathC49021216<>+0(SB), Y3, Y5
+	VFMADD213PS vmathC4a7bcee9<>+0(SB), Y3, Y5
+	VDIVPS      Y4, Y5, Y3
+	VMULPS      Y1, Y3, Y1
+	VMULPS      Y1, Y2, Y1
 	VMOVUPS     Y0, (CX)
 	VMOVUPS     Y1, (DX)
 	ADDQ        $0x20, AX
@@ -2190,168 +2123,142 @@ lstmCellAVX512_wide:
 	JL               lstmCellAVX512_loop
 	VMOVUPS          (AX), Z0
 	VMOVUPS          64(AX), Z1
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z0, Z0
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z1, Z1
 	VMULPS           Z0, Z0, Z2
 	VMULPS           Z1, Z1, Z3
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z4
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z3, Z5
-	VMULPS           Z4, Z0, Z0
-	VMULPS           Z5, Z1, Z1
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z4
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z3, Z5
-	VDIVPS           Z4, Z0, Z0
-	VDIVPS           Z5, Z1, Z1
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
-	VMOVUPS          (AX)(BX*2), Z2
-	VMOVUPS          64(AX)(BX*2), Z3
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z2, Z2
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z3, Z3
-	VMULPS           Z2, Z2, Z4
-	VMULPS           Z3, Z3, Z5
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z6
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z5, Z7
-	VMULPS           Z6, Z2, Z2
-	VMULPS           Z7, Z3, Z3
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z6
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z7
-	VDIVPS           Z6, Z2, Z2
-	VDIVPS           Z7, Z3, Z3
-	VMULPS           Z2, Z0, Z0
-	VMULPS           Z3, Z1, Z1
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z2, Z4
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z3, Z5
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z6
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z3, Z7
+	VDIVPS           Z4, Z6, Z2
+	VDIVPS           Z5, Z7, Z3
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z1, Z3
+	VMOVUPS          (AX)(BX*2), Z0
+	VMOVUPS          64(AX)(BX*2), Z1
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z1, Z1
+	VMULPS           Z0, Z0, Z4
+	VMULPS           Z1, Z1, Z5
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z4, Z6
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z5, Z7
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z8
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z5, Z9
+	VDIVPS           Z6, Z8, Z4
+	VDIVPS           Z7, Z9, Z5
+	VMULPS           Z0, Z4, Z0
+	VMULPS           Z1, Z5, Z1
+	VMULPS           Z0, Z2, Z0
+	VMULPS           Z1, Z3, Z1
 	VMOVUPS          (AX)(BX*1), Z2
 	VMOVUPS          64(AX)(BX*1), Z3
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z2, Z2
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z3, Z3
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z2, Z2
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z3, Z3
 	VMULPS           Z2, Z2, Z4
 	VMULPS           Z3, Z3, Z5
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z6
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z5, Z7
-	VMULPS           Z6, Z2, Z2
-	VMULPS           Z7, Z3, Z3
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z6
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z7
-	VDIVPS           Z6, Z2, Z2
-	VDIVPS           Z7, Z3, Z3
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z2, Z2
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z3, Z3
-	VMOVUPS          (CX), Z4
-	VMOVUPS          64(CX), Z5
-	VMULPS           Z4, Z2, Z2
-	VMULPS           Z5, Z3, Z3
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z4, Z6
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z5, Z7
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z8
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z5, Z9
+	VDIVPS           Z6, Z8, Z4
+	VDIVPS           Z7, Z9, Z5
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z3, Z5
+	VMOVUPS          (CX), Z2
+	VMOVUPS          64(CX), Z3
+	VMULPS           Z2, Z4, Z2
+	VMULPS           Z3, Z5, Z3
 	VADDPS           Z0, Z2, Z0
 	VADDPS           Z1, Z3, Z1
 	VMOVUPS          (AX)(SI*1), Z2
 	VMOVUPS          64(AX)(SI*1), Z3
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z2, Z2
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z3, Z3
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z2, Z2
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z3, Z3
 	VMULPS           Z2, Z2, Z4
 	VMULPS           Z3, Z3, Z5
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z6
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z5, Z7
-	VMULPS           Z6, Z2, Z2
-	VMULPS           Z7, Z3, Z3
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z6
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z7
-	VDIVPS           Z6, Z2, Z2
-	VDIVPS           Z7, Z3, Z3
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z2, Z2
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z3, Z3
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z0, Z4
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z1, Z5
-	VMULPS           Z4, Z4, Z6
-	VMULPS           Z5, Z5, Z7
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z8
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z9
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z7, Z9
-	VMULPS           Z8, Z4, Z4
-	VMULPS           Z9, Z5, Z5
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z8
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z9
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z7, Z9
-	VDIVPS           Z8, Z4, Z4
-	VDIVPS           Z9, Z5, Z5
-	VMULPS           Z4, Z2, Z2
-	VMULPS           Z5, Z3, Z3
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z4, Z6
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z5, Z7
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z8
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z5, Z9
+	VDIVPS           Z6, Z8, Z4
+	VDIVPS           Z7, Z9, Z5
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z3, Z5
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z0, Z2
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z1, Z3
+	VMULPS           Z2, Z2, Z6
+	VMULPS           Z3, Z3, Z7
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z6, Z8
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z7, Z9
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z10
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z7, Z11
+	VDIVPS           Z8, Z10, Z6
+	VDIVPS           Z9, Z11, Z7
+	VMULPS           Z2, Z6, Z2
+	VMULPS           Z3, Z7, Z3
+	VMULPS           Z2, Z4, Z2
+	VMULPS           Z3, Z5, Z3
 	VMOVUPS          Z0, (CX)
 	VMOVUPS          Z1, 64(CX)
 	VMOVUPS          Z2, (DX)
@@ -2366,87 +2273,74 @@ lstmCellAVX512_loop:
 	CMPQ             DI, $0x10
 	JL               lstmCellAVX512_tail
 	VMOVUPS          (AX), Z0
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z0, Z0
 	VMULPS           Z0, Z0, Z1
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z2
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z1, Z2
-	VMULPS           Z2, Z0, Z0
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z2
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z1, Z2
-	VDIVPS           Z2, Z0, Z0
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
-	VMOVUPS          (AX)(BX*2), Z1
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z1, Z1
-	VMULPS           Z1, Z1, Z2
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z2, Z3
-	VMULPS           Z3, Z1, Z1
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
-	VDIVPS           Z3, Z1, Z1
-	VMULPS           Z1, Z0, Z0
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z1, Z2
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z1, Z3
+	VDIVPS           Z2, Z3, Z1
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z0, Z1
+	VMOVUPS          (AX)(BX*2), Z0
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z0, Z0
+	VMULPS           Z0, Z0, Z2
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z2, Z3
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z2, Z4
+	VDIVPS           Z3, Z4, Z2
+	VMULPS           Z0, Z2, Z0
+	VMULPS           Z0, Z1, Z0
 	VMOVUPS          (AX)(BX*1), Z1
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z1, Z1
 	VMULPS           Z1, Z1, Z2
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z3
-	VMULPS           Z3, Z1, Z1
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
-	VDIVPS           Z3, Z1, Z1
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
-	VMOVUPS          (CX), Z2
-	VMULPS           Z2, Z1, Z1
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z2, Z3
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z2, Z4
+	VDIVPS           Z3, Z4, Z2
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z1, Z2
+	VMOVUPS          (CX), Z1
+	VMULPS           Z1, Z2, Z1
 	VADDPS           Z0, Z1, Z0
 	VMOVUPS          (AX)(SI*1), Z1
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z1, Z1
 	VMULPS           Z1, Z1, Z2
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z3
-	VMULPS           Z3, Z1, Z1
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
-	VDIVPS           Z3, Z1, Z1
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z0, Z2
-	VMULPS           Z2, Z2, Z3
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z4
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z3, Z4
-	VMULPS           Z4, Z2, Z2
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z4
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z3, Z4
-	VDIVPS           Z4, Z2, Z2
-	VMULPS           Z2, Z1, Z1
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z2, Z3
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z2, Z4
+	VDIVPS           Z3, Z4, Z2
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z1, Z2
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z0, Z1
+	VMULPS           Z1, Z1, Z3
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z3, Z4
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z3, Z5
+	VDIVPS           Z4, Z5, Z3
+	VMULPS           Z1, Z3, Z1
+	VMULPS           Z1, Z2, Z1
 	VMOVUPS          Z0, (CX)
 	VMOVUPS          Z1, (DX)
 	ADDQ             $0x40, AX
@@ -2462,87 +2356,74 @@ lstmCellAVX512_tail:
 	LEAQ             vmathTailMask<>+0(SB), R8
 	KMOVW            (R8)(DI*2), K1
 	VMOVUPS.Z        (AX), K1, Z0
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z0, Z0
 	VMULPS           Z0, Z0, Z1
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z2
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z1, Z2
-	VMULPS           Z2, Z0, Z0
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z2
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z1, Z2
-	VDIVPS           Z2, Z0, Z0
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
-	VMOVUPS.Z        (AX)(BX*2), K1, Z1
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z1, Z1
-	VMULPS           Z1, Z1, Z2
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z2, Z3
-	VMULPS           Z3, Z1, Z1
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
-	VDIVPS           Z3, Z1, Z1
-	VMULPS           Z1, Z0, Z0
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z1, Z2
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z1, Z3
+	VDIVPS           Z2, Z3, Z1
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z0, Z1
+	VMOVUPS.Z        (AX)(BX*2), K1, Z0
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z0, Z0
+	VMULPS           Z0, Z0, Z2
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z2, Z3
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z2, Z4
+	VDIVPS           Z3, Z4, Z2
+	VMULPS           Z0, Z2, Z0
+	VMULPS           Z0, Z1, Z0
 	VMOVUPS.Z        (AX)(BX*1), K1, Z1
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z1, Z1
 	VMULPS           Z1, Z1, Z2
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z3
-	VMULPS           Z3, Z1, Z1
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
-	VDIVPS           Z3, Z1, Z1
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
-	VMOVUPS.Z        (CX), K1, Z2
-	VMULPS           Z2, Z1, Z1
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z2, Z3
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z2, Z4
+	VDIVPS           Z3, Z4, Z2
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z1, Z2
+	VMOVUPS.Z        (CX), K1, Z1
+	VMULPS           Z1, Z2, Z1
 	VADDPS           Z0, Z1, Z0
 	VMOVUPS.Z        (AX)(SI*1), K1, Z1
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z1, Z1
 	VMULPS           Z1, Z1, Z2
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z3
-	VMULPS           Z3, Z1, Z1
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
-	VDIVPS           Z3, Z1, Z1
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z0, Z2
-	VMULPS           Z2, Z2, Z3
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z4
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z3, Z4
-	VMULPS           Z4, Z2, Z2
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z4
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z3, Z4
-	VDIVPS           Z4, Z2, Z2
-	VMULPS           Z2, Z1, Z1
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z2, Z3
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z2, Z4
+	VDIVPS           Z3, Z4, Z2
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z1, Z2
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z0, Z1
+	VMULPS           Z1, Z1, Z3
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z3, Z4
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z5
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z3, Z5
+	VDIVPS           Z4, Z5, Z3
+	VMULPS           Z1, Z3, Z1
+	VMULPS           Z1, Z2, Z1
 	VMOVUPS          Z0, K1, (CX)
 	VMOVUPS          Z1, K1, (DX)
 
@@ -2632,112 +2513,102 @@ lstmStepAVX512_pipe:
 	MOVQ             h+16(FP), BP
 	VMOVUPS          (R12), Z8
 	VMOVUPS          64(R12), Z9
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z8, Z8
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z9, Z9
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z8, Z8
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z9, Z9
 	VMULPS           Z8, Z8, Z10
 	VMULPS           Z9, Z9, Z11
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z12
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z13
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z10, Z12
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z11, Z13
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z10, Z12
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z11, Z13
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z10, Z12
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z11, Z13
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z10, Z12
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z11, Z13
-	VMULPS           Z12, Z8, Z8
-	VMULPS           Z13, Z9, Z9
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z12
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z13
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z10, Z12
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z11, Z13
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z10, Z12
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z11, Z13
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z10, Z12
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z11, Z13
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z10, Z12
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z11, Z13
-	VDIVPS           Z12, Z8, Z8
-	VDIVPS           Z13, Z9, Z9
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z8, Z8
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z9, Z9
-	VBROADCASTSS     (BP), Z10
-	VFMADD231PS      (R15), Z10, Z0
-	VFMADD231PS      64(R15), Z10, Z1
-	VFMADD231PS      (R15)(SI*1), Z10, Z2
-	VFMADD231PS      64(R15)(SI*1), Z10, Z3
-	VFMADD231PS      (R15)(SI*2), Z10, Z4
-	VFMADD231PS      64(R15)(SI*2), Z10, Z5
-	VFMADD231PS      (R15)(DI*1), Z10, Z6
-	VFMADD231PS      64(R15)(DI*1), Z10, Z7
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z10, Z12
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z11, Z13
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z14
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z15
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z11, Z15
+	VDIVPS           Z12, Z14, Z10
+	VDIVPS           Z13, Z15, Z11
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z9, Z11
+	VBROADCASTSS     (BP), Z8
+	VFMADD231PS      (R15), Z8, Z0
+	VFMADD231PS      64(R15), Z8, Z1
+	VFMADD231PS      (R15)(SI*1), Z8, Z2
+	VFMADD231PS      64(R15)(SI*1), Z8, Z3
+	VFMADD231PS      (R15)(SI*2), Z8, Z4
+	VFMADD231PS      64(R15)(SI*2), Z8, Z5
+	VFMADD231PS      (R15)(DI*1), Z8, Z6
+	VFMADD231PS      64(R15)(DI*1), Z8, Z7
 	ADDQ             R8, R15
 	ADDQ             R9, BP
-	VBROADCASTSS     (BP), Z10
-	VFMADD231PS      (R15), Z10, Z0
-	VFMADD231PS      64(R15), Z10, Z1
-	VFMADD231PS      (R15)(SI*1), Z10, Z2
-	VFMADD231PS      64(R15)(SI*1), Z10, Z3
-	VFMADD231PS      (R15)(SI*2), Z10, Z4
-	VFMADD231PS      64(R15)(SI*2), Z10, Z5
-	VFMADD231PS      (R15)(DI*1), Z10, Z6
-	VFMADD231PS      64(R15)(DI*1), Z10, Z7
+	VBROADCASTSS     (BP), Z8
+	VFMADD231PS      (R15), Z8, Z0
+	VFMADD231PS      64(R15), Z8, Z1
+	VFMADD231PS      (R15)(SI*1), Z8, Z2
+	VFMADD231PS      64(R15)(SI*1), Z8, Z3
+	VFMADD231PS      (R15)(SI*2), Z8, Z4
+	VFMADD231PS      64(R15)(SI*2), Z8, Z5
+	VFMADD231PS      (R15)(DI*1), Z8, Z6
+	VFMADD231PS      64(R15)(DI*1), Z8, Z7
 	ADDQ             R8, R15
 	ADDQ             R9, BP
-	VBROADCASTSS     (BP), Z10
-	VFMADD231PS      (R15), Z10, Z0
-	VFMADD231PS      64(R15), Z10, Z1
-	VFMADD231PS      (R15)(SI*1), Z10, Z2
-	VFMADD231PS      64(R15)(SI*1), Z10, Z3
-	VFMADD231PS      (R15)(SI*2), Z10, Z4
-	VFMADD231PS      64(R15)(SI*2), Z10, Z5
-	VFMADD231PS      (R15)(DI*1), Z10, Z6
-	VFMADD231PS      64(R15)(DI*1), Z10, Z7
+	VBROADCASTSS     (BP), Z8
+	VFMADD231PS      (R15), Z8, Z0
+	VFMADD231PS      64(R15), Z8, Z1
+	VFMADD231PS      (R15)(SI*1), Z8, Z2
+	VFMADD231PS      64(R15)(SI*1), Z8, Z3
+	VFMADD231PS      (R15)(SI*2), Z8, Z4
+	VFMADD231PS      64(R15)(SI*2), Z8, Z5
+	VFMADD231PS      (R15)(DI*1), Z8, Z6
+	VFMADD231PS      64(R15)(DI*1), Z8, Z7
 	ADDQ             R8, R15
 	ADDQ             R9, BP
-	VBROADCASTSS     (BP), Z10
-	VFMADD231PS      (R15), Z10, Z0
-	VFMADD231PS      64(R15), Z10, Z1
-	VFMADD231PS      (R15)(SI*1), Z10, Z2
-	VFMADD231PS      64(R15)(SI*1), Z10, Z3
-	VFMADD231PS      (R15)(SI*2), Z10, Z4
-	VFMADD231PS      64(R15)(SI*2), Z10, Z5
-	VFMADD231PS      (R15)(DI*1), Z10, Z6
-	VFMADD231PS      64(R15)(DI*1), Z10, Z7
+	VBROADCASTSS     (BP), Z8
+	VFMADD231PS      (R15), Z8, Z0
+	VFMADD231PS      64(R15), Z8, Z1
+	VFMADD231PS      (R15)(SI*1), Z8, Z2
+	VFMADD231PS      64(R15)(SI*1), Z8, Z3
+	VFMADD231PS      (R15)(SI*2), Z8, Z4
+	VFMADD231PS      64(R15)(SI*2), Z8, Z5
+	VFMADD231PS      (R15)(DI*1), Z8, Z6
+	VFMADD231PS      64(R15)(DI*1), Z8, Z7
 	ADDQ             R8, R15
 	ADDQ             R9, BP
-	VMOVUPS          (R12)(SI*2), Z10
-	VMOVUPS          64(R12)(SI*2), Z11
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z10, Z10
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z11, Z11
-	VMULPS           Z10, Z10, Z12
-	VMULPS           Z11, Z11, Z13
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z14
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z15
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z13, Z15
-	VMULPS           Z14, Z10, Z10
-	VMULPS           Z15, Z11, Z11
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z14
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z15
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z13, Z15
-	VDIVPS           Z14, Z10, Z10
-	VDIVPS           Z15, Z11, Z11
-	VMULPS           Z10, Z8, Z8
-	VMULPS           Z11, Z9, Z9
+	VMOVUPS          (R12)(SI*2), Z8
+	VMOVUPS          64(R12)(SI*2), Z9
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z8, Z8
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z9, Z9
+	VMULPS           Z8, Z8, Z12
+	VMULPS           Z9, Z9, Z13
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z12, Z14
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z13, Z15
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z16
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z17
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z13, Z17
+	VDIVPS           Z14, Z16, Z12
+	VDIVPS           Z15, Z17, Z13
+	VMULPS           Z8, Z12, Z8
+	VMULPS           Z9, Z13, Z9
+	VMULPS           Z8, Z10, Z8
+	VMULPS           Z9, Z11, Z9
 	VBROADCASTSS     (BP), Z10
 	VFMADD231PS      (R15), Z10, Z0
 	VFMADD231PS      64(R15), Z10, Z1
@@ -2784,40 +2655,34 @@ lstmStepAVX512_pipe:
 	ADDQ             R9, BP
 	VMOVUPS          (R12)(SI*1), Z10
 	VMOVUPS          64(R12)(SI*1), Z11
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z10, Z10
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z11, Z11
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z10, Z10
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z11, Z11
 	VMULPS           Z10, Z10, Z12
 	VMULPS           Z11, Z11, Z13
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z14
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z15
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z13, Z15
-	VMULPS           Z14, Z10, Z10
-	VMULPS           Z15, Z11, Z11
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z14
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z15
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z13, Z15
-	VDIVPS           Z14, Z10, Z10
-	VDIVPS           Z15, Z11, Z11
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z10, Z10
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z11, Z11
-	VMOVUPS          (R13), Z12
-	VMOVUPS          64(R13), Z13
-	VMULPS           Z12, Z10, Z10
-	VMULPS           Z13, Z11, Z11
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z12, Z14
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z13, Z15
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z16
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z17
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z13, Z17
+	VDIVPS           Z14, Z16, Z12
+	VDIVPS           Z15, Z17, Z13
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z11, Z13
+	VMOVUPS          (R13), Z10
+	VMOVUPS          64(R13), Z11
+	VMULPS           Z10, Z12, Z10
+	VMULPS           Z11, Z13, Z11
 	VADDPS           Z8, Z10, Z8
 	VADDPS           Z9, Z11, Z9
 	VBROADCASTSS     (BP), Z10
@@ -2866,110 +2731,100 @@ lstmStepAVX512_pipe:
 	ADDQ             R9, BP
 	VMOVUPS          (R12)(DI*1), Z10
 	VMOVUPS          64(R12)(DI*1), Z11
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z10, Z10
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z11, Z11
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z10, Z10
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z11, Z11
 	VMULPS           Z10, Z10, Z12
 	VMULPS           Z11, Z11, Z13
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z14
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z15
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z13, Z15
-	VMULPS           Z14, Z10, Z10
-	VMULPS           Z15, Z11, Z11
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z14
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z15
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z13, Z15
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z13, Z15
-	VDIVPS           Z14, Z10, Z10
-	VDIVPS           Z15, Z11, Z11
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z10, Z10
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z11, Z11
-	VBROADCASTSS     (BP), Z12
-	VFMADD231PS      (R15), Z12, Z0
-	VFMADD231PS      64(R15), Z12, Z1
-	VFMADD231PS      (R15)(SI*1), Z12, Z2
-	VFMADD231PS      64(R15)(SI*1), Z12, Z3
-	VFMADD231PS      (R15)(SI*2), Z12, Z4
-	VFMADD231PS      64(R15)(SI*2), Z12, Z5
-	VFMADD231PS      (R15)(DI*1), Z12, Z6
-	VFMADD231PS      64(R15)(DI*1), Z12, Z7
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z12, Z14
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z13, Z15
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z16
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z17
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z13, Z17
+	VDIVPS           Z14, Z16, Z12
+	VDIVPS           Z15, Z17, Z13
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z11, Z13
+	VBROADCASTSS     (BP), Z10
+	VFMADD231PS      (R15), Z10, Z0
+	VFMADD231PS      64(R15), Z10, Z1
+	VFMADD231PS      (R15)(SI*1), Z10, Z2
+	VFMADD231PS      64(R15)(SI*1), Z10, Z3
+	VFMADD231PS      (R15)(SI*2), Z10, Z4
+	VFMADD231PS      64(R15)(SI*2), Z10, Z5
+	VFMADD231PS      (R15)(DI*1), Z10, Z6
+	VFMADD231PS      64(R15)(DI*1), Z10, Z7
 	ADDQ             R8, R15
 	ADDQ             R9, BP
-	VBROADCASTSS     (BP), Z12
-	VFMADD231PS      (R15), Z12, Z0
-	VFMADD231PS      64(R15), Z12, Z1
-	VFMADD231PS      (R15)(SI*1), Z12, Z2
-	VFMADD231PS      64(R15)(SI*1), Z12, Z3
-	VFMADD231PS      (R15)(SI*2), Z12, Z4
-	VFMADD231PS      64(R15)(SI*2), Z12, Z5
-	VFMADD231PS      (R15)(DI*1), Z12, Z6
-	VFMADD231PS      64(R15)(DI*1), Z12, Z7
+	VBROADCASTSS     (BP), Z10
+	VFMADD231PS      (R15), Z10, Z0
+	VFMADD231PS      64(R15), Z10, Z1
+	VFMADD231PS      (R15)(SI*1), Z10, Z2
+	VFMADD231PS      64(R15)(SI*1), Z10, Z3
+	VFMADD231PS      (R15)(SI*2), Z10, Z4
+	VFMADD231PS      64(R15)(SI*2), Z10, Z5
+	VFMADD231PS      (R15)(DI*1), Z10, Z6
+	VFMADD231PS      64(R15)(DI*1), Z10, Z7
 	ADDQ             R8, R15
 	ADDQ             R9, BP
-	VBROADCASTSS     (BP), Z12
-	VFMADD231PS      (R15), Z12, Z0
-	VFMADD231PS      64(R15), Z12, Z1
-	VFMADD231PS      (R15)(SI*1), Z12, Z2
-	VFMADD231PS      64(R15)(SI*1), Z12, Z3
-	VFMADD231PS      (R15)(SI*2), Z12, Z4
-	VFMADD231PS      64(R15)(SI*2), Z12, Z5
-	VFMADD231PS      (R15)(DI*1), Z12, Z6
-	VFMADD231PS      64(R15)(DI*1), Z12, Z7
+	VBROADCASTSS     (BP), Z10
+	VFMADD231PS      (R15), Z10, Z0
+	VFMADD231PS      64(R15), Z10, Z1
+	VFMADD231PS      (R15)(SI*1), Z10, Z2
+	VFMADD231PS      64(R15)(SI*1), Z10, Z3
+	VFMADD231PS      (R15)(SI*2), Z10, Z4
+	VFMADD231PS      64(R15)(SI*2), Z10, Z5
+	VFMADD231PS      (R15)(DI*1), Z10, Z6
+	VFMADD231PS      64(R15)(DI*1), Z10, Z7
 	ADDQ             R8, R15
 	ADDQ             R9, BP
-	VBROADCASTSS     (BP), Z12
-	VFMADD231PS      (R15), Z12, Z0
-	VFMADD231PS      64(R15), Z12, Z1
-	VFMADD231PS      (R15)(SI*1), Z12, Z2
-	VFMADD231PS      64(R15)(SI*1), Z12, Z3
-	VFMADD231PS      (R15)(SI*2), Z12, Z4
-	VFMADD231PS      64(R15)(SI*2), Z12, Z5
-	VFMADD231PS      (R15)(DI*1), Z12, Z6
-	VFMADD231PS      64(R15)(DI*1), Z12, Z7
+	VBROADCASTSS     (BP), Z10
+	VFMADD231PS      (R15), Z10, Z0
+	VFMADD231PS      64(R15), Z10, Z1
+	VFMADD231PS      (R15)(SI*1), Z10, Z2
+	VFMADD231PS      64(R15)(SI*1), Z10, Z3
+	VFMADD231PS      (R15)(SI*2), Z10, Z4
+	VFMADD231PS      64(R15)(SI*2), Z10, Z5
+	VFMADD231PS      (R15)(DI*1), Z10, Z6
+	VFMADD231PS      64(R15)(DI*1), Z10, Z7
 	ADDQ             R8, R15
 	ADDQ             R9, BP
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z8, Z12
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z9, Z13
-	VMULPS           Z12, Z12, Z14
-	VMULPS           Z13, Z13, Z15
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z16
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z17
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z14, Z16
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z15, Z17
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z14, Z16
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z15, Z17
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z14, Z16
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z15, Z17
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z14, Z16
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z15, Z17
-	VMULPS           Z16, Z12, Z12
-	VMULPS           Z17, Z13, Z13
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z16
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z17
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z14, Z16
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z15, Z17
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z14, Z16
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z15, Z17
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z14, Z16
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z15, Z17
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z14, Z16
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z15, Z17
-	VDIVPS           Z16, Z12, Z12
-	VDIVPS           Z17, Z13, Z13
-	VMULPS           Z12, Z10, Z10
-	VMULPS           Z13, Z11, Z11
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z8, Z10
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z9, Z11
+	VMULPS           Z10, Z10, Z14
+	VMULPS           Z11, Z11, Z15
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z14, Z16
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z15, Z17
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z14, Z16
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z15, Z17
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z14, Z16
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z15, Z17
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z14, Z16
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z15, Z17
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z18
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z19
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z15, Z19
+	VDIVPS           Z16, Z18, Z14
+	VDIVPS           Z17, Z19, Z15
+	VMULPS           Z10, Z14, Z10
+	VMULPS           Z11, Z15, Z11
+	VMULPS           Z10, Z12, Z10
+	VMULPS           Z11, Z13, Z11
 	VMOVUPS          Z8, (R13)
 	VMOVUPS          Z9, 64(R13)
 	VMOVUPS          Z10, (R14)
@@ -3016,168 +2871,142 @@ lstmStepAVX512_pipe_k:
 lstmStepAVX512_drain:
 	VMOVUPS          (R12), Z0
 	VMOVUPS          64(R12), Z1
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z0, Z0
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z1, Z1
 	VMULPS           Z0, Z0, Z2
 	VMULPS           Z1, Z1, Z3
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z4
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z3, Z5
-	VMULPS           Z4, Z0, Z0
-	VMULPS           Z5, Z1, Z1
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z4
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z3, Z5
-	VDIVPS           Z4, Z0, Z0
-	VDIVPS           Z5, Z1, Z1
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
-	VMOVUPS          (R12)(SI*2), Z2
-	VMOVUPS          64(R12)(SI*2), Z3
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z2, Z2
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z3, Z3
-	VMULPS           Z2, Z2, Z4
-	VMULPS           Z3, Z3, Z5
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z6
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z5, Z7
-	VMULPS           Z6, Z2, Z2
-	VMULPS           Z7, Z3, Z3
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z6
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z7
-	VDIVPS           Z6, Z2, Z2
-	VDIVPS           Z7, Z3, Z3
-	VMULPS           Z2, Z0, Z0
-	VMULPS           Z3, Z1, Z1
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z2, Z4
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z3, Z5
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z6
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z3, Z7
+	VDIVPS           Z4, Z6, Z2
+	VDIVPS           Z5, Z7, Z3
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z1, Z3
+	VMOVUPS          (R12)(SI*2), Z0
+	VMOVUPS          64(R12)(SI*2), Z1
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z1, Z1
+	VMULPS           Z0, Z0, Z4
+	VMULPS           Z1, Z1, Z5
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z4, Z6
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z5, Z7
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z8
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z5, Z9
+	VDIVPS           Z6, Z8, Z4
+	VDIVPS           Z7, Z9, Z5
+	VMULPS           Z0, Z4, Z0
+	VMULPS           Z1, Z5, Z1
+	VMULPS           Z0, Z2, Z0
+	VMULPS           Z1, Z3, Z1
 	VMOVUPS          (R12)(SI*1), Z2
 	VMOVUPS          64(R12)(SI*1), Z3
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z2, Z2
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z3, Z3
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z2, Z2
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z3, Z3
 	VMULPS           Z2, Z2, Z4
 	VMULPS           Z3, Z3, Z5
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z6
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z5, Z7
-	VMULPS           Z6, Z2, Z2
-	VMULPS           Z7, Z3, Z3
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z6
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z7
-	VDIVPS           Z6, Z2, Z2
-	VDIVPS           Z7, Z3, Z3
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z2, Z2
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z3, Z3
-	VMOVUPS          (R13), Z4
-	VMOVUPS          64(R13), Z5
-	VMULPS           Z4, Z2, Z2
-	VMULPS           Z5, Z3, Z3
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z4, Z6
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z5, Z7
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z8
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z5, Z9
+	VDIVPS           Z6, Z8, Z4
+	VDIVPS           Z7, Z9, Z5
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z3, Z5
+	VMOVUPS          (R13), Z2
+	VMOVUPS          64(R13), Z3
+	VMULPS           Z2, Z4, Z2
+	VMULPS           Z3, Z5, Z3
 	VADDPS           Z0, Z2, Z0
 	VADDPS           Z1, Z3, Z1
 	VMOVUPS          (R12)(DI*1), Z2
 	VMOVUPS          64(R12)(DI*1), Z3
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z2, Z2
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z3, Z3
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z2, Z2
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z3, Z3
 	VMULPS           Z2, Z2, Z4
 	VMULPS           Z3, Z3, Z5
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z6
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z5, Z7
-	VMULPS           Z6, Z2, Z2
-	VMULPS           Z7, Z3, Z3
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z6
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z7
-	VDIVPS           Z6, Z2, Z2
-	VDIVPS           Z7, Z3, Z3
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z2, Z2
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z3, Z3
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z0, Z4
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z1, Z5
-	VMULPS           Z4, Z4, Z6
-	VMULPS           Z5, Z5, Z7
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z8
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z9
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z7, Z9
-	VMULPS           Z8, Z4, Z4
-	VMULPS           Z9, Z5, Z5
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z8
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z9
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z7, Z9
-	VDIVPS           Z8, Z4, Z4
-	VDIVPS           Z9, Z5, Z5
-	VMULPS           Z4, Z2, Z2
-	VMULPS           Z5, Z3, Z3
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z4, Z6
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z5, Z7
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z8
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z5, Z9
+	VDIVPS           Z6, Z8, Z4
+	VDIVPS           Z7, Z9, Z5
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z3, Z5
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z0, Z2
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z1, Z3
+	VMULPS           Z2, Z2, Z6
+	VMULPS           Z3, Z3, Z7
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z6, Z8
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z7, Z9
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z10
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z7, Z11
+	VDIVPS           Z8, Z10, Z6
+	VDIVPS           Z9, Z11, Z7
+	VMULPS           Z2, Z6, Z2
+	VMULPS           Z3, Z7, Z3
+	VMULPS           Z2, Z4, Z2
+	VMULPS           Z3, Z5, Z3
 	VMOVUPS          Z0, (R13)
 	VMOVUPS          Z1, 64(R13)
 	VMOVUPS          Z2, (R14)
@@ -3205,84 +3034,71 @@ lstmStepAVX512_loop_k:
 	ADDQ             R9, R13
 	DECQ             R14
 	JNZ              lstmStepAVX512_loop_k
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z0, Z4
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z0, Z4
 	VMULPS           Z4, Z4, Z5
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z6
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z5, Z6
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z5, Z6
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z5, Z6
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z5, Z6
-	VMULPS           Z6, Z4, Z4
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z6
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z5, Z6
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z5, Z6
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z5, Z6
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z6
-	VDIVPS           Z6, Z4, Z4
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z4, Z4
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z2, Z5
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z5, Z6
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z5, Z6
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z5, Z6
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z5, Z6
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z5, Z7
+	VDIVPS           Z6, Z7, Z5
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z4, Z5
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z2, Z4
+	VMULPS           Z4, Z4, Z6
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z6, Z7
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z8
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z6, Z8
+	VDIVPS           Z7, Z8, Z6
+	VMULPS           Z4, Z6, Z4
+	VMULPS           Z4, Z5, Z4
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z1, Z5
 	VMULPS           Z5, Z5, Z6
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z6, Z7
-	VMULPS           Z7, Z5, Z5
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z6, Z7
-	VDIVPS           Z7, Z5, Z5
-	VMULPS           Z5, Z4, Z4
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z5
-	VMULPS           Z5, Z5, Z6
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z6, Z7
-	VMULPS           Z7, Z5, Z5
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z6, Z7
-	VDIVPS           Z7, Z5, Z5
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z5, Z5
-	VMOVUPS          (BX), Z6
-	VMULPS           Z6, Z5, Z5
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z6, Z7
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z8
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z6, Z8
+	VDIVPS           Z7, Z8, Z6
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z5, Z6
+	VMOVUPS          (BX), Z5
+	VMULPS           Z5, Z6, Z5
 	VADDPS           Z4, Z5, Z4
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z3, Z5
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z3, Z5
 	VMULPS           Z5, Z5, Z6
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z6, Z7
-	VMULPS           Z7, Z5, Z5
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z6, Z7
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z6, Z7
-	VDIVPS           Z7, Z5, Z5
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z5, Z5
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z4, Z6
-	VMULPS           Z6, Z6, Z7
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z8
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z7, Z8
-	VMULPS           Z8, Z6, Z6
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z8
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z7, Z8
-	VDIVPS           Z8, Z6, Z6
-	VMULPS           Z6, Z5, Z5
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z6, Z7
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z8
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z6, Z8
+	VDIVPS           Z7, Z8, Z6
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z5, Z6
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z4, Z5
+	VMULPS           Z5, Z5, Z7
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z7, Z8
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z7, Z9
+	VDIVPS           Z8, Z9, Z7
+	VMULPS           Z5, Z7, Z5
+	VMULPS           Z5, Z6, Z5
 	VMOVUPS          Z4, (BX)
 	VMOVUPS          Z5, (DX)
 	VMOVUPS          Z0, (AX)
@@ -3319,75 +3135,67 @@ gruCellAVX2_loop:
 	VMOVUPS     (DX), Y2
 	VADDPS      Y2, Y1, Y1
 	VADDPS      Y1, Y0, Y0
-	VMOVUPS     vmathC41900000<>+0(SB), Y1
+	VMOVUPS     vmathC41800000<>+0(SB), Y1
 	VMINPS      Y0, Y1, Y0
-	VMOVUPS     vmathCc1900000<>+0(SB), Y1
+	VMOVUPS     vmathCc1800000<>+0(SB), Y1
 	VMAXPS      Y0, Y1, Y0
 	VMULPS      Y0, Y0, Y1
-	VMOVUPS     vmathC2d628072<>+0(SB), Y2
-	VFMADD213PS vmathC33abbac6<>+0(SB), Y1, Y2
-	VFMADD213PS vmathC38647f10<>+0(SB), Y1, Y2
-	VFMADD213PS vmathC3c08f106<>+0(SB), Y1, Y2
-	VFMADD213PS vmathC3e7ffffe<>+0(SB), Y1, Y2
-	VMULPS      Y2, Y0, Y0
-	VMOVUPS     vmathC314ec40b<>+0(SB), Y2
-	VFMADD213PS vmathC36ab83b2<>+0(SB), Y1, Y2
-	VFMADD213PS vmathC3ad3b286<>+0(SB), Y1, Y2
-	VFMADD213PS vmathC3def2322<>+0(SB), Y1, Y2
-	VFMADD213PS vmathC3f800000<>+0(SB), Y1, Y2
-	VDIVPS      Y2, Y0, Y0
-	VADDPS      vmathC3f000000<>+0(SB), Y0, Y0
-	VMOVUPS     (AX)(SI*1), Y1
+	VADDPS      vmathC45747972<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC49bf7c76<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC4ce8e80a<>+0(SB), Y1, Y2
+	VFMADD213PS vmathC4e7bcef4<>+0(SB), Y1, Y2
+	VMOVUPS     vmathC423aa61e<>+0(SB), Y3
+	VFMADD213PS vmathC473d723a<>+0(SB), Y1, Y3
+	VFMADD213PS vmathC4b021216<>+0(SB), Y1, Y3
+	VFMADD213PS vmathC4d7bcee9<>+0(SB), Y1, Y3
+	VDIVPS      Y2, Y3, Y1
+	VFMADD213PS vmathC3f000000<>+0(SB), Y0, Y1
+	VMOVUPS     (AX)(SI*1), Y0
 	VMOVUPS     (CX)(SI*1), Y2
 	VMOVUPS     (DX)(SI*1), Y3
 	VADDPS      Y3, Y2, Y2
-	VADDPS      Y2, Y1, Y1
-	VMOVUPS     vmathC41900000<>+0(SB), Y2
-	VMINPS      Y1, Y2, Y1
-	VMOVUPS     vmathCc1900000<>+0(SB), Y2
-	VMAXPS      Y1, Y2, Y1
-	VMULPS      Y1, Y1, Y2
-	VMOVUPS     vmathC2d628072<>+0(SB), Y3
-	VFMADD213PS vmathC33abbac6<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC38647f10<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3c08f106<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3e7ffffe<>+0(SB), Y2, Y3
-	VMULPS      Y3, Y1, Y1
-	VMOVUPS     vmathC314ec40b<>+0(SB), Y3
-	VFMADD213PS vmathC36ab83b2<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3ad3b286<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3def2322<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3f800000<>+0(SB), Y2, Y3
-	VDIVPS      Y3, Y1, Y1
-	VADDPS      vmathC3f000000<>+0(SB), Y1, Y1
-	VMOVUPS     (AX)(SI*2), Y2
+	VADDPS      Y2, Y0, Y0
+	VMOVUPS     vmathC41800000<>+0(SB), Y2
+	VMINPS      Y0, Y2, Y0
+	VMOVUPS     vmathCc1800000<>+0(SB), Y2
+	VMAXPS      Y0, Y2, Y0
+	VMULPS      Y0, Y0, Y2
+	VADDPS      vmathC45747972<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC49bf7c76<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC4ce8e80a<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC4e7bcef4<>+0(SB), Y2, Y3
+	VMOVUPS     vmathC423aa61e<>+0(SB), Y4
+	VFMADD213PS vmathC473d723a<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC4b021216<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC4d7bcee9<>+0(SB), Y2, Y4
+	VDIVPS      Y3, Y4, Y2
+	VFMADD213PS vmathC3f000000<>+0(SB), Y0, Y2
+	VMOVUPS     (AX)(SI*2), Y0
 	VMOVUPS     (CX)(SI*2), Y3
 	VMOVUPS     (DX)(SI*2), Y4
 	VADDPS      Y4, Y3, Y3
-	VMULPS      Y3, Y1, Y1
-	VADDPS      Y1, Y2, Y1
-	VMOVUPS     vmathC41100000<>+0(SB), Y2
-	VMINPS      Y1, Y2, Y1
-	VMOVUPS     vmathCc1100000<>+0(SB), Y2
-	VMAXPS      Y1, Y2, Y1
-	VMULPS      Y1, Y1, Y2
-	VMOVUPS     vmathC32628072<>+0(SB), Y3
-	VFMADD213PS vmathC37abbac6<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3b647f10<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3e08f106<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3f7ffffe<>+0(SB), Y2, Y3
-	VMULPS      Y3, Y1, Y1
-	VMOVUPS     vmathC354ec40b<>+0(SB), Y3
-	VFMADD213PS vmathC39ab83b2<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3cd3b286<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3eef2322<>+0(SB), Y2, Y3
-	VFMADD213PS vmathC3f800000<>+0(SB), Y2, Y3
-	VDIVPS      Y3, Y1, Y1
+	VMULPS      Y3, Y2, Y2
+	VADDPS      Y2, Y0, Y0
+	VMOVUPS     vmathC41000000<>+0(SB), Y2
+	VMINPS      Y0, Y2, Y0
+	VMOVUPS     vmathCc1000000<>+0(SB), Y2
+	VMAXPS      Y0, Y2, Y0
+	VMULPS      Y0, Y0, Y2
+	VADDPS      vmathC44747972<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC47bf7c76<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC49e8e80a<>+0(SB), Y2, Y3
+	VFMADD213PS vmathC4a7bcef4<>+0(SB), Y2, Y3
+	VMOVUPS     vmathC423aa61e<>+0(SB), Y4
+	VFMADD213PS vmathC463d723a<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC49021216<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC4a7bcee9<>+0(SB), Y2, Y4
+	VDIVPS      Y3, Y4, Y2
+	VMULPS      Y0, Y2, Y0
 	VMOVUPS     vmathC3f800000<>+0(SB), Y2
 	VMOVUPS     (BX), Y3
-	VMULPS      Y3, Y0, Y3
-	VSUBPS      Y0, Y2, Y0
-	VMULPS      Y1, Y0, Y0
+	VMULPS      Y3, Y1, Y3
+	VSUBPS      Y1, Y2, Y1
+	VMULPS      Y0, Y1, Y0
 	VADDPS      Y0, Y3, Y0
 	VMOVUPS     Y0, (BX)
 	ADDQ        $0x20, AX
@@ -3425,126 +3233,110 @@ gruCellAVX512_wide:
 	VADDPS           Z5, Z3, Z3
 	VADDPS           Z2, Z0, Z0
 	VADDPS           Z3, Z1, Z1
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z0, Z0
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z1, Z1
 	VMULPS           Z0, Z0, Z2
 	VMULPS           Z1, Z1, Z3
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z4
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z3, Z5
-	VMULPS           Z4, Z0, Z0
-	VMULPS           Z5, Z1, Z1
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z4
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z5
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z3, Z5
-	VDIVPS           Z4, Z0, Z0
-	VDIVPS           Z5, Z1, Z1
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
-	VMOVUPS          (AX)(SI*1), Z2
-	VMOVUPS          64(AX)(SI*1), Z3
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z2, Z4
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z3, Z5
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z6
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z3, Z7
+	VDIVPS           Z4, Z6, Z2
+	VDIVPS           Z5, Z7, Z3
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z1, Z3
+	VMOVUPS          (AX)(SI*1), Z0
+	VMOVUPS          64(AX)(SI*1), Z1
 	VMOVUPS          (CX)(SI*1), Z4
 	VMOVUPS          64(CX)(SI*1), Z5
 	VMOVUPS          (DX)(SI*1), Z6
 	VMOVUPS          64(DX)(SI*1), Z7
 	VADDPS           Z6, Z4, Z4
 	VADDPS           Z7, Z5, Z5
-	VADDPS           Z4, Z2, Z2
-	VADDPS           Z5, Z3, Z3
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z2, Z2
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z3, Z3
-	VMULPS           Z2, Z2, Z4
-	VMULPS           Z3, Z3, Z5
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z6
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z5, Z7
-	VMULPS           Z6, Z2, Z2
-	VMULPS           Z7, Z3, Z3
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z6
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z7
-	VDIVPS           Z6, Z2, Z2
-	VDIVPS           Z7, Z3, Z3
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z2, Z2
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z3, Z3
-	VMOVUPS          (AX)(SI*2), Z4
-	VMOVUPS          64(AX)(SI*2), Z5
+	VADDPS           Z4, Z0, Z0
+	VADDPS           Z5, Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z1, Z1
+	VMULPS           Z0, Z0, Z4
+	VMULPS           Z1, Z1, Z5
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z4, Z6
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z5, Z7
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z8
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z5, Z9
+	VDIVPS           Z6, Z8, Z4
+	VDIVPS           Z7, Z9, Z5
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z1, Z5
+	VMOVUPS          (AX)(SI*2), Z0
+	VMOVUPS          64(AX)(SI*2), Z1
 	VMOVUPS          (CX)(SI*2), Z6
 	VMOVUPS          64(CX)(SI*2), Z7
 	VMOVUPS          (DX)(SI*2), Z8
 	VMOVUPS          64(DX)(SI*2), Z9
 	VADDPS           Z8, Z6, Z6
 	VADDPS           Z9, Z7, Z7
-	VMULPS           Z6, Z2, Z2
-	VMULPS           Z7, Z3, Z3
-	VADDPS           Z2, Z4, Z2
-	VADDPS           Z3, Z5, Z3
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z2, Z2
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z3, Z3
-	VMULPS           Z2, Z2, Z4
-	VMULPS           Z3, Z3, Z5
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z6
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z5, Z7
-	VMULPS           Z6, Z2, Z2
-	VMULPS           Z7, Z3, Z3
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z6
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z5, Z7
-	VDIVPS           Z6, Z2, Z2
-	VDIVPS           Z7, Z3, Z3
+	VMULPS           Z6, Z4, Z4
+	VMULPS           Z7, Z5, Z5
+	VADDPS           Z4, Z0, Z0
+	VADDPS           Z5, Z1, Z1
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z1, Z1
+	VMULPS           Z0, Z0, Z4
+	VMULPS           Z1, Z1, Z5
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z4, Z6
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z5, Z7
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z8
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z9
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z5, Z9
+	VDIVPS           Z6, Z8, Z4
+	VDIVPS           Z7, Z9, Z5
+	VMULPS           Z0, Z4, Z0
+	VMULPS           Z1, Z5, Z1
 	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
 	VBROADCASTSS     vmathC3f800000<>+0(SB), Z5
 	VMOVUPS          (BX), Z6
 	VMOVUPS          64(BX), Z7
-	VMULPS           Z6, Z0, Z6
-	VMULPS           Z7, Z1, Z7
-	VSUBPS           Z0, Z4, Z0
-	VSUBPS           Z1, Z5, Z1
-	VMULPS           Z2, Z0, Z0
-	VMULPS           Z3, Z1, Z1
+	VMULPS           Z6, Z2, Z6
+	VMULPS           Z7, Z3, Z7
+	VSUBPS           Z2, Z4, Z2
+	VSUBPS           Z3, Z5, Z3
+	VMULPS           Z0, Z2, Z0
+	VMULPS           Z1, Z3, Z1
 	VADDPS           Z0, Z6, Z0
 	VADDPS           Z1, Z7, Z1
 	VMOVUPS          Z0, (BX)
@@ -3564,66 +3356,58 @@ gruCellAVX512_loop:
 	VMOVUPS          (DX), Z2
 	VADDPS           Z2, Z1, Z1
 	VADDPS           Z1, Z0, Z0
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z0, Z0
 	VMULPS           Z0, Z0, Z1
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z2
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z1, Z2
-	VMULPS           Z2, Z0, Z0
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z2
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z1, Z2
-	VDIVPS           Z2, Z0, Z0
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
-	VMOVUPS          (AX)(SI*1), Z1
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z1, Z2
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z1, Z3
+	VDIVPS           Z2, Z3, Z1
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z0, Z1
+	VMOVUPS          (AX)(SI*1), Z0
 	VMOVUPS          (CX)(SI*1), Z2
 	VMOVUPS          (DX)(SI*1), Z3
 	VADDPS           Z3, Z2, Z2
-	VADDPS           Z2, Z1, Z1
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
-	VMULPS           Z1, Z1, Z2
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z3
-	VMULPS           Z3, Z1, Z1
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
-	VDIVPS           Z3, Z1, Z1
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
-	VMOVUPS          (AX)(SI*2), Z2
+	VADDPS           Z2, Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z0, Z0
+	VMULPS           Z0, Z0, Z2
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z2, Z3
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z2, Z4
+	VDIVPS           Z3, Z4, Z2
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z0, Z2
+	VMOVUPS          (AX)(SI*2), Z0
 	VMOVUPS          (CX)(SI*2), Z3
 	VMOVUPS          (DX)(SI*2), Z4
 	VADDPS           Z4, Z3, Z3
-	VMULPS           Z3, Z1, Z1
-	VADDPS           Z1, Z2, Z1
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z1, Z1
-	VMULPS           Z1, Z1, Z2
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z2, Z3
-	VMULPS           Z3, Z1, Z1
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
-	VDIVPS           Z3, Z1, Z1
+	VMULPS           Z3, Z2, Z2
+	VADDPS           Z2, Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z0, Z0
+	VMULPS           Z0, Z0, Z2
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z2, Z3
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z2, Z4
+	VDIVPS           Z3, Z4, Z2
+	VMULPS           Z0, Z2, Z0
 	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
 	VMOVUPS          (BX), Z3
-	VMULPS           Z3, Z0, Z3
-	VSUBPS           Z0, Z2, Z0
-	VMULPS           Z1, Z0, Z0
+	VMULPS           Z3, Z1, Z3
+	VSUBPS           Z1, Z2, Z1
+	VMULPS           Z0, Z1, Z0
 	VADDPS           Z0, Z3, Z0
 	VMOVUPS          Z0, (BX)
 	ADDQ             $0x40, AX
@@ -3644,66 +3428,58 @@ gruCellAVX512_tail:
 	VMOVUPS.Z        (DX), K1, Z2
 	VADDPS           Z2, Z1, Z1
 	VADDPS           Z1, Z0, Z0
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z0, Z0
 	VMULPS           Z0, Z0, Z1
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z2
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z1, Z2
-	VMULPS           Z2, Z0, Z0
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z2
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z1, Z2
-	VDIVPS           Z2, Z0, Z0
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
-	VMOVUPS.Z        (AX)(SI*1), K1, Z1
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z1, Z2
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z3
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z1, Z3
+	VDIVPS           Z2, Z3, Z1
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z0, Z1
+	VMOVUPS.Z        (AX)(SI*1), K1, Z0
 	VMOVUPS.Z        (CX)(SI*1), K1, Z2
 	VMOVUPS.Z        (DX)(SI*1), K1, Z3
 	VADDPS           Z3, Z2, Z2
-	VADDPS           Z2, Z1, Z1
-	VRANGEPS.BCST    $0x02, vmathC41900000<>+0(SB), Z1, Z1
-	VMULPS           Z1, Z1, Z2
-	VBROADCASTSS     vmathC2d628072<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC33abbac6<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC38647f10<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3c08f106<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3e7ffffe<>+0(SB), Z2, Z3
-	VMULPS           Z3, Z1, Z1
-	VBROADCASTSS     vmathC314ec40b<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC36ab83b2<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3ad3b286<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3def2322<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
-	VDIVPS           Z3, Z1, Z1
-	VADDPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
-	VMOVUPS.Z        (AX)(SI*2), K1, Z2
+	VADDPS           Z2, Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z0, Z0
+	VMULPS           Z0, Z0, Z2
+	VADDPS.BCST      vmathC45747972<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC49bf7c76<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC4ce8e80a<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC4e7bcef4<>+0(SB), Z2, Z3
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC473d723a<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4b021216<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4d7bcee9<>+0(SB), Z2, Z4
+	VDIVPS           Z3, Z4, Z2
+	VFMADD213PS.BCST vmathC3f000000<>+0(SB), Z0, Z2
+	VMOVUPS.Z        (AX)(SI*2), K1, Z0
 	VMOVUPS.Z        (CX)(SI*2), K1, Z3
 	VMOVUPS.Z        (DX)(SI*2), K1, Z4
 	VADDPS           Z4, Z3, Z3
-	VMULPS           Z3, Z1, Z1
-	VADDPS           Z1, Z2, Z1
-	VRANGEPS.BCST    $0x02, vmathC41100000<>+0(SB), Z1, Z1
-	VMULPS           Z1, Z1, Z2
-	VBROADCASTSS     vmathC32628072<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC37abbac6<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3b647f10<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3e08f106<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3f7ffffe<>+0(SB), Z2, Z3
-	VMULPS           Z3, Z1, Z1
-	VBROADCASTSS     vmathC354ec40b<>+0(SB), Z3
-	VFMADD213PS.BCST vmathC39ab83b2<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3cd3b286<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3eef2322<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z2, Z3
-	VDIVPS           Z3, Z1, Z1
+	VMULPS           Z3, Z2, Z2
+	VADDPS           Z2, Z0, Z0
+	VRANGEPS.BCST    $0x02, vmathC41000000<>+0(SB), Z0, Z0
+	VMULPS           Z0, Z0, Z2
+	VADDPS.BCST      vmathC44747972<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC47bf7c76<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC49e8e80a<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST vmathC4a7bcef4<>+0(SB), Z2, Z3
+	VBROADCASTSS     vmathC423aa61e<>+0(SB), Z4
+	VFMADD213PS.BCST vmathC463d723a<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC49021216<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST vmathC4a7bcee9<>+0(SB), Z2, Z4
+	VDIVPS           Z3, Z4, Z2
+	VMULPS           Z0, Z2, Z0
 	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
 	VMOVUPS.Z        (BX), K1, Z3
-	VMULPS           Z3, Z0, Z3
-	VSUBPS           Z0, Z2, Z0
-	VMULPS           Z1, Z0, Z0
+	VMULPS           Z3, Z1, Z3
+	VSUBPS           Z1, Z2, Z1
+	VMULPS           Z0, Z1, Z0
 	VADDPS           Z0, Z3, Z0
 	VMOVUPS          Z0, K1, (BX)
 

@@ -41,27 +41,27 @@ const (
 	erfcP     = float32(0.3)
 	geluTanhK = float32(0.044715)
 	geluTanhC = float32(1.5957691216057307117)
-	gateHi    = float32(9)
+	gateHi    = float32(8)
 )
 
 var (
 	expP  = []float32{0.49999994, 0.16666521, 0.041668255, 0.008368662, 0.0013821446}
 	tanhQ = []float32{-0.3333328, 0.13331406, -0.053736515, 0.020628167, -0.005692296}
 	erfcR = []float32{0.16918744, 0.17072342, 0.14828853, 0.21509992, -0.0950141, 0.54819417, -0.5126558, 0.48573136, -0.12955497}
-	gateP = []float32{0.9999998807907104, 0.1337319314479828, 0.003486577421426773, 2.0471761672524735e-05, 1.3184136449240214e-08}
-	gateQ = []float32{1, 0.46706491708755493, 0.025841962546110153, 0.0003271378227509558, 7.702626021455217e-07}
+	gateN = []float32{4125626.25, 532769.375, 12124.556640625, 46.66222381591797}
+	gateD = []float32{4125629.0, 1907969.25, 98040.921875, 977.8975830078125} // and 1·s⁴
 
-	sigmoidP, sigmoidQ = sigmoidGate()
+	sigmoidN, sigmoidD = sigmoidGate()
 )
 
-// sigmoidGate returns the sigmoid gate form's coefficients, gateP and gateQ scaled by powers
+// sigmoidGate returns the sigmoid gate form's coefficients, gateN and gateD scaled by powers
 // of 4 as runtime/vmath.go's vmSigmoidGate does.
-func sigmoidGate() (p, q []float32) {
-	for k := range gateP {
-		s := float32(math.Ldexp(1, -2*k))
-		p, q = append(p, gateP[k]*s/4), append(q, gateQ[k]*s)
+func sigmoidGate() (n, d []float32) {
+	for k := range gateN {
+		n = append(n, gateN[k]*float32(math.Ldexp(1, 2*(3-k))))
+		d = append(d, gateD[k]*float32(math.Ldexp(1, 2*(4-k))))
 	}
-	return p, q
+	return n, d
 }
 
 // konst is a constant operand: a table of 16 copies of a 32-bit pattern. AVX2 reads 32 bytes
@@ -95,7 +95,7 @@ func allConsts() Mem {
 		invSqrt2, erfcP, geluTanhK, geluTanhC, 1, 2, -0.5, 0.5, gateHi, -gateHi, 2 * gateHi, -2 * gateHi} {
 		f(v)
 	}
-	for _, cs := range [][]float32{expP, tanhQ, erfcR, gateP, gateQ, sigmoidP, sigmoidQ} {
+	for _, cs := range [][]float32{expP, tanhQ, erfcR, gateN, gateD, sigmoidN, sigmoidD} {
 		for _, v := range cs {
 			f(v)
 		}
@@ -380,24 +380,34 @@ func (g v) tanh(x vec) vec {
 	return g.or(g.selLess(a, f(tanhSmall), small, big), sign)
 }
 
-// gateRational is x·P(x²)/Q(x²), x clamped to [-hi, hi] first, as runtime/vmath.go's
-// gateRational: AVX-512 clamps in one VRANGEPS (the lesser magnitude of x and hi, x's sign),
-// AVX2 by a min and a max; both keep NaN.
-func (g v) gateRational(x vec, hi float32, p, q []float32) vec {
+// gateRatio returns N(s)/D(s), s = x², for x clamped to [-hi, hi] first, and the clamped
+// x, as runtime/vmath.go's gateRatio: D monic (its top step an add). AVX-512 clamps in one
+// VRANGEPS (the lesser magnitude of x and hi, x's sign), AVX2 by a min and a max; both keep
+// NaN.
+func (g v) gateRatio(x vec, hi float32, n, d []float32) (r, xc vec) {
 	if g.z {
 		x = g.each(func(i int, d reg.VecVirtual) { VRANGEPS_BCST(Imm(2), f(hi).m, x[i], d) })
 	} else {
 		x = g.max(g.min(x, f(hi)), f(-hi))
 	}
 	s := g.mul(x, x)
-	return g.div(g.mul(x, g.poly(p, s)), g.poly(q, s))
+	q := g.add(s, f(d[3]))
+	for k := 2; k >= 0; k-- {
+		g.fmaTo(q, s, f(d[k]))
+	}
+	return g.div(g.poly(n, s), q), x
 }
 
 // tanhGate and sigmoidGate are the recurrent cells' gate forms (tanhGatef, sigmoidGatef).
-func (g v) tanhGate(x vec) vec { return g.gateRational(x, gateHi, gateP, gateQ) }
+func (g v) tanhGate(x vec) vec {
+	r, xc := g.gateRatio(x, gateHi, gateN, gateD)
+	return g.mul(r, xc)
+}
 
 func (g v) sigmoidGate(x vec) vec {
-	return g.add(g.gateRational(x, 2*gateHi, sigmoidP, sigmoidQ), f(0.5))
+	r, xc := g.gateRatio(x, 2*gateHi, sigmoidN, sigmoidD)
+	g.fmaTo(r, xc, f(0.5))
+	return r
 }
 
 func (g v) gelu(x vec) vec {
