@@ -742,7 +742,16 @@ func (gen *generator) emitRecurrent(op *ir.Op) ([]jen.Code, error) {
 	}
 	gen.scratchRows = max(gen.scratchRows, recurrentScratch(op))
 	args = append(args, gen.scratch(recurrentScratch(op)))
-	return []jen.Code{jen.Id("p").Op(":=").Id(pv), jen.Id("p").Dot("N").Op(",").Id("p").Dot("T").Op("=").Id("n").Op(",").Add(steps), rt("Recurrent").Call(args...)}, nil
+	code := []jen.Code{jen.Id("p").Op(":=").Id(pv), jen.Id("p").Dot("N").Op(",").Id("p").Dot("T").Op("=").Id("n").Op(",").Add(steps)}
+	if op.Attrs.String("cell", "") == "lstm" && op.In[1].IsConst() && op.In[2].IsConst() {
+		// The stacked kernel of the batched LSTM path, built once by New (nil where the runtime
+		// does not stack: activations other than Keras' defaults).
+		id := gen.ident(op.Layer + "Stacked")
+		gen.fields = append(gen.fields, jen.Id(id).Op("*").Add(rt("Panels")).Comment(op.Layer+": [kernel; recurrent kernel] in panel layout, or nil"))
+		gen.inits = append(gen.inits, jen.Id("m").Dot(id).Op("=").Add(rt("StackRecurrentKernels")).Call(jen.Op("&").Id(pv), gen.loc(op.In[1]), gen.loc(op.In[2])))
+		code = append(code, jen.Id("p").Dot("Stacked").Op("=").Id("m").Dot(id))
+	}
+	return append(code, rt("Recurrent").Call(args...)), nil
 }
 
 // scratch is the scratch region of the arena, after the planned buffers.

@@ -56,7 +56,48 @@ type RecurrentParams struct {
 	GoBackwards       bool
 	ReturnSequences   bool
 	ZeroOutputForMask bool // masked steps output zeros instead of the previous output
+	// Stacked is, for an LSTM with Keras' default activations, [W; U] in panel layout as
+	// StackRecurrentKernels returns it (built once, with the model), or nil: lstmStacked then
+	// stacks the kernels into scratch on every call.
+	Stacked *Panels
 }
+
+// StackRecurrentKernels returns the stacked kernel [W; U] ((F+U)×4U, panel layout) that
+// lstmStacked multiplies [x_t | h] by, for p.Stacked; nil when p is not an LSTM with Keras'
+// default activations (tanh, recurrent sigmoid), which never stacks. It allocates.
+func StackRecurrentKernels(p *RecurrentParams, w, u []float32) *Panels {
+	if p.Cell != CellLSTM || !p.fusedCell() {
+		return nil
+	}
+	k, gu := p.F+p.U, 4*p.U
+	s := packStacked(make([]float32, PanelsLen(k, gu)), p.F, p.U, w, u)
+	return &s
+}
+
+// packStacked writes [W; U] (W [f, 4u] above U [u, 4u]) into dst in panel layout.
+func packStacked(dst []float32, f, u int, w, uk []float32) Panels {
+	k, gu := f+u, 4*u
+	need("StackRecurrentKernels", "w", w, f*gu)
+	need("StackRecurrentKernels", "u", uk, u*gu)
+	for j := 0; j < gu; j += panelW {
+		wd := min(panelW, gu-j)
+		panel := dst[j*k:]
+		for r := 0; r < k; r++ {
+			var row []float32
+			if r < f {
+				row = w[r*gu:]
+			} else {
+				row = uk[(r-f)*gu:]
+			}
+			copy(panel[r*wd:r*wd+wd], row[j:j+wd])
+		}
+	}
+	return Panels{K: k, N: gu, Data: dst[:k*gu]}
+}
+
+// fusedCell reports whether the cell's activations are Keras' defaults (tanh, recurrent
+// sigmoid), which have the fused gate kernels (vmath.go's lstmCellGo, gruCellGo).
+func (p *RecurrentParams) fusedCell() bool { return p.Act == ActTanh && p.RecAct == ActSigmoid }
 
 // RecurrentScratch is the scratch size (in elements) Recurrent needs.
 func RecurrentScratch(p *RecurrentParams) int {
@@ -99,8 +140,7 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 	if bIn != nil {
 		ep = &Epilogue{Bias: bIn}
 	}
-	// Keras' default activations have a fused LSTM gate kernel (vmath.go's lstmCellGo).
-	fusedCell := p.Act == ActTanh && p.RecAct == ActSigmoid
+	fusedCell := p.fusedCell()
 	if p.Cell == CellLSTM && fusedCell && lstmStacked(p, x, w, u, h0, c0, mask, y, hOut, cOut, scratch, ep) {
 		return
 	}
@@ -217,8 +257,9 @@ func (p *RecurrentParams) output(y []float32, i, step int, h []float32, masked b
 const lstmStackedMin = 4
 
 // lstmStacked runs an LSTM with Keras' default activations on n ≥ lstmStackedMin rows with
-// one GEMM per step over the stacked kernel [W; U]: z = [x_t | h]·[W; U] + b, then the fused
-// gate kernel, so the input projection of the whole sequence never goes through memory. It
+// one GEMM per step over the stacked kernel [W; U] (p.Stacked, or packed into scratch):
+// z = [x_t | h]·[W; U] + b, then the fused gate kernel, so the input projection of the whole
+// sequence never goes through memory. It
 // reports false, doing nothing, for fewer rows or when the stacked kernel, the [x_t | h] rows,
 // the gates and the cell state do not fit in scratch (RecurrentScratch(p) elements).
 func lstmStacked(p *RecurrentParams, x, w, u, h0, c0, mask, y, hOut, cOut, scratch []float32, ep *Epilogue) bool {
@@ -227,12 +268,15 @@ func lstmStacked(p *RecurrentParams, x, w, u, h0, c0, mask, y, hOut, cOut, scrat
 	if n < lstmStackedMin || k*gu+n*k+n*gu+n*un > len(scratch) {
 		return false
 	}
-	wu := scratch[:k*gu]
 	a := scratch[k*gu : k*gu+n*k]                    // rows [x_t | h]
 	z := scratch[k*gu+n*k : k*gu+n*k+n*gu]           // gate pre-activations
 	c := scratch[k*gu+n*k+n*gu : k*gu+n*k+n*gu+n*un] // cell state
-	copy(wu, w[:f*gu])
-	copy(wu[f*gu:], u[:un*gu])
+	wu := p.Stacked
+	if wu == nil {
+		s := packStacked(scratch[:k*gu], f, un, w, u)
+		wu = &s
+	}
+	needPanels("Recurrent (RecurrentParams.Stacked)", wu, k, gu)
 	hRow := func(i int) []float32 { return a[i*k+f : (i+1)*k] }
 	for i := 0; i < n; i++ {
 		if h0 != nil {
@@ -251,7 +295,7 @@ func lstmStacked(p *RecurrentParams, x, w, u, h0, c0, mask, y, hOut, cOut, scrat
 		for i := 0; i < n; i++ {
 			copy(a[i*k:i*k+f], x[(i*t+s)*f:(i*t+s+1)*f])
 		}
-		GemmEpilogue(n, gu, k, a, k, wu, gu, z, gu, 0, ep)
+		gemm(n, gu, k, a, k, panelB(wu), z, gu, false, ep, 0)
 		for i := 0; i < n; i++ {
 			skip := mask != nil && mask[i*t+s] == 0
 			if !skip {

@@ -120,7 +120,7 @@ func TestRecurrentMatchesReference(t *testing.T) {
 		}
 		return s
 	}
-	cases, stacked, fusedStep := 0, 0, 0
+	cases, stacked, fusedStep, withStacked := 0, 0, 0, 0
 	for _, cell := range []Cell{CellSimpleRNN, CellLSTM, CellGRU} {
 		for _, resetAfter := range []bool{false, true} {
 			if resetAfter && cell != CellGRU {
@@ -176,6 +176,17 @@ func TestRecurrentMatchesReference(t *testing.T) {
 					fusedStep++ // runs lstmStep
 				}
 				Recurrent(&p, x, w, u, b, h0, c0, mask, y, hOut, cOut, scratch)
+				if p.Stacked = StackRecurrentKernels(&p, w, u); p.Stacked != nil {
+					// The kernel stacked once (as a generated package's New does) gives the same bits.
+					sy, sh, sc := make([]float32, len(y)), make([]float32, len(hOut)), make([]float32, len(cOut))
+					Recurrent(&p, x, w, u, b, h0, c0, mask, sy, sh, sc, scratch)
+					requireSameBits(t, fmt.Sprintf("%+v: y with Stacked", p), sy, y)
+					requireSameBits(t, "h with Stacked", sh, hOut)
+					requireSameBits(t, "c with Stacked", sc, cOut)
+					withStacked++
+				} else if cell == CellLSTM && p.RecAct == ActSigmoid {
+					t.Fatalf("%+v: StackRecurrentKernels = nil for an LSTM with the default activations", p)
+				}
 				wy, wh, wc := refRecurrent(&p, x, w, u, b, h0, c0, mask)
 				check := func(what string, got []float32, want []float64) {
 					for j := range got {
@@ -193,9 +204,9 @@ func TestRecurrentMatchesReference(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d cases, %d through lstmStacked, %d through lstmStep", cases, stacked, fusedStep)
-	if cases != 64 || stacked < 3 {
-		t.Errorf("%d cases checked, want 64; %d through lstmStacked, want at least 3", cases, stacked)
+	t.Logf("%d cases, %d through lstmStacked, %d through lstmStep, %d again with Stacked", cases, stacked, fusedStep, withStacked)
+	if cases != 64 || stacked < 3 || withStacked < stacked {
+		t.Errorf("%d cases checked, want 64; %d through lstmStacked, want at least 3, each again with Stacked (%d)", cases, stacked, withStacked)
 	}
 	if hasLSTMStep(16) && fusedStep != 3 {
 		t.Errorf("%d cases through lstmStep, want 3", fusedStep)
