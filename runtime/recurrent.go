@@ -259,9 +259,9 @@ const lstmStackedMin = 4
 // lstmStacked runs an LSTM with Keras' default activations on n ≥ lstmStackedMin rows with
 // one GEMM per step over the stacked kernel [W; U] (p.Stacked, or packed into scratch):
 // z = [x_t | h]·[W; U] + b, then the fused gate kernel, so the input projection of the whole
-// sequence never goes through memory. It
-// reports false, doing nothing, for fewer rows or when the stacked kernel, the [x_t | h] rows,
-// the gates and the cell state do not fit in scratch (RecurrentScratch(p) elements).
+// sequence never goes through memory. It reports false, doing nothing, for fewer rows or when
+// the stacked kernel, the [x_t | h] rows, the gates and the cell state do not fit in scratch
+// (RecurrentScratch(p) elements).
 func lstmStacked(p *RecurrentParams, x, w, u, h0, c0, mask, y, hOut, cOut, scratch []float32, ep *Epilogue) bool {
 	n, t, f, un := p.N, p.T, p.F, p.U
 	gu, k := 4*un, f+un

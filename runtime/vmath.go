@@ -32,10 +32,10 @@
 // step): tanhGatef 4.5e-7 and sigmoidGatef 2.5e-7 (measured 4.2e-7, at
 // saturation, where it gives ±0.9999996, and 2.4e-7 on every 2^-18 in
 // [-40, 40]), their values within [-1, 1] and [0, 1]; asserted in
-// vmath_test.go. Each is a rational function, 10 vector operations (AVX-512;
+// vmath_test.go. Each is a rational function, 11 vector operations (AVX-512;
 // one of them an add) against the ~44 of tanhf's kernel loop and ~30 of
 // sigmoidf's.
-
+//
 // Algorithms. exp: x = n·ln2 + r by a Cody–Waite split of ln2 into two
 // float32 constants (n rounded with the 1.5·2^23 shifter), e^r = 1 + r +
 // r²·P(r) with P of degree 4 fitted (minimax, coefficients rounded to

@@ -5,10 +5,11 @@
 //
 // Each kernel rewrites n float32 values in place: exp, sigmoid, silu, tanh,
 // gelu (erf form) and gelu_tanh; the LSTM and GRU gate kernels use the
-// cheaper rational gate forms of sigmoid and tanh (sigmoidGate, tanhGate). The algorithms, constants and operation
-// order are those of the pure-Go twins in runtime/vmath.go (which documents
-// them and their accuracy), instruction for instruction, so a kernel
-// returns the twin's bits for every input but NaN; keep the two in step.
+// cheaper rational gate forms of sigmoid and tanh (sigmoidGate, tanhGate).
+// The algorithms, constants and operation order are those of the pure-Go
+// twins in runtime/vmath.go (which documents them and their accuracy),
+// instruction for instruction, so a kernel returns the twin's bits for every
+// input but NaN; keep the two in step.
 //
 //   - {fn}AVX512: 16 lanes per ZMM; the last n mod 16 values under a mask,
 //     so nothing outside x[0:n] is read or written.
@@ -386,7 +387,7 @@ func (g v) tanh(x vec) vec {
 // NaN.
 func (g v) gateRatio(x vec, hi float32, n, d []float32) (r, xc vec) {
 	if g.z {
-		x = g.each(func(i int, d reg.VecVirtual) { VRANGEPS_BCST(Imm(2), f(hi).m, x[i], d) })
+		x = g.each(func(i int, o reg.VecVirtual) { VRANGEPS_BCST(Imm(2), f(hi).m, x[i], o) })
 	} else {
 		x = g.max(g.min(x, f(hi)), f(-hi))
 	}
@@ -564,8 +565,8 @@ func layerNorm(g v, masks Mem) {
 //	h[j] = zz·h[j] + (1 - zz)·hh      (both products rounded, then the sum)
 //
 // with the gate forms (sigmoidGate, tanhGate), as gruCellGo in runtime/vmath.go, bit for bit
-// (NaN aside). AVX-512 masks the last u mod 16
-// lanes; AVX2 covers u &^ 7 and leaves the rest to the Go twin.
+// (NaN aside). AVX-512 masks the last u mod 16 lanes; AVX2 covers u &^ 7 and leaves the rest
+// to the Go twin.
 func gruCell(g v, masks Mem) {
 	fn := "gruCell" + g.suffix()
 	TEXT(fn, NOSPLIT, "func(x *float32, q *float32, b *float32, h *float32, u int)")
@@ -802,9 +803,9 @@ func softmax(g v, masks Mem) {
 //	c[j] = sigmoid(f)·c[j] + sigmoid(i)·tanh(g)   (two products, then the sum: no FMA)
 //	h[j] = sigmoid(o)·tanh(c[j])
 //
-// with the gate forms (sigmoidGate, tanhGate).
-// as lstmCellGo in runtime/vmath.go, bit for bit (NaN aside). AVX-512 masks the
-// last u mod 16 lanes; AVX2 covers u &^ 7 and leaves the rest to the Go twin.
+// with the gate forms (sigmoidGate, tanhGate), as lstmCellGo in runtime/vmath.go, bit for bit
+// (NaN aside). AVX-512 masks the last u mod 16 lanes; AVX2 covers u &^ 7 and leaves the rest
+// to the Go twin.
 func lstmCell(g v, masks Mem) {
 	fn := "lstmCell" + g.suffix()
 	TEXT(fn, NOSPLIT, "func(z *float32, c *float32, h *float32, u int)")
