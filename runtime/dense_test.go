@@ -1,6 +1,9 @@
 package runtime
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // epilogueRef applies act(v + bias[j] (+ res)) (+ res) in float64 to the
 // reference rows of n values (the activation through the float32 kernel:
@@ -78,4 +81,47 @@ func TestDenseNoAllocs(t *testing.T) {
 	x, w, y := randSlice(r, 32*100), randSlice(r, 100*50), make([]float32, 32*50)
 	ep := &Epilogue{Bias: randSlice(r, 50), Act: ActRelu}
 	requireNoAllocs(t, "Dense", func() { Dense(32, 100, 50, x, w, y, ep) })
+}
+
+// TestDenseRowsBatchInvariant checks that a row of a Dense layer gets the same bits whatever
+// the batch it is in, at every level, for every epilogue form (epilogueForms: the clamp forms
+// and two others) with a bias, a plain and a panel-layout kernel, depths up to one k block of
+// the kernels (192):
+// the GEMM kernels start a clamping epilogue's sums from the bias, and the one-row path (gemv)
+// must do the same (epTile.biasFirst and asm/gemm's biasFirst agree).
+func TestDenseRowsBatchInvariant(t *testing.T) {
+	forms := epilogueForms
+	for _, level := range gemmLevels {
+		withLevel(t, level, func(t *testing.T) {
+			r := newRand(21)
+			for _, s := range [][2]int{{16, 96}, {24, 144}, {160, 33}, {192, 1000}, {7, 300}} {
+				k, n := s[0], s[1]
+				w := randSlice(r, k*n)
+				wp := PackPanelsInto(make([]float32, PanelsLen(k, n)), k, n, w, n)
+				for fi, form := range forms {
+					ep := form
+					ep.Residual, ep.ResidualAfterAct = nil, false
+					ep.Bias = randSlice(r, n)
+					const m = 13
+					x := randSlice(r, m*k)
+					all, one := make([]float32, m*n), make([]float32, n)
+					for _, panels := range []bool{false, true} {
+						if panels {
+							DensePanels(m, k, n, x, &wp, all, &ep)
+						} else {
+							Dense(m, k, n, x, w, all, &ep)
+						}
+						for _, i := range []int{0, 5, m - 1} {
+							if panels {
+								DensePanels(1, k, n, x[i*k:(i+1)*k], &wp, one, &ep)
+							} else {
+								Dense(1, k, n, x[i*k:(i+1)*k], w, one, &ep)
+							}
+							requireSameBits(t, fmt.Sprintf("k=%d n=%d form %d panels=%v row %d alone", k, n, fi, panels, i), one, all[i*n:(i+1)*n])
+						}
+					}
+				}
+			}
+		})
+	}
 }

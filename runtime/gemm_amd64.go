@@ -14,7 +14,10 @@
 //     kernels (r ≤ 16, one ZMM per row).
 //
 // A clamp-form epilogue (tileEp) is applied by the kernels in registers on
-// the last k block, before the tile is stored; other epilogues after it.
+// the last k block, before the tile is stored; other epilogues after it. When
+// it clamps and the product overwrites C, the kernels start the sums from its
+// bias instead of adding it last, and the one-row path (gemv) does the same
+// (epTile.biasFirst), so a row's bits do not depend on the batch.
 //
 // Blocking: a kc-deep panel of B under one column tile (16 KiB; up to 1.5·kc
 // deep when that avoids a short last block, kcFor) stays in L1 while the
@@ -376,11 +379,47 @@ func gemvAVX512B(n, k int, a []float32, b bMat, c []float32, acc bool, ep *epTil
 		}
 		// Columns j… are panel-aligned: each whole 32 of them up to n is a full panel.
 		q := min(len(gemvPanelsKernels), (n-j)/panelW)
-		gemvPanelsKernels[q-1](k, &a[0], &bp[0], b.panelK*panelW, &c[j], acc)
-		if e != nil {
-			e.apply(0, 0, 1, q*panelW, c[j:], q*panelW)
-		}
+		started := e.biasStart(0, q*panelW, c[j:], acc)
+		gemvPanelsKernels[q-1](k, &a[0], &bp[0], b.panelK*panelW, &c[j], acc || started)
+		e.applyRest(0, 0, 1, q*panelW, c[j:], q*panelW, started)
 		j += q * panelW
+	}
+}
+
+// biasFirst reports whether a product that overwrites C (acc false) starts its sums from the
+// bias of the clamp-form epilogue t (or nil) rather than adding it last: when t has a bias
+// and a clamp step (a finite lo or hi), as the GEMM kernels decide (asm/gemm's biasFirst).
+func (t *epTile) biasFirst(acc bool) bool {
+	if acc || t == nil || t.ep.Bias == nil {
+		return false
+	}
+	_, lo, hi, _ := t.ep.clampForm()
+	return !math.IsInf(float64(lo), -1) || !math.IsInf(float64(hi), 1)
+}
+
+// biasStart copies the bias of t's columns j… (cols of them; t may be nil) into the row c and
+// reports true when biasFirst: the gemv kernel then accumulates onto it, bias first, as the
+// GEMM kernels start such a tile from its bias row, so that a row gets the same bits at every
+// batch size.
+func (t *epTile) biasStart(j, cols int, c []float32, acc bool) bool {
+	if !t.biasFirst(acc) {
+		return false
+	}
+	copy(c[:cols], t.ep.Bias[t.col0+j:t.col0+j+cols])
+	return true
+}
+
+// applyRest is apply (t may be nil) for a block whose sum started from the bias when
+// started (biasStart): the epilogue less its bias.
+func (t *epTile) applyRest(i0, j0, rows, cols int, c []float32, ldc int, started bool) {
+	switch {
+	case t == nil:
+	case started:
+		rest := *t.ep
+		rest.Bias = nil
+		rest.applyTile(t.row0+i0, t.col0+j0, rows, cols, t.n, c, ldc)
+	default:
+		t.apply(i0, j0, rows, cols, c, ldc)
 	}
 }
 
@@ -392,9 +431,8 @@ func gemvAVX512(n, k int, a, b []float32, ldb int, c []float32, acc bool, ep *ep
 		cols := min(w, n-j)
 		v := (cols + 15) / 16
 		mask := uint16(uint32(1)<<(cols-16*(v-1)) - 1)
-		gemvKernels[v-1](k, &a[0], &b[j], ldb, &c[j], acc, mask)
-		if ep != nil {
-			ep.apply(0, j, 1, cols, c[j:], cols)
-		}
+		started := ep.biasStart(j, cols, c[j:], acc)
+		gemvKernels[v-1](k, &a[0], &b[j], ldb, &c[j], acc || started, mask)
+		ep.applyRest(0, j, 1, cols, c[j:], cols, started)
 	}
 }

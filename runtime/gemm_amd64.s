@@ -16,13 +16,36 @@ TEXT ·gemmAVX2_1x16(SB), NOSPLIT, $0-72
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), CX
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), CX
 	PREFETCHT0 (CX)
 	PREFETCHT0 63(CX)
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	MOVQ       b+24(FP), CX
+	XORQ       CX, CX
+	MOVQ       ep+64(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), SI
+	TESTB      SI, SI
+	JNE        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), CX
+
+nobiasstart:
+	TESTQ   CX, CX
+	JEQ     zero
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	JMP     started
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+started:
+	MOVQ b+24(FP), CX
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), BX
@@ -57,15 +80,26 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ    192(CX), DX
-	MOVQ    200(CX), BX
-	MOVQ    208(CX), SI
-	SHLQ    $0x02, SI
-	MOVB    216(CX), SI
-	MOVB    217(CX), DI
-	VXORPS  Y2, Y2, Y2
-	TESTQ   DX, DX
-	JEQ     nobias
+	MOVQ   192(CX), DX
+	MOVQ   200(CX), BX
+	MOVQ   208(CX), SI
+	SHLQ   $0x02, SI
+	MOVB   216(CX), SI
+	MOVB   217(CX), DI
+	VXORPS Y2, Y2, Y2
+	TESTQ  DX, DX
+	JEQ    nobias
+	TESTQ  CX, CX
+	JEQ    addbias
+	MOVB   acc+56(FP), R8
+	TESTB  R8, R8
+	JNE    addbias
+	MOVB   218(CX), R8
+	ORB    219(CX), R8
+	JEQ    addbias
+	JMP    nobias
+
+addbias:
 	VMOVUPS (DX), Y3
 	VADDPS  Y3, Y0, Y0
 	VMOVUPS 32(DX), Y3
@@ -136,18 +170,43 @@ TEXT ·gemmAVX2_2x16(SB), NOSPLIT, $0-72
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), SI
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), SI
 	PREFETCHT0 (SI)
 	PREFETCHT0 63(SI)
 	ADDQ       BX, SI
 	PREFETCHT0 (SI)
 	PREFETCHT0 63(SI)
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	MOVQ       b+24(FP), SI
+	XORQ       SI, SI
+	MOVQ       ep+64(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ   SI, SI
+	JEQ     zero
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	JMP     started
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+started:
+	MOVQ b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), DI
@@ -190,15 +249,26 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ    192(CX), DX
-	MOVQ    200(CX), SI
-	MOVQ    208(CX), DI
-	SHLQ    $0x02, DI
-	MOVB    216(CX), R8
-	MOVB    217(CX), R9
-	VXORPS  Y4, Y4, Y4
-	TESTQ   DX, DX
-	JEQ     nobias
+	MOVQ   192(CX), DX
+	MOVQ   200(CX), SI
+	MOVQ   208(CX), DI
+	SHLQ   $0x02, DI
+	MOVB   216(CX), R8
+	MOVB   217(CX), R9
+	VXORPS Y4, Y4, Y4
+	TESTQ  DX, DX
+	JEQ    nobias
+	TESTQ  CX, CX
+	JEQ    addbias
+	MOVB   acc+56(FP), R10
+	TESTB  R10, R10
+	JNE    addbias
+	MOVB   218(CX), R10
+	ORB    219(CX), R10
+	JEQ    addbias
+	JMP    nobias
+
+addbias:
 	VMOVUPS (DX), Y5
 	VADDPS  Y5, Y0, Y0
 	VMOVUPS 32(DX), Y5
@@ -296,7 +366,8 @@ TEXT ·gemmAVX2_3x16(SB), NOSPLIT, $0-72
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), SI
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), SI
 	PREFETCHT0 (SI)
 	PREFETCHT0 63(SI)
@@ -306,13 +377,39 @@ TEXT ·gemmAVX2_3x16(SB), NOSPLIT, $0-72
 	ADDQ       BX, SI
 	PREFETCHT0 (SI)
 	PREFETCHT0 63(SI)
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-	MOVQ       b+24(FP), SI
+	XORQ       SI, SI
+	MOVQ       ep+64(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ   SI, SI
+	JEQ     zero
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	JMP     started
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+started:
+	MOVQ b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), DI
@@ -363,15 +460,26 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ    192(CX), DX
-	MOVQ    200(CX), SI
-	MOVQ    208(CX), DI
-	SHLQ    $0x02, DI
-	MOVB    216(CX), R8
-	MOVB    217(CX), R9
-	VXORPS  Y6, Y6, Y6
-	TESTQ   DX, DX
-	JEQ     nobias
+	MOVQ   192(CX), DX
+	MOVQ   200(CX), SI
+	MOVQ   208(CX), DI
+	SHLQ   $0x02, DI
+	MOVB   216(CX), R8
+	MOVB   217(CX), R9
+	VXORPS Y6, Y6, Y6
+	TESTQ  DX, DX
+	JEQ    nobias
+	TESTQ  CX, CX
+	JEQ    addbias
+	MOVB   acc+56(FP), R10
+	TESTB  R10, R10
+	JNE    addbias
+	MOVB   218(CX), R10
+	ORB    219(CX), R10
+	JEQ    addbias
+	JMP    nobias
+
+addbias:
 	VMOVUPS (DX), Y7
 	VADDPS  Y7, Y0, Y0
 	VMOVUPS 32(DX), Y7
@@ -496,7 +604,8 @@ TEXT ·gemmAVX2_4x16(SB), NOSPLIT, $0-72
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), SI
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
@@ -509,15 +618,43 @@ TEXT ·gemmAVX2_4x16(SB), NOSPLIT, $0-72
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-	VXORPS     Y6, Y6, Y6
-	VXORPS     Y7, Y7, Y7
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ   DI, DI
+	JEQ     zero
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y1, Y7
+	JMP     started
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -576,15 +713,26 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ    192(CX), DX
-	MOVQ    200(CX), SI
-	MOVQ    208(CX), DI
-	SHLQ    $0x02, DI
-	MOVB    216(CX), R8
-	MOVB    217(CX), R9
-	VXORPS  Y8, Y8, Y8
-	TESTQ   DX, DX
-	JEQ     nobias
+	MOVQ   192(CX), DX
+	MOVQ   200(CX), SI
+	MOVQ   208(CX), DI
+	SHLQ   $0x02, DI
+	MOVB   216(CX), R8
+	MOVB   217(CX), R9
+	VXORPS Y8, Y8, Y8
+	TESTQ  DX, DX
+	JEQ    nobias
+	TESTQ  CX, CX
+	JEQ    addbias
+	MOVB   acc+56(FP), R10
+	TESTB  R10, R10
+	JNE    addbias
+	MOVB   218(CX), R10
+	ORB    219(CX), R10
+	JEQ    addbias
+	JMP    nobias
+
+addbias:
 	VMOVUPS (DX), Y9
 	VADDPS  Y9, Y0, Y0
 	VMOVUPS 32(DX), Y9
@@ -736,7 +884,8 @@ TEXT ·gemmAVX2_5x16(SB), NOSPLIT, $0-72
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), SI
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
@@ -752,17 +901,47 @@ TEXT ·gemmAVX2_5x16(SB), NOSPLIT, $0-72
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-	VXORPS     Y6, Y6, Y6
-	VXORPS     Y7, Y7, Y7
-	VXORPS     Y8, Y8, Y8
-	VXORPS     Y9, Y9, Y9
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ   DI, DI
+	JEQ     zero
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y1, Y7
+	VMOVAPS Y0, Y8
+	VMOVAPS Y1, Y9
+	JMP     started
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -831,15 +1010,26 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ    192(CX), DX
-	MOVQ    200(CX), SI
-	MOVQ    208(CX), DI
-	SHLQ    $0x02, DI
-	MOVB    216(CX), R8
-	MOVB    217(CX), R9
-	VXORPS  Y10, Y10, Y10
-	TESTQ   DX, DX
-	JEQ     nobias
+	MOVQ   192(CX), DX
+	MOVQ   200(CX), SI
+	MOVQ   208(CX), DI
+	SHLQ   $0x02, DI
+	MOVB   216(CX), R8
+	MOVB   217(CX), R9
+	VXORPS Y10, Y10, Y10
+	TESTQ  DX, DX
+	JEQ    nobias
+	TESTQ  CX, CX
+	JEQ    addbias
+	MOVB   acc+56(FP), R10
+	TESTB  R10, R10
+	JNE    addbias
+	MOVB   218(CX), R10
+	ORB    219(CX), R10
+	JEQ    addbias
+	JMP    nobias
+
+addbias:
 	VMOVUPS (DX), Y11
 	VADDPS  Y11, Y0, Y0
 	VMOVUPS 32(DX), Y11
@@ -1018,7 +1208,8 @@ TEXT ·gemmAVX2_6x16(SB), NOSPLIT, $0-72
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), SI
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
@@ -1037,19 +1228,51 @@ TEXT ·gemmAVX2_6x16(SB), NOSPLIT, $0-72
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-	VXORPS     Y6, Y6, Y6
-	VXORPS     Y7, Y7, Y7
-	VXORPS     Y8, Y8, Y8
-	VXORPS     Y9, Y9, Y9
-	VXORPS     Y10, Y10, Y10
-	VXORPS     Y11, Y11, Y11
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ   DI, DI
+	JEQ     zero
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y1, Y7
+	VMOVAPS Y0, Y8
+	VMOVAPS Y1, Y9
+	VMOVAPS Y0, Y10
+	VMOVAPS Y1, Y11
+	JMP     started
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -1126,15 +1349,26 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ    192(CX), DX
-	MOVQ    200(CX), SI
-	MOVQ    208(CX), DI
-	SHLQ    $0x02, DI
-	MOVB    216(CX), R8
-	MOVB    217(CX), R9
-	VXORPS  Y12, Y12, Y12
-	TESTQ   DX, DX
-	JEQ     nobias
+	MOVQ   192(CX), DX
+	MOVQ   200(CX), SI
+	MOVQ   208(CX), DI
+	SHLQ   $0x02, DI
+	MOVB   216(CX), R8
+	MOVB   217(CX), R9
+	VXORPS Y12, Y12, Y12
+	TESTQ  DX, DX
+	JEQ    nobias
+	TESTQ  CX, CX
+	JEQ    addbias
+	MOVB   acc+56(FP), R10
+	TESTB  R10, R10
+	JNE    addbias
+	MOVB   218(CX), R10
+	ORB    219(CX), R10
+	JEQ    addbias
+	JMP    nobias
+
+addbias:
 	VMOVUPS (DX), Y13
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS 32(DX), Y13
@@ -1344,13 +1578,36 @@ TEXT ·gemmAVX512_1x32(SB), NOSPLIT, $0-80
 	SHRL  $0x10, CX
 	KMOVW CX, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), CX
 	PREFETCHT0 (CX)
 	PREFETCHT0 127(CX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	MOVQ       b+24(FP), CX
+	XORQ       CX, CX
+	MOVQ       ep+64(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), SI
+	TESTB      SI, SI
+	JNE        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), CX
+
+nobiasstart:
+	TESTQ     CX, CX
+	JEQ       zero
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS.Z 64(CX), K2, Z1
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+started:
+	MOVQ b+24(FP), CX
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), BX
@@ -1406,8 +1663,19 @@ nobiasrow:
 	VMOVUPS 128(CX), Z3
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z5, Z0, Z0
-	VADDPS  Z6, Z1, Z1
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z5, Z0, Z0
+	VADDPS Z6, Z1, Z1
 
 nobias:
 	TESTQ     BX, BX
@@ -1476,18 +1744,43 @@ TEXT ·gemmAVX512_2x32(SB), NOSPLIT, $0-80
 	SHRL  $0x10, SI
 	KMOVW SI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), SI
 	PREFETCHT0 (SI)
 	PREFETCHT0 127(SI)
 	ADDQ       BX, SI
 	PREFETCHT0 (SI)
 	PREFETCHT0 127(SI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	MOVQ       b+24(FP), SI
+	XORQ       SI, SI
+	MOVQ       ep+64(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ     SI, SI
+	JEQ       zero
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+started:
+	MOVQ b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), DI
@@ -1550,10 +1843,21 @@ nobiasrow:
 	VMOVUPS 128(CX), Z5
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z7, Z0, Z0
-	VADDPS  Z8, Z1, Z1
-	VADDPS  Z7, Z2, Z2
-	VADDPS  Z8, Z3, Z3
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z7, Z0, Z0
+	VADDPS Z8, Z1, Z1
+	VADDPS Z7, Z2, Z2
+	VADDPS Z8, Z3, Z3
 
 nobias:
 	TESTQ     SI, SI
@@ -1645,7 +1949,8 @@ TEXT ·gemmAVX512_3x32(SB), NOSPLIT, $0-80
 	SHRL  $0x10, SI
 	KMOVW SI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), SI
 	PREFETCHT0 (SI)
 	PREFETCHT0 127(SI)
@@ -1655,13 +1960,39 @@ TEXT ·gemmAVX512_3x32(SB), NOSPLIT, $0-80
 	ADDQ       BX, SI
 	PREFETCHT0 (SI)
 	PREFETCHT0 127(SI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	MOVQ       b+24(FP), SI
+	XORQ       SI, SI
+	MOVQ       ep+64(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ     SI, SI
+	JEQ       zero
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+started:
+	MOVQ b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), DI
@@ -1731,12 +2062,23 @@ nobiasrow:
 	VMOVUPS 128(CX), Z7
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z9, Z0, Z0
-	VADDPS  Z10, Z1, Z1
-	VADDPS  Z9, Z2, Z2
-	VADDPS  Z10, Z3, Z3
-	VADDPS  Z9, Z4, Z4
-	VADDPS  Z10, Z5, Z5
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z9, Z0, Z0
+	VADDPS Z10, Z1, Z1
+	VADDPS Z9, Z2, Z2
+	VADDPS Z10, Z3, Z3
+	VADDPS Z9, Z4, Z4
+	VADDPS Z10, Z5, Z5
 
 nobias:
 	TESTQ     SI, SI
@@ -1851,7 +2193,8 @@ TEXT ·gemmAVX512_4x32(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
@@ -1864,15 +2207,43 @@ TEXT ·gemmAVX512_4x32(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -1949,14 +2320,25 @@ nobiasrow:
 	VMOVUPS 128(CX), Z9
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z11, Z0, Z0
-	VADDPS  Z12, Z1, Z1
-	VADDPS  Z11, Z2, Z2
-	VADDPS  Z12, Z3, Z3
-	VADDPS  Z11, Z4, Z4
-	VADDPS  Z12, Z5, Z5
-	VADDPS  Z11, Z6, Z6
-	VADDPS  Z12, Z7, Z7
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z11, Z0, Z0
+	VADDPS Z12, Z1, Z1
+	VADDPS Z11, Z2, Z2
+	VADDPS Z12, Z3, Z3
+	VADDPS Z11, Z4, Z4
+	VADDPS Z12, Z5, Z5
+	VADDPS Z11, Z6, Z6
+	VADDPS Z12, Z7, Z7
 
 nobias:
 	TESTQ     SI, SI
@@ -2094,7 +2476,8 @@ TEXT ·gemmAVX512_5x32(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
@@ -2110,17 +2493,47 @@ TEXT ·gemmAVX512_5x32(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -2206,16 +2619,27 @@ nobiasrow:
 	VMOVUPS 128(CX), Z11
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z13, Z0, Z0
-	VADDPS  Z14, Z1, Z1
-	VADDPS  Z13, Z2, Z2
-	VADDPS  Z14, Z3, Z3
-	VADDPS  Z13, Z4, Z4
-	VADDPS  Z14, Z5, Z5
-	VADDPS  Z13, Z6, Z6
-	VADDPS  Z14, Z7, Z7
-	VADDPS  Z13, Z8, Z8
-	VADDPS  Z14, Z9, Z9
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z13, Z0, Z0
+	VADDPS Z14, Z1, Z1
+	VADDPS Z13, Z2, Z2
+	VADDPS Z14, Z3, Z3
+	VADDPS Z13, Z4, Z4
+	VADDPS Z14, Z5, Z5
+	VADDPS Z13, Z6, Z6
+	VADDPS Z14, Z7, Z7
+	VADDPS Z13, Z8, Z8
+	VADDPS Z14, Z9, Z9
 
 nobias:
 	TESTQ     SI, SI
@@ -2376,7 +2800,8 @@ TEXT ·gemmAVX512_6x32(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
@@ -2395,19 +2820,51 @@ TEXT ·gemmAVX512_6x32(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -2500,18 +2957,29 @@ nobiasrow:
 	VMOVUPS 128(CX), Z13
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z15, Z0, Z0
-	VADDPS  Z16, Z1, Z1
-	VADDPS  Z15, Z2, Z2
-	VADDPS  Z16, Z3, Z3
-	VADDPS  Z15, Z4, Z4
-	VADDPS  Z16, Z5, Z5
-	VADDPS  Z15, Z6, Z6
-	VADDPS  Z16, Z7, Z7
-	VADDPS  Z15, Z8, Z8
-	VADDPS  Z16, Z9, Z9
-	VADDPS  Z15, Z10, Z10
-	VADDPS  Z16, Z11, Z11
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z15, Z0, Z0
+	VADDPS Z16, Z1, Z1
+	VADDPS Z15, Z2, Z2
+	VADDPS Z16, Z3, Z3
+	VADDPS Z15, Z4, Z4
+	VADDPS Z16, Z5, Z5
+	VADDPS Z15, Z6, Z6
+	VADDPS Z16, Z7, Z7
+	VADDPS Z15, Z8, Z8
+	VADDPS Z16, Z9, Z9
+	VADDPS Z15, Z10, Z10
+	VADDPS Z16, Z11, Z11
 
 nobias:
 	TESTQ     SI, SI
@@ -2695,7 +3163,8 @@ TEXT ·gemmAVX512_7x32(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
@@ -2717,21 +3186,55 @@ TEXT ·gemmAVX512_7x32(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -2831,20 +3334,31 @@ nobiasrow:
 	VMOVUPS 128(CX), Z15
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z17, Z0, Z0
-	VADDPS  Z18, Z1, Z1
-	VADDPS  Z17, Z2, Z2
-	VADDPS  Z18, Z3, Z3
-	VADDPS  Z17, Z4, Z4
-	VADDPS  Z18, Z5, Z5
-	VADDPS  Z17, Z6, Z6
-	VADDPS  Z18, Z7, Z7
-	VADDPS  Z17, Z8, Z8
-	VADDPS  Z18, Z9, Z9
-	VADDPS  Z17, Z10, Z10
-	VADDPS  Z18, Z11, Z11
-	VADDPS  Z17, Z12, Z12
-	VADDPS  Z18, Z13, Z13
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z17, Z0, Z0
+	VADDPS Z18, Z1, Z1
+	VADDPS Z17, Z2, Z2
+	VADDPS Z18, Z3, Z3
+	VADDPS Z17, Z4, Z4
+	VADDPS Z18, Z5, Z5
+	VADDPS Z17, Z6, Z6
+	VADDPS Z18, Z7, Z7
+	VADDPS Z17, Z8, Z8
+	VADDPS Z18, Z9, Z9
+	VADDPS Z17, Z10, Z10
+	VADDPS Z18, Z11, Z11
+	VADDPS Z17, Z12, Z12
+	VADDPS Z18, Z13, Z13
 
 nobias:
 	TESTQ     SI, SI
@@ -3051,7 +3565,8 @@ TEXT ·gemmAVX512_8x32(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
@@ -3076,23 +3591,59 @@ TEXT ·gemmAVX512_8x32(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Z15, Z15, Z15
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -3199,22 +3750,33 @@ nobiasrow:
 	VMOVUPS 128(CX), Z17
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z19, Z0, Z0
-	VADDPS  Z20, Z1, Z1
-	VADDPS  Z19, Z2, Z2
-	VADDPS  Z20, Z3, Z3
-	VADDPS  Z19, Z4, Z4
-	VADDPS  Z20, Z5, Z5
-	VADDPS  Z19, Z6, Z6
-	VADDPS  Z20, Z7, Z7
-	VADDPS  Z19, Z8, Z8
-	VADDPS  Z20, Z9, Z9
-	VADDPS  Z19, Z10, Z10
-	VADDPS  Z20, Z11, Z11
-	VADDPS  Z19, Z12, Z12
-	VADDPS  Z20, Z13, Z13
-	VADDPS  Z19, Z14, Z14
-	VADDPS  Z20, Z15, Z15
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z19, Z0, Z0
+	VADDPS Z20, Z1, Z1
+	VADDPS Z19, Z2, Z2
+	VADDPS Z20, Z3, Z3
+	VADDPS Z19, Z4, Z4
+	VADDPS Z20, Z5, Z5
+	VADDPS Z19, Z6, Z6
+	VADDPS Z20, Z7, Z7
+	VADDPS Z19, Z8, Z8
+	VADDPS Z20, Z9, Z9
+	VADDPS Z19, Z10, Z10
+	VADDPS Z20, Z11, Z11
+	VADDPS Z19, Z12, Z12
+	VADDPS Z20, Z13, Z13
+	VADDPS Z19, Z14, Z14
+	VADDPS Z20, Z15, Z15
 
 nobias:
 	TESTQ     SI, SI
@@ -3444,7 +4006,8 @@ TEXT ·gemmAVX512_9x32(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
@@ -3472,25 +4035,63 @@ TEXT ·gemmAVX512_9x32(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Z15, Z15, Z15
-	VPXORD     Z16, Z16, Z16
-	VPXORD     Z17, Z17, Z17
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -3606,24 +4207,35 @@ nobiasrow:
 	VMOVUPS 128(CX), Z19
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z21, Z0, Z0
-	VADDPS  Z22, Z1, Z1
-	VADDPS  Z21, Z2, Z2
-	VADDPS  Z22, Z3, Z3
-	VADDPS  Z21, Z4, Z4
-	VADDPS  Z22, Z5, Z5
-	VADDPS  Z21, Z6, Z6
-	VADDPS  Z22, Z7, Z7
-	VADDPS  Z21, Z8, Z8
-	VADDPS  Z22, Z9, Z9
-	VADDPS  Z21, Z10, Z10
-	VADDPS  Z22, Z11, Z11
-	VADDPS  Z21, Z12, Z12
-	VADDPS  Z22, Z13, Z13
-	VADDPS  Z21, Z14, Z14
-	VADDPS  Z22, Z15, Z15
-	VADDPS  Z21, Z16, Z16
-	VADDPS  Z22, Z17, Z17
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z21, Z0, Z0
+	VADDPS Z22, Z1, Z1
+	VADDPS Z21, Z2, Z2
+	VADDPS Z22, Z3, Z3
+	VADDPS Z21, Z4, Z4
+	VADDPS Z22, Z5, Z5
+	VADDPS Z21, Z6, Z6
+	VADDPS Z22, Z7, Z7
+	VADDPS Z21, Z8, Z8
+	VADDPS Z22, Z9, Z9
+	VADDPS Z21, Z10, Z10
+	VADDPS Z22, Z11, Z11
+	VADDPS Z21, Z12, Z12
+	VADDPS Z22, Z13, Z13
+	VADDPS Z21, Z14, Z14
+	VADDPS Z22, Z15, Z15
+	VADDPS Z21, Z16, Z16
+	VADDPS Z22, Z17, Z17
 
 nobias:
 	TESTQ     SI, SI
@@ -3876,7 +4488,8 @@ TEXT ·gemmAVX512_10x32(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
@@ -3907,27 +4520,67 @@ TEXT ·gemmAVX512_10x32(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Z15, Z15, Z15
-	VPXORD     Z16, Z16, Z16
-	VPXORD     Z17, Z17, Z17
-	VPXORD     Z18, Z18, Z18
-	VPXORD     Z19, Z19, Z19
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -4050,26 +4703,37 @@ nobiasrow:
 	VMOVUPS 128(CX), Z21
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z23, Z0, Z0
-	VADDPS  Z24, Z1, Z1
-	VADDPS  Z23, Z2, Z2
-	VADDPS  Z24, Z3, Z3
-	VADDPS  Z23, Z4, Z4
-	VADDPS  Z24, Z5, Z5
-	VADDPS  Z23, Z6, Z6
-	VADDPS  Z24, Z7, Z7
-	VADDPS  Z23, Z8, Z8
-	VADDPS  Z24, Z9, Z9
-	VADDPS  Z23, Z10, Z10
-	VADDPS  Z24, Z11, Z11
-	VADDPS  Z23, Z12, Z12
-	VADDPS  Z24, Z13, Z13
-	VADDPS  Z23, Z14, Z14
-	VADDPS  Z24, Z15, Z15
-	VADDPS  Z23, Z16, Z16
-	VADDPS  Z24, Z17, Z17
-	VADDPS  Z23, Z18, Z18
-	VADDPS  Z24, Z19, Z19
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z23, Z0, Z0
+	VADDPS Z24, Z1, Z1
+	VADDPS Z23, Z2, Z2
+	VADDPS Z24, Z3, Z3
+	VADDPS Z23, Z4, Z4
+	VADDPS Z24, Z5, Z5
+	VADDPS Z23, Z6, Z6
+	VADDPS Z24, Z7, Z7
+	VADDPS Z23, Z8, Z8
+	VADDPS Z24, Z9, Z9
+	VADDPS Z23, Z10, Z10
+	VADDPS Z24, Z11, Z11
+	VADDPS Z23, Z12, Z12
+	VADDPS Z24, Z13, Z13
+	VADDPS Z23, Z14, Z14
+	VADDPS Z24, Z15, Z15
+	VADDPS Z23, Z16, Z16
+	VADDPS Z24, Z17, Z17
+	VADDPS Z23, Z18, Z18
+	VADDPS Z24, Z19, Z19
 
 nobias:
 	TESTQ     SI, SI
@@ -4345,7 +5009,8 @@ TEXT ·gemmAVX512_11x32(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
@@ -4379,29 +5044,71 @@ TEXT ·gemmAVX512_11x32(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Z15, Z15, Z15
-	VPXORD     Z16, Z16, Z16
-	VPXORD     Z17, Z17, Z17
-	VPXORD     Z18, Z18, Z18
-	VPXORD     Z19, Z19, Z19
-	VPXORD     Z20, Z20, Z20
-	VPXORD     Z21, Z21, Z21
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	VMOVAPS   Z0, Z20
+	VMOVAPS   Z1, Z21
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -4531,28 +5238,39 @@ nobiasrow:
 	VMOVUPS 128(CX), Z23
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z25, Z0, Z0
-	VADDPS  Z26, Z1, Z1
-	VADDPS  Z25, Z2, Z2
-	VADDPS  Z26, Z3, Z3
-	VADDPS  Z25, Z4, Z4
-	VADDPS  Z26, Z5, Z5
-	VADDPS  Z25, Z6, Z6
-	VADDPS  Z26, Z7, Z7
-	VADDPS  Z25, Z8, Z8
-	VADDPS  Z26, Z9, Z9
-	VADDPS  Z25, Z10, Z10
-	VADDPS  Z26, Z11, Z11
-	VADDPS  Z25, Z12, Z12
-	VADDPS  Z26, Z13, Z13
-	VADDPS  Z25, Z14, Z14
-	VADDPS  Z26, Z15, Z15
-	VADDPS  Z25, Z16, Z16
-	VADDPS  Z26, Z17, Z17
-	VADDPS  Z25, Z18, Z18
-	VADDPS  Z26, Z19, Z19
-	VADDPS  Z25, Z20, Z20
-	VADDPS  Z26, Z21, Z21
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z25, Z0, Z0
+	VADDPS Z26, Z1, Z1
+	VADDPS Z25, Z2, Z2
+	VADDPS Z26, Z3, Z3
+	VADDPS Z25, Z4, Z4
+	VADDPS Z26, Z5, Z5
+	VADDPS Z25, Z6, Z6
+	VADDPS Z26, Z7, Z7
+	VADDPS Z25, Z8, Z8
+	VADDPS Z26, Z9, Z9
+	VADDPS Z25, Z10, Z10
+	VADDPS Z26, Z11, Z11
+	VADDPS Z25, Z12, Z12
+	VADDPS Z26, Z13, Z13
+	VADDPS Z25, Z14, Z14
+	VADDPS Z26, Z15, Z15
+	VADDPS Z25, Z16, Z16
+	VADDPS Z26, Z17, Z17
+	VADDPS Z25, Z18, Z18
+	VADDPS Z26, Z19, Z19
+	VADDPS Z25, Z20, Z20
+	VADDPS Z26, Z21, Z21
 
 nobias:
 	TESTQ     SI, SI
@@ -4851,7 +5569,8 @@ TEXT ·gemmAVX512_12x32(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
@@ -4888,31 +5607,75 @@ TEXT ·gemmAVX512_12x32(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 127(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Z15, Z15, Z15
-	VPXORD     Z16, Z16, Z16
-	VPXORD     Z17, Z17, Z17
-	VPXORD     Z18, Z18, Z18
-	VPXORD     Z19, Z19, Z19
-	VPXORD     Z20, Z20, Z20
-	VPXORD     Z21, Z21, Z21
-	VPXORD     Z22, Z22, Z22
-	VPXORD     Z23, Z23, Z23
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	VMOVAPS   Z0, Z20
+	VMOVAPS   Z1, Z21
+	VMOVAPS   Z0, Z22
+	VMOVAPS   Z1, Z23
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -5049,30 +5812,41 @@ nobiasrow:
 	VMOVUPS 128(CX), Z25
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z27, Z0, Z0
-	VADDPS  Z28, Z1, Z1
-	VADDPS  Z27, Z2, Z2
-	VADDPS  Z28, Z3, Z3
-	VADDPS  Z27, Z4, Z4
-	VADDPS  Z28, Z5, Z5
-	VADDPS  Z27, Z6, Z6
-	VADDPS  Z28, Z7, Z7
-	VADDPS  Z27, Z8, Z8
-	VADDPS  Z28, Z9, Z9
-	VADDPS  Z27, Z10, Z10
-	VADDPS  Z28, Z11, Z11
-	VADDPS  Z27, Z12, Z12
-	VADDPS  Z28, Z13, Z13
-	VADDPS  Z27, Z14, Z14
-	VADDPS  Z28, Z15, Z15
-	VADDPS  Z27, Z16, Z16
-	VADDPS  Z28, Z17, Z17
-	VADDPS  Z27, Z18, Z18
-	VADDPS  Z28, Z19, Z19
-	VADDPS  Z27, Z20, Z20
-	VADDPS  Z28, Z21, Z21
-	VADDPS  Z27, Z22, Z22
-	VADDPS  Z28, Z23, Z23
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z27, Z0, Z0
+	VADDPS Z28, Z1, Z1
+	VADDPS Z27, Z2, Z2
+	VADDPS Z28, Z3, Z3
+	VADDPS Z27, Z4, Z4
+	VADDPS Z28, Z5, Z5
+	VADDPS Z27, Z6, Z6
+	VADDPS Z28, Z7, Z7
+	VADDPS Z27, Z8, Z8
+	VADDPS Z28, Z9, Z9
+	VADDPS Z27, Z10, Z10
+	VADDPS Z28, Z11, Z11
+	VADDPS Z27, Z12, Z12
+	VADDPS Z28, Z13, Z13
+	VADDPS Z27, Z14, Z14
+	VADDPS Z28, Z15, Z15
+	VADDPS Z27, Z16, Z16
+	VADDPS Z28, Z17, Z17
+	VADDPS Z27, Z18, Z18
+	VADDPS Z28, Z19, Z19
+	VADDPS Z27, Z20, Z20
+	VADDPS Z28, Z21, Z21
+	VADDPS Z27, Z22, Z22
+	VADDPS Z28, Z23, Z23
 
 nobias:
 	TESTQ     SI, SI
@@ -5394,13 +6168,36 @@ TEXT ·gemmAVX512_1x24(SB), NOSPLIT, $0-80
 	SHRL  $0x10, CX
 	KMOVW CX, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), CX
 	PREFETCHT0 (CX)
 	PREFETCHT0 95(CX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Y1, Y1, Y1
-	MOVQ       b+24(FP), CX
+	XORQ       CX, CX
+	MOVQ       ep+64(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), SI
+	TESTB      SI, SI
+	JNE        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), CX
+
+nobiasstart:
+	TESTQ     CX, CX
+	JEQ       zero
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS.Z 64(CX), K2, Y1
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+
+started:
+	MOVQ b+24(FP), CX
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), BX
@@ -5456,8 +6253,19 @@ nobiasrow:
 	VMOVUPS 128(CX), Z3
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z5, Z0, Z0
-	VADDPS  Y6, Y1, Y1
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z5, Z0, Z0
+	VADDPS Y6, Y1, Y1
 
 nobias:
 	TESTQ     BX, BX
@@ -5526,18 +6334,43 @@ TEXT ·gemmAVX512_2x24(SB), NOSPLIT, $0-80
 	SHRL  $0x10, SI
 	KMOVW SI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), SI
 	PREFETCHT0 (SI)
 	PREFETCHT0 95(SI)
 	ADDQ       BX, SI
 	PREFETCHT0 (SI)
 	PREFETCHT0 95(SI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Y1, Y1, Y1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Y3, Y3, Y3
-	MOVQ       b+24(FP), SI
+	XORQ       SI, SI
+	MOVQ       ep+64(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ     SI, SI
+	JEQ       zero
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+
+started:
+	MOVQ b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), DI
@@ -5600,10 +6433,21 @@ nobiasrow:
 	VMOVUPS 128(CX), Z5
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z7, Z0, Z0
-	VADDPS  Y8, Y1, Y1
-	VADDPS  Z7, Z2, Z2
-	VADDPS  Y8, Y3, Y3
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z7, Z0, Z0
+	VADDPS Y8, Y1, Y1
+	VADDPS Z7, Z2, Z2
+	VADDPS Y8, Y3, Y3
 
 nobias:
 	TESTQ     SI, SI
@@ -5695,7 +6539,8 @@ TEXT ·gemmAVX512_3x24(SB), NOSPLIT, $0-80
 	SHRL  $0x10, SI
 	KMOVW SI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), SI
 	PREFETCHT0 (SI)
 	PREFETCHT0 95(SI)
@@ -5705,13 +6550,39 @@ TEXT ·gemmAVX512_3x24(SB), NOSPLIT, $0-80
 	ADDQ       BX, SI
 	PREFETCHT0 (SI)
 	PREFETCHT0 95(SI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Y1, Y1, Y1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Y3, Y3, Y3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Y5, Y5, Y5
-	MOVQ       b+24(FP), SI
+	XORQ       SI, SI
+	MOVQ       ep+64(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ     SI, SI
+	JEQ       zero
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+
+started:
+	MOVQ b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), DI
@@ -5781,12 +6652,23 @@ nobiasrow:
 	VMOVUPS 128(CX), Z7
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z9, Z0, Z0
-	VADDPS  Y10, Y1, Y1
-	VADDPS  Z9, Z2, Z2
-	VADDPS  Y10, Y3, Y3
-	VADDPS  Z9, Z4, Z4
-	VADDPS  Y10, Y5, Y5
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z9, Z0, Z0
+	VADDPS Y10, Y1, Y1
+	VADDPS Z9, Z2, Z2
+	VADDPS Y10, Y3, Y3
+	VADDPS Z9, Z4, Z4
+	VADDPS Y10, Y5, Y5
 
 nobias:
 	TESTQ     SI, SI
@@ -5901,7 +6783,8 @@ TEXT ·gemmAVX512_4x24(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
@@ -5914,15 +6797,43 @@ TEXT ·gemmAVX512_4x24(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Y1, Y1, Y1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Y3, Y3, Y3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Y5, Y5, Y5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Y7, Y7, Y7
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -5999,14 +6910,25 @@ nobiasrow:
 	VMOVUPS 128(CX), Z9
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z11, Z0, Z0
-	VADDPS  Y12, Y1, Y1
-	VADDPS  Z11, Z2, Z2
-	VADDPS  Y12, Y3, Y3
-	VADDPS  Z11, Z4, Z4
-	VADDPS  Y12, Y5, Y5
-	VADDPS  Z11, Z6, Z6
-	VADDPS  Y12, Y7, Y7
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z11, Z0, Z0
+	VADDPS Y12, Y1, Y1
+	VADDPS Z11, Z2, Z2
+	VADDPS Y12, Y3, Y3
+	VADDPS Z11, Z4, Z4
+	VADDPS Y12, Y5, Y5
+	VADDPS Z11, Z6, Z6
+	VADDPS Y12, Y7, Y7
 
 nobias:
 	TESTQ     SI, SI
@@ -6144,7 +7066,8 @@ TEXT ·gemmAVX512_5x24(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
@@ -6160,17 +7083,47 @@ TEXT ·gemmAVX512_5x24(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Y1, Y1, Y1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Y3, Y3, Y3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Y5, Y5, Y5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Y7, Y7, Y7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Y9, Y9, Y9
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Y1, Y9
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+	VPXORD Z8, Z8, Z8
+	VPXORD Y9, Y9, Y9
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -6256,16 +7209,27 @@ nobiasrow:
 	VMOVUPS 128(CX), Z11
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z13, Z0, Z0
-	VADDPS  Y14, Y1, Y1
-	VADDPS  Z13, Z2, Z2
-	VADDPS  Y14, Y3, Y3
-	VADDPS  Z13, Z4, Z4
-	VADDPS  Y14, Y5, Y5
-	VADDPS  Z13, Z6, Z6
-	VADDPS  Y14, Y7, Y7
-	VADDPS  Z13, Z8, Z8
-	VADDPS  Y14, Y9, Y9
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z13, Z0, Z0
+	VADDPS Y14, Y1, Y1
+	VADDPS Z13, Z2, Z2
+	VADDPS Y14, Y3, Y3
+	VADDPS Z13, Z4, Z4
+	VADDPS Y14, Y5, Y5
+	VADDPS Z13, Z6, Z6
+	VADDPS Y14, Y7, Y7
+	VADDPS Z13, Z8, Z8
+	VADDPS Y14, Y9, Y9
 
 nobias:
 	TESTQ     SI, SI
@@ -6426,7 +7390,8 @@ TEXT ·gemmAVX512_6x24(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
@@ -6445,19 +7410,51 @@ TEXT ·gemmAVX512_6x24(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Y1, Y1, Y1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Y3, Y3, Y3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Y5, Y5, Y5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Y7, Y7, Y7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Y9, Y9, Y9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Y11, Y11, Y11
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Y1, Y9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Y1, Y11
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+	VPXORD Z8, Z8, Z8
+	VPXORD Y9, Y9, Y9
+	VPXORD Z10, Z10, Z10
+	VPXORD Y11, Y11, Y11
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -6550,18 +7547,29 @@ nobiasrow:
 	VMOVUPS 128(CX), Z13
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z15, Z0, Z0
-	VADDPS  Y16, Y1, Y1
-	VADDPS  Z15, Z2, Z2
-	VADDPS  Y16, Y3, Y3
-	VADDPS  Z15, Z4, Z4
-	VADDPS  Y16, Y5, Y5
-	VADDPS  Z15, Z6, Z6
-	VADDPS  Y16, Y7, Y7
-	VADDPS  Z15, Z8, Z8
-	VADDPS  Y16, Y9, Y9
-	VADDPS  Z15, Z10, Z10
-	VADDPS  Y16, Y11, Y11
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z15, Z0, Z0
+	VADDPS Y16, Y1, Y1
+	VADDPS Z15, Z2, Z2
+	VADDPS Y16, Y3, Y3
+	VADDPS Z15, Z4, Z4
+	VADDPS Y16, Y5, Y5
+	VADDPS Z15, Z6, Z6
+	VADDPS Y16, Y7, Y7
+	VADDPS Z15, Z8, Z8
+	VADDPS Y16, Y9, Y9
+	VADDPS Z15, Z10, Z10
+	VADDPS Y16, Y11, Y11
 
 nobias:
 	TESTQ     SI, SI
@@ -6745,7 +7753,8 @@ TEXT ·gemmAVX512_7x24(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
@@ -6767,21 +7776,55 @@ TEXT ·gemmAVX512_7x24(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Y1, Y1, Y1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Y3, Y3, Y3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Y5, Y5, Y5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Y7, Y7, Y7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Y9, Y9, Y9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Y11, Y11, Y11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Y13, Y13, Y13
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Y1, Y9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Y1, Y11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Y1, Y13
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+	VPXORD Z8, Z8, Z8
+	VPXORD Y9, Y9, Y9
+	VPXORD Z10, Z10, Z10
+	VPXORD Y11, Y11, Y11
+	VPXORD Z12, Z12, Z12
+	VPXORD Y13, Y13, Y13
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -6881,20 +7924,31 @@ nobiasrow:
 	VMOVUPS 128(CX), Z15
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z17, Z0, Z0
-	VADDPS  Y18, Y1, Y1
-	VADDPS  Z17, Z2, Z2
-	VADDPS  Y18, Y3, Y3
-	VADDPS  Z17, Z4, Z4
-	VADDPS  Y18, Y5, Y5
-	VADDPS  Z17, Z6, Z6
-	VADDPS  Y18, Y7, Y7
-	VADDPS  Z17, Z8, Z8
-	VADDPS  Y18, Y9, Y9
-	VADDPS  Z17, Z10, Z10
-	VADDPS  Y18, Y11, Y11
-	VADDPS  Z17, Z12, Z12
-	VADDPS  Y18, Y13, Y13
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z17, Z0, Z0
+	VADDPS Y18, Y1, Y1
+	VADDPS Z17, Z2, Z2
+	VADDPS Y18, Y3, Y3
+	VADDPS Z17, Z4, Z4
+	VADDPS Y18, Y5, Y5
+	VADDPS Z17, Z6, Z6
+	VADDPS Y18, Y7, Y7
+	VADDPS Z17, Z8, Z8
+	VADDPS Y18, Y9, Y9
+	VADDPS Z17, Z10, Z10
+	VADDPS Y18, Y11, Y11
+	VADDPS Z17, Z12, Z12
+	VADDPS Y18, Y13, Y13
 
 nobias:
 	TESTQ     SI, SI
@@ -7101,7 +8155,8 @@ TEXT ·gemmAVX512_8x24(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
@@ -7126,23 +8181,59 @@ TEXT ·gemmAVX512_8x24(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Y1, Y1, Y1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Y3, Y3, Y3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Y5, Y5, Y5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Y7, Y7, Y7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Y9, Y9, Y9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Y11, Y11, Y11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Y13, Y13, Y13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Y15, Y15, Y15
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Y1, Y9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Y1, Y11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Y1, Y13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Y1, Y15
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+	VPXORD Z8, Z8, Z8
+	VPXORD Y9, Y9, Y9
+	VPXORD Z10, Z10, Z10
+	VPXORD Y11, Y11, Y11
+	VPXORD Z12, Z12, Z12
+	VPXORD Y13, Y13, Y13
+	VPXORD Z14, Z14, Z14
+	VPXORD Y15, Y15, Y15
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -7249,22 +8340,33 @@ nobiasrow:
 	VMOVUPS 128(CX), Z17
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z19, Z0, Z0
-	VADDPS  Y20, Y1, Y1
-	VADDPS  Z19, Z2, Z2
-	VADDPS  Y20, Y3, Y3
-	VADDPS  Z19, Z4, Z4
-	VADDPS  Y20, Y5, Y5
-	VADDPS  Z19, Z6, Z6
-	VADDPS  Y20, Y7, Y7
-	VADDPS  Z19, Z8, Z8
-	VADDPS  Y20, Y9, Y9
-	VADDPS  Z19, Z10, Z10
-	VADDPS  Y20, Y11, Y11
-	VADDPS  Z19, Z12, Z12
-	VADDPS  Y20, Y13, Y13
-	VADDPS  Z19, Z14, Z14
-	VADDPS  Y20, Y15, Y15
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z19, Z0, Z0
+	VADDPS Y20, Y1, Y1
+	VADDPS Z19, Z2, Z2
+	VADDPS Y20, Y3, Y3
+	VADDPS Z19, Z4, Z4
+	VADDPS Y20, Y5, Y5
+	VADDPS Z19, Z6, Z6
+	VADDPS Y20, Y7, Y7
+	VADDPS Z19, Z8, Z8
+	VADDPS Y20, Y9, Y9
+	VADDPS Z19, Z10, Z10
+	VADDPS Y20, Y11, Y11
+	VADDPS Z19, Z12, Z12
+	VADDPS Y20, Y13, Y13
+	VADDPS Z19, Z14, Z14
+	VADDPS Y20, Y15, Y15
 
 nobias:
 	TESTQ     SI, SI
@@ -7494,7 +8596,8 @@ TEXT ·gemmAVX512_9x24(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
@@ -7522,25 +8625,63 @@ TEXT ·gemmAVX512_9x24(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Y1, Y1, Y1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Y3, Y3, Y3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Y5, Y5, Y5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Y7, Y7, Y7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Y9, Y9, Y9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Y11, Y11, Y11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Y13, Y13, Y13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Y15, Y15, Y15
-	VPXORD     Z16, Z16, Z16
-	VPXORD     Y17, Y17, Y17
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Y1, Y9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Y1, Y11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Y1, Y13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Y1, Y15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Y1, Y17
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+	VPXORD Z8, Z8, Z8
+	VPXORD Y9, Y9, Y9
+	VPXORD Z10, Z10, Z10
+	VPXORD Y11, Y11, Y11
+	VPXORD Z12, Z12, Z12
+	VPXORD Y13, Y13, Y13
+	VPXORD Z14, Z14, Z14
+	VPXORD Y15, Y15, Y15
+	VPXORD Z16, Z16, Z16
+	VPXORD Y17, Y17, Y17
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -7656,24 +8797,35 @@ nobiasrow:
 	VMOVUPS 128(CX), Z19
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z21, Z0, Z0
-	VADDPS  Y22, Y1, Y1
-	VADDPS  Z21, Z2, Z2
-	VADDPS  Y22, Y3, Y3
-	VADDPS  Z21, Z4, Z4
-	VADDPS  Y22, Y5, Y5
-	VADDPS  Z21, Z6, Z6
-	VADDPS  Y22, Y7, Y7
-	VADDPS  Z21, Z8, Z8
-	VADDPS  Y22, Y9, Y9
-	VADDPS  Z21, Z10, Z10
-	VADDPS  Y22, Y11, Y11
-	VADDPS  Z21, Z12, Z12
-	VADDPS  Y22, Y13, Y13
-	VADDPS  Z21, Z14, Z14
-	VADDPS  Y22, Y15, Y15
-	VADDPS  Z21, Z16, Z16
-	VADDPS  Y22, Y17, Y17
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z21, Z0, Z0
+	VADDPS Y22, Y1, Y1
+	VADDPS Z21, Z2, Z2
+	VADDPS Y22, Y3, Y3
+	VADDPS Z21, Z4, Z4
+	VADDPS Y22, Y5, Y5
+	VADDPS Z21, Z6, Z6
+	VADDPS Y22, Y7, Y7
+	VADDPS Z21, Z8, Z8
+	VADDPS Y22, Y9, Y9
+	VADDPS Z21, Z10, Z10
+	VADDPS Y22, Y11, Y11
+	VADDPS Z21, Z12, Z12
+	VADDPS Y22, Y13, Y13
+	VADDPS Z21, Z14, Z14
+	VADDPS Y22, Y15, Y15
+	VADDPS Z21, Z16, Z16
+	VADDPS Y22, Y17, Y17
 
 nobias:
 	TESTQ     SI, SI
@@ -7926,7 +9078,8 @@ TEXT ·gemmAVX512_10x24(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
@@ -7957,27 +9110,67 @@ TEXT ·gemmAVX512_10x24(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Y1, Y1, Y1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Y3, Y3, Y3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Y5, Y5, Y5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Y7, Y7, Y7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Y9, Y9, Y9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Y11, Y11, Y11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Y13, Y13, Y13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Y15, Y15, Y15
-	VPXORD     Z16, Z16, Z16
-	VPXORD     Y17, Y17, Y17
-	VPXORD     Z18, Z18, Z18
-	VPXORD     Y19, Y19, Y19
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Y1, Y9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Y1, Y11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Y1, Y13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Y1, Y15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Y1, Y17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Y1, Y19
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+	VPXORD Z8, Z8, Z8
+	VPXORD Y9, Y9, Y9
+	VPXORD Z10, Z10, Z10
+	VPXORD Y11, Y11, Y11
+	VPXORD Z12, Z12, Z12
+	VPXORD Y13, Y13, Y13
+	VPXORD Z14, Z14, Z14
+	VPXORD Y15, Y15, Y15
+	VPXORD Z16, Z16, Z16
+	VPXORD Y17, Y17, Y17
+	VPXORD Z18, Z18, Z18
+	VPXORD Y19, Y19, Y19
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -8100,26 +9293,37 @@ nobiasrow:
 	VMOVUPS 128(CX), Z21
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z23, Z0, Z0
-	VADDPS  Y24, Y1, Y1
-	VADDPS  Z23, Z2, Z2
-	VADDPS  Y24, Y3, Y3
-	VADDPS  Z23, Z4, Z4
-	VADDPS  Y24, Y5, Y5
-	VADDPS  Z23, Z6, Z6
-	VADDPS  Y24, Y7, Y7
-	VADDPS  Z23, Z8, Z8
-	VADDPS  Y24, Y9, Y9
-	VADDPS  Z23, Z10, Z10
-	VADDPS  Y24, Y11, Y11
-	VADDPS  Z23, Z12, Z12
-	VADDPS  Y24, Y13, Y13
-	VADDPS  Z23, Z14, Z14
-	VADDPS  Y24, Y15, Y15
-	VADDPS  Z23, Z16, Z16
-	VADDPS  Y24, Y17, Y17
-	VADDPS  Z23, Z18, Z18
-	VADDPS  Y24, Y19, Y19
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z23, Z0, Z0
+	VADDPS Y24, Y1, Y1
+	VADDPS Z23, Z2, Z2
+	VADDPS Y24, Y3, Y3
+	VADDPS Z23, Z4, Z4
+	VADDPS Y24, Y5, Y5
+	VADDPS Z23, Z6, Z6
+	VADDPS Y24, Y7, Y7
+	VADDPS Z23, Z8, Z8
+	VADDPS Y24, Y9, Y9
+	VADDPS Z23, Z10, Z10
+	VADDPS Y24, Y11, Y11
+	VADDPS Z23, Z12, Z12
+	VADDPS Y24, Y13, Y13
+	VADDPS Z23, Z14, Z14
+	VADDPS Y24, Y15, Y15
+	VADDPS Z23, Z16, Z16
+	VADDPS Y24, Y17, Y17
+	VADDPS Z23, Z18, Z18
+	VADDPS Y24, Y19, Y19
 
 nobias:
 	TESTQ     SI, SI
@@ -8395,7 +9599,8 @@ TEXT ·gemmAVX512_11x24(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
@@ -8429,29 +9634,71 @@ TEXT ·gemmAVX512_11x24(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Y1, Y1, Y1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Y3, Y3, Y3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Y5, Y5, Y5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Y7, Y7, Y7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Y9, Y9, Y9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Y11, Y11, Y11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Y13, Y13, Y13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Y15, Y15, Y15
-	VPXORD     Z16, Z16, Z16
-	VPXORD     Y17, Y17, Y17
-	VPXORD     Z18, Z18, Z18
-	VPXORD     Y19, Y19, Y19
-	VPXORD     Z20, Z20, Z20
-	VPXORD     Y21, Y21, Y21
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Y1, Y9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Y1, Y11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Y1, Y13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Y1, Y15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Y1, Y17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Y1, Y19
+	VMOVAPS   Z0, Z20
+	VMOVAPS   Y1, Y21
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+	VPXORD Z8, Z8, Z8
+	VPXORD Y9, Y9, Y9
+	VPXORD Z10, Z10, Z10
+	VPXORD Y11, Y11, Y11
+	VPXORD Z12, Z12, Z12
+	VPXORD Y13, Y13, Y13
+	VPXORD Z14, Z14, Z14
+	VPXORD Y15, Y15, Y15
+	VPXORD Z16, Z16, Z16
+	VPXORD Y17, Y17, Y17
+	VPXORD Z18, Z18, Z18
+	VPXORD Y19, Y19, Y19
+	VPXORD Z20, Z20, Z20
+	VPXORD Y21, Y21, Y21
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -8581,28 +9828,39 @@ nobiasrow:
 	VMOVUPS 128(CX), Z23
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z25, Z0, Z0
-	VADDPS  Y26, Y1, Y1
-	VADDPS  Z25, Z2, Z2
-	VADDPS  Y26, Y3, Y3
-	VADDPS  Z25, Z4, Z4
-	VADDPS  Y26, Y5, Y5
-	VADDPS  Z25, Z6, Z6
-	VADDPS  Y26, Y7, Y7
-	VADDPS  Z25, Z8, Z8
-	VADDPS  Y26, Y9, Y9
-	VADDPS  Z25, Z10, Z10
-	VADDPS  Y26, Y11, Y11
-	VADDPS  Z25, Z12, Z12
-	VADDPS  Y26, Y13, Y13
-	VADDPS  Z25, Z14, Z14
-	VADDPS  Y26, Y15, Y15
-	VADDPS  Z25, Z16, Z16
-	VADDPS  Y26, Y17, Y17
-	VADDPS  Z25, Z18, Z18
-	VADDPS  Y26, Y19, Y19
-	VADDPS  Z25, Z20, Z20
-	VADDPS  Y26, Y21, Y21
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z25, Z0, Z0
+	VADDPS Y26, Y1, Y1
+	VADDPS Z25, Z2, Z2
+	VADDPS Y26, Y3, Y3
+	VADDPS Z25, Z4, Z4
+	VADDPS Y26, Y5, Y5
+	VADDPS Z25, Z6, Z6
+	VADDPS Y26, Y7, Y7
+	VADDPS Z25, Z8, Z8
+	VADDPS Y26, Y9, Y9
+	VADDPS Z25, Z10, Z10
+	VADDPS Y26, Y11, Y11
+	VADDPS Z25, Z12, Z12
+	VADDPS Y26, Y13, Y13
+	VADDPS Z25, Z14, Z14
+	VADDPS Y26, Y15, Y15
+	VADDPS Z25, Z16, Z16
+	VADDPS Y26, Y17, Y17
+	VADDPS Z25, Z18, Z18
+	VADDPS Y26, Y19, Y19
+	VADDPS Z25, Z20, Z20
+	VADDPS Y26, Y21, Y21
 
 nobias:
 	TESTQ     SI, SI
@@ -8901,7 +10159,8 @@ TEXT ·gemmAVX512_12x24(SB), NOSPLIT, $0-80
 	SHRL  $0x10, DI
 	KMOVW DI, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
@@ -8938,31 +10197,75 @@ TEXT ·gemmAVX512_12x24(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 95(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Y1, Y1, Y1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Y3, Y3, Y3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Y5, Y5, Y5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Y7, Y7, Y7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Y9, Y9, Y9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Y11, Y11, Y11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Y13, Y13, Y13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Y15, Y15, Y15
-	VPXORD     Z16, Z16, Z16
-	VPXORD     Y17, Y17, Y17
-	VPXORD     Z18, Z18, Z18
-	VPXORD     Y19, Y19, Y19
-	VPXORD     Z20, Z20, Z20
-	VPXORD     Y21, Y21, Y21
-	VPXORD     Z22, Z22, Z22
-	VPXORD     Y23, Y23, Y23
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Y1, Y9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Y1, Y11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Y1, Y13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Y1, Y15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Y1, Y17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Y1, Y19
+	VMOVAPS   Z0, Z20
+	VMOVAPS   Y1, Y21
+	VMOVAPS   Z0, Z22
+	VMOVAPS   Y1, Y23
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+	VPXORD Z8, Z8, Z8
+	VPXORD Y9, Y9, Y9
+	VPXORD Z10, Z10, Z10
+	VPXORD Y11, Y11, Y11
+	VPXORD Z12, Z12, Z12
+	VPXORD Y13, Y13, Y13
+	VPXORD Z14, Z14, Z14
+	VPXORD Y15, Y15, Y15
+	VPXORD Z16, Z16, Z16
+	VPXORD Y17, Y17, Y17
+	VPXORD Z18, Z18, Z18
+	VPXORD Y19, Y19, Y19
+	VPXORD Z20, Z20, Z20
+	VPXORD Y21, Y21, Y21
+	VPXORD Z22, Z22, Z22
+	VPXORD Y23, Y23, Y23
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -9099,30 +10402,41 @@ nobiasrow:
 	VMOVUPS 128(CX), Z25
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z27, Z0, Z0
-	VADDPS  Y28, Y1, Y1
-	VADDPS  Z27, Z2, Z2
-	VADDPS  Y28, Y3, Y3
-	VADDPS  Z27, Z4, Z4
-	VADDPS  Y28, Y5, Y5
-	VADDPS  Z27, Z6, Z6
-	VADDPS  Y28, Y7, Y7
-	VADDPS  Z27, Z8, Z8
-	VADDPS  Y28, Y9, Y9
-	VADDPS  Z27, Z10, Z10
-	VADDPS  Y28, Y11, Y11
-	VADDPS  Z27, Z12, Z12
-	VADDPS  Y28, Y13, Y13
-	VADDPS  Z27, Z14, Z14
-	VADDPS  Y28, Y15, Y15
-	VADDPS  Z27, Z16, Z16
-	VADDPS  Y28, Y17, Y17
-	VADDPS  Z27, Z18, Z18
-	VADDPS  Y28, Y19, Y19
-	VADDPS  Z27, Z20, Z20
-	VADDPS  Y28, Y21, Y21
-	VADDPS  Z27, Z22, Z22
-	VADDPS  Y28, Y23, Y23
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z27, Z0, Z0
+	VADDPS Y28, Y1, Y1
+	VADDPS Z27, Z2, Z2
+	VADDPS Y28, Y3, Y3
+	VADDPS Z27, Z4, Z4
+	VADDPS Y28, Y5, Y5
+	VADDPS Z27, Z6, Z6
+	VADDPS Y28, Y7, Y7
+	VADDPS Z27, Z8, Z8
+	VADDPS Y28, Y9, Y9
+	VADDPS Z27, Z10, Z10
+	VADDPS Y28, Y11, Y11
+	VADDPS Z27, Z12, Z12
+	VADDPS Y28, Y13, Y13
+	VADDPS Z27, Z14, Z14
+	VADDPS Y28, Y15, Y15
+	VADDPS Z27, Z16, Z16
+	VADDPS Y28, Y17, Y17
+	VADDPS Z27, Z18, Z18
+	VADDPS Y28, Y19, Y19
+	VADDPS Z27, Z20, Z20
+	VADDPS Y28, Y21, Y21
+	VADDPS Z27, Z22, Z22
+	VADDPS Y28, Y23, Y23
 
 nobias:
 	TESTQ     SI, SI
@@ -9442,12 +10756,34 @@ TEXT ·gemmAVX512_1x16(SB), NOSPLIT, $0-80
 	MOVL  mask+60(FP), CX
 	KMOVW CX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), CX
 	PREFETCHT0 (CX)
 	PREFETCHT0 63(CX)
-	VPXORD     Z0, Z0, Z0
-	MOVQ       b+24(FP), CX
+	XORQ       CX, CX
+	MOVQ       ep+64(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), SI
+	TESTB      SI, SI
+	JNE        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), CX
+
+nobiasstart:
+	TESTQ     CX, CX
+	JEQ       zero
+	VMOVUPS.Z (CX), K1, Z0
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+
+started:
+	MOVQ b+24(FP), CX
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), BX
@@ -9497,7 +10833,18 @@ nobiasrow:
 	VMOVUPS 128(CX), Z4
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z3, Z0, Z0
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z3, Z0, Z0
 
 nobias:
 	TESTQ     BX, BX
@@ -9554,16 +10901,39 @@ TEXT ·gemmAVX512_2x16(SB), NOSPLIT, $0-80
 	MOVL  mask+60(FP), SI
 	KMOVW SI, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), SI
 	PREFETCHT0 (SI)
 	PREFETCHT0 63(SI)
 	ADDQ       BX, SI
 	PREFETCHT0 (SI)
 	PREFETCHT0 63(SI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	MOVQ       b+24(FP), SI
+	XORQ       SI, SI
+	MOVQ       ep+64(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ     SI, SI
+	JEQ       zero
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVAPS   Z0, Z1
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+started:
+	MOVQ b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), DI
@@ -9617,8 +10987,19 @@ nobiasrow:
 	VMOVUPS 128(CX), Z5
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z4, Z0, Z0
-	VADDPS  Z4, Z1, Z1
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z4, Z0, Z0
+	VADDPS Z4, Z1, Z1
 
 nobias:
 	TESTQ     SI, SI
@@ -9688,7 +11069,8 @@ TEXT ·gemmAVX512_3x16(SB), NOSPLIT, $0-80
 	MOVL  mask+60(FP), SI
 	KMOVW SI, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), SI
 	PREFETCHT0 (SI)
 	PREFETCHT0 63(SI)
@@ -9698,10 +11080,33 @@ TEXT ·gemmAVX512_3x16(SB), NOSPLIT, $0-80
 	ADDQ       BX, SI
 	PREFETCHT0 (SI)
 	PREFETCHT0 63(SI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	MOVQ       b+24(FP), SI
+	XORQ       SI, SI
+	MOVQ       ep+64(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ     SI, SI
+	JEQ       zero
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+
+started:
+	MOVQ b+24(FP), SI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), DI
@@ -9759,9 +11164,20 @@ nobiasrow:
 	VMOVUPS 128(CX), Z6
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z5, Z0, Z0
-	VADDPS  Z5, Z1, Z1
-	VADDPS  Z5, Z2, Z2
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z5, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z5, Z2, Z2
 
 nobias:
 	TESTQ     SI, SI
@@ -9844,7 +11260,8 @@ TEXT ·gemmAVX512_4x16(SB), NOSPLIT, $0-80
 	MOVL  mask+60(FP), DI
 	KMOVW DI, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
@@ -9857,11 +11274,35 @@ TEXT ·gemmAVX512_4x16(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -9923,10 +11364,21 @@ nobiasrow:
 	VMOVUPS 128(CX), Z7
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z6, Z0, Z0
-	VADDPS  Z6, Z1, Z1
-	VADDPS  Z6, Z2, Z2
-	VADDPS  Z6, Z3, Z3
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z6, Z0, Z0
+	VADDPS Z6, Z1, Z1
+	VADDPS Z6, Z2, Z2
+	VADDPS Z6, Z3, Z3
 
 nobias:
 	TESTQ     SI, SI
@@ -10022,7 +11474,8 @@ TEXT ·gemmAVX512_5x16(SB), NOSPLIT, $0-80
 	MOVL  mask+60(FP), DI
 	KMOVW DI, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
@@ -10038,12 +11491,37 @@ TEXT ·gemmAVX512_5x16(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -10111,11 +11589,22 @@ nobiasrow:
 	VMOVUPS 128(CX), Z8
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z7, Z0, Z0
-	VADDPS  Z7, Z1, Z1
-	VADDPS  Z7, Z2, Z2
-	VADDPS  Z7, Z3, Z3
-	VADDPS  Z7, Z4, Z4
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z7, Z0, Z0
+	VADDPS Z7, Z1, Z1
+	VADDPS Z7, Z2, Z2
+	VADDPS Z7, Z3, Z3
+	VADDPS Z7, Z4, Z4
 
 nobias:
 	TESTQ     SI, SI
@@ -10224,7 +11713,8 @@ TEXT ·gemmAVX512_6x16(SB), NOSPLIT, $0-80
 	MOVL  mask+60(FP), DI
 	KMOVW DI, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
@@ -10243,13 +11733,39 @@ TEXT ·gemmAVX512_6x16(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -10321,12 +11837,23 @@ nobiasrow:
 	VMOVUPS 128(CX), Z9
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z8, Z0, Z0
-	VADDPS  Z8, Z1, Z1
-	VADDPS  Z8, Z2, Z2
-	VADDPS  Z8, Z3, Z3
-	VADDPS  Z8, Z4, Z4
-	VADDPS  Z8, Z5, Z5
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z8, Z0, Z0
+	VADDPS Z8, Z1, Z1
+	VADDPS Z8, Z2, Z2
+	VADDPS Z8, Z3, Z3
+	VADDPS Z8, Z4, Z4
+	VADDPS Z8, Z5, Z5
 
 nobias:
 	TESTQ     SI, SI
@@ -10448,7 +11975,8 @@ TEXT ·gemmAVX512_7x16(SB), NOSPLIT, $0-80
 	MOVL  mask+60(FP), DI
 	KMOVW DI, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
@@ -10470,14 +11998,41 @@ TEXT ·gemmAVX512_7x16(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -10553,13 +12108,24 @@ nobiasrow:
 	VMOVUPS 128(CX), Z10
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z9, Z0, Z0
-	VADDPS  Z9, Z1, Z1
-	VADDPS  Z9, Z2, Z2
-	VADDPS  Z9, Z3, Z3
-	VADDPS  Z9, Z4, Z4
-	VADDPS  Z9, Z5, Z5
-	VADDPS  Z9, Z6, Z6
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z9, Z0, Z0
+	VADDPS Z9, Z1, Z1
+	VADDPS Z9, Z2, Z2
+	VADDPS Z9, Z3, Z3
+	VADDPS Z9, Z4, Z4
+	VADDPS Z9, Z5, Z5
+	VADDPS Z9, Z6, Z6
 
 nobias:
 	TESTQ     SI, SI
@@ -10694,7 +12260,8 @@ TEXT ·gemmAVX512_8x16(SB), NOSPLIT, $0-80
 	MOVL  mask+60(FP), DI
 	KMOVW DI, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
@@ -10719,15 +12286,43 @@ TEXT ·gemmAVX512_8x16(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -10807,14 +12402,25 @@ nobiasrow:
 	VMOVUPS 128(CX), Z11
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z10, Z0, Z0
-	VADDPS  Z10, Z1, Z1
-	VADDPS  Z10, Z2, Z2
-	VADDPS  Z10, Z3, Z3
-	VADDPS  Z10, Z4, Z4
-	VADDPS  Z10, Z5, Z5
-	VADDPS  Z10, Z6, Z6
-	VADDPS  Z10, Z7, Z7
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z10, Z0, Z0
+	VADDPS Z10, Z1, Z1
+	VADDPS Z10, Z2, Z2
+	VADDPS Z10, Z3, Z3
+	VADDPS Z10, Z4, Z4
+	VADDPS Z10, Z5, Z5
+	VADDPS Z10, Z6, Z6
+	VADDPS Z10, Z7, Z7
 
 nobias:
 	TESTQ     SI, SI
@@ -10962,7 +12568,8 @@ TEXT ·gemmAVX512_9x16(SB), NOSPLIT, $0-80
 	MOVL  mask+60(FP), DI
 	KMOVW DI, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
@@ -10990,16 +12597,45 @@ TEXT ·gemmAVX512_9x16(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -11085,15 +12721,26 @@ nobiasrow:
 	VMOVUPS 128(CX), Z12
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z11, Z0, Z0
-	VADDPS  Z11, Z1, Z1
-	VADDPS  Z11, Z2, Z2
-	VADDPS  Z11, Z3, Z3
-	VADDPS  Z11, Z4, Z4
-	VADDPS  Z11, Z5, Z5
-	VADDPS  Z11, Z6, Z6
-	VADDPS  Z11, Z7, Z7
-	VADDPS  Z11, Z8, Z8
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z11, Z0, Z0
+	VADDPS Z11, Z1, Z1
+	VADDPS Z11, Z2, Z2
+	VADDPS Z11, Z3, Z3
+	VADDPS Z11, Z4, Z4
+	VADDPS Z11, Z5, Z5
+	VADDPS Z11, Z6, Z6
+	VADDPS Z11, Z7, Z7
+	VADDPS Z11, Z8, Z8
 
 nobias:
 	TESTQ     SI, SI
@@ -11254,7 +12901,8 @@ TEXT ·gemmAVX512_10x16(SB), NOSPLIT, $0-80
 	MOVL  mask+60(FP), DI
 	KMOVW DI, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
@@ -11285,17 +12933,47 @@ TEXT ·gemmAVX512_10x16(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -11385,16 +13063,27 @@ nobiasrow:
 	VMOVUPS 128(CX), Z13
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z12, Z0, Z0
-	VADDPS  Z12, Z1, Z1
-	VADDPS  Z12, Z2, Z2
-	VADDPS  Z12, Z3, Z3
-	VADDPS  Z12, Z4, Z4
-	VADDPS  Z12, Z5, Z5
-	VADDPS  Z12, Z6, Z6
-	VADDPS  Z12, Z7, Z7
-	VADDPS  Z12, Z8, Z8
-	VADDPS  Z12, Z9, Z9
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z12, Z0, Z0
+	VADDPS Z12, Z1, Z1
+	VADDPS Z12, Z2, Z2
+	VADDPS Z12, Z3, Z3
+	VADDPS Z12, Z4, Z4
+	VADDPS Z12, Z5, Z5
+	VADDPS Z12, Z6, Z6
+	VADDPS Z12, Z7, Z7
+	VADDPS Z12, Z8, Z8
+	VADDPS Z12, Z9, Z9
 
 nobias:
 	TESTQ     SI, SI
@@ -11568,7 +13257,8 @@ TEXT ·gemmAVX512_11x16(SB), NOSPLIT, $0-80
 	MOVL  mask+60(FP), DI
 	KMOVW DI, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
@@ -11602,18 +13292,49 @@ TEXT ·gemmAVX512_11x16(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -11707,17 +13428,28 @@ nobiasrow:
 	VMOVUPS 128(CX), Z14
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z13, Z0, Z0
-	VADDPS  Z13, Z1, Z1
-	VADDPS  Z13, Z2, Z2
-	VADDPS  Z13, Z3, Z3
-	VADDPS  Z13, Z4, Z4
-	VADDPS  Z13, Z5, Z5
-	VADDPS  Z13, Z6, Z6
-	VADDPS  Z13, Z7, Z7
-	VADDPS  Z13, Z8, Z8
-	VADDPS  Z13, Z9, Z9
-	VADDPS  Z13, Z10, Z10
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z13, Z0, Z0
+	VADDPS Z13, Z1, Z1
+	VADDPS Z13, Z2, Z2
+	VADDPS Z13, Z3, Z3
+	VADDPS Z13, Z4, Z4
+	VADDPS Z13, Z5, Z5
+	VADDPS Z13, Z6, Z6
+	VADDPS Z13, Z7, Z7
+	VADDPS Z13, Z8, Z8
+	VADDPS Z13, Z9, Z9
+	VADDPS Z13, Z10, Z10
 
 nobias:
 	TESTQ     SI, SI
@@ -11904,7 +13636,8 @@ TEXT ·gemmAVX512_12x16(SB), NOSPLIT, $0-80
 	MOVL  mask+60(FP), DI
 	KMOVW DI, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
@@ -11941,19 +13674,51 @@ TEXT ·gemmAVX512_12x16(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z0, Z11
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -12051,18 +13816,29 @@ nobiasrow:
 	VMOVUPS 128(CX), Z15
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z14, Z0, Z0
-	VADDPS  Z14, Z1, Z1
-	VADDPS  Z14, Z2, Z2
-	VADDPS  Z14, Z3, Z3
-	VADDPS  Z14, Z4, Z4
-	VADDPS  Z14, Z5, Z5
-	VADDPS  Z14, Z6, Z6
-	VADDPS  Z14, Z7, Z7
-	VADDPS  Z14, Z8, Z8
-	VADDPS  Z14, Z9, Z9
-	VADDPS  Z14, Z10, Z10
-	VADDPS  Z14, Z11, Z11
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z14, Z0, Z0
+	VADDPS Z14, Z1, Z1
+	VADDPS Z14, Z2, Z2
+	VADDPS Z14, Z3, Z3
+	VADDPS Z14, Z4, Z4
+	VADDPS Z14, Z5, Z5
+	VADDPS Z14, Z6, Z6
+	VADDPS Z14, Z7, Z7
+	VADDPS Z14, Z8, Z8
+	VADDPS Z14, Z9, Z9
+	VADDPS Z14, Z10, Z10
+	VADDPS Z14, Z11, Z11
 
 nobias:
 	TESTQ     SI, SI
@@ -12262,7 +14038,8 @@ TEXT ·gemmAVX512_13x16(SB), NOSPLIT, $0-80
 	MOVL  mask+60(FP), DI
 	KMOVW DI, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
@@ -12302,20 +14079,53 @@ TEXT ·gemmAVX512_13x16(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z0, Z11
+	VMOVAPS   Z0, Z12
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -12419,19 +14229,30 @@ nobiasrow:
 	VMOVUPS 128(CX), Z16
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z15, Z0, Z0
-	VADDPS  Z15, Z1, Z1
-	VADDPS  Z15, Z2, Z2
-	VADDPS  Z15, Z3, Z3
-	VADDPS  Z15, Z4, Z4
-	VADDPS  Z15, Z5, Z5
-	VADDPS  Z15, Z6, Z6
-	VADDPS  Z15, Z7, Z7
-	VADDPS  Z15, Z8, Z8
-	VADDPS  Z15, Z9, Z9
-	VADDPS  Z15, Z10, Z10
-	VADDPS  Z15, Z11, Z11
-	VADDPS  Z15, Z12, Z12
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z15, Z0, Z0
+	VADDPS Z15, Z1, Z1
+	VADDPS Z15, Z2, Z2
+	VADDPS Z15, Z3, Z3
+	VADDPS Z15, Z4, Z4
+	VADDPS Z15, Z5, Z5
+	VADDPS Z15, Z6, Z6
+	VADDPS Z15, Z7, Z7
+	VADDPS Z15, Z8, Z8
+	VADDPS Z15, Z9, Z9
+	VADDPS Z15, Z10, Z10
+	VADDPS Z15, Z11, Z11
+	VADDPS Z15, Z12, Z12
 
 nobias:
 	TESTQ     SI, SI
@@ -12644,7 +14465,8 @@ TEXT ·gemmAVX512_14x16(SB), NOSPLIT, $0-80
 	MOVL  mask+60(FP), DI
 	KMOVW DI, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
@@ -12687,21 +14509,55 @@ TEXT ·gemmAVX512_14x16(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z0, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z0, Z13
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -12809,20 +14665,31 @@ nobiasrow:
 	VMOVUPS 128(CX), Z17
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z16, Z0, Z0
-	VADDPS  Z16, Z1, Z1
-	VADDPS  Z16, Z2, Z2
-	VADDPS  Z16, Z3, Z3
-	VADDPS  Z16, Z4, Z4
-	VADDPS  Z16, Z5, Z5
-	VADDPS  Z16, Z6, Z6
-	VADDPS  Z16, Z7, Z7
-	VADDPS  Z16, Z8, Z8
-	VADDPS  Z16, Z9, Z9
-	VADDPS  Z16, Z10, Z10
-	VADDPS  Z16, Z11, Z11
-	VADDPS  Z16, Z12, Z12
-	VADDPS  Z16, Z13, Z13
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z16, Z0, Z0
+	VADDPS Z16, Z1, Z1
+	VADDPS Z16, Z2, Z2
+	VADDPS Z16, Z3, Z3
+	VADDPS Z16, Z4, Z4
+	VADDPS Z16, Z5, Z5
+	VADDPS Z16, Z6, Z6
+	VADDPS Z16, Z7, Z7
+	VADDPS Z16, Z8, Z8
+	VADDPS Z16, Z9, Z9
+	VADDPS Z16, Z10, Z10
+	VADDPS Z16, Z11, Z11
+	VADDPS Z16, Z12, Z12
+	VADDPS Z16, Z13, Z13
 
 nobias:
 	TESTQ     SI, SI
@@ -13048,7 +14915,8 @@ TEXT ·gemmAVX512_15x16(SB), NOSPLIT, $0-80
 	MOVL  mask+60(FP), DI
 	KMOVW DI, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
@@ -13094,22 +14962,57 @@ TEXT ·gemmAVX512_15x16(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	VPXORD     Z14, Z14, Z14
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z0, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z0, Z13
+	VMOVAPS   Z0, Z14
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -13221,21 +15124,32 @@ nobiasrow:
 	VMOVUPS 128(CX), Z18
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z17, Z0, Z0
-	VADDPS  Z17, Z1, Z1
-	VADDPS  Z17, Z2, Z2
-	VADDPS  Z17, Z3, Z3
-	VADDPS  Z17, Z4, Z4
-	VADDPS  Z17, Z5, Z5
-	VADDPS  Z17, Z6, Z6
-	VADDPS  Z17, Z7, Z7
-	VADDPS  Z17, Z8, Z8
-	VADDPS  Z17, Z9, Z9
-	VADDPS  Z17, Z10, Z10
-	VADDPS  Z17, Z11, Z11
-	VADDPS  Z17, Z12, Z12
-	VADDPS  Z17, Z13, Z13
-	VADDPS  Z17, Z14, Z14
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z17, Z0, Z0
+	VADDPS Z17, Z1, Z1
+	VADDPS Z17, Z2, Z2
+	VADDPS Z17, Z3, Z3
+	VADDPS Z17, Z4, Z4
+	VADDPS Z17, Z5, Z5
+	VADDPS Z17, Z6, Z6
+	VADDPS Z17, Z7, Z7
+	VADDPS Z17, Z8, Z8
+	VADDPS Z17, Z9, Z9
+	VADDPS Z17, Z10, Z10
+	VADDPS Z17, Z11, Z11
+	VADDPS Z17, Z12, Z12
+	VADDPS Z17, Z13, Z13
+	VADDPS Z17, Z14, Z14
 
 nobias:
 	TESTQ     SI, SI
@@ -13474,7 +15388,8 @@ TEXT ·gemmAVX512_16x16(SB), NOSPLIT, $0-80
 	MOVL  mask+60(FP), DI
 	KMOVW DI, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+40(FP), DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
@@ -13523,23 +15438,59 @@ TEXT ·gemmAVX512_16x16(SB), NOSPLIT, $0-80
 	ADDQ       BX, DI
 	PREFETCHT0 (DI)
 	PREFETCHT0 63(DI)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Z15, Z15, Z15
-	MOVQ       b+24(FP), DI
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z0, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z0, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z0, Z15
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+started:
+	MOVQ b+24(FP), DI
 
 	// A row pointers, one base per four rows.
 	MOVQ  a+8(FP), R8
@@ -13655,22 +15606,33 @@ nobiasrow:
 	VMOVUPS 128(CX), Z19
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z18, Z0, Z0
-	VADDPS  Z18, Z1, Z1
-	VADDPS  Z18, Z2, Z2
-	VADDPS  Z18, Z3, Z3
-	VADDPS  Z18, Z4, Z4
-	VADDPS  Z18, Z5, Z5
-	VADDPS  Z18, Z6, Z6
-	VADDPS  Z18, Z7, Z7
-	VADDPS  Z18, Z8, Z8
-	VADDPS  Z18, Z9, Z9
-	VADDPS  Z18, Z10, Z10
-	VADDPS  Z18, Z11, Z11
-	VADDPS  Z18, Z12, Z12
-	VADDPS  Z18, Z13, Z13
-	VADDPS  Z18, Z14, Z14
-	VADDPS  Z18, Z15, Z15
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z18, Z0, Z0
+	VADDPS Z18, Z1, Z1
+	VADDPS Z18, Z2, Z2
+	VADDPS Z18, Z3, Z3
+	VADDPS Z18, Z4, Z4
+	VADDPS Z18, Z5, Z5
+	VADDPS Z18, Z6, Z6
+	VADDPS Z18, Z7, Z7
+	VADDPS Z18, Z8, Z8
+	VADDPS Z18, Z9, Z9
+	VADDPS Z18, Z10, Z10
+	VADDPS Z18, Z11, Z11
+	VADDPS Z18, Z12, Z12
+	VADDPS Z18, Z13, Z13
+	VADDPS Z18, Z14, Z14
+	VADDPS Z18, Z15, Z15
 
 nobias:
 	TESTQ     SI, SI
@@ -13919,13 +15881,36 @@ TEXT ·convAVX2_1x16(SB), NOSPLIT, $0-88
 	SHLQ $0x02, DX
 	LEAQ (AX)(AX*2), AX
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	MOVQ       b+40(FP), DX
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DX
+	TESTQ      DX, DX
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), BL
+	TESTB      BL, BL
+	JNE        nobiasstart
+	MOVB       218(DX), BL
+	ORB        219(DX), BL
+	JEQ        nobiasstart
+	MOVQ       192(DX), AX
+
+nobiasstart:
+	TESTQ   AX, AX
+	JEQ     zero
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	JMP     started
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+started:
+	MOVQ b+40(FP), DX
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), BX
@@ -13974,15 +15959,26 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ    192(AX), DX
-	MOVQ    200(AX), BX
-	MOVQ    208(AX), SI
-	SHLQ    $0x02, SI
-	MOVB    216(AX), SI
-	MOVB    217(AX), DI
-	VXORPS  Y2, Y2, Y2
-	TESTQ   DX, DX
-	JEQ     nobias
+	MOVQ   192(AX), DX
+	MOVQ   200(AX), BX
+	MOVQ   208(AX), SI
+	SHLQ   $0x02, SI
+	MOVB   216(AX), SI
+	MOVB   217(AX), DI
+	VXORPS Y2, Y2, Y2
+	TESTQ  DX, DX
+	JEQ    nobias
+	TESTQ  AX, AX
+	JEQ    addbias
+	MOVB   acc+72(FP), R8
+	TESTB  R8, R8
+	JNE    addbias
+	MOVB   218(AX), R8
+	ORB    219(AX), R8
+	JEQ    addbias
+	JMP    nobias
+
+addbias:
 	VMOVUPS (DX), Y3
 	VADDPS  Y3, Y0, Y0
 	VMOVUPS 32(DX), Y3
@@ -14052,18 +16048,43 @@ TEXT ·convAVX2_2x16(SB), NOSPLIT, $0-88
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), AX
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	MOVQ       b+40(FP), SI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), SI
+	TESTQ      SI, SI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), DI
+	TESTB      DI, DI
+	JNE        nobiasstart
+	MOVB       218(SI), DI
+	ORB        219(SI), DI
+	JEQ        nobiasstart
+	MOVQ       192(SI), AX
+
+nobiasstart:
+	TESTQ   AX, AX
+	JEQ     zero
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	JMP     started
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+started:
+	MOVQ b+40(FP), SI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
@@ -14120,15 +16141,26 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ    192(AX), DX
-	MOVQ    200(AX), SI
-	MOVQ    208(AX), DI
-	SHLQ    $0x02, DI
-	MOVB    216(AX), R8
-	MOVB    217(AX), R9
-	VXORPS  Y4, Y4, Y4
-	TESTQ   DX, DX
-	JEQ     nobias
+	MOVQ   192(AX), DX
+	MOVQ   200(AX), SI
+	MOVQ   208(AX), DI
+	SHLQ   $0x02, DI
+	MOVB   216(AX), R8
+	MOVB   217(AX), R9
+	VXORPS Y4, Y4, Y4
+	TESTQ  DX, DX
+	JEQ    nobias
+	TESTQ  AX, AX
+	JEQ    addbias
+	MOVB   acc+72(FP), R10
+	TESTB  R10, R10
+	JNE    addbias
+	MOVB   218(AX), R10
+	ORB    219(AX), R10
+	JEQ    addbias
+	JMP    nobias
+
+addbias:
 	VMOVUPS (DX), Y5
 	VADDPS  Y5, Y0, Y0
 	VMOVUPS 32(DX), Y5
@@ -14225,7 +16257,8 @@ TEXT ·convAVX2_3x16(SB), NOSPLIT, $0-88
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), AX
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -14235,13 +16268,39 @@ TEXT ·convAVX2_3x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-	MOVQ       b+40(FP), SI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), SI
+	TESTQ      SI, SI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), DI
+	TESTB      DI, DI
+	JNE        nobiasstart
+	MOVB       218(SI), DI
+	ORB        219(SI), DI
+	JEQ        nobiasstart
+	MOVQ       192(SI), AX
+
+nobiasstart:
+	TESTQ   AX, AX
+	JEQ     zero
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	JMP     started
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+started:
+	MOVQ b+40(FP), SI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
@@ -14306,15 +16365,26 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ    192(AX), DX
-	MOVQ    200(AX), SI
-	MOVQ    208(AX), DI
-	SHLQ    $0x02, DI
-	MOVB    216(AX), R8
-	MOVB    217(AX), R9
-	VXORPS  Y6, Y6, Y6
-	TESTQ   DX, DX
-	JEQ     nobias
+	MOVQ   192(AX), DX
+	MOVQ   200(AX), SI
+	MOVQ   208(AX), DI
+	SHLQ   $0x02, DI
+	MOVB   216(AX), R8
+	MOVB   217(AX), R9
+	VXORPS Y6, Y6, Y6
+	TESTQ  DX, DX
+	JEQ    nobias
+	TESTQ  AX, AX
+	JEQ    addbias
+	MOVB   acc+72(FP), R10
+	TESTB  R10, R10
+	JNE    addbias
+	MOVB   218(AX), R10
+	ORB    219(AX), R10
+	JEQ    addbias
+	JMP    nobias
+
+addbias:
 	VMOVUPS (DX), Y7
 	VADDPS  Y7, Y0, Y0
 	VMOVUPS 32(DX), Y7
@@ -14438,7 +16508,8 @@ TEXT ·convAVX2_4x16(SB), NOSPLIT, $0-88
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), SI
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -14451,15 +16522,43 @@ TEXT ·convAVX2_4x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-	VXORPS     Y6, Y6, Y6
-	VXORPS     Y7, Y7, Y7
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ   AX, AX
+	JEQ     zero
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y1, Y7
+	JMP     started
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -14532,15 +16631,26 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ    192(AX), DX
-	MOVQ    200(AX), SI
-	MOVQ    208(AX), DI
-	SHLQ    $0x02, DI
-	MOVB    216(AX), R8
-	MOVB    217(AX), R9
-	VXORPS  Y8, Y8, Y8
-	TESTQ   DX, DX
-	JEQ     nobias
+	MOVQ   192(AX), DX
+	MOVQ   200(AX), SI
+	MOVQ   208(AX), DI
+	SHLQ   $0x02, DI
+	MOVB   216(AX), R8
+	MOVB   217(AX), R9
+	VXORPS Y8, Y8, Y8
+	TESTQ  DX, DX
+	JEQ    nobias
+	TESTQ  AX, AX
+	JEQ    addbias
+	MOVB   acc+72(FP), R10
+	TESTB  R10, R10
+	JNE    addbias
+	MOVB   218(AX), R10
+	ORB    219(AX), R10
+	JEQ    addbias
+	JMP    nobias
+
+addbias:
 	VMOVUPS (DX), Y9
 	VADDPS  Y9, Y0, Y0
 	VMOVUPS 32(DX), Y9
@@ -14691,7 +16801,8 @@ TEXT ·convAVX2_5x16(SB), NOSPLIT, $0-88
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), SI
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -14707,17 +16818,47 @@ TEXT ·convAVX2_5x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-	VXORPS     Y6, Y6, Y6
-	VXORPS     Y7, Y7, Y7
-	VXORPS     Y8, Y8, Y8
-	VXORPS     Y9, Y9, Y9
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ   AX, AX
+	JEQ     zero
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y1, Y7
+	VMOVAPS Y0, Y8
+	VMOVAPS Y1, Y9
+	JMP     started
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -14800,15 +16941,26 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ    192(AX), DX
-	MOVQ    200(AX), SI
-	MOVQ    208(AX), DI
-	SHLQ    $0x02, DI
-	MOVB    216(AX), R8
-	MOVB    217(AX), R9
-	VXORPS  Y10, Y10, Y10
-	TESTQ   DX, DX
-	JEQ     nobias
+	MOVQ   192(AX), DX
+	MOVQ   200(AX), SI
+	MOVQ   208(AX), DI
+	SHLQ   $0x02, DI
+	MOVB   216(AX), R8
+	MOVB   217(AX), R9
+	VXORPS Y10, Y10, Y10
+	TESTQ  DX, DX
+	JEQ    nobias
+	TESTQ  AX, AX
+	JEQ    addbias
+	MOVB   acc+72(FP), R10
+	TESTB  R10, R10
+	JNE    addbias
+	MOVB   218(AX), R10
+	ORB    219(AX), R10
+	JEQ    addbias
+	JMP    nobias
+
+addbias:
 	VMOVUPS (DX), Y11
 	VADDPS  Y11, Y0, Y0
 	VMOVUPS 32(DX), Y11
@@ -14986,7 +17138,8 @@ TEXT ·convAVX2_6x16(SB), NOSPLIT, $0-88
 	SHLQ $0x02, BX
 	LEAQ (CX)(CX*2), SI
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -15005,19 +17158,51 @@ TEXT ·convAVX2_6x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-	VXORPS     Y6, Y6, Y6
-	VXORPS     Y7, Y7, Y7
-	VXORPS     Y8, Y8, Y8
-	VXORPS     Y9, Y9, Y9
-	VXORPS     Y10, Y10, Y10
-	VXORPS     Y11, Y11, Y11
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ   AX, AX
+	JEQ     zero
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y1, Y7
+	VMOVAPS Y0, Y8
+	VMOVAPS Y1, Y9
+	VMOVAPS Y0, Y10
+	VMOVAPS Y1, Y11
+	JMP     started
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -15108,15 +17293,26 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ    192(AX), DX
-	MOVQ    200(AX), SI
-	MOVQ    208(AX), DI
-	SHLQ    $0x02, DI
-	MOVB    216(AX), R8
-	MOVB    217(AX), R9
-	VXORPS  Y12, Y12, Y12
-	TESTQ   DX, DX
-	JEQ     nobias
+	MOVQ   192(AX), DX
+	MOVQ   200(AX), SI
+	MOVQ   208(AX), DI
+	SHLQ   $0x02, DI
+	MOVB   216(AX), R8
+	MOVB   217(AX), R9
+	VXORPS Y12, Y12, Y12
+	TESTQ  DX, DX
+	JEQ    nobias
+	TESTQ  AX, AX
+	JEQ    addbias
+	MOVB   acc+72(FP), R10
+	TESTB  R10, R10
+	JNE    addbias
+	MOVB   218(AX), R10
+	ORB    219(AX), R10
+	JEQ    addbias
+	JMP    nobias
+
+addbias:
 	VMOVUPS (DX), Y13
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS 32(DX), Y13
@@ -15325,13 +17521,36 @@ TEXT ·convAVX512_1x32(SB), NOSPLIT, $0-88
 	SHRL  $0x10, AX
 	KMOVW AX, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	MOVQ       b+40(FP), DX
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DX
+	TESTQ      DX, DX
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), BL
+	TESTB      BL, BL
+	JNE        nobiasstart
+	MOVB       218(DX), BL
+	ORB        219(DX), BL
+	JEQ        nobiasstart
+	MOVQ       192(DX), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+started:
+	MOVQ b+40(FP), DX
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), BX
@@ -15398,8 +17617,19 @@ nobiasrow:
 	VMOVUPS 128(AX), Z3
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z5, Z0, Z0
-	VADDPS  Z6, Z1, Z1
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z5, Z0, Z0
+	VADDPS Z6, Z1, Z1
 
 nobias:
 	TESTQ     BX, BX
@@ -15467,18 +17697,43 @@ TEXT ·convAVX512_2x32(SB), NOSPLIT, $0-88
 	SHRL  $0x10, AX
 	KMOVW AX, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	MOVQ       b+40(FP), SI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), SI
+	TESTQ      SI, SI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), DI
+	TESTB      DI, DI
+	JNE        nobiasstart
+	MOVB       218(SI), DI
+	ORB        219(SI), DI
+	JEQ        nobiasstart
+	MOVQ       192(SI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+started:
+	MOVQ b+40(FP), SI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
@@ -15552,10 +17807,21 @@ nobiasrow:
 	VMOVUPS 128(AX), Z5
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z7, Z0, Z0
-	VADDPS  Z8, Z1, Z1
-	VADDPS  Z7, Z2, Z2
-	VADDPS  Z8, Z3, Z3
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z7, Z0, Z0
+	VADDPS Z8, Z1, Z1
+	VADDPS Z7, Z2, Z2
+	VADDPS Z8, Z3, Z3
 
 nobias:
 	TESTQ     SI, SI
@@ -15646,7 +17912,8 @@ TEXT ·convAVX512_3x32(SB), NOSPLIT, $0-88
 	SHRL  $0x10, AX
 	KMOVW AX, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
@@ -15656,13 +17923,39 @@ TEXT ·convAVX512_3x32(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	MOVQ       b+40(FP), SI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), SI
+	TESTQ      SI, SI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), DI
+	TESTB      DI, DI
+	JNE        nobiasstart
+	MOVB       218(SI), DI
+	ORB        219(SI), DI
+	JEQ        nobiasstart
+	MOVQ       192(SI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+started:
+	MOVQ b+40(FP), SI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
@@ -15743,12 +18036,23 @@ nobiasrow:
 	VMOVUPS 128(AX), Z7
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z9, Z0, Z0
-	VADDPS  Z10, Z1, Z1
-	VADDPS  Z9, Z2, Z2
-	VADDPS  Z10, Z3, Z3
-	VADDPS  Z9, Z4, Z4
-	VADDPS  Z10, Z5, Z5
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z9, Z0, Z0
+	VADDPS Z10, Z1, Z1
+	VADDPS Z9, Z2, Z2
+	VADDPS Z10, Z3, Z3
+	VADDPS Z9, Z4, Z4
+	VADDPS Z10, Z5, Z5
 
 nobias:
 	TESTQ     SI, SI
@@ -15862,7 +18166,8 @@ TEXT ·convAVX512_4x32(SB), NOSPLIT, $0-88
 	SHRL  $0x10, AX
 	KMOVW AX, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
@@ -15875,15 +18180,43 @@ TEXT ·convAVX512_4x32(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -15971,14 +18304,25 @@ nobiasrow:
 	VMOVUPS 128(AX), Z9
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z11, Z0, Z0
-	VADDPS  Z12, Z1, Z1
-	VADDPS  Z11, Z2, Z2
-	VADDPS  Z12, Z3, Z3
-	VADDPS  Z11, Z4, Z4
-	VADDPS  Z12, Z5, Z5
-	VADDPS  Z11, Z6, Z6
-	VADDPS  Z12, Z7, Z7
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z11, Z0, Z0
+	VADDPS Z12, Z1, Z1
+	VADDPS Z11, Z2, Z2
+	VADDPS Z12, Z3, Z3
+	VADDPS Z11, Z4, Z4
+	VADDPS Z12, Z5, Z5
+	VADDPS Z11, Z6, Z6
+	VADDPS Z12, Z7, Z7
 
 nobias:
 	TESTQ     SI, SI
@@ -16115,7 +18459,8 @@ TEXT ·convAVX512_5x32(SB), NOSPLIT, $0-88
 	SHRL  $0x10, AX
 	KMOVW AX, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
@@ -16131,17 +18476,47 @@ TEXT ·convAVX512_5x32(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -16238,16 +18613,27 @@ nobiasrow:
 	VMOVUPS 128(AX), Z11
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z13, Z0, Z0
-	VADDPS  Z14, Z1, Z1
-	VADDPS  Z13, Z2, Z2
-	VADDPS  Z14, Z3, Z3
-	VADDPS  Z13, Z4, Z4
-	VADDPS  Z14, Z5, Z5
-	VADDPS  Z13, Z6, Z6
-	VADDPS  Z14, Z7, Z7
-	VADDPS  Z13, Z8, Z8
-	VADDPS  Z14, Z9, Z9
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z13, Z0, Z0
+	VADDPS Z14, Z1, Z1
+	VADDPS Z13, Z2, Z2
+	VADDPS Z14, Z3, Z3
+	VADDPS Z13, Z4, Z4
+	VADDPS Z14, Z5, Z5
+	VADDPS Z13, Z6, Z6
+	VADDPS Z14, Z7, Z7
+	VADDPS Z13, Z8, Z8
+	VADDPS Z14, Z9, Z9
 
 nobias:
 	TESTQ     SI, SI
@@ -16407,7 +18793,8 @@ TEXT ·convAVX512_6x32(SB), NOSPLIT, $0-88
 	SHRL  $0x10, AX
 	KMOVW AX, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
@@ -16426,19 +18813,51 @@ TEXT ·convAVX512_6x32(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -16542,18 +18961,29 @@ nobiasrow:
 	VMOVUPS 128(AX), Z13
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z15, Z0, Z0
-	VADDPS  Z16, Z1, Z1
-	VADDPS  Z15, Z2, Z2
-	VADDPS  Z16, Z3, Z3
-	VADDPS  Z15, Z4, Z4
-	VADDPS  Z16, Z5, Z5
-	VADDPS  Z15, Z6, Z6
-	VADDPS  Z16, Z7, Z7
-	VADDPS  Z15, Z8, Z8
-	VADDPS  Z16, Z9, Z9
-	VADDPS  Z15, Z10, Z10
-	VADDPS  Z16, Z11, Z11
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z15, Z0, Z0
+	VADDPS Z16, Z1, Z1
+	VADDPS Z15, Z2, Z2
+	VADDPS Z16, Z3, Z3
+	VADDPS Z15, Z4, Z4
+	VADDPS Z16, Z5, Z5
+	VADDPS Z15, Z6, Z6
+	VADDPS Z16, Z7, Z7
+	VADDPS Z15, Z8, Z8
+	VADDPS Z16, Z9, Z9
+	VADDPS Z15, Z10, Z10
+	VADDPS Z16, Z11, Z11
 
 nobias:
 	TESTQ     SI, SI
@@ -16736,7 +19166,8 @@ TEXT ·convAVX512_7x32(SB), NOSPLIT, $0-88
 	SHRL  $0x10, AX
 	KMOVW AX, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
@@ -16758,21 +19189,55 @@ TEXT ·convAVX512_7x32(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -16883,20 +19348,31 @@ nobiasrow:
 	VMOVUPS 128(AX), Z15
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z17, Z0, Z0
-	VADDPS  Z18, Z1, Z1
-	VADDPS  Z17, Z2, Z2
-	VADDPS  Z18, Z3, Z3
-	VADDPS  Z17, Z4, Z4
-	VADDPS  Z18, Z5, Z5
-	VADDPS  Z17, Z6, Z6
-	VADDPS  Z18, Z7, Z7
-	VADDPS  Z17, Z8, Z8
-	VADDPS  Z18, Z9, Z9
-	VADDPS  Z17, Z10, Z10
-	VADDPS  Z18, Z11, Z11
-	VADDPS  Z17, Z12, Z12
-	VADDPS  Z18, Z13, Z13
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z17, Z0, Z0
+	VADDPS Z18, Z1, Z1
+	VADDPS Z17, Z2, Z2
+	VADDPS Z18, Z3, Z3
+	VADDPS Z17, Z4, Z4
+	VADDPS Z18, Z5, Z5
+	VADDPS Z17, Z6, Z6
+	VADDPS Z18, Z7, Z7
+	VADDPS Z17, Z8, Z8
+	VADDPS Z18, Z9, Z9
+	VADDPS Z17, Z10, Z10
+	VADDPS Z18, Z11, Z11
+	VADDPS Z17, Z12, Z12
+	VADDPS Z18, Z13, Z13
 
 nobias:
 	TESTQ     SI, SI
@@ -17102,7 +19578,8 @@ TEXT ·convAVX512_8x32(SB), NOSPLIT, $0-88
 	SHRL  $0x10, AX
 	KMOVW AX, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
@@ -17127,23 +19604,59 @@ TEXT ·convAVX512_8x32(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Z15, Z15, Z15
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -17261,22 +19774,33 @@ nobiasrow:
 	VMOVUPS 128(AX), Z17
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z19, Z0, Z0
-	VADDPS  Z20, Z1, Z1
-	VADDPS  Z19, Z2, Z2
-	VADDPS  Z20, Z3, Z3
-	VADDPS  Z19, Z4, Z4
-	VADDPS  Z20, Z5, Z5
-	VADDPS  Z19, Z6, Z6
-	VADDPS  Z20, Z7, Z7
-	VADDPS  Z19, Z8, Z8
-	VADDPS  Z20, Z9, Z9
-	VADDPS  Z19, Z10, Z10
-	VADDPS  Z20, Z11, Z11
-	VADDPS  Z19, Z12, Z12
-	VADDPS  Z20, Z13, Z13
-	VADDPS  Z19, Z14, Z14
-	VADDPS  Z20, Z15, Z15
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z19, Z0, Z0
+	VADDPS Z20, Z1, Z1
+	VADDPS Z19, Z2, Z2
+	VADDPS Z20, Z3, Z3
+	VADDPS Z19, Z4, Z4
+	VADDPS Z20, Z5, Z5
+	VADDPS Z19, Z6, Z6
+	VADDPS Z20, Z7, Z7
+	VADDPS Z19, Z8, Z8
+	VADDPS Z20, Z9, Z9
+	VADDPS Z19, Z10, Z10
+	VADDPS Z20, Z11, Z11
+	VADDPS Z19, Z12, Z12
+	VADDPS Z20, Z13, Z13
+	VADDPS Z19, Z14, Z14
+	VADDPS Z20, Z15, Z15
 
 nobias:
 	TESTQ     SI, SI
@@ -17505,7 +20029,8 @@ TEXT ·convAVX512_9x32(SB), NOSPLIT, $0-88
 	SHRL  $0x10, AX
 	KMOVW AX, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
@@ -17533,25 +20058,63 @@ TEXT ·convAVX512_9x32(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Z15, Z15, Z15
-	VPXORD     Z16, Z16, Z16
-	VPXORD     Z17, Z17, Z17
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -17678,24 +20241,35 @@ nobiasrow:
 	VMOVUPS 128(AX), Z19
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z21, Z0, Z0
-	VADDPS  Z22, Z1, Z1
-	VADDPS  Z21, Z2, Z2
-	VADDPS  Z22, Z3, Z3
-	VADDPS  Z21, Z4, Z4
-	VADDPS  Z22, Z5, Z5
-	VADDPS  Z21, Z6, Z6
-	VADDPS  Z22, Z7, Z7
-	VADDPS  Z21, Z8, Z8
-	VADDPS  Z22, Z9, Z9
-	VADDPS  Z21, Z10, Z10
-	VADDPS  Z22, Z11, Z11
-	VADDPS  Z21, Z12, Z12
-	VADDPS  Z22, Z13, Z13
-	VADDPS  Z21, Z14, Z14
-	VADDPS  Z22, Z15, Z15
-	VADDPS  Z21, Z16, Z16
-	VADDPS  Z22, Z17, Z17
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z21, Z0, Z0
+	VADDPS Z22, Z1, Z1
+	VADDPS Z21, Z2, Z2
+	VADDPS Z22, Z3, Z3
+	VADDPS Z21, Z4, Z4
+	VADDPS Z22, Z5, Z5
+	VADDPS Z21, Z6, Z6
+	VADDPS Z22, Z7, Z7
+	VADDPS Z21, Z8, Z8
+	VADDPS Z22, Z9, Z9
+	VADDPS Z21, Z10, Z10
+	VADDPS Z22, Z11, Z11
+	VADDPS Z21, Z12, Z12
+	VADDPS Z22, Z13, Z13
+	VADDPS Z21, Z14, Z14
+	VADDPS Z22, Z15, Z15
+	VADDPS Z21, Z16, Z16
+	VADDPS Z22, Z17, Z17
 
 nobias:
 	TESTQ     SI, SI
@@ -17947,7 +20521,8 @@ TEXT ·convAVX512_10x32(SB), NOSPLIT, $0-88
 	SHRL  $0x10, AX
 	KMOVW AX, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
@@ -17978,27 +20553,67 @@ TEXT ·convAVX512_10x32(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Z15, Z15, Z15
-	VPXORD     Z16, Z16, Z16
-	VPXORD     Z17, Z17, Z17
-	VPXORD     Z18, Z18, Z18
-	VPXORD     Z19, Z19, Z19
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -18132,26 +20747,37 @@ nobiasrow:
 	VMOVUPS 128(AX), Z21
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z23, Z0, Z0
-	VADDPS  Z24, Z1, Z1
-	VADDPS  Z23, Z2, Z2
-	VADDPS  Z24, Z3, Z3
-	VADDPS  Z23, Z4, Z4
-	VADDPS  Z24, Z5, Z5
-	VADDPS  Z23, Z6, Z6
-	VADDPS  Z24, Z7, Z7
-	VADDPS  Z23, Z8, Z8
-	VADDPS  Z24, Z9, Z9
-	VADDPS  Z23, Z10, Z10
-	VADDPS  Z24, Z11, Z11
-	VADDPS  Z23, Z12, Z12
-	VADDPS  Z24, Z13, Z13
-	VADDPS  Z23, Z14, Z14
-	VADDPS  Z24, Z15, Z15
-	VADDPS  Z23, Z16, Z16
-	VADDPS  Z24, Z17, Z17
-	VADDPS  Z23, Z18, Z18
-	VADDPS  Z24, Z19, Z19
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z23, Z0, Z0
+	VADDPS Z24, Z1, Z1
+	VADDPS Z23, Z2, Z2
+	VADDPS Z24, Z3, Z3
+	VADDPS Z23, Z4, Z4
+	VADDPS Z24, Z5, Z5
+	VADDPS Z23, Z6, Z6
+	VADDPS Z24, Z7, Z7
+	VADDPS Z23, Z8, Z8
+	VADDPS Z24, Z9, Z9
+	VADDPS Z23, Z10, Z10
+	VADDPS Z24, Z11, Z11
+	VADDPS Z23, Z12, Z12
+	VADDPS Z24, Z13, Z13
+	VADDPS Z23, Z14, Z14
+	VADDPS Z24, Z15, Z15
+	VADDPS Z23, Z16, Z16
+	VADDPS Z24, Z17, Z17
+	VADDPS Z23, Z18, Z18
+	VADDPS Z24, Z19, Z19
 
 nobias:
 	TESTQ     SI, SI
@@ -18426,7 +21052,8 @@ TEXT ·convAVX512_11x32(SB), NOSPLIT, $0-88
 	SHRL  $0x10, AX
 	KMOVW AX, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
@@ -18460,29 +21087,71 @@ TEXT ·convAVX512_11x32(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Z15, Z15, Z15
-	VPXORD     Z16, Z16, Z16
-	VPXORD     Z17, Z17, Z17
-	VPXORD     Z18, Z18, Z18
-	VPXORD     Z19, Z19, Z19
-	VPXORD     Z20, Z20, Z20
-	VPXORD     Z21, Z21, Z21
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	VMOVAPS   Z0, Z20
+	VMOVAPS   Z1, Z21
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -18623,28 +21292,39 @@ nobiasrow:
 	VMOVUPS 128(AX), Z23
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z25, Z0, Z0
-	VADDPS  Z26, Z1, Z1
-	VADDPS  Z25, Z2, Z2
-	VADDPS  Z26, Z3, Z3
-	VADDPS  Z25, Z4, Z4
-	VADDPS  Z26, Z5, Z5
-	VADDPS  Z25, Z6, Z6
-	VADDPS  Z26, Z7, Z7
-	VADDPS  Z25, Z8, Z8
-	VADDPS  Z26, Z9, Z9
-	VADDPS  Z25, Z10, Z10
-	VADDPS  Z26, Z11, Z11
-	VADDPS  Z25, Z12, Z12
-	VADDPS  Z26, Z13, Z13
-	VADDPS  Z25, Z14, Z14
-	VADDPS  Z26, Z15, Z15
-	VADDPS  Z25, Z16, Z16
-	VADDPS  Z26, Z17, Z17
-	VADDPS  Z25, Z18, Z18
-	VADDPS  Z26, Z19, Z19
-	VADDPS  Z25, Z20, Z20
-	VADDPS  Z26, Z21, Z21
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z25, Z0, Z0
+	VADDPS Z26, Z1, Z1
+	VADDPS Z25, Z2, Z2
+	VADDPS Z26, Z3, Z3
+	VADDPS Z25, Z4, Z4
+	VADDPS Z26, Z5, Z5
+	VADDPS Z25, Z6, Z6
+	VADDPS Z26, Z7, Z7
+	VADDPS Z25, Z8, Z8
+	VADDPS Z26, Z9, Z9
+	VADDPS Z25, Z10, Z10
+	VADDPS Z26, Z11, Z11
+	VADDPS Z25, Z12, Z12
+	VADDPS Z26, Z13, Z13
+	VADDPS Z25, Z14, Z14
+	VADDPS Z26, Z15, Z15
+	VADDPS Z25, Z16, Z16
+	VADDPS Z26, Z17, Z17
+	VADDPS Z25, Z18, Z18
+	VADDPS Z26, Z19, Z19
+	VADDPS Z25, Z20, Z20
+	VADDPS Z26, Z21, Z21
 
 nobias:
 	TESTQ     SI, SI
@@ -18942,7 +21622,8 @@ TEXT ·convAVX512_12x32(SB), NOSPLIT, $0-88
 	SHRL  $0x10, AX
 	KMOVW AX, K2
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
@@ -18979,31 +21660,75 @@ TEXT ·convAVX512_12x32(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 127(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Z15, Z15, Z15
-	VPXORD     Z16, Z16, Z16
-	VPXORD     Z17, Z17, Z17
-	VPXORD     Z18, Z18, Z18
-	VPXORD     Z19, Z19, Z19
-	VPXORD     Z20, Z20, Z20
-	VPXORD     Z21, Z21, Z21
-	VPXORD     Z22, Z22, Z22
-	VPXORD     Z23, Z23, Z23
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	VMOVAPS   Z0, Z20
+	VMOVAPS   Z1, Z21
+	VMOVAPS   Z0, Z22
+	VMOVAPS   Z1, Z23
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -19151,30 +21876,41 @@ nobiasrow:
 	VMOVUPS 128(AX), Z25
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z27, Z0, Z0
-	VADDPS  Z28, Z1, Z1
-	VADDPS  Z27, Z2, Z2
-	VADDPS  Z28, Z3, Z3
-	VADDPS  Z27, Z4, Z4
-	VADDPS  Z28, Z5, Z5
-	VADDPS  Z27, Z6, Z6
-	VADDPS  Z28, Z7, Z7
-	VADDPS  Z27, Z8, Z8
-	VADDPS  Z28, Z9, Z9
-	VADDPS  Z27, Z10, Z10
-	VADDPS  Z28, Z11, Z11
-	VADDPS  Z27, Z12, Z12
-	VADDPS  Z28, Z13, Z13
-	VADDPS  Z27, Z14, Z14
-	VADDPS  Z28, Z15, Z15
-	VADDPS  Z27, Z16, Z16
-	VADDPS  Z28, Z17, Z17
-	VADDPS  Z27, Z18, Z18
-	VADDPS  Z28, Z19, Z19
-	VADDPS  Z27, Z20, Z20
-	VADDPS  Z28, Z21, Z21
-	VADDPS  Z27, Z22, Z22
-	VADDPS  Z28, Z23, Z23
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z27, Z0, Z0
+	VADDPS Z28, Z1, Z1
+	VADDPS Z27, Z2, Z2
+	VADDPS Z28, Z3, Z3
+	VADDPS Z27, Z4, Z4
+	VADDPS Z28, Z5, Z5
+	VADDPS Z27, Z6, Z6
+	VADDPS Z28, Z7, Z7
+	VADDPS Z27, Z8, Z8
+	VADDPS Z28, Z9, Z9
+	VADDPS Z27, Z10, Z10
+	VADDPS Z28, Z11, Z11
+	VADDPS Z27, Z12, Z12
+	VADDPS Z28, Z13, Z13
+	VADDPS Z27, Z14, Z14
+	VADDPS Z28, Z15, Z15
+	VADDPS Z27, Z16, Z16
+	VADDPS Z28, Z17, Z17
+	VADDPS Z27, Z18, Z18
+	VADDPS Z28, Z19, Z19
+	VADDPS Z27, Z20, Z20
+	VADDPS Z28, Z21, Z21
+	VADDPS Z27, Z22, Z22
+	VADDPS Z28, Z23, Z23
 
 nobias:
 	TESTQ     SI, SI
@@ -19493,12 +22229,34 @@ TEXT ·convAVX512_1x16(SB), NOSPLIT, $0-88
 	MOVL  mask+76(FP), AX
 	KMOVW AX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VPXORD     Z0, Z0, Z0
-	MOVQ       b+40(FP), DX
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DX
+	TESTQ      DX, DX
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), BL
+	TESTB      BL, BL
+	JNE        nobiasstart
+	MOVB       218(DX), BL
+	ORB        219(DX), BL
+	JEQ        nobiasstart
+	MOVQ       192(DX), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+
+started:
+	MOVQ b+40(FP), DX
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), BX
@@ -19559,7 +22317,18 @@ nobiasrow:
 	VMOVUPS 128(AX), Z4
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z3, Z0, Z0
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z3, Z0, Z0
 
 nobias:
 	TESTQ     BX, BX
@@ -19615,16 +22384,39 @@ TEXT ·convAVX512_2x16(SB), NOSPLIT, $0-88
 	MOVL  mask+76(FP), AX
 	KMOVW AX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	MOVQ       b+40(FP), SI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), SI
+	TESTQ      SI, SI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), DI
+	TESTB      DI, DI
+	JNE        nobiasstart
+	MOVB       218(SI), DI
+	ORB        219(SI), DI
+	JEQ        nobiasstart
+	MOVQ       192(SI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+started:
+	MOVQ b+40(FP), SI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
@@ -19689,8 +22481,19 @@ nobiasrow:
 	VMOVUPS 128(AX), Z5
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z4, Z0, Z0
-	VADDPS  Z4, Z1, Z1
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z4, Z0, Z0
+	VADDPS Z4, Z1, Z1
 
 nobias:
 	TESTQ     SI, SI
@@ -19759,7 +22562,8 @@ TEXT ·convAVX512_3x16(SB), NOSPLIT, $0-88
 	MOVL  mask+76(FP), AX
 	KMOVW AX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -19769,10 +22573,33 @@ TEXT ·convAVX512_3x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	MOVQ       b+40(FP), SI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), SI
+	TESTQ      SI, SI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), DI
+	TESTB      DI, DI
+	JNE        nobiasstart
+	MOVB       218(SI), DI
+	ORB        219(SI), DI
+	JEQ        nobiasstart
+	MOVQ       192(SI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+
+started:
+	MOVQ b+40(FP), SI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
@@ -19841,9 +22668,20 @@ nobiasrow:
 	VMOVUPS 128(AX), Z6
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z5, Z0, Z0
-	VADDPS  Z5, Z1, Z1
-	VADDPS  Z5, Z2, Z2
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z5, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z5, Z2, Z2
 
 nobias:
 	TESTQ     SI, SI
@@ -19925,7 +22763,8 @@ TEXT ·convAVX512_4x16(SB), NOSPLIT, $0-88
 	MOVL  mask+76(FP), AX
 	KMOVW AX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -19938,11 +22777,35 @@ TEXT ·convAVX512_4x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -20015,10 +22878,21 @@ nobiasrow:
 	VMOVUPS 128(AX), Z7
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z6, Z0, Z0
-	VADDPS  Z6, Z1, Z1
-	VADDPS  Z6, Z2, Z2
-	VADDPS  Z6, Z3, Z3
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z6, Z0, Z0
+	VADDPS Z6, Z1, Z1
+	VADDPS Z6, Z2, Z2
+	VADDPS Z6, Z3, Z3
 
 nobias:
 	TESTQ     SI, SI
@@ -20113,7 +22987,8 @@ TEXT ·convAVX512_5x16(SB), NOSPLIT, $0-88
 	MOVL  mask+76(FP), AX
 	KMOVW AX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -20129,12 +23004,37 @@ TEXT ·convAVX512_5x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -20213,11 +23113,22 @@ nobiasrow:
 	VMOVUPS 128(AX), Z8
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z7, Z0, Z0
-	VADDPS  Z7, Z1, Z1
-	VADDPS  Z7, Z2, Z2
-	VADDPS  Z7, Z3, Z3
-	VADDPS  Z7, Z4, Z4
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z7, Z0, Z0
+	VADDPS Z7, Z1, Z1
+	VADDPS Z7, Z2, Z2
+	VADDPS Z7, Z3, Z3
+	VADDPS Z7, Z4, Z4
 
 nobias:
 	TESTQ     SI, SI
@@ -20325,7 +23236,8 @@ TEXT ·convAVX512_6x16(SB), NOSPLIT, $0-88
 	MOVL  mask+76(FP), AX
 	KMOVW AX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -20344,13 +23256,39 @@ TEXT ·convAVX512_6x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -20433,12 +23371,23 @@ nobiasrow:
 	VMOVUPS 128(AX), Z9
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z8, Z0, Z0
-	VADDPS  Z8, Z1, Z1
-	VADDPS  Z8, Z2, Z2
-	VADDPS  Z8, Z3, Z3
-	VADDPS  Z8, Z4, Z4
-	VADDPS  Z8, Z5, Z5
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z8, Z0, Z0
+	VADDPS Z8, Z1, Z1
+	VADDPS Z8, Z2, Z2
+	VADDPS Z8, Z3, Z3
+	VADDPS Z8, Z4, Z4
+	VADDPS Z8, Z5, Z5
 
 nobias:
 	TESTQ     SI, SI
@@ -20559,7 +23508,8 @@ TEXT ·convAVX512_7x16(SB), NOSPLIT, $0-88
 	MOVL  mask+76(FP), AX
 	KMOVW AX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -20581,14 +23531,41 @@ TEXT ·convAVX512_7x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -20675,13 +23652,24 @@ nobiasrow:
 	VMOVUPS 128(AX), Z10
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z9, Z0, Z0
-	VADDPS  Z9, Z1, Z1
-	VADDPS  Z9, Z2, Z2
-	VADDPS  Z9, Z3, Z3
-	VADDPS  Z9, Z4, Z4
-	VADDPS  Z9, Z5, Z5
-	VADDPS  Z9, Z6, Z6
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z9, Z0, Z0
+	VADDPS Z9, Z1, Z1
+	VADDPS Z9, Z2, Z2
+	VADDPS Z9, Z3, Z3
+	VADDPS Z9, Z4, Z4
+	VADDPS Z9, Z5, Z5
+	VADDPS Z9, Z6, Z6
 
 nobias:
 	TESTQ     SI, SI
@@ -20815,7 +23803,8 @@ TEXT ·convAVX512_8x16(SB), NOSPLIT, $0-88
 	MOVL  mask+76(FP), AX
 	KMOVW AX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -20840,15 +23829,43 @@ TEXT ·convAVX512_8x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -20939,14 +23956,25 @@ nobiasrow:
 	VMOVUPS 128(AX), Z11
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z10, Z0, Z0
-	VADDPS  Z10, Z1, Z1
-	VADDPS  Z10, Z2, Z2
-	VADDPS  Z10, Z3, Z3
-	VADDPS  Z10, Z4, Z4
-	VADDPS  Z10, Z5, Z5
-	VADDPS  Z10, Z6, Z6
-	VADDPS  Z10, Z7, Z7
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z10, Z0, Z0
+	VADDPS Z10, Z1, Z1
+	VADDPS Z10, Z2, Z2
+	VADDPS Z10, Z3, Z3
+	VADDPS Z10, Z4, Z4
+	VADDPS Z10, Z5, Z5
+	VADDPS Z10, Z6, Z6
+	VADDPS Z10, Z7, Z7
 
 nobias:
 	TESTQ     SI, SI
@@ -21093,7 +24121,8 @@ TEXT ·convAVX512_9x16(SB), NOSPLIT, $0-88
 	MOVL  mask+76(FP), AX
 	KMOVW AX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -21121,16 +24150,45 @@ TEXT ·convAVX512_9x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -21227,15 +24285,26 @@ nobiasrow:
 	VMOVUPS 128(AX), Z12
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z11, Z0, Z0
-	VADDPS  Z11, Z1, Z1
-	VADDPS  Z11, Z2, Z2
-	VADDPS  Z11, Z3, Z3
-	VADDPS  Z11, Z4, Z4
-	VADDPS  Z11, Z5, Z5
-	VADDPS  Z11, Z6, Z6
-	VADDPS  Z11, Z7, Z7
-	VADDPS  Z11, Z8, Z8
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z11, Z0, Z0
+	VADDPS Z11, Z1, Z1
+	VADDPS Z11, Z2, Z2
+	VADDPS Z11, Z3, Z3
+	VADDPS Z11, Z4, Z4
+	VADDPS Z11, Z5, Z5
+	VADDPS Z11, Z6, Z6
+	VADDPS Z11, Z7, Z7
+	VADDPS Z11, Z8, Z8
 
 nobias:
 	TESTQ     SI, SI
@@ -21395,7 +24464,8 @@ TEXT ·convAVX512_10x16(SB), NOSPLIT, $0-88
 	MOVL  mask+76(FP), AX
 	KMOVW AX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -21426,17 +24496,47 @@ TEXT ·convAVX512_10x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -21537,16 +24637,27 @@ nobiasrow:
 	VMOVUPS 128(AX), Z13
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z12, Z0, Z0
-	VADDPS  Z12, Z1, Z1
-	VADDPS  Z12, Z2, Z2
-	VADDPS  Z12, Z3, Z3
-	VADDPS  Z12, Z4, Z4
-	VADDPS  Z12, Z5, Z5
-	VADDPS  Z12, Z6, Z6
-	VADDPS  Z12, Z7, Z7
-	VADDPS  Z12, Z8, Z8
-	VADDPS  Z12, Z9, Z9
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z12, Z0, Z0
+	VADDPS Z12, Z1, Z1
+	VADDPS Z12, Z2, Z2
+	VADDPS Z12, Z3, Z3
+	VADDPS Z12, Z4, Z4
+	VADDPS Z12, Z5, Z5
+	VADDPS Z12, Z6, Z6
+	VADDPS Z12, Z7, Z7
+	VADDPS Z12, Z8, Z8
+	VADDPS Z12, Z9, Z9
 
 nobias:
 	TESTQ     SI, SI
@@ -21719,7 +24830,8 @@ TEXT ·convAVX512_11x16(SB), NOSPLIT, $0-88
 	MOVL  mask+76(FP), AX
 	KMOVW AX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -21753,18 +24865,49 @@ TEXT ·convAVX512_11x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -21869,17 +25012,28 @@ nobiasrow:
 	VMOVUPS 128(AX), Z14
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z13, Z0, Z0
-	VADDPS  Z13, Z1, Z1
-	VADDPS  Z13, Z2, Z2
-	VADDPS  Z13, Z3, Z3
-	VADDPS  Z13, Z4, Z4
-	VADDPS  Z13, Z5, Z5
-	VADDPS  Z13, Z6, Z6
-	VADDPS  Z13, Z7, Z7
-	VADDPS  Z13, Z8, Z8
-	VADDPS  Z13, Z9, Z9
-	VADDPS  Z13, Z10, Z10
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z13, Z0, Z0
+	VADDPS Z13, Z1, Z1
+	VADDPS Z13, Z2, Z2
+	VADDPS Z13, Z3, Z3
+	VADDPS Z13, Z4, Z4
+	VADDPS Z13, Z5, Z5
+	VADDPS Z13, Z6, Z6
+	VADDPS Z13, Z7, Z7
+	VADDPS Z13, Z8, Z8
+	VADDPS Z13, Z9, Z9
+	VADDPS Z13, Z10, Z10
 
 nobias:
 	TESTQ     SI, SI
@@ -22065,7 +25219,8 @@ TEXT ·convAVX512_12x16(SB), NOSPLIT, $0-88
 	MOVL  mask+76(FP), AX
 	KMOVW AX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -22102,19 +25257,51 @@ TEXT ·convAVX512_12x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z0, Z11
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -22223,18 +25410,29 @@ nobiasrow:
 	VMOVUPS 128(AX), Z15
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z14, Z0, Z0
-	VADDPS  Z14, Z1, Z1
-	VADDPS  Z14, Z2, Z2
-	VADDPS  Z14, Z3, Z3
-	VADDPS  Z14, Z4, Z4
-	VADDPS  Z14, Z5, Z5
-	VADDPS  Z14, Z6, Z6
-	VADDPS  Z14, Z7, Z7
-	VADDPS  Z14, Z8, Z8
-	VADDPS  Z14, Z9, Z9
-	VADDPS  Z14, Z10, Z10
-	VADDPS  Z14, Z11, Z11
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z14, Z0, Z0
+	VADDPS Z14, Z1, Z1
+	VADDPS Z14, Z2, Z2
+	VADDPS Z14, Z3, Z3
+	VADDPS Z14, Z4, Z4
+	VADDPS Z14, Z5, Z5
+	VADDPS Z14, Z6, Z6
+	VADDPS Z14, Z7, Z7
+	VADDPS Z14, Z8, Z8
+	VADDPS Z14, Z9, Z9
+	VADDPS Z14, Z10, Z10
+	VADDPS Z14, Z11, Z11
 
 nobias:
 	TESTQ     SI, SI
@@ -22433,7 +25631,8 @@ TEXT ·convAVX512_13x16(SB), NOSPLIT, $0-88
 	MOVL  mask+76(FP), AX
 	KMOVW AX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -22473,20 +25672,53 @@ TEXT ·convAVX512_13x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z0, Z11
+	VMOVAPS   Z0, Z12
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -22601,19 +25833,30 @@ nobiasrow:
 	VMOVUPS 128(AX), Z16
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z15, Z0, Z0
-	VADDPS  Z15, Z1, Z1
-	VADDPS  Z15, Z2, Z2
-	VADDPS  Z15, Z3, Z3
-	VADDPS  Z15, Z4, Z4
-	VADDPS  Z15, Z5, Z5
-	VADDPS  Z15, Z6, Z6
-	VADDPS  Z15, Z7, Z7
-	VADDPS  Z15, Z8, Z8
-	VADDPS  Z15, Z9, Z9
-	VADDPS  Z15, Z10, Z10
-	VADDPS  Z15, Z11, Z11
-	VADDPS  Z15, Z12, Z12
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z15, Z0, Z0
+	VADDPS Z15, Z1, Z1
+	VADDPS Z15, Z2, Z2
+	VADDPS Z15, Z3, Z3
+	VADDPS Z15, Z4, Z4
+	VADDPS Z15, Z5, Z5
+	VADDPS Z15, Z6, Z6
+	VADDPS Z15, Z7, Z7
+	VADDPS Z15, Z8, Z8
+	VADDPS Z15, Z9, Z9
+	VADDPS Z15, Z10, Z10
+	VADDPS Z15, Z11, Z11
+	VADDPS Z15, Z12, Z12
 
 nobias:
 	TESTQ     SI, SI
@@ -22825,7 +26068,8 @@ TEXT ·convAVX512_14x16(SB), NOSPLIT, $0-88
 	MOVL  mask+76(FP), AX
 	KMOVW AX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -22868,21 +26112,55 @@ TEXT ·convAVX512_14x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z0, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z0, Z13
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -23001,20 +26279,31 @@ nobiasrow:
 	VMOVUPS 128(AX), Z17
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z16, Z0, Z0
-	VADDPS  Z16, Z1, Z1
-	VADDPS  Z16, Z2, Z2
-	VADDPS  Z16, Z3, Z3
-	VADDPS  Z16, Z4, Z4
-	VADDPS  Z16, Z5, Z5
-	VADDPS  Z16, Z6, Z6
-	VADDPS  Z16, Z7, Z7
-	VADDPS  Z16, Z8, Z8
-	VADDPS  Z16, Z9, Z9
-	VADDPS  Z16, Z10, Z10
-	VADDPS  Z16, Z11, Z11
-	VADDPS  Z16, Z12, Z12
-	VADDPS  Z16, Z13, Z13
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z16, Z0, Z0
+	VADDPS Z16, Z1, Z1
+	VADDPS Z16, Z2, Z2
+	VADDPS Z16, Z3, Z3
+	VADDPS Z16, Z4, Z4
+	VADDPS Z16, Z5, Z5
+	VADDPS Z16, Z6, Z6
+	VADDPS Z16, Z7, Z7
+	VADDPS Z16, Z8, Z8
+	VADDPS Z16, Z9, Z9
+	VADDPS Z16, Z10, Z10
+	VADDPS Z16, Z11, Z11
+	VADDPS Z16, Z12, Z12
+	VADDPS Z16, Z13, Z13
 
 nobias:
 	TESTQ     SI, SI
@@ -23239,7 +26528,8 @@ TEXT ·convAVX512_15x16(SB), NOSPLIT, $0-88
 	MOVL  mask+76(FP), AX
 	KMOVW AX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -23285,22 +26575,57 @@ TEXT ·convAVX512_15x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	VPXORD     Z14, Z14, Z14
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z0, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z0, Z13
+	VMOVAPS   Z0, Z14
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -23423,21 +26748,32 @@ nobiasrow:
 	VMOVUPS 128(AX), Z18
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z17, Z0, Z0
-	VADDPS  Z17, Z1, Z1
-	VADDPS  Z17, Z2, Z2
-	VADDPS  Z17, Z3, Z3
-	VADDPS  Z17, Z4, Z4
-	VADDPS  Z17, Z5, Z5
-	VADDPS  Z17, Z6, Z6
-	VADDPS  Z17, Z7, Z7
-	VADDPS  Z17, Z8, Z8
-	VADDPS  Z17, Z9, Z9
-	VADDPS  Z17, Z10, Z10
-	VADDPS  Z17, Z11, Z11
-	VADDPS  Z17, Z12, Z12
-	VADDPS  Z17, Z13, Z13
-	VADDPS  Z17, Z14, Z14
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z17, Z0, Z0
+	VADDPS Z17, Z1, Z1
+	VADDPS Z17, Z2, Z2
+	VADDPS Z17, Z3, Z3
+	VADDPS Z17, Z4, Z4
+	VADDPS Z17, Z5, Z5
+	VADDPS Z17, Z6, Z6
+	VADDPS Z17, Z7, Z7
+	VADDPS Z17, Z8, Z8
+	VADDPS Z17, Z9, Z9
+	VADDPS Z17, Z10, Z10
+	VADDPS Z17, Z11, Z11
+	VADDPS Z17, Z12, Z12
+	VADDPS Z17, Z13, Z13
+	VADDPS Z17, Z14, Z14
 
 nobias:
 	TESTQ     SI, SI
@@ -23675,7 +27011,8 @@ TEXT ·convAVX512_16x16(SB), NOSPLIT, $0-88
 	MOVL  mask+76(FP), AX
 	KMOVW AX, K1
 
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero.
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
 	MOVQ       c+56(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
@@ -23724,23 +27061,59 @@ TEXT ·convAVX512_16x16(SB), NOSPLIT, $0-88
 	ADDQ       BX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 63(AX)
-	VPXORD     Z0, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
-	VPXORD     Z9, Z9, Z9
-	VPXORD     Z10, Z10, Z10
-	VPXORD     Z11, Z11, Z11
-	VPXORD     Z12, Z12, Z12
-	VPXORD     Z13, Z13, Z13
-	VPXORD     Z14, Z14, Z14
-	VPXORD     Z15, Z15, Z15
-	MOVQ       b+40(FP), DI
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z0, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z0, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z0, Z15
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+started:
+	MOVQ b+40(FP), DI
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), R8
@@ -23867,22 +27240,33 @@ nobiasrow:
 	VMOVUPS 128(AX), Z19
 	TESTQ   DX, DX
 	JEQ     nobias
-	VADDPS  Z18, Z0, Z0
-	VADDPS  Z18, Z1, Z1
-	VADDPS  Z18, Z2, Z2
-	VADDPS  Z18, Z3, Z3
-	VADDPS  Z18, Z4, Z4
-	VADDPS  Z18, Z5, Z5
-	VADDPS  Z18, Z6, Z6
-	VADDPS  Z18, Z7, Z7
-	VADDPS  Z18, Z8, Z8
-	VADDPS  Z18, Z9, Z9
-	VADDPS  Z18, Z10, Z10
-	VADDPS  Z18, Z11, Z11
-	VADDPS  Z18, Z12, Z12
-	VADDPS  Z18, Z13, Z13
-	VADDPS  Z18, Z14, Z14
-	VADDPS  Z18, Z15, Z15
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z18, Z0, Z0
+	VADDPS Z18, Z1, Z1
+	VADDPS Z18, Z2, Z2
+	VADDPS Z18, Z3, Z3
+	VADDPS Z18, Z4, Z4
+	VADDPS Z18, Z5, Z5
+	VADDPS Z18, Z6, Z6
+	VADDPS Z18, Z7, Z7
+	VADDPS Z18, Z8, Z8
+	VADDPS Z18, Z9, Z9
+	VADDPS Z18, Z10, Z10
+	VADDPS Z18, Z11, Z11
+	VADDPS Z18, Z12, Z12
+	VADDPS Z18, Z13, Z13
+	VADDPS Z18, Z14, Z14
+	VADDPS Z18, Z15, Z15
 
 nobias:
 	TESTQ     SI, SI

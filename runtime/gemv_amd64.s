@@ -7,17 +7,26 @@
 // func gemvAVX512_1(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 // Requires: AVX, AVX512F
 TEXT ·gemvAVX512_1(SB), NOSPLIT, $0-44
-	MOVQ    k+0(FP), AX
-	MOVQ    a+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    ldb+24(FP), BX
-	MOVQ    c+32(FP), SI
-	SHLQ    $0x02, BX
-	MOVWLZX mask+42(FP), DI
-	KMOVW   DI, K1
-	VPXORD  Z0, Z0, Z0
-	TESTQ   AX, AX
-	JEQ     store
+	MOVQ      k+0(FP), AX
+	MOVQ      a+8(FP), CX
+	MOVQ      b+16(FP), DX
+	MOVQ      ldb+24(FP), BX
+	MOVQ      c+32(FP), SI
+	SHLQ      $0x02, BX
+	MOVWLZX   mask+42(FP), DI
+	KMOVW     DI, K1
+	MOVB      acc+40(FP), DI
+	TESTB     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (SI), K1, Z0
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z1
@@ -29,13 +38,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB      acc+40(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	VMOVUPS.Z (SI), K1, Z1
-	VADDPS    Z1, Z0, Z0
-
-write:
 	VMOVUPS Z0, K1, (SI)
 	VZEROUPPER
 	RET
@@ -43,18 +45,28 @@ write:
 // func gemvAVX512_2(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 // Requires: AVX, AVX512F
 TEXT ·gemvAVX512_2(SB), NOSPLIT, $0-44
-	MOVQ    k+0(FP), AX
-	MOVQ    a+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    ldb+24(FP), BX
-	MOVQ    c+32(FP), SI
-	SHLQ    $0x02, BX
-	MOVWLZX mask+42(FP), DI
-	KMOVW   DI, K1
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	TESTQ   AX, AX
-	JEQ     store
+	MOVQ      k+0(FP), AX
+	MOVQ      a+8(FP), CX
+	MOVQ      b+16(FP), DX
+	MOVQ      ldb+24(FP), BX
+	MOVQ      c+32(FP), SI
+	SHLQ      $0x02, BX
+	MOVWLZX   mask+42(FP), DI
+	KMOVW     DI, K1
+	MOVB      acc+40(FP), DI
+	TESTB     DI, DI
+	JEQ       zero
+	VMOVUPS   (SI), Z0
+	VMOVUPS.Z 64(SI), K1, Z1
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z2
@@ -68,15 +80,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB      acc+40(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	VMOVUPS   (SI), Z2
-	VADDPS    Z2, Z0, Z0
-	VMOVUPS.Z 64(SI), K1, Z2
-	VADDPS    Z2, Z1, Z1
-
-write:
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, K1, 64(SI)
 	VZEROUPPER
@@ -85,19 +88,30 @@ write:
 // func gemvAVX512_3(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 // Requires: AVX, AVX512F
 TEXT ·gemvAVX512_3(SB), NOSPLIT, $0-44
-	MOVQ    k+0(FP), AX
-	MOVQ    a+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    ldb+24(FP), BX
-	MOVQ    c+32(FP), SI
-	SHLQ    $0x02, BX
-	MOVWLZX mask+42(FP), DI
-	KMOVW   DI, K1
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	TESTQ   AX, AX
-	JEQ     store
+	MOVQ      k+0(FP), AX
+	MOVQ      a+8(FP), CX
+	MOVQ      b+16(FP), DX
+	MOVQ      ldb+24(FP), BX
+	MOVQ      c+32(FP), SI
+	SHLQ      $0x02, BX
+	MOVWLZX   mask+42(FP), DI
+	KMOVW     DI, K1
+	MOVB      acc+40(FP), DI
+	TESTB     DI, DI
+	JEQ       zero
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS.Z 128(SI), K1, Z2
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z3
@@ -113,17 +127,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB      acc+40(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	VMOVUPS   (SI), Z3
-	VADDPS    Z3, Z0, Z0
-	VMOVUPS   64(SI), Z3
-	VADDPS    Z3, Z1, Z1
-	VMOVUPS.Z 128(SI), K1, Z3
-	VADDPS    Z3, Z2, Z2
-
-write:
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
 	VMOVUPS Z2, K1, 128(SI)
@@ -133,20 +136,32 @@ write:
 // func gemvAVX512_4(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 // Requires: AVX, AVX512F
 TEXT ·gemvAVX512_4(SB), NOSPLIT, $0-44
-	MOVQ    k+0(FP), AX
-	MOVQ    a+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    ldb+24(FP), BX
-	MOVQ    c+32(FP), SI
-	SHLQ    $0x02, BX
-	MOVWLZX mask+42(FP), DI
-	KMOVW   DI, K1
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	TESTQ   AX, AX
-	JEQ     store
+	MOVQ      k+0(FP), AX
+	MOVQ      a+8(FP), CX
+	MOVQ      b+16(FP), DX
+	MOVQ      ldb+24(FP), BX
+	MOVQ      c+32(FP), SI
+	SHLQ      $0x02, BX
+	MOVWLZX   mask+42(FP), DI
+	KMOVW     DI, K1
+	MOVB      acc+40(FP), DI
+	TESTB     DI, DI
+	JEQ       zero
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS.Z 192(SI), K1, Z3
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z4
@@ -164,19 +179,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB      acc+40(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	VMOVUPS   (SI), Z4
-	VADDPS    Z4, Z0, Z0
-	VMOVUPS   64(SI), Z4
-	VADDPS    Z4, Z1, Z1
-	VMOVUPS   128(SI), Z4
-	VADDPS    Z4, Z2, Z2
-	VMOVUPS.Z 192(SI), K1, Z4
-	VADDPS    Z4, Z3, Z3
-
-write:
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
 	VMOVUPS Z2, 128(SI)
@@ -187,21 +189,34 @@ write:
 // func gemvAVX512_5(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 // Requires: AVX, AVX512F
 TEXT ·gemvAVX512_5(SB), NOSPLIT, $0-44
-	MOVQ    k+0(FP), AX
-	MOVQ    a+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    ldb+24(FP), BX
-	MOVQ    c+32(FP), SI
-	SHLQ    $0x02, BX
-	MOVWLZX mask+42(FP), DI
-	KMOVW   DI, K1
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	TESTQ   AX, AX
-	JEQ     store
+	MOVQ      k+0(FP), AX
+	MOVQ      a+8(FP), CX
+	MOVQ      b+16(FP), DX
+	MOVQ      ldb+24(FP), BX
+	MOVQ      c+32(FP), SI
+	SHLQ      $0x02, BX
+	MOVWLZX   mask+42(FP), DI
+	KMOVW     DI, K1
+	MOVB      acc+40(FP), DI
+	TESTB     DI, DI
+	JEQ       zero
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS   192(SI), Z3
+	VMOVUPS.Z 256(SI), K1, Z4
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z5
@@ -221,21 +236,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB      acc+40(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	VMOVUPS   (SI), Z5
-	VADDPS    Z5, Z0, Z0
-	VMOVUPS   64(SI), Z5
-	VADDPS    Z5, Z1, Z1
-	VMOVUPS   128(SI), Z5
-	VADDPS    Z5, Z2, Z2
-	VMOVUPS   192(SI), Z5
-	VADDPS    Z5, Z3, Z3
-	VMOVUPS.Z 256(SI), K1, Z5
-	VADDPS    Z5, Z4, Z4
-
-write:
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
 	VMOVUPS Z2, 128(SI)
@@ -247,22 +247,36 @@ write:
 // func gemvAVX512_6(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 // Requires: AVX, AVX512F
 TEXT ·gemvAVX512_6(SB), NOSPLIT, $0-44
-	MOVQ    k+0(FP), AX
-	MOVQ    a+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    ldb+24(FP), BX
-	MOVQ    c+32(FP), SI
-	SHLQ    $0x02, BX
-	MOVWLZX mask+42(FP), DI
-	KMOVW   DI, K1
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	TESTQ   AX, AX
-	JEQ     store
+	MOVQ      k+0(FP), AX
+	MOVQ      a+8(FP), CX
+	MOVQ      b+16(FP), DX
+	MOVQ      ldb+24(FP), BX
+	MOVQ      c+32(FP), SI
+	SHLQ      $0x02, BX
+	MOVWLZX   mask+42(FP), DI
+	KMOVW     DI, K1
+	MOVB      acc+40(FP), DI
+	TESTB     DI, DI
+	JEQ       zero
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS   192(SI), Z3
+	VMOVUPS   256(SI), Z4
+	VMOVUPS.Z 320(SI), K1, Z5
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z6
@@ -284,23 +298,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB      acc+40(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	VMOVUPS   (SI), Z6
-	VADDPS    Z6, Z0, Z0
-	VMOVUPS   64(SI), Z6
-	VADDPS    Z6, Z1, Z1
-	VMOVUPS   128(SI), Z6
-	VADDPS    Z6, Z2, Z2
-	VMOVUPS   192(SI), Z6
-	VADDPS    Z6, Z3, Z3
-	VMOVUPS   256(SI), Z6
-	VADDPS    Z6, Z4, Z4
-	VMOVUPS.Z 320(SI), K1, Z6
-	VADDPS    Z6, Z5, Z5
-
-write:
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
 	VMOVUPS Z2, 128(SI)
@@ -313,23 +310,38 @@ write:
 // func gemvAVX512_7(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 // Requires: AVX, AVX512F
 TEXT ·gemvAVX512_7(SB), NOSPLIT, $0-44
-	MOVQ    k+0(FP), AX
-	MOVQ    a+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    ldb+24(FP), BX
-	MOVQ    c+32(FP), SI
-	SHLQ    $0x02, BX
-	MOVWLZX mask+42(FP), DI
-	KMOVW   DI, K1
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	TESTQ   AX, AX
-	JEQ     store
+	MOVQ      k+0(FP), AX
+	MOVQ      a+8(FP), CX
+	MOVQ      b+16(FP), DX
+	MOVQ      ldb+24(FP), BX
+	MOVQ      c+32(FP), SI
+	SHLQ      $0x02, BX
+	MOVWLZX   mask+42(FP), DI
+	KMOVW     DI, K1
+	MOVB      acc+40(FP), DI
+	TESTB     DI, DI
+	JEQ       zero
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS   192(SI), Z3
+	VMOVUPS   256(SI), Z4
+	VMOVUPS   320(SI), Z5
+	VMOVUPS.Z 384(SI), K1, Z6
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z7
@@ -353,25 +365,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB      acc+40(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	VMOVUPS   (SI), Z7
-	VADDPS    Z7, Z0, Z0
-	VMOVUPS   64(SI), Z7
-	VADDPS    Z7, Z1, Z1
-	VMOVUPS   128(SI), Z7
-	VADDPS    Z7, Z2, Z2
-	VMOVUPS   192(SI), Z7
-	VADDPS    Z7, Z3, Z3
-	VMOVUPS   256(SI), Z7
-	VADDPS    Z7, Z4, Z4
-	VMOVUPS   320(SI), Z7
-	VADDPS    Z7, Z5, Z5
-	VMOVUPS.Z 384(SI), K1, Z7
-	VADDPS    Z7, Z6, Z6
-
-write:
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
 	VMOVUPS Z2, 128(SI)
@@ -385,24 +378,40 @@ write:
 // func gemvAVX512_8(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 // Requires: AVX, AVX512F
 TEXT ·gemvAVX512_8(SB), NOSPLIT, $0-44
-	MOVQ    k+0(FP), AX
-	MOVQ    a+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    ldb+24(FP), BX
-	MOVQ    c+32(FP), SI
-	SHLQ    $0x02, BX
-	MOVWLZX mask+42(FP), DI
-	KMOVW   DI, K1
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	TESTQ   AX, AX
-	JEQ     store
+	MOVQ      k+0(FP), AX
+	MOVQ      a+8(FP), CX
+	MOVQ      b+16(FP), DX
+	MOVQ      ldb+24(FP), BX
+	MOVQ      c+32(FP), SI
+	SHLQ      $0x02, BX
+	MOVWLZX   mask+42(FP), DI
+	KMOVW     DI, K1
+	MOVB      acc+40(FP), DI
+	TESTB     DI, DI
+	JEQ       zero
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS   192(SI), Z3
+	VMOVUPS   256(SI), Z4
+	VMOVUPS   320(SI), Z5
+	VMOVUPS   384(SI), Z6
+	VMOVUPS.Z 448(SI), K1, Z7
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z8
@@ -428,27 +437,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB      acc+40(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	VMOVUPS   (SI), Z8
-	VADDPS    Z8, Z0, Z0
-	VMOVUPS   64(SI), Z8
-	VADDPS    Z8, Z1, Z1
-	VMOVUPS   128(SI), Z8
-	VADDPS    Z8, Z2, Z2
-	VMOVUPS   192(SI), Z8
-	VADDPS    Z8, Z3, Z3
-	VMOVUPS   256(SI), Z8
-	VADDPS    Z8, Z4, Z4
-	VMOVUPS   320(SI), Z8
-	VADDPS    Z8, Z5, Z5
-	VMOVUPS   384(SI), Z8
-	VADDPS    Z8, Z6, Z6
-	VMOVUPS.Z 448(SI), K1, Z8
-	VADDPS    Z8, Z7, Z7
-
-write:
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
 	VMOVUPS Z2, 128(SI)
@@ -463,25 +451,42 @@ write:
 // func gemvAVX512_9(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 // Requires: AVX, AVX512F
 TEXT ·gemvAVX512_9(SB), NOSPLIT, $0-44
-	MOVQ    k+0(FP), AX
-	MOVQ    a+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    ldb+24(FP), BX
-	MOVQ    c+32(FP), SI
-	SHLQ    $0x02, BX
-	MOVWLZX mask+42(FP), DI
-	KMOVW   DI, K1
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	TESTQ   AX, AX
-	JEQ     store
+	MOVQ      k+0(FP), AX
+	MOVQ      a+8(FP), CX
+	MOVQ      b+16(FP), DX
+	MOVQ      ldb+24(FP), BX
+	MOVQ      c+32(FP), SI
+	SHLQ      $0x02, BX
+	MOVWLZX   mask+42(FP), DI
+	KMOVW     DI, K1
+	MOVB      acc+40(FP), DI
+	TESTB     DI, DI
+	JEQ       zero
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS   192(SI), Z3
+	VMOVUPS   256(SI), Z4
+	VMOVUPS   320(SI), Z5
+	VMOVUPS   384(SI), Z6
+	VMOVUPS   448(SI), Z7
+	VMOVUPS.Z 512(SI), K1, Z8
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z9
@@ -509,29 +514,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB      acc+40(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	VMOVUPS   (SI), Z9
-	VADDPS    Z9, Z0, Z0
-	VMOVUPS   64(SI), Z9
-	VADDPS    Z9, Z1, Z1
-	VMOVUPS   128(SI), Z9
-	VADDPS    Z9, Z2, Z2
-	VMOVUPS   192(SI), Z9
-	VADDPS    Z9, Z3, Z3
-	VMOVUPS   256(SI), Z9
-	VADDPS    Z9, Z4, Z4
-	VMOVUPS   320(SI), Z9
-	VADDPS    Z9, Z5, Z5
-	VMOVUPS   384(SI), Z9
-	VADDPS    Z9, Z6, Z6
-	VMOVUPS   448(SI), Z9
-	VADDPS    Z9, Z7, Z7
-	VMOVUPS.Z 512(SI), K1, Z9
-	VADDPS    Z9, Z8, Z8
-
-write:
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
 	VMOVUPS Z2, 128(SI)
@@ -547,26 +529,44 @@ write:
 // func gemvAVX512_10(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 // Requires: AVX, AVX512F
 TEXT ·gemvAVX512_10(SB), NOSPLIT, $0-44
-	MOVQ    k+0(FP), AX
-	MOVQ    a+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    ldb+24(FP), BX
-	MOVQ    c+32(FP), SI
-	SHLQ    $0x02, BX
-	MOVWLZX mask+42(FP), DI
-	KMOVW   DI, K1
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	TESTQ   AX, AX
-	JEQ     store
+	MOVQ      k+0(FP), AX
+	MOVQ      a+8(FP), CX
+	MOVQ      b+16(FP), DX
+	MOVQ      ldb+24(FP), BX
+	MOVQ      c+32(FP), SI
+	SHLQ      $0x02, BX
+	MOVWLZX   mask+42(FP), DI
+	KMOVW     DI, K1
+	MOVB      acc+40(FP), DI
+	TESTB     DI, DI
+	JEQ       zero
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS   192(SI), Z3
+	VMOVUPS   256(SI), Z4
+	VMOVUPS   320(SI), Z5
+	VMOVUPS   384(SI), Z6
+	VMOVUPS   448(SI), Z7
+	VMOVUPS   512(SI), Z8
+	VMOVUPS.Z 576(SI), K1, Z9
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z10
@@ -596,31 +596,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB      acc+40(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	VMOVUPS   (SI), Z10
-	VADDPS    Z10, Z0, Z0
-	VMOVUPS   64(SI), Z10
-	VADDPS    Z10, Z1, Z1
-	VMOVUPS   128(SI), Z10
-	VADDPS    Z10, Z2, Z2
-	VMOVUPS   192(SI), Z10
-	VADDPS    Z10, Z3, Z3
-	VMOVUPS   256(SI), Z10
-	VADDPS    Z10, Z4, Z4
-	VMOVUPS   320(SI), Z10
-	VADDPS    Z10, Z5, Z5
-	VMOVUPS   384(SI), Z10
-	VADDPS    Z10, Z6, Z6
-	VMOVUPS   448(SI), Z10
-	VADDPS    Z10, Z7, Z7
-	VMOVUPS   512(SI), Z10
-	VADDPS    Z10, Z8, Z8
-	VMOVUPS.Z 576(SI), K1, Z10
-	VADDPS    Z10, Z9, Z9
-
-write:
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
 	VMOVUPS Z2, 128(SI)
@@ -637,27 +612,46 @@ write:
 // func gemvAVX512_11(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 // Requires: AVX, AVX512F
 TEXT ·gemvAVX512_11(SB), NOSPLIT, $0-44
-	MOVQ    k+0(FP), AX
-	MOVQ    a+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    ldb+24(FP), BX
-	MOVQ    c+32(FP), SI
-	SHLQ    $0x02, BX
-	MOVWLZX mask+42(FP), DI
-	KMOVW   DI, K1
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	TESTQ   AX, AX
-	JEQ     store
+	MOVQ      k+0(FP), AX
+	MOVQ      a+8(FP), CX
+	MOVQ      b+16(FP), DX
+	MOVQ      ldb+24(FP), BX
+	MOVQ      c+32(FP), SI
+	SHLQ      $0x02, BX
+	MOVWLZX   mask+42(FP), DI
+	KMOVW     DI, K1
+	MOVB      acc+40(FP), DI
+	TESTB     DI, DI
+	JEQ       zero
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS   192(SI), Z3
+	VMOVUPS   256(SI), Z4
+	VMOVUPS   320(SI), Z5
+	VMOVUPS   384(SI), Z6
+	VMOVUPS   448(SI), Z7
+	VMOVUPS   512(SI), Z8
+	VMOVUPS   576(SI), Z9
+	VMOVUPS.Z 640(SI), K1, Z10
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z11
@@ -689,33 +683,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB      acc+40(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	VMOVUPS   (SI), Z11
-	VADDPS    Z11, Z0, Z0
-	VMOVUPS   64(SI), Z11
-	VADDPS    Z11, Z1, Z1
-	VMOVUPS   128(SI), Z11
-	VADDPS    Z11, Z2, Z2
-	VMOVUPS   192(SI), Z11
-	VADDPS    Z11, Z3, Z3
-	VMOVUPS   256(SI), Z11
-	VADDPS    Z11, Z4, Z4
-	VMOVUPS   320(SI), Z11
-	VADDPS    Z11, Z5, Z5
-	VMOVUPS   384(SI), Z11
-	VADDPS    Z11, Z6, Z6
-	VMOVUPS   448(SI), Z11
-	VADDPS    Z11, Z7, Z7
-	VMOVUPS   512(SI), Z11
-	VADDPS    Z11, Z8, Z8
-	VMOVUPS   576(SI), Z11
-	VADDPS    Z11, Z9, Z9
-	VMOVUPS.Z 640(SI), K1, Z11
-	VADDPS    Z11, Z10, Z10
-
-write:
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
 	VMOVUPS Z2, 128(SI)
@@ -733,28 +700,48 @@ write:
 // func gemvAVX512_12(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 // Requires: AVX, AVX512F
 TEXT ·gemvAVX512_12(SB), NOSPLIT, $0-44
-	MOVQ    k+0(FP), AX
-	MOVQ    a+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    ldb+24(FP), BX
-	MOVQ    c+32(FP), SI
-	SHLQ    $0x02, BX
-	MOVWLZX mask+42(FP), DI
-	KMOVW   DI, K1
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	TESTQ   AX, AX
-	JEQ     store
+	MOVQ      k+0(FP), AX
+	MOVQ      a+8(FP), CX
+	MOVQ      b+16(FP), DX
+	MOVQ      ldb+24(FP), BX
+	MOVQ      c+32(FP), SI
+	SHLQ      $0x02, BX
+	MOVWLZX   mask+42(FP), DI
+	KMOVW     DI, K1
+	MOVB      acc+40(FP), DI
+	TESTB     DI, DI
+	JEQ       zero
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS   192(SI), Z3
+	VMOVUPS   256(SI), Z4
+	VMOVUPS   320(SI), Z5
+	VMOVUPS   384(SI), Z6
+	VMOVUPS   448(SI), Z7
+	VMOVUPS   512(SI), Z8
+	VMOVUPS   576(SI), Z9
+	VMOVUPS   640(SI), Z10
+	VMOVUPS.Z 704(SI), K1, Z11
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z12
@@ -788,35 +775,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB      acc+40(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	VMOVUPS   (SI), Z12
-	VADDPS    Z12, Z0, Z0
-	VMOVUPS   64(SI), Z12
-	VADDPS    Z12, Z1, Z1
-	VMOVUPS   128(SI), Z12
-	VADDPS    Z12, Z2, Z2
-	VMOVUPS   192(SI), Z12
-	VADDPS    Z12, Z3, Z3
-	VMOVUPS   256(SI), Z12
-	VADDPS    Z12, Z4, Z4
-	VMOVUPS   320(SI), Z12
-	VADDPS    Z12, Z5, Z5
-	VMOVUPS   384(SI), Z12
-	VADDPS    Z12, Z6, Z6
-	VMOVUPS   448(SI), Z12
-	VADDPS    Z12, Z7, Z7
-	VMOVUPS   512(SI), Z12
-	VADDPS    Z12, Z8, Z8
-	VMOVUPS   576(SI), Z12
-	VADDPS    Z12, Z9, Z9
-	VMOVUPS   640(SI), Z12
-	VADDPS    Z12, Z10, Z10
-	VMOVUPS.Z 704(SI), K1, Z12
-	VADDPS    Z12, Z11, Z11
-
-write:
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
 	VMOVUPS Z2, 128(SI)
@@ -835,29 +793,50 @@ write:
 // func gemvAVX512_13(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 // Requires: AVX, AVX512F
 TEXT ·gemvAVX512_13(SB), NOSPLIT, $0-44
-	MOVQ    k+0(FP), AX
-	MOVQ    a+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    ldb+24(FP), BX
-	MOVQ    c+32(FP), SI
-	SHLQ    $0x02, BX
-	MOVWLZX mask+42(FP), DI
-	KMOVW   DI, K1
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	TESTQ   AX, AX
-	JEQ     store
+	MOVQ      k+0(FP), AX
+	MOVQ      a+8(FP), CX
+	MOVQ      b+16(FP), DX
+	MOVQ      ldb+24(FP), BX
+	MOVQ      c+32(FP), SI
+	SHLQ      $0x02, BX
+	MOVWLZX   mask+42(FP), DI
+	KMOVW     DI, K1
+	MOVB      acc+40(FP), DI
+	TESTB     DI, DI
+	JEQ       zero
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS   192(SI), Z3
+	VMOVUPS   256(SI), Z4
+	VMOVUPS   320(SI), Z5
+	VMOVUPS   384(SI), Z6
+	VMOVUPS   448(SI), Z7
+	VMOVUPS   512(SI), Z8
+	VMOVUPS   576(SI), Z9
+	VMOVUPS   640(SI), Z10
+	VMOVUPS   704(SI), Z11
+	VMOVUPS.Z 768(SI), K1, Z12
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z13
@@ -893,37 +872,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB      acc+40(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	VMOVUPS   (SI), Z13
-	VADDPS    Z13, Z0, Z0
-	VMOVUPS   64(SI), Z13
-	VADDPS    Z13, Z1, Z1
-	VMOVUPS   128(SI), Z13
-	VADDPS    Z13, Z2, Z2
-	VMOVUPS   192(SI), Z13
-	VADDPS    Z13, Z3, Z3
-	VMOVUPS   256(SI), Z13
-	VADDPS    Z13, Z4, Z4
-	VMOVUPS   320(SI), Z13
-	VADDPS    Z13, Z5, Z5
-	VMOVUPS   384(SI), Z13
-	VADDPS    Z13, Z6, Z6
-	VMOVUPS   448(SI), Z13
-	VADDPS    Z13, Z7, Z7
-	VMOVUPS   512(SI), Z13
-	VADDPS    Z13, Z8, Z8
-	VMOVUPS   576(SI), Z13
-	VADDPS    Z13, Z9, Z9
-	VMOVUPS   640(SI), Z13
-	VADDPS    Z13, Z10, Z10
-	VMOVUPS   704(SI), Z13
-	VADDPS    Z13, Z11, Z11
-	VMOVUPS.Z 768(SI), K1, Z13
-	VADDPS    Z13, Z12, Z12
-
-write:
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
 	VMOVUPS Z2, 128(SI)
@@ -943,30 +891,52 @@ write:
 // func gemvAVX512_14(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 // Requires: AVX, AVX512F
 TEXT ·gemvAVX512_14(SB), NOSPLIT, $0-44
-	MOVQ    k+0(FP), AX
-	MOVQ    a+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    ldb+24(FP), BX
-	MOVQ    c+32(FP), SI
-	SHLQ    $0x02, BX
-	MOVWLZX mask+42(FP), DI
-	KMOVW   DI, K1
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	TESTQ   AX, AX
-	JEQ     store
+	MOVQ      k+0(FP), AX
+	MOVQ      a+8(FP), CX
+	MOVQ      b+16(FP), DX
+	MOVQ      ldb+24(FP), BX
+	MOVQ      c+32(FP), SI
+	SHLQ      $0x02, BX
+	MOVWLZX   mask+42(FP), DI
+	KMOVW     DI, K1
+	MOVB      acc+40(FP), DI
+	TESTB     DI, DI
+	JEQ       zero
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS   192(SI), Z3
+	VMOVUPS   256(SI), Z4
+	VMOVUPS   320(SI), Z5
+	VMOVUPS   384(SI), Z6
+	VMOVUPS   448(SI), Z7
+	VMOVUPS   512(SI), Z8
+	VMOVUPS   576(SI), Z9
+	VMOVUPS   640(SI), Z10
+	VMOVUPS   704(SI), Z11
+	VMOVUPS   768(SI), Z12
+	VMOVUPS.Z 832(SI), K1, Z13
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z14
@@ -1004,39 +974,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB      acc+40(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	VMOVUPS   (SI), Z14
-	VADDPS    Z14, Z0, Z0
-	VMOVUPS   64(SI), Z14
-	VADDPS    Z14, Z1, Z1
-	VMOVUPS   128(SI), Z14
-	VADDPS    Z14, Z2, Z2
-	VMOVUPS   192(SI), Z14
-	VADDPS    Z14, Z3, Z3
-	VMOVUPS   256(SI), Z14
-	VADDPS    Z14, Z4, Z4
-	VMOVUPS   320(SI), Z14
-	VADDPS    Z14, Z5, Z5
-	VMOVUPS   384(SI), Z14
-	VADDPS    Z14, Z6, Z6
-	VMOVUPS   448(SI), Z14
-	VADDPS    Z14, Z7, Z7
-	VMOVUPS   512(SI), Z14
-	VADDPS    Z14, Z8, Z8
-	VMOVUPS   576(SI), Z14
-	VADDPS    Z14, Z9, Z9
-	VMOVUPS   640(SI), Z14
-	VADDPS    Z14, Z10, Z10
-	VMOVUPS   704(SI), Z14
-	VADDPS    Z14, Z11, Z11
-	VMOVUPS   768(SI), Z14
-	VADDPS    Z14, Z12, Z12
-	VMOVUPS.Z 832(SI), K1, Z14
-	VADDPS    Z14, Z13, Z13
-
-write:
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
 	VMOVUPS Z2, 128(SI)
@@ -1057,31 +994,54 @@ write:
 // func gemvAVX512_15(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 // Requires: AVX, AVX512F
 TEXT ·gemvAVX512_15(SB), NOSPLIT, $0-44
-	MOVQ    k+0(FP), AX
-	MOVQ    a+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    ldb+24(FP), BX
-	MOVQ    c+32(FP), SI
-	SHLQ    $0x02, BX
-	MOVWLZX mask+42(FP), DI
-	KMOVW   DI, K1
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	VPXORD  Z14, Z14, Z14
-	TESTQ   AX, AX
-	JEQ     store
+	MOVQ      k+0(FP), AX
+	MOVQ      a+8(FP), CX
+	MOVQ      b+16(FP), DX
+	MOVQ      ldb+24(FP), BX
+	MOVQ      c+32(FP), SI
+	SHLQ      $0x02, BX
+	MOVWLZX   mask+42(FP), DI
+	KMOVW     DI, K1
+	MOVB      acc+40(FP), DI
+	TESTB     DI, DI
+	JEQ       zero
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS   192(SI), Z3
+	VMOVUPS   256(SI), Z4
+	VMOVUPS   320(SI), Z5
+	VMOVUPS   384(SI), Z6
+	VMOVUPS   448(SI), Z7
+	VMOVUPS   512(SI), Z8
+	VMOVUPS   576(SI), Z9
+	VMOVUPS   640(SI), Z10
+	VMOVUPS   704(SI), Z11
+	VMOVUPS   768(SI), Z12
+	VMOVUPS   832(SI), Z13
+	VMOVUPS.Z 896(SI), K1, Z14
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z15
@@ -1121,41 +1081,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB      acc+40(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	VMOVUPS   (SI), Z15
-	VADDPS    Z15, Z0, Z0
-	VMOVUPS   64(SI), Z15
-	VADDPS    Z15, Z1, Z1
-	VMOVUPS   128(SI), Z15
-	VADDPS    Z15, Z2, Z2
-	VMOVUPS   192(SI), Z15
-	VADDPS    Z15, Z3, Z3
-	VMOVUPS   256(SI), Z15
-	VADDPS    Z15, Z4, Z4
-	VMOVUPS   320(SI), Z15
-	VADDPS    Z15, Z5, Z5
-	VMOVUPS   384(SI), Z15
-	VADDPS    Z15, Z6, Z6
-	VMOVUPS   448(SI), Z15
-	VADDPS    Z15, Z7, Z7
-	VMOVUPS   512(SI), Z15
-	VADDPS    Z15, Z8, Z8
-	VMOVUPS   576(SI), Z15
-	VADDPS    Z15, Z9, Z9
-	VMOVUPS   640(SI), Z15
-	VADDPS    Z15, Z10, Z10
-	VMOVUPS   704(SI), Z15
-	VADDPS    Z15, Z11, Z11
-	VMOVUPS   768(SI), Z15
-	VADDPS    Z15, Z12, Z12
-	VMOVUPS   832(SI), Z15
-	VADDPS    Z15, Z13, Z13
-	VMOVUPS.Z 896(SI), K1, Z15
-	VADDPS    Z15, Z14, Z14
-
-write:
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
 	VMOVUPS Z2, 128(SI)
@@ -1177,32 +1102,56 @@ write:
 // func gemvAVX512_16(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 // Requires: AVX, AVX512F
 TEXT ·gemvAVX512_16(SB), NOSPLIT, $0-44
-	MOVQ    k+0(FP), AX
-	MOVQ    a+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    ldb+24(FP), BX
-	MOVQ    c+32(FP), SI
-	SHLQ    $0x02, BX
-	MOVWLZX mask+42(FP), DI
-	KMOVW   DI, K1
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	VPXORD  Z14, Z14, Z14
-	VPXORD  Z15, Z15, Z15
-	TESTQ   AX, AX
-	JEQ     store
+	MOVQ      k+0(FP), AX
+	MOVQ      a+8(FP), CX
+	MOVQ      b+16(FP), DX
+	MOVQ      ldb+24(FP), BX
+	MOVQ      c+32(FP), SI
+	SHLQ      $0x02, BX
+	MOVWLZX   mask+42(FP), DI
+	KMOVW     DI, K1
+	MOVB      acc+40(FP), DI
+	TESTB     DI, DI
+	JEQ       zero
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS   192(SI), Z3
+	VMOVUPS   256(SI), Z4
+	VMOVUPS   320(SI), Z5
+	VMOVUPS   384(SI), Z6
+	VMOVUPS   448(SI), Z7
+	VMOVUPS   512(SI), Z8
+	VMOVUPS   576(SI), Z9
+	VMOVUPS   640(SI), Z10
+	VMOVUPS   704(SI), Z11
+	VMOVUPS   768(SI), Z12
+	VMOVUPS   832(SI), Z13
+	VMOVUPS   896(SI), Z14
+	VMOVUPS.Z 960(SI), K1, Z15
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z16
@@ -1244,43 +1193,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB      acc+40(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	VMOVUPS   (SI), Z16
-	VADDPS    Z16, Z0, Z0
-	VMOVUPS   64(SI), Z16
-	VADDPS    Z16, Z1, Z1
-	VMOVUPS   128(SI), Z16
-	VADDPS    Z16, Z2, Z2
-	VMOVUPS   192(SI), Z16
-	VADDPS    Z16, Z3, Z3
-	VMOVUPS   256(SI), Z16
-	VADDPS    Z16, Z4, Z4
-	VMOVUPS   320(SI), Z16
-	VADDPS    Z16, Z5, Z5
-	VMOVUPS   384(SI), Z16
-	VADDPS    Z16, Z6, Z6
-	VMOVUPS   448(SI), Z16
-	VADDPS    Z16, Z7, Z7
-	VMOVUPS   512(SI), Z16
-	VADDPS    Z16, Z8, Z8
-	VMOVUPS   576(SI), Z16
-	VADDPS    Z16, Z9, Z9
-	VMOVUPS   640(SI), Z16
-	VADDPS    Z16, Z10, Z10
-	VMOVUPS   704(SI), Z16
-	VADDPS    Z16, Z11, Z11
-	VMOVUPS   768(SI), Z16
-	VADDPS    Z16, Z12, Z12
-	VMOVUPS   832(SI), Z16
-	VADDPS    Z16, Z13, Z13
-	VMOVUPS   896(SI), Z16
-	VADDPS    Z16, Z14, Z14
-	VMOVUPS.Z 960(SI), K1, Z16
-	VADDPS    Z16, Z15, Z15
-
-write:
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
 	VMOVUPS Z2, 128(SI)
@@ -1303,17 +1215,27 @@ write:
 // func gemvPanelsAVX512_1(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
 // Requires: AVX, AVX512F
 TEXT ·gemvPanelsAVX512_1(SB), NOSPLIT, $0-41
-	MOVQ   k+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   c+32(FP), DX
-	MOVQ   pstride+24(FP), BX
-	SHLQ   $0x02, BX
-	LEAQ   (BX)(BX*2), BX
-	MOVQ   b+16(FP), BX
+	MOVQ    k+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    c+32(FP), DX
+	MOVQ    pstride+24(FP), BX
+	SHLQ    $0x02, BX
+	LEAQ    (BX)(BX*2), BX
+	MOVQ    b+16(FP), BX
+	MOVB    acc+40(FP), SI
+	TESTB   SI, SI
+	JEQ     zero
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	JMP     started
+
+zero:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
-	TESTQ  AX, AX
-	JEQ    store
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z2
@@ -1327,15 +1249,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB    acc+40(FP), AL
-	TESTB   AL, AL
-	JEQ     write
-	VMOVUPS (DX), Z2
-	VADDPS  Z2, Z0, Z0
-	VMOVUPS 64(DX), Z2
-	VADDPS  Z2, Z1, Z1
-
-write:
 	VMOVUPS Z0, (DX)
 	VMOVUPS Z1, 64(DX)
 	VZEROUPPER
@@ -1344,19 +1257,31 @@ write:
 // func gemvPanelsAVX512_2(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
 // Requires: AVX, AVX512F
 TEXT ·gemvPanelsAVX512_2(SB), NOSPLIT, $0-41
-	MOVQ   k+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   c+32(FP), DX
-	MOVQ   pstride+24(FP), BX
-	SHLQ   $0x02, BX
-	LEAQ   (BX)(BX*2), SI
-	MOVQ   b+16(FP), SI
+	MOVQ    k+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    c+32(FP), DX
+	MOVQ    pstride+24(FP), BX
+	SHLQ    $0x02, BX
+	LEAQ    (BX)(BX*2), SI
+	MOVQ    b+16(FP), SI
+	MOVB    acc+40(FP), DI
+	TESTB   DI, DI
+	JEQ     zero
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVUPS 128(DX), Z2
+	VMOVUPS 192(DX), Z3
+	JMP     started
+
+zero:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
-	TESTQ  AX, AX
-	JEQ    store
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z4
@@ -1374,19 +1299,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB    acc+40(FP), AL
-	TESTB   AL, AL
-	JEQ     write
-	VMOVUPS (DX), Z4
-	VADDPS  Z4, Z0, Z0
-	VMOVUPS 64(DX), Z4
-	VADDPS  Z4, Z1, Z1
-	VMOVUPS 128(DX), Z4
-	VADDPS  Z4, Z2, Z2
-	VMOVUPS 192(DX), Z4
-	VADDPS  Z4, Z3, Z3
-
-write:
 	VMOVUPS Z0, (DX)
 	VMOVUPS Z1, 64(DX)
 	VMOVUPS Z2, 128(DX)
@@ -1397,21 +1309,35 @@ write:
 // func gemvPanelsAVX512_3(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
 // Requires: AVX, AVX512F
 TEXT ·gemvPanelsAVX512_3(SB), NOSPLIT, $0-41
-	MOVQ   k+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   c+32(FP), DX
-	MOVQ   pstride+24(FP), BX
-	SHLQ   $0x02, BX
-	LEAQ   (BX)(BX*2), SI
-	MOVQ   b+16(FP), SI
+	MOVQ    k+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    c+32(FP), DX
+	MOVQ    pstride+24(FP), BX
+	SHLQ    $0x02, BX
+	LEAQ    (BX)(BX*2), SI
+	MOVQ    b+16(FP), SI
+	MOVB    acc+40(FP), DI
+	TESTB   DI, DI
+	JEQ     zero
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVUPS 128(DX), Z2
+	VMOVUPS 192(DX), Z3
+	VMOVUPS 256(DX), Z4
+	VMOVUPS 320(DX), Z5
+	JMP     started
+
+zero:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
 	VPXORD Z5, Z5, Z5
-	TESTQ  AX, AX
-	JEQ    store
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z6
@@ -1433,23 +1359,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB    acc+40(FP), AL
-	TESTB   AL, AL
-	JEQ     write
-	VMOVUPS (DX), Z6
-	VADDPS  Z6, Z0, Z0
-	VMOVUPS 64(DX), Z6
-	VADDPS  Z6, Z1, Z1
-	VMOVUPS 128(DX), Z6
-	VADDPS  Z6, Z2, Z2
-	VMOVUPS 192(DX), Z6
-	VADDPS  Z6, Z3, Z3
-	VMOVUPS 256(DX), Z6
-	VADDPS  Z6, Z4, Z4
-	VMOVUPS 320(DX), Z6
-	VADDPS  Z6, Z5, Z5
-
-write:
 	VMOVUPS Z0, (DX)
 	VMOVUPS Z1, 64(DX)
 	VMOVUPS Z2, 128(DX)
@@ -1462,13 +1371,27 @@ write:
 // func gemvPanelsAVX512_4(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
 // Requires: AVX, AVX512F
 TEXT ·gemvPanelsAVX512_4(SB), NOSPLIT, $0-41
-	MOVQ   k+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   c+32(FP), DX
-	MOVQ   pstride+24(FP), BX
-	SHLQ   $0x02, BX
-	LEAQ   (BX)(BX*2), SI
-	MOVQ   b+16(FP), DI
+	MOVQ    k+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    c+32(FP), DX
+	MOVQ    pstride+24(FP), BX
+	SHLQ    $0x02, BX
+	LEAQ    (BX)(BX*2), SI
+	MOVQ    b+16(FP), DI
+	MOVB    acc+40(FP), R8
+	TESTB   R8, R8
+	JEQ     zero
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVUPS 128(DX), Z2
+	VMOVUPS 192(DX), Z3
+	VMOVUPS 256(DX), Z4
+	VMOVUPS 320(DX), Z5
+	VMOVUPS 384(DX), Z6
+	VMOVUPS 448(DX), Z7
+	JMP     started
+
+zero:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -1477,8 +1400,10 @@ TEXT ·gemvPanelsAVX512_4(SB), NOSPLIT, $0-41
 	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
-	TESTQ  AX, AX
-	JEQ    store
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z8
@@ -1504,27 +1429,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB    acc+40(FP), AL
-	TESTB   AL, AL
-	JEQ     write
-	VMOVUPS (DX), Z8
-	VADDPS  Z8, Z0, Z0
-	VMOVUPS 64(DX), Z8
-	VADDPS  Z8, Z1, Z1
-	VMOVUPS 128(DX), Z8
-	VADDPS  Z8, Z2, Z2
-	VMOVUPS 192(DX), Z8
-	VADDPS  Z8, Z3, Z3
-	VMOVUPS 256(DX), Z8
-	VADDPS  Z8, Z4, Z4
-	VMOVUPS 320(DX), Z8
-	VADDPS  Z8, Z5, Z5
-	VMOVUPS 384(DX), Z8
-	VADDPS  Z8, Z6, Z6
-	VMOVUPS 448(DX), Z8
-	VADDPS  Z8, Z7, Z7
-
-write:
 	VMOVUPS Z0, (DX)
 	VMOVUPS Z1, 64(DX)
 	VMOVUPS Z2, 128(DX)
@@ -1539,14 +1443,30 @@ write:
 // func gemvPanelsAVX512_5(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
 // Requires: AVX, AVX512F
 TEXT ·gemvPanelsAVX512_5(SB), NOSPLIT, $0-41
-	MOVQ   k+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   c+32(FP), DX
-	MOVQ   pstride+24(FP), BX
-	SHLQ   $0x02, BX
-	LEAQ   (BX)(BX*2), SI
-	MOVQ   b+16(FP), DI
-	LEAQ   (DI)(BX*4), R8
+	MOVQ    k+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    c+32(FP), DX
+	MOVQ    pstride+24(FP), BX
+	SHLQ    $0x02, BX
+	LEAQ    (BX)(BX*2), SI
+	MOVQ    b+16(FP), DI
+	LEAQ    (DI)(BX*4), R8
+	MOVB    acc+40(FP), R9
+	TESTB   R9, R9
+	JEQ     zero
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVUPS 128(DX), Z2
+	VMOVUPS 192(DX), Z3
+	VMOVUPS 256(DX), Z4
+	VMOVUPS 320(DX), Z5
+	VMOVUPS 384(DX), Z6
+	VMOVUPS 448(DX), Z7
+	VMOVUPS 512(DX), Z8
+	VMOVUPS 576(DX), Z9
+	JMP     started
+
+zero:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -1557,8 +1477,10 @@ TEXT ·gemvPanelsAVX512_5(SB), NOSPLIT, $0-41
 	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
 	VPXORD Z9, Z9, Z9
-	TESTQ  AX, AX
-	JEQ    store
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z10
@@ -1589,31 +1511,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB    acc+40(FP), AL
-	TESTB   AL, AL
-	JEQ     write
-	VMOVUPS (DX), Z10
-	VADDPS  Z10, Z0, Z0
-	VMOVUPS 64(DX), Z10
-	VADDPS  Z10, Z1, Z1
-	VMOVUPS 128(DX), Z10
-	VADDPS  Z10, Z2, Z2
-	VMOVUPS 192(DX), Z10
-	VADDPS  Z10, Z3, Z3
-	VMOVUPS 256(DX), Z10
-	VADDPS  Z10, Z4, Z4
-	VMOVUPS 320(DX), Z10
-	VADDPS  Z10, Z5, Z5
-	VMOVUPS 384(DX), Z10
-	VADDPS  Z10, Z6, Z6
-	VMOVUPS 448(DX), Z10
-	VADDPS  Z10, Z7, Z7
-	VMOVUPS 512(DX), Z10
-	VADDPS  Z10, Z8, Z8
-	VMOVUPS 576(DX), Z10
-	VADDPS  Z10, Z9, Z9
-
-write:
 	VMOVUPS Z0, (DX)
 	VMOVUPS Z1, 64(DX)
 	VMOVUPS Z2, 128(DX)
@@ -1630,14 +1527,32 @@ write:
 // func gemvPanelsAVX512_6(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
 // Requires: AVX, AVX512F
 TEXT ·gemvPanelsAVX512_6(SB), NOSPLIT, $0-41
-	MOVQ   k+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   c+32(FP), DX
-	MOVQ   pstride+24(FP), BX
-	SHLQ   $0x02, BX
-	LEAQ   (BX)(BX*2), SI
-	MOVQ   b+16(FP), DI
-	LEAQ   (DI)(BX*4), R8
+	MOVQ    k+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    c+32(FP), DX
+	MOVQ    pstride+24(FP), BX
+	SHLQ    $0x02, BX
+	LEAQ    (BX)(BX*2), SI
+	MOVQ    b+16(FP), DI
+	LEAQ    (DI)(BX*4), R8
+	MOVB    acc+40(FP), R9
+	TESTB   R9, R9
+	JEQ     zero
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVUPS 128(DX), Z2
+	VMOVUPS 192(DX), Z3
+	VMOVUPS 256(DX), Z4
+	VMOVUPS 320(DX), Z5
+	VMOVUPS 384(DX), Z6
+	VMOVUPS 448(DX), Z7
+	VMOVUPS 512(DX), Z8
+	VMOVUPS 576(DX), Z9
+	VMOVUPS 640(DX), Z10
+	VMOVUPS 704(DX), Z11
+	JMP     started
+
+zero:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -1650,8 +1565,10 @@ TEXT ·gemvPanelsAVX512_6(SB), NOSPLIT, $0-41
 	VPXORD Z9, Z9, Z9
 	VPXORD Z10, Z10, Z10
 	VPXORD Z11, Z11, Z11
-	TESTQ  AX, AX
-	JEQ    store
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z12
@@ -1686,35 +1603,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB    acc+40(FP), AL
-	TESTB   AL, AL
-	JEQ     write
-	VMOVUPS (DX), Z12
-	VADDPS  Z12, Z0, Z0
-	VMOVUPS 64(DX), Z12
-	VADDPS  Z12, Z1, Z1
-	VMOVUPS 128(DX), Z12
-	VADDPS  Z12, Z2, Z2
-	VMOVUPS 192(DX), Z12
-	VADDPS  Z12, Z3, Z3
-	VMOVUPS 256(DX), Z12
-	VADDPS  Z12, Z4, Z4
-	VMOVUPS 320(DX), Z12
-	VADDPS  Z12, Z5, Z5
-	VMOVUPS 384(DX), Z12
-	VADDPS  Z12, Z6, Z6
-	VMOVUPS 448(DX), Z12
-	VADDPS  Z12, Z7, Z7
-	VMOVUPS 512(DX), Z12
-	VADDPS  Z12, Z8, Z8
-	VMOVUPS 576(DX), Z12
-	VADDPS  Z12, Z9, Z9
-	VMOVUPS 640(DX), Z12
-	VADDPS  Z12, Z10, Z10
-	VMOVUPS 704(DX), Z12
-	VADDPS  Z12, Z11, Z11
-
-write:
 	VMOVUPS Z0, (DX)
 	VMOVUPS Z1, 64(DX)
 	VMOVUPS Z2, 128(DX)
@@ -1733,14 +1621,34 @@ write:
 // func gemvPanelsAVX512_7(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
 // Requires: AVX, AVX512F
 TEXT ·gemvPanelsAVX512_7(SB), NOSPLIT, $0-41
-	MOVQ   k+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   c+32(FP), DX
-	MOVQ   pstride+24(FP), BX
-	SHLQ   $0x02, BX
-	LEAQ   (BX)(BX*2), SI
-	MOVQ   b+16(FP), DI
-	LEAQ   (DI)(BX*4), R8
+	MOVQ    k+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    c+32(FP), DX
+	MOVQ    pstride+24(FP), BX
+	SHLQ    $0x02, BX
+	LEAQ    (BX)(BX*2), SI
+	MOVQ    b+16(FP), DI
+	LEAQ    (DI)(BX*4), R8
+	MOVB    acc+40(FP), R9
+	TESTB   R9, R9
+	JEQ     zero
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVUPS 128(DX), Z2
+	VMOVUPS 192(DX), Z3
+	VMOVUPS 256(DX), Z4
+	VMOVUPS 320(DX), Z5
+	VMOVUPS 384(DX), Z6
+	VMOVUPS 448(DX), Z7
+	VMOVUPS 512(DX), Z8
+	VMOVUPS 576(DX), Z9
+	VMOVUPS 640(DX), Z10
+	VMOVUPS 704(DX), Z11
+	VMOVUPS 768(DX), Z12
+	VMOVUPS 832(DX), Z13
+	JMP     started
+
+zero:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -1755,8 +1663,10 @@ TEXT ·gemvPanelsAVX512_7(SB), NOSPLIT, $0-41
 	VPXORD Z11, Z11, Z11
 	VPXORD Z12, Z12, Z12
 	VPXORD Z13, Z13, Z13
-	TESTQ  AX, AX
-	JEQ    store
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z14
@@ -1795,39 +1705,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB    acc+40(FP), AL
-	TESTB   AL, AL
-	JEQ     write
-	VMOVUPS (DX), Z14
-	VADDPS  Z14, Z0, Z0
-	VMOVUPS 64(DX), Z14
-	VADDPS  Z14, Z1, Z1
-	VMOVUPS 128(DX), Z14
-	VADDPS  Z14, Z2, Z2
-	VMOVUPS 192(DX), Z14
-	VADDPS  Z14, Z3, Z3
-	VMOVUPS 256(DX), Z14
-	VADDPS  Z14, Z4, Z4
-	VMOVUPS 320(DX), Z14
-	VADDPS  Z14, Z5, Z5
-	VMOVUPS 384(DX), Z14
-	VADDPS  Z14, Z6, Z6
-	VMOVUPS 448(DX), Z14
-	VADDPS  Z14, Z7, Z7
-	VMOVUPS 512(DX), Z14
-	VADDPS  Z14, Z8, Z8
-	VMOVUPS 576(DX), Z14
-	VADDPS  Z14, Z9, Z9
-	VMOVUPS 640(DX), Z14
-	VADDPS  Z14, Z10, Z10
-	VMOVUPS 704(DX), Z14
-	VADDPS  Z14, Z11, Z11
-	VMOVUPS 768(DX), Z14
-	VADDPS  Z14, Z12, Z12
-	VMOVUPS 832(DX), Z14
-	VADDPS  Z14, Z13, Z13
-
-write:
 	VMOVUPS Z0, (DX)
 	VMOVUPS Z1, 64(DX)
 	VMOVUPS Z2, 128(DX)
@@ -1848,14 +1725,36 @@ write:
 // func gemvPanelsAVX512_8(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
 // Requires: AVX, AVX512F
 TEXT ·gemvPanelsAVX512_8(SB), NOSPLIT, $0-41
-	MOVQ   k+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   c+32(FP), DX
-	MOVQ   pstride+24(FP), BX
-	SHLQ   $0x02, BX
-	LEAQ   (BX)(BX*2), SI
-	MOVQ   b+16(FP), DI
-	LEAQ   (DI)(BX*4), R8
+	MOVQ    k+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    c+32(FP), DX
+	MOVQ    pstride+24(FP), BX
+	SHLQ    $0x02, BX
+	LEAQ    (BX)(BX*2), SI
+	MOVQ    b+16(FP), DI
+	LEAQ    (DI)(BX*4), R8
+	MOVB    acc+40(FP), R9
+	TESTB   R9, R9
+	JEQ     zero
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVUPS 128(DX), Z2
+	VMOVUPS 192(DX), Z3
+	VMOVUPS 256(DX), Z4
+	VMOVUPS 320(DX), Z5
+	VMOVUPS 384(DX), Z6
+	VMOVUPS 448(DX), Z7
+	VMOVUPS 512(DX), Z8
+	VMOVUPS 576(DX), Z9
+	VMOVUPS 640(DX), Z10
+	VMOVUPS 704(DX), Z11
+	VMOVUPS 768(DX), Z12
+	VMOVUPS 832(DX), Z13
+	VMOVUPS 896(DX), Z14
+	VMOVUPS 960(DX), Z15
+	JMP     started
+
+zero:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -1872,8 +1771,10 @@ TEXT ·gemvPanelsAVX512_8(SB), NOSPLIT, $0-41
 	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
 	VPXORD Z15, Z15, Z15
-	TESTQ  AX, AX
-	JEQ    store
+
+started:
+	TESTQ AX, AX
+	JEQ   store
 
 loop:
 	VBROADCASTSS (CX), Z16
@@ -1916,43 +1817,6 @@ loop:
 	JNE          loop
 
 store:
-	MOVB    acc+40(FP), AL
-	TESTB   AL, AL
-	JEQ     write
-	VMOVUPS (DX), Z16
-	VADDPS  Z16, Z0, Z0
-	VMOVUPS 64(DX), Z16
-	VADDPS  Z16, Z1, Z1
-	VMOVUPS 128(DX), Z16
-	VADDPS  Z16, Z2, Z2
-	VMOVUPS 192(DX), Z16
-	VADDPS  Z16, Z3, Z3
-	VMOVUPS 256(DX), Z16
-	VADDPS  Z16, Z4, Z4
-	VMOVUPS 320(DX), Z16
-	VADDPS  Z16, Z5, Z5
-	VMOVUPS 384(DX), Z16
-	VADDPS  Z16, Z6, Z6
-	VMOVUPS 448(DX), Z16
-	VADDPS  Z16, Z7, Z7
-	VMOVUPS 512(DX), Z16
-	VADDPS  Z16, Z8, Z8
-	VMOVUPS 576(DX), Z16
-	VADDPS  Z16, Z9, Z9
-	VMOVUPS 640(DX), Z16
-	VADDPS  Z16, Z10, Z10
-	VMOVUPS 704(DX), Z16
-	VADDPS  Z16, Z11, Z11
-	VMOVUPS 768(DX), Z16
-	VADDPS  Z16, Z12, Z12
-	VMOVUPS 832(DX), Z16
-	VADDPS  Z16, Z13, Z13
-	VMOVUPS 896(DX), Z16
-	VADDPS  Z16, Z14, Z14
-	VMOVUPS 960(DX), Z16
-	VADDPS  Z16, Z15, Z15
-
-write:
 	VMOVUPS Z0, (DX)
 	VMOVUPS Z1, 64(DX)
 	VMOVUPS Z2, 128(DX)

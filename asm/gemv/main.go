@@ -6,7 +6,7 @@
 //
 // gemvAVX512_{v} (v = 1…16) computes v·16 columns of
 //
-//	c[j] = (acc ? c[j] : 0) + Σ_p a[p]·B[p, j]
+//	c[j] = (acc ? c[j] : 0) + Σ_p a[p]·B[p, j]   (the sum from c[j] on: c[j] + a[0]·B[0, j] + …)
 //
 // with one ZMM accumulator per 16 columns, for all k rows of B (row stride
 // ldb elements): each step broadcasts a[p] and reads one contiguous row
@@ -85,8 +85,8 @@ func panelKernel(q int) {
 	accs := make([]reg.VecVirtual, 2*q)
 	for i := range accs {
 		accs[i] = ZMM()
-		VPXORD(accs[i], accs[i], accs[i])
 	}
+	startC(accs, c, func(int) *reg.OpmaskVirtual { return nil })
 	TESTQ(k, k)
 	JEQ(LabelRef("store"))
 	Label("loop")
@@ -128,8 +128,13 @@ func kernel(v int) {
 	accs := make([]reg.VecVirtual, v)
 	for i := range accs {
 		accs[i] = ZMM()
-		VPXORD(accs[i], accs[i], accs[i])
 	}
+	startC(accs, c, func(i int) *reg.OpmaskVirtual {
+		if i == v-1 {
+			return &tail
+		}
+		return nil
+	})
 	loadB := func(i int, dst reg.VecVirtual, addr Mem) {
 		addr = addr.Offset(64 * i)
 		if i == v-1 {
@@ -161,24 +166,34 @@ func kernel(v int) {
 	})
 }
 
-// storeC ends a kernel: c's vectors get the accumulators (added to c's old values under acc),
-// vector i masked by mask(i) when that is not nil.
-func storeC(accs []reg.VecVirtual, c reg.GPVirtual, mask func(i int) *reg.OpmaskVirtual) {
-	Label("store")
+// startC starts a kernel's accumulators from c's vectors under acc (the sum then runs from
+// c's old value on, as the GEMM kernels' does from a bias row: runtime's gemv drivers start
+// c from a clamp-form epilogue's bias), else from zero; vector i masked by mask(i) when that
+// is not nil.
+func startC(accs []reg.VecVirtual, c reg.GPVirtual, mask func(i int) *reg.OpmaskVirtual) {
 	flag := GP8()
 	Load(Param("acc"), flag)
 	TESTB(flag, flag)
-	JEQ(LabelRef("write"))
-	for i := range accs {
-		t := ZMM()
+	JEQ(LabelRef("zero"))
+	for i, v := range accs {
 		if m := mask(i); m != nil {
-			VMOVUPS_Z(Mem{Base: c}.Offset(64*i), *m, t)
+			VMOVUPS_Z(Mem{Base: c}.Offset(64*i), *m, v)
 		} else {
-			VMOVUPS(Mem{Base: c}.Offset(64*i), t)
+			VMOVUPS(Mem{Base: c}.Offset(64*i), v)
 		}
-		VADDPS(t, accs[i], accs[i])
 	}
-	Label("write")
+	JMP(LabelRef("started"))
+	Label("zero")
+	for _, v := range accs {
+		VPXORD(v, v, v)
+	}
+	Label("started")
+}
+
+// storeC ends a kernel: c's vectors get the accumulators, vector i masked by mask(i) when
+// that is not nil.
+func storeC(accs []reg.VecVirtual, c reg.GPVirtual, mask func(i int) *reg.OpmaskVirtual) {
+	Label("store")
 	for i := range accs {
 		if m := mask(i); m != nil {
 			VMOVUPS(accs[i], *m, Mem{Base: c}.Offset(64*i))
