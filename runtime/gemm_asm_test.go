@@ -116,6 +116,7 @@ func TestGemmTwinLarger(t *testing.T) {
 	shapes := [][3]int{
 		{64, 129, 77}, {256, 256, 256}, {121, 48, 257}, {130, 50, 300},
 		{250, 33, 513}, {7, 600, 260}, {600, 7, 129}, {12, 32, 1}, {1, 1, 1000},
+		{20, 40, 1700}, {13, 70, 3100}, // k blocks of the in-place drivers (kc = 1024)
 	}
 	if testing.Short() {
 		shapes = shapes[:3]
