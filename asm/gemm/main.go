@@ -258,11 +258,7 @@ func kernel(s spec) {
 	}
 	for i := 1; i < r; i++ {
 		for h, v := range accs[i] {
-			if avx512 {
-				VMOVAPS(accs[0][h], v)
-			} else {
-				VMOVAPS(accs[0][h], v)
-			}
+			VMOVAPS(accs[0][h], v)
 		}
 	}
 	JMP(LabelRef("started"))
