@@ -62,7 +62,8 @@ type avx512Kernel func(k int, a *float32, lda int, b *float32, ldb int, c *float
 
 // tileEp is a clamp-form epilogue (Epilogue.clampForm) in the layout the GEMM and conv
 // kernels read (asm/gemm's epilogue): given one, a kernel applies it to its tile in
-// registers before storing it, exactly as epilogueClampGeneric would afterwards.
+// registers before storing it, as epilogueClampGeneric would afterwards (but for the bias
+// when biasFirst: the tile's sums then start from it).
 type tileEp struct {
 	slope, lo, hi [16]float32
 	bias          *float32 // the tile's first column of the bias, or nil

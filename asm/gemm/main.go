@@ -421,9 +421,10 @@ const (
 )
 
 // epilogue applies *ep (unless ep is nil) to the accumulators in registers, row by row, as
-// runtime's epilogueClampGeneric does element by element: v += bias[j]; v += res[i, j]
-// (before); v = v > 0 ? v : slope·v; v = min(max(v, lo), hi) (NaN kept); v += res[i, j]
-// (after). load reads the h-th vector of a row (masked on AVX-512).
+// runtime's epilogueClampGeneric does element by element: v += bias[j] (unless the sums
+// started from it, biasFirst); v += res[i, j] (before); v = v > 0 ? v : slope·v;
+// v = min(max(v, lo), hi) (NaN kept); v += res[i, j] (after). load reads the h-th vector of
+// a row (masked on AVX-512).
 func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVirtual, load func(Mem, int, reg.VecVirtual), avx512 bool) {
 	TESTQ(ep, ep)
 	JEQ(LabelRef("noep"))
