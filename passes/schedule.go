@@ -195,9 +195,9 @@ func crossing(g *ir.Graph, end int) int {
 // those ops (the late, narrow layers of a convolutional network, with wide kernels) gain more
 // from reading each weight once for the whole batch than from keeping a micro-batch's
 // activations in L2. A block (Blocks) counts as one op: its kernels against its input and
-// output. Only when the trunk's weights outgrow the L2
-// budget: otherwise they stay in L2 from one micro-batch to the next. It returns the new end of
-// the trunk (0: the whole graph is weight-bound, no trunk).
+// output. Only when the trunk's weights outgrow the L2 budget: otherwise they stay in L2 from
+// one micro-batch to the next. It returns the new end of the trunk (0: the whole graph is
+// weight-bound, no trunk).
 func weightedHead(g *ir.Graph, end int) int {
 	inBlock, blockOf := BlockRoles(g)
 	weightBound := func(op *ir.Op) bool {

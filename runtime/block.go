@@ -13,7 +13,7 @@
 // before) are those of the unfused layer. The kernels are the unfused chain's, on the same
 // values, so every output element is the same bits whenever a band's matrix products take the
 // same GEMM path as the whole image's (a large product of at least 128 rows may instead pack
-// B, with deeper k blocks: then within float32 rounding); TestInvertedResidualMatchesLayers
+// B, with other k blocks: then within float32 rounding); TestInvertedResidualMatchesLayers
 // checks bits. scratch holds InvertedResidualScratch(p) elements. Nothing is allocated (with
 // threads, each part's band scratch comes from a pool, so a warm call allocates nothing
 // either).

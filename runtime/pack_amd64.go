@@ -17,9 +17,9 @@ package runtime
 // in L2); each kc×nr panel of B (32 or 64 KiB, from L2) then serves the
 // gemmMCPacked/r row tiles of the block. The k blocks are deep so that each
 // element of C makes few round trips from L3 (k/kc of them): at 1024³, kc = 512
-// runs 3–4% faster than kc = 256, and 128 slower still; kc = 512 against the
-// in-place drivers' blocking at 512³: 110.5 against 107.8 GFLOP/s
-// (TestGemmTwinPacked's shapes check the edges).
+// runs 3–4% faster than kc = 256, and 128 slower still; at 512³, packed with kc = 512
+// against the in-place drivers' blocking of then (kc = 128, session 6): 110.5 against
+// 107.8 GFLOP/s (TestGemmTwinPacked's shapes check the edges).
 const (
 	gemmKCPacked = 512
 	gemmNCPacked = 2048
