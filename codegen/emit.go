@@ -142,6 +142,9 @@ func describeOp(op *ir.Op) string {
 	if res && op.Attrs.String("residual", "") == "after_act" {
 		s += " + residual"
 	}
+	if op.Attrs.Bool("maxpool2", false) {
+		s += " + max pool 2×2"
+	}
 	return s
 }
 
@@ -328,21 +331,32 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 	if op.Kind == "ConvTranspose" {
 		pads = []int{op.Attrs.Ints("crop")[0], 0, op.Attrs.Ints("crop")[1], 0}
 	}
-	fields := append(convFields(runtime.ConvParams{
+	pooled := op.Attrs.Bool("maxpool2", false)
+	if pooled { // the convolution's own output, which the call pools
+		var err error
+		if ys, err = ir.ConvOutput(op); err != nil {
+			return nil, err
+		}
+	}
+	params := runtime.ConvParams{
 		H: int(xs[1]), W: int(xs[2]), C: int(xs[3]), OH: int(ys[1]), OW: int(ys[2]), OC: int(ys[3]),
 		KH: int(w[0]), KW: int(w[1]), SH: st[0], SW: st[1], DH: dl[0], DW: dl[1], PadT: pads[0], PadL: pads[2],
-	}), jen.Id("Groups").Op(":").Lit(op.Attrs.Int("groups", 1)))
+		Groups: op.Attrs.Int("groups", 1),
+	}
+	fields := append(convFields(params), jen.Id("Groups").Op(":").Lit(params.Groups))
 	kernel, typ := "Conv2D", rt("ConvParams").Values(fields...)
 	// A pointwise convolution is a Dense product (DensePanels above; Conv2D runs it so when its
 	// kernel is not in panel layout, a constant shared with another use); any other Groups = 1
 	// convolution, strided 1×1 ones included, runs as a matrix-product convolution.
-	if op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && !passes.Pointwise(op) {
+	if op.Kind == "Conv" && params.Groups == 1 && (!passes.Pointwise(op) || pooled) {
 		// A matrix-product convolution (implicit GEMM, or im2col on CPUs without the conv
-		// kernels), with its padded image or block of patches in the batch-independent scratch.
+		// kernels), with its padded image or block of patches in the batch-independent scratch
+		// (and, pooled, one image's convolution where the kernels cannot pool).
 		pv := gen.paramsVar(op.Layer, "Params", typ)
-		need := runtime.Conv2DGemmScratch(&runtime.ConvParams{H: int(xs[1]), W: int(xs[2]), C: int(xs[3]),
-			OH: int(ys[1]), OW: int(ys[2]), OC: int(ys[3]), KH: int(w[0]), KW: int(w[1]),
-			SH: st[0], SW: st[1], DH: dl[0], DW: dl[1], PadT: pads[0], PadL: pads[2], Groups: 1})
+		need := runtime.Conv2DGemmScratch(&params)
+		if pooled {
+			need = runtime.ConvMaxPoolScratch(&params)
+		}
 		gen.fixedScratch = max(gen.fixedScratch, need)
 		kernel := "Conv2DGemm"
 		switch {
@@ -350,6 +364,9 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 			kernel = "Conv2DGemmBF16"
 		case gen.panels[op.In[1]]:
 			kernel = "Conv2DGemmPanels"
+		}
+		if pooled {
+			kernel += "MaxPool"
 		}
 		return []jen.Code{jen.Id("p").Op(":=").Id(pv), jen.Id("p").Dot("N").Op("=").Id("n"),
 			rt(kernel).Call(jen.Op("&").Id("p"), in(0), in(1), out, gen.fixedScratchSlice(need), ep)}, nil

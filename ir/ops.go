@@ -226,66 +226,54 @@ func init() {
 			return one(Type{F32, out})
 		}})
 
-	convInfer := func(kind string) func(op *Op) ([]Type, error) {
-		return func(op *Op) ([]Type, error) {
-			x, w := op.In[0].Type.Shape, op.In[1].Type.Shape
-			if len(x) != 4 || len(w) != 4 {
-				return nil, fmt.Errorf("want NHWC input and a 4-D kernel, got %v and %v", x, w)
-			}
-			st, dl, pd := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations"), op.Attrs.Ints("pads")
-			if len(st) != 2 || len(dl) != 2 || len(pd) != 4 {
-				return nil, fmt.Errorf("strides, dilations (2 each) and pads (4) are required")
-			}
-			if err := checkAct(op); err != nil {
-				return nil, err
-			}
-			c := x[3]
-			var oc Dim
-			switch kind {
-			case "Conv":
-				g := op.Attrs.Int("groups", 1)
-				if g < 1 || c%Dim(g) != 0 || w[2]*Dim(g) != c || w[3]%Dim(g) != 0 {
-					return nil, fmt.Errorf("kernel %v does not fit %d input channels in %d groups", w, c, g)
-				}
-				oc = w[3]
-			case "DepthwiseConv":
-				if w[2] != c {
-					return nil, fmt.Errorf("depthwise kernel %v for %d channels", w, c)
-				}
-				oc = c * w[3]
-			}
-			if b := op.Bias(); b != nil && !b.Type.Shape.Equal(Shape{oc}) {
-				return nil, fmt.Errorf("bias %v for %d channels", b.Type.Shape, oc)
-			}
-			out := Shape{x[0], 0, 0, oc}
-			for i := 0; i < 2; i++ {
-				n, err := windowOut(x[1+i], int(w[i]), dl[i], st[i], pd[2*i], pd[2*i+1])
-				if err != nil {
-					return nil, fmt.Errorf("spatial axis %d: %w", i, err)
-				}
-				out[1+i] = n
-			}
-			if err := checkResidual(op, out); err != nil {
-				return nil, err
-			}
-			return one(Type{F32, out})
+	convInfer := func(op *Op) ([]Type, error) {
+		out, err := ConvOutput(op)
+		if err != nil {
+			return nil, err
 		}
+		if err := checkAct(op); err != nil {
+			return nil, err
+		}
+		if b := op.Bias(); b != nil && !b.Type.Shape.Equal(Shape{out[3]}) {
+			return nil, fmt.Errorf("bias %v for %d channels", b.Type.Shape, out[3])
+		}
+		if op.Attrs.Bool("maxpool2", false) {
+			if op.Kind != "Conv" || op.Attrs.Int("groups", 1) != 1 || op.Residual() != nil {
+				return nil, fmt.Errorf("maxpool2 is for a one-group Conv without a residual")
+			}
+			if out[1] < 2 || out[2] < 2 {
+				return nil, fmt.Errorf("maxpool2 of a %v output", out)
+			}
+			out[1], out[2] = out[1]/2, out[2]/2
+		}
+		if err := checkResidual(op, out); err != nil {
+			return nil, err
+		}
+		return one(Type{F32, out})
 	}
+	// convCost counts the convolution's multiply-adds (a pooled output's pooling not counted,
+	// its convolution counted whole).
 	convCost := func(op *Op) int64 {
 		w := op.In[1].Type.Shape
 		perOut := int64(w[0]) * int64(w[1]) * int64(w[2])
-		return 2 * op.Out[0].Type.Shape.StaticSize() * perOut
+		out, err := ConvOutput(op)
+		if err != nil {
+			out = op.Out[0].Type.Shape
+		}
+		return 2 * out.StaticSize() * perOut
 	}
 	convAttrs := "strides:I! dilations:I! pads:I! groups:i" + actAttrs
 	// Conv: x [N,H,W,C], w [KH,KW,C/groups,OC] (Keras layout), optional bias [OC], optional
 	// residual (see residualAttrs); pads are top, bottom, left, right. 1-D convolutions are
-	// lowered with H = 1.
-	def(&OpDef{Kind: "Conv", MinIn: 2, MaxIn: 4, AttrSpec: convAttrs + residualAttrs, Infer: convInfer("Conv"), Cost: convCost})
+	// lowered with H = 1. maxpool2: the output is the 2×2, stride-2 max pooling ('valid',
+	// sizes rounded down) of the convolution after its activation (passes.FuseConvPools;
+	// no residual then).
+	def(&OpDef{Kind: "Conv", MinIn: 2, MaxIn: 4, AttrSpec: convAttrs + residualAttrs + " maxpool2:b", Infer: convInfer, Cost: convCost})
 	// DepthwiseConv: w [KH,KW,C,M]; output channel c*M+m. band: the output rows per band of the
 	// inverted-residual block it is the middle (or, with noexpand = 1, the start) of
 	// (passes.FuseBlocks).
 	def(&OpDef{Kind: "DepthwiseConv", MinIn: 2, MaxIn: 3, AttrSpec: "strides:I! dilations:I! pads:I! band:i noexpand:i" + actAttrs,
-		Infer: convInfer("DepthwiseConv"), Cost: func(op *Op) int64 {
+		Infer: convInfer, Cost: func(op *Op) int64 {
 			w := op.In[1].Type.Shape
 			return 2 * op.Out[0].Type.Shape.StaticSize() * int64(w[0]) * int64(w[1])
 		}})
@@ -840,4 +828,41 @@ func symbols(s Shape) string {
 		}
 	}
 	return b.String()
+}
+
+// ConvOutput is the output shape of a Conv or DepthwiseConv before its pooling (a Conv's
+// maxpool2), from its input, kernel and attributes.
+func ConvOutput(op *Op) (Shape, error) {
+	x, w := op.In[0].Type.Shape, op.In[1].Type.Shape
+	if len(x) != 4 || len(w) != 4 {
+		return nil, fmt.Errorf("want NHWC input and a 4-D kernel, got %v and %v", x, w)
+	}
+	st, dl, pd := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations"), op.Attrs.Ints("pads")
+	if len(st) != 2 || len(dl) != 2 || len(pd) != 4 {
+		return nil, fmt.Errorf("strides, dilations (2 each) and pads (4) are required")
+	}
+	c := x[3]
+	var oc Dim
+	switch op.Kind {
+	case "Conv":
+		g := op.Attrs.Int("groups", 1)
+		if g < 1 || c%Dim(g) != 0 || w[2]*Dim(g) != c || w[3]%Dim(g) != 0 {
+			return nil, fmt.Errorf("kernel %v does not fit %d input channels in %d groups", w, c, g)
+		}
+		oc = w[3]
+	case "DepthwiseConv":
+		if w[2] != c {
+			return nil, fmt.Errorf("depthwise kernel %v for %d channels", w, c)
+		}
+		oc = c * w[3]
+	}
+	out := Shape{x[0], 0, 0, oc}
+	for i := 0; i < 2; i++ {
+		n, err := windowOut(x[1+i], int(w[i]), dl[i], st[i], pd[2*i], pd[2*i+1])
+		if err != nil {
+			return nil, fmt.Errorf("spatial axis %d: %w", i, err)
+		}
+		out[1+i] = n
+	}
+	return out, nil
 }

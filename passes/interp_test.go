@@ -148,7 +148,12 @@ func evalOp(op *ir.Op, in []tensor, n int) (tensor, error) {
 		if op.Bias() != nil {
 			addBias(out, in[2])
 		}
-		return out, withResidual(op, out, in)
+		if err := withResidual(op, out, in); err != nil || !a.Bool("maxpool2", false) {
+			return out, err
+		}
+		return pool(out, "max", []int{2, 2}, []int{2, 2}, []int{0, 0, 0, 0}), nil
+	case "Pool":
+		return pool(in[0], a.String("mode", ""), a.Ints("window"), a.Ints("strides"), a.Ints("pads")), nil
 	case "ConvTranspose":
 		out = convTranspose(in[0], in[1], a)
 		if len(in) == 3 {
@@ -420,6 +425,50 @@ func conv(kind string, x, w tensor, a ir.Attrs) tensor {
 						}
 					}
 					out.data[((b*oh+y)*ow+xx)*oc+o] = s
+				}
+			}
+		}
+	}
+	return out
+}
+
+// pool is an NHWC pooling: output pixel (oh, ow) takes the maximum (mode max) or the mean
+// (avg) of the input pixels (oh*SH + kh - padTop, ow*SW + kw - padLeft) inside the input.
+func pool(x tensor, mode string, win, st, pd []int) tensor {
+	n, h, wd, c := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+	oh := (h+pd[0]+pd[1]-win[0])/st[0] + 1
+	ow := (wd+pd[2]+pd[3]-win[1])/st[1] + 1
+	out := newTensor(n, oh, ow, c)
+	if mode == "max" {
+		for i := range out.data {
+			out.data[i] = math.Inf(-1)
+		}
+	}
+	for b := 0; b < n; b++ {
+		for y := 0; y < oh; y++ {
+			for xx := 0; xx < ow; xx++ {
+				o := out.data[((b*oh+y)*ow+xx)*c:][:c]
+				taps := 0.0
+				for i := 0; i < win[0]; i++ {
+					for j := 0; j < win[1]; j++ {
+						iy, ix := y*st[0]+i-pd[0], xx*st[1]+j-pd[2]
+						if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+							continue
+						}
+						taps++
+						for ch, v := range x.data[((b*h+iy)*wd+ix)*c:][:c] {
+							if mode == "max" {
+								o[ch] = math.Max(o[ch], v)
+							} else {
+								o[ch] += v
+							}
+						}
+					}
+				}
+				if mode == "avg" {
+					for ch := range o {
+						o[ch] /= taps
+					}
 				}
 			}
 		}

@@ -24,6 +24,7 @@ var Inference = []Pass{
 	{"bnfold", "fold BatchNorm into the preceding Conv/MatMul, or turn it into an Affine", FoldBatchNorm},
 	{"residual", "fold residual Adds into the Conv/MatMul producing one of their inputs", FuseResidualAdds},
 	{"fuse", "fuse activations into the op that produces their input", FuseActivations},
+	{"convpool", "fold 2×2, stride-2 max poolings into the convolutions that produce their input", FuseConvPools},
 	{"blocks", "mark inverted-residual blocks (expand, depthwise, project; or depthwise, project) to run band by band", FuseBlocks},
 	{"schedule", "run a convolutional trunk micro-batch by micro-batch when its activations outgrow L2", Schedule},
 }

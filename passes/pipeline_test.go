@@ -10,16 +10,16 @@ import (
 )
 
 // TestNames checks the pipeline's documented order (passes.go and the README's --dump
-// stages): shapes, dropout, padfold, bnfold, residual, fuse, blocks, schedule, each with its function
+// stages): shapes, dropout, padfold, bnfold, residual, fuse, convpool, blocks, schedule, each with its function
 // and a description.
 func TestNames(t *testing.T) {
-	want := []string{"shapes", "dropout", "padfold", "bnfold", "residual", "fuse", "blocks", "schedule"}
+	want := []string{"shapes", "dropout", "padfold", "bnfold", "residual", "fuse", "convpool", "blocks", "schedule"}
 	if got := Names(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
 	funcs := map[string]func(*ir.Graph) error{
 		"shapes": Shapes, "dropout": RemoveIdentities, "padfold": FoldPads, "bnfold": FoldBatchNorm, "residual": FuseResidualAdds,
-		"fuse": FuseActivations, "blocks": FuseBlocks, "schedule": Schedule,
+		"fuse": FuseActivations, "convpool": FuseConvPools, "blocks": FuseBlocks, "schedule": Schedule,
 	}
 	for i, p := range Inference {
 		if p.Name != want[i] || p.Doc == "" || p.Run == nil {
@@ -64,6 +64,7 @@ func TestRunOrder(t *testing.T) {
 		"bnfold: MatMul Unary",
 		"residual: MatMul Unary",
 		"fuse: MatMul",
+		"convpool: MatMul",
 		"blocks: MatMul",
 		"schedule: MatMul",
 	}

@@ -14,7 +14,9 @@
 // height, each column panel (32 wide, 16 for a narrow last panel on AVX-512)
 // in turn; a clamp-form epilogue runs in the kernels, any other on each output row
 // while it is in cache.
-// Output rows are split across threads.
+// Output rows are split across threads. The pooled form (conv_pool.go) runs
+// the convPool kernels on tiles of two output rows, pooled pixel by pooled
+// pixel.
 
 package runtime
 
@@ -41,6 +43,14 @@ var convAVX512NarrowKernels = [...]convKernel{
 	convAVX512_13x16, convAVX512_14x16, convAVX512_15x16, convAVX512_16x16,
 }
 
+type convPoolKernel func(taps int, offs *int, k int, a *float32, lda, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+var convPoolAVX512Kernels = [...]convPoolKernel{convPoolAVX512_1x32, convPoolAVX512_2x32, convPoolAVX512_3x32}
+
+var convPoolAVX512NarrowKernels = [...]convPoolKernel{
+	convPoolAVX512_1x16, convPoolAVX512_2x16, convPoolAVX512_3x16, convPoolAVX512_4x16,
+}
+
 var convAVX2Kernels = [...]convAVX2Kernel{
 	convAVX2_1x16, convAVX2_2x16, convAVX2_3x16, convAVX2_4x16, convAVX2_5x16, convAVX2_6x16,
 }
@@ -62,14 +72,39 @@ func convImplicitOK(p *ConvParams) bool {
 	return false
 }
 
+// convPoolOK reports whether convImplicitPool handles p with epilogue ep on this CPU: the
+// implicit path on AVX-512, and ep nil or of the clamp form, monotone (slope ≥ 0), without a
+// residual.
+func convPoolOK(p *ConvParams, ep *Epilogue) bool {
+	if cpuLevel != levelAVX512 || !convImplicitOK(p) {
+		return false
+	}
+	if ep == nil {
+		return true
+	}
+	slope, _, _, clamp := ep.clampForm()
+	return clamp && slope >= 0 && ep.Residual == nil
+}
+
 // convImplicit sets y to the convolution of x with the kernel w (the [KH·KW·C, OC] matrix,
 // plain or in panel layout), then applies ep, when convImplicitOK(p); scratch holds
 // Conv2DGemmScratch(p) elements.
 func convImplicit(p *ConvParams, x []float32, w bMat, y, scratch []float32, ep *Epilogue) {
+	convImplicitRun(p, x, w, y, scratch, ep, false)
+}
+
+// convImplicitPool sets y to the 2×2, stride-2 max pooling of what convImplicit would set
+// (conv_pool.go), when convPoolOK(p, ep).
+func convImplicitPool(p *ConvParams, x []float32, w bMat, y, scratch []float32, ep *Epilogue) {
+	convImplicitRun(p, x, w, y, scratch, ep, true)
+}
+
+func convImplicitRun(p *ConvParams, x []float32, w bMat, y, scratch []float32, ep *Epilogue, pool bool) {
 	sh, sw, _, _, _ := p.steps()
-	n, wd, c, oh, ow, oc := p.N, p.W, p.C, p.OH, p.OW, p.OC
+	n, wd, c, ow, oc := p.N, p.W, p.C, p.OW, p.OC
 	j := convJobs.Get().(*convJob)
-	*j = convJob{p: *p, w: w, y: y, sh: sh, sw: sw}
+	*j = convJob{p: *p, w: w, y: y, sh: sh, sw: sw, pool: pool}
+	oh := j.outRows()
 	if ep != nil {
 		// A copy, so that ep does not escape: a caller may pass one on its stack.
 		j.epv = *ep
@@ -150,7 +185,17 @@ type convJob struct {
 	rowW        int
 	taps, depth int // taps per output pixel, input values per tap
 	sh, sw      int
+	pool        bool // the pooled form: y is the 2×2 max pooling of the convolution
 	wg          sync.WaitGroup
+}
+
+// outRows is the number of rows of each output image: the convolution's, or half of them
+// pooled.
+func (j *convJob) outRows() int {
+	if j.pool {
+		return j.p.OH / 2
+	}
+	return j.p.OH
 }
 
 var convJobs = sync.Pool{New: func() any { return new(convJob) }}
@@ -170,7 +215,7 @@ func (j *convJob) image(img int, buf []float32) []float32 {
 
 func (j *convJob) runPart(p, parts int) {
 	if !j.byImage {
-		lo, hi := split(j.p.OH, 1, p, parts)
+		lo, hi := split(j.outRows(), 1, p, parts)
 		j.rows(j.src, j.img, lo, hi)
 		return
 	}
@@ -185,12 +230,16 @@ func (j *convJob) runPart(p, parts int) {
 		if buf != nil {
 			b = *buf
 		}
-		j.rows(j.image(img, b), img, 0, j.p.OH)
+		j.rows(j.image(img, b), img, 0, j.outRows())
 	}
 }
 
 // rows computes output rows [lo, hi) of image img, read from src.
 func (j *convJob) rows(src []float32, img, lo, hi int) {
+	if j.pool {
+		j.poolRows(src, img, lo, hi)
+		return
+	}
 	p := &j.p
 	c, ow, oc := p.C, p.OW, p.OC
 	taps, depth := j.taps, j.depth
@@ -246,5 +295,44 @@ func (j *convJob) rows(src []float32, img, lo, hi int) {
 	if kep == nil {
 		pix := (img*p.OH + lo) * ow
 		j.ep.Apply(pix, (hi-lo)*ow, oc, j.y[pix*oc:(pix+(hi-lo)*ow)*oc], oc)
+	}
+}
+
+// poolRows computes pooled output rows [lo, hi) of image img, read from src: each from conv
+// output rows 2·py and 2·py+1, in tiles of up to 3 pooled pixels (12 conv pixels, 32
+// columns; up to 4 in a panel of at most 16 columns), the epilogue in the kernels.
+func (j *convJob) poolRows(src []float32, img, lo, hi int) {
+	p := &j.p
+	c, oc := p.C, p.OC
+	poh, pow := p.OH/2, p.OW/2
+	var kep *tileEp
+	var et epTile
+	if j.ep != nil {
+		et = epTile{ep: j.ep, n: oc, clamp: true}
+		kep = et.kernelEp(p.N*poh*pow, oc)
+		defer tileEps.Put(kep)
+	}
+	lda, lrow := j.sw*c, j.sh*j.rowW*c
+	for col := 0; col < oc; col += 32 {
+		cols := min(32, oc-col)
+		kernels := convPoolAVX512Kernels[:]
+		if cols <= 16 {
+			kernels = convPoolAVX512NarrowKernels[:]
+		}
+		mask := uint32(uint64(1)<<cols - 1)
+		tiles := (pow + len(kernels) - 1) / len(kernels)
+		b, ldb := j.w.at(0, col)
+		for py := lo; py < hi; py++ {
+			pix := (img*poh + py) * pow      // first pooled pixel of the row
+			in := 2 * py * j.sh * j.rowW * c // the first input element of its first conv row
+			for t := 0; t < tiles; t++ {
+				px, r := balancedTile(pow, tiles, t)
+				var e *float32
+				if kep != nil {
+					e = kep.at(&et, pix+px, col)
+				}
+				kernels[r-1](j.taps, &j.offs[0], j.depth, &src[in+2*px*lda], lda, lrow, b, ldb, &j.y[(pix+px)*oc+col], oc, mask, e)
+			}
+		}
 	}
 }

@@ -14,3 +14,9 @@ func convBF16OK(*ConvParams, *BF16Weights) bool { return false }
 func convBF16(p *ConvParams, x []float32, w *BF16Weights, y, scratch []float32, ep *Epilogue) {
 	panic("runtime: no implicit bf16 convolution on this build")
 }
+
+func convPoolOK(*ConvParams, *Epilogue) bool { return false }
+
+func convImplicitPool(p *ConvParams, x []float32, w bMat, y, scratch []float32, ep *Epilogue) {
+	panic("runtime: no pooled implicit convolution on this build")
+}

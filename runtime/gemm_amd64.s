@@ -27503,3 +27503,1698 @@ noep:
 	VMOVUPS Z15, K1, (CX)
 	VZEROUPPER
 	RET
+
+// func convPoolAVX512_1x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolAVX512_1x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, AX
+	LEAQ  (CX)(CX*2), AX
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+started:
+	MOVQ b+48(FP), BX
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	TESTQ SI, SI
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R8
+	MOVQ  (DI), AX
+	LEAQ  (R8)(AX*4), R8
+	MOVQ  k+16(FP), AX
+	MOVQ  lrow+40(FP), R9
+	LEAQ  (R8)(R9*4), R9
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (BX), K1, Z8
+	VMOVUPS.Z        64(BX), K2, Z9
+	VFMADD231PS.BCST (R8), Z8, Z0
+	VFMADD231PS.BCST (R8), Z9, Z1
+	VFMADD231PS.BCST (R8)(CX*1), Z8, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Z9, Z3
+	VFMADD231PS.BCST (R9), Z8, Z4
+	VFMADD231PS.BCST (R9), Z9, Z5
+	VFMADD231PS.BCST (R9)(CX*1), Z8, Z6
+	VFMADD231PS.BCST (R9)(CX*1), Z9, Z7
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             DX, BX
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z8
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z8, Z0, Z0
+	VMAXPS Z0, Z4, Z8
+	VMAXPS Z4, Z0, Z0
+	VPORD  Z8, Z0, Z0
+	VMAXPS Z0, Z6, Z8
+	VMAXPS Z6, Z0, Z0
+	VPORD  Z8, Z0, Z0
+	VMAXPS Z1, Z3, Z8
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z8, Z1, Z1
+	VMAXPS Z1, Z5, Z8
+	VMAXPS Z5, Z1, Z1
+	VPORD  Z8, Z1, Z1
+	VMAXPS Z1, Z7, Z8
+	VMAXPS Z7, Z1, Z1
+	VPORD  Z8, Z1, Z1
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), BX
+	MOVQ      208(CX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(CX), SI
+	MOVB      217(CX), DI
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z11
+	VMOVUPS.Z 64(DX), K2, Z12
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z11, Z0, Z0
+	VADDPS Z12, Z1, Z1
+
+nobias:
+	TESTQ     BX, BX
+	JEQ       noresbefore
+	TESTB     SI, SI
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z4
+	VADDPS    Z4, Z1, Z1
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z4
+	VCMPPS    $0x1e, Z10, Z0, K3
+	VBLENDMPS Z0, Z4, K3, Z0
+	VMULPS    (CX), Z1, Z4
+	VCMPPS    $0x1e, Z10, Z1, K3
+	VBLENDMPS Z1, Z4, K3, Z1
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+
+noclamp219:
+	TESTQ     BX, BX
+	JEQ       noresafter
+	TESTB     SI, SI
+	JEQ       noresafter
+	MOVQ      BX, CX
+	VMOVUPS.Z (CX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z4
+	VADDPS    Z4, Z1, Z1
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolAVX512_2x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolAVX512_2x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	MOVQ  lrow+40(FP), R11
+	LEAQ  (R10)(R11*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z16
+	VMOVUPS.Z        64(DI), K2, Z17
+	VFMADD231PS.BCST (R10), Z16, Z0
+	VFMADD231PS.BCST (R10), Z17, Z1
+	VFMADD231PS.BCST (R10)(CX*1), Z16, Z2
+	VFMADD231PS.BCST (R10)(CX*1), Z17, Z3
+	VFMADD231PS.BCST (R10)(CX*2), Z16, Z4
+	VFMADD231PS.BCST (R10)(CX*2), Z17, Z5
+	VFMADD231PS.BCST (R10)(SI*1), Z16, Z6
+	VFMADD231PS.BCST (R10)(SI*1), Z17, Z7
+	VFMADD231PS.BCST (R11), Z16, Z8
+	VFMADD231PS.BCST (R11), Z17, Z9
+	VFMADD231PS.BCST (R11)(CX*1), Z16, Z10
+	VFMADD231PS.BCST (R11)(CX*1), Z17, Z11
+	VFMADD231PS.BCST (R11)(CX*2), Z16, Z12
+	VFMADD231PS.BCST (R11)(CX*2), Z17, Z13
+	VFMADD231PS.BCST (R11)(SI*1), Z16, Z14
+	VFMADD231PS.BCST (R11)(SI*1), Z17, Z15
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z16
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z16, Z0, Z0
+	VMAXPS Z0, Z8, Z16
+	VMAXPS Z8, Z0, Z0
+	VPORD  Z16, Z0, Z0
+	VMAXPS Z0, Z10, Z16
+	VMAXPS Z10, Z0, Z0
+	VPORD  Z16, Z0, Z0
+	VMAXPS Z1, Z3, Z16
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z16, Z1, Z1
+	VMAXPS Z1, Z9, Z16
+	VMAXPS Z9, Z1, Z1
+	VPORD  Z16, Z1, Z1
+	VMAXPS Z1, Z11, Z16
+	VMAXPS Z11, Z1, Z1
+	VPORD  Z16, Z1, Z1
+	VMAXPS Z4, Z6, Z16
+	VMAXPS Z6, Z4, Z4
+	VPORD  Z16, Z4, Z4
+	VMAXPS Z4, Z12, Z16
+	VMAXPS Z12, Z4, Z4
+	VPORD  Z16, Z4, Z4
+	VMAXPS Z4, Z14, Z16
+	VMAXPS Z14, Z4, Z4
+	VPORD  Z16, Z4, Z4
+	VMAXPS Z5, Z7, Z16
+	VMAXPS Z7, Z5, Z5
+	VPORD  Z16, Z5, Z5
+	VMAXPS Z5, Z13, Z16
+	VMAXPS Z13, Z5, Z5
+	VPORD  Z16, Z5, Z5
+	VMAXPS Z5, Z15, Z16
+	VMAXPS Z15, Z5, Z5
+	VPORD  Z16, Z5, Z5
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z18, Z18, Z18
+	VPXORD    Z19, Z19, Z19
+	VPXORD    Z20, Z20, Z20
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z19
+	VMOVUPS.Z 64(DX), K2, Z20
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z19, Z0, Z0
+	VADDPS Z20, Z1, Z1
+	VADDPS Z19, Z4, Z4
+	VADDPS Z20, Z5, Z5
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z18, Z0, K3
+	VBLENDMPS Z0, Z6, K3, Z0
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z18, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
+	VMULPS    (CX), Z4, Z6
+	VCMPPS    $0x1e, Z18, Z4, K3
+	VBLENDMPS Z4, Z6, K3, Z4
+	VMULPS    (CX), Z5, Z6
+	VCMPPS    $0x1e, Z18, Z5, K3
+	VBLENDMPS Z5, Z6, K3, Z5
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+	VMAXPS Z4, Z2, Z4
+	VMAXPS Z5, Z2, Z5
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+	VMINPS Z4, Z3, Z4
+	VMINPS Z5, Z3, Z5
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolAVX512_3x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolAVX512_3x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	VMOVAPS   Z0, Z20
+	VMOVAPS   Z1, Z21
+	VMOVAPS   Z0, Z22
+	VMOVAPS   Z1, Z23
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	MOVQ  lrow+40(FP), R12
+	LEAQ  (R10)(R12*4), R12
+	LEAQ  (R12)(CX*4), R13
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z24
+	VMOVUPS.Z        64(DI), K2, Z25
+	VFMADD231PS.BCST (R10), Z24, Z0
+	VFMADD231PS.BCST (R10), Z25, Z1
+	VFMADD231PS.BCST (R10)(CX*1), Z24, Z2
+	VFMADD231PS.BCST (R10)(CX*1), Z25, Z3
+	VFMADD231PS.BCST (R10)(CX*2), Z24, Z4
+	VFMADD231PS.BCST (R10)(CX*2), Z25, Z5
+	VFMADD231PS.BCST (R10)(SI*1), Z24, Z6
+	VFMADD231PS.BCST (R10)(SI*1), Z25, Z7
+	VFMADD231PS.BCST (R11), Z24, Z8
+	VFMADD231PS.BCST (R11), Z25, Z9
+	VFMADD231PS.BCST (R11)(CX*1), Z24, Z10
+	VFMADD231PS.BCST (R11)(CX*1), Z25, Z11
+	VFMADD231PS.BCST (R12), Z24, Z12
+	VFMADD231PS.BCST (R12), Z25, Z13
+	VFMADD231PS.BCST (R12)(CX*1), Z24, Z14
+	VFMADD231PS.BCST (R12)(CX*1), Z25, Z15
+	VFMADD231PS.BCST (R12)(CX*2), Z24, Z16
+	VFMADD231PS.BCST (R12)(CX*2), Z25, Z17
+	VFMADD231PS.BCST (R12)(SI*1), Z24, Z18
+	VFMADD231PS.BCST (R12)(SI*1), Z25, Z19
+	VFMADD231PS.BCST (R13), Z24, Z20
+	VFMADD231PS.BCST (R13), Z25, Z21
+	VFMADD231PS.BCST (R13)(CX*1), Z24, Z22
+	VFMADD231PS.BCST (R13)(CX*1), Z25, Z23
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z24
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z24, Z0, Z0
+	VMAXPS Z0, Z12, Z24
+	VMAXPS Z12, Z0, Z0
+	VPORD  Z24, Z0, Z0
+	VMAXPS Z0, Z14, Z24
+	VMAXPS Z14, Z0, Z0
+	VPORD  Z24, Z0, Z0
+	VMAXPS Z1, Z3, Z24
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z24, Z1, Z1
+	VMAXPS Z1, Z13, Z24
+	VMAXPS Z13, Z1, Z1
+	VPORD  Z24, Z1, Z1
+	VMAXPS Z1, Z15, Z24
+	VMAXPS Z15, Z1, Z1
+	VPORD  Z24, Z1, Z1
+	VMAXPS Z4, Z6, Z24
+	VMAXPS Z6, Z4, Z4
+	VPORD  Z24, Z4, Z4
+	VMAXPS Z4, Z16, Z24
+	VMAXPS Z16, Z4, Z4
+	VPORD  Z24, Z4, Z4
+	VMAXPS Z4, Z18, Z24
+	VMAXPS Z18, Z4, Z4
+	VPORD  Z24, Z4, Z4
+	VMAXPS Z5, Z7, Z24
+	VMAXPS Z7, Z5, Z5
+	VPORD  Z24, Z5, Z5
+	VMAXPS Z5, Z17, Z24
+	VMAXPS Z17, Z5, Z5
+	VPORD  Z24, Z5, Z5
+	VMAXPS Z5, Z19, Z24
+	VMAXPS Z19, Z5, Z5
+	VPORD  Z24, Z5, Z5
+	VMAXPS Z8, Z10, Z24
+	VMAXPS Z10, Z8, Z8
+	VPORD  Z24, Z8, Z8
+	VMAXPS Z8, Z20, Z24
+	VMAXPS Z20, Z8, Z8
+	VPORD  Z24, Z8, Z8
+	VMAXPS Z8, Z22, Z24
+	VMAXPS Z22, Z8, Z8
+	VPORD  Z24, Z8, Z8
+	VMAXPS Z9, Z11, Z24
+	VMAXPS Z11, Z9, Z9
+	VPORD  Z24, Z9, Z9
+	VMAXPS Z9, Z21, Z24
+	VMAXPS Z21, Z9, Z9
+	VPORD  Z24, Z9, Z9
+	VMAXPS Z9, Z23, Z24
+	VMAXPS Z23, Z9, Z9
+	VPORD  Z24, Z9, Z9
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z26, Z26, Z26
+	VPXORD    Z27, Z27, Z27
+	VPXORD    Z28, Z28, Z28
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z27
+	VMOVUPS.Z 64(DX), K2, Z28
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z27, Z0, Z0
+	VADDPS Z28, Z1, Z1
+	VADDPS Z27, Z4, Z4
+	VADDPS Z28, Z5, Z5
+	VADDPS Z27, Z8, Z8
+	VADDPS Z28, Z9, Z9
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z26, Z0, K3
+	VBLENDMPS Z0, Z6, K3, Z0
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z26, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
+	VMULPS    (CX), Z4, Z6
+	VCMPPS    $0x1e, Z26, Z4, K3
+	VBLENDMPS Z4, Z6, K3, Z4
+	VMULPS    (CX), Z5, Z6
+	VCMPPS    $0x1e, Z26, Z5, K3
+	VBLENDMPS Z5, Z6, K3, Z5
+	VMULPS    (CX), Z8, Z6
+	VCMPPS    $0x1e, Z26, Z8, K3
+	VBLENDMPS Z8, Z6, K3, Z8
+	VMULPS    (CX), Z9, Z6
+	VCMPPS    $0x1e, Z26, Z9, K3
+	VBLENDMPS Z9, Z6, K3, Z9
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+	VMAXPS Z4, Z2, Z4
+	VMAXPS Z5, Z2, Z5
+	VMAXPS Z8, Z2, Z8
+	VMAXPS Z9, Z2, Z9
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+	VMINPS Z4, Z3, Z4
+	VMINPS Z5, Z3, Z5
+	VMINPS Z8, Z3, Z8
+	VMINPS Z9, Z3, Z9
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolAVX512_1x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolAVX512_1x16(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, AX
+	LEAQ  (CX)(CX*2), AX
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+started:
+	MOVQ b+48(FP), BX
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	TESTQ SI, SI
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R8
+	MOVQ  (DI), AX
+	LEAQ  (R8)(AX*4), R8
+	MOVQ  k+16(FP), AX
+	MOVQ  lrow+40(FP), R9
+	LEAQ  (R8)(R9*4), R9
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (BX), K1, Z4
+	VFMADD231PS.BCST (R8), Z4, Z0
+	VFMADD231PS.BCST (R8)(CX*1), Z4, Z1
+	VFMADD231PS.BCST (R9), Z4, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Z4, Z3
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             DX, BX
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z1, Z4
+	VMAXPS Z1, Z0, Z0
+	VPORD  Z4, Z0, Z0
+	VMAXPS Z0, Z2, Z4
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z4, Z0, Z0
+	VMAXPS Z0, Z3, Z4
+	VMAXPS Z3, Z0, Z0
+	VPORD  Z4, Z0, Z0
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), BX
+	MOVQ      208(CX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(CX), SI
+	MOVB      217(CX), DI
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z6
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z2
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z6, Z0, Z0
+
+nobias:
+	TESTQ     BX, BX
+	JEQ       noresbefore
+	TESTB     SI, SI
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Z3
+	VADDPS    Z3, Z0, Z0
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z3
+	VCMPPS    $0x1e, Z5, Z0, K2
+	VBLENDMPS Z0, Z3, K2, Z0
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z1, Z0
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z2, Z0
+
+noclamp219:
+	TESTQ     BX, BX
+	JEQ       noresafter
+	TESTB     SI, SI
+	JEQ       noresafter
+	MOVQ      BX, CX
+	VMOVUPS.Z (CX), K1, Z3
+	VADDPS    Z3, Z0, Z0
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolAVX512_2x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolAVX512_2x16(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	MOVQ  lrow+40(FP), R11
+	LEAQ  (R10)(R11*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z8
+	VFMADD231PS.BCST (R10), Z8, Z0
+	VFMADD231PS.BCST (R10)(CX*1), Z8, Z1
+	VFMADD231PS.BCST (R10)(CX*2), Z8, Z2
+	VFMADD231PS.BCST (R10)(SI*1), Z8, Z3
+	VFMADD231PS.BCST (R11), Z8, Z4
+	VFMADD231PS.BCST (R11)(CX*1), Z8, Z5
+	VFMADD231PS.BCST (R11)(CX*2), Z8, Z6
+	VFMADD231PS.BCST (R11)(SI*1), Z8, Z7
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z1, Z8
+	VMAXPS Z1, Z0, Z0
+	VPORD  Z8, Z0, Z0
+	VMAXPS Z0, Z4, Z8
+	VMAXPS Z4, Z0, Z0
+	VPORD  Z8, Z0, Z0
+	VMAXPS Z0, Z5, Z8
+	VMAXPS Z5, Z0, Z0
+	VPORD  Z8, Z0, Z0
+	VMAXPS Z2, Z3, Z8
+	VMAXPS Z3, Z2, Z2
+	VPORD  Z8, Z2, Z2
+	VMAXPS Z2, Z6, Z8
+	VMAXPS Z6, Z2, Z2
+	VPORD  Z8, Z2, Z2
+	VMAXPS Z2, Z7, Z8
+	VMAXPS Z7, Z2, Z2
+	VPORD  Z8, Z2, Z2
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z10
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z10, Z0, Z0
+	VADDPS Z10, Z2, Z2
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z4
+	VCMPPS    $0x1e, Z9, Z0, K2
+	VBLENDMPS Z0, Z4, K2, Z0
+	VMULPS    (CX), Z2, Z4
+	VCMPPS    $0x1e, Z9, Z2, K2
+	VBLENDMPS Z2, Z4, K2, Z2
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z1, Z0
+	VMAXPS Z2, Z1, Z2
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z2, Z3, Z2
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolAVX512_3x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolAVX512_3x16(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z0, Z11
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	MOVQ  lrow+40(FP), R12
+	LEAQ  (R10)(R12*4), R12
+	LEAQ  (R12)(CX*4), R13
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z12
+	VFMADD231PS.BCST (R10), Z12, Z0
+	VFMADD231PS.BCST (R10)(CX*1), Z12, Z1
+	VFMADD231PS.BCST (R10)(CX*2), Z12, Z2
+	VFMADD231PS.BCST (R10)(SI*1), Z12, Z3
+	VFMADD231PS.BCST (R11), Z12, Z4
+	VFMADD231PS.BCST (R11)(CX*1), Z12, Z5
+	VFMADD231PS.BCST (R12), Z12, Z6
+	VFMADD231PS.BCST (R12)(CX*1), Z12, Z7
+	VFMADD231PS.BCST (R12)(CX*2), Z12, Z8
+	VFMADD231PS.BCST (R12)(SI*1), Z12, Z9
+	VFMADD231PS.BCST (R13), Z12, Z10
+	VFMADD231PS.BCST (R13)(CX*1), Z12, Z11
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z1, Z12
+	VMAXPS Z1, Z0, Z0
+	VPORD  Z12, Z0, Z0
+	VMAXPS Z0, Z6, Z12
+	VMAXPS Z6, Z0, Z0
+	VPORD  Z12, Z0, Z0
+	VMAXPS Z0, Z7, Z12
+	VMAXPS Z7, Z0, Z0
+	VPORD  Z12, Z0, Z0
+	VMAXPS Z2, Z3, Z12
+	VMAXPS Z3, Z2, Z2
+	VPORD  Z12, Z2, Z2
+	VMAXPS Z2, Z8, Z12
+	VMAXPS Z8, Z2, Z2
+	VPORD  Z12, Z2, Z2
+	VMAXPS Z2, Z9, Z12
+	VMAXPS Z9, Z2, Z2
+	VPORD  Z12, Z2, Z2
+	VMAXPS Z4, Z5, Z12
+	VMAXPS Z5, Z4, Z4
+	VPORD  Z12, Z4, Z4
+	VMAXPS Z4, Z10, Z12
+	VMAXPS Z10, Z4, Z4
+	VPORD  Z12, Z4, Z4
+	VMAXPS Z4, Z11, Z12
+	VMAXPS Z11, Z4, Z4
+	VPORD  Z12, Z4, Z4
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z14
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z14, Z0, Z0
+	VADDPS Z14, Z2, Z2
+	VADDPS Z14, Z4, Z4
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z5
+	VCMPPS    $0x1e, Z13, Z0, K2
+	VBLENDMPS Z0, Z5, K2, Z0
+	VMULPS    (CX), Z2, Z5
+	VCMPPS    $0x1e, Z13, Z2, K2
+	VBLENDMPS Z2, Z5, K2, Z2
+	VMULPS    (CX), Z4, Z5
+	VCMPPS    $0x1e, Z13, Z4, K2
+	VBLENDMPS Z4, Z5, K2, Z4
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z1, Z0
+	VMAXPS Z2, Z1, Z2
+	VMAXPS Z4, Z1, Z4
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z2, Z3, Z2
+	VMINPS Z4, Z3, Z4
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolAVX512_4x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolAVX512_4x16(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z0, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z0, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z0, Z15
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	MOVQ  lrow+40(FP), R12
+	LEAQ  (R10)(R12*4), R12
+	LEAQ  (R12)(CX*4), R13
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z16
+	VFMADD231PS.BCST (R10), Z16, Z0
+	VFMADD231PS.BCST (R10)(CX*1), Z16, Z1
+	VFMADD231PS.BCST (R10)(CX*2), Z16, Z2
+	VFMADD231PS.BCST (R10)(SI*1), Z16, Z3
+	VFMADD231PS.BCST (R11), Z16, Z4
+	VFMADD231PS.BCST (R11)(CX*1), Z16, Z5
+	VFMADD231PS.BCST (R11)(CX*2), Z16, Z6
+	VFMADD231PS.BCST (R11)(SI*1), Z16, Z7
+	VFMADD231PS.BCST (R12), Z16, Z8
+	VFMADD231PS.BCST (R12)(CX*1), Z16, Z9
+	VFMADD231PS.BCST (R12)(CX*2), Z16, Z10
+	VFMADD231PS.BCST (R12)(SI*1), Z16, Z11
+	VFMADD231PS.BCST (R13), Z16, Z12
+	VFMADD231PS.BCST (R13)(CX*1), Z16, Z13
+	VFMADD231PS.BCST (R13)(CX*2), Z16, Z14
+	VFMADD231PS.BCST (R13)(SI*1), Z16, Z15
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z1, Z16
+	VMAXPS Z1, Z0, Z0
+	VPORD  Z16, Z0, Z0
+	VMAXPS Z0, Z8, Z16
+	VMAXPS Z8, Z0, Z0
+	VPORD  Z16, Z0, Z0
+	VMAXPS Z0, Z9, Z16
+	VMAXPS Z9, Z0, Z0
+	VPORD  Z16, Z0, Z0
+	VMAXPS Z2, Z3, Z16
+	VMAXPS Z3, Z2, Z2
+	VPORD  Z16, Z2, Z2
+	VMAXPS Z2, Z10, Z16
+	VMAXPS Z10, Z2, Z2
+	VPORD  Z16, Z2, Z2
+	VMAXPS Z2, Z11, Z16
+	VMAXPS Z11, Z2, Z2
+	VPORD  Z16, Z2, Z2
+	VMAXPS Z4, Z5, Z16
+	VMAXPS Z5, Z4, Z4
+	VPORD  Z16, Z4, Z4
+	VMAXPS Z4, Z12, Z16
+	VMAXPS Z12, Z4, Z4
+	VPORD  Z16, Z4, Z4
+	VMAXPS Z4, Z13, Z16
+	VMAXPS Z13, Z4, Z4
+	VPORD  Z16, Z4, Z4
+	VMAXPS Z6, Z7, Z16
+	VMAXPS Z7, Z6, Z6
+	VPORD  Z16, Z6, Z6
+	VMAXPS Z6, Z14, Z16
+	VMAXPS Z14, Z6, Z6
+	VPORD  Z16, Z6, Z6
+	VMAXPS Z6, Z15, Z16
+	VMAXPS Z15, Z6, Z6
+	VPORD  Z16, Z6, Z6
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z17, Z17, Z17
+	VPXORD    Z18, Z18, Z18
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z18
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z18, Z0, Z0
+	VADDPS Z18, Z2, Z2
+	VADDPS Z18, Z4, Z4
+	VADDPS Z18, Z6, Z6
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z6, Z6
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z5
+	VCMPPS    $0x1e, Z17, Z0, K2
+	VBLENDMPS Z0, Z5, K2, Z0
+	VMULPS    (CX), Z2, Z5
+	VCMPPS    $0x1e, Z17, Z2, K2
+	VBLENDMPS Z2, Z5, K2, Z2
+	VMULPS    (CX), Z4, Z5
+	VCMPPS    $0x1e, Z17, Z4, K2
+	VBLENDMPS Z4, Z5, K2, Z4
+	VMULPS    (CX), Z6, Z5
+	VCMPPS    $0x1e, Z17, Z6, K2
+	VBLENDMPS Z6, Z5, K2, Z6
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z1, Z0
+	VMAXPS Z2, Z1, Z2
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z6, Z1, Z6
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z2, Z3, Z2
+	VMINPS Z4, Z3, Z4
+	VMINPS Z6, Z3, Z6
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z6, Z6
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VZEROUPPER
+	RET

@@ -74,6 +74,13 @@ func main() {
 			kernel(spec{r: r, vecs: 1, avx512: true, conv: conv})
 		}
 	}
+	// The pooled conv kernels: 4 conv pixels (2×2) per pooled one.
+	for p := 1; p <= avx512Rows/4; p++ {
+		kernel(spec{r: 4 * p, vecs: 2, avx512: true, conv: true, pool: true})
+	}
+	for p := 1; p <= avx512NarrowRows/4; p++ {
+		kernel(spec{r: 4 * p, vecs: 1, avx512: true, conv: true, pool: true})
+	}
 	Generate()
 }
 
@@ -104,6 +111,10 @@ type spec struct {
 	avx512  bool
 	conv    bool
 	half    bool // AVX-512: the last vector of a row is a YMM (8 columns): 24-wide kernels
+	// pool (conv, AVX-512): the r rows are two conv output rows of r/2 pixels each (the second
+	// lrow elements of A after the first), max-pooled 2×2 into r/4 rows of C before the
+	// epilogue; C is always overwritten (no acc).
+	pool bool
 }
 
 // width is the number of columns of C the kernel covers.
@@ -118,21 +129,27 @@ func (s spec) width() int {
 }
 
 func (s spec) name() string {
-	fam, lvl := "gemm", "AVX2"
+	fam, lvl, r := "gemm", "AVX2", s.r
 	if s.conv {
 		fam = "conv"
+	}
+	if s.pool {
+		fam, r = "convPool", s.r/4
 	}
 	if s.avx512 {
 		lvl = "AVX512"
 	}
-	return fmt.Sprintf("%s%s_%dx%d", fam, lvl, s.r, s.width())
+	return fmt.Sprintf("%s%s_%dx%d", fam, lvl, r, s.width())
 }
 
 func kernel(s spec) {
 	r, avx512, vecs := s.r, s.avx512, s.vecs
 	name := s.name()
 	sig := "func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool"
-	if s.conv {
+	switch {
+	case s.pool:
+		sig = "func(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int"
+	case s.conv:
 		sig = "func(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool"
 	}
 	vecBytes := 32
@@ -153,11 +170,21 @@ func kernel(s spec) {
 		what = fmt.Sprintf("k rows of the masked columns of a %d-wide panel of B", s.width())
 	}
 	var doc []string
-	if s.conv {
+	switch {
+	case s.pool:
+		rows := fmt.Sprintf("%d rows", r/4)
+		if r == 4 {
+			rows = "1 row"
+		}
+		doc = []string{fmt.Sprintf("%s stores into %s of C the 2×2 max pooling (NaN kept) of the sums over taps t", name, rows),
+			fmt.Sprintf("of the products of %d rows of A shifted by offs[t] elements (two conv output rows of %d", r, r/2),
+			fmt.Sprintf("pixels, the second lrow elements after the first) and the next %s,", what),
+			"then applies ep. Strides and offsets are in elements."}
+	case s.conv:
 		doc = []string{fmt.Sprintf("%s adds (or stores, without acc) into C the sum over taps t of the product of", name),
 			fmt.Sprintf("%d rows of A shifted by offs[t] elements and the next %s.", r, what),
 			"Strides and offsets are in elements."}
-	} else {
+	default:
 		doc = []string{fmt.Sprintf("%s adds (or stores, without acc) the product of %d rows of A and", name, r),
 			what + " into C. Strides are in elements."}
 	}
@@ -241,16 +268,20 @@ func kernel(s spec) {
 	cp := ld("c")
 	row := GP64()
 	MOVQ(cp, row)
-	for i := range accs {
+	cRows := r
+	if s.pool {
+		cRows = r / 4
+	}
+	for i := 0; i < cRows; i++ {
 		for _, off := range []int{0, 4*s.width() - 1} {
 			PREFETCHT0(Mem{Base: row, Disp: off})
 		}
-		if i < r-1 {
+		if i < cRows-1 {
 			ADDQ(ldc, row)
 		}
 	}
 	biasRow := GP64()
-	biasStart(biasRow)
+	biasStart(biasRow, !s.pool)
 	TESTQ(biasRow, biasRow)
 	JEQ(LabelRef("zero"))
 	for h, v := range accs[0] {
@@ -274,8 +305,14 @@ func kernel(s spec) {
 	}
 	Label("started")
 
-	nb := (r + 3) / 4
+	// A pooled kernel's second conv row has its own row pointers.
+	half := r
+	if s.pool {
+		half = r / 2
+	}
+	nb := (half + 3) / 4
 	base := make([]reg.GPVirtual, nb)
+	var base2 []reg.GPVirtual
 	bp := ld("b")
 	var taps, offs reg.GPVirtual
 	if s.conv {
@@ -297,7 +334,18 @@ func kernel(s spec) {
 		base[g] = GP64()
 		LEAQ(Mem{Base: base[g-1], Index: lda, Scale: 4}, base[g])
 	}
-	am := aRows(r, base, lda, lda3)
+	am := aRows(half, base, lda, lda3)
+	if s.pool {
+		lrow := ld("lrow")
+		base2 = make([]reg.GPVirtual, nb)
+		base2[0] = GP64()
+		LEAQ(Mem{Base: base[0], Index: lrow, Scale: 4}, base2[0])
+		for g := 1; g < nb; g++ {
+			base2[g] = GP64()
+			LEAQ(Mem{Base: base2[g-1], Index: lda, Scale: 4}, base2[g])
+		}
+		am = append(am, aRows(half, base2, lda, lda3)...)
+	}
 
 	var pf reg.GPVirtual
 	if prefetch {
@@ -330,8 +378,8 @@ func kernel(s spec) {
 			VFMADD231PS(bv[h], t, accs[i][h])
 		}
 	}
-	for g := range base {
-		ADDQ(Imm(4), base[g])
+	for _, b := range append(append([]reg.GPVirtual{}, base...), base2...) {
+		ADDQ(Imm(4), b)
 	}
 	ADDQ(ldb, bp)
 	DECQ(k)
@@ -345,6 +393,21 @@ func kernel(s spec) {
 
 	Label("store")
 	cp = ld("c")
+	if s.pool {
+		accs = poolAccs(accs, newVec)
+		epilogue(ld("ep"), accs, newVec, load, avx512, false)
+		for i := range accs {
+			for h, v := range accs[i] {
+				store(v, Mem{Base: cp}, h)
+			}
+			if i < len(accs)-1 {
+				ADDQ(ldc, cp)
+			}
+		}
+		VZEROUPPER()
+		RET()
+		return
+	}
 	flag := GP8()
 	Load(Param("acc"), flag)
 	TESTB(flag, flag)
@@ -361,7 +424,7 @@ func kernel(s spec) {
 		}
 	}
 	Label("write")
-	epilogue(ld("ep"), accs, newVec, load, avx512)
+	epilogue(ld("ep"), accs, newVec, load, avx512, true)
 	for i := range accs {
 		for h, v := range accs[i] {
 			store(v, Mem{Base: cp}, h)
@@ -379,29 +442,59 @@ func kernel(s spec) {
 // (its max or min step is needed), as biasFirst decides. Starting from the bias rather than
 // adding it at the end takes 24 additions off the tail of a 12×32 tile, where they wait on
 // the last multiply-adds with the clamp's 48 steps (the sum's order becomes bias first).
-func biasStart(row reg.GPVirtual) {
+// hasAcc says whether the kernel takes acc (the pooled kernels always overwrite).
+func biasStart(row reg.GPVirtual, hasAcc bool) {
 	XORQ(row, row)
 	ep := GP64()
 	Load(Param("ep"), ep)
-	biasFirst(ep, "nobiasstart")
+	biasFirst(ep, "nobiasstart", hasAcc)
 	MOVQ(Mem{Base: ep, Disp: epBias}, row)
 	Label("nobiasstart")
 }
 
 // biasFirst jumps to label unless the tile's sum starts from the bias of the epilogue ep
-// (not nil): C overwritten (acc false) and a clamp step (max or min) in the activation —
-// runtime's epTile.biasFirst, which the gemv path follows for the same bits at every batch
-// size.
-func biasFirst(ep reg.GPVirtual, label string) {
+// (not nil): C overwritten (acc false, or a kernel without acc) and a clamp step (max or
+// min) in the activation — runtime's epTile.biasFirst, which the gemv path follows for the
+// same bits at every batch size.
+func biasFirst(ep reg.GPVirtual, label string, hasAcc bool) {
 	TESTQ(ep, ep)
 	JEQ(LabelRef(label))
 	flag := GP8()
-	Load(Param("acc"), flag)
-	TESTB(flag, flag)
-	JNE(LabelRef(label))
+	if hasAcc {
+		Load(Param("acc"), flag)
+		TESTB(flag, flag)
+		JNE(LabelRef(label))
+	}
 	MOVB(Mem{Base: ep, Disp: epClampLo}, flag)
 	ORB(Mem{Base: ep, Disp: epClampHi}, flag)
 	JEQ(LabelRef(label))
+}
+
+// poolAccs max-pools the accumulators of a pooled conv kernel — two conv output rows of n
+// pixels, accs[0:n] and accs[n:2n] — 2×2 into n/2 rows, in place (row q of the result is
+// accs[2q]), and returns those rows. The max keeps NaN, as runtime.MaxPool2D does: it ORs
+// max(x, y) and max(y, x), equal unless one is NaN (the x86 max then returns its second
+// operand). Max before the epilogue is max after it: bias, a clamp and a leaky step of
+// slope ≥ 0 (the runtime's condition for these kernels) are monotone, and so is rounding.
+func poolAccs(accs [][]reg.VecVirtual, newVec func() reg.VecVirtual) [][]reg.VecVirtual {
+	n := len(accs) / 2
+	t := newVec()
+	maxTo := func(x, y reg.VecVirtual) {
+		VMAXPS(x, y, t) // max(y, x): x if either is NaN
+		VMAXPS(y, x, x) // max(x, y): y if either is NaN
+		VPORD(t, x, x)
+	}
+	var out [][]reg.VecVirtual
+	for q := 0; q < n/2; q++ {
+		row := accs[2*q]
+		for h, v := range row {
+			maxTo(v, accs[2*q+1][h])
+			maxTo(v, accs[n+2*q][h])
+			maxTo(v, accs[n+2*q+1][h])
+		}
+		out = append(out, row)
+	}
+	return out
 }
 
 // The layout of runtime.tileEp: slope, lo, hi as 16 copies each, then the bias and
@@ -425,7 +518,7 @@ const (
 // started from it, biasFirst); v += res[i, j] (before); v = v > 0 ? v : slope·v;
 // v = min(max(v, lo), hi) (NaN kept); v += res[i, j] (after). load reads the h-th vector of
 // a row (masked on AVX-512).
-func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVirtual, load func(Mem, int, reg.VecVirtual), avx512 bool) {
+func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVirtual, load func(Mem, int, reg.VecVirtual), avx512, hasAcc bool) {
 	TESTQ(ep, ep)
 	JEQ(LabelRef("noep"))
 	Comment("Epilogue in registers: bias, residual, clamp-form activation.")
@@ -475,7 +568,7 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 	t := newVec()
 	TESTQ(bias, bias)
 	JEQ(LabelRef("nobias"))
-	biasFirst(ep, "addbias")
+	biasFirst(ep, "addbias", hasAcc)
 	JMP(LabelRef("nobias")) // the accumulators started from the bias row (biasStart)
 	Label("addbias")
 	for i := range accs {

@@ -1,0 +1,47 @@
+package passes
+
+import "github.com/kerasgen/kerasgen/ir"
+
+// FuseConvPools folds a max pooling with 2×2 windows and strides, no padding ('valid'), into
+// the Conv producing its input (attribute maxpool2): the Conv's output becomes the pooled
+// image, and the runtime never stores the full one (runtime.Conv2DGemm*MaxPool) — nor, where
+// the output's height or width is odd, computes the row or column the pooling drops. The
+// Conv must be a matrix-product convolution (one group, not pointwise: the kernels that pool
+// in registers are those), without a residual or a pooling already, its output static and
+// read by the pooling alone, not a graph output; its activation, already fused, stays before
+// the pooling.
+func FuseConvPools(g *ir.Graph) error {
+	uses := g.Uses()
+	outputs := map[*ir.Value]bool{}
+	for _, v := range g.Outputs {
+		outputs[v] = true
+	}
+	kept := g.Ops[:0]
+	for _, op := range g.Ops {
+		x := op.In[0]
+		c := x.Def
+		if op.Kind == "Pool" && pool2(op) && c != nil && uses[x] == 1 && !outputs[x] && poolableConv(c) {
+			c.Attrs["maxpool2"] = true
+			c.Out[0].Type = op.Out[0].Type
+			c.Out[0].Name = op.Out[0].Name // the pooled image
+			g.Replace(op.Out[0], c.Out[0])
+			continue
+		}
+		kept = append(kept, op)
+	}
+	g.Ops = kept
+	return nil
+}
+
+// pool2 reports whether op is a max Pool with 2×2 windows and strides and no padding.
+func pool2(op *ir.Op) bool {
+	win, st, pads := op.Attrs.Ints("window"), op.Attrs.Ints("strides"), op.Attrs.Ints("pads")
+	return op.Attrs.String("mode", "") == "max" && len(win) == 2 && win[0] == 2 && win[1] == 2 &&
+		len(st) == 2 && st[0] == 2 && st[1] == 2 && len(pads) == 4 && pads[0] == 0 && pads[1] == 0 && pads[2] == 0 && pads[3] == 0
+}
+
+// poolableConv reports whether a pooling may fold into Conv op (see FuseConvPools).
+func poolableConv(op *ir.Op) bool {
+	return op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && !Pointwise(op) && op.Residual() == nil &&
+		!op.Attrs.Bool("maxpool2", false) && staticImage(op.Out[0])
+}

@@ -1,0 +1,91 @@
+package passes
+
+import (
+	"testing"
+
+	"github.com/kerasgen/kerasgen/ir"
+)
+
+// TestConvPoolGolden: which poolings fold into their convolution (before/after files in
+// testdata/convpool; the interpreter checks every case computes what it did).
+func TestConvPoolGolden(t *testing.T) {
+	poolAttrs := func(win, st int, pads []int) ir.Attrs {
+		return ir.Attrs{"mode": "max", "window": []int{win, win}, "strides": []int{st, st}, "pads": pads}
+	}
+	// convPool builds x (h×w×2) → Conv 3×3 (pads, relu) → pool → graph output, with rest
+	// free to add another reader of the conv's output.
+	convPool := func(name string, h, w ir.Dim, conv ir.Attrs, pool ir.Attrs, rest func(b *builder, c, p *ir.Value) *ir.Graph) func(t testing.TB) *ir.Graph {
+		return func(t testing.TB) *ir.Graph {
+			b := newBuilder(t, name)
+			x := b.in("x", ir.Batch, h, w, 2)
+			c := b.op("Conv", "conv", vals(x, b.c("conv.kernel", 3, 3, 2, 3), b.c("conv.bias", 3)), conv)
+			p := b.op("Pool", "pool", vals(c), pool)
+			if rest != nil {
+				return rest(b, c, p)
+			}
+			return b.out(p)
+		}
+	}
+	relu := func() ir.Attrs { return convAttrs(pad0, "act", "relu") } // a map per graph: the pass writes to it
+	folded := func(t *testing.T, _ snapshot, g *ir.Graph) {
+		wantKinds(t, g, "Conv")
+		if c := opsOfKind(g, "Conv")[0]; !c.Attrs.Bool("maxpool2", false) || c.Out[0].Name != "pool" {
+			t.Errorf("conv %v, output %s: want maxpool2, the pool's output name", c.Attrs, c.Out[0].Name)
+		}
+	}
+	kept := func(kinds string) func(t *testing.T, _ snapshot, g *ir.Graph) {
+		return func(t *testing.T, _ snapshot, g *ir.Graph) {
+			wantKinds(t, g, kinds)
+			for _, c := range opsOfKind(g, "Conv") {
+				if c.Attrs.Bool("maxpool2", false) {
+					t.Errorf("conv %s took a pooling", c.Layer)
+				}
+			}
+		}
+	}
+	runGolden(t, "convpool", FuseConvPools, []goldenCase{
+		{"even", convPool("even", 6, 8, relu(), poolAttrs(2, 2, pad0), nil), folded},
+		{"odd_padded_conv", convPool("odd", 7, 5, convAttrs(pad1, "act", "leaky_relu", "alpha", 0.1), poolAttrs(2, 2, pad0), nil), folded},
+		{"linear_conv", convPool("linear", 6, 6, convAttrs(pad0), poolAttrs(2, 2, pad0), nil), folded},
+		{"window_3", convPool("window 3", 7, 7, relu(), poolAttrs(3, 2, pad0), nil), kept("Conv Pool")},
+		{"stride_1", convPool("stride 1", 6, 6, relu(), poolAttrs(2, 1, pad0), nil), kept("Conv Pool")},
+		{"padded_pool", convPool("padded pool", 5, 5, relu(), poolAttrs(2, 2, []int{0, 1, 0, 1}), nil), kept("Conv Pool")},
+		{"avg_pool", convPool("avg", 6, 6, relu(), ir.Attrs{"mode": "avg", "window": []int{2, 2}, "strides": []int{2, 2}, "pads": pad0}, nil), kept("Conv Pool")},
+		{"conv_read_twice", convPool("read twice", 6, 6, relu(), poolAttrs(2, 2, pad0), func(b *builder, c, p *ir.Value) *ir.Graph {
+			r := b.op("Reshape", "flat", vals(c), ir.Attrs{"shape": []int{-1, 48}}) // 4×4×3
+			return b.out(p, r)
+		}), kept("Conv Pool Reshape")},
+		{"conv_is_output", convPool("conv output", 6, 6, relu(), poolAttrs(2, 2, pad0), func(b *builder, c, p *ir.Value) *ir.Graph {
+			return b.out(p, c)
+		}), kept("Conv Pool")},
+		{"pointwise", func(t testing.TB) *ir.Graph {
+			b := newBuilder(t, "pointwise")
+			x := b.in("x", ir.Batch, 4, 4, 2)
+			c := b.op("Conv", "conv", vals(x, b.c("conv.kernel", 1, 1, 2, 3)), convAttrs(pad0, "act", "relu"))
+			return b.out(b.op("Pool", "pool", vals(c), poolAttrs(2, 2, pad0)))
+		}, kept("Conv Pool")},
+		{"depthwise", func(t testing.TB) *ir.Graph {
+			b := newBuilder(t, "depthwise")
+			x := b.in("x", ir.Batch, 6, 6, 2)
+			c := b.op("DepthwiseConv", "dw", vals(x, b.c("dw.kernel", 3, 3, 2, 1)), convAttrs(pad0, "act", "relu"))
+			return b.out(b.op("Pool", "pool", vals(c), poolAttrs(2, 2, pad0)))
+		}, kept("DepthwiseConv Pool")},
+		{"residual_conv", func(t testing.TB) *ir.Graph {
+			b := newBuilder(t, "residual")
+			x := b.in("x", ir.Batch, 6, 6, 2)
+			r := b.in("r", ir.Batch, 4, 4, 3)
+			c := b.op("Conv", "conv", vals(x, b.c("conv.kernel", 3, 3, 2, 3), r), convAttrs(pad0, "residual", "before_act"))
+			return b.out(b.op("Pool", "pool", vals(c), poolAttrs(2, 2, pad0)))
+		}, kept("Conv Pool")},
+		{"two_stages", func(t testing.TB) *ir.Graph {
+			// The bench CNN's shape: conv → pool → conv → pool, the second conv's output 5×5 (odd).
+			b := newBuilder(t, "two stages")
+			x := b.in("x", ir.Batch, 16, 16, 1)
+			h := b.op("Conv", "conv_1", vals(x, b.c("k1", 3, 3, 1, 4), b.c("b1", 4)), relu())
+			h = b.op("Pool", "pool_1", vals(h), poolAttrs(2, 2, pad0))
+			h = b.op("Conv", "conv_2", vals(h, b.c("k2", 3, 3, 4, 3), b.c("b2", 3)), relu())
+			h = b.op("Pool", "pool_2", vals(h), poolAttrs(2, 2, pad0))
+			return b.out(b.op("Reshape", "flatten", vals(h), ir.Attrs{"shape": []int{-1, 2 * 2 * 3}}))
+		}, func(t *testing.T, _ snapshot, g *ir.Graph) { wantKinds(t, g, "Conv Conv Reshape") }},
+	})
+}

@@ -1,0 +1,124 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestConvMaxPoolMatchesUnfused checks Conv2DGemmMaxPool, Conv2DGemmPanelsMaxPool and
+// Conv2DGemmBF16MaxPool at each CPU level against Conv2DGemm* followed by MaxPool2D at the
+// same level: the same values (equal as numbers, NaN where the unfused path gives NaN), on
+// odd and even output sizes, 1 to 70 output channels (the narrow, full and partial panels),
+// strides, dilations and padding, inputs with a NaN, epilogues the pooled kernels take
+// (none, bias + relu, relu6, leaky ReLU, bias alone) and ones that take the unfused path
+// (sigmoid, a leaky ReLU of negative slope, which is not monotone), guard bands around the
+// output. At AVX-512 it also counts the cases the pooled kernels ran.
+func TestConvMaxPoolMatchesUnfused(t *testing.T) {
+	type shape struct{ kh, kw, sh, sw, dh, dw, padT, padL, padB, padR int }
+	shapes := []shape{
+		{3, 3, 1, 1, 1, 1, 0, 0, 0, 0}, {3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, {5, 5, 1, 1, 1, 1, 2, 2, 2, 2},
+		{3, 3, 2, 2, 1, 1, 0, 0, 1, 1}, {3, 3, 1, 2, 2, 1, 2, 1, 0, 2}, {1, 3, 1, 1, 1, 1, 0, 1, 0, 1},
+		{2, 2, 1, 1, 1, 1, 0, 0, 0, 0},
+	}
+	ocs := []int{1, 5, 16, 17, 31, 32, 33, 48, 64, 70}
+	rng := rand.New(rand.NewSource(5))
+	for _, level := range []string{"avx512", "avx2", "generic"} {
+		withLevel(t, level, func(t *testing.T) {
+			pooled := 0
+			for i := 0; i < 140; i++ {
+				s := shapes[i%len(shapes)]
+				p := ConvParams{N: 1 + rng.Intn(3), H: 2 + rng.Intn(12), W: 2 + rng.Intn(30), C: []int{1, 3, 8, 17}[rng.Intn(4)],
+					OC: ocs[i%len(ocs)], KH: s.kh, KW: s.kw, SH: s.sh, SW: s.sw, DH: s.dh, DW: s.dw, PadT: s.padT, PadL: s.padL, Groups: 1}
+				p.OH = (p.H+s.padT+s.padB-(p.KH-1)*p.DH-1)/p.SH + 1
+				p.OW = (p.W+s.padL+s.padR-(p.KW-1)*p.DW-1)/p.SW + 1
+				if p.OH < 2 || p.OW < 2 {
+					continue
+				}
+				x := make([]float32, p.N*p.H*p.W*p.C)
+				w := make([]float32, p.KH*p.KW*p.C*p.OC)
+				bias := make([]float32, p.OC)
+				for _, v := range [][]float32{x, w, bias} {
+					for j := range v {
+						v[j] = rng.Float32()*2 - 1
+					}
+				}
+				if i%9 == 4 {
+					x[rng.Intn(len(x))] = float32(math.NaN())
+				}
+				var ep *Epilogue
+				switch i % 7 {
+				case 1:
+					ep = &Epilogue{Bias: bias, Act: ActRelu}
+				case 2:
+					ep = &Epilogue{Bias: bias, Act: ActRelu6}
+				case 3:
+					ep = &Epilogue{Act: ActLeakyRelu, Params: ActParams{Alpha: 0.2}}
+				case 4:
+					ep = &Epilogue{Bias: bias}
+				case 5:
+					ep = &Epilogue{Bias: bias, Act: ActSigmoid}
+				case 6:
+					ep = &Epilogue{Bias: bias, Act: ActLeakyRelu, Params: ActParams{Alpha: -0.5}}
+				}
+				pp := pooledParams(&p)
+				size := pp.N * pp.OH * pp.OW * pp.C
+				conv := make([]float32, p.N*p.OH*p.OW*p.OC)
+				want := make([]float32, size)
+				Conv2DGemm(&p, x, w, conv, make([]float32, Conv2DGemmScratch(&p)), ep)
+				MaxPool2D(&pp, conv, want)
+				what := fmt.Sprintf("%s %+v ep %d", level, p, i%7)
+				if convPoolOK(&p, ep) {
+					pooled++
+				}
+				scratch := make([]float32, ConvMaxPoolScratch(&p))
+				y := newGuarded(size)
+				Conv2DGemmMaxPool(&p, x, w, y.s, scratch, ep)
+				y.check(t, what)
+				requireSameValues(t, what, y.s, want)
+				k := p.KH * p.KW * p.C
+				wp := PackPanelsInto(make([]float32, PanelsLen(k, p.OC)), k, p.OC, w, p.OC)
+				y = newGuarded(size)
+				Conv2DGemmPanelsMaxPool(&p, x, &wp, y.s, scratch, ep)
+				y.check(t, what+" panels")
+				requireSameValues(t, what+" panels", y.s, want)
+				if i%4 == 0 {
+					bw := NewBF16Weights(k, p.OC, PackBF16(k, p.OC, w, p.OC).Data)
+					Conv2DGemmBF16(&p, x, bw, conv, make([]float32, Conv2DGemmScratch(&p)), ep)
+					MaxPool2D(&pp, conv, want)
+					y = newGuarded(size)
+					Conv2DGemmBF16MaxPool(&p, x, bw, y.s, scratch, ep)
+					y.check(t, what+" bf16")
+					requireSameValues(t, what+" bf16", y.s, want)
+				}
+			}
+			if level == "avx512" {
+				require.Greater(t, pooled, 50, "cases the pooled kernels ran")
+			}
+		})
+	}
+}
+
+// requireSameValues fails unless got and want are equal element by element as numbers
+// (+0 = -0), NaN where want is NaN.
+func requireSameValues(t testing.TB, what string, got, want []float32) {
+	t.Helper()
+	require.Equal(t, len(want), len(got), "%s: length", what)
+	for i, w := range want {
+		if g := got[i]; g != w && !(g != g && w != w) {
+			t.Fatalf("%s: y[%d] = %v, want %v", what, i, g, w)
+		}
+	}
+}
+
+// TestConvMaxPoolRefusesResidual: the pooling would have to see a residual, so none is taken.
+func TestConvMaxPoolRefusesResidual(t *testing.T) {
+	p := ConvParams{N: 1, H: 4, W: 4, C: 1, OH: 2, OW: 2, OC: 1, KH: 3, KW: 3, SH: 1, SW: 1, Groups: 1}
+	ep := &Epilogue{Residual: make([]float32, 4)}
+	require.PanicsWithValue(t, "runtime: Conv2DGemmMaxPool takes no residual", func() {
+		Conv2DGemmMaxPool(&p, make([]float32, 16), make([]float32, 9), make([]float32, 1), make([]float32, ConvMaxPoolScratch(&p)), ep)
+	})
+}
