@@ -122,3 +122,63 @@ func TestConvMaxPoolRefusesResidual(t *testing.T) {
 		Conv2DGemmMaxPool(&p, make([]float32, 16), make([]float32, 9), make([]float32, 1), make([]float32, ConvMaxPoolScratch(&p)), ep)
 	})
 }
+
+// TestConvMaxPoolThreads checks that the pooled convolution split across threads — by images
+// (batch 4) and by pooled rows (batch 1) — gives the one-thread bits and allocates nothing
+// warm, on an odd-sized padded output.
+func TestConvMaxPoolThreads(t *testing.T) {
+	for _, n := range []int{1, 4} {
+		p := ConvParams{N: n, H: 41, W: 39, C: 16, OH: 41, OW: 39, OC: 48, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadT: 1, PadL: 1, Groups: 1}
+		r := newRand(9)
+		x, w := randSlice(r, n*41*39*16), randSlice(r, 9*16*48)
+		ep := &Epilogue{Bias: w[:48], Act: ActRelu}
+		scratch := make([]float32, ConvMaxPoolScratch(&p))
+		size := n * 20 * 19 * 48
+		one, two := make([]float32, size), make([]float32, size)
+		Conv2DGemmMaxPool(&p, x, w, one, scratch, ep)
+		withThreads(3, func() {
+			Conv2DGemmMaxPool(&p, x, w, two, scratch, ep)
+			requireSameBits(t, fmt.Sprintf("Conv2DGemmMaxPool batch %d with 3 threads against one", n), two, one)
+			requireNoAllocs(t, "Conv2DGemmMaxPool (3 threads)", func() { Conv2DGemmMaxPool(&p, x, w, two, scratch, ep) })
+		})
+		requireNoAllocs(t, "Conv2DGemmMaxPool", func() { Conv2DGemmMaxPool(&p, x, w, two, scratch, ep) })
+	}
+}
+
+// BenchmarkConvMaxPool times the bench CNN's two conv + pool pairs at batch 32, fused
+// (Conv2DGemmPanelsMaxPool) and as Conv2DGemmPanels then MaxPool2D. GFLOP/s counts the
+// multiply-adds each computes: fused, the conv pixels the pooling reads (the second pair's
+// 11×11 output loses its last row and column).
+func BenchmarkConvMaxPool(b *testing.B) {
+	for _, p := range []ConvParams{
+		{N: 32, H: 28, W: 28, C: 1, OH: 26, OW: 26, OC: 32, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, Groups: 1},
+		{N: 32, H: 13, W: 13, C: 32, OH: 11, OW: 11, OC: 64, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, Groups: 1},
+	} {
+		r := newRand(3)
+		k := p.KH * p.KW * p.C
+		x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, k*p.OC)
+		wp := PackPanelsInto(make([]float32, PanelsLen(k, p.OC)), k, p.OC, w, p.OC)
+		ep := &Epilogue{Bias: w[:p.OC], Act: ActRelu}
+		pp := pooledParams(&p)
+		conv := make([]float32, p.N*p.OH*p.OW*p.OC)
+		y := make([]float32, pp.N*pp.OH*pp.OW*pp.C)
+		scratch := make([]float32, ConvMaxPoolScratch(&p))
+		for _, fused := range []bool{true, false} {
+			flops := 2 * float64(p.N*p.OH*p.OW*p.OC*k)
+			if fused {
+				flops = 2 * float64(p.N*2*pp.OH*2*pp.OW*p.OC*k)
+			}
+			b.Run(fmt.Sprintf("%dx%dx%d_to_%d/fused=%v", p.H, p.W, p.C, p.OC, fused), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if fused {
+						Conv2DGemmPanelsMaxPool(&p, x, &wp, y, scratch, ep)
+					} else {
+						Conv2DGemmPanels(&p, x, &wp, conv, scratch, ep)
+						MaxPool2D(&pp, conv, y)
+					}
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
