@@ -45,6 +45,12 @@ var convAVX512NarrowKernels = [...]convKernel{
 
 type convPoolKernel func(taps int, offs *int, k int, a *float32, lda, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
+// convPoolAVX2 runs the one AVX2 pooled kernel (one pooled pixel, 16 columns) in the AVX-512
+// kernels' form (no mask: AVX2 panels are full).
+func convPoolAVX2(taps int, offs *int, k int, a *float32, lda, lrow int, b *float32, ldb int, c *float32, ldc int, _ uint32, ep *float32) {
+	convPoolAVX2_1x16(taps, offs, k, a, lda, lrow, b, ldb, c, ldc, ep)
+}
+
 var convPoolAVX512Kernels = [...]convPoolKernel{convPoolAVX512_1x32, convPoolAVX512_2x32, convPoolAVX512_3x32}
 
 var convPoolAVX512NarrowKernels = [...]convPoolKernel{
@@ -73,10 +79,10 @@ func convImplicitOK(p *ConvParams) bool {
 }
 
 // convPoolOK reports whether convImplicitPool handles p with epilogue ep on this CPU: the
-// implicit path on AVX-512, and ep nil or of the clamp form, monotone (slope ≥ 0), without a
-// residual.
+// implicit path (AVX-512, or AVX2 with OC a multiple of 16), and ep nil or of the clamp form,
+// monotone (slope ≥ 0), without a residual.
 func convPoolOK(p *ConvParams, ep *Epilogue) bool {
-	if cpuLevel != levelAVX512 || !convImplicitOK(p) {
+	if !convImplicitOK(p) {
 		return false
 	}
 	if ep == nil {
@@ -300,7 +306,8 @@ func (j *convJob) rows(src []float32, img, lo, hi int) {
 
 // poolRows computes pooled output rows [lo, hi) of image img, read from src: each from conv
 // output rows 2·py and 2·py+1, in tiles of up to 3 pooled pixels (12 conv pixels, 32
-// columns; up to 4 in a panel of at most 16 columns), the epilogue in the kernels.
+// columns; up to 4 in a panel of at most 16 columns; on AVX2 one pooled pixel, 16 columns),
+// the epilogue in the kernels.
 func (j *convJob) poolRows(src []float32, img, lo, hi int) {
 	p := &j.p
 	c, oc := p.C, p.OC
@@ -313,10 +320,17 @@ func (j *convJob) poolRows(src []float32, img, lo, hi int) {
 		defer tileEps.Put(kep)
 	}
 	lda, lrow := j.sw*c, j.sh*j.rowW*c
-	for col := 0; col < oc; col += 32 {
-		cols := min(32, oc-col)
+	nr := 32
+	if cpuLevel == levelAVX2 {
+		nr = 16
+	}
+	for col := 0; col < oc; col += nr {
+		cols := min(nr, oc-col)
 		kernels := convPoolAVX512Kernels[:]
-		if cols <= 16 {
+		switch {
+		case cpuLevel == levelAVX2:
+			kernels = []convPoolKernel{convPoolAVX2}
+		case cols <= 16:
 			kernels = convPoolAVX512NarrowKernels[:]
 		}
 		mask := uint32(uint64(1)<<cols - 1)

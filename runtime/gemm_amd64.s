@@ -27504,6 +27504,199 @@ noep:
 	VZEROUPPER
 	RET
 
+// func convPoolAVX2_1x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, ep *float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·convPoolAVX2_1x16(SB), NOSPLIT, $0-88
+	MOVQ lda+32(FP), CX
+	MOVQ ldb+56(FP), DX
+	MOVQ ldc+72(FP), AX
+	SHLQ $0x02, CX
+	SHLQ $0x02, DX
+	SHLQ $0x02, AX
+	LEAQ (CX)(CX*2), AX
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), AX
+
+nobiasstart:
+	TESTQ   AX, AX
+	JEQ     zero
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y1, Y7
+	JMP     started
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+started:
+	MOVQ b+48(FP), BX
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	TESTQ SI, SI
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R8
+	MOVQ  (DI), AX
+	LEAQ  (R8)(AX*4), R8
+	MOVQ  k+16(FP), AX
+	MOVQ  lrow+40(FP), R9
+	LEAQ  (R8)(R9*4), R9
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS      (BX), Y8
+	VMOVUPS      32(BX), Y9
+	VBROADCASTSS (R8), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (R8)(CX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (R9), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (R9)(CX*1), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	ADDQ         DX, BX
+	DECQ         AX
+	JNE          loop
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Y0, Y2, Y8
+	VMAXPS Y2, Y0, Y0
+	VORPS  Y8, Y0, Y0
+	VMAXPS Y0, Y4, Y8
+	VMAXPS Y4, Y0, Y0
+	VORPS  Y8, Y0, Y0
+	VMAXPS Y0, Y6, Y8
+	VMAXPS Y6, Y0, Y0
+	VORPS  Y8, Y0, Y0
+	VMAXPS Y1, Y3, Y8
+	VMAXPS Y3, Y1, Y1
+	VORPS  Y8, Y1, Y1
+	VMAXPS Y1, Y5, Y8
+	VMAXPS Y5, Y1, Y1
+	VORPS  Y8, Y1, Y1
+	VMAXPS Y1, Y7, Y8
+	VMAXPS Y7, Y1, Y1
+	VORPS  Y8, Y1, Y1
+	MOVQ   ep+80(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ   192(CX), DX
+	MOVQ   200(CX), BX
+	MOVQ   208(CX), SI
+	SHLQ   $0x02, SI
+	MOVB   216(CX), SI
+	MOVB   217(CX), DI
+	VXORPS Y2, Y2, Y2
+	TESTQ  DX, DX
+	JEQ    nobias
+	TESTQ  CX, CX
+	JEQ    addbias
+	MOVB   218(CX), R8
+	ORB    219(CX), R8
+	JEQ    addbias
+	JMP    nobias
+
+addbias:
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS 32(DX), Y3
+	VADDPS  Y3, Y1, Y1
+
+nobias:
+	TESTQ   BX, BX
+	JEQ     noresbefore
+	TESTB   SI, SI
+	JNE     noresbefore
+	MOVQ    BX, DX
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS 32(DX), Y3
+	VADDPS  Y3, Y1, Y1
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y3
+	VCMPPS    $0x1e, Y2, Y0, Y4
+	VBLENDVPS Y4, Y0, Y3, Y0
+	VMULPS    (CX), Y1, Y3
+	VCMPPS    $0x1e, Y2, Y1, Y2
+	VBLENDVPS Y2, Y1, Y3, Y1
+
+noleaky:
+	CMPB    218(CX), $0x00
+	JEQ     noclamp218
+	VMOVUPS 64(CX), Y3
+	VMAXPS  Y0, Y3, Y0
+	VMAXPS  Y1, Y3, Y1
+
+noclamp218:
+	CMPB    219(CX), $0x00
+	JEQ     noclamp219
+	VMOVUPS 128(CX), Y3
+	VMINPS  Y0, Y3, Y0
+	VMINPS  Y1, Y3, Y1
+
+noclamp219:
+	TESTQ   BX, BX
+	JEQ     noresafter
+	TESTB   SI, SI
+	JEQ     noresafter
+	MOVQ    BX, CX
+	VMOVUPS (CX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS 32(CX), Y3
+	VADDPS  Y3, Y1, Y1
+
+noresafter:
+noep:
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VZEROUPPER
+	RET
+
 // func convPoolAVX512_1x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·convPoolAVX512_1x32(SB), NOSPLIT, $0-96

@@ -598,6 +598,14 @@ func convAVX512_15x16(taps int, offs *int, k int, a *float32, lda int, b *float3
 //go:noescape
 func convAVX512_16x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
+// convPoolAVX2_1x16 stores into 1 row of C the 2×2 max pooling (NaN kept) of the sums over taps t
+// of the products of 4 rows of A shifted by offs[t] elements (two conv output rows of 2
+// pixels, the second lrow elements after the first) and the next k rows of a 16-wide panel of B,
+// then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolAVX2_1x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, ep *float32)
+
 // convPoolAVX512_1x32 stores into 1 row of C the 2×2 max pooling (NaN kept) of the sums over taps t
 // of the products of 4 rows of A shifted by offs[t] elements (two conv output rows of 2
 // pixels, the second lrow elements after the first) and the next k rows of the masked columns of a 32-wide panel of B,

@@ -33,7 +33,7 @@
 //   - gemmAVX512_{r}x24 (r = 1…12): 24 columns as a ZMM and a YMM per row, masked the
 //     same way, for panels 17 to 24 wide (on Zen 4 a YMM FMA takes half a ZMM's slot, so
 //     the 24-wide tile runs at full rate where the 32-wide one would mask a quarter off).
-//   - gemmAVX512_{r}x16 (r = 1…16) and the conv* families: see main.
+//   - gemmAVX512_{r}x16 (r = 1…16) and the conv* and convPool* families: see main.
 package main
 
 import (
@@ -74,7 +74,9 @@ func main() {
 			kernel(spec{r: r, vecs: 1, avx512: true, conv: conv})
 		}
 	}
-	// The pooled conv kernels: 4 conv pixels (2×2) per pooled one.
+	// The pooled conv kernels: 4 conv pixels (2×2) per pooled one (AVX2: one pooled pixel,
+	// 8 of its 16 YMM registers accumulators).
+	kernel(spec{r: 4, vecs: 2, conv: true, pool: true})
 	for p := 1; p <= avx512Rows/4; p++ {
 		kernel(spec{r: 4 * p, vecs: 2, avx512: true, conv: true, pool: true})
 	}
@@ -394,7 +396,7 @@ func kernel(s spec) {
 	Label("store")
 	cp = ld("c")
 	if s.pool {
-		accs = poolAccs(accs, newVec)
+		accs = poolAccs(accs, newVec, avx512)
 		epilogue(ld("ep"), accs, newVec, load, avx512, false)
 		for i := range accs {
 			for h, v := range accs[i] {
@@ -476,13 +478,17 @@ func biasFirst(ep reg.GPVirtual, label string, hasAcc bool) {
 // max(x, y) and max(y, x), equal unless one is NaN (the x86 max then returns its second
 // operand). Max before the epilogue is max after it: bias, a clamp and a leaky step of
 // slope ≥ 0 (the runtime's condition for these kernels) are monotone, and so is rounding.
-func poolAccs(accs [][]reg.VecVirtual, newVec func() reg.VecVirtual) [][]reg.VecVirtual {
+func poolAccs(accs [][]reg.VecVirtual, newVec func() reg.VecVirtual, avx512 bool) [][]reg.VecVirtual {
 	n := len(accs) / 2
 	t := newVec()
 	maxTo := func(x, y reg.VecVirtual) {
 		VMAXPS(x, y, t) // max(y, x): x if either is NaN
 		VMAXPS(y, x, x) // max(x, y): y if either is NaN
-		VPORD(t, x, x)
+		if avx512 {
+			VPORD(t, x, x) // AVX512F (VORPS on ZMM needs DQ)
+		} else {
+			VORPS(t, x, x)
+		}
 	}
 	var out [][]reg.VecVirtual
 	for q := 0; q < n/2; q++ {
