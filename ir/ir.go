@@ -328,6 +328,15 @@ func (g *Graph) Uses() map[*Value]int {
 	return u
 }
 
+// OutputSet returns the set of the graph's outputs.
+func (g *Graph) OutputSet() map[*Value]bool {
+	set := map[*Value]bool{}
+	for _, v := range g.Outputs {
+		set[v] = true
+	}
+	return set
+}
+
 // Replace makes every use of old (op inputs and graph outputs) use nw instead.
 func (g *Graph) Replace(old, nw *Value) {
 	for _, op := range g.Ops {

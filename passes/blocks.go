@@ -34,10 +34,7 @@ func FuseBlocks(g *ir.Graph) error {
 		}
 	}
 	uses := g.Uses()
-	outputs := map[*ir.Value]bool{}
-	for _, v := range g.Outputs {
-		outputs[v] = true
-	}
+	outputs := g.OutputSet()
 	readers := map[*ir.Value][]*ir.Op{}
 	for _, op := range g.Ops {
 		for _, v := range op.In {

@@ -36,10 +36,7 @@ func FoldBatchNorm(g *ir.Graph) error {
 		for _, v := range g.Outputs {
 			uses[v]++
 		}
-		outputs := map[*ir.Value]bool{}
-		for _, v := range g.Outputs {
-			outputs[v] = true
-		}
+		outputs := g.OutputSet()
 		x := op.In[0]
 		if p := x.Def; p != nil && uses[x] == 1 && !outputs[x] && foldable(p) {
 			foldInto(g, p, scale, shift)

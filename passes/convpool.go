@@ -12,10 +12,7 @@ import "github.com/kerasgen/kerasgen/ir"
 // the pooling.
 func FuseConvPools(g *ir.Graph) error {
 	uses := g.Uses()
-	outputs := map[*ir.Value]bool{}
-	for _, v := range g.Outputs {
-		outputs[v] = true
-	}
+	outputs := g.OutputSet()
 	kept := g.Ops[:0]
 	for _, op := range g.Ops {
 		x := op.In[0]

@@ -8,10 +8,7 @@ import "github.com/kerasgen/kerasgen/ir"
 // output). The producer then applies bias and activation in its epilogue.
 func FuseActivations(g *ir.Graph) error {
 	uses := g.Uses()
-	outputs := map[*ir.Value]bool{}
-	for _, v := range g.Outputs {
-		outputs[v] = true
-	}
+	outputs := g.OutputSet()
 	kept := g.Ops[:0]
 	for _, op := range g.Ops {
 		fn := op.Attrs.String("fn", "")

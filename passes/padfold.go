@@ -14,10 +14,7 @@ func FoldPads(g *ir.Graph) error {
 			users[v] = append(users[v], op)
 		}
 	}
-	outputs := map[*ir.Value]bool{}
-	for _, v := range g.Outputs {
-		outputs[v] = true
-	}
+	outputs := g.OutputSet()
 	kept := g.Ops[:0]
 	for _, op := range g.Ops {
 		y := op.Out[0]

@@ -12,10 +12,7 @@ import "github.com/kerasgen/kerasgen/ir"
 // inputs come earlier still. When both inputs qualify, the later producer is fused.
 func FuseResidualAdds(g *ir.Graph) error {
 	uses := g.Uses()
-	outputs := map[*ir.Value]bool{}
-	for _, v := range g.Outputs {
-		outputs[v] = true
-	}
+	outputs := g.OutputSet()
 	fused := map[*ir.Op]bool{}
 	for i, op := range g.Ops {
 		if op.Kind != "Binary" || op.Attrs.String("fn", "") != "add" || len(op.In) != 2 {
