@@ -58,6 +58,19 @@ func TestConv2DGemmMatchesConv2D(t *testing.T) {
 	}
 }
 
+// convShape is a test convolution's kernel size, strides, dilations and padding on each side.
+type convShape struct{ kh, kw, sh, sw, dh, dw, padT, padL, padB, padR int }
+
+// params returns the one-group convolution s of an n×h×w×c input to oc channels (an output
+// size below 1 where the kernel does not fit).
+func (s convShape) params(n, h, w, c, oc int) ConvParams {
+	p := ConvParams{N: n, H: h, W: w, C: c, OC: oc, KH: s.kh, KW: s.kw, SH: s.sh, SW: s.sw, DH: s.dh, DW: s.dw,
+		PadT: s.padT, PadL: s.padL, Groups: 1}
+	p.OH = (h+s.padT+s.padB-(s.kh-1)*s.dh-1)/s.sh + 1
+	p.OW = (w+s.padL+s.padR-(s.kw-1)*s.dw-1)/s.sw + 1
+	return p
+}
+
 // TestConv2DGemmTwinShapes checks Conv2DGemm at each CPU level (the implicit
 // path where the level has conv kernels) against Conv2D run on the pure-Go
 // kernels, on shapes that reach every kernel height and panel width: output
@@ -66,8 +79,7 @@ func TestConv2DGemmMatchesConv2D(t *testing.T) {
 // side, inputs at odd offsets, epilogues with and without residuals, guard
 // bands around the output.
 func TestConv2DGemmTwinShapes(t *testing.T) {
-	type shape struct{ kh, kw, sh, sw, dh, dw, padT, padL, padB, padR int }
-	shapes := []shape{
+	shapes := []convShape{
 		{3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, {3, 3, 1, 1, 1, 1, 0, 0, 0, 0}, {3, 3, 2, 2, 1, 1, 0, 0, 1, 1},
 		{5, 5, 1, 1, 1, 1, 2, 2, 2, 2}, {1, 7, 1, 1, 1, 1, 0, 3, 0, 3}, {3, 3, 1, 2, 2, 1, 2, 1, 0, 2},
 		{2, 2, 2, 2, 1, 1, 0, 0, 0, 0}, {1, 1, 2, 2, 1, 1, 0, 0, 0, 0}, {3, 1, 1, 1, 3, 1, 3, 0, 3, 0},
@@ -77,11 +89,7 @@ func TestConv2DGemmTwinShapes(t *testing.T) {
 	for _, level := range []string{"avx512", "avx2", "generic"} {
 		withLevel(t, level, func(t *testing.T) {
 			for i := 0; i < 120; i++ {
-				s := shapes[i%len(shapes)]
-				p := ConvParams{N: 1 + rng.Intn(2), H: 1 + rng.Intn(6), W: 1 + rng.Intn(40), C: []int{1, 3, 8, 17}[rng.Intn(4)],
-					OC: ocs[i%len(ocs)], KH: s.kh, KW: s.kw, SH: s.sh, SW: s.sw, DH: s.dh, DW: s.dw, PadT: s.padT, PadL: s.padL, Groups: 1}
-				p.OH = (p.H+s.padT+s.padB-(p.KH-1)*p.DH-1)/p.SH + 1
-				p.OW = (p.W+s.padL+s.padR-(p.KW-1)*p.DW-1)/p.SW + 1
+				p := shapes[i%len(shapes)].params(1+rng.Intn(2), 1+rng.Intn(6), 1+rng.Intn(40), []int{1, 3, 8, 17}[rng.Intn(4)], ocs[i%len(ocs)])
 				if p.OH < 1 || p.OW < 1 {
 					continue
 				}

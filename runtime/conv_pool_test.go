@@ -3,7 +3,6 @@ package runtime
 import (
 	"fmt"
 	"math"
-	"math/rand"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -18,36 +17,24 @@ import (
 // (sigmoid, a leaky ReLU of negative slope, which is not monotone), guard bands around the
 // output. At AVX-512 and AVX2 it also counts the cases the pooled kernels ran.
 func TestConvMaxPoolMatchesUnfused(t *testing.T) {
-	type shape struct{ kh, kw, sh, sw, dh, dw, padT, padL, padB, padR int }
-	shapes := []shape{
+	shapes := []convShape{
 		{3, 3, 1, 1, 1, 1, 0, 0, 0, 0}, {3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, {5, 5, 1, 1, 1, 1, 2, 2, 2, 2},
 		{3, 3, 2, 2, 1, 1, 0, 0, 1, 1}, {3, 3, 1, 2, 2, 1, 2, 1, 0, 2}, {1, 3, 1, 1, 1, 1, 0, 1, 0, 1},
 		{2, 2, 1, 1, 1, 1, 0, 0, 0, 0},
 	}
 	ocs := []int{1, 5, 16, 17, 31, 32, 33, 48, 64, 70}
-	rng := rand.New(rand.NewSource(5))
+	rng := newRand(5)
 	for _, level := range []string{"avx512", "avx2", "generic"} {
 		withLevel(t, level, func(t *testing.T) {
 			pooled := 0
 			for i := 0; i < 140; i++ {
-				s := shapes[i%len(shapes)]
-				p := ConvParams{N: 1 + rng.Intn(3), H: 2 + rng.Intn(12), W: 2 + rng.Intn(30), C: []int{1, 3, 8, 17}[rng.Intn(4)],
-					OC: ocs[i%len(ocs)], KH: s.kh, KW: s.kw, SH: s.sh, SW: s.sw, DH: s.dh, DW: s.dw, PadT: s.padT, PadL: s.padL, Groups: 1}
-				p.OH = (p.H+s.padT+s.padB-(p.KH-1)*p.DH-1)/p.SH + 1
-				p.OW = (p.W+s.padL+s.padR-(p.KW-1)*p.DW-1)/p.SW + 1
+				p := shapes[i%len(shapes)].params(1+rng.IntN(3), 2+rng.IntN(12), 2+rng.IntN(30), []int{1, 3, 8, 17}[rng.IntN(4)], ocs[i%len(ocs)])
 				if p.OH < 2 || p.OW < 2 {
 					continue
 				}
-				x := make([]float32, p.N*p.H*p.W*p.C)
-				w := make([]float32, p.KH*p.KW*p.C*p.OC)
-				bias := make([]float32, p.OC)
-				for _, v := range [][]float32{x, w, bias} {
-					for j := range v {
-						v[j] = rng.Float32()*2 - 1
-					}
-				}
+				x, w, bias := randSlice(rng, p.N*p.H*p.W*p.C), randSlice(rng, p.KH*p.KW*p.C*p.OC), randSlice(rng, p.OC)
 				if i%9 == 4 {
-					x[rng.Intn(len(x))] = float32(math.NaN())
+					x[rng.IntN(len(x))] = float32(math.NaN())
 				}
 				var ep *Epilogue
 				switch i % 7 {
