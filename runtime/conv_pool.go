@@ -42,8 +42,8 @@ func Conv2DGemmPanelsMaxPool(p *ConvParams, x []float32, w *Panels, y, scratch [
 // image convolved into scratch and pooled from there.
 func Conv2DGemmBF16MaxPool(p *ConvParams, x []float32, w *BF16Weights, y, scratch []float32, ep *Epilogue) {
 	needConvPool("Conv2DGemmBF16MaxPool", p, x, y, scratch, ep)
-	convThenPool(p, x, y, scratch, func(q *ConvParams, xi, out, s []float32) {
-		Conv2DGemmBF16(q, xi, w, out, s, ep)
+	convThenPool(p, x, y, scratch, func(q ConvParams, xi, out, s []float32) {
+		Conv2DGemmBF16(&q, xi, w, out, s, ep)
 	})
 }
 
@@ -53,8 +53,8 @@ func convGemmMaxPool(kernel string, p *ConvParams, x []float32, w bMat, y, scrat
 		convImplicitPool(p, x, w, y, scratch, ep)
 		return
 	}
-	convThenPool(p, x, y, scratch, func(q *ConvParams, xi, out, s []float32) {
-		convGemm(kernel, q, xi, w, out, s, ep)
+	convThenPool(p, x, y, scratch, func(q ConvParams, xi, out, s []float32) {
+		convGemm(kernel, &q, xi, w, out, s, ep)
 	})
 }
 
@@ -74,16 +74,17 @@ func needConvPool(kernel string, p *ConvParams, x, y, scratch []float32, ep *Epi
 	need(kernel, "scratch", scratch, ConvMaxPoolScratch(p))
 }
 
-// convThenPool runs conv on one image at a time (q: p for one image), into the tail of
-// scratch, and max-pools each result into y.
-func convThenPool(p *ConvParams, x, y, scratch []float32, conv func(q *ConvParams, xi, out, scratch []float32)) {
+// convThenPool runs conv on one image at a time (q: p for one image; by value, since a
+// pointer passed through a function value would escape), into the tail of scratch, and
+// max-pools each result into y.
+func convThenPool(p *ConvParams, x, y, scratch []float32, conv func(q ConvParams, xi, out, scratch []float32)) {
 	q := *p
 	q.N = 1
 	pp := pooledParams(&q)
 	in, outSize := p.H*p.W*p.C, pp.OH*pp.OW*pp.C
 	tmp := scratch[Conv2DGemmScratch(p):][:p.OH*p.OW*p.OC]
 	for img := 0; img < p.N; img++ {
-		conv(&q, x[img*in:(img+1)*in], tmp, scratch[:Conv2DGemmScratch(p)])
+		conv(q, x[img*in:(img+1)*in], tmp, scratch[:Conv2DGemmScratch(p)])
 		MaxPool2D(&pp, tmp, y[img*outSize:(img+1)*outSize])
 	}
 }
