@@ -125,6 +125,26 @@ var equivGraphs = []struct {
 		d := b.op("MatMul", "dense", vals(f, b.c("dense.kernel", 48, 48)), nil)
 		return b.out(b.op("Binary", "add_out", vals(f, d), ir.Attrs{"fn": "add"}))
 	}, "Conv Conv Conv Binary Reshape MatMul"},
+	{"conv1d", func(t testing.TB) *ir.Graph {
+		// Two Conv1Ds as Keras' lowering writes them (each a 2-D Conv between Reshapes), the
+		// first with BN and relu after its Reshape back, then a 1-D max pooling on its own
+		// pair of Reshapes: BN and relu move up and fold into the first Conv, the Reshapes
+		// between the layers cancel, and the pooling meets the second Conv (a 1×2 window: not
+		// folded).
+		b := newBuilder(t, "equiv conv1d")
+		x := b.in("x", ir.Batch, 9, 2)
+		h := b.op("Reshape", "conv_1", vals(x), ir.Attrs{"shape": []int{-1, 1, 9, 2}})
+		h = b.op("Conv", "conv_1", vals(h, b.c("conv_1.kernel", 1, 3, 2, 4), b.c("conv_1.bias", 4)), convAttrs([]int{0, 0, 1, 1}))
+		h = b.op("Reshape", "conv_1", vals(h), ir.Attrs{"shape": []int{-1, 9, 4}})
+		h = b.bn("bn", h, 4, true, true)
+		h = b.op("Unary", "relu", vals(h), ir.Attrs{"fn": "relu"})
+		h = b.op("Reshape", "conv_2", vals(h), ir.Attrs{"shape": []int{-1, 1, 9, 4}})
+		h = b.op("Conv", "conv_2", vals(h, b.c("conv_2.kernel", 1, 2, 4, 3)), convAttrs(pad0))
+		h = b.op("Reshape", "conv_2", vals(h), ir.Attrs{"shape": []int{-1, 8, 3}})
+		h = b.op("Reshape", "pool", vals(h), ir.Attrs{"shape": []int{-1, 1, 8, 3}})
+		h = b.op("Pool", "pool", vals(h), ir.Attrs{"mode": "max", "window": []int{1, 2}, "strides": []int{1, 2}, "pads": pad0})
+		return b.out(b.op("Reshape", "pool", vals(h), ir.Attrs{"shape": []int{-1, 4, 3}}))
+	}, "Reshape Conv Conv Pool Reshape"},
 	{"strided_conv", func(t testing.TB) *ir.Graph {
 		// A strided, dilated, asymmetrically padded Conv, then BN.
 		b := newBuilder(t, "equiv strided")
