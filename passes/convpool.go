@@ -9,25 +9,55 @@ import "github.com/kerasgen/kerasgen/ir"
 // Conv must be a matrix-product convolution (one group, not pointwise: the kernels that pool
 // in registers are those), without a residual or a pooling already, its output static and
 // read by the pooling alone, not a graph output; its activation, already fused, stays before
-// the pooling.
+// the pooling. A per-channel Affine between them (a BatchNorm after the activation, which
+// cannot fold into the Conv) with constant scales ≥ 0, read by the pooling alone, moves after
+// it: the maximum of x·s + t is (max x)·s + t when s ≥ 0, rounding included, and the Affine
+// then runs on a quarter of the pixels.
 func FuseConvPools(g *ir.Graph) error {
 	uses := g.Uses()
 	outputs := g.OutputSet()
+	single := func(v *ir.Value) bool { return uses[v] == 1 && !outputs[v] }
 	kept := g.Ops[:0]
 	for _, op := range g.Ops {
-		x := op.In[0]
-		c := x.Def
-		if op.Kind == "Pool" && pool2(op) && c != nil && uses[x] == 1 && !outputs[x] && poolableConv(c) {
-			c.Attrs["maxpool2"] = true
-			c.Out[0].Type = op.Out[0].Type
-			c.Out[0].Name = op.Out[0].Name // the pooled image
-			g.Replace(op.Out[0], c.Out[0])
+		if op.Kind != "Pool" || !pool2(op) || op.In[0].Def == nil || !single(op.In[0]) {
+			kept = append(kept, op)
 			continue
 		}
-		kept = append(kept, op)
+		c, after := op.In[0].Def, (*ir.Op)(nil)
+		if c.Kind == "Affine" && nonNegativeScale(c) && c.In[0].Def != nil && single(c.In[0]) {
+			c, after = c.In[0].Def, c
+		}
+		if !poolableConv(c) {
+			kept = append(kept, op)
+			continue
+		}
+		c.Attrs["maxpool2"] = true
+		c.Out[0].Type = op.Out[0].Type
+		c.Out[0].Name = op.Out[0].Name // the pooled image
+		out := c.Out[0]
+		if after != nil { // the Affine now reads the pooled image
+			after.Out[0].Type = op.Out[0].Type
+			out = after.Out[0]
+		}
+		g.Replace(op.Out[0], out)
 	}
 	g.Ops = kept
 	return nil
+}
+
+// nonNegativeScale reports whether Affine op's scale is a constant with no value below 0
+// (nor NaN).
+func nonNegativeScale(op *ir.Op) bool {
+	s := op.In[1]
+	if !s.IsConst() {
+		return false
+	}
+	for _, v := range s.Data {
+		if !(v >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // pool2 reports whether op is a max Pool with 2×2 windows and strides and no padding.

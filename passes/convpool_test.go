@@ -43,6 +43,17 @@ func TestConvPoolGolden(t *testing.T) {
 			}
 		}
 	}
+	// affinePool builds Conv → relu → Affine (a BatchNorm after the activation) → pool, the
+	// Affine's scales given: ≥ 0, it moves after the pooling.
+	affinePool := func(name string, scale []float32) func(t testing.TB) *ir.Graph {
+		return func(t testing.TB) *ir.Graph {
+			b := newBuilder(t, name)
+			x := b.in("x", ir.Batch, 6, 6, 2)
+			c := b.op("Conv", "conv", vals(x, b.c("conv.kernel", 3, 3, 2, 3), b.c("conv.bias", 3)), relu())
+			a := b.op("Affine", "bn", vals(c, b.g.AddConst("bn.scale", ir.Shape{3}, scale), b.c("bn.shift", 3)), nil)
+			return b.out(b.op("Pool", "pool", vals(a), poolAttrs(2, 2, pad0)))
+		}
+	}
 	runGolden(t, "convpool", FuseConvPools, []goldenCase{
 		{"even", convPool("even", 6, 8, relu(), poolAttrs(2, 2, pad0), nil), folded},
 		{"odd_padded_conv", convPool("odd", 7, 5, convAttrs(pad1, "act", "leaky_relu", "alpha", 0.1), poolAttrs(2, 2, pad0), nil), folded},
@@ -77,6 +88,13 @@ func TestConvPoolGolden(t *testing.T) {
 			c := b.op("Conv", "conv", vals(x, b.c("conv.kernel", 3, 3, 2, 3), r), convAttrs(pad0, "residual", "before_act"))
 			return b.out(b.op("Pool", "pool", vals(c), poolAttrs(2, 2, pad0)))
 		}, kept("Conv Pool")},
+		{"affine_between", affinePool("affine", []float32{0.5, 0, 1}), func(t *testing.T, _ snapshot, g *ir.Graph) {
+			wantKinds(t, g, "Conv Affine")
+			if !opsOfKind(g, "Conv")[0].Attrs.Bool("maxpool2", false) {
+				t.Error("the conv did not take the pooling")
+			}
+		}},
+		{"affine_negative_scale", affinePool("affine negative", []float32{0.5, -0.25, 1}), kept("Conv Affine Pool")},
 		{"two_stages", func(t testing.TB) *ir.Graph {
 			// The bench CNN's shape: conv → pool → conv → pool, the second conv's output 5×5 (odd).
 			b := newBuilder(t, "two stages")
