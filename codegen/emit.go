@@ -142,8 +142,8 @@ func describeOp(op *ir.Op) string {
 	if res && op.Attrs.String("residual", "") == "after_act" {
 		s += " + residual"
 	}
-	if op.Attrs.Bool("maxpool2", false) {
-		s += " + max pool 2×2"
+	if w := op.Attrs.Ints("maxpool"); len(w) == 2 {
+		s += fmt.Sprintf(" + max pool %d×%d", w[0], w[1])
 	}
 	return s
 }
@@ -331,7 +331,8 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 	if op.Kind == "ConvTranspose" {
 		pads = []int{op.Attrs.Ints("crop")[0], 0, op.Attrs.Ints("crop")[1], 0}
 	}
-	pooled := op.Attrs.Bool("maxpool2", false)
+	pool := op.Attrs.Ints("maxpool") // [ph, 2], or none
+	pooled := len(pool) == 2
 	if pooled { // the convolution's own output, which the call pools
 		var err error
 		if ys, err = ir.ConvOutput(op); err != nil {
@@ -365,11 +366,13 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 		case gen.panels[op.In[1]]:
 			kernel = "Conv2DGemmPanels"
 		}
-		if pooled {
+		args := []jen.Code{jen.Op("&").Id("p"), in(0), in(1), out, gen.fixedScratchSlice(need), ep}
+		if pooled { // the pooling window's height after the params
 			kernel += "MaxPool"
+			args = append([]jen.Code{args[0], jen.Lit(pool[0])}, args[1:]...)
 		}
 		return []jen.Code{jen.Id("p").Op(":=").Id(pv), jen.Id("p").Dot("N").Op("=").Id("n"),
-			rt(kernel).Call(jen.Op("&").Id("p"), in(0), in(1), out, gen.fixedScratchSlice(need), ep)}, nil
+			rt(kernel).Call(args...)}, nil
 	}
 	switch op.Kind {
 	case "DepthwiseConv":

@@ -93,7 +93,7 @@ func allOpsGraph(t testing.TB) *Graph {
 	h = b.op("Pool", "avgpool", vals(h), Attrs{"mode": "avg", "window": []int{3, 3}, "strides": one1, "pads": []int{1, 1, 1, 1}})
 	h = b.op("Resize", "resize", vals(h), Attrs{"mode": "bilinear", "size": []int{8, 8}})
 	h = b.op("Conv", "pooled", vals(h, b.c("pooled.kernel", 3, 3, 3, 3)),
-		Attrs{"strides": one1, "dilations": one1, "pads": []int{1, 1, 1, 1}, "act": "relu6", "maxpool2": true})
+		Attrs{"strides": one1, "dilations": one1, "pads": []int{1, 1, 1, 1}, "act": "relu6", "maxpool": []int{2, 2}})
 	h = b.op("Reduce", "gap", vals(h), Attrs{"mode": "mean", "axes": []int{1, 2}, "keepdims": false})
 
 	// Dense and elementwise: h is [N,3].

@@ -237,14 +237,18 @@ func init() {
 		if b := op.Bias(); b != nil && !b.Type.Shape.Equal(Shape{out[3]}) {
 			return nil, fmt.Errorf("bias %v for %d channels", b.Type.Shape, out[3])
 		}
-		if op.Attrs.Bool("maxpool2", false) {
+		if mp, ok := op.Attrs["maxpool"]; ok {
+			w := op.Attrs.Ints("maxpool")
+			if len(w) != 2 || w[0] < 1 || w[0] > 2 || w[1] != 2 {
+				return nil, fmt.Errorf("maxpool %v: want [2,2] or [1,2]", mp)
+			}
 			if op.Kind != "Conv" || op.Attrs.Int("groups", 1) != 1 || op.Residual() != nil {
-				return nil, fmt.Errorf("maxpool2 is for a one-group Conv without a residual")
+				return nil, fmt.Errorf("maxpool is for a one-group Conv without a residual")
 			}
-			if out[1] < 2 || out[2] < 2 {
-				return nil, fmt.Errorf("maxpool2 of a %v output", out)
+			if out[1] < Dim(w[0]) || out[2] < 2 {
+				return nil, fmt.Errorf("maxpool %v of a %v output", w, out)
 			}
-			out[1], out[2] = out[1]/2, out[2]/2
+			out[1], out[2] = out[1]/Dim(w[0]), out[2]/2
 		}
 		if err := checkResidual(op, out); err != nil {
 			return nil, err
@@ -265,10 +269,10 @@ func init() {
 	convAttrs := "strides:I! dilations:I! pads:I! groups:i" + actAttrs
 	// Conv: x [N,H,W,C], w [KH,KW,C/groups,OC] (Keras layout), optional bias [OC], optional
 	// residual (see residualAttrs); pads are top, bottom, left, right. 1-D convolutions are
-	// lowered with H = 1. maxpool2: the output is the 2×2, stride-2 max pooling ('valid',
-	// sizes rounded down) of the convolution after its activation (passes.FuseConvPools;
-	// no residual then).
-	def(&OpDef{Kind: "Conv", MinIn: 2, MaxIn: 4, AttrSpec: convAttrs + residualAttrs + " maxpool2:b", Infer: convInfer, Cost: convCost})
+	// lowered with H = 1. maxpool [ph, 2] (ph 2 or 1): the output is the max pooling of
+	// window and strides [ph, 2] ('valid', sizes rounded down) of the convolution after its
+	// activation (passes.FuseConvPools; no residual then).
+	def(&OpDef{Kind: "Conv", MinIn: 2, MaxIn: 4, AttrSpec: convAttrs + residualAttrs + " maxpool:I", Infer: convInfer, Cost: convCost})
 	// DepthwiseConv: w [KH,KW,C,M]; output channel c*M+m. band: the output rows per band of the
 	// inverted-residual block it is the middle (or, with noexpand = 1, the start) of
 	// (passes.FuseBlocks).
@@ -831,7 +835,7 @@ func symbols(s Shape) string {
 }
 
 // ConvOutput is the output shape of a Conv or DepthwiseConv before its pooling (a Conv's
-// maxpool2), from its input, kernel and attributes.
+// maxpool), from its input, kernel and attributes.
 func ConvOutput(op *Op) (Shape, error) {
 	x, w := op.In[0].Type.Shape, op.In[1].Type.Shape
 	if len(x) != 4 || len(w) != 4 {

@@ -2,8 +2,9 @@ package passes
 
 import "github.com/kerasgen/kerasgen/ir"
 
-// FuseConvPools folds a max pooling with 2×2 windows and strides, no padding ('valid'), into
-// the Conv producing its input (attribute maxpool2): the Conv's output becomes the pooled
+// FuseConvPools folds a max pooling with 2×2 windows and strides, or 1×2 ones (a
+// MaxPooling1D(2) after a Conv1D), no padding ('valid'), into the Conv producing its input
+// (attribute maxpool, the window): the Conv's output becomes the pooled
 // image, and the runtime never stores the full one (runtime.Conv2DGemm*MaxPool) — nor, where
 // the output's height or width is odd, computes the row or column the pooling drops. The
 // Conv must be a matrix-product convolution (one group, not pointwise: the kernels that pool
@@ -19,7 +20,8 @@ func FuseConvPools(g *ir.Graph) error {
 	single := func(v *ir.Value) bool { return uses[v] == 1 && !outputs[v] }
 	kept := g.Ops[:0]
 	for _, op := range g.Ops {
-		if op.Kind != "Pool" || !pool2(op) || op.In[0].Def == nil || !single(op.In[0]) {
+		ph := poolHeight(op)
+		if ph == 0 || op.In[0].Def == nil || !single(op.In[0]) {
 			kept = append(kept, op)
 			continue
 		}
@@ -31,7 +33,7 @@ func FuseConvPools(g *ir.Graph) error {
 			kept = append(kept, op)
 			continue
 		}
-		c.Attrs["maxpool2"] = true
+		c.Attrs["maxpool"] = []int{ph, 2}
 		c.Out[0].Type = op.Out[0].Type
 		c.Out[0].Name = op.Out[0].Name // the pooled image
 		out := c.Out[0]
@@ -60,15 +62,20 @@ func nonNegativeScale(op *ir.Op) bool {
 	return true
 }
 
-// pool2 reports whether op is a max Pool with 2×2 windows and strides and no padding.
-func pool2(op *ir.Op) bool {
+// poolHeight returns the window height ph of op when op is a max Pool with windows and
+// strides [ph, 2], ph 2 or 1, and no padding; else 0.
+func poolHeight(op *ir.Op) int {
 	win, st, pads := op.Attrs.Ints("window"), op.Attrs.Ints("strides"), op.Attrs.Ints("pads")
-	return op.Attrs.String("mode", "") == "max" && len(win) == 2 && win[0] == 2 && win[1] == 2 &&
-		len(st) == 2 && st[0] == 2 && st[1] == 2 && len(pads) == 4 && pads[0] == 0 && pads[1] == 0 && pads[2] == 0 && pads[3] == 0
+	if op.Kind != "Pool" || op.Attrs.String("mode", "") != "max" || len(win) != 2 || len(st) != 2 ||
+		win[1] != 2 || st[0] != win[0] || st[1] != 2 || (win[0] != 1 && win[0] != 2) ||
+		len(pads) != 4 || pads[0] != 0 || pads[1] != 0 || pads[2] != 0 || pads[3] != 0 {
+		return 0
+	}
+	return win[0]
 }
 
 // poolableConv reports whether a pooling may fold into Conv op (see FuseConvPools).
 func poolableConv(op *ir.Op) bool {
 	return op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && !Pointwise(op) && op.Residual() == nil &&
-		!op.Attrs.Bool("maxpool2", false) && staticImage(op.Out[0])
+		op.Attrs["maxpool"] == nil && staticImage(op.Out[0])
 }

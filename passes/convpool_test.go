@@ -1,6 +1,7 @@
 package passes
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/kerasgen/kerasgen/ir"
@@ -26,18 +27,29 @@ func TestConvPoolGolden(t *testing.T) {
 			return b.out(p)
 		}
 	}
+	// pool1x2 is a 'valid' max pooling of window [1, 2] and the given strides.
+	pool1x2 := func(st []int) ir.Attrs {
+		return ir.Attrs{"mode": "max", "window": []int{1, 2}, "strides": st, "pads": pad0}
+	}
+	// rowPooled checks that the graph is one Conv with maxpool [1 2].
+	rowPooled := func(t *testing.T, _ snapshot, g *ir.Graph) {
+		wantKinds(t, g, "Conv")
+		if a := opsOfKind(g, "Conv")[0].Attrs; fmt.Sprint(a["maxpool"]) != "[1 2]" {
+			t.Errorf("attrs %v, want maxpool [1 2]", a)
+		}
+	}
 	relu := func() ir.Attrs { return convAttrs(pad0, "act", "relu") } // a map per graph: the pass writes to it
 	folded := func(t *testing.T, _ snapshot, g *ir.Graph) {
 		wantKinds(t, g, "Conv")
-		if c := opsOfKind(g, "Conv")[0]; !c.Attrs.Bool("maxpool2", false) || c.Out[0].Name != "pool" {
-			t.Errorf("conv %v, output %s: want maxpool2, the pool's output name", c.Attrs, c.Out[0].Name)
+		if c := opsOfKind(g, "Conv")[0]; fmt.Sprint(c.Attrs["maxpool"]) != "[2 2]" || c.Out[0].Name != "pool" {
+			t.Errorf("conv %v, output %s: want maxpool [2 2], the pool's output name", c.Attrs, c.Out[0].Name)
 		}
 	}
 	kept := func(kinds string) func(t *testing.T, _ snapshot, g *ir.Graph) {
 		return func(t *testing.T, _ snapshot, g *ir.Graph) {
 			wantKinds(t, g, kinds)
 			for _, c := range opsOfKind(g, "Conv") {
-				if c.Attrs.Bool("maxpool2", false) {
+				if c.Attrs["maxpool"] != nil {
 					t.Errorf("conv %s took a pooling", c.Layer)
 				}
 			}
@@ -58,6 +70,17 @@ func TestConvPoolGolden(t *testing.T) {
 		{"even", convPool("even", 6, 8, relu(), poolAttrs(2, 2, pad0), nil), folded},
 		{"odd_padded_conv", convPool("odd", 7, 5, convAttrs(pad1, "act", "leaky_relu", "alpha", 0.1), poolAttrs(2, 2, pad0), nil), folded},
 		{"linear_conv", convPool("linear", 6, 6, convAttrs(pad0), poolAttrs(2, 2, pad0), nil), folded},
+		// A 1×2 pooling (MaxPooling1D(2) after a Conv1D), here of a 2-D image: maxpool [1 2].
+		{"row_pool", convPool("row pool", 5, 7, relu(), pool1x2([]int{1, 2}), nil), rowPooled},
+		{"conv1d_pool", func(t testing.TB) *ir.Graph {
+			// Conv1D → MaxPooling1D(2) as the lowering writes them once the reshapes pass has
+			// run: a Conv of height 1, then the 1×2 pooling; an odd length (7 → 3).
+			b := newBuilder(t, "conv1d pool")
+			x := b.in("x", ir.Batch, 1, 9, 2)
+			c := b.op("Conv", "conv", vals(x, b.c("conv.kernel", 1, 3, 2, 3), b.c("conv.bias", 3)), relu())
+			return b.out(b.op("Pool", "pool", vals(c), pool1x2([]int{1, 2})))
+		}, rowPooled},
+		{"row_pool_stride_1", convPool("row stride 1", 5, 7, relu(), pool1x2([]int{1, 1}), nil), kept("Conv Pool")},
 		{"window_3", convPool("window 3", 7, 7, relu(), poolAttrs(3, 2, pad0), nil), kept("Conv Pool")},
 		{"stride_1", convPool("stride 1", 6, 6, relu(), poolAttrs(2, 1, pad0), nil), kept("Conv Pool")},
 		{"padded_pool", convPool("padded pool", 5, 5, relu(), poolAttrs(2, 2, []int{0, 1, 0, 1}), nil), kept("Conv Pool")},
@@ -90,7 +113,7 @@ func TestConvPoolGolden(t *testing.T) {
 		}, kept("Conv Pool")},
 		{"affine_between", affinePool("affine", []float32{0.5, 0, 1}), func(t *testing.T, _ snapshot, g *ir.Graph) {
 			wantKinds(t, g, "Conv Affine")
-			if !opsOfKind(g, "Conv")[0].Attrs.Bool("maxpool2", false) {
+			if opsOfKind(g, "Conv")[0].Attrs["maxpool"] == nil {
 				t.Error("the conv did not take the pooling")
 			}
 		}},

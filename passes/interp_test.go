@@ -148,10 +148,11 @@ func evalOp(op *ir.Op, in []tensor, n int) (tensor, error) {
 		if op.Bias() != nil {
 			addBias(out, in[2])
 		}
-		if err := withResidual(op, out, in); err != nil || !a.Bool("maxpool2", false) {
+		mp := a.Ints("maxpool")
+		if err := withResidual(op, out, in); err != nil || mp == nil {
 			return out, err
 		}
-		return pool(out, "max", []int{2, 2}, []int{2, 2}, []int{0, 0, 0, 0}), nil
+		return pool(out, "max", mp, mp, []int{0, 0, 0, 0}), nil
 	case "Pool":
 		return pool(in[0], a.String("mode", ""), a.Ints("window"), a.Ints("strides"), a.Ints("pads")), nil
 	case "ConvTranspose":

@@ -15,8 +15,8 @@
 // in turn; a clamp-form epilogue runs in the kernels, any other on each output row
 // while it is in cache.
 // Output rows are split across threads. The pooled form (conv_pool.go) runs
-// the convPool kernels on tiles of two output rows, pooled pixel by pooled
-// pixel.
+// the convPool kernels on tiles of two output rows (2×2 pooling) or the
+// convPoolRow kernels on tiles of one (1×2), pooled pixel by pooled pixel.
 
 package runtime
 
@@ -45,16 +45,33 @@ var convAVX512NarrowKernels = [...]convKernel{
 
 type convPoolKernel func(taps int, offs *int, k int, a *float32, lda, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
-// convPoolAVX2 runs the one AVX2 pooled kernel (one pooled pixel, 16 columns) in the AVX-512
-// kernels' form (no mask: AVX2 panels are full).
-func convPoolAVX2(taps int, offs *int, k int, a *float32, lda, lrow int, b *float32, ldb int, c *float32, ldc int, _ uint32, ep *float32) {
-	convPoolAVX2_1x16(taps, offs, k, a, lda, lrow, b, ldb, c, ldc, ep)
+// avx2Pool gives an AVX2 pooled kernel the AVX-512 kernels' form (no mask: AVX2 panels are
+// full).
+func avx2Pool(kern func(taps int, offs *int, k int, a *float32, lda, lrow int, b *float32, ldb int, c *float32, ldc int, ep *float32)) convPoolKernel {
+	return func(taps int, offs *int, k int, a *float32, lda, lrow int, b *float32, ldb int, c *float32, ldc int, _ uint32, ep *float32) {
+		kern(taps, offs, k, a, lda, lrow, b, ldb, c, ldc, ep)
+	}
 }
 
-var convPoolAVX512Kernels = [...]convPoolKernel{convPoolAVX512_1x32, convPoolAVX512_2x32, convPoolAVX512_3x32}
+// convPoolSet is the pooled kernels of one pooling height, by pooled pixels per tile: AVX-512
+// over 32 and over 16 columns, AVX2 over 16.
+type convPoolSet struct{ wide, narrow, avx2 []convPoolKernel }
 
-var convPoolAVX512NarrowKernels = [...]convPoolKernel{
-	convPoolAVX512_1x16, convPoolAVX512_2x16, convPoolAVX512_3x16, convPoolAVX512_4x16,
+// convPoolSets holds the pooled kernels by pooling height: 2 (2×2, convPool*), 1 (1×2,
+// convPoolRow*).
+var convPoolSets = [3]convPoolSet{
+	1: {
+		wide: []convPoolKernel{convPoolRowAVX512_1x32, convPoolRowAVX512_2x32, convPoolRowAVX512_3x32,
+			convPoolRowAVX512_4x32, convPoolRowAVX512_5x32, convPoolRowAVX512_6x32},
+		narrow: []convPoolKernel{convPoolRowAVX512_1x16, convPoolRowAVX512_2x16, convPoolRowAVX512_3x16, convPoolRowAVX512_4x16,
+			convPoolRowAVX512_5x16, convPoolRowAVX512_6x16, convPoolRowAVX512_7x16, convPoolRowAVX512_8x16},
+		avx2: []convPoolKernel{avx2Pool(convPoolRowAVX2_1x16), avx2Pool(convPoolRowAVX2_2x16), avx2Pool(convPoolRowAVX2_3x16)},
+	},
+	2: {
+		wide:   []convPoolKernel{convPoolAVX512_1x32, convPoolAVX512_2x32, convPoolAVX512_3x32},
+		narrow: []convPoolKernel{convPoolAVX512_1x16, convPoolAVX512_2x16, convPoolAVX512_3x16, convPoolAVX512_4x16},
+		avx2:   []convPoolKernel{avx2Pool(convPoolAVX2_1x16)},
+	},
 }
 
 var convAVX2Kernels = [...]convAVX2Kernel{
@@ -78,11 +95,11 @@ func convImplicitOK(p *ConvParams) bool {
 	return false
 }
 
-// convPoolOK reports whether convImplicitPool handles p with epilogue ep on this CPU: the
-// implicit path (AVX-512, or AVX2 with OC a multiple of 16), and ep nil or of the clamp form,
-// monotone (slope ≥ 0), without a residual.
-func convPoolOK(p *ConvParams, ep *Epilogue) bool {
-	if !convImplicitOK(p) {
+// convPoolOK reports whether convImplicitPool handles p, pooled ph×2, with epilogue ep on
+// this CPU: ph 1 or 2, the implicit path (AVX-512, or AVX2 with OC a multiple of 16), and ep
+// nil or of the clamp form, monotone (slope ≥ 0), without a residual.
+func convPoolOK(p *ConvParams, ph int, ep *Epilogue) bool {
+	if ph < 1 || ph > 2 || !convImplicitOK(p) {
 		return false
 	}
 	if ep == nil {
@@ -96,20 +113,21 @@ func convPoolOK(p *ConvParams, ep *Epilogue) bool {
 // plain or in panel layout), then applies ep, when convImplicitOK(p); scratch holds
 // Conv2DGemmScratch(p) elements.
 func convImplicit(p *ConvParams, x []float32, w bMat, y, scratch []float32, ep *Epilogue) {
-	convImplicitRun(p, x, w, y, scratch, ep, false)
+	convImplicitRun(p, x, w, y, scratch, ep, 0)
 }
 
-// convImplicitPool sets y to the 2×2, stride-2 max pooling of what convImplicit would set
-// (conv_pool.go), when convPoolOK(p, ep).
-func convImplicitPool(p *ConvParams, x []float32, w bMat, y, scratch []float32, ep *Epilogue) {
-	convImplicitRun(p, x, w, y, scratch, ep, true)
+// convImplicitPool sets y to the ph×2, stride ph×2 max pooling of what convImplicit would set
+// (conv_pool.go), when convPoolOK(p, ph, ep).
+func convImplicitPool(p *ConvParams, ph int, x []float32, w bMat, y, scratch []float32, ep *Epilogue) {
+	convImplicitRun(p, x, w, y, scratch, ep, ph)
 }
 
-func convImplicitRun(p *ConvParams, x []float32, w bMat, y, scratch []float32, ep *Epilogue, pool bool) {
+// convImplicitRun is convImplicit (ph 0) or convImplicitPool.
+func convImplicitRun(p *ConvParams, x []float32, w bMat, y, scratch []float32, ep *Epilogue, ph int) {
 	sh, sw, _, _, _ := p.steps()
 	n, wd, c, ow, oc := p.N, p.W, p.C, p.OW, p.OC
 	j := convJobs.Get().(*convJob)
-	*j = convJob{p: *p, w: w, y: y, sh: sh, sw: sw, pool: pool}
+	*j = convJob{p: *p, w: w, y: y, sh: sh, sw: sw, poolH: ph}
 	oh := j.outRows()
 	if ep != nil {
 		// A copy, so that ep does not escape: a caller may pass one on its stack.
@@ -191,17 +209,13 @@ type convJob struct {
 	rowW        int
 	taps, depth int // taps per output pixel, input values per tap
 	sh, sw      int
-	pool        bool // the pooled form: y is the 2×2 max pooling of the convolution
+	poolH       int // the pooled form (1 or 2, else 0): y is the poolH×2 max pooling of the convolution
 	wg          sync.WaitGroup
 }
 
-// outRows is the number of rows of each output image: the convolution's, or half of them
-// pooled.
+// outRows is the number of rows of each output image: the convolution's, or the pooled ones.
 func (j *convJob) outRows() int {
-	if j.pool {
-		return j.p.OH / 2
-	}
-	return j.p.OH
+	return j.p.OH / max(j.poolH, 1)
 }
 
 var convJobs = sync.Pool{New: func() any { return new(convJob) }}
@@ -242,7 +256,7 @@ func (j *convJob) runPart(p, parts int) {
 
 // rows computes output rows [lo, hi) of image img, read from src.
 func (j *convJob) rows(src []float32, img, lo, hi int) {
-	if j.pool {
+	if j.poolH > 0 {
 		j.poolRows(src, img, lo, hi)
 		return
 	}
@@ -305,13 +319,13 @@ func (j *convJob) rows(src []float32, img, lo, hi int) {
 }
 
 // poolRows computes pooled output rows [lo, hi) of image img, read from src: each from conv
-// output rows 2·py and 2·py+1, in tiles of up to 3 pooled pixels (12 conv pixels, 32
-// columns; up to 4 in a panel of at most 16 columns; on AVX2 one pooled pixel, 16 columns),
-// the epilogue in the kernels.
+// output rows 2·py and 2·py+1 (2×2 pooling; 1×2: row py), in tiles of as many pooled pixels as
+// the kernels of convPoolSets take (2×2: 12 conv pixels over 32 columns, 16 over 16, 4 on
+// AVX2), the epilogue in the kernels.
 func (j *convJob) poolRows(src []float32, img, lo, hi int) {
-	p := &j.p
+	p, ph := &j.p, j.poolH
 	c, oc := p.C, p.OC
-	poh, pow := p.OH/2, p.OW/2
+	poh, pow := p.OH/ph, p.OW/2
 	var kep *tileEp
 	var et epTile
 	if j.ep != nil {
@@ -320,25 +334,26 @@ func (j *convJob) poolRows(src []float32, img, lo, hi int) {
 		defer tileEps.Put(kep)
 	}
 	lda, lrow := j.sw*c, j.sh*j.rowW*c
+	set := &convPoolSets[ph]
 	nr := 32
 	if cpuLevel == levelAVX2 {
 		nr = 16
 	}
 	for col := 0; col < oc; col += nr {
 		cols := min(nr, oc-col)
-		kernels := convPoolAVX512Kernels[:]
+		kernels := set.wide
 		switch {
 		case cpuLevel == levelAVX2:
-			kernels = []convPoolKernel{convPoolAVX2}
+			kernels = set.avx2
 		case cols <= 16:
-			kernels = convPoolAVX512NarrowKernels[:]
+			kernels = set.narrow
 		}
 		mask := uint32(uint64(1)<<cols - 1)
 		tiles := (pow + len(kernels) - 1) / len(kernels)
 		b, ldb := j.w.at(0, col)
 		for py := lo; py < hi; py++ {
-			pix := (img*poh + py) * pow      // first pooled pixel of the row
-			in := 2 * py * j.sh * j.rowW * c // the first input element of its first conv row
+			pix := (img*poh + py) * pow       // first pooled pixel of the row
+			in := ph * py * j.sh * j.rowW * c // the first input element of its first conv row
 			for t := 0; t < tiles; t++ {
 				px, r := balancedTile(pow, tiles, t)
 				var e *float32

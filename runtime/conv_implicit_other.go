@@ -15,8 +15,8 @@ func convBF16(p *ConvParams, x []float32, w *BF16Weights, y, scratch []float32, 
 	panic("runtime: no implicit bf16 convolution on this build")
 }
 
-func convPoolOK(*ConvParams, *Epilogue) bool { return false }
+func convPoolOK(*ConvParams, int, *Epilogue) bool { return false }
 
-func convImplicitPool(p *ConvParams, x []float32, w bMat, y, scratch []float32, ep *Epilogue) {
+func convImplicitPool(p *ConvParams, ph int, x []float32, w bMat, y, scratch []float32, ep *Epilogue) {
 	panic("runtime: no pooled implicit convolution on this build")
 }

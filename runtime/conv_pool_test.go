@@ -10,12 +10,13 @@ import (
 
 // TestConvMaxPoolMatchesUnfused checks Conv2DGemmMaxPool, Conv2DGemmPanelsMaxPool and
 // Conv2DGemmBF16MaxPool at each CPU level against Conv2DGemm* followed by MaxPool2D at the
-// same level: the same values (equal as numbers, NaN where the unfused path gives NaN), on
+// same level: the same values (equal as numbers, NaN where the unfused path gives NaN), for
+// 2×2 and 1×2 pooling (the latter also of 1-D convolutions), on
 // odd and even output sizes, 1 to 70 output channels (the narrow, full and partial panels),
 // strides, dilations and padding, inputs with a NaN, epilogues the pooled kernels take
 // (none, bias + relu, relu6, leaky ReLU, bias alone) and ones that take the unfused path
 // (sigmoid, a leaky ReLU of negative slope, which is not monotone), guard bands around the
-// output. At AVX-512 and AVX2 it also counts the cases the pooled kernels ran.
+// output. At AVX-512 and AVX2 it also counts the cases each family of pooled kernels ran.
 func TestConvMaxPoolMatchesUnfused(t *testing.T) {
 	shapes := []convShape{
 		{3, 3, 1, 1, 1, 1, 0, 0, 0, 0}, {3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, {5, 5, 1, 1, 1, 1, 2, 2, 2, 2},
@@ -26,10 +27,14 @@ func TestConvMaxPoolMatchesUnfused(t *testing.T) {
 	rng := newRand(5)
 	for _, level := range []string{"avx512", "avx2", "generic"} {
 		withLevel(t, level, func(t *testing.T) {
-			pooled := 0
-			for i := 0; i < 140; i++ {
-				p := shapes[i%len(shapes)].params(1+rng.IntN(3), 2+rng.IntN(12), 2+rng.IntN(30), []int{1, 3, 8, 17}[rng.IntN(4)], ocs[i%len(ocs)])
-				if p.OH < 2 || p.OW < 2 {
+			var pooled [3]int // by pooling height
+			for i := 0; i < 280; i++ {
+				s, ph, h := shapes[i%len(shapes)], 2-i/7%2, 2+rng.IntN(12)
+				if ph == 1 && i%4 == 1 { // a 1-D convolution
+					s.kh, s.sh, s.dh, s.padT, s.padB, h = 1, 1, 1, 0, 0, 1
+				}
+				p := s.params(1+rng.IntN(3), h, 2+rng.IntN(30), []int{1, 3, 8, 17}[rng.IntN(4)], ocs[i%len(ocs)])
+				if p.OH < ph || p.OW < 2 {
 					continue
 				}
 				x, w, bias := randSlice(rng, p.N*p.H*p.W*p.C), randSlice(rng, p.KH*p.KW*p.C*p.OC), randSlice(rng, p.OC)
@@ -51,25 +56,25 @@ func TestConvMaxPoolMatchesUnfused(t *testing.T) {
 				case 6:
 					ep = &Epilogue{Bias: bias, Act: ActLeakyRelu, Params: ActParams{Alpha: -0.5}}
 				}
-				pp := pooledParams(&p)
+				pp := pooledParams(&p, ph)
 				size := pp.N * pp.OH * pp.OW * pp.C
 				conv := make([]float32, p.N*p.OH*p.OW*p.OC)
 				want := make([]float32, size)
 				Conv2DGemm(&p, x, w, conv, make([]float32, Conv2DGemmScratch(&p)), ep)
 				MaxPool2D(&pp, conv, want)
-				what := fmt.Sprintf("%s %+v ep %d", level, p, i%7)
-				if convPoolOK(&p, ep) {
-					pooled++
+				what := fmt.Sprintf("%s %+v pool %d×2 ep %d", level, p, ph, i%7)
+				if convPoolOK(&p, ph, ep) {
+					pooled[ph]++
 				}
 				scratch := make([]float32, ConvMaxPoolScratch(&p))
 				y := newGuarded(size)
-				Conv2DGemmMaxPool(&p, x, w, y.s, scratch, ep)
+				Conv2DGemmMaxPool(&p, ph, x, w, y.s, scratch, ep)
 				y.check(t, what)
 				requireSameValues(t, what, y.s, want)
 				k := p.KH * p.KW * p.C
 				wp := PackPanelsInto(make([]float32, PanelsLen(k, p.OC)), k, p.OC, w, p.OC)
 				y = newGuarded(size)
-				Conv2DGemmPanelsMaxPool(&p, x, &wp, y.s, scratch, ep)
+				Conv2DGemmPanelsMaxPool(&p, ph, x, &wp, y.s, scratch, ep)
 				y.check(t, what+" panels")
 				requireSameValues(t, what+" panels", y.s, want)
 				if i%4 == 0 {
@@ -77,16 +82,18 @@ func TestConvMaxPoolMatchesUnfused(t *testing.T) {
 					Conv2DGemmBF16(&p, x, bw, conv, make([]float32, Conv2DGemmScratch(&p)), ep)
 					MaxPool2D(&pp, conv, want)
 					y = newGuarded(size)
-					Conv2DGemmBF16MaxPool(&p, x, bw, y.s, scratch, ep)
+					Conv2DGemmBF16MaxPool(&p, ph, x, bw, y.s, scratch, ep)
 					y.check(t, what+" bf16")
 					requireSameValues(t, what+" bf16", y.s, want)
 				}
 			}
 			switch level { // AVX2 pools output widths that are multiples of 16 only
 			case "avx512":
-				require.Greater(t, pooled, 50, "cases the pooled kernels ran")
+				require.Greater(t, pooled[2], 50, "cases the 2×2 pooled kernels ran")
+				require.Greater(t, pooled[1], 50, "cases the 1×2 pooled kernels ran")
 			case "avx2":
-				require.Greater(t, pooled, 15, "cases the pooled kernels ran")
+				require.Greater(t, pooled[2], 15, "cases the 2×2 pooled kernels ran")
+				require.Greater(t, pooled[1], 15, "cases the 1×2 pooled kernels ran")
 			}
 		})
 	}
@@ -104,12 +111,16 @@ func requireSameValues(t testing.TB, what string, got, want []float32) {
 	}
 }
 
-// TestConvMaxPoolRefusesResidual: the pooling would have to see a residual, so none is taken.
-func TestConvMaxPoolRefusesResidual(t *testing.T) {
+// TestConvMaxPoolRefuses: the pooling would have to see a residual, so none is taken; the
+// pooling is 1×2 or 2×2.
+func TestConvMaxPoolRefuses(t *testing.T) {
 	p := ConvParams{N: 1, H: 4, W: 4, C: 1, OH: 2, OW: 2, OC: 1, KH: 3, KW: 3, SH: 1, SW: 1, Groups: 1}
 	ep := &Epilogue{Residual: make([]float32, 4)}
 	require.PanicsWithValue(t, "runtime: Conv2DGemmMaxPool takes no residual", func() {
-		Conv2DGemmMaxPool(&p, make([]float32, 16), make([]float32, 9), make([]float32, 1), make([]float32, ConvMaxPoolScratch(&p)), ep)
+		Conv2DGemmMaxPool(&p, 2, make([]float32, 16), make([]float32, 9), make([]float32, 1), make([]float32, ConvMaxPoolScratch(&p)), ep)
+	})
+	require.PanicsWithValue(t, "runtime: Conv2DGemmMaxPool pools 1×2 or 2×2, not 3×2", func() {
+		Conv2DGemmMaxPool(&p, 3, make([]float32, 16), make([]float32, 9), make([]float32, 1), make([]float32, ConvMaxPoolScratch(&p)), nil)
 	})
 }
 
@@ -125,43 +136,49 @@ func TestConvMaxPoolThreads(t *testing.T) {
 		scratch := make([]float32, ConvMaxPoolScratch(&p))
 		size := n * 20 * 19 * 48
 		one, two := make([]float32, size), make([]float32, size)
-		Conv2DGemmMaxPool(&p, x, w, one, scratch, ep)
+		Conv2DGemmMaxPool(&p, 2, x, w, one, scratch, ep)
 		withThreads(3, func() {
-			Conv2DGemmMaxPool(&p, x, w, two, scratch, ep)
+			Conv2DGemmMaxPool(&p, 2, x, w, two, scratch, ep)
 			requireSameBits(t, fmt.Sprintf("Conv2DGemmMaxPool batch %d with 3 threads against one", n), two, one)
-			requireNoAllocs(t, "Conv2DGemmMaxPool (3 threads)", func() { Conv2DGemmMaxPool(&p, x, w, two, scratch, ep) })
+			requireNoAllocs(t, "Conv2DGemmMaxPool (3 threads)", func() { Conv2DGemmMaxPool(&p, 2, x, w, two, scratch, ep) })
 		})
-		requireNoAllocs(t, "Conv2DGemmMaxPool", func() { Conv2DGemmMaxPool(&p, x, w, two, scratch, ep) })
+		requireNoAllocs(t, "Conv2DGemmMaxPool", func() { Conv2DGemmMaxPool(&p, 2, x, w, two, scratch, ep) })
 	}
 }
 
-// BenchmarkConvMaxPool times the bench CNN's two conv + pool pairs at batch 32, fused
+// BenchmarkConvMaxPool times the bench CNN's two conv + pool pairs at batch 32 (2×2
+// pooling) and the corpus ECG CNN's second Conv1D + MaxPooling1D(2) (1×2), fused
 // (Conv2DGemmPanelsMaxPool) and as Conv2DGemmPanels then MaxPool2D. GFLOP/s counts the
 // multiply-adds each computes: where the pooled kernels run (convPoolOK), only the conv
 // pixels the pooling reads (the second pair's 11×11 output loses its last row and column).
 func BenchmarkConvMaxPool(b *testing.B) {
-	for _, p := range []ConvParams{
-		{N: 32, H: 28, W: 28, C: 1, OH: 26, OW: 26, OC: 32, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, Groups: 1},
-		{N: 32, H: 13, W: 13, C: 32, OH: 11, OW: 11, OC: 64, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, Groups: 1},
+	for _, c := range []struct {
+		p  ConvParams
+		ph int
+	}{
+		{ConvParams{N: 32, H: 28, W: 28, C: 1, OH: 26, OW: 26, OC: 32, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, Groups: 1}, 2},
+		{ConvParams{N: 32, H: 13, W: 13, C: 32, OH: 11, OW: 11, OC: 64, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, Groups: 1}, 2},
+		{ConvParams{N: 32, H: 1, W: 92, C: 512, OH: 1, OW: 90, OC: 128, KH: 1, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, Groups: 1}, 1},
 	} {
+		p, ph := c.p, c.ph
 		r := newRand(3)
 		k := p.KH * p.KW * p.C
 		x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, k*p.OC)
 		wp := PackPanelsInto(make([]float32, PanelsLen(k, p.OC)), k, p.OC, w, p.OC)
 		ep := &Epilogue{Bias: w[:p.OC], Act: ActRelu}
-		pp := pooledParams(&p)
+		pp := pooledParams(&p, ph)
 		conv := make([]float32, p.N*p.OH*p.OW*p.OC)
 		y := make([]float32, pp.N*pp.OH*pp.OW*pp.C)
 		scratch := make([]float32, ConvMaxPoolScratch(&p))
 		for _, fused := range []bool{true, false} {
 			flops := 2 * float64(p.N*p.OH*p.OW*p.OC*k)
-			if fused && convPoolOK(&p, ep) {
-				flops = 2 * float64(p.N*2*pp.OH*2*pp.OW*p.OC*k)
+			if fused && convPoolOK(&p, ph, ep) {
+				flops = 2 * float64(p.N*ph*pp.OH*2*pp.OW*p.OC*k)
 			}
-			b.Run(fmt.Sprintf("%dx%dx%d_to_%d/fused=%v", p.H, p.W, p.C, p.OC, fused), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%dx%dx%d_to_%d_pool%dx2/fused=%v", p.H, p.W, p.C, p.OC, ph, fused), func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					if fused {
-						Conv2DGemmPanelsMaxPool(&p, x, &wp, y, scratch, ep)
+						Conv2DGemmPanelsMaxPool(&p, ph, x, &wp, y, scratch, ep)
 					} else {
 						Conv2DGemmPanels(&p, x, &wp, conv, scratch, ep)
 						MaxPool2D(&pp, conv, y)

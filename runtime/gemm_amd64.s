@@ -29391,3 +29391,4309 @@ noep:
 	VMOVUPS Z6, K1, (AX)
 	VZEROUPPER
 	RET
+
+// func convPoolRowAVX2_1x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, ep *float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·convPoolRowAVX2_1x16(SB), NOSPLIT, $0-88
+	MOVQ lda+32(FP), CX
+	MOVQ ldb+56(FP), DX
+	MOVQ ldc+72(FP), AX
+	SHLQ $0x02, CX
+	SHLQ $0x02, DX
+	SHLQ $0x02, AX
+	LEAQ (CX)(CX*2), AX
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), AX
+
+nobiasstart:
+	TESTQ   AX, AX
+	JEQ     zero
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	JMP     started
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+started:
+	MOVQ b+48(FP), BX
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	TESTQ SI, SI
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R8
+	MOVQ  (DI), AX
+	LEAQ  (R8)(AX*4), R8
+	MOVQ  k+16(FP), AX
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS      (BX), Y4
+	VMOVUPS      32(BX), Y5
+	VBROADCASTSS (R8), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (R8)(CX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x04, R8
+	ADDQ         DX, BX
+	DECQ         AX
+	JNE          loop
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Y0, Y2, Y4
+	VMAXPS Y2, Y0, Y0
+	VORPS  Y4, Y0, Y0
+	VMAXPS Y1, Y3, Y4
+	VMAXPS Y3, Y1, Y1
+	VORPS  Y4, Y1, Y1
+	MOVQ   ep+80(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ   192(CX), DX
+	MOVQ   200(CX), BX
+	MOVQ   208(CX), SI
+	SHLQ   $0x02, SI
+	MOVB   216(CX), SI
+	MOVB   217(CX), DI
+	VXORPS Y2, Y2, Y2
+	TESTQ  DX, DX
+	JEQ    nobias
+	TESTQ  CX, CX
+	JEQ    addbias
+	MOVB   218(CX), R8
+	ORB    219(CX), R8
+	JEQ    addbias
+	JMP    nobias
+
+addbias:
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS 32(DX), Y3
+	VADDPS  Y3, Y1, Y1
+
+nobias:
+	TESTQ   BX, BX
+	JEQ     noresbefore
+	TESTB   SI, SI
+	JNE     noresbefore
+	MOVQ    BX, DX
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS 32(DX), Y3
+	VADDPS  Y3, Y1, Y1
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y3
+	VCMPPS    $0x1e, Y2, Y0, Y4
+	VBLENDVPS Y4, Y0, Y3, Y0
+	VMULPS    (CX), Y1, Y3
+	VCMPPS    $0x1e, Y2, Y1, Y2
+	VBLENDVPS Y2, Y1, Y3, Y1
+
+noleaky:
+	CMPB    218(CX), $0x00
+	JEQ     noclamp218
+	VMOVUPS 64(CX), Y3
+	VMAXPS  Y0, Y3, Y0
+	VMAXPS  Y1, Y3, Y1
+
+noclamp218:
+	CMPB    219(CX), $0x00
+	JEQ     noclamp219
+	VMOVUPS 128(CX), Y3
+	VMINPS  Y0, Y3, Y0
+	VMINPS  Y1, Y3, Y1
+
+noclamp219:
+	TESTQ   BX, BX
+	JEQ     noresafter
+	TESTB   SI, SI
+	JEQ     noresafter
+	MOVQ    BX, CX
+	VMOVUPS (CX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS 32(CX), Y3
+	VADDPS  Y3, Y1, Y1
+
+noresafter:
+noep:
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX2_2x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, ep *float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·convPoolRowAVX2_2x16(SB), NOSPLIT, $0-88
+	MOVQ lda+32(FP), CX
+	MOVQ ldb+56(FP), DX
+	MOVQ ldc+72(FP), BX
+	SHLQ $0x02, CX
+	SHLQ $0x02, DX
+	SHLQ $0x02, BX
+	LEAQ (CX)(CX*2), SI
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ   AX, AX
+	JEQ     zero
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y1, Y7
+	JMP     started
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS      (DI), Y8
+	VMOVUPS      32(DI), Y9
+	VBROADCASTSS (R10), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (R10)(CX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (R10)(CX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (R10)(SI*1), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x04, R10
+	ADDQ         DX, DI
+	DECQ         AX
+	JNE          loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Y0, Y2, Y8
+	VMAXPS Y2, Y0, Y0
+	VORPS  Y8, Y0, Y0
+	VMAXPS Y1, Y3, Y8
+	VMAXPS Y3, Y1, Y1
+	VORPS  Y8, Y1, Y1
+	VMAXPS Y4, Y6, Y8
+	VMAXPS Y6, Y4, Y4
+	VORPS  Y8, Y4, Y4
+	VMAXPS Y5, Y7, Y8
+	VMAXPS Y7, Y5, Y5
+	VORPS  Y8, Y5, Y5
+	MOVQ   ep+80(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ   192(CX), DX
+	MOVQ   200(CX), SI
+	MOVQ   208(CX), DI
+	SHLQ   $0x02, DI
+	MOVB   216(CX), R8
+	MOVB   217(CX), R9
+	VXORPS Y2, Y2, Y2
+	TESTQ  DX, DX
+	JEQ    nobias
+	TESTQ  CX, CX
+	JEQ    addbias
+	MOVB   218(CX), R10
+	ORB    219(CX), R10
+	JEQ    addbias
+	JMP    nobias
+
+addbias:
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS 32(DX), Y3
+	VADDPS  Y3, Y1, Y1
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS 32(DX), Y3
+	VADDPS  Y3, Y5, Y5
+
+nobias:
+	TESTQ   SI, SI
+	JEQ     noresbefore
+	TESTB   R8, R8
+	JNE     noresbefore
+	MOVQ    SI, DX
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS 32(DX), Y3
+	VADDPS  Y3, Y1, Y1
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS 32(DX), Y3
+	VADDPS  Y3, Y5, Y5
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y3
+	VCMPPS    $0x1e, Y2, Y0, Y6
+	VBLENDVPS Y6, Y0, Y3, Y0
+	VMULPS    (CX), Y1, Y3
+	VCMPPS    $0x1e, Y2, Y1, Y6
+	VBLENDVPS Y6, Y1, Y3, Y1
+	VMULPS    (CX), Y4, Y3
+	VCMPPS    $0x1e, Y2, Y4, Y6
+	VBLENDVPS Y6, Y4, Y3, Y4
+	VMULPS    (CX), Y5, Y3
+	VCMPPS    $0x1e, Y2, Y5, Y2
+	VBLENDVPS Y2, Y5, Y3, Y5
+
+noleaky:
+	CMPB    218(CX), $0x00
+	JEQ     noclamp218
+	VMOVUPS 64(CX), Y3
+	VMAXPS  Y0, Y3, Y0
+	VMAXPS  Y1, Y3, Y1
+	VMAXPS  Y4, Y3, Y4
+	VMAXPS  Y5, Y3, Y5
+
+noclamp218:
+	CMPB    219(CX), $0x00
+	JEQ     noclamp219
+	VMOVUPS 128(CX), Y3
+	VMINPS  Y0, Y3, Y0
+	VMINPS  Y1, Y3, Y1
+	VMINPS  Y4, Y3, Y4
+	VMINPS  Y5, Y3, Y5
+
+noclamp219:
+	TESTQ   SI, SI
+	JEQ     noresafter
+	TESTB   R8, R8
+	JEQ     noresafter
+	MOVQ    SI, CX
+	VMOVUPS (CX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS 32(CX), Y3
+	VADDPS  Y3, Y1, Y1
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y3
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS 32(CX), Y3
+	VADDPS  Y3, Y5, Y5
+
+noresafter:
+noep:
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    BX, AX
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX2_3x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, ep *float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·convPoolRowAVX2_3x16(SB), NOSPLIT, $0-88
+	MOVQ lda+32(FP), CX
+	MOVQ ldb+56(FP), DX
+	MOVQ ldc+72(FP), BX
+	SHLQ $0x02, CX
+	SHLQ $0x02, DX
+	SHLQ $0x02, BX
+	LEAQ (CX)(CX*2), SI
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ   AX, AX
+	JEQ     zero
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y1, Y7
+	VMOVAPS Y0, Y8
+	VMOVAPS Y1, Y9
+	VMOVAPS Y0, Y10
+	VMOVAPS Y1, Y11
+	JMP     started
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS      (DI), Y12
+	VMOVUPS      32(DI), Y13
+	VBROADCASTSS (R10), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (R10)(CX*1), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS (R10)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (R10)(SI*1), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS (R11), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS (R11)(CX*1), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	ADDQ         $0x04, R10
+	ADDQ         $0x04, R11
+	ADDQ         DX, DI
+	DECQ         AX
+	JNE          loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Y0, Y2, Y12
+	VMAXPS Y2, Y0, Y0
+	VORPS  Y12, Y0, Y0
+	VMAXPS Y1, Y3, Y12
+	VMAXPS Y3, Y1, Y1
+	VORPS  Y12, Y1, Y1
+	VMAXPS Y4, Y6, Y12
+	VMAXPS Y6, Y4, Y4
+	VORPS  Y12, Y4, Y4
+	VMAXPS Y5, Y7, Y12
+	VMAXPS Y7, Y5, Y5
+	VORPS  Y12, Y5, Y5
+	VMAXPS Y8, Y10, Y12
+	VMAXPS Y10, Y8, Y8
+	VORPS  Y12, Y8, Y8
+	VMAXPS Y9, Y11, Y12
+	VMAXPS Y11, Y9, Y9
+	VORPS  Y12, Y9, Y9
+	MOVQ   ep+80(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ   192(CX), DX
+	MOVQ   200(CX), SI
+	MOVQ   208(CX), DI
+	SHLQ   $0x02, DI
+	MOVB   216(CX), R8
+	MOVB   217(CX), R9
+	VXORPS Y2, Y2, Y2
+	TESTQ  DX, DX
+	JEQ    nobias
+	TESTQ  CX, CX
+	JEQ    addbias
+	MOVB   218(CX), R10
+	ORB    219(CX), R10
+	JEQ    addbias
+	JMP    nobias
+
+addbias:
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS 32(DX), Y3
+	VADDPS  Y3, Y1, Y1
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS 32(DX), Y3
+	VADDPS  Y3, Y5, Y5
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y8, Y8
+	VMOVUPS 32(DX), Y3
+	VADDPS  Y3, Y9, Y9
+
+nobias:
+	TESTQ   SI, SI
+	JEQ     noresbefore
+	TESTB   R8, R8
+	JNE     noresbefore
+	MOVQ    SI, DX
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS 32(DX), Y3
+	VADDPS  Y3, Y1, Y1
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS 32(DX), Y3
+	VADDPS  Y3, Y5, Y5
+	ADDQ    DI, DX
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y8, Y8
+	VMOVUPS 32(DX), Y3
+	VADDPS  Y3, Y9, Y9
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y3
+	VCMPPS    $0x1e, Y2, Y0, Y6
+	VBLENDVPS Y6, Y0, Y3, Y0
+	VMULPS    (CX), Y1, Y3
+	VCMPPS    $0x1e, Y2, Y1, Y6
+	VBLENDVPS Y6, Y1, Y3, Y1
+	VMULPS    (CX), Y4, Y3
+	VCMPPS    $0x1e, Y2, Y4, Y6
+	VBLENDVPS Y6, Y4, Y3, Y4
+	VMULPS    (CX), Y5, Y3
+	VCMPPS    $0x1e, Y2, Y5, Y6
+	VBLENDVPS Y6, Y5, Y3, Y5
+	VMULPS    (CX), Y8, Y3
+	VCMPPS    $0x1e, Y2, Y8, Y6
+	VBLENDVPS Y6, Y8, Y3, Y8
+	VMULPS    (CX), Y9, Y3
+	VCMPPS    $0x1e, Y2, Y9, Y2
+	VBLENDVPS Y2, Y9, Y3, Y9
+
+noleaky:
+	CMPB    218(CX), $0x00
+	JEQ     noclamp218
+	VMOVUPS 64(CX), Y3
+	VMAXPS  Y0, Y3, Y0
+	VMAXPS  Y1, Y3, Y1
+	VMAXPS  Y4, Y3, Y4
+	VMAXPS  Y5, Y3, Y5
+	VMAXPS  Y8, Y3, Y8
+	VMAXPS  Y9, Y3, Y9
+
+noclamp218:
+	CMPB    219(CX), $0x00
+	JEQ     noclamp219
+	VMOVUPS 128(CX), Y3
+	VMINPS  Y0, Y3, Y0
+	VMINPS  Y1, Y3, Y1
+	VMINPS  Y4, Y3, Y4
+	VMINPS  Y5, Y3, Y5
+	VMINPS  Y8, Y3, Y8
+	VMINPS  Y9, Y3, Y9
+
+noclamp219:
+	TESTQ   SI, SI
+	JEQ     noresafter
+	TESTB   R8, R8
+	JEQ     noresafter
+	MOVQ    SI, CX
+	VMOVUPS (CX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS 32(CX), Y3
+	VADDPS  Y3, Y1, Y1
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y3
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS 32(CX), Y3
+	VADDPS  Y3, Y5, Y5
+	ADDQ    DI, CX
+	VMOVUPS (CX), Y3
+	VADDPS  Y3, Y8, Y8
+	VMOVUPS 32(CX), Y3
+	VADDPS  Y3, Y9, Y9
+
+noresafter:
+noep:
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    BX, AX
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	ADDQ    BX, AX
+	VMOVUPS Y8, (AX)
+	VMOVUPS Y9, 32(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_1x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512_1x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, AX
+	LEAQ  (CX)(CX*2), AX
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+started:
+	MOVQ b+48(FP), BX
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	TESTQ SI, SI
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R8
+	MOVQ  (DI), AX
+	LEAQ  (R8)(AX*4), R8
+	MOVQ  k+16(FP), AX
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (BX), K1, Z4
+	VMOVUPS.Z        64(BX), K2, Z5
+	VFMADD231PS.BCST (R8), Z4, Z0
+	VFMADD231PS.BCST (R8), Z5, Z1
+	VFMADD231PS.BCST (R8)(CX*1), Z4, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Z5, Z3
+	ADDQ             $0x04, R8
+	ADDQ             DX, BX
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z4
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z4, Z0, Z0
+	VMAXPS Z1, Z3, Z4
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z4, Z1, Z1
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), BX
+	MOVQ      208(CX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(CX), SI
+	MOVB      217(CX), DI
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z7
+	VMOVUPS.Z 64(DX), K2, Z8
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z7, Z0, Z0
+	VADDPS Z8, Z1, Z1
+
+nobias:
+	TESTQ     BX, BX
+	JEQ       noresbefore
+	TESTB     SI, SI
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z4
+	VADDPS    Z4, Z1, Z1
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z4
+	VCMPPS    $0x1e, Z6, Z0, K3
+	VBLENDMPS Z0, Z4, K3, Z0
+	VMULPS    (CX), Z1, Z4
+	VCMPPS    $0x1e, Z6, Z1, K3
+	VBLENDMPS Z1, Z4, K3, Z1
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+
+noclamp219:
+	TESTQ     BX, BX
+	JEQ       noresafter
+	TESTB     SI, SI
+	JEQ       noresafter
+	MOVQ      BX, CX
+	VMOVUPS.Z (CX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z4
+	VADDPS    Z4, Z1, Z1
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_2x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512_2x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z8
+	VMOVUPS.Z        64(DI), K2, Z9
+	VFMADD231PS.BCST (R10), Z8, Z0
+	VFMADD231PS.BCST (R10), Z9, Z1
+	VFMADD231PS.BCST (R10)(CX*1), Z8, Z2
+	VFMADD231PS.BCST (R10)(CX*1), Z9, Z3
+	VFMADD231PS.BCST (R10)(CX*2), Z8, Z4
+	VFMADD231PS.BCST (R10)(CX*2), Z9, Z5
+	VFMADD231PS.BCST (R10)(SI*1), Z8, Z6
+	VFMADD231PS.BCST (R10)(SI*1), Z9, Z7
+	ADDQ             $0x04, R10
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z8
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z8, Z0, Z0
+	VMAXPS Z1, Z3, Z8
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z8, Z1, Z1
+	VMAXPS Z4, Z6, Z8
+	VMAXPS Z6, Z4, Z4
+	VPORD  Z8, Z4, Z4
+	VMAXPS Z5, Z7, Z8
+	VMAXPS Z7, Z5, Z5
+	VPORD  Z8, Z5, Z5
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z11
+	VMOVUPS.Z 64(DX), K2, Z12
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z11, Z0, Z0
+	VADDPS Z12, Z1, Z1
+	VADDPS Z11, Z4, Z4
+	VADDPS Z12, Z5, Z5
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z10, Z0, K3
+	VBLENDMPS Z0, Z6, K3, Z0
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z10, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
+	VMULPS    (CX), Z4, Z6
+	VCMPPS    $0x1e, Z10, Z4, K3
+	VBLENDMPS Z4, Z6, K3, Z4
+	VMULPS    (CX), Z5, Z6
+	VCMPPS    $0x1e, Z10, Z5, K3
+	VBLENDMPS Z5, Z6, K3, Z5
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+	VMAXPS Z4, Z2, Z4
+	VMAXPS Z5, Z2, Z5
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+	VMINPS Z4, Z3, Z4
+	VMINPS Z5, Z3, Z5
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_3x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512_3x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z12
+	VMOVUPS.Z        64(DI), K2, Z13
+	VFMADD231PS.BCST (R10), Z12, Z0
+	VFMADD231PS.BCST (R10), Z13, Z1
+	VFMADD231PS.BCST (R10)(CX*1), Z12, Z2
+	VFMADD231PS.BCST (R10)(CX*1), Z13, Z3
+	VFMADD231PS.BCST (R10)(CX*2), Z12, Z4
+	VFMADD231PS.BCST (R10)(CX*2), Z13, Z5
+	VFMADD231PS.BCST (R10)(SI*1), Z12, Z6
+	VFMADD231PS.BCST (R10)(SI*1), Z13, Z7
+	VFMADD231PS.BCST (R11), Z12, Z8
+	VFMADD231PS.BCST (R11), Z13, Z9
+	VFMADD231PS.BCST (R11)(CX*1), Z12, Z10
+	VFMADD231PS.BCST (R11)(CX*1), Z13, Z11
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z12
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z12, Z0, Z0
+	VMAXPS Z1, Z3, Z12
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z12, Z1, Z1
+	VMAXPS Z4, Z6, Z12
+	VMAXPS Z6, Z4, Z4
+	VPORD  Z12, Z4, Z4
+	VMAXPS Z5, Z7, Z12
+	VMAXPS Z7, Z5, Z5
+	VPORD  Z12, Z5, Z5
+	VMAXPS Z8, Z10, Z12
+	VMAXPS Z10, Z8, Z8
+	VPORD  Z12, Z8, Z8
+	VMAXPS Z9, Z11, Z12
+	VMAXPS Z11, Z9, Z9
+	VPORD  Z12, Z9, Z9
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z14, Z14, Z14
+	VPXORD    Z15, Z15, Z15
+	VPXORD    Z16, Z16, Z16
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z15
+	VMOVUPS.Z 64(DX), K2, Z16
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z15, Z0, Z0
+	VADDPS Z16, Z1, Z1
+	VADDPS Z15, Z4, Z4
+	VADDPS Z16, Z5, Z5
+	VADDPS Z15, Z8, Z8
+	VADDPS Z16, Z9, Z9
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z14, Z0, K3
+	VBLENDMPS Z0, Z6, K3, Z0
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z14, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
+	VMULPS    (CX), Z4, Z6
+	VCMPPS    $0x1e, Z14, Z4, K3
+	VBLENDMPS Z4, Z6, K3, Z4
+	VMULPS    (CX), Z5, Z6
+	VCMPPS    $0x1e, Z14, Z5, K3
+	VBLENDMPS Z5, Z6, K3, Z5
+	VMULPS    (CX), Z8, Z6
+	VCMPPS    $0x1e, Z14, Z8, K3
+	VBLENDMPS Z8, Z6, K3, Z8
+	VMULPS    (CX), Z9, Z6
+	VCMPPS    $0x1e, Z14, Z9, K3
+	VBLENDMPS Z9, Z6, K3, Z9
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+	VMAXPS Z4, Z2, Z4
+	VMAXPS Z5, Z2, Z5
+	VMAXPS Z8, Z2, Z8
+	VMAXPS Z9, Z2, Z9
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+	VMINPS Z4, Z3, Z4
+	VMINPS Z5, Z3, Z5
+	VMINPS Z8, Z3, Z8
+	VMINPS Z9, Z3, Z9
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_4x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512_4x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z16
+	VMOVUPS.Z        64(DI), K2, Z17
+	VFMADD231PS.BCST (R10), Z16, Z0
+	VFMADD231PS.BCST (R10), Z17, Z1
+	VFMADD231PS.BCST (R10)(CX*1), Z16, Z2
+	VFMADD231PS.BCST (R10)(CX*1), Z17, Z3
+	VFMADD231PS.BCST (R10)(CX*2), Z16, Z4
+	VFMADD231PS.BCST (R10)(CX*2), Z17, Z5
+	VFMADD231PS.BCST (R10)(SI*1), Z16, Z6
+	VFMADD231PS.BCST (R10)(SI*1), Z17, Z7
+	VFMADD231PS.BCST (R11), Z16, Z8
+	VFMADD231PS.BCST (R11), Z17, Z9
+	VFMADD231PS.BCST (R11)(CX*1), Z16, Z10
+	VFMADD231PS.BCST (R11)(CX*1), Z17, Z11
+	VFMADD231PS.BCST (R11)(CX*2), Z16, Z12
+	VFMADD231PS.BCST (R11)(CX*2), Z17, Z13
+	VFMADD231PS.BCST (R11)(SI*1), Z16, Z14
+	VFMADD231PS.BCST (R11)(SI*1), Z17, Z15
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z16
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z16, Z0, Z0
+	VMAXPS Z1, Z3, Z16
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z16, Z1, Z1
+	VMAXPS Z4, Z6, Z16
+	VMAXPS Z6, Z4, Z4
+	VPORD  Z16, Z4, Z4
+	VMAXPS Z5, Z7, Z16
+	VMAXPS Z7, Z5, Z5
+	VPORD  Z16, Z5, Z5
+	VMAXPS Z8, Z10, Z16
+	VMAXPS Z10, Z8, Z8
+	VPORD  Z16, Z8, Z8
+	VMAXPS Z9, Z11, Z16
+	VMAXPS Z11, Z9, Z9
+	VPORD  Z16, Z9, Z9
+	VMAXPS Z12, Z14, Z16
+	VMAXPS Z14, Z12, Z12
+	VPORD  Z16, Z12, Z12
+	VMAXPS Z13, Z15, Z16
+	VMAXPS Z15, Z13, Z13
+	VPORD  Z16, Z13, Z13
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z18, Z18, Z18
+	VPXORD    Z19, Z19, Z19
+	VPXORD    Z20, Z20, Z20
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z19
+	VMOVUPS.Z 64(DX), K2, Z20
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z19, Z0, Z0
+	VADDPS Z20, Z1, Z1
+	VADDPS Z19, Z4, Z4
+	VADDPS Z20, Z5, Z5
+	VADDPS Z19, Z8, Z8
+	VADDPS Z20, Z9, Z9
+	VADDPS Z19, Z12, Z12
+	VADDPS Z20, Z13, Z13
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z13, Z13
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z18, Z0, K3
+	VBLENDMPS Z0, Z6, K3, Z0
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z18, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
+	VMULPS    (CX), Z4, Z6
+	VCMPPS    $0x1e, Z18, Z4, K3
+	VBLENDMPS Z4, Z6, K3, Z4
+	VMULPS    (CX), Z5, Z6
+	VCMPPS    $0x1e, Z18, Z5, K3
+	VBLENDMPS Z5, Z6, K3, Z5
+	VMULPS    (CX), Z8, Z6
+	VCMPPS    $0x1e, Z18, Z8, K3
+	VBLENDMPS Z8, Z6, K3, Z8
+	VMULPS    (CX), Z9, Z6
+	VCMPPS    $0x1e, Z18, Z9, K3
+	VBLENDMPS Z9, Z6, K3, Z9
+	VMULPS    (CX), Z12, Z6
+	VCMPPS    $0x1e, Z18, Z12, K3
+	VBLENDMPS Z12, Z6, K3, Z12
+	VMULPS    (CX), Z13, Z6
+	VCMPPS    $0x1e, Z18, Z13, K3
+	VBLENDMPS Z13, Z6, K3, Z13
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+	VMAXPS Z4, Z2, Z4
+	VMAXPS Z5, Z2, Z5
+	VMAXPS Z8, Z2, Z8
+	VMAXPS Z9, Z2, Z9
+	VMAXPS Z12, Z2, Z12
+	VMAXPS Z13, Z2, Z13
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+	VMINPS Z4, Z3, Z4
+	VMINPS Z5, Z3, Z5
+	VMINPS Z8, Z3, Z8
+	VMINPS Z9, Z3, Z9
+	VMINPS Z12, Z3, Z12
+	VMINPS Z13, Z3, Z13
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z13, Z13
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_5x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512_5x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	LEAQ  (R11)(CX*4), R12
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z20
+	VMOVUPS.Z        64(DI), K2, Z21
+	VFMADD231PS.BCST (R10), Z20, Z0
+	VFMADD231PS.BCST (R10), Z21, Z1
+	VFMADD231PS.BCST (R10)(CX*1), Z20, Z2
+	VFMADD231PS.BCST (R10)(CX*1), Z21, Z3
+	VFMADD231PS.BCST (R10)(CX*2), Z20, Z4
+	VFMADD231PS.BCST (R10)(CX*2), Z21, Z5
+	VFMADD231PS.BCST (R10)(SI*1), Z20, Z6
+	VFMADD231PS.BCST (R10)(SI*1), Z21, Z7
+	VFMADD231PS.BCST (R11), Z20, Z8
+	VFMADD231PS.BCST (R11), Z21, Z9
+	VFMADD231PS.BCST (R11)(CX*1), Z20, Z10
+	VFMADD231PS.BCST (R11)(CX*1), Z21, Z11
+	VFMADD231PS.BCST (R11)(CX*2), Z20, Z12
+	VFMADD231PS.BCST (R11)(CX*2), Z21, Z13
+	VFMADD231PS.BCST (R11)(SI*1), Z20, Z14
+	VFMADD231PS.BCST (R11)(SI*1), Z21, Z15
+	VFMADD231PS.BCST (R12), Z20, Z16
+	VFMADD231PS.BCST (R12), Z21, Z17
+	VFMADD231PS.BCST (R12)(CX*1), Z20, Z18
+	VFMADD231PS.BCST (R12)(CX*1), Z21, Z19
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z20
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z20, Z0, Z0
+	VMAXPS Z1, Z3, Z20
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z20, Z1, Z1
+	VMAXPS Z4, Z6, Z20
+	VMAXPS Z6, Z4, Z4
+	VPORD  Z20, Z4, Z4
+	VMAXPS Z5, Z7, Z20
+	VMAXPS Z7, Z5, Z5
+	VPORD  Z20, Z5, Z5
+	VMAXPS Z8, Z10, Z20
+	VMAXPS Z10, Z8, Z8
+	VPORD  Z20, Z8, Z8
+	VMAXPS Z9, Z11, Z20
+	VMAXPS Z11, Z9, Z9
+	VPORD  Z20, Z9, Z9
+	VMAXPS Z12, Z14, Z20
+	VMAXPS Z14, Z12, Z12
+	VPORD  Z20, Z12, Z12
+	VMAXPS Z13, Z15, Z20
+	VMAXPS Z15, Z13, Z13
+	VPORD  Z20, Z13, Z13
+	VMAXPS Z16, Z18, Z20
+	VMAXPS Z18, Z16, Z16
+	VPORD  Z20, Z16, Z16
+	VMAXPS Z17, Z19, Z20
+	VMAXPS Z19, Z17, Z17
+	VPORD  Z20, Z17, Z17
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z22, Z22, Z22
+	VPXORD    Z23, Z23, Z23
+	VPXORD    Z24, Z24, Z24
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z23
+	VMOVUPS.Z 64(DX), K2, Z24
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z23, Z0, Z0
+	VADDPS Z24, Z1, Z1
+	VADDPS Z23, Z4, Z4
+	VADDPS Z24, Z5, Z5
+	VADDPS Z23, Z8, Z8
+	VADDPS Z24, Z9, Z9
+	VADDPS Z23, Z12, Z12
+	VADDPS Z24, Z13, Z13
+	VADDPS Z23, Z16, Z16
+	VADDPS Z24, Z17, Z17
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z17, Z17
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z22, Z0, K3
+	VBLENDMPS Z0, Z6, K3, Z0
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z22, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
+	VMULPS    (CX), Z4, Z6
+	VCMPPS    $0x1e, Z22, Z4, K3
+	VBLENDMPS Z4, Z6, K3, Z4
+	VMULPS    (CX), Z5, Z6
+	VCMPPS    $0x1e, Z22, Z5, K3
+	VBLENDMPS Z5, Z6, K3, Z5
+	VMULPS    (CX), Z8, Z6
+	VCMPPS    $0x1e, Z22, Z8, K3
+	VBLENDMPS Z8, Z6, K3, Z8
+	VMULPS    (CX), Z9, Z6
+	VCMPPS    $0x1e, Z22, Z9, K3
+	VBLENDMPS Z9, Z6, K3, Z9
+	VMULPS    (CX), Z12, Z6
+	VCMPPS    $0x1e, Z22, Z12, K3
+	VBLENDMPS Z12, Z6, K3, Z12
+	VMULPS    (CX), Z13, Z6
+	VCMPPS    $0x1e, Z22, Z13, K3
+	VBLENDMPS Z13, Z6, K3, Z13
+	VMULPS    (CX), Z16, Z6
+	VCMPPS    $0x1e, Z22, Z16, K3
+	VBLENDMPS Z16, Z6, K3, Z16
+	VMULPS    (CX), Z17, Z6
+	VCMPPS    $0x1e, Z22, Z17, K3
+	VBLENDMPS Z17, Z6, K3, Z17
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+	VMAXPS Z4, Z2, Z4
+	VMAXPS Z5, Z2, Z5
+	VMAXPS Z8, Z2, Z8
+	VMAXPS Z9, Z2, Z9
+	VMAXPS Z12, Z2, Z12
+	VMAXPS Z13, Z2, Z13
+	VMAXPS Z16, Z2, Z16
+	VMAXPS Z17, Z2, Z17
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+	VMINPS Z4, Z3, Z4
+	VMINPS Z5, Z3, Z5
+	VMINPS Z8, Z3, Z8
+	VMINPS Z9, Z3, Z9
+	VMINPS Z12, Z3, Z12
+	VMINPS Z13, Z3, Z13
+	VMINPS Z16, Z3, Z16
+	VMINPS Z17, Z3, Z17
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z13, Z13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z17, Z17
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Z17, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_6x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512_6x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	VMOVAPS   Z0, Z20
+	VMOVAPS   Z1, Z21
+	VMOVAPS   Z0, Z22
+	VMOVAPS   Z1, Z23
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	LEAQ  (R11)(CX*4), R12
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z24
+	VMOVUPS.Z        64(DI), K2, Z25
+	VFMADD231PS.BCST (R10), Z24, Z0
+	VFMADD231PS.BCST (R10), Z25, Z1
+	VFMADD231PS.BCST (R10)(CX*1), Z24, Z2
+	VFMADD231PS.BCST (R10)(CX*1), Z25, Z3
+	VFMADD231PS.BCST (R10)(CX*2), Z24, Z4
+	VFMADD231PS.BCST (R10)(CX*2), Z25, Z5
+	VFMADD231PS.BCST (R10)(SI*1), Z24, Z6
+	VFMADD231PS.BCST (R10)(SI*1), Z25, Z7
+	VFMADD231PS.BCST (R11), Z24, Z8
+	VFMADD231PS.BCST (R11), Z25, Z9
+	VFMADD231PS.BCST (R11)(CX*1), Z24, Z10
+	VFMADD231PS.BCST (R11)(CX*1), Z25, Z11
+	VFMADD231PS.BCST (R11)(CX*2), Z24, Z12
+	VFMADD231PS.BCST (R11)(CX*2), Z25, Z13
+	VFMADD231PS.BCST (R11)(SI*1), Z24, Z14
+	VFMADD231PS.BCST (R11)(SI*1), Z25, Z15
+	VFMADD231PS.BCST (R12), Z24, Z16
+	VFMADD231PS.BCST (R12), Z25, Z17
+	VFMADD231PS.BCST (R12)(CX*1), Z24, Z18
+	VFMADD231PS.BCST (R12)(CX*1), Z25, Z19
+	VFMADD231PS.BCST (R12)(CX*2), Z24, Z20
+	VFMADD231PS.BCST (R12)(CX*2), Z25, Z21
+	VFMADD231PS.BCST (R12)(SI*1), Z24, Z22
+	VFMADD231PS.BCST (R12)(SI*1), Z25, Z23
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z24
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z24, Z0, Z0
+	VMAXPS Z1, Z3, Z24
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z24, Z1, Z1
+	VMAXPS Z4, Z6, Z24
+	VMAXPS Z6, Z4, Z4
+	VPORD  Z24, Z4, Z4
+	VMAXPS Z5, Z7, Z24
+	VMAXPS Z7, Z5, Z5
+	VPORD  Z24, Z5, Z5
+	VMAXPS Z8, Z10, Z24
+	VMAXPS Z10, Z8, Z8
+	VPORD  Z24, Z8, Z8
+	VMAXPS Z9, Z11, Z24
+	VMAXPS Z11, Z9, Z9
+	VPORD  Z24, Z9, Z9
+	VMAXPS Z12, Z14, Z24
+	VMAXPS Z14, Z12, Z12
+	VPORD  Z24, Z12, Z12
+	VMAXPS Z13, Z15, Z24
+	VMAXPS Z15, Z13, Z13
+	VPORD  Z24, Z13, Z13
+	VMAXPS Z16, Z18, Z24
+	VMAXPS Z18, Z16, Z16
+	VPORD  Z24, Z16, Z16
+	VMAXPS Z17, Z19, Z24
+	VMAXPS Z19, Z17, Z17
+	VPORD  Z24, Z17, Z17
+	VMAXPS Z20, Z22, Z24
+	VMAXPS Z22, Z20, Z20
+	VPORD  Z24, Z20, Z20
+	VMAXPS Z21, Z23, Z24
+	VMAXPS Z23, Z21, Z21
+	VPORD  Z24, Z21, Z21
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z26, Z26, Z26
+	VPXORD    Z27, Z27, Z27
+	VPXORD    Z28, Z28, Z28
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z27
+	VMOVUPS.Z 64(DX), K2, Z28
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z27, Z0, Z0
+	VADDPS Z28, Z1, Z1
+	VADDPS Z27, Z4, Z4
+	VADDPS Z28, Z5, Z5
+	VADDPS Z27, Z8, Z8
+	VADDPS Z28, Z9, Z9
+	VADDPS Z27, Z12, Z12
+	VADDPS Z28, Z13, Z13
+	VADDPS Z27, Z16, Z16
+	VADDPS Z28, Z17, Z17
+	VADDPS Z27, Z20, Z20
+	VADDPS Z28, Z21, Z21
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z17, Z17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z20, Z20
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z21, Z21
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z26, Z0, K3
+	VBLENDMPS Z0, Z6, K3, Z0
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z26, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
+	VMULPS    (CX), Z4, Z6
+	VCMPPS    $0x1e, Z26, Z4, K3
+	VBLENDMPS Z4, Z6, K3, Z4
+	VMULPS    (CX), Z5, Z6
+	VCMPPS    $0x1e, Z26, Z5, K3
+	VBLENDMPS Z5, Z6, K3, Z5
+	VMULPS    (CX), Z8, Z6
+	VCMPPS    $0x1e, Z26, Z8, K3
+	VBLENDMPS Z8, Z6, K3, Z8
+	VMULPS    (CX), Z9, Z6
+	VCMPPS    $0x1e, Z26, Z9, K3
+	VBLENDMPS Z9, Z6, K3, Z9
+	VMULPS    (CX), Z12, Z6
+	VCMPPS    $0x1e, Z26, Z12, K3
+	VBLENDMPS Z12, Z6, K3, Z12
+	VMULPS    (CX), Z13, Z6
+	VCMPPS    $0x1e, Z26, Z13, K3
+	VBLENDMPS Z13, Z6, K3, Z13
+	VMULPS    (CX), Z16, Z6
+	VCMPPS    $0x1e, Z26, Z16, K3
+	VBLENDMPS Z16, Z6, K3, Z16
+	VMULPS    (CX), Z17, Z6
+	VCMPPS    $0x1e, Z26, Z17, K3
+	VBLENDMPS Z17, Z6, K3, Z17
+	VMULPS    (CX), Z20, Z6
+	VCMPPS    $0x1e, Z26, Z20, K3
+	VBLENDMPS Z20, Z6, K3, Z20
+	VMULPS    (CX), Z21, Z6
+	VCMPPS    $0x1e, Z26, Z21, K3
+	VBLENDMPS Z21, Z6, K3, Z21
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+	VMAXPS Z4, Z2, Z4
+	VMAXPS Z5, Z2, Z5
+	VMAXPS Z8, Z2, Z8
+	VMAXPS Z9, Z2, Z9
+	VMAXPS Z12, Z2, Z12
+	VMAXPS Z13, Z2, Z13
+	VMAXPS Z16, Z2, Z16
+	VMAXPS Z17, Z2, Z17
+	VMAXPS Z20, Z2, Z20
+	VMAXPS Z21, Z2, Z21
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+	VMINPS Z4, Z3, Z4
+	VMINPS Z5, Z3, Z5
+	VMINPS Z8, Z3, Z8
+	VMINPS Z9, Z3, Z9
+	VMINPS Z12, Z3, Z12
+	VMINPS Z13, Z3, Z13
+	VMINPS Z16, Z3, Z16
+	VMINPS Z17, Z3, Z17
+	VMINPS Z20, Z3, Z20
+	VMINPS Z21, Z3, Z21
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z13, Z13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z17, Z17
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z20, Z20
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z21, Z21
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Z17, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z20, K1, (AX)
+	VMOVUPS Z21, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_1x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512_1x16(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, AX
+	LEAQ  (CX)(CX*2), AX
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+started:
+	MOVQ b+48(FP), BX
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	TESTQ SI, SI
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R8
+	MOVQ  (DI), AX
+	LEAQ  (R8)(AX*4), R8
+	MOVQ  k+16(FP), AX
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (BX), K1, Z2
+	VFMADD231PS.BCST (R8), Z2, Z0
+	VFMADD231PS.BCST (R8)(CX*1), Z2, Z1
+	ADDQ             $0x04, R8
+	ADDQ             DX, BX
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z1, Z2
+	VMAXPS Z1, Z0, Z0
+	VPORD  Z2, Z0, Z0
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), BX
+	MOVQ      208(CX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(CX), SI
+	MOVB      217(CX), DI
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z4
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z2
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z4, Z0, Z0
+
+nobias:
+	TESTQ     BX, BX
+	JEQ       noresbefore
+	TESTB     SI, SI
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z4
+	VCMPPS    $0x1e, Z3, Z0, K2
+	VBLENDMPS Z0, Z4, K2, Z0
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z1, Z0
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z2, Z0
+
+noclamp219:
+	TESTQ     BX, BX
+	JEQ       noresafter
+	TESTB     SI, SI
+	JEQ       noresafter
+	MOVQ      BX, CX
+	VMOVUPS.Z (CX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_2x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512_2x16(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z4
+	VFMADD231PS.BCST (R10), Z4, Z0
+	VFMADD231PS.BCST (R10)(CX*1), Z4, Z1
+	VFMADD231PS.BCST (R10)(CX*2), Z4, Z2
+	VFMADD231PS.BCST (R10)(SI*1), Z4, Z3
+	ADDQ             $0x04, R10
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z1, Z4
+	VMAXPS Z1, Z0, Z0
+	VPORD  Z4, Z0, Z0
+	VMAXPS Z2, Z3, Z4
+	VMAXPS Z3, Z2, Z2
+	VPORD  Z4, Z2, Z2
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z6
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z6, Z0, Z0
+	VADDPS Z6, Z2, Z2
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z4
+	VCMPPS    $0x1e, Z5, Z0, K2
+	VBLENDMPS Z0, Z4, K2, Z0
+	VMULPS    (CX), Z2, Z4
+	VCMPPS    $0x1e, Z5, Z2, K2
+	VBLENDMPS Z2, Z4, K2, Z2
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z1, Z0
+	VMAXPS Z2, Z1, Z2
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z2, Z3, Z2
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_3x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512_3x16(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z6
+	VFMADD231PS.BCST (R10), Z6, Z0
+	VFMADD231PS.BCST (R10)(CX*1), Z6, Z1
+	VFMADD231PS.BCST (R10)(CX*2), Z6, Z2
+	VFMADD231PS.BCST (R10)(SI*1), Z6, Z3
+	VFMADD231PS.BCST (R11), Z6, Z4
+	VFMADD231PS.BCST (R11)(CX*1), Z6, Z5
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z1, Z6
+	VMAXPS Z1, Z0, Z0
+	VPORD  Z6, Z0, Z0
+	VMAXPS Z2, Z3, Z6
+	VMAXPS Z3, Z2, Z2
+	VPORD  Z6, Z2, Z2
+	VMAXPS Z4, Z5, Z6
+	VMAXPS Z5, Z4, Z4
+	VPORD  Z6, Z4, Z4
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z8
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z8, Z0, Z0
+	VADDPS Z8, Z2, Z2
+	VADDPS Z8, Z4, Z4
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z5
+	VCMPPS    $0x1e, Z7, Z0, K2
+	VBLENDMPS Z0, Z5, K2, Z0
+	VMULPS    (CX), Z2, Z5
+	VCMPPS    $0x1e, Z7, Z2, K2
+	VBLENDMPS Z2, Z5, K2, Z2
+	VMULPS    (CX), Z4, Z5
+	VCMPPS    $0x1e, Z7, Z4, K2
+	VBLENDMPS Z4, Z5, K2, Z4
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z1, Z0
+	VMAXPS Z2, Z1, Z2
+	VMAXPS Z4, Z1, Z4
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z2, Z3, Z2
+	VMINPS Z4, Z3, Z4
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_4x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512_4x16(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z8
+	VFMADD231PS.BCST (R10), Z8, Z0
+	VFMADD231PS.BCST (R10)(CX*1), Z8, Z1
+	VFMADD231PS.BCST (R10)(CX*2), Z8, Z2
+	VFMADD231PS.BCST (R10)(SI*1), Z8, Z3
+	VFMADD231PS.BCST (R11), Z8, Z4
+	VFMADD231PS.BCST (R11)(CX*1), Z8, Z5
+	VFMADD231PS.BCST (R11)(CX*2), Z8, Z6
+	VFMADD231PS.BCST (R11)(SI*1), Z8, Z7
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z1, Z8
+	VMAXPS Z1, Z0, Z0
+	VPORD  Z8, Z0, Z0
+	VMAXPS Z2, Z3, Z8
+	VMAXPS Z3, Z2, Z2
+	VPORD  Z8, Z2, Z2
+	VMAXPS Z4, Z5, Z8
+	VMAXPS Z5, Z4, Z4
+	VPORD  Z8, Z4, Z4
+	VMAXPS Z6, Z7, Z8
+	VMAXPS Z7, Z6, Z6
+	VPORD  Z8, Z6, Z6
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z10
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z10, Z0, Z0
+	VADDPS Z10, Z2, Z2
+	VADDPS Z10, Z4, Z4
+	VADDPS Z10, Z6, Z6
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z6, Z6
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z5
+	VCMPPS    $0x1e, Z9, Z0, K2
+	VBLENDMPS Z0, Z5, K2, Z0
+	VMULPS    (CX), Z2, Z5
+	VCMPPS    $0x1e, Z9, Z2, K2
+	VBLENDMPS Z2, Z5, K2, Z2
+	VMULPS    (CX), Z4, Z5
+	VCMPPS    $0x1e, Z9, Z4, K2
+	VBLENDMPS Z4, Z5, K2, Z4
+	VMULPS    (CX), Z6, Z5
+	VCMPPS    $0x1e, Z9, Z6, K2
+	VBLENDMPS Z6, Z5, K2, Z6
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z1, Z0
+	VMAXPS Z2, Z1, Z2
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z6, Z1, Z6
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z2, Z3, Z2
+	VMINPS Z4, Z3, Z4
+	VMINPS Z6, Z3, Z6
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z6, Z6
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_5x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512_5x16(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	LEAQ  (R11)(CX*4), R12
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z10
+	VFMADD231PS.BCST (R10), Z10, Z0
+	VFMADD231PS.BCST (R10)(CX*1), Z10, Z1
+	VFMADD231PS.BCST (R10)(CX*2), Z10, Z2
+	VFMADD231PS.BCST (R10)(SI*1), Z10, Z3
+	VFMADD231PS.BCST (R11), Z10, Z4
+	VFMADD231PS.BCST (R11)(CX*1), Z10, Z5
+	VFMADD231PS.BCST (R11)(CX*2), Z10, Z6
+	VFMADD231PS.BCST (R11)(SI*1), Z10, Z7
+	VFMADD231PS.BCST (R12), Z10, Z8
+	VFMADD231PS.BCST (R12)(CX*1), Z10, Z9
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z1, Z10
+	VMAXPS Z1, Z0, Z0
+	VPORD  Z10, Z0, Z0
+	VMAXPS Z2, Z3, Z10
+	VMAXPS Z3, Z2, Z2
+	VPORD  Z10, Z2, Z2
+	VMAXPS Z4, Z5, Z10
+	VMAXPS Z5, Z4, Z4
+	VPORD  Z10, Z4, Z4
+	VMAXPS Z6, Z7, Z10
+	VMAXPS Z7, Z6, Z6
+	VPORD  Z10, Z6, Z6
+	VMAXPS Z8, Z9, Z10
+	VMAXPS Z9, Z8, Z8
+	VPORD  Z10, Z8, Z8
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z12
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z12, Z0, Z0
+	VADDPS Z12, Z2, Z2
+	VADDPS Z12, Z4, Z4
+	VADDPS Z12, Z6, Z6
+	VADDPS Z12, Z8, Z8
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z8, Z8
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z5
+	VCMPPS    $0x1e, Z11, Z0, K2
+	VBLENDMPS Z0, Z5, K2, Z0
+	VMULPS    (CX), Z2, Z5
+	VCMPPS    $0x1e, Z11, Z2, K2
+	VBLENDMPS Z2, Z5, K2, Z2
+	VMULPS    (CX), Z4, Z5
+	VCMPPS    $0x1e, Z11, Z4, K2
+	VBLENDMPS Z4, Z5, K2, Z4
+	VMULPS    (CX), Z6, Z5
+	VCMPPS    $0x1e, Z11, Z6, K2
+	VBLENDMPS Z6, Z5, K2, Z6
+	VMULPS    (CX), Z8, Z5
+	VCMPPS    $0x1e, Z11, Z8, K2
+	VBLENDMPS Z8, Z5, K2, Z8
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z1, Z0
+	VMAXPS Z2, Z1, Z2
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z8, Z1, Z8
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z2, Z3, Z2
+	VMINPS Z4, Z3, Z4
+	VMINPS Z6, Z3, Z6
+	VMINPS Z8, Z3, Z8
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z6, Z6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z8, Z8
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_6x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512_6x16(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z0, Z11
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	LEAQ  (R11)(CX*4), R12
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z12
+	VFMADD231PS.BCST (R10), Z12, Z0
+	VFMADD231PS.BCST (R10)(CX*1), Z12, Z1
+	VFMADD231PS.BCST (R10)(CX*2), Z12, Z2
+	VFMADD231PS.BCST (R10)(SI*1), Z12, Z3
+	VFMADD231PS.BCST (R11), Z12, Z4
+	VFMADD231PS.BCST (R11)(CX*1), Z12, Z5
+	VFMADD231PS.BCST (R11)(CX*2), Z12, Z6
+	VFMADD231PS.BCST (R11)(SI*1), Z12, Z7
+	VFMADD231PS.BCST (R12), Z12, Z8
+	VFMADD231PS.BCST (R12)(CX*1), Z12, Z9
+	VFMADD231PS.BCST (R12)(CX*2), Z12, Z10
+	VFMADD231PS.BCST (R12)(SI*1), Z12, Z11
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z1, Z12
+	VMAXPS Z1, Z0, Z0
+	VPORD  Z12, Z0, Z0
+	VMAXPS Z2, Z3, Z12
+	VMAXPS Z3, Z2, Z2
+	VPORD  Z12, Z2, Z2
+	VMAXPS Z4, Z5, Z12
+	VMAXPS Z5, Z4, Z4
+	VPORD  Z12, Z4, Z4
+	VMAXPS Z6, Z7, Z12
+	VMAXPS Z7, Z6, Z6
+	VPORD  Z12, Z6, Z6
+	VMAXPS Z8, Z9, Z12
+	VMAXPS Z9, Z8, Z8
+	VPORD  Z12, Z8, Z8
+	VMAXPS Z10, Z11, Z12
+	VMAXPS Z11, Z10, Z10
+	VPORD  Z12, Z10, Z10
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z14
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z14, Z0, Z0
+	VADDPS Z14, Z2, Z2
+	VADDPS Z14, Z4, Z4
+	VADDPS Z14, Z6, Z6
+	VADDPS Z14, Z8, Z8
+	VADDPS Z14, Z10, Z10
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z10, Z10
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z5
+	VCMPPS    $0x1e, Z13, Z0, K2
+	VBLENDMPS Z0, Z5, K2, Z0
+	VMULPS    (CX), Z2, Z5
+	VCMPPS    $0x1e, Z13, Z2, K2
+	VBLENDMPS Z2, Z5, K2, Z2
+	VMULPS    (CX), Z4, Z5
+	VCMPPS    $0x1e, Z13, Z4, K2
+	VBLENDMPS Z4, Z5, K2, Z4
+	VMULPS    (CX), Z6, Z5
+	VCMPPS    $0x1e, Z13, Z6, K2
+	VBLENDMPS Z6, Z5, K2, Z6
+	VMULPS    (CX), Z8, Z5
+	VCMPPS    $0x1e, Z13, Z8, K2
+	VBLENDMPS Z8, Z5, K2, Z8
+	VMULPS    (CX), Z10, Z5
+	VCMPPS    $0x1e, Z13, Z10, K2
+	VBLENDMPS Z10, Z5, K2, Z10
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z1, Z0
+	VMAXPS Z2, Z1, Z2
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z8, Z1, Z8
+	VMAXPS Z10, Z1, Z10
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z2, Z3, Z2
+	VMINPS Z4, Z3, Z4
+	VMINPS Z6, Z3, Z6
+	VMINPS Z8, Z3, Z8
+	VMINPS Z10, Z3, Z10
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z6, Z6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z8, Z8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z10, Z10
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_7x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512_7x16(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z0, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z0, Z13
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	LEAQ  (R11)(CX*4), R12
+	LEAQ  (R12)(CX*4), R13
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z14
+	VFMADD231PS.BCST (R10), Z14, Z0
+	VFMADD231PS.BCST (R10)(CX*1), Z14, Z1
+	VFMADD231PS.BCST (R10)(CX*2), Z14, Z2
+	VFMADD231PS.BCST (R10)(SI*1), Z14, Z3
+	VFMADD231PS.BCST (R11), Z14, Z4
+	VFMADD231PS.BCST (R11)(CX*1), Z14, Z5
+	VFMADD231PS.BCST (R11)(CX*2), Z14, Z6
+	VFMADD231PS.BCST (R11)(SI*1), Z14, Z7
+	VFMADD231PS.BCST (R12), Z14, Z8
+	VFMADD231PS.BCST (R12)(CX*1), Z14, Z9
+	VFMADD231PS.BCST (R12)(CX*2), Z14, Z10
+	VFMADD231PS.BCST (R12)(SI*1), Z14, Z11
+	VFMADD231PS.BCST (R13), Z14, Z12
+	VFMADD231PS.BCST (R13)(CX*1), Z14, Z13
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z1, Z14
+	VMAXPS Z1, Z0, Z0
+	VPORD  Z14, Z0, Z0
+	VMAXPS Z2, Z3, Z14
+	VMAXPS Z3, Z2, Z2
+	VPORD  Z14, Z2, Z2
+	VMAXPS Z4, Z5, Z14
+	VMAXPS Z5, Z4, Z4
+	VPORD  Z14, Z4, Z4
+	VMAXPS Z6, Z7, Z14
+	VMAXPS Z7, Z6, Z6
+	VPORD  Z14, Z6, Z6
+	VMAXPS Z8, Z9, Z14
+	VMAXPS Z9, Z8, Z8
+	VPORD  Z14, Z8, Z8
+	VMAXPS Z10, Z11, Z14
+	VMAXPS Z11, Z10, Z10
+	VPORD  Z14, Z10, Z10
+	VMAXPS Z12, Z13, Z14
+	VMAXPS Z13, Z12, Z12
+	VPORD  Z14, Z12, Z12
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z15, Z15, Z15
+	VPXORD    Z16, Z16, Z16
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z16
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z16, Z0, Z0
+	VADDPS Z16, Z2, Z2
+	VADDPS Z16, Z4, Z4
+	VADDPS Z16, Z6, Z6
+	VADDPS Z16, Z8, Z8
+	VADDPS Z16, Z10, Z10
+	VADDPS Z16, Z12, Z12
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z10, Z10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z12, Z12
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z5
+	VCMPPS    $0x1e, Z15, Z0, K2
+	VBLENDMPS Z0, Z5, K2, Z0
+	VMULPS    (CX), Z2, Z5
+	VCMPPS    $0x1e, Z15, Z2, K2
+	VBLENDMPS Z2, Z5, K2, Z2
+	VMULPS    (CX), Z4, Z5
+	VCMPPS    $0x1e, Z15, Z4, K2
+	VBLENDMPS Z4, Z5, K2, Z4
+	VMULPS    (CX), Z6, Z5
+	VCMPPS    $0x1e, Z15, Z6, K2
+	VBLENDMPS Z6, Z5, K2, Z6
+	VMULPS    (CX), Z8, Z5
+	VCMPPS    $0x1e, Z15, Z8, K2
+	VBLENDMPS Z8, Z5, K2, Z8
+	VMULPS    (CX), Z10, Z5
+	VCMPPS    $0x1e, Z15, Z10, K2
+	VBLENDMPS Z10, Z5, K2, Z10
+	VMULPS    (CX), Z12, Z5
+	VCMPPS    $0x1e, Z15, Z12, K2
+	VBLENDMPS Z12, Z5, K2, Z12
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z1, Z0
+	VMAXPS Z2, Z1, Z2
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z8, Z1, Z8
+	VMAXPS Z10, Z1, Z10
+	VMAXPS Z12, Z1, Z12
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z2, Z3, Z2
+	VMINPS Z4, Z3, Z4
+	VMINPS Z6, Z3, Z6
+	VMINPS Z8, Z3, Z8
+	VMINPS Z10, Z3, Z10
+	VMINPS Z12, Z3, Z12
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z6, Z6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z8, Z8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z10, Z10
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z12, Z12
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_8x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512_8x16(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z0, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z0, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z0, Z15
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	LEAQ  (R11)(CX*4), R12
+	LEAQ  (R12)(CX*4), R13
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z16
+	VFMADD231PS.BCST (R10), Z16, Z0
+	VFMADD231PS.BCST (R10)(CX*1), Z16, Z1
+	VFMADD231PS.BCST (R10)(CX*2), Z16, Z2
+	VFMADD231PS.BCST (R10)(SI*1), Z16, Z3
+	VFMADD231PS.BCST (R11), Z16, Z4
+	VFMADD231PS.BCST (R11)(CX*1), Z16, Z5
+	VFMADD231PS.BCST (R11)(CX*2), Z16, Z6
+	VFMADD231PS.BCST (R11)(SI*1), Z16, Z7
+	VFMADD231PS.BCST (R12), Z16, Z8
+	VFMADD231PS.BCST (R12)(CX*1), Z16, Z9
+	VFMADD231PS.BCST (R12)(CX*2), Z16, Z10
+	VFMADD231PS.BCST (R12)(SI*1), Z16, Z11
+	VFMADD231PS.BCST (R13), Z16, Z12
+	VFMADD231PS.BCST (R13)(CX*1), Z16, Z13
+	VFMADD231PS.BCST (R13)(CX*2), Z16, Z14
+	VFMADD231PS.BCST (R13)(SI*1), Z16, Z15
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z1, Z16
+	VMAXPS Z1, Z0, Z0
+	VPORD  Z16, Z0, Z0
+	VMAXPS Z2, Z3, Z16
+	VMAXPS Z3, Z2, Z2
+	VPORD  Z16, Z2, Z2
+	VMAXPS Z4, Z5, Z16
+	VMAXPS Z5, Z4, Z4
+	VPORD  Z16, Z4, Z4
+	VMAXPS Z6, Z7, Z16
+	VMAXPS Z7, Z6, Z6
+	VPORD  Z16, Z6, Z6
+	VMAXPS Z8, Z9, Z16
+	VMAXPS Z9, Z8, Z8
+	VPORD  Z16, Z8, Z8
+	VMAXPS Z10, Z11, Z16
+	VMAXPS Z11, Z10, Z10
+	VPORD  Z16, Z10, Z10
+	VMAXPS Z12, Z13, Z16
+	VMAXPS Z13, Z12, Z12
+	VPORD  Z16, Z12, Z12
+	VMAXPS Z14, Z15, Z16
+	VMAXPS Z15, Z14, Z14
+	VPORD  Z16, Z14, Z14
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z17, Z17, Z17
+	VPXORD    Z18, Z18, Z18
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z18
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z18, Z0, Z0
+	VADDPS Z18, Z2, Z2
+	VADDPS Z18, Z4, Z4
+	VADDPS Z18, Z6, Z6
+	VADDPS Z18, Z8, Z8
+	VADDPS Z18, Z10, Z10
+	VADDPS Z18, Z12, Z12
+	VADDPS Z18, Z14, Z14
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z6, Z6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z8, Z8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z10, Z10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z12, Z12
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z14, Z14
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z5
+	VCMPPS    $0x1e, Z17, Z0, K2
+	VBLENDMPS Z0, Z5, K2, Z0
+	VMULPS    (CX), Z2, Z5
+	VCMPPS    $0x1e, Z17, Z2, K2
+	VBLENDMPS Z2, Z5, K2, Z2
+	VMULPS    (CX), Z4, Z5
+	VCMPPS    $0x1e, Z17, Z4, K2
+	VBLENDMPS Z4, Z5, K2, Z4
+	VMULPS    (CX), Z6, Z5
+	VCMPPS    $0x1e, Z17, Z6, K2
+	VBLENDMPS Z6, Z5, K2, Z6
+	VMULPS    (CX), Z8, Z5
+	VCMPPS    $0x1e, Z17, Z8, K2
+	VBLENDMPS Z8, Z5, K2, Z8
+	VMULPS    (CX), Z10, Z5
+	VCMPPS    $0x1e, Z17, Z10, K2
+	VBLENDMPS Z10, Z5, K2, Z10
+	VMULPS    (CX), Z12, Z5
+	VCMPPS    $0x1e, Z17, Z12, K2
+	VBLENDMPS Z12, Z5, K2, Z12
+	VMULPS    (CX), Z14, Z5
+	VCMPPS    $0x1e, Z17, Z14, K2
+	VBLENDMPS Z14, Z5, K2, Z14
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z1, Z0
+	VMAXPS Z2, Z1, Z2
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z8, Z1, Z8
+	VMAXPS Z10, Z1, Z10
+	VMAXPS Z12, Z1, Z12
+	VMAXPS Z14, Z1, Z14
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z2, Z3, Z2
+	VMINPS Z4, Z3, Z4
+	VMINPS Z6, Z3, Z6
+	VMINPS Z8, Z3, Z8
+	VMINPS Z10, Z3, Z10
+	VMINPS Z12, Z3, Z12
+	VMINPS Z14, Z3, Z14
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z2, Z2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z4, Z4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z6, Z6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z8, Z8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z10, Z10
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z12, Z12
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z14, Z14
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, K1, (AX)
+	VZEROUPPER
+	RET

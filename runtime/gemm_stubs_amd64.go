@@ -598,66 +598,177 @@ func convAVX512_15x16(taps int, offs *int, k int, a *float32, lda int, b *float3
 //go:noescape
 func convAVX512_16x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
-// convPoolAVX2_1x16 stores into 1 row of C the 2×2 max pooling (NaN kept) of the sums over taps t
-// of the products of 4 rows of A shifted by offs[t] elements (two conv output rows of 2
-// pixels, the second lrow elements after the first) and the next k rows of a 16-wide panel of B,
-// then applies ep. Strides and offsets are in elements.
+// convPoolAVX2_1x16 stores into 1 row of C the 2×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 4 rows of A shifted by offs[t] elements (two conv output rows of 2 pixels, the second lrow elements after the first)
+// and the next k rows of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolAVX2_1x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, ep *float32)
 
-// convPoolAVX512_1x32 stores into 1 row of C the 2×2 max pooling (NaN kept) of the sums over taps t
-// of the products of 4 rows of A shifted by offs[t] elements (two conv output rows of 2
-// pixels, the second lrow elements after the first) and the next k rows of the masked columns of a 32-wide panel of B,
-// then applies ep. Strides and offsets are in elements.
+// convPoolAVX512_1x32 stores into 1 row of C the 2×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 4 rows of A shifted by offs[t] elements (two conv output rows of 2 pixels, the second lrow elements after the first)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolAVX512_1x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
-// convPoolAVX512_2x32 stores into 2 rows of C the 2×2 max pooling (NaN kept) of the sums over taps t
-// of the products of 8 rows of A shifted by offs[t] elements (two conv output rows of 4
-// pixels, the second lrow elements after the first) and the next k rows of the masked columns of a 32-wide panel of B,
-// then applies ep. Strides and offsets are in elements.
+// convPoolAVX512_2x32 stores into 2 rows of C the 2×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 8 rows of A shifted by offs[t] elements (two conv output rows of 4 pixels, the second lrow elements after the first)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolAVX512_2x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
-// convPoolAVX512_3x32 stores into 3 rows of C the 2×2 max pooling (NaN kept) of the sums over taps t
-// of the products of 12 rows of A shifted by offs[t] elements (two conv output rows of 6
-// pixels, the second lrow elements after the first) and the next k rows of the masked columns of a 32-wide panel of B,
-// then applies ep. Strides and offsets are in elements.
+// convPoolAVX512_3x32 stores into 3 rows of C the 2×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 12 rows of A shifted by offs[t] elements (two conv output rows of 6 pixels, the second lrow elements after the first)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolAVX512_3x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
-// convPoolAVX512_1x16 stores into 1 row of C the 2×2 max pooling (NaN kept) of the sums over taps t
-// of the products of 4 rows of A shifted by offs[t] elements (two conv output rows of 2
-// pixels, the second lrow elements after the first) and the next k rows of the masked columns of a 16-wide panel of B,
-// then applies ep. Strides and offsets are in elements.
+// convPoolAVX512_1x16 stores into 1 row of C the 2×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 4 rows of A shifted by offs[t] elements (two conv output rows of 2 pixels, the second lrow elements after the first)
+// and the next k rows of the masked columns of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolAVX512_1x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
-// convPoolAVX512_2x16 stores into 2 rows of C the 2×2 max pooling (NaN kept) of the sums over taps t
-// of the products of 8 rows of A shifted by offs[t] elements (two conv output rows of 4
-// pixels, the second lrow elements after the first) and the next k rows of the masked columns of a 16-wide panel of B,
-// then applies ep. Strides and offsets are in elements.
+// convPoolAVX512_2x16 stores into 2 rows of C the 2×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 8 rows of A shifted by offs[t] elements (two conv output rows of 4 pixels, the second lrow elements after the first)
+// and the next k rows of the masked columns of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolAVX512_2x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
-// convPoolAVX512_3x16 stores into 3 rows of C the 2×2 max pooling (NaN kept) of the sums over taps t
-// of the products of 12 rows of A shifted by offs[t] elements (two conv output rows of 6
-// pixels, the second lrow elements after the first) and the next k rows of the masked columns of a 16-wide panel of B,
-// then applies ep. Strides and offsets are in elements.
+// convPoolAVX512_3x16 stores into 3 rows of C the 2×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 12 rows of A shifted by offs[t] elements (two conv output rows of 6 pixels, the second lrow elements after the first)
+// and the next k rows of the masked columns of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolAVX512_3x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
-// convPoolAVX512_4x16 stores into 4 rows of C the 2×2 max pooling (NaN kept) of the sums over taps t
-// of the products of 16 rows of A shifted by offs[t] elements (two conv output rows of 8
-// pixels, the second lrow elements after the first) and the next k rows of the masked columns of a 16-wide panel of B,
-// then applies ep. Strides and offsets are in elements.
+// convPoolAVX512_4x16 stores into 4 rows of C the 2×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 16 rows of A shifted by offs[t] elements (two conv output rows of 8 pixels, the second lrow elements after the first)
+// and the next k rows of the masked columns of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolAVX512_4x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX2_1x16 stores into 1 row of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 2 rows of A shifted by offs[t] elements (one conv output row of 2 pixels; lrow unused)
+// and the next k rows of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX2_1x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, ep *float32)
+
+// convPoolRowAVX2_2x16 stores into 2 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 4 rows of A shifted by offs[t] elements (one conv output row of 4 pixels; lrow unused)
+// and the next k rows of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX2_2x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, ep *float32)
+
+// convPoolRowAVX2_3x16 stores into 3 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 6 rows of A shifted by offs[t] elements (one conv output row of 6 pixels; lrow unused)
+// and the next k rows of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX2_3x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, ep *float32)
+
+// convPoolRowAVX512_1x32 stores into 1 row of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 2 rows of A shifted by offs[t] elements (one conv output row of 2 pixels; lrow unused)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_1x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_2x32 stores into 2 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 4 rows of A shifted by offs[t] elements (one conv output row of 4 pixels; lrow unused)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_2x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_3x32 stores into 3 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 6 rows of A shifted by offs[t] elements (one conv output row of 6 pixels; lrow unused)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_3x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_4x32 stores into 4 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 8 rows of A shifted by offs[t] elements (one conv output row of 8 pixels; lrow unused)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_4x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_5x32 stores into 5 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 10 rows of A shifted by offs[t] elements (one conv output row of 10 pixels; lrow unused)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_5x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_6x32 stores into 6 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 12 rows of A shifted by offs[t] elements (one conv output row of 12 pixels; lrow unused)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_6x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_1x16 stores into 1 row of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 2 rows of A shifted by offs[t] elements (one conv output row of 2 pixels; lrow unused)
+// and the next k rows of the masked columns of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_1x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_2x16 stores into 2 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 4 rows of A shifted by offs[t] elements (one conv output row of 4 pixels; lrow unused)
+// and the next k rows of the masked columns of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_2x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_3x16 stores into 3 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 6 rows of A shifted by offs[t] elements (one conv output row of 6 pixels; lrow unused)
+// and the next k rows of the masked columns of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_3x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_4x16 stores into 4 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 8 rows of A shifted by offs[t] elements (one conv output row of 8 pixels; lrow unused)
+// and the next k rows of the masked columns of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_4x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_5x16 stores into 5 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 10 rows of A shifted by offs[t] elements (one conv output row of 10 pixels; lrow unused)
+// and the next k rows of the masked columns of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_5x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_6x16 stores into 6 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 12 rows of A shifted by offs[t] elements (one conv output row of 12 pixels; lrow unused)
+// and the next k rows of the masked columns of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_6x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_7x16 stores into 7 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 14 rows of A shifted by offs[t] elements (one conv output row of 14 pixels; lrow unused)
+// and the next k rows of the masked columns of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_7x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_8x16 stores into 8 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 16 rows of A shifted by offs[t] elements (one conv output row of 16 pixels; lrow unused)
+// and the next k rows of the masked columns of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_8x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)

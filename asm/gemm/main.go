@@ -74,14 +74,20 @@ func main() {
 			kernel(spec{r: r, vecs: 1, avx512: true, conv: conv})
 		}
 	}
-	// The pooled conv kernels: 4 conv pixels (2×2) per pooled one (AVX2: one pooled pixel,
-	// 8 of its 16 YMM registers accumulators).
-	kernel(spec{r: 4, vecs: 2, conv: true, pool: true})
-	for p := 1; p <= avx512Rows/4; p++ {
-		kernel(spec{r: 4 * p, vecs: 2, avx512: true, conv: true, pool: true})
-	}
-	for p := 1; p <= avx512NarrowRows/4; p++ {
-		kernel(spec{r: 4 * p, vecs: 1, avx512: true, conv: true, pool: true})
+	// The pooled conv kernels: 2×2 pooling, 4 conv pixels in two rows per pooled one (AVX2:
+	// one pooled pixel, 8 of its 16 YMM registers accumulators); 1×2 pooling, 2 conv pixels
+	// in one row per pooled one.
+	for _, ph := range []int{2, 1} {
+		per := 2 * ph
+		for p := 1; p <= avx2Rows/per; p++ {
+			kernel(spec{r: per * p, vecs: 2, conv: true, poolH: ph})
+		}
+		for p := 1; p <= avx512Rows/per; p++ {
+			kernel(spec{r: per * p, vecs: 2, avx512: true, conv: true, poolH: ph})
+		}
+		for p := 1; p <= avx512NarrowRows/per; p++ {
+			kernel(spec{r: per * p, vecs: 1, avx512: true, conv: true, poolH: ph})
+		}
 	}
 	Generate()
 }
@@ -113,11 +119,15 @@ type spec struct {
 	avx512  bool
 	conv    bool
 	half    bool // AVX-512: the last vector of a row is a YMM (8 columns): 24-wide kernels
-	// pool (conv, AVX-512): the r rows are two conv output rows of r/2 pixels each (the second
-	// lrow elements of A after the first), max-pooled 2×2 into r/4 rows of C before the
-	// epilogue; C is always overwritten (no acc).
-	pool bool
+	// poolH (conv): 0, or the height of the max pooling the kernel applies before the
+	// epilogue, its width 2 (C is then always overwritten: no acc). 2: the r rows are two conv
+	// output rows of r/2 pixels each (the second lrow elements of A after the first), pooled
+	// 2×2 into r/4 rows of C; 1: one conv output row of r pixels, pooled 1×2 into r/2 rows.
+	poolH int
 }
+
+// pooled is the number of rows of C a pooled kernel stores.
+func (s spec) pooled() int { return s.r / (2 * s.poolH) }
 
 // width is the number of columns of C the kernel covers.
 func (s spec) width() int {
@@ -135,8 +145,11 @@ func (s spec) name() string {
 	if s.conv {
 		fam = "conv"
 	}
-	if s.pool {
-		fam, r = "convPool", s.r/4
+	switch s.poolH {
+	case 2:
+		fam, r = "convPool", s.pooled()
+	case 1:
+		fam, r = "convPoolRow", s.pooled()
 	}
 	if s.avx512 {
 		lvl = "AVX512"
@@ -149,7 +162,7 @@ func kernel(s spec) {
 	name := s.name()
 	sig := "func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool"
 	switch {
-	case s.pool:
+	case s.poolH > 0:
 		sig = "func(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int"
 	case s.conv:
 		sig = "func(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool"
@@ -173,15 +186,18 @@ func kernel(s spec) {
 	}
 	var doc []string
 	switch {
-	case s.pool:
-		rows := fmt.Sprintf("%d rows", r/4)
-		if r == 4 {
+	case s.poolH > 0:
+		rows := fmt.Sprintf("%d rows", s.pooled())
+		if s.pooled() == 1 {
 			rows = "1 row"
 		}
-		doc = []string{fmt.Sprintf("%s stores into %s of C the 2×2 max pooling (NaN kept) of the sums over taps t", name, rows),
-			fmt.Sprintf("of the products of %d rows of A shifted by offs[t] elements (two conv output rows of %d", r, r/2),
-			fmt.Sprintf("pixels, the second lrow elements after the first) and the next %s,", what),
-			"then applies ep. Strides and offsets are in elements."}
+		conv := fmt.Sprintf("two conv output rows of %d pixels, the second lrow elements after the first", r/2)
+		if s.poolH == 1 {
+			conv = fmt.Sprintf("one conv output row of %d pixels; lrow unused", r)
+		}
+		doc = []string{fmt.Sprintf("%s stores into %s of C the %d×2 max pooling (NaN kept) of the sums over taps", name, rows, s.poolH),
+			fmt.Sprintf("t of the products of %d rows of A shifted by offs[t] elements (%s)", r, conv),
+			fmt.Sprintf("and the next %s, then applies ep. Strides and offsets are in elements.", what)}
 	case s.conv:
 		doc = []string{fmt.Sprintf("%s adds (or stores, without acc) into C the sum over taps t of the product of", name),
 			fmt.Sprintf("%d rows of A shifted by offs[t] elements and the next %s.", r, what),
@@ -271,8 +287,8 @@ func kernel(s spec) {
 	row := GP64()
 	MOVQ(cp, row)
 	cRows := r
-	if s.pool {
-		cRows = r / 4
+	if s.poolH > 0 {
+		cRows = s.pooled()
 	}
 	for i := 0; i < cRows; i++ {
 		for _, off := range []int{0, 4*s.width() - 1} {
@@ -283,7 +299,7 @@ func kernel(s spec) {
 		}
 	}
 	biasRow := GP64()
-	biasStart(biasRow, !s.pool)
+	biasStart(biasRow, s.poolH == 0)
 	TESTQ(biasRow, biasRow)
 	JEQ(LabelRef("zero"))
 	for h, v := range accs[0] {
@@ -307,9 +323,9 @@ func kernel(s spec) {
 	}
 	Label("started")
 
-	// A pooled kernel's second conv row has its own row pointers.
+	// A 2×2-pooled kernel's second conv row has its own row pointers.
 	half := r
-	if s.pool {
+	if s.poolH == 2 {
 		half = r / 2
 	}
 	nb := (half + 3) / 4
@@ -337,7 +353,7 @@ func kernel(s spec) {
 		LEAQ(Mem{Base: base[g-1], Index: lda, Scale: 4}, base[g])
 	}
 	am := aRows(half, base, lda, lda3)
-	if s.pool {
+	if s.poolH == 2 {
 		lrow := ld("lrow")
 		base2 = make([]reg.GPVirtual, nb)
 		base2[0] = GP64()
@@ -395,8 +411,8 @@ func kernel(s spec) {
 
 	Label("store")
 	cp = ld("c")
-	if s.pool {
-		accs = poolAccs(accs, newVec, avx512)
+	if s.poolH > 0 {
+		accs = poolAccs(accs, s.poolH, newVec, avx512)
 		epilogue(ld("ep"), accs, newVec, load, avx512, false)
 		for i := range accs {
 			for h, v := range accs[i] {
@@ -472,14 +488,15 @@ func biasFirst(ep reg.GPVirtual, label string, hasAcc bool) {
 	JEQ(LabelRef(label))
 }
 
-// poolAccs max-pools the accumulators of a pooled conv kernel — two conv output rows of n
-// pixels, accs[0:n] and accs[n:2n] — 2×2 into n/2 rows, in place (row q of the result is
-// accs[2q]), and returns those rows. The max keeps NaN, as runtime.MaxPool2D does: it ORs
-// max(x, y) and max(y, x), equal unless one is NaN (the x86 max then returns its second
-// operand). Max before the epilogue is max after it: bias, a clamp and a leaky step of
-// slope ≥ 0 (the runtime's condition for these kernels) are monotone, and so is rounding.
-func poolAccs(accs [][]reg.VecVirtual, newVec func() reg.VecVirtual, avx512 bool) [][]reg.VecVirtual {
-	n := len(accs) / 2
+// poolAccs max-pools the accumulators of a pooled conv kernel — with ph = 2, two conv output
+// rows of n pixels, accs[0:n] and accs[n:2n], 2×2 into n/2 rows; with ph = 1, one row of n
+// pixels, accs[0:n], 1×2 into n/2 rows — in place (row q of the result is accs[2q]), and
+// returns those rows. The max keeps NaN, as runtime.MaxPool2D does: it ORs max(x, y) and
+// max(y, x), equal unless one is NaN (the x86 max then returns its second operand). Max
+// before the epilogue is max after it: bias, a clamp and a leaky step of slope ≥ 0 (the
+// runtime's condition for these kernels) are monotone, and so is rounding.
+func poolAccs(accs [][]reg.VecVirtual, ph int, newVec func() reg.VecVirtual, avx512 bool) [][]reg.VecVirtual {
+	n := len(accs) / ph
 	t := newVec()
 	maxTo := func(x, y reg.VecVirtual) {
 		VMAXPS(x, y, t) // max(y, x): x if either is NaN
@@ -495,8 +512,10 @@ func poolAccs(accs [][]reg.VecVirtual, newVec func() reg.VecVirtual, avx512 bool
 		row := accs[2*q]
 		for h, v := range row {
 			maxTo(v, accs[2*q+1][h])
-			maxTo(v, accs[n+2*q][h])
-			maxTo(v, accs[n+2*q+1][h])
+			if ph == 2 {
+				maxTo(v, accs[n+2*q][h])
+				maxTo(v, accs[n+2*q+1][h])
+			}
 		}
 		out = append(out, row)
 	}
