@@ -4,9 +4,9 @@ import "github.com/kerasgen/kerasgen/ir"
 
 // FuseConvPools folds a max pooling with 2×2 windows and strides, or 1×2 ones (a
 // MaxPooling1D(2) after a Conv1D), no padding ('valid'), into the Conv producing its input
-// (attribute maxpool, the window): the Conv's output becomes the pooled
-// image, and the runtime never stores the full one (runtime.Conv2DGemm*MaxPool) — nor, where
-// the output's height or width is odd, computes the row or column the pooling drops. The
+// (attribute maxpool, the window): the Conv's output becomes the pooled image, and the
+// runtime never stores the full one (runtime.Conv2DGemm*MaxPool) — nor, where the output's
+// height or width is odd, computes the row or column the pooling drops. The
 // Conv must be a matrix-product convolution (one group, not pointwise: the kernels that pool
 // in registers are those), without a residual or a pooling already, its output static and
 // read by the pooling alone, not a graph output; its activation, already fused, stays before

@@ -33,11 +33,10 @@ func FoldReshapes(g *ir.Graph) error {
 			r := op.In[0].Def
 			switch {
 			case op.Kind == "Reshape":
-				r2 := op
-				r2.In[0] = r.In[0]
-				x := r.In[0]
-				if r2.Out[0].Type.DType == x.Type.DType && r2.Out[0].Type.Shape.Equal(x.Type.Shape) && !(outputs[r2.Out[0]] && x.Def == nil) {
-					g.Replace(r2.Out[0], x)
+				x, y := r.In[0], op.Out[0]
+				op.In[0] = x // r is dead
+				if y.Type.DType == x.Type.DType && y.Type.Shape.Equal(x.Type.Shape) && !(outputs[y] && x.Def == nil) {
+					g.Replace(y, x) // and so is op
 				}
 				changed = true
 			case movesAboveReshape(op, r):
