@@ -33,7 +33,7 @@
 //   - gemmAVX512_{r}x24 (r = 1…12): 24 columns as a ZMM and a YMM per row, masked the
 //     same way, for panels 17 to 24 wide (on Zen 4 a YMM FMA takes half a ZMM's slot, so
 //     the 24-wide tile runs at full rate where the 32-wide one would mask a quarter off).
-//   - gemmAVX512_{r}x16 (r = 1…16) and the conv* and convPool* families: see main.
+//   - gemmAVX512_{r}x16 (r = 1…16) and the conv*, convPool* and convPoolRow* families: see main.
 package main
 
 import (
