@@ -458,6 +458,7 @@ func (gen *generator) emitNew(f *jen.File, total int, winits []jen.Code) {
 			jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("weights.bin has %d bytes, want "+fmt.Sprint(size)), jen.Len(jen.Id("weightsBlob")))),
 		),
 		jen.Id("all").Op(":=").Make(jen.Index().Float32(), jen.Lit(total)),
+		rt("HugePages").Call(jen.Id("all")).Comment("before the first write: the kernel picks page sizes then"),
 		jen.For(jen.Id("i").Op(":=").Range().Id("all")).Block(
 			jen.Id("all").Index(jen.Id("i")).Op("=").Qual("math", "Float32frombits").Call(
 				jen.Qual("encoding/binary", "LittleEndian").Dot("Uint32").Call(jen.Id("weightsBlob").Index(jen.Lit(4).Op("*").Id("i").Op(":")))),
@@ -466,6 +467,7 @@ func (gen *generator) emitNew(f *jen.File, total int, winits []jen.Code) {
 	if gen.totalBF16 > 0 {
 		body = append(body,
 			jen.Id("allBF16").Op(":=").Make(jen.Index().Uint16(), jen.Lit(gen.totalBF16)),
+			rt("HugePages").Call(jen.Id("allBF16")),
 			jen.For(jen.Id("i").Op(":=").Range().Id("allBF16")).Block(
 				jen.Id("allBF16").Index(jen.Id("i")).Op("=").Qual("encoding/binary", "LittleEndian").Dot("Uint16").Call(
 					jen.Id("weightsBlob").Index(jen.Lit(4*total).Op("+").Lit(2).Op("*").Id("i").Op(":")))),
@@ -618,6 +620,7 @@ func getArena(size jen.Code) []jen.Code {
 		jen.Id("buf").Op(",").Id("_").Op(":=").Id("m").Dot("arena").Dot("Get").Call().Assert(jen.Op("*").Index().Float32()),
 		jen.If(jen.Id("buf").Op("==").Nil().Op("||").Cap(jen.Op("*").Id("buf")).Op("<").Add(size)).Block(
 			jen.Id("b").Op(":=").Make(jen.Index().Float32(), size),
+			rt("HugePages").Call(jen.Id("b")),
 			jen.Id("buf").Op("=").Op("&").Id("b"),
 		),
 	}

@@ -60,6 +60,7 @@ func New() (*Model, error) {
 		return nil, fmt.Errorf("weights.bin has %d bytes, want 1228", len(weightsBlob))
 	}
 	all := make([]float32, 307)
+	rt.HugePages(all) // before the first write: the kernel picks page sizes then
 	for i := range all {
 		all[i] = math.Float32frombits(binary.LittleEndian.Uint32(weightsBlob[4*i:]))
 	}
@@ -106,6 +107,7 @@ func (m *Model) Run(batch int, inputs, outputs [][]float32) error {
 	buf, _ := m.arena.Get().(*[]float32)
 	if buf == nil || cap(*buf) < arenaRows*batch+arenaFixed {
 		b := make([]float32, arenaRows*batch+arenaFixed)
+		rt.HugePages(b)
 		buf = &b
 	}
 	m.forward(batch, (*buf)[:arenaRows*batch+arenaFixed], inputs, outputs)
