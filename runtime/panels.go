@@ -40,14 +40,19 @@ func PackPanelsInto(dst []float32, k, n int, b []float32, ldb int) Panels {
 	size := PanelsLen(k, n)
 	need("PackPanelsInto", "dst", dst, size)
 	need("PackPanelsInto", "b", b, matLen(k, n, ldb))
+	packPanelRows(dst, k, n, func(r int) []float32 { return b[r*ldb:] })
+	return Panels{K: k, N: n, Data: dst[:size]}
+}
+
+// packPanelRows writes the k×n matrix whose row r starts at row(r) into dst in panel layout.
+func packPanelRows(dst []float32, k, n int, row func(r int) []float32) {
 	for j := 0; j < n; j += panelW {
 		w := min(panelW, n-j)
 		panel := dst[j*k:]
 		for r := 0; r < k; r++ {
-			copy(panel[r*w:r*w+w], b[r*ldb+j:r*ldb+j+w])
+			copy(panel[r*w:r*w+w], row(r)[j:j+w])
 		}
 	}
-	return Panels{K: k, N: n, Data: dst[:size]}
 }
 
 // NewPanels wraps data, a k×n matrix already in panel layout (as the weights blob of a

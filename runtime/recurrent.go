@@ -79,19 +79,12 @@ func packStacked(dst []float32, f, u int, w, uk []float32) Panels {
 	k, gu := f+u, 4*u
 	need("StackRecurrentKernels", "w", w, f*gu)
 	need("StackRecurrentKernels", "u", uk, u*gu)
-	for j := 0; j < gu; j += panelW {
-		wd := min(panelW, gu-j)
-		panel := dst[j*k:]
-		for r := 0; r < k; r++ {
-			var row []float32
-			if r < f {
-				row = w[r*gu:]
-			} else {
-				row = uk[(r-f)*gu:]
-			}
-			copy(panel[r*wd:r*wd+wd], row[j:j+wd])
+	packPanelRows(dst, k, gu, func(r int) []float32 {
+		if r < f {
+			return w[r*gu:]
 		}
-	}
+		return uk[(r-f)*gu:]
+	})
 	return Panels{K: k, N: gu, Data: dst[:k*gu]}
 }
 
