@@ -55,16 +55,21 @@ func TestConvPoolGolden(t *testing.T) {
 			}
 		}
 	}
-	// affinePool builds Conv → relu → Affine (a BatchNorm after the activation) → pool, the
-	// Affine's scales given: ≥ 0, it moves after the pooling.
-	affinePool := func(name string, scale []float32) func(t testing.TB) *ir.Graph {
+	// pooled builds x [N, h, w, c] → what producer makes of it → pool → graph output.
+	pooled := func(name string, h, w, c ir.Dim, pool ir.Attrs, producer func(b *builder, x *ir.Value) *ir.Value) func(t testing.TB) *ir.Graph {
 		return func(t testing.TB) *ir.Graph {
 			b := newBuilder(t, name)
-			x := b.in("x", ir.Batch, 6, 6, 2)
-			c := b.op("Conv", "conv", vals(x, b.c("conv.kernel", 3, 3, 2, 3), b.c("conv.bias", 3)), relu())
-			a := b.op("Affine", "bn", vals(c, b.g.AddConst("bn.scale", ir.Shape{3}, scale), b.c("bn.shift", 3)), nil)
-			return b.out(b.op("Pool", "pool", vals(a), poolAttrs(2, 2, pad0)))
+			x := b.in("x", ir.Batch, h, w, c)
+			return b.out(b.op("Pool", "pool", vals(producer(b, x)), pool))
 		}
+	}
+	// affinePool pools Conv → relu → Affine (a BatchNorm after the activation), the Affine's
+	// scales given: ≥ 0, it moves after the pooling.
+	affinePool := func(name string, scale []float32) func(t testing.TB) *ir.Graph {
+		return pooled(name, 6, 6, 2, poolAttrs(2, 2, pad0), func(b *builder, x *ir.Value) *ir.Value {
+			c := b.op("Conv", "conv", vals(x, b.c("conv.kernel", 3, 3, 2, 3), b.c("conv.bias", 3)), relu())
+			return b.op("Affine", "bn", vals(c, b.g.AddConst("bn.scale", ir.Shape{3}, scale), b.c("bn.shift", 3)), nil)
+		})
 	}
 	runGolden(t, "convpool", FuseConvPools, []goldenCase{
 		{"even", convPool("even", 6, 8, relu(), poolAttrs(2, 2, pad0), nil), folded},
@@ -72,14 +77,11 @@ func TestConvPoolGolden(t *testing.T) {
 		{"linear_conv", convPool("linear", 6, 6, convAttrs(pad0), poolAttrs(2, 2, pad0), nil), folded},
 		// A 1×2 pooling (MaxPooling1D(2) after a Conv1D), here of a 2-D image: maxpool [1 2].
 		{"row_pool", convPool("row pool", 5, 7, relu(), pool1x2([]int{1, 2}), nil), rowPooled},
-		{"conv1d_pool", func(t testing.TB) *ir.Graph {
-			// Conv1D → MaxPooling1D(2) as the lowering writes them once the reshapes pass has
-			// run: a Conv of height 1, then the 1×2 pooling; an odd length (7 → 3).
-			b := newBuilder(t, "conv1d pool")
-			x := b.in("x", ir.Batch, 1, 9, 2)
-			c := b.op("Conv", "conv", vals(x, b.c("conv.kernel", 1, 3, 2, 3), b.c("conv.bias", 3)), relu())
-			return b.out(b.op("Pool", "pool", vals(c), pool1x2([]int{1, 2})))
-		}, rowPooled},
+		// Conv1D → MaxPooling1D(2) as the lowering writes them once the reshapes pass has run: a
+		// Conv of height 1, then the 1×2 pooling; an odd length (7 → 3).
+		{"conv1d_pool", pooled("conv1d pool", 1, 9, 2, pool1x2([]int{1, 2}), func(b *builder, x *ir.Value) *ir.Value {
+			return b.op("Conv", "conv", vals(x, b.c("conv.kernel", 1, 3, 2, 3), b.c("conv.bias", 3)), relu())
+		}), rowPooled},
 		{"row_pool_stride_1", convPool("row stride 1", 5, 7, relu(), pool1x2([]int{1, 1}), nil), kept("Conv Pool")},
 		{"window_3", convPool("window 3", 7, 7, relu(), poolAttrs(3, 2, pad0), nil), kept("Conv Pool")},
 		{"stride_1", convPool("stride 1", 6, 6, relu(), poolAttrs(2, 1, pad0), nil), kept("Conv Pool")},
@@ -92,25 +94,16 @@ func TestConvPoolGolden(t *testing.T) {
 		{"conv_is_output", convPool("conv output", 6, 6, relu(), poolAttrs(2, 2, pad0), func(b *builder, c, p *ir.Value) *ir.Graph {
 			return b.out(p, c)
 		}), kept("Conv Pool")},
-		{"pointwise", func(t testing.TB) *ir.Graph {
-			b := newBuilder(t, "pointwise")
-			x := b.in("x", ir.Batch, 4, 4, 2)
-			c := b.op("Conv", "conv", vals(x, b.c("conv.kernel", 1, 1, 2, 3)), convAttrs(pad0, "act", "relu"))
-			return b.out(b.op("Pool", "pool", vals(c), poolAttrs(2, 2, pad0)))
-		}, kept("Conv Pool")},
-		{"depthwise", func(t testing.TB) *ir.Graph {
-			b := newBuilder(t, "depthwise")
-			x := b.in("x", ir.Batch, 6, 6, 2)
-			c := b.op("DepthwiseConv", "dw", vals(x, b.c("dw.kernel", 3, 3, 2, 1)), convAttrs(pad0, "act", "relu"))
-			return b.out(b.op("Pool", "pool", vals(c), poolAttrs(2, 2, pad0)))
-		}, kept("DepthwiseConv Pool")},
-		{"residual_conv", func(t testing.TB) *ir.Graph {
-			b := newBuilder(t, "residual")
-			x := b.in("x", ir.Batch, 6, 6, 2)
+		{"pointwise", pooled("pointwise", 4, 4, 2, poolAttrs(2, 2, pad0), func(b *builder, x *ir.Value) *ir.Value {
+			return b.op("Conv", "conv", vals(x, b.c("conv.kernel", 1, 1, 2, 3)), relu())
+		}), kept("Conv Pool")},
+		{"depthwise", pooled("depthwise", 6, 6, 2, poolAttrs(2, 2, pad0), func(b *builder, x *ir.Value) *ir.Value {
+			return b.op("DepthwiseConv", "dw", vals(x, b.c("dw.kernel", 3, 3, 2, 1)), relu())
+		}), kept("DepthwiseConv Pool")},
+		{"residual_conv", pooled("residual", 6, 6, 2, poolAttrs(2, 2, pad0), func(b *builder, x *ir.Value) *ir.Value {
 			r := b.in("r", ir.Batch, 4, 4, 3)
-			c := b.op("Conv", "conv", vals(x, b.c("conv.kernel", 3, 3, 2, 3), r), convAttrs(pad0, "residual", "before_act"))
-			return b.out(b.op("Pool", "pool", vals(c), poolAttrs(2, 2, pad0)))
-		}, kept("Conv Pool")},
+			return b.op("Conv", "conv", vals(x, b.c("conv.kernel", 3, 3, 2, 3), r), convAttrs(pad0, "residual", "before_act"))
+		}), kept("Conv Pool")},
 		{"affine_between", affinePool("affine", []float32{0.5, 0, 1}), func(t *testing.T, _ snapshot, g *ir.Graph) {
 			wantKinds(t, g, "Conv Affine")
 			if opsOfKind(g, "Conv")[0].Attrs["maxpool"] == nil {
