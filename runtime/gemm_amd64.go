@@ -28,8 +28,8 @@
 // 112.9 GFLOP/s, 196×576×96 111.1 → 115.1, 4096×512×128 93.0 → 107.3,
 // 32×2048×256 101.1 → 107.2, 49×320×1280 110.1 → 112.5; AVX2 1–4%).
 // Beyond 512 KiB of B (usePackedB) the drivers in pack_amd64.go pack B into
-// contiguous kc×w panels first (and A too when its rows alias in L1), and
-// run the same kernels on the packed copies.
+// contiguous kc×w panels first, and run the same kernels on them. Rows of A
+// that alias in L1 run in shorter tiles (tileRows).
 
 package runtime
 
@@ -165,6 +165,36 @@ func avx512For(cols int) ([]avx512Kernel, uint32) {
 func avx512Tile(r, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, cols int, ep, pf *float32) {
 	kern, mask := avx512For(cols)
 	kern[r-1](k, a, lda, b, ldb, c, ldc, acc, mask, ep, pf)
+}
+
+// aliasedTileRows is the most rows of A a tile of the AVX-512 kernels reads at once when
+// they alias in L1 (aliasedRows): six lines in one 8-way set leave room for B's, where
+// twelve evict one another on every step of k. Tiles of six rows read in place also beat
+// copying A to a padded stride for tiles of twelve, as the packed path did before (measured
+// in BENCHMARKS.md: sgemm 1024 and 2048 +2–5%; in place, 96×1024×64 +50%).
+const aliasedTileRows = 6
+
+// tileRows returns the row-tile height for A's row stride lda, given the kernels' tallest mr:
+// mr, or at most aliasedTileRows when mr rows lda floats apart alias in L1.
+func tileRows(lda, mr int) int {
+	if aliasedRows(lda, mr) {
+		return min(mr, aliasedTileRows)
+	}
+	return mr
+}
+
+// aliasedRows reports whether r rows of A, lda floats apart, crowd into the
+// same L1 sets (more than r/2 of them starting in one of the 64 sets of
+// 64-byte lines, as with a power-of-two stride of 4 KiB or more).
+func aliasedRows(lda, r int) bool {
+	var sets [64]int
+	for i := 0; i < r; i++ {
+		s := &sets[i*lda*4/64%64]
+		if *s++; *s > r/2 {
+			return true
+		}
+	}
+	return false
 }
 
 // prefetchAt returns what the t-th row tile over a block of B passes the AVX-512 kernel as
@@ -318,6 +348,7 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int,
 		defer tileEps.Put(kep)
 	}
 	kc := kcFor(k, gemmKCAVX512)
+	mr := tileRows(lda, 12)
 	for p0 := 0; p0 < k; p0 += kc {
 		kk := min(kc, k-p0)
 		ac := acc || p0 > 0
@@ -332,7 +363,7 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int,
 					next = b.block(p0, j+32, kk)
 				}
 				// Balanced row tiles: a 1-row remainder would run at a sixth of the speed.
-				for t, tiles := 0, (i1-i0+11)/12; t < tiles; t++ {
+				for t, tiles := 0, (i1-i0+mr-1)/mr; t < tiles; t++ {
 					off, r := balancedTile(i1-i0, tiles, t)
 					i := i0 + off
 					var e *float32

@@ -3,19 +3,17 @@
 // Packing for the large-problem Gemm paths: a kc-deep, nc-wide block of B is
 // copied once into a contiguous buffer as nr-wide panels (kc×nr, row stride
 // nr = the kernel width, 16 or 32), the last one zero-padded, and every row
-// tile of every mc block of A then streams its panel from there; when A's
-// rows would crowd into the same L1 sets (aliasedRows), each mc×kc block of
-// A is likewise copied with row stride kc. No TLB misses on long strides of
-// B, no cache-set conflicts between rows a power of two apart.
+// tile of every mc block of A then streams its panel from there. No TLB misses
+// on long strides of B. A is read in place, in tiles of at most
+// aliasedTileRows rows when its rows alias in L1 (tileRows).
 // The kernels are the in-place ones, given the packed strides.
 
 package runtime
 
 // Blocking of the packed paths: a gemmKCPacked×gemmNCPacked block of B
 // (≤ 4 MiB, from L3) is packed once and swept by every gemmMCPacked-row block
-// of A, packed in turn when its rows alias (gemmMCPacked×gemmKCPacked, 120 KiB,
-// in L2); each kc×nr panel of B (32 or 64 KiB, from L2) then serves the
-// gemmMCPacked/r row tiles of the block. The k blocks are deep so that each
+// of A (gemmMCPacked×gemmKCPacked, 120 KiB, in L2); each kc×nr panel of B
+// (32 or 64 KiB, from L2) then serves the row tiles of the block. The k blocks are deep so that each
 // element of C makes few round trips from L3 (k/kc of them): at 1024³, kc = 512
 // runs 3–4% faster than kc = 256, and 128 slower still; at 512³, packed with kc = 512
 // against the in-place drivers' blocking of then (kc = 128, session 6): 110.5 against
@@ -25,10 +23,6 @@ const (
 	gemmNCPacked = 2048
 	gemmMCPacked = 60 // a multiple of 6 and 12
 )
-
-// packAPad is the padding of packA's rows, in floats: one cache line, so that rows of a
-// kc-deep copy (kc a power of two) do not all start in the same L1 set.
-const packAPad = 16
 
 // usePackedB reports whether Gemm packs B (and maybe A): when B is over 512 KiB (read
 // in place, its long row strides cost TLB misses and cache-set conflicts
@@ -63,29 +57,6 @@ func packB(dst []float32, nr, kk, w int, b []float32, ldb int) {
 	}
 }
 
-// aliasedRows reports whether r rows of A, lda floats apart, crowd into the
-// same L1 sets (more than r/2 of them starting in one of the 64 sets of
-// 64-byte lines, as with a power-of-two stride of 4 KiB or more), so that
-// the kernels read A better from a copy (packA).
-func aliasedRows(lda, r int) bool {
-	var sets [64]int
-	for i := 0; i < r; i++ {
-		s := &sets[i*lda*4/64%64]
-		if *s++; *s > r/2 {
-			return true
-		}
-	}
-	return false
-}
-
-// packA copies A[0:rows, 0:kk] (row stride lda) into dst with row stride ld:
-// in place, rows a power-of-two stride apart fight over the same L1 sets.
-func packA(dst []float32, rows, kk, ld int, a []float32, lda int) {
-	for i := 0; i < rows; i++ {
-		copy(dst[i*ld:i*ld+kk], a[i*lda:i*lda+kk])
-	}
-}
-
 // packedLevel is what a packed product needs to know of a kernel family: its panel width nr,
 // its tile height mr, and how to run one tile (r ≤ mr rows, cols ≤ nr columns of C).
 type packedLevel struct {
@@ -104,7 +75,7 @@ var (
 		}}
 )
 
-// gemmPacked is Gemm with B (and maybe A) packed, for one kernel family. The AVX2 family
+// gemmPacked is Gemm with B packed, for one kernel family. The AVX2 family
 // takes n a multiple of 16; the AVX-512 one masks the last partial panel. A B in panel layout
 // is read in place (its kc-deep blocks are contiguous already). ep (clamp form, or nil) is
 // applied to each tile of C once it is final.
@@ -115,10 +86,10 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b bMat, c []
 	if b.panelK > 0 {
 		nc = 0
 	}
-	buf := getPack(kc*nc + gemmMCPacked*(kc+packAPad))
+	buf := getPack(kc * nc)
 	defer packPool.Put(buf)
-	pk, pa := (*buf)[:kc*nc], (*buf)[kc*nc:]
-	packedA := aliasedRows(lda, lv.mr)
+	pk := *buf
+	mr := tileRows(lda, lv.mr)
 	var kep *tileEp
 	if ep != nil {
 		kep = ep.kernelEp(m, n)
@@ -134,11 +105,7 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b bMat, c []
 			}
 			for i0 := 0; i0 < m; i0 += gemmMCPacked {
 				i1 := min(i0+gemmMCPacked, m)
-				ab, ald := a[i0*lda+p0:], lda
-				if packedA {
-					packA(pa, i1-i0, kk, kk+packAPad, ab, lda)
-					ab, ald = pa, kk+packAPad
-				}
+				ab := a[i0*lda+p0:]
 				for q := 0; q < w; q += nr {
 					bp, ldb := b.at(p0, j0+q)
 					var next []float32
@@ -150,14 +117,14 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b bMat, c []
 					} else if q+nr < w {
 						next = b.block(p0, j0+q+nr, kk)
 					}
-					for t, tiles := 0, (i1-i0+lv.mr-1)/lv.mr; t < tiles; t++ {
+					for t, tiles := 0, (i1-i0+mr-1)/mr; t < tiles; t++ {
 						off, r := balancedTile(i1-i0, tiles, t)
 						i := i0 + off
 						var e *float32
 						if ep != nil && p0+kk == k {
 							e = kep.at(ep, i, j0+q)
 						}
-						lv.tile(r, kk, &ab[off*ald], ald, bp, ldb, &c[i*ldc+j0+q], ldc, ac, w-q, e, prefetchAt(next, kk, t, bp))
+						lv.tile(r, kk, &ab[off*lda], lda, bp, ldb, &c[i*ldc+j0+q], ldc, ac, w-q, e, prefetchAt(next, kk, t, bp))
 					}
 				}
 			}

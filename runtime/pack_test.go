@@ -2,7 +2,10 @@
 
 package runtime
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // Shapes big enough for the packed paths (usePackedB): partial mc, kc and
 // nc blocks, n mod 16 and mod 32 edges, k one past a kc block.
@@ -31,8 +34,8 @@ func TestGemmTwinPacked(t *testing.T) {
 	}
 }
 
-// Row strides of A that alias in L1 (so A is packed too, aliasedRows), and
-// odd and wide ones for B and C.
+// Row strides of A that alias in L1 (so the tiles are at most aliasedTileRows tall,
+// tileRows), and odd and wide ones for B and C.
 func TestGemmTwinPackedStrides(t *testing.T) {
 	shapes := [][6]int{ // m, n, k, lda, ldb, ldc
 		{130, 310, 900, 1024, 317, 333},
@@ -56,6 +59,37 @@ func TestGemmTwinPackedStrides(t *testing.T) {
 	}
 }
 
+// TestGemmTwinAliasedInPlace runs the in-place drivers (B under 512 KiB) on rows of A
+// that alias in L1, so in tiles of at most aliasedTileRows rows: row counts around
+// multiples of six and twelve, k past an in-place k block.
+func TestGemmTwinAliasedInPlace(t *testing.T) {
+	for _, level := range gemmLevels[1:] {
+		withLevel(t, level, func(t *testing.T) {
+			r := newRand(12)
+			for _, s := range [][3]int{{97, 64, 1024}, {13, 40, 2048}, {6, 33, 1024}, {130, 17, 1500}} {
+				m, n, k := s[0], s[1], s[2]
+				if usePackedB(m, n, k) {
+					t.Fatalf("shape %v takes the packed path", s)
+				}
+				checkGemmTwinStrides(t, r, m, n, k, 2048, n+3, n+5, false)
+				checkGemmTwinStrides(t, r, m, n, k, 2048, n, n, true)
+			}
+		})
+	}
+}
+
+func TestTileRows(t *testing.T) {
+	for _, c := range []struct{ lda, mr, want int }{
+		{1024, 12, 6}, {2048, 12, 6}, {1025, 12, 6}, // 4 KiB apart or near: one L1 set
+		{1024, 6, 6}, {2048, 16, 6},
+		{701, 12, 12}, {1536, 12, 12}, {512, 12, 12}, {160, 12, 12}, {1280, 16, 16},
+	} {
+		if got := tileRows(c.lda, c.mr); got != c.want {
+			t.Errorf("tileRows(%d, %d) = %d, want %d", c.lda, c.mr, got, c.want)
+		}
+	}
+}
+
 // A warm packed Gemm takes its buffers from packPool: no allocation.
 func TestGemmPackedNoAlloc(t *testing.T) {
 	const m, n, k = 130, 600, 520
@@ -72,5 +106,25 @@ func TestGemmPackedNoAlloc(t *testing.T) {
 				t.Errorf("%v allocations per warm Gemm, want 0", got)
 			}
 		})
+	}
+}
+
+// BenchmarkGemmAliasedRows times Gemm with rows of A 4 or 8 KiB apart (lda = k, which
+// alias in L1: tiles of aliasedTileRows rows) against the same product with A's rows one
+// cache line further apart (lda = k + 16, full-height tiles), in place (B under 512 KiB)
+// and packed.
+func BenchmarkGemmAliasedRows(b *testing.B) {
+	for _, s := range [][3]int{{96, 1024, 64}, {120, 1024, 256}, {240, 2048, 32}, {1024, 1024, 1024}} {
+		m, k, n := s[0], s[1], s[2]
+		r := newRand(4)
+		a, w, c := randSlice(r, m*(k+16)), randSlice(r, k*n), make([]float32, m*n)
+		for _, lda := range []int{k, k + 16} {
+			b.Run(fmt.Sprintf("%dx%dx%d/lda%d", m, k, n, lda), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					Gemm(m, n, k, a, lda, w, n, c, n, false)
+				}
+				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }
