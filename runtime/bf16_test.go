@@ -323,6 +323,8 @@ func TestGemmBF16Larger(t *testing.T) {
 		// 128-wide kernels, full and masked.
 		{1, 128, 64}, {2, 200, 33}, {3, 255, 77}, {13, 97, 5}, {14, 256, 100},
 		{15, 129, 31}, {1, 512, 784}, {123, 160, 2},
+		// A's bf16 copy on a padded row stride (bf16RowStride), k even and odd.
+		{25, 40, 2048}, {13, 70, 4095},
 	}
 	if testing.Short() {
 		shapes = shapes[:3]
@@ -335,6 +337,14 @@ func TestGemmBF16Larger(t *testing.T) {
 				checkBF16(t, r, s[0], s[1], s[2], true)
 			}
 		})
+	}
+}
+
+func TestBF16RowStride(t *testing.T) {
+	for _, c := range [][2]int{{1024, 1040}, {2048, 2064}, {1025, 1041}, {512, 512}, {8, 8}, {392, 392}, {1536, 1536}} {
+		if got := bf16RowStride(c[0]); got != c[1] {
+			t.Errorf("bf16RowStride(%d) = %d, want %d", c[0], got, c[1])
+		}
 	}
 }
 
@@ -444,6 +454,7 @@ func BenchmarkGemmBF16(b *testing.B) {
 		{"64", 64, 64, 64}, {"256", 256, 256, 256}, {"512", 512, 512, 512}, {"1024", 1024, 1024, 1024},
 		{"mlp32_784x512", 32, 784, 512}, {"mlp32_512x256", 32, 512, 256}, {"mlp32_256x128", 32, 256, 128},
 		{"mlp1_784x512", 1, 784, 512},
+		{"120_2048x256", 120, 2048, 256}, // A's copy on a padded stride (bf16RowStride)
 	}
 	for _, s := range shapes {
 		r := newRand(2)

@@ -160,3 +160,17 @@ func dot(a, b []float32) float32 {
 	}
 	return (s0 + s1) + (s2 + s3)
 }
+
+// aliasedRows reports whether r rows of A, lda floats apart, crowd into the
+// same L1 sets (more than r/2 of them starting in one of the 64 sets of
+// 64-byte lines, as with a power-of-two stride of 4 KiB or more).
+func aliasedRows(lda, r int) bool {
+	var sets [64]int
+	for i := 0; i < r; i++ {
+		s := &sets[i*lda*4/64%64]
+		if *s++; *s > r/2 {
+			return true
+		}
+	}
+	return false
+}

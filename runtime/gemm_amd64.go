@@ -183,20 +183,6 @@ func tileRows(lda, mr int) int {
 	return mr
 }
 
-// aliasedRows reports whether r rows of A, lda floats apart, crowd into the
-// same L1 sets (more than r/2 of them starting in one of the 64 sets of
-// 64-byte lines, as with a power-of-two stride of 4 KiB or more).
-func aliasedRows(lda, r int) bool {
-	var sets [64]int
-	for i := 0; i < r; i++ {
-		s := &sets[i*lda*4/64%64]
-		if *s++; *s > r/2 {
-			return true
-		}
-	}
-	return false
-}
-
 // prefetchAt returns what the t-th row tile over a block of B passes the AVX-512 kernel as
 // pf, the kernel prefetching kk lines (16·kk floats) from there into L2 as it runs: the
 // first tiles fetch next, the next block of B (kk rows of a contiguous panel, or nil), one
