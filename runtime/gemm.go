@@ -162,12 +162,19 @@ func dot(a, b []float32) float32 {
 }
 
 // aliasedRows reports whether r rows of A, lda floats apart, crowd into the
-// same L1 sets (more than r/2 of them starting in one of the 64 sets of
-// 64-byte lines, as with a power-of-two stride of 4 KiB or more).
+// same L1 sets: more than r/2 distinct lines holding their starts in one of the
+// 64 sets of 64-byte lines, as with a power-of-two stride of 4 KiB or more.
+// Rows less than a line apart share their lines instead (lda < 16: no conflict).
 func aliasedRows(lda, r int) bool {
 	var sets [64]int
+	last := -1
 	for i := 0; i < r; i++ {
-		s := &sets[i*lda*4/64%64]
+		line := i * lda * 4 / 64
+		if line == last {
+			continue
+		}
+		last = line
+		s := &sets[line%64]
 		if *s++; *s > r/2 {
 			return true
 		}

@@ -83,6 +83,7 @@ func TestTileRows(t *testing.T) {
 		{1024, 12, 6}, {2048, 12, 6}, {1025, 12, 6}, // 4 KiB apart or near: one L1 set
 		{1024, 6, 6}, {2048, 16, 6},
 		{701, 12, 12}, {1536, 12, 12}, {512, 12, 12}, {160, 12, 12}, {1280, 16, 16},
+		{1, 12, 12}, {2, 12, 12}, {3, 16, 16}, {16, 12, 12}, // rows sharing lines, or one apart
 	} {
 		if got := tileRows(c.lda, c.mr); got != c.want {
 			t.Errorf("tileRows(%d, %d) = %d, want %d", c.lda, c.mr, got, c.want)
