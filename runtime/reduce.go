@@ -56,6 +56,13 @@ func reduce(kernel string, outer, axis, inner int, x, y []float32, kind reduceKi
 
 // reduceAxis reduces x [axis, inner] over axis into y [inner].
 func reduceAxis(axis, inner int, x, y []float32, kind reduceKind) {
+	if axis == 0 {
+		v := reduceContiguous(nil, kind) // the empty reduction's value
+		for j := range y {
+			y[j] = v
+		}
+		return
+	}
 	if inner == 1 {
 		y[0] = reduceContiguous(x[:axis], kind)
 		return
