@@ -1860,6 +1860,54 @@ done:
 	VZEROUPPER
 	RET
 
+// func colSumsAVX2(rows int, x *float32, ld int, n int, sums *float64)
+// Requires: AVX
+TEXT ·colSumsAVX2(SB), NOSPLIT, $0-40
+	MOVQ x+8(FP), AX
+	MOVQ sums+32(FP), CX
+	MOVQ n+24(FP), DX
+	MOVQ ld+16(FP), BX
+	SHLQ $0x02, BX
+
+block:
+	CMPQ    DX, $0x00000010
+	JL      done
+	VMOVUPD (CX), Y0
+	VMOVUPD 32(CX), Y1
+	VMOVUPD 64(CX), Y2
+	VMOVUPD 96(CX), Y3
+	MOVQ    AX, SI
+	MOVQ    rows+0(FP), DI
+	TESTQ   DI, DI
+	JLE     stored
+
+rows:
+	VCVTPS2PD (SI), Y4
+	VADDPD    Y4, Y0, Y0
+	VCVTPS2PD 16(SI), Y4
+	VADDPD    Y4, Y1, Y1
+	VCVTPS2PD 32(SI), Y4
+	VADDPD    Y4, Y2, Y2
+	VCVTPS2PD 48(SI), Y4
+	VADDPD    Y4, Y3, Y3
+	ADDQ      BX, SI
+	DECQ      DI
+	JNE       rows
+
+stored:
+	VMOVUPD Y0, (CX)
+	VMOVUPD Y1, 32(CX)
+	VMOVUPD Y2, 64(CX)
+	VMOVUPD Y3, 96(CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000010, DX
+	JMP     block
+
+done:
+	VZEROUPPER
+	RET
+
 // func poolMaxAVX512_1(x *float32, y *float32, cb int, nkh int, nkw int, xPix int, xRowAdj int, div float32, tail uint16)
 // Requires: AVX, AVX512F, SSE2
 TEXT ·poolMaxAVX512_1(SB), NOSPLIT, $0-62
@@ -3003,6 +3051,70 @@ taps:
 	ADDQ      $0x00000040, DI
 	SUBQ      $0x00000040, R8
 	JMP       block
+
+done:
+	VZEROUPPER
+	RET
+
+// func colSumsAVX512(rows int, x *float32, ld int, n int, sums *float64, tail uint32)
+// Requires: AVX, AVX512F
+TEXT ·colSumsAVX512(SB), NOSPLIT, $0-44
+	MOVQ   x+8(FP), AX
+	MOVQ   sums+32(FP), CX
+	MOVQ   n+24(FP), DX
+	MOVQ   ld+16(FP), BX
+	SHLQ   $0x02, BX
+	KXNORW K1, K1, K1
+	KXNORW K2, K2, K2
+	KXNORW K3, K3, K3
+	KXNORW K4, K4, K4
+
+block:
+	CMPQ  DX, $0x00000020
+	JGE   full
+	TESTQ DX, DX
+	JLE   done
+	MOVL  tail+40(FP), SI
+	KMOVW SI, K1
+	SHRL  $0x08, SI
+	KMOVW SI, K2
+	SHRL  $0x08, SI
+	KMOVW SI, K3
+	SHRL  $0x08, SI
+	KMOVW SI, K4
+
+full:
+	VMOVUPD.Z (CX), K1, Z0
+	VMOVUPD.Z 64(CX), K2, Z1
+	VMOVUPD.Z 128(CX), K3, Z2
+	VMOVUPD.Z 192(CX), K4, Z3
+	MOVQ      AX, SI
+	MOVQ      rows+0(FP), DI
+	TESTQ     DI, DI
+	JLE       stored
+
+rows:
+	VCVTPS2PD.Z (SI), K1, Z4
+	VADDPD      Z4, Z0, Z0
+	VCVTPS2PD.Z 32(SI), K2, Z4
+	VADDPD      Z4, Z1, Z1
+	VCVTPS2PD.Z 64(SI), K3, Z4
+	VADDPD      Z4, Z2, Z2
+	VCVTPS2PD.Z 96(SI), K4, Z4
+	VADDPD      Z4, Z3, Z3
+	ADDQ        BX, SI
+	DECQ        DI
+	JNE         rows
+
+stored:
+	VMOVUPD Z0, K1, (CX)
+	VMOVUPD Z1, K2, 64(CX)
+	VMOVUPD Z2, K3, 128(CX)
+	VMOVUPD Z3, K4, 192(CX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000020, DX
+	JMP     block
 
 done:
 	VZEROUPPER

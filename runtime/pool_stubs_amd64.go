@@ -116,6 +116,12 @@ func poolAvgAVX2_7(x *float32, y *float32, cb int, nkh int, nkw int, xPix int, x
 //go:noescape
 func poolAvgAVX2_8(x *float32, y *float32, cb int, nkh int, nkw int, xPix int, xRowAdj int, div float32, tail *int32)
 
+// colSumsAVX2 adds to sums[j] the float64 sum of x[i·ld + j] over rows i < rows, in order,
+// for the n columns j (n a multiple of 16). ld is in elements.
+//
+//go:noescape
+func colSumsAVX2(rows int, x *float32, ld int, n int, sums *float64)
+
 // poolMaxAVX512_1 sets 1 output pixels to the maximum of their nkh×nkw window taps over
 // c channels, 16 per vector (div: the mean's divisor, unused by the max).
 // Strides are in bytes (see asm/pool).
@@ -227,3 +233,9 @@ func poolAvgAVX512_7(x *float32, y *float32, cb int, nkh int, nkw int, xPix int,
 //
 //go:noescape
 func poolAvgAVX512_8(x *float32, y *float32, cb int, nkh int, nkw int, xPix int, xRowAdj int, div float32, tail uint16)
+
+// colSumsAVX512 adds to sums[j] the float64 sum of x[i·ld + j] over rows i < rows, in order,
+// for the n columns j (the last n mod 32 masked by tail). ld is in elements.
+//
+//go:noescape
+func colSumsAVX512(rows int, x *float32, ld int, n int, sums *float64, tail uint32)

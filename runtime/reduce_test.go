@@ -74,6 +74,43 @@ func TestReduce(t *testing.T) {
 	requireEqual(t, "max hand", y, []float32{1, -2})
 }
 
+// TestReduceSumTwin checks ReduceSum and ReduceMean at every CPU level against the generic
+// level, bit for bit (the column-sum kernels sum in the twin's order, in float64): axis
+// lengths 0 to 49, every inner width 1 to 70 (the kernels' 32- and 16-column passes, AVX-512's
+// masked tail, AVX2's columns left to Go) and wider ones, two outer blocks, guard bands.
+func TestReduceSumTwin(t *testing.T) {
+	r := newRand(37)
+	inners := []int{}
+	for i := 1; i <= 70; i++ {
+		inners = append(inners, i)
+	}
+	inners = append(inners, 127, 129, 1280)
+	for _, level := range gemmLevels[1:] {
+		withLevel(t, level, func(t *testing.T) {
+			for _, axis := range []int{0, 1, 2, 7, 49} {
+				for _, inner := range inners {
+					x := randSlice(r, 2*axis*inner)
+					for _, k := range []struct {
+						name string
+						f    func(outer, axis, inner int, x, y []float32)
+					}{{"ReduceSum", ReduceSum}, {"ReduceMean", ReduceMean}} {
+						got := newGuarded(2 * inner)
+						k.f(2, axis, inner, x, got.s)
+						want := make([]float32, 2*inner)
+						old := cpuLevel
+						cpuLevel = levelGeneric
+						k.f(2, axis, inner, x, want)
+						cpuLevel = old
+						what := name("%s %s axis %d inner %d", level, k.name, axis, inner)
+						got.check(t, what)
+						requireSameBits(t, what, got.s, want)
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestReduceNoAllocs(t *testing.T) {
 	r := newRand(35)
 	x, y := randSlice(r, 4*50*20), make([]float32, 4*20)

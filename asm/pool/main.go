@@ -23,6 +23,19 @@
 //     with tail (bit k for channel k of the block).
 //   - pool{Max,Avg}AVX2_{P}: 8 channels per YMM, the last c mod 8 channels
 //     through VMASKMOVPS with the 8 int32 lane masks at tail.
+//
+// The column-sum kernels serve global average pooling and the mean and sum
+// reductions (runtime.ReduceMean over a non-last axis):
+//
+//	sums[j] += Σ_{i < rows} float64(x[i·ld + j])  for j < n, i in order
+//
+// in float64, as the pure-Go twin sums, so the results are bit-identical.
+// 32 columns per pass (4 vectors of doubles, a ZMM of 8 or a YMM of 4; AVX2:
+// 16 per pass), the pass's accumulators held over all rows.
+//
+//   - colSumsAVX512: any n ≥ 0, the last n mod 32 columns masked with tail
+//     (bit j for column j of the last pass).
+//   - colSumsAVX2: n a multiple of 16.
 package main
 
 import (
@@ -47,8 +60,110 @@ func main() {
 				kernel(p, isMax, avx512)
 			}
 		}
+		colSums(avx512)
 	}
 	Generate()
+}
+
+// colSums emits colSumsAVX512 or colSumsAVX2 (see the package comment).
+func colSums(avx512 bool) {
+	const vecs = 4
+	name, sig, lanes := "colSumsAVX2", "func(rows int, x *float32, ld, n int, sums *float64)", 4
+	if avx512 {
+		name, sig, lanes = "colSumsAVX512", "func(rows int, x *float32, ld, n int, sums *float64, tail uint32)", 8
+	}
+	per := vecs * lanes // columns per pass
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	doc := fmt.Sprintf("%s adds to sums[j] the float64 sum of x[i·ld + j] over rows i < rows, in order,", name)
+	if avx512 {
+		Doc(doc, "for the n columns j (the last n mod 32 masked by tail). ld is in elements.")
+	} else {
+		Doc(doc, "for the n columns j (n a multiple of 16). ld is in elements.")
+	}
+	ld := func(name string) reg.GPVirtual {
+		r := GP64()
+		Load(Param(name), r)
+		return r
+	}
+	xc, sc, cnt, stride := ld("x"), ld("sums"), ld("n"), ld("ld")
+	SHLQ(Imm(2), stride)
+	newVec := func() reg.VecVirtual {
+		if avx512 {
+			return ZMM()
+		}
+		return YMM()
+	}
+	accs := make([]reg.VecVirtual, vecs)
+	for v := range accs {
+		accs[v] = newVec()
+	}
+	// body emits one pass of per columns with the given loads and stores of vector v.
+	body := func(prefix string, loadSum func(v int, m Mem, a reg.VecVirtual), cvt func(v int, m Mem, t reg.VecVirtual), storeSum func(v int, a reg.VecVirtual, m Mem)) {
+		for v, a := range accs {
+			loadSum(v, Mem{Base: sc, Disp: 8 * lanes * v}, a)
+		}
+		xp, i := GP64(), GP64()
+		MOVQ(xc, xp)
+		Load(Param("rows"), i)
+		TESTQ(i, i)
+		JLE(LabelRef(prefix + "stored"))
+		Label(prefix + "rows")
+		for v, a := range accs {
+			t := newVec()
+			cvt(v, Mem{Base: xp, Disp: 4 * lanes * v}, t)
+			VADDPD(t, a, a)
+		}
+		ADDQ(stride, xp)
+		DECQ(i)
+		JNE(LabelRef(prefix + "rows"))
+		Label(prefix + "stored")
+		for v, a := range accs {
+			storeSum(v, a, Mem{Base: sc, Disp: 8 * lanes * v})
+		}
+		ADDQ(U32(4*per), xc)
+		ADDQ(U32(8*per), sc)
+	}
+	if avx512 {
+		ks := make([]reg.OpmaskVirtual, vecs)
+		for v := range ks {
+			ks[v] = K()
+			KXNORW(ks[v], ks[v], ks[v])
+		}
+		Label("block")
+		CMPQ(cnt, U32(per))
+		JGE(LabelRef("full"))
+		TESTQ(cnt, cnt)
+		JLE(LabelRef("done"))
+		t := GP32()
+		Load(Param("tail"), t)
+		for v := range ks {
+			if v > 0 {
+				SHRL(Imm(uint64(lanes)), t)
+			}
+			KMOVW(t, ks[v])
+		}
+		Label("full")
+		body("",
+			func(v int, m Mem, a reg.VecVirtual) { VMOVUPD_Z(m, ks[v], a) },
+			func(v int, m Mem, t reg.VecVirtual) { VCVTPS2PD_Z(m, ks[v], t) },
+			func(v int, a reg.VecVirtual, m Mem) { VMOVUPD(a, ks[v], m) })
+		SUBQ(U32(per), cnt)
+		JMP(LabelRef("block"))
+	} else {
+		Label("block")
+		CMPQ(cnt, U32(per))
+		JL(LabelRef("done"))
+		body("",
+			func(v int, m Mem, a reg.VecVirtual) { VMOVUPD(m, a) },
+			func(v int, m Mem, t reg.VecVirtual) { VCVTPS2PD(m, t) },
+			func(v int, a reg.VecVirtual, m Mem) { VMOVUPD(a, m) })
+		SUBQ(U32(per), cnt)
+		JMP(LabelRef("block"))
+	}
+	Label("done")
+	VZEROUPPER()
+	RET()
 }
 
 func kernel(P int, isMax, avx512 bool) {
