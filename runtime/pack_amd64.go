@@ -14,15 +14,31 @@ package runtime
 // (≤ 4 MiB, from L3) is packed once and swept by every gemmMCPacked-row block
 // of A (gemmMCPacked×gemmKCPacked, 120 KiB, in L2); each kc×nr panel of B
 // (32 or 64 KiB, from L2) then serves the row tiles of the block. The k blocks are deep so that each
-// element of C makes few round trips from L3 (k/kc of them): at 1024³, kc = 512
-// runs 3–4% faster than kc = 256, and 128 slower still; at 512³, packed with kc = 512
-// against the in-place drivers' blocking of then (kc = 128, session 6): 110.5 against
-// 107.8 GFLOP/s (TestGemmTwinPacked's shapes check the edges).
+// element of C makes few round trips from L3 (k/kc of them; one when kcPacked takes the
+// whole depth): at 1024³, kc = 512 ran 3–4% faster than kc = 256, and 128 slower still;
+// at 512³, packed with kc = 512 against the in-place drivers' blocking of then (kc = 128,
+// session 6): 110.5 against 107.8 GFLOP/s (TestGemmTwinPacked's shapes check the edges).
 const (
 	gemmKCPacked = 512
 	gemmNCPacked = 2048
 	gemmMCPacked = 60 // a multiple of 6 and 12
 )
+
+// kcPacked returns the depth of the packed path's k blocks for a product of depth k whose
+// blocks of B are nc wide: k itself when it is at most 2·gemmKCPacked and the whole depth's
+// block (k×nc) fits in gemmPackedBlockBytes, so that each tile of C is loaded and stored once
+// (1024³: kc = 1024 against 512, alternated six times, 105.8–111.0 → 109.2–112.8 GFLOP/s;
+// MobileNetV2's batch-32 1×1 convolutions with weights in panel layout, 1568×960×160
+// 99.7–102.7 → 108.4–110.2); else gemmKCPacked (2048³ with kc = 1024 and nc = 1024: no faster).
+func kcPacked(k, nc int) int {
+	if k <= 2*gemmKCPacked && 4*k*nc <= gemmPackedBlockBytes {
+		return k
+	}
+	return min(gemmKCPacked, k)
+}
+
+// gemmPackedBlockBytes bounds a packed block of B (gemmKCPacked×gemmNCPacked floats).
+const gemmPackedBlockBytes = 4 << 20
 
 // usePackedB reports whether Gemm packs B (and maybe A): when B is over 512 KiB (read
 // in place, its long row strides cost TLB misses and cache-set conflicts
@@ -81,8 +97,8 @@ var (
 // applied to each tile of C once it is final.
 func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, acc bool, ep *epTile) {
 	nr := lv.nr
-	kc := min(gemmKCPacked, k)
 	nc := min(gemmNCPacked, (n+nr-1)&^(nr-1))
+	kc := kcPacked(k, nc)
 	if b.panelK > 0 {
 		nc = 0
 	}
@@ -97,8 +113,8 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b bMat, c []
 	}
 	for j0 := 0; j0 < n; j0 += gemmNCPacked {
 		w := min(gemmNCPacked, n-j0)
-		for p0 := 0; p0 < k; p0 += gemmKCPacked {
-			kk := min(gemmKCPacked, k-p0)
+		for p0 := 0; p0 < k; p0 += kc {
+			kk := min(kc, k-p0)
 			ac := acc || p0 > 0
 			if b.panelK == 0 {
 				packB(pk, nr, kk, w, b.b[p0*b.ld+j0:], b.ld)

@@ -78,6 +78,18 @@ func TestGemmTwinAliasedInPlace(t *testing.T) {
 	}
 }
 
+func TestKCPacked(t *testing.T) {
+	for _, c := range []struct{ k, nc, want int }{
+		{1024, 1024, 1024}, {960, 160, 960}, {513, 1024, 513}, // one block of B up to 4 MiB
+		{1024, 2048, 512}, {513, 2048, 512}, {2048, 2048, 512}, {1025, 32, 512}, // deeper or wider
+		{300, 2048, 300},
+	} {
+		if got := kcPacked(c.k, c.nc); got != c.want {
+			t.Errorf("kcPacked(%d, %d) = %d, want %d", c.k, c.nc, got, c.want)
+		}
+	}
+}
+
 func TestTileRows(t *testing.T) {
 	for _, c := range []struct{ lda, mr, want int }{
 		{1024, 12, 6}, {2048, 12, 6}, {1025, 12, 6}, // 4 KiB apart or near: one L1 set
