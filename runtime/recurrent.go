@@ -170,6 +170,15 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 			if fusedCell && hasLSTMStep(un) {
 				// h·U fused into the gate kernel, the new states into tmp, then swapped; every
 				// other step reads U backwards, starting on the rows the step before read last.
+				// From zero states the first step's h·U is zero: the gates are its rows of xw.
+				if step == 0 && h0 == nil {
+					for i := 0; i < n; i++ {
+						if !skip(i) {
+							lstmCell(xw[(i*t+s)*gu:(i*t+s+1)*gu], c[i*un:(i+1)*un], h[i*un:(i+1)*un])
+						}
+					}
+					break
+				}
 				for i := 0; i < n; i++ {
 					hi, hn := h[i*un:(i+1)*un], tmp[i*un:(i+1)*un]
 					if skip(i) {
@@ -288,7 +297,13 @@ func lstmStacked(p *RecurrentParams, x, w, u, h0, c0, mask, y, hOut, cOut, scrat
 		for i := 0; i < n; i++ {
 			copy(a[i*k:i*k+f], x[(i*t+s)*f:(i*t+s+1)*f])
 		}
-		gemm(n, gu, k, a, k, panelB(wu), z, gu, false, ep, 0)
+		// From zero states the first step's h·U is zero: only the x_t columns of the rows
+		// (and the W rows of the panels) take part.
+		depth := k
+		if step == 0 && h0 == nil {
+			depth = f
+		}
+		gemm(n, gu, depth, a, k, panelB(wu), z, gu, false, ep, 0)
 		for i := 0; i < n; i++ {
 			skip := mask != nil && mask[i*t+s] == 0
 			if !skip {
