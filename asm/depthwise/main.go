@@ -239,18 +239,11 @@ func kernel(P int, avx512 bool) {
 		JMP(LabelRef("wide"))
 	}
 	if avx512 {
-		Label("block")
-		CMPQ(cnt, U32(vecBytes))
-		JGE(LabelRef("full"))
-		TESTQ(cnt, cnt)
-		JLE(LabelRef("done"))
-		KMOVW(mem.Param("tail"), k)
-		Label("full")
-		body("", 1, func(m Mem, v reg.VecVirtual) { VMOVUPS_Z(m, k, v) },
-			func(m Mem, w, a reg.VecVirtual) { VFMADD231PS(m, w, k, a) },
-			func(a reg.VecVirtual, m Mem) { VMOVUPS(a, k, m) })
-		SUBQ(U32(vecBytes), cnt)
-		JMP(LabelRef("block"))
+		mem.MaskedBlocks(cnt, uint32(vecBytes), func() { KMOVW(mem.Param("tail"), k) }, func() {
+			body("", 1, func(m Mem, v reg.VecVirtual) { VMOVUPS_Z(m, k, v) },
+				func(m Mem, w, a reg.VecVirtual) { VFMADD231PS(m, w, k, a) },
+				func(a reg.VecVirtual, m Mem) { VMOVUPS(a, k, m) })
+		})
 	} else {
 		Label("block")
 		CMPQ(cnt, U32(vecBytes))

@@ -130,26 +130,21 @@ func colSums(avx512 bool) {
 			ks[v] = K()
 			KXNORW(ks[v], ks[v], ks[v])
 		}
-		Label("block")
-		CMPQ(cnt, U32(per))
-		JGE(LabelRef("full"))
-		TESTQ(cnt, cnt)
-		JLE(LabelRef("done"))
-		t := GP32()
-		Load(Param("tail"), t)
-		for v := range ks {
-			if v > 0 {
-				SHRL(Imm(uint64(lanes)), t)
+		mem.MaskedBlocks(cnt, uint32(per), func() {
+			t := GP32()
+			Load(Param("tail"), t)
+			for v := range ks {
+				if v > 0 {
+					SHRL(Imm(uint64(lanes)), t)
+				}
+				KMOVW(t, ks[v])
 			}
-			KMOVW(t, ks[v])
-		}
-		Label("full")
-		body("",
-			func(v int, m Mem, a reg.VecVirtual) { VMOVUPD_Z(m, ks[v], a) },
-			func(v int, m Mem, t reg.VecVirtual) { VCVTPS2PD_Z(m, ks[v], t) },
-			func(v int, a reg.VecVirtual, m Mem) { VMOVUPD(a, ks[v], m) })
-		SUBQ(U32(per), cnt)
-		JMP(LabelRef("block"))
+		}, func() {
+			body("",
+				func(v int, m Mem, a reg.VecVirtual) { VMOVUPD_Z(m, ks[v], a) },
+				func(v int, m Mem, t reg.VecVirtual) { VCVTPS2PD_Z(m, ks[v], t) },
+				func(v int, a reg.VecVirtual, m Mem) { VMOVUPD(a, ks[v], m) })
+		})
 	} else {
 		Label("block")
 		CMPQ(cnt, U32(per))
@@ -274,17 +269,10 @@ func kernel(P int, isMax, avx512 bool) {
 	if avx512 {
 		k := K()
 		KXNORW(k, k, k)
-		Label("block")
-		CMPQ(cnt, U32(vecBytes))
-		JGE(LabelRef("full"))
-		TESTQ(cnt, cnt)
-		JLE(LabelRef("done"))
-		KMOVW(mem.Param("tail"), k)
-		Label("full")
-		body("", func(m Mem, v reg.VecVirtual) { VMOVUPS_Z(m, k, v) },
-			func(a reg.VecVirtual, m Mem) { VMOVUPS(a, k, m) })
-		SUBQ(U32(vecBytes), cnt)
-		JMP(LabelRef("block"))
+		mem.MaskedBlocks(cnt, uint32(vecBytes), func() { KMOVW(mem.Param("tail"), k) }, func() {
+			body("", func(m Mem, v reg.VecVirtual) { VMOVUPS_Z(m, k, v) },
+				func(a reg.VecVirtual, m Mem) { VMOVUPS(a, k, m) })
+		})
 	} else {
 		Label("block")
 		CMPQ(cnt, U32(vecBytes))

@@ -1,4 +1,4 @@
-// Package mem holds the addressing helpers the kernel generators in asm/ share.
+// Package mem holds the addressing and loop helpers the kernel generators in asm/ share.
 package mem
 
 import (
@@ -69,4 +69,21 @@ func (st Strides) At(base reg.GPVirtual, k int) operand.Mem {
 		return operand.Mem{Base: base, Index: st[3], Scale: 1}
 	}
 	panic("mem.Strides.At: pixel out of range")
+}
+
+// MaskedBlocks emits a loop over the cnt units (bytes or elements) left, step a time, for
+// AVX-512 kernels whose last block is masked: body runs on every full block and, after
+// setTail has set the tail's masks, on the last partial one, cnt going down by step each
+// time; the loop then jumps to the label "done", which the caller emits.
+func MaskedBlocks(cnt reg.GPVirtual, step uint32, setTail, body func()) {
+	build.Label("block")
+	build.CMPQ(cnt, operand.U32(step))
+	build.JGE(operand.LabelRef("full"))
+	build.TESTQ(cnt, cnt)
+	build.JLE(operand.LabelRef("done"))
+	setTail()
+	build.Label("full")
+	body()
+	build.SUBQ(operand.U32(step), cnt)
+	build.JMP(operand.LabelRef("block"))
 }
