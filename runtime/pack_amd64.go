@@ -37,8 +37,8 @@ func kcPacked(k, nc int) int {
 	return min(gemmKCPacked, k)
 }
 
-// gemmPackedBlockBytes bounds a packed block of B (gemmKCPacked×gemmNCPacked floats).
-const gemmPackedBlockBytes = 4 << 20
+// gemmPackedBlockBytes bounds a packed block of B: gemmKCPacked×gemmNCPacked floats, 4 MiB.
+const gemmPackedBlockBytes = 4 * gemmKCPacked * gemmNCPacked
 
 // usePackedB reports whether Gemm packs B (and maybe A): when B is over 512 KiB (read
 // in place, its long row strides cost TLB misses and cache-set conflicts
