@@ -214,7 +214,7 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 				}
 			}
 		case CellGRU:
-			gruStep(p, s, xw, u, bRec, hw, h, tmp, skip)
+			gruStep(p, s, xw, u, bRec, hw, h, tmp, skip, step == 0 && h0 == nil)
 		}
 		for i := 0; i < n; i++ {
 			p.output(y, i, step, h[i*un:(i+1)*un], skip(i))
@@ -326,14 +326,27 @@ func lstmStacked(p *RecurrentParams, x, w, u, h0, c0, mask, y, hOut, cOut, scrat
 	return true
 }
 
-// gruStep advances a GRU by one step s (see the file comment for the equations).
-func gruStep(p *RecurrentParams, s int, xw, u, bRec, hw, h, tmp []float32, skip func(int) bool) {
+// gruStep advances a GRU by one step s (see the file comment for the equations). zeroH says
+// that h is zero (the first step from zero states): its products with U are then zero too.
+func gruStep(p *RecurrentParams, s int, xw, u, bRec, hw, h, tmp []float32, skip func(int) bool, zeroH bool) {
 	n, t, un := p.N, p.T, p.U
 	gu := 3 * un
+	// recur sets hw's columns [j0, j0+cols) to rows·U's (rows: h, or r*h; acc: adds to them).
+	recur := func(cols, j0 int, rows []float32, acc bool) {
+		if zeroH {
+			if !acc {
+				for i := 0; i < n; i++ {
+					clear(hw[i*gu+j0 : i*gu+j0+cols])
+				}
+			}
+			return
+		}
+		Gemm(n, cols, un, rows, un, u[j0:], gu, hw[j0:], gu, acc)
+	}
 	if p.ResetAfter {
 		// Keras' default activations, with a recurrent bias, have a fused gate kernel.
 		fused := bRec != nil && p.Act == ActTanh && p.RecAct == ActSigmoid
-		Gemm(n, gu, un, h, un, u, gu, hw, gu, false)
+		recur(gu, 0, h, false)
 		for i := 0; i < n; i++ {
 			if skip(i) {
 				continue
@@ -366,7 +379,7 @@ func gruStep(p *RecurrentParams, s int, xw, u, bRec, hw, h, tmp []float32, skip 
 		return
 	}
 	// reset_before: the z and r blocks of h·U, then (r*h)·U_h.
-	Gemm(n, 2*un, un, h, un, u, gu, hw, gu, false)
+	recur(2*un, 0, h, false)
 	for i := 0; i < n; i++ {
 		r := hw[i*gu : i*gu+2*un]
 		xz := xw[(i*t+s)*gu : (i*t+s+1)*gu]
@@ -383,7 +396,7 @@ func gruStep(p *RecurrentParams, s int, xw, u, bRec, hw, h, tmp []float32, skip 
 	for i := 0; i < n; i++ {
 		copy(hw[i*gu+2*un:(i+1)*gu], xw[(i*t+s)*gu+2*un:(i*t+s+1)*gu])
 	}
-	Gemm(n, un, un, tmp, un, u[2*un:], gu, hw[2*un:], gu, true)
+	recur(un, 2*un, tmp, true)
 	for i := 0; i < n; i++ {
 		if skip(i) {
 			continue

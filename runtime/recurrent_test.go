@@ -169,6 +169,9 @@ func TestRecurrentMatchesReference(t *testing.T) {
 				}
 				y, hOut, cOut := make([]float32, ylen), make([]float32, p.N*p.U), make([]float32, p.N*p.U)
 				scratch := make([]float32, RecurrentScratch(&p))
+				for i := range scratch {
+					scratch[i] = float32(math.NaN()) // what scratch holds must not matter
+				}
 				if k := p.F + p.U; cell == CellLSTM && p.RecAct == ActSigmoid && p.N >= lstmStackedMin &&
 					k*g*p.U+p.N*(k+g*p.U+p.U) <= len(scratch) {
 					stacked++ // runs lstmStacked
