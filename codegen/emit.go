@@ -349,7 +349,7 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 	// A pointwise convolution is a Dense product (DensePanels above; Conv2D runs it so when its
 	// kernel is not in panel layout, a constant shared with another use); any other Groups = 1
 	// convolution, strided 1×1 ones included, runs as a matrix-product convolution.
-	if op.Kind == "Conv" && params.Groups == 1 && (!passes.Pointwise(op) || pooled) {
+	if op.Kind == "Conv" && params.Groups == 1 && !passes.Pointwise(op) { // a pooled Conv never is pointwise (FuseConvPools)
 		// A matrix-product convolution (implicit GEMM, or im2col on CPUs without the conv
 		// kernels), with its padded image or block of patches in the batch-independent scratch
 		// (and, pooled, one image's convolution where the kernels cannot pool).
