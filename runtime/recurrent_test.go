@@ -216,16 +216,25 @@ func TestRecurrentMatchesReference(t *testing.T) {
 	}
 }
 
-// TestRecurrentAllocatesNothing: a warm LSTM call allocates nothing, at 2 rows and at 4
-// (lstmStacked, stacking the kernels into scratch).
+// TestRecurrentAllocatesNothing: a warm recurrent call allocates nothing: the LSTM at 2 rows
+// and at 4 (lstmStacked, stacking the kernels into scratch), the GRU in both reset forms.
 func TestRecurrentAllocatesNothing(t *testing.T) {
-	for _, n := range []int{2, lstmStackedMin} {
-		p := RecurrentParams{N: n, T: 5, F: 3, U: 4, Cell: CellLSTM, Act: ActTanh, RecAct: ActSigmoid, ReturnSequences: true}
-		x, w, u := make([]float32, n*5*3), make([]float32, 3*16), make([]float32, 4*16)
-		y, h := make([]float32, n*5*4), make([]float32, n*4)
+	cases := []RecurrentParams{
+		{N: 2, Cell: CellLSTM}, {N: lstmStackedMin, Cell: CellLSTM},
+		{N: 2, Cell: CellGRU, ResetAfter: true}, {N: 2, Cell: CellGRU},
+	}
+	for _, p := range cases {
+		p.T, p.F, p.U, p.Act, p.RecAct, p.ReturnSequences = 5, 3, 4, ActTanh, ActSigmoid, true
+		g := p.Cell.Gates()
+		x, w, u := make([]float32, p.N*5*3), make([]float32, 3*g*4), make([]float32, 4*g*4)
+		var b []float32
+		if p.Cell == CellGRU && p.ResetAfter {
+			b = make([]float32, 2*g*4)
+		}
+		y, h := make([]float32, p.N*5*4), make([]float32, p.N*4)
 		s := make([]float32, RecurrentScratch(&p))
-		if a := testing.AllocsPerRun(10, func() { Recurrent(&p, x, w, u, nil, nil, nil, nil, y, h, nil, s) }); a != 0 {
-			t.Errorf("%d rows: %v allocations", n, a)
+		if a := testing.AllocsPerRun(10, func() { Recurrent(&p, x, w, u, b, nil, nil, nil, y, h, nil, s) }); a != 0 {
+			t.Errorf("%+v: %v allocations", p, a)
 		}
 	}
 }
