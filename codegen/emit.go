@@ -767,7 +767,7 @@ func (gen *generator) emitRecurrent(op *ir.Op) ([]jen.Code, error) {
 		// The stacked kernel of the batched LSTM path, built once by New (nil where the runtime
 		// does not stack: activations other than Keras' defaults).
 		id := gen.ident(op.Layer + "Stacked")
-		gen.fields = append(gen.fields, jen.Id(id).Op("*").Add(rt("Panels")).Comment(op.Layer+": [kernel; recurrent kernel] in panel layout, or nil"))
+		gen.fields = append(gen.fields, jen.Id(id).Op("*").Add(rt("StackedKernel")).Comment(op.Layer+": [kernel; recurrent kernel] in panel layout, or nil"))
 		gen.inits = append(gen.inits, jen.Id("m").Dot(id).Op("=").Add(rt("StackRecurrentKernels")).Call(jen.Op("&").Id(pv), gen.loc(op.In[1]), gen.loc(op.In[2])))
 		code = append(code, jen.Id("p").Dot("Stacked").Op("=").Id("m").Dot(id))
 	}

@@ -155,3 +155,34 @@ func addTo(y, b []float32) {
 		y[j] += b[j]
 	}
 }
+
+// addRows sets the rows×cols block d (row stride ldd) to x + y, or x − y when sub (x and y
+// with row strides ldx and ldy), in float32: the element-wise sums the Winograd product
+// (winograd.go) forms from the quadrants of its left factor.
+func addRows(rows, cols int, d []float32, ldd int, x []float32, ldx int, y []float32, ldy int, sub bool) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	need("addRows", "d", d, matLen(rows, cols, ldd))
+	need("addRows", "x", x, matLen(rows, cols, ldx))
+	need("addRows", "y", y, matLen(rows, cols, ldy))
+	addRowsKernel(rows, cols, d, ldd, x, ldx, y, ldy, sub)
+}
+
+// addRowsGo is addRows' pure-Go twin, on the columns from col0 on.
+func addRowsGo(rows, cols, col0 int, d []float32, ldd int, x []float32, ldx int, y []float32, ldy int, sub bool) {
+	for i := 0; i < rows; i++ {
+		dr, xr, yr := d[i*ldd+col0:i*ldd+cols], x[i*ldx+col0:i*ldx+cols], y[i*ldy+col0:i*ldy+cols]
+		yr = yr[:len(dr)]
+		xr = xr[:len(dr)]
+		if sub {
+			for j := range dr {
+				dr[j] = xr[j] - yr[j]
+			}
+		} else {
+			for j := range dr {
+				dr[j] = xr[j] + yr[j]
+			}
+		}
+	}
+}

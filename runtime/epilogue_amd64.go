@@ -29,3 +29,23 @@ func epilogueClamp(e *Epilogue, row0, col0, rows, cols, n int, c []float32, ldc 
 		epilogueClampGeneric(e, row0, col0+full, rows, cols-full, n, c[full:], ldc, slope, lo, hi)
 	}
 }
+
+// addRowsKernel is addRows on checked slices: the AVX-512 kernel on every column, the AVX2
+// one on the full vectors with the Go twin on the cols mod 8 columns on the right.
+func addRowsKernel(rows, cols int, d []float32, ldd int, x []float32, ldx int, y []float32, ldy int, sub bool) {
+	switch cpuLevel {
+	case levelAVX512:
+		addRowsAVX512(rows, cols, &d[0], ldd, &x[0], ldx, &y[0], ldy, sub)
+		return
+	case levelAVX2:
+		if full := cols &^ 7; full > 0 {
+			addRowsAVX2(rows, full, &d[0], ldd, &x[0], ldx, &y[0], ldy, sub)
+			if full == cols {
+				return
+			}
+			addRowsGo(rows, cols, full, d, ldd, x, ldx, y, ldy, sub)
+			return
+		}
+	}
+	addRowsGo(rows, cols, 0, d, ldd, x, ldx, y, ldy, sub)
+}

@@ -191,3 +191,151 @@ nextrow:
 done:
 	VZEROUPPER
 	RET
+
+// func addRowsAVX2(rows int, cols int, d *float32, ldd int, x *float32, ldx int, y *float32, ldy int, sub bool)
+// Requires: AVX
+TEXT ·addRowsAVX2(SB), NOSPLIT, $0-65
+	MOVQ  rows+0(FP), AX
+	MOVQ  cols+8(FP), CX
+	MOVQ  d+16(FP), DX
+	MOVQ  ldd+24(FP), BX
+	MOVQ  x+32(FP), SI
+	MOVQ  ldx+40(FP), DI
+	MOVQ  y+48(FP), R8
+	MOVQ  ldy+56(FP), R9
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVB  sub+64(FP), R10
+	ANDQ  $-8, CX
+	TESTQ AX, AX
+	JLE   done
+
+row:
+	TESTB R10, R10
+	JNE   subrow
+	XORQ  R11, R11
+	CMPQ  R11, CX
+	JGE   addtail
+
+addcol:
+	VMOVUPS (SI)(R11*4), Y0
+	VMOVUPS (R8)(R11*4), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DX)(R11*4)
+	ADDQ    $0x08, R11
+	CMPQ    R11, CX
+	JLT     addcol
+
+addtail:
+	JMP next
+
+subrow:
+	XORQ R11, R11
+	CMPQ R11, CX
+	JGE  subtail
+
+subcol:
+	VMOVUPS (SI)(R11*4), Y0
+	VMOVUPS (R8)(R11*4), Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DX)(R11*4)
+	ADDQ    $0x08, R11
+	CMPQ    R11, CX
+	JLT     subcol
+
+subtail:
+next:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNE  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addRowsAVX512(rows int, cols int, d *float32, ldd int, x *float32, ldx int, y *float32, ldy int, sub bool)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·addRowsAVX512(SB), NOSPLIT, $0-65
+	MOVQ  rows+0(FP), AX
+	MOVQ  cols+8(FP), CX
+	MOVQ  d+16(FP), DX
+	MOVQ  ldd+24(FP), BX
+	MOVQ  x+32(FP), SI
+	MOVQ  ldx+40(FP), DI
+	MOVQ  y+48(FP), R8
+	MOVQ  ldy+56(FP), R9
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVB  sub+64(FP), R10
+	MOVQ  CX, R11
+	ANDQ  $-16, R11
+	MOVQ  CX, R12
+	ANDQ  $0x0f, R12
+	MOVQ  $0x0000000000000001, R13
+	SHLXQ R12, R13, R13
+	DECQ  R13
+	KMOVW R13, K1
+	TESTQ AX, AX
+	JLE   done
+
+row:
+	TESTB R10, R10
+	JNE   subrow
+	XORQ  R12, R12
+	CMPQ  R12, R11
+	JGE   addtail
+
+addcol:
+	VMOVUPS (SI)(R12*4), Z0
+	VMOVUPS (R8)(R12*4), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DX)(R12*4)
+	ADDQ    $0x10, R12
+	CMPQ    R12, R11
+	JLT     addcol
+
+addtail:
+	CMPQ      R12, CX
+	JGE       next
+	VMOVUPS.Z (SI)(R12*4), K1, Z0
+	VMOVUPS.Z (R8)(R12*4), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DX)(R12*4)
+	JMP       next
+
+subrow:
+	XORQ R12, R12
+	CMPQ R12, R11
+	JGE  subtail
+
+subcol:
+	VMOVUPS (SI)(R12*4), Z0
+	VMOVUPS (R8)(R12*4), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DX)(R12*4)
+	ADDQ    $0x10, R12
+	CMPQ    R12, R11
+	JLT     subcol
+
+subtail:
+	CMPQ      R12, CX
+	JGE       next
+	VMOVUPS.Z (SI)(R12*4), K1, Z0
+	VMOVUPS.Z (R8)(R12*4), K1, Z1
+	VSUBPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DX)(R12*4)
+
+next:
+	ADDQ BX, DX
+	ADDQ DI, SI
+	ADDQ R9, R8
+	DECQ AX
+	JNE  row
+
+done:
+	VZEROUPPER
+	RET

@@ -15,3 +15,15 @@ func epilogueAVX2(rows int, cols int, c *float32, ldc int, bias *float32, res *f
 //
 //go:noescape
 func epilogueAVX512(rows int, cols int, c *float32, ldc int, bias *float32, res *float32, ldr int, slope float32, lo float32, hi float32, resAfter bool)
+
+// addRowsAVX2 sets the first cols&^7 columns of a rows×cols block D to X + Y, or X − Y
+// when sub, 8 columns per vector.
+//
+//go:noescape
+func addRowsAVX2(rows int, cols int, d *float32, ldd int, x *float32, ldx int, y *float32, ldy int, sub bool)
+
+// addRowsAVX512 sets a rows×cols block D to X + Y, or X − Y when sub, 16 columns per
+// vector, the last partial vector masked.
+//
+//go:noescape
+func addRowsAVX512(rows int, cols int, d *float32, ldd int, x *float32, ldx int, y *float32, ldy int, sub bool)

@@ -14,7 +14,8 @@
 //
 // Per step, with z = x_t·W + b (for all steps in one GEMM) and r = h·U (for an LSTM with
 // Keras' default activations, one fused kernel per row on AVX-512 when U is a multiple of 16
-// units, lstmStep; from lstmStackedMin rows, one GEMM of [x_t | h] by [W; U], lstmStacked):
+// units, lstmStep; from lstmStackedMin rows, one GEMM of [x_t | h] by [W; U], lstmStacked,
+// from winogradMinRows rows its Winograd product):
 //
 //	SimpleRNN: h = act(z + r)
 //	LSTM:      i, f, o = recact(z+r parts); c = f*c + i*act(z+r part c); h = o*act(c)
@@ -56,22 +57,30 @@ type RecurrentParams struct {
 	GoBackwards       bool
 	ReturnSequences   bool
 	ZeroOutputForMask bool // masked steps output zeros instead of the previous output
-	// Stacked is, for an LSTM with Keras' default activations, [W; U] in panel layout as
+	// Stacked is, for an LSTM with Keras' default activations, [W; U] as
 	// StackRecurrentKernels returns it (built once, with the model), or nil: lstmStacked then
-	// stacks the kernels into scratch on every call.
-	Stacked *Panels
+	// stacks the kernels into scratch on every call (and never takes the Winograd product).
+	Stacked *StackedKernel
+}
+
+// StackedKernel is an LSTM's stacked kernel [W; U] in panel layout, with the B-side sums of
+// its Winograd product (winograd.go) where its shape splits.
+type StackedKernel struct {
+	Panels
+	wino *winograd
 }
 
 // StackRecurrentKernels returns the stacked kernel [W; U] ((F+U)×4U, panel layout) that
 // lstmStacked multiplies [x_t | h] by, for p.Stacked; nil when p is not an LSTM with Keras'
 // default activations (tanh, recurrent sigmoid), which never stacks. It allocates.
-func StackRecurrentKernels(p *RecurrentParams, w, u []float32) *Panels {
+func StackRecurrentKernels(p *RecurrentParams, w, u []float32) *StackedKernel {
 	if p.Cell != CellLSTM || !p.fusedCell() {
 		return nil
 	}
 	k, gu := p.F+p.U, 4*p.U
-	s := packStacked(make([]float32, PanelsLen(k, gu)), p.F, p.U, w, u)
-	return &s
+	s := &StackedKernel{Panels: packStacked(make([]float32, PanelsLen(k, gu)), p.F, p.U, w, u)}
+	s.wino = newWinograd(&s.Panels)
+	return s
 }
 
 // packStacked writes [W; U] (W [f, 4u] above U [u, 4u]) into dst in panel layout.
@@ -258,27 +267,49 @@ func (p *RecurrentParams) output(y []float32, i, step int, h []float32, masked b
 // products are one-row GEMVs, better served by the separate input projection.
 const lstmStackedMin = 4
 
+// winogradMinRows is the least batch for which lstmStacked's steps take the Winograd product
+// over p.Stacked: below it the half-size products are too small to run at the GEMM kernels'
+// speed.
+const winogradMinRows = 32
+
 // lstmStacked runs an LSTM with Keras' default activations on n ≥ lstmStackedMin rows with
 // one GEMM per step over the stacked kernel [W; U] (p.Stacked, or packed into scratch):
 // z = [x_t | h]·[W; U] + b, then the fused gate kernel, so the input projection of the whole
-// sequence never goes through memory. It reports false, doing nothing, for fewer rows or when
-// the stacked kernel, the [x_t | h] rows, the gates and the cell state do not fit in scratch
-// (RecurrentScratch(p) elements).
+// sequence never goes through memory. From winogradMinRows rows (an even number, on one
+// thread) with p.Stacked's Winograd sums, a step's product is the Winograd product, an eighth
+// fewer multiply-adds (winograd.go). It reports false, doing nothing, for fewer rows or when
+// the stacked kernel (when p.Stacked is nil), the [x_t | h] rows, the gates and the cell state
+// do not fit in scratch (RecurrentScratch(p) elements); the Winograd product's scratch comes
+// after them, and without room for it the steps take the classical product.
 func lstmStacked(p *RecurrentParams, x, w, u, h0, c0, mask, y, hOut, cOut, scratch []float32, ep *Epilogue) bool {
 	n, t, f, un := p.N, p.T, p.F, p.U
 	gu, k := 4*un, f+un
-	if n < lstmStackedMin || k*gu+n*k+n*gu+n*un > len(scratch) {
+	var wu *Panels
+	var wino *winograd
+	packed := k * gu // scratch for the stacked kernel
+	if p.Stacked != nil {
+		wu, wino, packed = &p.Stacked.Panels, p.Stacked.wino, 0
+	}
+	used := packed + n*k + n*gu + n*un
+	if n < lstmStackedMin || used > len(scratch) {
 		return false
 	}
-	a := scratch[k*gu : k*gu+n*k]                    // rows [x_t | h]
-	z := scratch[k*gu+n*k : k*gu+n*k+n*gu]           // gate pre-activations
-	c := scratch[k*gu+n*k+n*gu : k*gu+n*k+n*gu+n*un] // cell state
-	wu := p.Stacked
+	a := scratch[packed : packed+n*k]                    // rows [x_t | h]
+	z := scratch[packed+n*k : packed+n*k+n*gu]           // gate pre-activations
+	c := scratch[packed+n*k+n*gu : packed+n*k+n*gu+n*un] // cell state
 	if wu == nil {
 		s := packStacked(scratch[:k*gu], f, un, w, u)
 		wu = &s
 	}
 	needPanels("Recurrent (RecurrentParams.Stacked)", wu, k, gu)
+	ws := scratch[used:]
+	if n < winogradMinRows || n%2 != 0 || Threads() > 1 || len(ws) < winogradScratch(n, k, gu) {
+		wino = nil
+	}
+	var bias []float32
+	if ep != nil {
+		bias = ep.Bias
+	}
 	hRow := func(i int) []float32 { return a[i*k+f : (i+1)*k] }
 	for i := 0; i < n; i++ {
 		if h0 != nil {
@@ -303,7 +334,11 @@ func lstmStacked(p *RecurrentParams, x, w, u, h0, c0, mask, y, hOut, cOut, scrat
 		if step == 0 && h0 == nil {
 			depth = f
 		}
-		gemm(n, gu, depth, a, k, panelB(wu), z, gu, false, ep, 0)
+		if wino != nil && depth == k {
+			wino.gemm(n, a, k, wu, z, gu, bias, ws)
+		} else {
+			gemm(n, gu, depth, a, k, panelB(wu), z, gu, false, ep, 0)
+		}
 		for i := 0; i < n; i++ {
 			skip := mask != nil && mask[i*t+s] == 0
 			if !skip {

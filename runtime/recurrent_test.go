@@ -222,16 +222,23 @@ func TestRecurrentAllocatesNothing(t *testing.T) {
 	cases := []RecurrentParams{
 		{N: 2, Cell: CellLSTM}, {N: lstmStackedMin, Cell: CellLSTM},
 		{N: 2, Cell: CellGRU, ResetAfter: true}, {N: 2, Cell: CellGRU},
+		{N: winogradMinRows, Cell: CellLSTM, U: 16}, // stacked once: the Winograd product's steps
 	}
 	for _, p := range cases {
-		p.T, p.F, p.U, p.Act, p.RecAct, p.ReturnSequences = 5, 3, 4, ActTanh, ActSigmoid, true
-		g := p.Cell.Gates()
-		x, w, u := make([]float32, p.N*5*3), make([]float32, 3*g*4), make([]float32, 4*g*4)
+		p.T, p.F, p.Act, p.RecAct, p.ReturnSequences = 5, 4, ActTanh, ActSigmoid, true
+		if p.U == 0 {
+			p.U = 4
+		}
+		gu := p.Cell.Gates() * p.U
+		x, w, u := make([]float32, p.N*p.T*p.F), make([]float32, p.F*gu), make([]float32, p.U*gu)
 		var b []float32
 		if p.Cell == CellGRU && p.ResetAfter {
-			b = make([]float32, 2*g*4)
+			b = make([]float32, 2*gu)
 		}
-		y, h := make([]float32, p.N*5*4), make([]float32, p.N*4)
+		if p.N == winogradMinRows {
+			p.Stacked = StackRecurrentKernels(&p, w, u)
+		}
+		y, h := make([]float32, p.N*p.T*p.U), make([]float32, p.N*p.U)
 		s := make([]float32, RecurrentScratch(&p))
 		if a := testing.AllocsPerRun(10, func() { Recurrent(&p, x, w, u, b, nil, nil, nil, y, h, nil, s) }); a != 0 {
 			t.Errorf("%+v: %v allocations", p, a)
@@ -264,13 +271,23 @@ func BenchmarkRecurrent(b *testing.B) {
 			y := make([]float32, n*p.U)
 			s := make([]float32, RecurrentScratch(&p))
 			name := map[Cell]string{CellLSTM: "lstm", CellGRU: "gru"}[cell]
-			b.Run(fmt.Sprintf("%s/b%d", name, n), func(b *testing.B) {
-				for i := 0; i < b.N; i++ {
-					Recurrent(&p, x, w, u, bias, nil, nil, nil, y, nil, nil, s)
-				}
-				flops := 2 * float64(n*p.T*g*(p.F+p.U))
-				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			})
+			// As a generated package does: the LSTM's kernels stacked once. At batch 32 the
+			// steps take the Winograd product; "classical" times them without it.
+			p.Stacked = StackRecurrentKernels(&p, w, u)
+			forms := map[string]*StackedKernel{"": p.Stacked}
+			if p.Stacked != nil && n >= winogradMinRows {
+				forms["/classical"] = &StackedKernel{Panels: p.Stacked.Panels}
+			}
+			for form, stacked := range forms {
+				b.Run(fmt.Sprintf("%s/b%d%s", name, n, form), func(b *testing.B) {
+					p.Stacked = stacked
+					for i := 0; i < b.N; i++ {
+						Recurrent(&p, x, w, u, bias, nil, nil, nil, y, nil, nil, s)
+					}
+					flops := 2 * float64(n*p.T*g*(p.F+p.U))
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
 		}
 	}
 }

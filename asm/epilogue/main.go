@@ -20,6 +20,10 @@
 //     every column.
 //   - epilogueAVX2: 8 columns per YMM, full vectors only: the Go driver does
 //     the cols mod 8 columns on the right.
+//
+// addRowsAVX512 and addRowsAVX2 set a rows×cols block D to X + Y, or X − Y
+// when sub (each with its own row stride), the same way: every column, and
+// the first cols&^7.
 package main
 
 import (
@@ -36,6 +40,8 @@ func main() {
 	setup.Runtime()
 	kernel(false)
 	kernel(true)
+	addRows(false)
+	addRows(true)
 	Generate()
 }
 
@@ -55,13 +61,8 @@ func kernel(avx512 bool) {
 		Doc(name+" applies bias, residual and clamp-form activation to the first cols&^7",
 			"columns of a rows×cols block of C, 8 columns per vector.")
 	}
-	ld := func(name string) reg.GPVirtual {
-		r := GP64()
-		Load(Param(name), r)
-		return r
-	}
-	rows, cols, c, ldc := ld("rows"), ld("cols"), ld("c"), ld("ldc")
-	bias, res, ldr := ld("bias"), ld("res"), ld("ldr")
+	rows, cols, c, ldc := param("rows"), param("cols"), param("c"), param("ldc")
+	bias, res, ldr := param("bias"), param("res"), param("ldr")
 	SHLQ(Imm(2), ldc)
 	SHLQ(Imm(2), ldr)
 	after := GP8()
@@ -86,22 +87,7 @@ func kernel(avx512 bool) {
 		VXORPS(zero, zero, zero)
 	}
 
-	full := GP64() // columns covered by full vectors
-	MOVQ(cols, full)
-	ANDQ(I32(-lanes), full)
-	var tail reg.OpmaskVirtual
-	if avx512 {
-		// Mask of the cols mod 16 columns past the full vectors.
-		t := GP64()
-		MOVQ(cols, t)
-		ANDQ(Imm(15), t)
-		m := GP64()
-		MOVQ(U64(1), m)
-		SHLXQ(t, m, m)
-		DECQ(m)
-		tail = K()
-		KMOVW(m.As32(), tail)
-	}
+	full, tail := columns(cols, lanes, avx512)
 
 	j := GP64()
 	// body rewrites the vector of C at column j (masked when m is set).
@@ -172,4 +158,115 @@ func kernel(avx512 bool) {
 	Label("done")
 	VZEROUPPER()
 	RET()
+}
+
+// addRows emits addRowsAVX2 or addRowsAVX512: D = X ± Y on a rows×cols block.
+func addRows(avx512 bool) {
+	name, lanes := "addRowsAVX2", 8
+	if avx512 {
+		name, lanes = "addRowsAVX512", 16
+	}
+	TEXT(name, NOSPLIT, "func(rows, cols int, d *float32, ldd int, x *float32, ldx int, y *float32, ldy int, sub bool)")
+	Pragma("noescape")
+	if avx512 {
+		Doc(name+" sets a rows×cols block D to X + Y, or X − Y when sub, 16 columns per",
+			"vector, the last partial vector masked.")
+	} else {
+		Doc(name+" sets the first cols&^7 columns of a rows×cols block D to X + Y, or X − Y",
+			"when sub, 8 columns per vector.")
+	}
+	rows, cols := param("rows"), param("cols")
+	d, ldd, x, ldx, y, ldy := param("d"), param("ldd"), param("x"), param("ldx"), param("y"), param("ldy")
+	for _, r := range []reg.GPVirtual{ldd, ldx, ldy} {
+		SHLQ(Imm(2), r)
+	}
+	sub := GP8()
+	Load(Param("sub"), sub)
+	full, tail := columns(cols, lanes, avx512)
+	j := GP64()
+	// body writes the vector of D at column j, through the tail mask when masked; the
+	// row's add or subtract loop is chosen once per row (op).
+	body := func(op string, masked bool) {
+		at := func(base reg.GPVirtual) Mem { return Mem{Base: base, Index: j, Scale: 4} }
+		v, w := ZMM(), ZMM()
+		if !avx512 {
+			v, w = YMM(), YMM()
+		}
+		if masked {
+			VMOVUPS_Z(at(x), tail, v)
+			VMOVUPS_Z(at(y), tail, w)
+		} else {
+			VMOVUPS(at(x), v)
+			VMOVUPS(at(y), w)
+		}
+		if op == "sub" {
+			VSUBPS(w, v, v)
+		} else {
+			VADDPS(w, v, v)
+		}
+		if masked {
+			VMOVUPS(v, tail, at(d))
+		} else {
+			VMOVUPS(v, at(d))
+		}
+	}
+	TESTQ(rows, rows)
+	JLE(LabelRef("done"))
+	Label("row")
+	TESTB(sub, sub)
+	JNE(LabelRef("subrow"))
+	for _, op := range []string{"add", "sub"} {
+		Label(op + "row")
+		XORQ(j, j)
+		CMPQ(j, full)
+		JGE(LabelRef(op + "tail"))
+		Label(op + "col")
+		body(op, false)
+		ADDQ(Imm(uint64(lanes)), j)
+		CMPQ(j, full)
+		JLT(LabelRef(op + "col"))
+		Label(op + "tail")
+		if avx512 {
+			CMPQ(j, cols)
+			JGE(LabelRef("next"))
+			body(op, true)
+		}
+		JMP(LabelRef("next"))
+	}
+	Label("next")
+	ADDQ(ldd, d)
+	ADDQ(ldx, x)
+	ADDQ(ldy, y)
+	DECQ(rows)
+	JNE(LabelRef("row"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// param loads the integer or pointer parameter name into a register.
+func param(name string) reg.GPVirtual {
+	r := GP64()
+	Load(Param(name), r)
+	return r
+}
+
+// columns returns the columns of a cols-wide row covered by full vectors of lanes floats
+// and, for AVX-512, the mask of the cols mod 16 columns past them.
+func columns(cols reg.GPVirtual, lanes int, avx512 bool) (full reg.GPVirtual, tail reg.OpmaskVirtual) {
+	full = GP64()
+	MOVQ(cols, full)
+	ANDQ(I32(-lanes), full)
+	if avx512 {
+		t := GP64()
+		MOVQ(cols, t)
+		ANDQ(Imm(15), t)
+		m := GP64()
+		MOVQ(U64(1), m)
+		SHLXQ(t, m, m)
+		DECQ(m)
+		tail = K()
+		KMOVW(m.As32(), tail)
+	}
+	return full, tail
 }
