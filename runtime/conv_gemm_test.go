@@ -146,6 +146,12 @@ func TestConv2DGemmAllocatesNothing(t *testing.T) {
 	}
 	wp := PackPanelsInto(make([]float32, PanelsLen(9*8, 16)), 9*8, 16, w, 16)
 	requireNoAllocs(t, "Conv2DGemmPanels", func() { Conv2DGemmPanels(&p, x, &wp, y, s, nil) })
+	// Wide enough for the implicit path to split the padded image, with a clamp epilogue.
+	p.H, p.W, p.OH, p.OW = 8, 40, 8, 40
+	ep := &Epilogue{Bias: make([]float32, 16), Act: ActRelu6}
+	s = make([]float32, Conv2DGemmScratch(&p))
+	x, y = make([]float32, 2*8*40*8), make([]float32, 2*8*40*16)
+	requireNoAllocs(t, "Conv2DGemmPanels, split", func() { Conv2DGemmPanels(&p, x, &wp, y, s, ep) })
 }
 
 // BenchmarkConv2DGemm times Conv2DGemm on the k×k convolutions of the bench

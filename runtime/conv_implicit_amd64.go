@@ -8,12 +8,15 @@
 // r×w tile of the output in registers and sum, tap after tap, the products
 // of those shifted matrices with the kernel's rows for the tap — the
 // kernel's Keras layout [KH, KW, C, OC] is those row blocks in tap order.
-// Padding comes from a zero-bordered copy of one image in scratch (only
-// when the convolution reads outside the image); unpadded convolutions read
-// x in place. Output rows are tiled in balanced runs of at most the kernel's
-// height, each column panel (32 wide, 16 for a narrow last panel on AVX-512)
-// in turn; a clamp-form epilogue runs in the kernels, any other on each output row
-// while it is in cache.
+// Padding comes from zero-bordered copies in scratch (only when the
+// convolution reads outside the image; unpadded convolutions read x in
+// place): for an image at least convSplitMinW output pixels wide, only of
+// the strips around the interior (convSource), the interior read in place;
+// else of the whole image. Output rows are tiled in balanced runs of at most
+// the kernel's height, each column panel (32 wide, 16 for a narrow last panel
+// on AVX-512) in turn, and the pixels left and right of a split image's
+// interior in runs down their columns; a clamp-form epilogue runs in the
+// kernels, any other on each output row while it is in cache.
 // Output rows are split across threads. The pooled form (conv_pool.go) runs
 // the convPool kernels on tiles of two output rows (2×2 pooling) or the
 // convPoolRow kernels on tiles of one (1×2), pooled pixel by pooled pixel.
@@ -125,22 +128,16 @@ func convImplicitPool(p *ConvParams, ph int, x []float32, w bMat, y, scratch []f
 // convImplicitRun is convImplicit (ph 0) or convImplicitPool.
 func convImplicitRun(p *ConvParams, x []float32, w bMat, y, scratch []float32, ep *Epilogue, ph int) {
 	sh, sw, _, _, _ := p.steps()
-	n, wd, c, ow, oc := p.N, p.W, p.C, p.OW, p.OC
+	n, c, ow, oc := p.N, p.C, p.OW, p.OC
 	j := convJobs.Get().(*convJob)
-	*j = convJob{p: *p, w: w, y: y, sh: sh, sw: sw, poolH: ph}
+	*j = convJob{p: *p, x: x, w: w, y: y, sh: sh, sw: sw, poolH: ph}
 	oh := j.outRows()
 	if ep != nil {
 		// A copy, so that ep does not escape: a caller may pass one on its stack.
 		j.epv = *ep
 		j.ep = &j.epv
 	}
-	padded, hp, wp := convPadded(p)
-	j.rowW = wd
-	if padded {
-		j.rowW = wp
-	}
-	j.taps, j.depth = convTaps(p, j.rowW, &j.offs)
-	j.x, j.padded, j.hp, j.wp = x, padded, hp, wp
+	j.padded, j.hp, j.wp = convPadded(p)
 	// Threads split the batch's images when there are enough (one handoff per call, each
 	// part padding its images into a pooled buffer), else each image's output rows.
 	parts := partsFor(n*oh*ow*oc*p.KH*p.KW*c, n*oh)
@@ -148,17 +145,93 @@ func convImplicitRun(p *ConvParams, x []float32, w bMat, y, scratch []float32, e
 		j.byImage = true
 		runParts(j, parts, &j.wg)
 	} else {
+		j.src = convSources.Get().(*convSource)
 		for img := 0; img < n; img++ {
-			j.img, j.src = img, j.image(img, scratch)
+			j.img = img
+			j.image(j.src, img, scratch)
 			if parts := partsFor(oh*ow*oc*p.KH*p.KW*c, oh); parts > 1 {
 				runParts(j, parts, &j.wg)
 			} else {
 				j.rows(j.src, img, 0, oh)
 			}
 		}
+		*j.src = convSource{}
+		convSources.Put(j.src)
 	}
 	*j = convJob{}
 	convJobs.Put(j)
+}
+
+// convSplitMinW is the least output width whose padded images split (convSource): on
+// narrower ones the runs down the border columns and the shorter row runs cost more than
+// the copy of the interior saves.
+var convSplitMinW = 32 // a variable for the tests, which compare the split and whole paths
+
+// convRegion is a source the kernels read output pixels' taps from: src holds the padded
+// image's pixels from (y0, x0) on (padded coordinates), rows rowW pixels long, and output
+// pixel (oy, ox) reads its taps from padded pixel (oy·sh, ox·sw) on, at the offsets offs.
+type convRegion struct {
+	src          []float32
+	rowW, y0, x0 int
+	taps, depth  int // taps per output pixel, input values per tap
+	offs         [convMaxTaps]int
+}
+
+// set points r at src with its geometry.
+func (r *convRegion) set(p *ConvParams, src []float32, rowW, y0, x0 int) {
+	r.src, r.rowW, r.y0, r.x0 = src, rowW, y0, x0
+	r.taps, r.depth = convTaps(p, rowW, &r.offs)
+}
+
+// at returns where in src output pixel (oy, ox)'s first tap is.
+func (r *convRegion) at(c, sh, sw, oy, ox int) int {
+	return ((oy*sh-r.y0)*r.rowW + ox*sw - r.x0) * c
+}
+
+// convSource is one image as the kernels read it: whole (in place when the convolution reads
+// nothing outside it, else a zero-padded copy), or split: the interior — the output pixels
+// [oyLo, oyHi) × [oxLo, oxHi), whose taps all fall inside the image — read in place, and
+// zero-padded copies of what the pixels around it read: the padded rows of the output rows
+// above and below it (full width, strips 0 and 1), and the padded columns of the pixels left
+// and right of it (the interior rows' height, strips 2 and 3). Pooled, as the kernels take
+// its offsets through function values.
+type convSource struct {
+	whole                  convRegion
+	split                  bool
+	inner                  convRegion
+	strips                 [4]convRegion
+	oyLo, oyHi, oxLo, oxHi int
+}
+
+var convSources = sync.Pool{New: func() any { return new(convSource) }}
+
+// convStrips gives the split geometry of p's padded images (hp×wp): the interior, the padded
+// rows [0, top) and [bottom, hp) the rows above and below it read, the padded rows [r0, r1)
+// and columns [0, left) and [right, wp) the pixels beside it read, and the elements the four
+// strips take in all; ok is false when the image does not split (no interior, narrower than
+// convSplitMinW, or strips larger than the whole padded image).
+func convStrips(p *ConvParams, hp, wp int) (oyLo, oyHi, oxLo, oxHi, top, bottom, r0, r1, left, right, size int, ok bool) {
+	sh, sw, dh, dw, _ := p.steps()
+	oyLo, _ = validRange(p.OH, p.H, sh, -p.PadT)
+	_, oyHi = validRange(p.OH, p.H, sh, -p.PadT+(p.KH-1)*dh)
+	oxLo, _ = validRange(p.OW, p.W, sw, -p.PadL)
+	_, oxHi = validRange(p.OW, p.W, sw, -p.PadL+(p.KW-1)*dw)
+	if oyLo >= oyHi || oxLo >= oxHi || p.OW < convSplitMinW {
+		return
+	}
+	// reach is one past the last padded row or column the first n output rows or columns read.
+	reach := func(n, s, k, d int) int {
+		if n == 0 {
+			return 0
+		}
+		return (n-1)*s + (k-1)*d + 1
+	}
+	top, bottom = reach(oyLo, sh, p.KH, dh), oyHi*sh
+	r0, r1 = oyLo*sh, reach(oyHi, sh, p.KH, dh)
+	left, right = reach(oxLo, sw, p.KW, dw), oxHi*sw
+	size = (top+hp-bottom)*wp*p.C + (r1-r0)*(left+wp-right)*p.C
+	ok = size <= hp*wp*p.C
+	return
 }
 
 // convTaps writes to offs the element offset of each tap of p from a pixel's first tap, in an
@@ -194,23 +267,20 @@ func balancedTile(n, tiles, t int) (start, size int) {
 // convJob is one image of an implicit convolution, split by output rows;
 // pooled, so a warm call does not allocate.
 type convJob struct {
-	p           ConvParams // a copy: the caller's may live on its stack
-	x           []float32
-	padded      bool // read images through zero-padded hp×wp copies
-	hp, wp      int
-	src         []float32 // split by rows: the image, maybe padded, rows rowW pixels long
-	img         int       // split by rows: its index
-	byImage     bool      // split by images, else by the rows of img
-	w           bMat
-	y           []float32
-	ep          *Epilogue // nil or &epv
-	epv         Epilogue
-	offs        [convMaxTaps]int // element offset of each tap from its pixel's first tap
-	rowW        int
-	taps, depth int // taps per output pixel, input values per tap
-	sh, sw      int
-	poolH       int // the pooled form (1 or 2, else 0): y is the poolH×2 max pooling of the convolution
-	wg          sync.WaitGroup
+	p       ConvParams // a copy: the caller's may live on its stack
+	x       []float32
+	padded  bool // reads outside the image, whose padded extent is hp×wp
+	hp, wp  int
+	src     *convSource // split by rows: image img as the kernels read it
+	img     int         // split by rows: its index
+	byImage bool        // split by images, else by the rows of img
+	w       bMat
+	y       []float32
+	ep      *Epilogue // nil or &epv
+	epv     Epilogue
+	sh, sw  int
+	poolH   int // the pooled form (1 or 2, else 0): y is the poolH×2 max pooling of the convolution
+	wg      sync.WaitGroup
 }
 
 // outRows is the number of rows of each output image: the convolution's, or the pooled ones.
@@ -220,17 +290,32 @@ func (j *convJob) outRows() int {
 
 var convJobs = sync.Pool{New: func() any { return new(convJob) }}
 
-// image returns image img of x as the kernels read it: in place, or zero-padded into buf.
-func (j *convJob) image(img int, buf []float32) []float32 {
+// image sets s to image img of x as the kernels read it (see convSource), its padded
+// copies in buf (at least hp·wp·C elements when the convolution pads).
+func (j *convJob) image(s *convSource, img int, buf []float32) {
 	p := &j.p
 	size := p.H * p.W * p.C
 	x := j.x[img*size : (img+1)*size]
+	s.split = false
 	if !j.padded {
-		return x
+		s.whole.set(p, x, p.W, p.PadT, p.PadL)
+		return
 	}
-	src := buf[:j.hp*j.wp*p.C]
-	padImage(src, j.hp, j.wp, x, p.H, p.W, p.C, p.PadT, p.PadL)
-	return src
+	hp, wp := j.hp, j.wp
+	oyLo, oyHi, oxLo, oxHi, top, bottom, r0, r1, left, right, _, ok := convStrips(p, hp, wp)
+	if !ok || j.poolH > 0 {
+		padRegion(buf, x, p, 0, hp, 0, wp)
+		s.whole.set(p, buf[:hp*wp*p.C], wp, 0, 0)
+		return
+	}
+	s.split, s.oyLo, s.oyHi, s.oxLo, s.oxHi = true, oyLo, oyHi, oxLo, oxHi
+	s.inner.set(p, x, p.W, p.PadT, p.PadL)
+	for i, r := range [4][4]int{{0, top, 0, wp}, {bottom, hp, 0, wp}, {r0, r1, 0, left}, {r0, r1, right, wp}} {
+		n := (r[1] - r[0]) * (r[3] - r[2]) * p.C
+		padRegion(buf[:n], x, p, r[0], r[1], r[2], r[3])
+		s.strips[i].set(p, buf[:n], r[3]-r[2], r[0], r[2])
+		buf = buf[n:]
+	}
 }
 
 func (j *convJob) runPart(p, parts int) {
@@ -245,37 +330,47 @@ func (j *convJob) runPart(p, parts int) {
 		buf = getPack(j.hp * j.wp * j.p.C)
 		defer packPool.Put(buf)
 	}
+	s := convSources.Get().(*convSource)
+	defer convSources.Put(s)
 	for img := lo; img < hi; img++ {
 		var b []float32
 		if buf != nil {
 			b = *buf
 		}
-		j.rows(j.image(img, b), img, 0, j.outRows())
+		j.image(s, img, b)
+		j.rows(s, img, 0, j.outRows())
 	}
+	*s = convSource{}
 }
 
-// rows computes output rows [lo, hi) of image img, read from src.
-func (j *convJob) rows(src []float32, img, lo, hi int) {
+// rows computes output rows [lo, hi) of image img, read from s.
+func (j *convJob) rows(s *convSource, img, lo, hi int) {
 	if j.poolH > 0 {
-		j.poolRows(src, img, lo, hi)
+		j.poolRows(&s.whole, img, lo, hi)
 		return
 	}
 	p := &j.p
 	c, ow, oc := p.C, p.OW, p.OC
-	taps, depth := j.taps, j.depth
 	mr, nr := 12, 32
 	if cpuLevel == levelAVX2 {
 		mr, nr = 6, 16
 	}
 	// A clamp-form epilogue runs in the kernels, on each tile in registers; any other on
-	// the rows at the end.
-	var kep *tileEp
+	// the rows at the end. Runs down a column step a row of output pixels per kernel row,
+	// in the residual too (down).
+	var kep, down *tileEp
 	var et epTile
 	if j.ep != nil {
 		if _, _, _, clamp := j.ep.clampForm(); clamp {
 			et = epTile{ep: j.ep, n: oc, clamp: true}
 			kep = et.kernelEp(p.N*p.OH*ow, oc)
 			defer tileEps.Put(kep)
+			if s.split {
+				down = tileEps.Get().(*tileEp)
+				*down = *kep
+				down.ldr = ow * oc
+				defer tileEps.Put(down)
+			}
 		}
 	}
 	// Column panels outside, output rows inside: a panel of the kernel (K×32) is read from
@@ -288,27 +383,59 @@ func (j *convJob) rows(src []float32, img, lo, hi int) {
 			rmax = len(convAVX512NarrowKernels)
 		}
 		mask := uint32(uint64(1)<<cols - 1)
-		tiles := (ow + rmax - 1) / rmax
 		b, ldb := j.w.at(0, col)
+		// run computes the r output pixels from (oy, ox) on, along the row, or down the
+		// column when vertical, reading their taps from reg.
+		run := func(reg *convRegion, oy, ox, r int, vertical bool) {
+			pix := (img*p.OH+oy)*ow + ox
+			a := &reg.src[reg.at(c, j.sh, j.sw, oy, ox)]
+			lda, ldc, ke := j.sw*c, oc, kep
+			if vertical {
+				lda, ldc, ke = j.sh*reg.rowW*c, ow*oc, down
+			}
+			out := &j.y[pix*oc+col]
+			var e *float32
+			if ke != nil {
+				e = ke.at(&et, pix, col)
+			}
+			switch {
+			case narrow:
+				convAVX512NarrowKernels[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, ldb, out, ldc, false, mask, e)
+			case cpuLevel == levelAVX512:
+				convAVX512Kernels[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, ldb, out, ldc, false, mask, e)
+			default:
+				convAVX2Kernels[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, ldb, out, ldc, false, e)
+			}
+		}
+		// runs cuts [from, to) into balanced runs of at most rmax pixels.
+		runs := func(reg *convRegion, oy, ox, from, to int, vertical bool) {
+			for t, tiles := 0, (to-from+rmax-1)/rmax; t < tiles; t++ {
+				off, r := balancedTile(to-from, tiles, t)
+				if vertical {
+					run(reg, from+off, ox, r, true)
+				} else {
+					run(reg, oy, from+off, r, false)
+				}
+			}
+		}
 		for oy := lo; oy < hi; oy++ {
-			pix := (img*p.OH + oy) * ow  // first output pixel of the row
-			in := oy * j.sh * j.rowW * c // its first input element
-			for t := 0; t < tiles; t++ {
-				ox, r := balancedTile(ow, tiles, t)
-				a := &src[in+ox*j.sw*c]
-				out := &j.y[(pix+ox)*oc+col]
-				var e *float32
-				if kep != nil {
-					e = kep.at(&et, pix+ox, col)
-				}
-				switch {
-				case narrow:
-					convAVX512NarrowKernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, ldb, out, oc, false, mask, e)
-				case cpuLevel == levelAVX512:
-					convAVX512Kernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, ldb, out, oc, false, mask, e)
-				default:
-					convAVX2Kernels[r-1](taps, &j.offs[0], depth, a, j.sw*c, b, ldb, out, oc, false, e)
-				}
+			switch {
+			case !s.split:
+				runs(&s.whole, oy, 0, 0, ow, false)
+			case oy < s.oyLo:
+				runs(&s.strips[0], oy, 0, 0, ow, false)
+			case oy >= s.oyHi:
+				runs(&s.strips[1], oy, 0, 0, ow, false)
+			default:
+				runs(&s.inner, oy, 0, s.oxLo, s.oxHi, false)
+			}
+		}
+		if y0, y1 := max(lo, s.oyLo), min(hi, s.oyHi); s.split && y0 < y1 {
+			for ox := 0; ox < s.oxLo; ox++ {
+				runs(&s.strips[2], 0, ox, y0, y1, true)
+			}
+			for ox := s.oxHi; ox < ow; ox++ {
+				runs(&s.strips[3], 0, ox, y0, y1, true)
 			}
 		}
 	}
@@ -322,7 +449,7 @@ func (j *convJob) rows(src []float32, img, lo, hi int) {
 // output rows 2·py and 2·py+1 (2×2 pooling; 1×2: row py), in tiles of as many pooled pixels as
 // the kernels of convPoolSets take (2×2: 12 conv pixels over 32 columns, 16 over 16, 4 on
 // AVX2), the epilogue in the kernels.
-func (j *convJob) poolRows(src []float32, img, lo, hi int) {
+func (j *convJob) poolRows(reg *convRegion, img, lo, hi int) {
 	p, ph := &j.p, j.poolH
 	c, oc := p.C, p.OC
 	poh, pow := p.OH/ph, p.OW/2
@@ -333,7 +460,7 @@ func (j *convJob) poolRows(src []float32, img, lo, hi int) {
 		kep = et.kernelEp(p.N*poh*pow, oc)
 		defer tileEps.Put(kep)
 	}
-	lda, lrow := j.sw*c, j.sh*j.rowW*c
+	lda, lrow := j.sw*c, j.sh*reg.rowW*c
 	set := &convPoolSets[ph]
 	nr := 32
 	if cpuLevel == levelAVX2 {
@@ -352,15 +479,15 @@ func (j *convJob) poolRows(src []float32, img, lo, hi int) {
 		tiles := (pow + len(kernels) - 1) / len(kernels)
 		b, ldb := j.w.at(0, col)
 		for py := lo; py < hi; py++ {
-			pix := (img*poh + py) * pow       // first pooled pixel of the row
-			in := ph * py * j.sh * j.rowW * c // the first input element of its first conv row
+			pix := (img*poh + py) * pow           // first pooled pixel of the row
+			in := reg.at(c, j.sh, j.sw, ph*py, 0) // the first input element of its first conv row
 			for t := 0; t < tiles; t++ {
 				px, r := balancedTile(pow, tiles, t)
 				var e *float32
 				if kep != nil {
 					e = kep.at(&et, pix+px, col)
 				}
-				kernels[r-1](j.taps, &j.offs[0], j.depth, &src[in+2*px*lda], lda, lrow, b, ldb, &j.y[(pix+px)*oc+col], oc, mask, e)
+				kernels[r-1](reg.taps, &reg.offs[0], reg.depth, &reg.src[in+2*px*lda], lda, lrow, b, ldb, &j.y[(pix+px)*oc+col], oc, mask, e)
 			}
 		}
 	}

@@ -1,0 +1,101 @@
+//go:build amd64 && !purego
+
+package runtime
+
+import (
+	"fmt"
+	"math/rand"
+	"testing"
+)
+
+// TestConvSplitMatchesWhole checks the implicit convolution on split images (the interior in
+// place, padded strips around it: convSource) against the same convolution on whole padded
+// copies, bit for bit (each output pixel sums the same taps in the same order either way),
+// inside guard bands: 'same' and TF-asymmetric padding, strides, dilations, 1×7 and 5×5
+// kernels, narrow and partial panels, clamp-form epilogues with a residual (which the runs
+// down the border columns step a row at a time) and one that is not, threads splitting the
+// rows and the images, at each level with conv kernels.
+func TestConvSplitMatchesWhole(t *testing.T) {
+	shapes := []convShape{
+		{3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, {3, 3, 2, 2, 1, 1, 0, 0, 1, 1}, {3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+		{5, 5, 1, 1, 1, 1, 2, 2, 2, 2}, {1, 7, 1, 1, 1, 1, 0, 3, 0, 3}, {3, 3, 1, 2, 2, 1, 2, 1, 0, 2},
+		{3, 3, 1, 1, 2, 2, 2, 2, 2, 2}, {7, 7, 2, 2, 1, 1, 3, 3, 3, 3},
+	}
+	ocs := []int{16, 17, 33, 64, 70}
+	rng := rand.New(rand.NewSource(13))
+	split := 0
+	for _, level := range []string{"avx512", "avx2"} {
+		withLevel(t, level, func(t *testing.T) {
+			for i := 0; i < 64; i++ {
+				s := shapes[i%len(shapes)]
+				p := s.params(1+rng.Intn(2), 3+rng.Intn(12), 2*convSplitMinW+rng.Intn(40), []int{1, 3, 16}[rng.Intn(3)], ocs[i%len(ocs)])
+				if cpuLevel == levelAVX2 {
+					p.OC = 16 * (1 + p.OC/32)
+				}
+				if p.OH < 1 || p.OW < convSplitMinW || !convImplicitOK(&p) {
+					continue
+				}
+				padded, hp, wp := convPadded(&p)
+				if _, _, _, _, _, _, _, _, _, _, _, ok := convStrips(&p, hp, wp); padded && ok {
+					split++
+				}
+				x, w := randSlice(newRand(uint64(i)), p.N*p.H*p.W*p.C), randSlice(newRand(uint64(i+1)), p.KH*p.KW*p.C*p.OC)
+				size := p.N * p.OH * p.OW * p.OC
+				ep := &Epilogue{Bias: randSlice(newRand(3), p.OC), Act: ActRelu6, Residual: randSlice(newRand(4), size)}
+				if i%3 == 2 {
+					ep = &Epilogue{Act: ActSigmoid, Residual: ep.Residual, ResidualAfterAct: true}
+				}
+				for _, threads := range []int{1, 2} {
+					run := func(minW int) []float32 {
+						defer func(old int) { convSplitMinW = old }(convSplitMinW)
+						convSplitMinW = minW
+						y := newGuarded(size)
+						SetThreads(threads)
+						defer SetThreads(1)
+						Conv2DGemm(&p, x, w, y.s, make([]float32, Conv2DGemmScratch(&p)), ep)
+						y.check(t, fmt.Sprintf("%s %+v threads %d split from %d", level, p, threads, minW))
+						return y.s
+					}
+					whole := run(1 << 30)
+					requireSameBits(t, fmt.Sprintf("%s %+v threads %d", level, p, threads), run(convSplitMinW), whole)
+				}
+			}
+		})
+	}
+	if split < 40 {
+		t.Errorf("%d convolutions took the split path, want at least 40", split)
+	}
+}
+
+// BenchmarkConvSplit times the implicit convolution on split images against whole padded
+// copies (convSplitMinW forced past the width) in the same run: resnet_small's 3×3 'same'
+// convolutions of its first two stages and MobileNetV2's stem (3×3, stride 2, TF padding).
+func BenchmarkConvSplit(b *testing.B) {
+	for _, tc := range []struct {
+		name     string
+		s        convShape
+		h, c, oc int
+	}{
+		{"resnet64x16", convShape{3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, 64, 16, 16},
+		{"resnet32x32", convShape{3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, 32, 32, 32},
+		{"mobilenet_stem", convShape{3, 3, 2, 2, 1, 1, 0, 0, 1, 1}, 224, 3, 32},
+	} {
+		p := tc.s.params(1, tc.h, tc.h, tc.c, tc.oc)
+		r := newRand(5)
+		x, w, y := randSlice(r, p.H*p.W*p.C), randSlice(r, p.KH*p.KW*p.C*p.OC), make([]float32, p.OH*p.OW*p.OC)
+		ep := &Epilogue{Bias: randSlice(r, p.OC), Act: ActRelu6}
+		scratch := make([]float32, Conv2DGemmScratch(&p))
+		for _, form := range []string{"split", "whole"} {
+			b.Run(tc.name+"/"+form, func(b *testing.B) {
+				defer func(old int) { convSplitMinW = old }(convSplitMinW)
+				if form == "whole" {
+					convSplitMinW = 1 << 30
+				}
+				for i := 0; i < b.N; i++ {
+					Conv2DGemm(&p, x, w, y, scratch, ep)
+				}
+				b.ReportMetric(2*float64(p.OH*p.OW*p.OC*p.KH*p.KW*p.C)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
