@@ -15,8 +15,8 @@
 // same GEMM path as the whole image's (a large product of at least 128 rows may instead pack
 // B, with other k blocks: then within float32 rounding); TestInvertedResidualMatchesLayers
 // checks bits. scratch holds InvertedResidualScratch(p) elements. Nothing is allocated (with
-// threads, each part's band scratch comes from a pool, so a warm call allocates nothing
-// either).
+// threads, part 0 uses scratch and each other part its worker's own buffer, partScratch, so a
+// warm call allocates nothing either).
 package runtime
 
 import "sync"
@@ -48,7 +48,7 @@ func InvertedResidualScratch(p *InvertedResidualParams) int {
 }
 
 // InvertedResidual runs the block on x into y (see the file comment). With threads, the
-// batch's images are split across them, each part with a pooled band scratch.
+// batch's images are split across them, each part with its own band scratch (partScratch).
 func InvertedResidual(p *InvertedResidualParams, x []float32, we *Panels, epE *Epilogue, wd []float32, epD *Epilogue, wp *Panels, epP *Epilogue, y, scratch []float32) {
 	d := &p.Depthwise
 	n, h, w, c, e, oh, ow, pc := d.N, d.H, d.W, p.C, d.C, d.OH, d.OW, p.P
@@ -63,7 +63,7 @@ func InvertedResidual(p *InvertedResidualParams, x []float32, we *Panels, epE *E
 		panic("runtime.InvertedResidual: the depthwise layer must keep the expanded channels")
 	}
 	j := blockJobs.Get().(*blockJob)
-	*j = blockJob{p: *p, x: x, we: we, wd: wd, wp: wp, y: y}
+	*j = blockJob{p: *p, x: x, we: we, wd: wd, wp: wp, y: y, scratch: scratch}
 	// The job keeps copies, so that the epilogues do not escape: a caller may pass them on its
 	// stack.
 	for i, ep := range []*Epilogue{epE, epD, epP} {
@@ -91,6 +91,7 @@ func InvertedResidual(p *InvertedResidualParams, x []float32, we *Panels, epE *E
 type blockJob struct {
 	p        InvertedResidualParams
 	x, wd, y []float32
+	scratch  []float32 // the call's: part 0's (partScratch)
 	we, wp   *Panels
 	ep       [3]*Epilogue // expand, depthwise, project: nil or &epv[i]
 	epv      [3]Epilogue
@@ -99,13 +100,12 @@ type blockJob struct {
 
 var blockJobs = sync.Pool{New: func() any { return new(blockJob) }}
 
-// runPart runs part p of parts of the batch's images, with a pooled scratch.
+// runPart runs part p of parts of the batch's images, with the part's scratch.
 func (j *blockJob) runPart(p, parts int) {
 	lo, hi := split(j.p.Depthwise.N, 1, p, parts)
-	buf := getPack(InvertedResidualScratch(&j.p))
-	defer packPool.Put(buf)
+	buf := partScratch(p, InvertedResidualScratch(&j.p), j.scratch)
 	for img := lo; img < hi; img++ {
-		j.image(img, *buf, false)
+		j.image(img, buf, false)
 	}
 }
 

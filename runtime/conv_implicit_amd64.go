@@ -130,7 +130,7 @@ func convImplicitRun(p *ConvParams, x []float32, w bMat, y, scratch []float32, e
 	sh, sw, _, _, _ := p.steps()
 	n, c, ow, oc := p.N, p.C, p.OW, p.OC
 	j := convJobs.Get().(*convJob)
-	*j = convJob{p: *p, x: x, w: w, y: y, sh: sh, sw: sw, poolH: ph}
+	*j = convJob{p: *p, x: x, w: w, y: y, scratch: scratch, sh: sh, sw: sw, poolH: ph}
 	oh := j.outRows()
 	if ep != nil {
 		// A copy, so that ep does not escape: a caller may pass one on its stack.
@@ -139,7 +139,7 @@ func convImplicitRun(p *ConvParams, x []float32, w bMat, y, scratch []float32, e
 	}
 	j.padded, j.hp, j.wp = convPadded(p)
 	// Threads split the batch's images when there are enough (one handoff per call, each
-	// part padding its images into a pooled buffer), else each image's output rows.
+	// part padding its images into its own buffer, partScratch), else each image's output rows.
 	parts := partsFor(n*oh*ow*oc*p.KH*p.KW*c, n*oh)
 	if parts > 1 && n >= parts {
 		j.byImage = true
@@ -269,7 +269,8 @@ func balancedTile(n, tiles, t int) (start, size int) {
 type convJob struct {
 	p       ConvParams // a copy: the caller's may live on its stack
 	x       []float32
-	padded  bool // reads outside the image, whose padded extent is hp×wp
+	scratch []float32 // the call's: part 0's padded copies when split by images (partScratch)
+	padded  bool      // reads outside the image, whose padded extent is hp×wp
 	hp, wp  int
 	src     *convSource // split by rows: image img as the kernels read it
 	img     int         // split by rows: its index
@@ -325,19 +326,14 @@ func (j *convJob) runPart(p, parts int) {
 		return
 	}
 	lo, hi := split(j.p.N, 1, p, parts)
-	var buf *[]float32
+	var buf []float32
 	if j.padded {
-		buf = getPack(j.hp * j.wp * j.p.C)
-		defer packPool.Put(buf)
+		buf = partScratch(p, j.hp*j.wp*j.p.C, j.scratch)
 	}
 	s := convSources.Get().(*convSource)
 	defer convSources.Put(s)
 	for img := lo; img < hi; img++ {
-		var b []float32
-		if buf != nil {
-			b = *buf
-		}
-		j.image(s, img, b)
+		j.image(s, img, buf)
 		j.rows(s, img, 0, j.outRows())
 	}
 	*s = convSource{}

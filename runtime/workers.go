@@ -42,6 +42,7 @@ var workers struct {
 	mu      sync.Mutex
 	threads atomic.Int32
 	queues  []chan workerMsg // one per worker goroutine
+	bufs    []*[]float32     // one per worker goroutine: its parts' scratch (partScratch)
 }
 
 func init() {
@@ -60,6 +61,7 @@ func SetThreads(n int) {
 	for len(workers.queues) < n-1 {
 		q := make(chan workerMsg, 4)
 		workers.queues = append(workers.queues, q)
+		workers.bufs = append(workers.bufs, new([]float32))
 		go work(q)
 	}
 	workers.threads.Store(int32(n))
@@ -110,6 +112,25 @@ func split(n, unit, p, parts int) (lo, hi int) {
 	lo = min(n, units*p/parts*unit)
 	hi = min(n, units*(p+1)/parts*unit)
 	return lo, hi
+}
+
+// partScratch returns n floats of scratch for part p of a split job: own (the caller's
+// scratch, at least n floats) for part 0, which runs on the caller's goroutine; for a part
+// p ≥ 1, the buffer of worker p-1, which runs it (runParts sends part p there, and a worker
+// runs one part at a time), grown to the most asked of it and never shared. So a warm call
+// allocates nothing whichever CPU each goroutine runs on, where a sync.Pool's per-CPU caches
+// can miss and allocate.
+func partScratch(p, n int, own []float32) []float32 {
+	if p == 0 {
+		return own[:n]
+	}
+	workers.mu.Lock()
+	b := workers.bufs[p-1]
+	workers.mu.Unlock()
+	if cap(*b) < n {
+		*b = make([]float32, n)
+	}
+	return (*b)[:n]
 }
 
 // packPool holds float32 scratch buffers (Gemm's packing buffers, a threaded kernel part's
