@@ -196,28 +196,33 @@ func (r *convRegion) at(c, sh, sw, oy, ox int) int {
 // and right of it (the interior rows' height, strips 2 and 3). Pooled, as the kernels take
 // its offsets through function values.
 type convSource struct {
-	whole                  convRegion
-	split                  bool
-	inner                  convRegion
-	strips                 [4]convRegion
-	oyLo, oyHi, oxLo, oxHi int
+	whole  convRegion
+	split  bool
+	inner  convRegion
+	strips [4]convRegion
+	convSplit
 }
 
 var convSources = sync.Pool{New: func() any { return new(convSource) }}
 
-// convStrips gives the split geometry of p's padded images (hp×wp): the interior, the padded
-// rows [0, top) and [bottom, hp) the rows above and below it read, the padded rows [r0, r1)
-// and columns [0, left) and [right, wp) the pixels beside it read, and the elements the four
-// strips take in all; ok is false when the image does not split (no interior, narrower than
-// convSplitMinW, or strips larger than the whole padded image).
-func convStrips(p *ConvParams, hp, wp int) (oyLo, oyHi, oxLo, oxHi, top, bottom, r0, r1, left, right, size int, ok bool) {
+// convSplit is the split geometry of a convolution's padded images (see convSource): the
+// interior output pixels [oyLo, oyHi) × [oxLo, oxHi), and for each strip (above, below, left,
+// right of it) the padded rows [r0, r1) and columns [c0, c1) its pixels read.
+type convSplit struct {
+	oyLo, oyHi, oxLo, oxHi int
+	bounds                 [4]struct{ r0, r1, c0, c1 int }
+}
+
+// splitOf returns the split geometry of p's hp×wp padded images; ok is false when they do not
+// split: no interior, narrower than convSplitMinW, or strips larger than the whole image.
+func splitOf(p *ConvParams, hp, wp int) (g convSplit, ok bool) {
 	sh, sw, dh, dw, _ := p.steps()
-	oyLo, _ = validRange(p.OH, p.H, sh, -p.PadT)
-	_, oyHi = validRange(p.OH, p.H, sh, -p.PadT+(p.KH-1)*dh)
-	oxLo, _ = validRange(p.OW, p.W, sw, -p.PadL)
-	_, oxHi = validRange(p.OW, p.W, sw, -p.PadL+(p.KW-1)*dw)
-	if oyLo >= oyHi || oxLo >= oxHi || p.OW < convSplitMinW {
-		return
+	g.oyLo, _ = validRange(p.OH, p.H, sh, -p.PadT)
+	_, g.oyHi = validRange(p.OH, p.H, sh, -p.PadT+(p.KH-1)*dh)
+	g.oxLo, _ = validRange(p.OW, p.W, sw, -p.PadL)
+	_, g.oxHi = validRange(p.OW, p.W, sw, -p.PadL+(p.KW-1)*dw)
+	if g.oyLo >= g.oyHi || g.oxLo >= g.oxHi || p.OW < convSplitMinW {
+		return g, false
 	}
 	// reach is one past the last padded row or column the first n output rows or columns read.
 	reach := func(n, s, k, d int) int {
@@ -226,12 +231,21 @@ func convStrips(p *ConvParams, hp, wp int) (oyLo, oyHi, oxLo, oxHi, top, bottom,
 		}
 		return (n-1)*s + (k-1)*d + 1
 	}
-	top, bottom = reach(oyLo, sh, p.KH, dh), oyHi*sh
-	r0, r1 = oyLo*sh, reach(oyHi, sh, p.KH, dh)
-	left, right = reach(oxLo, sw, p.KW, dw), oxHi*sw
-	size = (top+hp-bottom)*wp*p.C + (r1-r0)*(left+wp-right)*p.C
-	ok = size <= hp*wp*p.C
-	return
+	r0, r1 := g.oyLo*sh, reach(g.oyHi, sh, p.KH, dh) // the interior rows' padded rows
+	g.bounds[0].r1, g.bounds[0].c1 = reach(g.oyLo, sh, p.KH, dh), wp
+	g.bounds[1].r0, g.bounds[1].r1, g.bounds[1].c1 = g.oyHi*sh, hp, wp
+	g.bounds[2].r0, g.bounds[2].r1, g.bounds[2].c1 = r0, r1, reach(g.oxLo, sw, p.KW, dw)
+	g.bounds[3].r0, g.bounds[3].r1, g.bounds[3].c0, g.bounds[3].c1 = r0, r1, g.oxHi*sw, wp
+	return g, g.size(p.C) <= hp*wp*p.C
+}
+
+// size is the elements the strips of g take for c channels.
+func (g *convSplit) size(c int) int {
+	n := 0
+	for _, st := range g.bounds {
+		n += (st.r1 - st.r0) * (st.c1 - st.c0) * c
+	}
+	return n
 }
 
 // convTaps writes to offs the element offset of each tap of p from a pixel's first tap, in an
@@ -303,18 +317,18 @@ func (j *convJob) image(s *convSource, img int, buf []float32) {
 		return
 	}
 	hp, wp := j.hp, j.wp
-	oyLo, oyHi, oxLo, oxHi, top, bottom, r0, r1, left, right, _, ok := convStrips(p, hp, wp)
+	g, ok := splitOf(p, hp, wp)
 	if !ok || j.poolH > 0 {
 		padRegion(buf, x, p, 0, hp, 0, wp)
 		s.whole.set(p, buf[:hp*wp*p.C], wp, 0, 0)
 		return
 	}
-	s.split, s.oyLo, s.oyHi, s.oxLo, s.oxHi = true, oyLo, oyHi, oxLo, oxHi
+	s.split, s.convSplit = true, g
 	s.inner.set(p, x, p.W, p.PadT, p.PadL)
-	for i, r := range [4][4]int{{0, top, 0, wp}, {bottom, hp, 0, wp}, {r0, r1, 0, left}, {r0, r1, right, wp}} {
-		n := (r[1] - r[0]) * (r[3] - r[2]) * p.C
-		padRegion(buf[:n], x, p, r[0], r[1], r[2], r[3])
-		s.strips[i].set(p, buf[:n], r[3]-r[2], r[0], r[2])
+	for i, st := range g.bounds {
+		n := (st.r1 - st.r0) * (st.c1 - st.c0) * p.C
+		padRegion(buf[:n], x, p, st.r0, st.r1, st.c0, st.c1)
+		s.strips[i].set(p, buf[:n], st.c1-st.c0, st.r0, st.c0)
 		buf = buf[n:]
 	}
 }

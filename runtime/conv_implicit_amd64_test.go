@@ -36,7 +36,7 @@ func TestConvSplitMatchesWhole(t *testing.T) {
 					continue
 				}
 				padded, hp, wp := convPadded(&p)
-				if _, _, _, _, _, _, _, _, _, _, _, ok := convStrips(&p, hp, wp); padded && ok {
+				if _, ok := splitOf(&p, hp, wp); padded && ok {
 					split++
 				}
 				x, w := randSlice(newRand(uint64(i)), p.N*p.H*p.W*p.C), randSlice(newRand(uint64(i+1)), p.KH*p.KW*p.C*p.OC)

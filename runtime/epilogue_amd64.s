@@ -147,7 +147,7 @@ store:
 
 tail:
 	CMPQ      R11, CX
-	JGE       next
+	JGE       end
 	VMOVUPS.Z (DX)(R11*4), K1, Z4
 	TESTQ     SI, SI
 	JEQ       nobias_tail
@@ -178,7 +178,7 @@ nores_tail:
 store_tail:
 	VMOVUPS Z4, K1, (DX)(R11*4)
 
-next:
+end:
 	ADDQ  BX, DX
 	TESTQ DI, DI
 	JEQ   nextrow
@@ -300,12 +300,14 @@ addcol:
 
 addtail:
 	CMPQ      R12, CX
-	JGE       next
+	JGE       addend
 	VMOVUPS.Z (SI)(R12*4), K1, Z0
 	VMOVUPS.Z (R8)(R12*4), K1, Z1
 	VADDPS    Z1, Z0, Z0
 	VMOVUPS   Z0, K1, (DX)(R12*4)
-	JMP       next
+
+addend:
+	JMP next
 
 subrow:
 	XORQ R12, R12
@@ -323,12 +325,13 @@ subcol:
 
 subtail:
 	CMPQ      R12, CX
-	JGE       next
+	JGE       subend
 	VMOVUPS.Z (SI)(R12*4), K1, Z0
 	VMOVUPS.Z (R8)(R12*4), K1, Z1
 	VSUBPS    Z1, Z0, Z0
 	VMOVUPS   Z0, K1, (DX)(R12*4)
 
+subend:
 next:
 	ADDQ BX, DX
 	ADDQ DI, SI

@@ -133,21 +133,13 @@ func kernel(avx512 bool) {
 	TESTQ(rows, rows)
 	JLE(LabelRef("done"))
 	Label("row")
-	XORQ(j, j)
-	CMPQ(j, full)
-	JGE(LabelRef("tail"))
-	Label("col")
-	body("", false)
-	ADDQ(Imm(uint64(lanes)), j)
-	CMPQ(j, full)
-	JLT(LabelRef("col"))
-	Label("tail")
-	if avx512 {
-		CMPQ(j, cols)
-		JGE(LabelRef("next"))
-		body("_tail", true)
-		Label("next")
-	}
+	columnLoop("", j, full, cols, lanes, avx512, func(masked bool) {
+		if masked {
+			body("_tail", true)
+		} else {
+			body("", false)
+		}
+	})
 	ADDQ(ldc, c)
 	TESTQ(res, res)
 	JEQ(LabelRef("nextrow"))
@@ -217,20 +209,7 @@ func addRows(avx512 bool) {
 	JNE(LabelRef("subrow"))
 	for _, op := range []string{"add", "sub"} {
 		Label(op + "row")
-		XORQ(j, j)
-		CMPQ(j, full)
-		JGE(LabelRef(op + "tail"))
-		Label(op + "col")
-		body(op, false)
-		ADDQ(Imm(uint64(lanes)), j)
-		CMPQ(j, full)
-		JLT(LabelRef(op + "col"))
-		Label(op + "tail")
-		if avx512 {
-			CMPQ(j, cols)
-			JGE(LabelRef("next"))
-			body(op, true)
-		}
+		columnLoop(op, j, full, cols, lanes, avx512, func(masked bool) { body(op, masked) })
 		JMP(LabelRef("next"))
 	}
 	Label("next")
@@ -269,4 +248,25 @@ func columns(cols reg.GPVirtual, lanes int, avx512 bool) (full reg.GPVirtual, ta
 		KMOVW(m.As32(), tail)
 	}
 	return full, tail
+}
+
+// columnLoop emits one row's loop over its columns (labels prefixed by prefix): body on the
+// vector at column j of each full vector, then, for AVX-512, on the masked tail past them
+// when there is one; it falls through to what follows.
+func columnLoop(prefix string, j, full, cols reg.GPVirtual, lanes int, avx512 bool, body func(masked bool)) {
+	XORQ(j, j)
+	CMPQ(j, full)
+	JGE(LabelRef(prefix + "tail"))
+	Label(prefix + "col")
+	body(false)
+	ADDQ(Imm(uint64(lanes)), j)
+	CMPQ(j, full)
+	JLT(LabelRef(prefix + "col"))
+	Label(prefix + "tail")
+	if avx512 {
+		CMPQ(j, cols)
+		JGE(LabelRef(prefix + "end"))
+		body(true)
+		Label(prefix + "end")
+	}
 }
