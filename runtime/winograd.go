@@ -21,7 +21,10 @@
 // Accuracy: the sums are float32, in a different order from the classical product's, and
 // the quadrant sums grow the rounding errors by a small constant factor: the error bound is
 // normwise (in max|A|·max|B|, not |A|·|B|), as for every Strassen-like product.
-// TestWinogradMatchesReference states the bound checked. Nothing is allocated per product.
+// TestWinogradMatchesReference states the bound checked. Non-finite values spread further
+// than in the classical product: an Inf in A or B can give NaN (Inf − Inf in a sum) in more
+// outputs, where the classical product gives ±Inf or NaN in fewer. Nothing is allocated per
+// product.
 
 package runtime
 
