@@ -68,12 +68,7 @@ func kernel(avx512 bool) {
 	after := GP8()
 	Load(Param("resAfter"), after)
 
-	vec := func() reg.VecVirtual {
-		if avx512 {
-			return ZMM()
-		}
-		return YMM()
-	}
+	vec := func() reg.VecVirtual { return vector(avx512) }
 	bcast := func(p string) reg.VecVirtual {
 		v := vec()
 		VBROADCASTSS(mem.Param(p), v)
@@ -92,26 +87,19 @@ func kernel(avx512 bool) {
 	j := GP64()
 	// body rewrites the vector of C at column j (masked when m is set).
 	body := func(suffix string, masked bool) {
-		mem := func(base reg.GPVirtual) Mem { return Mem{Base: base, Index: j, Scale: 4} }
-		load := func(base reg.GPVirtual, v reg.VecVirtual) {
-			if masked {
-				VMOVUPS_Z(mem(base), tail, v)
-			} else {
-				VMOVUPS(mem(base), v)
-			}
-		}
+		col := column{j, tail, masked}
 		v, t := vec(), vec()
-		load(c, v)
+		col.load(c, v)
 		TESTQ(bias, bias)
 		JEQ(LabelRef("nobias" + suffix))
-		load(bias, t)
+		col.load(bias, t)
 		VADDPS(t, v, v)
 		Label("nobias" + suffix)
 		TESTQ(res, res)
 		JEQ(LabelRef("nores" + suffix))
 		TESTB(after, after)
 		JNE(LabelRef("nores" + suffix))
-		load(res, t)
+		col.load(res, t)
 		VADDPS(t, v, v)
 		Label("nores" + suffix)
 		act.Leaky(v, t, zero, slope, avx512)
@@ -120,14 +108,10 @@ func kernel(avx512 bool) {
 		JEQ(LabelRef("store" + suffix))
 		TESTB(after, after)
 		JEQ(LabelRef("store" + suffix))
-		load(res, t)
+		col.load(res, t)
 		VADDPS(t, v, v)
 		Label("store" + suffix)
-		if masked {
-			VMOVUPS(v, tail, mem(c))
-		} else {
-			VMOVUPS(v, mem(c))
-		}
+		col.store(v, c)
 	}
 
 	TESTQ(rows, rows)
@@ -179,28 +163,16 @@ func addRows(avx512 bool) {
 	// body writes the vector of D at column j, through the tail mask when masked; the
 	// row's add or subtract loop is chosen once per row (op).
 	body := func(op string, masked bool) {
-		at := func(base reg.GPVirtual) Mem { return Mem{Base: base, Index: j, Scale: 4} }
-		v, w := ZMM(), ZMM()
-		if !avx512 {
-			v, w = YMM(), YMM()
-		}
-		if masked {
-			VMOVUPS_Z(at(x), tail, v)
-			VMOVUPS_Z(at(y), tail, w)
-		} else {
-			VMOVUPS(at(x), v)
-			VMOVUPS(at(y), w)
-		}
+		col := column{j, tail, masked}
+		v, w := vector(avx512), vector(avx512)
+		col.load(x, v)
+		col.load(y, w)
 		if op == "sub" {
 			VSUBPS(w, v, v)
 		} else {
 			VADDPS(w, v, v)
 		}
-		if masked {
-			VMOVUPS(v, tail, at(d))
-		} else {
-			VMOVUPS(v, at(d))
-		}
+		col.store(v, d)
 	}
 	TESTQ(rows, rows)
 	JLE(LabelRef("done"))
@@ -268,5 +240,41 @@ func columnLoop(prefix string, j, full, cols reg.GPVirtual, lanes int, avx512 bo
 		JGE(LabelRef(prefix + "end"))
 		body(true)
 		Label(prefix + "end")
+	}
+}
+
+// vector allocates a ZMM register for AVX-512, else a YMM one.
+func vector(avx512 bool) reg.VecVirtual {
+	if avx512 {
+		return ZMM()
+	}
+	return YMM()
+}
+
+// column is a kernel's access to the vector at column j of a row: loads and stores through
+// the tail mask when masked.
+type column struct {
+	j      reg.GPVirtual
+	tail   reg.OpmaskVirtual
+	masked bool
+}
+
+// load loads the vector at column j from base into v (the lanes past the mask zeroed).
+func (col column) load(base reg.GPVirtual, v reg.VecVirtual) {
+	m := Mem{Base: base, Index: col.j, Scale: 4}
+	if col.masked {
+		VMOVUPS_Z(m, col.tail, v)
+	} else {
+		VMOVUPS(m, v)
+	}
+}
+
+// store stores v at column j from base (the lanes under the mask only).
+func (col column) store(v reg.VecVirtual, base reg.GPVirtual) {
+	m := Mem{Base: base, Index: col.j, Scale: 4}
+	if col.masked {
+		VMOVUPS(v, col.tail, m)
+	} else {
+		VMOVUPS(v, m)
 	}
 }
