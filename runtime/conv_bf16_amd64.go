@@ -92,7 +92,7 @@ func (j *convBF16Job) image(img int, pad []float32, s *[]uint16) []uint16 {
 	src := j.x[img*size : (img+1)*size]
 	if j.padded {
 		src = pad[:j.hp*j.wp*p.C]
-		padImage(src, j.hp, j.wp, j.x[img*size:(img+1)*size], p.H, p.W, p.C, p.PadT, p.PadL)
+		padRegion(src, j.x[img*size:(img+1)*size], p, 0, j.hp, 0, j.wp)
 	}
 	if cap(*s) < len(src) {
 		*s = make([]uint16, len(src))

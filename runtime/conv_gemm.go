@@ -32,35 +32,6 @@ func convPadded(p *ConvParams) (padded bool, hp, wp int) {
 	return p.PadT > 0 || p.PadL > 0 || p.PadT+p.H < hp || p.PadL+p.W < wp, hp, wp
 }
 
-// padImage writes into dst (hp×wp×c) the h×wd×c image x placed at (padT, padL), zeros
-// around it; rows and columns of x past the extent are left out.
-func padImage(dst []float32, hp, wp int, x []float32, h, wd, c, padT, padL int) {
-	padRegionOf(dst, x, h, wd, c, padT, padL, 0, hp, 0, wp)
-}
-
-// padRegion writes into dst the padded rows [r0, r1) and columns [c0, c1) of image x as p's
-// convolution reads it (x at (PadT, PadL), zeros around it), rows c1-c0 pixels long.
-func padRegion(dst, x []float32, p *ConvParams, r0, r1, c0, c1 int) {
-	padRegionOf(dst, x, p.H, p.W, p.C, p.PadT, p.PadL, r0, r1, c0, c1)
-}
-
-// padRegionOf is padRegion for an h×wd×c image x at (padT, padL).
-func padRegionOf(dst, x []float32, h, wd, c, padT, padL, r0, r1, c0, c1 int) {
-	w := (c1 - c0) * c
-	for py := r0; py < r1; py++ {
-		row := dst[(py-r0)*w : (py-r0+1)*w]
-		iy := py - padT
-		if iy < 0 || iy >= h {
-			clear(row)
-			continue
-		}
-		lo, hi := validRange(c1-c0, wd, 1, c0-padL) // columns c0+i that read x[iy, c0+i-padL]
-		clear(row[:lo*c])
-		copy(row[lo*c:hi*c], x[(iy*wd+c0+lo-padL)*c:(iy*wd+c0+hi-padL)*c])
-		clear(row[hi*c:])
-	}
-}
-
 // Conv2DGemm sets y to the convolution of x with w, then applies ep: on CPUs with the
 // conv kernels (convImplicitOK) without gathering patches, else through im2col and Gemm.
 func Conv2DGemm(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
