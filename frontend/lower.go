@@ -63,7 +63,6 @@ type State struct {
 type LowerCtx struct {
 	G       *ir.Graph
 	Dialect int
-	m       *Model
 	prefix  string // the nested-model path of the layers being lowered: "outer/inner/"
 	values  map[TensorRef][]*ir.Value
 	consts  map[*Weight]*ir.Value

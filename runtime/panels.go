@@ -99,30 +99,6 @@ func plainB(b []float32, ldb int) bMat { return bMat{b: b, ld: ldb} }
 // panelB is a Panels' matrix as a B.
 func panelB(w *Panels) bMat { return bMat{b: w.Data, panelK: w.K, n: w.N} }
 
-// at returns the address of B's element (p, j) and B's row stride there (the row stride of
-// j's panel when B is in panel layout: the kernel reading from there stays in that panel).
-func (m bMat) at(p, j int) (*float32, int) {
-	if m.panelK == 0 {
-		return &m.b[p*m.ld+j], m.ld
-	}
-	j += m.col0
-	q := j / panelW * panelW
-	w := min(panelW, m.n-q)
-	return &m.b[q*m.panelK+p*w+j-q], w
-}
-
-// block returns the kk rows of B from row p on under the panel that starts at column j, when
-// they are one contiguous run (B in panel layout, j at a panel's start), else nil: the block
-// the kernels prefetch while they work on the one before it.
-func (m bMat) block(p, j, kk int) []float32 {
-	j += m.col0
-	if m.panelK == 0 || j%panelW != 0 || j >= m.n {
-		return nil
-	}
-	w := min(panelW, m.n-j)
-	return m.b[j*m.panelK+p*w:][:kk*w]
-}
-
 // cols returns B from its column j on.
 func (m bMat) cols(j int) bMat {
 	if m.panelK == 0 {

@@ -132,17 +132,3 @@ func partScratch(p, n int, own []float32) []float32 {
 	}
 	return (*b)[:n]
 }
-
-// packPool holds float32 scratch buffers (Gemm's packing buffers, a threaded kernel part's
-// scratch), so a warm call does not allocate.
-var packPool = sync.Pool{New: func() any { return new([]float32) }}
-
-// getPack returns a buffer of n floats from packPool; give it back with packPool.Put.
-func getPack(n int) *[]float32 {
-	p := packPool.Get().(*[]float32)
-	if cap(*p) < n {
-		*p = make([]float32, n)
-	}
-	*p = (*p)[:n]
-	return p
-}
