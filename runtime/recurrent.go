@@ -180,7 +180,7 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 				// h·U fused into the gate kernel, the new states into tmp, then swapped; every
 				// other step reads U backwards, starting on the rows the step before read last.
 				// From zero states the first step's h·U is zero: the gates are its rows of xw.
-				if step == 0 && h0 == nil {
+				if zeroState(step, h0) {
 					for i := 0; i < n; i++ {
 						if !skip(i) {
 							lstmCell(xw[(i*t+s)*gu:(i*t+s+1)*gu], c[i*un:(i+1)*un], h[i*un:(i+1)*un])
@@ -223,7 +223,7 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 				}
 			}
 		case CellGRU:
-			gruStep(p, s, xw, u, bRec, hw, h, tmp, skip, step == 0 && h0 == nil)
+			gruStep(p, s, xw, u, bRec, hw, h, tmp, skip, zeroState(step, h0))
 		}
 		for i := 0; i < n; i++ {
 			p.output(y, i, step, h[i*un:(i+1)*un], skip(i))
@@ -239,6 +239,10 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 		copy(cOut[:n*un], c)
 	}
 }
+
+// zeroState reports whether the state h is all zeros before the step-th step: the first
+// step from zero initial states (no h0), whose products h·U the kernels then skip.
+func zeroState(step int, h0 []float32) bool { return step == 0 && h0 == nil }
 
 // stepAt returns which time step of the input the step-th step reads (GoBackwards: from
 // the last).
@@ -331,7 +335,7 @@ func lstmStacked(p *RecurrentParams, x, w, u, h0, c0, mask, y, hOut, cOut, scrat
 		// From zero states the first step's h·U is zero: only the x_t columns of the rows
 		// (and the W rows of the panels) take part.
 		depth := k
-		if step == 0 && h0 == nil {
+		if zeroState(step, h0) {
 			depth = f
 		}
 		if wino != nil && depth == k {
