@@ -25,6 +25,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print one JSON line")
 	gemm := fs.String("gemm", "", "comma-separated square sizes: time runtime.Gemm alone")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the timed calls to this file")
+	layers := fs.Bool("layers", false, "also time each kernel call of the forward pass (its median per call, in a package instrumented for it)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return 2
@@ -69,7 +70,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "usage: kerasgen bench MODEL [--batch N] [--threads T] [--precision fp32|bf16] [--input x.npy] [--json]\n       kerasgen bench --gemm 256,512,1024,2048 [--json]")
+		fmt.Fprintln(stderr, "usage: kerasgen bench MODEL [--batch N] [--threads T] [--precision fp32|bf16] [--input x.npy] [--layers] [--json]\n       kerasgen bench --gemm 256,512,1024,2048 [--json]")
 		return 2
 	}
 	res, err := compile.Compile(pos[0], compile.Options{Load: lf.options(), Precision: *precision})
@@ -98,7 +99,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		}
 		os.Setenv("KERASGEN_CPUPROFILE", abs)
 	}
-	b, err := compile.Bench(work, res, ins, *threads)
+	b, err := compile.Bench(work, res, ins, *threads, *layers)
 	if err != nil {
 		fmt.Fprintf(stderr, "kerasgen: %v\n", err)
 		return 2
@@ -111,6 +112,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s, batch %d: median %.3f ms (min %.3f, max %.3f, %d calls), %.1f samples/s, %.2f GFLOP/s\n",
 		pos[0], b.Batch, b.MedianMS, b.MinMS, b.MaxMS, b.N, b.SamplesPerSec, b.GFLOPS)
+	for _, l := range b.Layers {
+		fmt.Fprintf(stdout, "%10.1f µs %5.1f%%  %s\n", l.MedianMS*1e3, 100*l.MedianMS/b.MedianMS, l.Name)
+	}
 	return 0
 }
 

@@ -91,7 +91,8 @@ func writeConfig(t *testing.T, cfg string) string {
 }
 
 // TestBench times the bundled example model and a small sgemm: one JSON line each with the
-// fields BENCHMARKS.md reads (a benchmark, not a timed assertion: only the shape is checked).
+// fields BENCHMARKS.md reads (a benchmark, not a timed assertion: only the shape is checked),
+// and with --layers its four kernel calls in the order they run.
 func TestBench(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and times a package; skipped with -short")
@@ -116,6 +117,18 @@ func TestBench(t *testing.T) {
 	code, out, errs = runCLI("bench", filepath.Join("..", "..", "examples", "models", "mlp", "model.json"), "--batch", "2", "--precision", "bf16", "--json")
 	if code != 0 || !strings.Contains(out, `"runner":"kerasgen-bf16"`) || !strings.Contains(out, `"precision":"bf16"`) {
 		t.Errorf("--precision bf16: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = runCLI("bench", filepath.Join("..", "..", "examples", "models", "mlp", "model.json"), "--layers", "--json")
+	var lr struct {
+		Layers []struct {
+			Name     string  `json:"name"`
+			MedianMS float64 `json:"median_ms"`
+		} `json:"layers"`
+	}
+	if err := json.Unmarshal([]byte(out), &lr); code != 0 || err != nil || len(lr.Layers) != 4 {
+		t.Errorf("--layers: exit %d, %v, %d layers\n%s%s", code, err, len(lr.Layers), out, errs)
+	} else if l := lr.Layers[0]; l.Name != "hidden_1 (DensePanels)" || l.MedianMS < 0 {
+		t.Errorf("--layers: first call %+v, want hidden_1's DensePanels", l)
 	}
 	code, out, errs = runCLI("bench", "--gemm", "8,16", "--json")
 	if code != 0 || strings.Count(out, `"gflops"`) != 2 {

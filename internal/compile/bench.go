@@ -27,16 +27,32 @@ type BenchResult struct {
 	N             int     `json:"n"`
 	SamplesPerSec float64 `json:"samples_per_s"`
 	GFLOPS        float64 `json:"gflops"`
+	// Layers, with --layers: the forward pass's kernel calls in order, each with its median.
+	Layers []LayerTime `json:"layers,omitempty"`
 }
 
 // Bench builds the package in a temporary module under work and times Run on the given
 // inputs with the kernels on the given number of threads (GOMAXPROCS and KERASGEN_THREADS of
 // the timed process): a warm-up, then calls until 3 s have passed or 500 calls were made (at
-// least 10).
-func Bench(work string, r *Result, inputs []*runtime.Array, threads int) (*BenchResult, error) {
+// least 10). With layers, the package is instrumented (instrumentLayers) and the result
+// also gives each kernel call's median time per Run.
+func Bench(work string, r *Result, inputs []*runtime.Array, threads int, layers bool) (*BenchResult, error) {
 	mod, names, err := WriteModule(work, []*Result{r})
 	if err != nil {
 		return nil, err
+	}
+	if layers {
+		dir := filepath.Join(mod, "models", names[0])
+		model, table, n := instrumentLayers(r.Files["model.go"], r.Package)
+		if n == 0 {
+			return nil, fmt.Errorf("--layers: no kernel call found in the generated forward pass")
+		}
+		if err := os.WriteFile(filepath.Join(dir, "model.go"), model, 0o644); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "kerasgen_layers.go"), table, 0o644); err != nil {
+			return nil, err
+		}
 	}
 	data := filepath.Join(work, "data")
 	if err := os.MkdirAll(data, 0o755); err != nil {
@@ -51,7 +67,8 @@ func Bench(work string, r *Result, inputs []*runtime.Array, threads int) (*Bench
 	if err := benchDriver.Execute(&main, struct {
 		Name   string
 		Inputs int
-	}{names[0], len(inputs)}); err != nil {
+		Layers bool
+	}{names[0], len(inputs), layers}); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(mod, "main.go"), main.Bytes(), 0o644); err != nil {
@@ -170,16 +187,46 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	var times []float64
+{{- if .Layers}}
+	names, _, _ := model.KerasgenLayers()
+	layers := make([][]float64, len(names))
+{{- end}}
 	start := time.Now()
 	for len(times) < 10 || (time.Since(start) < 3*time.Second && len(times) < 500) {
 		t0 := time.Now()
 		check(m.Run(batch, inputs, outputs))
 		times = append(times, float64(time.Since(t0).Nanoseconds())/1e6)
+{{- if .Layers}}
+		_, d, _ := model.KerasgenLayers()
+		for i := range d {
+			layers[i] = append(layers[i], float64(d[i].Nanoseconds())/1e6)
+		}
+{{- end}}
 	}
 	sort.Float64s(times)
-	json.NewEncoder(os.Stdout).Encode(map[string]any{
+	res := map[string]any{
 		"median_ms": times[len(times)/2], "min_ms": times[0], "max_ms": times[len(times)-1], "n": len(times),
+	}
+{{- if .Layers}}
+	// In the order the calls ran (the last Run's start times; a call that never ran last).
+	_, _, started := model.KerasgenLayers()
+	order := make([]int, len(names))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		sa, sb := started[order[a]], started[order[b]]
+		return !sa.IsZero() && (sb.IsZero() || sa.Before(sb))
 	})
+	var ls []map[string]any
+	for _, i := range order {
+		t := layers[i]
+		sort.Float64s(t)
+		ls = append(ls, map[string]any{"name": names[i], "median_ms": t[len(t)/2]})
+	}
+	res["layers"] = ls
+{{- end}}
+	json.NewEncoder(os.Stdout).Encode(res)
 }
 
 func check(err error) {
