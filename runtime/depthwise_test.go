@@ -220,18 +220,22 @@ func TestDepthwiseNoAllocs(t *testing.T) {
 }
 
 // BenchmarkDepthwise runs MobileNetV2's depthwise layers (3×3 'same',
-// bias + relu6) at each level; GFLOP/s counts a multiply-add as 2.
+// bias + relu6) at each level, whole (their input streamed from L3) and as the bands
+// InvertedResidual gives them (h rows of input, in L2: block 2's 7 output rows at stride 1,
+// block 1's 4 at stride 2); GFLOP/s counts a multiply-add as 2, a 'same' row's padded taps
+// included.
 func BenchmarkDepthwise(b *testing.B) {
-	shapes := []struct{ hw, c, s int }{
-		{112, 32, 1}, {112, 96, 2}, {56, 144, 1}, {56, 144, 2}, {28, 192, 1}, {14, 576, 1}, {7, 960, 1},
+	shapes := []struct{ h, w, c, s int }{
+		{112, 112, 32, 1}, {112, 112, 96, 2}, {56, 56, 144, 1}, {56, 56, 144, 2}, {28, 28, 192, 1},
+		{14, 14, 576, 1}, {7, 7, 960, 1}, {9, 56, 144, 1}, {9, 112, 96, 2},
 	}
 	for _, sh := range shapes {
-		p, _ := dwParams(1, sh.hw, sh.hw, sh.c, 1, 3, 3, sh.s, 1, true)
+		p, _ := dwParams(1, sh.h, sh.w, sh.c, 1, 3, 3, sh.s, 1, true)
 		r := newRand(26)
-		x, w, y := randSlice(r, sh.hw*sh.hw*sh.c), randSlice(r, 9*sh.c), make([]float32, p.OH*p.OW*sh.c)
+		x, w, y := randSlice(r, sh.h*sh.w*sh.c), randSlice(r, 9*sh.c), make([]float32, p.OH*p.OW*sh.c)
 		ep := &Epilogue{Bias: randSlice(r, sh.c), Act: ActRelu6}
 		for _, l := range levelNames {
-			b.Run(fmt.Sprintf("%dx%dx%d_s%d/%s", sh.hw, sh.hw, sh.c, sh.s, l), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%dx%dx%d_s%d/%s", sh.h, sh.w, sh.c, sh.s, l), func(b *testing.B) {
 				old := cpuLevel
 				if !setCPULevel(l) {
 					b.Skipf("level %s not supported here", l)
