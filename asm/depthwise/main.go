@@ -31,7 +31,8 @@
 //     VMASKMOVPS with the 8 int32 lane masks at tail (all-ones lanes first).
 //
 // The sliding kernels dwAVX512Row_K{KW}S{S}_{P} and dwAVX2Row_K{KW}S{S}_{P}
-// (KW = 3, 5; S = 1, 2; P = 4…8; same channel blocks and tails) compute the
+// (KW = 3, 5; S = 1, 2; P = 4…8; same channel blocks and tails, but only the last, partial
+// block masked: full blocks take unmasked loads, FMAs and stores) compute the
 // interior of an output row, where all KW kernel columns lie inside the
 // input, for a column stride of S pixels and column dilation 1: ng groups
 // of P adjacent pixels, group g starting at x + g·P·S·cb and y + g·P·cb,
