@@ -142,10 +142,8 @@ func kernel(P int, avx512 bool) {
 	VBROADCASTSS(mem.Param("hi"), hiV)
 
 	// body emits one channel block of V vectors per pixel: accumulate,
-	// epilogue, store, advance. load(m, dst) loads a vector of the block;
-	// fma(m, w, acc) adds m·w; store(acc, m) writes it.
-	body := func(prefix string, V int, load func(Mem, reg.VecVirtual), fma func(Mem, reg.VecVirtual, reg.VecVirtual),
-		store func(reg.VecVirtual, Mem)) {
+	// epilogue, store, advance, its vectors moved by ops.
+	body := func(prefix string, V int, ops vecOps) {
 		accs := make([][]reg.VecVirtual, P)
 		for p := range accs {
 			accs[p] = make([]reg.VecVirtual, V)
@@ -175,11 +173,11 @@ func kernel(P int, avx512 bool) {
 		wv := make([]reg.VecVirtual, V)
 		for v := range wv {
 			wv[v] = newVec()
-			load(Mem{Base: wp}.Offset(v*vecBytes), wv[v])
+			ops.load(Mem{Base: wp}.Offset(v*vecBytes), wv[v])
 		}
 		for p, m := range s.Pixels(P, xp) {
 			for v := range wv {
-				fma(m.Offset(v*vecBytes), wv[v], accs[p][v])
+				ops.fma(m.Offset(v*vecBytes), wv[v], accs[p][v])
 			}
 		}
 		ADDQ(mem.Param("xCol"), xp)
@@ -197,7 +195,7 @@ func kernel(P int, avx512 bool) {
 		JEQ(LabelRef(prefix + "clamp"))
 		for v := 0; v < V; v++ {
 			bv := newVec()
-			load(Mem{Base: bc}.Offset(v*vecBytes), bv)
+			ops.load(Mem{Base: bc}.Offset(v*vecBytes), bv)
 			for p := range accs {
 				VADDPS(bv, accs[p][v], accs[p][v])
 			}
@@ -211,7 +209,7 @@ func kernel(P int, avx512 bool) {
 				// Intel max(lo, a) and min(hi, a) return a when it is NaN.
 				VMAXPS(a, loV, a)
 				VMINPS(a, hiV, a)
-				store(a, Mem{Base: yp}.Offset(v*vecBytes))
+				ops.store(a, Mem{Base: yp}.Offset(v*vecBytes))
 			}
 			if p < P-1 {
 				ADDQ(mem.Param("cb"), yp)
@@ -233,44 +231,70 @@ func kernel(P int, avx512 bool) {
 		Label("wide")
 		CMPQ(cnt, U32(V*vecBytes))
 		JL(LabelRef("block"))
-		body("wide", V, func(m Mem, v reg.VecVirtual) { VMOVUPS(m, v) },
-			func(m Mem, w, a reg.VecVirtual) { VFMADD231PS(m, w, a) },
-			func(a reg.VecVirtual, m Mem) { VMOVUPS(a, m) })
+		body("wide", V, plainOps)
 		SUBQ(U32(V*vecBytes), cnt)
 		JMP(LabelRef("wide"))
 	}
 	if avx512 {
 		mem.MaskedBlocks(cnt, uint32(vecBytes), func() { KMOVW(mem.Param("tail"), k) }, func() {
-			body("", 1, func(m Mem, v reg.VecVirtual) { VMOVUPS_Z(m, k, v) },
-				func(m Mem, w, a reg.VecVirtual) { VFMADD231PS(m, w, k, a) },
-				func(a reg.VecVirtual, m Mem) { VMOVUPS(a, k, m) })
+			body("", 1, maskedOps(k))
 		})
 	} else {
 		Label("block")
 		CMPQ(cnt, U32(vecBytes))
 		JL(LabelRef("tail"))
-		body("full", 1, func(m Mem, v reg.VecVirtual) { VMOVUPS(m, v) },
-			func(m Mem, w, a reg.VecVirtual) { VFMADD231PS(m, w, a) },
-			func(a reg.VecVirtual, m Mem) { VMOVUPS(a, m) })
+		body("full", 1, plainOps)
 		SUBQ(U32(vecBytes), cnt)
 		JMP(LabelRef("block"))
 		Label("tail")
 		TESTQ(cnt, cnt)
 		JLE(LabelRef("done"))
-		mv, tp := YMM(), GP64()
-		Load(Param("tail"), tp)
-		VMOVDQU(Mem{Base: tp}, mv)
-		body("tail", 1, func(m Mem, v reg.VecVirtual) { VMASKMOVPS(m, mv, v) },
-			func(m Mem, w, a reg.VecVirtual) {
-				t := YMM()
-				VMASKMOVPS(m, mv, t)
-				VFMADD231PS(t, w, a)
-			},
-			func(a reg.VecVirtual, m Mem) { VMASKMOVPS(a, mv, m) })
+		body("tail", 1, avx2TailOps())
 	}
 	Label("done")
 	VZEROUPPER()
 	RET()
+}
+
+// vecOps are how a kernel body moves the vectors of a channel block: load(m, dst) loads one,
+// fma(m, w, acc) adds m·w to acc, store(acc, m) writes one.
+type vecOps struct {
+	load  func(m Mem, dst reg.VecVirtual)
+	fma   func(m Mem, w, acc reg.VecVirtual)
+	store func(acc reg.VecVirtual, m Mem)
+}
+
+// plainOps move whole vectors (full channel blocks, either ISA).
+var plainOps = vecOps{
+	load:  func(m Mem, v reg.VecVirtual) { VMOVUPS(m, v) },
+	fma:   func(m Mem, w, a reg.VecVirtual) { VFMADD231PS(m, w, a) },
+	store: func(a reg.VecVirtual, m Mem) { VMOVUPS(a, m) },
+}
+
+// maskedOps move the lanes of AVX-512 mask k (a block's channels), zeroing the others.
+func maskedOps(k reg.OpmaskVirtual) vecOps {
+	return vecOps{
+		load:  func(m Mem, v reg.VecVirtual) { VMOVUPS_Z(m, k, v) },
+		fma:   func(m Mem, w, a reg.VecVirtual) { VFMADD231PS(m, w, k, a) },
+		store: func(a reg.VecVirtual, m Mem) { VMOVUPS(a, k, m) },
+	}
+}
+
+// avx2TailOps loads the AVX2 lane mask the kernel's tail parameter points at and returns the
+// ops that move those lanes (VMASKMOVPS; the FMA through a masked load).
+func avx2TailOps() vecOps {
+	mv, tp := YMM(), GP64()
+	Load(Param("tail"), tp)
+	VMOVDQU(Mem{Base: tp}, mv)
+	return vecOps{
+		load: func(m Mem, v reg.VecVirtual) { VMASKMOVPS(m, mv, v) },
+		fma: func(m Mem, w, a reg.VecVirtual) {
+			t := YMM()
+			VMASKMOVPS(m, mv, t)
+			VFMADD231PS(t, w, a)
+		},
+		store: func(a reg.VecVirtual, m Mem) { VMASKMOVPS(a, mv, m) },
+	}
 }
 
 // Sliding kernels: the interior of an output row, where every kernel column
@@ -377,10 +401,8 @@ func rowKernel(P, KW, S int, avx512 bool, edge int) {
 	Load(Param("y"), yg)
 
 	// body emits one channel block at byte offset off: accumulate,
-	// epilogue, store. load(m, dst) loads a vector of the block; fma(m, w,
-	// acc) adds m·w; store(acc, m) writes it.
-	body := func(prefix string, load func(Mem, reg.VecVirtual), fma func(Mem, reg.VecVirtual, reg.VecVirtual),
-		store func(reg.VecVirtual, Mem)) {
+	// epilogue, store, its vectors moved by ops.
+	body := func(prefix string, ops vecOps) {
 		// The accumulators start as copies of one zeroed register: avo counts a zero idiom's
 		// sources as read, so zeroing each in place would keep every accumulator of both
 		// bodies (full and tail blocks) live throughout, more than the registers there are.
@@ -406,7 +428,7 @@ func rowKernel(P, KW, S int, avx512 bool, edge int) {
 		wv := make([]reg.VecVirtual, KW)
 		for j := range wv {
 			wv[j] = newVec()
-			load(m.At(wp, j), wv[j])
+			ops.load(m.At(wp, j), wv[j])
 		}
 		// The FMAs go kernel column by kernel column, each over all P
 		// pixels, so that consecutive ones feed different accumulators. An
@@ -425,13 +447,13 @@ func rowKernel(P, KW, S int, avx512 bool, edge int) {
 				t, ok := live[col]
 				if !ok && left[col] > 1 && len(live) < maxLive {
 					t, ok = newVec(), true
-					load(cols.at(col-shift), t)
+					ops.load(cols.at(col-shift), t)
 					live[col] = t
 				}
 				if ok {
 					VFMADD231PS(t, wv[j], accs[p])
 				} else {
-					fma(cols.at(col-shift), wv[j], accs[p])
+					ops.fma(cols.at(col-shift), wv[j], accs[p])
 				}
 				if left[col]--; left[col] == 0 {
 					delete(live, col)
@@ -449,7 +471,7 @@ func rowKernel(P, KW, S int, avx512 bool, edge int) {
 		TESTQ(bp, bp)
 		JEQ(LabelRef(prefix + "clamp"))
 		bv := newVec()
-		load(Mem{Base: bp, Index: off, Scale: 1}, bv)
+		ops.load(Mem{Base: bp, Index: off, Scale: 1}, bv)
 		for _, a := range accs {
 			VADDPS(bv, a, a)
 		}
@@ -464,23 +486,21 @@ func rowKernel(P, KW, S int, avx512 bool, edge int) {
 			// Intel max(lo, a) and min(hi, a) return a when it is NaN.
 			VMAXPS(a, loV, a)
 			VMINPS(a, hiV, a)
-			store(a, out.at(p))
+			ops.store(a, out.at(p))
 		}
 	}
 
 	Label("group")
 	XORQ(off, off)
 	// Full channel blocks take unmasked loads, FMAs and stores; only the last, partial block
-	// runs under the tail mask. (AVX-512's masked forms cost on Zen 4: with the block's rows
-	// in L2, 9×56×144 at stride 1 ran 80–90 GFLOP/s all masked, 101–109 so.)
+	// runs under the tail mask. (AVX-512's masked forms cost on Zen 4: block 2's band,
+	// 9×56×144 at stride 1 in L2, ran at 83–97 GFLOP/s all masked, 86–109 so; BENCHMARKS.md.)
 	Label("block")
 	end := GP64()
 	LEAQ(Mem{Base: off, Disp: vecBytes}, end)
 	CMPQ(end, cb)
 	JG(LabelRef("tail"))
-	body("full", func(m Mem, v reg.VecVirtual) { VMOVUPS(m, v) },
-		func(m Mem, w, a reg.VecVirtual) { VFMADD231PS(m, w, a) },
-		func(a reg.VecVirtual, m Mem) { VMOVUPS(a, m) })
+	body("full", plainOps)
 	ADDQ(U32(vecBytes), off)
 	JMP(LabelRef("block"))
 	Label("tail")
@@ -489,20 +509,9 @@ func rowKernel(P, KW, S int, avx512 bool, edge int) {
 	if avx512 {
 		k := K()
 		KMOVW(mem.Param("tail"), k)
-		body("tail", func(m Mem, v reg.VecVirtual) { VMOVUPS_Z(m, k, v) },
-			func(m Mem, w, a reg.VecVirtual) { VFMADD231PS(m, w, k, a) },
-			func(a reg.VecVirtual, m Mem) { VMOVUPS(a, k, m) })
+		body("tail", maskedOps(k))
 	} else {
-		mv, tp := YMM(), GP64()
-		Load(Param("tail"), tp)
-		VMOVDQU(Mem{Base: tp}, mv)
-		body("tail", func(m Mem, v reg.VecVirtual) { VMASKMOVPS(m, mv, v) },
-			func(m Mem, w, a reg.VecVirtual) {
-				t := YMM()
-				VMASKMOVPS(m, mv, t)
-				VFMADD231PS(t, w, a)
-			},
-			func(a reg.VecVirtual, m Mem) { VMASKMOVPS(a, mv, m) })
+		body("tail", avx2TailOps())
 	}
 	Label("next")
 	advance(m, xg, P*S)
