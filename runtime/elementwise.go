@@ -171,12 +171,14 @@ func BinaryBroadcast(op BinOp, shape []int, a []float32, aStrides []int, b []flo
 	}
 	need("BinaryBroadcast", "a", a, aSpan)
 	need("BinaryBroadcast", "b", b, bSpan)
+	var sh, ast, bst [maxRank]int
+	rank = collapseDims(shape, aStrides, bStrides, &sh, &ast, &bst)
 	if rank == 0 {
 		y[0] = applyBin(op, a[0], b[0])
 		return
 	}
-	last := shape[rank-1]
-	as, bs := aStrides[rank-1], bStrides[rank-1]
+	last := sh[rank-1]
+	as, bs := ast[rank-1], bst[rank-1]
 	var idx [maxRank]int
 	ao, bo := 0, 0
 	for yo := 0; yo < total; yo += last {
@@ -196,16 +198,37 @@ func BinaryBroadcast(op BinOp, shape []int, a []float32, aStrides []int, b []flo
 		// Advance the index over the outer dimensions (an odometer).
 		for d := rank - 2; d >= 0; d-- {
 			idx[d]++
-			ao += aStrides[d]
-			bo += bStrides[d]
-			if idx[d] < shape[d] {
+			ao += ast[d]
+			bo += bst[d]
+			if idx[d] < sh[d] {
 				break
 			}
-			ao -= idx[d] * aStrides[d]
-			bo -= idx[d] * bStrides[d]
+			ao -= idx[d] * ast[d]
+			bo -= idx[d] * bst[d]
 			idx[d] = 0
 		}
 	}
+}
+
+// collapseDims writes to sh, as and bs the shape and strides of a BinaryBroadcast with its
+// dimensions of size 1 dropped and each pair of adjacent dimensions that both inputs step
+// through as one (the outer stride is the inner one times the inner size; y is dense) merged,
+// and returns their number: the innermost loop then runs as long as it can ([n, 128, 128]
+// plus a [128, 128] broadcast over n is n rows of 16,384, not 128·n rows of 128).
+func collapseDims(shape, aStrides, bStrides []int, sh, as, bs *[maxRank]int) int {
+	r := 0
+	for d, n := range shape {
+		switch {
+		case n == 1:
+		case r > 0 && as[r-1] == aStrides[d]*n && bs[r-1] == bStrides[d]*n:
+			sh[r-1] *= n
+			as[r-1], bs[r-1] = aStrides[d], bStrides[d]
+		default:
+			sh[r], as[r], bs[r] = n, aStrides[d], bStrides[d]
+			r++
+		}
+	}
+	return r
 }
 
 // Unary sets y[i] = op(x[i]) for i < n.

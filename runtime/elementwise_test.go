@@ -83,6 +83,30 @@ func TestBinary(t *testing.T) {
 	require.Panics(t, func() { Binary(BinOp(99), 1, a, a, a) })
 }
 
+// TestCollapseDims checks which dimensions BinaryBroadcast merges: contiguous runs in both
+// inputs (broadcast ones included), size-1 dimensions dropped, and nothing across a gap or a
+// stride change in either input.
+func TestCollapseDims(t *testing.T) {
+	for _, c := range []struct {
+		shape, as, bs        []int
+		wantSh, wantA, wantB []int
+	}{
+		{[]int{4, 128, 128}, []int{16384, 128, 1}, []int{0, 128, 1}, []int{4, 16384}, []int{16384, 1}, []int{0, 1}},
+		{[]int{2, 3, 5}, []int{15, 5, 1}, []int{15, 5, 1}, []int{30}, []int{1}, []int{1}},
+		{[]int{2, 3}, []int{3, 1}, []int{0, 1}, []int{2, 3}, []int{3, 1}, []int{0, 1}},
+		{[]int{2, 3}, []int{4, 1}, []int{3, 1}, []int{2, 3}, []int{4, 1}, []int{3, 1}},
+		{[]int{2, 1, 3}, []int{3, 7, 1}, []int{0, 9, 0}, []int{6}, []int{1}, []int{0}},
+		{[]int{3, 4}, []int{0, 0}, []int{4, 1}, []int{12}, []int{0}, []int{1}},
+		{[]int{1, 1}, []int{5, 1}, []int{1, 1}, []int{}, []int{}, []int{}},
+	} {
+		var sh, as, bs [maxRank]int
+		r := collapseDims(c.shape, c.as, c.bs, &sh, &as, &bs)
+		require.Equal(t, c.wantSh, sh[:r], "shape of %v a%v b%v", c.shape, c.as, c.bs)
+		require.Equal(t, c.wantA, as[:r], "a strides of %v a%v b%v", c.shape, c.as, c.bs)
+		require.Equal(t, c.wantB, bs[:r], "b strides of %v a%v b%v", c.shape, c.as, c.bs)
+	}
+}
+
 // TestBinaryBroadcast compares against an index-by-index reference over
 // random shapes of rank 0 to 8, each dimension broadcast at random.
 func TestBinaryBroadcast(t *testing.T) {
