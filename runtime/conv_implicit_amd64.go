@@ -39,6 +39,14 @@ var convAVX512Kernels = [...]convKernel{
 	convAVX512_9x32, convAVX512_10x32, convAVX512_11x32, convAVX512_12x32,
 }
 
+// convAVX512Kernels8 are the 8-wide ones (one YMM per pixel) for at most 8 output channels.
+var convAVX512Kernels8 = [...]convKernel{
+	convAVX512_1x8, convAVX512_2x8, convAVX512_3x8, convAVX512_4x8,
+	convAVX512_5x8, convAVX512_6x8, convAVX512_7x8, convAVX512_8x8,
+	convAVX512_9x8, convAVX512_10x8, convAVX512_11x8, convAVX512_12x8,
+	convAVX512_13x8, convAVX512_14x8, convAVX512_15x8, convAVX512_16x8,
+}
+
 var convAVX512NarrowKernels = [...]convKernel{
 	convAVX512_1x16, convAVX512_2x16, convAVX512_3x16, convAVX512_4x16,
 	convAVX512_5x16, convAVX512_6x16, convAVX512_7x16, convAVX512_8x16,
@@ -412,6 +420,7 @@ func (j *convJob) rows(s *convSource, img, lo, hi int) {
 		if narrow {
 			rmax = len(convAVX512NarrowKernels)
 		}
+		eight := narrow && cols <= 8
 		mask := uint32(uint64(1)<<cols - 1)
 		b, ldb := j.w.at(0, col)
 		// run computes the r output pixels from (oy, ox) on, along the row, or down the
@@ -429,6 +438,8 @@ func (j *convJob) rows(s *convSource, img, lo, hi int) {
 				e = ke.at(&et, pix, col)
 			}
 			switch {
+			case eight:
+				convAVX512Kernels8[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, ldb, out, ldc, false, mask, e)
 			case narrow:
 				convAVX512NarrowKernels[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, ldb, out, ldc, false, mask, e)
 			case cpuLevel == levelAVX512:

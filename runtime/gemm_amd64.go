@@ -170,11 +170,23 @@ func (m bMat) block(p, j, kk int) []float32 {
 	return m.b[j*m.panelK+p*w:][:kk*w]
 }
 
+// avx512Kernels8 are the 8-wide AVX-512 kernels (one YMM per row of C) for panels of at
+// most 8 columns, where the 16-wide ones would multiply eight lanes of padding: a YMM FMA
+// takes half a ZMM one's issue slot on Zen 4.
+var avx512Kernels8 = [...]avx512Kernel{
+	gemmAVX512_1x8, gemmAVX512_2x8, gemmAVX512_3x8, gemmAVX512_4x8,
+	gemmAVX512_5x8, gemmAVX512_6x8, gemmAVX512_7x8, gemmAVX512_8x8,
+	gemmAVX512_9x8, gemmAVX512_10x8, gemmAVX512_11x8, gemmAVX512_12x8,
+	gemmAVX512_13x8, gemmAVX512_14x8, gemmAVX512_15x8, gemmAVX512_16x8,
+}
+
 // avx512For returns the narrowest AVX-512 kernels that cover a tile of cols ≤ 32 columns
 // (indexed by rows - 1: 12 or 16 of them) and the column mask they take.
 func avx512For(cols int) ([]avx512Kernel, uint32) {
 	mask := uint32(uint64(1)<<min(32, cols) - 1)
 	switch {
+	case cols <= 8:
+		return avx512Kernels8[:], mask
 	case cols <= 16:
 		return avx512NarrowKernels[:], mask
 	case cols <= 24:

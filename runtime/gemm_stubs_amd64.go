@@ -360,6 +360,134 @@ func gemmAVX512_15x16(k int, a *float32, lda int, b *float32, ldb int, c *float3
 //go:noescape
 func gemmAVX512_16x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512_1x8 adds (or stores, without acc) the product of 1 rows of A and
+// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512_1x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512_2x8 adds (or stores, without acc) the product of 2 rows of A and
+// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512_2x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512_3x8 adds (or stores, without acc) the product of 3 rows of A and
+// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512_3x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512_4x8 adds (or stores, without acc) the product of 4 rows of A and
+// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512_4x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512_5x8 adds (or stores, without acc) the product of 5 rows of A and
+// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512_5x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512_6x8 adds (or stores, without acc) the product of 6 rows of A and
+// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512_6x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512_7x8 adds (or stores, without acc) the product of 7 rows of A and
+// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512_7x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512_8x8 adds (or stores, without acc) the product of 8 rows of A and
+// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512_8x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512_9x8 adds (or stores, without acc) the product of 9 rows of A and
+// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512_9x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512_10x8 adds (or stores, without acc) the product of 10 rows of A and
+// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512_10x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512_11x8 adds (or stores, without acc) the product of 11 rows of A and
+// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512_11x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512_12x8 adds (or stores, without acc) the product of 12 rows of A and
+// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512_12x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512_13x8 adds (or stores, without acc) the product of 13 rows of A and
+// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512_13x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512_14x8 adds (or stores, without acc) the product of 14 rows of A and
+// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512_14x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512_15x8 adds (or stores, without acc) the product of 15 rows of A and
+// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512_15x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512_16x8 adds (or stores, without acc) the product of 16 rows of A and
+// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512_16x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
 // convAVX2_1x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 1 rows of A shifted by offs[t] elements and the next k rows of a 16-wide panel of B.
 // Strides and offsets are in elements.
@@ -597,6 +725,118 @@ func convAVX512_15x16(taps int, offs *int, k int, a *float32, lda int, b *float3
 //
 //go:noescape
 func convAVX512_16x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// convAVX512_1x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 1 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+//
+//go:noescape
+func convAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// convAVX512_2x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 2 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+//
+//go:noescape
+func convAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// convAVX512_3x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 3 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+//
+//go:noescape
+func convAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// convAVX512_4x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 4 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+//
+//go:noescape
+func convAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// convAVX512_5x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 5 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+//
+//go:noescape
+func convAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// convAVX512_6x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 6 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+//
+//go:noescape
+func convAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// convAVX512_7x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 7 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+//
+//go:noescape
+func convAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// convAVX512_8x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 8 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+//
+//go:noescape
+func convAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// convAVX512_9x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 9 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+//
+//go:noescape
+func convAVX512_9x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// convAVX512_10x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 10 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+//
+//go:noescape
+func convAVX512_10x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// convAVX512_11x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 11 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+//
+//go:noescape
+func convAVX512_11x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// convAVX512_12x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 12 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+//
+//go:noescape
+func convAVX512_12x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// convAVX512_13x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 13 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+//
+//go:noescape
+func convAVX512_13x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// convAVX512_14x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 14 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+//
+//go:noescape
+func convAVX512_14x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// convAVX512_15x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 15 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+//
+//go:noescape
+func convAVX512_15x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+
+// convAVX512_16x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 16 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+//
+//go:noescape
+func convAVX512_16x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
 
 // convPoolAVX2_1x16 stores into 1 row of C the 2×2 max pooling (NaN kept) of the sums over taps
 // t of the products of 4 rows of A shifted by offs[t] elements (two conv output rows of 2 pixels, the second lrow elements after the first)

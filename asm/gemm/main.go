@@ -73,6 +73,10 @@ func main() {
 		for r := 1; r <= avx512NarrowRows; r++ {
 			kernel(spec{r: r, vecs: 1, avx512: true, conv: conv})
 		}
+		// 8 columns (one YMM per row): a ZMM kernel would multiply eight lanes of padding.
+		for r := 1; r <= avx512NarrowRows; r++ {
+			kernel(spec{r: r, vecs: 1, avx512: true, half: true, conv: conv})
+		}
 	}
 	// The pooled conv kernels: 2×2 pooling, 4 conv pixels in two rows per pooled one (AVX2:
 	// one pooled pixel, 8 of its 16 YMM registers accumulators); 1×2 pooling, 2 conv pixels
