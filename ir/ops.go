@@ -224,6 +224,15 @@ func init() {
 			}
 			out := append(append(Shape{}, a[:r-2]...), m, n)
 			return one(Type{F32, out})
+		},
+		// Two FLOPs per multiply-add: K of them per output element.
+		Cost: func(op *Op) int64 {
+			a := op.In[0].Type.Shape
+			k := a[len(a)-1]
+			if op.Attrs.Bool("transpose_a", false) {
+				k = a[len(a)-2]
+			}
+			return 2 * op.Out[0].Type.Shape.StaticSize() * int64(k)
 		}})
 
 	convInfer := func(op *Op) ([]Type, error) {

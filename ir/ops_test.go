@@ -175,6 +175,36 @@ func TestShapeRules(t *testing.T) {
 	}
 }
 
+// TestCostRules checks the FLOPs per batch row the matrix products count (two per
+// multiply-add; BatchMatMul's batch dimensions and transposes included).
+func TestCostRules(t *testing.T) {
+	for _, c := range []struct {
+		name, kind string
+		in         []Type
+		attrs      Attrs
+		want       int64
+	}{
+		{"matmul", "MatMul", []Type{f32(N, 20), f32(20, 32)}, nil, 2 * 20 * 32},
+		{"matmul seq", "MatMul", []Type{f32(N, 5, 20), f32(20, 8)}, nil, 2 * 5 * 20 * 8},
+		{"bmm", "BatchMatMul", []Type{f32(N, 3, 4, 6), f32(N, 3, 6, 2)}, nil, 2 * 3 * 4 * 6 * 2},
+		{"bmm ta", "BatchMatMul", []Type{f32(N, 6, 4), f32(N, 6, 2)}, Attrs{"transpose_a": true}, 2 * 4 * 6 * 2},
+		{"bmm tb", "BatchMatMul", []Type{f32(N, 4, 6), f32(N, 2, 6)}, Attrs{"transpose_b": true}, 2 * 4 * 6 * 2},
+	} {
+		g := NewGraph("g")
+		var in []*Value
+		for i, ty := range c.in {
+			in = append(in, g.AddInput(string(rune('a'+i)), ty))
+		}
+		out, err := g.Add1(c.kind, "l", in, c.attrs)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := Ops[c.kind].Cost(out.Def); got != c.want {
+			t.Errorf("%s: cost %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
 // N is Batch, short for the table above.
 const N = Batch
 
