@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -201,6 +202,52 @@ func resizeRef(n, h, w, c, oh, ow int, x []float32, bilinear bool) []float64 {
 		}
 	}
 	return want
+}
+
+// TestResizeBilinearChunks checks ResizeBilinear, whose output columns go in chunks of 64,
+// bit for bit against the same formula evaluated pixel by pixel, on widths around and past
+// a chunk, up- and downsampling.
+func TestResizeBilinearChunks(t *testing.T) {
+	r := newRand(31)
+	for _, s := range []struct{ h, w, oh, ow, c int }{
+		{5, 40, 7, 63, 3}, {3, 64, 4, 64, 1}, {6, 70, 5, 65, 3}, {4, 200, 3, 130, 2}, {9, 33, 9, 200, 5}, {2, 256, 2, 256, 3},
+	} {
+		n := 2
+		x := randSlice(r, n*s.h*s.w*s.c)
+		y := newGuarded(n * s.oh * s.ow * s.c)
+		ResizeBilinear(n, s.h, s.w, s.c, s.oh, s.ow, x, y.s)
+		what := name("resize %dx%d -> %dx%d, c %d", s.h, s.w, s.oh, s.ow, s.c)
+		y.check(t, what)
+		want := make([]float32, len(y.s))
+		for b := 0; b < n; b++ {
+			for i := 0; i < s.oh; i++ {
+				r0, r1, fy := linearTap(i, s.h, s.oh)
+				for j := 0; j < s.ow; j++ {
+					c0, c1, fx := linearTap(j, s.w, s.ow)
+					for k := 0; k < s.c; k++ {
+						at := func(row, col int) float64 { return float64(x[((b*s.h+row)*s.w+col)*s.c+k]) }
+						top := at(r0, c0)*(1-fx) + at(r0, c1)*fx
+						bot := at(r1, c0)*(1-fx) + at(r1, c1)*fx
+						want[((b*s.oh+i)*s.ow+j)*s.c+k] = float32(top*(1-fy) + bot*fy)
+					}
+				}
+			}
+		}
+		requireSameBits(t, what, y.s, want)
+	}
+}
+
+// BenchmarkResizeBilinear times a 256×256×3 image resized to its own size (the corpus'
+// potato classifier's Resizing layer) and 112×112×32 to 224×224.
+func BenchmarkResizeBilinear(b *testing.B) {
+	for _, s := range []struct{ h, w, c, oh, ow int }{{256, 256, 3, 256, 256}, {112, 112, 32, 224, 224}} {
+		x, y := randSlice(newRand(32), s.h*s.w*s.c), make([]float32, s.oh*s.ow*s.c)
+		b.Run(fmt.Sprintf("%dx%dx%d_to_%dx%d", s.h, s.w, s.c, s.oh, s.ow), func(b *testing.B) {
+			for b.Loop() {
+				ResizeBilinear(1, s.h, s.w, s.c, s.oh, s.ow, x, y)
+			}
+		})
+	}
 }
 
 func TestResize(t *testing.T) {
