@@ -59,8 +59,29 @@ func (e *Epilogue) applyTile(row0, col0, rows, cols, n int, c []float32, ldc int
 	if !e.ResidualAfterAct {
 		pre.Residual = e.Residual
 	}
-	if pre.Bias != nil || pre.Residual != nil {
+	switch {
+	case pre.Bias == nil && pre.Residual == nil:
+	case n == 1 && ldc == 1:
+		// One output column, contiguous: a flat loop (the bias is one number) instead of
+		// the clamp kernels' one-element rows; the same additions in the same order.
+		y := c[:rows]
+		if pre.Bias != nil {
+			b := pre.Bias[0]
+			for i := range y {
+				y[i] += b
+			}
+		}
+		if pre.Residual != nil {
+			addTo(y, pre.Residual[row0:row0+rows])
+		}
+	default:
 		epilogueClamp(&pre, row0, col0, rows, cols, n, c, ldc, 1, -inf, inf)
+	}
+	if ldc == cols && (e.Residual == nil || !e.ResidualAfterAct || cols == n) {
+		// The block's rows are contiguous (and so are the residual's): one call over all of
+		// them, not one per row (a 1-column output paid a call per element). The activation
+		// kernels are elementwise and bit-identical to their twins, so the bits are the same.
+		rows, cols, ldc = 1, rows*cols, rows*cols
 	}
 	for i := 0; i < rows; i++ {
 		y := c[i*ldc : i*ldc+cols]
