@@ -66,10 +66,7 @@ func (e *Epilogue) applyTile(row0, col0, rows, cols, n int, c []float32, ldc int
 		// the clamp kernels' one-element rows; the same additions in the same order.
 		y := c[:rows]
 		if pre.Bias != nil {
-			b := pre.Bias[0]
-			for i := range y {
-				y[i] += b
-			}
+			BinaryScalar(BinAdd, rows, y, pre.Bias[0], y, false)
 		}
 		if pre.Residual != nil {
 			addTo(y, pre.Residual[row0:row0+rows])
