@@ -233,36 +233,43 @@ func ResizeBilinear(n, h, w, c, oh, ow int, x, y []float32) {
 	need("ResizeBilinear", "x", x, n*h*w*c)
 	need("ResizeBilinear", "y", y, n*oh*ow*c)
 	// Output columns go in chunks whose taps are computed once and serve every row.
-	const chunk = 64
-	var cols [chunk]struct {
-		c0, c1 int // the two source columns' first elements
-		fx     float64
-	}
+	var cols [64]bilinearCol
 	for b := 0; b < n; b++ {
 		img := x[b*h*w*c : (b+1)*h*w*c]
 		out := y[b*oh*ow*c : (b+1)*oh*ow*c]
-		for j0 := 0; j0 < ow; j0 += chunk {
-			jn := min(chunk, ow-j0)
-			for j := range jn {
+		for j0 := 0; j0 < ow; j0 += len(cols) {
+			chunk := cols[:min(len(cols), ow-j0)]
+			for j := range chunk {
 				c0, c1, fx := linearTap(j0+j, w, ow)
-				cols[j].c0, cols[j].c1, cols[j].fx = c0*c, c1*c, fx
+				chunk[j] = bilinearCol{c0 * c, c1 * c, fx}
 			}
 			for i := 0; i < oh; i++ {
 				r0, r1, fy := linearTap(i, h, oh)
-				row0, row1 := img[r0*w*c:(r0+1)*w*c], img[r1*w*c:(r1+1)*w*c]
-				dst := out[(i*ow+j0)*c : (i*ow+j0+jn)*c]
-				for j := range jn {
-					t := &cols[j]
-					p00, p01 := row0[t.c0:t.c0+c], row0[t.c1:t.c1+c]
-					p10, p11 := row1[t.c0:t.c0+c], row1[t.c1:t.c1+c]
-					d, fx := dst[j*c:j*c+c], t.fx
-					for k := range d {
-						top := float64(p00[k])*(1-fx) + float64(p01[k])*fx
-						bot := float64(p10[k])*(1-fx) + float64(p11[k])*fx
-						d[k] = float32(top*(1-fy) + bot*fy)
-					}
-				}
+				bilinearRow(out[(i*ow+j0)*c:(i*ow+j0+len(chunk))*c], img[r0*w*c:(r0+1)*w*c], img[r1*w*c:(r1+1)*w*c], chunk, c, fy)
 			}
+		}
+	}
+}
+
+// bilinearCol is an output column's two source columns (their first elements in a row) and
+// its weight on the second.
+type bilinearCol struct {
+	c0, c1 int
+	fx     float64
+}
+
+// bilinearRow writes the output pixels of cols (c channels each) into dst from source rows
+// row0 and row1, weight fy on row1.
+func bilinearRow(dst, row0, row1 []float32, cols []bilinearCol, c int, fy float64) {
+	for j := range cols {
+		t := &cols[j]
+		p00, p01 := row0[t.c0:t.c0+c], row0[t.c1:t.c1+c]
+		p10, p11 := row1[t.c0:t.c0+c], row1[t.c1:t.c1+c]
+		d, fx := dst[j*c:j*c+c], t.fx
+		for k := range d {
+			top := float64(p00[k])*(1-fx) + float64(p01[k])*fx
+			bot := float64(p10[k])*(1-fx) + float64(p11[k])*fx
+			d[k] = float32(top*(1-fy) + bot*fy)
 		}
 	}
 }
