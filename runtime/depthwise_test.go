@@ -91,18 +91,11 @@ func checkDepthwiseTwin(t *testing.T, r *rand.Rand, p *ConvParams) {
 	}
 }
 
-// dwLevels runs f at every kernel level this machine and build have.
-func dwLevels(t *testing.T, f func(t *testing.T)) {
-	for _, l := range levelNames {
-		withLevel(t, l, f)
-	}
-}
-
 // TestDepthwiseTwinSmall covers every channel count 1…40 (whole vectors,
 // masked tails) on small images with random kernels, strides, dilations,
 // paddings and multipliers.
 func TestDepthwiseTwinSmall(t *testing.T) {
-	dwLevels(t, func(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
 		r := newRand(21)
 		for c := 1; c <= 40; c++ {
 			for i := 0; i < 6; i++ {
@@ -128,7 +121,7 @@ func TestDepthwiseTwinSmall(t *testing.T) {
 // TestDepthwiseTwinShapes covers MobileNet-like channel counts and image
 // sizes, 'same' and 'valid', strides 1 and 2, dilations 1 and 2.
 func TestDepthwiseTwinShapes(t *testing.T) {
-	dwLevels(t, func(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
 		r := newRand(22)
 		for _, c := range []int{96, 144, 160, 320, 960} {
 			for _, hw := range []int{1, 2, 3, 5, 7, 9, 14} {
@@ -167,7 +160,7 @@ func TestDepthwiseTwinShapes(t *testing.T) {
 // TestDepthwiseRandomPads runs the twin check on randConv's shapes, which
 // include arbitrary padding before and after and strides up to 3.
 func TestDepthwiseRandomPads(t *testing.T) {
-	dwLevels(t, func(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
 		r := newRand(23)
 		for i := 0; i < 200; i++ {
 			p := randConv(r, false, true)
@@ -209,7 +202,7 @@ func TestFusedClamp(t *testing.T) {
 }
 
 func TestDepthwiseNoAllocs(t *testing.T) {
-	dwLevels(t, func(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
 		r := newRand(25)
 		p, _ := dwParams(1, 14, 14, 40, 1, 3, 3, 1, 1, true)
 		x, w, y := randSlice(r, 14*14*40), randSlice(r, 9*40), make([]float32, 14*14*40)
@@ -257,7 +250,7 @@ func BenchmarkDepthwise(b *testing.B) {
 // 4 the general kernels), every split into groups, kernel heights 1–3 with row padding and
 // dilation, channel tails and a batch of two.
 func TestDepthwiseTwinEdges(t *testing.T) {
-	dwLevels(t, func(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
 		r := newRand(28)
 		for w := 1; w <= 26; w++ {
 			for _, c := range []int{1, 9, 16, 33} {
@@ -281,7 +274,7 @@ func TestDepthwiseTwinEdges(t *testing.T) {
 // and dilations that differ from the column ones; and, beside them, column
 // dilation 2, which the general kernels take.
 func TestDepthwiseTwinSliding(t *testing.T) {
-	dwLevels(t, func(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
 		r := newRand(27)
 		for _, kw := range []int{3, 5} {
 			for _, s := range []int{1, 2} {

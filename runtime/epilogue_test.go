@@ -50,41 +50,39 @@ func TestEpilogueNoAllocs(t *testing.T) {
 // compact block of three of five, the residual before or after the activation or none, at
 // every level.
 func TestEpilogueContiguousRows(t *testing.T) {
-	for _, level := range levelNames {
-		withLevel(t, level, func(t *testing.T) {
-			r := newRand(33)
-			for _, n := range []int{1, 5} {
-				for _, form := range []Epilogue{{Act: ActSigmoid}, {Act: ActTanh}, {Act: ActRelu6}} {
-					for _, res := range []string{"none", "before", "after"} {
-						const rows, row0 = 37, 3
-						ep := form
-						ep.Bias = randSlice(r, n)
-						if res != "none" {
-							ep.Residual = randSlice(r, (row0+rows)*n)
-							ep.ResidualAfterAct = res == "after"
-						}
-						c := randSlice(r, rows*n)
-						want := append([]float32(nil), c...)
+	eachLevel(t, func(t *testing.T) {
+		r := newRand(33)
+		for _, n := range []int{1, 5} {
+			for _, form := range []Epilogue{{Act: ActSigmoid}, {Act: ActTanh}, {Act: ActRelu6}} {
+				for _, res := range []string{"none", "before", "after"} {
+					const rows, row0 = 37, 3
+					ep := form
+					ep.Bias = randSlice(r, n)
+					if res != "none" {
+						ep.Residual = randSlice(r, (row0+rows)*n)
+						ep.ResidualAfterAct = res == "after"
+					}
+					c := randSlice(r, rows*n)
+					want := append([]float32(nil), c...)
+					for i := 0; i < rows; i++ {
+						ep.Apply(row0+i, 1, n, want[i*n:(i+1)*n], n)
+					}
+					ep.Apply(row0, rows, n, c, n)
+					requireSameBits(t, name("n %d, act %d, residual %s", n, form.Act, res), c, want)
+					if n > 1 {
+						// A block of the last n-2 columns held compactly (ldc = its width):
+						// its residual rows are not contiguous.
+						cols := n - 2
+						c, want := randSlice(r, rows*cols), make([]float32, rows*cols)
+						copy(want, c)
 						for i := 0; i < rows; i++ {
-							ep.Apply(row0+i, 1, n, want[i*n:(i+1)*n], n)
+							ep.applyTile(row0+i, 2, 1, cols, n, want[i*cols:(i+1)*cols], cols)
 						}
-						ep.Apply(row0, rows, n, c, n)
-						requireSameBits(t, name("n %d, act %d, residual %s", n, form.Act, res), c, want)
-						if n > 1 {
-							// A block of the last n-2 columns held compactly (ldc = its width):
-							// its residual rows are not contiguous.
-							cols := n - 2
-							c, want := randSlice(r, rows*cols), make([]float32, rows*cols)
-							copy(want, c)
-							for i := 0; i < rows; i++ {
-								ep.applyTile(row0+i, 2, 1, cols, n, want[i*cols:(i+1)*cols], cols)
-							}
-							ep.applyTile(row0, 2, rows, cols, n, c, cols)
-							requireSameBits(t, name("block of n %d, act %d, residual %s", n, form.Act, res), c, want)
-						}
+						ep.applyTile(row0, 2, rows, cols, n, c, cols)
+						requireSameBits(t, name("block of n %d, act %d, residual %s", n, form.Act, res), c, want)
 					}
 				}
 			}
-		})
-	}
+		}
+	})
 }

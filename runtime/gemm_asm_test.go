@@ -21,6 +21,13 @@ func withLevel(t *testing.T, level string, f func(t *testing.T)) {
 	})
 }
 
+// eachLevel runs f at every kernel level this machine and build have.
+func eachLevel(t *testing.T, f func(t *testing.T)) {
+	for _, l := range levelNames {
+		withLevel(t, l, f)
+	}
+}
+
 // checkGemmTwin runs the dispatched Gemm on one shape with random row
 // strides and compares it with gemmGeneric: C inside a guard band, the
 // padding between rows of C and the inputs untouched.

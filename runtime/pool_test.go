@@ -193,7 +193,7 @@ func poolShape(n, h, w, c, k, s int, same bool) (p PoolParams, ok bool) {
 }
 
 func TestPool2DTwin(t *testing.T) {
-	dwLevels(t, func(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
 		r := newRand(17)
 		for c := 1; c <= 40; c++ {
 			for i := 0; i < 4; i++ {
@@ -232,7 +232,7 @@ func TestPool2DTwin(t *testing.T) {
 }
 
 func TestPool2DTwinNoAllocs(t *testing.T) {
-	dwLevels(t, func(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
 		r := newRand(18)
 		p, _ := poolShape(1, 14, 14, 40, 3, 2, true)
 		x, y := randSlice(r, 14*14*40), make([]float32, p.OH*p.OW*40)
