@@ -64,7 +64,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 				line, _ := json.Marshal(r)
 				fmt.Fprintln(stdout, string(line))
 			} else {
-				fmt.Fprintf(stdout, "sgemm %d×%d×%d: %.2f GFLOP/s (%.3f ms)\n", r.Size, r.Size, r.Size, r.GFLOPS, r.MS)
+				fmt.Fprintf(stdout, "sgemm %d×%d×%d: %.2f GFLOP/s (%.3f ms)%s\n", r.Size, r.Size, r.Size, r.GFLOPS, r.MS, ofPeak(r.GFLOPS, r.PeakGFLOPS))
 			}
 		}
 		return 0
@@ -110,12 +110,21 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, string(line))
 		return 0
 	}
-	fmt.Fprintf(stdout, "%s, batch %d: median %.3f ms (min %.3f, max %.3f, %d calls), %.1f samples/s, %.2f GFLOP/s\n",
-		pos[0], b.Batch, b.MedianMS, b.MinMS, b.MaxMS, b.N, b.SamplesPerSec, b.GFLOPS)
+	fmt.Fprintf(stdout, "%s, batch %d: median %.3f ms (min %.3f, max %.3f, %d calls), %.1f samples/s, %.2f GFLOP/s%s\n",
+		pos[0], b.Batch, b.MedianMS, b.MinMS, b.MaxMS, b.N, b.SamplesPerSec, b.GFLOPS, ofPeak(b.GFLOPS/float64(b.Threads), b.PeakGFLOPS))
 	for _, l := range b.Layers {
 		fmt.Fprintf(stdout, "%10.1f µs %5.1f%%  %s\n", l.MedianMS*1e3, 100*l.MedianMS/b.MedianMS, l.Name)
 	}
 	return 0
+}
+
+// ofPeak describes a rate per core against the core's multiply-add peak probed in the same
+// run ("" when there was no probe).
+func ofPeak(gflops, peak float64) string {
+	if peak <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %.0f%% of the core's peak beside it (%.1f GFLOP/s)", 100*gflops/peak, peak)
 }
 
 // randomInputs makes seeded uniform [0, 1) inputs for every model input (ids read as 0).

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kerasgen/kerasgen/internal/sharedtest"
+	"github.com/kerasgen/kerasgen/runtime"
 )
 
 // TestVerifyGolden runs `kerasgen verify` on a golden case: exit 0 with the worst error
@@ -110,6 +111,7 @@ func TestBench(t *testing.T) {
 			t.Errorf("%s = %v", k, r[k])
 		}
 	}
+	checkPeak(t, r)
 	code, out, errs = runCLI("bench", filepath.Join("..", "..", "examples", "models", "mlp", "model.json"), "--batch", "64", "--threads", "2", "--json")
 	if code != 0 || !strings.Contains(out, `"threads":2`) {
 		t.Errorf("--threads 2: exit %d\n%s%s", code, out, errs)
@@ -133,5 +135,23 @@ func TestBench(t *testing.T) {
 	code, out, errs = runCLI("bench", "--gemm", "8,16", "--json")
 	if code != 0 || strings.Count(out, `"gflops"`) != 2 {
 		t.Errorf("gemm: exit %d\n%s%s", code, out, errs)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var g map[string]any
+		if err := json.Unmarshal([]byte(line), &g); err != nil {
+			t.Fatalf("gemm: %v: %s", err, line)
+		}
+		checkPeak(t, g)
+	}
+}
+
+// checkPeak checks a bench result's peak_gflops: the core's multiply-add rate probed in the
+// run where the kernel level (KERASGEN_CPU, inherited by the timed process) has a probe, 0
+// where it has none (generic).
+func checkPeak(t *testing.T, r map[string]any) {
+	t.Helper()
+	p, ok := r["peak_gflops"].(float64)
+	if !ok || (p > 0) != (runtime.CPULevel() != "generic") {
+		t.Errorf("peak_gflops = %v at level %s", r["peak_gflops"], runtime.CPULevel())
 	}
 }

@@ -27,6 +27,9 @@ type BenchResult struct {
 	N             int     `json:"n"`
 	SamplesPerSec float64 `json:"samples_per_s"`
 	GFLOPS        float64 `json:"gflops"`
+	// PeakGFLOPS is one core's multiply-add rate, probed between the calls
+	// (runtime.FMAPeakGFLOPS; 0 without vector kernels): the peak in this run.
+	PeakGFLOPS float64 `json:"peak_gflops"`
 	// Layers, with --layers: the forward pass's kernel calls in order, each with its median.
 	Layers []LayerTime `json:"layers,omitempty"`
 }
@@ -97,6 +100,9 @@ type GemmResult struct {
 	Size   int     `json:"size"`
 	GFLOPS float64 `json:"gflops"`
 	MS     float64 `json:"median_ms"`
+	// PeakGFLOPS is the core's multiply-add rate, probed between the calls
+	// (runtime.FMAPeakGFLOPS; 0 without vector kernels): the peak in this run.
+	PeakGFLOPS float64 `json:"peak_gflops"`
 }
 
 // BenchGemm times runtime.Gemm alone on square sizes, one core, in a temporary module: per
@@ -186,13 +192,18 @@ func main() {
 		check(pprof.StartCPUProfile(w))
 		defer pprof.StopCPUProfile()
 	}
-	var times []float64
+	var times, peaks []float64
+	var probed time.Time
 {{- if .Layers}}
 	names, _, _ := model.KerasgenLayers()
 	layers := make([][]float64, len(names))
 {{- end}}
 	start := time.Now()
 	for len(times) < 10 || (time.Since(start) < 3*time.Second && len(times) < 500) {
+		if time.Since(probed) > peakEvery {
+			peaks = append(peaks, rt.FMAPeakGFLOPS())
+			probed = time.Now()
+		}
 		t0 := time.Now()
 		check(m.Run(batch, inputs, outputs))
 		times = append(times, float64(time.Since(t0).Nanoseconds())/1e6)
@@ -204,8 +215,10 @@ func main() {
 {{- end}}
 	}
 	sort.Float64s(times)
+	sort.Float64s(peaks)
 	res := map[string]any{
 		"median_ms": times[len(times)/2], "min_ms": times[0], "max_ms": times[len(times)-1], "n": len(times),
+		"peak_gflops": peaks[len(peaks)/2],
 	}
 {{- if .Layers}}
 	// In the order the calls ran (the last Run's start times; a call that never ran last).
@@ -228,6 +241,9 @@ func main() {
 {{- end}}
 	json.NewEncoder(os.Stdout).Encode(res)
 }
+
+// peakEvery is how often the core's multiply-add rate is probed between calls (~2 ms each).
+const peakEvery = 50 * time.Millisecond
 
 func check(err error) {
 	if err != nil {
@@ -262,16 +278,23 @@ func main() {
 			a[i], b[i] = float32(i%7)-3, float32(i%5)-2
 		}
 		rt.Gemm(n, n, n, a, n, b, n, c, n, false)
-		var times []float64
+		var times, peaks []float64
+		var probed time.Time
 		start := time.Now()
 		for len(times) < 3 || (time.Since(start) < 3*time.Second && len(times) < 500) {
+			if time.Since(probed) > 50*time.Millisecond { // the core's multiply-add rate, ~2 ms
+				peaks = append(peaks, rt.FMAPeakGFLOPS())
+				probed = time.Now()
+			}
 			t0 := time.Now()
 			rt.Gemm(n, n, n, a, n, b, n, c, n, false)
 			times = append(times, time.Since(t0).Seconds())
 		}
 		sort.Float64s(times)
+		sort.Float64s(peaks)
 		med := times[len(times)/2]
-		out = append(out, map[string]any{"size": n, "gflops": 2 * float64(n) * float64(n) * float64(n) / med / 1e9, "median_ms": med * 1e3})
+		out = append(out, map[string]any{"size": n, "gflops": 2 * float64(n) * float64(n) * float64(n) / med / 1e9, "median_ms": med * 1e3,
+			"peak_gflops": peaks[len(peaks)/2]})
 	}
 	json.NewEncoder(os.Stdout).Encode(out)
 }
