@@ -63,35 +63,33 @@ func (b *blockCase) fused(y, scratch []float32) {
 // and 5×5 kernels, bands of 1 to 7 rows (and more rows than the image), residuals, odd sizes,
 // guard bands around y and scratch.
 func TestInvertedResidualMatchesLayers(t *testing.T) {
-	for _, level := range []string{"avx512", "avx2", "generic"} {
-		withLevel(t, level, func(t *testing.T) {
-			r := newRand(9)
-			for i := 0; i < 60; i++ {
-				s, k := 1+i%2, 3+2*(i/7%2)
-				n, h, w := 1+i%3/2, 1+r.IntN(12), 1+r.IntN(12)
-				c, e, pc := 1+r.IntN(20), 1+r.IntN(40), 1+r.IntN(20)
-				band := 1 + i%8
-				b := newBlockCase(r, n, h, w, c, e, pc, k, s, band, s == 1 && c == pc)
-				if i%5 == 0 {
-					b = newBlockCase(r, n, h, w, c, e, c, k, 1, band, true)
-				}
-				if i%3 == 2 { // no expand layer: the depthwise layer reads x (C = E)
-					b = newBlockCase(r, n, h, w, e, e, pc, k, s, band, s == 1 && e == pc)
-					b.p.NoExpand, b.we = true, nil
-				}
-				d := b.p.Depthwise
-				want := make([]float32, d.N*d.OH*d.OW*b.p.P)
-				b.unfused(want, nil, nil)
-				got := newGuarded(len(want))
-				sc := newGuarded(InvertedResidualScratch(&b.p))
-				b.fused(got.s, sc.s)
-				what := fmt.Sprintf("case %d %+v", i, b.p)
-				got.check(t, what+" y")
-				sc.check(t, what+" scratch")
-				requireSameBits(t, what, got.s, want)
+	eachLevel(t, func(t *testing.T) {
+		r := newRand(9)
+		for i := 0; i < 60; i++ {
+			s, k := 1+i%2, 3+2*(i/7%2)
+			n, h, w := 1+i%3/2, 1+r.IntN(12), 1+r.IntN(12)
+			c, e, pc := 1+r.IntN(20), 1+r.IntN(40), 1+r.IntN(20)
+			band := 1 + i%8
+			b := newBlockCase(r, n, h, w, c, e, pc, k, s, band, s == 1 && c == pc)
+			if i%5 == 0 {
+				b = newBlockCase(r, n, h, w, c, e, c, k, 1, band, true)
 			}
-		})
-	}
+			if i%3 == 2 { // no expand layer: the depthwise layer reads x (C = E)
+				b = newBlockCase(r, n, h, w, e, e, pc, k, s, band, s == 1 && e == pc)
+				b.p.NoExpand, b.we = true, nil
+			}
+			d := b.p.Depthwise
+			want := make([]float32, d.N*d.OH*d.OW*b.p.P)
+			b.unfused(want, nil, nil)
+			got := newGuarded(len(want))
+			sc := newGuarded(InvertedResidualScratch(&b.p))
+			b.fused(got.s, sc.s)
+			what := fmt.Sprintf("case %d %+v", i, b.p)
+			got.check(t, what+" y")
+			sc.check(t, what+" scratch")
+			requireSameBits(t, what, got.s, want)
+		}
+	})
 }
 
 // TestInvertedResidualAllocatesNothing checks a warm call.

@@ -86,55 +86,53 @@ func TestConv2DGemmTwinShapes(t *testing.T) {
 	}
 	ocs := []int{1, 5, 16, 17, 31, 32, 33, 48, 64, 70}
 	rng := rand.New(rand.NewSource(11))
-	for _, level := range []string{"avx512", "avx2", "generic"} {
-		withLevel(t, level, func(t *testing.T) {
-			for i := 0; i < 120; i++ {
-				p := shapes[i%len(shapes)].params(1+rng.Intn(2), 1+rng.Intn(6), 1+rng.Intn(40), []int{1, 3, 8, 17}[rng.Intn(4)], ocs[i%len(ocs)])
-				if p.OH < 1 || p.OW < 1 {
-					continue
-				}
-				off := rng.Intn(8)
-				x := make([]float32, off+p.N*p.H*p.W*p.C)[off:]
-				w := make([]float32, off+p.KH*p.KW*p.C*p.OC)[off:]
-				bias := make([]float32, p.OC)
-				for _, v := range [][]float32{x, w, bias} {
-					for j := range v {
-						v[j] = rng.Float32()*2 - 1
-					}
-				}
-				size := p.N * p.OH * p.OW * p.OC
-				// Epilogues: bias + relu6; leaky ReLU with a residual before it; a residual
-				// after a sigmoid (not clamp-form: applied per row, not in the kernels).
-				ep := &Epilogue{Bias: bias, Act: ActRelu6}
-				switch i % 3 {
-				case 1:
-					ep = &Epilogue{Act: ActLeakyRelu, Params: ActParams{Alpha: 0.2}, Residual: make([]float32, size)}
-				case 2:
-					ep = &Epilogue{Bias: bias, Act: ActSigmoid, Residual: make([]float32, size), ResidualAfterAct: true}
-				}
-				for j := range ep.Residual {
-					ep.Residual[j] = rng.Float32()*2 - 1
-				}
-				want := make([]float32, size)
-				old := cpuLevel
-				cpuLevel = levelGeneric
-				Conv2D(&p, x, w, want, ep)
-				cpuLevel = old
-				y := newGuarded(size)
-				Conv2DGemm(&p, x, w, y.s, make([]float32, Conv2DGemmScratch(&p)), ep)
-				what := fmt.Sprintf("%s %+v", level, p)
-				y.check(t, what)
-				requireClose(t, what, y.s, f64s(want), 1e-5, 1e-4)
-				// The kernel in panel layout: the same kernels read it, the same bits come out.
-				kk := p.KH * p.KW * p.C
-				wp := PackPanelsInto(make([]float32, PanelsLen(kk, p.OC)), kk, p.OC, w, p.OC)
-				yp := newGuarded(size)
-				Conv2DGemmPanels(&p, x, &wp, yp.s, make([]float32, Conv2DGemmScratch(&p)), ep)
-				yp.check(t, what+" (panels)")
-				requireSameBits(t, what+" (panels)", yp.s, y.s)
+	eachLevel(t, func(t *testing.T) {
+		for i := 0; i < 120; i++ {
+			p := shapes[i%len(shapes)].params(1+rng.Intn(2), 1+rng.Intn(6), 1+rng.Intn(40), []int{1, 3, 8, 17}[rng.Intn(4)], ocs[i%len(ocs)])
+			if p.OH < 1 || p.OW < 1 {
+				continue
 			}
-		})
-	}
+			off := rng.Intn(8)
+			x := make([]float32, off+p.N*p.H*p.W*p.C)[off:]
+			w := make([]float32, off+p.KH*p.KW*p.C*p.OC)[off:]
+			bias := make([]float32, p.OC)
+			for _, v := range [][]float32{x, w, bias} {
+				for j := range v {
+					v[j] = rng.Float32()*2 - 1
+				}
+			}
+			size := p.N * p.OH * p.OW * p.OC
+			// Epilogues: bias + relu6; leaky ReLU with a residual before it; a residual
+			// after a sigmoid (not clamp-form: applied per row, not in the kernels).
+			ep := &Epilogue{Bias: bias, Act: ActRelu6}
+			switch i % 3 {
+			case 1:
+				ep = &Epilogue{Act: ActLeakyRelu, Params: ActParams{Alpha: 0.2}, Residual: make([]float32, size)}
+			case 2:
+				ep = &Epilogue{Bias: bias, Act: ActSigmoid, Residual: make([]float32, size), ResidualAfterAct: true}
+			}
+			for j := range ep.Residual {
+				ep.Residual[j] = rng.Float32()*2 - 1
+			}
+			want := make([]float32, size)
+			old := cpuLevel
+			cpuLevel = levelGeneric
+			Conv2D(&p, x, w, want, ep)
+			cpuLevel = old
+			y := newGuarded(size)
+			Conv2DGemm(&p, x, w, y.s, make([]float32, Conv2DGemmScratch(&p)), ep)
+			what := fmt.Sprintf("%s %+v", CPULevel(), p)
+			y.check(t, what)
+			requireClose(t, what, y.s, f64s(want), 1e-5, 1e-4)
+			// The kernel in panel layout: the same kernels read it, the same bits come out.
+			kk := p.KH * p.KW * p.C
+			wp := PackPanelsInto(make([]float32, PanelsLen(kk, p.OC)), kk, p.OC, w, p.OC)
+			yp := newGuarded(size)
+			Conv2DGemmPanels(&p, x, &wp, yp.s, make([]float32, Conv2DGemmScratch(&p)), ep)
+			yp.check(t, what+" (panels)")
+			requireSameBits(t, what+" (panels)", yp.s, y.s)
+		}
+	})
 }
 
 func TestConv2DGemmAllocatesNothing(t *testing.T) {

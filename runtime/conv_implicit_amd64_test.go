@@ -24,44 +24,42 @@ func TestConvSplitMatchesWhole(t *testing.T) {
 	ocs := []int{16, 17, 33, 64, 70}
 	rng := rand.New(rand.NewSource(13))
 	split := 0
-	for _, level := range []string{"avx512", "avx2"} {
-		withLevel(t, level, func(t *testing.T) {
-			for i := 0; i < 64; i++ {
-				s := shapes[i%len(shapes)]
-				p := s.params(1+rng.Intn(2), 3+rng.Intn(12), 2*convSplitMinW+rng.Intn(40), []int{1, 3, 16}[rng.Intn(3)], ocs[i%len(ocs)])
-				if cpuLevel == levelAVX2 {
-					p.OC = 16 * (1 + p.OC/32)
-				}
-				if p.OH < 1 || p.OW < convSplitMinW || !convImplicitOK(&p) {
-					continue
-				}
-				padded, hp, wp := convPadded(&p)
-				if _, ok := splitOf(&p, hp, wp); padded && ok {
-					split++
-				}
-				x, w := randSlice(newRand(uint64(i)), p.N*p.H*p.W*p.C), randSlice(newRand(uint64(i+1)), p.KH*p.KW*p.C*p.OC)
-				size := p.N * p.OH * p.OW * p.OC
-				ep := &Epilogue{Bias: randSlice(newRand(3), p.OC), Act: ActRelu6, Residual: randSlice(newRand(4), size)}
-				if i%3 == 2 {
-					ep = &Epilogue{Act: ActSigmoid, Residual: ep.Residual, ResidualAfterAct: true}
-				}
-				for _, threads := range []int{1, 2} {
-					run := func(minW int) []float32 {
-						defer func(old int) { convSplitMinW = old }(convSplitMinW)
-						convSplitMinW = minW
-						y := newGuarded(size)
-						SetThreads(threads)
-						defer SetThreads(1)
-						Conv2DGemm(&p, x, w, y.s, make([]float32, Conv2DGemmScratch(&p)), ep)
-						y.check(t, fmt.Sprintf("%s %+v threads %d split from %d", level, p, threads, minW))
-						return y.s
-					}
-					whole := run(1 << 30)
-					requireSameBits(t, fmt.Sprintf("%s %+v threads %d", level, p, threads), run(convSplitMinW), whole)
-				}
+	eachAsmLevel(t, func(t *testing.T) {
+		for i := 0; i < 64; i++ {
+			s := shapes[i%len(shapes)]
+			p := s.params(1+rng.Intn(2), 3+rng.Intn(12), 2*convSplitMinW+rng.Intn(40), []int{1, 3, 16}[rng.Intn(3)], ocs[i%len(ocs)])
+			if cpuLevel == levelAVX2 {
+				p.OC = 16 * (1 + p.OC/32)
 			}
-		})
-	}
+			if p.OH < 1 || p.OW < convSplitMinW || !convImplicitOK(&p) {
+				continue
+			}
+			padded, hp, wp := convPadded(&p)
+			if _, ok := splitOf(&p, hp, wp); padded && ok {
+				split++
+			}
+			x, w := randSlice(newRand(uint64(i)), p.N*p.H*p.W*p.C), randSlice(newRand(uint64(i+1)), p.KH*p.KW*p.C*p.OC)
+			size := p.N * p.OH * p.OW * p.OC
+			ep := &Epilogue{Bias: randSlice(newRand(3), p.OC), Act: ActRelu6, Residual: randSlice(newRand(4), size)}
+			if i%3 == 2 {
+				ep = &Epilogue{Act: ActSigmoid, Residual: ep.Residual, ResidualAfterAct: true}
+			}
+			for _, threads := range []int{1, 2} {
+				run := func(minW int) []float32 {
+					defer func(old int) { convSplitMinW = old }(convSplitMinW)
+					convSplitMinW = minW
+					y := newGuarded(size)
+					SetThreads(threads)
+					defer SetThreads(1)
+					Conv2DGemm(&p, x, w, y.s, make([]float32, Conv2DGemmScratch(&p)), ep)
+					y.check(t, fmt.Sprintf("%s %+v threads %d split from %d", CPULevel(), p, threads, minW))
+					return y.s
+				}
+				whole := run(1 << 30)
+				requireSameBits(t, fmt.Sprintf("%s %+v threads %d", CPULevel(), p, threads), run(convSplitMinW), whole)
+			}
+		}
+	})
 	if split < 40 {
 		t.Errorf("%d convolutions took the split path, want at least 40", split)
 	}

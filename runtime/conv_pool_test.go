@@ -25,78 +25,76 @@ func TestConvMaxPoolMatchesUnfused(t *testing.T) {
 	}
 	ocs := []int{1, 5, 16, 17, 31, 32, 33, 48, 64, 70}
 	rng := newRand(5)
-	for _, level := range []string{"avx512", "avx2", "generic"} {
-		withLevel(t, level, func(t *testing.T) {
-			var pooled [3]int // by pooling height
-			for i := 0; i < 280; i++ {
-				s, ph, h := shapes[i%len(shapes)], 2-i/7%2, 2+rng.IntN(12)
-				if ph == 1 && i%4 == 1 { // a 1-D convolution
-					s.kh, s.sh, s.dh, s.padT, s.padB, h = 1, 1, 1, 0, 0, 1
-				}
-				p := s.params(1+rng.IntN(3), h, 2+rng.IntN(30), []int{1, 3, 8, 17}[rng.IntN(4)], ocs[i%len(ocs)])
-				if p.OH < ph || p.OW < 2 {
-					continue
-				}
-				x, w, bias := randSlice(rng, p.N*p.H*p.W*p.C), randSlice(rng, p.KH*p.KW*p.C*p.OC), randSlice(rng, p.OC)
-				if i%9 == 4 {
-					x[rng.IntN(len(x))] = float32(math.NaN())
-				}
-				var ep *Epilogue
-				switch i % 7 {
-				case 1:
-					ep = &Epilogue{Bias: bias, Act: ActRelu}
-				case 2:
-					ep = &Epilogue{Bias: bias, Act: ActRelu6}
-				case 3:
-					ep = &Epilogue{Act: ActLeakyRelu, Params: ActParams{Alpha: 0.2}}
-				case 4:
-					ep = &Epilogue{Bias: bias}
-				case 5:
-					ep = &Epilogue{Bias: bias, Act: ActSigmoid}
-				case 6:
-					ep = &Epilogue{Bias: bias, Act: ActLeakyRelu, Params: ActParams{Alpha: -0.5}}
-				}
-				pp := pooledParams(&p, ph)
-				size := pp.N * pp.OH * pp.OW * pp.C
-				conv := make([]float32, p.N*p.OH*p.OW*p.OC)
-				want := make([]float32, size)
-				Conv2DGemm(&p, x, w, conv, make([]float32, Conv2DGemmScratch(&p)), ep)
+	eachLevel(t, func(t *testing.T) {
+		var pooled [3]int // by pooling height
+		for i := 0; i < 280; i++ {
+			s, ph, h := shapes[i%len(shapes)], 2-i/7%2, 2+rng.IntN(12)
+			if ph == 1 && i%4 == 1 { // a 1-D convolution
+				s.kh, s.sh, s.dh, s.padT, s.padB, h = 1, 1, 1, 0, 0, 1
+			}
+			p := s.params(1+rng.IntN(3), h, 2+rng.IntN(30), []int{1, 3, 8, 17}[rng.IntN(4)], ocs[i%len(ocs)])
+			if p.OH < ph || p.OW < 2 {
+				continue
+			}
+			x, w, bias := randSlice(rng, p.N*p.H*p.W*p.C), randSlice(rng, p.KH*p.KW*p.C*p.OC), randSlice(rng, p.OC)
+			if i%9 == 4 {
+				x[rng.IntN(len(x))] = float32(math.NaN())
+			}
+			var ep *Epilogue
+			switch i % 7 {
+			case 1:
+				ep = &Epilogue{Bias: bias, Act: ActRelu}
+			case 2:
+				ep = &Epilogue{Bias: bias, Act: ActRelu6}
+			case 3:
+				ep = &Epilogue{Act: ActLeakyRelu, Params: ActParams{Alpha: 0.2}}
+			case 4:
+				ep = &Epilogue{Bias: bias}
+			case 5:
+				ep = &Epilogue{Bias: bias, Act: ActSigmoid}
+			case 6:
+				ep = &Epilogue{Bias: bias, Act: ActLeakyRelu, Params: ActParams{Alpha: -0.5}}
+			}
+			pp := pooledParams(&p, ph)
+			size := pp.N * pp.OH * pp.OW * pp.C
+			conv := make([]float32, p.N*p.OH*p.OW*p.OC)
+			want := make([]float32, size)
+			Conv2DGemm(&p, x, w, conv, make([]float32, Conv2DGemmScratch(&p)), ep)
+			MaxPool2D(&pp, conv, want)
+			what := fmt.Sprintf("%s %+v pool %d×2 ep %d", CPULevel(), p, ph, i%7)
+			if convPoolOK(&p, ph, ep) {
+				pooled[ph]++
+			}
+			scratch := make([]float32, ConvMaxPoolScratch(&p))
+			y := newGuarded(size)
+			Conv2DGemmMaxPool(&p, ph, x, w, y.s, scratch, ep)
+			y.check(t, what)
+			requireSameValues(t, what, y.s, want)
+			k := p.KH * p.KW * p.C
+			wp := PackPanelsInto(make([]float32, PanelsLen(k, p.OC)), k, p.OC, w, p.OC)
+			y = newGuarded(size)
+			Conv2DGemmPanelsMaxPool(&p, ph, x, &wp, y.s, scratch, ep)
+			y.check(t, what+" panels")
+			requireSameValues(t, what+" panels", y.s, want)
+			if i%4 == 0 {
+				bw := NewBF16Weights(k, p.OC, PackBF16(k, p.OC, w, p.OC).Data)
+				Conv2DGemmBF16(&p, x, bw, conv, make([]float32, Conv2DGemmScratch(&p)), ep)
 				MaxPool2D(&pp, conv, want)
-				what := fmt.Sprintf("%s %+v pool %d×2 ep %d", level, p, ph, i%7)
-				if convPoolOK(&p, ph, ep) {
-					pooled[ph]++
-				}
-				scratch := make([]float32, ConvMaxPoolScratch(&p))
-				y := newGuarded(size)
-				Conv2DGemmMaxPool(&p, ph, x, w, y.s, scratch, ep)
-				y.check(t, what)
-				requireSameValues(t, what, y.s, want)
-				k := p.KH * p.KW * p.C
-				wp := PackPanelsInto(make([]float32, PanelsLen(k, p.OC)), k, p.OC, w, p.OC)
 				y = newGuarded(size)
-				Conv2DGemmPanelsMaxPool(&p, ph, x, &wp, y.s, scratch, ep)
-				y.check(t, what+" panels")
-				requireSameValues(t, what+" panels", y.s, want)
-				if i%4 == 0 {
-					bw := NewBF16Weights(k, p.OC, PackBF16(k, p.OC, w, p.OC).Data)
-					Conv2DGemmBF16(&p, x, bw, conv, make([]float32, Conv2DGemmScratch(&p)), ep)
-					MaxPool2D(&pp, conv, want)
-					y = newGuarded(size)
-					Conv2DGemmBF16MaxPool(&p, ph, x, bw, y.s, scratch, ep)
-					y.check(t, what+" bf16")
-					requireSameValues(t, what+" bf16", y.s, want)
-				}
+				Conv2DGemmBF16MaxPool(&p, ph, x, bw, y.s, scratch, ep)
+				y.check(t, what+" bf16")
+				requireSameValues(t, what+" bf16", y.s, want)
 			}
-			switch level { // AVX2 pools output widths that are multiples of 16 only
-			case "avx512":
-				require.Greater(t, pooled[2], 50, "cases the 2×2 pooled kernels ran")
-				require.Greater(t, pooled[1], 50, "cases the 1×2 pooled kernels ran")
-			case "avx2":
-				require.Greater(t, pooled[2], 15, "cases the 2×2 pooled kernels ran")
-				require.Greater(t, pooled[1], 15, "cases the 1×2 pooled kernels ran")
-			}
-		})
-	}
+		}
+		switch CPULevel() { // AVX2 pools output widths that are multiples of 16 only
+		case "avx512":
+			require.Greater(t, pooled[2], 50, "cases the 2×2 pooled kernels ran")
+			require.Greater(t, pooled[1], 50, "cases the 1×2 pooled kernels ran")
+		case "avx2":
+			require.Greater(t, pooled[2], 15, "cases the 2×2 pooled kernels ran")
+			require.Greater(t, pooled[1], 15, "cases the 1×2 pooled kernels ran")
+		}
+	})
 }
 
 // requireSameValues fails unless got and want are equal element by element as numbers

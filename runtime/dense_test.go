@@ -90,37 +90,35 @@ func TestDenseNoAllocs(t *testing.T) {
 // path (gemv) must do the same (epTile.biasFirst and asm/gemm's biasFirst agree).
 func TestDenseRowsBatchInvariant(t *testing.T) {
 	forms := epilogueForms
-	for _, level := range gemmLevels {
-		withLevel(t, level, func(t *testing.T) {
-			r := newRand(21)
-			for _, s := range [][2]int{{16, 96}, {24, 144}, {160, 33}, {192, 1000}, {7, 300}} {
-				k, n := s[0], s[1]
-				w := randSlice(r, k*n)
-				wp := PackPanelsInto(make([]float32, PanelsLen(k, n)), k, n, w, n)
-				for fi, form := range forms {
-					ep := form
-					ep.Residual, ep.ResidualAfterAct = nil, false
-					ep.Bias = randSlice(r, n)
-					const m = 13
-					x := randSlice(r, m*k)
-					all, one := make([]float32, m*n), make([]float32, n)
-					for _, panels := range []bool{false, true} {
+	eachLevel(t, func(t *testing.T) {
+		r := newRand(21)
+		for _, s := range [][2]int{{16, 96}, {24, 144}, {160, 33}, {192, 1000}, {7, 300}} {
+			k, n := s[0], s[1]
+			w := randSlice(r, k*n)
+			wp := PackPanelsInto(make([]float32, PanelsLen(k, n)), k, n, w, n)
+			for fi, form := range forms {
+				ep := form
+				ep.Residual, ep.ResidualAfterAct = nil, false
+				ep.Bias = randSlice(r, n)
+				const m = 13
+				x := randSlice(r, m*k)
+				all, one := make([]float32, m*n), make([]float32, n)
+				for _, panels := range []bool{false, true} {
+					if panels {
+						DensePanels(m, k, n, x, &wp, all, &ep)
+					} else {
+						Dense(m, k, n, x, w, all, &ep)
+					}
+					for _, i := range []int{0, 5, m - 1} {
 						if panels {
-							DensePanels(m, k, n, x, &wp, all, &ep)
+							DensePanels(1, k, n, x[i*k:(i+1)*k], &wp, one, &ep)
 						} else {
-							Dense(m, k, n, x, w, all, &ep)
+							Dense(1, k, n, x[i*k:(i+1)*k], w, one, &ep)
 						}
-						for _, i := range []int{0, 5, m - 1} {
-							if panels {
-								DensePanels(1, k, n, x[i*k:(i+1)*k], &wp, one, &ep)
-							} else {
-								Dense(1, k, n, x[i*k:(i+1)*k], w, one, &ep)
-							}
-							requireSameBits(t, fmt.Sprintf("k=%d n=%d form %d panels=%v row %d alone", k, n, fi, panels, i), one, all[i*n:(i+1)*n])
-						}
+						requireSameBits(t, fmt.Sprintf("k=%d n=%d form %d panels=%v row %d alone", k, n, fi, panels, i), one, all[i*n:(i+1)*n])
 					}
 				}
 			}
-		})
-	}
+		}
+	})
 }

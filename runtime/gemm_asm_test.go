@@ -28,6 +28,14 @@ func eachLevel(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
+// eachAsmLevel runs f at every level with assembly kernels (all but generic) this machine
+// and build have.
+func eachAsmLevel(t *testing.T, f func(t *testing.T)) {
+	for _, l := range levelNames[levelGeneric+1:] {
+		withLevel(t, l, f)
+	}
+}
+
 // checkGemmTwin runs the dispatched Gemm on one shape with random row
 // strides and compares it with gemmGeneric: C inside a guard band, the
 // padding between rows of C and the inputs untouched.
@@ -85,38 +93,32 @@ func checkGemmTwinStrides(t *testing.T, r *rand.Rand, m, n, k, lda, ldb, ldc int
 	}
 }
 
-var gemmLevels = []string{"generic", "avx2", "avx512"}
-
 func TestGemmTwinAllSizes(t *testing.T) {
-	for _, level := range gemmLevels {
-		withLevel(t, level, func(t *testing.T) {
-			r := newRand(7)
-			for m := 0; m <= 33; m++ {
-				for n := 0; n <= 33; n++ {
-					for k := 0; k <= 33; k++ {
-						checkGemmTwin(t, r, m, n, k, false)
-						checkGemmTwin(t, r, m, n, k, true)
-					}
+	eachLevel(t, func(t *testing.T) {
+		r := newRand(7)
+		for m := 0; m <= 33; m++ {
+			for n := 0; n <= 33; n++ {
+				for k := 0; k <= 33; k++ {
+					checkGemmTwin(t, r, m, n, k, false)
+					checkGemmTwin(t, r, m, n, k, true)
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // TestGemmTwinOneRow covers the one-row kernels (gemv_amd64.s) across their
 // 256-column blocks and masked tails.
 func TestGemmTwinOneRow(t *testing.T) {
-	for _, level := range gemmLevels {
-		withLevel(t, level, func(t *testing.T) {
-			r := newRand(17)
-			for _, n := range []int{1, 15, 16, 17, 63, 255, 256, 257, 300, 511, 512, 513, 784, 1030} {
-				for _, k := range []int{1, 2, 7, 128, 300} {
-					checkGemmTwin(t, r, 1, n, k, false)
-					checkGemmTwin(t, r, 1, n, k, true)
-				}
+	eachLevel(t, func(t *testing.T) {
+		r := newRand(17)
+		for _, n := range []int{1, 15, 16, 17, 63, 255, 256, 257, 300, 511, 512, 513, 784, 1030} {
+			for _, k := range []int{1, 2, 7, 128, 300} {
+				checkGemmTwin(t, r, 1, n, k, false)
+				checkGemmTwin(t, r, 1, n, k, true)
 			}
-		})
-	}
+		}
+	})
 }
 
 func TestGemmTwinLarger(t *testing.T) {
@@ -128,15 +130,13 @@ func TestGemmTwinLarger(t *testing.T) {
 	if testing.Short() {
 		shapes = shapes[:3]
 	}
-	for _, level := range gemmLevels {
-		withLevel(t, level, func(t *testing.T) {
-			r := newRand(8)
-			for _, s := range shapes {
-				checkGemmTwin(t, r, s[0], s[1], s[2], false)
-				checkGemmTwin(t, r, s[0], s[1], s[2], true)
-			}
-		})
-	}
+	eachLevel(t, func(t *testing.T) {
+		r := newRand(8)
+		for _, s := range shapes {
+			checkGemmTwin(t, r, s[0], s[1], s[2], false)
+			checkGemmTwin(t, r, s[0], s[1], s[2], true)
+		}
+	})
 }
 
 func TestCPULevelEnv(t *testing.T) {
@@ -162,7 +162,7 @@ func TestCPULevelEnv(t *testing.T) {
 
 // BenchmarkGemm times square Gemms at every level this machine supports.
 func BenchmarkGemm(b *testing.B) {
-	for _, level := range gemmLevels {
+	for _, level := range levelNames {
 		for _, size := range []int{64, 256, 512, 1024} {
 			if size > 512 && level == "generic" {
 				continue

@@ -23,15 +23,13 @@ func TestGemmTwinPacked(t *testing.T) {
 	if testing.Short() {
 		shapes = shapes[1:2]
 	}
-	for _, level := range gemmLevels[1:] {
-		withLevel(t, level, func(t *testing.T) {
-			r := newRand(9)
-			for _, s := range shapes {
-				checkGemmTwin(t, r, s[0], s[1], s[2], false)
-				checkGemmTwin(t, r, s[0], s[1], s[2], true)
-			}
-		})
-	}
+	eachAsmLevel(t, func(t *testing.T) {
+		r := newRand(9)
+		for _, s := range shapes {
+			checkGemmTwin(t, r, s[0], s[1], s[2], false)
+			checkGemmTwin(t, r, s[0], s[1], s[2], true)
+		}
+	})
 }
 
 // Row strides of A that alias in L1 (so the tiles are at most aliasedTileRows tall,
@@ -45,37 +43,33 @@ func TestGemmTwinPackedStrides(t *testing.T) {
 	if !aliasedRows(1024, 12) || !aliasedRows(2048, 6) || aliasedRows(701, 12) || aliasedRows(1536, 12) || aliasedRows(1536, 6) {
 		t.Fatal("aliasedRows disagrees with the shapes' intent")
 	}
-	for _, level := range gemmLevels[1:] {
-		withLevel(t, level, func(t *testing.T) {
-			r := newRand(11)
-			for _, s := range shapes {
-				if !usePackedB(s[0], s[1]&^15, s[2]) {
-					t.Fatalf("shape %v does not take the packed path", s)
-				}
-				checkGemmTwinStrides(t, r, s[0], s[1], s[2], s[3], s[4], s[5], false)
-				checkGemmTwinStrides(t, r, s[0], s[1], s[2], s[3], s[4], s[5], true)
+	eachAsmLevel(t, func(t *testing.T) {
+		r := newRand(11)
+		for _, s := range shapes {
+			if !usePackedB(s[0], s[1]&^15, s[2]) {
+				t.Fatalf("shape %v does not take the packed path", s)
 			}
-		})
-	}
+			checkGemmTwinStrides(t, r, s[0], s[1], s[2], s[3], s[4], s[5], false)
+			checkGemmTwinStrides(t, r, s[0], s[1], s[2], s[3], s[4], s[5], true)
+		}
+	})
 }
 
 // TestGemmTwinAliasedInPlace runs the in-place drivers (B under 512 KiB) on rows of A
 // that alias in L1, so in tiles of at most aliasedTileRows rows: row counts around
 // multiples of six and twelve, k past an in-place k block.
 func TestGemmTwinAliasedInPlace(t *testing.T) {
-	for _, level := range gemmLevels[1:] {
-		withLevel(t, level, func(t *testing.T) {
-			r := newRand(12)
-			for _, s := range [][3]int{{97, 64, 1024}, {13, 40, 2048}, {6, 33, 1024}, {130, 17, 1500}} {
-				m, n, k := s[0], s[1], s[2]
-				if usePackedB(m, n, k) {
-					t.Fatalf("shape %v takes the packed path", s)
-				}
-				checkGemmTwinStrides(t, r, m, n, k, 2048, n+3, n+5, false)
-				checkGemmTwinStrides(t, r, m, n, k, 2048, n, n, true)
+	eachAsmLevel(t, func(t *testing.T) {
+		r := newRand(12)
+		for _, s := range [][3]int{{97, 64, 1024}, {13, 40, 2048}, {6, 33, 1024}, {130, 17, 1500}} {
+			m, n, k := s[0], s[1], s[2]
+			if usePackedB(m, n, k) {
+				t.Fatalf("shape %v takes the packed path", s)
 			}
-		})
-	}
+			checkGemmTwinStrides(t, r, m, n, k, 2048, n+3, n+5, false)
+			checkGemmTwinStrides(t, r, m, n, k, 2048, n, n, true)
+		}
+	})
 }
 
 func TestKCPacked(t *testing.T) {
@@ -111,15 +105,13 @@ func TestGemmPackedNoAlloc(t *testing.T) {
 	}
 	r := newRand(10)
 	a, b, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
-	for _, level := range gemmLevels[1:] {
-		withLevel(t, level, func(t *testing.T) {
-			f := func() { Gemm(m, n, k, a, k, b, n, c, n, false) }
-			f()
-			if got := testing.AllocsPerRun(10, f); got != 0 {
-				t.Errorf("%v allocations per warm Gemm, want 0", got)
-			}
-		})
-	}
+	eachAsmLevel(t, func(t *testing.T) {
+		f := func() { Gemm(m, n, k, a, k, b, n, c, n, false) }
+		f()
+		if got := testing.AllocsPerRun(10, f); got != 0 {
+			t.Errorf("%v allocations per warm Gemm, want 0", got)
+		}
+	})
 }
 
 // BenchmarkGemmAliasedRows times Gemm with rows of A 4 or 8 KiB apart (lda = k, which

@@ -52,32 +52,30 @@ func TestDensePanelsTwin(t *testing.T) {
 		{1, 7, 1}, {1, 64, 33}, {1, 300, 700}, {1, 50, 256}, {1, 33, 288}, {2, 5, 16}, {3, 16, 17}, {5, 33, 31}, {12, 24, 48}, {13, 1, 70},
 		{30, 96, 24}, {49, 160, 100}, {130, 600, 500}, {200, 300, 40}, {7, 0, 9},
 	}
-	for _, level := range levelNames {
-		withLevel(t, level, func(t *testing.T) {
-			r := newRand(42)
-			for i, s := range shapes {
-				x, w := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n)
-				ep := &Epilogue{Bias: randSlice(r, s.n), Act: ActRelu6}
-				if i%2 == 1 {
-					ep = &Epilogue{Act: ActLeakyRelu, Params: ActParams{Alpha: 0.1}, Residual: randSlice(r, s.m*s.n)}
-				}
-				wp := PackPanelsInto(make([]float32, PanelsLen(s.k, s.n)), s.k, s.n, w, s.n)
-				for _, threads := range []int{1, 3} {
-					// Dense with as many threads: the split decides the k blocking.
-					old := Threads()
-					SetThreads(threads)
-					want := make([]float32, s.m*s.n)
-					Dense(s.m, s.k, s.n, x, w, want, ep)
-					y := newGuarded(s.m * s.n)
-					DensePanels(s.m, s.k, s.n, x, &wp, y.s, ep)
-					SetThreads(old)
-					what := fmt.Sprintf("%s %d×%d·%d×%d, %d threads", level, s.m, s.k, s.k, s.n, threads)
-					y.check(t, what)
-					requireSameBits(t, what, y.s, want)
-				}
+	eachLevel(t, func(t *testing.T) {
+		r := newRand(42)
+		for i, s := range shapes {
+			x, w := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n)
+			ep := &Epilogue{Bias: randSlice(r, s.n), Act: ActRelu6}
+			if i%2 == 1 {
+				ep = &Epilogue{Act: ActLeakyRelu, Params: ActParams{Alpha: 0.1}, Residual: randSlice(r, s.m*s.n)}
 			}
-		})
-	}
+			wp := PackPanelsInto(make([]float32, PanelsLen(s.k, s.n)), s.k, s.n, w, s.n)
+			for _, threads := range []int{1, 3} {
+				// Dense with as many threads: the split decides the k blocking.
+				old := Threads()
+				SetThreads(threads)
+				want := make([]float32, s.m*s.n)
+				Dense(s.m, s.k, s.n, x, w, want, ep)
+				y := newGuarded(s.m * s.n)
+				DensePanels(s.m, s.k, s.n, x, &wp, y.s, ep)
+				SetThreads(old)
+				what := fmt.Sprintf("%s %d×%d·%d×%d, %d threads", CPULevel(), s.m, s.k, s.k, s.n, threads)
+				y.check(t, what)
+				requireSameBits(t, what, y.s, want)
+			}
+		}
+	})
 }
 
 func TestDensePanelsAllocatesNothing(t *testing.T) {

@@ -85,30 +85,28 @@ func TestReduceSumTwin(t *testing.T) {
 		inners = append(inners, i)
 	}
 	inners = append(inners, 127, 129, 1280)
-	for _, level := range gemmLevels[1:] {
-		withLevel(t, level, func(t *testing.T) {
-			for _, axis := range []int{0, 1, 2, 7, 49} {
-				for _, inner := range inners {
-					x := randSlice(r, 2*axis*inner)
-					for _, k := range []struct {
-						name string
-						f    func(outer, axis, inner int, x, y []float32)
-					}{{"ReduceSum", ReduceSum}, {"ReduceMean", ReduceMean}} {
-						got := newGuarded(2 * inner)
-						k.f(2, axis, inner, x, got.s)
-						want := make([]float32, 2*inner)
-						old := cpuLevel
-						cpuLevel = levelGeneric
-						k.f(2, axis, inner, x, want)
-						cpuLevel = old
-						what := name("%s %s axis %d inner %d", level, k.name, axis, inner)
-						got.check(t, what)
-						requireSameBits(t, what, got.s, want)
-					}
+	eachAsmLevel(t, func(t *testing.T) {
+		for _, axis := range []int{0, 1, 2, 7, 49} {
+			for _, inner := range inners {
+				x := randSlice(r, 2*axis*inner)
+				for _, k := range []struct {
+					name string
+					f    func(outer, axis, inner int, x, y []float32)
+				}{{"ReduceSum", ReduceSum}, {"ReduceMean", ReduceMean}} {
+					got := newGuarded(2 * inner)
+					k.f(2, axis, inner, x, got.s)
+					want := make([]float32, 2*inner)
+					old := cpuLevel
+					cpuLevel = levelGeneric
+					k.f(2, axis, inner, x, want)
+					cpuLevel = old
+					what := name("%s %s axis %d inner %d", CPULevel(), k.name, axis, inner)
+					got.check(t, what)
+					requireSameBits(t, what, got.s, want)
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 func TestReduceNoAllocs(t *testing.T) {

@@ -316,42 +316,40 @@ func TestFMA32(t *testing.T) {
 // spanning the saturated and small ranges, and guard bands around c and h untouched; the
 // twin itself against float64 math at the vmath bounds.
 func TestLSTMCellKernels(t *testing.T) {
-	for _, level := range []string{"avx512", "avx2", "generic"} {
-		withLevel(t, level, func(t *testing.T) {
-			seed := uint32(1)
-			rnd := func() float32 {
-				seed = seed*1664525 + 1013904223
-				return (float32(seed>>8)/(1<<24) - 0.5) * 24
+	eachLevel(t, func(t *testing.T) {
+		seed := uint32(1)
+		rnd := func() float32 {
+			seed = seed*1664525 + 1013904223
+			return (float32(seed>>8)/(1<<24) - 0.5) * 24
+		}
+		for u := 0; u <= 70; u++ {
+			z := make([]float32, 4*u)
+			for i := range z {
+				z[i] = rnd()
 			}
-			for u := 0; u <= 70; u++ {
-				z := make([]float32, 4*u)
-				for i := range z {
-					z[i] = rnd()
-				}
-				c0 := make([]float32, u)
-				for i := range c0 {
-					c0[i] = rnd() / 4
-				}
-				wantC, wantH := append([]float32{}, c0...), make([]float32, u)
-				lstmCellGo(z, wantC, wantH)
-				cg, hg := newGuarded(u).fill(c0), newGuarded(u)
-				lstmCell(z, cg.s, hg.s)
-				what := fmt.Sprintf("%s u=%d", level, u)
-				cg.check(t, what+" c")
-				hg.check(t, what+" h")
-				requireSameBits(t, what+" c", cg.s, wantC)
-				requireSameBits(t, what+" h", hg.s, wantH)
-				for j := 0; j < u; j++ {
-					s := func(x float32) float64 { return sigmoid64(float64(x)) }
-					c := s(z[u+j])*float64(c0[j]) + s(z[j])*math.Tanh(float64(z[2*u+j]))
-					h := s(z[3*u+j]) * math.Tanh(c)
-					if math.Abs(float64(wantC[j])-c) > 2e-6*(1+math.Abs(c)) || math.Abs(float64(wantH[j])-h) > 2e-6 {
-						t.Fatalf("u=%d lane %d: twin c, h = %v, %v; float64 %v, %v", u, j, wantC[j], wantH[j], c, h)
-					}
+			c0 := make([]float32, u)
+			for i := range c0 {
+				c0[i] = rnd() / 4
+			}
+			wantC, wantH := append([]float32{}, c0...), make([]float32, u)
+			lstmCellGo(z, wantC, wantH)
+			cg, hg := newGuarded(u).fill(c0), newGuarded(u)
+			lstmCell(z, cg.s, hg.s)
+			what := fmt.Sprintf("%s u=%d", CPULevel(), u)
+			cg.check(t, what+" c")
+			hg.check(t, what+" h")
+			requireSameBits(t, what+" c", cg.s, wantC)
+			requireSameBits(t, what+" h", hg.s, wantH)
+			for j := 0; j < u; j++ {
+				s := func(x float32) float64 { return sigmoid64(float64(x)) }
+				c := s(z[u+j])*float64(c0[j]) + s(z[j])*math.Tanh(float64(z[2*u+j]))
+				h := s(z[3*u+j]) * math.Tanh(c)
+				if math.Abs(float64(wantC[j])-c) > 2e-6*(1+math.Abs(c)) || math.Abs(float64(wantH[j])-h) > 2e-6 {
+					t.Fatalf("u=%d lane %d: twin c, h = %v, %v; float64 %v, %v", u, j, wantC[j], wantH[j], c, h)
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // TestLSTMStepKernel checks the twin lstmStepGo against the unfused path (a float64 h·w
@@ -415,112 +413,106 @@ func TestLSTMStepKernel(t *testing.T) {
 // level (16 lanes, or 8 on AVX2), every row length 1..100, guard bands around y untouched,
 // and the twin against float64 math within its stated bound.
 func TestSoftmaxKernels(t *testing.T) {
-	for _, level := range []string{"avx512", "avx2", "generic"} {
-		withLevel(t, level, func(t *testing.T) {
-			lanes := 16
-			if level == "avx2" {
-				lanes = 8
+	eachLevel(t, func(t *testing.T) {
+		lanes := 16
+		if CPULevel() == "avx2" {
+			lanes = 8
+		}
+		seed := uint32(7)
+		for n := 1; n <= 100; n++ {
+			x := make([]float32, n)
+			for i := range x {
+				seed = seed*1664525 + 1013904223
+				x[i] = (float32(seed>>8)/(1<<24) - 0.5) * 30
 			}
-			seed := uint32(7)
-			for n := 1; n <= 100; n++ {
-				x := make([]float32, n)
-				for i := range x {
-					seed = seed*1664525 + 1013904223
-					x[i] = (float32(seed>>8)/(1<<24) - 0.5) * 30
-				}
-				want := make([]float32, n)
-				softmaxGo(x, want, lanes)
-				y := newGuarded(n)
-				Softmax(1, n, x, y.s)
-				y.check(t, fmt.Sprintf("%s softmax n=%d", level, n))
-				requireSameBits(t, fmt.Sprintf("%s softmax n=%d", level, n), y.s, want)
-				mx := math.Inf(-1)
-				for _, v := range x {
-					mx = math.Max(mx, float64(v))
-				}
-				var s float64
-				for _, v := range x {
-					s += math.Exp(float64(v) - mx)
-				}
-				for j, v := range x {
-					bound := (float64(n/lanes+6)+mx-float64(v))*0x1p-24 + 3e-7
-					e := math.Exp(float64(v)-mx) / s
-					if math.Abs(float64(want[j])-e) > bound*e {
-						t.Fatalf("n=%d: twin y[%d] = %v, float64 %v (bound %.2g relative)", n, j, want[j], e, bound)
-					}
+			want := make([]float32, n)
+			softmaxGo(x, want, lanes)
+			y := newGuarded(n)
+			Softmax(1, n, x, y.s)
+			y.check(t, fmt.Sprintf("%s softmax n=%d", CPULevel(), n))
+			requireSameBits(t, fmt.Sprintf("%s softmax n=%d", CPULevel(), n), y.s, want)
+			mx := math.Inf(-1)
+			for _, v := range x {
+				mx = math.Max(mx, float64(v))
+			}
+			var s float64
+			for _, v := range x {
+				s += math.Exp(float64(v) - mx)
+			}
+			for j, v := range x {
+				bound := (float64(n/lanes+6)+mx-float64(v))*0x1p-24 + 3e-7
+				e := math.Exp(float64(v)-mx) / s
+				if math.Abs(float64(want[j])-e) > bound*e {
+					t.Fatalf("n=%d: twin y[%d] = %v, float64 %v (bound %.2g relative)", n, j, want[j], e, bound)
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // TestLayerNormKernels checks the layer-norm kernels against layerNormGo bit for bit at each
 // CPU level (16 lanes, or 8 on AVX2), every row length 1..100 with gamma and beta, guard
 // bands around y untouched.
 func TestLayerNormKernels(t *testing.T) {
-	for _, level := range []string{"avx512", "avx2", "generic"} {
-		withLevel(t, level, func(t *testing.T) {
-			lanes := 16
-			if level == "avx2" {
-				lanes = 8
+	eachLevel(t, func(t *testing.T) {
+		lanes := 16
+		if CPULevel() == "avx2" {
+			lanes = 8
+		}
+		seed := uint32(3)
+		rnd := func() float32 {
+			seed = seed*1664525 + 1013904223
+			return (float32(seed>>8)/(1<<24) - 0.5) * 8
+		}
+		for n := 1; n <= 100; n++ {
+			x, g, b := make([]float32, n), make([]float32, n), make([]float32, n)
+			for i := range x {
+				x[i], g[i], b[i] = rnd()+3, rnd(), rnd()
 			}
-			seed := uint32(3)
-			rnd := func() float32 {
-				seed = seed*1664525 + 1013904223
-				return (float32(seed>>8)/(1<<24) - 0.5) * 8
-			}
-			for n := 1; n <= 100; n++ {
-				x, g, b := make([]float32, n), make([]float32, n), make([]float32, n)
-				for i := range x {
-					x[i], g[i], b[i] = rnd()+3, rnd(), rnd()
-				}
-				want := make([]float32, n)
-				layerNormGo(x, want, g, b, 1e-5, false, lanes)
-				y := newGuarded(n)
-				LayerNorm(1, n, x, g, b, y.s, 1e-5, false)
-				y.check(t, fmt.Sprintf("%s layer norm n=%d", level, n))
-				requireSameBits(t, fmt.Sprintf("%s layer norm n=%d", level, n), y.s, want)
-			}
-		})
-	}
+			want := make([]float32, n)
+			layerNormGo(x, want, g, b, 1e-5, false, lanes)
+			y := newGuarded(n)
+			LayerNorm(1, n, x, g, b, y.s, 1e-5, false)
+			y.check(t, fmt.Sprintf("%s layer norm n=%d", CPULevel(), n))
+			requireSameBits(t, fmt.Sprintf("%s layer norm n=%d", CPULevel(), n), y.s, want)
+		}
+	})
 }
 
 // TestGRUCellKernels checks the fused GRU gate kernels against gruCellGo bit for bit at each
 // CPU level, every row width 0..70, guard bands around h untouched, and the twin against
 // float64 math.
 func TestGRUCellKernels(t *testing.T) {
-	for _, level := range []string{"avx512", "avx2", "generic"} {
-		withLevel(t, level, func(t *testing.T) {
-			seed := uint32(5)
-			rnd := func() float32 {
-				seed = seed*1664525 + 1013904223
-				return (float32(seed>>8)/(1<<24) - 0.5) * 12
+	eachLevel(t, func(t *testing.T) {
+		seed := uint32(5)
+		rnd := func() float32 {
+			seed = seed*1664525 + 1013904223
+			return (float32(seed>>8)/(1<<24) - 0.5) * 12
+		}
+		for u := 0; u <= 70; u++ {
+			x, q, b := make([]float32, 3*u), make([]float32, 3*u), make([]float32, 3*u)
+			for i := range x {
+				x[i], q[i], b[i] = rnd(), rnd(), rnd()/4
 			}
-			for u := 0; u <= 70; u++ {
-				x, q, b := make([]float32, 3*u), make([]float32, 3*u), make([]float32, 3*u)
-				for i := range x {
-					x[i], q[i], b[i] = rnd(), rnd(), rnd()/4
-				}
-				h0 := make([]float32, u)
-				for i := range h0 {
-					h0[i] = rnd() / 12
-				}
-				want := append([]float32{}, h0...)
-				gruCellGo(x, q, b, want)
-				hg := newGuarded(u).fill(h0)
-				gruCell(x, q, b, hg.s)
-				hg.check(t, fmt.Sprintf("%s u=%d h", level, u))
-				requireSameBits(t, fmt.Sprintf("%s u=%d h", level, u), hg.s, want)
-				for j := 0; j < u; j++ {
-					f := func(i int) float64 { return float64(x[i]) + float64(q[i]) + float64(b[i]) }
-					zz, rr := sigmoid64(f(j)), sigmoid64(f(u+j))
-					hh := math.Tanh(float64(x[2*u+j]) + rr*(float64(q[2*u+j])+float64(b[2*u+j])))
-					h := zz*float64(h0[j]) + (1-zz)*hh
-					if math.Abs(float64(want[j])-h) > 4e-6 {
-						t.Fatalf("u=%d lane %d: twin h = %v, float64 %v", u, j, want[j], h)
-					}
+			h0 := make([]float32, u)
+			for i := range h0 {
+				h0[i] = rnd() / 12
+			}
+			want := append([]float32{}, h0...)
+			gruCellGo(x, q, b, want)
+			hg := newGuarded(u).fill(h0)
+			gruCell(x, q, b, hg.s)
+			hg.check(t, fmt.Sprintf("%s u=%d h", CPULevel(), u))
+			requireSameBits(t, fmt.Sprintf("%s u=%d h", CPULevel(), u), hg.s, want)
+			for j := 0; j < u; j++ {
+				f := func(i int) float64 { return float64(x[i]) + float64(q[i]) + float64(b[i]) }
+				zz, rr := sigmoid64(f(j)), sigmoid64(f(u+j))
+				hh := math.Tanh(float64(x[2*u+j]) + rr*(float64(q[2*u+j])+float64(b[2*u+j])))
+				h := zz*float64(h0[j]) + (1-zz)*hh
+				if math.Abs(float64(want[j])-h) > 4e-6 {
+					t.Fatalf("u=%d lane %d: twin h = %v, float64 %v", u, j, want[j], h)
 				}
 			}
-		})
-	}
+		}
+	})
 }

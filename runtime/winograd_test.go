@@ -12,72 +12,70 @@ import (
 // for any Strassen-like product: |c − ref| ≤ 4·k·u·max|A|·max|B| (u = 2⁻²⁴), where the
 // classical product's error is within k·u·Σ|a||b|.
 func TestWinogradMatchesReference(t *testing.T) {
-	for _, level := range gemmLevels {
-		withLevel(t, level, func(t *testing.T) {
-			r := newRand(21)
-			for _, s := range [][3]int{{2, 2, 64}, {4, 6, 128}, {6, 34, 64}, {32, 160, 512}, {34, 130, 192}} {
-				m, k, n := s[0], s[1], s[2]
-				for _, withBias := range []bool{false, true} {
-					lda, ldc := k+r.IntN(3), n+r.IntN(3)
-					a, bm := randSlice(r, matLen(m, k, lda)), randSlice(r, k*n)
-					b := PackPanelsInto(make([]float32, PanelsLen(k, n)), k, n, bm, n)
-					var bias []float32
-					if withBias {
-						bias = randSlice(r, n)
-					}
-					w := newWinograd(&b)
-					if w == nil {
-						t.Fatalf("%v: no Winograd product", s)
-					}
-					c := newGuarded(matLen(m, n, ldc)).fill(randSlice(r, matLen(m, n, ldc)))
-					old := clone(c.s)
-					scratch := newGuarded(winogradScratch(m, k, n))
-					w.gemm(m, a, lda, &b, c.s, ldc, bias, scratch.s)
-					what := fmt.Sprintf("%s %dx%dx%d bias=%v", CPULevel(), m, k, n, withBias)
-					c.check(t, what)
-					scratch.check(t, what+" scratch")
-					var maxA, maxB float64
-					for i := 0; i < m; i++ {
-						for p := 0; p < k; p++ {
-							maxA = math.Max(maxA, math.Abs(float64(a[i*lda+p])))
-						}
-					}
-					for _, v := range bm {
-						maxB = math.Max(maxB, math.Abs(float64(v)))
-					}
-					cc := make([]float32, matLen(m, n, ldc))
-					gemm(m, n, k, a, lda, panelB(&b), cc, ldc, false, &Epilogue{Bias: bias}, 0)
-					var worst, classical float64
-					for i := 0; i < m; i++ {
-						for j := 0; j < ldc && i*ldc+j < len(old); j++ {
-							got := c.s[i*ldc+j]
-							if j >= n {
-								if got != old[i*ldc+j] {
-									t.Fatalf("%s: (%d, %d) past the last column written", what, i, j)
-								}
-								continue
-							}
-							var ref float64
-							if bias != nil {
-								ref = float64(bias[j])
-							}
-							for p := 0; p < k; p++ {
-								ref += float64(a[i*lda+p]) * float64(bm[p*n+j])
-							}
-							e := math.Abs(float64(got) - ref)
-							bound := 4*float64(k)*0x1p-24*maxA*maxB + 0x1p-23*math.Abs(ref)
-							worst = math.Max(worst, e/bound)
-							classical = math.Max(classical, math.Abs(float64(cc[i*ldc+j])-ref)/bound)
-							if !(e <= bound) {
-								t.Fatalf("%s: (%d, %d) = %v, want %v ± %.3g", what, i, j, got, ref, bound)
-							}
-						}
-					}
-					t.Logf("%s: worst error %.2f of the bound (the classical product's %.2f)", what, worst, classical)
+	eachLevel(t, func(t *testing.T) {
+		r := newRand(21)
+		for _, s := range [][3]int{{2, 2, 64}, {4, 6, 128}, {6, 34, 64}, {32, 160, 512}, {34, 130, 192}} {
+			m, k, n := s[0], s[1], s[2]
+			for _, withBias := range []bool{false, true} {
+				lda, ldc := k+r.IntN(3), n+r.IntN(3)
+				a, bm := randSlice(r, matLen(m, k, lda)), randSlice(r, k*n)
+				b := PackPanelsInto(make([]float32, PanelsLen(k, n)), k, n, bm, n)
+				var bias []float32
+				if withBias {
+					bias = randSlice(r, n)
 				}
+				w := newWinograd(&b)
+				if w == nil {
+					t.Fatalf("%v: no Winograd product", s)
+				}
+				c := newGuarded(matLen(m, n, ldc)).fill(randSlice(r, matLen(m, n, ldc)))
+				old := clone(c.s)
+				scratch := newGuarded(winogradScratch(m, k, n))
+				w.gemm(m, a, lda, &b, c.s, ldc, bias, scratch.s)
+				what := fmt.Sprintf("%s %dx%dx%d bias=%v", CPULevel(), m, k, n, withBias)
+				c.check(t, what)
+				scratch.check(t, what+" scratch")
+				var maxA, maxB float64
+				for i := 0; i < m; i++ {
+					for p := 0; p < k; p++ {
+						maxA = math.Max(maxA, math.Abs(float64(a[i*lda+p])))
+					}
+				}
+				for _, v := range bm {
+					maxB = math.Max(maxB, math.Abs(float64(v)))
+				}
+				cc := make([]float32, matLen(m, n, ldc))
+				gemm(m, n, k, a, lda, panelB(&b), cc, ldc, false, &Epilogue{Bias: bias}, 0)
+				var worst, classical float64
+				for i := 0; i < m; i++ {
+					for j := 0; j < ldc && i*ldc+j < len(old); j++ {
+						got := c.s[i*ldc+j]
+						if j >= n {
+							if got != old[i*ldc+j] {
+								t.Fatalf("%s: (%d, %d) past the last column written", what, i, j)
+							}
+							continue
+						}
+						var ref float64
+						if bias != nil {
+							ref = float64(bias[j])
+						}
+						for p := 0; p < k; p++ {
+							ref += float64(a[i*lda+p]) * float64(bm[p*n+j])
+						}
+						e := math.Abs(float64(got) - ref)
+						bound := 4*float64(k)*0x1p-24*maxA*maxB + 0x1p-23*math.Abs(ref)
+						worst = math.Max(worst, e/bound)
+						classical = math.Max(classical, math.Abs(float64(cc[i*ldc+j])-ref)/bound)
+						if !(e <= bound) {
+							t.Fatalf("%s: (%d, %d) = %v, want %v ± %.3g", what, i, j, got, ref, bound)
+						}
+					}
+				}
+				t.Logf("%s: worst error %.2f of the bound (the classical product's %.2f)", what, worst, classical)
 			}
-		})
-	}
+		}
+	})
 }
 
 // TestWinogradFits lists the shapes that split.
