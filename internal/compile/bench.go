@@ -243,7 +243,7 @@ func main() {
 }
 
 // peakEvery is how often the core's multiply-add rate is probed between calls (~2 ms each).
-const peakEvery = 50 * time.Millisecond
+const peakEvery = 20 * time.Millisecond
 
 func check(err error) {
 	if err != nil {
@@ -282,7 +282,7 @@ func main() {
 		var probed time.Time
 		start := time.Now()
 		for len(times) < 3 || (time.Since(start) < 3*time.Second && len(times) < 500) {
-			if time.Since(probed) > 50*time.Millisecond { // the core's multiply-add rate, ~2 ms
+			if time.Since(probed) > 20*time.Millisecond { // the core's multiply-add rate, ~2 ms
 				peaks = append(peaks, rt.FMAPeakGFLOPS())
 				probed = time.Now()
 			}
