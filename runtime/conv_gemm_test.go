@@ -135,6 +135,51 @@ func TestConv2DGemmTwinShapes(t *testing.T) {
 	})
 }
 
+// TestConv2DGemmOneChannel checks Conv2DGemm to one output channel (on AVX-512 the
+// dot-product kernels, convdot_amd64.s) at each level against Conv2D on the pure-Go kernels:
+// depths below, at and past the kernels' 16-value blocks (their masked tails), kernel rows
+// merged into one tap (undilated columns) or not (dilated), strides, output rows of 1 to 40
+// pixels (every kernel height, runs, the split image's border columns run down), clamp and
+// other epilogues, guard bands around the output; and with no allocation.
+func TestConv2DGemmOneChannel(t *testing.T) {
+	shapes := []convShape{
+		{3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1, 0, 0, 0, 0}, {5, 5, 2, 2, 1, 1, 2, 2, 2, 2},
+		{3, 3, 1, 1, 2, 2, 2, 2, 2, 2}, {3, 1, 1, 1, 1, 1, 1, 0, 1, 0},
+	}
+	rng := rand.New(rand.NewSource(13))
+	eachLevel(t, func(t *testing.T) {
+		for i := 0; i < 60; i++ {
+			c := []int{1, 5, 15, 16, 17, 32, 33, 48}[i%8]
+			p := shapes[i%len(shapes)].params(1+i%2, 2+rng.Intn(4), 1+rng.Intn(40), c, 1)
+			if p.OH < 1 || p.OW < 1 {
+				continue
+			}
+			x, w, bias := randSlice(newRand(uint64(i)), p.N*p.H*p.W*p.C), randSlice(newRand(uint64(i+100)), p.KH*p.KW*p.C), []float32{0.25}
+			size := p.N * p.OH * p.OW
+			ep := &Epilogue{Bias: bias, Act: ActRelu6}
+			if i%3 == 1 {
+				ep = &Epilogue{Bias: bias, Act: ActSigmoid, Residual: randSlice(newRand(uint64(i+200)), size)}
+			} else if i%3 == 2 {
+				ep = nil
+			}
+			want := make([]float32, size)
+			old := cpuLevel
+			cpuLevel = levelGeneric
+			Conv2D(&p, x, w, want, ep)
+			cpuLevel = old
+			y := newGuarded(size)
+			Conv2DGemm(&p, x, w, y.s, make([]float32, Conv2DGemmScratch(&p)), ep)
+			what := fmt.Sprintf("%s %+v", CPULevel(), p)
+			y.check(t, what)
+			requireClose(t, what, y.s, f64s(want), 1e-5, 1e-4)
+		}
+		p := ConvParams{N: 1, H: 6, W: 40, C: 32, OH: 6, OW: 40, OC: 1, KH: 3, KW: 3, PadT: 1, PadL: 1, Groups: 1}
+		x, w, y := make([]float32, 6*40*32), make([]float32, 9*32), make([]float32, 6*40)
+		s := make([]float32, Conv2DGemmScratch(&p))
+		requireNoAllocs(t, "Conv2DGemm, one channel", func() { Conv2DGemm(&p, x, w, y, s, &Epilogue{Act: ActRelu}) })
+	})
+}
+
 func TestConv2DGemmAllocatesNothing(t *testing.T) {
 	p := ConvParams{N: 2, H: 16, W: 16, C: 8, OH: 16, OW: 16, OC: 16, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadT: 1, PadL: 1, Groups: 1}
 	x, w, y := make([]float32, 2*16*16*8), make([]float32, 9*8*16), make([]float32, 2*16*16*16)
@@ -169,6 +214,7 @@ func BenchmarkConv2DGemm(b *testing.B) {
 		{"resnet_stem_64x64x3-16", ConvParams{H: 64, W: 64, C: 3, OH: 64, OW: 64, OC: 16, KH: 3, KW: 3, PadT: 1, PadL: 1}},
 		{"mnv2_stem_112x112x3-32_s2", ConvParams{H: 224, W: 224, C: 3, OH: 112, OW: 112, OC: 32, KH: 3, KW: 3, SH: 2, SW: 2}},
 		{"vgg_56x56x64-64", ConvParams{H: 56, W: 56, C: 64, OH: 56, OW: 56, OC: 64, KH: 3, KW: 3, PadT: 1, PadL: 1}},
+		{"one_channel_256x256x32-1", ConvParams{H: 256, W: 256, C: 32, OH: 256, OW: 256, OC: 1, KH: 3, KW: 3, PadT: 1, PadL: 1}},
 	}
 	for _, s := range shapes {
 		p := s.p

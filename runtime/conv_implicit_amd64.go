@@ -85,6 +85,25 @@ var convPoolSets = [3]convPoolSet{
 	},
 }
 
+type convDotKernel func(taps int, offs *int, k int, a *float32, lda int, b *float32, c *float32, ldc int)
+
+// convDotAVX512Kernels are the one-output-channel kernels (convdot_amd64.s), by pixels: a
+// dot product per pixel, vectorized along its taps, where the tiled kernels would multiply
+// on one lane of eight.
+var convDotAVX512Kernels = [...]convDotKernel{
+	convDotAVX512_1, convDotAVX512_2, convDotAVX512_3, convDotAVX512_4,
+	convDotAVX512_5, convDotAVX512_6, convDotAVX512_7, convDotAVX512_8,
+	convDotAVX512_9, convDotAVX512_10, convDotAVX512_11, convDotAVX512_12,
+	convDotAVX512_13, convDotAVX512_14, convDotAVX512_15, convDotAVX512_16,
+}
+
+// convDot reports whether convImplicit runs p on the dot-product kernels: one output channel,
+// on AVX-512. Their sums come in another order than the tiled kernels', so the pooled form
+// does not take them (convPoolOK): it pools the convolution's output instead.
+func convDot(p *ConvParams) bool {
+	return cpuLevel == levelAVX512 && p.OC == 1
+}
+
 var convAVX2Kernels = [...]convAVX2Kernel{
 	convAVX2_1x16, convAVX2_2x16, convAVX2_3x16, convAVX2_4x16, convAVX2_5x16, convAVX2_6x16,
 }
@@ -110,7 +129,7 @@ func convImplicitOK(p *ConvParams) bool {
 // this CPU: ph 1 or 2, the implicit path (AVX-512, or AVX2 with OC a multiple of 16), and ep
 // nil or of the clamp form, monotone (slope ≥ 0), without a residual.
 func convPoolOK(p *ConvParams, ph int, ep *Epilogue) bool {
-	if ph < 1 || ph > 2 || !convImplicitOK(p) {
+	if ph < 1 || ph > 2 || !convImplicitOK(p) || convDot(p) {
 		return false
 	}
 	if ep == nil {
@@ -393,12 +412,13 @@ func (j *convJob) rows(s *convSource, img, lo, hi int) {
 	if cpuLevel == levelAVX2 {
 		mr, nr = 6, 16
 	}
-	// A clamp-form epilogue runs in the kernels, on each tile in registers; any other on
-	// the rows at the end. Runs down a column step a row of output pixels per kernel row,
-	// in the residual too (down).
+	// A clamp-form epilogue runs in the kernels, on each tile in registers; any other, and
+	// any on the dot-product kernels, on the rows at the end. Runs down a column step a row
+	// of output pixels per kernel row, in the residual too (down).
+	dot := convDot(p)
 	var kep, down *tileEp
 	var et epTile
-	if j.ep != nil {
+	if j.ep != nil && !dot {
 		if _, _, _, clamp := j.ep.clampForm(); clamp {
 			et = epTile{ep: j.ep, n: oc, clamp: true}
 			kep = et.kernelEp(p.N*p.OH*ow, oc)
@@ -420,6 +440,9 @@ func (j *convJob) rows(s *convSource, img, lo, hi int) {
 		if narrow {
 			rmax = len(convAVX512NarrowKernels)
 		}
+		if dot {
+			rmax = len(convDotAVX512Kernels)
+		}
 		eight := narrow && cols <= 8
 		mask := uint32(uint64(1)<<cols - 1)
 		b, ldb := j.w.at(0, col)
@@ -438,6 +461,8 @@ func (j *convJob) rows(s *convSource, img, lo, hi int) {
 				e = ke.at(&et, pix, col)
 			}
 			switch {
+			case dot: // one column: b is the kernel's taps·depth values in a row (ldb 1)
+				convDotAVX512Kernels[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, out, ldc)
 			case eight:
 				convAVX512Kernels8[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, ldb, out, ldc, false, mask, e)
 			case narrow:
