@@ -132,6 +132,12 @@ func TestBench(t *testing.T) {
 	} else if l := lr.Layers[0]; l.Name != "hidden_1 (DensePanels)" || l.MedianMS < 0 {
 		t.Errorf("--layers: first call %+v, want hidden_1's DensePanels", l)
 	}
+	// A model with open sequence lengths: its outputs are sized from the inputs' lengths.
+	s2s := sharedtest.Dir(t, "corpus", "seq2seq-lstm")
+	code, out, errs = runCLI("bench", filepath.Join(s2s, "s2s.h5"), "--input", filepath.Join(s2s, "input_0.npy")+","+filepath.Join(s2s, "input_1.npy"), "--json")
+	if code != 0 || !strings.Contains(out, `"median_ms"`) {
+		t.Errorf("open lengths: exit %d\n%s%s", code, out, errs)
+	}
 	code, out, errs = runCLI("bench", "--gemm", "8,16", "--json")
 	if code != 0 || strings.Count(out, `"gflops"`) != 2 {
 		t.Errorf("gemm: exit %d\n%s%s", code, out, errs)

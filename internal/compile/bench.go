@@ -175,10 +175,12 @@ func main() {
 		batch = a.Shape[0]
 		inputs = append(inputs, a.Data)
 	}
+	shapes, err := rt.ResolveShapes(batch, model.InputShapes, inputs, model.OutputShapes)
+	check(err)
 	var outputs [][]float32
-	for _, s := range model.OutputShapes {
-		n := batch
-		for _, d := range s[1:] {
+	for _, s := range shapes {
+		n := 1
+		for _, d := range s {
 			n *= d
 		}
 		outputs = append(outputs, make([]float32, n))

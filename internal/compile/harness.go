@@ -213,34 +213,17 @@ func runJob(dir string, j job) error {
 		batch = a.Shape[0]
 		inputs = append(inputs, a.Data)
 	}
-	// Each open length (-2, -3, ... in a shape) comes from the first input that has it.
-	steps := map[int]int{}
-	for i, s := range j.inShapes {
-		per, sym := batch, 0
-		for _, d := range s[1:] {
-			if d < -1 {
-				sym = d
-			} else {
-				per *= d
-			}
-		}
-		if _, seen := steps[sym]; sym != 0 && !seen {
-			steps[sym] = len(inputs[i]) / per
-		}
+	shapes, err := rt.ResolveShapes(batch, j.inShapes, inputs, j.outShapes)
+	if err != nil {
+		return err
 	}
 	var outputs [][]float32
-	var shapes [][]int
-	for _, s := range j.outShapes {
-		shape := append([]int{batch}, s[1:]...)
+	for _, shape := range shapes {
 		n := 1
-		for k, d := range shape {
-			if d < -1 {
-				shape[k] = steps[d]
-			}
-			n *= shape[k]
+		for _, d := range shape {
+			n *= d
 		}
 		outputs = append(outputs, make([]float32, n))
-		shapes = append(shapes, shape)
 	}
 	if err := m.Run(batch, inputs, outputs); err != nil {
 		return err
