@@ -31,6 +31,19 @@ func Affine(rows, c int, x, scale, shift, y []float32) {
 	if len(shift) != 1 && shift != nil {
 		need("Affine", "shift", shift, c)
 	}
+	if len(scale) == c && len(shift) == c && c > 1 {
+		// A batch norm's per-channel vectors: one tight loop per row, the same two roundings
+		// (the conversion keeps the product from fusing into the add).
+		scale, shift = scale[:c], shift[:c]
+		for r := 0; r < rows; r++ {
+			xr := x[r*c : r*c+c]
+			yr := y[r*c : r*c+c]
+			for j, v := range xr {
+				yr[j] = float32(v*scale[j]) + shift[j]
+			}
+		}
+		return
+	}
 	for r := 0; r < rows; r++ {
 		xr := x[r*c : r*c+c]
 		yr := y[r*c : r*c+c]
