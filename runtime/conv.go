@@ -108,6 +108,46 @@ func Conv2D(p *ConvParams, x, w, y []float32, ep *Epilogue) {
 // input, OH,OW,OC its output, PadT/PadL the crop (see the file comment).
 type ConvTransposeParams struct{ ConvParams }
 
+// tiles reports whether each input pixel of p writes its own KH×KW tile of the output and
+// nothing else does: kernel and stride the same, undilated, nothing cropped (a U-Net's 2×2,
+// stride-2 upsampling, 'valid' or 'same').
+func (p *ConvTransposeParams) tiles() bool {
+	sh, sw, dh, dw, _ := p.steps()
+	return p.KH == sh && p.KW == sw && (dh == 1 || p.KH == 1) && (dw == 1 || p.KW == 1) &&
+		p.PadT == 0 && p.PadL == 0 && p.OH == p.H*sh && p.OW == p.W*sw
+}
+
+// convTransposeTiles is Conv2DTranspose without its epilogue when p.tiles(): output row
+// ih·KH + kh is, pixel group by pixel group, input row ih times the kernel's rows for kh,
+// [C, KW·OC] (rearranged from w's [KH, KW, OC, C] into a pooled buffer): one product per
+// output row, each element written once.
+func convTransposeTiles(p *ConvTransposeParams, x, w, y []float32) {
+	c, oc, kw := p.C, p.OC, p.KW
+	n := kw * oc // columns of one kernel row's matrix: a tile row, kw pixels of oc
+	buf := getPack(p.KH * c * n)
+	defer packPool.Put(buf)
+	b := *buf
+	for kh := 0; kh < p.KH; kh++ {
+		for k := 0; k < kw; k++ {
+			for o := 0; o < oc; o++ {
+				src := w[((kh*kw+k)*oc+o)*c:][:c]
+				for ci, v := range src {
+					b[(kh*c+ci)*n+k*oc+o] = v
+				}
+			}
+		}
+	}
+	for img := 0; img < p.N; img++ {
+		for ih := 0; ih < p.H; ih++ {
+			xr := x[((img*p.H+ih)*p.W)*c:]
+			for kh := 0; kh < p.KH; kh++ {
+				oh := ih*p.KH + kh
+				Gemm(p.W, n, c, xr, c, b[kh*c*n:], n, y[(img*p.OH+oh)*p.OW*oc:], n, false)
+			}
+		}
+	}
+}
+
 // Conv2DTranspose sets y to the transposed convolution of x with w (see the
 // file comment), then applies ep.
 func Conv2DTranspose(p *ConvTransposeParams, x, w, y []float32, ep *Epilogue) {
@@ -119,6 +159,11 @@ func Conv2DTranspose(p *ConvTransposeParams, x, w, y []float32, ep *Epilogue) {
 	need("Conv2DTranspose", "x", x, p.N*p.H*p.W*c)
 	need("Conv2DTranspose", "w", w, p.KH*p.KW*oc*c)
 	need("Conv2DTranspose", "y", y, p.N*p.OH*p.OW*oc)
+	if p.tiles() {
+		convTransposeTiles(p, x, w, y)
+		ep.Apply(0, p.N*p.OH*p.OW, oc, y, oc)
+		return
+	}
 	clear(y[:p.N*p.OH*p.OW*oc])
 	for n := 0; n < p.N; n++ {
 		for ih := 0; ih < p.H; ih++ {

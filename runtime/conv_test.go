@@ -327,6 +327,36 @@ func TestConv2DTransposeRandom(t *testing.T) {
 	}
 }
 
+// TestConv2DTransposeTiles checks the transposed convolutions whose input pixels each write
+// their own tile of the output (kernel = stride, undilated, uncropped: convTransposeTiles)
+// against the reference, at every level (the products run on Gemm): 1×1 to 3×3 tiles, square
+// or not, up to 40 pixels a row and 33 channels either side, every epilogue; and that the
+// same shapes cropped or dilated (the general loop) agree too.
+func TestConv2DTransposeTiles(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
+		r := newRand(12)
+		for i := 0; i < 40; i++ {
+			k := [][2]int{{2, 2}, {1, 1}, {3, 3}, {2, 3}, {3, 1}}[i%5]
+			p := ConvTransposeParams{ConvParams{N: 1 + i%2, H: 1 + r.IntN(5), W: 1 + r.IntN(40), C: 1 + r.IntN(33), OC: 1 + r.IntN(33),
+				KH: k[0], KW: k[1], SH: k[0], SW: k[1], DH: 1, DW: 1, Groups: 1}}
+			p.OH, p.OW = p.H*p.SH, p.W*p.SW
+			if !p.tiles() {
+				t.Fatalf("%+v: not tiles", p)
+			}
+			if i%4 == 3 && p.KW > 1 { // the general loop on a cropped neighbour
+				p.PadL, p.OW = 1, p.OW-1
+				if p.tiles() {
+					t.Fatalf("%+v: cropped but tiles", p)
+				}
+			}
+			checkConvOut(t, "Conv2DTranspose "+CPULevel(), r, &p.ConvParams, p.N*p.H*p.W*p.C, p.KH*p.KW*p.OC*p.C, p.N*p.OH*p.OW*p.OC,
+				func(x, w, y []float32, ep *Epilogue) { Conv2DTranspose(&p, x, w, y, ep) },
+				func(x, w []float32) ([]float64, []float64) { return convTransposeRef(&p, x, w) },
+				p.C)
+		}
+	})
+}
+
 // TestConv2DTransposeIsAdjoint checks ⟨Conv2D(x), g⟩ = ⟨x, Conv2DTranspose(g)⟩
 // with the same weight array: the definition of the transposed convolution,
 // independent of either kernel's loops.

@@ -12,6 +12,22 @@
 
 package runtime
 
+import "sync"
+
+// packPool holds float32 scratch buffers (Gemm's packing buffers, a threaded kernel part's
+// scratch, a transposed convolution's rearranged kernel), so a warm call does not allocate.
+var packPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// getPack returns a buffer of n floats from packPool; give it back with packPool.Put.
+func getPack(n int) *[]float32 {
+	p := packPool.Get().(*[]float32)
+	if cap(*p) < n {
+		*p = make([]float32, n)
+	}
+	*p = (*p)[:n]
+	return p
+}
+
 // Cache blocking: a gemmKC×gemmNC panel of B (128 KiB) stays in L2 while
 // every row of A streams past it; the gemmNC-wide segment of a row of C
 // (1 KiB) stays in L1 across the gemmKC updates.

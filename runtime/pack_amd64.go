@@ -10,8 +10,6 @@
 
 package runtime
 
-import "sync"
-
 // Blocking of the packed paths: a gemmKCPacked×gemmNCPacked block of B
 // (≤ 4 MiB, from L3) is packed once and swept by every gemmMCPacked-row block
 // of A (gemmMCPacked×gemmKCPacked, 120 KiB, in L2); each kc×nr panel of B
@@ -41,20 +39,6 @@ func kcPacked(k, nc int) int {
 
 // gemmPackedBlockBytes bounds a packed block of B: gemmKCPacked×gemmNCPacked floats, 4 MiB.
 const gemmPackedBlockBytes = 4 * gemmKCPacked * gemmNCPacked
-
-// packPool holds float32 scratch buffers (Gemm's packing buffers, a threaded kernel part's
-// scratch), so a warm call does not allocate.
-var packPool = sync.Pool{New: func() any { return new([]float32) }}
-
-// getPack returns a buffer of n floats from packPool; give it back with packPool.Put.
-func getPack(n int) *[]float32 {
-	p := packPool.Get().(*[]float32)
-	if cap(*p) < n {
-		*p = make([]float32, n)
-	}
-	*p = (*p)[:n]
-	return p
-}
 
 // usePackedB reports whether Gemm packs B (and maybe A): when B is over 512 KiB (read
 // in place, its long row strides cost TLB misses and cache-set conflicts
