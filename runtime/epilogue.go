@@ -48,6 +48,11 @@ func (e *Epilogue) applyTile(row0, col0, rows, cols, n int, c []float32, ldc int
 	if e.Residual != nil {
 		need("Epilogue", "Residual", e.Residual, (row0+rows-1)*n+col0+cols)
 	}
+	if cols < epilogueWide && epilogueWide%cols == 0 && ldc == cols && rows*cols >= epilogueWide &&
+		(e.Residual == nil || (n == cols && col0 == 0)) {
+		e.applyNarrow(row0, col0, rows, cols, n, c)
+		return
+	}
 	if slope, lo, hi, ok := e.clampForm(); ok {
 		epilogueClamp(e, row0, col0, rows, cols, n, c, ldc, slope, lo, hi)
 		return
@@ -126,6 +131,36 @@ func clampForm(act Act, p *ActParams) (slope, lo, hi float32, ok bool) {
 		return p.Alpha, -inf, hi, true
 	}
 	return 0, 0, 0, false
+}
+
+// epilogueWide is the row width applyNarrow regroups narrow contiguous rows into: an
+// AVX-512 vector, so that the kernels run unmasked.
+const epilogueWide = 16
+
+// applyNarrow is applyTile for contiguous rows of cols < epilogueWide columns, cols dividing
+// it (and a residual, if any, laid out as the block): the block is taken as rows of
+// epilogueWide elements, each row cols·k columns of the output, the bias repeated to match;
+// the rows the regrouping leaves go as they are. The same operations on the same values: the
+// same bits. (Row by row, an 8-column output paid the kernels' masked loads and stores and a
+// call per row: 10 ns a row.)
+func (e *Epilogue) applyNarrow(row0, col0, rows, cols, n int, c []float32) {
+	const w = epilogueWide
+	wide := rows * cols / w
+	g := *e
+	var bias [w]float32
+	if e.Bias != nil {
+		for j := range bias {
+			bias[j] = e.Bias[col0+j%cols]
+		}
+		g.Bias = bias[:]
+	}
+	if e.Residual != nil {
+		g.Residual = e.Residual[row0*n:]
+	}
+	g.applyTile(0, 0, wide, w, w, c, w)
+	if done := wide * w / cols; done < rows {
+		e.applyTile(row0+done, col0, rows-done, cols, n, c[done*cols:], cols)
+	}
 }
 
 // epilogueClampGeneric is the pure-Go clamp-form epilogue (see clampForm),

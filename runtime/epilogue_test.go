@@ -45,15 +45,15 @@ func TestEpilogueNoAllocs(t *testing.T) {
 }
 
 // TestEpilogueContiguousRows checks an epilogue applied to many contiguous rows at once
-// (one activation call over all of them; for one column, flat bias and residual loops)
-// against the same epilogue applied row by row, bit for bit: one and five columns and a
-// compact block of three of five, the residual before or after the activation or none, at
-// every level.
+// (one activation call over all of them; for one column, flat bias and residual loops; rows
+// of 2, 4 or 8 columns regrouped 16 elements a row, applyNarrow) against the same epilogue
+// applied row by row, bit for bit: 1, 2, 4, 5 and 8 columns and a compact block of the last
+// n-2 of them, the residual before or after the activation or none, at every level.
 func TestEpilogueContiguousRows(t *testing.T) {
 	eachLevel(t, func(t *testing.T) {
 		r := newRand(33)
-		for _, n := range []int{1, 5} {
-			for _, form := range []Epilogue{{Act: ActSigmoid}, {Act: ActTanh}, {Act: ActRelu6}} {
+		for _, n := range []int{1, 2, 4, 5, 8} {
+			for _, form := range []Epilogue{{Act: ActSigmoid}, {Act: ActTanh}, {Act: ActRelu6}, {Act: ActLeakyRelu, Params: ActParams{Alpha: 0.1}}} {
 				for _, res := range []string{"none", "before", "after"} {
 					const rows, row0 = 37, 3
 					ep := form
