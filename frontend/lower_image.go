@@ -123,6 +123,12 @@ func lowerUpSampling(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.Value
 	if m := l.Config.String("interpolation", "nearest"); m != "nearest" {
 		return nil, unsupportedf("interpolation %q", m)
 	}
+	if rank == 2 && s[1].Static() && s[2].Static() {
+		// Nearest with whole factors is the half-pixel nearest resize (output o reads
+		// floor((o + 0.5)/s) = o div s): one op that builds each output row once and
+		// copies it for its repeats, where two Repeats wrote a row-doubled tensor first.
+		return one(c.Op("Resize", in, ir.Attrs{"mode": "nearest", "size": []int{int(s[1]) * size[0], int(s[2]) * size[1]}}))
+	}
 	x := in[0]
 	for i := 0; i < rank; i++ {
 		if x, err = c.Op("Repeat", []*ir.Value{x}, ir.Attrs{"axis": 1 + i, "times": size[i]}); err != nil {

@@ -280,12 +280,19 @@ func bilinearRow(dst, row0, row1 []float32, cols []bilinearCol, c int, fy float6
 func ResizeNearest(n, h, w, c, oh, ow int, x, y []float32) {
 	need("ResizeNearest", "x", x, n*h*w*c)
 	need("ResizeNearest", "y", y, n*oh*ow*c)
+	rowLen := ow * c
 	for b := 0; b < n; b++ {
 		img := x[b*h*w*c : (b+1)*h*w*c]
 		for i := 0; i < oh; i++ {
-			row := img[nearestTap(i, h, oh)*w*c:]
+			out := y[(b*oh+i)*rowLen:][:rowLen]
+			src := nearestTap(i, h, oh)
+			if i > 0 && nearestTap(i-1, h, oh) == src {
+				copy(out, y[(b*oh+i-1)*rowLen:][:rowLen]) // the row above read the same row
+				continue
+			}
+			row := img[src*w*c:]
 			for j := 0; j < ow; j++ {
-				copy(y[((b*oh+i)*ow+j)*c:][:c], row[nearestTap(j, w, ow)*c:][:c])
+				copy(out[j*c:][:c], row[nearestTap(j, w, ow)*c:][:c])
 			}
 		}
 	}
