@@ -114,16 +114,8 @@ func TestConv2DGemmTwinShapes(t *testing.T) {
 			for j := range ep.Residual {
 				ep.Residual[j] = rng.Float32()*2 - 1
 			}
-			want := make([]float32, size)
-			old := cpuLevel
-			cpuLevel = levelGeneric
-			Conv2D(&p, x, w, want, ep)
-			cpuLevel = old
-			y := newGuarded(size)
-			Conv2DGemm(&p, x, w, y.s, make([]float32, Conv2DGemmScratch(&p)), ep)
+			y := checkConv2DGemm(t, &p, x, w, ep)
 			what := fmt.Sprintf("%s %+v", CPULevel(), p)
-			y.check(t, what)
-			requireClose(t, what, y.s, f64s(want), 1e-5, 1e-4)
 			// The kernel in panel layout: the same kernels read it, the same bits come out.
 			kk := p.KH * p.KW * p.C
 			wp := PackPanelsInto(make([]float32, PanelsLen(kk, p.OC)), kk, p.OC, w, p.OC)
@@ -133,6 +125,25 @@ func TestConv2DGemmTwinShapes(t *testing.T) {
 			requireSameBits(t, what+" (panels)", yp.s, y.s)
 		}
 	})
+}
+
+// checkConv2DGemm runs Conv2DGemm on p at the level in force, its output inside guard bands,
+// and checks it against Conv2D on the pure-Go kernels at 1e-5 + 1e-4·|want|; it returns the
+// output.
+func checkConv2DGemm(t *testing.T, p *ConvParams, x, w []float32, ep *Epilogue) *guarded {
+	t.Helper()
+	size := p.N * p.OH * p.OW * p.OC
+	want := make([]float32, size)
+	old := cpuLevel
+	cpuLevel = levelGeneric
+	Conv2D(p, x, w, want, ep)
+	cpuLevel = old
+	y := newGuarded(size)
+	Conv2DGemm(p, x, w, y.s, make([]float32, Conv2DGemmScratch(p)), ep)
+	what := fmt.Sprintf("%s %+v", CPULevel(), *p)
+	y.check(t, what)
+	requireClose(t, what, y.s, f64s(want), 1e-5, 1e-4)
+	return y
 }
 
 // TestConv2DGemmOneChannel checks Conv2DGemm to one output channel (on AVX-512 the
@@ -162,16 +173,7 @@ func TestConv2DGemmOneChannel(t *testing.T) {
 			} else if i%3 == 2 {
 				ep = nil
 			}
-			want := make([]float32, size)
-			old := cpuLevel
-			cpuLevel = levelGeneric
-			Conv2D(&p, x, w, want, ep)
-			cpuLevel = old
-			y := newGuarded(size)
-			Conv2DGemm(&p, x, w, y.s, make([]float32, Conv2DGemmScratch(&p)), ep)
-			what := fmt.Sprintf("%s %+v", CPULevel(), p)
-			y.check(t, what)
-			requireClose(t, what, y.s, f64s(want), 1e-5, 1e-4)
+			checkConv2DGemm(t, &p, x, w, ep)
 		}
 		p := ConvParams{N: 1, H: 6, W: 40, C: 32, OH: 6, OW: 40, OC: 1, KH: 3, KW: 3, PadT: 1, PadL: 1, Groups: 1}
 		x, w, y := make([]float32, 6*40*32), make([]float32, 9*32), make([]float32, 6*40)

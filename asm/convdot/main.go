@@ -50,11 +50,7 @@ func kernel(r int) {
 	Doc(fmt.Sprintf("%s sets c[i·ldc], i < %d, to the dot product of output pixel i's taps (k values", name, r),
 		"from a[i·lda + offs[t]] for each tap t) with the kernel b (taps·k values). Strides and",
 		"offsets in elements.")
-	ld := func(name string) reg.GPVirtual {
-		g := GP64()
-		Load(Param(name), g)
-		return g
-	}
+	ld := mem.Arg
 	taps, offs, bp := ld("taps"), ld("offs"), ld("b")
 	lda := ld("lda")
 	SHLQ(Imm(2), lda)

@@ -118,11 +118,7 @@ func kernel(P int, avx512 bool) {
 		fmt.Sprintf("c channels, %d per vector, with bias (nil: none) and a clamp to [lo, hi] fused.", lanes),
 		"Strides are in bytes (see asm/depthwise).")
 
-	ld := func(name string) reg.GPVirtual {
-		r := GP64()
-		Load(Param(name), r)
-		return r
-	}
+	ld := mem.Arg
 	newVec := func() reg.VecVirtual {
 		if avx512 {
 			return ZMM()

@@ -61,8 +61,8 @@ func kernel(avx512 bool) {
 		Doc(name+" applies bias, residual and clamp-form activation to the first cols&^7",
 			"columns of a rows×cols block of C, 8 columns per vector.")
 	}
-	rows, cols, c, ldc := param("rows"), param("cols"), param("c"), param("ldc")
-	bias, res, ldr := param("bias"), param("res"), param("ldr")
+	rows, cols, c, ldc := mem.Arg("rows"), mem.Arg("cols"), mem.Arg("c"), mem.Arg("ldc")
+	bias, res, ldr := mem.Arg("bias"), mem.Arg("res"), mem.Arg("ldr")
 	SHLQ(Imm(2), ldc)
 	SHLQ(Imm(2), ldr)
 	after := GP8()
@@ -151,8 +151,8 @@ func addRows(avx512 bool) {
 		Doc(name+" sets the first cols&^7 columns of a rows×cols block D to X + Y, or X − Y",
 			"when sub, 8 columns per vector.")
 	}
-	rows, cols := param("rows"), param("cols")
-	d, ldd, x, ldx, y, ldy := param("d"), param("ldd"), param("x"), param("ldx"), param("y"), param("ldy")
+	rows, cols := mem.Arg("rows"), mem.Arg("cols")
+	d, ldd, x, ldx, y, ldy := mem.Arg("d"), mem.Arg("ldd"), mem.Arg("x"), mem.Arg("ldx"), mem.Arg("y"), mem.Arg("ldy")
 	for _, r := range []reg.GPVirtual{ldd, ldx, ldy} {
 		SHLQ(Imm(2), r)
 	}
@@ -193,13 +193,6 @@ func addRows(avx512 bool) {
 	Label("done")
 	VZEROUPPER()
 	RET()
-}
-
-// param loads the integer or pointer parameter name into a register.
-func param(name string) reg.GPVirtual {
-	r := GP64()
-	Load(Param(name), r)
-	return r
 }
 
 // columns returns the columns of a cols-wide row covered by full vectors of lanes floats

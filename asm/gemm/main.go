@@ -44,6 +44,7 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 
 	"github.com/kerasgen/kerasgen/asm/internal/act"
+	"github.com/kerasgen/kerasgen/asm/internal/mem"
 	"github.com/kerasgen/kerasgen/asm/internal/setup"
 )
 
@@ -216,11 +217,7 @@ func kernel(s spec) {
 	}
 	Doc(doc...)
 
-	ld := func(name string) reg.GPVirtual {
-		r := GP64()
-		Load(Param(name), r)
-		return r
-	}
+	ld := mem.Arg
 	var k reg.GPVirtual
 	if s.conv {
 		k = GP64() // loaded per tap

@@ -29,6 +29,7 @@ import (
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 
+	"github.com/kerasgen/kerasgen/asm/internal/mem"
 	"github.com/kerasgen/kerasgen/asm/internal/setup"
 )
 
@@ -54,11 +55,7 @@ func panelKernel(q int) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s sets (or adds to, under acc) %d columns of c the product of the row a", name, 32*q),
 		fmt.Sprintf("and k rows of %d full 32-column panels of B, pstride elements apart.", q))
-	ld := func(name string) reg.GPVirtual {
-		r := GP64()
-		Load(Param(name), r)
-		return r
-	}
+	ld := mem.Arg
 	k, a, c := ld("k"), ld("a"), ld("c")
 	ps := ld("pstride")
 	SHLQ(Imm(2), ps)
@@ -113,11 +110,7 @@ func kernel(v int) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s sets (or adds to, under acc) %d columns of c the product of the row a", name, 16*v),
 		"and k rows of B, the last 16 masked. ldb is in elements.")
-	ld := func(name string) reg.GPVirtual {
-		r := GP64()
-		Load(Param(name), r)
-		return r
-	}
+	ld := mem.Arg
 	k, a, b, ldb, c := ld("k"), ld("a"), ld("b"), ld("ldb"), ld("c")
 	SHLQ(Imm(2), ldb)
 	m := GP32()

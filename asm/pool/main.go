@@ -81,11 +81,7 @@ func colSums(avx512 bool) {
 	} else {
 		Doc(doc, "for the n columns j (n a multiple of 16). ld is in elements.")
 	}
-	ld := func(name string) reg.GPVirtual {
-		r := GP64()
-		Load(Param(name), r)
-		return r
-	}
+	ld := mem.Arg
 	xc, sc, cnt, stride := ld("x"), ld("sums"), ld("n"), ld("ld")
 	SHLQ(Imm(2), stride)
 	newVec := func() reg.VecVirtual {
@@ -177,11 +173,7 @@ func kernel(P int, isMax, avx512 bool) {
 		fmt.Sprintf("c channels, %d per vector (div: the mean's divisor, unused by the max).", lanes),
 		"Strides are in bytes (see asm/pool).")
 
-	ld := func(name string) reg.GPVirtual {
-		r := GP64()
-		Load(Param(name), r)
-		return r
-	}
+	ld := mem.Arg
 	newVec := func() reg.VecVirtual {
 		if avx512 {
 			return ZMM()

@@ -17,6 +17,14 @@ func Param(name string) operand.Mem {
 	return b.Addr
 }
 
+// Arg loads the integer or pointer parameter name of the function being built into a new
+// register.
+func Arg(name string) reg.GPVirtual {
+	r := build.GP64()
+	build.Load(build.Param(name), r)
+	return r
+}
+
 // Strides holds a pixel stride s and its multiples 3s, 5s, 7s (bytes) in registers: with
 // the scales 1, 2, 4, 8 they address pixels 0…8 from a base (Pixels, At).
 type Strides [4]reg.GPVirtual
