@@ -43,24 +43,8 @@ func gemmGeneric(m, n, k int, a []float32, lda int, b []float32, ldb int, c []fl
 	if m <= 0 || n <= 0 {
 		return
 	}
-	need("Gemm", "c", c, matLen(m, n, ldc))
 	need("Gemm", "a", a, matLen(m, k, lda))
-	need("Gemm", "b", b, matLen(k, n, ldb))
-	if !acc {
-		for i := 0; i < m; i++ {
-			clear(c[i*ldc : i*ldc+n])
-		}
-	}
-	for j0 := 0; j0 < n; j0 += gemmNC {
-		j1 := min(j0+gemmNC, n)
-		for p0 := 0; p0 < k; p0 += gemmKC {
-			kk := min(gemmKC, k-p0)
-			bp := b[p0*ldb+j0:]
-			for i := 0; i < m; i++ {
-				axpyRows(c[i*ldc+j0:i*ldc+j1], a[i*lda+p0:], 1, kk, bp, ldb)
-			}
-		}
-	}
+	gemmAxpy("Gemm", m, n, k, a, lda, 1, b, ldb, c, ldc, acc)
 }
 
 // GemmTN sets C[m×n] (ldc) to Aᵀ·B, where A is stored k×m (lda) and B is
@@ -70,9 +54,16 @@ func GemmTN(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 	if m <= 0 || n <= 0 {
 		return
 	}
-	need("GemmTN", "c", c, matLen(m, n, ldc))
 	need("GemmTN", "a", a, matLen(k, m, lda))
-	need("GemmTN", "b", b, matLen(k, n, ldb))
+	gemmAxpy("GemmTN", m, n, k, a, 1, lda, b, ldb, c, ldc, acc)
+}
+
+// gemmAxpy is gemmGeneric and GemmTN after their checks of A (m, n > 0): C = A·B (+ C when
+// acc), A's element (i, p) at a[i·ars + p·aks], each row of C a sum of rows of B scaled by A's
+// elements (axpyRows), in blocks of gemmKC rows of B by gemmNC columns.
+func gemmAxpy(kernel string, m, n, k int, a []float32, ars, aks int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	need(kernel, "c", c, matLen(m, n, ldc))
+	need(kernel, "b", b, matLen(k, n, ldb))
 	if !acc {
 		for i := 0; i < m; i++ {
 			clear(c[i*ldc : i*ldc+n])
@@ -84,7 +75,7 @@ func GemmTN(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 			kk := min(gemmKC, k-p0)
 			bp := b[p0*ldb+j0:]
 			for i := 0; i < m; i++ {
-				axpyRows(c[i*ldc+j0:i*ldc+j1], a[p0*lda+i:], lda, kk, bp, ldb)
+				axpyRows(c[i*ldc+j0:i*ldc+j1], a[i*ars+p0*aks:], aks, kk, bp, ldb)
 			}
 		}
 	}
@@ -95,7 +86,7 @@ const gemmNTBlock = 32
 
 // GemmNT sets C[m×n] (ldc) to A·Bᵀ, where A is m×k (lda) and B is stored
 // n×k (ldb), plus C's old value when acc. It is the input gradient of a
-// dense layer (dY·Wᵀ), attention's Q·Kᵀ and the core of Conv2DTranspose.
+// dense layer (dY·Wᵀ), attention's Q·Kᵀ and the core of the general Conv2DTranspose.
 func GemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
 	if m <= 0 || n <= 0 {
 		return
