@@ -12,7 +12,7 @@ import (
 // place, padded strips around it: convSource) against the same convolution on whole padded
 // copies, bit for bit (each output pixel sums the same taps in the same order either way),
 // inside guard bands: 'same' and TF-asymmetric padding, strides, dilations, 1×7 and 5×5
-// kernels, narrow and partial panels, clamp-form epilogues with a residual (which the runs
+// kernels, narrow and partial panels, one output channel (the dot-product kernels), clamp-form epilogues with a residual (which the runs
 // down the border columns step a row at a time) and one that is not, threads splitting the
 // rows and the images, at each level with conv kernels.
 func TestConvSplitMatchesWhole(t *testing.T) {
@@ -21,7 +21,7 @@ func TestConvSplitMatchesWhole(t *testing.T) {
 		{5, 5, 1, 1, 1, 1, 2, 2, 2, 2}, {1, 7, 1, 1, 1, 1, 0, 3, 0, 3}, {3, 3, 1, 2, 2, 1, 2, 1, 0, 2},
 		{3, 3, 1, 1, 2, 2, 2, 2, 2, 2}, {7, 7, 2, 2, 1, 1, 3, 3, 3, 3},
 	}
-	ocs := []int{16, 17, 33, 64, 70}
+	ocs := []int{16, 17, 33, 64, 70, 1} // 1: the dot-product kernels on AVX-512 (convdot_amd64.s)
 	rng := rand.New(rand.NewSource(13))
 	split := 0
 	eachAsmLevel(t, func(t *testing.T) {
