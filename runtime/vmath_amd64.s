@@ -1072,8 +1072,75 @@ TEXT ·expAVX2(SB), NOSPLIT, $0-16
 	MOVQ x+0(FP), AX
 	MOVQ n+8(FP), CX
 
+expAVX2_wide:
+	CMPQ        CX, $0x00000010
+	JL          expAVX2_loop
+	VMOVUPS     (AX), Y0
+	VMOVUPS     32(AX), Y1
+	VMOVUPS     vmathC42b20000<>+0(SB), Y2
+	VMOVUPS     vmathC42b20000<>+0(SB), Y3
+	VMINPS      Y0, Y2, Y0
+	VMINPS      Y1, Y3, Y1
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y2
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y3
+	VMAXPS      Y0, Y2, Y0
+	VMAXPS      Y1, Y3, Y1
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y2
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y3
+	VFMADD213PS vmathC4b400000<>+0(SB), Y0, Y2
+	VFMADD213PS vmathC4b400000<>+0(SB), Y1, Y3
+	VSUBPS      vmathC4b400000<>+0(SB), Y2, Y4
+	VSUBPS      vmathC4b400000<>+0(SB), Y3, Y5
+	VMOVUPS     vmathCbf317200<>+0(SB), Y6
+	VMOVUPS     vmathCbf317200<>+0(SB), Y7
+	VFMADD213PS Y0, Y4, Y6
+	VFMADD213PS Y1, Y5, Y7
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y0
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y1
+	VFMADD213PS Y6, Y4, Y0
+	VFMADD213PS Y7, Y5, Y1
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y4
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y5
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y0, Y4
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y1, Y5
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y0, Y4
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y1, Y5
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y0, Y4
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y1, Y5
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y0, Y4
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y1, Y5
+	VMULPS      Y0, Y0, Y6
+	VMULPS      Y1, Y1, Y7
+	VFMADD213PS Y0, Y6, Y4
+	VFMADD213PS Y1, Y7, Y5
+	VADDPS      vmathC3f800000<>+0(SB), Y4, Y0
+	VADDPS      vmathC3f800000<>+0(SB), Y5, Y1
+	VPSUBD      vmathC4b400000<>+0(SB), Y2, Y2
+	VPSRAD      $0x01, Y2, Y4
+	VPSUBD      Y4, Y2, Y2
+	VPSUBD      vmathC4b400000<>+0(SB), Y3, Y3
+	VPSRAD      $0x01, Y3, Y5
+	VPSUBD      Y5, Y3, Y3
+	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      vmathC0000007f<>+0(SB), Y5, Y5
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      vmathC0000007f<>+0(SB), Y2, Y2
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      vmathC0000007f<>+0(SB), Y3, Y3
+	VPSLLD      $0x17, Y3, Y3
+	VMULPS      Y4, Y0, Y0
+	VMULPS      Y5, Y1, Y1
+	VMULPS      Y2, Y0, Y0
+	VMULPS      Y3, Y1, Y1
+	VMOVUPS     Y0, (AX)
+	VMOVUPS     Y1, 32(AX)
+	ADDQ        $0x00000040, AX
+	SUBQ        $0x00000010, CX
+	JMP         expAVX2_wide
+
 expAVX2_loop:
-	CMPQ        CX, $0x08
+	CMPQ        CX, $0x00000008
 	JL          expAVX2_tail
 	VMOVUPS     (AX), Y0
 	VMOVUPS     vmathC42b20000<>+0(SB), Y1
@@ -1105,8 +1172,8 @@ expAVX2_loop:
 	VMULPS      Y2, Y0, Y0
 	VMULPS      Y1, Y0, Y0
 	VMOVUPS     Y0, (AX)
-	ADDQ        $0x20, AX
-	SUBQ        $0x08, CX
+	ADDQ        $0x00000020, AX
+	SUBQ        $0x00000008, CX
 	JMP         expAVX2_loop
 
 expAVX2_tail:
@@ -1119,8 +1186,103 @@ TEXT ·expAVX512(SB), NOSPLIT, $0-16
 	MOVQ x+0(FP), AX
 	MOVQ n+8(FP), CX
 
+expAVX512_wide:
+	CMPQ             CX, $0x00000040
+	JL               expAVX512_loop
+	VMOVUPS          (AX), Z0
+	VMOVUPS          64(AX), Z1
+	VMOVUPS          128(AX), Z2
+	VMOVUPS          192(AX), Z3
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z5
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z6
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z7
+	VMINPS           Z0, Z4, Z0
+	VMINPS           Z1, Z5, Z1
+	VMINPS           Z2, Z6, Z2
+	VMINPS           Z3, Z7, Z3
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z5
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z6
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z7
+	VMAXPS           Z0, Z4, Z0
+	VMAXPS           Z1, Z5, Z1
+	VMAXPS           Z2, Z6, Z2
+	VMAXPS           Z3, Z7, Z3
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z5
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z6
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z5
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z7
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z5, Z5
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z6, Z6
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z7, Z7
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z8
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z9
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z10
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z11
+	VFMADD213PS      Z0, Z4, Z8
+	VFMADD213PS      Z1, Z5, Z9
+	VFMADD213PS      Z2, Z6, Z10
+	VFMADD213PS      Z3, Z7, Z11
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z0
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
+	VFMADD213PS      Z8, Z4, Z0
+	VFMADD213PS      Z9, Z5, Z1
+	VFMADD213PS      Z10, Z6, Z2
+	VFMADD213PS      Z11, Z7, Z3
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z8
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z9
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z10
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z0, Z8
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z9
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z10
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z11
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z0, Z8
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z9
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z10
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z11
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z0, Z8
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z9
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z10
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z11
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z0, Z8
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z9
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z10
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z11
+	VMULPS           Z0, Z0, Z12
+	VMULPS           Z1, Z1, Z13
+	VMULPS           Z2, Z2, Z14
+	VMULPS           Z3, Z3, Z15
+	VFMADD213PS      Z0, Z12, Z8
+	VFMADD213PS      Z1, Z13, Z9
+	VFMADD213PS      Z2, Z14, Z10
+	VFMADD213PS      Z3, Z15, Z11
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z8, Z0
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z9, Z1
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z10, Z2
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z11, Z3
+	VSCALEFPS        Z4, Z0, Z0
+	VSCALEFPS        Z5, Z1, Z1
+	VSCALEFPS        Z6, Z2, Z2
+	VSCALEFPS        Z7, Z3, Z3
+	VMOVUPS          Z0, (AX)
+	VMOVUPS          Z1, 64(AX)
+	VMOVUPS          Z2, 128(AX)
+	VMOVUPS          Z3, 192(AX)
+	ADDQ             $0x00000100, AX
+	SUBQ             $0x00000040, CX
+	JMP              expAVX512_wide
+
 expAVX512_loop:
-	CMPQ             CX, $0x10
+	CMPQ             CX, $0x00000010
 	JL               expAVX512_tail
 	VMOVUPS          (AX), Z0
 	VBROADCASTSS     vmathC42b20000<>+0(SB), Z1
@@ -1144,8 +1306,8 @@ expAVX512_loop:
 	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z0
 	VSCALEFPS        Z1, Z0, Z0
 	VMOVUPS          Z0, (AX)
-	ADDQ             $0x40, AX
-	SUBQ             $0x10, CX
+	ADDQ             $0x00000040, AX
+	SUBQ             $0x00000010, CX
 	JMP              expAVX512_loop
 
 expAVX512_tail:
@@ -1187,8 +1349,85 @@ TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-16
 	MOVQ x+0(FP), AX
 	MOVQ n+8(FP), CX
 
+sigmoidAVX2_wide:
+	CMPQ        CX, $0x00000010
+	JL          sigmoidAVX2_loop
+	VMOVUPS     (AX), Y0
+	VMOVUPS     32(AX), Y1
+	VPOR        vmathC80000000<>+0(SB), Y0, Y2
+	VPOR        vmathC80000000<>+0(SB), Y1, Y3
+	VMOVUPS     vmathC42b20000<>+0(SB), Y4
+	VMOVUPS     vmathC42b20000<>+0(SB), Y5
+	VMINPS      Y2, Y4, Y2
+	VMINPS      Y3, Y5, Y3
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y4
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y5
+	VMAXPS      Y2, Y4, Y2
+	VMAXPS      Y3, Y5, Y3
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y4
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y5
+	VFMADD213PS vmathC4b400000<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC4b400000<>+0(SB), Y3, Y5
+	VSUBPS      vmathC4b400000<>+0(SB), Y4, Y6
+	VSUBPS      vmathC4b400000<>+0(SB), Y5, Y7
+	VMOVUPS     vmathCbf317200<>+0(SB), Y8
+	VMOVUPS     vmathCbf317200<>+0(SB), Y9
+	VFMADD213PS Y2, Y6, Y8
+	VFMADD213PS Y3, Y7, Y9
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y2
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y3
+	VFMADD213PS Y8, Y6, Y2
+	VFMADD213PS Y9, Y7, Y3
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y6
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y7
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y2, Y6
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y3, Y7
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y2, Y6
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y3, Y7
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y2, Y6
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y3, Y7
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y2, Y6
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y3, Y7
+	VMULPS      Y2, Y2, Y8
+	VMULPS      Y3, Y3, Y9
+	VFMADD213PS Y2, Y8, Y6
+	VFMADD213PS Y3, Y9, Y7
+	VADDPS      vmathC3f800000<>+0(SB), Y6, Y2
+	VADDPS      vmathC3f800000<>+0(SB), Y7, Y3
+	VPSUBD      vmathC4b400000<>+0(SB), Y4, Y4
+	VPSRAD      $0x01, Y4, Y6
+	VPSUBD      Y6, Y4, Y4
+	VPSUBD      vmathC4b400000<>+0(SB), Y5, Y5
+	VPSRAD      $0x01, Y5, Y7
+	VPSUBD      Y7, Y5, Y5
+	VPADDD      vmathC0000007f<>+0(SB), Y6, Y6
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      vmathC0000007f<>+0(SB), Y7, Y7
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      vmathC0000007f<>+0(SB), Y5, Y5
+	VPSLLD      $0x17, Y5, Y5
+	VMULPS      Y6, Y2, Y2
+	VMULPS      Y7, Y3, Y3
+	VMULPS      Y4, Y2, Y2
+	VMULPS      Y5, Y3, Y3
+	VMOVUPS     vmathC3f800000<>+0(SB), Y4
+	VMOVUPS     vmathC3f800000<>+0(SB), Y5
+	VBLENDVPS   Y0, Y2, Y4, Y0
+	VBLENDVPS   Y1, Y3, Y5, Y1
+	VADDPS      vmathC3f800000<>+0(SB), Y2, Y2
+	VADDPS      vmathC3f800000<>+0(SB), Y3, Y3
+	VDIVPS      Y2, Y0, Y0
+	VDIVPS      Y3, Y1, Y1
+	VMOVUPS     Y0, (AX)
+	VMOVUPS     Y1, 32(AX)
+	ADDQ        $0x00000040, AX
+	SUBQ        $0x00000010, CX
+	JMP         sigmoidAVX2_wide
+
 sigmoidAVX2_loop:
-	CMPQ        CX, $0x08
+	CMPQ        CX, $0x00000008
 	JL          sigmoidAVX2_tail
 	VMOVUPS     (AX), Y0
 	VPOR        vmathC80000000<>+0(SB), Y0, Y1
@@ -1225,8 +1464,8 @@ sigmoidAVX2_loop:
 	VADDPS      vmathC3f800000<>+0(SB), Y1, Y1
 	VDIVPS      Y1, Y0, Y0
 	VMOVUPS     Y0, (AX)
-	ADDQ        $0x20, AX
-	SUBQ        $0x08, CX
+	ADDQ        $0x00000020, AX
+	SUBQ        $0x00000008, CX
 	JMP         sigmoidAVX2_loop
 
 sigmoidAVX2_tail:
@@ -1239,8 +1478,127 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-16
 	MOVQ x+0(FP), AX
 	MOVQ n+8(FP), CX
 
+sigmoidAVX512_wide:
+	CMPQ             CX, $0x00000040
+	JL               sigmoidAVX512_loop
+	VMOVUPS          (AX), Z0
+	VMOVUPS          64(AX), Z1
+	VMOVUPS          128(AX), Z2
+	VMOVUPS          192(AX), Z3
+	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z4
+	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z5
+	VPORD.BCST       vmathC80000000<>+0(SB), Z2, Z6
+	VPORD.BCST       vmathC80000000<>+0(SB), Z3, Z7
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z8
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z9
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z10
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z11
+	VMINPS           Z4, Z8, Z4
+	VMINPS           Z5, Z9, Z5
+	VMINPS           Z6, Z10, Z6
+	VMINPS           Z7, Z11, Z7
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z8
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z9
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z10
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z11
+	VMAXPS           Z4, Z8, Z4
+	VMAXPS           Z5, Z9, Z5
+	VMAXPS           Z6, Z10, Z6
+	VMAXPS           Z7, Z11, Z7
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z8
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z9
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z10
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z7, Z11
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z8, Z8
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z9, Z9
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z10, Z10
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z11, Z11
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z12
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z13
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z14
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z15
+	VFMADD213PS      Z4, Z8, Z12
+	VFMADD213PS      Z5, Z9, Z13
+	VFMADD213PS      Z6, Z10, Z14
+	VFMADD213PS      Z7, Z11, Z15
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z6
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z7
+	VFMADD213PS      Z12, Z8, Z4
+	VFMADD213PS      Z13, Z9, Z5
+	VFMADD213PS      Z14, Z10, Z6
+	VFMADD213PS      Z15, Z11, Z7
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z12
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z13
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z14
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z15
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z7, Z15
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z7, Z15
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z7, Z15
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z7, Z15
+	VMULPS           Z4, Z4, Z16
+	VMULPS           Z5, Z5, Z17
+	VMULPS           Z6, Z6, Z18
+	VMULPS           Z7, Z7, Z19
+	VFMADD213PS      Z4, Z16, Z12
+	VFMADD213PS      Z5, Z17, Z13
+	VFMADD213PS      Z6, Z18, Z14
+	VFMADD213PS      Z7, Z19, Z15
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z12, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z13, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z14, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z15, Z7
+	VSCALEFPS        Z8, Z4, Z4
+	VSCALEFPS        Z9, Z5, Z5
+	VSCALEFPS        Z10, Z6, Z6
+	VSCALEFPS        Z11, Z7, Z7
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z2, K3
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z3, K4
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z0
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z1
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z3
+	VMOVAPS          Z4, K1, Z0
+	VMOVAPS          Z5, K2, Z1
+	VMOVAPS          Z6, K3, Z2
+	VMOVAPS          Z7, K4, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z7
+	VDIVPS           Z4, Z0, Z0
+	VDIVPS           Z5, Z1, Z1
+	VDIVPS           Z6, Z2, Z2
+	VDIVPS           Z7, Z3, Z3
+	VMOVUPS          Z0, (AX)
+	VMOVUPS          Z1, 64(AX)
+	VMOVUPS          Z2, 128(AX)
+	VMOVUPS          Z3, 192(AX)
+	ADDQ             $0x00000100, AX
+	SUBQ             $0x00000040, CX
+	JMP              sigmoidAVX512_wide
+
 sigmoidAVX512_loop:
-	CMPQ             CX, $0x10
+	CMPQ             CX, $0x00000010
 	JL               sigmoidAVX512_tail
 	VMOVUPS          (AX), Z0
 	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z1
@@ -1270,8 +1628,8 @@ sigmoidAVX512_loop:
 	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
 	VDIVPS           Z1, Z0, Z0
 	VMOVUPS          Z0, (AX)
-	ADDQ             $0x40, AX
-	SUBQ             $0x10, CX
+	ADDQ             $0x00000040, AX
+	SUBQ             $0x00000010, CX
 	JMP              sigmoidAVX512_loop
 
 sigmoidAVX512_tail:
@@ -1319,8 +1677,87 @@ TEXT ·siluAVX2(SB), NOSPLIT, $0-16
 	MOVQ x+0(FP), AX
 	MOVQ n+8(FP), CX
 
+siluAVX2_wide:
+	CMPQ        CX, $0x00000010
+	JL          siluAVX2_loop
+	VMOVUPS     (AX), Y0
+	VMOVUPS     32(AX), Y1
+	VPOR        vmathC80000000<>+0(SB), Y0, Y2
+	VPOR        vmathC80000000<>+0(SB), Y1, Y3
+	VMOVUPS     vmathC42b20000<>+0(SB), Y4
+	VMOVUPS     vmathC42b20000<>+0(SB), Y5
+	VMINPS      Y2, Y4, Y2
+	VMINPS      Y3, Y5, Y3
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y4
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y5
+	VMAXPS      Y2, Y4, Y2
+	VMAXPS      Y3, Y5, Y3
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y4
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y5
+	VFMADD213PS vmathC4b400000<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC4b400000<>+0(SB), Y3, Y5
+	VSUBPS      vmathC4b400000<>+0(SB), Y4, Y6
+	VSUBPS      vmathC4b400000<>+0(SB), Y5, Y7
+	VMOVUPS     vmathCbf317200<>+0(SB), Y8
+	VMOVUPS     vmathCbf317200<>+0(SB), Y9
+	VFMADD213PS Y2, Y6, Y8
+	VFMADD213PS Y3, Y7, Y9
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y2
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y3
+	VFMADD213PS Y8, Y6, Y2
+	VFMADD213PS Y9, Y7, Y3
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y6
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y7
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y2, Y6
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y3, Y7
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y2, Y6
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y3, Y7
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y2, Y6
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y3, Y7
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y2, Y6
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y3, Y7
+	VMULPS      Y2, Y2, Y8
+	VMULPS      Y3, Y3, Y9
+	VFMADD213PS Y2, Y8, Y6
+	VFMADD213PS Y3, Y9, Y7
+	VADDPS      vmathC3f800000<>+0(SB), Y6, Y2
+	VADDPS      vmathC3f800000<>+0(SB), Y7, Y3
+	VPSUBD      vmathC4b400000<>+0(SB), Y4, Y4
+	VPSRAD      $0x01, Y4, Y6
+	VPSUBD      Y6, Y4, Y4
+	VPSUBD      vmathC4b400000<>+0(SB), Y5, Y5
+	VPSRAD      $0x01, Y5, Y7
+	VPSUBD      Y7, Y5, Y5
+	VPADDD      vmathC0000007f<>+0(SB), Y6, Y6
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      vmathC0000007f<>+0(SB), Y7, Y7
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      vmathC0000007f<>+0(SB), Y5, Y5
+	VPSLLD      $0x17, Y5, Y5
+	VMULPS      Y6, Y2, Y2
+	VMULPS      Y7, Y3, Y3
+	VMULPS      Y4, Y2, Y2
+	VMULPS      Y5, Y3, Y3
+	VMULPS      Y2, Y0, Y4
+	VMULPS      Y3, Y1, Y5
+	VMOVAPS     Y0, Y6
+	VMOVAPS     Y1, Y7
+	VBLENDVPS   Y0, Y4, Y6, Y0
+	VBLENDVPS   Y1, Y5, Y7, Y1
+	VADDPS      vmathC3f800000<>+0(SB), Y2, Y2
+	VADDPS      vmathC3f800000<>+0(SB), Y3, Y3
+	VDIVPS      Y2, Y0, Y0
+	VDIVPS      Y3, Y1, Y1
+	VMOVUPS     Y0, (AX)
+	VMOVUPS     Y1, 32(AX)
+	ADDQ        $0x00000040, AX
+	SUBQ        $0x00000010, CX
+	JMP         siluAVX2_wide
+
 siluAVX2_loop:
-	CMPQ        CX, $0x08
+	CMPQ        CX, $0x00000008
 	JL          siluAVX2_tail
 	VMOVUPS     (AX), Y0
 	VPOR        vmathC80000000<>+0(SB), Y0, Y1
@@ -1358,8 +1795,8 @@ siluAVX2_loop:
 	VADDPS      vmathC3f800000<>+0(SB), Y1, Y1
 	VDIVPS      Y1, Y0, Y0
 	VMOVUPS     Y0, (AX)
-	ADDQ        $0x20, AX
-	SUBQ        $0x08, CX
+	ADDQ        $0x00000020, AX
+	SUBQ        $0x00000008, CX
 	JMP         siluAVX2_loop
 
 siluAVX2_tail:
@@ -1372,8 +1809,131 @@ TEXT ·siluAVX512(SB), NOSPLIT, $0-16
 	MOVQ x+0(FP), AX
 	MOVQ n+8(FP), CX
 
+siluAVX512_wide:
+	CMPQ             CX, $0x00000040
+	JL               siluAVX512_loop
+	VMOVUPS          (AX), Z0
+	VMOVUPS          64(AX), Z1
+	VMOVUPS          128(AX), Z2
+	VMOVUPS          192(AX), Z3
+	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z4
+	VPORD.BCST       vmathC80000000<>+0(SB), Z1, Z5
+	VPORD.BCST       vmathC80000000<>+0(SB), Z2, Z6
+	VPORD.BCST       vmathC80000000<>+0(SB), Z3, Z7
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z8
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z9
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z10
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z11
+	VMINPS           Z4, Z8, Z4
+	VMINPS           Z5, Z9, Z5
+	VMINPS           Z6, Z10, Z6
+	VMINPS           Z7, Z11, Z7
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z8
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z9
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z10
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z11
+	VMAXPS           Z4, Z8, Z4
+	VMAXPS           Z5, Z9, Z5
+	VMAXPS           Z6, Z10, Z6
+	VMAXPS           Z7, Z11, Z7
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z8
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z9
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z10
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z7, Z11
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z8, Z8
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z9, Z9
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z10, Z10
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z11, Z11
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z12
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z13
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z14
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z15
+	VFMADD213PS      Z4, Z8, Z12
+	VFMADD213PS      Z5, Z9, Z13
+	VFMADD213PS      Z6, Z10, Z14
+	VFMADD213PS      Z7, Z11, Z15
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z6
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z7
+	VFMADD213PS      Z12, Z8, Z4
+	VFMADD213PS      Z13, Z9, Z5
+	VFMADD213PS      Z14, Z10, Z6
+	VFMADD213PS      Z15, Z11, Z7
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z12
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z13
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z14
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z15
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z7, Z15
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z7, Z15
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z7, Z15
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z7, Z15
+	VMULPS           Z4, Z4, Z16
+	VMULPS           Z5, Z5, Z17
+	VMULPS           Z6, Z6, Z18
+	VMULPS           Z7, Z7, Z19
+	VFMADD213PS      Z4, Z16, Z12
+	VFMADD213PS      Z5, Z17, Z13
+	VFMADD213PS      Z6, Z18, Z14
+	VFMADD213PS      Z7, Z19, Z15
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z12, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z13, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z14, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z15, Z7
+	VSCALEFPS        Z8, Z4, Z4
+	VSCALEFPS        Z9, Z5, Z5
+	VSCALEFPS        Z10, Z6, Z6
+	VSCALEFPS        Z11, Z7, Z7
+	VMULPS           Z4, Z0, Z8
+	VMULPS           Z5, Z1, Z9
+	VMULPS           Z6, Z2, Z10
+	VMULPS           Z7, Z3, Z11
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z2, K3
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z3, K4
+	VMOVAPS          Z0, Z0
+	VMOVAPS          Z1, Z1
+	VMOVAPS          Z2, Z2
+	VMOVAPS          Z3, Z3
+	VMOVAPS          Z8, K1, Z0
+	VMOVAPS          Z9, K2, Z1
+	VMOVAPS          Z10, K3, Z2
+	VMOVAPS          Z11, K4, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z7
+	VDIVPS           Z4, Z0, Z0
+	VDIVPS           Z5, Z1, Z1
+	VDIVPS           Z6, Z2, Z2
+	VDIVPS           Z7, Z3, Z3
+	VMOVUPS          Z0, (AX)
+	VMOVUPS          Z1, 64(AX)
+	VMOVUPS          Z2, 128(AX)
+	VMOVUPS          Z3, 192(AX)
+	ADDQ             $0x00000100, AX
+	SUBQ             $0x00000040, CX
+	JMP              siluAVX512_wide
+
 siluAVX512_loop:
-	CMPQ             CX, $0x10
+	CMPQ             CX, $0x00000010
 	JL               siluAVX512_tail
 	VMOVUPS          (AX), Z0
 	VPORD.BCST       vmathC80000000<>+0(SB), Z0, Z1
@@ -1404,8 +1964,8 @@ siluAVX512_loop:
 	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
 	VDIVPS           Z1, Z0, Z0
 	VMOVUPS          Z0, (AX)
-	ADDQ             $0x40, AX
-	SUBQ             $0x10, CX
+	ADDQ             $0x00000040, AX
+	SUBQ             $0x00000010, CX
 	JMP              siluAVX512_loop
 
 siluAVX512_tail:
@@ -1454,8 +2014,115 @@ TEXT ·tanhAVX2(SB), NOSPLIT, $0-16
 	MOVQ x+0(FP), AX
 	MOVQ n+8(FP), CX
 
+tanhAVX2_wide:
+	CMPQ        CX, $0x00000010
+	JL          tanhAVX2_loop
+	VMOVUPS     (AX), Y0
+	VMOVUPS     32(AX), Y1
+	VPAND       vmathC7fffffff<>+0(SB), Y0, Y2
+	VPAND       vmathC7fffffff<>+0(SB), Y1, Y3
+	VADDPS      Y2, Y2, Y4
+	VADDPS      Y3, Y3, Y5
+	VMOVUPS     vmathC42b20000<>+0(SB), Y6
+	VMOVUPS     vmathC42b20000<>+0(SB), Y7
+	VMINPS      Y4, Y6, Y4
+	VMINPS      Y5, Y7, Y5
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y6
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y7
+	VMAXPS      Y4, Y6, Y4
+	VMAXPS      Y5, Y7, Y5
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y6
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y7
+	VFMADD213PS vmathC4b400000<>+0(SB), Y4, Y6
+	VFMADD213PS vmathC4b400000<>+0(SB), Y5, Y7
+	VSUBPS      vmathC4b400000<>+0(SB), Y6, Y8
+	VSUBPS      vmathC4b400000<>+0(SB), Y7, Y9
+	VMOVUPS     vmathCbf317200<>+0(SB), Y10
+	VMOVUPS     vmathCbf317200<>+0(SB), Y11
+	VFMADD213PS Y4, Y8, Y10
+	VFMADD213PS Y5, Y9, Y11
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y4
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y5
+	VFMADD213PS Y10, Y8, Y4
+	VFMADD213PS Y11, Y9, Y5
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y8
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y9
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y4, Y8
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y5, Y9
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y4, Y8
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y5, Y9
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y4, Y8
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y5, Y9
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y4, Y8
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y5, Y9
+	VMULPS      Y4, Y4, Y10
+	VMULPS      Y5, Y5, Y11
+	VFMADD213PS Y4, Y10, Y8
+	VFMADD213PS Y5, Y11, Y9
+	VADDPS      vmathC3f800000<>+0(SB), Y8, Y4
+	VADDPS      vmathC3f800000<>+0(SB), Y9, Y5
+	VPSUBD      vmathC4b400000<>+0(SB), Y6, Y6
+	VPSRAD      $0x01, Y6, Y8
+	VPSUBD      Y8, Y6, Y6
+	VPSUBD      vmathC4b400000<>+0(SB), Y7, Y7
+	VPSRAD      $0x01, Y7, Y9
+	VPSUBD      Y9, Y7, Y7
+	VPADDD      vmathC0000007f<>+0(SB), Y8, Y8
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      vmathC0000007f<>+0(SB), Y9, Y9
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      vmathC0000007f<>+0(SB), Y6, Y6
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      vmathC0000007f<>+0(SB), Y7, Y7
+	VPSLLD      $0x17, Y7, Y7
+	VMULPS      Y8, Y4, Y4
+	VMULPS      Y9, Y5, Y5
+	VMULPS      Y6, Y4, Y4
+	VMULPS      Y7, Y5, Y5
+	VMOVUPS     vmathC40000000<>+0(SB), Y6
+	VMOVUPS     vmathC40000000<>+0(SB), Y7
+	VADDPS      vmathC3f800000<>+0(SB), Y4, Y4
+	VADDPS      vmathC3f800000<>+0(SB), Y5, Y5
+	VDIVPS      Y4, Y6, Y4
+	VDIVPS      Y5, Y7, Y5
+	VMOVUPS     vmathC3f800000<>+0(SB), Y6
+	VMOVUPS     vmathC3f800000<>+0(SB), Y7
+	VSUBPS      Y4, Y6, Y4
+	VSUBPS      Y5, Y7, Y5
+	VMULPS      Y2, Y2, Y6
+	VMULPS      Y3, Y3, Y7
+	VMOVUPS     vmathCbbba8671<>+0(SB), Y8
+	VMOVUPS     vmathCbbba8671<>+0(SB), Y9
+	VFMADD213PS vmathC3ca8fc67<>+0(SB), Y6, Y8
+	VFMADD213PS vmathC3ca8fc67<>+0(SB), Y7, Y9
+	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Y6, Y8
+	VFMADD213PS vmathCbd5c1ad2<>+0(SB), Y7, Y9
+	VFMADD213PS vmathC3e08837b<>+0(SB), Y6, Y8
+	VFMADD213PS vmathC3e08837b<>+0(SB), Y7, Y9
+	VFMADD213PS vmathCbeaaaa99<>+0(SB), Y6, Y8
+	VFMADD213PS vmathCbeaaaa99<>+0(SB), Y7, Y9
+	VMULPS      Y6, Y2, Y6
+	VMULPS      Y7, Y3, Y7
+	VMOVAPS     Y6, Y6
+	VMOVAPS     Y7, Y7
+	VFMADD213PS Y2, Y8, Y6
+	VFMADD213PS Y3, Y9, Y7
+	VPAND       vmathC80000000<>+0(SB), Y0, Y0
+	VPAND       vmathC80000000<>+0(SB), Y1, Y1
+	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Y2, Y2
+	VCMPPS      $0x01, vmathC3f200000<>+0(SB), Y3, Y3
+	VBLENDVPS   Y2, Y6, Y4, Y2
+	VBLENDVPS   Y3, Y7, Y5, Y3
+	VPOR        Y0, Y2, Y0
+	VPOR        Y1, Y3, Y1
+	VMOVUPS     Y0, (AX)
+	VMOVUPS     Y1, 32(AX)
+	ADDQ        $0x00000040, AX
+	SUBQ        $0x00000010, CX
+	JMP         tanhAVX2_wide
+
 tanhAVX2_loop:
-	CMPQ        CX, $0x08
+	CMPQ        CX, $0x00000008
 	JL          tanhAVX2_tail
 	VMOVUPS     (AX), Y0
 	VPAND       vmathC7fffffff<>+0(SB), Y0, Y1
@@ -1507,8 +2174,8 @@ tanhAVX2_loop:
 	VBLENDVPS   Y1, Y3, Y2, Y1
 	VPOR        Y0, Y1, Y0
 	VMOVUPS     Y0, (AX)
-	ADDQ        $0x20, AX
-	SUBQ        $0x08, CX
+	ADDQ        $0x00000020, AX
+	SUBQ        $0x00000008, CX
 	JMP         tanhAVX2_loop
 
 tanhAVX2_tail:
@@ -1521,8 +2188,183 @@ TEXT ·tanhAVX512(SB), NOSPLIT, $0-16
 	MOVQ x+0(FP), AX
 	MOVQ n+8(FP), CX
 
+tanhAVX512_wide:
+	CMPQ             CX, $0x00000040
+	JL               tanhAVX512_loop
+	VMOVUPS          (AX), Z0
+	VMOVUPS          64(AX), Z1
+	VMOVUPS          128(AX), Z2
+	VMOVUPS          192(AX), Z3
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z4
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z1, Z5
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z2, Z6
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z3, Z7
+	VADDPS           Z4, Z4, Z8
+	VADDPS           Z5, Z5, Z9
+	VADDPS           Z6, Z6, Z10
+	VADDPS           Z7, Z7, Z11
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z12
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z13
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z14
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z15
+	VMINPS           Z8, Z12, Z8
+	VMINPS           Z9, Z13, Z9
+	VMINPS           Z10, Z14, Z10
+	VMINPS           Z11, Z15, Z11
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z12
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z13
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z14
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z15
+	VMAXPS           Z8, Z12, Z8
+	VMAXPS           Z9, Z13, Z9
+	VMAXPS           Z10, Z14, Z10
+	VMAXPS           Z11, Z15, Z11
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z12
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z13
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z14
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z15
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z11, Z15
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z12, Z12
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z13, Z13
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z14, Z14
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z15, Z15
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z16
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z17
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z18
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z19
+	VFMADD213PS      Z8, Z12, Z16
+	VFMADD213PS      Z9, Z13, Z17
+	VFMADD213PS      Z10, Z14, Z18
+	VFMADD213PS      Z11, Z15, Z19
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z8
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z9
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z10
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z11
+	VFMADD213PS      Z16, Z12, Z8
+	VFMADD213PS      Z17, Z13, Z9
+	VFMADD213PS      Z18, Z14, Z10
+	VFMADD213PS      Z19, Z15, Z11
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z16
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z17
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z18
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z19
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z8, Z16
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z9, Z17
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z10, Z18
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z11, Z19
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z8, Z16
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z9, Z17
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z10, Z18
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z11, Z19
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z8, Z16
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z9, Z17
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z10, Z18
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z11, Z19
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z8, Z16
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z9, Z17
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z10, Z18
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z11, Z19
+	VMULPS           Z8, Z8, Z20
+	VMULPS           Z9, Z9, Z21
+	VMULPS           Z10, Z10, Z22
+	VMULPS           Z11, Z11, Z23
+	VFMADD213PS      Z8, Z20, Z16
+	VFMADD213PS      Z9, Z21, Z17
+	VFMADD213PS      Z10, Z22, Z18
+	VFMADD213PS      Z11, Z23, Z19
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z16, Z8
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z17, Z9
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z18, Z10
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z19, Z11
+	VSCALEFPS        Z12, Z8, Z8
+	VSCALEFPS        Z13, Z9, Z9
+	VSCALEFPS        Z14, Z10, Z10
+	VSCALEFPS        Z15, Z11, Z11
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z12
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z13
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z14
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z15
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z8, Z8
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z9, Z9
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z10, Z10
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z11, Z11
+	VDIVPS           Z8, Z12, Z8
+	VDIVPS           Z9, Z13, Z9
+	VDIVPS           Z10, Z14, Z10
+	VDIVPS           Z11, Z15, Z11
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z12
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z13
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z14
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z15
+	VSUBPS           Z8, Z12, Z8
+	VSUBPS           Z9, Z13, Z9
+	VSUBPS           Z10, Z14, Z10
+	VSUBPS           Z11, Z15, Z11
+	VMULPS           Z4, Z4, Z12
+	VMULPS           Z5, Z5, Z13
+	VMULPS           Z6, Z6, Z14
+	VMULPS           Z7, Z7, Z15
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z16
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z17
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z18
+	VBROADCASTSS     vmathCbbba8671<>+0(SB), Z19
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST vmathC3ca8fc67<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST vmathCbd5c1ad2<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST vmathC3e08837b<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST vmathCbeaaaa99<>+0(SB), Z15, Z19
+	VMULPS           Z12, Z4, Z12
+	VMULPS           Z13, Z5, Z13
+	VMULPS           Z14, Z6, Z14
+	VMULPS           Z15, Z7, Z15
+	VMOVAPS          Z12, Z12
+	VMOVAPS          Z13, Z13
+	VMOVAPS          Z14, Z14
+	VMOVAPS          Z15, Z15
+	VFMADD213PS      Z4, Z16, Z12
+	VFMADD213PS      Z5, Z17, Z13
+	VFMADD213PS      Z6, Z18, Z14
+	VFMADD213PS      Z7, Z19, Z15
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z0, Z0
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z1, Z1
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z2, Z2
+	VPANDD.BCST      vmathC80000000<>+0(SB), Z3, Z3
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z4, K1
+	VMOVAPS          Z12, K1, Z8
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z5, K1
+	VMOVAPS          Z13, K1, Z9
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z6, K1
+	VMOVAPS          Z14, K1, Z10
+	VCMPPS.BCST      $0x01, vmathC3f200000<>+0(SB), Z7, K1
+	VMOVAPS          Z15, K1, Z11
+	VPORD            Z0, Z8, Z0
+	VPORD            Z1, Z9, Z1
+	VPORD            Z2, Z10, Z2
+	VPORD            Z3, Z11, Z3
+	VMOVUPS          Z0, (AX)
+	VMOVUPS          Z1, 64(AX)
+	VMOVUPS          Z2, 128(AX)
+	VMOVUPS          Z3, 192(AX)
+	ADDQ             $0x00000100, AX
+	SUBQ             $0x00000040, CX
+	JMP              tanhAVX512_wide
+
 tanhAVX512_loop:
-	CMPQ             CX, $0x10
+	CMPQ             CX, $0x00000010
 	JL               tanhAVX512_tail
 	VMOVUPS          (AX), Z0
 	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z1
@@ -1566,8 +2408,8 @@ tanhAVX512_loop:
 	VMOVAPS          Z3, K1, Z2
 	VPORD            Z0, Z2, Z0
 	VMOVUPS          Z0, (AX)
-	ADDQ             $0x40, AX
-	SUBQ             $0x10, CX
+	ADDQ             $0x00000040, AX
+	SUBQ             $0x00000010, CX
 	JMP              tanhAVX512_loop
 
 tanhAVX512_tail:
@@ -1629,8 +2471,145 @@ TEXT ·geluAVX2(SB), NOSPLIT, $0-16
 	MOVQ x+0(FP), AX
 	MOVQ n+8(FP), CX
 
+geluAVX2_wide:
+	CMPQ        CX, $0x00000010
+	JL          geluAVX2_loop
+	VMOVUPS     (AX), Y0
+	VMOVUPS     32(AX), Y1
+	VPAND       vmathC7fffffff<>+0(SB), Y0, Y2
+	VPAND       vmathC7fffffff<>+0(SB), Y1, Y3
+	VMOVUPS     vmathC416d967f<>+0(SB), Y4
+	VMOVUPS     vmathC416d967f<>+0(SB), Y5
+	VMINPS      Y2, Y4, Y2
+	VMINPS      Y3, Y5, Y3
+	VMULPS      vmathC3f3504f3<>+0(SB), Y2, Y4
+	VMULPS      vmathC3f3504f3<>+0(SB), Y3, Y5
+	VMOVUPS     vmathC3f800000<>+0(SB), Y6
+	VMOVUPS     vmathC3f800000<>+0(SB), Y7
+	VMOVUPS     vmathC3e99999a<>+0(SB), Y8
+	VMOVUPS     vmathC3e99999a<>+0(SB), Y9
+	VFMADD213PS vmathC3f800000<>+0(SB), Y4, Y8
+	VFMADD213PS vmathC3f800000<>+0(SB), Y5, Y9
+	VDIVPS      Y8, Y6, Y4
+	VDIVPS      Y9, Y7, Y5
+	VMOVUPS     vmathCbe04aa0f<>+0(SB), Y6
+	VMOVUPS     vmathCbe04aa0f<>+0(SB), Y7
+	VFMADD213PS vmathC3ef8b1c8<>+0(SB), Y4, Y6
+	VFMADD213PS vmathC3ef8b1c8<>+0(SB), Y5, Y7
+	VFMADD213PS vmathCbf033d69<>+0(SB), Y4, Y6
+	VFMADD213PS vmathCbf033d69<>+0(SB), Y5, Y7
+	VFMADD213PS vmathC3f0c5674<>+0(SB), Y4, Y6
+	VFMADD213PS vmathC3f0c5674<>+0(SB), Y5, Y7
+	VFMADD213PS vmathCbdc296c1<>+0(SB), Y4, Y6
+	VFMADD213PS vmathCbdc296c1<>+0(SB), Y5, Y7
+	VFMADD213PS vmathC3e5c4327<>+0(SB), Y4, Y6
+	VFMADD213PS vmathC3e5c4327<>+0(SB), Y5, Y7
+	VFMADD213PS vmathC3e17d8f3<>+0(SB), Y4, Y6
+	VFMADD213PS vmathC3e17d8f3<>+0(SB), Y5, Y7
+	VFMADD213PS vmathC3e2ed21f<>+0(SB), Y4, Y6
+	VFMADD213PS vmathC3e2ed21f<>+0(SB), Y5, Y7
+	VFMADD213PS vmathC3e2d3f79<>+0(SB), Y4, Y6
+	VFMADD213PS vmathC3e2d3f79<>+0(SB), Y5, Y7
+	VMULPS      Y2, Y2, Y8
+	VMULPS      Y3, Y3, Y9
+	VMOVAPS     Y2, Y10
+	VMOVAPS     Y3, Y11
+	VFMSUB213PS Y8, Y2, Y10
+	VFMSUB213PS Y9, Y3, Y11
+	VMULPS      vmathCbf000000<>+0(SB), Y8, Y2
+	VMULPS      vmathCbf000000<>+0(SB), Y9, Y3
+	VMOVUPS     vmathC42b20000<>+0(SB), Y8
+	VMOVUPS     vmathC42b20000<>+0(SB), Y9
+	VMINPS      Y2, Y8, Y2
+	VMINPS      Y3, Y9, Y3
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y8
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y9
+	VMAXPS      Y2, Y8, Y2
+	VMAXPS      Y3, Y9, Y3
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y8
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y9
+	VFMADD213PS vmathC4b400000<>+0(SB), Y2, Y8
+	VFMADD213PS vmathC4b400000<>+0(SB), Y3, Y9
+	VSUBPS      vmathC4b400000<>+0(SB), Y8, Y12
+	VSUBPS      vmathC4b400000<>+0(SB), Y9, Y13
+	VMOVUPS     vmathCbf317200<>+0(SB), Y14
+	VMOVUPS     vmathCbf317200<>+0(SB), Y15
+	VFMADD213PS Y2, Y12, Y14
+	VFMADD213PS Y3, Y13, Y15
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y2
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y3
+	VFMADD213PS Y14, Y12, Y2
+	VFMADD213PS Y15, Y13, Y3
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y12
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y13
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y2, Y12
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y3, Y13
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y2, Y12
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y3, Y13
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y2, Y12
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y3, Y13
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y2, Y12
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y3, Y13
+	VMULPS      Y2, Y2, Y14
+	VMULPS      Y3, Y3, Y15
+	VFMADD213PS Y2, Y14, Y12
+	VFMADD213PS Y3, Y15, Y13
+	VADDPS      vmathC3f800000<>+0(SB), Y12, Y2
+	VADDPS      vmathC3f800000<>+0(SB), Y13, Y3
+	VPSUBD      vmathC4b400000<>+0(SB), Y8, Y8
+	VPSRAD      $0x01, Y8, Y12
+	VPSUBD      Y12, Y8, Y8
+	VPSUBD      vmathC4b400000<>+0(SB), Y9, Y9
+	VPSRAD      $0x01, Y9, Y13
+	VPSUBD      Y13, Y9, Y9
+	VPADDD      vmathC0000007f<>+0(SB), Y12, Y12
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      vmathC0000007f<>+0(SB), Y13, Y13
+	VPSLLD      $0x17, Y13, Y13
+	VPADDD      vmathC0000007f<>+0(SB), Y8, Y8
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      vmathC0000007f<>+0(SB), Y9, Y9
+	VPSLLD      $0x17, Y9, Y9
+	VMULPS      Y12, Y2, Y2
+	VMULPS      Y13, Y3, Y3
+	VMULPS      Y8, Y2, Y2
+	VMULPS      Y9, Y3, Y3
+	VMULPS      vmathCbf000000<>+0(SB), Y10, Y8
+	VMULPS      vmathCbf000000<>+0(SB), Y11, Y9
+	VMOVAPS     Y2, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y8, Y10
+	VFMADD213PS Y3, Y9, Y11
+	VMULPS      Y6, Y4, Y2
+	VMULPS      Y7, Y5, Y3
+	VMULPS      Y10, Y2, Y4
+	VMULPS      Y11, Y3, Y5
+	VMOVUPS     vmathC40000000<>+0(SB), Y6
+	VMOVUPS     vmathC40000000<>+0(SB), Y7
+	VSUBPS      Y4, Y6, Y4
+	VSUBPS      Y5, Y7, Y5
+	VMOVAPS     Y4, Y4
+	VMOVAPS     Y5, Y5
+	VBLENDVPS   Y0, Y2, Y4, Y2
+	VBLENDVPS   Y1, Y3, Y5, Y3
+	VMOVUPS     vmathC3f800000<>+0(SB), Y4
+	VMOVUPS     vmathC3f800000<>+0(SB), Y5
+	VBLENDVPS   Y0, Y10, Y4, Y4
+	VBLENDVPS   Y1, Y11, Y5, Y5
+	VMULPS      vmathC3f000000<>+0(SB), Y0, Y0
+	VMULPS      vmathC3f000000<>+0(SB), Y1, Y1
+	VMULPS      Y2, Y0, Y0
+	VMULPS      Y3, Y1, Y1
+	VMULPS      Y4, Y0, Y0
+	VMULPS      Y5, Y1, Y1
+	VMOVUPS     Y0, (AX)
+	VMOVUPS     Y1, 32(AX)
+	ADDQ        $0x00000040, AX
+	SUBQ        $0x00000010, CX
+	JMP         geluAVX2_wide
+
 geluAVX2_loop:
-	CMPQ        CX, $0x08
+	CMPQ        CX, $0x00000008
 	JL          geluAVX2_tail
 	VMOVUPS     (AX), Y0
 	VPAND       vmathC7fffffff<>+0(SB), Y0, Y1
@@ -1697,8 +2676,8 @@ geluAVX2_loop:
 	VMULPS      Y1, Y0, Y0
 	VMULPS      Y2, Y0, Y0
 	VMOVUPS     Y0, (AX)
-	ADDQ        $0x20, AX
-	SUBQ        $0x08, CX
+	ADDQ        $0x00000020, AX
+	SUBQ        $0x00000008, CX
 	JMP         geluAVX2_loop
 
 geluAVX2_tail:
@@ -1711,8 +2690,251 @@ TEXT ·geluAVX512(SB), NOSPLIT, $0-16
 	MOVQ x+0(FP), AX
 	MOVQ n+8(FP), CX
 
+geluAVX512_wide:
+	CMPQ             CX, $0x00000040
+	JL               geluAVX512_loop
+	VMOVUPS          (AX), Z0
+	VMOVUPS          64(AX), Z1
+	VMOVUPS          128(AX), Z2
+	VMOVUPS          192(AX), Z3
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z4
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z1, Z5
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z2, Z6
+	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z3, Z7
+	VBROADCASTSS     vmathC416d967f<>+0(SB), Z8
+	VBROADCASTSS     vmathC416d967f<>+0(SB), Z9
+	VBROADCASTSS     vmathC416d967f<>+0(SB), Z10
+	VBROADCASTSS     vmathC416d967f<>+0(SB), Z11
+	VMINPS           Z4, Z8, Z4
+	VMINPS           Z5, Z9, Z5
+	VMINPS           Z6, Z10, Z6
+	VMINPS           Z7, Z11, Z7
+	VMULPS.BCST      vmathC3f3504f3<>+0(SB), Z4, Z8
+	VMULPS.BCST      vmathC3f3504f3<>+0(SB), Z5, Z9
+	VMULPS.BCST      vmathC3f3504f3<>+0(SB), Z6, Z10
+	VMULPS.BCST      vmathC3f3504f3<>+0(SB), Z7, Z11
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z12
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z13
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z14
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z15
+	VBROADCASTSS     vmathC3e99999a<>+0(SB), Z16
+	VBROADCASTSS     vmathC3e99999a<>+0(SB), Z17
+	VBROADCASTSS     vmathC3e99999a<>+0(SB), Z18
+	VBROADCASTSS     vmathC3e99999a<>+0(SB), Z19
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z8, Z16
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z9, Z17
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z10, Z18
+	VFMADD213PS.BCST vmathC3f800000<>+0(SB), Z11, Z19
+	VDIVPS           Z16, Z12, Z8
+	VDIVPS           Z17, Z13, Z9
+	VDIVPS           Z18, Z14, Z10
+	VDIVPS           Z19, Z15, Z11
+	VBROADCASTSS     vmathCbe04aa0f<>+0(SB), Z12
+	VBROADCASTSS     vmathCbe04aa0f<>+0(SB), Z13
+	VBROADCASTSS     vmathCbe04aa0f<>+0(SB), Z14
+	VBROADCASTSS     vmathCbe04aa0f<>+0(SB), Z15
+	VFMADD213PS.BCST vmathC3ef8b1c8<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST vmathC3ef8b1c8<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST vmathC3ef8b1c8<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST vmathC3ef8b1c8<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST vmathCbf033d69<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST vmathCbf033d69<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST vmathCbf033d69<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST vmathCbf033d69<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST vmathC3f0c5674<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST vmathC3f0c5674<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST vmathC3f0c5674<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST vmathC3f0c5674<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST vmathCbdc296c1<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST vmathCbdc296c1<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST vmathCbdc296c1<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST vmathCbdc296c1<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST vmathC3e5c4327<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST vmathC3e5c4327<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST vmathC3e5c4327<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST vmathC3e5c4327<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST vmathC3e17d8f3<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST vmathC3e17d8f3<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST vmathC3e17d8f3<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST vmathC3e17d8f3<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST vmathC3e2ed21f<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST vmathC3e2ed21f<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST vmathC3e2ed21f<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST vmathC3e2ed21f<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST vmathC3e2d3f79<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST vmathC3e2d3f79<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST vmathC3e2d3f79<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST vmathC3e2d3f79<>+0(SB), Z11, Z15
+	VMULPS           Z4, Z4, Z16
+	VMULPS           Z5, Z5, Z17
+	VMULPS           Z6, Z6, Z18
+	VMULPS           Z7, Z7, Z19
+	VMOVAPS          Z4, Z20
+	VMOVAPS          Z5, Z21
+	VMOVAPS          Z6, Z22
+	VMOVAPS          Z7, Z23
+	VFMSUB213PS      Z16, Z4, Z20
+	VFMSUB213PS      Z17, Z5, Z21
+	VFMSUB213PS      Z18, Z6, Z22
+	VFMSUB213PS      Z19, Z7, Z23
+	VMULPS.BCST      vmathCbf000000<>+0(SB), Z16, Z4
+	VMULPS.BCST      vmathCbf000000<>+0(SB), Z17, Z5
+	VMULPS.BCST      vmathCbf000000<>+0(SB), Z18, Z6
+	VMULPS.BCST      vmathCbf000000<>+0(SB), Z19, Z7
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z16
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z17
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z18
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z19
+	VMINPS           Z4, Z16, Z4
+	VMINPS           Z5, Z17, Z5
+	VMINPS           Z6, Z18, Z6
+	VMINPS           Z7, Z19, Z7
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z16
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z17
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z18
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z19
+	VMAXPS           Z4, Z16, Z4
+	VMAXPS           Z5, Z17, Z5
+	VMAXPS           Z6, Z18, Z6
+	VMAXPS           Z7, Z19, Z7
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z16
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z17
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z18
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z19
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z4, Z16
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z17
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z6, Z18
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z7, Z19
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z16, Z16
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z17, Z17
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z18, Z18
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z19, Z19
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z24
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z25
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z26
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z27
+	VFMADD213PS      Z4, Z16, Z24
+	VFMADD213PS      Z5, Z17, Z25
+	VFMADD213PS      Z6, Z18, Z26
+	VFMADD213PS      Z7, Z19, Z27
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z6
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z7
+	VFMADD213PS      Z24, Z16, Z4
+	VFMADD213PS      Z25, Z17, Z5
+	VFMADD213PS      Z26, Z18, Z6
+	VFMADD213PS      Z27, Z19, Z7
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z24
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z25
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z26
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z27
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z4, Z24
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z25
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z6, Z26
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z7, Z27
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z4, Z24
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z25
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z6, Z26
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z7, Z27
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z4, Z24
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z25
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z6, Z26
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z7, Z27
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z4, Z24
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z25
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z6, Z26
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z7, Z27
+	VMULPS           Z4, Z4, Z28
+	VMULPS           Z5, Z5, Z29
+	VMULPS           Z6, Z6, Z30
+	VMULPS           Z7, Z7, Z31
+	VFMADD213PS      Z4, Z28, Z24
+	VFMADD213PS      Z5, Z29, Z25
+	VFMADD213PS      Z6, Z30, Z26
+	VFMADD213PS      Z7, Z31, Z27
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z24, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z25, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z26, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z27, Z7
+	VSCALEFPS        Z16, Z4, Z4
+	VSCALEFPS        Z17, Z5, Z5
+	VSCALEFPS        Z18, Z6, Z6
+	VSCALEFPS        Z19, Z7, Z7
+	VMULPS.BCST      vmathCbf000000<>+0(SB), Z20, Z16
+	VMULPS.BCST      vmathCbf000000<>+0(SB), Z21, Z17
+	VMULPS.BCST      vmathCbf000000<>+0(SB), Z22, Z18
+	VMULPS.BCST      vmathCbf000000<>+0(SB), Z23, Z19
+	VMOVAPS          Z4, Z20
+	VMOVAPS          Z5, Z21
+	VMOVAPS          Z6, Z22
+	VMOVAPS          Z7, Z23
+	VFMADD213PS      Z4, Z16, Z20
+	VFMADD213PS      Z5, Z17, Z21
+	VFMADD213PS      Z6, Z18, Z22
+	VFMADD213PS      Z7, Z19, Z23
+	VMULPS           Z12, Z8, Z4
+	VMULPS           Z13, Z9, Z5
+	VMULPS           Z14, Z10, Z6
+	VMULPS           Z15, Z11, Z7
+	VMULPS           Z20, Z4, Z8
+	VMULPS           Z21, Z5, Z9
+	VMULPS           Z22, Z6, Z10
+	VMULPS           Z23, Z7, Z11
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z12
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z13
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z14
+	VBROADCASTSS     vmathC40000000<>+0(SB), Z15
+	VSUBPS           Z8, Z12, Z8
+	VSUBPS           Z9, Z13, Z9
+	VSUBPS           Z10, Z14, Z10
+	VSUBPS           Z11, Z15, Z11
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z2, K3
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z3, K4
+	VMOVAPS          Z8, Z8
+	VMOVAPS          Z9, Z9
+	VMOVAPS          Z10, Z10
+	VMOVAPS          Z11, Z11
+	VMOVAPS          Z4, K1, Z8
+	VMOVAPS          Z5, K2, Z9
+	VMOVAPS          Z6, K3, Z10
+	VMOVAPS          Z7, K4, Z11
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z2, K3
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z3, K4
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z4
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z5
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z6
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z7
+	VMOVAPS          Z20, K1, Z4
+	VMOVAPS          Z21, K2, Z5
+	VMOVAPS          Z22, K3, Z6
+	VMOVAPS          Z23, K4, Z7
+	VMULPS.BCST      vmathC3f000000<>+0(SB), Z0, Z0
+	VMULPS.BCST      vmathC3f000000<>+0(SB), Z1, Z1
+	VMULPS.BCST      vmathC3f000000<>+0(SB), Z2, Z2
+	VMULPS.BCST      vmathC3f000000<>+0(SB), Z3, Z3
+	VMULPS           Z8, Z0, Z0
+	VMULPS           Z9, Z1, Z1
+	VMULPS           Z10, Z2, Z2
+	VMULPS           Z11, Z3, Z3
+	VMULPS           Z4, Z0, Z0
+	VMULPS           Z5, Z1, Z1
+	VMULPS           Z6, Z2, Z2
+	VMULPS           Z7, Z3, Z3
+	VMOVUPS          Z0, (AX)
+	VMOVUPS          Z1, 64(AX)
+	VMOVUPS          Z2, 128(AX)
+	VMOVUPS          Z3, 192(AX)
+	ADDQ             $0x00000100, AX
+	SUBQ             $0x00000040, CX
+	JMP              geluAVX512_wide
+
 geluAVX512_loop:
-	CMPQ             CX, $0x10
+	CMPQ             CX, $0x00000010
 	JL               geluAVX512_tail
 	VMOVUPS          (AX), Z0
 	VPANDD.BCST      vmathC7fffffff<>+0(SB), Z0, Z1
@@ -1773,8 +2995,8 @@ geluAVX512_loop:
 	VMULPS           Z2, Z0, Z0
 	VMULPS           Z1, Z0, Z0
 	VMOVUPS          Z0, (AX)
-	ADDQ             $0x40, AX
-	SUBQ             $0x10, CX
+	ADDQ             $0x00000040, AX
+	SUBQ             $0x00000010, CX
 	JMP              geluAVX512_loop
 
 geluAVX512_tail:
@@ -1853,8 +3075,97 @@ TEXT ·geluTanhAVX2(SB), NOSPLIT, $0-16
 	MOVQ x+0(FP), AX
 	MOVQ n+8(FP), CX
 
+geluTanhAVX2_wide:
+	CMPQ        CX, $0x00000010
+	JL          geluTanhAVX2_loop
+	VMOVUPS     (AX), Y0
+	VMOVUPS     32(AX), Y1
+	VMULPS      Y0, Y0, Y2
+	VMULPS      Y1, Y1, Y3
+	VMULPS      vmathC3d372713<>+0(SB), Y2, Y2
+	VMULPS      vmathC3d372713<>+0(SB), Y3, Y3
+	VMOVAPS     Y2, Y2
+	VMOVAPS     Y3, Y3
+	VFMADD213PS Y0, Y0, Y2
+	VFMADD213PS Y1, Y1, Y3
+	VMULPS      vmathC3fcc422a<>+0(SB), Y2, Y2
+	VMULPS      vmathC3fcc422a<>+0(SB), Y3, Y3
+	VPOR        vmathC80000000<>+0(SB), Y2, Y2
+	VPOR        vmathC80000000<>+0(SB), Y3, Y3
+	VMOVUPS     vmathC42b20000<>+0(SB), Y4
+	VMOVUPS     vmathC42b20000<>+0(SB), Y5
+	VMINPS      Y2, Y4, Y2
+	VMINPS      Y3, Y5, Y3
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y4
+	VMOVUPS     vmathCc2d00000<>+0(SB), Y5
+	VMAXPS      Y2, Y4, Y2
+	VMAXPS      Y3, Y5, Y3
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y4
+	VMOVUPS     vmathC3fb8aa3b<>+0(SB), Y5
+	VFMADD213PS vmathC4b400000<>+0(SB), Y2, Y4
+	VFMADD213PS vmathC4b400000<>+0(SB), Y3, Y5
+	VSUBPS      vmathC4b400000<>+0(SB), Y4, Y6
+	VSUBPS      vmathC4b400000<>+0(SB), Y5, Y7
+	VMOVUPS     vmathCbf317200<>+0(SB), Y8
+	VMOVUPS     vmathCbf317200<>+0(SB), Y9
+	VFMADD213PS Y2, Y6, Y8
+	VFMADD213PS Y3, Y7, Y9
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y2
+	VMOVUPS     vmathCb5bfbe8e<>+0(SB), Y3
+	VFMADD213PS Y8, Y6, Y2
+	VFMADD213PS Y9, Y7, Y3
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y6
+	VMOVUPS     vmathC3ab52914<>+0(SB), Y7
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y2, Y6
+	VFMADD213PS vmathC3c091cb6<>+0(SB), Y3, Y7
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y2, Y6
+	VFMADD213PS vmathC3d2aac55<>+0(SB), Y3, Y7
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y2, Y6
+	VFMADD213PS vmathC3e2aaa49<>+0(SB), Y3, Y7
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y2, Y6
+	VFMADD213PS vmathC3efffffe<>+0(SB), Y3, Y7
+	VMULPS      Y2, Y2, Y8
+	VMULPS      Y3, Y3, Y9
+	VFMADD213PS Y2, Y8, Y6
+	VFMADD213PS Y3, Y9, Y7
+	VADDPS      vmathC3f800000<>+0(SB), Y6, Y2
+	VADDPS      vmathC3f800000<>+0(SB), Y7, Y3
+	VPSUBD      vmathC4b400000<>+0(SB), Y4, Y4
+	VPSRAD      $0x01, Y4, Y6
+	VPSUBD      Y6, Y4, Y4
+	VPSUBD      vmathC4b400000<>+0(SB), Y5, Y5
+	VPSRAD      $0x01, Y5, Y7
+	VPSUBD      Y7, Y5, Y5
+	VPADDD      vmathC0000007f<>+0(SB), Y6, Y6
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      vmathC0000007f<>+0(SB), Y7, Y7
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      vmathC0000007f<>+0(SB), Y4, Y4
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      vmathC0000007f<>+0(SB), Y5, Y5
+	VPSLLD      $0x17, Y5, Y5
+	VMULPS      Y6, Y2, Y2
+	VMULPS      Y7, Y3, Y3
+	VMULPS      Y4, Y2, Y2
+	VMULPS      Y5, Y3, Y3
+	VMULPS      Y2, Y0, Y4
+	VMULPS      Y3, Y1, Y5
+	VMOVAPS     Y0, Y6
+	VMOVAPS     Y1, Y7
+	VBLENDVPS   Y0, Y4, Y6, Y0
+	VBLENDVPS   Y1, Y5, Y7, Y1
+	VADDPS      vmathC3f800000<>+0(SB), Y2, Y2
+	VADDPS      vmathC3f800000<>+0(SB), Y3, Y3
+	VDIVPS      Y2, Y0, Y0
+	VDIVPS      Y3, Y1, Y1
+	VMOVUPS     Y0, (AX)
+	VMOVUPS     Y1, 32(AX)
+	ADDQ        $0x00000040, AX
+	SUBQ        $0x00000010, CX
+	JMP         geluTanhAVX2_wide
+
 geluTanhAVX2_loop:
-	CMPQ        CX, $0x08
+	CMPQ        CX, $0x00000008
 	JL          geluTanhAVX2_tail
 	VMOVUPS     (AX), Y0
 	VMULPS      Y0, Y0, Y1
@@ -1897,8 +3208,8 @@ geluTanhAVX2_loop:
 	VADDPS      vmathC3f800000<>+0(SB), Y1, Y1
 	VDIVPS      Y1, Y0, Y0
 	VMOVUPS     Y0, (AX)
-	ADDQ        $0x20, AX
-	SUBQ        $0x08, CX
+	ADDQ        $0x00000020, AX
+	SUBQ        $0x00000008, CX
 	JMP         geluTanhAVX2_loop
 
 geluTanhAVX2_tail:
@@ -1911,8 +3222,151 @@ TEXT ·geluTanhAVX512(SB), NOSPLIT, $0-16
 	MOVQ x+0(FP), AX
 	MOVQ n+8(FP), CX
 
+geluTanhAVX512_wide:
+	CMPQ             CX, $0x00000040
+	JL               geluTanhAVX512_loop
+	VMOVUPS          (AX), Z0
+	VMOVUPS          64(AX), Z1
+	VMOVUPS          128(AX), Z2
+	VMOVUPS          192(AX), Z3
+	VMULPS           Z0, Z0, Z4
+	VMULPS           Z1, Z1, Z5
+	VMULPS           Z2, Z2, Z6
+	VMULPS           Z3, Z3, Z7
+	VMULPS.BCST      vmathC3d372713<>+0(SB), Z4, Z4
+	VMULPS.BCST      vmathC3d372713<>+0(SB), Z5, Z5
+	VMULPS.BCST      vmathC3d372713<>+0(SB), Z6, Z6
+	VMULPS.BCST      vmathC3d372713<>+0(SB), Z7, Z7
+	VMOVAPS          Z4, Z4
+	VMOVAPS          Z5, Z5
+	VMOVAPS          Z6, Z6
+	VMOVAPS          Z7, Z7
+	VFMADD213PS      Z0, Z0, Z4
+	VFMADD213PS      Z1, Z1, Z5
+	VFMADD213PS      Z2, Z2, Z6
+	VFMADD213PS      Z3, Z3, Z7
+	VMULPS.BCST      vmathC3fcc422a<>+0(SB), Z4, Z4
+	VMULPS.BCST      vmathC3fcc422a<>+0(SB), Z5, Z5
+	VMULPS.BCST      vmathC3fcc422a<>+0(SB), Z6, Z6
+	VMULPS.BCST      vmathC3fcc422a<>+0(SB), Z7, Z7
+	VPORD.BCST       vmathC80000000<>+0(SB), Z4, Z4
+	VPORD.BCST       vmathC80000000<>+0(SB), Z5, Z5
+	VPORD.BCST       vmathC80000000<>+0(SB), Z6, Z6
+	VPORD.BCST       vmathC80000000<>+0(SB), Z7, Z7
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z8
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z9
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z10
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z11
+	VMINPS           Z4, Z8, Z4
+	VMINPS           Z5, Z9, Z5
+	VMINPS           Z6, Z10, Z6
+	VMINPS           Z7, Z11, Z7
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z8
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z9
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z10
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z11
+	VMAXPS           Z4, Z8, Z4
+	VMAXPS           Z5, Z9, Z5
+	VMAXPS           Z6, Z10, Z6
+	VMAXPS           Z7, Z11, Z7
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z8
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z9
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z10
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z7, Z11
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z8, Z8
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z9, Z9
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z10, Z10
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z11, Z11
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z12
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z13
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z14
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z15
+	VFMADD213PS      Z4, Z8, Z12
+	VFMADD213PS      Z5, Z9, Z13
+	VFMADD213PS      Z6, Z10, Z14
+	VFMADD213PS      Z7, Z11, Z15
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z6
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z7
+	VFMADD213PS      Z12, Z8, Z4
+	VFMADD213PS      Z13, Z9, Z5
+	VFMADD213PS      Z14, Z10, Z6
+	VFMADD213PS      Z15, Z11, Z7
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z12
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z13
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z14
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z15
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z7, Z15
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z7, Z15
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z7, Z15
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z7, Z15
+	VMULPS           Z4, Z4, Z16
+	VMULPS           Z5, Z5, Z17
+	VMULPS           Z6, Z6, Z18
+	VMULPS           Z7, Z7, Z19
+	VFMADD213PS      Z4, Z16, Z12
+	VFMADD213PS      Z5, Z17, Z13
+	VFMADD213PS      Z6, Z18, Z14
+	VFMADD213PS      Z7, Z19, Z15
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z12, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z13, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z14, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z15, Z7
+	VSCALEFPS        Z8, Z4, Z4
+	VSCALEFPS        Z9, Z5, Z5
+	VSCALEFPS        Z10, Z6, Z6
+	VSCALEFPS        Z11, Z7, Z7
+	VMULPS           Z4, Z0, Z8
+	VMULPS           Z5, Z1, Z9
+	VMULPS           Z6, Z2, Z10
+	VMULPS           Z7, Z3, Z11
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z0, K1
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z1, K2
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z2, K3
+	VPTESTMD.BCST    vmathC80000000<>+0(SB), Z3, K4
+	VMOVAPS          Z0, Z0
+	VMOVAPS          Z1, Z1
+	VMOVAPS          Z2, Z2
+	VMOVAPS          Z3, Z3
+	VMOVAPS          Z8, K1, Z0
+	VMOVAPS          Z9, K2, Z1
+	VMOVAPS          Z10, K3, Z2
+	VMOVAPS          Z11, K4, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z4, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z5, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z6, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z7, Z7
+	VDIVPS           Z4, Z0, Z0
+	VDIVPS           Z5, Z1, Z1
+	VDIVPS           Z6, Z2, Z2
+	VDIVPS           Z7, Z3, Z3
+	VMOVUPS          Z0, (AX)
+	VMOVUPS          Z1, 64(AX)
+	VMOVUPS          Z2, 128(AX)
+	VMOVUPS          Z3, 192(AX)
+	ADDQ             $0x00000100, AX
+	SUBQ             $0x00000040, CX
+	JMP              geluTanhAVX512_wide
+
 geluTanhAVX512_loop:
-	CMPQ             CX, $0x10
+	CMPQ             CX, $0x00000010
 	JL               geluTanhAVX512_tail
 	VMOVUPS          (AX), Z0
 	VMULPS           Z0, Z0, Z1
@@ -1948,8 +3402,8 @@ geluTanhAVX512_loop:
 	VADDPS.BCST      vmathC3f800000<>+0(SB), Z1, Z1
 	VDIVPS           Z1, Z0, Z0
 	VMOVUPS          Z0, (AX)
-	ADDQ             $0x40, AX
-	SUBQ             $0x10, CX
+	ADDQ             $0x00000040, AX
+	SUBQ             $0x00000010, CX
 	JMP              geluTanhAVX512_loop
 
 geluTanhAVX512_tail:
