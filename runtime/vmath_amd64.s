@@ -1311,7 +1311,7 @@ expAVX512_loop:
 	JMP              expAVX512_loop
 
 expAVX512_tail:
-	// The last n < 16 values, under a mask.
+	// The last n mod 16 lanes, under a mask.
 	TESTQ            CX, CX
 	JZ               expAVX512_done
 	LEAQ             vmathTailMask<>+0(SB), DX
@@ -1633,7 +1633,7 @@ sigmoidAVX512_loop:
 	JMP              sigmoidAVX512_loop
 
 sigmoidAVX512_tail:
-	// The last n < 16 values, under a mask.
+	// The last n mod 16 lanes, under a mask.
 	TESTQ            CX, CX
 	JZ               sigmoidAVX512_done
 	LEAQ             vmathTailMask<>+0(SB), DX
@@ -1969,7 +1969,7 @@ siluAVX512_loop:
 	JMP              siluAVX512_loop
 
 siluAVX512_tail:
-	// The last n < 16 values, under a mask.
+	// The last n mod 16 lanes, under a mask.
 	TESTQ            CX, CX
 	JZ               siluAVX512_done
 	LEAQ             vmathTailMask<>+0(SB), DX
@@ -2413,7 +2413,7 @@ tanhAVX512_loop:
 	JMP              tanhAVX512_loop
 
 tanhAVX512_tail:
-	// The last n < 16 values, under a mask.
+	// The last n mod 16 lanes, under a mask.
 	TESTQ            CX, CX
 	JZ               tanhAVX512_done
 	LEAQ             vmathTailMask<>+0(SB), DX
@@ -3000,7 +3000,7 @@ geluAVX512_loop:
 	JMP              geluAVX512_loop
 
 geluAVX512_tail:
-	// The last n < 16 values, under a mask.
+	// The last n mod 16 lanes, under a mask.
 	TESTQ            CX, CX
 	JZ               geluAVX512_done
 	LEAQ             vmathTailMask<>+0(SB), DX
@@ -3407,7 +3407,7 @@ geluTanhAVX512_loop:
 	JMP              geluTanhAVX512_loop
 
 geluTanhAVX512_tail:
-	// The last n < 16 values, under a mask.
+	// The last n mod 16 lanes, under a mask.
 	TESTQ            CX, CX
 	JZ               geluTanhAVX512_done
 	LEAQ             vmathTailMask<>+0(SB), DX
@@ -3463,7 +3463,7 @@ TEXT ·lstmCellAVX2(SB), NOSPLIT, $0-32
 	MOVQ u+24(FP), DI
 
 lstmCellAVX2_loop:
-	CMPQ        DI, $0x08
+	CMPQ        DI, $0x00000008
 	JL          lstmCellAVX2_tail
 	VMOVUPS     (AX), Y0
 	VMOVUPS     vmathC41800000<>+0(SB), Y1
@@ -3551,10 +3551,10 @@ lstmCellAVX2_loop:
 	VMULPS      Y1, Y2, Y1
 	VMOVUPS     Y0, (CX)
 	VMOVUPS     Y1, (DX)
-	ADDQ        $0x20, AX
-	ADDQ        $0x20, CX
-	ADDQ        $0x20, DX
-	SUBQ        $0x08, DI
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, DI
 	JMP         lstmCellAVX2_loop
 
 lstmCellAVX2_tail:
@@ -3573,7 +3573,7 @@ TEXT ·lstmCellAVX512(SB), NOSPLIT, $0-32
 	MOVQ u+24(FP), DI
 
 lstmCellAVX512_wide:
-	CMPQ             DI, $0x20
+	CMPQ             DI, $0x00000020
 	JL               lstmCellAVX512_loop
 	VMOVUPS          (AX), Z0
 	VMOVUPS          64(AX), Z1
@@ -3717,14 +3717,14 @@ lstmCellAVX512_wide:
 	VMOVUPS          Z1, 64(CX)
 	VMOVUPS          Z2, (DX)
 	VMOVUPS          Z3, 64(DX)
-	ADDQ             $0x80, AX
-	ADDQ             $0x80, CX
-	ADDQ             $0x80, DX
-	SUBQ             $0x20, DI
+	ADDQ             $0x00000080, AX
+	ADDQ             $0x00000080, CX
+	ADDQ             $0x00000080, DX
+	SUBQ             $0x00000020, DI
 	JMP              lstmCellAVX512_wide
 
 lstmCellAVX512_loop:
-	CMPQ             DI, $0x10
+	CMPQ             DI, $0x00000010
 	JL               lstmCellAVX512_tail
 	VMOVUPS          (AX), Z0
 	VRANGEPS.BCST    $0x02, vmathC41800000<>+0(SB), Z0, Z0
@@ -3797,10 +3797,10 @@ lstmCellAVX512_loop:
 	VMULPS           Z1, Z2, Z1
 	VMOVUPS          Z0, (CX)
 	VMOVUPS          Z1, (DX)
-	ADDQ             $0x40, AX
-	ADDQ             $0x40, CX
-	ADDQ             $0x40, DX
-	SUBQ             $0x10, DI
+	ADDQ             $0x00000040, AX
+	ADDQ             $0x00000040, CX
+	ADDQ             $0x00000040, DX
+	SUBQ             $0x00000010, DI
 	JMP              lstmCellAVX512_loop
 
 lstmCellAVX512_tail:
@@ -4582,7 +4582,7 @@ TEXT ·gruCellAVX2(SB), NOSPLIT, $0-40
 	MOVQ u+32(FP), DI
 
 gruCellAVX2_loop:
-	CMPQ        DI, $0x08
+	CMPQ        DI, $0x00000008
 	JL          gruCellAVX2_tail
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
@@ -4652,11 +4652,11 @@ gruCellAVX2_loop:
 	VMULPS      Y0, Y1, Y0
 	VADDPS      Y0, Y3, Y0
 	VMOVUPS     Y0, (BX)
-	ADDQ        $0x20, AX
-	ADDQ        $0x20, CX
-	ADDQ        $0x20, DX
-	ADDQ        $0x20, BX
-	SUBQ        $0x08, DI
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, BX
+	SUBQ        $0x00000008, DI
 	JMP         gruCellAVX2_loop
 
 gruCellAVX2_tail:
@@ -4675,7 +4675,7 @@ TEXT ·gruCellAVX512(SB), NOSPLIT, $0-40
 	MOVQ u+32(FP), DI
 
 gruCellAVX512_wide:
-	CMPQ             DI, $0x20
+	CMPQ             DI, $0x00000020
 	JL               gruCellAVX512_loop
 	VMOVUPS          (AX), Z0
 	VMOVUPS          64(AX), Z1
@@ -4795,15 +4795,15 @@ gruCellAVX512_wide:
 	VADDPS           Z1, Z7, Z1
 	VMOVUPS          Z0, (BX)
 	VMOVUPS          Z1, 64(BX)
-	ADDQ             $0x80, AX
-	ADDQ             $0x80, CX
-	ADDQ             $0x80, DX
-	ADDQ             $0x80, BX
-	SUBQ             $0x20, DI
+	ADDQ             $0x00000080, AX
+	ADDQ             $0x00000080, CX
+	ADDQ             $0x00000080, DX
+	ADDQ             $0x00000080, BX
+	SUBQ             $0x00000020, DI
 	JMP              gruCellAVX512_wide
 
 gruCellAVX512_loop:
-	CMPQ             DI, $0x10
+	CMPQ             DI, $0x00000010
 	JL               gruCellAVX512_tail
 	VMOVUPS          (AX), Z0
 	VMOVUPS          (CX), Z1
@@ -4864,11 +4864,11 @@ gruCellAVX512_loop:
 	VMULPS           Z0, Z1, Z0
 	VADDPS           Z0, Z3, Z0
 	VMOVUPS          Z0, (BX)
-	ADDQ             $0x40, AX
-	ADDQ             $0x40, CX
-	ADDQ             $0x40, DX
-	ADDQ             $0x40, BX
-	SUBQ             $0x10, DI
+	ADDQ             $0x00000040, AX
+	ADDQ             $0x00000040, CX
+	ADDQ             $0x00000040, DX
+	ADDQ             $0x00000040, BX
+	SUBQ             $0x00000010, DI
 	JMP              gruCellAVX512_loop
 
 gruCellAVX512_tail:

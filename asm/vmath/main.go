@@ -602,7 +602,7 @@ func gruCell(g v, masks Mem) {
 		hn := g.add(g.mul(zz, g.loadAt(Mem{Base: hp}, k)), g.mul(g.sub(one, zz), hh))
 		g.storeAt(hn, Mem{Base: hp}, k)
 	}
-	g.rowLoop(fn, masks, []reg.Register{xp, qp, bp, hp}, body)
+	g.rowLoop(fn, "u", masks, []reg.Register{xp, qp, bp, hp}, body)
 }
 
 // rowPasses sets up the passes of a row kernel over n = Param("n") values: pass(name, body)
@@ -643,27 +643,28 @@ func (g v) rowPasses(fn string, masks Mem) (k reg.OpmaskVirtual, pass func(name 
 	return k, pass
 }
 
-// rowLoop ends a cell kernel with its loop over u = Param("u") lanes: body(g, nil) on every
-// full bundle of g.width() vectors (then each pointer in ptrs advances past it); for a wider g,
-// body(g1, nil) on the full vectors left, one at a time (g1 is g at width 1); and on AVX-512
-// body(g1, k) once more on the masked last u mod 16 lanes.
-func (g v) rowLoop(fn string, masks Mem, ptrs []reg.Register, body func(g v, k reg.OpmaskVirtual)) {
+// rowLoop ends a kernel with its loop over the count parameter's lanes (a cell's u, an
+// element-wise kernel's n): body(g, nil) on every full bundle of g.width() vectors (then each
+// pointer in ptrs advances past it); for a wider g, body(g1, nil) on the full vectors left,
+// one at a time (g1 is g at width 1); and on AVX-512 body(g1, k) once more on the masked last
+// count mod 16 lanes.
+func (g v) rowLoop(fn, count string, masks Mem, ptrs []reg.Register, body func(g v, k reg.OpmaskVirtual)) {
 	lanes := 8
 	if g.z {
 		lanes = 16
 	}
 	g1 := v{z: g.z}
-	n := Load(Param("u"), GP64())
+	n := Load(Param(count), GP64())
 	loop := func(label, next string, g v) {
 		step := uint64(lanes * g.width())
 		Label(label)
-		CMPQ(n, Imm(step))
+		CMPQ(n, U32(step))
 		JL(LabelRef(next))
 		body(g, nil)
 		for _, r := range ptrs {
-			ADDQ(Imm(4*step), r)
+			ADDQ(U32(4*step), r)
 		}
-		SUBQ(Imm(step), n)
+		SUBQ(U32(step), n)
 		JMP(LabelRef(label))
 	}
 	if g.width() > 1 {
@@ -672,7 +673,7 @@ func (g v) rowLoop(fn string, masks Mem, ptrs []reg.Register, body func(g v, k r
 	loop(fn+"_loop", fn+"_tail", g1)
 	Label(fn + "_tail")
 	if g.z {
-		Comment("The last u mod 16 lanes, under a mask.")
+		Comment(fmt.Sprintf("The last %s mod 16 lanes, under a mask.", count))
 		TESTQ(n, n)
 		JZ(LabelRef(fn + "_done"))
 		tbl := GP64()
@@ -833,7 +834,7 @@ func lstmCell(g v, masks Mem) {
 		gate := func(i int) vec { return g.loadAt(gateAt(zp, ub, ub3, i), k) }
 		g.lstmGates(gate, Mem{Base: cp}, Mem{Base: hp}, k)
 	}
-	g.rowLoop(fn, masks, []reg.Register{zp, cp, hp}, body)
+	g.rowLoop(fn, "u", masks, []reg.Register{zp, cp, hp}, body)
 }
 
 // gateAt addresses gate block i (0…3) of a row of gates u floats apart, from p: ub is u in
@@ -1011,9 +1012,9 @@ const lstmStepPipeRows = 16
 // in vectors while they last, then one vector at a time, then (AVX-512) the last n mod 16
 // values under a mask. Every value goes through the same instructions in any of the three.
 func kernel(name, what string, body func(v, vec) vec, g v, masks Mem) {
-	lanes, suffix := 8, "AVX2"
+	suffix := "AVX2"
 	if g.z {
-		lanes, suffix = 16, "AVX512"
+		suffix = "AVX512"
 	}
 	fn := name + suffix
 	TEXT(fn, NOSPLIT, "func(x *float32, n int)")
@@ -1024,36 +1025,7 @@ func kernel(name, what string, body func(v, vec) vec, g v, masks Mem) {
 		Doc(fmt.Sprintf("%s sets x[i] = %s for i < n &^ 7, as %sf in vmath.go does.", fn, what, name))
 	}
 	p := Load(Param("x"), GP64())
-	n := Load(Param("n"), GP64())
-	// loop emits a loop over bundles of g's width in vectors, falling through to next.
-	loop := func(label, next string, g v) {
-		step := uint64(lanes * g.width())
-		Label(label)
-		CMPQ(n, U32(step))
-		JL(LabelRef(next))
-		x := g.loadAt(Mem{Base: p}, nil)
-		g.storeAt(body(g, x), Mem{Base: p}, nil)
-		ADDQ(U32(4*step), p)
-		SUBQ(U32(step), n)
-		JMP(LabelRef(label))
-	}
-	if g.width() > 1 {
-		loop(fn+"_wide", fn+"_loop", g)
-	}
-	loop(fn+"_loop", fn+"_tail", v{z: g.z})
-	Label(fn + "_tail")
-	if g.z {
-		Comment("The last n < 16 values, under a mask.")
-		TESTQ(n, n)
-		JZ(LabelRef(fn + "_done"))
-		tbl := GP64()
-		LEAQ(masks, tbl)
-		k := K()
-		KMOVW(Mem{Base: tbl, Index: n, Scale: 2}, k)
-		g1 := v{z: true}
-		g1.storeAt(body(g1, g1.loadAt(Mem{Base: p}, k)), Mem{Base: p}, k)
-	}
-	Label(fn + "_done")
-	VZEROUPPER()
-	RET()
+	g.rowLoop(fn, "n", masks, []reg.Register{p}, func(g v, k reg.OpmaskVirtual) {
+		g.storeAt(body(g, g.loadAt(Mem{Base: p}, k)), Mem{Base: p}, k)
+	})
 }
