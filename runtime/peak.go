@@ -3,7 +3,10 @@
 
 package runtime
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // peakSteps is how many rounds FMAPeakGFLOPS times: ~1.7 ms at AVX-512's rate on Zen 4
 // (384 FLOPs a round at ~116 GFLOP/s).
@@ -24,4 +27,33 @@ func FMAPeakGFLOPS() float64 {
 		return 0
 	}
 	return float64(flops) * peakSteps / time.Since(t0).Seconds() / 1e9
+}
+
+// PeakProbe samples FMAPeakGFLOPS beside a benchmark's timed calls: Tick, called between
+// them, probes when peakEvery has passed since the last probe (the first Tick always does);
+// Median is the probes' median, 0 before any.
+type PeakProbe struct {
+	last  time.Time
+	rates []float64
+}
+
+// peakEvery is how often a PeakProbe probes: ~2 ms of every 20.
+const peakEvery = 20 * time.Millisecond
+
+// Tick probes the peak if peakEvery has passed since the last probe.
+func (p *PeakProbe) Tick() {
+	if time.Since(p.last) >= peakEvery {
+		p.rates = append(p.rates, FMAPeakGFLOPS())
+		p.last = time.Now()
+	}
+}
+
+// Median returns the median of the probes so far (0 with none).
+func (p *PeakProbe) Median() float64 {
+	if len(p.rates) == 0 {
+		return 0
+	}
+	r := append([]float64(nil), p.rates...)
+	sort.Float64s(r)
+	return r[len(r)/2]
 }

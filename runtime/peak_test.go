@@ -31,6 +31,24 @@ func TestFMAPeak(t *testing.T) {
 	})
 }
 
+// TestPeakProbe checks that the first Tick probes, an immediate second one does not, and that
+// Median is 0 before any probe and then the probes' median.
+func TestPeakProbe(t *testing.T) {
+	var p PeakProbe
+	if m := p.Median(); m != 0 {
+		t.Fatalf("Median before any probe = %v", m)
+	}
+	p.Tick()
+	p.Tick()
+	if len(p.rates) != 1 {
+		t.Fatalf("%d probes after two immediate Ticks, want 1", len(p.rates))
+	}
+	p.rates = []float64{3, 1, 2}
+	if m := p.Median(); m != 2 {
+		t.Errorf("Median of 3, 1, 2 = %v", m)
+	}
+}
+
 // BenchmarkFMAPeak reports the probe's rate at each level, the reference for the kernels'
 // GFLOP/s in the same run.
 func BenchmarkFMAPeak(b *testing.B) {

@@ -194,18 +194,15 @@ func main() {
 		check(pprof.StartCPUProfile(w))
 		defer pprof.StopCPUProfile()
 	}
-	var times, peaks []float64
-	var probed time.Time
+	var times []float64
+	var peak rt.PeakProbe
 {{- if .Layers}}
 	names, _, _ := model.KerasgenLayers()
 	layers := make([][]float64, len(names))
 {{- end}}
 	start := time.Now()
 	for len(times) < 10 || (time.Since(start) < 3*time.Second && len(times) < 500) {
-		if time.Since(probed) > peakEvery {
-			peaks = append(peaks, rt.FMAPeakGFLOPS())
-			probed = time.Now()
-		}
+		peak.Tick()
 		t0 := time.Now()
 		check(m.Run(batch, inputs, outputs))
 		times = append(times, float64(time.Since(t0).Nanoseconds())/1e6)
@@ -217,10 +214,9 @@ func main() {
 {{- end}}
 	}
 	sort.Float64s(times)
-	sort.Float64s(peaks)
 	res := map[string]any{
 		"median_ms": times[len(times)/2], "min_ms": times[0], "max_ms": times[len(times)-1], "n": len(times),
-		"peak_gflops": peaks[len(peaks)/2],
+		"peak_gflops": peak.Median(),
 	}
 {{- if .Layers}}
 	// In the order the calls ran (the last Run's start times; a call that never ran last).
@@ -243,9 +239,6 @@ func main() {
 {{- end}}
 	json.NewEncoder(os.Stdout).Encode(res)
 }
-
-// peakEvery is how often the core's multiply-add rate is probed between calls (~2 ms each).
-const peakEvery = 20 * time.Millisecond
 
 func check(err error) {
 	if err != nil {
@@ -280,23 +273,19 @@ func main() {
 			a[i], b[i] = float32(i%7)-3, float32(i%5)-2
 		}
 		rt.Gemm(n, n, n, a, n, b, n, c, n, false)
-		var times, peaks []float64
-		var probed time.Time
+		var times []float64
+		var peak rt.PeakProbe
 		start := time.Now()
 		for len(times) < 3 || (time.Since(start) < 3*time.Second && len(times) < 500) {
-			if time.Since(probed) > 20*time.Millisecond { // the core's multiply-add rate, ~2 ms
-				peaks = append(peaks, rt.FMAPeakGFLOPS())
-				probed = time.Now()
-			}
+			peak.Tick()
 			t0 := time.Now()
 			rt.Gemm(n, n, n, a, n, b, n, c, n, false)
 			times = append(times, time.Since(t0).Seconds())
 		}
 		sort.Float64s(times)
-		sort.Float64s(peaks)
 		med := times[len(times)/2]
 		out = append(out, map[string]any{"size": n, "gflops": 2 * float64(n) * float64(n) * float64(n) / med / 1e9, "median_ms": med * 1e3,
-			"peak_gflops": peaks[len(peaks)/2]})
+			"peak_gflops": peak.Median()})
 	}
 	json.NewEncoder(os.Stdout).Encode(out)
 }
