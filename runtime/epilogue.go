@@ -64,19 +64,7 @@ func (e *Epilogue) applyTile(row0, col0, rows, cols, n int, c []float32, ldc int
 	if !e.ResidualAfterAct {
 		pre.Residual = e.Residual
 	}
-	switch {
-	case pre.Bias == nil && pre.Residual == nil:
-	case n == 1 && ldc == 1:
-		// One output column, contiguous: a flat loop (the bias is one number) instead of
-		// the clamp kernels' one-element rows; the same additions in the same order.
-		y := c[:rows]
-		if pre.Bias != nil {
-			BinaryScalar(BinAdd, rows, y, pre.Bias[0], y, false)
-		}
-		if pre.Residual != nil {
-			addTo(y, pre.Residual[row0:row0+rows])
-		}
-	default:
+	if pre.Bias != nil || pre.Residual != nil {
 		epilogueClamp(&pre, row0, col0, rows, cols, n, c, ldc, 1, -inf, inf)
 	}
 	if ldc == cols && (e.Residual == nil || !e.ResidualAfterAct || cols == n) {

@@ -45,8 +45,8 @@ func TestEpilogueNoAllocs(t *testing.T) {
 }
 
 // TestEpilogueContiguousRows checks an epilogue applied to many contiguous rows at once
-// (one activation call over all of them; for one column, flat bias and residual loops; rows
-// of 2, 4 or 8 columns regrouped 16 elements a row, applyNarrow) against the same epilogue
+// (one activation call over all of them; rows of 1, 2, 4 or 8 columns regrouped 16 elements
+// a row, applyNarrow) against the same epilogue
 // applied row by row, bit for bit: 1, 2, 4, 5 and 8 columns and a compact block of the last
 // n-2 of them, the residual before or after the activation or none, at every level.
 func TestEpilogueContiguousRows(t *testing.T) {
