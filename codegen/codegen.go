@@ -45,6 +45,9 @@ type Options struct {
 	// Precision is "fp32" (or "") or "bf16": kernels of Dense layers and of matrix-product
 	// convolutions stored and multiplied in bf16 (see bf16.go).
 	Precision string
+	// Direct runs every convolution directly, none through Winograd's algorithm (see
+	// winograd.go).
+	Direct bool
 }
 
 // State is one recurrent state a stream carries: [batch, Units].
@@ -67,6 +70,12 @@ func Generate(g *ir.Graph, plan *passes.MemPlan, opt Options) (Files, error) {
 		return nil, fmt.Errorf("precision %q: want fp32 or bf16", opt.Precision)
 	}
 	gen.panels = panelConsts(g, gen.bf16)
+	if !opt.Direct {
+		gen.winograd = winogradConsts(g, gen.bf16)
+		for v := range gen.winograd {
+			delete(gen.panels, v)
+		}
+	}
 	if unmarkBlocks(g, gen.panels) {
 		gen.plan = passes.PlanMemory(g)
 	}
@@ -86,8 +95,9 @@ type generator struct {
 	// weight layout in the blob, in g.Consts order
 	consts []*ir.Value
 	offset map[*ir.Value]int
-	// panels are the float32 constants stored in panel layout (see panels.go).
-	panels map[*ir.Value]bool
+	// panels are the float32 constants stored in panel layout (see panels.go), winograd the
+	// transformed 3×3 kernels (see winograd.go).
+	panels, winograd map[*ir.Value]bool
 	// bf16 are the constants stored as packed bf16 (Precision bf16), after the float32 ones;
 	// bf16Consts lists them in blob order.
 	bf16       map[*ir.Value]bool
@@ -288,6 +298,15 @@ func (gen *generator) file() ([]byte, error) {
 		}
 		gen.consts = append(gen.consts, c)
 		gen.offset[c] = off
+		if gen.winograd[c] {
+			ci, oc := int(c.Type.Shape[2]), int(c.Type.Shape[3])
+			size := runtime.WinogradKernelLen(ci, oc)
+			wfields = append(wfields, jen.Id(id).Op("*").Qual(RuntimePath, "WinogradKernel").Comment(fmt.Sprintf("%s %v, transformed for Winograd's F(2×2, 3×3)", c.Name, c.Type.Shape)))
+			winits = append(winits, jen.Id("w").Dot(id).Op("=").Qual(RuntimePath, "NewWinogradKernel").Call(jen.Lit(ci), jen.Lit(oc),
+				jen.Id("all").Index(jen.Lit(off), jen.Lit(off+size), jen.Lit(off+size))))
+			off += size
+			continue
+		}
 		if gen.panels[c] {
 			k, n := kernelDims(c)
 			size := runtime.PanelsLen(k, n)

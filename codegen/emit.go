@@ -355,12 +355,17 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 		// (and, pooled, one image's convolution where the kernels cannot pool).
 		pv := gen.paramsVar(op.Layer, "Params", typ)
 		need := runtime.Conv2DGemmScratch(&params)
-		if pooled {
+		switch {
+		case pooled:
 			need = runtime.ConvMaxPoolScratch(&params)
+		case gen.winograd[op.In[1]]:
+			need = runtime.Conv2DWinogradScratch(&params)
 		}
 		gen.fixedScratch = max(gen.fixedScratch, need)
 		kernel := "Conv2DGemm"
 		switch {
+		case gen.winograd[op.In[1]]:
+			kernel = "Conv2DWinograd"
 		case gen.bf16[op.In[1]]:
 			kernel = "Conv2DGemmBF16"
 		case gen.panels[op.In[1]]:

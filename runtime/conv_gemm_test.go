@@ -201,7 +201,8 @@ func TestConv2DGemmAllocatesNothing(t *testing.T) {
 
 // BenchmarkConv2DGemm times Conv2DGemm on the k×k convolutions of the bench
 // models (../shared/bench), one image; the "im2col" runs force the
-// gathered-patches path for comparison (same run, same shapes).
+// gathered-patches path and the "winograd" ones (3×3, stride 1) run Conv2DWinograd, for
+// comparison (same run, same shapes; GFLOP/s count the direct convolution's work).
 func BenchmarkConv2DGemm(b *testing.B) {
 	shapes := []struct {
 		name string
@@ -227,10 +228,19 @@ func BenchmarkConv2DGemm(b *testing.B) {
 		sc := make([]float32, Conv2DGemmScratch(&p))
 		flops := 2 * float64(p.OH*p.OW*p.OC*p.KH*p.KW*p.C)
 		ep := &Epilogue{Bias: make([]float32, p.OC), Act: ActRelu}
-		for _, path := range []string{"implicit", "im2col"} {
+		paths := []string{"implicit", "im2col"}
+		var u WinogradKernel
+		if WinogradOK(&p) {
+			paths = append(paths, "winograd")
+			u = WinogradKernelInto(make([]float32, WinogradKernelLen(p.C, p.OC)), w, p.C, p.OC)
+			sc = make([]float32, max(len(sc), Conv2DWinogradScratch(&p)))
+		}
+		for _, path := range paths {
 			b.Run(s.name+"/"+path, func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
-					if path == "im2col" {
+					if path == "winograd" {
+						Conv2DWinograd(&p, x, &u, y, sc, ep)
+					} else if path == "im2col" {
 						conv2DGemm("Conv2DGemm", &p, x, y, sc, func(rows int, patches, out []float32, row0 int) {
 							GemmEpilogue(rows, p.OC, p.KH*p.KW*p.C, patches, p.KH*p.KW*p.C, w, p.OC, out, p.OC, row0, ep)
 						})

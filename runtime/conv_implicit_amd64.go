@@ -275,26 +275,6 @@ func (g *convSplit) size(c int) int {
 	return n
 }
 
-// padRegion writes into dst the padded rows [r0, r1) and columns [c0, c1) of image x as p's
-// convolution reads it (x at (PadT, PadL), zeros around it), rows c1-c0 pixels long: the
-// whole padded image, or one strip of it (convSource).
-func padRegion(dst, x []float32, p *ConvParams, r0, r1, c0, c1 int) {
-	c := p.C
-	w := (c1 - c0) * c
-	for py := r0; py < r1; py++ {
-		row := dst[(py-r0)*w : (py-r0+1)*w]
-		iy := py - p.PadT
-		if iy < 0 || iy >= p.H {
-			clear(row)
-			continue
-		}
-		lo, hi := validRange(c1-c0, p.W, 1, c0-p.PadL) // columns c0+i that read x[iy, c0+i-PadL]
-		clear(row[:lo*c])
-		copy(row[lo*c:hi*c], x[(iy*p.W+c0+lo-p.PadL)*c:(iy*p.W+c0+hi-p.PadL)*c])
-		clear(row[hi*c:])
-	}
-}
-
 // convTaps writes to offs the element offset of each tap of p from a pixel's first tap, in an
 // image whose rows are rowW pixels long, and returns the number of taps and the depth (input
 // values) of each: undilated columns make a kernel row's KW taps one contiguous run of KW·C

@@ -21,6 +21,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	batch := fs.Int("batch", 1, "batch size")
 	threads := fs.Int("threads", 1, "threads the kernels may use (KERASGEN_THREADS and GOMAXPROCS of the timed process)")
 	precision := fs.String("precision", "fp32", "fp32, or bf16 (Dense and convolution kernels in bf16)")
+	winograd := fs.Bool("winograd", true, "run 3×3 stride-1 convolutions with Winograd's F(2×2, 3×3) (false: all convolutions direct)")
 	input := fs.String("input", "", "input .npy files, comma-separated (default: seeded uniform [0,1) values)")
 	asJSON := fs.Bool("json", false, "print one JSON line")
 	gemm := fs.String("gemm", "", "comma-separated square sizes: time runtime.Gemm alone")
@@ -73,7 +74,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: kerasgen bench MODEL [--batch N] [--threads T] [--precision fp32|bf16] [--input x.npy] [--layers] [--json]\n       kerasgen bench --gemm 256,512,1024,2048 [--json]")
 		return 2
 	}
-	res, err := compile.Compile(pos[0], compile.Options{Load: lf.options(), Precision: *precision})
+	res, err := compile.Compile(pos[0], compile.Options{Load: lf.options(), Precision: *precision, Direct: !*winograd})
 	if err != nil {
 		return fail(stderr, pos[0], err)
 	}

@@ -35,6 +35,9 @@ type Options struct {
 	Threads int
 	// Precision is "fp32" (default) or "bf16" (see codegen.Options.Precision).
 	Precision string
+	// Direct runs every convolution directly, none with Winograd's algorithm (see
+	// codegen.Options.Direct).
+	Direct bool
 }
 
 // Result is a compiled model.
@@ -130,7 +133,7 @@ func CompileModel(m *frontend.Model, source string, opt Options) (*Result, error
 	files, err := codegen.Generate(g, plan, codegen.Options{
 		Package: pkg, Source: source, Writer: writer,
 		InputNames: inNames, OutputNames: outNames, OutputDocs: append(make([]string, n), docs...),
-		States: states, Threads: opt.Threads, Precision: opt.Precision,
+		States: states, Threads: opt.Threads, Precision: opt.Precision, Direct: opt.Direct,
 	})
 	if err != nil {
 		return nil, err

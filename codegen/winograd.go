@@ -1,0 +1,48 @@
+package codegen
+
+import (
+	"github.com/kerasgen/kerasgen/ir"
+	"github.com/kerasgen/kerasgen/runtime"
+)
+
+// Winograd convolutions: a float32 3×3, stride 1, undilated Groups = 1 convolution with at
+// least winogradMinChannels input and output channels, not pooled in its kernels, runs through
+// runtime.Conv2DWinograd (F(2×2, 3×3): 4 multiply-adds per output value and input channel
+// instead of 9), unless Options.Direct is set. Its kernel is stored transformed
+// (runtime.WinogradKernelInto, the 16 C×OC matrices in panel layout) instead of in panel
+// layout, so the constant must have no other use.
+
+// winogradMinChannels is the fewest input or output channels a Winograd convolution has: with
+// fewer, the transforms cost more than the products save (the 3-channel stem of a ResNet ran
+// 2–3× slower).
+const winogradMinChannels = 8
+
+// winogradOp reports whether op is a convolution Conv2DWinograd runs.
+func winogradOp(op *ir.Op) bool {
+	if op.Kind != "Conv" || len(op.In) < 2 || op.Attrs.Int("groups", 1) != 1 || len(op.Attrs.Ints("maxpool")) != 0 {
+		return false
+	}
+	w, xs, ys := op.In[1].Type.Shape, op.In[0].Type.Shape, op.Out[0].Type.Shape
+	st, dl := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations")
+	return len(w) == 4 && w[0] == 3 && w[1] == 3 && w[2] >= winogradMinChannels && w[3] >= winogradMinChannels &&
+		len(st) == 2 && st[0] == 1 && st[1] == 1 && len(dl) == 2 && dl[0] == 1 && dl[1] == 1 &&
+		len(xs) == 4 && len(ys) == 4 && ys[1] > 0 && ys[2] > 0
+}
+
+// winogradConsts returns the constants stored as transformed kernels: those not stored as
+// bf16 whose every use is as the kernel of a winogradOp.
+func winogradConsts(g *ir.Graph, bf16 map[*ir.Value]bool) map[*ir.Value]bool {
+	ok := kernelConsts(g, winogradOp)
+	for v := range bf16 {
+		delete(ok, v)
+	}
+	return ok
+}
+
+// winogradData returns the transform of a 3×3 kernel constant [3, 3, C, OC].
+func winogradData(c *ir.Value) []float32 {
+	s := c.Type.Shape
+	ci, oc := int(s[2]), int(s[3])
+	u := runtime.WinogradKernelInto(make([]float32, runtime.WinogradKernelLen(ci, oc)), c.Data, ci, oc)
+	return u.Data
+}

@@ -1,0 +1,186 @@
+package runtime
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// winogradConv runs Conv2DWinograd on p with the Keras kernel w, transformed here.
+func winogradConv(p *ConvParams, x, w, y []float32, ep *Epilogue) {
+	u := WinogradKernelInto(make([]float32, WinogradKernelLen(p.C, p.OC)), w, p.C, p.OC)
+	Conv2DWinograd(p, x, &u, y, make([]float32, Conv2DWinogradScratch(p)), ep)
+}
+
+// winogradShapes are the convolutions the tests run: 'same' and 'valid', odd and even
+// output sizes (a last tile row or column cut in half), asymmetric padding, one-pixel
+// outputs, channel counts on and off the vector widths, and blocks that span images.
+var winogradShapes = []ConvParams{
+	{N: 1, H: 8, W: 8, C: 16, OH: 8, OW: 8, OC: 16, PadT: 1, PadL: 1},
+	{N: 2, H: 7, W: 9, C: 3, OH: 7, OW: 9, OC: 5, PadT: 1, PadL: 1},
+	{N: 1, H: 9, W: 6, C: 17, OH: 7, OW: 4, OC: 33},
+	{N: 3, H: 5, W: 5, C: 8, OH: 4, OW: 4, OC: 24, PadT: 1, PadL: 1}, // padding before only
+	{N: 1, H: 3, W: 3, C: 40, OH: 1, OW: 1, OC: 1},
+	{N: 2, H: 2, W: 3, C: 1, OH: 2, OW: 3, OC: 7, PadT: 1, PadL: 1},
+	{N: 4, H: 6, W: 6, C: 64, OH: 6, OW: 6, OC: 64, PadT: 1, PadL: 1},
+	{N: 1, H: 20, W: 33, C: 9, OH: 18, OW: 31, OC: 16},
+}
+
+// TestConv2DWinograd checks Conv2DWinograd against the float64 convolution on every shape
+// of winogradShapes at every level, within 1e-5 of Σ|x·w| per output (a tap read from the
+// wrong place, or a transform off by one term, is off by far more), with y inside a guard
+// band and x untouched.
+func TestConv2DWinograd(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
+		for i, p := range winogradShapes {
+			p.KH, p.KW, p.Groups = 3, 3, 1
+			require.True(t, WinogradOK(&p))
+			r := newRand(uint64(40 + i))
+			x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
+			x0 := clone(x)
+			want, mag := convRef(&p, x, w)
+			tol := make([]float64, len(mag))
+			for j, m := range mag {
+				tol[j] = 1e-5*m + 1e-7
+			}
+			y := newGuarded(len(want))
+			winogradConv(&p, x, w, y.s, nil)
+			what := fmt.Sprintf("shape %d %+v", i, p)
+			y.check(t, what)
+			requireCloseTol(t, what, y.s, want, tol)
+			requireUnchanged(t, what, x0, x)
+		}
+	})
+}
+
+// TestConv2DWinogradEpilogue checks that the epilogue gives what applying it to the
+// convolution's output does (bias, residual before and after, clamp-form and other
+// activations): Conv2DWinograd applies it to each pair of output rows it writes.
+func TestConv2DWinogradEpilogue(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
+		p := ConvParams{N: 2, H: 7, W: 10, C: 12, OH: 7, OW: 10, OC: 20, KH: 3, KW: 3, PadT: 1, PadL: 1, Groups: 1}
+		r := newRand(7)
+		x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
+		n := p.N * p.OH * p.OW * p.OC
+		for _, ep := range []Epilogue{
+			{Bias: randSlice(r, p.OC), Act: ActRelu},
+			{Bias: randSlice(r, p.OC), Act: ActRelu6, Residual: randSlice(r, n)},
+			{Act: ActSigmoid, Residual: randSlice(r, n), ResidualAfterAct: true},
+			{Bias: randSlice(r, p.OC), Act: ActGelu},
+		} {
+			want := make([]float32, n)
+			winogradConv(&p, x, w, want, nil)
+			ep.Apply(0, p.N*p.OH*p.OW, p.OC, want, p.OC)
+			got := make([]float32, n)
+			winogradConv(&p, x, w, got, &ep)
+			requireEqual(t, fmt.Sprintf("act %v, residual %v", ep.Act, ep.Residual != nil), got, want)
+		}
+	})
+}
+
+// TestWinogradTransformsMatchTwins checks the assembly transforms bit for bit against their
+// Go twins for 0…40 and 64 channels and 1…5 tiles, V, M and Y inside guard bands.
+func TestWinogradTransformsMatchTwins(t *testing.T) {
+	eachAsmLevel(t, func(t *testing.T) {
+		r := newRand(11)
+		for c := 0; c <= 64; c++ {
+			if c > 40 && c != 64 {
+				continue
+			}
+			for tiles := 1; tiles <= 5; tiles++ {
+				what := fmt.Sprintf("c %d tiles %d", c, tiles)
+				ldr := (2*tiles+2)*c + 3
+				d := randSlice(r, 3*ldr+(2*tiles+2)*c)
+				ldv := tiles*c + 5
+				got, want := newGuarded(15*ldv+tiles*c), newGuarded(15*ldv+tiles*c)
+				if tiles*c > 0 {
+					winogradIn(d, ldr, tiles, c, got.s, ldv)
+				}
+				winogradInGo(d, ldr, tiles, 0, c, want.s, ldv)
+				got.check(t, "winogradIn "+what)
+				requireEqual(t, "winogradIn "+what, got.s, want.s)
+
+				m := randSlice(r, 15*ldv+tiles*c)
+				g0, g1 := newGuarded(2*tiles*c), newGuarded(2*tiles*c)
+				w0, w1 := newGuarded(2*tiles*c), newGuarded(2*tiles*c)
+				if tiles*c > 0 {
+					winogradOut(m, ldv, tiles, c, g0.s, g1.s)
+				}
+				winogradOutGo(m, ldv, tiles, 0, c, w0.s, w1.s)
+				g0.check(t, "winogradOut row 0 "+what)
+				g1.check(t, "winogradOut row 1 "+what)
+				requireEqual(t, "winogradOut row 0 "+what, g0.s, w0.s)
+				requireEqual(t, "winogradOut row 1 "+what, g1.s, w1.s)
+			}
+		}
+	})
+}
+
+// TestConv2DWinogradThreads checks that threads (splitting the blocks) give the one-thread
+// bits, and that a warm call allocates nothing with one thread or three.
+func TestConv2DWinogradThreads(t *testing.T) {
+	for _, p := range []ConvParams{
+		{N: 1, H: 64, W: 64, C: 16, OH: 64, OW: 64, OC: 16, PadT: 1, PadL: 1},
+		{N: 5, H: 8, W: 8, C: 64, OH: 8, OW: 8, OC: 48, PadT: 1, PadL: 1},
+	} {
+		p.KH, p.KW, p.Groups = 3, 3, 1
+		r := newRand(9)
+		x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
+		u := WinogradKernelInto(make([]float32, WinogradKernelLen(p.C, p.OC)), w, p.C, p.OC)
+		n := p.N * p.OH * p.OW * p.OC
+		ep := &Epilogue{Bias: randSlice(r, p.OC), Act: ActRelu, Residual: randSlice(r, n)}
+		s := make([]float32, Conv2DWinogradScratch(&p))
+		one, three := make([]float32, n), make([]float32, n)
+		Conv2DWinograd(&p, x, &u, one, s, ep)
+		requireNoAllocs(t, "Conv2DWinograd", func() { Conv2DWinograd(&p, x, &u, one, s, ep) })
+		withThreads(3, func() {
+			Conv2DWinograd(&p, x, &u, three, s, ep)
+			requireNoAllocs(t, "Conv2DWinograd, three threads", func() { Conv2DWinograd(&p, x, &u, three, s, ep) })
+		})
+		requireEqual(t, fmt.Sprintf("%+v", p), three, one)
+	}
+}
+
+// TestWinogradOK checks which convolutions Conv2DWinograd takes.
+func TestWinogradOK(t *testing.T) {
+	base := ConvParams{N: 1, H: 8, W: 8, C: 4, OH: 8, OW: 8, OC: 4, KH: 3, KW: 3, PadT: 1, PadL: 1, Groups: 1}
+	require.True(t, WinogradOK(&base))
+	for name, change := range map[string]func(p *ConvParams){
+		"5×5":      func(p *ConvParams) { p.KH, p.KW = 5, 5 },
+		"3×1":      func(p *ConvParams) { p.KW = 1 },
+		"stride 2": func(p *ConvParams) { p.SH, p.SW = 2, 2 },
+		"dilated":  func(p *ConvParams) { p.DH = 2 },
+		"grouped":  func(p *ConvParams) { p.Groups = 2 },
+		"empty":    func(p *ConvParams) { p.OW = 0 },
+	} {
+		p := base
+		change(&p)
+		require.False(t, WinogradOK(&p), name)
+	}
+}
+
+// TestWinogradKernelInto checks the transform of a kernel with one non-zero tap against
+// G g Gᵀ written out: tap (a, b) of value 1 gives U_{4i+j} = G[i][a]·G[j][b].
+func TestWinogradKernelInto(t *testing.T) {
+	for a := 0; a < 3; a++ {
+		for b := 0; b < 3; b++ {
+			w := make([]float32, 9*2*3) // C = 2, OC = 3
+			w[((a*3+b)*2+1)*3+2] = 1    // c 1, oc 2
+			u := WinogradKernelInto(make([]float32, WinogradKernelLen(2, 3)), w, 2, 3)
+			for xi := 0; xi < 16; xi++ {
+				plane := u.Data[xi*6 : xi*6+6] // 2×3: one panel, rows 3 apart
+				want := float32(winogradG[xi/4][a] * winogradG[xi%4][b])
+				for k, v := range plane {
+					if k == 1*3+2 {
+						require.Equal(t, want, v, "tap (%d,%d) ξ %d", a, b, xi)
+					} else {
+						require.Zero(t, v, "tap (%d,%d) ξ %d element %d", a, b, xi, k)
+					}
+				}
+			}
+		}
+	}
+	require.Panics(t, func() { NewWinogradKernel(2, 3, make([]float32, 5)) })
+	require.NotPanics(t, func() { NewWinogradKernel(2, 3, make([]float32, 96)) })
+}
