@@ -27,6 +27,7 @@
 package runtime
 
 import (
+	"math"
 	"strconv"
 	"sync"
 )
@@ -227,8 +228,17 @@ func (j *winogradJob) block(r0, r1 int, s []float32) {
 	for xi := 0; xi < 16; xi++ {
 		gemmOn(false, nt, oc, c, v[xi*ldv:], c, j.w.plane(xi), m[xi*ldm:], oc, false, nil, 0)
 	}
-	// Y: the output transform of each tile row, then the epilogue on its output rows.
+	// Y: the output transform of each tile row with a clamp-form epilogue in it; any other
+	// epilogue, and any on a row pair with an odd OW, applied to the rows after.
 	full := p.OW / 2
+	none := winogradEp{slope: 1, lo: float32(math.Inf(-1)), hi: float32(math.Inf(1))}
+	var fused winogradEp
+	clamp := false
+	if j.ep != nil {
+		fused.slope, fused.lo, fused.hi, clamp = j.ep.clampForm()
+		fused.bias, fused.after = j.ep.Bias, j.ep.ResidualAfterAct
+	}
+	clamp = clamp && full == tw
 	for r := r0; r < r1; r++ {
 		n, ty := r/g.th, r%g.th
 		oy := 2 * ty
@@ -240,14 +250,35 @@ func (j *winogradJob) block(r0, r1 int, s []float32) {
 			y1 = j.y[(pix+p.OW)*oc:]
 		}
 		mt := m[(r-r0)*tw*oc:]
-		winogradOut(mt, ldm, full, oc, y0, y1)
+		e := &none
+		if clamp {
+			e = &fused
+			if res := j.ep.Residual; res != nil {
+				e.r0, e.r1 = res[pix*oc:], spare // the spare row's residual: itself
+				if rows == 2 {
+					e.r1 = res[(pix+p.OW)*oc:]
+				}
+			}
+		}
+		winogradOut(mt, ldm, full, oc, y0, y1, e)
 		if full < tw { // an odd OW: the last tile's first column only
-			winogradOut(mt[full*oc:], ldm, 1, oc, last, last[2*oc:])
+			winogradOut(mt[full*oc:], ldm, 1, oc, last, last[2*oc:], &none)
 			copy(y0[2*full*oc:(2*full+1)*oc], last[:oc])
 			copy(y1[2*full*oc:(2*full+1)*oc], last[2*oc:3*oc])
 		}
-		j.ep.Apply(pix, rows*p.OW, oc, j.y[pix*oc:(pix+rows*p.OW)*oc], oc)
+		if !clamp {
+			j.ep.Apply(pix, rows*p.OW, oc, j.y[pix*oc:(pix+rows*p.OW)*oc], oc)
+		}
 	}
+}
+
+// winogradEp is the clamp-form epilogue (Epilogue.clampForm) the output transform applies to
+// a tile row's two output rows: the bias (nil: none), the residual's two rows r0 and r1 (nil:
+// none), before the activation or after it.
+type winogradEp struct {
+	bias, r0, r1  []float32
+	slope, lo, hi float32
+	after         bool
 }
 
 // winogradIn writes V for tiles tiles of one tile row: tile t reads the 4×4 pixels from
@@ -262,17 +293,25 @@ func winogradIn(d []float32, ldr, tiles, c int, v []float32, ldv int) {
 	winogradInKernel(d, ldr, tiles, c, v, ldv)
 }
 
-// winogradOut writes the output transform of tiles tiles: tile t reads M_ξ's row t, c values,
-// at m[ξ·ldm + t·c:] and writes its 2×2 output pixels, c values each, at y0[2t·c:] (the
-// first row) and y1[2t·c:] (the second).
-func winogradOut(m []float32, ldm, tiles, c int, y0, y1 []float32) {
+// winogradOut writes the output transform of tiles tiles with the epilogue e applied: tile t
+// reads M_ξ's row t, c values, at m[ξ·ldm + t·c:] and writes its 2×2 output pixels, c values
+// each, at y0[2t·c:] (the first row) and y1[2t·c:] (the second), the residual read at the
+// same places of e.r0 and e.r1.
+func winogradOut(m []float32, ldm, tiles, c int, y0, y1 []float32, e *winogradEp) {
 	if tiles <= 0 {
 		return
 	}
 	need("winogradOut", "m", m, 15*ldm+tiles*c)
 	need("winogradOut", "y0", y0, 2*tiles*c)
 	need("winogradOut", "y1", y1, 2*tiles*c)
-	winogradOutKernel(m, ldm, tiles, c, y0, y1)
+	if e.bias != nil {
+		need("winogradOut", "bias", e.bias, c)
+	}
+	if e.r0 != nil {
+		need("winogradOut", "r0", e.r0, 2*tiles*c)
+		need("winogradOut", "r1", e.r1, 2*tiles*c)
+	}
+	winogradOutKernel(m, ldm, tiles, c, y0, y1, e)
 }
 
 // winogradInGo is winogradIn's pure-Go twin on channels [c0, c): V = Bᵀ d B, the rows of d
@@ -298,8 +337,9 @@ func winogradInGo(d []float32, ldr, tiles, c0, c int, v []float32, ldv int) {
 }
 
 // winogradOutGo is winogradOut's pure-Go twin on channels [c0, c): Y = Aᵀ M A, the columns
-// of M first (s = Aᵀ M), then its rows: (a + b) + c and (b − c) − d.
-func winogradOutGo(m []float32, ldm, tiles, c0, c int, y0, y1 []float32) {
+// of M first (s = Aᵀ M), then its rows: (a + b) + c and (b − c) − d; then the epilogue in
+// epilogueClampGeneric's order.
+func winogradOutGo(m []float32, ldm, tiles, c0, c int, y0, y1 []float32, e *winogradEp) {
 	for t := 0; t < tiles; t++ {
 		for ch := c0; ch < c; ch++ {
 			o := t*c + ch
@@ -310,8 +350,29 @@ func winogradOutGo(m []float32, ldm, tiles, c0, c int, y0, y1 []float32) {
 				s[1][q] = m1 - m2 - m3
 			}
 			for a, y := range [2][]float32{y0, y1} {
-				y[2*t*c+ch] = s[a][0] + s[a][1] + s[a][2]
-				y[(2*t+1)*c+ch] = s[a][1] - s[a][2] - s[a][3]
+				res := [2][]float32{e.r0, e.r1}[a]
+				for x, v := range [2]float32{s[a][0] + s[a][1] + s[a][2], s[a][1] - s[a][2] - s[a][3]} {
+					i := (2*t+x)*c + ch
+					if e.bias != nil {
+						v += e.bias[ch]
+					}
+					if res != nil && !e.after {
+						v += res[i]
+					}
+					if !(v > 0) {
+						v *= e.slope
+					}
+					if v < e.lo {
+						v = e.lo
+					}
+					if v > e.hi {
+						v = e.hi
+					}
+					if res != nil && e.after {
+						v += res[i]
+					}
+					y[i] = v
+				}
 			}
 		}
 	}

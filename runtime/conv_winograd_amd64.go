@@ -21,18 +21,27 @@ func winogradInKernel(d []float32, ldr, tiles, c int, v []float32, ldv int) {
 }
 
 // winogradOutKernel is winogradOut on checked slices, dispatched as winogradInKernel.
-func winogradOutKernel(m []float32, ldm, tiles, c int, y0, y1 []float32) {
+func winogradOutKernel(m []float32, ldm, tiles, c int, y0, y1 []float32, e *winogradEp) {
 	full := 0
-	switch cpuLevel {
-	case levelAVX512:
-		winogradOutAVX512(&m[0], ldm, tiles, c, &y0[0], &y1[0])
-		return
-	case levelAVX2:
-		if full = c &^ 7; full > 0 {
-			winogradOutAVX2(&m[0], ldm, tiles, c, &y0[0], &y1[0])
+	if cpuLevel != levelGeneric {
+		var bias, r0, r1 *float32
+		if e.bias != nil {
+			bias = &e.bias[0]
+		}
+		if e.r0 != nil {
+			r0, r1 = &e.r0[0], &e.r1[0]
+		}
+		switch cpuLevel {
+		case levelAVX512:
+			winogradOutAVX512(&m[0], ldm, tiles, c, &y0[0], &y1[0], bias, r0, r1, e.slope, e.lo, e.hi, e.after)
+			return
+		case levelAVX2:
+			if full = c &^ 7; full > 0 {
+				winogradOutAVX2(&m[0], ldm, tiles, c, &y0[0], &y1[0], bias, r0, r1, e.slope, e.lo, e.hi, e.after)
+			}
 		}
 	}
 	if full < c {
-		winogradOutGo(m, ldm, tiles, full, c, y0, y1)
+		winogradOutGo(m, ldm, tiles, full, c, y0, y1, e)
 	}
 }

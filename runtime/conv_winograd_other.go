@@ -8,6 +8,6 @@ func winogradInKernel(d []float32, ldr, tiles, c int, v []float32, ldv int) {
 }
 
 // winogradOutKernel is winogradOut on checked slices.
-func winogradOutKernel(m []float32, ldm, tiles, c int, y0, y1 []float32) {
-	winogradOutGo(m, ldm, tiles, 0, c, y0, y1)
+func winogradOutKernel(m []float32, ldm, tiles, c int, y0, y1 []float32, e *winogradEp) {
+	winogradOutGo(m, ldm, tiles, 0, c, y0, y1, e)
 }

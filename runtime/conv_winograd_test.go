@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -56,10 +57,18 @@ func TestConv2DWinograd(t *testing.T) {
 
 // TestConv2DWinogradEpilogue checks that the epilogue gives what applying it to the
 // convolution's output does (bias, residual before and after, clamp-form and other
-// activations): Conv2DWinograd applies it to each pair of output rows it writes.
+// activations), bit for bit: the output transform applies a clamp-form one in its kernel,
+// Conv2DWinograd any other (and any on an odd OW) to each pair of output rows it writes.
 func TestConv2DWinogradEpilogue(t *testing.T) {
 	eachLevel(t, func(t *testing.T) {
-		p := ConvParams{N: 2, H: 7, W: 10, C: 12, OH: 7, OW: 10, OC: 20, KH: 3, KW: 3, PadT: 1, PadL: 1, Groups: 1}
+		for _, ow := range []int{10, 9} { // an odd OW: that row pair's epilogue applied after
+			checkWinogradEpilogue(t, ConvParams{N: 2, H: 7, W: ow, C: 12, OH: 7, OW: ow, OC: 20, KH: 3, KW: 3, PadT: 1, PadL: 1, Groups: 1})
+		}
+	})
+}
+
+func checkWinogradEpilogue(t *testing.T, p ConvParams) {
+	{
 		r := newRand(7)
 		x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
 		n := p.N * p.OH * p.OW * p.OC
@@ -74,13 +83,15 @@ func TestConv2DWinogradEpilogue(t *testing.T) {
 			ep.Apply(0, p.N*p.OH*p.OW, p.OC, want, p.OC)
 			got := make([]float32, n)
 			winogradConv(&p, x, w, got, &ep)
-			requireEqual(t, fmt.Sprintf("act %v, residual %v", ep.Act, ep.Residual != nil), got, want)
+			requireEqual(t, fmt.Sprintf("OW %d, act %v, residual %v", p.OW, ep.Act, ep.Residual != nil), got, want)
 		}
-	})
+	}
 }
 
 // TestWinogradTransformsMatchTwins checks the assembly transforms bit for bit against their
-// Go twins for 0…40 and 64 channels and 1…5 tiles, V, M and Y inside guard bands.
+// Go twins for 0…40 and 64 channels and 1…5 tiles, V and Y inside guard bands, the output
+// transform with no epilogue, bias and ReLU, a residual before a leaky slope, and a residual
+// after a clamp.
 func TestWinogradTransformsMatchTwins(t *testing.T) {
 	eachAsmLevel(t, func(t *testing.T) {
 		r := newRand(11)
@@ -102,16 +113,26 @@ func TestWinogradTransformsMatchTwins(t *testing.T) {
 				requireEqual(t, "winogradIn "+what, got.s, want.s)
 
 				m := randSlice(r, 15*ldv+tiles*c)
-				g0, g1 := newGuarded(2*tiles*c), newGuarded(2*tiles*c)
-				w0, w1 := newGuarded(2*tiles*c), newGuarded(2*tiles*c)
-				if tiles*c > 0 {
-					winogradOut(m, ldv, tiles, c, g0.s, g1.s)
+				inf := float32(math.Inf(1))
+				bias, r0, r1 := randSlice(r, c), randSlice(r, 2*tiles*c), randSlice(r, 2*tiles*c)
+				for k, e := range []winogradEp{
+					{slope: 1, lo: -inf, hi: inf},
+					{bias: bias, slope: 1, lo: 0, hi: inf},
+					{bias: bias, r0: r0, r1: r1, slope: 0.25, lo: -inf, hi: inf},
+					{r0: r0, r1: r1, slope: 1, lo: 0, hi: 0.5, after: true},
+				} {
+					g0, g1 := newGuarded(2*tiles*c), newGuarded(2*tiles*c)
+					w0, w1 := newGuarded(2*tiles*c), newGuarded(2*tiles*c)
+					if tiles*c > 0 {
+						winogradOut(m, ldv, tiles, c, g0.s, g1.s, &e)
+					}
+					winogradOutGo(m, ldv, tiles, 0, c, w0.s, w1.s, &e)
+					w := fmt.Sprintf("%s epilogue %d", what, k)
+					g0.check(t, "winogradOut row 0 "+w)
+					g1.check(t, "winogradOut row 1 "+w)
+					requireEqual(t, "winogradOut row 0 "+w, g0.s, w0.s)
+					requireEqual(t, "winogradOut row 1 "+w, g1.s, w1.s)
 				}
-				winogradOutGo(m, ldv, tiles, 0, c, w0.s, w1.s)
-				g0.check(t, "winogradOut row 0 "+what)
-				g1.check(t, "winogradOut row 1 "+what)
-				requireEqual(t, "winogradOut row 0 "+what, g0.s, w0.s)
-				requireEqual(t, "winogradOut row 1 "+what, g1.s, w1.s)
 			}
 		}
 	})

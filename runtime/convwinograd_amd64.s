@@ -140,87 +140,233 @@ tail:
 	VZEROUPPER
 	RET
 
-// func winogradOutAVX2(m *float32, ldm int, tiles int, c int, y0 *float32, y1 *float32)
+// func winogradOutAVX2(m *float32, ldm int, tiles int, c int, y0 *float32, y1 *float32, bias *float32, r0 *float32, r1 *float32, slope float32, lo float32, hi float32, resAfter bool)
 // Requires: AVX
-TEXT ·winogradOutAVX2(SB), NOSPLIT, $0-48
-	MOVQ ldm+8(FP), AX
-	SHLQ $0x02, AX
-	MOVQ c+24(FP), CX
-	SHLQ $0x02, CX
-	LEAQ (AX)(AX*2), DX
-	ADDQ AX, DX
-	MOVQ CX, BX
-	ANDQ $-32, BX
-	XORQ SI, SI
-	CMPQ SI, BX
-	JGE  tail
+TEXT ·winogradOutAVX2(SB), NOSPLIT, $0-85
+	MOVQ         ldm+8(FP), AX
+	SHLQ         $0x02, AX
+	MOVQ         c+24(FP), CX
+	SHLQ         $0x02, CX
+	LEAQ         (AX)(AX*2), DX
+	ADDQ         AX, DX
+	VBROADCASTSS lo+76(FP), Y0
+	VBROADCASTSS hi+80(FP), Y1
+	MOVQ         CX, BX
+	ANDQ         $-32, BX
+	XORQ         SI, SI
+	CMPQ         SI, BX
+	JGE          tail
 
 chunk:
 	MOVQ m+0(FP), DI
 	MOVQ y0+32(FP), R8
 	MOVQ y1+40(FP), R9
 	MOVQ tiles+16(FP), R10
+	MOVQ bias+48(FP), R11
+	MOVQ r0+56(FP), R12
+	MOVQ r1+64(FP), R13
 	ADDQ SI, DI
 	ADDQ SI, R8
 	ADDQ SI, R9
+	ADDQ SI, R11
+	ADDQ SI, R12
+	ADDQ SI, R13
 
 tile:
-	MOVQ    DI, R11
-	VMOVUPS (R11), Y0
-	VMOVUPS (R11)(DX*1), Y1
-	VMOVUPS (R11)(DX*2), Y2
-	LEAQ    (R11)(DX*2), R11
-	VMOVUPS (R11)(DX*1), Y3
-	VADDPS  Y1, Y0, Y0
-	VADDPS  Y2, Y0, Y0
-	VSUBPS  Y2, Y1, Y1
-	VSUBPS  Y3, Y1, Y1
-	LEAQ    (DI)(AX*1), R11
-	VMOVUPS (R11), Y2
-	VMOVUPS (R11)(DX*1), Y3
-	VMOVUPS (R11)(DX*2), Y4
-	LEAQ    (R11)(DX*2), R11
-	VMOVUPS (R11)(DX*1), Y5
+	MOVQ    DI, R14
+	VMOVUPS (R14), Y2
+	VMOVUPS (R14)(DX*1), Y3
+	VMOVUPS (R14)(DX*2), Y4
+	LEAQ    (R14)(DX*2), R14
+	VMOVUPS (R14)(DX*1), Y5
 	VADDPS  Y3, Y2, Y2
 	VADDPS  Y4, Y2, Y2
 	VSUBPS  Y4, Y3, Y3
 	VSUBPS  Y5, Y3, Y3
-	LEAQ    (DI)(AX*2), R11
-	VMOVUPS (R11), Y4
-	VMOVUPS (R11)(DX*1), Y5
-	VMOVUPS (R11)(DX*2), Y6
-	LEAQ    (R11)(DX*2), R11
-	VMOVUPS (R11)(DX*1), Y7
+	LEAQ    (DI)(AX*1), R14
+	VMOVUPS (R14), Y4
+	VMOVUPS (R14)(DX*1), Y5
+	VMOVUPS (R14)(DX*2), Y6
+	LEAQ    (R14)(DX*2), R14
+	VMOVUPS (R14)(DX*1), Y7
 	VADDPS  Y5, Y4, Y4
 	VADDPS  Y6, Y4, Y4
 	VSUBPS  Y6, Y5, Y5
 	VSUBPS  Y7, Y5, Y5
-	LEAQ    (DI)(AX*2), R11
-	ADDQ    AX, R11
-	VMOVUPS (R11), Y6
-	VMOVUPS (R11)(DX*1), Y7
-	VMOVUPS (R11)(DX*2), Y8
-	LEAQ    (R11)(DX*2), R11
-	VMOVUPS (R11)(DX*1), Y9
+	LEAQ    (DI)(AX*2), R14
+	VMOVUPS (R14), Y6
+	VMOVUPS (R14)(DX*1), Y7
+	VMOVUPS (R14)(DX*2), Y8
+	LEAQ    (R14)(DX*2), R14
+	VMOVUPS (R14)(DX*1), Y9
 	VADDPS  Y7, Y6, Y6
 	VADDPS  Y8, Y6, Y6
 	VSUBPS  Y8, Y7, Y7
 	VSUBPS  Y9, Y7, Y7
-	VADDPS  Y2, Y0, Y0
-	VADDPS  Y4, Y0, Y0
-	VSUBPS  Y4, Y2, Y2
-	VSUBPS  Y6, Y2, Y2
-	VMOVUPS Y0, (R8)
-	VMOVUPS Y2, (R8)(CX*1)
-	VADDPS  Y3, Y1, Y0
-	VADDPS  Y5, Y0, Y0
-	VSUBPS  Y5, Y3, Y1
-	VSUBPS  Y7, Y1, Y1
-	VMOVUPS Y0, (R9)
-	VMOVUPS Y1, (R9)(CX*1)
+	LEAQ    (DI)(AX*2), R14
+	ADDQ    AX, R14
+	VMOVUPS (R14), Y8
+	VMOVUPS (R14)(DX*1), Y9
+	VMOVUPS (R14)(DX*2), Y10
+	LEAQ    (R14)(DX*2), R14
+	VMOVUPS (R14)(DX*1), Y11
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y10, Y8, Y8
+	VSUBPS  Y10, Y9, Y9
+	VSUBPS  Y11, Y9, Y9
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y6, Y2, Y2
+	VSUBPS  Y6, Y4, Y4
+	VSUBPS  Y8, Y4, Y4
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_00
+	VMOVUPS (R11), Y6
+	VADDPS  Y6, Y2, Y2
+
+nobias_00:
+	CMPQ    r0+56(FP), $0x00
+	JEQ     nores_00
+	CMPB    resAfter+84(FP), $0x00
+	JNE     nores_00
+	VMOVUPS (R12), Y6
+	VADDPS  Y6, Y2, Y2
+
+nores_00:
+	MOVL         $0x3f800000, R14
+	CMPL         slope+72(FP), R14
+	JEQ          noleaky_00
+	VBROADCASTSS slope+72(FP), Y6
+	VXORPS       Y8, Y8, Y8
+	VMULPS       Y6, Y2, Y6
+	VCMPPS       $0x1e, Y8, Y2, Y8
+	VBLENDVPS    Y8, Y2, Y6, Y2
+
+noleaky_00:
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	CMPQ    r0+56(FP), $0x00
+	JEQ     noafter_00
+	CMPB    resAfter+84(FP), $0x00
+	JEQ     noafter_00
+	VMOVUPS (R12), Y6
+	VADDPS  Y6, Y2, Y2
+
+noafter_00:
+	VMOVUPS Y2, (R8)
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_01
+	VMOVUPS (R11), Y2
+	VADDPS  Y2, Y4, Y4
+
+nobias_01:
+	CMPQ    r0+56(FP), $0x00
+	JEQ     nores_01
+	CMPB    resAfter+84(FP), $0x00
+	JNE     nores_01
+	VMOVUPS (R12)(CX*1), Y2
+	VADDPS  Y2, Y4, Y4
+
+nores_01:
+	MOVL         $0x3f800000, R14
+	CMPL         slope+72(FP), R14
+	JEQ          noleaky_01
+	VBROADCASTSS slope+72(FP), Y2
+	VXORPS       Y6, Y6, Y6
+	VMULPS       Y2, Y4, Y2
+	VCMPPS       $0x1e, Y6, Y4, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y4
+
+noleaky_01:
+	VMAXPS  Y4, Y0, Y4
+	VMINPS  Y4, Y1, Y4
+	CMPQ    r0+56(FP), $0x00
+	JEQ     noafter_01
+	CMPB    resAfter+84(FP), $0x00
+	JEQ     noafter_01
+	VMOVUPS (R12)(CX*1), Y2
+	VADDPS  Y2, Y4, Y4
+
+noafter_01:
+	VMOVUPS Y4, (R8)(CX*1)
+	VADDPS  Y5, Y3, Y2
+	VADDPS  Y7, Y2, Y2
+	VSUBPS  Y7, Y5, Y3
+	VSUBPS  Y9, Y3, Y3
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_10
+	VMOVUPS (R11), Y4
+	VADDPS  Y4, Y2, Y2
+
+nobias_10:
+	CMPQ    r0+56(FP), $0x00
+	JEQ     nores_10
+	CMPB    resAfter+84(FP), $0x00
+	JNE     nores_10
+	VMOVUPS (R13), Y4
+	VADDPS  Y4, Y2, Y2
+
+nores_10:
+	MOVL         $0x3f800000, R14
+	CMPL         slope+72(FP), R14
+	JEQ          noleaky_10
+	VBROADCASTSS slope+72(FP), Y4
+	VXORPS       Y5, Y5, Y5
+	VMULPS       Y4, Y2, Y4
+	VCMPPS       $0x1e, Y5, Y2, Y5
+	VBLENDVPS    Y5, Y2, Y4, Y2
+
+noleaky_10:
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	CMPQ    r0+56(FP), $0x00
+	JEQ     noafter_10
+	CMPB    resAfter+84(FP), $0x00
+	JEQ     noafter_10
+	VMOVUPS (R13), Y4
+	VADDPS  Y4, Y2, Y2
+
+noafter_10:
+	VMOVUPS Y2, (R9)
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_11
+	VMOVUPS (R11), Y2
+	VADDPS  Y2, Y3, Y3
+
+nobias_11:
+	CMPQ    r0+56(FP), $0x00
+	JEQ     nores_11
+	CMPB    resAfter+84(FP), $0x00
+	JNE     nores_11
+	VMOVUPS (R13)(CX*1), Y2
+	VADDPS  Y2, Y3, Y3
+
+nores_11:
+	MOVL         $0x3f800000, R14
+	CMPL         slope+72(FP), R14
+	JEQ          noleaky_11
+	VBROADCASTSS slope+72(FP), Y2
+	VXORPS       Y4, Y4, Y4
+	VMULPS       Y2, Y3, Y2
+	VCMPPS       $0x1e, Y4, Y3, Y4
+	VBLENDVPS    Y4, Y3, Y2, Y3
+
+noleaky_11:
+	VMAXPS  Y3, Y0, Y3
+	VMINPS  Y3, Y1, Y3
+	CMPQ    r0+56(FP), $0x00
+	JEQ     noafter_11
+	CMPB    resAfter+84(FP), $0x00
+	JEQ     noafter_11
+	VMOVUPS (R13)(CX*1), Y2
+	VADDPS  Y2, Y3, Y3
+
+noafter_11:
+	VMOVUPS Y3, (R9)(CX*1)
 	ADDQ    CX, DI
 	LEAQ    (R8)(CX*2), R8
 	LEAQ    (R9)(CX*2), R9
+	LEAQ    (R12)(CX*2), R12
+	LEAQ    (R13)(CX*2), R13
 	DECQ    R10
 	JNE     tile
 	ADDQ    $0x20, SI
@@ -487,94 +633,240 @@ done:
 	VZEROUPPER
 	RET
 
-// func winogradOutAVX512(m *float32, ldm int, tiles int, c int, y0 *float32, y1 *float32)
+// func winogradOutAVX512(m *float32, ldm int, tiles int, c int, y0 *float32, y1 *float32, bias *float32, r0 *float32, r1 *float32, slope float32, lo float32, hi float32, resAfter bool)
 // Requires: AVX, AVX512F, BMI2
-TEXT ·winogradOutAVX512(SB), NOSPLIT, $0-48
-	MOVQ  ldm+8(FP), AX
-	SHLQ  $0x02, AX
-	MOVQ  c+24(FP), CX
-	SHLQ  $0x02, CX
-	LEAQ  (AX)(AX*2), DX
-	ADDQ  AX, DX
-	MOVQ  CX, BX
-	ANDQ  $-64, BX
-	MOVQ  CX, SI
-	SHRQ  $0x02, SI
-	ANDQ  $0x0f, SI
-	MOVQ  $0x0000000000000001, DI
-	SHLXQ SI, DI, DI
-	DECQ  DI
-	KMOVW DI, K1
-	XORQ  SI, SI
-	CMPQ  SI, BX
-	JGE   tail
+TEXT ·winogradOutAVX512(SB), NOSPLIT, $0-85
+	MOVQ         ldm+8(FP), AX
+	SHLQ         $0x02, AX
+	MOVQ         c+24(FP), CX
+	SHLQ         $0x02, CX
+	LEAQ         (AX)(AX*2), DX
+	ADDQ         AX, DX
+	VBROADCASTSS lo+76(FP), Z0
+	VBROADCASTSS hi+80(FP), Z1
+	MOVQ         CX, BX
+	ANDQ         $-64, BX
+	MOVQ         CX, SI
+	SHRQ         $0x02, SI
+	ANDQ         $0x0f, SI
+	MOVQ         $0x0000000000000001, DI
+	SHLXQ        SI, DI, DI
+	DECQ         DI
+	KMOVW        DI, K1
+	XORQ         SI, SI
+	CMPQ         SI, BX
+	JGE          tail
 
 chunk:
 	MOVQ m+0(FP), DI
 	MOVQ y0+32(FP), R8
 	MOVQ y1+40(FP), R9
 	MOVQ tiles+16(FP), R10
+	MOVQ bias+48(FP), R11
+	MOVQ r0+56(FP), R12
+	MOVQ r1+64(FP), R13
 	ADDQ SI, DI
 	ADDQ SI, R8
 	ADDQ SI, R9
+	ADDQ SI, R11
+	ADDQ SI, R12
+	ADDQ SI, R13
 
 tile:
-	MOVQ    DI, R11
-	VMOVUPS (R11), Z0
-	VMOVUPS (R11)(DX*1), Z1
-	VMOVUPS (R11)(DX*2), Z2
-	LEAQ    (R11)(DX*2), R11
-	VMOVUPS (R11)(DX*1), Z3
-	VADDPS  Z1, Z0, Z0
-	VADDPS  Z2, Z0, Z0
-	VSUBPS  Z2, Z1, Z1
-	VSUBPS  Z3, Z1, Z1
-	LEAQ    (DI)(AX*1), R11
-	VMOVUPS (R11), Z2
-	VMOVUPS (R11)(DX*1), Z3
-	VMOVUPS (R11)(DX*2), Z4
-	LEAQ    (R11)(DX*2), R11
-	VMOVUPS (R11)(DX*1), Z5
+	MOVQ    DI, R14
+	VMOVUPS (R14), Z2
+	VMOVUPS (R14)(DX*1), Z3
+	VMOVUPS (R14)(DX*2), Z4
+	LEAQ    (R14)(DX*2), R14
+	VMOVUPS (R14)(DX*1), Z5
 	VADDPS  Z3, Z2, Z2
 	VADDPS  Z4, Z2, Z2
 	VSUBPS  Z4, Z3, Z3
 	VSUBPS  Z5, Z3, Z3
-	LEAQ    (DI)(AX*2), R11
-	VMOVUPS (R11), Z4
-	VMOVUPS (R11)(DX*1), Z5
-	VMOVUPS (R11)(DX*2), Z6
-	LEAQ    (R11)(DX*2), R11
-	VMOVUPS (R11)(DX*1), Z7
+	LEAQ    (DI)(AX*1), R14
+	VMOVUPS (R14), Z4
+	VMOVUPS (R14)(DX*1), Z5
+	VMOVUPS (R14)(DX*2), Z14
+	LEAQ    (R14)(DX*2), R14
+	VMOVUPS (R14)(DX*1), Z15
 	VADDPS  Z5, Z4, Z4
-	VADDPS  Z6, Z4, Z4
-	VSUBPS  Z6, Z5, Z5
-	VSUBPS  Z7, Z5, Z5
-	LEAQ    (DI)(AX*2), R11
-	ADDQ    AX, R11
-	VMOVUPS (R11), Z6
-	VMOVUPS (R11)(DX*1), Z7
-	VMOVUPS (R11)(DX*2), Z8
-	LEAQ    (R11)(DX*2), R11
-	VMOVUPS (R11)(DX*1), Z9
-	VADDPS  Z7, Z6, Z6
-	VADDPS  Z8, Z6, Z6
-	VSUBPS  Z8, Z7, Z7
-	VSUBPS  Z9, Z7, Z7
-	VADDPS  Z2, Z0, Z0
-	VADDPS  Z4, Z0, Z0
-	VSUBPS  Z4, Z2, Z2
-	VSUBPS  Z6, Z2, Z2
-	VMOVUPS Z0, (R8)
-	VMOVUPS Z2, (R8)(CX*1)
-	VADDPS  Z3, Z1, Z0
-	VADDPS  Z5, Z0, Z0
-	VSUBPS  Z5, Z3, Z1
-	VSUBPS  Z7, Z1, Z1
-	VMOVUPS Z0, (R9)
-	VMOVUPS Z1, (R9)(CX*1)
+	VADDPS  Z14, Z4, Z4
+	VSUBPS  Z14, Z5, Z5
+	VSUBPS  Z15, Z5, Z5
+	LEAQ    (DI)(AX*2), R14
+	VMOVUPS (R14), Z14
+	VMOVUPS (R14)(DX*1), Z15
+	VMOVUPS (R14)(DX*2), Z16
+	LEAQ    (R14)(DX*2), R14
+	VMOVUPS (R14)(DX*1), Z17
+	VADDPS  Z15, Z14, Z14
+	VADDPS  Z16, Z14, Z14
+	VSUBPS  Z16, Z15, Z15
+	VSUBPS  Z17, Z15, Z15
+	LEAQ    (DI)(AX*2), R14
+	ADDQ    AX, R14
+	VMOVUPS (R14), Z16
+	VMOVUPS (R14)(DX*1), Z17
+	VMOVUPS (R14)(DX*2), Z18
+	LEAQ    (R14)(DX*2), R14
+	VMOVUPS (R14)(DX*1), Z19
+	VADDPS  Z17, Z16, Z16
+	VADDPS  Z18, Z16, Z16
+	VSUBPS  Z18, Z17, Z17
+	VSUBPS  Z19, Z17, Z17
+	VADDPS  Z4, Z2, Z2
+	VADDPS  Z14, Z2, Z2
+	VSUBPS  Z14, Z4, Z4
+	VSUBPS  Z16, Z4, Z4
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_00
+	VMOVUPS (R11), Z14
+	VADDPS  Z14, Z2, Z2
+
+nobias_00:
+	CMPQ    r0+56(FP), $0x00
+	JEQ     nores_00
+	CMPB    resAfter+84(FP), $0x00
+	JNE     nores_00
+	VMOVUPS (R12), Z14
+	VADDPS  Z14, Z2, Z2
+
+nores_00:
+	MOVL         $0x3f800000, R14
+	CMPL         slope+72(FP), R14
+	JEQ          noleaky_00
+	VBROADCASTSS slope+72(FP), Z14
+	VPXORD       Z6, Z6, Z6
+	VMULPS       Z14, Z2, Z14
+	VCMPPS       $0x1e, Z6, Z2, K2
+	VBLENDMPS    Z2, Z14, K2, Z2
+
+noleaky_00:
+	VMAXPS  Z2, Z0, Z2
+	VMINPS  Z2, Z1, Z2
+	CMPQ    r0+56(FP), $0x00
+	JEQ     noafter_00
+	CMPB    resAfter+84(FP), $0x00
+	JEQ     noafter_00
+	VMOVUPS (R12), Z14
+	VADDPS  Z14, Z2, Z2
+
+noafter_00:
+	VMOVUPS Z2, (R8)
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_01
+	VMOVUPS (R11), Z2
+	VADDPS  Z2, Z4, Z4
+
+nobias_01:
+	CMPQ    r0+56(FP), $0x00
+	JEQ     nores_01
+	CMPB    resAfter+84(FP), $0x00
+	JNE     nores_01
+	VMOVUPS (R12)(CX*1), Z2
+	VADDPS  Z2, Z4, Z4
+
+nores_01:
+	MOVL         $0x3f800000, R14
+	CMPL         slope+72(FP), R14
+	JEQ          noleaky_01
+	VBROADCASTSS slope+72(FP), Z2
+	VPXORD       Z7, Z7, Z7
+	VMULPS       Z2, Z4, Z2
+	VCMPPS       $0x1e, Z7, Z4, K2
+	VBLENDMPS    Z4, Z2, K2, Z4
+
+noleaky_01:
+	VMAXPS  Z4, Z0, Z4
+	VMINPS  Z4, Z1, Z4
+	CMPQ    r0+56(FP), $0x00
+	JEQ     noafter_01
+	CMPB    resAfter+84(FP), $0x00
+	JEQ     noafter_01
+	VMOVUPS (R12)(CX*1), Z2
+	VADDPS  Z2, Z4, Z4
+
+noafter_01:
+	VMOVUPS Z4, (R8)(CX*1)
+	VADDPS  Z5, Z3, Z2
+	VADDPS  Z15, Z2, Z2
+	VSUBPS  Z15, Z5, Z3
+	VSUBPS  Z17, Z3, Z3
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_10
+	VMOVUPS (R11), Z4
+	VADDPS  Z4, Z2, Z2
+
+nobias_10:
+	CMPQ    r0+56(FP), $0x00
+	JEQ     nores_10
+	CMPB    resAfter+84(FP), $0x00
+	JNE     nores_10
+	VMOVUPS (R13), Z4
+	VADDPS  Z4, Z2, Z2
+
+nores_10:
+	MOVL         $0x3f800000, R14
+	CMPL         slope+72(FP), R14
+	JEQ          noleaky_10
+	VBROADCASTSS slope+72(FP), Z4
+	VPXORD       Z8, Z8, Z8
+	VMULPS       Z4, Z2, Z4
+	VCMPPS       $0x1e, Z8, Z2, K2
+	VBLENDMPS    Z2, Z4, K2, Z2
+
+noleaky_10:
+	VMAXPS  Z2, Z0, Z2
+	VMINPS  Z2, Z1, Z2
+	CMPQ    r0+56(FP), $0x00
+	JEQ     noafter_10
+	CMPB    resAfter+84(FP), $0x00
+	JEQ     noafter_10
+	VMOVUPS (R13), Z4
+	VADDPS  Z4, Z2, Z2
+
+noafter_10:
+	VMOVUPS Z2, (R9)
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_11
+	VMOVUPS (R11), Z2
+	VADDPS  Z2, Z3, Z3
+
+nobias_11:
+	CMPQ    r0+56(FP), $0x00
+	JEQ     nores_11
+	CMPB    resAfter+84(FP), $0x00
+	JNE     nores_11
+	VMOVUPS (R13)(CX*1), Z2
+	VADDPS  Z2, Z3, Z3
+
+nores_11:
+	MOVL         $0x3f800000, R14
+	CMPL         slope+72(FP), R14
+	JEQ          noleaky_11
+	VBROADCASTSS slope+72(FP), Z2
+	VPXORD       Z9, Z9, Z9
+	VMULPS       Z2, Z3, Z2
+	VCMPPS       $0x1e, Z9, Z3, K2
+	VBLENDMPS    Z3, Z2, K2, Z3
+
+noleaky_11:
+	VMAXPS  Z3, Z0, Z3
+	VMINPS  Z3, Z1, Z3
+	CMPQ    r0+56(FP), $0x00
+	JEQ     noafter_11
+	CMPB    resAfter+84(FP), $0x00
+	JEQ     noafter_11
+	VMOVUPS (R13)(CX*1), Z2
+	VADDPS  Z2, Z3, Z3
+
+noafter_11:
+	VMOVUPS Z3, (R9)(CX*1)
 	ADDQ    CX, DI
 	LEAQ    (R8)(CX*2), R8
 	LEAQ    (R9)(CX*2), R9
+	LEAQ    (R12)(CX*2), R12
+	LEAQ    (R13)(CX*2), R13
 	DECQ    R10
 	JNE     tile
 	ADDQ    $0x40, SI
@@ -588,22 +880,18 @@ tail:
 	MOVQ y0+32(FP), DI
 	MOVQ y1+40(FP), R8
 	MOVQ tiles+16(FP), R9
+	MOVQ bias+48(FP), R10
+	MOVQ r0+56(FP), R11
+	MOVQ r1+64(FP), R12
 	ADDQ SI, BX
 	ADDQ SI, DI
 	ADDQ SI, R8
+	ADDQ SI, R10
+	ADDQ SI, R11
+	ADDQ SI, R12
 
 tile_tail:
 	MOVQ      BX, SI
-	VMOVUPS.Z (SI), K1, Z0
-	VMOVUPS.Z (SI)(DX*1), K1, Z1
-	VMOVUPS.Z (SI)(DX*2), K1, Z2
-	LEAQ      (SI)(DX*2), SI
-	VMOVUPS.Z (SI)(DX*1), K1, Z3
-	VADDPS    Z1, Z0, Z0
-	VADDPS    Z2, Z0, Z0
-	VSUBPS    Z2, Z1, Z1
-	VSUBPS    Z3, Z1, Z1
-	LEAQ      (BX)(AX*1), SI
 	VMOVUPS.Z (SI), K1, Z2
 	VMOVUPS.Z (SI)(DX*1), K1, Z3
 	VMOVUPS.Z (SI)(DX*2), K1, Z4
@@ -613,7 +901,7 @@ tile_tail:
 	VADDPS    Z4, Z2, Z2
 	VSUBPS    Z4, Z3, Z3
 	VSUBPS    Z5, Z3, Z3
-	LEAQ      (BX)(AX*2), SI
+	LEAQ      (BX)(AX*1), SI
 	VMOVUPS.Z (SI), K1, Z4
 	VMOVUPS.Z (SI)(DX*1), K1, Z5
 	VMOVUPS.Z (SI)(DX*2), K1, Z6
@@ -624,7 +912,6 @@ tile_tail:
 	VSUBPS    Z6, Z5, Z5
 	VSUBPS    Z7, Z5, Z5
 	LEAQ      (BX)(AX*2), SI
-	ADDQ      AX, SI
 	VMOVUPS.Z (SI), K1, Z6
 	VMOVUPS.Z (SI)(DX*1), K1, Z7
 	VMOVUPS.Z (SI)(DX*2), K1, Z8
@@ -634,23 +921,172 @@ tile_tail:
 	VADDPS    Z8, Z6, Z6
 	VSUBPS    Z8, Z7, Z7
 	VSUBPS    Z9, Z7, Z7
-	VADDPS    Z2, Z0, Z0
-	VADDPS    Z4, Z0, Z0
-	VSUBPS    Z4, Z2, Z2
-	VSUBPS    Z6, Z2, Z2
-	VMOVUPS   Z0, K1, (DI)
-	VMOVUPS   Z2, K1, (DI)(CX*1)
-	VADDPS    Z3, Z1, Z0
-	VADDPS    Z5, Z0, Z0
-	VSUBPS    Z5, Z3, Z1
-	VSUBPS    Z7, Z1, Z1
-	VMOVUPS   Z0, K1, (R8)
-	VMOVUPS   Z1, K1, (R8)(CX*1)
-	ADDQ      CX, BX
-	LEAQ      (DI)(CX*2), DI
-	LEAQ      (R8)(CX*2), R8
-	DECQ      R9
-	JNE       tile_tail
+	LEAQ      (BX)(AX*2), SI
+	ADDQ      AX, SI
+	VMOVUPS.Z (SI), K1, Z8
+	VMOVUPS.Z (SI)(DX*1), K1, Z9
+	VMOVUPS.Z (SI)(DX*2), K1, Z14
+	LEAQ      (SI)(DX*2), SI
+	VMOVUPS.Z (SI)(DX*1), K1, Z15
+	VADDPS    Z9, Z8, Z8
+	VADDPS    Z14, Z8, Z8
+	VSUBPS    Z14, Z9, Z9
+	VSUBPS    Z15, Z9, Z9
+	VADDPS    Z4, Z2, Z2
+	VADDPS    Z6, Z2, Z2
+	VSUBPS    Z6, Z4, Z4
+	VSUBPS    Z8, Z4, Z4
+	CMPQ      bias+48(FP), $0x00
+	JEQ       nobias_tail_00
+	VMOVUPS.Z (R10), K1, Z6
+	VADDPS    Z6, Z2, Z2
+
+nobias_tail_00:
+	CMPQ      r0+56(FP), $0x00
+	JEQ       nores_tail_00
+	CMPB      resAfter+84(FP), $0x00
+	JNE       nores_tail_00
+	VMOVUPS.Z (R11), K1, Z6
+	VADDPS    Z6, Z2, Z2
+
+nores_tail_00:
+	MOVL         $0x3f800000, SI
+	CMPL         slope+72(FP), SI
+	JEQ          noleaky_tail_00
+	VBROADCASTSS slope+72(FP), Z6
+	VPXORD       Z10, Z10, Z10
+	VMULPS       Z6, Z2, Z6
+	VCMPPS       $0x1e, Z10, Z2, K2
+	VBLENDMPS    Z2, Z6, K2, Z2
+
+noleaky_tail_00:
+	VMAXPS    Z2, Z0, Z2
+	VMINPS    Z2, Z1, Z2
+	CMPQ      r0+56(FP), $0x00
+	JEQ       noafter_tail_00
+	CMPB      resAfter+84(FP), $0x00
+	JEQ       noafter_tail_00
+	VMOVUPS.Z (R11), K1, Z6
+	VADDPS    Z6, Z2, Z2
+
+noafter_tail_00:
+	VMOVUPS   Z2, K1, (DI)
+	CMPQ      bias+48(FP), $0x00
+	JEQ       nobias_tail_01
+	VMOVUPS.Z (R10), K1, Z2
+	VADDPS    Z2, Z4, Z4
+
+nobias_tail_01:
+	CMPQ      r0+56(FP), $0x00
+	JEQ       nores_tail_01
+	CMPB      resAfter+84(FP), $0x00
+	JNE       nores_tail_01
+	VMOVUPS.Z (R11)(CX*1), K1, Z2
+	VADDPS    Z2, Z4, Z4
+
+nores_tail_01:
+	MOVL         $0x3f800000, SI
+	CMPL         slope+72(FP), SI
+	JEQ          noleaky_tail_01
+	VBROADCASTSS slope+72(FP), Z2
+	VPXORD       Z11, Z11, Z11
+	VMULPS       Z2, Z4, Z2
+	VCMPPS       $0x1e, Z11, Z4, K2
+	VBLENDMPS    Z4, Z2, K2, Z4
+
+noleaky_tail_01:
+	VMAXPS    Z4, Z0, Z4
+	VMINPS    Z4, Z1, Z4
+	CMPQ      r0+56(FP), $0x00
+	JEQ       noafter_tail_01
+	CMPB      resAfter+84(FP), $0x00
+	JEQ       noafter_tail_01
+	VMOVUPS.Z (R11)(CX*1), K1, Z2
+	VADDPS    Z2, Z4, Z4
+
+noafter_tail_01:
+	VMOVUPS   Z4, K1, (DI)(CX*1)
+	VADDPS    Z5, Z3, Z2
+	VADDPS    Z7, Z2, Z2
+	VSUBPS    Z7, Z5, Z3
+	VSUBPS    Z9, Z3, Z3
+	CMPQ      bias+48(FP), $0x00
+	JEQ       nobias_tail_10
+	VMOVUPS.Z (R10), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+nobias_tail_10:
+	CMPQ      r0+56(FP), $0x00
+	JEQ       nores_tail_10
+	CMPB      resAfter+84(FP), $0x00
+	JNE       nores_tail_10
+	VMOVUPS.Z (R12), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+nores_tail_10:
+	MOVL         $0x3f800000, SI
+	CMPL         slope+72(FP), SI
+	JEQ          noleaky_tail_10
+	VBROADCASTSS slope+72(FP), Z4
+	VPXORD       Z12, Z12, Z12
+	VMULPS       Z4, Z2, Z4
+	VCMPPS       $0x1e, Z12, Z2, K2
+	VBLENDMPS    Z2, Z4, K2, Z2
+
+noleaky_tail_10:
+	VMAXPS    Z2, Z0, Z2
+	VMINPS    Z2, Z1, Z2
+	CMPQ      r0+56(FP), $0x00
+	JEQ       noafter_tail_10
+	CMPB      resAfter+84(FP), $0x00
+	JEQ       noafter_tail_10
+	VMOVUPS.Z (R12), K1, Z4
+	VADDPS    Z4, Z2, Z2
+
+noafter_tail_10:
+	VMOVUPS   Z2, K1, (R8)
+	CMPQ      bias+48(FP), $0x00
+	JEQ       nobias_tail_11
+	VMOVUPS.Z (R10), K1, Z2
+	VADDPS    Z2, Z3, Z3
+
+nobias_tail_11:
+	CMPQ      r0+56(FP), $0x00
+	JEQ       nores_tail_11
+	CMPB      resAfter+84(FP), $0x00
+	JNE       nores_tail_11
+	VMOVUPS.Z (R12)(CX*1), K1, Z2
+	VADDPS    Z2, Z3, Z3
+
+nores_tail_11:
+	MOVL         $0x3f800000, SI
+	CMPL         slope+72(FP), SI
+	JEQ          noleaky_tail_11
+	VBROADCASTSS slope+72(FP), Z2
+	VPXORD       Z13, Z13, Z13
+	VMULPS       Z2, Z3, Z2
+	VCMPPS       $0x1e, Z13, Z3, K2
+	VBLENDMPS    Z3, Z2, K2, Z3
+
+noleaky_tail_11:
+	VMAXPS    Z3, Z0, Z3
+	VMINPS    Z3, Z1, Z3
+	CMPQ      r0+56(FP), $0x00
+	JEQ       noafter_tail_11
+	CMPB      resAfter+84(FP), $0x00
+	JEQ       noafter_tail_11
+	VMOVUPS.Z (R12)(CX*1), K1, Z2
+	VADDPS    Z2, Z3, Z3
+
+noafter_tail_11:
+	VMOVUPS Z3, K1, (R8)(CX*1)
+	ADDQ    CX, BX
+	LEAQ    (DI)(CX*2), DI
+	LEAQ    (R8)(CX*2), R8
+	LEAQ    (R11)(CX*2), R11
+	LEAQ    (R12)(CX*2), R12
+	DECQ    R9
+	JNE     tile_tail
 
 done:
 	VZEROUPPER

@@ -10,11 +10,11 @@ package runtime
 //go:noescape
 func winogradInAVX2(d *float32, ldr int, tiles int, c int, v *float32, ldv int)
 
-// winogradOutAVX2 writes Y = Aᵀ M A for tiles tiles of a tile row (runtime.winogradOut),
-// for the first c&^7 channels, 8 per vector.
+// winogradOutAVX2 writes Y = Aᵀ M A for tiles tiles of a tile row (runtime.winogradOut) and
+// applies the clamp-form epilogue to it, for the first c&^7 channels, 8 per vector.
 //
 //go:noescape
-func winogradOutAVX2(m *float32, ldm int, tiles int, c int, y0 *float32, y1 *float32)
+func winogradOutAVX2(m *float32, ldm int, tiles int, c int, y0 *float32, y1 *float32, bias *float32, r0 *float32, r1 *float32, slope float32, lo float32, hi float32, resAfter bool)
 
 // winogradInAVX512 writes V = Bᵀ d B for tiles tiles of a tile row (runtime.winogradIn),
 // 16 channels per vector, the last partial vector masked.
@@ -22,8 +22,9 @@ func winogradOutAVX2(m *float32, ldm int, tiles int, c int, y0 *float32, y1 *flo
 //go:noescape
 func winogradInAVX512(d *float32, ldr int, tiles int, c int, v *float32, ldv int)
 
-// winogradOutAVX512 writes Y = Aᵀ M A for tiles tiles of a tile row (runtime.winogradOut),
-// 16 channels per vector, the last partial vector masked.
+// winogradOutAVX512 writes Y = Aᵀ M A for tiles tiles of a tile row (runtime.winogradOut) and
+// applies the clamp-form epilogue to it, 16 channels per vector, the last partial vector
+// masked.
 //
 //go:noescape
-func winogradOutAVX512(m *float32, ldm int, tiles int, c int, y0 *float32, y1 *float32)
+func winogradOutAVX512(m *float32, ldm int, tiles int, c int, y0 *float32, y1 *float32, bias *float32, r0 *float32, r1 *float32, slope float32, lo float32, hi float32, resAfter bool)

@@ -10,17 +10,21 @@
 //   - winogradIn: V = Bᵀ d B for each 4×4 input patch d: u = d B row by row
 //     (u0 = x0 − x2, u1 = x1 + x2, u2 = x2 − x1, u3 = x1 − x3), then the same on u's columns.
 //   - winogradOut: Y = Aᵀ M A for each 4×4 M: s = Aᵀ M column by column
-//     (s0 = (m0 + m1) + m2, s1 = (m1 − m2) − m3), then the same on s's rows.
+//     (s0 = (m0 + m1) + m2, s1 = (m1 − m2) − m3), then the same on s's rows; then the
+//     clamp-form epilogue (bias, residual, leaky slope, clamp) in epilogueClampGeneric's order.
 //
 // The AVX-512 kernels do every channel, the last partial vector masked; the AVX2 ones the
 // first c&^7, the Go driver the rest.
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 
+	"github.com/kerasgen/kerasgen/asm/internal/act"
 	"github.com/kerasgen/kerasgen/asm/internal/mem"
 	"github.com/kerasgen/kerasgen/asm/internal/setup"
 )
@@ -215,29 +219,34 @@ func input(avx512 bool) {
 
 func output(avx512 bool) {
 	name := "winogradOut" + suffix(avx512)
-	TEXT(name, NOSPLIT, "func(m *float32, ldm, tiles, c int, y0, y1 *float32)")
+	TEXT(name, NOSPLIT, "func(m *float32, ldm, tiles, c int, y0, y1 *float32, bias, r0, r1 *float32, slope, lo, hi float32, resAfter bool)")
 	Pragma("noescape")
 	if avx512 {
-		Doc(name+" writes Y = Aᵀ M A for tiles tiles of a tile row (runtime.winogradOut),",
-			"16 channels per vector, the last partial vector masked.")
+		Doc(name+" writes Y = Aᵀ M A for tiles tiles of a tile row (runtime.winogradOut) and",
+			"applies the clamp-form epilogue to it, 16 channels per vector, the last partial vector",
+			"masked.")
 	} else {
-		Doc(name+" writes Y = Aᵀ M A for tiles tiles of a tile row (runtime.winogradOut),",
-			"for the first c&^7 channels, 8 per vector.")
+		Doc(name+" writes Y = Aᵀ M A for tiles tiles of a tile row (runtime.winogradOut) and",
+			"applies the clamp-form epilogue to it, for the first c&^7 channels, 8 per vector.")
 	}
 	l := newLevel(avx512)
 	ldm, cB := scaled("ldm"), scaled("c")
 	ldm4 := GP64()
 	LEAQ(Mem{Base: ldm, Index: ldm, Scale: 2}, ldm4) // 3·ldm
 	ADDQ(ldm, ldm4)
+	lo, hi := l.vec(), l.vec()
+	VBROADCASTSS(mem.Param("lo"), lo)
+	VBROADCASTSS(mem.Param("hi"), hi)
 	l.channels(cB, func(j reg.GPVirtual, masked bool) {
 		sfx := ""
 		if masked {
 			sfx = "_tail"
 		}
 		mb, p0, p1, t := mem.Arg("m"), mem.Arg("y0"), mem.Arg("y1"), mem.Arg("tiles")
-		ADDQ(j, mb)
-		ADDQ(j, p0)
-		ADDQ(j, p1)
+		b, q0, q1 := mem.Arg("bias"), mem.Arg("r0"), mem.Arg("r1")
+		for _, r := range []reg.GPVirtual{mb, p0, p1, b, q0, q1} {
+			ADDQ(j, r) // bias and the residual rows only read when their parameter is not nil
+		}
 		pq := GP64()
 		Label("tile" + sfx)
 		var s [2][4]reg.VecVirtual
@@ -259,18 +268,70 @@ func output(avx512 bool) {
 			VSUBPS(mv[3], s[1][q], s[1][q])
 		}
 		for a, p := range []reg.GPVirtual{p0, p1} {
-			y0, y1 := l.vec(), l.vec()
-			VADDPS(s[a][1], s[a][0], y0) // (s0 + s1) + s2
-			VADDPS(s[a][2], y0, y0)
-			VSUBPS(s[a][2], s[a][1], y1) // (s1 − s2) − s3
-			VSUBPS(s[a][3], y1, y1)
-			l.store(y0, Mem{Base: p}, masked)
-			l.store(y1, Mem{Base: p, Index: cB, Scale: 1}, masked)
+			res := []reg.GPVirtual{q0, q1}[a]
+			y := [2]reg.VecVirtual{l.vec(), l.vec()}
+			VADDPS(s[a][1], s[a][0], y[0]) // (s0 + s1) + s2
+			VADDPS(s[a][2], y[0], y[0])
+			VSUBPS(s[a][2], s[a][1], y[1]) // (s1 − s2) − s3
+			VSUBPS(s[a][3], y[1], y[1])
+			for x, v := range y {
+				at := func(base reg.GPVirtual) Mem {
+					if x == 0 {
+						return Mem{Base: base}
+					}
+					return Mem{Base: base, Index: cB, Scale: 1}
+				}
+				lbl := fmt.Sprintf("%s_%d%d", sfx, a, x)
+				l.epilogue(v, Mem{Base: b}, at(res), lo, hi, masked, lbl)
+				l.store(v, at(p), masked)
+			}
 		}
 		ADDQ(cB, mb)
-		LEAQ(Mem{Base: p0, Index: cB, Scale: 2}, p0)
-		LEAQ(Mem{Base: p1, Index: cB, Scale: 2}, p1)
+		for _, r := range []reg.GPVirtual{p0, p1, q0, q1} {
+			LEAQ(Mem{Base: r, Index: cB, Scale: 2}, r)
+		}
 		DECQ(t)
 		JNE(LabelRef("tile" + sfx))
 	})
+}
+
+// epilogue applies runtime's clamp-form epilogue to v in epilogueClampGeneric's order: the
+// bias at bias (when the bias parameter is not nil), the residual at res before the
+// activation (when r0 is not nil and resAfter is false), the leaky slope (when it is not 1),
+// the clamp to [lo, hi], the residual after it (when resAfter). Labels end in lbl.
+func (l *level) epilogue(v reg.VecVirtual, bias, res Mem, lo, hi reg.VecVirtual, masked bool, lbl string) {
+	t := l.vec()
+	CMPQ(mem.Param("bias"), Imm(0))
+	JEQ(LabelRef("nobias" + lbl))
+	l.load(bias, t, masked)
+	VADDPS(t, v, v)
+	Label("nobias" + lbl)
+	CMPQ(mem.Param("r0"), Imm(0))
+	JEQ(LabelRef("nores" + lbl))
+	CMPB(mem.Param("resAfter"), Imm(0))
+	JNE(LabelRef("nores" + lbl))
+	l.load(res, t, masked)
+	VADDPS(t, v, v)
+	Label("nores" + lbl)
+	one := GP32()
+	MOVL(U32(0x3f800000), one) // 1.0
+	CMPL(mem.Param("slope"), one)
+	JEQ(LabelRef("noleaky" + lbl))
+	slope, zero := l.vec(), l.vec()
+	VBROADCASTSS(mem.Param("slope"), slope)
+	if l.avx512 {
+		VPXORD(zero, zero, zero)
+	} else {
+		VXORPS(zero, zero, zero)
+	}
+	act.Leaky(v, t, zero, slope, l.avx512)
+	Label("noleaky" + lbl)
+	act.Clamp(v, lo, hi)
+	CMPQ(mem.Param("r0"), Imm(0))
+	JEQ(LabelRef("noafter" + lbl))
+	CMPB(mem.Param("resAfter"), Imm(0))
+	JEQ(LabelRef("noafter" + lbl))
+	l.load(res, t, masked)
+	VADDPS(t, v, v)
+	Label("noafter" + lbl)
 }
