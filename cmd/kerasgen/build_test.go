@@ -120,6 +120,10 @@ func TestBench(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"runner":"kerasgen-bf16"`) || !strings.Contains(out, `"precision":"bf16"`) {
 		t.Errorf("--precision bf16: exit %d\n%s%s", code, out, errs)
 	}
+	code, out, errs = runCLI("bench", filepath.Join("..", "..", "examples", "models", "mlp", "model.json"), "--batch", "2", "--winograd=false", "--json")
+	if code != 0 || !strings.Contains(out, `"runner":"kerasgen-direct"`) {
+		t.Errorf("--winograd=false: exit %d\n%s%s", code, out, errs)
+	}
 	code, out, errs = runCLI("bench", filepath.Join("..", "..", "examples", "models", "mlp", "model.json"), "--layers", "--json")
 	var lr struct {
 		Layers []struct {

@@ -89,6 +89,9 @@ func Bench(work string, r *Result, inputs []*runtime.Array, threads int, layers 
 	if r.Precision != "fp32" {
 		res.Runner += "-" + r.Precision // its own row in ../shared/bench's tables
 	}
+	if r.Direct {
+		res.Runner += "-direct"
+	}
 	res.Batch = inputs[0].Shape[0]
 	res.SamplesPerSec = float64(res.Batch) / (res.MedianMS / 1e3)
 	res.GFLOPS = float64(r.FLOPs) * float64(res.Batch) / (res.MedianMS / 1e3) / 1e9

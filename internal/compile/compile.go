@@ -55,6 +55,8 @@ type Result struct {
 	FLOPs int64
 	// Precision is the precision the package computes in: "fp32" or "bf16".
 	Precision string
+	// Direct is Options.Direct: no convolution runs with Winograd's algorithm.
+	Direct bool
 }
 
 // Compile reads a model file and generates its Go package.
@@ -138,7 +140,7 @@ func CompileModel(m *frontend.Model, source string, opt Options) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Model: m, Files: files, Outputs: append(outNames[:n:n], lw.LayerOutputs...), NumModelOutputs: n, Package: pkg, FLOPs: flops, Precision: precisionName(opt.Precision)}, nil
+	return &Result{Model: m, Files: files, Outputs: append(outNames[:n:n], lw.LayerOutputs...), NumModelOutputs: n, Package: pkg, FLOPs: flops, Precision: precisionName(opt.Precision), Direct: opt.Direct}, nil
 }
 
 // PackageName makes a Go package name from a model name: lower case letters and digits.
