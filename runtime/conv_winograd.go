@@ -19,8 +19,8 @@
 //
 // The tiles are taken in blocks of whole tile rows (winogradBlock: their V and M fit in L2),
 // a block's input rows zero-padded into scratch first; the epilogue is applied to each pair
-// of output rows as the output transform writes them. Threads split the blocks, so the bits
-// do not depend on the thread count. Sums come in another order than the direct
+// of output rows as the output transform writes them. Threads split the blocks, or, with one
+// block, each product (by the GEMM's own split): the bits do not depend on the thread count. Sums come in another order than the direct
 // convolution's (the transforms round too), within a few ulps of its magnitude: the golden
 // cases' tolerances hold.
 
@@ -161,6 +161,8 @@ func Conv2DWinograd(p *ConvParams, x []float32, w *WinogradKernel, y, scratch []
 	}
 	blocks := j.blocks()
 	parts := partsFor(p.N*p.OH*p.OW*p.OC*9*p.C, blocks)
+	// One block (a small image at batch 1): its products split across the threads instead.
+	j.gemmThreads = parts == 1
 	runParts(j, parts, &j.wg)
 	*j = winogradJob{}
 	winogradJobs.Put(j)
@@ -174,9 +176,11 @@ type winogradJob struct {
 	w       *WinogradKernel
 	scratch []float32
 	g       winogradGeom
-	ep      *Epilogue // nil or &epv
-	epv     Epilogue
-	wg      sync.WaitGroup
+	// gemmThreads: the job runs as one part, and its products may split across threads.
+	gemmThreads bool
+	ep          *Epilogue // nil or &epv
+	epv         Epilogue
+	wg          sync.WaitGroup
 }
 
 var winogradJobs = sync.Pool{New: func() any { return new(winogradJob) }}
@@ -226,7 +230,7 @@ func (j *winogradJob) block(r0, r1 int, s []float32) {
 	// M_ξ = V_ξ · U_ξ.
 	nt := (r1 - r0) * tw
 	for xi := 0; xi < 16; xi++ {
-		gemmOn(false, nt, oc, c, v[xi*ldv:], c, j.w.plane(xi), m[xi*ldm:], oc, false, nil, 0)
+		gemmOn(j.gemmThreads, nt, oc, c, v[xi*ldv:], c, j.w.plane(xi), m[xi*ldm:], oc, false, nil, 0)
 	}
 	// Y: the output transform of each tile row with a clamp-form epilogue in it; any other
 	// epilogue, and any on a row pair with an odd OW, applied to the rows after.

@@ -138,12 +138,14 @@ func TestWinogradTransformsMatchTwins(t *testing.T) {
 	})
 }
 
-// TestConv2DWinogradThreads checks that threads (splitting the blocks) give the one-thread
-// bits, and that a warm call allocates nothing with one thread or three.
+// TestConv2DWinogradThreads checks that threads (splitting the blocks, or one block's
+// products) give the one-thread bits, and that a warm call allocates nothing with one thread
+// or three.
 func TestConv2DWinogradThreads(t *testing.T) {
 	for _, p := range []ConvParams{
 		{N: 1, H: 64, W: 64, C: 16, OH: 64, OW: 64, OC: 16, PadT: 1, PadL: 1},
 		{N: 5, H: 8, W: 8, C: 64, OH: 8, OW: 8, OC: 48, PadT: 1, PadL: 1},
+		{N: 1, H: 8, W: 8, C: 128, OH: 8, OW: 8, OC: 128, PadT: 1, PadL: 1}, // one block: the products split
 	} {
 		p.KH, p.KW, p.Groups = 3, 3, 1
 		r := newRand(9)
