@@ -7,42 +7,42 @@
 // func winogradInAVX2(d *float32, ldr int, tiles int, c int, v *float32, ldv int)
 // Requires: AVX
 TEXT ·winogradInAVX2(SB), NOSPLIT, $0-48
-	MOVQ ldr+8(FP), AX
-	SHLQ $0x02, AX
-	MOVQ c+24(FP), CX
+	MOVQ c+24(FP), AX
+	MOVQ ldr+8(FP), CX
 	SHLQ $0x02, CX
 	MOVQ ldv+40(FP), DX
 	SHLQ $0x02, DX
-	LEAQ (AX)(AX*2), BX
-	LEAQ (DX)(DX*2), SI
-	ADDQ DX, SI
-	MOVQ CX, DI
-	ANDQ $-32, DI
+	MOVQ AX, BX
+	SHLQ $0x02, BX
+	LEAQ (CX)(CX*2), SI
+	LEAQ (DX)(DX*2), DI
+	ADDQ DX, DI
+	ANDQ $-8, AX
 	XORQ R8, R8
-	CMPQ R8, DI
+	CMPQ R8, AX
 	JGE  tail
 
-chunk:
+col:
 	MOVQ d+0(FP), R9
 	MOVQ v+32(FP), R10
 	MOVQ tiles+16(FP), R11
-	ADDQ R8, R9
-	ADDQ R8, R10
+	LEAQ (R9)(R8*4), R9
+	LEAQ (R10)(R8*4), R10
 
 tile:
 	MOVQ    R9, R12
-	LEAQ    (R9)(CX*2), R13
+	LEAQ    (R9)(BX*2), R13
 	VMOVUPS (R12), Y0
 	VMOVUPS (R13), Y1
 	VSUBPS  Y1, Y0, Y0
-	VMOVUPS (R12)(AX*1), Y1
-	VMOVUPS (R13)(AX*1), Y2
+	VMOVUPS (R12)(CX*1), Y1
+	VMOVUPS (R13)(CX*1), Y2
 	VSUBPS  Y2, Y1, Y1
-	VMOVUPS (R12)(AX*2), Y2
-	VMOVUPS (R13)(AX*2), Y3
+	VMOVUPS (R12)(CX*2), Y2
+	VMOVUPS (R13)(CX*2), Y3
 	VSUBPS  Y3, Y2, Y2
-	VMOVUPS (R12)(BX*1), Y3
-	VMOVUPS (R13)(BX*1), Y4
+	VMOVUPS (R12)(SI*1), Y3
+	VMOVUPS (R13)(SI*1), Y4
 	VSUBPS  Y4, Y3, Y3
 	VSUBPS  Y2, Y0, Y0
 	VADDPS  Y2, Y1, Y4
@@ -50,23 +50,23 @@ tile:
 	VSUBPS  Y3, Y1, Y1
 	MOVQ    R10, R12
 	VMOVUPS Y0, (R12)
-	VMOVUPS Y4, (R12)(SI*1)
-	VMOVUPS Y2, (R12)(SI*2)
-	LEAQ    (R12)(SI*2), R12
-	VMOVUPS Y1, (R12)(SI*1)
-	LEAQ    (R9)(CX*1), R12
-	LEAQ    (R9)(CX*2), R13
+	VMOVUPS Y4, (R12)(DI*1)
+	VMOVUPS Y2, (R12)(DI*2)
+	LEAQ    (R12)(DI*2), R12
+	VMOVUPS Y1, (R12)(DI*1)
+	LEAQ    (R9)(BX*1), R12
+	LEAQ    (R9)(BX*2), R13
 	VMOVUPS (R12), Y0
 	VMOVUPS (R13), Y1
 	VADDPS  Y1, Y0, Y0
-	VMOVUPS (R12)(AX*1), Y1
-	VMOVUPS (R13)(AX*1), Y2
+	VMOVUPS (R12)(CX*1), Y1
+	VMOVUPS (R13)(CX*1), Y2
 	VADDPS  Y2, Y1, Y1
-	VMOVUPS (R12)(AX*2), Y2
-	VMOVUPS (R13)(AX*2), Y3
+	VMOVUPS (R12)(CX*2), Y2
+	VMOVUPS (R13)(CX*2), Y3
 	VADDPS  Y3, Y2, Y2
-	VMOVUPS (R12)(BX*1), Y3
-	VMOVUPS (R13)(BX*1), Y4
+	VMOVUPS (R12)(SI*1), Y3
+	VMOVUPS (R13)(SI*1), Y4
 	VADDPS  Y4, Y3, Y3
 	VSUBPS  Y2, Y0, Y0
 	VADDPS  Y2, Y1, Y4
@@ -74,23 +74,23 @@ tile:
 	VSUBPS  Y3, Y1, Y1
 	LEAQ    (R10)(DX*1), R12
 	VMOVUPS Y0, (R12)
-	VMOVUPS Y4, (R12)(SI*1)
-	VMOVUPS Y2, (R12)(SI*2)
-	LEAQ    (R12)(SI*2), R12
-	VMOVUPS Y1, (R12)(SI*1)
-	LEAQ    (R9)(CX*2), R12
-	LEAQ    (R9)(CX*1), R13
+	VMOVUPS Y4, (R12)(DI*1)
+	VMOVUPS Y2, (R12)(DI*2)
+	LEAQ    (R12)(DI*2), R12
+	VMOVUPS Y1, (R12)(DI*1)
+	LEAQ    (R9)(BX*2), R12
+	LEAQ    (R9)(BX*1), R13
 	VMOVUPS (R12), Y0
 	VMOVUPS (R13), Y1
 	VSUBPS  Y1, Y0, Y0
-	VMOVUPS (R12)(AX*1), Y1
-	VMOVUPS (R13)(AX*1), Y2
+	VMOVUPS (R12)(CX*1), Y1
+	VMOVUPS (R13)(CX*1), Y2
 	VSUBPS  Y2, Y1, Y1
-	VMOVUPS (R12)(AX*2), Y2
-	VMOVUPS (R13)(AX*2), Y3
+	VMOVUPS (R12)(CX*2), Y2
+	VMOVUPS (R13)(CX*2), Y3
 	VSUBPS  Y3, Y2, Y2
-	VMOVUPS (R12)(BX*1), Y3
-	VMOVUPS (R13)(BX*1), Y4
+	VMOVUPS (R12)(SI*1), Y3
+	VMOVUPS (R13)(SI*1), Y4
 	VSUBPS  Y4, Y3, Y3
 	VSUBPS  Y2, Y0, Y0
 	VADDPS  Y2, Y1, Y4
@@ -98,24 +98,24 @@ tile:
 	VSUBPS  Y3, Y1, Y1
 	LEAQ    (R10)(DX*2), R12
 	VMOVUPS Y0, (R12)
-	VMOVUPS Y4, (R12)(SI*1)
-	VMOVUPS Y2, (R12)(SI*2)
-	LEAQ    (R12)(SI*2), R12
-	VMOVUPS Y1, (R12)(SI*1)
-	LEAQ    (R9)(CX*1), R12
-	LEAQ    (R9)(CX*2), R13
-	ADDQ    CX, R13
+	VMOVUPS Y4, (R12)(DI*1)
+	VMOVUPS Y2, (R12)(DI*2)
+	LEAQ    (R12)(DI*2), R12
+	VMOVUPS Y1, (R12)(DI*1)
+	LEAQ    (R9)(BX*1), R12
+	LEAQ    (R9)(BX*2), R13
+	ADDQ    BX, R13
 	VMOVUPS (R12), Y0
 	VMOVUPS (R13), Y1
 	VSUBPS  Y1, Y0, Y0
-	VMOVUPS (R12)(AX*1), Y1
-	VMOVUPS (R13)(AX*1), Y2
+	VMOVUPS (R12)(CX*1), Y1
+	VMOVUPS (R13)(CX*1), Y2
 	VSUBPS  Y2, Y1, Y1
-	VMOVUPS (R12)(AX*2), Y2
-	VMOVUPS (R13)(AX*2), Y3
+	VMOVUPS (R12)(CX*2), Y2
+	VMOVUPS (R13)(CX*2), Y3
 	VSUBPS  Y3, Y2, Y2
-	VMOVUPS (R12)(BX*1), Y3
-	VMOVUPS (R13)(BX*1), Y4
+	VMOVUPS (R12)(SI*1), Y3
+	VMOVUPS (R13)(SI*1), Y4
 	VSUBPS  Y4, Y3, Y3
 	VSUBPS  Y2, Y0, Y0
 	VADDPS  Y2, Y1, Y4
@@ -124,17 +124,17 @@ tile:
 	LEAQ    (R10)(DX*2), R12
 	ADDQ    DX, R12
 	VMOVUPS Y0, (R12)
-	VMOVUPS Y4, (R12)(SI*1)
-	VMOVUPS Y2, (R12)(SI*2)
-	LEAQ    (R12)(SI*2), R12
-	VMOVUPS Y1, (R12)(SI*1)
-	LEAQ    (R9)(CX*2), R9
-	ADDQ    CX, R10
+	VMOVUPS Y4, (R12)(DI*1)
+	VMOVUPS Y2, (R12)(DI*2)
+	LEAQ    (R12)(DI*2), R12
+	VMOVUPS Y1, (R12)(DI*1)
+	LEAQ    (R9)(BX*2), R9
+	ADDQ    BX, R10
 	DECQ    R11
 	JNE     tile
-	ADDQ    $0x20, R8
-	CMPQ    R8, DI
-	JLT     chunk
+	ADDQ    $0x08, R8
+	CMPQ    R8, AX
+	JLT     col
 
 tail:
 	VZEROUPPER
@@ -143,21 +143,21 @@ tail:
 // func winogradOutAVX2(m *float32, ldm int, tiles int, c int, y0 *float32, y1 *float32, bias *float32, r0 *float32, r1 *float32, slope float32, lo float32, hi float32, resAfter bool)
 // Requires: AVX
 TEXT ·winogradOutAVX2(SB), NOSPLIT, $0-85
-	MOVQ         ldm+8(FP), AX
-	SHLQ         $0x02, AX
-	MOVQ         c+24(FP), CX
+	MOVQ         c+24(FP), AX
+	MOVQ         ldm+8(FP), CX
 	SHLQ         $0x02, CX
-	LEAQ         (AX)(AX*2), DX
-	ADDQ         AX, DX
+	MOVQ         AX, DX
+	SHLQ         $0x02, DX
+	LEAQ         (CX)(CX*2), BX
+	ADDQ         CX, BX
 	VBROADCASTSS lo+76(FP), Y0
 	VBROADCASTSS hi+80(FP), Y1
-	MOVQ         CX, BX
-	ANDQ         $-32, BX
+	ANDQ         $-8, AX
 	XORQ         SI, SI
-	CMPQ         SI, BX
+	CMPQ         SI, AX
 	JGE          tail
 
-chunk:
+col:
 	MOVQ m+0(FP), DI
 	MOVQ y0+32(FP), R8
 	MOVQ y1+40(FP), R9
@@ -165,51 +165,51 @@ chunk:
 	MOVQ bias+48(FP), R11
 	MOVQ r0+56(FP), R12
 	MOVQ r1+64(FP), R13
-	ADDQ SI, DI
-	ADDQ SI, R8
-	ADDQ SI, R9
-	ADDQ SI, R11
-	ADDQ SI, R12
-	ADDQ SI, R13
+	LEAQ (DI)(SI*4), DI
+	LEAQ (R8)(SI*4), R8
+	LEAQ (R9)(SI*4), R9
+	LEAQ (R11)(SI*4), R11
+	LEAQ (R12)(SI*4), R12
+	LEAQ (R13)(SI*4), R13
 
 tile:
 	MOVQ    DI, R14
 	VMOVUPS (R14), Y2
-	VMOVUPS (R14)(DX*1), Y3
-	VMOVUPS (R14)(DX*2), Y4
-	LEAQ    (R14)(DX*2), R14
-	VMOVUPS (R14)(DX*1), Y5
+	VMOVUPS (R14)(BX*1), Y3
+	VMOVUPS (R14)(BX*2), Y4
+	LEAQ    (R14)(BX*2), R14
+	VMOVUPS (R14)(BX*1), Y5
 	VADDPS  Y3, Y2, Y2
 	VADDPS  Y4, Y2, Y2
 	VSUBPS  Y4, Y3, Y3
 	VSUBPS  Y5, Y3, Y3
-	LEAQ    (DI)(AX*1), R14
+	LEAQ    (DI)(CX*1), R14
 	VMOVUPS (R14), Y4
-	VMOVUPS (R14)(DX*1), Y5
-	VMOVUPS (R14)(DX*2), Y6
-	LEAQ    (R14)(DX*2), R14
-	VMOVUPS (R14)(DX*1), Y7
+	VMOVUPS (R14)(BX*1), Y5
+	VMOVUPS (R14)(BX*2), Y6
+	LEAQ    (R14)(BX*2), R14
+	VMOVUPS (R14)(BX*1), Y7
 	VADDPS  Y5, Y4, Y4
 	VADDPS  Y6, Y4, Y4
 	VSUBPS  Y6, Y5, Y5
 	VSUBPS  Y7, Y5, Y5
-	LEAQ    (DI)(AX*2), R14
+	LEAQ    (DI)(CX*2), R14
 	VMOVUPS (R14), Y6
-	VMOVUPS (R14)(DX*1), Y7
-	VMOVUPS (R14)(DX*2), Y8
-	LEAQ    (R14)(DX*2), R14
-	VMOVUPS (R14)(DX*1), Y9
+	VMOVUPS (R14)(BX*1), Y7
+	VMOVUPS (R14)(BX*2), Y8
+	LEAQ    (R14)(BX*2), R14
+	VMOVUPS (R14)(BX*1), Y9
 	VADDPS  Y7, Y6, Y6
 	VADDPS  Y8, Y6, Y6
 	VSUBPS  Y8, Y7, Y7
 	VSUBPS  Y9, Y7, Y7
-	LEAQ    (DI)(AX*2), R14
-	ADDQ    AX, R14
+	LEAQ    (DI)(CX*2), R14
+	ADDQ    CX, R14
 	VMOVUPS (R14), Y8
-	VMOVUPS (R14)(DX*1), Y9
-	VMOVUPS (R14)(DX*2), Y10
-	LEAQ    (R14)(DX*2), R14
-	VMOVUPS (R14)(DX*1), Y11
+	VMOVUPS (R14)(BX*1), Y9
+	VMOVUPS (R14)(BX*2), Y10
+	LEAQ    (R14)(BX*2), R14
+	VMOVUPS (R14)(BX*1), Y11
 	VADDPS  Y9, Y8, Y8
 	VADDPS  Y10, Y8, Y8
 	VSUBPS  Y10, Y9, Y9
@@ -263,7 +263,7 @@ nobias_01:
 	JEQ     nores_01
 	CMPB    resAfter+84(FP), $0x00
 	JNE     nores_01
-	VMOVUPS (R12)(CX*1), Y2
+	VMOVUPS (R12)(DX*1), Y2
 	VADDPS  Y2, Y4, Y4
 
 nores_01:
@@ -283,11 +283,11 @@ noleaky_01:
 	JEQ     noafter_01
 	CMPB    resAfter+84(FP), $0x00
 	JEQ     noafter_01
-	VMOVUPS (R12)(CX*1), Y2
+	VMOVUPS (R12)(DX*1), Y2
 	VADDPS  Y2, Y4, Y4
 
 noafter_01:
-	VMOVUPS Y4, (R8)(CX*1)
+	VMOVUPS Y4, (R8)(DX*1)
 	VADDPS  Y5, Y3, Y2
 	VADDPS  Y7, Y2, Y2
 	VSUBPS  Y7, Y5, Y3
@@ -337,7 +337,7 @@ nobias_11:
 	JEQ     nores_11
 	CMPB    resAfter+84(FP), $0x00
 	JNE     nores_11
-	VMOVUPS (R13)(CX*1), Y2
+	VMOVUPS (R13)(DX*1), Y2
 	VADDPS  Y2, Y3, Y3
 
 nores_11:
@@ -357,21 +357,21 @@ noleaky_11:
 	JEQ     noafter_11
 	CMPB    resAfter+84(FP), $0x00
 	JEQ     noafter_11
-	VMOVUPS (R13)(CX*1), Y2
+	VMOVUPS (R13)(DX*1), Y2
 	VADDPS  Y2, Y3, Y3
 
 noafter_11:
-	VMOVUPS Y3, (R9)(CX*1)
-	ADDQ    CX, DI
-	LEAQ    (R8)(CX*2), R8
-	LEAQ    (R9)(CX*2), R9
-	LEAQ    (R12)(CX*2), R12
-	LEAQ    (R13)(CX*2), R13
+	VMOVUPS Y3, (R9)(DX*1)
+	ADDQ    DX, DI
+	LEAQ    (R8)(DX*2), R8
+	LEAQ    (R9)(DX*2), R9
+	LEAQ    (R12)(DX*2), R12
+	LEAQ    (R13)(DX*2), R13
 	DECQ    R10
 	JNE     tile
-	ADDQ    $0x20, SI
-	CMPQ    SI, BX
-	JLT     chunk
+	ADDQ    $0x08, SI
+	CMPQ    SI, AX
+	JLT     col
 
 tail:
 	VZEROUPPER
@@ -380,336 +380,336 @@ tail:
 // func winogradInAVX512(d *float32, ldr int, tiles int, c int, v *float32, ldv int)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·winogradInAVX512(SB), NOSPLIT, $0-48
-	MOVQ  ldr+8(FP), AX
-	SHLQ  $0x02, AX
-	MOVQ  c+24(FP), CX
+	MOVQ  c+24(FP), AX
+	MOVQ  ldr+8(FP), CX
 	SHLQ  $0x02, CX
 	MOVQ  ldv+40(FP), DX
 	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	LEAQ  (DX)(DX*2), SI
-	ADDQ  DX, SI
-	MOVQ  CX, DI
-	ANDQ  $-64, DI
-	MOVQ  CX, R8
-	SHRQ  $0x02, R8
-	ANDQ  $0x0f, R8
-	MOVQ  $0x0000000000000001, R9
-	SHLXQ R8, R9, R9
-	DECQ  R9
-	KMOVW R9, K1
-	XORQ  R8, R8
-	CMPQ  R8, DI
+	MOVQ  AX, BX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	LEAQ  (DX)(DX*2), DI
+	ADDQ  DX, DI
+	MOVQ  AX, R8
+	ANDQ  $-16, R8
+	MOVQ  AX, R9
+	ANDQ  $0x0f, R9
+	MOVQ  $0x0000000000000001, R10
+	SHLXQ R9, R10, R10
+	DECQ  R10
+	KMOVW R10, K1
+	XORQ  R9, R9
+	CMPQ  R9, R8
 	JGE   tail
 
-chunk:
-	MOVQ d+0(FP), R9
-	MOVQ v+32(FP), R10
-	MOVQ tiles+16(FP), R11
-	ADDQ R8, R9
-	ADDQ R8, R10
+col:
+	MOVQ d+0(FP), R10
+	MOVQ v+32(FP), R11
+	MOVQ tiles+16(FP), R12
+	LEAQ (R10)(R9*4), R10
+	LEAQ (R11)(R9*4), R11
 
 tile:
-	MOVQ    R9, R12
-	LEAQ    (R9)(CX*2), R13
-	VMOVUPS (R12), Z0
-	VMOVUPS (R13), Z1
+	MOVQ    R10, R13
+	LEAQ    (R10)(BX*2), R14
+	VMOVUPS (R13), Z0
+	VMOVUPS (R14), Z1
 	VSUBPS  Z1, Z0, Z0
-	VMOVUPS (R12)(AX*1), Z1
-	VMOVUPS (R13)(AX*1), Z2
+	VMOVUPS (R13)(CX*1), Z1
+	VMOVUPS (R14)(CX*1), Z2
 	VSUBPS  Z2, Z1, Z1
-	VMOVUPS (R12)(AX*2), Z2
-	VMOVUPS (R13)(AX*2), Z3
+	VMOVUPS (R13)(CX*2), Z2
+	VMOVUPS (R14)(CX*2), Z3
 	VSUBPS  Z3, Z2, Z2
-	VMOVUPS (R12)(BX*1), Z3
-	VMOVUPS (R13)(BX*1), Z4
+	VMOVUPS (R13)(SI*1), Z3
+	VMOVUPS (R14)(SI*1), Z4
 	VSUBPS  Z4, Z3, Z3
 	VSUBPS  Z2, Z0, Z0
 	VADDPS  Z2, Z1, Z4
 	VSUBPS  Z1, Z2, Z2
 	VSUBPS  Z3, Z1, Z1
-	MOVQ    R10, R12
-	VMOVUPS Z0, (R12)
-	VMOVUPS Z4, (R12)(SI*1)
-	VMOVUPS Z2, (R12)(SI*2)
-	LEAQ    (R12)(SI*2), R12
-	VMOVUPS Z1, (R12)(SI*1)
-	LEAQ    (R9)(CX*1), R12
-	LEAQ    (R9)(CX*2), R13
-	VMOVUPS (R12), Z0
-	VMOVUPS (R13), Z1
+	MOVQ    R11, R13
+	VMOVUPS Z0, (R13)
+	VMOVUPS Z4, (R13)(DI*1)
+	VMOVUPS Z2, (R13)(DI*2)
+	LEAQ    (R13)(DI*2), R13
+	VMOVUPS Z1, (R13)(DI*1)
+	LEAQ    (R10)(BX*1), R13
+	LEAQ    (R10)(BX*2), R14
+	VMOVUPS (R13), Z0
+	VMOVUPS (R14), Z1
 	VADDPS  Z1, Z0, Z0
-	VMOVUPS (R12)(AX*1), Z1
-	VMOVUPS (R13)(AX*1), Z2
+	VMOVUPS (R13)(CX*1), Z1
+	VMOVUPS (R14)(CX*1), Z2
 	VADDPS  Z2, Z1, Z1
-	VMOVUPS (R12)(AX*2), Z2
-	VMOVUPS (R13)(AX*2), Z3
+	VMOVUPS (R13)(CX*2), Z2
+	VMOVUPS (R14)(CX*2), Z3
 	VADDPS  Z3, Z2, Z2
-	VMOVUPS (R12)(BX*1), Z3
-	VMOVUPS (R13)(BX*1), Z4
+	VMOVUPS (R13)(SI*1), Z3
+	VMOVUPS (R14)(SI*1), Z4
 	VADDPS  Z4, Z3, Z3
 	VSUBPS  Z2, Z0, Z0
 	VADDPS  Z2, Z1, Z4
 	VSUBPS  Z1, Z2, Z2
 	VSUBPS  Z3, Z1, Z1
-	LEAQ    (R10)(DX*1), R12
-	VMOVUPS Z0, (R12)
-	VMOVUPS Z4, (R12)(SI*1)
-	VMOVUPS Z2, (R12)(SI*2)
-	LEAQ    (R12)(SI*2), R12
-	VMOVUPS Z1, (R12)(SI*1)
-	LEAQ    (R9)(CX*2), R12
-	LEAQ    (R9)(CX*1), R13
-	VMOVUPS (R12), Z0
-	VMOVUPS (R13), Z1
+	LEAQ    (R11)(DX*1), R13
+	VMOVUPS Z0, (R13)
+	VMOVUPS Z4, (R13)(DI*1)
+	VMOVUPS Z2, (R13)(DI*2)
+	LEAQ    (R13)(DI*2), R13
+	VMOVUPS Z1, (R13)(DI*1)
+	LEAQ    (R10)(BX*2), R13
+	LEAQ    (R10)(BX*1), R14
+	VMOVUPS (R13), Z0
+	VMOVUPS (R14), Z1
 	VSUBPS  Z1, Z0, Z0
-	VMOVUPS (R12)(AX*1), Z1
-	VMOVUPS (R13)(AX*1), Z2
+	VMOVUPS (R13)(CX*1), Z1
+	VMOVUPS (R14)(CX*1), Z2
 	VSUBPS  Z2, Z1, Z1
-	VMOVUPS (R12)(AX*2), Z2
-	VMOVUPS (R13)(AX*2), Z3
+	VMOVUPS (R13)(CX*2), Z2
+	VMOVUPS (R14)(CX*2), Z3
 	VSUBPS  Z3, Z2, Z2
-	VMOVUPS (R12)(BX*1), Z3
-	VMOVUPS (R13)(BX*1), Z4
+	VMOVUPS (R13)(SI*1), Z3
+	VMOVUPS (R14)(SI*1), Z4
 	VSUBPS  Z4, Z3, Z3
 	VSUBPS  Z2, Z0, Z0
 	VADDPS  Z2, Z1, Z4
 	VSUBPS  Z1, Z2, Z2
 	VSUBPS  Z3, Z1, Z1
-	LEAQ    (R10)(DX*2), R12
-	VMOVUPS Z0, (R12)
-	VMOVUPS Z4, (R12)(SI*1)
-	VMOVUPS Z2, (R12)(SI*2)
-	LEAQ    (R12)(SI*2), R12
-	VMOVUPS Z1, (R12)(SI*1)
-	LEAQ    (R9)(CX*1), R12
-	LEAQ    (R9)(CX*2), R13
-	ADDQ    CX, R13
-	VMOVUPS (R12), Z0
-	VMOVUPS (R13), Z1
+	LEAQ    (R11)(DX*2), R13
+	VMOVUPS Z0, (R13)
+	VMOVUPS Z4, (R13)(DI*1)
+	VMOVUPS Z2, (R13)(DI*2)
+	LEAQ    (R13)(DI*2), R13
+	VMOVUPS Z1, (R13)(DI*1)
+	LEAQ    (R10)(BX*1), R13
+	LEAQ    (R10)(BX*2), R14
+	ADDQ    BX, R14
+	VMOVUPS (R13), Z0
+	VMOVUPS (R14), Z1
 	VSUBPS  Z1, Z0, Z0
-	VMOVUPS (R12)(AX*1), Z1
-	VMOVUPS (R13)(AX*1), Z2
+	VMOVUPS (R13)(CX*1), Z1
+	VMOVUPS (R14)(CX*1), Z2
 	VSUBPS  Z2, Z1, Z1
-	VMOVUPS (R12)(AX*2), Z2
-	VMOVUPS (R13)(AX*2), Z3
+	VMOVUPS (R13)(CX*2), Z2
+	VMOVUPS (R14)(CX*2), Z3
 	VSUBPS  Z3, Z2, Z2
-	VMOVUPS (R12)(BX*1), Z3
-	VMOVUPS (R13)(BX*1), Z4
+	VMOVUPS (R13)(SI*1), Z3
+	VMOVUPS (R14)(SI*1), Z4
 	VSUBPS  Z4, Z3, Z3
 	VSUBPS  Z2, Z0, Z0
 	VADDPS  Z2, Z1, Z4
 	VSUBPS  Z1, Z2, Z2
 	VSUBPS  Z3, Z1, Z1
-	LEAQ    (R10)(DX*2), R12
-	ADDQ    DX, R12
-	VMOVUPS Z0, (R12)
-	VMOVUPS Z4, (R12)(SI*1)
-	VMOVUPS Z2, (R12)(SI*2)
-	LEAQ    (R12)(SI*2), R12
-	VMOVUPS Z1, (R12)(SI*1)
-	LEAQ    (R9)(CX*2), R9
-	ADDQ    CX, R10
-	DECQ    R11
+	LEAQ    (R11)(DX*2), R13
+	ADDQ    DX, R13
+	VMOVUPS Z0, (R13)
+	VMOVUPS Z4, (R13)(DI*1)
+	VMOVUPS Z2, (R13)(DI*2)
+	LEAQ    (R13)(DI*2), R13
+	VMOVUPS Z1, (R13)(DI*1)
+	LEAQ    (R10)(BX*2), R10
+	ADDQ    BX, R11
+	DECQ    R12
 	JNE     tile
-	ADDQ    $0x40, R8
-	CMPQ    R8, DI
-	JLT     chunk
+	ADDQ    $0x10, R9
+	CMPQ    R9, R8
+	JLT     col
 
 tail:
-	CMPQ R8, CX
-	JGE  done
-	MOVQ d+0(FP), DI
-	MOVQ v+32(FP), R9
+	CMPQ R9, AX
+	JGE  end
+	MOVQ d+0(FP), AX
+	MOVQ v+32(FP), R8
 	MOVQ tiles+16(FP), R10
-	ADDQ R8, DI
-	ADDQ R8, R9
+	LEAQ (AX)(R9*4), AX
+	LEAQ (R8)(R9*4), R8
 
 tile_tail:
-	MOVQ      DI, R8
-	LEAQ      (DI)(CX*2), R11
-	VMOVUPS.Z (R8), K1, Z0
+	MOVQ      AX, R9
+	LEAQ      (AX)(BX*2), R11
+	VMOVUPS.Z (R9), K1, Z0
 	VMOVUPS.Z (R11), K1, Z1
 	VSUBPS    Z1, Z0, Z0
-	VMOVUPS.Z (R8)(AX*1), K1, Z1
-	VMOVUPS.Z (R11)(AX*1), K1, Z2
+	VMOVUPS.Z (R9)(CX*1), K1, Z1
+	VMOVUPS.Z (R11)(CX*1), K1, Z2
 	VSUBPS    Z2, Z1, Z1
-	VMOVUPS.Z (R8)(AX*2), K1, Z2
-	VMOVUPS.Z (R11)(AX*2), K1, Z3
+	VMOVUPS.Z (R9)(CX*2), K1, Z2
+	VMOVUPS.Z (R11)(CX*2), K1, Z3
 	VSUBPS    Z3, Z2, Z2
-	VMOVUPS.Z (R8)(BX*1), K1, Z3
-	VMOVUPS.Z (R11)(BX*1), K1, Z4
+	VMOVUPS.Z (R9)(SI*1), K1, Z3
+	VMOVUPS.Z (R11)(SI*1), K1, Z4
 	VSUBPS    Z4, Z3, Z3
 	VSUBPS    Z2, Z0, Z0
 	VADDPS    Z2, Z1, Z4
 	VSUBPS    Z1, Z2, Z2
 	VSUBPS    Z3, Z1, Z1
-	MOVQ      R9, R8
-	VMOVUPS   Z0, K1, (R8)
-	VMOVUPS   Z4, K1, (R8)(SI*1)
-	VMOVUPS   Z2, K1, (R8)(SI*2)
-	LEAQ      (R8)(SI*2), R8
-	VMOVUPS   Z1, K1, (R8)(SI*1)
-	LEAQ      (DI)(CX*1), R8
-	LEAQ      (DI)(CX*2), R11
-	VMOVUPS.Z (R8), K1, Z0
+	MOVQ      R8, R9
+	VMOVUPS   Z0, K1, (R9)
+	VMOVUPS   Z4, K1, (R9)(DI*1)
+	VMOVUPS   Z2, K1, (R9)(DI*2)
+	LEAQ      (R9)(DI*2), R9
+	VMOVUPS   Z1, K1, (R9)(DI*1)
+	LEAQ      (AX)(BX*1), R9
+	LEAQ      (AX)(BX*2), R11
+	VMOVUPS.Z (R9), K1, Z0
 	VMOVUPS.Z (R11), K1, Z1
 	VADDPS    Z1, Z0, Z0
-	VMOVUPS.Z (R8)(AX*1), K1, Z1
-	VMOVUPS.Z (R11)(AX*1), K1, Z2
+	VMOVUPS.Z (R9)(CX*1), K1, Z1
+	VMOVUPS.Z (R11)(CX*1), K1, Z2
 	VADDPS    Z2, Z1, Z1
-	VMOVUPS.Z (R8)(AX*2), K1, Z2
-	VMOVUPS.Z (R11)(AX*2), K1, Z3
+	VMOVUPS.Z (R9)(CX*2), K1, Z2
+	VMOVUPS.Z (R11)(CX*2), K1, Z3
 	VADDPS    Z3, Z2, Z2
-	VMOVUPS.Z (R8)(BX*1), K1, Z3
-	VMOVUPS.Z (R11)(BX*1), K1, Z4
+	VMOVUPS.Z (R9)(SI*1), K1, Z3
+	VMOVUPS.Z (R11)(SI*1), K1, Z4
 	VADDPS    Z4, Z3, Z3
 	VSUBPS    Z2, Z0, Z0
 	VADDPS    Z2, Z1, Z4
 	VSUBPS    Z1, Z2, Z2
 	VSUBPS    Z3, Z1, Z1
-	LEAQ      (R9)(DX*1), R8
-	VMOVUPS   Z0, K1, (R8)
-	VMOVUPS   Z4, K1, (R8)(SI*1)
-	VMOVUPS   Z2, K1, (R8)(SI*2)
-	LEAQ      (R8)(SI*2), R8
-	VMOVUPS   Z1, K1, (R8)(SI*1)
-	LEAQ      (DI)(CX*2), R8
-	LEAQ      (DI)(CX*1), R11
-	VMOVUPS.Z (R8), K1, Z0
+	LEAQ      (R8)(DX*1), R9
+	VMOVUPS   Z0, K1, (R9)
+	VMOVUPS   Z4, K1, (R9)(DI*1)
+	VMOVUPS   Z2, K1, (R9)(DI*2)
+	LEAQ      (R9)(DI*2), R9
+	VMOVUPS   Z1, K1, (R9)(DI*1)
+	LEAQ      (AX)(BX*2), R9
+	LEAQ      (AX)(BX*1), R11
+	VMOVUPS.Z (R9), K1, Z0
 	VMOVUPS.Z (R11), K1, Z1
 	VSUBPS    Z1, Z0, Z0
-	VMOVUPS.Z (R8)(AX*1), K1, Z1
-	VMOVUPS.Z (R11)(AX*1), K1, Z2
+	VMOVUPS.Z (R9)(CX*1), K1, Z1
+	VMOVUPS.Z (R11)(CX*1), K1, Z2
 	VSUBPS    Z2, Z1, Z1
-	VMOVUPS.Z (R8)(AX*2), K1, Z2
-	VMOVUPS.Z (R11)(AX*2), K1, Z3
+	VMOVUPS.Z (R9)(CX*2), K1, Z2
+	VMOVUPS.Z (R11)(CX*2), K1, Z3
 	VSUBPS    Z3, Z2, Z2
-	VMOVUPS.Z (R8)(BX*1), K1, Z3
-	VMOVUPS.Z (R11)(BX*1), K1, Z4
+	VMOVUPS.Z (R9)(SI*1), K1, Z3
+	VMOVUPS.Z (R11)(SI*1), K1, Z4
 	VSUBPS    Z4, Z3, Z3
 	VSUBPS    Z2, Z0, Z0
 	VADDPS    Z2, Z1, Z4
 	VSUBPS    Z1, Z2, Z2
 	VSUBPS    Z3, Z1, Z1
-	LEAQ      (R9)(DX*2), R8
-	VMOVUPS   Z0, K1, (R8)
-	VMOVUPS   Z4, K1, (R8)(SI*1)
-	VMOVUPS   Z2, K1, (R8)(SI*2)
-	LEAQ      (R8)(SI*2), R8
-	VMOVUPS   Z1, K1, (R8)(SI*1)
-	LEAQ      (DI)(CX*1), R8
-	LEAQ      (DI)(CX*2), R11
-	ADDQ      CX, R11
-	VMOVUPS.Z (R8), K1, Z0
+	LEAQ      (R8)(DX*2), R9
+	VMOVUPS   Z0, K1, (R9)
+	VMOVUPS   Z4, K1, (R9)(DI*1)
+	VMOVUPS   Z2, K1, (R9)(DI*2)
+	LEAQ      (R9)(DI*2), R9
+	VMOVUPS   Z1, K1, (R9)(DI*1)
+	LEAQ      (AX)(BX*1), R9
+	LEAQ      (AX)(BX*2), R11
+	ADDQ      BX, R11
+	VMOVUPS.Z (R9), K1, Z0
 	VMOVUPS.Z (R11), K1, Z1
 	VSUBPS    Z1, Z0, Z0
-	VMOVUPS.Z (R8)(AX*1), K1, Z1
-	VMOVUPS.Z (R11)(AX*1), K1, Z2
+	VMOVUPS.Z (R9)(CX*1), K1, Z1
+	VMOVUPS.Z (R11)(CX*1), K1, Z2
 	VSUBPS    Z2, Z1, Z1
-	VMOVUPS.Z (R8)(AX*2), K1, Z2
-	VMOVUPS.Z (R11)(AX*2), K1, Z3
+	VMOVUPS.Z (R9)(CX*2), K1, Z2
+	VMOVUPS.Z (R11)(CX*2), K1, Z3
 	VSUBPS    Z3, Z2, Z2
-	VMOVUPS.Z (R8)(BX*1), K1, Z3
-	VMOVUPS.Z (R11)(BX*1), K1, Z4
+	VMOVUPS.Z (R9)(SI*1), K1, Z3
+	VMOVUPS.Z (R11)(SI*1), K1, Z4
 	VSUBPS    Z4, Z3, Z3
 	VSUBPS    Z2, Z0, Z0
 	VADDPS    Z2, Z1, Z4
 	VSUBPS    Z1, Z2, Z2
 	VSUBPS    Z3, Z1, Z1
-	LEAQ      (R9)(DX*2), R8
-	ADDQ      DX, R8
-	VMOVUPS   Z0, K1, (R8)
-	VMOVUPS   Z4, K1, (R8)(SI*1)
-	VMOVUPS   Z2, K1, (R8)(SI*2)
-	LEAQ      (R8)(SI*2), R8
-	VMOVUPS   Z1, K1, (R8)(SI*1)
-	LEAQ      (DI)(CX*2), DI
-	ADDQ      CX, R9
+	LEAQ      (R8)(DX*2), R9
+	ADDQ      DX, R9
+	VMOVUPS   Z0, K1, (R9)
+	VMOVUPS   Z4, K1, (R9)(DI*1)
+	VMOVUPS   Z2, K1, (R9)(DI*2)
+	LEAQ      (R9)(DI*2), R9
+	VMOVUPS   Z1, K1, (R9)(DI*1)
+	LEAQ      (AX)(BX*2), AX
+	ADDQ      BX, R8
 	DECQ      R10
 	JNE       tile_tail
 
-done:
+end:
 	VZEROUPPER
 	RET
 
 // func winogradOutAVX512(m *float32, ldm int, tiles int, c int, y0 *float32, y1 *float32, bias *float32, r0 *float32, r1 *float32, slope float32, lo float32, hi float32, resAfter bool)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·winogradOutAVX512(SB), NOSPLIT, $0-85
-	MOVQ         ldm+8(FP), AX
-	SHLQ         $0x02, AX
-	MOVQ         c+24(FP), CX
+	MOVQ         c+24(FP), AX
+	MOVQ         ldm+8(FP), CX
 	SHLQ         $0x02, CX
-	LEAQ         (AX)(AX*2), DX
-	ADDQ         AX, DX
+	MOVQ         AX, DX
+	SHLQ         $0x02, DX
+	LEAQ         (CX)(CX*2), BX
+	ADDQ         CX, BX
 	VBROADCASTSS lo+76(FP), Z0
 	VBROADCASTSS hi+80(FP), Z1
-	MOVQ         CX, BX
-	ANDQ         $-64, BX
-	MOVQ         CX, SI
-	SHRQ         $0x02, SI
-	ANDQ         $0x0f, SI
-	MOVQ         $0x0000000000000001, DI
-	SHLXQ        SI, DI, DI
-	DECQ         DI
-	KMOVW        DI, K1
-	XORQ         SI, SI
-	CMPQ         SI, BX
+	MOVQ         AX, SI
+	ANDQ         $-16, SI
+	MOVQ         AX, DI
+	ANDQ         $0x0f, DI
+	MOVQ         $0x0000000000000001, R8
+	SHLXQ        DI, R8, R8
+	DECQ         R8
+	KMOVW        R8, K1
+	XORQ         DI, DI
+	CMPQ         DI, SI
 	JGE          tail
 
-chunk:
-	MOVQ m+0(FP), DI
-	MOVQ y0+32(FP), R8
-	MOVQ y1+40(FP), R9
-	MOVQ tiles+16(FP), R10
-	MOVQ bias+48(FP), R11
-	MOVQ r0+56(FP), R12
-	MOVQ r1+64(FP), R13
-	ADDQ SI, DI
-	ADDQ SI, R8
-	ADDQ SI, R9
-	ADDQ SI, R11
-	ADDQ SI, R12
-	ADDQ SI, R13
+col:
+	MOVQ m+0(FP), R8
+	MOVQ y0+32(FP), R9
+	MOVQ y1+40(FP), R10
+	MOVQ tiles+16(FP), R11
+	MOVQ bias+48(FP), R12
+	MOVQ r0+56(FP), R13
+	MOVQ r1+64(FP), R14
+	LEAQ (R8)(DI*4), R8
+	LEAQ (R9)(DI*4), R9
+	LEAQ (R10)(DI*4), R10
+	LEAQ (R12)(DI*4), R12
+	LEAQ (R13)(DI*4), R13
+	LEAQ (R14)(DI*4), R14
 
 tile:
-	MOVQ    DI, R14
-	VMOVUPS (R14), Z2
-	VMOVUPS (R14)(DX*1), Z3
-	VMOVUPS (R14)(DX*2), Z4
-	LEAQ    (R14)(DX*2), R14
-	VMOVUPS (R14)(DX*1), Z5
+	MOVQ    R8, R15
+	VMOVUPS (R15), Z2
+	VMOVUPS (R15)(BX*1), Z3
+	VMOVUPS (R15)(BX*2), Z4
+	LEAQ    (R15)(BX*2), R15
+	VMOVUPS (R15)(BX*1), Z5
 	VADDPS  Z3, Z2, Z2
 	VADDPS  Z4, Z2, Z2
 	VSUBPS  Z4, Z3, Z3
 	VSUBPS  Z5, Z3, Z3
-	LEAQ    (DI)(AX*1), R14
-	VMOVUPS (R14), Z4
-	VMOVUPS (R14)(DX*1), Z5
-	VMOVUPS (R14)(DX*2), Z14
-	LEAQ    (R14)(DX*2), R14
-	VMOVUPS (R14)(DX*1), Z15
+	LEAQ    (R8)(CX*1), R15
+	VMOVUPS (R15), Z4
+	VMOVUPS (R15)(BX*1), Z5
+	VMOVUPS (R15)(BX*2), Z14
+	LEAQ    (R15)(BX*2), R15
+	VMOVUPS (R15)(BX*1), Z15
 	VADDPS  Z5, Z4, Z4
 	VADDPS  Z14, Z4, Z4
 	VSUBPS  Z14, Z5, Z5
 	VSUBPS  Z15, Z5, Z5
-	LEAQ    (DI)(AX*2), R14
-	VMOVUPS (R14), Z14
-	VMOVUPS (R14)(DX*1), Z15
-	VMOVUPS (R14)(DX*2), Z16
-	LEAQ    (R14)(DX*2), R14
-	VMOVUPS (R14)(DX*1), Z17
+	LEAQ    (R8)(CX*2), R15
+	VMOVUPS (R15), Z14
+	VMOVUPS (R15)(BX*1), Z15
+	VMOVUPS (R15)(BX*2), Z16
+	LEAQ    (R15)(BX*2), R15
+	VMOVUPS (R15)(BX*1), Z17
 	VADDPS  Z15, Z14, Z14
 	VADDPS  Z16, Z14, Z14
 	VSUBPS  Z16, Z15, Z15
 	VSUBPS  Z17, Z15, Z15
-	LEAQ    (DI)(AX*2), R14
-	ADDQ    AX, R14
-	VMOVUPS (R14), Z16
-	VMOVUPS (R14)(DX*1), Z17
-	VMOVUPS (R14)(DX*2), Z18
-	LEAQ    (R14)(DX*2), R14
-	VMOVUPS (R14)(DX*1), Z19
+	LEAQ    (R8)(CX*2), R15
+	ADDQ    CX, R15
+	VMOVUPS (R15), Z16
+	VMOVUPS (R15)(BX*1), Z17
+	VMOVUPS (R15)(BX*2), Z18
+	LEAQ    (R15)(BX*2), R15
+	VMOVUPS (R15)(BX*1), Z19
 	VADDPS  Z17, Z16, Z16
 	VADDPS  Z18, Z16, Z16
 	VSUBPS  Z18, Z17, Z17
@@ -720,7 +720,7 @@ tile:
 	VSUBPS  Z16, Z4, Z4
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_00
-	VMOVUPS (R11), Z14
+	VMOVUPS (R12), Z14
 	VADDPS  Z14, Z2, Z2
 
 nobias_00:
@@ -728,12 +728,12 @@ nobias_00:
 	JEQ     nores_00
 	CMPB    resAfter+84(FP), $0x00
 	JNE     nores_00
-	VMOVUPS (R12), Z14
+	VMOVUPS (R13), Z14
 	VADDPS  Z14, Z2, Z2
 
 nores_00:
-	MOVL         $0x3f800000, R14
-	CMPL         slope+72(FP), R14
+	MOVL         $0x3f800000, R15
+	CMPL         slope+72(FP), R15
 	JEQ          noleaky_00
 	VBROADCASTSS slope+72(FP), Z14
 	VPXORD       Z6, Z6, Z6
@@ -748,14 +748,14 @@ noleaky_00:
 	JEQ     noafter_00
 	CMPB    resAfter+84(FP), $0x00
 	JEQ     noafter_00
-	VMOVUPS (R12), Z14
+	VMOVUPS (R13), Z14
 	VADDPS  Z14, Z2, Z2
 
 noafter_00:
-	VMOVUPS Z2, (R8)
+	VMOVUPS Z2, (R9)
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_01
-	VMOVUPS (R11), Z2
+	VMOVUPS (R12), Z2
 	VADDPS  Z2, Z4, Z4
 
 nobias_01:
@@ -763,12 +763,12 @@ nobias_01:
 	JEQ     nores_01
 	CMPB    resAfter+84(FP), $0x00
 	JNE     nores_01
-	VMOVUPS (R12)(CX*1), Z2
+	VMOVUPS (R13)(DX*1), Z2
 	VADDPS  Z2, Z4, Z4
 
 nores_01:
-	MOVL         $0x3f800000, R14
-	CMPL         slope+72(FP), R14
+	MOVL         $0x3f800000, R15
+	CMPL         slope+72(FP), R15
 	JEQ          noleaky_01
 	VBROADCASTSS slope+72(FP), Z2
 	VPXORD       Z7, Z7, Z7
@@ -783,18 +783,18 @@ noleaky_01:
 	JEQ     noafter_01
 	CMPB    resAfter+84(FP), $0x00
 	JEQ     noafter_01
-	VMOVUPS (R12)(CX*1), Z2
+	VMOVUPS (R13)(DX*1), Z2
 	VADDPS  Z2, Z4, Z4
 
 noafter_01:
-	VMOVUPS Z4, (R8)(CX*1)
+	VMOVUPS Z4, (R9)(DX*1)
 	VADDPS  Z5, Z3, Z2
 	VADDPS  Z15, Z2, Z2
 	VSUBPS  Z15, Z5, Z3
 	VSUBPS  Z17, Z3, Z3
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_10
-	VMOVUPS (R11), Z4
+	VMOVUPS (R12), Z4
 	VADDPS  Z4, Z2, Z2
 
 nobias_10:
@@ -802,12 +802,12 @@ nobias_10:
 	JEQ     nores_10
 	CMPB    resAfter+84(FP), $0x00
 	JNE     nores_10
-	VMOVUPS (R13), Z4
+	VMOVUPS (R14), Z4
 	VADDPS  Z4, Z2, Z2
 
 nores_10:
-	MOVL         $0x3f800000, R14
-	CMPL         slope+72(FP), R14
+	MOVL         $0x3f800000, R15
+	CMPL         slope+72(FP), R15
 	JEQ          noleaky_10
 	VBROADCASTSS slope+72(FP), Z4
 	VPXORD       Z8, Z8, Z8
@@ -822,14 +822,14 @@ noleaky_10:
 	JEQ     noafter_10
 	CMPB    resAfter+84(FP), $0x00
 	JEQ     noafter_10
-	VMOVUPS (R13), Z4
+	VMOVUPS (R14), Z4
 	VADDPS  Z4, Z2, Z2
 
 noafter_10:
-	VMOVUPS Z2, (R9)
+	VMOVUPS Z2, (R10)
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_11
-	VMOVUPS (R11), Z2
+	VMOVUPS (R12), Z2
 	VADDPS  Z2, Z3, Z3
 
 nobias_11:
@@ -837,12 +837,12 @@ nobias_11:
 	JEQ     nores_11
 	CMPB    resAfter+84(FP), $0x00
 	JNE     nores_11
-	VMOVUPS (R13)(CX*1), Z2
+	VMOVUPS (R14)(DX*1), Z2
 	VADDPS  Z2, Z3, Z3
 
 nores_11:
-	MOVL         $0x3f800000, R14
-	CMPL         slope+72(FP), R14
+	MOVL         $0x3f800000, R15
+	CMPL         slope+72(FP), R15
 	JEQ          noleaky_11
 	VBROADCASTSS slope+72(FP), Z2
 	VPXORD       Z9, Z9, Z9
@@ -857,77 +857,77 @@ noleaky_11:
 	JEQ     noafter_11
 	CMPB    resAfter+84(FP), $0x00
 	JEQ     noafter_11
-	VMOVUPS (R13)(CX*1), Z2
+	VMOVUPS (R14)(DX*1), Z2
 	VADDPS  Z2, Z3, Z3
 
 noafter_11:
-	VMOVUPS Z3, (R9)(CX*1)
-	ADDQ    CX, DI
-	LEAQ    (R8)(CX*2), R8
-	LEAQ    (R9)(CX*2), R9
-	LEAQ    (R12)(CX*2), R12
-	LEAQ    (R13)(CX*2), R13
-	DECQ    R10
+	VMOVUPS Z3, (R10)(DX*1)
+	ADDQ    DX, R8
+	LEAQ    (R9)(DX*2), R9
+	LEAQ    (R10)(DX*2), R10
+	LEAQ    (R13)(DX*2), R13
+	LEAQ    (R14)(DX*2), R14
+	DECQ    R11
 	JNE     tile
-	ADDQ    $0x40, SI
-	CMPQ    SI, BX
-	JLT     chunk
+	ADDQ    $0x10, DI
+	CMPQ    DI, SI
+	JLT     col
 
 tail:
-	CMPQ SI, CX
-	JGE  done
-	MOVQ m+0(FP), BX
-	MOVQ y0+32(FP), DI
+	CMPQ DI, AX
+	JGE  end
+	MOVQ m+0(FP), AX
+	MOVQ y0+32(FP), SI
 	MOVQ y1+40(FP), R8
 	MOVQ tiles+16(FP), R9
 	MOVQ bias+48(FP), R10
 	MOVQ r0+56(FP), R11
 	MOVQ r1+64(FP), R12
-	ADDQ SI, BX
-	ADDQ SI, DI
-	ADDQ SI, R8
-	ADDQ SI, R10
-	ADDQ SI, R11
-	ADDQ SI, R12
+	LEAQ (AX)(DI*4), AX
+	LEAQ (SI)(DI*4), SI
+	LEAQ (R8)(DI*4), R8
+	LEAQ (R10)(DI*4), R10
+	LEAQ (R11)(DI*4), R11
+	LEAQ (R12)(DI*4), R12
 
 tile_tail:
-	MOVQ      BX, SI
-	VMOVUPS.Z (SI), K1, Z2
-	VMOVUPS.Z (SI)(DX*1), K1, Z3
-	VMOVUPS.Z (SI)(DX*2), K1, Z4
-	LEAQ      (SI)(DX*2), SI
-	VMOVUPS.Z (SI)(DX*1), K1, Z5
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z2
+	VMOVUPS.Z (DI)(BX*1), K1, Z3
+	VMOVUPS.Z (DI)(BX*2), K1, Z4
+	LEAQ      (DI)(BX*2), DI
+	VMOVUPS.Z (DI)(BX*1), K1, Z5
 	VADDPS    Z3, Z2, Z2
 	VADDPS    Z4, Z2, Z2
 	VSUBPS    Z4, Z3, Z3
 	VSUBPS    Z5, Z3, Z3
-	LEAQ      (BX)(AX*1), SI
-	VMOVUPS.Z (SI), K1, Z4
-	VMOVUPS.Z (SI)(DX*1), K1, Z5
-	VMOVUPS.Z (SI)(DX*2), K1, Z6
-	LEAQ      (SI)(DX*2), SI
-	VMOVUPS.Z (SI)(DX*1), K1, Z7
+	LEAQ      (AX)(CX*1), DI
+	VMOVUPS.Z (DI), K1, Z4
+	VMOVUPS.Z (DI)(BX*1), K1, Z5
+	VMOVUPS.Z (DI)(BX*2), K1, Z6
+	LEAQ      (DI)(BX*2), DI
+	VMOVUPS.Z (DI)(BX*1), K1, Z7
 	VADDPS    Z5, Z4, Z4
 	VADDPS    Z6, Z4, Z4
 	VSUBPS    Z6, Z5, Z5
 	VSUBPS    Z7, Z5, Z5
-	LEAQ      (BX)(AX*2), SI
-	VMOVUPS.Z (SI), K1, Z6
-	VMOVUPS.Z (SI)(DX*1), K1, Z7
-	VMOVUPS.Z (SI)(DX*2), K1, Z8
-	LEAQ      (SI)(DX*2), SI
-	VMOVUPS.Z (SI)(DX*1), K1, Z9
+	LEAQ      (AX)(CX*2), DI
+	VMOVUPS.Z (DI), K1, Z6
+	VMOVUPS.Z (DI)(BX*1), K1, Z7
+	VMOVUPS.Z (DI)(BX*2), K1, Z8
+	LEAQ      (DI)(BX*2), DI
+	VMOVUPS.Z (DI)(BX*1), K1, Z9
 	VADDPS    Z7, Z6, Z6
 	VADDPS    Z8, Z6, Z6
 	VSUBPS    Z8, Z7, Z7
 	VSUBPS    Z9, Z7, Z7
-	LEAQ      (BX)(AX*2), SI
-	ADDQ      AX, SI
-	VMOVUPS.Z (SI), K1, Z8
-	VMOVUPS.Z (SI)(DX*1), K1, Z9
-	VMOVUPS.Z (SI)(DX*2), K1, Z14
-	LEAQ      (SI)(DX*2), SI
-	VMOVUPS.Z (SI)(DX*1), K1, Z15
+	LEAQ      (AX)(CX*2), DI
+	ADDQ      CX, DI
+	VMOVUPS.Z (DI), K1, Z8
+	VMOVUPS.Z (DI)(BX*1), K1, Z9
+	VMOVUPS.Z (DI)(BX*2), K1, Z14
+	LEAQ      (DI)(BX*2), DI
+	VMOVUPS.Z (DI)(BX*1), K1, Z15
 	VADDPS    Z9, Z8, Z8
 	VADDPS    Z14, Z8, Z8
 	VSUBPS    Z14, Z9, Z9
@@ -950,8 +950,8 @@ nobias_tail_00:
 	VADDPS    Z6, Z2, Z2
 
 nores_tail_00:
-	MOVL         $0x3f800000, SI
-	CMPL         slope+72(FP), SI
+	MOVL         $0x3f800000, DI
+	CMPL         slope+72(FP), DI
 	JEQ          noleaky_tail_00
 	VBROADCASTSS slope+72(FP), Z6
 	VPXORD       Z10, Z10, Z10
@@ -970,7 +970,7 @@ noleaky_tail_00:
 	VADDPS    Z6, Z2, Z2
 
 noafter_tail_00:
-	VMOVUPS   Z2, K1, (DI)
+	VMOVUPS   Z2, K1, (SI)
 	CMPQ      bias+48(FP), $0x00
 	JEQ       nobias_tail_01
 	VMOVUPS.Z (R10), K1, Z2
@@ -981,12 +981,12 @@ nobias_tail_01:
 	JEQ       nores_tail_01
 	CMPB      resAfter+84(FP), $0x00
 	JNE       nores_tail_01
-	VMOVUPS.Z (R11)(CX*1), K1, Z2
+	VMOVUPS.Z (R11)(DX*1), K1, Z2
 	VADDPS    Z2, Z4, Z4
 
 nores_tail_01:
-	MOVL         $0x3f800000, SI
-	CMPL         slope+72(FP), SI
+	MOVL         $0x3f800000, DI
+	CMPL         slope+72(FP), DI
 	JEQ          noleaky_tail_01
 	VBROADCASTSS slope+72(FP), Z2
 	VPXORD       Z11, Z11, Z11
@@ -1001,11 +1001,11 @@ noleaky_tail_01:
 	JEQ       noafter_tail_01
 	CMPB      resAfter+84(FP), $0x00
 	JEQ       noafter_tail_01
-	VMOVUPS.Z (R11)(CX*1), K1, Z2
+	VMOVUPS.Z (R11)(DX*1), K1, Z2
 	VADDPS    Z2, Z4, Z4
 
 noafter_tail_01:
-	VMOVUPS   Z4, K1, (DI)(CX*1)
+	VMOVUPS   Z4, K1, (SI)(DX*1)
 	VADDPS    Z5, Z3, Z2
 	VADDPS    Z7, Z2, Z2
 	VSUBPS    Z7, Z5, Z3
@@ -1024,8 +1024,8 @@ nobias_tail_10:
 	VADDPS    Z4, Z2, Z2
 
 nores_tail_10:
-	MOVL         $0x3f800000, SI
-	CMPL         slope+72(FP), SI
+	MOVL         $0x3f800000, DI
+	CMPL         slope+72(FP), DI
 	JEQ          noleaky_tail_10
 	VBROADCASTSS slope+72(FP), Z4
 	VPXORD       Z12, Z12, Z12
@@ -1055,12 +1055,12 @@ nobias_tail_11:
 	JEQ       nores_tail_11
 	CMPB      resAfter+84(FP), $0x00
 	JNE       nores_tail_11
-	VMOVUPS.Z (R12)(CX*1), K1, Z2
+	VMOVUPS.Z (R12)(DX*1), K1, Z2
 	VADDPS    Z2, Z3, Z3
 
 nores_tail_11:
-	MOVL         $0x3f800000, SI
-	CMPL         slope+72(FP), SI
+	MOVL         $0x3f800000, DI
+	CMPL         slope+72(FP), DI
 	JEQ          noleaky_tail_11
 	VBROADCASTSS slope+72(FP), Z2
 	VPXORD       Z13, Z13, Z13
@@ -1075,19 +1075,19 @@ noleaky_tail_11:
 	JEQ       noafter_tail_11
 	CMPB      resAfter+84(FP), $0x00
 	JEQ       noafter_tail_11
-	VMOVUPS.Z (R12)(CX*1), K1, Z2
+	VMOVUPS.Z (R12)(DX*1), K1, Z2
 	VADDPS    Z2, Z3, Z3
 
 noafter_tail_11:
-	VMOVUPS Z3, K1, (R8)(CX*1)
-	ADDQ    CX, BX
-	LEAQ    (DI)(CX*2), DI
-	LEAQ    (R8)(CX*2), R8
-	LEAQ    (R11)(CX*2), R11
-	LEAQ    (R12)(CX*2), R12
+	VMOVUPS Z3, K1, (R8)(DX*1)
+	ADDQ    DX, AX
+	LEAQ    (SI)(DX*2), SI
+	LEAQ    (R8)(DX*2), R8
+	LEAQ    (R11)(DX*2), R11
+	LEAQ    (R12)(DX*2), R12
 	DECQ    R9
 	JNE     tile_tail
 
-done:
+end:
 	VZEROUPPER
 	RET

@@ -68,40 +68,13 @@ func (l *level) store(v reg.VecVirtual, m Mem, masked bool) {
 	}
 }
 
-// channels emits the loop over the channel vectors of c channels (cB = 4c bytes): body with
-// j the vector's byte offset, on every full vector, then (AVX-512) on the masked tail.
-func (l *level) channels(cB reg.GPVirtual, body func(j reg.GPVirtual, masked bool)) {
-	fullB := GP64()
-	MOVQ(cB, fullB)
-	ANDQ(I32(-4*l.lanes), fullB)
-	if l.avx512 {
-		t := GP64()
-		MOVQ(cB, t)
-		SHRQ(Imm(2), t)
-		ANDQ(Imm(15), t)
-		m := GP64()
-		MOVQ(U64(1), m)
-		SHLXQ(t, m, m)
-		DECQ(m)
-		l.tail = K()
-		KMOVW(m.As32(), l.tail)
-	}
+// channels emits the loop over the channel vectors of c channels: body with j the vector's
+// first channel, on every full vector, then (AVX-512) on the masked tail (mem.ColumnLoop).
+func (l *level) channels(c reg.GPVirtual, body func(j reg.GPVirtual, masked bool)) {
+	full, tail := mem.Columns(c, l.lanes, l.avx512)
+	l.tail = tail
 	j := GP64()
-	XORQ(j, j)
-	CMPQ(j, fullB)
-	JGE(LabelRef("tail"))
-	Label("chunk")
-	body(j, false)
-	ADDQ(Imm(uint64(4*l.lanes)), j)
-	CMPQ(j, fullB)
-	JLT(LabelRef("chunk"))
-	Label("tail")
-	if l.avx512 {
-		CMPQ(j, cB)
-		JGE(LabelRef("done"))
-		body(j, true)
-	}
-	Label("done")
+	mem.ColumnLoop("", j, full, c, l.lanes, l.avx512, func(masked bool) { body(j, masked) })
 	VZEROUPPER()
 	RET()
 }
@@ -160,20 +133,23 @@ func input(avx512 bool) {
 			"for the first c&^7 channels, 8 per vector.")
 	}
 	l := newLevel(avx512)
-	ldr, cB, ldv := scaled("ldr"), scaled("c"), scaled("ldv")
+	c, ldr, ldv := mem.Arg("c"), scaled("ldr"), scaled("ldv")
+	cB := GP64()
+	MOVQ(c, cB)
+	SHLQ(Imm(2), cB)
 	ldr3 := GP64()
 	LEAQ(Mem{Base: ldr, Index: ldr, Scale: 2}, ldr3)
 	ldv4 := GP64()
 	LEAQ(Mem{Base: ldv, Index: ldv, Scale: 2}, ldv4) // 3·ldv
 	ADDQ(ldv, ldv4)
-	l.channels(cB, func(j reg.GPVirtual, masked bool) {
+	l.channels(c, func(j reg.GPVirtual, masked bool) {
 		sfx := ""
 		if masked {
 			sfx = "_tail"
 		}
 		rp, vb, t := mem.Arg("d"), mem.Arg("v"), mem.Arg("tiles")
-		ADDQ(j, rp)
-		ADDQ(j, vb)
+		LEAQ(Mem{Base: rp, Index: j, Scale: 4}, rp)
+		LEAQ(Mem{Base: vb, Index: j, Scale: 4}, vb)
 		ca, cb := GP64(), GP64()
 		Label("tile" + sfx)
 		for q, col := range inCols {
@@ -230,14 +206,17 @@ func output(avx512 bool) {
 			"applies the clamp-form epilogue to it, for the first c&^7 channels, 8 per vector.")
 	}
 	l := newLevel(avx512)
-	ldm, cB := scaled("ldm"), scaled("c")
+	c, ldm := mem.Arg("c"), scaled("ldm")
+	cB := GP64()
+	MOVQ(c, cB)
+	SHLQ(Imm(2), cB)
 	ldm4 := GP64()
 	LEAQ(Mem{Base: ldm, Index: ldm, Scale: 2}, ldm4) // 3·ldm
 	ADDQ(ldm, ldm4)
 	lo, hi := l.vec(), l.vec()
 	VBROADCASTSS(mem.Param("lo"), lo)
 	VBROADCASTSS(mem.Param("hi"), hi)
-	l.channels(cB, func(j reg.GPVirtual, masked bool) {
+	l.channels(c, func(j reg.GPVirtual, masked bool) {
 		sfx := ""
 		if masked {
 			sfx = "_tail"
@@ -245,7 +224,7 @@ func output(avx512 bool) {
 		mb, p0, p1, t := mem.Arg("m"), mem.Arg("y0"), mem.Arg("y1"), mem.Arg("tiles")
 		b, q0, q1 := mem.Arg("bias"), mem.Arg("r0"), mem.Arg("r1")
 		for _, r := range []reg.GPVirtual{mb, p0, p1, b, q0, q1} {
-			ADDQ(j, r) // bias and the residual rows only read when their parameter is not nil
+			LEAQ(Mem{Base: r, Index: j, Scale: 4}, r) // bias and the residual rows only read when their parameter is not nil
 		}
 		pq := GP64()
 		Label("tile" + sfx)
@@ -301,18 +280,25 @@ func output(avx512 bool) {
 // the clamp to [lo, hi], the residual after it (when resAfter). Labels end in lbl.
 func (l *level) epilogue(v reg.VecVirtual, bias, res Mem, lo, hi reg.VecVirtual, masked bool, lbl string) {
 	t := l.vec()
-	CMPQ(mem.Param("bias"), Imm(0))
-	JEQ(LabelRef("nobias" + lbl))
-	l.load(bias, t, masked)
-	VADDPS(t, v, v)
-	Label("nobias" + lbl)
-	CMPQ(mem.Param("r0"), Imm(0))
-	JEQ(LabelRef("nores" + lbl))
-	CMPB(mem.Param("resAfter"), Imm(0))
-	JNE(LabelRef("nores" + lbl))
-	l.load(res, t, masked)
-	VADDPS(t, v, v)
-	Label("nores" + lbl)
+	// add adds the vector at m to v unless the pointer parameter ptr is nil or, when flag is
+	// set, unless the bool parameter flag is want.
+	add := func(m Mem, ptr, flag string, want bool, skip string) {
+		CMPQ(mem.Param(ptr), Imm(0))
+		JEQ(LabelRef(skip + lbl))
+		if flag != "" {
+			CMPB(mem.Param(flag), Imm(0))
+			if want {
+				JEQ(LabelRef(skip + lbl))
+			} else {
+				JNE(LabelRef(skip + lbl))
+			}
+		}
+		l.load(m, t, masked)
+		VADDPS(t, v, v)
+		Label(skip + lbl)
+	}
+	add(bias, "bias", "", false, "nobias")
+	add(res, "r0", "resAfter", false, "nores")
 	one := GP32()
 	MOVL(U32(0x3f800000), one) // 1.0
 	CMPL(mem.Param("slope"), one)
@@ -327,11 +313,5 @@ func (l *level) epilogue(v reg.VecVirtual, bias, res Mem, lo, hi reg.VecVirtual,
 	act.Leaky(v, t, zero, slope, l.avx512)
 	Label("noleaky" + lbl)
 	act.Clamp(v, lo, hi)
-	CMPQ(mem.Param("r0"), Imm(0))
-	JEQ(LabelRef("noafter" + lbl))
-	CMPB(mem.Param("resAfter"), Imm(0))
-	JEQ(LabelRef("noafter" + lbl))
-	l.load(res, t, masked)
-	VADDPS(t, v, v)
-	Label("noafter" + lbl)
+	add(res, "r0", "resAfter", true, "noafter")
 }

@@ -82,7 +82,7 @@ func kernel(avx512 bool) {
 		VXORPS(zero, zero, zero)
 	}
 
-	full, tail := columns(cols, lanes, avx512)
+	full, tail := mem.Columns(cols, lanes, avx512)
 
 	j := GP64()
 	// body rewrites the vector of C at column j (masked when m is set).
@@ -117,7 +117,7 @@ func kernel(avx512 bool) {
 	TESTQ(rows, rows)
 	JLE(LabelRef("done"))
 	Label("row")
-	columnLoop("", j, full, cols, lanes, avx512, func(masked bool) {
+	mem.ColumnLoop("", j, full, cols, lanes, avx512, func(masked bool) {
 		if masked {
 			body("_tail", true)
 		} else {
@@ -158,7 +158,7 @@ func addRows(avx512 bool) {
 	}
 	sub := GP8()
 	Load(Param("sub"), sub)
-	full, tail := columns(cols, lanes, avx512)
+	full, tail := mem.Columns(cols, lanes, avx512)
 	j := GP64()
 	// body writes the vector of D at column j, through the tail mask when masked; the
 	// row's add or subtract loop is chosen once per row (op).
@@ -181,7 +181,7 @@ func addRows(avx512 bool) {
 	JNE(LabelRef("subrow"))
 	for _, op := range []string{"add", "sub"} {
 		Label(op + "row")
-		columnLoop(op, j, full, cols, lanes, avx512, func(masked bool) { body(op, masked) })
+		mem.ColumnLoop(op, j, full, cols, lanes, avx512, func(masked bool) { body(op, masked) })
 		JMP(LabelRef("next"))
 	}
 	Label("next")
@@ -193,47 +193,6 @@ func addRows(avx512 bool) {
 	Label("done")
 	VZEROUPPER()
 	RET()
-}
-
-// columns returns the columns of a cols-wide row covered by full vectors of lanes floats
-// and, for AVX-512, the mask of the cols mod 16 columns past them.
-func columns(cols reg.GPVirtual, lanes int, avx512 bool) (full reg.GPVirtual, tail reg.OpmaskVirtual) {
-	full = GP64()
-	MOVQ(cols, full)
-	ANDQ(I32(-lanes), full)
-	if avx512 {
-		t := GP64()
-		MOVQ(cols, t)
-		ANDQ(Imm(15), t)
-		m := GP64()
-		MOVQ(U64(1), m)
-		SHLXQ(t, m, m)
-		DECQ(m)
-		tail = K()
-		KMOVW(m.As32(), tail)
-	}
-	return full, tail
-}
-
-// columnLoop emits one row's loop over its columns (labels prefixed by prefix): body on the
-// vector at column j of each full vector, then, for AVX-512, on the masked tail past them
-// when there is one; it falls through to what follows.
-func columnLoop(prefix string, j, full, cols reg.GPVirtual, lanes int, avx512 bool, body func(masked bool)) {
-	XORQ(j, j)
-	CMPQ(j, full)
-	JGE(LabelRef(prefix + "tail"))
-	Label(prefix + "col")
-	body(false)
-	ADDQ(Imm(uint64(lanes)), j)
-	CMPQ(j, full)
-	JLT(LabelRef(prefix + "col"))
-	Label(prefix + "tail")
-	if avx512 {
-		CMPQ(j, cols)
-		JGE(LabelRef(prefix + "end"))
-		body(true)
-		Label(prefix + "end")
-	}
 }
 
 // vector allocates a ZMM register for AVX-512, else a YMM one.
