@@ -283,37 +283,36 @@ func (gen *generator) file() ([]byte, error) {
 	var winits []jen.Code
 	var bf16fields, bf16inits []jen.Code
 	offBF16 := 0
+	// kernelField declares a weight stored in a kernel layout: a *runtime.typ field, noted,
+	// made by runtime.ctor(k, n, the size elements of blob from *off on).
+	kernelField := func(fields, inits *[]jen.Code, blob string, off *int, id, typ, ctor, note string, k, n, size int) {
+		*fields = append(*fields, jen.Id(id).Op("*").Qual(RuntimePath, typ).Comment(note))
+		*inits = append(*inits, jen.Id("w").Dot(id).Op("=").Qual(RuntimePath, ctor).Call(jen.Lit(k), jen.Lit(n),
+			jen.Id(blob).Index(jen.Lit(*off), jen.Lit(*off+size), jen.Lit(*off+size))))
+		*off += size
+	}
 	for _, c := range g.Consts {
 		id := gen.ident(c.Name)
 		gen.names[c] = id
 		if gen.bf16[c] {
 			k, n := kernelDims(c)
-			size := runtime.PackedBF16Len(k, n)
 			gen.bf16Consts = append(gen.bf16Consts, c)
-			bf16fields = append(bf16fields, jen.Id(id).Op("*").Qual(RuntimePath, "BF16Weights").Comment(fmt.Sprintf("%s %v, bf16", c.Name, c.Type.Shape)))
-			bf16inits = append(bf16inits, jen.Id("w").Dot(id).Op("=").Qual(RuntimePath, "NewBF16Weights").Call(jen.Lit(k), jen.Lit(n),
-				jen.Id("allBF16").Index(jen.Lit(offBF16), jen.Lit(offBF16+size), jen.Lit(offBF16+size))))
-			offBF16 += size
+			kernelField(&bf16fields, &bf16inits, "allBF16", &offBF16, id, "BF16Weights", "NewBF16Weights",
+				fmt.Sprintf("%s %v, bf16", c.Name, c.Type.Shape), k, n, runtime.PackedBF16Len(k, n))
 			continue
 		}
 		gen.consts = append(gen.consts, c)
 		gen.offset[c] = off
 		if gen.winograd[c] {
 			ci, oc := int(c.Type.Shape[2]), int(c.Type.Shape[3])
-			size := runtime.WinogradKernelLen(ci, oc)
-			wfields = append(wfields, jen.Id(id).Op("*").Qual(RuntimePath, "WinogradKernel").Comment(fmt.Sprintf("%s %v, transformed for Winograd's F(2×2, 3×3)", c.Name, c.Type.Shape)))
-			winits = append(winits, jen.Id("w").Dot(id).Op("=").Qual(RuntimePath, "NewWinogradKernel").Call(jen.Lit(ci), jen.Lit(oc),
-				jen.Id("all").Index(jen.Lit(off), jen.Lit(off+size), jen.Lit(off+size))))
-			off += size
+			kernelField(&wfields, &winits, "all", &off, id, "WinogradKernel", "NewWinogradKernel",
+				fmt.Sprintf("%s %v, transformed for Winograd's F(2×2, 3×3)", c.Name, c.Type.Shape), ci, oc, runtime.WinogradKernelLen(ci, oc))
 			continue
 		}
 		if gen.panels[c] {
 			k, n := kernelDims(c)
-			size := runtime.PanelsLen(k, n)
-			wfields = append(wfields, jen.Id(id).Op("*").Qual(RuntimePath, "Panels").Comment(fmt.Sprintf("%s %v, in panel layout", c.Name, c.Type.Shape)))
-			winits = append(winits, jen.Id("w").Dot(id).Op("=").Qual(RuntimePath, "NewPanels").Call(jen.Lit(k), jen.Lit(n),
-				jen.Id("all").Index(jen.Lit(off), jen.Lit(off+size), jen.Lit(off+size))))
-			off += size
+			kernelField(&wfields, &winits, "all", &off, id, "Panels", "NewPanels",
+				fmt.Sprintf("%s %v, in panel layout", c.Name, c.Type.Shape), k, n, runtime.PanelsLen(k, n))
 			continue
 		}
 		n := len(c.Data)
