@@ -117,11 +117,11 @@ func winogradGeomOf(p *ConvParams) winogradGeom {
 }
 
 // partFloats is the scratch one part needs: a block's padded input rows (at most 2·bt+2 of
-// them, 2·tw+2 pixels each), its V and M planes, a spare output row pair (the second row of
-// a last tile row past an odd OH) and a tile's four output pixels (a last tile past an odd OW).
+// them, 2·tw+2 pixels each), its V and M planes, a spare output row (the second row of a last
+// tile row past an odd OH) and a tile's four output pixels (a last tile past an odd OW).
 func (g winogradGeom) partFloats(c, oc int) int {
 	band := (2*min(g.bt, g.th) + 2) * (2*g.tw + 2) * c
-	return band + 16*(g.planeLen(c)+g.planeLen(oc)) + 2*2*g.tw*oc + 4*oc
+	return band + 16*(g.planeLen(c)+g.planeLen(oc)) + 2*g.tw*oc + 4*oc
 }
 
 // planeLen is the stride of the 16 planes of a block's V (c = C) or M (c = OC): its tiles'
@@ -214,7 +214,7 @@ func (j *winogradJob) block(r0, r1 int, s []float32) {
 	s = s[len(band):]
 	v, m := s[:16*ldv], s[16*ldv:16*(ldv+ldm)]
 	s = s[16*(ldv+ldm):]
-	spare, last := s[:2*2*tw*oc], s[2*2*tw*oc:2*2*tw*oc+4*oc]
+	spare, last := s[:2*tw*oc], s[2*tw*oc:2*tw*oc+4*oc]
 	img := p.H * p.W * c
 
 	// V: the input transform of each tile row, image by image.
