@@ -55,6 +55,35 @@ func TestConv2DWinograd(t *testing.T) {
 	})
 }
 
+// TestConv2DWinogradRandom checks Conv2DWinograd against the float64 convolution on the
+// non-empty ones of 60 random convolutions (sizes 1–19, padding 0–2 before and after, 1–40 channels each way,
+// batches 1–3), at the level in force, within 1e-5 of Σ|x·w| per output.
+func TestConv2DWinogradRandom(t *testing.T) {
+	r := newRand(77)
+	ran := 0
+	for i := 0; i < 60; i++ {
+		p := ConvParams{N: 1 + r.IntN(3), H: 1 + r.IntN(19), W: 1 + r.IntN(19), C: 1 + r.IntN(40), OC: 1 + r.IntN(40),
+			KH: 3, KW: 3, PadT: r.IntN(3), PadL: r.IntN(3), Groups: 1}
+		p.OH, p.OW = p.H+p.PadT+r.IntN(3)-2, p.W+p.PadL+r.IntN(3)-2 // padding after: 0–2
+		if p.OH < 1 || p.OW < 1 {
+			continue // an empty output
+		}
+		ran++
+		x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
+		want, mag := convRef(&p, x, w)
+		tol := make([]float64, len(mag))
+		for j, m := range mag {
+			tol[j] = 1e-5*m + 1e-7
+		}
+		y := newGuarded(len(want))
+		winogradConv(&p, x, w, y.s, nil)
+		what := fmt.Sprintf("case %d %+v", i, p)
+		y.check(t, what)
+		requireCloseTol(t, what, y.s, want, tol)
+	}
+	require.Greater(t, ran, 50, "convolutions with a non-empty output")
+}
+
 // TestConv2DWinogradEpilogue checks that the epilogue gives what applying it to the
 // convolution's output does (bias, residual before and after, clamp-form and other
 // activations), bit for bit: the output transform applies a clamp-form one in its kernel,
