@@ -304,9 +304,13 @@ func (gen *generator) file() ([]byte, error) {
 		gen.consts = append(gen.consts, c)
 		gen.offset[c] = off
 		if gen.winograd[c] {
-			ci, oc := int(c.Type.Shape[2]), int(c.Type.Shape[3])
-			kernelField(&wfields, &winits, "all", &off, id, "WinogradKernel", "NewWinogradKernel",
-				fmt.Sprintf("%s %v, transformed for Winograd's F(2×2, 3×3)", c.Name, c.Type.Shape), ci, oc, runtime.WinogradKernelLen(ci, oc))
+			ci, oc, m := int(c.Type.Shape[2]), int(c.Type.Shape[3]), winogradTile(c)
+			wfields = append(wfields, jen.Id(id).Op("*").Qual(RuntimePath, "WinogradKernel").Comment(
+				fmt.Sprintf("%s %v, transformed for Winograd's F(%d×%d, 3×3)", c.Name, c.Type.Shape, m, m)))
+			size := runtime.WinogradKernelLen(m, ci, oc)
+			winits = append(winits, jen.Id("w").Dot(id).Op("=").Qual(RuntimePath, "NewWinogradKernel").Call(jen.Lit(m), jen.Lit(ci), jen.Lit(oc),
+				jen.Id("all").Index(jen.Lit(off), jen.Lit(off+size), jen.Lit(off+size))))
+			off += size
 			continue
 		}
 		if gen.panels[c] {

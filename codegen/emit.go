@@ -359,7 +359,7 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 		case pooled:
 			need = runtime.ConvMaxPoolScratch(&params)
 		case gen.winograd[op.In[1]]:
-			need = runtime.Conv2DWinogradScratch(&params)
+			need = runtime.Conv2DWinogradScratch(&params, winogradTile(op.In[1]))
 		}
 		gen.fixedScratch = max(gen.fixedScratch, need)
 		kernel := "Conv2DGemm"

@@ -7,10 +7,10 @@ import (
 
 // Winograd convolutions: a float32 3×3, stride 1, undilated Groups = 1 convolution with at
 // least winogradMinChannels input and output channels, not pooled in its kernels, runs through
-// runtime.Conv2DWinograd (F(2×2, 3×3): 4 multiply-adds per output value and input channel
-// instead of 9), unless Options.Direct is set. Its kernel is stored transformed
-// (runtime.WinogradKernelInto, the 16 C×OC matrices in panel layout) instead of in panel
-// layout, so the constant must have no other use.
+// runtime.Conv2DWinograd (F(4×4, 3×3) or F(2×2, 3×3), winogradTile: 2.25 or 4 multiply-adds
+// per output value and input channel instead of 9), unless Options.Direct is set. Its kernel
+// is stored transformed (runtime.WinogradKernelInto, the 36 or 16 C×OC matrices in panel
+// layout) instead of in panel layout, so the constant must have no other use.
 
 // winogradMinChannels is the fewest input or output channels a Winograd convolution has: with
 // fewer, the transforms cost more than the products save. Measured on 'same' convolutions,
@@ -40,10 +40,24 @@ func winogradConsts(g *ir.Graph, bf16 map[*ir.Value]bool) map[*ir.Value]bool {
 	return ok
 }
 
+// winogradTile is the output tile side a Winograd kernel constant [3, 3, C, OC] is transformed
+// for: 4 (F(4×4, 3×3), 2.25 multiply-adds per output value and input channel) when C and OC
+// are multiples of 16, the AVX-512 transforms' vectors; else 2 (F(2×2, 3×3), whose transforms
+// take any channel count in vectors). Measured direct → F(2×2) → F(4×4), one image, µs:
+// 64×64 16→16 182 → 162 → 125; 32×32 32→32 175 → 117 → 90; 16×16 64→64 186 → 94 → 67; 8×8
+// 128→128 172 → 99 → 53; 56×56 64→64 2180 → 1251 → 769.
+func winogradTile(c *ir.Value) int {
+	s := c.Type.Shape
+	if s[2]%16 == 0 && s[3]%16 == 0 {
+		return 4
+	}
+	return 2
+}
+
 // winogradData returns the transform of a 3×3 kernel constant [3, 3, C, OC].
 func winogradData(c *ir.Value) []float32 {
 	s := c.Type.Shape
-	ci, oc := int(s[2]), int(s[3])
-	u := runtime.WinogradKernelInto(make([]float32, runtime.WinogradKernelLen(ci, oc)), c.Data, ci, oc)
+	ci, oc, m := int(s[2]), int(s[3]), winogradTile(c)
+	u := runtime.WinogradKernelInto(make([]float32, runtime.WinogradKernelLen(m, ci, oc)), c.Data, m, ci, oc)
 	return u.Data
 }

@@ -201,7 +201,8 @@ func TestConv2DGemmAllocatesNothing(t *testing.T) {
 
 // BenchmarkConv2DGemm times Conv2DGemm on the k×k convolutions of the bench
 // models (../shared/bench), one image; the "im2col" runs force the
-// gathered-patches path and the "winograd" ones (3×3, stride 1) run Conv2DWinograd, for
+// gathered-patches path and the "winograd" and "winograd4" ones (3×3, stride 1) run
+// Conv2DWinograd with 2×2 and 4×4 output tiles, for
 // comparison (same run, same shapes; GFLOP/s count the direct convolution's work).
 func BenchmarkConv2DGemm(b *testing.B) {
 	shapes := []struct {
@@ -229,17 +230,20 @@ func BenchmarkConv2DGemm(b *testing.B) {
 		flops := 2 * float64(p.OH*p.OW*p.OC*p.KH*p.KW*p.C)
 		ep := &Epilogue{Bias: make([]float32, p.OC), Act: ActRelu}
 		paths := []string{"implicit", "im2col"}
-		var u WinogradKernel
+		var u, u4 WinogradKernel
 		if WinogradOK(&p) {
-			paths = append(paths, "winograd")
-			u = WinogradKernelInto(make([]float32, WinogradKernelLen(p.C, p.OC)), w, p.C, p.OC)
-			sc = make([]float32, max(len(sc), Conv2DWinogradScratch(&p)))
+			paths = append(paths, "winograd", "winograd4")
+			u = WinogradKernelInto(make([]float32, WinogradKernelLen(2, p.C, p.OC)), w, 2, p.C, p.OC)
+			u4 = WinogradKernelInto(make([]float32, WinogradKernelLen(4, p.C, p.OC)), w, 4, p.C, p.OC)
+			sc = make([]float32, max(len(sc), Conv2DWinogradScratch(&p, 2), Conv2DWinogradScratch(&p, 4)))
 		}
 		for _, path := range paths {
 			b.Run(s.name+"/"+path, func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					if path == "winograd" {
 						Conv2DWinograd(&p, x, &u, y, sc, ep)
+					} else if path == "winograd4" {
+						Conv2DWinograd(&p, x, &u4, y, sc, ep)
 					} else if path == "im2col" {
 						conv2DGemm("Conv2DGemm", &p, x, y, sc, func(rows int, patches, out []float32, row0 int) {
 							GemmEpilogue(rows, p.OC, p.KH*p.KW*p.C, patches, p.KH*p.KW*p.C, w, p.OC, out, p.OC, row0, ep)

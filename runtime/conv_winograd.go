@@ -1,28 +1,32 @@
 // Winograd convolution: Conv2DWinograd computes a 3×3, stride 1, undilated Groups = 1
-// convolution (what Conv2D computes, see conv.go) with the minimal filtering algorithm
-// F(2×2, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016): 16
-// multiplications per 2×2 output tile and channel pair where the direct convolution does 36,
-// so 4 multiply-adds per output value and channel instead of 9.
+// convolution (what Conv2D computes, see conv.go) with the minimal filtering algorithms
+// F(m×m, 3×3), m = 2 or 4 (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+// Networks", 2016): (m+2)² multiplications per m×m output tile and channel pair where the
+// direct convolution does 9m², so 4 (m = 2) or 2.25 (m = 4) multiply-adds per output value
+// and input channel instead of 9.
 //
-// Each output tile (rows 2ty, 2ty+1, columns 2tx, 2tx+1) reads the 4×4 input patch d from
-// padded row 2ty, column 2tx on (the image at (PadT, PadL), zeros around it), and
+// Each output tile (rows m·ty…, columns m·tx…) reads the n×n input patch d (n = m+2) from
+// padded row m·ty, column m·tx on (the image at (PadT, PadL), zeros around it), and
 //
 //	Y = Aᵀ [ Σ_c U_c ⊙ V_c ] A,   V = Bᵀ d B,   U = G g Gᵀ
 //
-// with Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1] and
-// Aᵀ = [1 1 1 0; 0 1 −1 −1]. The kernel's transform U is computed once, in float64, when a
-// generated package is built (WinogradKernelInto); the sum over channels is, for each of the
-// 16 positions ξ of the 4×4 transform, one matrix product: M_ξ [tiles×OC] = V_ξ [tiles×C] ·
-// U_ξ [C×OC], on the GEMM kernels. The input transform (V) and the output transform (Y) are
-// additions and subtractions only, vectorized across channels (convwinograd_amd64.s, with
-// pure-Go twins of the same operations in the same order).
+// with, for m = 2, Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], G = [1 0 0; ½ ½ ½; ½ −½ ½;
+// 0 0 1], Aᵀ = [1 1 1 0; 0 1 −1 −1], and for m = 4 the matrices of the points 0, ±1, ±2, ∞
+// (winogradG4, winograd4T, winograd4A). The kernel's transform U is computed once, in
+// float64, when a generated package is built (WinogradKernelInto); the sum over channels is,
+// for each of the n² positions ξ of the transform, one matrix product: M_ξ [tiles×OC] = V_ξ
+// [tiles×C] · U_ξ [C×OC], on the GEMM kernels. The input transform (V) and the output
+// transform (Y) are additions, subtractions and multiplications by 2, 4 and 8, vectorized
+// across channels (convwinograd_amd64.s, with pure-Go twins giving the same bits).
 //
-// The tiles are taken in blocks of whole tile rows (winogradBlock: their V and M fit in L2),
-// a block's input rows zero-padded into scratch first; the epilogue is applied to each pair
-// of output rows as the output transform writes them. Threads split the blocks, or, with one
-// block, each product (by the GEMM's own split): the bits do not depend on the thread count. Sums come in another order than the direct
-// convolution's (the transforms round too), within a few ulps of its magnitude: the golden
-// cases' tolerances hold.
+// The tiles are taken in blocks of whole tile rows (winogradBlockFloats: their V and M fit in
+// L2), a block's input rows zero-padded into scratch first; the epilogue is applied to each
+// tile row's output rows as the output transform writes them. Threads split the blocks, or,
+// with one block, each product (by the GEMM's own split): the bits do not depend on the
+// thread count. Sums come in another order than the direct convolution's and the transforms
+// round: F(2×2, 3×3) is within ~1e-6 of Σ|x·w| per output, F(4×4, 3×3), whose transforms
+// carry constants up to 8, within ~1e-5 (winogradTol in the tests); resnet_small's outputs
+// stay within 1.2e-6 of Keras'.
 
 package runtime
 
@@ -32,36 +36,49 @@ import (
 	"sync"
 )
 
-// WinogradKernel is a 3×3 convolution kernel transformed for Conv2DWinograd: the 16 C×OC
-// matrices U_ξ = (G g Gᵀ)_ξ (ξ = 4i + j for row i and column j of the 4×4 transform), each in
-// panel layout (panels.go), one after another.
+// WinogradKernel is a 3×3 convolution kernel transformed for Conv2DWinograd with output tiles
+// M×M (M = 2: F(2×2, 3×3); M = 4: F(4×4, 3×3)): the (M+2)² C×OC matrices U_ξ = (G g Gᵀ)_ξ
+// (ξ = (M+2)·i + j for row i and column j of the transform), each in panel layout
+// (panels.go), one after another.
 type WinogradKernel struct {
-	C, OC int
-	Data  []float32 // WinogradKernelLen(C, OC) elements
+	M, C, OC int
+	Data     []float32 // WinogradKernelLen(M, C, OC) elements
 }
 
-// WinogradKernelLen is the number of elements of a transformed kernel: 16·C·OC.
-func WinogradKernelLen(c, oc int) int {
-	if c <= 0 || oc <= 0 {
+// WinogradKernelLen is the number of elements of a kernel transformed for m×m output tiles
+// (m 2 or 4): (m+2)²·C·OC; 0 for any other m.
+func WinogradKernelLen(m, c, oc int) int {
+	if (m != 2 && m != 4) || c <= 0 || oc <= 0 {
 		return 0
 	}
-	return 16 * c * oc
+	return (m + 2) * (m + 2) * c * oc
 }
 
-// winogradG is F(2×2, 3×3)'s kernel transform G (4×3).
-var winogradG = [4][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
+// winogradG2 and winogradG4 are the kernel transforms G of F(2×2, 3×3) (4×3) and F(4×4, 3×3)
+// (6×3, interpolation points 0, ±1, ±2, ∞).
+var (
+	winogradG2 = [][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
+	winogradG4 = [][3]float64{{1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+		{1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}}
+)
 
-// WinogradKernelInto writes into dst (WinogradKernelLen(c, oc) elements) the transform of w, a
-// 3×3 kernel in Keras' layout [3, 3, C, OC], and returns the kernel over dst. Each element of
-// U is summed in float64 and rounded once.
-func WinogradKernelInto(dst, w []float32, c, oc int) WinogradKernel {
-	size := WinogradKernelLen(c, oc)
+// WinogradKernelInto writes into dst (WinogradKernelLen(m, c, oc) elements) the transform of
+// w, a 3×3 kernel in Keras' layout [3, 3, C, OC], for m×m output tiles, and returns the kernel
+// over dst. Each element of U is summed in float64 and rounded once.
+func WinogradKernelInto(dst, w []float32, m, c, oc int) WinogradKernel {
+	size := WinogradKernelLen(m, c, oc)
+	if size == 0 {
+		panic("runtime.WinogradKernelInto: output tiles of " + strconv.Itoa(m) + "×" + strconv.Itoa(m) + ": want 2×2 or 4×4, and channels")
+	}
 	need("WinogradKernelInto", "dst", dst, size)
 	need("WinogradKernelInto", "w", w, 9*c*oc)
-	g := &winogradG
+	g, n := winogradG2, m+2
+	if m == 4 {
+		g = winogradG4
+	}
 	plane := make([]float32, c*oc)
-	for xi := 0; xi < 16; xi++ {
-		i, j := xi/4, xi%4
+	for xi := 0; xi < n*n; xi++ {
+		i, j := xi/n, xi%n
 		for ci := 0; ci < c; ci++ {
 			for o := 0; o < oc; o++ {
 				var s float64
@@ -75,16 +92,16 @@ func WinogradKernelInto(dst, w []float32, c, oc int) WinogradKernel {
 		}
 		PackPanelsInto(dst[xi*c*oc:], c, oc, plane, oc)
 	}
-	return WinogradKernel{C: c, OC: oc, Data: dst[:size]}
+	return WinogradKernel{M: m, C: c, OC: oc, Data: dst[:size]}
 }
 
-// NewWinogradKernel wraps data, a kernel already transformed (as the weights blob of a
-// generated package holds it); it panics if data has the wrong length.
-func NewWinogradKernel(c, oc int, data []float32) *WinogradKernel {
-	if c <= 0 || oc <= 0 || len(data) != WinogradKernelLen(c, oc) {
-		panic("runtime.NewWinogradKernel: data does not hold a transformed 3×3 kernel of " + strconv.Itoa(c) + "×" + strconv.Itoa(oc))
+// NewWinogradKernel wraps data, a kernel already transformed for m×m output tiles (as the
+// weights blob of a generated package holds it); it panics if data has the wrong length.
+func NewWinogradKernel(m, c, oc int, data []float32) *WinogradKernel {
+	if size := WinogradKernelLen(m, c, oc); size == 0 || len(data) != size {
+		panic("runtime.NewWinogradKernel: data does not hold a 3×3 kernel of " + strconv.Itoa(c) + "×" + strconv.Itoa(oc) + " transformed for " + strconv.Itoa(m) + "×" + strconv.Itoa(m) + " tiles")
 	}
-	return &WinogradKernel{C: c, OC: oc, Data: data}
+	return &WinogradKernel{M: m, C: c, OC: oc, Data: data}
 }
 
 // plane returns U_ξ as a GEMM B.
@@ -101,38 +118,45 @@ func WinogradOK(p *ConvParams) bool {
 		p.C > 0 && p.OC > 0 && p.OH > 0 && p.OW > 0
 }
 
-// winogradGeom is the tiling of p's output: th×tw tiles per image, and the tile rows of a
-// block, bt (a block is bt consecutive tile rows of the batch's images taken in order).
-type winogradGeom struct{ th, tw, bt int }
+// winogradGeom is the tiling of p's output: m×m tiles (n = m+2 the side of their input
+// patches, n² planes), th×tw per image, and the tile rows of a block, bt (a block is bt
+// consecutive tile rows of the batch's images taken in order).
+type winogradGeom struct{ m, n, th, tw, bt int }
 
 // winogradBlockFloats bounds a block's V and M planes together (floats): 256 KiB, in L2 with
 // the kernel's planes streaming past.
 const winogradBlockFloats = 1 << 16
 
-func winogradGeomOf(p *ConvParams) winogradGeom {
-	g := winogradGeom{th: (p.OH + 1) / 2, tw: (p.OW + 1) / 2}
-	tiles := max(1, winogradBlockFloats/(16*(p.C+p.OC)))
+func winogradGeomOf(p *ConvParams, m int) winogradGeom {
+	g := winogradGeom{m: m, n: m + 2, th: (p.OH + m - 1) / m, tw: (p.OW + m - 1) / m}
+	tiles := max(1, winogradBlockFloats/(g.n*g.n*(p.C+p.OC)))
 	g.bt = max(1, tiles/g.tw) // not bounded by the batch: the scratch is sized without it
 	return g
 }
 
-// partFloats is the scratch one part needs: a block's padded input rows (at most 2·bt+2 of
-// them, 2·tw+2 pixels each), its V and M planes, a spare output row (the second row of a last
-// tile row past an odd OH) and a tile's four output pixels (a last tile past an odd OW).
+// partFloats is the scratch one part needs: a block's padded input rows (at most m·bt+2 of
+// them, m·tw+2 pixels each), its V and M planes, and room for a tile row's output where it
+// does not fit y: m = 2, a spare output row (the second row of a last tile row past an odd
+// OH) and a tile's four output pixels (a last tile past an odd OW); m = 4, the tile row's
+// four rows of m·tw pixels.
 func (g winogradGeom) partFloats(c, oc int) int {
-	band := (2*min(g.bt, g.th) + 2) * (2*g.tw + 2) * c
-	return band + 16*(g.planeLen(c)+g.planeLen(oc)) + 2*g.tw*oc + 4*oc
+	band := (g.m*min(g.bt, g.th) + 2) * (g.m*g.tw + 2) * c
+	out := 2*g.tw*oc + 4*oc
+	if g.m == 4 {
+		out = 4 * 4 * g.tw * oc
+	}
+	return band + g.n*g.n*(g.planeLen(c)+g.planeLen(oc)) + out
 }
 
-// planeLen is the stride of the 16 planes of a block's V (c = C) or M (c = OC): its tiles'
+// planeLen is the stride of the n² planes of a block's V (c = C) or M (c = OC): its tiles'
 // rows and one cache line more, so that planes a multiple of 4 KiB long do not map the same
-// row of every plane to the same L1 set (the transforms touch all 16 at once).
+// row of every plane to the same L1 set (the transforms touch all of them at once).
 func (g winogradGeom) planeLen(c int) int { return g.bt*g.tw*c + 16 }
 
-// Conv2DWinogradScratch is the scratch Conv2DWinograd needs (for one thread; the others use
-// their workers' buffers).
-func Conv2DWinogradScratch(p *ConvParams) int {
-	return winogradGeomOf(p).partFloats(p.C, p.OC)
+// Conv2DWinogradScratch is the scratch Conv2DWinograd needs with m×m output tiles (for one
+// thread; the others use their workers' buffers).
+func Conv2DWinogradScratch(p *ConvParams, m int) int {
+	return winogradGeomOf(p, m).partFloats(p.C, p.OC)
 }
 
 // Conv2DWinograd sets y to the convolution of x with the transformed kernel w, then applies
@@ -142,18 +166,18 @@ func Conv2DWinograd(p *ConvParams, x []float32, w *WinogradKernel, y, scratch []
 	if !WinogradOK(p) {
 		panic("runtime.Conv2DWinograd: needs a 3×3 kernel, strides and dilations 1, Groups = 1 and a non-empty output")
 	}
-	if w == nil || w.C != p.C || w.OC != p.OC {
+	if w == nil || w.C != p.C || w.OC != p.OC || WinogradKernelLen(w.M, w.C, w.OC) == 0 {
 		panic("runtime.Conv2DWinograd: the weights are not a transformed 3×3 kernel of " + strconv.Itoa(p.C) + "×" + strconv.Itoa(p.OC))
 	}
-	need("Conv2DWinograd", "w.Data", w.Data, WinogradKernelLen(p.C, p.OC))
+	need("Conv2DWinograd", "w.Data", w.Data, WinogradKernelLen(w.M, p.C, p.OC))
 	need("Conv2DWinograd", "x", x, p.N*p.H*p.W*p.C)
 	need("Conv2DWinograd", "y", y, p.N*p.OH*p.OW*p.OC)
-	need("Conv2DWinograd", "scratch", scratch, Conv2DWinogradScratch(p))
+	need("Conv2DWinograd", "scratch", scratch, Conv2DWinogradScratch(p, w.M))
 	if p.N <= 0 {
 		return
 	}
 	j := winogradJobs.Get().(*winogradJob)
-	*j = winogradJob{p: *p, x: x, w: w, y: y, scratch: scratch, g: winogradGeomOf(p)}
+	*j = winogradJob{p: *p, x: x, w: w, y: y, scratch: scratch, g: winogradGeomOf(p, w.M)}
 	if ep != nil {
 		// A copy, so that ep does not escape: a caller may pass one on its stack.
 		j.epv = *ep
@@ -206,35 +230,33 @@ func (j *winogradJob) runPart(part, parts int) {
 // block computes the output of tile rows [r0, r1) (counted through the batch's images).
 func (j *winogradJob) block(r0, r1 int, s []float32) {
 	p, g := &j.p, j.g
-	c, oc, tw := p.C, p.OC, g.tw
-	wp := 2*tw + 2
+	c, oc, tw, mt, planes := p.C, p.OC, g.tw, g.m, g.n*g.n
+	wp := mt*tw + 2
 	ldr := wp * c                             // a padded row's elements
 	ldv, ldm := g.planeLen(c), g.planeLen(oc) // plane strides of V and M
-	band := s[:(2*min(g.bt, g.th)+2)*ldr]     // the padded input rows of an image's tile rows
+	band := s[:(mt*min(g.bt, g.th)+2)*ldr]    // the padded input rows of an image's tile rows
 	s = s[len(band):]
-	v, m := s[:16*ldv], s[16*ldv:16*(ldv+ldm)]
-	s = s[16*(ldv+ldm):]
-	spare, last := s[:2*tw*oc], s[2*tw*oc:2*tw*oc+4*oc]
+	v, m := s[:planes*ldv], s[planes*ldv:planes*(ldv+ldm)]
+	s = s[planes*(ldv+ldm):]
 	img := p.H * p.W * c
 
 	// V: the input transform of each tile row, image by image.
 	for r := r0; r < r1; {
 		n, ty0 := r/g.th, r%g.th
 		ty1 := min(g.th, ty0+r1-r)
-		padRegion(band, j.x[n*img:(n+1)*img], p, 2*ty0, 2*ty1+2, 0, wp)
+		padRegion(band, j.x[n*img:(n+1)*img], p, mt*ty0, mt*ty1+2, 0, wp)
 		for ty := ty0; ty < ty1; ty++ {
-			winogradIn(band[2*(ty-ty0)*ldr:], ldr, tw, c, v[(r-r0+ty-ty0)*tw*c:], ldv)
+			winogradIn(mt, band[mt*(ty-ty0)*ldr:], ldr, tw, c, v[(r-r0+ty-ty0)*tw*c:], ldv)
 		}
 		r += ty1 - ty0
 	}
 	// M_ξ = V_ξ · U_ξ.
 	nt := (r1 - r0) * tw
-	for xi := 0; xi < 16; xi++ {
+	for xi := 0; xi < planes; xi++ {
 		gemmOn(j.gemmThreads, nt, oc, c, v[xi*ldv:], c, j.w.plane(xi), m[xi*ldm:], oc, false, nil, 0)
 	}
 	// Y: the output transform of each tile row with a clamp-form epilogue in it; any other
-	// epilogue, and any on a row pair with an odd OW, applied to the rows after.
-	full := p.OW / 2
+	// epilogue, and any on a tile row cut by OH or OW, applied to the rows after.
 	none := winogradEp{slope: 1, lo: float32(math.Inf(-1)), hi: float32(math.Inf(1))}
 	var fused winogradEp
 	clamp := false
@@ -242,18 +264,24 @@ func (j *winogradJob) block(r0, r1 int, s []float32) {
 		fused.slope, fused.lo, fused.hi, clamp = j.ep.clampForm()
 		fused.bias, fused.after = j.ep.Bias, j.ep.ResidualAfterAct
 	}
+	full := p.OW / mt
 	clamp = clamp && full == tw
 	for r := r0; r < r1; r++ {
 		n, ty := r/g.th, r%g.th
-		oy := 2 * ty
-		rows := min(2, p.OH-oy)
-		pix := (n*p.OH + oy) * p.OW // the first output pixel of the pair of rows
+		oy := mt * ty
+		rows := min(mt, p.OH-oy)
+		pix := (n*p.OH + oy) * p.OW // the first output pixel of the tile row
+		mr := m[(r-r0)*tw*oc:]
+		if mt == 4 {
+			j.out4(mr, ldm, pix, rows, clamp, &fused, &none, s)
+			continue
+		}
+		spare, last := s[:2*tw*oc], s[2*tw*oc:2*tw*oc+4*oc]
 		y0 := j.y[pix*oc:]
 		y1 := spare // the second output row when there is one, else thrown away
 		if rows == 2 {
 			y1 = j.y[(pix+p.OW)*oc:]
 		}
-		mt := m[(r-r0)*tw*oc:]
 		e := &none
 		if clamp {
 			e = &fused
@@ -264,9 +292,9 @@ func (j *winogradJob) block(r0, r1 int, s []float32) {
 				}
 			}
 		}
-		winogradOut(mt, ldm, full, oc, y0, y1, e)
+		winogradOut(mr, ldm, full, oc, y0, y1, e)
 		if full < tw { // an odd OW: the last tile's first column only
-			winogradOut(mt[full*oc:], ldm, 1, oc, last, last[2*oc:], &none)
+			winogradOut(mr[full*oc:], ldm, 1, oc, last, last[2*oc:], &none)
 			copy(y0[2*full*oc:(2*full+1)*oc], last[:oc])
 			copy(y1[2*full*oc:(2*full+1)*oc], last[2*oc:3*oc])
 		}
@@ -276,25 +304,79 @@ func (j *winogradJob) block(r0, r1 int, s []float32) {
 	}
 }
 
+// out4 writes a tile row of F(4×4, 3×3) output, its rows rows (1–4) from output pixel pix on,
+// from its M planes mr: straight into y with the clamp-form epilogue fused when the tile row
+// is whole (rows 4, OW a multiple of 4) and clamp, else into buf (4 rows of 4·tw pixels), the
+// rows and columns inside the output copied to y and the epilogue applied after.
+func (j *winogradJob) out4(mr []float32, ldm, pix, rows int, clamp bool, fused, none *winogradEp, buf []float32) {
+	p, tw, oc := &j.p, j.g.tw, j.p.OC
+	y := j.y[pix*oc:]
+	if rows == 4 && p.OW == 4*tw {
+		e := none
+		if clamp {
+			e = fused
+			if res := j.ep.Residual; res != nil {
+				e.r0 = res[pix*oc:]
+			}
+		}
+		winograd4Out(mr, ldm, tw, oc, y, p.OW*oc, e)
+		if !clamp {
+			j.ep.Apply(pix, rows*p.OW, oc, y[:rows*p.OW*oc], oc)
+		}
+		return
+	}
+	ldb := 4 * tw * oc
+	winograd4Out(mr, ldm, tw, oc, buf, ldb, none)
+	for a := 0; a < rows; a++ {
+		copy(y[a*p.OW*oc:(a+1)*p.OW*oc], buf[a*ldb:])
+	}
+	j.ep.Apply(pix, rows*p.OW, oc, y[:rows*p.OW*oc], oc)
+}
+
 // winogradEp is the clamp-form epilogue (Epilogue.clampForm) the output transform applies to
-// a tile row's two output rows: the bias (nil: none), the residual's two rows r0 and r1 (nil:
-// none), before the activation or after it.
+// a tile row's output rows: the bias (nil: none), the residual (nil: none) — F(2×2, 3×3): its
+// two rows r0 and r1; F(4×4, 3×3): r0, laid out as the output — before the activation or
+// after it.
 type winogradEp struct {
 	bias, r0, r1  []float32
 	slope, lo, hi float32
 	after         bool
 }
 
-// winogradIn writes V for tiles tiles of one tile row: tile t reads the 4×4 pixels from
-// pixel 2t of the four padded rows from d on (rows ldr elements apart, pixels c) and writes
-// V_ξ's row t, c values, at v[ξ·ldv + t·c:].
-func winogradIn(d []float32, ldr, tiles, c int, v []float32, ldv int) {
+// winogradIn writes V for tiles tiles of one tile row of m×m tiles: tile t reads the n×n
+// pixels (n = m+2) from pixel m·t of the n padded rows from d on (rows ldr elements apart,
+// pixels c) and writes V_ξ's row t, c values, at v[ξ·ldv + t·c:].
+func winogradIn(m int, d []float32, ldr, tiles, c int, v []float32, ldv int) {
 	if tiles <= 0 {
 		return
 	}
-	need("winogradIn", "d", d, 3*ldr+(2*tiles+2)*c)
-	need("winogradIn", "v", v, 15*ldv+tiles*c)
+	n := m + 2
+	need("winogradIn", "d", d, (n-1)*ldr+(m*tiles+2)*c)
+	need("winogradIn", "v", v, (n*n-1)*ldv+tiles*c)
+	if m == 4 {
+		winograd4InKernel(d, ldr, tiles, c, v, ldv)
+		return
+	}
 	winogradInKernel(d, ldr, tiles, c, v, ldv)
+}
+
+// winograd4Out writes the F(4×4, 3×3) output transform of tiles tiles with the epilogue e
+// applied: tile t reads M_ξ's row t, c values, at m[ξ·ldm + t·c:] and writes its 4×4 output
+// pixels, c values each, at y[a·ldy + (4t+b)·c:] (row a, column b), the residual read at the
+// same places of e.r0 (e.r1 unused).
+func winograd4Out(m []float32, ldm, tiles, c int, y []float32, ldy int, e *winogradEp) {
+	if tiles <= 0 {
+		return
+	}
+	need("winograd4Out", "m", m, 35*ldm+tiles*c)
+	need("winograd4Out", "y", y, 3*ldy+4*tiles*c)
+	if e.bias != nil {
+		need("winograd4Out", "bias", e.bias, c)
+	}
+	if e.r0 != nil {
+		need("winograd4Out", "r0", e.r0, 3*ldy+4*tiles*c)
+	}
+	winograd4OutKernel(m, ldm, tiles, c, y, ldy, e)
 }
 
 // winogradOut writes the output transform of tiles tiles with the epilogue e applied: tile t
@@ -357,27 +439,97 @@ func winogradOutGo(m []float32, ldm, tiles, c0, c int, y0, y1 []float32, e *wino
 				res := [2][]float32{e.r0, e.r1}[a]
 				for x, v := range [2]float32{s[a][0] + s[a][1] + s[a][2], s[a][1] - s[a][2] - s[a][3]} {
 					i := (2*t+x)*c + ch
-					if e.bias != nil {
-						v += e.bias[ch]
-					}
-					if res != nil && !e.after {
-						v += res[i]
-					}
-					if !(v > 0) {
-						v *= e.slope
-					}
-					if v < e.lo {
-						v = e.lo
-					}
-					if v > e.hi {
-						v = e.hi
-					}
-					if res != nil && e.after {
-						v += res[i]
-					}
-					y[i] = v
+					y[i] = e.apply(v, ch, res, i)
 				}
 			}
 		}
 	}
+}
+
+// winograd4T is F(4×4, 3×3)'s input transform of six values, Bᵀx, in the operations the
+// assembly kernels use (the multiplications by 2 and 4 are exact, so a fused multiply-add
+// there rounds as the multiplication and addition here do).
+func winograd4T(x0, x1, x2, x3, x4, x5 float32) [6]float32 {
+	s1, s2 := x0-x2, x4-x2
+	a, b := x4-4*x2, x3-4*x1
+	d := x3 - x1
+	p, q := x5-x3, x1-x3
+	return [6]float32{s2 + 4*s1, a + b, a - b, s2 + 2*d, s2 - 2*d, p + 4*q}
+}
+
+// winograd4A is F(4×4, 3×3)'s output transform of six values, Aᵀm, likewise.
+func winograd4A(m0, m1, m2, m3, m4, m5 float32) [4]float32 {
+	p, q := m1+m2, m1-m2
+	r, s := m3+m4, m3-m4
+	return [4]float32{m0 + p + r, q + 2*s, p + 4*r, q + 8*s + m5}
+}
+
+// winograd4InGo is the F(4×4, 3×3) input transform's pure-Go twin on channels [c0, c):
+// V = Bᵀ d B, the rows of d first, then the columns.
+func winograd4InGo(d []float32, ldr, tiles, c0, c int, v []float32, ldv int) {
+	for t := 0; t < tiles; t++ {
+		for ch := c0; ch < c; ch++ {
+			var u [6][6]float32
+			for r := 0; r < 6; r++ {
+				x := d[r*ldr+4*t*c+ch:]
+				u[r] = winograd4T(x[0], x[c], x[2*c], x[3*c], x[4*c], x[5*c])
+			}
+			o := t*c + ch
+			for q := 0; q < 6; q++ {
+				col := winograd4T(u[0][q], u[1][q], u[2][q], u[3][q], u[4][q], u[5][q])
+				for i, val := range col {
+					v[(6*i+q)*ldv+o] = val
+				}
+			}
+		}
+	}
+}
+
+// winograd4OutGo is the F(4×4, 3×3) output transform's pure-Go twin on channels [c0, c):
+// Y = Aᵀ M A, the columns of M first, then its rows; then the epilogue in
+// epilogueClampGeneric's order.
+func winograd4OutGo(m []float32, ldm, tiles, c0, c int, y []float32, ldy int, e *winogradEp) {
+	for t := 0; t < tiles; t++ {
+		for ch := c0; ch < c; ch++ {
+			o := t*c + ch
+			var s [4][6]float32
+			for q := 0; q < 6; q++ {
+				col := winograd4A(m[q*ldm+o], m[(6+q)*ldm+o], m[(12+q)*ldm+o], m[(18+q)*ldm+o], m[(24+q)*ldm+o], m[(30+q)*ldm+o])
+				for a, val := range col {
+					s[a][q] = val
+				}
+			}
+			for a := 0; a < 4; a++ {
+				row := winograd4A(s[a][0], s[a][1], s[a][2], s[a][3], s[a][4], s[a][5])
+				for b, val := range row {
+					i := a*ldy + (4*t+b)*c + ch
+					y[i] = e.apply(val, ch, e.r0, i)
+				}
+			}
+		}
+	}
+}
+
+// apply is the clamp-form epilogue on one value v of channel ch, whose residual (when res is
+// not nil) is res[i], in epilogueClampGeneric's order.
+func (e *winogradEp) apply(v float32, ch int, res []float32, i int) float32 {
+	if e.bias != nil {
+		v += e.bias[ch]
+	}
+	if res != nil && !e.after {
+		v += res[i]
+	}
+	if !(v > 0) {
+		v *= e.slope
+	}
+	if v < e.lo {
+		v = e.lo
+	}
+	if v > e.hi {
+		v = e.hi
+	}
+	if res != nil && e.after {
+		v += res[i]
+	}
+	return v
 }

@@ -8,11 +8,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// winogradConv runs Conv2DWinograd on p with the Keras kernel w, transformed here.
-func winogradConv(p *ConvParams, x, w, y []float32, ep *Epilogue) {
-	u := WinogradKernelInto(make([]float32, WinogradKernelLen(p.C, p.OC)), w, p.C, p.OC)
-	Conv2DWinograd(p, x, &u, y, make([]float32, Conv2DWinogradScratch(p)), ep)
+// winogradConv runs Conv2DWinograd with m×m tiles on p with the Keras kernel w, transformed
+// here.
+func winogradConv(m int, p *ConvParams, x, w, y []float32, ep *Epilogue) {
+	u := WinogradKernelInto(make([]float32, WinogradKernelLen(m, p.C, p.OC)), w, m, p.C, p.OC)
+	Conv2DWinograd(p, x, &u, y, make([]float32, Conv2DWinogradScratch(p, m)), ep)
 }
+
+// winogradTiles are the tile sizes the tests run: F(2×2, 3×3) and F(4×4, 3×3).
+var winogradTiles = []int{2, 4}
 
 // winogradShapes are the convolutions the tests run: 'same' and 'valid', odd and even
 // output sizes (a last tile row or column cut in half), asymmetric padding, one-pixel
@@ -34,30 +38,51 @@ var winogradShapes = []ConvParams{
 // band and x untouched.
 func TestConv2DWinograd(t *testing.T) {
 	eachLevel(t, func(t *testing.T) {
-		for i, p := range winogradShapes {
-			p.KH, p.KW, p.Groups = 3, 3, 1
-			require.True(t, WinogradOK(&p))
-			r := newRand(uint64(40 + i))
-			x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
-			x0 := clone(x)
-			want, mag := convRef(&p, x, w)
-			tol := make([]float64, len(mag))
-			for j, m := range mag {
-				tol[j] = 1e-5*m + 1e-7
+		for k, p := range winogradShapes {
+			for _, m := range winogradTiles {
+				checkWinogradShape(t, m, k, p)
 			}
-			y := newGuarded(len(want))
-			winogradConv(&p, x, w, y.s, nil)
-			what := fmt.Sprintf("shape %d %+v", i, p)
-			y.check(t, what)
-			requireCloseTol(t, what, y.s, want, tol)
-			requireUnchanged(t, what, x0, x)
 		}
 	})
 }
 
+// winogradTol is the tolerance of a Winograd output with m×m tiles whose terms sum to mag in
+// absolute value: 1e-5·mag for F(2×2, 3×3), 5e-5·mag for F(4×4, 3×3), whose transforms carry
+// constants up to 8 (a tap read from the wrong place is off by ~1/(9·C) of mag, far more).
+func winogradTol(m int, mag []float64) []float64 {
+	rel := 1e-5
+	if m == 4 {
+		rel = 5e-5
+	}
+	tol := make([]float64, len(mag))
+	for j, v := range mag {
+		tol[j] = rel*v + 1e-7
+	}
+	return tol
+}
+
+func checkWinogradShape(t *testing.T, m, i int, p ConvParams) {
+	{
+		p.KH, p.KW, p.Groups = 3, 3, 1
+		require.True(t, WinogradOK(&p))
+		r := newRand(uint64(40 + i))
+		x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
+		x0 := clone(x)
+		want, mag := convRef(&p, x, w)
+		tol := winogradTol(m, mag)
+		y := newGuarded(len(want))
+		winogradConv(m, &p, x, w, y.s, nil)
+		what := fmt.Sprintf("%d×%d tiles, shape %d %+v", m, m, i, p)
+		y.check(t, what)
+		requireCloseTol(t, what, y.s, want, tol)
+		requireUnchanged(t, what, x0, x)
+	}
+}
+
 // TestConv2DWinogradRandom checks Conv2DWinograd against the float64 convolution on the
-// non-empty ones of 60 random convolutions (sizes 1–19, padding 0–2 before and after, 1–40 channels each way,
-// batches 1–3), at the level in force, within 1e-5 of Σ|x·w| per output.
+// non-empty ones of 60 random convolutions (sizes 1–19, padding 0–2 before and after, 1–40
+// channels each way, batches 1–3), with both tile sizes at the level in force, within
+// winogradTol.
 func TestConv2DWinogradRandom(t *testing.T) {
 	r := newRand(77)
 	ran := 0
@@ -71,15 +96,14 @@ func TestConv2DWinogradRandom(t *testing.T) {
 		ran++
 		x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
 		want, mag := convRef(&p, x, w)
-		tol := make([]float64, len(mag))
-		for j, m := range mag {
-			tol[j] = 1e-5*m + 1e-7
+		for _, m := range winogradTiles {
+			tol := winogradTol(m, mag)
+			y := newGuarded(len(want))
+			winogradConv(m, &p, x, w, y.s, nil)
+			what := fmt.Sprintf("%d×%d tiles, case %d %+v", m, m, i, p)
+			y.check(t, what)
+			requireCloseTol(t, what, y.s, want, tol)
 		}
-		y := newGuarded(len(want))
-		winogradConv(&p, x, w, y.s, nil)
-		what := fmt.Sprintf("case %d %+v", i, p)
-		y.check(t, what)
-		requireCloseTol(t, what, y.s, want, tol)
 	}
 	require.Greater(t, ran, 50, "convolutions with a non-empty output")
 }
@@ -90,13 +114,15 @@ func TestConv2DWinogradRandom(t *testing.T) {
 // Conv2DWinograd any other (and any on an odd OW) to each pair of output rows it writes.
 func TestConv2DWinogradEpilogue(t *testing.T) {
 	eachLevel(t, func(t *testing.T) {
-		for _, ow := range []int{10, 9} { // an odd OW: that row pair's epilogue applied after
-			checkWinogradEpilogue(t, ConvParams{N: 2, H: 7, W: ow, C: 12, OH: 7, OW: ow, OC: 20, KH: 3, KW: 3, PadT: 1, PadL: 1, Groups: 1})
+		for _, m := range winogradTiles {
+			for _, ow := range []int{12, 9} { // an OW not a multiple of m: those rows' epilogue applied after
+				checkWinogradEpilogue(t, m, ConvParams{N: 2, H: 9, W: ow, C: 12, OH: 9, OW: ow, OC: 20, KH: 3, KW: 3, PadT: 1, PadL: 1, Groups: 1})
+			}
 		}
 	})
 }
 
-func checkWinogradEpilogue(t *testing.T, p ConvParams) {
+func checkWinogradEpilogue(t *testing.T, m int, p ConvParams) {
 	{
 		r := newRand(7)
 		x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
@@ -108,11 +134,11 @@ func checkWinogradEpilogue(t *testing.T, p ConvParams) {
 			{Bias: randSlice(r, p.OC), Act: ActGelu},
 		} {
 			want := make([]float32, n)
-			winogradConv(&p, x, w, want, nil)
+			winogradConv(m, &p, x, w, want, nil)
 			ep.Apply(0, p.N*p.OH*p.OW, p.OC, want, p.OC)
 			got := make([]float32, n)
-			winogradConv(&p, x, w, got, &ep)
-			requireEqual(t, fmt.Sprintf("OW %d, act %v, residual %v", p.OW, ep.Act, ep.Residual != nil), got, want)
+			winogradConv(m, &p, x, w, got, &ep)
+			requireEqual(t, fmt.Sprintf("%d×%d tiles, OW %d, act %v, residual %v", m, m, p.OW, ep.Act, ep.Residual != nil), got, want)
 		}
 	}
 }
@@ -135,7 +161,7 @@ func TestWinogradTransformsMatchTwins(t *testing.T) {
 				ldv := tiles*c + 5
 				got, want := newGuarded(15*ldv+tiles*c), newGuarded(15*ldv+tiles*c)
 				if tiles*c > 0 {
-					winogradIn(d, ldr, tiles, c, got.s, ldv)
+					winogradIn(2, d, ldr, tiles, c, got.s, ldv)
 				}
 				winogradInGo(d, ldr, tiles, 0, c, want.s, ldv)
 				got.check(t, "winogradIn "+what)
@@ -167,6 +193,52 @@ func TestWinogradTransformsMatchTwins(t *testing.T) {
 	})
 }
 
+// TestWinograd4TransformsMatchTwins checks the F(4×4, 3×3) assembly transforms bit for bit
+// against their Go twins for 0…40 and 64 channels and 1…4 tiles, with an epilogue and a
+// residual, V and Y inside guard bands (Y's rows with gaps between them, which neither writes).
+func TestWinograd4TransformsMatchTwins(t *testing.T) {
+	eachAsmLevel(t, func(t *testing.T) {
+		r := newRand(12)
+		for c := 0; c <= 64; c++ {
+			if c > 40 && c != 64 {
+				continue
+			}
+			for tiles := 1; tiles <= 4; tiles++ {
+				what := fmt.Sprintf("c %d tiles %d", c, tiles)
+				ldr := (4*tiles+2)*c + 3
+				d := randSlice(r, 5*ldr+(4*tiles+2)*c)
+				ldv := tiles*c + 5
+				got, want := newGuarded(35*ldv+tiles*c), newGuarded(35*ldv+tiles*c)
+				if tiles*c > 0 {
+					winogradIn(4, d, ldr, tiles, c, got.s, ldv)
+				}
+				winograd4InGo(d, ldr, tiles, 0, c, want.s, ldv)
+				got.check(t, "winograd4In "+what)
+				requireEqual(t, "winograd4In "+what, got.s, want.s)
+
+				m := randSlice(r, 35*ldv+tiles*c)
+				ldy := 4*tiles*c + 7
+				inf := float32(math.Inf(1))
+				bias, res := randSlice(r, c), randSlice(r, 3*ldy+4*tiles*c)
+				for k, e := range []winogradEp{
+					{slope: 1, lo: -inf, hi: inf},
+					{bias: bias, r0: res, slope: 0.25, lo: -inf, hi: inf},
+					{r0: res, slope: 1, lo: 0, hi: 0.5, after: true},
+				} {
+					g, w := newGuarded(3*ldy+4*tiles*c), newGuarded(3*ldy+4*tiles*c)
+					if tiles*c > 0 {
+						winograd4Out(m, ldv, tiles, c, g.s, ldy, &e)
+					}
+					winograd4OutGo(m, ldv, tiles, 0, c, w.s, ldy, &e)
+					ww := fmt.Sprintf("%s epilogue %d", what, k)
+					g.check(t, "winograd4Out "+ww)
+					requireEqual(t, "winograd4Out "+ww, g.s, w.s)
+				}
+			}
+		}
+	})
+}
+
 // TestConv2DWinogradThreads checks that threads (splitting the blocks, or one block's
 // products) give the one-thread bits, and that a warm call allocates nothing with one thread
 // or three.
@@ -179,10 +251,11 @@ func TestConv2DWinogradThreads(t *testing.T) {
 		p.KH, p.KW, p.Groups = 3, 3, 1
 		r := newRand(9)
 		x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
-		u := WinogradKernelInto(make([]float32, WinogradKernelLen(p.C, p.OC)), w, p.C, p.OC)
+		m := 2 + 2*(p.N%2) // 4×4 tiles for the odd batches
+		u := WinogradKernelInto(make([]float32, WinogradKernelLen(m, p.C, p.OC)), w, m, p.C, p.OC)
 		n := p.N * p.OH * p.OW * p.OC
 		ep := &Epilogue{Bias: randSlice(r, p.OC), Act: ActRelu, Residual: randSlice(r, n)}
-		s := make([]float32, Conv2DWinogradScratch(&p))
+		s := make([]float32, Conv2DWinogradScratch(&p, m))
 		one, three := make([]float32, n), make([]float32, n)
 		Conv2DWinograd(&p, x, &u, one, s, ep)
 		requireNoAllocs(t, "Conv2DWinograd", func() { Conv2DWinograd(&p, x, &u, one, s, ep) })
@@ -213,26 +286,34 @@ func TestWinogradOK(t *testing.T) {
 }
 
 // TestWinogradKernelInto checks the transform of a kernel with one non-zero tap against
-// G g Gᵀ written out: tap (a, b) of value 1 gives U_{4i+j} = G[i][a]·G[j][b].
+// G g Gᵀ written out: tap (a, b) of value 1 gives U_{n·i+j} = G[i][a]·G[j][b].
 func TestWinogradKernelInto(t *testing.T) {
-	for a := 0; a < 3; a++ {
-		for b := 0; b < 3; b++ {
-			w := make([]float32, 9*2*3) // C = 2, OC = 3
-			w[((a*3+b)*2+1)*3+2] = 1    // c 1, oc 2
-			u := WinogradKernelInto(make([]float32, WinogradKernelLen(2, 3)), w, 2, 3)
-			for xi := 0; xi < 16; xi++ {
-				plane := u.Data[xi*6 : xi*6+6] // 2×3: one panel, rows 3 apart
-				want := float32(winogradG[xi/4][a] * winogradG[xi%4][b])
-				for k, v := range plane {
-					if k == 1*3+2 {
-						require.Equal(t, want, v, "tap (%d,%d) ξ %d", a, b, xi)
-					} else {
-						require.Zero(t, v, "tap (%d,%d) ξ %d element %d", a, b, xi, k)
+	for _, m := range winogradTiles {
+		g, n := winogradG2, m+2
+		if m == 4 {
+			g = winogradG4
+		}
+		for a := 0; a < 3; a++ {
+			for b := 0; b < 3; b++ {
+				w := make([]float32, 9*2*3) // C = 2, OC = 3
+				w[((a*3+b)*2+1)*3+2] = 1    // c 1, oc 2
+				u := WinogradKernelInto(make([]float32, WinogradKernelLen(m, 2, 3)), w, m, 2, 3)
+				for xi := 0; xi < n*n; xi++ {
+					plane := u.Data[xi*6 : xi*6+6] // 2×3: one panel, rows 3 apart
+					want := float32(g[xi/n][a] * g[xi%n][b])
+					for k, v := range plane {
+						if k == 1*3+2 {
+							require.Equal(t, want, v, "m %d tap (%d,%d) ξ %d", m, a, b, xi)
+						} else {
+							require.Zero(t, v, "m %d tap (%d,%d) ξ %d element %d", m, a, b, xi, k)
+						}
 					}
 				}
 			}
 		}
 	}
-	require.Panics(t, func() { NewWinogradKernel(2, 3, make([]float32, 5)) })
-	require.NotPanics(t, func() { NewWinogradKernel(2, 3, make([]float32, 96)) })
+	require.Panics(t, func() { NewWinogradKernel(2, 2, 3, make([]float32, 5)) })
+	require.Panics(t, func() { NewWinogradKernel(3, 2, 3, make([]float32, 150)) })
+	require.NotPanics(t, func() { NewWinogradKernel(2, 2, 3, make([]float32, 96)) })
+	require.NotPanics(t, func() { NewWinogradKernel(4, 2, 3, make([]float32, 216)) })
 }

@@ -377,6 +377,1365 @@ tail:
 	VZEROUPPER
 	RET
 
+// func winograd4InAVX2(d *float32, ldr int, tiles int, c int, v *float32, ldv int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·winograd4InAVX2(SB), $1152-48
+	MOVQ         c+24(FP), AX
+	MOVQ         ldr+8(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         ldv+40(FP), DX
+	SHLQ         $0x02, DX
+	MOVQ         AX, BX
+	SHLQ         $0x02, BX
+	LEAQ         (DX)(DX*2), SI
+	ADDQ         SI, SI
+	MOVL         $0x40000000, DI
+	VMOVD        DI, X0
+	VBROADCASTSS X0, Y0
+	MOVL         $0x40800000, DI
+	VMOVD        DI, X1
+	VBROADCASTSS X1, Y1
+	ANDQ         $-8, AX
+	XORQ         DI, DI
+	CMPQ         DI, AX
+	JGE          tail
+
+col:
+	MOVQ d+0(FP), R8
+	MOVQ v+32(FP), R9
+	MOVQ tiles+16(FP), R10
+	LEAQ (R8)(DI*4), R8
+	LEAQ (R9)(DI*4), R9
+
+tile:
+	MOVQ         R8, R11
+	MOVQ         R11, R12
+	VMOVUPS      (R12), Y2
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y3
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y4
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y5
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y6
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y7
+	VSUBPS       Y4, Y2, Y8
+	VSUBPS       Y4, Y6, Y9
+	VMOVAPS      Y9, Y2
+	VFMADD231PS  Y1, Y8, Y2
+	VMOVAPS      Y6, Y6
+	VFNMADD231PS Y1, Y4, Y6
+	VMOVAPS      Y5, Y8
+	VFNMADD231PS Y1, Y3, Y8
+	VADDPS       Y8, Y6, Y4
+	VSUBPS       Y8, Y6, Y6
+	VSUBPS       Y3, Y5, Y10
+	VMOVAPS      Y9, Y8
+	VFMADD231PS  Y0, Y10, Y8
+	VMOVAPS      Y9, Y9
+	VFNMADD231PS Y0, Y10, Y9
+	VSUBPS       Y5, Y7, Y7
+	VSUBPS       Y5, Y3, Y3
+	VMOVAPS      Y7, Y5
+	VFMADD231PS  Y1, Y3, Y5
+	VMOVUPS      Y2, (SP)
+	VMOVUPS      Y4, 32(SP)
+	VMOVUPS      Y6, 64(SP)
+	VMOVUPS      Y8, 96(SP)
+	VMOVUPS      Y9, 128(SP)
+	VMOVUPS      Y5, 160(SP)
+	ADDQ         CX, R11
+	MOVQ         R11, R12
+	VMOVUPS      (R12), Y2
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y3
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y4
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y5
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y6
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y7
+	VSUBPS       Y4, Y2, Y8
+	VSUBPS       Y4, Y6, Y9
+	VMOVAPS      Y9, Y2
+	VFMADD231PS  Y1, Y8, Y2
+	VMOVAPS      Y6, Y6
+	VFNMADD231PS Y1, Y4, Y6
+	VMOVAPS      Y5, Y8
+	VFNMADD231PS Y1, Y3, Y8
+	VADDPS       Y8, Y6, Y4
+	VSUBPS       Y8, Y6, Y6
+	VSUBPS       Y3, Y5, Y10
+	VMOVAPS      Y9, Y8
+	VFMADD231PS  Y0, Y10, Y8
+	VMOVAPS      Y9, Y9
+	VFNMADD231PS Y0, Y10, Y9
+	VSUBPS       Y5, Y7, Y7
+	VSUBPS       Y5, Y3, Y3
+	VMOVAPS      Y7, Y5
+	VFMADD231PS  Y1, Y3, Y5
+	VMOVUPS      Y2, 192(SP)
+	VMOVUPS      Y4, 224(SP)
+	VMOVUPS      Y6, 256(SP)
+	VMOVUPS      Y8, 288(SP)
+	VMOVUPS      Y9, 320(SP)
+	VMOVUPS      Y5, 352(SP)
+	ADDQ         CX, R11
+	MOVQ         R11, R12
+	VMOVUPS      (R12), Y2
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y3
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y4
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y5
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y6
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y7
+	VSUBPS       Y4, Y2, Y8
+	VSUBPS       Y4, Y6, Y9
+	VMOVAPS      Y9, Y2
+	VFMADD231PS  Y1, Y8, Y2
+	VMOVAPS      Y6, Y6
+	VFNMADD231PS Y1, Y4, Y6
+	VMOVAPS      Y5, Y8
+	VFNMADD231PS Y1, Y3, Y8
+	VADDPS       Y8, Y6, Y4
+	VSUBPS       Y8, Y6, Y6
+	VSUBPS       Y3, Y5, Y10
+	VMOVAPS      Y9, Y8
+	VFMADD231PS  Y0, Y10, Y8
+	VMOVAPS      Y9, Y9
+	VFNMADD231PS Y0, Y10, Y9
+	VSUBPS       Y5, Y7, Y7
+	VSUBPS       Y5, Y3, Y3
+	VMOVAPS      Y7, Y5
+	VFMADD231PS  Y1, Y3, Y5
+	VMOVUPS      Y2, 384(SP)
+	VMOVUPS      Y4, 416(SP)
+	VMOVUPS      Y6, 448(SP)
+	VMOVUPS      Y8, 480(SP)
+	VMOVUPS      Y9, 512(SP)
+	VMOVUPS      Y5, 544(SP)
+	ADDQ         CX, R11
+	MOVQ         R11, R12
+	VMOVUPS      (R12), Y2
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y3
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y4
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y5
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y6
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y7
+	VSUBPS       Y4, Y2, Y8
+	VSUBPS       Y4, Y6, Y9
+	VMOVAPS      Y9, Y2
+	VFMADD231PS  Y1, Y8, Y2
+	VMOVAPS      Y6, Y6
+	VFNMADD231PS Y1, Y4, Y6
+	VMOVAPS      Y5, Y8
+	VFNMADD231PS Y1, Y3, Y8
+	VADDPS       Y8, Y6, Y4
+	VSUBPS       Y8, Y6, Y6
+	VSUBPS       Y3, Y5, Y10
+	VMOVAPS      Y9, Y8
+	VFMADD231PS  Y0, Y10, Y8
+	VMOVAPS      Y9, Y9
+	VFNMADD231PS Y0, Y10, Y9
+	VSUBPS       Y5, Y7, Y7
+	VSUBPS       Y5, Y3, Y3
+	VMOVAPS      Y7, Y5
+	VFMADD231PS  Y1, Y3, Y5
+	VMOVUPS      Y2, 576(SP)
+	VMOVUPS      Y4, 608(SP)
+	VMOVUPS      Y6, 640(SP)
+	VMOVUPS      Y8, 672(SP)
+	VMOVUPS      Y9, 704(SP)
+	VMOVUPS      Y5, 736(SP)
+	ADDQ         CX, R11
+	MOVQ         R11, R12
+	VMOVUPS      (R12), Y2
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y3
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y4
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y5
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y6
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y7
+	VSUBPS       Y4, Y2, Y8
+	VSUBPS       Y4, Y6, Y9
+	VMOVAPS      Y9, Y2
+	VFMADD231PS  Y1, Y8, Y2
+	VMOVAPS      Y6, Y6
+	VFNMADD231PS Y1, Y4, Y6
+	VMOVAPS      Y5, Y8
+	VFNMADD231PS Y1, Y3, Y8
+	VADDPS       Y8, Y6, Y4
+	VSUBPS       Y8, Y6, Y6
+	VSUBPS       Y3, Y5, Y10
+	VMOVAPS      Y9, Y8
+	VFMADD231PS  Y0, Y10, Y8
+	VMOVAPS      Y9, Y9
+	VFNMADD231PS Y0, Y10, Y9
+	VSUBPS       Y5, Y7, Y7
+	VSUBPS       Y5, Y3, Y3
+	VMOVAPS      Y7, Y5
+	VFMADD231PS  Y1, Y3, Y5
+	VMOVUPS      Y2, 768(SP)
+	VMOVUPS      Y4, 800(SP)
+	VMOVUPS      Y6, 832(SP)
+	VMOVUPS      Y8, 864(SP)
+	VMOVUPS      Y9, 896(SP)
+	VMOVUPS      Y5, 928(SP)
+	ADDQ         CX, R11
+	MOVQ         R11, R12
+	VMOVUPS      (R12), Y2
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y3
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y4
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y5
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y6
+	ADDQ         BX, R12
+	VMOVUPS      (R12), Y7
+	VSUBPS       Y4, Y2, Y8
+	VSUBPS       Y4, Y6, Y9
+	VMOVAPS      Y9, Y2
+	VFMADD231PS  Y1, Y8, Y2
+	VMOVAPS      Y6, Y6
+	VFNMADD231PS Y1, Y4, Y6
+	VMOVAPS      Y5, Y8
+	VFNMADD231PS Y1, Y3, Y8
+	VADDPS       Y8, Y6, Y4
+	VSUBPS       Y8, Y6, Y6
+	VSUBPS       Y3, Y5, Y10
+	VMOVAPS      Y9, Y8
+	VFMADD231PS  Y0, Y10, Y8
+	VMOVAPS      Y9, Y9
+	VFNMADD231PS Y0, Y10, Y9
+	VSUBPS       Y5, Y7, Y7
+	VSUBPS       Y5, Y3, Y3
+	VMOVAPS      Y7, Y5
+	VFMADD231PS  Y1, Y3, Y5
+	VMOVUPS      Y2, 960(SP)
+	VMOVUPS      Y4, 992(SP)
+	VMOVUPS      Y6, 1024(SP)
+	VMOVUPS      Y8, 1056(SP)
+	VMOVUPS      Y9, 1088(SP)
+	VMOVUPS      Y5, 1120(SP)
+	MOVQ         R9, R11
+	VMOVUPS      (SP), Y2
+	VMOVUPS      192(SP), Y3
+	VMOVUPS      384(SP), Y4
+	VMOVUPS      576(SP), Y5
+	VMOVUPS      768(SP), Y6
+	VMOVUPS      960(SP), Y7
+	MOVQ         R11, R12
+	VSUBPS       Y4, Y2, Y8
+	VSUBPS       Y4, Y6, Y9
+	VMOVAPS      Y9, Y2
+	VFMADD231PS  Y1, Y8, Y2
+	VMOVAPS      Y6, Y6
+	VFNMADD231PS Y1, Y4, Y6
+	VMOVAPS      Y5, Y8
+	VFNMADD231PS Y1, Y3, Y8
+	VADDPS       Y8, Y6, Y4
+	VSUBPS       Y8, Y6, Y6
+	VSUBPS       Y3, Y5, Y10
+	VMOVAPS      Y9, Y8
+	VFMADD231PS  Y0, Y10, Y8
+	VMOVAPS      Y9, Y9
+	VFNMADD231PS Y0, Y10, Y9
+	VSUBPS       Y5, Y7, Y7
+	VSUBPS       Y5, Y3, Y3
+	VMOVAPS      Y7, Y5
+	VFMADD231PS  Y1, Y3, Y5
+	VMOVUPS      Y2, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y4, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y6, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y8, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y9, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y5, (R12)
+	ADDQ         DX, R11
+	VMOVUPS      32(SP), Y2
+	VMOVUPS      224(SP), Y3
+	VMOVUPS      416(SP), Y4
+	VMOVUPS      608(SP), Y5
+	VMOVUPS      800(SP), Y6
+	VMOVUPS      992(SP), Y7
+	MOVQ         R11, R12
+	VSUBPS       Y4, Y2, Y8
+	VSUBPS       Y4, Y6, Y9
+	VMOVAPS      Y9, Y2
+	VFMADD231PS  Y1, Y8, Y2
+	VMOVAPS      Y6, Y6
+	VFNMADD231PS Y1, Y4, Y6
+	VMOVAPS      Y5, Y8
+	VFNMADD231PS Y1, Y3, Y8
+	VADDPS       Y8, Y6, Y4
+	VSUBPS       Y8, Y6, Y6
+	VSUBPS       Y3, Y5, Y10
+	VMOVAPS      Y9, Y8
+	VFMADD231PS  Y0, Y10, Y8
+	VMOVAPS      Y9, Y9
+	VFNMADD231PS Y0, Y10, Y9
+	VSUBPS       Y5, Y7, Y7
+	VSUBPS       Y5, Y3, Y3
+	VMOVAPS      Y7, Y5
+	VFMADD231PS  Y1, Y3, Y5
+	VMOVUPS      Y2, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y4, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y6, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y8, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y9, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y5, (R12)
+	ADDQ         DX, R11
+	VMOVUPS      64(SP), Y2
+	VMOVUPS      256(SP), Y3
+	VMOVUPS      448(SP), Y4
+	VMOVUPS      640(SP), Y5
+	VMOVUPS      832(SP), Y6
+	VMOVUPS      1024(SP), Y7
+	MOVQ         R11, R12
+	VSUBPS       Y4, Y2, Y8
+	VSUBPS       Y4, Y6, Y9
+	VMOVAPS      Y9, Y2
+	VFMADD231PS  Y1, Y8, Y2
+	VMOVAPS      Y6, Y6
+	VFNMADD231PS Y1, Y4, Y6
+	VMOVAPS      Y5, Y8
+	VFNMADD231PS Y1, Y3, Y8
+	VADDPS       Y8, Y6, Y4
+	VSUBPS       Y8, Y6, Y6
+	VSUBPS       Y3, Y5, Y10
+	VMOVAPS      Y9, Y8
+	VFMADD231PS  Y0, Y10, Y8
+	VMOVAPS      Y9, Y9
+	VFNMADD231PS Y0, Y10, Y9
+	VSUBPS       Y5, Y7, Y7
+	VSUBPS       Y5, Y3, Y3
+	VMOVAPS      Y7, Y5
+	VFMADD231PS  Y1, Y3, Y5
+	VMOVUPS      Y2, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y4, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y6, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y8, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y9, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y5, (R12)
+	ADDQ         DX, R11
+	VMOVUPS      96(SP), Y2
+	VMOVUPS      288(SP), Y3
+	VMOVUPS      480(SP), Y4
+	VMOVUPS      672(SP), Y5
+	VMOVUPS      864(SP), Y6
+	VMOVUPS      1056(SP), Y7
+	MOVQ         R11, R12
+	VSUBPS       Y4, Y2, Y8
+	VSUBPS       Y4, Y6, Y9
+	VMOVAPS      Y9, Y2
+	VFMADD231PS  Y1, Y8, Y2
+	VMOVAPS      Y6, Y6
+	VFNMADD231PS Y1, Y4, Y6
+	VMOVAPS      Y5, Y8
+	VFNMADD231PS Y1, Y3, Y8
+	VADDPS       Y8, Y6, Y4
+	VSUBPS       Y8, Y6, Y6
+	VSUBPS       Y3, Y5, Y10
+	VMOVAPS      Y9, Y8
+	VFMADD231PS  Y0, Y10, Y8
+	VMOVAPS      Y9, Y9
+	VFNMADD231PS Y0, Y10, Y9
+	VSUBPS       Y5, Y7, Y7
+	VSUBPS       Y5, Y3, Y3
+	VMOVAPS      Y7, Y5
+	VFMADD231PS  Y1, Y3, Y5
+	VMOVUPS      Y2, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y4, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y6, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y8, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y9, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y5, (R12)
+	ADDQ         DX, R11
+	VMOVUPS      128(SP), Y2
+	VMOVUPS      320(SP), Y3
+	VMOVUPS      512(SP), Y4
+	VMOVUPS      704(SP), Y5
+	VMOVUPS      896(SP), Y6
+	VMOVUPS      1088(SP), Y7
+	MOVQ         R11, R12
+	VSUBPS       Y4, Y2, Y8
+	VSUBPS       Y4, Y6, Y9
+	VMOVAPS      Y9, Y2
+	VFMADD231PS  Y1, Y8, Y2
+	VMOVAPS      Y6, Y6
+	VFNMADD231PS Y1, Y4, Y6
+	VMOVAPS      Y5, Y8
+	VFNMADD231PS Y1, Y3, Y8
+	VADDPS       Y8, Y6, Y4
+	VSUBPS       Y8, Y6, Y6
+	VSUBPS       Y3, Y5, Y10
+	VMOVAPS      Y9, Y8
+	VFMADD231PS  Y0, Y10, Y8
+	VMOVAPS      Y9, Y9
+	VFNMADD231PS Y0, Y10, Y9
+	VSUBPS       Y5, Y7, Y7
+	VSUBPS       Y5, Y3, Y3
+	VMOVAPS      Y7, Y5
+	VFMADD231PS  Y1, Y3, Y5
+	VMOVUPS      Y2, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y4, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y6, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y8, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y9, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y5, (R12)
+	ADDQ         DX, R11
+	VMOVUPS      160(SP), Y2
+	VMOVUPS      352(SP), Y3
+	VMOVUPS      544(SP), Y4
+	VMOVUPS      736(SP), Y5
+	VMOVUPS      928(SP), Y6
+	VMOVUPS      1120(SP), Y7
+	MOVQ         R11, R12
+	VSUBPS       Y4, Y2, Y8
+	VSUBPS       Y4, Y6, Y9
+	VMOVAPS      Y9, Y2
+	VFMADD231PS  Y1, Y8, Y2
+	VMOVAPS      Y6, Y6
+	VFNMADD231PS Y1, Y4, Y6
+	VMOVAPS      Y5, Y8
+	VFNMADD231PS Y1, Y3, Y8
+	VADDPS       Y8, Y6, Y4
+	VSUBPS       Y8, Y6, Y6
+	VSUBPS       Y3, Y5, Y10
+	VMOVAPS      Y9, Y8
+	VFMADD231PS  Y0, Y10, Y8
+	VMOVAPS      Y9, Y9
+	VFNMADD231PS Y0, Y10, Y9
+	VSUBPS       Y5, Y7, Y7
+	VSUBPS       Y5, Y3, Y3
+	VMOVAPS      Y7, Y5
+	VFMADD231PS  Y1, Y3, Y5
+	VMOVUPS      Y2, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y4, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y6, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y8, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y9, (R12)
+	ADDQ         SI, R12
+	VMOVUPS      Y5, (R12)
+	LEAQ         (R8)(BX*4), R8
+	ADDQ         BX, R9
+	DECQ         R10
+	JNE          tile
+	ADDQ         $0x08, DI
+	CMPQ         DI, AX
+	JLT          col
+
+tail:
+	VZEROUPPER
+	RET
+
+// func winograd4OutAVX2(m *float32, ldm int, tiles int, c int, y *float32, ldy int, bias *float32, res *float32, slope float32, lo float32, hi float32, resAfter bool)
+// Requires: AVX, AVX2, FMA3
+TEXT ·winograd4OutAVX2(SB), $768-77
+	MOVQ         c+24(FP), AX
+	MOVQ         ldm+8(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         ldy+40(FP), DX
+	SHLQ         $0x02, DX
+	MOVQ         AX, BX
+	SHLQ         $0x02, BX
+	LEAQ         (CX)(CX*2), SI
+	ADDQ         SI, SI
+	MOVQ         res+56(FP), DI
+	SUBQ         y+32(FP), DI
+	VBROADCASTSS lo+68(FP), Y0
+	VBROADCASTSS hi+72(FP), Y1
+	MOVL         $0x40000000, R8
+	VMOVD        R8, X2
+	VBROADCASTSS X2, Y2
+	MOVL         $0x40800000, R8
+	VMOVD        R8, X3
+	VBROADCASTSS X3, Y3
+	MOVL         $0x41000000, R8
+	VMOVD        R8, X4
+	VBROADCASTSS X4, Y4
+	ANDQ         $-8, AX
+	XORQ         R8, R8
+	CMPQ         R8, AX
+	JGE          tail
+
+col:
+	MOVQ    m+0(FP), R9
+	MOVQ    y+32(FP), R10
+	MOVQ    tiles+16(FP), R11
+	LEAQ    (R9)(R8*4), R9
+	LEAQ    (R10)(R8*4), R10
+	MOVQ    bias+48(FP), R13
+	LEAQ    (R13)(R8*4), R13
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobiasvec
+	VMOVUPS (R13), Y5
+
+nobiasvec:
+tile:
+	MOVQ        R9, R12
+	MOVQ        R12, R13
+	VMOVUPS     (R13), Y6
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y7
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y8
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y9
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y10
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y11
+	VADDPS      Y8, Y7, Y12
+	VSUBPS      Y8, Y7, Y7
+	VADDPS      Y10, Y9, Y8
+	VSUBPS      Y10, Y9, Y9
+	VADDPS      Y12, Y6, Y6
+	VADDPS      Y8, Y6, Y6
+	VMOVAPS     Y7, Y10
+	VFMADD231PS Y2, Y9, Y10
+	VMOVAPS     Y12, Y12
+	VFMADD231PS Y3, Y8, Y12
+	VMOVAPS     Y7, Y7
+	VFMADD231PS Y4, Y9, Y7
+	VADDPS      Y11, Y7, Y7
+	VMOVUPS     Y6, (SP)
+	VMOVUPS     Y10, 192(SP)
+	VMOVUPS     Y12, 384(SP)
+	VMOVUPS     Y7, 576(SP)
+	ADDQ        CX, R12
+	MOVQ        R12, R13
+	VMOVUPS     (R13), Y6
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y7
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y8
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y9
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y10
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y11
+	VADDPS      Y8, Y7, Y12
+	VSUBPS      Y8, Y7, Y7
+	VADDPS      Y10, Y9, Y8
+	VSUBPS      Y10, Y9, Y9
+	VADDPS      Y12, Y6, Y6
+	VADDPS      Y8, Y6, Y6
+	VMOVAPS     Y7, Y10
+	VFMADD231PS Y2, Y9, Y10
+	VMOVAPS     Y12, Y12
+	VFMADD231PS Y3, Y8, Y12
+	VMOVAPS     Y7, Y7
+	VFMADD231PS Y4, Y9, Y7
+	VADDPS      Y11, Y7, Y7
+	VMOVUPS     Y6, 32(SP)
+	VMOVUPS     Y10, 224(SP)
+	VMOVUPS     Y12, 416(SP)
+	VMOVUPS     Y7, 608(SP)
+	ADDQ        CX, R12
+	MOVQ        R12, R13
+	VMOVUPS     (R13), Y6
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y7
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y8
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y9
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y10
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y11
+	VADDPS      Y8, Y7, Y12
+	VSUBPS      Y8, Y7, Y7
+	VADDPS      Y10, Y9, Y8
+	VSUBPS      Y10, Y9, Y9
+	VADDPS      Y12, Y6, Y6
+	VADDPS      Y8, Y6, Y6
+	VMOVAPS     Y7, Y10
+	VFMADD231PS Y2, Y9, Y10
+	VMOVAPS     Y12, Y12
+	VFMADD231PS Y3, Y8, Y12
+	VMOVAPS     Y7, Y7
+	VFMADD231PS Y4, Y9, Y7
+	VADDPS      Y11, Y7, Y7
+	VMOVUPS     Y6, 64(SP)
+	VMOVUPS     Y10, 256(SP)
+	VMOVUPS     Y12, 448(SP)
+	VMOVUPS     Y7, 640(SP)
+	ADDQ        CX, R12
+	MOVQ        R12, R13
+	VMOVUPS     (R13), Y6
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y7
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y8
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y9
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y10
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y11
+	VADDPS      Y8, Y7, Y12
+	VSUBPS      Y8, Y7, Y7
+	VADDPS      Y10, Y9, Y8
+	VSUBPS      Y10, Y9, Y9
+	VADDPS      Y12, Y6, Y6
+	VADDPS      Y8, Y6, Y6
+	VMOVAPS     Y7, Y10
+	VFMADD231PS Y2, Y9, Y10
+	VMOVAPS     Y12, Y12
+	VFMADD231PS Y3, Y8, Y12
+	VMOVAPS     Y7, Y7
+	VFMADD231PS Y4, Y9, Y7
+	VADDPS      Y11, Y7, Y7
+	VMOVUPS     Y6, 96(SP)
+	VMOVUPS     Y10, 288(SP)
+	VMOVUPS     Y12, 480(SP)
+	VMOVUPS     Y7, 672(SP)
+	ADDQ        CX, R12
+	MOVQ        R12, R13
+	VMOVUPS     (R13), Y6
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y7
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y8
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y9
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y10
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y11
+	VADDPS      Y8, Y7, Y12
+	VSUBPS      Y8, Y7, Y7
+	VADDPS      Y10, Y9, Y8
+	VSUBPS      Y10, Y9, Y9
+	VADDPS      Y12, Y6, Y6
+	VADDPS      Y8, Y6, Y6
+	VMOVAPS     Y7, Y10
+	VFMADD231PS Y2, Y9, Y10
+	VMOVAPS     Y12, Y12
+	VFMADD231PS Y3, Y8, Y12
+	VMOVAPS     Y7, Y7
+	VFMADD231PS Y4, Y9, Y7
+	VADDPS      Y11, Y7, Y7
+	VMOVUPS     Y6, 128(SP)
+	VMOVUPS     Y10, 320(SP)
+	VMOVUPS     Y12, 512(SP)
+	VMOVUPS     Y7, 704(SP)
+	ADDQ        CX, R12
+	MOVQ        R12, R13
+	VMOVUPS     (R13), Y6
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y7
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y8
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y9
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y10
+	ADDQ        SI, R13
+	VMOVUPS     (R13), Y11
+	VADDPS      Y8, Y7, Y12
+	VSUBPS      Y8, Y7, Y7
+	VADDPS      Y10, Y9, Y8
+	VSUBPS      Y10, Y9, Y9
+	VADDPS      Y12, Y6, Y6
+	VADDPS      Y8, Y6, Y6
+	VMOVAPS     Y7, Y10
+	VFMADD231PS Y2, Y9, Y10
+	VMOVAPS     Y12, Y12
+	VFMADD231PS Y3, Y8, Y12
+	VMOVAPS     Y7, Y7
+	VFMADD231PS Y4, Y9, Y7
+	VADDPS      Y11, Y7, Y7
+	VMOVUPS     Y6, 160(SP)
+	VMOVUPS     Y10, 352(SP)
+	VMOVUPS     Y12, 544(SP)
+	VMOVUPS     Y7, 736(SP)
+	MOVQ        R10, R12
+	VMOVUPS     (SP), Y6
+	VMOVUPS     32(SP), Y7
+	VMOVUPS     64(SP), Y8
+	VMOVUPS     96(SP), Y9
+	VMOVUPS     128(SP), Y10
+	VMOVUPS     160(SP), Y11
+	MOVQ        R12, R13
+	VADDPS      Y8, Y7, Y12
+	VSUBPS      Y8, Y7, Y7
+	VADDPS      Y10, Y9, Y8
+	VSUBPS      Y10, Y9, Y9
+	VADDPS      Y12, Y6, Y6
+	VADDPS      Y8, Y6, Y6
+	VMOVAPS     Y7, Y10
+	VFMADD231PS Y2, Y9, Y10
+	VMOVAPS     Y12, Y12
+	VFMADD231PS Y3, Y8, Y12
+	VMOVAPS     Y7, Y7
+	VFMADD231PS Y4, Y9, Y7
+	VADDPS      Y11, Y7, Y7
+	CMPQ        bias+48(FP), $0x00
+	JEQ         nobias_00
+	VADDPS      Y5, Y6, Y6
+
+nobias_00:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_00
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_00
+	VMOVUPS (R13)(DI*1), Y8
+	VADDPS  Y8, Y6, Y6
+
+nores_00:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_00
+	VBROADCASTSS slope+64(FP), Y8
+	VXORPS       Y9, Y9, Y9
+	VMULPS       Y8, Y6, Y8
+	VCMPPS       $0x1e, Y9, Y6, Y9
+	VBLENDVPS    Y9, Y6, Y8, Y6
+
+noleaky_00:
+	VMAXPS  Y6, Y0, Y6
+	VMINPS  Y6, Y1, Y6
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_00
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_00
+	VMOVUPS (R13)(DI*1), Y8
+	VADDPS  Y8, Y6, Y6
+
+noafter_00:
+	VMOVUPS Y6, (R13)
+	ADDQ    BX, R13
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_01
+	VADDPS  Y5, Y10, Y10
+
+nobias_01:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_01
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_01
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y10, Y10
+
+nores_01:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_01
+	VBROADCASTSS slope+64(FP), Y6
+	VXORPS       Y8, Y8, Y8
+	VMULPS       Y6, Y10, Y6
+	VCMPPS       $0x1e, Y8, Y10, Y8
+	VBLENDVPS    Y8, Y10, Y6, Y10
+
+noleaky_01:
+	VMAXPS  Y10, Y0, Y10
+	VMINPS  Y10, Y1, Y10
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_01
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_01
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y10, Y10
+
+noafter_01:
+	VMOVUPS Y10, (R13)
+	ADDQ    BX, R13
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_02
+	VADDPS  Y5, Y12, Y12
+
+nobias_02:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_02
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_02
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y12, Y12
+
+nores_02:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_02
+	VBROADCASTSS slope+64(FP), Y6
+	VXORPS       Y8, Y8, Y8
+	VMULPS       Y6, Y12, Y6
+	VCMPPS       $0x1e, Y8, Y12, Y8
+	VBLENDVPS    Y8, Y12, Y6, Y12
+
+noleaky_02:
+	VMAXPS  Y12, Y0, Y12
+	VMINPS  Y12, Y1, Y12
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_02
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_02
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y12, Y12
+
+noafter_02:
+	VMOVUPS Y12, (R13)
+	ADDQ    BX, R13
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_03
+	VADDPS  Y5, Y7, Y7
+
+nobias_03:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_03
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_03
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y7, Y7
+
+nores_03:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_03
+	VBROADCASTSS slope+64(FP), Y6
+	VXORPS       Y8, Y8, Y8
+	VMULPS       Y6, Y7, Y6
+	VCMPPS       $0x1e, Y8, Y7, Y8
+	VBLENDVPS    Y8, Y7, Y6, Y7
+
+noleaky_03:
+	VMAXPS  Y7, Y0, Y7
+	VMINPS  Y7, Y1, Y7
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_03
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_03
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y7, Y7
+
+noafter_03:
+	VMOVUPS     Y7, (R13)
+	ADDQ        DX, R12
+	VMOVUPS     192(SP), Y6
+	VMOVUPS     224(SP), Y7
+	VMOVUPS     256(SP), Y8
+	VMOVUPS     288(SP), Y9
+	VMOVUPS     320(SP), Y10
+	VMOVUPS     352(SP), Y11
+	MOVQ        R12, R13
+	VADDPS      Y8, Y7, Y12
+	VSUBPS      Y8, Y7, Y7
+	VADDPS      Y10, Y9, Y8
+	VSUBPS      Y10, Y9, Y9
+	VADDPS      Y12, Y6, Y6
+	VADDPS      Y8, Y6, Y6
+	VMOVAPS     Y7, Y10
+	VFMADD231PS Y2, Y9, Y10
+	VMOVAPS     Y12, Y12
+	VFMADD231PS Y3, Y8, Y12
+	VMOVAPS     Y7, Y7
+	VFMADD231PS Y4, Y9, Y7
+	VADDPS      Y11, Y7, Y7
+	CMPQ        bias+48(FP), $0x00
+	JEQ         nobias_10
+	VADDPS      Y5, Y6, Y6
+
+nobias_10:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_10
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_10
+	VMOVUPS (R13)(DI*1), Y8
+	VADDPS  Y8, Y6, Y6
+
+nores_10:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_10
+	VBROADCASTSS slope+64(FP), Y8
+	VXORPS       Y9, Y9, Y9
+	VMULPS       Y8, Y6, Y8
+	VCMPPS       $0x1e, Y9, Y6, Y9
+	VBLENDVPS    Y9, Y6, Y8, Y6
+
+noleaky_10:
+	VMAXPS  Y6, Y0, Y6
+	VMINPS  Y6, Y1, Y6
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_10
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_10
+	VMOVUPS (R13)(DI*1), Y8
+	VADDPS  Y8, Y6, Y6
+
+noafter_10:
+	VMOVUPS Y6, (R13)
+	ADDQ    BX, R13
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_11
+	VADDPS  Y5, Y10, Y10
+
+nobias_11:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_11
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_11
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y10, Y10
+
+nores_11:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_11
+	VBROADCASTSS slope+64(FP), Y6
+	VXORPS       Y8, Y8, Y8
+	VMULPS       Y6, Y10, Y6
+	VCMPPS       $0x1e, Y8, Y10, Y8
+	VBLENDVPS    Y8, Y10, Y6, Y10
+
+noleaky_11:
+	VMAXPS  Y10, Y0, Y10
+	VMINPS  Y10, Y1, Y10
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_11
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_11
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y10, Y10
+
+noafter_11:
+	VMOVUPS Y10, (R13)
+	ADDQ    BX, R13
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_12
+	VADDPS  Y5, Y12, Y12
+
+nobias_12:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_12
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_12
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y12, Y12
+
+nores_12:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_12
+	VBROADCASTSS slope+64(FP), Y6
+	VXORPS       Y8, Y8, Y8
+	VMULPS       Y6, Y12, Y6
+	VCMPPS       $0x1e, Y8, Y12, Y8
+	VBLENDVPS    Y8, Y12, Y6, Y12
+
+noleaky_12:
+	VMAXPS  Y12, Y0, Y12
+	VMINPS  Y12, Y1, Y12
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_12
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_12
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y12, Y12
+
+noafter_12:
+	VMOVUPS Y12, (R13)
+	ADDQ    BX, R13
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_13
+	VADDPS  Y5, Y7, Y7
+
+nobias_13:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_13
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_13
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y7, Y7
+
+nores_13:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_13
+	VBROADCASTSS slope+64(FP), Y6
+	VXORPS       Y8, Y8, Y8
+	VMULPS       Y6, Y7, Y6
+	VCMPPS       $0x1e, Y8, Y7, Y8
+	VBLENDVPS    Y8, Y7, Y6, Y7
+
+noleaky_13:
+	VMAXPS  Y7, Y0, Y7
+	VMINPS  Y7, Y1, Y7
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_13
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_13
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y7, Y7
+
+noafter_13:
+	VMOVUPS     Y7, (R13)
+	ADDQ        DX, R12
+	VMOVUPS     384(SP), Y6
+	VMOVUPS     416(SP), Y7
+	VMOVUPS     448(SP), Y8
+	VMOVUPS     480(SP), Y9
+	VMOVUPS     512(SP), Y10
+	VMOVUPS     544(SP), Y11
+	MOVQ        R12, R13
+	VADDPS      Y8, Y7, Y12
+	VSUBPS      Y8, Y7, Y7
+	VADDPS      Y10, Y9, Y8
+	VSUBPS      Y10, Y9, Y9
+	VADDPS      Y12, Y6, Y6
+	VADDPS      Y8, Y6, Y6
+	VMOVAPS     Y7, Y10
+	VFMADD231PS Y2, Y9, Y10
+	VMOVAPS     Y12, Y12
+	VFMADD231PS Y3, Y8, Y12
+	VMOVAPS     Y7, Y7
+	VFMADD231PS Y4, Y9, Y7
+	VADDPS      Y11, Y7, Y7
+	CMPQ        bias+48(FP), $0x00
+	JEQ         nobias_20
+	VADDPS      Y5, Y6, Y6
+
+nobias_20:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_20
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_20
+	VMOVUPS (R13)(DI*1), Y8
+	VADDPS  Y8, Y6, Y6
+
+nores_20:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_20
+	VBROADCASTSS slope+64(FP), Y8
+	VXORPS       Y9, Y9, Y9
+	VMULPS       Y8, Y6, Y8
+	VCMPPS       $0x1e, Y9, Y6, Y9
+	VBLENDVPS    Y9, Y6, Y8, Y6
+
+noleaky_20:
+	VMAXPS  Y6, Y0, Y6
+	VMINPS  Y6, Y1, Y6
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_20
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_20
+	VMOVUPS (R13)(DI*1), Y8
+	VADDPS  Y8, Y6, Y6
+
+noafter_20:
+	VMOVUPS Y6, (R13)
+	ADDQ    BX, R13
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_21
+	VADDPS  Y5, Y10, Y10
+
+nobias_21:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_21
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_21
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y10, Y10
+
+nores_21:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_21
+	VBROADCASTSS slope+64(FP), Y6
+	VXORPS       Y8, Y8, Y8
+	VMULPS       Y6, Y10, Y6
+	VCMPPS       $0x1e, Y8, Y10, Y8
+	VBLENDVPS    Y8, Y10, Y6, Y10
+
+noleaky_21:
+	VMAXPS  Y10, Y0, Y10
+	VMINPS  Y10, Y1, Y10
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_21
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_21
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y10, Y10
+
+noafter_21:
+	VMOVUPS Y10, (R13)
+	ADDQ    BX, R13
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_22
+	VADDPS  Y5, Y12, Y12
+
+nobias_22:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_22
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_22
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y12, Y12
+
+nores_22:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_22
+	VBROADCASTSS slope+64(FP), Y6
+	VXORPS       Y8, Y8, Y8
+	VMULPS       Y6, Y12, Y6
+	VCMPPS       $0x1e, Y8, Y12, Y8
+	VBLENDVPS    Y8, Y12, Y6, Y12
+
+noleaky_22:
+	VMAXPS  Y12, Y0, Y12
+	VMINPS  Y12, Y1, Y12
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_22
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_22
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y12, Y12
+
+noafter_22:
+	VMOVUPS Y12, (R13)
+	ADDQ    BX, R13
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_23
+	VADDPS  Y5, Y7, Y7
+
+nobias_23:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_23
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_23
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y7, Y7
+
+nores_23:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_23
+	VBROADCASTSS slope+64(FP), Y6
+	VXORPS       Y8, Y8, Y8
+	VMULPS       Y6, Y7, Y6
+	VCMPPS       $0x1e, Y8, Y7, Y8
+	VBLENDVPS    Y8, Y7, Y6, Y7
+
+noleaky_23:
+	VMAXPS  Y7, Y0, Y7
+	VMINPS  Y7, Y1, Y7
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_23
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_23
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y7, Y7
+
+noafter_23:
+	VMOVUPS     Y7, (R13)
+	ADDQ        DX, R12
+	VMOVUPS     576(SP), Y6
+	VMOVUPS     608(SP), Y7
+	VMOVUPS     640(SP), Y8
+	VMOVUPS     672(SP), Y9
+	VMOVUPS     704(SP), Y10
+	VMOVUPS     736(SP), Y11
+	MOVQ        R12, R13
+	VADDPS      Y8, Y7, Y12
+	VSUBPS      Y8, Y7, Y7
+	VADDPS      Y10, Y9, Y8
+	VSUBPS      Y10, Y9, Y9
+	VADDPS      Y12, Y6, Y6
+	VADDPS      Y8, Y6, Y6
+	VMOVAPS     Y7, Y10
+	VFMADD231PS Y2, Y9, Y10
+	VMOVAPS     Y12, Y12
+	VFMADD231PS Y3, Y8, Y12
+	VMOVAPS     Y7, Y7
+	VFMADD231PS Y4, Y9, Y7
+	VADDPS      Y11, Y7, Y7
+	CMPQ        bias+48(FP), $0x00
+	JEQ         nobias_30
+	VADDPS      Y5, Y6, Y6
+
+nobias_30:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_30
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_30
+	VMOVUPS (R13)(DI*1), Y8
+	VADDPS  Y8, Y6, Y6
+
+nores_30:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_30
+	VBROADCASTSS slope+64(FP), Y8
+	VXORPS       Y9, Y9, Y9
+	VMULPS       Y8, Y6, Y8
+	VCMPPS       $0x1e, Y9, Y6, Y9
+	VBLENDVPS    Y9, Y6, Y8, Y6
+
+noleaky_30:
+	VMAXPS  Y6, Y0, Y6
+	VMINPS  Y6, Y1, Y6
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_30
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_30
+	VMOVUPS (R13)(DI*1), Y8
+	VADDPS  Y8, Y6, Y6
+
+noafter_30:
+	VMOVUPS Y6, (R13)
+	ADDQ    BX, R13
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_31
+	VADDPS  Y5, Y10, Y10
+
+nobias_31:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_31
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_31
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y10, Y10
+
+nores_31:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_31
+	VBROADCASTSS slope+64(FP), Y6
+	VXORPS       Y8, Y8, Y8
+	VMULPS       Y6, Y10, Y6
+	VCMPPS       $0x1e, Y8, Y10, Y8
+	VBLENDVPS    Y8, Y10, Y6, Y10
+
+noleaky_31:
+	VMAXPS  Y10, Y0, Y10
+	VMINPS  Y10, Y1, Y10
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_31
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_31
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y10, Y10
+
+noafter_31:
+	VMOVUPS Y10, (R13)
+	ADDQ    BX, R13
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_32
+	VADDPS  Y5, Y12, Y12
+
+nobias_32:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_32
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_32
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y12, Y12
+
+nores_32:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_32
+	VBROADCASTSS slope+64(FP), Y6
+	VXORPS       Y8, Y8, Y8
+	VMULPS       Y6, Y12, Y6
+	VCMPPS       $0x1e, Y8, Y12, Y8
+	VBLENDVPS    Y8, Y12, Y6, Y12
+
+noleaky_32:
+	VMAXPS  Y12, Y0, Y12
+	VMINPS  Y12, Y1, Y12
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_32
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_32
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y12, Y12
+
+noafter_32:
+	VMOVUPS Y12, (R13)
+	ADDQ    BX, R13
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_33
+	VADDPS  Y5, Y7, Y7
+
+nobias_33:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_33
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_33
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y7, Y7
+
+nores_33:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_33
+	VBROADCASTSS slope+64(FP), Y6
+	VXORPS       Y8, Y8, Y8
+	VMULPS       Y6, Y7, Y6
+	VCMPPS       $0x1e, Y8, Y7, Y8
+	VBLENDVPS    Y8, Y7, Y6, Y7
+
+noleaky_33:
+	VMAXPS  Y7, Y0, Y7
+	VMINPS  Y7, Y1, Y7
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_33
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_33
+	VMOVUPS (R13)(DI*1), Y6
+	VADDPS  Y6, Y7, Y7
+
+noafter_33:
+	VMOVUPS Y7, (R13)
+	ADDQ    BX, R9
+	LEAQ    (R10)(BX*4), R10
+	DECQ    R11
+	JNE     tile
+	ADDQ    $0x08, R8
+	CMPQ    R8, AX
+	JLT     col
+
+tail:
+	VZEROUPPER
+	RET
+
 // func winogradInAVX512(d *float32, ldr int, tiles int, c int, v *float32, ldv int)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·winogradInAVX512(SB), NOSPLIT, $0-48
@@ -1087,6 +2446,1382 @@ noafter_tail_11:
 	LEAQ    (R12)(DX*2), R12
 	DECQ    R9
 	JNE     tile_tail
+
+end:
+	VZEROUPPER
+	RET
+
+// func winograd4InAVX512(d *float32, ldr int, tiles int, c int, v *float32, ldv int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·winograd4InAVX512(SB), $2304-48
+	MOVQ         c+24(FP), AX
+	MOVQ         ldr+8(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         ldv+40(FP), DX
+	SHLQ         $0x02, DX
+	MOVQ         AX, BX
+	SHLQ         $0x02, BX
+	LEAQ         (DX)(DX*2), SI
+	ADDQ         SI, SI
+	MOVL         $0x40000000, DI
+	VPBROADCASTD DI, Z0
+	MOVL         $0x40800000, DI
+	VPBROADCASTD DI, Z1
+	MOVQ         AX, DI
+	ANDQ         $-16, DI
+	MOVQ         AX, R8
+	ANDQ         $0x0f, R8
+	MOVQ         $0x0000000000000001, R9
+	SHLXQ        R8, R9, R9
+	DECQ         R9
+	KMOVW        R9, K1
+	XORQ         R8, R8
+	CMPQ         R8, DI
+	JGE          tail
+
+col:
+	MOVQ d+0(FP), R9
+	MOVQ v+32(FP), R10
+	MOVQ tiles+16(FP), R11
+	LEAQ (R9)(R8*4), R9
+	LEAQ (R10)(R8*4), R10
+
+tile:
+	MOVQ         R9, R12
+	MOVQ         R12, R13
+	VMOVUPS      (R13), Z2
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z3
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z4
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z5
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z6
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z7
+	VSUBPS       Z4, Z2, Z8
+	VSUBPS       Z4, Z6, Z9
+	VMOVAPS      Z9, Z2
+	VFMADD231PS  Z1, Z8, Z2
+	VMOVAPS      Z6, Z6
+	VFNMADD231PS Z1, Z4, Z6
+	VMOVAPS      Z5, Z8
+	VFNMADD231PS Z1, Z3, Z8
+	VADDPS       Z8, Z6, Z4
+	VSUBPS       Z8, Z6, Z6
+	VSUBPS       Z3, Z5, Z10
+	VMOVAPS      Z9, Z8
+	VFMADD231PS  Z0, Z10, Z8
+	VMOVAPS      Z9, Z9
+	VFNMADD231PS Z0, Z10, Z9
+	VSUBPS       Z5, Z7, Z7
+	VSUBPS       Z5, Z3, Z3
+	VMOVAPS      Z7, Z5
+	VFMADD231PS  Z1, Z3, Z5
+	VMOVUPS      Z2, (SP)
+	VMOVUPS      Z4, 64(SP)
+	VMOVUPS      Z6, 128(SP)
+	VMOVUPS      Z8, 192(SP)
+	VMOVUPS      Z9, 256(SP)
+	VMOVUPS      Z5, 320(SP)
+	ADDQ         CX, R12
+	MOVQ         R12, R13
+	VMOVUPS      (R13), Z2
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z3
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z4
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z5
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z6
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z7
+	VSUBPS       Z4, Z2, Z8
+	VSUBPS       Z4, Z6, Z9
+	VMOVAPS      Z9, Z2
+	VFMADD231PS  Z1, Z8, Z2
+	VMOVAPS      Z6, Z6
+	VFNMADD231PS Z1, Z4, Z6
+	VMOVAPS      Z5, Z8
+	VFNMADD231PS Z1, Z3, Z8
+	VADDPS       Z8, Z6, Z4
+	VSUBPS       Z8, Z6, Z6
+	VSUBPS       Z3, Z5, Z10
+	VMOVAPS      Z9, Z8
+	VFMADD231PS  Z0, Z10, Z8
+	VMOVAPS      Z9, Z9
+	VFNMADD231PS Z0, Z10, Z9
+	VSUBPS       Z5, Z7, Z7
+	VSUBPS       Z5, Z3, Z3
+	VMOVAPS      Z7, Z5
+	VFMADD231PS  Z1, Z3, Z5
+	VMOVUPS      Z2, 384(SP)
+	VMOVUPS      Z4, 448(SP)
+	VMOVUPS      Z6, 512(SP)
+	VMOVUPS      Z8, 576(SP)
+	VMOVUPS      Z9, 640(SP)
+	VMOVUPS      Z5, 704(SP)
+	ADDQ         CX, R12
+	MOVQ         R12, R13
+	VMOVUPS      (R13), Z2
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z3
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z4
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z5
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z6
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z7
+	VSUBPS       Z4, Z2, Z8
+	VSUBPS       Z4, Z6, Z9
+	VMOVAPS      Z9, Z2
+	VFMADD231PS  Z1, Z8, Z2
+	VMOVAPS      Z6, Z6
+	VFNMADD231PS Z1, Z4, Z6
+	VMOVAPS      Z5, Z8
+	VFNMADD231PS Z1, Z3, Z8
+	VADDPS       Z8, Z6, Z4
+	VSUBPS       Z8, Z6, Z6
+	VSUBPS       Z3, Z5, Z10
+	VMOVAPS      Z9, Z8
+	VFMADD231PS  Z0, Z10, Z8
+	VMOVAPS      Z9, Z9
+	VFNMADD231PS Z0, Z10, Z9
+	VSUBPS       Z5, Z7, Z7
+	VSUBPS       Z5, Z3, Z3
+	VMOVAPS      Z7, Z5
+	VFMADD231PS  Z1, Z3, Z5
+	VMOVUPS      Z2, 768(SP)
+	VMOVUPS      Z4, 832(SP)
+	VMOVUPS      Z6, 896(SP)
+	VMOVUPS      Z8, 960(SP)
+	VMOVUPS      Z9, 1024(SP)
+	VMOVUPS      Z5, 1088(SP)
+	ADDQ         CX, R12
+	MOVQ         R12, R13
+	VMOVUPS      (R13), Z2
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z3
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z4
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z5
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z6
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z7
+	VSUBPS       Z4, Z2, Z8
+	VSUBPS       Z4, Z6, Z9
+	VMOVAPS      Z9, Z2
+	VFMADD231PS  Z1, Z8, Z2
+	VMOVAPS      Z6, Z6
+	VFNMADD231PS Z1, Z4, Z6
+	VMOVAPS      Z5, Z8
+	VFNMADD231PS Z1, Z3, Z8
+	VADDPS       Z8, Z6, Z4
+	VSUBPS       Z8, Z6, Z6
+	VSUBPS       Z3, Z5, Z10
+	VMOVAPS      Z9, Z8
+	VFMADD231PS  Z0, Z10, Z8
+	VMOVAPS      Z9, Z9
+	VFNMADD231PS Z0, Z10, Z9
+	VSUBPS       Z5, Z7, Z7
+	VSUBPS       Z5, Z3, Z3
+	VMOVAPS      Z7, Z5
+	VFMADD231PS  Z1, Z3, Z5
+	VMOVUPS      Z2, 1152(SP)
+	VMOVUPS      Z4, 1216(SP)
+	VMOVUPS      Z6, 1280(SP)
+	VMOVUPS      Z8, 1344(SP)
+	VMOVUPS      Z9, 1408(SP)
+	VMOVUPS      Z5, 1472(SP)
+	ADDQ         CX, R12
+	MOVQ         R12, R13
+	VMOVUPS      (R13), Z2
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z3
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z4
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z5
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z6
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z7
+	VSUBPS       Z4, Z2, Z8
+	VSUBPS       Z4, Z6, Z9
+	VMOVAPS      Z9, Z2
+	VFMADD231PS  Z1, Z8, Z2
+	VMOVAPS      Z6, Z6
+	VFNMADD231PS Z1, Z4, Z6
+	VMOVAPS      Z5, Z8
+	VFNMADD231PS Z1, Z3, Z8
+	VADDPS       Z8, Z6, Z4
+	VSUBPS       Z8, Z6, Z6
+	VSUBPS       Z3, Z5, Z10
+	VMOVAPS      Z9, Z8
+	VFMADD231PS  Z0, Z10, Z8
+	VMOVAPS      Z9, Z9
+	VFNMADD231PS Z0, Z10, Z9
+	VSUBPS       Z5, Z7, Z7
+	VSUBPS       Z5, Z3, Z3
+	VMOVAPS      Z7, Z5
+	VFMADD231PS  Z1, Z3, Z5
+	VMOVUPS      Z2, 1536(SP)
+	VMOVUPS      Z4, 1600(SP)
+	VMOVUPS      Z6, 1664(SP)
+	VMOVUPS      Z8, 1728(SP)
+	VMOVUPS      Z9, 1792(SP)
+	VMOVUPS      Z5, 1856(SP)
+	ADDQ         CX, R12
+	MOVQ         R12, R13
+	VMOVUPS      (R13), Z2
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z3
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z4
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z5
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z6
+	ADDQ         BX, R13
+	VMOVUPS      (R13), Z7
+	VSUBPS       Z4, Z2, Z8
+	VSUBPS       Z4, Z6, Z9
+	VMOVAPS      Z9, Z2
+	VFMADD231PS  Z1, Z8, Z2
+	VMOVAPS      Z6, Z6
+	VFNMADD231PS Z1, Z4, Z6
+	VMOVAPS      Z5, Z8
+	VFNMADD231PS Z1, Z3, Z8
+	VADDPS       Z8, Z6, Z4
+	VSUBPS       Z8, Z6, Z6
+	VSUBPS       Z3, Z5, Z10
+	VMOVAPS      Z9, Z8
+	VFMADD231PS  Z0, Z10, Z8
+	VMOVAPS      Z9, Z9
+	VFNMADD231PS Z0, Z10, Z9
+	VSUBPS       Z5, Z7, Z7
+	VSUBPS       Z5, Z3, Z3
+	VMOVAPS      Z7, Z5
+	VFMADD231PS  Z1, Z3, Z5
+	VMOVUPS      Z2, 1920(SP)
+	VMOVUPS      Z4, 1984(SP)
+	VMOVUPS      Z6, 2048(SP)
+	VMOVUPS      Z8, 2112(SP)
+	VMOVUPS      Z9, 2176(SP)
+	VMOVUPS      Z5, 2240(SP)
+	MOVQ         R10, R12
+	VMOVUPS      (SP), Z2
+	VMOVUPS      384(SP), Z3
+	VMOVUPS      768(SP), Z4
+	VMOVUPS      1152(SP), Z5
+	VMOVUPS      1536(SP), Z6
+	VMOVUPS      1920(SP), Z7
+	MOVQ         R12, R13
+	VSUBPS       Z4, Z2, Z8
+	VSUBPS       Z4, Z6, Z9
+	VMOVAPS      Z9, Z2
+	VFMADD231PS  Z1, Z8, Z2
+	VMOVAPS      Z6, Z6
+	VFNMADD231PS Z1, Z4, Z6
+	VMOVAPS      Z5, Z8
+	VFNMADD231PS Z1, Z3, Z8
+	VADDPS       Z8, Z6, Z4
+	VSUBPS       Z8, Z6, Z6
+	VSUBPS       Z3, Z5, Z10
+	VMOVAPS      Z9, Z8
+	VFMADD231PS  Z0, Z10, Z8
+	VMOVAPS      Z9, Z9
+	VFNMADD231PS Z0, Z10, Z9
+	VSUBPS       Z5, Z7, Z7
+	VSUBPS       Z5, Z3, Z3
+	VMOVAPS      Z7, Z5
+	VFMADD231PS  Z1, Z3, Z5
+	VMOVUPS      Z2, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z4, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z6, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z8, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z9, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z5, (R13)
+	ADDQ         DX, R12
+	VMOVUPS      64(SP), Z2
+	VMOVUPS      448(SP), Z3
+	VMOVUPS      832(SP), Z4
+	VMOVUPS      1216(SP), Z5
+	VMOVUPS      1600(SP), Z6
+	VMOVUPS      1984(SP), Z7
+	MOVQ         R12, R13
+	VSUBPS       Z4, Z2, Z8
+	VSUBPS       Z4, Z6, Z9
+	VMOVAPS      Z9, Z2
+	VFMADD231PS  Z1, Z8, Z2
+	VMOVAPS      Z6, Z6
+	VFNMADD231PS Z1, Z4, Z6
+	VMOVAPS      Z5, Z8
+	VFNMADD231PS Z1, Z3, Z8
+	VADDPS       Z8, Z6, Z4
+	VSUBPS       Z8, Z6, Z6
+	VSUBPS       Z3, Z5, Z10
+	VMOVAPS      Z9, Z8
+	VFMADD231PS  Z0, Z10, Z8
+	VMOVAPS      Z9, Z9
+	VFNMADD231PS Z0, Z10, Z9
+	VSUBPS       Z5, Z7, Z7
+	VSUBPS       Z5, Z3, Z3
+	VMOVAPS      Z7, Z5
+	VFMADD231PS  Z1, Z3, Z5
+	VMOVUPS      Z2, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z4, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z6, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z8, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z9, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z5, (R13)
+	ADDQ         DX, R12
+	VMOVUPS      128(SP), Z2
+	VMOVUPS      512(SP), Z3
+	VMOVUPS      896(SP), Z4
+	VMOVUPS      1280(SP), Z5
+	VMOVUPS      1664(SP), Z6
+	VMOVUPS      2048(SP), Z7
+	MOVQ         R12, R13
+	VSUBPS       Z4, Z2, Z8
+	VSUBPS       Z4, Z6, Z9
+	VMOVAPS      Z9, Z2
+	VFMADD231PS  Z1, Z8, Z2
+	VMOVAPS      Z6, Z6
+	VFNMADD231PS Z1, Z4, Z6
+	VMOVAPS      Z5, Z8
+	VFNMADD231PS Z1, Z3, Z8
+	VADDPS       Z8, Z6, Z4
+	VSUBPS       Z8, Z6, Z6
+	VSUBPS       Z3, Z5, Z10
+	VMOVAPS      Z9, Z8
+	VFMADD231PS  Z0, Z10, Z8
+	VMOVAPS      Z9, Z9
+	VFNMADD231PS Z0, Z10, Z9
+	VSUBPS       Z5, Z7, Z7
+	VSUBPS       Z5, Z3, Z3
+	VMOVAPS      Z7, Z5
+	VFMADD231PS  Z1, Z3, Z5
+	VMOVUPS      Z2, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z4, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z6, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z8, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z9, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z5, (R13)
+	ADDQ         DX, R12
+	VMOVUPS      192(SP), Z2
+	VMOVUPS      576(SP), Z3
+	VMOVUPS      960(SP), Z4
+	VMOVUPS      1344(SP), Z5
+	VMOVUPS      1728(SP), Z6
+	VMOVUPS      2112(SP), Z7
+	MOVQ         R12, R13
+	VSUBPS       Z4, Z2, Z8
+	VSUBPS       Z4, Z6, Z9
+	VMOVAPS      Z9, Z2
+	VFMADD231PS  Z1, Z8, Z2
+	VMOVAPS      Z6, Z6
+	VFNMADD231PS Z1, Z4, Z6
+	VMOVAPS      Z5, Z8
+	VFNMADD231PS Z1, Z3, Z8
+	VADDPS       Z8, Z6, Z4
+	VSUBPS       Z8, Z6, Z6
+	VSUBPS       Z3, Z5, Z10
+	VMOVAPS      Z9, Z8
+	VFMADD231PS  Z0, Z10, Z8
+	VMOVAPS      Z9, Z9
+	VFNMADD231PS Z0, Z10, Z9
+	VSUBPS       Z5, Z7, Z7
+	VSUBPS       Z5, Z3, Z3
+	VMOVAPS      Z7, Z5
+	VFMADD231PS  Z1, Z3, Z5
+	VMOVUPS      Z2, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z4, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z6, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z8, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z9, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z5, (R13)
+	ADDQ         DX, R12
+	VMOVUPS      256(SP), Z2
+	VMOVUPS      640(SP), Z3
+	VMOVUPS      1024(SP), Z4
+	VMOVUPS      1408(SP), Z5
+	VMOVUPS      1792(SP), Z6
+	VMOVUPS      2176(SP), Z7
+	MOVQ         R12, R13
+	VSUBPS       Z4, Z2, Z8
+	VSUBPS       Z4, Z6, Z9
+	VMOVAPS      Z9, Z2
+	VFMADD231PS  Z1, Z8, Z2
+	VMOVAPS      Z6, Z6
+	VFNMADD231PS Z1, Z4, Z6
+	VMOVAPS      Z5, Z8
+	VFNMADD231PS Z1, Z3, Z8
+	VADDPS       Z8, Z6, Z4
+	VSUBPS       Z8, Z6, Z6
+	VSUBPS       Z3, Z5, Z10
+	VMOVAPS      Z9, Z8
+	VFMADD231PS  Z0, Z10, Z8
+	VMOVAPS      Z9, Z9
+	VFNMADD231PS Z0, Z10, Z9
+	VSUBPS       Z5, Z7, Z7
+	VSUBPS       Z5, Z3, Z3
+	VMOVAPS      Z7, Z5
+	VFMADD231PS  Z1, Z3, Z5
+	VMOVUPS      Z2, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z4, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z6, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z8, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z9, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z5, (R13)
+	ADDQ         DX, R12
+	VMOVUPS      320(SP), Z2
+	VMOVUPS      704(SP), Z3
+	VMOVUPS      1088(SP), Z4
+	VMOVUPS      1472(SP), Z5
+	VMOVUPS      1856(SP), Z6
+	VMOVUPS      2240(SP), Z7
+	MOVQ         R12, R13
+	VSUBPS       Z4, Z2, Z8
+	VSUBPS       Z4, Z6, Z9
+	VMOVAPS      Z9, Z2
+	VFMADD231PS  Z1, Z8, Z2
+	VMOVAPS      Z6, Z6
+	VFNMADD231PS Z1, Z4, Z6
+	VMOVAPS      Z5, Z8
+	VFNMADD231PS Z1, Z3, Z8
+	VADDPS       Z8, Z6, Z4
+	VSUBPS       Z8, Z6, Z6
+	VSUBPS       Z3, Z5, Z10
+	VMOVAPS      Z9, Z8
+	VFMADD231PS  Z0, Z10, Z8
+	VMOVAPS      Z9, Z9
+	VFNMADD231PS Z0, Z10, Z9
+	VSUBPS       Z5, Z7, Z7
+	VSUBPS       Z5, Z3, Z3
+	VMOVAPS      Z7, Z5
+	VFMADD231PS  Z1, Z3, Z5
+	VMOVUPS      Z2, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z4, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z6, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z8, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z9, (R13)
+	ADDQ         SI, R13
+	VMOVUPS      Z5, (R13)
+	LEAQ         (R9)(BX*4), R9
+	ADDQ         BX, R10
+	DECQ         R11
+	JNE          tile
+	ADDQ         $0x10, R8
+	CMPQ         R8, DI
+	JLT          col
+
+tail:
+	CMPQ R8, AX
+	JGE  end
+
+end:
+	VZEROUPPER
+	RET
+
+// func winograd4OutAVX512(m *float32, ldm int, tiles int, c int, y *float32, ldy int, bias *float32, res *float32, slope float32, lo float32, hi float32, resAfter bool)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·winograd4OutAVX512(SB), $1536-77
+	MOVQ         c+24(FP), AX
+	MOVQ         ldm+8(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         ldy+40(FP), DX
+	SHLQ         $0x02, DX
+	MOVQ         AX, BX
+	SHLQ         $0x02, BX
+	LEAQ         (CX)(CX*2), SI
+	ADDQ         SI, SI
+	MOVQ         res+56(FP), DI
+	SUBQ         y+32(FP), DI
+	VBROADCASTSS lo+68(FP), Z0
+	VBROADCASTSS hi+72(FP), Z1
+	MOVL         $0x40000000, R8
+	VPBROADCASTD R8, Z2
+	MOVL         $0x40800000, R8
+	VPBROADCASTD R8, Z3
+	MOVL         $0x41000000, R8
+	VPBROADCASTD R8, Z4
+	MOVQ         AX, R8
+	ANDQ         $-16, R8
+	MOVQ         AX, R9
+	ANDQ         $0x0f, R9
+	MOVQ         $0x0000000000000001, R10
+	SHLXQ        R9, R10, R10
+	DECQ         R10
+	KMOVW        R10, K1
+	XORQ         R9, R9
+	CMPQ         R9, R8
+	JGE          tail
+
+col:
+	MOVQ    m+0(FP), R10
+	MOVQ    y+32(FP), R11
+	MOVQ    tiles+16(FP), R12
+	LEAQ    (R10)(R9*4), R10
+	LEAQ    (R11)(R9*4), R11
+	MOVQ    bias+48(FP), R14
+	LEAQ    (R14)(R9*4), R14
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobiasvec
+	VMOVUPS (R14), Z5
+
+nobiasvec:
+tile:
+	MOVQ        R10, R13
+	MOVQ        R13, R14
+	VMOVUPS     (R14), Z6
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z7
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z8
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z9
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z10
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z11
+	VADDPS      Z8, Z7, Z12
+	VSUBPS      Z8, Z7, Z7
+	VADDPS      Z10, Z9, Z8
+	VSUBPS      Z10, Z9, Z9
+	VADDPS      Z12, Z6, Z6
+	VADDPS      Z8, Z6, Z6
+	VMOVAPS     Z7, Z10
+	VFMADD231PS Z2, Z9, Z10
+	VMOVAPS     Z12, Z12
+	VFMADD231PS Z3, Z8, Z12
+	VMOVAPS     Z7, Z7
+	VFMADD231PS Z4, Z9, Z7
+	VADDPS      Z11, Z7, Z7
+	VMOVUPS     Z6, (SP)
+	VMOVUPS     Z10, 384(SP)
+	VMOVUPS     Z12, 768(SP)
+	VMOVUPS     Z7, 1152(SP)
+	ADDQ        CX, R13
+	MOVQ        R13, R14
+	VMOVUPS     (R14), Z6
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z7
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z8
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z9
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z10
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z11
+	VADDPS      Z8, Z7, Z12
+	VSUBPS      Z8, Z7, Z7
+	VADDPS      Z10, Z9, Z8
+	VSUBPS      Z10, Z9, Z9
+	VADDPS      Z12, Z6, Z6
+	VADDPS      Z8, Z6, Z6
+	VMOVAPS     Z7, Z10
+	VFMADD231PS Z2, Z9, Z10
+	VMOVAPS     Z12, Z12
+	VFMADD231PS Z3, Z8, Z12
+	VMOVAPS     Z7, Z7
+	VFMADD231PS Z4, Z9, Z7
+	VADDPS      Z11, Z7, Z7
+	VMOVUPS     Z6, 64(SP)
+	VMOVUPS     Z10, 448(SP)
+	VMOVUPS     Z12, 832(SP)
+	VMOVUPS     Z7, 1216(SP)
+	ADDQ        CX, R13
+	MOVQ        R13, R14
+	VMOVUPS     (R14), Z6
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z7
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z8
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z9
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z10
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z11
+	VADDPS      Z8, Z7, Z12
+	VSUBPS      Z8, Z7, Z7
+	VADDPS      Z10, Z9, Z8
+	VSUBPS      Z10, Z9, Z9
+	VADDPS      Z12, Z6, Z6
+	VADDPS      Z8, Z6, Z6
+	VMOVAPS     Z7, Z10
+	VFMADD231PS Z2, Z9, Z10
+	VMOVAPS     Z12, Z12
+	VFMADD231PS Z3, Z8, Z12
+	VMOVAPS     Z7, Z7
+	VFMADD231PS Z4, Z9, Z7
+	VADDPS      Z11, Z7, Z7
+	VMOVUPS     Z6, 128(SP)
+	VMOVUPS     Z10, 512(SP)
+	VMOVUPS     Z12, 896(SP)
+	VMOVUPS     Z7, 1280(SP)
+	ADDQ        CX, R13
+	MOVQ        R13, R14
+	VMOVUPS     (R14), Z6
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z7
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z8
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z9
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z10
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z11
+	VADDPS      Z8, Z7, Z12
+	VSUBPS      Z8, Z7, Z7
+	VADDPS      Z10, Z9, Z8
+	VSUBPS      Z10, Z9, Z9
+	VADDPS      Z12, Z6, Z6
+	VADDPS      Z8, Z6, Z6
+	VMOVAPS     Z7, Z10
+	VFMADD231PS Z2, Z9, Z10
+	VMOVAPS     Z12, Z12
+	VFMADD231PS Z3, Z8, Z12
+	VMOVAPS     Z7, Z7
+	VFMADD231PS Z4, Z9, Z7
+	VADDPS      Z11, Z7, Z7
+	VMOVUPS     Z6, 192(SP)
+	VMOVUPS     Z10, 576(SP)
+	VMOVUPS     Z12, 960(SP)
+	VMOVUPS     Z7, 1344(SP)
+	ADDQ        CX, R13
+	MOVQ        R13, R14
+	VMOVUPS     (R14), Z6
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z7
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z8
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z9
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z10
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z11
+	VADDPS      Z8, Z7, Z12
+	VSUBPS      Z8, Z7, Z7
+	VADDPS      Z10, Z9, Z8
+	VSUBPS      Z10, Z9, Z9
+	VADDPS      Z12, Z6, Z6
+	VADDPS      Z8, Z6, Z6
+	VMOVAPS     Z7, Z10
+	VFMADD231PS Z2, Z9, Z10
+	VMOVAPS     Z12, Z12
+	VFMADD231PS Z3, Z8, Z12
+	VMOVAPS     Z7, Z7
+	VFMADD231PS Z4, Z9, Z7
+	VADDPS      Z11, Z7, Z7
+	VMOVUPS     Z6, 256(SP)
+	VMOVUPS     Z10, 640(SP)
+	VMOVUPS     Z12, 1024(SP)
+	VMOVUPS     Z7, 1408(SP)
+	ADDQ        CX, R13
+	MOVQ        R13, R14
+	VMOVUPS     (R14), Z6
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z7
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z8
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z9
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z10
+	ADDQ        SI, R14
+	VMOVUPS     (R14), Z11
+	VADDPS      Z8, Z7, Z12
+	VSUBPS      Z8, Z7, Z7
+	VADDPS      Z10, Z9, Z8
+	VSUBPS      Z10, Z9, Z9
+	VADDPS      Z12, Z6, Z6
+	VADDPS      Z8, Z6, Z6
+	VMOVAPS     Z7, Z10
+	VFMADD231PS Z2, Z9, Z10
+	VMOVAPS     Z12, Z12
+	VFMADD231PS Z3, Z8, Z12
+	VMOVAPS     Z7, Z7
+	VFMADD231PS Z4, Z9, Z7
+	VADDPS      Z11, Z7, Z7
+	VMOVUPS     Z6, 320(SP)
+	VMOVUPS     Z10, 704(SP)
+	VMOVUPS     Z12, 1088(SP)
+	VMOVUPS     Z7, 1472(SP)
+	MOVQ        R11, R13
+	VMOVUPS     (SP), Z6
+	VMOVUPS     64(SP), Z7
+	VMOVUPS     128(SP), Z8
+	VMOVUPS     192(SP), Z9
+	VMOVUPS     256(SP), Z10
+	VMOVUPS     320(SP), Z11
+	MOVQ        R13, R14
+	VADDPS      Z8, Z7, Z12
+	VSUBPS      Z8, Z7, Z7
+	VADDPS      Z10, Z9, Z8
+	VSUBPS      Z10, Z9, Z9
+	VADDPS      Z12, Z6, Z6
+	VADDPS      Z8, Z6, Z6
+	VMOVAPS     Z7, Z10
+	VFMADD231PS Z2, Z9, Z10
+	VMOVAPS     Z12, Z12
+	VFMADD231PS Z3, Z8, Z12
+	VMOVAPS     Z7, Z7
+	VFMADD231PS Z4, Z9, Z7
+	VADDPS      Z11, Z7, Z7
+	CMPQ        bias+48(FP), $0x00
+	JEQ         nobias_00
+	VADDPS      Z5, Z6, Z6
+
+nobias_00:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_00
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_00
+	VMOVUPS (R14)(DI*1), Z8
+	VADDPS  Z8, Z6, Z6
+
+nores_00:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_00
+	VBROADCASTSS slope+64(FP), Z8
+	VPXORD       Z13, Z13, Z13
+	VMULPS       Z8, Z6, Z8
+	VCMPPS       $0x1e, Z13, Z6, K1
+	VBLENDMPS    Z6, Z8, K1, Z6
+
+noleaky_00:
+	VMAXPS  Z6, Z0, Z6
+	VMINPS  Z6, Z1, Z6
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_00
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_00
+	VMOVUPS (R14)(DI*1), Z8
+	VADDPS  Z8, Z6, Z6
+
+noafter_00:
+	VMOVUPS Z6, (R14)
+	ADDQ    BX, R14
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_01
+	VADDPS  Z5, Z10, Z10
+
+nobias_01:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_01
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_01
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z10, Z10
+
+nores_01:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_01
+	VBROADCASTSS slope+64(FP), Z6
+	VPXORD       Z14, Z14, Z14
+	VMULPS       Z6, Z10, Z6
+	VCMPPS       $0x1e, Z14, Z10, K1
+	VBLENDMPS    Z10, Z6, K1, Z10
+
+noleaky_01:
+	VMAXPS  Z10, Z0, Z10
+	VMINPS  Z10, Z1, Z10
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_01
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_01
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z10, Z10
+
+noafter_01:
+	VMOVUPS Z10, (R14)
+	ADDQ    BX, R14
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_02
+	VADDPS  Z5, Z12, Z12
+
+nobias_02:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_02
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_02
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z12, Z12
+
+nores_02:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_02
+	VBROADCASTSS slope+64(FP), Z6
+	VPXORD       Z15, Z15, Z15
+	VMULPS       Z6, Z12, Z6
+	VCMPPS       $0x1e, Z15, Z12, K1
+	VBLENDMPS    Z12, Z6, K1, Z12
+
+noleaky_02:
+	VMAXPS  Z12, Z0, Z12
+	VMINPS  Z12, Z1, Z12
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_02
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_02
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z12, Z12
+
+noafter_02:
+	VMOVUPS Z12, (R14)
+	ADDQ    BX, R14
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_03
+	VADDPS  Z5, Z7, Z7
+
+nobias_03:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_03
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_03
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z7, Z7
+
+nores_03:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_03
+	VBROADCASTSS slope+64(FP), Z6
+	VPXORD       Z16, Z16, Z16
+	VMULPS       Z6, Z7, Z6
+	VCMPPS       $0x1e, Z16, Z7, K1
+	VBLENDMPS    Z7, Z6, K1, Z7
+
+noleaky_03:
+	VMAXPS  Z7, Z0, Z7
+	VMINPS  Z7, Z1, Z7
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_03
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_03
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z7, Z7
+
+noafter_03:
+	VMOVUPS     Z7, (R14)
+	ADDQ        DX, R13
+	VMOVUPS     384(SP), Z6
+	VMOVUPS     448(SP), Z7
+	VMOVUPS     512(SP), Z8
+	VMOVUPS     576(SP), Z9
+	VMOVUPS     640(SP), Z10
+	VMOVUPS     704(SP), Z11
+	MOVQ        R13, R14
+	VADDPS      Z8, Z7, Z12
+	VSUBPS      Z8, Z7, Z7
+	VADDPS      Z10, Z9, Z8
+	VSUBPS      Z10, Z9, Z9
+	VADDPS      Z12, Z6, Z6
+	VADDPS      Z8, Z6, Z6
+	VMOVAPS     Z7, Z10
+	VFMADD231PS Z2, Z9, Z10
+	VMOVAPS     Z12, Z12
+	VFMADD231PS Z3, Z8, Z12
+	VMOVAPS     Z7, Z7
+	VFMADD231PS Z4, Z9, Z7
+	VADDPS      Z11, Z7, Z7
+	CMPQ        bias+48(FP), $0x00
+	JEQ         nobias_10
+	VADDPS      Z5, Z6, Z6
+
+nobias_10:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_10
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_10
+	VMOVUPS (R14)(DI*1), Z8
+	VADDPS  Z8, Z6, Z6
+
+nores_10:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_10
+	VBROADCASTSS slope+64(FP), Z8
+	VPXORD       Z17, Z17, Z17
+	VMULPS       Z8, Z6, Z8
+	VCMPPS       $0x1e, Z17, Z6, K1
+	VBLENDMPS    Z6, Z8, K1, Z6
+
+noleaky_10:
+	VMAXPS  Z6, Z0, Z6
+	VMINPS  Z6, Z1, Z6
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_10
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_10
+	VMOVUPS (R14)(DI*1), Z8
+	VADDPS  Z8, Z6, Z6
+
+noafter_10:
+	VMOVUPS Z6, (R14)
+	ADDQ    BX, R14
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_11
+	VADDPS  Z5, Z10, Z10
+
+nobias_11:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_11
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_11
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z10, Z10
+
+nores_11:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_11
+	VBROADCASTSS slope+64(FP), Z6
+	VPXORD       Z18, Z18, Z18
+	VMULPS       Z6, Z10, Z6
+	VCMPPS       $0x1e, Z18, Z10, K1
+	VBLENDMPS    Z10, Z6, K1, Z10
+
+noleaky_11:
+	VMAXPS  Z10, Z0, Z10
+	VMINPS  Z10, Z1, Z10
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_11
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_11
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z10, Z10
+
+noafter_11:
+	VMOVUPS Z10, (R14)
+	ADDQ    BX, R14
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_12
+	VADDPS  Z5, Z12, Z12
+
+nobias_12:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_12
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_12
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z12, Z12
+
+nores_12:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_12
+	VBROADCASTSS slope+64(FP), Z6
+	VPXORD       Z19, Z19, Z19
+	VMULPS       Z6, Z12, Z6
+	VCMPPS       $0x1e, Z19, Z12, K1
+	VBLENDMPS    Z12, Z6, K1, Z12
+
+noleaky_12:
+	VMAXPS  Z12, Z0, Z12
+	VMINPS  Z12, Z1, Z12
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_12
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_12
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z12, Z12
+
+noafter_12:
+	VMOVUPS Z12, (R14)
+	ADDQ    BX, R14
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_13
+	VADDPS  Z5, Z7, Z7
+
+nobias_13:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_13
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_13
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z7, Z7
+
+nores_13:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_13
+	VBROADCASTSS slope+64(FP), Z6
+	VPXORD       Z20, Z20, Z20
+	VMULPS       Z6, Z7, Z6
+	VCMPPS       $0x1e, Z20, Z7, K1
+	VBLENDMPS    Z7, Z6, K1, Z7
+
+noleaky_13:
+	VMAXPS  Z7, Z0, Z7
+	VMINPS  Z7, Z1, Z7
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_13
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_13
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z7, Z7
+
+noafter_13:
+	VMOVUPS     Z7, (R14)
+	ADDQ        DX, R13
+	VMOVUPS     768(SP), Z6
+	VMOVUPS     832(SP), Z7
+	VMOVUPS     896(SP), Z8
+	VMOVUPS     960(SP), Z9
+	VMOVUPS     1024(SP), Z10
+	VMOVUPS     1088(SP), Z11
+	MOVQ        R13, R14
+	VADDPS      Z8, Z7, Z12
+	VSUBPS      Z8, Z7, Z7
+	VADDPS      Z10, Z9, Z8
+	VSUBPS      Z10, Z9, Z9
+	VADDPS      Z12, Z6, Z6
+	VADDPS      Z8, Z6, Z6
+	VMOVAPS     Z7, Z10
+	VFMADD231PS Z2, Z9, Z10
+	VMOVAPS     Z12, Z12
+	VFMADD231PS Z3, Z8, Z12
+	VMOVAPS     Z7, Z7
+	VFMADD231PS Z4, Z9, Z7
+	VADDPS      Z11, Z7, Z7
+	CMPQ        bias+48(FP), $0x00
+	JEQ         nobias_20
+	VADDPS      Z5, Z6, Z6
+
+nobias_20:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_20
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_20
+	VMOVUPS (R14)(DI*1), Z8
+	VADDPS  Z8, Z6, Z6
+
+nores_20:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_20
+	VBROADCASTSS slope+64(FP), Z8
+	VPXORD       Z21, Z21, Z21
+	VMULPS       Z8, Z6, Z8
+	VCMPPS       $0x1e, Z21, Z6, K1
+	VBLENDMPS    Z6, Z8, K1, Z6
+
+noleaky_20:
+	VMAXPS  Z6, Z0, Z6
+	VMINPS  Z6, Z1, Z6
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_20
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_20
+	VMOVUPS (R14)(DI*1), Z8
+	VADDPS  Z8, Z6, Z6
+
+noafter_20:
+	VMOVUPS Z6, (R14)
+	ADDQ    BX, R14
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_21
+	VADDPS  Z5, Z10, Z10
+
+nobias_21:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_21
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_21
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z10, Z10
+
+nores_21:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_21
+	VBROADCASTSS slope+64(FP), Z6
+	VPXORD       Z22, Z22, Z22
+	VMULPS       Z6, Z10, Z6
+	VCMPPS       $0x1e, Z22, Z10, K1
+	VBLENDMPS    Z10, Z6, K1, Z10
+
+noleaky_21:
+	VMAXPS  Z10, Z0, Z10
+	VMINPS  Z10, Z1, Z10
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_21
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_21
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z10, Z10
+
+noafter_21:
+	VMOVUPS Z10, (R14)
+	ADDQ    BX, R14
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_22
+	VADDPS  Z5, Z12, Z12
+
+nobias_22:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_22
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_22
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z12, Z12
+
+nores_22:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_22
+	VBROADCASTSS slope+64(FP), Z6
+	VPXORD       Z23, Z23, Z23
+	VMULPS       Z6, Z12, Z6
+	VCMPPS       $0x1e, Z23, Z12, K1
+	VBLENDMPS    Z12, Z6, K1, Z12
+
+noleaky_22:
+	VMAXPS  Z12, Z0, Z12
+	VMINPS  Z12, Z1, Z12
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_22
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_22
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z12, Z12
+
+noafter_22:
+	VMOVUPS Z12, (R14)
+	ADDQ    BX, R14
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_23
+	VADDPS  Z5, Z7, Z7
+
+nobias_23:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_23
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_23
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z7, Z7
+
+nores_23:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_23
+	VBROADCASTSS slope+64(FP), Z6
+	VPXORD       Z24, Z24, Z24
+	VMULPS       Z6, Z7, Z6
+	VCMPPS       $0x1e, Z24, Z7, K1
+	VBLENDMPS    Z7, Z6, K1, Z7
+
+noleaky_23:
+	VMAXPS  Z7, Z0, Z7
+	VMINPS  Z7, Z1, Z7
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_23
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_23
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z7, Z7
+
+noafter_23:
+	VMOVUPS     Z7, (R14)
+	ADDQ        DX, R13
+	VMOVUPS     1152(SP), Z6
+	VMOVUPS     1216(SP), Z7
+	VMOVUPS     1280(SP), Z8
+	VMOVUPS     1344(SP), Z9
+	VMOVUPS     1408(SP), Z10
+	VMOVUPS     1472(SP), Z11
+	MOVQ        R13, R14
+	VADDPS      Z8, Z7, Z12
+	VSUBPS      Z8, Z7, Z7
+	VADDPS      Z10, Z9, Z8
+	VSUBPS      Z10, Z9, Z9
+	VADDPS      Z12, Z6, Z6
+	VADDPS      Z8, Z6, Z6
+	VMOVAPS     Z7, Z10
+	VFMADD231PS Z2, Z9, Z10
+	VMOVAPS     Z12, Z12
+	VFMADD231PS Z3, Z8, Z12
+	VMOVAPS     Z7, Z7
+	VFMADD231PS Z4, Z9, Z7
+	VADDPS      Z11, Z7, Z7
+	CMPQ        bias+48(FP), $0x00
+	JEQ         nobias_30
+	VADDPS      Z5, Z6, Z6
+
+nobias_30:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_30
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_30
+	VMOVUPS (R14)(DI*1), Z8
+	VADDPS  Z8, Z6, Z6
+
+nores_30:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_30
+	VBROADCASTSS slope+64(FP), Z8
+	VPXORD       Z25, Z25, Z25
+	VMULPS       Z8, Z6, Z8
+	VCMPPS       $0x1e, Z25, Z6, K1
+	VBLENDMPS    Z6, Z8, K1, Z6
+
+noleaky_30:
+	VMAXPS  Z6, Z0, Z6
+	VMINPS  Z6, Z1, Z6
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_30
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_30
+	VMOVUPS (R14)(DI*1), Z8
+	VADDPS  Z8, Z6, Z6
+
+noafter_30:
+	VMOVUPS Z6, (R14)
+	ADDQ    BX, R14
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_31
+	VADDPS  Z5, Z10, Z10
+
+nobias_31:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_31
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_31
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z10, Z10
+
+nores_31:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_31
+	VBROADCASTSS slope+64(FP), Z6
+	VPXORD       Z26, Z26, Z26
+	VMULPS       Z6, Z10, Z6
+	VCMPPS       $0x1e, Z26, Z10, K1
+	VBLENDMPS    Z10, Z6, K1, Z10
+
+noleaky_31:
+	VMAXPS  Z10, Z0, Z10
+	VMINPS  Z10, Z1, Z10
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_31
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_31
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z10, Z10
+
+noafter_31:
+	VMOVUPS Z10, (R14)
+	ADDQ    BX, R14
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_32
+	VADDPS  Z5, Z12, Z12
+
+nobias_32:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_32
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_32
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z12, Z12
+
+nores_32:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_32
+	VBROADCASTSS slope+64(FP), Z6
+	VPXORD       Z27, Z27, Z27
+	VMULPS       Z6, Z12, Z6
+	VCMPPS       $0x1e, Z27, Z12, K1
+	VBLENDMPS    Z12, Z6, K1, Z12
+
+noleaky_32:
+	VMAXPS  Z12, Z0, Z12
+	VMINPS  Z12, Z1, Z12
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_32
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_32
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z12, Z12
+
+noafter_32:
+	VMOVUPS Z12, (R14)
+	ADDQ    BX, R14
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_33
+	VADDPS  Z5, Z7, Z7
+
+nobias_33:
+	CMPQ    res+56(FP), $0x00
+	JEQ     nores_33
+	CMPB    resAfter+76(FP), $0x00
+	JNE     nores_33
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z7, Z7
+
+nores_33:
+	CMPL         slope+64(FP), $0x3f800000
+	JEQ          noleaky_33
+	VBROADCASTSS slope+64(FP), Z6
+	VPXORD       Z28, Z28, Z28
+	VMULPS       Z6, Z7, Z6
+	VCMPPS       $0x1e, Z28, Z7, K1
+	VBLENDMPS    Z7, Z6, K1, Z7
+
+noleaky_33:
+	VMAXPS  Z7, Z0, Z7
+	VMINPS  Z7, Z1, Z7
+	CMPQ    res+56(FP), $0x00
+	JEQ     noafter_33
+	CMPB    resAfter+76(FP), $0x00
+	JEQ     noafter_33
+	VMOVUPS (R14)(DI*1), Z6
+	VADDPS  Z6, Z7, Z7
+
+noafter_33:
+	VMOVUPS Z7, (R14)
+	ADDQ    BX, R10
+	LEAQ    (R11)(BX*4), R11
+	DECQ    R12
+	JNE     tile
+	ADDQ    $0x10, R9
+	CMPQ    R9, R8
+	JLT     col
+
+tail:
+	CMPQ R9, AX
+	JGE  end
 
 end:
 	VZEROUPPER

@@ -16,6 +16,18 @@ func winogradInAVX2(d *float32, ldr int, tiles int, c int, v *float32, ldv int)
 //go:noescape
 func winogradOutAVX2(m *float32, ldm int, tiles int, c int, y0 *float32, y1 *float32, bias *float32, r0 *float32, r1 *float32, slope float32, lo float32, hi float32, resAfter bool)
 
+// winograd4InAVX2 writes F(4×4, 3×3)'s V = Bᵀ d B for tiles tiles of a tile row
+// (runtime.winogradIn with m = 4), for the first c&^7 channels, 8 per vector.
+//
+//go:noescape
+func winograd4InAVX2(d *float32, ldr int, tiles int, c int, v *float32, ldv int)
+
+// winograd4OutAVX2 writes F(4×4, 3×3)'s Y = Aᵀ M A for tiles tiles of a tile row
+// (runtime.winograd4Out) and applies the clamp-form epilogue to it, for the first c&^7 channels, 8 per vector.
+//
+//go:noescape
+func winograd4OutAVX2(m *float32, ldm int, tiles int, c int, y *float32, ldy int, bias *float32, res *float32, slope float32, lo float32, hi float32, resAfter bool)
+
 // winogradInAVX512 writes V = Bᵀ d B for tiles tiles of a tile row (runtime.winogradIn),
 // 16 channels per vector, the last partial vector masked.
 //
@@ -28,3 +40,15 @@ func winogradInAVX512(d *float32, ldr int, tiles int, c int, v *float32, ldv int
 //
 //go:noescape
 func winogradOutAVX512(m *float32, ldm int, tiles int, c int, y0 *float32, y1 *float32, bias *float32, r0 *float32, r1 *float32, slope float32, lo float32, hi float32, resAfter bool)
+
+// winograd4InAVX512 writes F(4×4, 3×3)'s V = Bᵀ d B for tiles tiles of a tile row
+// (runtime.winogradIn with m = 4), for the first c&^15 channels, 16 per vector.
+//
+//go:noescape
+func winograd4InAVX512(d *float32, ldr int, tiles int, c int, v *float32, ldv int)
+
+// winograd4OutAVX512 writes F(4×4, 3×3)'s Y = Aᵀ M A for tiles tiles of a tile row
+// (runtime.winograd4Out) and applies the clamp-form epilogue to it, for the first c&^15 channels, 16 per vector.
+//
+//go:noescape
+func winograd4OutAVX512(m *float32, ldm int, tiles int, c int, y *float32, ldy int, bias *float32, res *float32, slope float32, lo float32, hi float32, resAfter bool)

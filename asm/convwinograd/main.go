@@ -34,6 +34,8 @@ func main() {
 	for _, avx512 := range []bool{false, true} {
 		input(avx512)
 		output(avx512)
+		input4(avx512)
+		output4(avx512)
 	}
 	Generate()
 }
@@ -314,4 +316,290 @@ func (l *level) epilogue(v reg.VecVirtual, bias, res Mem, lo, hi reg.VecVirtual,
 	Label("noleaky" + lbl)
 	act.Clamp(v, lo, hi)
 	add(res, "r0", "resAfter", true, "noafter")
+}
+
+// constVec returns a vector of l's width with every lane f (a float32's bits).
+func (l *level) constVec(bits uint32) reg.VecVirtual {
+	r := GP32()
+	MOVL(U32(bits), r)
+	v := l.vec()
+	if l.avx512 {
+		VPBROADCASTD(r, v)
+	} else {
+		x := XMM()
+		VMOVD(r, x)
+		VBROADCASTSS(x, v)
+	}
+	return v
+}
+
+// f32bits are the float32 constants the F(4×4, 3×3) transforms multiply by.
+const (
+	two   = 0x40000000
+	four  = 0x40800000
+	eight = 0x41000000
+)
+
+// t6 emits F(4×4, 3×3)'s input transform of six vectors (winograd4T in runtime: the
+// multiplications by 2 and 4 exact, so each fused multiply-add rounds as the twin's
+// multiplication and addition do).
+func (l *level) t6(x [6]reg.VecVirtual, c2, c4 reg.VecVirtual) [6]reg.VecVirtual {
+	var t [6]reg.VecVirtual
+	for i := range t {
+		t[i] = l.vec()
+	}
+	s1, s2, a, b, d, p, q := l.vec(), l.vec(), l.vec(), l.vec(), l.vec(), l.vec(), l.vec()
+	VSUBPS(x[2], x[0], s1) // s1 = x0 − x2
+	VSUBPS(x[2], x[4], s2) // s2 = x4 − x2
+	VMOVAPS(s2, t[0])      // t0 = s2 + 4·s1
+	VFMADD231PS(c4, s1, t[0])
+	VMOVAPS(x[4], a) // a = x4 − 4·x2
+	VFNMADD231PS(c4, x[2], a)
+	VMOVAPS(x[3], b) // b = x3 − 4·x1
+	VFNMADD231PS(c4, x[1], b)
+	VADDPS(b, a, t[1])     // t1 = a + b
+	VSUBPS(b, a, t[2])     // t2 = a − b
+	VSUBPS(x[1], x[3], d)  // d = x3 − x1
+	VMOVAPS(s2, t[3])      // t3 = s2 + 2·d
+	VFMADD231PS(c2, d, t[3])
+	VMOVAPS(s2, t[4]) // t4 = s2 − 2·d
+	VFNMADD231PS(c2, d, t[4])
+	VSUBPS(x[3], x[5], p) // p = x5 − x3
+	VSUBPS(x[3], x[1], q) // q = x1 − x3
+	VMOVAPS(p, t[5])      // t5 = p + 4·q
+	VFMADD231PS(c4, q, t[5])
+	return t
+}
+
+// a6 emits F(4×4, 3×3)'s output transform of six vectors (winograd4A in runtime).
+func (l *level) a6(m [6]reg.VecVirtual, c2, c4, c8 reg.VecVirtual) [4]reg.VecVirtual {
+	var y [4]reg.VecVirtual
+	for i := range y {
+		y[i] = l.vec()
+	}
+	p, q, r, s := l.vec(), l.vec(), l.vec(), l.vec()
+	VADDPS(m[2], m[1], p) // p = m1 + m2
+	VSUBPS(m[2], m[1], q) // q = m1 − m2
+	VADDPS(m[4], m[3], r) // r = m3 + m4
+	VSUBPS(m[4], m[3], s) // s = m3 − m4
+	VADDPS(p, m[0], y[0]) // y0 = (m0 + p) + r
+	VADDPS(r, y[0], y[0])
+	VMOVAPS(q, y[1]) // y1 = q + 2·s
+	VFMADD231PS(c2, s, y[1])
+	VMOVAPS(p, y[2]) // y2 = p + 4·r
+	VFMADD231PS(c4, r, y[2])
+	VMOVAPS(q, y[3]) // y3 = (q + 8·s) + m5
+	VFMADD231PS(c8, s, y[3])
+	VADDPS(m[5], y[3], y[3])
+	return y
+}
+
+func input4(avx512 bool) {
+	name := "winograd4In" + suffix(avx512)
+	TEXT(name, 0, "func(d *float32, ldr, tiles, c int, v *float32, ldv int)") // not NOSPLIT: its frame holds u
+	Pragma("noescape")
+	what := "for the first c&^15 channels, 16 per vector."
+	if !avx512 {
+		what = "for the first c&^7 channels, 8 per vector."
+	}
+	Doc(name+" writes F(4×4, 3×3)'s V = Bᵀ d B for tiles tiles of a tile row",
+		"(runtime.winogradIn with m = 4), "+what)
+	l := newLevel(avx512)
+	vecBytes := 4 * l.lanes
+	local := AllocLocal(36 * vecBytes)
+	c, ldr, ldv := mem.Arg("c"), scaled("ldr"), scaled("ldv")
+	cB := GP64()
+	MOVQ(c, cB)
+	SHLQ(Imm(2), cB)
+	ldv6 := GP64()
+	LEAQ(Mem{Base: ldv, Index: ldv, Scale: 2}, ldv6) // 3·ldv
+	ADDQ(ldv6, ldv6)
+	c2, c4 := l.constVec(two), l.constVec(four)
+	l.channels(c, func(j reg.GPVirtual, masked bool) {
+		if masked {
+			return // the last c mod 16 channels: the Go twin
+		}
+
+		sfx := ""
+		if masked {
+			sfx = "_tail"
+		}
+		rp, vb, t := mem.Arg("d"), mem.Arg("v"), mem.Arg("tiles")
+		LEAQ(Mem{Base: rp, Index: j, Scale: 4}, rp)
+		LEAQ(Mem{Base: vb, Index: j, Scale: 4}, vb)
+		row, col := GP64(), GP64()
+		Label("tile" + sfx)
+		// Rows of d: u[r] = T(d[r]), into local.
+		MOVQ(rp, row)
+		for r := 0; r < 6; r++ {
+			MOVQ(row, col)
+			var x [6]reg.VecVirtual
+			for q := range x {
+				x[q] = l.vec()
+				l.load(Mem{Base: col}, x[q], masked)
+				if q < 5 {
+					ADDQ(cB, col)
+				}
+			}
+			for q, v := range l.t6(x, c2, c4) {
+				VMOVUPS(v, local.Offset((r*6+q)*vecBytes))
+			}
+			if r < 5 {
+				ADDQ(ldr, row)
+			}
+		}
+		// Columns of u: V[6i+q] = T(u[·][q])[i].
+		MOVQ(vb, row)
+		for q := 0; q < 6; q++ {
+			var u [6]reg.VecVirtual
+			for r := range u {
+				u[r] = l.vec()
+				VMOVUPS(local.Offset((r*6+q)*vecBytes), u[r])
+			}
+			MOVQ(row, col)
+			for i, v := range l.t6(u, c2, c4) {
+				l.store(v, Mem{Base: col}, masked)
+				if i < 5 {
+					ADDQ(ldv6, col)
+				}
+			}
+			if q < 5 {
+				ADDQ(ldv, row)
+			}
+		}
+		LEAQ(Mem{Base: rp, Index: cB, Scale: 4}, rp) // the next tile: four pixels on
+		ADDQ(cB, vb)
+		DECQ(t)
+		JNE(LabelRef("tile" + sfx))
+	})
+}
+
+func output4(avx512 bool) {
+	name := "winograd4Out" + suffix(avx512)
+	TEXT(name, 0, "func(m *float32, ldm, tiles, c int, y *float32, ldy int, bias, res *float32, slope, lo, hi float32, resAfter bool)") // not NOSPLIT: its frame holds s
+	Pragma("noescape")
+	what := "for the first c&^15 channels, 16 per vector."
+	if !avx512 {
+		what = "for the first c&^7 channels, 8 per vector."
+	}
+	Doc(name+" writes F(4×4, 3×3)'s Y = Aᵀ M A for tiles tiles of a tile row",
+		"(runtime.winograd4Out) and applies the clamp-form epilogue to it, "+what)
+	l := newLevel(avx512)
+	vecBytes := 4 * l.lanes
+	local := AllocLocal(24 * vecBytes)
+	c, ldm, ldy := mem.Arg("c"), scaled("ldm"), scaled("ldy")
+	cB := GP64()
+	MOVQ(c, cB)
+	SHLQ(Imm(2), cB)
+	ldm6 := GP64()
+	LEAQ(Mem{Base: ldm, Index: ldm, Scale: 2}, ldm6) // 3·ldm
+	ADDQ(ldm6, ldm6)
+	delta := mem.Arg("res") // the residual's offset from y (bytes): it has y's layout
+	SUBQ(mem.Param("y"), delta)
+	lo, hi := l.vec(), l.vec()
+	VBROADCASTSS(mem.Param("lo"), lo)
+	VBROADCASTSS(mem.Param("hi"), hi)
+	c2, c4, c8 := l.constVec(two), l.constVec(four), l.constVec(eight)
+	l.channels(c, func(j reg.GPVirtual, masked bool) {
+		if masked {
+			return // the last c mod 16 channels: the Go twin
+		}
+
+		sfx := ""
+		if masked {
+			sfx = "_tail"
+		}
+		mb, p, t := mem.Arg("m"), mem.Arg("y"), mem.Arg("tiles")
+		LEAQ(Mem{Base: mb, Index: j, Scale: 4}, mb)
+		LEAQ(Mem{Base: p, Index: j, Scale: 4}, p)
+		row, col := GP64(), GP64()
+		Load(Param("bias"), col)
+		LEAQ(Mem{Base: col, Index: j, Scale: 4}, col) // read only when the bias parameter is not nil
+		bias := l.vec()
+		CMPQ(mem.Param("bias"), Imm(0))
+		JEQ(LabelRef("nobiasvec" + sfx))
+		l.load(Mem{Base: col}, bias, masked)
+		Label("nobiasvec" + sfx)
+		Label("tile" + sfx)
+		// Columns of M: s[·][q] = A(M[6i+q]), into local.
+		MOVQ(mb, row)
+		for q := 0; q < 6; q++ {
+			MOVQ(row, col)
+			var mv [6]reg.VecVirtual
+			for i := range mv {
+				mv[i] = l.vec()
+				l.load(Mem{Base: col}, mv[i], masked)
+				if i < 5 {
+					ADDQ(ldm6, col)
+				}
+			}
+			for a, v := range l.a6(mv, c2, c4, c8) {
+				VMOVUPS(v, local.Offset((a*6+q)*vecBytes))
+			}
+			if q < 5 {
+				ADDQ(ldm, row)
+			}
+		}
+		// Rows of s: Y[a][·] = A(s[a]), the epilogue, out.
+		MOVQ(p, row)
+		for a := 0; a < 4; a++ {
+			var sv [6]reg.VecVirtual
+			for q := range sv {
+				sv[q] = l.vec()
+				VMOVUPS(local.Offset((a*6+q)*vecBytes), sv[q])
+			}
+			MOVQ(row, col)
+			for x, v := range l.a6(sv, c2, c4, c8) {
+				l.epilogue4(v, bias, Mem{Base: col, Index: delta, Scale: 1}, lo, hi, masked, fmt.Sprintf("%s_%d%d", sfx, a, x))
+				l.store(v, Mem{Base: col}, masked)
+				if x < 3 {
+					ADDQ(cB, col)
+				}
+			}
+			if a < 3 {
+				ADDQ(ldy, row)
+			}
+		}
+		ADDQ(cB, mb)
+		LEAQ(Mem{Base: p, Index: cB, Scale: 4}, p)
+		DECQ(t)
+		JNE(LabelRef("tile" + sfx))
+	})
+}
+
+// epilogue4 is epilogue for the F(4×4, 3×3) output: the bias held in a vector (added when the
+// bias parameter is not nil), the residual at res (when the res parameter is not nil).
+func (l *level) epilogue4(v, bias reg.VecVirtual, res Mem, lo, hi reg.VecVirtual, masked bool, lbl string) {
+	t := l.vec()
+	CMPQ(mem.Param("bias"), Imm(0))
+	JEQ(LabelRef("nobias" + lbl))
+	VADDPS(bias, v, v)
+	Label("nobias" + lbl)
+	addRes := func(after bool, skip string) {
+		CMPQ(mem.Param("res"), Imm(0))
+		JEQ(LabelRef(skip + lbl))
+		CMPB(mem.Param("resAfter"), Imm(0))
+		if after {
+			JEQ(LabelRef(skip + lbl))
+		} else {
+			JNE(LabelRef(skip + lbl))
+		}
+		l.load(res, t, masked)
+		VADDPS(t, v, v)
+		Label(skip + lbl)
+	}
+	addRes(false, "nores")
+	CMPL(mem.Param("slope"), U32(0x3f800000)) // 1.0
+	JEQ(LabelRef("noleaky" + lbl))
+	slope, zero := l.vec(), l.vec()
+	VBROADCASTSS(mem.Param("slope"), slope)
+	if l.avx512 {
+		VPXORD(zero, zero, zero)
+	} else {
+		VXORPS(zero, zero, zero)
+	}
+	act.Leaky(v, t, zero, slope, l.avx512)
+	Label("noleaky" + lbl)
+	act.Clamp(v, lo, hi)
+	addRes(true, "noafter")
 }
