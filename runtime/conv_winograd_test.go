@@ -143,96 +143,69 @@ func checkWinogradEpilogue(t *testing.T, m int, p ConvParams) {
 	}
 }
 
-// TestWinogradTransformsMatchTwins checks the assembly transforms bit for bit against their
-// Go twins for 0…40 and 64 channels and 1…5 tiles, V and Y inside guard bands, the output
-// transform with no epilogue, bias and ReLU, a residual before a leaky slope, and a residual
-// after a clamp.
+// TestWinogradTransformsMatchTwins checks the assembly transforms of both tile sizes bit for
+// bit against their Go twins for 0…40 and 64 channels and 1…5 (m = 2) or 1…4 (m = 4) tiles,
+// V and Y inside guard bands (F(4×4)'s Y rows with gaps between them, which neither writes),
+// the output transform with no epilogue, bias and ReLU (m = 2), a residual before a leaky
+// slope, and a residual after a clamp.
 func TestWinogradTransformsMatchTwins(t *testing.T) {
 	eachAsmLevel(t, func(t *testing.T) {
 		r := newRand(11)
-		for c := 0; c <= 64; c++ {
-			if c > 40 && c != 64 {
-				continue
-			}
-			for tiles := 1; tiles <= 5; tiles++ {
-				what := fmt.Sprintf("c %d tiles %d", c, tiles)
-				ldr := (2*tiles+2)*c + 3
-				d := randSlice(r, 3*ldr+(2*tiles+2)*c)
-				ldv := tiles*c + 5
-				got, want := newGuarded(15*ldv+tiles*c), newGuarded(15*ldv+tiles*c)
-				if tiles*c > 0 {
-					winogradIn(2, d, ldr, tiles, c, got.s, ldv)
+		inf := float32(math.Inf(1))
+		for _, m := range winogradTiles {
+			n := m + 2
+			for c := 0; c <= 64; c++ {
+				if c > 40 && c != 64 {
+					continue
 				}
-				winogradInGo(d, ldr, tiles, 0, c, want.s, ldv)
-				got.check(t, "winogradIn "+what)
-				requireEqual(t, "winogradIn "+what, got.s, want.s)
-
-				m := randSlice(r, 15*ldv+tiles*c)
-				inf := float32(math.Inf(1))
-				bias, r0, r1 := randSlice(r, c), randSlice(r, 2*tiles*c), randSlice(r, 2*tiles*c)
-				for k, e := range []winogradEp{
-					{slope: 1, lo: -inf, hi: inf},
-					{bias: bias, slope: 1, lo: 0, hi: inf},
-					{bias: bias, r0: r0, r1: r1, slope: 0.25, lo: -inf, hi: inf},
-					{r0: r0, r1: r1, slope: 1, lo: 0, hi: 0.5, after: true},
-				} {
-					g0, g1 := newGuarded(2*tiles*c), newGuarded(2*tiles*c)
-					w0, w1 := newGuarded(2*tiles*c), newGuarded(2*tiles*c)
+				for tiles := 1; tiles <= 6-m/2; tiles++ {
+					what := fmt.Sprintf("F(%d×%d) c %d tiles %d", m, m, c, tiles)
+					ldr := (m*tiles+2)*c + 3
+					d := randSlice(r, (n-1)*ldr+(m*tiles+2)*c)
+					ldv := tiles*c + 5
+					got, want := newGuarded((n*n-1)*ldv+tiles*c), newGuarded((n*n-1)*ldv+tiles*c)
 					if tiles*c > 0 {
-						winogradOut(m, ldv, tiles, c, g0.s, g1.s, &e)
+						winogradIn(m, d, ldr, tiles, c, got.s, ldv)
 					}
-					winogradOutGo(m, ldv, tiles, 0, c, w0.s, w1.s, &e)
-					w := fmt.Sprintf("%s epilogue %d", what, k)
-					g0.check(t, "winogradOut row 0 "+w)
-					g1.check(t, "winogradOut row 1 "+w)
-					requireEqual(t, "winogradOut row 0 "+w, g0.s, w0.s)
-					requireEqual(t, "winogradOut row 1 "+w, g1.s, w1.s)
-				}
-			}
-		}
-	})
-}
-
-// TestWinograd4TransformsMatchTwins checks the F(4×4, 3×3) assembly transforms bit for bit
-// against their Go twins for 0…40 and 64 channels and 1…4 tiles, with an epilogue and a
-// residual, V and Y inside guard bands (Y's rows with gaps between them, which neither writes).
-func TestWinograd4TransformsMatchTwins(t *testing.T) {
-	eachAsmLevel(t, func(t *testing.T) {
-		r := newRand(12)
-		for c := 0; c <= 64; c++ {
-			if c > 40 && c != 64 {
-				continue
-			}
-			for tiles := 1; tiles <= 4; tiles++ {
-				what := fmt.Sprintf("c %d tiles %d", c, tiles)
-				ldr := (4*tiles+2)*c + 3
-				d := randSlice(r, 5*ldr+(4*tiles+2)*c)
-				ldv := tiles*c + 5
-				got, want := newGuarded(35*ldv+tiles*c), newGuarded(35*ldv+tiles*c)
-				if tiles*c > 0 {
-					winogradIn(4, d, ldr, tiles, c, got.s, ldv)
-				}
-				winograd4InGo(d, ldr, tiles, 0, c, want.s, ldv)
-				got.check(t, "winograd4In "+what)
-				requireEqual(t, "winograd4In "+what, got.s, want.s)
-
-				m := randSlice(r, 35*ldv+tiles*c)
-				ldy := 4*tiles*c + 7
-				inf := float32(math.Inf(1))
-				bias, res := randSlice(r, c), randSlice(r, 3*ldy+4*tiles*c)
-				for k, e := range []winogradEp{
-					{slope: 1, lo: -inf, hi: inf},
-					{bias: bias, r0: res, slope: 0.25, lo: -inf, hi: inf},
-					{r0: res, slope: 1, lo: 0, hi: 0.5, after: true},
-				} {
-					g, w := newGuarded(3*ldy+4*tiles*c), newGuarded(3*ldy+4*tiles*c)
-					if tiles*c > 0 {
-						winograd4Out(m, ldv, tiles, c, g.s, ldy, &e)
+					if m == 4 {
+						winograd4InGo(d, ldr, tiles, 0, c, want.s, ldv)
+					} else {
+						winogradInGo(d, ldr, tiles, 0, c, want.s, ldv)
 					}
-					winograd4OutGo(m, ldv, tiles, 0, c, w.s, ldy, &e)
-					ww := fmt.Sprintf("%s epilogue %d", what, k)
-					g.check(t, "winograd4Out "+ww)
-					requireEqual(t, "winograd4Out "+ww, g.s, w.s)
+					got.check(t, "input "+what)
+					requireEqual(t, "input "+what, got.s, want.s)
+
+					mm := randSlice(r, (n*n-1)*ldv+tiles*c)
+					ldy := m*tiles*c + 7 // F(4×4): rows with gaps
+					bias, r0, r1 := randSlice(r, c), randSlice(r, (m-1)*ldy+m*tiles*c), randSlice(r, 2*tiles*c)
+					for k, e := range []winogradEp{
+						{slope: 1, lo: -inf, hi: inf},
+						{bias: bias, slope: 1, lo: 0, hi: inf},
+						{bias: bias, r0: r0, r1: r1, slope: 0.25, lo: -inf, hi: inf},
+						{r0: r0, r1: r1, slope: 1, lo: 0, hi: 0.5, after: true},
+					} {
+						w := fmt.Sprintf("output %s epilogue %d", what, k)
+						if m == 4 {
+							g, tw := newGuarded(3*ldy+4*tiles*c), newGuarded(3*ldy+4*tiles*c)
+							if tiles*c > 0 {
+								winograd4Out(mm, ldv, tiles, c, g.s, ldy, &e)
+							}
+							winograd4OutGo(mm, ldv, tiles, 0, c, tw.s, ldy, &e)
+							g.check(t, w)
+							requireEqual(t, w, g.s, tw.s)
+							continue
+						}
+						g0, g1 := newGuarded(2*tiles*c), newGuarded(2*tiles*c)
+						w0, w1 := newGuarded(2*tiles*c), newGuarded(2*tiles*c)
+						if tiles*c > 0 {
+							winogradOut(mm, ldv, tiles, c, g0.s, g1.s, &e)
+						}
+						winogradOutGo(mm, ldv, tiles, 0, c, w0.s, w1.s, &e)
+						g0.check(t, w+" row 0")
+						g1.check(t, w+" row 1")
+						requireEqual(t, w+" row 0", g0.s, w0.s)
+						requireEqual(t, w+" row 1", g1.s, w1.s)
+					}
 				}
 			}
 		}

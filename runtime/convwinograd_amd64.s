@@ -158,215 +158,211 @@ TEXT ·winogradOutAVX2(SB), NOSPLIT, $0-85
 	JGE          tail
 
 col:
-	MOVQ m+0(FP), DI
-	MOVQ y0+32(FP), R8
-	MOVQ y1+40(FP), R9
-	MOVQ tiles+16(FP), R10
-	MOVQ bias+48(FP), R11
-	MOVQ r0+56(FP), R12
-	MOVQ r1+64(FP), R13
-	LEAQ (DI)(SI*4), DI
-	LEAQ (R8)(SI*4), R8
-	LEAQ (R9)(SI*4), R9
-	LEAQ (R11)(SI*4), R11
-	LEAQ (R12)(SI*4), R12
-	LEAQ (R13)(SI*4), R13
+	MOVQ    m+0(FP), DI
+	MOVQ    y0+32(FP), R8
+	MOVQ    y1+40(FP), R9
+	MOVQ    tiles+16(FP), R10
+	MOVQ    r0+56(FP), R11
+	MOVQ    r1+64(FP), R12
+	LEAQ    (DI)(SI*4), DI
+	LEAQ    (R8)(SI*4), R8
+	LEAQ    (R9)(SI*4), R9
+	LEAQ    (R11)(SI*4), R11
+	LEAQ    (R12)(SI*4), R12
+	MOVQ    bias+48(FP), R13
+	LEAQ    (R13)(SI*4), R13
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobiasvec
+	VMOVUPS (R13), Y2
 
+nobiasvec:
 tile:
-	MOVQ    DI, R14
-	VMOVUPS (R14), Y2
-	VMOVUPS (R14)(BX*1), Y3
-	VMOVUPS (R14)(BX*2), Y4
-	LEAQ    (R14)(BX*2), R14
-	VMOVUPS (R14)(BX*1), Y5
-	VADDPS  Y3, Y2, Y2
-	VADDPS  Y4, Y2, Y2
-	VSUBPS  Y4, Y3, Y3
-	VSUBPS  Y5, Y3, Y3
-	LEAQ    (DI)(CX*1), R14
-	VMOVUPS (R14), Y4
-	VMOVUPS (R14)(BX*1), Y5
-	VMOVUPS (R14)(BX*2), Y6
-	LEAQ    (R14)(BX*2), R14
-	VMOVUPS (R14)(BX*1), Y7
-	VADDPS  Y5, Y4, Y4
-	VADDPS  Y6, Y4, Y4
-	VSUBPS  Y6, Y5, Y5
-	VSUBPS  Y7, Y5, Y5
-	LEAQ    (DI)(CX*2), R14
-	VMOVUPS (R14), Y6
-	VMOVUPS (R14)(BX*1), Y7
-	VMOVUPS (R14)(BX*2), Y8
-	LEAQ    (R14)(BX*2), R14
-	VMOVUPS (R14)(BX*1), Y9
-	VADDPS  Y7, Y6, Y6
-	VADDPS  Y8, Y6, Y6
-	VSUBPS  Y8, Y7, Y7
-	VSUBPS  Y9, Y7, Y7
-	LEAQ    (DI)(CX*2), R14
-	ADDQ    CX, R14
-	VMOVUPS (R14), Y8
-	VMOVUPS (R14)(BX*1), Y9
-	VMOVUPS (R14)(BX*2), Y10
-	LEAQ    (R14)(BX*2), R14
-	VMOVUPS (R14)(BX*1), Y11
-	VADDPS  Y9, Y8, Y8
-	VADDPS  Y10, Y8, Y8
-	VSUBPS  Y10, Y9, Y9
-	VSUBPS  Y11, Y9, Y9
-	VADDPS  Y4, Y2, Y2
-	VADDPS  Y6, Y2, Y2
+	MOVQ    DI, R13
+	VMOVUPS (R13), Y3
+	VMOVUPS (R13)(BX*1), Y4
+	VMOVUPS (R13)(BX*2), Y5
+	LEAQ    (R13)(BX*2), R13
+	VMOVUPS (R13)(BX*1), Y6
+	VADDPS  Y4, Y3, Y3
+	VADDPS  Y5, Y3, Y3
+	VSUBPS  Y5, Y4, Y4
 	VSUBPS  Y6, Y4, Y4
-	VSUBPS  Y8, Y4, Y4
+	LEAQ    (DI)(CX*1), R13
+	VMOVUPS (R13), Y5
+	VMOVUPS (R13)(BX*1), Y6
+	VMOVUPS (R13)(BX*2), Y7
+	LEAQ    (R13)(BX*2), R13
+	VMOVUPS (R13)(BX*1), Y8
+	VADDPS  Y6, Y5, Y5
+	VADDPS  Y7, Y5, Y5
+	VSUBPS  Y7, Y6, Y6
+	VSUBPS  Y8, Y6, Y6
+	LEAQ    (DI)(CX*2), R13
+	VMOVUPS (R13), Y7
+	VMOVUPS (R13)(BX*1), Y8
+	VMOVUPS (R13)(BX*2), Y9
+	LEAQ    (R13)(BX*2), R13
+	VMOVUPS (R13)(BX*1), Y10
+	VADDPS  Y8, Y7, Y7
+	VADDPS  Y9, Y7, Y7
+	VSUBPS  Y9, Y8, Y8
+	VSUBPS  Y10, Y8, Y8
+	LEAQ    (DI)(CX*2), R13
+	ADDQ    CX, R13
+	VMOVUPS (R13), Y9
+	VMOVUPS (R13)(BX*1), Y10
+	VMOVUPS (R13)(BX*2), Y11
+	LEAQ    (R13)(BX*2), R13
+	VMOVUPS (R13)(BX*1), Y12
+	VADDPS  Y10, Y9, Y9
+	VADDPS  Y11, Y9, Y9
+	VSUBPS  Y11, Y10, Y10
+	VSUBPS  Y12, Y10, Y10
+	VADDPS  Y5, Y3, Y3
+	VADDPS  Y7, Y3, Y3
+	VSUBPS  Y7, Y5, Y5
+	VSUBPS  Y9, Y5, Y5
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_00
-	VMOVUPS (R11), Y6
-	VADDPS  Y6, Y2, Y2
+	VADDPS  Y2, Y3, Y3
 
 nobias_00:
 	CMPQ    r0+56(FP), $0x00
 	JEQ     nores_00
 	CMPB    resAfter+84(FP), $0x00
 	JNE     nores_00
-	VMOVUPS (R12), Y6
-	VADDPS  Y6, Y2, Y2
+	VMOVUPS (R11), Y7
+	VADDPS  Y7, Y3, Y3
 
 nores_00:
-	MOVL         $0x3f800000, R14
-	CMPL         slope+72(FP), R14
+	CMPL         slope+72(FP), $0x3f800000
 	JEQ          noleaky_00
-	VBROADCASTSS slope+72(FP), Y6
-	VXORPS       Y8, Y8, Y8
-	VMULPS       Y6, Y2, Y6
-	VCMPPS       $0x1e, Y8, Y2, Y8
-	VBLENDVPS    Y8, Y2, Y6, Y2
+	VBROADCASTSS slope+72(FP), Y7
+	VXORPS       Y9, Y9, Y9
+	VMULPS       Y7, Y3, Y7
+	VCMPPS       $0x1e, Y9, Y3, Y9
+	VBLENDVPS    Y9, Y3, Y7, Y3
 
 noleaky_00:
-	VMAXPS  Y2, Y0, Y2
-	VMINPS  Y2, Y1, Y2
+	VMAXPS  Y3, Y0, Y3
+	VMINPS  Y3, Y1, Y3
 	CMPQ    r0+56(FP), $0x00
 	JEQ     noafter_00
 	CMPB    resAfter+84(FP), $0x00
 	JEQ     noafter_00
-	VMOVUPS (R12), Y6
-	VADDPS  Y6, Y2, Y2
+	VMOVUPS (R11), Y7
+	VADDPS  Y7, Y3, Y3
 
 noafter_00:
-	VMOVUPS Y2, (R8)
+	VMOVUPS Y3, (R8)
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_01
-	VMOVUPS (R11), Y2
-	VADDPS  Y2, Y4, Y4
+	VADDPS  Y2, Y5, Y5
 
 nobias_01:
 	CMPQ    r0+56(FP), $0x00
 	JEQ     nores_01
 	CMPB    resAfter+84(FP), $0x00
 	JNE     nores_01
-	VMOVUPS (R12)(DX*1), Y2
-	VADDPS  Y2, Y4, Y4
+	VMOVUPS (R11)(DX*1), Y3
+	VADDPS  Y3, Y5, Y5
 
 nores_01:
-	MOVL         $0x3f800000, R14
-	CMPL         slope+72(FP), R14
+	CMPL         slope+72(FP), $0x3f800000
 	JEQ          noleaky_01
-	VBROADCASTSS slope+72(FP), Y2
-	VXORPS       Y6, Y6, Y6
-	VMULPS       Y2, Y4, Y2
-	VCMPPS       $0x1e, Y6, Y4, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y4
+	VBROADCASTSS slope+72(FP), Y3
+	VXORPS       Y7, Y7, Y7
+	VMULPS       Y3, Y5, Y3
+	VCMPPS       $0x1e, Y7, Y5, Y7
+	VBLENDVPS    Y7, Y5, Y3, Y5
 
 noleaky_01:
-	VMAXPS  Y4, Y0, Y4
-	VMINPS  Y4, Y1, Y4
+	VMAXPS  Y5, Y0, Y5
+	VMINPS  Y5, Y1, Y5
 	CMPQ    r0+56(FP), $0x00
 	JEQ     noafter_01
 	CMPB    resAfter+84(FP), $0x00
 	JEQ     noafter_01
-	VMOVUPS (R12)(DX*1), Y2
-	VADDPS  Y2, Y4, Y4
+	VMOVUPS (R11)(DX*1), Y3
+	VADDPS  Y3, Y5, Y5
 
 noafter_01:
-	VMOVUPS Y4, (R8)(DX*1)
-	VADDPS  Y5, Y3, Y2
-	VADDPS  Y7, Y2, Y2
-	VSUBPS  Y7, Y5, Y3
-	VSUBPS  Y9, Y3, Y3
+	VMOVUPS Y5, (R8)(DX*1)
+	VADDPS  Y6, Y4, Y3
+	VADDPS  Y8, Y3, Y3
+	VSUBPS  Y8, Y6, Y4
+	VSUBPS  Y10, Y4, Y4
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_10
-	VMOVUPS (R11), Y4
-	VADDPS  Y4, Y2, Y2
+	VADDPS  Y2, Y3, Y3
 
 nobias_10:
 	CMPQ    r0+56(FP), $0x00
 	JEQ     nores_10
 	CMPB    resAfter+84(FP), $0x00
 	JNE     nores_10
-	VMOVUPS (R13), Y4
-	VADDPS  Y4, Y2, Y2
+	VMOVUPS (R12), Y5
+	VADDPS  Y5, Y3, Y3
 
 nores_10:
-	MOVL         $0x3f800000, R14
-	CMPL         slope+72(FP), R14
+	CMPL         slope+72(FP), $0x3f800000
 	JEQ          noleaky_10
-	VBROADCASTSS slope+72(FP), Y4
-	VXORPS       Y5, Y5, Y5
-	VMULPS       Y4, Y2, Y4
-	VCMPPS       $0x1e, Y5, Y2, Y5
-	VBLENDVPS    Y5, Y2, Y4, Y2
+	VBROADCASTSS slope+72(FP), Y5
+	VXORPS       Y6, Y6, Y6
+	VMULPS       Y5, Y3, Y5
+	VCMPPS       $0x1e, Y6, Y3, Y6
+	VBLENDVPS    Y6, Y3, Y5, Y3
 
 noleaky_10:
-	VMAXPS  Y2, Y0, Y2
-	VMINPS  Y2, Y1, Y2
+	VMAXPS  Y3, Y0, Y3
+	VMINPS  Y3, Y1, Y3
 	CMPQ    r0+56(FP), $0x00
 	JEQ     noafter_10
 	CMPB    resAfter+84(FP), $0x00
 	JEQ     noafter_10
-	VMOVUPS (R13), Y4
-	VADDPS  Y4, Y2, Y2
+	VMOVUPS (R12), Y5
+	VADDPS  Y5, Y3, Y3
 
 noafter_10:
-	VMOVUPS Y2, (R9)
+	VMOVUPS Y3, (R9)
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_11
-	VMOVUPS (R11), Y2
-	VADDPS  Y2, Y3, Y3
+	VADDPS  Y2, Y4, Y4
 
 nobias_11:
 	CMPQ    r0+56(FP), $0x00
 	JEQ     nores_11
 	CMPB    resAfter+84(FP), $0x00
 	JNE     nores_11
-	VMOVUPS (R13)(DX*1), Y2
-	VADDPS  Y2, Y3, Y3
+	VMOVUPS (R12)(DX*1), Y3
+	VADDPS  Y3, Y4, Y4
 
 nores_11:
-	MOVL         $0x3f800000, R14
-	CMPL         slope+72(FP), R14
+	CMPL         slope+72(FP), $0x3f800000
 	JEQ          noleaky_11
-	VBROADCASTSS slope+72(FP), Y2
-	VXORPS       Y4, Y4, Y4
-	VMULPS       Y2, Y3, Y2
-	VCMPPS       $0x1e, Y4, Y3, Y4
-	VBLENDVPS    Y4, Y3, Y2, Y3
+	VBROADCASTSS slope+72(FP), Y3
+	VXORPS       Y5, Y5, Y5
+	VMULPS       Y3, Y4, Y3
+	VCMPPS       $0x1e, Y5, Y4, Y5
+	VBLENDVPS    Y5, Y4, Y3, Y4
 
 noleaky_11:
-	VMAXPS  Y3, Y0, Y3
-	VMINPS  Y3, Y1, Y3
+	VMAXPS  Y4, Y0, Y4
+	VMINPS  Y4, Y1, Y4
 	CMPQ    r0+56(FP), $0x00
 	JEQ     noafter_11
 	CMPB    resAfter+84(FP), $0x00
 	JEQ     noafter_11
-	VMOVUPS (R13)(DX*1), Y2
-	VADDPS  Y2, Y3, Y3
+	VMOVUPS (R12)(DX*1), Y3
+	VADDPS  Y3, Y4, Y4
 
 noafter_11:
-	VMOVUPS Y3, (R9)(DX*1)
+	VMOVUPS Y4, (R9)(DX*1)
 	ADDQ    DX, DI
 	LEAQ    (R8)(DX*2), R8
 	LEAQ    (R9)(DX*2), R9
+	LEAQ    (R11)(DX*2), R11
 	LEAQ    (R12)(DX*2), R12
-	LEAQ    (R13)(DX*2), R13
 	DECQ    R10
 	JNE     tile
 	ADDQ    $0x08, SI
@@ -381,13 +377,13 @@ tail:
 // Requires: AVX, AVX2, FMA3
 TEXT ·winograd4InAVX2(SB), $1152-48
 	MOVQ         c+24(FP), AX
-	MOVQ         ldr+8(FP), CX
+	MOVQ         AX, CX
 	SHLQ         $0x02, CX
-	MOVQ         ldv+40(FP), DX
+	MOVQ         ldr+8(FP), DX
 	SHLQ         $0x02, DX
-	MOVQ         AX, BX
+	MOVQ         ldv+40(FP), BX
 	SHLQ         $0x02, BX
-	LEAQ         (DX)(DX*2), SI
+	LEAQ         (BX)(BX*2), SI
 	ADDQ         SI, SI
 	MOVL         $0x40000000, DI
 	VMOVD        DI, X0
@@ -411,15 +407,15 @@ tile:
 	MOVQ         R8, R11
 	MOVQ         R11, R12
 	VMOVUPS      (R12), Y2
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y3
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y4
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y5
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y6
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y7
 	VSUBPS       Y4, Y2, Y8
 	VSUBPS       Y4, Y6, Y9
@@ -446,18 +442,18 @@ tile:
 	VMOVUPS      Y8, 96(SP)
 	VMOVUPS      Y9, 128(SP)
 	VMOVUPS      Y5, 160(SP)
-	ADDQ         CX, R11
+	ADDQ         DX, R11
 	MOVQ         R11, R12
 	VMOVUPS      (R12), Y2
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y3
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y4
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y5
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y6
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y7
 	VSUBPS       Y4, Y2, Y8
 	VSUBPS       Y4, Y6, Y9
@@ -484,18 +480,18 @@ tile:
 	VMOVUPS      Y8, 288(SP)
 	VMOVUPS      Y9, 320(SP)
 	VMOVUPS      Y5, 352(SP)
-	ADDQ         CX, R11
+	ADDQ         DX, R11
 	MOVQ         R11, R12
 	VMOVUPS      (R12), Y2
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y3
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y4
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y5
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y6
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y7
 	VSUBPS       Y4, Y2, Y8
 	VSUBPS       Y4, Y6, Y9
@@ -522,18 +518,18 @@ tile:
 	VMOVUPS      Y8, 480(SP)
 	VMOVUPS      Y9, 512(SP)
 	VMOVUPS      Y5, 544(SP)
-	ADDQ         CX, R11
+	ADDQ         DX, R11
 	MOVQ         R11, R12
 	VMOVUPS      (R12), Y2
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y3
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y4
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y5
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y6
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y7
 	VSUBPS       Y4, Y2, Y8
 	VSUBPS       Y4, Y6, Y9
@@ -560,18 +556,18 @@ tile:
 	VMOVUPS      Y8, 672(SP)
 	VMOVUPS      Y9, 704(SP)
 	VMOVUPS      Y5, 736(SP)
-	ADDQ         CX, R11
+	ADDQ         DX, R11
 	MOVQ         R11, R12
 	VMOVUPS      (R12), Y2
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y3
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y4
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y5
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y6
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y7
 	VSUBPS       Y4, Y2, Y8
 	VSUBPS       Y4, Y6, Y9
@@ -598,18 +594,18 @@ tile:
 	VMOVUPS      Y8, 864(SP)
 	VMOVUPS      Y9, 896(SP)
 	VMOVUPS      Y5, 928(SP)
-	ADDQ         CX, R11
+	ADDQ         DX, R11
 	MOVQ         R11, R12
 	VMOVUPS      (R12), Y2
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y3
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y4
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y5
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y6
-	ADDQ         BX, R12
+	ADDQ         CX, R12
 	VMOVUPS      (R12), Y7
 	VSUBPS       Y4, Y2, Y8
 	VSUBPS       Y4, Y6, Y9
@@ -674,7 +670,7 @@ tile:
 	VMOVUPS      Y9, (R12)
 	ADDQ         SI, R12
 	VMOVUPS      Y5, (R12)
-	ADDQ         DX, R11
+	ADDQ         BX, R11
 	VMOVUPS      32(SP), Y2
 	VMOVUPS      224(SP), Y3
 	VMOVUPS      416(SP), Y4
@@ -712,7 +708,7 @@ tile:
 	VMOVUPS      Y9, (R12)
 	ADDQ         SI, R12
 	VMOVUPS      Y5, (R12)
-	ADDQ         DX, R11
+	ADDQ         BX, R11
 	VMOVUPS      64(SP), Y2
 	VMOVUPS      256(SP), Y3
 	VMOVUPS      448(SP), Y4
@@ -750,7 +746,7 @@ tile:
 	VMOVUPS      Y9, (R12)
 	ADDQ         SI, R12
 	VMOVUPS      Y5, (R12)
-	ADDQ         DX, R11
+	ADDQ         BX, R11
 	VMOVUPS      96(SP), Y2
 	VMOVUPS      288(SP), Y3
 	VMOVUPS      480(SP), Y4
@@ -788,7 +784,7 @@ tile:
 	VMOVUPS      Y9, (R12)
 	ADDQ         SI, R12
 	VMOVUPS      Y5, (R12)
-	ADDQ         DX, R11
+	ADDQ         BX, R11
 	VMOVUPS      128(SP), Y2
 	VMOVUPS      320(SP), Y3
 	VMOVUPS      512(SP), Y4
@@ -826,7 +822,7 @@ tile:
 	VMOVUPS      Y9, (R12)
 	ADDQ         SI, R12
 	VMOVUPS      Y5, (R12)
-	ADDQ         DX, R11
+	ADDQ         BX, R11
 	VMOVUPS      160(SP), Y2
 	VMOVUPS      352(SP), Y3
 	VMOVUPS      544(SP), Y4
@@ -864,8 +860,8 @@ tile:
 	VMOVUPS      Y9, (R12)
 	ADDQ         SI, R12
 	VMOVUPS      Y5, (R12)
-	LEAQ         (R8)(BX*4), R8
-	ADDQ         BX, R9
+	LEAQ         (R8)(CX*4), R8
+	ADDQ         CX, R9
 	DECQ         R10
 	JNE          tile
 	ADDQ         $0x08, DI
@@ -880,13 +876,13 @@ tail:
 // Requires: AVX, AVX2, FMA3
 TEXT ·winograd4OutAVX2(SB), $768-77
 	MOVQ         c+24(FP), AX
-	MOVQ         ldm+8(FP), CX
+	MOVQ         AX, CX
 	SHLQ         $0x02, CX
-	MOVQ         ldy+40(FP), DX
+	MOVQ         ldm+8(FP), DX
 	SHLQ         $0x02, DX
-	MOVQ         AX, BX
+	MOVQ         ldy+40(FP), BX
 	SHLQ         $0x02, BX
-	LEAQ         (CX)(CX*2), SI
+	LEAQ         (DX)(DX*2), SI
 	ADDQ         SI, SI
 	MOVQ         res+56(FP), DI
 	SUBQ         y+32(FP), DI
@@ -950,7 +946,7 @@ tile:
 	VMOVUPS     Y10, 192(SP)
 	VMOVUPS     Y12, 384(SP)
 	VMOVUPS     Y7, 576(SP)
-	ADDQ        CX, R12
+	ADDQ        DX, R12
 	MOVQ        R12, R13
 	VMOVUPS     (R13), Y6
 	ADDQ        SI, R13
@@ -980,7 +976,7 @@ tile:
 	VMOVUPS     Y10, 224(SP)
 	VMOVUPS     Y12, 416(SP)
 	VMOVUPS     Y7, 608(SP)
-	ADDQ        CX, R12
+	ADDQ        DX, R12
 	MOVQ        R12, R13
 	VMOVUPS     (R13), Y6
 	ADDQ        SI, R13
@@ -1010,7 +1006,7 @@ tile:
 	VMOVUPS     Y10, 256(SP)
 	VMOVUPS     Y12, 448(SP)
 	VMOVUPS     Y7, 640(SP)
-	ADDQ        CX, R12
+	ADDQ        DX, R12
 	MOVQ        R12, R13
 	VMOVUPS     (R13), Y6
 	ADDQ        SI, R13
@@ -1040,7 +1036,7 @@ tile:
 	VMOVUPS     Y10, 288(SP)
 	VMOVUPS     Y12, 480(SP)
 	VMOVUPS     Y7, 672(SP)
-	ADDQ        CX, R12
+	ADDQ        DX, R12
 	MOVQ        R12, R13
 	VMOVUPS     (R13), Y6
 	ADDQ        SI, R13
@@ -1070,7 +1066,7 @@ tile:
 	VMOVUPS     Y10, 320(SP)
 	VMOVUPS     Y12, 512(SP)
 	VMOVUPS     Y7, 704(SP)
-	ADDQ        CX, R12
+	ADDQ        DX, R12
 	MOVQ        R12, R13
 	VMOVUPS     (R13), Y6
 	ADDQ        SI, R13
@@ -1154,7 +1150,7 @@ noleaky_00:
 
 noafter_00:
 	VMOVUPS Y6, (R13)
-	ADDQ    BX, R13
+	ADDQ    CX, R13
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_01
 	VADDPS  Y5, Y10, Y10
@@ -1188,7 +1184,7 @@ noleaky_01:
 
 noafter_01:
 	VMOVUPS Y10, (R13)
-	ADDQ    BX, R13
+	ADDQ    CX, R13
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_02
 	VADDPS  Y5, Y12, Y12
@@ -1222,7 +1218,7 @@ noleaky_02:
 
 noafter_02:
 	VMOVUPS Y12, (R13)
-	ADDQ    BX, R13
+	ADDQ    CX, R13
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_03
 	VADDPS  Y5, Y7, Y7
@@ -1256,7 +1252,7 @@ noleaky_03:
 
 noafter_03:
 	VMOVUPS     Y7, (R13)
-	ADDQ        DX, R12
+	ADDQ        BX, R12
 	VMOVUPS     192(SP), Y6
 	VMOVUPS     224(SP), Y7
 	VMOVUPS     256(SP), Y8
@@ -1310,7 +1306,7 @@ noleaky_10:
 
 noafter_10:
 	VMOVUPS Y6, (R13)
-	ADDQ    BX, R13
+	ADDQ    CX, R13
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_11
 	VADDPS  Y5, Y10, Y10
@@ -1344,7 +1340,7 @@ noleaky_11:
 
 noafter_11:
 	VMOVUPS Y10, (R13)
-	ADDQ    BX, R13
+	ADDQ    CX, R13
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_12
 	VADDPS  Y5, Y12, Y12
@@ -1378,7 +1374,7 @@ noleaky_12:
 
 noafter_12:
 	VMOVUPS Y12, (R13)
-	ADDQ    BX, R13
+	ADDQ    CX, R13
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_13
 	VADDPS  Y5, Y7, Y7
@@ -1412,7 +1408,7 @@ noleaky_13:
 
 noafter_13:
 	VMOVUPS     Y7, (R13)
-	ADDQ        DX, R12
+	ADDQ        BX, R12
 	VMOVUPS     384(SP), Y6
 	VMOVUPS     416(SP), Y7
 	VMOVUPS     448(SP), Y8
@@ -1466,7 +1462,7 @@ noleaky_20:
 
 noafter_20:
 	VMOVUPS Y6, (R13)
-	ADDQ    BX, R13
+	ADDQ    CX, R13
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_21
 	VADDPS  Y5, Y10, Y10
@@ -1500,7 +1496,7 @@ noleaky_21:
 
 noafter_21:
 	VMOVUPS Y10, (R13)
-	ADDQ    BX, R13
+	ADDQ    CX, R13
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_22
 	VADDPS  Y5, Y12, Y12
@@ -1534,7 +1530,7 @@ noleaky_22:
 
 noafter_22:
 	VMOVUPS Y12, (R13)
-	ADDQ    BX, R13
+	ADDQ    CX, R13
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_23
 	VADDPS  Y5, Y7, Y7
@@ -1568,7 +1564,7 @@ noleaky_23:
 
 noafter_23:
 	VMOVUPS     Y7, (R13)
-	ADDQ        DX, R12
+	ADDQ        BX, R12
 	VMOVUPS     576(SP), Y6
 	VMOVUPS     608(SP), Y7
 	VMOVUPS     640(SP), Y8
@@ -1622,7 +1618,7 @@ noleaky_30:
 
 noafter_30:
 	VMOVUPS Y6, (R13)
-	ADDQ    BX, R13
+	ADDQ    CX, R13
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_31
 	VADDPS  Y5, Y10, Y10
@@ -1656,7 +1652,7 @@ noleaky_31:
 
 noafter_31:
 	VMOVUPS Y10, (R13)
-	ADDQ    BX, R13
+	ADDQ    CX, R13
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_32
 	VADDPS  Y5, Y12, Y12
@@ -1690,7 +1686,7 @@ noleaky_32:
 
 noafter_32:
 	VMOVUPS Y12, (R13)
-	ADDQ    BX, R13
+	ADDQ    CX, R13
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_33
 	VADDPS  Y5, Y7, Y7
@@ -1724,8 +1720,8 @@ noleaky_33:
 
 noafter_33:
 	VMOVUPS Y7, (R13)
-	ADDQ    BX, R9
-	LEAQ    (R10)(BX*4), R10
+	ADDQ    CX, R9
+	LEAQ    (R10)(CX*4), R10
 	DECQ    R11
 	JNE     tile
 	ADDQ    $0x08, R8
@@ -2017,215 +2013,211 @@ TEXT ·winogradOutAVX512(SB), NOSPLIT, $0-85
 	JGE          tail
 
 col:
-	MOVQ m+0(FP), R8
-	MOVQ y0+32(FP), R9
-	MOVQ y1+40(FP), R10
-	MOVQ tiles+16(FP), R11
-	MOVQ bias+48(FP), R12
-	MOVQ r0+56(FP), R13
-	MOVQ r1+64(FP), R14
-	LEAQ (R8)(DI*4), R8
-	LEAQ (R9)(DI*4), R9
-	LEAQ (R10)(DI*4), R10
-	LEAQ (R12)(DI*4), R12
-	LEAQ (R13)(DI*4), R13
-	LEAQ (R14)(DI*4), R14
+	MOVQ    m+0(FP), R8
+	MOVQ    y0+32(FP), R9
+	MOVQ    y1+40(FP), R10
+	MOVQ    tiles+16(FP), R11
+	MOVQ    r0+56(FP), R12
+	MOVQ    r1+64(FP), R13
+	LEAQ    (R8)(DI*4), R8
+	LEAQ    (R9)(DI*4), R9
+	LEAQ    (R10)(DI*4), R10
+	LEAQ    (R12)(DI*4), R12
+	LEAQ    (R13)(DI*4), R13
+	MOVQ    bias+48(FP), R14
+	LEAQ    (R14)(DI*4), R14
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobiasvec
+	VMOVUPS (R14), Z2
 
+nobiasvec:
 tile:
-	MOVQ    R8, R15
-	VMOVUPS (R15), Z2
-	VMOVUPS (R15)(BX*1), Z3
-	VMOVUPS (R15)(BX*2), Z4
-	LEAQ    (R15)(BX*2), R15
-	VMOVUPS (R15)(BX*1), Z5
-	VADDPS  Z3, Z2, Z2
-	VADDPS  Z4, Z2, Z2
-	VSUBPS  Z4, Z3, Z3
-	VSUBPS  Z5, Z3, Z3
-	LEAQ    (R8)(CX*1), R15
-	VMOVUPS (R15), Z4
-	VMOVUPS (R15)(BX*1), Z5
-	VMOVUPS (R15)(BX*2), Z14
-	LEAQ    (R15)(BX*2), R15
-	VMOVUPS (R15)(BX*1), Z15
-	VADDPS  Z5, Z4, Z4
-	VADDPS  Z14, Z4, Z4
-	VSUBPS  Z14, Z5, Z5
-	VSUBPS  Z15, Z5, Z5
-	LEAQ    (R8)(CX*2), R15
-	VMOVUPS (R15), Z14
-	VMOVUPS (R15)(BX*1), Z15
-	VMOVUPS (R15)(BX*2), Z16
-	LEAQ    (R15)(BX*2), R15
-	VMOVUPS (R15)(BX*1), Z17
-	VADDPS  Z15, Z14, Z14
-	VADDPS  Z16, Z14, Z14
-	VSUBPS  Z16, Z15, Z15
-	VSUBPS  Z17, Z15, Z15
-	LEAQ    (R8)(CX*2), R15
-	ADDQ    CX, R15
-	VMOVUPS (R15), Z16
-	VMOVUPS (R15)(BX*1), Z17
-	VMOVUPS (R15)(BX*2), Z18
-	LEAQ    (R15)(BX*2), R15
-	VMOVUPS (R15)(BX*1), Z19
+	MOVQ    R8, R14
+	VMOVUPS (R14), Z3
+	VMOVUPS (R14)(BX*1), Z4
+	VMOVUPS (R14)(BX*2), Z5
+	LEAQ    (R14)(BX*2), R14
+	VMOVUPS (R14)(BX*1), Z6
+	VADDPS  Z4, Z3, Z3
+	VADDPS  Z5, Z3, Z3
+	VSUBPS  Z5, Z4, Z4
+	VSUBPS  Z6, Z4, Z4
+	LEAQ    (R8)(CX*1), R14
+	VMOVUPS (R14), Z5
+	VMOVUPS (R14)(BX*1), Z6
+	VMOVUPS (R14)(BX*2), Z16
+	LEAQ    (R14)(BX*2), R14
+	VMOVUPS (R14)(BX*1), Z17
+	VADDPS  Z6, Z5, Z5
+	VADDPS  Z16, Z5, Z5
+	VSUBPS  Z16, Z6, Z6
+	VSUBPS  Z17, Z6, Z6
+	LEAQ    (R8)(CX*2), R14
+	VMOVUPS (R14), Z16
+	VMOVUPS (R14)(BX*1), Z17
+	VMOVUPS (R14)(BX*2), Z18
+	LEAQ    (R14)(BX*2), R14
+	VMOVUPS (R14)(BX*1), Z19
 	VADDPS  Z17, Z16, Z16
 	VADDPS  Z18, Z16, Z16
 	VSUBPS  Z18, Z17, Z17
 	VSUBPS  Z19, Z17, Z17
-	VADDPS  Z4, Z2, Z2
-	VADDPS  Z14, Z2, Z2
-	VSUBPS  Z14, Z4, Z4
-	VSUBPS  Z16, Z4, Z4
+	LEAQ    (R8)(CX*2), R14
+	ADDQ    CX, R14
+	VMOVUPS (R14), Z18
+	VMOVUPS (R14)(BX*1), Z19
+	VMOVUPS (R14)(BX*2), Z20
+	LEAQ    (R14)(BX*2), R14
+	VMOVUPS (R14)(BX*1), Z21
+	VADDPS  Z19, Z18, Z18
+	VADDPS  Z20, Z18, Z18
+	VSUBPS  Z20, Z19, Z19
+	VSUBPS  Z21, Z19, Z19
+	VADDPS  Z5, Z3, Z3
+	VADDPS  Z16, Z3, Z3
+	VSUBPS  Z16, Z5, Z5
+	VSUBPS  Z18, Z5, Z5
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_00
-	VMOVUPS (R12), Z14
-	VADDPS  Z14, Z2, Z2
+	VADDPS  Z2, Z3, Z3
 
 nobias_00:
 	CMPQ    r0+56(FP), $0x00
 	JEQ     nores_00
 	CMPB    resAfter+84(FP), $0x00
 	JNE     nores_00
-	VMOVUPS (R13), Z14
-	VADDPS  Z14, Z2, Z2
+	VMOVUPS (R12), Z16
+	VADDPS  Z16, Z3, Z3
 
 nores_00:
-	MOVL         $0x3f800000, R15
-	CMPL         slope+72(FP), R15
+	CMPL         slope+72(FP), $0x3f800000
 	JEQ          noleaky_00
-	VBROADCASTSS slope+72(FP), Z14
-	VPXORD       Z6, Z6, Z6
-	VMULPS       Z14, Z2, Z14
-	VCMPPS       $0x1e, Z6, Z2, K2
-	VBLENDMPS    Z2, Z14, K2, Z2
+	VBROADCASTSS slope+72(FP), Z16
+	VPXORD       Z7, Z7, Z7
+	VMULPS       Z16, Z3, Z16
+	VCMPPS       $0x1e, Z7, Z3, K2
+	VBLENDMPS    Z3, Z16, K2, Z3
 
 noleaky_00:
-	VMAXPS  Z2, Z0, Z2
-	VMINPS  Z2, Z1, Z2
+	VMAXPS  Z3, Z0, Z3
+	VMINPS  Z3, Z1, Z3
 	CMPQ    r0+56(FP), $0x00
 	JEQ     noafter_00
 	CMPB    resAfter+84(FP), $0x00
 	JEQ     noafter_00
-	VMOVUPS (R13), Z14
-	VADDPS  Z14, Z2, Z2
+	VMOVUPS (R12), Z16
+	VADDPS  Z16, Z3, Z3
 
 noafter_00:
-	VMOVUPS Z2, (R9)
+	VMOVUPS Z3, (R9)
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_01
-	VMOVUPS (R12), Z2
-	VADDPS  Z2, Z4, Z4
+	VADDPS  Z2, Z5, Z5
 
 nobias_01:
 	CMPQ    r0+56(FP), $0x00
 	JEQ     nores_01
 	CMPB    resAfter+84(FP), $0x00
 	JNE     nores_01
-	VMOVUPS (R13)(DX*1), Z2
-	VADDPS  Z2, Z4, Z4
+	VMOVUPS (R12)(DX*1), Z3
+	VADDPS  Z3, Z5, Z5
 
 nores_01:
-	MOVL         $0x3f800000, R15
-	CMPL         slope+72(FP), R15
+	CMPL         slope+72(FP), $0x3f800000
 	JEQ          noleaky_01
-	VBROADCASTSS slope+72(FP), Z2
-	VPXORD       Z7, Z7, Z7
-	VMULPS       Z2, Z4, Z2
-	VCMPPS       $0x1e, Z7, Z4, K2
-	VBLENDMPS    Z4, Z2, K2, Z4
+	VBROADCASTSS slope+72(FP), Z3
+	VPXORD       Z8, Z8, Z8
+	VMULPS       Z3, Z5, Z3
+	VCMPPS       $0x1e, Z8, Z5, K2
+	VBLENDMPS    Z5, Z3, K2, Z5
 
 noleaky_01:
-	VMAXPS  Z4, Z0, Z4
-	VMINPS  Z4, Z1, Z4
+	VMAXPS  Z5, Z0, Z5
+	VMINPS  Z5, Z1, Z5
 	CMPQ    r0+56(FP), $0x00
 	JEQ     noafter_01
 	CMPB    resAfter+84(FP), $0x00
 	JEQ     noafter_01
-	VMOVUPS (R13)(DX*1), Z2
-	VADDPS  Z2, Z4, Z4
+	VMOVUPS (R12)(DX*1), Z3
+	VADDPS  Z3, Z5, Z5
 
 noafter_01:
-	VMOVUPS Z4, (R9)(DX*1)
-	VADDPS  Z5, Z3, Z2
-	VADDPS  Z15, Z2, Z2
-	VSUBPS  Z15, Z5, Z3
-	VSUBPS  Z17, Z3, Z3
+	VMOVUPS Z5, (R9)(DX*1)
+	VADDPS  Z6, Z4, Z3
+	VADDPS  Z17, Z3, Z3
+	VSUBPS  Z17, Z6, Z4
+	VSUBPS  Z19, Z4, Z4
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_10
-	VMOVUPS (R12), Z4
-	VADDPS  Z4, Z2, Z2
+	VADDPS  Z2, Z3, Z3
 
 nobias_10:
 	CMPQ    r0+56(FP), $0x00
 	JEQ     nores_10
 	CMPB    resAfter+84(FP), $0x00
 	JNE     nores_10
-	VMOVUPS (R14), Z4
-	VADDPS  Z4, Z2, Z2
+	VMOVUPS (R13), Z5
+	VADDPS  Z5, Z3, Z3
 
 nores_10:
-	MOVL         $0x3f800000, R15
-	CMPL         slope+72(FP), R15
+	CMPL         slope+72(FP), $0x3f800000
 	JEQ          noleaky_10
-	VBROADCASTSS slope+72(FP), Z4
-	VPXORD       Z8, Z8, Z8
-	VMULPS       Z4, Z2, Z4
-	VCMPPS       $0x1e, Z8, Z2, K2
-	VBLENDMPS    Z2, Z4, K2, Z2
+	VBROADCASTSS slope+72(FP), Z5
+	VPXORD       Z9, Z9, Z9
+	VMULPS       Z5, Z3, Z5
+	VCMPPS       $0x1e, Z9, Z3, K2
+	VBLENDMPS    Z3, Z5, K2, Z3
 
 noleaky_10:
-	VMAXPS  Z2, Z0, Z2
-	VMINPS  Z2, Z1, Z2
+	VMAXPS  Z3, Z0, Z3
+	VMINPS  Z3, Z1, Z3
 	CMPQ    r0+56(FP), $0x00
 	JEQ     noafter_10
 	CMPB    resAfter+84(FP), $0x00
 	JEQ     noafter_10
-	VMOVUPS (R14), Z4
-	VADDPS  Z4, Z2, Z2
+	VMOVUPS (R13), Z5
+	VADDPS  Z5, Z3, Z3
 
 noafter_10:
-	VMOVUPS Z2, (R10)
+	VMOVUPS Z3, (R10)
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_11
-	VMOVUPS (R12), Z2
-	VADDPS  Z2, Z3, Z3
+	VADDPS  Z2, Z4, Z4
 
 nobias_11:
 	CMPQ    r0+56(FP), $0x00
 	JEQ     nores_11
 	CMPB    resAfter+84(FP), $0x00
 	JNE     nores_11
-	VMOVUPS (R14)(DX*1), Z2
-	VADDPS  Z2, Z3, Z3
+	VMOVUPS (R13)(DX*1), Z3
+	VADDPS  Z3, Z4, Z4
 
 nores_11:
-	MOVL         $0x3f800000, R15
-	CMPL         slope+72(FP), R15
+	CMPL         slope+72(FP), $0x3f800000
 	JEQ          noleaky_11
-	VBROADCASTSS slope+72(FP), Z2
-	VPXORD       Z9, Z9, Z9
-	VMULPS       Z2, Z3, Z2
-	VCMPPS       $0x1e, Z9, Z3, K2
-	VBLENDMPS    Z3, Z2, K2, Z3
+	VBROADCASTSS slope+72(FP), Z3
+	VPXORD       Z10, Z10, Z10
+	VMULPS       Z3, Z4, Z3
+	VCMPPS       $0x1e, Z10, Z4, K2
+	VBLENDMPS    Z4, Z3, K2, Z4
 
 noleaky_11:
-	VMAXPS  Z3, Z0, Z3
-	VMINPS  Z3, Z1, Z3
+	VMAXPS  Z4, Z0, Z4
+	VMINPS  Z4, Z1, Z4
 	CMPQ    r0+56(FP), $0x00
 	JEQ     noafter_11
 	CMPB    resAfter+84(FP), $0x00
 	JEQ     noafter_11
-	VMOVUPS (R14)(DX*1), Z2
-	VADDPS  Z2, Z3, Z3
+	VMOVUPS (R13)(DX*1), Z3
+	VADDPS  Z3, Z4, Z4
 
 noafter_11:
-	VMOVUPS Z3, (R10)(DX*1)
+	VMOVUPS Z4, (R10)(DX*1)
 	ADDQ    DX, R8
 	LEAQ    (R9)(DX*2), R9
 	LEAQ    (R10)(DX*2), R10
+	LEAQ    (R12)(DX*2), R12
 	LEAQ    (R13)(DX*2), R13
-	LEAQ    (R14)(DX*2), R14
 	DECQ    R11
 	JNE     tile
 	ADDQ    $0x10, DI
@@ -2233,89 +2225,91 @@ noafter_11:
 	JLT     col
 
 tail:
-	CMPQ DI, AX
-	JGE  end
-	MOVQ m+0(FP), AX
-	MOVQ y0+32(FP), SI
-	MOVQ y1+40(FP), R8
-	MOVQ tiles+16(FP), R9
-	MOVQ bias+48(FP), R10
-	MOVQ r0+56(FP), R11
-	MOVQ r1+64(FP), R12
-	LEAQ (AX)(DI*4), AX
-	LEAQ (SI)(DI*4), SI
-	LEAQ (R8)(DI*4), R8
-	LEAQ (R10)(DI*4), R10
-	LEAQ (R11)(DI*4), R11
-	LEAQ (R12)(DI*4), R12
+	CMPQ      DI, AX
+	JGE       end
+	MOVQ      m+0(FP), AX
+	MOVQ      y0+32(FP), SI
+	MOVQ      y1+40(FP), R8
+	MOVQ      tiles+16(FP), R9
+	MOVQ      r0+56(FP), R10
+	MOVQ      r1+64(FP), R11
+	LEAQ      (AX)(DI*4), AX
+	LEAQ      (SI)(DI*4), SI
+	LEAQ      (R8)(DI*4), R8
+	LEAQ      (R10)(DI*4), R10
+	LEAQ      (R11)(DI*4), R11
+	MOVQ      bias+48(FP), R12
+	LEAQ      (R12)(DI*4), R12
+	CMPQ      bias+48(FP), $0x00
+	JEQ       nobiasvec_tail
+	VMOVUPS.Z (R12), K1, Z11
 
+nobiasvec_tail:
 tile_tail:
-	MOVQ      AX, DI
-	VMOVUPS.Z (DI), K1, Z2
-	VMOVUPS.Z (DI)(BX*1), K1, Z3
-	VMOVUPS.Z (DI)(BX*2), K1, Z4
-	LEAQ      (DI)(BX*2), DI
-	VMOVUPS.Z (DI)(BX*1), K1, Z5
+	MOVQ      AX, R12
+	VMOVUPS.Z (R12), K1, Z2
+	VMOVUPS.Z (R12)(BX*1), K1, Z3
+	VMOVUPS.Z (R12)(BX*2), K1, Z4
+	LEAQ      (R12)(BX*2), R12
+	VMOVUPS.Z (R12)(BX*1), K1, Z5
 	VADDPS    Z3, Z2, Z2
 	VADDPS    Z4, Z2, Z2
 	VSUBPS    Z4, Z3, Z3
 	VSUBPS    Z5, Z3, Z3
-	LEAQ      (AX)(CX*1), DI
-	VMOVUPS.Z (DI), K1, Z4
-	VMOVUPS.Z (DI)(BX*1), K1, Z5
-	VMOVUPS.Z (DI)(BX*2), K1, Z6
-	LEAQ      (DI)(BX*2), DI
-	VMOVUPS.Z (DI)(BX*1), K1, Z7
+	LEAQ      (AX)(CX*1), R12
+	VMOVUPS.Z (R12), K1, Z4
+	VMOVUPS.Z (R12)(BX*1), K1, Z5
+	VMOVUPS.Z (R12)(BX*2), K1, Z6
+	LEAQ      (R12)(BX*2), R12
+	VMOVUPS.Z (R12)(BX*1), K1, Z7
 	VADDPS    Z5, Z4, Z4
 	VADDPS    Z6, Z4, Z4
 	VSUBPS    Z6, Z5, Z5
 	VSUBPS    Z7, Z5, Z5
-	LEAQ      (AX)(CX*2), DI
-	VMOVUPS.Z (DI), K1, Z6
-	VMOVUPS.Z (DI)(BX*1), K1, Z7
-	VMOVUPS.Z (DI)(BX*2), K1, Z8
-	LEAQ      (DI)(BX*2), DI
-	VMOVUPS.Z (DI)(BX*1), K1, Z9
+	LEAQ      (AX)(CX*2), R12
+	VMOVUPS.Z (R12), K1, Z6
+	VMOVUPS.Z (R12)(BX*1), K1, Z7
+	VMOVUPS.Z (R12)(BX*2), K1, Z8
+	LEAQ      (R12)(BX*2), R12
+	VMOVUPS.Z (R12)(BX*1), K1, Z9
 	VADDPS    Z7, Z6, Z6
 	VADDPS    Z8, Z6, Z6
 	VSUBPS    Z8, Z7, Z7
 	VSUBPS    Z9, Z7, Z7
-	LEAQ      (AX)(CX*2), DI
-	ADDQ      CX, DI
-	VMOVUPS.Z (DI), K1, Z8
-	VMOVUPS.Z (DI)(BX*1), K1, Z9
-	VMOVUPS.Z (DI)(BX*2), K1, Z14
-	LEAQ      (DI)(BX*2), DI
-	VMOVUPS.Z (DI)(BX*1), K1, Z15
+	LEAQ      (AX)(CX*2), R12
+	ADDQ      CX, R12
+	VMOVUPS.Z (R12), K1, Z8
+	VMOVUPS.Z (R12)(BX*1), K1, Z9
+	VMOVUPS.Z (R12)(BX*2), K1, Z10
+	LEAQ      (R12)(BX*2), R12
+	VMOVUPS.Z (R12)(BX*1), K1, Z16
 	VADDPS    Z9, Z8, Z8
-	VADDPS    Z14, Z8, Z8
-	VSUBPS    Z14, Z9, Z9
-	VSUBPS    Z15, Z9, Z9
+	VADDPS    Z10, Z8, Z8
+	VSUBPS    Z10, Z9, Z9
+	VSUBPS    Z16, Z9, Z9
 	VADDPS    Z4, Z2, Z2
 	VADDPS    Z6, Z2, Z2
 	VSUBPS    Z6, Z4, Z4
 	VSUBPS    Z8, Z4, Z4
 	CMPQ      bias+48(FP), $0x00
 	JEQ       nobias_tail_00
-	VMOVUPS.Z (R10), K1, Z6
-	VADDPS    Z6, Z2, Z2
+	VADDPS    Z11, Z2, Z2
 
 nobias_tail_00:
 	CMPQ      r0+56(FP), $0x00
 	JEQ       nores_tail_00
 	CMPB      resAfter+84(FP), $0x00
 	JNE       nores_tail_00
-	VMOVUPS.Z (R11), K1, Z6
+	VMOVUPS.Z (R10), K1, Z6
 	VADDPS    Z6, Z2, Z2
 
 nores_tail_00:
-	MOVL         $0x3f800000, DI
-	CMPL         slope+72(FP), DI
+	CMPL         slope+72(FP), $0x3f800000
 	JEQ          noleaky_tail_00
 	VBROADCASTSS slope+72(FP), Z6
-	VPXORD       Z10, Z10, Z10
+	VPXORD       Z12, Z12, Z12
 	VMULPS       Z6, Z2, Z6
-	VCMPPS       $0x1e, Z10, Z2, K2
+	VCMPPS       $0x1e, Z12, Z2, K2
 	VBLENDMPS    Z2, Z6, K2, Z2
 
 noleaky_tail_00:
@@ -2325,32 +2319,30 @@ noleaky_tail_00:
 	JEQ       noafter_tail_00
 	CMPB      resAfter+84(FP), $0x00
 	JEQ       noafter_tail_00
-	VMOVUPS.Z (R11), K1, Z6
+	VMOVUPS.Z (R10), K1, Z6
 	VADDPS    Z6, Z2, Z2
 
 noafter_tail_00:
-	VMOVUPS   Z2, K1, (SI)
-	CMPQ      bias+48(FP), $0x00
-	JEQ       nobias_tail_01
-	VMOVUPS.Z (R10), K1, Z2
-	VADDPS    Z2, Z4, Z4
+	VMOVUPS Z2, K1, (SI)
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_tail_01
+	VADDPS  Z11, Z4, Z4
 
 nobias_tail_01:
 	CMPQ      r0+56(FP), $0x00
 	JEQ       nores_tail_01
 	CMPB      resAfter+84(FP), $0x00
 	JNE       nores_tail_01
-	VMOVUPS.Z (R11)(DX*1), K1, Z2
+	VMOVUPS.Z (R10)(DX*1), K1, Z2
 	VADDPS    Z2, Z4, Z4
 
 nores_tail_01:
-	MOVL         $0x3f800000, DI
-	CMPL         slope+72(FP), DI
+	CMPL         slope+72(FP), $0x3f800000
 	JEQ          noleaky_tail_01
 	VBROADCASTSS slope+72(FP), Z2
-	VPXORD       Z11, Z11, Z11
+	VPXORD       Z13, Z13, Z13
 	VMULPS       Z2, Z4, Z2
-	VCMPPS       $0x1e, Z11, Z4, K2
+	VCMPPS       $0x1e, Z13, Z4, K2
 	VBLENDMPS    Z4, Z2, K2, Z4
 
 noleaky_tail_01:
@@ -2360,36 +2352,34 @@ noleaky_tail_01:
 	JEQ       noafter_tail_01
 	CMPB      resAfter+84(FP), $0x00
 	JEQ       noafter_tail_01
-	VMOVUPS.Z (R11)(DX*1), K1, Z2
+	VMOVUPS.Z (R10)(DX*1), K1, Z2
 	VADDPS    Z2, Z4, Z4
 
 noafter_tail_01:
-	VMOVUPS   Z4, K1, (SI)(DX*1)
-	VADDPS    Z5, Z3, Z2
-	VADDPS    Z7, Z2, Z2
-	VSUBPS    Z7, Z5, Z3
-	VSUBPS    Z9, Z3, Z3
-	CMPQ      bias+48(FP), $0x00
-	JEQ       nobias_tail_10
-	VMOVUPS.Z (R10), K1, Z4
-	VADDPS    Z4, Z2, Z2
+	VMOVUPS Z4, K1, (SI)(DX*1)
+	VADDPS  Z5, Z3, Z2
+	VADDPS  Z7, Z2, Z2
+	VSUBPS  Z7, Z5, Z3
+	VSUBPS  Z9, Z3, Z3
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_tail_10
+	VADDPS  Z11, Z2, Z2
 
 nobias_tail_10:
 	CMPQ      r0+56(FP), $0x00
 	JEQ       nores_tail_10
 	CMPB      resAfter+84(FP), $0x00
 	JNE       nores_tail_10
-	VMOVUPS.Z (R12), K1, Z4
+	VMOVUPS.Z (R11), K1, Z4
 	VADDPS    Z4, Z2, Z2
 
 nores_tail_10:
-	MOVL         $0x3f800000, DI
-	CMPL         slope+72(FP), DI
+	CMPL         slope+72(FP), $0x3f800000
 	JEQ          noleaky_tail_10
 	VBROADCASTSS slope+72(FP), Z4
-	VPXORD       Z12, Z12, Z12
+	VPXORD       Z14, Z14, Z14
 	VMULPS       Z4, Z2, Z4
-	VCMPPS       $0x1e, Z12, Z2, K2
+	VCMPPS       $0x1e, Z14, Z2, K2
 	VBLENDMPS    Z2, Z4, K2, Z2
 
 noleaky_tail_10:
@@ -2399,32 +2389,30 @@ noleaky_tail_10:
 	JEQ       noafter_tail_10
 	CMPB      resAfter+84(FP), $0x00
 	JEQ       noafter_tail_10
-	VMOVUPS.Z (R12), K1, Z4
+	VMOVUPS.Z (R11), K1, Z4
 	VADDPS    Z4, Z2, Z2
 
 noafter_tail_10:
-	VMOVUPS   Z2, K1, (R8)
-	CMPQ      bias+48(FP), $0x00
-	JEQ       nobias_tail_11
-	VMOVUPS.Z (R10), K1, Z2
-	VADDPS    Z2, Z3, Z3
+	VMOVUPS Z2, K1, (R8)
+	CMPQ    bias+48(FP), $0x00
+	JEQ     nobias_tail_11
+	VADDPS  Z11, Z3, Z3
 
 nobias_tail_11:
 	CMPQ      r0+56(FP), $0x00
 	JEQ       nores_tail_11
 	CMPB      resAfter+84(FP), $0x00
 	JNE       nores_tail_11
-	VMOVUPS.Z (R12)(DX*1), K1, Z2
+	VMOVUPS.Z (R11)(DX*1), K1, Z2
 	VADDPS    Z2, Z3, Z3
 
 nores_tail_11:
-	MOVL         $0x3f800000, DI
-	CMPL         slope+72(FP), DI
+	CMPL         slope+72(FP), $0x3f800000
 	JEQ          noleaky_tail_11
 	VBROADCASTSS slope+72(FP), Z2
-	VPXORD       Z13, Z13, Z13
+	VPXORD       Z15, Z15, Z15
 	VMULPS       Z2, Z3, Z2
-	VCMPPS       $0x1e, Z13, Z3, K2
+	VCMPPS       $0x1e, Z15, Z3, K2
 	VBLENDMPS    Z3, Z2, K2, Z3
 
 noleaky_tail_11:
@@ -2434,7 +2422,7 @@ noleaky_tail_11:
 	JEQ       noafter_tail_11
 	CMPB      resAfter+84(FP), $0x00
 	JEQ       noafter_tail_11
-	VMOVUPS.Z (R12)(DX*1), K1, Z2
+	VMOVUPS.Z (R11)(DX*1), K1, Z2
 	VADDPS    Z2, Z3, Z3
 
 noafter_tail_11:
@@ -2442,8 +2430,8 @@ noafter_tail_11:
 	ADDQ    DX, AX
 	LEAQ    (SI)(DX*2), SI
 	LEAQ    (R8)(DX*2), R8
+	LEAQ    (R10)(DX*2), R10
 	LEAQ    (R11)(DX*2), R11
-	LEAQ    (R12)(DX*2), R12
 	DECQ    R9
 	JNE     tile_tail
 
@@ -2455,13 +2443,13 @@ end:
 // Requires: AVX, AVX512F, BMI2
 TEXT ·winograd4InAVX512(SB), $2304-48
 	MOVQ         c+24(FP), AX
-	MOVQ         ldr+8(FP), CX
+	MOVQ         AX, CX
 	SHLQ         $0x02, CX
-	MOVQ         ldv+40(FP), DX
+	MOVQ         ldr+8(FP), DX
 	SHLQ         $0x02, DX
-	MOVQ         AX, BX
+	MOVQ         ldv+40(FP), BX
 	SHLQ         $0x02, BX
-	LEAQ         (DX)(DX*2), SI
+	LEAQ         (BX)(BX*2), SI
 	ADDQ         SI, SI
 	MOVL         $0x40000000, DI
 	VPBROADCASTD DI, Z0
@@ -2490,15 +2478,15 @@ tile:
 	MOVQ         R9, R12
 	MOVQ         R12, R13
 	VMOVUPS      (R13), Z2
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z3
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z4
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z5
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z6
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z7
 	VSUBPS       Z4, Z2, Z8
 	VSUBPS       Z4, Z6, Z9
@@ -2525,18 +2513,18 @@ tile:
 	VMOVUPS      Z8, 192(SP)
 	VMOVUPS      Z9, 256(SP)
 	VMOVUPS      Z5, 320(SP)
-	ADDQ         CX, R12
+	ADDQ         DX, R12
 	MOVQ         R12, R13
 	VMOVUPS      (R13), Z2
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z3
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z4
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z5
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z6
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z7
 	VSUBPS       Z4, Z2, Z8
 	VSUBPS       Z4, Z6, Z9
@@ -2563,18 +2551,18 @@ tile:
 	VMOVUPS      Z8, 576(SP)
 	VMOVUPS      Z9, 640(SP)
 	VMOVUPS      Z5, 704(SP)
-	ADDQ         CX, R12
+	ADDQ         DX, R12
 	MOVQ         R12, R13
 	VMOVUPS      (R13), Z2
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z3
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z4
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z5
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z6
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z7
 	VSUBPS       Z4, Z2, Z8
 	VSUBPS       Z4, Z6, Z9
@@ -2601,18 +2589,18 @@ tile:
 	VMOVUPS      Z8, 960(SP)
 	VMOVUPS      Z9, 1024(SP)
 	VMOVUPS      Z5, 1088(SP)
-	ADDQ         CX, R12
+	ADDQ         DX, R12
 	MOVQ         R12, R13
 	VMOVUPS      (R13), Z2
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z3
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z4
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z5
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z6
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z7
 	VSUBPS       Z4, Z2, Z8
 	VSUBPS       Z4, Z6, Z9
@@ -2639,18 +2627,18 @@ tile:
 	VMOVUPS      Z8, 1344(SP)
 	VMOVUPS      Z9, 1408(SP)
 	VMOVUPS      Z5, 1472(SP)
-	ADDQ         CX, R12
+	ADDQ         DX, R12
 	MOVQ         R12, R13
 	VMOVUPS      (R13), Z2
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z3
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z4
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z5
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z6
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z7
 	VSUBPS       Z4, Z2, Z8
 	VSUBPS       Z4, Z6, Z9
@@ -2677,18 +2665,18 @@ tile:
 	VMOVUPS      Z8, 1728(SP)
 	VMOVUPS      Z9, 1792(SP)
 	VMOVUPS      Z5, 1856(SP)
-	ADDQ         CX, R12
+	ADDQ         DX, R12
 	MOVQ         R12, R13
 	VMOVUPS      (R13), Z2
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z3
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z4
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z5
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z6
-	ADDQ         BX, R13
+	ADDQ         CX, R13
 	VMOVUPS      (R13), Z7
 	VSUBPS       Z4, Z2, Z8
 	VSUBPS       Z4, Z6, Z9
@@ -2753,7 +2741,7 @@ tile:
 	VMOVUPS      Z9, (R13)
 	ADDQ         SI, R13
 	VMOVUPS      Z5, (R13)
-	ADDQ         DX, R12
+	ADDQ         BX, R12
 	VMOVUPS      64(SP), Z2
 	VMOVUPS      448(SP), Z3
 	VMOVUPS      832(SP), Z4
@@ -2791,7 +2779,7 @@ tile:
 	VMOVUPS      Z9, (R13)
 	ADDQ         SI, R13
 	VMOVUPS      Z5, (R13)
-	ADDQ         DX, R12
+	ADDQ         BX, R12
 	VMOVUPS      128(SP), Z2
 	VMOVUPS      512(SP), Z3
 	VMOVUPS      896(SP), Z4
@@ -2829,7 +2817,7 @@ tile:
 	VMOVUPS      Z9, (R13)
 	ADDQ         SI, R13
 	VMOVUPS      Z5, (R13)
-	ADDQ         DX, R12
+	ADDQ         BX, R12
 	VMOVUPS      192(SP), Z2
 	VMOVUPS      576(SP), Z3
 	VMOVUPS      960(SP), Z4
@@ -2867,7 +2855,7 @@ tile:
 	VMOVUPS      Z9, (R13)
 	ADDQ         SI, R13
 	VMOVUPS      Z5, (R13)
-	ADDQ         DX, R12
+	ADDQ         BX, R12
 	VMOVUPS      256(SP), Z2
 	VMOVUPS      640(SP), Z3
 	VMOVUPS      1024(SP), Z4
@@ -2905,7 +2893,7 @@ tile:
 	VMOVUPS      Z9, (R13)
 	ADDQ         SI, R13
 	VMOVUPS      Z5, (R13)
-	ADDQ         DX, R12
+	ADDQ         BX, R12
 	VMOVUPS      320(SP), Z2
 	VMOVUPS      704(SP), Z3
 	VMOVUPS      1088(SP), Z4
@@ -2943,8 +2931,8 @@ tile:
 	VMOVUPS      Z9, (R13)
 	ADDQ         SI, R13
 	VMOVUPS      Z5, (R13)
-	LEAQ         (R9)(BX*4), R9
-	ADDQ         BX, R10
+	LEAQ         (R9)(CX*4), R9
+	ADDQ         CX, R10
 	DECQ         R11
 	JNE          tile
 	ADDQ         $0x10, R8
@@ -2963,13 +2951,13 @@ end:
 // Requires: AVX, AVX512F, BMI2
 TEXT ·winograd4OutAVX512(SB), $1536-77
 	MOVQ         c+24(FP), AX
-	MOVQ         ldm+8(FP), CX
+	MOVQ         AX, CX
 	SHLQ         $0x02, CX
-	MOVQ         ldy+40(FP), DX
+	MOVQ         ldm+8(FP), DX
 	SHLQ         $0x02, DX
-	MOVQ         AX, BX
+	MOVQ         ldy+40(FP), BX
 	SHLQ         $0x02, BX
-	LEAQ         (CX)(CX*2), SI
+	LEAQ         (DX)(DX*2), SI
 	ADDQ         SI, SI
 	MOVQ         res+56(FP), DI
 	SUBQ         y+32(FP), DI
@@ -3037,7 +3025,7 @@ tile:
 	VMOVUPS     Z10, 384(SP)
 	VMOVUPS     Z12, 768(SP)
 	VMOVUPS     Z7, 1152(SP)
-	ADDQ        CX, R13
+	ADDQ        DX, R13
 	MOVQ        R13, R14
 	VMOVUPS     (R14), Z6
 	ADDQ        SI, R14
@@ -3067,7 +3055,7 @@ tile:
 	VMOVUPS     Z10, 448(SP)
 	VMOVUPS     Z12, 832(SP)
 	VMOVUPS     Z7, 1216(SP)
-	ADDQ        CX, R13
+	ADDQ        DX, R13
 	MOVQ        R13, R14
 	VMOVUPS     (R14), Z6
 	ADDQ        SI, R14
@@ -3097,7 +3085,7 @@ tile:
 	VMOVUPS     Z10, 512(SP)
 	VMOVUPS     Z12, 896(SP)
 	VMOVUPS     Z7, 1280(SP)
-	ADDQ        CX, R13
+	ADDQ        DX, R13
 	MOVQ        R13, R14
 	VMOVUPS     (R14), Z6
 	ADDQ        SI, R14
@@ -3127,7 +3115,7 @@ tile:
 	VMOVUPS     Z10, 576(SP)
 	VMOVUPS     Z12, 960(SP)
 	VMOVUPS     Z7, 1344(SP)
-	ADDQ        CX, R13
+	ADDQ        DX, R13
 	MOVQ        R13, R14
 	VMOVUPS     (R14), Z6
 	ADDQ        SI, R14
@@ -3157,7 +3145,7 @@ tile:
 	VMOVUPS     Z10, 640(SP)
 	VMOVUPS     Z12, 1024(SP)
 	VMOVUPS     Z7, 1408(SP)
-	ADDQ        CX, R13
+	ADDQ        DX, R13
 	MOVQ        R13, R14
 	VMOVUPS     (R14), Z6
 	ADDQ        SI, R14
@@ -3241,7 +3229,7 @@ noleaky_00:
 
 noafter_00:
 	VMOVUPS Z6, (R14)
-	ADDQ    BX, R14
+	ADDQ    CX, R14
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_01
 	VADDPS  Z5, Z10, Z10
@@ -3275,7 +3263,7 @@ noleaky_01:
 
 noafter_01:
 	VMOVUPS Z10, (R14)
-	ADDQ    BX, R14
+	ADDQ    CX, R14
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_02
 	VADDPS  Z5, Z12, Z12
@@ -3309,7 +3297,7 @@ noleaky_02:
 
 noafter_02:
 	VMOVUPS Z12, (R14)
-	ADDQ    BX, R14
+	ADDQ    CX, R14
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_03
 	VADDPS  Z5, Z7, Z7
@@ -3343,7 +3331,7 @@ noleaky_03:
 
 noafter_03:
 	VMOVUPS     Z7, (R14)
-	ADDQ        DX, R13
+	ADDQ        BX, R13
 	VMOVUPS     384(SP), Z6
 	VMOVUPS     448(SP), Z7
 	VMOVUPS     512(SP), Z8
@@ -3397,7 +3385,7 @@ noleaky_10:
 
 noafter_10:
 	VMOVUPS Z6, (R14)
-	ADDQ    BX, R14
+	ADDQ    CX, R14
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_11
 	VADDPS  Z5, Z10, Z10
@@ -3431,7 +3419,7 @@ noleaky_11:
 
 noafter_11:
 	VMOVUPS Z10, (R14)
-	ADDQ    BX, R14
+	ADDQ    CX, R14
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_12
 	VADDPS  Z5, Z12, Z12
@@ -3465,7 +3453,7 @@ noleaky_12:
 
 noafter_12:
 	VMOVUPS Z12, (R14)
-	ADDQ    BX, R14
+	ADDQ    CX, R14
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_13
 	VADDPS  Z5, Z7, Z7
@@ -3499,7 +3487,7 @@ noleaky_13:
 
 noafter_13:
 	VMOVUPS     Z7, (R14)
-	ADDQ        DX, R13
+	ADDQ        BX, R13
 	VMOVUPS     768(SP), Z6
 	VMOVUPS     832(SP), Z7
 	VMOVUPS     896(SP), Z8
@@ -3553,7 +3541,7 @@ noleaky_20:
 
 noafter_20:
 	VMOVUPS Z6, (R14)
-	ADDQ    BX, R14
+	ADDQ    CX, R14
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_21
 	VADDPS  Z5, Z10, Z10
@@ -3587,7 +3575,7 @@ noleaky_21:
 
 noafter_21:
 	VMOVUPS Z10, (R14)
-	ADDQ    BX, R14
+	ADDQ    CX, R14
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_22
 	VADDPS  Z5, Z12, Z12
@@ -3621,7 +3609,7 @@ noleaky_22:
 
 noafter_22:
 	VMOVUPS Z12, (R14)
-	ADDQ    BX, R14
+	ADDQ    CX, R14
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_23
 	VADDPS  Z5, Z7, Z7
@@ -3655,7 +3643,7 @@ noleaky_23:
 
 noafter_23:
 	VMOVUPS     Z7, (R14)
-	ADDQ        DX, R13
+	ADDQ        BX, R13
 	VMOVUPS     1152(SP), Z6
 	VMOVUPS     1216(SP), Z7
 	VMOVUPS     1280(SP), Z8
@@ -3709,7 +3697,7 @@ noleaky_30:
 
 noafter_30:
 	VMOVUPS Z6, (R14)
-	ADDQ    BX, R14
+	ADDQ    CX, R14
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_31
 	VADDPS  Z5, Z10, Z10
@@ -3743,7 +3731,7 @@ noleaky_31:
 
 noafter_31:
 	VMOVUPS Z10, (R14)
-	ADDQ    BX, R14
+	ADDQ    CX, R14
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_32
 	VADDPS  Z5, Z12, Z12
@@ -3777,7 +3765,7 @@ noleaky_32:
 
 noafter_32:
 	VMOVUPS Z12, (R14)
-	ADDQ    BX, R14
+	ADDQ    CX, R14
 	CMPQ    bias+48(FP), $0x00
 	JEQ     nobias_33
 	VADDPS  Z5, Z7, Z7
@@ -3811,8 +3799,8 @@ noleaky_33:
 
 noafter_33:
 	VMOVUPS Z7, (R14)
-	ADDQ    BX, R10
-	LEAQ    (R11)(BX*4), R11
+	ADDQ    CX, R10
+	LEAQ    (R11)(CX*4), R11
 	DECQ    R12
 	JNE     tile
 	ADDQ    $0x10, R9

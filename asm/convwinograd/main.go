@@ -224,11 +224,12 @@ func output(avx512 bool) {
 			sfx = "_tail"
 		}
 		mb, p0, p1, t := mem.Arg("m"), mem.Arg("y0"), mem.Arg("y1"), mem.Arg("tiles")
-		b, q0, q1 := mem.Arg("bias"), mem.Arg("r0"), mem.Arg("r1")
-		for _, r := range []reg.GPVirtual{mb, p0, p1, b, q0, q1} {
-			LEAQ(Mem{Base: r, Index: j, Scale: 4}, r) // bias and the residual rows only read when their parameter is not nil
+		q0, q1 := mem.Arg("r0"), mem.Arg("r1")
+		for _, r := range []reg.GPVirtual{mb, p0, p1, q0, q1} {
+			LEAQ(Mem{Base: r, Index: j, Scale: 4}, r) // the residual rows only read when r0 is not nil
 		}
 		pq := GP64()
+		bias := l.biasVec(j, pq, masked, sfx)
 		Label("tile" + sfx)
 		var s [2][4]reg.VecVirtual
 		for q := 0; q < 4; q++ {
@@ -263,7 +264,7 @@ func output(avx512 bool) {
 					return Mem{Base: base, Index: cB, Scale: 1}
 				}
 				lbl := fmt.Sprintf("%s_%d%d", sfx, a, x)
-				l.epilogue(v, Mem{Base: b}, at(res), lo, hi, masked, lbl)
+				l.epilogue(v, bias, at(res), "r0", lo, hi, masked, lbl)
 				l.store(v, at(p), masked)
 			}
 		}
@@ -276,34 +277,45 @@ func output(avx512 bool) {
 	})
 }
 
+// biasVec returns the bias vector at channel j, loaded (through the tail mask when masked)
+// when the bias parameter is not nil, r a scratch register; labels end in sfx.
+func (l *level) biasVec(j, r reg.GPVirtual, masked bool, sfx string) reg.VecVirtual {
+	Load(Param("bias"), r)
+	LEAQ(Mem{Base: r, Index: j, Scale: 4}, r) // read only when the bias parameter is not nil
+	bias := l.vec()
+	CMPQ(mem.Param("bias"), Imm(0))
+	JEQ(LabelRef("nobiasvec" + sfx))
+	l.load(Mem{Base: r}, bias, masked)
+	Label("nobiasvec" + sfx)
+	return bias
+}
+
 // epilogue applies runtime's clamp-form epilogue to v in epilogueClampGeneric's order: the
-// bias at bias (when the bias parameter is not nil), the residual at res before the
-// activation (when r0 is not nil and resAfter is false), the leaky slope (when it is not 1),
-// the clamp to [lo, hi], the residual after it (when resAfter). Labels end in lbl.
-func (l *level) epilogue(v reg.VecVirtual, bias, res Mem, lo, hi reg.VecVirtual, masked bool, lbl string) {
+// bias (biasVec; when the bias parameter is not nil), the residual at res before the
+// activation (when the pointer parameter resParam is not nil and resAfter is false), the
+// leaky slope (when it is not 1), the clamp to [lo, hi], the residual after it (when
+// resAfter); res loaded through the tail mask when masked. Labels end in lbl.
+func (l *level) epilogue(v, bias reg.VecVirtual, res Mem, resParam string, lo, hi reg.VecVirtual, masked bool, lbl string) {
 	t := l.vec()
-	// add adds the vector at m to v unless the pointer parameter ptr is nil or, when flag is
-	// set, unless the bool parameter flag is want.
-	add := func(m Mem, ptr, flag string, want bool, skip string) {
-		CMPQ(mem.Param(ptr), Imm(0))
+	CMPQ(mem.Param("bias"), Imm(0))
+	JEQ(LabelRef("nobias" + lbl))
+	VADDPS(bias, v, v)
+	Label("nobias" + lbl)
+	addRes := func(after bool, skip string) {
+		CMPQ(mem.Param(resParam), Imm(0))
 		JEQ(LabelRef(skip + lbl))
-		if flag != "" {
-			CMPB(mem.Param(flag), Imm(0))
-			if want {
-				JEQ(LabelRef(skip + lbl))
-			} else {
-				JNE(LabelRef(skip + lbl))
-			}
+		CMPB(mem.Param("resAfter"), Imm(0))
+		if after {
+			JEQ(LabelRef(skip + lbl))
+		} else {
+			JNE(LabelRef(skip + lbl))
 		}
-		l.load(m, t, masked)
+		l.load(res, t, masked)
 		VADDPS(t, v, v)
 		Label(skip + lbl)
 	}
-	add(bias, "bias", "", false, "nobias")
-	add(res, "r0", "resAfter", false, "nores")
-	one := GP32()
-	MOVL(U32(0x3f800000), one) // 1.0
-	CMPL(mem.Param("slope"), one)
+	addRes(false, "nores")
+	CMPL(mem.Param("slope"), U32(0x3f800000)) // 1.0
 	JEQ(LabelRef("noleaky" + lbl))
 	slope, zero := l.vec(), l.vec()
 	VBROADCASTSS(mem.Param("slope"), slope)
@@ -315,7 +327,7 @@ func (l *level) epilogue(v reg.VecVirtual, bias, res Mem, lo, hi reg.VecVirtual,
 	act.Leaky(v, t, zero, slope, l.avx512)
 	Label("noleaky" + lbl)
 	act.Clamp(v, lo, hi)
-	add(res, "r0", "resAfter", true, "noafter")
+	addRes(true, "noafter")
 }
 
 // constVec returns a vector of l's width with every lane f (a float32's bits).
@@ -357,10 +369,10 @@ func (l *level) t6(x [6]reg.VecVirtual, c2, c4 reg.VecVirtual) [6]reg.VecVirtual
 	VFNMADD231PS(c4, x[2], a)
 	VMOVAPS(x[3], b) // b = x3 − 4·x1
 	VFNMADD231PS(c4, x[1], b)
-	VADDPS(b, a, t[1])     // t1 = a + b
-	VSUBPS(b, a, t[2])     // t2 = a − b
-	VSUBPS(x[1], x[3], d)  // d = x3 − x1
-	VMOVAPS(s2, t[3])      // t3 = s2 + 2·d
+	VADDPS(b, a, t[1])    // t1 = a + b
+	VSUBPS(b, a, t[2])    // t2 = a − b
+	VSUBPS(x[1], x[3], d) // d = x3 − x1
+	VMOVAPS(s2, t[3])     // t3 = s2 + 2·d
 	VFMADD231PS(c2, d, t[3])
 	VMOVAPS(s2, t[4]) // t4 = s2 − 2·d
 	VFNMADD231PS(c2, d, t[4])
@@ -394,53 +406,79 @@ func (l *level) a6(m [6]reg.VecVirtual, c2, c4, c8 reg.VecVirtual) [4]reg.VecVir
 	return y
 }
 
-func input4(avx512 bool) {
-	name := "winograd4In" + suffix(avx512)
-	TEXT(name, 0, "func(d *float32, ldr, tiles, c int, v *float32, ldv int)") // not NOSPLIT: its frame holds u
-	Pragma("noescape")
-	what := "for the first c&^15 channels, 16 per vector."
-	if !avx512 {
-		what = "for the first c&^7 channels, 8 per vector."
+// load6 loads six vectors stride bytes apart from base (through the tail mask when masked),
+// col its scratch register.
+func (l *level) load6(base, col, stride reg.GPVirtual, masked bool) [6]reg.VecVirtual {
+	MOVQ(base, col)
+	var x [6]reg.VecVirtual
+	for k := range x {
+		x[k] = l.vec()
+		l.load(Mem{Base: col}, x[k], masked)
+		if k < 5 {
+			ADDQ(stride, col)
+		}
 	}
-	Doc(name+" writes F(4×4, 3×3)'s V = Bᵀ d B for tiles tiles of a tile row",
-		"(runtime.winogradIn with m = 4), "+what)
-	l := newLevel(avx512)
-	vecBytes := 4 * l.lanes
-	local := AllocLocal(36 * vecBytes)
-	c, ldr, ldv := mem.Arg("c"), scaled("ldr"), scaled("ldv")
-	cB := GP64()
+	return x
+}
+
+// local6 loads the six vectors first, first+step, … of the local buffer local.
+func (l *level) local6(local Mem, first, step, vecBytes int) [6]reg.VecVirtual {
+	var x [6]reg.VecVirtual
+	for k := range x {
+		x[k] = l.vec()
+		VMOVUPS(local.Offset((first+k*step)*vecBytes), x[k])
+	}
+	return x
+}
+
+// header4 declares the F(4×4, 3×3) transform kernel name with signature sig — not NOSPLIT:
+// its frame holds a buffer of vectors — documented by doc and what (its level's channels),
+// and returns its level, the parameter c and c in bytes.
+func header4(name, sig, doc, what string, avx512 bool) (l *level, c, cB reg.GPVirtual) {
+	TEXT(name, 0, sig)
+	Pragma("noescape")
+	if avx512 {
+		what += "for the first c&^15 channels, 16 per vector."
+	} else {
+		what += "for the first c&^7 channels, 8 per vector."
+	}
+	Doc(name+doc, what)
+	c = mem.Arg("c")
+	cB = GP64()
 	MOVQ(c, cB)
 	SHLQ(Imm(2), cB)
-	ldv6 := GP64()
-	LEAQ(Mem{Base: ldv, Index: ldv, Scale: 2}, ldv6) // 3·ldv
-	ADDQ(ldv6, ldv6)
+	return newLevel(avx512), c, cB
+}
+
+// times6 returns 6·r in a new register.
+func times6(r reg.GPVirtual) reg.GPVirtual {
+	r6 := GP64()
+	LEAQ(Mem{Base: r, Index: r, Scale: 2}, r6) // 3·r
+	ADDQ(r6, r6)
+	return r6
+}
+
+func input4(avx512 bool) {
+	l, c, cB := header4("winograd4In"+suffix(avx512), "func(d *float32, ldr, tiles, c int, v *float32, ldv int)",
+		" writes F(4×4, 3×3)'s V = Bᵀ d B for tiles tiles of a tile row", "(runtime.winogradIn with m = 4), ", avx512)
+	vecBytes := 4 * l.lanes
+	local := AllocLocal(36 * vecBytes)
+	ldr, ldv := scaled("ldr"), scaled("ldv")
+	ldv6 := times6(ldv)
 	c2, c4 := l.constVec(two), l.constVec(four)
 	l.channels(c, func(j reg.GPVirtual, masked bool) {
 		if masked {
 			return // the last c mod 16 channels: the Go twin
 		}
-
-		sfx := ""
-		if masked {
-			sfx = "_tail"
-		}
 		rp, vb, t := mem.Arg("d"), mem.Arg("v"), mem.Arg("tiles")
 		LEAQ(Mem{Base: rp, Index: j, Scale: 4}, rp)
 		LEAQ(Mem{Base: vb, Index: j, Scale: 4}, vb)
 		row, col := GP64(), GP64()
-		Label("tile" + sfx)
+		Label("tile")
 		// Rows of d: u[r] = T(d[r]), into local.
 		MOVQ(rp, row)
 		for r := 0; r < 6; r++ {
-			MOVQ(row, col)
-			var x [6]reg.VecVirtual
-			for q := range x {
-				x[q] = l.vec()
-				l.load(Mem{Base: col}, x[q], masked)
-				if q < 5 {
-					ADDQ(cB, col)
-				}
-			}
+			x := l.load6(row, col, cB, false)
 			for q, v := range l.t6(x, c2, c4) {
 				VMOVUPS(v, local.Offset((r*6+q)*vecBytes))
 			}
@@ -451,14 +489,10 @@ func input4(avx512 bool) {
 		// Columns of u: V[6i+q] = T(u[·][q])[i].
 		MOVQ(vb, row)
 		for q := 0; q < 6; q++ {
-			var u [6]reg.VecVirtual
-			for r := range u {
-				u[r] = l.vec()
-				VMOVUPS(local.Offset((r*6+q)*vecBytes), u[r])
-			}
+			u := l.local6(local, q, 6, vecBytes)
 			MOVQ(row, col)
 			for i, v := range l.t6(u, c2, c4) {
-				l.store(v, Mem{Base: col}, masked)
+				l.store(v, Mem{Base: col}, false)
 				if i < 5 {
 					ADDQ(ldv6, col)
 				}
@@ -470,30 +504,17 @@ func input4(avx512 bool) {
 		LEAQ(Mem{Base: rp, Index: cB, Scale: 4}, rp) // the next tile: four pixels on
 		ADDQ(cB, vb)
 		DECQ(t)
-		JNE(LabelRef("tile" + sfx))
+		JNE(LabelRef("tile"))
 	})
 }
 
 func output4(avx512 bool) {
-	name := "winograd4Out" + suffix(avx512)
-	TEXT(name, 0, "func(m *float32, ldm, tiles, c int, y *float32, ldy int, bias, res *float32, slope, lo, hi float32, resAfter bool)") // not NOSPLIT: its frame holds s
-	Pragma("noescape")
-	what := "for the first c&^15 channels, 16 per vector."
-	if !avx512 {
-		what = "for the first c&^7 channels, 8 per vector."
-	}
-	Doc(name+" writes F(4×4, 3×3)'s Y = Aᵀ M A for tiles tiles of a tile row",
-		"(runtime.winograd4Out) and applies the clamp-form epilogue to it, "+what)
-	l := newLevel(avx512)
+	l, c, cB := header4("winograd4Out"+suffix(avx512), "func(m *float32, ldm, tiles, c int, y *float32, ldy int, bias, res *float32, slope, lo, hi float32, resAfter bool)",
+		" writes F(4×4, 3×3)'s Y = Aᵀ M A for tiles tiles of a tile row", "(runtime.winograd4Out) and applies the clamp-form epilogue to it, ", avx512)
 	vecBytes := 4 * l.lanes
 	local := AllocLocal(24 * vecBytes)
-	c, ldm, ldy := mem.Arg("c"), scaled("ldm"), scaled("ldy")
-	cB := GP64()
-	MOVQ(c, cB)
-	SHLQ(Imm(2), cB)
-	ldm6 := GP64()
-	LEAQ(Mem{Base: ldm, Index: ldm, Scale: 2}, ldm6) // 3·ldm
-	ADDQ(ldm6, ldm6)
+	ldm, ldy := scaled("ldm"), scaled("ldy")
+	ldm6 := times6(ldm)
 	delta := mem.Arg("res") // the residual's offset from y (bytes): it has y's layout
 	SUBQ(mem.Param("y"), delta)
 	lo, hi := l.vec(), l.vec()
@@ -504,35 +525,16 @@ func output4(avx512 bool) {
 		if masked {
 			return // the last c mod 16 channels: the Go twin
 		}
-
-		sfx := ""
-		if masked {
-			sfx = "_tail"
-		}
 		mb, p, t := mem.Arg("m"), mem.Arg("y"), mem.Arg("tiles")
 		LEAQ(Mem{Base: mb, Index: j, Scale: 4}, mb)
 		LEAQ(Mem{Base: p, Index: j, Scale: 4}, p)
 		row, col := GP64(), GP64()
-		Load(Param("bias"), col)
-		LEAQ(Mem{Base: col, Index: j, Scale: 4}, col) // read only when the bias parameter is not nil
-		bias := l.vec()
-		CMPQ(mem.Param("bias"), Imm(0))
-		JEQ(LabelRef("nobiasvec" + sfx))
-		l.load(Mem{Base: col}, bias, masked)
-		Label("nobiasvec" + sfx)
-		Label("tile" + sfx)
+		bias := l.biasVec(j, col, false, "")
+		Label("tile")
 		// Columns of M: s[·][q] = A(M[6i+q]), into local.
 		MOVQ(mb, row)
 		for q := 0; q < 6; q++ {
-			MOVQ(row, col)
-			var mv [6]reg.VecVirtual
-			for i := range mv {
-				mv[i] = l.vec()
-				l.load(Mem{Base: col}, mv[i], masked)
-				if i < 5 {
-					ADDQ(ldm6, col)
-				}
-			}
+			mv := l.load6(row, col, ldm6, false)
 			for a, v := range l.a6(mv, c2, c4, c8) {
 				VMOVUPS(v, local.Offset((a*6+q)*vecBytes))
 			}
@@ -543,15 +545,11 @@ func output4(avx512 bool) {
 		// Rows of s: Y[a][·] = A(s[a]), the epilogue, out.
 		MOVQ(p, row)
 		for a := 0; a < 4; a++ {
-			var sv [6]reg.VecVirtual
-			for q := range sv {
-				sv[q] = l.vec()
-				VMOVUPS(local.Offset((a*6+q)*vecBytes), sv[q])
-			}
+			sv := l.local6(local, 6*a, 1, vecBytes)
 			MOVQ(row, col)
 			for x, v := range l.a6(sv, c2, c4, c8) {
-				l.epilogue4(v, bias, Mem{Base: col, Index: delta, Scale: 1}, lo, hi, masked, fmt.Sprintf("%s_%d%d", sfx, a, x))
-				l.store(v, Mem{Base: col}, masked)
+				l.epilogue(v, bias, Mem{Base: col, Index: delta, Scale: 1}, "res", lo, hi, false, fmt.Sprintf("_%d%d", a, x))
+				l.store(v, Mem{Base: col}, false)
 				if x < 3 {
 					ADDQ(cB, col)
 				}
@@ -563,43 +561,6 @@ func output4(avx512 bool) {
 		ADDQ(cB, mb)
 		LEAQ(Mem{Base: p, Index: cB, Scale: 4}, p)
 		DECQ(t)
-		JNE(LabelRef("tile" + sfx))
+		JNE(LabelRef("tile"))
 	})
-}
-
-// epilogue4 is epilogue for the F(4×4, 3×3) output: the bias held in a vector (added when the
-// bias parameter is not nil), the residual at res (when the res parameter is not nil).
-func (l *level) epilogue4(v, bias reg.VecVirtual, res Mem, lo, hi reg.VecVirtual, masked bool, lbl string) {
-	t := l.vec()
-	CMPQ(mem.Param("bias"), Imm(0))
-	JEQ(LabelRef("nobias" + lbl))
-	VADDPS(bias, v, v)
-	Label("nobias" + lbl)
-	addRes := func(after bool, skip string) {
-		CMPQ(mem.Param("res"), Imm(0))
-		JEQ(LabelRef(skip + lbl))
-		CMPB(mem.Param("resAfter"), Imm(0))
-		if after {
-			JEQ(LabelRef(skip + lbl))
-		} else {
-			JNE(LabelRef(skip + lbl))
-		}
-		l.load(res, t, masked)
-		VADDPS(t, v, v)
-		Label(skip + lbl)
-	}
-	addRes(false, "nores")
-	CMPL(mem.Param("slope"), U32(0x3f800000)) // 1.0
-	JEQ(LabelRef("noleaky" + lbl))
-	slope, zero := l.vec(), l.vec()
-	VBROADCASTSS(mem.Param("slope"), slope)
-	if l.avx512 {
-		VPXORD(zero, zero, zero)
-	} else {
-		VXORPS(zero, zero, zero)
-	}
-	act.Leaky(v, t, zero, slope, l.avx512)
-	Label("noleaky" + lbl)
-	act.Clamp(v, lo, hi)
-	addRes(true, "noafter")
 }
