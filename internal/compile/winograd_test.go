@@ -12,8 +12,8 @@ import (
 )
 
 // TestWinogradChoice checks which of resnet_small's convolutions run with Winograd's
-// algorithm: its thirteen 3×3 stride-1 ones (16 to 128 channels), not the 3-channel stem,
-// the stride-2 ones or the 1×1 projections; with Direct, none. Both packages' predictions
+// algorithm: its thirteen 3×3 stride-1 ones (16 to 128 channels, so F(4×4, 3×3)), not the
+// 3-channel stem, the stride-2 ones or the 1×1 projections; with Direct, none. Both packages' predictions
 // match Keras' (the Winograd one is also checked by TestBenchModels and, on the corpus
 // U-Nets and autoencoder, TestEndToEnd).
 func TestWinogradChoice(t *testing.T) {
@@ -34,6 +34,8 @@ func TestWinogradChoice(t *testing.T) {
 		require.NoError(t, err)
 		src := r.Files["model.go"]
 		require.Equal(t, c.calls, bytes.Count(src, []byte("rt.Conv2DWinograd(")), "direct %v", c.direct)
+		// Every one of them has channel counts in multiples of 16: F(4×4, 3×3).
+		require.Equal(t, c.calls, bytes.Count(src, []byte("rt.NewWinogradKernel(4, ")), "direct %v", c.direct)
 		require.Equal(t, 20-c.calls, bytes.Count(src, []byte("rt.Conv2DGemmPanels(")), "direct %v", c.direct)
 		jobs = append(jobs, Job{Result: r, Inputs: []*runtime.Array{in}})
 	}

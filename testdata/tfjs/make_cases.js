@@ -437,6 +437,31 @@ async function main() {
     await writeCase('conv2d', "Conv2D dilation 2 'valid'; Conv2D kernel (3,2) dilation (2,3) 'same'; Conv2D strides (2,3) 'same' + relu; Conv2DTranspose kernel 3 and 4, strides 2, 'same' and 'valid'; Conv2DTranspose kernel (2,3) strides (1,2) 'valid'; DepthwiseConv2D depth_multiplier 2 strides 2 'same'; SeparableConv2D strides 2 'same' (depth_multiplier 1: see case separable_conv2d_m2). (TF.js 4.22's Conv2D has no groups argument, so grouped convolution is not covered.)", m, [input([2, 7, 8, 3], 4)]);
   }
 
+  // winograd_conv2d: 3×3 stride-1 convolutions kerasgen runs with Winograd's algorithm.
+  {
+    const x = L.input({shape: [9, 11, 12], name: 'x'});
+    const a = L.conv2d({filters: 20, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv_12_20_same'}).apply(x);
+    const b = L.conv2d({filters: 16, kernelSize: 3, padding: 'same', name: 'conv_20_16_same'}).apply(a);
+    const c = L.conv2d({filters: 16, kernelSize: 1, name: 'proj_12_16'}).apply(x);
+    const d = L.add({name: 'add'}).apply([b, c]);
+    const e = L.reLU({name: 'relu'}).apply(d);
+    const f = L.conv2d({filters: 32, kernelSize: 3, padding: 'valid', activation: 'relu', name: 'conv_16_32_valid'}).apply(e); // [7, 9, 32]
+    const g = L.conv2d({filters: 32, kernelSize: 3, padding: 'same', name: 'conv_32_32_same'}).apply(f);
+    const m = tf.model({inputs: x, outputs: [g, a], name: 'winograd_conv2d'});
+    setWeights(m, 431);
+    // Kernels scaled by 1/sqrt(fan-in), as Keras' initializers do, so the activations stay near
+    // 1 through the four convolutions: with [-1, 1) weights they grow ~10× a layer, and float32
+    // sums of a few hundred such terms, in the oracle as in any other order, drift past the
+    // 1e-4 relative tolerance.
+    for (const w of m.weights) {
+      if (w.shape.length === 4) {
+        const fanIn = w.shape[0] * w.shape[1] * w.shape[2];
+        w.write(tf.mul(w.read(), 1 / Math.sqrt(fanIn)));
+      }
+    }
+    await writeCase('winograd_conv2d', "3×3 stride-1 Conv2D layers of the kinds kerasgen runs with Winograd's minimal filtering: 12→20 'same' + relu and 20→16 'same' (channel counts off the multiples of 16: F(2×2, 3×3)), the second added to a 1×1 projection of the input and a ReLU (the residual fused into its output transform), then 16→32 'valid' + relu and 32→32 'same' (F(4×4, 3×3)); an odd width (11) and output sizes 9×11 and 7×9 cut the last tiles.", m, [input([2, 9, 11, 12], 43)]);
+  }
+
   // separable_conv2d_m2: TF.js' SeparableConv2D config lacks depth_multiplier.
   {
     const x = L.input({shape: [5, 6, 2], name: 'x'});
