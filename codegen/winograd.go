@@ -5,18 +5,12 @@ import (
 	"github.com/kerasgen/kerasgen/runtime"
 )
 
-// Winograd convolutions: a float32 3×3, stride 1, undilated Groups = 1 convolution with at
-// least winogradMinChannels input and output channels, not pooled in its kernels, runs through
-// runtime.Conv2DWinograd (F(4×4, 3×3) or F(2×2, 3×3), winogradTile: 2.25 or 4 multiply-adds
-// per output value and input channel instead of 9), unless Options.Direct is set. Its kernel
-// is stored transformed (runtime.WinogradKernelInto, the 36 or 16 C×OC matrices in panel
-// layout) instead of in panel layout, so the constant must have no other use.
-
-// winogradMinChannels is the fewest input or output channels a Winograd convolution has: with
-// fewer, the transforms cost more than the products save. Measured on 'same' convolutions,
-// direct time / Winograd time: 64×64 images 8→8 channels 0.70, 8→16 0.93, 16→8 0.96, 16→16
-// 1.21; 32×32 12→12 1.15; 16×16 8→8 0.63, 16→16 1.12; the 3-channel stem of a ResNet ~0.4.
-const winogradMinChannels = 12
+// Winograd convolutions: a float32 3×3, stride 1, undilated Groups = 1 convolution, not pooled
+// in its kernels, whose channel counts runtime.WinogradTile gives a tile size, runs through
+// runtime.Conv2DWinograd (F(4×4, 3×3) or F(2×2, 3×3): 2.25 or 4 multiply-adds per output
+// value and input channel instead of 9), unless Options.Direct is set. Its kernel is stored
+// transformed (runtime.WinogradKernelInto, the 36 or 16 C×OC matrices in panel layout)
+// instead of in panel layout, so the constant must have no other use.
 
 // winogradOp reports whether op is a convolution Conv2DWinograd runs.
 func winogradOp(op *ir.Op) bool {
@@ -25,7 +19,7 @@ func winogradOp(op *ir.Op) bool {
 	}
 	w, xs, ys := op.In[1].Type.Shape, op.In[0].Type.Shape, op.Out[0].Type.Shape
 	st, dl := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations")
-	return len(w) == 4 && w[0] == 3 && w[1] == 3 && w[2] >= winogradMinChannels && w[3] >= winogradMinChannels &&
+	return len(w) == 4 && w[0] == 3 && w[1] == 3 && runtime.WinogradTile(int(w[2]), int(w[3])) > 0 &&
 		len(st) == 2 && st[0] == 1 && st[1] == 1 && len(dl) == 2 && dl[0] == 1 && dl[1] == 1 &&
 		len(xs) == 4 && len(ys) == 4 && ys[1] > 0 && ys[2] > 0
 }
@@ -41,17 +35,10 @@ func winogradConsts(g *ir.Graph, bf16 map[*ir.Value]bool) map[*ir.Value]bool {
 }
 
 // winogradTile is the output tile side a Winograd kernel constant [3, 3, C, OC] is transformed
-// for: 4 (F(4×4, 3×3), 2.25 multiply-adds per output value and input channel) when C and OC
-// are multiples of 16, the AVX-512 transforms' vectors; else 2 (F(2×2, 3×3), whose transforms
-// take any channel count in vectors). Measured direct → F(2×2) → F(4×4), one image, µs:
-// 64×64 16→16 182 → 162 → 125; 32×32 32→32 175 → 117 → 90; 16×16 64→64 186 → 94 → 67; 8×8
-// 128→128 172 → 99 → 53; 56×56 64→64 2180 → 1251 → 769.
+// for (runtime.WinogradTile).
 func winogradTile(c *ir.Value) int {
 	s := c.Type.Shape
-	if s[2]%16 == 0 && s[3]%16 == 0 {
-		return 4
-	}
-	return 2
+	return runtime.WinogradTile(int(s[2]), int(s[3]))
 }
 
 // winogradData returns the transform of a 3×3 kernel constant [3, 3, C, OC].

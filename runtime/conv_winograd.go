@@ -118,6 +118,30 @@ func WinogradOK(p *ConvParams) bool {
 		p.C > 0 && p.OC > 0 && p.OH > 0 && p.OW > 0
 }
 
+// winogradMinChannels is the fewest input or output channels WinogradTile takes: with fewer,
+// the transforms cost more than the products save. Measured on 'same' convolutions, direct
+// time / F(2×2, 3×3) time: 64×64 images 8→8 channels 0.70, 8→16 0.93, 16→8 0.96, 16→16 1.21;
+// 32×32 12→12 1.15; 16×16 8→8 0.63, 16→16 1.12; a ResNet's 3-channel stem ~0.4.
+const winogradMinChannels = 12
+
+// WinogradTile returns the output tile side Conv2DWinograd should run a 3×3 stride-1
+// convolution of c to oc channels with on these kernels: 4 (F(4×4, 3×3)) when both are
+// multiples of 16, the F(4×4) transform kernels' vectors (they leave other channels to the Go
+// twins); 2 (F(2×2, 3×3), whose kernels take any channel count) from winogradMinChannels
+// channels on; else 0, the direct convolution being faster. Measured direct → F(2×2) → F(4×4),
+// one image, µs: 64×64 16→16 182 → 162 → 125; 32×32 32→32 175 → 117 → 90; 16×16 64→64 186 →
+// 94 → 67; 8×8 128→128 172 → 99 → 53; 56×56 64→64 2180 → 1251 → 769
+// (BenchmarkConv2DGemm, same run).
+func WinogradTile(c, oc int) int {
+	switch {
+	case c < winogradMinChannels || oc < winogradMinChannels:
+		return 0
+	case c%16 == 0 && oc%16 == 0:
+		return 4
+	}
+	return 2
+}
+
 // winogradGeom is the tiling of p's output: m×m tiles (n = m+2 the side of their input
 // patches, n² planes), th×tw per image, and the tile rows of a block, bt (a block is bt
 // consecutive tile rows of the batch's images taken in order).

@@ -62,21 +62,25 @@ func winogradTol(m int, mag []float64) []float64 {
 }
 
 func checkWinogradShape(t *testing.T, m, i int, p ConvParams) {
-	{
-		p.KH, p.KW, p.Groups = 3, 3, 1
-		require.True(t, WinogradOK(&p))
-		r := newRand(uint64(40 + i))
-		x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
-		x0 := clone(x)
-		want, mag := convRef(&p, x, w)
-		tol := winogradTol(m, mag)
-		y := newGuarded(len(want))
-		winogradConv(m, &p, x, w, y.s, nil)
-		what := fmt.Sprintf("%d×%d tiles, shape %d %+v", m, m, i, p)
-		y.check(t, what)
-		requireCloseTol(t, what, y.s, want, tol)
-		requireUnchanged(t, what, x0, x)
-	}
+	p.KH, p.KW, p.Groups = 3, 3, 1
+	require.True(t, WinogradOK(&p))
+	r := newRand(uint64(40 + i))
+	x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
+	x0 := clone(x)
+	want, mag := convRef(&p, x, w)
+	what := fmt.Sprintf("%d×%d tiles, shape %d %+v", m, m, i, p)
+	checkWinogradRef(t, m, &p, x, w, want, mag, what)
+	requireUnchanged(t, what, x0, x)
+}
+
+// checkWinogradRef runs Conv2DWinograd with m×m tiles on p, y inside a guard band, and checks
+// it against the reference want within winogradTol(m, mag).
+func checkWinogradRef(t *testing.T, m int, p *ConvParams, x, w []float32, want, mag []float64, what string) {
+	t.Helper()
+	y := newGuarded(len(want))
+	winogradConv(m, p, x, w, y.s, nil)
+	y.check(t, what)
+	requireCloseTol(t, what, y.s, want, winogradTol(m, mag))
 }
 
 // TestConv2DWinogradRandom checks Conv2DWinograd against the float64 convolution on the
@@ -97,12 +101,7 @@ func TestConv2DWinogradRandom(t *testing.T) {
 		x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
 		want, mag := convRef(&p, x, w)
 		for _, m := range winogradTiles {
-			tol := winogradTol(m, mag)
-			y := newGuarded(len(want))
-			winogradConv(m, &p, x, w, y.s, nil)
-			what := fmt.Sprintf("%d×%d tiles, case %d %+v", m, m, i, p)
-			y.check(t, what)
-			requireCloseTol(t, what, y.s, want, tol)
+			checkWinogradRef(t, m, &p, x, w, want, mag, fmt.Sprintf("%d×%d tiles, case %d %+v", m, m, i, p))
 		}
 	}
 	require.Greater(t, ran, 50, "convolutions with a non-empty output")
@@ -123,23 +122,21 @@ func TestConv2DWinogradEpilogue(t *testing.T) {
 }
 
 func checkWinogradEpilogue(t *testing.T, m int, p ConvParams) {
-	{
-		r := newRand(7)
-		x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
-		n := p.N * p.OH * p.OW * p.OC
-		for _, ep := range []Epilogue{
-			{Bias: randSlice(r, p.OC), Act: ActRelu},
-			{Bias: randSlice(r, p.OC), Act: ActRelu6, Residual: randSlice(r, n)},
-			{Act: ActSigmoid, Residual: randSlice(r, n), ResidualAfterAct: true},
-			{Bias: randSlice(r, p.OC), Act: ActGelu},
-		} {
-			want := make([]float32, n)
-			winogradConv(m, &p, x, w, want, nil)
-			ep.Apply(0, p.N*p.OH*p.OW, p.OC, want, p.OC)
-			got := make([]float32, n)
-			winogradConv(m, &p, x, w, got, &ep)
-			requireEqual(t, fmt.Sprintf("%d×%d tiles, OW %d, act %v, residual %v", m, m, p.OW, ep.Act, ep.Residual != nil), got, want)
-		}
+	r := newRand(7)
+	x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
+	n := p.N * p.OH * p.OW * p.OC
+	for _, ep := range []Epilogue{
+		{Bias: randSlice(r, p.OC), Act: ActRelu},
+		{Bias: randSlice(r, p.OC), Act: ActRelu6, Residual: randSlice(r, n)},
+		{Act: ActSigmoid, Residual: randSlice(r, n), ResidualAfterAct: true},
+		{Bias: randSlice(r, p.OC), Act: ActGelu},
+	} {
+		want := make([]float32, n)
+		winogradConv(m, &p, x, w, want, nil)
+		ep.Apply(0, p.N*p.OH*p.OW, p.OC, want, p.OC)
+		got := make([]float32, n)
+		winogradConv(m, &p, x, w, got, &ep)
+		requireEqual(t, fmt.Sprintf("%d×%d tiles, OW %d, act %v, residual %v", m, m, p.OW, ep.Act, ep.Residual != nil), got, want)
 	}
 }
 
@@ -255,6 +252,17 @@ func TestWinogradOK(t *testing.T) {
 		p := base
 		change(&p)
 		require.False(t, WinogradOK(&p), name)
+	}
+}
+
+// TestWinogradTile checks the tile size chosen by channel counts.
+func TestWinogradTile(t *testing.T) {
+	for _, c := range []struct{ c, oc, want int }{
+		{3, 16, 0}, {16, 8, 0}, {11, 64, 0},
+		{12, 12, 2}, {12, 16, 2}, {16, 24, 2}, {20, 16, 2},
+		{16, 16, 4}, {32, 64, 4}, {128, 128, 4},
+	} {
+		require.Equal(t, c.want, WinogradTile(c.c, c.oc), "%d→%d channels", c.c, c.oc)
 	}
 }
 
