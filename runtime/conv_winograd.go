@@ -184,7 +184,7 @@ func Conv2DWinogradScratch(p *ConvParams, m int) int {
 }
 
 // Conv2DWinograd sets y to the convolution of x with the transformed kernel w, then applies
-// ep, when WinogradOK(p); scratch holds Conv2DWinogradScratch(p) elements. A warm call
+// ep, when WinogradOK(p); scratch holds Conv2DWinogradScratch(p, w.M) elements. A warm call
 // allocates nothing.
 func Conv2DWinograd(p *ConvParams, x []float32, w *WinogradKernel, y, scratch []float32, ep *Epilogue) {
 	if !WinogradOK(p) {
