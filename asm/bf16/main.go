@@ -19,8 +19,8 @@
 //     A[i,2p+1] (high half). B is one packed panel: per pair p, 64 bf16 =
 //     128 bytes, column j's pair at element 2j (k = 2p) and 2j+1 (k = 2p+1).
 //     Per pair: two 64-byte loads of B (columns 0–15, 16–31) and, per row,
-//     two VDPBF16PS with the row's pair broadcast from memory ({1to16}).
-//     24 ZMM accumulators at r = 12 (Z0–Z23), B in Z24/Z25. The
+//     a VPBROADCASTD of the row's pair and two register VDPBF16PS.
+//     24 ZMM accumulators at r = 12 (Z0–Z23), B in Z24/Z25, the pairs in Z26–Z31. The
 //     accumulators start from zero; C's old value is added at the end
 //     under acc (VADDPS, C + sum).
 //   - convBF16_{r}x32 (r = 1…12): gemmBF16_{r}x32 over a list of taps (the
@@ -339,17 +339,17 @@ func kernel(r int, conv bool) {
 	for g := 1; g < nb; g++ {
 		LEAQ(Mem{Base: aBase[g-1], Index: ldaReg, Scale: 4}, aBase[g])
 	}
-	aMem := func(i int) *mem {
-		b := gpNum[aBase[i/4]]
+	aMem := func(i int) Mem {
+		m := Mem{Base: aBase[i/4]}
 		switch i % 4 {
 		case 1:
-			return &mem{base: b, index: gpNum[ldaReg], scale: 1}
+			m.Index, m.Scale = ldaReg, 1
 		case 2:
-			return &mem{base: b, index: gpNum[ldaReg], scale: 2}
+			m.Index, m.Scale = ldaReg, 2
 		case 3:
-			return &mem{base: b, index: gpNum[lda3Reg], scale: 1}
+			m.Index, m.Scale = lda3Reg, 1
 		}
-		return &mem{base: b, index: -1}
+		return m
 	}
 
 	TESTQ(kReg, kReg)
@@ -357,9 +357,13 @@ func kernel(r int, conv bool) {
 	Label("loop")
 	VMOVDQU32(Mem{Base: bReg}, z[bVec[0]])
 	VMOVDQU32(Mem{Base: bReg, Disp: 64}, z[bVec[1]])
+	// Each row's pair is broadcast once into a register (Z26–Z31 in turn): two embedded
+	// broadcasts would load it twice, and on Zen 5 the loads then bound the step.
 	for i := 0; i < r; i++ {
+		t := 26 + i%6
+		VPBROADCASTD(aMem(i), z[t])
 		for h := 0; h < 2; h++ {
-			emit(vdpbf16ps(2*i+h, bVec[h], 0, aMem(i)))
+			emit(vdpbf16ps(2*i+h, bVec[h], t, nil))
 		}
 	}
 	for g := 0; g < nb; g++ {
