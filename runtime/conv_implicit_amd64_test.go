@@ -97,3 +97,44 @@ func BenchmarkConvSplit(b *testing.B) {
 		}
 	}
 }
+
+// TestConvRegionAhead checks which input rows the conv kernels prefetch for an output row
+// (convRegion.ahead): the last sh padded rows it reads, as far as the region holds them, for
+// an image read in place, a padded copy, and a strip that starts below the image's top.
+func TestConvRegionAhead(t *testing.T) {
+	const w, c = 5, 2
+	stem := &ConvParams{N: 1, Groups: 1, H: 8, W: w, C: c, OH: 4, OW: 3, OC: 1, KH: 3, KW: 3, SH: 2, SW: 2}
+	dil := &ConvParams{N: 1, Groups: 1, H: 8, W: w, C: c, OH: 4, OW: 3, OC: 1, KH: 3, KW: 3, DH: 2, DW: 1}
+	for _, tc := range []struct {
+		name   string
+		p      *ConvParams
+		rows   int // rows in the region
+		y0, oy int
+		r0, r1 int // the region rows wanted; r0 == r1: nil
+	}{
+		{"stem row 0", stem, 8, 0, 0, 1, 3},  // reads rows 0–2: the last two are 1, 2
+		{"stem row 2", stem, 8, 0, 2, 5, 7},  // reads rows 4–6
+		{"stem row 3", stem, 8, 0, 3, 7, 8},  // reads rows 6–8: row 8 is past the region
+		{"stem row 4", stem, 8, 0, 4, 8, 8},  // past the end: nothing
+		{"strip", stem, 3, 5, 2, 0, 2},       // region rows 0–2 are padded rows 5–7
+		{"strip above", stem, 3, 5, 0, 0, 0}, // rows 1, 2 lie above the strip
+		{"dilated", dil, 8, 0, 1, 5, 6},      // reads rows 1, 3, 5
+	} {
+		src := make([]float32, tc.rows*w*c)
+		for i := range src {
+			src[i] = float32(i)
+		}
+		var r convRegion
+		r.set(tc.p, src, w, tc.y0, 0)
+		got := r.ahead(tc.p, tc.oy)
+		if tc.r0 == tc.r1 {
+			if got != nil {
+				t.Errorf("%s: %d elements, want none", tc.name, len(got))
+			}
+			continue
+		}
+		if len(got) != (tc.r1-tc.r0)*w*c || got[0] != float32(tc.r0*w*c) {
+			t.Errorf("%s: %d elements from %v, want rows %d–%d (%d from %d)", tc.name, len(got), got[:min(1, len(got))], tc.r0, tc.r1-1, (tc.r1-tc.r0)*w*c, tc.r0*w*c)
+		}
+	}
+}

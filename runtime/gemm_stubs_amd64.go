@@ -533,310 +533,442 @@ func convAVX2_6x16(taps int, offs *int, k int, a *float32, lda int, b *float32, 
 // convAVX512_1x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 1 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_1x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_1x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_2x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 2 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_2x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_2x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_3x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 3 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_3x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_3x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_4x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 4 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_4x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_4x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_5x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 5 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_5x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_5x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_6x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 6 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_6x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_6x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_7x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 7 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_7x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_7x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_8x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 8 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_8x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_8x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_9x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 9 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_9x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_9x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_10x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 10 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_10x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_10x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_11x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 11 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_11x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_11x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_12x32 adds (or stores, without acc) into C the sum over taps t of the product of
 // 12 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_12x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_12x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_1x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 1 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_1x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_1x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_2x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 2 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_2x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_2x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_3x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 3 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_3x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_3x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_4x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 4 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_4x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_4x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_5x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 5 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_5x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_5x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_6x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 6 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_6x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_6x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_7x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 7 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_7x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_7x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_8x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 8 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_8x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_8x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_9x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 9 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_9x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_9x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_10x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 10 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_10x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_10x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_11x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 11 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_11x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_11x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_12x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 12 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_12x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_12x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_13x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 13 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_13x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_13x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_14x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 14 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_14x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_14x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_15x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 15 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_15x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_15x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_16x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 16 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_16x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_16x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_1x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 1 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_2x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 2 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_3x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 3 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_4x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 4 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_5x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 5 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_6x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 6 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_7x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 7 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_8x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 8 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_9x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 9 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_9x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_9x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_10x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 10 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_10x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_10x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_11x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 11 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_11x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_11x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_12x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 12 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_12x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_12x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_13x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 13 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_13x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_13x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_14x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 14 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_14x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_14x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_15x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 15 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_15x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_15x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_16x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 16 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
 // Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
 //
 //go:noescape
-func convAVX512_16x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32)
+func convAVX512_16x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convPoolAVX2_1x16 stores into 1 row of C the 2×2 max pooling (NaN kept) of the sums over taps
 // t of the products of 4 rows of A shifted by offs[t] elements (two conv output rows of 2 pixels, the second lrow elements after the first)

@@ -55,6 +55,10 @@ const (
 	// row): for panels of at most 16 columns, where the 32-wide kernels
 	// would spend half their multiply-adds on masked-off lanes.
 	avx512NarrowRows = 16
+	// convTapLines is how many cache lines an AVX-512 conv kernel prefetches per tap, from its
+	// pf on: a few lines per tap, not one per step of k as the GEMM kernels do, so that the
+	// many short steps of a convolution's small taps do not each pay for one.
+	convTapLines = 4
 )
 
 func main() {
@@ -178,9 +182,9 @@ func kernel(s spec) {
 		vecBytes = 64
 	}
 	sig += ", ep *float32" // ep: nil, or the first field of a runtime.tileEp
-	prefetch := avx512 && !s.conv
+	prefetch := avx512 && s.poolH == 0
 	if prefetch {
-		sig += ", pf *float32" // one line per step of k is prefetched into L2 from pf on
+		sig += ", pf *float32" // one line per step of k (conv: convTapLines per tap) is prefetched into L2 from pf on
 	}
 	sig += ")"
 	TEXT(name, NOSPLIT, sig)
@@ -211,7 +215,12 @@ func kernel(s spec) {
 		doc = []string{fmt.Sprintf("%s adds (or stores, without acc) the product of %d rows of A and", name, r),
 			what + " into C. Strides are in elements."}
 	}
-	if prefetch {
+	switch {
+	case prefetch && s.conv:
+		doc = append(doc, fmt.Sprintf("Each tap also prefetches %d cache lines into L2, %d·taps lines from pf on", convTapLines, convTapLines),
+			"(the caller points it at input rows it reads next, or at memory it does not mind",
+			"reading twice).")
+	case prefetch:
 		doc = append(doc, "Each step of k also prefetches one cache line into L2, k lines from pf on (the",
 			"caller points it at the next block of B, or at memory it does not mind reading twice).")
 	}
@@ -333,13 +342,22 @@ func kernel(s spec) {
 	base := make([]reg.GPVirtual, nb)
 	var base2 []reg.GPVirtual
 	bp := ld("b")
-	var taps, offs reg.GPVirtual
+	var taps, offs, pf reg.GPVirtual
+	if prefetch {
+		pf = ld("pf")
+	}
 	if s.conv {
 		Comment("One pass of the k loop per tap, A's rows shifted by the tap's offset.")
 		taps, offs = ld("taps"), ld("offs")
 		TESTQ(taps, taps)
 		JEQ(LabelRef("store"))
 		Label("tap")
+		if prefetch {
+			for l := range convTapLines {
+				PREFETCHT1(Mem{Base: pf, Disp: 64 * l})
+			}
+			ADDQ(U32(64*convTapLines), pf)
+		}
 		base[0] = ld("a")
 		off := GP64()
 		MOVQ(Mem{Base: offs}, off)
@@ -366,11 +384,6 @@ func kernel(s spec) {
 		am = append(am, aRows(half, base2, lda, lda3)...)
 	}
 
-	var pf reg.GPVirtual
-	if prefetch {
-		pf = ld("pf")
-	}
-
 	TESTQ(k, k)
 	JEQ(LabelRef("next"))
 	Label("loop")
@@ -379,7 +392,7 @@ func kernel(s spec) {
 		bv[h] = vecFor(h)
 		load(Mem{Base: bp}, h, bv[h])
 	}
-	if prefetch {
+	if prefetch && !s.conv {
 		PREFETCHT1(Mem{Base: pf})
 		ADDQ(Imm(64), pf)
 	}
