@@ -79,40 +79,28 @@ func main() {
 
 // ---- EVEX encoding ------------------------------------------------------
 
-// Register numbers of the general-purpose registers, as encoded.
-var gpNum = map[reg.Physical]int{
-	reg.RAX: 0, reg.RCX: 1, reg.RDX: 2, reg.RBX: 3, reg.RSP: 4, reg.RBP: 5, reg.RSI: 6, reg.RDI: 7,
-	reg.R8: 8, reg.R9: 9, reg.R10: 10, reg.R11: 11, reg.R12: 12, reg.R13: 13, reg.R14: 14, reg.R15: 15,
-}
-
-// mem is a memory operand [base + index·scale + disp]; index < 0 for none.
-type mem struct {
-	base, index, scale, disp int
-}
-
-// instr is one AVX-512 instruction of the form op zmmDst, zmmSrc1, rm
-// (EVEX.512, map 0F38, W0, no masking), where rm is a ZMM register or, with
-// bcst, a 32-bit memory element broadcast to all 16 lanes ({1to16}).
+// instr is one AVX-512 instruction of the form op zmmDst, zmmSrc1, zmmRm
+// (EVEX.512, map 0F38, W0, no masking). The kernels load and broadcast their operands
+// with avo's own instructions, so no memory form is needed.
 type instr struct {
 	name   string // mnemonic, for the comment
 	pp     byte   // implied prefix: 1 = 66, 2 = F3, 3 = F2
 	opcode byte
-	dst    int  // ZMM number
-	src1   int  // ZMM number (EVEX.vvvv)
-	rmReg  int  // ZMM number, when m == nil
-	m      *mem // memory operand (always broadcast here)
+	dst    int // ZMM number
+	src1   int // ZMM number (EVEX.vvvv)
+	rm     int // ZMM number
 }
 
 // vdpbf16ps returns VDPBF16PS zmm(dst), zmm(src1), rm: EVEX.512.F3.0F38.W0 52 /r.
 // dst.fp32[i] += src1.bf16[2i+1]·rm.bf16[2i+1], then += src1.bf16[2i]·rm.bf16[2i].
-func vdpbf16ps(dst, src1 int, rm int, m *mem) instr {
-	return instr{name: "VDPBF16PS", pp: 2, opcode: 0x52, dst: dst, src1: src1, rmReg: rm, m: m}
+func vdpbf16ps(dst, src1, rm int) instr {
+	return instr{name: "VDPBF16PS", pp: 2, opcode: 0x52, dst: dst, src1: src1, rm: rm}
 }
 
 // vcvtne2ps2bf16 returns VCVTNE2PS2BF16 zmm(dst), zmm(src1), zmm(rm):
 // EVEX.512.F2.0F38.W0 72 /r. dst.bf16[0:16] = rm.fp32[0:16], dst.bf16[16:32] = src1.fp32[0:16].
 func vcvtne2ps2bf16(dst, src1, rm int) instr {
-	return instr{name: "VCVTNE2PS2BF16", pp: 3, opcode: 0x72, dst: dst, src1: src1, rmReg: rm}
+	return instr{name: "VCVTNE2PS2BF16", pp: 3, opcode: 0x72, dst: dst, src1: src1, rm: rm}
 }
 
 func bit(x, n int) byte { return byte(x>>n) & 1 }
@@ -121,67 +109,17 @@ func bit(x, n int) byte { return byte(x>>n) & 1 }
 func (in instr) encode() []byte {
 	const mm = 2 // 0F38
 	rBar, rBar2 := 1-bit(in.dst, 3), 1-bit(in.dst, 4)
-	var xBar, bBar, b byte
-	var modrm []byte
-	if in.m == nil {
-		bBar, xBar = 1-bit(in.rmReg, 3), 1-bit(in.rmReg, 4)
-		modrm = []byte{0xc0 | byte(in.dst&7)<<3 | byte(in.rmReg&7)}
-	} else {
-		m := *in.m
-		b = 1 // embedded broadcast of a 32-bit element: disp8 scaled by N = 4
-		bBar, xBar = 1-bit(m.base, 3), 1
-		var mod byte
-		var disp []byte
-		switch {
-		case m.disp == 0 && m.base&7 != 5:
-			mod = 0
-		case m.disp%4 == 0 && m.disp/4 >= -128 && m.disp/4 <= 127:
-			mod, disp = 1, []byte{byte(int8(m.disp / 4))}
-		default:
-			mod = 2
-			d := uint32(int32(m.disp))
-			disp = []byte{byte(d), byte(d >> 8), byte(d >> 16), byte(d >> 24)}
-		}
-		reg3 := byte(in.dst&7) << 3
-		if m.index < 0 && m.base&7 != 4 {
-			modrm = []byte{mod<<6 | reg3 | byte(m.base&7)}
-		} else {
-			idx := byte(4) // none
-			ss := byte(0)
-			if m.index >= 0 {
-				if m.index == 4 {
-					panic("RSP cannot be an index")
-				}
-				idx, xBar = byte(m.index&7), 1-bit(m.index, 3)
-				ss = map[int]byte{1: 0, 2: 1, 4: 2, 8: 3}[m.scale]
-			}
-			modrm = []byte{mod<<6 | reg3 | 4, ss<<6 | idx<<3 | byte(m.base&7)}
-		}
-		modrm = append(modrm, disp...)
-	}
+	bBar, xBar := 1-bit(in.rm, 3), 1-bit(in.rm, 4)
+	modrm := 0xc0 | byte(in.dst&7)<<3 | byte(in.rm&7)
 	p0 := rBar<<7 | xBar<<6 | bBar<<5 | rBar2<<4 | mm
-	p1 := byte(0)<<7 | byte(^in.src1&15)<<3 | 1<<2 | in.pp  // W0
-	p2 := byte(0)<<7 | 2<<5 | b<<4 | (1-bit(in.src1, 4))<<3 // z = 0, L'L = 512, no mask
-	return append([]byte{0x62, p0, p1, p2, in.opcode}, modrm...)
+	p1 := byte(0)<<7 | byte(^in.src1&15)<<3 | 1<<2 | in.pp // W0
+	p2 := byte(0)<<7 | 2<<5 | (1-bit(in.src1, 4))<<3       // z = 0, L'L = 512, no broadcast, no mask
+	return []byte{0x62, p0, p1, p2, in.opcode, modrm}
 }
-
-var gpName = [16]string{"RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI",
-	"R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15"}
 
 // String returns the instruction in Intel syntax.
 func (in instr) String() string {
-	rm := fmt.Sprintf("Z%d", in.rmReg)
-	if in.m != nil {
-		s := "[" + gpName[in.m.base]
-		if in.m.index >= 0 {
-			s += fmt.Sprintf("+%s*%d", gpName[in.m.index], in.m.scale)
-		}
-		if in.m.disp != 0 {
-			s += fmt.Sprintf("%+d", in.m.disp)
-		}
-		rm = s + "]{1to16}"
-	}
-	return fmt.Sprintf("%s Z%d, Z%d, %s", in.name, in.dst, in.src1, rm)
+	return fmt.Sprintf("%s Z%d, Z%d, Z%d", in.name, in.dst, in.src1, in.rm)
 }
 
 // emit writes the instruction as BYTE directives after a comment naming it.
@@ -218,16 +156,10 @@ func selfTest() {
 		in   instr
 		want []byte
 	}{
-		// vdpbf16ps (%rax){1to16}, %zmm24, %zmm0
-		{vdpbf16ps(0, 24, 0, &mem{base: 0, index: -1}), []byte{0x62, 0xf2, 0x3e, 0x50, 0x52, 0x00}},
-		// vdpbf16ps (%r9,%rbx){1to16}, %zmm25, %zmm23
-		{vdpbf16ps(23, 25, 0, &mem{base: 9, index: 3, scale: 1}), []byte{0x62, 0xc2, 0x36, 0x50, 0x52, 0x3c, 0x19}},
-		// vdpbf16ps 8(%r8,%rdx,2){1to16}, %zmm24, %zmm5
-		{vdpbf16ps(5, 24, 0, &mem{base: 8, index: 2, scale: 2, disp: 8}), []byte{0x62, 0xd2, 0x3e, 0x50, 0x52, 0x6c, 0x50, 0x02}},
 		// vdpbf16ps %zmm3, %zmm2, %zmm1
-		{vdpbf16ps(1, 2, 3, nil), []byte{0x62, 0xf2, 0x6e, 0x48, 0x52, 0xcb}},
+		{vdpbf16ps(1, 2, 3), []byte{0x62, 0xf2, 0x6e, 0x48, 0x52, 0xcb}},
 		// vdpbf16ps %zmm9, %zmm30, %zmm17
-		{vdpbf16ps(17, 30, 9, nil), []byte{0x62, 0xc2, 0x0e, 0x40, 0x52, 0xc9}},
+		{vdpbf16ps(17, 30, 9), []byte{0x62, 0xc2, 0x0e, 0x40, 0x52, 0xc9}},
 		// vcvtne2ps2bf16 %zmm0, %zmm1, %zmm2
 		{vcvtne2ps2bf16(2, 1, 0), []byte{0x62, 0xf2, 0x77, 0x48, 0x72, 0xd0}},
 		// vcvtne2ps2bf16 %zmm28, %zmm17, %zmm26
@@ -363,7 +295,7 @@ func kernel(r int, conv bool) {
 		t := 26 + i%6
 		VPBROADCASTD(aMem(i), z[t])
 		for h := 0; h < 2; h++ {
-			emit(vdpbf16ps(2*i+h, bVec[h], t, nil))
+			emit(vdpbf16ps(2*i+h, bVec[h], t))
 		}
 	}
 	for g := 0; g < nb; g++ {
@@ -534,7 +466,7 @@ func wideKernel(r int) {
 		bv := 28 + v%4
 		VMOVDQU32(bMem(v), z[bv])
 		for i := 0; i < r; i++ {
-			emit(vdpbf16ps(acc(i, v), aVec(i), bv, nil))
+			emit(vdpbf16ps(acc(i, v), aVec(i), bv))
 		}
 	}
 	ADDQ(Imm(4), a)
