@@ -221,7 +221,8 @@ func (r *convRegion) at(c, sh, sw, oy, ox int) int {
 // / 149.4 / 153.3 against 197.2; with the input in cache 124.1 / 130.6 / 127.5 against 120.1.
 const convAheadRows = 2
 
-// convTapLines is how many cache lines the AVX-512 conv kernels prefetch per tap (asm/gemm).
+// convTapLines is how many cache lines the AVX-512 conv kernels prefetch per tap: asm/gemm's
+// convTapLines, which TestConvTapLines reads off gemm_amd64.s.
 const convTapLines = 4
 
 // ahead returns the elements of r's rows that output row oy reads and row oy-1 does not (its

@@ -5,6 +5,8 @@ package runtime
 import (
 	"fmt"
 	"math/rand"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -136,5 +138,37 @@ func TestConvRegionAhead(t *testing.T) {
 		if len(got) != (tc.r1-tc.r0)*w*c || got[0] != float32(tc.r0*w*c) {
 			t.Errorf("%s: %d elements from %v, want rows %d–%d (%d from %d)", tc.name, len(got), got[:min(1, len(got))], tc.r0, tc.r1-1, (tc.r1-tc.r0)*w*c, tc.r0*w*c)
 		}
+	}
+}
+
+// TestConvTapLines checks that the AVX-512 conv kernels in gemm_amd64.s prefetch
+// convTapLines lines at the start of each tap, as the driver's shares of the rows ahead
+// assume (asm/gemm's convTapLines).
+func TestConvTapLines(t *testing.T) {
+	src, err := os.ReadFile("gemm_amd64.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kernels := 0
+	for _, fn := range strings.Split(string(src), "\nTEXT ")[1:] {
+		if !strings.HasPrefix(fn, "·convAVX512_") {
+			continue
+		}
+		kernels++
+		_, body, ok := strings.Cut(fn, "\ntap:\n")
+		lines := 0
+		for _, l := range strings.Split(body, "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(l), "PREFETCHT1") {
+				break
+			}
+			lines++
+		}
+		if !ok || lines != convTapLines {
+			name, _, _ := strings.Cut(fn, "(")
+			t.Errorf("%s: %d PREFETCHT1 at its tap label (found: %v), want %d", name, lines, ok, convTapLines)
+		}
+	}
+	if kernels == 0 {
+		t.Fatal("no convAVX512_ kernels in gemm_amd64.s")
 	}
 }
