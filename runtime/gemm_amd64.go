@@ -232,6 +232,16 @@ func prefetchAt(next []float32, kk, t int, cur *float32) *float32 {
 	return cur
 }
 
+// prefetchThen returns where a tile that prefetchAt gives no share of the next block prefetches
+// its kk lines: the start of rest (B's then), returned less those lines, or cur when rest is
+// used up.
+func prefetchThen(rest []float32, kk int, cur *float32) (*float32, []float32) {
+	if len(rest) == 0 {
+		return cur, nil
+	}
+	return &rest[0], rest[min(16*kk, len(rest)):]
+}
+
 // gemmNT is GemmNT after its checks: from four rows of A on, B is
 // transposed into a pooled buffer and the product runs through Gemm's
 // kernels.
@@ -371,6 +381,7 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int,
 	}
 	kc := kcFor(k, gemmKCAVX512)
 	mr := tileRows(lda, 12)
+	then := b.then
 	for p0 := 0; p0 < k; p0 += kc {
 		kk := min(kc, k-p0)
 		ac := acc || p0 > 0
@@ -392,7 +403,11 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int,
 					if ep != nil && p0+kk == k {
 						e = kep.at(ep, i, j)
 					}
-					kern[r-1](kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, mask, e, prefetchAt(next, kk, t, bp))
+					pf := prefetchAt(next, kk, t, nil)
+					if pf == nil {
+						pf, then = prefetchThen(then, kk, bp)
+					}
+					kern[r-1](kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, mask, e, pf)
 				}
 			}
 		}

@@ -106,6 +106,7 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b bMat, c []
 	defer packPool.Put(buf)
 	pk := *buf
 	mr := tileRows(lda, lv.mr)
+	then := b.then
 	var kep *tileEp
 	if ep != nil {
 		kep = ep.kernelEp(m, n)
@@ -140,7 +141,11 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b bMat, c []
 						if ep != nil && p0+kk == k {
 							e = kep.at(ep, i, j0+q)
 						}
-						lv.tile(r, kk, &ab[off*lda], lda, bp, ldb, &c[i*ldc+j0+q], ldc, ac, w-q, e, prefetchAt(next, kk, t, bp))
+						pf := prefetchAt(next, kk, t, nil)
+						if pf == nil {
+							pf, then = prefetchThen(then, kk, bp)
+						}
+						lv.tile(r, kk, &ab[off*lda], lda, bp, ldb, &c[i*ldc+j0+q], ldc, ac, w-q, e, pf)
 					}
 				}
 			}

@@ -5,7 +5,8 @@ package runtime
 import "testing"
 
 // bMat.block finds the contiguous kk-row run under a panel's start (and nothing where there
-// is none), and prefetchAt shares it among the first tiles over the block before it.
+// is none), prefetchAt shares it among the first tiles over the block before it, and
+// prefetchThen gives the tiles after them B's then.
 func TestPrefetchBlocks(t *testing.T) {
 	const k, n = 10, 70 // panels of 32, 32 and 6 columns
 	data := make([]float32, PanelsLen(k, n))
@@ -44,5 +45,17 @@ func TestPrefetchBlocks(t *testing.T) {
 	}
 	if got := prefetchAt(nil, 6, 0, cur); got != cur {
 		t.Error("no next block: pf is not cur")
+	}
+	// Tiles with no share of the next block take B's then, kk lines each, then cur.
+	then := make([]float32, 200)
+	rest := then
+	for tile, want := range []*float32{&then[0], &then[96], &then[192], cur} {
+		var got *float32
+		if got, rest = prefetchThen(rest, 6, cur); got != want {
+			t.Errorf("then, tile %d: pf %p, want %p", tile, got, want)
+		}
+	}
+	if len(rest) != 0 {
+		t.Errorf("then: %d elements left", len(rest))
 	}
 }

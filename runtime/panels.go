@@ -91,6 +91,9 @@ type bMat struct {
 	ld        int // plain: the row stride
 	panelK, n int // panels: the whole matrix's depth and width
 	col0      int // panels: the first column seen (a plain B is sliced instead)
+	// then is memory the AVX-512 kernels prefetch into L2 once B's next blocks are covered:
+	// what the caller reads next (prefetching), or nil.
+	then []float32
 }
 
 // plainB is a plain B with row stride ldb.
@@ -98,6 +101,12 @@ func plainB(b []float32, ldb int) bMat { return bMat{b: b, ld: ldb} }
 
 // panelB is a Panels' matrix as a B.
 func panelB(w *Panels) bMat { return bMat{b: w.Data, panelK: w.K, n: w.N} }
+
+// prefetching returns B with then set to r (see bMat.then).
+func (m bMat) prefetching(r []float32) bMat {
+	m.then = r
+	return m
+}
 
 // cols returns B from its column j on.
 func (m bMat) cols(j int) bMat {
