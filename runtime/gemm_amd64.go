@@ -232,14 +232,19 @@ func prefetchAt(next []float32, kk, t int, cur *float32) *float32 {
 	return cur
 }
 
-// prefetchThen returns where a tile that prefetchAt gives no share of the next block prefetches
-// its kk lines: the start of rest (B's then), returned less those lines, or cur when rest is
-// used up.
-func prefetchThen(rest []float32, kk int, cur *float32) (*float32, []float32) {
-	if len(rest) == 0 {
-		return cur, nil
+// tilePrefetch is prefetchAt for a GEMM driver's tile t: a tile that has no share of next
+// prefetches its kk lines from *then on (B's then, which it advances past them) while any are
+// left, and cur after that.
+func tilePrefetch(next []float32, kk, t int, then *[]float32, cur *float32) *float32 {
+	if pf := prefetchAt(next, kk, t, nil); pf != nil {
+		return pf
 	}
-	return &rest[0], rest[min(16*kk, len(rest)):]
+	if len(*then) == 0 {
+		return cur
+	}
+	pf := &(*then)[0]
+	*then = (*then)[min(16*kk, len(*then)):]
+	return pf
 }
 
 // gemmNT is GemmNT after its checks: from four rows of A on, B is
@@ -403,11 +408,7 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int,
 					if ep != nil && p0+kk == k {
 						e = kep.at(ep, i, j)
 					}
-					pf := prefetchAt(next, kk, t, nil)
-					if pf == nil {
-						pf, then = prefetchThen(then, kk, bp)
-					}
-					kern[r-1](kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, mask, e, pf)
+					kern[r-1](kk, &a[i*lda+p0], lda, bp, ldb, &c[i*ldc+j], ldc, ac, mask, e, tilePrefetch(next, kk, t, &then, bp))
 				}
 			}
 		}

@@ -141,11 +141,7 @@ func gemmPacked(lv *packedLevel, m, n, k int, a []float32, lda int, b bMat, c []
 						if ep != nil && p0+kk == k {
 							e = kep.at(ep, i, j0+q)
 						}
-						pf := prefetchAt(next, kk, t, nil)
-						if pf == nil {
-							pf, then = prefetchThen(then, kk, bp)
-						}
-						lv.tile(r, kk, &ab[off*lda], lda, bp, ldb, &c[i*ldc+j0+q], ldc, ac, w-q, e, pf)
+						lv.tile(r, kk, &ab[off*lda], lda, bp, ldb, &c[i*ldc+j0+q], ldc, ac, w-q, e, tilePrefetch(next, kk, t, &then, bp))
 					}
 				}
 			}

@@ -6,7 +6,7 @@ import "testing"
 
 // bMat.block finds the contiguous kk-row run under a panel's start (and nothing where there
 // is none), prefetchAt shares it among the first tiles over the block before it, and
-// prefetchThen gives the tiles after them B's then.
+// tilePrefetch gives the tiles after them B's then.
 func TestPrefetchBlocks(t *testing.T) {
 	const k, n = 10, 70 // panels of 32, 32 and 6 columns
 	data := make([]float32, PanelsLen(k, n))
@@ -46,16 +46,16 @@ func TestPrefetchBlocks(t *testing.T) {
 	if got := prefetchAt(nil, 6, 0, cur); got != cur {
 		t.Error("no next block: pf is not cur")
 	}
-	// Tiles with no share of the next block take B's then, kk lines each, then cur.
+	// tilePrefetch: the tiles with a share of the next block take it; those after them take
+	// B's then, kk lines each, then cur.
 	then := make([]float32, 200)
 	rest := then
-	for tile, want := range []*float32{&then[0], &then[96], &then[192], cur} {
-		var got *float32
-		if got, rest = prefetchThen(rest, 6, cur); got != want {
-			t.Errorf("then, tile %d: pf %p, want %p", tile, got, want)
+	for tile, want := range []*float32{&next[0], &next[96], &then[0], &then[96], &then[192], cur} {
+		if got := tilePrefetch(next, 6, tile, &rest, cur); got != want {
+			t.Errorf("tilePrefetch, tile %d: pf %p, want %p", tile, got, want)
 		}
 	}
 	if len(rest) != 0 {
-		t.Errorf("then: %d elements left", len(rest))
+		t.Errorf("tilePrefetch: %d elements of then left", len(rest))
 	}
 }
