@@ -40,6 +40,9 @@ func (p *InvertedResidualParams) bandRows(b int) int {
 // oy0 ≥ oy1); rows outside the image are the depthwise layer's padding, and a band that reads
 // only padding gets r0 = r1 = 0.
 func (p *InvertedResidualParams) inputRows(oy0, oy1 int) (r0, r1 int) {
+	if oy0 >= oy1 {
+		return 0, 0
+	}
 	d := &p.Depthwise
 	sh, _, dh, _, _ := d.steps()
 	r0 = max(oy0*sh-d.PadT, 0)

@@ -168,3 +168,28 @@ func TestInvertedResidualThreads(t *testing.T) {
 		})
 	}
 }
+
+// TestInvertedResidualInputRows checks which input rows a band of output rows reads: 'same'
+// 3×3 at stride 1 (its first and last bands reach into the padding) and 2 (TF pads only below
+// and right), and an empty band.
+func TestInvertedResidualInputRows(t *testing.T) {
+	s1 := &InvertedResidualParams{Depthwise: ConvParams{H: 8, OH: 8, KH: 3, PadT: 1}}
+	s2 := &InvertedResidualParams{Depthwise: ConvParams{H: 8, OH: 4, KH: 3, SH: 2}}
+	for _, c := range []struct {
+		name         string
+		p            *InvertedResidualParams
+		oy0, oy1     int
+		want0, want1 int
+	}{
+		{"s1 first band", s1, 0, 2, 0, 3},
+		{"s1 middle band", s1, 3, 5, 2, 6},
+		{"s1 last band", s1, 6, 8, 5, 8},
+		{"s1 empty", s1, 8, 8, 0, 0},
+		{"s2 first band", s2, 0, 2, 0, 5},
+		{"s2 last band", s2, 2, 4, 4, 8},
+	} {
+		if r0, r1 := c.p.inputRows(c.oy0, c.oy1); r0 != c.want0 || r1 != c.want1 {
+			t.Errorf("%s: rows [%d, %d), want [%d, %d)", c.name, r0, r1, c.want0, c.want1)
+		}
+	}
+}
