@@ -216,9 +216,11 @@ func (r *convRegion) at(c, sh, sw, oy, ox int) int {
 }
 
 // convAheadRows is how many output rows ahead of the one they compute the conv kernels
-// prefetch input rows (convRegion.ahead). MobileNetV2's stem (224×224×3, stride 2) with its
-// input out of cache, median µs a call, one run (1 / 2 / 4 rows ahead, against none): 153.8
-// / 149.4 / 153.3 against 197.2; with the input in cache 124.1 / 130.6 / 127.5 against 120.1.
+// prefetch input rows (convRegion.ahead). The distance was measured on MobileNetV2's stem
+// (224×224×3, stride 2) with a first version that prefetched each row's rows in one burst:
+// with its input out of cache, 1 / 2 / 4 rows ahead took 153.8 / 149.4 / 153.3 µs against
+// 197.2 without. This version (per tap, in the kernels), three alternated runs, medians: 144.2
+// against 198.5 µs with the input out of cache, 126.4 against 116.3 with it in cache.
 const convAheadRows = 2
 
 // convTapLines is how many cache lines the AVX-512 conv kernels prefetch per tap: asm/gemm's
@@ -478,9 +480,9 @@ func (j *convJob) rows(s *convSource, img, lo, hi int) {
 			}
 		}
 		// runs cuts [from, to) into balanced runs of at most rmax pixels. Along a row of the
-		// first column panel, they prefetch the input rows that row oy+convAheadRows reads
-		// first (reg.ahead): an image streamed from DRAM then arrives before the kernels
-		// need it.
+		// first column panel, they prefetch the input rows that row oy+convAheadRows is the
+		// first to read (reg.ahead): an image streamed from DRAM then arrives before the
+		// kernels need it.
 		runs := func(reg *convRegion, oy, ox, from, to int, vertical bool) {
 			var next []float32
 			if !vertical && col == 0 {
