@@ -172,7 +172,7 @@ func (m bMat) block(p, j, kk int) []float32 {
 
 // avx512Kernels8 are the 8-wide AVX-512 kernels (one YMM per row of C) for panels of at
 // most 8 columns, where the 16-wide ones would multiply eight lanes of padding: a YMM FMA
-// takes half a ZMM one's issue slot on Zen 4.
+// takes half a ZMM one's issue slot on Zen 4 (on Zen 5 a whole one: there the two tie).
 var avx512Kernels8 = [...]avx512Kernel{
 	gemmAVX512_1x8, gemmAVX512_2x8, gemmAVX512_3x8, gemmAVX512_4x8,
 	gemmAVX512_5x8, gemmAVX512_6x8, gemmAVX512_7x8, gemmAVX512_8x8,

@@ -32,7 +32,8 @@
 //     L3 or DRAM arrive while the block before them computes.
 //   - gemmAVX512_{r}x24 (r = 1…12): 24 columns as a ZMM and a YMM per row, masked the
 //     same way, for panels 17 to 24 wide (on Zen 4 a YMM FMA takes half a ZMM's slot, so
-//     the 24-wide tile runs at full rate where the 32-wide one would mask a quarter off).
+//     the 24-wide tile runs at full rate where the 32-wide one would mask a quarter off; on
+//     Zen 5, whose pipes are 512 bits wide, a YMM FMA takes a whole slot and the two tie).
 //   - gemmAVX512_{r}x16 (r = 1…16) and the conv*, convPool* and convPoolRow* families: see main.
 package main
 
