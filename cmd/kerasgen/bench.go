@@ -21,7 +21,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	batch := fs.Int("batch", 1, "batch size")
 	threads := fs.Int("threads", 1, "threads the kernels may use (KERASGEN_THREADS and GOMAXPROCS of the timed process)")
 	precision := fs.String("precision", "fp32", "fp32, or bf16 (Dense and convolution kernels in bf16)")
-	winograd := fs.Bool("winograd", true, "run 3×3 stride-1 convolutions with Winograd's F(2×2, 3×3) (false: all convolutions direct)")
+	winograd := fs.Bool("winograd", true, "run 3×3 stride-1 convolutions of 12 or more channels with Winograd's F(4×4, 3×3) or F(2×2, 3×3) (false: all convolutions direct)")
 	input := fs.String("input", "", "input .npy files, comma-separated (default: seeded uniform [0,1) values)")
 	asJSON := fs.Bool("json", false, "print one JSON line")
 	gemm := fs.String("gemm", "", "comma-separated square sizes: time runtime.Gemm alone")

@@ -43,7 +43,7 @@ func cmdBuild(args []string, stdout, stderr io.Writer) int {
 	stateful := fs.Bool("stateful", false, "generate the streaming API (NewStream, Step) for a recurrent model")
 	threads := fs.Int("threads", 1, "threads the generated package's New lets the kernels use (process-wide; KERASGEN_THREADS overrides at run time)")
 	precision := fs.String("precision", "fp32", "fp32, or bf16: Dense and convolution kernels stored and multiplied in bf16 (fp32 accumulation)")
-	winograd := fs.Bool("winograd", true, "run 3×3 stride-1 convolutions with Winograd's F(2×2, 3×3) (false: all convolutions direct)")
+	winograd := fs.Bool("winograd", true, "run 3×3 stride-1 convolutions of 12 or more channels with Winograd's F(4×4, 3×3) or F(2×2, 3×3) (false: all convolutions direct)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return 2
