@@ -284,11 +284,15 @@ func (gen *generator) file() ([]byte, error) {
 	var bf16fields, bf16inits []jen.Code
 	offBF16 := 0
 	// kernelField declares a weight stored in a kernel layout: a *runtime.typ field, noted,
-	// made by runtime.ctor(k, n, the size elements of blob from *off on).
-	kernelField := func(fields, inits *[]jen.Code, blob string, off *int, id, typ, ctor, note string, k, n, size int) {
+	// made by runtime.ctor(dims..., the size elements of blob from *off on).
+	kernelField := func(fields, inits *[]jen.Code, blob string, off *int, id, typ, ctor, note string, size int, dims ...int) {
+		args := make([]jen.Code, 0, len(dims)+1)
+		for _, d := range dims {
+			args = append(args, jen.Lit(d))
+		}
+		args = append(args, jen.Id(blob).Index(jen.Lit(*off), jen.Lit(*off+size), jen.Lit(*off+size)))
 		*fields = append(*fields, jen.Id(id).Op("*").Qual(RuntimePath, typ).Comment(note))
-		*inits = append(*inits, jen.Id("w").Dot(id).Op("=").Qual(RuntimePath, ctor).Call(jen.Lit(k), jen.Lit(n),
-			jen.Id(blob).Index(jen.Lit(*off), jen.Lit(*off+size), jen.Lit(*off+size))))
+		*inits = append(*inits, jen.Id("w").Dot(id).Op("=").Qual(RuntimePath, ctor).Call(args...))
 		*off += size
 	}
 	for _, c := range g.Consts {
@@ -298,25 +302,22 @@ func (gen *generator) file() ([]byte, error) {
 			k, n := kernelDims(c)
 			gen.bf16Consts = append(gen.bf16Consts, c)
 			kernelField(&bf16fields, &bf16inits, "allBF16", &offBF16, id, "BF16Weights", "NewBF16Weights",
-				fmt.Sprintf("%s %v, bf16", c.Name, c.Type.Shape), k, n, runtime.PackedBF16Len(k, n))
+				fmt.Sprintf("%s %v, bf16", c.Name, c.Type.Shape), runtime.PackedBF16Len(k, n), k, n)
 			continue
 		}
 		gen.consts = append(gen.consts, c)
 		gen.offset[c] = off
 		if gen.winograd[c] {
 			ci, oc, m := int(c.Type.Shape[2]), int(c.Type.Shape[3]), winogradTile(c)
-			wfields = append(wfields, jen.Id(id).Op("*").Qual(RuntimePath, "WinogradKernel").Comment(
-				fmt.Sprintf("%s %v, transformed for Winograd's F(%d×%d, 3×3)", c.Name, c.Type.Shape, m, m)))
-			size := runtime.WinogradKernelLen(m, ci, oc)
-			winits = append(winits, jen.Id("w").Dot(id).Op("=").Qual(RuntimePath, "NewWinogradKernel").Call(jen.Lit(m), jen.Lit(ci), jen.Lit(oc),
-				jen.Id("all").Index(jen.Lit(off), jen.Lit(off+size), jen.Lit(off+size))))
-			off += size
+			kernelField(&wfields, &winits, "all", &off, id, "WinogradKernel", "NewWinogradKernel",
+				fmt.Sprintf("%s %v, transformed for Winograd's F(%d×%d, 3×3)", c.Name, c.Type.Shape, m, m),
+				runtime.WinogradKernelLen(m, ci, oc), m, ci, oc)
 			continue
 		}
 		if gen.panels[c] {
 			k, n := kernelDims(c)
 			kernelField(&wfields, &winits, "all", &off, id, "Panels", "NewPanels",
-				fmt.Sprintf("%s %v, in panel layout", c.Name, c.Type.Shape), k, n, runtime.PanelsLen(k, n))
+				fmt.Sprintf("%s %v, in panel layout", c.Name, c.Type.Shape), runtime.PanelsLen(k, n), k, n)
 			continue
 		}
 		n := len(c.Data)
