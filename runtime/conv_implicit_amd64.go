@@ -220,7 +220,8 @@ func (r *convRegion) at(c, sh, sw, oy, ox int) int {
 // (224×224×3, stride 2) with a first version that prefetched each row's rows in one burst:
 // with its input out of cache, 1 / 2 / 4 rows ahead took 153.8 / 149.4 / 153.3 µs against
 // 197.2 without. This version (per tap, in the kernels), three alternated runs, medians: 144.2
-// against 198.5 µs with the input out of cache, 126.4 against 116.3 with it in cache.
+// against 198.5 µs with the input out of cache, 126.4 against 116.3 with it in cache
+// (BenchmarkConvColdInput, which also gives a busier stretch's numbers).
 const convAheadRows = 2
 
 // convTapLines is how many cache lines the AVX-512 conv kernels prefetch per tap: asm/gemm's

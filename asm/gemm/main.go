@@ -405,7 +405,8 @@ func kernel(s spec) {
 		}
 		// Two vectors per row: broadcast the element once into a register. Two embedded
 		// broadcasts would load it twice, and on Zen 5 (two full-width FMA pipes) the
-		// 12×32 kernel's 26 loads a step then bound it: 174–205 against 230–234 GFLOP/s.
+		// 12×32 kernel's 26 loads a step then bound it: 174–205 against 230–234 GFLOP/s
+		// (runtime's BenchmarkGemmKernel, with the core's probed peak beside it).
 		t := newVec()
 		VBROADCASTSS(am[i], t)
 		for h := range bv {

@@ -1,0 +1,41 @@
+//go:build amd64 && !purego
+
+package runtime
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// BenchmarkGemmKernel times the AVX-512 12×32 micro-kernel alone, A and B in cache (A's rows
+// lda = k+16 apart, so they do not alias in L1; B one 32-wide panel), and reports it with the
+// core's multiply-add peak probed in the same benchmark (%peak, against the median of five probes): the reference for the kernel's
+// own ceiling. Session 14 (Zen 5): the kernel broadcast each A element twice from memory
+// before f1b9348 and ran at 174–206 GFLOP/s; once into a register, 230–235.
+func BenchmarkGemmKernel(b *testing.B) {
+	if !setCPULevel("avx512") {
+		b.Skip("no AVX-512 here")
+	}
+	defer setCPULevel(levelNames[hostLevel()])
+	for _, k := range []int{64, 256, 1024} {
+		r := newRand(1)
+		lda := k + 16
+		a, w, c := randSlice(r, 12*lda), randSlice(r, k*32), make([]float32, 12*32)
+		b.Run(fmt.Sprintf("12x32/k%d", k), func(b *testing.B) {
+			var probe PeakProbe
+			for range 5 {
+				probe.last = time.Time{} // probe every time: a median of five
+				probe.Tick()
+			}
+			peak := probe.Median()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				avx512Kernels[11](k, &a[0], lda, &w[0], 32, &c[0], 32, false, 0xffffffff, nil, &w[0])
+			}
+			gf := 2 * float64(12*32*k) * float64(b.N) / b.Elapsed().Seconds() / 1e9
+			b.ReportMetric(gf, "GFLOP/s")
+			b.ReportMetric(100*gf/peak, "%peak")
+		})
+	}
+}
