@@ -14,7 +14,7 @@
 //
 // Per step, with z = x_t·W + b (for all steps in one GEMM) and r = h·U (for an LSTM with
 // Keras' default activations, one fused kernel per row on AVX-512 when U is a multiple of 16
-// units, lstmStep; from lstmStackedMin rows, one GEMM of [x_t | h] by [W; U], lstmStacked,
+// units and p.Stacked holds U in its step layout, lstmStep; from lstmStackedMin rows, one GEMM of [x_t | h] by [W; U], lstmStacked,
 // from winogradMinRows rows its Winograd product):
 //
 //	SimpleRNN: h = act(z + r)
@@ -59,19 +59,23 @@ type RecurrentParams struct {
 	ZeroOutputForMask bool // masked steps output zeros instead of the previous output
 	// Stacked is, for an LSTM with Keras' default activations, [W; U] as
 	// StackRecurrentKernels returns it (built once, with the model), or nil: lstmStacked then
-	// stacks the kernels into scratch on every call (and never takes the Winograd product).
+	// stacks the kernels into scratch on every call (and never takes the Winograd product),
+	// and below lstmStackedMin rows the steps take a GEMM and the gate kernel, not lstmStep.
 	Stacked *StackedKernel
 }
 
 // StackedKernel is an LSTM's stacked kernel [W; U] in panel layout, with the B-side sums of
-// its Winograd product (winograd.go) where its shape splits.
+// its Winograd product (winograd.go) where its shape splits, and U in the lstmStep kernels'
+// step layout (stepIndex) where the units are a multiple of 16.
 type StackedKernel struct {
 	Panels
 	wino *winograd
+	step []float32
 }
 
 // StackRecurrentKernels returns the stacked kernel [W; U] ((F+U)×4U, panel layout) that
-// lstmStacked multiplies [x_t | h] by, for p.Stacked; nil when p is not an LSTM with Keras'
+// lstmStacked multiplies [x_t | h] by, and U in the step layout that lstmStep reads, for
+// p.Stacked; nil when p is not an LSTM with Keras'
 // default activations (tanh, recurrent sigmoid), which never stacks. It allocates.
 func StackRecurrentKernels(p *RecurrentParams, w, u []float32) *StackedKernel {
 	if p.Cell != CellLSTM || !p.fusedCell() {
@@ -80,6 +84,10 @@ func StackRecurrentKernels(p *RecurrentParams, w, u []float32) *StackedKernel {
 	k, gu := p.F+p.U, 4*p.U
 	s := &StackedKernel{Panels: packStacked(make([]float32, PanelsLen(k, gu)), p.F, p.U, w, u)}
 	s.wino = newWinograd(&s.Panels)
+	if p.U%16 == 0 {
+		s.step = make([]float32, 4*p.U*p.U)
+		packStep(s.step, u, p.U)
+	}
 	return s
 }
 
@@ -176,9 +184,10 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 				copy(h[i*un:(i+1)*un], row)
 			}
 		case CellLSTM:
-			if fusedCell && hasLSTMStep(un) {
-				// h·U fused into the gate kernel, the new states into tmp, then swapped; every
-				// other step reads U backwards, starting on the rows the step before read last.
+			if fusedCell && hasLSTMStep(un) && p.Stacked != nil && p.Stacked.step != nil {
+				// h·U fused into the gate kernel (U in p.Stacked's step layout), the new states
+				// into tmp, then swapped; with a multiple of 32 units, every other step reads U
+				// backwards, starting on the rows the step before read last.
 				// From zero states the first step's h·U is zero: the gates are its rows of xw.
 				if zeroState(step, h0) {
 					for i := 0; i < n; i++ {
@@ -194,7 +203,7 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 						copy(hn, hi)
 						continue
 					}
-					lstmStep(xw[(i*t+s)*gu:(i*t+s+1)*gu], u, hi, hn, c[i*un:(i+1)*un], step%2 == 1)
+					lstmStep(xw[(i*t+s)*gu:(i*t+s+1)*gu], p.Stacked.step, hi, hn, c[i*un:(i+1)*un], step%2 == 1 && un%32 == 0)
 				}
 				h, tmp = tmp, h
 				break

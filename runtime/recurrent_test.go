@@ -172,24 +172,15 @@ func TestRecurrentMatchesReference(t *testing.T) {
 				for i := range scratch {
 					scratch[i] = float32(math.NaN()) // what scratch holds must not matter
 				}
+				runsStacked := false
 				if k := p.F + p.U; cell == CellLSTM && p.RecAct == ActSigmoid && p.N >= lstmStackedMin &&
 					k*g*p.U+p.N*(k+g*p.U+p.U) <= len(scratch) {
 					stacked++ // runs lstmStacked
+					runsStacked = true
 				} else if cell == CellLSTM && p.RecAct == ActSigmoid && hasLSTMStep(p.U) {
-					fusedStep++ // runs lstmStep
+					fusedStep++ // runs lstmStep, with Stacked
 				}
 				Recurrent(&p, x, w, u, b, h0, c0, mask, y, hOut, cOut, scratch)
-				if p.Stacked = StackRecurrentKernels(&p, w, u); p.Stacked != nil {
-					// The kernel stacked once (as a generated package's New does) gives the same bits.
-					sy, sh, sc := make([]float32, len(y)), make([]float32, len(hOut)), make([]float32, len(cOut))
-					Recurrent(&p, x, w, u, b, h0, c0, mask, sy, sh, sc, scratch)
-					requireSameBits(t, fmt.Sprintf("%+v: y with Stacked", p), sy, y)
-					requireSameBits(t, "h with Stacked", sh, hOut)
-					requireSameBits(t, "c with Stacked", sc, cOut)
-					withStacked++
-				} else if cell == CellLSTM && p.RecAct == ActSigmoid {
-					t.Fatalf("%+v: StackRecurrentKernels = nil for an LSTM with the default activations", p)
-				}
 				wy, wh, wc := refRecurrent(&p, x, w, u, b, h0, c0, mask)
 				check := func(what string, got []float32, want []float64) {
 					for j := range got {
@@ -202,6 +193,23 @@ func TestRecurrentMatchesReference(t *testing.T) {
 				check("h", hOut, wh)
 				if cell == CellLSTM {
 					check("c", cOut, wc)
+				}
+				if p.Stacked = StackRecurrentKernels(&p, w, u); p.Stacked != nil {
+					// The kernel stacked once (as a generated package's New does): lstmStacked
+					// gives the same bits; below its rows, lstmStep runs (U in its step layout).
+					sy, sh, sc := make([]float32, len(y)), make([]float32, len(hOut)), make([]float32, len(cOut))
+					Recurrent(&p, x, w, u, b, h0, c0, mask, sy, sh, sc, scratch)
+					if runsStacked {
+						requireSameBits(t, fmt.Sprintf("%+v: y with Stacked", p), sy, y)
+						requireSameBits(t, "h with Stacked", sh, hOut)
+						requireSameBits(t, "c with Stacked", sc, cOut)
+					}
+					check("y with Stacked", sy, wy)
+					check("h with Stacked", sh, wh)
+					check("c with Stacked", sc, wc)
+					withStacked++
+				} else if cell == CellLSTM && p.RecAct == ActSigmoid {
+					t.Fatalf("%+v: StackRecurrentKernels = nil for an LSTM with the default activations", p)
 				}
 				cases++
 			}
@@ -217,12 +225,15 @@ func TestRecurrentMatchesReference(t *testing.T) {
 }
 
 // TestRecurrentAllocatesNothing: a warm recurrent call allocates nothing: the LSTM at 2 rows
-// and at 4 (lstmStacked, stacking the kernels into scratch), the GRU in both reset forms.
+// and at 4 (lstmStacked, stacking the kernels into scratch), the GRU in both reset forms;
+// with the kernels stacked once, the LSTM at 1 row of 32 units (lstmStep, forward and back)
+// and at winogradMinRows.
 func TestRecurrentAllocatesNothing(t *testing.T) {
 	cases := []RecurrentParams{
 		{N: 2, Cell: CellLSTM}, {N: lstmStackedMin, Cell: CellLSTM},
 		{N: 2, Cell: CellGRU, ResetAfter: true}, {N: 2, Cell: CellGRU},
 		{N: winogradMinRows, Cell: CellLSTM, U: 16}, // stacked once: the Winograd product's steps
+		{N: 1, Cell: CellLSTM, U: 32},                // stacked once: lstmStep's steps
 	}
 	for _, p := range cases {
 		p.T, p.F, p.Act, p.RecAct, p.ReturnSequences = 5, 4, ActTanh, ActSigmoid, true
@@ -235,7 +246,7 @@ func TestRecurrentAllocatesNothing(t *testing.T) {
 		if p.Cell == CellGRU && p.ResetAfter {
 			b = make([]float32, 2*gu)
 		}
-		if p.N == winogradMinRows {
+		if p.U >= 16 {
 			p.Stacked = StackRecurrentKernels(&p, w, u)
 		}
 		y, h := make([]float32, p.N*p.T*p.U), make([]float32, p.N*p.U)

@@ -339,10 +339,11 @@ func lstmCellGo(z, c, h []float32) { lstmCellTail(z, c, h, 0) }
 
 // lstmStepGo is one LSTM step of one row with the recurrent product fused in, the twin of
 // the lstmStep kernels (same bits, NaN aside): z holds the step's input projection with
-// its bias, [i | f | g | o] (4u values), w the recurrent kernel [u, 4u], h the state (read)
-// and c the cell state (updated); hNew receives the new state. Each pre-activation starts
-// from z and accumulates h[k]·w[k][…] one FMA each, for k = 0…u-1 in order, or from u-1
-// down when back, and is written back to z; then the gate math is lstmCellGo's.
+// its bias, [i | f | g | o] (4u values), w the recurrent kernel [u, 4u] in the step layout
+// (stepIndex, packStep), h the state (read) and c the cell state (updated); hNew receives
+// the new state. Each pre-activation starts from z and accumulates h[k]·w[k][…] one FMA
+// each, for k = 0…u-1 in order, or from u-1 down when back, and is written back to z; then
+// the gate math is lstmCellGo's. u must be a multiple of 16.
 func lstmStepGo(z, w, h, hNew, c []float32, back bool) {
 	u := len(c)
 	z, w, h, hNew = z[:4*u], w[:4*u*u], h[:u], hNew[:u]
@@ -355,7 +356,7 @@ func lstmStepGo(z, w, h, hNew, c []float32, back bool) {
 				if back {
 					k = u - 1 - i
 				}
-				acc = fma32(h[k], w[k*4*u+g*u+j], acc)
+				acc = fma32(h[k], w[stepIndex(u, k, g, j)], acc)
 			}
 			a[g] = acc
 		}
@@ -367,6 +368,33 @@ func lstmStepGo(z, w, h, hNew, c []float32, back bool) {
 		cn := float32(fg*c[j]) + float32(ig*gg)
 		c[j] = cn
 		hNew[j] = og * tanhGatef(cn)
+	}
+}
+
+// stepIndex is where the step layout of an LSTM's recurrent kernel U ([u, 4u], u a multiple
+// of 16) keeps U[k][g·u + j], the weight of state k in gate g of unit j. The layout is the
+// order in which the lstmStep kernels read U: the units in blocks of 32 (the last of 16 when
+// u is an odd multiple of 16), block after block; a block's rows k = 0…u-1 one after the
+// other; a row the block's units of gate i, then f, g, o. A step then streams U from memory
+// in one pass (up, or down when it runs back), where the [u, 4u] rows would have it read
+// four strided pieces a row.
+func stepIndex(u, k, g, j int) int {
+	wide := u &^ 31 // the units in 32-unit blocks
+	if j < wide {
+		return j&^31*u*4 + k*128 + g*32 + j&31
+	}
+	return wide*u*4 + k*64 + g*16 + j - wide
+}
+
+// packStep writes U ([u, 4u], u a multiple of 16) into dst (4u² values) in the step layout
+// (stepIndex).
+func packStep(dst, w []float32, u int) {
+	for k := 0; k < u; k++ {
+		for g := 0; g < 4; g++ {
+			for j := 0; j < u; j++ {
+				dst[stepIndex(u, k, g, j)] = w[k*4*u+g*u+j]
+			}
+		}
 	}
 }
 

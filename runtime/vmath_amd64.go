@@ -94,22 +94,21 @@ func vgeluTanh(x []float32) {
 func hasLSTMStep(u int) bool { return cpuLevel == levelAVX512 && u > 0 && u%16 == 0 }
 
 // lstmStep runs lstmStepGo on the lstmStep kernel (z is left holding the pre-activations);
-// hasLSTMStep(len(c)) must hold. Going
-// back, the kernel also takes the unit blocks from the last when u is a multiple of 32, so
+// hasLSTMStep(len(c)) must hold, and w is in the step layout (stepIndex). Going back, which
+// needs u a multiple of 32, the kernel takes the blocks and their rows from the last, so
 // that it starts on the rows of w that the forward step before it read last (still in L1).
 func lstmStep(z, w, h, hNew, c []float32, back bool) {
 	u := len(c)
 	_, _, _, _ = z[4*u-1], w[4*u*u-1], h[u-1], hNew[u-1]
 	if !back {
-		lstmStepAVX512(&z[0], &w[0], &h[0], &hNew[0], &c[0], u, 16*u, 4, 64)
+		lstmStepAVX512(&z[0], &w[0], &h[0], &hNew[0], &c[0], u, 512, 4, 64)
 		return
 	}
 	if u%32 != 0 {
-		lstmStepAVX512(&z[0], &w[(u-1)*4*u], &h[u-1], &hNew[0], &c[0], u, -16*u, -4, 64)
-		return
+		panic("runtime: lstmStep back needs a multiple of 32 units")
 	}
-	j := u - 32 // the last 32-unit block
-	lstmStepAVX512(&z[j], &w[(u-1)*4*u+j], &h[u-1], &hNew[j], &c[j], u, -16*u, -4, -64)
+	j := u - 32 // the last 32-unit block, its last row
+	lstmStepAVX512(&z[j], &w[4*u*u-128], &h[u-1], &hNew[j], &c[j], u, -512, -4, -64)
 }
 
 // lstmCell runs lstmCellGo's gate math on the lstmCell kernels.

@@ -877,13 +877,18 @@ func (g v) lstmGatesWith(gate func(int) vec, c, h Mem, k reg.OpmaskVirtual, betw
 // lstmStep emits one LSTM step of one row with Keras' default activations, the recurrent
 // product fused in: for each block of 32 units (then of 16), the gates' pre-activations
 // start from z (the input projection with its bias, [i | f | g | o], 4u values) and
-// accumulate h[k]·w[k][…] one FMA each (w is the recurrent kernel [u, 4u]); then lstmGates
-// writes c and hNew (h is read whole by every block, so the new state goes elsewhere).
+// accumulate h[k]·w[k][…] one FMA each; then lstmGates writes c and hNew (h is read whole by
+// every block, so the new state goes elsewhere). w is the recurrent kernel [u, 4u] in the
+// step layout (runtime/vmath.go's stepIndex): block by block, each block's rows k one after
+// the other, a row holding the block's units of the four gates, so that a step reads w as
+// one stream (a 32-unit block's row is 512 bytes; the 16-unit block's, 256, is last).
 // The Go driver passes the pointers of the first block to run and, for w and h, of the
-// first k to read, with the byte steps between rows of w (±16u), values of h (±4) and
-// 16-unit blocks (±64): k runs up or down, and so do the blocks (down only when u is a
-// multiple of 32). u must be a multiple of 16. As lstmStepGo in runtime/vmath.go, bit for
-// bit (NaN aside); z is left holding the pre-activations.
+// first k to read, with the byte steps between the 32-unit blocks' rows of w (±512), values
+// of h (±4) and 16-unit blocks of z, c and hNew (±64): k runs up or down, and so do the
+// blocks (down only when u is a multiple of 32; the 16-unit block runs up). Either way the
+// next block's first row follows the last row read. u must be a multiple of 16. As
+// lstmStepGo in runtime/vmath.go, bit for bit (NaN aside); z is left holding the
+// pre-activations.
 //
 // At batch 1 a step is bound by streaming w from L2, and the gate math would wait for it:
 // the 32-unit blocks run as a pipeline, the gate math of one block (its pre-activations
@@ -918,17 +923,23 @@ func lstmStep(g v) {
 		Load(Param("h"), hk)
 		return acc, wk, hk
 	}
-	// rows emits count rows of a block's product, unrolled.
+	// rows emits count rows of a block's product, unrolled: a row of w holds the block's
+	// units of gate i at byte 64·width·i.
 	rows := func(acc [4]vec, wk, hk reg.GPVirtual, count int) {
+		width := len(acc[0])
 		for range count {
 			hb := g.one()
 			VBROADCASTSS(Mem{Base: hk}, hb)
 			for i := range acc {
 				for l, a := range acc[i] {
-					VFMADD231PS(at(wk, i).Offset(64*l), hb, a)
+					VFMADD231PS(Mem{Base: wk}.Offset(64*(width*i+l)), hb, a)
 				}
 			}
-			ADDQ(row, wk)
+			if width == 1 {
+				ADDQ(U32(4*16*4), wk) // the 16-unit block runs up
+			} else {
+				ADDQ(row, wk)
+			}
 			ADDQ(hs, hk)
 		}
 	}
@@ -943,12 +954,15 @@ func lstmStep(g v) {
 		DECQ(kc)
 		JNZ(LabelRef(label))
 	}
-	advance := func(g v) {
+	// advance moves on to the next block: z, c and hNew by its units, w to the row after
+	// the last one the block read (wk).
+	advance := func(g v, wk reg.GPVirtual) {
 		for range g.width() {
-			for _, r := range []reg.Register{zp, wp, cp, np} {
+			for _, r := range []reg.Register{zp, cp, np} {
 				ADDQ(step, r)
 			}
 		}
+		MOVQ(wk, wp)
 		SUBQ(Imm(uint64(16*g.width())), n)
 	}
 	park := func(acc [4]vec) {
@@ -967,15 +981,15 @@ func lstmStep(g v) {
 	Comment("The first wide block: its product, parked in z.")
 	acc, wk, hk := start(g)
 	// parkBlock parks a wide block's pre-activations and moves on to the next block.
-	parkBlock := func(acc [4]vec) {
+	parkBlock := func(acc [4]vec, wk reg.GPVirtual) {
 		park(acc)
 		MOVQ(zp, pz)
 		MOVQ(cp, pc)
 		MOVQ(np, pn)
-		advance(g)
+		advance(g, wk)
 	}
 	loop(fn+"_first_k", acc, wk, hk, 0)
-	parkBlock(acc)
+	parkBlock(acc, wk)
 	Label(fn + "_pipe")
 	CMPQ(n, Imm(wide))
 	JL(LabelRef(fn + "_drain"))
@@ -983,7 +997,7 @@ func lstmStep(g v) {
 	acc, wk, hk = start(g)
 	g.lstmGatesWith(parked(pz), Mem{Base: pc}, Mem{Base: pn}, nil, func() { rows(acc, wk, hk, lstmStepPipeRows/4) })
 	loop(fn+"_pipe_k", acc, wk, hk, lstmStepPipeRows)
-	parkBlock(acc)
+	parkBlock(acc, wk)
 	JMP(LabelRef(fn + "_pipe"))
 	Label(fn + "_drain")
 	g.lstmGates(parked(pz), Mem{Base: pc}, Mem{Base: pn}, nil)
@@ -997,7 +1011,7 @@ func lstmStep(g v) {
 	loop(fn+"_loop_k", acc1, wk1, hk1, 0)
 	g1.lstmGates(func(i int) vec { return acc1[i] }, Mem{Base: cp}, Mem{Base: np}, nil)
 	park(acc1)
-	advance(g1)
+	advance(g1, wk1)
 	JMP(LabelRef(fn + "_loop"))
 	Label(fn + "_done")
 	VZEROUPPER()
