@@ -233,7 +233,7 @@ func TestRecurrentAllocatesNothing(t *testing.T) {
 		{N: 2, Cell: CellLSTM}, {N: lstmStackedMin, Cell: CellLSTM},
 		{N: 2, Cell: CellGRU, ResetAfter: true}, {N: 2, Cell: CellGRU},
 		{N: winogradMinRows, Cell: CellLSTM, U: 16}, // stacked once: the Winograd product's steps
-		{N: 1, Cell: CellLSTM, U: 32},                // stacked once: lstmStep's steps
+		{N: 1, Cell: CellLSTM, U: 32},               // stacked once: lstmStep's steps
 	}
 	for _, p := range cases {
 		p.T, p.F, p.Act, p.RecAct, p.ReturnSequences = 5, 4, ActTanh, ActSigmoid, true
