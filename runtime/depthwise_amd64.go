@@ -160,60 +160,22 @@ func depthwiseAsm(p *ConvParams, x, w, y []float32, ep *Epilogue) {
 	// the border pixels too, with the edge kernels, which skip the padding column.
 	edges := p.KW == 3 && sw == 1 && dw == 1 && p.PadL == 1 && p.W == p.OW && p.OW >= dwRowMinPix
 	if edges {
-		rk, rs = 0, 0
 		n1, p1, n2 = dwRowSplit(p.OW)
 	}
 	for n := 0; n < p.N; n++ {
+		if edges {
+			dwSameStrips(p, n, n1, p1, n2, x, w, bp, y, lo, hi, avx512, tail2, tail512)
+			if !fused {
+				ep.Apply(n*p.OH*p.OW, p.OH*p.OW, c, y[n*p.OH*rowLen:(n+1)*p.OH*rowLen], c)
+			}
+			continue
+		}
 		for oh := 0; oh < p.OH; oh++ {
 			row := n*p.OH + oh
 			kh0, kh1 := validRange(p.KH, p.H, dh, oh*sh-p.PadT)
 			nkh := max(kh1-kh0, 0)
 			xr := (n*p.H + oh*sh + kh0*dh - p.PadT) * p.W * c // valid when nkh > 0
 			wr := kh0 * p.KW * c
-			if edges {
-				// Groups g < n1 have p1 pixels, the n2 after them p1-1; the first and the
-				// last one take the borders.
-				groups := n1 + n2
-				size := func(g int) int {
-					if g < n1 {
-						return p1
-					}
-					return p1 - 1
-				}
-				for g, ow := 0, 0; g < groups; {
-					np, edge, cnt := size(g), 0, 1
-					if g == 0 {
-						edge |= dwEdgeL
-					}
-					if g == groups-1 {
-						edge |= dwEdgeR
-					}
-					for edge == 0 && g+cnt < groups-1 && size(g+cnt) == np {
-						cnt++
-					}
-					xi, wi := 0, 0
-					if nkh > 0 {
-						xi, wi = xr+max(ow-1, 0)*c, wr // the L group's x is its second column
-					}
-					xp, wp, yp := &x[xi], &w[wi], &y[(row*p.OW+ow)*c]
-					switch {
-					case edge != 0 && avx512:
-						dwRowEdgeAVX512[edge-1][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail512)
-					case edge != 0:
-						dwRowEdgeAVX2[edge-1][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail2)
-					case avx512:
-						dwRowAVX512[rk][rs][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail512)
-					default:
-						dwRowAVX2[rk][rs][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail2)
-					}
-					ow += np * cnt
-					g += cnt
-				}
-				if !fused {
-					ep.Apply(row*p.OW, p.OW, c, y[row*rowLen:(row+1)*rowLen], c)
-				}
-				continue
-			}
 			for ow := 0; ow < p.OW; {
 				if slide && ow == inLo {
 					// The interior: every kernel column inside.
@@ -260,6 +222,84 @@ func depthwiseAsm(p *ConvParams, x, w, y []float32, ep *Epilogue) {
 			}
 			if !fused {
 				ep.Apply(row*p.OW, p.OW, c, y[row*rowLen:(row+1)*rowLen], c)
+			}
+		}
+	}
+}
+
+// dwStripBytes bounds the input a strip of dwSameStrips reads per output row (its three input
+// rows): half of a 48 KiB L1, so that the rows stay there from one output row to the next.
+// Rows whose three input rows fit in dwL1Bytes run whole.
+const (
+	dwStripBytes = 24 << 10
+	dwL1Bytes    = 48 << 10
+)
+
+// dwSameStrips runs image n of a depthwise layer whose rows are 'same' 3×3 at column stride 1
+// (depthwiseAsm's edges case; any row stride and dilation) on the sliding kernels: the row's groups are n1 of p1 pixels then n2 of p1-1
+// (dwRowSplit), the first and the last on the edge kernels, which take the border pixels.
+// Where an output row's three input rows overflow dwL1Bytes, it goes strip by strip, a strip
+// as many whole groups as keep its three input rows within dwStripBytes, each strip down all
+// the output rows: two of the input rows an output row reads were read by the row above and
+// are still in L1. Row by row across the whole width, at 144 channels and 56 pixels every
+// output row read its three input rows from L2 (the layer in L2: 128–132 → 177–187 GFLOP/s;
+// MobileNetV2's block 2 306–308 → 293–294 µs). Narrower rows run whole: MobileNetV2's
+// expanded_conv (112 pixels of 32 channels, its input from L3) lost 10 µs in strips.
+func dwSameStrips(p *ConvParams, n, n1, p1, n2 int, x, w []float32, bp *float32, y []float32, lo, hi float32, avx512 bool, tail2 *int32, tail512 uint16) {
+	c := p.C
+	cb := 4 * c
+	sh, _, dh, _, _ := p.steps()
+	xRow := dh * p.W * cb
+	groups := n1 + n2
+	size := func(g int) int {
+		if g < n1 {
+			return p1
+		}
+		return p1 - 1
+	}
+	first := func(g int) int { // the group's first output pixel
+		return min(g, n1)*p1 + max(g-n1, 0)*(p1-1)
+	}
+	strip := groups
+	if 3*(p.W+2)*cb > dwL1Bytes {
+		strip = max(1, dwStripBytes/(3*(p1+2)*cb))
+	}
+	for g0 := 0; g0 < groups; g0 += strip {
+		g1 := min(g0+strip, groups)
+		for oh := 0; oh < p.OH; oh++ {
+			row := n*p.OH + oh
+			kh0, kh1 := validRange(p.KH, p.H, dh, oh*sh-p.PadT)
+			nkh := max(kh1-kh0, 0)
+			xr := (n*p.H + oh*sh + kh0*dh - p.PadT) * p.W * c // valid when nkh > 0
+			wr := kh0 * p.KW * c
+			for g := g0; g < g1; {
+				np, edge, cnt := size(g), 0, 1
+				if g == 0 {
+					edge |= dwEdgeL
+				}
+				if g == groups-1 {
+					edge |= dwEdgeR
+				}
+				for edge == 0 && g+cnt < min(g1, groups-1) && size(g+cnt) == np {
+					cnt++
+				}
+				ow := first(g)
+				xi, wi := 0, 0
+				if nkh > 0 {
+					xi, wi = xr+max(ow-1, 0)*c, wr // the L group's x is its second column
+				}
+				xp, wp, yp := &x[xi], &w[wi], &y[(row*p.OW+ow)*c]
+				switch {
+				case edge != 0 && avx512:
+					dwRowEdgeAVX512[edge-1][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail512)
+				case edge != 0:
+					dwRowEdgeAVX2[edge-1][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail2)
+				case avx512:
+					dwRowAVX512[0][0][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail512)
+				default:
+					dwRowAVX2[0][0][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail2)
+				}
+				g += cnt
 			}
 		}
 	}

@@ -248,12 +248,13 @@ func BenchmarkDepthwise(b *testing.B) {
 // TestDepthwiseTwinEdges covers 'same' 3×3 stride-1 rows, which run whole on sliding
 // kernels, the groups at both ends on the edge kernels (dwRowEdge*): every width 1…26 (below
 // 4 the general kernels), every split into groups, kernel heights 1–3 with row padding and
-// dilation, channel tails and a batch of two.
+// dilation, channel tails and a batch of two; at 80 and 144 channels, in strips of two
+// groups and of one (dwSameStrips).
 func TestDepthwiseTwinEdges(t *testing.T) {
 	eachLevel(t, func(t *testing.T) {
 		r := newRand(28)
 		for w := 1; w <= 26; w++ {
-			for _, c := range []int{1, 9, 16, 33} {
+			for _, c := range []int{1, 9, 16, 33, 80, 144} {
 				kh, dh := 1+r.IntN(3), 1+r.IntN(2)
 				padT := r.IntN(kh)
 				h := (kh-1)*dh + 1 + r.IntN(4)
