@@ -46,9 +46,9 @@ var dwAVX512 = [...]dwKernelAVX512{
 
 // dwRowKernelAVX2 and dwRowKernelAVX512 are the sliding kernels'
 // signatures (strides in bytes; see asm/depthwise).
-type dwRowKernelAVX2 func(x, w, bias, y *float32, cb, nkh, xRow, ng int, lo, hi float32, tail *int32)
+type dwRowKernelAVX2 func(x, w, bias, y *float32, cb, cc, nkh, xRow, ng int, lo, hi float32, tail *int32)
 
-type dwRowKernelAVX512 func(x, w, bias, y *float32, cb, nkh, xRow, ng int, lo, hi float32, tail uint16)
+type dwRowKernelAVX512 func(x, w, bias, y *float32, cb, cc, nkh, xRow, ng int, lo, hi float32, tail uint16)
 
 // dwRowAVX2 and dwRowAVX512 hold the sliding kernels by kernel width (3,
 // 5), column stride (1, 2) and pixels per group (dwRowMinPix…dwRowMaxPix).
@@ -164,7 +164,7 @@ func depthwiseAsm(p *ConvParams, x, w, y []float32, ep *Epilogue) {
 	}
 	for n := 0; n < p.N; n++ {
 		if edges {
-			dwSameStrips(p, n, n1, p1, n2, x, w, bp, y, lo, hi, avx512, tail2, tail512)
+			dwSameStrips(p, n, n1, p1, n2, x, w, bias, y, lo, hi, avx512, tail2, tail512)
 			if !fused {
 				ep.Apply(n*p.OH*p.OW, p.OH*p.OW, c, y[n*p.OH*rowLen:(n+1)*p.OH*rowLen], c)
 			}
@@ -190,9 +190,9 @@ func depthwiseAsm(p *ConvParams, x, w, y []float32, ep *Epilogue) {
 						}
 						xp, wp, yp := &x[xi], &w[wi], &y[(row*p.OW+ow)*c]
 						if avx512 {
-							dwRowAVX512[rk][rs][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail512)
+							dwRowAVX512[rk][rs][np-dwRowMinPix](xp, wp, bp, yp, cb, cb, nkh, xRow, cnt, lo, hi, tail512)
 						} else {
-							dwRowAVX2[rk][rs][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail2)
+							dwRowAVX2[rk][rs][np-dwRowMinPix](xp, wp, bp, yp, cb, cb, nkh, xRow, cnt, lo, hi, tail2)
 						}
 						ow += np * cnt
 					}
@@ -244,8 +244,10 @@ const (
 // are still in L1. Row by row across the whole width, at 144 channels and 56 pixels every
 // output row read its three input rows from L2 (the layer in L2: 128–132 → 177–187 GFLOP/s;
 // MobileNetV2's block 2 306–308 → 293–294 µs). Narrower rows run whole: MobileNetV2's
-// expanded_conv (112 pixels of 32 channels, its input from L3) lost 10 µs in strips.
-func dwSameStrips(p *ConvParams, n, n1, p1, n2 int, x, w []float32, bp *float32, y []float32, lo, hi float32, avx512 bool, tail2 *int32, tail512 uint16) {
+// expanded_conv (112 pixels of 32 channels, its input from L3) lost 10 µs in strips. Where
+// one group's input rows overflow dwStripBytes (a 7-pixel row of 960 channels), the strips
+// go through the channels in chunks of whole vectors (cc bytes of each pixel's cb).
+func dwSameStrips(p *ConvParams, n, n1, p1, n2 int, x, w, bias, y []float32, lo, hi float32, avx512 bool, tail2 *int32, tail512 uint16) {
 	c := p.C
 	cb := 4 * c
 	sh, _, dh, _, _ := p.steps()
@@ -260,46 +262,56 @@ func dwSameStrips(p *ConvParams, n, n1, p1, n2 int, x, w []float32, bp *float32,
 	first := func(g int) int { // the group's first output pixel
 		return min(g, n1)*p1 + max(g-n1, 0)*(p1-1)
 	}
-	strip := groups
+	strip, chunk := groups, c
 	if 3*(p.W+2)*cb > dwL1Bytes {
 		strip = max(1, dwStripBytes/(3*(p1+2)*cb))
+		// A group whose input rows alone overflow the budget goes through its channels in
+		// chunks of whole vectors.
+		chunk = max(16, dwStripBytes/(3*(p1+2)*4)&^15)
 	}
-	for g0 := 0; g0 < groups; g0 += strip {
-		g1 := min(g0+strip, groups)
-		for oh := 0; oh < p.OH; oh++ {
-			row := n*p.OH + oh
-			kh0, kh1 := validRange(p.KH, p.H, dh, oh*sh-p.PadT)
-			nkh := max(kh1-kh0, 0)
-			xr := (n*p.H + oh*sh + kh0*dh - p.PadT) * p.W * c // valid when nkh > 0
-			wr := kh0 * p.KW * c
-			for g := g0; g < g1; {
-				np, edge, cnt := size(g), 0, 1
-				if g == 0 {
-					edge |= dwEdgeL
+	for c0 := 0; c0 < c; c0 += chunk {
+		cc := 4 * min(chunk, c-c0)
+		var bc *float32
+		if bias != nil {
+			bc = &bias[c0]
+		}
+		for g0 := 0; g0 < groups; g0 += strip {
+			g1 := min(g0+strip, groups)
+			for oh := 0; oh < p.OH; oh++ {
+				row := n*p.OH + oh
+				kh0, kh1 := validRange(p.KH, p.H, dh, oh*sh-p.PadT)
+				nkh := max(kh1-kh0, 0)
+				xr := (n*p.H+oh*sh+kh0*dh-p.PadT)*p.W*c + c0 // valid when nkh > 0
+				wr := kh0*p.KW*c + c0
+				for g := g0; g < g1; {
+					np, edge, cnt := size(g), 0, 1
+					if g == 0 {
+						edge |= dwEdgeL
+					}
+					if g == groups-1 {
+						edge |= dwEdgeR
+					}
+					for edge == 0 && g+cnt < min(g1, groups-1) && size(g+cnt) == np {
+						cnt++
+					}
+					ow := first(g)
+					xi, wi := c0, c0
+					if nkh > 0 {
+						xi, wi = xr+max(ow-1, 0)*c, wr // the L group's x is its second column
+					}
+					xp, wp, yp := &x[xi], &w[wi], &y[(row*p.OW+ow)*c+c0]
+					switch {
+					case edge != 0 && avx512:
+						dwRowEdgeAVX512[edge-1][np-dwRowMinPix](xp, wp, bc, yp, cb, cc, nkh, xRow, cnt, lo, hi, tail512)
+					case edge != 0:
+						dwRowEdgeAVX2[edge-1][np-dwRowMinPix](xp, wp, bc, yp, cb, cc, nkh, xRow, cnt, lo, hi, tail2)
+					case avx512:
+						dwRowAVX512[0][0][np-dwRowMinPix](xp, wp, bc, yp, cb, cc, nkh, xRow, cnt, lo, hi, tail512)
+					default:
+						dwRowAVX2[0][0][np-dwRowMinPix](xp, wp, bc, yp, cb, cc, nkh, xRow, cnt, lo, hi, tail2)
+					}
+					g += cnt
 				}
-				if g == groups-1 {
-					edge |= dwEdgeR
-				}
-				for edge == 0 && g+cnt < min(g1, groups-1) && size(g+cnt) == np {
-					cnt++
-				}
-				ow := first(g)
-				xi, wi := 0, 0
-				if nkh > 0 {
-					xi, wi = xr+max(ow-1, 0)*c, wr // the L group's x is its second column
-				}
-				xp, wp, yp := &x[xi], &w[wi], &y[(row*p.OW+ow)*c]
-				switch {
-				case edge != 0 && avx512:
-					dwRowEdgeAVX512[edge-1][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail512)
-				case edge != 0:
-					dwRowEdgeAVX2[edge-1][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail2)
-				case avx512:
-					dwRowAVX512[0][0][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail512)
-				default:
-					dwRowAVX2[0][0][np-dwRowMinPix](xp, wp, bp, yp, cb, nkh, xRow, cnt, lo, hi, tail2)
-				}
-				g += cnt
 			}
 		}
 	}

@@ -2516,9 +2516,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_4(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_4(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -2531,7 +2531,7 @@ group:
 
 block:
 	LEAQ    32(DI), R8
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -2541,7 +2541,7 @@ block:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     fullepilogue
 
@@ -2565,7 +2565,7 @@ fullrows:
 	VFMADD231PS Y9, Y6, Y2
 	VFMADD231PS Y4, Y6, Y3
 	VFMADD231PS (R8)(DX*1), Y6, Y0
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         fullrows
@@ -2581,8 +2581,8 @@ fullepilogue:
 	VADDPS  Y4, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y4
-	VBROADCASTSS hi+68(FP), Y5
+	VBROADCASTSS lo+72(FP), Y4
+	VBROADCASTSS hi+76(FP), Y5
 	LEAQ         (SI)(DI*1), R8
 	VMAXPS       Y1, Y4, Y1
 	VMINPS       Y1, Y5, Y1
@@ -2600,9 +2600,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R8
+	MOVQ    tail+80(FP), R8
 	VMOVDQU (R8), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -2612,7 +2612,7 @@ tail:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     tailepilogue
 
@@ -2638,7 +2638,7 @@ tailrows:
 	VFMADD231PS Y5, Y7, Y4
 	VMASKMOVPS  (R8)(DX*1), Y0, Y5
 	VFMADD231PS Y5, Y7, Y1
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         tailrows
@@ -2654,8 +2654,8 @@ tailepilogue:
 	VADDPS     Y5, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y5
-	VBROADCASTSS hi+68(FP), Y6
+	VBROADCASTSS lo+72(FP), Y5
+	VBROADCASTSS hi+76(FP), Y6
 	LEAQ         (SI)(DI*1), DI
 	VMAXPS       Y2, Y5, Y2
 	VMINPS       Y2, Y6, Y2
@@ -2673,14 +2673,14 @@ tailclamp:
 next:
 	LEAQ (BX)(AX*4), BX
 	LEAQ (SI)(AX*4), SI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_5(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_5(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -2693,7 +2693,7 @@ group:
 
 block:
 	LEAQ    32(DI), R8
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -2704,7 +2704,7 @@ block:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     fullepilogue
 
@@ -2732,7 +2732,7 @@ fullrows:
 	VFMADD231PS Y11, Y7, Y3
 	VFMADD231PS Y5, Y7, Y4
 	VFMADD231PS (R8)(CX*2), Y7, Y0
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         fullrows
@@ -2749,8 +2749,8 @@ fullepilogue:
 	VADDPS  Y5, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y5
-	VBROADCASTSS hi+68(FP), Y6
+	VBROADCASTSS lo+72(FP), Y5
+	VBROADCASTSS hi+76(FP), Y6
 	LEAQ         (SI)(DI*1), R8
 	VMAXPS       Y1, Y5, Y1
 	VMINPS       Y1, Y6, Y1
@@ -2771,9 +2771,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R8
+	MOVQ    tail+80(FP), R8
 	VMOVDQU (R8), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -2784,7 +2784,7 @@ tail:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     tailepilogue
 
@@ -2814,7 +2814,7 @@ tailrows:
 	VFMADD231PS Y6, Y8, Y5
 	VMASKMOVPS  (R8)(CX*2), Y0, Y6
 	VFMADD231PS Y6, Y8, Y1
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         tailrows
@@ -2831,8 +2831,8 @@ tailepilogue:
 	VADDPS     Y6, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y6
-	VBROADCASTSS hi+68(FP), Y7
+	VBROADCASTSS lo+72(FP), Y6
+	VBROADCASTSS hi+76(FP), Y7
 	LEAQ         (SI)(DI*1), DI
 	VMAXPS       Y2, Y6, Y2
 	VMINPS       Y2, Y7, Y2
@@ -2853,14 +2853,14 @@ tailclamp:
 next:
 	LEAQ (BX)(DX*1), BX
 	LEAQ (SI)(DX*1), SI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_6(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_6(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -2873,7 +2873,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -2885,7 +2885,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -2917,7 +2917,7 @@ fullrows:
 	VFMADD231PS Y13, Y8, Y4
 	VFMADD231PS Y6, Y8, Y5
 	VFMADD231PS (R9)(BX*1), Y8, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -2935,8 +2935,8 @@ fullepilogue:
 	VADDPS  Y6, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y6
-	VBROADCASTSS hi+68(FP), Y7
+	VBROADCASTSS lo+72(FP), Y6
+	VBROADCASTSS hi+76(FP), Y7
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y6, Y1
 	VMINPS       Y1, Y7, Y1
@@ -2960,9 +2960,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -2974,7 +2974,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -3008,7 +3008,7 @@ tailrows:
 	VFMADD231PS Y7, Y9, Y6
 	VMASKMOVPS  (R9)(BX*1), Y0, Y7
 	VFMADD231PS Y7, Y9, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -3026,8 +3026,8 @@ tailepilogue:
 	VADDPS     Y7, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y7
-	VBROADCASTSS hi+68(FP), Y8
+	VBROADCASTSS lo+72(FP), Y7
+	VBROADCASTSS hi+76(FP), Y8
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y7, Y2
 	VMINPS       Y2, Y8, Y2
@@ -3051,14 +3051,14 @@ tailclamp:
 next:
 	LEAQ (SI)(CX*2), SI
 	LEAQ (DI)(CX*2), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_7(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_7(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -3071,7 +3071,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -3084,7 +3084,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -3118,7 +3118,7 @@ fullrows:
 	VFMADD231PS (R9)(CX*2), Y9, Y5
 	VFMADD231PS (R9)(BX*1), Y9, Y6
 	VFMADD231PS (R9)(AX*8), Y9, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -3137,8 +3137,8 @@ fullepilogue:
 	VADDPS  Y7, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y7
-	VBROADCASTSS hi+68(FP), Y8
+	VBROADCASTSS lo+72(FP), Y7
+	VBROADCASTSS hi+76(FP), Y8
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y7, Y1
 	VMINPS       Y1, Y8, Y1
@@ -3165,9 +3165,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -3180,7 +3180,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -3222,7 +3222,7 @@ tailrows:
 	VFMADD231PS Y8, Y10, Y7
 	VMASKMOVPS  (R9)(AX*8), Y0, Y8
 	VFMADD231PS Y8, Y10, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -3241,8 +3241,8 @@ tailepilogue:
 	VADDPS     Y8, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y8
-	VBROADCASTSS hi+68(FP), Y9
+	VBROADCASTSS lo+72(FP), Y8
+	VBROADCASTSS hi+76(FP), Y9
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y8, Y2
 	VMINPS       Y2, Y9, Y2
@@ -3269,14 +3269,14 @@ tailclamp:
 next:
 	LEAQ (SI)(BX*1), SI
 	LEAQ (DI)(BX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_8(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_8(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -3289,7 +3289,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -3303,7 +3303,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -3340,7 +3340,7 @@ fullrows:
 	VFMADD231PS (R9)(AX*8), Y10, Y7
 	LEAQ        (R9)(AX*8), R12
 	VFMADD231PS (R12)(AX*1), Y10, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -3360,8 +3360,8 @@ fullepilogue:
 	VADDPS  Y8, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y8
-	VBROADCASTSS hi+68(FP), Y9
+	VBROADCASTSS lo+72(FP), Y8
+	VBROADCASTSS hi+76(FP), Y9
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y8, Y1
 	VMINPS       Y1, Y9, Y1
@@ -3391,9 +3391,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -3407,7 +3407,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -3458,7 +3458,7 @@ tailrows:
 	LEAQ        (R9)(AX*8), R12
 	VMASKMOVPS  (R12)(AX*1), Y0, Y9
 	VFMADD231PS Y9, Y11, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -3478,8 +3478,8 @@ tailepilogue:
 	VADDPS     Y9, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y9
-	VBROADCASTSS hi+68(FP), Y10
+	VBROADCASTSS lo+72(FP), Y9
+	VBROADCASTSS hi+76(FP), Y10
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y9, Y2
 	VMINPS       Y2, Y10, Y2
@@ -3509,14 +3509,14 @@ tailclamp:
 next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*8), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S2_4(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S2_4(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -3529,7 +3529,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -3539,7 +3539,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -3562,7 +3562,7 @@ fullrows:
 	VFMADD231PS Y8, Y6, Y2
 	VFMADD231PS Y9, Y6, Y3
 	VFMADD231PS (R9)(AX*8), Y6, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -3578,8 +3578,8 @@ fullepilogue:
 	VADDPS  Y4, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y4
-	VBROADCASTSS hi+68(FP), Y5
+	VBROADCASTSS lo+72(FP), Y4
+	VBROADCASTSS hi+76(FP), Y5
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y4, Y1
 	VMINPS       Y1, Y5, Y1
@@ -3597,9 +3597,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -3609,7 +3609,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -3638,7 +3638,7 @@ tailrows:
 	VFMADD231PS Y10, Y7, Y4
 	VMASKMOVPS  (R9)(AX*8), Y0, Y5
 	VFMADD231PS Y5, Y7, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -3654,8 +3654,8 @@ tailepilogue:
 	VADDPS     Y5, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y5
-	VBROADCASTSS hi+68(FP), Y6
+	VBROADCASTSS lo+72(FP), Y5
+	VBROADCASTSS hi+76(FP), Y6
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y5, Y2
 	VMINPS       Y2, Y6, Y2
@@ -3673,14 +3673,14 @@ tailclamp:
 next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*4), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S2_5(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S2_5(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -3693,7 +3693,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -3704,7 +3704,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -3732,7 +3732,7 @@ fullrows:
 	VFMADD231PS Y10, Y7, Y3
 	VFMADD231PS Y11, Y7, Y4
 	VFMADD231PS (R12)(AX*2), Y7, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -3749,8 +3749,8 @@ fullepilogue:
 	VADDPS  Y5, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y5
-	VBROADCASTSS hi+68(FP), Y6
+	VBROADCASTSS lo+72(FP), Y5
+	VBROADCASTSS hi+76(FP), Y6
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y5, Y1
 	VMINPS       Y1, Y6, Y1
@@ -3771,9 +3771,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -3784,7 +3784,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -3819,7 +3819,7 @@ tailrows:
 	VFMADD231PS Y12, Y8, Y5
 	VMASKMOVPS  (R12)(AX*2), Y0, Y6
 	VFMADD231PS Y6, Y8, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -3836,8 +3836,8 @@ tailepilogue:
 	VADDPS     Y6, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y6
-	VBROADCASTSS hi+68(FP), Y7
+	VBROADCASTSS lo+72(FP), Y6
+	VBROADCASTSS hi+76(FP), Y7
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y6, Y2
 	VMINPS       Y2, Y7, Y2
@@ -3859,14 +3859,14 @@ next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (SI)(AX*2), SI
 	LEAQ (DI)(DX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S2_6(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S2_6(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -3879,7 +3879,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -3891,7 +3891,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -3923,7 +3923,7 @@ fullrows:
 	VFMADD231PS Y12, Y8, Y4
 	VFMADD231PS Y13, Y8, Y5
 	VFMADD231PS (R12)(AX*4), Y8, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -3941,8 +3941,8 @@ fullepilogue:
 	VADDPS  Y6, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y6
-	VBROADCASTSS hi+68(FP), Y7
+	VBROADCASTSS lo+72(FP), Y6
+	VBROADCASTSS hi+76(FP), Y7
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y6, Y1
 	VMINPS       Y1, Y7, Y1
@@ -3966,9 +3966,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -3980,7 +3980,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -4020,7 +4020,7 @@ tailrows:
 	VFMADD231PS Y14, Y9, Y6
 	VMASKMOVPS  (R12)(AX*4), Y0, Y7
 	VFMADD231PS Y7, Y9, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -4038,8 +4038,8 @@ tailepilogue:
 	VADDPS     Y7, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y7
-	VBROADCASTSS hi+68(FP), Y8
+	VBROADCASTSS lo+72(FP), Y7
+	VBROADCASTSS hi+76(FP), Y8
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y7, Y2
 	VMINPS       Y2, Y8, Y2
@@ -4064,14 +4064,14 @@ next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (SI)(AX*4), SI
 	LEAQ (DI)(CX*2), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S2_7(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S2_7(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -4084,7 +4084,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -4097,7 +4097,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -4131,7 +4131,7 @@ fullrows:
 	VFMADD231PS (R12)(AX*2), Y9, Y5
 	VFMADD231PS (R12)(AX*4), Y9, Y6
 	VFMADD231PS (R12)(CX*2), Y9, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -4150,8 +4150,8 @@ fullepilogue:
 	VADDPS  Y7, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y7
-	VBROADCASTSS hi+68(FP), Y8
+	VBROADCASTSS lo+72(FP), Y7
+	VBROADCASTSS hi+76(FP), Y8
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y7, Y1
 	VMINPS       Y1, Y8, Y1
@@ -4178,9 +4178,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -4193,7 +4193,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -4240,7 +4240,7 @@ tailrows:
 	VFMADD231PS Y8, Y10, Y7
 	VMASKMOVPS  (R12)(CX*2), Y0, Y8
 	VFMADD231PS Y8, Y10, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -4259,8 +4259,8 @@ tailepilogue:
 	VADDPS     Y8, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y8
-	VBROADCASTSS hi+68(FP), Y9
+	VBROADCASTSS lo+72(FP), Y8
+	VBROADCASTSS hi+76(FP), Y9
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y8, Y2
 	VMINPS       Y2, Y9, Y2
@@ -4288,14 +4288,14 @@ next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (SI)(CX*2), SI
 	LEAQ (DI)(BX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S2_8(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S2_8(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -4308,7 +4308,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -4322,7 +4322,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -4358,7 +4358,7 @@ fullrows:
 	VFMADD231PS (R12)(AX*4), Y10, Y6
 	VFMADD231PS (R12)(CX*2), Y10, Y7
 	VFMADD231PS (R12)(AX*8), Y10, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -4378,8 +4378,8 @@ fullepilogue:
 	VADDPS  Y8, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y8
-	VBROADCASTSS hi+68(FP), Y9
+	VBROADCASTSS lo+72(FP), Y8
+	VBROADCASTSS hi+76(FP), Y9
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y8, Y1
 	VMINPS       Y1, Y9, Y1
@@ -4409,9 +4409,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -4425,7 +4425,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -4479,7 +4479,7 @@ tailrows:
 	VFMADD231PS Y9, Y11, Y8
 	VMASKMOVPS  (R12)(AX*8), Y0, Y9
 	VFMADD231PS Y9, Y11, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -4499,8 +4499,8 @@ tailepilogue:
 	VADDPS     Y9, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y9
-	VBROADCASTSS hi+68(FP), Y10
+	VBROADCASTSS lo+72(FP), Y9
+	VBROADCASTSS hi+76(FP), Y10
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y9, Y2
 	VMINPS       Y2, Y10, Y2
@@ -4531,14 +4531,14 @@ next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*8), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K5S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K5S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K5S1_4(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K5S1_4(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -4551,7 +4551,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -4561,7 +4561,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -4597,7 +4597,7 @@ fullrows:
 	VFMADD231PS Y5, Y8, Y2
 	VFMADD231PS Y6, Y8, Y3
 	VFMADD231PS (R9)(BX*1), Y8, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -4613,8 +4613,8 @@ fullepilogue:
 	VADDPS  Y4, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y4
-	VBROADCASTSS hi+68(FP), Y5
+	VBROADCASTSS lo+72(FP), Y4
+	VBROADCASTSS hi+76(FP), Y5
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y4, Y1
 	VMINPS       Y1, Y5, Y1
@@ -4632,9 +4632,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -4644,7 +4644,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -4682,7 +4682,7 @@ tailrows:
 	VFMADD231PS Y7, Y9, Y4
 	VMASKMOVPS  (R9)(BX*1), Y0, Y5
 	VFMADD231PS Y5, Y9, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -4698,8 +4698,8 @@ tailepilogue:
 	VADDPS     Y5, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y5
-	VBROADCASTSS hi+68(FP), Y6
+	VBROADCASTSS lo+72(FP), Y5
+	VBROADCASTSS hi+76(FP), Y6
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y5, Y2
 	VMINPS       Y2, Y6, Y2
@@ -4717,14 +4717,14 @@ tailclamp:
 next:
 	LEAQ (SI)(AX*4), SI
 	LEAQ (DI)(AX*4), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K5S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K5S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K5S1_5(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K5S1_5(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -4737,7 +4737,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -4748,7 +4748,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -4790,7 +4790,7 @@ fullrows:
 	VFMADD231PS Y6, Y9, Y3
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS (R9)(AX*8), Y9, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -4807,8 +4807,8 @@ fullepilogue:
 	VADDPS  Y5, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y5
-	VBROADCASTSS hi+68(FP), Y6
+	VBROADCASTSS lo+72(FP), Y5
+	VBROADCASTSS hi+76(FP), Y6
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y5, Y1
 	VMINPS       Y1, Y6, Y1
@@ -4829,9 +4829,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -4842,7 +4842,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -4886,7 +4886,7 @@ tailrows:
 	VFMADD231PS Y8, Y10, Y5
 	VMASKMOVPS  (R9)(AX*8), Y0, Y6
 	VFMADD231PS Y6, Y10, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -4903,8 +4903,8 @@ tailepilogue:
 	VADDPS     Y6, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y6
-	VBROADCASTSS hi+68(FP), Y7
+	VBROADCASTSS lo+72(FP), Y6
+	VBROADCASTSS hi+76(FP), Y7
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y6, Y2
 	VMINPS       Y2, Y7, Y2
@@ -4925,14 +4925,14 @@ tailclamp:
 next:
 	LEAQ (SI)(DX*1), SI
 	LEAQ (DI)(DX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K5S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K5S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K5S1_6(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K5S1_6(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -4945,7 +4945,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -4957,7 +4957,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -5004,7 +5004,7 @@ fullrows:
 	VFMADD231PS (R9)(AX*8), Y10, Y5
 	LEAQ        (R9)(AX*8), R12
 	VFMADD231PS (R12)(AX*1), Y10, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -5022,8 +5022,8 @@ fullepilogue:
 	VADDPS  Y6, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y6
-	VBROADCASTSS hi+68(FP), Y7
+	VBROADCASTSS lo+72(FP), Y6
+	VBROADCASTSS hi+76(FP), Y7
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y6, Y1
 	VMINPS       Y1, Y7, Y1
@@ -5047,9 +5047,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -5061,7 +5061,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -5120,7 +5120,7 @@ tailrows:
 	LEAQ        (R9)(AX*8), R12
 	VMASKMOVPS  (R12)(AX*1), Y0, Y7
 	VFMADD231PS Y7, Y11, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -5138,8 +5138,8 @@ tailepilogue:
 	VADDPS     Y7, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y7
-	VBROADCASTSS hi+68(FP), Y8
+	VBROADCASTSS lo+72(FP), Y7
+	VBROADCASTSS hi+76(FP), Y8
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y7, Y2
 	VMINPS       Y2, Y8, Y2
@@ -5163,14 +5163,14 @@ tailclamp:
 next:
 	LEAQ (SI)(CX*2), SI
 	LEAQ (DI)(CX*2), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K5S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K5S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K5S1_7(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K5S1_7(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -5183,7 +5183,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -5196,7 +5196,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -5247,7 +5247,7 @@ fullrows:
 	VFMADD231PS (R9)(AX*8), Y11, Y5
 	VFMADD231PS (R12)(AX*1), Y11, Y6
 	VFMADD231PS (R12)(AX*2), Y11, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -5266,8 +5266,8 @@ fullepilogue:
 	VADDPS  Y7, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y7
-	VBROADCASTSS hi+68(FP), Y8
+	VBROADCASTSS lo+72(FP), Y7
+	VBROADCASTSS hi+76(FP), Y8
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y7, Y1
 	VMINPS       Y1, Y8, Y1
@@ -5294,9 +5294,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -5309,7 +5309,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -5382,7 +5382,7 @@ tailrows:
 	VFMADD231PS Y8, Y12, Y7
 	VMASKMOVPS  (R12)(AX*2), Y0, Y8
 	VFMADD231PS Y8, Y12, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -5401,8 +5401,8 @@ tailepilogue:
 	VADDPS     Y8, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y8
-	VBROADCASTSS hi+68(FP), Y9
+	VBROADCASTSS lo+72(FP), Y8
+	VBROADCASTSS hi+76(FP), Y9
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y8, Y2
 	VMINPS       Y2, Y9, Y2
@@ -5429,14 +5429,14 @@ tailclamp:
 next:
 	LEAQ (SI)(BX*1), SI
 	LEAQ (DI)(BX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K5S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K5S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K5S1_8(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K5S1_8(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -5449,7 +5449,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -5463,7 +5463,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -5518,7 +5518,7 @@ fullrows:
 	VFMADD231PS (R12)(AX*1), Y12, Y6
 	VFMADD231PS (R12)(AX*2), Y12, Y7
 	VFMADD231PS (R12)(CX*1), Y12, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -5538,8 +5538,8 @@ fullepilogue:
 	VADDPS  Y8, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y8
-	VBROADCASTSS hi+68(FP), Y9
+	VBROADCASTSS lo+72(FP), Y8
+	VBROADCASTSS hi+76(FP), Y9
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y8, Y1
 	VMINPS       Y1, Y9, Y1
@@ -5569,9 +5569,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -5585,7 +5585,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -5672,7 +5672,7 @@ tailrows:
 	VFMADD231PS Y9, Y13, Y8
 	VMASKMOVPS  (R12)(CX*1), Y0, Y9
 	VFMADD231PS Y9, Y13, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -5692,8 +5692,8 @@ tailepilogue:
 	VADDPS     Y9, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y9
-	VBROADCASTSS hi+68(FP), Y10
+	VBROADCASTSS lo+72(FP), Y9
+	VBROADCASTSS hi+76(FP), Y10
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y9, Y2
 	VMINPS       Y2, Y10, Y2
@@ -5723,14 +5723,14 @@ tailclamp:
 next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*8), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K5S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K5S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K5S2_4(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K5S2_4(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -5743,7 +5743,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -5753,7 +5753,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -5790,7 +5790,7 @@ fullrows:
 	VFMADD231PS Y11, Y8, Y2
 	VFMADD231PS Y5, Y8, Y3
 	VFMADD231PS (R12)(AX*2), Y8, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -5806,8 +5806,8 @@ fullepilogue:
 	VADDPS  Y4, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y4
-	VBROADCASTSS hi+68(FP), Y5
+	VBROADCASTSS lo+72(FP), Y4
+	VBROADCASTSS hi+76(FP), Y5
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y4, Y1
 	VMINPS       Y1, Y5, Y1
@@ -5825,9 +5825,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -5837,7 +5837,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -5880,7 +5880,7 @@ tailrows:
 	VFMADD231PS Y6, Y9, Y4
 	VMASKMOVPS  (R12)(AX*2), Y0, Y5
 	VFMADD231PS Y5, Y9, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -5896,8 +5896,8 @@ tailepilogue:
 	VADDPS     Y5, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y5
-	VBROADCASTSS hi+68(FP), Y6
+	VBROADCASTSS lo+72(FP), Y5
+	VBROADCASTSS hi+76(FP), Y6
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y5, Y2
 	VMINPS       Y2, Y6, Y2
@@ -5915,14 +5915,14 @@ tailclamp:
 next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*4), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K5S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K5S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K5S2_5(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K5S2_5(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -5935,7 +5935,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -5946,7 +5946,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -5987,7 +5987,7 @@ fullrows:
 	VFMADD231PS Y13, Y9, Y3
 	VFMADD231PS Y5, Y9, Y4
 	VFMADD231PS (R12)(AX*4), Y9, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -6004,8 +6004,8 @@ fullepilogue:
 	VADDPS  Y5, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y5
-	VBROADCASTSS hi+68(FP), Y6
+	VBROADCASTSS lo+72(FP), Y5
+	VBROADCASTSS hi+76(FP), Y6
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y5, Y1
 	VMINPS       Y1, Y6, Y1
@@ -6026,9 +6026,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -6039,7 +6039,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -6092,7 +6092,7 @@ tailrows:
 	VFMADD231PS Y6, Y10, Y5
 	VMASKMOVPS  (R12)(AX*4), Y0, Y6
 	VFMADD231PS Y6, Y10, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -6109,8 +6109,8 @@ tailepilogue:
 	VADDPS     Y6, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y6
-	VBROADCASTSS hi+68(FP), Y7
+	VBROADCASTSS lo+72(FP), Y6
+	VBROADCASTSS hi+76(FP), Y7
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y6, Y2
 	VMINPS       Y2, Y7, Y2
@@ -6132,14 +6132,14 @@ next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (SI)(AX*2), SI
 	LEAQ (DI)(DX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K5S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K5S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K5S2_6(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K5S2_6(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -6152,7 +6152,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -6164,7 +6164,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -6209,7 +6209,7 @@ fullrows:
 	VFMADD231PS (R12)(AX*2), Y10, Y4
 	VFMADD231PS (R12)(AX*4), Y10, Y5
 	VFMADD231PS (R12)(CX*2), Y10, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -6227,8 +6227,8 @@ fullepilogue:
 	VADDPS  Y6, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y6
-	VBROADCASTSS hi+68(FP), Y7
+	VBROADCASTSS lo+72(FP), Y6
+	VBROADCASTSS hi+76(FP), Y7
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y6, Y1
 	VMINPS       Y1, Y7, Y1
@@ -6252,9 +6252,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -6266,7 +6266,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -6331,7 +6331,7 @@ tailrows:
 	VFMADD231PS Y7, Y11, Y6
 	VMASKMOVPS  (R12)(CX*2), Y0, Y7
 	VFMADD231PS Y7, Y11, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -6349,8 +6349,8 @@ tailepilogue:
 	VADDPS     Y7, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y7
-	VBROADCASTSS hi+68(FP), Y8
+	VBROADCASTSS lo+72(FP), Y7
+	VBROADCASTSS hi+76(FP), Y8
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y7, Y2
 	VMINPS       Y2, Y8, Y2
@@ -6375,14 +6375,14 @@ next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (SI)(AX*4), SI
 	LEAQ (DI)(CX*2), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K5S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K5S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K5S2_7(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K5S2_7(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -6395,7 +6395,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -6408,7 +6408,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -6457,7 +6457,7 @@ fullrows:
 	VFMADD231PS (R12)(AX*4), Y11, Y5
 	VFMADD231PS (R12)(CX*2), Y11, Y6
 	VFMADD231PS (R12)(AX*8), Y11, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -6476,8 +6476,8 @@ fullepilogue:
 	VADDPS  Y7, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y7
-	VBROADCASTSS hi+68(FP), Y8
+	VBROADCASTSS lo+72(FP), Y7
+	VBROADCASTSS hi+76(FP), Y8
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y7, Y1
 	VMINPS       Y1, Y8, Y1
@@ -6504,9 +6504,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -6519,7 +6519,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -6596,7 +6596,7 @@ tailrows:
 	VFMADD231PS Y8, Y12, Y7
 	VMASKMOVPS  (R12)(AX*8), Y0, Y8
 	VFMADD231PS Y8, Y12, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -6615,8 +6615,8 @@ tailepilogue:
 	VADDPS     Y8, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y8
-	VBROADCASTSS hi+68(FP), Y9
+	VBROADCASTSS lo+72(FP), Y8
+	VBROADCASTSS hi+76(FP), Y9
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y8, Y2
 	VMINPS       Y2, Y9, Y2
@@ -6644,14 +6644,14 @@ next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (SI)(CX*2), SI
 	LEAQ (DI)(BX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K5S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K5S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K5S2_8(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K5S2_8(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -6664,7 +6664,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -6678,7 +6678,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -6732,7 +6732,7 @@ fullrows:
 	VFMADD231PS (R12)(CX*2), Y12, Y6
 	VFMADD231PS (R12)(AX*8), Y12, Y7
 	VFMADD231PS (R13)(AX*2), Y12, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -6752,8 +6752,8 @@ fullepilogue:
 	VADDPS  Y8, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y8
-	VBROADCASTSS hi+68(FP), Y9
+	VBROADCASTSS lo+72(FP), Y8
+	VBROADCASTSS hi+76(FP), Y9
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y8, Y1
 	VMINPS       Y1, Y9, Y1
@@ -6783,9 +6783,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -6799,7 +6799,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -6889,7 +6889,7 @@ tailrows:
 	VFMADD231PS Y9, Y13, Y8
 	VMASKMOVPS  (R13)(AX*2), Y0, Y9
 	VFMADD231PS Y9, Y13, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -6909,8 +6909,8 @@ tailepilogue:
 	VADDPS     Y9, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y9
-	VBROADCASTSS hi+68(FP), Y10
+	VBROADCASTSS lo+72(FP), Y9
+	VBROADCASTSS hi+76(FP), Y10
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y9, Y2
 	VMINPS       Y2, Y10, Y2
@@ -6941,14 +6941,14 @@ next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*8), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_4L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_4L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_4L(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_4L(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -6961,7 +6961,7 @@ group:
 
 block:
 	LEAQ    32(SI), DI
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -6971,7 +6971,7 @@ block:
 	LEAQ    (DX)(SI*1), DI
 	MOVQ    w+8(FP), R8
 	ADDQ    SI, R8
-	MOVQ    nkh+40(FP), R9
+	MOVQ    nkh+48(FP), R9
 	TESTQ   R9, R9
 	JEQ     fullepilogue
 
@@ -6994,7 +6994,7 @@ fullrows:
 	VFMADD231PS Y9, Y6, Y2
 	VFMADD231PS Y4, Y6, Y3
 	VFMADD231PS (DI)(AX*4), Y6, Y0
-	ADDQ        xRow+48(FP), DI
+	ADDQ        xRow+56(FP), DI
 	LEAQ        (R8)(CX*1), R8
 	DECQ        R9
 	JNE         fullrows
@@ -7010,8 +7010,8 @@ fullepilogue:
 	VADDPS  Y4, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y4
-	VBROADCASTSS hi+68(FP), Y5
+	VBROADCASTSS lo+72(FP), Y4
+	VBROADCASTSS hi+76(FP), Y5
 	LEAQ         (BX)(SI*1), DI
 	VMAXPS       Y1, Y4, Y1
 	VMINPS       Y1, Y5, Y1
@@ -7029,9 +7029,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    SI, AX
+	CMPQ    SI, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), DI
+	MOVQ    tail+80(FP), DI
 	VMOVDQU (DI), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -7041,7 +7041,7 @@ tail:
 	LEAQ    (DX)(SI*1), DI
 	MOVQ    w+8(FP), R8
 	ADDQ    SI, R8
-	MOVQ    nkh+40(FP), R9
+	MOVQ    nkh+48(FP), R9
 	TESTQ   R9, R9
 	JEQ     tailepilogue
 
@@ -7065,7 +7065,7 @@ tailrows:
 	VFMADD231PS Y5, Y7, Y4
 	VMASKMOVPS  (DI)(AX*4), Y0, Y5
 	VFMADD231PS Y5, Y7, Y1
-	ADDQ        xRow+48(FP), DI
+	ADDQ        xRow+56(FP), DI
 	LEAQ        (R8)(CX*1), R8
 	DECQ        R9
 	JNE         tailrows
@@ -7081,8 +7081,8 @@ tailepilogue:
 	VADDPS     Y5, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y5
-	VBROADCASTSS hi+68(FP), Y6
+	VBROADCASTSS lo+72(FP), Y5
+	VBROADCASTSS hi+76(FP), Y6
 	LEAQ         (BX)(SI*1), SI
 	VMAXPS       Y2, Y5, Y2
 	VMINPS       Y2, Y6, Y2
@@ -7100,14 +7100,14 @@ tailclamp:
 next:
 	LEAQ (DX)(AX*4), DX
 	LEAQ (BX)(AX*4), BX
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_5L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_5L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_5L(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_5L(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -7120,7 +7120,7 @@ group:
 
 block:
 	LEAQ    32(DI), R8
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -7131,7 +7131,7 @@ block:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     fullepilogue
 
@@ -7158,7 +7158,7 @@ fullrows:
 	VFMADD231PS Y11, Y7, Y3
 	VFMADD231PS Y5, Y7, Y4
 	VFMADD231PS (R8)(DX*1), Y7, Y0
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         fullrows
@@ -7175,8 +7175,8 @@ fullepilogue:
 	VADDPS  Y5, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y5
-	VBROADCASTSS hi+68(FP), Y6
+	VBROADCASTSS lo+72(FP), Y5
+	VBROADCASTSS hi+76(FP), Y6
 	LEAQ         (SI)(DI*1), R8
 	VMAXPS       Y1, Y5, Y1
 	VMINPS       Y1, Y6, Y1
@@ -7197,9 +7197,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R8
+	MOVQ    tail+80(FP), R8
 	VMOVDQU (R8), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -7210,7 +7210,7 @@ tail:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     tailepilogue
 
@@ -7238,7 +7238,7 @@ tailrows:
 	VFMADD231PS Y6, Y8, Y5
 	VMASKMOVPS  (R8)(DX*1), Y0, Y6
 	VFMADD231PS Y6, Y8, Y1
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         tailrows
@@ -7255,8 +7255,8 @@ tailepilogue:
 	VADDPS     Y6, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y6
-	VBROADCASTSS hi+68(FP), Y7
+	VBROADCASTSS lo+72(FP), Y6
+	VBROADCASTSS hi+76(FP), Y7
 	LEAQ         (SI)(DI*1), DI
 	VMAXPS       Y2, Y6, Y2
 	VMINPS       Y2, Y7, Y2
@@ -7277,14 +7277,14 @@ tailclamp:
 next:
 	LEAQ (BX)(DX*1), BX
 	LEAQ (SI)(DX*1), SI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_6L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_6L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_6L(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_6L(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -7297,7 +7297,7 @@ group:
 
 block:
 	LEAQ    32(DI), R8
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -7309,7 +7309,7 @@ block:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     fullepilogue
 
@@ -7340,7 +7340,7 @@ fullrows:
 	VFMADD231PS Y13, Y8, Y4
 	VFMADD231PS Y6, Y8, Y5
 	VFMADD231PS (R8)(CX*2), Y8, Y0
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         fullrows
@@ -7358,8 +7358,8 @@ fullepilogue:
 	VADDPS  Y6, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y6
-	VBROADCASTSS hi+68(FP), Y7
+	VBROADCASTSS lo+72(FP), Y6
+	VBROADCASTSS hi+76(FP), Y7
 	LEAQ         (SI)(DI*1), R8
 	VMAXPS       Y1, Y6, Y1
 	VMINPS       Y1, Y7, Y1
@@ -7383,9 +7383,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R8
+	MOVQ    tail+80(FP), R8
 	VMOVDQU (R8), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -7397,7 +7397,7 @@ tail:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     tailepilogue
 
@@ -7429,7 +7429,7 @@ tailrows:
 	VFMADD231PS Y7, Y9, Y6
 	VMASKMOVPS  (R8)(CX*2), Y0, Y7
 	VFMADD231PS Y7, Y9, Y1
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         tailrows
@@ -7447,8 +7447,8 @@ tailepilogue:
 	VADDPS     Y7, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y7
-	VBROADCASTSS hi+68(FP), Y8
+	VBROADCASTSS lo+72(FP), Y7
+	VBROADCASTSS hi+76(FP), Y8
 	LEAQ         (SI)(DI*1), DI
 	VMAXPS       Y2, Y7, Y2
 	VMINPS       Y2, Y8, Y2
@@ -7472,14 +7472,14 @@ tailclamp:
 next:
 	LEAQ (BX)(CX*2), BX
 	LEAQ (SI)(CX*2), SI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_7L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_7L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_7L(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_7L(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -7492,7 +7492,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -7505,7 +7505,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -7538,7 +7538,7 @@ fullrows:
 	VFMADD231PS (R9)(DX*1), Y9, Y5
 	VFMADD231PS (R9)(CX*2), Y9, Y6
 	VFMADD231PS (R9)(BX*1), Y9, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -7557,8 +7557,8 @@ fullepilogue:
 	VADDPS  Y7, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y7
-	VBROADCASTSS hi+68(FP), Y8
+	VBROADCASTSS lo+72(FP), Y7
+	VBROADCASTSS hi+76(FP), Y8
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y7, Y1
 	VMINPS       Y1, Y8, Y1
@@ -7585,9 +7585,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -7600,7 +7600,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -7640,7 +7640,7 @@ tailrows:
 	VFMADD231PS Y8, Y10, Y7
 	VMASKMOVPS  (R9)(BX*1), Y0, Y8
 	VFMADD231PS Y8, Y10, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -7659,8 +7659,8 @@ tailepilogue:
 	VADDPS     Y8, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y8
-	VBROADCASTSS hi+68(FP), Y9
+	VBROADCASTSS lo+72(FP), Y8
+	VBROADCASTSS hi+76(FP), Y9
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y8, Y2
 	VMINPS       Y2, Y9, Y2
@@ -7687,14 +7687,14 @@ tailclamp:
 next:
 	LEAQ (SI)(BX*1), SI
 	LEAQ (DI)(BX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_8L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_8L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_8L(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_8L(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -7707,7 +7707,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -7721,7 +7721,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -7756,7 +7756,7 @@ fullrows:
 	VFMADD231PS (R9)(CX*2), Y10, Y6
 	VFMADD231PS (R9)(BX*1), Y10, Y7
 	VFMADD231PS (R9)(AX*8), Y10, Y0
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -7776,8 +7776,8 @@ fullepilogue:
 	VADDPS  Y8, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y8
-	VBROADCASTSS hi+68(FP), Y9
+	VBROADCASTSS lo+72(FP), Y8
+	VBROADCASTSS hi+76(FP), Y9
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y8, Y1
 	VMINPS       Y1, Y9, Y1
@@ -7807,9 +7807,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -7823,7 +7823,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -7871,7 +7871,7 @@ tailrows:
 	VFMADD231PS Y9, Y11, Y8
 	VMASKMOVPS  (R9)(AX*8), Y0, Y9
 	VFMADD231PS Y9, Y11, Y1
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -7891,8 +7891,8 @@ tailepilogue:
 	VADDPS     Y9, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y9
-	VBROADCASTSS hi+68(FP), Y10
+	VBROADCASTSS lo+72(FP), Y9
+	VBROADCASTSS hi+76(FP), Y10
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y9, Y2
 	VMINPS       Y2, Y10, Y2
@@ -7922,14 +7922,14 @@ tailclamp:
 next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*8), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_4R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_4R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_4R(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_4R(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -7942,7 +7942,7 @@ group:
 
 block:
 	LEAQ    32(SI), DI
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -7952,7 +7952,7 @@ block:
 	LEAQ    (DX)(SI*1), DI
 	MOVQ    w+8(FP), R8
 	ADDQ    SI, R8
-	MOVQ    nkh+40(FP), R9
+	MOVQ    nkh+48(FP), R9
 	TESTQ   R9, R9
 	JEQ     fullepilogue
 
@@ -7975,7 +7975,7 @@ fullrows:
 	VFMADD231PS Y8, Y6, Y1
 	VFMADD231PS Y9, Y6, Y2
 	VFMADD231PS Y4, Y6, Y3
-	ADDQ        xRow+48(FP), DI
+	ADDQ        xRow+56(FP), DI
 	LEAQ        (R8)(CX*1), R8
 	DECQ        R9
 	JNE         fullrows
@@ -7991,8 +7991,8 @@ fullepilogue:
 	VADDPS  Y4, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y4
-	VBROADCASTSS hi+68(FP), Y5
+	VBROADCASTSS lo+72(FP), Y4
+	VBROADCASTSS hi+76(FP), Y5
 	LEAQ         (BX)(SI*1), DI
 	VMAXPS       Y1, Y4, Y1
 	VMINPS       Y1, Y5, Y1
@@ -8010,9 +8010,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    SI, AX
+	CMPQ    SI, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), DI
+	MOVQ    tail+80(FP), DI
 	VMOVDQU (DI), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -8022,7 +8022,7 @@ tail:
 	LEAQ    (DX)(SI*1), DI
 	MOVQ    w+8(FP), R8
 	ADDQ    SI, R8
-	MOVQ    nkh+40(FP), R9
+	MOVQ    nkh+48(FP), R9
 	TESTQ   R9, R9
 	JEQ     tailepilogue
 
@@ -8046,7 +8046,7 @@ tailrows:
 	VFMADD231PS Y9, Y7, Y2
 	VFMADD231PS Y10, Y7, Y3
 	VFMADD231PS Y5, Y7, Y4
-	ADDQ        xRow+48(FP), DI
+	ADDQ        xRow+56(FP), DI
 	LEAQ        (R8)(CX*1), R8
 	DECQ        R9
 	JNE         tailrows
@@ -8062,8 +8062,8 @@ tailepilogue:
 	VADDPS     Y5, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y5
-	VBROADCASTSS hi+68(FP), Y6
+	VBROADCASTSS lo+72(FP), Y5
+	VBROADCASTSS hi+76(FP), Y6
 	LEAQ         (BX)(SI*1), SI
 	VMAXPS       Y2, Y5, Y2
 	VMINPS       Y2, Y6, Y2
@@ -8081,14 +8081,14 @@ tailclamp:
 next:
 	LEAQ (DX)(AX*4), DX
 	LEAQ (BX)(AX*4), BX
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_5R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_5R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_5R(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_5R(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -8101,7 +8101,7 @@ group:
 
 block:
 	LEAQ    32(DI), R8
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -8112,7 +8112,7 @@ block:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     fullepilogue
 
@@ -8139,7 +8139,7 @@ fullrows:
 	VFMADD231PS Y10, Y7, Y2
 	VFMADD231PS Y11, Y7, Y3
 	VFMADD231PS Y5, Y7, Y4
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         fullrows
@@ -8156,8 +8156,8 @@ fullepilogue:
 	VADDPS  Y5, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y5
-	VBROADCASTSS hi+68(FP), Y6
+	VBROADCASTSS lo+72(FP), Y5
+	VBROADCASTSS hi+76(FP), Y6
 	LEAQ         (SI)(DI*1), R8
 	VMAXPS       Y1, Y5, Y1
 	VMINPS       Y1, Y6, Y1
@@ -8178,9 +8178,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R8
+	MOVQ    tail+80(FP), R8
 	VMOVDQU (R8), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -8191,7 +8191,7 @@ tail:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     tailepilogue
 
@@ -8219,7 +8219,7 @@ tailrows:
 	VFMADD231PS Y11, Y8, Y3
 	VFMADD231PS Y12, Y8, Y4
 	VFMADD231PS Y6, Y8, Y5
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         tailrows
@@ -8236,8 +8236,8 @@ tailepilogue:
 	VADDPS     Y6, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y6
-	VBROADCASTSS hi+68(FP), Y7
+	VBROADCASTSS lo+72(FP), Y6
+	VBROADCASTSS hi+76(FP), Y7
 	LEAQ         (SI)(DI*1), DI
 	VMAXPS       Y2, Y6, Y2
 	VMINPS       Y2, Y7, Y2
@@ -8258,14 +8258,14 @@ tailclamp:
 next:
 	LEAQ (BX)(DX*1), BX
 	LEAQ (SI)(DX*1), SI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_6R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_6R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_6R(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_6R(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -8278,7 +8278,7 @@ group:
 
 block:
 	LEAQ    32(DI), R8
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -8290,7 +8290,7 @@ block:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     fullepilogue
 
@@ -8321,7 +8321,7 @@ fullrows:
 	VFMADD231PS Y12, Y8, Y3
 	VFMADD231PS Y13, Y8, Y4
 	VFMADD231PS Y6, Y8, Y5
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         fullrows
@@ -8339,8 +8339,8 @@ fullepilogue:
 	VADDPS  Y6, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y6
-	VBROADCASTSS hi+68(FP), Y7
+	VBROADCASTSS lo+72(FP), Y6
+	VBROADCASTSS hi+76(FP), Y7
 	LEAQ         (SI)(DI*1), R8
 	VMAXPS       Y1, Y6, Y1
 	VMINPS       Y1, Y7, Y1
@@ -8364,9 +8364,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R8
+	MOVQ    tail+80(FP), R8
 	VMOVDQU (R8), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -8378,7 +8378,7 @@ tail:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     tailepilogue
 
@@ -8410,7 +8410,7 @@ tailrows:
 	VFMADD231PS Y13, Y9, Y4
 	VFMADD231PS Y14, Y9, Y5
 	VFMADD231PS Y7, Y9, Y6
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         tailrows
@@ -8428,8 +8428,8 @@ tailepilogue:
 	VADDPS     Y7, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y7
-	VBROADCASTSS hi+68(FP), Y8
+	VBROADCASTSS lo+72(FP), Y7
+	VBROADCASTSS hi+76(FP), Y8
 	LEAQ         (SI)(DI*1), DI
 	VMAXPS       Y2, Y7, Y2
 	VMINPS       Y2, Y8, Y2
@@ -8453,14 +8453,14 @@ tailclamp:
 next:
 	LEAQ (BX)(CX*2), BX
 	LEAQ (SI)(CX*2), SI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_7R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_7R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_7R(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_7R(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -8473,7 +8473,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -8486,7 +8486,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -8519,7 +8519,7 @@ fullrows:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS (R9)(CX*2), Y9, Y5
 	VFMADD231PS (R9)(BX*1), Y9, Y6
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -8538,8 +8538,8 @@ fullepilogue:
 	VADDPS  Y7, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y7
-	VBROADCASTSS hi+68(FP), Y8
+	VBROADCASTSS lo+72(FP), Y7
+	VBROADCASTSS hi+76(FP), Y8
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y7, Y1
 	VMINPS       Y1, Y8, Y1
@@ -8566,9 +8566,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -8581,7 +8581,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -8621,7 +8621,7 @@ tailrows:
 	VFMADD231PS Y8, Y10, Y6
 	VMASKMOVPS  (R9)(BX*1), Y0, Y8
 	VFMADD231PS Y8, Y10, Y7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -8640,8 +8640,8 @@ tailepilogue:
 	VADDPS     Y8, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y8
-	VBROADCASTSS hi+68(FP), Y9
+	VBROADCASTSS lo+72(FP), Y8
+	VBROADCASTSS hi+76(FP), Y9
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y8, Y2
 	VMINPS       Y2, Y9, Y2
@@ -8668,14 +8668,14 @@ tailclamp:
 next:
 	LEAQ (SI)(BX*1), SI
 	LEAQ (DI)(BX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_8R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_8R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_8R(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_8R(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -8688,7 +8688,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -8702,7 +8702,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -8737,7 +8737,7 @@ fullrows:
 	VFMADD231PS (R9)(CX*2), Y10, Y5
 	VFMADD231PS (R9)(BX*1), Y10, Y6
 	VFMADD231PS (R9)(AX*8), Y10, Y7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -8757,8 +8757,8 @@ fullepilogue:
 	VADDPS  Y8, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y8
-	VBROADCASTSS hi+68(FP), Y9
+	VBROADCASTSS lo+72(FP), Y8
+	VBROADCASTSS hi+76(FP), Y9
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y8, Y1
 	VMINPS       Y1, Y9, Y1
@@ -8788,9 +8788,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -8804,7 +8804,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -8852,7 +8852,7 @@ tailrows:
 	VFMADD231PS Y9, Y11, Y7
 	VMASKMOVPS  (R9)(AX*8), Y0, Y9
 	VFMADD231PS Y9, Y11, Y8
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -8872,8 +8872,8 @@ tailepilogue:
 	VADDPS     Y9, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y9
-	VBROADCASTSS hi+68(FP), Y10
+	VBROADCASTSS lo+72(FP), Y9
+	VBROADCASTSS hi+76(FP), Y10
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y9, Y2
 	VMINPS       Y2, Y10, Y2
@@ -8903,14 +8903,14 @@ tailclamp:
 next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*8), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_4LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_4LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_4LR(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_4LR(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -8923,7 +8923,7 @@ group:
 
 block:
 	LEAQ    32(SI), DI
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -8933,7 +8933,7 @@ block:
 	LEAQ    (DX)(SI*1), DI
 	MOVQ    w+8(FP), R8
 	ADDQ    SI, R8
-	MOVQ    nkh+40(FP), R9
+	MOVQ    nkh+48(FP), R9
 	TESTQ   R9, R9
 	JEQ     fullepilogue
 
@@ -8955,7 +8955,7 @@ fullrows:
 	VFMADD231PS Y8, Y6, Y1
 	VFMADD231PS Y9, Y6, Y2
 	VFMADD231PS Y4, Y6, Y3
-	ADDQ        xRow+48(FP), DI
+	ADDQ        xRow+56(FP), DI
 	LEAQ        (R8)(CX*1), R8
 	DECQ        R9
 	JNE         fullrows
@@ -8971,8 +8971,8 @@ fullepilogue:
 	VADDPS  Y4, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y4
-	VBROADCASTSS hi+68(FP), Y5
+	VBROADCASTSS lo+72(FP), Y4
+	VBROADCASTSS hi+76(FP), Y5
 	LEAQ         (BX)(SI*1), DI
 	VMAXPS       Y1, Y4, Y1
 	VMINPS       Y1, Y5, Y1
@@ -8990,9 +8990,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    SI, AX
+	CMPQ    SI, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), DI
+	MOVQ    tail+80(FP), DI
 	VMOVDQU (DI), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -9002,7 +9002,7 @@ tail:
 	LEAQ    (DX)(SI*1), DI
 	MOVQ    w+8(FP), R8
 	ADDQ    SI, R8
-	MOVQ    nkh+40(FP), R9
+	MOVQ    nkh+48(FP), R9
 	TESTQ   R9, R9
 	JEQ     tailepilogue
 
@@ -9024,7 +9024,7 @@ tailrows:
 	VFMADD231PS Y9, Y7, Y2
 	VFMADD231PS Y10, Y7, Y3
 	VFMADD231PS Y5, Y7, Y4
-	ADDQ        xRow+48(FP), DI
+	ADDQ        xRow+56(FP), DI
 	LEAQ        (R8)(CX*1), R8
 	DECQ        R9
 	JNE         tailrows
@@ -9040,8 +9040,8 @@ tailepilogue:
 	VADDPS     Y5, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y5
-	VBROADCASTSS hi+68(FP), Y6
+	VBROADCASTSS lo+72(FP), Y5
+	VBROADCASTSS hi+76(FP), Y6
 	LEAQ         (BX)(SI*1), SI
 	VMAXPS       Y2, Y5, Y2
 	VMINPS       Y2, Y6, Y2
@@ -9059,14 +9059,14 @@ tailclamp:
 next:
 	LEAQ (DX)(AX*4), DX
 	LEAQ (BX)(AX*4), BX
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_5LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_5LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_5LR(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_5LR(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -9079,7 +9079,7 @@ group:
 
 block:
 	LEAQ    32(DI), R8
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -9090,7 +9090,7 @@ block:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     fullepilogue
 
@@ -9116,7 +9116,7 @@ fullrows:
 	VFMADD231PS Y10, Y7, Y2
 	VFMADD231PS Y11, Y7, Y3
 	VFMADD231PS Y5, Y7, Y4
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         fullrows
@@ -9133,8 +9133,8 @@ fullepilogue:
 	VADDPS  Y5, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y5
-	VBROADCASTSS hi+68(FP), Y6
+	VBROADCASTSS lo+72(FP), Y5
+	VBROADCASTSS hi+76(FP), Y6
 	LEAQ         (SI)(DI*1), R8
 	VMAXPS       Y1, Y5, Y1
 	VMINPS       Y1, Y6, Y1
@@ -9155,9 +9155,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R8
+	MOVQ    tail+80(FP), R8
 	VMOVDQU (R8), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -9168,7 +9168,7 @@ tail:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     tailepilogue
 
@@ -9194,7 +9194,7 @@ tailrows:
 	VFMADD231PS Y11, Y8, Y3
 	VFMADD231PS Y12, Y8, Y4
 	VFMADD231PS Y6, Y8, Y5
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         tailrows
@@ -9211,8 +9211,8 @@ tailepilogue:
 	VADDPS     Y6, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y6
-	VBROADCASTSS hi+68(FP), Y7
+	VBROADCASTSS lo+72(FP), Y6
+	VBROADCASTSS hi+76(FP), Y7
 	LEAQ         (SI)(DI*1), DI
 	VMAXPS       Y2, Y6, Y2
 	VMINPS       Y2, Y7, Y2
@@ -9233,14 +9233,14 @@ tailclamp:
 next:
 	LEAQ (BX)(DX*1), BX
 	LEAQ (SI)(DX*1), SI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_6LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_6LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_6LR(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_6LR(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -9253,7 +9253,7 @@ group:
 
 block:
 	LEAQ    32(DI), R8
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -9265,7 +9265,7 @@ block:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     fullepilogue
 
@@ -9295,7 +9295,7 @@ fullrows:
 	VFMADD231PS Y12, Y8, Y3
 	VFMADD231PS Y13, Y8, Y4
 	VFMADD231PS Y6, Y8, Y5
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         fullrows
@@ -9313,8 +9313,8 @@ fullepilogue:
 	VADDPS  Y6, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y6
-	VBROADCASTSS hi+68(FP), Y7
+	VBROADCASTSS lo+72(FP), Y6
+	VBROADCASTSS hi+76(FP), Y7
 	LEAQ         (SI)(DI*1), R8
 	VMAXPS       Y1, Y6, Y1
 	VMINPS       Y1, Y7, Y1
@@ -9338,9 +9338,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R8
+	MOVQ    tail+80(FP), R8
 	VMOVDQU (R8), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -9352,7 +9352,7 @@ tail:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     tailepilogue
 
@@ -9382,7 +9382,7 @@ tailrows:
 	VFMADD231PS Y13, Y9, Y4
 	VFMADD231PS Y14, Y9, Y5
 	VFMADD231PS Y7, Y9, Y6
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         tailrows
@@ -9400,8 +9400,8 @@ tailepilogue:
 	VADDPS     Y7, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y7
-	VBROADCASTSS hi+68(FP), Y8
+	VBROADCASTSS lo+72(FP), Y7
+	VBROADCASTSS hi+76(FP), Y8
 	LEAQ         (SI)(DI*1), DI
 	VMAXPS       Y2, Y7, Y2
 	VMINPS       Y2, Y8, Y2
@@ -9425,14 +9425,14 @@ tailclamp:
 next:
 	LEAQ (BX)(CX*2), BX
 	LEAQ (SI)(CX*2), SI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_7LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_7LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_7LR(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_7LR(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -9445,7 +9445,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -9458,7 +9458,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -9490,7 +9490,7 @@ fullrows:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS (R9)(DX*1), Y9, Y5
 	VFMADD231PS (R9)(CX*2), Y9, Y6
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -9509,8 +9509,8 @@ fullepilogue:
 	VADDPS  Y7, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y7
-	VBROADCASTSS hi+68(FP), Y8
+	VBROADCASTSS lo+72(FP), Y7
+	VBROADCASTSS hi+76(FP), Y8
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y7, Y1
 	VMINPS       Y1, Y8, Y1
@@ -9537,9 +9537,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -9552,7 +9552,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -9590,7 +9590,7 @@ tailrows:
 	VFMADD231PS Y8, Y10, Y6
 	VMASKMOVPS  (R9)(CX*2), Y0, Y8
 	VFMADD231PS Y8, Y10, Y7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -9609,8 +9609,8 @@ tailepilogue:
 	VADDPS     Y8, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y8
-	VBROADCASTSS hi+68(FP), Y9
+	VBROADCASTSS lo+72(FP), Y8
+	VBROADCASTSS hi+76(FP), Y9
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y8, Y2
 	VMINPS       Y2, Y9, Y2
@@ -9637,14 +9637,14 @@ tailclamp:
 next:
 	LEAQ (SI)(BX*1), SI
 	LEAQ (DI)(BX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX2Row_K3S1_8LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+// func dwAVX2Row_K3S1_8LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 // Requires: AVX, FMA3
-TEXT ·dwAVX2Row_K3S1_8LR(SB), NOSPLIT, $0-80
+TEXT ·dwAVX2Row_K3S1_8LR(SB), NOSPLIT, $0-88
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -9657,7 +9657,7 @@ group:
 
 block:
 	LEAQ    32(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VXORPS  Y0, Y0, Y0
 	VMOVAPS Y0, Y1
@@ -9671,7 +9671,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -9705,7 +9705,7 @@ fullrows:
 	VFMADD231PS (R9)(DX*1), Y10, Y5
 	VFMADD231PS (R9)(CX*2), Y10, Y6
 	VFMADD231PS (R9)(BX*1), Y10, Y7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -9725,8 +9725,8 @@ fullepilogue:
 	VADDPS  Y8, Y0, Y0
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Y8
-	VBROADCASTSS hi+68(FP), Y9
+	VBROADCASTSS lo+72(FP), Y8
+	VBROADCASTSS hi+76(FP), Y9
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Y1, Y8, Y1
 	VMINPS       Y1, Y9, Y1
@@ -9756,9 +9756,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	MOVQ    tail+72(FP), R9
+	MOVQ    tail+80(FP), R9
 	VMOVDQU (R9), Y0
 	VXORPS  Y1, Y1, Y1
 	VMOVAPS Y1, Y2
@@ -9772,7 +9772,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -9818,7 +9818,7 @@ tailrows:
 	VFMADD231PS Y9, Y11, Y7
 	VMASKMOVPS  (R9)(BX*1), Y0, Y9
 	VFMADD231PS Y9, Y11, Y8
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -9838,8 +9838,8 @@ tailepilogue:
 	VADDPS     Y9, Y1, Y1
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Y9
-	VBROADCASTSS hi+68(FP), Y10
+	VBROADCASTSS lo+72(FP), Y9
+	VBROADCASTSS hi+76(FP), Y10
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Y2, Y9, Y2
 	VMINPS       Y2, Y10, Y2
@@ -9869,14 +9869,14 @@ tailclamp:
 next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*8), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_4(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_4(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -9889,7 +9889,7 @@ group:
 
 block:
 	LEAQ    64(DI), R8
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -9899,7 +9899,7 @@ block:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     fullepilogue
 
@@ -9923,7 +9923,7 @@ fullrows:
 	VFMADD231PS Z10, Z7, Z2
 	VFMADD231PS Z5, Z7, Z3
 	VFMADD231PS (R8)(DX*1), Z7, Z4
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         fullrows
@@ -9939,8 +9939,8 @@ fullepilogue:
 	VADDPS  Z5, Z4, Z4
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z5
-	VBROADCASTSS hi+68(FP), Z6
+	VBROADCASTSS lo+72(FP), Z5
+	VBROADCASTSS hi+76(FP), Z6
 	LEAQ         (SI)(DI*1), R8
 	VMAXPS       Z1, Z5, Z1
 	VMINPS       Z1, Z6, Z1
@@ -9958,9 +9958,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z11, Z11, Z11
 	VMOVAPS Z11, Z1
 	VMOVAPS Z11, Z2
@@ -9969,7 +9969,7 @@ tail:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     tailepilogue
 
@@ -9993,7 +9993,7 @@ tailrows:
 	VFMADD231PS Z10, Z7, Z2
 	VFMADD231PS Z5, Z7, Z3
 	VFMADD231PS (R8)(DX*1), Z7, K1, Z4
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         tailrows
@@ -10009,8 +10009,8 @@ tailepilogue:
 	VADDPS    Z5, Z4, Z4
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z5
-	VBROADCASTSS hi+68(FP), Z6
+	VBROADCASTSS lo+72(FP), Z5
+	VBROADCASTSS hi+76(FP), Z6
 	LEAQ         (SI)(DI*1), DI
 	VMAXPS       Z1, Z5, Z1
 	VMINPS       Z1, Z6, Z1
@@ -10028,14 +10028,14 @@ tailclamp:
 next:
 	LEAQ (BX)(AX*4), BX
 	LEAQ (SI)(AX*4), SI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_5(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_5(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -10048,7 +10048,7 @@ group:
 
 block:
 	LEAQ    64(DI), R8
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -10059,7 +10059,7 @@ block:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     fullepilogue
 
@@ -10087,7 +10087,7 @@ fullrows:
 	VFMADD231PS Z12, Z8, Z3
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS (R8)(CX*2), Z8, Z5
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         fullrows
@@ -10104,8 +10104,8 @@ fullepilogue:
 	VADDPS  Z6, Z5, Z5
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z6
-	VBROADCASTSS hi+68(FP), Z7
+	VBROADCASTSS lo+72(FP), Z6
+	VBROADCASTSS hi+76(FP), Z7
 	LEAQ         (SI)(DI*1), R8
 	VMAXPS       Z1, Z6, Z1
 	VMINPS       Z1, Z7, Z1
@@ -10126,9 +10126,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z13, Z13, Z13
 	VMOVAPS Z13, Z1
 	VMOVAPS Z13, Z2
@@ -10138,7 +10138,7 @@ tail:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     tailepilogue
 
@@ -10166,7 +10166,7 @@ tailrows:
 	VFMADD231PS Z12, Z8, Z3
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS (R8)(CX*2), Z8, K1, Z5
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         tailrows
@@ -10183,8 +10183,8 @@ tailepilogue:
 	VADDPS    Z6, Z5, Z5
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z6
-	VBROADCASTSS hi+68(FP), Z7
+	VBROADCASTSS lo+72(FP), Z6
+	VBROADCASTSS hi+76(FP), Z7
 	LEAQ         (SI)(DI*1), DI
 	VMAXPS       Z1, Z6, Z1
 	VMINPS       Z1, Z7, Z1
@@ -10205,14 +10205,14 @@ tailclamp:
 next:
 	LEAQ (BX)(DX*1), BX
 	LEAQ (SI)(DX*1), SI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_6(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_6(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -10225,7 +10225,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -10237,7 +10237,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -10269,7 +10269,7 @@ fullrows:
 	VFMADD231PS Z14, Z9, Z4
 	VFMADD231PS Z7, Z9, Z5
 	VFMADD231PS (R9)(BX*1), Z9, Z6
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -10287,8 +10287,8 @@ fullepilogue:
 	VADDPS  Z7, Z6, Z6
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z7
-	VBROADCASTSS hi+68(FP), Z8
+	VBROADCASTSS lo+72(FP), Z7
+	VBROADCASTSS hi+76(FP), Z8
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z7, Z1
 	VMINPS       Z1, Z8, Z1
@@ -10312,9 +10312,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z15, Z15, Z15
 	VMOVAPS Z15, Z1
 	VMOVAPS Z15, Z2
@@ -10325,7 +10325,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -10357,7 +10357,7 @@ tailrows:
 	VFMADD231PS Z14, Z9, Z4
 	VFMADD231PS Z7, Z9, Z5
 	VFMADD231PS (R9)(BX*1), Z9, K1, Z6
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -10375,8 +10375,8 @@ tailepilogue:
 	VADDPS    Z7, Z6, Z6
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z7
-	VBROADCASTSS hi+68(FP), Z8
+	VBROADCASTSS lo+72(FP), Z7
+	VBROADCASTSS hi+76(FP), Z8
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z7, Z1
 	VMINPS       Z1, Z8, Z1
@@ -10400,14 +10400,14 @@ tailclamp:
 next:
 	LEAQ (SI)(CX*2), SI
 	LEAQ (DI)(CX*2), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_7(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_7(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -10420,7 +10420,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -10433,7 +10433,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -10469,7 +10469,7 @@ fullrows:
 	VFMADD231PS Z16, Z10, Z5
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS (R9)(AX*8), Z10, Z7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -10488,8 +10488,8 @@ fullepilogue:
 	VADDPS  Z8, Z7, Z7
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z8
-	VBROADCASTSS hi+68(FP), Z9
+	VBROADCASTSS lo+72(FP), Z8
+	VBROADCASTSS hi+76(FP), Z9
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z8, Z1
 	VMINPS       Z1, Z9, Z1
@@ -10516,9 +10516,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z17, Z17, Z17
 	VMOVAPS Z17, Z1
 	VMOVAPS Z17, Z2
@@ -10530,7 +10530,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -10566,7 +10566,7 @@ tailrows:
 	VFMADD231PS Z16, Z10, Z5
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS (R9)(AX*8), Z10, K1, Z7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -10585,8 +10585,8 @@ tailepilogue:
 	VADDPS    Z8, Z7, Z7
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z8
-	VBROADCASTSS hi+68(FP), Z9
+	VBROADCASTSS lo+72(FP), Z8
+	VBROADCASTSS hi+76(FP), Z9
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z8, Z1
 	VMINPS       Z1, Z9, Z1
@@ -10613,14 +10613,14 @@ tailclamp:
 next:
 	LEAQ (SI)(BX*1), SI
 	LEAQ (DI)(BX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_8(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_8(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -10633,7 +10633,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -10647,7 +10647,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -10688,7 +10688,7 @@ fullrows:
 	VFMADD231PS Z9, Z11, Z7
 	LEAQ        (R9)(AX*8), R12
 	VFMADD231PS (R12)(AX*1), Z11, Z8
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -10708,8 +10708,8 @@ fullepilogue:
 	VADDPS  Z9, Z8, Z8
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z9
-	VBROADCASTSS hi+68(FP), Z10
+	VBROADCASTSS lo+72(FP), Z9
+	VBROADCASTSS hi+76(FP), Z10
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z9, Z1
 	VMINPS       Z1, Z10, Z1
@@ -10739,9 +10739,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z19, Z19, Z19
 	VMOVAPS Z19, Z1
 	VMOVAPS Z19, Z2
@@ -10754,7 +10754,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -10795,7 +10795,7 @@ tailrows:
 	VFMADD231PS Z9, Z11, Z7
 	LEAQ        (R9)(AX*8), R12
 	VFMADD231PS (R12)(AX*1), Z11, K1, Z8
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -10815,8 +10815,8 @@ tailepilogue:
 	VADDPS    Z9, Z8, Z8
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z9
-	VBROADCASTSS hi+68(FP), Z10
+	VBROADCASTSS lo+72(FP), Z9
+	VBROADCASTSS hi+76(FP), Z10
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z9, Z1
 	VMINPS       Z1, Z10, Z1
@@ -10846,14 +10846,14 @@ tailclamp:
 next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*8), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S2_4(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S2_4(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -10866,7 +10866,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -10876,7 +10876,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -10899,7 +10899,7 @@ fullrows:
 	VFMADD231PS Z9, Z7, Z2
 	VFMADD231PS Z10, Z7, Z3
 	VFMADD231PS (R9)(AX*8), Z7, Z4
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -10915,8 +10915,8 @@ fullepilogue:
 	VADDPS  Z5, Z4, Z4
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z5
-	VBROADCASTSS hi+68(FP), Z6
+	VBROADCASTSS lo+72(FP), Z5
+	VBROADCASTSS hi+76(FP), Z6
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z5, Z1
 	VMINPS       Z1, Z6, Z1
@@ -10934,9 +10934,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z11, Z11, Z11
 	VMOVAPS Z11, Z1
 	VMOVAPS Z11, Z2
@@ -10945,7 +10945,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -10968,7 +10968,7 @@ tailrows:
 	VFMADD231PS Z9, Z7, Z2
 	VFMADD231PS Z10, Z7, Z3
 	VFMADD231PS (R9)(AX*8), Z7, K1, Z4
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -10984,8 +10984,8 @@ tailepilogue:
 	VADDPS    Z5, Z4, Z4
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z5
-	VBROADCASTSS hi+68(FP), Z6
+	VBROADCASTSS lo+72(FP), Z5
+	VBROADCASTSS hi+76(FP), Z6
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z5, Z1
 	VMINPS       Z1, Z6, Z1
@@ -11003,14 +11003,14 @@ tailclamp:
 next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*4), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S2_5(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S2_5(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -11023,7 +11023,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -11034,7 +11034,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -11062,7 +11062,7 @@ fullrows:
 	VFMADD231PS Z11, Z8, Z3
 	VFMADD231PS Z12, Z8, Z4
 	VFMADD231PS (R12)(AX*2), Z8, Z5
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -11079,8 +11079,8 @@ fullepilogue:
 	VADDPS  Z6, Z5, Z5
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z6
-	VBROADCASTSS hi+68(FP), Z7
+	VBROADCASTSS lo+72(FP), Z6
+	VBROADCASTSS hi+76(FP), Z7
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z6, Z1
 	VMINPS       Z1, Z7, Z1
@@ -11101,9 +11101,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z13, Z13, Z13
 	VMOVAPS Z13, Z1
 	VMOVAPS Z13, Z2
@@ -11113,7 +11113,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -11141,7 +11141,7 @@ tailrows:
 	VFMADD231PS Z11, Z8, Z3
 	VFMADD231PS Z12, Z8, Z4
 	VFMADD231PS (R12)(AX*2), Z8, K1, Z5
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -11158,8 +11158,8 @@ tailepilogue:
 	VADDPS    Z6, Z5, Z5
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z6
-	VBROADCASTSS hi+68(FP), Z7
+	VBROADCASTSS lo+72(FP), Z6
+	VBROADCASTSS hi+76(FP), Z7
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z6, Z1
 	VMINPS       Z1, Z7, Z1
@@ -11181,14 +11181,14 @@ next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (SI)(AX*2), SI
 	LEAQ (DI)(DX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S2_6(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S2_6(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -11201,7 +11201,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -11213,7 +11213,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -11245,7 +11245,7 @@ fullrows:
 	VFMADD231PS Z13, Z9, Z4
 	VFMADD231PS Z14, Z9, Z5
 	VFMADD231PS (R12)(AX*4), Z9, Z6
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -11263,8 +11263,8 @@ fullepilogue:
 	VADDPS  Z7, Z6, Z6
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z7
-	VBROADCASTSS hi+68(FP), Z8
+	VBROADCASTSS lo+72(FP), Z7
+	VBROADCASTSS hi+76(FP), Z8
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z7, Z1
 	VMINPS       Z1, Z8, Z1
@@ -11288,9 +11288,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z15, Z15, Z15
 	VMOVAPS Z15, Z1
 	VMOVAPS Z15, Z2
@@ -11301,7 +11301,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -11333,7 +11333,7 @@ tailrows:
 	VFMADD231PS Z13, Z9, Z4
 	VFMADD231PS Z14, Z9, Z5
 	VFMADD231PS (R12)(AX*4), Z9, K1, Z6
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -11351,8 +11351,8 @@ tailepilogue:
 	VADDPS    Z7, Z6, Z6
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z7
-	VBROADCASTSS hi+68(FP), Z8
+	VBROADCASTSS lo+72(FP), Z7
+	VBROADCASTSS hi+76(FP), Z8
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z7, Z1
 	VMINPS       Z1, Z8, Z1
@@ -11377,14 +11377,14 @@ next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (SI)(AX*4), SI
 	LEAQ (DI)(CX*2), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S2_7(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S2_7(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -11397,7 +11397,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -11410,7 +11410,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -11446,7 +11446,7 @@ fullrows:
 	VFMADD231PS Z15, Z10, Z5
 	VFMADD231PS Z16, Z10, Z6
 	VFMADD231PS (R12)(CX*2), Z10, Z7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -11465,8 +11465,8 @@ fullepilogue:
 	VADDPS  Z8, Z7, Z7
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z8
-	VBROADCASTSS hi+68(FP), Z9
+	VBROADCASTSS lo+72(FP), Z8
+	VBROADCASTSS hi+76(FP), Z9
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z8, Z1
 	VMINPS       Z1, Z9, Z1
@@ -11493,9 +11493,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z17, Z17, Z17
 	VMOVAPS Z17, Z1
 	VMOVAPS Z17, Z2
@@ -11507,7 +11507,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -11543,7 +11543,7 @@ tailrows:
 	VFMADD231PS Z15, Z10, Z5
 	VFMADD231PS Z16, Z10, Z6
 	VFMADD231PS (R12)(CX*2), Z10, K1, Z7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -11562,8 +11562,8 @@ tailepilogue:
 	VADDPS    Z8, Z7, Z7
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z8
-	VBROADCASTSS hi+68(FP), Z9
+	VBROADCASTSS lo+72(FP), Z8
+	VBROADCASTSS hi+76(FP), Z9
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z8, Z1
 	VMINPS       Z1, Z9, Z1
@@ -11591,14 +11591,14 @@ next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (SI)(CX*2), SI
 	LEAQ (DI)(BX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S2_8(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S2_8(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -11611,7 +11611,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -11625,7 +11625,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -11665,7 +11665,7 @@ fullrows:
 	VFMADD231PS Z17, Z11, Z6
 	VFMADD231PS Z18, Z11, Z7
 	VFMADD231PS (R12)(AX*8), Z11, Z8
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -11685,8 +11685,8 @@ fullepilogue:
 	VADDPS  Z9, Z8, Z8
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z9
-	VBROADCASTSS hi+68(FP), Z10
+	VBROADCASTSS lo+72(FP), Z9
+	VBROADCASTSS hi+76(FP), Z10
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z9, Z1
 	VMINPS       Z1, Z10, Z1
@@ -11716,9 +11716,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z19, Z19, Z19
 	VMOVAPS Z19, Z1
 	VMOVAPS Z19, Z2
@@ -11731,7 +11731,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -11771,7 +11771,7 @@ tailrows:
 	VFMADD231PS Z17, Z11, Z6
 	VFMADD231PS Z18, Z11, Z7
 	VFMADD231PS (R12)(AX*8), Z11, K1, Z8
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -11791,8 +11791,8 @@ tailepilogue:
 	VADDPS    Z9, Z8, Z8
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z9
-	VBROADCASTSS hi+68(FP), Z10
+	VBROADCASTSS lo+72(FP), Z9
+	VBROADCASTSS hi+76(FP), Z10
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z9, Z1
 	VMINPS       Z1, Z10, Z1
@@ -11823,14 +11823,14 @@ next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*8), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K5S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K5S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K5S1_4(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K5S1_4(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -11843,7 +11843,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -11853,7 +11853,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -11889,7 +11889,7 @@ fullrows:
 	VFMADD231PS Z6, Z9, Z2
 	VFMADD231PS Z7, Z9, Z3
 	VFMADD231PS (R9)(BX*1), Z9, Z4
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -11905,8 +11905,8 @@ fullepilogue:
 	VADDPS  Z5, Z4, Z4
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z5
-	VBROADCASTSS hi+68(FP), Z6
+	VBROADCASTSS lo+72(FP), Z5
+	VBROADCASTSS hi+76(FP), Z6
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z5, Z1
 	VMINPS       Z1, Z6, Z1
@@ -11924,9 +11924,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z13, Z13, Z13
 	VMOVAPS Z13, Z1
 	VMOVAPS Z13, Z2
@@ -11935,7 +11935,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -11971,7 +11971,7 @@ tailrows:
 	VFMADD231PS Z6, Z9, Z2
 	VFMADD231PS Z7, Z9, Z3
 	VFMADD231PS (R9)(BX*1), Z9, K1, Z4
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -11987,8 +11987,8 @@ tailepilogue:
 	VADDPS    Z5, Z4, Z4
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z5
-	VBROADCASTSS hi+68(FP), Z6
+	VBROADCASTSS lo+72(FP), Z5
+	VBROADCASTSS hi+76(FP), Z6
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z5, Z1
 	VMINPS       Z1, Z6, Z1
@@ -12006,14 +12006,14 @@ tailclamp:
 next:
 	LEAQ (SI)(AX*4), SI
 	LEAQ (DI)(AX*4), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K5S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K5S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K5S1_5(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K5S1_5(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -12026,7 +12026,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -12037,7 +12037,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -12079,7 +12079,7 @@ fullrows:
 	VFMADD231PS Z7, Z10, Z3
 	VFMADD231PS Z8, Z10, Z4
 	VFMADD231PS (R9)(AX*8), Z10, Z5
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -12096,8 +12096,8 @@ fullepilogue:
 	VADDPS  Z6, Z5, Z5
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z6
-	VBROADCASTSS hi+68(FP), Z7
+	VBROADCASTSS lo+72(FP), Z6
+	VBROADCASTSS hi+76(FP), Z7
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z6, Z1
 	VMINPS       Z1, Z7, Z1
@@ -12118,9 +12118,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z15, Z15, Z15
 	VMOVAPS Z15, Z1
 	VMOVAPS Z15, Z2
@@ -12130,7 +12130,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -12172,7 +12172,7 @@ tailrows:
 	VFMADD231PS Z7, Z10, Z3
 	VFMADD231PS Z8, Z10, Z4
 	VFMADD231PS (R9)(AX*8), Z10, K1, Z5
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -12189,8 +12189,8 @@ tailepilogue:
 	VADDPS    Z6, Z5, Z5
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z6
-	VBROADCASTSS hi+68(FP), Z7
+	VBROADCASTSS lo+72(FP), Z6
+	VBROADCASTSS hi+76(FP), Z7
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z6, Z1
 	VMINPS       Z1, Z7, Z1
@@ -12211,14 +12211,14 @@ tailclamp:
 next:
 	LEAQ (SI)(DX*1), SI
 	LEAQ (DI)(DX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K5S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K5S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K5S1_6(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K5S1_6(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -12231,7 +12231,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -12243,7 +12243,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -12292,7 +12292,7 @@ fullrows:
 	VFMADD231PS Z9, Z11, Z5
 	LEAQ        (R9)(AX*8), R12
 	VFMADD231PS (R12)(AX*1), Z11, Z6
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -12310,8 +12310,8 @@ fullepilogue:
 	VADDPS  Z7, Z6, Z6
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z7
-	VBROADCASTSS hi+68(FP), Z8
+	VBROADCASTSS lo+72(FP), Z7
+	VBROADCASTSS hi+76(FP), Z8
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z7, Z1
 	VMINPS       Z1, Z8, Z1
@@ -12335,9 +12335,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z17, Z17, Z17
 	VMOVAPS Z17, Z1
 	VMOVAPS Z17, Z2
@@ -12348,7 +12348,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -12397,7 +12397,7 @@ tailrows:
 	VFMADD231PS Z9, Z11, Z5
 	LEAQ        (R9)(AX*8), R12
 	VFMADD231PS (R12)(AX*1), Z11, K1, Z6
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -12415,8 +12415,8 @@ tailepilogue:
 	VADDPS    Z7, Z6, Z6
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z7
-	VBROADCASTSS hi+68(FP), Z8
+	VBROADCASTSS lo+72(FP), Z7
+	VBROADCASTSS hi+76(FP), Z8
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z7, Z1
 	VMINPS       Z1, Z8, Z1
@@ -12440,14 +12440,14 @@ tailclamp:
 next:
 	LEAQ (SI)(CX*2), SI
 	LEAQ (DI)(CX*2), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K5S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K5S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K5S1_7(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K5S1_7(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -12460,7 +12460,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -12473,7 +12473,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -12528,7 +12528,7 @@ fullrows:
 	VFMADD231PS Z9, Z12, Z5
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS (R12)(AX*2), Z12, Z7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -12547,8 +12547,8 @@ fullepilogue:
 	VADDPS  Z8, Z7, Z7
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z8
-	VBROADCASTSS hi+68(FP), Z9
+	VBROADCASTSS lo+72(FP), Z8
+	VBROADCASTSS hi+76(FP), Z9
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z8, Z1
 	VMINPS       Z1, Z9, Z1
@@ -12575,9 +12575,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z19, Z19, Z19
 	VMOVAPS Z19, Z1
 	VMOVAPS Z19, Z2
@@ -12589,7 +12589,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -12644,7 +12644,7 @@ tailrows:
 	VFMADD231PS Z9, Z12, Z5
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS (R12)(AX*2), Z12, K1, Z7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -12663,8 +12663,8 @@ tailepilogue:
 	VADDPS    Z8, Z7, Z7
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z8
-	VBROADCASTSS hi+68(FP), Z9
+	VBROADCASTSS lo+72(FP), Z8
+	VBROADCASTSS hi+76(FP), Z9
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z8, Z1
 	VMINPS       Z1, Z9, Z1
@@ -12691,14 +12691,14 @@ tailclamp:
 next:
 	LEAQ (SI)(BX*1), SI
 	LEAQ (DI)(BX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K5S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K5S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K5S1_8(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K5S1_8(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -12711,7 +12711,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -12725,7 +12725,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -12786,7 +12786,7 @@ fullrows:
 	VFMADD231PS Z10, Z13, Z6
 	VFMADD231PS Z11, Z13, Z7
 	VFMADD231PS (R12)(CX*1), Z13, Z8
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -12806,8 +12806,8 @@ fullepilogue:
 	VADDPS  Z9, Z8, Z8
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z9
-	VBROADCASTSS hi+68(FP), Z10
+	VBROADCASTSS lo+72(FP), Z9
+	VBROADCASTSS hi+76(FP), Z10
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z9, Z1
 	VMINPS       Z1, Z10, Z1
@@ -12837,9 +12837,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z21, Z21, Z21
 	VMOVAPS Z21, Z1
 	VMOVAPS Z21, Z2
@@ -12852,7 +12852,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -12913,7 +12913,7 @@ tailrows:
 	VFMADD231PS Z10, Z13, Z6
 	VFMADD231PS Z11, Z13, Z7
 	VFMADD231PS (R12)(CX*1), Z13, K1, Z8
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -12933,8 +12933,8 @@ tailepilogue:
 	VADDPS    Z9, Z8, Z8
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z9
-	VBROADCASTSS hi+68(FP), Z10
+	VBROADCASTSS lo+72(FP), Z9
+	VBROADCASTSS hi+76(FP), Z10
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z9, Z1
 	VMINPS       Z1, Z10, Z1
@@ -12964,14 +12964,14 @@ tailclamp:
 next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*8), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K5S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K5S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K5S2_4(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K5S2_4(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -12984,7 +12984,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -12994,7 +12994,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -13032,7 +13032,7 @@ fullrows:
 	VFMADD231PS Z12, Z9, Z2
 	VFMADD231PS Z6, Z9, Z3
 	VFMADD231PS (R12)(AX*2), Z9, Z4
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -13048,8 +13048,8 @@ fullepilogue:
 	VADDPS  Z5, Z4, Z4
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z5
-	VBROADCASTSS hi+68(FP), Z6
+	VBROADCASTSS lo+72(FP), Z5
+	VBROADCASTSS hi+76(FP), Z6
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z5, Z1
 	VMINPS       Z1, Z6, Z1
@@ -13067,9 +13067,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z13, Z13, Z13
 	VMOVAPS Z13, Z1
 	VMOVAPS Z13, Z2
@@ -13078,7 +13078,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -13116,7 +13116,7 @@ tailrows:
 	VFMADD231PS Z12, Z9, Z2
 	VFMADD231PS Z6, Z9, Z3
 	VFMADD231PS (R12)(AX*2), Z9, K1, Z4
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -13132,8 +13132,8 @@ tailepilogue:
 	VADDPS    Z5, Z4, Z4
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z5
-	VBROADCASTSS hi+68(FP), Z6
+	VBROADCASTSS lo+72(FP), Z5
+	VBROADCASTSS hi+76(FP), Z6
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z5, Z1
 	VMINPS       Z1, Z6, Z1
@@ -13151,14 +13151,14 @@ tailclamp:
 next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*4), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K5S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K5S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K5S2_5(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K5S2_5(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -13171,7 +13171,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -13182,7 +13182,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -13227,7 +13227,7 @@ fullrows:
 	VFMADD231PS Z14, Z10, Z3
 	VFMADD231PS Z7, Z10, Z4
 	VFMADD231PS (R12)(AX*4), Z10, Z5
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -13244,8 +13244,8 @@ fullepilogue:
 	VADDPS  Z6, Z5, Z5
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z6
-	VBROADCASTSS hi+68(FP), Z7
+	VBROADCASTSS lo+72(FP), Z6
+	VBROADCASTSS hi+76(FP), Z7
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z6, Z1
 	VMINPS       Z1, Z7, Z1
@@ -13266,9 +13266,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z15, Z15, Z15
 	VMOVAPS Z15, Z1
 	VMOVAPS Z15, Z2
@@ -13278,7 +13278,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -13323,7 +13323,7 @@ tailrows:
 	VFMADD231PS Z14, Z10, Z3
 	VFMADD231PS Z7, Z10, Z4
 	VFMADD231PS (R12)(AX*4), Z10, K1, Z5
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -13340,8 +13340,8 @@ tailepilogue:
 	VADDPS    Z6, Z5, Z5
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z6
-	VBROADCASTSS hi+68(FP), Z7
+	VBROADCASTSS lo+72(FP), Z6
+	VBROADCASTSS hi+76(FP), Z7
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z6, Z1
 	VMINPS       Z1, Z7, Z1
@@ -13363,14 +13363,14 @@ next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (SI)(AX*2), SI
 	LEAQ (DI)(DX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K5S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K5S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K5S2_6(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K5S2_6(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -13383,7 +13383,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -13395,7 +13395,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -13447,7 +13447,7 @@ fullrows:
 	VFMADD231PS Z16, Z11, Z4
 	VFMADD231PS Z8, Z11, Z5
 	VFMADD231PS (R12)(CX*2), Z11, Z6
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -13465,8 +13465,8 @@ fullepilogue:
 	VADDPS  Z7, Z6, Z6
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z7
-	VBROADCASTSS hi+68(FP), Z8
+	VBROADCASTSS lo+72(FP), Z7
+	VBROADCASTSS hi+76(FP), Z8
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z7, Z1
 	VMINPS       Z1, Z8, Z1
@@ -13490,9 +13490,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z17, Z17, Z17
 	VMOVAPS Z17, Z1
 	VMOVAPS Z17, Z2
@@ -13503,7 +13503,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -13555,7 +13555,7 @@ tailrows:
 	VFMADD231PS Z16, Z11, Z4
 	VFMADD231PS Z8, Z11, Z5
 	VFMADD231PS (R12)(CX*2), Z11, K1, Z6
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -13573,8 +13573,8 @@ tailepilogue:
 	VADDPS    Z7, Z6, Z6
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z7
-	VBROADCASTSS hi+68(FP), Z8
+	VBROADCASTSS lo+72(FP), Z7
+	VBROADCASTSS hi+76(FP), Z8
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z7, Z1
 	VMINPS       Z1, Z8, Z1
@@ -13599,14 +13599,14 @@ next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (SI)(AX*4), SI
 	LEAQ (DI)(CX*2), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K5S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K5S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K5S2_7(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K5S2_7(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -13619,7 +13619,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -13632,7 +13632,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -13691,7 +13691,7 @@ fullrows:
 	VFMADD231PS Z18, Z12, Z5
 	VFMADD231PS Z9, Z12, Z6
 	VFMADD231PS (R12)(AX*8), Z12, Z7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -13710,8 +13710,8 @@ fullepilogue:
 	VADDPS  Z8, Z7, Z7
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z8
-	VBROADCASTSS hi+68(FP), Z9
+	VBROADCASTSS lo+72(FP), Z8
+	VBROADCASTSS hi+76(FP), Z9
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z8, Z1
 	VMINPS       Z1, Z9, Z1
@@ -13738,9 +13738,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z19, Z19, Z19
 	VMOVAPS Z19, Z1
 	VMOVAPS Z19, Z2
@@ -13752,7 +13752,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -13811,7 +13811,7 @@ tailrows:
 	VFMADD231PS Z18, Z12, Z5
 	VFMADD231PS Z9, Z12, Z6
 	VFMADD231PS (R12)(AX*8), Z12, K1, Z7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -13830,8 +13830,8 @@ tailepilogue:
 	VADDPS    Z8, Z7, Z7
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z8
-	VBROADCASTSS hi+68(FP), Z9
+	VBROADCASTSS lo+72(FP), Z8
+	VBROADCASTSS hi+76(FP), Z9
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z8, Z1
 	VMINPS       Z1, Z9, Z1
@@ -13859,14 +13859,14 @@ next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (SI)(CX*2), SI
 	LEAQ (DI)(BX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K5S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K5S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K5S2_8(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K5S2_8(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -13879,7 +13879,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -13893,7 +13893,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -13960,7 +13960,7 @@ fullrows:
 	VFMADD231PS Z20, Z13, Z6
 	VFMADD231PS Z10, Z13, Z7
 	VFMADD231PS (R12)(AX*2), Z13, Z8
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -13980,8 +13980,8 @@ fullepilogue:
 	VADDPS  Z9, Z8, Z8
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z9
-	VBROADCASTSS hi+68(FP), Z10
+	VBROADCASTSS lo+72(FP), Z9
+	VBROADCASTSS hi+76(FP), Z10
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z9, Z1
 	VMINPS       Z1, Z10, Z1
@@ -14011,9 +14011,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z21, Z21, Z21
 	VMOVAPS Z21, Z1
 	VMOVAPS Z21, Z2
@@ -14026,7 +14026,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -14093,7 +14093,7 @@ tailrows:
 	VFMADD231PS Z20, Z13, Z6
 	VFMADD231PS Z10, Z13, Z7
 	VFMADD231PS (R12)(AX*2), Z13, K1, Z8
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(DX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -14113,8 +14113,8 @@ tailepilogue:
 	VADDPS    Z9, Z8, Z8
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z9
-	VBROADCASTSS hi+68(FP), Z10
+	VBROADCASTSS lo+72(FP), Z9
+	VBROADCASTSS hi+76(FP), Z10
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z9, Z1
 	VMINPS       Z1, Z10, Z1
@@ -14145,14 +14145,14 @@ next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*8), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_4L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_4L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_4L(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_4L(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -14165,7 +14165,7 @@ group:
 
 block:
 	LEAQ    64(SI), DI
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -14175,7 +14175,7 @@ block:
 	LEAQ    (DX)(SI*1), DI
 	MOVQ    w+8(FP), R8
 	ADDQ    SI, R8
-	MOVQ    nkh+40(FP), R9
+	MOVQ    nkh+48(FP), R9
 	TESTQ   R9, R9
 	JEQ     fullepilogue
 
@@ -14198,7 +14198,7 @@ fullrows:
 	VFMADD231PS Z10, Z7, Z2
 	VFMADD231PS Z5, Z7, Z3
 	VFMADD231PS (DI)(AX*4), Z7, Z4
-	ADDQ        xRow+48(FP), DI
+	ADDQ        xRow+56(FP), DI
 	LEAQ        (R8)(CX*1), R8
 	DECQ        R9
 	JNE         fullrows
@@ -14214,8 +14214,8 @@ fullepilogue:
 	VADDPS  Z5, Z4, Z4
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z5
-	VBROADCASTSS hi+68(FP), Z6
+	VBROADCASTSS lo+72(FP), Z5
+	VBROADCASTSS hi+76(FP), Z6
 	LEAQ         (BX)(SI*1), DI
 	VMAXPS       Z1, Z5, Z1
 	VMINPS       Z1, Z6, Z1
@@ -14233,9 +14233,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    SI, AX
+	CMPQ    SI, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z11, Z11, Z11
 	VMOVAPS Z11, Z1
 	VMOVAPS Z11, Z2
@@ -14244,7 +14244,7 @@ tail:
 	LEAQ    (DX)(SI*1), DI
 	MOVQ    w+8(FP), R8
 	ADDQ    SI, R8
-	MOVQ    nkh+40(FP), R9
+	MOVQ    nkh+48(FP), R9
 	TESTQ   R9, R9
 	JEQ     tailepilogue
 
@@ -14267,7 +14267,7 @@ tailrows:
 	VFMADD231PS Z10, Z7, Z2
 	VFMADD231PS Z5, Z7, Z3
 	VFMADD231PS (DI)(AX*4), Z7, K1, Z4
-	ADDQ        xRow+48(FP), DI
+	ADDQ        xRow+56(FP), DI
 	LEAQ        (R8)(CX*1), R8
 	DECQ        R9
 	JNE         tailrows
@@ -14283,8 +14283,8 @@ tailepilogue:
 	VADDPS    Z5, Z4, Z4
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z5
-	VBROADCASTSS hi+68(FP), Z6
+	VBROADCASTSS lo+72(FP), Z5
+	VBROADCASTSS hi+76(FP), Z6
 	LEAQ         (BX)(SI*1), SI
 	VMAXPS       Z1, Z5, Z1
 	VMINPS       Z1, Z6, Z1
@@ -14302,14 +14302,14 @@ tailclamp:
 next:
 	LEAQ (DX)(AX*4), DX
 	LEAQ (BX)(AX*4), BX
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_5L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_5L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_5L(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_5L(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -14322,7 +14322,7 @@ group:
 
 block:
 	LEAQ    64(DI), R8
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -14333,7 +14333,7 @@ block:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     fullepilogue
 
@@ -14360,7 +14360,7 @@ fullrows:
 	VFMADD231PS Z12, Z8, Z3
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS (R8)(DX*1), Z8, Z5
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         fullrows
@@ -14377,8 +14377,8 @@ fullepilogue:
 	VADDPS  Z6, Z5, Z5
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z6
-	VBROADCASTSS hi+68(FP), Z7
+	VBROADCASTSS lo+72(FP), Z6
+	VBROADCASTSS hi+76(FP), Z7
 	LEAQ         (SI)(DI*1), R8
 	VMAXPS       Z1, Z6, Z1
 	VMINPS       Z1, Z7, Z1
@@ -14399,9 +14399,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z13, Z13, Z13
 	VMOVAPS Z13, Z1
 	VMOVAPS Z13, Z2
@@ -14411,7 +14411,7 @@ tail:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     tailepilogue
 
@@ -14438,7 +14438,7 @@ tailrows:
 	VFMADD231PS Z12, Z8, Z3
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS (R8)(DX*1), Z8, K1, Z5
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         tailrows
@@ -14455,8 +14455,8 @@ tailepilogue:
 	VADDPS    Z6, Z5, Z5
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z6
-	VBROADCASTSS hi+68(FP), Z7
+	VBROADCASTSS lo+72(FP), Z6
+	VBROADCASTSS hi+76(FP), Z7
 	LEAQ         (SI)(DI*1), DI
 	VMAXPS       Z1, Z6, Z1
 	VMINPS       Z1, Z7, Z1
@@ -14477,14 +14477,14 @@ tailclamp:
 next:
 	LEAQ (BX)(DX*1), BX
 	LEAQ (SI)(DX*1), SI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_6L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_6L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_6L(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_6L(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -14497,7 +14497,7 @@ group:
 
 block:
 	LEAQ    64(DI), R8
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -14509,7 +14509,7 @@ block:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     fullepilogue
 
@@ -14540,7 +14540,7 @@ fullrows:
 	VFMADD231PS Z14, Z9, Z4
 	VFMADD231PS Z7, Z9, Z5
 	VFMADD231PS (R8)(CX*2), Z9, Z6
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         fullrows
@@ -14558,8 +14558,8 @@ fullepilogue:
 	VADDPS  Z7, Z6, Z6
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z7
-	VBROADCASTSS hi+68(FP), Z8
+	VBROADCASTSS lo+72(FP), Z7
+	VBROADCASTSS hi+76(FP), Z8
 	LEAQ         (SI)(DI*1), R8
 	VMAXPS       Z1, Z7, Z1
 	VMINPS       Z1, Z8, Z1
@@ -14583,9 +14583,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z15, Z15, Z15
 	VMOVAPS Z15, Z1
 	VMOVAPS Z15, Z2
@@ -14596,7 +14596,7 @@ tail:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     tailepilogue
 
@@ -14627,7 +14627,7 @@ tailrows:
 	VFMADD231PS Z14, Z9, Z4
 	VFMADD231PS Z7, Z9, Z5
 	VFMADD231PS (R8)(CX*2), Z9, K1, Z6
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         tailrows
@@ -14645,8 +14645,8 @@ tailepilogue:
 	VADDPS    Z7, Z6, Z6
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z7
-	VBROADCASTSS hi+68(FP), Z8
+	VBROADCASTSS lo+72(FP), Z7
+	VBROADCASTSS hi+76(FP), Z8
 	LEAQ         (SI)(DI*1), DI
 	VMAXPS       Z1, Z7, Z1
 	VMINPS       Z1, Z8, Z1
@@ -14670,14 +14670,14 @@ tailclamp:
 next:
 	LEAQ (BX)(CX*2), BX
 	LEAQ (SI)(CX*2), SI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_7L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_7L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_7L(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_7L(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -14690,7 +14690,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -14703,7 +14703,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -14738,7 +14738,7 @@ fullrows:
 	VFMADD231PS Z16, Z10, Z5
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS (R9)(BX*1), Z10, Z7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -14757,8 +14757,8 @@ fullepilogue:
 	VADDPS  Z8, Z7, Z7
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z8
-	VBROADCASTSS hi+68(FP), Z9
+	VBROADCASTSS lo+72(FP), Z8
+	VBROADCASTSS hi+76(FP), Z9
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z8, Z1
 	VMINPS       Z1, Z9, Z1
@@ -14785,9 +14785,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z17, Z17, Z17
 	VMOVAPS Z17, Z1
 	VMOVAPS Z17, Z2
@@ -14799,7 +14799,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -14834,7 +14834,7 @@ tailrows:
 	VFMADD231PS Z16, Z10, Z5
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS (R9)(BX*1), Z10, K1, Z7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -14853,8 +14853,8 @@ tailepilogue:
 	VADDPS    Z8, Z7, Z7
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z8
-	VBROADCASTSS hi+68(FP), Z9
+	VBROADCASTSS lo+72(FP), Z8
+	VBROADCASTSS hi+76(FP), Z9
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z8, Z1
 	VMINPS       Z1, Z9, Z1
@@ -14881,14 +14881,14 @@ tailclamp:
 next:
 	LEAQ (SI)(BX*1), SI
 	LEAQ (DI)(BX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_8L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_8L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_8L(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_8L(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -14901,7 +14901,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -14915,7 +14915,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -14954,7 +14954,7 @@ fullrows:
 	VFMADD231PS Z18, Z11, Z6
 	VFMADD231PS Z9, Z11, Z7
 	VFMADD231PS (R9)(AX*8), Z11, Z8
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -14974,8 +14974,8 @@ fullepilogue:
 	VADDPS  Z9, Z8, Z8
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z9
-	VBROADCASTSS hi+68(FP), Z10
+	VBROADCASTSS lo+72(FP), Z9
+	VBROADCASTSS hi+76(FP), Z10
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z9, Z1
 	VMINPS       Z1, Z10, Z1
@@ -15005,9 +15005,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z19, Z19, Z19
 	VMOVAPS Z19, Z1
 	VMOVAPS Z19, Z2
@@ -15020,7 +15020,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -15059,7 +15059,7 @@ tailrows:
 	VFMADD231PS Z18, Z11, Z6
 	VFMADD231PS Z9, Z11, Z7
 	VFMADD231PS (R9)(AX*8), Z11, K1, Z8
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -15079,8 +15079,8 @@ tailepilogue:
 	VADDPS    Z9, Z8, Z8
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z9
-	VBROADCASTSS hi+68(FP), Z10
+	VBROADCASTSS lo+72(FP), Z9
+	VBROADCASTSS hi+76(FP), Z10
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z9, Z1
 	VMINPS       Z1, Z10, Z1
@@ -15110,14 +15110,14 @@ tailclamp:
 next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*8), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_4R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_4R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_4R(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_4R(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -15130,7 +15130,7 @@ group:
 
 block:
 	LEAQ    64(SI), DI
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -15140,7 +15140,7 @@ block:
 	LEAQ    (DX)(SI*1), DI
 	MOVQ    w+8(FP), R8
 	ADDQ    SI, R8
-	MOVQ    nkh+40(FP), R9
+	MOVQ    nkh+48(FP), R9
 	TESTQ   R9, R9
 	JEQ     fullepilogue
 
@@ -15163,7 +15163,7 @@ fullrows:
 	VFMADD231PS Z9, Z7, Z1
 	VFMADD231PS Z10, Z7, Z2
 	VFMADD231PS Z5, Z7, Z3
-	ADDQ        xRow+48(FP), DI
+	ADDQ        xRow+56(FP), DI
 	LEAQ        (R8)(CX*1), R8
 	DECQ        R9
 	JNE         fullrows
@@ -15179,8 +15179,8 @@ fullepilogue:
 	VADDPS  Z5, Z4, Z4
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z5
-	VBROADCASTSS hi+68(FP), Z6
+	VBROADCASTSS lo+72(FP), Z5
+	VBROADCASTSS hi+76(FP), Z6
 	LEAQ         (BX)(SI*1), DI
 	VMAXPS       Z1, Z5, Z1
 	VMINPS       Z1, Z6, Z1
@@ -15198,9 +15198,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    SI, AX
+	CMPQ    SI, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z11, Z11, Z11
 	VMOVAPS Z11, Z1
 	VMOVAPS Z11, Z2
@@ -15209,7 +15209,7 @@ tail:
 	LEAQ    (DX)(SI*1), DI
 	MOVQ    w+8(FP), R8
 	ADDQ    SI, R8
-	MOVQ    nkh+40(FP), R9
+	MOVQ    nkh+48(FP), R9
 	TESTQ   R9, R9
 	JEQ     tailepilogue
 
@@ -15232,7 +15232,7 @@ tailrows:
 	VFMADD231PS Z9, Z7, Z1
 	VFMADD231PS Z10, Z7, Z2
 	VFMADD231PS Z5, Z7, Z3
-	ADDQ        xRow+48(FP), DI
+	ADDQ        xRow+56(FP), DI
 	LEAQ        (R8)(CX*1), R8
 	DECQ        R9
 	JNE         tailrows
@@ -15248,8 +15248,8 @@ tailepilogue:
 	VADDPS    Z5, Z4, Z4
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z5
-	VBROADCASTSS hi+68(FP), Z6
+	VBROADCASTSS lo+72(FP), Z5
+	VBROADCASTSS hi+76(FP), Z6
 	LEAQ         (BX)(SI*1), SI
 	VMAXPS       Z1, Z5, Z1
 	VMINPS       Z1, Z6, Z1
@@ -15267,14 +15267,14 @@ tailclamp:
 next:
 	LEAQ (DX)(AX*4), DX
 	LEAQ (BX)(AX*4), BX
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_5R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_5R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_5R(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_5R(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -15287,7 +15287,7 @@ group:
 
 block:
 	LEAQ    64(DI), R8
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -15298,7 +15298,7 @@ block:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     fullepilogue
 
@@ -15325,7 +15325,7 @@ fullrows:
 	VFMADD231PS Z11, Z8, Z2
 	VFMADD231PS Z12, Z8, Z3
 	VFMADD231PS Z6, Z8, Z4
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         fullrows
@@ -15342,8 +15342,8 @@ fullepilogue:
 	VADDPS  Z6, Z5, Z5
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z6
-	VBROADCASTSS hi+68(FP), Z7
+	VBROADCASTSS lo+72(FP), Z6
+	VBROADCASTSS hi+76(FP), Z7
 	LEAQ         (SI)(DI*1), R8
 	VMAXPS       Z1, Z6, Z1
 	VMINPS       Z1, Z7, Z1
@@ -15364,9 +15364,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z13, Z13, Z13
 	VMOVAPS Z13, Z1
 	VMOVAPS Z13, Z2
@@ -15376,7 +15376,7 @@ tail:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     tailepilogue
 
@@ -15403,7 +15403,7 @@ tailrows:
 	VFMADD231PS Z11, Z8, Z2
 	VFMADD231PS Z12, Z8, Z3
 	VFMADD231PS Z6, Z8, Z4
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         tailrows
@@ -15420,8 +15420,8 @@ tailepilogue:
 	VADDPS    Z6, Z5, Z5
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z6
-	VBROADCASTSS hi+68(FP), Z7
+	VBROADCASTSS lo+72(FP), Z6
+	VBROADCASTSS hi+76(FP), Z7
 	LEAQ         (SI)(DI*1), DI
 	VMAXPS       Z1, Z6, Z1
 	VMINPS       Z1, Z7, Z1
@@ -15442,14 +15442,14 @@ tailclamp:
 next:
 	LEAQ (BX)(DX*1), BX
 	LEAQ (SI)(DX*1), SI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_6R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_6R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_6R(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_6R(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -15462,7 +15462,7 @@ group:
 
 block:
 	LEAQ    64(DI), R8
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -15474,7 +15474,7 @@ block:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     fullepilogue
 
@@ -15505,7 +15505,7 @@ fullrows:
 	VFMADD231PS Z13, Z9, Z3
 	VFMADD231PS Z14, Z9, Z4
 	VFMADD231PS Z7, Z9, Z5
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         fullrows
@@ -15523,8 +15523,8 @@ fullepilogue:
 	VADDPS  Z7, Z6, Z6
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z7
-	VBROADCASTSS hi+68(FP), Z8
+	VBROADCASTSS lo+72(FP), Z7
+	VBROADCASTSS hi+76(FP), Z8
 	LEAQ         (SI)(DI*1), R8
 	VMAXPS       Z1, Z7, Z1
 	VMINPS       Z1, Z8, Z1
@@ -15548,9 +15548,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z15, Z15, Z15
 	VMOVAPS Z15, Z1
 	VMOVAPS Z15, Z2
@@ -15561,7 +15561,7 @@ tail:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     tailepilogue
 
@@ -15592,7 +15592,7 @@ tailrows:
 	VFMADD231PS Z13, Z9, Z3
 	VFMADD231PS Z14, Z9, Z4
 	VFMADD231PS Z7, Z9, Z5
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         tailrows
@@ -15610,8 +15610,8 @@ tailepilogue:
 	VADDPS    Z7, Z6, Z6
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z7
-	VBROADCASTSS hi+68(FP), Z8
+	VBROADCASTSS lo+72(FP), Z7
+	VBROADCASTSS hi+76(FP), Z8
 	LEAQ         (SI)(DI*1), DI
 	VMAXPS       Z1, Z7, Z1
 	VMINPS       Z1, Z8, Z1
@@ -15635,14 +15635,14 @@ tailclamp:
 next:
 	LEAQ (BX)(CX*2), BX
 	LEAQ (SI)(CX*2), SI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_7R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_7R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_7R(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_7R(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -15655,7 +15655,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -15668,7 +15668,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -15703,7 +15703,7 @@ fullrows:
 	VFMADD231PS Z15, Z10, Z4
 	VFMADD231PS Z16, Z10, Z5
 	VFMADD231PS Z8, Z10, Z6
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -15722,8 +15722,8 @@ fullepilogue:
 	VADDPS  Z8, Z7, Z7
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z8
-	VBROADCASTSS hi+68(FP), Z9
+	VBROADCASTSS lo+72(FP), Z8
+	VBROADCASTSS hi+76(FP), Z9
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z8, Z1
 	VMINPS       Z1, Z9, Z1
@@ -15750,9 +15750,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z17, Z17, Z17
 	VMOVAPS Z17, Z1
 	VMOVAPS Z17, Z2
@@ -15764,7 +15764,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -15799,7 +15799,7 @@ tailrows:
 	VFMADD231PS Z15, Z10, Z4
 	VFMADD231PS Z16, Z10, Z5
 	VFMADD231PS Z8, Z10, Z6
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -15818,8 +15818,8 @@ tailepilogue:
 	VADDPS    Z8, Z7, Z7
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z8
-	VBROADCASTSS hi+68(FP), Z9
+	VBROADCASTSS lo+72(FP), Z8
+	VBROADCASTSS hi+76(FP), Z9
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z8, Z1
 	VMINPS       Z1, Z9, Z1
@@ -15846,14 +15846,14 @@ tailclamp:
 next:
 	LEAQ (SI)(BX*1), SI
 	LEAQ (DI)(BX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_8R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_8R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_8R(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_8R(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -15866,7 +15866,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -15880,7 +15880,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -15919,7 +15919,7 @@ fullrows:
 	VFMADD231PS Z17, Z11, Z5
 	VFMADD231PS Z18, Z11, Z6
 	VFMADD231PS Z9, Z11, Z7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -15939,8 +15939,8 @@ fullepilogue:
 	VADDPS  Z9, Z8, Z8
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z9
-	VBROADCASTSS hi+68(FP), Z10
+	VBROADCASTSS lo+72(FP), Z9
+	VBROADCASTSS hi+76(FP), Z10
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z9, Z1
 	VMINPS       Z1, Z10, Z1
@@ -15970,9 +15970,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z19, Z19, Z19
 	VMOVAPS Z19, Z1
 	VMOVAPS Z19, Z2
@@ -15985,7 +15985,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -16024,7 +16024,7 @@ tailrows:
 	VFMADD231PS Z17, Z11, Z5
 	VFMADD231PS Z18, Z11, Z6
 	VFMADD231PS Z9, Z11, Z7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -16044,8 +16044,8 @@ tailepilogue:
 	VADDPS    Z9, Z8, Z8
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z9
-	VBROADCASTSS hi+68(FP), Z10
+	VBROADCASTSS lo+72(FP), Z9
+	VBROADCASTSS hi+76(FP), Z10
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z9, Z1
 	VMINPS       Z1, Z10, Z1
@@ -16075,14 +16075,14 @@ tailclamp:
 next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*8), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_4LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_4LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_4LR(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_4LR(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -16095,7 +16095,7 @@ group:
 
 block:
 	LEAQ    64(SI), DI
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -16105,7 +16105,7 @@ block:
 	LEAQ    (DX)(SI*1), DI
 	MOVQ    w+8(FP), R8
 	ADDQ    SI, R8
-	MOVQ    nkh+40(FP), R9
+	MOVQ    nkh+48(FP), R9
 	TESTQ   R9, R9
 	JEQ     fullepilogue
 
@@ -16127,7 +16127,7 @@ fullrows:
 	VFMADD231PS Z9, Z7, Z1
 	VFMADD231PS Z10, Z7, Z2
 	VFMADD231PS Z5, Z7, Z3
-	ADDQ        xRow+48(FP), DI
+	ADDQ        xRow+56(FP), DI
 	LEAQ        (R8)(CX*1), R8
 	DECQ        R9
 	JNE         fullrows
@@ -16143,8 +16143,8 @@ fullepilogue:
 	VADDPS  Z5, Z4, Z4
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z5
-	VBROADCASTSS hi+68(FP), Z6
+	VBROADCASTSS lo+72(FP), Z5
+	VBROADCASTSS hi+76(FP), Z6
 	LEAQ         (BX)(SI*1), DI
 	VMAXPS       Z1, Z5, Z1
 	VMINPS       Z1, Z6, Z1
@@ -16162,9 +16162,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    SI, AX
+	CMPQ    SI, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z11, Z11, Z11
 	VMOVAPS Z11, Z1
 	VMOVAPS Z11, Z2
@@ -16173,7 +16173,7 @@ tail:
 	LEAQ    (DX)(SI*1), DI
 	MOVQ    w+8(FP), R8
 	ADDQ    SI, R8
-	MOVQ    nkh+40(FP), R9
+	MOVQ    nkh+48(FP), R9
 	TESTQ   R9, R9
 	JEQ     tailepilogue
 
@@ -16195,7 +16195,7 @@ tailrows:
 	VFMADD231PS Z9, Z7, Z1
 	VFMADD231PS Z10, Z7, Z2
 	VFMADD231PS Z5, Z7, Z3
-	ADDQ        xRow+48(FP), DI
+	ADDQ        xRow+56(FP), DI
 	LEAQ        (R8)(CX*1), R8
 	DECQ        R9
 	JNE         tailrows
@@ -16211,8 +16211,8 @@ tailepilogue:
 	VADDPS    Z5, Z4, Z4
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z5
-	VBROADCASTSS hi+68(FP), Z6
+	VBROADCASTSS lo+72(FP), Z5
+	VBROADCASTSS hi+76(FP), Z6
 	LEAQ         (BX)(SI*1), SI
 	VMAXPS       Z1, Z5, Z1
 	VMINPS       Z1, Z6, Z1
@@ -16230,14 +16230,14 @@ tailclamp:
 next:
 	LEAQ (DX)(AX*4), DX
 	LEAQ (BX)(AX*4), BX
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_5LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_5LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_5LR(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_5LR(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -16250,7 +16250,7 @@ group:
 
 block:
 	LEAQ    64(DI), R8
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -16261,7 +16261,7 @@ block:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     fullepilogue
 
@@ -16287,7 +16287,7 @@ fullrows:
 	VFMADD231PS Z11, Z8, Z2
 	VFMADD231PS Z12, Z8, Z3
 	VFMADD231PS Z6, Z8, Z4
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         fullrows
@@ -16304,8 +16304,8 @@ fullepilogue:
 	VADDPS  Z6, Z5, Z5
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z6
-	VBROADCASTSS hi+68(FP), Z7
+	VBROADCASTSS lo+72(FP), Z6
+	VBROADCASTSS hi+76(FP), Z7
 	LEAQ         (SI)(DI*1), R8
 	VMAXPS       Z1, Z6, Z1
 	VMINPS       Z1, Z7, Z1
@@ -16326,9 +16326,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z13, Z13, Z13
 	VMOVAPS Z13, Z1
 	VMOVAPS Z13, Z2
@@ -16338,7 +16338,7 @@ tail:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     tailepilogue
 
@@ -16364,7 +16364,7 @@ tailrows:
 	VFMADD231PS Z11, Z8, Z2
 	VFMADD231PS Z12, Z8, Z3
 	VFMADD231PS Z6, Z8, Z4
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         tailrows
@@ -16381,8 +16381,8 @@ tailepilogue:
 	VADDPS    Z6, Z5, Z5
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z6
-	VBROADCASTSS hi+68(FP), Z7
+	VBROADCASTSS lo+72(FP), Z6
+	VBROADCASTSS hi+76(FP), Z7
 	LEAQ         (SI)(DI*1), DI
 	VMAXPS       Z1, Z6, Z1
 	VMINPS       Z1, Z7, Z1
@@ -16403,14 +16403,14 @@ tailclamp:
 next:
 	LEAQ (BX)(DX*1), BX
 	LEAQ (SI)(DX*1), SI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_6LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_6LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_6LR(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_6LR(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -16423,7 +16423,7 @@ group:
 
 block:
 	LEAQ    64(DI), R8
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -16435,7 +16435,7 @@ block:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     fullepilogue
 
@@ -16465,7 +16465,7 @@ fullrows:
 	VFMADD231PS Z13, Z9, Z3
 	VFMADD231PS Z14, Z9, Z4
 	VFMADD231PS Z7, Z9, Z5
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         fullrows
@@ -16483,8 +16483,8 @@ fullepilogue:
 	VADDPS  Z7, Z6, Z6
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z7
-	VBROADCASTSS hi+68(FP), Z8
+	VBROADCASTSS lo+72(FP), Z7
+	VBROADCASTSS hi+76(FP), Z8
 	LEAQ         (SI)(DI*1), R8
 	VMAXPS       Z1, Z7, Z1
 	VMINPS       Z1, Z8, Z1
@@ -16508,9 +16508,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    DI, AX
+	CMPQ    DI, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z15, Z15, Z15
 	VMOVAPS Z15, Z1
 	VMOVAPS Z15, Z2
@@ -16521,7 +16521,7 @@ tail:
 	LEAQ    (BX)(DI*1), R8
 	MOVQ    w+8(FP), R9
 	ADDQ    DI, R9
-	MOVQ    nkh+40(FP), R10
+	MOVQ    nkh+48(FP), R10
 	TESTQ   R10, R10
 	JEQ     tailepilogue
 
@@ -16551,7 +16551,7 @@ tailrows:
 	VFMADD231PS Z13, Z9, Z3
 	VFMADD231PS Z14, Z9, Z4
 	VFMADD231PS Z7, Z9, Z5
-	ADDQ        xRow+48(FP), R8
+	ADDQ        xRow+56(FP), R8
 	LEAQ        (R9)(CX*1), R9
 	DECQ        R10
 	JNE         tailrows
@@ -16569,8 +16569,8 @@ tailepilogue:
 	VADDPS    Z7, Z6, Z6
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z7
-	VBROADCASTSS hi+68(FP), Z8
+	VBROADCASTSS lo+72(FP), Z7
+	VBROADCASTSS hi+76(FP), Z8
 	LEAQ         (SI)(DI*1), DI
 	VMAXPS       Z1, Z7, Z1
 	VMINPS       Z1, Z8, Z1
@@ -16594,14 +16594,14 @@ tailclamp:
 next:
 	LEAQ (BX)(CX*2), BX
 	LEAQ (SI)(CX*2), SI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_7LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_7LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_7LR(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_7LR(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -16614,7 +16614,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -16627,7 +16627,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -16661,7 +16661,7 @@ fullrows:
 	VFMADD231PS Z15, Z10, Z4
 	VFMADD231PS Z16, Z10, Z5
 	VFMADD231PS Z8, Z10, Z6
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -16680,8 +16680,8 @@ fullepilogue:
 	VADDPS  Z8, Z7, Z7
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z8
-	VBROADCASTSS hi+68(FP), Z9
+	VBROADCASTSS lo+72(FP), Z8
+	VBROADCASTSS hi+76(FP), Z9
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z8, Z1
 	VMINPS       Z1, Z9, Z1
@@ -16708,9 +16708,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z17, Z17, Z17
 	VMOVAPS Z17, Z1
 	VMOVAPS Z17, Z2
@@ -16722,7 +16722,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -16756,7 +16756,7 @@ tailrows:
 	VFMADD231PS Z15, Z10, Z4
 	VFMADD231PS Z16, Z10, Z5
 	VFMADD231PS Z8, Z10, Z6
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -16775,8 +16775,8 @@ tailepilogue:
 	VADDPS    Z8, Z7, Z7
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z8
-	VBROADCASTSS hi+68(FP), Z9
+	VBROADCASTSS lo+72(FP), Z8
+	VBROADCASTSS hi+76(FP), Z9
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z8, Z1
 	VMINPS       Z1, Z9, Z1
@@ -16803,14 +16803,14 @@ tailclamp:
 next:
 	LEAQ (SI)(BX*1), SI
 	LEAQ (DI)(BX*1), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET
 
-// func dwAVX512Row_K3S1_8LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+// func dwAVX512Row_K3S1_8LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 // Requires: AVX, AVX512F
-TEXT ·dwAVX512Row_K3S1_8LR(SB), NOSPLIT, $0-74
+TEXT ·dwAVX512Row_K3S1_8LR(SB), NOSPLIT, $0-82
 	MOVQ cb+32(FP), AX
 	LEAQ (AX)(AX*2), CX
 	LEAQ (AX)(AX*4), DX
@@ -16823,7 +16823,7 @@ group:
 
 block:
 	LEAQ    64(R8), R9
-	CMPQ    R9, AX
+	CMPQ    R9, cc+40(FP)
 	JG      tail
 	VPXORD  Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -16837,7 +16837,7 @@ block:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     fullepilogue
 
@@ -16875,7 +16875,7 @@ fullrows:
 	VFMADD231PS Z17, Z11, Z5
 	VFMADD231PS Z18, Z11, Z6
 	VFMADD231PS Z9, Z11, Z7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         fullrows
@@ -16895,8 +16895,8 @@ fullepilogue:
 	VADDPS  Z9, Z8, Z8
 
 fullclamp:
-	VBROADCASTSS lo+64(FP), Z9
-	VBROADCASTSS hi+68(FP), Z10
+	VBROADCASTSS lo+72(FP), Z9
+	VBROADCASTSS hi+76(FP), Z10
 	LEAQ         (DI)(R8*1), R9
 	VMAXPS       Z1, Z9, Z1
 	VMINPS       Z1, Z10, Z1
@@ -16926,9 +16926,9 @@ fullclamp:
 	JMP          block
 
 tail:
-	CMPQ    R8, AX
+	CMPQ    R8, cc+40(FP)
 	JGE     next
-	KMOVW   tail+72(FP), K1
+	KMOVW   tail+80(FP), K1
 	VPXORD  Z19, Z19, Z19
 	VMOVAPS Z19, Z1
 	VMOVAPS Z19, Z2
@@ -16941,7 +16941,7 @@ tail:
 	LEAQ    (SI)(R8*1), R9
 	MOVQ    w+8(FP), R10
 	ADDQ    R8, R10
-	MOVQ    nkh+40(FP), R11
+	MOVQ    nkh+48(FP), R11
 	TESTQ   R11, R11
 	JEQ     tailepilogue
 
@@ -16979,7 +16979,7 @@ tailrows:
 	VFMADD231PS Z17, Z11, Z5
 	VFMADD231PS Z18, Z11, Z6
 	VFMADD231PS Z9, Z11, Z7
-	ADDQ        xRow+48(FP), R9
+	ADDQ        xRow+56(FP), R9
 	LEAQ        (R10)(CX*1), R10
 	DECQ        R11
 	JNE         tailrows
@@ -16999,8 +16999,8 @@ tailepilogue:
 	VADDPS    Z9, Z8, Z8
 
 tailclamp:
-	VBROADCASTSS lo+64(FP), Z9
-	VBROADCASTSS hi+68(FP), Z10
+	VBROADCASTSS lo+72(FP), Z9
+	VBROADCASTSS hi+76(FP), Z10
 	LEAQ         (DI)(R8*1), R8
 	VMAXPS       Z1, Z9, Z1
 	VMINPS       Z1, Z10, Z1
@@ -17030,7 +17030,7 @@ tailclamp:
 next:
 	LEAQ (SI)(AX*8), SI
 	LEAQ (DI)(AX*8), DI
-	DECQ ng+56(FP)
+	DECQ ng+64(FP)
 	JNE  group
 	VZEROUPPER
 	RET

@@ -119,529 +119,569 @@ func dwAVX512_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh i
 // dwAVX2Row_K3S1_4 computes ng groups of 4 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K3S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_5 computes ng groups of 5 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K3S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_6 computes ng groups of 6 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K3S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_7 computes ng groups of 7 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K3S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_8 computes ng groups of 8 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K3S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S2_4 computes ng groups of 4 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K3S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S2_5 computes ng groups of 5 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K3S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S2_6 computes ng groups of 6 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K3S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S2_7 computes ng groups of 7 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K3S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S2_8 computes ng groups of 8 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K3S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K5S1_4 computes ng groups of 4 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K5S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K5S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K5S1_5 computes ng groups of 5 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K5S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K5S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K5S1_6 computes ng groups of 6 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K5S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K5S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K5S1_7 computes ng groups of 7 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K5S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K5S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K5S1_8 computes ng groups of 8 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K5S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K5S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K5S2_4 computes ng groups of 4 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K5S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K5S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K5S2_5 computes ng groups of 5 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K5S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K5S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K5S2_6 computes ng groups of 6 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K5S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K5S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K5S2_7 computes ng groups of 7 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K5S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K5S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K5S2_8 computes ng groups of 8 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 8 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX2Row_K5S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K5S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_4L is dwAVX2Row_K3S1_4 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX2Row_K3S1_4L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_4L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_5L is dwAVX2Row_K3S1_5 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX2Row_K3S1_5L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_5L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_6L is dwAVX2Row_K3S1_6 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX2Row_K3S1_6L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_6L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_7L is dwAVX2Row_K3S1_7 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX2Row_K3S1_7L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_7L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_8L is dwAVX2Row_K3S1_8 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX2Row_K3S1_8L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_8L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_4R is dwAVX2Row_K3S1_4 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX2Row_K3S1_4R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_4R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_5R is dwAVX2Row_K3S1_5 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX2Row_K3S1_5R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_5R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_6R is dwAVX2Row_K3S1_6 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX2Row_K3S1_6R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_6R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_7R is dwAVX2Row_K3S1_7 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX2Row_K3S1_7R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_7R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_8R is dwAVX2Row_K3S1_8 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX2Row_K3S1_8R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_8R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_4LR is dwAVX2Row_K3S1_4 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX2Row_K3S1_4LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_4LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_5LR is dwAVX2Row_K3S1_5 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX2Row_K3S1_5LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_5LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_6LR is dwAVX2Row_K3S1_6 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX2Row_K3S1_6LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_6LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_7LR is dwAVX2Row_K3S1_7 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX2Row_K3S1_7LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_7LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX2Row_K3S1_8LR is dwAVX2Row_K3S1_8 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX2Row_K3S1_8LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
+func dwAVX2Row_K3S1_8LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail *int32)
 
 // dwAVX512Row_K3S1_4 computes ng groups of 4 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K3S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_5 computes ng groups of 5 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K3S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_6 computes ng groups of 6 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K3S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_7 computes ng groups of 7 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K3S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_8 computes ng groups of 8 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K3S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S2_4 computes ng groups of 4 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K3S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S2_5 computes ng groups of 5 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K3S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S2_6 computes ng groups of 6 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K3S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S2_7 computes ng groups of 7 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K3S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S2_8 computes ng groups of 8 adjacent output pixels, every one with all
 // 3 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K3S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K5S1_4 computes ng groups of 4 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K5S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K5S1_4(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K5S1_5 computes ng groups of 5 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K5S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K5S1_5(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K5S1_6 computes ng groups of 6 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K5S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K5S1_6(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K5S1_7 computes ng groups of 7 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K5S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K5S1_7(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K5S1_8 computes ng groups of 8 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 1, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K5S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K5S1_8(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K5S2_4 computes ng groups of 4 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K5S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K5S2_4(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K5S2_5 computes ng groups of 5 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K5S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K5S2_5(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K5S2_6 computes ng groups of 6 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K5S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K5S2_6(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K5S2_7 computes ng groups of 7 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K5S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K5S2_7(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K5S2_8 computes ng groups of 8 adjacent output pixels, every one with all
 // 5 kernel columns inside the input at column stride 2, of a depth-multiplier-1
 // depthwise convolution over c channels, 16 per vector, with bias (nil: none) and a
-// clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise).
+// clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y
+// at the first of those channels). Strides are in bytes (see asm/depthwise).
 //
 //go:noescape
-func dwAVX512Row_K5S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K5S2_8(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_4L is dwAVX512Row_K3S1_4 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX512Row_K3S1_4L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_4L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_5L is dwAVX512Row_K3S1_5 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX512Row_K3S1_5L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_5L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_6L is dwAVX512Row_K3S1_6 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX512Row_K3S1_6L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_6L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_7L is dwAVX512Row_K3S1_7 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX512Row_K3S1_7L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_7L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_8L is dwAVX512Row_K3S1_8 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX512Row_K3S1_8L(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_8L(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_4R is dwAVX512Row_K3S1_4 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX512Row_K3S1_4R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_4R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_5R is dwAVX512Row_K3S1_5 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX512Row_K3S1_5R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_5R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_6R is dwAVX512Row_K3S1_6 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX512Row_K3S1_6R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_6R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_7R is dwAVX512Row_K3S1_7 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX512Row_K3S1_7R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_7R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_8R is dwAVX512Row_K3S1_8 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX512Row_K3S1_8R(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_8R(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_4LR is dwAVX512Row_K3S1_4 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX512Row_K3S1_4LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_4LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_5LR is dwAVX512Row_K3S1_5 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX512Row_K3S1_5LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_5LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_6LR is dwAVX512Row_K3S1_6 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX512Row_K3S1_6LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_6LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_7LR is dwAVX512Row_K3S1_7 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX512Row_K3S1_7LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_7LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
 
 // dwAVX512Row_K3S1_8LR is dwAVX512Row_K3S1_8 for a group at the border of a row:
 // the group's first input column (L: x points at the second) or its last (R) is padding,
 // which it neither reads nor multiplies.
 //
 //go:noescape
-func dwAVX512Row_K3S1_8LR(x *float32, w *float32, bias *float32, y *float32, cb int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)
+func dwAVX512Row_K3S1_8LR(x *float32, w *float32, bias *float32, y *float32, cb int, cc int, nkh int, xRow int, ng int, lo float32, hi float32, tail uint16)

@@ -248,13 +248,13 @@ func BenchmarkDepthwise(b *testing.B) {
 // TestDepthwiseTwinEdges covers 'same' 3×3 stride-1 rows, which run whole on sliding
 // kernels, the groups at both ends on the edge kernels (dwRowEdge*): every width 1…26 (below
 // 4 the general kernels), every split into groups, kernel heights 1–3 with row padding and
-// dilation, channel tails and a batch of two; at 80 and 144 channels, in strips of two
-// groups and of one (dwSameStrips).
+// dilation, channel tails and a batch of two; and rows wider than L1, in strips and channel
+// chunks (dwSameStrips).
 func TestDepthwiseTwinEdges(t *testing.T) {
 	eachLevel(t, func(t *testing.T) {
 		r := newRand(28)
 		for w := 1; w <= 26; w++ {
-			for _, c := range []int{1, 9, 16, 33, 80, 144} {
+			for _, c := range []int{1, 9, 16, 33} {
 				kh, dh := 1+r.IntN(3), 1+r.IntN(2)
 				padT := r.IntN(kh)
 				h := (kh-1)*dh + 1 + r.IntN(4)
@@ -263,6 +263,18 @@ func TestDepthwiseTwinEdges(t *testing.T) {
 				p.OH, p.OW = h+padT-(kh-1)*dh, w
 				checkDepthwiseTwin(t, r, &p)
 			}
+		}
+		// Rows wider than L1 (dwSameStrips): strips of two groups (80 channels), of one (144),
+		// and of one group in channel chunks (400: 192, 192 and 16 channels).
+		for _, s := range [][2]int{{80, 57}, {144, 27}, {144, 40}, {400, 9}, {400, 30}} {
+			c, w := s[0], s[1]
+			kh := 1 + r.IntN(3)
+			padT := r.IntN(kh)
+			h := kh + r.IntN(4)
+			p := ConvParams{N: 1 + r.IntN(2), H: h, W: w, C: c, OC: c, KH: kh, KW: 3,
+				SH: 1, SW: 1, DH: 1, DW: 1, PadT: padT, PadL: 1, Groups: 1}
+			p.OH, p.OW = h+padT-(kh-1), w
+			checkDepthwiseTwin(t, r, &p)
 		}
 	})
 }

@@ -345,12 +345,13 @@ func rowKernel(P, KW, S int, avx512 bool, edge int) {
 		isa, tail, vecBytes, lanes = "AVX512", "tail uint16", 64, 16
 	}
 	name := fmt.Sprintf("dw%sRow_K%dS%d_%d%s", isa, KW, S, P, edgeName(edge))
-	TEXT(name, NOSPLIT, "func(x, w, bias, y *float32, cb, nkh, xRow, ng int, lo, hi float32, "+tail+")")
+	TEXT(name, NOSPLIT, "func(x, w, bias, y *float32, cb, cc, nkh, xRow, ng int, lo, hi float32, "+tail+")")
 	Pragma("noescape")
 	doc := []string{fmt.Sprintf("%s computes ng groups of %d adjacent output pixels, every one with all", name, P),
 		fmt.Sprintf("%d kernel columns inside the input at column stride %d, of a depth-multiplier-1", KW, S),
 		fmt.Sprintf("depthwise convolution over c channels, %d per vector, with bias (nil: none) and a", lanes),
-		"clamp to [lo, hi] fused. Strides are in bytes (see asm/depthwise)."}
+		"clamp to [lo, hi] fused, on the first cc bytes of each pixel's cb (x, w, bias and y",
+		"at the first of those channels). Strides are in bytes (see asm/depthwise)."}
 	if edge != 0 {
 		doc = []string{fmt.Sprintf("%s is dw%sRow_K%dS%d_%d for a group at the border of a row:", name, isa, KW, S, P),
 			"the group's first input column (L: x points at the second) or its last (R) is padding,",
@@ -494,13 +495,13 @@ func rowKernel(P, KW, S int, avx512 bool, edge int) {
 	Label("block")
 	end := GP64()
 	LEAQ(Mem{Base: off, Disp: vecBytes}, end)
-	CMPQ(end, cb)
+	CMPQ(end, mem.Param("cc"))
 	JG(LabelRef("tail"))
 	body("full", plainOps)
 	ADDQ(U32(vecBytes), off)
 	JMP(LabelRef("block"))
 	Label("tail")
-	CMPQ(off, cb)
+	CMPQ(off, mem.Param("cc"))
 	JGE(LabelRef("next"))
 	if avx512 {
 		k := K()
