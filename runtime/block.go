@@ -169,6 +169,13 @@ func (j *blockJob) image(img int, scratch []float32, threads bool) {
 		q.PadT = d.PadT - oy0*sh + r0
 		DepthwiseConv2D(&q, in, j.wd, dwOut[:(oy1-oy0)*ow*e], j.ep[1])
 		row0 := (img*oh + oy0) * ow
-		gemmOn(threads, (oy1-oy0)*ow, pc, e, dwOut[:(oy1-oy0)*ow*e], e, panelB(j.wp), j.y[row0*pc:(row0+(oy1-oy0)*ow)*pc], pc, false, j.ep[2], row0)
+		wp := panelB(j.wp)
+		if p.NoExpand {
+			// The projection prefetches the next band's new input rows, which its depthwise
+			// reads next (MobileNetV2's first block reads the stem's 1.6 MB output from L3).
+			_, n1 := p.inputRows(oy1, min(oy1+band, oh))
+			wp = wp.prefetching(xn[r1*rowLen : max(n1, r1)*rowLen])
+		}
+		gemmOn(threads, (oy1-oy0)*ow, pc, e, dwOut[:(oy1-oy0)*ow*e], e, wp, j.y[row0*pc:(row0+(oy1-oy0)*ow)*pc], pc, false, j.ep[2], row0)
 	}
 }
