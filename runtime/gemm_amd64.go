@@ -127,9 +127,10 @@ var avx512Kernels = [...]avx512Kernel{
 	gemmAVX512_9x32, gemmAVX512_10x32, gemmAVX512_11x32, gemmAVX512_12x32,
 }
 
-// avx512Kernels24 are the 24-wide AVX-512 kernels (a ZMM and a YMM per row of C) for
-// panels of 17 to 24 columns, where the 32-wide ones would spend a quarter or more of their
-// multiply-adds on masked-off lanes (MobileNetV2's 24-channel projections).
+// avx512Kernels24 are the 24-wide AVX-512 kernels (a ZMM per row of C and one per pair of
+// rows for the last 8 columns) for panels of 17 to 24 columns, where the 32-wide ones would
+// spend a quarter or more of their multiply-adds on masked-off lanes (MobileNetV2's
+// 24-channel projections).
 var avx512Kernels24 = [...]avx512Kernel{
 	gemmAVX512_1x24, gemmAVX512_2x24, gemmAVX512_3x24, gemmAVX512_4x24,
 	gemmAVX512_5x24, gemmAVX512_6x24, gemmAVX512_7x24, gemmAVX512_8x24,

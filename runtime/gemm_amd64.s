@@ -6398,7 +6398,7 @@ noep:
 	RET
 
 // func gemmAVX512_2x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, FMA3, MMX+
+// Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·gemmAVX512_2x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -6412,6 +6412,13 @@ TEXT ·gemmAVX512_2x24(SB), NOSPLIT, $0-80
 	KMOVW SI, K1
 	SHRL  $0x10, SI
 	KMOVW SI, K2
+	MOVL  mask+60(FP), SI
+	SHRL  $0x10, SI
+	ANDL  $0x000000ff, SI
+	MOVL  SI, DI
+	SHLL  $0x08, DI
+	ORL   DI, SI
+	KMOVW SI, K3
 
 	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
 	// from the epilogue's bias row when C is overwritten (no acc).
@@ -6434,19 +6441,18 @@ TEXT ·gemmAVX512_2x24(SB), NOSPLIT, $0-80
 	MOVQ       192(DI), SI
 
 nobiasstart:
-	TESTQ     SI, SI
-	JEQ       zero
-	VMOVUPS.Z (SI), K1, Z0
-	VMOVUPS.Z 64(SI), K2, Y1
-	VMOVAPS   Z0, Z2
-	VMOVAPS   Y1, Y3
-	JMP       started
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Z0
+	VMOVUPS.Z    64(SI), K2, Y1
+	VINSERTF64X4 $0x01, Y1, Z1, Z2
+	VMOVAPS      Z0, Z1
+	JMP          started
 
 zero:
 	VPXORD Z0, Z0, Z0
-	VPXORD Y1, Y1, Y1
+	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
-	VPXORD Y3, Y3, Y3
 
 started:
 	MOVQ b+24(FP), SI
@@ -6458,36 +6464,37 @@ started:
 	JEQ   next
 
 loop:
-	VMOVUPS.Z    (SI), K1, Z4
-	VMOVUPS.Z    64(SI), K2, Y5
+	VMOVUPS.Z    (SI), K1, Z3
+	VMOVUPS.Z    64(SI), K2, Y4
 	PREFETCHT1   (DI)
 	ADDQ         $0x40, DI
+	VINSERTF64X4 $0x01, Y4, Z4, Z5
 	VBROADCASTSS (R8), Z6
-	VFMADD231PS  Z4, Z6, Z0
-	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS (R8)(CX*1), Z6
-	VFMADD231PS  Z4, Z6, Z2
-	VFMADD231PS  Y5, Y6, Y3
+	VFMADD231PS  Z3, Z6, Z0
+	VBROADCASTSS (R8)(CX*1), Z7
+	VFMADD231PS  Z3, Z7, Z1
+	VINSERTF64X4 $0x01, Y7, Z6, Z3
+	VFMADD231PS  Z5, Z3, Z2
 	ADDQ         $0x04, R8
 	ADDQ         DX, SI
 	DECQ         AX
 	JNE          loop
 
 next:
-	MOVQ      c+40(FP), AX
-	MOVB      acc+56(FP), CL
-	TESTB     CL, CL
-	JEQ       write
-	MOVQ      AX, SI
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z0, Z0
-	VMOVUPS.Z 64(SI), K2, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      BX, SI
-	VMOVUPS.Z (SI), K1, Z4
-	VADDPS    Z4, Z2, Z2
-	VMOVUPS.Z 64(SI), K2, Y4
-	VADDPS    Y4, Y3, Y3
+	MOVQ         c+40(FP), AX
+	MOVB         acc+56(FP), CL
+	TESTB        CL, CL
+	JEQ          write
+	MOVQ         AX, SI
+	VMOVUPS.Z    (SI), K1, Z3
+	VADDPS       Z3, Z0, Z0
+	VMOVUPS.Z    64(SI), K2, Y4
+	VMOVUPS.Z    64(SI)(BX*1), K2, Y3
+	VINSERTF64X4 $0x01, Y3, Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	ADDQ         BX, SI
+	VMOVUPS.Z    (SI), K1, Z3
+	VADDPS       Z3, Z1, Z1
 
 write:
 	MOVQ  ep+64(FP), CX
@@ -6495,22 +6502,23 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(CX), DX
-	MOVQ      200(CX), SI
-	MOVQ      208(CX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(CX), R8
-	MOVB      217(CX), R9
-	VPXORD    Z7, Z7, Z7
-	VPXORD    Z8, Z8, Z8
-	VPXORD    Z9, Z9, Z9
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z8
-	VMOVUPS.Z 64(DX), K2, Z9
+	MOVQ         192(CX), DX
+	MOVQ         200(CX), SI
+	MOVQ         208(CX), DI
+	SHLQ         $0x02, DI
+	MOVB         216(CX), R8
+	MOVB         217(CX), R9
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z10, Z10, Z10
+	TESTQ        DX, DX
+	JEQ          nobiasrow
+	VMOVUPS.Z    (DX), K1, Z9
+	VMOVUPS.Z    64(DX), K2, Y4
+	VINSERTF64X4 $0x01, Y4, Z4, Z10
 
 nobiasrow:
-	VMOVUPS 64(CX), Z4
+	VMOVUPS 64(CX), Z3
 	VMOVUPS 128(CX), Z5
 	TESTQ   DX, DX
 	JEQ     nobias
@@ -6525,82 +6533,77 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Z8, Z0, Z0
-	VADDPS Y9, Y1, Y1
-	VADDPS Z8, Z2, Z2
-	VADDPS Y9, Y3, Y3
+	VADDPS Z9, Z0, Z0
+	VADDPS Z9, Z1, Z1
+	VADDPS Z10, Z2, Z2
 
 nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z0, Z0
-	VMOVUPS.Z 64(DX), K2, Y6
-	VADDPS    Y6, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z6
-	VADDPS    Z6, Z2, Z2
-	VMOVUPS.Z 64(DX), K2, Y6
-	VADDPS    Y6, Y3, Y3
+	TESTQ        SI, SI
+	JEQ          noresbefore
+	TESTB        R8, R8
+	JNE          noresbefore
+	MOVQ         SI, DX
+	VMOVUPS.Z    (DX), K1, Z6
+	VADDPS       Z6, Z0, Z0
+	VMOVUPS.Z    64(DX), K2, Y4
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y6
+	VINSERTF64X4 $0x01, Y6, Z4, Z6
+	VADDPS       Z6, Z2, Z2
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z6
+	VADDPS       Z6, Z1, Z1
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (CX), Z0, Z6
-	VCMPPS    $0x1e, Z7, Z0, K3
+	VCMPPS    $0x1e, Z8, Z0, K3
 	VBLENDMPS Z0, Z6, K3, Z0
-	VMULPS    (CX), Y1, Y6
-	VCMPPS    $0x1e, Y7, Y1, K3
-	VBLENDMPS Y1, Y6, K3, Y1
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z8, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
 	VMULPS    (CX), Z2, Z6
-	VCMPPS    $0x1e, Z7, Z2, K3
+	VCMPPS    $0x1e, Z8, Z2, K3
 	VBLENDMPS Z2, Z6, K3, Z2
-	VMULPS    (CX), Y3, Y6
-	VCMPPS    $0x1e, Y7, Y3, K3
-	VBLENDMPS Y3, Y6, K3, Y3
 
 noleaky:
 	CMPB   218(CX), $0x00
 	JEQ    noclamp218
-	VMAXPS Z0, Z4, Z0
-	VMAXPS Y1, Y4, Y1
-	VMAXPS Z2, Z4, Z2
-	VMAXPS Y3, Y4, Y3
+	VMAXPS Z0, Z3, Z0
+	VMAXPS Z1, Z3, Z1
+	VMAXPS Z2, Z3, Z2
 
 noclamp218:
 	CMPB   219(CX), $0x00
 	JEQ    noclamp219
 	VMINPS Z0, Z5, Z0
-	VMINPS Y1, Y5, Y1
+	VMINPS Z1, Z5, Z1
 	VMINPS Z2, Z5, Z2
-	VMINPS Y3, Y5, Y3
 
 noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, CX
-	VMOVUPS.Z (CX), K1, Z6
-	VADDPS    Z6, Z0, Z0
-	VMOVUPS.Z 64(CX), K2, Y6
-	VADDPS    Y6, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z6
-	VADDPS    Z6, Z2, Z2
-	VMOVUPS.Z 64(CX), K2, Y6
-	VADDPS    Y6, Y3, Y3
+	TESTQ        SI, SI
+	JEQ          noresafter
+	TESTB        R8, R8
+	JEQ          noresafter
+	MOVQ         SI, CX
+	VMOVUPS.Z    (CX), K1, Z6
+	VADDPS       Z6, Z0, Z0
+	VMOVUPS.Z    64(CX), K2, Y4
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y3
+	VINSERTF64X4 $0x01, Y3, Z4, Z6
+	VADDPS       Z6, Z2, Z2
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z6
+	VADDPS       Z6, Z1, Z1
 
 noresafter:
 noep:
-	VMOVUPS Z0, K1, (AX)
-	VMOVUPS Y1, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	VMOVUPS Y3, K2, 64(AX)
+	VMOVUPS       Z0, K1, (AX)
+	VMOVUPS       Y2, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z1, K1, (AX)
 	VZEROUPPER
 	RET
 
@@ -6619,6 +6622,13 @@ TEXT ·gemmAVX512_3x24(SB), NOSPLIT, $0-80
 	KMOVW SI, K1
 	SHRL  $0x10, SI
 	KMOVW SI, K2
+	MOVL  mask+60(FP), SI
+	SHRL  $0x10, SI
+	ANDL  $0x000000ff, SI
+	MOVL  SI, DI
+	SHLL  $0x08, DI
+	ORL   DI, SI
+	KMOVW SI, K3
 
 	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
 	// from the epilogue's bias row when C is overwritten (no acc).
@@ -6644,23 +6654,22 @@ TEXT ·gemmAVX512_3x24(SB), NOSPLIT, $0-80
 	MOVQ       192(DI), SI
 
 nobiasstart:
-	TESTQ     SI, SI
-	JEQ       zero
-	VMOVUPS.Z (SI), K1, Z0
-	VMOVUPS.Z 64(SI), K2, Y1
-	VMOVAPS   Z0, Z2
-	VMOVAPS   Y1, Y3
-	VMOVAPS   Z0, Z4
-	VMOVAPS   Y1, Y5
-	JMP       started
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Z0
+	VMOVUPS.Z    64(SI), K2, Y1
+	VINSERTF64X4 $0x01, Y1, Z1, Z4
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Y4, Y3
+	JMP          started
 
 zero:
 	VPXORD Z0, Z0, Z0
-	VPXORD Y1, Y1, Y1
+	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Y3, Y3, Y3
 	VPXORD Z4, Z4, Z4
-	VPXORD Y5, Y5, Y5
 
 started:
 	MOVQ b+24(FP), SI
@@ -6672,44 +6681,45 @@ started:
 	JEQ   next
 
 loop:
-	VMOVUPS.Z    (SI), K1, Z6
-	VMOVUPS.Z    64(SI), K2, Y7
+	VMOVUPS.Z    (SI), K1, Z5
+	VMOVUPS.Z    64(SI), K2, Y6
 	PREFETCHT1   (DI)
 	ADDQ         $0x40, DI
+	VINSERTF64X4 $0x01, Y6, Z6, Z7
 	VBROADCASTSS (R8), Z8
-	VFMADD231PS  Z6, Z8, Z0
-	VFMADD231PS  Y7, Y8, Y1
-	VBROADCASTSS (R8)(CX*1), Z8
-	VFMADD231PS  Z6, Z8, Z2
-	VFMADD231PS  Y7, Y8, Y3
-	VBROADCASTSS (R8)(CX*2), Z8
-	VFMADD231PS  Z6, Z8, Z4
-	VFMADD231PS  Y7, Y8, Y5
+	VFMADD231PS  Z5, Z8, Z0
+	VBROADCASTSS (R8)(CX*1), Z9
+	VFMADD231PS  Z5, Z9, Z1
+	VINSERTF64X4 $0x01, Y9, Z8, Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSS (R8)(CX*2), Z7
+	VFMADD231PS  Z5, Z7, Z2
+	VFMADD231PS  Y6, Y7, Y3
 	ADDQ         $0x04, R8
 	ADDQ         DX, SI
 	DECQ         AX
 	JNE          loop
 
 next:
-	MOVQ      c+40(FP), AX
-	MOVB      acc+56(FP), CL
-	TESTB     CL, CL
-	JEQ       write
-	MOVQ      AX, SI
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z0, Z0
-	VMOVUPS.Z 64(SI), K2, Y6
-	VADDPS    Y6, Y1, Y1
-	ADDQ      BX, SI
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z2, Z2
-	VMOVUPS.Z 64(SI), K2, Y6
-	VADDPS    Y6, Y3, Y3
-	ADDQ      BX, SI
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z4, Z4
-	VMOVUPS.Z 64(SI), K2, Y6
-	VADDPS    Y6, Y5, Y5
+	MOVQ         c+40(FP), AX
+	MOVB         acc+56(FP), CL
+	TESTB        CL, CL
+	JEQ          write
+	MOVQ         AX, SI
+	VMOVUPS.Z    (SI), K1, Z5
+	VADDPS       Z5, Z0, Z0
+	VMOVUPS.Z    64(SI), K2, Y6
+	VMOVUPS.Z    64(SI)(BX*1), K2, Y5
+	VINSERTF64X4 $0x01, Y5, Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	ADDQ         BX, SI
+	VMOVUPS.Z    (SI), K1, Z5
+	VADDPS       Z5, Z1, Z1
+	ADDQ         BX, SI
+	VMOVUPS.Z    (SI), K1, Z5
+	VADDPS       Z5, Z2, Z2
+	VMOVUPS.Z    64(SI), K2, Y5
+	VADDPS       Y5, Y3, Y3
 
 write:
 	MOVQ  ep+64(FP), CX
@@ -6717,22 +6727,23 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(CX), DX
-	MOVQ      200(CX), SI
-	MOVQ      208(CX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(CX), R8
-	MOVB      217(CX), R9
-	VPXORD    Z9, Z9, Z9
-	VPXORD    Z10, Z10, Z10
-	VPXORD    Z11, Z11, Z11
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z10
-	VMOVUPS.Z 64(DX), K2, Z11
+	MOVQ         192(CX), DX
+	MOVQ         200(CX), SI
+	MOVQ         208(CX), DI
+	SHLQ         $0x02, DI
+	MOVB         216(CX), R8
+	MOVB         217(CX), R9
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z12, Z12, Z12
+	TESTQ        DX, DX
+	JEQ          nobiasrow
+	VMOVUPS.Z    (DX), K1, Z11
+	VMOVUPS.Z    64(DX), K2, Y6
+	VINSERTF64X4 $0x01, Y6, Z6, Z12
 
 nobiasrow:
-	VMOVUPS 64(CX), Z6
+	VMOVUPS 64(CX), Z5
 	VMOVUPS 128(CX), Z7
 	TESTQ   DX, DX
 	JEQ     nobias
@@ -6747,112 +6758,107 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Z10, Z0, Z0
-	VADDPS Y11, Y1, Y1
-	VADDPS Z10, Z2, Z2
-	VADDPS Y11, Y3, Y3
-	VADDPS Z10, Z4, Z4
-	VADDPS Y11, Y5, Y5
+	VADDPS Z11, Z0, Z0
+	VADDPS Z11, Z1, Z1
+	VADDPS Z11, Z2, Z2
+	VADDPS Y12, Y3, Y3
+	VADDPS Z12, Z4, Z4
 
 nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z0, Z0
-	VMOVUPS.Z 64(DX), K2, Y8
-	VADDPS    Y8, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z2, Z2
-	VMOVUPS.Z 64(DX), K2, Y8
-	VADDPS    Y8, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z8
-	VADDPS    Z8, Z4, Z4
-	VMOVUPS.Z 64(DX), K2, Y8
-	VADDPS    Y8, Y5, Y5
+	TESTQ        SI, SI
+	JEQ          noresbefore
+	TESTB        R8, R8
+	JNE          noresbefore
+	MOVQ         SI, DX
+	VMOVUPS.Z    (DX), K1, Z8
+	VADDPS       Z8, Z0, Z0
+	VMOVUPS.Z    64(DX), K2, Y6
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y8
+	VINSERTF64X4 $0x01, Y8, Z6, Z8
+	VADDPS       Z8, Z4, Z4
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z8
+	VADDPS       Z8, Z1, Z1
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z8
+	VADDPS       Z8, Z2, Z2
+	VMOVUPS.Z    64(DX), K2, Y8
+	VADDPS       Y8, Y3, Y3
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (CX), Z0, Z8
-	VCMPPS    $0x1e, Z9, Z0, K3
+	VCMPPS    $0x1e, Z10, Z0, K3
 	VBLENDMPS Z0, Z8, K3, Z0
-	VMULPS    (CX), Y1, Y8
-	VCMPPS    $0x1e, Y9, Y1, K3
-	VBLENDMPS Y1, Y8, K3, Y1
+	VMULPS    (CX), Z1, Z8
+	VCMPPS    $0x1e, Z10, Z1, K3
+	VBLENDMPS Z1, Z8, K3, Z1
 	VMULPS    (CX), Z2, Z8
-	VCMPPS    $0x1e, Z9, Z2, K3
+	VCMPPS    $0x1e, Z10, Z2, K3
 	VBLENDMPS Z2, Z8, K3, Z2
 	VMULPS    (CX), Y3, Y8
-	VCMPPS    $0x1e, Y9, Y3, K3
+	VCMPPS    $0x1e, Y10, Y3, K3
 	VBLENDMPS Y3, Y8, K3, Y3
 	VMULPS    (CX), Z4, Z8
-	VCMPPS    $0x1e, Z9, Z4, K3
+	VCMPPS    $0x1e, Z10, Z4, K3
 	VBLENDMPS Z4, Z8, K3, Z4
-	VMULPS    (CX), Y5, Y8
-	VCMPPS    $0x1e, Y9, Y5, K3
-	VBLENDMPS Y5, Y8, K3, Y5
 
 noleaky:
 	CMPB   218(CX), $0x00
 	JEQ    noclamp218
-	VMAXPS Z0, Z6, Z0
-	VMAXPS Y1, Y6, Y1
-	VMAXPS Z2, Z6, Z2
-	VMAXPS Y3, Y6, Y3
-	VMAXPS Z4, Z6, Z4
-	VMAXPS Y5, Y6, Y5
+	VMAXPS Z0, Z5, Z0
+	VMAXPS Z1, Z5, Z1
+	VMAXPS Z2, Z5, Z2
+	VMAXPS Y3, Y5, Y3
+	VMAXPS Z4, Z5, Z4
 
 noclamp218:
 	CMPB   219(CX), $0x00
 	JEQ    noclamp219
 	VMINPS Z0, Z7, Z0
-	VMINPS Y1, Y7, Y1
+	VMINPS Z1, Z7, Z1
 	VMINPS Z2, Z7, Z2
 	VMINPS Y3, Y7, Y3
 	VMINPS Z4, Z7, Z4
-	VMINPS Y5, Y7, Y5
 
 noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, CX
-	VMOVUPS.Z (CX), K1, Z8
-	VADDPS    Z8, Z0, Z0
-	VMOVUPS.Z 64(CX), K2, Y8
-	VADDPS    Y8, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z8
-	VADDPS    Z8, Z2, Z2
-	VMOVUPS.Z 64(CX), K2, Y8
-	VADDPS    Y8, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z8
-	VADDPS    Z8, Z4, Z4
-	VMOVUPS.Z 64(CX), K2, Y8
-	VADDPS    Y8, Y5, Y5
+	TESTQ        SI, SI
+	JEQ          noresafter
+	TESTB        R8, R8
+	JEQ          noresafter
+	MOVQ         SI, CX
+	VMOVUPS.Z    (CX), K1, Z8
+	VADDPS       Z8, Z0, Z0
+	VMOVUPS.Z    64(CX), K2, Y6
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y5
+	VINSERTF64X4 $0x01, Y5, Z6, Z8
+	VADDPS       Z8, Z4, Z4
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z8
+	VADDPS       Z8, Z1, Z1
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z8
+	VADDPS       Z8, Z2, Z2
+	VMOVUPS.Z    64(CX), K2, Y8
+	VADDPS       Y8, Y3, Y3
 
 noresafter:
 noep:
-	VMOVUPS Z0, K1, (AX)
-	VMOVUPS Y1, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	VMOVUPS Y3, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	VMOVUPS Y5, K2, 64(AX)
+	VMOVUPS       Z0, K1, (AX)
+	VMOVUPS       Y4, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z1, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z2, K1, (AX)
+	VMOVUPS       Y3, K2, 64(AX)
 	VZEROUPPER
 	RET
 
 // func gemmAVX512_4x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, FMA3, MMX+
+// Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·gemmAVX512_4x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -6866,6 +6872,13 @@ TEXT ·gemmAVX512_4x24(SB), NOSPLIT, $0-80
 	KMOVW DI, K1
 	SHRL  $0x10, DI
 	KMOVW DI, K2
+	MOVL  mask+60(FP), DI
+	SHRL  $0x10, DI
+	ANDL  $0x000000ff, DI
+	MOVL  DI, R8
+	SHLL  $0x08, R8
+	ORL   R8, DI
+	KMOVW DI, K3
 
 	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
 	// from the epilogue's bias row when C is overwritten (no acc).
@@ -6894,27 +6907,24 @@ TEXT ·gemmAVX512_4x24(SB), NOSPLIT, $0-80
 	MOVQ       192(R8), DI
 
 nobiasstart:
-	TESTQ     DI, DI
-	JEQ       zero
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Y1
-	VMOVAPS   Z0, Z2
-	VMOVAPS   Y1, Y3
-	VMOVAPS   Z0, Z4
-	VMOVAPS   Y1, Y5
-	VMOVAPS   Z0, Z6
-	VMOVAPS   Y1, Y7
-	JMP       started
+	TESTQ        DI, DI
+	JEQ          zero
+	VMOVUPS.Z    (DI), K1, Z0
+	VMOVUPS.Z    64(DI), K2, Y1
+	VINSERTF64X4 $0x01, Y1, Z1, Z4
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z4, Z5
+	JMP          started
 
 zero:
 	VPXORD Z0, Z0, Z0
-	VPXORD Y1, Y1, Y1
+	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
-	VPXORD Y3, Y3, Y3
+	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
-	VPXORD Y5, Y5, Y5
-	VPXORD Z6, Z6, Z6
-	VPXORD Y7, Y7, Y7
+	VPXORD Z5, Z5, Z5
 
 started:
 	MOVQ b+24(FP), DI
@@ -6926,52 +6936,53 @@ started:
 	JEQ   next
 
 loop:
-	VMOVUPS.Z    (DI), K1, Z8
-	VMOVUPS.Z    64(DI), K2, Y9
+	VMOVUPS.Z    (DI), K1, Z6
+	VMOVUPS.Z    64(DI), K2, Y7
 	PREFETCHT1   (R8)
 	ADDQ         $0x40, R8
-	VBROADCASTSS (R9), Z10
-	VFMADD231PS  Z8, Z10, Z0
-	VFMADD231PS  Y9, Y10, Y1
+	VINSERTF64X4 $0x01, Y7, Z7, Z8
+	VBROADCASTSS (R9), Z9
+	VFMADD231PS  Z6, Z9, Z0
 	VBROADCASTSS (R9)(CX*1), Z10
-	VFMADD231PS  Z8, Z10, Z2
-	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS (R9)(CX*2), Z10
-	VFMADD231PS  Z8, Z10, Z4
-	VFMADD231PS  Y9, Y10, Y5
+	VFMADD231PS  Z6, Z10, Z1
+	VINSERTF64X4 $0x01, Y10, Z9, Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS (R9)(CX*2), Z9
+	VFMADD231PS  Z6, Z9, Z2
 	VBROADCASTSS (R9)(SI*1), Z10
-	VFMADD231PS  Z8, Z10, Z6
-	VFMADD231PS  Y9, Y10, Y7
+	VFMADD231PS  Z6, Z10, Z3
+	VINSERTF64X4 $0x01, Y10, Z9, Z6
+	VFMADD231PS  Z8, Z6, Z5
 	ADDQ         $0x04, R9
 	ADDQ         DX, DI
 	DECQ         AX
 	JNE          loop
 
 next:
-	MOVQ      c+40(FP), AX
-	MOVB      acc+56(FP), CL
-	TESTB     CL, CL
-	JEQ       write
-	MOVQ      AX, DI
-	VMOVUPS.Z (DI), K1, Z8
-	VADDPS    Z8, Z0, Z0
-	VMOVUPS.Z 64(DI), K2, Y8
-	VADDPS    Y8, Y1, Y1
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z8
-	VADDPS    Z8, Z2, Z2
-	VMOVUPS.Z 64(DI), K2, Y8
-	VADDPS    Y8, Y3, Y3
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z8
-	VADDPS    Z8, Z4, Z4
-	VMOVUPS.Z 64(DI), K2, Y8
-	VADDPS    Y8, Y5, Y5
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z8
-	VADDPS    Z8, Z6, Z6
-	VMOVUPS.Z 64(DI), K2, Y8
-	VADDPS    Y8, Y7, Y7
+	MOVQ         c+40(FP), AX
+	MOVB         acc+56(FP), CL
+	TESTB        CL, CL
+	JEQ          write
+	MOVQ         AX, DI
+	VMOVUPS.Z    (DI), K1, Z6
+	VADDPS       Z6, Z0, Z0
+	VMOVUPS.Z    64(DI), K2, Y7
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y6
+	VINSERTF64X4 $0x01, Y6, Z7, Z6
+	VADDPS       Z6, Z4, Z4
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z6
+	VADDPS       Z6, Z1, Z1
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z6
+	VADDPS       Z6, Z2, Z2
+	VMOVUPS.Z    64(DI), K2, Y7
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y6
+	VINSERTF64X4 $0x01, Y6, Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z6
+	VADDPS       Z6, Z3, Z3
 
 write:
 	MOVQ  ep+64(FP), CX
@@ -6979,23 +6990,24 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(CX), DX
-	MOVQ      200(CX), SI
-	MOVQ      208(CX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(CX), R8
-	MOVB      217(CX), R9
-	VPXORD    Z11, Z11, Z11
-	VPXORD    Z12, Z12, Z12
-	VPXORD    Z13, Z13, Z13
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z12
-	VMOVUPS.Z 64(DX), K2, Z13
+	MOVQ         192(CX), DX
+	MOVQ         200(CX), SI
+	MOVQ         208(CX), DI
+	SHLQ         $0x02, DI
+	MOVB         216(CX), R8
+	MOVB         217(CX), R9
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z13, Z13, Z13
+	TESTQ        DX, DX
+	JEQ          nobiasrow
+	VMOVUPS.Z    (DX), K1, Z12
+	VMOVUPS.Z    64(DX), K2, Y7
+	VINSERTF64X4 $0x01, Y7, Z7, Z13
 
 nobiasrow:
-	VMOVUPS 64(CX), Z8
-	VMOVUPS 128(CX), Z9
+	VMOVUPS 64(CX), Z6
+	VMOVUPS 128(CX), Z8
 	TESTQ   DX, DX
 	JEQ     nobias
 	TESTQ   CX, CX
@@ -7010,131 +7022,121 @@ nobiasrow:
 
 addbias:
 	VADDPS Z12, Z0, Z0
-	VADDPS Y13, Y1, Y1
+	VADDPS Z12, Z1, Z1
 	VADDPS Z12, Z2, Z2
-	VADDPS Y13, Y3, Y3
-	VADDPS Z12, Z4, Z4
-	VADDPS Y13, Y5, Y5
-	VADDPS Z12, Z6, Z6
-	VADDPS Y13, Y7, Y7
+	VADDPS Z12, Z3, Z3
+	VADDPS Z13, Z4, Z4
+	VADDPS Z13, Z5, Z5
 
 nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z0, Z0
-	VMOVUPS.Z 64(DX), K2, Y10
-	VADDPS    Y10, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z2, Z2
-	VMOVUPS.Z 64(DX), K2, Y10
-	VADDPS    Y10, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z4, Z4
-	VMOVUPS.Z 64(DX), K2, Y10
-	VADDPS    Y10, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z10
-	VADDPS    Z10, Z6, Z6
-	VMOVUPS.Z 64(DX), K2, Y10
-	VADDPS    Y10, Y7, Y7
+	TESTQ        SI, SI
+	JEQ          noresbefore
+	TESTB        R8, R8
+	JNE          noresbefore
+	MOVQ         SI, DX
+	VMOVUPS.Z    (DX), K1, Z9
+	VADDPS       Z9, Z0, Z0
+	VMOVUPS.Z    64(DX), K2, Y7
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y9
+	VINSERTF64X4 $0x01, Y9, Z7, Z9
+	VADDPS       Z9, Z4, Z4
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z9
+	VADDPS       Z9, Z1, Z1
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z9
+	VADDPS       Z9, Z2, Z2
+	VMOVUPS.Z    64(DX), K2, Y7
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y9
+	VINSERTF64X4 $0x01, Y9, Z7, Z9
+	VADDPS       Z9, Z5, Z5
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z9
+	VADDPS       Z9, Z3, Z3
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (CX), Z0, Z10
+	VMULPS    (CX), Z0, Z9
 	VCMPPS    $0x1e, Z11, Z0, K3
-	VBLENDMPS Z0, Z10, K3, Z0
-	VMULPS    (CX), Y1, Y10
-	VCMPPS    $0x1e, Y11, Y1, K3
-	VBLENDMPS Y1, Y10, K3, Y1
-	VMULPS    (CX), Z2, Z10
+	VBLENDMPS Z0, Z9, K3, Z0
+	VMULPS    (CX), Z1, Z9
+	VCMPPS    $0x1e, Z11, Z1, K3
+	VBLENDMPS Z1, Z9, K3, Z1
+	VMULPS    (CX), Z2, Z9
 	VCMPPS    $0x1e, Z11, Z2, K3
-	VBLENDMPS Z2, Z10, K3, Z2
-	VMULPS    (CX), Y3, Y10
-	VCMPPS    $0x1e, Y11, Y3, K3
-	VBLENDMPS Y3, Y10, K3, Y3
-	VMULPS    (CX), Z4, Z10
+	VBLENDMPS Z2, Z9, K3, Z2
+	VMULPS    (CX), Z3, Z9
+	VCMPPS    $0x1e, Z11, Z3, K3
+	VBLENDMPS Z3, Z9, K3, Z3
+	VMULPS    (CX), Z4, Z9
 	VCMPPS    $0x1e, Z11, Z4, K3
-	VBLENDMPS Z4, Z10, K3, Z4
-	VMULPS    (CX), Y5, Y10
-	VCMPPS    $0x1e, Y11, Y5, K3
-	VBLENDMPS Y5, Y10, K3, Y5
-	VMULPS    (CX), Z6, Z10
-	VCMPPS    $0x1e, Z11, Z6, K3
-	VBLENDMPS Z6, Z10, K3, Z6
-	VMULPS    (CX), Y7, Y10
-	VCMPPS    $0x1e, Y11, Y7, K3
-	VBLENDMPS Y7, Y10, K3, Y7
+	VBLENDMPS Z4, Z9, K3, Z4
+	VMULPS    (CX), Z5, Z9
+	VCMPPS    $0x1e, Z11, Z5, K3
+	VBLENDMPS Z5, Z9, K3, Z5
 
 noleaky:
 	CMPB   218(CX), $0x00
 	JEQ    noclamp218
-	VMAXPS Z0, Z8, Z0
-	VMAXPS Y1, Y8, Y1
-	VMAXPS Z2, Z8, Z2
-	VMAXPS Y3, Y8, Y3
-	VMAXPS Z4, Z8, Z4
-	VMAXPS Y5, Y8, Y5
-	VMAXPS Z6, Z8, Z6
-	VMAXPS Y7, Y8, Y7
+	VMAXPS Z0, Z6, Z0
+	VMAXPS Z1, Z6, Z1
+	VMAXPS Z2, Z6, Z2
+	VMAXPS Z3, Z6, Z3
+	VMAXPS Z4, Z6, Z4
+	VMAXPS Z5, Z6, Z5
 
 noclamp218:
 	CMPB   219(CX), $0x00
 	JEQ    noclamp219
-	VMINPS Z0, Z9, Z0
-	VMINPS Y1, Y9, Y1
-	VMINPS Z2, Z9, Z2
-	VMINPS Y3, Y9, Y3
-	VMINPS Z4, Z9, Z4
-	VMINPS Y5, Y9, Y5
-	VMINPS Z6, Z9, Z6
-	VMINPS Y7, Y9, Y7
+	VMINPS Z0, Z8, Z0
+	VMINPS Z1, Z8, Z1
+	VMINPS Z2, Z8, Z2
+	VMINPS Z3, Z8, Z3
+	VMINPS Z4, Z8, Z4
+	VMINPS Z5, Z8, Z5
 
 noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, CX
-	VMOVUPS.Z (CX), K1, Z10
-	VADDPS    Z10, Z0, Z0
-	VMOVUPS.Z 64(CX), K2, Y10
-	VADDPS    Y10, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z10
-	VADDPS    Z10, Z2, Z2
-	VMOVUPS.Z 64(CX), K2, Y10
-	VADDPS    Y10, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z10
-	VADDPS    Z10, Z4, Z4
-	VMOVUPS.Z 64(CX), K2, Y10
-	VADDPS    Y10, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z10
-	VADDPS    Z10, Z6, Z6
-	VMOVUPS.Z 64(CX), K2, Y10
-	VADDPS    Y10, Y7, Y7
+	TESTQ        SI, SI
+	JEQ          noresafter
+	TESTB        R8, R8
+	JEQ          noresafter
+	MOVQ         SI, CX
+	VMOVUPS.Z    (CX), K1, Z9
+	VADDPS       Z9, Z0, Z0
+	VMOVUPS.Z    64(CX), K2, Y7
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y6
+	VINSERTF64X4 $0x01, Y6, Z7, Z9
+	VADDPS       Z9, Z4, Z4
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z9
+	VADDPS       Z9, Z1, Z1
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z9
+	VADDPS       Z9, Z2, Z2
+	VMOVUPS.Z    64(CX), K2, Y7
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y6
+	VINSERTF64X4 $0x01, Y6, Z7, Z9
+	VADDPS       Z9, Z5, Z5
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z9
+	VADDPS       Z9, Z3, Z3
 
 noresafter:
 noep:
-	VMOVUPS Z0, K1, (AX)
-	VMOVUPS Y1, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	VMOVUPS Y3, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	VMOVUPS Y5, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	VMOVUPS Y7, K2, 64(AX)
+	VMOVUPS       Z0, K1, (AX)
+	VMOVUPS       Y4, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z1, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z2, K1, (AX)
+	VMOVUPS       Y5, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z3, K1, (AX)
 	VZEROUPPER
 	RET
 
@@ -7153,6 +7155,13 @@ TEXT ·gemmAVX512_5x24(SB), NOSPLIT, $0-80
 	KMOVW DI, K1
 	SHRL  $0x10, DI
 	KMOVW DI, K2
+	MOVL  mask+60(FP), DI
+	SHRL  $0x10, DI
+	ANDL  $0x000000ff, DI
+	MOVL  DI, R8
+	SHLL  $0x08, R8
+	ORL   R8, DI
+	KMOVW DI, K3
 
 	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
 	// from the epilogue's bias row when C is overwritten (no acc).
@@ -7184,31 +7193,28 @@ TEXT ·gemmAVX512_5x24(SB), NOSPLIT, $0-80
 	MOVQ       192(R8), DI
 
 nobiasstart:
-	TESTQ     DI, DI
-	JEQ       zero
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Y1
-	VMOVAPS   Z0, Z2
-	VMOVAPS   Y1, Y3
-	VMOVAPS   Z0, Z4
-	VMOVAPS   Y1, Y5
-	VMOVAPS   Z0, Z6
-	VMOVAPS   Y1, Y7
-	VMOVAPS   Z0, Z8
-	VMOVAPS   Y1, Y9
-	JMP       started
+	TESTQ        DI, DI
+	JEQ          zero
+	VMOVUPS.Z    (DI), K1, Z0
+	VMOVUPS.Z    64(DI), K2, Y1
+	VINSERTF64X4 $0x01, Y1, Z1, Z6
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Y6, Y5
+	VMOVAPS      Z6, Z7
+	JMP          started
 
 zero:
 	VPXORD Z0, Z0, Z0
-	VPXORD Y1, Y1, Y1
+	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
-	VPXORD Y3, Y3, Y3
+	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
 	VPXORD Y5, Y5, Y5
 	VPXORD Z6, Z6, Z6
-	VPXORD Y7, Y7, Y7
-	VPXORD Z8, Z8, Z8
-	VPXORD Y9, Y9, Y9
+	VPXORD Z7, Z7, Z7
 
 started:
 	MOVQ b+24(FP), DI
@@ -7221,25 +7227,26 @@ started:
 	JEQ   next
 
 loop:
-	VMOVUPS.Z    (DI), K1, Z10
-	VMOVUPS.Z    64(DI), K2, Y11
+	VMOVUPS.Z    (DI), K1, Z8
+	VMOVUPS.Z    64(DI), K2, Y9
 	PREFETCHT1   (R8)
 	ADDQ         $0x40, R8
-	VBROADCASTSS (R9), Z12
-	VFMADD231PS  Z10, Z12, Z0
-	VFMADD231PS  Y11, Y12, Y1
+	VINSERTF64X4 $0x01, Y9, Z9, Z10
+	VBROADCASTSS (R9), Z11
+	VFMADD231PS  Z8, Z11, Z0
 	VBROADCASTSS (R9)(CX*1), Z12
-	VFMADD231PS  Z10, Z12, Z2
-	VFMADD231PS  Y11, Y12, Y3
-	VBROADCASTSS (R9)(CX*2), Z12
-	VFMADD231PS  Z10, Z12, Z4
-	VFMADD231PS  Y11, Y12, Y5
+	VFMADD231PS  Z8, Z12, Z1
+	VINSERTF64X4 $0x01, Y12, Z11, Z11
+	VFMADD231PS  Z10, Z11, Z6
+	VBROADCASTSS (R9)(CX*2), Z11
+	VFMADD231PS  Z8, Z11, Z2
 	VBROADCASTSS (R9)(SI*1), Z12
-	VFMADD231PS  Z10, Z12, Z6
-	VFMADD231PS  Y11, Y12, Y7
-	VBROADCASTSS (R10), Z12
-	VFMADD231PS  Z10, Z12, Z8
-	VFMADD231PS  Y11, Y12, Y9
+	VFMADD231PS  Z8, Z12, Z3
+	VINSERTF64X4 $0x01, Y12, Z11, Z11
+	VFMADD231PS  Z10, Z11, Z7
+	VBROADCASTSS (R10), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Y9, Y10, Y5
 	ADDQ         $0x04, R9
 	ADDQ         $0x04, R10
 	ADDQ         DX, DI
@@ -7247,35 +7254,35 @@ loop:
 	JNE          loop
 
 next:
-	MOVQ      c+40(FP), AX
-	MOVB      acc+56(FP), CL
-	TESTB     CL, CL
-	JEQ       write
-	MOVQ      AX, DI
-	VMOVUPS.Z (DI), K1, Z10
-	VADDPS    Z10, Z0, Z0
-	VMOVUPS.Z 64(DI), K2, Y10
-	VADDPS    Y10, Y1, Y1
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z10
-	VADDPS    Z10, Z2, Z2
-	VMOVUPS.Z 64(DI), K2, Y10
-	VADDPS    Y10, Y3, Y3
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z10
-	VADDPS    Z10, Z4, Z4
-	VMOVUPS.Z 64(DI), K2, Y10
-	VADDPS    Y10, Y5, Y5
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z10
-	VADDPS    Z10, Z6, Z6
-	VMOVUPS.Z 64(DI), K2, Y10
-	VADDPS    Y10, Y7, Y7
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z10
-	VADDPS    Z10, Z8, Z8
-	VMOVUPS.Z 64(DI), K2, Y10
-	VADDPS    Y10, Y9, Y9
+	MOVQ         c+40(FP), AX
+	MOVB         acc+56(FP), CL
+	TESTB        CL, CL
+	JEQ          write
+	MOVQ         AX, DI
+	VMOVUPS.Z    (DI), K1, Z8
+	VADDPS       Z8, Z0, Z0
+	VMOVUPS.Z    64(DI), K2, Y9
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y8
+	VINSERTF64X4 $0x01, Y8, Z9, Z8
+	VADDPS       Z8, Z6, Z6
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z8
+	VADDPS       Z8, Z1, Z1
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z8
+	VADDPS       Z8, Z2, Z2
+	VMOVUPS.Z    64(DI), K2, Y9
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y8
+	VINSERTF64X4 $0x01, Y8, Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z8
+	VADDPS       Z8, Z3, Z3
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z8
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS.Z    64(DI), K2, Y8
+	VADDPS       Y8, Y5, Y5
 
 write:
 	MOVQ  ep+64(FP), CX
@@ -7283,23 +7290,24 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(CX), DX
-	MOVQ      200(CX), SI
-	MOVQ      208(CX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(CX), R8
-	MOVB      217(CX), R9
-	VPXORD    Z13, Z13, Z13
-	VPXORD    Z14, Z14, Z14
-	VPXORD    Z15, Z15, Z15
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z14
-	VMOVUPS.Z 64(DX), K2, Z15
+	MOVQ         192(CX), DX
+	MOVQ         200(CX), SI
+	MOVQ         208(CX), DI
+	SHLQ         $0x02, DI
+	MOVB         216(CX), R8
+	MOVB         217(CX), R9
+	VPXORD       Z13, Z13, Z13
+	VPXORD       Z14, Z14, Z14
+	VPXORD       Z15, Z15, Z15
+	TESTQ        DX, DX
+	JEQ          nobiasrow
+	VMOVUPS.Z    (DX), K1, Z14
+	VMOVUPS.Z    64(DX), K2, Y9
+	VINSERTF64X4 $0x01, Y9, Z9, Z15
 
 nobiasrow:
-	VMOVUPS 64(CX), Z10
-	VMOVUPS 128(CX), Z11
+	VMOVUPS 64(CX), Z8
+	VMOVUPS 128(CX), Z10
 	TESTQ   DX, DX
 	JEQ     nobias
 	TESTQ   CX, CX
@@ -7314,161 +7322,151 @@ nobiasrow:
 
 addbias:
 	VADDPS Z14, Z0, Z0
-	VADDPS Y15, Y1, Y1
+	VADDPS Z14, Z1, Z1
 	VADDPS Z14, Z2, Z2
-	VADDPS Y15, Y3, Y3
+	VADDPS Z14, Z3, Z3
 	VADDPS Z14, Z4, Z4
 	VADDPS Y15, Y5, Y5
-	VADDPS Z14, Z6, Z6
-	VADDPS Y15, Y7, Y7
-	VADDPS Z14, Z8, Z8
-	VADDPS Y15, Y9, Y9
+	VADDPS Z15, Z6, Z6
+	VADDPS Z15, Z7, Z7
 
 nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z0, Z0
-	VMOVUPS.Z 64(DX), K2, Y12
-	VADDPS    Y12, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z2, Z2
-	VMOVUPS.Z 64(DX), K2, Y12
-	VADDPS    Y12, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z4, Z4
-	VMOVUPS.Z 64(DX), K2, Y12
-	VADDPS    Y12, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z6, Z6
-	VMOVUPS.Z 64(DX), K2, Y12
-	VADDPS    Y12, Y7, Y7
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z12
-	VADDPS    Z12, Z8, Z8
-	VMOVUPS.Z 64(DX), K2, Y12
-	VADDPS    Y12, Y9, Y9
+	TESTQ        SI, SI
+	JEQ          noresbefore
+	TESTB        R8, R8
+	JNE          noresbefore
+	MOVQ         SI, DX
+	VMOVUPS.Z    (DX), K1, Z11
+	VADDPS       Z11, Z0, Z0
+	VMOVUPS.Z    64(DX), K2, Y9
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y11
+	VINSERTF64X4 $0x01, Y11, Z9, Z11
+	VADDPS       Z11, Z6, Z6
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z11
+	VADDPS       Z11, Z1, Z1
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z11
+	VADDPS       Z11, Z2, Z2
+	VMOVUPS.Z    64(DX), K2, Y9
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y11
+	VINSERTF64X4 $0x01, Y11, Z9, Z11
+	VADDPS       Z11, Z7, Z7
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMOVUPS.Z    64(DX), K2, Y11
+	VADDPS       Y11, Y5, Y5
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (CX), Z0, Z12
+	VMULPS    (CX), Z0, Z11
 	VCMPPS    $0x1e, Z13, Z0, K3
-	VBLENDMPS Z0, Z12, K3, Z0
-	VMULPS    (CX), Y1, Y12
-	VCMPPS    $0x1e, Y13, Y1, K3
-	VBLENDMPS Y1, Y12, K3, Y1
-	VMULPS    (CX), Z2, Z12
+	VBLENDMPS Z0, Z11, K3, Z0
+	VMULPS    (CX), Z1, Z11
+	VCMPPS    $0x1e, Z13, Z1, K3
+	VBLENDMPS Z1, Z11, K3, Z1
+	VMULPS    (CX), Z2, Z11
 	VCMPPS    $0x1e, Z13, Z2, K3
-	VBLENDMPS Z2, Z12, K3, Z2
-	VMULPS    (CX), Y3, Y12
-	VCMPPS    $0x1e, Y13, Y3, K3
-	VBLENDMPS Y3, Y12, K3, Y3
-	VMULPS    (CX), Z4, Z12
+	VBLENDMPS Z2, Z11, K3, Z2
+	VMULPS    (CX), Z3, Z11
+	VCMPPS    $0x1e, Z13, Z3, K3
+	VBLENDMPS Z3, Z11, K3, Z3
+	VMULPS    (CX), Z4, Z11
 	VCMPPS    $0x1e, Z13, Z4, K3
-	VBLENDMPS Z4, Z12, K3, Z4
-	VMULPS    (CX), Y5, Y12
+	VBLENDMPS Z4, Z11, K3, Z4
+	VMULPS    (CX), Y5, Y11
 	VCMPPS    $0x1e, Y13, Y5, K3
-	VBLENDMPS Y5, Y12, K3, Y5
-	VMULPS    (CX), Z6, Z12
+	VBLENDMPS Y5, Y11, K3, Y5
+	VMULPS    (CX), Z6, Z11
 	VCMPPS    $0x1e, Z13, Z6, K3
-	VBLENDMPS Z6, Z12, K3, Z6
-	VMULPS    (CX), Y7, Y12
-	VCMPPS    $0x1e, Y13, Y7, K3
-	VBLENDMPS Y7, Y12, K3, Y7
-	VMULPS    (CX), Z8, Z12
-	VCMPPS    $0x1e, Z13, Z8, K3
-	VBLENDMPS Z8, Z12, K3, Z8
-	VMULPS    (CX), Y9, Y12
-	VCMPPS    $0x1e, Y13, Y9, K3
-	VBLENDMPS Y9, Y12, K3, Y9
+	VBLENDMPS Z6, Z11, K3, Z6
+	VMULPS    (CX), Z7, Z11
+	VCMPPS    $0x1e, Z13, Z7, K3
+	VBLENDMPS Z7, Z11, K3, Z7
 
 noleaky:
 	CMPB   218(CX), $0x00
 	JEQ    noclamp218
-	VMAXPS Z0, Z10, Z0
-	VMAXPS Y1, Y10, Y1
-	VMAXPS Z2, Z10, Z2
-	VMAXPS Y3, Y10, Y3
-	VMAXPS Z4, Z10, Z4
-	VMAXPS Y5, Y10, Y5
-	VMAXPS Z6, Z10, Z6
-	VMAXPS Y7, Y10, Y7
-	VMAXPS Z8, Z10, Z8
-	VMAXPS Y9, Y10, Y9
+	VMAXPS Z0, Z8, Z0
+	VMAXPS Z1, Z8, Z1
+	VMAXPS Z2, Z8, Z2
+	VMAXPS Z3, Z8, Z3
+	VMAXPS Z4, Z8, Z4
+	VMAXPS Y5, Y8, Y5
+	VMAXPS Z6, Z8, Z6
+	VMAXPS Z7, Z8, Z7
 
 noclamp218:
 	CMPB   219(CX), $0x00
 	JEQ    noclamp219
-	VMINPS Z0, Z11, Z0
-	VMINPS Y1, Y11, Y1
-	VMINPS Z2, Z11, Z2
-	VMINPS Y3, Y11, Y3
-	VMINPS Z4, Z11, Z4
-	VMINPS Y5, Y11, Y5
-	VMINPS Z6, Z11, Z6
-	VMINPS Y7, Y11, Y7
-	VMINPS Z8, Z11, Z8
-	VMINPS Y9, Y11, Y9
+	VMINPS Z0, Z10, Z0
+	VMINPS Z1, Z10, Z1
+	VMINPS Z2, Z10, Z2
+	VMINPS Z3, Z10, Z3
+	VMINPS Z4, Z10, Z4
+	VMINPS Y5, Y10, Y5
+	VMINPS Z6, Z10, Z6
+	VMINPS Z7, Z10, Z7
 
 noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, CX
-	VMOVUPS.Z (CX), K1, Z12
-	VADDPS    Z12, Z0, Z0
-	VMOVUPS.Z 64(CX), K2, Y12
-	VADDPS    Y12, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z12
-	VADDPS    Z12, Z2, Z2
-	VMOVUPS.Z 64(CX), K2, Y12
-	VADDPS    Y12, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z12
-	VADDPS    Z12, Z4, Z4
-	VMOVUPS.Z 64(CX), K2, Y12
-	VADDPS    Y12, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z12
-	VADDPS    Z12, Z6, Z6
-	VMOVUPS.Z 64(CX), K2, Y12
-	VADDPS    Y12, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z12
-	VADDPS    Z12, Z8, Z8
-	VMOVUPS.Z 64(CX), K2, Y12
-	VADDPS    Y12, Y9, Y9
+	TESTQ        SI, SI
+	JEQ          noresafter
+	TESTB        R8, R8
+	JEQ          noresafter
+	MOVQ         SI, CX
+	VMOVUPS.Z    (CX), K1, Z11
+	VADDPS       Z11, Z0, Z0
+	VMOVUPS.Z    64(CX), K2, Y9
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y8
+	VINSERTF64X4 $0x01, Y8, Z9, Z11
+	VADDPS       Z11, Z6, Z6
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z11
+	VADDPS       Z11, Z1, Z1
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z11
+	VADDPS       Z11, Z2, Z2
+	VMOVUPS.Z    64(CX), K2, Y9
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y8
+	VINSERTF64X4 $0x01, Y8, Z9, Z11
+	VADDPS       Z11, Z7, Z7
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMOVUPS.Z    64(CX), K2, Y11
+	VADDPS       Y11, Y5, Y5
 
 noresafter:
 noep:
-	VMOVUPS Z0, K1, (AX)
-	VMOVUPS Y1, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	VMOVUPS Y3, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	VMOVUPS Y5, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	VMOVUPS Y7, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, K1, (AX)
-	VMOVUPS Y9, K2, 64(AX)
+	VMOVUPS       Z0, K1, (AX)
+	VMOVUPS       Y6, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z1, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z2, K1, (AX)
+	VMOVUPS       Y7, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z3, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z4, K1, (AX)
+	VMOVUPS       Y5, K2, 64(AX)
 	VZEROUPPER
 	RET
 
 // func gemmAVX512_6x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, FMA3, MMX+
+// Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·gemmAVX512_6x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -7482,6 +7480,13 @@ TEXT ·gemmAVX512_6x24(SB), NOSPLIT, $0-80
 	KMOVW DI, K1
 	SHRL  $0x10, DI
 	KMOVW DI, K2
+	MOVL  mask+60(FP), DI
+	SHRL  $0x10, DI
+	ANDL  $0x000000ff, DI
+	MOVL  DI, R8
+	SHLL  $0x08, R8
+	ORL   R8, DI
+	KMOVW DI, K3
 
 	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
 	// from the epilogue's bias row when C is overwritten (no acc).
@@ -7516,35 +7521,30 @@ TEXT ·gemmAVX512_6x24(SB), NOSPLIT, $0-80
 	MOVQ       192(R8), DI
 
 nobiasstart:
-	TESTQ     DI, DI
-	JEQ       zero
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Y1
-	VMOVAPS   Z0, Z2
-	VMOVAPS   Y1, Y3
-	VMOVAPS   Z0, Z4
-	VMOVAPS   Y1, Y5
-	VMOVAPS   Z0, Z6
-	VMOVAPS   Y1, Y7
-	VMOVAPS   Z0, Z8
-	VMOVAPS   Y1, Y9
-	VMOVAPS   Z0, Z10
-	VMOVAPS   Y1, Y11
-	JMP       started
+	TESTQ        DI, DI
+	JEQ          zero
+	VMOVUPS.Z    (DI), K1, Z0
+	VMOVUPS.Z    64(DI), K2, Y1
+	VINSERTF64X4 $0x01, Y1, Z1, Z6
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	JMP          started
 
 zero:
 	VPXORD Z0, Z0, Z0
-	VPXORD Y1, Y1, Y1
+	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
-	VPXORD Y3, Y3, Y3
+	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
-	VPXORD Y5, Y5, Y5
+	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
-	VPXORD Y7, Y7, Y7
+	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
-	VPXORD Y9, Y9, Y9
-	VPXORD Z10, Z10, Z10
-	VPXORD Y11, Y11, Y11
 
 started:
 	MOVQ b+24(FP), DI
@@ -7557,28 +7557,29 @@ started:
 	JEQ   next
 
 loop:
-	VMOVUPS.Z    (DI), K1, Z12
-	VMOVUPS.Z    64(DI), K2, Y13
+	VMOVUPS.Z    (DI), K1, Z9
+	VMOVUPS.Z    64(DI), K2, Y10
 	PREFETCHT1   (R8)
 	ADDQ         $0x40, R8
-	VBROADCASTSS (R9), Z14
-	VFMADD231PS  Z12, Z14, Z0
-	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS (R9)(CX*1), Z14
-	VFMADD231PS  Z12, Z14, Z2
-	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS (R9)(CX*2), Z14
-	VFMADD231PS  Z12, Z14, Z4
-	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS (R9)(SI*1), Z14
-	VFMADD231PS  Z12, Z14, Z6
-	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS (R10), Z14
-	VFMADD231PS  Z12, Z14, Z8
-	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS (R10)(CX*1), Z14
-	VFMADD231PS  Z12, Z14, Z10
-	VFMADD231PS  Y13, Y14, Y11
+	VINSERTF64X4 $0x01, Y10, Z10, Z11
+	VBROADCASTSS (R9), Z12
+	VFMADD231PS  Z9, Z12, Z0
+	VBROADCASTSS (R9)(CX*1), Z13
+	VFMADD231PS  Z9, Z13, Z1
+	VINSERTF64X4 $0x01, Y13, Z12, Z12
+	VFMADD231PS  Z11, Z12, Z6
+	VBROADCASTSS (R9)(CX*2), Z12
+	VFMADD231PS  Z9, Z12, Z2
+	VBROADCASTSS (R9)(SI*1), Z13
+	VFMADD231PS  Z9, Z13, Z3
+	VINSERTF64X4 $0x01, Y13, Z12, Z12
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS (R10), Z12
+	VFMADD231PS  Z9, Z12, Z4
+	VBROADCASTSS (R10)(CX*1), Z13
+	VFMADD231PS  Z9, Z13, Z5
+	VINSERTF64X4 $0x01, Y13, Z12, Z9
+	VFMADD231PS  Z11, Z9, Z8
 	ADDQ         $0x04, R9
 	ADDQ         $0x04, R10
 	ADDQ         DX, DI
@@ -7586,40 +7587,40 @@ loop:
 	JNE          loop
 
 next:
-	MOVQ      c+40(FP), AX
-	MOVB      acc+56(FP), CL
-	TESTB     CL, CL
-	JEQ       write
-	MOVQ      AX, DI
-	VMOVUPS.Z (DI), K1, Z12
-	VADDPS    Z12, Z0, Z0
-	VMOVUPS.Z 64(DI), K2, Y12
-	VADDPS    Y12, Y1, Y1
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z12
-	VADDPS    Z12, Z2, Z2
-	VMOVUPS.Z 64(DI), K2, Y12
-	VADDPS    Y12, Y3, Y3
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z12
-	VADDPS    Z12, Z4, Z4
-	VMOVUPS.Z 64(DI), K2, Y12
-	VADDPS    Y12, Y5, Y5
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z12
-	VADDPS    Z12, Z6, Z6
-	VMOVUPS.Z 64(DI), K2, Y12
-	VADDPS    Y12, Y7, Y7
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z12
-	VADDPS    Z12, Z8, Z8
-	VMOVUPS.Z 64(DI), K2, Y12
-	VADDPS    Y12, Y9, Y9
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z12
-	VADDPS    Z12, Z10, Z10
-	VMOVUPS.Z 64(DI), K2, Y12
-	VADDPS    Y12, Y11, Y11
+	MOVQ         c+40(FP), AX
+	MOVB         acc+56(FP), CL
+	TESTB        CL, CL
+	JEQ          write
+	MOVQ         AX, DI
+	VMOVUPS.Z    (DI), K1, Z9
+	VADDPS       Z9, Z0, Z0
+	VMOVUPS.Z    64(DI), K2, Y10
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y9
+	VINSERTF64X4 $0x01, Y9, Z10, Z9
+	VADDPS       Z9, Z6, Z6
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z9
+	VADDPS       Z9, Z1, Z1
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z9
+	VADDPS       Z9, Z2, Z2
+	VMOVUPS.Z    64(DI), K2, Y10
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y9
+	VINSERTF64X4 $0x01, Y9, Z10, Z9
+	VADDPS       Z9, Z7, Z7
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z9
+	VADDPS       Z9, Z4, Z4
+	VMOVUPS.Z    64(DI), K2, Y10
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y9
+	VINSERTF64X4 $0x01, Y9, Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z9
+	VADDPS       Z9, Z5, Z5
 
 write:
 	MOVQ  ep+64(FP), CX
@@ -7627,23 +7628,24 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(CX), DX
-	MOVQ      200(CX), SI
-	MOVQ      208(CX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(CX), R8
-	MOVB      217(CX), R9
-	VPXORD    Z15, Z15, Z15
-	VPXORD    Z16, Z16, Z16
-	VPXORD    Z17, Z17, Z17
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z16
-	VMOVUPS.Z 64(DX), K2, Z17
+	MOVQ         192(CX), DX
+	MOVQ         200(CX), SI
+	MOVQ         208(CX), DI
+	SHLQ         $0x02, DI
+	MOVB         216(CX), R8
+	MOVB         217(CX), R9
+	VPXORD       Z14, Z14, Z14
+	VPXORD       Z15, Z15, Z15
+	VPXORD       Z16, Z16, Z16
+	TESTQ        DX, DX
+	JEQ          nobiasrow
+	VMOVUPS.Z    (DX), K1, Z15
+	VMOVUPS.Z    64(DX), K2, Y10
+	VINSERTF64X4 $0x01, Y10, Z10, Z16
 
 nobiasrow:
-	VMOVUPS 64(CX), Z12
-	VMOVUPS 128(CX), Z13
+	VMOVUPS 64(CX), Z9
+	VMOVUPS 128(CX), Z11
 	TESTQ   DX, DX
 	JEQ     nobias
 	TESTQ   CX, CX
@@ -7657,182 +7659,167 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Z16, Z0, Z0
-	VADDPS Y17, Y1, Y1
-	VADDPS Z16, Z2, Z2
-	VADDPS Y17, Y3, Y3
-	VADDPS Z16, Z4, Z4
-	VADDPS Y17, Y5, Y5
+	VADDPS Z15, Z0, Z0
+	VADDPS Z15, Z1, Z1
+	VADDPS Z15, Z2, Z2
+	VADDPS Z15, Z3, Z3
+	VADDPS Z15, Z4, Z4
+	VADDPS Z15, Z5, Z5
 	VADDPS Z16, Z6, Z6
-	VADDPS Y17, Y7, Y7
+	VADDPS Z16, Z7, Z7
 	VADDPS Z16, Z8, Z8
-	VADDPS Y17, Y9, Y9
-	VADDPS Z16, Z10, Z10
-	VADDPS Y17, Y11, Y11
 
 nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z0, Z0
-	VMOVUPS.Z 64(DX), K2, Y14
-	VADDPS    Y14, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z2, Z2
-	VMOVUPS.Z 64(DX), K2, Y14
-	VADDPS    Y14, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z4, Z4
-	VMOVUPS.Z 64(DX), K2, Y14
-	VADDPS    Y14, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z6, Z6
-	VMOVUPS.Z 64(DX), K2, Y14
-	VADDPS    Y14, Y7, Y7
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z8, Z8
-	VMOVUPS.Z 64(DX), K2, Y14
-	VADDPS    Y14, Y9, Y9
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z14
-	VADDPS    Z14, Z10, Z10
-	VMOVUPS.Z 64(DX), K2, Y14
-	VADDPS    Y14, Y11, Y11
+	TESTQ        SI, SI
+	JEQ          noresbefore
+	TESTB        R8, R8
+	JNE          noresbefore
+	MOVQ         SI, DX
+	VMOVUPS.Z    (DX), K1, Z12
+	VADDPS       Z12, Z0, Z0
+	VMOVUPS.Z    64(DX), K2, Y10
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y12
+	VINSERTF64X4 $0x01, Y12, Z10, Z12
+	VADDPS       Z12, Z6, Z6
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z12
+	VADDPS       Z12, Z1, Z1
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z12
+	VADDPS       Z12, Z2, Z2
+	VMOVUPS.Z    64(DX), K2, Y10
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y12
+	VINSERTF64X4 $0x01, Y12, Z10, Z12
+	VADDPS       Z12, Z7, Z7
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z12
+	VADDPS       Z12, Z3, Z3
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z12
+	VADDPS       Z12, Z4, Z4
+	VMOVUPS.Z    64(DX), K2, Y10
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y12
+	VINSERTF64X4 $0x01, Y12, Z10, Z12
+	VADDPS       Z12, Z8, Z8
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z12
+	VADDPS       Z12, Z5, Z5
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (CX), Z0, Z14
-	VCMPPS    $0x1e, Z15, Z0, K3
-	VBLENDMPS Z0, Z14, K3, Z0
-	VMULPS    (CX), Y1, Y14
-	VCMPPS    $0x1e, Y15, Y1, K3
-	VBLENDMPS Y1, Y14, K3, Y1
-	VMULPS    (CX), Z2, Z14
-	VCMPPS    $0x1e, Z15, Z2, K3
-	VBLENDMPS Z2, Z14, K3, Z2
-	VMULPS    (CX), Y3, Y14
-	VCMPPS    $0x1e, Y15, Y3, K3
-	VBLENDMPS Y3, Y14, K3, Y3
-	VMULPS    (CX), Z4, Z14
-	VCMPPS    $0x1e, Z15, Z4, K3
-	VBLENDMPS Z4, Z14, K3, Z4
-	VMULPS    (CX), Y5, Y14
-	VCMPPS    $0x1e, Y15, Y5, K3
-	VBLENDMPS Y5, Y14, K3, Y5
-	VMULPS    (CX), Z6, Z14
-	VCMPPS    $0x1e, Z15, Z6, K3
-	VBLENDMPS Z6, Z14, K3, Z6
-	VMULPS    (CX), Y7, Y14
-	VCMPPS    $0x1e, Y15, Y7, K3
-	VBLENDMPS Y7, Y14, K3, Y7
-	VMULPS    (CX), Z8, Z14
-	VCMPPS    $0x1e, Z15, Z8, K3
-	VBLENDMPS Z8, Z14, K3, Z8
-	VMULPS    (CX), Y9, Y14
-	VCMPPS    $0x1e, Y15, Y9, K3
-	VBLENDMPS Y9, Y14, K3, Y9
-	VMULPS    (CX), Z10, Z14
-	VCMPPS    $0x1e, Z15, Z10, K3
-	VBLENDMPS Z10, Z14, K3, Z10
-	VMULPS    (CX), Y11, Y14
-	VCMPPS    $0x1e, Y15, Y11, K3
-	VBLENDMPS Y11, Y14, K3, Y11
+	VMULPS    (CX), Z0, Z12
+	VCMPPS    $0x1e, Z14, Z0, K3
+	VBLENDMPS Z0, Z12, K3, Z0
+	VMULPS    (CX), Z1, Z12
+	VCMPPS    $0x1e, Z14, Z1, K3
+	VBLENDMPS Z1, Z12, K3, Z1
+	VMULPS    (CX), Z2, Z12
+	VCMPPS    $0x1e, Z14, Z2, K3
+	VBLENDMPS Z2, Z12, K3, Z2
+	VMULPS    (CX), Z3, Z12
+	VCMPPS    $0x1e, Z14, Z3, K3
+	VBLENDMPS Z3, Z12, K3, Z3
+	VMULPS    (CX), Z4, Z12
+	VCMPPS    $0x1e, Z14, Z4, K3
+	VBLENDMPS Z4, Z12, K3, Z4
+	VMULPS    (CX), Z5, Z12
+	VCMPPS    $0x1e, Z14, Z5, K3
+	VBLENDMPS Z5, Z12, K3, Z5
+	VMULPS    (CX), Z6, Z12
+	VCMPPS    $0x1e, Z14, Z6, K3
+	VBLENDMPS Z6, Z12, K3, Z6
+	VMULPS    (CX), Z7, Z12
+	VCMPPS    $0x1e, Z14, Z7, K3
+	VBLENDMPS Z7, Z12, K3, Z7
+	VMULPS    (CX), Z8, Z12
+	VCMPPS    $0x1e, Z14, Z8, K3
+	VBLENDMPS Z8, Z12, K3, Z8
 
 noleaky:
 	CMPB   218(CX), $0x00
 	JEQ    noclamp218
-	VMAXPS Z0, Z12, Z0
-	VMAXPS Y1, Y12, Y1
-	VMAXPS Z2, Z12, Z2
-	VMAXPS Y3, Y12, Y3
-	VMAXPS Z4, Z12, Z4
-	VMAXPS Y5, Y12, Y5
-	VMAXPS Z6, Z12, Z6
-	VMAXPS Y7, Y12, Y7
-	VMAXPS Z8, Z12, Z8
-	VMAXPS Y9, Y12, Y9
-	VMAXPS Z10, Z12, Z10
-	VMAXPS Y11, Y12, Y11
+	VMAXPS Z0, Z9, Z0
+	VMAXPS Z1, Z9, Z1
+	VMAXPS Z2, Z9, Z2
+	VMAXPS Z3, Z9, Z3
+	VMAXPS Z4, Z9, Z4
+	VMAXPS Z5, Z9, Z5
+	VMAXPS Z6, Z9, Z6
+	VMAXPS Z7, Z9, Z7
+	VMAXPS Z8, Z9, Z8
 
 noclamp218:
 	CMPB   219(CX), $0x00
 	JEQ    noclamp219
-	VMINPS Z0, Z13, Z0
-	VMINPS Y1, Y13, Y1
-	VMINPS Z2, Z13, Z2
-	VMINPS Y3, Y13, Y3
-	VMINPS Z4, Z13, Z4
-	VMINPS Y5, Y13, Y5
-	VMINPS Z6, Z13, Z6
-	VMINPS Y7, Y13, Y7
-	VMINPS Z8, Z13, Z8
-	VMINPS Y9, Y13, Y9
-	VMINPS Z10, Z13, Z10
-	VMINPS Y11, Y13, Y11
+	VMINPS Z0, Z11, Z0
+	VMINPS Z1, Z11, Z1
+	VMINPS Z2, Z11, Z2
+	VMINPS Z3, Z11, Z3
+	VMINPS Z4, Z11, Z4
+	VMINPS Z5, Z11, Z5
+	VMINPS Z6, Z11, Z6
+	VMINPS Z7, Z11, Z7
+	VMINPS Z8, Z11, Z8
 
 noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, CX
-	VMOVUPS.Z (CX), K1, Z14
-	VADDPS    Z14, Z0, Z0
-	VMOVUPS.Z 64(CX), K2, Y14
-	VADDPS    Y14, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z14
-	VADDPS    Z14, Z2, Z2
-	VMOVUPS.Z 64(CX), K2, Y14
-	VADDPS    Y14, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z14
-	VADDPS    Z14, Z4, Z4
-	VMOVUPS.Z 64(CX), K2, Y14
-	VADDPS    Y14, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z14
-	VADDPS    Z14, Z6, Z6
-	VMOVUPS.Z 64(CX), K2, Y14
-	VADDPS    Y14, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z14
-	VADDPS    Z14, Z8, Z8
-	VMOVUPS.Z 64(CX), K2, Y14
-	VADDPS    Y14, Y9, Y9
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z14
-	VADDPS    Z14, Z10, Z10
-	VMOVUPS.Z 64(CX), K2, Y14
-	VADDPS    Y14, Y11, Y11
+	TESTQ        SI, SI
+	JEQ          noresafter
+	TESTB        R8, R8
+	JEQ          noresafter
+	MOVQ         SI, CX
+	VMOVUPS.Z    (CX), K1, Z12
+	VADDPS       Z12, Z0, Z0
+	VMOVUPS.Z    64(CX), K2, Y10
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y9
+	VINSERTF64X4 $0x01, Y9, Z10, Z12
+	VADDPS       Z12, Z6, Z6
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z12
+	VADDPS       Z12, Z1, Z1
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z12
+	VADDPS       Z12, Z2, Z2
+	VMOVUPS.Z    64(CX), K2, Y10
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y9
+	VINSERTF64X4 $0x01, Y9, Z10, Z12
+	VADDPS       Z12, Z7, Z7
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z12
+	VADDPS       Z12, Z3, Z3
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z12
+	VADDPS       Z12, Z4, Z4
+	VMOVUPS.Z    64(CX), K2, Y10
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y9
+	VINSERTF64X4 $0x01, Y9, Z10, Z12
+	VADDPS       Z12, Z8, Z8
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z12
+	VADDPS       Z12, Z5, Z5
 
 noresafter:
 noep:
-	VMOVUPS Z0, K1, (AX)
-	VMOVUPS Y1, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	VMOVUPS Y3, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	VMOVUPS Y5, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	VMOVUPS Y7, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, K1, (AX)
-	VMOVUPS Y9, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, K1, (AX)
-	VMOVUPS Y11, K2, 64(AX)
+	VMOVUPS       Z0, K1, (AX)
+	VMOVUPS       Y6, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z1, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z2, K1, (AX)
+	VMOVUPS       Y7, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z3, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z4, K1, (AX)
+	VMOVUPS       Y8, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z5, K1, (AX)
 	VZEROUPPER
 	RET
 
@@ -7851,6 +7838,13 @@ TEXT ·gemmAVX512_7x24(SB), NOSPLIT, $0-80
 	KMOVW DI, K1
 	SHRL  $0x10, DI
 	KMOVW DI, K2
+	MOVL  mask+60(FP), DI
+	SHRL  $0x10, DI
+	ANDL  $0x000000ff, DI
+	MOVL  DI, R8
+	SHLL  $0x08, R8
+	ORL   R8, DI
+	KMOVW DI, K3
 
 	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
 	// from the epilogue's bias row when C is overwritten (no acc).
@@ -7888,39 +7882,34 @@ TEXT ·gemmAVX512_7x24(SB), NOSPLIT, $0-80
 	MOVQ       192(R8), DI
 
 nobiasstart:
-	TESTQ     DI, DI
-	JEQ       zero
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Y1
-	VMOVAPS   Z0, Z2
-	VMOVAPS   Y1, Y3
-	VMOVAPS   Z0, Z4
-	VMOVAPS   Y1, Y5
-	VMOVAPS   Z0, Z6
-	VMOVAPS   Y1, Y7
-	VMOVAPS   Z0, Z8
-	VMOVAPS   Y1, Y9
-	VMOVAPS   Z0, Z10
-	VMOVAPS   Y1, Y11
-	VMOVAPS   Z0, Z12
-	VMOVAPS   Y1, Y13
-	JMP       started
+	TESTQ        DI, DI
+	JEQ          zero
+	VMOVUPS.Z    (DI), K1, Z0
+	VMOVUPS.Z    64(DI), K2, Y1
+	VINSERTF64X4 $0x01, Y1, Z1, Z8
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Y8, Y7
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	JMP          started
 
 zero:
 	VPXORD Z0, Z0, Z0
-	VPXORD Y1, Y1, Y1
+	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
-	VPXORD Y3, Y3, Y3
+	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
-	VPXORD Y5, Y5, Y5
+	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
 	VPXORD Y7, Y7, Y7
 	VPXORD Z8, Z8, Z8
-	VPXORD Y9, Y9, Y9
+	VPXORD Z9, Z9, Z9
 	VPXORD Z10, Z10, Z10
-	VPXORD Y11, Y11, Y11
-	VPXORD Z12, Z12, Z12
-	VPXORD Y13, Y13, Y13
 
 started:
 	MOVQ b+24(FP), DI
@@ -7933,31 +7922,32 @@ started:
 	JEQ   next
 
 loop:
-	VMOVUPS.Z    (DI), K1, Z14
-	VMOVUPS.Z    64(DI), K2, Y15
+	VMOVUPS.Z    (DI), K1, Z11
+	VMOVUPS.Z    64(DI), K2, Y12
 	PREFETCHT1   (R8)
 	ADDQ         $0x40, R8
-	VBROADCASTSS (R9), Z16
-	VFMADD231PS  Z14, Z16, Z0
-	VFMADD231PS  Y15, Y16, Y1
-	VBROADCASTSS (R9)(CX*1), Z16
-	VFMADD231PS  Z14, Z16, Z2
-	VFMADD231PS  Y15, Y16, Y3
-	VBROADCASTSS (R9)(CX*2), Z16
-	VFMADD231PS  Z14, Z16, Z4
-	VFMADD231PS  Y15, Y16, Y5
-	VBROADCASTSS (R9)(SI*1), Z16
-	VFMADD231PS  Z14, Z16, Z6
-	VFMADD231PS  Y15, Y16, Y7
-	VBROADCASTSS (R10), Z16
-	VFMADD231PS  Z14, Z16, Z8
-	VFMADD231PS  Y15, Y16, Y9
-	VBROADCASTSS (R10)(CX*1), Z16
-	VFMADD231PS  Z14, Z16, Z10
-	VFMADD231PS  Y15, Y16, Y11
-	VBROADCASTSS (R10)(CX*2), Z16
-	VFMADD231PS  Z14, Z16, Z12
-	VFMADD231PS  Y15, Y16, Y13
+	VINSERTF64X4 $0x01, Y12, Z12, Z13
+	VBROADCASTSS (R9), Z14
+	VFMADD231PS  Z11, Z14, Z0
+	VBROADCASTSS (R9)(CX*1), Z15
+	VFMADD231PS  Z11, Z15, Z1
+	VINSERTF64X4 $0x01, Y15, Z14, Z14
+	VFMADD231PS  Z13, Z14, Z8
+	VBROADCASTSS (R9)(CX*2), Z14
+	VFMADD231PS  Z11, Z14, Z2
+	VBROADCASTSS (R9)(SI*1), Z15
+	VFMADD231PS  Z11, Z15, Z3
+	VINSERTF64X4 $0x01, Y15, Z14, Z14
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS (R10), Z14
+	VFMADD231PS  Z11, Z14, Z4
+	VBROADCASTSS (R10)(CX*1), Z15
+	VFMADD231PS  Z11, Z15, Z5
+	VINSERTF64X4 $0x01, Y15, Z14, Z14
+	VFMADD231PS  Z13, Z14, Z10
+	VBROADCASTSS (R10)(CX*2), Z13
+	VFMADD231PS  Z11, Z13, Z6
+	VFMADD231PS  Y12, Y13, Y7
 	ADDQ         $0x04, R9
 	ADDQ         $0x04, R10
 	ADDQ         DX, DI
@@ -7965,45 +7955,45 @@ loop:
 	JNE          loop
 
 next:
-	MOVQ      c+40(FP), AX
-	MOVB      acc+56(FP), CL
-	TESTB     CL, CL
-	JEQ       write
-	MOVQ      AX, DI
-	VMOVUPS.Z (DI), K1, Z14
-	VADDPS    Z14, Z0, Z0
-	VMOVUPS.Z 64(DI), K2, Y14
-	VADDPS    Y14, Y1, Y1
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z14
-	VADDPS    Z14, Z2, Z2
-	VMOVUPS.Z 64(DI), K2, Y14
-	VADDPS    Y14, Y3, Y3
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z14
-	VADDPS    Z14, Z4, Z4
-	VMOVUPS.Z 64(DI), K2, Y14
-	VADDPS    Y14, Y5, Y5
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z14
-	VADDPS    Z14, Z6, Z6
-	VMOVUPS.Z 64(DI), K2, Y14
-	VADDPS    Y14, Y7, Y7
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z14
-	VADDPS    Z14, Z8, Z8
-	VMOVUPS.Z 64(DI), K2, Y14
-	VADDPS    Y14, Y9, Y9
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z14
-	VADDPS    Z14, Z10, Z10
-	VMOVUPS.Z 64(DI), K2, Y14
-	VADDPS    Y14, Y11, Y11
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z14
-	VADDPS    Z14, Z12, Z12
-	VMOVUPS.Z 64(DI), K2, Y14
-	VADDPS    Y14, Y13, Y13
+	MOVQ         c+40(FP), AX
+	MOVB         acc+56(FP), CL
+	TESTB        CL, CL
+	JEQ          write
+	MOVQ         AX, DI
+	VMOVUPS.Z    (DI), K1, Z11
+	VADDPS       Z11, Z0, Z0
+	VMOVUPS.Z    64(DI), K2, Y12
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y11
+	VINSERTF64X4 $0x01, Y11, Z12, Z11
+	VADDPS       Z11, Z8, Z8
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z11
+	VADDPS       Z11, Z1, Z1
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z11
+	VADDPS       Z11, Z2, Z2
+	VMOVUPS.Z    64(DI), K2, Y12
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y11
+	VINSERTF64X4 $0x01, Y11, Z12, Z11
+	VADDPS       Z11, Z9, Z9
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMOVUPS.Z    64(DI), K2, Y12
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y11
+	VINSERTF64X4 $0x01, Y11, Z12, Z11
+	VADDPS       Z11, Z10, Z10
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z11
+	VADDPS       Z11, Z5, Z5
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z11
+	VADDPS       Z11, Z6, Z6
+	VMOVUPS.Z    64(DI), K2, Y11
+	VADDPS       Y11, Y7, Y7
 
 write:
 	MOVQ  ep+64(FP), CX
@@ -8011,23 +8001,435 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(CX), DX
-	MOVQ      200(CX), SI
-	MOVQ      208(CX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(CX), R8
-	MOVB      217(CX), R9
-	VPXORD    Z17, Z17, Z17
-	VPXORD    Z18, Z18, Z18
-	VPXORD    Z19, Z19, Z19
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z18
-	VMOVUPS.Z 64(DX), K2, Z19
+	MOVQ         192(CX), DX
+	MOVQ         200(CX), SI
+	MOVQ         208(CX), DI
+	SHLQ         $0x02, DI
+	MOVB         216(CX), R8
+	MOVB         217(CX), R9
+	VPXORD       Z16, Z16, Z16
+	VPXORD       Z17, Z17, Z17
+	VPXORD       Z18, Z18, Z18
+	TESTQ        DX, DX
+	JEQ          nobiasrow
+	VMOVUPS.Z    (DX), K1, Z17
+	VMOVUPS.Z    64(DX), K2, Y12
+	VINSERTF64X4 $0x01, Y12, Z12, Z18
 
 nobiasrow:
-	VMOVUPS 64(CX), Z14
-	VMOVUPS 128(CX), Z15
+	VMOVUPS 64(CX), Z11
+	VMOVUPS 128(CX), Z13
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z17, Z0, Z0
+	VADDPS Z17, Z1, Z1
+	VADDPS Z17, Z2, Z2
+	VADDPS Z17, Z3, Z3
+	VADDPS Z17, Z4, Z4
+	VADDPS Z17, Z5, Z5
+	VADDPS Z17, Z6, Z6
+	VADDPS Y18, Y7, Y7
+	VADDPS Z18, Z8, Z8
+	VADDPS Z18, Z9, Z9
+	VADDPS Z18, Z10, Z10
+
+nobias:
+	TESTQ        SI, SI
+	JEQ          noresbefore
+	TESTB        R8, R8
+	JNE          noresbefore
+	MOVQ         SI, DX
+	VMOVUPS.Z    (DX), K1, Z14
+	VADDPS       Z14, Z0, Z0
+	VMOVUPS.Z    64(DX), K2, Y12
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y14
+	VINSERTF64X4 $0x01, Y14, Z12, Z14
+	VADDPS       Z14, Z8, Z8
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z14
+	VADDPS       Z14, Z1, Z1
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z14
+	VADDPS       Z14, Z2, Z2
+	VMOVUPS.Z    64(DX), K2, Y12
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y14
+	VINSERTF64X4 $0x01, Y14, Z12, Z14
+	VADDPS       Z14, Z9, Z9
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z14
+	VADDPS       Z14, Z3, Z3
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z14
+	VADDPS       Z14, Z4, Z4
+	VMOVUPS.Z    64(DX), K2, Y12
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y14
+	VINSERTF64X4 $0x01, Y14, Z12, Z14
+	VADDPS       Z14, Z10, Z10
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z14
+	VADDPS       Z14, Z5, Z5
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z14
+	VADDPS       Z14, Z6, Z6
+	VMOVUPS.Z    64(DX), K2, Y14
+	VADDPS       Y14, Y7, Y7
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z14
+	VCMPPS    $0x1e, Z16, Z0, K3
+	VBLENDMPS Z0, Z14, K3, Z0
+	VMULPS    (CX), Z1, Z14
+	VCMPPS    $0x1e, Z16, Z1, K3
+	VBLENDMPS Z1, Z14, K3, Z1
+	VMULPS    (CX), Z2, Z14
+	VCMPPS    $0x1e, Z16, Z2, K3
+	VBLENDMPS Z2, Z14, K3, Z2
+	VMULPS    (CX), Z3, Z14
+	VCMPPS    $0x1e, Z16, Z3, K3
+	VBLENDMPS Z3, Z14, K3, Z3
+	VMULPS    (CX), Z4, Z14
+	VCMPPS    $0x1e, Z16, Z4, K3
+	VBLENDMPS Z4, Z14, K3, Z4
+	VMULPS    (CX), Z5, Z14
+	VCMPPS    $0x1e, Z16, Z5, K3
+	VBLENDMPS Z5, Z14, K3, Z5
+	VMULPS    (CX), Z6, Z14
+	VCMPPS    $0x1e, Z16, Z6, K3
+	VBLENDMPS Z6, Z14, K3, Z6
+	VMULPS    (CX), Y7, Y14
+	VCMPPS    $0x1e, Y16, Y7, K3
+	VBLENDMPS Y7, Y14, K3, Y7
+	VMULPS    (CX), Z8, Z14
+	VCMPPS    $0x1e, Z16, Z8, K3
+	VBLENDMPS Z8, Z14, K3, Z8
+	VMULPS    (CX), Z9, Z14
+	VCMPPS    $0x1e, Z16, Z9, K3
+	VBLENDMPS Z9, Z14, K3, Z9
+	VMULPS    (CX), Z10, Z14
+	VCMPPS    $0x1e, Z16, Z10, K3
+	VBLENDMPS Z10, Z14, K3, Z10
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z11, Z0
+	VMAXPS Z1, Z11, Z1
+	VMAXPS Z2, Z11, Z2
+	VMAXPS Z3, Z11, Z3
+	VMAXPS Z4, Z11, Z4
+	VMAXPS Z5, Z11, Z5
+	VMAXPS Z6, Z11, Z6
+	VMAXPS Y7, Y11, Y7
+	VMAXPS Z8, Z11, Z8
+	VMAXPS Z9, Z11, Z9
+	VMAXPS Z10, Z11, Z10
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z13, Z0
+	VMINPS Z1, Z13, Z1
+	VMINPS Z2, Z13, Z2
+	VMINPS Z3, Z13, Z3
+	VMINPS Z4, Z13, Z4
+	VMINPS Z5, Z13, Z5
+	VMINPS Z6, Z13, Z6
+	VMINPS Y7, Y13, Y7
+	VMINPS Z8, Z13, Z8
+	VMINPS Z9, Z13, Z9
+	VMINPS Z10, Z13, Z10
+
+noclamp219:
+	TESTQ        SI, SI
+	JEQ          noresafter
+	TESTB        R8, R8
+	JEQ          noresafter
+	MOVQ         SI, CX
+	VMOVUPS.Z    (CX), K1, Z14
+	VADDPS       Z14, Z0, Z0
+	VMOVUPS.Z    64(CX), K2, Y12
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y11
+	VINSERTF64X4 $0x01, Y11, Z12, Z14
+	VADDPS       Z14, Z8, Z8
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z14
+	VADDPS       Z14, Z1, Z1
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z14
+	VADDPS       Z14, Z2, Z2
+	VMOVUPS.Z    64(CX), K2, Y12
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y11
+	VINSERTF64X4 $0x01, Y11, Z12, Z14
+	VADDPS       Z14, Z9, Z9
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z14
+	VADDPS       Z14, Z3, Z3
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z14
+	VADDPS       Z14, Z4, Z4
+	VMOVUPS.Z    64(CX), K2, Y12
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y11
+	VINSERTF64X4 $0x01, Y11, Z12, Z14
+	VADDPS       Z14, Z10, Z10
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z14
+	VADDPS       Z14, Z5, Z5
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z14
+	VADDPS       Z14, Z6, Z6
+	VMOVUPS.Z    64(CX), K2, Y14
+	VADDPS       Y14, Y7, Y7
+
+noresafter:
+noep:
+	VMOVUPS       Z0, K1, (AX)
+	VMOVUPS       Y8, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z1, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z2, K1, (AX)
+	VMOVUPS       Y9, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z3, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z4, K1, (AX)
+	VMOVUPS       Y10, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z5, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z6, K1, (AX)
+	VMOVUPS       Y7, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512_8x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512_8x24(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+	MOVL  mask+60(FP), DI
+	SHRL  $0x10, DI
+	ANDL  $0x000000ff, DI
+	MOVL  DI, R8
+	SHLL  $0x08, R8
+	ORL   R8, DI
+	KMOVW DI, K3
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ        DI, DI
+	JEQ          zero
+	VMOVUPS.Z    (DI), K1, Z0
+	VMOVUPS.Z    64(DI), K2, Y1
+	VINSERTF64X4 $0x01, Y1, Z1, Z8
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z    (DI), K1, Z12
+	VMOVUPS.Z    64(DI), K2, Y13
+	PREFETCHT1   (R8)
+	ADDQ         $0x40, R8
+	VINSERTF64X4 $0x01, Y13, Z13, Z14
+	VBROADCASTSS (R9), Z15
+	VFMADD231PS  Z12, Z15, Z0
+	VBROADCASTSS (R9)(CX*1), Z16
+	VFMADD231PS  Z12, Z16, Z1
+	VINSERTF64X4 $0x01, Y16, Z15, Z15
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS (R9)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (R9)(SI*1), Z16
+	VFMADD231PS  Z12, Z16, Z3
+	VINSERTF64X4 $0x01, Y16, Z15, Z15
+	VFMADD231PS  Z14, Z15, Z9
+	VBROADCASTSS (R10), Z15
+	VFMADD231PS  Z12, Z15, Z4
+	VBROADCASTSS (R10)(CX*1), Z16
+	VFMADD231PS  Z12, Z16, Z5
+	VINSERTF64X4 $0x01, Y16, Z15, Z15
+	VFMADD231PS  Z14, Z15, Z10
+	VBROADCASTSS (R10)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS (R10)(SI*1), Z16
+	VFMADD231PS  Z12, Z16, Z7
+	VINSERTF64X4 $0x01, Y16, Z15, Z12
+	VFMADD231PS  Z14, Z12, Z11
+	ADDQ         $0x04, R9
+	ADDQ         $0x04, R10
+	ADDQ         DX, DI
+	DECQ         AX
+	JNE          loop
+
+next:
+	MOVQ         c+40(FP), AX
+	MOVB         acc+56(FP), CL
+	TESTB        CL, CL
+	JEQ          write
+	MOVQ         AX, DI
+	VMOVUPS.Z    (DI), K1, Z12
+	VADDPS       Z12, Z0, Z0
+	VMOVUPS.Z    64(DI), K2, Y13
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y12
+	VINSERTF64X4 $0x01, Y12, Z13, Z12
+	VADDPS       Z12, Z8, Z8
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z12
+	VADDPS       Z12, Z1, Z1
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z12
+	VADDPS       Z12, Z2, Z2
+	VMOVUPS.Z    64(DI), K2, Y13
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y12
+	VINSERTF64X4 $0x01, Y12, Z13, Z12
+	VADDPS       Z12, Z9, Z9
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z12
+	VADDPS       Z12, Z3, Z3
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z12
+	VADDPS       Z12, Z4, Z4
+	VMOVUPS.Z    64(DI), K2, Y13
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y12
+	VINSERTF64X4 $0x01, Y12, Z13, Z12
+	VADDPS       Z12, Z10, Z10
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z12
+	VADDPS       Z12, Z5, Z5
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z12
+	VADDPS       Z12, Z6, Z6
+	VMOVUPS.Z    64(DI), K2, Y13
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y12
+	VINSERTF64X4 $0x01, Y12, Z13, Z12
+	VADDPS       Z12, Z11, Z11
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z12
+	VADDPS       Z12, Z7, Z7
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ         192(CX), DX
+	MOVQ         200(CX), SI
+	MOVQ         208(CX), DI
+	SHLQ         $0x02, DI
+	MOVB         216(CX), R8
+	MOVB         217(CX), R9
+	VPXORD       Z17, Z17, Z17
+	VPXORD       Z18, Z18, Z18
+	VPXORD       Z19, Z19, Z19
+	TESTQ        DX, DX
+	JEQ          nobiasrow
+	VMOVUPS.Z    (DX), K1, Z18
+	VMOVUPS.Z    64(DX), K2, Y13
+	VINSERTF64X4 $0x01, Y13, Z13, Z19
+
+nobiasrow:
+	VMOVUPS 64(CX), Z12
+	VMOVUPS 128(CX), Z14
 	TESTQ   DX, DX
 	JEQ     nobias
 	TESTQ   CX, CX
@@ -8042,655 +8444,211 @@ nobiasrow:
 
 addbias:
 	VADDPS Z18, Z0, Z0
-	VADDPS Y19, Y1, Y1
+	VADDPS Z18, Z1, Z1
 	VADDPS Z18, Z2, Z2
-	VADDPS Y19, Y3, Y3
+	VADDPS Z18, Z3, Z3
 	VADDPS Z18, Z4, Z4
-	VADDPS Y19, Y5, Y5
+	VADDPS Z18, Z5, Z5
 	VADDPS Z18, Z6, Z6
-	VADDPS Y19, Y7, Y7
-	VADDPS Z18, Z8, Z8
-	VADDPS Y19, Y9, Y9
-	VADDPS Z18, Z10, Z10
-	VADDPS Y19, Y11, Y11
-	VADDPS Z18, Z12, Z12
-	VADDPS Y19, Y13, Y13
+	VADDPS Z18, Z7, Z7
+	VADDPS Z19, Z8, Z8
+	VADDPS Z19, Z9, Z9
+	VADDPS Z19, Z10, Z10
+	VADDPS Z19, Z11, Z11
 
 nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z0, Z0
-	VMOVUPS.Z 64(DX), K2, Y16
-	VADDPS    Y16, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z2, Z2
-	VMOVUPS.Z 64(DX), K2, Y16
-	VADDPS    Y16, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z4, Z4
-	VMOVUPS.Z 64(DX), K2, Y16
-	VADDPS    Y16, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z6, Z6
-	VMOVUPS.Z 64(DX), K2, Y16
-	VADDPS    Y16, Y7, Y7
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z8, Z8
-	VMOVUPS.Z 64(DX), K2, Y16
-	VADDPS    Y16, Y9, Y9
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z10, Z10
-	VMOVUPS.Z 64(DX), K2, Y16
-	VADDPS    Y16, Y11, Y11
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z16
-	VADDPS    Z16, Z12, Z12
-	VMOVUPS.Z 64(DX), K2, Y16
-	VADDPS    Y16, Y13, Y13
+	TESTQ        SI, SI
+	JEQ          noresbefore
+	TESTB        R8, R8
+	JNE          noresbefore
+	MOVQ         SI, DX
+	VMOVUPS.Z    (DX), K1, Z15
+	VADDPS       Z15, Z0, Z0
+	VMOVUPS.Z    64(DX), K2, Y13
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y15
+	VINSERTF64X4 $0x01, Y15, Z13, Z15
+	VADDPS       Z15, Z8, Z8
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z15
+	VADDPS       Z15, Z1, Z1
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z15
+	VADDPS       Z15, Z2, Z2
+	VMOVUPS.Z    64(DX), K2, Y13
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y15
+	VINSERTF64X4 $0x01, Y15, Z13, Z15
+	VADDPS       Z15, Z9, Z9
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z15
+	VADDPS       Z15, Z3, Z3
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z15
+	VADDPS       Z15, Z4, Z4
+	VMOVUPS.Z    64(DX), K2, Y13
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y15
+	VINSERTF64X4 $0x01, Y15, Z13, Z15
+	VADDPS       Z15, Z10, Z10
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z15
+	VADDPS       Z15, Z5, Z5
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z15
+	VADDPS       Z15, Z6, Z6
+	VMOVUPS.Z    64(DX), K2, Y13
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y15
+	VINSERTF64X4 $0x01, Y15, Z13, Z15
+	VADDPS       Z15, Z11, Z11
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z15
+	VADDPS       Z15, Z7, Z7
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (CX), Z0, Z16
+	VMULPS    (CX), Z0, Z15
 	VCMPPS    $0x1e, Z17, Z0, K3
-	VBLENDMPS Z0, Z16, K3, Z0
-	VMULPS    (CX), Y1, Y16
-	VCMPPS    $0x1e, Y17, Y1, K3
-	VBLENDMPS Y1, Y16, K3, Y1
-	VMULPS    (CX), Z2, Z16
+	VBLENDMPS Z0, Z15, K3, Z0
+	VMULPS    (CX), Z1, Z15
+	VCMPPS    $0x1e, Z17, Z1, K3
+	VBLENDMPS Z1, Z15, K3, Z1
+	VMULPS    (CX), Z2, Z15
 	VCMPPS    $0x1e, Z17, Z2, K3
-	VBLENDMPS Z2, Z16, K3, Z2
-	VMULPS    (CX), Y3, Y16
-	VCMPPS    $0x1e, Y17, Y3, K3
-	VBLENDMPS Y3, Y16, K3, Y3
-	VMULPS    (CX), Z4, Z16
+	VBLENDMPS Z2, Z15, K3, Z2
+	VMULPS    (CX), Z3, Z15
+	VCMPPS    $0x1e, Z17, Z3, K3
+	VBLENDMPS Z3, Z15, K3, Z3
+	VMULPS    (CX), Z4, Z15
 	VCMPPS    $0x1e, Z17, Z4, K3
-	VBLENDMPS Z4, Z16, K3, Z4
-	VMULPS    (CX), Y5, Y16
-	VCMPPS    $0x1e, Y17, Y5, K3
-	VBLENDMPS Y5, Y16, K3, Y5
-	VMULPS    (CX), Z6, Z16
+	VBLENDMPS Z4, Z15, K3, Z4
+	VMULPS    (CX), Z5, Z15
+	VCMPPS    $0x1e, Z17, Z5, K3
+	VBLENDMPS Z5, Z15, K3, Z5
+	VMULPS    (CX), Z6, Z15
 	VCMPPS    $0x1e, Z17, Z6, K3
-	VBLENDMPS Z6, Z16, K3, Z6
-	VMULPS    (CX), Y7, Y16
-	VCMPPS    $0x1e, Y17, Y7, K3
-	VBLENDMPS Y7, Y16, K3, Y7
-	VMULPS    (CX), Z8, Z16
+	VBLENDMPS Z6, Z15, K3, Z6
+	VMULPS    (CX), Z7, Z15
+	VCMPPS    $0x1e, Z17, Z7, K3
+	VBLENDMPS Z7, Z15, K3, Z7
+	VMULPS    (CX), Z8, Z15
 	VCMPPS    $0x1e, Z17, Z8, K3
-	VBLENDMPS Z8, Z16, K3, Z8
-	VMULPS    (CX), Y9, Y16
-	VCMPPS    $0x1e, Y17, Y9, K3
-	VBLENDMPS Y9, Y16, K3, Y9
-	VMULPS    (CX), Z10, Z16
+	VBLENDMPS Z8, Z15, K3, Z8
+	VMULPS    (CX), Z9, Z15
+	VCMPPS    $0x1e, Z17, Z9, K3
+	VBLENDMPS Z9, Z15, K3, Z9
+	VMULPS    (CX), Z10, Z15
 	VCMPPS    $0x1e, Z17, Z10, K3
-	VBLENDMPS Z10, Z16, K3, Z10
-	VMULPS    (CX), Y11, Y16
-	VCMPPS    $0x1e, Y17, Y11, K3
-	VBLENDMPS Y11, Y16, K3, Y11
-	VMULPS    (CX), Z12, Z16
-	VCMPPS    $0x1e, Z17, Z12, K3
-	VBLENDMPS Z12, Z16, K3, Z12
-	VMULPS    (CX), Y13, Y16
-	VCMPPS    $0x1e, Y17, Y13, K3
-	VBLENDMPS Y13, Y16, K3, Y13
+	VBLENDMPS Z10, Z15, K3, Z10
+	VMULPS    (CX), Z11, Z15
+	VCMPPS    $0x1e, Z17, Z11, K3
+	VBLENDMPS Z11, Z15, K3, Z11
 
 noleaky:
 	CMPB   218(CX), $0x00
 	JEQ    noclamp218
-	VMAXPS Z0, Z14, Z0
-	VMAXPS Y1, Y14, Y1
-	VMAXPS Z2, Z14, Z2
-	VMAXPS Y3, Y14, Y3
-	VMAXPS Z4, Z14, Z4
-	VMAXPS Y5, Y14, Y5
-	VMAXPS Z6, Z14, Z6
-	VMAXPS Y7, Y14, Y7
-	VMAXPS Z8, Z14, Z8
-	VMAXPS Y9, Y14, Y9
-	VMAXPS Z10, Z14, Z10
-	VMAXPS Y11, Y14, Y11
-	VMAXPS Z12, Z14, Z12
-	VMAXPS Y13, Y14, Y13
+	VMAXPS Z0, Z12, Z0
+	VMAXPS Z1, Z12, Z1
+	VMAXPS Z2, Z12, Z2
+	VMAXPS Z3, Z12, Z3
+	VMAXPS Z4, Z12, Z4
+	VMAXPS Z5, Z12, Z5
+	VMAXPS Z6, Z12, Z6
+	VMAXPS Z7, Z12, Z7
+	VMAXPS Z8, Z12, Z8
+	VMAXPS Z9, Z12, Z9
+	VMAXPS Z10, Z12, Z10
+	VMAXPS Z11, Z12, Z11
 
 noclamp218:
 	CMPB   219(CX), $0x00
 	JEQ    noclamp219
-	VMINPS Z0, Z15, Z0
-	VMINPS Y1, Y15, Y1
-	VMINPS Z2, Z15, Z2
-	VMINPS Y3, Y15, Y3
-	VMINPS Z4, Z15, Z4
-	VMINPS Y5, Y15, Y5
-	VMINPS Z6, Z15, Z6
-	VMINPS Y7, Y15, Y7
-	VMINPS Z8, Z15, Z8
-	VMINPS Y9, Y15, Y9
-	VMINPS Z10, Z15, Z10
-	VMINPS Y11, Y15, Y11
-	VMINPS Z12, Z15, Z12
-	VMINPS Y13, Y15, Y13
+	VMINPS Z0, Z14, Z0
+	VMINPS Z1, Z14, Z1
+	VMINPS Z2, Z14, Z2
+	VMINPS Z3, Z14, Z3
+	VMINPS Z4, Z14, Z4
+	VMINPS Z5, Z14, Z5
+	VMINPS Z6, Z14, Z6
+	VMINPS Z7, Z14, Z7
+	VMINPS Z8, Z14, Z8
+	VMINPS Z9, Z14, Z9
+	VMINPS Z10, Z14, Z10
+	VMINPS Z11, Z14, Z11
 
 noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, CX
-	VMOVUPS.Z (CX), K1, Z16
-	VADDPS    Z16, Z0, Z0
-	VMOVUPS.Z 64(CX), K2, Y16
-	VADDPS    Y16, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z16
-	VADDPS    Z16, Z2, Z2
-	VMOVUPS.Z 64(CX), K2, Y16
-	VADDPS    Y16, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z16
-	VADDPS    Z16, Z4, Z4
-	VMOVUPS.Z 64(CX), K2, Y16
-	VADDPS    Y16, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z16
-	VADDPS    Z16, Z6, Z6
-	VMOVUPS.Z 64(CX), K2, Y16
-	VADDPS    Y16, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z16
-	VADDPS    Z16, Z8, Z8
-	VMOVUPS.Z 64(CX), K2, Y16
-	VADDPS    Y16, Y9, Y9
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z16
-	VADDPS    Z16, Z10, Z10
-	VMOVUPS.Z 64(CX), K2, Y16
-	VADDPS    Y16, Y11, Y11
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z16
-	VADDPS    Z16, Z12, Z12
-	VMOVUPS.Z 64(CX), K2, Y16
-	VADDPS    Y16, Y13, Y13
+	TESTQ        SI, SI
+	JEQ          noresafter
+	TESTB        R8, R8
+	JEQ          noresafter
+	MOVQ         SI, CX
+	VMOVUPS.Z    (CX), K1, Z15
+	VADDPS       Z15, Z0, Z0
+	VMOVUPS.Z    64(CX), K2, Y13
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y12
+	VINSERTF64X4 $0x01, Y12, Z13, Z15
+	VADDPS       Z15, Z8, Z8
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z15
+	VADDPS       Z15, Z1, Z1
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z15
+	VADDPS       Z15, Z2, Z2
+	VMOVUPS.Z    64(CX), K2, Y13
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y12
+	VINSERTF64X4 $0x01, Y12, Z13, Z15
+	VADDPS       Z15, Z9, Z9
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z15
+	VADDPS       Z15, Z3, Z3
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z15
+	VADDPS       Z15, Z4, Z4
+	VMOVUPS.Z    64(CX), K2, Y13
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y12
+	VINSERTF64X4 $0x01, Y12, Z13, Z15
+	VADDPS       Z15, Z10, Z10
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z15
+	VADDPS       Z15, Z5, Z5
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z15
+	VADDPS       Z15, Z6, Z6
+	VMOVUPS.Z    64(CX), K2, Y13
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y12
+	VINSERTF64X4 $0x01, Y12, Z13, Z15
+	VADDPS       Z15, Z11, Z11
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z15
+	VADDPS       Z15, Z7, Z7
 
 noresafter:
 noep:
-	VMOVUPS Z0, K1, (AX)
-	VMOVUPS Y1, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	VMOVUPS Y3, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	VMOVUPS Y5, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	VMOVUPS Y7, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, K1, (AX)
-	VMOVUPS Y9, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, K1, (AX)
-	VMOVUPS Y11, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z12, K1, (AX)
-	VMOVUPS Y13, K2, 64(AX)
-	VZEROUPPER
-	RET
-
-// func gemmAVX512_8x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, FMA3, MMX+
-TEXT ·gemmAVX512_8x24(SB), NOSPLIT, $0-80
-	MOVQ  k+0(FP), AX
-	MOVQ  lda+16(FP), CX
-	MOVQ  ldb+32(FP), DX
-	MOVQ  ldc+48(FP), BX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	SHLQ  $0x02, BX
-	LEAQ  (CX)(CX*2), SI
-	MOVL  mask+60(FP), DI
-	KMOVW DI, K1
-	SHRL  $0x10, DI
-	KMOVW DI, K2
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+40(FP), DI
-	PREFETCHT0 (DI)
-	PREFETCHT0 95(DI)
-	ADDQ       BX, DI
-	PREFETCHT0 (DI)
-	PREFETCHT0 95(DI)
-	ADDQ       BX, DI
-	PREFETCHT0 (DI)
-	PREFETCHT0 95(DI)
-	ADDQ       BX, DI
-	PREFETCHT0 (DI)
-	PREFETCHT0 95(DI)
-	ADDQ       BX, DI
-	PREFETCHT0 (DI)
-	PREFETCHT0 95(DI)
-	ADDQ       BX, DI
-	PREFETCHT0 (DI)
-	PREFETCHT0 95(DI)
-	ADDQ       BX, DI
-	PREFETCHT0 (DI)
-	PREFETCHT0 95(DI)
-	ADDQ       BX, DI
-	PREFETCHT0 (DI)
-	PREFETCHT0 95(DI)
-	XORQ       DI, DI
-	MOVQ       ep+64(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       acc+56(FP), R9
-	TESTB      R9, R9
-	JNE        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ     DI, DI
-	JEQ       zero
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Y1
-	VMOVAPS   Z0, Z2
-	VMOVAPS   Y1, Y3
-	VMOVAPS   Z0, Z4
-	VMOVAPS   Y1, Y5
-	VMOVAPS   Z0, Z6
-	VMOVAPS   Y1, Y7
-	VMOVAPS   Z0, Z8
-	VMOVAPS   Y1, Y9
-	VMOVAPS   Z0, Z10
-	VMOVAPS   Y1, Y11
-	VMOVAPS   Z0, Z12
-	VMOVAPS   Y1, Y13
-	VMOVAPS   Z0, Z14
-	VMOVAPS   Y1, Y15
-	JMP       started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Y1, Y1, Y1
-	VPXORD Z2, Z2, Z2
-	VPXORD Y3, Y3, Y3
-	VPXORD Z4, Z4, Z4
-	VPXORD Y5, Y5, Y5
-	VPXORD Z6, Z6, Z6
-	VPXORD Y7, Y7, Y7
-	VPXORD Z8, Z8, Z8
-	VPXORD Y9, Y9, Y9
-	VPXORD Z10, Z10, Z10
-	VPXORD Y11, Y11, Y11
-	VPXORD Z12, Z12, Z12
-	VPXORD Y13, Y13, Y13
-	VPXORD Z14, Z14, Z14
-	VPXORD Y15, Y15, Y15
-
-started:
-	MOVQ b+24(FP), DI
-	MOVQ pf+72(FP), R8
-
-	// A row pointers, one base per four rows.
-	MOVQ  a+8(FP), R9
-	LEAQ  (R9)(CX*4), R10
-	TESTQ AX, AX
-	JEQ   next
-
-loop:
-	VMOVUPS.Z    (DI), K1, Z16
-	VMOVUPS.Z    64(DI), K2, Y17
-	PREFETCHT1   (R8)
-	ADDQ         $0x40, R8
-	VBROADCASTSS (R9), Z18
-	VFMADD231PS  Z16, Z18, Z0
-	VFMADD231PS  Y17, Y18, Y1
-	VBROADCASTSS (R9)(CX*1), Z18
-	VFMADD231PS  Z16, Z18, Z2
-	VFMADD231PS  Y17, Y18, Y3
-	VBROADCASTSS (R9)(CX*2), Z18
-	VFMADD231PS  Z16, Z18, Z4
-	VFMADD231PS  Y17, Y18, Y5
-	VBROADCASTSS (R9)(SI*1), Z18
-	VFMADD231PS  Z16, Z18, Z6
-	VFMADD231PS  Y17, Y18, Y7
-	VBROADCASTSS (R10), Z18
-	VFMADD231PS  Z16, Z18, Z8
-	VFMADD231PS  Y17, Y18, Y9
-	VBROADCASTSS (R10)(CX*1), Z18
-	VFMADD231PS  Z16, Z18, Z10
-	VFMADD231PS  Y17, Y18, Y11
-	VBROADCASTSS (R10)(CX*2), Z18
-	VFMADD231PS  Z16, Z18, Z12
-	VFMADD231PS  Y17, Y18, Y13
-	VBROADCASTSS (R10)(SI*1), Z18
-	VFMADD231PS  Z16, Z18, Z14
-	VFMADD231PS  Y17, Y18, Y15
-	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	ADDQ         DX, DI
-	DECQ         AX
-	JNE          loop
-
-next:
-	MOVQ      c+40(FP), AX
-	MOVB      acc+56(FP), CL
-	TESTB     CL, CL
-	JEQ       write
-	MOVQ      AX, DI
-	VMOVUPS.Z (DI), K1, Z16
-	VADDPS    Z16, Z0, Z0
-	VMOVUPS.Z 64(DI), K2, Y16
-	VADDPS    Y16, Y1, Y1
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z16
-	VADDPS    Z16, Z2, Z2
-	VMOVUPS.Z 64(DI), K2, Y16
-	VADDPS    Y16, Y3, Y3
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z16
-	VADDPS    Z16, Z4, Z4
-	VMOVUPS.Z 64(DI), K2, Y16
-	VADDPS    Y16, Y5, Y5
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z16
-	VADDPS    Z16, Z6, Z6
-	VMOVUPS.Z 64(DI), K2, Y16
-	VADDPS    Y16, Y7, Y7
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z16
-	VADDPS    Z16, Z8, Z8
-	VMOVUPS.Z 64(DI), K2, Y16
-	VADDPS    Y16, Y9, Y9
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z16
-	VADDPS    Z16, Z10, Z10
-	VMOVUPS.Z 64(DI), K2, Y16
-	VADDPS    Y16, Y11, Y11
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z16
-	VADDPS    Z16, Z12, Z12
-	VMOVUPS.Z 64(DI), K2, Y16
-	VADDPS    Y16, Y13, Y13
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z16
-	VADDPS    Z16, Z14, Z14
-	VMOVUPS.Z 64(DI), K2, Y16
-	VADDPS    Y16, Y15, Y15
-
-write:
-	MOVQ  ep+64(FP), CX
-	TESTQ CX, CX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(CX), DX
-	MOVQ      200(CX), SI
-	MOVQ      208(CX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(CX), R8
-	MOVB      217(CX), R9
-	VPXORD    Z19, Z19, Z19
-	VPXORD    Z20, Z20, Z20
-	VPXORD    Z21, Z21, Z21
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z20
-	VMOVUPS.Z 64(DX), K2, Z21
-
-nobiasrow:
-	VMOVUPS 64(CX), Z16
-	VMOVUPS 128(CX), Z17
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   CX, CX
-	JEQ     addbias
-	MOVB    acc+56(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(CX), DL
-	ORB     219(CX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Z20, Z0, Z0
-	VADDPS Y21, Y1, Y1
-	VADDPS Z20, Z2, Z2
-	VADDPS Y21, Y3, Y3
-	VADDPS Z20, Z4, Z4
-	VADDPS Y21, Y5, Y5
-	VADDPS Z20, Z6, Z6
-	VADDPS Y21, Y7, Y7
-	VADDPS Z20, Z8, Z8
-	VADDPS Y21, Y9, Y9
-	VADDPS Z20, Z10, Z10
-	VADDPS Y21, Y11, Y11
-	VADDPS Z20, Z12, Z12
-	VADDPS Y21, Y13, Y13
-	VADDPS Z20, Z14, Z14
-	VADDPS Y21, Y15, Y15
-
-nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z0, Z0
-	VMOVUPS.Z 64(DX), K2, Y18
-	VADDPS    Y18, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z2, Z2
-	VMOVUPS.Z 64(DX), K2, Y18
-	VADDPS    Y18, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z4, Z4
-	VMOVUPS.Z 64(DX), K2, Y18
-	VADDPS    Y18, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z6, Z6
-	VMOVUPS.Z 64(DX), K2, Y18
-	VADDPS    Y18, Y7, Y7
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z8, Z8
-	VMOVUPS.Z 64(DX), K2, Y18
-	VADDPS    Y18, Y9, Y9
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z10, Z10
-	VMOVUPS.Z 64(DX), K2, Y18
-	VADDPS    Y18, Y11, Y11
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z12, Z12
-	VMOVUPS.Z 64(DX), K2, Y18
-	VADDPS    Y18, Y13, Y13
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z18
-	VADDPS    Z18, Z14, Z14
-	VMOVUPS.Z 64(DX), K2, Y18
-	VADDPS    Y18, Y15, Y15
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (CX), Z0, Z18
-	VCMPPS    $0x1e, Z19, Z0, K3
-	VBLENDMPS Z0, Z18, K3, Z0
-	VMULPS    (CX), Y1, Y18
-	VCMPPS    $0x1e, Y19, Y1, K3
-	VBLENDMPS Y1, Y18, K3, Y1
-	VMULPS    (CX), Z2, Z18
-	VCMPPS    $0x1e, Z19, Z2, K3
-	VBLENDMPS Z2, Z18, K3, Z2
-	VMULPS    (CX), Y3, Y18
-	VCMPPS    $0x1e, Y19, Y3, K3
-	VBLENDMPS Y3, Y18, K3, Y3
-	VMULPS    (CX), Z4, Z18
-	VCMPPS    $0x1e, Z19, Z4, K3
-	VBLENDMPS Z4, Z18, K3, Z4
-	VMULPS    (CX), Y5, Y18
-	VCMPPS    $0x1e, Y19, Y5, K3
-	VBLENDMPS Y5, Y18, K3, Y5
-	VMULPS    (CX), Z6, Z18
-	VCMPPS    $0x1e, Z19, Z6, K3
-	VBLENDMPS Z6, Z18, K3, Z6
-	VMULPS    (CX), Y7, Y18
-	VCMPPS    $0x1e, Y19, Y7, K3
-	VBLENDMPS Y7, Y18, K3, Y7
-	VMULPS    (CX), Z8, Z18
-	VCMPPS    $0x1e, Z19, Z8, K3
-	VBLENDMPS Z8, Z18, K3, Z8
-	VMULPS    (CX), Y9, Y18
-	VCMPPS    $0x1e, Y19, Y9, K3
-	VBLENDMPS Y9, Y18, K3, Y9
-	VMULPS    (CX), Z10, Z18
-	VCMPPS    $0x1e, Z19, Z10, K3
-	VBLENDMPS Z10, Z18, K3, Z10
-	VMULPS    (CX), Y11, Y18
-	VCMPPS    $0x1e, Y19, Y11, K3
-	VBLENDMPS Y11, Y18, K3, Y11
-	VMULPS    (CX), Z12, Z18
-	VCMPPS    $0x1e, Z19, Z12, K3
-	VBLENDMPS Z12, Z18, K3, Z12
-	VMULPS    (CX), Y13, Y18
-	VCMPPS    $0x1e, Y19, Y13, K3
-	VBLENDMPS Y13, Y18, K3, Y13
-	VMULPS    (CX), Z14, Z18
-	VCMPPS    $0x1e, Z19, Z14, K3
-	VBLENDMPS Z14, Z18, K3, Z14
-	VMULPS    (CX), Y15, Y18
-	VCMPPS    $0x1e, Y19, Y15, K3
-	VBLENDMPS Y15, Y18, K3, Y15
-
-noleaky:
-	CMPB   218(CX), $0x00
-	JEQ    noclamp218
-	VMAXPS Z0, Z16, Z0
-	VMAXPS Y1, Y16, Y1
-	VMAXPS Z2, Z16, Z2
-	VMAXPS Y3, Y16, Y3
-	VMAXPS Z4, Z16, Z4
-	VMAXPS Y5, Y16, Y5
-	VMAXPS Z6, Z16, Z6
-	VMAXPS Y7, Y16, Y7
-	VMAXPS Z8, Z16, Z8
-	VMAXPS Y9, Y16, Y9
-	VMAXPS Z10, Z16, Z10
-	VMAXPS Y11, Y16, Y11
-	VMAXPS Z12, Z16, Z12
-	VMAXPS Y13, Y16, Y13
-	VMAXPS Z14, Z16, Z14
-	VMAXPS Y15, Y16, Y15
-
-noclamp218:
-	CMPB   219(CX), $0x00
-	JEQ    noclamp219
-	VMINPS Z0, Z17, Z0
-	VMINPS Y1, Y17, Y1
-	VMINPS Z2, Z17, Z2
-	VMINPS Y3, Y17, Y3
-	VMINPS Z4, Z17, Z4
-	VMINPS Y5, Y17, Y5
-	VMINPS Z6, Z17, Z6
-	VMINPS Y7, Y17, Y7
-	VMINPS Z8, Z17, Z8
-	VMINPS Y9, Y17, Y9
-	VMINPS Z10, Z17, Z10
-	VMINPS Y11, Y17, Y11
-	VMINPS Z12, Z17, Z12
-	VMINPS Y13, Y17, Y13
-	VMINPS Z14, Z17, Z14
-	VMINPS Y15, Y17, Y15
-
-noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, CX
-	VMOVUPS.Z (CX), K1, Z18
-	VADDPS    Z18, Z0, Z0
-	VMOVUPS.Z 64(CX), K2, Y18
-	VADDPS    Y18, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z18
-	VADDPS    Z18, Z2, Z2
-	VMOVUPS.Z 64(CX), K2, Y18
-	VADDPS    Y18, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z18
-	VADDPS    Z18, Z4, Z4
-	VMOVUPS.Z 64(CX), K2, Y18
-	VADDPS    Y18, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z18
-	VADDPS    Z18, Z6, Z6
-	VMOVUPS.Z 64(CX), K2, Y18
-	VADDPS    Y18, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z18
-	VADDPS    Z18, Z8, Z8
-	VMOVUPS.Z 64(CX), K2, Y18
-	VADDPS    Y18, Y9, Y9
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z18
-	VADDPS    Z18, Z10, Z10
-	VMOVUPS.Z 64(CX), K2, Y18
-	VADDPS    Y18, Y11, Y11
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z18
-	VADDPS    Z18, Z12, Z12
-	VMOVUPS.Z 64(CX), K2, Y18
-	VADDPS    Y18, Y13, Y13
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z18
-	VADDPS    Z18, Z14, Z14
-	VMOVUPS.Z 64(CX), K2, Y18
-	VADDPS    Y18, Y15, Y15
-
-noresafter:
-noep:
-	VMOVUPS Z0, K1, (AX)
-	VMOVUPS Y1, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	VMOVUPS Y3, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	VMOVUPS Y5, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	VMOVUPS Y7, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, K1, (AX)
-	VMOVUPS Y9, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, K1, (AX)
-	VMOVUPS Y11, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z12, K1, (AX)
-	VMOVUPS Y13, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z14, K1, (AX)
-	VMOVUPS Y15, K2, 64(AX)
+	VMOVUPS       Z0, K1, (AX)
+	VMOVUPS       Y8, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z1, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z2, K1, (AX)
+	VMOVUPS       Y9, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z3, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z4, K1, (AX)
+	VMOVUPS       Y10, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z5, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z6, K1, (AX)
+	VMOVUPS       Y11, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z7, K1, (AX)
 	VZEROUPPER
 	RET
 
@@ -8709,6 +8667,13 @@ TEXT ·gemmAVX512_9x24(SB), NOSPLIT, $0-80
 	KMOVW DI, K1
 	SHRL  $0x10, DI
 	KMOVW DI, K2
+	MOVL  mask+60(FP), DI
+	SHRL  $0x10, DI
+	ANDL  $0x000000ff, DI
+	MOVL  DI, R8
+	SHLL  $0x08, R8
+	ORL   R8, DI
+	KMOVW DI, K3
 
 	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
 	// from the epilogue's bias row when C is overwritten (no acc).
@@ -8752,47 +8717,40 @@ TEXT ·gemmAVX512_9x24(SB), NOSPLIT, $0-80
 	MOVQ       192(R8), DI
 
 nobiasstart:
-	TESTQ     DI, DI
-	JEQ       zero
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Y1
-	VMOVAPS   Z0, Z2
-	VMOVAPS   Y1, Y3
-	VMOVAPS   Z0, Z4
-	VMOVAPS   Y1, Y5
-	VMOVAPS   Z0, Z6
-	VMOVAPS   Y1, Y7
-	VMOVAPS   Z0, Z8
-	VMOVAPS   Y1, Y9
-	VMOVAPS   Z0, Z10
-	VMOVAPS   Y1, Y11
-	VMOVAPS   Z0, Z12
-	VMOVAPS   Y1, Y13
-	VMOVAPS   Z0, Z14
-	VMOVAPS   Y1, Y15
-	VMOVAPS   Z0, Z16
-	VMOVAPS   Y1, Y17
-	JMP       started
+	TESTQ        DI, DI
+	JEQ          zero
+	VMOVUPS.Z    (DI), K1, Z0
+	VMOVUPS.Z    64(DI), K2, Y1
+	VINSERTF64X4 $0x01, Y1, Z1, Z10
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VMOVAPS      Z0, Z8
+	VMOVAPS      Y10, Y9
+	VMOVAPS      Z10, Z11
+	VMOVAPS      Z10, Z12
+	VMOVAPS      Z10, Z13
+	JMP          started
 
 zero:
 	VPXORD Z0, Z0, Z0
-	VPXORD Y1, Y1, Y1
+	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
-	VPXORD Y3, Y3, Y3
+	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
-	VPXORD Y5, Y5, Y5
+	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
-	VPXORD Y7, Y7, Y7
+	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
 	VPXORD Y9, Y9, Y9
 	VPXORD Z10, Z10, Z10
-	VPXORD Y11, Y11, Y11
+	VPXORD Z11, Z11, Z11
 	VPXORD Z12, Z12, Z12
-	VPXORD Y13, Y13, Y13
-	VPXORD Z14, Z14, Z14
-	VPXORD Y15, Y15, Y15
-	VPXORD Z16, Z16, Z16
-	VPXORD Y17, Y17, Y17
+	VPXORD Z13, Z13, Z13
 
 started:
 	MOVQ b+24(FP), DI
@@ -8806,37 +8764,38 @@ started:
 	JEQ   next
 
 loop:
-	VMOVUPS.Z    (DI), K1, Z18
-	VMOVUPS.Z    64(DI), K2, Y19
+	VMOVUPS.Z    (DI), K1, Z14
+	VMOVUPS.Z    64(DI), K2, Y15
 	PREFETCHT1   (R8)
 	ADDQ         $0x40, R8
-	VBROADCASTSS (R9), Z20
-	VFMADD231PS  Z18, Z20, Z0
-	VFMADD231PS  Y19, Y20, Y1
-	VBROADCASTSS (R9)(CX*1), Z20
-	VFMADD231PS  Z18, Z20, Z2
-	VFMADD231PS  Y19, Y20, Y3
-	VBROADCASTSS (R9)(CX*2), Z20
-	VFMADD231PS  Z18, Z20, Z4
-	VFMADD231PS  Y19, Y20, Y5
-	VBROADCASTSS (R9)(SI*1), Z20
-	VFMADD231PS  Z18, Z20, Z6
-	VFMADD231PS  Y19, Y20, Y7
-	VBROADCASTSS (R10), Z20
-	VFMADD231PS  Z18, Z20, Z8
-	VFMADD231PS  Y19, Y20, Y9
-	VBROADCASTSS (R10)(CX*1), Z20
-	VFMADD231PS  Z18, Z20, Z10
-	VFMADD231PS  Y19, Y20, Y11
-	VBROADCASTSS (R10)(CX*2), Z20
-	VFMADD231PS  Z18, Z20, Z12
-	VFMADD231PS  Y19, Y20, Y13
-	VBROADCASTSS (R10)(SI*1), Z20
-	VFMADD231PS  Z18, Z20, Z14
-	VFMADD231PS  Y19, Y20, Y15
-	VBROADCASTSS (R11), Z20
-	VFMADD231PS  Z18, Z20, Z16
-	VFMADD231PS  Y19, Y20, Y17
+	VINSERTF64X4 $0x01, Y15, Z15, Z16
+	VBROADCASTSS (R9), Z17
+	VFMADD231PS  Z14, Z17, Z0
+	VBROADCASTSS (R9)(CX*1), Z18
+	VFMADD231PS  Z14, Z18, Z1
+	VINSERTF64X4 $0x01, Y18, Z17, Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS (R9)(CX*2), Z17
+	VFMADD231PS  Z14, Z17, Z2
+	VBROADCASTSS (R9)(SI*1), Z18
+	VFMADD231PS  Z14, Z18, Z3
+	VINSERTF64X4 $0x01, Y18, Z17, Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS (R10), Z17
+	VFMADD231PS  Z14, Z17, Z4
+	VBROADCASTSS (R10)(CX*1), Z18
+	VFMADD231PS  Z14, Z18, Z5
+	VINSERTF64X4 $0x01, Y18, Z17, Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS (R10)(CX*2), Z17
+	VFMADD231PS  Z14, Z17, Z6
+	VBROADCASTSS (R10)(SI*1), Z18
+	VFMADD231PS  Z14, Z18, Z7
+	VINSERTF64X4 $0x01, Y18, Z17, Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS (R11), Z16
+	VFMADD231PS  Z14, Z16, Z8
+	VFMADD231PS  Y15, Y16, Y9
 	ADDQ         $0x04, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x04, R11
@@ -8845,55 +8804,55 @@ loop:
 	JNE          loop
 
 next:
-	MOVQ      c+40(FP), AX
-	MOVB      acc+56(FP), CL
-	TESTB     CL, CL
-	JEQ       write
-	MOVQ      AX, DI
-	VMOVUPS.Z (DI), K1, Z18
-	VADDPS    Z18, Z0, Z0
-	VMOVUPS.Z 64(DI), K2, Y18
-	VADDPS    Y18, Y1, Y1
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z18
-	VADDPS    Z18, Z2, Z2
-	VMOVUPS.Z 64(DI), K2, Y18
-	VADDPS    Y18, Y3, Y3
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z18
-	VADDPS    Z18, Z4, Z4
-	VMOVUPS.Z 64(DI), K2, Y18
-	VADDPS    Y18, Y5, Y5
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z18
-	VADDPS    Z18, Z6, Z6
-	VMOVUPS.Z 64(DI), K2, Y18
-	VADDPS    Y18, Y7, Y7
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z18
-	VADDPS    Z18, Z8, Z8
-	VMOVUPS.Z 64(DI), K2, Y18
-	VADDPS    Y18, Y9, Y9
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z18
-	VADDPS    Z18, Z10, Z10
-	VMOVUPS.Z 64(DI), K2, Y18
-	VADDPS    Y18, Y11, Y11
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z18
-	VADDPS    Z18, Z12, Z12
-	VMOVUPS.Z 64(DI), K2, Y18
-	VADDPS    Y18, Y13, Y13
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z18
-	VADDPS    Z18, Z14, Z14
-	VMOVUPS.Z 64(DI), K2, Y18
-	VADDPS    Y18, Y15, Y15
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z18
-	VADDPS    Z18, Z16, Z16
-	VMOVUPS.Z 64(DI), K2, Y18
-	VADDPS    Y18, Y17, Y17
+	MOVQ         c+40(FP), AX
+	MOVB         acc+56(FP), CL
+	TESTB        CL, CL
+	JEQ          write
+	MOVQ         AX, DI
+	VMOVUPS.Z    (DI), K1, Z14
+	VADDPS       Z14, Z0, Z0
+	VMOVUPS.Z    64(DI), K2, Y15
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y14
+	VINSERTF64X4 $0x01, Y14, Z15, Z14
+	VADDPS       Z14, Z10, Z10
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z14
+	VADDPS       Z14, Z1, Z1
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z14
+	VADDPS       Z14, Z2, Z2
+	VMOVUPS.Z    64(DI), K2, Y15
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y14
+	VINSERTF64X4 $0x01, Y14, Z15, Z14
+	VADDPS       Z14, Z11, Z11
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z14
+	VADDPS       Z14, Z3, Z3
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z14
+	VADDPS       Z14, Z4, Z4
+	VMOVUPS.Z    64(DI), K2, Y15
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y14
+	VINSERTF64X4 $0x01, Y14, Z15, Z14
+	VADDPS       Z14, Z12, Z12
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z14
+	VADDPS       Z14, Z5, Z5
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z14
+	VADDPS       Z14, Z6, Z6
+	VMOVUPS.Z    64(DI), K2, Y15
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y14
+	VINSERTF64X4 $0x01, Y14, Z15, Z14
+	VADDPS       Z14, Z13, Z13
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z14
+	VADDPS       Z14, Z7, Z7
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z14
+	VADDPS       Z14, Z8, Z8
+	VMOVUPS.Z    64(DI), K2, Y14
+	VADDPS       Y14, Y9, Y9
 
 write:
 	MOVQ  ep+64(FP), CX
@@ -8901,23 +8860,24 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(CX), DX
-	MOVQ      200(CX), SI
-	MOVQ      208(CX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(CX), R8
-	MOVB      217(CX), R9
-	VPXORD    Z21, Z21, Z21
-	VPXORD    Z22, Z22, Z22
-	VPXORD    Z23, Z23, Z23
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z22
-	VMOVUPS.Z 64(DX), K2, Z23
+	MOVQ         192(CX), DX
+	MOVQ         200(CX), SI
+	MOVQ         208(CX), DI
+	SHLQ         $0x02, DI
+	MOVB         216(CX), R8
+	MOVB         217(CX), R9
+	VPXORD       Z19, Z19, Z19
+	VPXORD       Z20, Z20, Z20
+	VPXORD       Z21, Z21, Z21
+	TESTQ        DX, DX
+	JEQ          nobiasrow
+	VMOVUPS.Z    (DX), K1, Z20
+	VMOVUPS.Z    64(DX), K2, Y15
+	VINSERTF64X4 $0x01, Y15, Z15, Z21
 
 nobiasrow:
-	VMOVUPS 64(CX), Z18
-	VMOVUPS 128(CX), Z19
+	VMOVUPS 64(CX), Z14
+	VMOVUPS 128(CX), Z16
 	TESTQ   DX, DX
 	JEQ     nobias
 	TESTQ   CX, CX
@@ -8931,262 +8891,242 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Z22, Z0, Z0
-	VADDPS Y23, Y1, Y1
-	VADDPS Z22, Z2, Z2
-	VADDPS Y23, Y3, Y3
-	VADDPS Z22, Z4, Z4
-	VADDPS Y23, Y5, Y5
-	VADDPS Z22, Z6, Z6
-	VADDPS Y23, Y7, Y7
-	VADDPS Z22, Z8, Z8
-	VADDPS Y23, Y9, Y9
-	VADDPS Z22, Z10, Z10
-	VADDPS Y23, Y11, Y11
-	VADDPS Z22, Z12, Z12
-	VADDPS Y23, Y13, Y13
-	VADDPS Z22, Z14, Z14
-	VADDPS Y23, Y15, Y15
-	VADDPS Z22, Z16, Z16
-	VADDPS Y23, Y17, Y17
+	VADDPS Z20, Z0, Z0
+	VADDPS Z20, Z1, Z1
+	VADDPS Z20, Z2, Z2
+	VADDPS Z20, Z3, Z3
+	VADDPS Z20, Z4, Z4
+	VADDPS Z20, Z5, Z5
+	VADDPS Z20, Z6, Z6
+	VADDPS Z20, Z7, Z7
+	VADDPS Z20, Z8, Z8
+	VADDPS Y21, Y9, Y9
+	VADDPS Z21, Z10, Z10
+	VADDPS Z21, Z11, Z11
+	VADDPS Z21, Z12, Z12
+	VADDPS Z21, Z13, Z13
 
 nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z0, Z0
-	VMOVUPS.Z 64(DX), K2, Y20
-	VADDPS    Y20, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z2, Z2
-	VMOVUPS.Z 64(DX), K2, Y20
-	VADDPS    Y20, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z4, Z4
-	VMOVUPS.Z 64(DX), K2, Y20
-	VADDPS    Y20, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z6, Z6
-	VMOVUPS.Z 64(DX), K2, Y20
-	VADDPS    Y20, Y7, Y7
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z8, Z8
-	VMOVUPS.Z 64(DX), K2, Y20
-	VADDPS    Y20, Y9, Y9
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z10, Z10
-	VMOVUPS.Z 64(DX), K2, Y20
-	VADDPS    Y20, Y11, Y11
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z12, Z12
-	VMOVUPS.Z 64(DX), K2, Y20
-	VADDPS    Y20, Y13, Y13
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z14, Z14
-	VMOVUPS.Z 64(DX), K2, Y20
-	VADDPS    Y20, Y15, Y15
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z20
-	VADDPS    Z20, Z16, Z16
-	VMOVUPS.Z 64(DX), K2, Y20
-	VADDPS    Y20, Y17, Y17
+	TESTQ        SI, SI
+	JEQ          noresbefore
+	TESTB        R8, R8
+	JNE          noresbefore
+	MOVQ         SI, DX
+	VMOVUPS.Z    (DX), K1, Z17
+	VADDPS       Z17, Z0, Z0
+	VMOVUPS.Z    64(DX), K2, Y15
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y17
+	VINSERTF64X4 $0x01, Y17, Z15, Z17
+	VADDPS       Z17, Z10, Z10
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z17
+	VADDPS       Z17, Z1, Z1
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z17
+	VADDPS       Z17, Z2, Z2
+	VMOVUPS.Z    64(DX), K2, Y15
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y17
+	VINSERTF64X4 $0x01, Y17, Z15, Z17
+	VADDPS       Z17, Z11, Z11
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z17
+	VADDPS       Z17, Z3, Z3
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z17
+	VADDPS       Z17, Z4, Z4
+	VMOVUPS.Z    64(DX), K2, Y15
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y17
+	VINSERTF64X4 $0x01, Y17, Z15, Z17
+	VADDPS       Z17, Z12, Z12
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z17
+	VADDPS       Z17, Z5, Z5
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z17
+	VADDPS       Z17, Z6, Z6
+	VMOVUPS.Z    64(DX), K2, Y15
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y17
+	VINSERTF64X4 $0x01, Y17, Z15, Z17
+	VADDPS       Z17, Z13, Z13
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z17
+	VADDPS       Z17, Z7, Z7
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z17
+	VADDPS       Z17, Z8, Z8
+	VMOVUPS.Z    64(DX), K2, Y17
+	VADDPS       Y17, Y9, Y9
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (CX), Z0, Z20
-	VCMPPS    $0x1e, Z21, Z0, K3
-	VBLENDMPS Z0, Z20, K3, Z0
-	VMULPS    (CX), Y1, Y20
-	VCMPPS    $0x1e, Y21, Y1, K3
-	VBLENDMPS Y1, Y20, K3, Y1
-	VMULPS    (CX), Z2, Z20
-	VCMPPS    $0x1e, Z21, Z2, K3
-	VBLENDMPS Z2, Z20, K3, Z2
-	VMULPS    (CX), Y3, Y20
-	VCMPPS    $0x1e, Y21, Y3, K3
-	VBLENDMPS Y3, Y20, K3, Y3
-	VMULPS    (CX), Z4, Z20
-	VCMPPS    $0x1e, Z21, Z4, K3
-	VBLENDMPS Z4, Z20, K3, Z4
-	VMULPS    (CX), Y5, Y20
-	VCMPPS    $0x1e, Y21, Y5, K3
-	VBLENDMPS Y5, Y20, K3, Y5
-	VMULPS    (CX), Z6, Z20
-	VCMPPS    $0x1e, Z21, Z6, K3
-	VBLENDMPS Z6, Z20, K3, Z6
-	VMULPS    (CX), Y7, Y20
-	VCMPPS    $0x1e, Y21, Y7, K3
-	VBLENDMPS Y7, Y20, K3, Y7
-	VMULPS    (CX), Z8, Z20
-	VCMPPS    $0x1e, Z21, Z8, K3
-	VBLENDMPS Z8, Z20, K3, Z8
-	VMULPS    (CX), Y9, Y20
-	VCMPPS    $0x1e, Y21, Y9, K3
-	VBLENDMPS Y9, Y20, K3, Y9
-	VMULPS    (CX), Z10, Z20
-	VCMPPS    $0x1e, Z21, Z10, K3
-	VBLENDMPS Z10, Z20, K3, Z10
-	VMULPS    (CX), Y11, Y20
-	VCMPPS    $0x1e, Y21, Y11, K3
-	VBLENDMPS Y11, Y20, K3, Y11
-	VMULPS    (CX), Z12, Z20
-	VCMPPS    $0x1e, Z21, Z12, K3
-	VBLENDMPS Z12, Z20, K3, Z12
-	VMULPS    (CX), Y13, Y20
-	VCMPPS    $0x1e, Y21, Y13, K3
-	VBLENDMPS Y13, Y20, K3, Y13
-	VMULPS    (CX), Z14, Z20
-	VCMPPS    $0x1e, Z21, Z14, K3
-	VBLENDMPS Z14, Z20, K3, Z14
-	VMULPS    (CX), Y15, Y20
-	VCMPPS    $0x1e, Y21, Y15, K3
-	VBLENDMPS Y15, Y20, K3, Y15
-	VMULPS    (CX), Z16, Z20
-	VCMPPS    $0x1e, Z21, Z16, K3
-	VBLENDMPS Z16, Z20, K3, Z16
-	VMULPS    (CX), Y17, Y20
-	VCMPPS    $0x1e, Y21, Y17, K3
-	VBLENDMPS Y17, Y20, K3, Y17
+	VMULPS    (CX), Z0, Z17
+	VCMPPS    $0x1e, Z19, Z0, K3
+	VBLENDMPS Z0, Z17, K3, Z0
+	VMULPS    (CX), Z1, Z17
+	VCMPPS    $0x1e, Z19, Z1, K3
+	VBLENDMPS Z1, Z17, K3, Z1
+	VMULPS    (CX), Z2, Z17
+	VCMPPS    $0x1e, Z19, Z2, K3
+	VBLENDMPS Z2, Z17, K3, Z2
+	VMULPS    (CX), Z3, Z17
+	VCMPPS    $0x1e, Z19, Z3, K3
+	VBLENDMPS Z3, Z17, K3, Z3
+	VMULPS    (CX), Z4, Z17
+	VCMPPS    $0x1e, Z19, Z4, K3
+	VBLENDMPS Z4, Z17, K3, Z4
+	VMULPS    (CX), Z5, Z17
+	VCMPPS    $0x1e, Z19, Z5, K3
+	VBLENDMPS Z5, Z17, K3, Z5
+	VMULPS    (CX), Z6, Z17
+	VCMPPS    $0x1e, Z19, Z6, K3
+	VBLENDMPS Z6, Z17, K3, Z6
+	VMULPS    (CX), Z7, Z17
+	VCMPPS    $0x1e, Z19, Z7, K3
+	VBLENDMPS Z7, Z17, K3, Z7
+	VMULPS    (CX), Z8, Z17
+	VCMPPS    $0x1e, Z19, Z8, K3
+	VBLENDMPS Z8, Z17, K3, Z8
+	VMULPS    (CX), Y9, Y17
+	VCMPPS    $0x1e, Y19, Y9, K3
+	VBLENDMPS Y9, Y17, K3, Y9
+	VMULPS    (CX), Z10, Z17
+	VCMPPS    $0x1e, Z19, Z10, K3
+	VBLENDMPS Z10, Z17, K3, Z10
+	VMULPS    (CX), Z11, Z17
+	VCMPPS    $0x1e, Z19, Z11, K3
+	VBLENDMPS Z11, Z17, K3, Z11
+	VMULPS    (CX), Z12, Z17
+	VCMPPS    $0x1e, Z19, Z12, K3
+	VBLENDMPS Z12, Z17, K3, Z12
+	VMULPS    (CX), Z13, Z17
+	VCMPPS    $0x1e, Z19, Z13, K3
+	VBLENDMPS Z13, Z17, K3, Z13
 
 noleaky:
 	CMPB   218(CX), $0x00
 	JEQ    noclamp218
-	VMAXPS Z0, Z18, Z0
-	VMAXPS Y1, Y18, Y1
-	VMAXPS Z2, Z18, Z2
-	VMAXPS Y3, Y18, Y3
-	VMAXPS Z4, Z18, Z4
-	VMAXPS Y5, Y18, Y5
-	VMAXPS Z6, Z18, Z6
-	VMAXPS Y7, Y18, Y7
-	VMAXPS Z8, Z18, Z8
-	VMAXPS Y9, Y18, Y9
-	VMAXPS Z10, Z18, Z10
-	VMAXPS Y11, Y18, Y11
-	VMAXPS Z12, Z18, Z12
-	VMAXPS Y13, Y18, Y13
-	VMAXPS Z14, Z18, Z14
-	VMAXPS Y15, Y18, Y15
-	VMAXPS Z16, Z18, Z16
-	VMAXPS Y17, Y18, Y17
+	VMAXPS Z0, Z14, Z0
+	VMAXPS Z1, Z14, Z1
+	VMAXPS Z2, Z14, Z2
+	VMAXPS Z3, Z14, Z3
+	VMAXPS Z4, Z14, Z4
+	VMAXPS Z5, Z14, Z5
+	VMAXPS Z6, Z14, Z6
+	VMAXPS Z7, Z14, Z7
+	VMAXPS Z8, Z14, Z8
+	VMAXPS Y9, Y14, Y9
+	VMAXPS Z10, Z14, Z10
+	VMAXPS Z11, Z14, Z11
+	VMAXPS Z12, Z14, Z12
+	VMAXPS Z13, Z14, Z13
 
 noclamp218:
 	CMPB   219(CX), $0x00
 	JEQ    noclamp219
-	VMINPS Z0, Z19, Z0
-	VMINPS Y1, Y19, Y1
-	VMINPS Z2, Z19, Z2
-	VMINPS Y3, Y19, Y3
-	VMINPS Z4, Z19, Z4
-	VMINPS Y5, Y19, Y5
-	VMINPS Z6, Z19, Z6
-	VMINPS Y7, Y19, Y7
-	VMINPS Z8, Z19, Z8
-	VMINPS Y9, Y19, Y9
-	VMINPS Z10, Z19, Z10
-	VMINPS Y11, Y19, Y11
-	VMINPS Z12, Z19, Z12
-	VMINPS Y13, Y19, Y13
-	VMINPS Z14, Z19, Z14
-	VMINPS Y15, Y19, Y15
-	VMINPS Z16, Z19, Z16
-	VMINPS Y17, Y19, Y17
+	VMINPS Z0, Z16, Z0
+	VMINPS Z1, Z16, Z1
+	VMINPS Z2, Z16, Z2
+	VMINPS Z3, Z16, Z3
+	VMINPS Z4, Z16, Z4
+	VMINPS Z5, Z16, Z5
+	VMINPS Z6, Z16, Z6
+	VMINPS Z7, Z16, Z7
+	VMINPS Z8, Z16, Z8
+	VMINPS Y9, Y16, Y9
+	VMINPS Z10, Z16, Z10
+	VMINPS Z11, Z16, Z11
+	VMINPS Z12, Z16, Z12
+	VMINPS Z13, Z16, Z13
 
 noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, CX
-	VMOVUPS.Z (CX), K1, Z20
-	VADDPS    Z20, Z0, Z0
-	VMOVUPS.Z 64(CX), K2, Y20
-	VADDPS    Y20, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z20
-	VADDPS    Z20, Z2, Z2
-	VMOVUPS.Z 64(CX), K2, Y20
-	VADDPS    Y20, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z20
-	VADDPS    Z20, Z4, Z4
-	VMOVUPS.Z 64(CX), K2, Y20
-	VADDPS    Y20, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z20
-	VADDPS    Z20, Z6, Z6
-	VMOVUPS.Z 64(CX), K2, Y20
-	VADDPS    Y20, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z20
-	VADDPS    Z20, Z8, Z8
-	VMOVUPS.Z 64(CX), K2, Y20
-	VADDPS    Y20, Y9, Y9
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z20
-	VADDPS    Z20, Z10, Z10
-	VMOVUPS.Z 64(CX), K2, Y20
-	VADDPS    Y20, Y11, Y11
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z20
-	VADDPS    Z20, Z12, Z12
-	VMOVUPS.Z 64(CX), K2, Y20
-	VADDPS    Y20, Y13, Y13
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z20
-	VADDPS    Z20, Z14, Z14
-	VMOVUPS.Z 64(CX), K2, Y20
-	VADDPS    Y20, Y15, Y15
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z20
-	VADDPS    Z20, Z16, Z16
-	VMOVUPS.Z 64(CX), K2, Y20
-	VADDPS    Y20, Y17, Y17
+	TESTQ        SI, SI
+	JEQ          noresafter
+	TESTB        R8, R8
+	JEQ          noresafter
+	MOVQ         SI, CX
+	VMOVUPS.Z    (CX), K1, Z17
+	VADDPS       Z17, Z0, Z0
+	VMOVUPS.Z    64(CX), K2, Y15
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y14
+	VINSERTF64X4 $0x01, Y14, Z15, Z17
+	VADDPS       Z17, Z10, Z10
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z17
+	VADDPS       Z17, Z1, Z1
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z17
+	VADDPS       Z17, Z2, Z2
+	VMOVUPS.Z    64(CX), K2, Y15
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y14
+	VINSERTF64X4 $0x01, Y14, Z15, Z17
+	VADDPS       Z17, Z11, Z11
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z17
+	VADDPS       Z17, Z3, Z3
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z17
+	VADDPS       Z17, Z4, Z4
+	VMOVUPS.Z    64(CX), K2, Y15
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y14
+	VINSERTF64X4 $0x01, Y14, Z15, Z17
+	VADDPS       Z17, Z12, Z12
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z17
+	VADDPS       Z17, Z5, Z5
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z17
+	VADDPS       Z17, Z6, Z6
+	VMOVUPS.Z    64(CX), K2, Y15
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y14
+	VINSERTF64X4 $0x01, Y14, Z15, Z17
+	VADDPS       Z17, Z13, Z13
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z17
+	VADDPS       Z17, Z7, Z7
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z17
+	VADDPS       Z17, Z8, Z8
+	VMOVUPS.Z    64(CX), K2, Y17
+	VADDPS       Y17, Y9, Y9
 
 noresafter:
 noep:
-	VMOVUPS Z0, K1, (AX)
-	VMOVUPS Y1, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	VMOVUPS Y3, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	VMOVUPS Y5, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	VMOVUPS Y7, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, K1, (AX)
-	VMOVUPS Y9, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, K1, (AX)
-	VMOVUPS Y11, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z12, K1, (AX)
-	VMOVUPS Y13, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z14, K1, (AX)
-	VMOVUPS Y15, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z16, K1, (AX)
-	VMOVUPS Y17, K2, 64(AX)
+	VMOVUPS       Z0, K1, (AX)
+	VMOVUPS       Y10, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z1, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z2, K1, (AX)
+	VMOVUPS       Y11, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z3, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z4, K1, (AX)
+	VMOVUPS       Y12, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z5, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z6, K1, (AX)
+	VMOVUPS       Y13, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z7, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z8, K1, (AX)
+	VMOVUPS       Y9, K2, 64(AX)
 	VZEROUPPER
 	RET
 
 // func gemmAVX512_10x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, FMA3, MMX+
+// Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·gemmAVX512_10x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -9200,6 +9140,13 @@ TEXT ·gemmAVX512_10x24(SB), NOSPLIT, $0-80
 	KMOVW DI, K1
 	SHRL  $0x10, DI
 	KMOVW DI, K2
+	MOVL  mask+60(FP), DI
+	SHRL  $0x10, DI
+	ANDL  $0x000000ff, DI
+	MOVL  DI, R8
+	SHLL  $0x08, R8
+	ORL   R8, DI
+	KMOVW DI, K3
 
 	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
 	// from the epilogue's bias row when C is overwritten (no acc).
@@ -9246,51 +9193,42 @@ TEXT ·gemmAVX512_10x24(SB), NOSPLIT, $0-80
 	MOVQ       192(R8), DI
 
 nobiasstart:
-	TESTQ     DI, DI
-	JEQ       zero
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Y1
-	VMOVAPS   Z0, Z2
-	VMOVAPS   Y1, Y3
-	VMOVAPS   Z0, Z4
-	VMOVAPS   Y1, Y5
-	VMOVAPS   Z0, Z6
-	VMOVAPS   Y1, Y7
-	VMOVAPS   Z0, Z8
-	VMOVAPS   Y1, Y9
-	VMOVAPS   Z0, Z10
-	VMOVAPS   Y1, Y11
-	VMOVAPS   Z0, Z12
-	VMOVAPS   Y1, Y13
-	VMOVAPS   Z0, Z14
-	VMOVAPS   Y1, Y15
-	VMOVAPS   Z0, Z16
-	VMOVAPS   Y1, Y17
-	VMOVAPS   Z0, Z18
-	VMOVAPS   Y1, Y19
-	JMP       started
+	TESTQ        DI, DI
+	JEQ          zero
+	VMOVUPS.Z    (DI), K1, Z0
+	VMOVUPS.Z    64(DI), K2, Y1
+	VINSERTF64X4 $0x01, Y1, Z1, Z10
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VMOVAPS      Z0, Z8
+	VMOVAPS      Z0, Z9
+	VMOVAPS      Z10, Z11
+	VMOVAPS      Z10, Z12
+	VMOVAPS      Z10, Z13
+	VMOVAPS      Z10, Z14
+	JMP          started
 
 zero:
 	VPXORD Z0, Z0, Z0
-	VPXORD Y1, Y1, Y1
+	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
-	VPXORD Y3, Y3, Y3
+	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
-	VPXORD Y5, Y5, Y5
+	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
-	VPXORD Y7, Y7, Y7
+	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
-	VPXORD Y9, Y9, Y9
+	VPXORD Z9, Z9, Z9
 	VPXORD Z10, Z10, Z10
-	VPXORD Y11, Y11, Y11
+	VPXORD Z11, Z11, Z11
 	VPXORD Z12, Z12, Z12
-	VPXORD Y13, Y13, Y13
+	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
-	VPXORD Y15, Y15, Y15
-	VPXORD Z16, Z16, Z16
-	VPXORD Y17, Y17, Y17
-	VPXORD Z18, Z18, Z18
-	VPXORD Y19, Y19, Y19
 
 started:
 	MOVQ b+24(FP), DI
@@ -9304,40 +9242,41 @@ started:
 	JEQ   next
 
 loop:
-	VMOVUPS.Z    (DI), K1, Z20
-	VMOVUPS.Z    64(DI), K2, Y21
+	VMOVUPS.Z    (DI), K1, Z15
+	VMOVUPS.Z    64(DI), K2, Y16
 	PREFETCHT1   (R8)
 	ADDQ         $0x40, R8
-	VBROADCASTSS (R9), Z22
-	VFMADD231PS  Z20, Z22, Z0
-	VFMADD231PS  Y21, Y22, Y1
-	VBROADCASTSS (R9)(CX*1), Z22
-	VFMADD231PS  Z20, Z22, Z2
-	VFMADD231PS  Y21, Y22, Y3
-	VBROADCASTSS (R9)(CX*2), Z22
-	VFMADD231PS  Z20, Z22, Z4
-	VFMADD231PS  Y21, Y22, Y5
-	VBROADCASTSS (R9)(SI*1), Z22
-	VFMADD231PS  Z20, Z22, Z6
-	VFMADD231PS  Y21, Y22, Y7
-	VBROADCASTSS (R10), Z22
-	VFMADD231PS  Z20, Z22, Z8
-	VFMADD231PS  Y21, Y22, Y9
-	VBROADCASTSS (R10)(CX*1), Z22
-	VFMADD231PS  Z20, Z22, Z10
-	VFMADD231PS  Y21, Y22, Y11
-	VBROADCASTSS (R10)(CX*2), Z22
-	VFMADD231PS  Z20, Z22, Z12
-	VFMADD231PS  Y21, Y22, Y13
-	VBROADCASTSS (R10)(SI*1), Z22
-	VFMADD231PS  Z20, Z22, Z14
-	VFMADD231PS  Y21, Y22, Y15
-	VBROADCASTSS (R11), Z22
-	VFMADD231PS  Z20, Z22, Z16
-	VFMADD231PS  Y21, Y22, Y17
-	VBROADCASTSS (R11)(CX*1), Z22
-	VFMADD231PS  Z20, Z22, Z18
-	VFMADD231PS  Y21, Y22, Y19
+	VINSERTF64X4 $0x01, Y16, Z16, Z17
+	VBROADCASTSS (R9), Z18
+	VFMADD231PS  Z15, Z18, Z0
+	VBROADCASTSS (R9)(CX*1), Z19
+	VFMADD231PS  Z15, Z19, Z1
+	VINSERTF64X4 $0x01, Y19, Z18, Z18
+	VFMADD231PS  Z17, Z18, Z10
+	VBROADCASTSS (R9)(CX*2), Z18
+	VFMADD231PS  Z15, Z18, Z2
+	VBROADCASTSS (R9)(SI*1), Z19
+	VFMADD231PS  Z15, Z19, Z3
+	VINSERTF64X4 $0x01, Y19, Z18, Z18
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS (R10), Z18
+	VFMADD231PS  Z15, Z18, Z4
+	VBROADCASTSS (R10)(CX*1), Z19
+	VFMADD231PS  Z15, Z19, Z5
+	VINSERTF64X4 $0x01, Y19, Z18, Z18
+	VFMADD231PS  Z17, Z18, Z12
+	VBROADCASTSS (R10)(CX*2), Z18
+	VFMADD231PS  Z15, Z18, Z6
+	VBROADCASTSS (R10)(SI*1), Z19
+	VFMADD231PS  Z15, Z19, Z7
+	VINSERTF64X4 $0x01, Y19, Z18, Z18
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS (R11), Z18
+	VFMADD231PS  Z15, Z18, Z8
+	VBROADCASTSS (R11)(CX*1), Z19
+	VFMADD231PS  Z15, Z19, Z9
+	VINSERTF64X4 $0x01, Y19, Z18, Z15
+	VFMADD231PS  Z17, Z15, Z14
 	ADDQ         $0x04, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x04, R11
@@ -9346,60 +9285,60 @@ loop:
 	JNE          loop
 
 next:
-	MOVQ      c+40(FP), AX
-	MOVB      acc+56(FP), CL
-	TESTB     CL, CL
-	JEQ       write
-	MOVQ      AX, DI
-	VMOVUPS.Z (DI), K1, Z20
-	VADDPS    Z20, Z0, Z0
-	VMOVUPS.Z 64(DI), K2, Y20
-	VADDPS    Y20, Y1, Y1
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z20
-	VADDPS    Z20, Z2, Z2
-	VMOVUPS.Z 64(DI), K2, Y20
-	VADDPS    Y20, Y3, Y3
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z20
-	VADDPS    Z20, Z4, Z4
-	VMOVUPS.Z 64(DI), K2, Y20
-	VADDPS    Y20, Y5, Y5
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z20
-	VADDPS    Z20, Z6, Z6
-	VMOVUPS.Z 64(DI), K2, Y20
-	VADDPS    Y20, Y7, Y7
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z20
-	VADDPS    Z20, Z8, Z8
-	VMOVUPS.Z 64(DI), K2, Y20
-	VADDPS    Y20, Y9, Y9
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z20
-	VADDPS    Z20, Z10, Z10
-	VMOVUPS.Z 64(DI), K2, Y20
-	VADDPS    Y20, Y11, Y11
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z20
-	VADDPS    Z20, Z12, Z12
-	VMOVUPS.Z 64(DI), K2, Y20
-	VADDPS    Y20, Y13, Y13
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z20
-	VADDPS    Z20, Z14, Z14
-	VMOVUPS.Z 64(DI), K2, Y20
-	VADDPS    Y20, Y15, Y15
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z20
-	VADDPS    Z20, Z16, Z16
-	VMOVUPS.Z 64(DI), K2, Y20
-	VADDPS    Y20, Y17, Y17
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z20
-	VADDPS    Z20, Z18, Z18
-	VMOVUPS.Z 64(DI), K2, Y20
-	VADDPS    Y20, Y19, Y19
+	MOVQ         c+40(FP), AX
+	MOVB         acc+56(FP), CL
+	TESTB        CL, CL
+	JEQ          write
+	MOVQ         AX, DI
+	VMOVUPS.Z    (DI), K1, Z15
+	VADDPS       Z15, Z0, Z0
+	VMOVUPS.Z    64(DI), K2, Y16
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y15
+	VINSERTF64X4 $0x01, Y15, Z16, Z15
+	VADDPS       Z15, Z10, Z10
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z15
+	VADDPS       Z15, Z1, Z1
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z15
+	VADDPS       Z15, Z2, Z2
+	VMOVUPS.Z    64(DI), K2, Y16
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y15
+	VINSERTF64X4 $0x01, Y15, Z16, Z15
+	VADDPS       Z15, Z11, Z11
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z15
+	VADDPS       Z15, Z3, Z3
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z15
+	VADDPS       Z15, Z4, Z4
+	VMOVUPS.Z    64(DI), K2, Y16
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y15
+	VINSERTF64X4 $0x01, Y15, Z16, Z15
+	VADDPS       Z15, Z12, Z12
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z15
+	VADDPS       Z15, Z5, Z5
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z15
+	VADDPS       Z15, Z6, Z6
+	VMOVUPS.Z    64(DI), K2, Y16
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y15
+	VINSERTF64X4 $0x01, Y15, Z16, Z15
+	VADDPS       Z15, Z13, Z13
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z15
+	VADDPS       Z15, Z7, Z7
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z15
+	VADDPS       Z15, Z8, Z8
+	VMOVUPS.Z    64(DI), K2, Y16
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y15
+	VINSERTF64X4 $0x01, Y15, Z16, Z15
+	VADDPS       Z15, Z14, Z14
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z15
+	VADDPS       Z15, Z9, Z9
 
 write:
 	MOVQ  ep+64(FP), CX
@@ -9407,23 +9346,24 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(CX), DX
-	MOVQ      200(CX), SI
-	MOVQ      208(CX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(CX), R8
-	MOVB      217(CX), R9
-	VPXORD    Z23, Z23, Z23
-	VPXORD    Z24, Z24, Z24
-	VPXORD    Z25, Z25, Z25
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z24
-	VMOVUPS.Z 64(DX), K2, Z25
+	MOVQ         192(CX), DX
+	MOVQ         200(CX), SI
+	MOVQ         208(CX), DI
+	SHLQ         $0x02, DI
+	MOVB         216(CX), R8
+	MOVB         217(CX), R9
+	VPXORD       Z20, Z20, Z20
+	VPXORD       Z21, Z21, Z21
+	VPXORD       Z22, Z22, Z22
+	TESTQ        DX, DX
+	JEQ          nobiasrow
+	VMOVUPS.Z    (DX), K1, Z21
+	VMOVUPS.Z    64(DX), K2, Y16
+	VINSERTF64X4 $0x01, Y16, Z16, Z22
 
 nobiasrow:
-	VMOVUPS 64(CX), Z20
-	VMOVUPS 128(CX), Z21
+	VMOVUPS 64(CX), Z15
+	VMOVUPS 128(CX), Z17
 	TESTQ   DX, DX
 	JEQ     nobias
 	TESTQ   CX, CX
@@ -9437,282 +9377,257 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Z24, Z0, Z0
-	VADDPS Y25, Y1, Y1
-	VADDPS Z24, Z2, Z2
-	VADDPS Y25, Y3, Y3
-	VADDPS Z24, Z4, Z4
-	VADDPS Y25, Y5, Y5
-	VADDPS Z24, Z6, Z6
-	VADDPS Y25, Y7, Y7
-	VADDPS Z24, Z8, Z8
-	VADDPS Y25, Y9, Y9
-	VADDPS Z24, Z10, Z10
-	VADDPS Y25, Y11, Y11
-	VADDPS Z24, Z12, Z12
-	VADDPS Y25, Y13, Y13
-	VADDPS Z24, Z14, Z14
-	VADDPS Y25, Y15, Y15
-	VADDPS Z24, Z16, Z16
-	VADDPS Y25, Y17, Y17
-	VADDPS Z24, Z18, Z18
-	VADDPS Y25, Y19, Y19
+	VADDPS Z21, Z0, Z0
+	VADDPS Z21, Z1, Z1
+	VADDPS Z21, Z2, Z2
+	VADDPS Z21, Z3, Z3
+	VADDPS Z21, Z4, Z4
+	VADDPS Z21, Z5, Z5
+	VADDPS Z21, Z6, Z6
+	VADDPS Z21, Z7, Z7
+	VADDPS Z21, Z8, Z8
+	VADDPS Z21, Z9, Z9
+	VADDPS Z22, Z10, Z10
+	VADDPS Z22, Z11, Z11
+	VADDPS Z22, Z12, Z12
+	VADDPS Z22, Z13, Z13
+	VADDPS Z22, Z14, Z14
 
 nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z0, Z0
-	VMOVUPS.Z 64(DX), K2, Y22
-	VADDPS    Y22, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z2, Z2
-	VMOVUPS.Z 64(DX), K2, Y22
-	VADDPS    Y22, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z4, Z4
-	VMOVUPS.Z 64(DX), K2, Y22
-	VADDPS    Y22, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z6, Z6
-	VMOVUPS.Z 64(DX), K2, Y22
-	VADDPS    Y22, Y7, Y7
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z8, Z8
-	VMOVUPS.Z 64(DX), K2, Y22
-	VADDPS    Y22, Y9, Y9
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z10, Z10
-	VMOVUPS.Z 64(DX), K2, Y22
-	VADDPS    Y22, Y11, Y11
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z12, Z12
-	VMOVUPS.Z 64(DX), K2, Y22
-	VADDPS    Y22, Y13, Y13
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z14, Z14
-	VMOVUPS.Z 64(DX), K2, Y22
-	VADDPS    Y22, Y15, Y15
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z16, Z16
-	VMOVUPS.Z 64(DX), K2, Y22
-	VADDPS    Y22, Y17, Y17
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z22
-	VADDPS    Z22, Z18, Z18
-	VMOVUPS.Z 64(DX), K2, Y22
-	VADDPS    Y22, Y19, Y19
+	TESTQ        SI, SI
+	JEQ          noresbefore
+	TESTB        R8, R8
+	JNE          noresbefore
+	MOVQ         SI, DX
+	VMOVUPS.Z    (DX), K1, Z18
+	VADDPS       Z18, Z0, Z0
+	VMOVUPS.Z    64(DX), K2, Y16
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z16, Z18
+	VADDPS       Z18, Z10, Z10
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z18
+	VADDPS       Z18, Z1, Z1
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z18
+	VADDPS       Z18, Z2, Z2
+	VMOVUPS.Z    64(DX), K2, Y16
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z16, Z18
+	VADDPS       Z18, Z11, Z11
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z18
+	VADDPS       Z18, Z3, Z3
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z18
+	VADDPS       Z18, Z4, Z4
+	VMOVUPS.Z    64(DX), K2, Y16
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z16, Z18
+	VADDPS       Z18, Z12, Z12
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z18
+	VADDPS       Z18, Z5, Z5
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z18
+	VADDPS       Z18, Z6, Z6
+	VMOVUPS.Z    64(DX), K2, Y16
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z16, Z18
+	VADDPS       Z18, Z13, Z13
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z18
+	VADDPS       Z18, Z7, Z7
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z18
+	VADDPS       Z18, Z8, Z8
+	VMOVUPS.Z    64(DX), K2, Y16
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z16, Z18
+	VADDPS       Z18, Z14, Z14
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z18
+	VADDPS       Z18, Z9, Z9
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (CX), Z0, Z22
-	VCMPPS    $0x1e, Z23, Z0, K3
-	VBLENDMPS Z0, Z22, K3, Z0
-	VMULPS    (CX), Y1, Y22
-	VCMPPS    $0x1e, Y23, Y1, K3
-	VBLENDMPS Y1, Y22, K3, Y1
-	VMULPS    (CX), Z2, Z22
-	VCMPPS    $0x1e, Z23, Z2, K3
-	VBLENDMPS Z2, Z22, K3, Z2
-	VMULPS    (CX), Y3, Y22
-	VCMPPS    $0x1e, Y23, Y3, K3
-	VBLENDMPS Y3, Y22, K3, Y3
-	VMULPS    (CX), Z4, Z22
-	VCMPPS    $0x1e, Z23, Z4, K3
-	VBLENDMPS Z4, Z22, K3, Z4
-	VMULPS    (CX), Y5, Y22
-	VCMPPS    $0x1e, Y23, Y5, K3
-	VBLENDMPS Y5, Y22, K3, Y5
-	VMULPS    (CX), Z6, Z22
-	VCMPPS    $0x1e, Z23, Z6, K3
-	VBLENDMPS Z6, Z22, K3, Z6
-	VMULPS    (CX), Y7, Y22
-	VCMPPS    $0x1e, Y23, Y7, K3
-	VBLENDMPS Y7, Y22, K3, Y7
-	VMULPS    (CX), Z8, Z22
-	VCMPPS    $0x1e, Z23, Z8, K3
-	VBLENDMPS Z8, Z22, K3, Z8
-	VMULPS    (CX), Y9, Y22
-	VCMPPS    $0x1e, Y23, Y9, K3
-	VBLENDMPS Y9, Y22, K3, Y9
-	VMULPS    (CX), Z10, Z22
-	VCMPPS    $0x1e, Z23, Z10, K3
-	VBLENDMPS Z10, Z22, K3, Z10
-	VMULPS    (CX), Y11, Y22
-	VCMPPS    $0x1e, Y23, Y11, K3
-	VBLENDMPS Y11, Y22, K3, Y11
-	VMULPS    (CX), Z12, Z22
-	VCMPPS    $0x1e, Z23, Z12, K3
-	VBLENDMPS Z12, Z22, K3, Z12
-	VMULPS    (CX), Y13, Y22
-	VCMPPS    $0x1e, Y23, Y13, K3
-	VBLENDMPS Y13, Y22, K3, Y13
-	VMULPS    (CX), Z14, Z22
-	VCMPPS    $0x1e, Z23, Z14, K3
-	VBLENDMPS Z14, Z22, K3, Z14
-	VMULPS    (CX), Y15, Y22
-	VCMPPS    $0x1e, Y23, Y15, K3
-	VBLENDMPS Y15, Y22, K3, Y15
-	VMULPS    (CX), Z16, Z22
-	VCMPPS    $0x1e, Z23, Z16, K3
-	VBLENDMPS Z16, Z22, K3, Z16
-	VMULPS    (CX), Y17, Y22
-	VCMPPS    $0x1e, Y23, Y17, K3
-	VBLENDMPS Y17, Y22, K3, Y17
-	VMULPS    (CX), Z18, Z22
-	VCMPPS    $0x1e, Z23, Z18, K3
-	VBLENDMPS Z18, Z22, K3, Z18
-	VMULPS    (CX), Y19, Y22
-	VCMPPS    $0x1e, Y23, Y19, K3
-	VBLENDMPS Y19, Y22, K3, Y19
+	VMULPS    (CX), Z0, Z18
+	VCMPPS    $0x1e, Z20, Z0, K3
+	VBLENDMPS Z0, Z18, K3, Z0
+	VMULPS    (CX), Z1, Z18
+	VCMPPS    $0x1e, Z20, Z1, K3
+	VBLENDMPS Z1, Z18, K3, Z1
+	VMULPS    (CX), Z2, Z18
+	VCMPPS    $0x1e, Z20, Z2, K3
+	VBLENDMPS Z2, Z18, K3, Z2
+	VMULPS    (CX), Z3, Z18
+	VCMPPS    $0x1e, Z20, Z3, K3
+	VBLENDMPS Z3, Z18, K3, Z3
+	VMULPS    (CX), Z4, Z18
+	VCMPPS    $0x1e, Z20, Z4, K3
+	VBLENDMPS Z4, Z18, K3, Z4
+	VMULPS    (CX), Z5, Z18
+	VCMPPS    $0x1e, Z20, Z5, K3
+	VBLENDMPS Z5, Z18, K3, Z5
+	VMULPS    (CX), Z6, Z18
+	VCMPPS    $0x1e, Z20, Z6, K3
+	VBLENDMPS Z6, Z18, K3, Z6
+	VMULPS    (CX), Z7, Z18
+	VCMPPS    $0x1e, Z20, Z7, K3
+	VBLENDMPS Z7, Z18, K3, Z7
+	VMULPS    (CX), Z8, Z18
+	VCMPPS    $0x1e, Z20, Z8, K3
+	VBLENDMPS Z8, Z18, K3, Z8
+	VMULPS    (CX), Z9, Z18
+	VCMPPS    $0x1e, Z20, Z9, K3
+	VBLENDMPS Z9, Z18, K3, Z9
+	VMULPS    (CX), Z10, Z18
+	VCMPPS    $0x1e, Z20, Z10, K3
+	VBLENDMPS Z10, Z18, K3, Z10
+	VMULPS    (CX), Z11, Z18
+	VCMPPS    $0x1e, Z20, Z11, K3
+	VBLENDMPS Z11, Z18, K3, Z11
+	VMULPS    (CX), Z12, Z18
+	VCMPPS    $0x1e, Z20, Z12, K3
+	VBLENDMPS Z12, Z18, K3, Z12
+	VMULPS    (CX), Z13, Z18
+	VCMPPS    $0x1e, Z20, Z13, K3
+	VBLENDMPS Z13, Z18, K3, Z13
+	VMULPS    (CX), Z14, Z18
+	VCMPPS    $0x1e, Z20, Z14, K3
+	VBLENDMPS Z14, Z18, K3, Z14
 
 noleaky:
 	CMPB   218(CX), $0x00
 	JEQ    noclamp218
-	VMAXPS Z0, Z20, Z0
-	VMAXPS Y1, Y20, Y1
-	VMAXPS Z2, Z20, Z2
-	VMAXPS Y3, Y20, Y3
-	VMAXPS Z4, Z20, Z4
-	VMAXPS Y5, Y20, Y5
-	VMAXPS Z6, Z20, Z6
-	VMAXPS Y7, Y20, Y7
-	VMAXPS Z8, Z20, Z8
-	VMAXPS Y9, Y20, Y9
-	VMAXPS Z10, Z20, Z10
-	VMAXPS Y11, Y20, Y11
-	VMAXPS Z12, Z20, Z12
-	VMAXPS Y13, Y20, Y13
-	VMAXPS Z14, Z20, Z14
-	VMAXPS Y15, Y20, Y15
-	VMAXPS Z16, Z20, Z16
-	VMAXPS Y17, Y20, Y17
-	VMAXPS Z18, Z20, Z18
-	VMAXPS Y19, Y20, Y19
+	VMAXPS Z0, Z15, Z0
+	VMAXPS Z1, Z15, Z1
+	VMAXPS Z2, Z15, Z2
+	VMAXPS Z3, Z15, Z3
+	VMAXPS Z4, Z15, Z4
+	VMAXPS Z5, Z15, Z5
+	VMAXPS Z6, Z15, Z6
+	VMAXPS Z7, Z15, Z7
+	VMAXPS Z8, Z15, Z8
+	VMAXPS Z9, Z15, Z9
+	VMAXPS Z10, Z15, Z10
+	VMAXPS Z11, Z15, Z11
+	VMAXPS Z12, Z15, Z12
+	VMAXPS Z13, Z15, Z13
+	VMAXPS Z14, Z15, Z14
 
 noclamp218:
 	CMPB   219(CX), $0x00
 	JEQ    noclamp219
-	VMINPS Z0, Z21, Z0
-	VMINPS Y1, Y21, Y1
-	VMINPS Z2, Z21, Z2
-	VMINPS Y3, Y21, Y3
-	VMINPS Z4, Z21, Z4
-	VMINPS Y5, Y21, Y5
-	VMINPS Z6, Z21, Z6
-	VMINPS Y7, Y21, Y7
-	VMINPS Z8, Z21, Z8
-	VMINPS Y9, Y21, Y9
-	VMINPS Z10, Z21, Z10
-	VMINPS Y11, Y21, Y11
-	VMINPS Z12, Z21, Z12
-	VMINPS Y13, Y21, Y13
-	VMINPS Z14, Z21, Z14
-	VMINPS Y15, Y21, Y15
-	VMINPS Z16, Z21, Z16
-	VMINPS Y17, Y21, Y17
-	VMINPS Z18, Z21, Z18
-	VMINPS Y19, Y21, Y19
+	VMINPS Z0, Z17, Z0
+	VMINPS Z1, Z17, Z1
+	VMINPS Z2, Z17, Z2
+	VMINPS Z3, Z17, Z3
+	VMINPS Z4, Z17, Z4
+	VMINPS Z5, Z17, Z5
+	VMINPS Z6, Z17, Z6
+	VMINPS Z7, Z17, Z7
+	VMINPS Z8, Z17, Z8
+	VMINPS Z9, Z17, Z9
+	VMINPS Z10, Z17, Z10
+	VMINPS Z11, Z17, Z11
+	VMINPS Z12, Z17, Z12
+	VMINPS Z13, Z17, Z13
+	VMINPS Z14, Z17, Z14
 
 noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, CX
-	VMOVUPS.Z (CX), K1, Z22
-	VADDPS    Z22, Z0, Z0
-	VMOVUPS.Z 64(CX), K2, Y22
-	VADDPS    Y22, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z22
-	VADDPS    Z22, Z2, Z2
-	VMOVUPS.Z 64(CX), K2, Y22
-	VADDPS    Y22, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z22
-	VADDPS    Z22, Z4, Z4
-	VMOVUPS.Z 64(CX), K2, Y22
-	VADDPS    Y22, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z22
-	VADDPS    Z22, Z6, Z6
-	VMOVUPS.Z 64(CX), K2, Y22
-	VADDPS    Y22, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z22
-	VADDPS    Z22, Z8, Z8
-	VMOVUPS.Z 64(CX), K2, Y22
-	VADDPS    Y22, Y9, Y9
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z22
-	VADDPS    Z22, Z10, Z10
-	VMOVUPS.Z 64(CX), K2, Y22
-	VADDPS    Y22, Y11, Y11
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z22
-	VADDPS    Z22, Z12, Z12
-	VMOVUPS.Z 64(CX), K2, Y22
-	VADDPS    Y22, Y13, Y13
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z22
-	VADDPS    Z22, Z14, Z14
-	VMOVUPS.Z 64(CX), K2, Y22
-	VADDPS    Y22, Y15, Y15
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z22
-	VADDPS    Z22, Z16, Z16
-	VMOVUPS.Z 64(CX), K2, Y22
-	VADDPS    Y22, Y17, Y17
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z22
-	VADDPS    Z22, Z18, Z18
-	VMOVUPS.Z 64(CX), K2, Y22
-	VADDPS    Y22, Y19, Y19
+	TESTQ        SI, SI
+	JEQ          noresafter
+	TESTB        R8, R8
+	JEQ          noresafter
+	MOVQ         SI, CX
+	VMOVUPS.Z    (CX), K1, Z18
+	VADDPS       Z18, Z0, Z0
+	VMOVUPS.Z    64(CX), K2, Y16
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y15
+	VINSERTF64X4 $0x01, Y15, Z16, Z18
+	VADDPS       Z18, Z10, Z10
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z18
+	VADDPS       Z18, Z1, Z1
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z18
+	VADDPS       Z18, Z2, Z2
+	VMOVUPS.Z    64(CX), K2, Y16
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y15
+	VINSERTF64X4 $0x01, Y15, Z16, Z18
+	VADDPS       Z18, Z11, Z11
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z18
+	VADDPS       Z18, Z3, Z3
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z18
+	VADDPS       Z18, Z4, Z4
+	VMOVUPS.Z    64(CX), K2, Y16
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y15
+	VINSERTF64X4 $0x01, Y15, Z16, Z18
+	VADDPS       Z18, Z12, Z12
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z18
+	VADDPS       Z18, Z5, Z5
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z18
+	VADDPS       Z18, Z6, Z6
+	VMOVUPS.Z    64(CX), K2, Y16
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y15
+	VINSERTF64X4 $0x01, Y15, Z16, Z18
+	VADDPS       Z18, Z13, Z13
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z18
+	VADDPS       Z18, Z7, Z7
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z18
+	VADDPS       Z18, Z8, Z8
+	VMOVUPS.Z    64(CX), K2, Y16
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y15
+	VINSERTF64X4 $0x01, Y15, Z16, Z18
+	VADDPS       Z18, Z14, Z14
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z18
+	VADDPS       Z18, Z9, Z9
 
 noresafter:
 noep:
-	VMOVUPS Z0, K1, (AX)
-	VMOVUPS Y1, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	VMOVUPS Y3, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	VMOVUPS Y5, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	VMOVUPS Y7, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, K1, (AX)
-	VMOVUPS Y9, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, K1, (AX)
-	VMOVUPS Y11, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z12, K1, (AX)
-	VMOVUPS Y13, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z14, K1, (AX)
-	VMOVUPS Y15, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z16, K1, (AX)
-	VMOVUPS Y17, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z18, K1, (AX)
-	VMOVUPS Y19, K2, 64(AX)
+	VMOVUPS       Z0, K1, (AX)
+	VMOVUPS       Y10, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z1, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z2, K1, (AX)
+	VMOVUPS       Y11, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z3, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z4, K1, (AX)
+	VMOVUPS       Y12, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z5, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z6, K1, (AX)
+	VMOVUPS       Y13, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z7, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z8, K1, (AX)
+	VMOVUPS       Y14, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z14, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z9, K1, (AX)
 	VZEROUPPER
 	RET
 
@@ -9731,6 +9646,13 @@ TEXT ·gemmAVX512_11x24(SB), NOSPLIT, $0-80
 	KMOVW DI, K1
 	SHRL  $0x10, DI
 	KMOVW DI, K2
+	MOVL  mask+60(FP), DI
+	SHRL  $0x10, DI
+	ANDL  $0x000000ff, DI
+	MOVL  DI, R8
+	SHLL  $0x08, R8
+	ORL   R8, DI
+	KMOVW DI, K3
 
 	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
 	// from the epilogue's bias row when C is overwritten (no acc).
@@ -9780,55 +9702,46 @@ TEXT ·gemmAVX512_11x24(SB), NOSPLIT, $0-80
 	MOVQ       192(R8), DI
 
 nobiasstart:
-	TESTQ     DI, DI
-	JEQ       zero
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Y1
-	VMOVAPS   Z0, Z2
-	VMOVAPS   Y1, Y3
-	VMOVAPS   Z0, Z4
-	VMOVAPS   Y1, Y5
-	VMOVAPS   Z0, Z6
-	VMOVAPS   Y1, Y7
-	VMOVAPS   Z0, Z8
-	VMOVAPS   Y1, Y9
-	VMOVAPS   Z0, Z10
-	VMOVAPS   Y1, Y11
-	VMOVAPS   Z0, Z12
-	VMOVAPS   Y1, Y13
-	VMOVAPS   Z0, Z14
-	VMOVAPS   Y1, Y15
-	VMOVAPS   Z0, Z16
-	VMOVAPS   Y1, Y17
-	VMOVAPS   Z0, Z18
-	VMOVAPS   Y1, Y19
-	VMOVAPS   Z0, Z20
-	VMOVAPS   Y1, Y21
-	JMP       started
+	TESTQ        DI, DI
+	JEQ          zero
+	VMOVUPS.Z    (DI), K1, Z0
+	VMOVUPS.Z    64(DI), K2, Y1
+	VINSERTF64X4 $0x01, Y1, Z1, Z12
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VMOVAPS      Z0, Z8
+	VMOVAPS      Z0, Z9
+	VMOVAPS      Z0, Z10
+	VMOVAPS      Y12, Y11
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VMOVAPS      Z12, Z16
+	JMP          started
 
 zero:
 	VPXORD Z0, Z0, Z0
-	VPXORD Y1, Y1, Y1
+	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
-	VPXORD Y3, Y3, Y3
+	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
-	VPXORD Y5, Y5, Y5
+	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
-	VPXORD Y7, Y7, Y7
+	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
-	VPXORD Y9, Y9, Y9
+	VPXORD Z9, Z9, Z9
 	VPXORD Z10, Z10, Z10
 	VPXORD Y11, Y11, Y11
 	VPXORD Z12, Z12, Z12
-	VPXORD Y13, Y13, Y13
+	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
-	VPXORD Y15, Y15, Y15
+	VPXORD Z15, Z15, Z15
 	VPXORD Z16, Z16, Z16
-	VPXORD Y17, Y17, Y17
-	VPXORD Z18, Z18, Z18
-	VPXORD Y19, Y19, Y19
-	VPXORD Z20, Z20, Z20
-	VPXORD Y21, Y21, Y21
 
 started:
 	MOVQ b+24(FP), DI
@@ -9842,43 +9755,44 @@ started:
 	JEQ   next
 
 loop:
-	VMOVUPS.Z    (DI), K1, Z22
-	VMOVUPS.Z    64(DI), K2, Y23
+	VMOVUPS.Z    (DI), K1, Z17
+	VMOVUPS.Z    64(DI), K2, Y18
 	PREFETCHT1   (R8)
 	ADDQ         $0x40, R8
-	VBROADCASTSS (R9), Z24
-	VFMADD231PS  Z22, Z24, Z0
-	VFMADD231PS  Y23, Y24, Y1
-	VBROADCASTSS (R9)(CX*1), Z24
-	VFMADD231PS  Z22, Z24, Z2
-	VFMADD231PS  Y23, Y24, Y3
-	VBROADCASTSS (R9)(CX*2), Z24
-	VFMADD231PS  Z22, Z24, Z4
-	VFMADD231PS  Y23, Y24, Y5
-	VBROADCASTSS (R9)(SI*1), Z24
-	VFMADD231PS  Z22, Z24, Z6
-	VFMADD231PS  Y23, Y24, Y7
-	VBROADCASTSS (R10), Z24
-	VFMADD231PS  Z22, Z24, Z8
-	VFMADD231PS  Y23, Y24, Y9
-	VBROADCASTSS (R10)(CX*1), Z24
-	VFMADD231PS  Z22, Z24, Z10
-	VFMADD231PS  Y23, Y24, Y11
-	VBROADCASTSS (R10)(CX*2), Z24
-	VFMADD231PS  Z22, Z24, Z12
-	VFMADD231PS  Y23, Y24, Y13
-	VBROADCASTSS (R10)(SI*1), Z24
-	VFMADD231PS  Z22, Z24, Z14
-	VFMADD231PS  Y23, Y24, Y15
-	VBROADCASTSS (R11), Z24
-	VFMADD231PS  Z22, Z24, Z16
-	VFMADD231PS  Y23, Y24, Y17
-	VBROADCASTSS (R11)(CX*1), Z24
-	VFMADD231PS  Z22, Z24, Z18
-	VFMADD231PS  Y23, Y24, Y19
-	VBROADCASTSS (R11)(CX*2), Z24
-	VFMADD231PS  Z22, Z24, Z20
-	VFMADD231PS  Y23, Y24, Y21
+	VINSERTF64X4 $0x01, Y18, Z18, Z19
+	VBROADCASTSS (R9), Z20
+	VFMADD231PS  Z17, Z20, Z0
+	VBROADCASTSS (R9)(CX*1), Z21
+	VFMADD231PS  Z17, Z21, Z1
+	VINSERTF64X4 $0x01, Y21, Z20, Z20
+	VFMADD231PS  Z19, Z20, Z12
+	VBROADCASTSS (R9)(CX*2), Z20
+	VFMADD231PS  Z17, Z20, Z2
+	VBROADCASTSS (R9)(SI*1), Z21
+	VFMADD231PS  Z17, Z21, Z3
+	VINSERTF64X4 $0x01, Y21, Z20, Z20
+	VFMADD231PS  Z19, Z20, Z13
+	VBROADCASTSS (R10), Z20
+	VFMADD231PS  Z17, Z20, Z4
+	VBROADCASTSS (R10)(CX*1), Z21
+	VFMADD231PS  Z17, Z21, Z5
+	VINSERTF64X4 $0x01, Y21, Z20, Z20
+	VFMADD231PS  Z19, Z20, Z14
+	VBROADCASTSS (R10)(CX*2), Z20
+	VFMADD231PS  Z17, Z20, Z6
+	VBROADCASTSS (R10)(SI*1), Z21
+	VFMADD231PS  Z17, Z21, Z7
+	VINSERTF64X4 $0x01, Y21, Z20, Z20
+	VFMADD231PS  Z19, Z20, Z15
+	VBROADCASTSS (R11), Z20
+	VFMADD231PS  Z17, Z20, Z8
+	VBROADCASTSS (R11)(CX*1), Z21
+	VFMADD231PS  Z17, Z21, Z9
+	VINSERTF64X4 $0x01, Y21, Z20, Z20
+	VFMADD231PS  Z19, Z20, Z16
+	VBROADCASTSS (R11)(CX*2), Z19
+	VFMADD231PS  Z17, Z19, Z10
+	VFMADD231PS  Y18, Y19, Y11
 	ADDQ         $0x04, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x04, R11
@@ -9887,65 +9801,65 @@ loop:
 	JNE          loop
 
 next:
-	MOVQ      c+40(FP), AX
-	MOVB      acc+56(FP), CL
-	TESTB     CL, CL
-	JEQ       write
-	MOVQ      AX, DI
-	VMOVUPS.Z (DI), K1, Z22
-	VADDPS    Z22, Z0, Z0
-	VMOVUPS.Z 64(DI), K2, Y22
-	VADDPS    Y22, Y1, Y1
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z22
-	VADDPS    Z22, Z2, Z2
-	VMOVUPS.Z 64(DI), K2, Y22
-	VADDPS    Y22, Y3, Y3
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z22
-	VADDPS    Z22, Z4, Z4
-	VMOVUPS.Z 64(DI), K2, Y22
-	VADDPS    Y22, Y5, Y5
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z22
-	VADDPS    Z22, Z6, Z6
-	VMOVUPS.Z 64(DI), K2, Y22
-	VADDPS    Y22, Y7, Y7
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z22
-	VADDPS    Z22, Z8, Z8
-	VMOVUPS.Z 64(DI), K2, Y22
-	VADDPS    Y22, Y9, Y9
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z22
-	VADDPS    Z22, Z10, Z10
-	VMOVUPS.Z 64(DI), K2, Y22
-	VADDPS    Y22, Y11, Y11
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z22
-	VADDPS    Z22, Z12, Z12
-	VMOVUPS.Z 64(DI), K2, Y22
-	VADDPS    Y22, Y13, Y13
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z22
-	VADDPS    Z22, Z14, Z14
-	VMOVUPS.Z 64(DI), K2, Y22
-	VADDPS    Y22, Y15, Y15
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z22
-	VADDPS    Z22, Z16, Z16
-	VMOVUPS.Z 64(DI), K2, Y22
-	VADDPS    Y22, Y17, Y17
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z22
-	VADDPS    Z22, Z18, Z18
-	VMOVUPS.Z 64(DI), K2, Y22
-	VADDPS    Y22, Y19, Y19
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z22
-	VADDPS    Z22, Z20, Z20
-	VMOVUPS.Z 64(DI), K2, Y22
-	VADDPS    Y22, Y21, Y21
+	MOVQ         c+40(FP), AX
+	MOVB         acc+56(FP), CL
+	TESTB        CL, CL
+	JEQ          write
+	MOVQ         AX, DI
+	VMOVUPS.Z    (DI), K1, Z17
+	VADDPS       Z17, Z0, Z0
+	VMOVUPS.Z    64(DI), K2, Y18
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y17
+	VINSERTF64X4 $0x01, Y17, Z18, Z17
+	VADDPS       Z17, Z12, Z12
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z17
+	VADDPS       Z17, Z1, Z1
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z17
+	VADDPS       Z17, Z2, Z2
+	VMOVUPS.Z    64(DI), K2, Y18
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y17
+	VINSERTF64X4 $0x01, Y17, Z18, Z17
+	VADDPS       Z17, Z13, Z13
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z17
+	VADDPS       Z17, Z3, Z3
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z17
+	VADDPS       Z17, Z4, Z4
+	VMOVUPS.Z    64(DI), K2, Y18
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y17
+	VINSERTF64X4 $0x01, Y17, Z18, Z17
+	VADDPS       Z17, Z14, Z14
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z17
+	VADDPS       Z17, Z5, Z5
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z17
+	VADDPS       Z17, Z6, Z6
+	VMOVUPS.Z    64(DI), K2, Y18
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y17
+	VINSERTF64X4 $0x01, Y17, Z18, Z17
+	VADDPS       Z17, Z15, Z15
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z17
+	VADDPS       Z17, Z7, Z7
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z17
+	VADDPS       Z17, Z8, Z8
+	VMOVUPS.Z    64(DI), K2, Y18
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y17
+	VINSERTF64X4 $0x01, Y17, Z18, Z17
+	VADDPS       Z17, Z16, Z16
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z17
+	VADDPS       Z17, Z9, Z9
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z17
+	VADDPS       Z17, Z10, Z10
+	VMOVUPS.Z    64(DI), K2, Y17
+	VADDPS       Y17, Y11, Y11
 
 write:
 	MOVQ  ep+64(FP), CX
@@ -9953,23 +9867,24 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(CX), DX
-	MOVQ      200(CX), SI
-	MOVQ      208(CX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(CX), R8
-	MOVB      217(CX), R9
-	VPXORD    Z25, Z25, Z25
-	VPXORD    Z26, Z26, Z26
-	VPXORD    Z27, Z27, Z27
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z26
-	VMOVUPS.Z 64(DX), K2, Z27
+	MOVQ         192(CX), DX
+	MOVQ         200(CX), SI
+	MOVQ         208(CX), DI
+	SHLQ         $0x02, DI
+	MOVB         216(CX), R8
+	MOVB         217(CX), R9
+	VPXORD       Z22, Z22, Z22
+	VPXORD       Z23, Z23, Z23
+	VPXORD       Z24, Z24, Z24
+	TESTQ        DX, DX
+	JEQ          nobiasrow
+	VMOVUPS.Z    (DX), K1, Z23
+	VMOVUPS.Z    64(DX), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z18, Z24
 
 nobiasrow:
-	VMOVUPS 64(CX), Z22
-	VMOVUPS 128(CX), Z23
+	VMOVUPS 64(CX), Z17
+	VMOVUPS 128(CX), Z19
 	TESTQ   DX, DX
 	JEQ     nobias
 	TESTQ   CX, CX
@@ -9983,312 +9898,287 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Z26, Z0, Z0
-	VADDPS Y27, Y1, Y1
-	VADDPS Z26, Z2, Z2
-	VADDPS Y27, Y3, Y3
-	VADDPS Z26, Z4, Z4
-	VADDPS Y27, Y5, Y5
-	VADDPS Z26, Z6, Z6
-	VADDPS Y27, Y7, Y7
-	VADDPS Z26, Z8, Z8
-	VADDPS Y27, Y9, Y9
-	VADDPS Z26, Z10, Z10
-	VADDPS Y27, Y11, Y11
-	VADDPS Z26, Z12, Z12
-	VADDPS Y27, Y13, Y13
-	VADDPS Z26, Z14, Z14
-	VADDPS Y27, Y15, Y15
-	VADDPS Z26, Z16, Z16
-	VADDPS Y27, Y17, Y17
-	VADDPS Z26, Z18, Z18
-	VADDPS Y27, Y19, Y19
-	VADDPS Z26, Z20, Z20
-	VADDPS Y27, Y21, Y21
+	VADDPS Z23, Z0, Z0
+	VADDPS Z23, Z1, Z1
+	VADDPS Z23, Z2, Z2
+	VADDPS Z23, Z3, Z3
+	VADDPS Z23, Z4, Z4
+	VADDPS Z23, Z5, Z5
+	VADDPS Z23, Z6, Z6
+	VADDPS Z23, Z7, Z7
+	VADDPS Z23, Z8, Z8
+	VADDPS Z23, Z9, Z9
+	VADDPS Z23, Z10, Z10
+	VADDPS Y24, Y11, Y11
+	VADDPS Z24, Z12, Z12
+	VADDPS Z24, Z13, Z13
+	VADDPS Z24, Z14, Z14
+	VADDPS Z24, Z15, Z15
+	VADDPS Z24, Z16, Z16
 
 nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z0, Z0
-	VMOVUPS.Z 64(DX), K2, Y24
-	VADDPS    Y24, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z2, Z2
-	VMOVUPS.Z 64(DX), K2, Y24
-	VADDPS    Y24, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z4, Z4
-	VMOVUPS.Z 64(DX), K2, Y24
-	VADDPS    Y24, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z6, Z6
-	VMOVUPS.Z 64(DX), K2, Y24
-	VADDPS    Y24, Y7, Y7
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z8, Z8
-	VMOVUPS.Z 64(DX), K2, Y24
-	VADDPS    Y24, Y9, Y9
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z10, Z10
-	VMOVUPS.Z 64(DX), K2, Y24
-	VADDPS    Y24, Y11, Y11
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z12, Z12
-	VMOVUPS.Z 64(DX), K2, Y24
-	VADDPS    Y24, Y13, Y13
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z14, Z14
-	VMOVUPS.Z 64(DX), K2, Y24
-	VADDPS    Y24, Y15, Y15
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z16, Z16
-	VMOVUPS.Z 64(DX), K2, Y24
-	VADDPS    Y24, Y17, Y17
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z18, Z18
-	VMOVUPS.Z 64(DX), K2, Y24
-	VADDPS    Y24, Y19, Y19
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z24
-	VADDPS    Z24, Z20, Z20
-	VMOVUPS.Z 64(DX), K2, Y24
-	VADDPS    Y24, Y21, Y21
+	TESTQ        SI, SI
+	JEQ          noresbefore
+	TESTB        R8, R8
+	JNE          noresbefore
+	MOVQ         SI, DX
+	VMOVUPS.Z    (DX), K1, Z20
+	VADDPS       Z20, Z0, Z0
+	VMOVUPS.Z    64(DX), K2, Y18
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y20
+	VINSERTF64X4 $0x01, Y20, Z18, Z20
+	VADDPS       Z20, Z12, Z12
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z20
+	VADDPS       Z20, Z1, Z1
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z20
+	VADDPS       Z20, Z2, Z2
+	VMOVUPS.Z    64(DX), K2, Y18
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y20
+	VINSERTF64X4 $0x01, Y20, Z18, Z20
+	VADDPS       Z20, Z13, Z13
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z20
+	VADDPS       Z20, Z3, Z3
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z20
+	VADDPS       Z20, Z4, Z4
+	VMOVUPS.Z    64(DX), K2, Y18
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y20
+	VINSERTF64X4 $0x01, Y20, Z18, Z20
+	VADDPS       Z20, Z14, Z14
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z20
+	VADDPS       Z20, Z5, Z5
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z20
+	VADDPS       Z20, Z6, Z6
+	VMOVUPS.Z    64(DX), K2, Y18
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y20
+	VINSERTF64X4 $0x01, Y20, Z18, Z20
+	VADDPS       Z20, Z15, Z15
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z20
+	VADDPS       Z20, Z7, Z7
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z20
+	VADDPS       Z20, Z8, Z8
+	VMOVUPS.Z    64(DX), K2, Y18
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y20
+	VINSERTF64X4 $0x01, Y20, Z18, Z20
+	VADDPS       Z20, Z16, Z16
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z20
+	VADDPS       Z20, Z9, Z9
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z20
+	VADDPS       Z20, Z10, Z10
+	VMOVUPS.Z    64(DX), K2, Y20
+	VADDPS       Y20, Y11, Y11
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (CX), Z0, Z24
-	VCMPPS    $0x1e, Z25, Z0, K3
-	VBLENDMPS Z0, Z24, K3, Z0
-	VMULPS    (CX), Y1, Y24
-	VCMPPS    $0x1e, Y25, Y1, K3
-	VBLENDMPS Y1, Y24, K3, Y1
-	VMULPS    (CX), Z2, Z24
-	VCMPPS    $0x1e, Z25, Z2, K3
-	VBLENDMPS Z2, Z24, K3, Z2
-	VMULPS    (CX), Y3, Y24
-	VCMPPS    $0x1e, Y25, Y3, K3
-	VBLENDMPS Y3, Y24, K3, Y3
-	VMULPS    (CX), Z4, Z24
-	VCMPPS    $0x1e, Z25, Z4, K3
-	VBLENDMPS Z4, Z24, K3, Z4
-	VMULPS    (CX), Y5, Y24
-	VCMPPS    $0x1e, Y25, Y5, K3
-	VBLENDMPS Y5, Y24, K3, Y5
-	VMULPS    (CX), Z6, Z24
-	VCMPPS    $0x1e, Z25, Z6, K3
-	VBLENDMPS Z6, Z24, K3, Z6
-	VMULPS    (CX), Y7, Y24
-	VCMPPS    $0x1e, Y25, Y7, K3
-	VBLENDMPS Y7, Y24, K3, Y7
-	VMULPS    (CX), Z8, Z24
-	VCMPPS    $0x1e, Z25, Z8, K3
-	VBLENDMPS Z8, Z24, K3, Z8
-	VMULPS    (CX), Y9, Y24
-	VCMPPS    $0x1e, Y25, Y9, K3
-	VBLENDMPS Y9, Y24, K3, Y9
-	VMULPS    (CX), Z10, Z24
-	VCMPPS    $0x1e, Z25, Z10, K3
-	VBLENDMPS Z10, Z24, K3, Z10
-	VMULPS    (CX), Y11, Y24
-	VCMPPS    $0x1e, Y25, Y11, K3
-	VBLENDMPS Y11, Y24, K3, Y11
-	VMULPS    (CX), Z12, Z24
-	VCMPPS    $0x1e, Z25, Z12, K3
-	VBLENDMPS Z12, Z24, K3, Z12
-	VMULPS    (CX), Y13, Y24
-	VCMPPS    $0x1e, Y25, Y13, K3
-	VBLENDMPS Y13, Y24, K3, Y13
-	VMULPS    (CX), Z14, Z24
-	VCMPPS    $0x1e, Z25, Z14, K3
-	VBLENDMPS Z14, Z24, K3, Z14
-	VMULPS    (CX), Y15, Y24
-	VCMPPS    $0x1e, Y25, Y15, K3
-	VBLENDMPS Y15, Y24, K3, Y15
-	VMULPS    (CX), Z16, Z24
-	VCMPPS    $0x1e, Z25, Z16, K3
-	VBLENDMPS Z16, Z24, K3, Z16
-	VMULPS    (CX), Y17, Y24
-	VCMPPS    $0x1e, Y25, Y17, K3
-	VBLENDMPS Y17, Y24, K3, Y17
-	VMULPS    (CX), Z18, Z24
-	VCMPPS    $0x1e, Z25, Z18, K3
-	VBLENDMPS Z18, Z24, K3, Z18
-	VMULPS    (CX), Y19, Y24
-	VCMPPS    $0x1e, Y25, Y19, K3
-	VBLENDMPS Y19, Y24, K3, Y19
-	VMULPS    (CX), Z20, Z24
-	VCMPPS    $0x1e, Z25, Z20, K3
-	VBLENDMPS Z20, Z24, K3, Z20
-	VMULPS    (CX), Y21, Y24
-	VCMPPS    $0x1e, Y25, Y21, K3
-	VBLENDMPS Y21, Y24, K3, Y21
+	VMULPS    (CX), Z0, Z20
+	VCMPPS    $0x1e, Z22, Z0, K3
+	VBLENDMPS Z0, Z20, K3, Z0
+	VMULPS    (CX), Z1, Z20
+	VCMPPS    $0x1e, Z22, Z1, K3
+	VBLENDMPS Z1, Z20, K3, Z1
+	VMULPS    (CX), Z2, Z20
+	VCMPPS    $0x1e, Z22, Z2, K3
+	VBLENDMPS Z2, Z20, K3, Z2
+	VMULPS    (CX), Z3, Z20
+	VCMPPS    $0x1e, Z22, Z3, K3
+	VBLENDMPS Z3, Z20, K3, Z3
+	VMULPS    (CX), Z4, Z20
+	VCMPPS    $0x1e, Z22, Z4, K3
+	VBLENDMPS Z4, Z20, K3, Z4
+	VMULPS    (CX), Z5, Z20
+	VCMPPS    $0x1e, Z22, Z5, K3
+	VBLENDMPS Z5, Z20, K3, Z5
+	VMULPS    (CX), Z6, Z20
+	VCMPPS    $0x1e, Z22, Z6, K3
+	VBLENDMPS Z6, Z20, K3, Z6
+	VMULPS    (CX), Z7, Z20
+	VCMPPS    $0x1e, Z22, Z7, K3
+	VBLENDMPS Z7, Z20, K3, Z7
+	VMULPS    (CX), Z8, Z20
+	VCMPPS    $0x1e, Z22, Z8, K3
+	VBLENDMPS Z8, Z20, K3, Z8
+	VMULPS    (CX), Z9, Z20
+	VCMPPS    $0x1e, Z22, Z9, K3
+	VBLENDMPS Z9, Z20, K3, Z9
+	VMULPS    (CX), Z10, Z20
+	VCMPPS    $0x1e, Z22, Z10, K3
+	VBLENDMPS Z10, Z20, K3, Z10
+	VMULPS    (CX), Y11, Y20
+	VCMPPS    $0x1e, Y22, Y11, K3
+	VBLENDMPS Y11, Y20, K3, Y11
+	VMULPS    (CX), Z12, Z20
+	VCMPPS    $0x1e, Z22, Z12, K3
+	VBLENDMPS Z12, Z20, K3, Z12
+	VMULPS    (CX), Z13, Z20
+	VCMPPS    $0x1e, Z22, Z13, K3
+	VBLENDMPS Z13, Z20, K3, Z13
+	VMULPS    (CX), Z14, Z20
+	VCMPPS    $0x1e, Z22, Z14, K3
+	VBLENDMPS Z14, Z20, K3, Z14
+	VMULPS    (CX), Z15, Z20
+	VCMPPS    $0x1e, Z22, Z15, K3
+	VBLENDMPS Z15, Z20, K3, Z15
+	VMULPS    (CX), Z16, Z20
+	VCMPPS    $0x1e, Z22, Z16, K3
+	VBLENDMPS Z16, Z20, K3, Z16
 
 noleaky:
 	CMPB   218(CX), $0x00
 	JEQ    noclamp218
-	VMAXPS Z0, Z22, Z0
-	VMAXPS Y1, Y22, Y1
-	VMAXPS Z2, Z22, Z2
-	VMAXPS Y3, Y22, Y3
-	VMAXPS Z4, Z22, Z4
-	VMAXPS Y5, Y22, Y5
-	VMAXPS Z6, Z22, Z6
-	VMAXPS Y7, Y22, Y7
-	VMAXPS Z8, Z22, Z8
-	VMAXPS Y9, Y22, Y9
-	VMAXPS Z10, Z22, Z10
-	VMAXPS Y11, Y22, Y11
-	VMAXPS Z12, Z22, Z12
-	VMAXPS Y13, Y22, Y13
-	VMAXPS Z14, Z22, Z14
-	VMAXPS Y15, Y22, Y15
-	VMAXPS Z16, Z22, Z16
-	VMAXPS Y17, Y22, Y17
-	VMAXPS Z18, Z22, Z18
-	VMAXPS Y19, Y22, Y19
-	VMAXPS Z20, Z22, Z20
-	VMAXPS Y21, Y22, Y21
+	VMAXPS Z0, Z17, Z0
+	VMAXPS Z1, Z17, Z1
+	VMAXPS Z2, Z17, Z2
+	VMAXPS Z3, Z17, Z3
+	VMAXPS Z4, Z17, Z4
+	VMAXPS Z5, Z17, Z5
+	VMAXPS Z6, Z17, Z6
+	VMAXPS Z7, Z17, Z7
+	VMAXPS Z8, Z17, Z8
+	VMAXPS Z9, Z17, Z9
+	VMAXPS Z10, Z17, Z10
+	VMAXPS Y11, Y17, Y11
+	VMAXPS Z12, Z17, Z12
+	VMAXPS Z13, Z17, Z13
+	VMAXPS Z14, Z17, Z14
+	VMAXPS Z15, Z17, Z15
+	VMAXPS Z16, Z17, Z16
 
 noclamp218:
 	CMPB   219(CX), $0x00
 	JEQ    noclamp219
-	VMINPS Z0, Z23, Z0
-	VMINPS Y1, Y23, Y1
-	VMINPS Z2, Z23, Z2
-	VMINPS Y3, Y23, Y3
-	VMINPS Z4, Z23, Z4
-	VMINPS Y5, Y23, Y5
-	VMINPS Z6, Z23, Z6
-	VMINPS Y7, Y23, Y7
-	VMINPS Z8, Z23, Z8
-	VMINPS Y9, Y23, Y9
-	VMINPS Z10, Z23, Z10
-	VMINPS Y11, Y23, Y11
-	VMINPS Z12, Z23, Z12
-	VMINPS Y13, Y23, Y13
-	VMINPS Z14, Z23, Z14
-	VMINPS Y15, Y23, Y15
-	VMINPS Z16, Z23, Z16
-	VMINPS Y17, Y23, Y17
-	VMINPS Z18, Z23, Z18
-	VMINPS Y19, Y23, Y19
-	VMINPS Z20, Z23, Z20
-	VMINPS Y21, Y23, Y21
+	VMINPS Z0, Z19, Z0
+	VMINPS Z1, Z19, Z1
+	VMINPS Z2, Z19, Z2
+	VMINPS Z3, Z19, Z3
+	VMINPS Z4, Z19, Z4
+	VMINPS Z5, Z19, Z5
+	VMINPS Z6, Z19, Z6
+	VMINPS Z7, Z19, Z7
+	VMINPS Z8, Z19, Z8
+	VMINPS Z9, Z19, Z9
+	VMINPS Z10, Z19, Z10
+	VMINPS Y11, Y19, Y11
+	VMINPS Z12, Z19, Z12
+	VMINPS Z13, Z19, Z13
+	VMINPS Z14, Z19, Z14
+	VMINPS Z15, Z19, Z15
+	VMINPS Z16, Z19, Z16
 
 noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, CX
-	VMOVUPS.Z (CX), K1, Z24
-	VADDPS    Z24, Z0, Z0
-	VMOVUPS.Z 64(CX), K2, Y24
-	VADDPS    Y24, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z24
-	VADDPS    Z24, Z2, Z2
-	VMOVUPS.Z 64(CX), K2, Y24
-	VADDPS    Y24, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z24
-	VADDPS    Z24, Z4, Z4
-	VMOVUPS.Z 64(CX), K2, Y24
-	VADDPS    Y24, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z24
-	VADDPS    Z24, Z6, Z6
-	VMOVUPS.Z 64(CX), K2, Y24
-	VADDPS    Y24, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z24
-	VADDPS    Z24, Z8, Z8
-	VMOVUPS.Z 64(CX), K2, Y24
-	VADDPS    Y24, Y9, Y9
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z24
-	VADDPS    Z24, Z10, Z10
-	VMOVUPS.Z 64(CX), K2, Y24
-	VADDPS    Y24, Y11, Y11
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z24
-	VADDPS    Z24, Z12, Z12
-	VMOVUPS.Z 64(CX), K2, Y24
-	VADDPS    Y24, Y13, Y13
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z24
-	VADDPS    Z24, Z14, Z14
-	VMOVUPS.Z 64(CX), K2, Y24
-	VADDPS    Y24, Y15, Y15
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z24
-	VADDPS    Z24, Z16, Z16
-	VMOVUPS.Z 64(CX), K2, Y24
-	VADDPS    Y24, Y17, Y17
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z24
-	VADDPS    Z24, Z18, Z18
-	VMOVUPS.Z 64(CX), K2, Y24
-	VADDPS    Y24, Y19, Y19
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z24
-	VADDPS    Z24, Z20, Z20
-	VMOVUPS.Z 64(CX), K2, Y24
-	VADDPS    Y24, Y21, Y21
+	TESTQ        SI, SI
+	JEQ          noresafter
+	TESTB        R8, R8
+	JEQ          noresafter
+	MOVQ         SI, CX
+	VMOVUPS.Z    (CX), K1, Z20
+	VADDPS       Z20, Z0, Z0
+	VMOVUPS.Z    64(CX), K2, Y18
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y17
+	VINSERTF64X4 $0x01, Y17, Z18, Z20
+	VADDPS       Z20, Z12, Z12
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z20
+	VADDPS       Z20, Z1, Z1
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z20
+	VADDPS       Z20, Z2, Z2
+	VMOVUPS.Z    64(CX), K2, Y18
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y17
+	VINSERTF64X4 $0x01, Y17, Z18, Z20
+	VADDPS       Z20, Z13, Z13
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z20
+	VADDPS       Z20, Z3, Z3
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z20
+	VADDPS       Z20, Z4, Z4
+	VMOVUPS.Z    64(CX), K2, Y18
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y17
+	VINSERTF64X4 $0x01, Y17, Z18, Z20
+	VADDPS       Z20, Z14, Z14
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z20
+	VADDPS       Z20, Z5, Z5
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z20
+	VADDPS       Z20, Z6, Z6
+	VMOVUPS.Z    64(CX), K2, Y18
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y17
+	VINSERTF64X4 $0x01, Y17, Z18, Z20
+	VADDPS       Z20, Z15, Z15
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z20
+	VADDPS       Z20, Z7, Z7
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z20
+	VADDPS       Z20, Z8, Z8
+	VMOVUPS.Z    64(CX), K2, Y18
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y17
+	VINSERTF64X4 $0x01, Y17, Z18, Z20
+	VADDPS       Z20, Z16, Z16
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z20
+	VADDPS       Z20, Z9, Z9
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z20
+	VADDPS       Z20, Z10, Z10
+	VMOVUPS.Z    64(CX), K2, Y20
+	VADDPS       Y20, Y11, Y11
 
 noresafter:
 noep:
-	VMOVUPS Z0, K1, (AX)
-	VMOVUPS Y1, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	VMOVUPS Y3, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	VMOVUPS Y5, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	VMOVUPS Y7, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, K1, (AX)
-	VMOVUPS Y9, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, K1, (AX)
-	VMOVUPS Y11, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z12, K1, (AX)
-	VMOVUPS Y13, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z14, K1, (AX)
-	VMOVUPS Y15, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z16, K1, (AX)
-	VMOVUPS Y17, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z18, K1, (AX)
-	VMOVUPS Y19, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z20, K1, (AX)
-	VMOVUPS Y21, K2, 64(AX)
+	VMOVUPS       Z0, K1, (AX)
+	VMOVUPS       Y12, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z1, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z2, K1, (AX)
+	VMOVUPS       Y13, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z3, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z4, K1, (AX)
+	VMOVUPS       Y14, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z14, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z5, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z6, K1, (AX)
+	VMOVUPS       Y15, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z15, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z7, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z8, K1, (AX)
+	VMOVUPS       Y16, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z16, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z9, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z10, K1, (AX)
+	VMOVUPS       Y11, K2, 64(AX)
 	VZEROUPPER
 	RET
 
 // func gemmAVX512_12x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, FMA3, MMX+
+// Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·gemmAVX512_12x24(SB), NOSPLIT, $0-80
 	MOVQ  k+0(FP), AX
 	MOVQ  lda+16(FP), CX
@@ -10302,6 +10192,13 @@ TEXT ·gemmAVX512_12x24(SB), NOSPLIT, $0-80
 	KMOVW DI, K1
 	SHRL  $0x10, DI
 	KMOVW DI, K2
+	MOVL  mask+60(FP), DI
+	SHRL  $0x10, DI
+	ANDL  $0x000000ff, DI
+	MOVL  DI, R8
+	SHLL  $0x08, R8
+	ORL   R8, DI
+	KMOVW DI, K3
 
 	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
 	// from the epilogue's bias row when C is overwritten (no acc).
@@ -10354,59 +10251,48 @@ TEXT ·gemmAVX512_12x24(SB), NOSPLIT, $0-80
 	MOVQ       192(R8), DI
 
 nobiasstart:
-	TESTQ     DI, DI
-	JEQ       zero
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Y1
-	VMOVAPS   Z0, Z2
-	VMOVAPS   Y1, Y3
-	VMOVAPS   Z0, Z4
-	VMOVAPS   Y1, Y5
-	VMOVAPS   Z0, Z6
-	VMOVAPS   Y1, Y7
-	VMOVAPS   Z0, Z8
-	VMOVAPS   Y1, Y9
-	VMOVAPS   Z0, Z10
-	VMOVAPS   Y1, Y11
-	VMOVAPS   Z0, Z12
-	VMOVAPS   Y1, Y13
-	VMOVAPS   Z0, Z14
-	VMOVAPS   Y1, Y15
-	VMOVAPS   Z0, Z16
-	VMOVAPS   Y1, Y17
-	VMOVAPS   Z0, Z18
-	VMOVAPS   Y1, Y19
-	VMOVAPS   Z0, Z20
-	VMOVAPS   Y1, Y21
-	VMOVAPS   Z0, Z22
-	VMOVAPS   Y1, Y23
-	JMP       started
+	TESTQ        DI, DI
+	JEQ          zero
+	VMOVUPS.Z    (DI), K1, Z0
+	VMOVUPS.Z    64(DI), K2, Y1
+	VINSERTF64X4 $0x01, Y1, Z1, Z12
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VMOVAPS      Z0, Z8
+	VMOVAPS      Z0, Z9
+	VMOVAPS      Z0, Z10
+	VMOVAPS      Z0, Z11
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VMOVAPS      Z12, Z16
+	VMOVAPS      Z12, Z17
+	JMP          started
 
 zero:
 	VPXORD Z0, Z0, Z0
-	VPXORD Y1, Y1, Y1
+	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
-	VPXORD Y3, Y3, Y3
+	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
-	VPXORD Y5, Y5, Y5
+	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
-	VPXORD Y7, Y7, Y7
+	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
-	VPXORD Y9, Y9, Y9
+	VPXORD Z9, Z9, Z9
 	VPXORD Z10, Z10, Z10
-	VPXORD Y11, Y11, Y11
+	VPXORD Z11, Z11, Z11
 	VPXORD Z12, Z12, Z12
-	VPXORD Y13, Y13, Y13
+	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
-	VPXORD Y15, Y15, Y15
+	VPXORD Z15, Z15, Z15
 	VPXORD Z16, Z16, Z16
-	VPXORD Y17, Y17, Y17
-	VPXORD Z18, Z18, Z18
-	VPXORD Y19, Y19, Y19
-	VPXORD Z20, Z20, Z20
-	VPXORD Y21, Y21, Y21
-	VPXORD Z22, Z22, Z22
-	VPXORD Y23, Y23, Y23
+	VPXORD Z17, Z17, Z17
 
 started:
 	MOVQ b+24(FP), DI
@@ -10420,46 +10306,47 @@ started:
 	JEQ   next
 
 loop:
-	VMOVUPS.Z    (DI), K1, Z24
-	VMOVUPS.Z    64(DI), K2, Y25
+	VMOVUPS.Z    (DI), K1, Z18
+	VMOVUPS.Z    64(DI), K2, Y19
 	PREFETCHT1   (R8)
 	ADDQ         $0x40, R8
-	VBROADCASTSS (R9), Z26
-	VFMADD231PS  Z24, Z26, Z0
-	VFMADD231PS  Y25, Y26, Y1
-	VBROADCASTSS (R9)(CX*1), Z26
-	VFMADD231PS  Z24, Z26, Z2
-	VFMADD231PS  Y25, Y26, Y3
-	VBROADCASTSS (R9)(CX*2), Z26
-	VFMADD231PS  Z24, Z26, Z4
-	VFMADD231PS  Y25, Y26, Y5
-	VBROADCASTSS (R9)(SI*1), Z26
-	VFMADD231PS  Z24, Z26, Z6
-	VFMADD231PS  Y25, Y26, Y7
-	VBROADCASTSS (R10), Z26
-	VFMADD231PS  Z24, Z26, Z8
-	VFMADD231PS  Y25, Y26, Y9
-	VBROADCASTSS (R10)(CX*1), Z26
-	VFMADD231PS  Z24, Z26, Z10
-	VFMADD231PS  Y25, Y26, Y11
-	VBROADCASTSS (R10)(CX*2), Z26
-	VFMADD231PS  Z24, Z26, Z12
-	VFMADD231PS  Y25, Y26, Y13
-	VBROADCASTSS (R10)(SI*1), Z26
-	VFMADD231PS  Z24, Z26, Z14
-	VFMADD231PS  Y25, Y26, Y15
-	VBROADCASTSS (R11), Z26
-	VFMADD231PS  Z24, Z26, Z16
-	VFMADD231PS  Y25, Y26, Y17
-	VBROADCASTSS (R11)(CX*1), Z26
-	VFMADD231PS  Z24, Z26, Z18
-	VFMADD231PS  Y25, Y26, Y19
-	VBROADCASTSS (R11)(CX*2), Z26
-	VFMADD231PS  Z24, Z26, Z20
-	VFMADD231PS  Y25, Y26, Y21
-	VBROADCASTSS (R11)(SI*1), Z26
-	VFMADD231PS  Z24, Z26, Z22
-	VFMADD231PS  Y25, Y26, Y23
+	VINSERTF64X4 $0x01, Y19, Z19, Z20
+	VBROADCASTSS (R9), Z21
+	VFMADD231PS  Z18, Z21, Z0
+	VBROADCASTSS (R9)(CX*1), Z22
+	VFMADD231PS  Z18, Z22, Z1
+	VINSERTF64X4 $0x01, Y22, Z21, Z21
+	VFMADD231PS  Z20, Z21, Z12
+	VBROADCASTSS (R9)(CX*2), Z21
+	VFMADD231PS  Z18, Z21, Z2
+	VBROADCASTSS (R9)(SI*1), Z22
+	VFMADD231PS  Z18, Z22, Z3
+	VINSERTF64X4 $0x01, Y22, Z21, Z21
+	VFMADD231PS  Z20, Z21, Z13
+	VBROADCASTSS (R10), Z21
+	VFMADD231PS  Z18, Z21, Z4
+	VBROADCASTSS (R10)(CX*1), Z22
+	VFMADD231PS  Z18, Z22, Z5
+	VINSERTF64X4 $0x01, Y22, Z21, Z21
+	VFMADD231PS  Z20, Z21, Z14
+	VBROADCASTSS (R10)(CX*2), Z21
+	VFMADD231PS  Z18, Z21, Z6
+	VBROADCASTSS (R10)(SI*1), Z22
+	VFMADD231PS  Z18, Z22, Z7
+	VINSERTF64X4 $0x01, Y22, Z21, Z21
+	VFMADD231PS  Z20, Z21, Z15
+	VBROADCASTSS (R11), Z21
+	VFMADD231PS  Z18, Z21, Z8
+	VBROADCASTSS (R11)(CX*1), Z22
+	VFMADD231PS  Z18, Z22, Z9
+	VINSERTF64X4 $0x01, Y22, Z21, Z21
+	VFMADD231PS  Z20, Z21, Z16
+	VBROADCASTSS (R11)(CX*2), Z21
+	VFMADD231PS  Z18, Z21, Z10
+	VBROADCASTSS (R11)(SI*1), Z22
+	VFMADD231PS  Z18, Z22, Z11
+	VINSERTF64X4 $0x01, Y22, Z21, Z18
+	VFMADD231PS  Z20, Z18, Z17
 	ADDQ         $0x04, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x04, R11
@@ -10468,70 +10355,70 @@ loop:
 	JNE          loop
 
 next:
-	MOVQ      c+40(FP), AX
-	MOVB      acc+56(FP), CL
-	TESTB     CL, CL
-	JEQ       write
-	MOVQ      AX, DI
-	VMOVUPS.Z (DI), K1, Z24
-	VADDPS    Z24, Z0, Z0
-	VMOVUPS.Z 64(DI), K2, Y24
-	VADDPS    Y24, Y1, Y1
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z24
-	VADDPS    Z24, Z2, Z2
-	VMOVUPS.Z 64(DI), K2, Y24
-	VADDPS    Y24, Y3, Y3
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z24
-	VADDPS    Z24, Z4, Z4
-	VMOVUPS.Z 64(DI), K2, Y24
-	VADDPS    Y24, Y5, Y5
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z24
-	VADDPS    Z24, Z6, Z6
-	VMOVUPS.Z 64(DI), K2, Y24
-	VADDPS    Y24, Y7, Y7
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z24
-	VADDPS    Z24, Z8, Z8
-	VMOVUPS.Z 64(DI), K2, Y24
-	VADDPS    Y24, Y9, Y9
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z24
-	VADDPS    Z24, Z10, Z10
-	VMOVUPS.Z 64(DI), K2, Y24
-	VADDPS    Y24, Y11, Y11
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z24
-	VADDPS    Z24, Z12, Z12
-	VMOVUPS.Z 64(DI), K2, Y24
-	VADDPS    Y24, Y13, Y13
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z24
-	VADDPS    Z24, Z14, Z14
-	VMOVUPS.Z 64(DI), K2, Y24
-	VADDPS    Y24, Y15, Y15
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z24
-	VADDPS    Z24, Z16, Z16
-	VMOVUPS.Z 64(DI), K2, Y24
-	VADDPS    Y24, Y17, Y17
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z24
-	VADDPS    Z24, Z18, Z18
-	VMOVUPS.Z 64(DI), K2, Y24
-	VADDPS    Y24, Y19, Y19
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z24
-	VADDPS    Z24, Z20, Z20
-	VMOVUPS.Z 64(DI), K2, Y24
-	VADDPS    Y24, Y21, Y21
-	ADDQ      BX, DI
-	VMOVUPS.Z (DI), K1, Z24
-	VADDPS    Z24, Z22, Z22
-	VMOVUPS.Z 64(DI), K2, Y24
-	VADDPS    Y24, Y23, Y23
+	MOVQ         c+40(FP), AX
+	MOVB         acc+56(FP), CL
+	TESTB        CL, CL
+	JEQ          write
+	MOVQ         AX, DI
+	VMOVUPS.Z    (DI), K1, Z18
+	VADDPS       Z18, Z0, Z0
+	VMOVUPS.Z    64(DI), K2, Y19
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z19, Z18
+	VADDPS       Z18, Z12, Z12
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z18
+	VADDPS       Z18, Z1, Z1
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z18
+	VADDPS       Z18, Z2, Z2
+	VMOVUPS.Z    64(DI), K2, Y19
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z19, Z18
+	VADDPS       Z18, Z13, Z13
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z18
+	VADDPS       Z18, Z3, Z3
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z18
+	VADDPS       Z18, Z4, Z4
+	VMOVUPS.Z    64(DI), K2, Y19
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z19, Z18
+	VADDPS       Z18, Z14, Z14
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z18
+	VADDPS       Z18, Z5, Z5
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z18
+	VADDPS       Z18, Z6, Z6
+	VMOVUPS.Z    64(DI), K2, Y19
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z19, Z18
+	VADDPS       Z18, Z15, Z15
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z18
+	VADDPS       Z18, Z7, Z7
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z18
+	VADDPS       Z18, Z8, Z8
+	VMOVUPS.Z    64(DI), K2, Y19
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z19, Z18
+	VADDPS       Z18, Z16, Z16
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z18
+	VADDPS       Z18, Z9, Z9
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z18
+	VADDPS       Z18, Z10, Z10
+	VMOVUPS.Z    64(DI), K2, Y19
+	VMOVUPS.Z    64(DI)(BX*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z19, Z18
+	VADDPS       Z18, Z17, Z17
+	ADDQ         BX, DI
+	VMOVUPS.Z    (DI), K1, Z18
+	VADDPS       Z18, Z11, Z11
 
 write:
 	MOVQ  ep+64(FP), CX
@@ -10539,23 +10426,24 @@ write:
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(CX), DX
-	MOVQ      200(CX), SI
-	MOVQ      208(CX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(CX), R8
-	MOVB      217(CX), R9
-	VPXORD    Z27, Z27, Z27
-	VPXORD    Z28, Z28, Z28
-	VPXORD    Z29, Z29, Z29
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z28
-	VMOVUPS.Z 64(DX), K2, Z29
+	MOVQ         192(CX), DX
+	MOVQ         200(CX), SI
+	MOVQ         208(CX), DI
+	SHLQ         $0x02, DI
+	MOVB         216(CX), R8
+	MOVB         217(CX), R9
+	VPXORD       Z23, Z23, Z23
+	VPXORD       Z24, Z24, Z24
+	VPXORD       Z25, Z25, Z25
+	TESTQ        DX, DX
+	JEQ          nobiasrow
+	VMOVUPS.Z    (DX), K1, Z24
+	VMOVUPS.Z    64(DX), K2, Y19
+	VINSERTF64X4 $0x01, Y19, Z19, Z25
 
 nobiasrow:
-	VMOVUPS 64(CX), Z24
-	VMOVUPS 128(CX), Z25
+	VMOVUPS 64(CX), Z18
+	VMOVUPS 128(CX), Z20
 	TESTQ   DX, DX
 	JEQ     nobias
 	TESTQ   CX, CX
@@ -10569,332 +10457,302 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Z28, Z0, Z0
-	VADDPS Y29, Y1, Y1
-	VADDPS Z28, Z2, Z2
-	VADDPS Y29, Y3, Y3
-	VADDPS Z28, Z4, Z4
-	VADDPS Y29, Y5, Y5
-	VADDPS Z28, Z6, Z6
-	VADDPS Y29, Y7, Y7
-	VADDPS Z28, Z8, Z8
-	VADDPS Y29, Y9, Y9
-	VADDPS Z28, Z10, Z10
-	VADDPS Y29, Y11, Y11
-	VADDPS Z28, Z12, Z12
-	VADDPS Y29, Y13, Y13
-	VADDPS Z28, Z14, Z14
-	VADDPS Y29, Y15, Y15
-	VADDPS Z28, Z16, Z16
-	VADDPS Y29, Y17, Y17
-	VADDPS Z28, Z18, Z18
-	VADDPS Y29, Y19, Y19
-	VADDPS Z28, Z20, Z20
-	VADDPS Y29, Y21, Y21
-	VADDPS Z28, Z22, Z22
-	VADDPS Y29, Y23, Y23
+	VADDPS Z24, Z0, Z0
+	VADDPS Z24, Z1, Z1
+	VADDPS Z24, Z2, Z2
+	VADDPS Z24, Z3, Z3
+	VADDPS Z24, Z4, Z4
+	VADDPS Z24, Z5, Z5
+	VADDPS Z24, Z6, Z6
+	VADDPS Z24, Z7, Z7
+	VADDPS Z24, Z8, Z8
+	VADDPS Z24, Z9, Z9
+	VADDPS Z24, Z10, Z10
+	VADDPS Z24, Z11, Z11
+	VADDPS Z25, Z12, Z12
+	VADDPS Z25, Z13, Z13
+	VADDPS Z25, Z14, Z14
+	VADDPS Z25, Z15, Z15
+	VADDPS Z25, Z16, Z16
+	VADDPS Z25, Z17, Z17
 
 nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Z26
-	VADDPS    Z26, Z0, Z0
-	VMOVUPS.Z 64(DX), K2, Y26
-	VADDPS    Y26, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z26
-	VADDPS    Z26, Z2, Z2
-	VMOVUPS.Z 64(DX), K2, Y26
-	VADDPS    Y26, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z26
-	VADDPS    Z26, Z4, Z4
-	VMOVUPS.Z 64(DX), K2, Y26
-	VADDPS    Y26, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z26
-	VADDPS    Z26, Z6, Z6
-	VMOVUPS.Z 64(DX), K2, Y26
-	VADDPS    Y26, Y7, Y7
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z26
-	VADDPS    Z26, Z8, Z8
-	VMOVUPS.Z 64(DX), K2, Y26
-	VADDPS    Y26, Y9, Y9
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z26
-	VADDPS    Z26, Z10, Z10
-	VMOVUPS.Z 64(DX), K2, Y26
-	VADDPS    Y26, Y11, Y11
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z26
-	VADDPS    Z26, Z12, Z12
-	VMOVUPS.Z 64(DX), K2, Y26
-	VADDPS    Y26, Y13, Y13
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z26
-	VADDPS    Z26, Z14, Z14
-	VMOVUPS.Z 64(DX), K2, Y26
-	VADDPS    Y26, Y15, Y15
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z26
-	VADDPS    Z26, Z16, Z16
-	VMOVUPS.Z 64(DX), K2, Y26
-	VADDPS    Y26, Y17, Y17
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z26
-	VADDPS    Z26, Z18, Z18
-	VMOVUPS.Z 64(DX), K2, Y26
-	VADDPS    Y26, Y19, Y19
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z26
-	VADDPS    Z26, Z20, Z20
-	VMOVUPS.Z 64(DX), K2, Y26
-	VADDPS    Y26, Y21, Y21
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Z26
-	VADDPS    Z26, Z22, Z22
-	VMOVUPS.Z 64(DX), K2, Y26
-	VADDPS    Y26, Y23, Y23
+	TESTQ        SI, SI
+	JEQ          noresbefore
+	TESTB        R8, R8
+	JNE          noresbefore
+	MOVQ         SI, DX
+	VMOVUPS.Z    (DX), K1, Z21
+	VADDPS       Z21, Z0, Z0
+	VMOVUPS.Z    64(DX), K2, Y19
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y21
+	VINSERTF64X4 $0x01, Y21, Z19, Z21
+	VADDPS       Z21, Z12, Z12
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z21
+	VADDPS       Z21, Z1, Z1
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z21
+	VADDPS       Z21, Z2, Z2
+	VMOVUPS.Z    64(DX), K2, Y19
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y21
+	VINSERTF64X4 $0x01, Y21, Z19, Z21
+	VADDPS       Z21, Z13, Z13
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z21
+	VADDPS       Z21, Z3, Z3
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z21
+	VADDPS       Z21, Z4, Z4
+	VMOVUPS.Z    64(DX), K2, Y19
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y21
+	VINSERTF64X4 $0x01, Y21, Z19, Z21
+	VADDPS       Z21, Z14, Z14
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z21
+	VADDPS       Z21, Z5, Z5
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z21
+	VADDPS       Z21, Z6, Z6
+	VMOVUPS.Z    64(DX), K2, Y19
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y21
+	VINSERTF64X4 $0x01, Y21, Z19, Z21
+	VADDPS       Z21, Z15, Z15
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z21
+	VADDPS       Z21, Z7, Z7
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z21
+	VADDPS       Z21, Z8, Z8
+	VMOVUPS.Z    64(DX), K2, Y19
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y21
+	VINSERTF64X4 $0x01, Y21, Z19, Z21
+	VADDPS       Z21, Z16, Z16
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z21
+	VADDPS       Z21, Z9, Z9
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z21
+	VADDPS       Z21, Z10, Z10
+	VMOVUPS.Z    64(DX), K2, Y19
+	VMOVUPS.Z    64(DX)(DI*1), K2, Y21
+	VINSERTF64X4 $0x01, Y21, Z19, Z21
+	VADDPS       Z21, Z17, Z17
+	ADDQ         DI, DX
+	VMOVUPS.Z    (DX), K1, Z21
+	VADDPS       Z21, Z11, Z11
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (CX), Z0, Z26
-	VCMPPS    $0x1e, Z27, Z0, K3
-	VBLENDMPS Z0, Z26, K3, Z0
-	VMULPS    (CX), Y1, Y26
-	VCMPPS    $0x1e, Y27, Y1, K3
-	VBLENDMPS Y1, Y26, K3, Y1
-	VMULPS    (CX), Z2, Z26
-	VCMPPS    $0x1e, Z27, Z2, K3
-	VBLENDMPS Z2, Z26, K3, Z2
-	VMULPS    (CX), Y3, Y26
-	VCMPPS    $0x1e, Y27, Y3, K3
-	VBLENDMPS Y3, Y26, K3, Y3
-	VMULPS    (CX), Z4, Z26
-	VCMPPS    $0x1e, Z27, Z4, K3
-	VBLENDMPS Z4, Z26, K3, Z4
-	VMULPS    (CX), Y5, Y26
-	VCMPPS    $0x1e, Y27, Y5, K3
-	VBLENDMPS Y5, Y26, K3, Y5
-	VMULPS    (CX), Z6, Z26
-	VCMPPS    $0x1e, Z27, Z6, K3
-	VBLENDMPS Z6, Z26, K3, Z6
-	VMULPS    (CX), Y7, Y26
-	VCMPPS    $0x1e, Y27, Y7, K3
-	VBLENDMPS Y7, Y26, K3, Y7
-	VMULPS    (CX), Z8, Z26
-	VCMPPS    $0x1e, Z27, Z8, K3
-	VBLENDMPS Z8, Z26, K3, Z8
-	VMULPS    (CX), Y9, Y26
-	VCMPPS    $0x1e, Y27, Y9, K3
-	VBLENDMPS Y9, Y26, K3, Y9
-	VMULPS    (CX), Z10, Z26
-	VCMPPS    $0x1e, Z27, Z10, K3
-	VBLENDMPS Z10, Z26, K3, Z10
-	VMULPS    (CX), Y11, Y26
-	VCMPPS    $0x1e, Y27, Y11, K3
-	VBLENDMPS Y11, Y26, K3, Y11
-	VMULPS    (CX), Z12, Z26
-	VCMPPS    $0x1e, Z27, Z12, K3
-	VBLENDMPS Z12, Z26, K3, Z12
-	VMULPS    (CX), Y13, Y26
-	VCMPPS    $0x1e, Y27, Y13, K3
-	VBLENDMPS Y13, Y26, K3, Y13
-	VMULPS    (CX), Z14, Z26
-	VCMPPS    $0x1e, Z27, Z14, K3
-	VBLENDMPS Z14, Z26, K3, Z14
-	VMULPS    (CX), Y15, Y26
-	VCMPPS    $0x1e, Y27, Y15, K3
-	VBLENDMPS Y15, Y26, K3, Y15
-	VMULPS    (CX), Z16, Z26
-	VCMPPS    $0x1e, Z27, Z16, K3
-	VBLENDMPS Z16, Z26, K3, Z16
-	VMULPS    (CX), Y17, Y26
-	VCMPPS    $0x1e, Y27, Y17, K3
-	VBLENDMPS Y17, Y26, K3, Y17
-	VMULPS    (CX), Z18, Z26
-	VCMPPS    $0x1e, Z27, Z18, K3
-	VBLENDMPS Z18, Z26, K3, Z18
-	VMULPS    (CX), Y19, Y26
-	VCMPPS    $0x1e, Y27, Y19, K3
-	VBLENDMPS Y19, Y26, K3, Y19
-	VMULPS    (CX), Z20, Z26
-	VCMPPS    $0x1e, Z27, Z20, K3
-	VBLENDMPS Z20, Z26, K3, Z20
-	VMULPS    (CX), Y21, Y26
-	VCMPPS    $0x1e, Y27, Y21, K3
-	VBLENDMPS Y21, Y26, K3, Y21
-	VMULPS    (CX), Z22, Z26
-	VCMPPS    $0x1e, Z27, Z22, K3
-	VBLENDMPS Z22, Z26, K3, Z22
-	VMULPS    (CX), Y23, Y26
-	VCMPPS    $0x1e, Y27, Y23, K3
-	VBLENDMPS Y23, Y26, K3, Y23
+	VMULPS    (CX), Z0, Z21
+	VCMPPS    $0x1e, Z23, Z0, K3
+	VBLENDMPS Z0, Z21, K3, Z0
+	VMULPS    (CX), Z1, Z21
+	VCMPPS    $0x1e, Z23, Z1, K3
+	VBLENDMPS Z1, Z21, K3, Z1
+	VMULPS    (CX), Z2, Z21
+	VCMPPS    $0x1e, Z23, Z2, K3
+	VBLENDMPS Z2, Z21, K3, Z2
+	VMULPS    (CX), Z3, Z21
+	VCMPPS    $0x1e, Z23, Z3, K3
+	VBLENDMPS Z3, Z21, K3, Z3
+	VMULPS    (CX), Z4, Z21
+	VCMPPS    $0x1e, Z23, Z4, K3
+	VBLENDMPS Z4, Z21, K3, Z4
+	VMULPS    (CX), Z5, Z21
+	VCMPPS    $0x1e, Z23, Z5, K3
+	VBLENDMPS Z5, Z21, K3, Z5
+	VMULPS    (CX), Z6, Z21
+	VCMPPS    $0x1e, Z23, Z6, K3
+	VBLENDMPS Z6, Z21, K3, Z6
+	VMULPS    (CX), Z7, Z21
+	VCMPPS    $0x1e, Z23, Z7, K3
+	VBLENDMPS Z7, Z21, K3, Z7
+	VMULPS    (CX), Z8, Z21
+	VCMPPS    $0x1e, Z23, Z8, K3
+	VBLENDMPS Z8, Z21, K3, Z8
+	VMULPS    (CX), Z9, Z21
+	VCMPPS    $0x1e, Z23, Z9, K3
+	VBLENDMPS Z9, Z21, K3, Z9
+	VMULPS    (CX), Z10, Z21
+	VCMPPS    $0x1e, Z23, Z10, K3
+	VBLENDMPS Z10, Z21, K3, Z10
+	VMULPS    (CX), Z11, Z21
+	VCMPPS    $0x1e, Z23, Z11, K3
+	VBLENDMPS Z11, Z21, K3, Z11
+	VMULPS    (CX), Z12, Z21
+	VCMPPS    $0x1e, Z23, Z12, K3
+	VBLENDMPS Z12, Z21, K3, Z12
+	VMULPS    (CX), Z13, Z21
+	VCMPPS    $0x1e, Z23, Z13, K3
+	VBLENDMPS Z13, Z21, K3, Z13
+	VMULPS    (CX), Z14, Z21
+	VCMPPS    $0x1e, Z23, Z14, K3
+	VBLENDMPS Z14, Z21, K3, Z14
+	VMULPS    (CX), Z15, Z21
+	VCMPPS    $0x1e, Z23, Z15, K3
+	VBLENDMPS Z15, Z21, K3, Z15
+	VMULPS    (CX), Z16, Z21
+	VCMPPS    $0x1e, Z23, Z16, K3
+	VBLENDMPS Z16, Z21, K3, Z16
+	VMULPS    (CX), Z17, Z21
+	VCMPPS    $0x1e, Z23, Z17, K3
+	VBLENDMPS Z17, Z21, K3, Z17
 
 noleaky:
 	CMPB   218(CX), $0x00
 	JEQ    noclamp218
-	VMAXPS Z0, Z24, Z0
-	VMAXPS Y1, Y24, Y1
-	VMAXPS Z2, Z24, Z2
-	VMAXPS Y3, Y24, Y3
-	VMAXPS Z4, Z24, Z4
-	VMAXPS Y5, Y24, Y5
-	VMAXPS Z6, Z24, Z6
-	VMAXPS Y7, Y24, Y7
-	VMAXPS Z8, Z24, Z8
-	VMAXPS Y9, Y24, Y9
-	VMAXPS Z10, Z24, Z10
-	VMAXPS Y11, Y24, Y11
-	VMAXPS Z12, Z24, Z12
-	VMAXPS Y13, Y24, Y13
-	VMAXPS Z14, Z24, Z14
-	VMAXPS Y15, Y24, Y15
-	VMAXPS Z16, Z24, Z16
-	VMAXPS Y17, Y24, Y17
-	VMAXPS Z18, Z24, Z18
-	VMAXPS Y19, Y24, Y19
-	VMAXPS Z20, Z24, Z20
-	VMAXPS Y21, Y24, Y21
-	VMAXPS Z22, Z24, Z22
-	VMAXPS Y23, Y24, Y23
+	VMAXPS Z0, Z18, Z0
+	VMAXPS Z1, Z18, Z1
+	VMAXPS Z2, Z18, Z2
+	VMAXPS Z3, Z18, Z3
+	VMAXPS Z4, Z18, Z4
+	VMAXPS Z5, Z18, Z5
+	VMAXPS Z6, Z18, Z6
+	VMAXPS Z7, Z18, Z7
+	VMAXPS Z8, Z18, Z8
+	VMAXPS Z9, Z18, Z9
+	VMAXPS Z10, Z18, Z10
+	VMAXPS Z11, Z18, Z11
+	VMAXPS Z12, Z18, Z12
+	VMAXPS Z13, Z18, Z13
+	VMAXPS Z14, Z18, Z14
+	VMAXPS Z15, Z18, Z15
+	VMAXPS Z16, Z18, Z16
+	VMAXPS Z17, Z18, Z17
 
 noclamp218:
 	CMPB   219(CX), $0x00
 	JEQ    noclamp219
-	VMINPS Z0, Z25, Z0
-	VMINPS Y1, Y25, Y1
-	VMINPS Z2, Z25, Z2
-	VMINPS Y3, Y25, Y3
-	VMINPS Z4, Z25, Z4
-	VMINPS Y5, Y25, Y5
-	VMINPS Z6, Z25, Z6
-	VMINPS Y7, Y25, Y7
-	VMINPS Z8, Z25, Z8
-	VMINPS Y9, Y25, Y9
-	VMINPS Z10, Z25, Z10
-	VMINPS Y11, Y25, Y11
-	VMINPS Z12, Z25, Z12
-	VMINPS Y13, Y25, Y13
-	VMINPS Z14, Z25, Z14
-	VMINPS Y15, Y25, Y15
-	VMINPS Z16, Z25, Z16
-	VMINPS Y17, Y25, Y17
-	VMINPS Z18, Z25, Z18
-	VMINPS Y19, Y25, Y19
-	VMINPS Z20, Z25, Z20
-	VMINPS Y21, Y25, Y21
-	VMINPS Z22, Z25, Z22
-	VMINPS Y23, Y25, Y23
+	VMINPS Z0, Z20, Z0
+	VMINPS Z1, Z20, Z1
+	VMINPS Z2, Z20, Z2
+	VMINPS Z3, Z20, Z3
+	VMINPS Z4, Z20, Z4
+	VMINPS Z5, Z20, Z5
+	VMINPS Z6, Z20, Z6
+	VMINPS Z7, Z20, Z7
+	VMINPS Z8, Z20, Z8
+	VMINPS Z9, Z20, Z9
+	VMINPS Z10, Z20, Z10
+	VMINPS Z11, Z20, Z11
+	VMINPS Z12, Z20, Z12
+	VMINPS Z13, Z20, Z13
+	VMINPS Z14, Z20, Z14
+	VMINPS Z15, Z20, Z15
+	VMINPS Z16, Z20, Z16
+	VMINPS Z17, Z20, Z17
 
 noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, CX
-	VMOVUPS.Z (CX), K1, Z26
-	VADDPS    Z26, Z0, Z0
-	VMOVUPS.Z 64(CX), K2, Y26
-	VADDPS    Y26, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z26
-	VADDPS    Z26, Z2, Z2
-	VMOVUPS.Z 64(CX), K2, Y26
-	VADDPS    Y26, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z26
-	VADDPS    Z26, Z4, Z4
-	VMOVUPS.Z 64(CX), K2, Y26
-	VADDPS    Y26, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z26
-	VADDPS    Z26, Z6, Z6
-	VMOVUPS.Z 64(CX), K2, Y26
-	VADDPS    Y26, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z26
-	VADDPS    Z26, Z8, Z8
-	VMOVUPS.Z 64(CX), K2, Y26
-	VADDPS    Y26, Y9, Y9
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z26
-	VADDPS    Z26, Z10, Z10
-	VMOVUPS.Z 64(CX), K2, Y26
-	VADDPS    Y26, Y11, Y11
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z26
-	VADDPS    Z26, Z12, Z12
-	VMOVUPS.Z 64(CX), K2, Y26
-	VADDPS    Y26, Y13, Y13
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z26
-	VADDPS    Z26, Z14, Z14
-	VMOVUPS.Z 64(CX), K2, Y26
-	VADDPS    Y26, Y15, Y15
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z26
-	VADDPS    Z26, Z16, Z16
-	VMOVUPS.Z 64(CX), K2, Y26
-	VADDPS    Y26, Y17, Y17
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z26
-	VADDPS    Z26, Z18, Z18
-	VMOVUPS.Z 64(CX), K2, Y26
-	VADDPS    Y26, Y19, Y19
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z26
-	VADDPS    Z26, Z20, Z20
-	VMOVUPS.Z 64(CX), K2, Y26
-	VADDPS    Y26, Y21, Y21
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Z26
-	VADDPS    Z26, Z22, Z22
-	VMOVUPS.Z 64(CX), K2, Y26
-	VADDPS    Y26, Y23, Y23
+	TESTQ        SI, SI
+	JEQ          noresafter
+	TESTB        R8, R8
+	JEQ          noresafter
+	MOVQ         SI, CX
+	VMOVUPS.Z    (CX), K1, Z21
+	VADDPS       Z21, Z0, Z0
+	VMOVUPS.Z    64(CX), K2, Y19
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z19, Z21
+	VADDPS       Z21, Z12, Z12
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z21
+	VADDPS       Z21, Z1, Z1
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z21
+	VADDPS       Z21, Z2, Z2
+	VMOVUPS.Z    64(CX), K2, Y19
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z19, Z21
+	VADDPS       Z21, Z13, Z13
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z21
+	VADDPS       Z21, Z3, Z3
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z21
+	VADDPS       Z21, Z4, Z4
+	VMOVUPS.Z    64(CX), K2, Y19
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z19, Z21
+	VADDPS       Z21, Z14, Z14
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z21
+	VADDPS       Z21, Z5, Z5
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z21
+	VADDPS       Z21, Z6, Z6
+	VMOVUPS.Z    64(CX), K2, Y19
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z19, Z21
+	VADDPS       Z21, Z15, Z15
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z21
+	VADDPS       Z21, Z7, Z7
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z21
+	VADDPS       Z21, Z8, Z8
+	VMOVUPS.Z    64(CX), K2, Y19
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z19, Z21
+	VADDPS       Z21, Z16, Z16
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z21
+	VADDPS       Z21, Z9, Z9
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z21
+	VADDPS       Z21, Z10, Z10
+	VMOVUPS.Z    64(CX), K2, Y19
+	VMOVUPS.Z    64(CX)(DI*1), K2, Y18
+	VINSERTF64X4 $0x01, Y18, Z19, Z21
+	VADDPS       Z21, Z17, Z17
+	ADDQ         DI, CX
+	VMOVUPS.Z    (CX), K1, Z21
+	VADDPS       Z21, Z11, Z11
 
 noresafter:
 noep:
-	VMOVUPS Z0, K1, (AX)
-	VMOVUPS Y1, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	VMOVUPS Y3, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	VMOVUPS Y5, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	VMOVUPS Y7, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, K1, (AX)
-	VMOVUPS Y9, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, K1, (AX)
-	VMOVUPS Y11, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z12, K1, (AX)
-	VMOVUPS Y13, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z14, K1, (AX)
-	VMOVUPS Y15, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z16, K1, (AX)
-	VMOVUPS Y17, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z18, K1, (AX)
-	VMOVUPS Y19, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z20, K1, (AX)
-	VMOVUPS Y21, K2, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z22, K1, (AX)
-	VMOVUPS Y23, K2, 64(AX)
+	VMOVUPS       Z0, K1, (AX)
+	VMOVUPS       Y12, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z1, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z2, K1, (AX)
+	VMOVUPS       Y13, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z3, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z4, K1, (AX)
+	VMOVUPS       Y14, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z14, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z5, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z6, K1, (AX)
+	VMOVUPS       Y15, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z15, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z7, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z8, K1, (AX)
+	VMOVUPS       Y16, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z16, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z9, K1, (AX)
+	ADDQ          BX, AX
+	VMOVUPS       Z10, K1, (AX)
+	VMOVUPS       Y17, K2, 64(AX)
+	VEXTRACTF64X4 $0x01, Z17, Y0
+	VMOVUPS       Y0, K2, 64(AX)(BX*1)
+	ADDQ          BX, AX
+	VMOVUPS       Z11, K1, (AX)
 	VZEROUPPER
 	RET
 

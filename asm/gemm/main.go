@@ -30,10 +30,13 @@
 //     and nothing outside the tile is read or written. Each step of k also prefetches one
 //     line into L2 from pf on (the caller's next block of B), so that weights streaming from
 //     L3 or DRAM arrive while the block before them computes.
-//   - gemmAVX512_{r}x24 (r = 1…12): 24 columns as a ZMM and a YMM per row, masked the
-//     same way, for panels 17 to 24 wide (on Zen 4 a YMM FMA takes half a ZMM's slot, so
-//     the 24-wide tile runs at full rate where the 32-wide one would mask a quarter off; on
-//     Zen 5, whose pipes are 512 bits wide, a YMM FMA takes a whole slot and the two tie).
+//   - gemmAVX512_{r}x24 (r = 1…12): 24 columns, masked the same way, for panels 17 to 24
+//     wide: a ZMM per row for the first 16, and one ZMM per pair of rows for the last 8
+//     (the first row's in its low half; an odd last row has a YMM). On Zen 5, whose pipes
+//     are 512 bits wide, a YMM FMA takes a whole slot, so a ZMM and a YMM per row ran no
+//     faster than the 32-wide tile; the pairs take three slots for two rows (MobileNetV2's
+//     24-channel projections, 3136×96×24 and 3136×144×24: 152–170 → 177–218 GFLOP/s). On
+//     Zen 4 (a YMM FMA half a ZMM's slot) the two forms take the same slots.
 //   - gemmAVX512_{r}x16 (r = 1…16) and the conv*, convPool* and convPoolRow* families: see main.
 package main
 
@@ -285,11 +288,58 @@ func kernel(s spec) {
 		}
 	}
 
+	// A 24-wide GEMM kernel keeps the last 8 columns of rows 2q and 2q+1 in one ZMM, pairs[q]
+	// (row 2q in the low half): a YMM FMA takes a whole issue slot on Zen 5, so a row's ZMM
+	// and YMM took two slots for 24 columns; a pair of rows now takes three for 48. Each step
+	// builds the pair's A operand from the rows' broadcasts (VINSERTF64X4) and B's last 8
+	// columns twice over. An odd last row keeps its YMM.
+	paired := 0
+	if s.half && vecs == 2 && !s.conv && s.poolH == 0 {
+		paired = r / 2 * 2
+	}
 	accs := make([][]reg.VecVirtual, r)
 	for i := range accs {
 		for h := 0; h < vecs; h++ {
+			if h == vecs-1 && i < paired {
+				continue
+			}
 			accs[i] = append(accs[i], vecFor(h))
 		}
+	}
+	pairs := make([]reg.VecVirtual, paired/2)
+	for q := range pairs {
+		pairs[q] = ZMM()
+	}
+	var pairMask reg.OpmaskVirtual
+	if paired > 0 {
+		// The last 8 columns' mask in both halves.
+		pairMask = K()
+		t := GP32()
+		Load(Param("mask"), t)
+		SHRL(Imm(16), t)
+		ANDL(U32(0xff), t)
+		t2 := GP32()
+		MOVL(t, t2)
+		SHLL(Imm(8), t2)
+		ORL(t2, t)
+		KMOVW(t, pairMask)
+	}
+	// loadPair loads the last 8 columns of two rows, m and ld bytes after it, into pair
+	// register v (masked: nothing outside the tile is read).
+	loadPair := func(m Mem, ld reg.GPVirtual, v reg.VecVirtual) {
+		lo, hi := YMM(), YMM()
+		m = m.Offset(64)
+		VMOVUPS_Z(m, masks[1], lo)
+		VMOVUPS_Z(Mem{Base: m.Base, Index: ld, Scale: 1, Disp: m.Disp}, masks[1], hi)
+		VINSERTF64X4(Imm(1), hi, lo.AsZ(), v)
+	}
+	// storePair stores pair register v into the last 8 columns of its two rows.
+	storePair := func(v reg.VecVirtual, m Mem, ld reg.GPVirtual) {
+		m = m.Offset(64)
+		VMOVUPS(v.AsY(), masks[1], m)
+		hi := YMM()
+		VEXTRACTF64X4(Imm(1), v, hi)
+		VMOVUPS(hi, masks[1], Mem{Base: m.Base, Index: ld, Scale: 1, Disp: m.Disp})
 	}
 
 	Comment("C tile: prefetch it (it is added at the end, under acc) and start from zero, or")
@@ -316,20 +366,30 @@ func kernel(s spec) {
 	for h, v := range accs[0] {
 		load(Mem{Base: biasRow}, h, v)
 	}
+	if paired > 0 {
+		t := YMM()
+		load(Mem{Base: biasRow}, 1, t)
+		VINSERTF64X4(Imm(1), t, t.AsZ(), pairs[0])
+	}
 	for i := 1; i < r; i++ {
 		for h, v := range accs[i] {
-			VMOVAPS(accs[0][h], v)
+			if h < len(accs[0]) {
+				VMOVAPS(accs[0][h], v)
+			} else { // an odd last row's YMM beside pairs
+				VMOVAPS(pairs[0].AsY(), v)
+			}
 		}
+	}
+	for _, v := range pairs[min(1, len(pairs)):] {
+		VMOVAPS(pairs[0], v)
 	}
 	JMP(LabelRef("started"))
 	Label("zero")
-	for i := range accs {
-		for _, v := range accs[i] {
-			if avx512 {
-				VPXORD(v, v, v) // AVX512F (VXORPS on ZMM needs DQ)
-			} else {
-				VXORPS(v, v, v)
-			}
+	for _, v := range flat(accs, pairs) {
+		if avx512 {
+			VPXORD(v, v, v) // AVX512F (VXORPS on ZMM needs DQ)
+		} else {
+			VXORPS(v, v, v)
 		}
 	}
 	Label("started")
@@ -397,6 +457,12 @@ func kernel(s spec) {
 		PREFETCHT1(Mem{Base: pf})
 		ADDQ(Imm(64), pf)
 	}
+	var bPair reg.VecVirtual // B's last 8 columns in both halves
+	if paired > 0 {
+		bPair = ZMM()
+		VINSERTF64X4(Imm(1), bv[1], bv[1].AsZ(), bPair)
+	}
+	var even reg.VecVirtual // the broadcast of the pair's first row
 	for i := 0; i < r; i++ {
 		if avx512 && vecs == 1 {
 			// Embedded broadcast: one load+FMA uop, the element used once.
@@ -409,12 +475,21 @@ func kernel(s spec) {
 		// (runtime's BenchmarkGemmKernel, with the core's probed peak beside it).
 		t := newVec()
 		VBROADCASTSS(am[i], t)
-		for h := range bv {
+		for h := range accs[i] {
 			tt := t
 			if bv[h].Size() != t.Size() { // a 24-wide kernel's YMM
 				tt = t.AsY().(reg.VecVirtual)
 			}
 			VFMADD231PS(bv[h], tt, accs[i][h])
+		}
+		switch {
+		case i >= paired:
+		case i%2 == 0:
+			even = t
+		default:
+			a := ZMM()
+			VINSERTF64X4(Imm(1), t.AsY(), even, a)
+			VFMADD231PS(bPair, a, pairs[i/2])
 		}
 	}
 	for _, b := range append(append([]reg.GPVirtual{}, base...), base2...) {
@@ -434,7 +509,7 @@ func kernel(s spec) {
 	cp = ld("c")
 	if s.poolH > 0 {
 		accs = poolAccs(accs, s.poolH, newVec, avx512)
-		epilogue(ld("ep"), accs, newVec, load, avx512, false)
+		epilogue(ld("ep"), accs, nil, newVec, load, nil, avx512, false)
 		for i := range accs {
 			for h, v := range accs[i] {
 				store(v, Mem{Base: cp}, h)
@@ -458,15 +533,23 @@ func kernel(s spec) {
 			load(Mem{Base: row}, h, t)
 			VADDPS(t, v, v)
 		}
+		if i < paired && i%2 == 0 {
+			t := ZMM()
+			loadPair(Mem{Base: row}, ldc, t)
+			VADDPS(t, pairs[i/2], pairs[i/2])
+		}
 		if i < r-1 {
 			ADDQ(ldc, row)
 		}
 	}
 	Label("write")
-	epilogue(ld("ep"), accs, newVec, load, avx512, true)
+	epilogue(ld("ep"), accs, pairs, newVec, load, loadPair, avx512, true)
 	for i := range accs {
 		for h, v := range accs[i] {
 			store(v, Mem{Base: cp}, h)
+		}
+		if i < paired && i%2 == 0 {
+			storePair(pairs[i/2], Mem{Base: cp}, ldc)
 		}
 		if i < r-1 {
 			ADDQ(ldc, cp)
@@ -564,7 +647,11 @@ const (
 // started from it, biasFirst); v += res[i, j] (before); v = v > 0 ? v : slope·v;
 // v = min(max(v, lo), hi) (NaN kept); v += res[i, j] (after). load reads the h-th vector of
 // a row (masked on AVX-512).
-func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVirtual, load func(Mem, int, reg.VecVirtual), avx512, hasAcc bool) {
+//
+// pairs (24-wide kernels, or nil) hold the last 8 columns of rows 2q and 2q+1 (accs[2q] and
+// accs[2q+1] then hold their first 16), which loadPair reads from a row and the one ld bytes
+// after it.
+func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, pairs []reg.VecVirtual, newVec func() reg.VecVirtual, load func(Mem, int, reg.VecVirtual), loadPair func(Mem, reg.GPVirtual, reg.VecVirtual), avx512, hasAcc bool) {
 	TESTQ(ep, ep)
 	JEQ(LabelRef("noep"))
 	Comment("Epilogue in registers: bias, residual, clamp-form activation.")
@@ -586,16 +673,26 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 	// tile; AVX2 (16 YMM, 12 of them accumulators) reloads them per vector.
 	var biasV []reg.VecVirtual
 	var lo, hi reg.VecVirtual
+	var biasPair reg.VecVirtual // the bias of the last 8 columns in both halves
 	if avx512 {
 		for range accs[0] {
 			b := newVec()
 			VPXORD(b, b, b)
 			biasV = append(biasV, b)
 		}
+		if len(pairs) > 0 {
+			biasPair = ZMM()
+			VPXORD(biasPair, biasPair, biasPair)
+		}
 		TESTQ(bias, bias)
 		JEQ(LabelRef("nobiasrow"))
 		for h, b := range biasV {
 			load(Mem{Base: bias}, h, b)
+		}
+		if biasPair != nil {
+			t := YMM()
+			load(Mem{Base: bias}, 1, t)
+			VINSERTF64X4(Imm(1), t, t.AsZ(), biasPair)
 		}
 		Label("nobiasrow")
 		lo, hi = newVec(), newVec()
@@ -619,13 +716,19 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 	Label("addbias")
 	for i := range accs {
 		for h, v := range accs[i] {
-			if avx512 {
-				VADDPS(as(biasV[h], v), v, v)
-			} else {
+			switch {
+			case !avx512:
 				load(Mem{Base: bias}, h, t)
 				VADDPS(t, v, v)
+			case h < len(biasV):
+				VADDPS(as(biasV[h], v), v, v)
+			default: // an odd last row's YMM beside pairs
+				VADDPS(biasPair.AsY(), v, v)
 			}
 		}
+	}
+	for _, v := range pairs {
+		VADDPS(biasPair, v, v)
 	}
 	Label("nobias")
 	// addRes adds the residual tile (row stride ldr) to the accumulators.
@@ -637,6 +740,10 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 				t := as(t, v)
 				load(Mem{Base: r}, h, t)
 				VADDPS(t, v, v)
+			}
+			if i < 2*len(pairs) && i%2 == 0 {
+				loadPair(Mem{Base: r}, ldr, t)
+				VADDPS(t, pairs[i/2], pairs[i/2])
 			}
 			if i < len(accs)-1 {
 				ADDQ(ldr, r)
@@ -651,10 +758,8 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 	Label("noresbefore")
 	TESTB(leaky, leaky)
 	JEQ(LabelRef("noleaky"))
-	for i := range accs {
-		for _, v := range accs[i] {
-			act.Leaky(v, as(t, v), as(zero, v), Mem{Base: ep, Disp: epSlope}, avx512)
-		}
+	for _, v := range flat(accs, pairs) {
+		act.Leaky(v, as(t, v), as(zero, v), Mem{Base: ep, Disp: epSlope}, avx512)
 	}
 	Label("noleaky")
 	// The clamp's two halves, each only when its bound is finite (ReLU: the max alone).
@@ -672,10 +777,8 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 		if !avx512 {
 			VMOVUPS(Mem{Base: ep, Disp: half.bound}, half.v)
 		}
-		for i := range accs {
-			for _, v := range accs[i] {
-				half.op(v, as(half.v, v))
-			}
+		for _, v := range flat(accs, pairs) {
+			half.op(v, as(half.v, v))
 		}
 		Label(skip)
 	}
@@ -686,4 +789,13 @@ func epilogue(ep reg.GPVirtual, accs [][]reg.VecVirtual, newVec func() reg.VecVi
 	addRes()
 	Label("noresafter")
 	Label("noep")
+}
+
+// flat lists the accumulators: accs row by row, then pairs.
+func flat(accs [][]reg.VecVirtual, pairs []reg.VecVirtual) []reg.VecVirtual {
+	var all []reg.VecVirtual
+	for _, row := range accs {
+		all = append(all, row...)
+	}
+	return append(all, pairs...)
 }
