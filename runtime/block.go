@@ -144,6 +144,12 @@ func (j *blockJob) image(img int, scratch []float32, threads bool) {
 	for oy0 := 0; oy0 < oh; oy0 += band {
 		oy1 := min(oy0+band, oh)
 		r0, r1 := p.inputRows(oy0, oy1)
+		// The next band's new input rows, which this band's first GEMM prefetches (the
+		// expand, or without one the projection) while it computes: MobileNetV2's block 1
+		// reads an 800 KB image that L2 does not hold, its first block the stem's 1.6 MB
+		// output, from L3 by then.
+		_, n1 := p.inputRows(oy1, min(oy1+band, oh))
+		next := xn[r1*w*c : max(n1, r1)*w*c]
 		var in []float32
 		if p.NoExpand {
 			in = xn[r0*rowLen : r1*rowLen] // the input rows themselves (C = E)
@@ -155,10 +161,7 @@ func (j *blockJob) image(img int, scratch []float32, threads bool) {
 				from = held1
 			}
 			if from < r1 {
-				// While it expands this band, the GEMM prefetches the next band's new input
-				// rows: block 1 of MobileNetV2 reads an 800 KB image that L2 does not hold.
-				_, n1 := p.inputRows(oy1, min(oy1+band, oh))
-				b := panelB(j.we).prefetching(xn[r1*w*c : max(n1, r1)*w*c])
+				b := panelB(j.we).prefetching(next)
 				gemmOn(threads, (r1-from)*w, e, c, xn[from*w*c:r1*w*c], c, b, buf[(from-r0)*rowLen:(r1-r0)*rowLen], e, false, j.ep[0], 0)
 			}
 			held0, held1 = r0, r1
@@ -171,10 +174,7 @@ func (j *blockJob) image(img int, scratch []float32, threads bool) {
 		row0 := (img*oh + oy0) * ow
 		wp := panelB(j.wp)
 		if p.NoExpand {
-			// The projection prefetches the next band's new input rows, which its depthwise
-			// reads next (MobileNetV2's first block reads the stem's 1.6 MB output from L3).
-			_, n1 := p.inputRows(oy1, min(oy1+band, oh))
-			wp = wp.prefetching(xn[r1*rowLen : max(n1, r1)*rowLen])
+			wp = wp.prefetching(next)
 		}
 		gemmOn(threads, (oy1-oy0)*ow, pc, e, dwOut[:(oy1-oy0)*ow*e], e, wp, j.y[row0*pc:(row0+(oy1-oy0)*ow)*pc], pc, false, j.ep[2], row0)
 	}
