@@ -14,8 +14,8 @@
 //
 // Per step, with z = x_t·W + b (for all steps in one GEMM) and r = h·U (for an LSTM with
 // Keras' default activations, one fused kernel per row on AVX-512 when U is a multiple of 16
-// units and p.Stacked holds U in its step layout, lstmStep; from lstmStackedMin rows, one GEMM of [x_t | h] by [W; U], lstmStacked,
-// from winogradMinRows rows its Winograd product):
+// units and p.Stacked holds U in its step layout, lstmStep; from lstmStackedMin rows, one
+// GEMM of [x_t | h] by [W; U], lstmStacked, from winogradMinRows rows its Winograd product):
 //
 //	SimpleRNN: h = act(z + r)
 //	LSTM:      i, f, o = recact(z+r parts); c = f*c + i*act(z+r part c); h = o*act(c)
@@ -73,9 +73,9 @@ type StackedKernel struct {
 	step []float32
 }
 
-// StackRecurrentKernels returns the stacked kernel [W; U] ((F+U)×4U, panel layout) that
-// lstmStacked multiplies [x_t | h] by, and U in the step layout that lstmStep reads, for
-// p.Stacked; nil when p is not an LSTM with Keras'
+// StackRecurrentKernels returns, for p.Stacked, the stacked kernel [W; U] ((F+U)×4U, panel
+// layout) that lstmStacked multiplies [x_t | h] by and, when U is a multiple of 16, U in the
+// step layout that lstmStep reads (4U² more floats); nil when p is not an LSTM with Keras'
 // default activations (tanh, recurrent sigmoid), which never stacks. It allocates.
 func StackRecurrentKernels(p *RecurrentParams, w, u []float32) *StackedKernel {
 	if p.Cell != CellLSTM || !p.fusedCell() {

@@ -381,7 +381,7 @@ func lstmStepGo(z, w, h, hNew, c []float32, back bool) {
 func stepIndex(u, k, g, j int) int {
 	wide := u &^ 31 // the units in 32-unit blocks
 	if j < wide {
-		return j&^31*u*4 + k*128 + g*32 + j&31
+		return (j&^31)*u*4 + k*128 + g*32 + (j & 31)
 	}
 	return wide*u*4 + k*64 + g*16 + j - wide
 }
