@@ -44,7 +44,10 @@
 // KW = 3 reads 10 columns per kernel row, not 24): each column is loaded
 // once per kernel row and channel block and multiplied into every
 // accumulator whose pixel reads it, the row's KW weight vectors loaded
-// once. Each pixel still sums its taps in kernel order, as dw*_{P} do.
+// once. Each pixel still sums its taps in kernel order, as dw*_{P} do. They sweep the
+// channels ch of the first cc bytes of each pixel's cb (x, w, bias and y pointing at the first
+// of them), so that a caller can go through a wide layer's channels in chunks that keep the
+// rows it reads in L1 (runtime's dwSameStrips; the last chunk holds the partial block).
 //
 // dwAVX512Row_K3S1_{P}{L,R,LR} and the AVX2 ones are the same kernels for the group at either
 // end (or both ends) of a 'same' 3×3 stride-1 row: its first input column (L; x then points
