@@ -27,8 +27,10 @@
 // a 'same' 3×3 stride-1 layer (MobileNets' depthwise layers) instead run
 // whole on sliding kernels, the groups at the two ends on edge variants
 // (dw{AVX2,AVX512}Row_K3S1_{P}{L,R,LR}) that skip the padding column: at
-// 7×7 and 14×14 the border pixels were a third of the time. An
-// epilogue that is not a bias plus clamp is applied by ep.Apply per row.
+// 7×7 and 14×14 the border pixels were a third of the time; where an output row's
+// three input rows overflow L1, in strips (and channel chunks) down the image
+// (dwSameStrips). An epilogue that is not a bias plus clamp is applied by ep.Apply
+// per row (per image after the strips).
 
 package runtime
 
