@@ -769,8 +769,9 @@ func (gen *generator) emitRecurrent(op *ir.Op) ([]jen.Code, error) {
 	args = append(args, gen.scratch(recurrentScratch(op)))
 	code := []jen.Code{jen.Id("p").Op(":=").Id(pv), jen.Id("p").Dot("N").Op(",").Id("p").Dot("T").Op("=").Id("n").Op(",").Add(steps)}
 	if op.Attrs.String("cell", "") == "lstm" && op.In[1].IsConst() && op.In[2].IsConst() {
-		// The stacked kernel of the batched LSTM path, built once by New (nil where the runtime
-		// does not stack: activations other than Keras' defaults).
+		// The stacked kernel of the batched LSTM path and the recurrent kernel in the one-row
+		// step's order, built once by New (nil where the runtime does not stack: activations
+		// other than Keras' defaults).
 		id := gen.ident(op.Layer + "Stacked")
 		gen.fields = append(gen.fields, jen.Id(id).Op("*").Add(rt("StackedKernel")).Comment(op.Layer+": [kernel; recurrent kernel] in panel layout, or nil"))
 		gen.inits = append(gen.inits, jen.Id("m").Dot(id).Op("=").Add(rt("StackRecurrentKernels")).Call(jen.Op("&").Id(pv), gen.loc(op.In[1]), gen.loc(op.In[2])))
