@@ -164,6 +164,11 @@ func depthwiseAsm(p *ConvParams, x, w, y []float32, ep *Epilogue) {
 	if edges {
 		n1, p1, n2 = dwRowSplit(p.OW)
 	}
+	// Strips (groups per strip; 0: whole rows) for rows whose KH input rows overflow L1.
+	strip := 0
+	if slide && !edges && p.KH*p.W*cb > dwL1Bytes {
+		strip = max(1, dwStripBytes/(p.KH*((p1-1)*sw+p.KW)*cb))
+	}
 	for n := 0; n < p.N; n++ {
 		if edges {
 			dwSameStrips(p, n, n1, p1, n2, x, w, bias, y, lo, hi, avx512, tail2, tail512)
@@ -172,20 +177,27 @@ func depthwiseAsm(p *ConvParams, x, w, y []float32, ep *Epilogue) {
 			}
 			continue
 		}
-		for oh := 0; oh < p.OH; oh++ {
-			row := n*p.OH + oh
-			kh0, kh1 := validRange(p.KH, p.H, dh, oh*sh-p.PadT)
-			nkh := max(kh1-kh0, 0)
-			xr := (n*p.H + oh*sh + kh0*dh - p.PadT) * p.W * c // valid when nkh > 0
-			wr := kh0 * p.KW * c
-			for ow := 0; ow < p.OW; {
-				if slide && ow == inLo {
-					// The interior: every kernel column inside.
-					for _, g := range [2][2]int{{p1, n1}, {p1 - 1, n2}} {
-						np, cnt := g[0], g[1]
-						if cnt == 0 {
-							continue
-						}
+		// Rows whose input rows overflow L1 go in strips of whole groups down the image (the
+		// first strip takes the border pixels on the left, the last those on the right), so
+		// that the input rows an output row shares with the one above are still in L1.
+		for s0 := 0; s0 < p.OW; {
+			s1 := p.OW
+			if strip > 0 && s0 < inHi {
+				s1 = dwGroupEnd(max(s0, inLo)-inLo, n1, p1, n2, strip) + inLo
+				if s1 == inHi {
+					s1 = p.OW
+				}
+			}
+			for oh := 0; oh < p.OH; oh++ {
+				row := n*p.OH + oh
+				kh0, kh1 := validRange(p.KH, p.H, dh, oh*sh-p.PadT)
+				nkh := max(kh1-kh0, 0)
+				xr := (n*p.H + oh*sh + kh0*dh - p.PadT) * p.W * c // valid when nkh > 0
+				wr := kh0 * p.KW * c
+				for ow := s0; ow < s1; {
+					if slide && ow >= inLo && ow < inHi {
+						// Interior groups: every kernel column inside.
+						np, cnt := dwGroupRun(ow-inLo, n1, p1, n2, min(s1, inHi)-inLo)
 						xi, wi := 0, 0
 						if nkh > 0 {
 							xi, wi = xr+(ow*sw-p.PadL)*c, wr
@@ -197,36 +209,58 @@ func depthwiseAsm(p *ConvParams, x, w, y []float32, ep *Epilogue) {
 							dwRowAVX2[rk][rs][np-dwRowMinPix](xp, wp, bp, yp, cb, cb, nkh, xRow, cnt, lo, hi, tail2)
 						}
 						ow += np * cnt
+						continue
 					}
-					continue
+					np, kw0, kw1 := 1, 0, p.KW
+					if ow >= inLo && ow < inHi {
+						np = min(dwMaxPix, inHi-ow)
+					} else {
+						kw0, kw1 = validRange(p.KW, p.W, dw, ow*sw-p.PadL)
+					}
+					nkw := kw1 - kw0
+					xi, wi, rows := 0, 0, nkh
+					if nkh <= 0 || nkw <= 0 {
+						rows, nkw = 0, 0 // no tap inside: bias and clamp of 0
+					} else {
+						xi = xr + (ow*sw+kw0*dw-p.PadL)*c
+						wi = wr + kw0*c
+					}
+					xp, wp, yp := &x[xi], &w[wi], &y[(row*p.OW+ow)*c]
+					if avx512 {
+						dwAVX512[np-1](xp, wp, bp, yp, cb, rows, nkw, xPix, xCol, xRow-nkw*xCol, wRow-nkw*cb, lo, hi, tail512)
+					} else {
+						dwAVX2[np-1](xp, wp, bp, yp, cb, rows, nkw, xPix, xCol, xRow-nkw*xCol, wRow-nkw*cb, lo, hi, tail2)
+					}
+					ow += np
 				}
-				np, kw0, kw1 := 1, 0, p.KW
-				if ow >= inLo && ow < inHi {
-					np = min(dwMaxPix, inHi-ow)
-				} else {
-					kw0, kw1 = validRange(p.KW, p.W, dw, ow*sw-p.PadL)
-				}
-				nkw := kw1 - kw0
-				xi, wi, rows := 0, 0, nkh
-				if nkh <= 0 || nkw <= 0 {
-					rows, nkw = 0, 0 // no tap inside: bias and clamp of 0
-				} else {
-					xi = xr + (ow*sw+kw0*dw-p.PadL)*c
-					wi = wr + kw0*c
-				}
-				xp, wp, yp := &x[xi], &w[wi], &y[(row*p.OW+ow)*c]
-				if avx512 {
-					dwAVX512[np-1](xp, wp, bp, yp, cb, rows, nkw, xPix, xCol, xRow-nkw*xCol, wRow-nkw*cb, lo, hi, tail512)
-				} else {
-					dwAVX2[np-1](xp, wp, bp, yp, cb, rows, nkw, xPix, xCol, xRow-nkw*xCol, wRow-nkw*cb, lo, hi, tail2)
-				}
-				ow += np
 			}
-			if !fused {
-				ep.Apply(row*p.OW, p.OW, c, y[row*rowLen:(row+1)*rowLen], c)
-			}
+			s0 = s1
+		}
+		if !fused {
+			ep.Apply(n*p.OH*p.OW, p.OH*p.OW, c, y[n*p.OH*rowLen:(n+1)*p.OH*rowLen], c)
 		}
 	}
+}
+
+// dwGroupRun returns the size np and count cnt of the run of equal-size interior groups that
+// starts at interior pixel off (a group's first) and ends before interior pixel end (a group
+// boundary): groups are n1 of p1 pixels then n2 of p1-1 (dwRowSplit).
+func dwGroupRun(off, n1, p1, n2, end int) (np, cnt int) {
+	if off < n1*p1 {
+		return p1, (min(end, n1*p1) - off) / p1
+	}
+	return p1 - 1, (end - off) / (p1 - 1)
+}
+
+// dwGroupEnd returns the interior pixel at which a strip of at most strip groups that starts
+// at interior pixel off (a group's first) ends; groups as in dwGroupRun.
+func dwGroupEnd(off, n1, p1, n2, strip int) int {
+	g := off / p1
+	if off >= n1*p1 {
+		g = n1 + (off-n1*p1)/(p1-1)
+	}
+	g = min(g+strip, n1+n2)
+	return min(g, n1)*p1 + max(g-n1, 0)*(p1-1)
 }
 
 // dwStripBytes bounds the input a strip of dwSameStrips reads per output row (its three input

@@ -17,3 +17,35 @@ func TestDwRowSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestDepthwiseTwinStrips covers rows whose input rows overflow L1 and that depthwiseAsm runs
+// in strips of sliding groups down the image (all but 'same' 3×3 stride-1 rows, which
+// dwSameStrips takes): kernel widths 3 and 5, column strides 1 and 2, border pixels on
+// neither, one or both sides, strips of one group and of more, groups of two sizes, and
+// channel tails (narrow rows get more channels, so that every case overflows L1).
+func TestDepthwiseTwinStrips(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
+		r := newRand(29)
+		for _, kw := range []int{3, 5} {
+			for _, s := range []int{1, 2} {
+				for _, c := range []int{40, 96, 144, 161} {
+					for _, ow := range []int{9, 23, 57} {
+						padL, padR := r.IntN(kw), r.IntN(kw)
+						if r.IntN(3) == 0 {
+							padL, padR = 0, 0
+						}
+						kh := 2 + r.IntN(2)
+						p := ConvParams{N: 1 + r.IntN(2), H: kh + r.IntN(4), W: (ow-1)*s + kw - padL - padR, C: c, OC: c,
+							KH: kh, KW: kw, SH: 1 + r.IntN(2), SW: s, DH: 1, DW: 1, PadT: r.IntN(kh), PadL: padL, Groups: 1}
+						p.OH, p.OW = (p.H+p.PadT-kh)/p.SH+1, ow
+						if p.KH*p.W*4*c <= dwL1Bytes { // narrow rows: more channels, same tail
+							p.C += (dwL1Bytes/(p.KH*p.W*4) - c + 16) &^ 15
+							p.OC = p.C
+						}
+						checkDepthwiseTwin(t, r, &p)
+					}
+				}
+			}
+		}
+	})
+}

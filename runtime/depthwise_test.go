@@ -220,7 +220,7 @@ func TestDepthwiseNoAllocs(t *testing.T) {
 func BenchmarkDepthwise(b *testing.B) {
 	shapes := []struct{ h, w, c, s int }{
 		{112, 112, 32, 1}, {112, 112, 96, 2}, {56, 56, 144, 1}, {56, 56, 144, 2}, {28, 28, 192, 1},
-		{14, 14, 576, 1}, {7, 7, 960, 1}, {9, 56, 144, 1}, {9, 112, 96, 2},
+		{14, 14, 576, 1}, {7, 7, 960, 1}, {9, 56, 144, 1}, {9, 112, 96, 2}, {9, 56, 144, 2},
 	}
 	for _, sh := range shapes {
 		p, _ := dwParams(1, sh.h, sh.w, sh.c, 1, 3, 3, sh.s, 1, true)
