@@ -18,7 +18,11 @@
 // accumulator whose pixel reads it (a group of 8 at stride 1 with KW = 3
 // loads 10 input vectors per kernel row, not 24), and the kernel row's KW
 // weight vectors once. One call runs ng groups of P: the interior takes at
-// most two calls, of groups of p and p-1 pixels (see dwRowSplit). The
+// most two calls, of groups of p and p-1 pixels (see dwRowSplit); where a
+// row's KH input rows overflow L1 (stride 2 at 112 pixels of 96 channels),
+// the rows go in strips of one group down the image instead (dwGroupRun,
+// dwGroupEnd), so that the input row an output row shares with the one above
+// is still in L1. The
 // border pixels, interiors of fewer than 4 pixels and every other kernel
 // width, stride or dilation go to the general kernels dw{AVX2,AVX512}_{P}:
 // P = 1…8 pixels, any tap offsets (strides and dilations are byte offsets),
@@ -30,7 +34,7 @@
 // 7×7 and 14×14 the border pixels were a third of the time; where an output row's
 // three input rows overflow L1, in strips (and channel chunks) down the image
 // (dwSameStrips). An epilogue that is not a bias plus clamp is applied by ep.Apply
-// per row (per image after the strips).
+// per row, or per image after its strips.
 
 package runtime
 
@@ -233,10 +237,13 @@ func depthwiseAsm(p *ConvParams, x, w, y []float32, ep *Epilogue) {
 					}
 					ow += np
 				}
+				if !fused && strip == 0 { // whole rows: each while it is in cache
+					ep.Apply(row*p.OW, p.OW, c, y[row*rowLen:(row+1)*rowLen], c)
+				}
 			}
 			s0 = s1
 		}
-		if !fused {
+		if !fused && strip > 0 {
 			ep.Apply(n*p.OH*p.OW, p.OH*p.OW, c, y[n*p.OH*rowLen:(n+1)*p.OH*rowLen], c)
 		}
 	}
