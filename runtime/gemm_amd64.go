@@ -144,7 +144,6 @@ var avx512NarrowKernels = [...]avx512Kernel{
 	gemmAVX512_1x16, gemmAVX512_2x16, gemmAVX512_3x16, gemmAVX512_4x16,
 	gemmAVX512_5x16, gemmAVX512_6x16, gemmAVX512_7x16, gemmAVX512_8x16,
 	gemmAVX512_9x16, gemmAVX512_10x16, gemmAVX512_11x16, gemmAVX512_12x16,
-	gemmAVX512_13x16, gemmAVX512_14x16, gemmAVX512_15x16, gemmAVX512_16x16,
 }
 
 // at returns the address of B's element (p, j) and B's row stride there (the row stride of
@@ -178,11 +177,10 @@ var avx512Kernels8 = [...]avx512Kernel{
 	gemmAVX512_1x8, gemmAVX512_2x8, gemmAVX512_3x8, gemmAVX512_4x8,
 	gemmAVX512_5x8, gemmAVX512_6x8, gemmAVX512_7x8, gemmAVX512_8x8,
 	gemmAVX512_9x8, gemmAVX512_10x8, gemmAVX512_11x8, gemmAVX512_12x8,
-	gemmAVX512_13x8, gemmAVX512_14x8, gemmAVX512_15x8, gemmAVX512_16x8,
 }
 
 // avx512For returns the narrowest AVX-512 kernels that cover a tile of cols ≤ 32 columns
-// (indexed by rows - 1: 12 or 16 of them) and the column mask they take.
+// (indexed by rows - 1, 12 of them) and the column mask they take.
 func avx512For(cols int) ([]avx512Kernel, uint32) {
 	mask := uint32(uint64(1)<<min(32, cols) - 1)
 	switch {

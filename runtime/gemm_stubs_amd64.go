@@ -328,38 +328,6 @@ func gemmAVX512_11x16(k int, a *float32, lda int, b *float32, ldb int, c *float3
 //go:noescape
 func gemmAVX512_12x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
-// gemmAVX512_13x16 adds (or stores, without acc) the product of 13 rows of A and
-// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
-// Each step of k also prefetches one cache line into L2, k lines from pf on (the
-// caller points it at the next block of B, or at memory it does not mind reading twice).
-//
-//go:noescape
-func gemmAVX512_13x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// gemmAVX512_14x16 adds (or stores, without acc) the product of 14 rows of A and
-// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
-// Each step of k also prefetches one cache line into L2, k lines from pf on (the
-// caller points it at the next block of B, or at memory it does not mind reading twice).
-//
-//go:noescape
-func gemmAVX512_14x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// gemmAVX512_15x16 adds (or stores, without acc) the product of 15 rows of A and
-// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
-// Each step of k also prefetches one cache line into L2, k lines from pf on (the
-// caller points it at the next block of B, or at memory it does not mind reading twice).
-//
-//go:noescape
-func gemmAVX512_15x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// gemmAVX512_16x16 adds (or stores, without acc) the product of 16 rows of A and
-// k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
-// Each step of k also prefetches one cache line into L2, k lines from pf on (the
-// caller points it at the next block of B, or at memory it does not mind reading twice).
-//
-//go:noescape
-func gemmAVX512_16x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
 // gemmAVX512_1x8 adds (or stores, without acc) the product of 1 rows of A and
 // k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
@@ -455,38 +423,6 @@ func gemmAVX512_11x8(k int, a *float32, lda int, b *float32, ldb int, c *float32
 //
 //go:noescape
 func gemmAVX512_12x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// gemmAVX512_13x8 adds (or stores, without acc) the product of 13 rows of A and
-// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
-// Each step of k also prefetches one cache line into L2, k lines from pf on (the
-// caller points it at the next block of B, or at memory it does not mind reading twice).
-//
-//go:noescape
-func gemmAVX512_13x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// gemmAVX512_14x8 adds (or stores, without acc) the product of 14 rows of A and
-// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
-// Each step of k also prefetches one cache line into L2, k lines from pf on (the
-// caller points it at the next block of B, or at memory it does not mind reading twice).
-//
-//go:noescape
-func gemmAVX512_14x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// gemmAVX512_15x8 adds (or stores, without acc) the product of 15 rows of A and
-// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
-// Each step of k also prefetches one cache line into L2, k lines from pf on (the
-// caller points it at the next block of B, or at memory it does not mind reading twice).
-//
-//go:noescape
-func gemmAVX512_15x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// gemmAVX512_16x8 adds (or stores, without acc) the product of 16 rows of A and
-// k rows of the masked columns of a 8-wide panel of B into C. Strides are in elements.
-// Each step of k also prefetches one cache line into L2, k lines from pf on (the
-// caller points it at the next block of B, or at memory it does not mind reading twice).
-//
-//go:noescape
-func gemmAVX512_16x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX2_1x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 1 rows of A shifted by offs[t] elements and the next k rows of a 16-wide panel of B.

@@ -37,7 +37,8 @@
 //     faster than the 32-wide tile; the pairs take three slots for two rows (MobileNetV2's
 //     24-channel projections, 3136×96×24 and 3136×144×24: 152–170 → 177–218 GFLOP/s). On
 //     Zen 4 (a YMM FMA half a ZMM's slot) the two forms take the same slots.
-//   - gemmAVX512_{r}x16 (r = 1…16) and the conv*, convPool* and convPoolRow* families: see main.
+//   - gemmAVX512_{r}x16 and gemmAVX512_{r}x8 (r = 1…12; their conv twins r = 1…16) and the conv*,
+//     convPool* and convPoolRow* families: see main.
 package main
 
 import (
@@ -55,9 +56,9 @@ import (
 const (
 	avx2Rows   = 6
 	avx512Rows = 12
-	// avx512NarrowRows is the tallest 16-wide AVX-512 kernel (one ZMM per
-	// row): for panels of at most 16 columns, where the 32-wide kernels
-	// would spend half their multiply-adds on masked-off lanes.
+	// avx512NarrowRows is the tallest 16- and 8-wide AVX-512 conv kernel (one ZMM or YMM
+	// per row): for panels of at most 16 columns, where the 32-wide kernels would spend
+	// half their multiply-adds on masked-off lanes.
 	avx512NarrowRows = 16
 	// convTapLines is how many cache lines an AVX-512 conv kernel prefetches per tap, from its
 	// pf on: a few lines per tap, not one per step of k as the GEMM kernels do, so that the
@@ -79,11 +80,17 @@ func main() {
 				kernel(spec{r: r, vecs: 2, avx512: true, half: true})
 			}
 		}
-		for r := 1; r <= avx512NarrowRows; r++ {
+		// The GEMM driver's tiles are at most avx512Rows high (16-row tiles of ≤ 16 columns
+		// ran no faster in MobileNetV2, session 15); the conv drivers' go to avx512NarrowRows.
+		narrow := avx512Rows
+		if conv {
+			narrow = avx512NarrowRows
+		}
+		for r := 1; r <= narrow; r++ {
 			kernel(spec{r: r, vecs: 1, avx512: true, conv: conv})
 		}
 		// 8 columns (one YMM per row): a ZMM kernel would multiply eight lanes of padding.
-		for r := 1; r <= avx512NarrowRows; r++ {
+		for r := 1; r <= narrow; r++ {
 			kernel(spec{r: r, vecs: 1, avx512: true, half: true, conv: conv})
 		}
 	}
