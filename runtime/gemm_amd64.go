@@ -419,6 +419,7 @@ type gemvKernel func(k int, a *float32, b *float32, ldb int, c *float32, acc boo
 var gemvKernels = [...]gemvKernel{
 	gemvAVX512_1, gemvAVX512_2, gemvAVX512_3, gemvAVX512_4, gemvAVX512_5, gemvAVX512_6, gemvAVX512_7, gemvAVX512_8,
 	gemvAVX512_9, gemvAVX512_10, gemvAVX512_11, gemvAVX512_12, gemvAVX512_13, gemvAVX512_14, gemvAVX512_15, gemvAVX512_16,
+	gemvAVX512_17, gemvAVX512_18, gemvAVX512_19, gemvAVX512_20, gemvAVX512_21, gemvAVX512_22, gemvAVX512_23, gemvAVX512_24,
 }
 
 type gemvPanelsKernel func(k int, a *float32, b *float32, pstride int, c *float32, acc bool)

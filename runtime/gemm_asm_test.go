@@ -107,12 +107,16 @@ func TestGemmTwinAllSizes(t *testing.T) {
 	})
 }
 
-// TestGemmTwinOneRow covers the one-row kernels (gemv_amd64.s) across their
-// 256-column blocks and masked tails.
+// TestGemmTwinOneRow covers the one-row kernels (gemv_amd64.s): every kernel (1…24 vectors,
+// a masked tail of 13 columns), and widths across their 384-column blocks and masked tails.
 func TestGemmTwinOneRow(t *testing.T) {
 	eachLevel(t, func(t *testing.T) {
 		r := newRand(17)
-		for _, n := range []int{1, 15, 16, 17, 63, 255, 256, 257, 300, 511, 512, 513, 784, 1030} {
+		ns := []int{1, 15, 16, 17, 255, 256, 257, 383, 384, 385, 511, 512, 513, 767, 768, 769, 784, 1030}
+		for v := 1; v <= 24; v++ {
+			ns = append(ns, 16*v-3)
+		}
+		for _, n := range ns {
 			for _, k := range []int{1, 2, 7, 128, 300} {
 				checkGemmTwin(t, r, 1, n, k, false)
 				checkGemmTwin(t, r, 1, n, k, true)

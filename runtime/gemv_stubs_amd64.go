@@ -100,6 +100,54 @@ func gemvAVX512_15(k int, a *float32, b *float32, ldb int, c *float32, acc bool,
 //go:noescape
 func gemvAVX512_16(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 
+// gemvAVX512_17 sets (or adds to, under acc) 272 columns of c the product of the row a
+// and k rows of B, the last 16 masked. ldb is in elements.
+//
+//go:noescape
+func gemvAVX512_17(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
+
+// gemvAVX512_18 sets (or adds to, under acc) 288 columns of c the product of the row a
+// and k rows of B, the last 16 masked. ldb is in elements.
+//
+//go:noescape
+func gemvAVX512_18(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
+
+// gemvAVX512_19 sets (or adds to, under acc) 304 columns of c the product of the row a
+// and k rows of B, the last 16 masked. ldb is in elements.
+//
+//go:noescape
+func gemvAVX512_19(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
+
+// gemvAVX512_20 sets (or adds to, under acc) 320 columns of c the product of the row a
+// and k rows of B, the last 16 masked. ldb is in elements.
+//
+//go:noescape
+func gemvAVX512_20(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
+
+// gemvAVX512_21 sets (or adds to, under acc) 336 columns of c the product of the row a
+// and k rows of B, the last 16 masked. ldb is in elements.
+//
+//go:noescape
+func gemvAVX512_21(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
+
+// gemvAVX512_22 sets (or adds to, under acc) 352 columns of c the product of the row a
+// and k rows of B, the last 16 masked. ldb is in elements.
+//
+//go:noescape
+func gemvAVX512_22(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
+
+// gemvAVX512_23 sets (or adds to, under acc) 368 columns of c the product of the row a
+// and k rows of B, the last 16 masked. ldb is in elements.
+//
+//go:noescape
+func gemvAVX512_23(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
+
+// gemvAVX512_24 sets (or adds to, under acc) 384 columns of c the product of the row a
+// and k rows of B, the last 16 masked. ldb is in elements.
+//
+//go:noescape
+func gemvAVX512_24(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
+
 // gemvPanelsAVX512_1 sets (or adds to, under acc) 32 columns of c the product of the row a
 // and k rows of 1 full 32-column panels of B, pstride elements apart.
 //

@@ -4,7 +4,7 @@
 //
 //	cd asm && go run ./gemv -out ../runtime/gemv_amd64.s -stubs ../runtime/gemv_stubs_amd64.go
 //
-// gemvAVX512_{v} (v = 1…16) computes v·16 columns of
+// gemvAVX512_{v} (v = 1…24) computes v·16 columns of
 //
 //	c[j] = (acc ? c[j] : 0) + Σ_p a[p]·B[p, j]   (the sum from c[j] on: c[j] + a[0]·B[0, j] + …)
 //
@@ -34,8 +34,10 @@ import (
 )
 
 const (
-	maxVecs   = 16
-	maxPanels = maxVecs / 2
+	// maxVecs: up to 384 columns in one pass, so that a recurrent step's product with a
+	// plain U (a GRU's 3·128 columns) reads each row of U whole, U one stream in order.
+	maxVecs   = 24
+	maxPanels = 8
 )
 
 func main() {
