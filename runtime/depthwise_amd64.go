@@ -201,7 +201,7 @@ func depthwiseAsm(p *ConvParams, x, w, y []float32, ep *Epilogue) {
 				for ow := s0; ow < s1; {
 					if slide && ow >= inLo && ow < inHi {
 						// Interior groups: every kernel column inside.
-						np, cnt := dwGroupRun(ow-inLo, n1, p1, n2, min(s1, inHi)-inLo)
+						np, cnt := dwGroupRun(ow-inLo, n1, p1, min(s1, inHi)-inLo)
 						xi, wi := 0, 0
 						if nkh > 0 {
 							xi, wi = xr+(ow*sw-p.PadL)*c, wr
@@ -251,8 +251,8 @@ func depthwiseAsm(p *ConvParams, x, w, y []float32, ep *Epilogue) {
 
 // dwGroupRun returns the size np and count cnt of the run of equal-size interior groups that
 // starts at interior pixel off (a group's first) and ends before interior pixel end (a group
-// boundary): groups are n1 of p1 pixels then n2 of p1-1 (dwRowSplit).
-func dwGroupRun(off, n1, p1, n2, end int) (np, cnt int) {
+// boundary): groups are n1 of p1 pixels then p1-1 (dwRowSplit).
+func dwGroupRun(off, n1, p1, end int) (np, cnt int) {
 	if off < n1*p1 {
 		return p1, (min(end, n1*p1) - off) / p1
 	}
@@ -266,7 +266,12 @@ func dwGroupEnd(off, n1, p1, n2, strip int) int {
 	if off >= n1*p1 {
 		g = n1 + (off-n1*p1)/(p1-1)
 	}
-	g = min(g+strip, n1+n2)
+	return dwGroupFirst(min(g+strip, n1+n2), n1, p1)
+}
+
+// dwGroupFirst returns the first pixel of group g of a row's groups, n1 of p1 pixels then
+// p1-1 (dwRowSplit), counted from the first group's.
+func dwGroupFirst(g, n1, p1 int) int {
 	return min(g, n1)*p1 + max(g-n1, 0)*(p1-1)
 }
 
@@ -302,9 +307,6 @@ func dwSameStrips(p *ConvParams, n, n1, p1, n2 int, x, w, bias, y []float32, lo,
 		}
 		return p1 - 1
 	}
-	first := func(g int) int { // the group's first output pixel
-		return min(g, n1)*p1 + max(g-n1, 0)*(p1-1)
-	}
 	strip, chunk := groups, c
 	if 3*(p.W+2)*cb > dwL1Bytes {
 		strip = max(1, dwStripBytes/(3*(p1+2)*cb))
@@ -337,7 +339,7 @@ func dwSameStrips(p *ConvParams, n, n1, p1, n2 int, x, w, bias, y []float32, lo,
 					for edge == 0 && g+cnt < min(g1, groups-1) && size(g+cnt) == np {
 						cnt++
 					}
-					ow := first(g)
+					ow := dwGroupFirst(g, n1, p1)
 					xi, wi := c0, c0
 					if nkh > 0 {
 						xi, wi = xr+max(ow-1, 0)*c, wr // the L group's x is its second column

@@ -18,6 +18,49 @@ func TestDwRowSplit(t *testing.T) {
 	}
 }
 
+// TestDwGroups checks the strip arithmetic of depthwiseAsm's general path on every interior
+// of 4…120 pixels and strips of 1…3 groups: each strip ends on a group boundary
+// (dwGroupFirst), holds 1…strip groups, and its runs of equal groups (dwGroupRun) cover it
+// exactly, group by group as dwRowSplit cut the row.
+func TestDwGroups(t *testing.T) {
+	for n := dwRowMinPix; n <= 120; n++ {
+		n1, p1, n2 := dwRowSplit(n)
+		if dwGroupFirst(n1+n2, n1, p1) != n {
+			t.Fatalf("n=%d: the groups end at %d", n, dwGroupFirst(n1+n2, n1, p1))
+		}
+		for strip := 1; strip <= 3; strip++ {
+			g := 0 // the next group
+			for s0 := 0; s0 < n; {
+				s1 := dwGroupEnd(s0, n1, p1, n2, strip)
+				g1 := g
+				for g1 < n1+n2 && dwGroupFirst(g1, n1, p1) < s1 {
+					g1++
+				}
+				if dwGroupFirst(g1, n1, p1) != s1 || g1-g < 1 || g1-g > strip {
+					t.Fatalf("n=%d strip=%d: strip [%d, %d) is not 1…%d whole groups from group %d", n, strip, s0, s1, strip, g)
+				}
+				for off := s0; off < s1; {
+					np, cnt := dwGroupRun(off, n1, p1, s1)
+					if cnt < 1 {
+						t.Fatalf("n=%d strip=%d: empty run at %d", n, strip, off)
+					}
+					for range cnt {
+						if off != dwGroupFirst(g, n1, p1) || dwGroupFirst(g+1, n1, p1)-off != np {
+							t.Fatalf("n=%d strip=%d: run at %d of groups of %d, group %d is [%d, %d)", n, strip, off, np, g, dwGroupFirst(g, n1, p1), dwGroupFirst(g+1, n1, p1))
+						}
+						off += np
+						g++
+					}
+				}
+				s0 = s1
+			}
+			if g != n1+n2 {
+				t.Fatalf("n=%d strip=%d: %d of %d groups", n, strip, g, n1+n2)
+			}
+		}
+	}
+}
+
 // TestDepthwiseTwinStrips covers rows whose input rows overflow L1 and that depthwiseAsm runs
 // in strips of sliding groups down the image (all but 'same' 3×3 stride-1 rows, which
 // dwSameStrips takes): kernel widths 3 and 5, column strides 1 and 2, border pixels on
