@@ -215,12 +215,12 @@ func TestDepthwiseNoAllocs(t *testing.T) {
 // BenchmarkDepthwise runs MobileNetV2's depthwise layers (3×3 'same',
 // bias + relu6) at each level, whole (their input streamed from L3) and as the bands
 // InvertedResidual gives them (h rows of input, in L2: block 2's 7 output rows at stride 1,
-// block 1's 4 at stride 2); GFLOP/s counts a multiply-add as 2, a 'same' row's padded taps
-// included.
+// block 1's 4 and block 3's 6 at stride 2); GFLOP/s counts a multiply-add as 2, a 'same'
+// row's padded taps included.
 func BenchmarkDepthwise(b *testing.B) {
 	shapes := []struct{ h, w, c, s int }{
 		{112, 112, 32, 1}, {112, 112, 96, 2}, {56, 56, 144, 1}, {56, 56, 144, 2}, {28, 28, 192, 1},
-		{14, 14, 576, 1}, {7, 7, 960, 1}, {9, 56, 144, 1}, {9, 112, 96, 2}, {9, 56, 144, 2},
+		{14, 14, 576, 1}, {7, 7, 960, 1}, {9, 56, 144, 1}, {9, 112, 96, 2}, {13, 56, 144, 2},
 	}
 	for _, sh := range shapes {
 		p, _ := dwParams(1, sh.h, sh.w, sh.c, 1, 3, 3, sh.s, 1, true)
