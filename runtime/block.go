@@ -161,7 +161,14 @@ func (j *blockJob) image(img int, scratch []float32, threads bool) {
 				from = held1
 			}
 			if from < r1 {
-				b := panelB(j.we).prefetching(next)
+				// The first band's expand also prefetches the weights the band needs next, cold
+				// on every call: the depthwise kernel and the projection's first panel (MobileNetV2's
+				// 7×7 blocks, one band each, read 35 KB and 123 KB of them from L3 or DRAM).
+				var wd, wp []float32
+				if oy0 == 0 {
+					wd, wp = j.wd, j.wp.Data[:j.wp.K*min(panelW, j.wp.N)]
+				}
+				b := panelB(j.we).prefetching(wd, wp, next)
 				gemmOn(threads, (r1-from)*w, e, c, xn[from*w*c:r1*w*c], c, b, buf[(from-r0)*rowLen:(r1-r0)*rowLen], e, false, j.ep[0], 0)
 			}
 			held0, held1 = r0, r1

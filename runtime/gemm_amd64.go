@@ -232,18 +232,16 @@ func prefetchAt(next []float32, kk, t int, cur *float32) *float32 {
 }
 
 // tilePrefetch is prefetchAt for a GEMM driver's tile t: a tile that has no share of next
-// prefetches its kk lines from *then on (B's then, which it advances past them) while any are
+// prefetches its kk lines from then on (B's then, which it advances past them) while any are
 // left, and cur after that.
-func tilePrefetch(next []float32, kk, t int, then *[]float32, cur *float32) *float32 {
+func tilePrefetch(next []float32, kk, t int, then *prefetchList, cur *float32) *float32 {
 	if pf := prefetchAt(next, kk, t, nil); pf != nil {
 		return pf
 	}
-	if len(*then) == 0 {
-		return cur
+	if pf := then.take(16 * kk); pf != nil {
+		return pf
 	}
-	pf := &(*then)[0]
-	*then = (*then)[min(16*kk, len(*then)):]
-	return pf
+	return cur
 }
 
 // gemmNT is GemmNT after its checks: from four rows of A on, B is

@@ -47,15 +47,17 @@ func TestPrefetchBlocks(t *testing.T) {
 		t.Error("no next block: pf is not cur")
 	}
 	// tilePrefetch: the tiles with a share of the next block take it; those after them take
-	// B's then, kk lines each, then cur.
-	then := make([]float32, 200)
-	rest := then
-	for tile, want := range []*float32{&next[0], &next[96], &then[0], &then[96], &then[192], cur} {
+	// B's then, kk lines each, region after region (empty ones skipped), then cur.
+	then, then2 := make([]float32, 200), make([]float32, 100)
+	rest := plainB(nil, 0).prefetching(then, nil, then2).then
+	for tile, want := range []*float32{&next[0], &next[96], &then[0], &then[96], &then[192], &then2[0], &then2[96], cur} {
 		if got := tilePrefetch(next, 6, tile, &rest, cur); got != want {
 			t.Errorf("tilePrefetch, tile %d: pf %p, want %p", tile, got, want)
 		}
 	}
-	if len(rest) != 0 {
-		t.Errorf("tilePrefetch: %d elements of then left", len(rest))
+	for i, r := range rest {
+		if len(r) != 0 {
+			t.Errorf("tilePrefetch: %d elements of then's region %d left", len(r), i)
+		}
 	}
 }

@@ -92,8 +92,24 @@ type bMat struct {
 	panelK, n int // panels: the whole matrix's depth and width
 	col0      int // panels: the first column seen (a plain B is sliced instead)
 	// then is memory the AVX-512 kernels prefetch into L2 once B's next blocks are covered:
-	// what the caller reads next (prefetching), or nil.
-	then []float32
+	// what the caller reads next (prefetching), region after region.
+	then prefetchList
+}
+
+// prefetchList is up to three regions of memory to prefetch, in order (bMat.then).
+type prefetchList [3][]float32
+
+// take returns the first of the next n floats of the list and drops them (fewer at the end
+// of a region: the next region starts a new take), or nil when nothing is left.
+func (l *prefetchList) take(n int) *float32 {
+	for i := range l {
+		if len(l[i]) > 0 {
+			p := &l[i][0]
+			l[i] = l[i][min(n, len(l[i])):]
+			return p
+		}
+	}
+	return nil
 }
 
 // plainB is a plain B with row stride ldb.
@@ -102,9 +118,17 @@ func plainB(b []float32, ldb int) bMat { return bMat{b: b, ld: ldb} }
 // panelB is a Panels' matrix as a B.
 func panelB(w *Panels) bMat { return bMat{b: w.Data, panelK: w.K, n: w.N} }
 
-// prefetching returns B with then set to r (see bMat.then).
-func (m bMat) prefetching(r []float32) bMat {
-	m.then = r
+// prefetching returns B with then set to the regions r (see bMat.then; nil ones are
+// skipped).
+func (m bMat) prefetching(r ...[]float32) bMat {
+	m.then = prefetchList{}
+	n := 0
+	for _, x := range r {
+		if len(x) > 0 && n < len(m.then) {
+			m.then[n] = x
+			n++
+		}
+	}
 	return m
 }
 
