@@ -231,6 +231,20 @@ func prefetchAt(next []float32, kk, t int, cur *float32) *float32 {
 	return cur
 }
 
+// take returns the first of the next n floats of the list and drops them (fewer at the end
+// of a region: the next region starts a new take), or nil when nothing is left. It runs
+// once per GEMM tile, so the empty list costs one test.
+func (l *prefetchList) take(n int) *float32 {
+	if len(l[0]) == 0 {
+		return nil
+	}
+	p := &l[0][0]
+	if l[0] = l[0][min(n, len(l[0])):]; len(l[0]) == 0 {
+		l[0], l[1], l[2] = l[1], l[2], nil
+	}
+	return p
+}
+
 // tilePrefetch is prefetchAt for a GEMM driver's tile t: a tile that has no share of next
 // prefetches its kk lines from then on (B's then, which it advances past them) while any are
 // left, and cur after that.

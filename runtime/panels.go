@@ -100,20 +100,6 @@ type bMat struct {
 // non-empty ones come first.
 type prefetchList [3][]float32
 
-// take returns the first of the next n floats of the list and drops them (fewer at the end
-// of a region: the next region starts a new take), or nil when nothing is left. It runs
-// once per GEMM tile, so the empty list costs one test.
-func (l *prefetchList) take(n int) *float32 {
-	if len(l[0]) == 0 {
-		return nil
-	}
-	p := &l[0][0]
-	if l[0] = l[0][min(n, len(l[0])):]; len(l[0]) == 0 {
-		l[0], l[1], l[2] = l[1], l[2], nil
-	}
-	return p
-}
-
 // plainB is a plain B with row stride ldb.
 func plainB(b []float32, ldb int) bMat { return bMat{b: b, ld: ldb} }
 
