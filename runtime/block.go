@@ -161,9 +161,10 @@ func (j *blockJob) image(img int, scratch []float32, threads bool) {
 				from = held1
 			}
 			if from < r1 {
-				// The first band's expand also prefetches the weights the band needs next, cold
-				// on every call: the depthwise kernel and the projection's first panel (MobileNetV2's
-				// 7×7 blocks, one band each, read 35 KB and 123 KB of them from L3 or DRAM).
+				// The first band's expand also prefetches the weights the band needs next,
+				// cold on every call: the depthwise kernel and the projection's first panel
+				// (MobileNetV2's 7×7 blocks, one band each, read 35 KB and 123 KB of them from
+				// L3 or DRAM).
 				var wd, wp []float32
 				if oy0 == 0 {
 					wd, wp = j.wd, j.wp.Data[:j.wp.K*min(panelW, j.wp.N)]

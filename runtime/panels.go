@@ -106,8 +106,8 @@ func plainB(b []float32, ldb int) bMat { return bMat{b: b, ld: ldb} }
 // panelB is a Panels' matrix as a B.
 func panelB(w *Panels) bMat { return bMat{b: w.Data, panelK: w.K, n: w.N} }
 
-// prefetching returns B with then set to the regions r (see bMat.then; nil ones are
-// skipped).
+// prefetching returns B with then set to the regions r, in order (see bMat.then): empty
+// ones are skipped, and any past the third non-empty one dropped.
 func (m bMat) prefetching(r ...[]float32) bMat {
 	m.then = prefetchList{}
 	n := 0
