@@ -551,11 +551,10 @@ func TestConv2DGemmBF16Threads(t *testing.T) {
 		scratch := make([]float32, Conv2DGemmScratch(&p))
 		one, two := make([]float32, n*40*40*64), make([]float32, n*40*40*64)
 		Conv2DGemmBF16(&p, x, w, one, scratch, ep)
-		old := Threads()
-		SetThreads(3)
-		Conv2DGemmBF16(&p, x, w, two, scratch, ep)
-		requireSameBits(t, fmt.Sprintf("Conv2DGemmBF16 batch %d with 3 threads against one", n), two, one)
-		requireNoAllocs(t, "Conv2DGemmBF16 (3 threads)", func() { Conv2DGemmBF16(&p, x, w, two, scratch, ep) })
-		SetThreads(old)
+		withThreads(3, func() {
+			Conv2DGemmBF16(&p, x, w, two, scratch, ep)
+			requireSameBits(t, fmt.Sprintf("Conv2DGemmBF16 batch %d with 3 threads against one", n), two, one)
+			requireNoAllocs(t, "Conv2DGemmBF16 (3 threads)", func() { Conv2DGemmBF16(&p, x, w, two, scratch, ep) })
+		})
 	}
 }

@@ -270,11 +270,10 @@ func TestConv2DGemmThreads(t *testing.T) {
 		scratch := make([]float32, Conv2DGemmScratch(&p))
 		one, two := make([]float32, n*40*40*48), make([]float32, n*40*40*48)
 		Conv2DGemm(&p, x, w, one, scratch, ep)
-		old := Threads()
-		SetThreads(3)
-		Conv2DGemm(&p, x, w, two, scratch, ep)
-		requireSameBits(t, fmt.Sprintf("Conv2DGemm batch %d with 3 threads against one", n), two, one)
-		requireNoAllocs(t, "Conv2DGemm (3 threads)", func() { Conv2DGemm(&p, x, w, two, scratch, ep) })
-		SetThreads(old)
+		withThreads(3, func() {
+			Conv2DGemm(&p, x, w, two, scratch, ep)
+			requireSameBits(t, fmt.Sprintf("Conv2DGemm batch %d with 3 threads against one", n), two, one)
+			requireNoAllocs(t, "Conv2DGemm (3 threads)", func() { Conv2DGemm(&p, x, w, two, scratch, ep) })
+		})
 	}
 }

@@ -52,9 +52,7 @@ func TestConvSplitMatchesWhole(t *testing.T) {
 					defer func(old int) { convSplitMinW = old }(convSplitMinW)
 					convSplitMinW = minW
 					y := newGuarded(size)
-					SetThreads(threads)
-					defer SetThreads(1)
-					Conv2DGemm(&p, x, w, y.s, make([]float32, Conv2DGemmScratch(&p)), ep)
+					withThreads(threads, func() { Conv2DGemm(&p, x, w, y.s, make([]float32, Conv2DGemmScratch(&p)), ep) })
 					y.check(t, fmt.Sprintf("%s %+v threads %d split from %d", CPULevel(), p, threads, minW))
 					return y.s
 				}

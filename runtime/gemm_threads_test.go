@@ -6,11 +6,13 @@ import (
 	"testing"
 )
 
-// withThreads runs f with SetThreads(n), restoring the old setting after.
+// withThreads runs f with SetThreads(n) and minPartWork at 1<<16 multiply-adds, so that the
+// small problems of the tests split too, restoring both after.
 func withThreads(n int, f func()) {
-	old := Threads()
+	old, oldWork := Threads(), minPartWork
 	SetThreads(n)
-	defer SetThreads(old)
+	minPartWork = 1 << 16
+	defer func() { SetThreads(old); minPartWork = oldWork }()
 	f()
 }
 

@@ -63,13 +63,12 @@ func TestDensePanelsTwin(t *testing.T) {
 			wp := PackPanelsInto(make([]float32, PanelsLen(s.k, s.n)), s.k, s.n, w, s.n)
 			for _, threads := range []int{1, 3} {
 				// Dense with as many threads: the split decides the k blocking.
-				old := Threads()
-				SetThreads(threads)
 				want := make([]float32, s.m*s.n)
-				Dense(s.m, s.k, s.n, x, w, want, ep)
 				y := newGuarded(s.m * s.n)
-				DensePanels(s.m, s.k, s.n, x, &wp, y.s, ep)
-				SetThreads(old)
+				withThreads(threads, func() {
+					Dense(s.m, s.k, s.n, x, w, want, ep)
+					DensePanels(s.m, s.k, s.n, x, &wp, y.s, ep)
+				})
 				what := fmt.Sprintf("%s %d×%d·%d×%d, %d threads", CPULevel(), s.m, s.k, s.k, s.n, threads)
 				y.check(t, what)
 				requireSameBits(t, what, y.s, want)

@@ -22,10 +22,14 @@ import (
 )
 
 // minPartWork is the least work, in multiply-adds, worth a part of its own:
-// ~40 µs at this machine's speed, against the 10–20 µs a sleeping worker takes
-// to wake on these shared VMs (at 1<<20, LSTM steps and batch-1 convolutions
-// ran slower on two threads than on one).
-const minPartWork = 1 << 22
+// ~70 µs at the Zen 5's ~240 GFLOP/s a core, against the 10–50 µs a sleeping
+// worker takes to wake on these shared VMs. At 1<<20 (Zen 4), LSTM steps and
+// batch-1 convolutions ran slower on two threads than on one; at 1<<22 on the
+// Zen 5, whose kernels run twice as fast, batch-1 models did (resnet_small
+// 1.06–2.06 ms against 0.81 on one thread; at 1<<23 0.84–1.06), while 1<<24
+// lost the batch-32 CNN's split (BENCHMARKS.md "Session 17"). A variable only
+// so that tests can split small problems (withThreads).
+var minPartWork = 1 << 23
 
 // parallelJob is a kernel split in parts; runPart runs part p of parts.
 type parallelJob interface {
