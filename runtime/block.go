@@ -167,7 +167,7 @@ func (j *blockJob) image(img int, scratch []float32, threads bool) {
 				// L3 or DRAM).
 				var wd, wp []float32
 				if oy0 == 0 {
-					wd, wp = j.wd, j.wp.Data[:j.wp.K*min(panelW, j.wp.N)]
+					wd, wp = j.wd, panelB(j.wp).block(0, 0, j.wp.K) // the first panel
 				}
 				b := panelB(j.we).prefetching(wd, wp, next)
 				gemmOn(threads, (r1-from)*w, e, c, xn[from*w*c:r1*w*c], c, b, buf[(from-r0)*rowLen:(r1-r0)*rowLen], e, false, j.ep[0], 0)

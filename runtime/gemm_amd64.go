@@ -158,18 +158,6 @@ func (m bMat) at(p, j int) (*float32, int) {
 	return &m.b[q*m.panelK+p*w+j-q], w
 }
 
-// block returns the kk rows of B from row p on under the panel that starts at column j, when
-// they are one contiguous run (B in panel layout, j at a panel's start), else nil: the block
-// the kernels prefetch while they work on the one before it.
-func (m bMat) block(p, j, kk int) []float32 {
-	j += m.col0
-	if m.panelK == 0 || j%panelW != 0 || j >= m.n {
-		return nil
-	}
-	w := min(panelW, m.n-j)
-	return m.b[j*m.panelK+p*w:][:kk*w]
-}
-
 // avx512Kernels8 are the 8-wide AVX-512 kernels (one YMM per row of C) for panels of at
 // most 8 columns, where the 16-wide ones would multiply eight lanes of padding: a YMM FMA
 // takes half a ZMM one's issue slot on Zen 4 (on Zen 5 a whole one: there the two tie).

@@ -120,6 +120,18 @@ func (m bMat) prefetching(r ...[]float32) bMat {
 	return m
 }
 
+// block returns the kk rows of B from row p on under the panel that starts at column j, when
+// they are one contiguous run (B in panel layout, j at a panel's start), else nil: the block
+// the kernels prefetch while they work on the one before it.
+func (m bMat) block(p, j, kk int) []float32 {
+	j += m.col0
+	if m.panelK == 0 || j%panelW != 0 || j >= m.n {
+		return nil
+	}
+	w := min(panelW, m.n-j)
+	return m.b[j*m.panelK+p*w:][:kk*w]
+}
+
 // cols returns B from its column j on.
 func (m bMat) cols(j int) bMat {
 	if m.panelK == 0 {
