@@ -191,11 +191,20 @@ func avx512Tile(r, k int, a *float32, lda int, b *float32, ldb int, c *float32, 
 }
 
 // aliasedTileRows is the most rows of A a tile of the AVX-512 kernels reads at once when
-// they alias in L1 (aliasedRows): six lines in one 8-way set leave room for B's, where
-// twelve evict one another on every step of k. Tiles of six rows read in place also beat
-// copying A to a padded stride for tiles of twelve, as the packed path did before (measured
-// in BENCHMARKS.md: sgemm 1024 and 2048 +2–5%; in place, 96×1024×64 +50%).
-const aliasedTileRows = 6
+// they alias in L1 (aliasedRows): two ways fewer than the L1 data cache has, so that the
+// tile's lines of A leave room in their set for B's and for the next lines being fetched, where
+// twelve rows in an 8-way set evict one another on every step of k (tileRowsForWays).
+var aliasedTileRows = tileRowsForWays(l1DataWays())
+
+// tileRowsForWays returns aliasedTileRows for an L1 data cache of the given ways (0: not
+// known): ways - 2, at least 6 (as for 8 ways) and at most the kernels' 12 rows. Measured in
+// BENCHMARKS.md: on Zen 4's 8-way L1, tiles of six rows read in place beat 4, 5, 7, 8 (and
+// copying A to a padded stride for tiles of twelve: sgemm 1024 and 2048 +2–5%; in place,
+// 96×1024×64 +50%); on Zen 5's 12-way L1, ten rows beat six and eight (sgemm 1024 +2.6 points
+// of the probe over six, 2048 +0.7).
+func tileRowsForWays(ways int) int {
+	return min(12, max(8, ways)-2)
+}
 
 // tileRows returns the row-tile height for A's row stride lda, given the kernels' tallest mr:
 // mr, or at most aliasedTileRows when mr rows lda floats apart alias in L1.

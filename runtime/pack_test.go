@@ -4,6 +4,9 @@ package runtime
 
 import (
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -84,17 +87,73 @@ func TestKCPacked(t *testing.T) {
 	}
 }
 
+// TestTileRows checks which strides tileRows takes for aliased (tiles of at most
+// aliasedTileRows rows) and which it leaves at the kernels' mr.
 func TestTileRows(t *testing.T) {
-	for _, c := range []struct{ lda, mr, want int }{
-		{1024, 12, 6}, {2048, 12, 6}, {1025, 12, 6}, // 4 KiB apart or near: one L1 set
-		{1024, 6, 6}, {2048, 16, 6},
-		{701, 12, 12}, {1536, 12, 12}, {512, 12, 12}, {160, 12, 12}, {1280, 16, 16},
-		{1, 12, 12}, {2, 12, 12}, {3, 16, 16}, {16, 12, 12}, // rows sharing lines, or one apart
+	for _, c := range []struct {
+		lda, mr int
+		aliased bool
+	}{
+		{1024, 12, true}, {2048, 12, true}, {1025, 12, true}, // 4 KiB apart or near: one L1 set
+		{1024, 6, true}, {2048, 16, true},
+		{701, 12, false}, {1536, 12, false}, {512, 12, false}, {160, 12, false}, {1280, 16, false},
+		{1, 12, false}, {2, 12, false}, {3, 16, false}, {16, 12, false}, // rows sharing lines, or one apart
 	} {
-		if got := tileRows(c.lda, c.mr); got != c.want {
-			t.Errorf("tileRows(%d, %d) = %d, want %d", c.lda, c.mr, got, c.want)
+		want := c.mr
+		if c.aliased {
+			want = min(c.mr, aliasedTileRows)
+		}
+		if got := tileRows(c.lda, c.mr); got != want {
+			t.Errorf("tileRows(%d, %d) = %d, want %d (aliasedTileRows %d)", c.lda, c.mr, got, want, aliasedTileRows)
 		}
 	}
+}
+
+func TestTileRowsForWays(t *testing.T) {
+	for _, c := range []struct{ ways, want int }{
+		{0, 6}, {4, 6}, {8, 6}, // not known, or small: as for Zen 4's 8 ways
+		{12, 10}, {14, 12}, {16, 12}, {255, 12}, // Zen 5's 12 ways; at most the kernels' 12 rows
+	} {
+		if got := tileRowsForWays(c.ways); got != c.want {
+			t.Errorf("tileRowsForWays(%d) = %d, want %d", c.ways, got, c.want)
+		}
+	}
+}
+
+// TestL1DataWays compares what CPUID says of the L1 data cache with what Linux says in
+// sysfs (which it read from CPUID too, perhaps from other leaves).
+func TestL1DataWays(t *testing.T) {
+	got := l1DataWays()
+	t.Logf("L1 data cache: %d ways (0: not known); aliasedTileRows %d", got, aliasedTileRows)
+	if got < 0 || got > 255 {
+		t.Fatalf("l1DataWays() = %d", got)
+	}
+	want, ok := sysfsL1DataWays()
+	if !ok {
+		t.Skip("no /sys/devices/system/cpu/cpu0/cache to compare with (not Linux, or hidden)")
+	}
+	if got != want {
+		t.Errorf("l1DataWays() = %d, sysfs says %d", got, want)
+	}
+}
+
+// sysfsL1DataWays reads the L1 data cache's ways from Linux's sysfs.
+func sysfsL1DataWays() (int, bool) {
+	for i := 0; i < 8; i++ {
+		dir := fmt.Sprintf("/sys/devices/system/cpu/cpu0/cache/index%d/", i)
+		read := func(name string) string {
+			b, err := os.ReadFile(dir + name)
+			if err != nil {
+				return ""
+			}
+			return strings.TrimSpace(string(b))
+		}
+		if read("level") == "1" && read("type") == "Data" {
+			w, err := strconv.Atoi(read("ways_of_associativity"))
+			return w, err == nil
+		}
+	}
+	return 0, false
 }
 
 // A warm packed Gemm takes its buffers from packPool: no allocation.
@@ -129,6 +188,55 @@ func BenchmarkGemmAliasedRows(b *testing.B) {
 					Gemm(m, n, k, a, lda, w, n, c, n, false)
 				}
 				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// TestPackBTwin requires packB (the copy kernels for the full panels) to write what its Go
+// twin packBGeneric writes, for both panel widths at every CPU level: 0…13 rows (around the
+// kernels' groups of four) and widths 1…100 (whole and partial panels), B starting at
+// every offset 0…7 inside its slice, with a guard band after the panels untouched.
+func TestPackBTwin(t *testing.T) {
+	const guard = 16
+	r := newRand(5)
+	eachAsmLevel(t, func(t *testing.T) {
+		for _, nr := range []int{16, 32} {
+			for kk := 0; kk <= 13; kk++ {
+				for w := 1; w <= 100; w++ {
+					off, ldb := r.IntN(8), w+r.IntN(5)
+					b := randSlice(r, off+max(0, (kk-1)*ldb+w))[off:]
+					size := (w + nr - 1) / nr * kk * nr
+					got, want := make([]float32, size+guard), make([]float32, size+guard)
+					for i := range got {
+						got[i], want[i] = 12345, 12345
+					}
+					packB(got, nr, kk, w, b, ldb)
+					packBGeneric(want, nr, kk, w, b, ldb)
+					for i := range got {
+						if got[i] != want[i] {
+							t.Fatalf("nr %d, %d×%d, ldb %d: element %d of %d = %v, want %v", nr, kk, w, ldb, i, size, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkPackB times packB against its Go twin on a square B (SetBytes: B's bytes).
+func BenchmarkPackB(b *testing.B) {
+	for _, n := range []int{512, 1024} {
+		src, dst := make([]float32, n*n), make([]float32, n*n)
+		for _, f := range []struct {
+			name string
+			pack func(dst []float32, nr, kk, w int, b []float32, ldb int)
+		}{{"kernel", packB}, {"generic", packBGeneric}} {
+			b.Run(fmt.Sprintf("%d/%s", n, f.name), func(b *testing.B) {
+				b.SetBytes(int64(4 * n * n))
+				for i := 0; i < b.N; i++ {
+					f.pack(dst, 32, n, n, src, n)
+				}
 			})
 		}
 	}

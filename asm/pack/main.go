@@ -1,0 +1,121 @@
+// Command pack generates kerasgen's amd64 B-packing copies (Plan9 assembly) with avo.
+// Regenerate with
+//
+//	cd asm && go run ./pack -out ../runtime/pack_amd64.s -stubs ../runtime/pack_stubs_amd64.go
+//
+// packPanels{32AVX512,16AVX2}(dst, src, rows, ldb, panels, pstride) copy rows rows of B (row
+// stride ldb elements) into panels full panels of nr = 32 or 16 columns: row p's columns
+// q·nr … q·nr+nr-1 go to dst[q·pstride + p·nr …], the layout the GEMM kernels read
+// (runtime/pack_amd64.go's packB). They take the rows in groups of four: for each group, the
+// panels in order, each getting the group's four panel rows (four runs of nr floats read,
+// one run of 4·nr written); the rows past the last whole group one at a time the same way.
+// Row by row (each source row scattered over all panels before the next) or panel by panel
+// (each panel's rows gathered from the whole height of B) ran at 0.6× that rate at 512² and
+// 1024² (BENCHMARKS.md, session 19).
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/kerasgen/kerasgen/asm/internal/setup"
+)
+
+// group is the number of rows of B each sweep over the panels copies.
+const group = 4
+
+func main() {
+	setup.Runtime()
+	kernel("packPanels32AVX512", 32, true)
+	kernel("packPanels16AVX2", 16, false)
+	Generate()
+}
+
+func kernel(name string, nr int, avx512 bool) {
+	TEXT(name, NOSPLIT, "func(dst *float32, src *float32, rows int, ldb int, panels int, pstride int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s copies rows rows of B (row stride ldb elements) into panels full %d-column", name, nr),
+		fmt.Sprintf("panels pstride elements apart: B[p, q·%d+j] to dst[q·pstride+p·%d+j].", nr, nr))
+	dst, src := GP64(), GP64()
+	Load(Param("dst"), dst)
+	Load(Param("src"), src)
+	rows, ldb, panels, pstride := GP64(), GP64(), GP64(), GP64()
+	Load(Param("rows"), rows)
+	Load(Param("ldb"), ldb)
+	Load(Param("panels"), panels)
+	Load(Param("pstride"), pstride)
+	SHLQ(U8(2), ldb)
+	SHLQ(U8(2), pstride)
+	TESTQ(panels, panels)
+	JLE(LabelRef(name + "_done"))
+	ldb3 := GP64()
+	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+
+	vecBytes := 64
+	if !avx512 {
+		vecBytes = 32
+	}
+	rowBytes := nr * 4
+	nv := rowBytes / vecBytes
+	newVec := func() reg.VecVirtual {
+		if avx512 {
+			return ZMM()
+		}
+		return YMM()
+	}
+	// sweep copies n rows (n = group, or 1) from src to dst over all panels.
+	sweep := func(label string, n int) {
+		s, d, q := GP64(), GP64(), GP64()
+		MOVQ(src, s)
+		MOVQ(dst, d)
+		MOVQ(panels, q)
+		Label(label)
+		vs := make([]reg.VecVirtual, n*nv)
+		for r := 0; r < n; r++ {
+			for i := 0; i < nv; i++ {
+				v := newVec()
+				vs[r*nv+i] = v
+				m := Mem{Base: s, Disp: i * vecBytes}
+				switch r {
+				case 1:
+					m = m.Idx(ldb, 1)
+				case 2:
+					m = m.Idx(ldb, 2)
+				case 3:
+					m = m.Idx(ldb3, 1)
+				}
+				VMOVUPS(m, v)
+			}
+		}
+		for j, v := range vs {
+			VMOVUPS(v, Mem{Base: d, Disp: j * vecBytes})
+		}
+		ADDQ(U32(rowBytes), s)
+		ADDQ(pstride, d)
+		DECQ(q)
+		JNE(LabelRef(label))
+	}
+	CMPQ(rows, U8(group))
+	JL(LabelRef(name + "_rest"))
+	Label(name + "_group")
+	sweep(name+"_gpanel", group)
+	LEAQ(Mem{Base: src, Index: ldb, Scale: 4}, src)
+	ADDQ(U32(group*rowBytes), dst)
+	SUBQ(U8(group), rows)
+	CMPQ(rows, U8(group))
+	JGE(LabelRef(name + "_group"))
+	Label(name + "_rest")
+	TESTQ(rows, rows)
+	JLE(LabelRef(name + "_done"))
+	sweep(name+"_rpanel", 1)
+	ADDQ(ldb, src)
+	ADDQ(U32(rowBytes), dst)
+	DECQ(rows)
+	JMP(LabelRef(name + "_rest"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
