@@ -85,14 +85,14 @@ func TestDenseNoAllocs(t *testing.T) {
 
 // TestDenseRowsBatchInvariant checks that a row of a Dense layer gets the same bits whatever
 // the batch it is in, at every level, for every epilogue form (epilogueForms: the clamp forms
-// and two others) with a bias, a plain and a panel-layout kernel, depths 7 to 192 (one k
-// block): the GEMM kernels start a clamping epilogue's sums from the bias, and the one-row
+// and two others) with a bias, a plain and a panel-layout kernel, depths 7 to 300 (one k
+// block), one output unit too (the dot-product path on AVX-512): the GEMM kernels start a clamping epilogue's sums from the bias, and the one-row
 // path (gemv) must do the same (epTile.biasFirst and asm/gemm's biasFirst agree).
 func TestDenseRowsBatchInvariant(t *testing.T) {
 	forms := epilogueForms
 	eachLevel(t, func(t *testing.T) {
 		r := newRand(21)
-		for _, s := range [][2]int{{16, 96}, {24, 144}, {160, 33}, {192, 1000}, {7, 300}} {
+		for _, s := range [][2]int{{16, 96}, {24, 144}, {160, 33}, {192, 1000}, {7, 300}, {300, 1}, {17, 1}} {
 			k, n := s[0], s[1]
 			w := randSlice(r, k*n)
 			wp := PackPanelsInto(make([]float32, PanelsLen(k, n)), k, n, w, n)

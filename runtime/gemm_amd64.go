@@ -379,6 +379,18 @@ func gemmAVX2Tail(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc in
 // gemmAVX512 is Gemm for m, n, k > 0 with the AVX-512 kernels.
 // ep (clamp form, or nil) is applied to each tile of C once it is final.
 func gemmAVX512(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, acc bool, ep *epTile) {
+	if n == 1 {
+		if bp, ldb := b.at(0, 0); ldb == 1 {
+			gemmColumnAVX512(m, k, a, lda, bp, c, ldc, acc, ep)
+			return
+		}
+	}
+	gemmAVX512Tiles(m, n, k, a, lda, b, c, ldc, acc, ep)
+}
+
+// gemmAVX512Tiles is gemmAVX512 on the tiled kernels: the one-row kernels for m = 1, the
+// packed path for a large B, else the in-place drivers.
+func gemmAVX512Tiles(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, acc bool, ep *epTile) {
 	if m == 1 {
 		gemvAVX512B(n, k, a, b, c, acc, ep)
 		return
@@ -422,6 +434,37 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int,
 		}
 	}
 }
+
+// gemmColumnAVX512 is Gemm for one column of B, contiguous (k > 0), at any m (one row
+// too, so that a row's bits do not depend on the batch): a dot product per row of A on the
+// one-output-channel convolution kernels (convdot_amd64.s, one tap), up to 16 rows a call,
+// sixteen of a row's k values per multiply-add, where the tiled and gemv kernels would
+// multiply on one lane of eight or sixteen along k. ep (clamp form, or nil) is applied after
+// each call's rows; under acc, the sums are added to C.
+func gemmColumnAVX512(m, k int, a []float32, lda int, b *float32, c []float32, ldc int, acc bool, ep *epTile) {
+	var sums *[]float32
+	if acc {
+		sums = getPack(len(convDotAVX512Kernels))
+		defer packPool.Put(sums)
+	}
+	for i := 0; i < m; i += len(convDotAVX512Kernels) {
+		r := min(len(convDotAVX512Kernels), m-i)
+		if acc {
+			convDotAVX512Kernels[r-1](1, &oneTap[0], k, &a[i*lda], lda, b, &(*sums)[0], 1)
+			for q, v := range (*sums)[:r] {
+				c[(i+q)*ldc] += v
+			}
+		} else {
+			convDotAVX512Kernels[r-1](1, &oneTap[0], k, &a[i*lda], lda, b, &c[i*ldc], ldc)
+		}
+		if ep != nil {
+			ep.apply(i, 0, r, 1, c[i*ldc:], ldc)
+		}
+	}
+}
+
+// oneTap is the tap offsets of a product read as a one-tap convolution: the row itself.
+var oneTap = [1]int{0}
 
 type gemvKernel func(k int, a *float32, b *float32, ldb int, c *float32, acc bool, mask uint16)
 

@@ -190,3 +190,30 @@ func BenchmarkGemm(b *testing.B) {
 		}
 	}
 }
+
+// TestGemmTwinOneColumn covers the one-column path (on AVX-512 a dot product per row of A,
+// gemmColumnAVX512): B's column contiguous (ldb 1), row counts around its 16-row calls, depths
+// around its 16-value steps, C added to or overwritten, at every level against gemmGeneric;
+// and B as a one-column Panels through DensePanels, clamp-form epilogue and all, against Dense.
+func TestGemmTwinOneColumn(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
+		r := newRand(17)
+		for _, m := range []int{1, 2, 15, 16, 17, 31, 33, 100} {
+			for _, k := range []int{1, 5, 16, 17, 63, 300, 2000} {
+				lda, ldc := k+r.IntN(3), 1+r.IntN(3)
+				checkGemmTwinStrides(t, r, m, 1, k, lda, 1, ldc, false)
+				checkGemmTwinStrides(t, r, m, 1, k, lda, 1, ldc, true)
+			}
+		}
+		for _, k := range []int{7, 64, 513} {
+			const m = 37
+			x, w := randSlice(r, m*k), randSlice(r, k)
+			wp := PackPanelsInto(make([]float32, PanelsLen(k, 1)), k, 1, w, 1)
+			ep := &Epilogue{Bias: randSlice(r, 1), Act: ActRelu}
+			got, want := make([]float32, m), make([]float32, m)
+			DensePanels(m, k, 1, x, &wp, got, ep)
+			Dense(m, k, 1, x, w, want, ep)
+			requireSameBits(t, fmt.Sprintf("%s DensePanels k=%d", CPULevel(), k), got, want)
+		}
+	})
+}

@@ -39,3 +39,30 @@ func BenchmarkGemmKernel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGemmOneColumn times products with one column of B, contiguous, on AVX-512: the
+// dot-product path Gemm takes ("dot", gemmColumnAVX512) against the tiled kernels such
+// products took before ("tiles", gemmAVX512Tiles: the one-row kernel for m = 1).
+func BenchmarkGemmOneColumn(b *testing.B) {
+	defer setCPULevel(CPULevel())
+	if !setCPULevel("avx512") {
+		b.Skip("no AVX-512 on this machine: the one-column path is AVX-512's")
+	}
+	for _, s := range [][2]int{{1, 256}, {1, 4096}, {32, 256}, {32, 4096}, {256, 1024}} {
+		m, k := s[0], s[1]
+		r := newRand(3)
+		a, w, c := randSlice(r, m*k), randSlice(r, k), make([]float32, m)
+		for _, path := range []string{"dot", "tiles"} {
+			b.Run(fmt.Sprintf("%dx%d/%s", m, k, path), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if path == "dot" {
+						Gemm(m, 1, k, a, k, w, 1, c, 1, false)
+					} else {
+						gemmAVX512Tiles(m, 1, k, a, k, plainB(w, 1), c, 1, false, nil)
+					}
+				}
+				b.ReportMetric(2*float64(m*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
