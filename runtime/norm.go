@@ -199,7 +199,7 @@ func L2Normalize(rows, cols int, x, y []float32, eps float32) {
 func Softmax(rows, cols int, x, y []float32) {
 	need("Softmax", "x", x, rows*cols)
 	need("Softmax", "y", y, rows*cols)
-	if cols == 0 {
+	if cols == 0 || vsoftmaxRows(rows, cols, x, y) {
 		return
 	}
 	for r := 0; r < rows; r++ {

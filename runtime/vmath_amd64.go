@@ -146,6 +146,19 @@ func vsoftmax(x, y []float32) {
 	}
 }
 
+// vsoftmaxRows sets each of the rows rows of y (cols values each, contiguous) to the
+// softmax of x's row in one call of softmaxRowsAVX512, the bits vsoftmax gives row by row,
+// and reports true; it reports false, doing nothing, where that kernel does not apply (not
+// AVX-512, or rows longer than 16 values).
+func vsoftmaxRows(rows, cols int, x, y []float32) bool {
+	if cpuLevel != levelAVX512 || cols < 1 || cols > 16 || rows < 1 {
+		return false
+	}
+	_, _ = x[rows*cols-1], y[rows*cols-1]
+	softmaxRowsAVX512(&x[0], &y[0], rows, cols)
+	return true
+}
+
 // vlayerNorm is layerNormGo with the level's lane count (16, or 8 on AVX2), on the
 // layerNorm kernels when gamma and beta are given, without rms, and (AVX2) len(x) is a
 // multiple of 8.

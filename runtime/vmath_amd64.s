@@ -5174,6 +5174,267 @@ softmaxAVX512_scale_done:
 	VZEROUPPER
 	RET
 
+// func softmaxRowsAVX512(x *float32, y *float32, rows int, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $0-32
+	MOVQ  x+0(FP), AX
+	MOVQ  y+8(FP), CX
+	MOVQ  rows+16(FP), DX
+	MOVQ  n+24(FP), BX
+	MOVL  $0x0000ffff, SI
+	MOVL  $0x00000010, DI
+	SUBL  BX, DI
+	SHRXL DI, SI, SI
+	KMOVW SI, K1
+	SHLQ  $0x02, BX
+	LEAQ  (BX)(BX*2), SI
+	CMPQ  DX, $0x04
+	JL    softmaxRowsAVX512_one
+
+softmaxRowsAVX512_bundle:
+	VBROADCASTSS     vmathCff800000<>+0(SB), Z0
+	VBROADCASTSS     vmathCff800000<>+0(SB), Z1
+	VBROADCASTSS     vmathCff800000<>+0(SB), Z2
+	VBROADCASTSS     vmathCff800000<>+0(SB), Z3
+	VMOVUPS          (AX), K1, Z0
+	VMOVUPS          (AX)(BX*1), K1, Z1
+	VMOVUPS          (AX)(BX*2), K1, Z2
+	VMOVUPS          (AX)(SI*1), K1, Z3
+	VMOVAPS          Z0, Z4
+	VMOVAPS          Z1, Z5
+	VMOVAPS          Z2, Z6
+	VMOVAPS          Z3, Z7
+	VSHUFF64X2       $0x4e, Z4, Z4, Z8
+	VMAXPS           Z8, Z4, Z4
+	VSHUFF64X2       $0xb1, Z4, Z4, Z8
+	VMAXPS           Z8, Z4, Z4
+	VPERMILPS        $0x4e, Z4, Z8
+	VMAXPS           Z8, Z4, Z4
+	VPERMILPS        $0xb1, Z4, Z8
+	VMAXPS           Z8, Z4, Z4
+	VSHUFF64X2       $0x4e, Z5, Z5, Z8
+	VMAXPS           Z8, Z5, Z5
+	VSHUFF64X2       $0xb1, Z5, Z5, Z8
+	VMAXPS           Z8, Z5, Z5
+	VPERMILPS        $0x4e, Z5, Z8
+	VMAXPS           Z8, Z5, Z5
+	VPERMILPS        $0xb1, Z5, Z8
+	VMAXPS           Z8, Z5, Z5
+	VSHUFF64X2       $0x4e, Z6, Z6, Z8
+	VMAXPS           Z8, Z6, Z6
+	VSHUFF64X2       $0xb1, Z6, Z6, Z8
+	VMAXPS           Z8, Z6, Z6
+	VPERMILPS        $0x4e, Z6, Z8
+	VMAXPS           Z8, Z6, Z6
+	VPERMILPS        $0xb1, Z6, Z8
+	VMAXPS           Z8, Z6, Z6
+	VSHUFF64X2       $0x4e, Z7, Z7, Z8
+	VMAXPS           Z8, Z7, Z7
+	VSHUFF64X2       $0xb1, Z7, Z7, Z8
+	VMAXPS           Z8, Z7, Z7
+	VPERMILPS        $0x4e, Z7, Z8
+	VMAXPS           Z8, Z7, Z7
+	VPERMILPS        $0xb1, Z7, Z8
+	VMAXPS           Z8, Z7, Z7
+	VSUBPS           Z4, Z0, Z0
+	VSUBPS           Z5, Z1, Z1
+	VSUBPS           Z6, Z2, Z2
+	VSUBPS           Z7, Z3, Z3
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z5
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z6
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z7
+	VMINPS           Z0, Z4, Z0
+	VMINPS           Z1, Z5, Z1
+	VMINPS           Z2, Z6, Z2
+	VMINPS           Z3, Z7, Z3
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z5
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z6
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z7
+	VMAXPS           Z0, Z4, Z0
+	VMAXPS           Z1, Z5, Z1
+	VMAXPS           Z2, Z6, Z2
+	VMAXPS           Z3, Z7, Z3
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z5
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z6
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z7
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z5
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z7
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z5, Z5
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z6, Z6
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z7, Z7
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z8
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z9
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z10
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z11
+	VFMADD213PS      Z0, Z4, Z8
+	VFMADD213PS      Z1, Z5, Z9
+	VFMADD213PS      Z2, Z6, Z10
+	VFMADD213PS      Z3, Z7, Z11
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z0
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
+	VFMADD213PS      Z8, Z4, Z0
+	VFMADD213PS      Z9, Z5, Z1
+	VFMADD213PS      Z10, Z6, Z2
+	VFMADD213PS      Z11, Z7, Z3
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z8
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z9
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z10
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z11
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z0, Z8
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z9
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z10
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z11
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z0, Z8
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z9
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z10
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z11
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z0, Z8
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z9
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z10
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z11
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z0, Z8
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z9
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z10
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z11
+	VMULPS           Z0, Z0, Z12
+	VMULPS           Z1, Z1, Z13
+	VMULPS           Z2, Z2, Z14
+	VMULPS           Z3, Z3, Z15
+	VFMADD213PS      Z0, Z12, Z8
+	VFMADD213PS      Z1, Z13, Z9
+	VFMADD213PS      Z2, Z14, Z10
+	VFMADD213PS      Z3, Z15, Z11
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z8, Z0
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z9, Z1
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z10, Z2
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z11, Z3
+	VSCALEFPS        Z4, Z0, Z0
+	VSCALEFPS        Z5, Z1, Z1
+	VSCALEFPS        Z6, Z2, Z2
+	VSCALEFPS        Z7, Z3, Z3
+	VMOVAPS.Z        Z0, K1, Z4
+	VSHUFF64X2       $0x4e, Z4, Z4, Z5
+	VADDPS           Z5, Z4, Z4
+	VSHUFF64X2       $0xb1, Z4, Z4, Z5
+	VADDPS           Z5, Z4, Z4
+	VPERMILPS        $0x4e, Z4, Z5
+	VADDPS           Z5, Z4, Z4
+	VPERMILPS        $0xb1, Z4, Z5
+	VADDPS           Z5, Z4, Z4
+	VMOVAPS.Z        Z1, K1, Z5
+	VSHUFF64X2       $0x4e, Z5, Z5, Z6
+	VADDPS           Z6, Z5, Z5
+	VSHUFF64X2       $0xb1, Z5, Z5, Z6
+	VADDPS           Z6, Z5, Z5
+	VPERMILPS        $0x4e, Z5, Z6
+	VADDPS           Z6, Z5, Z5
+	VPERMILPS        $0xb1, Z5, Z6
+	VADDPS           Z6, Z5, Z5
+	VMOVAPS.Z        Z2, K1, Z6
+	VSHUFF64X2       $0x4e, Z6, Z6, Z7
+	VADDPS           Z7, Z6, Z6
+	VSHUFF64X2       $0xb1, Z6, Z6, Z7
+	VADDPS           Z7, Z6, Z6
+	VPERMILPS        $0x4e, Z6, Z7
+	VADDPS           Z7, Z6, Z6
+	VPERMILPS        $0xb1, Z6, Z7
+	VADDPS           Z7, Z6, Z6
+	VMOVAPS.Z        Z3, K1, Z7
+	VSHUFF64X2       $0x4e, Z7, Z7, Z8
+	VADDPS           Z8, Z7, Z7
+	VSHUFF64X2       $0xb1, Z7, Z7, Z8
+	VADDPS           Z8, Z7, Z7
+	VPERMILPS        $0x4e, Z7, Z8
+	VADDPS           Z8, Z7, Z7
+	VPERMILPS        $0xb1, Z7, Z8
+	VADDPS           Z8, Z7, Z7
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z8
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z9
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z10
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z11
+	VDIVPS           Z4, Z8, Z4
+	VDIVPS           Z5, Z9, Z5
+	VDIVPS           Z6, Z10, Z6
+	VDIVPS           Z7, Z11, Z7
+	VMULPS           Z4, Z0, Z0
+	VMULPS           Z5, Z1, Z1
+	VMULPS           Z6, Z2, Z2
+	VMULPS           Z7, Z3, Z3
+	VMOVUPS          Z0, K1, (CX)
+	VMOVUPS          Z1, K1, (CX)(BX*1)
+	VMOVUPS          Z2, K1, (CX)(BX*2)
+	VMOVUPS          Z3, K1, (CX)(SI*1)
+	LEAQ             (AX)(BX*4), AX
+	LEAQ             (CX)(BX*4), CX
+	SUBQ             $0x04, DX
+	CMPQ             DX, $0x04
+	JGE              softmaxRowsAVX512_bundle
+
+softmaxRowsAVX512_one:
+	TESTQ            DX, DX
+	JLE              softmaxRowsAVX512_done
+	VBROADCASTSS     vmathCff800000<>+0(SB), Z0
+	VMOVUPS          (AX), K1, Z0
+	VMOVAPS          Z0, Z1
+	VSHUFF64X2       $0x4e, Z1, Z1, Z2
+	VMAXPS           Z2, Z1, Z1
+	VSHUFF64X2       $0xb1, Z1, Z1, Z2
+	VMAXPS           Z2, Z1, Z1
+	VPERMILPS        $0x4e, Z1, Z2
+	VMAXPS           Z2, Z1, Z1
+	VPERMILPS        $0xb1, Z1, Z2
+	VMAXPS           Z2, Z1, Z1
+	VSUBPS           Z1, Z0, Z0
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z1
+	VMINPS           Z0, Z1, Z0
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z1
+	VMAXPS           Z0, Z1, Z0
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z1
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z0, Z1
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z1, Z1
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z2
+	VFMADD213PS      Z0, Z1, Z2
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z0
+	VFMADD213PS      Z2, Z1, Z0
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z2
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z0, Z2
+	VMULPS           Z0, Z0, Z3
+	VFMADD213PS      Z0, Z3, Z2
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z2, Z0
+	VSCALEFPS        Z1, Z0, Z0
+	VMOVAPS.Z        Z0, K1, Z1
+	VSHUFF64X2       $0x4e, Z1, Z1, Z2
+	VADDPS           Z2, Z1, Z1
+	VSHUFF64X2       $0xb1, Z1, Z1, Z2
+	VADDPS           Z2, Z1, Z1
+	VPERMILPS        $0x4e, Z1, Z2
+	VADDPS           Z2, Z1, Z1
+	VPERMILPS        $0xb1, Z1, Z2
+	VADDPS           Z2, Z1, Z1
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z2
+	VDIVPS           Z1, Z2, Z1
+	VMULPS           Z1, Z0, Z0
+	VMOVUPS          Z0, K1, (CX)
+	ADDQ             BX, AX
+	ADDQ             BX, CX
+	DECQ             DX
+	JMP              softmaxRowsAVX512_one
+
+softmaxRowsAVX512_done:
+	VZEROUPPER
+	RET
+
 // func layerNormAVX2(x *float32, y *float32, gamma *float32, beta *float32, n int, eps float32)
 // Requires: AVX, AVX2, SSE
 TEXT ·layerNormAVX2(SB), NOSPLIT, $0-44

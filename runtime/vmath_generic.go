@@ -21,6 +21,8 @@ func lstmStep(z, w, h, hNew, c []float32, back bool) { lstmStepGo(z, w, h, hNew,
 
 func vsoftmax(x, y []float32) { softmaxGo(x, y, 16) }
 
+func vsoftmaxRows(rows, cols int, x, y []float32) bool { return false }
+
 func vlayerNorm(x, y, gamma, beta []float32, eps float32, rms bool) {
 	layerNormGo(x, y, gamma, beta, eps, rms, 16)
 }

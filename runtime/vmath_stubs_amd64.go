@@ -99,6 +99,12 @@ func softmaxAVX2(x *float32, y *float32, n int)
 //go:noescape
 func softmaxAVX512(x *float32, y *float32, n int)
 
+// softmaxRowsAVX512 sets each of the rows rows of n values at y (1 ≤ n ≤ 16, rows n apart) to the softmax
+// of the row at x, as softmaxAVX512 does row by row.
+//
+//go:noescape
+func softmaxRowsAVX512(x *float32, y *float32, rows int, n int)
+
 // layerNormAVX2 sets y[0:n] to the layer normalization of x[0:n], as layerNormGo(…, 8) does.
 //
 //go:noescape

@@ -467,6 +467,7 @@ func main() {
 	gruCell(v{z: true, w: 2}, masks)
 	softmax(v{z: false}, masks)
 	softmax(v{z: true}, masks)
+	softmaxRows(softmaxRowsWidth)
 	layerNorm(v{z: false}, masks)
 	layerNorm(v{z: true}, masks)
 	Generate()
@@ -805,6 +806,98 @@ func softmax(g v, masks Mem) {
 			VMOVUPS(y, Mem{Base: yp, Index: i, Scale: 1})
 		}
 	})
+	VZEROUPPER()
+	RET()
+}
+
+// softmaxRowsWidth is the number of rows softmaxRowsAVX512 computes side by side.
+const softmaxRowsWidth = 4
+
+// softmaxRows emits softmaxRowsAVX512(x, y, rows, n): the softmax of each of rows contiguous
+// rows of n ≤ 16 values (a per-pixel softmax over channels), each row one masked ZMM,
+// softmaxRowsWidth rows at a time as independent chains, then the rest one by one. Per row
+// it does what softmaxAVX512 does for n ≤ 16, in the same order (the max and the sum across
+// lanes by allLanes, y = e·(1/sum)), so it returns the same bits; but one call covers all
+// the rows, e stays in its register instead of going through y, and the rows' dependency
+// chains overlap.
+func softmaxRows(w int) {
+	fn := "softmaxRowsAVX512"
+	TEXT(fn, NOSPLIT, "func(x *float32, y *float32, rows int, n int)")
+	Pragma("noescape")
+	Doc(fn+" sets each of the rows rows of n values at y (1 ≤ n ≤ 16, rows n apart) to the softmax",
+		"of the row at x, as softmaxAVX512 does row by row.")
+	xp := Load(Param("x"), GP64())
+	yp := Load(Param("y"), GP64())
+	rows := Load(Param("rows"), GP64())
+	n := GP64()
+	Load(Param("n"), n)
+	// k: the low n lanes (0xffff >> (16 - n)).
+	t, sh := GP32(), GP32()
+	MOVL(U32(0xffff), t)
+	MOVL(U32(16), sh)
+	SUBL(n.As32(), sh)
+	SHRXL(sh, t, t)
+	k := K()
+	KMOVW(t, k)
+	rb := GP64() // a row's bytes
+	MOVQ(n, rb)
+	SHLQ(Imm(2), rb)
+	rb3 := GP64()
+	LEAQ(Mem{Base: rb, Index: rb, Scale: 2}, rb3)
+	rowAt := func(base reg.Register, i int) Mem {
+		switch i {
+		case 0:
+			return Mem{Base: base}
+		case 1:
+			return Mem{Base: base, Index: rb, Scale: 1}
+		case 2:
+			return Mem{Base: base, Index: rb, Scale: 2}
+		}
+		return Mem{Base: base, Index: rb3, Scale: 1}
+	}
+	maxOp := func(a, b, d reg.VecVirtual) { VMAXPS(a, b, d) }
+	addOp := func(a, b, d reg.VecVirtual) { VADDPS(a, b, d) }
+	body := func(g v) {
+		x := g.load(word(0xff800000)) // -Inf in the lanes past n
+		for i, r := range x {
+			VMOVUPS(rowAt(xp, i), k, r)
+		}
+		m := g.load(x)
+		for _, r := range m {
+			g.allLanes(r, maxOp)
+		}
+		e := g.exp(g.sub(x, m))
+		sum := g.reg()
+		for i, r := range sum {
+			VMOVAPS_Z(e[i], k, r)
+			g.allLanes(r, addOp)
+		}
+		y := g.mul(e, g.div(g.load(f(1)), sum))
+		for i, r := range y {
+			VMOVUPS(r, k, rowAt(yp, i))
+		}
+	}
+	if w != 4 {
+		panic("softmaxRows: rowAt and the bundle's step address four rows")
+	}
+	CMPQ(rows, Imm(uint64(w)))
+	JL(LabelRef(fn + "_one"))
+	Label(fn + "_bundle")
+	body(v{z: true, w: w})
+	LEAQ(Mem{Base: xp, Index: rb, Scale: 4}, xp)
+	LEAQ(Mem{Base: yp, Index: rb, Scale: 4}, yp)
+	SUBQ(Imm(uint64(w)), rows)
+	CMPQ(rows, Imm(uint64(w)))
+	JGE(LabelRef(fn + "_bundle"))
+	Label(fn + "_one")
+	TESTQ(rows, rows)
+	JLE(LabelRef(fn + "_done"))
+	body(v{z: true})
+	ADDQ(rb, xp)
+	ADDQ(rb, yp)
+	DECQ(rows)
+	JMP(LabelRef(fn + "_one"))
+	Label(fn + "_done")
 	VZEROUPPER()
 	RET()
 }
