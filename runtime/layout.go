@@ -184,11 +184,32 @@ func Concat(outer int, inners []int, xs [][]float32, y []float32) {
 		width += inner
 	}
 	need("Concat", "y", y, outer*width)
-	for o := 0; o < outer; o++ {
-		dst := y[o*width : (o+1)*width]
+	// Blocks of concatOuterBlock rows of y (48 KiB at 48 channels), each input's part of a
+	// block in one copyRows call: y's lines are written while they are in L1.
+	for o0 := 0; o0 < outer; o0 += concatOuterBlock {
+		rows := min(concatOuterBlock, outer-o0)
+		off := 0
 		for i, inner := range inners {
-			dst = dst[copy(dst, xs[i][o*inner:(o+1)*inner]):]
+			if inner > 0 {
+				copyRows(y[o0*width+off:], width, xs[i][o0*inner:], inner, rows, inner)
+			}
+			off += inner
 		}
+	}
+}
+
+// concatOuterBlock is the number of output rows Concat fills input by input.
+const concatOuterBlock = 256
+
+// copyRowsMax is the longest row copyRows gives to its kernel (copyRowsAVX512): longer rows go
+// through copy (runtime.memmove), whose per-call cost they repay.
+const copyRowsMax = 256
+
+// copyRowsGeneric is copyRows in Go, a copy call per row: the twin copyRowsAVX512 is tested
+// against.
+func copyRowsGeneric(dst []float32, ldd int, src []float32, lds, rows, n int) {
+	for r := 0; r < rows; r++ {
+		copy(dst[r*ldd:r*ldd+n], src[r*lds:r*lds+n])
 	}
 }
 
@@ -291,6 +312,12 @@ func ResizeNearest(n, h, w, c, oh, ow int, x, y []float32) {
 				continue
 			}
 			row := img[src*w*c:]
+			if f := ow / max(w, 1); f*w == ow && w > 0 { // column j reads column j/f (nearestTap): f strided copies
+				for t := range f {
+					copyRows(out[t*c:], f*c, row, c, w, c)
+				}
+				continue
+			}
 			for j := 0; j < ow; j++ {
 				copy(out[j*c:][:c], row[nearestTap(j, w, ow)*c:][:c])
 			}

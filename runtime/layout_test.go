@@ -128,7 +128,8 @@ func TestConcat(t *testing.T) {
 	for _, c := range []struct {
 		outer  int
 		inners []int
-	}{{1, []int{3}}, {2, []int{1, 2, 3}}, {3, []int{4, 0, 5}}, {0, []int{2, 2}}, {5, []int{7, 9}}} {
+	}{{1, []int{3}}, {2, []int{1, 2, 3}}, {3, []int{4, 0, 5}}, {0, []int{2, 2}}, {5, []int{7, 9}},
+		{600, []int{32, 16}}, {257, []int{300, 5, 17}}} { // blocks of concatOuterBlock rows; a row past copyRowsMax
 		xs := make([][]float32, len(c.inners))
 		var want []float32
 		for i, in := range c.inners {
@@ -147,6 +148,40 @@ func TestConcat(t *testing.T) {
 	y := make([]float32, 6)
 	Concat(2, []int{1, 2}, [][]float32{{1, 2}, {3, 4, 5, 6}}, y)
 	requireEqual(t, "hand", y, []float32{1, 3, 4, 2, 5, 6})
+}
+
+// TestCopyRowsTwin requires copyRows (on AVX-512 copyRowsAVX512) to copy what its Go twin
+// copies at each level: rows of 1…40 floats and around copyRowsMax, 0…5 rows, strides past the
+// rows, src and dst at every offset 0…3; nothing outside the rows written (a guard band, the
+// gaps between rows kept).
+func TestCopyRowsTwin(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
+		r := newRand(31)
+		for _, n := range append([]int{copyRowsMax - 1, copyRowsMax, copyRowsMax + 1}, intsFrom(1, 40)...) {
+			for rows := 0; rows <= 5; rows++ {
+				ldd, lds := n+r.IntN(5), n+r.IntN(5)
+				os, od := r.IntN(4), r.IntN(4)
+				src := randSlice(r, os+max(0, matLen(rows, n, lds)))[os:]
+				old := randSlice(r, od+max(0, matLen(rows, n, ldd)))
+				got := newGuarded(len(old)).fill(old)
+				want := clone(old)
+				copyRows(got.s[od:], ldd, src, lds, rows, n)
+				copyRowsGeneric(want[od:], ldd, src, lds, rows, n)
+				what := name("%s copyRows %d rows of %d, ldd %d lds %d", CPULevel(), rows, n, ldd, lds)
+				got.check(t, what)
+				requireEqual(t, what, got.s, want)
+			}
+		}
+	})
+}
+
+// intsFrom returns lo, lo+1, …, hi.
+func intsFrom(lo, hi int) []int {
+	var s []int
+	for i := lo; i <= hi; i++ {
+		s = append(s, i)
+	}
+	return s
 }
 
 func TestRepeat(t *testing.T) {
@@ -303,4 +338,24 @@ func TestLayoutNoAllocs(t *testing.T) {
 	requireNoAllocs(t, "Repeat", func() { Repeat(4, 5, 6, 2, x, y) })
 	requireNoAllocs(t, "ResizeBilinear", func() { ResizeBilinear(1, 4, 5, 7, 8, 9, x, y) })
 	requireNoAllocs(t, "ResizeNearest", func() { ResizeNearest(1, 4, 5, 7, 8, 9, x, y) })
+}
+
+// BenchmarkCopyRows times copyRows against its Go twin (a copy call per row) on unet-seg's
+// concatenation and upsampling shapes: 32768 pixels' 32 and 16 channels into rows of 48, and
+// a 64-pixel row of 32 channels spread to every other pixel of a 128-pixel row.
+func BenchmarkCopyRows(b *testing.B) {
+	for _, s := range []struct{ rows, n, ldd, lds int }{{32768, 32, 48, 32}, {32768, 16, 48, 16}, {64, 32, 64, 32}} {
+		src, dst := make([]float32, s.rows*s.lds), make([]float32, s.rows*s.ldd)
+		for _, f := range []struct {
+			name string
+			copy func(dst []float32, ldd int, src []float32, lds, rows, n int)
+		}{{"copyRows", copyRows}, {"generic", copyRowsGeneric}} {
+			b.Run(fmt.Sprintf("%dx%d_ldd%d/%s", s.rows, s.n, s.ldd, f.name), func(b *testing.B) {
+				b.SetBytes(int64(4 * s.rows * s.n))
+				for i := 0; i < b.N; i++ {
+					f.copy(dst, s.ldd, src, s.lds, s.rows, s.n)
+				}
+			})
+		}
+	}
 }

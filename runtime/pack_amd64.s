@@ -151,3 +151,55 @@ packPanels16AVX2_rpanel:
 packPanels16AVX2_done:
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX512(dst *float32, ldd int, src *float32, lds int, rows int, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+16(FP), CX
+	MOVQ  ldd+8(FP), DX
+	MOVQ  lds+24(FP), BX
+	MOVQ  rows+32(FP), SI
+	MOVQ  n+40(FP), DI
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	TESTQ SI, SI
+	JLE   copyRowsAVX512_done
+	MOVQ  DI, R8
+	ANDQ  $0x0f, R8
+	MOVL  $0x00000001, R9
+	SHLXL R8, R9, R9
+	DECL  R9
+	KMOVW R9, K1
+	SHRQ  $0x04, DI
+
+copyRowsAVX512_row:
+	MOVQ  CX, R9
+	MOVQ  AX, R10
+	MOVQ  DI, R11
+	TESTQ R11, R11
+	JZ    copyRowsAVX512_tail
+
+copyRowsAVX512_vec:
+	VMOVUPS (R9), Z0
+	VMOVUPS Z0, (R10)
+	ADDQ    $0x40, R9
+	ADDQ    $0x40, R10
+	DECQ    R11
+	JNZ     copyRowsAVX512_vec
+
+copyRowsAVX512_tail:
+	TESTQ     R8, R8
+	JZ        copyRowsAVX512_next
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   Z0, K1, (R10)
+
+copyRowsAVX512_next:
+	ADDQ BX, CX
+	ADDQ DX, AX
+	DECQ SI
+	JNZ  copyRowsAVX512_row
+
+copyRowsAVX512_done:
+	VZEROUPPER
+	RET

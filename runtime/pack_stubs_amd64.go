@@ -15,3 +15,9 @@ func packPanels32AVX512(dst *float32, src *float32, rows int, ldb int, panels in
 //
 //go:noescape
 func packPanels16AVX2(dst *float32, src *float32, rows int, ldb int, panels int, pstride int)
+
+// copyRowsAVX512 copies rows rows of n floats from src (rows lds elements apart) to dst (rows ldd
+// elements apart).
+//
+//go:noescape
+func copyRowsAVX512(dst *float32, ldd int, src *float32, lds int, rows int, n int)

@@ -12,6 +12,12 @@
 // Row by row (each source row scattered over all panels before the next) or panel by panel
 // (each panel's rows gathered from the whole height of B) ran at 0.6× that rate at 512² and
 // 1024² (BENCHMARKS.md, session 19).
+//
+// copyRowsAVX512(dst, ldd, src, lds, rows, n) copies rows rows of n floats, src's rows lds
+// and dst's ldd elements apart: the per-pixel copies of a channel concatenation or a nearest
+// upsampling, where a runtime.memmove call per row of a few dozen floats ran at a third of
+// the memory's rate. Each row moves in ZMM loads and stores, the last n mod 16 floats under
+// a mask, so nothing outside the rows is read or written.
 package main
 
 import (
@@ -31,6 +37,7 @@ func main() {
 	setup.Runtime()
 	kernel("packPanels32AVX512", 32, true)
 	kernel("packPanels16AVX2", 16, false)
+	copyRows()
 	Generate()
 }
 
@@ -115,6 +122,65 @@ func kernel(name string, nr int, avx512 bool) {
 	ADDQ(U32(rowBytes), dst)
 	DECQ(rows)
 	JMP(LabelRef(name + "_rest"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+func copyRows() {
+	name := "copyRowsAVX512"
+	TEXT(name, NOSPLIT, "func(dst *float32, ldd int, src *float32, lds int, rows int, n int)")
+	Pragma("noescape")
+	Doc(name+" copies rows rows of n floats from src (rows lds elements apart) to dst (rows ldd",
+		"elements apart).")
+	dst, src := GP64(), GP64()
+	Load(Param("dst"), dst)
+	Load(Param("src"), src)
+	ldd, lds, rows, n := GP64(), GP64(), GP64(), GP64()
+	Load(Param("ldd"), ldd)
+	Load(Param("lds"), lds)
+	Load(Param("rows"), rows)
+	Load(Param("n"), n)
+	SHLQ(U8(2), ldd)
+	SHLQ(U8(2), lds)
+	TESTQ(rows, rows)
+	JLE(LabelRef(name + "_done"))
+	// k: the last n mod 16 lanes (none: the tail is skipped).
+	rem, t := GP64(), GP32()
+	MOVQ(n, rem)
+	ANDQ(U8(15), rem)
+	MOVL(U32(1), t)
+	SHLXL(rem.As32(), t, t)
+	DECL(t)
+	k := K()
+	KMOVW(t, k)
+	SHRQ(U8(4), n) // whole vectors a row
+	Label(name + "_row")
+	s, d, q := GP64(), GP64(), GP64()
+	MOVQ(src, s)
+	MOVQ(dst, d)
+	MOVQ(n, q)
+	TESTQ(q, q)
+	JZ(LabelRef(name + "_tail"))
+	Label(name + "_vec")
+	v := ZMM()
+	VMOVUPS(Mem{Base: s}, v)
+	VMOVUPS(v, Mem{Base: d})
+	ADDQ(U8(64), s)
+	ADDQ(U8(64), d)
+	DECQ(q)
+	JNZ(LabelRef(name + "_vec"))
+	Label(name + "_tail")
+	TESTQ(rem, rem)
+	JZ(LabelRef(name + "_next"))
+	w := ZMM()
+	VMOVUPS_Z(Mem{Base: s}, k, w)
+	VMOVUPS(w, k, Mem{Base: d})
+	Label(name + "_next")
+	ADDQ(lds, src)
+	ADDQ(ldd, dst)
+	DECQ(rows)
+	JNZ(LabelRef(name + "_row"))
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
