@@ -151,6 +151,12 @@ func lowerResizing(c *LowerCtx, l *Layer, n Node, in []*ir.Value) ([]*ir.Value, 
 	if mode != "bilinear" && mode != "nearest" {
 		return nil, unsupportedf("interpolation %q", mode)
 	}
+	if s := in[0].Type.Shape; len(s) == 4 && s[1].Static() && s[2].Static() && int(s[1]) == h && int(s[2]) == w {
+		// Resizing to the size the input already has statically: tf.image.resize returns the
+		// images themselves then, as Keras' Resizing does through it (a pipeline's Resizing(256,
+		// 256) before a model fed 256×256 images, as corpus potato-keras has).
+		return one(c.Op("Identity", in[:1], nil))
+	}
 	return one(c.Op("Resize", in, ir.Attrs{"mode": mode, "size": []int{h, w}}))
 }
 

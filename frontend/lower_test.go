@@ -47,3 +47,33 @@ func TestLowerEveryActivation(t *testing.T) {
 		}
 	}
 }
+
+// TestLowerResizingSameSize: a Resizing to the size its input already has statically lowers
+// to no resize at all (tf.image.resize returns the images then); to another size, or from an
+// unknown one, to a Resize op.
+func TestLowerResizingSameSize(t *testing.T) {
+	for _, c := range []struct {
+		in         string
+		h, w       string
+		wantResize bool
+	}{
+		{"[null, 8, 6, 3]", "8", "6", false},
+		{"[null, 8, 6, 3]", "8", "7", true},
+		{"[null, null, null, 3]", "8", "6", true},
+	} {
+		cfg := `{"class_name": "Sequential", "config": {"name": "s", "layers": [
+			{"class_name": "InputLayer", "config": {"name": "x", "batch_shape": ` + c.in + `}},
+			{"class_name": "Resizing", "config": {"name": "r", "height": ` + c.h + `, "width": ` + c.w + `}}]}}`
+		lw, err := Lower(mustParse(t, cfg, 3), LowerOptions{})
+		if err != nil {
+			t.Fatalf("%s to %sx%s: %v", c.in, c.h, c.w, err)
+		}
+		resize := false
+		for _, op := range lw.Graph.Ops {
+			resize = resize || op.Kind == "Resize"
+		}
+		if resize != c.wantResize {
+			t.Errorf("%s to %sx%s: a Resize op %v, want %v", c.in, c.h, c.w, resize, c.wantResize)
+		}
+	}
+}
