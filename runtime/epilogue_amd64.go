@@ -49,3 +49,23 @@ func addRowsKernel(rows, cols int, d []float32, ldd int, x []float32, ldx int, y
 	}
 	addRowsGo(rows, cols, 0, d, ldd, x, ldx, y, ldy, sub)
 }
+
+// affineRowsKernel sets each of rows rows of c values to y = float32(x·scale) + shift on
+// checked slices (scale and shift c long, c ≥ 1): the AVX-512 kernel on every column, the AVX2
+// one on the first c&^7 and affineRowsGo on the rest, else affineRowsGo.
+func affineRowsKernel(rows, c int, x, scale, shift, y []float32) {
+	switch cpuLevel {
+	case levelAVX512:
+		affineRowsAVX512(rows, c, &y[0], &x[0], &scale[0], &shift[0])
+		return
+	case levelAVX2:
+		if full := c &^ 7; full > 0 {
+			affineRowsAVX2(rows, c, &y[0], &x[0], &scale[0], &shift[0])
+			if full < c {
+				affineRowsGo(rows, c, full, x, scale, shift, y)
+			}
+			return
+		}
+	}
+	affineRowsGo(rows, c, 0, x, scale, shift, y)
+}

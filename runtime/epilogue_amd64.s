@@ -342,3 +342,102 @@ next:
 done:
 	VZEROUPPER
 	RET
+
+// func affineRowsAVX2(rows int, cols int, y *float32, x *float32, scale *float32, shift *float32)
+// Requires: AVX
+TEXT ·affineRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ  rows+0(FP), AX
+	MOVQ  cols+8(FP), CX
+	MOVQ  y+16(FP), DX
+	MOVQ  x+24(FP), BX
+	MOVQ  scale+32(FP), SI
+	MOVQ  shift+40(FP), DI
+	MOVQ  CX, R8
+	SHLQ  $0x02, R8
+	ANDQ  $-8, CX
+	TESTQ AX, AX
+	JLE   done
+
+row:
+	XORQ R9, R9
+	CMPQ R9, CX
+	JGE  affinetail
+
+affinecol:
+	VMOVUPS (BX)(R9*4), Y0
+	VMOVUPS (SI)(R9*4), Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS (DI)(R9*4), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DX)(R9*4)
+	ADDQ    $0x08, R9
+	CMPQ    R9, CX
+	JLT     affinecol
+
+affinetail:
+	ADDQ R8, DX
+	ADDQ R8, BX
+	DECQ AX
+	JNE  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func affineRowsAVX512(rows int, cols int, y *float32, x *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·affineRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ  rows+0(FP), AX
+	MOVQ  cols+8(FP), CX
+	MOVQ  y+16(FP), DX
+	MOVQ  x+24(FP), BX
+	MOVQ  scale+32(FP), SI
+	MOVQ  shift+40(FP), DI
+	MOVQ  CX, R8
+	SHLQ  $0x02, R8
+	MOVQ  CX, R9
+	ANDQ  $-16, R9
+	MOVQ  CX, R10
+	ANDQ  $0x0f, R10
+	MOVQ  $0x0000000000000001, R11
+	SHLXQ R10, R11, R11
+	DECQ  R11
+	KMOVW R11, K1
+	TESTQ AX, AX
+	JLE   done
+
+row:
+	XORQ R10, R10
+	CMPQ R10, R9
+	JGE  affinetail
+
+affinecol:
+	VMOVUPS (BX)(R10*4), Z0
+	VMOVUPS (SI)(R10*4), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS (DI)(R10*4), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DX)(R10*4)
+	ADDQ    $0x10, R10
+	CMPQ    R10, R9
+	JLT     affinecol
+
+affinetail:
+	CMPQ      R10, CX
+	JGE       affineend
+	VMOVUPS.Z (BX)(R10*4), K1, Z0
+	VMOVUPS.Z (SI)(R10*4), K1, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS.Z (DI)(R10*4), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DX)(R10*4)
+
+affineend:
+	ADDQ R8, DX
+	ADDQ R8, BX
+	DECQ AX
+	JNE  row
+
+done:
+	VZEROUPPER
+	RET

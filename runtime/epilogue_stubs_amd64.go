@@ -27,3 +27,15 @@ func addRowsAVX2(rows int, cols int, d *float32, ldd int, x *float32, ldx int, y
 //
 //go:noescape
 func addRowsAVX512(rows int, cols int, d *float32, ldd int, x *float32, ldx int, y *float32, ldy int, sub bool)
+
+// affineRowsAVX2 sets the first cols&^7 columns of each of rows rows of cols values to
+// y = x·scale + shift (per column, the product rounded first), 8 columns per vector.
+//
+//go:noescape
+func affineRowsAVX2(rows int, cols int, y *float32, x *float32, scale *float32, shift *float32)
+
+// affineRowsAVX512 sets each of rows contiguous rows of cols values to y = x·scale + shift (per
+// column, the product rounded first), 16 columns per vector, the last partial vector masked.
+//
+//go:noescape
+func affineRowsAVX512(rows int, cols int, y *float32, x *float32, scale *float32, shift *float32)

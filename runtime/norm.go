@@ -32,15 +32,10 @@ func Affine(rows, c int, x, scale, shift, y []float32) {
 		need("Affine", "shift", shift, c)
 	}
 	if len(scale) == c && len(shift) == c && c > 1 {
-		// A batch norm's per-channel vectors: one tight loop per row, the same two roundings
-		// (the conversion keeps the product from fusing into the add).
-		scale, shift = scale[:c], shift[:c]
-		for r := 0; r < rows; r++ {
-			xr := x[r*c : r*c+c]
-			yr := y[r*c : r*c+c]
-			for j, v := range xr {
-				yr[j] = float32(v*scale[j]) + shift[j]
-			}
+		// A batch norm's per-channel vectors: the affine kernels (epilogue_amd64.s), or
+		// affineRowsGo, with the same two roundings.
+		if rows > 0 {
+			affineRowsKernel(rows, c, x, scale, shift, y)
 		}
 		return
 	}
@@ -55,6 +50,20 @@ func Affine(rows, c int, x, scale, shift, y []float32) {
 				v += shift[min(j, len(shift)-1)]
 			}
 			yr[j] = v
+		}
+	}
+}
+
+// affineRowsGo sets columns col0… of each of rows rows of c values to y = x·scale + shift
+// (per column), the product rounded before the add (the conversion keeps it from fusing): the
+// affine kernels' twin.
+func affineRowsGo(rows, c, col0 int, x, scale, shift, y []float32) {
+	scale, shift = scale[:c], shift[:c]
+	for r := 0; r < rows; r++ {
+		xr := x[r*c : r*c+c]
+		yr := y[r*c : r*c+c]
+		for j := col0; j < c; j++ {
+			yr[j] = float32(xr[j]*scale[j]) + shift[j]
 		}
 	}
 }

@@ -24,6 +24,11 @@
 // addRowsAVX512 and addRowsAVX2 set a rows×cols block D to X + Y, or X − Y
 // when sub (each with its own row stride), the same way: every column, and
 // the first cols&^7.
+//
+// affineRowsAVX512 and affineRowsAVX2 set each of rows contiguous rows of cols values to
+// y = x·scale + shift with a per-column scale and shift (a batch normalization after an
+// activation), the product rounded before the add as runtime.Affine's Go loop does: every
+// column, and the first cols&^7.
 package main
 
 import (
@@ -42,6 +47,8 @@ func main() {
 	kernel(true)
 	addRows(false)
 	addRows(true)
+	affineRows(false)
+	affineRows(true)
 	Generate()
 }
 
@@ -188,6 +195,50 @@ func addRows(avx512 bool) {
 	ADDQ(ldd, d)
 	ADDQ(ldx, x)
 	ADDQ(ldy, y)
+	DECQ(rows)
+	JNE(LabelRef("row"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+func affineRows(avx512 bool) {
+	name, lanes := "affineRowsAVX2", 8
+	if avx512 {
+		name, lanes = "affineRowsAVX512", 16
+	}
+	TEXT(name, NOSPLIT, "func(rows, cols int, y *float32, x *float32, scale *float32, shift *float32)")
+	Pragma("noescape")
+	if avx512 {
+		Doc(name+" sets each of rows contiguous rows of cols values to y = x·scale + shift (per",
+			"column, the product rounded first), 16 columns per vector, the last partial vector masked.")
+	} else {
+		Doc(name+" sets the first cols&^7 columns of each of rows rows of cols values to",
+			"y = x·scale + shift (per column, the product rounded first), 8 columns per vector.")
+	}
+	rows, cols := mem.Arg("rows"), mem.Arg("cols")
+	y, x, scale, shift := mem.Arg("y"), mem.Arg("x"), mem.Arg("scale"), mem.Arg("shift")
+	ld := GP64() // a row's bytes
+	MOVQ(cols, ld)
+	SHLQ(Imm(2), ld)
+	full, tail := mem.Columns(cols, lanes, avx512)
+	j := GP64()
+	body := func(masked bool) {
+		col := column{j, tail, masked}
+		v, w := vector(avx512), vector(avx512)
+		col.load(x, v)
+		col.load(scale, w)
+		VMULPS(w, v, v)
+		col.load(shift, w)
+		VADDPS(w, v, v)
+		col.store(v, y)
+	}
+	TESTQ(rows, rows)
+	JLE(LabelRef("done"))
+	Label("row")
+	mem.ColumnLoop("affine", j, full, cols, lanes, avx512, body)
+	ADDQ(ld, y)
+	ADDQ(ld, x)
 	DECQ(rows)
 	JNE(LabelRef("row"))
 	Label("done")
