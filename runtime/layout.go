@@ -312,7 +312,8 @@ func ResizeNearest(n, h, w, c, oh, ow int, x, y []float32) {
 				continue
 			}
 			row := img[src*w*c:]
-			if f := ow / max(w, 1); f*w == ow && w > 0 { // column j reads column j/f (nearestTap): f strided copies
+			if w > 0 && ow%w == 0 { // column j reads column j/f (nearestTap): f strided copies
+				f := ow / w
 				for t := range f {
 					copyRows(out[t*c:], f*c, row, c, w, c)
 				}
