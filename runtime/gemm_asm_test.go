@@ -194,7 +194,8 @@ func BenchmarkGemm(b *testing.B) {
 // TestGemmTwinOneColumn covers the one-column path (on AVX-512 a dot product per row of A,
 // gemmColumnAVX512): B's column contiguous (ldb 1), row counts around its 16-row calls, depths
 // around its 16-value steps, C added to or overwritten, at every level against gemmGeneric;
-// and B as a one-column Panels through DensePanels, clamp-form epilogue and all, against Dense.
+// and B as a one-column Panels through DensePanels, clamp-form epilogue and all, against Dense
+// (the same bits) and against gemmGeneric with the epilogue applied after it.
 func TestGemmTwinOneColumn(t *testing.T) {
 	eachLevel(t, func(t *testing.T) {
 		r := newRand(17)
@@ -214,6 +215,11 @@ func TestGemmTwinOneColumn(t *testing.T) {
 			DensePanels(m, k, 1, x, &wp, got, ep)
 			Dense(m, k, 1, x, w, want, ep)
 			requireSameBits(t, fmt.Sprintf("%s DensePanels k=%d", CPULevel(), k), got, want)
+			// Against the pure-Go product with the epilogue applied after it.
+			ref := make([]float32, m)
+			gemmGeneric(m, 1, k, x, k, w, 1, ref, 1, false)
+			ep.applyTile(0, 0, m, 1, 1, ref, 1)
+			requireClose(t, fmt.Sprintf("%s Dense k=%d against gemmGeneric", CPULevel(), k), got, f64s(ref), 1e-5, 1e-5)
 		}
 	})
 }
