@@ -156,50 +156,48 @@ packPanels16AVX2_done:
 // Requires: AVX, AVX512F, BMI2
 TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-48
 	MOVQ  dst+0(FP), AX
-	MOVQ  src+16(FP), CX
-	MOVQ  ldd+8(FP), DX
+	MOVQ  ldd+8(FP), CX
+	MOVQ  src+16(FP), DX
 	MOVQ  lds+24(FP), BX
 	MOVQ  rows+32(FP), SI
 	MOVQ  n+40(FP), DI
-	SHLQ  $0x02, DX
+	SHLQ  $0x02, CX
 	SHLQ  $0x02, BX
-	TESTQ SI, SI
-	JLE   copyRowsAVX512_done
 	MOVQ  DI, R8
-	ANDQ  $0x0f, R8
-	MOVL  $0x00000001, R9
-	SHLXL R8, R9, R9
-	DECL  R9
-	KMOVW R9, K1
-	SHRQ  $0x04, DI
+	ANDQ  $-16, R8
+	MOVQ  DI, R9
+	ANDQ  $0x0f, R9
+	MOVQ  $0x0000000000000001, R10
+	SHLXQ R9, R10, R10
+	DECQ  R10
+	KMOVW R10, K1
+	TESTQ SI, SI
+	JLE   done
 
-copyRowsAVX512_row:
-	MOVQ  CX, R9
-	MOVQ  AX, R10
-	MOVQ  DI, R11
-	TESTQ R11, R11
-	JZ    copyRowsAVX512_tail
+row:
+	XORQ R9, R9
+	CMPQ R9, R8
+	JGE  copytail
 
-copyRowsAVX512_vec:
-	VMOVUPS (R9), Z0
-	VMOVUPS Z0, (R10)
-	ADDQ    $0x40, R9
-	ADDQ    $0x40, R10
-	DECQ    R11
-	JNZ     copyRowsAVX512_vec
+copycol:
+	VMOVUPS (DX)(R9*4), Z0
+	VMOVUPS Z0, (AX)(R9*4)
+	ADDQ    $0x10, R9
+	CMPQ    R9, R8
+	JLT     copycol
 
-copyRowsAVX512_tail:
-	TESTQ     R8, R8
-	JZ        copyRowsAVX512_next
-	VMOVUPS.Z (R9), K1, Z0
-	VMOVUPS   Z0, K1, (R10)
+copytail:
+	CMPQ      R9, DI
+	JGE       copyend
+	VMOVUPS.Z (DX)(R9*4), K1, Z0
+	VMOVUPS   Z0, K1, (AX)(R9*4)
 
-copyRowsAVX512_next:
-	ADDQ BX, CX
-	ADDQ DX, AX
+copyend:
+	ADDQ BX, DX
+	ADDQ CX, AX
 	DECQ SI
-	JNZ  copyRowsAVX512_row
+	JNE  row
 
-copyRowsAVX512_done:
+done:
 	VZEROUPPER
 	RET
