@@ -84,7 +84,7 @@ func TestConv2DGemmTwinShapes(t *testing.T) {
 		{5, 5, 1, 1, 1, 1, 2, 2, 2, 2}, {1, 7, 1, 1, 1, 1, 0, 3, 0, 3}, {3, 3, 1, 2, 2, 1, 2, 1, 0, 2},
 		{2, 2, 2, 2, 1, 1, 0, 0, 0, 0}, {1, 1, 2, 2, 1, 1, 0, 0, 0, 0}, {3, 1, 1, 1, 3, 1, 3, 0, 3, 0},
 	}
-	ocs := []int{1, 5, 16, 17, 31, 32, 33, 48, 64, 70}
+	ocs := []int{1, 5, 8, 16, 17, 31, 32, 33, 40, 48, 64, 70}
 	rng := rand.New(rand.NewSource(11))
 	eachLevel(t, func(t *testing.T) {
 		for i := 0; i < 120; i++ {
@@ -218,6 +218,8 @@ func BenchmarkConv2DGemm(b *testing.B) {
 		{"resnet_stem_64x64x3-16", ConvParams{H: 64, W: 64, C: 3, OH: 64, OW: 64, OC: 16, KH: 3, KW: 3, PadT: 1, PadL: 1}},
 		{"mnv2_stem_112x112x3-32_s2", ConvParams{H: 224, W: 224, C: 3, OH: 112, OW: 112, OC: 32, KH: 3, KW: 3, SH: 2, SW: 2}},
 		{"vgg_56x56x64-64", ConvParams{H: 56, W: 56, C: 64, OH: 56, OW: 56, OC: 64, KH: 3, KW: 3, PadT: 1, PadL: 1}},
+		{"unet_224x224x16-8", ConvParams{H: 224, W: 224, C: 16, OH: 224, OW: 224, OC: 8, KH: 3, KW: 3, PadT: 1, PadL: 1}},
+		{"unet_224x224x8-8", ConvParams{H: 224, W: 224, C: 8, OH: 224, OW: 224, OC: 8, KH: 3, KW: 3, PadT: 1, PadL: 1}},
 		{"one_channel_256x256x32-1", ConvParams{H: 256, W: 256, C: 32, OH: 256, OW: 256, OC: 1, KH: 3, KW: 3, PadT: 1, PadL: 1}},
 	}
 	for _, s := range shapes {

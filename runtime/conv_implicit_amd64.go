@@ -47,6 +47,18 @@ var convAVX512Kernels8 = [...]convKernel{
 	convAVX512_13x8, convAVX512_14x8, convAVX512_15x8, convAVX512_16x8,
 }
 
+// convAVX512DepthPairs8 are 8-wide kernels that take the depth two steps at a time, for taps
+// of even depth: the one-YMM kernels are bound by their broadcasts of A (one a pixel and step,
+// about two a cycle on Zen 5), these load A's two elements of a pixel at once, each pixel's
+// two steps in one ZMM multiply-add (asm/gemm's pairs.go). 224×224, 3×3, 16 → 8 channels:
+// see BenchmarkConv2DGemm's unet shapes.
+var convAVX512DepthPairs8 = [...]convKernel{
+	convDepthPairsAVX512_1x8, convDepthPairsAVX512_2x8, convDepthPairsAVX512_3x8, convDepthPairsAVX512_4x8,
+	convDepthPairsAVX512_5x8, convDepthPairsAVX512_6x8, convDepthPairsAVX512_7x8, convDepthPairsAVX512_8x8,
+	convDepthPairsAVX512_9x8, convDepthPairsAVX512_10x8, convDepthPairsAVX512_11x8, convDepthPairsAVX512_12x8,
+	convDepthPairsAVX512_13x8, convDepthPairsAVX512_14x8, convDepthPairsAVX512_15x8, convDepthPairsAVX512_16x8,
+}
+
 var convAVX512NarrowKernels = [...]convKernel{
 	convAVX512_1x16, convAVX512_2x16, convAVX512_3x16, convAVX512_4x16,
 	convAVX512_5x16, convAVX512_6x16, convAVX512_7x16, convAVX512_8x16,
@@ -65,8 +77,10 @@ func avx2Pool(kern func(taps int, offs *int, k int, a *float32, lda, lrow int, b
 }
 
 // convPoolSet is the pooled kernels of one pooling height, by pooled pixels per tile: AVX-512
-// over 32 and over 16 columns, AVX2 over 16.
-type convPoolSet struct{ wide, narrow, avx2 []convPoolKernel }
+// over 32 and over 16 columns, AVX2 over 16; and pairs8, AVX-512 over 8 columns taking the
+// depth two steps at a time, which sum as convAVX512DepthPairs8 do (as many pixels as
+// narrow).
+type convPoolSet struct{ wide, narrow, avx2, pairs8 []convPoolKernel }
 
 // convPoolSets holds the pooled kernels by pooling height: 2 (2×2, convPool*), 1 (1×2,
 // convPoolRow*).
@@ -76,11 +90,14 @@ var convPoolSets = [3]convPoolSet{
 			convPoolRowAVX512_4x32, convPoolRowAVX512_5x32, convPoolRowAVX512_6x32},
 		narrow: []convPoolKernel{convPoolRowAVX512_1x16, convPoolRowAVX512_2x16, convPoolRowAVX512_3x16, convPoolRowAVX512_4x16,
 			convPoolRowAVX512_5x16, convPoolRowAVX512_6x16, convPoolRowAVX512_7x16, convPoolRowAVX512_8x16},
+		pairs8: []convPoolKernel{convPoolRowDepthPairsAVX512_1x8, convPoolRowDepthPairsAVX512_2x8, convPoolRowDepthPairsAVX512_3x8, convPoolRowDepthPairsAVX512_4x8,
+			convPoolRowDepthPairsAVX512_5x8, convPoolRowDepthPairsAVX512_6x8, convPoolRowDepthPairsAVX512_7x8, convPoolRowDepthPairsAVX512_8x8},
 		avx2: []convPoolKernel{avx2Pool(convPoolRowAVX2_1x16), avx2Pool(convPoolRowAVX2_2x16), avx2Pool(convPoolRowAVX2_3x16)},
 	},
 	2: {
 		wide:   []convPoolKernel{convPoolAVX512_1x32, convPoolAVX512_2x32, convPoolAVX512_3x32},
 		narrow: []convPoolKernel{convPoolAVX512_1x16, convPoolAVX512_2x16, convPoolAVX512_3x16, convPoolAVX512_4x16},
+		pairs8: []convPoolKernel{convPoolDepthPairsAVX512_1x8, convPoolDepthPairsAVX512_2x8, convPoolDepthPairsAVX512_3x8, convPoolDepthPairsAVX512_4x8},
 		avx2:   []convPoolKernel{avx2Pool(convPoolAVX2_1x16)},
 	},
 }
@@ -470,6 +487,8 @@ func (j *convJob) rows(s *convSource, img, lo, hi int) {
 			switch {
 			case dot: // one column: b is the kernel's taps·depth values in a row (ldb 1)
 				convDotAVX512Kernels[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, out, ldc)
+			case eight && reg.depth%2 == 0:
+				convAVX512DepthPairs8[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, ldb, out, ldc, false, mask, e, pf)
 			case eight:
 				convAVX512Kernels8[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, ldb, out, ldc, false, mask, e, pf)
 			case narrow:
@@ -552,6 +571,8 @@ func (j *convJob) poolRows(reg *convRegion, img, lo, hi int) {
 		switch {
 		case cpuLevel == levelAVX2:
 			kernels = set.avx2
+		case cols <= 8 && reg.depth%2 == 0:
+			kernels = set.pairs8
 		case cols <= 16:
 			kernels = set.narrow
 		}

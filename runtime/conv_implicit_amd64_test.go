@@ -209,3 +209,59 @@ func BenchmarkConvColdInput(b *testing.B) {
 		})
 	}
 }
+
+// TestConvDepthPairsTwin checks the 8-wide kernels that take the depth two steps at a time
+// (convAVX512DepthPairs8) against the one-step 8-wide kernels (convAVX512Kernels8, tested
+// against the pure-Go convolution by the Conv2DGemm tests), at 1e-5 + 1e-4·|want|: every
+// tile height 1…16, one to three taps of depths 2 to 48, 1 to 8 columns, C overwritten and
+// accumulated into, no epilogue, bias + ReLU6 (the sums then start from the bias), and a
+// leaky ReLU with a residual before it and a bias after nothing clamps; C inside guard bands.
+// The pooled twins sum the same way: TestConvMaxPoolMatchesUnfused checks them bit for bit
+// against these kernels followed by the pooling.
+func TestConvDepthPairsTwin(t *testing.T) {
+	if !setCPULevel("avx512") {
+		t.Skip("no AVX-512 here: the kernels under test are AVX-512 only")
+	}
+	defer setCPULevel(levelNames[hostLevel()])
+	r := newRand(21)
+	const lda, ldb, ldc = 50, 8, 11
+	a := randSlice(r, 4096)
+	offs := []int{0, 700, 1400}
+	forms := []*Epilogue{
+		nil,
+		{Bias: randSlice(r, 8), Act: ActRelu6},
+		{Bias: randSlice(r, 8), Act: ActLeakyRelu, Params: ActParams{Alpha: 0.1}, Residual: randSlice(r, 16*ldc)},
+	}
+	for rows := 1; rows <= 16; rows++ {
+		for _, taps := range []int{1, 2, 3} {
+			for _, depth := range []int{2, 6, 48} {
+				b := randSlice(r, taps*depth*ldb)
+				for _, cols := range []int{1, 5, 8} {
+					mask := uint32(1)<<cols - 1
+					for fi, ep := range forms {
+						for _, acc := range []bool{false, true} {
+							var e *float32
+							var kep *tileEp
+							if ep != nil {
+								et := epTile{ep: ep, n: ldc, clamp: true}
+								kep = et.kernelEp(rows, cols)
+								e = kep.at(&et, 0, 0)
+							}
+							old := randSlice(r, matLen(rows, cols, ldc))
+							want := clone(old)
+							convAVX512Kernels8[rows-1](taps, &offs[0], depth, &a[0], lda, &b[0], ldb, &want[0], ldc, acc, mask, e, &a[0])
+							got := newGuarded(len(old)).fill(old)
+							convAVX512DepthPairs8[rows-1](taps, &offs[0], depth, &a[0], lda, &b[0], ldb, &got.s[0], ldc, acc, mask, e, &a[0])
+							if kep != nil {
+								tileEps.Put(kep)
+							}
+							what := fmt.Sprintf("%d rows, %d taps of %d, %d columns, form %d, acc %v", rows, taps, depth, cols, fi, acc)
+							got.check(t, what)
+							requireClose(t, what, got.s, f64s(want), 1e-5, 1e-4)
+						}
+					}
+				}
+			}
+		}
+	}
+}

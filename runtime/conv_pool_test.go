@@ -23,7 +23,7 @@ func TestConvMaxPoolMatchesUnfused(t *testing.T) {
 		{3, 3, 2, 2, 1, 1, 0, 0, 1, 1}, {3, 3, 1, 2, 2, 1, 2, 1, 0, 2}, {1, 3, 1, 1, 1, 1, 0, 1, 0, 1},
 		{2, 2, 1, 1, 1, 1, 0, 0, 0, 0},
 	}
-	ocs := []int{1, 5, 16, 17, 31, 32, 33, 48, 64, 70}
+	ocs := []int{1, 5, 8, 16, 17, 31, 32, 33, 40, 48, 64, 70}
 	rng := newRand(5)
 	eachLevel(t, func(t *testing.T) {
 		var pooled [3]int // by pooling height

@@ -906,6 +906,218 @@ func convAVX512_15x8(taps int, offs *int, k int, a *float32, lda int, b *float32
 //go:noescape
 func convAVX512_16x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// convDepthPairsAVX512_1x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 1 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
+// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
+//
+//go:noescape
+func convDepthPairsAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convDepthPairsAVX512_2x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 2 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
+// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
+//
+//go:noescape
+func convDepthPairsAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convDepthPairsAVX512_3x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 3 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
+// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
+//
+//go:noescape
+func convDepthPairsAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convDepthPairsAVX512_4x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 4 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
+// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
+//
+//go:noescape
+func convDepthPairsAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convDepthPairsAVX512_5x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 5 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
+// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
+//
+//go:noescape
+func convDepthPairsAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convDepthPairsAVX512_6x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 6 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
+// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
+//
+//go:noescape
+func convDepthPairsAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convDepthPairsAVX512_7x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 7 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
+// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
+//
+//go:noescape
+func convDepthPairsAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convDepthPairsAVX512_8x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 8 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
+// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
+//
+//go:noescape
+func convDepthPairsAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convDepthPairsAVX512_9x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 9 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
+// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
+//
+//go:noescape
+func convDepthPairsAVX512_9x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convDepthPairsAVX512_10x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 10 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
+// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
+//
+//go:noescape
+func convDepthPairsAVX512_10x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convDepthPairsAVX512_11x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 11 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
+// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
+//
+//go:noescape
+func convDepthPairsAVX512_11x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convDepthPairsAVX512_12x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 12 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
+// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
+//
+//go:noescape
+func convDepthPairsAVX512_12x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convDepthPairsAVX512_13x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 13 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
+// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
+//
+//go:noescape
+func convDepthPairsAVX512_13x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convDepthPairsAVX512_14x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 14 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
+// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
+//
+//go:noescape
+func convDepthPairsAVX512_14x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convDepthPairsAVX512_15x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 15 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
+// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
+//
+//go:noescape
+func convDepthPairsAVX512_15x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convDepthPairsAVX512_16x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 16 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
+// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
+//
+//go:noescape
+func convDepthPairsAVX512_16x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convPoolDepthPairsAVX512_1x8 stores into 1 rows of C the 2×2 max pooling (NaN kept) of convDepthPairsAVX512_4x8's sums
+// over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
+// then applies ep. k even; strides and offsets are in elements.
+//
+//go:noescape
+func convPoolDepthPairsAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolDepthPairsAVX512_2x8 stores into 2 rows of C the 2×2 max pooling (NaN kept) of convDepthPairsAVX512_8x8's sums
+// over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
+// then applies ep. k even; strides and offsets are in elements.
+//
+//go:noescape
+func convPoolDepthPairsAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolDepthPairsAVX512_3x8 stores into 3 rows of C the 2×2 max pooling (NaN kept) of convDepthPairsAVX512_12x8's sums
+// over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
+// then applies ep. k even; strides and offsets are in elements.
+//
+//go:noescape
+func convPoolDepthPairsAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolDepthPairsAVX512_4x8 stores into 4 rows of C the 2×2 max pooling (NaN kept) of convDepthPairsAVX512_16x8's sums
+// over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
+// then applies ep. k even; strides and offsets are in elements.
+//
+//go:noescape
+func convPoolDepthPairsAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowDepthPairsAVX512_1x8 stores into 1 rows of C the 1×2 max pooling (NaN kept) of convDepthPairsAVX512_2x8's sums
+// over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
+// then applies ep. k even; strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowDepthPairsAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowDepthPairsAVX512_2x8 stores into 2 rows of C the 1×2 max pooling (NaN kept) of convDepthPairsAVX512_4x8's sums
+// over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
+// then applies ep. k even; strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowDepthPairsAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowDepthPairsAVX512_3x8 stores into 3 rows of C the 1×2 max pooling (NaN kept) of convDepthPairsAVX512_6x8's sums
+// over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
+// then applies ep. k even; strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowDepthPairsAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowDepthPairsAVX512_4x8 stores into 4 rows of C the 1×2 max pooling (NaN kept) of convDepthPairsAVX512_8x8's sums
+// over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
+// then applies ep. k even; strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowDepthPairsAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowDepthPairsAVX512_5x8 stores into 5 rows of C the 1×2 max pooling (NaN kept) of convDepthPairsAVX512_10x8's sums
+// over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
+// then applies ep. k even; strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowDepthPairsAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowDepthPairsAVX512_6x8 stores into 6 rows of C the 1×2 max pooling (NaN kept) of convDepthPairsAVX512_12x8's sums
+// over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
+// then applies ep. k even; strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowDepthPairsAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowDepthPairsAVX512_7x8 stores into 7 rows of C the 1×2 max pooling (NaN kept) of convDepthPairsAVX512_14x8's sums
+// over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
+// then applies ep. k even; strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowDepthPairsAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowDepthPairsAVX512_8x8 stores into 8 rows of C the 1×2 max pooling (NaN kept) of convDepthPairsAVX512_16x8's sums
+// over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
+// then applies ep. k even; strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowDepthPairsAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
 // convPoolAVX2_1x16 stores into 1 row of C the 2×2 max pooling (NaN kept) of the sums over taps
 // t of the products of 4 rows of A shifted by offs[t] elements (two conv output rows of 2 pixels, the second lrow elements after the first)
 // and the next k rows of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.

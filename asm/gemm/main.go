@@ -39,6 +39,8 @@
 //     Zen 4 (a YMM FMA half a ZMM's slot) the two forms take the same slots.
 //   - gemmAVX512_{r}x16 and gemmAVX512_{r}x8 (r = 1…12; their conv twins r = 1…16) and the conv*,
 //     convPool* and convPoolRow* families: see main.
+//   - convDepthPairsAVX512_{r}x8 (r = 1…16) and their pooled twins: 8-wide conv kernels
+//     that take the depth two steps at a time (pairs.go).
 package main
 
 import (
@@ -92,6 +94,16 @@ func main() {
 		// 8 columns (one YMM per row): a ZMM kernel would multiply eight lanes of padding.
 		for r := 1; r <= narrow; r++ {
 			kernel(spec{r: r, vecs: 1, avx512: true, half: true, conv: conv})
+		}
+	}
+	// 8-wide conv kernels over two steps of depth at a time (pairs.go), and their pooled twins
+	// (as many conv pixels as the 16-wide pooled kernels below).
+	for r := 1; r <= avx512NarrowRows; r++ {
+		depthPairKernel(r, 0)
+	}
+	for _, ph := range []int{2, 1} {
+		for p := 1; p <= avx512NarrowRows/(2*ph); p++ {
+			depthPairKernel(2*ph*p, ph)
 		}
 	}
 	// The pooled conv kernels: 2×2 pooling, 4 conv pixels in two rows per pooled one (AVX2:
@@ -316,20 +328,6 @@ func kernel(s spec) {
 	pairs := make([]reg.VecVirtual, paired/2)
 	for q := range pairs {
 		pairs[q] = ZMM()
-	}
-	var pairMask reg.OpmaskVirtual
-	if paired > 0 {
-		// The last 8 columns' mask in both halves.
-		pairMask = K()
-		t := GP32()
-		Load(Param("mask"), t)
-		SHRL(Imm(16), t)
-		ANDL(U32(0xff), t)
-		t2 := GP32()
-		MOVL(t, t2)
-		SHLL(Imm(8), t2)
-		ORL(t2, t)
-		KMOVW(t, pairMask)
 	}
 	// loadPair loads the last 8 columns of two rows, m and ld bytes after it, into pair
 	// register v (masked: nothing outside the tile is read).
