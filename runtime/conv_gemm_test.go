@@ -219,6 +219,7 @@ func BenchmarkConv2DGemm(b *testing.B) {
 		{"mnv2_stem_112x112x3-32_s2", ConvParams{H: 224, W: 224, C: 3, OH: 112, OW: 112, OC: 32, KH: 3, KW: 3, SH: 2, SW: 2}},
 		{"vgg_56x56x64-64", ConvParams{H: 56, W: 56, C: 64, OH: 56, OW: 56, OC: 64, KH: 3, KW: 3, PadT: 1, PadL: 1}},
 		{"unet_224x224x16-8", ConvParams{H: 224, W: 224, C: 16, OH: 224, OW: 224, OC: 8, KH: 3, KW: 3, PadT: 1, PadL: 1}},
+		{"unet_224x224x3-8", ConvParams{H: 224, W: 224, C: 3, OH: 224, OW: 224, OC: 8, KH: 3, KW: 3, PadT: 1, PadL: 1}},
 		{"unet_224x224x8-8", ConvParams{H: 224, W: 224, C: 8, OH: 224, OW: 224, OC: 8, KH: 3, KW: 3, PadT: 1, PadL: 1}},
 		{"one_channel_256x256x32-1", ConvParams{H: 256, W: 256, C: 32, OH: 256, OW: 256, OC: 1, KH: 3, KW: 3, PadT: 1, PadL: 1}},
 	}

@@ -39,19 +39,11 @@ var convAVX512Kernels = [...]convKernel{
 	convAVX512_9x32, convAVX512_10x32, convAVX512_11x32, convAVX512_12x32,
 }
 
-// convAVX512Kernels8 are the 8-wide ones (one YMM per pixel) for at most 8 output channels.
-var convAVX512Kernels8 = [...]convKernel{
-	convAVX512_1x8, convAVX512_2x8, convAVX512_3x8, convAVX512_4x8,
-	convAVX512_5x8, convAVX512_6x8, convAVX512_7x8, convAVX512_8x8,
-	convAVX512_9x8, convAVX512_10x8, convAVX512_11x8, convAVX512_12x8,
-	convAVX512_13x8, convAVX512_14x8, convAVX512_15x8, convAVX512_16x8,
-}
-
-// convAVX512DepthPairs8 are 8-wide kernels that take the depth two steps at a time, for taps
-// of even depth: the one-YMM kernels are bound by their broadcasts of A (one a pixel and step,
-// about two a cycle on Zen 5), these load A's two elements of a pixel at once, each pixel's
-// two steps in one ZMM multiply-add (asm/gemm's pairs.go). 224×224, 3×3, 16 → 8 channels:
-// see BenchmarkConv2DGemm's unet shapes.
+// convAVX512DepthPairs8 are the 8-wide kernels, for at most 8 output channels; they take the
+// depth two steps at a time. Kernels with one YMM per pixel were bound by their broadcasts of
+// A (one a pixel and step, about two a cycle on Zen 5: ~105 GFLOP/s); these load a pixel's
+// two elements at once, its two steps in one ZMM multiply-add (asm/gemm's pairs.go): 1.7×
+// at 224×224, 3×3, 16 or 8 → 8 channels (BenchmarkConv2DGemm's unet shapes).
 var convAVX512DepthPairs8 = [...]convKernel{
 	convDepthPairsAVX512_1x8, convDepthPairsAVX512_2x8, convDepthPairsAVX512_3x8, convDepthPairsAVX512_4x8,
 	convDepthPairsAVX512_5x8, convDepthPairsAVX512_6x8, convDepthPairsAVX512_7x8, convDepthPairsAVX512_8x8,
@@ -487,10 +479,8 @@ func (j *convJob) rows(s *convSource, img, lo, hi int) {
 			switch {
 			case dot: // one column: b is the kernel's taps·depth values in a row (ldb 1)
 				convDotAVX512Kernels[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, out, ldc)
-			case eight && reg.depth%2 == 0:
-				convAVX512DepthPairs8[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, ldb, out, ldc, false, mask, e, pf)
 			case eight:
-				convAVX512Kernels8[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, ldb, out, ldc, false, mask, e, pf)
+				convAVX512DepthPairs8[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, ldb, out, ldc, false, mask, e, pf)
 			case narrow:
 				convAVX512NarrowKernels[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, ldb, out, ldc, false, mask, e, pf)
 			case cpuLevel == levelAVX512:
@@ -571,7 +561,7 @@ func (j *convJob) poolRows(reg *convRegion, img, lo, hi int) {
 		switch {
 		case cpuLevel == levelAVX2:
 			kernels = set.avx2
-		case cols <= 8 && reg.depth%2 == 0:
+		case cols <= 8:
 			kernels = set.pairs8
 		case cols <= 16:
 			kernels = set.narrow

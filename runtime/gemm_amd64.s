@@ -29123,5390 +29123,6 @@ noep:
 	VZEROUPPER
 	RET
 
-// func convAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convAVX512_1x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+48(FP), CX
-	MOVQ  ldc+64(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), AX
-	MOVL  mask+76(FP), AX
-	KMOVW AX, K1
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+56(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	XORQ       AX, AX
-	MOVQ       ep+80(FP), DX
-	TESTQ      DX, DX
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), BL
-	TESTB      BL, BL
-	JNE        nobiasstart
-	MOVB       218(DX), BL
-	ORB        219(DX), BL
-	JEQ        nobiasstart
-	MOVQ       192(DX), AX
-
-nobiasstart:
-	TESTQ     AX, AX
-	JEQ       zero
-	VMOVUPS.Z (AX), K1, Y0
-	JMP       started
-
-zero:
-	VPXORD Y0, Y0, Y0
-
-started:
-	MOVQ b+40(FP), DX
-	MOVQ pf+88(FP), BX
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), SI
-	MOVQ  offs+8(FP), DI
-	TESTQ SI, SI
-	JEQ   store
-
-tap:
-	PREFETCHT1 (BX)
-	PREFETCHT1 64(BX)
-	PREFETCHT1 128(BX)
-	PREFETCHT1 192(BX)
-	ADDQ       $0x00000100, BX
-	MOVQ       a+24(FP), R8
-	MOVQ       (DI), AX
-	LEAQ       (R8)(AX*4), R8
-	MOVQ       k+16(FP), AX
-	TESTQ      AX, AX
-	JEQ        next
-
-loop:
-	VMOVUPS.Z        (DX), K1, Y1
-	VFMADD231PS.BCST (R8), Y1, Y0
-	ADDQ             $0x04, R8
-	ADDQ             CX, DX
-	DECQ             AX
-	JNE              loop
-
-next:
-	ADDQ $0x08, DI
-	DECQ SI
-	JNE  tap
-
-store:
-	MOVQ      c+56(FP), CX
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      CX, AX
-	VMOVUPS.Z (AX), K1, Y1
-	VADDPS    Y1, Y0, Y0
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), DX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), SI
-	SHLQ      $0x02, SI
-	MOVB      216(AX), SI
-	MOVB      217(AX), DI
-	VPXORD    Z2, Z2, Z2
-	VPXORD    Z3, Z3, Z3
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z3
-
-nobiasrow:
-	VMOVUPS 64(AX), Z1
-	VMOVUPS 128(AX), Z4
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(AX), DL
-	ORB     219(AX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y3, Y0, Y0
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     SI, SI
-	JNE       noresbefore
-	MOVQ      BX, DX
-	VMOVUPS.Z (DX), K1, Y3
-	VADDPS    Y3, Y0, Y0
-
-noresbefore:
-	TESTB     DI, DI
-	JEQ       noleaky
-	VMULPS    (AX), Y0, Y3
-	VCMPPS    $0x1e, Y2, Y0, K2
-	VBLENDMPS Y0, Y3, K2, Y0
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y0, Y1, Y0
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y0, Y4, Y0
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     SI, SI
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y3
-	VADDPS    Y3, Y0, Y0
-
-noresafter:
-noep:
-	VMOVUPS Y0, K1, (CX)
-	VZEROUPPER
-	RET
-
-// func convAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convAVX512_2x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	MOVQ  ldc+64(FP), BX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	SHLQ  $0x02, BX
-	LEAQ  (CX)(CX*2), AX
-	MOVL  mask+76(FP), AX
-	KMOVW AX, K1
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+56(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	XORQ       AX, AX
-	MOVQ       ep+80(FP), SI
-	TESTQ      SI, SI
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), DI
-	TESTB      DI, DI
-	JNE        nobiasstart
-	MOVB       218(SI), DI
-	ORB        219(SI), DI
-	JEQ        nobiasstart
-	MOVQ       192(SI), AX
-
-nobiasstart:
-	TESTQ     AX, AX
-	JEQ       zero
-	VMOVUPS.Z (AX), K1, Y0
-	VMOVAPS   Y0, Y1
-	JMP       started
-
-zero:
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-
-started:
-	MOVQ b+40(FP), SI
-	MOVQ pf+88(FP), DI
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), R8
-	MOVQ  offs+8(FP), R9
-	TESTQ R8, R8
-	JEQ   store
-
-tap:
-	PREFETCHT1 (DI)
-	PREFETCHT1 64(DI)
-	PREFETCHT1 128(DI)
-	PREFETCHT1 192(DI)
-	ADDQ       $0x00000100, DI
-	MOVQ       a+24(FP), R10
-	MOVQ       (R9), AX
-	LEAQ       (R10)(AX*4), R10
-	MOVQ       k+16(FP), AX
-	TESTQ      AX, AX
-	JEQ        next
-
-loop:
-	VMOVUPS.Z        (SI), K1, Y2
-	VFMADD231PS.BCST (R10), Y2, Y0
-	VFMADD231PS.BCST (R10)(CX*1), Y2, Y1
-	ADDQ             $0x04, R10
-	ADDQ             DX, SI
-	DECQ             AX
-	JNE              loop
-
-next:
-	ADDQ $0x08, R9
-	DECQ R8
-	JNE  tap
-
-store:
-	MOVQ      c+56(FP), CX
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      CX, AX
-	VMOVUPS.Z (AX), K1, Y2
-	VADDPS    Y2, Y0, Y0
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y2
-	VADDPS    Y2, Y1, Y1
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), DX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Z3, Z3, Z3
-	VPXORD    Z4, Z4, Z4
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z4
-
-nobiasrow:
-	VMOVUPS 64(AX), Z2
-	VMOVUPS 128(AX), Z5
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(AX), DL
-	ORB     219(AX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y4, Y0, Y0
-	VADDPS Y4, Y1, Y1
-
-nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Y4
-	VADDPS    Y4, Y0, Y0
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y0, Y4
-	VCMPPS    $0x1e, Y3, Y0, K2
-	VBLENDMPS Y0, Y4, K2, Y0
-	VMULPS    (AX), Y1, Y4
-	VCMPPS    $0x1e, Y3, Y1, K2
-	VBLENDMPS Y1, Y4, K2, Y1
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y0, Y2, Y0
-	VMAXPS Y1, Y2, Y1
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y0, Y5, Y0
-	VMINPS Y1, Y5, Y1
-
-noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-
-noresafter:
-noep:
-	VMOVUPS Y0, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y1, K1, (CX)
-	VZEROUPPER
-	RET
-
-// func convAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convAVX512_3x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	MOVQ  ldc+64(FP), BX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	SHLQ  $0x02, BX
-	LEAQ  (CX)(CX*2), AX
-	MOVL  mask+76(FP), AX
-	KMOVW AX, K1
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+56(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	XORQ       AX, AX
-	MOVQ       ep+80(FP), SI
-	TESTQ      SI, SI
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), DI
-	TESTB      DI, DI
-	JNE        nobiasstart
-	MOVB       218(SI), DI
-	ORB        219(SI), DI
-	JEQ        nobiasstart
-	MOVQ       192(SI), AX
-
-nobiasstart:
-	TESTQ     AX, AX
-	JEQ       zero
-	VMOVUPS.Z (AX), K1, Y0
-	VMOVAPS   Y0, Y1
-	VMOVAPS   Y0, Y2
-	JMP       started
-
-zero:
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-	VPXORD Y2, Y2, Y2
-
-started:
-	MOVQ b+40(FP), SI
-	MOVQ pf+88(FP), DI
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), R8
-	MOVQ  offs+8(FP), R9
-	TESTQ R8, R8
-	JEQ   store
-
-tap:
-	PREFETCHT1 (DI)
-	PREFETCHT1 64(DI)
-	PREFETCHT1 128(DI)
-	PREFETCHT1 192(DI)
-	ADDQ       $0x00000100, DI
-	MOVQ       a+24(FP), R10
-	MOVQ       (R9), AX
-	LEAQ       (R10)(AX*4), R10
-	MOVQ       k+16(FP), AX
-	TESTQ      AX, AX
-	JEQ        next
-
-loop:
-	VMOVUPS.Z        (SI), K1, Y3
-	VFMADD231PS.BCST (R10), Y3, Y0
-	VFMADD231PS.BCST (R10)(CX*1), Y3, Y1
-	VFMADD231PS.BCST (R10)(CX*2), Y3, Y2
-	ADDQ             $0x04, R10
-	ADDQ             DX, SI
-	DECQ             AX
-	JNE              loop
-
-next:
-	ADDQ $0x08, R9
-	DECQ R8
-	JNE  tap
-
-store:
-	MOVQ      c+56(FP), CX
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      CX, AX
-	VMOVUPS.Z (AX), K1, Y3
-	VADDPS    Y3, Y0, Y0
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y3
-	VADDPS    Y3, Y1, Y1
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y3
-	VADDPS    Y3, Y2, Y2
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), DX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Z4, Z4, Z4
-	VPXORD    Z5, Z5, Z5
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z5
-
-nobiasrow:
-	VMOVUPS 64(AX), Z3
-	VMOVUPS 128(AX), Z6
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(AX), DL
-	ORB     219(AX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y5, Y0, Y0
-	VADDPS Y5, Y1, Y1
-	VADDPS Y5, Y2, Y2
-
-nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Y5
-	VADDPS    Y5, Y0, Y0
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y5
-	VADDPS    Y5, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y5
-	VADDPS    Y5, Y2, Y2
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y0, Y5
-	VCMPPS    $0x1e, Y4, Y0, K2
-	VBLENDMPS Y0, Y5, K2, Y0
-	VMULPS    (AX), Y1, Y5
-	VCMPPS    $0x1e, Y4, Y1, K2
-	VBLENDMPS Y1, Y5, K2, Y1
-	VMULPS    (AX), Y2, Y5
-	VCMPPS    $0x1e, Y4, Y2, K2
-	VBLENDMPS Y2, Y5, K2, Y2
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y0, Y3, Y0
-	VMAXPS Y1, Y3, Y1
-	VMAXPS Y2, Y3, Y2
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y0, Y6, Y0
-	VMINPS Y1, Y6, Y1
-	VMINPS Y2, Y6, Y2
-
-noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y5
-	VADDPS    Y5, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y5
-	VADDPS    Y5, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y5
-	VADDPS    Y5, Y2, Y2
-
-noresafter:
-noep:
-	VMOVUPS Y0, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y1, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y2, K1, (CX)
-	VZEROUPPER
-	RET
-
-// func convAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convAVX512_4x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	MOVQ  ldc+64(FP), BX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	SHLQ  $0x02, BX
-	LEAQ  (CX)(CX*2), SI
-	MOVL  mask+76(FP), AX
-	KMOVW AX, K1
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+56(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	XORQ       AX, AX
-	MOVQ       ep+80(FP), DI
-	TESTQ      DI, DI
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R8
-	TESTB      R8, R8
-	JNE        nobiasstart
-	MOVB       218(DI), R8
-	ORB        219(DI), R8
-	JEQ        nobiasstart
-	MOVQ       192(DI), AX
-
-nobiasstart:
-	TESTQ     AX, AX
-	JEQ       zero
-	VMOVUPS.Z (AX), K1, Y0
-	VMOVAPS   Y0, Y1
-	VMOVAPS   Y0, Y2
-	VMOVAPS   Y0, Y3
-	JMP       started
-
-zero:
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-	VPXORD Y2, Y2, Y2
-	VPXORD Y3, Y3, Y3
-
-started:
-	MOVQ b+40(FP), DI
-	MOVQ pf+88(FP), R8
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), R9
-	MOVQ  offs+8(FP), R10
-	TESTQ R9, R9
-	JEQ   store
-
-tap:
-	PREFETCHT1 (R8)
-	PREFETCHT1 64(R8)
-	PREFETCHT1 128(R8)
-	PREFETCHT1 192(R8)
-	ADDQ       $0x00000100, R8
-	MOVQ       a+24(FP), R11
-	MOVQ       (R10), AX
-	LEAQ       (R11)(AX*4), R11
-	MOVQ       k+16(FP), AX
-	TESTQ      AX, AX
-	JEQ        next
-
-loop:
-	VMOVUPS.Z        (DI), K1, Y4
-	VFMADD231PS.BCST (R11), Y4, Y0
-	VFMADD231PS.BCST (R11)(CX*1), Y4, Y1
-	VFMADD231PS.BCST (R11)(CX*2), Y4, Y2
-	VFMADD231PS.BCST (R11)(SI*1), Y4, Y3
-	ADDQ             $0x04, R11
-	ADDQ             DX, DI
-	DECQ             AX
-	JNE              loop
-
-next:
-	ADDQ $0x08, R10
-	DECQ R9
-	JNE  tap
-
-store:
-	MOVQ      c+56(FP), CX
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      CX, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y0, Y0
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y2, Y2
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y3, Y3
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), DX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Z5, Z5, Z5
-	VPXORD    Z6, Z6, Z6
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z6
-
-nobiasrow:
-	VMOVUPS 64(AX), Z4
-	VMOVUPS 128(AX), Z7
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(AX), DL
-	ORB     219(AX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y6, Y0, Y0
-	VADDPS Y6, Y1, Y1
-	VADDPS Y6, Y2, Y2
-	VADDPS Y6, Y3, Y3
-
-nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Y6
-	VADDPS    Y6, Y0, Y0
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y6
-	VADDPS    Y6, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y6
-	VADDPS    Y6, Y2, Y2
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y6
-	VADDPS    Y6, Y3, Y3
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y0, Y6
-	VCMPPS    $0x1e, Y5, Y0, K2
-	VBLENDMPS Y0, Y6, K2, Y0
-	VMULPS    (AX), Y1, Y6
-	VCMPPS    $0x1e, Y5, Y1, K2
-	VBLENDMPS Y1, Y6, K2, Y1
-	VMULPS    (AX), Y2, Y6
-	VCMPPS    $0x1e, Y5, Y2, K2
-	VBLENDMPS Y2, Y6, K2, Y2
-	VMULPS    (AX), Y3, Y6
-	VCMPPS    $0x1e, Y5, Y3, K2
-	VBLENDMPS Y3, Y6, K2, Y3
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y0, Y4, Y0
-	VMAXPS Y1, Y4, Y1
-	VMAXPS Y2, Y4, Y2
-	VMAXPS Y3, Y4, Y3
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y0, Y7, Y0
-	VMINPS Y1, Y7, Y1
-	VMINPS Y2, Y7, Y2
-	VMINPS Y3, Y7, Y3
-
-noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y6
-	VADDPS    Y6, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y6
-	VADDPS    Y6, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y6
-	VADDPS    Y6, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y6
-	VADDPS    Y6, Y3, Y3
-
-noresafter:
-noep:
-	VMOVUPS Y0, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y1, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y2, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y3, K1, (CX)
-	VZEROUPPER
-	RET
-
-// func convAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convAVX512_5x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	MOVQ  ldc+64(FP), BX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	SHLQ  $0x02, BX
-	LEAQ  (CX)(CX*2), SI
-	MOVL  mask+76(FP), AX
-	KMOVW AX, K1
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+56(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	XORQ       AX, AX
-	MOVQ       ep+80(FP), DI
-	TESTQ      DI, DI
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R8
-	TESTB      R8, R8
-	JNE        nobiasstart
-	MOVB       218(DI), R8
-	ORB        219(DI), R8
-	JEQ        nobiasstart
-	MOVQ       192(DI), AX
-
-nobiasstart:
-	TESTQ     AX, AX
-	JEQ       zero
-	VMOVUPS.Z (AX), K1, Y0
-	VMOVAPS   Y0, Y1
-	VMOVAPS   Y0, Y2
-	VMOVAPS   Y0, Y3
-	VMOVAPS   Y0, Y4
-	JMP       started
-
-zero:
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-	VPXORD Y2, Y2, Y2
-	VPXORD Y3, Y3, Y3
-	VPXORD Y4, Y4, Y4
-
-started:
-	MOVQ b+40(FP), DI
-	MOVQ pf+88(FP), R8
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), R9
-	MOVQ  offs+8(FP), R10
-	TESTQ R9, R9
-	JEQ   store
-
-tap:
-	PREFETCHT1 (R8)
-	PREFETCHT1 64(R8)
-	PREFETCHT1 128(R8)
-	PREFETCHT1 192(R8)
-	ADDQ       $0x00000100, R8
-	MOVQ       a+24(FP), R11
-	MOVQ       (R10), AX
-	LEAQ       (R11)(AX*4), R11
-	MOVQ       k+16(FP), AX
-	LEAQ       (R11)(CX*4), R12
-	TESTQ      AX, AX
-	JEQ        next
-
-loop:
-	VMOVUPS.Z        (DI), K1, Y5
-	VFMADD231PS.BCST (R11), Y5, Y0
-	VFMADD231PS.BCST (R11)(CX*1), Y5, Y1
-	VFMADD231PS.BCST (R11)(CX*2), Y5, Y2
-	VFMADD231PS.BCST (R11)(SI*1), Y5, Y3
-	VFMADD231PS.BCST (R12), Y5, Y4
-	ADDQ             $0x04, R11
-	ADDQ             $0x04, R12
-	ADDQ             DX, DI
-	DECQ             AX
-	JNE              loop
-
-next:
-	ADDQ $0x08, R10
-	DECQ R9
-	JNE  tap
-
-store:
-	MOVQ      c+56(FP), CX
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      CX, AX
-	VMOVUPS.Z (AX), K1, Y5
-	VADDPS    Y5, Y0, Y0
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y5
-	VADDPS    Y5, Y1, Y1
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y5
-	VADDPS    Y5, Y2, Y2
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y5
-	VADDPS    Y5, Y3, Y3
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y5
-	VADDPS    Y5, Y4, Y4
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), DX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Z6, Z6, Z6
-	VPXORD    Z7, Z7, Z7
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z7
-
-nobiasrow:
-	VMOVUPS 64(AX), Z5
-	VMOVUPS 128(AX), Z8
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(AX), DL
-	ORB     219(AX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y7, Y0, Y0
-	VADDPS Y7, Y1, Y1
-	VADDPS Y7, Y2, Y2
-	VADDPS Y7, Y3, Y3
-	VADDPS Y7, Y4, Y4
-
-nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Y7
-	VADDPS    Y7, Y0, Y0
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y7
-	VADDPS    Y7, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y7
-	VADDPS    Y7, Y2, Y2
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y7
-	VADDPS    Y7, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y7
-	VADDPS    Y7, Y4, Y4
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y0, Y7
-	VCMPPS    $0x1e, Y6, Y0, K2
-	VBLENDMPS Y0, Y7, K2, Y0
-	VMULPS    (AX), Y1, Y7
-	VCMPPS    $0x1e, Y6, Y1, K2
-	VBLENDMPS Y1, Y7, K2, Y1
-	VMULPS    (AX), Y2, Y7
-	VCMPPS    $0x1e, Y6, Y2, K2
-	VBLENDMPS Y2, Y7, K2, Y2
-	VMULPS    (AX), Y3, Y7
-	VCMPPS    $0x1e, Y6, Y3, K2
-	VBLENDMPS Y3, Y7, K2, Y3
-	VMULPS    (AX), Y4, Y7
-	VCMPPS    $0x1e, Y6, Y4, K2
-	VBLENDMPS Y4, Y7, K2, Y4
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y0, Y5, Y0
-	VMAXPS Y1, Y5, Y1
-	VMAXPS Y2, Y5, Y2
-	VMAXPS Y3, Y5, Y3
-	VMAXPS Y4, Y5, Y4
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y0, Y8, Y0
-	VMINPS Y1, Y8, Y1
-	VMINPS Y2, Y8, Y2
-	VMINPS Y3, Y8, Y3
-	VMINPS Y4, Y8, Y4
-
-noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y4, Y4
-
-noresafter:
-noep:
-	VMOVUPS Y0, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y1, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y2, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y3, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y4, K1, (CX)
-	VZEROUPPER
-	RET
-
-// func convAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convAVX512_6x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	MOVQ  ldc+64(FP), BX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	SHLQ  $0x02, BX
-	LEAQ  (CX)(CX*2), SI
-	MOVL  mask+76(FP), AX
-	KMOVW AX, K1
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+56(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	XORQ       AX, AX
-	MOVQ       ep+80(FP), DI
-	TESTQ      DI, DI
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R8
-	TESTB      R8, R8
-	JNE        nobiasstart
-	MOVB       218(DI), R8
-	ORB        219(DI), R8
-	JEQ        nobiasstart
-	MOVQ       192(DI), AX
-
-nobiasstart:
-	TESTQ     AX, AX
-	JEQ       zero
-	VMOVUPS.Z (AX), K1, Y0
-	VMOVAPS   Y0, Y1
-	VMOVAPS   Y0, Y2
-	VMOVAPS   Y0, Y3
-	VMOVAPS   Y0, Y4
-	VMOVAPS   Y0, Y5
-	JMP       started
-
-zero:
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-	VPXORD Y2, Y2, Y2
-	VPXORD Y3, Y3, Y3
-	VPXORD Y4, Y4, Y4
-	VPXORD Y5, Y5, Y5
-
-started:
-	MOVQ b+40(FP), DI
-	MOVQ pf+88(FP), R8
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), R9
-	MOVQ  offs+8(FP), R10
-	TESTQ R9, R9
-	JEQ   store
-
-tap:
-	PREFETCHT1 (R8)
-	PREFETCHT1 64(R8)
-	PREFETCHT1 128(R8)
-	PREFETCHT1 192(R8)
-	ADDQ       $0x00000100, R8
-	MOVQ       a+24(FP), R11
-	MOVQ       (R10), AX
-	LEAQ       (R11)(AX*4), R11
-	MOVQ       k+16(FP), AX
-	LEAQ       (R11)(CX*4), R12
-	TESTQ      AX, AX
-	JEQ        next
-
-loop:
-	VMOVUPS.Z        (DI), K1, Y6
-	VFMADD231PS.BCST (R11), Y6, Y0
-	VFMADD231PS.BCST (R11)(CX*1), Y6, Y1
-	VFMADD231PS.BCST (R11)(CX*2), Y6, Y2
-	VFMADD231PS.BCST (R11)(SI*1), Y6, Y3
-	VFMADD231PS.BCST (R12), Y6, Y4
-	VFMADD231PS.BCST (R12)(CX*1), Y6, Y5
-	ADDQ             $0x04, R11
-	ADDQ             $0x04, R12
-	ADDQ             DX, DI
-	DECQ             AX
-	JNE              loop
-
-next:
-	ADDQ $0x08, R10
-	DECQ R9
-	JNE  tap
-
-store:
-	MOVQ      c+56(FP), CX
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      CX, AX
-	VMOVUPS.Z (AX), K1, Y6
-	VADDPS    Y6, Y0, Y0
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y6
-	VADDPS    Y6, Y1, Y1
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y6
-	VADDPS    Y6, Y2, Y2
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y6
-	VADDPS    Y6, Y3, Y3
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y6
-	VADDPS    Y6, Y4, Y4
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y6
-	VADDPS    Y6, Y5, Y5
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), DX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Z7, Z7, Z7
-	VPXORD    Z8, Z8, Z8
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z8
-
-nobiasrow:
-	VMOVUPS 64(AX), Z6
-	VMOVUPS 128(AX), Z9
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(AX), DL
-	ORB     219(AX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y8, Y0, Y0
-	VADDPS Y8, Y1, Y1
-	VADDPS Y8, Y2, Y2
-	VADDPS Y8, Y3, Y3
-	VADDPS Y8, Y4, Y4
-	VADDPS Y8, Y5, Y5
-
-nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Y8
-	VADDPS    Y8, Y0, Y0
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y8
-	VADDPS    Y8, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y8
-	VADDPS    Y8, Y2, Y2
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y8
-	VADDPS    Y8, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y8
-	VADDPS    Y8, Y4, Y4
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y8
-	VADDPS    Y8, Y5, Y5
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y0, Y8
-	VCMPPS    $0x1e, Y7, Y0, K2
-	VBLENDMPS Y0, Y8, K2, Y0
-	VMULPS    (AX), Y1, Y8
-	VCMPPS    $0x1e, Y7, Y1, K2
-	VBLENDMPS Y1, Y8, K2, Y1
-	VMULPS    (AX), Y2, Y8
-	VCMPPS    $0x1e, Y7, Y2, K2
-	VBLENDMPS Y2, Y8, K2, Y2
-	VMULPS    (AX), Y3, Y8
-	VCMPPS    $0x1e, Y7, Y3, K2
-	VBLENDMPS Y3, Y8, K2, Y3
-	VMULPS    (AX), Y4, Y8
-	VCMPPS    $0x1e, Y7, Y4, K2
-	VBLENDMPS Y4, Y8, K2, Y4
-	VMULPS    (AX), Y5, Y8
-	VCMPPS    $0x1e, Y7, Y5, K2
-	VBLENDMPS Y5, Y8, K2, Y5
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y0, Y6, Y0
-	VMAXPS Y1, Y6, Y1
-	VMAXPS Y2, Y6, Y2
-	VMAXPS Y3, Y6, Y3
-	VMAXPS Y4, Y6, Y4
-	VMAXPS Y5, Y6, Y5
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y0, Y9, Y0
-	VMINPS Y1, Y9, Y1
-	VMINPS Y2, Y9, Y2
-	VMINPS Y3, Y9, Y3
-	VMINPS Y4, Y9, Y4
-	VMINPS Y5, Y9, Y5
-
-noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y5, Y5
-
-noresafter:
-noep:
-	VMOVUPS Y0, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y1, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y2, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y3, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y4, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y5, K1, (CX)
-	VZEROUPPER
-	RET
-
-// func convAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convAVX512_7x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	MOVQ  ldc+64(FP), BX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	SHLQ  $0x02, BX
-	LEAQ  (CX)(CX*2), SI
-	MOVL  mask+76(FP), AX
-	KMOVW AX, K1
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+56(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	XORQ       AX, AX
-	MOVQ       ep+80(FP), DI
-	TESTQ      DI, DI
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R8
-	TESTB      R8, R8
-	JNE        nobiasstart
-	MOVB       218(DI), R8
-	ORB        219(DI), R8
-	JEQ        nobiasstart
-	MOVQ       192(DI), AX
-
-nobiasstart:
-	TESTQ     AX, AX
-	JEQ       zero
-	VMOVUPS.Z (AX), K1, Y0
-	VMOVAPS   Y0, Y1
-	VMOVAPS   Y0, Y2
-	VMOVAPS   Y0, Y3
-	VMOVAPS   Y0, Y4
-	VMOVAPS   Y0, Y5
-	VMOVAPS   Y0, Y6
-	JMP       started
-
-zero:
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-	VPXORD Y2, Y2, Y2
-	VPXORD Y3, Y3, Y3
-	VPXORD Y4, Y4, Y4
-	VPXORD Y5, Y5, Y5
-	VPXORD Y6, Y6, Y6
-
-started:
-	MOVQ b+40(FP), DI
-	MOVQ pf+88(FP), R8
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), R9
-	MOVQ  offs+8(FP), R10
-	TESTQ R9, R9
-	JEQ   store
-
-tap:
-	PREFETCHT1 (R8)
-	PREFETCHT1 64(R8)
-	PREFETCHT1 128(R8)
-	PREFETCHT1 192(R8)
-	ADDQ       $0x00000100, R8
-	MOVQ       a+24(FP), R11
-	MOVQ       (R10), AX
-	LEAQ       (R11)(AX*4), R11
-	MOVQ       k+16(FP), AX
-	LEAQ       (R11)(CX*4), R12
-	TESTQ      AX, AX
-	JEQ        next
-
-loop:
-	VMOVUPS.Z        (DI), K1, Y7
-	VFMADD231PS.BCST (R11), Y7, Y0
-	VFMADD231PS.BCST (R11)(CX*1), Y7, Y1
-	VFMADD231PS.BCST (R11)(CX*2), Y7, Y2
-	VFMADD231PS.BCST (R11)(SI*1), Y7, Y3
-	VFMADD231PS.BCST (R12), Y7, Y4
-	VFMADD231PS.BCST (R12)(CX*1), Y7, Y5
-	VFMADD231PS.BCST (R12)(CX*2), Y7, Y6
-	ADDQ             $0x04, R11
-	ADDQ             $0x04, R12
-	ADDQ             DX, DI
-	DECQ             AX
-	JNE              loop
-
-next:
-	ADDQ $0x08, R10
-	DECQ R9
-	JNE  tap
-
-store:
-	MOVQ      c+56(FP), CX
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      CX, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y0, Y0
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y1, Y1
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y2, Y2
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y3, Y3
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y4, Y4
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y5, Y5
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y6, Y6
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), DX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Z8, Z8, Z8
-	VPXORD    Z9, Z9, Z9
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z9
-
-nobiasrow:
-	VMOVUPS 64(AX), Z7
-	VMOVUPS 128(AX), Z10
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(AX), DL
-	ORB     219(AX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y9, Y0, Y0
-	VADDPS Y9, Y1, Y1
-	VADDPS Y9, Y2, Y2
-	VADDPS Y9, Y3, Y3
-	VADDPS Y9, Y4, Y4
-	VADDPS Y9, Y5, Y5
-	VADDPS Y9, Y6, Y6
-
-nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Y9
-	VADDPS    Y9, Y0, Y0
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y9
-	VADDPS    Y9, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y9
-	VADDPS    Y9, Y2, Y2
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y9
-	VADDPS    Y9, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y9
-	VADDPS    Y9, Y4, Y4
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y9
-	VADDPS    Y9, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y9
-	VADDPS    Y9, Y6, Y6
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y0, Y9
-	VCMPPS    $0x1e, Y8, Y0, K2
-	VBLENDMPS Y0, Y9, K2, Y0
-	VMULPS    (AX), Y1, Y9
-	VCMPPS    $0x1e, Y8, Y1, K2
-	VBLENDMPS Y1, Y9, K2, Y1
-	VMULPS    (AX), Y2, Y9
-	VCMPPS    $0x1e, Y8, Y2, K2
-	VBLENDMPS Y2, Y9, K2, Y2
-	VMULPS    (AX), Y3, Y9
-	VCMPPS    $0x1e, Y8, Y3, K2
-	VBLENDMPS Y3, Y9, K2, Y3
-	VMULPS    (AX), Y4, Y9
-	VCMPPS    $0x1e, Y8, Y4, K2
-	VBLENDMPS Y4, Y9, K2, Y4
-	VMULPS    (AX), Y5, Y9
-	VCMPPS    $0x1e, Y8, Y5, K2
-	VBLENDMPS Y5, Y9, K2, Y5
-	VMULPS    (AX), Y6, Y9
-	VCMPPS    $0x1e, Y8, Y6, K2
-	VBLENDMPS Y6, Y9, K2, Y6
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y0, Y7, Y0
-	VMAXPS Y1, Y7, Y1
-	VMAXPS Y2, Y7, Y2
-	VMAXPS Y3, Y7, Y3
-	VMAXPS Y4, Y7, Y4
-	VMAXPS Y5, Y7, Y5
-	VMAXPS Y6, Y7, Y6
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y0, Y10, Y0
-	VMINPS Y1, Y10, Y1
-	VMINPS Y2, Y10, Y2
-	VMINPS Y3, Y10, Y3
-	VMINPS Y4, Y10, Y4
-	VMINPS Y5, Y10, Y5
-	VMINPS Y6, Y10, Y6
-
-noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y6, Y6
-
-noresafter:
-noep:
-	VMOVUPS Y0, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y1, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y2, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y3, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y4, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y5, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y6, K1, (CX)
-	VZEROUPPER
-	RET
-
-// func convAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convAVX512_8x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	MOVQ  ldc+64(FP), BX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	SHLQ  $0x02, BX
-	LEAQ  (CX)(CX*2), SI
-	MOVL  mask+76(FP), AX
-	KMOVW AX, K1
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+56(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	XORQ       AX, AX
-	MOVQ       ep+80(FP), DI
-	TESTQ      DI, DI
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R8
-	TESTB      R8, R8
-	JNE        nobiasstart
-	MOVB       218(DI), R8
-	ORB        219(DI), R8
-	JEQ        nobiasstart
-	MOVQ       192(DI), AX
-
-nobiasstart:
-	TESTQ     AX, AX
-	JEQ       zero
-	VMOVUPS.Z (AX), K1, Y0
-	VMOVAPS   Y0, Y1
-	VMOVAPS   Y0, Y2
-	VMOVAPS   Y0, Y3
-	VMOVAPS   Y0, Y4
-	VMOVAPS   Y0, Y5
-	VMOVAPS   Y0, Y6
-	VMOVAPS   Y0, Y7
-	JMP       started
-
-zero:
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-	VPXORD Y2, Y2, Y2
-	VPXORD Y3, Y3, Y3
-	VPXORD Y4, Y4, Y4
-	VPXORD Y5, Y5, Y5
-	VPXORD Y6, Y6, Y6
-	VPXORD Y7, Y7, Y7
-
-started:
-	MOVQ b+40(FP), DI
-	MOVQ pf+88(FP), R8
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), R9
-	MOVQ  offs+8(FP), R10
-	TESTQ R9, R9
-	JEQ   store
-
-tap:
-	PREFETCHT1 (R8)
-	PREFETCHT1 64(R8)
-	PREFETCHT1 128(R8)
-	PREFETCHT1 192(R8)
-	ADDQ       $0x00000100, R8
-	MOVQ       a+24(FP), R11
-	MOVQ       (R10), AX
-	LEAQ       (R11)(AX*4), R11
-	MOVQ       k+16(FP), AX
-	LEAQ       (R11)(CX*4), R12
-	TESTQ      AX, AX
-	JEQ        next
-
-loop:
-	VMOVUPS.Z        (DI), K1, Y8
-	VFMADD231PS.BCST (R11), Y8, Y0
-	VFMADD231PS.BCST (R11)(CX*1), Y8, Y1
-	VFMADD231PS.BCST (R11)(CX*2), Y8, Y2
-	VFMADD231PS.BCST (R11)(SI*1), Y8, Y3
-	VFMADD231PS.BCST (R12), Y8, Y4
-	VFMADD231PS.BCST (R12)(CX*1), Y8, Y5
-	VFMADD231PS.BCST (R12)(CX*2), Y8, Y6
-	VFMADD231PS.BCST (R12)(SI*1), Y8, Y7
-	ADDQ             $0x04, R11
-	ADDQ             $0x04, R12
-	ADDQ             DX, DI
-	DECQ             AX
-	JNE              loop
-
-next:
-	ADDQ $0x08, R10
-	DECQ R9
-	JNE  tap
-
-store:
-	MOVQ      c+56(FP), CX
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      CX, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y0, Y0
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y1, Y1
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y2, Y2
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y3, Y3
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y4, Y4
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y5, Y5
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y6, Y6
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y7, Y7
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), DX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Z9, Z9, Z9
-	VPXORD    Z10, Z10, Z10
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z10
-
-nobiasrow:
-	VMOVUPS 64(AX), Z8
-	VMOVUPS 128(AX), Z11
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(AX), DL
-	ORB     219(AX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y10, Y0, Y0
-	VADDPS Y10, Y1, Y1
-	VADDPS Y10, Y2, Y2
-	VADDPS Y10, Y3, Y3
-	VADDPS Y10, Y4, Y4
-	VADDPS Y10, Y5, Y5
-	VADDPS Y10, Y6, Y6
-	VADDPS Y10, Y7, Y7
-
-nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Y10
-	VADDPS    Y10, Y0, Y0
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y10
-	VADDPS    Y10, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y10
-	VADDPS    Y10, Y2, Y2
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y10
-	VADDPS    Y10, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y10
-	VADDPS    Y10, Y4, Y4
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y10
-	VADDPS    Y10, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y10
-	VADDPS    Y10, Y6, Y6
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y10
-	VADDPS    Y10, Y7, Y7
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y0, Y10
-	VCMPPS    $0x1e, Y9, Y0, K2
-	VBLENDMPS Y0, Y10, K2, Y0
-	VMULPS    (AX), Y1, Y10
-	VCMPPS    $0x1e, Y9, Y1, K2
-	VBLENDMPS Y1, Y10, K2, Y1
-	VMULPS    (AX), Y2, Y10
-	VCMPPS    $0x1e, Y9, Y2, K2
-	VBLENDMPS Y2, Y10, K2, Y2
-	VMULPS    (AX), Y3, Y10
-	VCMPPS    $0x1e, Y9, Y3, K2
-	VBLENDMPS Y3, Y10, K2, Y3
-	VMULPS    (AX), Y4, Y10
-	VCMPPS    $0x1e, Y9, Y4, K2
-	VBLENDMPS Y4, Y10, K2, Y4
-	VMULPS    (AX), Y5, Y10
-	VCMPPS    $0x1e, Y9, Y5, K2
-	VBLENDMPS Y5, Y10, K2, Y5
-	VMULPS    (AX), Y6, Y10
-	VCMPPS    $0x1e, Y9, Y6, K2
-	VBLENDMPS Y6, Y10, K2, Y6
-	VMULPS    (AX), Y7, Y10
-	VCMPPS    $0x1e, Y9, Y7, K2
-	VBLENDMPS Y7, Y10, K2, Y7
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y0, Y8, Y0
-	VMAXPS Y1, Y8, Y1
-	VMAXPS Y2, Y8, Y2
-	VMAXPS Y3, Y8, Y3
-	VMAXPS Y4, Y8, Y4
-	VMAXPS Y5, Y8, Y5
-	VMAXPS Y6, Y8, Y6
-	VMAXPS Y7, Y8, Y7
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y0, Y11, Y0
-	VMINPS Y1, Y11, Y1
-	VMINPS Y2, Y11, Y2
-	VMINPS Y3, Y11, Y3
-	VMINPS Y4, Y11, Y4
-	VMINPS Y5, Y11, Y5
-	VMINPS Y6, Y11, Y6
-	VMINPS Y7, Y11, Y7
-
-noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y7, Y7
-
-noresafter:
-noep:
-	VMOVUPS Y0, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y1, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y2, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y3, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y4, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y5, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y6, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y7, K1, (CX)
-	VZEROUPPER
-	RET
-
-// func convAVX512_9x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convAVX512_9x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	MOVQ  ldc+64(FP), BX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	SHLQ  $0x02, BX
-	LEAQ  (CX)(CX*2), SI
-	MOVL  mask+76(FP), AX
-	KMOVW AX, K1
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+56(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	XORQ       AX, AX
-	MOVQ       ep+80(FP), DI
-	TESTQ      DI, DI
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R8
-	TESTB      R8, R8
-	JNE        nobiasstart
-	MOVB       218(DI), R8
-	ORB        219(DI), R8
-	JEQ        nobiasstart
-	MOVQ       192(DI), AX
-
-nobiasstart:
-	TESTQ     AX, AX
-	JEQ       zero
-	VMOVUPS.Z (AX), K1, Y0
-	VMOVAPS   Y0, Y1
-	VMOVAPS   Y0, Y2
-	VMOVAPS   Y0, Y3
-	VMOVAPS   Y0, Y4
-	VMOVAPS   Y0, Y5
-	VMOVAPS   Y0, Y6
-	VMOVAPS   Y0, Y7
-	VMOVAPS   Y0, Y8
-	JMP       started
-
-zero:
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-	VPXORD Y2, Y2, Y2
-	VPXORD Y3, Y3, Y3
-	VPXORD Y4, Y4, Y4
-	VPXORD Y5, Y5, Y5
-	VPXORD Y6, Y6, Y6
-	VPXORD Y7, Y7, Y7
-	VPXORD Y8, Y8, Y8
-
-started:
-	MOVQ b+40(FP), DI
-	MOVQ pf+88(FP), R8
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), R9
-	MOVQ  offs+8(FP), R10
-	TESTQ R9, R9
-	JEQ   store
-
-tap:
-	PREFETCHT1 (R8)
-	PREFETCHT1 64(R8)
-	PREFETCHT1 128(R8)
-	PREFETCHT1 192(R8)
-	ADDQ       $0x00000100, R8
-	MOVQ       a+24(FP), R11
-	MOVQ       (R10), AX
-	LEAQ       (R11)(AX*4), R11
-	MOVQ       k+16(FP), AX
-	LEAQ       (R11)(CX*4), R12
-	LEAQ       (R12)(CX*4), R13
-	TESTQ      AX, AX
-	JEQ        next
-
-loop:
-	VMOVUPS.Z        (DI), K1, Y9
-	VFMADD231PS.BCST (R11), Y9, Y0
-	VFMADD231PS.BCST (R11)(CX*1), Y9, Y1
-	VFMADD231PS.BCST (R11)(CX*2), Y9, Y2
-	VFMADD231PS.BCST (R11)(SI*1), Y9, Y3
-	VFMADD231PS.BCST (R12), Y9, Y4
-	VFMADD231PS.BCST (R12)(CX*1), Y9, Y5
-	VFMADD231PS.BCST (R12)(CX*2), Y9, Y6
-	VFMADD231PS.BCST (R12)(SI*1), Y9, Y7
-	VFMADD231PS.BCST (R13), Y9, Y8
-	ADDQ             $0x04, R11
-	ADDQ             $0x04, R12
-	ADDQ             $0x04, R13
-	ADDQ             DX, DI
-	DECQ             AX
-	JNE              loop
-
-next:
-	ADDQ $0x08, R10
-	DECQ R9
-	JNE  tap
-
-store:
-	MOVQ      c+56(FP), CX
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      CX, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y0, Y0
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y1, Y1
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y2, Y2
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y3, Y3
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y4, Y4
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y5, Y5
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y6, Y6
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y7, Y7
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y8, Y8
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), DX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Z10, Z10, Z10
-	VPXORD    Z11, Z11, Z11
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z11
-
-nobiasrow:
-	VMOVUPS 64(AX), Z9
-	VMOVUPS 128(AX), Z12
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(AX), DL
-	ORB     219(AX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y11, Y0, Y0
-	VADDPS Y11, Y1, Y1
-	VADDPS Y11, Y2, Y2
-	VADDPS Y11, Y3, Y3
-	VADDPS Y11, Y4, Y4
-	VADDPS Y11, Y5, Y5
-	VADDPS Y11, Y6, Y6
-	VADDPS Y11, Y7, Y7
-	VADDPS Y11, Y8, Y8
-
-nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Y11
-	VADDPS    Y11, Y0, Y0
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y11
-	VADDPS    Y11, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y11
-	VADDPS    Y11, Y2, Y2
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y11
-	VADDPS    Y11, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y11
-	VADDPS    Y11, Y4, Y4
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y11
-	VADDPS    Y11, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y11
-	VADDPS    Y11, Y6, Y6
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y11
-	VADDPS    Y11, Y7, Y7
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y11
-	VADDPS    Y11, Y8, Y8
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y0, Y11
-	VCMPPS    $0x1e, Y10, Y0, K2
-	VBLENDMPS Y0, Y11, K2, Y0
-	VMULPS    (AX), Y1, Y11
-	VCMPPS    $0x1e, Y10, Y1, K2
-	VBLENDMPS Y1, Y11, K2, Y1
-	VMULPS    (AX), Y2, Y11
-	VCMPPS    $0x1e, Y10, Y2, K2
-	VBLENDMPS Y2, Y11, K2, Y2
-	VMULPS    (AX), Y3, Y11
-	VCMPPS    $0x1e, Y10, Y3, K2
-	VBLENDMPS Y3, Y11, K2, Y3
-	VMULPS    (AX), Y4, Y11
-	VCMPPS    $0x1e, Y10, Y4, K2
-	VBLENDMPS Y4, Y11, K2, Y4
-	VMULPS    (AX), Y5, Y11
-	VCMPPS    $0x1e, Y10, Y5, K2
-	VBLENDMPS Y5, Y11, K2, Y5
-	VMULPS    (AX), Y6, Y11
-	VCMPPS    $0x1e, Y10, Y6, K2
-	VBLENDMPS Y6, Y11, K2, Y6
-	VMULPS    (AX), Y7, Y11
-	VCMPPS    $0x1e, Y10, Y7, K2
-	VBLENDMPS Y7, Y11, K2, Y7
-	VMULPS    (AX), Y8, Y11
-	VCMPPS    $0x1e, Y10, Y8, K2
-	VBLENDMPS Y8, Y11, K2, Y8
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y0, Y9, Y0
-	VMAXPS Y1, Y9, Y1
-	VMAXPS Y2, Y9, Y2
-	VMAXPS Y3, Y9, Y3
-	VMAXPS Y4, Y9, Y4
-	VMAXPS Y5, Y9, Y5
-	VMAXPS Y6, Y9, Y6
-	VMAXPS Y7, Y9, Y7
-	VMAXPS Y8, Y9, Y8
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y0, Y12, Y0
-	VMINPS Y1, Y12, Y1
-	VMINPS Y2, Y12, Y2
-	VMINPS Y3, Y12, Y3
-	VMINPS Y4, Y12, Y4
-	VMINPS Y5, Y12, Y5
-	VMINPS Y6, Y12, Y6
-	VMINPS Y7, Y12, Y7
-	VMINPS Y8, Y12, Y8
-
-noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y8, Y8
-
-noresafter:
-noep:
-	VMOVUPS Y0, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y1, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y2, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y3, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y4, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y5, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y6, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y7, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y8, K1, (CX)
-	VZEROUPPER
-	RET
-
-// func convAVX512_10x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convAVX512_10x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	MOVQ  ldc+64(FP), BX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	SHLQ  $0x02, BX
-	LEAQ  (CX)(CX*2), SI
-	MOVL  mask+76(FP), AX
-	KMOVW AX, K1
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+56(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	XORQ       AX, AX
-	MOVQ       ep+80(FP), DI
-	TESTQ      DI, DI
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R8
-	TESTB      R8, R8
-	JNE        nobiasstart
-	MOVB       218(DI), R8
-	ORB        219(DI), R8
-	JEQ        nobiasstart
-	MOVQ       192(DI), AX
-
-nobiasstart:
-	TESTQ     AX, AX
-	JEQ       zero
-	VMOVUPS.Z (AX), K1, Y0
-	VMOVAPS   Y0, Y1
-	VMOVAPS   Y0, Y2
-	VMOVAPS   Y0, Y3
-	VMOVAPS   Y0, Y4
-	VMOVAPS   Y0, Y5
-	VMOVAPS   Y0, Y6
-	VMOVAPS   Y0, Y7
-	VMOVAPS   Y0, Y8
-	VMOVAPS   Y0, Y9
-	JMP       started
-
-zero:
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-	VPXORD Y2, Y2, Y2
-	VPXORD Y3, Y3, Y3
-	VPXORD Y4, Y4, Y4
-	VPXORD Y5, Y5, Y5
-	VPXORD Y6, Y6, Y6
-	VPXORD Y7, Y7, Y7
-	VPXORD Y8, Y8, Y8
-	VPXORD Y9, Y9, Y9
-
-started:
-	MOVQ b+40(FP), DI
-	MOVQ pf+88(FP), R8
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), R9
-	MOVQ  offs+8(FP), R10
-	TESTQ R9, R9
-	JEQ   store
-
-tap:
-	PREFETCHT1 (R8)
-	PREFETCHT1 64(R8)
-	PREFETCHT1 128(R8)
-	PREFETCHT1 192(R8)
-	ADDQ       $0x00000100, R8
-	MOVQ       a+24(FP), R11
-	MOVQ       (R10), AX
-	LEAQ       (R11)(AX*4), R11
-	MOVQ       k+16(FP), AX
-	LEAQ       (R11)(CX*4), R12
-	LEAQ       (R12)(CX*4), R13
-	TESTQ      AX, AX
-	JEQ        next
-
-loop:
-	VMOVUPS.Z        (DI), K1, Y10
-	VFMADD231PS.BCST (R11), Y10, Y0
-	VFMADD231PS.BCST (R11)(CX*1), Y10, Y1
-	VFMADD231PS.BCST (R11)(CX*2), Y10, Y2
-	VFMADD231PS.BCST (R11)(SI*1), Y10, Y3
-	VFMADD231PS.BCST (R12), Y10, Y4
-	VFMADD231PS.BCST (R12)(CX*1), Y10, Y5
-	VFMADD231PS.BCST (R12)(CX*2), Y10, Y6
-	VFMADD231PS.BCST (R12)(SI*1), Y10, Y7
-	VFMADD231PS.BCST (R13), Y10, Y8
-	VFMADD231PS.BCST (R13)(CX*1), Y10, Y9
-	ADDQ             $0x04, R11
-	ADDQ             $0x04, R12
-	ADDQ             $0x04, R13
-	ADDQ             DX, DI
-	DECQ             AX
-	JNE              loop
-
-next:
-	ADDQ $0x08, R10
-	DECQ R9
-	JNE  tap
-
-store:
-	MOVQ      c+56(FP), CX
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      CX, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y0, Y0
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y1, Y1
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y2, Y2
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y3, Y3
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y4, Y4
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y5, Y5
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y6, Y6
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y7, Y7
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y8, Y8
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y9, Y9
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), DX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Z11, Z11, Z11
-	VPXORD    Z12, Z12, Z12
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z12
-
-nobiasrow:
-	VMOVUPS 64(AX), Z10
-	VMOVUPS 128(AX), Z13
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(AX), DL
-	ORB     219(AX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y12, Y0, Y0
-	VADDPS Y12, Y1, Y1
-	VADDPS Y12, Y2, Y2
-	VADDPS Y12, Y3, Y3
-	VADDPS Y12, Y4, Y4
-	VADDPS Y12, Y5, Y5
-	VADDPS Y12, Y6, Y6
-	VADDPS Y12, Y7, Y7
-	VADDPS Y12, Y8, Y8
-	VADDPS Y12, Y9, Y9
-
-nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Y12
-	VADDPS    Y12, Y0, Y0
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y12
-	VADDPS    Y12, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y12
-	VADDPS    Y12, Y2, Y2
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y12
-	VADDPS    Y12, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y12
-	VADDPS    Y12, Y4, Y4
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y12
-	VADDPS    Y12, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y12
-	VADDPS    Y12, Y6, Y6
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y12
-	VADDPS    Y12, Y7, Y7
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y12
-	VADDPS    Y12, Y8, Y8
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y12
-	VADDPS    Y12, Y9, Y9
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y0, Y12
-	VCMPPS    $0x1e, Y11, Y0, K2
-	VBLENDMPS Y0, Y12, K2, Y0
-	VMULPS    (AX), Y1, Y12
-	VCMPPS    $0x1e, Y11, Y1, K2
-	VBLENDMPS Y1, Y12, K2, Y1
-	VMULPS    (AX), Y2, Y12
-	VCMPPS    $0x1e, Y11, Y2, K2
-	VBLENDMPS Y2, Y12, K2, Y2
-	VMULPS    (AX), Y3, Y12
-	VCMPPS    $0x1e, Y11, Y3, K2
-	VBLENDMPS Y3, Y12, K2, Y3
-	VMULPS    (AX), Y4, Y12
-	VCMPPS    $0x1e, Y11, Y4, K2
-	VBLENDMPS Y4, Y12, K2, Y4
-	VMULPS    (AX), Y5, Y12
-	VCMPPS    $0x1e, Y11, Y5, K2
-	VBLENDMPS Y5, Y12, K2, Y5
-	VMULPS    (AX), Y6, Y12
-	VCMPPS    $0x1e, Y11, Y6, K2
-	VBLENDMPS Y6, Y12, K2, Y6
-	VMULPS    (AX), Y7, Y12
-	VCMPPS    $0x1e, Y11, Y7, K2
-	VBLENDMPS Y7, Y12, K2, Y7
-	VMULPS    (AX), Y8, Y12
-	VCMPPS    $0x1e, Y11, Y8, K2
-	VBLENDMPS Y8, Y12, K2, Y8
-	VMULPS    (AX), Y9, Y12
-	VCMPPS    $0x1e, Y11, Y9, K2
-	VBLENDMPS Y9, Y12, K2, Y9
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y0, Y10, Y0
-	VMAXPS Y1, Y10, Y1
-	VMAXPS Y2, Y10, Y2
-	VMAXPS Y3, Y10, Y3
-	VMAXPS Y4, Y10, Y4
-	VMAXPS Y5, Y10, Y5
-	VMAXPS Y6, Y10, Y6
-	VMAXPS Y7, Y10, Y7
-	VMAXPS Y8, Y10, Y8
-	VMAXPS Y9, Y10, Y9
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y0, Y13, Y0
-	VMINPS Y1, Y13, Y1
-	VMINPS Y2, Y13, Y2
-	VMINPS Y3, Y13, Y3
-	VMINPS Y4, Y13, Y4
-	VMINPS Y5, Y13, Y5
-	VMINPS Y6, Y13, Y6
-	VMINPS Y7, Y13, Y7
-	VMINPS Y8, Y13, Y8
-	VMINPS Y9, Y13, Y9
-
-noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y8, Y8
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y9, Y9
-
-noresafter:
-noep:
-	VMOVUPS Y0, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y1, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y2, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y3, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y4, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y5, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y6, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y7, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y8, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y9, K1, (CX)
-	VZEROUPPER
-	RET
-
-// func convAVX512_11x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convAVX512_11x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	MOVQ  ldc+64(FP), BX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	SHLQ  $0x02, BX
-	LEAQ  (CX)(CX*2), SI
-	MOVL  mask+76(FP), AX
-	KMOVW AX, K1
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+56(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	XORQ       AX, AX
-	MOVQ       ep+80(FP), DI
-	TESTQ      DI, DI
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R8
-	TESTB      R8, R8
-	JNE        nobiasstart
-	MOVB       218(DI), R8
-	ORB        219(DI), R8
-	JEQ        nobiasstart
-	MOVQ       192(DI), AX
-
-nobiasstart:
-	TESTQ     AX, AX
-	JEQ       zero
-	VMOVUPS.Z (AX), K1, Y0
-	VMOVAPS   Y0, Y1
-	VMOVAPS   Y0, Y2
-	VMOVAPS   Y0, Y3
-	VMOVAPS   Y0, Y4
-	VMOVAPS   Y0, Y5
-	VMOVAPS   Y0, Y6
-	VMOVAPS   Y0, Y7
-	VMOVAPS   Y0, Y8
-	VMOVAPS   Y0, Y9
-	VMOVAPS   Y0, Y10
-	JMP       started
-
-zero:
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-	VPXORD Y2, Y2, Y2
-	VPXORD Y3, Y3, Y3
-	VPXORD Y4, Y4, Y4
-	VPXORD Y5, Y5, Y5
-	VPXORD Y6, Y6, Y6
-	VPXORD Y7, Y7, Y7
-	VPXORD Y8, Y8, Y8
-	VPXORD Y9, Y9, Y9
-	VPXORD Y10, Y10, Y10
-
-started:
-	MOVQ b+40(FP), DI
-	MOVQ pf+88(FP), R8
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), R9
-	MOVQ  offs+8(FP), R10
-	TESTQ R9, R9
-	JEQ   store
-
-tap:
-	PREFETCHT1 (R8)
-	PREFETCHT1 64(R8)
-	PREFETCHT1 128(R8)
-	PREFETCHT1 192(R8)
-	ADDQ       $0x00000100, R8
-	MOVQ       a+24(FP), R11
-	MOVQ       (R10), AX
-	LEAQ       (R11)(AX*4), R11
-	MOVQ       k+16(FP), AX
-	LEAQ       (R11)(CX*4), R12
-	LEAQ       (R12)(CX*4), R13
-	TESTQ      AX, AX
-	JEQ        next
-
-loop:
-	VMOVUPS.Z        (DI), K1, Y11
-	VFMADD231PS.BCST (R11), Y11, Y0
-	VFMADD231PS.BCST (R11)(CX*1), Y11, Y1
-	VFMADD231PS.BCST (R11)(CX*2), Y11, Y2
-	VFMADD231PS.BCST (R11)(SI*1), Y11, Y3
-	VFMADD231PS.BCST (R12), Y11, Y4
-	VFMADD231PS.BCST (R12)(CX*1), Y11, Y5
-	VFMADD231PS.BCST (R12)(CX*2), Y11, Y6
-	VFMADD231PS.BCST (R12)(SI*1), Y11, Y7
-	VFMADD231PS.BCST (R13), Y11, Y8
-	VFMADD231PS.BCST (R13)(CX*1), Y11, Y9
-	VFMADD231PS.BCST (R13)(CX*2), Y11, Y10
-	ADDQ             $0x04, R11
-	ADDQ             $0x04, R12
-	ADDQ             $0x04, R13
-	ADDQ             DX, DI
-	DECQ             AX
-	JNE              loop
-
-next:
-	ADDQ $0x08, R10
-	DECQ R9
-	JNE  tap
-
-store:
-	MOVQ      c+56(FP), CX
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      CX, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y0, Y0
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y1, Y1
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y2, Y2
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y3, Y3
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y4, Y4
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y5, Y5
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y6, Y6
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y7, Y7
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y8, Y8
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y9, Y9
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y10, Y10
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), DX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Z12, Z12, Z12
-	VPXORD    Z13, Z13, Z13
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z13
-
-nobiasrow:
-	VMOVUPS 64(AX), Z11
-	VMOVUPS 128(AX), Z14
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(AX), DL
-	ORB     219(AX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y13, Y0, Y0
-	VADDPS Y13, Y1, Y1
-	VADDPS Y13, Y2, Y2
-	VADDPS Y13, Y3, Y3
-	VADDPS Y13, Y4, Y4
-	VADDPS Y13, Y5, Y5
-	VADDPS Y13, Y6, Y6
-	VADDPS Y13, Y7, Y7
-	VADDPS Y13, Y8, Y8
-	VADDPS Y13, Y9, Y9
-	VADDPS Y13, Y10, Y10
-
-nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Y13
-	VADDPS    Y13, Y0, Y0
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y13
-	VADDPS    Y13, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y13
-	VADDPS    Y13, Y2, Y2
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y13
-	VADDPS    Y13, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y13
-	VADDPS    Y13, Y4, Y4
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y13
-	VADDPS    Y13, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y13
-	VADDPS    Y13, Y6, Y6
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y13
-	VADDPS    Y13, Y7, Y7
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y13
-	VADDPS    Y13, Y8, Y8
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y13
-	VADDPS    Y13, Y9, Y9
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y13
-	VADDPS    Y13, Y10, Y10
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y0, Y13
-	VCMPPS    $0x1e, Y12, Y0, K2
-	VBLENDMPS Y0, Y13, K2, Y0
-	VMULPS    (AX), Y1, Y13
-	VCMPPS    $0x1e, Y12, Y1, K2
-	VBLENDMPS Y1, Y13, K2, Y1
-	VMULPS    (AX), Y2, Y13
-	VCMPPS    $0x1e, Y12, Y2, K2
-	VBLENDMPS Y2, Y13, K2, Y2
-	VMULPS    (AX), Y3, Y13
-	VCMPPS    $0x1e, Y12, Y3, K2
-	VBLENDMPS Y3, Y13, K2, Y3
-	VMULPS    (AX), Y4, Y13
-	VCMPPS    $0x1e, Y12, Y4, K2
-	VBLENDMPS Y4, Y13, K2, Y4
-	VMULPS    (AX), Y5, Y13
-	VCMPPS    $0x1e, Y12, Y5, K2
-	VBLENDMPS Y5, Y13, K2, Y5
-	VMULPS    (AX), Y6, Y13
-	VCMPPS    $0x1e, Y12, Y6, K2
-	VBLENDMPS Y6, Y13, K2, Y6
-	VMULPS    (AX), Y7, Y13
-	VCMPPS    $0x1e, Y12, Y7, K2
-	VBLENDMPS Y7, Y13, K2, Y7
-	VMULPS    (AX), Y8, Y13
-	VCMPPS    $0x1e, Y12, Y8, K2
-	VBLENDMPS Y8, Y13, K2, Y8
-	VMULPS    (AX), Y9, Y13
-	VCMPPS    $0x1e, Y12, Y9, K2
-	VBLENDMPS Y9, Y13, K2, Y9
-	VMULPS    (AX), Y10, Y13
-	VCMPPS    $0x1e, Y12, Y10, K2
-	VBLENDMPS Y10, Y13, K2, Y10
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y0, Y11, Y0
-	VMAXPS Y1, Y11, Y1
-	VMAXPS Y2, Y11, Y2
-	VMAXPS Y3, Y11, Y3
-	VMAXPS Y4, Y11, Y4
-	VMAXPS Y5, Y11, Y5
-	VMAXPS Y6, Y11, Y6
-	VMAXPS Y7, Y11, Y7
-	VMAXPS Y8, Y11, Y8
-	VMAXPS Y9, Y11, Y9
-	VMAXPS Y10, Y11, Y10
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y0, Y14, Y0
-	VMINPS Y1, Y14, Y1
-	VMINPS Y2, Y14, Y2
-	VMINPS Y3, Y14, Y3
-	VMINPS Y4, Y14, Y4
-	VMINPS Y5, Y14, Y5
-	VMINPS Y6, Y14, Y6
-	VMINPS Y7, Y14, Y7
-	VMINPS Y8, Y14, Y8
-	VMINPS Y9, Y14, Y9
-	VMINPS Y10, Y14, Y10
-
-noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y8, Y8
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y9, Y9
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y10, Y10
-
-noresafter:
-noep:
-	VMOVUPS Y0, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y1, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y2, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y3, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y4, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y5, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y6, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y7, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y8, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y9, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y10, K1, (CX)
-	VZEROUPPER
-	RET
-
-// func convAVX512_12x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convAVX512_12x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	MOVQ  ldc+64(FP), BX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	SHLQ  $0x02, BX
-	LEAQ  (CX)(CX*2), SI
-	MOVL  mask+76(FP), AX
-	KMOVW AX, K1
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+56(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	XORQ       AX, AX
-	MOVQ       ep+80(FP), DI
-	TESTQ      DI, DI
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R8
-	TESTB      R8, R8
-	JNE        nobiasstart
-	MOVB       218(DI), R8
-	ORB        219(DI), R8
-	JEQ        nobiasstart
-	MOVQ       192(DI), AX
-
-nobiasstart:
-	TESTQ     AX, AX
-	JEQ       zero
-	VMOVUPS.Z (AX), K1, Y0
-	VMOVAPS   Y0, Y1
-	VMOVAPS   Y0, Y2
-	VMOVAPS   Y0, Y3
-	VMOVAPS   Y0, Y4
-	VMOVAPS   Y0, Y5
-	VMOVAPS   Y0, Y6
-	VMOVAPS   Y0, Y7
-	VMOVAPS   Y0, Y8
-	VMOVAPS   Y0, Y9
-	VMOVAPS   Y0, Y10
-	VMOVAPS   Y0, Y11
-	JMP       started
-
-zero:
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-	VPXORD Y2, Y2, Y2
-	VPXORD Y3, Y3, Y3
-	VPXORD Y4, Y4, Y4
-	VPXORD Y5, Y5, Y5
-	VPXORD Y6, Y6, Y6
-	VPXORD Y7, Y7, Y7
-	VPXORD Y8, Y8, Y8
-	VPXORD Y9, Y9, Y9
-	VPXORD Y10, Y10, Y10
-	VPXORD Y11, Y11, Y11
-
-started:
-	MOVQ b+40(FP), DI
-	MOVQ pf+88(FP), R8
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), R9
-	MOVQ  offs+8(FP), R10
-	TESTQ R9, R9
-	JEQ   store
-
-tap:
-	PREFETCHT1 (R8)
-	PREFETCHT1 64(R8)
-	PREFETCHT1 128(R8)
-	PREFETCHT1 192(R8)
-	ADDQ       $0x00000100, R8
-	MOVQ       a+24(FP), R11
-	MOVQ       (R10), AX
-	LEAQ       (R11)(AX*4), R11
-	MOVQ       k+16(FP), AX
-	LEAQ       (R11)(CX*4), R12
-	LEAQ       (R12)(CX*4), R13
-	TESTQ      AX, AX
-	JEQ        next
-
-loop:
-	VMOVUPS.Z        (DI), K1, Y12
-	VFMADD231PS.BCST (R11), Y12, Y0
-	VFMADD231PS.BCST (R11)(CX*1), Y12, Y1
-	VFMADD231PS.BCST (R11)(CX*2), Y12, Y2
-	VFMADD231PS.BCST (R11)(SI*1), Y12, Y3
-	VFMADD231PS.BCST (R12), Y12, Y4
-	VFMADD231PS.BCST (R12)(CX*1), Y12, Y5
-	VFMADD231PS.BCST (R12)(CX*2), Y12, Y6
-	VFMADD231PS.BCST (R12)(SI*1), Y12, Y7
-	VFMADD231PS.BCST (R13), Y12, Y8
-	VFMADD231PS.BCST (R13)(CX*1), Y12, Y9
-	VFMADD231PS.BCST (R13)(CX*2), Y12, Y10
-	VFMADD231PS.BCST (R13)(SI*1), Y12, Y11
-	ADDQ             $0x04, R11
-	ADDQ             $0x04, R12
-	ADDQ             $0x04, R13
-	ADDQ             DX, DI
-	DECQ             AX
-	JNE              loop
-
-next:
-	ADDQ $0x08, R10
-	DECQ R9
-	JNE  tap
-
-store:
-	MOVQ      c+56(FP), CX
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      CX, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y0, Y0
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y1, Y1
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y2, Y2
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y3, Y3
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y4, Y4
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y5, Y5
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y6, Y6
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y7, Y7
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y8, Y8
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y9, Y9
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y10, Y10
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y11, Y11
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), DX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Z13, Z13, Z13
-	VPXORD    Z14, Z14, Z14
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z14
-
-nobiasrow:
-	VMOVUPS 64(AX), Z12
-	VMOVUPS 128(AX), Z15
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(AX), DL
-	ORB     219(AX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y14, Y0, Y0
-	VADDPS Y14, Y1, Y1
-	VADDPS Y14, Y2, Y2
-	VADDPS Y14, Y3, Y3
-	VADDPS Y14, Y4, Y4
-	VADDPS Y14, Y5, Y5
-	VADDPS Y14, Y6, Y6
-	VADDPS Y14, Y7, Y7
-	VADDPS Y14, Y8, Y8
-	VADDPS Y14, Y9, Y9
-	VADDPS Y14, Y10, Y10
-	VADDPS Y14, Y11, Y11
-
-nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Y14
-	VADDPS    Y14, Y0, Y0
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y14
-	VADDPS    Y14, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y14
-	VADDPS    Y14, Y2, Y2
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y14
-	VADDPS    Y14, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y14
-	VADDPS    Y14, Y4, Y4
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y14
-	VADDPS    Y14, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y14
-	VADDPS    Y14, Y6, Y6
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y14
-	VADDPS    Y14, Y7, Y7
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y14
-	VADDPS    Y14, Y8, Y8
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y14
-	VADDPS    Y14, Y9, Y9
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y14
-	VADDPS    Y14, Y10, Y10
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y14
-	VADDPS    Y14, Y11, Y11
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y0, Y14
-	VCMPPS    $0x1e, Y13, Y0, K2
-	VBLENDMPS Y0, Y14, K2, Y0
-	VMULPS    (AX), Y1, Y14
-	VCMPPS    $0x1e, Y13, Y1, K2
-	VBLENDMPS Y1, Y14, K2, Y1
-	VMULPS    (AX), Y2, Y14
-	VCMPPS    $0x1e, Y13, Y2, K2
-	VBLENDMPS Y2, Y14, K2, Y2
-	VMULPS    (AX), Y3, Y14
-	VCMPPS    $0x1e, Y13, Y3, K2
-	VBLENDMPS Y3, Y14, K2, Y3
-	VMULPS    (AX), Y4, Y14
-	VCMPPS    $0x1e, Y13, Y4, K2
-	VBLENDMPS Y4, Y14, K2, Y4
-	VMULPS    (AX), Y5, Y14
-	VCMPPS    $0x1e, Y13, Y5, K2
-	VBLENDMPS Y5, Y14, K2, Y5
-	VMULPS    (AX), Y6, Y14
-	VCMPPS    $0x1e, Y13, Y6, K2
-	VBLENDMPS Y6, Y14, K2, Y6
-	VMULPS    (AX), Y7, Y14
-	VCMPPS    $0x1e, Y13, Y7, K2
-	VBLENDMPS Y7, Y14, K2, Y7
-	VMULPS    (AX), Y8, Y14
-	VCMPPS    $0x1e, Y13, Y8, K2
-	VBLENDMPS Y8, Y14, K2, Y8
-	VMULPS    (AX), Y9, Y14
-	VCMPPS    $0x1e, Y13, Y9, K2
-	VBLENDMPS Y9, Y14, K2, Y9
-	VMULPS    (AX), Y10, Y14
-	VCMPPS    $0x1e, Y13, Y10, K2
-	VBLENDMPS Y10, Y14, K2, Y10
-	VMULPS    (AX), Y11, Y14
-	VCMPPS    $0x1e, Y13, Y11, K2
-	VBLENDMPS Y11, Y14, K2, Y11
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y0, Y12, Y0
-	VMAXPS Y1, Y12, Y1
-	VMAXPS Y2, Y12, Y2
-	VMAXPS Y3, Y12, Y3
-	VMAXPS Y4, Y12, Y4
-	VMAXPS Y5, Y12, Y5
-	VMAXPS Y6, Y12, Y6
-	VMAXPS Y7, Y12, Y7
-	VMAXPS Y8, Y12, Y8
-	VMAXPS Y9, Y12, Y9
-	VMAXPS Y10, Y12, Y10
-	VMAXPS Y11, Y12, Y11
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y0, Y15, Y0
-	VMINPS Y1, Y15, Y1
-	VMINPS Y2, Y15, Y2
-	VMINPS Y3, Y15, Y3
-	VMINPS Y4, Y15, Y4
-	VMINPS Y5, Y15, Y5
-	VMINPS Y6, Y15, Y6
-	VMINPS Y7, Y15, Y7
-	VMINPS Y8, Y15, Y8
-	VMINPS Y9, Y15, Y9
-	VMINPS Y10, Y15, Y10
-	VMINPS Y11, Y15, Y11
-
-noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y8, Y8
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y9, Y9
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y10, Y10
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y11, Y11
-
-noresafter:
-noep:
-	VMOVUPS Y0, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y1, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y2, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y3, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y4, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y5, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y6, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y7, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y8, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y9, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y10, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y11, K1, (CX)
-	VZEROUPPER
-	RET
-
-// func convAVX512_13x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convAVX512_13x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	MOVQ  ldc+64(FP), BX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	SHLQ  $0x02, BX
-	LEAQ  (CX)(CX*2), SI
-	MOVL  mask+76(FP), AX
-	KMOVW AX, K1
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+56(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	XORQ       AX, AX
-	MOVQ       ep+80(FP), DI
-	TESTQ      DI, DI
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R8
-	TESTB      R8, R8
-	JNE        nobiasstart
-	MOVB       218(DI), R8
-	ORB        219(DI), R8
-	JEQ        nobiasstart
-	MOVQ       192(DI), AX
-
-nobiasstart:
-	TESTQ     AX, AX
-	JEQ       zero
-	VMOVUPS.Z (AX), K1, Y0
-	VMOVAPS   Y0, Y1
-	VMOVAPS   Y0, Y2
-	VMOVAPS   Y0, Y3
-	VMOVAPS   Y0, Y4
-	VMOVAPS   Y0, Y5
-	VMOVAPS   Y0, Y6
-	VMOVAPS   Y0, Y7
-	VMOVAPS   Y0, Y8
-	VMOVAPS   Y0, Y9
-	VMOVAPS   Y0, Y10
-	VMOVAPS   Y0, Y11
-	VMOVAPS   Y0, Y12
-	JMP       started
-
-zero:
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-	VPXORD Y2, Y2, Y2
-	VPXORD Y3, Y3, Y3
-	VPXORD Y4, Y4, Y4
-	VPXORD Y5, Y5, Y5
-	VPXORD Y6, Y6, Y6
-	VPXORD Y7, Y7, Y7
-	VPXORD Y8, Y8, Y8
-	VPXORD Y9, Y9, Y9
-	VPXORD Y10, Y10, Y10
-	VPXORD Y11, Y11, Y11
-	VPXORD Y12, Y12, Y12
-
-started:
-	MOVQ b+40(FP), DI
-	MOVQ pf+88(FP), R8
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), R9
-	MOVQ  offs+8(FP), R10
-	TESTQ R9, R9
-	JEQ   store
-
-tap:
-	PREFETCHT1 (R8)
-	PREFETCHT1 64(R8)
-	PREFETCHT1 128(R8)
-	PREFETCHT1 192(R8)
-	ADDQ       $0x00000100, R8
-	MOVQ       a+24(FP), R11
-	MOVQ       (R10), AX
-	LEAQ       (R11)(AX*4), R11
-	MOVQ       k+16(FP), AX
-	LEAQ       (R11)(CX*4), R12
-	LEAQ       (R12)(CX*4), R13
-	LEAQ       (R13)(CX*4), R14
-	TESTQ      AX, AX
-	JEQ        next
-
-loop:
-	VMOVUPS.Z        (DI), K1, Y13
-	VFMADD231PS.BCST (R11), Y13, Y0
-	VFMADD231PS.BCST (R11)(CX*1), Y13, Y1
-	VFMADD231PS.BCST (R11)(CX*2), Y13, Y2
-	VFMADD231PS.BCST (R11)(SI*1), Y13, Y3
-	VFMADD231PS.BCST (R12), Y13, Y4
-	VFMADD231PS.BCST (R12)(CX*1), Y13, Y5
-	VFMADD231PS.BCST (R12)(CX*2), Y13, Y6
-	VFMADD231PS.BCST (R12)(SI*1), Y13, Y7
-	VFMADD231PS.BCST (R13), Y13, Y8
-	VFMADD231PS.BCST (R13)(CX*1), Y13, Y9
-	VFMADD231PS.BCST (R13)(CX*2), Y13, Y10
-	VFMADD231PS.BCST (R13)(SI*1), Y13, Y11
-	VFMADD231PS.BCST (R14), Y13, Y12
-	ADDQ             $0x04, R11
-	ADDQ             $0x04, R12
-	ADDQ             $0x04, R13
-	ADDQ             $0x04, R14
-	ADDQ             DX, DI
-	DECQ             AX
-	JNE              loop
-
-next:
-	ADDQ $0x08, R10
-	DECQ R9
-	JNE  tap
-
-store:
-	MOVQ      c+56(FP), CX
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      CX, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y0, Y0
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y1, Y1
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y2, Y2
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y3, Y3
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y4, Y4
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y5, Y5
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y6, Y6
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y7, Y7
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y8, Y8
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y9, Y9
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y10, Y10
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y11, Y11
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y12, Y12
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), DX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Z14, Z14, Z14
-	VPXORD    Z15, Z15, Z15
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z15
-
-nobiasrow:
-	VMOVUPS 64(AX), Z13
-	VMOVUPS 128(AX), Z16
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(AX), DL
-	ORB     219(AX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y15, Y0, Y0
-	VADDPS Y15, Y1, Y1
-	VADDPS Y15, Y2, Y2
-	VADDPS Y15, Y3, Y3
-	VADDPS Y15, Y4, Y4
-	VADDPS Y15, Y5, Y5
-	VADDPS Y15, Y6, Y6
-	VADDPS Y15, Y7, Y7
-	VADDPS Y15, Y8, Y8
-	VADDPS Y15, Y9, Y9
-	VADDPS Y15, Y10, Y10
-	VADDPS Y15, Y11, Y11
-	VADDPS Y15, Y12, Y12
-
-nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Y15
-	VADDPS    Y15, Y0, Y0
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y15
-	VADDPS    Y15, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y15
-	VADDPS    Y15, Y2, Y2
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y15
-	VADDPS    Y15, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y15
-	VADDPS    Y15, Y4, Y4
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y15
-	VADDPS    Y15, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y15
-	VADDPS    Y15, Y6, Y6
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y15
-	VADDPS    Y15, Y7, Y7
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y15
-	VADDPS    Y15, Y8, Y8
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y15
-	VADDPS    Y15, Y9, Y9
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y15
-	VADDPS    Y15, Y10, Y10
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y15
-	VADDPS    Y15, Y11, Y11
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y15
-	VADDPS    Y15, Y12, Y12
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y0, Y15
-	VCMPPS    $0x1e, Y14, Y0, K2
-	VBLENDMPS Y0, Y15, K2, Y0
-	VMULPS    (AX), Y1, Y15
-	VCMPPS    $0x1e, Y14, Y1, K2
-	VBLENDMPS Y1, Y15, K2, Y1
-	VMULPS    (AX), Y2, Y15
-	VCMPPS    $0x1e, Y14, Y2, K2
-	VBLENDMPS Y2, Y15, K2, Y2
-	VMULPS    (AX), Y3, Y15
-	VCMPPS    $0x1e, Y14, Y3, K2
-	VBLENDMPS Y3, Y15, K2, Y3
-	VMULPS    (AX), Y4, Y15
-	VCMPPS    $0x1e, Y14, Y4, K2
-	VBLENDMPS Y4, Y15, K2, Y4
-	VMULPS    (AX), Y5, Y15
-	VCMPPS    $0x1e, Y14, Y5, K2
-	VBLENDMPS Y5, Y15, K2, Y5
-	VMULPS    (AX), Y6, Y15
-	VCMPPS    $0x1e, Y14, Y6, K2
-	VBLENDMPS Y6, Y15, K2, Y6
-	VMULPS    (AX), Y7, Y15
-	VCMPPS    $0x1e, Y14, Y7, K2
-	VBLENDMPS Y7, Y15, K2, Y7
-	VMULPS    (AX), Y8, Y15
-	VCMPPS    $0x1e, Y14, Y8, K2
-	VBLENDMPS Y8, Y15, K2, Y8
-	VMULPS    (AX), Y9, Y15
-	VCMPPS    $0x1e, Y14, Y9, K2
-	VBLENDMPS Y9, Y15, K2, Y9
-	VMULPS    (AX), Y10, Y15
-	VCMPPS    $0x1e, Y14, Y10, K2
-	VBLENDMPS Y10, Y15, K2, Y10
-	VMULPS    (AX), Y11, Y15
-	VCMPPS    $0x1e, Y14, Y11, K2
-	VBLENDMPS Y11, Y15, K2, Y11
-	VMULPS    (AX), Y12, Y15
-	VCMPPS    $0x1e, Y14, Y12, K2
-	VBLENDMPS Y12, Y15, K2, Y12
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y0, Y13, Y0
-	VMAXPS Y1, Y13, Y1
-	VMAXPS Y2, Y13, Y2
-	VMAXPS Y3, Y13, Y3
-	VMAXPS Y4, Y13, Y4
-	VMAXPS Y5, Y13, Y5
-	VMAXPS Y6, Y13, Y6
-	VMAXPS Y7, Y13, Y7
-	VMAXPS Y8, Y13, Y8
-	VMAXPS Y9, Y13, Y9
-	VMAXPS Y10, Y13, Y10
-	VMAXPS Y11, Y13, Y11
-	VMAXPS Y12, Y13, Y12
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y0, Y16, Y0
-	VMINPS Y1, Y16, Y1
-	VMINPS Y2, Y16, Y2
-	VMINPS Y3, Y16, Y3
-	VMINPS Y4, Y16, Y4
-	VMINPS Y5, Y16, Y5
-	VMINPS Y6, Y16, Y6
-	VMINPS Y7, Y16, Y7
-	VMINPS Y8, Y16, Y8
-	VMINPS Y9, Y16, Y9
-	VMINPS Y10, Y16, Y10
-	VMINPS Y11, Y16, Y11
-	VMINPS Y12, Y16, Y12
-
-noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y8, Y8
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y9, Y9
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y10, Y10
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y11, Y11
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y12, Y12
-
-noresafter:
-noep:
-	VMOVUPS Y0, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y1, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y2, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y3, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y4, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y5, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y6, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y7, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y8, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y9, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y10, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y11, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y12, K1, (CX)
-	VZEROUPPER
-	RET
-
-// func convAVX512_14x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convAVX512_14x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	MOVQ  ldc+64(FP), BX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	SHLQ  $0x02, BX
-	LEAQ  (CX)(CX*2), SI
-	MOVL  mask+76(FP), AX
-	KMOVW AX, K1
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+56(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	XORQ       AX, AX
-	MOVQ       ep+80(FP), DI
-	TESTQ      DI, DI
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R8
-	TESTB      R8, R8
-	JNE        nobiasstart
-	MOVB       218(DI), R8
-	ORB        219(DI), R8
-	JEQ        nobiasstart
-	MOVQ       192(DI), AX
-
-nobiasstart:
-	TESTQ     AX, AX
-	JEQ       zero
-	VMOVUPS.Z (AX), K1, Y0
-	VMOVAPS   Y0, Y1
-	VMOVAPS   Y0, Y2
-	VMOVAPS   Y0, Y3
-	VMOVAPS   Y0, Y4
-	VMOVAPS   Y0, Y5
-	VMOVAPS   Y0, Y6
-	VMOVAPS   Y0, Y7
-	VMOVAPS   Y0, Y8
-	VMOVAPS   Y0, Y9
-	VMOVAPS   Y0, Y10
-	VMOVAPS   Y0, Y11
-	VMOVAPS   Y0, Y12
-	VMOVAPS   Y0, Y13
-	JMP       started
-
-zero:
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-	VPXORD Y2, Y2, Y2
-	VPXORD Y3, Y3, Y3
-	VPXORD Y4, Y4, Y4
-	VPXORD Y5, Y5, Y5
-	VPXORD Y6, Y6, Y6
-	VPXORD Y7, Y7, Y7
-	VPXORD Y8, Y8, Y8
-	VPXORD Y9, Y9, Y9
-	VPXORD Y10, Y10, Y10
-	VPXORD Y11, Y11, Y11
-	VPXORD Y12, Y12, Y12
-	VPXORD Y13, Y13, Y13
-
-started:
-	MOVQ b+40(FP), DI
-	MOVQ pf+88(FP), R8
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), R9
-	MOVQ  offs+8(FP), R10
-	TESTQ R9, R9
-	JEQ   store
-
-tap:
-	PREFETCHT1 (R8)
-	PREFETCHT1 64(R8)
-	PREFETCHT1 128(R8)
-	PREFETCHT1 192(R8)
-	ADDQ       $0x00000100, R8
-	MOVQ       a+24(FP), R11
-	MOVQ       (R10), AX
-	LEAQ       (R11)(AX*4), R11
-	MOVQ       k+16(FP), AX
-	LEAQ       (R11)(CX*4), R12
-	LEAQ       (R12)(CX*4), R13
-	LEAQ       (R13)(CX*4), R14
-	TESTQ      AX, AX
-	JEQ        next
-
-loop:
-	VMOVUPS.Z        (DI), K1, Y14
-	VFMADD231PS.BCST (R11), Y14, Y0
-	VFMADD231PS.BCST (R11)(CX*1), Y14, Y1
-	VFMADD231PS.BCST (R11)(CX*2), Y14, Y2
-	VFMADD231PS.BCST (R11)(SI*1), Y14, Y3
-	VFMADD231PS.BCST (R12), Y14, Y4
-	VFMADD231PS.BCST (R12)(CX*1), Y14, Y5
-	VFMADD231PS.BCST (R12)(CX*2), Y14, Y6
-	VFMADD231PS.BCST (R12)(SI*1), Y14, Y7
-	VFMADD231PS.BCST (R13), Y14, Y8
-	VFMADD231PS.BCST (R13)(CX*1), Y14, Y9
-	VFMADD231PS.BCST (R13)(CX*2), Y14, Y10
-	VFMADD231PS.BCST (R13)(SI*1), Y14, Y11
-	VFMADD231PS.BCST (R14), Y14, Y12
-	VFMADD231PS.BCST (R14)(CX*1), Y14, Y13
-	ADDQ             $0x04, R11
-	ADDQ             $0x04, R12
-	ADDQ             $0x04, R13
-	ADDQ             $0x04, R14
-	ADDQ             DX, DI
-	DECQ             AX
-	JNE              loop
-
-next:
-	ADDQ $0x08, R10
-	DECQ R9
-	JNE  tap
-
-store:
-	MOVQ      c+56(FP), CX
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      CX, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y0, Y0
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y1, Y1
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y2, Y2
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y3, Y3
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y4, Y4
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y5, Y5
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y6, Y6
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y7, Y7
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y8, Y8
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y9, Y9
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y10, Y10
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y11, Y11
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y12, Y12
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y13, Y13
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), DX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Z15, Z15, Z15
-	VPXORD    Z16, Z16, Z16
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z16
-
-nobiasrow:
-	VMOVUPS 64(AX), Z14
-	VMOVUPS 128(AX), Z17
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(AX), DL
-	ORB     219(AX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y16, Y0, Y0
-	VADDPS Y16, Y1, Y1
-	VADDPS Y16, Y2, Y2
-	VADDPS Y16, Y3, Y3
-	VADDPS Y16, Y4, Y4
-	VADDPS Y16, Y5, Y5
-	VADDPS Y16, Y6, Y6
-	VADDPS Y16, Y7, Y7
-	VADDPS Y16, Y8, Y8
-	VADDPS Y16, Y9, Y9
-	VADDPS Y16, Y10, Y10
-	VADDPS Y16, Y11, Y11
-	VADDPS Y16, Y12, Y12
-	VADDPS Y16, Y13, Y13
-
-nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Y16
-	VADDPS    Y16, Y0, Y0
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y16
-	VADDPS    Y16, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y16
-	VADDPS    Y16, Y2, Y2
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y16
-	VADDPS    Y16, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y16
-	VADDPS    Y16, Y4, Y4
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y16
-	VADDPS    Y16, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y16
-	VADDPS    Y16, Y6, Y6
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y16
-	VADDPS    Y16, Y7, Y7
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y16
-	VADDPS    Y16, Y8, Y8
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y16
-	VADDPS    Y16, Y9, Y9
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y16
-	VADDPS    Y16, Y10, Y10
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y16
-	VADDPS    Y16, Y11, Y11
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y16
-	VADDPS    Y16, Y12, Y12
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y16
-	VADDPS    Y16, Y13, Y13
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y0, Y16
-	VCMPPS    $0x1e, Y15, Y0, K2
-	VBLENDMPS Y0, Y16, K2, Y0
-	VMULPS    (AX), Y1, Y16
-	VCMPPS    $0x1e, Y15, Y1, K2
-	VBLENDMPS Y1, Y16, K2, Y1
-	VMULPS    (AX), Y2, Y16
-	VCMPPS    $0x1e, Y15, Y2, K2
-	VBLENDMPS Y2, Y16, K2, Y2
-	VMULPS    (AX), Y3, Y16
-	VCMPPS    $0x1e, Y15, Y3, K2
-	VBLENDMPS Y3, Y16, K2, Y3
-	VMULPS    (AX), Y4, Y16
-	VCMPPS    $0x1e, Y15, Y4, K2
-	VBLENDMPS Y4, Y16, K2, Y4
-	VMULPS    (AX), Y5, Y16
-	VCMPPS    $0x1e, Y15, Y5, K2
-	VBLENDMPS Y5, Y16, K2, Y5
-	VMULPS    (AX), Y6, Y16
-	VCMPPS    $0x1e, Y15, Y6, K2
-	VBLENDMPS Y6, Y16, K2, Y6
-	VMULPS    (AX), Y7, Y16
-	VCMPPS    $0x1e, Y15, Y7, K2
-	VBLENDMPS Y7, Y16, K2, Y7
-	VMULPS    (AX), Y8, Y16
-	VCMPPS    $0x1e, Y15, Y8, K2
-	VBLENDMPS Y8, Y16, K2, Y8
-	VMULPS    (AX), Y9, Y16
-	VCMPPS    $0x1e, Y15, Y9, K2
-	VBLENDMPS Y9, Y16, K2, Y9
-	VMULPS    (AX), Y10, Y16
-	VCMPPS    $0x1e, Y15, Y10, K2
-	VBLENDMPS Y10, Y16, K2, Y10
-	VMULPS    (AX), Y11, Y16
-	VCMPPS    $0x1e, Y15, Y11, K2
-	VBLENDMPS Y11, Y16, K2, Y11
-	VMULPS    (AX), Y12, Y16
-	VCMPPS    $0x1e, Y15, Y12, K2
-	VBLENDMPS Y12, Y16, K2, Y12
-	VMULPS    (AX), Y13, Y16
-	VCMPPS    $0x1e, Y15, Y13, K2
-	VBLENDMPS Y13, Y16, K2, Y13
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y0, Y14, Y0
-	VMAXPS Y1, Y14, Y1
-	VMAXPS Y2, Y14, Y2
-	VMAXPS Y3, Y14, Y3
-	VMAXPS Y4, Y14, Y4
-	VMAXPS Y5, Y14, Y5
-	VMAXPS Y6, Y14, Y6
-	VMAXPS Y7, Y14, Y7
-	VMAXPS Y8, Y14, Y8
-	VMAXPS Y9, Y14, Y9
-	VMAXPS Y10, Y14, Y10
-	VMAXPS Y11, Y14, Y11
-	VMAXPS Y12, Y14, Y12
-	VMAXPS Y13, Y14, Y13
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y0, Y17, Y0
-	VMINPS Y1, Y17, Y1
-	VMINPS Y2, Y17, Y2
-	VMINPS Y3, Y17, Y3
-	VMINPS Y4, Y17, Y4
-	VMINPS Y5, Y17, Y5
-	VMINPS Y6, Y17, Y6
-	VMINPS Y7, Y17, Y7
-	VMINPS Y8, Y17, Y8
-	VMINPS Y9, Y17, Y9
-	VMINPS Y10, Y17, Y10
-	VMINPS Y11, Y17, Y11
-	VMINPS Y12, Y17, Y12
-	VMINPS Y13, Y17, Y13
-
-noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y8, Y8
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y9, Y9
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y10, Y10
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y11, Y11
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y12, Y12
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y13, Y13
-
-noresafter:
-noep:
-	VMOVUPS Y0, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y1, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y2, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y3, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y4, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y5, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y6, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y7, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y8, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y9, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y10, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y11, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y12, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y13, K1, (CX)
-	VZEROUPPER
-	RET
-
-// func convAVX512_15x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convAVX512_15x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	MOVQ  ldc+64(FP), BX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	SHLQ  $0x02, BX
-	LEAQ  (CX)(CX*2), SI
-	MOVL  mask+76(FP), AX
-	KMOVW AX, K1
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+56(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	XORQ       AX, AX
-	MOVQ       ep+80(FP), DI
-	TESTQ      DI, DI
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R8
-	TESTB      R8, R8
-	JNE        nobiasstart
-	MOVB       218(DI), R8
-	ORB        219(DI), R8
-	JEQ        nobiasstart
-	MOVQ       192(DI), AX
-
-nobiasstart:
-	TESTQ     AX, AX
-	JEQ       zero
-	VMOVUPS.Z (AX), K1, Y0
-	VMOVAPS   Y0, Y1
-	VMOVAPS   Y0, Y2
-	VMOVAPS   Y0, Y3
-	VMOVAPS   Y0, Y4
-	VMOVAPS   Y0, Y5
-	VMOVAPS   Y0, Y6
-	VMOVAPS   Y0, Y7
-	VMOVAPS   Y0, Y8
-	VMOVAPS   Y0, Y9
-	VMOVAPS   Y0, Y10
-	VMOVAPS   Y0, Y11
-	VMOVAPS   Y0, Y12
-	VMOVAPS   Y0, Y13
-	VMOVAPS   Y0, Y14
-	JMP       started
-
-zero:
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-	VPXORD Y2, Y2, Y2
-	VPXORD Y3, Y3, Y3
-	VPXORD Y4, Y4, Y4
-	VPXORD Y5, Y5, Y5
-	VPXORD Y6, Y6, Y6
-	VPXORD Y7, Y7, Y7
-	VPXORD Y8, Y8, Y8
-	VPXORD Y9, Y9, Y9
-	VPXORD Y10, Y10, Y10
-	VPXORD Y11, Y11, Y11
-	VPXORD Y12, Y12, Y12
-	VPXORD Y13, Y13, Y13
-	VPXORD Y14, Y14, Y14
-
-started:
-	MOVQ b+40(FP), DI
-	MOVQ pf+88(FP), R8
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), R9
-	MOVQ  offs+8(FP), R10
-	TESTQ R9, R9
-	JEQ   store
-
-tap:
-	PREFETCHT1 (R8)
-	PREFETCHT1 64(R8)
-	PREFETCHT1 128(R8)
-	PREFETCHT1 192(R8)
-	ADDQ       $0x00000100, R8
-	MOVQ       a+24(FP), R11
-	MOVQ       (R10), AX
-	LEAQ       (R11)(AX*4), R11
-	MOVQ       k+16(FP), AX
-	LEAQ       (R11)(CX*4), R12
-	LEAQ       (R12)(CX*4), R13
-	LEAQ       (R13)(CX*4), R14
-	TESTQ      AX, AX
-	JEQ        next
-
-loop:
-	VMOVUPS.Z        (DI), K1, Y15
-	VFMADD231PS.BCST (R11), Y15, Y0
-	VFMADD231PS.BCST (R11)(CX*1), Y15, Y1
-	VFMADD231PS.BCST (R11)(CX*2), Y15, Y2
-	VFMADD231PS.BCST (R11)(SI*1), Y15, Y3
-	VFMADD231PS.BCST (R12), Y15, Y4
-	VFMADD231PS.BCST (R12)(CX*1), Y15, Y5
-	VFMADD231PS.BCST (R12)(CX*2), Y15, Y6
-	VFMADD231PS.BCST (R12)(SI*1), Y15, Y7
-	VFMADD231PS.BCST (R13), Y15, Y8
-	VFMADD231PS.BCST (R13)(CX*1), Y15, Y9
-	VFMADD231PS.BCST (R13)(CX*2), Y15, Y10
-	VFMADD231PS.BCST (R13)(SI*1), Y15, Y11
-	VFMADD231PS.BCST (R14), Y15, Y12
-	VFMADD231PS.BCST (R14)(CX*1), Y15, Y13
-	VFMADD231PS.BCST (R14)(CX*2), Y15, Y14
-	ADDQ             $0x04, R11
-	ADDQ             $0x04, R12
-	ADDQ             $0x04, R13
-	ADDQ             $0x04, R14
-	ADDQ             DX, DI
-	DECQ             AX
-	JNE              loop
-
-next:
-	ADDQ $0x08, R10
-	DECQ R9
-	JNE  tap
-
-store:
-	MOVQ      c+56(FP), CX
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      CX, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y0, Y0
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y1, Y1
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y2, Y2
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y3, Y3
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y4, Y4
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y5, Y5
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y6, Y6
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y7, Y7
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y8, Y8
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y9, Y9
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y10, Y10
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y11, Y11
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y12, Y12
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y13, Y13
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y14, Y14
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), DX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Z16, Z16, Z16
-	VPXORD    Z17, Z17, Z17
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z17
-
-nobiasrow:
-	VMOVUPS 64(AX), Z15
-	VMOVUPS 128(AX), Z18
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(AX), DL
-	ORB     219(AX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y17, Y0, Y0
-	VADDPS Y17, Y1, Y1
-	VADDPS Y17, Y2, Y2
-	VADDPS Y17, Y3, Y3
-	VADDPS Y17, Y4, Y4
-	VADDPS Y17, Y5, Y5
-	VADDPS Y17, Y6, Y6
-	VADDPS Y17, Y7, Y7
-	VADDPS Y17, Y8, Y8
-	VADDPS Y17, Y9, Y9
-	VADDPS Y17, Y10, Y10
-	VADDPS Y17, Y11, Y11
-	VADDPS Y17, Y12, Y12
-	VADDPS Y17, Y13, Y13
-	VADDPS Y17, Y14, Y14
-
-nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Y17
-	VADDPS    Y17, Y0, Y0
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y17
-	VADDPS    Y17, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y17
-	VADDPS    Y17, Y2, Y2
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y17
-	VADDPS    Y17, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y17
-	VADDPS    Y17, Y4, Y4
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y17
-	VADDPS    Y17, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y17
-	VADDPS    Y17, Y6, Y6
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y17
-	VADDPS    Y17, Y7, Y7
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y17
-	VADDPS    Y17, Y8, Y8
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y17
-	VADDPS    Y17, Y9, Y9
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y17
-	VADDPS    Y17, Y10, Y10
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y17
-	VADDPS    Y17, Y11, Y11
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y17
-	VADDPS    Y17, Y12, Y12
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y17
-	VADDPS    Y17, Y13, Y13
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y17
-	VADDPS    Y17, Y14, Y14
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y0, Y17
-	VCMPPS    $0x1e, Y16, Y0, K2
-	VBLENDMPS Y0, Y17, K2, Y0
-	VMULPS    (AX), Y1, Y17
-	VCMPPS    $0x1e, Y16, Y1, K2
-	VBLENDMPS Y1, Y17, K2, Y1
-	VMULPS    (AX), Y2, Y17
-	VCMPPS    $0x1e, Y16, Y2, K2
-	VBLENDMPS Y2, Y17, K2, Y2
-	VMULPS    (AX), Y3, Y17
-	VCMPPS    $0x1e, Y16, Y3, K2
-	VBLENDMPS Y3, Y17, K2, Y3
-	VMULPS    (AX), Y4, Y17
-	VCMPPS    $0x1e, Y16, Y4, K2
-	VBLENDMPS Y4, Y17, K2, Y4
-	VMULPS    (AX), Y5, Y17
-	VCMPPS    $0x1e, Y16, Y5, K2
-	VBLENDMPS Y5, Y17, K2, Y5
-	VMULPS    (AX), Y6, Y17
-	VCMPPS    $0x1e, Y16, Y6, K2
-	VBLENDMPS Y6, Y17, K2, Y6
-	VMULPS    (AX), Y7, Y17
-	VCMPPS    $0x1e, Y16, Y7, K2
-	VBLENDMPS Y7, Y17, K2, Y7
-	VMULPS    (AX), Y8, Y17
-	VCMPPS    $0x1e, Y16, Y8, K2
-	VBLENDMPS Y8, Y17, K2, Y8
-	VMULPS    (AX), Y9, Y17
-	VCMPPS    $0x1e, Y16, Y9, K2
-	VBLENDMPS Y9, Y17, K2, Y9
-	VMULPS    (AX), Y10, Y17
-	VCMPPS    $0x1e, Y16, Y10, K2
-	VBLENDMPS Y10, Y17, K2, Y10
-	VMULPS    (AX), Y11, Y17
-	VCMPPS    $0x1e, Y16, Y11, K2
-	VBLENDMPS Y11, Y17, K2, Y11
-	VMULPS    (AX), Y12, Y17
-	VCMPPS    $0x1e, Y16, Y12, K2
-	VBLENDMPS Y12, Y17, K2, Y12
-	VMULPS    (AX), Y13, Y17
-	VCMPPS    $0x1e, Y16, Y13, K2
-	VBLENDMPS Y13, Y17, K2, Y13
-	VMULPS    (AX), Y14, Y17
-	VCMPPS    $0x1e, Y16, Y14, K2
-	VBLENDMPS Y14, Y17, K2, Y14
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y0, Y15, Y0
-	VMAXPS Y1, Y15, Y1
-	VMAXPS Y2, Y15, Y2
-	VMAXPS Y3, Y15, Y3
-	VMAXPS Y4, Y15, Y4
-	VMAXPS Y5, Y15, Y5
-	VMAXPS Y6, Y15, Y6
-	VMAXPS Y7, Y15, Y7
-	VMAXPS Y8, Y15, Y8
-	VMAXPS Y9, Y15, Y9
-	VMAXPS Y10, Y15, Y10
-	VMAXPS Y11, Y15, Y11
-	VMAXPS Y12, Y15, Y12
-	VMAXPS Y13, Y15, Y13
-	VMAXPS Y14, Y15, Y14
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y0, Y18, Y0
-	VMINPS Y1, Y18, Y1
-	VMINPS Y2, Y18, Y2
-	VMINPS Y3, Y18, Y3
-	VMINPS Y4, Y18, Y4
-	VMINPS Y5, Y18, Y5
-	VMINPS Y6, Y18, Y6
-	VMINPS Y7, Y18, Y7
-	VMINPS Y8, Y18, Y8
-	VMINPS Y9, Y18, Y9
-	VMINPS Y10, Y18, Y10
-	VMINPS Y11, Y18, Y11
-	VMINPS Y12, Y18, Y12
-	VMINPS Y13, Y18, Y13
-	VMINPS Y14, Y18, Y14
-
-noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y8, Y8
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y9, Y9
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y10, Y10
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y11, Y11
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y12, Y12
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y13, Y13
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y14, Y14
-
-noresafter:
-noep:
-	VMOVUPS Y0, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y1, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y2, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y3, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y4, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y5, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y6, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y7, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y8, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y9, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y10, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y11, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y12, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y13, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y14, K1, (CX)
-	VZEROUPPER
-	RET
-
-// func convAVX512_16x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convAVX512_16x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	MOVQ  ldc+64(FP), BX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	SHLQ  $0x02, BX
-	LEAQ  (CX)(CX*2), SI
-	MOVL  mask+76(FP), AX
-	KMOVW AX, K1
-
-	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
-	// from the epilogue's bias row when C is overwritten (no acc).
-	MOVQ       c+56(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	ADDQ       BX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 31(AX)
-	XORQ       AX, AX
-	MOVQ       ep+80(FP), DI
-	TESTQ      DI, DI
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R8
-	TESTB      R8, R8
-	JNE        nobiasstart
-	MOVB       218(DI), R8
-	ORB        219(DI), R8
-	JEQ        nobiasstart
-	MOVQ       192(DI), AX
-
-nobiasstart:
-	TESTQ     AX, AX
-	JEQ       zero
-	VMOVUPS.Z (AX), K1, Y0
-	VMOVAPS   Y0, Y1
-	VMOVAPS   Y0, Y2
-	VMOVAPS   Y0, Y3
-	VMOVAPS   Y0, Y4
-	VMOVAPS   Y0, Y5
-	VMOVAPS   Y0, Y6
-	VMOVAPS   Y0, Y7
-	VMOVAPS   Y0, Y8
-	VMOVAPS   Y0, Y9
-	VMOVAPS   Y0, Y10
-	VMOVAPS   Y0, Y11
-	VMOVAPS   Y0, Y12
-	VMOVAPS   Y0, Y13
-	VMOVAPS   Y0, Y14
-	VMOVAPS   Y0, Y15
-	JMP       started
-
-zero:
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-	VPXORD Y2, Y2, Y2
-	VPXORD Y3, Y3, Y3
-	VPXORD Y4, Y4, Y4
-	VPXORD Y5, Y5, Y5
-	VPXORD Y6, Y6, Y6
-	VPXORD Y7, Y7, Y7
-	VPXORD Y8, Y8, Y8
-	VPXORD Y9, Y9, Y9
-	VPXORD Y10, Y10, Y10
-	VPXORD Y11, Y11, Y11
-	VPXORD Y12, Y12, Y12
-	VPXORD Y13, Y13, Y13
-	VPXORD Y14, Y14, Y14
-	VPXORD Y15, Y15, Y15
-
-started:
-	MOVQ b+40(FP), DI
-	MOVQ pf+88(FP), R8
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), R9
-	MOVQ  offs+8(FP), R10
-	TESTQ R9, R9
-	JEQ   store
-
-tap:
-	PREFETCHT1 (R8)
-	PREFETCHT1 64(R8)
-	PREFETCHT1 128(R8)
-	PREFETCHT1 192(R8)
-	ADDQ       $0x00000100, R8
-	MOVQ       a+24(FP), R11
-	MOVQ       (R10), AX
-	LEAQ       (R11)(AX*4), R11
-	MOVQ       k+16(FP), AX
-	LEAQ       (R11)(CX*4), R12
-	LEAQ       (R12)(CX*4), R13
-	LEAQ       (R13)(CX*4), R14
-	TESTQ      AX, AX
-	JEQ        next
-
-loop:
-	VMOVUPS.Z        (DI), K1, Y16
-	VFMADD231PS.BCST (R11), Y16, Y0
-	VFMADD231PS.BCST (R11)(CX*1), Y16, Y1
-	VFMADD231PS.BCST (R11)(CX*2), Y16, Y2
-	VFMADD231PS.BCST (R11)(SI*1), Y16, Y3
-	VFMADD231PS.BCST (R12), Y16, Y4
-	VFMADD231PS.BCST (R12)(CX*1), Y16, Y5
-	VFMADD231PS.BCST (R12)(CX*2), Y16, Y6
-	VFMADD231PS.BCST (R12)(SI*1), Y16, Y7
-	VFMADD231PS.BCST (R13), Y16, Y8
-	VFMADD231PS.BCST (R13)(CX*1), Y16, Y9
-	VFMADD231PS.BCST (R13)(CX*2), Y16, Y10
-	VFMADD231PS.BCST (R13)(SI*1), Y16, Y11
-	VFMADD231PS.BCST (R14), Y16, Y12
-	VFMADD231PS.BCST (R14)(CX*1), Y16, Y13
-	VFMADD231PS.BCST (R14)(CX*2), Y16, Y14
-	VFMADD231PS.BCST (R14)(SI*1), Y16, Y15
-	ADDQ             $0x04, R11
-	ADDQ             $0x04, R12
-	ADDQ             $0x04, R13
-	ADDQ             $0x04, R14
-	ADDQ             DX, DI
-	DECQ             AX
-	JNE              loop
-
-next:
-	ADDQ $0x08, R10
-	DECQ R9
-	JNE  tap
-
-store:
-	MOVQ      c+56(FP), CX
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      CX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y0, Y0
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y1, Y1
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y2, Y2
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y3, Y3
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y4, Y4
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y5, Y5
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y6, Y6
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y7, Y7
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y8, Y8
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y9, Y9
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y10, Y10
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y11, Y11
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y12, Y12
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y13, Y13
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y14, Y14
-	ADDQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y15, Y15
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), DX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Z17, Z17, Z17
-	VPXORD    Z18, Z18, Z18
-	TESTQ     DX, DX
-	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Z18
-
-nobiasrow:
-	VMOVUPS 64(AX), Z16
-	VMOVUPS 128(AX), Z19
-	TESTQ   DX, DX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), DL
-	TESTB   DL, DL
-	JNE     addbias
-	MOVB    218(AX), DL
-	ORB     219(AX), DL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y18, Y0, Y0
-	VADDPS Y18, Y1, Y1
-	VADDPS Y18, Y2, Y2
-	VADDPS Y18, Y3, Y3
-	VADDPS Y18, Y4, Y4
-	VADDPS Y18, Y5, Y5
-	VADDPS Y18, Y6, Y6
-	VADDPS Y18, Y7, Y7
-	VADDPS Y18, Y8, Y8
-	VADDPS Y18, Y9, Y9
-	VADDPS Y18, Y10, Y10
-	VADDPS Y18, Y11, Y11
-	VADDPS Y18, Y12, Y12
-	VADDPS Y18, Y13, Y13
-	VADDPS Y18, Y14, Y14
-	VADDPS Y18, Y15, Y15
-
-nobias:
-	TESTQ     SI, SI
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      SI, DX
-	VMOVUPS.Z (DX), K1, Y18
-	VADDPS    Y18, Y0, Y0
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y18
-	VADDPS    Y18, Y1, Y1
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y18
-	VADDPS    Y18, Y2, Y2
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y18
-	VADDPS    Y18, Y3, Y3
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y18
-	VADDPS    Y18, Y4, Y4
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y18
-	VADDPS    Y18, Y5, Y5
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y18
-	VADDPS    Y18, Y6, Y6
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y18
-	VADDPS    Y18, Y7, Y7
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y18
-	VADDPS    Y18, Y8, Y8
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y18
-	VADDPS    Y18, Y9, Y9
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y18
-	VADDPS    Y18, Y10, Y10
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y18
-	VADDPS    Y18, Y11, Y11
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y18
-	VADDPS    Y18, Y12, Y12
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y18
-	VADDPS    Y18, Y13, Y13
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y18
-	VADDPS    Y18, Y14, Y14
-	ADDQ      DI, DX
-	VMOVUPS.Z (DX), K1, Y18
-	VADDPS    Y18, Y15, Y15
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y0, Y18
-	VCMPPS    $0x1e, Y17, Y0, K2
-	VBLENDMPS Y0, Y18, K2, Y0
-	VMULPS    (AX), Y1, Y18
-	VCMPPS    $0x1e, Y17, Y1, K2
-	VBLENDMPS Y1, Y18, K2, Y1
-	VMULPS    (AX), Y2, Y18
-	VCMPPS    $0x1e, Y17, Y2, K2
-	VBLENDMPS Y2, Y18, K2, Y2
-	VMULPS    (AX), Y3, Y18
-	VCMPPS    $0x1e, Y17, Y3, K2
-	VBLENDMPS Y3, Y18, K2, Y3
-	VMULPS    (AX), Y4, Y18
-	VCMPPS    $0x1e, Y17, Y4, K2
-	VBLENDMPS Y4, Y18, K2, Y4
-	VMULPS    (AX), Y5, Y18
-	VCMPPS    $0x1e, Y17, Y5, K2
-	VBLENDMPS Y5, Y18, K2, Y5
-	VMULPS    (AX), Y6, Y18
-	VCMPPS    $0x1e, Y17, Y6, K2
-	VBLENDMPS Y6, Y18, K2, Y6
-	VMULPS    (AX), Y7, Y18
-	VCMPPS    $0x1e, Y17, Y7, K2
-	VBLENDMPS Y7, Y18, K2, Y7
-	VMULPS    (AX), Y8, Y18
-	VCMPPS    $0x1e, Y17, Y8, K2
-	VBLENDMPS Y8, Y18, K2, Y8
-	VMULPS    (AX), Y9, Y18
-	VCMPPS    $0x1e, Y17, Y9, K2
-	VBLENDMPS Y9, Y18, K2, Y9
-	VMULPS    (AX), Y10, Y18
-	VCMPPS    $0x1e, Y17, Y10, K2
-	VBLENDMPS Y10, Y18, K2, Y10
-	VMULPS    (AX), Y11, Y18
-	VCMPPS    $0x1e, Y17, Y11, K2
-	VBLENDMPS Y11, Y18, K2, Y11
-	VMULPS    (AX), Y12, Y18
-	VCMPPS    $0x1e, Y17, Y12, K2
-	VBLENDMPS Y12, Y18, K2, Y12
-	VMULPS    (AX), Y13, Y18
-	VCMPPS    $0x1e, Y17, Y13, K2
-	VBLENDMPS Y13, Y18, K2, Y13
-	VMULPS    (AX), Y14, Y18
-	VCMPPS    $0x1e, Y17, Y14, K2
-	VBLENDMPS Y14, Y18, K2, Y14
-	VMULPS    (AX), Y15, Y18
-	VCMPPS    $0x1e, Y17, Y15, K2
-	VBLENDMPS Y15, Y18, K2, Y15
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y0, Y16, Y0
-	VMAXPS Y1, Y16, Y1
-	VMAXPS Y2, Y16, Y2
-	VMAXPS Y3, Y16, Y3
-	VMAXPS Y4, Y16, Y4
-	VMAXPS Y5, Y16, Y5
-	VMAXPS Y6, Y16, Y6
-	VMAXPS Y7, Y16, Y7
-	VMAXPS Y8, Y16, Y8
-	VMAXPS Y9, Y16, Y9
-	VMAXPS Y10, Y16, Y10
-	VMAXPS Y11, Y16, Y11
-	VMAXPS Y12, Y16, Y12
-	VMAXPS Y13, Y16, Y13
-	VMAXPS Y14, Y16, Y14
-	VMAXPS Y15, Y16, Y15
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y0, Y19, Y0
-	VMINPS Y1, Y19, Y1
-	VMINPS Y2, Y19, Y2
-	VMINPS Y3, Y19, Y3
-	VMINPS Y4, Y19, Y4
-	VMINPS Y5, Y19, Y5
-	VMINPS Y6, Y19, Y6
-	VMINPS Y7, Y19, Y7
-	VMINPS Y8, Y19, Y8
-	VMINPS Y9, Y19, Y9
-	VMINPS Y10, Y19, Y10
-	VMINPS Y11, Y19, Y11
-	VMINPS Y12, Y19, Y12
-	VMINPS Y13, Y19, Y13
-	VMINPS Y14, Y19, Y14
-	VMINPS Y15, Y19, Y15
-
-noclamp219:
-	TESTQ     SI, SI
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y18
-	VADDPS    Y18, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y18
-	VADDPS    Y18, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y18
-	VADDPS    Y18, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y18
-	VADDPS    Y18, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y18
-	VADDPS    Y18, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y18
-	VADDPS    Y18, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y18
-	VADDPS    Y18, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y18
-	VADDPS    Y18, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y18
-	VADDPS    Y18, Y8, Y8
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y18
-	VADDPS    Y18, Y9, Y9
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y18
-	VADDPS    Y18, Y10, Y10
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y18
-	VADDPS    Y18, Y11, Y11
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y18
-	VADDPS    Y18, Y12, Y12
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y18
-	VADDPS    Y18, Y13, Y13
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y18
-	VADDPS    Y18, Y14, Y14
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y18
-	VADDPS    Y18, Y15, Y15
-
-noresafter:
-noep:
-	VMOVUPS Y0, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y1, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y2, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y3, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y4, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y5, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y6, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y7, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y8, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y9, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y10, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y11, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y12, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y13, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y14, K1, (CX)
-	ADDQ    BX, CX
-	VMOVUPS Y15, K1, (CX)
-	VZEROUPPER
-	RET
-
 // func convDepthPairsAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·convDepthPairsAVX512_1x8(SB), NOSPLIT, $0-96
@@ -34550,6 +29166,10 @@ zero:
 	VPXORD Z0, Z0, Z0
 
 started:
+	MOVL   $0x00005555, DX
+	KMOVW  DX, K2
+	VXORPS Y1, Y1, Y1
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DX
 	MOVQ  offs+8(FP), BX
@@ -34570,21 +29190,33 @@ tap:
 	MOVQ       k+16(FP), R8
 	SHRQ       $0x01, R8
 	TESTQ      R8, R8
-	JEQ        next
+	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (DI), K1, Y1
-	ADDQ         CX, DI
 	VMOVUPS.Z    (DI), K1, Y2
 	ADDQ         CX, DI
-	VUNPCKLPS    Y2, Y1, Y3
-	VUNPCKHPS    Y2, Y1, Y1
-	VINSERTF64X4 $0x01, Y1, Z3, Z1
-	VBROADCASTSD (R9), Z2
-	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS.Z    (DI), K1, Y3
+	ADDQ         CX, DI
+	VUNPCKLPS    Y3, Y2, Y4
+	VUNPCKHPS    Y3, Y2, Y2
+	VINSERTF64X4 $0x01, Y2, Z4, Z2
+	VBROADCASTSD (R9), Z3
+	VFMADD231PS  Z2, Z3, Z0
 	ADDQ         $0x08, R9
 	DECQ         R8
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R8
+	TESTQ        $0x00000001, R8
+	JEQ          next
+	VMOVUPS.Z    (DI), K1, Y2
+	ADDQ         CX, DI
+	VUNPCKLPS    Y1, Y2, Y4
+	VUNPCKHPS    Y1, Y2, Y2
+	VINSERTF64X4 $0x01, Y2, Z4, Z2
+	VBROADCASTSS (R9), Z3
+	VFMADD231PS  Z2, Z3, K2, Z0
 
 next:
 	ADDQ $0x08, BX
@@ -34621,11 +29253,11 @@ write:
 	SHLQ      $0x02, SI
 	MOVB      216(CX), SI
 	MOVB      217(CX), DI
-	VPXORD    Y4, Y4, Y4
 	VPXORD    Y5, Y5, Y5
+	VPXORD    Y6, Y6, Y6
 	TESTQ     DX, DX
 	JEQ       nobiasrow
-	VMOVUPS.Z (DX), K1, Y5
+	VMOVUPS.Z (DX), K1, Y6
 
 nobiasrow:
 	VMOVUPS 64(CX), Y0
@@ -34643,7 +29275,7 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y1, Y1
 
 nobias:
 	TESTQ     BX, BX
@@ -34658,7 +29290,7 @@ noresbefore:
 	TESTB     DI, DI
 	JEQ       noleaky
 	VMULPS    (CX), Y1, Y3
-	VCMPPS    $0x1e, Y4, Y1, K2
+	VCMPPS    $0x1e, Y5, Y1, K2
 	VBLENDMPS Y1, Y3, K2, Y1
 
 noleaky:
@@ -34733,6 +29365,10 @@ zero:
 	VPXORD Z1, Z1, Z1
 
 started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y2, Y2, Y2
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), SI
 	MOVQ  offs+8(FP), DI
@@ -34753,23 +29389,37 @@ tap:
 	MOVQ       k+16(FP), R10
 	SHRQ       $0x01, R10
 	TESTQ      R10, R10
-	JEQ        next
+	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R9), K1, Y2
-	ADDQ         CX, R9
 	VMOVUPS.Z    (R9), K1, Y3
 	ADDQ         CX, R9
-	VUNPCKLPS    Y3, Y2, Y4
-	VUNPCKHPS    Y3, Y2, Y2
-	VINSERTF64X4 $0x01, Y2, Z4, Z2
-	VBROADCASTSD (R11), Z3
-	VFMADD231PS  Z2, Z3, Z0
-	VBROADCASTSD (R11)(AX*1), Z3
-	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS.Z    (R9), K1, Y4
+	ADDQ         CX, R9
+	VUNPCKLPS    Y4, Y3, Y5
+	VUNPCKHPS    Y4, Y3, Y3
+	VINSERTF64X4 $0x01, Y3, Z5, Z3
+	VBROADCASTSD (R11), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSD (R11)(AX*1), Z4
+	VFMADD231PS  Z3, Z4, Z1
 	ADDQ         $0x08, R11
 	DECQ         R10
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y3
+	ADDQ         CX, R9
+	VUNPCKLPS    Y2, Y3, Y5
+	VUNPCKHPS    Y2, Y3, Y3
+	VINSERTF64X4 $0x01, Y3, Z5, Z3
+	VBROADCASTSS (R11), Z4
+	VFMADD231PS  Z3, Z4, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z4
+	VFMADD231PS  Z3, Z4, K2, Z1
 
 next:
 	ADDQ $0x08, DI
@@ -34812,11 +29462,11 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y5, Y5, Y5
 	VPXORD    Y6, Y6, Y6
+	VPXORD    Y7, Y7, Y7
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y6
+	VMOVUPS.Z (CX), K1, Y7
 
 nobiasrow:
 	VMOVUPS 64(AX), Y1
@@ -34834,8 +29484,8 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y6, Y4, Y4
-	VADDPS Y6, Y0, Y0
+	VADDPS Y7, Y4, Y4
+	VADDPS Y7, Y0, Y0
 
 nobias:
 	TESTQ     SI, SI
@@ -34853,10 +29503,10 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y4, Y3
-	VCMPPS    $0x1e, Y5, Y4, K2
+	VCMPPS    $0x1e, Y6, Y4, K2
 	VBLENDMPS Y4, Y3, K2, Y4
 	VMULPS    (AX), Y0, Y3
-	VCMPPS    $0x1e, Y5, Y0, K2
+	VCMPPS    $0x1e, Y6, Y0, K2
 	VBLENDMPS Y0, Y3, K2, Y0
 
 noleaky:
@@ -34942,6 +29592,10 @@ zero:
 	VPXORD Z2, Z2, Z2
 
 started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y3, Y3, Y3
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), SI
 	MOVQ  offs+8(FP), DI
@@ -34962,25 +29616,41 @@ tap:
 	MOVQ       k+16(FP), R10
 	SHRQ       $0x01, R10
 	TESTQ      R10, R10
-	JEQ        next
+	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R9), K1, Y3
-	ADDQ         CX, R9
 	VMOVUPS.Z    (R9), K1, Y4
 	ADDQ         CX, R9
-	VUNPCKLPS    Y4, Y3, Y5
-	VUNPCKHPS    Y4, Y3, Y3
-	VINSERTF64X4 $0x01, Y3, Z5, Z3
-	VBROADCASTSD (R11), Z4
-	VFMADD231PS  Z3, Z4, Z0
-	VBROADCASTSD (R11)(AX*1), Z4
-	VFMADD231PS  Z3, Z4, Z1
-	VBROADCASTSD (R11)(AX*2), Z4
-	VFMADD231PS  Z3, Z4, Z2
+	VMOVUPS.Z    (R9), K1, Y5
+	ADDQ         CX, R9
+	VUNPCKLPS    Y5, Y4, Y6
+	VUNPCKHPS    Y5, Y4, Y4
+	VINSERTF64X4 $0x01, Y4, Z6, Z4
+	VBROADCASTSD (R11), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSD (R11)(AX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSD (R11)(AX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
 	ADDQ         $0x08, R11
 	DECQ         R10
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y4
+	ADDQ         CX, R9
+	VUNPCKLPS    Y3, Y4, Y6
+	VUNPCKHPS    Y3, Y4, Y4
+	VINSERTF64X4 $0x01, Y4, Z6, Z4
+	VBROADCASTSS (R11), Z5
+	VFMADD231PS  Z4, Z5, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z5
+	VFMADD231PS  Z4, Z5, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z5
+	VFMADD231PS  Z4, Z5, K2, Z2
 
 next:
 	ADDQ $0x08, DI
@@ -35029,11 +29699,11 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y6, Y6, Y6
 	VPXORD    Y7, Y7, Y7
+	VPXORD    Y8, Y8, Y8
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y7
+	VMOVUPS.Z (CX), K1, Y8
 
 nobiasrow:
 	VMOVUPS 64(AX), Y2
@@ -35051,9 +29721,9 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y7, Y5, Y5
-	VADDPS Y7, Y0, Y0
-	VADDPS Y7, Y1, Y1
+	VADDPS Y8, Y5, Y5
+	VADDPS Y8, Y0, Y0
+	VADDPS Y8, Y1, Y1
 
 nobias:
 	TESTQ     SI, SI
@@ -35074,13 +29744,13 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y5, Y4
-	VCMPPS    $0x1e, Y6, Y5, K2
+	VCMPPS    $0x1e, Y7, Y5, K2
 	VBLENDMPS Y5, Y4, K2, Y5
 	VMULPS    (AX), Y0, Y4
-	VCMPPS    $0x1e, Y6, Y0, K2
+	VCMPPS    $0x1e, Y7, Y0, K2
 	VBLENDMPS Y0, Y4, K2, Y0
 	VMULPS    (AX), Y1, Y4
-	VCMPPS    $0x1e, Y6, Y1, K2
+	VCMPPS    $0x1e, Y7, Y1, K2
 	VBLENDMPS Y1, Y4, K2, Y1
 
 noleaky:
@@ -35177,6 +29847,10 @@ zero:
 	VPXORD Z3, Z3, Z3
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y4, Y4, Y4
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -35197,27 +29871,45 @@ tap:
 	MOVQ       k+16(FP), R11
 	SHRQ       $0x01, R11
 	TESTQ      R11, R11
-	JEQ        next
+	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R10), K1, Y4
-	ADDQ         CX, R10
 	VMOVUPS.Z    (R10), K1, Y5
 	ADDQ         CX, R10
-	VUNPCKLPS    Y5, Y4, Y6
-	VUNPCKHPS    Y5, Y4, Y4
-	VINSERTF64X4 $0x01, Y4, Z6, Z4
-	VBROADCASTSD (R12), Z5
-	VFMADD231PS  Z4, Z5, Z0
-	VBROADCASTSD (R12)(AX*1), Z5
-	VFMADD231PS  Z4, Z5, Z1
-	VBROADCASTSD (R12)(AX*2), Z5
-	VFMADD231PS  Z4, Z5, Z2
-	VBROADCASTSD (R12)(BX*1), Z5
-	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS.Z    (R10), K1, Y6
+	ADDQ         CX, R10
+	VUNPCKLPS    Y6, Y5, Y7
+	VUNPCKHPS    Y6, Y5, Y5
+	VINSERTF64X4 $0x01, Y5, Z7, Z5
+	VBROADCASTSD (R12), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSD (R12)(AX*1), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSD (R12)(AX*2), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSD (R12)(BX*1), Z6
+	VFMADD231PS  Z5, Z6, Z3
 	ADDQ         $0x08, R12
 	DECQ         R11
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R11
+	TESTQ        $0x00000001, R11
+	JEQ          next
+	VMOVUPS.Z    (R10), K1, Y5
+	ADDQ         CX, R10
+	VUNPCKLPS    Y4, Y5, Y7
+	VUNPCKHPS    Y4, Y5, Y5
+	VINSERTF64X4 $0x01, Y5, Z7, Z5
+	VBROADCASTSS (R12), Z6
+	VFMADD231PS  Z5, Z6, K2, Z0
+	VBROADCASTSS (R12)(AX*1), Z6
+	VFMADD231PS  Z5, Z6, K2, Z1
+	VBROADCASTSS (R12)(AX*2), Z6
+	VFMADD231PS  Z5, Z6, K2, Z2
+	VBROADCASTSS (R12)(BX*1), Z6
+	VFMADD231PS  Z5, Z6, K2, Z3
 
 next:
 	ADDQ $0x08, R8
@@ -35272,11 +29964,11 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y7, Y7, Y7
 	VPXORD    Y8, Y8, Y8
+	VPXORD    Y9, Y9, Y9
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y8
+	VMOVUPS.Z (CX), K1, Y9
 
 nobiasrow:
 	VMOVUPS 64(AX), Y3
@@ -35294,10 +29986,10 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y8, Y6, Y6
-	VADDPS Y8, Y0, Y0
-	VADDPS Y8, Y1, Y1
-	VADDPS Y8, Y2, Y2
+	VADDPS Y9, Y6, Y6
+	VADDPS Y9, Y0, Y0
+	VADDPS Y9, Y1, Y1
+	VADDPS Y9, Y2, Y2
 
 nobias:
 	TESTQ     BX, BX
@@ -35321,16 +30013,16 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y6, Y5
-	VCMPPS    $0x1e, Y7, Y6, K2
+	VCMPPS    $0x1e, Y8, Y6, K2
 	VBLENDMPS Y6, Y5, K2, Y6
 	VMULPS    (AX), Y0, Y5
-	VCMPPS    $0x1e, Y7, Y0, K2
+	VCMPPS    $0x1e, Y8, Y0, K2
 	VBLENDMPS Y0, Y5, K2, Y0
 	VMULPS    (AX), Y1, Y5
-	VCMPPS    $0x1e, Y7, Y1, K2
+	VCMPPS    $0x1e, Y8, Y1, K2
 	VBLENDMPS Y1, Y5, K2, Y1
 	VMULPS    (AX), Y2, Y5
-	VCMPPS    $0x1e, Y7, Y2, K2
+	VCMPPS    $0x1e, Y8, Y2, K2
 	VBLENDMPS Y2, Y5, K2, Y2
 
 noleaky:
@@ -35438,6 +30130,10 @@ zero:
 	VPXORD Z4, Z4, Z4
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y5, Y5, Y5
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -35459,30 +30155,50 @@ tap:
 	SHRQ       $0x01, R11
 	LEAQ       (R12)(AX*4), R13
 	TESTQ      R11, R11
-	JEQ        next
+	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R10), K1, Y5
-	ADDQ         CX, R10
 	VMOVUPS.Z    (R10), K1, Y6
 	ADDQ         CX, R10
-	VUNPCKLPS    Y6, Y5, Y7
-	VUNPCKHPS    Y6, Y5, Y5
-	VINSERTF64X4 $0x01, Y5, Z7, Z5
-	VBROADCASTSD (R12), Z6
-	VFMADD231PS  Z5, Z6, Z0
-	VBROADCASTSD (R12)(AX*1), Z6
-	VFMADD231PS  Z5, Z6, Z1
-	VBROADCASTSD (R12)(AX*2), Z6
-	VFMADD231PS  Z5, Z6, Z2
-	VBROADCASTSD (R12)(BX*1), Z6
-	VFMADD231PS  Z5, Z6, Z3
-	VBROADCASTSD (R13), Z6
-	VFMADD231PS  Z5, Z6, Z4
+	VMOVUPS.Z    (R10), K1, Y7
+	ADDQ         CX, R10
+	VUNPCKLPS    Y7, Y6, Y8
+	VUNPCKHPS    Y7, Y6, Y6
+	VINSERTF64X4 $0x01, Y6, Z8, Z6
+	VBROADCASTSD (R12), Z7
+	VFMADD231PS  Z6, Z7, Z0
+	VBROADCASTSD (R12)(AX*1), Z7
+	VFMADD231PS  Z6, Z7, Z1
+	VBROADCASTSD (R12)(AX*2), Z7
+	VFMADD231PS  Z6, Z7, Z2
+	VBROADCASTSD (R12)(BX*1), Z7
+	VFMADD231PS  Z6, Z7, Z3
+	VBROADCASTSD (R13), Z7
+	VFMADD231PS  Z6, Z7, Z4
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	DECQ         R11
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R11
+	TESTQ        $0x00000001, R11
+	JEQ          next
+	VMOVUPS.Z    (R10), K1, Y6
+	ADDQ         CX, R10
+	VUNPCKLPS    Y5, Y6, Y8
+	VUNPCKHPS    Y5, Y6, Y6
+	VINSERTF64X4 $0x01, Y6, Z8, Z6
+	VBROADCASTSS (R12), Z7
+	VFMADD231PS  Z6, Z7, K2, Z0
+	VBROADCASTSS (R12)(AX*1), Z7
+	VFMADD231PS  Z6, Z7, K2, Z1
+	VBROADCASTSS (R12)(AX*2), Z7
+	VFMADD231PS  Z6, Z7, K2, Z2
+	VBROADCASTSS (R12)(BX*1), Z7
+	VFMADD231PS  Z6, Z7, K2, Z3
+	VBROADCASTSS (R13), Z7
+	VFMADD231PS  Z6, Z7, K2, Z4
 
 next:
 	ADDQ $0x08, R8
@@ -35543,11 +30259,11 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y8, Y8, Y8
 	VPXORD    Y9, Y9, Y9
+	VPXORD    Y10, Y10, Y10
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y9
+	VMOVUPS.Z (CX), K1, Y10
 
 nobiasrow:
 	VMOVUPS 64(AX), Y4
@@ -35565,11 +30281,11 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y9, Y7, Y7
-	VADDPS Y9, Y0, Y0
-	VADDPS Y9, Y1, Y1
-	VADDPS Y9, Y2, Y2
-	VADDPS Y9, Y3, Y3
+	VADDPS Y10, Y7, Y7
+	VADDPS Y10, Y0, Y0
+	VADDPS Y10, Y1, Y1
+	VADDPS Y10, Y2, Y2
+	VADDPS Y10, Y3, Y3
 
 nobias:
 	TESTQ     BX, BX
@@ -35596,19 +30312,19 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y7, Y6
-	VCMPPS    $0x1e, Y8, Y7, K2
+	VCMPPS    $0x1e, Y9, Y7, K2
 	VBLENDMPS Y7, Y6, K2, Y7
 	VMULPS    (AX), Y0, Y6
-	VCMPPS    $0x1e, Y8, Y0, K2
+	VCMPPS    $0x1e, Y9, Y0, K2
 	VBLENDMPS Y0, Y6, K2, Y0
 	VMULPS    (AX), Y1, Y6
-	VCMPPS    $0x1e, Y8, Y1, K2
+	VCMPPS    $0x1e, Y9, Y1, K2
 	VBLENDMPS Y1, Y6, K2, Y1
 	VMULPS    (AX), Y2, Y6
-	VCMPPS    $0x1e, Y8, Y2, K2
+	VCMPPS    $0x1e, Y9, Y2, K2
 	VBLENDMPS Y2, Y6, K2, Y2
 	VMULPS    (AX), Y3, Y6
-	VCMPPS    $0x1e, Y8, Y3, K2
+	VCMPPS    $0x1e, Y9, Y3, K2
 	VBLENDMPS Y3, Y6, K2, Y3
 
 noleaky:
@@ -35727,6 +30443,10 @@ zero:
 	VPXORD Z5, Z5, Z5
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y6, Y6, Y6
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -35748,32 +30468,54 @@ tap:
 	SHRQ       $0x01, R11
 	LEAQ       (R12)(AX*4), R13
 	TESTQ      R11, R11
-	JEQ        next
+	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R10), K1, Y6
-	ADDQ         CX, R10
 	VMOVUPS.Z    (R10), K1, Y7
 	ADDQ         CX, R10
-	VUNPCKLPS    Y7, Y6, Y8
-	VUNPCKHPS    Y7, Y6, Y6
-	VINSERTF64X4 $0x01, Y6, Z8, Z6
-	VBROADCASTSD (R12), Z7
-	VFMADD231PS  Z6, Z7, Z0
-	VBROADCASTSD (R12)(AX*1), Z7
-	VFMADD231PS  Z6, Z7, Z1
-	VBROADCASTSD (R12)(AX*2), Z7
-	VFMADD231PS  Z6, Z7, Z2
-	VBROADCASTSD (R12)(BX*1), Z7
-	VFMADD231PS  Z6, Z7, Z3
-	VBROADCASTSD (R13), Z7
-	VFMADD231PS  Z6, Z7, Z4
-	VBROADCASTSD (R13)(AX*1), Z7
-	VFMADD231PS  Z6, Z7, Z5
+	VMOVUPS.Z    (R10), K1, Y8
+	ADDQ         CX, R10
+	VUNPCKLPS    Y8, Y7, Y9
+	VUNPCKHPS    Y8, Y7, Y7
+	VINSERTF64X4 $0x01, Y7, Z9, Z7
+	VBROADCASTSD (R12), Z8
+	VFMADD231PS  Z7, Z8, Z0
+	VBROADCASTSD (R12)(AX*1), Z8
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSD (R12)(AX*2), Z8
+	VFMADD231PS  Z7, Z8, Z2
+	VBROADCASTSD (R12)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSD (R13), Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSD (R13)(AX*1), Z8
+	VFMADD231PS  Z7, Z8, Z5
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	DECQ         R11
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R11
+	TESTQ        $0x00000001, R11
+	JEQ          next
+	VMOVUPS.Z    (R10), K1, Y7
+	ADDQ         CX, R10
+	VUNPCKLPS    Y6, Y7, Y9
+	VUNPCKHPS    Y6, Y7, Y7
+	VINSERTF64X4 $0x01, Y7, Z9, Z7
+	VBROADCASTSS (R12), Z8
+	VFMADD231PS  Z7, Z8, K2, Z0
+	VBROADCASTSS (R12)(AX*1), Z8
+	VFMADD231PS  Z7, Z8, K2, Z1
+	VBROADCASTSS (R12)(AX*2), Z8
+	VFMADD231PS  Z7, Z8, K2, Z2
+	VBROADCASTSS (R12)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, K2, Z3
+	VBROADCASTSS (R13), Z8
+	VFMADD231PS  Z7, Z8, K2, Z4
+	VBROADCASTSS (R13)(AX*1), Z8
+	VFMADD231PS  Z7, Z8, K2, Z5
 
 next:
 	ADDQ $0x08, R8
@@ -35840,11 +30582,11 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y9, Y9, Y9
 	VPXORD    Y10, Y10, Y10
+	VPXORD    Y11, Y11, Y11
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y10
+	VMOVUPS.Z (CX), K1, Y11
 
 nobiasrow:
 	VMOVUPS 64(AX), Y5
@@ -35862,12 +30604,12 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y10, Y8, Y8
-	VADDPS Y10, Y0, Y0
-	VADDPS Y10, Y1, Y1
-	VADDPS Y10, Y2, Y2
-	VADDPS Y10, Y3, Y3
-	VADDPS Y10, Y4, Y4
+	VADDPS Y11, Y8, Y8
+	VADDPS Y11, Y0, Y0
+	VADDPS Y11, Y1, Y1
+	VADDPS Y11, Y2, Y2
+	VADDPS Y11, Y3, Y3
+	VADDPS Y11, Y4, Y4
 
 nobias:
 	TESTQ     BX, BX
@@ -35897,22 +30639,22 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y8, Y7
-	VCMPPS    $0x1e, Y9, Y8, K2
+	VCMPPS    $0x1e, Y10, Y8, K2
 	VBLENDMPS Y8, Y7, K2, Y8
 	VMULPS    (AX), Y0, Y7
-	VCMPPS    $0x1e, Y9, Y0, K2
+	VCMPPS    $0x1e, Y10, Y0, K2
 	VBLENDMPS Y0, Y7, K2, Y0
 	VMULPS    (AX), Y1, Y7
-	VCMPPS    $0x1e, Y9, Y1, K2
+	VCMPPS    $0x1e, Y10, Y1, K2
 	VBLENDMPS Y1, Y7, K2, Y1
 	VMULPS    (AX), Y2, Y7
-	VCMPPS    $0x1e, Y9, Y2, K2
+	VCMPPS    $0x1e, Y10, Y2, K2
 	VBLENDMPS Y2, Y7, K2, Y2
 	VMULPS    (AX), Y3, Y7
-	VCMPPS    $0x1e, Y9, Y3, K2
+	VCMPPS    $0x1e, Y10, Y3, K2
 	VBLENDMPS Y3, Y7, K2, Y3
 	VMULPS    (AX), Y4, Y7
-	VCMPPS    $0x1e, Y9, Y4, K2
+	VCMPPS    $0x1e, Y10, Y4, K2
 	VBLENDMPS Y4, Y7, K2, Y4
 
 noleaky:
@@ -36042,6 +30784,10 @@ zero:
 	VPXORD Z6, Z6, Z6
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y7, Y7, Y7
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -36063,34 +30809,58 @@ tap:
 	SHRQ       $0x01, R11
 	LEAQ       (R12)(AX*4), R13
 	TESTQ      R11, R11
-	JEQ        next
+	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R10), K1, Y7
-	ADDQ         CX, R10
 	VMOVUPS.Z    (R10), K1, Y8
 	ADDQ         CX, R10
-	VUNPCKLPS    Y8, Y7, Y9
-	VUNPCKHPS    Y8, Y7, Y7
-	VINSERTF64X4 $0x01, Y7, Z9, Z7
-	VBROADCASTSD (R12), Z8
-	VFMADD231PS  Z7, Z8, Z0
-	VBROADCASTSD (R12)(AX*1), Z8
-	VFMADD231PS  Z7, Z8, Z1
-	VBROADCASTSD (R12)(AX*2), Z8
-	VFMADD231PS  Z7, Z8, Z2
-	VBROADCASTSD (R12)(BX*1), Z8
-	VFMADD231PS  Z7, Z8, Z3
-	VBROADCASTSD (R13), Z8
-	VFMADD231PS  Z7, Z8, Z4
-	VBROADCASTSD (R13)(AX*1), Z8
-	VFMADD231PS  Z7, Z8, Z5
-	VBROADCASTSD (R13)(AX*2), Z8
-	VFMADD231PS  Z7, Z8, Z6
+	VMOVUPS.Z    (R10), K1, Y9
+	ADDQ         CX, R10
+	VUNPCKLPS    Y9, Y8, Y10
+	VUNPCKHPS    Y9, Y8, Y8
+	VINSERTF64X4 $0x01, Y8, Z10, Z8
+	VBROADCASTSD (R12), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSD (R12)(AX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSD (R12)(AX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSD (R12)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSD (R13), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSD (R13)(AX*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSD (R13)(AX*2), Z9
+	VFMADD231PS  Z8, Z9, Z6
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	DECQ         R11
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R11
+	TESTQ        $0x00000001, R11
+	JEQ          next
+	VMOVUPS.Z    (R10), K1, Y8
+	ADDQ         CX, R10
+	VUNPCKLPS    Y7, Y8, Y10
+	VUNPCKHPS    Y7, Y8, Y8
+	VINSERTF64X4 $0x01, Y8, Z10, Z8
+	VBROADCASTSS (R12), Z9
+	VFMADD231PS  Z8, Z9, K2, Z0
+	VBROADCASTSS (R12)(AX*1), Z9
+	VFMADD231PS  Z8, Z9, K2, Z1
+	VBROADCASTSS (R12)(AX*2), Z9
+	VFMADD231PS  Z8, Z9, K2, Z2
+	VBROADCASTSS (R12)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, K2, Z3
+	VBROADCASTSS (R13), Z9
+	VFMADD231PS  Z8, Z9, K2, Z4
+	VBROADCASTSS (R13)(AX*1), Z9
+	VFMADD231PS  Z8, Z9, K2, Z5
+	VBROADCASTSS (R13)(AX*2), Z9
+	VFMADD231PS  Z8, Z9, K2, Z6
 
 next:
 	ADDQ $0x08, R8
@@ -36163,11 +30933,11 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y10, Y10, Y10
 	VPXORD    Y11, Y11, Y11
+	VPXORD    Y12, Y12, Y12
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y11
+	VMOVUPS.Z (CX), K1, Y12
 
 nobiasrow:
 	VMOVUPS 64(AX), Y6
@@ -36185,13 +30955,13 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y11, Y9, Y9
-	VADDPS Y11, Y0, Y0
-	VADDPS Y11, Y1, Y1
-	VADDPS Y11, Y2, Y2
-	VADDPS Y11, Y3, Y3
-	VADDPS Y11, Y4, Y4
-	VADDPS Y11, Y5, Y5
+	VADDPS Y12, Y9, Y9
+	VADDPS Y12, Y0, Y0
+	VADDPS Y12, Y1, Y1
+	VADDPS Y12, Y2, Y2
+	VADDPS Y12, Y3, Y3
+	VADDPS Y12, Y4, Y4
+	VADDPS Y12, Y5, Y5
 
 nobias:
 	TESTQ     BX, BX
@@ -36224,25 +30994,25 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y9, Y8
-	VCMPPS    $0x1e, Y10, Y9, K2
+	VCMPPS    $0x1e, Y11, Y9, K2
 	VBLENDMPS Y9, Y8, K2, Y9
 	VMULPS    (AX), Y0, Y8
-	VCMPPS    $0x1e, Y10, Y0, K2
+	VCMPPS    $0x1e, Y11, Y0, K2
 	VBLENDMPS Y0, Y8, K2, Y0
 	VMULPS    (AX), Y1, Y8
-	VCMPPS    $0x1e, Y10, Y1, K2
+	VCMPPS    $0x1e, Y11, Y1, K2
 	VBLENDMPS Y1, Y8, K2, Y1
 	VMULPS    (AX), Y2, Y8
-	VCMPPS    $0x1e, Y10, Y2, K2
+	VCMPPS    $0x1e, Y11, Y2, K2
 	VBLENDMPS Y2, Y8, K2, Y2
 	VMULPS    (AX), Y3, Y8
-	VCMPPS    $0x1e, Y10, Y3, K2
+	VCMPPS    $0x1e, Y11, Y3, K2
 	VBLENDMPS Y3, Y8, K2, Y3
 	VMULPS    (AX), Y4, Y8
-	VCMPPS    $0x1e, Y10, Y4, K2
+	VCMPPS    $0x1e, Y11, Y4, K2
 	VBLENDMPS Y4, Y8, K2, Y4
 	VMULPS    (AX), Y5, Y8
-	VCMPPS    $0x1e, Y10, Y5, K2
+	VCMPPS    $0x1e, Y11, Y5, K2
 	VBLENDMPS Y5, Y8, K2, Y5
 
 noleaky:
@@ -36383,6 +31153,10 @@ zero:
 	VPXORD Z7, Z7, Z7
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y8, Y8, Y8
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -36404,36 +31178,62 @@ tap:
 	SHRQ       $0x01, R11
 	LEAQ       (R12)(AX*4), R13
 	TESTQ      R11, R11
-	JEQ        next
+	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R10), K1, Y8
-	ADDQ         CX, R10
 	VMOVUPS.Z    (R10), K1, Y9
 	ADDQ         CX, R10
-	VUNPCKLPS    Y9, Y8, Y10
-	VUNPCKHPS    Y9, Y8, Y8
-	VINSERTF64X4 $0x01, Y8, Z10, Z8
-	VBROADCASTSD (R12), Z9
-	VFMADD231PS  Z8, Z9, Z0
-	VBROADCASTSD (R12)(AX*1), Z9
-	VFMADD231PS  Z8, Z9, Z1
-	VBROADCASTSD (R12)(AX*2), Z9
-	VFMADD231PS  Z8, Z9, Z2
-	VBROADCASTSD (R12)(BX*1), Z9
-	VFMADD231PS  Z8, Z9, Z3
-	VBROADCASTSD (R13), Z9
-	VFMADD231PS  Z8, Z9, Z4
-	VBROADCASTSD (R13)(AX*1), Z9
-	VFMADD231PS  Z8, Z9, Z5
-	VBROADCASTSD (R13)(AX*2), Z9
-	VFMADD231PS  Z8, Z9, Z6
-	VBROADCASTSD (R13)(BX*1), Z9
-	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS.Z    (R10), K1, Y10
+	ADDQ         CX, R10
+	VUNPCKLPS    Y10, Y9, Y11
+	VUNPCKHPS    Y10, Y9, Y9
+	VINSERTF64X4 $0x01, Y9, Z11, Z9
+	VBROADCASTSD (R12), Z10
+	VFMADD231PS  Z9, Z10, Z0
+	VBROADCASTSD (R12)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSD (R12)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, Z2
+	VBROADCASTSD (R12)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSD (R13), Z10
+	VFMADD231PS  Z9, Z10, Z4
+	VBROADCASTSD (R13)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSD (R13)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, Z6
+	VBROADCASTSD (R13)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z7
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	DECQ         R11
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R11
+	TESTQ        $0x00000001, R11
+	JEQ          next
+	VMOVUPS.Z    (R10), K1, Y9
+	ADDQ         CX, R10
+	VUNPCKLPS    Y8, Y9, Y11
+	VUNPCKHPS    Y8, Y9, Y9
+	VINSERTF64X4 $0x01, Y9, Z11, Z9
+	VBROADCASTSS (R12), Z10
+	VFMADD231PS  Z9, Z10, K2, Z0
+	VBROADCASTSS (R12)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z1
+	VBROADCASTSS (R12)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, K2, Z2
+	VBROADCASTSS (R12)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z3
+	VBROADCASTSS (R13), Z10
+	VFMADD231PS  Z9, Z10, K2, Z4
+	VBROADCASTSS (R13)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z5
+	VBROADCASTSS (R13)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, K2, Z6
+	VBROADCASTSS (R13)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z7
 
 next:
 	ADDQ $0x08, R8
@@ -36512,11 +31312,11 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y11, Y11, Y11
 	VPXORD    Y12, Y12, Y12
+	VPXORD    Y13, Y13, Y13
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y12
+	VMOVUPS.Z (CX), K1, Y13
 
 nobiasrow:
 	VMOVUPS 64(AX), Y7
@@ -36534,14 +31334,14 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y12, Y10, Y10
-	VADDPS Y12, Y0, Y0
-	VADDPS Y12, Y1, Y1
-	VADDPS Y12, Y2, Y2
-	VADDPS Y12, Y3, Y3
-	VADDPS Y12, Y4, Y4
-	VADDPS Y12, Y5, Y5
-	VADDPS Y12, Y6, Y6
+	VADDPS Y13, Y10, Y10
+	VADDPS Y13, Y0, Y0
+	VADDPS Y13, Y1, Y1
+	VADDPS Y13, Y2, Y2
+	VADDPS Y13, Y3, Y3
+	VADDPS Y13, Y4, Y4
+	VADDPS Y13, Y5, Y5
+	VADDPS Y13, Y6, Y6
 
 nobias:
 	TESTQ     BX, BX
@@ -36577,28 +31377,28 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y10, Y9
-	VCMPPS    $0x1e, Y11, Y10, K2
+	VCMPPS    $0x1e, Y12, Y10, K2
 	VBLENDMPS Y10, Y9, K2, Y10
 	VMULPS    (AX), Y0, Y9
-	VCMPPS    $0x1e, Y11, Y0, K2
+	VCMPPS    $0x1e, Y12, Y0, K2
 	VBLENDMPS Y0, Y9, K2, Y0
 	VMULPS    (AX), Y1, Y9
-	VCMPPS    $0x1e, Y11, Y1, K2
+	VCMPPS    $0x1e, Y12, Y1, K2
 	VBLENDMPS Y1, Y9, K2, Y1
 	VMULPS    (AX), Y2, Y9
-	VCMPPS    $0x1e, Y11, Y2, K2
+	VCMPPS    $0x1e, Y12, Y2, K2
 	VBLENDMPS Y2, Y9, K2, Y2
 	VMULPS    (AX), Y3, Y9
-	VCMPPS    $0x1e, Y11, Y3, K2
+	VCMPPS    $0x1e, Y12, Y3, K2
 	VBLENDMPS Y3, Y9, K2, Y3
 	VMULPS    (AX), Y4, Y9
-	VCMPPS    $0x1e, Y11, Y4, K2
+	VCMPPS    $0x1e, Y12, Y4, K2
 	VBLENDMPS Y4, Y9, K2, Y4
 	VMULPS    (AX), Y5, Y9
-	VCMPPS    $0x1e, Y11, Y5, K2
+	VCMPPS    $0x1e, Y12, Y5, K2
 	VBLENDMPS Y5, Y9, K2, Y5
 	VMULPS    (AX), Y6, Y9
-	VCMPPS    $0x1e, Y11, Y6, K2
+	VCMPPS    $0x1e, Y12, Y6, K2
 	VBLENDMPS Y6, Y9, K2, Y6
 
 noleaky:
@@ -36750,6 +31550,10 @@ zero:
 	VPXORD Z8, Z8, Z8
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y9, Y9, Y9
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -36772,39 +31576,67 @@ tap:
 	LEAQ       (R12)(AX*4), R13
 	LEAQ       (R13)(AX*4), R14
 	TESTQ      R11, R11
-	JEQ        next
+	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R10), K1, Y9
-	ADDQ         CX, R10
 	VMOVUPS.Z    (R10), K1, Y10
 	ADDQ         CX, R10
-	VUNPCKLPS    Y10, Y9, Y11
-	VUNPCKHPS    Y10, Y9, Y9
-	VINSERTF64X4 $0x01, Y9, Z11, Z9
-	VBROADCASTSD (R12), Z10
-	VFMADD231PS  Z9, Z10, Z0
-	VBROADCASTSD (R12)(AX*1), Z10
-	VFMADD231PS  Z9, Z10, Z1
-	VBROADCASTSD (R12)(AX*2), Z10
-	VFMADD231PS  Z9, Z10, Z2
-	VBROADCASTSD (R12)(BX*1), Z10
-	VFMADD231PS  Z9, Z10, Z3
-	VBROADCASTSD (R13), Z10
-	VFMADD231PS  Z9, Z10, Z4
-	VBROADCASTSD (R13)(AX*1), Z10
-	VFMADD231PS  Z9, Z10, Z5
-	VBROADCASTSD (R13)(AX*2), Z10
-	VFMADD231PS  Z9, Z10, Z6
-	VBROADCASTSD (R13)(BX*1), Z10
-	VFMADD231PS  Z9, Z10, Z7
-	VBROADCASTSD (R14), Z10
-	VFMADD231PS  Z9, Z10, Z8
+	VMOVUPS.Z    (R10), K1, Y11
+	ADDQ         CX, R10
+	VUNPCKLPS    Y11, Y10, Y12
+	VUNPCKHPS    Y11, Y10, Y10
+	VINSERTF64X4 $0x01, Y10, Z12, Z10
+	VBROADCASTSD (R12), Z11
+	VFMADD231PS  Z10, Z11, Z0
+	VBROADCASTSD (R12)(AX*1), Z11
+	VFMADD231PS  Z10, Z11, Z1
+	VBROADCASTSD (R12)(AX*2), Z11
+	VFMADD231PS  Z10, Z11, Z2
+	VBROADCASTSD (R12)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z3
+	VBROADCASTSD (R13), Z11
+	VFMADD231PS  Z10, Z11, Z4
+	VBROADCASTSD (R13)(AX*1), Z11
+	VFMADD231PS  Z10, Z11, Z5
+	VBROADCASTSD (R13)(AX*2), Z11
+	VFMADD231PS  Z10, Z11, Z6
+	VBROADCASTSD (R13)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z7
+	VBROADCASTSD (R14), Z11
+	VFMADD231PS  Z10, Z11, Z8
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	ADDQ         $0x08, R14
 	DECQ         R11
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R11
+	TESTQ        $0x00000001, R11
+	JEQ          next
+	VMOVUPS.Z    (R10), K1, Y10
+	ADDQ         CX, R10
+	VUNPCKLPS    Y9, Y10, Y12
+	VUNPCKHPS    Y9, Y10, Y10
+	VINSERTF64X4 $0x01, Y10, Z12, Z10
+	VBROADCASTSS (R12), Z11
+	VFMADD231PS  Z10, Z11, K2, Z0
+	VBROADCASTSS (R12)(AX*1), Z11
+	VFMADD231PS  Z10, Z11, K2, Z1
+	VBROADCASTSS (R12)(AX*2), Z11
+	VFMADD231PS  Z10, Z11, K2, Z2
+	VBROADCASTSS (R12)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, K2, Z3
+	VBROADCASTSS (R13), Z11
+	VFMADD231PS  Z10, Z11, K2, Z4
+	VBROADCASTSS (R13)(AX*1), Z11
+	VFMADD231PS  Z10, Z11, K2, Z5
+	VBROADCASTSS (R13)(AX*2), Z11
+	VFMADD231PS  Z10, Z11, K2, Z6
+	VBROADCASTSS (R13)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, K2, Z7
+	VBROADCASTSS (R14), Z11
+	VFMADD231PS  Z10, Z11, K2, Z8
 
 next:
 	ADDQ $0x08, R8
@@ -36889,11 +31721,11 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y12, Y12, Y12
 	VPXORD    Y13, Y13, Y13
+	VPXORD    Y14, Y14, Y14
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y13
+	VMOVUPS.Z (CX), K1, Y14
 
 nobiasrow:
 	VMOVUPS 64(AX), Y8
@@ -36911,15 +31743,15 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y13, Y11, Y11
-	VADDPS Y13, Y0, Y0
-	VADDPS Y13, Y1, Y1
-	VADDPS Y13, Y2, Y2
-	VADDPS Y13, Y3, Y3
-	VADDPS Y13, Y4, Y4
-	VADDPS Y13, Y5, Y5
-	VADDPS Y13, Y6, Y6
-	VADDPS Y13, Y7, Y7
+	VADDPS Y14, Y11, Y11
+	VADDPS Y14, Y0, Y0
+	VADDPS Y14, Y1, Y1
+	VADDPS Y14, Y2, Y2
+	VADDPS Y14, Y3, Y3
+	VADDPS Y14, Y4, Y4
+	VADDPS Y14, Y5, Y5
+	VADDPS Y14, Y6, Y6
+	VADDPS Y14, Y7, Y7
 
 nobias:
 	TESTQ     BX, BX
@@ -36958,31 +31790,31 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y11, Y10
-	VCMPPS    $0x1e, Y12, Y11, K2
+	VCMPPS    $0x1e, Y13, Y11, K2
 	VBLENDMPS Y11, Y10, K2, Y11
 	VMULPS    (AX), Y0, Y10
-	VCMPPS    $0x1e, Y12, Y0, K2
+	VCMPPS    $0x1e, Y13, Y0, K2
 	VBLENDMPS Y0, Y10, K2, Y0
 	VMULPS    (AX), Y1, Y10
-	VCMPPS    $0x1e, Y12, Y1, K2
+	VCMPPS    $0x1e, Y13, Y1, K2
 	VBLENDMPS Y1, Y10, K2, Y1
 	VMULPS    (AX), Y2, Y10
-	VCMPPS    $0x1e, Y12, Y2, K2
+	VCMPPS    $0x1e, Y13, Y2, K2
 	VBLENDMPS Y2, Y10, K2, Y2
 	VMULPS    (AX), Y3, Y10
-	VCMPPS    $0x1e, Y12, Y3, K2
+	VCMPPS    $0x1e, Y13, Y3, K2
 	VBLENDMPS Y3, Y10, K2, Y3
 	VMULPS    (AX), Y4, Y10
-	VCMPPS    $0x1e, Y12, Y4, K2
+	VCMPPS    $0x1e, Y13, Y4, K2
 	VBLENDMPS Y4, Y10, K2, Y4
 	VMULPS    (AX), Y5, Y10
-	VCMPPS    $0x1e, Y12, Y5, K2
+	VCMPPS    $0x1e, Y13, Y5, K2
 	VBLENDMPS Y5, Y10, K2, Y5
 	VMULPS    (AX), Y6, Y10
-	VCMPPS    $0x1e, Y12, Y6, K2
+	VCMPPS    $0x1e, Y13, Y6, K2
 	VBLENDMPS Y6, Y10, K2, Y6
 	VMULPS    (AX), Y7, Y10
-	VCMPPS    $0x1e, Y12, Y7, K2
+	VCMPPS    $0x1e, Y13, Y7, K2
 	VBLENDMPS Y7, Y10, K2, Y7
 
 noleaky:
@@ -37145,6 +31977,10 @@ zero:
 	VPXORD Z9, Z9, Z9
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y10, Y10, Y10
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -37167,41 +32003,71 @@ tap:
 	LEAQ       (R12)(AX*4), R13
 	LEAQ       (R13)(AX*4), R14
 	TESTQ      R11, R11
-	JEQ        next
+	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R10), K1, Y10
-	ADDQ         CX, R10
 	VMOVUPS.Z    (R10), K1, Y11
 	ADDQ         CX, R10
-	VUNPCKLPS    Y11, Y10, Y12
-	VUNPCKHPS    Y11, Y10, Y10
-	VINSERTF64X4 $0x01, Y10, Z12, Z10
-	VBROADCASTSD (R12), Z11
-	VFMADD231PS  Z10, Z11, Z0
-	VBROADCASTSD (R12)(AX*1), Z11
-	VFMADD231PS  Z10, Z11, Z1
-	VBROADCASTSD (R12)(AX*2), Z11
-	VFMADD231PS  Z10, Z11, Z2
-	VBROADCASTSD (R12)(BX*1), Z11
-	VFMADD231PS  Z10, Z11, Z3
-	VBROADCASTSD (R13), Z11
-	VFMADD231PS  Z10, Z11, Z4
-	VBROADCASTSD (R13)(AX*1), Z11
-	VFMADD231PS  Z10, Z11, Z5
-	VBROADCASTSD (R13)(AX*2), Z11
-	VFMADD231PS  Z10, Z11, Z6
-	VBROADCASTSD (R13)(BX*1), Z11
-	VFMADD231PS  Z10, Z11, Z7
-	VBROADCASTSD (R14), Z11
-	VFMADD231PS  Z10, Z11, Z8
-	VBROADCASTSD (R14)(AX*1), Z11
-	VFMADD231PS  Z10, Z11, Z9
+	VMOVUPS.Z    (R10), K1, Y12
+	ADDQ         CX, R10
+	VUNPCKLPS    Y12, Y11, Y13
+	VUNPCKHPS    Y12, Y11, Y11
+	VINSERTF64X4 $0x01, Y11, Z13, Z11
+	VBROADCASTSD (R12), Z12
+	VFMADD231PS  Z11, Z12, Z0
+	VBROADCASTSD (R12)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSD (R12)(AX*2), Z12
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSD (R12)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSD (R13), Z12
+	VFMADD231PS  Z11, Z12, Z4
+	VBROADCASTSD (R13)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSD (R13)(AX*2), Z12
+	VFMADD231PS  Z11, Z12, Z6
+	VBROADCASTSD (R13)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSD (R14), Z12
+	VFMADD231PS  Z11, Z12, Z8
+	VBROADCASTSD (R14)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, Z9
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	ADDQ         $0x08, R14
 	DECQ         R11
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R11
+	TESTQ        $0x00000001, R11
+	JEQ          next
+	VMOVUPS.Z    (R10), K1, Y11
+	ADDQ         CX, R10
+	VUNPCKLPS    Y10, Y11, Y13
+	VUNPCKHPS    Y10, Y11, Y11
+	VINSERTF64X4 $0x01, Y11, Z13, Z11
+	VBROADCASTSS (R12), Z12
+	VFMADD231PS  Z11, Z12, K2, Z0
+	VBROADCASTSS (R12)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, K2, Z1
+	VBROADCASTSS (R12)(AX*2), Z12
+	VFMADD231PS  Z11, Z12, K2, Z2
+	VBROADCASTSS (R12)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, K2, Z3
+	VBROADCASTSS (R13), Z12
+	VFMADD231PS  Z11, Z12, K2, Z4
+	VBROADCASTSS (R13)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, K2, Z5
+	VBROADCASTSS (R13)(AX*2), Z12
+	VFMADD231PS  Z11, Z12, K2, Z6
+	VBROADCASTSS (R13)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, K2, Z7
+	VBROADCASTSS (R14), Z12
+	VFMADD231PS  Z11, Z12, K2, Z8
+	VBROADCASTSS (R14)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, K2, Z9
 
 next:
 	ADDQ $0x08, R8
@@ -37292,11 +32158,11 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y13, Y13, Y13
 	VPXORD    Y14, Y14, Y14
+	VPXORD    Y15, Y15, Y15
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y14
+	VMOVUPS.Z (CX), K1, Y15
 
 nobiasrow:
 	VMOVUPS 64(AX), Y9
@@ -37314,16 +32180,16 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y14, Y12, Y12
-	VADDPS Y14, Y0, Y0
-	VADDPS Y14, Y1, Y1
-	VADDPS Y14, Y2, Y2
-	VADDPS Y14, Y3, Y3
-	VADDPS Y14, Y4, Y4
-	VADDPS Y14, Y5, Y5
-	VADDPS Y14, Y6, Y6
-	VADDPS Y14, Y7, Y7
-	VADDPS Y14, Y8, Y8
+	VADDPS Y15, Y12, Y12
+	VADDPS Y15, Y0, Y0
+	VADDPS Y15, Y1, Y1
+	VADDPS Y15, Y2, Y2
+	VADDPS Y15, Y3, Y3
+	VADDPS Y15, Y4, Y4
+	VADDPS Y15, Y5, Y5
+	VADDPS Y15, Y6, Y6
+	VADDPS Y15, Y7, Y7
+	VADDPS Y15, Y8, Y8
 
 nobias:
 	TESTQ     BX, BX
@@ -37365,34 +32231,34 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y12, Y11
-	VCMPPS    $0x1e, Y13, Y12, K2
+	VCMPPS    $0x1e, Y14, Y12, K2
 	VBLENDMPS Y12, Y11, K2, Y12
 	VMULPS    (AX), Y0, Y11
-	VCMPPS    $0x1e, Y13, Y0, K2
+	VCMPPS    $0x1e, Y14, Y0, K2
 	VBLENDMPS Y0, Y11, K2, Y0
 	VMULPS    (AX), Y1, Y11
-	VCMPPS    $0x1e, Y13, Y1, K2
+	VCMPPS    $0x1e, Y14, Y1, K2
 	VBLENDMPS Y1, Y11, K2, Y1
 	VMULPS    (AX), Y2, Y11
-	VCMPPS    $0x1e, Y13, Y2, K2
+	VCMPPS    $0x1e, Y14, Y2, K2
 	VBLENDMPS Y2, Y11, K2, Y2
 	VMULPS    (AX), Y3, Y11
-	VCMPPS    $0x1e, Y13, Y3, K2
+	VCMPPS    $0x1e, Y14, Y3, K2
 	VBLENDMPS Y3, Y11, K2, Y3
 	VMULPS    (AX), Y4, Y11
-	VCMPPS    $0x1e, Y13, Y4, K2
+	VCMPPS    $0x1e, Y14, Y4, K2
 	VBLENDMPS Y4, Y11, K2, Y4
 	VMULPS    (AX), Y5, Y11
-	VCMPPS    $0x1e, Y13, Y5, K2
+	VCMPPS    $0x1e, Y14, Y5, K2
 	VBLENDMPS Y5, Y11, K2, Y5
 	VMULPS    (AX), Y6, Y11
-	VCMPPS    $0x1e, Y13, Y6, K2
+	VCMPPS    $0x1e, Y14, Y6, K2
 	VBLENDMPS Y6, Y11, K2, Y6
 	VMULPS    (AX), Y7, Y11
-	VCMPPS    $0x1e, Y13, Y7, K2
+	VCMPPS    $0x1e, Y14, Y7, K2
 	VBLENDMPS Y7, Y11, K2, Y7
 	VMULPS    (AX), Y8, Y11
-	VCMPPS    $0x1e, Y13, Y8, K2
+	VCMPPS    $0x1e, Y14, Y8, K2
 	VBLENDMPS Y8, Y11, K2, Y8
 
 noleaky:
@@ -37566,6 +32432,10 @@ zero:
 	VPXORD Z10, Z10, Z10
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y11, Y11, Y11
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -37588,43 +32458,75 @@ tap:
 	LEAQ       (R12)(AX*4), R13
 	LEAQ       (R13)(AX*4), R14
 	TESTQ      R11, R11
-	JEQ        next
+	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R10), K1, Y11
-	ADDQ         CX, R10
 	VMOVUPS.Z    (R10), K1, Y12
 	ADDQ         CX, R10
-	VUNPCKLPS    Y12, Y11, Y13
-	VUNPCKHPS    Y12, Y11, Y11
-	VINSERTF64X4 $0x01, Y11, Z13, Z11
-	VBROADCASTSD (R12), Z12
-	VFMADD231PS  Z11, Z12, Z0
-	VBROADCASTSD (R12)(AX*1), Z12
-	VFMADD231PS  Z11, Z12, Z1
-	VBROADCASTSD (R12)(AX*2), Z12
-	VFMADD231PS  Z11, Z12, Z2
-	VBROADCASTSD (R12)(BX*1), Z12
-	VFMADD231PS  Z11, Z12, Z3
-	VBROADCASTSD (R13), Z12
-	VFMADD231PS  Z11, Z12, Z4
-	VBROADCASTSD (R13)(AX*1), Z12
-	VFMADD231PS  Z11, Z12, Z5
-	VBROADCASTSD (R13)(AX*2), Z12
-	VFMADD231PS  Z11, Z12, Z6
-	VBROADCASTSD (R13)(BX*1), Z12
-	VFMADD231PS  Z11, Z12, Z7
-	VBROADCASTSD (R14), Z12
-	VFMADD231PS  Z11, Z12, Z8
-	VBROADCASTSD (R14)(AX*1), Z12
-	VFMADD231PS  Z11, Z12, Z9
-	VBROADCASTSD (R14)(AX*2), Z12
-	VFMADD231PS  Z11, Z12, Z10
+	VMOVUPS.Z    (R10), K1, Y13
+	ADDQ         CX, R10
+	VUNPCKLPS    Y13, Y12, Y14
+	VUNPCKHPS    Y13, Y12, Y12
+	VINSERTF64X4 $0x01, Y12, Z14, Z12
+	VBROADCASTSD (R12), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSD (R12)(AX*1), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSD (R12)(AX*2), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSD (R12)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSD (R13), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSD (R13)(AX*1), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	VBROADCASTSD (R13)(AX*2), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSD (R13)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSD (R14), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	VBROADCASTSD (R14)(AX*1), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSD (R14)(AX*2), Z13
+	VFMADD231PS  Z12, Z13, Z10
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	ADDQ         $0x08, R14
 	DECQ         R11
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R11
+	TESTQ        $0x00000001, R11
+	JEQ          next
+	VMOVUPS.Z    (R10), K1, Y12
+	ADDQ         CX, R10
+	VUNPCKLPS    Y11, Y12, Y14
+	VUNPCKHPS    Y11, Y12, Y12
+	VINSERTF64X4 $0x01, Y12, Z14, Z12
+	VBROADCASTSS (R12), Z13
+	VFMADD231PS  Z12, Z13, K2, Z0
+	VBROADCASTSS (R12)(AX*1), Z13
+	VFMADD231PS  Z12, Z13, K2, Z1
+	VBROADCASTSS (R12)(AX*2), Z13
+	VFMADD231PS  Z12, Z13, K2, Z2
+	VBROADCASTSS (R12)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, K2, Z3
+	VBROADCASTSS (R13), Z13
+	VFMADD231PS  Z12, Z13, K2, Z4
+	VBROADCASTSS (R13)(AX*1), Z13
+	VFMADD231PS  Z12, Z13, K2, Z5
+	VBROADCASTSS (R13)(AX*2), Z13
+	VFMADD231PS  Z12, Z13, K2, Z6
+	VBROADCASTSS (R13)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, K2, Z7
+	VBROADCASTSS (R14), Z13
+	VFMADD231PS  Z12, Z13, K2, Z8
+	VBROADCASTSS (R14)(AX*1), Z13
+	VFMADD231PS  Z12, Z13, K2, Z9
+	VBROADCASTSS (R14)(AX*2), Z13
+	VFMADD231PS  Z12, Z13, K2, Z10
 
 next:
 	ADDQ $0x08, R8
@@ -37721,11 +32623,11 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y14, Y14, Y14
 	VPXORD    Y15, Y15, Y15
+	VPXORD    Y16, Y16, Y16
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y15
+	VMOVUPS.Z (CX), K1, Y16
 
 nobiasrow:
 	VMOVUPS 64(AX), Y10
@@ -37743,17 +32645,17 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y15, Y13, Y13
-	VADDPS Y15, Y0, Y0
-	VADDPS Y15, Y1, Y1
-	VADDPS Y15, Y2, Y2
-	VADDPS Y15, Y3, Y3
-	VADDPS Y15, Y4, Y4
-	VADDPS Y15, Y5, Y5
-	VADDPS Y15, Y6, Y6
-	VADDPS Y15, Y7, Y7
-	VADDPS Y15, Y8, Y8
-	VADDPS Y15, Y9, Y9
+	VADDPS Y16, Y13, Y13
+	VADDPS Y16, Y0, Y0
+	VADDPS Y16, Y1, Y1
+	VADDPS Y16, Y2, Y2
+	VADDPS Y16, Y3, Y3
+	VADDPS Y16, Y4, Y4
+	VADDPS Y16, Y5, Y5
+	VADDPS Y16, Y6, Y6
+	VADDPS Y16, Y7, Y7
+	VADDPS Y16, Y8, Y8
+	VADDPS Y16, Y9, Y9
 
 nobias:
 	TESTQ     BX, BX
@@ -37798,37 +32700,37 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y13, Y12
-	VCMPPS    $0x1e, Y14, Y13, K2
+	VCMPPS    $0x1e, Y15, Y13, K2
 	VBLENDMPS Y13, Y12, K2, Y13
 	VMULPS    (AX), Y0, Y12
-	VCMPPS    $0x1e, Y14, Y0, K2
+	VCMPPS    $0x1e, Y15, Y0, K2
 	VBLENDMPS Y0, Y12, K2, Y0
 	VMULPS    (AX), Y1, Y12
-	VCMPPS    $0x1e, Y14, Y1, K2
+	VCMPPS    $0x1e, Y15, Y1, K2
 	VBLENDMPS Y1, Y12, K2, Y1
 	VMULPS    (AX), Y2, Y12
-	VCMPPS    $0x1e, Y14, Y2, K2
+	VCMPPS    $0x1e, Y15, Y2, K2
 	VBLENDMPS Y2, Y12, K2, Y2
 	VMULPS    (AX), Y3, Y12
-	VCMPPS    $0x1e, Y14, Y3, K2
+	VCMPPS    $0x1e, Y15, Y3, K2
 	VBLENDMPS Y3, Y12, K2, Y3
 	VMULPS    (AX), Y4, Y12
-	VCMPPS    $0x1e, Y14, Y4, K2
+	VCMPPS    $0x1e, Y15, Y4, K2
 	VBLENDMPS Y4, Y12, K2, Y4
 	VMULPS    (AX), Y5, Y12
-	VCMPPS    $0x1e, Y14, Y5, K2
+	VCMPPS    $0x1e, Y15, Y5, K2
 	VBLENDMPS Y5, Y12, K2, Y5
 	VMULPS    (AX), Y6, Y12
-	VCMPPS    $0x1e, Y14, Y6, K2
+	VCMPPS    $0x1e, Y15, Y6, K2
 	VBLENDMPS Y6, Y12, K2, Y6
 	VMULPS    (AX), Y7, Y12
-	VCMPPS    $0x1e, Y14, Y7, K2
+	VCMPPS    $0x1e, Y15, Y7, K2
 	VBLENDMPS Y7, Y12, K2, Y7
 	VMULPS    (AX), Y8, Y12
-	VCMPPS    $0x1e, Y14, Y8, K2
+	VCMPPS    $0x1e, Y15, Y8, K2
 	VBLENDMPS Y8, Y12, K2, Y8
 	VMULPS    (AX), Y9, Y12
-	VCMPPS    $0x1e, Y14, Y9, K2
+	VCMPPS    $0x1e, Y15, Y9, K2
 	VBLENDMPS Y9, Y12, K2, Y9
 
 noleaky:
@@ -38013,6 +32915,10 @@ zero:
 	VPXORD Z11, Z11, Z11
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y12, Y12, Y12
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -38035,45 +32941,79 @@ tap:
 	LEAQ       (R12)(AX*4), R13
 	LEAQ       (R13)(AX*4), R14
 	TESTQ      R11, R11
-	JEQ        next
+	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R10), K1, Y12
-	ADDQ         CX, R10
 	VMOVUPS.Z    (R10), K1, Y13
 	ADDQ         CX, R10
-	VUNPCKLPS    Y13, Y12, Y14
-	VUNPCKHPS    Y13, Y12, Y12
-	VINSERTF64X4 $0x01, Y12, Z14, Z12
-	VBROADCASTSD (R12), Z13
-	VFMADD231PS  Z12, Z13, Z0
-	VBROADCASTSD (R12)(AX*1), Z13
-	VFMADD231PS  Z12, Z13, Z1
-	VBROADCASTSD (R12)(AX*2), Z13
-	VFMADD231PS  Z12, Z13, Z2
-	VBROADCASTSD (R12)(BX*1), Z13
-	VFMADD231PS  Z12, Z13, Z3
-	VBROADCASTSD (R13), Z13
-	VFMADD231PS  Z12, Z13, Z4
-	VBROADCASTSD (R13)(AX*1), Z13
-	VFMADD231PS  Z12, Z13, Z5
-	VBROADCASTSD (R13)(AX*2), Z13
-	VFMADD231PS  Z12, Z13, Z6
-	VBROADCASTSD (R13)(BX*1), Z13
-	VFMADD231PS  Z12, Z13, Z7
-	VBROADCASTSD (R14), Z13
-	VFMADD231PS  Z12, Z13, Z8
-	VBROADCASTSD (R14)(AX*1), Z13
-	VFMADD231PS  Z12, Z13, Z9
-	VBROADCASTSD (R14)(AX*2), Z13
-	VFMADD231PS  Z12, Z13, Z10
-	VBROADCASTSD (R14)(BX*1), Z13
-	VFMADD231PS  Z12, Z13, Z11
+	VMOVUPS.Z    (R10), K1, Y14
+	ADDQ         CX, R10
+	VUNPCKLPS    Y14, Y13, Y15
+	VUNPCKHPS    Y14, Y13, Y13
+	VINSERTF64X4 $0x01, Y13, Z15, Z13
+	VBROADCASTSD (R12), Z14
+	VFMADD231PS  Z13, Z14, Z0
+	VBROADCASTSD (R12)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSD (R12)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, Z2
+	VBROADCASTSD (R12)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSD (R13), Z14
+	VFMADD231PS  Z13, Z14, Z4
+	VBROADCASTSD (R13)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSD (R13)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, Z6
+	VBROADCASTSD (R13)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSD (R14), Z14
+	VFMADD231PS  Z13, Z14, Z8
+	VBROADCASTSD (R14)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSD (R14)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, Z10
+	VBROADCASTSD (R14)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z11
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	ADDQ         $0x08, R14
 	DECQ         R11
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R11
+	TESTQ        $0x00000001, R11
+	JEQ          next
+	VMOVUPS.Z    (R10), K1, Y13
+	ADDQ         CX, R10
+	VUNPCKLPS    Y12, Y13, Y15
+	VUNPCKHPS    Y12, Y13, Y13
+	VINSERTF64X4 $0x01, Y13, Z15, Z13
+	VBROADCASTSS (R12), Z14
+	VFMADD231PS  Z13, Z14, K2, Z0
+	VBROADCASTSS (R12)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z1
+	VBROADCASTSS (R12)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, K2, Z2
+	VBROADCASTSS (R12)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z3
+	VBROADCASTSS (R13), Z14
+	VFMADD231PS  Z13, Z14, K2, Z4
+	VBROADCASTSS (R13)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z5
+	VBROADCASTSS (R13)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, K2, Z6
+	VBROADCASTSS (R13)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z7
+	VBROADCASTSS (R14), Z14
+	VFMADD231PS  Z13, Z14, K2, Z8
+	VBROADCASTSS (R14)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z9
+	VBROADCASTSS (R14)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, K2, Z10
+	VBROADCASTSS (R14)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z11
 
 next:
 	ADDQ $0x08, R8
@@ -38176,11 +33116,11 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y15, Y15, Y15
 	VPXORD    Y16, Y16, Y16
+	VPXORD    Y17, Y17, Y17
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y16
+	VMOVUPS.Z (CX), K1, Y17
 
 nobiasrow:
 	VMOVUPS 64(AX), Y11
@@ -38198,18 +33138,18 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y16, Y14, Y14
-	VADDPS Y16, Y0, Y0
-	VADDPS Y16, Y1, Y1
-	VADDPS Y16, Y2, Y2
-	VADDPS Y16, Y3, Y3
-	VADDPS Y16, Y4, Y4
-	VADDPS Y16, Y5, Y5
-	VADDPS Y16, Y6, Y6
-	VADDPS Y16, Y7, Y7
-	VADDPS Y16, Y8, Y8
-	VADDPS Y16, Y9, Y9
-	VADDPS Y16, Y10, Y10
+	VADDPS Y17, Y14, Y14
+	VADDPS Y17, Y0, Y0
+	VADDPS Y17, Y1, Y1
+	VADDPS Y17, Y2, Y2
+	VADDPS Y17, Y3, Y3
+	VADDPS Y17, Y4, Y4
+	VADDPS Y17, Y5, Y5
+	VADDPS Y17, Y6, Y6
+	VADDPS Y17, Y7, Y7
+	VADDPS Y17, Y8, Y8
+	VADDPS Y17, Y9, Y9
+	VADDPS Y17, Y10, Y10
 
 nobias:
 	TESTQ     BX, BX
@@ -38257,40 +33197,40 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y14, Y13
-	VCMPPS    $0x1e, Y15, Y14, K2
+	VCMPPS    $0x1e, Y16, Y14, K2
 	VBLENDMPS Y14, Y13, K2, Y14
 	VMULPS    (AX), Y0, Y13
-	VCMPPS    $0x1e, Y15, Y0, K2
+	VCMPPS    $0x1e, Y16, Y0, K2
 	VBLENDMPS Y0, Y13, K2, Y0
 	VMULPS    (AX), Y1, Y13
-	VCMPPS    $0x1e, Y15, Y1, K2
+	VCMPPS    $0x1e, Y16, Y1, K2
 	VBLENDMPS Y1, Y13, K2, Y1
 	VMULPS    (AX), Y2, Y13
-	VCMPPS    $0x1e, Y15, Y2, K2
+	VCMPPS    $0x1e, Y16, Y2, K2
 	VBLENDMPS Y2, Y13, K2, Y2
 	VMULPS    (AX), Y3, Y13
-	VCMPPS    $0x1e, Y15, Y3, K2
+	VCMPPS    $0x1e, Y16, Y3, K2
 	VBLENDMPS Y3, Y13, K2, Y3
 	VMULPS    (AX), Y4, Y13
-	VCMPPS    $0x1e, Y15, Y4, K2
+	VCMPPS    $0x1e, Y16, Y4, K2
 	VBLENDMPS Y4, Y13, K2, Y4
 	VMULPS    (AX), Y5, Y13
-	VCMPPS    $0x1e, Y15, Y5, K2
+	VCMPPS    $0x1e, Y16, Y5, K2
 	VBLENDMPS Y5, Y13, K2, Y5
 	VMULPS    (AX), Y6, Y13
-	VCMPPS    $0x1e, Y15, Y6, K2
+	VCMPPS    $0x1e, Y16, Y6, K2
 	VBLENDMPS Y6, Y13, K2, Y6
 	VMULPS    (AX), Y7, Y13
-	VCMPPS    $0x1e, Y15, Y7, K2
+	VCMPPS    $0x1e, Y16, Y7, K2
 	VBLENDMPS Y7, Y13, K2, Y7
 	VMULPS    (AX), Y8, Y13
-	VCMPPS    $0x1e, Y15, Y8, K2
+	VCMPPS    $0x1e, Y16, Y8, K2
 	VBLENDMPS Y8, Y13, K2, Y8
 	VMULPS    (AX), Y9, Y13
-	VCMPPS    $0x1e, Y15, Y9, K2
+	VCMPPS    $0x1e, Y16, Y9, K2
 	VBLENDMPS Y9, Y13, K2, Y9
 	VMULPS    (AX), Y10, Y13
-	VCMPPS    $0x1e, Y15, Y10, K2
+	VCMPPS    $0x1e, Y16, Y10, K2
 	VBLENDMPS Y10, Y13, K2, Y10
 
 noleaky:
@@ -38486,6 +33426,10 @@ zero:
 	VPXORD Z12, Z12, Z12
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y13, Y13, Y13
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -38509,48 +33453,84 @@ tap:
 	LEAQ       (R13)(AX*4), R14
 	LEAQ       (R14)(AX*4), R15
 	TESTQ      R11, R11
-	JEQ        next
+	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R10), K1, Y13
-	ADDQ         CX, R10
 	VMOVUPS.Z    (R10), K1, Y14
 	ADDQ         CX, R10
-	VUNPCKLPS    Y14, Y13, Y15
-	VUNPCKHPS    Y14, Y13, Y13
-	VINSERTF64X4 $0x01, Y13, Z15, Z13
-	VBROADCASTSD (R12), Z14
-	VFMADD231PS  Z13, Z14, Z0
-	VBROADCASTSD (R12)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, Z1
-	VBROADCASTSD (R12)(AX*2), Z14
-	VFMADD231PS  Z13, Z14, Z2
-	VBROADCASTSD (R12)(BX*1), Z14
-	VFMADD231PS  Z13, Z14, Z3
-	VBROADCASTSD (R13), Z14
-	VFMADD231PS  Z13, Z14, Z4
-	VBROADCASTSD (R13)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, Z5
-	VBROADCASTSD (R13)(AX*2), Z14
-	VFMADD231PS  Z13, Z14, Z6
-	VBROADCASTSD (R13)(BX*1), Z14
-	VFMADD231PS  Z13, Z14, Z7
-	VBROADCASTSD (R14), Z14
-	VFMADD231PS  Z13, Z14, Z8
-	VBROADCASTSD (R14)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, Z9
-	VBROADCASTSD (R14)(AX*2), Z14
-	VFMADD231PS  Z13, Z14, Z10
-	VBROADCASTSD (R14)(BX*1), Z14
-	VFMADD231PS  Z13, Z14, Z11
-	VBROADCASTSD (R15), Z14
-	VFMADD231PS  Z13, Z14, Z12
+	VMOVUPS.Z    (R10), K1, Y15
+	ADDQ         CX, R10
+	VUNPCKLPS    Y15, Y14, Y16
+	VUNPCKHPS    Y15, Y14, Y14
+	VINSERTF64X4 $0x01, Y14, Z16, Z14
+	VBROADCASTSD (R12), Z15
+	VFMADD231PS  Z14, Z15, Z0
+	VBROADCASTSD (R12)(AX*1), Z15
+	VFMADD231PS  Z14, Z15, Z1
+	VBROADCASTSD (R12)(AX*2), Z15
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSD (R12)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z3
+	VBROADCASTSD (R13), Z15
+	VFMADD231PS  Z14, Z15, Z4
+	VBROADCASTSD (R13)(AX*1), Z15
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSD (R13)(AX*2), Z15
+	VFMADD231PS  Z14, Z15, Z6
+	VBROADCASTSD (R13)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z7
+	VBROADCASTSD (R14), Z15
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSD (R14)(AX*1), Z15
+	VFMADD231PS  Z14, Z15, Z9
+	VBROADCASTSD (R14)(AX*2), Z15
+	VFMADD231PS  Z14, Z15, Z10
+	VBROADCASTSD (R14)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z11
+	VBROADCASTSD (R15), Z15
+	VFMADD231PS  Z14, Z15, Z12
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	ADDQ         $0x08, R14
 	ADDQ         $0x08, R15
 	DECQ         R11
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R11
+	TESTQ        $0x00000001, R11
+	JEQ          next
+	VMOVUPS.Z    (R10), K1, Y14
+	ADDQ         CX, R10
+	VUNPCKLPS    Y13, Y14, Y16
+	VUNPCKHPS    Y13, Y14, Y14
+	VINSERTF64X4 $0x01, Y14, Z16, Z14
+	VBROADCASTSS (R12), Z15
+	VFMADD231PS  Z14, Z15, K2, Z0
+	VBROADCASTSS (R12)(AX*1), Z15
+	VFMADD231PS  Z14, Z15, K2, Z1
+	VBROADCASTSS (R12)(AX*2), Z15
+	VFMADD231PS  Z14, Z15, K2, Z2
+	VBROADCASTSS (R12)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, K2, Z3
+	VBROADCASTSS (R13), Z15
+	VFMADD231PS  Z14, Z15, K2, Z4
+	VBROADCASTSS (R13)(AX*1), Z15
+	VFMADD231PS  Z14, Z15, K2, Z5
+	VBROADCASTSS (R13)(AX*2), Z15
+	VFMADD231PS  Z14, Z15, K2, Z6
+	VBROADCASTSS (R13)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, K2, Z7
+	VBROADCASTSS (R14), Z15
+	VFMADD231PS  Z14, Z15, K2, Z8
+	VBROADCASTSS (R14)(AX*1), Z15
+	VFMADD231PS  Z14, Z15, K2, Z9
+	VBROADCASTSS (R14)(AX*2), Z15
+	VFMADD231PS  Z14, Z15, K2, Z10
+	VBROADCASTSS (R14)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, K2, Z11
+	VBROADCASTSS (R15), Z15
+	VFMADD231PS  Z14, Z15, K2, Z12
 
 next:
 	ADDQ $0x08, R8
@@ -38659,11 +33639,11 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y16, Y16, Y16
 	VPXORD    Y17, Y17, Y17
+	VPXORD    Y18, Y18, Y18
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y17
+	VMOVUPS.Z (CX), K1, Y18
 
 nobiasrow:
 	VMOVUPS 64(AX), Y12
@@ -38681,19 +33661,19 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y17, Y15, Y15
-	VADDPS Y17, Y0, Y0
-	VADDPS Y17, Y1, Y1
-	VADDPS Y17, Y2, Y2
-	VADDPS Y17, Y3, Y3
-	VADDPS Y17, Y4, Y4
-	VADDPS Y17, Y5, Y5
-	VADDPS Y17, Y6, Y6
-	VADDPS Y17, Y7, Y7
-	VADDPS Y17, Y8, Y8
-	VADDPS Y17, Y9, Y9
-	VADDPS Y17, Y10, Y10
-	VADDPS Y17, Y11, Y11
+	VADDPS Y18, Y15, Y15
+	VADDPS Y18, Y0, Y0
+	VADDPS Y18, Y1, Y1
+	VADDPS Y18, Y2, Y2
+	VADDPS Y18, Y3, Y3
+	VADDPS Y18, Y4, Y4
+	VADDPS Y18, Y5, Y5
+	VADDPS Y18, Y6, Y6
+	VADDPS Y18, Y7, Y7
+	VADDPS Y18, Y8, Y8
+	VADDPS Y18, Y9, Y9
+	VADDPS Y18, Y10, Y10
+	VADDPS Y18, Y11, Y11
 
 nobias:
 	TESTQ     BX, BX
@@ -38744,43 +33724,43 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y15, Y14
-	VCMPPS    $0x1e, Y16, Y15, K2
+	VCMPPS    $0x1e, Y17, Y15, K2
 	VBLENDMPS Y15, Y14, K2, Y15
 	VMULPS    (AX), Y0, Y14
-	VCMPPS    $0x1e, Y16, Y0, K2
+	VCMPPS    $0x1e, Y17, Y0, K2
 	VBLENDMPS Y0, Y14, K2, Y0
 	VMULPS    (AX), Y1, Y14
-	VCMPPS    $0x1e, Y16, Y1, K2
+	VCMPPS    $0x1e, Y17, Y1, K2
 	VBLENDMPS Y1, Y14, K2, Y1
 	VMULPS    (AX), Y2, Y14
-	VCMPPS    $0x1e, Y16, Y2, K2
+	VCMPPS    $0x1e, Y17, Y2, K2
 	VBLENDMPS Y2, Y14, K2, Y2
 	VMULPS    (AX), Y3, Y14
-	VCMPPS    $0x1e, Y16, Y3, K2
+	VCMPPS    $0x1e, Y17, Y3, K2
 	VBLENDMPS Y3, Y14, K2, Y3
 	VMULPS    (AX), Y4, Y14
-	VCMPPS    $0x1e, Y16, Y4, K2
+	VCMPPS    $0x1e, Y17, Y4, K2
 	VBLENDMPS Y4, Y14, K2, Y4
 	VMULPS    (AX), Y5, Y14
-	VCMPPS    $0x1e, Y16, Y5, K2
+	VCMPPS    $0x1e, Y17, Y5, K2
 	VBLENDMPS Y5, Y14, K2, Y5
 	VMULPS    (AX), Y6, Y14
-	VCMPPS    $0x1e, Y16, Y6, K2
+	VCMPPS    $0x1e, Y17, Y6, K2
 	VBLENDMPS Y6, Y14, K2, Y6
 	VMULPS    (AX), Y7, Y14
-	VCMPPS    $0x1e, Y16, Y7, K2
+	VCMPPS    $0x1e, Y17, Y7, K2
 	VBLENDMPS Y7, Y14, K2, Y7
 	VMULPS    (AX), Y8, Y14
-	VCMPPS    $0x1e, Y16, Y8, K2
+	VCMPPS    $0x1e, Y17, Y8, K2
 	VBLENDMPS Y8, Y14, K2, Y8
 	VMULPS    (AX), Y9, Y14
-	VCMPPS    $0x1e, Y16, Y9, K2
+	VCMPPS    $0x1e, Y17, Y9, K2
 	VBLENDMPS Y9, Y14, K2, Y9
 	VMULPS    (AX), Y10, Y14
-	VCMPPS    $0x1e, Y16, Y10, K2
+	VCMPPS    $0x1e, Y17, Y10, K2
 	VBLENDMPS Y10, Y14, K2, Y10
 	VMULPS    (AX), Y11, Y14
-	VCMPPS    $0x1e, Y16, Y11, K2
+	VCMPPS    $0x1e, Y17, Y11, K2
 	VBLENDMPS Y11, Y14, K2, Y11
 
 noleaky:
@@ -38987,6 +33967,10 @@ zero:
 	VPXORD Z13, Z13, Z13
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y14, Y14, Y14
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -39010,50 +33994,88 @@ tap:
 	LEAQ       (R13)(AX*4), R14
 	LEAQ       (R14)(AX*4), R15
 	TESTQ      R11, R11
-	JEQ        next
+	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R10), K1, Y14
-	ADDQ         CX, R10
 	VMOVUPS.Z    (R10), K1, Y15
 	ADDQ         CX, R10
-	VUNPCKLPS    Y15, Y14, Y16
-	VUNPCKHPS    Y15, Y14, Y14
-	VINSERTF64X4 $0x01, Y14, Z16, Z14
-	VBROADCASTSD (R12), Z15
-	VFMADD231PS  Z14, Z15, Z0
-	VBROADCASTSD (R12)(AX*1), Z15
-	VFMADD231PS  Z14, Z15, Z1
-	VBROADCASTSD (R12)(AX*2), Z15
-	VFMADD231PS  Z14, Z15, Z2
-	VBROADCASTSD (R12)(BX*1), Z15
-	VFMADD231PS  Z14, Z15, Z3
-	VBROADCASTSD (R13), Z15
-	VFMADD231PS  Z14, Z15, Z4
-	VBROADCASTSD (R13)(AX*1), Z15
-	VFMADD231PS  Z14, Z15, Z5
-	VBROADCASTSD (R13)(AX*2), Z15
-	VFMADD231PS  Z14, Z15, Z6
-	VBROADCASTSD (R13)(BX*1), Z15
-	VFMADD231PS  Z14, Z15, Z7
-	VBROADCASTSD (R14), Z15
-	VFMADD231PS  Z14, Z15, Z8
-	VBROADCASTSD (R14)(AX*1), Z15
-	VFMADD231PS  Z14, Z15, Z9
-	VBROADCASTSD (R14)(AX*2), Z15
-	VFMADD231PS  Z14, Z15, Z10
-	VBROADCASTSD (R14)(BX*1), Z15
-	VFMADD231PS  Z14, Z15, Z11
-	VBROADCASTSD (R15), Z15
-	VFMADD231PS  Z14, Z15, Z12
-	VBROADCASTSD (R15)(AX*1), Z15
-	VFMADD231PS  Z14, Z15, Z13
+	VMOVUPS.Z    (R10), K1, Y16
+	ADDQ         CX, R10
+	VUNPCKLPS    Y16, Y15, Y17
+	VUNPCKHPS    Y16, Y15, Y15
+	VINSERTF64X4 $0x01, Y15, Z17, Z15
+	VBROADCASTSD (R12), Z16
+	VFMADD231PS  Z15, Z16, Z0
+	VBROADCASTSD (R12)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSD (R12)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, Z2
+	VBROADCASTSD (R12)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSD (R13), Z16
+	VFMADD231PS  Z15, Z16, Z4
+	VBROADCASTSD (R13)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSD (R13)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, Z6
+	VBROADCASTSD (R13)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSD (R14), Z16
+	VFMADD231PS  Z15, Z16, Z8
+	VBROADCASTSD (R14)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSD (R14)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, Z10
+	VBROADCASTSD (R14)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSD (R15), Z16
+	VFMADD231PS  Z15, Z16, Z12
+	VBROADCASTSD (R15)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, Z13
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	ADDQ         $0x08, R14
 	ADDQ         $0x08, R15
 	DECQ         R11
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R11
+	TESTQ        $0x00000001, R11
+	JEQ          next
+	VMOVUPS.Z    (R10), K1, Y15
+	ADDQ         CX, R10
+	VUNPCKLPS    Y14, Y15, Y17
+	VUNPCKHPS    Y14, Y15, Y15
+	VINSERTF64X4 $0x01, Y15, Z17, Z15
+	VBROADCASTSS (R12), Z16
+	VFMADD231PS  Z15, Z16, K2, Z0
+	VBROADCASTSS (R12)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z1
+	VBROADCASTSS (R12)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, K2, Z2
+	VBROADCASTSS (R12)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z3
+	VBROADCASTSS (R13), Z16
+	VFMADD231PS  Z15, Z16, K2, Z4
+	VBROADCASTSS (R13)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z5
+	VBROADCASTSS (R13)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, K2, Z6
+	VBROADCASTSS (R13)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z7
+	VBROADCASTSS (R14), Z16
+	VFMADD231PS  Z15, Z16, K2, Z8
+	VBROADCASTSS (R14)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z9
+	VBROADCASTSS (R14)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, K2, Z10
+	VBROADCASTSS (R14)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z11
+	VBROADCASTSS (R15), Z16
+	VFMADD231PS  Z15, Z16, K2, Z12
+	VBROADCASTSS (R15)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z13
 
 next:
 	ADDQ $0x08, R8
@@ -39168,11 +34190,11 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y17, Y17, Y17
 	VPXORD    Y18, Y18, Y18
+	VPXORD    Y19, Y19, Y19
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y18
+	VMOVUPS.Z (CX), K1, Y19
 
 nobiasrow:
 	VMOVUPS 64(AX), Y13
@@ -39190,20 +34212,20 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y18, Y16, Y16
-	VADDPS Y18, Y0, Y0
-	VADDPS Y18, Y1, Y1
-	VADDPS Y18, Y2, Y2
-	VADDPS Y18, Y3, Y3
-	VADDPS Y18, Y4, Y4
-	VADDPS Y18, Y5, Y5
-	VADDPS Y18, Y6, Y6
-	VADDPS Y18, Y7, Y7
-	VADDPS Y18, Y8, Y8
-	VADDPS Y18, Y9, Y9
-	VADDPS Y18, Y10, Y10
-	VADDPS Y18, Y11, Y11
-	VADDPS Y18, Y12, Y12
+	VADDPS Y19, Y16, Y16
+	VADDPS Y19, Y0, Y0
+	VADDPS Y19, Y1, Y1
+	VADDPS Y19, Y2, Y2
+	VADDPS Y19, Y3, Y3
+	VADDPS Y19, Y4, Y4
+	VADDPS Y19, Y5, Y5
+	VADDPS Y19, Y6, Y6
+	VADDPS Y19, Y7, Y7
+	VADDPS Y19, Y8, Y8
+	VADDPS Y19, Y9, Y9
+	VADDPS Y19, Y10, Y10
+	VADDPS Y19, Y11, Y11
+	VADDPS Y19, Y12, Y12
 
 nobias:
 	TESTQ     BX, BX
@@ -39257,46 +34279,46 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y16, Y15
-	VCMPPS    $0x1e, Y17, Y16, K2
+	VCMPPS    $0x1e, Y18, Y16, K2
 	VBLENDMPS Y16, Y15, K2, Y16
 	VMULPS    (AX), Y0, Y15
-	VCMPPS    $0x1e, Y17, Y0, K2
+	VCMPPS    $0x1e, Y18, Y0, K2
 	VBLENDMPS Y0, Y15, K2, Y0
 	VMULPS    (AX), Y1, Y15
-	VCMPPS    $0x1e, Y17, Y1, K2
+	VCMPPS    $0x1e, Y18, Y1, K2
 	VBLENDMPS Y1, Y15, K2, Y1
 	VMULPS    (AX), Y2, Y15
-	VCMPPS    $0x1e, Y17, Y2, K2
+	VCMPPS    $0x1e, Y18, Y2, K2
 	VBLENDMPS Y2, Y15, K2, Y2
 	VMULPS    (AX), Y3, Y15
-	VCMPPS    $0x1e, Y17, Y3, K2
+	VCMPPS    $0x1e, Y18, Y3, K2
 	VBLENDMPS Y3, Y15, K2, Y3
 	VMULPS    (AX), Y4, Y15
-	VCMPPS    $0x1e, Y17, Y4, K2
+	VCMPPS    $0x1e, Y18, Y4, K2
 	VBLENDMPS Y4, Y15, K2, Y4
 	VMULPS    (AX), Y5, Y15
-	VCMPPS    $0x1e, Y17, Y5, K2
+	VCMPPS    $0x1e, Y18, Y5, K2
 	VBLENDMPS Y5, Y15, K2, Y5
 	VMULPS    (AX), Y6, Y15
-	VCMPPS    $0x1e, Y17, Y6, K2
+	VCMPPS    $0x1e, Y18, Y6, K2
 	VBLENDMPS Y6, Y15, K2, Y6
 	VMULPS    (AX), Y7, Y15
-	VCMPPS    $0x1e, Y17, Y7, K2
+	VCMPPS    $0x1e, Y18, Y7, K2
 	VBLENDMPS Y7, Y15, K2, Y7
 	VMULPS    (AX), Y8, Y15
-	VCMPPS    $0x1e, Y17, Y8, K2
+	VCMPPS    $0x1e, Y18, Y8, K2
 	VBLENDMPS Y8, Y15, K2, Y8
 	VMULPS    (AX), Y9, Y15
-	VCMPPS    $0x1e, Y17, Y9, K2
+	VCMPPS    $0x1e, Y18, Y9, K2
 	VBLENDMPS Y9, Y15, K2, Y9
 	VMULPS    (AX), Y10, Y15
-	VCMPPS    $0x1e, Y17, Y10, K2
+	VCMPPS    $0x1e, Y18, Y10, K2
 	VBLENDMPS Y10, Y15, K2, Y10
 	VMULPS    (AX), Y11, Y15
-	VCMPPS    $0x1e, Y17, Y11, K2
+	VCMPPS    $0x1e, Y18, Y11, K2
 	VBLENDMPS Y11, Y15, K2, Y11
 	VMULPS    (AX), Y12, Y15
-	VCMPPS    $0x1e, Y17, Y12, K2
+	VCMPPS    $0x1e, Y18, Y12, K2
 	VBLENDMPS Y12, Y15, K2, Y12
 
 noleaky:
@@ -39514,6 +34536,10 @@ zero:
 	VPXORD Z14, Z14, Z14
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y15, Y15, Y15
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -39537,52 +34563,92 @@ tap:
 	LEAQ       (R13)(AX*4), R14
 	LEAQ       (R14)(AX*4), R15
 	TESTQ      R11, R11
-	JEQ        next
+	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R10), K1, Y15
-	ADDQ         CX, R10
 	VMOVUPS.Z    (R10), K1, Y16
 	ADDQ         CX, R10
-	VUNPCKLPS    Y16, Y15, Y17
-	VUNPCKHPS    Y16, Y15, Y15
-	VINSERTF64X4 $0x01, Y15, Z17, Z15
-	VBROADCASTSD (R12), Z16
-	VFMADD231PS  Z15, Z16, Z0
-	VBROADCASTSD (R12)(AX*1), Z16
-	VFMADD231PS  Z15, Z16, Z1
-	VBROADCASTSD (R12)(AX*2), Z16
-	VFMADD231PS  Z15, Z16, Z2
-	VBROADCASTSD (R12)(BX*1), Z16
-	VFMADD231PS  Z15, Z16, Z3
-	VBROADCASTSD (R13), Z16
-	VFMADD231PS  Z15, Z16, Z4
-	VBROADCASTSD (R13)(AX*1), Z16
-	VFMADD231PS  Z15, Z16, Z5
-	VBROADCASTSD (R13)(AX*2), Z16
-	VFMADD231PS  Z15, Z16, Z6
-	VBROADCASTSD (R13)(BX*1), Z16
-	VFMADD231PS  Z15, Z16, Z7
-	VBROADCASTSD (R14), Z16
-	VFMADD231PS  Z15, Z16, Z8
-	VBROADCASTSD (R14)(AX*1), Z16
-	VFMADD231PS  Z15, Z16, Z9
-	VBROADCASTSD (R14)(AX*2), Z16
-	VFMADD231PS  Z15, Z16, Z10
-	VBROADCASTSD (R14)(BX*1), Z16
-	VFMADD231PS  Z15, Z16, Z11
-	VBROADCASTSD (R15), Z16
-	VFMADD231PS  Z15, Z16, Z12
-	VBROADCASTSD (R15)(AX*1), Z16
-	VFMADD231PS  Z15, Z16, Z13
-	VBROADCASTSD (R15)(AX*2), Z16
-	VFMADD231PS  Z15, Z16, Z14
+	VMOVUPS.Z    (R10), K1, Y17
+	ADDQ         CX, R10
+	VUNPCKLPS    Y17, Y16, Y18
+	VUNPCKHPS    Y17, Y16, Y16
+	VINSERTF64X4 $0x01, Y16, Z18, Z16
+	VBROADCASTSD (R12), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSD (R12)(AX*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSD (R12)(AX*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSD (R12)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSD (R13), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSD (R13)(AX*1), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSD (R13)(AX*2), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSD (R13)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSD (R14), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSD (R14)(AX*1), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSD (R14)(AX*2), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSD (R14)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSD (R15), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSD (R15)(AX*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSD (R15)(AX*2), Z17
+	VFMADD231PS  Z16, Z17, Z14
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	ADDQ         $0x08, R14
 	ADDQ         $0x08, R15
 	DECQ         R11
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R11
+	TESTQ        $0x00000001, R11
+	JEQ          next
+	VMOVUPS.Z    (R10), K1, Y16
+	ADDQ         CX, R10
+	VUNPCKLPS    Y15, Y16, Y18
+	VUNPCKHPS    Y15, Y16, Y16
+	VINSERTF64X4 $0x01, Y16, Z18, Z16
+	VBROADCASTSS (R12), Z17
+	VFMADD231PS  Z16, Z17, K2, Z0
+	VBROADCASTSS (R12)(AX*1), Z17
+	VFMADD231PS  Z16, Z17, K2, Z1
+	VBROADCASTSS (R12)(AX*2), Z17
+	VFMADD231PS  Z16, Z17, K2, Z2
+	VBROADCASTSS (R12)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, K2, Z3
+	VBROADCASTSS (R13), Z17
+	VFMADD231PS  Z16, Z17, K2, Z4
+	VBROADCASTSS (R13)(AX*1), Z17
+	VFMADD231PS  Z16, Z17, K2, Z5
+	VBROADCASTSS (R13)(AX*2), Z17
+	VFMADD231PS  Z16, Z17, K2, Z6
+	VBROADCASTSS (R13)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, K2, Z7
+	VBROADCASTSS (R14), Z17
+	VFMADD231PS  Z16, Z17, K2, Z8
+	VBROADCASTSS (R14)(AX*1), Z17
+	VFMADD231PS  Z16, Z17, K2, Z9
+	VBROADCASTSS (R14)(AX*2), Z17
+	VFMADD231PS  Z16, Z17, K2, Z10
+	VBROADCASTSS (R14)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, K2, Z11
+	VBROADCASTSS (R15), Z17
+	VFMADD231PS  Z16, Z17, K2, Z12
+	VBROADCASTSS (R15)(AX*1), Z17
+	VFMADD231PS  Z16, Z17, K2, Z13
+	VBROADCASTSS (R15)(AX*2), Z17
+	VFMADD231PS  Z16, Z17, K2, Z14
 
 next:
 	ADDQ $0x08, R8
@@ -39703,11 +34769,11 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y18, Y18, Y18
 	VPXORD    Y19, Y19, Y19
+	VPXORD    Y20, Y20, Y20
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y19
+	VMOVUPS.Z (CX), K1, Y20
 
 nobiasrow:
 	VMOVUPS 64(AX), Y14
@@ -39725,21 +34791,21 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y19, Y17, Y17
-	VADDPS Y19, Y0, Y0
-	VADDPS Y19, Y1, Y1
-	VADDPS Y19, Y2, Y2
-	VADDPS Y19, Y3, Y3
-	VADDPS Y19, Y4, Y4
-	VADDPS Y19, Y5, Y5
-	VADDPS Y19, Y6, Y6
-	VADDPS Y19, Y7, Y7
-	VADDPS Y19, Y8, Y8
-	VADDPS Y19, Y9, Y9
-	VADDPS Y19, Y10, Y10
-	VADDPS Y19, Y11, Y11
-	VADDPS Y19, Y12, Y12
-	VADDPS Y19, Y13, Y13
+	VADDPS Y20, Y17, Y17
+	VADDPS Y20, Y0, Y0
+	VADDPS Y20, Y1, Y1
+	VADDPS Y20, Y2, Y2
+	VADDPS Y20, Y3, Y3
+	VADDPS Y20, Y4, Y4
+	VADDPS Y20, Y5, Y5
+	VADDPS Y20, Y6, Y6
+	VADDPS Y20, Y7, Y7
+	VADDPS Y20, Y8, Y8
+	VADDPS Y20, Y9, Y9
+	VADDPS Y20, Y10, Y10
+	VADDPS Y20, Y11, Y11
+	VADDPS Y20, Y12, Y12
+	VADDPS Y20, Y13, Y13
 
 nobias:
 	TESTQ     BX, BX
@@ -39796,49 +34862,49 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y17, Y16
-	VCMPPS    $0x1e, Y18, Y17, K2
+	VCMPPS    $0x1e, Y19, Y17, K2
 	VBLENDMPS Y17, Y16, K2, Y17
 	VMULPS    (AX), Y0, Y16
-	VCMPPS    $0x1e, Y18, Y0, K2
+	VCMPPS    $0x1e, Y19, Y0, K2
 	VBLENDMPS Y0, Y16, K2, Y0
 	VMULPS    (AX), Y1, Y16
-	VCMPPS    $0x1e, Y18, Y1, K2
+	VCMPPS    $0x1e, Y19, Y1, K2
 	VBLENDMPS Y1, Y16, K2, Y1
 	VMULPS    (AX), Y2, Y16
-	VCMPPS    $0x1e, Y18, Y2, K2
+	VCMPPS    $0x1e, Y19, Y2, K2
 	VBLENDMPS Y2, Y16, K2, Y2
 	VMULPS    (AX), Y3, Y16
-	VCMPPS    $0x1e, Y18, Y3, K2
+	VCMPPS    $0x1e, Y19, Y3, K2
 	VBLENDMPS Y3, Y16, K2, Y3
 	VMULPS    (AX), Y4, Y16
-	VCMPPS    $0x1e, Y18, Y4, K2
+	VCMPPS    $0x1e, Y19, Y4, K2
 	VBLENDMPS Y4, Y16, K2, Y4
 	VMULPS    (AX), Y5, Y16
-	VCMPPS    $0x1e, Y18, Y5, K2
+	VCMPPS    $0x1e, Y19, Y5, K2
 	VBLENDMPS Y5, Y16, K2, Y5
 	VMULPS    (AX), Y6, Y16
-	VCMPPS    $0x1e, Y18, Y6, K2
+	VCMPPS    $0x1e, Y19, Y6, K2
 	VBLENDMPS Y6, Y16, K2, Y6
 	VMULPS    (AX), Y7, Y16
-	VCMPPS    $0x1e, Y18, Y7, K2
+	VCMPPS    $0x1e, Y19, Y7, K2
 	VBLENDMPS Y7, Y16, K2, Y7
 	VMULPS    (AX), Y8, Y16
-	VCMPPS    $0x1e, Y18, Y8, K2
+	VCMPPS    $0x1e, Y19, Y8, K2
 	VBLENDMPS Y8, Y16, K2, Y8
 	VMULPS    (AX), Y9, Y16
-	VCMPPS    $0x1e, Y18, Y9, K2
+	VCMPPS    $0x1e, Y19, Y9, K2
 	VBLENDMPS Y9, Y16, K2, Y9
 	VMULPS    (AX), Y10, Y16
-	VCMPPS    $0x1e, Y18, Y10, K2
+	VCMPPS    $0x1e, Y19, Y10, K2
 	VBLENDMPS Y10, Y16, K2, Y10
 	VMULPS    (AX), Y11, Y16
-	VCMPPS    $0x1e, Y18, Y11, K2
+	VCMPPS    $0x1e, Y19, Y11, K2
 	VBLENDMPS Y11, Y16, K2, Y11
 	VMULPS    (AX), Y12, Y16
-	VCMPPS    $0x1e, Y18, Y12, K2
+	VCMPPS    $0x1e, Y19, Y12, K2
 	VBLENDMPS Y12, Y16, K2, Y12
 	VMULPS    (AX), Y13, Y16
-	VCMPPS    $0x1e, Y18, Y13, K2
+	VCMPPS    $0x1e, Y19, Y13, K2
 	VBLENDMPS Y13, Y16, K2, Y13
 
 noleaky:
@@ -40067,6 +35133,10 @@ zero:
 	VPXORD Z15, Z15, Z15
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y16, Y16, Y16
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -40090,54 +35160,96 @@ tap:
 	LEAQ       (R13)(AX*4), R14
 	LEAQ       (R14)(AX*4), R15
 	TESTQ      R11, R11
-	JEQ        next
+	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R10), K1, Y16
-	ADDQ         CX, R10
 	VMOVUPS.Z    (R10), K1, Y17
 	ADDQ         CX, R10
-	VUNPCKLPS    Y17, Y16, Y18
-	VUNPCKHPS    Y17, Y16, Y16
-	VINSERTF64X4 $0x01, Y16, Z18, Z16
-	VBROADCASTSD (R12), Z17
-	VFMADD231PS  Z16, Z17, Z0
-	VBROADCASTSD (R12)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, Z1
-	VBROADCASTSD (R12)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, Z2
-	VBROADCASTSD (R12)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, Z3
-	VBROADCASTSD (R13), Z17
-	VFMADD231PS  Z16, Z17, Z4
-	VBROADCASTSD (R13)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, Z5
-	VBROADCASTSD (R13)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, Z6
-	VBROADCASTSD (R13)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, Z7
-	VBROADCASTSD (R14), Z17
-	VFMADD231PS  Z16, Z17, Z8
-	VBROADCASTSD (R14)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, Z9
-	VBROADCASTSD (R14)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, Z10
-	VBROADCASTSD (R14)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, Z11
-	VBROADCASTSD (R15), Z17
-	VFMADD231PS  Z16, Z17, Z12
-	VBROADCASTSD (R15)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, Z13
-	VBROADCASTSD (R15)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, Z14
-	VBROADCASTSD (R15)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS.Z    (R10), K1, Y18
+	ADDQ         CX, R10
+	VUNPCKLPS    Y18, Y17, Y19
+	VUNPCKHPS    Y18, Y17, Y17
+	VINSERTF64X4 $0x01, Y17, Z19, Z17
+	VBROADCASTSD (R12), Z18
+	VFMADD231PS  Z17, Z18, Z0
+	VBROADCASTSD (R12)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSD (R12)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z2
+	VBROADCASTSD (R12)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSD (R13), Z18
+	VFMADD231PS  Z17, Z18, Z4
+	VBROADCASTSD (R13)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSD (R13)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z6
+	VBROADCASTSD (R13)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSD (R14), Z18
+	VFMADD231PS  Z17, Z18, Z8
+	VBROADCASTSD (R14)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSD (R14)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z10
+	VBROADCASTSD (R14)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSD (R15), Z18
+	VFMADD231PS  Z17, Z18, Z12
+	VBROADCASTSD (R15)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSD (R15)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z14
+	VBROADCASTSD (R15)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z15
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	ADDQ         $0x08, R14
 	ADDQ         $0x08, R15
 	DECQ         R11
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R11
+	TESTQ        $0x00000001, R11
+	JEQ          next
+	VMOVUPS.Z    (R10), K1, Y17
+	ADDQ         CX, R10
+	VUNPCKLPS    Y16, Y17, Y19
+	VUNPCKHPS    Y16, Y17, Y17
+	VINSERTF64X4 $0x01, Y17, Z19, Z17
+	VBROADCASTSS (R12), Z18
+	VFMADD231PS  Z17, Z18, K2, Z0
+	VBROADCASTSS (R12)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z1
+	VBROADCASTSS (R12)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z2
+	VBROADCASTSS (R12)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z3
+	VBROADCASTSS (R13), Z18
+	VFMADD231PS  Z17, Z18, K2, Z4
+	VBROADCASTSS (R13)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z5
+	VBROADCASTSS (R13)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z6
+	VBROADCASTSS (R13)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z7
+	VBROADCASTSS (R14), Z18
+	VFMADD231PS  Z17, Z18, K2, Z8
+	VBROADCASTSS (R14)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z9
+	VBROADCASTSS (R14)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z10
+	VBROADCASTSS (R14)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z11
+	VBROADCASTSS (R15), Z18
+	VFMADD231PS  Z17, Z18, K2, Z12
+	VBROADCASTSS (R15)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z13
+	VBROADCASTSS (R15)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z14
+	VBROADCASTSS (R15)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z15
 
 next:
 	ADDQ $0x08, R8
@@ -40264,11 +35376,11 @@ write:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y19, Y19, Y19
 	VPXORD    Y20, Y20, Y20
+	VPXORD    Y21, Y21, Y21
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y20
+	VMOVUPS.Z (CX), K1, Y21
 
 nobiasrow:
 	VMOVUPS 64(AX), Y15
@@ -40286,22 +35398,22 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y20, Y18, Y18
-	VADDPS Y20, Y0, Y0
-	VADDPS Y20, Y1, Y1
-	VADDPS Y20, Y2, Y2
-	VADDPS Y20, Y3, Y3
-	VADDPS Y20, Y4, Y4
-	VADDPS Y20, Y5, Y5
-	VADDPS Y20, Y6, Y6
-	VADDPS Y20, Y7, Y7
-	VADDPS Y20, Y8, Y8
-	VADDPS Y20, Y9, Y9
-	VADDPS Y20, Y10, Y10
-	VADDPS Y20, Y11, Y11
-	VADDPS Y20, Y12, Y12
-	VADDPS Y20, Y13, Y13
-	VADDPS Y20, Y14, Y14
+	VADDPS Y21, Y18, Y18
+	VADDPS Y21, Y0, Y0
+	VADDPS Y21, Y1, Y1
+	VADDPS Y21, Y2, Y2
+	VADDPS Y21, Y3, Y3
+	VADDPS Y21, Y4, Y4
+	VADDPS Y21, Y5, Y5
+	VADDPS Y21, Y6, Y6
+	VADDPS Y21, Y7, Y7
+	VADDPS Y21, Y8, Y8
+	VADDPS Y21, Y9, Y9
+	VADDPS Y21, Y10, Y10
+	VADDPS Y21, Y11, Y11
+	VADDPS Y21, Y12, Y12
+	VADDPS Y21, Y13, Y13
+	VADDPS Y21, Y14, Y14
 
 nobias:
 	TESTQ     BX, BX
@@ -40361,52 +35473,52 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y18, Y17
-	VCMPPS    $0x1e, Y19, Y18, K2
+	VCMPPS    $0x1e, Y20, Y18, K2
 	VBLENDMPS Y18, Y17, K2, Y18
 	VMULPS    (AX), Y0, Y17
-	VCMPPS    $0x1e, Y19, Y0, K2
+	VCMPPS    $0x1e, Y20, Y0, K2
 	VBLENDMPS Y0, Y17, K2, Y0
 	VMULPS    (AX), Y1, Y17
-	VCMPPS    $0x1e, Y19, Y1, K2
+	VCMPPS    $0x1e, Y20, Y1, K2
 	VBLENDMPS Y1, Y17, K2, Y1
 	VMULPS    (AX), Y2, Y17
-	VCMPPS    $0x1e, Y19, Y2, K2
+	VCMPPS    $0x1e, Y20, Y2, K2
 	VBLENDMPS Y2, Y17, K2, Y2
 	VMULPS    (AX), Y3, Y17
-	VCMPPS    $0x1e, Y19, Y3, K2
+	VCMPPS    $0x1e, Y20, Y3, K2
 	VBLENDMPS Y3, Y17, K2, Y3
 	VMULPS    (AX), Y4, Y17
-	VCMPPS    $0x1e, Y19, Y4, K2
+	VCMPPS    $0x1e, Y20, Y4, K2
 	VBLENDMPS Y4, Y17, K2, Y4
 	VMULPS    (AX), Y5, Y17
-	VCMPPS    $0x1e, Y19, Y5, K2
+	VCMPPS    $0x1e, Y20, Y5, K2
 	VBLENDMPS Y5, Y17, K2, Y5
 	VMULPS    (AX), Y6, Y17
-	VCMPPS    $0x1e, Y19, Y6, K2
+	VCMPPS    $0x1e, Y20, Y6, K2
 	VBLENDMPS Y6, Y17, K2, Y6
 	VMULPS    (AX), Y7, Y17
-	VCMPPS    $0x1e, Y19, Y7, K2
+	VCMPPS    $0x1e, Y20, Y7, K2
 	VBLENDMPS Y7, Y17, K2, Y7
 	VMULPS    (AX), Y8, Y17
-	VCMPPS    $0x1e, Y19, Y8, K2
+	VCMPPS    $0x1e, Y20, Y8, K2
 	VBLENDMPS Y8, Y17, K2, Y8
 	VMULPS    (AX), Y9, Y17
-	VCMPPS    $0x1e, Y19, Y9, K2
+	VCMPPS    $0x1e, Y20, Y9, K2
 	VBLENDMPS Y9, Y17, K2, Y9
 	VMULPS    (AX), Y10, Y17
-	VCMPPS    $0x1e, Y19, Y10, K2
+	VCMPPS    $0x1e, Y20, Y10, K2
 	VBLENDMPS Y10, Y17, K2, Y10
 	VMULPS    (AX), Y11, Y17
-	VCMPPS    $0x1e, Y19, Y11, K2
+	VCMPPS    $0x1e, Y20, Y11, K2
 	VBLENDMPS Y11, Y17, K2, Y11
 	VMULPS    (AX), Y12, Y17
-	VCMPPS    $0x1e, Y19, Y12, K2
+	VCMPPS    $0x1e, Y20, Y12, K2
 	VBLENDMPS Y12, Y17, K2, Y12
 	VMULPS    (AX), Y13, Y17
-	VCMPPS    $0x1e, Y19, Y13, K2
+	VCMPPS    $0x1e, Y20, Y13, K2
 	VBLENDMPS Y13, Y17, K2, Y13
 	VMULPS    (AX), Y14, Y17
-	VCMPPS    $0x1e, Y19, Y14, K2
+	VCMPPS    $0x1e, Y20, Y14, K2
 	VBLENDMPS Y14, Y17, K2, Y14
 
 noleaky:
@@ -40585,6 +35697,10 @@ zero:
 	VPXORD Z3, Z3, Z3
 
 started:
+	MOVL   $0x00005555, BX
+	KMOVW  BX, K2
+	VXORPS Y4, Y4, Y4
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), BX
 	MOVQ  offs+8(FP), SI
@@ -40601,28 +35717,46 @@ tap:
 	MOVQ  lrow+40(FP), R10
 	LEAQ  (R9)(R10*4), R10
 	TESTQ R8, R8
-	JEQ   next
+	JEQ   odd
 
 loop:
-	VMOVUPS.Z    (DI), K1, Y4
-	ADDQ         CX, DI
 	VMOVUPS.Z    (DI), K1, Y5
 	ADDQ         CX, DI
-	VUNPCKLPS    Y5, Y4, Y6
-	VUNPCKHPS    Y5, Y4, Y4
-	VINSERTF64X4 $0x01, Y4, Z6, Z4
-	VBROADCASTSD (R9), Z5
-	VFMADD231PS  Z4, Z5, Z0
-	VBROADCASTSD (R9)(AX*1), Z5
-	VFMADD231PS  Z4, Z5, Z1
-	VBROADCASTSD (R10), Z5
-	VFMADD231PS  Z4, Z5, Z2
-	VBROADCASTSD (R10)(AX*1), Z5
-	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS.Z    (DI), K1, Y6
+	ADDQ         CX, DI
+	VUNPCKLPS    Y6, Y5, Y7
+	VUNPCKHPS    Y6, Y5, Y5
+	VINSERTF64X4 $0x01, Y5, Z7, Z5
+	VBROADCASTSD (R9), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSD (R9)(AX*1), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSD (R10), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSD (R10)(AX*1), Z6
+	VFMADD231PS  Z5, Z6, Z3
 	ADDQ         $0x08, R9
 	ADDQ         $0x08, R10
 	DECQ         R8
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R8
+	TESTQ        $0x00000001, R8
+	JEQ          next
+	VMOVUPS.Z    (DI), K1, Y5
+	ADDQ         CX, DI
+	VUNPCKLPS    Y4, Y5, Y7
+	VUNPCKHPS    Y4, Y5, Y5
+	VINSERTF64X4 $0x01, Y5, Z7, Z5
+	VBROADCASTSS (R9), Z6
+	VFMADD231PS  Z5, Z6, K2, Z0
+	VBROADCASTSS (R9)(AX*1), Z6
+	VFMADD231PS  Z5, Z6, K2, Z1
+	VBROADCASTSS (R10), Z6
+	VFMADD231PS  Z5, Z6, K2, Z2
+	VBROADCASTSS (R10)(AX*1), Z6
+	VFMADD231PS  Z5, Z6, K2, Z3
 
 next:
 	ADDQ $0x08, SI
@@ -40669,11 +35803,11 @@ sum:
 	SHLQ      $0x02, SI
 	MOVB      216(AX), SI
 	MOVB      217(AX), DI
-	VPXORD    Y7, Y7, Y7
 	VPXORD    Y8, Y8, Y8
+	VPXORD    Y9, Y9, Y9
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y8
+	VMOVUPS.Z (CX), K1, Y9
 
 nobiasrow:
 	VMOVUPS 64(AX), Y0
@@ -40688,7 +35822,7 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y8, Y6, Y6
+	VADDPS Y9, Y6, Y6
 
 nobias:
 	TESTQ     BX, BX
@@ -40703,7 +35837,7 @@ noresbefore:
 	TESTB     DI, DI
 	JEQ       noleaky
 	VMULPS    (AX), Y6, Y2
-	VCMPPS    $0x1e, Y7, Y6, K2
+	VCMPPS    $0x1e, Y8, Y6, K2
 	VBLENDMPS Y6, Y2, K2, Y6
 
 noleaky:
@@ -40787,6 +35921,10 @@ zero:
 	VPXORD Z7, Z7, Z7
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y8, Y8, Y8
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -40803,36 +35941,62 @@ tap:
 	MOVQ  lrow+40(FP), R12
 	LEAQ  (R11)(R12*4), R12
 	TESTQ R10, R10
-	JEQ   next
+	JEQ   odd
 
 loop:
-	VMOVUPS.Z    (R9), K1, Y8
-	ADDQ         CX, R9
 	VMOVUPS.Z    (R9), K1, Y9
 	ADDQ         CX, R9
-	VUNPCKLPS    Y9, Y8, Y10
-	VUNPCKHPS    Y9, Y8, Y8
-	VINSERTF64X4 $0x01, Y8, Z10, Z8
-	VBROADCASTSD (R11), Z9
-	VFMADD231PS  Z8, Z9, Z0
-	VBROADCASTSD (R11)(AX*1), Z9
-	VFMADD231PS  Z8, Z9, Z1
-	VBROADCASTSD (R11)(AX*2), Z9
-	VFMADD231PS  Z8, Z9, Z2
-	VBROADCASTSD (R11)(BX*1), Z9
-	VFMADD231PS  Z8, Z9, Z3
-	VBROADCASTSD (R12), Z9
-	VFMADD231PS  Z8, Z9, Z4
-	VBROADCASTSD (R12)(AX*1), Z9
-	VFMADD231PS  Z8, Z9, Z5
-	VBROADCASTSD (R12)(AX*2), Z9
-	VFMADD231PS  Z8, Z9, Z6
-	VBROADCASTSD (R12)(BX*1), Z9
-	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS.Z    (R9), K1, Y10
+	ADDQ         CX, R9
+	VUNPCKLPS    Y10, Y9, Y11
+	VUNPCKHPS    Y10, Y9, Y9
+	VINSERTF64X4 $0x01, Y9, Z11, Z9
+	VBROADCASTSD (R11), Z10
+	VFMADD231PS  Z9, Z10, Z0
+	VBROADCASTSD (R11)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSD (R11)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, Z2
+	VBROADCASTSD (R11)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSD (R12), Z10
+	VFMADD231PS  Z9, Z10, Z4
+	VBROADCASTSD (R12)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSD (R12)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, Z6
+	VBROADCASTSD (R12)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z7
 	ADDQ         $0x08, R11
 	ADDQ         $0x08, R12
 	DECQ         R10
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y9
+	ADDQ         CX, R9
+	VUNPCKLPS    Y8, Y9, Y11
+	VUNPCKHPS    Y8, Y9, Y9
+	VINSERTF64X4 $0x01, Y9, Z11, Z9
+	VBROADCASTSS (R11), Z10
+	VFMADD231PS  Z9, Z10, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, K2, Z2
+	VBROADCASTSS (R11)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z3
+	VBROADCASTSS (R12), Z10
+	VFMADD231PS  Z9, Z10, K2, Z4
+	VBROADCASTSS (R12)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z5
+	VBROADCASTSS (R12)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, K2, Z6
+	VBROADCASTSS (R12)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z7
 
 next:
 	ADDQ $0x08, R8
@@ -40900,11 +36064,11 @@ sum:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y11, Y11, Y11
 	VPXORD    Y12, Y12, Y12
+	VPXORD    Y13, Y13, Y13
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y12
+	VMOVUPS.Z (CX), K1, Y13
 
 nobiasrow:
 	VMOVUPS 64(AX), Y0
@@ -40919,8 +36083,8 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y12, Y10, Y10
-	VADDPS Y12, Y1, Y1
+	VADDPS Y13, Y10, Y10
+	VADDPS Y13, Y1, Y1
 
 nobias:
 	TESTQ     BX, BX
@@ -40938,10 +36102,10 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y10, Y3
-	VCMPPS    $0x1e, Y11, Y10, K2
+	VCMPPS    $0x1e, Y12, Y10, K2
 	VBLENDMPS Y10, Y3, K2, Y10
 	VMULPS    (AX), Y1, Y3
-	VCMPPS    $0x1e, Y11, Y1, K2
+	VCMPPS    $0x1e, Y12, Y1, K2
 	VBLENDMPS Y1, Y3, K2, Y1
 
 noleaky:
@@ -41042,6 +36206,10 @@ zero:
 	VPXORD Z11, Z11, Z11
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y12, Y12, Y12
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -41060,46 +36228,80 @@ tap:
 	LEAQ  (R11)(R13*4), R13
 	LEAQ  (R13)(AX*4), R14
 	TESTQ R10, R10
-	JEQ   next
+	JEQ   odd
 
 loop:
-	VMOVUPS.Z    (R9), K1, Y12
-	ADDQ         CX, R9
 	VMOVUPS.Z    (R9), K1, Y13
 	ADDQ         CX, R9
-	VUNPCKLPS    Y13, Y12, Y14
-	VUNPCKHPS    Y13, Y12, Y12
-	VINSERTF64X4 $0x01, Y12, Z14, Z12
-	VBROADCASTSD (R11), Z13
-	VFMADD231PS  Z12, Z13, Z0
-	VBROADCASTSD (R11)(AX*1), Z13
-	VFMADD231PS  Z12, Z13, Z1
-	VBROADCASTSD (R11)(AX*2), Z13
-	VFMADD231PS  Z12, Z13, Z2
-	VBROADCASTSD (R11)(BX*1), Z13
-	VFMADD231PS  Z12, Z13, Z3
-	VBROADCASTSD (R12), Z13
-	VFMADD231PS  Z12, Z13, Z4
-	VBROADCASTSD (R12)(AX*1), Z13
-	VFMADD231PS  Z12, Z13, Z5
-	VBROADCASTSD (R13), Z13
-	VFMADD231PS  Z12, Z13, Z6
-	VBROADCASTSD (R13)(AX*1), Z13
-	VFMADD231PS  Z12, Z13, Z7
-	VBROADCASTSD (R13)(AX*2), Z13
-	VFMADD231PS  Z12, Z13, Z8
-	VBROADCASTSD (R13)(BX*1), Z13
-	VFMADD231PS  Z12, Z13, Z9
-	VBROADCASTSD (R14), Z13
-	VFMADD231PS  Z12, Z13, Z10
-	VBROADCASTSD (R14)(AX*1), Z13
-	VFMADD231PS  Z12, Z13, Z11
+	VMOVUPS.Z    (R9), K1, Y14
+	ADDQ         CX, R9
+	VUNPCKLPS    Y14, Y13, Y15
+	VUNPCKHPS    Y14, Y13, Y13
+	VINSERTF64X4 $0x01, Y13, Z15, Z13
+	VBROADCASTSD (R11), Z14
+	VFMADD231PS  Z13, Z14, Z0
+	VBROADCASTSD (R11)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSD (R11)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, Z2
+	VBROADCASTSD (R11)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSD (R12), Z14
+	VFMADD231PS  Z13, Z14, Z4
+	VBROADCASTSD (R12)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSD (R13), Z14
+	VFMADD231PS  Z13, Z14, Z6
+	VBROADCASTSD (R13)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSD (R13)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, Z8
+	VBROADCASTSD (R13)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSD (R14), Z14
+	VFMADD231PS  Z13, Z14, Z10
+	VBROADCASTSD (R14)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z11
 	ADDQ         $0x08, R11
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	ADDQ         $0x08, R14
 	DECQ         R10
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y13
+	ADDQ         CX, R9
+	VUNPCKLPS    Y12, Y13, Y15
+	VUNPCKHPS    Y12, Y13, Y13
+	VINSERTF64X4 $0x01, Y13, Z15, Z13
+	VBROADCASTSS (R11), Z14
+	VFMADD231PS  Z13, Z14, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, K2, Z2
+	VBROADCASTSS (R11)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z3
+	VBROADCASTSS (R12), Z14
+	VFMADD231PS  Z13, Z14, K2, Z4
+	VBROADCASTSS (R12)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z5
+	VBROADCASTSS (R13), Z14
+	VFMADD231PS  Z13, Z14, K2, Z6
+	VBROADCASTSS (R13)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z7
+	VBROADCASTSS (R13)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, K2, Z8
+	VBROADCASTSS (R13)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z9
+	VBROADCASTSS (R14), Z14
+	VFMADD231PS  Z13, Z14, K2, Z10
+	VBROADCASTSS (R14)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z11
 
 next:
 	ADDQ $0x08, R8
@@ -41188,11 +36390,11 @@ sum:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y15, Y15, Y15
 	VPXORD    Y16, Y16, Y16
+	VPXORD    Y17, Y17, Y17
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y16
+	VMOVUPS.Z (CX), K1, Y17
 
 nobiasrow:
 	VMOVUPS 64(AX), Y0
@@ -41207,9 +36409,9 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y16, Y14, Y14
-	VADDPS Y16, Y1, Y1
-	VADDPS Y16, Y3, Y3
+	VADDPS Y17, Y14, Y14
+	VADDPS Y17, Y1, Y1
+	VADDPS Y17, Y3, Y3
 
 nobias:
 	TESTQ     BX, BX
@@ -41230,13 +36432,13 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y14, Y4
-	VCMPPS    $0x1e, Y15, Y14, K2
+	VCMPPS    $0x1e, Y16, Y14, K2
 	VBLENDMPS Y14, Y4, K2, Y14
 	VMULPS    (AX), Y1, Y4
-	VCMPPS    $0x1e, Y15, Y1, K2
+	VCMPPS    $0x1e, Y16, Y1, K2
 	VBLENDMPS Y1, Y4, K2, Y1
 	VMULPS    (AX), Y3, Y4
-	VCMPPS    $0x1e, Y15, Y3, K2
+	VCMPPS    $0x1e, Y16, Y3, K2
 	VBLENDMPS Y3, Y4, K2, Y3
 
 noleaky:
@@ -41354,6 +36556,10 @@ zero:
 	VPXORD Z15, Z15, Z15
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y16, Y16, Y16
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -41372,54 +36578,96 @@ tap:
 	LEAQ  (R11)(R13*4), R13
 	LEAQ  (R13)(AX*4), R14
 	TESTQ R10, R10
-	JEQ   next
+	JEQ   odd
 
 loop:
-	VMOVUPS.Z    (R9), K1, Y16
-	ADDQ         CX, R9
 	VMOVUPS.Z    (R9), K1, Y17
 	ADDQ         CX, R9
-	VUNPCKLPS    Y17, Y16, Y18
-	VUNPCKHPS    Y17, Y16, Y16
-	VINSERTF64X4 $0x01, Y16, Z18, Z16
-	VBROADCASTSD (R11), Z17
-	VFMADD231PS  Z16, Z17, Z0
-	VBROADCASTSD (R11)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, Z1
-	VBROADCASTSD (R11)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, Z2
-	VBROADCASTSD (R11)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, Z3
-	VBROADCASTSD (R12), Z17
-	VFMADD231PS  Z16, Z17, Z4
-	VBROADCASTSD (R12)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, Z5
-	VBROADCASTSD (R12)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, Z6
-	VBROADCASTSD (R12)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, Z7
-	VBROADCASTSD (R13), Z17
-	VFMADD231PS  Z16, Z17, Z8
-	VBROADCASTSD (R13)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, Z9
-	VBROADCASTSD (R13)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, Z10
-	VBROADCASTSD (R13)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, Z11
-	VBROADCASTSD (R14), Z17
-	VFMADD231PS  Z16, Z17, Z12
-	VBROADCASTSD (R14)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, Z13
-	VBROADCASTSD (R14)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, Z14
-	VBROADCASTSD (R14)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS.Z    (R9), K1, Y18
+	ADDQ         CX, R9
+	VUNPCKLPS    Y18, Y17, Y19
+	VUNPCKHPS    Y18, Y17, Y17
+	VINSERTF64X4 $0x01, Y17, Z19, Z17
+	VBROADCASTSD (R11), Z18
+	VFMADD231PS  Z17, Z18, Z0
+	VBROADCASTSD (R11)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSD (R11)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z2
+	VBROADCASTSD (R11)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSD (R12), Z18
+	VFMADD231PS  Z17, Z18, Z4
+	VBROADCASTSD (R12)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSD (R12)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z6
+	VBROADCASTSD (R12)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSD (R13), Z18
+	VFMADD231PS  Z17, Z18, Z8
+	VBROADCASTSD (R13)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSD (R13)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z10
+	VBROADCASTSD (R13)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSD (R14), Z18
+	VFMADD231PS  Z17, Z18, Z12
+	VBROADCASTSD (R14)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSD (R14)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z14
+	VBROADCASTSD (R14)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z15
 	ADDQ         $0x08, R11
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	ADDQ         $0x08, R14
 	DECQ         R10
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y17
+	ADDQ         CX, R9
+	VUNPCKLPS    Y16, Y17, Y19
+	VUNPCKHPS    Y16, Y17, Y17
+	VINSERTF64X4 $0x01, Y17, Z19, Z17
+	VBROADCASTSS (R11), Z18
+	VFMADD231PS  Z17, Z18, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z2
+	VBROADCASTSS (R11)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z3
+	VBROADCASTSS (R12), Z18
+	VFMADD231PS  Z17, Z18, K2, Z4
+	VBROADCASTSS (R12)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z5
+	VBROADCASTSS (R12)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z6
+	VBROADCASTSS (R12)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z7
+	VBROADCASTSS (R13), Z18
+	VFMADD231PS  Z17, Z18, K2, Z8
+	VBROADCASTSS (R13)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z9
+	VBROADCASTSS (R13)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z10
+	VBROADCASTSS (R13)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z11
+	VBROADCASTSS (R14), Z18
+	VFMADD231PS  Z17, Z18, K2, Z12
+	VBROADCASTSS (R14)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z13
+	VBROADCASTSS (R14)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z14
+	VBROADCASTSS (R14)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z15
 
 next:
 	ADDQ $0x08, R8
@@ -41529,11 +36777,11 @@ sum:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y19, Y19, Y19
 	VPXORD    Y20, Y20, Y20
+	VPXORD    Y21, Y21, Y21
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y20
+	VMOVUPS.Z (CX), K1, Y21
 
 nobiasrow:
 	VMOVUPS 64(AX), Y0
@@ -41548,10 +36796,10 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y20, Y18, Y18
-	VADDPS Y20, Y1, Y1
-	VADDPS Y20, Y3, Y3
-	VADDPS Y20, Y5, Y5
+	VADDPS Y21, Y18, Y18
+	VADDPS Y21, Y1, Y1
+	VADDPS Y21, Y3, Y3
+	VADDPS Y21, Y5, Y5
 
 nobias:
 	TESTQ     BX, BX
@@ -41575,16 +36823,16 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y18, Y4
-	VCMPPS    $0x1e, Y19, Y18, K2
+	VCMPPS    $0x1e, Y20, Y18, K2
 	VBLENDMPS Y18, Y4, K2, Y18
 	VMULPS    (AX), Y1, Y4
-	VCMPPS    $0x1e, Y19, Y1, K2
+	VCMPPS    $0x1e, Y20, Y1, K2
 	VBLENDMPS Y1, Y4, K2, Y1
 	VMULPS    (AX), Y3, Y4
-	VCMPPS    $0x1e, Y19, Y3, K2
+	VCMPPS    $0x1e, Y20, Y3, K2
 	VBLENDMPS Y3, Y4, K2, Y3
 	VMULPS    (AX), Y5, Y4
-	VCMPPS    $0x1e, Y19, Y5, K2
+	VCMPPS    $0x1e, Y20, Y5, K2
 	VBLENDMPS Y5, Y4, K2, Y5
 
 noleaky:
@@ -41675,6 +36923,10 @@ zero:
 	VPXORD Z1, Z1, Z1
 
 started:
+	MOVL   $0x00005555, BX
+	KMOVW  BX, K2
+	VXORPS Y2, Y2, Y2
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), BX
 	MOVQ  offs+8(FP), SI
@@ -41689,23 +36941,37 @@ tap:
 	MOVQ  k+16(FP), R8
 	SHRQ  $0x01, R8
 	TESTQ R8, R8
-	JEQ   next
+	JEQ   odd
 
 loop:
-	VMOVUPS.Z    (DI), K1, Y2
-	ADDQ         CX, DI
 	VMOVUPS.Z    (DI), K1, Y3
 	ADDQ         CX, DI
-	VUNPCKLPS    Y3, Y2, Y4
-	VUNPCKHPS    Y3, Y2, Y2
-	VINSERTF64X4 $0x01, Y2, Z4, Z2
-	VBROADCASTSD (R9), Z3
-	VFMADD231PS  Z2, Z3, Z0
-	VBROADCASTSD (R9)(AX*1), Z3
-	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS.Z    (DI), K1, Y4
+	ADDQ         CX, DI
+	VUNPCKLPS    Y4, Y3, Y5
+	VUNPCKHPS    Y4, Y3, Y3
+	VINSERTF64X4 $0x01, Y3, Z5, Z3
+	VBROADCASTSD (R9), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSD (R9)(AX*1), Z4
+	VFMADD231PS  Z3, Z4, Z1
 	ADDQ         $0x08, R9
 	DECQ         R8
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R8
+	TESTQ        $0x00000001, R8
+	JEQ          next
+	VMOVUPS.Z    (DI), K1, Y3
+	ADDQ         CX, DI
+	VUNPCKLPS    Y2, Y3, Y5
+	VUNPCKHPS    Y2, Y3, Y3
+	VINSERTF64X4 $0x01, Y3, Z5, Z3
+	VBROADCASTSS (R9), Z4
+	VFMADD231PS  Z3, Z4, K2, Z0
+	VBROADCASTSS (R9)(AX*1), Z4
+	VFMADD231PS  Z3, Z4, K2, Z1
 
 next:
 	ADDQ $0x08, SI
@@ -41740,11 +37006,11 @@ sum:
 	SHLQ      $0x02, SI
 	MOVB      216(AX), SI
 	MOVB      217(AX), DI
-	VPXORD    Y5, Y5, Y5
 	VPXORD    Y6, Y6, Y6
+	VPXORD    Y7, Y7, Y7
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y6
+	VMOVUPS.Z (CX), K1, Y7
 
 nobiasrow:
 	VMOVUPS 64(AX), Y0
@@ -41759,7 +37025,7 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y6, Y4, Y4
+	VADDPS Y7, Y4, Y4
 
 nobias:
 	TESTQ     BX, BX
@@ -41774,7 +37040,7 @@ noresbefore:
 	TESTB     DI, DI
 	JEQ       noleaky
 	VMULPS    (AX), Y4, Y2
-	VCMPPS    $0x1e, Y5, Y4, K2
+	VCMPPS    $0x1e, Y6, Y4, K2
 	VBLENDMPS Y4, Y2, K2, Y4
 
 noleaky:
@@ -41850,6 +37116,10 @@ zero:
 	VPXORD Z3, Z3, Z3
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y4, Y4, Y4
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -41864,27 +37134,45 @@ tap:
 	MOVQ  k+16(FP), R10
 	SHRQ  $0x01, R10
 	TESTQ R10, R10
-	JEQ   next
+	JEQ   odd
 
 loop:
-	VMOVUPS.Z    (R9), K1, Y4
-	ADDQ         CX, R9
 	VMOVUPS.Z    (R9), K1, Y5
 	ADDQ         CX, R9
-	VUNPCKLPS    Y5, Y4, Y6
-	VUNPCKHPS    Y5, Y4, Y4
-	VINSERTF64X4 $0x01, Y4, Z6, Z4
-	VBROADCASTSD (R11), Z5
-	VFMADD231PS  Z4, Z5, Z0
-	VBROADCASTSD (R11)(AX*1), Z5
-	VFMADD231PS  Z4, Z5, Z1
-	VBROADCASTSD (R11)(AX*2), Z5
-	VFMADD231PS  Z4, Z5, Z2
-	VBROADCASTSD (R11)(BX*1), Z5
-	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS.Z    (R9), K1, Y6
+	ADDQ         CX, R9
+	VUNPCKLPS    Y6, Y5, Y7
+	VUNPCKHPS    Y6, Y5, Y5
+	VINSERTF64X4 $0x01, Y5, Z7, Z5
+	VBROADCASTSD (R11), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSD (R11)(AX*1), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSD (R11)(AX*2), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSD (R11)(BX*1), Z6
+	VFMADD231PS  Z5, Z6, Z3
 	ADDQ         $0x08, R11
 	DECQ         R10
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y5
+	ADDQ         CX, R9
+	VUNPCKLPS    Y4, Y5, Y7
+	VUNPCKHPS    Y4, Y5, Y5
+	VINSERTF64X4 $0x01, Y5, Z7, Z5
+	VBROADCASTSS (R11), Z6
+	VFMADD231PS  Z5, Z6, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z6
+	VFMADD231PS  Z5, Z6, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z6
+	VFMADD231PS  Z5, Z6, K2, Z2
+	VBROADCASTSS (R11)(BX*1), Z6
+	VFMADD231PS  Z5, Z6, K2, Z3
 
 next:
 	ADDQ $0x08, R8
@@ -41928,11 +37216,11 @@ sum:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y7, Y7, Y7
 	VPXORD    Y8, Y8, Y8
+	VPXORD    Y9, Y9, Y9
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y8
+	VMOVUPS.Z (CX), K1, Y9
 
 nobiasrow:
 	VMOVUPS 64(AX), Y0
@@ -41947,8 +37235,8 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y8, Y6, Y6
-	VADDPS Y8, Y1, Y1
+	VADDPS Y9, Y6, Y6
+	VADDPS Y9, Y1, Y1
 
 nobias:
 	TESTQ     BX, BX
@@ -41966,10 +37254,10 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y6, Y3
-	VCMPPS    $0x1e, Y7, Y6, K2
+	VCMPPS    $0x1e, Y8, Y6, K2
 	VBLENDMPS Y6, Y3, K2, Y6
 	VMULPS    (AX), Y1, Y3
-	VCMPPS    $0x1e, Y7, Y1, K2
+	VCMPPS    $0x1e, Y8, Y1, K2
 	VBLENDMPS Y1, Y3, K2, Y1
 
 noleaky:
@@ -42058,6 +37346,10 @@ zero:
 	VPXORD Z5, Z5, Z5
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y6, Y6, Y6
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -42073,32 +37365,54 @@ tap:
 	SHRQ  $0x01, R10
 	LEAQ  (R11)(AX*4), R12
 	TESTQ R10, R10
-	JEQ   next
+	JEQ   odd
 
 loop:
-	VMOVUPS.Z    (R9), K1, Y6
-	ADDQ         CX, R9
 	VMOVUPS.Z    (R9), K1, Y7
 	ADDQ         CX, R9
-	VUNPCKLPS    Y7, Y6, Y8
-	VUNPCKHPS    Y7, Y6, Y6
-	VINSERTF64X4 $0x01, Y6, Z8, Z6
-	VBROADCASTSD (R11), Z7
-	VFMADD231PS  Z6, Z7, Z0
-	VBROADCASTSD (R11)(AX*1), Z7
-	VFMADD231PS  Z6, Z7, Z1
-	VBROADCASTSD (R11)(AX*2), Z7
-	VFMADD231PS  Z6, Z7, Z2
-	VBROADCASTSD (R11)(BX*1), Z7
-	VFMADD231PS  Z6, Z7, Z3
-	VBROADCASTSD (R12), Z7
-	VFMADD231PS  Z6, Z7, Z4
-	VBROADCASTSD (R12)(AX*1), Z7
-	VFMADD231PS  Z6, Z7, Z5
+	VMOVUPS.Z    (R9), K1, Y8
+	ADDQ         CX, R9
+	VUNPCKLPS    Y8, Y7, Y9
+	VUNPCKHPS    Y8, Y7, Y7
+	VINSERTF64X4 $0x01, Y7, Z9, Z7
+	VBROADCASTSD (R11), Z8
+	VFMADD231PS  Z7, Z8, Z0
+	VBROADCASTSD (R11)(AX*1), Z8
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSD (R11)(AX*2), Z8
+	VFMADD231PS  Z7, Z8, Z2
+	VBROADCASTSD (R11)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSD (R12), Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSD (R12)(AX*1), Z8
+	VFMADD231PS  Z7, Z8, Z5
 	ADDQ         $0x08, R11
 	ADDQ         $0x08, R12
 	DECQ         R10
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y7
+	ADDQ         CX, R9
+	VUNPCKLPS    Y6, Y7, Y9
+	VUNPCKHPS    Y6, Y7, Y7
+	VINSERTF64X4 $0x01, Y7, Z9, Z7
+	VBROADCASTSS (R11), Z8
+	VFMADD231PS  Z7, Z8, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z8
+	VFMADD231PS  Z7, Z8, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z8
+	VFMADD231PS  Z7, Z8, K2, Z2
+	VBROADCASTSS (R11)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, K2, Z3
+	VBROADCASTSS (R12), Z8
+	VFMADD231PS  Z7, Z8, K2, Z4
+	VBROADCASTSS (R12)(AX*1), Z8
+	VFMADD231PS  Z7, Z8, K2, Z5
 
 next:
 	ADDQ $0x08, R8
@@ -42151,11 +37465,11 @@ sum:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y9, Y9, Y9
 	VPXORD    Y10, Y10, Y10
+	VPXORD    Y11, Y11, Y11
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y10
+	VMOVUPS.Z (CX), K1, Y11
 
 nobiasrow:
 	VMOVUPS 64(AX), Y0
@@ -42170,9 +37484,9 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y10, Y8, Y8
-	VADDPS Y10, Y1, Y1
-	VADDPS Y10, Y3, Y3
+	VADDPS Y11, Y8, Y8
+	VADDPS Y11, Y1, Y1
+	VADDPS Y11, Y3, Y3
 
 nobias:
 	TESTQ     BX, BX
@@ -42193,13 +37507,13 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y8, Y4
-	VCMPPS    $0x1e, Y9, Y8, K2
+	VCMPPS    $0x1e, Y10, Y8, K2
 	VBLENDMPS Y8, Y4, K2, Y8
 	VMULPS    (AX), Y1, Y4
-	VCMPPS    $0x1e, Y9, Y1, K2
+	VCMPPS    $0x1e, Y10, Y1, K2
 	VBLENDMPS Y1, Y4, K2, Y1
 	VMULPS    (AX), Y3, Y4
-	VCMPPS    $0x1e, Y9, Y3, K2
+	VCMPPS    $0x1e, Y10, Y3, K2
 	VBLENDMPS Y3, Y4, K2, Y3
 
 noleaky:
@@ -42301,6 +37615,10 @@ zero:
 	VPXORD Z7, Z7, Z7
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y8, Y8, Y8
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -42316,36 +37634,62 @@ tap:
 	SHRQ  $0x01, R10
 	LEAQ  (R11)(AX*4), R12
 	TESTQ R10, R10
-	JEQ   next
+	JEQ   odd
 
 loop:
-	VMOVUPS.Z    (R9), K1, Y8
-	ADDQ         CX, R9
 	VMOVUPS.Z    (R9), K1, Y9
 	ADDQ         CX, R9
-	VUNPCKLPS    Y9, Y8, Y10
-	VUNPCKHPS    Y9, Y8, Y8
-	VINSERTF64X4 $0x01, Y8, Z10, Z8
-	VBROADCASTSD (R11), Z9
-	VFMADD231PS  Z8, Z9, Z0
-	VBROADCASTSD (R11)(AX*1), Z9
-	VFMADD231PS  Z8, Z9, Z1
-	VBROADCASTSD (R11)(AX*2), Z9
-	VFMADD231PS  Z8, Z9, Z2
-	VBROADCASTSD (R11)(BX*1), Z9
-	VFMADD231PS  Z8, Z9, Z3
-	VBROADCASTSD (R12), Z9
-	VFMADD231PS  Z8, Z9, Z4
-	VBROADCASTSD (R12)(AX*1), Z9
-	VFMADD231PS  Z8, Z9, Z5
-	VBROADCASTSD (R12)(AX*2), Z9
-	VFMADD231PS  Z8, Z9, Z6
-	VBROADCASTSD (R12)(BX*1), Z9
-	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS.Z    (R9), K1, Y10
+	ADDQ         CX, R9
+	VUNPCKLPS    Y10, Y9, Y11
+	VUNPCKHPS    Y10, Y9, Y9
+	VINSERTF64X4 $0x01, Y9, Z11, Z9
+	VBROADCASTSD (R11), Z10
+	VFMADD231PS  Z9, Z10, Z0
+	VBROADCASTSD (R11)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSD (R11)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, Z2
+	VBROADCASTSD (R11)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSD (R12), Z10
+	VFMADD231PS  Z9, Z10, Z4
+	VBROADCASTSD (R12)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSD (R12)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, Z6
+	VBROADCASTSD (R12)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z7
 	ADDQ         $0x08, R11
 	ADDQ         $0x08, R12
 	DECQ         R10
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y9
+	ADDQ         CX, R9
+	VUNPCKLPS    Y8, Y9, Y11
+	VUNPCKHPS    Y8, Y9, Y9
+	VINSERTF64X4 $0x01, Y9, Z11, Z9
+	VBROADCASTSS (R11), Z10
+	VFMADD231PS  Z9, Z10, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, K2, Z2
+	VBROADCASTSS (R11)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z3
+	VBROADCASTSS (R12), Z10
+	VFMADD231PS  Z9, Z10, K2, Z4
+	VBROADCASTSS (R12)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z5
+	VBROADCASTSS (R12)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, K2, Z6
+	VBROADCASTSS (R12)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z7
 
 next:
 	ADDQ $0x08, R8
@@ -42407,11 +37751,11 @@ sum:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y11, Y11, Y11
 	VPXORD    Y12, Y12, Y12
+	VPXORD    Y13, Y13, Y13
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y12
+	VMOVUPS.Z (CX), K1, Y13
 
 nobiasrow:
 	VMOVUPS 64(AX), Y0
@@ -42426,10 +37770,10 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y12, Y10, Y10
-	VADDPS Y12, Y1, Y1
-	VADDPS Y12, Y3, Y3
-	VADDPS Y12, Y5, Y5
+	VADDPS Y13, Y10, Y10
+	VADDPS Y13, Y1, Y1
+	VADDPS Y13, Y3, Y3
+	VADDPS Y13, Y5, Y5
 
 nobias:
 	TESTQ     BX, BX
@@ -42453,16 +37797,16 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y10, Y4
-	VCMPPS    $0x1e, Y11, Y10, K2
+	VCMPPS    $0x1e, Y12, Y10, K2
 	VBLENDMPS Y10, Y4, K2, Y10
 	VMULPS    (AX), Y1, Y4
-	VCMPPS    $0x1e, Y11, Y1, K2
+	VCMPPS    $0x1e, Y12, Y1, K2
 	VBLENDMPS Y1, Y4, K2, Y1
 	VMULPS    (AX), Y3, Y4
-	VCMPPS    $0x1e, Y11, Y3, K2
+	VCMPPS    $0x1e, Y12, Y3, K2
 	VBLENDMPS Y3, Y4, K2, Y3
 	VMULPS    (AX), Y5, Y4
-	VCMPPS    $0x1e, Y11, Y5, K2
+	VCMPPS    $0x1e, Y12, Y5, K2
 	VBLENDMPS Y5, Y4, K2, Y5
 
 noleaky:
@@ -42577,6 +37921,10 @@ zero:
 	VPXORD Z9, Z9, Z9
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y10, Y10, Y10
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -42593,41 +37941,71 @@ tap:
 	LEAQ  (R11)(AX*4), R12
 	LEAQ  (R12)(AX*4), R13
 	TESTQ R10, R10
-	JEQ   next
+	JEQ   odd
 
 loop:
-	VMOVUPS.Z    (R9), K1, Y10
-	ADDQ         CX, R9
 	VMOVUPS.Z    (R9), K1, Y11
 	ADDQ         CX, R9
-	VUNPCKLPS    Y11, Y10, Y12
-	VUNPCKHPS    Y11, Y10, Y10
-	VINSERTF64X4 $0x01, Y10, Z12, Z10
-	VBROADCASTSD (R11), Z11
-	VFMADD231PS  Z10, Z11, Z0
-	VBROADCASTSD (R11)(AX*1), Z11
-	VFMADD231PS  Z10, Z11, Z1
-	VBROADCASTSD (R11)(AX*2), Z11
-	VFMADD231PS  Z10, Z11, Z2
-	VBROADCASTSD (R11)(BX*1), Z11
-	VFMADD231PS  Z10, Z11, Z3
-	VBROADCASTSD (R12), Z11
-	VFMADD231PS  Z10, Z11, Z4
-	VBROADCASTSD (R12)(AX*1), Z11
-	VFMADD231PS  Z10, Z11, Z5
-	VBROADCASTSD (R12)(AX*2), Z11
-	VFMADD231PS  Z10, Z11, Z6
-	VBROADCASTSD (R12)(BX*1), Z11
-	VFMADD231PS  Z10, Z11, Z7
-	VBROADCASTSD (R13), Z11
-	VFMADD231PS  Z10, Z11, Z8
-	VBROADCASTSD (R13)(AX*1), Z11
-	VFMADD231PS  Z10, Z11, Z9
+	VMOVUPS.Z    (R9), K1, Y12
+	ADDQ         CX, R9
+	VUNPCKLPS    Y12, Y11, Y13
+	VUNPCKHPS    Y12, Y11, Y11
+	VINSERTF64X4 $0x01, Y11, Z13, Z11
+	VBROADCASTSD (R11), Z12
+	VFMADD231PS  Z11, Z12, Z0
+	VBROADCASTSD (R11)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSD (R11)(AX*2), Z12
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSD (R11)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSD (R12), Z12
+	VFMADD231PS  Z11, Z12, Z4
+	VBROADCASTSD (R12)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSD (R12)(AX*2), Z12
+	VFMADD231PS  Z11, Z12, Z6
+	VBROADCASTSD (R12)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSD (R13), Z12
+	VFMADD231PS  Z11, Z12, Z8
+	VBROADCASTSD (R13)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, Z9
 	ADDQ         $0x08, R11
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	DECQ         R10
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y11
+	ADDQ         CX, R9
+	VUNPCKLPS    Y10, Y11, Y13
+	VUNPCKHPS    Y10, Y11, Y11
+	VINSERTF64X4 $0x01, Y11, Z13, Z11
+	VBROADCASTSS (R11), Z12
+	VFMADD231PS  Z11, Z12, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z12
+	VFMADD231PS  Z11, Z12, K2, Z2
+	VBROADCASTSS (R11)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, K2, Z3
+	VBROADCASTSS (R12), Z12
+	VFMADD231PS  Z11, Z12, K2, Z4
+	VBROADCASTSS (R12)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, K2, Z5
+	VBROADCASTSS (R12)(AX*2), Z12
+	VFMADD231PS  Z11, Z12, K2, Z6
+	VBROADCASTSS (R12)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, K2, Z7
+	VBROADCASTSS (R13), Z12
+	VFMADD231PS  Z11, Z12, K2, Z8
+	VBROADCASTSS (R13)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, K2, Z9
 
 next:
 	ADDQ $0x08, R8
@@ -42698,11 +38076,11 @@ sum:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y13, Y13, Y13
 	VPXORD    Y14, Y14, Y14
+	VPXORD    Y15, Y15, Y15
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y14
+	VMOVUPS.Z (CX), K1, Y15
 
 nobiasrow:
 	VMOVUPS 64(AX), Y0
@@ -42717,11 +38095,11 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y14, Y12, Y12
-	VADDPS Y14, Y1, Y1
-	VADDPS Y14, Y3, Y3
-	VADDPS Y14, Y5, Y5
-	VADDPS Y14, Y7, Y7
+	VADDPS Y15, Y12, Y12
+	VADDPS Y15, Y1, Y1
+	VADDPS Y15, Y3, Y3
+	VADDPS Y15, Y5, Y5
+	VADDPS Y15, Y7, Y7
 
 nobias:
 	TESTQ     BX, BX
@@ -42748,19 +38126,19 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y12, Y4
-	VCMPPS    $0x1e, Y13, Y12, K2
+	VCMPPS    $0x1e, Y14, Y12, K2
 	VBLENDMPS Y12, Y4, K2, Y12
 	VMULPS    (AX), Y1, Y4
-	VCMPPS    $0x1e, Y13, Y1, K2
+	VCMPPS    $0x1e, Y14, Y1, K2
 	VBLENDMPS Y1, Y4, K2, Y1
 	VMULPS    (AX), Y3, Y4
-	VCMPPS    $0x1e, Y13, Y3, K2
+	VCMPPS    $0x1e, Y14, Y3, K2
 	VBLENDMPS Y3, Y4, K2, Y3
 	VMULPS    (AX), Y5, Y4
-	VCMPPS    $0x1e, Y13, Y5, K2
+	VCMPPS    $0x1e, Y14, Y5, K2
 	VBLENDMPS Y5, Y4, K2, Y5
 	VMULPS    (AX), Y7, Y4
-	VCMPPS    $0x1e, Y13, Y7, K2
+	VCMPPS    $0x1e, Y14, Y7, K2
 	VBLENDMPS Y7, Y4, K2, Y7
 
 noleaky:
@@ -42888,6 +38266,10 @@ zero:
 	VPXORD Z11, Z11, Z11
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y12, Y12, Y12
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -42904,45 +38286,79 @@ tap:
 	LEAQ  (R11)(AX*4), R12
 	LEAQ  (R12)(AX*4), R13
 	TESTQ R10, R10
-	JEQ   next
+	JEQ   odd
 
 loop:
-	VMOVUPS.Z    (R9), K1, Y12
-	ADDQ         CX, R9
 	VMOVUPS.Z    (R9), K1, Y13
 	ADDQ         CX, R9
-	VUNPCKLPS    Y13, Y12, Y14
-	VUNPCKHPS    Y13, Y12, Y12
-	VINSERTF64X4 $0x01, Y12, Z14, Z12
-	VBROADCASTSD (R11), Z13
-	VFMADD231PS  Z12, Z13, Z0
-	VBROADCASTSD (R11)(AX*1), Z13
-	VFMADD231PS  Z12, Z13, Z1
-	VBROADCASTSD (R11)(AX*2), Z13
-	VFMADD231PS  Z12, Z13, Z2
-	VBROADCASTSD (R11)(BX*1), Z13
-	VFMADD231PS  Z12, Z13, Z3
-	VBROADCASTSD (R12), Z13
-	VFMADD231PS  Z12, Z13, Z4
-	VBROADCASTSD (R12)(AX*1), Z13
-	VFMADD231PS  Z12, Z13, Z5
-	VBROADCASTSD (R12)(AX*2), Z13
-	VFMADD231PS  Z12, Z13, Z6
-	VBROADCASTSD (R12)(BX*1), Z13
-	VFMADD231PS  Z12, Z13, Z7
-	VBROADCASTSD (R13), Z13
-	VFMADD231PS  Z12, Z13, Z8
-	VBROADCASTSD (R13)(AX*1), Z13
-	VFMADD231PS  Z12, Z13, Z9
-	VBROADCASTSD (R13)(AX*2), Z13
-	VFMADD231PS  Z12, Z13, Z10
-	VBROADCASTSD (R13)(BX*1), Z13
-	VFMADD231PS  Z12, Z13, Z11
+	VMOVUPS.Z    (R9), K1, Y14
+	ADDQ         CX, R9
+	VUNPCKLPS    Y14, Y13, Y15
+	VUNPCKHPS    Y14, Y13, Y13
+	VINSERTF64X4 $0x01, Y13, Z15, Z13
+	VBROADCASTSD (R11), Z14
+	VFMADD231PS  Z13, Z14, Z0
+	VBROADCASTSD (R11)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSD (R11)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, Z2
+	VBROADCASTSD (R11)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSD (R12), Z14
+	VFMADD231PS  Z13, Z14, Z4
+	VBROADCASTSD (R12)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSD (R12)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, Z6
+	VBROADCASTSD (R12)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSD (R13), Z14
+	VFMADD231PS  Z13, Z14, Z8
+	VBROADCASTSD (R13)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSD (R13)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, Z10
+	VBROADCASTSD (R13)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z11
 	ADDQ         $0x08, R11
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	DECQ         R10
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y13
+	ADDQ         CX, R9
+	VUNPCKLPS    Y12, Y13, Y15
+	VUNPCKHPS    Y12, Y13, Y13
+	VINSERTF64X4 $0x01, Y13, Z15, Z13
+	VBROADCASTSS (R11), Z14
+	VFMADD231PS  Z13, Z14, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, K2, Z2
+	VBROADCASTSS (R11)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z3
+	VBROADCASTSS (R12), Z14
+	VFMADD231PS  Z13, Z14, K2, Z4
+	VBROADCASTSS (R12)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z5
+	VBROADCASTSS (R12)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, K2, Z6
+	VBROADCASTSS (R12)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z7
+	VBROADCASTSS (R13), Z14
+	VFMADD231PS  Z13, Z14, K2, Z8
+	VBROADCASTSS (R13)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z9
+	VBROADCASTSS (R13)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, K2, Z10
+	VBROADCASTSS (R13)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z11
 
 next:
 	ADDQ $0x08, R8
@@ -43022,11 +38438,11 @@ sum:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y15, Y15, Y15
 	VPXORD    Y16, Y16, Y16
+	VPXORD    Y17, Y17, Y17
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y16
+	VMOVUPS.Z (CX), K1, Y17
 
 nobiasrow:
 	VMOVUPS 64(AX), Y0
@@ -43041,12 +38457,12 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y16, Y14, Y14
-	VADDPS Y16, Y1, Y1
-	VADDPS Y16, Y3, Y3
-	VADDPS Y16, Y5, Y5
-	VADDPS Y16, Y7, Y7
-	VADDPS Y16, Y9, Y9
+	VADDPS Y17, Y14, Y14
+	VADDPS Y17, Y1, Y1
+	VADDPS Y17, Y3, Y3
+	VADDPS Y17, Y5, Y5
+	VADDPS Y17, Y7, Y7
+	VADDPS Y17, Y9, Y9
 
 nobias:
 	TESTQ     BX, BX
@@ -43076,22 +38492,22 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y14, Y4
-	VCMPPS    $0x1e, Y15, Y14, K2
+	VCMPPS    $0x1e, Y16, Y14, K2
 	VBLENDMPS Y14, Y4, K2, Y14
 	VMULPS    (AX), Y1, Y4
-	VCMPPS    $0x1e, Y15, Y1, K2
+	VCMPPS    $0x1e, Y16, Y1, K2
 	VBLENDMPS Y1, Y4, K2, Y1
 	VMULPS    (AX), Y3, Y4
-	VCMPPS    $0x1e, Y15, Y3, K2
+	VCMPPS    $0x1e, Y16, Y3, K2
 	VBLENDMPS Y3, Y4, K2, Y3
 	VMULPS    (AX), Y5, Y4
-	VCMPPS    $0x1e, Y15, Y5, K2
+	VCMPPS    $0x1e, Y16, Y5, K2
 	VBLENDMPS Y5, Y4, K2, Y5
 	VMULPS    (AX), Y7, Y4
-	VCMPPS    $0x1e, Y15, Y7, K2
+	VCMPPS    $0x1e, Y16, Y7, K2
 	VBLENDMPS Y7, Y4, K2, Y7
 	VMULPS    (AX), Y9, Y4
-	VCMPPS    $0x1e, Y15, Y9, K2
+	VCMPPS    $0x1e, Y16, Y9, K2
 	VBLENDMPS Y9, Y4, K2, Y9
 
 noleaky:
@@ -43232,6 +38648,10 @@ zero:
 	VPXORD Z13, Z13, Z13
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y14, Y14, Y14
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -43249,50 +38669,88 @@ tap:
 	LEAQ  (R12)(AX*4), R13
 	LEAQ  (R13)(AX*4), R14
 	TESTQ R10, R10
-	JEQ   next
+	JEQ   odd
 
 loop:
-	VMOVUPS.Z    (R9), K1, Y14
-	ADDQ         CX, R9
 	VMOVUPS.Z    (R9), K1, Y15
 	ADDQ         CX, R9
-	VUNPCKLPS    Y15, Y14, Y16
-	VUNPCKHPS    Y15, Y14, Y14
-	VINSERTF64X4 $0x01, Y14, Z16, Z14
-	VBROADCASTSD (R11), Z15
-	VFMADD231PS  Z14, Z15, Z0
-	VBROADCASTSD (R11)(AX*1), Z15
-	VFMADD231PS  Z14, Z15, Z1
-	VBROADCASTSD (R11)(AX*2), Z15
-	VFMADD231PS  Z14, Z15, Z2
-	VBROADCASTSD (R11)(BX*1), Z15
-	VFMADD231PS  Z14, Z15, Z3
-	VBROADCASTSD (R12), Z15
-	VFMADD231PS  Z14, Z15, Z4
-	VBROADCASTSD (R12)(AX*1), Z15
-	VFMADD231PS  Z14, Z15, Z5
-	VBROADCASTSD (R12)(AX*2), Z15
-	VFMADD231PS  Z14, Z15, Z6
-	VBROADCASTSD (R12)(BX*1), Z15
-	VFMADD231PS  Z14, Z15, Z7
-	VBROADCASTSD (R13), Z15
-	VFMADD231PS  Z14, Z15, Z8
-	VBROADCASTSD (R13)(AX*1), Z15
-	VFMADD231PS  Z14, Z15, Z9
-	VBROADCASTSD (R13)(AX*2), Z15
-	VFMADD231PS  Z14, Z15, Z10
-	VBROADCASTSD (R13)(BX*1), Z15
-	VFMADD231PS  Z14, Z15, Z11
-	VBROADCASTSD (R14), Z15
-	VFMADD231PS  Z14, Z15, Z12
-	VBROADCASTSD (R14)(AX*1), Z15
-	VFMADD231PS  Z14, Z15, Z13
+	VMOVUPS.Z    (R9), K1, Y16
+	ADDQ         CX, R9
+	VUNPCKLPS    Y16, Y15, Y17
+	VUNPCKHPS    Y16, Y15, Y15
+	VINSERTF64X4 $0x01, Y15, Z17, Z15
+	VBROADCASTSD (R11), Z16
+	VFMADD231PS  Z15, Z16, Z0
+	VBROADCASTSD (R11)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSD (R11)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, Z2
+	VBROADCASTSD (R11)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSD (R12), Z16
+	VFMADD231PS  Z15, Z16, Z4
+	VBROADCASTSD (R12)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSD (R12)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, Z6
+	VBROADCASTSD (R12)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSD (R13), Z16
+	VFMADD231PS  Z15, Z16, Z8
+	VBROADCASTSD (R13)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSD (R13)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, Z10
+	VBROADCASTSD (R13)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSD (R14), Z16
+	VFMADD231PS  Z15, Z16, Z12
+	VBROADCASTSD (R14)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, Z13
 	ADDQ         $0x08, R11
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	ADDQ         $0x08, R14
 	DECQ         R10
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y15
+	ADDQ         CX, R9
+	VUNPCKLPS    Y14, Y15, Y17
+	VUNPCKHPS    Y14, Y15, Y15
+	VINSERTF64X4 $0x01, Y15, Z17, Z15
+	VBROADCASTSS (R11), Z16
+	VFMADD231PS  Z15, Z16, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, K2, Z2
+	VBROADCASTSS (R11)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z3
+	VBROADCASTSS (R12), Z16
+	VFMADD231PS  Z15, Z16, K2, Z4
+	VBROADCASTSS (R12)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z5
+	VBROADCASTSS (R12)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, K2, Z6
+	VBROADCASTSS (R12)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z7
+	VBROADCASTSS (R13), Z16
+	VFMADD231PS  Z15, Z16, K2, Z8
+	VBROADCASTSS (R13)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z9
+	VBROADCASTSS (R13)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, K2, Z10
+	VBROADCASTSS (R13)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z11
+	VBROADCASTSS (R14), Z16
+	VFMADD231PS  Z15, Z16, K2, Z12
+	VBROADCASTSS (R14)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z13
 
 next:
 	ADDQ $0x08, R8
@@ -43381,11 +38839,11 @@ sum:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y17, Y17, Y17
 	VPXORD    Y18, Y18, Y18
+	VPXORD    Y19, Y19, Y19
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y18
+	VMOVUPS.Z (CX), K1, Y19
 
 nobiasrow:
 	VMOVUPS 64(AX), Y0
@@ -43400,13 +38858,13 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y18, Y16, Y16
-	VADDPS Y18, Y1, Y1
-	VADDPS Y18, Y3, Y3
-	VADDPS Y18, Y5, Y5
-	VADDPS Y18, Y7, Y7
-	VADDPS Y18, Y9, Y9
-	VADDPS Y18, Y11, Y11
+	VADDPS Y19, Y16, Y16
+	VADDPS Y19, Y1, Y1
+	VADDPS Y19, Y3, Y3
+	VADDPS Y19, Y5, Y5
+	VADDPS Y19, Y7, Y7
+	VADDPS Y19, Y9, Y9
+	VADDPS Y19, Y11, Y11
 
 nobias:
 	TESTQ     BX, BX
@@ -43439,25 +38897,25 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y16, Y4
-	VCMPPS    $0x1e, Y17, Y16, K2
+	VCMPPS    $0x1e, Y18, Y16, K2
 	VBLENDMPS Y16, Y4, K2, Y16
 	VMULPS    (AX), Y1, Y4
-	VCMPPS    $0x1e, Y17, Y1, K2
+	VCMPPS    $0x1e, Y18, Y1, K2
 	VBLENDMPS Y1, Y4, K2, Y1
 	VMULPS    (AX), Y3, Y4
-	VCMPPS    $0x1e, Y17, Y3, K2
+	VCMPPS    $0x1e, Y18, Y3, K2
 	VBLENDMPS Y3, Y4, K2, Y3
 	VMULPS    (AX), Y5, Y4
-	VCMPPS    $0x1e, Y17, Y5, K2
+	VCMPPS    $0x1e, Y18, Y5, K2
 	VBLENDMPS Y5, Y4, K2, Y5
 	VMULPS    (AX), Y7, Y4
-	VCMPPS    $0x1e, Y17, Y7, K2
+	VCMPPS    $0x1e, Y18, Y7, K2
 	VBLENDMPS Y7, Y4, K2, Y7
 	VMULPS    (AX), Y9, Y4
-	VCMPPS    $0x1e, Y17, Y9, K2
+	VCMPPS    $0x1e, Y18, Y9, K2
 	VBLENDMPS Y9, Y4, K2, Y9
 	VMULPS    (AX), Y11, Y4
-	VCMPPS    $0x1e, Y17, Y11, K2
+	VCMPPS    $0x1e, Y18, Y11, K2
 	VBLENDMPS Y11, Y4, K2, Y11
 
 noleaky:
@@ -43611,6 +39069,10 @@ zero:
 	VPXORD Z15, Z15, Z15
 
 started:
+	MOVL   $0x00005555, DI
+	KMOVW  DI, K2
+	VXORPS Y16, Y16, Y16
+
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
 	MOVQ  taps+0(FP), DI
 	MOVQ  offs+8(FP), R8
@@ -43628,54 +39090,96 @@ tap:
 	LEAQ  (R12)(AX*4), R13
 	LEAQ  (R13)(AX*4), R14
 	TESTQ R10, R10
-	JEQ   next
+	JEQ   odd
 
 loop:
-	VMOVUPS.Z    (R9), K1, Y16
-	ADDQ         CX, R9
 	VMOVUPS.Z    (R9), K1, Y17
 	ADDQ         CX, R9
-	VUNPCKLPS    Y17, Y16, Y18
-	VUNPCKHPS    Y17, Y16, Y16
-	VINSERTF64X4 $0x01, Y16, Z18, Z16
-	VBROADCASTSD (R11), Z17
-	VFMADD231PS  Z16, Z17, Z0
-	VBROADCASTSD (R11)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, Z1
-	VBROADCASTSD (R11)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, Z2
-	VBROADCASTSD (R11)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, Z3
-	VBROADCASTSD (R12), Z17
-	VFMADD231PS  Z16, Z17, Z4
-	VBROADCASTSD (R12)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, Z5
-	VBROADCASTSD (R12)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, Z6
-	VBROADCASTSD (R12)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, Z7
-	VBROADCASTSD (R13), Z17
-	VFMADD231PS  Z16, Z17, Z8
-	VBROADCASTSD (R13)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, Z9
-	VBROADCASTSD (R13)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, Z10
-	VBROADCASTSD (R13)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, Z11
-	VBROADCASTSD (R14), Z17
-	VFMADD231PS  Z16, Z17, Z12
-	VBROADCASTSD (R14)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, Z13
-	VBROADCASTSD (R14)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, Z14
-	VBROADCASTSD (R14)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS.Z    (R9), K1, Y18
+	ADDQ         CX, R9
+	VUNPCKLPS    Y18, Y17, Y19
+	VUNPCKHPS    Y18, Y17, Y17
+	VINSERTF64X4 $0x01, Y17, Z19, Z17
+	VBROADCASTSD (R11), Z18
+	VFMADD231PS  Z17, Z18, Z0
+	VBROADCASTSD (R11)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSD (R11)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z2
+	VBROADCASTSD (R11)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSD (R12), Z18
+	VFMADD231PS  Z17, Z18, Z4
+	VBROADCASTSD (R12)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSD (R12)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z6
+	VBROADCASTSD (R12)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSD (R13), Z18
+	VFMADD231PS  Z17, Z18, Z8
+	VBROADCASTSD (R13)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSD (R13)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z10
+	VBROADCASTSD (R13)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSD (R14), Z18
+	VFMADD231PS  Z17, Z18, Z12
+	VBROADCASTSD (R14)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSD (R14)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z14
+	VBROADCASTSD (R14)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z15
 	ADDQ         $0x08, R11
 	ADDQ         $0x08, R12
 	ADDQ         $0x08, R13
 	ADDQ         $0x08, R14
 	DECQ         R10
 	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y17
+	ADDQ         CX, R9
+	VUNPCKLPS    Y16, Y17, Y19
+	VUNPCKHPS    Y16, Y17, Y17
+	VINSERTF64X4 $0x01, Y17, Z19, Z17
+	VBROADCASTSS (R11), Z18
+	VFMADD231PS  Z17, Z18, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z2
+	VBROADCASTSS (R11)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z3
+	VBROADCASTSS (R12), Z18
+	VFMADD231PS  Z17, Z18, K2, Z4
+	VBROADCASTSS (R12)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z5
+	VBROADCASTSS (R12)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z6
+	VBROADCASTSS (R12)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z7
+	VBROADCASTSS (R13), Z18
+	VFMADD231PS  Z17, Z18, K2, Z8
+	VBROADCASTSS (R13)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z9
+	VBROADCASTSS (R13)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z10
+	VBROADCASTSS (R13)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z11
+	VBROADCASTSS (R14), Z18
+	VFMADD231PS  Z17, Z18, K2, Z12
+	VBROADCASTSS (R14)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z13
+	VBROADCASTSS (R14)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z14
+	VBROADCASTSS (R14)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z15
 
 next:
 	ADDQ $0x08, R8
@@ -43773,11 +39277,11 @@ sum:
 	SHLQ      $0x02, DI
 	MOVB      216(AX), R8
 	MOVB      217(AX), R9
-	VPXORD    Y19, Y19, Y19
 	VPXORD    Y20, Y20, Y20
+	VPXORD    Y21, Y21, Y21
 	TESTQ     CX, CX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y20
+	VMOVUPS.Z (CX), K1, Y21
 
 nobiasrow:
 	VMOVUPS 64(AX), Y0
@@ -43792,14 +39296,14 @@ nobiasrow:
 	JMP     nobias
 
 addbias:
-	VADDPS Y20, Y18, Y18
-	VADDPS Y20, Y1, Y1
-	VADDPS Y20, Y3, Y3
-	VADDPS Y20, Y5, Y5
-	VADDPS Y20, Y7, Y7
-	VADDPS Y20, Y9, Y9
-	VADDPS Y20, Y11, Y11
-	VADDPS Y20, Y13, Y13
+	VADDPS Y21, Y18, Y18
+	VADDPS Y21, Y1, Y1
+	VADDPS Y21, Y3, Y3
+	VADDPS Y21, Y5, Y5
+	VADDPS Y21, Y7, Y7
+	VADDPS Y21, Y9, Y9
+	VADDPS Y21, Y11, Y11
+	VADDPS Y21, Y13, Y13
 
 nobias:
 	TESTQ     BX, BX
@@ -43835,28 +39339,28 @@ noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
 	VMULPS    (AX), Y18, Y4
-	VCMPPS    $0x1e, Y19, Y18, K2
+	VCMPPS    $0x1e, Y20, Y18, K2
 	VBLENDMPS Y18, Y4, K2, Y18
 	VMULPS    (AX), Y1, Y4
-	VCMPPS    $0x1e, Y19, Y1, K2
+	VCMPPS    $0x1e, Y20, Y1, K2
 	VBLENDMPS Y1, Y4, K2, Y1
 	VMULPS    (AX), Y3, Y4
-	VCMPPS    $0x1e, Y19, Y3, K2
+	VCMPPS    $0x1e, Y20, Y3, K2
 	VBLENDMPS Y3, Y4, K2, Y3
 	VMULPS    (AX), Y5, Y4
-	VCMPPS    $0x1e, Y19, Y5, K2
+	VCMPPS    $0x1e, Y20, Y5, K2
 	VBLENDMPS Y5, Y4, K2, Y5
 	VMULPS    (AX), Y7, Y4
-	VCMPPS    $0x1e, Y19, Y7, K2
+	VCMPPS    $0x1e, Y20, Y7, K2
 	VBLENDMPS Y7, Y4, K2, Y7
 	VMULPS    (AX), Y9, Y4
-	VCMPPS    $0x1e, Y19, Y9, K2
+	VCMPPS    $0x1e, Y20, Y9, K2
 	VBLENDMPS Y9, Y4, K2, Y9
 	VMULPS    (AX), Y11, Y4
-	VCMPPS    $0x1e, Y19, Y11, K2
+	VCMPPS    $0x1e, Y20, Y11, K2
 	VBLENDMPS Y11, Y4, K2, Y11
 	VMULPS    (AX), Y13, Y4
-	VCMPPS    $0x1e, Y19, Y13, K2
+	VCMPPS    $0x1e, Y20, Y13, K2
 	VBLENDMPS Y13, Y4, K2, Y13
 
 noleaky:

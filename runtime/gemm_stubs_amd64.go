@@ -746,169 +746,9 @@ func convAVX512_15x16(taps int, offs *int, k int, a *float32, lda int, b *float3
 //go:noescape
 func convAVX512_16x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
-// convAVX512_1x8 adds (or stores, without acc) into C the sum over taps t of the product of
-// 1 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
-// Strides and offsets are in elements.
-// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
-// (the caller points it at input rows it reads next, or at memory it does not mind
-// reading twice).
-//
-//go:noescape
-func convAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// convAVX512_2x8 adds (or stores, without acc) into C the sum over taps t of the product of
-// 2 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
-// Strides and offsets are in elements.
-// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
-// (the caller points it at input rows it reads next, or at memory it does not mind
-// reading twice).
-//
-//go:noescape
-func convAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// convAVX512_3x8 adds (or stores, without acc) into C the sum over taps t of the product of
-// 3 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
-// Strides and offsets are in elements.
-// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
-// (the caller points it at input rows it reads next, or at memory it does not mind
-// reading twice).
-//
-//go:noescape
-func convAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// convAVX512_4x8 adds (or stores, without acc) into C the sum over taps t of the product of
-// 4 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
-// Strides and offsets are in elements.
-// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
-// (the caller points it at input rows it reads next, or at memory it does not mind
-// reading twice).
-//
-//go:noescape
-func convAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// convAVX512_5x8 adds (or stores, without acc) into C the sum over taps t of the product of
-// 5 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
-// Strides and offsets are in elements.
-// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
-// (the caller points it at input rows it reads next, or at memory it does not mind
-// reading twice).
-//
-//go:noescape
-func convAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// convAVX512_6x8 adds (or stores, without acc) into C the sum over taps t of the product of
-// 6 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
-// Strides and offsets are in elements.
-// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
-// (the caller points it at input rows it reads next, or at memory it does not mind
-// reading twice).
-//
-//go:noescape
-func convAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// convAVX512_7x8 adds (or stores, without acc) into C the sum over taps t of the product of
-// 7 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
-// Strides and offsets are in elements.
-// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
-// (the caller points it at input rows it reads next, or at memory it does not mind
-// reading twice).
-//
-//go:noescape
-func convAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// convAVX512_8x8 adds (or stores, without acc) into C the sum over taps t of the product of
-// 8 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
-// Strides and offsets are in elements.
-// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
-// (the caller points it at input rows it reads next, or at memory it does not mind
-// reading twice).
-//
-//go:noescape
-func convAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// convAVX512_9x8 adds (or stores, without acc) into C the sum over taps t of the product of
-// 9 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
-// Strides and offsets are in elements.
-// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
-// (the caller points it at input rows it reads next, or at memory it does not mind
-// reading twice).
-//
-//go:noescape
-func convAVX512_9x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// convAVX512_10x8 adds (or stores, without acc) into C the sum over taps t of the product of
-// 10 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
-// Strides and offsets are in elements.
-// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
-// (the caller points it at input rows it reads next, or at memory it does not mind
-// reading twice).
-//
-//go:noescape
-func convAVX512_10x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// convAVX512_11x8 adds (or stores, without acc) into C the sum over taps t of the product of
-// 11 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
-// Strides and offsets are in elements.
-// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
-// (the caller points it at input rows it reads next, or at memory it does not mind
-// reading twice).
-//
-//go:noescape
-func convAVX512_11x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// convAVX512_12x8 adds (or stores, without acc) into C the sum over taps t of the product of
-// 12 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
-// Strides and offsets are in elements.
-// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
-// (the caller points it at input rows it reads next, or at memory it does not mind
-// reading twice).
-//
-//go:noescape
-func convAVX512_12x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// convAVX512_13x8 adds (or stores, without acc) into C the sum over taps t of the product of
-// 13 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
-// Strides and offsets are in elements.
-// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
-// (the caller points it at input rows it reads next, or at memory it does not mind
-// reading twice).
-//
-//go:noescape
-func convAVX512_13x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// convAVX512_14x8 adds (or stores, without acc) into C the sum over taps t of the product of
-// 14 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
-// Strides and offsets are in elements.
-// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
-// (the caller points it at input rows it reads next, or at memory it does not mind
-// reading twice).
-//
-//go:noescape
-func convAVX512_14x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// convAVX512_15x8 adds (or stores, without acc) into C the sum over taps t of the product of
-// 15 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
-// Strides and offsets are in elements.
-// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
-// (the caller points it at input rows it reads next, or at memory it does not mind
-// reading twice).
-//
-//go:noescape
-func convAVX512_15x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
-// convAVX512_16x8 adds (or stores, without acc) into C the sum over taps t of the product of
-// 16 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
-// Strides and offsets are in elements.
-// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
-// (the caller points it at input rows it reads next, or at memory it does not mind
-// reading twice).
-//
-//go:noescape
-func convAVX512_16x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-
 // convDepthPairsAVX512_1x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 1 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
-// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
 // Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
 //
 //go:noescape
@@ -916,7 +756,7 @@ func convDepthPairsAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, b
 
 // convDepthPairsAVX512_2x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 2 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
-// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
 // Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
 //
 //go:noescape
@@ -924,7 +764,7 @@ func convDepthPairsAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, b
 
 // convDepthPairsAVX512_3x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 3 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
-// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
 // Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
 //
 //go:noescape
@@ -932,7 +772,7 @@ func convDepthPairsAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, b
 
 // convDepthPairsAVX512_4x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 4 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
-// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
 // Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
 //
 //go:noescape
@@ -940,7 +780,7 @@ func convDepthPairsAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, b
 
 // convDepthPairsAVX512_5x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 5 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
-// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
 // Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
 //
 //go:noescape
@@ -948,7 +788,7 @@ func convDepthPairsAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, b
 
 // convDepthPairsAVX512_6x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 6 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
-// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
 // Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
 //
 //go:noescape
@@ -956,7 +796,7 @@ func convDepthPairsAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, b
 
 // convDepthPairsAVX512_7x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 7 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
-// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
 // Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
 //
 //go:noescape
@@ -964,7 +804,7 @@ func convDepthPairsAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, b
 
 // convDepthPairsAVX512_8x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 8 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
-// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
 // Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
 //
 //go:noescape
@@ -972,7 +812,7 @@ func convDepthPairsAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, b
 
 // convDepthPairsAVX512_9x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 9 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
-// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
 // Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
 //
 //go:noescape
@@ -980,7 +820,7 @@ func convDepthPairsAVX512_9x8(taps int, offs *int, k int, a *float32, lda int, b
 
 // convDepthPairsAVX512_10x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 10 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
-// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
 // Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
 //
 //go:noescape
@@ -988,7 +828,7 @@ func convDepthPairsAVX512_10x8(taps int, offs *int, k int, a *float32, lda int, 
 
 // convDepthPairsAVX512_11x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 11 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
-// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
 // Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
 //
 //go:noescape
@@ -996,7 +836,7 @@ func convDepthPairsAVX512_11x8(taps int, offs *int, k int, a *float32, lda int, 
 
 // convDepthPairsAVX512_12x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 12 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
-// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
 // Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
 //
 //go:noescape
@@ -1004,7 +844,7 @@ func convDepthPairsAVX512_12x8(taps int, offs *int, k int, a *float32, lda int, 
 
 // convDepthPairsAVX512_13x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 13 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
-// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
 // Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
 //
 //go:noescape
@@ -1012,7 +852,7 @@ func convDepthPairsAVX512_13x8(taps int, offs *int, k int, a *float32, lda int, 
 
 // convDepthPairsAVX512_14x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 14 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
-// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
 // Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
 //
 //go:noescape
@@ -1020,7 +860,7 @@ func convDepthPairsAVX512_14x8(taps int, offs *int, k int, a *float32, lda int, 
 
 // convDepthPairsAVX512_15x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 15 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
-// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
 // Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
 //
 //go:noescape
@@ -1028,7 +868,7 @@ func convDepthPairsAVX512_15x8(taps int, offs *int, k int, a *float32, lda int, 
 
 // convDepthPairsAVX512_16x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 16 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
-// 8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.
+// 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
 // Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on.
 //
 //go:noescape
@@ -1036,84 +876,84 @@ func convDepthPairsAVX512_16x8(taps int, offs *int, k int, a *float32, lda int, 
 
 // convPoolDepthPairsAVX512_1x8 stores into 1 rows of C the 2×2 max pooling (NaN kept) of convDepthPairsAVX512_4x8's sums
 // over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
-// then applies ep. k even; strides and offsets are in elements.
+// then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolDepthPairsAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
 // convPoolDepthPairsAVX512_2x8 stores into 2 rows of C the 2×2 max pooling (NaN kept) of convDepthPairsAVX512_8x8's sums
 // over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
-// then applies ep. k even; strides and offsets are in elements.
+// then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolDepthPairsAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
 // convPoolDepthPairsAVX512_3x8 stores into 3 rows of C the 2×2 max pooling (NaN kept) of convDepthPairsAVX512_12x8's sums
 // over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
-// then applies ep. k even; strides and offsets are in elements.
+// then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolDepthPairsAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
 // convPoolDepthPairsAVX512_4x8 stores into 4 rows of C the 2×2 max pooling (NaN kept) of convDepthPairsAVX512_16x8's sums
 // over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
-// then applies ep. k even; strides and offsets are in elements.
+// then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolDepthPairsAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
 // convPoolRowDepthPairsAVX512_1x8 stores into 1 rows of C the 1×2 max pooling (NaN kept) of convDepthPairsAVX512_2x8's sums
 // over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
-// then applies ep. k even; strides and offsets are in elements.
+// then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolRowDepthPairsAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
 // convPoolRowDepthPairsAVX512_2x8 stores into 2 rows of C the 1×2 max pooling (NaN kept) of convDepthPairsAVX512_4x8's sums
 // over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
-// then applies ep. k even; strides and offsets are in elements.
+// then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolRowDepthPairsAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
 // convPoolRowDepthPairsAVX512_3x8 stores into 3 rows of C the 1×2 max pooling (NaN kept) of convDepthPairsAVX512_6x8's sums
 // over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
-// then applies ep. k even; strides and offsets are in elements.
+// then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolRowDepthPairsAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
 // convPoolRowDepthPairsAVX512_4x8 stores into 4 rows of C the 1×2 max pooling (NaN kept) of convDepthPairsAVX512_8x8's sums
 // over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
-// then applies ep. k even; strides and offsets are in elements.
+// then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolRowDepthPairsAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
 // convPoolRowDepthPairsAVX512_5x8 stores into 5 rows of C the 1×2 max pooling (NaN kept) of convDepthPairsAVX512_10x8's sums
 // over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
-// then applies ep. k even; strides and offsets are in elements.
+// then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolRowDepthPairsAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
 // convPoolRowDepthPairsAVX512_6x8 stores into 6 rows of C the 1×2 max pooling (NaN kept) of convDepthPairsAVX512_12x8's sums
 // over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
-// then applies ep. k even; strides and offsets are in elements.
+// then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolRowDepthPairsAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
 // convPoolRowDepthPairsAVX512_7x8 stores into 7 rows of C the 1×2 max pooling (NaN kept) of convDepthPairsAVX512_14x8's sums
 // over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
-// then applies ep. k even; strides and offsets are in elements.
+// then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolRowDepthPairsAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
 // convPoolRowDepthPairsAVX512_8x8 stores into 8 rows of C the 1×2 max pooling (NaN kept) of convDepthPairsAVX512_16x8's sums
 // over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),
-// then applies ep. k even; strides and offsets are in elements.
+// then applies ep. Strides and offsets are in elements.
 //
 //go:noescape
 func convPoolRowDepthPairsAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)

@@ -37,8 +37,8 @@
 //     faster than the 32-wide tile; the pairs take three slots for two rows (MobileNetV2's
 //     24-channel projections, 3136×96×24 and 3136×144×24: 152–170 → 177–218 GFLOP/s). On
 //     Zen 4 (a YMM FMA half a ZMM's slot) the two forms take the same slots.
-//   - gemmAVX512_{r}x16 and gemmAVX512_{r}x8 (r = 1…12; their conv twins r = 1…16) and the conv*,
-//     convPool* and convPoolRow* families: see main.
+//   - gemmAVX512_{r}x16 and gemmAVX512_{r}x8 (r = 1…12; the conv twins of the 16-wide ones
+//     r = 1…16) and the conv*, convPool* and convPoolRow* families: see main.
 //   - convDepthPairsAVX512_{r}x8 (r = 1…16) and their pooled twins: 8-wide conv kernels
 //     that take the depth two steps at a time (pairs.go).
 package main
@@ -91,13 +91,16 @@ func main() {
 		for r := 1; r <= narrow; r++ {
 			kernel(spec{r: r, vecs: 1, avx512: true, conv: conv})
 		}
-		// 8 columns (one YMM per row): a ZMM kernel would multiply eight lanes of padding.
-		for r := 1; r <= narrow; r++ {
-			kernel(spec{r: r, vecs: 1, avx512: true, half: true, conv: conv})
+		// 8 columns (one YMM per row): a ZMM kernel would multiply eight lanes of padding. The
+		// conv drivers take the depth-pair kernels below instead.
+		if !conv {
+			for r := 1; r <= narrow; r++ {
+				kernel(spec{r: r, vecs: 1, avx512: true, half: true})
+			}
 		}
 	}
-	// 8-wide conv kernels over two steps of depth at a time (pairs.go), and their pooled twins
-	// (as many conv pixels as the 16-wide pooled kernels below).
+	// 8-wide conv kernels over two steps of depth at a time (pairs.go; r = 1…16), and their
+	// pooled twins (as many conv pixels as the 16-wide pooled kernels below).
 	for r := 1; r <= avx512NarrowRows; r++ {
 		depthPairKernel(r, 0)
 	}

@@ -19,8 +19,9 @@ import (
 // multiply-add against B's two rows interleaved, so a row takes one load per two steps.
 // After the taps, the even and odd lanes are added (even first, which holds the bias when
 // the sums start from it) and the columns put back in order, and the tile goes through the
-// common epilogue and store. The signature and contract are the conv kernels', but every
-// tap's depth k must be even. With poolH (1 or 2) it generates the pooled twins,
+// common epilogue and store. The signature and contract are the conv kernels'. An odd depth
+// ends with one step on the even lanes alone (a masked multiply-add, so that an infinite
+// element of A adds nothing to the odd lanes). With poolH (1 or 2) it generates the pooled twins,
 // convPoolDepthPairsAVX512_{r/4}x8 and convPoolRowDepthPairsAVX512_{r/2}x8: the tile is max
 // pooled (poolAccs) before the epilogue, so that a fused convolution and pooling returns the
 // bits of the convolution followed by the pooling.
@@ -41,12 +42,12 @@ func depthPairKernel(r, poolH int) {
 	if poolH == 0 {
 		Doc(fmt.Sprintf("%s adds (or stores, without acc) into C the sum over taps t of the product of", name),
 			fmt.Sprintf("%d rows of A shifted by offs[t] elements and the next k rows of the masked columns of an", r),
-			"8-wide panel of B, k even, two steps of k at a time. Strides and offsets are in elements.",
+			"8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.",
 			fmt.Sprintf("Each tap also prefetches %d cache lines into L2, %d·taps lines from pf on.", convTapLines, convTapLines))
 	} else {
 		Doc(fmt.Sprintf("%s stores into %d rows of C the %d×2 max pooling (NaN kept) of %s's sums", name, rows, poolH, fmt.Sprintf("convDepthPairsAVX512_%dx8", r)),
 			"over the conv rows of the pooled kernels of the same pooling (lrow: the second row's offset),",
-			"then applies ep. k even; strides and offsets are in elements.")
+			"then applies ep. Strides and offsets are in elements.")
 	}
 
 	ld := mem.Arg
@@ -108,6 +109,15 @@ func depthPairKernel(r, poolH int) {
 	}
 	Label("started")
 
+	evenLanes := K()
+	{
+		t := GP32()
+		MOVL(U32(0x5555), t)
+		KMOVW(t, evenLanes)
+	}
+	zero := YMM()
+	VXORPS(zero, zero, zero)
+
 	Comment("One pass of the k loop per tap, A's rows shifted by the tap's offset.")
 	taps, offs := ld("taps"), ld("offs")
 	var pf reg.GPVirtual
@@ -154,7 +164,7 @@ func depthPairKernel(r, poolH int) {
 		base = append(base, base2...)
 	}
 	TESTQ(k, k)
-	JEQ(LabelRef("next"))
+	JEQ(LabelRef("odd"))
 	Label("loop")
 	b0, b1, bz := YMM(), YMM(), ZMM()
 	load(Mem{Base: bp}, 0, b0)
@@ -172,6 +182,21 @@ func depthPairKernel(r, poolH int) {
 	}
 	DECQ(k)
 	JNE(LabelRef("loop"))
+	Label("odd")
+	Load(Param("k"), k)
+	TESTQ(U32(1), k)
+	JEQ(LabelRef("next"))
+	{
+		b0, bz := YMM(), ZMM()
+		load(Mem{Base: bp}, 0, b0)
+		ADDQ(ldb, bp)
+		interleave(b0, zero, bz)
+		for i := range accs {
+			t := ZMM()
+			VBROADCASTSS(am[i], t)
+			VFMADD231PS(bz, t, evenLanes, accs[i])
+		}
+	}
 	Label("next")
 	ADDQ(Imm(8), offs)
 	DECQ(taps)
