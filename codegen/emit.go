@@ -356,6 +356,8 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 		pv := gen.paramsVar(op.Layer, "Params", typ)
 		need := runtime.Conv2DGemmScratch(&params)
 		switch {
+		case pooled && gen.winograd[op.In[1]]:
+			need = runtime.Conv2DWinogradMaxPoolScratch(&params, winogradTile(op.In[1]))
 		case pooled:
 			need = runtime.ConvMaxPoolScratch(&params)
 		case gen.winograd[op.In[1]]:

@@ -5,19 +5,22 @@ import (
 	"github.com/kerasgen/kerasgen/runtime"
 )
 
-// Winograd convolutions: a float32 3×3, stride 1, undilated Groups = 1 convolution, not pooled
-// in its kernels, whose channel counts runtime.WinogradTile gives a tile size, runs through
-// runtime.Conv2DWinograd (F(4×4, 3×3) or F(2×2, 3×3): 2.25 or 4 multiply-adds per output
-// value and input channel instead of 9), unless Options.Direct is set. Its kernel is stored
+// Winograd convolutions: a float32 3×3, stride 1, undilated Groups = 1 convolution whose
+// channel counts runtime.WinogradTile gives a tile size runs through runtime.Conv2DWinograd
+// (F(4×4, 3×3) or F(2×2, 3×3): 2.25 or 4 multiply-adds per output value and input channel
+// instead of 9), or, with a max pooling folded into it (passes.FuseConvPools),
+// runtime.Conv2DWinogradMaxPool, unless Options.Direct is set. Pooled, it ran 1.85–2× as fast
+// as the direct kernels that pool in registers (age-gender, potato-h5: BENCHMARKS.md
+// "Session 20"). Its kernel is stored
 // transformed (runtime.WinogradKernelInto, the 36 or 16 C×OC matrices in panel layout)
 // instead of in panel layout, so the constant must have no other use.
 
 // winogradOp reports whether op is a convolution Conv2DWinograd runs.
 func winogradOp(op *ir.Op) bool {
-	if op.Kind != "Conv" || len(op.In) < 2 || op.Attrs.Int("groups", 1) != 1 || len(op.Attrs.Ints("maxpool")) != 0 {
+	if op.Kind != "Conv" || len(op.In) < 2 || op.Attrs.Int("groups", 1) != 1 {
 		return false
 	}
-	w, xs, ys := op.In[1].Type.Shape, op.In[0].Type.Shape, op.Out[0].Type.Shape
+	w, xs, ys := op.In[1].Type.Shape, op.In[0].Type.Shape, op.Out[0].Type.Shape // ys pooled, if it is
 	st, dl := op.Attrs.Ints("strides"), op.Attrs.Ints("dilations")
 	return len(w) == 4 && w[0] == 3 && w[1] == 3 && runtime.WinogradTile(int(w[2]), int(w[3])) > 0 &&
 		len(st) == 2 && st[0] == 1 && st[1] == 1 && len(dl) == 2 && dl[0] == 1 && dl[1] == 1 &&

@@ -144,8 +144,12 @@ func WinogradTile(c, oc int) int {
 
 // winogradGeom is the tiling of p's output: m×m tiles (n = m+2 the side of their input
 // patches, n² planes), th×tw per image, and the tile rows of a block, bt (a block is bt
-// consecutive tile rows of the batch's images taken in order).
-type winogradGeom struct{ m, n, th, tw, bt int }
+// consecutive tile rows of the batch's images taken in order); pooled: the output is max
+// pooled (Conv2DWinogradMaxPool), each tile row's m rows written to scratch first.
+type winogradGeom struct {
+	m, n, th, tw, bt int
+	pooled           bool
+}
 
 // winogradBlockFloats bounds a block's V and M planes together (floats): 256 KiB, in L2 with
 // the kernel's planes streaming past.
@@ -162,12 +166,15 @@ func winogradGeomOf(p *ConvParams, m int) winogradGeom {
 // them, m·tw+2 pixels each), its V and M planes, and room for a tile row's output where it
 // does not fit y: m = 2, a spare output row (the second row of a last tile row past an odd
 // OH) and a tile's four output pixels (a last tile past an odd OW); m = 4, the tile row's
-// four rows of m·tw pixels.
+// four rows of m·tw pixels; pooled, the tile row's m rows of m·tw pixels.
 func (g winogradGeom) partFloats(c, oc int) int {
 	band := (g.m*min(g.bt, g.th) + 2) * (g.m*g.tw + 2) * c
 	out := 2*g.tw*oc + 4*oc
 	if g.m == 4 {
 		out = 4 * 4 * g.tw * oc
+	}
+	if g.pooled {
+		out = max(out, g.m*g.m*g.tw*oc)
 	}
 	return band + g.n*g.n*(g.planeLen(c)+g.planeLen(oc)) + out
 }
@@ -183,25 +190,65 @@ func Conv2DWinogradScratch(p *ConvParams, m int) int {
 	return winogradGeomOf(p, m).partFloats(p.C, p.OC)
 }
 
+// Conv2DWinogradMaxPoolScratch is the scratch Conv2DWinogradMaxPool needs with m×m output
+// tiles (for one thread).
+func Conv2DWinogradMaxPoolScratch(p *ConvParams, m int) int {
+	g := winogradGeomOf(p, m)
+	g.pooled = true
+	return g.partFloats(p.C, p.OC)
+}
+
 // Conv2DWinograd sets y to the convolution of x with the transformed kernel w, then applies
 // ep, when WinogradOK(p); scratch holds Conv2DWinogradScratch(p, w.M) elements. A warm call
 // allocates nothing.
 func Conv2DWinograd(p *ConvParams, x []float32, w *WinogradKernel, y, scratch []float32, ep *Epilogue) {
-	if !WinogradOK(p) {
-		panic("runtime.Conv2DWinograd: needs a 3×3 kernel, strides and dilations 1, Groups = 1 and a non-empty output")
-	}
-	if w == nil || w.C != p.C || w.OC != p.OC || WinogradKernelLen(w.M, w.C, w.OC) == 0 {
-		panic("runtime.Conv2DWinograd: the weights are not a transformed 3×3 kernel of " + strconv.Itoa(p.C) + "×" + strconv.Itoa(p.OC))
-	}
-	need("Conv2DWinograd", "w.Data", w.Data, WinogradKernelLen(w.M, p.C, p.OC))
+	needWinograd("Conv2DWinograd", p, w)
 	need("Conv2DWinograd", "x", x, p.N*p.H*p.W*p.C)
 	need("Conv2DWinograd", "y", y, p.N*p.OH*p.OW*p.OC)
 	need("Conv2DWinograd", "scratch", scratch, Conv2DWinogradScratch(p, w.M))
+	convWinograd(p, 0, x, w, y, scratch, ep)
+}
+
+// Conv2DWinogradMaxPool is Conv2DWinograd followed by a ph×2, stride ph×2 max pooling (ph 1
+// or 2; y is [N, OH/ph, OW/2, OC], as for Conv2DGemmMaxPool, see conv_pool.go): each tile
+// row's output rows, their epilogue applied, are written to scratch and pooled from there by
+// MaxPool2D, so the values are Conv2DWinograd's pooled, and the convolution's output never
+// goes through memory beyond L1 and L2. ep takes no residual; scratch holds
+// Conv2DWinogradMaxPoolScratch(p, w.M) elements. A warm call allocates nothing.
+func Conv2DWinogradMaxPool(p *ConvParams, ph int, x []float32, w *WinogradKernel, y, scratch []float32, ep *Epilogue) {
+	needWinograd("Conv2DWinogradMaxPool", p, w)
+	if ph < 1 || ph > 2 {
+		panic("runtime: Conv2DWinogradMaxPool pools 1×2 or 2×2, not " + strconv.Itoa(ph) + "×2")
+	}
+	if ep != nil && ep.Residual != nil {
+		panic("runtime: Conv2DWinogradMaxPool takes no residual")
+	}
+	need("Conv2DWinogradMaxPool", "x", x, p.N*p.H*p.W*p.C)
+	need("Conv2DWinogradMaxPool", "y", y, p.N*(p.OH/ph)*(p.OW/2)*p.OC)
+	need("Conv2DWinogradMaxPool", "scratch", scratch, Conv2DWinogradMaxPoolScratch(p, w.M))
+	convWinograd(p, ph, x, w, y, scratch, ep)
+}
+
+// needWinograd panics, naming kernel, unless WinogradOK(p) and w is a transformed kernel for
+// p's channels.
+func needWinograd(kernel string, p *ConvParams, w *WinogradKernel) {
+	if !WinogradOK(p) {
+		panic("runtime." + kernel + ": needs a 3×3 kernel, strides and dilations 1, Groups = 1 and a non-empty output")
+	}
+	if w == nil || w.C != p.C || w.OC != p.OC || WinogradKernelLen(w.M, w.C, w.OC) == 0 {
+		panic("runtime." + kernel + ": the weights are not a transformed 3×3 kernel of " + strconv.Itoa(p.C) + "×" + strconv.Itoa(p.OC))
+	}
+	need(kernel, "w.Data", w.Data, WinogradKernelLen(w.M, p.C, p.OC))
+}
+
+// convWinograd runs Conv2DWinograd (poolH 0) or Conv2DWinogradMaxPool after their checks.
+func convWinograd(p *ConvParams, poolH int, x []float32, w *WinogradKernel, y, scratch []float32, ep *Epilogue) {
 	if p.N <= 0 {
 		return
 	}
 	j := winogradJobs.Get().(*winogradJob)
-	*j = winogradJob{p: *p, x: x, w: w, y: y, scratch: scratch, g: winogradGeomOf(p, w.M)}
+	*j = winogradJob{p: *p, x: x, w: w, y: y, scratch: scratch, g: winogradGeomOf(p, w.M), poolH: poolH}
+	j.g.pooled = poolH > 0
 	if ep != nil {
 		// A copy, so that ep does not escape: a caller may pass one on its stack.
 		j.epv = *ep
@@ -226,6 +273,7 @@ type winogradJob struct {
 	g       winogradGeom
 	// gemmThreads: the job runs as one part, and its products may split across threads.
 	gemmThreads bool
+	poolH       int       // 0, or the height of the max pooling y gets (Conv2DWinogradMaxPool)
 	ep          *Epilogue // nil or &epv
 	epv         Epilogue
 	wg          sync.WaitGroup
@@ -296,6 +344,10 @@ func (j *winogradJob) block(r0, r1 int, s []float32) {
 		rows := min(mt, p.OH-oy)
 		pix := (n*p.OH + oy) * p.OW // the first output pixel of the tile row
 		mr := m[(r-r0)*tw*oc:]
+		if j.poolH > 0 {
+			j.outPooled(mr, ldm, n, oy, rows, clamp, &fused, &none, s)
+			continue
+		}
 		if mt == 4 {
 			j.out4(mr, ldm, pix, rows, clamp, &fused, &none, s)
 			continue
@@ -355,6 +407,36 @@ func (j *winogradJob) out4(mr []float32, ldm, pix, rows int, clamp bool, fused, 
 		copy(y[a*p.OW*oc:(a+1)*p.OW*oc], buf[a*ldb:])
 	}
 	j.ep.Apply(pix, rows*p.OW, oc, y[:rows*p.OW*oc], oc)
+}
+
+// outPooled writes the max pooling of a tile row's output, its rows rows (1…m) from row oy of
+// image n on, from its M planes mr: the rows go to buf (m rows of m·tw pixels) with the
+// epilogue fused in the transform where block would fuse it into y (clamp; F(4×4): a whole
+// tile row), else applied after, so that they hold Conv2DWinograd's bits; then MaxPool2D
+// pools their whole windows into y's rows oy/ph….
+func (j *winogradJob) outPooled(mr []float32, ldm, n, oy, rows int, clamp bool, fused, none *winogradEp, buf []float32) {
+	p, mt, tw, oc, ph := &j.p, j.g.m, j.g.tw, j.p.OC, j.poolH
+	ldb := mt * tw * oc
+	e := none
+	if clamp && (mt == 2 || rows == 4) {
+		e = fused
+	}
+	if mt == 4 {
+		winograd4Out(mr, ldm, tw, oc, buf, ldb, e)
+	} else {
+		winogradOut(mr, ldm, tw, oc, buf, buf[ldb:], e)
+	}
+	if e == none {
+		j.ep.Apply(0, rows*mt*tw, oc, buf[:rows*ldb], oc)
+	}
+	prows := rows / ph
+	if prows == 0 {
+		return
+	}
+	pp := PoolParams{N: 1, H: prows * ph, W: mt * tw, C: oc, OH: prows, OW: p.OW / 2, KH: ph, KW: 2, SH: ph, SW: 2}
+	pow := pp.OW * oc
+	first := (n*(p.OH/ph) + oy/ph) * pow
+	MaxPool2D(&pp, buf[:pp.H*ldb], j.y[first:first+prows*pow])
 }
 
 // winogradEp is the clamp-form epilogue (Epilogue.clampForm) the output transform applies to

@@ -298,3 +298,102 @@ func TestWinogradKernelInto(t *testing.T) {
 	require.NotPanics(t, func() { NewWinogradKernel(2, 2, 3, make([]float32, 96)) })
 	require.NotPanics(t, func() { NewWinogradKernel(4, 2, 3, make([]float32, 216)) })
 }
+
+// TestConv2DWinogradMaxPool checks Conv2DWinogradMaxPool against Conv2DWinograd followed by
+// MaxPool2D, value for value (NaN kept), at every level, both tile sizes, 2×2 and 1×2
+// pooling: odd and even output sizes (a last tile row or column cut, the row and column the
+// pooling drops), one-row outputs, blocks that span images, clamp-form epilogues (fused into
+// the transform) and others (applied after), a NaN in the input; y inside a guard band, with
+// three threads, and with nothing allocated warm.
+func TestConv2DWinogradMaxPool(t *testing.T) {
+	shapes := []ConvParams{
+		{N: 2, H: 9, W: 12, C: 12, OH: 9, OW: 12, OC: 20, PadT: 1, PadL: 1},
+		{N: 1, H: 10, W: 9, C: 16, OH: 8, OW: 7, OC: 16},
+		{N: 3, H: 8, W: 8, C: 32, OH: 8, OW: 8, OC: 48, PadT: 1, PadL: 1},
+		{N: 1, H: 3, W: 7, C: 13, OH: 1, OW: 5, OC: 14},
+		{N: 2, H: 34, W: 35, C: 16, OH: 32, OW: 33, OC: 32},
+	}
+	eps := []*Epilogue{nil, {Bias: make([]float32, 48), Act: ActRelu}, {Act: ActLeakyRelu, Params: ActParams{Alpha: 0.1}}, {Bias: make([]float32, 48), Act: ActSigmoid}}
+	eachLevel(t, func(t *testing.T) {
+		for i, p := range shapes {
+			p.KH, p.KW, p.Groups = 3, 3, 1
+			r := newRand(uint64(60 + i))
+			x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
+			if i == 2 {
+				x[5*p.C+3] = float32(math.NaN())
+			}
+			for _, ep := range eps {
+				if ep != nil && ep.Bias != nil {
+					copy(ep.Bias, randSlice(r, 48))
+				}
+				for _, m := range winogradTiles {
+					u := WinogradKernelInto(make([]float32, WinogradKernelLen(m, p.C, p.OC)), w, m, p.C, p.OC)
+					full := make([]float32, p.N*p.OH*p.OW*p.OC)
+					Conv2DWinograd(&p, x, &u, full, make([]float32, Conv2DWinogradScratch(&p, m)), ep)
+					for _, ph := range []int{2, 1} {
+						pp := pooledParams(&p, ph)
+						want := make([]float32, pp.N*pp.OH*pp.OW*pp.C)
+						MaxPool2D(&pp, full, want)
+						what := fmt.Sprintf("%s %d×%d tiles, pool %d×2, ep %+v, %+v", CPULevel(), m, m, ph, ep, p)
+						s := make([]float32, Conv2DWinogradMaxPoolScratch(&p, m))
+						y := newGuarded(len(want))
+						Conv2DWinogradMaxPool(&p, ph, x, &u, y.s, s, ep)
+						y.check(t, what)
+						requireSameValues(t, what, y.s, want)
+						requireNoAllocs(t, what, func() { Conv2DWinogradMaxPool(&p, ph, x, &u, y.s, s, ep) })
+						withThreads(3, func() {
+							y3 := newGuarded(len(want))
+							Conv2DWinogradMaxPool(&p, ph, x, &u, y3.s, s, ep)
+							y3.check(t, what+", three threads")
+							requireSameValues(t, what+", three threads", y3.s, want)
+						})
+					}
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkWinogradMaxPool times a 3×3 convolution followed by a 2×2 max pooling three ways, one
+// image: "direct" on the implicit kernels that pool in registers (Conv2DGemmMaxPool),
+// "winograd" with Winograd's algorithm pooling each tile row from scratch
+// (Conv2DWinogradMaxPool), and "winograd-then-pool", Conv2DWinograd then MaxPool2D over its
+// whole output. Shapes: denoise-ae's conv2d_1 and the benchmark CNN's conv_2.
+func BenchmarkWinogradMaxPool(b *testing.B) {
+	for _, s := range []struct {
+		name string
+		p    ConvParams
+	}{
+		{"denoise_128x128x32-64", ConvParams{H: 128, W: 128, C: 32, OH: 128, OW: 128, OC: 64, PadT: 1, PadL: 1}},
+		{"cnn_13x13x32-64", ConvParams{H: 13, W: 13, C: 32, OH: 11, OW: 11, OC: 64}},
+	} {
+		p := s.p
+		p.N, p.KH, p.KW, p.Groups = 1, 3, 3, 1
+		r := newRand(3)
+		x, w := randSlice(r, p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC)
+		m := WinogradTile(p.C, p.OC)
+		u := WinogradKernelInto(make([]float32, WinogradKernelLen(m, p.C, p.OC)), w, m, p.C, p.OC)
+		ep := &Epilogue{Bias: randSlice(r, p.OC), Act: ActRelu}
+		full := make([]float32, p.OH*p.OW*p.OC)
+		pp := pooledParams(&p, 2)
+		y := make([]float32, pp.OH*pp.OW*pp.C)
+		s1 := make([]float32, max(ConvMaxPoolScratch(&p), Conv2DWinogradMaxPoolScratch(&p, m), Conv2DWinogradScratch(&p, m)))
+		flops := 2 * float64(p.OH*p.OW*p.OC*9*p.C)
+		for _, path := range []string{"direct", "winograd", "winograd-then-pool"} {
+			b.Run(s.name+"/"+path, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					switch path {
+					case "direct":
+						Conv2DGemmMaxPool(&p, 2, x, w, y, s1, ep)
+					case "winograd":
+						Conv2DWinogradMaxPool(&p, 2, x, &u, y, s1, ep)
+					default:
+						Conv2DWinograd(&p, x, &u, full, s1, ep)
+						MaxPool2D(&pp, full, y)
+					}
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
