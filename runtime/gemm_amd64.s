@@ -29138,24 +29138,23 @@ TEXT ·convDepthPairsAVX512_1x8(SB), NOSPLIT, $0-96
 
 	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
 	MOVQ       c+56(FP), AX
-	MOVQ       AX, DX
-	PREFETCHT0 (DX)
-	XORQ       DX, DX
-	MOVQ       ep+80(FP), BX
-	TESTQ      BX, BX
+	PREFETCHT0 (AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DX
+	TESTQ      DX, DX
 	JEQ        nobiasstart
-	MOVB       acc+72(FP), SI
-	TESTB      SI, SI
+	MOVB       acc+72(FP), BL
+	TESTB      BL, BL
 	JNE        nobiasstart
-	MOVB       218(BX), SI
-	ORB        219(BX), SI
+	MOVB       218(DX), BL
+	ORB        219(DX), BL
 	JEQ        nobiasstart
-	MOVQ       192(BX), DX
+	MOVQ       192(DX), AX
 
 nobiasstart:
-	TESTQ        DX, DX
+	TESTQ        AX, AX
 	JEQ          zero
-	VMOVUPS.Z    (DX), K1, Y0
+	VMOVUPS.Z    (AX), K1, Y0
 	VXORPS       Y1, Y1, Y1
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y0
@@ -29166,93 +29165,94 @@ zero:
 	VPXORD Z0, Z0, Z0
 
 started:
-	MOVL   $0x00005555, DX
-	KMOVW  DX, K2
+	MOVL   $0x00005555, AX
+	KMOVW  AX, K2
 	VXORPS Y1, Y1, Y1
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DX
-	MOVQ  offs+8(FP), BX
-	MOVQ  pf+88(FP), SI
-	MOVQ  b+40(FP), DI
-	TESTQ DX, DX
+	MOVQ  taps+0(FP), AX
+	MOVQ  offs+8(FP), DX
+	MOVQ  pf+88(FP), BX
+	MOVQ  b+40(FP), SI
+	TESTQ AX, AX
 	JEQ   sum
 
 tap:
-	PREFETCHT1 (SI)
-	PREFETCHT1 64(SI)
-	PREFETCHT1 128(SI)
-	PREFETCHT1 192(SI)
-	ADDQ       $0x00000100, SI
-	MOVQ       a+24(FP), R9
-	MOVQ       (BX), R8
-	LEAQ       (R9)(R8*4), R9
-	MOVQ       k+16(FP), R8
-	SHRQ       $0x01, R8
-	TESTQ      R8, R8
+	PREFETCHT1 (BX)
+	PREFETCHT1 64(BX)
+	PREFETCHT1 128(BX)
+	PREFETCHT1 192(BX)
+	ADDQ       $0x00000100, BX
+	MOVQ       a+24(FP), R8
+	MOVQ       (DX), DI
+	LEAQ       (R8)(DI*4), R8
+	MOVQ       k+16(FP), DI
+	SHRQ       $0x01, DI
+	TESTQ      DI, DI
 	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (DI), K1, Y2
-	ADDQ         CX, DI
-	VMOVUPS.Z    (DI), K1, Y3
-	ADDQ         CX, DI
+	VMOVUPS.Z    (SI), K1, Y2
+	ADDQ         CX, SI
+	VMOVUPS.Z    (SI), K1, Y3
+	ADDQ         CX, SI
 	VUNPCKLPS    Y3, Y2, Y4
 	VUNPCKHPS    Y3, Y2, Y2
 	VINSERTF64X4 $0x01, Y2, Z4, Z2
-	VBROADCASTSD (R9), Z3
+	VBROADCASTSD (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
-	ADDQ         $0x08, R9
-	DECQ         R8
+	ADDQ         $0x08, R8
+	DECQ         DI
 	JNE          loop
 
 odd:
-	MOVQ         k+16(FP), R8
-	TESTQ        $0x00000001, R8
+	MOVQ         k+16(FP), DI
+	TESTQ        $0x00000001, DI
 	JEQ          next
-	VMOVUPS.Z    (DI), K1, Y2
-	ADDQ         CX, DI
+	VMOVUPS.Z    (SI), K1, Y2
+	ADDQ         CX, SI
 	VUNPCKLPS    Y1, Y2, Y4
 	VUNPCKHPS    Y1, Y2, Y2
 	VINSERTF64X4 $0x01, Y2, Z4, Z2
-	VBROADCASTSS (R9), Z3
+	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, K2, Z0
 
 next:
-	ADDQ $0x08, BX
-	DECQ DX
+	ADDQ $0x08, DX
+	DECQ AX
 	JNE  tap
 
 sum:
 	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, CX
-	VMOVQ     CX, X1
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X1
 	VPMOVZXBD X1, Z1
-	MOVQ      $0x0f0d07050b090301, CX
-	VMOVQ     CX, X2
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X2
 	VPMOVZXBD X2, Z2
 	VPERMPS   Z0, Z1, Z1
 	VPERMPS   Z0, Z2, Z0
 	VADDPS    Z0, Z1, Z1
-	MOVB      acc+72(FP), CL
-	TESTB     CL, CL
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
 	JEQ       write
-	MOVQ      AX, DX
-	VMOVUPS.Z (DX), K1, Y0
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y0
 	VADDPS    Y0, Y1, Y1
 
 write:
-	MOVQ  ep+80(FP), CX
-	TESTQ CX, CX
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(CX), DX
-	MOVQ      200(CX), BX
-	MOVQ      208(CX), SI
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), BX
+	MOVQ      208(AX), SI
 	SHLQ      $0x02, SI
-	MOVB      216(CX), SI
-	MOVB      217(CX), DI
+	MOVB      216(AX), SI
+	MOVB      217(AX), DI
 	VPXORD    Y5, Y5, Y5
 	VPXORD    Y6, Y6, Y6
 	TESTQ     DX, DX
@@ -29260,17 +29260,17 @@ write:
 	VMOVUPS.Z (DX), K1, Y6
 
 nobiasrow:
-	VMOVUPS 64(CX), Y0
-	VMOVUPS 128(CX), Y2
+	VMOVUPS 64(AX), Y0
+	VMOVUPS 128(AX), Y2
 	TESTQ   DX, DX
 	JEQ     nobias
-	TESTQ   CX, CX
+	TESTQ   AX, AX
 	JEQ     addbias
 	MOVB    acc+72(FP), DL
 	TESTB   DL, DL
 	JNE     addbias
-	MOVB    218(CX), DL
-	ORB     219(CX), DL
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
 	JEQ     addbias
 	JMP     nobias
 
@@ -29289,17 +29289,17 @@ nobias:
 noresbefore:
 	TESTB     DI, DI
 	JEQ       noleaky
-	VMULPS    (CX), Y1, Y3
+	VMULPS    (AX), Y1, Y3
 	VCMPPS    $0x1e, Y5, Y1, K2
 	VBLENDMPS Y1, Y3, K2, Y1
 
 noleaky:
-	CMPB   218(CX), $0x00
+	CMPB   218(AX), $0x00
 	JEQ    noclamp218
 	VMAXPS Y1, Y0, Y1
 
 noclamp218:
-	CMPB   219(CX), $0x00
+	CMPB   219(AX), $0x00
 	JEQ    noclamp219
 	VMINPS Y1, Y2, Y1
 
@@ -29308,13 +29308,13 @@ noclamp219:
 	JEQ       noresafter
 	TESTB     SI, SI
 	JEQ       noresafter
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y3
+	MOVQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y3
 	VADDPS    Y3, Y1, Y1
 
 noresafter:
 noep:
-	VMOVUPS Y1, K1, (AX)
+	VMOVUPS Y1, K1, (CX)
 	VZEROUPPER
 	RET
 
@@ -29333,26 +29333,25 @@ TEXT ·convDepthPairsAVX512_2x8(SB), NOSPLIT, $0-96
 
 	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
 	MOVQ       c+56(FP), BX
-	MOVQ       BX, SI
-	PREFETCHT0 (SI)
-	ADDQ       DX, SI
-	PREFETCHT0 (SI)
-	XORQ       SI, SI
-	MOVQ       ep+80(FP), DI
-	TESTQ      DI, DI
+	PREFETCHT0 (BX)
+	ADDQ       DX, BX
+	PREFETCHT0 (BX)
+	XORQ       BX, BX
+	MOVQ       ep+80(FP), SI
+	TESTQ      SI, SI
 	JEQ        nobiasstart
-	MOVB       acc+72(FP), R8
-	TESTB      R8, R8
+	MOVB       acc+72(FP), DI
+	TESTB      DI, DI
 	JNE        nobiasstart
-	MOVB       218(DI), R8
-	ORB        219(DI), R8
+	MOVB       218(SI), DI
+	ORB        219(SI), DI
 	JEQ        nobiasstart
-	MOVQ       192(DI), SI
+	MOVQ       192(SI), BX
 
 nobiasstart:
-	TESTQ        SI, SI
+	TESTQ        BX, BX
 	JEQ          zero
-	VMOVUPS.Z    (SI), K1, Y0
+	VMOVUPS.Z    (BX), K1, Y0
 	VXORPS       Y1, Y1, Y1
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y0
@@ -29365,65 +29364,65 @@ zero:
 	VPXORD Z1, Z1, Z1
 
 started:
-	MOVL   $0x00005555, SI
-	KMOVW  SI, K2
+	MOVL   $0x00005555, BX
+	KMOVW  BX, K2
 	VXORPS Y2, Y2, Y2
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), SI
-	MOVQ  offs+8(FP), DI
-	MOVQ  pf+88(FP), R8
-	MOVQ  b+40(FP), R9
-	TESTQ SI, SI
+	MOVQ  taps+0(FP), BX
+	MOVQ  offs+8(FP), SI
+	MOVQ  pf+88(FP), DI
+	MOVQ  b+40(FP), R8
+	TESTQ BX, BX
 	JEQ   sum
 
 tap:
-	PREFETCHT1 (R8)
-	PREFETCHT1 64(R8)
-	PREFETCHT1 128(R8)
-	PREFETCHT1 192(R8)
-	ADDQ       $0x00000100, R8
-	MOVQ       a+24(FP), R11
-	MOVQ       (DI), R10
-	LEAQ       (R11)(R10*4), R11
-	MOVQ       k+16(FP), R10
-	SHRQ       $0x01, R10
-	TESTQ      R10, R10
+	PREFETCHT1 (DI)
+	PREFETCHT1 64(DI)
+	PREFETCHT1 128(DI)
+	PREFETCHT1 192(DI)
+	ADDQ       $0x00000100, DI
+	MOVQ       a+24(FP), R10
+	MOVQ       (SI), R9
+	LEAQ       (R10)(R9*4), R10
+	MOVQ       k+16(FP), R9
+	SHRQ       $0x01, R9
+	TESTQ      R9, R9
 	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R9), K1, Y3
-	ADDQ         CX, R9
-	VMOVUPS.Z    (R9), K1, Y4
-	ADDQ         CX, R9
+	VMOVUPS.Z    (R8), K1, Y3
+	ADDQ         CX, R8
+	VMOVUPS.Z    (R8), K1, Y4
+	ADDQ         CX, R8
 	VUNPCKLPS    Y4, Y3, Y5
 	VUNPCKHPS    Y4, Y3, Y3
 	VINSERTF64X4 $0x01, Y3, Z5, Z3
-	VBROADCASTSD (R11), Z4
+	VBROADCASTSD (R10), Z4
 	VFMADD231PS  Z3, Z4, Z0
-	VBROADCASTSD (R11)(AX*1), Z4
+	VBROADCASTSD (R10)(AX*1), Z4
 	VFMADD231PS  Z3, Z4, Z1
-	ADDQ         $0x08, R11
-	DECQ         R10
+	ADDQ         $0x08, R10
+	DECQ         R9
 	JNE          loop
 
 odd:
-	MOVQ         k+16(FP), R10
-	TESTQ        $0x00000001, R10
+	MOVQ         k+16(FP), R9
+	TESTQ        $0x00000001, R9
 	JEQ          next
-	VMOVUPS.Z    (R9), K1, Y3
-	ADDQ         CX, R9
+	VMOVUPS.Z    (R8), K1, Y3
+	ADDQ         CX, R8
 	VUNPCKLPS    Y2, Y3, Y5
 	VUNPCKHPS    Y2, Y3, Y3
 	VINSERTF64X4 $0x01, Y3, Z5, Z3
-	VBROADCASTSS (R11), Z4
+	VBROADCASTSS (R10), Z4
 	VFMADD231PS  Z3, Z4, K2, Z0
-	VBROADCASTSS (R11)(AX*1), Z4
+	VBROADCASTSS (R10)(AX*1), Z4
 	VFMADD231PS  Z3, Z4, K2, Z1
 
 next:
-	ADDQ $0x08, DI
-	DECQ SI
+	ADDQ $0x08, SI
+	DECQ BX
 	JNE  tap
 
 sum:
@@ -29440,46 +29439,47 @@ sum:
 	VPERMPS   Z1, Z2, Z0
 	VPERMPS   Z1, Z3, Z1
 	VADDPS    Z1, Z0, Z0
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
+	MOVQ      c+56(FP), AX
+	MOVB      acc+72(FP), CL
+	TESTB     CL, CL
 	JEQ       write
-	MOVQ      BX, SI
-	VMOVUPS.Z (SI), K1, Y1
+	MOVQ      AX, BX
+	VMOVUPS.Z (BX), K1, Y1
 	VADDPS    Y1, Y4, Y4
-	ADDQ      DX, SI
-	VMOVUPS.Z (SI), K1, Y1
+	ADDQ      DX, BX
+	VMOVUPS.Z (BX), K1, Y1
 	VADDPS    Y1, Y0, Y0
 
 write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
+	MOVQ  ep+80(FP), CX
+	TESTQ CX, CX
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
 	VPXORD    Y6, Y6, Y6
 	VPXORD    Y7, Y7, Y7
-	TESTQ     CX, CX
+	TESTQ     BX, BX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y7
+	VMOVUPS.Z (BX), K1, Y7
 
 nobiasrow:
-	VMOVUPS 64(AX), Y1
-	VMOVUPS 128(AX), Y2
-	TESTQ   CX, CX
+	VMOVUPS 64(CX), Y1
+	VMOVUPS 128(CX), Y2
+	TESTQ   BX, BX
 	JEQ     nobias
-	TESTQ   AX, AX
+	TESTQ   CX, CX
 	JEQ     addbias
-	MOVB    acc+72(FP), CL
-	TESTB   CL, CL
+	MOVB    acc+72(FP), BL
+	TESTB   BL, BL
 	JNE     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
 	JEQ     addbias
 	JMP     nobias
 
@@ -29492,31 +29492,31 @@ nobias:
 	JEQ       noresbefore
 	TESTB     R8, R8
 	JNE       noresbefore
-	MOVQ      SI, CX
-	VMOVUPS.Z (CX), K1, Y3
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y3
 	VADDPS    Y3, Y4, Y4
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y3
 	VADDPS    Y3, Y0, Y0
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (AX), Y4, Y3
+	VMULPS    (CX), Y4, Y3
 	VCMPPS    $0x1e, Y6, Y4, K2
 	VBLENDMPS Y4, Y3, K2, Y4
-	VMULPS    (AX), Y0, Y3
+	VMULPS    (CX), Y0, Y3
 	VCMPPS    $0x1e, Y6, Y0, K2
 	VBLENDMPS Y0, Y3, K2, Y0
 
 noleaky:
-	CMPB   218(AX), $0x00
+	CMPB   218(CX), $0x00
 	JEQ    noclamp218
 	VMAXPS Y4, Y1, Y4
 	VMAXPS Y0, Y1, Y0
 
 noclamp218:
-	CMPB   219(AX), $0x00
+	CMPB   219(CX), $0x00
 	JEQ    noclamp219
 	VMINPS Y4, Y2, Y4
 	VMINPS Y0, Y2, Y0
@@ -29526,18 +29526,18 @@ noclamp219:
 	JEQ       noresafter
 	TESTB     R8, R8
 	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y3
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y3
 	VADDPS    Y3, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y3
 	VADDPS    Y3, Y0, Y0
 
 noresafter:
 noep:
-	VMOVUPS Y4, K1, (BX)
-	ADDQ    DX, BX
-	VMOVUPS Y0, K1, (BX)
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y0, K1, (AX)
 	VZEROUPPER
 	RET
 
@@ -29556,28 +29556,27 @@ TEXT ·convDepthPairsAVX512_3x8(SB), NOSPLIT, $0-96
 
 	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
 	MOVQ       c+56(FP), BX
-	MOVQ       BX, SI
-	PREFETCHT0 (SI)
-	ADDQ       DX, SI
-	PREFETCHT0 (SI)
-	ADDQ       DX, SI
-	PREFETCHT0 (SI)
-	XORQ       SI, SI
-	MOVQ       ep+80(FP), DI
-	TESTQ      DI, DI
+	PREFETCHT0 (BX)
+	ADDQ       DX, BX
+	PREFETCHT0 (BX)
+	ADDQ       DX, BX
+	PREFETCHT0 (BX)
+	XORQ       BX, BX
+	MOVQ       ep+80(FP), SI
+	TESTQ      SI, SI
 	JEQ        nobiasstart
-	MOVB       acc+72(FP), R8
-	TESTB      R8, R8
+	MOVB       acc+72(FP), DI
+	TESTB      DI, DI
 	JNE        nobiasstart
-	MOVB       218(DI), R8
-	ORB        219(DI), R8
+	MOVB       218(SI), DI
+	ORB        219(SI), DI
 	JEQ        nobiasstart
-	MOVQ       192(DI), SI
+	MOVQ       192(SI), BX
 
 nobiasstart:
-	TESTQ        SI, SI
+	TESTQ        BX, BX
 	JEQ          zero
-	VMOVUPS.Z    (SI), K1, Y0
+	VMOVUPS.Z    (BX), K1, Y0
 	VXORPS       Y1, Y1, Y1
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y0
@@ -29592,69 +29591,69 @@ zero:
 	VPXORD Z2, Z2, Z2
 
 started:
-	MOVL   $0x00005555, SI
-	KMOVW  SI, K2
+	MOVL   $0x00005555, BX
+	KMOVW  BX, K2
 	VXORPS Y3, Y3, Y3
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), SI
-	MOVQ  offs+8(FP), DI
-	MOVQ  pf+88(FP), R8
-	MOVQ  b+40(FP), R9
-	TESTQ SI, SI
+	MOVQ  taps+0(FP), BX
+	MOVQ  offs+8(FP), SI
+	MOVQ  pf+88(FP), DI
+	MOVQ  b+40(FP), R8
+	TESTQ BX, BX
 	JEQ   sum
 
 tap:
-	PREFETCHT1 (R8)
-	PREFETCHT1 64(R8)
-	PREFETCHT1 128(R8)
-	PREFETCHT1 192(R8)
-	ADDQ       $0x00000100, R8
-	MOVQ       a+24(FP), R11
-	MOVQ       (DI), R10
-	LEAQ       (R11)(R10*4), R11
-	MOVQ       k+16(FP), R10
-	SHRQ       $0x01, R10
-	TESTQ      R10, R10
+	PREFETCHT1 (DI)
+	PREFETCHT1 64(DI)
+	PREFETCHT1 128(DI)
+	PREFETCHT1 192(DI)
+	ADDQ       $0x00000100, DI
+	MOVQ       a+24(FP), R10
+	MOVQ       (SI), R9
+	LEAQ       (R10)(R9*4), R10
+	MOVQ       k+16(FP), R9
+	SHRQ       $0x01, R9
+	TESTQ      R9, R9
 	JEQ        odd
 
 loop:
-	VMOVUPS.Z    (R9), K1, Y4
-	ADDQ         CX, R9
-	VMOVUPS.Z    (R9), K1, Y5
-	ADDQ         CX, R9
+	VMOVUPS.Z    (R8), K1, Y4
+	ADDQ         CX, R8
+	VMOVUPS.Z    (R8), K1, Y5
+	ADDQ         CX, R8
 	VUNPCKLPS    Y5, Y4, Y6
 	VUNPCKHPS    Y5, Y4, Y4
 	VINSERTF64X4 $0x01, Y4, Z6, Z4
-	VBROADCASTSD (R11), Z5
+	VBROADCASTSD (R10), Z5
 	VFMADD231PS  Z4, Z5, Z0
-	VBROADCASTSD (R11)(AX*1), Z5
+	VBROADCASTSD (R10)(AX*1), Z5
 	VFMADD231PS  Z4, Z5, Z1
-	VBROADCASTSD (R11)(AX*2), Z5
+	VBROADCASTSD (R10)(AX*2), Z5
 	VFMADD231PS  Z4, Z5, Z2
-	ADDQ         $0x08, R11
-	DECQ         R10
+	ADDQ         $0x08, R10
+	DECQ         R9
 	JNE          loop
 
 odd:
-	MOVQ         k+16(FP), R10
-	TESTQ        $0x00000001, R10
+	MOVQ         k+16(FP), R9
+	TESTQ        $0x00000001, R9
 	JEQ          next
-	VMOVUPS.Z    (R9), K1, Y4
-	ADDQ         CX, R9
+	VMOVUPS.Z    (R8), K1, Y4
+	ADDQ         CX, R8
 	VUNPCKLPS    Y3, Y4, Y6
 	VUNPCKHPS    Y3, Y4, Y4
 	VINSERTF64X4 $0x01, Y4, Z6, Z4
-	VBROADCASTSS (R11), Z5
+	VBROADCASTSS (R10), Z5
 	VFMADD231PS  Z4, Z5, K2, Z0
-	VBROADCASTSS (R11)(AX*1), Z5
+	VBROADCASTSS (R10)(AX*1), Z5
 	VFMADD231PS  Z4, Z5, K2, Z1
-	VBROADCASTSS (R11)(AX*2), Z5
+	VBROADCASTSS (R10)(AX*2), Z5
 	VFMADD231PS  Z4, Z5, K2, Z2
 
 next:
-	ADDQ $0x08, DI
-	DECQ SI
+	ADDQ $0x08, SI
+	DECQ BX
 	JNE  tap
 
 sum:
@@ -29674,49 +29673,50 @@ sum:
 	VPERMPS   Z2, Z3, Z1
 	VPERMPS   Z2, Z4, Z2
 	VADDPS    Z2, Z1, Z1
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
+	MOVQ      c+56(FP), AX
+	MOVB      acc+72(FP), CL
+	TESTB     CL, CL
 	JEQ       write
-	MOVQ      BX, SI
-	VMOVUPS.Z (SI), K1, Y2
+	MOVQ      AX, BX
+	VMOVUPS.Z (BX), K1, Y2
 	VADDPS    Y2, Y5, Y5
-	ADDQ      DX, SI
-	VMOVUPS.Z (SI), K1, Y2
+	ADDQ      DX, BX
+	VMOVUPS.Z (BX), K1, Y2
 	VADDPS    Y2, Y0, Y0
-	ADDQ      DX, SI
-	VMOVUPS.Z (SI), K1, Y2
+	ADDQ      DX, BX
+	VMOVUPS.Z (BX), K1, Y2
 	VADDPS    Y2, Y1, Y1
 
 write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
+	MOVQ  ep+80(FP), CX
+	TESTQ CX, CX
 	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), SI
-	MOVQ      208(AX), DI
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
 	VPXORD    Y7, Y7, Y7
 	VPXORD    Y8, Y8, Y8
-	TESTQ     CX, CX
+	TESTQ     BX, BX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y8
+	VMOVUPS.Z (BX), K1, Y8
 
 nobiasrow:
-	VMOVUPS 64(AX), Y2
-	VMOVUPS 128(AX), Y3
-	TESTQ   CX, CX
+	VMOVUPS 64(CX), Y2
+	VMOVUPS 128(CX), Y3
+	TESTQ   BX, BX
 	JEQ     nobias
-	TESTQ   AX, AX
+	TESTQ   CX, CX
 	JEQ     addbias
-	MOVB    acc+72(FP), CL
-	TESTB   CL, CL
+	MOVB    acc+72(FP), BL
+	TESTB   BL, BL
 	JNE     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
 	JEQ     addbias
 	JMP     nobias
 
@@ -29730,38 +29730,38 @@ nobias:
 	JEQ       noresbefore
 	TESTB     R8, R8
 	JNE       noresbefore
-	MOVQ      SI, CX
-	VMOVUPS.Z (CX), K1, Y4
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y4
 	VADDPS    Y4, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
 	VADDPS    Y4, Y0, Y0
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
 	VADDPS    Y4, Y1, Y1
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (AX), Y5, Y4
+	VMULPS    (CX), Y5, Y4
 	VCMPPS    $0x1e, Y7, Y5, K2
 	VBLENDMPS Y5, Y4, K2, Y5
-	VMULPS    (AX), Y0, Y4
+	VMULPS    (CX), Y0, Y4
 	VCMPPS    $0x1e, Y7, Y0, K2
 	VBLENDMPS Y0, Y4, K2, Y0
-	VMULPS    (AX), Y1, Y4
+	VMULPS    (CX), Y1, Y4
 	VCMPPS    $0x1e, Y7, Y1, K2
 	VBLENDMPS Y1, Y4, K2, Y1
 
 noleaky:
-	CMPB   218(AX), $0x00
+	CMPB   218(CX), $0x00
 	JEQ    noclamp218
 	VMAXPS Y5, Y2, Y5
 	VMAXPS Y0, Y2, Y0
 	VMAXPS Y1, Y2, Y1
 
 noclamp218:
-	CMPB   219(AX), $0x00
+	CMPB   219(CX), $0x00
 	JEQ    noclamp219
 	VMINPS Y5, Y3, Y5
 	VMINPS Y0, Y3, Y0
@@ -29772,23 +29772,23 @@ noclamp219:
 	JEQ       noresafter
 	TESTB     R8, R8
 	JEQ       noresafter
-	MOVQ      SI, AX
-	VMOVUPS.Z (AX), K1, Y4
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y4
 	VADDPS    Y4, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
 	VADDPS    Y4, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
 	VADDPS    Y4, Y1, Y1
 
 noresafter:
 noep:
-	VMOVUPS Y5, K1, (BX)
-	ADDQ    DX, BX
-	VMOVUPS Y0, K1, (BX)
-	ADDQ    DX, BX
-	VMOVUPS Y1, K1, (BX)
+	VMOVUPS Y5, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
 	VZEROUPPER
 	RET
 
@@ -29807,30 +29807,29 @@ TEXT ·convDepthPairsAVX512_4x8(SB), NOSPLIT, $0-96
 
 	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
 	MOVQ       c+56(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+80(FP), R8
-	TESTQ      R8, R8
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
 	JEQ        nobiasstart
-	MOVB       acc+72(FP), R9
-	TESTB      R9, R9
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
 	JNE        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
 	JEQ        nobiasstart
-	MOVQ       192(R8), DI
+	MOVQ       192(DI), SI
 
 nobiasstart:
-	TESTQ        DI, DI
+	TESTQ        SI, SI
 	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
+	VMOVUPS.Z    (SI), K1, Y0
 	VXORPS       Y1, Y1, Y1
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y0
@@ -29847,7294 +29846,31 @@ zero:
 	VPXORD Z3, Z3, Z3
 
 started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
 	VXORPS Y4, Y4, Y4
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  pf+88(FP), R9
-	MOVQ  b+40(FP), R10
-	TESTQ DI, DI
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  pf+88(FP), R8
+	MOVQ  b+40(FP), R9
+	TESTQ SI, SI
 	JEQ   sum
 
 tap:
-	PREFETCHT1 (R9)
-	PREFETCHT1 64(R9)
-	PREFETCHT1 128(R9)
-	PREFETCHT1 192(R9)
-	ADDQ       $0x00000100, R9
-	MOVQ       a+24(FP), R12
-	MOVQ       (R8), R11
-	LEAQ       (R12)(R11*4), R12
-	MOVQ       k+16(FP), R11
-	SHRQ       $0x01, R11
-	TESTQ      R11, R11
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (DI), R10
+	LEAQ       (R11)(R10*4), R11
+	MOVQ       k+16(FP), R10
+	SHRQ       $0x01, R10
+	TESTQ      R10, R10
 	JEQ        odd
-
-loop:
-	VMOVUPS.Z    (R10), K1, Y5
-	ADDQ         CX, R10
-	VMOVUPS.Z    (R10), K1, Y6
-	ADDQ         CX, R10
-	VUNPCKLPS    Y6, Y5, Y7
-	VUNPCKHPS    Y6, Y5, Y5
-	VINSERTF64X4 $0x01, Y5, Z7, Z5
-	VBROADCASTSD (R12), Z6
-	VFMADD231PS  Z5, Z6, Z0
-	VBROADCASTSD (R12)(AX*1), Z6
-	VFMADD231PS  Z5, Z6, Z1
-	VBROADCASTSD (R12)(AX*2), Z6
-	VFMADD231PS  Z5, Z6, Z2
-	VBROADCASTSD (R12)(BX*1), Z6
-	VFMADD231PS  Z5, Z6, Z3
-	ADDQ         $0x08, R12
-	DECQ         R11
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R11
-	TESTQ        $0x00000001, R11
-	JEQ          next
-	VMOVUPS.Z    (R10), K1, Y5
-	ADDQ         CX, R10
-	VUNPCKLPS    Y4, Y5, Y7
-	VUNPCKHPS    Y4, Y5, Y5
-	VINSERTF64X4 $0x01, Y5, Z7, Z5
-	VBROADCASTSS (R12), Z6
-	VFMADD231PS  Z5, Z6, K2, Z0
-	VBROADCASTSS (R12)(AX*1), Z6
-	VFMADD231PS  Z5, Z6, K2, Z1
-	VBROADCASTSS (R12)(AX*2), Z6
-	VFMADD231PS  Z5, Z6, K2, Z2
-	VBROADCASTSS (R12)(BX*1), Z6
-	VFMADD231PS  Z5, Z6, K2, Z3
-
-next:
-	ADDQ $0x08, R8
-	DECQ DI
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X4
-	VPMOVZXBD X4, Z4
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X5
-	VPMOVZXBD X5, Z5
-	VPERMPS   Z0, Z4, Z6
-	VPERMPS   Z0, Z5, Z0
-	VADDPS    Z0, Z6, Z6
-	VPERMPS   Z1, Z4, Z0
-	VPERMPS   Z1, Z5, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z4, Z1
-	VPERMPS   Z2, Z5, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z4, Z2
-	VPERMPS   Z3, Z5, Z3
-	VADDPS    Z3, Z2, Z2
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      SI, DI
-	VMOVUPS.Z (DI), K1, Y3
-	VADDPS    Y3, Y6, Y6
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y3
-	VADDPS    Y3, Y0, Y0
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y3
-	VADDPS    Y3, Y1, Y1
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y3
-	VADDPS    Y3, Y2, Y2
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Y8, Y8, Y8
-	VPXORD    Y9, Y9, Y9
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y9
-
-nobiasrow:
-	VMOVUPS 64(AX), Y3
-	VMOVUPS 128(AX), Y4
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), CL
-	TESTB   CL, CL
-	JNE     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y9, Y6, Y6
-	VADDPS Y9, Y0, Y0
-	VADDPS Y9, Y1, Y1
-	VADDPS Y9, Y2, Y2
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y5
-	VADDPS    Y5, Y6, Y6
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y5
-	VADDPS    Y5, Y0, Y0
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y5
-	VADDPS    Y5, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y5
-	VADDPS    Y5, Y2, Y2
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y6, Y5
-	VCMPPS    $0x1e, Y8, Y6, K2
-	VBLENDMPS Y6, Y5, K2, Y6
-	VMULPS    (AX), Y0, Y5
-	VCMPPS    $0x1e, Y8, Y0, K2
-	VBLENDMPS Y0, Y5, K2, Y0
-	VMULPS    (AX), Y1, Y5
-	VCMPPS    $0x1e, Y8, Y1, K2
-	VBLENDMPS Y1, Y5, K2, Y1
-	VMULPS    (AX), Y2, Y5
-	VCMPPS    $0x1e, Y8, Y2, K2
-	VBLENDMPS Y2, Y5, K2, Y2
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y6, Y3, Y6
-	VMAXPS Y0, Y3, Y0
-	VMAXPS Y1, Y3, Y1
-	VMAXPS Y2, Y3, Y2
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y6, Y4, Y6
-	VMINPS Y0, Y4, Y0
-	VMINPS Y1, Y4, Y1
-	VMINPS Y2, Y4, Y2
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y5
-	VADDPS    Y5, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y5
-	VADDPS    Y5, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y5
-	VADDPS    Y5, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y5
-	VADDPS    Y5, Y2, Y2
-
-noresafter:
-noep:
-	VMOVUPS Y6, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y0, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y2, K1, (SI)
-	VZEROUPPER
-	RET
-
-// func convDepthPairsAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convDepthPairsAVX512_5x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+48(FP), CX
-	MOVQ  ldc+64(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+76(FP), SI
-	KMOVW SI, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+56(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+80(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R9
-	TESTB      R9, R9
-	JNE        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ        DI, DI
-	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-
-started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
-	VXORPS Y5, Y5, Y5
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  pf+88(FP), R9
-	MOVQ  b+40(FP), R10
-	TESTQ DI, DI
-	JEQ   sum
-
-tap:
-	PREFETCHT1 (R9)
-	PREFETCHT1 64(R9)
-	PREFETCHT1 128(R9)
-	PREFETCHT1 192(R9)
-	ADDQ       $0x00000100, R9
-	MOVQ       a+24(FP), R12
-	MOVQ       (R8), R11
-	LEAQ       (R12)(R11*4), R12
-	MOVQ       k+16(FP), R11
-	SHRQ       $0x01, R11
-	LEAQ       (R12)(AX*4), R13
-	TESTQ      R11, R11
-	JEQ        odd
-
-loop:
-	VMOVUPS.Z    (R10), K1, Y6
-	ADDQ         CX, R10
-	VMOVUPS.Z    (R10), K1, Y7
-	ADDQ         CX, R10
-	VUNPCKLPS    Y7, Y6, Y8
-	VUNPCKHPS    Y7, Y6, Y6
-	VINSERTF64X4 $0x01, Y6, Z8, Z6
-	VBROADCASTSD (R12), Z7
-	VFMADD231PS  Z6, Z7, Z0
-	VBROADCASTSD (R12)(AX*1), Z7
-	VFMADD231PS  Z6, Z7, Z1
-	VBROADCASTSD (R12)(AX*2), Z7
-	VFMADD231PS  Z6, Z7, Z2
-	VBROADCASTSD (R12)(BX*1), Z7
-	VFMADD231PS  Z6, Z7, Z3
-	VBROADCASTSD (R13), Z7
-	VFMADD231PS  Z6, Z7, Z4
-	ADDQ         $0x08, R12
-	ADDQ         $0x08, R13
-	DECQ         R11
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R11
-	TESTQ        $0x00000001, R11
-	JEQ          next
-	VMOVUPS.Z    (R10), K1, Y6
-	ADDQ         CX, R10
-	VUNPCKLPS    Y5, Y6, Y8
-	VUNPCKHPS    Y5, Y6, Y6
-	VINSERTF64X4 $0x01, Y6, Z8, Z6
-	VBROADCASTSS (R12), Z7
-	VFMADD231PS  Z6, Z7, K2, Z0
-	VBROADCASTSS (R12)(AX*1), Z7
-	VFMADD231PS  Z6, Z7, K2, Z1
-	VBROADCASTSS (R12)(AX*2), Z7
-	VFMADD231PS  Z6, Z7, K2, Z2
-	VBROADCASTSS (R12)(BX*1), Z7
-	VFMADD231PS  Z6, Z7, K2, Z3
-	VBROADCASTSS (R13), Z7
-	VFMADD231PS  Z6, Z7, K2, Z4
-
-next:
-	ADDQ $0x08, R8
-	DECQ DI
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X5
-	VPMOVZXBD X5, Z5
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X6
-	VPMOVZXBD X6, Z6
-	VPERMPS   Z0, Z5, Z7
-	VPERMPS   Z0, Z6, Z0
-	VADDPS    Z0, Z7, Z7
-	VPERMPS   Z1, Z5, Z0
-	VPERMPS   Z1, Z6, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z5, Z1
-	VPERMPS   Z2, Z6, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z5, Z2
-	VPERMPS   Z3, Z6, Z3
-	VADDPS    Z3, Z2, Z2
-	VPERMPS   Z4, Z5, Z3
-	VPERMPS   Z4, Z6, Z4
-	VADDPS    Z4, Z3, Z3
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      SI, DI
-	VMOVUPS.Z (DI), K1, Y4
-	VADDPS    Y4, Y7, Y7
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y4
-	VADDPS    Y4, Y0, Y0
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y4
-	VADDPS    Y4, Y2, Y2
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y4
-	VADDPS    Y4, Y3, Y3
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Y9, Y9, Y9
-	VPXORD    Y10, Y10, Y10
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y10
-
-nobiasrow:
-	VMOVUPS 64(AX), Y4
-	VMOVUPS 128(AX), Y5
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), CL
-	TESTB   CL, CL
-	JNE     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y10, Y7, Y7
-	VADDPS Y10, Y0, Y0
-	VADDPS Y10, Y1, Y1
-	VADDPS Y10, Y2, Y2
-	VADDPS Y10, Y3, Y3
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y6
-	VADDPS    Y6, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y6
-	VADDPS    Y6, Y0, Y0
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y6
-	VADDPS    Y6, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y6
-	VADDPS    Y6, Y2, Y2
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y6
-	VADDPS    Y6, Y3, Y3
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y7, Y6
-	VCMPPS    $0x1e, Y9, Y7, K2
-	VBLENDMPS Y7, Y6, K2, Y7
-	VMULPS    (AX), Y0, Y6
-	VCMPPS    $0x1e, Y9, Y0, K2
-	VBLENDMPS Y0, Y6, K2, Y0
-	VMULPS    (AX), Y1, Y6
-	VCMPPS    $0x1e, Y9, Y1, K2
-	VBLENDMPS Y1, Y6, K2, Y1
-	VMULPS    (AX), Y2, Y6
-	VCMPPS    $0x1e, Y9, Y2, K2
-	VBLENDMPS Y2, Y6, K2, Y2
-	VMULPS    (AX), Y3, Y6
-	VCMPPS    $0x1e, Y9, Y3, K2
-	VBLENDMPS Y3, Y6, K2, Y3
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y7, Y4, Y7
-	VMAXPS Y0, Y4, Y0
-	VMAXPS Y1, Y4, Y1
-	VMAXPS Y2, Y4, Y2
-	VMAXPS Y3, Y4, Y3
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y7, Y5, Y7
-	VMINPS Y0, Y5, Y0
-	VMINPS Y1, Y5, Y1
-	VMINPS Y2, Y5, Y2
-	VMINPS Y3, Y5, Y3
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y6
-	VADDPS    Y6, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y6
-	VADDPS    Y6, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y6
-	VADDPS    Y6, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y6
-	VADDPS    Y6, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y6
-	VADDPS    Y6, Y3, Y3
-
-noresafter:
-noep:
-	VMOVUPS Y7, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y0, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y2, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	VZEROUPPER
-	RET
-
-// func convDepthPairsAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convDepthPairsAVX512_6x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+48(FP), CX
-	MOVQ  ldc+64(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+76(FP), SI
-	KMOVW SI, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+56(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+80(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R9
-	TESTB      R9, R9
-	JNE        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ        DI, DI
-	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	VMOVAPS      Z0, Z5
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-
-started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
-	VXORPS Y6, Y6, Y6
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  pf+88(FP), R9
-	MOVQ  b+40(FP), R10
-	TESTQ DI, DI
-	JEQ   sum
-
-tap:
-	PREFETCHT1 (R9)
-	PREFETCHT1 64(R9)
-	PREFETCHT1 128(R9)
-	PREFETCHT1 192(R9)
-	ADDQ       $0x00000100, R9
-	MOVQ       a+24(FP), R12
-	MOVQ       (R8), R11
-	LEAQ       (R12)(R11*4), R12
-	MOVQ       k+16(FP), R11
-	SHRQ       $0x01, R11
-	LEAQ       (R12)(AX*4), R13
-	TESTQ      R11, R11
-	JEQ        odd
-
-loop:
-	VMOVUPS.Z    (R10), K1, Y7
-	ADDQ         CX, R10
-	VMOVUPS.Z    (R10), K1, Y8
-	ADDQ         CX, R10
-	VUNPCKLPS    Y8, Y7, Y9
-	VUNPCKHPS    Y8, Y7, Y7
-	VINSERTF64X4 $0x01, Y7, Z9, Z7
-	VBROADCASTSD (R12), Z8
-	VFMADD231PS  Z7, Z8, Z0
-	VBROADCASTSD (R12)(AX*1), Z8
-	VFMADD231PS  Z7, Z8, Z1
-	VBROADCASTSD (R12)(AX*2), Z8
-	VFMADD231PS  Z7, Z8, Z2
-	VBROADCASTSD (R12)(BX*1), Z8
-	VFMADD231PS  Z7, Z8, Z3
-	VBROADCASTSD (R13), Z8
-	VFMADD231PS  Z7, Z8, Z4
-	VBROADCASTSD (R13)(AX*1), Z8
-	VFMADD231PS  Z7, Z8, Z5
-	ADDQ         $0x08, R12
-	ADDQ         $0x08, R13
-	DECQ         R11
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R11
-	TESTQ        $0x00000001, R11
-	JEQ          next
-	VMOVUPS.Z    (R10), K1, Y7
-	ADDQ         CX, R10
-	VUNPCKLPS    Y6, Y7, Y9
-	VUNPCKHPS    Y6, Y7, Y7
-	VINSERTF64X4 $0x01, Y7, Z9, Z7
-	VBROADCASTSS (R12), Z8
-	VFMADD231PS  Z7, Z8, K2, Z0
-	VBROADCASTSS (R12)(AX*1), Z8
-	VFMADD231PS  Z7, Z8, K2, Z1
-	VBROADCASTSS (R12)(AX*2), Z8
-	VFMADD231PS  Z7, Z8, K2, Z2
-	VBROADCASTSS (R12)(BX*1), Z8
-	VFMADD231PS  Z7, Z8, K2, Z3
-	VBROADCASTSS (R13), Z8
-	VFMADD231PS  Z7, Z8, K2, Z4
-	VBROADCASTSS (R13)(AX*1), Z8
-	VFMADD231PS  Z7, Z8, K2, Z5
-
-next:
-	ADDQ $0x08, R8
-	DECQ DI
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X6
-	VPMOVZXBD X6, Z6
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X7
-	VPMOVZXBD X7, Z7
-	VPERMPS   Z0, Z6, Z8
-	VPERMPS   Z0, Z7, Z0
-	VADDPS    Z0, Z8, Z8
-	VPERMPS   Z1, Z6, Z0
-	VPERMPS   Z1, Z7, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z6, Z1
-	VPERMPS   Z2, Z7, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z6, Z2
-	VPERMPS   Z3, Z7, Z3
-	VADDPS    Z3, Z2, Z2
-	VPERMPS   Z4, Z6, Z3
-	VPERMPS   Z4, Z7, Z4
-	VADDPS    Z4, Z3, Z3
-	VPERMPS   Z5, Z6, Z4
-	VPERMPS   Z5, Z7, Z5
-	VADDPS    Z5, Z4, Z4
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      SI, DI
-	VMOVUPS.Z (DI), K1, Y5
-	VADDPS    Y5, Y8, Y8
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y5
-	VADDPS    Y5, Y0, Y0
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y5
-	VADDPS    Y5, Y1, Y1
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y5
-	VADDPS    Y5, Y2, Y2
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y5
-	VADDPS    Y5, Y3, Y3
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y5
-	VADDPS    Y5, Y4, Y4
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Y10, Y10, Y10
-	VPXORD    Y11, Y11, Y11
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y11
-
-nobiasrow:
-	VMOVUPS 64(AX), Y5
-	VMOVUPS 128(AX), Y6
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), CL
-	TESTB   CL, CL
-	JNE     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y11, Y8, Y8
-	VADDPS Y11, Y0, Y0
-	VADDPS Y11, Y1, Y1
-	VADDPS Y11, Y2, Y2
-	VADDPS Y11, Y3, Y3
-	VADDPS Y11, Y4, Y4
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y7
-	VADDPS    Y7, Y8, Y8
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y7
-	VADDPS    Y7, Y0, Y0
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y7
-	VADDPS    Y7, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y7
-	VADDPS    Y7, Y2, Y2
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y7
-	VADDPS    Y7, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y7
-	VADDPS    Y7, Y4, Y4
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y8, Y7
-	VCMPPS    $0x1e, Y10, Y8, K2
-	VBLENDMPS Y8, Y7, K2, Y8
-	VMULPS    (AX), Y0, Y7
-	VCMPPS    $0x1e, Y10, Y0, K2
-	VBLENDMPS Y0, Y7, K2, Y0
-	VMULPS    (AX), Y1, Y7
-	VCMPPS    $0x1e, Y10, Y1, K2
-	VBLENDMPS Y1, Y7, K2, Y1
-	VMULPS    (AX), Y2, Y7
-	VCMPPS    $0x1e, Y10, Y2, K2
-	VBLENDMPS Y2, Y7, K2, Y2
-	VMULPS    (AX), Y3, Y7
-	VCMPPS    $0x1e, Y10, Y3, K2
-	VBLENDMPS Y3, Y7, K2, Y3
-	VMULPS    (AX), Y4, Y7
-	VCMPPS    $0x1e, Y10, Y4, K2
-	VBLENDMPS Y4, Y7, K2, Y4
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y8, Y5, Y8
-	VMAXPS Y0, Y5, Y0
-	VMAXPS Y1, Y5, Y1
-	VMAXPS Y2, Y5, Y2
-	VMAXPS Y3, Y5, Y3
-	VMAXPS Y4, Y5, Y4
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y8, Y6, Y8
-	VMINPS Y0, Y6, Y0
-	VMINPS Y1, Y6, Y1
-	VMINPS Y2, Y6, Y2
-	VMINPS Y3, Y6, Y3
-	VMINPS Y4, Y6, Y4
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y8, Y8
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y7
-	VADDPS    Y7, Y4, Y4
-
-noresafter:
-noep:
-	VMOVUPS Y8, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y0, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y2, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y4, K1, (SI)
-	VZEROUPPER
-	RET
-
-// func convDepthPairsAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convDepthPairsAVX512_7x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+48(FP), CX
-	MOVQ  ldc+64(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+76(FP), SI
-	KMOVW SI, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+56(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+80(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R9
-	TESTB      R9, R9
-	JNE        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ        DI, DI
-	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	VMOVAPS      Z0, Z5
-	VMOVAPS      Z0, Z6
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-
-started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
-	VXORPS Y7, Y7, Y7
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  pf+88(FP), R9
-	MOVQ  b+40(FP), R10
-	TESTQ DI, DI
-	JEQ   sum
-
-tap:
-	PREFETCHT1 (R9)
-	PREFETCHT1 64(R9)
-	PREFETCHT1 128(R9)
-	PREFETCHT1 192(R9)
-	ADDQ       $0x00000100, R9
-	MOVQ       a+24(FP), R12
-	MOVQ       (R8), R11
-	LEAQ       (R12)(R11*4), R12
-	MOVQ       k+16(FP), R11
-	SHRQ       $0x01, R11
-	LEAQ       (R12)(AX*4), R13
-	TESTQ      R11, R11
-	JEQ        odd
-
-loop:
-	VMOVUPS.Z    (R10), K1, Y8
-	ADDQ         CX, R10
-	VMOVUPS.Z    (R10), K1, Y9
-	ADDQ         CX, R10
-	VUNPCKLPS    Y9, Y8, Y10
-	VUNPCKHPS    Y9, Y8, Y8
-	VINSERTF64X4 $0x01, Y8, Z10, Z8
-	VBROADCASTSD (R12), Z9
-	VFMADD231PS  Z8, Z9, Z0
-	VBROADCASTSD (R12)(AX*1), Z9
-	VFMADD231PS  Z8, Z9, Z1
-	VBROADCASTSD (R12)(AX*2), Z9
-	VFMADD231PS  Z8, Z9, Z2
-	VBROADCASTSD (R12)(BX*1), Z9
-	VFMADD231PS  Z8, Z9, Z3
-	VBROADCASTSD (R13), Z9
-	VFMADD231PS  Z8, Z9, Z4
-	VBROADCASTSD (R13)(AX*1), Z9
-	VFMADD231PS  Z8, Z9, Z5
-	VBROADCASTSD (R13)(AX*2), Z9
-	VFMADD231PS  Z8, Z9, Z6
-	ADDQ         $0x08, R12
-	ADDQ         $0x08, R13
-	DECQ         R11
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R11
-	TESTQ        $0x00000001, R11
-	JEQ          next
-	VMOVUPS.Z    (R10), K1, Y8
-	ADDQ         CX, R10
-	VUNPCKLPS    Y7, Y8, Y10
-	VUNPCKHPS    Y7, Y8, Y8
-	VINSERTF64X4 $0x01, Y8, Z10, Z8
-	VBROADCASTSS (R12), Z9
-	VFMADD231PS  Z8, Z9, K2, Z0
-	VBROADCASTSS (R12)(AX*1), Z9
-	VFMADD231PS  Z8, Z9, K2, Z1
-	VBROADCASTSS (R12)(AX*2), Z9
-	VFMADD231PS  Z8, Z9, K2, Z2
-	VBROADCASTSS (R12)(BX*1), Z9
-	VFMADD231PS  Z8, Z9, K2, Z3
-	VBROADCASTSS (R13), Z9
-	VFMADD231PS  Z8, Z9, K2, Z4
-	VBROADCASTSS (R13)(AX*1), Z9
-	VFMADD231PS  Z8, Z9, K2, Z5
-	VBROADCASTSS (R13)(AX*2), Z9
-	VFMADD231PS  Z8, Z9, K2, Z6
-
-next:
-	ADDQ $0x08, R8
-	DECQ DI
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X7
-	VPMOVZXBD X7, Z7
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X8
-	VPMOVZXBD X8, Z8
-	VPERMPS   Z0, Z7, Z9
-	VPERMPS   Z0, Z8, Z0
-	VADDPS    Z0, Z9, Z9
-	VPERMPS   Z1, Z7, Z0
-	VPERMPS   Z1, Z8, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z7, Z1
-	VPERMPS   Z2, Z8, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z7, Z2
-	VPERMPS   Z3, Z8, Z3
-	VADDPS    Z3, Z2, Z2
-	VPERMPS   Z4, Z7, Z3
-	VPERMPS   Z4, Z8, Z4
-	VADDPS    Z4, Z3, Z3
-	VPERMPS   Z5, Z7, Z4
-	VPERMPS   Z5, Z8, Z5
-	VADDPS    Z5, Z4, Z4
-	VPERMPS   Z6, Z7, Z5
-	VPERMPS   Z6, Z8, Z6
-	VADDPS    Z6, Z5, Z5
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      SI, DI
-	VMOVUPS.Z (DI), K1, Y6
-	VADDPS    Y6, Y9, Y9
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y6
-	VADDPS    Y6, Y0, Y0
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y6
-	VADDPS    Y6, Y1, Y1
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y6
-	VADDPS    Y6, Y2, Y2
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y6
-	VADDPS    Y6, Y3, Y3
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y6
-	VADDPS    Y6, Y4, Y4
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y6
-	VADDPS    Y6, Y5, Y5
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Y11, Y11, Y11
-	VPXORD    Y12, Y12, Y12
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y12
-
-nobiasrow:
-	VMOVUPS 64(AX), Y6
-	VMOVUPS 128(AX), Y7
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), CL
-	TESTB   CL, CL
-	JNE     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y12, Y9, Y9
-	VADDPS Y12, Y0, Y0
-	VADDPS Y12, Y1, Y1
-	VADDPS Y12, Y2, Y2
-	VADDPS Y12, Y3, Y3
-	VADDPS Y12, Y4, Y4
-	VADDPS Y12, Y5, Y5
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y8
-	VADDPS    Y8, Y9, Y9
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y8
-	VADDPS    Y8, Y0, Y0
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y8
-	VADDPS    Y8, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y8
-	VADDPS    Y8, Y2, Y2
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y8
-	VADDPS    Y8, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y8
-	VADDPS    Y8, Y4, Y4
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y8
-	VADDPS    Y8, Y5, Y5
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y9, Y8
-	VCMPPS    $0x1e, Y11, Y9, K2
-	VBLENDMPS Y9, Y8, K2, Y9
-	VMULPS    (AX), Y0, Y8
-	VCMPPS    $0x1e, Y11, Y0, K2
-	VBLENDMPS Y0, Y8, K2, Y0
-	VMULPS    (AX), Y1, Y8
-	VCMPPS    $0x1e, Y11, Y1, K2
-	VBLENDMPS Y1, Y8, K2, Y1
-	VMULPS    (AX), Y2, Y8
-	VCMPPS    $0x1e, Y11, Y2, K2
-	VBLENDMPS Y2, Y8, K2, Y2
-	VMULPS    (AX), Y3, Y8
-	VCMPPS    $0x1e, Y11, Y3, K2
-	VBLENDMPS Y3, Y8, K2, Y3
-	VMULPS    (AX), Y4, Y8
-	VCMPPS    $0x1e, Y11, Y4, K2
-	VBLENDMPS Y4, Y8, K2, Y4
-	VMULPS    (AX), Y5, Y8
-	VCMPPS    $0x1e, Y11, Y5, K2
-	VBLENDMPS Y5, Y8, K2, Y5
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y9, Y6, Y9
-	VMAXPS Y0, Y6, Y0
-	VMAXPS Y1, Y6, Y1
-	VMAXPS Y2, Y6, Y2
-	VMAXPS Y3, Y6, Y3
-	VMAXPS Y4, Y6, Y4
-	VMAXPS Y5, Y6, Y5
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y9, Y7, Y9
-	VMINPS Y0, Y7, Y0
-	VMINPS Y1, Y7, Y1
-	VMINPS Y2, Y7, Y2
-	VMINPS Y3, Y7, Y3
-	VMINPS Y4, Y7, Y4
-	VMINPS Y5, Y7, Y5
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y9, Y9
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y8
-	VADDPS    Y8, Y5, Y5
-
-noresafter:
-noep:
-	VMOVUPS Y9, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y0, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y2, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y4, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y5, K1, (SI)
-	VZEROUPPER
-	RET
-
-// func convDepthPairsAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convDepthPairsAVX512_8x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+48(FP), CX
-	MOVQ  ldc+64(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+76(FP), SI
-	KMOVW SI, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+56(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+80(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R9
-	TESTB      R9, R9
-	JNE        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ        DI, DI
-	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	VMOVAPS      Z0, Z5
-	VMOVAPS      Z0, Z6
-	VMOVAPS      Z0, Z7
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-
-started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
-	VXORPS Y8, Y8, Y8
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  pf+88(FP), R9
-	MOVQ  b+40(FP), R10
-	TESTQ DI, DI
-	JEQ   sum
-
-tap:
-	PREFETCHT1 (R9)
-	PREFETCHT1 64(R9)
-	PREFETCHT1 128(R9)
-	PREFETCHT1 192(R9)
-	ADDQ       $0x00000100, R9
-	MOVQ       a+24(FP), R12
-	MOVQ       (R8), R11
-	LEAQ       (R12)(R11*4), R12
-	MOVQ       k+16(FP), R11
-	SHRQ       $0x01, R11
-	LEAQ       (R12)(AX*4), R13
-	TESTQ      R11, R11
-	JEQ        odd
-
-loop:
-	VMOVUPS.Z    (R10), K1, Y9
-	ADDQ         CX, R10
-	VMOVUPS.Z    (R10), K1, Y10
-	ADDQ         CX, R10
-	VUNPCKLPS    Y10, Y9, Y11
-	VUNPCKHPS    Y10, Y9, Y9
-	VINSERTF64X4 $0x01, Y9, Z11, Z9
-	VBROADCASTSD (R12), Z10
-	VFMADD231PS  Z9, Z10, Z0
-	VBROADCASTSD (R12)(AX*1), Z10
-	VFMADD231PS  Z9, Z10, Z1
-	VBROADCASTSD (R12)(AX*2), Z10
-	VFMADD231PS  Z9, Z10, Z2
-	VBROADCASTSD (R12)(BX*1), Z10
-	VFMADD231PS  Z9, Z10, Z3
-	VBROADCASTSD (R13), Z10
-	VFMADD231PS  Z9, Z10, Z4
-	VBROADCASTSD (R13)(AX*1), Z10
-	VFMADD231PS  Z9, Z10, Z5
-	VBROADCASTSD (R13)(AX*2), Z10
-	VFMADD231PS  Z9, Z10, Z6
-	VBROADCASTSD (R13)(BX*1), Z10
-	VFMADD231PS  Z9, Z10, Z7
-	ADDQ         $0x08, R12
-	ADDQ         $0x08, R13
-	DECQ         R11
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R11
-	TESTQ        $0x00000001, R11
-	JEQ          next
-	VMOVUPS.Z    (R10), K1, Y9
-	ADDQ         CX, R10
-	VUNPCKLPS    Y8, Y9, Y11
-	VUNPCKHPS    Y8, Y9, Y9
-	VINSERTF64X4 $0x01, Y9, Z11, Z9
-	VBROADCASTSS (R12), Z10
-	VFMADD231PS  Z9, Z10, K2, Z0
-	VBROADCASTSS (R12)(AX*1), Z10
-	VFMADD231PS  Z9, Z10, K2, Z1
-	VBROADCASTSS (R12)(AX*2), Z10
-	VFMADD231PS  Z9, Z10, K2, Z2
-	VBROADCASTSS (R12)(BX*1), Z10
-	VFMADD231PS  Z9, Z10, K2, Z3
-	VBROADCASTSS (R13), Z10
-	VFMADD231PS  Z9, Z10, K2, Z4
-	VBROADCASTSS (R13)(AX*1), Z10
-	VFMADD231PS  Z9, Z10, K2, Z5
-	VBROADCASTSS (R13)(AX*2), Z10
-	VFMADD231PS  Z9, Z10, K2, Z6
-	VBROADCASTSS (R13)(BX*1), Z10
-	VFMADD231PS  Z9, Z10, K2, Z7
-
-next:
-	ADDQ $0x08, R8
-	DECQ DI
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X8
-	VPMOVZXBD X8, Z8
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X9
-	VPMOVZXBD X9, Z9
-	VPERMPS   Z0, Z8, Z10
-	VPERMPS   Z0, Z9, Z0
-	VADDPS    Z0, Z10, Z10
-	VPERMPS   Z1, Z8, Z0
-	VPERMPS   Z1, Z9, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z8, Z1
-	VPERMPS   Z2, Z9, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z8, Z2
-	VPERMPS   Z3, Z9, Z3
-	VADDPS    Z3, Z2, Z2
-	VPERMPS   Z4, Z8, Z3
-	VPERMPS   Z4, Z9, Z4
-	VADDPS    Z4, Z3, Z3
-	VPERMPS   Z5, Z8, Z4
-	VPERMPS   Z5, Z9, Z5
-	VADDPS    Z5, Z4, Z4
-	VPERMPS   Z6, Z8, Z5
-	VPERMPS   Z6, Z9, Z6
-	VADDPS    Z6, Z5, Z5
-	VPERMPS   Z7, Z8, Z6
-	VPERMPS   Z7, Z9, Z7
-	VADDPS    Z7, Z6, Z6
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      SI, DI
-	VMOVUPS.Z (DI), K1, Y7
-	VADDPS    Y7, Y10, Y10
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y7
-	VADDPS    Y7, Y0, Y0
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y7
-	VADDPS    Y7, Y1, Y1
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y7
-	VADDPS    Y7, Y2, Y2
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y7
-	VADDPS    Y7, Y3, Y3
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y7
-	VADDPS    Y7, Y4, Y4
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y7
-	VADDPS    Y7, Y5, Y5
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y7
-	VADDPS    Y7, Y6, Y6
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Y12, Y12, Y12
-	VPXORD    Y13, Y13, Y13
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y13
-
-nobiasrow:
-	VMOVUPS 64(AX), Y7
-	VMOVUPS 128(AX), Y8
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), CL
-	TESTB   CL, CL
-	JNE     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y13, Y10, Y10
-	VADDPS Y13, Y0, Y0
-	VADDPS Y13, Y1, Y1
-	VADDPS Y13, Y2, Y2
-	VADDPS Y13, Y3, Y3
-	VADDPS Y13, Y4, Y4
-	VADDPS Y13, Y5, Y5
-	VADDPS Y13, Y6, Y6
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y9
-	VADDPS    Y9, Y10, Y10
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y9
-	VADDPS    Y9, Y0, Y0
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y9
-	VADDPS    Y9, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y9
-	VADDPS    Y9, Y2, Y2
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y9
-	VADDPS    Y9, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y9
-	VADDPS    Y9, Y4, Y4
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y9
-	VADDPS    Y9, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y9
-	VADDPS    Y9, Y6, Y6
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y10, Y9
-	VCMPPS    $0x1e, Y12, Y10, K2
-	VBLENDMPS Y10, Y9, K2, Y10
-	VMULPS    (AX), Y0, Y9
-	VCMPPS    $0x1e, Y12, Y0, K2
-	VBLENDMPS Y0, Y9, K2, Y0
-	VMULPS    (AX), Y1, Y9
-	VCMPPS    $0x1e, Y12, Y1, K2
-	VBLENDMPS Y1, Y9, K2, Y1
-	VMULPS    (AX), Y2, Y9
-	VCMPPS    $0x1e, Y12, Y2, K2
-	VBLENDMPS Y2, Y9, K2, Y2
-	VMULPS    (AX), Y3, Y9
-	VCMPPS    $0x1e, Y12, Y3, K2
-	VBLENDMPS Y3, Y9, K2, Y3
-	VMULPS    (AX), Y4, Y9
-	VCMPPS    $0x1e, Y12, Y4, K2
-	VBLENDMPS Y4, Y9, K2, Y4
-	VMULPS    (AX), Y5, Y9
-	VCMPPS    $0x1e, Y12, Y5, K2
-	VBLENDMPS Y5, Y9, K2, Y5
-	VMULPS    (AX), Y6, Y9
-	VCMPPS    $0x1e, Y12, Y6, K2
-	VBLENDMPS Y6, Y9, K2, Y6
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y10, Y7, Y10
-	VMAXPS Y0, Y7, Y0
-	VMAXPS Y1, Y7, Y1
-	VMAXPS Y2, Y7, Y2
-	VMAXPS Y3, Y7, Y3
-	VMAXPS Y4, Y7, Y4
-	VMAXPS Y5, Y7, Y5
-	VMAXPS Y6, Y7, Y6
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y10, Y8, Y10
-	VMINPS Y0, Y8, Y0
-	VMINPS Y1, Y8, Y1
-	VMINPS Y2, Y8, Y2
-	VMINPS Y3, Y8, Y3
-	VMINPS Y4, Y8, Y4
-	VMINPS Y5, Y8, Y5
-	VMINPS Y6, Y8, Y6
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y10, Y10
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y9
-	VADDPS    Y9, Y6, Y6
-
-noresafter:
-noep:
-	VMOVUPS Y10, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y0, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y2, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y4, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y5, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y6, K1, (SI)
-	VZEROUPPER
-	RET
-
-// func convDepthPairsAVX512_9x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convDepthPairsAVX512_9x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+48(FP), CX
-	MOVQ  ldc+64(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+76(FP), SI
-	KMOVW SI, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+56(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+80(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R9
-	TESTB      R9, R9
-	JNE        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ        DI, DI
-	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	VMOVAPS      Z0, Z5
-	VMOVAPS      Z0, Z6
-	VMOVAPS      Z0, Z7
-	VMOVAPS      Z0, Z8
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-
-started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
-	VXORPS Y9, Y9, Y9
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  pf+88(FP), R9
-	MOVQ  b+40(FP), R10
-	TESTQ DI, DI
-	JEQ   sum
-
-tap:
-	PREFETCHT1 (R9)
-	PREFETCHT1 64(R9)
-	PREFETCHT1 128(R9)
-	PREFETCHT1 192(R9)
-	ADDQ       $0x00000100, R9
-	MOVQ       a+24(FP), R12
-	MOVQ       (R8), R11
-	LEAQ       (R12)(R11*4), R12
-	MOVQ       k+16(FP), R11
-	SHRQ       $0x01, R11
-	LEAQ       (R12)(AX*4), R13
-	LEAQ       (R13)(AX*4), R14
-	TESTQ      R11, R11
-	JEQ        odd
-
-loop:
-	VMOVUPS.Z    (R10), K1, Y10
-	ADDQ         CX, R10
-	VMOVUPS.Z    (R10), K1, Y11
-	ADDQ         CX, R10
-	VUNPCKLPS    Y11, Y10, Y12
-	VUNPCKHPS    Y11, Y10, Y10
-	VINSERTF64X4 $0x01, Y10, Z12, Z10
-	VBROADCASTSD (R12), Z11
-	VFMADD231PS  Z10, Z11, Z0
-	VBROADCASTSD (R12)(AX*1), Z11
-	VFMADD231PS  Z10, Z11, Z1
-	VBROADCASTSD (R12)(AX*2), Z11
-	VFMADD231PS  Z10, Z11, Z2
-	VBROADCASTSD (R12)(BX*1), Z11
-	VFMADD231PS  Z10, Z11, Z3
-	VBROADCASTSD (R13), Z11
-	VFMADD231PS  Z10, Z11, Z4
-	VBROADCASTSD (R13)(AX*1), Z11
-	VFMADD231PS  Z10, Z11, Z5
-	VBROADCASTSD (R13)(AX*2), Z11
-	VFMADD231PS  Z10, Z11, Z6
-	VBROADCASTSD (R13)(BX*1), Z11
-	VFMADD231PS  Z10, Z11, Z7
-	VBROADCASTSD (R14), Z11
-	VFMADD231PS  Z10, Z11, Z8
-	ADDQ         $0x08, R12
-	ADDQ         $0x08, R13
-	ADDQ         $0x08, R14
-	DECQ         R11
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R11
-	TESTQ        $0x00000001, R11
-	JEQ          next
-	VMOVUPS.Z    (R10), K1, Y10
-	ADDQ         CX, R10
-	VUNPCKLPS    Y9, Y10, Y12
-	VUNPCKHPS    Y9, Y10, Y10
-	VINSERTF64X4 $0x01, Y10, Z12, Z10
-	VBROADCASTSS (R12), Z11
-	VFMADD231PS  Z10, Z11, K2, Z0
-	VBROADCASTSS (R12)(AX*1), Z11
-	VFMADD231PS  Z10, Z11, K2, Z1
-	VBROADCASTSS (R12)(AX*2), Z11
-	VFMADD231PS  Z10, Z11, K2, Z2
-	VBROADCASTSS (R12)(BX*1), Z11
-	VFMADD231PS  Z10, Z11, K2, Z3
-	VBROADCASTSS (R13), Z11
-	VFMADD231PS  Z10, Z11, K2, Z4
-	VBROADCASTSS (R13)(AX*1), Z11
-	VFMADD231PS  Z10, Z11, K2, Z5
-	VBROADCASTSS (R13)(AX*2), Z11
-	VFMADD231PS  Z10, Z11, K2, Z6
-	VBROADCASTSS (R13)(BX*1), Z11
-	VFMADD231PS  Z10, Z11, K2, Z7
-	VBROADCASTSS (R14), Z11
-	VFMADD231PS  Z10, Z11, K2, Z8
-
-next:
-	ADDQ $0x08, R8
-	DECQ DI
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X9
-	VPMOVZXBD X9, Z9
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X10
-	VPMOVZXBD X10, Z10
-	VPERMPS   Z0, Z9, Z11
-	VPERMPS   Z0, Z10, Z0
-	VADDPS    Z0, Z11, Z11
-	VPERMPS   Z1, Z9, Z0
-	VPERMPS   Z1, Z10, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z9, Z1
-	VPERMPS   Z2, Z10, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z9, Z2
-	VPERMPS   Z3, Z10, Z3
-	VADDPS    Z3, Z2, Z2
-	VPERMPS   Z4, Z9, Z3
-	VPERMPS   Z4, Z10, Z4
-	VADDPS    Z4, Z3, Z3
-	VPERMPS   Z5, Z9, Z4
-	VPERMPS   Z5, Z10, Z5
-	VADDPS    Z5, Z4, Z4
-	VPERMPS   Z6, Z9, Z5
-	VPERMPS   Z6, Z10, Z6
-	VADDPS    Z6, Z5, Z5
-	VPERMPS   Z7, Z9, Z6
-	VPERMPS   Z7, Z10, Z7
-	VADDPS    Z7, Z6, Z6
-	VPERMPS   Z8, Z9, Z7
-	VPERMPS   Z8, Z10, Z8
-	VADDPS    Z8, Z7, Z7
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      SI, DI
-	VMOVUPS.Z (DI), K1, Y8
-	VADDPS    Y8, Y11, Y11
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y8
-	VADDPS    Y8, Y0, Y0
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y8
-	VADDPS    Y8, Y1, Y1
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y8
-	VADDPS    Y8, Y2, Y2
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y8
-	VADDPS    Y8, Y3, Y3
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y8
-	VADDPS    Y8, Y4, Y4
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y8
-	VADDPS    Y8, Y5, Y5
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y8
-	VADDPS    Y8, Y6, Y6
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y8
-	VADDPS    Y8, Y7, Y7
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Y13, Y13, Y13
-	VPXORD    Y14, Y14, Y14
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y14
-
-nobiasrow:
-	VMOVUPS 64(AX), Y8
-	VMOVUPS 128(AX), Y9
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), CL
-	TESTB   CL, CL
-	JNE     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y14, Y11, Y11
-	VADDPS Y14, Y0, Y0
-	VADDPS Y14, Y1, Y1
-	VADDPS Y14, Y2, Y2
-	VADDPS Y14, Y3, Y3
-	VADDPS Y14, Y4, Y4
-	VADDPS Y14, Y5, Y5
-	VADDPS Y14, Y6, Y6
-	VADDPS Y14, Y7, Y7
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y10
-	VADDPS    Y10, Y11, Y11
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y10
-	VADDPS    Y10, Y0, Y0
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y10
-	VADDPS    Y10, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y10
-	VADDPS    Y10, Y2, Y2
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y10
-	VADDPS    Y10, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y10
-	VADDPS    Y10, Y4, Y4
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y10
-	VADDPS    Y10, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y10
-	VADDPS    Y10, Y6, Y6
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y10
-	VADDPS    Y10, Y7, Y7
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y11, Y10
-	VCMPPS    $0x1e, Y13, Y11, K2
-	VBLENDMPS Y11, Y10, K2, Y11
-	VMULPS    (AX), Y0, Y10
-	VCMPPS    $0x1e, Y13, Y0, K2
-	VBLENDMPS Y0, Y10, K2, Y0
-	VMULPS    (AX), Y1, Y10
-	VCMPPS    $0x1e, Y13, Y1, K2
-	VBLENDMPS Y1, Y10, K2, Y1
-	VMULPS    (AX), Y2, Y10
-	VCMPPS    $0x1e, Y13, Y2, K2
-	VBLENDMPS Y2, Y10, K2, Y2
-	VMULPS    (AX), Y3, Y10
-	VCMPPS    $0x1e, Y13, Y3, K2
-	VBLENDMPS Y3, Y10, K2, Y3
-	VMULPS    (AX), Y4, Y10
-	VCMPPS    $0x1e, Y13, Y4, K2
-	VBLENDMPS Y4, Y10, K2, Y4
-	VMULPS    (AX), Y5, Y10
-	VCMPPS    $0x1e, Y13, Y5, K2
-	VBLENDMPS Y5, Y10, K2, Y5
-	VMULPS    (AX), Y6, Y10
-	VCMPPS    $0x1e, Y13, Y6, K2
-	VBLENDMPS Y6, Y10, K2, Y6
-	VMULPS    (AX), Y7, Y10
-	VCMPPS    $0x1e, Y13, Y7, K2
-	VBLENDMPS Y7, Y10, K2, Y7
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y11, Y8, Y11
-	VMAXPS Y0, Y8, Y0
-	VMAXPS Y1, Y8, Y1
-	VMAXPS Y2, Y8, Y2
-	VMAXPS Y3, Y8, Y3
-	VMAXPS Y4, Y8, Y4
-	VMAXPS Y5, Y8, Y5
-	VMAXPS Y6, Y8, Y6
-	VMAXPS Y7, Y8, Y7
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y11, Y9, Y11
-	VMINPS Y0, Y9, Y0
-	VMINPS Y1, Y9, Y1
-	VMINPS Y2, Y9, Y2
-	VMINPS Y3, Y9, Y3
-	VMINPS Y4, Y9, Y4
-	VMINPS Y5, Y9, Y5
-	VMINPS Y6, Y9, Y6
-	VMINPS Y7, Y9, Y7
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y11, Y11
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y10
-	VADDPS    Y10, Y7, Y7
-
-noresafter:
-noep:
-	VMOVUPS Y11, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y0, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y2, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y4, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y5, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y6, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y7, K1, (SI)
-	VZEROUPPER
-	RET
-
-// func convDepthPairsAVX512_10x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convDepthPairsAVX512_10x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+48(FP), CX
-	MOVQ  ldc+64(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+76(FP), SI
-	KMOVW SI, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+56(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+80(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R9
-	TESTB      R9, R9
-	JNE        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ        DI, DI
-	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	VMOVAPS      Z0, Z5
-	VMOVAPS      Z0, Z6
-	VMOVAPS      Z0, Z7
-	VMOVAPS      Z0, Z8
-	VMOVAPS      Z0, Z9
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-
-started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
-	VXORPS Y10, Y10, Y10
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  pf+88(FP), R9
-	MOVQ  b+40(FP), R10
-	TESTQ DI, DI
-	JEQ   sum
-
-tap:
-	PREFETCHT1 (R9)
-	PREFETCHT1 64(R9)
-	PREFETCHT1 128(R9)
-	PREFETCHT1 192(R9)
-	ADDQ       $0x00000100, R9
-	MOVQ       a+24(FP), R12
-	MOVQ       (R8), R11
-	LEAQ       (R12)(R11*4), R12
-	MOVQ       k+16(FP), R11
-	SHRQ       $0x01, R11
-	LEAQ       (R12)(AX*4), R13
-	LEAQ       (R13)(AX*4), R14
-	TESTQ      R11, R11
-	JEQ        odd
-
-loop:
-	VMOVUPS.Z    (R10), K1, Y11
-	ADDQ         CX, R10
-	VMOVUPS.Z    (R10), K1, Y12
-	ADDQ         CX, R10
-	VUNPCKLPS    Y12, Y11, Y13
-	VUNPCKHPS    Y12, Y11, Y11
-	VINSERTF64X4 $0x01, Y11, Z13, Z11
-	VBROADCASTSD (R12), Z12
-	VFMADD231PS  Z11, Z12, Z0
-	VBROADCASTSD (R12)(AX*1), Z12
-	VFMADD231PS  Z11, Z12, Z1
-	VBROADCASTSD (R12)(AX*2), Z12
-	VFMADD231PS  Z11, Z12, Z2
-	VBROADCASTSD (R12)(BX*1), Z12
-	VFMADD231PS  Z11, Z12, Z3
-	VBROADCASTSD (R13), Z12
-	VFMADD231PS  Z11, Z12, Z4
-	VBROADCASTSD (R13)(AX*1), Z12
-	VFMADD231PS  Z11, Z12, Z5
-	VBROADCASTSD (R13)(AX*2), Z12
-	VFMADD231PS  Z11, Z12, Z6
-	VBROADCASTSD (R13)(BX*1), Z12
-	VFMADD231PS  Z11, Z12, Z7
-	VBROADCASTSD (R14), Z12
-	VFMADD231PS  Z11, Z12, Z8
-	VBROADCASTSD (R14)(AX*1), Z12
-	VFMADD231PS  Z11, Z12, Z9
-	ADDQ         $0x08, R12
-	ADDQ         $0x08, R13
-	ADDQ         $0x08, R14
-	DECQ         R11
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R11
-	TESTQ        $0x00000001, R11
-	JEQ          next
-	VMOVUPS.Z    (R10), K1, Y11
-	ADDQ         CX, R10
-	VUNPCKLPS    Y10, Y11, Y13
-	VUNPCKHPS    Y10, Y11, Y11
-	VINSERTF64X4 $0x01, Y11, Z13, Z11
-	VBROADCASTSS (R12), Z12
-	VFMADD231PS  Z11, Z12, K2, Z0
-	VBROADCASTSS (R12)(AX*1), Z12
-	VFMADD231PS  Z11, Z12, K2, Z1
-	VBROADCASTSS (R12)(AX*2), Z12
-	VFMADD231PS  Z11, Z12, K2, Z2
-	VBROADCASTSS (R12)(BX*1), Z12
-	VFMADD231PS  Z11, Z12, K2, Z3
-	VBROADCASTSS (R13), Z12
-	VFMADD231PS  Z11, Z12, K2, Z4
-	VBROADCASTSS (R13)(AX*1), Z12
-	VFMADD231PS  Z11, Z12, K2, Z5
-	VBROADCASTSS (R13)(AX*2), Z12
-	VFMADD231PS  Z11, Z12, K2, Z6
-	VBROADCASTSS (R13)(BX*1), Z12
-	VFMADD231PS  Z11, Z12, K2, Z7
-	VBROADCASTSS (R14), Z12
-	VFMADD231PS  Z11, Z12, K2, Z8
-	VBROADCASTSS (R14)(AX*1), Z12
-	VFMADD231PS  Z11, Z12, K2, Z9
-
-next:
-	ADDQ $0x08, R8
-	DECQ DI
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X10
-	VPMOVZXBD X10, Z10
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X11
-	VPMOVZXBD X11, Z11
-	VPERMPS   Z0, Z10, Z12
-	VPERMPS   Z0, Z11, Z0
-	VADDPS    Z0, Z12, Z12
-	VPERMPS   Z1, Z10, Z0
-	VPERMPS   Z1, Z11, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z10, Z1
-	VPERMPS   Z2, Z11, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z10, Z2
-	VPERMPS   Z3, Z11, Z3
-	VADDPS    Z3, Z2, Z2
-	VPERMPS   Z4, Z10, Z3
-	VPERMPS   Z4, Z11, Z4
-	VADDPS    Z4, Z3, Z3
-	VPERMPS   Z5, Z10, Z4
-	VPERMPS   Z5, Z11, Z5
-	VADDPS    Z5, Z4, Z4
-	VPERMPS   Z6, Z10, Z5
-	VPERMPS   Z6, Z11, Z6
-	VADDPS    Z6, Z5, Z5
-	VPERMPS   Z7, Z10, Z6
-	VPERMPS   Z7, Z11, Z7
-	VADDPS    Z7, Z6, Z6
-	VPERMPS   Z8, Z10, Z7
-	VPERMPS   Z8, Z11, Z8
-	VADDPS    Z8, Z7, Z7
-	VPERMPS   Z9, Z10, Z8
-	VPERMPS   Z9, Z11, Z9
-	VADDPS    Z9, Z8, Z8
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      SI, DI
-	VMOVUPS.Z (DI), K1, Y9
-	VADDPS    Y9, Y12, Y12
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y9
-	VADDPS    Y9, Y0, Y0
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y9
-	VADDPS    Y9, Y1, Y1
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y9
-	VADDPS    Y9, Y2, Y2
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y9
-	VADDPS    Y9, Y3, Y3
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y9
-	VADDPS    Y9, Y4, Y4
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y9
-	VADDPS    Y9, Y5, Y5
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y9
-	VADDPS    Y9, Y6, Y6
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y9
-	VADDPS    Y9, Y7, Y7
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y9
-	VADDPS    Y9, Y8, Y8
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Y14, Y14, Y14
-	VPXORD    Y15, Y15, Y15
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y15
-
-nobiasrow:
-	VMOVUPS 64(AX), Y9
-	VMOVUPS 128(AX), Y10
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), CL
-	TESTB   CL, CL
-	JNE     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y15, Y12, Y12
-	VADDPS Y15, Y0, Y0
-	VADDPS Y15, Y1, Y1
-	VADDPS Y15, Y2, Y2
-	VADDPS Y15, Y3, Y3
-	VADDPS Y15, Y4, Y4
-	VADDPS Y15, Y5, Y5
-	VADDPS Y15, Y6, Y6
-	VADDPS Y15, Y7, Y7
-	VADDPS Y15, Y8, Y8
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y11
-	VADDPS    Y11, Y12, Y12
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y11
-	VADDPS    Y11, Y0, Y0
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y11
-	VADDPS    Y11, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y11
-	VADDPS    Y11, Y2, Y2
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y11
-	VADDPS    Y11, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y11
-	VADDPS    Y11, Y4, Y4
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y11
-	VADDPS    Y11, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y11
-	VADDPS    Y11, Y6, Y6
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y11
-	VADDPS    Y11, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y11
-	VADDPS    Y11, Y8, Y8
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y12, Y11
-	VCMPPS    $0x1e, Y14, Y12, K2
-	VBLENDMPS Y12, Y11, K2, Y12
-	VMULPS    (AX), Y0, Y11
-	VCMPPS    $0x1e, Y14, Y0, K2
-	VBLENDMPS Y0, Y11, K2, Y0
-	VMULPS    (AX), Y1, Y11
-	VCMPPS    $0x1e, Y14, Y1, K2
-	VBLENDMPS Y1, Y11, K2, Y1
-	VMULPS    (AX), Y2, Y11
-	VCMPPS    $0x1e, Y14, Y2, K2
-	VBLENDMPS Y2, Y11, K2, Y2
-	VMULPS    (AX), Y3, Y11
-	VCMPPS    $0x1e, Y14, Y3, K2
-	VBLENDMPS Y3, Y11, K2, Y3
-	VMULPS    (AX), Y4, Y11
-	VCMPPS    $0x1e, Y14, Y4, K2
-	VBLENDMPS Y4, Y11, K2, Y4
-	VMULPS    (AX), Y5, Y11
-	VCMPPS    $0x1e, Y14, Y5, K2
-	VBLENDMPS Y5, Y11, K2, Y5
-	VMULPS    (AX), Y6, Y11
-	VCMPPS    $0x1e, Y14, Y6, K2
-	VBLENDMPS Y6, Y11, K2, Y6
-	VMULPS    (AX), Y7, Y11
-	VCMPPS    $0x1e, Y14, Y7, K2
-	VBLENDMPS Y7, Y11, K2, Y7
-	VMULPS    (AX), Y8, Y11
-	VCMPPS    $0x1e, Y14, Y8, K2
-	VBLENDMPS Y8, Y11, K2, Y8
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y12, Y9, Y12
-	VMAXPS Y0, Y9, Y0
-	VMAXPS Y1, Y9, Y1
-	VMAXPS Y2, Y9, Y2
-	VMAXPS Y3, Y9, Y3
-	VMAXPS Y4, Y9, Y4
-	VMAXPS Y5, Y9, Y5
-	VMAXPS Y6, Y9, Y6
-	VMAXPS Y7, Y9, Y7
-	VMAXPS Y8, Y9, Y8
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y12, Y10, Y12
-	VMINPS Y0, Y10, Y0
-	VMINPS Y1, Y10, Y1
-	VMINPS Y2, Y10, Y2
-	VMINPS Y3, Y10, Y3
-	VMINPS Y4, Y10, Y4
-	VMINPS Y5, Y10, Y5
-	VMINPS Y6, Y10, Y6
-	VMINPS Y7, Y10, Y7
-	VMINPS Y8, Y10, Y8
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y12, Y12
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y11
-	VADDPS    Y11, Y8, Y8
-
-noresafter:
-noep:
-	VMOVUPS Y12, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y0, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y2, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y4, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y5, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y6, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y7, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y8, K1, (SI)
-	VZEROUPPER
-	RET
-
-// func convDepthPairsAVX512_11x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convDepthPairsAVX512_11x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+48(FP), CX
-	MOVQ  ldc+64(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+76(FP), SI
-	KMOVW SI, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+56(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+80(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R9
-	TESTB      R9, R9
-	JNE        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ        DI, DI
-	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	VMOVAPS      Z0, Z5
-	VMOVAPS      Z0, Z6
-	VMOVAPS      Z0, Z7
-	VMOVAPS      Z0, Z8
-	VMOVAPS      Z0, Z9
-	VMOVAPS      Z0, Z10
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-
-started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
-	VXORPS Y11, Y11, Y11
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  pf+88(FP), R9
-	MOVQ  b+40(FP), R10
-	TESTQ DI, DI
-	JEQ   sum
-
-tap:
-	PREFETCHT1 (R9)
-	PREFETCHT1 64(R9)
-	PREFETCHT1 128(R9)
-	PREFETCHT1 192(R9)
-	ADDQ       $0x00000100, R9
-	MOVQ       a+24(FP), R12
-	MOVQ       (R8), R11
-	LEAQ       (R12)(R11*4), R12
-	MOVQ       k+16(FP), R11
-	SHRQ       $0x01, R11
-	LEAQ       (R12)(AX*4), R13
-	LEAQ       (R13)(AX*4), R14
-	TESTQ      R11, R11
-	JEQ        odd
-
-loop:
-	VMOVUPS.Z    (R10), K1, Y12
-	ADDQ         CX, R10
-	VMOVUPS.Z    (R10), K1, Y13
-	ADDQ         CX, R10
-	VUNPCKLPS    Y13, Y12, Y14
-	VUNPCKHPS    Y13, Y12, Y12
-	VINSERTF64X4 $0x01, Y12, Z14, Z12
-	VBROADCASTSD (R12), Z13
-	VFMADD231PS  Z12, Z13, Z0
-	VBROADCASTSD (R12)(AX*1), Z13
-	VFMADD231PS  Z12, Z13, Z1
-	VBROADCASTSD (R12)(AX*2), Z13
-	VFMADD231PS  Z12, Z13, Z2
-	VBROADCASTSD (R12)(BX*1), Z13
-	VFMADD231PS  Z12, Z13, Z3
-	VBROADCASTSD (R13), Z13
-	VFMADD231PS  Z12, Z13, Z4
-	VBROADCASTSD (R13)(AX*1), Z13
-	VFMADD231PS  Z12, Z13, Z5
-	VBROADCASTSD (R13)(AX*2), Z13
-	VFMADD231PS  Z12, Z13, Z6
-	VBROADCASTSD (R13)(BX*1), Z13
-	VFMADD231PS  Z12, Z13, Z7
-	VBROADCASTSD (R14), Z13
-	VFMADD231PS  Z12, Z13, Z8
-	VBROADCASTSD (R14)(AX*1), Z13
-	VFMADD231PS  Z12, Z13, Z9
-	VBROADCASTSD (R14)(AX*2), Z13
-	VFMADD231PS  Z12, Z13, Z10
-	ADDQ         $0x08, R12
-	ADDQ         $0x08, R13
-	ADDQ         $0x08, R14
-	DECQ         R11
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R11
-	TESTQ        $0x00000001, R11
-	JEQ          next
-	VMOVUPS.Z    (R10), K1, Y12
-	ADDQ         CX, R10
-	VUNPCKLPS    Y11, Y12, Y14
-	VUNPCKHPS    Y11, Y12, Y12
-	VINSERTF64X4 $0x01, Y12, Z14, Z12
-	VBROADCASTSS (R12), Z13
-	VFMADD231PS  Z12, Z13, K2, Z0
-	VBROADCASTSS (R12)(AX*1), Z13
-	VFMADD231PS  Z12, Z13, K2, Z1
-	VBROADCASTSS (R12)(AX*2), Z13
-	VFMADD231PS  Z12, Z13, K2, Z2
-	VBROADCASTSS (R12)(BX*1), Z13
-	VFMADD231PS  Z12, Z13, K2, Z3
-	VBROADCASTSS (R13), Z13
-	VFMADD231PS  Z12, Z13, K2, Z4
-	VBROADCASTSS (R13)(AX*1), Z13
-	VFMADD231PS  Z12, Z13, K2, Z5
-	VBROADCASTSS (R13)(AX*2), Z13
-	VFMADD231PS  Z12, Z13, K2, Z6
-	VBROADCASTSS (R13)(BX*1), Z13
-	VFMADD231PS  Z12, Z13, K2, Z7
-	VBROADCASTSS (R14), Z13
-	VFMADD231PS  Z12, Z13, K2, Z8
-	VBROADCASTSS (R14)(AX*1), Z13
-	VFMADD231PS  Z12, Z13, K2, Z9
-	VBROADCASTSS (R14)(AX*2), Z13
-	VFMADD231PS  Z12, Z13, K2, Z10
-
-next:
-	ADDQ $0x08, R8
-	DECQ DI
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X11
-	VPMOVZXBD X11, Z11
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X12
-	VPMOVZXBD X12, Z12
-	VPERMPS   Z0, Z11, Z13
-	VPERMPS   Z0, Z12, Z0
-	VADDPS    Z0, Z13, Z13
-	VPERMPS   Z1, Z11, Z0
-	VPERMPS   Z1, Z12, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z11, Z1
-	VPERMPS   Z2, Z12, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z11, Z2
-	VPERMPS   Z3, Z12, Z3
-	VADDPS    Z3, Z2, Z2
-	VPERMPS   Z4, Z11, Z3
-	VPERMPS   Z4, Z12, Z4
-	VADDPS    Z4, Z3, Z3
-	VPERMPS   Z5, Z11, Z4
-	VPERMPS   Z5, Z12, Z5
-	VADDPS    Z5, Z4, Z4
-	VPERMPS   Z6, Z11, Z5
-	VPERMPS   Z6, Z12, Z6
-	VADDPS    Z6, Z5, Z5
-	VPERMPS   Z7, Z11, Z6
-	VPERMPS   Z7, Z12, Z7
-	VADDPS    Z7, Z6, Z6
-	VPERMPS   Z8, Z11, Z7
-	VPERMPS   Z8, Z12, Z8
-	VADDPS    Z8, Z7, Z7
-	VPERMPS   Z9, Z11, Z8
-	VPERMPS   Z9, Z12, Z9
-	VADDPS    Z9, Z8, Z8
-	VPERMPS   Z10, Z11, Z9
-	VPERMPS   Z10, Z12, Z10
-	VADDPS    Z10, Z9, Z9
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      SI, DI
-	VMOVUPS.Z (DI), K1, Y10
-	VADDPS    Y10, Y13, Y13
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y10
-	VADDPS    Y10, Y0, Y0
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y10
-	VADDPS    Y10, Y1, Y1
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y10
-	VADDPS    Y10, Y2, Y2
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y10
-	VADDPS    Y10, Y3, Y3
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y10
-	VADDPS    Y10, Y4, Y4
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y10
-	VADDPS    Y10, Y5, Y5
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y10
-	VADDPS    Y10, Y6, Y6
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y10
-	VADDPS    Y10, Y7, Y7
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y10
-	VADDPS    Y10, Y8, Y8
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y10
-	VADDPS    Y10, Y9, Y9
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Y15, Y15, Y15
-	VPXORD    Y16, Y16, Y16
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y16
-
-nobiasrow:
-	VMOVUPS 64(AX), Y10
-	VMOVUPS 128(AX), Y11
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), CL
-	TESTB   CL, CL
-	JNE     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y16, Y13, Y13
-	VADDPS Y16, Y0, Y0
-	VADDPS Y16, Y1, Y1
-	VADDPS Y16, Y2, Y2
-	VADDPS Y16, Y3, Y3
-	VADDPS Y16, Y4, Y4
-	VADDPS Y16, Y5, Y5
-	VADDPS Y16, Y6, Y6
-	VADDPS Y16, Y7, Y7
-	VADDPS Y16, Y8, Y8
-	VADDPS Y16, Y9, Y9
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y12
-	VADDPS    Y12, Y13, Y13
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y12
-	VADDPS    Y12, Y0, Y0
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y12
-	VADDPS    Y12, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y12
-	VADDPS    Y12, Y2, Y2
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y12
-	VADDPS    Y12, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y12
-	VADDPS    Y12, Y4, Y4
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y12
-	VADDPS    Y12, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y12
-	VADDPS    Y12, Y6, Y6
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y12
-	VADDPS    Y12, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y12
-	VADDPS    Y12, Y8, Y8
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y12
-	VADDPS    Y12, Y9, Y9
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y13, Y12
-	VCMPPS    $0x1e, Y15, Y13, K2
-	VBLENDMPS Y13, Y12, K2, Y13
-	VMULPS    (AX), Y0, Y12
-	VCMPPS    $0x1e, Y15, Y0, K2
-	VBLENDMPS Y0, Y12, K2, Y0
-	VMULPS    (AX), Y1, Y12
-	VCMPPS    $0x1e, Y15, Y1, K2
-	VBLENDMPS Y1, Y12, K2, Y1
-	VMULPS    (AX), Y2, Y12
-	VCMPPS    $0x1e, Y15, Y2, K2
-	VBLENDMPS Y2, Y12, K2, Y2
-	VMULPS    (AX), Y3, Y12
-	VCMPPS    $0x1e, Y15, Y3, K2
-	VBLENDMPS Y3, Y12, K2, Y3
-	VMULPS    (AX), Y4, Y12
-	VCMPPS    $0x1e, Y15, Y4, K2
-	VBLENDMPS Y4, Y12, K2, Y4
-	VMULPS    (AX), Y5, Y12
-	VCMPPS    $0x1e, Y15, Y5, K2
-	VBLENDMPS Y5, Y12, K2, Y5
-	VMULPS    (AX), Y6, Y12
-	VCMPPS    $0x1e, Y15, Y6, K2
-	VBLENDMPS Y6, Y12, K2, Y6
-	VMULPS    (AX), Y7, Y12
-	VCMPPS    $0x1e, Y15, Y7, K2
-	VBLENDMPS Y7, Y12, K2, Y7
-	VMULPS    (AX), Y8, Y12
-	VCMPPS    $0x1e, Y15, Y8, K2
-	VBLENDMPS Y8, Y12, K2, Y8
-	VMULPS    (AX), Y9, Y12
-	VCMPPS    $0x1e, Y15, Y9, K2
-	VBLENDMPS Y9, Y12, K2, Y9
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y13, Y10, Y13
-	VMAXPS Y0, Y10, Y0
-	VMAXPS Y1, Y10, Y1
-	VMAXPS Y2, Y10, Y2
-	VMAXPS Y3, Y10, Y3
-	VMAXPS Y4, Y10, Y4
-	VMAXPS Y5, Y10, Y5
-	VMAXPS Y6, Y10, Y6
-	VMAXPS Y7, Y10, Y7
-	VMAXPS Y8, Y10, Y8
-	VMAXPS Y9, Y10, Y9
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y13, Y11, Y13
-	VMINPS Y0, Y11, Y0
-	VMINPS Y1, Y11, Y1
-	VMINPS Y2, Y11, Y2
-	VMINPS Y3, Y11, Y3
-	VMINPS Y4, Y11, Y4
-	VMINPS Y5, Y11, Y5
-	VMINPS Y6, Y11, Y6
-	VMINPS Y7, Y11, Y7
-	VMINPS Y8, Y11, Y8
-	VMINPS Y9, Y11, Y9
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y13, Y13
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y8, Y8
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y12
-	VADDPS    Y12, Y9, Y9
-
-noresafter:
-noep:
-	VMOVUPS Y13, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y0, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y2, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y4, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y5, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y6, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y7, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y8, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y9, K1, (SI)
-	VZEROUPPER
-	RET
-
-// func convDepthPairsAVX512_12x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convDepthPairsAVX512_12x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+48(FP), CX
-	MOVQ  ldc+64(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+76(FP), SI
-	KMOVW SI, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+56(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+80(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R9
-	TESTB      R9, R9
-	JNE        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ        DI, DI
-	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	VMOVAPS      Z0, Z5
-	VMOVAPS      Z0, Z6
-	VMOVAPS      Z0, Z7
-	VMOVAPS      Z0, Z8
-	VMOVAPS      Z0, Z9
-	VMOVAPS      Z0, Z10
-	VMOVAPS      Z0, Z11
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-
-started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
-	VXORPS Y12, Y12, Y12
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  pf+88(FP), R9
-	MOVQ  b+40(FP), R10
-	TESTQ DI, DI
-	JEQ   sum
-
-tap:
-	PREFETCHT1 (R9)
-	PREFETCHT1 64(R9)
-	PREFETCHT1 128(R9)
-	PREFETCHT1 192(R9)
-	ADDQ       $0x00000100, R9
-	MOVQ       a+24(FP), R12
-	MOVQ       (R8), R11
-	LEAQ       (R12)(R11*4), R12
-	MOVQ       k+16(FP), R11
-	SHRQ       $0x01, R11
-	LEAQ       (R12)(AX*4), R13
-	LEAQ       (R13)(AX*4), R14
-	TESTQ      R11, R11
-	JEQ        odd
-
-loop:
-	VMOVUPS.Z    (R10), K1, Y13
-	ADDQ         CX, R10
-	VMOVUPS.Z    (R10), K1, Y14
-	ADDQ         CX, R10
-	VUNPCKLPS    Y14, Y13, Y15
-	VUNPCKHPS    Y14, Y13, Y13
-	VINSERTF64X4 $0x01, Y13, Z15, Z13
-	VBROADCASTSD (R12), Z14
-	VFMADD231PS  Z13, Z14, Z0
-	VBROADCASTSD (R12)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, Z1
-	VBROADCASTSD (R12)(AX*2), Z14
-	VFMADD231PS  Z13, Z14, Z2
-	VBROADCASTSD (R12)(BX*1), Z14
-	VFMADD231PS  Z13, Z14, Z3
-	VBROADCASTSD (R13), Z14
-	VFMADD231PS  Z13, Z14, Z4
-	VBROADCASTSD (R13)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, Z5
-	VBROADCASTSD (R13)(AX*2), Z14
-	VFMADD231PS  Z13, Z14, Z6
-	VBROADCASTSD (R13)(BX*1), Z14
-	VFMADD231PS  Z13, Z14, Z7
-	VBROADCASTSD (R14), Z14
-	VFMADD231PS  Z13, Z14, Z8
-	VBROADCASTSD (R14)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, Z9
-	VBROADCASTSD (R14)(AX*2), Z14
-	VFMADD231PS  Z13, Z14, Z10
-	VBROADCASTSD (R14)(BX*1), Z14
-	VFMADD231PS  Z13, Z14, Z11
-	ADDQ         $0x08, R12
-	ADDQ         $0x08, R13
-	ADDQ         $0x08, R14
-	DECQ         R11
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R11
-	TESTQ        $0x00000001, R11
-	JEQ          next
-	VMOVUPS.Z    (R10), K1, Y13
-	ADDQ         CX, R10
-	VUNPCKLPS    Y12, Y13, Y15
-	VUNPCKHPS    Y12, Y13, Y13
-	VINSERTF64X4 $0x01, Y13, Z15, Z13
-	VBROADCASTSS (R12), Z14
-	VFMADD231PS  Z13, Z14, K2, Z0
-	VBROADCASTSS (R12)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, K2, Z1
-	VBROADCASTSS (R12)(AX*2), Z14
-	VFMADD231PS  Z13, Z14, K2, Z2
-	VBROADCASTSS (R12)(BX*1), Z14
-	VFMADD231PS  Z13, Z14, K2, Z3
-	VBROADCASTSS (R13), Z14
-	VFMADD231PS  Z13, Z14, K2, Z4
-	VBROADCASTSS (R13)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, K2, Z5
-	VBROADCASTSS (R13)(AX*2), Z14
-	VFMADD231PS  Z13, Z14, K2, Z6
-	VBROADCASTSS (R13)(BX*1), Z14
-	VFMADD231PS  Z13, Z14, K2, Z7
-	VBROADCASTSS (R14), Z14
-	VFMADD231PS  Z13, Z14, K2, Z8
-	VBROADCASTSS (R14)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, K2, Z9
-	VBROADCASTSS (R14)(AX*2), Z14
-	VFMADD231PS  Z13, Z14, K2, Z10
-	VBROADCASTSS (R14)(BX*1), Z14
-	VFMADD231PS  Z13, Z14, K2, Z11
-
-next:
-	ADDQ $0x08, R8
-	DECQ DI
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X12
-	VPMOVZXBD X12, Z12
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X13
-	VPMOVZXBD X13, Z13
-	VPERMPS   Z0, Z12, Z14
-	VPERMPS   Z0, Z13, Z0
-	VADDPS    Z0, Z14, Z14
-	VPERMPS   Z1, Z12, Z0
-	VPERMPS   Z1, Z13, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z12, Z1
-	VPERMPS   Z2, Z13, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z12, Z2
-	VPERMPS   Z3, Z13, Z3
-	VADDPS    Z3, Z2, Z2
-	VPERMPS   Z4, Z12, Z3
-	VPERMPS   Z4, Z13, Z4
-	VADDPS    Z4, Z3, Z3
-	VPERMPS   Z5, Z12, Z4
-	VPERMPS   Z5, Z13, Z5
-	VADDPS    Z5, Z4, Z4
-	VPERMPS   Z6, Z12, Z5
-	VPERMPS   Z6, Z13, Z6
-	VADDPS    Z6, Z5, Z5
-	VPERMPS   Z7, Z12, Z6
-	VPERMPS   Z7, Z13, Z7
-	VADDPS    Z7, Z6, Z6
-	VPERMPS   Z8, Z12, Z7
-	VPERMPS   Z8, Z13, Z8
-	VADDPS    Z8, Z7, Z7
-	VPERMPS   Z9, Z12, Z8
-	VPERMPS   Z9, Z13, Z9
-	VADDPS    Z9, Z8, Z8
-	VPERMPS   Z10, Z12, Z9
-	VPERMPS   Z10, Z13, Z10
-	VADDPS    Z10, Z9, Z9
-	VPERMPS   Z11, Z12, Z10
-	VPERMPS   Z11, Z13, Z11
-	VADDPS    Z11, Z10, Z10
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      SI, DI
-	VMOVUPS.Z (DI), K1, Y11
-	VADDPS    Y11, Y14, Y14
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y11
-	VADDPS    Y11, Y0, Y0
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y11
-	VADDPS    Y11, Y1, Y1
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y11
-	VADDPS    Y11, Y2, Y2
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y11
-	VADDPS    Y11, Y3, Y3
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y11
-	VADDPS    Y11, Y4, Y4
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y11
-	VADDPS    Y11, Y5, Y5
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y11
-	VADDPS    Y11, Y6, Y6
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y11
-	VADDPS    Y11, Y7, Y7
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y11
-	VADDPS    Y11, Y8, Y8
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y11
-	VADDPS    Y11, Y9, Y9
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y11
-	VADDPS    Y11, Y10, Y10
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Y16, Y16, Y16
-	VPXORD    Y17, Y17, Y17
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y17
-
-nobiasrow:
-	VMOVUPS 64(AX), Y11
-	VMOVUPS 128(AX), Y12
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), CL
-	TESTB   CL, CL
-	JNE     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y17, Y14, Y14
-	VADDPS Y17, Y0, Y0
-	VADDPS Y17, Y1, Y1
-	VADDPS Y17, Y2, Y2
-	VADDPS Y17, Y3, Y3
-	VADDPS Y17, Y4, Y4
-	VADDPS Y17, Y5, Y5
-	VADDPS Y17, Y6, Y6
-	VADDPS Y17, Y7, Y7
-	VADDPS Y17, Y8, Y8
-	VADDPS Y17, Y9, Y9
-	VADDPS Y17, Y10, Y10
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y13
-	VADDPS    Y13, Y14, Y14
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y13
-	VADDPS    Y13, Y0, Y0
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y13
-	VADDPS    Y13, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y13
-	VADDPS    Y13, Y2, Y2
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y13
-	VADDPS    Y13, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y13
-	VADDPS    Y13, Y4, Y4
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y13
-	VADDPS    Y13, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y13
-	VADDPS    Y13, Y6, Y6
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y13
-	VADDPS    Y13, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y13
-	VADDPS    Y13, Y8, Y8
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y13
-	VADDPS    Y13, Y9, Y9
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y13
-	VADDPS    Y13, Y10, Y10
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y14, Y13
-	VCMPPS    $0x1e, Y16, Y14, K2
-	VBLENDMPS Y14, Y13, K2, Y14
-	VMULPS    (AX), Y0, Y13
-	VCMPPS    $0x1e, Y16, Y0, K2
-	VBLENDMPS Y0, Y13, K2, Y0
-	VMULPS    (AX), Y1, Y13
-	VCMPPS    $0x1e, Y16, Y1, K2
-	VBLENDMPS Y1, Y13, K2, Y1
-	VMULPS    (AX), Y2, Y13
-	VCMPPS    $0x1e, Y16, Y2, K2
-	VBLENDMPS Y2, Y13, K2, Y2
-	VMULPS    (AX), Y3, Y13
-	VCMPPS    $0x1e, Y16, Y3, K2
-	VBLENDMPS Y3, Y13, K2, Y3
-	VMULPS    (AX), Y4, Y13
-	VCMPPS    $0x1e, Y16, Y4, K2
-	VBLENDMPS Y4, Y13, K2, Y4
-	VMULPS    (AX), Y5, Y13
-	VCMPPS    $0x1e, Y16, Y5, K2
-	VBLENDMPS Y5, Y13, K2, Y5
-	VMULPS    (AX), Y6, Y13
-	VCMPPS    $0x1e, Y16, Y6, K2
-	VBLENDMPS Y6, Y13, K2, Y6
-	VMULPS    (AX), Y7, Y13
-	VCMPPS    $0x1e, Y16, Y7, K2
-	VBLENDMPS Y7, Y13, K2, Y7
-	VMULPS    (AX), Y8, Y13
-	VCMPPS    $0x1e, Y16, Y8, K2
-	VBLENDMPS Y8, Y13, K2, Y8
-	VMULPS    (AX), Y9, Y13
-	VCMPPS    $0x1e, Y16, Y9, K2
-	VBLENDMPS Y9, Y13, K2, Y9
-	VMULPS    (AX), Y10, Y13
-	VCMPPS    $0x1e, Y16, Y10, K2
-	VBLENDMPS Y10, Y13, K2, Y10
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y14, Y11, Y14
-	VMAXPS Y0, Y11, Y0
-	VMAXPS Y1, Y11, Y1
-	VMAXPS Y2, Y11, Y2
-	VMAXPS Y3, Y11, Y3
-	VMAXPS Y4, Y11, Y4
-	VMAXPS Y5, Y11, Y5
-	VMAXPS Y6, Y11, Y6
-	VMAXPS Y7, Y11, Y7
-	VMAXPS Y8, Y11, Y8
-	VMAXPS Y9, Y11, Y9
-	VMAXPS Y10, Y11, Y10
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y14, Y12, Y14
-	VMINPS Y0, Y12, Y0
-	VMINPS Y1, Y12, Y1
-	VMINPS Y2, Y12, Y2
-	VMINPS Y3, Y12, Y3
-	VMINPS Y4, Y12, Y4
-	VMINPS Y5, Y12, Y5
-	VMINPS Y6, Y12, Y6
-	VMINPS Y7, Y12, Y7
-	VMINPS Y8, Y12, Y8
-	VMINPS Y9, Y12, Y9
-	VMINPS Y10, Y12, Y10
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y14, Y14
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y8, Y8
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y9, Y9
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y13
-	VADDPS    Y13, Y10, Y10
-
-noresafter:
-noep:
-	VMOVUPS Y14, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y0, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y2, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y4, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y5, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y6, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y7, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y8, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y9, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y10, K1, (SI)
-	VZEROUPPER
-	RET
-
-// func convDepthPairsAVX512_13x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convDepthPairsAVX512_13x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+48(FP), CX
-	MOVQ  ldc+64(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+76(FP), SI
-	KMOVW SI, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+56(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+80(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R9
-	TESTB      R9, R9
-	JNE        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ        DI, DI
-	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	VMOVAPS      Z0, Z5
-	VMOVAPS      Z0, Z6
-	VMOVAPS      Z0, Z7
-	VMOVAPS      Z0, Z8
-	VMOVAPS      Z0, Z9
-	VMOVAPS      Z0, Z10
-	VMOVAPS      Z0, Z11
-	VMOVAPS      Z0, Z12
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-
-started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
-	VXORPS Y13, Y13, Y13
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  pf+88(FP), R9
-	MOVQ  b+40(FP), R10
-	TESTQ DI, DI
-	JEQ   sum
-
-tap:
-	PREFETCHT1 (R9)
-	PREFETCHT1 64(R9)
-	PREFETCHT1 128(R9)
-	PREFETCHT1 192(R9)
-	ADDQ       $0x00000100, R9
-	MOVQ       a+24(FP), R12
-	MOVQ       (R8), R11
-	LEAQ       (R12)(R11*4), R12
-	MOVQ       k+16(FP), R11
-	SHRQ       $0x01, R11
-	LEAQ       (R12)(AX*4), R13
-	LEAQ       (R13)(AX*4), R14
-	LEAQ       (R14)(AX*4), R15
-	TESTQ      R11, R11
-	JEQ        odd
-
-loop:
-	VMOVUPS.Z    (R10), K1, Y14
-	ADDQ         CX, R10
-	VMOVUPS.Z    (R10), K1, Y15
-	ADDQ         CX, R10
-	VUNPCKLPS    Y15, Y14, Y16
-	VUNPCKHPS    Y15, Y14, Y14
-	VINSERTF64X4 $0x01, Y14, Z16, Z14
-	VBROADCASTSD (R12), Z15
-	VFMADD231PS  Z14, Z15, Z0
-	VBROADCASTSD (R12)(AX*1), Z15
-	VFMADD231PS  Z14, Z15, Z1
-	VBROADCASTSD (R12)(AX*2), Z15
-	VFMADD231PS  Z14, Z15, Z2
-	VBROADCASTSD (R12)(BX*1), Z15
-	VFMADD231PS  Z14, Z15, Z3
-	VBROADCASTSD (R13), Z15
-	VFMADD231PS  Z14, Z15, Z4
-	VBROADCASTSD (R13)(AX*1), Z15
-	VFMADD231PS  Z14, Z15, Z5
-	VBROADCASTSD (R13)(AX*2), Z15
-	VFMADD231PS  Z14, Z15, Z6
-	VBROADCASTSD (R13)(BX*1), Z15
-	VFMADD231PS  Z14, Z15, Z7
-	VBROADCASTSD (R14), Z15
-	VFMADD231PS  Z14, Z15, Z8
-	VBROADCASTSD (R14)(AX*1), Z15
-	VFMADD231PS  Z14, Z15, Z9
-	VBROADCASTSD (R14)(AX*2), Z15
-	VFMADD231PS  Z14, Z15, Z10
-	VBROADCASTSD (R14)(BX*1), Z15
-	VFMADD231PS  Z14, Z15, Z11
-	VBROADCASTSD (R15), Z15
-	VFMADD231PS  Z14, Z15, Z12
-	ADDQ         $0x08, R12
-	ADDQ         $0x08, R13
-	ADDQ         $0x08, R14
-	ADDQ         $0x08, R15
-	DECQ         R11
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R11
-	TESTQ        $0x00000001, R11
-	JEQ          next
-	VMOVUPS.Z    (R10), K1, Y14
-	ADDQ         CX, R10
-	VUNPCKLPS    Y13, Y14, Y16
-	VUNPCKHPS    Y13, Y14, Y14
-	VINSERTF64X4 $0x01, Y14, Z16, Z14
-	VBROADCASTSS (R12), Z15
-	VFMADD231PS  Z14, Z15, K2, Z0
-	VBROADCASTSS (R12)(AX*1), Z15
-	VFMADD231PS  Z14, Z15, K2, Z1
-	VBROADCASTSS (R12)(AX*2), Z15
-	VFMADD231PS  Z14, Z15, K2, Z2
-	VBROADCASTSS (R12)(BX*1), Z15
-	VFMADD231PS  Z14, Z15, K2, Z3
-	VBROADCASTSS (R13), Z15
-	VFMADD231PS  Z14, Z15, K2, Z4
-	VBROADCASTSS (R13)(AX*1), Z15
-	VFMADD231PS  Z14, Z15, K2, Z5
-	VBROADCASTSS (R13)(AX*2), Z15
-	VFMADD231PS  Z14, Z15, K2, Z6
-	VBROADCASTSS (R13)(BX*1), Z15
-	VFMADD231PS  Z14, Z15, K2, Z7
-	VBROADCASTSS (R14), Z15
-	VFMADD231PS  Z14, Z15, K2, Z8
-	VBROADCASTSS (R14)(AX*1), Z15
-	VFMADD231PS  Z14, Z15, K2, Z9
-	VBROADCASTSS (R14)(AX*2), Z15
-	VFMADD231PS  Z14, Z15, K2, Z10
-	VBROADCASTSS (R14)(BX*1), Z15
-	VFMADD231PS  Z14, Z15, K2, Z11
-	VBROADCASTSS (R15), Z15
-	VFMADD231PS  Z14, Z15, K2, Z12
-
-next:
-	ADDQ $0x08, R8
-	DECQ DI
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X13
-	VPMOVZXBD X13, Z13
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X14
-	VPMOVZXBD X14, Z14
-	VPERMPS   Z0, Z13, Z15
-	VPERMPS   Z0, Z14, Z0
-	VADDPS    Z0, Z15, Z15
-	VPERMPS   Z1, Z13, Z0
-	VPERMPS   Z1, Z14, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z13, Z1
-	VPERMPS   Z2, Z14, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z13, Z2
-	VPERMPS   Z3, Z14, Z3
-	VADDPS    Z3, Z2, Z2
-	VPERMPS   Z4, Z13, Z3
-	VPERMPS   Z4, Z14, Z4
-	VADDPS    Z4, Z3, Z3
-	VPERMPS   Z5, Z13, Z4
-	VPERMPS   Z5, Z14, Z5
-	VADDPS    Z5, Z4, Z4
-	VPERMPS   Z6, Z13, Z5
-	VPERMPS   Z6, Z14, Z6
-	VADDPS    Z6, Z5, Z5
-	VPERMPS   Z7, Z13, Z6
-	VPERMPS   Z7, Z14, Z7
-	VADDPS    Z7, Z6, Z6
-	VPERMPS   Z8, Z13, Z7
-	VPERMPS   Z8, Z14, Z8
-	VADDPS    Z8, Z7, Z7
-	VPERMPS   Z9, Z13, Z8
-	VPERMPS   Z9, Z14, Z9
-	VADDPS    Z9, Z8, Z8
-	VPERMPS   Z10, Z13, Z9
-	VPERMPS   Z10, Z14, Z10
-	VADDPS    Z10, Z9, Z9
-	VPERMPS   Z11, Z13, Z10
-	VPERMPS   Z11, Z14, Z11
-	VADDPS    Z11, Z10, Z10
-	VPERMPS   Z12, Z13, Z11
-	VPERMPS   Z12, Z14, Z12
-	VADDPS    Z12, Z11, Z11
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      SI, DI
-	VMOVUPS.Z (DI), K1, Y12
-	VADDPS    Y12, Y15, Y15
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y12
-	VADDPS    Y12, Y0, Y0
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y12
-	VADDPS    Y12, Y1, Y1
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y12
-	VADDPS    Y12, Y2, Y2
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y12
-	VADDPS    Y12, Y3, Y3
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y12
-	VADDPS    Y12, Y4, Y4
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y12
-	VADDPS    Y12, Y5, Y5
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y12
-	VADDPS    Y12, Y6, Y6
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y12
-	VADDPS    Y12, Y7, Y7
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y12
-	VADDPS    Y12, Y8, Y8
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y12
-	VADDPS    Y12, Y9, Y9
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y12
-	VADDPS    Y12, Y10, Y10
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y12
-	VADDPS    Y12, Y11, Y11
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Y17, Y17, Y17
-	VPXORD    Y18, Y18, Y18
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y18
-
-nobiasrow:
-	VMOVUPS 64(AX), Y12
-	VMOVUPS 128(AX), Y13
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), CL
-	TESTB   CL, CL
-	JNE     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y18, Y15, Y15
-	VADDPS Y18, Y0, Y0
-	VADDPS Y18, Y1, Y1
-	VADDPS Y18, Y2, Y2
-	VADDPS Y18, Y3, Y3
-	VADDPS Y18, Y4, Y4
-	VADDPS Y18, Y5, Y5
-	VADDPS Y18, Y6, Y6
-	VADDPS Y18, Y7, Y7
-	VADDPS Y18, Y8, Y8
-	VADDPS Y18, Y9, Y9
-	VADDPS Y18, Y10, Y10
-	VADDPS Y18, Y11, Y11
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y14
-	VADDPS    Y14, Y15, Y15
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y14
-	VADDPS    Y14, Y0, Y0
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y14
-	VADDPS    Y14, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y14
-	VADDPS    Y14, Y2, Y2
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y14
-	VADDPS    Y14, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y14
-	VADDPS    Y14, Y4, Y4
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y14
-	VADDPS    Y14, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y14
-	VADDPS    Y14, Y6, Y6
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y14
-	VADDPS    Y14, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y14
-	VADDPS    Y14, Y8, Y8
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y14
-	VADDPS    Y14, Y9, Y9
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y14
-	VADDPS    Y14, Y10, Y10
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y14
-	VADDPS    Y14, Y11, Y11
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y15, Y14
-	VCMPPS    $0x1e, Y17, Y15, K2
-	VBLENDMPS Y15, Y14, K2, Y15
-	VMULPS    (AX), Y0, Y14
-	VCMPPS    $0x1e, Y17, Y0, K2
-	VBLENDMPS Y0, Y14, K2, Y0
-	VMULPS    (AX), Y1, Y14
-	VCMPPS    $0x1e, Y17, Y1, K2
-	VBLENDMPS Y1, Y14, K2, Y1
-	VMULPS    (AX), Y2, Y14
-	VCMPPS    $0x1e, Y17, Y2, K2
-	VBLENDMPS Y2, Y14, K2, Y2
-	VMULPS    (AX), Y3, Y14
-	VCMPPS    $0x1e, Y17, Y3, K2
-	VBLENDMPS Y3, Y14, K2, Y3
-	VMULPS    (AX), Y4, Y14
-	VCMPPS    $0x1e, Y17, Y4, K2
-	VBLENDMPS Y4, Y14, K2, Y4
-	VMULPS    (AX), Y5, Y14
-	VCMPPS    $0x1e, Y17, Y5, K2
-	VBLENDMPS Y5, Y14, K2, Y5
-	VMULPS    (AX), Y6, Y14
-	VCMPPS    $0x1e, Y17, Y6, K2
-	VBLENDMPS Y6, Y14, K2, Y6
-	VMULPS    (AX), Y7, Y14
-	VCMPPS    $0x1e, Y17, Y7, K2
-	VBLENDMPS Y7, Y14, K2, Y7
-	VMULPS    (AX), Y8, Y14
-	VCMPPS    $0x1e, Y17, Y8, K2
-	VBLENDMPS Y8, Y14, K2, Y8
-	VMULPS    (AX), Y9, Y14
-	VCMPPS    $0x1e, Y17, Y9, K2
-	VBLENDMPS Y9, Y14, K2, Y9
-	VMULPS    (AX), Y10, Y14
-	VCMPPS    $0x1e, Y17, Y10, K2
-	VBLENDMPS Y10, Y14, K2, Y10
-	VMULPS    (AX), Y11, Y14
-	VCMPPS    $0x1e, Y17, Y11, K2
-	VBLENDMPS Y11, Y14, K2, Y11
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y15, Y12, Y15
-	VMAXPS Y0, Y12, Y0
-	VMAXPS Y1, Y12, Y1
-	VMAXPS Y2, Y12, Y2
-	VMAXPS Y3, Y12, Y3
-	VMAXPS Y4, Y12, Y4
-	VMAXPS Y5, Y12, Y5
-	VMAXPS Y6, Y12, Y6
-	VMAXPS Y7, Y12, Y7
-	VMAXPS Y8, Y12, Y8
-	VMAXPS Y9, Y12, Y9
-	VMAXPS Y10, Y12, Y10
-	VMAXPS Y11, Y12, Y11
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y15, Y13, Y15
-	VMINPS Y0, Y13, Y0
-	VMINPS Y1, Y13, Y1
-	VMINPS Y2, Y13, Y2
-	VMINPS Y3, Y13, Y3
-	VMINPS Y4, Y13, Y4
-	VMINPS Y5, Y13, Y5
-	VMINPS Y6, Y13, Y6
-	VMINPS Y7, Y13, Y7
-	VMINPS Y8, Y13, Y8
-	VMINPS Y9, Y13, Y9
-	VMINPS Y10, Y13, Y10
-	VMINPS Y11, Y13, Y11
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y15, Y15
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y8, Y8
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y9, Y9
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y10, Y10
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y14
-	VADDPS    Y14, Y11, Y11
-
-noresafter:
-noep:
-	VMOVUPS Y15, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y0, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y2, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y4, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y5, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y6, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y7, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y8, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y9, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y10, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y11, K1, (SI)
-	VZEROUPPER
-	RET
-
-// func convDepthPairsAVX512_14x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convDepthPairsAVX512_14x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+48(FP), CX
-	MOVQ  ldc+64(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+76(FP), SI
-	KMOVW SI, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+56(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+80(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R9
-	TESTB      R9, R9
-	JNE        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ        DI, DI
-	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	VMOVAPS      Z0, Z5
-	VMOVAPS      Z0, Z6
-	VMOVAPS      Z0, Z7
-	VMOVAPS      Z0, Z8
-	VMOVAPS      Z0, Z9
-	VMOVAPS      Z0, Z10
-	VMOVAPS      Z0, Z11
-	VMOVAPS      Z0, Z12
-	VMOVAPS      Z0, Z13
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-
-started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
-	VXORPS Y14, Y14, Y14
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  pf+88(FP), R9
-	MOVQ  b+40(FP), R10
-	TESTQ DI, DI
-	JEQ   sum
-
-tap:
-	PREFETCHT1 (R9)
-	PREFETCHT1 64(R9)
-	PREFETCHT1 128(R9)
-	PREFETCHT1 192(R9)
-	ADDQ       $0x00000100, R9
-	MOVQ       a+24(FP), R12
-	MOVQ       (R8), R11
-	LEAQ       (R12)(R11*4), R12
-	MOVQ       k+16(FP), R11
-	SHRQ       $0x01, R11
-	LEAQ       (R12)(AX*4), R13
-	LEAQ       (R13)(AX*4), R14
-	LEAQ       (R14)(AX*4), R15
-	TESTQ      R11, R11
-	JEQ        odd
-
-loop:
-	VMOVUPS.Z    (R10), K1, Y15
-	ADDQ         CX, R10
-	VMOVUPS.Z    (R10), K1, Y16
-	ADDQ         CX, R10
-	VUNPCKLPS    Y16, Y15, Y17
-	VUNPCKHPS    Y16, Y15, Y15
-	VINSERTF64X4 $0x01, Y15, Z17, Z15
-	VBROADCASTSD (R12), Z16
-	VFMADD231PS  Z15, Z16, Z0
-	VBROADCASTSD (R12)(AX*1), Z16
-	VFMADD231PS  Z15, Z16, Z1
-	VBROADCASTSD (R12)(AX*2), Z16
-	VFMADD231PS  Z15, Z16, Z2
-	VBROADCASTSD (R12)(BX*1), Z16
-	VFMADD231PS  Z15, Z16, Z3
-	VBROADCASTSD (R13), Z16
-	VFMADD231PS  Z15, Z16, Z4
-	VBROADCASTSD (R13)(AX*1), Z16
-	VFMADD231PS  Z15, Z16, Z5
-	VBROADCASTSD (R13)(AX*2), Z16
-	VFMADD231PS  Z15, Z16, Z6
-	VBROADCASTSD (R13)(BX*1), Z16
-	VFMADD231PS  Z15, Z16, Z7
-	VBROADCASTSD (R14), Z16
-	VFMADD231PS  Z15, Z16, Z8
-	VBROADCASTSD (R14)(AX*1), Z16
-	VFMADD231PS  Z15, Z16, Z9
-	VBROADCASTSD (R14)(AX*2), Z16
-	VFMADD231PS  Z15, Z16, Z10
-	VBROADCASTSD (R14)(BX*1), Z16
-	VFMADD231PS  Z15, Z16, Z11
-	VBROADCASTSD (R15), Z16
-	VFMADD231PS  Z15, Z16, Z12
-	VBROADCASTSD (R15)(AX*1), Z16
-	VFMADD231PS  Z15, Z16, Z13
-	ADDQ         $0x08, R12
-	ADDQ         $0x08, R13
-	ADDQ         $0x08, R14
-	ADDQ         $0x08, R15
-	DECQ         R11
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R11
-	TESTQ        $0x00000001, R11
-	JEQ          next
-	VMOVUPS.Z    (R10), K1, Y15
-	ADDQ         CX, R10
-	VUNPCKLPS    Y14, Y15, Y17
-	VUNPCKHPS    Y14, Y15, Y15
-	VINSERTF64X4 $0x01, Y15, Z17, Z15
-	VBROADCASTSS (R12), Z16
-	VFMADD231PS  Z15, Z16, K2, Z0
-	VBROADCASTSS (R12)(AX*1), Z16
-	VFMADD231PS  Z15, Z16, K2, Z1
-	VBROADCASTSS (R12)(AX*2), Z16
-	VFMADD231PS  Z15, Z16, K2, Z2
-	VBROADCASTSS (R12)(BX*1), Z16
-	VFMADD231PS  Z15, Z16, K2, Z3
-	VBROADCASTSS (R13), Z16
-	VFMADD231PS  Z15, Z16, K2, Z4
-	VBROADCASTSS (R13)(AX*1), Z16
-	VFMADD231PS  Z15, Z16, K2, Z5
-	VBROADCASTSS (R13)(AX*2), Z16
-	VFMADD231PS  Z15, Z16, K2, Z6
-	VBROADCASTSS (R13)(BX*1), Z16
-	VFMADD231PS  Z15, Z16, K2, Z7
-	VBROADCASTSS (R14), Z16
-	VFMADD231PS  Z15, Z16, K2, Z8
-	VBROADCASTSS (R14)(AX*1), Z16
-	VFMADD231PS  Z15, Z16, K2, Z9
-	VBROADCASTSS (R14)(AX*2), Z16
-	VFMADD231PS  Z15, Z16, K2, Z10
-	VBROADCASTSS (R14)(BX*1), Z16
-	VFMADD231PS  Z15, Z16, K2, Z11
-	VBROADCASTSS (R15), Z16
-	VFMADD231PS  Z15, Z16, K2, Z12
-	VBROADCASTSS (R15)(AX*1), Z16
-	VFMADD231PS  Z15, Z16, K2, Z13
-
-next:
-	ADDQ $0x08, R8
-	DECQ DI
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X14
-	VPMOVZXBD X14, Z14
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X15
-	VPMOVZXBD X15, Z15
-	VPERMPS   Z0, Z14, Z16
-	VPERMPS   Z0, Z15, Z0
-	VADDPS    Z0, Z16, Z16
-	VPERMPS   Z1, Z14, Z0
-	VPERMPS   Z1, Z15, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z14, Z1
-	VPERMPS   Z2, Z15, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z14, Z2
-	VPERMPS   Z3, Z15, Z3
-	VADDPS    Z3, Z2, Z2
-	VPERMPS   Z4, Z14, Z3
-	VPERMPS   Z4, Z15, Z4
-	VADDPS    Z4, Z3, Z3
-	VPERMPS   Z5, Z14, Z4
-	VPERMPS   Z5, Z15, Z5
-	VADDPS    Z5, Z4, Z4
-	VPERMPS   Z6, Z14, Z5
-	VPERMPS   Z6, Z15, Z6
-	VADDPS    Z6, Z5, Z5
-	VPERMPS   Z7, Z14, Z6
-	VPERMPS   Z7, Z15, Z7
-	VADDPS    Z7, Z6, Z6
-	VPERMPS   Z8, Z14, Z7
-	VPERMPS   Z8, Z15, Z8
-	VADDPS    Z8, Z7, Z7
-	VPERMPS   Z9, Z14, Z8
-	VPERMPS   Z9, Z15, Z9
-	VADDPS    Z9, Z8, Z8
-	VPERMPS   Z10, Z14, Z9
-	VPERMPS   Z10, Z15, Z10
-	VADDPS    Z10, Z9, Z9
-	VPERMPS   Z11, Z14, Z10
-	VPERMPS   Z11, Z15, Z11
-	VADDPS    Z11, Z10, Z10
-	VPERMPS   Z12, Z14, Z11
-	VPERMPS   Z12, Z15, Z12
-	VADDPS    Z12, Z11, Z11
-	VPERMPS   Z13, Z14, Z12
-	VPERMPS   Z13, Z15, Z13
-	VADDPS    Z13, Z12, Z12
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      SI, DI
-	VMOVUPS.Z (DI), K1, Y13
-	VADDPS    Y13, Y16, Y16
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y13
-	VADDPS    Y13, Y0, Y0
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y13
-	VADDPS    Y13, Y1, Y1
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y13
-	VADDPS    Y13, Y2, Y2
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y13
-	VADDPS    Y13, Y3, Y3
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y13
-	VADDPS    Y13, Y4, Y4
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y13
-	VADDPS    Y13, Y5, Y5
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y13
-	VADDPS    Y13, Y6, Y6
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y13
-	VADDPS    Y13, Y7, Y7
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y13
-	VADDPS    Y13, Y8, Y8
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y13
-	VADDPS    Y13, Y9, Y9
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y13
-	VADDPS    Y13, Y10, Y10
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y13
-	VADDPS    Y13, Y11, Y11
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y13
-	VADDPS    Y13, Y12, Y12
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Y18, Y18, Y18
-	VPXORD    Y19, Y19, Y19
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y19
-
-nobiasrow:
-	VMOVUPS 64(AX), Y13
-	VMOVUPS 128(AX), Y14
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), CL
-	TESTB   CL, CL
-	JNE     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y19, Y16, Y16
-	VADDPS Y19, Y0, Y0
-	VADDPS Y19, Y1, Y1
-	VADDPS Y19, Y2, Y2
-	VADDPS Y19, Y3, Y3
-	VADDPS Y19, Y4, Y4
-	VADDPS Y19, Y5, Y5
-	VADDPS Y19, Y6, Y6
-	VADDPS Y19, Y7, Y7
-	VADDPS Y19, Y8, Y8
-	VADDPS Y19, Y9, Y9
-	VADDPS Y19, Y10, Y10
-	VADDPS Y19, Y11, Y11
-	VADDPS Y19, Y12, Y12
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y15
-	VADDPS    Y15, Y16, Y16
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y15
-	VADDPS    Y15, Y0, Y0
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y15
-	VADDPS    Y15, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y15
-	VADDPS    Y15, Y2, Y2
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y15
-	VADDPS    Y15, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y15
-	VADDPS    Y15, Y4, Y4
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y15
-	VADDPS    Y15, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y15
-	VADDPS    Y15, Y6, Y6
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y15
-	VADDPS    Y15, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y15
-	VADDPS    Y15, Y8, Y8
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y15
-	VADDPS    Y15, Y9, Y9
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y15
-	VADDPS    Y15, Y10, Y10
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y15
-	VADDPS    Y15, Y11, Y11
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y15
-	VADDPS    Y15, Y12, Y12
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y16, Y15
-	VCMPPS    $0x1e, Y18, Y16, K2
-	VBLENDMPS Y16, Y15, K2, Y16
-	VMULPS    (AX), Y0, Y15
-	VCMPPS    $0x1e, Y18, Y0, K2
-	VBLENDMPS Y0, Y15, K2, Y0
-	VMULPS    (AX), Y1, Y15
-	VCMPPS    $0x1e, Y18, Y1, K2
-	VBLENDMPS Y1, Y15, K2, Y1
-	VMULPS    (AX), Y2, Y15
-	VCMPPS    $0x1e, Y18, Y2, K2
-	VBLENDMPS Y2, Y15, K2, Y2
-	VMULPS    (AX), Y3, Y15
-	VCMPPS    $0x1e, Y18, Y3, K2
-	VBLENDMPS Y3, Y15, K2, Y3
-	VMULPS    (AX), Y4, Y15
-	VCMPPS    $0x1e, Y18, Y4, K2
-	VBLENDMPS Y4, Y15, K2, Y4
-	VMULPS    (AX), Y5, Y15
-	VCMPPS    $0x1e, Y18, Y5, K2
-	VBLENDMPS Y5, Y15, K2, Y5
-	VMULPS    (AX), Y6, Y15
-	VCMPPS    $0x1e, Y18, Y6, K2
-	VBLENDMPS Y6, Y15, K2, Y6
-	VMULPS    (AX), Y7, Y15
-	VCMPPS    $0x1e, Y18, Y7, K2
-	VBLENDMPS Y7, Y15, K2, Y7
-	VMULPS    (AX), Y8, Y15
-	VCMPPS    $0x1e, Y18, Y8, K2
-	VBLENDMPS Y8, Y15, K2, Y8
-	VMULPS    (AX), Y9, Y15
-	VCMPPS    $0x1e, Y18, Y9, K2
-	VBLENDMPS Y9, Y15, K2, Y9
-	VMULPS    (AX), Y10, Y15
-	VCMPPS    $0x1e, Y18, Y10, K2
-	VBLENDMPS Y10, Y15, K2, Y10
-	VMULPS    (AX), Y11, Y15
-	VCMPPS    $0x1e, Y18, Y11, K2
-	VBLENDMPS Y11, Y15, K2, Y11
-	VMULPS    (AX), Y12, Y15
-	VCMPPS    $0x1e, Y18, Y12, K2
-	VBLENDMPS Y12, Y15, K2, Y12
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y16, Y13, Y16
-	VMAXPS Y0, Y13, Y0
-	VMAXPS Y1, Y13, Y1
-	VMAXPS Y2, Y13, Y2
-	VMAXPS Y3, Y13, Y3
-	VMAXPS Y4, Y13, Y4
-	VMAXPS Y5, Y13, Y5
-	VMAXPS Y6, Y13, Y6
-	VMAXPS Y7, Y13, Y7
-	VMAXPS Y8, Y13, Y8
-	VMAXPS Y9, Y13, Y9
-	VMAXPS Y10, Y13, Y10
-	VMAXPS Y11, Y13, Y11
-	VMAXPS Y12, Y13, Y12
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y16, Y14, Y16
-	VMINPS Y0, Y14, Y0
-	VMINPS Y1, Y14, Y1
-	VMINPS Y2, Y14, Y2
-	VMINPS Y3, Y14, Y3
-	VMINPS Y4, Y14, Y4
-	VMINPS Y5, Y14, Y5
-	VMINPS Y6, Y14, Y6
-	VMINPS Y7, Y14, Y7
-	VMINPS Y8, Y14, Y8
-	VMINPS Y9, Y14, Y9
-	VMINPS Y10, Y14, Y10
-	VMINPS Y11, Y14, Y11
-	VMINPS Y12, Y14, Y12
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y16, Y16
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y8, Y8
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y9, Y9
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y10, Y10
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y11, Y11
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y15
-	VADDPS    Y15, Y12, Y12
-
-noresafter:
-noep:
-	VMOVUPS Y16, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y0, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y2, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y4, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y5, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y6, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y7, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y8, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y9, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y10, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y11, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y12, K1, (SI)
-	VZEROUPPER
-	RET
-
-// func convDepthPairsAVX512_15x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convDepthPairsAVX512_15x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+48(FP), CX
-	MOVQ  ldc+64(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+76(FP), SI
-	KMOVW SI, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+56(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+80(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R9
-	TESTB      R9, R9
-	JNE        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ        DI, DI
-	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	VMOVAPS      Z0, Z5
-	VMOVAPS      Z0, Z6
-	VMOVAPS      Z0, Z7
-	VMOVAPS      Z0, Z8
-	VMOVAPS      Z0, Z9
-	VMOVAPS      Z0, Z10
-	VMOVAPS      Z0, Z11
-	VMOVAPS      Z0, Z12
-	VMOVAPS      Z0, Z13
-	VMOVAPS      Z0, Z14
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-
-started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
-	VXORPS Y15, Y15, Y15
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  pf+88(FP), R9
-	MOVQ  b+40(FP), R10
-	TESTQ DI, DI
-	JEQ   sum
-
-tap:
-	PREFETCHT1 (R9)
-	PREFETCHT1 64(R9)
-	PREFETCHT1 128(R9)
-	PREFETCHT1 192(R9)
-	ADDQ       $0x00000100, R9
-	MOVQ       a+24(FP), R12
-	MOVQ       (R8), R11
-	LEAQ       (R12)(R11*4), R12
-	MOVQ       k+16(FP), R11
-	SHRQ       $0x01, R11
-	LEAQ       (R12)(AX*4), R13
-	LEAQ       (R13)(AX*4), R14
-	LEAQ       (R14)(AX*4), R15
-	TESTQ      R11, R11
-	JEQ        odd
-
-loop:
-	VMOVUPS.Z    (R10), K1, Y16
-	ADDQ         CX, R10
-	VMOVUPS.Z    (R10), K1, Y17
-	ADDQ         CX, R10
-	VUNPCKLPS    Y17, Y16, Y18
-	VUNPCKHPS    Y17, Y16, Y16
-	VINSERTF64X4 $0x01, Y16, Z18, Z16
-	VBROADCASTSD (R12), Z17
-	VFMADD231PS  Z16, Z17, Z0
-	VBROADCASTSD (R12)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, Z1
-	VBROADCASTSD (R12)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, Z2
-	VBROADCASTSD (R12)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, Z3
-	VBROADCASTSD (R13), Z17
-	VFMADD231PS  Z16, Z17, Z4
-	VBROADCASTSD (R13)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, Z5
-	VBROADCASTSD (R13)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, Z6
-	VBROADCASTSD (R13)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, Z7
-	VBROADCASTSD (R14), Z17
-	VFMADD231PS  Z16, Z17, Z8
-	VBROADCASTSD (R14)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, Z9
-	VBROADCASTSD (R14)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, Z10
-	VBROADCASTSD (R14)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, Z11
-	VBROADCASTSD (R15), Z17
-	VFMADD231PS  Z16, Z17, Z12
-	VBROADCASTSD (R15)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, Z13
-	VBROADCASTSD (R15)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, Z14
-	ADDQ         $0x08, R12
-	ADDQ         $0x08, R13
-	ADDQ         $0x08, R14
-	ADDQ         $0x08, R15
-	DECQ         R11
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R11
-	TESTQ        $0x00000001, R11
-	JEQ          next
-	VMOVUPS.Z    (R10), K1, Y16
-	ADDQ         CX, R10
-	VUNPCKLPS    Y15, Y16, Y18
-	VUNPCKHPS    Y15, Y16, Y16
-	VINSERTF64X4 $0x01, Y16, Z18, Z16
-	VBROADCASTSS (R12), Z17
-	VFMADD231PS  Z16, Z17, K2, Z0
-	VBROADCASTSS (R12)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, K2, Z1
-	VBROADCASTSS (R12)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, K2, Z2
-	VBROADCASTSS (R12)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, K2, Z3
-	VBROADCASTSS (R13), Z17
-	VFMADD231PS  Z16, Z17, K2, Z4
-	VBROADCASTSS (R13)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, K2, Z5
-	VBROADCASTSS (R13)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, K2, Z6
-	VBROADCASTSS (R13)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, K2, Z7
-	VBROADCASTSS (R14), Z17
-	VFMADD231PS  Z16, Z17, K2, Z8
-	VBROADCASTSS (R14)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, K2, Z9
-	VBROADCASTSS (R14)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, K2, Z10
-	VBROADCASTSS (R14)(BX*1), Z17
-	VFMADD231PS  Z16, Z17, K2, Z11
-	VBROADCASTSS (R15), Z17
-	VFMADD231PS  Z16, Z17, K2, Z12
-	VBROADCASTSS (R15)(AX*1), Z17
-	VFMADD231PS  Z16, Z17, K2, Z13
-	VBROADCASTSS (R15)(AX*2), Z17
-	VFMADD231PS  Z16, Z17, K2, Z14
-
-next:
-	ADDQ $0x08, R8
-	DECQ DI
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X15
-	VPMOVZXBD X15, Z15
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X16
-	VPMOVZXBD X16, Z16
-	VPERMPS   Z0, Z15, Z17
-	VPERMPS   Z0, Z16, Z0
-	VADDPS    Z0, Z17, Z17
-	VPERMPS   Z1, Z15, Z0
-	VPERMPS   Z1, Z16, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z15, Z1
-	VPERMPS   Z2, Z16, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z15, Z2
-	VPERMPS   Z3, Z16, Z3
-	VADDPS    Z3, Z2, Z2
-	VPERMPS   Z4, Z15, Z3
-	VPERMPS   Z4, Z16, Z4
-	VADDPS    Z4, Z3, Z3
-	VPERMPS   Z5, Z15, Z4
-	VPERMPS   Z5, Z16, Z5
-	VADDPS    Z5, Z4, Z4
-	VPERMPS   Z6, Z15, Z5
-	VPERMPS   Z6, Z16, Z6
-	VADDPS    Z6, Z5, Z5
-	VPERMPS   Z7, Z15, Z6
-	VPERMPS   Z7, Z16, Z7
-	VADDPS    Z7, Z6, Z6
-	VPERMPS   Z8, Z15, Z7
-	VPERMPS   Z8, Z16, Z8
-	VADDPS    Z8, Z7, Z7
-	VPERMPS   Z9, Z15, Z8
-	VPERMPS   Z9, Z16, Z9
-	VADDPS    Z9, Z8, Z8
-	VPERMPS   Z10, Z15, Z9
-	VPERMPS   Z10, Z16, Z10
-	VADDPS    Z10, Z9, Z9
-	VPERMPS   Z11, Z15, Z10
-	VPERMPS   Z11, Z16, Z11
-	VADDPS    Z11, Z10, Z10
-	VPERMPS   Z12, Z15, Z11
-	VPERMPS   Z12, Z16, Z12
-	VADDPS    Z12, Z11, Z11
-	VPERMPS   Z13, Z15, Z12
-	VPERMPS   Z13, Z16, Z13
-	VADDPS    Z13, Z12, Z12
-	VPERMPS   Z14, Z15, Z13
-	VPERMPS   Z14, Z16, Z14
-	VADDPS    Z14, Z13, Z13
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      SI, DI
-	VMOVUPS.Z (DI), K1, Y14
-	VADDPS    Y14, Y17, Y17
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y14
-	VADDPS    Y14, Y0, Y0
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y14
-	VADDPS    Y14, Y1, Y1
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y14
-	VADDPS    Y14, Y2, Y2
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y14
-	VADDPS    Y14, Y3, Y3
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y14
-	VADDPS    Y14, Y4, Y4
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y14
-	VADDPS    Y14, Y5, Y5
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y14
-	VADDPS    Y14, Y6, Y6
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y14
-	VADDPS    Y14, Y7, Y7
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y14
-	VADDPS    Y14, Y8, Y8
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y14
-	VADDPS    Y14, Y9, Y9
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y14
-	VADDPS    Y14, Y10, Y10
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y14
-	VADDPS    Y14, Y11, Y11
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y14
-	VADDPS    Y14, Y12, Y12
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y14
-	VADDPS    Y14, Y13, Y13
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Y19, Y19, Y19
-	VPXORD    Y20, Y20, Y20
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y20
-
-nobiasrow:
-	VMOVUPS 64(AX), Y14
-	VMOVUPS 128(AX), Y15
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), CL
-	TESTB   CL, CL
-	JNE     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y20, Y17, Y17
-	VADDPS Y20, Y0, Y0
-	VADDPS Y20, Y1, Y1
-	VADDPS Y20, Y2, Y2
-	VADDPS Y20, Y3, Y3
-	VADDPS Y20, Y4, Y4
-	VADDPS Y20, Y5, Y5
-	VADDPS Y20, Y6, Y6
-	VADDPS Y20, Y7, Y7
-	VADDPS Y20, Y8, Y8
-	VADDPS Y20, Y9, Y9
-	VADDPS Y20, Y10, Y10
-	VADDPS Y20, Y11, Y11
-	VADDPS Y20, Y12, Y12
-	VADDPS Y20, Y13, Y13
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y16
-	VADDPS    Y16, Y17, Y17
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y16
-	VADDPS    Y16, Y0, Y0
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y16
-	VADDPS    Y16, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y16
-	VADDPS    Y16, Y2, Y2
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y16
-	VADDPS    Y16, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y16
-	VADDPS    Y16, Y4, Y4
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y16
-	VADDPS    Y16, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y16
-	VADDPS    Y16, Y6, Y6
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y16
-	VADDPS    Y16, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y16
-	VADDPS    Y16, Y8, Y8
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y16
-	VADDPS    Y16, Y9, Y9
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y16
-	VADDPS    Y16, Y10, Y10
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y16
-	VADDPS    Y16, Y11, Y11
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y16
-	VADDPS    Y16, Y12, Y12
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y16
-	VADDPS    Y16, Y13, Y13
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y17, Y16
-	VCMPPS    $0x1e, Y19, Y17, K2
-	VBLENDMPS Y17, Y16, K2, Y17
-	VMULPS    (AX), Y0, Y16
-	VCMPPS    $0x1e, Y19, Y0, K2
-	VBLENDMPS Y0, Y16, K2, Y0
-	VMULPS    (AX), Y1, Y16
-	VCMPPS    $0x1e, Y19, Y1, K2
-	VBLENDMPS Y1, Y16, K2, Y1
-	VMULPS    (AX), Y2, Y16
-	VCMPPS    $0x1e, Y19, Y2, K2
-	VBLENDMPS Y2, Y16, K2, Y2
-	VMULPS    (AX), Y3, Y16
-	VCMPPS    $0x1e, Y19, Y3, K2
-	VBLENDMPS Y3, Y16, K2, Y3
-	VMULPS    (AX), Y4, Y16
-	VCMPPS    $0x1e, Y19, Y4, K2
-	VBLENDMPS Y4, Y16, K2, Y4
-	VMULPS    (AX), Y5, Y16
-	VCMPPS    $0x1e, Y19, Y5, K2
-	VBLENDMPS Y5, Y16, K2, Y5
-	VMULPS    (AX), Y6, Y16
-	VCMPPS    $0x1e, Y19, Y6, K2
-	VBLENDMPS Y6, Y16, K2, Y6
-	VMULPS    (AX), Y7, Y16
-	VCMPPS    $0x1e, Y19, Y7, K2
-	VBLENDMPS Y7, Y16, K2, Y7
-	VMULPS    (AX), Y8, Y16
-	VCMPPS    $0x1e, Y19, Y8, K2
-	VBLENDMPS Y8, Y16, K2, Y8
-	VMULPS    (AX), Y9, Y16
-	VCMPPS    $0x1e, Y19, Y9, K2
-	VBLENDMPS Y9, Y16, K2, Y9
-	VMULPS    (AX), Y10, Y16
-	VCMPPS    $0x1e, Y19, Y10, K2
-	VBLENDMPS Y10, Y16, K2, Y10
-	VMULPS    (AX), Y11, Y16
-	VCMPPS    $0x1e, Y19, Y11, K2
-	VBLENDMPS Y11, Y16, K2, Y11
-	VMULPS    (AX), Y12, Y16
-	VCMPPS    $0x1e, Y19, Y12, K2
-	VBLENDMPS Y12, Y16, K2, Y12
-	VMULPS    (AX), Y13, Y16
-	VCMPPS    $0x1e, Y19, Y13, K2
-	VBLENDMPS Y13, Y16, K2, Y13
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y17, Y14, Y17
-	VMAXPS Y0, Y14, Y0
-	VMAXPS Y1, Y14, Y1
-	VMAXPS Y2, Y14, Y2
-	VMAXPS Y3, Y14, Y3
-	VMAXPS Y4, Y14, Y4
-	VMAXPS Y5, Y14, Y5
-	VMAXPS Y6, Y14, Y6
-	VMAXPS Y7, Y14, Y7
-	VMAXPS Y8, Y14, Y8
-	VMAXPS Y9, Y14, Y9
-	VMAXPS Y10, Y14, Y10
-	VMAXPS Y11, Y14, Y11
-	VMAXPS Y12, Y14, Y12
-	VMAXPS Y13, Y14, Y13
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y17, Y15, Y17
-	VMINPS Y0, Y15, Y0
-	VMINPS Y1, Y15, Y1
-	VMINPS Y2, Y15, Y2
-	VMINPS Y3, Y15, Y3
-	VMINPS Y4, Y15, Y4
-	VMINPS Y5, Y15, Y5
-	VMINPS Y6, Y15, Y6
-	VMINPS Y7, Y15, Y7
-	VMINPS Y8, Y15, Y8
-	VMINPS Y9, Y15, Y9
-	VMINPS Y10, Y15, Y10
-	VMINPS Y11, Y15, Y11
-	VMINPS Y12, Y15, Y12
-	VMINPS Y13, Y15, Y13
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y17, Y17
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y8, Y8
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y9, Y9
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y10, Y10
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y11, Y11
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y12, Y12
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y16
-	VADDPS    Y16, Y13, Y13
-
-noresafter:
-noep:
-	VMOVUPS Y17, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y0, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y2, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y4, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y5, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y6, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y7, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y8, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y9, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y10, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y11, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y12, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y13, K1, (SI)
-	VZEROUPPER
-	RET
-
-// func convDepthPairsAVX512_16x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convDepthPairsAVX512_16x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+48(FP), CX
-	MOVQ  ldc+64(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+76(FP), SI
-	KMOVW SI, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+56(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+80(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       acc+72(FP), R9
-	TESTB      R9, R9
-	JNE        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ        DI, DI
-	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	VMOVAPS      Z0, Z5
-	VMOVAPS      Z0, Z6
-	VMOVAPS      Z0, Z7
-	VMOVAPS      Z0, Z8
-	VMOVAPS      Z0, Z9
-	VMOVAPS      Z0, Z10
-	VMOVAPS      Z0, Z11
-	VMOVAPS      Z0, Z12
-	VMOVAPS      Z0, Z13
-	VMOVAPS      Z0, Z14
-	VMOVAPS      Z0, Z15
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-
-started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
-	VXORPS Y16, Y16, Y16
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  pf+88(FP), R9
-	MOVQ  b+40(FP), R10
-	TESTQ DI, DI
-	JEQ   sum
-
-tap:
-	PREFETCHT1 (R9)
-	PREFETCHT1 64(R9)
-	PREFETCHT1 128(R9)
-	PREFETCHT1 192(R9)
-	ADDQ       $0x00000100, R9
-	MOVQ       a+24(FP), R12
-	MOVQ       (R8), R11
-	LEAQ       (R12)(R11*4), R12
-	MOVQ       k+16(FP), R11
-	SHRQ       $0x01, R11
-	LEAQ       (R12)(AX*4), R13
-	LEAQ       (R13)(AX*4), R14
-	LEAQ       (R14)(AX*4), R15
-	TESTQ      R11, R11
-	JEQ        odd
-
-loop:
-	VMOVUPS.Z    (R10), K1, Y17
-	ADDQ         CX, R10
-	VMOVUPS.Z    (R10), K1, Y18
-	ADDQ         CX, R10
-	VUNPCKLPS    Y18, Y17, Y19
-	VUNPCKHPS    Y18, Y17, Y17
-	VINSERTF64X4 $0x01, Y17, Z19, Z17
-	VBROADCASTSD (R12), Z18
-	VFMADD231PS  Z17, Z18, Z0
-	VBROADCASTSD (R12)(AX*1), Z18
-	VFMADD231PS  Z17, Z18, Z1
-	VBROADCASTSD (R12)(AX*2), Z18
-	VFMADD231PS  Z17, Z18, Z2
-	VBROADCASTSD (R12)(BX*1), Z18
-	VFMADD231PS  Z17, Z18, Z3
-	VBROADCASTSD (R13), Z18
-	VFMADD231PS  Z17, Z18, Z4
-	VBROADCASTSD (R13)(AX*1), Z18
-	VFMADD231PS  Z17, Z18, Z5
-	VBROADCASTSD (R13)(AX*2), Z18
-	VFMADD231PS  Z17, Z18, Z6
-	VBROADCASTSD (R13)(BX*1), Z18
-	VFMADD231PS  Z17, Z18, Z7
-	VBROADCASTSD (R14), Z18
-	VFMADD231PS  Z17, Z18, Z8
-	VBROADCASTSD (R14)(AX*1), Z18
-	VFMADD231PS  Z17, Z18, Z9
-	VBROADCASTSD (R14)(AX*2), Z18
-	VFMADD231PS  Z17, Z18, Z10
-	VBROADCASTSD (R14)(BX*1), Z18
-	VFMADD231PS  Z17, Z18, Z11
-	VBROADCASTSD (R15), Z18
-	VFMADD231PS  Z17, Z18, Z12
-	VBROADCASTSD (R15)(AX*1), Z18
-	VFMADD231PS  Z17, Z18, Z13
-	VBROADCASTSD (R15)(AX*2), Z18
-	VFMADD231PS  Z17, Z18, Z14
-	VBROADCASTSD (R15)(BX*1), Z18
-	VFMADD231PS  Z17, Z18, Z15
-	ADDQ         $0x08, R12
-	ADDQ         $0x08, R13
-	ADDQ         $0x08, R14
-	ADDQ         $0x08, R15
-	DECQ         R11
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R11
-	TESTQ        $0x00000001, R11
-	JEQ          next
-	VMOVUPS.Z    (R10), K1, Y17
-	ADDQ         CX, R10
-	VUNPCKLPS    Y16, Y17, Y19
-	VUNPCKHPS    Y16, Y17, Y17
-	VINSERTF64X4 $0x01, Y17, Z19, Z17
-	VBROADCASTSS (R12), Z18
-	VFMADD231PS  Z17, Z18, K2, Z0
-	VBROADCASTSS (R12)(AX*1), Z18
-	VFMADD231PS  Z17, Z18, K2, Z1
-	VBROADCASTSS (R12)(AX*2), Z18
-	VFMADD231PS  Z17, Z18, K2, Z2
-	VBROADCASTSS (R12)(BX*1), Z18
-	VFMADD231PS  Z17, Z18, K2, Z3
-	VBROADCASTSS (R13), Z18
-	VFMADD231PS  Z17, Z18, K2, Z4
-	VBROADCASTSS (R13)(AX*1), Z18
-	VFMADD231PS  Z17, Z18, K2, Z5
-	VBROADCASTSS (R13)(AX*2), Z18
-	VFMADD231PS  Z17, Z18, K2, Z6
-	VBROADCASTSS (R13)(BX*1), Z18
-	VFMADD231PS  Z17, Z18, K2, Z7
-	VBROADCASTSS (R14), Z18
-	VFMADD231PS  Z17, Z18, K2, Z8
-	VBROADCASTSS (R14)(AX*1), Z18
-	VFMADD231PS  Z17, Z18, K2, Z9
-	VBROADCASTSS (R14)(AX*2), Z18
-	VFMADD231PS  Z17, Z18, K2, Z10
-	VBROADCASTSS (R14)(BX*1), Z18
-	VFMADD231PS  Z17, Z18, K2, Z11
-	VBROADCASTSS (R15), Z18
-	VFMADD231PS  Z17, Z18, K2, Z12
-	VBROADCASTSS (R15)(AX*1), Z18
-	VFMADD231PS  Z17, Z18, K2, Z13
-	VBROADCASTSS (R15)(AX*2), Z18
-	VFMADD231PS  Z17, Z18, K2, Z14
-	VBROADCASTSS (R15)(BX*1), Z18
-	VFMADD231PS  Z17, Z18, K2, Z15
-
-next:
-	ADDQ $0x08, R8
-	DECQ DI
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X16
-	VPMOVZXBD X16, Z16
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X17
-	VPMOVZXBD X17, Z17
-	VPERMPS   Z0, Z16, Z18
-	VPERMPS   Z0, Z17, Z0
-	VADDPS    Z0, Z18, Z18
-	VPERMPS   Z1, Z16, Z0
-	VPERMPS   Z1, Z17, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z16, Z1
-	VPERMPS   Z2, Z17, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z16, Z2
-	VPERMPS   Z3, Z17, Z3
-	VADDPS    Z3, Z2, Z2
-	VPERMPS   Z4, Z16, Z3
-	VPERMPS   Z4, Z17, Z4
-	VADDPS    Z4, Z3, Z3
-	VPERMPS   Z5, Z16, Z4
-	VPERMPS   Z5, Z17, Z5
-	VADDPS    Z5, Z4, Z4
-	VPERMPS   Z6, Z16, Z5
-	VPERMPS   Z6, Z17, Z6
-	VADDPS    Z6, Z5, Z5
-	VPERMPS   Z7, Z16, Z6
-	VPERMPS   Z7, Z17, Z7
-	VADDPS    Z7, Z6, Z6
-	VPERMPS   Z8, Z16, Z7
-	VPERMPS   Z8, Z17, Z8
-	VADDPS    Z8, Z7, Z7
-	VPERMPS   Z9, Z16, Z8
-	VPERMPS   Z9, Z17, Z9
-	VADDPS    Z9, Z8, Z8
-	VPERMPS   Z10, Z16, Z9
-	VPERMPS   Z10, Z17, Z10
-	VADDPS    Z10, Z9, Z9
-	VPERMPS   Z11, Z16, Z10
-	VPERMPS   Z11, Z17, Z11
-	VADDPS    Z11, Z10, Z10
-	VPERMPS   Z12, Z16, Z11
-	VPERMPS   Z12, Z17, Z12
-	VADDPS    Z12, Z11, Z11
-	VPERMPS   Z13, Z16, Z12
-	VPERMPS   Z13, Z17, Z13
-	VADDPS    Z13, Z12, Z12
-	VPERMPS   Z14, Z16, Z13
-	VPERMPS   Z14, Z17, Z14
-	VADDPS    Z14, Z13, Z13
-	VPERMPS   Z15, Z16, Z14
-	VPERMPS   Z15, Z17, Z15
-	VADDPS    Z15, Z14, Z14
-	MOVB      acc+72(FP), AL
-	TESTB     AL, AL
-	JEQ       write
-	MOVQ      SI, DI
-	VMOVUPS.Z (DI), K1, Y15
-	VADDPS    Y15, Y18, Y18
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y15
-	VADDPS    Y15, Y0, Y0
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y15
-	VADDPS    Y15, Y1, Y1
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y15
-	VADDPS    Y15, Y2, Y2
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y15
-	VADDPS    Y15, Y3, Y3
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y15
-	VADDPS    Y15, Y4, Y4
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y15
-	VADDPS    Y15, Y5, Y5
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y15
-	VADDPS    Y15, Y6, Y6
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y15
-	VADDPS    Y15, Y7, Y7
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y15
-	VADDPS    Y15, Y8, Y8
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y15
-	VADDPS    Y15, Y9, Y9
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y15
-	VADDPS    Y15, Y10, Y10
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y15
-	VADDPS    Y15, Y11, Y11
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y15
-	VADDPS    Y15, Y12, Y12
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y15
-	VADDPS    Y15, Y13, Y13
-	ADDQ      DX, DI
-	VMOVUPS.Z (DI), K1, Y15
-	VADDPS    Y15, Y14, Y14
-
-write:
-	MOVQ  ep+80(FP), AX
-	TESTQ AX, AX
-	JEQ   noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Y20, Y20, Y20
-	VPXORD    Y21, Y21, Y21
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y21
-
-nobiasrow:
-	VMOVUPS 64(AX), Y15
-	VMOVUPS 128(AX), Y16
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    acc+72(FP), CL
-	TESTB   CL, CL
-	JNE     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y21, Y18, Y18
-	VADDPS Y21, Y0, Y0
-	VADDPS Y21, Y1, Y1
-	VADDPS Y21, Y2, Y2
-	VADDPS Y21, Y3, Y3
-	VADDPS Y21, Y4, Y4
-	VADDPS Y21, Y5, Y5
-	VADDPS Y21, Y6, Y6
-	VADDPS Y21, Y7, Y7
-	VADDPS Y21, Y8, Y8
-	VADDPS Y21, Y9, Y9
-	VADDPS Y21, Y10, Y10
-	VADDPS Y21, Y11, Y11
-	VADDPS Y21, Y12, Y12
-	VADDPS Y21, Y13, Y13
-	VADDPS Y21, Y14, Y14
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y17
-	VADDPS    Y17, Y18, Y18
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y17
-	VADDPS    Y17, Y0, Y0
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y17
-	VADDPS    Y17, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y17
-	VADDPS    Y17, Y2, Y2
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y17
-	VADDPS    Y17, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y17
-	VADDPS    Y17, Y4, Y4
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y17
-	VADDPS    Y17, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y17
-	VADDPS    Y17, Y6, Y6
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y17
-	VADDPS    Y17, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y17
-	VADDPS    Y17, Y8, Y8
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y17
-	VADDPS    Y17, Y9, Y9
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y17
-	VADDPS    Y17, Y10, Y10
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y17
-	VADDPS    Y17, Y11, Y11
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y17
-	VADDPS    Y17, Y12, Y12
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y17
-	VADDPS    Y17, Y13, Y13
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y17
-	VADDPS    Y17, Y14, Y14
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y18, Y17
-	VCMPPS    $0x1e, Y20, Y18, K2
-	VBLENDMPS Y18, Y17, K2, Y18
-	VMULPS    (AX), Y0, Y17
-	VCMPPS    $0x1e, Y20, Y0, K2
-	VBLENDMPS Y0, Y17, K2, Y0
-	VMULPS    (AX), Y1, Y17
-	VCMPPS    $0x1e, Y20, Y1, K2
-	VBLENDMPS Y1, Y17, K2, Y1
-	VMULPS    (AX), Y2, Y17
-	VCMPPS    $0x1e, Y20, Y2, K2
-	VBLENDMPS Y2, Y17, K2, Y2
-	VMULPS    (AX), Y3, Y17
-	VCMPPS    $0x1e, Y20, Y3, K2
-	VBLENDMPS Y3, Y17, K2, Y3
-	VMULPS    (AX), Y4, Y17
-	VCMPPS    $0x1e, Y20, Y4, K2
-	VBLENDMPS Y4, Y17, K2, Y4
-	VMULPS    (AX), Y5, Y17
-	VCMPPS    $0x1e, Y20, Y5, K2
-	VBLENDMPS Y5, Y17, K2, Y5
-	VMULPS    (AX), Y6, Y17
-	VCMPPS    $0x1e, Y20, Y6, K2
-	VBLENDMPS Y6, Y17, K2, Y6
-	VMULPS    (AX), Y7, Y17
-	VCMPPS    $0x1e, Y20, Y7, K2
-	VBLENDMPS Y7, Y17, K2, Y7
-	VMULPS    (AX), Y8, Y17
-	VCMPPS    $0x1e, Y20, Y8, K2
-	VBLENDMPS Y8, Y17, K2, Y8
-	VMULPS    (AX), Y9, Y17
-	VCMPPS    $0x1e, Y20, Y9, K2
-	VBLENDMPS Y9, Y17, K2, Y9
-	VMULPS    (AX), Y10, Y17
-	VCMPPS    $0x1e, Y20, Y10, K2
-	VBLENDMPS Y10, Y17, K2, Y10
-	VMULPS    (AX), Y11, Y17
-	VCMPPS    $0x1e, Y20, Y11, K2
-	VBLENDMPS Y11, Y17, K2, Y11
-	VMULPS    (AX), Y12, Y17
-	VCMPPS    $0x1e, Y20, Y12, K2
-	VBLENDMPS Y12, Y17, K2, Y12
-	VMULPS    (AX), Y13, Y17
-	VCMPPS    $0x1e, Y20, Y13, K2
-	VBLENDMPS Y13, Y17, K2, Y13
-	VMULPS    (AX), Y14, Y17
-	VCMPPS    $0x1e, Y20, Y14, K2
-	VBLENDMPS Y14, Y17, K2, Y14
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y18, Y15, Y18
-	VMAXPS Y0, Y15, Y0
-	VMAXPS Y1, Y15, Y1
-	VMAXPS Y2, Y15, Y2
-	VMAXPS Y3, Y15, Y3
-	VMAXPS Y4, Y15, Y4
-	VMAXPS Y5, Y15, Y5
-	VMAXPS Y6, Y15, Y6
-	VMAXPS Y7, Y15, Y7
-	VMAXPS Y8, Y15, Y8
-	VMAXPS Y9, Y15, Y9
-	VMAXPS Y10, Y15, Y10
-	VMAXPS Y11, Y15, Y11
-	VMAXPS Y12, Y15, Y12
-	VMAXPS Y13, Y15, Y13
-	VMAXPS Y14, Y15, Y14
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y18, Y16, Y18
-	VMINPS Y0, Y16, Y0
-	VMINPS Y1, Y16, Y1
-	VMINPS Y2, Y16, Y2
-	VMINPS Y3, Y16, Y3
-	VMINPS Y4, Y16, Y4
-	VMINPS Y5, Y16, Y5
-	VMINPS Y6, Y16, Y6
-	VMINPS Y7, Y16, Y7
-	VMINPS Y8, Y16, Y8
-	VMINPS Y9, Y16, Y9
-	VMINPS Y10, Y16, Y10
-	VMINPS Y11, Y16, Y11
-	VMINPS Y12, Y16, Y12
-	VMINPS Y13, Y16, Y13
-	VMINPS Y14, Y16, Y14
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y18, Y18
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y0, Y0
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y2, Y2
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y4, Y4
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y8, Y8
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y9, Y9
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y10, Y10
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y11, Y11
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y12, Y12
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y13, Y13
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y17
-	VADDPS    Y17, Y14, Y14
-
-noresafter:
-noep:
-	VMOVUPS Y18, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y0, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y2, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y4, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y5, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y6, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y7, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y8, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y9, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y10, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y11, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y12, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y13, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y14, K1, (SI)
-	VZEROUPPER
-	RET
-
-// func convPoolDepthPairsAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convPoolDepthPairsAVX512_1x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+56(FP), CX
-	MOVQ  ldc+72(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), DX
-	MOVL  mask+80(FP), DX
-	KMOVW DX, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+64(FP), DX
-	MOVQ       DX, BX
-	PREFETCHT0 (BX)
-	XORQ       BX, BX
-	MOVQ       ep+88(FP), SI
-	TESTQ      SI, SI
-	JEQ        nobiasstart
-	MOVB       218(SI), DI
-	ORB        219(SI), DI
-	JEQ        nobiasstart
-	MOVQ       192(SI), BX
-
-nobiasstart:
-	TESTQ        BX, BX
-	JEQ          zero
-	VMOVUPS.Z    (BX), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-
-started:
-	MOVL   $0x00005555, BX
-	KMOVW  BX, K2
-	VXORPS Y4, Y4, Y4
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), BX
-	MOVQ  offs+8(FP), SI
-	MOVQ  b+48(FP), DI
-	TESTQ BX, BX
-	JEQ   sum
-
-tap:
-	MOVQ  a+24(FP), R9
-	MOVQ  (SI), R8
-	LEAQ  (R9)(R8*4), R9
-	MOVQ  k+16(FP), R8
-	SHRQ  $0x01, R8
-	MOVQ  lrow+40(FP), R10
-	LEAQ  (R9)(R10*4), R10
-	TESTQ R8, R8
-	JEQ   odd
-
-loop:
-	VMOVUPS.Z    (DI), K1, Y5
-	ADDQ         CX, DI
-	VMOVUPS.Z    (DI), K1, Y6
-	ADDQ         CX, DI
-	VUNPCKLPS    Y6, Y5, Y7
-	VUNPCKHPS    Y6, Y5, Y5
-	VINSERTF64X4 $0x01, Y5, Z7, Z5
-	VBROADCASTSD (R9), Z6
-	VFMADD231PS  Z5, Z6, Z0
-	VBROADCASTSD (R9)(AX*1), Z6
-	VFMADD231PS  Z5, Z6, Z1
-	VBROADCASTSD (R10), Z6
-	VFMADD231PS  Z5, Z6, Z2
-	VBROADCASTSD (R10)(AX*1), Z6
-	VFMADD231PS  Z5, Z6, Z3
-	ADDQ         $0x08, R9
-	ADDQ         $0x08, R10
-	DECQ         R8
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R8
-	TESTQ        $0x00000001, R8
-	JEQ          next
-	VMOVUPS.Z    (DI), K1, Y5
-	ADDQ         CX, DI
-	VUNPCKLPS    Y4, Y5, Y7
-	VUNPCKHPS    Y4, Y5, Y5
-	VINSERTF64X4 $0x01, Y5, Z7, Z5
-	VBROADCASTSS (R9), Z6
-	VFMADD231PS  Z5, Z6, K2, Z0
-	VBROADCASTSS (R9)(AX*1), Z6
-	VFMADD231PS  Z5, Z6, K2, Z1
-	VBROADCASTSS (R10), Z6
-	VFMADD231PS  Z5, Z6, K2, Z2
-	VBROADCASTSS (R10)(AX*1), Z6
-	VFMADD231PS  Z5, Z6, K2, Z3
-
-next:
-	ADDQ $0x08, SI
-	DECQ BX
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X4
-	VPMOVZXBD X4, Z4
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X5
-	VPMOVZXBD X5, Z5
-	VPERMPS   Z0, Z4, Z6
-	VPERMPS   Z0, Z5, Z0
-	VADDPS    Z0, Z6, Z6
-	VPERMPS   Z1, Z4, Z0
-	VPERMPS   Z1, Z5, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z4, Z1
-	VPERMPS   Z2, Z5, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z4, Z2
-	VPERMPS   Z3, Z5, Z3
-	VADDPS    Z3, Z2, Z2
-	VMAXPS    Y6, Y0, Y3
-	VMAXPS    Y0, Y6, Y6
-	VPORD     Y3, Y6, Y6
-	VMAXPS    Y6, Y1, Y3
-	VMAXPS    Y1, Y6, Y6
-	VPORD     Y3, Y6, Y6
-	VMAXPS    Y6, Y2, Y3
-	VMAXPS    Y2, Y6, Y6
-	VPORD     Y3, Y6, Y6
-	MOVQ      ep+88(FP), AX
-	TESTQ     AX, AX
-	JEQ       noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), SI
-	SHLQ      $0x02, SI
-	MOVB      216(AX), SI
-	MOVB      217(AX), DI
-	VPXORD    Y8, Y8, Y8
-	VPXORD    Y9, Y9, Y9
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y9
-
-nobiasrow:
-	VMOVUPS 64(AX), Y0
-	VMOVUPS 128(AX), Y1
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y9, Y6, Y6
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     SI, SI
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y2
-	VADDPS    Y2, Y6, Y6
-
-noresbefore:
-	TESTB     DI, DI
-	JEQ       noleaky
-	VMULPS    (AX), Y6, Y2
-	VCMPPS    $0x1e, Y8, Y6, K2
-	VBLENDMPS Y6, Y2, K2, Y6
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y6, Y0, Y6
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y6, Y1, Y6
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     SI, SI
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y2
-	VADDPS    Y2, Y6, Y6
-
-noresafter:
-noep:
-	VMOVUPS Y6, K1, (DX)
-	VZEROUPPER
-	RET
-
-// func convPoolDepthPairsAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convPoolDepthPairsAVX512_2x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+56(FP), CX
-	MOVQ  ldc+72(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+80(FP), SI
-	KMOVW SI, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+64(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+88(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ        DI, DI
-	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	VMOVAPS      Z0, Z5
-	VMOVAPS      Z0, Z6
-	VMOVAPS      Z0, Z7
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-
-started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
-	VXORPS Y8, Y8, Y8
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  b+48(FP), R9
-	TESTQ DI, DI
-	JEQ   sum
-
-tap:
-	MOVQ  a+24(FP), R11
-	MOVQ  (R8), R10
-	LEAQ  (R11)(R10*4), R11
-	MOVQ  k+16(FP), R10
-	SHRQ  $0x01, R10
-	MOVQ  lrow+40(FP), R12
-	LEAQ  (R11)(R12*4), R12
-	TESTQ R10, R10
-	JEQ   odd
-
-loop:
-	VMOVUPS.Z    (R9), K1, Y9
-	ADDQ         CX, R9
-	VMOVUPS.Z    (R9), K1, Y10
-	ADDQ         CX, R9
-	VUNPCKLPS    Y10, Y9, Y11
-	VUNPCKHPS    Y10, Y9, Y9
-	VINSERTF64X4 $0x01, Y9, Z11, Z9
-	VBROADCASTSD (R11), Z10
-	VFMADD231PS  Z9, Z10, Z0
-	VBROADCASTSD (R11)(AX*1), Z10
-	VFMADD231PS  Z9, Z10, Z1
-	VBROADCASTSD (R11)(AX*2), Z10
-	VFMADD231PS  Z9, Z10, Z2
-	VBROADCASTSD (R11)(BX*1), Z10
-	VFMADD231PS  Z9, Z10, Z3
-	VBROADCASTSD (R12), Z10
-	VFMADD231PS  Z9, Z10, Z4
-	VBROADCASTSD (R12)(AX*1), Z10
-	VFMADD231PS  Z9, Z10, Z5
-	VBROADCASTSD (R12)(AX*2), Z10
-	VFMADD231PS  Z9, Z10, Z6
-	VBROADCASTSD (R12)(BX*1), Z10
-	VFMADD231PS  Z9, Z10, Z7
-	ADDQ         $0x08, R11
-	ADDQ         $0x08, R12
-	DECQ         R10
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R10
-	TESTQ        $0x00000001, R10
-	JEQ          next
-	VMOVUPS.Z    (R9), K1, Y9
-	ADDQ         CX, R9
-	VUNPCKLPS    Y8, Y9, Y11
-	VUNPCKHPS    Y8, Y9, Y9
-	VINSERTF64X4 $0x01, Y9, Z11, Z9
-	VBROADCASTSS (R11), Z10
-	VFMADD231PS  Z9, Z10, K2, Z0
-	VBROADCASTSS (R11)(AX*1), Z10
-	VFMADD231PS  Z9, Z10, K2, Z1
-	VBROADCASTSS (R11)(AX*2), Z10
-	VFMADD231PS  Z9, Z10, K2, Z2
-	VBROADCASTSS (R11)(BX*1), Z10
-	VFMADD231PS  Z9, Z10, K2, Z3
-	VBROADCASTSS (R12), Z10
-	VFMADD231PS  Z9, Z10, K2, Z4
-	VBROADCASTSS (R12)(AX*1), Z10
-	VFMADD231PS  Z9, Z10, K2, Z5
-	VBROADCASTSS (R12)(AX*2), Z10
-	VFMADD231PS  Z9, Z10, K2, Z6
-	VBROADCASTSS (R12)(BX*1), Z10
-	VFMADD231PS  Z9, Z10, K2, Z7
-
-next:
-	ADDQ $0x08, R8
-	DECQ DI
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X8
-	VPMOVZXBD X8, Z8
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X9
-	VPMOVZXBD X9, Z9
-	VPERMPS   Z0, Z8, Z10
-	VPERMPS   Z0, Z9, Z0
-	VADDPS    Z0, Z10, Z10
-	VPERMPS   Z1, Z8, Z0
-	VPERMPS   Z1, Z9, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z8, Z1
-	VPERMPS   Z2, Z9, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z8, Z2
-	VPERMPS   Z3, Z9, Z3
-	VADDPS    Z3, Z2, Z2
-	VPERMPS   Z4, Z8, Z3
-	VPERMPS   Z4, Z9, Z4
-	VADDPS    Z4, Z3, Z3
-	VPERMPS   Z5, Z8, Z4
-	VPERMPS   Z5, Z9, Z5
-	VADDPS    Z5, Z4, Z4
-	VPERMPS   Z6, Z8, Z5
-	VPERMPS   Z6, Z9, Z6
-	VADDPS    Z6, Z5, Z5
-	VPERMPS   Z7, Z8, Z6
-	VPERMPS   Z7, Z9, Z7
-	VADDPS    Z7, Z6, Z6
-	VMAXPS    Y10, Y0, Y7
-	VMAXPS    Y0, Y10, Y10
-	VPORD     Y7, Y10, Y10
-	VMAXPS    Y10, Y3, Y7
-	VMAXPS    Y3, Y10, Y10
-	VPORD     Y7, Y10, Y10
-	VMAXPS    Y10, Y4, Y7
-	VMAXPS    Y4, Y10, Y10
-	VPORD     Y7, Y10, Y10
-	VMAXPS    Y1, Y2, Y7
-	VMAXPS    Y2, Y1, Y1
-	VPORD     Y7, Y1, Y1
-	VMAXPS    Y1, Y5, Y7
-	VMAXPS    Y5, Y1, Y1
-	VPORD     Y7, Y1, Y1
-	VMAXPS    Y1, Y6, Y7
-	VMAXPS    Y6, Y1, Y1
-	VPORD     Y7, Y1, Y1
-	MOVQ      ep+88(FP), AX
-	TESTQ     AX, AX
-	JEQ       noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Y12, Y12, Y12
-	VPXORD    Y13, Y13, Y13
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y13
-
-nobiasrow:
-	VMOVUPS 64(AX), Y0
-	VMOVUPS 128(AX), Y2
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y13, Y10, Y10
-	VADDPS Y13, Y1, Y1
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y3
-	VADDPS    Y3, Y10, Y10
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y3
-	VADDPS    Y3, Y1, Y1
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y10, Y3
-	VCMPPS    $0x1e, Y12, Y10, K2
-	VBLENDMPS Y10, Y3, K2, Y10
-	VMULPS    (AX), Y1, Y3
-	VCMPPS    $0x1e, Y12, Y1, K2
-	VBLENDMPS Y1, Y3, K2, Y1
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y10, Y0, Y10
-	VMAXPS Y1, Y0, Y1
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y10, Y2, Y10
-	VMINPS Y1, Y2, Y1
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y3
-	VADDPS    Y3, Y10, Y10
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y3
-	VADDPS    Y3, Y1, Y1
-
-noresafter:
-noep:
-	VMOVUPS Y10, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	VZEROUPPER
-	RET
-
-// func convPoolDepthPairsAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convPoolDepthPairsAVX512_3x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+56(FP), CX
-	MOVQ  ldc+72(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+80(FP), SI
-	KMOVW SI, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+64(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+88(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ        DI, DI
-	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	VMOVAPS      Z0, Z5
-	VMOVAPS      Z0, Z6
-	VMOVAPS      Z0, Z7
-	VMOVAPS      Z0, Z8
-	VMOVAPS      Z0, Z9
-	VMOVAPS      Z0, Z10
-	VMOVAPS      Z0, Z11
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-
-started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
-	VXORPS Y12, Y12, Y12
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  b+48(FP), R9
-	TESTQ DI, DI
-	JEQ   sum
-
-tap:
-	MOVQ  a+24(FP), R11
-	MOVQ  (R8), R10
-	LEAQ  (R11)(R10*4), R11
-	MOVQ  k+16(FP), R10
-	SHRQ  $0x01, R10
-	LEAQ  (R11)(AX*4), R12
-	MOVQ  lrow+40(FP), R13
-	LEAQ  (R11)(R13*4), R13
-	LEAQ  (R13)(AX*4), R14
-	TESTQ R10, R10
-	JEQ   odd
-
-loop:
-	VMOVUPS.Z    (R9), K1, Y13
-	ADDQ         CX, R9
-	VMOVUPS.Z    (R9), K1, Y14
-	ADDQ         CX, R9
-	VUNPCKLPS    Y14, Y13, Y15
-	VUNPCKHPS    Y14, Y13, Y13
-	VINSERTF64X4 $0x01, Y13, Z15, Z13
-	VBROADCASTSD (R11), Z14
-	VFMADD231PS  Z13, Z14, Z0
-	VBROADCASTSD (R11)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, Z1
-	VBROADCASTSD (R11)(AX*2), Z14
-	VFMADD231PS  Z13, Z14, Z2
-	VBROADCASTSD (R11)(BX*1), Z14
-	VFMADD231PS  Z13, Z14, Z3
-	VBROADCASTSD (R12), Z14
-	VFMADD231PS  Z13, Z14, Z4
-	VBROADCASTSD (R12)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, Z5
-	VBROADCASTSD (R13), Z14
-	VFMADD231PS  Z13, Z14, Z6
-	VBROADCASTSD (R13)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, Z7
-	VBROADCASTSD (R13)(AX*2), Z14
-	VFMADD231PS  Z13, Z14, Z8
-	VBROADCASTSD (R13)(BX*1), Z14
-	VFMADD231PS  Z13, Z14, Z9
-	VBROADCASTSD (R14), Z14
-	VFMADD231PS  Z13, Z14, Z10
-	VBROADCASTSD (R14)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, Z11
-	ADDQ         $0x08, R11
-	ADDQ         $0x08, R12
-	ADDQ         $0x08, R13
-	ADDQ         $0x08, R14
-	DECQ         R10
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R10
-	TESTQ        $0x00000001, R10
-	JEQ          next
-	VMOVUPS.Z    (R9), K1, Y13
-	ADDQ         CX, R9
-	VUNPCKLPS    Y12, Y13, Y15
-	VUNPCKHPS    Y12, Y13, Y13
-	VINSERTF64X4 $0x01, Y13, Z15, Z13
-	VBROADCASTSS (R11), Z14
-	VFMADD231PS  Z13, Z14, K2, Z0
-	VBROADCASTSS (R11)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, K2, Z1
-	VBROADCASTSS (R11)(AX*2), Z14
-	VFMADD231PS  Z13, Z14, K2, Z2
-	VBROADCASTSS (R11)(BX*1), Z14
-	VFMADD231PS  Z13, Z14, K2, Z3
-	VBROADCASTSS (R12), Z14
-	VFMADD231PS  Z13, Z14, K2, Z4
-	VBROADCASTSS (R12)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, K2, Z5
-	VBROADCASTSS (R13), Z14
-	VFMADD231PS  Z13, Z14, K2, Z6
-	VBROADCASTSS (R13)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, K2, Z7
-	VBROADCASTSS (R13)(AX*2), Z14
-	VFMADD231PS  Z13, Z14, K2, Z8
-	VBROADCASTSS (R13)(BX*1), Z14
-	VFMADD231PS  Z13, Z14, K2, Z9
-	VBROADCASTSS (R14), Z14
-	VFMADD231PS  Z13, Z14, K2, Z10
-	VBROADCASTSS (R14)(AX*1), Z14
-	VFMADD231PS  Z13, Z14, K2, Z11
-
-next:
-	ADDQ $0x08, R8
-	DECQ DI
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X12
-	VPMOVZXBD X12, Z12
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X13
-	VPMOVZXBD X13, Z13
-	VPERMPS   Z0, Z12, Z14
-	VPERMPS   Z0, Z13, Z0
-	VADDPS    Z0, Z14, Z14
-	VPERMPS   Z1, Z12, Z0
-	VPERMPS   Z1, Z13, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z12, Z1
-	VPERMPS   Z2, Z13, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z12, Z2
-	VPERMPS   Z3, Z13, Z3
-	VADDPS    Z3, Z2, Z2
-	VPERMPS   Z4, Z12, Z3
-	VPERMPS   Z4, Z13, Z4
-	VADDPS    Z4, Z3, Z3
-	VPERMPS   Z5, Z12, Z4
-	VPERMPS   Z5, Z13, Z5
-	VADDPS    Z5, Z4, Z4
-	VPERMPS   Z6, Z12, Z5
-	VPERMPS   Z6, Z13, Z6
-	VADDPS    Z6, Z5, Z5
-	VPERMPS   Z7, Z12, Z6
-	VPERMPS   Z7, Z13, Z7
-	VADDPS    Z7, Z6, Z6
-	VPERMPS   Z8, Z12, Z7
-	VPERMPS   Z8, Z13, Z8
-	VADDPS    Z8, Z7, Z7
-	VPERMPS   Z9, Z12, Z8
-	VPERMPS   Z9, Z13, Z9
-	VADDPS    Z9, Z8, Z8
-	VPERMPS   Z10, Z12, Z9
-	VPERMPS   Z10, Z13, Z10
-	VADDPS    Z10, Z9, Z9
-	VPERMPS   Z11, Z12, Z10
-	VPERMPS   Z11, Z13, Z11
-	VADDPS    Z11, Z10, Z10
-	VMAXPS    Y14, Y0, Y11
-	VMAXPS    Y0, Y14, Y14
-	VPORD     Y11, Y14, Y14
-	VMAXPS    Y14, Y5, Y11
-	VMAXPS    Y5, Y14, Y14
-	VPORD     Y11, Y14, Y14
-	VMAXPS    Y14, Y6, Y11
-	VMAXPS    Y6, Y14, Y14
-	VPORD     Y11, Y14, Y14
-	VMAXPS    Y1, Y2, Y11
-	VMAXPS    Y2, Y1, Y1
-	VPORD     Y11, Y1, Y1
-	VMAXPS    Y1, Y7, Y11
-	VMAXPS    Y7, Y1, Y1
-	VPORD     Y11, Y1, Y1
-	VMAXPS    Y1, Y8, Y11
-	VMAXPS    Y8, Y1, Y1
-	VPORD     Y11, Y1, Y1
-	VMAXPS    Y3, Y4, Y11
-	VMAXPS    Y4, Y3, Y3
-	VPORD     Y11, Y3, Y3
-	VMAXPS    Y3, Y9, Y11
-	VMAXPS    Y9, Y3, Y3
-	VPORD     Y11, Y3, Y3
-	VMAXPS    Y3, Y10, Y11
-	VMAXPS    Y10, Y3, Y3
-	VPORD     Y11, Y3, Y3
-	MOVQ      ep+88(FP), AX
-	TESTQ     AX, AX
-	JEQ       noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Y16, Y16, Y16
-	VPXORD    Y17, Y17, Y17
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y17
-
-nobiasrow:
-	VMOVUPS 64(AX), Y0
-	VMOVUPS 128(AX), Y2
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y17, Y14, Y14
-	VADDPS Y17, Y1, Y1
-	VADDPS Y17, Y3, Y3
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y14, Y14
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y3, Y3
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y14, Y4
-	VCMPPS    $0x1e, Y16, Y14, K2
-	VBLENDMPS Y14, Y4, K2, Y14
-	VMULPS    (AX), Y1, Y4
-	VCMPPS    $0x1e, Y16, Y1, K2
-	VBLENDMPS Y1, Y4, K2, Y1
-	VMULPS    (AX), Y3, Y4
-	VCMPPS    $0x1e, Y16, Y3, K2
-	VBLENDMPS Y3, Y4, K2, Y3
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y14, Y0, Y14
-	VMAXPS Y1, Y0, Y1
-	VMAXPS Y3, Y0, Y3
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y14, Y2, Y14
-	VMINPS Y1, Y2, Y1
-	VMINPS Y3, Y2, Y3
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y14, Y14
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y3, Y3
-
-noresafter:
-noep:
-	VMOVUPS Y14, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	VZEROUPPER
-	RET
-
-// func convPoolDepthPairsAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convPoolDepthPairsAVX512_4x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+56(FP), CX
-	MOVQ  ldc+72(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+80(FP), SI
-	KMOVW SI, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+64(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+88(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ        DI, DI
-	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	VMOVAPS      Z0, Z5
-	VMOVAPS      Z0, Z6
-	VMOVAPS      Z0, Z7
-	VMOVAPS      Z0, Z8
-	VMOVAPS      Z0, Z9
-	VMOVAPS      Z0, Z10
-	VMOVAPS      Z0, Z11
-	VMOVAPS      Z0, Z12
-	VMOVAPS      Z0, Z13
-	VMOVAPS      Z0, Z14
-	VMOVAPS      Z0, Z15
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-
-started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
-	VXORPS Y16, Y16, Y16
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  b+48(FP), R9
-	TESTQ DI, DI
-	JEQ   sum
-
-tap:
-	MOVQ  a+24(FP), R11
-	MOVQ  (R8), R10
-	LEAQ  (R11)(R10*4), R11
-	MOVQ  k+16(FP), R10
-	SHRQ  $0x01, R10
-	LEAQ  (R11)(AX*4), R12
-	MOVQ  lrow+40(FP), R13
-	LEAQ  (R11)(R13*4), R13
-	LEAQ  (R13)(AX*4), R14
-	TESTQ R10, R10
-	JEQ   odd
-
-loop:
-	VMOVUPS.Z    (R9), K1, Y17
-	ADDQ         CX, R9
-	VMOVUPS.Z    (R9), K1, Y18
-	ADDQ         CX, R9
-	VUNPCKLPS    Y18, Y17, Y19
-	VUNPCKHPS    Y18, Y17, Y17
-	VINSERTF64X4 $0x01, Y17, Z19, Z17
-	VBROADCASTSD (R11), Z18
-	VFMADD231PS  Z17, Z18, Z0
-	VBROADCASTSD (R11)(AX*1), Z18
-	VFMADD231PS  Z17, Z18, Z1
-	VBROADCASTSD (R11)(AX*2), Z18
-	VFMADD231PS  Z17, Z18, Z2
-	VBROADCASTSD (R11)(BX*1), Z18
-	VFMADD231PS  Z17, Z18, Z3
-	VBROADCASTSD (R12), Z18
-	VFMADD231PS  Z17, Z18, Z4
-	VBROADCASTSD (R12)(AX*1), Z18
-	VFMADD231PS  Z17, Z18, Z5
-	VBROADCASTSD (R12)(AX*2), Z18
-	VFMADD231PS  Z17, Z18, Z6
-	VBROADCASTSD (R12)(BX*1), Z18
-	VFMADD231PS  Z17, Z18, Z7
-	VBROADCASTSD (R13), Z18
-	VFMADD231PS  Z17, Z18, Z8
-	VBROADCASTSD (R13)(AX*1), Z18
-	VFMADD231PS  Z17, Z18, Z9
-	VBROADCASTSD (R13)(AX*2), Z18
-	VFMADD231PS  Z17, Z18, Z10
-	VBROADCASTSD (R13)(BX*1), Z18
-	VFMADD231PS  Z17, Z18, Z11
-	VBROADCASTSD (R14), Z18
-	VFMADD231PS  Z17, Z18, Z12
-	VBROADCASTSD (R14)(AX*1), Z18
-	VFMADD231PS  Z17, Z18, Z13
-	VBROADCASTSD (R14)(AX*2), Z18
-	VFMADD231PS  Z17, Z18, Z14
-	VBROADCASTSD (R14)(BX*1), Z18
-	VFMADD231PS  Z17, Z18, Z15
-	ADDQ         $0x08, R11
-	ADDQ         $0x08, R12
-	ADDQ         $0x08, R13
-	ADDQ         $0x08, R14
-	DECQ         R10
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R10
-	TESTQ        $0x00000001, R10
-	JEQ          next
-	VMOVUPS.Z    (R9), K1, Y17
-	ADDQ         CX, R9
-	VUNPCKLPS    Y16, Y17, Y19
-	VUNPCKHPS    Y16, Y17, Y17
-	VINSERTF64X4 $0x01, Y17, Z19, Z17
-	VBROADCASTSS (R11), Z18
-	VFMADD231PS  Z17, Z18, K2, Z0
-	VBROADCASTSS (R11)(AX*1), Z18
-	VFMADD231PS  Z17, Z18, K2, Z1
-	VBROADCASTSS (R11)(AX*2), Z18
-	VFMADD231PS  Z17, Z18, K2, Z2
-	VBROADCASTSS (R11)(BX*1), Z18
-	VFMADD231PS  Z17, Z18, K2, Z3
-	VBROADCASTSS (R12), Z18
-	VFMADD231PS  Z17, Z18, K2, Z4
-	VBROADCASTSS (R12)(AX*1), Z18
-	VFMADD231PS  Z17, Z18, K2, Z5
-	VBROADCASTSS (R12)(AX*2), Z18
-	VFMADD231PS  Z17, Z18, K2, Z6
-	VBROADCASTSS (R12)(BX*1), Z18
-	VFMADD231PS  Z17, Z18, K2, Z7
-	VBROADCASTSS (R13), Z18
-	VFMADD231PS  Z17, Z18, K2, Z8
-	VBROADCASTSS (R13)(AX*1), Z18
-	VFMADD231PS  Z17, Z18, K2, Z9
-	VBROADCASTSS (R13)(AX*2), Z18
-	VFMADD231PS  Z17, Z18, K2, Z10
-	VBROADCASTSS (R13)(BX*1), Z18
-	VFMADD231PS  Z17, Z18, K2, Z11
-	VBROADCASTSS (R14), Z18
-	VFMADD231PS  Z17, Z18, K2, Z12
-	VBROADCASTSS (R14)(AX*1), Z18
-	VFMADD231PS  Z17, Z18, K2, Z13
-	VBROADCASTSS (R14)(AX*2), Z18
-	VFMADD231PS  Z17, Z18, K2, Z14
-	VBROADCASTSS (R14)(BX*1), Z18
-	VFMADD231PS  Z17, Z18, K2, Z15
-
-next:
-	ADDQ $0x08, R8
-	DECQ DI
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X16
-	VPMOVZXBD X16, Z16
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X17
-	VPMOVZXBD X17, Z17
-	VPERMPS   Z0, Z16, Z18
-	VPERMPS   Z0, Z17, Z0
-	VADDPS    Z0, Z18, Z18
-	VPERMPS   Z1, Z16, Z0
-	VPERMPS   Z1, Z17, Z1
-	VADDPS    Z1, Z0, Z0
-	VPERMPS   Z2, Z16, Z1
-	VPERMPS   Z2, Z17, Z2
-	VADDPS    Z2, Z1, Z1
-	VPERMPS   Z3, Z16, Z2
-	VPERMPS   Z3, Z17, Z3
-	VADDPS    Z3, Z2, Z2
-	VPERMPS   Z4, Z16, Z3
-	VPERMPS   Z4, Z17, Z4
-	VADDPS    Z4, Z3, Z3
-	VPERMPS   Z5, Z16, Z4
-	VPERMPS   Z5, Z17, Z5
-	VADDPS    Z5, Z4, Z4
-	VPERMPS   Z6, Z16, Z5
-	VPERMPS   Z6, Z17, Z6
-	VADDPS    Z6, Z5, Z5
-	VPERMPS   Z7, Z16, Z6
-	VPERMPS   Z7, Z17, Z7
-	VADDPS    Z7, Z6, Z6
-	VPERMPS   Z8, Z16, Z7
-	VPERMPS   Z8, Z17, Z8
-	VADDPS    Z8, Z7, Z7
-	VPERMPS   Z9, Z16, Z8
-	VPERMPS   Z9, Z17, Z9
-	VADDPS    Z9, Z8, Z8
-	VPERMPS   Z10, Z16, Z9
-	VPERMPS   Z10, Z17, Z10
-	VADDPS    Z10, Z9, Z9
-	VPERMPS   Z11, Z16, Z10
-	VPERMPS   Z11, Z17, Z11
-	VADDPS    Z11, Z10, Z10
-	VPERMPS   Z12, Z16, Z11
-	VPERMPS   Z12, Z17, Z12
-	VADDPS    Z12, Z11, Z11
-	VPERMPS   Z13, Z16, Z12
-	VPERMPS   Z13, Z17, Z13
-	VADDPS    Z13, Z12, Z12
-	VPERMPS   Z14, Z16, Z13
-	VPERMPS   Z14, Z17, Z14
-	VADDPS    Z14, Z13, Z13
-	VPERMPS   Z15, Z16, Z14
-	VPERMPS   Z15, Z17, Z15
-	VADDPS    Z15, Z14, Z14
-	VMAXPS    Y18, Y0, Y15
-	VMAXPS    Y0, Y18, Y18
-	VPORD     Y15, Y18, Y18
-	VMAXPS    Y18, Y7, Y15
-	VMAXPS    Y7, Y18, Y18
-	VPORD     Y15, Y18, Y18
-	VMAXPS    Y18, Y8, Y15
-	VMAXPS    Y8, Y18, Y18
-	VPORD     Y15, Y18, Y18
-	VMAXPS    Y1, Y2, Y15
-	VMAXPS    Y2, Y1, Y1
-	VPORD     Y15, Y1, Y1
-	VMAXPS    Y1, Y9, Y15
-	VMAXPS    Y9, Y1, Y1
-	VPORD     Y15, Y1, Y1
-	VMAXPS    Y1, Y10, Y15
-	VMAXPS    Y10, Y1, Y1
-	VPORD     Y15, Y1, Y1
-	VMAXPS    Y3, Y4, Y15
-	VMAXPS    Y4, Y3, Y3
-	VPORD     Y15, Y3, Y3
-	VMAXPS    Y3, Y11, Y15
-	VMAXPS    Y11, Y3, Y3
-	VPORD     Y15, Y3, Y3
-	VMAXPS    Y3, Y12, Y15
-	VMAXPS    Y12, Y3, Y3
-	VPORD     Y15, Y3, Y3
-	VMAXPS    Y5, Y6, Y15
-	VMAXPS    Y6, Y5, Y5
-	VPORD     Y15, Y5, Y5
-	VMAXPS    Y5, Y13, Y15
-	VMAXPS    Y13, Y5, Y5
-	VPORD     Y15, Y5, Y5
-	VMAXPS    Y5, Y14, Y15
-	VMAXPS    Y14, Y5, Y5
-	VPORD     Y15, Y5, Y5
-	MOVQ      ep+88(FP), AX
-	TESTQ     AX, AX
-	JEQ       noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
-	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
-	VPXORD    Y20, Y20, Y20
-	VPXORD    Y21, Y21, Y21
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y21
-
-nobiasrow:
-	VMOVUPS 64(AX), Y0
-	VMOVUPS 128(AX), Y2
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y21, Y18, Y18
-	VADDPS Y21, Y1, Y1
-	VADDPS Y21, Y3, Y3
-	VADDPS Y21, Y5, Y5
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     R8, R8
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y18, Y18
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y5, Y5
-
-noresbefore:
-	TESTB     R9, R9
-	JEQ       noleaky
-	VMULPS    (AX), Y18, Y4
-	VCMPPS    $0x1e, Y20, Y18, K2
-	VBLENDMPS Y18, Y4, K2, Y18
-	VMULPS    (AX), Y1, Y4
-	VCMPPS    $0x1e, Y20, Y1, K2
-	VBLENDMPS Y1, Y4, K2, Y1
-	VMULPS    (AX), Y3, Y4
-	VCMPPS    $0x1e, Y20, Y3, K2
-	VBLENDMPS Y3, Y4, K2, Y3
-	VMULPS    (AX), Y5, Y4
-	VCMPPS    $0x1e, Y20, Y5, K2
-	VBLENDMPS Y5, Y4, K2, Y5
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y18, Y0, Y18
-	VMAXPS Y1, Y0, Y1
-	VMAXPS Y3, Y0, Y3
-	VMAXPS Y5, Y0, Y5
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y18, Y2, Y18
-	VMINPS Y1, Y2, Y1
-	VMINPS Y3, Y2, Y3
-	VMINPS Y5, Y2, Y5
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     R8, R8
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y18, Y18
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y5, Y5
-
-noresafter:
-noep:
-	VMOVUPS Y18, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y5, K1, (SI)
-	VZEROUPPER
-	RET
-
-// func convPoolRowDepthPairsAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convPoolRowDepthPairsAVX512_1x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+56(FP), CX
-	MOVQ  ldc+72(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), DX
-	MOVL  mask+80(FP), DX
-	KMOVW DX, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+64(FP), DX
-	MOVQ       DX, BX
-	PREFETCHT0 (BX)
-	XORQ       BX, BX
-	MOVQ       ep+88(FP), SI
-	TESTQ      SI, SI
-	JEQ        nobiasstart
-	MOVB       218(SI), DI
-	ORB        219(SI), DI
-	JEQ        nobiasstart
-	MOVQ       192(SI), BX
-
-nobiasstart:
-	TESTQ        BX, BX
-	JEQ          zero
-	VMOVUPS.Z    (BX), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-
-started:
-	MOVL   $0x00005555, BX
-	KMOVW  BX, K2
-	VXORPS Y2, Y2, Y2
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), BX
-	MOVQ  offs+8(FP), SI
-	MOVQ  b+48(FP), DI
-	TESTQ BX, BX
-	JEQ   sum
-
-tap:
-	MOVQ  a+24(FP), R9
-	MOVQ  (SI), R8
-	LEAQ  (R9)(R8*4), R9
-	MOVQ  k+16(FP), R8
-	SHRQ  $0x01, R8
-	TESTQ R8, R8
-	JEQ   odd
-
-loop:
-	VMOVUPS.Z    (DI), K1, Y3
-	ADDQ         CX, DI
-	VMOVUPS.Z    (DI), K1, Y4
-	ADDQ         CX, DI
-	VUNPCKLPS    Y4, Y3, Y5
-	VUNPCKHPS    Y4, Y3, Y3
-	VINSERTF64X4 $0x01, Y3, Z5, Z3
-	VBROADCASTSD (R9), Z4
-	VFMADD231PS  Z3, Z4, Z0
-	VBROADCASTSD (R9)(AX*1), Z4
-	VFMADD231PS  Z3, Z4, Z1
-	ADDQ         $0x08, R9
-	DECQ         R8
-	JNE          loop
-
-odd:
-	MOVQ         k+16(FP), R8
-	TESTQ        $0x00000001, R8
-	JEQ          next
-	VMOVUPS.Z    (DI), K1, Y3
-	ADDQ         CX, DI
-	VUNPCKLPS    Y2, Y3, Y5
-	VUNPCKHPS    Y2, Y3, Y3
-	VINSERTF64X4 $0x01, Y3, Z5, Z3
-	VBROADCASTSS (R9), Z4
-	VFMADD231PS  Z3, Z4, K2, Z0
-	VBROADCASTSS (R9)(AX*1), Z4
-	VFMADD231PS  Z3, Z4, K2, Z1
-
-next:
-	ADDQ $0x08, SI
-	DECQ BX
-	JNE  tap
-
-sum:
-	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
-	MOVQ      $0x0e0c06040a080200, AX
-	VMOVQ     AX, X2
-	VPMOVZXBD X2, Z2
-	MOVQ      $0x0f0d07050b090301, AX
-	VMOVQ     AX, X3
-	VPMOVZXBD X3, Z3
-	VPERMPS   Z0, Z2, Z4
-	VPERMPS   Z0, Z3, Z0
-	VADDPS    Z0, Z4, Z4
-	VPERMPS   Z1, Z2, Z0
-	VPERMPS   Z1, Z3, Z1
-	VADDPS    Z1, Z0, Z0
-	VMAXPS    Y4, Y0, Y1
-	VMAXPS    Y0, Y4, Y4
-	VPORD     Y1, Y4, Y4
-	MOVQ      ep+88(FP), AX
-	TESTQ     AX, AX
-	JEQ       noep
-
-	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), SI
-	SHLQ      $0x02, SI
-	MOVB      216(AX), SI
-	MOVB      217(AX), DI
-	VPXORD    Y6, Y6, Y6
-	VPXORD    Y7, Y7, Y7
-	TESTQ     CX, CX
-	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y7
-
-nobiasrow:
-	VMOVUPS 64(AX), Y0
-	VMOVUPS 128(AX), Y1
-	TESTQ   CX, CX
-	JEQ     nobias
-	TESTQ   AX, AX
-	JEQ     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
-	JEQ     addbias
-	JMP     nobias
-
-addbias:
-	VADDPS Y7, Y4, Y4
-
-nobias:
-	TESTQ     BX, BX
-	JEQ       noresbefore
-	TESTB     SI, SI
-	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y2
-	VADDPS    Y2, Y4, Y4
-
-noresbefore:
-	TESTB     DI, DI
-	JEQ       noleaky
-	VMULPS    (AX), Y4, Y2
-	VCMPPS    $0x1e, Y6, Y4, K2
-	VBLENDMPS Y4, Y2, K2, Y4
-
-noleaky:
-	CMPB   218(AX), $0x00
-	JEQ    noclamp218
-	VMAXPS Y4, Y0, Y4
-
-noclamp218:
-	CMPB   219(AX), $0x00
-	JEQ    noclamp219
-	VMINPS Y4, Y1, Y4
-
-noclamp219:
-	TESTQ     BX, BX
-	JEQ       noresafter
-	TESTB     SI, SI
-	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y2
-	VADDPS    Y2, Y4, Y4
-
-noresafter:
-noep:
-	VMOVUPS Y4, K1, (DX)
-	VZEROUPPER
-	RET
-
-// func convPoolRowDepthPairsAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convPoolRowDepthPairsAVX512_2x8(SB), NOSPLIT, $0-96
-	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+56(FP), CX
-	MOVQ  ldc+72(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+80(FP), SI
-	KMOVW SI, K1
-
-	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+64(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+88(FP), R8
-	TESTQ      R8, R8
-	JEQ        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
-	JEQ        nobiasstart
-	MOVQ       192(R8), DI
-
-nobiasstart:
-	TESTQ        DI, DI
-	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
-	VXORPS       Y1, Y1, Y1
-	VUNPCKLPS    Y1, Y0, Y2
-	VUNPCKHPS    Y1, Y0, Y0
-	VINSERTF64X4 $0x01, Y0, Z2, Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	JMP          started
-
-zero:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-
-started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
-	VXORPS Y4, Y4, Y4
-
-	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  b+48(FP), R9
-	TESTQ DI, DI
-	JEQ   sum
-
-tap:
-	MOVQ  a+24(FP), R11
-	MOVQ  (R8), R10
-	LEAQ  (R11)(R10*4), R11
-	MOVQ  k+16(FP), R10
-	SHRQ  $0x01, R10
-	TESTQ R10, R10
-	JEQ   odd
 
 loop:
 	VMOVUPS.Z    (R9), K1, Y5
@@ -37175,8 +29911,8 @@ odd:
 	VFMADD231PS  Z5, Z6, K2, Z3
 
 next:
-	ADDQ $0x08, R8
-	DECQ DI
+	ADDQ $0x08, DI
+	DECQ SI
 	JNE  tap
 
 sum:
@@ -37199,133 +29935,493 @@ sum:
 	VPERMPS   Z3, Z4, Z2
 	VPERMPS   Z3, Z5, Z3
 	VADDPS    Z3, Z2, Z2
-	VMAXPS    Y6, Y0, Y3
-	VMAXPS    Y0, Y6, Y6
-	VPORD     Y3, Y6, Y6
-	VMAXPS    Y1, Y2, Y3
-	VMAXPS    Y2, Y1, Y1
-	VPORD     Y3, Y1, Y1
-	MOVQ      ep+88(FP), AX
-	TESTQ     AX, AX
-	JEQ       noep
+	MOVQ      c+56(FP), AX
+	MOVB      acc+72(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Y3
+	VADDPS    Y3, Y6, Y6
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y3
+	VADDPS    Y3, Y0, Y0
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y3
+	VADDPS    Y3, Y1, Y1
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y3
+	VADDPS    Y3, Y2, Y2
+
+write:
+	MOVQ  ep+80(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
 	VPXORD    Y8, Y8, Y8
 	VPXORD    Y9, Y9, Y9
-	TESTQ     CX, CX
+	TESTQ     BX, BX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y9
+	VMOVUPS.Z (BX), K1, Y9
 
 nobiasrow:
-	VMOVUPS 64(AX), Y0
-	VMOVUPS 128(AX), Y2
-	TESTQ   CX, CX
+	VMOVUPS 64(CX), Y3
+	VMOVUPS 128(CX), Y4
+	TESTQ   BX, BX
 	JEQ     nobias
-	TESTQ   AX, AX
+	TESTQ   CX, CX
 	JEQ     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
+	MOVB    acc+72(FP), BL
+	TESTB   BL, BL
+	JNE     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
 	JEQ     addbias
 	JMP     nobias
 
 addbias:
 	VADDPS Y9, Y6, Y6
+	VADDPS Y9, Y0, Y0
 	VADDPS Y9, Y1, Y1
+	VADDPS Y9, Y2, Y2
 
 nobias:
-	TESTQ     BX, BX
+	TESTQ     SI, SI
 	JEQ       noresbefore
 	TESTB     R8, R8
 	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y3
-	VADDPS    Y3, Y6, Y6
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y3
-	VADDPS    Y3, Y1, Y1
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y5
+	VADDPS    Y5, Y6, Y6
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y5
+	VADDPS    Y5, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y5
+	VADDPS    Y5, Y2, Y2
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (AX), Y6, Y3
+	VMULPS    (CX), Y6, Y5
 	VCMPPS    $0x1e, Y8, Y6, K2
-	VBLENDMPS Y6, Y3, K2, Y6
-	VMULPS    (AX), Y1, Y3
+	VBLENDMPS Y6, Y5, K2, Y6
+	VMULPS    (CX), Y0, Y5
+	VCMPPS    $0x1e, Y8, Y0, K2
+	VBLENDMPS Y0, Y5, K2, Y0
+	VMULPS    (CX), Y1, Y5
 	VCMPPS    $0x1e, Y8, Y1, K2
-	VBLENDMPS Y1, Y3, K2, Y1
+	VBLENDMPS Y1, Y5, K2, Y1
+	VMULPS    (CX), Y2, Y5
+	VCMPPS    $0x1e, Y8, Y2, K2
+	VBLENDMPS Y2, Y5, K2, Y2
 
 noleaky:
-	CMPB   218(AX), $0x00
+	CMPB   218(CX), $0x00
 	JEQ    noclamp218
-	VMAXPS Y6, Y0, Y6
-	VMAXPS Y1, Y0, Y1
+	VMAXPS Y6, Y3, Y6
+	VMAXPS Y0, Y3, Y0
+	VMAXPS Y1, Y3, Y1
+	VMAXPS Y2, Y3, Y2
 
 noclamp218:
-	CMPB   219(AX), $0x00
+	CMPB   219(CX), $0x00
 	JEQ    noclamp219
-	VMINPS Y6, Y2, Y6
-	VMINPS Y1, Y2, Y1
+	VMINPS Y6, Y4, Y6
+	VMINPS Y0, Y4, Y0
+	VMINPS Y1, Y4, Y1
+	VMINPS Y2, Y4, Y2
 
 noclamp219:
-	TESTQ     BX, BX
+	TESTQ     SI, SI
 	JEQ       noresafter
 	TESTB     R8, R8
 	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y3
-	VADDPS    Y3, Y6, Y6
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y3
-	VADDPS    Y3, Y1, Y1
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y6, Y6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y2, Y2
 
 noresafter:
 noep:
-	VMOVUPS Y6, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
+	VMOVUPS Y6, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y2, K1, (AX)
 	VZEROUPPER
 	RET
 
-// func convPoolRowDepthPairsAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// func convDepthPairsAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convPoolRowDepthPairsAVX512_3x8(SB), NOSPLIT, $0-96
+TEXT ·convDepthPairsAVX512_5x8(SB), NOSPLIT, $0-96
 	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+56(FP), CX
-	MOVQ  ldc+72(FP), DX
+	MOVQ  ldb+48(FP), CX
+	MOVQ  ldc+64(FP), DX
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
 	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+80(FP), SI
+	MOVL  mask+76(FP), SI
 	KMOVW SI, K1
 
 	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+64(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+88(FP), R8
-	TESTQ      R8, R8
+	MOVQ       c+56(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
 	JEQ        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
 	JEQ        nobiasstart
-	MOVQ       192(R8), DI
+	MOVQ       192(DI), SI
 
 nobiasstart:
-	TESTQ        DI, DI
+	TESTQ        SI, SI
 	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
+	VMOVUPS.Z    (SI), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+
+started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y5, Y5, Y5
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  pf+88(FP), R8
+	MOVQ  b+40(FP), R9
+	TESTQ SI, SI
+	JEQ   sum
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (DI), R10
+	LEAQ       (R11)(R10*4), R11
+	MOVQ       k+16(FP), R10
+	SHRQ       $0x01, R10
+	LEAQ       (R11)(AX*4), R12
+	TESTQ      R10, R10
+	JEQ        odd
+
+loop:
+	VMOVUPS.Z    (R9), K1, Y6
+	ADDQ         CX, R9
+	VMOVUPS.Z    (R9), K1, Y7
+	ADDQ         CX, R9
+	VUNPCKLPS    Y7, Y6, Y8
+	VUNPCKHPS    Y7, Y6, Y6
+	VINSERTF64X4 $0x01, Y6, Z8, Z6
+	VBROADCASTSD (R11), Z7
+	VFMADD231PS  Z6, Z7, Z0
+	VBROADCASTSD (R11)(AX*1), Z7
+	VFMADD231PS  Z6, Z7, Z1
+	VBROADCASTSD (R11)(AX*2), Z7
+	VFMADD231PS  Z6, Z7, Z2
+	VBROADCASTSD (R11)(BX*1), Z7
+	VFMADD231PS  Z6, Z7, Z3
+	VBROADCASTSD (R12), Z7
+	VFMADD231PS  Z6, Z7, Z4
+	ADDQ         $0x08, R11
+	ADDQ         $0x08, R12
+	DECQ         R10
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y6
+	ADDQ         CX, R9
+	VUNPCKLPS    Y5, Y6, Y8
+	VUNPCKHPS    Y5, Y6, Y6
+	VINSERTF64X4 $0x01, Y6, Z8, Z6
+	VBROADCASTSS (R11), Z7
+	VFMADD231PS  Z6, Z7, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z7
+	VFMADD231PS  Z6, Z7, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z7
+	VFMADD231PS  Z6, Z7, K2, Z2
+	VBROADCASTSS (R11)(BX*1), Z7
+	VFMADD231PS  Z6, Z7, K2, Z3
+	VBROADCASTSS (R12), Z7
+	VFMADD231PS  Z6, Z7, K2, Z4
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X5
+	VPMOVZXBD X5, Z5
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X6
+	VPMOVZXBD X6, Z6
+	VPERMPS   Z0, Z5, Z7
+	VPERMPS   Z0, Z6, Z0
+	VADDPS    Z0, Z7, Z7
+	VPERMPS   Z1, Z5, Z0
+	VPERMPS   Z1, Z6, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z5, Z1
+	VPERMPS   Z2, Z6, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z5, Z2
+	VPERMPS   Z3, Z6, Z3
+	VADDPS    Z3, Z2, Z2
+	VPERMPS   Z4, Z5, Z3
+	VPERMPS   Z4, Z6, Z4
+	VADDPS    Z4, Z3, Z3
+	MOVQ      c+56(FP), AX
+	MOVB      acc+72(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Y4
+	VADDPS    Y4, Y7, Y7
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y4
+	VADDPS    Y4, Y0, Y0
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y4
+	VADDPS    Y4, Y2, Y2
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y4
+	VADDPS    Y4, Y3, Y3
+
+write:
+	MOVQ  ep+80(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Y9, Y9, Y9
+	VPXORD    Y10, Y10, Y10
+	TESTQ     BX, BX
+	JEQ       nobiasrow
+	VMOVUPS.Z (BX), K1, Y10
+
+nobiasrow:
+	VMOVUPS 64(CX), Y4
+	VMOVUPS 128(CX), Y5
+	TESTQ   BX, BX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+72(FP), BL
+	TESTB   BL, BL
+	JNE     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y10, Y7, Y7
+	VADDPS Y10, Y0, Y0
+	VADDPS Y10, Y1, Y1
+	VADDPS Y10, Y2, Y2
+	VADDPS Y10, Y3, Y3
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y6
+	VADDPS    Y6, Y7, Y7
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y6
+	VADDPS    Y6, Y0, Y0
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y6
+	VADDPS    Y6, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y6
+	VADDPS    Y6, Y2, Y2
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y6
+	VADDPS    Y6, Y3, Y3
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y7, Y6
+	VCMPPS    $0x1e, Y9, Y7, K2
+	VBLENDMPS Y7, Y6, K2, Y7
+	VMULPS    (CX), Y0, Y6
+	VCMPPS    $0x1e, Y9, Y0, K2
+	VBLENDMPS Y0, Y6, K2, Y0
+	VMULPS    (CX), Y1, Y6
+	VCMPPS    $0x1e, Y9, Y1, K2
+	VBLENDMPS Y1, Y6, K2, Y1
+	VMULPS    (CX), Y2, Y6
+	VCMPPS    $0x1e, Y9, Y2, K2
+	VBLENDMPS Y2, Y6, K2, Y2
+	VMULPS    (CX), Y3, Y6
+	VCMPPS    $0x1e, Y9, Y3, K2
+	VBLENDMPS Y3, Y6, K2, Y3
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y7, Y4, Y7
+	VMAXPS Y0, Y4, Y0
+	VMAXPS Y1, Y4, Y1
+	VMAXPS Y2, Y4, Y2
+	VMAXPS Y3, Y4, Y3
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y7, Y5, Y7
+	VMINPS Y0, Y5, Y0
+	VMINPS Y1, Y5, Y1
+	VMINPS Y2, Y5, Y2
+	VMINPS Y3, Y5, Y3
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y6
+	VADDPS    Y6, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y6
+	VADDPS    Y6, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y6
+	VADDPS    Y6, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y6
+	VADDPS    Y6, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y6
+	VADDPS    Y6, Y3, Y3
+
+noresafter:
+noep:
+	VMOVUPS Y7, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convDepthPairsAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convDepthPairsAVX512_6x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+48(FP), CX
+	MOVQ  ldc+64(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVL  mask+76(FP), SI
+	KMOVW SI, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+56(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Y0
 	VXORPS       Y1, Y1, Y1
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y0
@@ -37346,26 +30442,32 @@ zero:
 	VPXORD Z5, Z5, Z5
 
 started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
 	VXORPS Y6, Y6, Y6
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  b+48(FP), R9
-	TESTQ DI, DI
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  pf+88(FP), R8
+	MOVQ  b+40(FP), R9
+	TESTQ SI, SI
 	JEQ   sum
 
 tap:
-	MOVQ  a+24(FP), R11
-	MOVQ  (R8), R10
-	LEAQ  (R11)(R10*4), R11
-	MOVQ  k+16(FP), R10
-	SHRQ  $0x01, R10
-	LEAQ  (R11)(AX*4), R12
-	TESTQ R10, R10
-	JEQ   odd
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (DI), R10
+	LEAQ       (R11)(R10*4), R11
+	MOVQ       k+16(FP), R10
+	SHRQ       $0x01, R10
+	LEAQ       (R11)(AX*4), R12
+	TESTQ      R10, R10
+	JEQ        odd
 
 loop:
 	VMOVUPS.Z    (R9), K1, Y7
@@ -37415,8 +30517,8 @@ odd:
 	VFMADD231PS  Z7, Z8, K2, Z5
 
 next:
-	ADDQ $0x08, R8
-	DECQ DI
+	ADDQ $0x08, DI
+	DECQ SI
 	JNE  tap
 
 sum:
@@ -37445,152 +30547,587 @@ sum:
 	VPERMPS   Z5, Z6, Z4
 	VPERMPS   Z5, Z7, Z5
 	VADDPS    Z5, Z4, Z4
-	VMAXPS    Y8, Y0, Y5
-	VMAXPS    Y0, Y8, Y8
-	VPORD     Y5, Y8, Y8
-	VMAXPS    Y1, Y2, Y5
-	VMAXPS    Y2, Y1, Y1
-	VPORD     Y5, Y1, Y1
-	VMAXPS    Y3, Y4, Y5
-	VMAXPS    Y4, Y3, Y3
-	VPORD     Y5, Y3, Y3
-	MOVQ      ep+88(FP), AX
-	TESTQ     AX, AX
-	JEQ       noep
+	MOVQ      c+56(FP), AX
+	MOVB      acc+72(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Y5
+	VADDPS    Y5, Y8, Y8
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y5
+	VADDPS    Y5, Y1, Y1
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y5
+	VADDPS    Y5, Y3, Y3
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y5
+	VADDPS    Y5, Y4, Y4
+
+write:
+	MOVQ  ep+80(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
 	VPXORD    Y10, Y10, Y10
 	VPXORD    Y11, Y11, Y11
-	TESTQ     CX, CX
+	TESTQ     BX, BX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y11
+	VMOVUPS.Z (BX), K1, Y11
 
 nobiasrow:
-	VMOVUPS 64(AX), Y0
-	VMOVUPS 128(AX), Y2
-	TESTQ   CX, CX
+	VMOVUPS 64(CX), Y5
+	VMOVUPS 128(CX), Y6
+	TESTQ   BX, BX
 	JEQ     nobias
-	TESTQ   AX, AX
+	TESTQ   CX, CX
 	JEQ     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
+	MOVB    acc+72(FP), BL
+	TESTB   BL, BL
+	JNE     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
 	JEQ     addbias
 	JMP     nobias
 
 addbias:
 	VADDPS Y11, Y8, Y8
+	VADDPS Y11, Y0, Y0
 	VADDPS Y11, Y1, Y1
+	VADDPS Y11, Y2, Y2
 	VADDPS Y11, Y3, Y3
+	VADDPS Y11, Y4, Y4
 
 nobias:
-	TESTQ     BX, BX
+	TESTQ     SI, SI
 	JEQ       noresbefore
 	TESTB     R8, R8
 	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y8, Y8
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y3, Y3
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y7
+	VADDPS    Y7, Y8, Y8
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y7
+	VADDPS    Y7, Y0, Y0
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y7
+	VADDPS    Y7, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y7
+	VADDPS    Y7, Y2, Y2
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y7
+	VADDPS    Y7, Y3, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y7
+	VADDPS    Y7, Y4, Y4
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (AX), Y8, Y4
+	VMULPS    (CX), Y8, Y7
 	VCMPPS    $0x1e, Y10, Y8, K2
-	VBLENDMPS Y8, Y4, K2, Y8
-	VMULPS    (AX), Y1, Y4
+	VBLENDMPS Y8, Y7, K2, Y8
+	VMULPS    (CX), Y0, Y7
+	VCMPPS    $0x1e, Y10, Y0, K2
+	VBLENDMPS Y0, Y7, K2, Y0
+	VMULPS    (CX), Y1, Y7
 	VCMPPS    $0x1e, Y10, Y1, K2
-	VBLENDMPS Y1, Y4, K2, Y1
-	VMULPS    (AX), Y3, Y4
+	VBLENDMPS Y1, Y7, K2, Y1
+	VMULPS    (CX), Y2, Y7
+	VCMPPS    $0x1e, Y10, Y2, K2
+	VBLENDMPS Y2, Y7, K2, Y2
+	VMULPS    (CX), Y3, Y7
 	VCMPPS    $0x1e, Y10, Y3, K2
-	VBLENDMPS Y3, Y4, K2, Y3
+	VBLENDMPS Y3, Y7, K2, Y3
+	VMULPS    (CX), Y4, Y7
+	VCMPPS    $0x1e, Y10, Y4, K2
+	VBLENDMPS Y4, Y7, K2, Y4
 
 noleaky:
-	CMPB   218(AX), $0x00
+	CMPB   218(CX), $0x00
 	JEQ    noclamp218
-	VMAXPS Y8, Y0, Y8
-	VMAXPS Y1, Y0, Y1
-	VMAXPS Y3, Y0, Y3
+	VMAXPS Y8, Y5, Y8
+	VMAXPS Y0, Y5, Y0
+	VMAXPS Y1, Y5, Y1
+	VMAXPS Y2, Y5, Y2
+	VMAXPS Y3, Y5, Y3
+	VMAXPS Y4, Y5, Y4
 
 noclamp218:
-	CMPB   219(AX), $0x00
+	CMPB   219(CX), $0x00
 	JEQ    noclamp219
-	VMINPS Y8, Y2, Y8
-	VMINPS Y1, Y2, Y1
-	VMINPS Y3, Y2, Y3
+	VMINPS Y8, Y6, Y8
+	VMINPS Y0, Y6, Y0
+	VMINPS Y1, Y6, Y1
+	VMINPS Y2, Y6, Y2
+	VMINPS Y3, Y6, Y3
+	VMINPS Y4, Y6, Y4
 
 noclamp219:
-	TESTQ     BX, BX
+	TESTQ     SI, SI
 	JEQ       noresafter
 	TESTB     R8, R8
 	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y8, Y8
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y3, Y3
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y7
+	VADDPS    Y7, Y8, Y8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y7
+	VADDPS    Y7, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y7
+	VADDPS    Y7, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y7
+	VADDPS    Y7, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y7
+	VADDPS    Y7, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y7
+	VADDPS    Y7, Y4, Y4
 
 noresafter:
 noep:
-	VMOVUPS Y8, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
+	VMOVUPS Y8, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y4, K1, (AX)
 	VZEROUPPER
 	RET
 
-// func convPoolRowDepthPairsAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// func convDepthPairsAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convPoolRowDepthPairsAVX512_4x8(SB), NOSPLIT, $0-96
+TEXT ·convDepthPairsAVX512_7x8(SB), NOSPLIT, $0-96
 	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+56(FP), CX
-	MOVQ  ldc+72(FP), DX
+	MOVQ  ldb+48(FP), CX
+	MOVQ  ldc+64(FP), DX
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
 	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+80(FP), SI
+	MOVL  mask+76(FP), SI
 	KMOVW SI, K1
 
 	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+64(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+88(FP), R8
-	TESTQ      R8, R8
+	MOVQ       c+56(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
 	JEQ        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
 	JEQ        nobiasstart
-	MOVQ       192(R8), DI
+	MOVQ       192(DI), SI
 
 nobiasstart:
-	TESTQ        DI, DI
+	TESTQ        SI, SI
 	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
+	VMOVUPS.Z    (SI), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+
+started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y7, Y7, Y7
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  pf+88(FP), R8
+	MOVQ  b+40(FP), R9
+	TESTQ SI, SI
+	JEQ   sum
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (DI), R10
+	LEAQ       (R11)(R10*4), R11
+	MOVQ       k+16(FP), R10
+	SHRQ       $0x01, R10
+	LEAQ       (R11)(AX*4), R12
+	TESTQ      R10, R10
+	JEQ        odd
+
+loop:
+	VMOVUPS.Z    (R9), K1, Y8
+	ADDQ         CX, R9
+	VMOVUPS.Z    (R9), K1, Y9
+	ADDQ         CX, R9
+	VUNPCKLPS    Y9, Y8, Y10
+	VUNPCKHPS    Y9, Y8, Y8
+	VINSERTF64X4 $0x01, Y8, Z10, Z8
+	VBROADCASTSD (R11), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSD (R11)(AX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSD (R11)(AX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSD (R11)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSD (R12), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSD (R12)(AX*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSD (R12)(AX*2), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	ADDQ         $0x08, R11
+	ADDQ         $0x08, R12
+	DECQ         R10
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y8
+	ADDQ         CX, R9
+	VUNPCKLPS    Y7, Y8, Y10
+	VUNPCKHPS    Y7, Y8, Y8
+	VINSERTF64X4 $0x01, Y8, Z10, Z8
+	VBROADCASTSS (R11), Z9
+	VFMADD231PS  Z8, Z9, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z9
+	VFMADD231PS  Z8, Z9, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z9
+	VFMADD231PS  Z8, Z9, K2, Z2
+	VBROADCASTSS (R11)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, K2, Z3
+	VBROADCASTSS (R12), Z9
+	VFMADD231PS  Z8, Z9, K2, Z4
+	VBROADCASTSS (R12)(AX*1), Z9
+	VFMADD231PS  Z8, Z9, K2, Z5
+	VBROADCASTSS (R12)(AX*2), Z9
+	VFMADD231PS  Z8, Z9, K2, Z6
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X7
+	VPMOVZXBD X7, Z7
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X8
+	VPMOVZXBD X8, Z8
+	VPERMPS   Z0, Z7, Z9
+	VPERMPS   Z0, Z8, Z0
+	VADDPS    Z0, Z9, Z9
+	VPERMPS   Z1, Z7, Z0
+	VPERMPS   Z1, Z8, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z7, Z1
+	VPERMPS   Z2, Z8, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z7, Z2
+	VPERMPS   Z3, Z8, Z3
+	VADDPS    Z3, Z2, Z2
+	VPERMPS   Z4, Z7, Z3
+	VPERMPS   Z4, Z8, Z4
+	VADDPS    Z4, Z3, Z3
+	VPERMPS   Z5, Z7, Z4
+	VPERMPS   Z5, Z8, Z5
+	VADDPS    Z5, Z4, Z4
+	VPERMPS   Z6, Z7, Z5
+	VPERMPS   Z6, Z8, Z6
+	VADDPS    Z6, Z5, Z5
+	MOVQ      c+56(FP), AX
+	MOVB      acc+72(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Y6
+	VADDPS    Y6, Y9, Y9
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y6
+	VADDPS    Y6, Y0, Y0
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y6
+	VADDPS    Y6, Y1, Y1
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y6
+	VADDPS    Y6, Y2, Y2
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y6
+	VADDPS    Y6, Y3, Y3
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y6
+	VADDPS    Y6, Y4, Y4
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y6
+	VADDPS    Y6, Y5, Y5
+
+write:
+	MOVQ  ep+80(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Y11, Y11, Y11
+	VPXORD    Y12, Y12, Y12
+	TESTQ     BX, BX
+	JEQ       nobiasrow
+	VMOVUPS.Z (BX), K1, Y12
+
+nobiasrow:
+	VMOVUPS 64(CX), Y6
+	VMOVUPS 128(CX), Y7
+	TESTQ   BX, BX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+72(FP), BL
+	TESTB   BL, BL
+	JNE     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y12, Y9, Y9
+	VADDPS Y12, Y0, Y0
+	VADDPS Y12, Y1, Y1
+	VADDPS Y12, Y2, Y2
+	VADDPS Y12, Y3, Y3
+	VADDPS Y12, Y4, Y4
+	VADDPS Y12, Y5, Y5
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y8
+	VADDPS    Y8, Y9, Y9
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y8
+	VADDPS    Y8, Y0, Y0
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y8
+	VADDPS    Y8, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y8
+	VADDPS    Y8, Y2, Y2
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y8
+	VADDPS    Y8, Y3, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y8
+	VADDPS    Y8, Y4, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y8
+	VADDPS    Y8, Y5, Y5
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y9, Y8
+	VCMPPS    $0x1e, Y11, Y9, K2
+	VBLENDMPS Y9, Y8, K2, Y9
+	VMULPS    (CX), Y0, Y8
+	VCMPPS    $0x1e, Y11, Y0, K2
+	VBLENDMPS Y0, Y8, K2, Y0
+	VMULPS    (CX), Y1, Y8
+	VCMPPS    $0x1e, Y11, Y1, K2
+	VBLENDMPS Y1, Y8, K2, Y1
+	VMULPS    (CX), Y2, Y8
+	VCMPPS    $0x1e, Y11, Y2, K2
+	VBLENDMPS Y2, Y8, K2, Y2
+	VMULPS    (CX), Y3, Y8
+	VCMPPS    $0x1e, Y11, Y3, K2
+	VBLENDMPS Y3, Y8, K2, Y3
+	VMULPS    (CX), Y4, Y8
+	VCMPPS    $0x1e, Y11, Y4, K2
+	VBLENDMPS Y4, Y8, K2, Y4
+	VMULPS    (CX), Y5, Y8
+	VCMPPS    $0x1e, Y11, Y5, K2
+	VBLENDMPS Y5, Y8, K2, Y5
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y9, Y6, Y9
+	VMAXPS Y0, Y6, Y0
+	VMAXPS Y1, Y6, Y1
+	VMAXPS Y2, Y6, Y2
+	VMAXPS Y3, Y6, Y3
+	VMAXPS Y4, Y6, Y4
+	VMAXPS Y5, Y6, Y5
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y9, Y7, Y9
+	VMINPS Y0, Y7, Y0
+	VMINPS Y1, Y7, Y1
+	VMINPS Y2, Y7, Y2
+	VMINPS Y3, Y7, Y3
+	VMINPS Y4, Y7, Y4
+	VMINPS Y5, Y7, Y5
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y8
+	VADDPS    Y8, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y8
+	VADDPS    Y8, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y8
+	VADDPS    Y8, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y8
+	VADDPS    Y8, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y8
+	VADDPS    Y8, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y8
+	VADDPS    Y8, Y4, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y8
+	VADDPS    Y8, Y5, Y5
+
+noresafter:
+noep:
+	VMOVUPS Y9, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y5, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convDepthPairsAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convDepthPairsAVX512_8x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+48(FP), CX
+	MOVQ  ldc+64(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVL  mask+76(FP), SI
+	KMOVW SI, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+56(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Y0
 	VXORPS       Y1, Y1, Y1
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y0
@@ -37615,26 +31152,32 @@ zero:
 	VPXORD Z7, Z7, Z7
 
 started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
 	VXORPS Y8, Y8, Y8
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  b+48(FP), R9
-	TESTQ DI, DI
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  pf+88(FP), R8
+	MOVQ  b+40(FP), R9
+	TESTQ SI, SI
 	JEQ   sum
 
 tap:
-	MOVQ  a+24(FP), R11
-	MOVQ  (R8), R10
-	LEAQ  (R11)(R10*4), R11
-	MOVQ  k+16(FP), R10
-	SHRQ  $0x01, R10
-	LEAQ  (R11)(AX*4), R12
-	TESTQ R10, R10
-	JEQ   odd
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (DI), R10
+	LEAQ       (R11)(R10*4), R11
+	MOVQ       k+16(FP), R10
+	SHRQ       $0x01, R10
+	LEAQ       (R11)(AX*4), R12
+	TESTQ      R10, R10
+	JEQ        odd
 
 loop:
 	VMOVUPS.Z    (R9), K1, Y9
@@ -37692,8 +31235,8 @@ odd:
 	VFMADD231PS  Z9, Z10, K2, Z7
 
 next:
-	ADDQ $0x08, R8
-	DECQ DI
+	ADDQ $0x08, DI
+	DECQ SI
 	JNE  tap
 
 sum:
@@ -37728,171 +31271,683 @@ sum:
 	VPERMPS   Z7, Z8, Z6
 	VPERMPS   Z7, Z9, Z7
 	VADDPS    Z7, Z6, Z6
-	VMAXPS    Y10, Y0, Y7
-	VMAXPS    Y0, Y10, Y10
-	VPORD     Y7, Y10, Y10
-	VMAXPS    Y1, Y2, Y7
-	VMAXPS    Y2, Y1, Y1
-	VPORD     Y7, Y1, Y1
-	VMAXPS    Y3, Y4, Y7
-	VMAXPS    Y4, Y3, Y3
-	VPORD     Y7, Y3, Y3
-	VMAXPS    Y5, Y6, Y7
-	VMAXPS    Y6, Y5, Y5
-	VPORD     Y7, Y5, Y5
-	MOVQ      ep+88(FP), AX
-	TESTQ     AX, AX
-	JEQ       noep
+	MOVQ      c+56(FP), AX
+	MOVB      acc+72(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Y7
+	VADDPS    Y7, Y10, Y10
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y7
+	VADDPS    Y7, Y0, Y0
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y7
+	VADDPS    Y7, Y1, Y1
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y7
+	VADDPS    Y7, Y2, Y2
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y7
+	VADDPS    Y7, Y3, Y3
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y7
+	VADDPS    Y7, Y4, Y4
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y7
+	VADDPS    Y7, Y5, Y5
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y7
+	VADDPS    Y7, Y6, Y6
+
+write:
+	MOVQ  ep+80(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
 	VPXORD    Y12, Y12, Y12
 	VPXORD    Y13, Y13, Y13
-	TESTQ     CX, CX
+	TESTQ     BX, BX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y13
+	VMOVUPS.Z (BX), K1, Y13
 
 nobiasrow:
-	VMOVUPS 64(AX), Y0
-	VMOVUPS 128(AX), Y2
-	TESTQ   CX, CX
+	VMOVUPS 64(CX), Y7
+	VMOVUPS 128(CX), Y8
+	TESTQ   BX, BX
 	JEQ     nobias
-	TESTQ   AX, AX
+	TESTQ   CX, CX
 	JEQ     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
+	MOVB    acc+72(FP), BL
+	TESTB   BL, BL
+	JNE     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
 	JEQ     addbias
 	JMP     nobias
 
 addbias:
 	VADDPS Y13, Y10, Y10
+	VADDPS Y13, Y0, Y0
 	VADDPS Y13, Y1, Y1
+	VADDPS Y13, Y2, Y2
 	VADDPS Y13, Y3, Y3
+	VADDPS Y13, Y4, Y4
 	VADDPS Y13, Y5, Y5
+	VADDPS Y13, Y6, Y6
 
 nobias:
-	TESTQ     BX, BX
+	TESTQ     SI, SI
 	JEQ       noresbefore
 	TESTB     R8, R8
 	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y10, Y10
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y5, Y5
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y9
+	VADDPS    Y9, Y10, Y10
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y9
+	VADDPS    Y9, Y0, Y0
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y9
+	VADDPS    Y9, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y9
+	VADDPS    Y9, Y2, Y2
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y9
+	VADDPS    Y9, Y3, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y9
+	VADDPS    Y9, Y4, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y9
+	VADDPS    Y9, Y5, Y5
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y9
+	VADDPS    Y9, Y6, Y6
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (AX), Y10, Y4
+	VMULPS    (CX), Y10, Y9
 	VCMPPS    $0x1e, Y12, Y10, K2
-	VBLENDMPS Y10, Y4, K2, Y10
-	VMULPS    (AX), Y1, Y4
+	VBLENDMPS Y10, Y9, K2, Y10
+	VMULPS    (CX), Y0, Y9
+	VCMPPS    $0x1e, Y12, Y0, K2
+	VBLENDMPS Y0, Y9, K2, Y0
+	VMULPS    (CX), Y1, Y9
 	VCMPPS    $0x1e, Y12, Y1, K2
-	VBLENDMPS Y1, Y4, K2, Y1
-	VMULPS    (AX), Y3, Y4
+	VBLENDMPS Y1, Y9, K2, Y1
+	VMULPS    (CX), Y2, Y9
+	VCMPPS    $0x1e, Y12, Y2, K2
+	VBLENDMPS Y2, Y9, K2, Y2
+	VMULPS    (CX), Y3, Y9
 	VCMPPS    $0x1e, Y12, Y3, K2
-	VBLENDMPS Y3, Y4, K2, Y3
-	VMULPS    (AX), Y5, Y4
+	VBLENDMPS Y3, Y9, K2, Y3
+	VMULPS    (CX), Y4, Y9
+	VCMPPS    $0x1e, Y12, Y4, K2
+	VBLENDMPS Y4, Y9, K2, Y4
+	VMULPS    (CX), Y5, Y9
 	VCMPPS    $0x1e, Y12, Y5, K2
-	VBLENDMPS Y5, Y4, K2, Y5
+	VBLENDMPS Y5, Y9, K2, Y5
+	VMULPS    (CX), Y6, Y9
+	VCMPPS    $0x1e, Y12, Y6, K2
+	VBLENDMPS Y6, Y9, K2, Y6
 
 noleaky:
-	CMPB   218(AX), $0x00
+	CMPB   218(CX), $0x00
 	JEQ    noclamp218
-	VMAXPS Y10, Y0, Y10
-	VMAXPS Y1, Y0, Y1
-	VMAXPS Y3, Y0, Y3
-	VMAXPS Y5, Y0, Y5
+	VMAXPS Y10, Y7, Y10
+	VMAXPS Y0, Y7, Y0
+	VMAXPS Y1, Y7, Y1
+	VMAXPS Y2, Y7, Y2
+	VMAXPS Y3, Y7, Y3
+	VMAXPS Y4, Y7, Y4
+	VMAXPS Y5, Y7, Y5
+	VMAXPS Y6, Y7, Y6
 
 noclamp218:
-	CMPB   219(AX), $0x00
+	CMPB   219(CX), $0x00
 	JEQ    noclamp219
-	VMINPS Y10, Y2, Y10
-	VMINPS Y1, Y2, Y1
-	VMINPS Y3, Y2, Y3
-	VMINPS Y5, Y2, Y5
+	VMINPS Y10, Y8, Y10
+	VMINPS Y0, Y8, Y0
+	VMINPS Y1, Y8, Y1
+	VMINPS Y2, Y8, Y2
+	VMINPS Y3, Y8, Y3
+	VMINPS Y4, Y8, Y4
+	VMINPS Y5, Y8, Y5
+	VMINPS Y6, Y8, Y6
 
 noclamp219:
-	TESTQ     BX, BX
+	TESTQ     SI, SI
 	JEQ       noresafter
 	TESTB     R8, R8
 	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y10, Y10
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y5, Y5
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y9
+	VADDPS    Y9, Y10, Y10
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y9
+	VADDPS    Y9, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y9
+	VADDPS    Y9, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y9
+	VADDPS    Y9, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y9
+	VADDPS    Y9, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y9
+	VADDPS    Y9, Y4, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y9
+	VADDPS    Y9, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y9
+	VADDPS    Y9, Y6, Y6
 
 noresafter:
 noep:
-	VMOVUPS Y10, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y5, K1, (SI)
+	VMOVUPS Y10, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y5, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y6, K1, (AX)
 	VZEROUPPER
 	RET
 
-// func convPoolRowDepthPairsAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// func convDepthPairsAVX512_9x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convPoolRowDepthPairsAVX512_5x8(SB), NOSPLIT, $0-96
+TEXT ·convDepthPairsAVX512_9x8(SB), NOSPLIT, $0-96
 	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+56(FP), CX
-	MOVQ  ldc+72(FP), DX
+	MOVQ  ldb+48(FP), CX
+	MOVQ  ldc+64(FP), DX
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
 	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+80(FP), SI
+	MOVL  mask+76(FP), SI
 	KMOVW SI, K1
 
 	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+64(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+88(FP), R8
-	TESTQ      R8, R8
+	MOVQ       c+56(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
 	JEQ        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
 	JEQ        nobiasstart
-	MOVQ       192(R8), DI
+	MOVQ       192(DI), SI
 
 nobiasstart:
-	TESTQ        DI, DI
+	TESTQ        SI, SI
 	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
+	VMOVUPS.Z    (SI), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VMOVAPS      Z0, Z8
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+
+started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y9, Y9, Y9
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  pf+88(FP), R8
+	MOVQ  b+40(FP), R9
+	TESTQ SI, SI
+	JEQ   sum
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (DI), R10
+	LEAQ       (R11)(R10*4), R11
+	MOVQ       k+16(FP), R10
+	SHRQ       $0x01, R10
+	LEAQ       (R11)(AX*4), R12
+	LEAQ       (R12)(AX*4), R13
+	TESTQ      R10, R10
+	JEQ        odd
+
+loop:
+	VMOVUPS.Z    (R9), K1, Y10
+	ADDQ         CX, R9
+	VMOVUPS.Z    (R9), K1, Y11
+	ADDQ         CX, R9
+	VUNPCKLPS    Y11, Y10, Y12
+	VUNPCKHPS    Y11, Y10, Y10
+	VINSERTF64X4 $0x01, Y10, Z12, Z10
+	VBROADCASTSD (R11), Z11
+	VFMADD231PS  Z10, Z11, Z0
+	VBROADCASTSD (R11)(AX*1), Z11
+	VFMADD231PS  Z10, Z11, Z1
+	VBROADCASTSD (R11)(AX*2), Z11
+	VFMADD231PS  Z10, Z11, Z2
+	VBROADCASTSD (R11)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z3
+	VBROADCASTSD (R12), Z11
+	VFMADD231PS  Z10, Z11, Z4
+	VBROADCASTSD (R12)(AX*1), Z11
+	VFMADD231PS  Z10, Z11, Z5
+	VBROADCASTSD (R12)(AX*2), Z11
+	VFMADD231PS  Z10, Z11, Z6
+	VBROADCASTSD (R12)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z7
+	VBROADCASTSD (R13), Z11
+	VFMADD231PS  Z10, Z11, Z8
+	ADDQ         $0x08, R11
+	ADDQ         $0x08, R12
+	ADDQ         $0x08, R13
+	DECQ         R10
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y10
+	ADDQ         CX, R9
+	VUNPCKLPS    Y9, Y10, Y12
+	VUNPCKHPS    Y9, Y10, Y10
+	VINSERTF64X4 $0x01, Y10, Z12, Z10
+	VBROADCASTSS (R11), Z11
+	VFMADD231PS  Z10, Z11, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z11
+	VFMADD231PS  Z10, Z11, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z11
+	VFMADD231PS  Z10, Z11, K2, Z2
+	VBROADCASTSS (R11)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, K2, Z3
+	VBROADCASTSS (R12), Z11
+	VFMADD231PS  Z10, Z11, K2, Z4
+	VBROADCASTSS (R12)(AX*1), Z11
+	VFMADD231PS  Z10, Z11, K2, Z5
+	VBROADCASTSS (R12)(AX*2), Z11
+	VFMADD231PS  Z10, Z11, K2, Z6
+	VBROADCASTSS (R12)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, K2, Z7
+	VBROADCASTSS (R13), Z11
+	VFMADD231PS  Z10, Z11, K2, Z8
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X9
+	VPMOVZXBD X9, Z9
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X10
+	VPMOVZXBD X10, Z10
+	VPERMPS   Z0, Z9, Z11
+	VPERMPS   Z0, Z10, Z0
+	VADDPS    Z0, Z11, Z11
+	VPERMPS   Z1, Z9, Z0
+	VPERMPS   Z1, Z10, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z9, Z1
+	VPERMPS   Z2, Z10, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z9, Z2
+	VPERMPS   Z3, Z10, Z3
+	VADDPS    Z3, Z2, Z2
+	VPERMPS   Z4, Z9, Z3
+	VPERMPS   Z4, Z10, Z4
+	VADDPS    Z4, Z3, Z3
+	VPERMPS   Z5, Z9, Z4
+	VPERMPS   Z5, Z10, Z5
+	VADDPS    Z5, Z4, Z4
+	VPERMPS   Z6, Z9, Z5
+	VPERMPS   Z6, Z10, Z6
+	VADDPS    Z6, Z5, Z5
+	VPERMPS   Z7, Z9, Z6
+	VPERMPS   Z7, Z10, Z7
+	VADDPS    Z7, Z6, Z6
+	VPERMPS   Z8, Z9, Z7
+	VPERMPS   Z8, Z10, Z8
+	VADDPS    Z8, Z7, Z7
+	MOVQ      c+56(FP), AX
+	MOVB      acc+72(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Y8
+	VADDPS    Y8, Y11, Y11
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y8
+	VADDPS    Y8, Y0, Y0
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y8
+	VADDPS    Y8, Y1, Y1
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y8
+	VADDPS    Y8, Y2, Y2
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y8
+	VADDPS    Y8, Y3, Y3
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y8
+	VADDPS    Y8, Y4, Y4
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y8
+	VADDPS    Y8, Y5, Y5
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y8
+	VADDPS    Y8, Y6, Y6
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y8
+	VADDPS    Y8, Y7, Y7
+
+write:
+	MOVQ  ep+80(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Y13, Y13, Y13
+	VPXORD    Y14, Y14, Y14
+	TESTQ     BX, BX
+	JEQ       nobiasrow
+	VMOVUPS.Z (BX), K1, Y14
+
+nobiasrow:
+	VMOVUPS 64(CX), Y8
+	VMOVUPS 128(CX), Y9
+	TESTQ   BX, BX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+72(FP), BL
+	TESTB   BL, BL
+	JNE     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y14, Y11, Y11
+	VADDPS Y14, Y0, Y0
+	VADDPS Y14, Y1, Y1
+	VADDPS Y14, Y2, Y2
+	VADDPS Y14, Y3, Y3
+	VADDPS Y14, Y4, Y4
+	VADDPS Y14, Y5, Y5
+	VADDPS Y14, Y6, Y6
+	VADDPS Y14, Y7, Y7
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y10
+	VADDPS    Y10, Y11, Y11
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y10
+	VADDPS    Y10, Y0, Y0
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y10
+	VADDPS    Y10, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y10
+	VADDPS    Y10, Y2, Y2
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y10
+	VADDPS    Y10, Y3, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y10
+	VADDPS    Y10, Y4, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y10
+	VADDPS    Y10, Y5, Y5
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y10
+	VADDPS    Y10, Y6, Y6
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y10
+	VADDPS    Y10, Y7, Y7
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y11, Y10
+	VCMPPS    $0x1e, Y13, Y11, K2
+	VBLENDMPS Y11, Y10, K2, Y11
+	VMULPS    (CX), Y0, Y10
+	VCMPPS    $0x1e, Y13, Y0, K2
+	VBLENDMPS Y0, Y10, K2, Y0
+	VMULPS    (CX), Y1, Y10
+	VCMPPS    $0x1e, Y13, Y1, K2
+	VBLENDMPS Y1, Y10, K2, Y1
+	VMULPS    (CX), Y2, Y10
+	VCMPPS    $0x1e, Y13, Y2, K2
+	VBLENDMPS Y2, Y10, K2, Y2
+	VMULPS    (CX), Y3, Y10
+	VCMPPS    $0x1e, Y13, Y3, K2
+	VBLENDMPS Y3, Y10, K2, Y3
+	VMULPS    (CX), Y4, Y10
+	VCMPPS    $0x1e, Y13, Y4, K2
+	VBLENDMPS Y4, Y10, K2, Y4
+	VMULPS    (CX), Y5, Y10
+	VCMPPS    $0x1e, Y13, Y5, K2
+	VBLENDMPS Y5, Y10, K2, Y5
+	VMULPS    (CX), Y6, Y10
+	VCMPPS    $0x1e, Y13, Y6, K2
+	VBLENDMPS Y6, Y10, K2, Y6
+	VMULPS    (CX), Y7, Y10
+	VCMPPS    $0x1e, Y13, Y7, K2
+	VBLENDMPS Y7, Y10, K2, Y7
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y11, Y8, Y11
+	VMAXPS Y0, Y8, Y0
+	VMAXPS Y1, Y8, Y1
+	VMAXPS Y2, Y8, Y2
+	VMAXPS Y3, Y8, Y3
+	VMAXPS Y4, Y8, Y4
+	VMAXPS Y5, Y8, Y5
+	VMAXPS Y6, Y8, Y6
+	VMAXPS Y7, Y8, Y7
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y11, Y9, Y11
+	VMINPS Y0, Y9, Y0
+	VMINPS Y1, Y9, Y1
+	VMINPS Y2, Y9, Y2
+	VMINPS Y3, Y9, Y3
+	VMINPS Y4, Y9, Y4
+	VMINPS Y5, Y9, Y5
+	VMINPS Y6, Y9, Y6
+	VMINPS Y7, Y9, Y7
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y10
+	VADDPS    Y10, Y11, Y11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y10
+	VADDPS    Y10, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y10
+	VADDPS    Y10, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y10
+	VADDPS    Y10, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y10
+	VADDPS    Y10, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y10
+	VADDPS    Y10, Y4, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y10
+	VADDPS    Y10, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y10
+	VADDPS    Y10, Y6, Y6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y10
+	VADDPS    Y10, Y7, Y7
+
+noresafter:
+noep:
+	VMOVUPS Y11, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y5, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y6, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y7, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convDepthPairsAVX512_10x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convDepthPairsAVX512_10x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+48(FP), CX
+	MOVQ  ldc+64(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVL  mask+76(FP), SI
+	KMOVW SI, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+56(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Y0
 	VXORPS       Y1, Y1, Y1
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y0
@@ -37921,27 +31976,33 @@ zero:
 	VPXORD Z9, Z9, Z9
 
 started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
 	VXORPS Y10, Y10, Y10
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  b+48(FP), R9
-	TESTQ DI, DI
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  pf+88(FP), R8
+	MOVQ  b+40(FP), R9
+	TESTQ SI, SI
 	JEQ   sum
 
 tap:
-	MOVQ  a+24(FP), R11
-	MOVQ  (R8), R10
-	LEAQ  (R11)(R10*4), R11
-	MOVQ  k+16(FP), R10
-	SHRQ  $0x01, R10
-	LEAQ  (R11)(AX*4), R12
-	LEAQ  (R12)(AX*4), R13
-	TESTQ R10, R10
-	JEQ   odd
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (DI), R10
+	LEAQ       (R11)(R10*4), R11
+	MOVQ       k+16(FP), R10
+	SHRQ       $0x01, R10
+	LEAQ       (R11)(AX*4), R12
+	LEAQ       (R12)(AX*4), R13
+	TESTQ      R10, R10
+	JEQ        odd
 
 loop:
 	VMOVUPS.Z    (R9), K1, Y11
@@ -38008,8 +32069,8 @@ odd:
 	VFMADD231PS  Z11, Z12, K2, Z9
 
 next:
-	ADDQ $0x08, R8
-	DECQ DI
+	ADDQ $0x08, DI
+	DECQ SI
 	JNE  tap
 
 sum:
@@ -38050,190 +32111,777 @@ sum:
 	VPERMPS   Z9, Z10, Z8
 	VPERMPS   Z9, Z11, Z9
 	VADDPS    Z9, Z8, Z8
-	VMAXPS    Y12, Y0, Y9
-	VMAXPS    Y0, Y12, Y12
-	VPORD     Y9, Y12, Y12
-	VMAXPS    Y1, Y2, Y9
-	VMAXPS    Y2, Y1, Y1
-	VPORD     Y9, Y1, Y1
-	VMAXPS    Y3, Y4, Y9
-	VMAXPS    Y4, Y3, Y3
-	VPORD     Y9, Y3, Y3
-	VMAXPS    Y5, Y6, Y9
-	VMAXPS    Y6, Y5, Y5
-	VPORD     Y9, Y5, Y5
-	VMAXPS    Y7, Y8, Y9
-	VMAXPS    Y8, Y7, Y7
-	VPORD     Y9, Y7, Y7
-	MOVQ      ep+88(FP), AX
-	TESTQ     AX, AX
-	JEQ       noep
+	MOVQ      c+56(FP), AX
+	MOVB      acc+72(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Y9
+	VADDPS    Y9, Y12, Y12
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y9
+	VADDPS    Y9, Y0, Y0
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y9
+	VADDPS    Y9, Y1, Y1
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y9
+	VADDPS    Y9, Y2, Y2
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y9
+	VADDPS    Y9, Y3, Y3
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y9
+	VADDPS    Y9, Y4, Y4
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y9
+	VADDPS    Y9, Y5, Y5
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y9
+	VADDPS    Y9, Y6, Y6
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y9
+	VADDPS    Y9, Y7, Y7
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y9
+	VADDPS    Y9, Y8, Y8
+
+write:
+	MOVQ  ep+80(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
 	VPXORD    Y14, Y14, Y14
 	VPXORD    Y15, Y15, Y15
-	TESTQ     CX, CX
+	TESTQ     BX, BX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y15
+	VMOVUPS.Z (BX), K1, Y15
 
 nobiasrow:
-	VMOVUPS 64(AX), Y0
-	VMOVUPS 128(AX), Y2
-	TESTQ   CX, CX
+	VMOVUPS 64(CX), Y9
+	VMOVUPS 128(CX), Y10
+	TESTQ   BX, BX
 	JEQ     nobias
-	TESTQ   AX, AX
+	TESTQ   CX, CX
 	JEQ     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
+	MOVB    acc+72(FP), BL
+	TESTB   BL, BL
+	JNE     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
 	JEQ     addbias
 	JMP     nobias
 
 addbias:
 	VADDPS Y15, Y12, Y12
+	VADDPS Y15, Y0, Y0
 	VADDPS Y15, Y1, Y1
+	VADDPS Y15, Y2, Y2
 	VADDPS Y15, Y3, Y3
+	VADDPS Y15, Y4, Y4
 	VADDPS Y15, Y5, Y5
+	VADDPS Y15, Y6, Y6
 	VADDPS Y15, Y7, Y7
+	VADDPS Y15, Y8, Y8
 
 nobias:
-	TESTQ     BX, BX
+	TESTQ     SI, SI
 	JEQ       noresbefore
 	TESTB     R8, R8
 	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y12, Y12
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y7, Y7
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y11
+	VADDPS    Y11, Y12, Y12
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y11
+	VADDPS    Y11, Y0, Y0
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y11
+	VADDPS    Y11, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y11
+	VADDPS    Y11, Y2, Y2
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y11
+	VADDPS    Y11, Y3, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y11
+	VADDPS    Y11, Y4, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y11
+	VADDPS    Y11, Y5, Y5
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y11
+	VADDPS    Y11, Y6, Y6
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y11
+	VADDPS    Y11, Y7, Y7
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y11
+	VADDPS    Y11, Y8, Y8
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (AX), Y12, Y4
+	VMULPS    (CX), Y12, Y11
 	VCMPPS    $0x1e, Y14, Y12, K2
-	VBLENDMPS Y12, Y4, K2, Y12
-	VMULPS    (AX), Y1, Y4
+	VBLENDMPS Y12, Y11, K2, Y12
+	VMULPS    (CX), Y0, Y11
+	VCMPPS    $0x1e, Y14, Y0, K2
+	VBLENDMPS Y0, Y11, K2, Y0
+	VMULPS    (CX), Y1, Y11
 	VCMPPS    $0x1e, Y14, Y1, K2
-	VBLENDMPS Y1, Y4, K2, Y1
-	VMULPS    (AX), Y3, Y4
+	VBLENDMPS Y1, Y11, K2, Y1
+	VMULPS    (CX), Y2, Y11
+	VCMPPS    $0x1e, Y14, Y2, K2
+	VBLENDMPS Y2, Y11, K2, Y2
+	VMULPS    (CX), Y3, Y11
 	VCMPPS    $0x1e, Y14, Y3, K2
-	VBLENDMPS Y3, Y4, K2, Y3
-	VMULPS    (AX), Y5, Y4
+	VBLENDMPS Y3, Y11, K2, Y3
+	VMULPS    (CX), Y4, Y11
+	VCMPPS    $0x1e, Y14, Y4, K2
+	VBLENDMPS Y4, Y11, K2, Y4
+	VMULPS    (CX), Y5, Y11
 	VCMPPS    $0x1e, Y14, Y5, K2
-	VBLENDMPS Y5, Y4, K2, Y5
-	VMULPS    (AX), Y7, Y4
+	VBLENDMPS Y5, Y11, K2, Y5
+	VMULPS    (CX), Y6, Y11
+	VCMPPS    $0x1e, Y14, Y6, K2
+	VBLENDMPS Y6, Y11, K2, Y6
+	VMULPS    (CX), Y7, Y11
 	VCMPPS    $0x1e, Y14, Y7, K2
-	VBLENDMPS Y7, Y4, K2, Y7
+	VBLENDMPS Y7, Y11, K2, Y7
+	VMULPS    (CX), Y8, Y11
+	VCMPPS    $0x1e, Y14, Y8, K2
+	VBLENDMPS Y8, Y11, K2, Y8
 
 noleaky:
-	CMPB   218(AX), $0x00
+	CMPB   218(CX), $0x00
 	JEQ    noclamp218
-	VMAXPS Y12, Y0, Y12
-	VMAXPS Y1, Y0, Y1
-	VMAXPS Y3, Y0, Y3
-	VMAXPS Y5, Y0, Y5
-	VMAXPS Y7, Y0, Y7
+	VMAXPS Y12, Y9, Y12
+	VMAXPS Y0, Y9, Y0
+	VMAXPS Y1, Y9, Y1
+	VMAXPS Y2, Y9, Y2
+	VMAXPS Y3, Y9, Y3
+	VMAXPS Y4, Y9, Y4
+	VMAXPS Y5, Y9, Y5
+	VMAXPS Y6, Y9, Y6
+	VMAXPS Y7, Y9, Y7
+	VMAXPS Y8, Y9, Y8
 
 noclamp218:
-	CMPB   219(AX), $0x00
+	CMPB   219(CX), $0x00
 	JEQ    noclamp219
-	VMINPS Y12, Y2, Y12
-	VMINPS Y1, Y2, Y1
-	VMINPS Y3, Y2, Y3
-	VMINPS Y5, Y2, Y5
-	VMINPS Y7, Y2, Y7
+	VMINPS Y12, Y10, Y12
+	VMINPS Y0, Y10, Y0
+	VMINPS Y1, Y10, Y1
+	VMINPS Y2, Y10, Y2
+	VMINPS Y3, Y10, Y3
+	VMINPS Y4, Y10, Y4
+	VMINPS Y5, Y10, Y5
+	VMINPS Y6, Y10, Y6
+	VMINPS Y7, Y10, Y7
+	VMINPS Y8, Y10, Y8
 
 noclamp219:
-	TESTQ     BX, BX
+	TESTQ     SI, SI
 	JEQ       noresafter
 	TESTB     R8, R8
 	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y12, Y12
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y7, Y7
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y11
+	VADDPS    Y11, Y12, Y12
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y11
+	VADDPS    Y11, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y11
+	VADDPS    Y11, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y11
+	VADDPS    Y11, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y11
+	VADDPS    Y11, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y11
+	VADDPS    Y11, Y4, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y11
+	VADDPS    Y11, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y11
+	VADDPS    Y11, Y6, Y6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y11
+	VADDPS    Y11, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y11
+	VADDPS    Y11, Y8, Y8
 
 noresafter:
 noep:
-	VMOVUPS Y12, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y5, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y7, K1, (SI)
+	VMOVUPS Y12, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y5, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y6, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y7, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y8, K1, (AX)
 	VZEROUPPER
 	RET
 
-// func convPoolRowDepthPairsAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// func convDepthPairsAVX512_11x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convPoolRowDepthPairsAVX512_6x8(SB), NOSPLIT, $0-96
+TEXT ·convDepthPairsAVX512_11x8(SB), NOSPLIT, $0-96
 	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+56(FP), CX
-	MOVQ  ldc+72(FP), DX
+	MOVQ  ldb+48(FP), CX
+	MOVQ  ldc+64(FP), DX
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
 	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+80(FP), SI
+	MOVL  mask+76(FP), SI
 	KMOVW SI, K1
 
 	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+64(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+88(FP), R8
-	TESTQ      R8, R8
+	MOVQ       c+56(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
 	JEQ        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
 	JEQ        nobiasstart
-	MOVQ       192(R8), DI
+	MOVQ       192(DI), SI
 
 nobiasstart:
-	TESTQ        DI, DI
+	TESTQ        SI, SI
 	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
+	VMOVUPS.Z    (SI), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VMOVAPS      Z0, Z8
+	VMOVAPS      Z0, Z9
+	VMOVAPS      Z0, Z10
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+
+started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y11, Y11, Y11
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  pf+88(FP), R8
+	MOVQ  b+40(FP), R9
+	TESTQ SI, SI
+	JEQ   sum
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (DI), R10
+	LEAQ       (R11)(R10*4), R11
+	MOVQ       k+16(FP), R10
+	SHRQ       $0x01, R10
+	LEAQ       (R11)(AX*4), R12
+	LEAQ       (R12)(AX*4), R13
+	TESTQ      R10, R10
+	JEQ        odd
+
+loop:
+	VMOVUPS.Z    (R9), K1, Y12
+	ADDQ         CX, R9
+	VMOVUPS.Z    (R9), K1, Y13
+	ADDQ         CX, R9
+	VUNPCKLPS    Y13, Y12, Y14
+	VUNPCKHPS    Y13, Y12, Y12
+	VINSERTF64X4 $0x01, Y12, Z14, Z12
+	VBROADCASTSD (R11), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSD (R11)(AX*1), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSD (R11)(AX*2), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSD (R11)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSD (R12), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSD (R12)(AX*1), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	VBROADCASTSD (R12)(AX*2), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSD (R12)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSD (R13), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	VBROADCASTSD (R13)(AX*1), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSD (R13)(AX*2), Z13
+	VFMADD231PS  Z12, Z13, Z10
+	ADDQ         $0x08, R11
+	ADDQ         $0x08, R12
+	ADDQ         $0x08, R13
+	DECQ         R10
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y12
+	ADDQ         CX, R9
+	VUNPCKLPS    Y11, Y12, Y14
+	VUNPCKHPS    Y11, Y12, Y12
+	VINSERTF64X4 $0x01, Y12, Z14, Z12
+	VBROADCASTSS (R11), Z13
+	VFMADD231PS  Z12, Z13, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z13
+	VFMADD231PS  Z12, Z13, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z13
+	VFMADD231PS  Z12, Z13, K2, Z2
+	VBROADCASTSS (R11)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, K2, Z3
+	VBROADCASTSS (R12), Z13
+	VFMADD231PS  Z12, Z13, K2, Z4
+	VBROADCASTSS (R12)(AX*1), Z13
+	VFMADD231PS  Z12, Z13, K2, Z5
+	VBROADCASTSS (R12)(AX*2), Z13
+	VFMADD231PS  Z12, Z13, K2, Z6
+	VBROADCASTSS (R12)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, K2, Z7
+	VBROADCASTSS (R13), Z13
+	VFMADD231PS  Z12, Z13, K2, Z8
+	VBROADCASTSS (R13)(AX*1), Z13
+	VFMADD231PS  Z12, Z13, K2, Z9
+	VBROADCASTSS (R13)(AX*2), Z13
+	VFMADD231PS  Z12, Z13, K2, Z10
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X11
+	VPMOVZXBD X11, Z11
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X12
+	VPMOVZXBD X12, Z12
+	VPERMPS   Z0, Z11, Z13
+	VPERMPS   Z0, Z12, Z0
+	VADDPS    Z0, Z13, Z13
+	VPERMPS   Z1, Z11, Z0
+	VPERMPS   Z1, Z12, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z11, Z1
+	VPERMPS   Z2, Z12, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z11, Z2
+	VPERMPS   Z3, Z12, Z3
+	VADDPS    Z3, Z2, Z2
+	VPERMPS   Z4, Z11, Z3
+	VPERMPS   Z4, Z12, Z4
+	VADDPS    Z4, Z3, Z3
+	VPERMPS   Z5, Z11, Z4
+	VPERMPS   Z5, Z12, Z5
+	VADDPS    Z5, Z4, Z4
+	VPERMPS   Z6, Z11, Z5
+	VPERMPS   Z6, Z12, Z6
+	VADDPS    Z6, Z5, Z5
+	VPERMPS   Z7, Z11, Z6
+	VPERMPS   Z7, Z12, Z7
+	VADDPS    Z7, Z6, Z6
+	VPERMPS   Z8, Z11, Z7
+	VPERMPS   Z8, Z12, Z8
+	VADDPS    Z8, Z7, Z7
+	VPERMPS   Z9, Z11, Z8
+	VPERMPS   Z9, Z12, Z9
+	VADDPS    Z9, Z8, Z8
+	VPERMPS   Z10, Z11, Z9
+	VPERMPS   Z10, Z12, Z10
+	VADDPS    Z10, Z9, Z9
+	MOVQ      c+56(FP), AX
+	MOVB      acc+72(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Y10
+	VADDPS    Y10, Y13, Y13
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y10
+	VADDPS    Y10, Y0, Y0
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y10
+	VADDPS    Y10, Y1, Y1
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y10
+	VADDPS    Y10, Y2, Y2
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y10
+	VADDPS    Y10, Y3, Y3
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y10
+	VADDPS    Y10, Y4, Y4
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y10
+	VADDPS    Y10, Y5, Y5
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y10
+	VADDPS    Y10, Y6, Y6
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y10
+	VADDPS    Y10, Y7, Y7
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y10
+	VADDPS    Y10, Y8, Y8
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y10
+	VADDPS    Y10, Y9, Y9
+
+write:
+	MOVQ  ep+80(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Y15, Y15, Y15
+	VPXORD    Y16, Y16, Y16
+	TESTQ     BX, BX
+	JEQ       nobiasrow
+	VMOVUPS.Z (BX), K1, Y16
+
+nobiasrow:
+	VMOVUPS 64(CX), Y10
+	VMOVUPS 128(CX), Y11
+	TESTQ   BX, BX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+72(FP), BL
+	TESTB   BL, BL
+	JNE     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y16, Y13, Y13
+	VADDPS Y16, Y0, Y0
+	VADDPS Y16, Y1, Y1
+	VADDPS Y16, Y2, Y2
+	VADDPS Y16, Y3, Y3
+	VADDPS Y16, Y4, Y4
+	VADDPS Y16, Y5, Y5
+	VADDPS Y16, Y6, Y6
+	VADDPS Y16, Y7, Y7
+	VADDPS Y16, Y8, Y8
+	VADDPS Y16, Y9, Y9
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y12
+	VADDPS    Y12, Y13, Y13
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y12
+	VADDPS    Y12, Y0, Y0
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y12
+	VADDPS    Y12, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y12
+	VADDPS    Y12, Y2, Y2
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y12
+	VADDPS    Y12, Y3, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y12
+	VADDPS    Y12, Y4, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y12
+	VADDPS    Y12, Y5, Y5
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y12
+	VADDPS    Y12, Y6, Y6
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y12
+	VADDPS    Y12, Y7, Y7
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y12
+	VADDPS    Y12, Y8, Y8
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y12
+	VADDPS    Y12, Y9, Y9
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y13, Y12
+	VCMPPS    $0x1e, Y15, Y13, K2
+	VBLENDMPS Y13, Y12, K2, Y13
+	VMULPS    (CX), Y0, Y12
+	VCMPPS    $0x1e, Y15, Y0, K2
+	VBLENDMPS Y0, Y12, K2, Y0
+	VMULPS    (CX), Y1, Y12
+	VCMPPS    $0x1e, Y15, Y1, K2
+	VBLENDMPS Y1, Y12, K2, Y1
+	VMULPS    (CX), Y2, Y12
+	VCMPPS    $0x1e, Y15, Y2, K2
+	VBLENDMPS Y2, Y12, K2, Y2
+	VMULPS    (CX), Y3, Y12
+	VCMPPS    $0x1e, Y15, Y3, K2
+	VBLENDMPS Y3, Y12, K2, Y3
+	VMULPS    (CX), Y4, Y12
+	VCMPPS    $0x1e, Y15, Y4, K2
+	VBLENDMPS Y4, Y12, K2, Y4
+	VMULPS    (CX), Y5, Y12
+	VCMPPS    $0x1e, Y15, Y5, K2
+	VBLENDMPS Y5, Y12, K2, Y5
+	VMULPS    (CX), Y6, Y12
+	VCMPPS    $0x1e, Y15, Y6, K2
+	VBLENDMPS Y6, Y12, K2, Y6
+	VMULPS    (CX), Y7, Y12
+	VCMPPS    $0x1e, Y15, Y7, K2
+	VBLENDMPS Y7, Y12, K2, Y7
+	VMULPS    (CX), Y8, Y12
+	VCMPPS    $0x1e, Y15, Y8, K2
+	VBLENDMPS Y8, Y12, K2, Y8
+	VMULPS    (CX), Y9, Y12
+	VCMPPS    $0x1e, Y15, Y9, K2
+	VBLENDMPS Y9, Y12, K2, Y9
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y13, Y10, Y13
+	VMAXPS Y0, Y10, Y0
+	VMAXPS Y1, Y10, Y1
+	VMAXPS Y2, Y10, Y2
+	VMAXPS Y3, Y10, Y3
+	VMAXPS Y4, Y10, Y4
+	VMAXPS Y5, Y10, Y5
+	VMAXPS Y6, Y10, Y6
+	VMAXPS Y7, Y10, Y7
+	VMAXPS Y8, Y10, Y8
+	VMAXPS Y9, Y10, Y9
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y13, Y11, Y13
+	VMINPS Y0, Y11, Y0
+	VMINPS Y1, Y11, Y1
+	VMINPS Y2, Y11, Y2
+	VMINPS Y3, Y11, Y3
+	VMINPS Y4, Y11, Y4
+	VMINPS Y5, Y11, Y5
+	VMINPS Y6, Y11, Y6
+	VMINPS Y7, Y11, Y7
+	VMINPS Y8, Y11, Y8
+	VMINPS Y9, Y11, Y9
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y12
+	VADDPS    Y12, Y13, Y13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y12
+	VADDPS    Y12, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y12
+	VADDPS    Y12, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y12
+	VADDPS    Y12, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y12
+	VADDPS    Y12, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y12
+	VADDPS    Y12, Y4, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y12
+	VADDPS    Y12, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y12
+	VADDPS    Y12, Y6, Y6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y12
+	VADDPS    Y12, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y12
+	VADDPS    Y12, Y8, Y8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y12
+	VADDPS    Y12, Y9, Y9
+
+noresafter:
+noep:
+	VMOVUPS Y13, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y5, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y6, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y7, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y8, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y9, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convDepthPairsAVX512_12x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convDepthPairsAVX512_12x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+48(FP), CX
+	MOVQ  ldc+64(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVL  mask+76(FP), SI
+	KMOVW SI, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+56(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Y0
 	VXORPS       Y1, Y1, Y1
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y0
@@ -38266,27 +32914,33 @@ zero:
 	VPXORD Z11, Z11, Z11
 
 started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
 	VXORPS Y12, Y12, Y12
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  b+48(FP), R9
-	TESTQ DI, DI
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  pf+88(FP), R8
+	MOVQ  b+40(FP), R9
+	TESTQ SI, SI
 	JEQ   sum
 
 tap:
-	MOVQ  a+24(FP), R11
-	MOVQ  (R8), R10
-	LEAQ  (R11)(R10*4), R11
-	MOVQ  k+16(FP), R10
-	SHRQ  $0x01, R10
-	LEAQ  (R11)(AX*4), R12
-	LEAQ  (R12)(AX*4), R13
-	TESTQ R10, R10
-	JEQ   odd
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (DI), R10
+	LEAQ       (R11)(R10*4), R11
+	MOVQ       k+16(FP), R10
+	SHRQ       $0x01, R10
+	LEAQ       (R11)(AX*4), R12
+	LEAQ       (R12)(AX*4), R13
+	TESTQ      R10, R10
+	JEQ        odd
 
 loop:
 	VMOVUPS.Z    (R9), K1, Y13
@@ -38361,8 +33015,8 @@ odd:
 	VFMADD231PS  Z13, Z14, K2, Z11
 
 next:
-	ADDQ $0x08, R8
-	DECQ DI
+	ADDQ $0x08, DI
+	DECQ SI
 	JNE  tap
 
 sum:
@@ -38409,209 +33063,873 @@ sum:
 	VPERMPS   Z11, Z12, Z10
 	VPERMPS   Z11, Z13, Z11
 	VADDPS    Z11, Z10, Z10
-	VMAXPS    Y14, Y0, Y11
-	VMAXPS    Y0, Y14, Y14
-	VPORD     Y11, Y14, Y14
-	VMAXPS    Y1, Y2, Y11
-	VMAXPS    Y2, Y1, Y1
-	VPORD     Y11, Y1, Y1
-	VMAXPS    Y3, Y4, Y11
-	VMAXPS    Y4, Y3, Y3
-	VPORD     Y11, Y3, Y3
-	VMAXPS    Y5, Y6, Y11
-	VMAXPS    Y6, Y5, Y5
-	VPORD     Y11, Y5, Y5
-	VMAXPS    Y7, Y8, Y11
-	VMAXPS    Y8, Y7, Y7
-	VPORD     Y11, Y7, Y7
-	VMAXPS    Y9, Y10, Y11
-	VMAXPS    Y10, Y9, Y9
-	VPORD     Y11, Y9, Y9
-	MOVQ      ep+88(FP), AX
-	TESTQ     AX, AX
-	JEQ       noep
+	MOVQ      c+56(FP), AX
+	MOVB      acc+72(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Y11
+	VADDPS    Y11, Y14, Y14
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y11
+	VADDPS    Y11, Y0, Y0
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y11
+	VADDPS    Y11, Y1, Y1
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y11
+	VADDPS    Y11, Y2, Y2
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y11
+	VADDPS    Y11, Y3, Y3
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y11
+	VADDPS    Y11, Y4, Y4
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y11
+	VADDPS    Y11, Y5, Y5
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y11
+	VADDPS    Y11, Y6, Y6
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y11
+	VADDPS    Y11, Y7, Y7
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y11
+	VADDPS    Y11, Y8, Y8
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y11
+	VADDPS    Y11, Y9, Y9
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y11
+	VADDPS    Y11, Y10, Y10
+
+write:
+	MOVQ  ep+80(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
 	VPXORD    Y16, Y16, Y16
 	VPXORD    Y17, Y17, Y17
-	TESTQ     CX, CX
+	TESTQ     BX, BX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y17
+	VMOVUPS.Z (BX), K1, Y17
 
 nobiasrow:
-	VMOVUPS 64(AX), Y0
-	VMOVUPS 128(AX), Y2
-	TESTQ   CX, CX
+	VMOVUPS 64(CX), Y11
+	VMOVUPS 128(CX), Y12
+	TESTQ   BX, BX
 	JEQ     nobias
-	TESTQ   AX, AX
+	TESTQ   CX, CX
 	JEQ     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
+	MOVB    acc+72(FP), BL
+	TESTB   BL, BL
+	JNE     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
 	JEQ     addbias
 	JMP     nobias
 
 addbias:
 	VADDPS Y17, Y14, Y14
+	VADDPS Y17, Y0, Y0
 	VADDPS Y17, Y1, Y1
+	VADDPS Y17, Y2, Y2
 	VADDPS Y17, Y3, Y3
+	VADDPS Y17, Y4, Y4
 	VADDPS Y17, Y5, Y5
+	VADDPS Y17, Y6, Y6
 	VADDPS Y17, Y7, Y7
+	VADDPS Y17, Y8, Y8
 	VADDPS Y17, Y9, Y9
+	VADDPS Y17, Y10, Y10
 
 nobias:
-	TESTQ     BX, BX
+	TESTQ     SI, SI
 	JEQ       noresbefore
 	TESTB     R8, R8
 	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y14, Y14
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y9, Y9
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y13
+	VADDPS    Y13, Y14, Y14
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y13
+	VADDPS    Y13, Y0, Y0
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y13
+	VADDPS    Y13, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y13
+	VADDPS    Y13, Y2, Y2
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y13
+	VADDPS    Y13, Y3, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y13
+	VADDPS    Y13, Y4, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y13
+	VADDPS    Y13, Y5, Y5
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y13
+	VADDPS    Y13, Y6, Y6
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y13
+	VADDPS    Y13, Y7, Y7
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y13
+	VADDPS    Y13, Y8, Y8
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y13
+	VADDPS    Y13, Y9, Y9
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y13
+	VADDPS    Y13, Y10, Y10
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (AX), Y14, Y4
+	VMULPS    (CX), Y14, Y13
 	VCMPPS    $0x1e, Y16, Y14, K2
-	VBLENDMPS Y14, Y4, K2, Y14
-	VMULPS    (AX), Y1, Y4
+	VBLENDMPS Y14, Y13, K2, Y14
+	VMULPS    (CX), Y0, Y13
+	VCMPPS    $0x1e, Y16, Y0, K2
+	VBLENDMPS Y0, Y13, K2, Y0
+	VMULPS    (CX), Y1, Y13
 	VCMPPS    $0x1e, Y16, Y1, K2
-	VBLENDMPS Y1, Y4, K2, Y1
-	VMULPS    (AX), Y3, Y4
+	VBLENDMPS Y1, Y13, K2, Y1
+	VMULPS    (CX), Y2, Y13
+	VCMPPS    $0x1e, Y16, Y2, K2
+	VBLENDMPS Y2, Y13, K2, Y2
+	VMULPS    (CX), Y3, Y13
 	VCMPPS    $0x1e, Y16, Y3, K2
-	VBLENDMPS Y3, Y4, K2, Y3
-	VMULPS    (AX), Y5, Y4
+	VBLENDMPS Y3, Y13, K2, Y3
+	VMULPS    (CX), Y4, Y13
+	VCMPPS    $0x1e, Y16, Y4, K2
+	VBLENDMPS Y4, Y13, K2, Y4
+	VMULPS    (CX), Y5, Y13
 	VCMPPS    $0x1e, Y16, Y5, K2
-	VBLENDMPS Y5, Y4, K2, Y5
-	VMULPS    (AX), Y7, Y4
+	VBLENDMPS Y5, Y13, K2, Y5
+	VMULPS    (CX), Y6, Y13
+	VCMPPS    $0x1e, Y16, Y6, K2
+	VBLENDMPS Y6, Y13, K2, Y6
+	VMULPS    (CX), Y7, Y13
 	VCMPPS    $0x1e, Y16, Y7, K2
-	VBLENDMPS Y7, Y4, K2, Y7
-	VMULPS    (AX), Y9, Y4
+	VBLENDMPS Y7, Y13, K2, Y7
+	VMULPS    (CX), Y8, Y13
+	VCMPPS    $0x1e, Y16, Y8, K2
+	VBLENDMPS Y8, Y13, K2, Y8
+	VMULPS    (CX), Y9, Y13
 	VCMPPS    $0x1e, Y16, Y9, K2
-	VBLENDMPS Y9, Y4, K2, Y9
+	VBLENDMPS Y9, Y13, K2, Y9
+	VMULPS    (CX), Y10, Y13
+	VCMPPS    $0x1e, Y16, Y10, K2
+	VBLENDMPS Y10, Y13, K2, Y10
 
 noleaky:
-	CMPB   218(AX), $0x00
+	CMPB   218(CX), $0x00
 	JEQ    noclamp218
-	VMAXPS Y14, Y0, Y14
-	VMAXPS Y1, Y0, Y1
-	VMAXPS Y3, Y0, Y3
-	VMAXPS Y5, Y0, Y5
-	VMAXPS Y7, Y0, Y7
-	VMAXPS Y9, Y0, Y9
+	VMAXPS Y14, Y11, Y14
+	VMAXPS Y0, Y11, Y0
+	VMAXPS Y1, Y11, Y1
+	VMAXPS Y2, Y11, Y2
+	VMAXPS Y3, Y11, Y3
+	VMAXPS Y4, Y11, Y4
+	VMAXPS Y5, Y11, Y5
+	VMAXPS Y6, Y11, Y6
+	VMAXPS Y7, Y11, Y7
+	VMAXPS Y8, Y11, Y8
+	VMAXPS Y9, Y11, Y9
+	VMAXPS Y10, Y11, Y10
 
 noclamp218:
-	CMPB   219(AX), $0x00
+	CMPB   219(CX), $0x00
 	JEQ    noclamp219
-	VMINPS Y14, Y2, Y14
-	VMINPS Y1, Y2, Y1
-	VMINPS Y3, Y2, Y3
-	VMINPS Y5, Y2, Y5
-	VMINPS Y7, Y2, Y7
-	VMINPS Y9, Y2, Y9
+	VMINPS Y14, Y12, Y14
+	VMINPS Y0, Y12, Y0
+	VMINPS Y1, Y12, Y1
+	VMINPS Y2, Y12, Y2
+	VMINPS Y3, Y12, Y3
+	VMINPS Y4, Y12, Y4
+	VMINPS Y5, Y12, Y5
+	VMINPS Y6, Y12, Y6
+	VMINPS Y7, Y12, Y7
+	VMINPS Y8, Y12, Y8
+	VMINPS Y9, Y12, Y9
+	VMINPS Y10, Y12, Y10
 
 noclamp219:
-	TESTQ     BX, BX
+	TESTQ     SI, SI
 	JEQ       noresafter
 	TESTB     R8, R8
 	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y14, Y14
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y9, Y9
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y13
+	VADDPS    Y13, Y14, Y14
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y13
+	VADDPS    Y13, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y13
+	VADDPS    Y13, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y13
+	VADDPS    Y13, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y13
+	VADDPS    Y13, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y13
+	VADDPS    Y13, Y4, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y13
+	VADDPS    Y13, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y13
+	VADDPS    Y13, Y6, Y6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y13
+	VADDPS    Y13, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y13
+	VADDPS    Y13, Y8, Y8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y13
+	VADDPS    Y13, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y13
+	VADDPS    Y13, Y10, Y10
 
 noresafter:
 noep:
-	VMOVUPS Y14, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y5, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y7, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y9, K1, (SI)
+	VMOVUPS Y14, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y5, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y6, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y7, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y8, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y9, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y10, K1, (AX)
 	VZEROUPPER
 	RET
 
-// func convPoolRowDepthPairsAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// func convDepthPairsAVX512_13x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convPoolRowDepthPairsAVX512_7x8(SB), NOSPLIT, $0-96
+TEXT ·convDepthPairsAVX512_13x8(SB), NOSPLIT, $0-96
 	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+56(FP), CX
-	MOVQ  ldc+72(FP), DX
+	MOVQ  ldb+48(FP), CX
+	MOVQ  ldc+64(FP), DX
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
 	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+80(FP), SI
+	MOVL  mask+76(FP), SI
 	KMOVW SI, K1
 
 	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+64(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+88(FP), R8
-	TESTQ      R8, R8
+	MOVQ       c+56(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
 	JEQ        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
 	JEQ        nobiasstart
-	MOVQ       192(R8), DI
+	MOVQ       192(DI), SI
 
 nobiasstart:
-	TESTQ        DI, DI
+	TESTQ        SI, SI
 	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
+	VMOVUPS.Z    (SI), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VMOVAPS      Z0, Z8
+	VMOVAPS      Z0, Z9
+	VMOVAPS      Z0, Z10
+	VMOVAPS      Z0, Z11
+	VMOVAPS      Z0, Z12
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+
+started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y13, Y13, Y13
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  pf+88(FP), R8
+	MOVQ  b+40(FP), R9
+	TESTQ SI, SI
+	JEQ   sum
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (DI), R10
+	LEAQ       (R11)(R10*4), R11
+	MOVQ       k+16(FP), R10
+	SHRQ       $0x01, R10
+	LEAQ       (R11)(AX*4), R12
+	LEAQ       (R12)(AX*4), R13
+	LEAQ       (R13)(AX*4), R14
+	TESTQ      R10, R10
+	JEQ        odd
+
+loop:
+	VMOVUPS.Z    (R9), K1, Y14
+	ADDQ         CX, R9
+	VMOVUPS.Z    (R9), K1, Y15
+	ADDQ         CX, R9
+	VUNPCKLPS    Y15, Y14, Y16
+	VUNPCKHPS    Y15, Y14, Y14
+	VINSERTF64X4 $0x01, Y14, Z16, Z14
+	VBROADCASTSD (R11), Z15
+	VFMADD231PS  Z14, Z15, Z0
+	VBROADCASTSD (R11)(AX*1), Z15
+	VFMADD231PS  Z14, Z15, Z1
+	VBROADCASTSD (R11)(AX*2), Z15
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSD (R11)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z3
+	VBROADCASTSD (R12), Z15
+	VFMADD231PS  Z14, Z15, Z4
+	VBROADCASTSD (R12)(AX*1), Z15
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSD (R12)(AX*2), Z15
+	VFMADD231PS  Z14, Z15, Z6
+	VBROADCASTSD (R12)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z7
+	VBROADCASTSD (R13), Z15
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSD (R13)(AX*1), Z15
+	VFMADD231PS  Z14, Z15, Z9
+	VBROADCASTSD (R13)(AX*2), Z15
+	VFMADD231PS  Z14, Z15, Z10
+	VBROADCASTSD (R13)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z11
+	VBROADCASTSD (R14), Z15
+	VFMADD231PS  Z14, Z15, Z12
+	ADDQ         $0x08, R11
+	ADDQ         $0x08, R12
+	ADDQ         $0x08, R13
+	ADDQ         $0x08, R14
+	DECQ         R10
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y14
+	ADDQ         CX, R9
+	VUNPCKLPS    Y13, Y14, Y16
+	VUNPCKHPS    Y13, Y14, Y14
+	VINSERTF64X4 $0x01, Y14, Z16, Z14
+	VBROADCASTSS (R11), Z15
+	VFMADD231PS  Z14, Z15, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z15
+	VFMADD231PS  Z14, Z15, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z15
+	VFMADD231PS  Z14, Z15, K2, Z2
+	VBROADCASTSS (R11)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, K2, Z3
+	VBROADCASTSS (R12), Z15
+	VFMADD231PS  Z14, Z15, K2, Z4
+	VBROADCASTSS (R12)(AX*1), Z15
+	VFMADD231PS  Z14, Z15, K2, Z5
+	VBROADCASTSS (R12)(AX*2), Z15
+	VFMADD231PS  Z14, Z15, K2, Z6
+	VBROADCASTSS (R12)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, K2, Z7
+	VBROADCASTSS (R13), Z15
+	VFMADD231PS  Z14, Z15, K2, Z8
+	VBROADCASTSS (R13)(AX*1), Z15
+	VFMADD231PS  Z14, Z15, K2, Z9
+	VBROADCASTSS (R13)(AX*2), Z15
+	VFMADD231PS  Z14, Z15, K2, Z10
+	VBROADCASTSS (R13)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, K2, Z11
+	VBROADCASTSS (R14), Z15
+	VFMADD231PS  Z14, Z15, K2, Z12
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X13
+	VPMOVZXBD X13, Z13
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X14
+	VPMOVZXBD X14, Z14
+	VPERMPS   Z0, Z13, Z15
+	VPERMPS   Z0, Z14, Z0
+	VADDPS    Z0, Z15, Z15
+	VPERMPS   Z1, Z13, Z0
+	VPERMPS   Z1, Z14, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z13, Z1
+	VPERMPS   Z2, Z14, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z13, Z2
+	VPERMPS   Z3, Z14, Z3
+	VADDPS    Z3, Z2, Z2
+	VPERMPS   Z4, Z13, Z3
+	VPERMPS   Z4, Z14, Z4
+	VADDPS    Z4, Z3, Z3
+	VPERMPS   Z5, Z13, Z4
+	VPERMPS   Z5, Z14, Z5
+	VADDPS    Z5, Z4, Z4
+	VPERMPS   Z6, Z13, Z5
+	VPERMPS   Z6, Z14, Z6
+	VADDPS    Z6, Z5, Z5
+	VPERMPS   Z7, Z13, Z6
+	VPERMPS   Z7, Z14, Z7
+	VADDPS    Z7, Z6, Z6
+	VPERMPS   Z8, Z13, Z7
+	VPERMPS   Z8, Z14, Z8
+	VADDPS    Z8, Z7, Z7
+	VPERMPS   Z9, Z13, Z8
+	VPERMPS   Z9, Z14, Z9
+	VADDPS    Z9, Z8, Z8
+	VPERMPS   Z10, Z13, Z9
+	VPERMPS   Z10, Z14, Z10
+	VADDPS    Z10, Z9, Z9
+	VPERMPS   Z11, Z13, Z10
+	VPERMPS   Z11, Z14, Z11
+	VADDPS    Z11, Z10, Z10
+	VPERMPS   Z12, Z13, Z11
+	VPERMPS   Z12, Z14, Z12
+	VADDPS    Z12, Z11, Z11
+	MOVQ      c+56(FP), AX
+	MOVB      acc+72(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Y12
+	VADDPS    Y12, Y15, Y15
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y12
+	VADDPS    Y12, Y0, Y0
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y12
+	VADDPS    Y12, Y1, Y1
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y12
+	VADDPS    Y12, Y2, Y2
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y12
+	VADDPS    Y12, Y3, Y3
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y12
+	VADDPS    Y12, Y4, Y4
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y12
+	VADDPS    Y12, Y5, Y5
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y12
+	VADDPS    Y12, Y6, Y6
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y12
+	VADDPS    Y12, Y7, Y7
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y12
+	VADDPS    Y12, Y8, Y8
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y12
+	VADDPS    Y12, Y9, Y9
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y12
+	VADDPS    Y12, Y10, Y10
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y12
+	VADDPS    Y12, Y11, Y11
+
+write:
+	MOVQ  ep+80(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Y17, Y17, Y17
+	VPXORD    Y18, Y18, Y18
+	TESTQ     BX, BX
+	JEQ       nobiasrow
+	VMOVUPS.Z (BX), K1, Y18
+
+nobiasrow:
+	VMOVUPS 64(CX), Y12
+	VMOVUPS 128(CX), Y13
+	TESTQ   BX, BX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+72(FP), BL
+	TESTB   BL, BL
+	JNE     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y18, Y15, Y15
+	VADDPS Y18, Y0, Y0
+	VADDPS Y18, Y1, Y1
+	VADDPS Y18, Y2, Y2
+	VADDPS Y18, Y3, Y3
+	VADDPS Y18, Y4, Y4
+	VADDPS Y18, Y5, Y5
+	VADDPS Y18, Y6, Y6
+	VADDPS Y18, Y7, Y7
+	VADDPS Y18, Y8, Y8
+	VADDPS Y18, Y9, Y9
+	VADDPS Y18, Y10, Y10
+	VADDPS Y18, Y11, Y11
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y14
+	VADDPS    Y14, Y15, Y15
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y14
+	VADDPS    Y14, Y0, Y0
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y14
+	VADDPS    Y14, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y14
+	VADDPS    Y14, Y2, Y2
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y14
+	VADDPS    Y14, Y3, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y14
+	VADDPS    Y14, Y4, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y14
+	VADDPS    Y14, Y5, Y5
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y14
+	VADDPS    Y14, Y6, Y6
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y14
+	VADDPS    Y14, Y7, Y7
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y14
+	VADDPS    Y14, Y8, Y8
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y14
+	VADDPS    Y14, Y9, Y9
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y14
+	VADDPS    Y14, Y10, Y10
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y14
+	VADDPS    Y14, Y11, Y11
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y15, Y14
+	VCMPPS    $0x1e, Y17, Y15, K2
+	VBLENDMPS Y15, Y14, K2, Y15
+	VMULPS    (CX), Y0, Y14
+	VCMPPS    $0x1e, Y17, Y0, K2
+	VBLENDMPS Y0, Y14, K2, Y0
+	VMULPS    (CX), Y1, Y14
+	VCMPPS    $0x1e, Y17, Y1, K2
+	VBLENDMPS Y1, Y14, K2, Y1
+	VMULPS    (CX), Y2, Y14
+	VCMPPS    $0x1e, Y17, Y2, K2
+	VBLENDMPS Y2, Y14, K2, Y2
+	VMULPS    (CX), Y3, Y14
+	VCMPPS    $0x1e, Y17, Y3, K2
+	VBLENDMPS Y3, Y14, K2, Y3
+	VMULPS    (CX), Y4, Y14
+	VCMPPS    $0x1e, Y17, Y4, K2
+	VBLENDMPS Y4, Y14, K2, Y4
+	VMULPS    (CX), Y5, Y14
+	VCMPPS    $0x1e, Y17, Y5, K2
+	VBLENDMPS Y5, Y14, K2, Y5
+	VMULPS    (CX), Y6, Y14
+	VCMPPS    $0x1e, Y17, Y6, K2
+	VBLENDMPS Y6, Y14, K2, Y6
+	VMULPS    (CX), Y7, Y14
+	VCMPPS    $0x1e, Y17, Y7, K2
+	VBLENDMPS Y7, Y14, K2, Y7
+	VMULPS    (CX), Y8, Y14
+	VCMPPS    $0x1e, Y17, Y8, K2
+	VBLENDMPS Y8, Y14, K2, Y8
+	VMULPS    (CX), Y9, Y14
+	VCMPPS    $0x1e, Y17, Y9, K2
+	VBLENDMPS Y9, Y14, K2, Y9
+	VMULPS    (CX), Y10, Y14
+	VCMPPS    $0x1e, Y17, Y10, K2
+	VBLENDMPS Y10, Y14, K2, Y10
+	VMULPS    (CX), Y11, Y14
+	VCMPPS    $0x1e, Y17, Y11, K2
+	VBLENDMPS Y11, Y14, K2, Y11
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y15, Y12, Y15
+	VMAXPS Y0, Y12, Y0
+	VMAXPS Y1, Y12, Y1
+	VMAXPS Y2, Y12, Y2
+	VMAXPS Y3, Y12, Y3
+	VMAXPS Y4, Y12, Y4
+	VMAXPS Y5, Y12, Y5
+	VMAXPS Y6, Y12, Y6
+	VMAXPS Y7, Y12, Y7
+	VMAXPS Y8, Y12, Y8
+	VMAXPS Y9, Y12, Y9
+	VMAXPS Y10, Y12, Y10
+	VMAXPS Y11, Y12, Y11
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y15, Y13, Y15
+	VMINPS Y0, Y13, Y0
+	VMINPS Y1, Y13, Y1
+	VMINPS Y2, Y13, Y2
+	VMINPS Y3, Y13, Y3
+	VMINPS Y4, Y13, Y4
+	VMINPS Y5, Y13, Y5
+	VMINPS Y6, Y13, Y6
+	VMINPS Y7, Y13, Y7
+	VMINPS Y8, Y13, Y8
+	VMINPS Y9, Y13, Y9
+	VMINPS Y10, Y13, Y10
+	VMINPS Y11, Y13, Y11
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y14
+	VADDPS    Y14, Y15, Y15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y14
+	VADDPS    Y14, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y14
+	VADDPS    Y14, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y14
+	VADDPS    Y14, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y14
+	VADDPS    Y14, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y14
+	VADDPS    Y14, Y4, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y14
+	VADDPS    Y14, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y14
+	VADDPS    Y14, Y6, Y6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y14
+	VADDPS    Y14, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y14
+	VADDPS    Y14, Y8, Y8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y14
+	VADDPS    Y14, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y14
+	VADDPS    Y14, Y10, Y10
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y14
+	VADDPS    Y14, Y11, Y11
+
+noresafter:
+noep:
+	VMOVUPS Y15, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y5, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y6, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y7, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y8, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y9, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y10, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y11, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convDepthPairsAVX512_14x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convDepthPairsAVX512_14x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+48(FP), CX
+	MOVQ  ldc+64(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVL  mask+76(FP), SI
+	KMOVW SI, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+56(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Y0
 	VXORPS       Y1, Y1, Y1
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y0
@@ -38648,28 +33966,34 @@ zero:
 	VPXORD Z13, Z13, Z13
 
 started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
 	VXORPS Y14, Y14, Y14
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  b+48(FP), R9
-	TESTQ DI, DI
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  pf+88(FP), R8
+	MOVQ  b+40(FP), R9
+	TESTQ SI, SI
 	JEQ   sum
 
 tap:
-	MOVQ  a+24(FP), R11
-	MOVQ  (R8), R10
-	LEAQ  (R11)(R10*4), R11
-	MOVQ  k+16(FP), R10
-	SHRQ  $0x01, R10
-	LEAQ  (R11)(AX*4), R12
-	LEAQ  (R12)(AX*4), R13
-	LEAQ  (R13)(AX*4), R14
-	TESTQ R10, R10
-	JEQ   odd
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (DI), R10
+	LEAQ       (R11)(R10*4), R11
+	MOVQ       k+16(FP), R10
+	SHRQ       $0x01, R10
+	LEAQ       (R11)(AX*4), R12
+	LEAQ       (R12)(AX*4), R13
+	LEAQ       (R13)(AX*4), R14
+	TESTQ      R10, R10
+	JEQ        odd
 
 loop:
 	VMOVUPS.Z    (R9), K1, Y15
@@ -38753,8 +34077,8 @@ odd:
 	VFMADD231PS  Z15, Z16, K2, Z13
 
 next:
-	ADDQ $0x08, R8
-	DECQ DI
+	ADDQ $0x08, DI
+	DECQ SI
 	JNE  tap
 
 sum:
@@ -38807,228 +34131,967 @@ sum:
 	VPERMPS   Z13, Z14, Z12
 	VPERMPS   Z13, Z15, Z13
 	VADDPS    Z13, Z12, Z12
-	VMAXPS    Y16, Y0, Y13
-	VMAXPS    Y0, Y16, Y16
-	VPORD     Y13, Y16, Y16
-	VMAXPS    Y1, Y2, Y13
-	VMAXPS    Y2, Y1, Y1
-	VPORD     Y13, Y1, Y1
-	VMAXPS    Y3, Y4, Y13
-	VMAXPS    Y4, Y3, Y3
-	VPORD     Y13, Y3, Y3
-	VMAXPS    Y5, Y6, Y13
-	VMAXPS    Y6, Y5, Y5
-	VPORD     Y13, Y5, Y5
-	VMAXPS    Y7, Y8, Y13
-	VMAXPS    Y8, Y7, Y7
-	VPORD     Y13, Y7, Y7
-	VMAXPS    Y9, Y10, Y13
-	VMAXPS    Y10, Y9, Y9
-	VPORD     Y13, Y9, Y9
-	VMAXPS    Y11, Y12, Y13
-	VMAXPS    Y12, Y11, Y11
-	VPORD     Y13, Y11, Y11
-	MOVQ      ep+88(FP), AX
-	TESTQ     AX, AX
-	JEQ       noep
+	MOVQ      c+56(FP), AX
+	MOVB      acc+72(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Y13
+	VADDPS    Y13, Y16, Y16
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y13
+	VADDPS    Y13, Y0, Y0
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y13
+	VADDPS    Y13, Y1, Y1
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y13
+	VADDPS    Y13, Y2, Y2
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y13
+	VADDPS    Y13, Y3, Y3
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y13
+	VADDPS    Y13, Y4, Y4
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y13
+	VADDPS    Y13, Y5, Y5
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y13
+	VADDPS    Y13, Y6, Y6
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y13
+	VADDPS    Y13, Y7, Y7
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y13
+	VADDPS    Y13, Y8, Y8
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y13
+	VADDPS    Y13, Y9, Y9
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y13
+	VADDPS    Y13, Y10, Y10
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y13
+	VADDPS    Y13, Y11, Y11
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y13
+	VADDPS    Y13, Y12, Y12
+
+write:
+	MOVQ  ep+80(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
 	VPXORD    Y18, Y18, Y18
 	VPXORD    Y19, Y19, Y19
-	TESTQ     CX, CX
+	TESTQ     BX, BX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y19
+	VMOVUPS.Z (BX), K1, Y19
 
 nobiasrow:
-	VMOVUPS 64(AX), Y0
-	VMOVUPS 128(AX), Y2
-	TESTQ   CX, CX
+	VMOVUPS 64(CX), Y13
+	VMOVUPS 128(CX), Y14
+	TESTQ   BX, BX
 	JEQ     nobias
-	TESTQ   AX, AX
+	TESTQ   CX, CX
 	JEQ     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
+	MOVB    acc+72(FP), BL
+	TESTB   BL, BL
+	JNE     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
 	JEQ     addbias
 	JMP     nobias
 
 addbias:
 	VADDPS Y19, Y16, Y16
+	VADDPS Y19, Y0, Y0
 	VADDPS Y19, Y1, Y1
+	VADDPS Y19, Y2, Y2
 	VADDPS Y19, Y3, Y3
+	VADDPS Y19, Y4, Y4
 	VADDPS Y19, Y5, Y5
+	VADDPS Y19, Y6, Y6
 	VADDPS Y19, Y7, Y7
+	VADDPS Y19, Y8, Y8
 	VADDPS Y19, Y9, Y9
+	VADDPS Y19, Y10, Y10
 	VADDPS Y19, Y11, Y11
+	VADDPS Y19, Y12, Y12
 
 nobias:
-	TESTQ     BX, BX
+	TESTQ     SI, SI
 	JEQ       noresbefore
 	TESTB     R8, R8
 	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y16, Y16
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y9, Y9
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
-	VADDPS    Y4, Y11, Y11
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y15
+	VADDPS    Y15, Y16, Y16
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y15
+	VADDPS    Y15, Y0, Y0
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y15
+	VADDPS    Y15, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y15
+	VADDPS    Y15, Y2, Y2
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y15
+	VADDPS    Y15, Y3, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y15
+	VADDPS    Y15, Y4, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y15
+	VADDPS    Y15, Y5, Y5
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y15
+	VADDPS    Y15, Y6, Y6
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y15
+	VADDPS    Y15, Y7, Y7
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y15
+	VADDPS    Y15, Y8, Y8
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y15
+	VADDPS    Y15, Y9, Y9
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y15
+	VADDPS    Y15, Y10, Y10
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y15
+	VADDPS    Y15, Y11, Y11
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y15
+	VADDPS    Y15, Y12, Y12
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (AX), Y16, Y4
+	VMULPS    (CX), Y16, Y15
 	VCMPPS    $0x1e, Y18, Y16, K2
-	VBLENDMPS Y16, Y4, K2, Y16
-	VMULPS    (AX), Y1, Y4
+	VBLENDMPS Y16, Y15, K2, Y16
+	VMULPS    (CX), Y0, Y15
+	VCMPPS    $0x1e, Y18, Y0, K2
+	VBLENDMPS Y0, Y15, K2, Y0
+	VMULPS    (CX), Y1, Y15
 	VCMPPS    $0x1e, Y18, Y1, K2
-	VBLENDMPS Y1, Y4, K2, Y1
-	VMULPS    (AX), Y3, Y4
+	VBLENDMPS Y1, Y15, K2, Y1
+	VMULPS    (CX), Y2, Y15
+	VCMPPS    $0x1e, Y18, Y2, K2
+	VBLENDMPS Y2, Y15, K2, Y2
+	VMULPS    (CX), Y3, Y15
 	VCMPPS    $0x1e, Y18, Y3, K2
-	VBLENDMPS Y3, Y4, K2, Y3
-	VMULPS    (AX), Y5, Y4
+	VBLENDMPS Y3, Y15, K2, Y3
+	VMULPS    (CX), Y4, Y15
+	VCMPPS    $0x1e, Y18, Y4, K2
+	VBLENDMPS Y4, Y15, K2, Y4
+	VMULPS    (CX), Y5, Y15
 	VCMPPS    $0x1e, Y18, Y5, K2
-	VBLENDMPS Y5, Y4, K2, Y5
-	VMULPS    (AX), Y7, Y4
+	VBLENDMPS Y5, Y15, K2, Y5
+	VMULPS    (CX), Y6, Y15
+	VCMPPS    $0x1e, Y18, Y6, K2
+	VBLENDMPS Y6, Y15, K2, Y6
+	VMULPS    (CX), Y7, Y15
 	VCMPPS    $0x1e, Y18, Y7, K2
-	VBLENDMPS Y7, Y4, K2, Y7
-	VMULPS    (AX), Y9, Y4
+	VBLENDMPS Y7, Y15, K2, Y7
+	VMULPS    (CX), Y8, Y15
+	VCMPPS    $0x1e, Y18, Y8, K2
+	VBLENDMPS Y8, Y15, K2, Y8
+	VMULPS    (CX), Y9, Y15
 	VCMPPS    $0x1e, Y18, Y9, K2
-	VBLENDMPS Y9, Y4, K2, Y9
-	VMULPS    (AX), Y11, Y4
+	VBLENDMPS Y9, Y15, K2, Y9
+	VMULPS    (CX), Y10, Y15
+	VCMPPS    $0x1e, Y18, Y10, K2
+	VBLENDMPS Y10, Y15, K2, Y10
+	VMULPS    (CX), Y11, Y15
 	VCMPPS    $0x1e, Y18, Y11, K2
-	VBLENDMPS Y11, Y4, K2, Y11
+	VBLENDMPS Y11, Y15, K2, Y11
+	VMULPS    (CX), Y12, Y15
+	VCMPPS    $0x1e, Y18, Y12, K2
+	VBLENDMPS Y12, Y15, K2, Y12
 
 noleaky:
-	CMPB   218(AX), $0x00
+	CMPB   218(CX), $0x00
 	JEQ    noclamp218
-	VMAXPS Y16, Y0, Y16
-	VMAXPS Y1, Y0, Y1
-	VMAXPS Y3, Y0, Y3
-	VMAXPS Y5, Y0, Y5
-	VMAXPS Y7, Y0, Y7
-	VMAXPS Y9, Y0, Y9
-	VMAXPS Y11, Y0, Y11
+	VMAXPS Y16, Y13, Y16
+	VMAXPS Y0, Y13, Y0
+	VMAXPS Y1, Y13, Y1
+	VMAXPS Y2, Y13, Y2
+	VMAXPS Y3, Y13, Y3
+	VMAXPS Y4, Y13, Y4
+	VMAXPS Y5, Y13, Y5
+	VMAXPS Y6, Y13, Y6
+	VMAXPS Y7, Y13, Y7
+	VMAXPS Y8, Y13, Y8
+	VMAXPS Y9, Y13, Y9
+	VMAXPS Y10, Y13, Y10
+	VMAXPS Y11, Y13, Y11
+	VMAXPS Y12, Y13, Y12
 
 noclamp218:
-	CMPB   219(AX), $0x00
+	CMPB   219(CX), $0x00
 	JEQ    noclamp219
-	VMINPS Y16, Y2, Y16
-	VMINPS Y1, Y2, Y1
-	VMINPS Y3, Y2, Y3
-	VMINPS Y5, Y2, Y5
-	VMINPS Y7, Y2, Y7
-	VMINPS Y9, Y2, Y9
-	VMINPS Y11, Y2, Y11
+	VMINPS Y16, Y14, Y16
+	VMINPS Y0, Y14, Y0
+	VMINPS Y1, Y14, Y1
+	VMINPS Y2, Y14, Y2
+	VMINPS Y3, Y14, Y3
+	VMINPS Y4, Y14, Y4
+	VMINPS Y5, Y14, Y5
+	VMINPS Y6, Y14, Y6
+	VMINPS Y7, Y14, Y7
+	VMINPS Y8, Y14, Y8
+	VMINPS Y9, Y14, Y9
+	VMINPS Y10, Y14, Y10
+	VMINPS Y11, Y14, Y11
+	VMINPS Y12, Y14, Y12
 
 noclamp219:
-	TESTQ     BX, BX
+	TESTQ     SI, SI
 	JEQ       noresafter
 	TESTB     R8, R8
 	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y16, Y16
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y9, Y9
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
-	VADDPS    Y4, Y11, Y11
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y15
+	VADDPS    Y15, Y16, Y16
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y15
+	VADDPS    Y15, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y15
+	VADDPS    Y15, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y15
+	VADDPS    Y15, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y15
+	VADDPS    Y15, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y15
+	VADDPS    Y15, Y4, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y15
+	VADDPS    Y15, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y15
+	VADDPS    Y15, Y6, Y6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y15
+	VADDPS    Y15, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y15
+	VADDPS    Y15, Y8, Y8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y15
+	VADDPS    Y15, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y15
+	VADDPS    Y15, Y10, Y10
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y15
+	VADDPS    Y15, Y11, Y11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y15
+	VADDPS    Y15, Y12, Y12
 
 noresafter:
 noep:
-	VMOVUPS Y16, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y5, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y7, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y9, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y11, K1, (SI)
+	VMOVUPS Y16, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y5, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y6, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y7, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y8, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y9, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y10, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y11, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y12, K1, (AX)
 	VZEROUPPER
 	RET
 
-// func convPoolRowDepthPairsAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// func convDepthPairsAVX512_15x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·convPoolRowDepthPairsAVX512_8x8(SB), NOSPLIT, $0-96
+TEXT ·convDepthPairsAVX512_15x8(SB), NOSPLIT, $0-96
 	MOVQ  lda+32(FP), AX
-	MOVQ  ldb+56(FP), CX
-	MOVQ  ldc+72(FP), DX
+	MOVQ  ldb+48(FP), CX
+	MOVQ  ldc+64(FP), DX
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
 	LEAQ  (AX)(AX*2), BX
-	MOVL  mask+80(FP), SI
+	MOVL  mask+76(FP), SI
 	KMOVW SI, K1
 
 	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
-	MOVQ       c+64(FP), SI
-	MOVQ       SI, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	ADDQ       DX, DI
-	PREFETCHT0 (DI)
-	XORQ       DI, DI
-	MOVQ       ep+88(FP), R8
-	TESTQ      R8, R8
+	MOVQ       c+56(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
 	JEQ        nobiasstart
-	MOVB       218(R8), R9
-	ORB        219(R8), R9
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
 	JEQ        nobiasstart
-	MOVQ       192(R8), DI
+	MOVQ       192(DI), SI
 
 nobiasstart:
-	TESTQ        DI, DI
+	TESTQ        SI, SI
 	JEQ          zero
-	VMOVUPS.Z    (DI), K1, Y0
+	VMOVUPS.Z    (SI), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VMOVAPS      Z0, Z8
+	VMOVAPS      Z0, Z9
+	VMOVAPS      Z0, Z10
+	VMOVAPS      Z0, Z11
+	VMOVAPS      Z0, Z12
+	VMOVAPS      Z0, Z13
+	VMOVAPS      Z0, Z14
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+
+started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y15, Y15, Y15
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  pf+88(FP), R8
+	MOVQ  b+40(FP), R9
+	TESTQ SI, SI
+	JEQ   sum
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (DI), R10
+	LEAQ       (R11)(R10*4), R11
+	MOVQ       k+16(FP), R10
+	SHRQ       $0x01, R10
+	LEAQ       (R11)(AX*4), R12
+	LEAQ       (R12)(AX*4), R13
+	LEAQ       (R13)(AX*4), R14
+	TESTQ      R10, R10
+	JEQ        odd
+
+loop:
+	VMOVUPS.Z    (R9), K1, Y16
+	ADDQ         CX, R9
+	VMOVUPS.Z    (R9), K1, Y17
+	ADDQ         CX, R9
+	VUNPCKLPS    Y17, Y16, Y18
+	VUNPCKHPS    Y17, Y16, Y16
+	VINSERTF64X4 $0x01, Y16, Z18, Z16
+	VBROADCASTSD (R11), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSD (R11)(AX*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSD (R11)(AX*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSD (R11)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSD (R12), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSD (R12)(AX*1), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSD (R12)(AX*2), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSD (R12)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSD (R13), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSD (R13)(AX*1), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSD (R13)(AX*2), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSD (R13)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSD (R14), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSD (R14)(AX*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSD (R14)(AX*2), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	ADDQ         $0x08, R11
+	ADDQ         $0x08, R12
+	ADDQ         $0x08, R13
+	ADDQ         $0x08, R14
+	DECQ         R10
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R10
+	TESTQ        $0x00000001, R10
+	JEQ          next
+	VMOVUPS.Z    (R9), K1, Y16
+	ADDQ         CX, R9
+	VUNPCKLPS    Y15, Y16, Y18
+	VUNPCKHPS    Y15, Y16, Y16
+	VINSERTF64X4 $0x01, Y16, Z18, Z16
+	VBROADCASTSS (R11), Z17
+	VFMADD231PS  Z16, Z17, K2, Z0
+	VBROADCASTSS (R11)(AX*1), Z17
+	VFMADD231PS  Z16, Z17, K2, Z1
+	VBROADCASTSS (R11)(AX*2), Z17
+	VFMADD231PS  Z16, Z17, K2, Z2
+	VBROADCASTSS (R11)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, K2, Z3
+	VBROADCASTSS (R12), Z17
+	VFMADD231PS  Z16, Z17, K2, Z4
+	VBROADCASTSS (R12)(AX*1), Z17
+	VFMADD231PS  Z16, Z17, K2, Z5
+	VBROADCASTSS (R12)(AX*2), Z17
+	VFMADD231PS  Z16, Z17, K2, Z6
+	VBROADCASTSS (R12)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, K2, Z7
+	VBROADCASTSS (R13), Z17
+	VFMADD231PS  Z16, Z17, K2, Z8
+	VBROADCASTSS (R13)(AX*1), Z17
+	VFMADD231PS  Z16, Z17, K2, Z9
+	VBROADCASTSS (R13)(AX*2), Z17
+	VFMADD231PS  Z16, Z17, K2, Z10
+	VBROADCASTSS (R13)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, K2, Z11
+	VBROADCASTSS (R14), Z17
+	VFMADD231PS  Z16, Z17, K2, Z12
+	VBROADCASTSS (R14)(AX*1), Z17
+	VFMADD231PS  Z16, Z17, K2, Z13
+	VBROADCASTSS (R14)(AX*2), Z17
+	VFMADD231PS  Z16, Z17, K2, Z14
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X15
+	VPMOVZXBD X15, Z15
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X16
+	VPMOVZXBD X16, Z16
+	VPERMPS   Z0, Z15, Z17
+	VPERMPS   Z0, Z16, Z0
+	VADDPS    Z0, Z17, Z17
+	VPERMPS   Z1, Z15, Z0
+	VPERMPS   Z1, Z16, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z15, Z1
+	VPERMPS   Z2, Z16, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z15, Z2
+	VPERMPS   Z3, Z16, Z3
+	VADDPS    Z3, Z2, Z2
+	VPERMPS   Z4, Z15, Z3
+	VPERMPS   Z4, Z16, Z4
+	VADDPS    Z4, Z3, Z3
+	VPERMPS   Z5, Z15, Z4
+	VPERMPS   Z5, Z16, Z5
+	VADDPS    Z5, Z4, Z4
+	VPERMPS   Z6, Z15, Z5
+	VPERMPS   Z6, Z16, Z6
+	VADDPS    Z6, Z5, Z5
+	VPERMPS   Z7, Z15, Z6
+	VPERMPS   Z7, Z16, Z7
+	VADDPS    Z7, Z6, Z6
+	VPERMPS   Z8, Z15, Z7
+	VPERMPS   Z8, Z16, Z8
+	VADDPS    Z8, Z7, Z7
+	VPERMPS   Z9, Z15, Z8
+	VPERMPS   Z9, Z16, Z9
+	VADDPS    Z9, Z8, Z8
+	VPERMPS   Z10, Z15, Z9
+	VPERMPS   Z10, Z16, Z10
+	VADDPS    Z10, Z9, Z9
+	VPERMPS   Z11, Z15, Z10
+	VPERMPS   Z11, Z16, Z11
+	VADDPS    Z11, Z10, Z10
+	VPERMPS   Z12, Z15, Z11
+	VPERMPS   Z12, Z16, Z12
+	VADDPS    Z12, Z11, Z11
+	VPERMPS   Z13, Z15, Z12
+	VPERMPS   Z13, Z16, Z13
+	VADDPS    Z13, Z12, Z12
+	VPERMPS   Z14, Z15, Z13
+	VPERMPS   Z14, Z16, Z14
+	VADDPS    Z14, Z13, Z13
+	MOVQ      c+56(FP), AX
+	MOVB      acc+72(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Y14
+	VADDPS    Y14, Y17, Y17
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y14
+	VADDPS    Y14, Y0, Y0
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y14
+	VADDPS    Y14, Y1, Y1
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y14
+	VADDPS    Y14, Y2, Y2
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y14
+	VADDPS    Y14, Y3, Y3
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y14
+	VADDPS    Y14, Y4, Y4
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y14
+	VADDPS    Y14, Y5, Y5
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y14
+	VADDPS    Y14, Y6, Y6
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y14
+	VADDPS    Y14, Y7, Y7
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y14
+	VADDPS    Y14, Y8, Y8
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y14
+	VADDPS    Y14, Y9, Y9
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y14
+	VADDPS    Y14, Y10, Y10
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y14
+	VADDPS    Y14, Y11, Y11
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y14
+	VADDPS    Y14, Y12, Y12
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y14
+	VADDPS    Y14, Y13, Y13
+
+write:
+	MOVQ  ep+80(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Y19, Y19, Y19
+	VPXORD    Y20, Y20, Y20
+	TESTQ     BX, BX
+	JEQ       nobiasrow
+	VMOVUPS.Z (BX), K1, Y20
+
+nobiasrow:
+	VMOVUPS 64(CX), Y14
+	VMOVUPS 128(CX), Y15
+	TESTQ   BX, BX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+72(FP), BL
+	TESTB   BL, BL
+	JNE     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y20, Y17, Y17
+	VADDPS Y20, Y0, Y0
+	VADDPS Y20, Y1, Y1
+	VADDPS Y20, Y2, Y2
+	VADDPS Y20, Y3, Y3
+	VADDPS Y20, Y4, Y4
+	VADDPS Y20, Y5, Y5
+	VADDPS Y20, Y6, Y6
+	VADDPS Y20, Y7, Y7
+	VADDPS Y20, Y8, Y8
+	VADDPS Y20, Y9, Y9
+	VADDPS Y20, Y10, Y10
+	VADDPS Y20, Y11, Y11
+	VADDPS Y20, Y12, Y12
+	VADDPS Y20, Y13, Y13
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y16
+	VADDPS    Y16, Y17, Y17
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y16
+	VADDPS    Y16, Y0, Y0
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y16
+	VADDPS    Y16, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y16
+	VADDPS    Y16, Y2, Y2
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y16
+	VADDPS    Y16, Y3, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y16
+	VADDPS    Y16, Y4, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y16
+	VADDPS    Y16, Y5, Y5
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y16
+	VADDPS    Y16, Y6, Y6
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y16
+	VADDPS    Y16, Y7, Y7
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y16
+	VADDPS    Y16, Y8, Y8
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y16
+	VADDPS    Y16, Y9, Y9
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y16
+	VADDPS    Y16, Y10, Y10
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y16
+	VADDPS    Y16, Y11, Y11
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y16
+	VADDPS    Y16, Y12, Y12
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y16
+	VADDPS    Y16, Y13, Y13
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y17, Y16
+	VCMPPS    $0x1e, Y19, Y17, K2
+	VBLENDMPS Y17, Y16, K2, Y17
+	VMULPS    (CX), Y0, Y16
+	VCMPPS    $0x1e, Y19, Y0, K2
+	VBLENDMPS Y0, Y16, K2, Y0
+	VMULPS    (CX), Y1, Y16
+	VCMPPS    $0x1e, Y19, Y1, K2
+	VBLENDMPS Y1, Y16, K2, Y1
+	VMULPS    (CX), Y2, Y16
+	VCMPPS    $0x1e, Y19, Y2, K2
+	VBLENDMPS Y2, Y16, K2, Y2
+	VMULPS    (CX), Y3, Y16
+	VCMPPS    $0x1e, Y19, Y3, K2
+	VBLENDMPS Y3, Y16, K2, Y3
+	VMULPS    (CX), Y4, Y16
+	VCMPPS    $0x1e, Y19, Y4, K2
+	VBLENDMPS Y4, Y16, K2, Y4
+	VMULPS    (CX), Y5, Y16
+	VCMPPS    $0x1e, Y19, Y5, K2
+	VBLENDMPS Y5, Y16, K2, Y5
+	VMULPS    (CX), Y6, Y16
+	VCMPPS    $0x1e, Y19, Y6, K2
+	VBLENDMPS Y6, Y16, K2, Y6
+	VMULPS    (CX), Y7, Y16
+	VCMPPS    $0x1e, Y19, Y7, K2
+	VBLENDMPS Y7, Y16, K2, Y7
+	VMULPS    (CX), Y8, Y16
+	VCMPPS    $0x1e, Y19, Y8, K2
+	VBLENDMPS Y8, Y16, K2, Y8
+	VMULPS    (CX), Y9, Y16
+	VCMPPS    $0x1e, Y19, Y9, K2
+	VBLENDMPS Y9, Y16, K2, Y9
+	VMULPS    (CX), Y10, Y16
+	VCMPPS    $0x1e, Y19, Y10, K2
+	VBLENDMPS Y10, Y16, K2, Y10
+	VMULPS    (CX), Y11, Y16
+	VCMPPS    $0x1e, Y19, Y11, K2
+	VBLENDMPS Y11, Y16, K2, Y11
+	VMULPS    (CX), Y12, Y16
+	VCMPPS    $0x1e, Y19, Y12, K2
+	VBLENDMPS Y12, Y16, K2, Y12
+	VMULPS    (CX), Y13, Y16
+	VCMPPS    $0x1e, Y19, Y13, K2
+	VBLENDMPS Y13, Y16, K2, Y13
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y17, Y14, Y17
+	VMAXPS Y0, Y14, Y0
+	VMAXPS Y1, Y14, Y1
+	VMAXPS Y2, Y14, Y2
+	VMAXPS Y3, Y14, Y3
+	VMAXPS Y4, Y14, Y4
+	VMAXPS Y5, Y14, Y5
+	VMAXPS Y6, Y14, Y6
+	VMAXPS Y7, Y14, Y7
+	VMAXPS Y8, Y14, Y8
+	VMAXPS Y9, Y14, Y9
+	VMAXPS Y10, Y14, Y10
+	VMAXPS Y11, Y14, Y11
+	VMAXPS Y12, Y14, Y12
+	VMAXPS Y13, Y14, Y13
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y17, Y15, Y17
+	VMINPS Y0, Y15, Y0
+	VMINPS Y1, Y15, Y1
+	VMINPS Y2, Y15, Y2
+	VMINPS Y3, Y15, Y3
+	VMINPS Y4, Y15, Y4
+	VMINPS Y5, Y15, Y5
+	VMINPS Y6, Y15, Y6
+	VMINPS Y7, Y15, Y7
+	VMINPS Y8, Y15, Y8
+	VMINPS Y9, Y15, Y9
+	VMINPS Y10, Y15, Y10
+	VMINPS Y11, Y15, Y11
+	VMINPS Y12, Y15, Y12
+	VMINPS Y13, Y15, Y13
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y16
+	VADDPS    Y16, Y17, Y17
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y16
+	VADDPS    Y16, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y16
+	VADDPS    Y16, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y16
+	VADDPS    Y16, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y16
+	VADDPS    Y16, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y16
+	VADDPS    Y16, Y4, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y16
+	VADDPS    Y16, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y16
+	VADDPS    Y16, Y6, Y6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y16
+	VADDPS    Y16, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y16
+	VADDPS    Y16, Y8, Y8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y16
+	VADDPS    Y16, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y16
+	VADDPS    Y16, Y10, Y10
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y16
+	VADDPS    Y16, Y11, Y11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y16
+	VADDPS    Y16, Y12, Y12
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y16
+	VADDPS    Y16, Y13, Y13
+
+noresafter:
+noep:
+	VMOVUPS Y17, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y5, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y6, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y7, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y8, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y9, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y10, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y11, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y12, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y13, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convDepthPairsAVX512_16x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convDepthPairsAVX512_16x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+48(FP), CX
+	MOVQ  ldc+64(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVL  mask+76(FP), SI
+	KMOVW SI, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+56(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Y0
 	VXORPS       Y1, Y1, Y1
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y0
@@ -39069,28 +35132,34 @@ zero:
 	VPXORD Z15, Z15, Z15
 
 started:
-	MOVL   $0x00005555, DI
-	KMOVW  DI, K2
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
 	VXORPS Y16, Y16, Y16
 
 	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
-	MOVQ  taps+0(FP), DI
-	MOVQ  offs+8(FP), R8
-	MOVQ  b+48(FP), R9
-	TESTQ DI, DI
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  pf+88(FP), R8
+	MOVQ  b+40(FP), R9
+	TESTQ SI, SI
 	JEQ   sum
 
 tap:
-	MOVQ  a+24(FP), R11
-	MOVQ  (R8), R10
-	LEAQ  (R11)(R10*4), R11
-	MOVQ  k+16(FP), R10
-	SHRQ  $0x01, R10
-	LEAQ  (R11)(AX*4), R12
-	LEAQ  (R12)(AX*4), R13
-	LEAQ  (R13)(AX*4), R14
-	TESTQ R10, R10
-	JEQ   odd
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (DI), R10
+	LEAQ       (R11)(R10*4), R11
+	MOVQ       k+16(FP), R10
+	SHRQ       $0x01, R10
+	LEAQ       (R11)(AX*4), R12
+	LEAQ       (R12)(AX*4), R13
+	LEAQ       (R13)(AX*4), R14
+	TESTQ      R10, R10
+	JEQ        odd
 
 loop:
 	VMOVUPS.Z    (R9), K1, Y17
@@ -39182,8 +35251,8 @@ odd:
 	VFMADD231PS  Z17, Z18, K2, Z15
 
 next:
-	ADDQ $0x08, R8
-	DECQ DI
+	ADDQ $0x08, DI
+	DECQ SI
 	JNE  tap
 
 sum:
@@ -39242,6 +35311,3937 @@ sum:
 	VPERMPS   Z15, Z16, Z14
 	VPERMPS   Z15, Z17, Z15
 	VADDPS    Z15, Z14, Z14
+	MOVQ      c+56(FP), AX
+	MOVB      acc+72(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Y15
+	VADDPS    Y15, Y18, Y18
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y15
+	VADDPS    Y15, Y0, Y0
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y15
+	VADDPS    Y15, Y1, Y1
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y15
+	VADDPS    Y15, Y2, Y2
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y15
+	VADDPS    Y15, Y3, Y3
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y15
+	VADDPS    Y15, Y4, Y4
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y15
+	VADDPS    Y15, Y5, Y5
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y15
+	VADDPS    Y15, Y6, Y6
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y15
+	VADDPS    Y15, Y7, Y7
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y15
+	VADDPS    Y15, Y8, Y8
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y15
+	VADDPS    Y15, Y9, Y9
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y15
+	VADDPS    Y15, Y10, Y10
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y15
+	VADDPS    Y15, Y11, Y11
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y15
+	VADDPS    Y15, Y12, Y12
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y15
+	VADDPS    Y15, Y13, Y13
+	ADDQ      DX, SI
+	VMOVUPS.Z (SI), K1, Y15
+	VADDPS    Y15, Y14, Y14
+
+write:
+	MOVQ  ep+80(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Y20, Y20, Y20
+	VPXORD    Y21, Y21, Y21
+	TESTQ     BX, BX
+	JEQ       nobiasrow
+	VMOVUPS.Z (BX), K1, Y21
+
+nobiasrow:
+	VMOVUPS 64(CX), Y15
+	VMOVUPS 128(CX), Y16
+	TESTQ   BX, BX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+72(FP), BL
+	TESTB   BL, BL
+	JNE     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y21, Y18, Y18
+	VADDPS Y21, Y0, Y0
+	VADDPS Y21, Y1, Y1
+	VADDPS Y21, Y2, Y2
+	VADDPS Y21, Y3, Y3
+	VADDPS Y21, Y4, Y4
+	VADDPS Y21, Y5, Y5
+	VADDPS Y21, Y6, Y6
+	VADDPS Y21, Y7, Y7
+	VADDPS Y21, Y8, Y8
+	VADDPS Y21, Y9, Y9
+	VADDPS Y21, Y10, Y10
+	VADDPS Y21, Y11, Y11
+	VADDPS Y21, Y12, Y12
+	VADDPS Y21, Y13, Y13
+	VADDPS Y21, Y14, Y14
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y17
+	VADDPS    Y17, Y18, Y18
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y17
+	VADDPS    Y17, Y0, Y0
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y17
+	VADDPS    Y17, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y17
+	VADDPS    Y17, Y2, Y2
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y17
+	VADDPS    Y17, Y3, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y17
+	VADDPS    Y17, Y4, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y17
+	VADDPS    Y17, Y5, Y5
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y17
+	VADDPS    Y17, Y6, Y6
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y17
+	VADDPS    Y17, Y7, Y7
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y17
+	VADDPS    Y17, Y8, Y8
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y17
+	VADDPS    Y17, Y9, Y9
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y17
+	VADDPS    Y17, Y10, Y10
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y17
+	VADDPS    Y17, Y11, Y11
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y17
+	VADDPS    Y17, Y12, Y12
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y17
+	VADDPS    Y17, Y13, Y13
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y17
+	VADDPS    Y17, Y14, Y14
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y18, Y17
+	VCMPPS    $0x1e, Y20, Y18, K2
+	VBLENDMPS Y18, Y17, K2, Y18
+	VMULPS    (CX), Y0, Y17
+	VCMPPS    $0x1e, Y20, Y0, K2
+	VBLENDMPS Y0, Y17, K2, Y0
+	VMULPS    (CX), Y1, Y17
+	VCMPPS    $0x1e, Y20, Y1, K2
+	VBLENDMPS Y1, Y17, K2, Y1
+	VMULPS    (CX), Y2, Y17
+	VCMPPS    $0x1e, Y20, Y2, K2
+	VBLENDMPS Y2, Y17, K2, Y2
+	VMULPS    (CX), Y3, Y17
+	VCMPPS    $0x1e, Y20, Y3, K2
+	VBLENDMPS Y3, Y17, K2, Y3
+	VMULPS    (CX), Y4, Y17
+	VCMPPS    $0x1e, Y20, Y4, K2
+	VBLENDMPS Y4, Y17, K2, Y4
+	VMULPS    (CX), Y5, Y17
+	VCMPPS    $0x1e, Y20, Y5, K2
+	VBLENDMPS Y5, Y17, K2, Y5
+	VMULPS    (CX), Y6, Y17
+	VCMPPS    $0x1e, Y20, Y6, K2
+	VBLENDMPS Y6, Y17, K2, Y6
+	VMULPS    (CX), Y7, Y17
+	VCMPPS    $0x1e, Y20, Y7, K2
+	VBLENDMPS Y7, Y17, K2, Y7
+	VMULPS    (CX), Y8, Y17
+	VCMPPS    $0x1e, Y20, Y8, K2
+	VBLENDMPS Y8, Y17, K2, Y8
+	VMULPS    (CX), Y9, Y17
+	VCMPPS    $0x1e, Y20, Y9, K2
+	VBLENDMPS Y9, Y17, K2, Y9
+	VMULPS    (CX), Y10, Y17
+	VCMPPS    $0x1e, Y20, Y10, K2
+	VBLENDMPS Y10, Y17, K2, Y10
+	VMULPS    (CX), Y11, Y17
+	VCMPPS    $0x1e, Y20, Y11, K2
+	VBLENDMPS Y11, Y17, K2, Y11
+	VMULPS    (CX), Y12, Y17
+	VCMPPS    $0x1e, Y20, Y12, K2
+	VBLENDMPS Y12, Y17, K2, Y12
+	VMULPS    (CX), Y13, Y17
+	VCMPPS    $0x1e, Y20, Y13, K2
+	VBLENDMPS Y13, Y17, K2, Y13
+	VMULPS    (CX), Y14, Y17
+	VCMPPS    $0x1e, Y20, Y14, K2
+	VBLENDMPS Y14, Y17, K2, Y14
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y18, Y15, Y18
+	VMAXPS Y0, Y15, Y0
+	VMAXPS Y1, Y15, Y1
+	VMAXPS Y2, Y15, Y2
+	VMAXPS Y3, Y15, Y3
+	VMAXPS Y4, Y15, Y4
+	VMAXPS Y5, Y15, Y5
+	VMAXPS Y6, Y15, Y6
+	VMAXPS Y7, Y15, Y7
+	VMAXPS Y8, Y15, Y8
+	VMAXPS Y9, Y15, Y9
+	VMAXPS Y10, Y15, Y10
+	VMAXPS Y11, Y15, Y11
+	VMAXPS Y12, Y15, Y12
+	VMAXPS Y13, Y15, Y13
+	VMAXPS Y14, Y15, Y14
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y18, Y16, Y18
+	VMINPS Y0, Y16, Y0
+	VMINPS Y1, Y16, Y1
+	VMINPS Y2, Y16, Y2
+	VMINPS Y3, Y16, Y3
+	VMINPS Y4, Y16, Y4
+	VMINPS Y5, Y16, Y5
+	VMINPS Y6, Y16, Y6
+	VMINPS Y7, Y16, Y7
+	VMINPS Y8, Y16, Y8
+	VMINPS Y9, Y16, Y9
+	VMINPS Y10, Y16, Y10
+	VMINPS Y11, Y16, Y11
+	VMINPS Y12, Y16, Y12
+	VMINPS Y13, Y16, Y13
+	VMINPS Y14, Y16, Y14
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y17
+	VADDPS    Y17, Y18, Y18
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y17
+	VADDPS    Y17, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y17
+	VADDPS    Y17, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y17
+	VADDPS    Y17, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y17
+	VADDPS    Y17, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y17
+	VADDPS    Y17, Y4, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y17
+	VADDPS    Y17, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y17
+	VADDPS    Y17, Y6, Y6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y17
+	VADDPS    Y17, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y17
+	VADDPS    Y17, Y8, Y8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y17
+	VADDPS    Y17, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y17
+	VADDPS    Y17, Y10, Y10
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y17
+	VADDPS    Y17, Y11, Y11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y17
+	VADDPS    Y17, Y12, Y12
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y17
+	VADDPS    Y17, Y13, Y13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y17
+	VADDPS    Y17, Y14, Y14
+
+noresafter:
+noep:
+	VMOVUPS Y18, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y5, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y6, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y7, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y8, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y9, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y10, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y11, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y12, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y13, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y14, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolDepthPairsAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolDepthPairsAVX512_1x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+56(FP), CX
+	MOVQ  ldc+72(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), DX
+	MOVL  mask+80(FP), DX
+	KMOVW DX, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+64(FP), DX
+	PREFETCHT0 (DX)
+	XORQ       DX, DX
+	MOVQ       ep+88(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), DX
+
+nobiasstart:
+	TESTQ        DX, DX
+	JEQ          zero
+	VMOVUPS.Z    (DX), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+started:
+	MOVL   $0x00005555, DX
+	KMOVW  DX, K2
+	VXORPS Y4, Y4, Y4
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), DX
+	MOVQ  offs+8(FP), BX
+	MOVQ  b+48(FP), SI
+	TESTQ DX, DX
+	JEQ   sum
+
+tap:
+	MOVQ  a+24(FP), R8
+	MOVQ  (BX), DI
+	LEAQ  (R8)(DI*4), R8
+	MOVQ  k+16(FP), DI
+	SHRQ  $0x01, DI
+	MOVQ  lrow+40(FP), R9
+	LEAQ  (R8)(R9*4), R9
+	TESTQ DI, DI
+	JEQ   odd
+
+loop:
+	VMOVUPS.Z    (SI), K1, Y5
+	ADDQ         CX, SI
+	VMOVUPS.Z    (SI), K1, Y6
+	ADDQ         CX, SI
+	VUNPCKLPS    Y6, Y5, Y7
+	VUNPCKHPS    Y6, Y5, Y5
+	VINSERTF64X4 $0x01, Y5, Z7, Z5
+	VBROADCASTSD (R8), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSD (R8)(AX*1), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSD (R9), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSD (R9)(AX*1), Z6
+	VFMADD231PS  Z5, Z6, Z3
+	ADDQ         $0x08, R8
+	ADDQ         $0x08, R9
+	DECQ         DI
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), DI
+	TESTQ        $0x00000001, DI
+	JEQ          next
+	VMOVUPS.Z    (SI), K1, Y5
+	ADDQ         CX, SI
+	VUNPCKLPS    Y4, Y5, Y7
+	VUNPCKHPS    Y4, Y5, Y5
+	VINSERTF64X4 $0x01, Y5, Z7, Z5
+	VBROADCASTSS (R8), Z6
+	VFMADD231PS  Z5, Z6, K2, Z0
+	VBROADCASTSS (R8)(AX*1), Z6
+	VFMADD231PS  Z5, Z6, K2, Z1
+	VBROADCASTSS (R9), Z6
+	VFMADD231PS  Z5, Z6, K2, Z2
+	VBROADCASTSS (R9)(AX*1), Z6
+	VFMADD231PS  Z5, Z6, K2, Z3
+
+next:
+	ADDQ $0x08, BX
+	DECQ DX
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X4
+	VPMOVZXBD X4, Z4
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X5
+	VPMOVZXBD X5, Z5
+	VPERMPS   Z0, Z4, Z6
+	VPERMPS   Z0, Z5, Z0
+	VADDPS    Z0, Z6, Z6
+	VPERMPS   Z1, Z4, Z0
+	VPERMPS   Z1, Z5, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z4, Z1
+	VPERMPS   Z2, Z5, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z4, Z2
+	VPERMPS   Z3, Z5, Z3
+	VADDPS    Z3, Z2, Z2
+	MOVQ      c+64(FP), AX
+	VMAXPS    Y6, Y0, Y3
+	VMAXPS    Y0, Y6, Y6
+	VPORD     Y3, Y6, Y6
+	VMAXPS    Y6, Y1, Y3
+	VMAXPS    Y1, Y6, Y6
+	VPORD     Y3, Y6, Y6
+	VMAXPS    Y6, Y2, Y3
+	VMAXPS    Y2, Y6, Y6
+	VPORD     Y3, Y6, Y6
+	MOVQ      ep+88(FP), CX
+	TESTQ     CX, CX
+	JEQ       noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), BX
+	MOVQ      208(CX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(CX), SI
+	MOVB      217(CX), DI
+	VPXORD    Y8, Y8, Y8
+	VPXORD    Y9, Y9, Y9
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Y9
+
+nobiasrow:
+	VMOVUPS 64(CX), Y0
+	VMOVUPS 128(CX), Y1
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y9, Y6, Y6
+
+nobias:
+	TESTQ     BX, BX
+	JEQ       noresbefore
+	TESTB     SI, SI
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Y2
+	VADDPS    Y2, Y6, Y6
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (CX), Y6, Y2
+	VCMPPS    $0x1e, Y8, Y6, K2
+	VBLENDMPS Y6, Y2, K2, Y6
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y6, Y0, Y6
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y6, Y1, Y6
+
+noclamp219:
+	TESTQ     BX, BX
+	JEQ       noresafter
+	TESTB     SI, SI
+	JEQ       noresafter
+	MOVQ      BX, CX
+	VMOVUPS.Z (CX), K1, Y2
+	VADDPS    Y2, Y6, Y6
+
+noresafter:
+noep:
+	VMOVUPS Y6, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolDepthPairsAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolDepthPairsAVX512_2x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+56(FP), CX
+	MOVQ  ldc+72(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVL  mask+80(FP), SI
+	KMOVW SI, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+64(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y8, Y8, Y8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  b+48(FP), R8
+	TESTQ SI, SI
+	JEQ   sum
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (DI), R9
+	LEAQ  (R10)(R9*4), R10
+	MOVQ  k+16(FP), R9
+	SHRQ  $0x01, R9
+	MOVQ  lrow+40(FP), R11
+	LEAQ  (R10)(R11*4), R11
+	TESTQ R9, R9
+	JEQ   odd
+
+loop:
+	VMOVUPS.Z    (R8), K1, Y9
+	ADDQ         CX, R8
+	VMOVUPS.Z    (R8), K1, Y10
+	ADDQ         CX, R8
+	VUNPCKLPS    Y10, Y9, Y11
+	VUNPCKHPS    Y10, Y9, Y9
+	VINSERTF64X4 $0x01, Y9, Z11, Z9
+	VBROADCASTSD (R10), Z10
+	VFMADD231PS  Z9, Z10, Z0
+	VBROADCASTSD (R10)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSD (R10)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, Z2
+	VBROADCASTSD (R10)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSD (R11), Z10
+	VFMADD231PS  Z9, Z10, Z4
+	VBROADCASTSD (R11)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSD (R11)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, Z6
+	VBROADCASTSD (R11)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x08, R10
+	ADDQ         $0x08, R11
+	DECQ         R9
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R9
+	TESTQ        $0x00000001, R9
+	JEQ          next
+	VMOVUPS.Z    (R8), K1, Y9
+	ADDQ         CX, R8
+	VUNPCKLPS    Y8, Y9, Y11
+	VUNPCKHPS    Y8, Y9, Y9
+	VINSERTF64X4 $0x01, Y9, Z11, Z9
+	VBROADCASTSS (R10), Z10
+	VFMADD231PS  Z9, Z10, K2, Z0
+	VBROADCASTSS (R10)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z1
+	VBROADCASTSS (R10)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, K2, Z2
+	VBROADCASTSS (R10)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z3
+	VBROADCASTSS (R11), Z10
+	VFMADD231PS  Z9, Z10, K2, Z4
+	VBROADCASTSS (R11)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z5
+	VBROADCASTSS (R11)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, K2, Z6
+	VBROADCASTSS (R11)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z7
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X8
+	VPMOVZXBD X8, Z8
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X9
+	VPMOVZXBD X9, Z9
+	VPERMPS   Z0, Z8, Z10
+	VPERMPS   Z0, Z9, Z0
+	VADDPS    Z0, Z10, Z10
+	VPERMPS   Z1, Z8, Z0
+	VPERMPS   Z1, Z9, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z8, Z1
+	VPERMPS   Z2, Z9, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z8, Z2
+	VPERMPS   Z3, Z9, Z3
+	VADDPS    Z3, Z2, Z2
+	VPERMPS   Z4, Z8, Z3
+	VPERMPS   Z4, Z9, Z4
+	VADDPS    Z4, Z3, Z3
+	VPERMPS   Z5, Z8, Z4
+	VPERMPS   Z5, Z9, Z5
+	VADDPS    Z5, Z4, Z4
+	VPERMPS   Z6, Z8, Z5
+	VPERMPS   Z6, Z9, Z6
+	VADDPS    Z6, Z5, Z5
+	VPERMPS   Z7, Z8, Z6
+	VPERMPS   Z7, Z9, Z7
+	VADDPS    Z7, Z6, Z6
+	MOVQ      c+64(FP), AX
+	VMAXPS    Y10, Y0, Y7
+	VMAXPS    Y0, Y10, Y10
+	VPORD     Y7, Y10, Y10
+	VMAXPS    Y10, Y3, Y7
+	VMAXPS    Y3, Y10, Y10
+	VPORD     Y7, Y10, Y10
+	VMAXPS    Y10, Y4, Y7
+	VMAXPS    Y4, Y10, Y10
+	VPORD     Y7, Y10, Y10
+	VMAXPS    Y1, Y2, Y7
+	VMAXPS    Y2, Y1, Y1
+	VPORD     Y7, Y1, Y1
+	VMAXPS    Y1, Y5, Y7
+	VMAXPS    Y5, Y1, Y1
+	VPORD     Y7, Y1, Y1
+	VMAXPS    Y1, Y6, Y7
+	VMAXPS    Y6, Y1, Y1
+	VPORD     Y7, Y1, Y1
+	MOVQ      ep+88(FP), CX
+	TESTQ     CX, CX
+	JEQ       noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Y12, Y12, Y12
+	VPXORD    Y13, Y13, Y13
+	TESTQ     BX, BX
+	JEQ       nobiasrow
+	VMOVUPS.Z (BX), K1, Y13
+
+nobiasrow:
+	VMOVUPS 64(CX), Y0
+	VMOVUPS 128(CX), Y2
+	TESTQ   BX, BX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y13, Y10, Y10
+	VADDPS Y13, Y1, Y1
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y3
+	VADDPS    Y3, Y10, Y10
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y3
+	VADDPS    Y3, Y1, Y1
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y10, Y3
+	VCMPPS    $0x1e, Y12, Y10, K2
+	VBLENDMPS Y10, Y3, K2, Y10
+	VMULPS    (CX), Y1, Y3
+	VCMPPS    $0x1e, Y12, Y1, K2
+	VBLENDMPS Y1, Y3, K2, Y1
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y10, Y0, Y10
+	VMAXPS Y1, Y0, Y1
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y10, Y2, Y10
+	VMINPS Y1, Y2, Y1
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y3
+	VADDPS    Y3, Y10, Y10
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y3
+	VADDPS    Y3, Y1, Y1
+
+noresafter:
+noep:
+	VMOVUPS Y10, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolDepthPairsAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolDepthPairsAVX512_3x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+56(FP), CX
+	MOVQ  ldc+72(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVL  mask+80(FP), SI
+	KMOVW SI, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+64(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VMOVAPS      Z0, Z8
+	VMOVAPS      Z0, Z9
+	VMOVAPS      Z0, Z10
+	VMOVAPS      Z0, Z11
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y12, Y12, Y12
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  b+48(FP), R8
+	TESTQ SI, SI
+	JEQ   sum
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (DI), R9
+	LEAQ  (R10)(R9*4), R10
+	MOVQ  k+16(FP), R9
+	SHRQ  $0x01, R9
+	LEAQ  (R10)(AX*4), R11
+	MOVQ  lrow+40(FP), R12
+	LEAQ  (R10)(R12*4), R12
+	LEAQ  (R12)(AX*4), R13
+	TESTQ R9, R9
+	JEQ   odd
+
+loop:
+	VMOVUPS.Z    (R8), K1, Y13
+	ADDQ         CX, R8
+	VMOVUPS.Z    (R8), K1, Y14
+	ADDQ         CX, R8
+	VUNPCKLPS    Y14, Y13, Y15
+	VUNPCKHPS    Y14, Y13, Y13
+	VINSERTF64X4 $0x01, Y13, Z15, Z13
+	VBROADCASTSD (R10), Z14
+	VFMADD231PS  Z13, Z14, Z0
+	VBROADCASTSD (R10)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSD (R10)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, Z2
+	VBROADCASTSD (R10)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSD (R11), Z14
+	VFMADD231PS  Z13, Z14, Z4
+	VBROADCASTSD (R11)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSD (R12), Z14
+	VFMADD231PS  Z13, Z14, Z6
+	VBROADCASTSD (R12)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSD (R12)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, Z8
+	VBROADCASTSD (R12)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSD (R13), Z14
+	VFMADD231PS  Z13, Z14, Z10
+	VBROADCASTSD (R13)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z11
+	ADDQ         $0x08, R10
+	ADDQ         $0x08, R11
+	ADDQ         $0x08, R12
+	ADDQ         $0x08, R13
+	DECQ         R9
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R9
+	TESTQ        $0x00000001, R9
+	JEQ          next
+	VMOVUPS.Z    (R8), K1, Y13
+	ADDQ         CX, R8
+	VUNPCKLPS    Y12, Y13, Y15
+	VUNPCKHPS    Y12, Y13, Y13
+	VINSERTF64X4 $0x01, Y13, Z15, Z13
+	VBROADCASTSS (R10), Z14
+	VFMADD231PS  Z13, Z14, K2, Z0
+	VBROADCASTSS (R10)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z1
+	VBROADCASTSS (R10)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, K2, Z2
+	VBROADCASTSS (R10)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z3
+	VBROADCASTSS (R11), Z14
+	VFMADD231PS  Z13, Z14, K2, Z4
+	VBROADCASTSS (R11)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z5
+	VBROADCASTSS (R12), Z14
+	VFMADD231PS  Z13, Z14, K2, Z6
+	VBROADCASTSS (R12)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z7
+	VBROADCASTSS (R12)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, K2, Z8
+	VBROADCASTSS (R12)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z9
+	VBROADCASTSS (R13), Z14
+	VFMADD231PS  Z13, Z14, K2, Z10
+	VBROADCASTSS (R13)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z11
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X12
+	VPMOVZXBD X12, Z12
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X13
+	VPMOVZXBD X13, Z13
+	VPERMPS   Z0, Z12, Z14
+	VPERMPS   Z0, Z13, Z0
+	VADDPS    Z0, Z14, Z14
+	VPERMPS   Z1, Z12, Z0
+	VPERMPS   Z1, Z13, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z12, Z1
+	VPERMPS   Z2, Z13, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z12, Z2
+	VPERMPS   Z3, Z13, Z3
+	VADDPS    Z3, Z2, Z2
+	VPERMPS   Z4, Z12, Z3
+	VPERMPS   Z4, Z13, Z4
+	VADDPS    Z4, Z3, Z3
+	VPERMPS   Z5, Z12, Z4
+	VPERMPS   Z5, Z13, Z5
+	VADDPS    Z5, Z4, Z4
+	VPERMPS   Z6, Z12, Z5
+	VPERMPS   Z6, Z13, Z6
+	VADDPS    Z6, Z5, Z5
+	VPERMPS   Z7, Z12, Z6
+	VPERMPS   Z7, Z13, Z7
+	VADDPS    Z7, Z6, Z6
+	VPERMPS   Z8, Z12, Z7
+	VPERMPS   Z8, Z13, Z8
+	VADDPS    Z8, Z7, Z7
+	VPERMPS   Z9, Z12, Z8
+	VPERMPS   Z9, Z13, Z9
+	VADDPS    Z9, Z8, Z8
+	VPERMPS   Z10, Z12, Z9
+	VPERMPS   Z10, Z13, Z10
+	VADDPS    Z10, Z9, Z9
+	VPERMPS   Z11, Z12, Z10
+	VPERMPS   Z11, Z13, Z11
+	VADDPS    Z11, Z10, Z10
+	MOVQ      c+64(FP), AX
+	VMAXPS    Y14, Y0, Y11
+	VMAXPS    Y0, Y14, Y14
+	VPORD     Y11, Y14, Y14
+	VMAXPS    Y14, Y5, Y11
+	VMAXPS    Y5, Y14, Y14
+	VPORD     Y11, Y14, Y14
+	VMAXPS    Y14, Y6, Y11
+	VMAXPS    Y6, Y14, Y14
+	VPORD     Y11, Y14, Y14
+	VMAXPS    Y1, Y2, Y11
+	VMAXPS    Y2, Y1, Y1
+	VPORD     Y11, Y1, Y1
+	VMAXPS    Y1, Y7, Y11
+	VMAXPS    Y7, Y1, Y1
+	VPORD     Y11, Y1, Y1
+	VMAXPS    Y1, Y8, Y11
+	VMAXPS    Y8, Y1, Y1
+	VPORD     Y11, Y1, Y1
+	VMAXPS    Y3, Y4, Y11
+	VMAXPS    Y4, Y3, Y3
+	VPORD     Y11, Y3, Y3
+	VMAXPS    Y3, Y9, Y11
+	VMAXPS    Y9, Y3, Y3
+	VPORD     Y11, Y3, Y3
+	VMAXPS    Y3, Y10, Y11
+	VMAXPS    Y10, Y3, Y3
+	VPORD     Y11, Y3, Y3
+	MOVQ      ep+88(FP), CX
+	TESTQ     CX, CX
+	JEQ       noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Y16, Y16, Y16
+	VPXORD    Y17, Y17, Y17
+	TESTQ     BX, BX
+	JEQ       nobiasrow
+	VMOVUPS.Z (BX), K1, Y17
+
+nobiasrow:
+	VMOVUPS 64(CX), Y0
+	VMOVUPS 128(CX), Y2
+	TESTQ   BX, BX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y17, Y14, Y14
+	VADDPS Y17, Y1, Y1
+	VADDPS Y17, Y3, Y3
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y14, Y14
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y3, Y3
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y14, Y4
+	VCMPPS    $0x1e, Y16, Y14, K2
+	VBLENDMPS Y14, Y4, K2, Y14
+	VMULPS    (CX), Y1, Y4
+	VCMPPS    $0x1e, Y16, Y1, K2
+	VBLENDMPS Y1, Y4, K2, Y1
+	VMULPS    (CX), Y3, Y4
+	VCMPPS    $0x1e, Y16, Y3, K2
+	VBLENDMPS Y3, Y4, K2, Y3
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y14, Y0, Y14
+	VMAXPS Y1, Y0, Y1
+	VMAXPS Y3, Y0, Y3
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y14, Y2, Y14
+	VMINPS Y1, Y2, Y1
+	VMINPS Y3, Y2, Y3
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y14, Y14
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y3, Y3
+
+noresafter:
+noep:
+	VMOVUPS Y14, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolDepthPairsAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolDepthPairsAVX512_4x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+56(FP), CX
+	MOVQ  ldc+72(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVL  mask+80(FP), SI
+	KMOVW SI, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+64(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VMOVAPS      Z0, Z8
+	VMOVAPS      Z0, Z9
+	VMOVAPS      Z0, Z10
+	VMOVAPS      Z0, Z11
+	VMOVAPS      Z0, Z12
+	VMOVAPS      Z0, Z13
+	VMOVAPS      Z0, Z14
+	VMOVAPS      Z0, Z15
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y16, Y16, Y16
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  b+48(FP), R8
+	TESTQ SI, SI
+	JEQ   sum
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (DI), R9
+	LEAQ  (R10)(R9*4), R10
+	MOVQ  k+16(FP), R9
+	SHRQ  $0x01, R9
+	LEAQ  (R10)(AX*4), R11
+	MOVQ  lrow+40(FP), R12
+	LEAQ  (R10)(R12*4), R12
+	LEAQ  (R12)(AX*4), R13
+	TESTQ R9, R9
+	JEQ   odd
+
+loop:
+	VMOVUPS.Z    (R8), K1, Y17
+	ADDQ         CX, R8
+	VMOVUPS.Z    (R8), K1, Y18
+	ADDQ         CX, R8
+	VUNPCKLPS    Y18, Y17, Y19
+	VUNPCKHPS    Y18, Y17, Y17
+	VINSERTF64X4 $0x01, Y17, Z19, Z17
+	VBROADCASTSD (R10), Z18
+	VFMADD231PS  Z17, Z18, Z0
+	VBROADCASTSD (R10)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSD (R10)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z2
+	VBROADCASTSD (R10)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSD (R11), Z18
+	VFMADD231PS  Z17, Z18, Z4
+	VBROADCASTSD (R11)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSD (R11)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z6
+	VBROADCASTSD (R11)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSD (R12), Z18
+	VFMADD231PS  Z17, Z18, Z8
+	VBROADCASTSD (R12)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSD (R12)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z10
+	VBROADCASTSD (R12)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSD (R13), Z18
+	VFMADD231PS  Z17, Z18, Z12
+	VBROADCASTSD (R13)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSD (R13)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z14
+	VBROADCASTSD (R13)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         $0x08, R10
+	ADDQ         $0x08, R11
+	ADDQ         $0x08, R12
+	ADDQ         $0x08, R13
+	DECQ         R9
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R9
+	TESTQ        $0x00000001, R9
+	JEQ          next
+	VMOVUPS.Z    (R8), K1, Y17
+	ADDQ         CX, R8
+	VUNPCKLPS    Y16, Y17, Y19
+	VUNPCKHPS    Y16, Y17, Y17
+	VINSERTF64X4 $0x01, Y17, Z19, Z17
+	VBROADCASTSS (R10), Z18
+	VFMADD231PS  Z17, Z18, K2, Z0
+	VBROADCASTSS (R10)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z1
+	VBROADCASTSS (R10)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z2
+	VBROADCASTSS (R10)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z3
+	VBROADCASTSS (R11), Z18
+	VFMADD231PS  Z17, Z18, K2, Z4
+	VBROADCASTSS (R11)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z5
+	VBROADCASTSS (R11)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z6
+	VBROADCASTSS (R11)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z7
+	VBROADCASTSS (R12), Z18
+	VFMADD231PS  Z17, Z18, K2, Z8
+	VBROADCASTSS (R12)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z9
+	VBROADCASTSS (R12)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z10
+	VBROADCASTSS (R12)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z11
+	VBROADCASTSS (R13), Z18
+	VFMADD231PS  Z17, Z18, K2, Z12
+	VBROADCASTSS (R13)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z13
+	VBROADCASTSS (R13)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z14
+	VBROADCASTSS (R13)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z15
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X16
+	VPMOVZXBD X16, Z16
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X17
+	VPMOVZXBD X17, Z17
+	VPERMPS   Z0, Z16, Z18
+	VPERMPS   Z0, Z17, Z0
+	VADDPS    Z0, Z18, Z18
+	VPERMPS   Z1, Z16, Z0
+	VPERMPS   Z1, Z17, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z16, Z1
+	VPERMPS   Z2, Z17, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z16, Z2
+	VPERMPS   Z3, Z17, Z3
+	VADDPS    Z3, Z2, Z2
+	VPERMPS   Z4, Z16, Z3
+	VPERMPS   Z4, Z17, Z4
+	VADDPS    Z4, Z3, Z3
+	VPERMPS   Z5, Z16, Z4
+	VPERMPS   Z5, Z17, Z5
+	VADDPS    Z5, Z4, Z4
+	VPERMPS   Z6, Z16, Z5
+	VPERMPS   Z6, Z17, Z6
+	VADDPS    Z6, Z5, Z5
+	VPERMPS   Z7, Z16, Z6
+	VPERMPS   Z7, Z17, Z7
+	VADDPS    Z7, Z6, Z6
+	VPERMPS   Z8, Z16, Z7
+	VPERMPS   Z8, Z17, Z8
+	VADDPS    Z8, Z7, Z7
+	VPERMPS   Z9, Z16, Z8
+	VPERMPS   Z9, Z17, Z9
+	VADDPS    Z9, Z8, Z8
+	VPERMPS   Z10, Z16, Z9
+	VPERMPS   Z10, Z17, Z10
+	VADDPS    Z10, Z9, Z9
+	VPERMPS   Z11, Z16, Z10
+	VPERMPS   Z11, Z17, Z11
+	VADDPS    Z11, Z10, Z10
+	VPERMPS   Z12, Z16, Z11
+	VPERMPS   Z12, Z17, Z12
+	VADDPS    Z12, Z11, Z11
+	VPERMPS   Z13, Z16, Z12
+	VPERMPS   Z13, Z17, Z13
+	VADDPS    Z13, Z12, Z12
+	VPERMPS   Z14, Z16, Z13
+	VPERMPS   Z14, Z17, Z14
+	VADDPS    Z14, Z13, Z13
+	VPERMPS   Z15, Z16, Z14
+	VPERMPS   Z15, Z17, Z15
+	VADDPS    Z15, Z14, Z14
+	MOVQ      c+64(FP), AX
+	VMAXPS    Y18, Y0, Y15
+	VMAXPS    Y0, Y18, Y18
+	VPORD     Y15, Y18, Y18
+	VMAXPS    Y18, Y7, Y15
+	VMAXPS    Y7, Y18, Y18
+	VPORD     Y15, Y18, Y18
+	VMAXPS    Y18, Y8, Y15
+	VMAXPS    Y8, Y18, Y18
+	VPORD     Y15, Y18, Y18
+	VMAXPS    Y1, Y2, Y15
+	VMAXPS    Y2, Y1, Y1
+	VPORD     Y15, Y1, Y1
+	VMAXPS    Y1, Y9, Y15
+	VMAXPS    Y9, Y1, Y1
+	VPORD     Y15, Y1, Y1
+	VMAXPS    Y1, Y10, Y15
+	VMAXPS    Y10, Y1, Y1
+	VPORD     Y15, Y1, Y1
+	VMAXPS    Y3, Y4, Y15
+	VMAXPS    Y4, Y3, Y3
+	VPORD     Y15, Y3, Y3
+	VMAXPS    Y3, Y11, Y15
+	VMAXPS    Y11, Y3, Y3
+	VPORD     Y15, Y3, Y3
+	VMAXPS    Y3, Y12, Y15
+	VMAXPS    Y12, Y3, Y3
+	VPORD     Y15, Y3, Y3
+	VMAXPS    Y5, Y6, Y15
+	VMAXPS    Y6, Y5, Y5
+	VPORD     Y15, Y5, Y5
+	VMAXPS    Y5, Y13, Y15
+	VMAXPS    Y13, Y5, Y5
+	VPORD     Y15, Y5, Y5
+	VMAXPS    Y5, Y14, Y15
+	VMAXPS    Y14, Y5, Y5
+	VPORD     Y15, Y5, Y5
+	MOVQ      ep+88(FP), CX
+	TESTQ     CX, CX
+	JEQ       noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Y20, Y20, Y20
+	VPXORD    Y21, Y21, Y21
+	TESTQ     BX, BX
+	JEQ       nobiasrow
+	VMOVUPS.Z (BX), K1, Y21
+
+nobiasrow:
+	VMOVUPS 64(CX), Y0
+	VMOVUPS 128(CX), Y2
+	TESTQ   BX, BX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y21, Y18, Y18
+	VADDPS Y21, Y1, Y1
+	VADDPS Y21, Y3, Y3
+	VADDPS Y21, Y5, Y5
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y18, Y18
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y3, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y5, Y5
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y18, Y4
+	VCMPPS    $0x1e, Y20, Y18, K2
+	VBLENDMPS Y18, Y4, K2, Y18
+	VMULPS    (CX), Y1, Y4
+	VCMPPS    $0x1e, Y20, Y1, K2
+	VBLENDMPS Y1, Y4, K2, Y1
+	VMULPS    (CX), Y3, Y4
+	VCMPPS    $0x1e, Y20, Y3, K2
+	VBLENDMPS Y3, Y4, K2, Y3
+	VMULPS    (CX), Y5, Y4
+	VCMPPS    $0x1e, Y20, Y5, K2
+	VBLENDMPS Y5, Y4, K2, Y5
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y18, Y0, Y18
+	VMAXPS Y1, Y0, Y1
+	VMAXPS Y3, Y0, Y3
+	VMAXPS Y5, Y0, Y5
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y18, Y2, Y18
+	VMINPS Y1, Y2, Y1
+	VMINPS Y3, Y2, Y3
+	VMINPS Y5, Y2, Y5
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y18, Y18
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y5, Y5
+
+noresafter:
+noep:
+	VMOVUPS Y18, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y5, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowDepthPairsAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolRowDepthPairsAVX512_1x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+56(FP), CX
+	MOVQ  ldc+72(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), DX
+	MOVL  mask+80(FP), DX
+	KMOVW DX, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+64(FP), DX
+	PREFETCHT0 (DX)
+	XORQ       DX, DX
+	MOVQ       ep+88(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), DX
+
+nobiasstart:
+	TESTQ        DX, DX
+	JEQ          zero
+	VMOVUPS.Z    (DX), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+started:
+	MOVL   $0x00005555, DX
+	KMOVW  DX, K2
+	VXORPS Y2, Y2, Y2
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), DX
+	MOVQ  offs+8(FP), BX
+	MOVQ  b+48(FP), SI
+	TESTQ DX, DX
+	JEQ   sum
+
+tap:
+	MOVQ  a+24(FP), R8
+	MOVQ  (BX), DI
+	LEAQ  (R8)(DI*4), R8
+	MOVQ  k+16(FP), DI
+	SHRQ  $0x01, DI
+	TESTQ DI, DI
+	JEQ   odd
+
+loop:
+	VMOVUPS.Z    (SI), K1, Y3
+	ADDQ         CX, SI
+	VMOVUPS.Z    (SI), K1, Y4
+	ADDQ         CX, SI
+	VUNPCKLPS    Y4, Y3, Y5
+	VUNPCKHPS    Y4, Y3, Y3
+	VINSERTF64X4 $0x01, Y3, Z5, Z3
+	VBROADCASTSD (R8), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSD (R8)(AX*1), Z4
+	VFMADD231PS  Z3, Z4, Z1
+	ADDQ         $0x08, R8
+	DECQ         DI
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), DI
+	TESTQ        $0x00000001, DI
+	JEQ          next
+	VMOVUPS.Z    (SI), K1, Y3
+	ADDQ         CX, SI
+	VUNPCKLPS    Y2, Y3, Y5
+	VUNPCKHPS    Y2, Y3, Y3
+	VINSERTF64X4 $0x01, Y3, Z5, Z3
+	VBROADCASTSS (R8), Z4
+	VFMADD231PS  Z3, Z4, K2, Z0
+	VBROADCASTSS (R8)(AX*1), Z4
+	VFMADD231PS  Z3, Z4, K2, Z1
+
+next:
+	ADDQ $0x08, BX
+	DECQ DX
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X2
+	VPMOVZXBD X2, Z2
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X3
+	VPMOVZXBD X3, Z3
+	VPERMPS   Z0, Z2, Z4
+	VPERMPS   Z0, Z3, Z0
+	VADDPS    Z0, Z4, Z4
+	VPERMPS   Z1, Z2, Z0
+	VPERMPS   Z1, Z3, Z1
+	VADDPS    Z1, Z0, Z0
+	MOVQ      c+64(FP), AX
+	VMAXPS    Y4, Y0, Y1
+	VMAXPS    Y0, Y4, Y4
+	VPORD     Y1, Y4, Y4
+	MOVQ      ep+88(FP), CX
+	TESTQ     CX, CX
+	JEQ       noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), BX
+	MOVQ      208(CX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(CX), SI
+	MOVB      217(CX), DI
+	VPXORD    Y6, Y6, Y6
+	VPXORD    Y7, Y7, Y7
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Y7
+
+nobiasrow:
+	VMOVUPS 64(CX), Y0
+	VMOVUPS 128(CX), Y1
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y7, Y4, Y4
+
+nobias:
+	TESTQ     BX, BX
+	JEQ       noresbefore
+	TESTB     SI, SI
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Y2
+	VADDPS    Y2, Y4, Y4
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (CX), Y4, Y2
+	VCMPPS    $0x1e, Y6, Y4, K2
+	VBLENDMPS Y4, Y2, K2, Y4
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y4, Y0, Y4
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y4, Y1, Y4
+
+noclamp219:
+	TESTQ     BX, BX
+	JEQ       noresafter
+	TESTB     SI, SI
+	JEQ       noresafter
+	MOVQ      BX, CX
+	VMOVUPS.Z (CX), K1, Y2
+	VADDPS    Y2, Y4, Y4
+
+noresafter:
+noep:
+	VMOVUPS Y4, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowDepthPairsAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolRowDepthPairsAVX512_2x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+56(FP), CX
+	MOVQ  ldc+72(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVL  mask+80(FP), SI
+	KMOVW SI, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+64(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y4, Y4, Y4
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  b+48(FP), R8
+	TESTQ SI, SI
+	JEQ   sum
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (DI), R9
+	LEAQ  (R10)(R9*4), R10
+	MOVQ  k+16(FP), R9
+	SHRQ  $0x01, R9
+	TESTQ R9, R9
+	JEQ   odd
+
+loop:
+	VMOVUPS.Z    (R8), K1, Y5
+	ADDQ         CX, R8
+	VMOVUPS.Z    (R8), K1, Y6
+	ADDQ         CX, R8
+	VUNPCKLPS    Y6, Y5, Y7
+	VUNPCKHPS    Y6, Y5, Y5
+	VINSERTF64X4 $0x01, Y5, Z7, Z5
+	VBROADCASTSD (R10), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSD (R10)(AX*1), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSD (R10)(AX*2), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSD (R10)(BX*1), Z6
+	VFMADD231PS  Z5, Z6, Z3
+	ADDQ         $0x08, R10
+	DECQ         R9
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R9
+	TESTQ        $0x00000001, R9
+	JEQ          next
+	VMOVUPS.Z    (R8), K1, Y5
+	ADDQ         CX, R8
+	VUNPCKLPS    Y4, Y5, Y7
+	VUNPCKHPS    Y4, Y5, Y5
+	VINSERTF64X4 $0x01, Y5, Z7, Z5
+	VBROADCASTSS (R10), Z6
+	VFMADD231PS  Z5, Z6, K2, Z0
+	VBROADCASTSS (R10)(AX*1), Z6
+	VFMADD231PS  Z5, Z6, K2, Z1
+	VBROADCASTSS (R10)(AX*2), Z6
+	VFMADD231PS  Z5, Z6, K2, Z2
+	VBROADCASTSS (R10)(BX*1), Z6
+	VFMADD231PS  Z5, Z6, K2, Z3
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X4
+	VPMOVZXBD X4, Z4
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X5
+	VPMOVZXBD X5, Z5
+	VPERMPS   Z0, Z4, Z6
+	VPERMPS   Z0, Z5, Z0
+	VADDPS    Z0, Z6, Z6
+	VPERMPS   Z1, Z4, Z0
+	VPERMPS   Z1, Z5, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z4, Z1
+	VPERMPS   Z2, Z5, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z4, Z2
+	VPERMPS   Z3, Z5, Z3
+	VADDPS    Z3, Z2, Z2
+	MOVQ      c+64(FP), AX
+	VMAXPS    Y6, Y0, Y3
+	VMAXPS    Y0, Y6, Y6
+	VPORD     Y3, Y6, Y6
+	VMAXPS    Y1, Y2, Y3
+	VMAXPS    Y2, Y1, Y1
+	VPORD     Y3, Y1, Y1
+	MOVQ      ep+88(FP), CX
+	TESTQ     CX, CX
+	JEQ       noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Y8, Y8, Y8
+	VPXORD    Y9, Y9, Y9
+	TESTQ     BX, BX
+	JEQ       nobiasrow
+	VMOVUPS.Z (BX), K1, Y9
+
+nobiasrow:
+	VMOVUPS 64(CX), Y0
+	VMOVUPS 128(CX), Y2
+	TESTQ   BX, BX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y9, Y6, Y6
+	VADDPS Y9, Y1, Y1
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y3
+	VADDPS    Y3, Y6, Y6
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y3
+	VADDPS    Y3, Y1, Y1
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y6, Y3
+	VCMPPS    $0x1e, Y8, Y6, K2
+	VBLENDMPS Y6, Y3, K2, Y6
+	VMULPS    (CX), Y1, Y3
+	VCMPPS    $0x1e, Y8, Y1, K2
+	VBLENDMPS Y1, Y3, K2, Y1
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y6, Y0, Y6
+	VMAXPS Y1, Y0, Y1
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y6, Y2, Y6
+	VMINPS Y1, Y2, Y1
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y3
+	VADDPS    Y3, Y6, Y6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y3
+	VADDPS    Y3, Y1, Y1
+
+noresafter:
+noep:
+	VMOVUPS Y6, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowDepthPairsAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolRowDepthPairsAVX512_3x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+56(FP), CX
+	MOVQ  ldc+72(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVL  mask+80(FP), SI
+	KMOVW SI, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+64(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y6, Y6, Y6
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  b+48(FP), R8
+	TESTQ SI, SI
+	JEQ   sum
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (DI), R9
+	LEAQ  (R10)(R9*4), R10
+	MOVQ  k+16(FP), R9
+	SHRQ  $0x01, R9
+	LEAQ  (R10)(AX*4), R11
+	TESTQ R9, R9
+	JEQ   odd
+
+loop:
+	VMOVUPS.Z    (R8), K1, Y7
+	ADDQ         CX, R8
+	VMOVUPS.Z    (R8), K1, Y8
+	ADDQ         CX, R8
+	VUNPCKLPS    Y8, Y7, Y9
+	VUNPCKHPS    Y8, Y7, Y7
+	VINSERTF64X4 $0x01, Y7, Z9, Z7
+	VBROADCASTSD (R10), Z8
+	VFMADD231PS  Z7, Z8, Z0
+	VBROADCASTSD (R10)(AX*1), Z8
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSD (R10)(AX*2), Z8
+	VFMADD231PS  Z7, Z8, Z2
+	VBROADCASTSD (R10)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSD (R11), Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSD (R11)(AX*1), Z8
+	VFMADD231PS  Z7, Z8, Z5
+	ADDQ         $0x08, R10
+	ADDQ         $0x08, R11
+	DECQ         R9
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R9
+	TESTQ        $0x00000001, R9
+	JEQ          next
+	VMOVUPS.Z    (R8), K1, Y7
+	ADDQ         CX, R8
+	VUNPCKLPS    Y6, Y7, Y9
+	VUNPCKHPS    Y6, Y7, Y7
+	VINSERTF64X4 $0x01, Y7, Z9, Z7
+	VBROADCASTSS (R10), Z8
+	VFMADD231PS  Z7, Z8, K2, Z0
+	VBROADCASTSS (R10)(AX*1), Z8
+	VFMADD231PS  Z7, Z8, K2, Z1
+	VBROADCASTSS (R10)(AX*2), Z8
+	VFMADD231PS  Z7, Z8, K2, Z2
+	VBROADCASTSS (R10)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, K2, Z3
+	VBROADCASTSS (R11), Z8
+	VFMADD231PS  Z7, Z8, K2, Z4
+	VBROADCASTSS (R11)(AX*1), Z8
+	VFMADD231PS  Z7, Z8, K2, Z5
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X6
+	VPMOVZXBD X6, Z6
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X7
+	VPMOVZXBD X7, Z7
+	VPERMPS   Z0, Z6, Z8
+	VPERMPS   Z0, Z7, Z0
+	VADDPS    Z0, Z8, Z8
+	VPERMPS   Z1, Z6, Z0
+	VPERMPS   Z1, Z7, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z6, Z1
+	VPERMPS   Z2, Z7, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z6, Z2
+	VPERMPS   Z3, Z7, Z3
+	VADDPS    Z3, Z2, Z2
+	VPERMPS   Z4, Z6, Z3
+	VPERMPS   Z4, Z7, Z4
+	VADDPS    Z4, Z3, Z3
+	VPERMPS   Z5, Z6, Z4
+	VPERMPS   Z5, Z7, Z5
+	VADDPS    Z5, Z4, Z4
+	MOVQ      c+64(FP), AX
+	VMAXPS    Y8, Y0, Y5
+	VMAXPS    Y0, Y8, Y8
+	VPORD     Y5, Y8, Y8
+	VMAXPS    Y1, Y2, Y5
+	VMAXPS    Y2, Y1, Y1
+	VPORD     Y5, Y1, Y1
+	VMAXPS    Y3, Y4, Y5
+	VMAXPS    Y4, Y3, Y3
+	VPORD     Y5, Y3, Y3
+	MOVQ      ep+88(FP), CX
+	TESTQ     CX, CX
+	JEQ       noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Y10, Y10, Y10
+	VPXORD    Y11, Y11, Y11
+	TESTQ     BX, BX
+	JEQ       nobiasrow
+	VMOVUPS.Z (BX), K1, Y11
+
+nobiasrow:
+	VMOVUPS 64(CX), Y0
+	VMOVUPS 128(CX), Y2
+	TESTQ   BX, BX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y11, Y8, Y8
+	VADDPS Y11, Y1, Y1
+	VADDPS Y11, Y3, Y3
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y8, Y8
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y3, Y3
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y8, Y4
+	VCMPPS    $0x1e, Y10, Y8, K2
+	VBLENDMPS Y8, Y4, K2, Y8
+	VMULPS    (CX), Y1, Y4
+	VCMPPS    $0x1e, Y10, Y1, K2
+	VBLENDMPS Y1, Y4, K2, Y1
+	VMULPS    (CX), Y3, Y4
+	VCMPPS    $0x1e, Y10, Y3, K2
+	VBLENDMPS Y3, Y4, K2, Y3
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y8, Y0, Y8
+	VMAXPS Y1, Y0, Y1
+	VMAXPS Y3, Y0, Y3
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y8, Y2, Y8
+	VMINPS Y1, Y2, Y1
+	VMINPS Y3, Y2, Y3
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y8, Y8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y3, Y3
+
+noresafter:
+noep:
+	VMOVUPS Y8, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowDepthPairsAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolRowDepthPairsAVX512_4x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+56(FP), CX
+	MOVQ  ldc+72(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVL  mask+80(FP), SI
+	KMOVW SI, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+64(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y8, Y8, Y8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  b+48(FP), R8
+	TESTQ SI, SI
+	JEQ   sum
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (DI), R9
+	LEAQ  (R10)(R9*4), R10
+	MOVQ  k+16(FP), R9
+	SHRQ  $0x01, R9
+	LEAQ  (R10)(AX*4), R11
+	TESTQ R9, R9
+	JEQ   odd
+
+loop:
+	VMOVUPS.Z    (R8), K1, Y9
+	ADDQ         CX, R8
+	VMOVUPS.Z    (R8), K1, Y10
+	ADDQ         CX, R8
+	VUNPCKLPS    Y10, Y9, Y11
+	VUNPCKHPS    Y10, Y9, Y9
+	VINSERTF64X4 $0x01, Y9, Z11, Z9
+	VBROADCASTSD (R10), Z10
+	VFMADD231PS  Z9, Z10, Z0
+	VBROADCASTSD (R10)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSD (R10)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, Z2
+	VBROADCASTSD (R10)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSD (R11), Z10
+	VFMADD231PS  Z9, Z10, Z4
+	VBROADCASTSD (R11)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSD (R11)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, Z6
+	VBROADCASTSD (R11)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x08, R10
+	ADDQ         $0x08, R11
+	DECQ         R9
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R9
+	TESTQ        $0x00000001, R9
+	JEQ          next
+	VMOVUPS.Z    (R8), K1, Y9
+	ADDQ         CX, R8
+	VUNPCKLPS    Y8, Y9, Y11
+	VUNPCKHPS    Y8, Y9, Y9
+	VINSERTF64X4 $0x01, Y9, Z11, Z9
+	VBROADCASTSS (R10), Z10
+	VFMADD231PS  Z9, Z10, K2, Z0
+	VBROADCASTSS (R10)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z1
+	VBROADCASTSS (R10)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, K2, Z2
+	VBROADCASTSS (R10)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z3
+	VBROADCASTSS (R11), Z10
+	VFMADD231PS  Z9, Z10, K2, Z4
+	VBROADCASTSS (R11)(AX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z5
+	VBROADCASTSS (R11)(AX*2), Z10
+	VFMADD231PS  Z9, Z10, K2, Z6
+	VBROADCASTSS (R11)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, K2, Z7
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X8
+	VPMOVZXBD X8, Z8
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X9
+	VPMOVZXBD X9, Z9
+	VPERMPS   Z0, Z8, Z10
+	VPERMPS   Z0, Z9, Z0
+	VADDPS    Z0, Z10, Z10
+	VPERMPS   Z1, Z8, Z0
+	VPERMPS   Z1, Z9, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z8, Z1
+	VPERMPS   Z2, Z9, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z8, Z2
+	VPERMPS   Z3, Z9, Z3
+	VADDPS    Z3, Z2, Z2
+	VPERMPS   Z4, Z8, Z3
+	VPERMPS   Z4, Z9, Z4
+	VADDPS    Z4, Z3, Z3
+	VPERMPS   Z5, Z8, Z4
+	VPERMPS   Z5, Z9, Z5
+	VADDPS    Z5, Z4, Z4
+	VPERMPS   Z6, Z8, Z5
+	VPERMPS   Z6, Z9, Z6
+	VADDPS    Z6, Z5, Z5
+	VPERMPS   Z7, Z8, Z6
+	VPERMPS   Z7, Z9, Z7
+	VADDPS    Z7, Z6, Z6
+	MOVQ      c+64(FP), AX
+	VMAXPS    Y10, Y0, Y7
+	VMAXPS    Y0, Y10, Y10
+	VPORD     Y7, Y10, Y10
+	VMAXPS    Y1, Y2, Y7
+	VMAXPS    Y2, Y1, Y1
+	VPORD     Y7, Y1, Y1
+	VMAXPS    Y3, Y4, Y7
+	VMAXPS    Y4, Y3, Y3
+	VPORD     Y7, Y3, Y3
+	VMAXPS    Y5, Y6, Y7
+	VMAXPS    Y6, Y5, Y5
+	VPORD     Y7, Y5, Y5
+	MOVQ      ep+88(FP), CX
+	TESTQ     CX, CX
+	JEQ       noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Y12, Y12, Y12
+	VPXORD    Y13, Y13, Y13
+	TESTQ     BX, BX
+	JEQ       nobiasrow
+	VMOVUPS.Z (BX), K1, Y13
+
+nobiasrow:
+	VMOVUPS 64(CX), Y0
+	VMOVUPS 128(CX), Y2
+	TESTQ   BX, BX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y13, Y10, Y10
+	VADDPS Y13, Y1, Y1
+	VADDPS Y13, Y3, Y3
+	VADDPS Y13, Y5, Y5
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y10, Y10
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y3, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y5, Y5
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y10, Y4
+	VCMPPS    $0x1e, Y12, Y10, K2
+	VBLENDMPS Y10, Y4, K2, Y10
+	VMULPS    (CX), Y1, Y4
+	VCMPPS    $0x1e, Y12, Y1, K2
+	VBLENDMPS Y1, Y4, K2, Y1
+	VMULPS    (CX), Y3, Y4
+	VCMPPS    $0x1e, Y12, Y3, K2
+	VBLENDMPS Y3, Y4, K2, Y3
+	VMULPS    (CX), Y5, Y4
+	VCMPPS    $0x1e, Y12, Y5, K2
+	VBLENDMPS Y5, Y4, K2, Y5
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y10, Y0, Y10
+	VMAXPS Y1, Y0, Y1
+	VMAXPS Y3, Y0, Y3
+	VMAXPS Y5, Y0, Y5
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y10, Y2, Y10
+	VMINPS Y1, Y2, Y1
+	VMINPS Y3, Y2, Y3
+	VMINPS Y5, Y2, Y5
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y10, Y10
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y5, Y5
+
+noresafter:
+noep:
+	VMOVUPS Y10, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y5, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowDepthPairsAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolRowDepthPairsAVX512_5x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+56(FP), CX
+	MOVQ  ldc+72(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVL  mask+80(FP), SI
+	KMOVW SI, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+64(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VMOVAPS      Z0, Z8
+	VMOVAPS      Z0, Z9
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+
+started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y10, Y10, Y10
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  b+48(FP), R8
+	TESTQ SI, SI
+	JEQ   sum
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (DI), R9
+	LEAQ  (R10)(R9*4), R10
+	MOVQ  k+16(FP), R9
+	SHRQ  $0x01, R9
+	LEAQ  (R10)(AX*4), R11
+	LEAQ  (R11)(AX*4), R12
+	TESTQ R9, R9
+	JEQ   odd
+
+loop:
+	VMOVUPS.Z    (R8), K1, Y11
+	ADDQ         CX, R8
+	VMOVUPS.Z    (R8), K1, Y12
+	ADDQ         CX, R8
+	VUNPCKLPS    Y12, Y11, Y13
+	VUNPCKHPS    Y12, Y11, Y11
+	VINSERTF64X4 $0x01, Y11, Z13, Z11
+	VBROADCASTSD (R10), Z12
+	VFMADD231PS  Z11, Z12, Z0
+	VBROADCASTSD (R10)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSD (R10)(AX*2), Z12
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSD (R10)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSD (R11), Z12
+	VFMADD231PS  Z11, Z12, Z4
+	VBROADCASTSD (R11)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSD (R11)(AX*2), Z12
+	VFMADD231PS  Z11, Z12, Z6
+	VBROADCASTSD (R11)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSD (R12), Z12
+	VFMADD231PS  Z11, Z12, Z8
+	VBROADCASTSD (R12)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, Z9
+	ADDQ         $0x08, R10
+	ADDQ         $0x08, R11
+	ADDQ         $0x08, R12
+	DECQ         R9
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R9
+	TESTQ        $0x00000001, R9
+	JEQ          next
+	VMOVUPS.Z    (R8), K1, Y11
+	ADDQ         CX, R8
+	VUNPCKLPS    Y10, Y11, Y13
+	VUNPCKHPS    Y10, Y11, Y11
+	VINSERTF64X4 $0x01, Y11, Z13, Z11
+	VBROADCASTSS (R10), Z12
+	VFMADD231PS  Z11, Z12, K2, Z0
+	VBROADCASTSS (R10)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, K2, Z1
+	VBROADCASTSS (R10)(AX*2), Z12
+	VFMADD231PS  Z11, Z12, K2, Z2
+	VBROADCASTSS (R10)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, K2, Z3
+	VBROADCASTSS (R11), Z12
+	VFMADD231PS  Z11, Z12, K2, Z4
+	VBROADCASTSS (R11)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, K2, Z5
+	VBROADCASTSS (R11)(AX*2), Z12
+	VFMADD231PS  Z11, Z12, K2, Z6
+	VBROADCASTSS (R11)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, K2, Z7
+	VBROADCASTSS (R12), Z12
+	VFMADD231PS  Z11, Z12, K2, Z8
+	VBROADCASTSS (R12)(AX*1), Z12
+	VFMADD231PS  Z11, Z12, K2, Z9
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X10
+	VPMOVZXBD X10, Z10
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X11
+	VPMOVZXBD X11, Z11
+	VPERMPS   Z0, Z10, Z12
+	VPERMPS   Z0, Z11, Z0
+	VADDPS    Z0, Z12, Z12
+	VPERMPS   Z1, Z10, Z0
+	VPERMPS   Z1, Z11, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z10, Z1
+	VPERMPS   Z2, Z11, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z10, Z2
+	VPERMPS   Z3, Z11, Z3
+	VADDPS    Z3, Z2, Z2
+	VPERMPS   Z4, Z10, Z3
+	VPERMPS   Z4, Z11, Z4
+	VADDPS    Z4, Z3, Z3
+	VPERMPS   Z5, Z10, Z4
+	VPERMPS   Z5, Z11, Z5
+	VADDPS    Z5, Z4, Z4
+	VPERMPS   Z6, Z10, Z5
+	VPERMPS   Z6, Z11, Z6
+	VADDPS    Z6, Z5, Z5
+	VPERMPS   Z7, Z10, Z6
+	VPERMPS   Z7, Z11, Z7
+	VADDPS    Z7, Z6, Z6
+	VPERMPS   Z8, Z10, Z7
+	VPERMPS   Z8, Z11, Z8
+	VADDPS    Z8, Z7, Z7
+	VPERMPS   Z9, Z10, Z8
+	VPERMPS   Z9, Z11, Z9
+	VADDPS    Z9, Z8, Z8
+	MOVQ      c+64(FP), AX
+	VMAXPS    Y12, Y0, Y9
+	VMAXPS    Y0, Y12, Y12
+	VPORD     Y9, Y12, Y12
+	VMAXPS    Y1, Y2, Y9
+	VMAXPS    Y2, Y1, Y1
+	VPORD     Y9, Y1, Y1
+	VMAXPS    Y3, Y4, Y9
+	VMAXPS    Y4, Y3, Y3
+	VPORD     Y9, Y3, Y3
+	VMAXPS    Y5, Y6, Y9
+	VMAXPS    Y6, Y5, Y5
+	VPORD     Y9, Y5, Y5
+	VMAXPS    Y7, Y8, Y9
+	VMAXPS    Y8, Y7, Y7
+	VPORD     Y9, Y7, Y7
+	MOVQ      ep+88(FP), CX
+	TESTQ     CX, CX
+	JEQ       noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Y14, Y14, Y14
+	VPXORD    Y15, Y15, Y15
+	TESTQ     BX, BX
+	JEQ       nobiasrow
+	VMOVUPS.Z (BX), K1, Y15
+
+nobiasrow:
+	VMOVUPS 64(CX), Y0
+	VMOVUPS 128(CX), Y2
+	TESTQ   BX, BX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y15, Y12, Y12
+	VADDPS Y15, Y1, Y1
+	VADDPS Y15, Y3, Y3
+	VADDPS Y15, Y5, Y5
+	VADDPS Y15, Y7, Y7
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y12, Y12
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y3, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y5, Y5
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y7, Y7
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y12, Y4
+	VCMPPS    $0x1e, Y14, Y12, K2
+	VBLENDMPS Y12, Y4, K2, Y12
+	VMULPS    (CX), Y1, Y4
+	VCMPPS    $0x1e, Y14, Y1, K2
+	VBLENDMPS Y1, Y4, K2, Y1
+	VMULPS    (CX), Y3, Y4
+	VCMPPS    $0x1e, Y14, Y3, K2
+	VBLENDMPS Y3, Y4, K2, Y3
+	VMULPS    (CX), Y5, Y4
+	VCMPPS    $0x1e, Y14, Y5, K2
+	VBLENDMPS Y5, Y4, K2, Y5
+	VMULPS    (CX), Y7, Y4
+	VCMPPS    $0x1e, Y14, Y7, K2
+	VBLENDMPS Y7, Y4, K2, Y7
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y12, Y0, Y12
+	VMAXPS Y1, Y0, Y1
+	VMAXPS Y3, Y0, Y3
+	VMAXPS Y5, Y0, Y5
+	VMAXPS Y7, Y0, Y7
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y12, Y2, Y12
+	VMINPS Y1, Y2, Y1
+	VMINPS Y3, Y2, Y3
+	VMINPS Y5, Y2, Y5
+	VMINPS Y7, Y2, Y7
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y12, Y12
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y7, Y7
+
+noresafter:
+noep:
+	VMOVUPS Y12, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y5, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y7, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowDepthPairsAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolRowDepthPairsAVX512_6x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+56(FP), CX
+	MOVQ  ldc+72(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVL  mask+80(FP), SI
+	KMOVW SI, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+64(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VMOVAPS      Z0, Z8
+	VMOVAPS      Z0, Z9
+	VMOVAPS      Z0, Z10
+	VMOVAPS      Z0, Z11
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y12, Y12, Y12
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  b+48(FP), R8
+	TESTQ SI, SI
+	JEQ   sum
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (DI), R9
+	LEAQ  (R10)(R9*4), R10
+	MOVQ  k+16(FP), R9
+	SHRQ  $0x01, R9
+	LEAQ  (R10)(AX*4), R11
+	LEAQ  (R11)(AX*4), R12
+	TESTQ R9, R9
+	JEQ   odd
+
+loop:
+	VMOVUPS.Z    (R8), K1, Y13
+	ADDQ         CX, R8
+	VMOVUPS.Z    (R8), K1, Y14
+	ADDQ         CX, R8
+	VUNPCKLPS    Y14, Y13, Y15
+	VUNPCKHPS    Y14, Y13, Y13
+	VINSERTF64X4 $0x01, Y13, Z15, Z13
+	VBROADCASTSD (R10), Z14
+	VFMADD231PS  Z13, Z14, Z0
+	VBROADCASTSD (R10)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSD (R10)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, Z2
+	VBROADCASTSD (R10)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSD (R11), Z14
+	VFMADD231PS  Z13, Z14, Z4
+	VBROADCASTSD (R11)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSD (R11)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, Z6
+	VBROADCASTSD (R11)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSD (R12), Z14
+	VFMADD231PS  Z13, Z14, Z8
+	VBROADCASTSD (R12)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSD (R12)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, Z10
+	VBROADCASTSD (R12)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z11
+	ADDQ         $0x08, R10
+	ADDQ         $0x08, R11
+	ADDQ         $0x08, R12
+	DECQ         R9
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R9
+	TESTQ        $0x00000001, R9
+	JEQ          next
+	VMOVUPS.Z    (R8), K1, Y13
+	ADDQ         CX, R8
+	VUNPCKLPS    Y12, Y13, Y15
+	VUNPCKHPS    Y12, Y13, Y13
+	VINSERTF64X4 $0x01, Y13, Z15, Z13
+	VBROADCASTSS (R10), Z14
+	VFMADD231PS  Z13, Z14, K2, Z0
+	VBROADCASTSS (R10)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z1
+	VBROADCASTSS (R10)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, K2, Z2
+	VBROADCASTSS (R10)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z3
+	VBROADCASTSS (R11), Z14
+	VFMADD231PS  Z13, Z14, K2, Z4
+	VBROADCASTSS (R11)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z5
+	VBROADCASTSS (R11)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, K2, Z6
+	VBROADCASTSS (R11)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z7
+	VBROADCASTSS (R12), Z14
+	VFMADD231PS  Z13, Z14, K2, Z8
+	VBROADCASTSS (R12)(AX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z9
+	VBROADCASTSS (R12)(AX*2), Z14
+	VFMADD231PS  Z13, Z14, K2, Z10
+	VBROADCASTSS (R12)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, K2, Z11
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X12
+	VPMOVZXBD X12, Z12
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X13
+	VPMOVZXBD X13, Z13
+	VPERMPS   Z0, Z12, Z14
+	VPERMPS   Z0, Z13, Z0
+	VADDPS    Z0, Z14, Z14
+	VPERMPS   Z1, Z12, Z0
+	VPERMPS   Z1, Z13, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z12, Z1
+	VPERMPS   Z2, Z13, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z12, Z2
+	VPERMPS   Z3, Z13, Z3
+	VADDPS    Z3, Z2, Z2
+	VPERMPS   Z4, Z12, Z3
+	VPERMPS   Z4, Z13, Z4
+	VADDPS    Z4, Z3, Z3
+	VPERMPS   Z5, Z12, Z4
+	VPERMPS   Z5, Z13, Z5
+	VADDPS    Z5, Z4, Z4
+	VPERMPS   Z6, Z12, Z5
+	VPERMPS   Z6, Z13, Z6
+	VADDPS    Z6, Z5, Z5
+	VPERMPS   Z7, Z12, Z6
+	VPERMPS   Z7, Z13, Z7
+	VADDPS    Z7, Z6, Z6
+	VPERMPS   Z8, Z12, Z7
+	VPERMPS   Z8, Z13, Z8
+	VADDPS    Z8, Z7, Z7
+	VPERMPS   Z9, Z12, Z8
+	VPERMPS   Z9, Z13, Z9
+	VADDPS    Z9, Z8, Z8
+	VPERMPS   Z10, Z12, Z9
+	VPERMPS   Z10, Z13, Z10
+	VADDPS    Z10, Z9, Z9
+	VPERMPS   Z11, Z12, Z10
+	VPERMPS   Z11, Z13, Z11
+	VADDPS    Z11, Z10, Z10
+	MOVQ      c+64(FP), AX
+	VMAXPS    Y14, Y0, Y11
+	VMAXPS    Y0, Y14, Y14
+	VPORD     Y11, Y14, Y14
+	VMAXPS    Y1, Y2, Y11
+	VMAXPS    Y2, Y1, Y1
+	VPORD     Y11, Y1, Y1
+	VMAXPS    Y3, Y4, Y11
+	VMAXPS    Y4, Y3, Y3
+	VPORD     Y11, Y3, Y3
+	VMAXPS    Y5, Y6, Y11
+	VMAXPS    Y6, Y5, Y5
+	VPORD     Y11, Y5, Y5
+	VMAXPS    Y7, Y8, Y11
+	VMAXPS    Y8, Y7, Y7
+	VPORD     Y11, Y7, Y7
+	VMAXPS    Y9, Y10, Y11
+	VMAXPS    Y10, Y9, Y9
+	VPORD     Y11, Y9, Y9
+	MOVQ      ep+88(FP), CX
+	TESTQ     CX, CX
+	JEQ       noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Y16, Y16, Y16
+	VPXORD    Y17, Y17, Y17
+	TESTQ     BX, BX
+	JEQ       nobiasrow
+	VMOVUPS.Z (BX), K1, Y17
+
+nobiasrow:
+	VMOVUPS 64(CX), Y0
+	VMOVUPS 128(CX), Y2
+	TESTQ   BX, BX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y17, Y14, Y14
+	VADDPS Y17, Y1, Y1
+	VADDPS Y17, Y3, Y3
+	VADDPS Y17, Y5, Y5
+	VADDPS Y17, Y7, Y7
+	VADDPS Y17, Y9, Y9
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y14, Y14
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y3, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y5, Y5
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y7, Y7
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y9, Y9
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y14, Y4
+	VCMPPS    $0x1e, Y16, Y14, K2
+	VBLENDMPS Y14, Y4, K2, Y14
+	VMULPS    (CX), Y1, Y4
+	VCMPPS    $0x1e, Y16, Y1, K2
+	VBLENDMPS Y1, Y4, K2, Y1
+	VMULPS    (CX), Y3, Y4
+	VCMPPS    $0x1e, Y16, Y3, K2
+	VBLENDMPS Y3, Y4, K2, Y3
+	VMULPS    (CX), Y5, Y4
+	VCMPPS    $0x1e, Y16, Y5, K2
+	VBLENDMPS Y5, Y4, K2, Y5
+	VMULPS    (CX), Y7, Y4
+	VCMPPS    $0x1e, Y16, Y7, K2
+	VBLENDMPS Y7, Y4, K2, Y7
+	VMULPS    (CX), Y9, Y4
+	VCMPPS    $0x1e, Y16, Y9, K2
+	VBLENDMPS Y9, Y4, K2, Y9
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y14, Y0, Y14
+	VMAXPS Y1, Y0, Y1
+	VMAXPS Y3, Y0, Y3
+	VMAXPS Y5, Y0, Y5
+	VMAXPS Y7, Y0, Y7
+	VMAXPS Y9, Y0, Y9
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y14, Y2, Y14
+	VMINPS Y1, Y2, Y1
+	VMINPS Y3, Y2, Y3
+	VMINPS Y5, Y2, Y5
+	VMINPS Y7, Y2, Y7
+	VMINPS Y9, Y2, Y9
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y14, Y14
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y9, Y9
+
+noresafter:
+noep:
+	VMOVUPS Y14, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y5, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y7, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y9, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowDepthPairsAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolRowDepthPairsAVX512_7x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+56(FP), CX
+	MOVQ  ldc+72(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVL  mask+80(FP), SI
+	KMOVW SI, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+64(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VMOVAPS      Z0, Z8
+	VMOVAPS      Z0, Z9
+	VMOVAPS      Z0, Z10
+	VMOVAPS      Z0, Z11
+	VMOVAPS      Z0, Z12
+	VMOVAPS      Z0, Z13
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+
+started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y14, Y14, Y14
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  b+48(FP), R8
+	TESTQ SI, SI
+	JEQ   sum
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (DI), R9
+	LEAQ  (R10)(R9*4), R10
+	MOVQ  k+16(FP), R9
+	SHRQ  $0x01, R9
+	LEAQ  (R10)(AX*4), R11
+	LEAQ  (R11)(AX*4), R12
+	LEAQ  (R12)(AX*4), R13
+	TESTQ R9, R9
+	JEQ   odd
+
+loop:
+	VMOVUPS.Z    (R8), K1, Y15
+	ADDQ         CX, R8
+	VMOVUPS.Z    (R8), K1, Y16
+	ADDQ         CX, R8
+	VUNPCKLPS    Y16, Y15, Y17
+	VUNPCKHPS    Y16, Y15, Y15
+	VINSERTF64X4 $0x01, Y15, Z17, Z15
+	VBROADCASTSD (R10), Z16
+	VFMADD231PS  Z15, Z16, Z0
+	VBROADCASTSD (R10)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSD (R10)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, Z2
+	VBROADCASTSD (R10)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSD (R11), Z16
+	VFMADD231PS  Z15, Z16, Z4
+	VBROADCASTSD (R11)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSD (R11)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, Z6
+	VBROADCASTSD (R11)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSD (R12), Z16
+	VFMADD231PS  Z15, Z16, Z8
+	VBROADCASTSD (R12)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSD (R12)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, Z10
+	VBROADCASTSD (R12)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSD (R13), Z16
+	VFMADD231PS  Z15, Z16, Z12
+	VBROADCASTSD (R13)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, Z13
+	ADDQ         $0x08, R10
+	ADDQ         $0x08, R11
+	ADDQ         $0x08, R12
+	ADDQ         $0x08, R13
+	DECQ         R9
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R9
+	TESTQ        $0x00000001, R9
+	JEQ          next
+	VMOVUPS.Z    (R8), K1, Y15
+	ADDQ         CX, R8
+	VUNPCKLPS    Y14, Y15, Y17
+	VUNPCKHPS    Y14, Y15, Y15
+	VINSERTF64X4 $0x01, Y15, Z17, Z15
+	VBROADCASTSS (R10), Z16
+	VFMADD231PS  Z15, Z16, K2, Z0
+	VBROADCASTSS (R10)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z1
+	VBROADCASTSS (R10)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, K2, Z2
+	VBROADCASTSS (R10)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z3
+	VBROADCASTSS (R11), Z16
+	VFMADD231PS  Z15, Z16, K2, Z4
+	VBROADCASTSS (R11)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z5
+	VBROADCASTSS (R11)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, K2, Z6
+	VBROADCASTSS (R11)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z7
+	VBROADCASTSS (R12), Z16
+	VFMADD231PS  Z15, Z16, K2, Z8
+	VBROADCASTSS (R12)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z9
+	VBROADCASTSS (R12)(AX*2), Z16
+	VFMADD231PS  Z15, Z16, K2, Z10
+	VBROADCASTSS (R12)(BX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z11
+	VBROADCASTSS (R13), Z16
+	VFMADD231PS  Z15, Z16, K2, Z12
+	VBROADCASTSS (R13)(AX*1), Z16
+	VFMADD231PS  Z15, Z16, K2, Z13
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X14
+	VPMOVZXBD X14, Z14
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X15
+	VPMOVZXBD X15, Z15
+	VPERMPS   Z0, Z14, Z16
+	VPERMPS   Z0, Z15, Z0
+	VADDPS    Z0, Z16, Z16
+	VPERMPS   Z1, Z14, Z0
+	VPERMPS   Z1, Z15, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z14, Z1
+	VPERMPS   Z2, Z15, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z14, Z2
+	VPERMPS   Z3, Z15, Z3
+	VADDPS    Z3, Z2, Z2
+	VPERMPS   Z4, Z14, Z3
+	VPERMPS   Z4, Z15, Z4
+	VADDPS    Z4, Z3, Z3
+	VPERMPS   Z5, Z14, Z4
+	VPERMPS   Z5, Z15, Z5
+	VADDPS    Z5, Z4, Z4
+	VPERMPS   Z6, Z14, Z5
+	VPERMPS   Z6, Z15, Z6
+	VADDPS    Z6, Z5, Z5
+	VPERMPS   Z7, Z14, Z6
+	VPERMPS   Z7, Z15, Z7
+	VADDPS    Z7, Z6, Z6
+	VPERMPS   Z8, Z14, Z7
+	VPERMPS   Z8, Z15, Z8
+	VADDPS    Z8, Z7, Z7
+	VPERMPS   Z9, Z14, Z8
+	VPERMPS   Z9, Z15, Z9
+	VADDPS    Z9, Z8, Z8
+	VPERMPS   Z10, Z14, Z9
+	VPERMPS   Z10, Z15, Z10
+	VADDPS    Z10, Z9, Z9
+	VPERMPS   Z11, Z14, Z10
+	VPERMPS   Z11, Z15, Z11
+	VADDPS    Z11, Z10, Z10
+	VPERMPS   Z12, Z14, Z11
+	VPERMPS   Z12, Z15, Z12
+	VADDPS    Z12, Z11, Z11
+	VPERMPS   Z13, Z14, Z12
+	VPERMPS   Z13, Z15, Z13
+	VADDPS    Z13, Z12, Z12
+	MOVQ      c+64(FP), AX
+	VMAXPS    Y16, Y0, Y13
+	VMAXPS    Y0, Y16, Y16
+	VPORD     Y13, Y16, Y16
+	VMAXPS    Y1, Y2, Y13
+	VMAXPS    Y2, Y1, Y1
+	VPORD     Y13, Y1, Y1
+	VMAXPS    Y3, Y4, Y13
+	VMAXPS    Y4, Y3, Y3
+	VPORD     Y13, Y3, Y3
+	VMAXPS    Y5, Y6, Y13
+	VMAXPS    Y6, Y5, Y5
+	VPORD     Y13, Y5, Y5
+	VMAXPS    Y7, Y8, Y13
+	VMAXPS    Y8, Y7, Y7
+	VPORD     Y13, Y7, Y7
+	VMAXPS    Y9, Y10, Y13
+	VMAXPS    Y10, Y9, Y9
+	VPORD     Y13, Y9, Y9
+	VMAXPS    Y11, Y12, Y13
+	VMAXPS    Y12, Y11, Y11
+	VPORD     Y13, Y11, Y11
+	MOVQ      ep+88(FP), CX
+	TESTQ     CX, CX
+	JEQ       noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Y18, Y18, Y18
+	VPXORD    Y19, Y19, Y19
+	TESTQ     BX, BX
+	JEQ       nobiasrow
+	VMOVUPS.Z (BX), K1, Y19
+
+nobiasrow:
+	VMOVUPS 64(CX), Y0
+	VMOVUPS 128(CX), Y2
+	TESTQ   BX, BX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y19, Y16, Y16
+	VADDPS Y19, Y1, Y1
+	VADDPS Y19, Y3, Y3
+	VADDPS Y19, Y5, Y5
+	VADDPS Y19, Y7, Y7
+	VADDPS Y19, Y9, Y9
+	VADDPS Y19, Y11, Y11
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y16, Y16
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y3, Y3
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y5, Y5
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y7, Y7
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y9, Y9
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
+	VADDPS    Y4, Y11, Y11
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y16, Y4
+	VCMPPS    $0x1e, Y18, Y16, K2
+	VBLENDMPS Y16, Y4, K2, Y16
+	VMULPS    (CX), Y1, Y4
+	VCMPPS    $0x1e, Y18, Y1, K2
+	VBLENDMPS Y1, Y4, K2, Y1
+	VMULPS    (CX), Y3, Y4
+	VCMPPS    $0x1e, Y18, Y3, K2
+	VBLENDMPS Y3, Y4, K2, Y3
+	VMULPS    (CX), Y5, Y4
+	VCMPPS    $0x1e, Y18, Y5, K2
+	VBLENDMPS Y5, Y4, K2, Y5
+	VMULPS    (CX), Y7, Y4
+	VCMPPS    $0x1e, Y18, Y7, K2
+	VBLENDMPS Y7, Y4, K2, Y7
+	VMULPS    (CX), Y9, Y4
+	VCMPPS    $0x1e, Y18, Y9, K2
+	VBLENDMPS Y9, Y4, K2, Y9
+	VMULPS    (CX), Y11, Y4
+	VCMPPS    $0x1e, Y18, Y11, K2
+	VBLENDMPS Y11, Y4, K2, Y11
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y16, Y0, Y16
+	VMAXPS Y1, Y0, Y1
+	VMAXPS Y3, Y0, Y3
+	VMAXPS Y5, Y0, Y5
+	VMAXPS Y7, Y0, Y7
+	VMAXPS Y9, Y0, Y9
+	VMAXPS Y11, Y0, Y11
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y16, Y2, Y16
+	VMINPS Y1, Y2, Y1
+	VMINPS Y3, Y2, Y3
+	VMINPS Y5, Y2, Y5
+	VMINPS Y7, Y2, Y7
+	VMINPS Y9, Y2, Y9
+	VMINPS Y11, Y2, Y11
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y16, Y16
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y11, Y11
+
+noresafter:
+noep:
+	VMOVUPS Y16, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y5, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y7, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y9, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y11, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowDepthPairsAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolRowDepthPairsAVX512_8x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+56(FP), CX
+	MOVQ  ldc+72(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVL  mask+80(FP), SI
+	KMOVW SI, K1
+
+	// C tile: prefetch it, and start from zero or from the bias in the even lanes.
+	MOVQ       c+64(FP), SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	ADDQ       DX, SI
+	PREFETCHT0 (SI)
+	XORQ       SI, SI
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ        SI, SI
+	JEQ          zero
+	VMOVUPS.Z    (SI), K1, Y0
+	VXORPS       Y1, Y1, Y1
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y0
+	VINSERTF64X4 $0x01, Y0, Z2, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VMOVAPS      Z0, Z8
+	VMOVAPS      Z0, Z9
+	VMOVAPS      Z0, Z10
+	VMOVAPS      Z0, Z11
+	VMOVAPS      Z0, Z12
+	VMOVAPS      Z0, Z13
+	VMOVAPS      Z0, Z14
+	VMOVAPS      Z0, Z15
+	JMP          started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+started:
+	MOVL   $0x00005555, SI
+	KMOVW  SI, K2
+	VXORPS Y16, Y16, Y16
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	MOVQ  b+48(FP), R8
+	TESTQ SI, SI
+	JEQ   sum
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (DI), R9
+	LEAQ  (R10)(R9*4), R10
+	MOVQ  k+16(FP), R9
+	SHRQ  $0x01, R9
+	LEAQ  (R10)(AX*4), R11
+	LEAQ  (R11)(AX*4), R12
+	LEAQ  (R12)(AX*4), R13
+	TESTQ R9, R9
+	JEQ   odd
+
+loop:
+	VMOVUPS.Z    (R8), K1, Y17
+	ADDQ         CX, R8
+	VMOVUPS.Z    (R8), K1, Y18
+	ADDQ         CX, R8
+	VUNPCKLPS    Y18, Y17, Y19
+	VUNPCKHPS    Y18, Y17, Y17
+	VINSERTF64X4 $0x01, Y17, Z19, Z17
+	VBROADCASTSD (R10), Z18
+	VFMADD231PS  Z17, Z18, Z0
+	VBROADCASTSD (R10)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSD (R10)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z2
+	VBROADCASTSD (R10)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSD (R11), Z18
+	VFMADD231PS  Z17, Z18, Z4
+	VBROADCASTSD (R11)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSD (R11)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z6
+	VBROADCASTSD (R11)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSD (R12), Z18
+	VFMADD231PS  Z17, Z18, Z8
+	VBROADCASTSD (R12)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSD (R12)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z10
+	VBROADCASTSD (R12)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSD (R13), Z18
+	VFMADD231PS  Z17, Z18, Z12
+	VBROADCASTSD (R13)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSD (R13)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, Z14
+	VBROADCASTSD (R13)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         $0x08, R10
+	ADDQ         $0x08, R11
+	ADDQ         $0x08, R12
+	ADDQ         $0x08, R13
+	DECQ         R9
+	JNE          loop
+
+odd:
+	MOVQ         k+16(FP), R9
+	TESTQ        $0x00000001, R9
+	JEQ          next
+	VMOVUPS.Z    (R8), K1, Y17
+	ADDQ         CX, R8
+	VUNPCKLPS    Y16, Y17, Y19
+	VUNPCKHPS    Y16, Y17, Y17
+	VINSERTF64X4 $0x01, Y17, Z19, Z17
+	VBROADCASTSS (R10), Z18
+	VFMADD231PS  Z17, Z18, K2, Z0
+	VBROADCASTSS (R10)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z1
+	VBROADCASTSS (R10)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z2
+	VBROADCASTSS (R10)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z3
+	VBROADCASTSS (R11), Z18
+	VFMADD231PS  Z17, Z18, K2, Z4
+	VBROADCASTSS (R11)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z5
+	VBROADCASTSS (R11)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z6
+	VBROADCASTSS (R11)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z7
+	VBROADCASTSS (R12), Z18
+	VFMADD231PS  Z17, Z18, K2, Z8
+	VBROADCASTSS (R12)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z9
+	VBROADCASTSS (R12)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z10
+	VBROADCASTSS (R12)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z11
+	VBROADCASTSS (R13), Z18
+	VFMADD231PS  Z17, Z18, K2, Z12
+	VBROADCASTSS (R13)(AX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z13
+	VBROADCASTSS (R13)(AX*2), Z18
+	VFMADD231PS  Z17, Z18, K2, Z14
+	VBROADCASTSS (R13)(BX*1), Z18
+	VFMADD231PS  Z17, Z18, K2, Z15
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+sum:
+	// Even lanes plus odd lanes, the columns back in order: 0, 2, 8, 10, 4, 6, 12, 14 and the odd ones.
+	MOVQ      $0x0e0c06040a080200, AX
+	VMOVQ     AX, X16
+	VPMOVZXBD X16, Z16
+	MOVQ      $0x0f0d07050b090301, AX
+	VMOVQ     AX, X17
+	VPMOVZXBD X17, Z17
+	VPERMPS   Z0, Z16, Z18
+	VPERMPS   Z0, Z17, Z0
+	VADDPS    Z0, Z18, Z18
+	VPERMPS   Z1, Z16, Z0
+	VPERMPS   Z1, Z17, Z1
+	VADDPS    Z1, Z0, Z0
+	VPERMPS   Z2, Z16, Z1
+	VPERMPS   Z2, Z17, Z2
+	VADDPS    Z2, Z1, Z1
+	VPERMPS   Z3, Z16, Z2
+	VPERMPS   Z3, Z17, Z3
+	VADDPS    Z3, Z2, Z2
+	VPERMPS   Z4, Z16, Z3
+	VPERMPS   Z4, Z17, Z4
+	VADDPS    Z4, Z3, Z3
+	VPERMPS   Z5, Z16, Z4
+	VPERMPS   Z5, Z17, Z5
+	VADDPS    Z5, Z4, Z4
+	VPERMPS   Z6, Z16, Z5
+	VPERMPS   Z6, Z17, Z6
+	VADDPS    Z6, Z5, Z5
+	VPERMPS   Z7, Z16, Z6
+	VPERMPS   Z7, Z17, Z7
+	VADDPS    Z7, Z6, Z6
+	VPERMPS   Z8, Z16, Z7
+	VPERMPS   Z8, Z17, Z8
+	VADDPS    Z8, Z7, Z7
+	VPERMPS   Z9, Z16, Z8
+	VPERMPS   Z9, Z17, Z9
+	VADDPS    Z9, Z8, Z8
+	VPERMPS   Z10, Z16, Z9
+	VPERMPS   Z10, Z17, Z10
+	VADDPS    Z10, Z9, Z9
+	VPERMPS   Z11, Z16, Z10
+	VPERMPS   Z11, Z17, Z11
+	VADDPS    Z11, Z10, Z10
+	VPERMPS   Z12, Z16, Z11
+	VPERMPS   Z12, Z17, Z12
+	VADDPS    Z12, Z11, Z11
+	VPERMPS   Z13, Z16, Z12
+	VPERMPS   Z13, Z17, Z13
+	VADDPS    Z13, Z12, Z12
+	VPERMPS   Z14, Z16, Z13
+	VPERMPS   Z14, Z17, Z14
+	VADDPS    Z14, Z13, Z13
+	VPERMPS   Z15, Z16, Z14
+	VPERMPS   Z15, Z17, Z15
+	VADDPS    Z15, Z14, Z14
+	MOVQ      c+64(FP), AX
 	VMAXPS    Y18, Y0, Y15
 	VMAXPS    Y0, Y18, Y18
 	VPORD     Y15, Y18, Y18
@@ -39266,32 +39266,32 @@ sum:
 	VMAXPS    Y13, Y14, Y15
 	VMAXPS    Y14, Y13, Y13
 	VPORD     Y15, Y13, Y13
-	MOVQ      ep+88(FP), AX
-	TESTQ     AX, AX
+	MOVQ      ep+88(FP), CX
+	TESTQ     CX, CX
 	JEQ       noep
 
 	// Epilogue in registers: bias, residual, clamp-form activation.
-	MOVQ      192(AX), CX
-	MOVQ      200(AX), BX
-	MOVQ      208(AX), DI
+	MOVQ      192(CX), BX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
 	SHLQ      $0x02, DI
-	MOVB      216(AX), R8
-	MOVB      217(AX), R9
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
 	VPXORD    Y20, Y20, Y20
 	VPXORD    Y21, Y21, Y21
-	TESTQ     CX, CX
+	TESTQ     BX, BX
 	JEQ       nobiasrow
-	VMOVUPS.Z (CX), K1, Y21
+	VMOVUPS.Z (BX), K1, Y21
 
 nobiasrow:
-	VMOVUPS 64(AX), Y0
-	VMOVUPS 128(AX), Y2
-	TESTQ   CX, CX
+	VMOVUPS 64(CX), Y0
+	VMOVUPS 128(CX), Y2
+	TESTQ   BX, BX
 	JEQ     nobias
-	TESTQ   AX, AX
+	TESTQ   CX, CX
 	JEQ     addbias
-	MOVB    218(AX), CL
-	ORB     219(AX), CL
+	MOVB    218(CX), BL
+	ORB     219(CX), BL
 	JEQ     addbias
 	JMP     nobias
 
@@ -39306,65 +39306,65 @@ addbias:
 	VADDPS Y21, Y13, Y13
 
 nobias:
-	TESTQ     BX, BX
+	TESTQ     SI, SI
 	JEQ       noresbefore
 	TESTB     R8, R8
 	JNE       noresbefore
-	MOVQ      BX, CX
-	VMOVUPS.Z (CX), K1, Y4
+	MOVQ      SI, BX
+	VMOVUPS.Z (BX), K1, Y4
 	VADDPS    Y4, Y18, Y18
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
 	VADDPS    Y4, Y1, Y1
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
 	VADDPS    Y4, Y3, Y3
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
 	VADDPS    Y4, Y5, Y5
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
 	VADDPS    Y4, Y7, Y7
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
 	VADDPS    Y4, Y9, Y9
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
 	VADDPS    Y4, Y11, Y11
-	ADDQ      DI, CX
-	VMOVUPS.Z (CX), K1, Y4
+	ADDQ      DI, BX
+	VMOVUPS.Z (BX), K1, Y4
 	VADDPS    Y4, Y13, Y13
 
 noresbefore:
 	TESTB     R9, R9
 	JEQ       noleaky
-	VMULPS    (AX), Y18, Y4
+	VMULPS    (CX), Y18, Y4
 	VCMPPS    $0x1e, Y20, Y18, K2
 	VBLENDMPS Y18, Y4, K2, Y18
-	VMULPS    (AX), Y1, Y4
+	VMULPS    (CX), Y1, Y4
 	VCMPPS    $0x1e, Y20, Y1, K2
 	VBLENDMPS Y1, Y4, K2, Y1
-	VMULPS    (AX), Y3, Y4
+	VMULPS    (CX), Y3, Y4
 	VCMPPS    $0x1e, Y20, Y3, K2
 	VBLENDMPS Y3, Y4, K2, Y3
-	VMULPS    (AX), Y5, Y4
+	VMULPS    (CX), Y5, Y4
 	VCMPPS    $0x1e, Y20, Y5, K2
 	VBLENDMPS Y5, Y4, K2, Y5
-	VMULPS    (AX), Y7, Y4
+	VMULPS    (CX), Y7, Y4
 	VCMPPS    $0x1e, Y20, Y7, K2
 	VBLENDMPS Y7, Y4, K2, Y7
-	VMULPS    (AX), Y9, Y4
+	VMULPS    (CX), Y9, Y4
 	VCMPPS    $0x1e, Y20, Y9, K2
 	VBLENDMPS Y9, Y4, K2, Y9
-	VMULPS    (AX), Y11, Y4
+	VMULPS    (CX), Y11, Y4
 	VCMPPS    $0x1e, Y20, Y11, K2
 	VBLENDMPS Y11, Y4, K2, Y11
-	VMULPS    (AX), Y13, Y4
+	VMULPS    (CX), Y13, Y4
 	VCMPPS    $0x1e, Y20, Y13, K2
 	VBLENDMPS Y13, Y4, K2, Y13
 
 noleaky:
-	CMPB   218(AX), $0x00
+	CMPB   218(CX), $0x00
 	JEQ    noclamp218
 	VMAXPS Y18, Y0, Y18
 	VMAXPS Y1, Y0, Y1
@@ -39376,7 +39376,7 @@ noleaky:
 	VMAXPS Y13, Y0, Y13
 
 noclamp218:
-	CMPB   219(AX), $0x00
+	CMPB   219(CX), $0x00
 	JEQ    noclamp219
 	VMINPS Y18, Y2, Y18
 	VMINPS Y1, Y2, Y1
@@ -39388,52 +39388,52 @@ noclamp218:
 	VMINPS Y13, Y2, Y13
 
 noclamp219:
-	TESTQ     BX, BX
+	TESTQ     SI, SI
 	JEQ       noresafter
 	TESTB     R8, R8
 	JEQ       noresafter
-	MOVQ      BX, AX
-	VMOVUPS.Z (AX), K1, Y4
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y4
 	VADDPS    Y4, Y18, Y18
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
 	VADDPS    Y4, Y1, Y1
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
 	VADDPS    Y4, Y3, Y3
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
 	VADDPS    Y4, Y5, Y5
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
 	VADDPS    Y4, Y7, Y7
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
 	VADDPS    Y4, Y9, Y9
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
 	VADDPS    Y4, Y11, Y11
-	ADDQ      DI, AX
-	VMOVUPS.Z (AX), K1, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
 	VADDPS    Y4, Y13, Y13
 
 noresafter:
 noep:
-	VMOVUPS Y18, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y1, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y3, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y5, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y7, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y9, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y11, K1, (SI)
-	ADDQ    DX, SI
-	VMOVUPS Y13, K1, (SI)
+	VMOVUPS Y18, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y1, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y3, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y5, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y7, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y9, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y11, K1, (AX)
+	ADDQ    DX, AX
+	VMOVUPS Y13, K1, (AX)
 	VZEROUPPER
 	RET
 

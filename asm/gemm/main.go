@@ -514,13 +514,38 @@ func kernel(s spec) {
 	}
 
 	Label("store")
-	cp = ld("c")
-	if s.poolH > 0 {
-		accs = poolAccs(accs, s.poolH, newVec, avx512)
-		epilogue(ld("ep"), accs, nil, newVec, load, nil, avx512, false)
+	tileOut{accs: accs, pairs: pairs, tmp: vecFor, newVec: newVec, load: load, store: store,
+		loadPair: loadPair, storePair: storePair, avx512: avx512}.finish(s.poolH, ld("c"), ldc, row)
+}
+
+// tileOut is what ends a kernel needs of it: its finished sums, accs row by row (and pairs,
+// the 24-wide kernels' pairs of rows, see kernel), a temporary of the width of a row's h-th
+// vector (tmp) or of the widest (newVec), and the loads and stores of a row's h-th vector and
+// of a pair.
+type tileOut struct {
+	accs      [][]reg.VecVirtual
+	pairs     []reg.VecVirtual
+	tmp       func(h int) reg.VecVirtual
+	newVec    func() reg.VecVirtual
+	load      func(Mem, int, reg.VecVirtual)
+	store     func(reg.VecVirtual, Mem, int)
+	loadPair  func(Mem, reg.GPVirtual, reg.VecVirtual)
+	storePair func(reg.VecVirtual, Mem, reg.GPVirtual)
+	avx512    bool
+}
+
+// finish ends the kernel: pooled (poolH > 0), it max-pools the rows (poolAccs), applies the
+// epilogue and stores the pooled rows; else it adds C's old value under acc, applies the
+// epilogue and stores the tile. C's rows are ldc bytes apart from cp on; row is a scratch
+// register.
+func (t tileOut) finish(poolH int, cp, ldc, row reg.GPVirtual) {
+	accs, pairs, r := t.accs, t.pairs, len(t.accs)
+	if poolH > 0 {
+		accs = poolAccs(accs, poolH, t.newVec, t.avx512)
+		epilogue(mem.Arg("ep"), accs, nil, t.newVec, t.load, nil, t.avx512, false)
 		for i := range accs {
 			for h, v := range accs[i] {
-				store(v, Mem{Base: cp}, h)
+				t.store(v, Mem{Base: cp}, h)
 			}
 			if i < len(accs)-1 {
 				ADDQ(ldc, cp)
@@ -530,6 +555,7 @@ func kernel(s spec) {
 		RET()
 		return
 	}
+	paired := 2 * len(pairs)
 	flag := GP8()
 	Load(Param("acc"), flag)
 	TESTB(flag, flag)
@@ -537,27 +563,27 @@ func kernel(s spec) {
 	MOVQ(cp, row)
 	for i := range accs {
 		for h, v := range accs[i] {
-			t := vecFor(h)
-			load(Mem{Base: row}, h, t)
-			VADDPS(t, v, v)
+			tv := t.tmp(h)
+			t.load(Mem{Base: row}, h, tv)
+			VADDPS(tv, v, v)
 		}
 		if i < paired && i%2 == 0 {
-			t := ZMM()
-			loadPair(Mem{Base: row}, ldc, t)
-			VADDPS(t, pairs[i/2], pairs[i/2])
+			tv := ZMM()
+			t.loadPair(Mem{Base: row}, ldc, tv)
+			VADDPS(tv, pairs[i/2], pairs[i/2])
 		}
 		if i < r-1 {
 			ADDQ(ldc, row)
 		}
 	}
 	Label("write")
-	epilogue(ld("ep"), accs, pairs, newVec, load, loadPair, avx512, true)
+	epilogue(mem.Arg("ep"), accs, pairs, t.newVec, t.load, t.loadPair, t.avx512, true)
 	for i := range accs {
 		for h, v := range accs[i] {
-			store(v, Mem{Base: cp}, h)
+			t.store(v, Mem{Base: cp}, h)
 		}
 		if i < paired && i%2 == 0 {
-			storePair(pairs[i/2], Mem{Base: cp}, ldc)
+			t.storePair(pairs[i/2], Mem{Base: cp}, ldc)
 		}
 		if i < r-1 {
 			ADDQ(ldc, cp)

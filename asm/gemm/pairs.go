@@ -223,41 +223,6 @@ func depthPairKernel(r, poolH int) {
 		sums[i] = []reg.VecVirtual{e.AsY().(reg.VecVirtual)}
 	}
 	ymm := func() reg.VecVirtual { return YMM() }
-	if poolH > 0 {
-		sums = poolAccs(sums, poolH, ymm, true)
-		epilogue(ld("ep"), sums, nil, ymm, load, nil, true, false)
-		for i, v := range sums {
-			store(v[0], Mem{Base: cp})
-			if i < len(sums)-1 {
-				ADDQ(ldc, cp)
-			}
-		}
-		VZEROUPPER()
-		RET()
-		return
-	}
-
-	flag := GP8()
-	Load(Param("acc"), flag)
-	TESTB(flag, flag)
-	JEQ(LabelRef("write"))
-	MOVQ(cp, row)
-	for i, v := range sums {
-		t := YMM()
-		load(Mem{Base: row}, 0, t)
-		VADDPS(t, v[0], v[0])
-		if i < r-1 {
-			ADDQ(ldc, row)
-		}
-	}
-	Label("write")
-	epilogue(ld("ep"), sums, nil, ymm, load, nil, true, true)
-	for i, v := range sums {
-		store(v[0], Mem{Base: cp})
-		if i < r-1 {
-			ADDQ(ldc, cp)
-		}
-	}
-	VZEROUPPER()
-	RET()
+	tileOut{accs: sums, tmp: func(int) reg.VecVirtual { return YMM() }, newVec: ymm, load: load,
+		store: func(v reg.VecVirtual, at Mem, _ int) { store(v, at) }, avx512: true}.finish(poolH, ld("c"), ldc, row)
 }
