@@ -17,34 +17,16 @@ import (
 // match Keras' (the Winograd one is also checked by TestBenchModels and, on the corpus
 // U-Nets and autoencoder, TestEndToEnd).
 func TestWinogradChoice(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a benchmark model; skipped with -short")
-	}
-	dir := filepath.Join(sharedtest.Dir(t, "bench", "models"), "resnet_small")
-	in, err := runtime.ReadNPYFile(filepath.Join(dir, "input_b1.npy"))
-	require.NoError(t, err)
-	want, err := runtime.ReadNPYFile(filepath.Join(dir, "expected_b1.npy"))
-	require.NoError(t, err)
-	var jobs []Job
-	for _, c := range []struct {
-		direct bool
-		calls  int
-	}{{false, 13}, {true, 0}} {
-		r, err := Compile(filepath.Join(dir, "model.keras"), Options{Direct: c.direct})
-		require.NoError(t, err)
-		src := r.Files["model.go"]
-		require.Equal(t, c.calls, bytes.Count(src, []byte("rt.Conv2DWinograd(")), "direct %v", c.direct)
+	checkWinogradBuilds(t, "resnet_small", "b1", func(src []byte, direct bool) {
+		calls := 13
+		if direct {
+			calls = 0
+		}
+		require.Equal(t, calls, bytes.Count(src, []byte("rt.Conv2DWinograd(")), "direct %v", direct)
 		// Every one of them has channel counts in multiples of 16: F(4×4, 3×3).
-		require.Equal(t, c.calls, bytes.Count(src, []byte("rt.NewWinogradKernel(4, ")), "direct %v", c.direct)
-		require.Equal(t, 20-c.calls, bytes.Count(src, []byte("rt.Conv2DGemmPanels(")), "direct %v", c.direct)
-		jobs = append(jobs, Job{Result: r, Inputs: []*runtime.Array{in}})
-	}
-	outs, err := RunAll(t.TempDir(), jobs)
-	require.NoError(t, err)
-	for i, out := range outs {
-		d := Compare(out[0], want, nil, 1e-5, 1e-4)
-		require.True(t, d.OK(), "package %d: %s", i, d)
-	}
+		require.Equal(t, calls, bytes.Count(src, []byte("rt.NewWinogradKernel(4, ")), "direct %v", direct)
+		require.Equal(t, 20-calls, bytes.Count(src, []byte("rt.Conv2DGemmPanels(")), "direct %v", direct)
+	})
 }
 
 // TestWinogradPooledChoice checks that a convolution with a max pooling folded into it runs
@@ -53,24 +35,33 @@ func TestWinogradChoice(t *testing.T) {
 // still on the direct kernels that pool in registers; with Direct, both direct. Both
 // packages' predictions at batch 32 match Keras'.
 func TestWinogradPooledChoice(t *testing.T) {
+	checkWinogradBuilds(t, "cnn", "b32", func(src []byte, direct bool) {
+		calls := 1
+		if direct {
+			calls = 0
+		}
+		require.Equal(t, calls, bytes.Count(src, []byte("rt.Conv2DWinogradMaxPool(")), "direct %v", direct)
+		require.Equal(t, 2-calls, bytes.Count(src, []byte("rt.Conv2DGemmPanelsMaxPool(")), "direct %v", direct)
+	})
+}
+
+// checkWinogradBuilds builds the benchmark model twice, with Winograd's algorithm and with
+// Direct, has check look at each package's model.go, and checks both packages' predictions on
+// the model's input for batch (b1, b32) against Keras'.
+func checkWinogradBuilds(t *testing.T, model, batch string, check func(src []byte, direct bool)) {
 	if testing.Short() {
 		t.Skip("builds a benchmark model; skipped with -short")
 	}
-	dir := filepath.Join(sharedtest.Dir(t, "bench", "models"), "cnn")
-	in, err := runtime.ReadNPYFile(filepath.Join(dir, "input_b32.npy"))
+	dir := filepath.Join(sharedtest.Dir(t, "bench", "models"), model)
+	in, err := runtime.ReadNPYFile(filepath.Join(dir, "input_"+batch+".npy"))
 	require.NoError(t, err)
-	want, err := runtime.ReadNPYFile(filepath.Join(dir, "expected_b32.npy"))
+	want, err := runtime.ReadNPYFile(filepath.Join(dir, "expected_"+batch+".npy"))
 	require.NoError(t, err)
 	var jobs []Job
-	for _, c := range []struct {
-		direct bool
-		calls  int
-	}{{false, 1}, {true, 0}} {
-		r, err := Compile(filepath.Join(dir, "model.keras"), Options{Direct: c.direct})
+	for _, direct := range []bool{false, true} {
+		r, err := Compile(filepath.Join(dir, "model.keras"), Options{Direct: direct})
 		require.NoError(t, err)
-		src := r.Files["model.go"]
-		require.Equal(t, c.calls, bytes.Count(src, []byte("rt.Conv2DWinogradMaxPool(")), "direct %v", c.direct)
-		require.Equal(t, 2-c.calls, bytes.Count(src, []byte("rt.Conv2DGemmPanelsMaxPool(")), "direct %v", c.direct)
+		check(r.Files["model.go"], direct)
 		jobs = append(jobs, Job{Result: r, Inputs: []*runtime.Array{in}})
 	}
 	outs, err := RunAll(t.TempDir(), jobs)
