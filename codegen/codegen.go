@@ -71,9 +71,10 @@ func Generate(g *ir.Graph, plan *passes.MemPlan, opt Options) (Files, error) {
 	}
 	gen.panels = panelConsts(g, gen.bf16)
 	if !opt.Direct {
-		gen.winograd = winogradConsts(g, gen.bf16)
+		gen.winograd = winogradConsts(g, opt.Precision == "bf16")
 		for v := range gen.winograd {
 			delete(gen.panels, v)
+			delete(gen.bf16, v) // float32 Winograd, also in a bf16 build (see winograd.go)
 		}
 	}
 	if unmarkBlocks(g, gen.panels) {

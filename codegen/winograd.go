@@ -5,11 +5,12 @@ import (
 	"github.com/kerasgen/kerasgen/runtime"
 )
 
-// Winograd convolutions: a float32 3×3, stride 1, undilated Groups = 1 convolution whose
+// Winograd convolutions: a 3×3, stride 1, undilated Groups = 1 convolution whose
 // channel counts runtime.WinogradTile gives a tile size runs through runtime.Conv2DWinograd
 // (F(4×4, 3×3) or F(2×2, 3×3): 2.25 or 4 multiply-adds per output value and input channel
 // instead of 9), or, with a max pooling folded into it (passes.FuseConvPools),
-// runtime.Conv2DWinogradMaxPool, unless Options.Direct is set. Pooled, it ran 1.85–2× as fast
+// runtime.Conv2DWinogradMaxPool, unless Options.Direct is set; in a bf16 build too, with its
+// kernel in float32 (winogradConsts). Pooled, it ran 1.85–2× as fast
 // as the direct kernels that pool in registers (age-gender, potato-h5: BENCHMARKS.md
 // "Session 20"). Its kernel is stored
 // transformed (runtime.WinogradKernelInto, the 36 or 16 C×OC matrices in panel layout)
@@ -27,15 +28,32 @@ func winogradOp(op *ir.Op) bool {
 		len(xs) == 4 && len(ys) == 4 && ys[1] > 0 && ys[2] > 0
 }
 
-// winogradConsts returns the constants stored as transformed kernels: those not stored as
-// bf16 whose every use is as the kernel of a winogradOp.
-func winogradConsts(g *ir.Graph, bf16 map[*ir.Value]bool) map[*ir.Value]bool {
-	ok := kernelConsts(g, winogradOp)
-	for v := range bf16 {
-		delete(ok, v)
-	}
-	return ok
+// winogradConsts returns the constants stored as transformed kernels: those whose every use
+// is as the kernel of a winogradOp. A bf16 build keeps such kernels in float32 where the
+// convolution's output has at least winogradBF16Pixels pixels an image: there Winograd's
+// F(4×4, 3×3) in float32 ran 1.2–1.4× as fast as the bf16 direct kernels (one image, 16×16 to
+// 60×60, 64 → 64 channels: 541–612 against 439–453 GFLOP/s; 28×28, 128 → 128: 569 against 463),
+// with float32's accuracy; at 8×8 (128 → 128) the two tied, and on the bench CNN's 11×11
+// conv_2 the bf16 kernels were faster (batch 1: 14.5 against 17.4 µs for the model). Planes in
+// bf16 were measured and not kept: F(4×4) ran up to 1.9× as fast at 128 channels but came
+// 1–5% of Σ|x·w| off (the bf16 direct kernels 0.1–0.4%), F(2×2) was faster than float32
+// F(4×4) only from 128 channels on. BENCHMARKS.md "Session 20".
+func winogradConsts(g *ir.Graph, bf16 bool) map[*ir.Value]bool {
+	return kernelConsts(g, func(op *ir.Op) bool {
+		if !winogradOp(op) {
+			return false
+		}
+		if !bf16 {
+			return true
+		}
+		ys, err := ir.ConvOutput(op) // the convolution's own output, pooled or not
+		return err == nil && ys[1]*ys[2] >= winogradBF16Pixels
+	})
 }
+
+// winogradBF16Pixels is the fewest output pixels an image a convolution of a bf16 build needs
+// to run with Winograd's algorithm (see winogradConsts).
+const winogradBF16Pixels = 256
 
 // winogradTile is the output tile side a Winograd kernel constant [3, 3, C, OC] is transformed
 // for (runtime.WinogradTile).

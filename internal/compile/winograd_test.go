@@ -13,7 +13,8 @@ import (
 
 // TestWinogradChoice checks which of resnet_small's convolutions run with Winograd's
 // algorithm: its thirteen 3×3 stride-1 ones (16 to 128 channels, so F(4×4, 3×3)), not the
-// 3-channel stem, the stride-2 ones or the 1×1 projections; with Direct, none. Both packages' predictions
+// 3-channel stem, the stride-2 ones or the 1×1 projections; with Direct, none; in a bf16
+// build, those with at least 256 output pixels an image. Both packages' predictions
 // match Keras' (the Winograd one is also checked by TestBenchModels and, on the corpus
 // U-Nets and autoencoder, TestEndToEnd).
 func TestWinogradChoice(t *testing.T) {
@@ -27,6 +28,14 @@ func TestWinogradChoice(t *testing.T) {
 		require.Equal(t, calls, bytes.Count(src, []byte("rt.NewWinogradKernel(4, ")), "direct %v", direct)
 		require.Equal(t, 20-calls, bytes.Count(src, []byte("rt.Conv2DGemmPanels(")), "direct %v", direct)
 	})
+	// A bf16 build runs with Winograd, their kernels in float32, those of at least 16×16 output
+	// pixels (64×64, 32×32 and 16×16: 4 + 3 + 3; the three of 8×8 on the bf16 kernels).
+	// TestBenchModels checks its predictions at the bf16 tolerance.
+	r, err := Compile(filepath.Join(sharedtest.Dir(t, "bench", "models"), "resnet_small", "model.keras"), Options{Precision: "bf16"})
+	require.NoError(t, err)
+	src := r.Files["model.go"]
+	require.Equal(t, 10, bytes.Count(src, []byte("rt.Conv2DWinograd(")), "bf16")
+	require.Equal(t, 10, bytes.Count(src, []byte("rt.NewWinogradKernel(4, ")), "bf16")
 }
 
 // TestWinogradPooledChoice checks that a convolution with a max pooling folded into it runs
