@@ -36,7 +36,7 @@ func winogradOp(op *ir.Op) bool {
 // with float32's accuracy; at 8×8 (128 → 128) the two tied, and on the bench CNN's 11×11
 // conv_2 the bf16 kernels were faster (batch 1: 14.5 against 17.4 µs for the model). Planes in
 // bf16 were measured and not kept: F(4×4) ran up to 1.9× as fast at 128 channels but came
-// 1–5% of Σ|x·w| off (the bf16 direct kernels 0.1–0.4%), F(2×2) was faster than float32
+// up to 5% of Σ|x·w| off (the bf16 direct kernels up to 0.4%), F(2×2) was faster than float32
 // F(4×4) only from 128 channels on. BENCHMARKS.md "Session 20".
 func winogradConsts(g *ir.Graph, bf16 bool) map[*ir.Value]bool {
 	return kernelConsts(g, func(op *ir.Op) bool {
