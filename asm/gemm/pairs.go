@@ -11,9 +11,10 @@ import (
 )
 
 // depthPairKernel generates convDepthPairsAVX512_{r}x8, an 8-wide AVX-512 conv kernel that
-// takes the depth two steps at a time. The 8-wide kernels above load one element of A per
-// row and step of depth for eight multiply-adds, and on Zen 5 those broadcasts bound them
-// (about two a cycle, whatever the vector width: ~105 GFLOP/s). Here each row's ZMM holds
+// takes the depth two steps at a time. A kernel holding a row's 8 columns in a YMM (as the
+// 8-wide GEMM kernels do, and the conv ones did) loads one element of A per row and step of
+// depth for eight multiply-adds, and on Zen 5 those broadcasts bound it (about two a cycle,
+// whatever the vector width: ~105 GFLOP/s). Here each row's ZMM holds
 // its eight columns twice, for even and odd steps (lane 2j + s: column j, step parity s):
 // per two steps one 64-bit broadcast of A's two elements (VBROADCASTSD) feeds one ZMM
 // multiply-add against B's two rows interleaved, so a row takes one load per two steps.
@@ -64,10 +65,10 @@ func depthPairKernel(r, poolH int) {
 		KMOVW(t, m)
 	}
 	load := func(at Mem, _ int, v reg.VecVirtual) { VMOVUPS_Z(at, m, v) }
-	store := func(v reg.VecVirtual, at Mem) { VMOVUPS(v, m, at) }
+	store := func(v reg.VecVirtual, at Mem, _ int) { VMOVUPS(v, m, at) }
 	// interleave sets z to the 8 columns of x and y in lanes 2j and 2j+1 (columns 0, 1, 4, 5,
-	// 2, 3, 6, 7 in that order of lane pairs: VUNPCK works within 128-bit lanes; gather
-	// puts them back).
+	// 2, 3, 6, 7 in that order of lane pairs: VUNPCK works within 128-bit lanes; the sums'
+	// permutes put them back in order).
 	interleave := func(x, y, z reg.VecVirtual) {
 		lo, hi := YMM(), YMM()
 		VUNPCKLPS(y, x, lo)
@@ -222,7 +223,6 @@ func depthPairKernel(r, poolH int) {
 		VADDPS(o, e, e)
 		sums[i] = []reg.VecVirtual{e.AsY().(reg.VecVirtual)}
 	}
-	ymm := func() reg.VecVirtual { return YMM() }
-	tileOut{accs: sums, tmp: func(int) reg.VecVirtual { return YMM() }, newVec: ymm, load: load,
-		store: func(v reg.VecVirtual, at Mem, _ int) { store(v, at) }, avx512: true}.finish(poolH, ld("c"), ldc, row)
+	tileOut{accs: sums, tmp: func(int) reg.VecVirtual { return YMM() }, newVec: func() reg.VecVirtual { return YMM() },
+		load: load, store: store, avx512: true}.finish(poolH, ld("c"), ldc, row)
 }
