@@ -147,6 +147,54 @@ func aRows(r int, base []reg.GPVirtual, lda, lda3 reg.GPVirtual) []Mem {
 	return m
 }
 
+// tapBase starts a conv kernel's tap: it prefetches convTapLines lines into L2 from pf on and
+// advances pf past them (pf nil: none), and returns a register holding a (the "a" argument)
+// shifted by the tap's offset *offs (elements).
+func tapBase(pf, offs reg.GPVirtual) reg.GPVirtual {
+	if pf != nil {
+		for l := range convTapLines {
+			PREFETCHT1(Mem{Base: pf, Disp: 64 * l})
+		}
+		ADDQ(U32(64*convTapLines), pf)
+	}
+	a := mem.Arg("a")
+	off := GP64()
+	MOVQ(Mem{Base: offs}, off)
+	LEAQ(Mem{Base: a, Index: off, Scale: 4}, a)
+	return a
+}
+
+// rowPointers returns the base registers of a kernel's r rows of A, the first at first and
+// lda bytes apart (one base per four rows), and each row's address (aRows); for a 2×2-pooled
+// kernel (poolH 2) the second conv row's r/2 rows have their own bases, lrow elements (the
+// "lrow" argument) after the first's.
+func rowPointers(first reg.GPVirtual, r, poolH int, lda, lda3 reg.GPVirtual) ([]reg.GPVirtual, []Mem) {
+	half := r
+	if poolH == 2 {
+		half = r / 2
+	}
+	bases := func(first reg.GPVirtual) []reg.GPVirtual {
+		b := make([]reg.GPVirtual, (half+3)/4)
+		b[0] = first
+		for g := 1; g < len(b); g++ {
+			b[g] = GP64()
+			LEAQ(Mem{Base: b[g-1], Index: lda, Scale: 4}, b[g])
+		}
+		return b
+	}
+	b := bases(first)
+	am := aRows(half, b, lda, lda3)
+	if poolH == 2 {
+		lrow := mem.Arg("lrow")
+		second := GP64()
+		LEAQ(Mem{Base: first, Index: lrow, Scale: 4}, second)
+		b2 := bases(second)
+		am = append(am, aRows(half, b2, lda, lda3)...)
+		b = append(b, b2...)
+	}
+	return b, am
+}
+
 // spec is one micro-kernel: r rows of C, vecs vectors (1 or 2) per row,
 // AVX-512 or AVX2, and whether A comes as a list of taps (conv).
 type spec struct {
@@ -402,56 +450,25 @@ func kernel(s spec) {
 	}
 	Label("started")
 
-	// A 2×2-pooled kernel's second conv row has its own row pointers.
-	half := r
-	if s.poolH == 2 {
-		half = r / 2
-	}
-	nb := (half + 3) / 4
-	base := make([]reg.GPVirtual, nb)
-	var base2 []reg.GPVirtual
 	bp := ld("b")
 	var taps, offs, pf reg.GPVirtual
 	if prefetch {
 		pf = ld("pf")
 	}
+	var first reg.GPVirtual
 	if s.conv {
 		Comment("One pass of the k loop per tap, A's rows shifted by the tap's offset.")
 		taps, offs = ld("taps"), ld("offs")
 		TESTQ(taps, taps)
 		JEQ(LabelRef("store"))
 		Label("tap")
-		if prefetch {
-			for l := range convTapLines {
-				PREFETCHT1(Mem{Base: pf, Disp: 64 * l})
-			}
-			ADDQ(U32(64*convTapLines), pf)
-		}
-		base[0] = ld("a")
-		off := GP64()
-		MOVQ(Mem{Base: offs}, off)
-		LEAQ(Mem{Base: base[0], Index: off, Scale: 4}, base[0])
+		first = tapBase(pf, offs)
 		Load(Param("k"), k)
 	} else {
 		Comment("A row pointers, one base per four rows.")
-		base[0] = ld("a")
+		first = ld("a")
 	}
-	for g := 1; g < nb; g++ {
-		base[g] = GP64()
-		LEAQ(Mem{Base: base[g-1], Index: lda, Scale: 4}, base[g])
-	}
-	am := aRows(half, base, lda, lda3)
-	if s.poolH == 2 {
-		lrow := ld("lrow")
-		base2 = make([]reg.GPVirtual, nb)
-		base2[0] = GP64()
-		LEAQ(Mem{Base: base[0], Index: lrow, Scale: 4}, base2[0])
-		for g := 1; g < nb; g++ {
-			base2[g] = GP64()
-			LEAQ(Mem{Base: base2[g-1], Index: lda, Scale: 4}, base2[g])
-		}
-		am = append(am, aRows(half, base2, lda, lda3)...)
-	}
+	bases, am := rowPointers(first, r, s.poolH, lda, lda3)
 
 	TESTQ(k, k)
 	JEQ(LabelRef("next"))
@@ -500,7 +517,7 @@ func kernel(s spec) {
 			VFMADD231PS(bPair, a, pairs[i/2])
 		}
 	}
-	for _, b := range append(append([]reg.GPVirtual{}, base...), base2...) {
+	for _, b := range bases {
 		ADDQ(Imm(4), b)
 	}
 	ADDQ(ldb, bp)

@@ -127,43 +127,13 @@ func depthPairKernel(r, poolH int) {
 	}
 	bp := ld("b")
 	k := GP64()
-	half := r // a 2×2-pooled kernel's second conv row has its own row pointers
-	if poolH == 2 {
-		half = r / 2
-	}
-	nb := (half + 3) / 4
-	base := make([]reg.GPVirtual, nb)
 	TESTQ(taps, taps)
 	JEQ(LabelRef("sum"))
 	Label("tap")
-	if poolH == 0 {
-		for l := range convTapLines {
-			PREFETCHT1(Mem{Base: pf, Disp: 64 * l})
-		}
-		ADDQ(U32(64*convTapLines), pf)
-	}
-	base[0] = ld("a")
-	off := GP64()
-	MOVQ(Mem{Base: offs}, off)
-	LEAQ(Mem{Base: base[0], Index: off, Scale: 4}, base[0])
+	first := tapBase(pf, offs)
 	Load(Param("k"), k)
 	SHRQ(Imm(1), k)
-	for g := 1; g < nb; g++ {
-		base[g] = GP64()
-		LEAQ(Mem{Base: base[g-1], Index: lda, Scale: 4}, base[g])
-	}
-	am := aRows(half, base, lda, lda3)
-	if poolH == 2 {
-		base2 := make([]reg.GPVirtual, nb)
-		base2[0] = GP64()
-		LEAQ(Mem{Base: base[0], Index: ld("lrow"), Scale: 4}, base2[0])
-		for g := 1; g < nb; g++ {
-			base2[g] = GP64()
-			LEAQ(Mem{Base: base2[g-1], Index: lda, Scale: 4}, base2[g])
-		}
-		am = append(am, aRows(half, base2, lda, lda3)...)
-		base = append(base, base2...)
-	}
+	bases, am := rowPointers(first, r, poolH, lda, lda3)
 	TESTQ(k, k)
 	JEQ(LabelRef("odd"))
 	Label("loop")
@@ -178,7 +148,7 @@ func depthPairKernel(r, poolH int) {
 		VBROADCASTSD(am[i], t) // A's elements p and p+1, eight times over
 		VFMADD231PS(bz, t, accs[i])
 	}
-	for _, g := range base {
+	for _, g := range bases {
 		ADDQ(Imm(8), g)
 	}
 	DECQ(k)
