@@ -55,10 +55,7 @@ func main() {
 const sig = "func(rows, cols int, c *float32, ldc int, bias *float32, res *float32, ldr int, slope, lo, hi float32, resAfter bool)"
 
 func kernel(avx512 bool) {
-	name, lanes := "epilogueAVX2", 8
-	if avx512 {
-		name, lanes = "epilogueAVX512", 16
-	}
+	name, lanes := level("epilogue", avx512)
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
 	if avx512 {
@@ -145,10 +142,7 @@ func kernel(avx512 bool) {
 
 // addRows emits addRowsAVX2 or addRowsAVX512: D = X ± Y on a rows×cols block.
 func addRows(avx512 bool) {
-	name, lanes := "addRowsAVX2", 8
-	if avx512 {
-		name, lanes = "addRowsAVX512", 16
-	}
+	name, lanes := level("addRows", avx512)
 	TEXT(name, NOSPLIT, "func(rows, cols int, d *float32, ldd int, x *float32, ldx int, y *float32, ldy int, sub bool)")
 	Pragma("noescape")
 	if avx512 {
@@ -203,10 +197,7 @@ func addRows(avx512 bool) {
 }
 
 func affineRows(avx512 bool) {
-	name, lanes := "affineRowsAVX2", 8
-	if avx512 {
-		name, lanes = "affineRowsAVX512", 16
-	}
+	name, lanes := level("affineRows", avx512)
 	TEXT(name, NOSPLIT, "func(rows, cols int, y *float32, x *float32, scale *float32, shift *float32)")
 	Pragma("noescape")
 	if avx512 {
@@ -244,6 +235,15 @@ func affineRows(avx512 bool) {
 	Label("done")
 	VZEROUPPER()
 	RET()
+}
+
+// level returns the name of kernel base at a CPU level (base + "AVX512" or base + "AVX2")
+// and its float32 lanes a vector (16 or 8).
+func level(base string, avx512 bool) (string, int) {
+	if avx512 {
+		return base + "AVX512", 16
+	}
+	return base + "AVX2", 8
 }
 
 // vector allocates a ZMM register for AVX-512, else a YMM one.
