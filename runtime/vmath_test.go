@@ -317,11 +317,7 @@ func TestFMA32(t *testing.T) {
 // twin itself against float64 math at the vmath bounds.
 func TestLSTMCellKernels(t *testing.T) {
 	eachLevel(t, func(t *testing.T) {
-		seed := uint32(1)
-		rnd := func() float32 {
-			seed = seed*1664525 + 1013904223
-			return (float32(seed>>8)/(1<<24) - 0.5) * 24
-		}
+		rnd := lcg(1, 24)
 		for u := 0; u <= 70; u++ {
 			z := make([]float32, 4*u)
 			for i := range z {
@@ -359,11 +355,8 @@ func TestLSTMCellKernels(t *testing.T) {
 // multiple of 32), with guard bands around c, hNew and z (left holding the pre-activations),
 // h and w left as they were. w goes to both in the step layout (packStep).
 func TestLSTMStepKernel(t *testing.T) {
-	seed := uint32(5)
-	rnd := func(scale float32) float32 {
-		seed = seed*1664525 + 1013904223
-		return (float32(seed>>8)/(1<<24) - 0.5) * scale
-	}
+	unit := lcg(5, 1)
+	rnd := func(scale float32) float32 { return unit() * scale }
 	for i := 0; i < 18; i++ {
 		u, back := 16*(1+i/2), i%2 == 1
 		if back && u%32 != 0 {
@@ -447,16 +440,12 @@ func TestStepIndex(t *testing.T) {
 // and the twin against float64 math within its stated bound.
 func TestSoftmaxKernels(t *testing.T) {
 	eachLevel(t, func(t *testing.T) {
-		lanes := 16
-		if CPULevel() == "avx2" {
-			lanes = 8
-		}
-		seed := uint32(7)
+		lanes := levelLanes()
+		rnd := lcg(7, 30)
 		for n := 1; n <= 100; n++ {
 			x := make([]float32, n)
 			for i := range x {
-				seed = seed*1664525 + 1013904223
-				x[i] = (float32(seed>>8)/(1<<24) - 0.5) * 30
+				x[i] = rnd()
 			}
 			want := make([]float32, n)
 			softmaxGo(x, want, lanes)
@@ -488,15 +477,8 @@ func TestSoftmaxKernels(t *testing.T) {
 // bands around y untouched.
 func TestLayerNormKernels(t *testing.T) {
 	eachLevel(t, func(t *testing.T) {
-		lanes := 16
-		if CPULevel() == "avx2" {
-			lanes = 8
-		}
-		seed := uint32(3)
-		rnd := func() float32 {
-			seed = seed*1664525 + 1013904223
-			return (float32(seed>>8)/(1<<24) - 0.5) * 8
-		}
+		lanes := levelLanes()
+		rnd := lcg(3, 8)
 		for n := 1; n <= 100; n++ {
 			x, g, b := make([]float32, n), make([]float32, n), make([]float32, n)
 			for i := range x {
@@ -517,11 +499,7 @@ func TestLayerNormKernels(t *testing.T) {
 // float64 math.
 func TestGRUCellKernels(t *testing.T) {
 	eachLevel(t, func(t *testing.T) {
-		seed := uint32(5)
-		rnd := func() float32 {
-			seed = seed*1664525 + 1013904223
-			return (float32(seed>>8)/(1<<24) - 0.5) * 12
-		}
+		rnd := lcg(5, 12)
 		for u := 0; u <= 70; u++ {
 			x, q, b := make([]float32, 3*u), make([]float32, 3*u), make([]float32, 3*u)
 			for i := range x {
@@ -556,17 +534,13 @@ func TestGRUCellKernels(t *testing.T) {
 // holding -Inf, +Inf and NaN, in place and into a guarded y.
 func TestSoftmaxManyRows(t *testing.T) {
 	eachLevel(t, func(t *testing.T) {
-		lanes := 16
-		if CPULevel() == "avx2" {
-			lanes = 8
-		}
-		seed := uint32(11)
+		lanes := levelLanes()
+		rnd := lcg(11, 30)
 		for n := 1; n <= 17; n++ {
 			for rows := 0; rows <= 11; rows++ {
 				x := make([]float32, rows*n)
 				for i := range x {
-					seed = seed*1664525 + 1013904223
-					x[i] = (float32(seed>>8)/(1<<24) - 0.5) * 30
+					x[i] = rnd()
 				}
 				if rows > 2 {
 					x[n] = float32(math.Inf(-1))
@@ -612,4 +586,22 @@ func BenchmarkSoftmaxRows(b *testing.B) {
 			}
 		}
 	})
+}
+
+// lcg returns a generator of the values (u - 0.5)·scale for u in [0, 1) from a linear
+// congruential sequence started at seed: the same values on every run and at every level.
+func lcg(seed uint32, scale float32) func() float32 {
+	return func() float32 {
+		seed = seed*1664525 + 1013904223
+		return (float32(seed>>8)/(1<<24) - 0.5) * scale
+	}
+}
+
+// levelLanes is the float32 lanes of a vector the tests assume at the level in force: 8 on
+// AVX2, else 16.
+func levelLanes() int {
+	if CPULevel() == "avx2" {
+		return 8
+	}
+	return 16
 }
