@@ -2,6 +2,7 @@ package compile
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -18,15 +19,11 @@ import (
 // match Keras' (the Winograd one is also checked by TestBenchModels and, on the corpus
 // U-Nets and autoencoder, TestEndToEnd).
 func TestWinogradChoice(t *testing.T) {
-	checkWinogradBuilds(t, "resnet_small", "b1", func(src []byte, direct bool) {
-		calls := 13
-		if direct {
-			calls = 0
-		}
-		require.Equal(t, calls, bytes.Count(src, []byte("rt.Conv2DWinograd(")), "direct %v", direct)
+	checkWinogradBuilds(t, "resnet_small", "b1", 13, func(src []byte, calls int, what string) {
+		require.Equal(t, calls, bytes.Count(src, []byte("rt.Conv2DWinograd(")), what)
 		// Every one of them has channel counts in multiples of 16: F(4×4, 3×3).
-		require.Equal(t, calls, bytes.Count(src, []byte("rt.NewWinogradKernel(4, ")), "direct %v", direct)
-		require.Equal(t, 20-calls, bytes.Count(src, []byte("rt.Conv2DGemmPanels(")), "direct %v", direct)
+		require.Equal(t, calls, bytes.Count(src, []byte("rt.NewWinogradKernel(4, ")), what)
+		require.Equal(t, 20-calls, bytes.Count(src, []byte("rt.Conv2DGemmPanels(")), what)
 	})
 	// A bf16 build runs with Winograd, their kernels in float32, those of at least 16×16 output
 	// pixels (64×64, 32×32 and 16×16: 4 + 3 + 3; the three of 8×8 on the bf16 kernels).
@@ -44,20 +41,17 @@ func TestWinogradChoice(t *testing.T) {
 // still on the direct kernels that pool in registers; with Direct, both direct. Both
 // packages' predictions at batch 32 match Keras'.
 func TestWinogradPooledChoice(t *testing.T) {
-	checkWinogradBuilds(t, "cnn", "b32", func(src []byte, direct bool) {
-		calls := 1
-		if direct {
-			calls = 0
-		}
-		require.Equal(t, calls, bytes.Count(src, []byte("rt.Conv2DWinogradMaxPool(")), "direct %v", direct)
-		require.Equal(t, 2-calls, bytes.Count(src, []byte("rt.Conv2DGemmPanelsMaxPool(")), "direct %v", direct)
+	checkWinogradBuilds(t, "cnn", "b32", 1, func(src []byte, calls int, what string) {
+		require.Equal(t, calls, bytes.Count(src, []byte("rt.Conv2DWinogradMaxPool(")), what)
+		require.Equal(t, 2-calls, bytes.Count(src, []byte("rt.Conv2DGemmPanelsMaxPool(")), what)
 	})
 }
 
 // checkWinogradBuilds builds the benchmark model twice, with Winograd's algorithm and with
-// Direct, has check look at each package's model.go, and checks both packages' predictions on
-// the model's input for batch (b1, b32) against Keras'.
-func checkWinogradBuilds(t *testing.T, model, batch string, check func(src []byte, direct bool)) {
+// Direct, has check look at each package's model.go given the Winograd calls it should hold
+// (winograd, and none with Direct), and checks both packages' predictions on the model's input
+// for batch (b1, b32) against Keras'.
+func checkWinogradBuilds(t *testing.T, model, batch string, winograd int, check func(src []byte, calls int, what string)) {
 	if testing.Short() {
 		t.Skip("builds a benchmark model; skipped with -short")
 	}
@@ -70,7 +64,11 @@ func checkWinogradBuilds(t *testing.T, model, batch string, check func(src []byt
 	for _, direct := range []bool{false, true} {
 		r, err := Compile(filepath.Join(dir, "model.keras"), Options{Direct: direct})
 		require.NoError(t, err)
-		check(r.Files["model.go"], direct)
+		calls := winograd
+		if direct {
+			calls = 0
+		}
+		check(r.Files["model.go"], calls, fmt.Sprintf("%s, direct %v", model, direct))
 		jobs = append(jobs, Job{Result: r, Inputs: []*runtime.Array{in}})
 	}
 	outs, err := RunAll(t.TempDir(), jobs)
