@@ -86,8 +86,9 @@ func TestDenseNoAllocs(t *testing.T) {
 // TestDenseRowsBatchInvariant checks that a row of a Dense layer gets the same bits whatever
 // the batch it is in, at every level, for every epilogue form (epilogueForms: the clamp forms
 // and two others) with a bias, a plain and a panel-layout kernel, depths 7 to 300 (one k
-// block), one output unit too (the dot-product path on AVX-512): the GEMM kernels start a clamping epilogue's sums from the bias, and the one-row
-// path (gemv) must do the same (epTile.biasFirst and asm/gemm's biasFirst agree).
+// block), one output unit too (the dot-product path on AVX-512): the GEMM kernels start a
+// clamping epilogue's sums from the bias, and the one-row path (gemv) must do the same
+// (epTile.biasFirst and asm/gemm's biasFirst agree).
 func TestDenseRowsBatchInvariant(t *testing.T) {
 	forms := epilogueForms
 	eachLevel(t, func(t *testing.T) {
