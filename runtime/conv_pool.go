@@ -67,9 +67,17 @@ func pooledParams(p *ConvParams, ph int) PoolParams {
 	return PoolParams{N: p.N, H: p.OH, W: p.OW, C: p.OC, OH: p.OH / ph, OW: p.OW / 2, KH: ph, KW: 2, SH: ph, SW: 2}
 }
 
-// needConvPool panics, naming kernel, unless ph is 1 or 2, x, y and scratch hold p's input,
-// pooled output and ConvMaxPoolScratch(p) elements, and ep has no residual.
+// needConvPool panics, naming kernel, unless needPooled's conditions hold and scratch holds
+// ConvMaxPoolScratch(p) elements.
 func needConvPool(kernel string, p *ConvParams, ph int, x, y, scratch []float32, ep *Epilogue) {
+	needPooled(kernel, p, ph, x, y, ep)
+	need(kernel, "scratch", scratch, ConvMaxPoolScratch(p))
+}
+
+// needPooled panics, naming kernel, unless ph is 1 or 2, x and y hold p's input and pooled
+// output, and ep has no residual: what every convolution followed by a ph×2 max pooling
+// (Conv2DGemm*MaxPool, Conv2DWinogradMaxPool) takes.
+func needPooled(kernel string, p *ConvParams, ph int, x, y []float32, ep *Epilogue) {
 	if ph < 1 || ph > 2 {
 		panic("runtime: " + kernel + " pools 1×2 or 2×2, not " + strconv.Itoa(ph) + "×2")
 	}
@@ -78,7 +86,6 @@ func needConvPool(kernel string, p *ConvParams, ph int, x, y, scratch []float32,
 	}
 	need(kernel, "x", x, p.N*p.H*p.W*p.C)
 	need(kernel, "y", y, p.N*(p.OH/ph)*(p.OW/2)*p.OC)
-	need(kernel, "scratch", scratch, ConvMaxPoolScratch(p))
 }
 
 // convThenPool runs conv on one image at a time (q: p for one image; by value, since a

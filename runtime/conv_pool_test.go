@@ -110,7 +110,7 @@ func requireSameValues(t testing.TB, what string, got, want []float32) {
 }
 
 // TestConvMaxPoolRefuses: the pooling would have to see a residual, so none is taken; the
-// pooling is 1×2 or 2×2.
+// pooling is 1×2 or 2×2 (Conv2DGemmMaxPool and Conv2DWinogradMaxPool alike).
 func TestConvMaxPoolRefuses(t *testing.T) {
 	p := ConvParams{N: 1, H: 4, W: 4, C: 1, OH: 2, OW: 2, OC: 1, KH: 3, KW: 3, SH: 1, SW: 1, Groups: 1}
 	ep := &Epilogue{Residual: make([]float32, 4)}
@@ -119,6 +119,14 @@ func TestConvMaxPoolRefuses(t *testing.T) {
 	})
 	require.PanicsWithValue(t, "runtime: Conv2DGemmMaxPool pools 1×2 or 2×2, not 3×2", func() {
 		Conv2DGemmMaxPool(&p, 3, make([]float32, 16), make([]float32, 9), make([]float32, 1), make([]float32, ConvMaxPoolScratch(&p)), nil)
+	})
+	u := WinogradKernelInto(make([]float32, WinogradKernelLen(2, 1, 1)), make([]float32, 9), 2, 1, 1)
+	s := make([]float32, Conv2DWinogradMaxPoolScratch(&p, 2))
+	require.PanicsWithValue(t, "runtime: Conv2DWinogradMaxPool takes no residual", func() {
+		Conv2DWinogradMaxPool(&p, 2, make([]float32, 16), &u, make([]float32, 1), s, ep)
+	})
+	require.PanicsWithValue(t, "runtime: Conv2DWinogradMaxPool pools 1×2 or 2×2, not 3×2", func() {
+		Conv2DWinogradMaxPool(&p, 3, make([]float32, 16), &u, make([]float32, 1), s, nil)
 	})
 }
 

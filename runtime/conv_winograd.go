@@ -217,14 +217,7 @@ func Conv2DWinograd(p *ConvParams, x []float32, w *WinogradKernel, y, scratch []
 // Conv2DWinogradMaxPoolScratch(p, w.M) elements. A warm call allocates nothing.
 func Conv2DWinogradMaxPool(p *ConvParams, ph int, x []float32, w *WinogradKernel, y, scratch []float32, ep *Epilogue) {
 	needWinograd("Conv2DWinogradMaxPool", p, w)
-	if ph < 1 || ph > 2 {
-		panic("runtime: Conv2DWinogradMaxPool pools 1×2 or 2×2, not " + strconv.Itoa(ph) + "×2")
-	}
-	if ep != nil && ep.Residual != nil {
-		panic("runtime: Conv2DWinogradMaxPool takes no residual")
-	}
-	need("Conv2DWinogradMaxPool", "x", x, p.N*p.H*p.W*p.C)
-	need("Conv2DWinogradMaxPool", "y", y, p.N*(p.OH/ph)*(p.OW/2)*p.OC)
+	needPooled("Conv2DWinogradMaxPool", p, ph, x, y, ep)
 	need("Conv2DWinogradMaxPool", "scratch", scratch, Conv2DWinogradMaxPoolScratch(p, w.M))
 	convWinograd(p, ph, x, w, y, scratch, ep)
 }
