@@ -37,12 +37,14 @@ asm-check: asm
 	if [ -n "$$out" ]; then echo "generated kernels not checked in:"; echo "$$out"; exit 1; fi
 
 # The test suite: unit and table tests, every golden and corpus case from $(SHARED), the
-# fuzz seed corpora (run as plain tests). Keep under 15 minutes on 2 cores.
+# fuzz seed corpora (run as plain tests); then all of it again on the pure-Go kernels
+# (GOFLAGS reaches the generated packages the tests build too) and at each forced kernel
+# level (KERASGEN_CPU reaches the processes they run). Keep under 15 minutes on 2 cores.
 test: deps fmt-check vet asm-check
 	$(GO) test -count=1 -timeout 20m ./...
-	$(GO) test -count=1 -tags purego ./runtime/
-	KERASGEN_CPU=avx2 $(GO) test -count=1 ./runtime/ ./internal/compile/
-	KERASGEN_CPU=generic $(GO) test -count=1 ./runtime/ ./internal/compile/
+	GOFLAGS=-tags=purego $(GO) test -count=1 ./...
+	KERASGEN_CPU=avx2 $(GO) test -count=1 ./...
+	KERASGEN_CPU=generic $(GO) test -count=1 ./...
 	KERASGEN_THREADS=2 $(GO) test -count=1 -run 'TestBenchModels' ./internal/compile/
 	$(GO) test -count=1 -run 'TestBenchModels' ./internal/compile/ -args -precision bf16
 

@@ -30,6 +30,9 @@ type BenchResult struct {
 	// PeakGFLOPS is one core's multiply-add rate, probed between the calls
 	// (runtime.FMAPeakGFLOPS; 0 without vector kernels): the peak in this run.
 	PeakGFLOPS float64 `json:"peak_gflops"`
+	// CPULevel is the kernel level the timed process ran (runtime.CPULevel there: its build
+	// and KERASGEN_CPU decide it, not the level of the process that asked for the timing).
+	CPULevel string `json:"cpu_level"`
 	// Layers, with --layers: the forward pass's kernel calls in order, each with its median.
 	Layers []LayerTime `json:"layers,omitempty"`
 }
@@ -106,6 +109,8 @@ type GemmResult struct {
 	// PeakGFLOPS is the core's multiply-add rate, probed between the calls
 	// (runtime.FMAPeakGFLOPS; 0 without vector kernels): the peak in this run.
 	PeakGFLOPS float64 `json:"peak_gflops"`
+	// CPULevel is the kernel level the timed process ran (as BenchResult's).
+	CPULevel string `json:"cpu_level"`
 }
 
 // BenchGemm times runtime.Gemm alone on square sizes, one core, in a temporary module: per
@@ -219,7 +224,7 @@ func main() {
 	sort.Float64s(times)
 	res := map[string]any{
 		"median_ms": times[len(times)/2], "min_ms": times[0], "max_ms": times[len(times)-1], "n": len(times),
-		"peak_gflops": peak.Median(),
+		"peak_gflops": peak.Median(), "cpu_level": rt.CPULevel(),
 	}
 {{- if .Layers}}
 	// In the order the calls ran (the last Run's start times; a call that never ran last).
@@ -288,7 +293,7 @@ func main() {
 		sort.Float64s(times)
 		med := times[len(times)/2]
 		out = append(out, map[string]any{"size": n, "gflops": 2 * float64(n) * float64(n) * float64(n) / med / 1e9, "median_ms": med * 1e3,
-			"peak_gflops": peak.Median()})
+			"peak_gflops": peak.Median(), "cpu_level": rt.CPULevel()})
 	}
 	json.NewEncoder(os.Stdout).Encode(out)
 }

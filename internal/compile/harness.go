@@ -98,7 +98,9 @@ func RunAll(work string, jobs []Job) ([][]*runtime.Array, error) {
 func goCommand(dir string, args ...string) *exec.Cmd {
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod -trimpath")
+	// The caller's GOFLAGS carry over (GOFLAGS=-tags=purego builds the generated code on the
+	// pure-Go kernels too), with the module mode and paths this harness needs.
+	cmd.Env = append(os.Environ(), "GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -mod=mod -trimpath"))
 	return cmd
 }
 
