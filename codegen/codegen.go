@@ -77,6 +77,12 @@ func Generate(g *ir.Graph, plan *passes.MemPlan, opt Options) (Files, error) {
 			delete(gen.bf16, v) // float32 Winograd, also in a bf16 build (see winograd.go)
 		}
 	}
+	gen.upsampled = upsampledConsts(g)
+	for v := range gen.upsampled { // phase kernels, float32 (see upsample.go)
+		delete(gen.panels, v)
+		delete(gen.winograd, v)
+		delete(gen.bf16, v)
+	}
 	if unmarkBlocks(g, gen.panels) {
 		gen.plan = passes.PlanMemory(g)
 	}
@@ -97,8 +103,9 @@ type generator struct {
 	consts []*ir.Value
 	offset map[*ir.Value]int
 	// panels are the float32 constants stored in panel layout (see panels.go), winograd the
-	// transformed 3×3 kernels (see winograd.go).
-	panels, winograd map[*ir.Value]bool
+	// transformed 3×3 kernels (see winograd.go), upsampled the 3×3 kernels stored as phase
+	// kernels (see upsample.go).
+	panels, winograd, upsampled map[*ir.Value]bool
 	// bf16 are the constants stored as packed bf16 (Precision bf16), after the float32 ones;
 	// bf16Consts lists them in blob order.
 	bf16       map[*ir.Value]bool
@@ -321,8 +328,11 @@ func (gen *generator) file() ([]byte, error) {
 				fmt.Sprintf("%s %v, in panel layout", c.Name, c.Type.Shape), runtime.PanelsLen(k, n), k, n)
 			continue
 		}
-		n := len(c.Data)
-		wfields = append(wfields, jen.Id(id).Index().Float32().Comment(fmt.Sprintf("%s %v", c.Name, c.Type.Shape)))
+		n, note := len(c.Data), fmt.Sprintf("%s %v", c.Name, c.Type.Shape)
+		if gen.upsampled[c] {
+			n, note = runtime.UpsampledPhaseKernelsLen(int(c.Type.Shape[2]), int(c.Type.Shape[3])), note+", as the four 2×2 phase kernels of an upsampled convolution"
+		}
+		wfields = append(wfields, jen.Id(id).Index().Float32().Comment(note))
 		winits = append(winits, jen.Id("w").Dot(id).Op("=").Id("all").Index(jen.Lit(off), jen.Lit(off+n), jen.Lit(off+n)))
 		off += n
 	}

@@ -316,6 +316,9 @@ func (gen *generator) emitConv(op *ir.Op, ep jen.Code) ([]jen.Code, error) {
 	in := func(i int) jen.Code { return gen.loc(op.In[i]) }
 	out := gen.loc(op.Out[0])
 	xs, ys := op.In[0].Type.Shape, op.Out[0].Type.Shape
+	if upsampledOp(op) {
+		return gen.emitUpsampledConv(op, ep)
+	}
 	if op.Kind == "Conv" {
 		if code := gen.emitBF16Dense(op, ep); code != nil {
 			return code, nil

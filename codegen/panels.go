@@ -40,10 +40,14 @@ func panelConsts(g *ir.Graph, bf16 map[*ir.Value]bool) map[*ir.Value]bool {
 }
 
 // constData returns what the blob holds for a float32 constant: its data, packed when it is
-// stored in panel layout, transformed when it is a Winograd kernel.
+// stored in panel layout, transformed when it is a Winograd kernel or an upsampled
+// convolution's kernel.
 func (gen *generator) constData(c *ir.Value) []float32 {
 	if gen.winograd[c] {
 		return winogradData(c)
+	}
+	if gen.upsampled[c] {
+		return upsampledData(c)
 	}
 	if !gen.panels[c] {
 		return c.Data

@@ -2,6 +2,7 @@ package ir
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -259,6 +260,14 @@ func init() {
 			}
 			out[1], out[2] = out[1]/Dim(w[0]), out[2]/2
 		}
+		if up, ok := op.Attrs["upsample"]; ok {
+			if u := op.Attrs.Ints("upsample"); len(u) != 2 || u[0] != 2 || u[1] != 2 {
+				return nil, fmt.Errorf("upsample %v: want [2,2]", up)
+			}
+			if !UpsampledConv(op) {
+				return nil, fmt.Errorf("upsample is for a one-group 3×3, stride-1, undilated 'same' Conv without a residual or a pooling")
+			}
+		}
 		if err := checkResidual(op, out); err != nil {
 			return nil, err
 		}
@@ -280,8 +289,11 @@ func init() {
 	// residual (see residualAttrs); pads are top, bottom, left, right. 1-D convolutions are
 	// lowered with H = 1. maxpool [ph, 2] (ph 2 or 1): the output is the max pooling of
 	// window and strides [ph, 2] ('valid', sizes rounded down) of the convolution after its
-	// activation (passes.FuseConvPools; no residual then).
-	def(&OpDef{Kind: "Conv", MinIn: 2, MaxIn: 4, AttrSpec: convAttrs + residualAttrs + " maxpool:I", Infer: convInfer, Cost: convCost})
+	// activation (passes.FuseConvPools; no residual then). upsample [2, 2]: the convolution
+	// reads x upsampled 2× by nearest neighbour (each pixel repeated in a 2×2 block: the
+	// output is [N, 2H, 2W, OC]); only for a one-group 3×3, stride-1, undilated 'same' Conv
+	// without a residual or a pooling (passes.FuseUpsampledConvs).
+	def(&OpDef{Kind: "Conv", MinIn: 2, MaxIn: 4, AttrSpec: convAttrs + residualAttrs + " maxpool:I upsample:I", Infer: convInfer, Cost: convCost})
 	// DepthwiseConv: w [KH,KW,C,M]; output channel c*M+m. band: the output rows per band of the
 	// inverted-residual block it is the middle (or, with noexpand = 1, the start) of
 	// (passes.FuseBlocks).
@@ -855,6 +867,9 @@ func ConvOutput(op *Op) (Shape, error) {
 		return nil, fmt.Errorf("strides, dilations (2 each) and pads (4) are required")
 	}
 	c := x[3]
+	if op.Attrs["upsample"] != nil && x[1].Static() && x[2].Static() { // the image it reads
+		x = Shape{x[0], 2 * x[1], 2 * x[2], c}
+	}
 	var oc Dim
 	switch op.Kind {
 	case "Conv":
@@ -878,4 +893,14 @@ func ConvOutput(op *Op) (Shape, error) {
 		out[1+i] = n
 	}
 	return out, nil
+}
+
+// UpsampledConv reports whether Conv op may read its input upsampled (attribute upsample): one
+// group, a 3×3 kernel, unit strides and dilations, pads [1, 1, 1, 1] ('same'), no residual,
+// no pooling.
+func UpsampledConv(op *Op) bool {
+	w, st, dl, pd := op.In[1].Type.Shape, op.Attrs.Ints("strides"), op.Attrs.Ints("dilations"), op.Attrs.Ints("pads")
+	return op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && len(w) == 4 && w[0] == 3 && w[1] == 3 &&
+		slices.Equal(st, []int{1, 1}) && slices.Equal(dl, []int{1, 1}) && slices.Equal(pd, []int{1, 1, 1, 1}) &&
+		op.Residual() == nil && op.Attrs["maxpool"] == nil
 }

@@ -143,8 +143,18 @@ func evalOp(op *ir.Op, in []tensor, n int) (tensor, error) {
 			}
 		}
 		return out, withResidual(op, out, in)
+	case "Resize":
+		if a.String("mode", "") != "nearest" {
+			return out, fmt.Errorf("Resize mode %q: the interpreter has only nearest", a.String("mode", ""))
+		}
+		size := a.Ints("size")
+		return resizeNearest(in[0], size[0], size[1]), nil
 	case "Conv", "DepthwiseConv":
-		out = conv(op.Kind, in[0], in[1], a)
+		x := in[0]
+		if a.Ints("upsample") != nil {
+			x = resizeNearest(x, 2*x.shape[1], 2*x.shape[2])
+		}
+		out = conv(op.Kind, x, in[1], a)
 		if op.Bias() != nil {
 			addBias(out, in[2])
 		}
@@ -390,6 +400,23 @@ func addBias(x, b tensor) {
 
 // conv computes a Conv (groups allowed) or DepthwiseConv: output pixel (oh, ow) reads input
 // pixel (oh*SH + kh*DH - padTop, ow*SW + kw*DW - padLeft); outside reads zero.
+// resizeNearest is tf.image.resize's nearest neighbour with half-pixel centers (as
+// runtime.ResizeNearest): output row i reads row floor((i + 0.5)·h/oh), columns likewise.
+func resizeNearest(x tensor, oh, ow int) tensor {
+	n, h, w, c := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+	out := newTensor(n, oh, ow, c)
+	for b := 0; b < n; b++ {
+		for i := 0; i < oh; i++ {
+			si := min(int((float64(i)+0.5)*float64(h)/float64(oh)), h-1)
+			for j := 0; j < ow; j++ {
+				sj := min(int((float64(j)+0.5)*float64(w)/float64(ow)), w-1)
+				copy(out.data[((b*oh+i)*ow+j)*c:][:c], x.data[((b*h+si)*w+sj)*c:][:c])
+			}
+		}
+	}
+	return out
+}
+
 func conv(kind string, x, w tensor, a ir.Attrs) tensor {
 	st, dl, pd := a.Ints("strides"), a.Ints("dilations"), a.Ints("pads")
 	n, h, wd, c := x.shape[0], x.shape[1], x.shape[2], x.shape[3]

@@ -26,6 +26,7 @@ var Inference = []Pass{
 	{"residual", "fold residual Adds into the Conv/MatMul producing one of their inputs", FuseResidualAdds},
 	{"fuse", "fuse activations into the op that produces their input", FuseActivations},
 	{"convpool", "fold 2×2, stride-2 max poolings into the convolutions that produce their input", FuseConvPools},
+	{"upconv", "fold 2× nearest upsamplings into the 3×3 'same' convolutions that read them", FuseUpsampledConvs},
 	{"blocks", "mark inverted-residual blocks (expand, depthwise, project; or depthwise, project) to run band by band", FuseBlocks},
 	{"schedule", "run a convolutional trunk micro-batch by micro-batch when its activations outgrow L2", Schedule},
 }

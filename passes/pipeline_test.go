@@ -10,16 +10,16 @@ import (
 )
 
 // TestNames checks the pipeline's documented order (passes.go and the README's --dump
-// stages): shapes, dropout, reshapes, padfold, bnfold, residual, fuse, convpool, blocks, schedule, each with its function
+// stages): shapes, dropout, reshapes, padfold, bnfold, residual, fuse, convpool, upconv, blocks, schedule, each with its function
 // and a description.
 func TestNames(t *testing.T) {
-	want := []string{"shapes", "dropout", "reshapes", "padfold", "bnfold", "residual", "fuse", "convpool", "blocks", "schedule"}
+	want := []string{"shapes", "dropout", "reshapes", "padfold", "bnfold", "residual", "fuse", "convpool", "upconv", "blocks", "schedule"}
 	if got := Names(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
 	funcs := map[string]func(*ir.Graph) error{
 		"shapes": Shapes, "dropout": RemoveIdentities, "reshapes": FoldReshapes, "padfold": FoldPads, "bnfold": FoldBatchNorm, "residual": FuseResidualAdds,
-		"fuse": FuseActivations, "convpool": FuseConvPools, "blocks": FuseBlocks, "schedule": Schedule,
+		"fuse": FuseActivations, "convpool": FuseConvPools, "upconv": FuseUpsampledConvs, "blocks": FuseBlocks, "schedule": Schedule,
 	}
 	for i, p := range Inference {
 		if p.Name != want[i] || p.Doc == "" || p.Run == nil {
@@ -66,6 +66,7 @@ func TestRunOrder(t *testing.T) {
 		"residual: MatMul Unary",
 		"fuse: MatMul",
 		"convpool: MatMul",
+		"upconv: MatMul",
 		"blocks: MatMul",
 		"schedule: MatMul",
 	}

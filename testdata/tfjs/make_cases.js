@@ -462,6 +462,28 @@ async function main() {
     await writeCase('winograd_conv2d', "3×3 stride-1 Conv2D layers of the kinds kerasgen runs with Winograd's minimal filtering: 12→20 'same' + relu and 20→16 'same' (channel counts off the multiples of 16: F(2×2, 3×3)), the second added to a 1×1 projection of the input and a ReLU (the residual fused into its output transform), then 16→32 'valid' + relu and 32→32 'same' (F(4×4, 3×3)); an odd width (11) and output sizes 9×11 and 7×9 cut the last tiles.", m, [input([2, 9, 11, 12], 43)]);
   }
 
+  // upsampled_conv2d: UpSampling2D(2) then a 3×3 'same' Conv2D, which kerasgen runs as four
+  // 2×2 convolutions of the small image (runtime.Conv2DUpsampled).
+  {
+    const x = L.input({shape: [5, 7, 6], name: 'x'});
+    const u1 = L.upSampling2d({size: [2, 2], name: 'up_1'}).apply(x);
+    const c1 = L.conv2d({filters: 20, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv_6_20'}).apply(u1);
+    const u2 = L.upSampling2d({size: [2, 2], name: 'up_2'}).apply(c1);
+    const c2 = L.conv2d({filters: 1, kernelSize: 3, padding: 'same', activation: 'sigmoid', name: 'conv_20_1'}).apply(u2);
+    const u3 = L.upSampling2d({size: [2, 2], name: 'up_3'}).apply(x);
+    const c3 = L.conv2d({filters: 40, kernelSize: 3, padding: 'same', name: 'conv_6_40'}).apply(u3);
+    const m = tf.model({inputs: x, outputs: [c2, c3], name: 'upsampled_conv2d'});
+    setWeights(m, 461);
+    // Kernels scaled by 1/sqrt(fan-in), as in winograd_conv2d.
+    for (const w of m.weights) {
+      if (w.shape.length === 4) {
+        const fanIn = w.shape[0] * w.shape[1] * w.shape[2];
+        w.write(tf.mul(w.read(), 1 / Math.sqrt(fanIn)));
+      }
+    }
+    await writeCase('upsampled_conv2d', "UpSampling2D(2) (nearest) then a 3×3 'same' Conv2D, three times: 6→20 + relu, then upsampled again 20→1 + sigmoid (one output channel), and 6→40 (wider than one 32-column panel) on a second branch; odd sizes 5×7. kerasgen folds each upsampling into its convolution (four 2×2 phase convolutions of the small image), so the upsampled images are never stored.", m, [input([2, 5, 7, 6], 47)]);
+  }
+
   // separable_conv2d_m2: TF.js' SeparableConv2D config lacks depth_multiplier.
   {
     const x = L.input({shape: [5, 6, 2], name: 'x'});
