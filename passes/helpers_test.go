@@ -172,3 +172,16 @@ func kinds(g *ir.Graph) string {
 	}
 	return strings.Join(ks, " ")
 }
+
+// keptWithout is a golden case's check that the graph's ops are of the given kinds and that no
+// Conv took attribute attr (the fusion left them apart).
+func keptWithout(kinds, attr string) func(t *testing.T, _ snapshot, g *ir.Graph) {
+	return func(t *testing.T, _ snapshot, g *ir.Graph) {
+		wantKinds(t, g, kinds)
+		for _, c := range opsOfKind(g, "Conv") {
+			if c.Attrs[attr] != nil {
+				t.Errorf("conv %s took attribute %s: %v", c.Layer, attr, c.Attrs[attr])
+			}
+		}
+	}
+}

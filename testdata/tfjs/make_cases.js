@@ -70,6 +70,19 @@ function setWeights(model, seed) {
   }
 }
 
+// scaleKernelsByFanIn scales every 4-D (convolution) kernel of the model by 1/sqrt(fan-in),
+// as Keras' initializers do, so that activations stay near 1 through stacked convolutions:
+// with [-1, 1) weights they grow ~10× a layer, and float32 sums of a few hundred such terms,
+// in the oracle as in any other order, drift past the 1e-4 relative tolerance.
+function scaleKernelsByFanIn(model) {
+  for (const w of model.weights) {
+    if (w.shape.length === 4) {
+      const fanIn = w.shape[0] * w.shape[1] * w.shape[2];
+      w.write(tf.mul(w.read(), 1 / Math.sqrt(fanIn)));
+    }
+  }
+}
+
 const isInput = (l) => l.getClassName() === 'InputLayer';
 const isModel = (l) => l instanceof tf.LayersModel;
 const fileKey = (k) => k.replace(/\//g, '__');
@@ -449,16 +462,7 @@ async function main() {
     const g = L.conv2d({filters: 32, kernelSize: 3, padding: 'same', name: 'conv_32_32_same'}).apply(f);
     const m = tf.model({inputs: x, outputs: [g, a], name: 'winograd_conv2d'});
     setWeights(m, 431);
-    // Kernels scaled by 1/sqrt(fan-in), as Keras' initializers do, so the activations stay near
-    // 1 through the four convolutions: with [-1, 1) weights they grow ~10× a layer, and float32
-    // sums of a few hundred such terms, in the oracle as in any other order, drift past the
-    // 1e-4 relative tolerance.
-    for (const w of m.weights) {
-      if (w.shape.length === 4) {
-        const fanIn = w.shape[0] * w.shape[1] * w.shape[2];
-        w.write(tf.mul(w.read(), 1 / Math.sqrt(fanIn)));
-      }
-    }
+    scaleKernelsByFanIn(m);
     await writeCase('winograd_conv2d', "3×3 stride-1 Conv2D layers of the kinds kerasgen runs with Winograd's minimal filtering: 12→20 'same' + relu and 20→16 'same' (channel counts off the multiples of 16: F(2×2, 3×3)), the second added to a 1×1 projection of the input and a ReLU (the residual fused into its output transform), then 16→32 'valid' + relu and 32→32 'same' (F(4×4, 3×3)); an odd width (11) and output sizes 9×11 and 7×9 cut the last tiles.", m, [input([2, 9, 11, 12], 43)]);
   }
 
@@ -474,13 +478,7 @@ async function main() {
     const c3 = L.conv2d({filters: 40, kernelSize: 3, padding: 'same', name: 'conv_6_40'}).apply(u3);
     const m = tf.model({inputs: x, outputs: [c2, c3], name: 'upsampled_conv2d'});
     setWeights(m, 461);
-    // Kernels scaled by 1/sqrt(fan-in), as in winograd_conv2d.
-    for (const w of m.weights) {
-      if (w.shape.length === 4) {
-        const fanIn = w.shape[0] * w.shape[1] * w.shape[2];
-        w.write(tf.mul(w.read(), 1 / Math.sqrt(fanIn)));
-      }
-    }
+    scaleKernelsByFanIn(m);
     await writeCase('upsampled_conv2d', "UpSampling2D(2) (nearest) then a 3×3 'same' Conv2D, three times: 6→20 + relu, then upsampled again 20→1 + sigmoid (one output channel), and 6→40 (wider than one 32-column panel) on a second branch; odd sizes 5×7. kerasgen folds each upsampling into its convolution (four 2×2 phase convolutions of the small image), so the upsampled images are never stored.", m, [input([2, 5, 7, 6], 47)]);
   }
 
