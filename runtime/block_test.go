@@ -99,7 +99,7 @@ func TestInvertedResidualAllocatesNothing(t *testing.T) {
 	y := make([]float32, d.N*d.OH*d.OW*b.p.P)
 	s := make([]float32, InvertedResidualScratch(&b.p))
 	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // a GC empties the job pool
-	if a := testing.AllocsPerRun(10, func() { b.fused(y, s) }); a != 0 {
+	if a := allocsPerRun(10, func() { b.fused(y, s) }); a != 0 {
 		t.Errorf("%v allocations", a)
 	}
 }
@@ -162,7 +162,7 @@ func TestInvertedResidualThreads(t *testing.T) {
 			requireSameBits(t, what, got.s, want)
 			// No collection meanwhile: a GC empties the sync.Pools the parts' scratch comes from.
 			defer debug.SetGCPercent(debug.SetGCPercent(-1))
-			if a := testing.AllocsPerRun(5, func() { b.fused(got.s, sc) }); a != 0 {
+			if a := allocsPerRun(5, func() { b.fused(got.s, sc) }); a != 0 {
 				t.Errorf("%s: %v allocations", what, a)
 			}
 		})

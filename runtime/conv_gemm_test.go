@@ -186,7 +186,7 @@ func TestConv2DGemmAllocatesNothing(t *testing.T) {
 	p := ConvParams{N: 2, H: 16, W: 16, C: 8, OH: 16, OW: 16, OC: 16, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadT: 1, PadL: 1, Groups: 1}
 	x, w, y := make([]float32, 2*16*16*8), make([]float32, 9*8*16), make([]float32, 2*16*16*16)
 	s := make([]float32, Conv2DGemmScratch(&p))
-	if n := testing.AllocsPerRun(5, func() { Conv2DGemm(&p, x, w, y, s, nil) }); n != 0 {
+	if n := allocsPerRun(5, func() { Conv2DGemm(&p, x, w, y, s, nil) }); n != 0 {
 		t.Errorf("%v allocations", n)
 	}
 	wp := PackPanelsInto(make([]float32, PanelsLen(9*8, 16)), 9*8, 16, w, 16)

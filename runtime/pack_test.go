@@ -167,7 +167,7 @@ func TestGemmPackedNoAlloc(t *testing.T) {
 	eachAsmLevel(t, func(t *testing.T) {
 		f := func() { Gemm(m, n, k, a, k, b, n, c, n, false) }
 		f()
-		if got := testing.AllocsPerRun(10, f); got != 0 {
+		if got := allocsPerRun(10, f); got != 0 {
 			t.Errorf("%v allocations per warm Gemm, want 0", got)
 		}
 	})

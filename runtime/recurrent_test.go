@@ -251,7 +251,7 @@ func TestRecurrentAllocatesNothing(t *testing.T) {
 		}
 		y, h := make([]float32, p.N*p.T*p.U), make([]float32, p.N*p.U)
 		s := make([]float32, RecurrentScratch(&p))
-		if a := testing.AllocsPerRun(10, func() { Recurrent(&p, x, w, u, b, nil, nil, nil, y, h, nil, s) }); a != 0 {
+		if a := allocsPerRun(10, func() { Recurrent(&p, x, w, u, b, nil, nil, nil, y, h, nil, s) }); a != 0 {
 			t.Errorf("%+v: %v allocations", p, a)
 		}
 	}
