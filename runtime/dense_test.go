@@ -84,7 +84,7 @@ func TestDenseNoAllocs(t *testing.T) {
 }
 
 // TestDenseRowsBatchInvariant checks that a row of a Dense layer gets the same bits whatever
-// the batch it is in, at every level, for every epilogue form (epilogueForms: the clamp forms
+// the batch it is in (1, 2…4, 13 rows), at every level, for every epilogue form (epilogueForms: the clamp forms
 // and two others) with a bias, a plain and a panel-layout kernel, depths 7 to 300 (one k
 // block), one output unit too (the dot-product path on AVX-512): the GEMM kernels start a
 // clamping epilogue's sums from the bias, and the one-row path (gemv) must do the same
@@ -93,7 +93,7 @@ func TestDenseRowsBatchInvariant(t *testing.T) {
 	forms := epilogueForms
 	eachLevel(t, func(t *testing.T) {
 		r := newRand(21)
-		for _, s := range [][2]int{{16, 96}, {24, 144}, {160, 33}, {192, 1000}, {7, 300}, {300, 1}, {17, 1}} {
+		for _, s := range [][2]int{{16, 96}, {24, 144}, {160, 33}, {192, 1000}, {7, 300}, {300, 1}, {17, 1}, {9, 129}, {40, 193}} {
 			k, n := s[0], s[1]
 			w := randSlice(r, k*n)
 			wp := PackPanelsInto(make([]float32, PanelsLen(k, n)), k, n, w, n)
@@ -117,6 +117,16 @@ func TestDenseRowsBatchInvariant(t *testing.T) {
 							Dense(1, k, n, x[i*k:(i+1)*k], w, one, &ep)
 						}
 						requireSameBits(t, fmt.Sprintf("k=%d n=%d form %d panels=%v row %d alone", k, n, fi, panels, i), one, all[i*n:(i+1)*n])
+					}
+					// Batches of 2…4 rows (the many-row kernels on AVX-512).
+					for rows := 2; rows <= 4; rows++ {
+						part := make([]float32, rows*n)
+						if panels {
+							DensePanels(rows, k, n, x[:rows*k], &wp, part, &ep)
+						} else {
+							Dense(rows, k, n, x[:rows*k], w, part, &ep)
+						}
+						requireSameBits(t, fmt.Sprintf("k=%d n=%d form %d panels=%v first %d rows", k, n, fi, panels, rows), part, all[:rows*n])
 					}
 				}
 			}

@@ -388,13 +388,23 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int,
 	gemmAVX512Tiles(m, n, k, a, lda, b, c, ldc, acc, ep)
 }
 
-// gemmAVX512Tiles is gemmAVX512 on the tiled kernels: the one-row kernels for m = 1, the
-// packed path for a large B, else the in-place drivers.
+// gemmAVX512Tiles is gemmAVX512 for a B of more than one column: the one-row kernels for
+// m = 1, the many-row ones for m ≤ gemvRowsMax (gemv_rows_amd64.go), else the tiled kernels.
 func gemmAVX512Tiles(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, acc bool, ep *epTile) {
 	if m == 1 {
 		gemvAVX512B(n, k, a, b, c, acc, ep)
 		return
 	}
+	if m <= gemvRowsMax && k > 0 {
+		gemvRowsAVX512B(m, n, k, a, lda, b, c, ldc, acc, ep)
+		return
+	}
+	gemmAVX512Tiled(m, n, k, a, lda, b, c, ldc, acc, ep)
+}
+
+// gemmAVX512Tiled is gemmAVX512Tiles on the tiled kernels alone: the packed path for a large B,
+// else the in-place drivers.
+func gemmAVX512Tiled(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, acc bool, ep *epTile) {
 	if usePackedB(m, n, k) {
 		gemmPacked(avx512Packed, m, n, k, a, lda, b, c, ldc, acc, ep)
 		return

@@ -195,3 +195,276 @@ func gemvPanelsAVX512_7(k int, a *float32, b *float32, pstride int, c *float32, 
 //
 //go:noescape
 func gemvPanelsAVX512_8(k int, a *float32, b *float32, pstride int, c *float32, acc bool)
+
+// gemvRowsAVX512_2x1 sets (or adds to, under acc) 16 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_2x1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_2x2 sets (or adds to, under acc) 32 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_2x2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_2x3 sets (or adds to, under acc) 48 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_2x3(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_2x4 sets (or adds to, under acc) 64 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_2x4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_2x5 sets (or adds to, under acc) 80 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_2x5(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_2x6 sets (or adds to, under acc) 96 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_2x6(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_2x7 sets (or adds to, under acc) 112 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_2x7(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_2x8 sets (or adds to, under acc) 128 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_2x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_2x9 sets (or adds to, under acc) 144 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_2x9(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_2x10 sets (or adds to, under acc) 160 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_2x10(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_2x11 sets (or adds to, under acc) 176 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_2x11(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_2x12 sets (or adds to, under acc) 192 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_2x12(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsPanelsAVX512_2x1 sets (or adds to, under acc) 32 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of 1 full 32-column panels of B, pstride
+// elements apart, each row summed as gemvPanelsAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsPanelsAVX512_2x1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// gemvRowsPanelsAVX512_2x2 sets (or adds to, under acc) 64 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of 2 full 32-column panels of B, pstride
+// elements apart, each row summed as gemvPanelsAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsPanelsAVX512_2x2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// gemvRowsPanelsAVX512_2x3 sets (or adds to, under acc) 96 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of 3 full 32-column panels of B, pstride
+// elements apart, each row summed as gemvPanelsAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsPanelsAVX512_2x3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// gemvRowsPanelsAVX512_2x4 sets (or adds to, under acc) 128 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of 4 full 32-column panels of B, pstride
+// elements apart, each row summed as gemvPanelsAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsPanelsAVX512_2x4(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// gemvRowsPanelsAVX512_2x5 sets (or adds to, under acc) 160 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of 5 full 32-column panels of B, pstride
+// elements apart, each row summed as gemvPanelsAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsPanelsAVX512_2x5(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// gemvRowsPanelsAVX512_2x6 sets (or adds to, under acc) 192 columns of 2 rows of c (ldc apart) the
+// products of 2 rows of A (lda apart) and k rows of 6 full 32-column panels of B, pstride
+// elements apart, each row summed as gemvPanelsAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsPanelsAVX512_2x6(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// gemvRowsAVX512_3x1 sets (or adds to, under acc) 16 columns of 3 rows of c (ldc apart) the
+// products of 3 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_3x1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_3x2 sets (or adds to, under acc) 32 columns of 3 rows of c (ldc apart) the
+// products of 3 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_3x2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_3x3 sets (or adds to, under acc) 48 columns of 3 rows of c (ldc apart) the
+// products of 3 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_3x3(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_3x4 sets (or adds to, under acc) 64 columns of 3 rows of c (ldc apart) the
+// products of 3 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_3x4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_3x5 sets (or adds to, under acc) 80 columns of 3 rows of c (ldc apart) the
+// products of 3 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_3x5(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_3x6 sets (or adds to, under acc) 96 columns of 3 rows of c (ldc apart) the
+// products of 3 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_3x6(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_3x7 sets (or adds to, under acc) 112 columns of 3 rows of c (ldc apart) the
+// products of 3 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_3x7(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_3x8 sets (or adds to, under acc) 128 columns of 3 rows of c (ldc apart) the
+// products of 3 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_3x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsPanelsAVX512_3x1 sets (or adds to, under acc) 32 columns of 3 rows of c (ldc apart) the
+// products of 3 rows of A (lda apart) and k rows of 1 full 32-column panels of B, pstride
+// elements apart, each row summed as gemvPanelsAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsPanelsAVX512_3x1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// gemvRowsPanelsAVX512_3x2 sets (or adds to, under acc) 64 columns of 3 rows of c (ldc apart) the
+// products of 3 rows of A (lda apart) and k rows of 2 full 32-column panels of B, pstride
+// elements apart, each row summed as gemvPanelsAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsPanelsAVX512_3x2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// gemvRowsPanelsAVX512_3x3 sets (or adds to, under acc) 96 columns of 3 rows of c (ldc apart) the
+// products of 3 rows of A (lda apart) and k rows of 3 full 32-column panels of B, pstride
+// elements apart, each row summed as gemvPanelsAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsPanelsAVX512_3x3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// gemvRowsPanelsAVX512_3x4 sets (or adds to, under acc) 128 columns of 3 rows of c (ldc apart) the
+// products of 3 rows of A (lda apart) and k rows of 4 full 32-column panels of B, pstride
+// elements apart, each row summed as gemvPanelsAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsPanelsAVX512_3x4(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// gemvRowsAVX512_4x1 sets (or adds to, under acc) 16 columns of 4 rows of c (ldc apart) the
+// products of 4 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_4x1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_4x2 sets (or adds to, under acc) 32 columns of 4 rows of c (ldc apart) the
+// products of 4 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_4x2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_4x3 sets (or adds to, under acc) 48 columns of 4 rows of c (ldc apart) the
+// products of 4 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_4x3(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_4x4 sets (or adds to, under acc) 64 columns of 4 rows of c (ldc apart) the
+// products of 4 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_4x4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_4x5 sets (or adds to, under acc) 80 columns of 4 rows of c (ldc apart) the
+// products of 4 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_4x5(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsAVX512_4x6 sets (or adds to, under acc) 96 columns of 4 rows of c (ldc apart) the
+// products of 4 rows of A (lda apart) and k rows of B, the last 16 columns masked, each row
+// summed as gemvAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsAVX512_4x6(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
+
+// gemvRowsPanelsAVX512_4x1 sets (or adds to, under acc) 32 columns of 4 rows of c (ldc apart) the
+// products of 4 rows of A (lda apart) and k rows of 1 full 32-column panels of B, pstride
+// elements apart, each row summed as gemvPanelsAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsPanelsAVX512_4x1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// gemvRowsPanelsAVX512_4x2 sets (or adds to, under acc) 64 columns of 4 rows of c (ldc apart) the
+// products of 4 rows of A (lda apart) and k rows of 2 full 32-column panels of B, pstride
+// elements apart, each row summed as gemvPanelsAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsPanelsAVX512_4x2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// gemvRowsPanelsAVX512_4x3 sets (or adds to, under acc) 96 columns of 4 rows of c (ldc apart) the
+// products of 4 rows of A (lda apart) and k rows of 3 full 32-column panels of B, pstride
+// elements apart, each row summed as gemvPanelsAVX512 sums it. Strides are in elements.
+//
+//go:noescape
+func gemvRowsPanelsAVX512_4x3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)

@@ -48,7 +48,192 @@ func main() {
 	for q := 1; q <= maxPanels; q++ {
 		panelKernel(q)
 	}
+	for r := 2; r <= maxRows; r++ {
+		for v := 1; v <= maxAccs/r; v++ {
+			rowsKernel(r, v)
+		}
+		for q := 1; q <= maxAccs/(2*r); q++ {
+			rowsPanelKernel(r, q)
+		}
+	}
 	Generate()
+}
+
+// maxRows is the most rows of A the many-row kernels take (2…4), maxAccs their accumulators:
+// r rows of v vectors, r·v ≤ 24, besides r broadcasts and one vector of B.
+const (
+	maxRows = 4
+	maxAccs = 24
+)
+
+// rowsKernel writes gemvRowsAVX512_{r}x{v}: gemvAVX512_{v} for r rows of A (lda apart) and of c
+// (ldc apart) at once, each row summed exactly as the one-row kernel sums it (from c under acc,
+// else from zero; then a[p]·B[p, j] in p order), so that a row's bits do not depend on how
+// many rows share a call; each row of B is read once for all r rows.
+func rowsKernel(r, v int) {
+	name := fmt.Sprintf("gemvRowsAVX512_%dx%d", r, v)
+	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets (or adds to, under acc) %d columns of %d rows of c (ldc apart) the", name, 16*v, r),
+		fmt.Sprintf("products of %d rows of A (lda apart) and k rows of B, the last 16 columns masked, each row", r),
+		"summed as gemvAVX512 sums it. Strides are in elements.")
+	ld := mem.Arg
+	k, a, lda, b, ldb, c, ldc := ld("k"), ld("a"), ld("lda"), ld("b"), ld("ldb"), ld("c"), ld("ldc")
+	SHLQ(Imm(2), lda)
+	SHLQ(Imm(2), ldb)
+	SHLQ(Imm(2), ldc)
+	m := GP32()
+	Load(Param("mask"), m)
+	tail := K()
+	KMOVW(m, tail)
+	masked := func(i int) *reg.OpmaskVirtual {
+		if i == v-1 {
+			return &tail
+		}
+		return nil
+	}
+	accs, rowsC := rowAccs(r, v, c, ldc)
+	startRows(accs, rowsC, masked)
+	aRows := rowBases(r, a, lda)
+	TESTQ(k, k)
+	JEQ(LabelRef("store"))
+	Label("loop")
+	x := broadcastRows(aRows)
+	for h := 0; h < v; h++ {
+		t := ZMM()
+		addr := Mem{Base: b}.Offset(64 * h)
+		if h == v-1 {
+			VMOVUPS_Z(addr, tail, t)
+		} else {
+			VMOVUPS(addr, t)
+		}
+		for i := range accs {
+			VFMADD231PS(t, x[i], accs[i][h])
+		}
+	}
+	for _, p := range aRows {
+		ADDQ(Imm(4), p)
+	}
+	ADDQ(ldb, b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	storeRows(accs, rowsC, masked)
+}
+
+// rowsPanelKernel writes gemvRowsPanelsAVX512_{r}x{q}: gemvPanelsAVX512_{q} for r rows of A and
+// of c at once, each row summed as the one-row kernel sums it.
+func rowsPanelKernel(r, q int) {
+	name := fmt.Sprintf("gemvRowsPanelsAVX512_%dx%d", r, q)
+	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets (or adds to, under acc) %d columns of %d rows of c (ldc apart) the", name, 32*q, r),
+		fmt.Sprintf("products of %d rows of A (lda apart) and k rows of %d full 32-column panels of B, pstride", r, q),
+		"elements apart, each row summed as gemvPanelsAVX512 sums it. Strides are in elements.")
+	ld := mem.Arg
+	k, a, lda, c, ldc := ld("k"), ld("a"), ld("lda"), ld("c"), ld("ldc")
+	SHLQ(Imm(2), lda)
+	SHLQ(Imm(2), ldc)
+	ps := ld("pstride")
+	SHLQ(Imm(2), ps)
+	// One base per panel (q ≤ 3 at two rows or more).
+	base := []reg.GPVirtual{ld("b")}
+	for j := 1; j < q; j++ {
+		base = append(base, GP64())
+		LEAQ(Mem{Base: base[j-1], Index: ps, Scale: 1}, base[j])
+	}
+	accs, rowsC := rowAccs(r, 2*q, c, ldc)
+	none := func(int) *reg.OpmaskVirtual { return nil }
+	startRows(accs, rowsC, none)
+	aRows := rowBases(r, a, lda)
+	TESTQ(k, k)
+	JEQ(LabelRef("store"))
+	Label("loop")
+	x := broadcastRows(aRows)
+	for h := 0; h < 2*q; h++ {
+		t := ZMM()
+		VMOVUPS(Mem{Base: base[h/2]}.Offset(64*(h%2)), t)
+		for i := range accs {
+			VFMADD231PS(t, x[i], accs[i][h])
+		}
+	}
+	for _, p := range aRows {
+		ADDQ(Imm(4), p)
+	}
+	for _, p := range base {
+		ADDQ(Imm(128), p)
+	}
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	storeRows(accs, rowsC, none)
+}
+
+// rowAccs returns r rows of v accumulators and a pointer to each row of c (ldc bytes apart from
+// c).
+func rowAccs(r, v int, c, ldc reg.GPVirtual) ([][]reg.VecVirtual, []reg.GPVirtual) {
+	accs := make([][]reg.VecVirtual, r)
+	rows := []reg.GPVirtual{c}
+	for i := range accs {
+		for range v {
+			accs[i] = append(accs[i], ZMM())
+		}
+		if i > 0 {
+			p := GP64()
+			LEAQ(Mem{Base: rows[i-1], Index: ldc, Scale: 1}, p)
+			rows = append(rows, p)
+		}
+	}
+	return accs, rows
+}
+
+// rowBases returns a pointer to each of r rows of A, lda bytes apart from a.
+func rowBases(r int, a, lda reg.GPVirtual) []reg.GPVirtual {
+	rows := []reg.GPVirtual{a}
+	for i := 1; i < r; i++ {
+		p := GP64()
+		LEAQ(Mem{Base: rows[i-1], Index: lda, Scale: 1}, p)
+		rows = append(rows, p)
+	}
+	return rows
+}
+
+// broadcastRows broadcasts the current element of each row of A into a register.
+func broadcastRows(aRows []reg.GPVirtual) []reg.VecVirtual {
+	x := make([]reg.VecVirtual, len(aRows))
+	for i, p := range aRows {
+		x[i] = ZMM()
+		VBROADCASTSS(Mem{Base: p}, x[i])
+	}
+	return x
+}
+
+// startRows is startC for many rows: each row's accumulators from its row of c under acc, else
+// zero.
+func startRows(accs [][]reg.VecVirtual, rows []reg.GPVirtual, mask func(i int) *reg.OpmaskVirtual) {
+	flag := GP8()
+	Load(Param("acc"), flag)
+	TESTB(flag, flag)
+	JEQ(LabelRef("zero"))
+	for i, row := range accs {
+		loadVecs(row, rows[i], mask)
+	}
+	JMP(LabelRef("started"))
+	Label("zero")
+	for _, row := range accs {
+		for _, v := range row {
+			VPXORD(v, v, v)
+		}
+	}
+	Label("started")
+}
+
+// storeRows is storeC for many rows.
+func storeRows(accs [][]reg.VecVirtual, rows []reg.GPVirtual, mask func(i int) *reg.OpmaskVirtual) {
+	Label("store")
+	for i, row := range accs {
+		storeVecs(row, rows[i], mask)
+	}
+	VZEROUPPER()
+	RET()
 }
 
 func panelKernel(q int) {
@@ -170,13 +355,7 @@ func startC(accs []reg.VecVirtual, c reg.GPVirtual, mask func(i int) *reg.Opmask
 	Load(Param("acc"), flag)
 	TESTB(flag, flag)
 	JEQ(LabelRef("zero"))
-	for i, v := range accs {
-		if m := mask(i); m != nil {
-			VMOVUPS_Z(Mem{Base: c}.Offset(64*i), *m, v)
-		} else {
-			VMOVUPS(Mem{Base: c}.Offset(64*i), v)
-		}
-	}
+	loadVecs(accs, c, mask)
 	JMP(LabelRef("started"))
 	Label("zero")
 	for _, v := range accs {
@@ -189,6 +368,25 @@ func startC(accs []reg.VecVirtual, c reg.GPVirtual, mask func(i int) *reg.Opmask
 // that is not nil.
 func storeC(accs []reg.VecVirtual, c reg.GPVirtual, mask func(i int) *reg.OpmaskVirtual) {
 	Label("store")
+	storeVecs(accs, c, mask)
+	VZEROUPPER()
+	RET()
+}
+
+// loadVecs loads vectors of c (64 bytes apart from c) into accs, vector i masked by mask(i)
+// when that is not nil.
+func loadVecs(accs []reg.VecVirtual, c reg.GPVirtual, mask func(i int) *reg.OpmaskVirtual) {
+	for i, v := range accs {
+		if m := mask(i); m != nil {
+			VMOVUPS_Z(Mem{Base: c}.Offset(64*i), *m, v)
+		} else {
+			VMOVUPS(Mem{Base: c}.Offset(64*i), v)
+		}
+	}
+}
+
+// storeVecs stores accs into c's vectors, vector i masked by mask(i) when that is not nil.
+func storeVecs(accs []reg.VecVirtual, c reg.GPVirtual, mask func(i int) *reg.OpmaskVirtual) {
 	for i := range accs {
 		if m := mask(i); m != nil {
 			VMOVUPS(accs[i], *m, Mem{Base: c}.Offset(64*i))
@@ -196,6 +394,4 @@ func storeC(accs []reg.VecVirtual, c reg.GPVirtual, mask func(i int) *reg.Opmask
 			VMOVUPS(accs[i], Mem{Base: c}.Offset(64*i))
 		}
 	}
-	VZEROUPPER()
-	RET()
 }
