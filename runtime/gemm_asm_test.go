@@ -212,43 +212,6 @@ func BenchmarkGemm(b *testing.B) {
 	}
 }
 
-// BenchmarkGemmFewRows times products of 2…4 rows (and 1 and 8 beside them) on AVX-512, the
-// many-row kernels ("rows", what Gemm runs) against the tiled kernels they replaced for such
-// products ("tiles", gemmAVX512Tiled), same run: a SimpleRNN step's h·U (128 units, C
-// accumulated, as simplernn-imdb's batch of 3 runs 1000 of them), and MobileNetV2's classifier
-// (1280 → 1000) at small batches.
-func BenchmarkGemmFewRows(b *testing.B) {
-	if !setCPULevel("avx512") {
-		b.Skip("no AVX-512 here")
-	}
-	defer setCPULevel(levelNames[hostLevel()])
-	for _, s := range []struct {
-		name string
-		k, n int
-		acc  bool
-	}{{"rnn_128x128", 128, 128, true}, {"classifier_1280x1000", 1280, 1000, false}} {
-		for _, m := range []int{1, 2, 3, 4, 8} {
-			r := newRand(3)
-			a, w, c := randSlice(r, m*s.k), randSlice(r, s.k*s.n), make([]float32, m*s.n)
-			for _, path := range []string{"rows", "tiles"} {
-				if path == "tiles" && (m == 1 || m > gemvRowsMax) {
-					continue
-				}
-				b.Run(fmt.Sprintf("%s/m%d/%s", s.name, m, path), func(b *testing.B) {
-					for b.Loop() {
-						if path == "rows" {
-							Gemm(m, s.n, s.k, a, s.k, w, s.n, c, s.n, s.acc)
-						} else {
-							gemmAVX512Tiled(m, s.n, s.k, a, s.k, plainB(w, s.n), c, s.n, s.acc, nil)
-						}
-					}
-					b.ReportMetric(2*float64(m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				})
-			}
-		}
-	}
-}
-
 // TestGemmTwinOneColumn covers the one-column path (on AVX-512 a dot product per row of A,
 // gemmColumnAVX512): B's column contiguous (ldb 1), row counts around its 16-row calls, depths
 // around its 16-value steps, C added to or overwritten, at every level against gemmGeneric;
