@@ -391,11 +391,7 @@ func gemmAVX512(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int,
 // gemmAVX512Tiles is gemmAVX512 for a B of more than one column: the one-row kernels for
 // m = 1, the many-row ones for m ≤ gemvRowsMax (gemv_rows_amd64.go), else the tiled kernels.
 func gemmAVX512Tiles(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, acc bool, ep *epTile) {
-	if m == 1 {
-		gemvAVX512B(n, k, a, b, c, acc, ep)
-		return
-	}
-	if m <= gemvRowsMax && k > 0 {
+	if m == 1 || (m <= gemvRowsMax && k > 0) {
 		gemvRowsAVX512B(m, n, k, a, lda, b, c, ldc, acc, ep)
 		return
 	}
@@ -491,37 +487,6 @@ var gemvPanelsKernels = [...]gemvPanelsKernel{
 	gemvPanelsAVX512_5, gemvPanelsAVX512_6, gemvPanelsAVX512_7, gemvPanelsAVX512_8,
 }
 
-// gemvAVX512B is gemvAVX512 on a B of either layout: a plain B whole; in panel layout, up to 8
-// full panels at a time side by side (gemvPanelsAVX512), a narrower last panel as the plain
-// matrix it is.
-func gemvAVX512B(n, k int, a []float32, b bMat, c []float32, acc bool, ep *epTile) {
-	if b.panelK == 0 {
-		gemvAVX512(n, k, a, b.b, b.ld, c, acc, ep)
-		return
-	}
-	var t epTile
-	for j := 0; j < n; {
-		bp, ld, w := b.panel(j, n)
-		var e *epTile
-		if ep != nil {
-			t = *ep
-			t.col0 += j
-			e = &t
-		}
-		if w < panelW {
-			gemvAVX512(w, k, a, bp, ld, c[j:], acc, e)
-			j += w
-			continue
-		}
-		// Columns j… are panel-aligned: each whole 32 of them up to n is a full panel.
-		q := min(len(gemvPanelsKernels), (n-j)/panelW)
-		started := e.biasStart(0, q*panelW, c[j:], acc)
-		gemvPanelsKernels[q-1](k, &a[0], &bp[0], b.panelK*panelW, &c[j], acc || started)
-		e.applyRest(0, 0, 1, q*panelW, c[j:], q*panelW, started)
-		j += q * panelW
-	}
-}
-
 // biasFirst reports whether a product that overwrites C (acc false) starts its sums from the
 // bias of the clamp-form epilogue t (or nil) rather than adding it last: when t has a bias
 // and a clamp step (a finite lo or hi), as the GEMM kernels decide (asm/gemm's biasFirst).
@@ -556,19 +521,5 @@ func (t *epTile) applyRest(i0, j0, rows, cols int, c []float32, ldc int, started
 		rest.applyTile(t.row0+i0, t.col0+j0, rows, cols, t.n, c, ldc)
 	default:
 		t.apply(i0, j0, rows, cols, c, ldc)
-	}
-}
-
-// gemvAVX512 is Gemm for one row of A (m = 1, k > 0): B streams row by row
-// under 256-column blocks of c held in registers (see gemv_amd64.s).
-func gemvAVX512(n, k int, a, b []float32, ldb int, c []float32, acc bool, ep *epTile) {
-	const w = 16 * len(gemvKernels)
-	for j := 0; j < n; j += w {
-		cols := min(w, n-j)
-		v := (cols + 15) / 16
-		mask := uint16(uint32(1)<<(cols-16*(v-1)) - 1)
-		started := ep.biasStart(j, cols, c[j:], acc)
-		gemvKernels[v-1](k, &a[0], &b[j], ldb, &c[j], acc || started, mask)
-		ep.applyRest(0, j, 1, cols, c[j:], cols, started)
 	}
 }

@@ -2,18 +2,22 @@
 
 package runtime
 
-// The many-row products: Gemm for 2…4 rows of A on AVX-512 runs on gemvRows kernels
-// (gemv_amd64.s), the one-row kernels for r rows at once. Each row of B is read once for all
-// r rows (the tiled kernels' r×32 tiles walked B once per 32-column panel, their few
-// accumulators a chain of multiply-adds each, bound by its latency), and each row is summed as
-// the one-row kernels sum it, so that a row's bits do not depend on the batch.
+// The one-row and many-row products: Gemm for 1…4 rows of A on AVX-512 runs on the gemv
+// kernels (gemv_amd64.s). B streams row by row under blocks of C's rows held in registers:
+// 384 columns of one row, 16·24/r columns of r = 2…4 rows, whose kernels read each row of B
+// once for all r rows (the tiled kernels' r×32 tiles walked B once per 32-column panel, their
+// few accumulators each a chain of multiply-adds bound by its latency). Every row is summed
+// as the one-row kernels sum it (from C under acc, else from zero or, for a clamp-form
+// epilogue, from its bias; then in k order), so that a row's bits do not depend on the batch.
 
 type gemvRowsKernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint16)
 
 type gemvRowsPanelsKernel func(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
 
-// gemvRowsKernels[r-2] are the kernels for r rows, by vectors of 16 columns (24/r of them).
-var gemvRowsKernels = [3][]gemvRowsKernel{
+// gemvRowsKernels[r-1] are the kernels for r rows, by vectors of 16 columns: the one-row
+// kernels (24 of them) for r = 1, the many-row ones (24/r) for 2…4.
+var gemvRowsKernels = [4][]gemvRowsKernel{
+	oneRow(gemvKernels[:]),
 	{gemvRowsAVX512_2x1, gemvRowsAVX512_2x2, gemvRowsAVX512_2x3, gemvRowsAVX512_2x4, gemvRowsAVX512_2x5, gemvRowsAVX512_2x6,
 		gemvRowsAVX512_2x7, gemvRowsAVX512_2x8, gemvRowsAVX512_2x9, gemvRowsAVX512_2x10, gemvRowsAVX512_2x11, gemvRowsAVX512_2x12},
 	{gemvRowsAVX512_3x1, gemvRowsAVX512_3x2, gemvRowsAVX512_3x3, gemvRowsAVX512_3x4, gemvRowsAVX512_3x5, gemvRowsAVX512_3x6,
@@ -21,26 +25,51 @@ var gemvRowsKernels = [3][]gemvRowsKernel{
 	{gemvRowsAVX512_4x1, gemvRowsAVX512_4x2, gemvRowsAVX512_4x3, gemvRowsAVX512_4x4, gemvRowsAVX512_4x5, gemvRowsAVX512_4x6},
 }
 
-// gemvRowsPanelsKernels[r-2] are the kernels for r rows over full 32-column panels, by panels
-// (12/r of them).
-var gemvRowsPanelsKernels = [3][]gemvRowsPanelsKernel{
+// gemvRowsPanelsKernels[r-1] are the kernels for r rows over full 32-column panels, by panels:
+// the one-row ones (8) for r = 1, the many-row ones (12/r) for 2…4.
+var gemvRowsPanelsKernels = [4][]gemvRowsPanelsKernel{
+	oneRowPanels(gemvPanelsKernels[:]),
 	{gemvRowsPanelsAVX512_2x1, gemvRowsPanelsAVX512_2x2, gemvRowsPanelsAVX512_2x3, gemvRowsPanelsAVX512_2x4,
 		gemvRowsPanelsAVX512_2x5, gemvRowsPanelsAVX512_2x6},
 	{gemvRowsPanelsAVX512_3x1, gemvRowsPanelsAVX512_3x2, gemvRowsPanelsAVX512_3x3, gemvRowsPanelsAVX512_3x4},
 	{gemvRowsPanelsAVX512_4x1, gemvRowsPanelsAVX512_4x2, gemvRowsPanelsAVX512_4x3},
 }
 
+// oneRow gives the one-row kernels the many-row kernels' form (the row strides unused).
+func oneRow(kerns []gemvKernel) []gemvRowsKernel {
+	out := make([]gemvRowsKernel, len(kerns))
+	for i, kern := range kerns {
+		out[i] = func(k int, a *float32, _ int, b *float32, ldb int, c *float32, _ int, acc bool, mask uint16) {
+			kern(k, a, b, ldb, c, acc, mask)
+		}
+	}
+	return out
+}
+
+// oneRowPanels is oneRow for the one-row panel kernels.
+func oneRowPanels(kerns []gemvPanelsKernel) []gemvRowsPanelsKernel {
+	out := make([]gemvRowsPanelsKernel, len(kerns))
+	for i, kern := range kerns {
+		out[i] = func(k int, a *float32, _ int, b *float32, pstride int, c *float32, _ int, acc bool) {
+			kern(k, a, b, pstride, c, acc)
+		}
+	}
+	return out
+}
+
 // gemvRowsMax is the most rows the many-row kernels take.
 const gemvRowsMax = 4
 
-// gemvRowsAVX512B is gemvAVX512B for 2 ≤ r ≤ gemvRowsMax rows of A (lda apart) and of C (ldc
-// apart).
+// gemvRowsAVX512B is Gemm for 1 ≤ r ≤ gemvRowsMax rows of A (lda apart) and of C (ldc apart)
+// on a B of either layout: a plain B whole (gemvRowsAVX512); in panel layout, as many full
+// panels at a time side by side as the kernels take, a narrower last panel as the plain
+// matrix it is.
 func gemvRowsAVX512B(r, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, acc bool, ep *epTile) {
 	if b.panelK == 0 {
 		gemvRowsAVX512(r, n, k, a, lda, b.b, b.ld, c, ldc, acc, ep)
 		return
 	}
-	kerns := gemvRowsPanelsKernels[r-2]
+	kerns := gemvRowsPanelsKernels[r-1]
 	var t epTile
 	for j := 0; j < n; {
 		bp, ld, w := b.panel(j, n)
@@ -64,13 +93,10 @@ func gemvRowsAVX512B(r, n, k int, a []float32, lda int, b bMat, c []float32, ldc
 	}
 }
 
-// gemvRowsAVX512 is gemvAVX512 for r rows: B streams row by row under blocks of 16·24/r columns
-// of C's r rows held in registers.
+// gemvRowsAVX512 is gemvRowsAVX512B on a plain B (ldb apart), blocks of up to 16·24/r
+// columns at a time.
 func gemvRowsAVX512(r, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool, ep *epTile) {
-	kerns := gemvRowsKernels[r-2]
-	_ = a[(r-1)*lda+k-1]
-	_ = b[(k-1)*ldb+n-1]
-	_ = c[(r-1)*ldc+n-1]
+	kerns := gemvRowsKernels[r-1]
 	w := 16 * len(kerns)
 	for j := 0; j < n; j += w {
 		cols := min(w, n-j)

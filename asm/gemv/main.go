@@ -94,29 +94,14 @@ func rowsKernel(r, v int) {
 	}
 	accs, rowsC := rowAccs(r, v, c, ldc)
 	startRows(accs, rowsC, masked)
-	aRows := rowBases(r, a, lda)
-	TESTQ(k, k)
-	JEQ(LabelRef("store"))
-	Label("loop")
-	x := broadcastRows(aRows)
-	for h := 0; h < v; h++ {
-		t := ZMM()
+	rowsLoop(k, rowBases(r, a, lda), accs, func(h int, t reg.VecVirtual) {
 		addr := Mem{Base: b}.Offset(64 * h)
 		if h == v-1 {
 			VMOVUPS_Z(addr, tail, t)
 		} else {
 			VMOVUPS(addr, t)
 		}
-		for i := range accs {
-			VFMADD231PS(t, x[i], accs[i][h])
-		}
-	}
-	for _, p := range aRows {
-		ADDQ(Imm(4), p)
-	}
-	ADDQ(ldb, b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
+	}, func() { ADDQ(ldb, b) })
 	storeRows(accs, rowsC, masked)
 }
 
@@ -135,7 +120,7 @@ func rowsPanelKernel(r, q int) {
 	SHLQ(Imm(2), ldc)
 	ps := ld("pstride")
 	SHLQ(Imm(2), ps)
-	// One base per panel (q ≤ 3 at two rows or more).
+	// One base per panel.
 	base := []reg.GPVirtual{ld("b")}
 	for j := 1; j < q; j++ {
 		base = append(base, GP64())
@@ -144,14 +129,27 @@ func rowsPanelKernel(r, q int) {
 	accs, rowsC := rowAccs(r, 2*q, c, ldc)
 	none := func(int) *reg.OpmaskVirtual { return nil }
 	startRows(accs, rowsC, none)
-	aRows := rowBases(r, a, lda)
+	rowsLoop(k, rowBases(r, a, lda), accs, func(h int, t reg.VecVirtual) {
+		VMOVUPS(Mem{Base: base[h/2]}.Offset(64*(h%2)), t)
+	}, func() {
+		for _, p := range base {
+			ADDQ(Imm(128), p)
+		}
+	})
+	storeRows(accs, rowsC, none)
+}
+
+// rowsLoop is a many-row kernel's loop over k: per step it broadcasts each row's element of A,
+// loads B's h-th vector (load) into one register and multiplies it into every row's h-th
+// accumulator, then moves A's rows on by one element and B by a row (next).
+func rowsLoop(k reg.GPVirtual, aRows []reg.GPVirtual, accs [][]reg.VecVirtual, load func(h int, t reg.VecVirtual), next func()) {
 	TESTQ(k, k)
 	JEQ(LabelRef("store"))
 	Label("loop")
 	x := broadcastRows(aRows)
-	for h := 0; h < 2*q; h++ {
+	for h := range accs[0] {
 		t := ZMM()
-		VMOVUPS(Mem{Base: base[h/2]}.Offset(64*(h%2)), t)
+		load(h, t)
 		for i := range accs {
 			VFMADD231PS(t, x[i], accs[i][h])
 		}
@@ -159,12 +157,9 @@ func rowsPanelKernel(r, q int) {
 	for _, p := range aRows {
 		ADDQ(Imm(4), p)
 	}
-	for _, p := range base {
-		ADDQ(Imm(128), p)
-	}
+	next()
 	DECQ(k)
 	JNE(LabelRef("loop"))
-	storeRows(accs, rowsC, none)
 }
 
 // rowAccs returns r rows of v accumulators and a pointer to each row of c (ldc bytes apart from
