@@ -307,12 +307,7 @@ func kernel(s spec) {
 	} else {
 		k = ld("k")
 	}
-	lda, ldb, ldc := ld("lda"), ld("ldb"), ld("ldc")
-	SHLQ(Imm(2), lda)
-	SHLQ(Imm(2), ldb)
-	SHLQ(Imm(2), ldc)
-	lda3 := GP64()
-	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	lda, ldb, ldc, lda3 := byteStrides()
 
 	var masks []reg.OpmaskVirtual
 	if avx512 {
@@ -533,6 +528,19 @@ func kernel(s spec) {
 	Label("store")
 	tileOut{accs: accs, pairs: pairs, tmp: vecFor, newVec: newVec, load: load, store: store,
 		loadPair: loadPair, storePair: storePair, avx512: avx512}.finish(s.poolH, ld("c"), ldc, row)
+}
+
+// byteStrides loads a kernel's lda, ldb and ldc arguments as byte strides (elements · 4), and
+// 3·lda for the row pointers (rowPointers).
+func byteStrides() (lda, ldb, ldc, lda3 reg.GPVirtual) {
+	ld := mem.Arg
+	lda, ldb, ldc = ld("lda"), ld("ldb"), ld("ldc")
+	SHLQ(Imm(2), lda)
+	SHLQ(Imm(2), ldb)
+	SHLQ(Imm(2), ldc)
+	lda3 = GP64()
+	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	return lda, ldb, ldc, lda3
 }
 
 // tileOut is what ends a kernel needs of it: its finished sums, accs row by row (and pairs,

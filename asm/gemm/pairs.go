@@ -52,12 +52,7 @@ func depthPairKernel(r, poolH int) {
 	}
 
 	ld := mem.Arg
-	lda, ldb, ldc := ld("lda"), ld("ldb"), ld("ldc")
-	SHLQ(Imm(2), lda)
-	SHLQ(Imm(2), ldb)
-	SHLQ(Imm(2), ldc)
-	lda3 := GP64()
-	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	lda, ldb, ldc, lda3 := byteStrides()
 	m := K()
 	{
 		t := GP32()
