@@ -674,8 +674,9 @@ func (gen *generator) emitBinary(op *ir.Op) ([]jen.Code, error) {
 	return []jen.Code{rt("BinaryBroadcast").Call(rt(fn), jen.Index().Int().Values(dims(ys)...), gen.loc(a), sa, gen.loc(b), sb, gen.loc(y))}, nil
 }
 
-// emitBatchMatMul multiplies matching matrices of (…, M, K)·(…, K, N) values, looping over
-// the leading dimensions (the batch, heads); transposed operands use GemmTN / GemmNT.
+// emitBatchMatMul multiplies matching matrices of (…, M, K)·(…, K, N) values over the leading
+// dimensions (the batch, heads) in one runtime.GemmBatch call, which splits the products
+// across threads; transposed operands use its NT / TN forms.
 func (gen *generator) emitBatchMatMul(op *ir.Op) ([]jen.Code, error) {
 	a, b, y := op.In[0].Type.Shape, op.In[1].Type.Shape, op.Out[0].Type.Shape
 	r := len(a)
@@ -683,29 +684,24 @@ func (gen *generator) emitBatchMatMul(op *ir.Op) ([]jen.Code, error) {
 		return nil, fmt.Errorf("batch matmul of rank %d", r)
 	}
 	ta, tb := op.Attrs.Bool("transpose_a", false), op.Attrs.Bool("transpose_b", false)
-	kernel := "Gemm"
+	form := "FormNN"
 	switch {
 	case ta && tb:
 		return nil, fmt.Errorf("batch matmul with both operands transposed")
 	case ta:
-		kernel = "GemmTN"
+		form = "FormTN"
 	case tb:
-		kernel = "GemmNT"
+		form = "FormNT"
 	}
 	k := a[r-1]
 	if ta {
 		k = a[r-2]
 	}
 	dim := func(d ir.Dim) jen.Code { return dims(ir.Shape{d})[0] }
-	at := func(v *ir.Value, stride ir.Shape) jen.Code {
-		return gen.loc(v).(*jen.Statement).Clone().Index(jen.Id("i").Op("*").Parens(prod(stride)).Op(":"))
-	}
-	return []jen.Code{jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Add(prod(y[:r-2])), jen.Id("i").Op("++")).Block(
-		rt(kernel).Call(dim(y[r-2]), dim(y[r-1]), dim(k),
-			at(op.In[0], a[r-2:]), dim(a[r-1]),
-			at(op.In[1], b[r-2:]), dim(b[r-1]),
-			at(op.Out[0], y[r-2:]), dim(y[r-1]), jen.False()),
-	)}, nil
+	return []jen.Code{rt("GemmBatch").Call(rt(form), prod(y[:r-2]), dim(y[r-2]), dim(y[r-1]), dim(k),
+		gen.loc(op.In[0]), prod(a[r-2:]), dim(a[r-1]),
+		gen.loc(op.In[1]), prod(b[r-2:]), dim(b[r-1]),
+		gen.loc(op.Out[0]), prod(y[r-2:]), dim(y[r-1]), jen.False())}, nil
 }
 
 var cellConsts = map[string]string{"simple_rnn": "CellSimpleRNN", "lstm": "CellLSTM", "gru": "CellGRU"}

@@ -112,7 +112,7 @@ type blockJob struct {
 	we, wp   *Panels
 	ep       [3]*Epilogue // expand, depthwise, project: nil or &epv[i]
 	epv      [3]Epilogue
-	wg       sync.WaitGroup
+	wg       partsDone
 }
 
 var blockJobs = sync.Pool{New: func() any { return new(blockJob) }}

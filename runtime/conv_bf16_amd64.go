@@ -79,7 +79,7 @@ type convBF16Job struct {
 	taps, kp int              // taps per pixel, pairs per tap
 	rowW     int
 	sh, sw   int
-	wg       sync.WaitGroup
+	wg       partsDone
 }
 
 var convBF16Jobs = sync.Pool{New: func() any { return new(convBF16Job) }}

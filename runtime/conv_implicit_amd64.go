@@ -356,7 +356,7 @@ type convJob struct {
 	epv     Epilogue
 	sh, sw  int
 	poolH   int // the pooled form (1 or 2, else 0): y is the poolH×2 max pooling of the convolution
-	wg      sync.WaitGroup
+	wg      partsDone
 }
 
 // outRows is the number of rows of each output image: the convolution's, or the pooled ones.

@@ -269,7 +269,7 @@ type winogradJob struct {
 	poolH       int       // 0, or the height of the max pooling y gets (Conv2DWinogradMaxPool)
 	ep          *Epilogue // nil or &epv
 	epv         Epilogue
-	wg          sync.WaitGroup
+	wg          partsDone
 }
 
 var winogradJobs = sync.Pool{New: func() any { return new(winogradJob) }}

@@ -94,7 +94,7 @@ func GemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 	need("GemmNT", "c", c, matLen(m, n, ldc))
 	need("GemmNT", "a", a, matLen(m, k, lda))
 	need("GemmNT", "b", b, matLen(n, k, ldb))
-	gemmNT(m, n, k, a, lda, b, ldb, c, ldc, acc)
+	gemmNT(true, m, n, k, a, lda, b, ldb, c, ldc, acc)
 }
 
 // gemmNTGeneric is the pure-Go GemmNT: C[m×n] (ldc) = A·Bᵀ (+ C when acc),

@@ -257,8 +257,8 @@ func tilePrefetch(next []float32, kk, t int, then *prefetchList, cur *float32) *
 
 // gemmNT is GemmNT after its checks: from four rows of A on, B is
 // transposed into a pooled buffer and the product runs through Gemm's
-// kernels.
-func gemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+// kernels (split across the worker threads only when threads is true).
+func gemmNT(threads bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
 	if m < 4 || k <= 0 || cpuLevel == levelGeneric {
 		gemmNTGeneric(m, n, k, a, lda, b, ldb, c, ldc, acc)
 		return
@@ -267,7 +267,7 @@ func gemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 	defer packPool.Put(buf)
 	bt := *buf
 	transposeInto(bt, n, k, b, ldb)
-	gemm(m, n, k, a, lda, plainB(bt, n), c, ldc, acc, nil, 0)
+	gemmOn(threads, m, n, k, a, lda, plainB(bt, n), c, ldc, acc, nil, 0)
 }
 
 // transposeInto writes the transpose of the rows×cols matrix src (row stride

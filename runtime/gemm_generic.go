@@ -14,6 +14,6 @@ func gemmBlock(m, n, k int, a []float32, lda int, b bMat, c []float32, ldc int, 
 }
 
 // gemmNT is GemmNT after its checks: the dot-product twin.
-func gemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+func gemmNT(_ bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
 	gemmNTGeneric(m, n, k, a, lda, b, ldb, c, ldc, acc)
 }

@@ -95,7 +95,7 @@ type gemmJob struct {
 	ep       epTile // ep.ep nil: none; else &epv
 	epv      Epilogue
 	byRows   bool
-	wg       sync.WaitGroup
+	wg       partsDone
 }
 
 var gemmJobs = sync.Pool{New: func() any { return new(gemmJob) }}

@@ -3,7 +3,9 @@ package runtime
 import (
 	"fmt"
 	"math"
+	"sync"
 	"testing"
+	"time"
 )
 
 // withThreads runs f with SetThreads(n) and minPartWork at 1<<16 multiply-adds, so that the
@@ -69,5 +71,44 @@ func TestSplit(t *testing.T) {
 		if next != tc.n {
 			t.Fatalf("split(%d, %d, ·, %d) covers [0, %d)", tc.n, tc.unit, tc.parts, next)
 		}
+	}
+}
+
+// TestWorkersSpinAndSleep runs split products from several goroutines at once with the
+// workers polling (spinFor as set) and sleeping at once (spinFor 0): the results are the
+// one-thread ones either way, whoever's parts a worker runs first.
+func TestWorkersSpinAndSleep(t *testing.T) {
+	const m, n, k = 96, 64, 80
+	r := newRand(23)
+	a, b := randSlice(r, m*k), randSlice(r, k*n)
+	want := make([]float32, m*n)
+	Gemm(m, n, k, a, k, b, n, want, n, false)
+	for _, spin := range []time.Duration{spinFor, 0} {
+		old := spinFor
+		spinFor = spin
+		withThreads(4, func() {
+			var wg sync.WaitGroup
+			errs := make(chan string, 4)
+			for g := 0; g < 4; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c := make([]float32, m*n)
+					for rep := 0; rep < 50; rep++ {
+						Gemm(m, n, k, a, k, b, n, c, n, false)
+						if i := firstDiff(c, want); i >= 0 {
+							errs <- fmt.Sprintf("spin %v: element %d = %v, want %v", spin, i, c[i], want[i])
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for e := range errs {
+				t.Error(e)
+			}
+		})
+		spinFor = old
 	}
 }

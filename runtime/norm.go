@@ -91,9 +91,7 @@ func LayerNorm(rows, cols int, x, gamma, beta, y []float32, eps float32, rms boo
 	if cols == 0 {
 		return
 	}
-	for r := 0; r < rows; r++ {
-		vlayerNorm(x[r*cols:r*cols+cols], y[r*cols:r*cols+cols], gamma, beta, eps, rms)
-	}
+	runRows(rowsOp{kernel: rowsLayerNorm, rows: rows, cols: cols, x: x, y: y, gamma: gamma, beta: beta, eps: eps, rms: rms})
 }
 
 // RMSNorm is Keras RMSNormalization (ops.rms_normalization) over rows of
@@ -204,16 +202,15 @@ func L2Normalize(rows, cols int, x, y []float32, eps float32) {
 }
 
 // Softmax sets each row of y to the softmax of the row of x:
-// exp(x - max) / Σ exp(x - max). A row holding NaN, or only -Inf, gives NaN.
+// exp(x - max) / Σ exp(x - max). A row holding NaN, or only -Inf, gives NaN. With threads,
+// bands of rows run in parallel (norm_threads.go).
 func Softmax(rows, cols int, x, y []float32) {
 	need("Softmax", "x", x, rows*cols)
 	need("Softmax", "y", y, rows*cols)
-	if cols == 0 || vsoftmaxRows(rows, cols, x, y) {
+	if cols == 0 {
 		return
 	}
-	for r := 0; r < rows; r++ {
-		vsoftmax(x[r*cols:r*cols+cols], y[r*cols:r*cols+cols])
-	}
+	runRows(rowsOp{kernel: rowsSoftmax, rows: rows, cols: cols, x: x, y: y})
 }
 
 // LogSoftmax sets each row of y to the log-softmax of the row of x:

@@ -8,7 +8,8 @@
 // at all. The setting is process-wide; KERASGEN_THREADS sets it at start-up.
 // A kernel only splits when each part has enough work to repay waking a
 // worker (minPartWork multiply-adds). Parts never nest: a part runs the
-// one-thread kernel. Concurrent callers share the workers (each worker runs
+// one-thread kernel. KERASGEN_PART_WORK, read at start-up, sets that least
+// work for machines whose workers wake faster or slower. Concurrent callers share the workers (each worker runs
 // the parts sent to it in order), so results and safety do not depend on
 // the number of callers. Nothing is allocated per call.
 
@@ -16,9 +17,11 @@ package runtime
 
 import (
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // minPartWork is the least work, in multiply-adds, worth a part of its own:
@@ -27,9 +30,14 @@ import (
 // batch-1 convolutions ran slower on two threads than on one; at 1<<22 on the
 // Zen 5, whose kernels run twice as fast, batch-1 models did (resnet_small
 // 1.06–2.06 ms against 0.81 on one thread; at 1<<23 0.84–1.06), while 1<<24
-// lost the batch-32 CNN's split (BENCHMARKS.md "Session 17"). A variable only
-// so that tests can split small problems (withThreads).
+// lost the batch-32 CNN's split (BENCHMARKS.md "Session 17"). A variable so
+// that tests can split small problems (withThreads) and KERASGEN_PART_WORK can
+// set it at start-up.
 var minPartWork = 1 << 23
+
+// spinFor is how long an idle worker polls for its next part, and a caller for its parts'
+// end, before sleeping (see the file's comment).
+var spinFor = 100 * time.Microsecond
 
 // parallelJob is a kernel split in parts; runPart runs part p of parts.
 type parallelJob interface {
@@ -39,7 +47,15 @@ type parallelJob interface {
 type workerMsg struct {
 	job      parallelJob
 	p, parts int
-	wg       *sync.WaitGroup
+	done     *partsDone
+}
+
+// partsDone tracks the end of a split job's parts run by workers: left counts those not yet
+// finished (polled by the caller), wg the same (slept on once polling gives up, and waited
+// on in any case so that no worker still touches the job when runParts returns).
+type partsDone struct {
+	left atomic.Int32
+	wg   sync.WaitGroup
 }
 
 var workers struct {
@@ -52,6 +68,12 @@ var workers struct {
 func init() {
 	if n, err := strconv.Atoi(os.Getenv("KERASGEN_THREADS")); err == nil {
 		SetThreads(n)
+	}
+	if n, err := strconv.Atoi(os.Getenv("KERASGEN_PART_WORK")); err == nil && n > 0 {
+		minPartWork = n
+	}
+	if d, err := time.ParseDuration(os.Getenv("KERASGEN_SPIN")); err == nil && d >= 0 {
+		spinFor = d
 	}
 }
 
@@ -75,10 +97,52 @@ func SetThreads(n int) {
 func Threads() int { return max(int(workers.threads.Load()), 1) }
 
 func work(q chan workerMsg) {
-	for m := range q {
+	for {
+		m := receive(q)
 		m.job.runPart(m.p, m.parts)
-		m.wg.Done()
+		m.done.left.Add(-1)
+		m.done.wg.Done()
 	}
+}
+
+// receive returns q's next message, polling for it for spinFor before sleeping on q.
+func receive(q chan workerMsg) workerMsg {
+	select {
+	case m := <-q:
+		return m
+	default:
+	}
+	start := time.Now()
+	for i := 1; ; i++ {
+		select {
+		case m := <-q:
+			return m
+		default:
+		}
+		if i%64 == 0 {
+			if time.Since(start) >= spinFor {
+				return <-q
+			}
+			runtime.Gosched() // let other goroutines have this thread while we wait
+		}
+	}
+}
+
+// waitParts returns once every part counted in d has finished: it polls for spinFor, then
+// sleeps.
+func waitParts(d *partsDone) {
+	if d.left.Load() > 0 && spinFor > 0 {
+		start := time.Now()
+		for i := 1; d.left.Load() > 0; i++ {
+			if i%64 == 0 {
+				if time.Since(start) >= spinFor {
+					break
+				}
+				runtime.Gosched() // a worker may need this thread (GOMAXPROCS below the threads)
+			}
+		}
+	}
+	d.wg.Wait()
 }
 
 // partsFor returns how many parts a kernel of the given work (multiply-adds)
@@ -93,20 +157,23 @@ func partsFor(work, limit int) int {
 }
 
 // runParts runs job's parts 1…parts-1 on workers and part 0 here, and
-// returns when all are done. wg must be unused (zero counter).
-func runParts(job parallelJob, parts int, wg *sync.WaitGroup) {
+// returns when all are done. done must be unused (zero counts).
+func runParts(job parallelJob, parts int, done *partsDone) {
 	if parts > 1 {
 		workers.mu.Lock()
 		qs := workers.queues
 		workers.mu.Unlock()
 		parts = min(parts, len(qs)+1)
-		wg.Add(parts - 1)
+		done.left.Store(int32(parts - 1))
+		done.wg.Add(parts - 1)
 		for p := 1; p < parts; p++ {
-			qs[p-1] <- workerMsg{job, p, parts, wg}
+			qs[p-1] <- workerMsg{job, p, parts, done}
 		}
 	}
 	job.runPart(0, parts)
-	wg.Wait()
+	if parts > 1 {
+		waitParts(done)
+	}
 }
 
 // split returns part p of parts of [0, n) in multiples of unit (the last

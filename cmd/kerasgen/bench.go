@@ -26,6 +26,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print one JSON line")
 	gemm := fs.String("gemm", "", "comma-separated square sizes: time runtime.Gemm alone")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the timed calls to this file")
+	save := fs.String("save", "", "build the timing program and save it (with its inputs) in this directory instead of running it, to time on another machine of the same architecture; see BENCHMARKS.md")
 	layers := fs.Bool("layers", false, "also time each kernel call of the forward pass (its median per call, in a package instrumented for it)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -54,6 +55,14 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 				return 2
 			}
 			sizes = append(sizes, n)
+		}
+		if *save != "" {
+			if err := compile.SaveGemm(*save); err != nil {
+				fmt.Fprintf(stderr, "kerasgen: %v\n", err)
+				return 2
+			}
+			fmt.Fprintf(stdout, "saved %s: run as KERASGEN_THREADS=1 %s %s\n", filepath.Join(*save, "gemm"), filepath.Join(*save, "gemm"), *gemm)
+			return 0
 		}
 		res, err := compile.BenchGemm(work, sizes)
 		if err != nil {
@@ -99,6 +108,15 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		os.Setenv("KERASGEN_CPUPROFILE", abs)
+	}
+	if *save != "" {
+		if err := compile.SaveBench(*save, modelName(pos[0]), res, ins, *layers); err != nil {
+			fmt.Fprintf(stderr, "kerasgen: %v\n", err)
+			return 2
+		}
+		bin := filepath.Join(*save, "bench")
+		fmt.Fprintf(stdout, "saved %s: run as GOMAXPROCS=%d KERASGEN_THREADS=%d %s %s\n", bin, *threads, *threads, bin, filepath.Join(*save, "data"))
+		return 0
 	}
 	b, err := compile.Bench(work, res, ins, *threads, *layers)
 	if err != nil {

@@ -43,41 +43,8 @@ type BenchResult struct {
 // least 10). With layers, the package is instrumented (instrumentLayers) and the result
 // also gives each kernel call's median time per Run.
 func Bench(work string, r *Result, inputs []*runtime.Array, threads int, layers bool) (*BenchResult, error) {
-	mod, names, err := WriteModule(work, []*Result{r})
+	mod, data, err := writeBench(work, r, inputs, layers)
 	if err != nil {
-		return nil, err
-	}
-	if layers {
-		dir := filepath.Join(mod, "models", names[0])
-		model, table, n := instrumentLayers(r.Files["model.go"], r.Package)
-		if n == 0 {
-			return nil, fmt.Errorf("--layers: no kernel call found in the generated forward pass")
-		}
-		if err := os.WriteFile(filepath.Join(dir, "model.go"), model, 0o644); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(filepath.Join(dir, "kerasgen_layers.go"), table, 0o644); err != nil {
-			return nil, err
-		}
-	}
-	data := filepath.Join(work, "data")
-	if err := os.MkdirAll(data, 0o755); err != nil {
-		return nil, err
-	}
-	for k, in := range inputs {
-		if err := runtime.WriteNPYFile(filepath.Join(data, fmt.Sprintf("in_%d.npy", k)), in.Shape, in.Data); err != nil {
-			return nil, err
-		}
-	}
-	var main bytes.Buffer
-	if err := benchDriver.Execute(&main, struct {
-		Name   string
-		Inputs int
-		Layers bool
-	}{names[0], len(inputs), layers}); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(mod, "main.go"), main.Bytes(), 0o644); err != nil {
 		return nil, err
 	}
 	out, err := runDriver(mod, filepath.Join(work, "bench"), threads, data)
@@ -88,17 +55,122 @@ func Bench(work string, r *Result, inputs []*runtime.Array, threads int, layers 
 	if err := json.Unmarshal(out, &res); err != nil {
 		return nil, fmt.Errorf("bench driver output %q: %v", out, err)
 	}
-	res.Runner, res.Threads, res.Precision = "kerasgen", threads, r.Precision
-	if r.Precision != "fp32" {
-		res.Runner += "-" + r.Precision // its own row in ../shared/bench's tables
-	}
-	if r.Direct {
-		res.Runner += "-direct"
-	}
-	res.Batch = inputs[0].Shape[0]
+	res.Threads = threads
+	res.Complete(r, inputs[0].Shape[0])
+	return &res, nil
+}
+
+// Complete fills in what the timed process does not know from the compiled model and the
+// batch it ran: the runner's name, precision, batch, samples/s and GFLOP/s.
+func (res *BenchResult) Complete(r *Result, batch int) {
+	res.Runner, res.Precision, res.Batch = runnerName(r), r.Precision, batch
 	res.SamplesPerSec = float64(res.Batch) / (res.MedianMS / 1e3)
 	res.GFLOPS = float64(r.FLOPs) * float64(res.Batch) / (res.MedianMS / 1e3) / 1e9
-	return &res, nil
+}
+
+// runnerName names the compiled model's row in ../shared/bench's tables: kerasgen, with its
+// precision other than fp32 and -direct without Winograd.
+func runnerName(r *Result) string {
+	name := "kerasgen"
+	if r.Precision != "fp32" {
+		name += "-" + r.Precision
+	}
+	if r.Direct {
+		name += "-direct"
+	}
+	return name
+}
+
+// SavedBench describes a timing program written by SaveBench (DIR/bench.json): what the
+// program's output needs to become a BenchResult (BenchResult.Complete's inputs).
+type SavedBench struct {
+	Model     string `json:"model"`
+	Runner    string `json:"runner"`
+	Precision string `json:"precision"`
+	Batch     int    `json:"batch"`
+	// FLOPs is the model's floating-point operations per sample (Result.FLOPs).
+	FLOPs int64 `json:"flops_per_sample"`
+}
+
+// SaveBench builds Bench's timing program and writes it, with its inputs, into dir instead
+// of running it, so that it can be timed on another machine of the same architecture with
+// no Go toolchain there: dir/bench, dir/data/in_K.npy and dir/bench.json (SavedBench). Run
+// as `GOMAXPROCS=T KERASGEN_THREADS=T dir/bench dir/data`; it prints Bench's timing as one
+// JSON line (median_ms, min_ms, max_ms, n, peak_gflops, cpu_level).
+func SaveBench(dir, model string, r *Result, inputs []*runtime.Array, layers bool) error {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "kerasgen-save-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	mod, data, err := writeBench(work, r, inputs, layers)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if out, err := goCommand(mod, "build", "-o", filepath.Join(dir, "bench"), ".").CombinedOutput(); err != nil {
+		return fmt.Errorf("building the benchmark: %v\n%s", err, out)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "data")); err != nil {
+		return err
+	}
+	if err := os.Rename(data, filepath.Join(dir, "data")); err != nil {
+		return err
+	}
+	meta, err := json.MarshalIndent(SavedBench{model, runnerName(r), r.Precision, inputs[0].Shape[0], r.FLOPs}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "bench.json"), append(meta, '\n'), 0o644)
+}
+
+// writeBench writes Bench's module (the package, instrumented with layers, and the timing
+// driver) and its inputs under work, returning the module and the inputs' directories.
+func writeBench(work string, r *Result, inputs []*runtime.Array, layers bool) (mod, data string, err error) {
+	mod, names, err := WriteModule(work, []*Result{r})
+	if err != nil {
+		return "", "", err
+	}
+	if layers {
+		dir := filepath.Join(mod, "models", names[0])
+		model, table, n := instrumentLayers(r.Files["model.go"], r.Package)
+		if n == 0 {
+			return "", "", fmt.Errorf("--layers: no kernel call found in the generated forward pass")
+		}
+		if err := os.WriteFile(filepath.Join(dir, "model.go"), model, 0o644); err != nil {
+			return "", "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "kerasgen_layers.go"), table, 0o644); err != nil {
+			return "", "", err
+		}
+	}
+	data = filepath.Join(work, "data")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return "", "", err
+	}
+	for k, in := range inputs {
+		if err := runtime.WriteNPYFile(filepath.Join(data, fmt.Sprintf("in_%d.npy", k)), in.Shape, in.Data); err != nil {
+			return "", "", err
+		}
+	}
+	var main bytes.Buffer
+	if err := benchDriver.Execute(&main, struct {
+		Name   string
+		Inputs int
+		Layers bool
+	}{names[0], len(inputs), layers}); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(filepath.Join(mod, "main.go"), main.Bytes(), 0o644); err != nil {
+		return "", "", err
+	}
+	return mod, data, nil
 }
 
 // GemmResult is the speed of the sgemm kernel on one square size.
@@ -137,6 +209,32 @@ func BenchGemm(work string, sizes []int) ([]GemmResult, error) {
 		return nil, fmt.Errorf("gemm driver output %q: %v", out, err)
 	}
 	return res, nil
+}
+
+// SaveGemm builds BenchGemm's timing program and writes it to dir/gemm instead of running it
+// (for another machine of the same architecture). Run as `KERASGEN_THREADS=T dir/gemm
+// 256,512`; it prints BenchGemm's results as one JSON array.
+func SaveGemm(dir string) error {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "kerasgen-save-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	mod, _, err := WriteModule(work, nil)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(mod, "main.go"), []byte(gemmDriver), 0o644); err != nil {
+		return err
+	}
+	if out, err := goCommand(mod, "build", "-o", filepath.Join(dir, "gemm"), ".").CombinedOutput(); err != nil {
+		return fmt.Errorf("building the benchmark: %v\n%s", err, out)
+	}
+	return nil
 }
 
 func runDriver(mod, bin string, threads int, args ...string) ([]byte, error) {
