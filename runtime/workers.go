@@ -24,16 +24,15 @@ import (
 	"time"
 )
 
-// minPartWork is the least work, in multiply-adds, worth a part of its own:
-// ~70 µs at the Zen 5's ~240 GFLOP/s a core, against the 10–50 µs a sleeping
-// worker takes to wake on these shared VMs. At 1<<20 (Zen 4), LSTM steps and
-// batch-1 convolutions ran slower on two threads than on one; at 1<<22 on the
-// Zen 5, whose kernels run twice as fast, batch-1 models did (resnet_small
-// 1.06–2.06 ms against 0.81 on one thread; at 1<<23 0.84–1.06), while 1<<24
-// lost the batch-32 CNN's split (BENCHMARKS.md "Session 17"). A variable so
-// that tests can split small problems (withThreads) and KERASGEN_PART_WORK can
-// set it at start-up.
-var minPartWork = 1 << 23
+// minPartWork is the least work, in multiply-adds, worth a part of its own: ~4 µs at the
+// Zen 5's ~240 GFLOP/s a core. With workers that slept at once (before spinFor), waking one
+// cost 10–50 µs on these shared VMs, and this was 1<<23 (BENCHMARKS.md "Session 17"); with
+// workers polling, the batch-32 MLP, CNN and LSTM and the batch-1 MobileNetV2, resnet_small
+// and transformer ran 1.5–1.8× faster on two threads at 1<<19 than at 1<<23, and 1<<19 was
+// also the best of 1<<19, 1<<21 and 1<<23 on a 16-core Xeon (BENCHMARKS.md "Threads past two
+// cores"). A variable so that tests can split small problems (withThreads) and
+// KERASGEN_PART_WORK can set it at start-up.
+var minPartWork = 1 << 19
 
 // spinFor is how long an idle worker polls for its next part, and a caller for its parts'
 // end, before sleeping (see the file's comment).

@@ -46,13 +46,16 @@ def ort_row(model, inp, threads, budget):
 
 def data_dir(m, b):
     d = os.path.join(HERE, "in", m, f"b{b}")
-    if not os.path.exists(os.path.join(d, "in_0.npy")):
+    link = os.path.join(d, "in_0.npy")
+    if os.path.lexists(link) and not os.path.exists(link):
+        os.remove(link)  # a link made on another machine
+    if not os.path.exists(link):
         f = os.path.join(HERE, "in", m, f"input_b{b}.npy")
         if not os.path.exists(f):
             subprocess.run([sys.executable, os.path.join(HERE, "in", "gen_input.py"), m, str(b)], check=True,
                            stdout=subprocess.DEVNULL)
         os.makedirs(d, exist_ok=True)
-        os.symlink(f, os.path.join(d, "in_0.npy"))
+        os.symlink(f, link)
     return d
 
 
