@@ -65,7 +65,9 @@ func InvertedResidualScratch(p *InvertedResidualParams) int {
 }
 
 // InvertedResidual runs the block on x into y (see the file comment). With threads, the
-// batch's images are split across them, each part with its own band scratch (partScratch).
+// batch's images are split across them when there are at least as many images as threads,
+// else each image's output rows, in whole bands (a part's first band expands the rows it
+// shares with the part before again); each part has its own band scratch (partScratch).
 func InvertedResidual(p *InvertedResidualParams, x []float32, we *Panels, epE *Epilogue, wd []float32, epD *Epilogue, wp *Panels, epP *Epilogue, y, scratch []float32) {
 	d := &p.Depthwise
 	n, h, w, c, e, oh, ow, pc := d.N, d.H, d.W, p.C, d.C, d.OH, d.OW, p.P
@@ -93,11 +95,17 @@ func InvertedResidual(p *InvertedResidualParams, x []float32, we *Panels, epE *E
 	if !p.NoExpand {
 		work += h * w * c * e
 	}
-	if parts := partsFor(n*work, n); parts > 1 {
+	bands := (oh + max(p.Band, 1) - 1) / max(p.Band, 1)
+	j.byRows = n < Threads() && bands > n
+	pieces := n
+	if j.byRows {
+		pieces = bands
+	}
+	if parts := partsFor(n*work, pieces); parts > 1 {
 		runParts(j, parts, &j.wg)
 	} else {
 		for img := 0; img < n; img++ {
-			j.image(img, scratch, true)
+			j.rows(img, 0, oh, scratch, true)
 		}
 	}
 	*j = blockJob{}
@@ -112,23 +120,34 @@ type blockJob struct {
 	we, wp   *Panels
 	ep       [3]*Epilogue // expand, depthwise, project: nil or &epv[i]
 	epv      [3]Epilogue
+	byRows   bool // parts split each image's output rows, not the images
 	wg       partsDone
 }
 
 var blockJobs = sync.Pool{New: func() any { return new(blockJob) }}
 
-// runPart runs part p of parts of the batch's images, with the part's scratch.
+// runPart runs part p of parts of the batch's images, or of every image's bands (byRows),
+// with the part's scratch.
 func (j *blockJob) runPart(p, parts int) {
-	lo, hi := split(j.p.Depthwise.N, 1, p, parts)
+	d := &j.p.Depthwise
 	buf := partScratch(p, InvertedResidualScratch(&j.p), j.scratch)
+	if j.byRows {
+		lo, hi := split(d.OH, max(j.p.Band, 1), p, parts)
+		for img := 0; img < d.N; img++ {
+			j.rows(img, lo, hi, buf, false)
+		}
+		return
+	}
+	lo, hi := split(d.N, 1, p, parts)
 	for img := lo; img < hi; img++ {
-		j.image(img, buf, false)
+		j.rows(img, 0, d.OH, buf, false)
 	}
 }
 
-// image runs the block on image img, band by band, with scratch for one band; its matrix
-// products may split across threads only when threads is true.
-func (j *blockJob) image(img int, scratch []float32, threads bool) {
+// rows runs the block on output rows [oyLo, oyHi) of image img (oyLo a multiple of the band),
+// band by band, with scratch for one band; its matrix products may split across threads only
+// when threads is true.
+func (j *blockJob) rows(img, oyLo, oyHi int, scratch []float32, threads bool) {
 	p, d := &j.p, j.p.Depthwise
 	h, w, c, e, oh, ow, pc := d.H, d.W, p.C, d.C, d.OH, d.OW, p.P
 	band := max(p.Band, 1)
@@ -141,14 +160,14 @@ func (j *blockJob) image(img int, scratch []float32, threads bool) {
 	dwOut := scratch[len(buf) : len(buf)+band*ow*e]
 	xn := j.x[img*h*w*c : (img+1)*h*w*c]
 	held0, held1 := 0, 0 // the input rows whose expansion buf holds, from its start
-	for oy0 := 0; oy0 < oh; oy0 += band {
-		oy1 := min(oy0+band, oh)
+	for oy0 := oyLo; oy0 < oyHi; oy0 += band {
+		oy1 := min(oy0+band, oyHi)
 		r0, r1 := p.inputRows(oy0, oy1)
 		// The next band's new input rows, which this band's first GEMM prefetches (the
 		// expand, or without one the projection) while it computes: MobileNetV2's block 1
 		// reads an 800 KB image that L2 does not hold, its first block the stem's 1.6 MB
 		// output, from L3 by then.
-		_, n1 := p.inputRows(oy1, min(oy1+band, oh))
+		_, n1 := p.inputRows(oy1, min(oy1+band, oyHi))
 		next := xn[r1*w*c : max(n1, r1)*w*c]
 		var in []float32
 		if p.NoExpand {
@@ -166,7 +185,7 @@ func (j *blockJob) image(img int, scratch []float32, threads bool) {
 				// (MobileNetV2's 7×7 blocks, one band each, read 35 KB and 123 KB of them from
 				// L3 or DRAM).
 				var wd, wp []float32
-				if oy0 == 0 {
+				if oy0 == oyLo {
 					wd, wp = j.wd, panelB(j.wp).block(0, 0, j.wp.K) // the first panel
 				}
 				b := panelB(j.we).prefetching(wd, wp, next)

@@ -149,12 +149,21 @@ func BenchmarkInvertedResidual(b *testing.B) {
 func TestInvertedResidualThreads(t *testing.T) {
 	noExpand := newBlockCase(newRand(6), 5, 56, 56, 32, 32, 16, 3, 1, 8, false)
 	noExpand.p.NoExpand, noExpand.we = true, nil
-	for _, b := range []*blockCase{newBlockCase(newRand(5), 5, 28, 28, 32, 192, 32, 3, 1, 4, true), noExpand} {
+	// One and two images on three threads split each image's bands (odd band counts, a
+	// stride-2 block, the last band short); five images split the images.
+	oneImage := newBlockCase(newRand(7), 1, 28, 28, 32, 192, 32, 3, 1, 3, true)
+	twoImages := newBlockCase(newRand(8), 2, 29, 29, 24, 144, 32, 3, 2, 2, false)
+	oneNoExpand := newBlockCase(newRand(9), 1, 56, 56, 32, 32, 16, 3, 1, 5, false)
+	oneNoExpand.p.NoExpand, oneNoExpand.we = true, nil
+	for _, b := range []*blockCase{newBlockCase(newRand(5), 5, 28, 28, 32, 192, 32, 3, 1, 4, true), noExpand, oneImage, twoImages, oneNoExpand} {
 		d := b.p.Depthwise
 		want := make([]float32, d.N*d.OH*d.OW*b.p.P)
 		b.unfused(want, nil, nil)
 		withThreads(3, func() {
-			what := fmt.Sprintf("threads, NoExpand %v", b.p.NoExpand)
+			if bands := (d.OH + b.p.Band - 1) / b.p.Band; d.N < 3 && (bands <= d.N || partsFor(d.N*d.OH*d.OW*d.C*b.p.P, bands) < 3) {
+				t.Fatalf("%d images, %d bands: not split by rows in three parts", d.N, bands)
+			}
+			what := fmt.Sprintf("threads, %d images, NoExpand %v", d.N, b.p.NoExpand)
 			got := newGuarded(len(want))
 			sc := make([]float32, InvertedResidualScratch(&b.p))
 			b.fused(got.s, sc)

@@ -26,6 +26,8 @@
 //	GRU:       h = zz*h + (1-zz)*hh
 package runtime
 
+import "sync"
+
 // Cell names the recurrent cell of a Recurrent call.
 type Cell uint8
 
@@ -62,6 +64,9 @@ type RecurrentParams struct {
 	// stacks the kernels into scratch on every call (and never takes the Winograd product),
 	// and below lstmStackedMin rows the steps take a GEMM and the gate kernel, not lstmStep.
 	Stacked *StackedKernel
+	// part: this call runs one part of a split by batch rows (recurrentJob), on the one-thread
+	// kernels.
+	part bool
 }
 
 // StackedKernel is an LSTM's stacked kernel [W; U] in panel layout, with the B-side sums of
@@ -130,6 +135,18 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 	if n == 0 {
 		return
 	}
+	if !p.part {
+		// The rows are independent: with threads, each part runs the whole sequence for a band
+		// of them, one dispatch for the layer instead of a few per step.
+		if parts := partsFor(n*t*gu*(f+un), n); parts > 1 {
+			j := recurrentJobs.Get().(*recurrentJob)
+			j.p, j.x, j.w, j.u, j.b, j.h0, j.c0, j.mask, j.y, j.hOut, j.cOut, j.scratch = *p, x, w, u, b, h0, c0, mask, y, hOut, cOut, scratch
+			runParts(j, parts, &j.done)
+			j.recurrentCall = recurrentCall{}
+			recurrentJobs.Put(j)
+			return
+		}
+	}
 	xw := scratch[:n*t*gu]
 	hw := scratch[n*t*gu : n*t*gu+n*gu]
 	h := scratch[n*t*gu+n*gu : n*t*gu+n*gu+n*un]
@@ -155,7 +172,7 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 		return
 	}
 	// The input projection of every step at once, plus the input bias.
-	GemmEpilogue(n*t, gu, f, x, f, w, gu, xw, gu, 0, ep)
+	gemmOn(!p.part, n*t, gu, f, x, f, plainB(w, gu), xw, gu, false, ep, 0)
 	if h0 != nil {
 		copy(h, h0[:n*un])
 	} else {
@@ -174,7 +191,7 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 		// SimpleRNN and LSTM: h·U accumulates onto the step's rows of xw (row stride t·gu),
 		// used once each, which then hold the pre-activations.
 		case CellSimpleRNN:
-			Gemm(n, un, un, h, un, u, un, xw[s*un:], t*un, true)
+			gemmOn(!p.part, n, un, un, h, un, plainB(u, un), xw[s*un:], t*un, true, nil, 0)
 			for i := 0; i < n; i++ {
 				if skip(i) {
 					continue
@@ -208,7 +225,7 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 				h, tmp = tmp, h
 				break
 			}
-			Gemm(n, gu, un, h, un, u, gu, xw[s*gu:], t*gu, true)
+			gemmOn(!p.part, n, gu, un, h, un, plainB(u, gu), xw[s*gu:], t*gu, true, nil, 0)
 			for i := 0; i < n; i++ {
 				if skip(i) {
 					continue
@@ -247,6 +264,49 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 	if cOut != nil && p.Cell == CellLSTM {
 		copy(cOut[:n*un], c)
 	}
+}
+
+// recurrentCall is one Recurrent call's arguments.
+type recurrentCall struct {
+	p                                                RecurrentParams // a copy: the caller's may be on its stack
+	x, w, u, b, h0, c0, mask, y, hOut, cOut, scratch []float32
+}
+
+// recurrentJob is a Recurrent call split by batch rows; pooled, so a warm call does not
+// allocate.
+type recurrentJob struct {
+	recurrentCall
+	done partsDone
+}
+
+var recurrentJobs = sync.Pool{New: func() any { return new(recurrentJob) }}
+
+// runPart runs part p of parts of the batch's rows: Recurrent on those rows alone, its arrays
+// sliced to them (all are batch-major), with the part's scratch.
+func (j *recurrentJob) runPart(p, parts int) {
+	q := j.p
+	lo, hi := split(q.N, 1, p, parts)
+	if lo >= hi {
+		return
+	}
+	q.N, q.part = hi-lo, true
+	t, f, un := q.T, q.F, q.U
+	rows := func(a []float32, per int) []float32 {
+		if a == nil {
+			return nil
+		}
+		return a[lo*per : hi*per]
+	}
+	yPer := un
+	if q.ReturnSequences {
+		yPer = t * un
+	}
+	c0, cOut := j.c0, j.cOut
+	if q.Cell != CellLSTM {
+		c0, cOut = nil, nil
+	}
+	Recurrent(&q, rows(j.x, t*f), j.w, j.u, j.b, rows(j.h0, un), rows(c0, un), rows(j.mask, t), rows(j.y, yPer),
+		rows(j.hOut, un), rows(cOut, un), partScratch(p, RecurrentScratch(&q), j.scratch))
 }
 
 // zeroState reports whether the state h is all zeros before the step-th step: the first
@@ -350,7 +410,7 @@ func lstmStacked(p *RecurrentParams, x, w, u, h0, c0, mask, y, hOut, cOut, scrat
 		if wino != nil && depth == k {
 			wino.gemm(n, a, k, wu, z, gu, bias, ws)
 		} else {
-			gemm(n, gu, depth, a, k, panelB(wu), z, gu, false, ep, 0)
+			gemmOn(!p.part, n, gu, depth, a, k, panelB(wu), z, gu, false, ep, 0)
 		}
 		for i := 0; i < n; i++ {
 			skip := mask != nil && mask[i*t+s] == 0
@@ -389,7 +449,7 @@ func gruStep(p *RecurrentParams, s int, xw, u, bRec, hw, h, tmp []float32, skip 
 			}
 			return
 		}
-		Gemm(n, cols, un, rows, un, u[j0:], gu, hw[j0:], gu, acc)
+		gemmOn(!p.part, n, cols, un, rows, un, plainB(u[j0:], gu), hw[j0:], gu, acc, nil, 0)
 	}
 	if p.ResetAfter {
 		// Keras' default activations, with a recurrent bias, have a fused gate kernel.

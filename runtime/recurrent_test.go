@@ -302,3 +302,77 @@ func BenchmarkRecurrent(b *testing.B) {
 		}
 	}
 }
+
+// TestRecurrentThreads checks Recurrent split across threads by batch rows (each part the
+// whole sequence for its rows, through lstmStacked where a part has lstmStackedMin rows):
+// every cell, with and without masks and initial states, sequences or last states, forward
+// and backward, against the float64 reference, with nothing written outside y, hOut and cOut,
+// and no allocation when warm.
+func TestRecurrentThreads(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	rnd := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = rng.Float32()*2 - 1
+		}
+		return s
+	}
+	for _, cell := range []Cell{CellSimpleRNN, CellLSTM, CellGRU} {
+		for mode := 0; mode < 8; mode++ {
+			p := RecurrentParams{N: 13, T: 8, F: 16, U: 32, Cell: cell, Act: ActTanh, RecAct: ActSigmoid,
+				ResetAfter: true, GoBackwards: mode&1 != 0, ReturnSequences: mode&2 != 0}
+			g := cell.Gates()
+			x, w, u, b := rnd(p.N*p.T*p.F), rnd(p.F*g*p.U), rnd(p.U*g*p.U), rnd(g*p.U)
+			if cell == CellGRU {
+				b = rnd(2 * g * p.U)
+			}
+			var h0, c0, mask []float32
+			if mode&4 != 0 {
+				h0, c0 = rnd(p.N*p.U), rnd(p.N*p.U)
+				mask = make([]float32, p.N*p.T)
+				for i := range mask {
+					if rng.Intn(3) > 0 {
+						mask[i] = 1
+					}
+				}
+			}
+			if cell != CellLSTM {
+				c0 = nil
+			}
+			p.Stacked = StackRecurrentKernels(&p, w, u)
+			ylen := p.N * p.U
+			if p.ReturnSequences {
+				ylen *= p.T
+			}
+			wy, wh, wc := refRecurrent(&p, x, w, u, b, h0, c0, mask)
+			withThreads(3, func() {
+				what := fmt.Sprintf("cell %d mode %d", cell, mode)
+				if parts := partsFor(p.N*p.T*g*p.U*(p.F+p.U), p.N); parts < 2 {
+					t.Fatalf("%s: not split (%d parts)", what, parts)
+				}
+				y, h, c := newGuarded(ylen), newGuarded(p.N*p.U), newGuarded(p.N*p.U)
+				s := make([]float32, RecurrentScratch(&p))
+				run := func() { Recurrent(&p, x, w, u, b, h0, c0, mask, y.s, h.s, c.s, s) }
+				run()
+				y.check(t, what+" y")
+				h.check(t, what+" h")
+				c.check(t, what+" c")
+				check := func(name string, got []float32, want []float64) {
+					for j := range got {
+						if d := math.Abs(float64(got[j]) - want[j]); d > 1e-5*(1+math.Abs(want[j])) {
+							t.Fatalf("%s: %s[%d] = %v, reference %v", what, name, j, got[j], want[j])
+						}
+					}
+				}
+				check("y", y.s, wy)
+				check("h", h.s, wh)
+				if cell == CellLSTM {
+					check("c", c.s, wc)
+				}
+				if a := allocsPerRun(5, run); a != 0 {
+					t.Errorf("%s: %v allocations", what, a)
+				}
+			})
+		}
+	}
+}
