@@ -83,9 +83,9 @@ func TestWorkersSpinAndSleep(t *testing.T) {
 	a, b := randSlice(r, m*k), randSlice(r, k*n)
 	want := make([]float32, m*n)
 	Gemm(m, n, k, a, k, b, n, want, n, false)
-	for _, spin := range []time.Duration{spinFor, 0} {
-		old := spinFor
-		spinFor = spin
+	for _, spin := range []time.Duration{time.Duration(spinFor.Load()), 0} {
+		old := spinFor.Load()
+		spinFor.Store(int64(spin))
 		withThreads(4, func() {
 			var wg sync.WaitGroup
 			errs := make(chan string, 4)
@@ -109,6 +109,6 @@ func TestWorkersSpinAndSleep(t *testing.T) {
 				t.Error(e)
 			}
 		})
-		spinFor = old
+		spinFor.Store(old)
 	}
 }

@@ -29,14 +29,15 @@ import (
 // cost 10–50 µs on these shared VMs, and this was 1<<23 (BENCHMARKS.md "Session 17"); with
 // workers polling, the batch-32 MLP, CNN and LSTM and the batch-1 MobileNetV2, resnet_small
 // and transformer ran 1.5–1.8× faster on two threads at 1<<19 than at 1<<23, and 1<<19 was
-// also the best of 1<<19, 1<<21 and 1<<23 on a 16-core Xeon (BENCHMARKS.md "Threads past two
-// cores"). A variable so that tests can split small problems (withThreads) and
+// also the best of 1<<19, 1<<21 and 1<<23 on a 16-core Xeon (BENCHMARKS.md "Session
+// 22"). A variable so that tests can split small problems (withThreads) and
 // KERASGEN_PART_WORK can set it at start-up.
 var minPartWork = 1 << 19
 
 // spinFor is how long an idle worker polls for its next part, and a caller for its parts'
-// end, before sleeping (see the file's comment).
-var spinFor = 100 * time.Microsecond
+// end, before sleeping (see the file's comment), in nanoseconds; atomic, as workers read it
+// while tests set it.
+var spinFor atomic.Int64
 
 // parallelJob is a kernel split in parts; runPart runs part p of parts.
 type parallelJob interface {
@@ -65,6 +66,7 @@ var workers struct {
 }
 
 func init() {
+	spinFor.Store(int64(100 * time.Microsecond))
 	if n, err := strconv.Atoi(os.Getenv("KERASGEN_THREADS")); err == nil {
 		SetThreads(n)
 	}
@@ -72,7 +74,7 @@ func init() {
 		minPartWork = n
 	}
 	if d, err := time.ParseDuration(os.Getenv("KERASGEN_SPIN")); err == nil && d >= 0 {
-		spinFor = d
+		spinFor.Store(int64(d))
 	}
 }
 
@@ -111,7 +113,7 @@ func receive(q chan workerMsg) workerMsg {
 		return m
 	default:
 	}
-	start := time.Now()
+	start, spin := time.Now(), time.Duration(spinFor.Load())
 	for i := 1; ; i++ {
 		select {
 		case m := <-q:
@@ -119,7 +121,7 @@ func receive(q chan workerMsg) workerMsg {
 		default:
 		}
 		if i%64 == 0 {
-			if time.Since(start) >= spinFor {
+			if time.Since(start) >= spin {
 				return <-q
 			}
 			runtime.Gosched() // let other goroutines have this thread while we wait
@@ -130,11 +132,11 @@ func receive(q chan workerMsg) workerMsg {
 // waitParts returns once every part counted in d has finished: it polls for spinFor, then
 // sleeps.
 func waitParts(d *partsDone) {
-	if d.left.Load() > 0 && spinFor > 0 {
+	if spin := time.Duration(spinFor.Load()); d.left.Load() > 0 && spin > 0 {
 		start := time.Now()
 		for i := 1; d.left.Load() > 0; i++ {
 			if i%64 == 0 {
-				if time.Since(start) >= spinFor {
+				if time.Since(start) >= spin {
 					break
 				}
 				runtime.Gosched() // a worker may need this thread (GOMAXPROCS below the threads)

@@ -3,7 +3,8 @@
 count and runner, the median over passes of the runner's per-process medians, its time over
 ORT's in the same row, its speed-up over its one-thread time (a variant without a one-thread
 row: kerasgen's), and GFLOP/s per thread.
-  python3 table.py OUT"""
+  python3 table.py OUT [BENCH]   (BENCH: ../shared/bench, for the FLOPs of a results directory
+                                 kept without the bundle's bench.json files)"""
 import glob
 import json
 import os
@@ -19,8 +20,11 @@ med = {k: statistics.median(r["median_ms"] for r in v) for k, v in rows.items()}
 flops = {}
 for m in {k[0] for k in rows}:
     p = os.path.join(os.path.dirname(os.path.abspath(__file__)), m, "bench.json")
+    q = os.path.join(sys.argv[2], "models", m, "meta.json") if len(sys.argv) > 2 else ""
     if os.path.exists(p):
         flops[m] = json.load(open(p))["flops_per_sample"]
+    elif q and os.path.exists(q):
+        flops[m] = json.load(open(q))["flops_per_sample"]
 print("| model | batch | threads | runner | median ms | per-pass medians | / ORT | speed-up over 1 thread | GFLOP/s per thread |")
 print("|---|---|---|---|---|---|---|---|---|")
 for k in sorted(rows, key=lambda k: (list(dict.fromkeys(x[0] for x in rows)).index(k[0]), k[1], k[2], k[3] != "ort-python", k[3])):
