@@ -92,12 +92,16 @@ func applyBin(op BinOp, a, b float32) float32 {
 	panic("runtime: unknown BinOp " + strconv.Itoa(int(op)))
 }
 
-// Binary sets y[i] = a[i] op b[i] for i < n.
+// Binary sets y[i] = a[i] op b[i] for i < n (with threads, spans of y in parallel).
 func Binary(op BinOp, n int, a, b, y []float32) {
 	need("Binary", "a", a, n)
 	need("Binary", "b", b, n)
 	need("Binary", "y", y, n)
-	a, b, y = a[:n], b[:n], y[:n]
+	runSpans(spanOp{kernel: spanBinary, n: n, op: op, a: a, b: b, y: y}, n)
+}
+
+// binaryLoop is Binary's one-thread loop on equal-length a, b and y.
+func binaryLoop(op BinOp, a, b, y []float32) {
 	switch op {
 	case BinAdd:
 		for i := range y {
@@ -123,11 +127,15 @@ func Binary(op BinOp, n int, a, b, y []float32) {
 }
 
 // BinaryScalar sets y[i] = a[i] op s, or s op a[i] when scalarFirst, for
-// i < n.
+// i < n (with threads, spans of y in parallel).
 func BinaryScalar(op BinOp, n int, a []float32, s float32, y []float32, scalarFirst bool) {
 	need("BinaryScalar", "a", a, n)
 	need("BinaryScalar", "y", y, n)
-	a, y = a[:n], y[:n]
+	runSpans(spanOp{kernel: spanBinaryScalar, n: n, op: op, a: a, s: s, y: y, scalarFirst: scalarFirst}, n)
+}
+
+// binaryScalar is BinaryScalar's one-thread loop on equal-length a and y.
+func binaryScalar(op BinOp, a []float32, s float32, y []float32, scalarFirst bool) {
 	switch {
 	case op == BinAdd:
 		for i := range y {

@@ -30,6 +30,17 @@ type odometer struct {
 	off                int
 }
 
+// seek moves to row r (counting from the first, 0): every index of the leading rank-1
+// dimensions from r, and off from them.
+func (o *odometer) seek(r int) {
+	o.off = 0
+	for d := o.rank - 2; d >= 0; d-- {
+		o.idx[d] = r % o.shape[d]
+		r /= o.shape[d]
+		o.off += o.idx[d] * o.stride[d]
+	}
+}
+
 // next advances to the next row.
 func (o *odometer) next() {
 	for d := o.rank - 2; d >= 0; d-- {
@@ -81,8 +92,18 @@ func Transpose(shape []int, perm []int, x, y []float32) {
 		y[0] = x[0]
 		return
 	}
-	last, ls := o.shape[rank-1], o.stride[rank-1]
-	for yo := 0; yo < total; yo += last {
+	last := o.shape[rank-1]
+	if last == 0 {
+		return
+	}
+	runSpans(spanOp{kernel: spanTranspose, n: total / last, a: x, y: y, o: o, last: last}, total)
+}
+
+// transposeRows writes y, whole rows of last elements of Transpose's output, from x, o at
+// the first of them.
+func transposeRows(o *odometer, x, y []float32, last int) {
+	ls := o.stride[o.rank-1]
+	for yo := 0; yo < len(y); yo += last {
 		row := y[yo : yo+last]
 		if ls == 1 {
 			copy(row, x[o.off:o.off+last])

@@ -1,0 +1,56 @@
+package runtime
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestSpansThreads checks Transpose, Binary and BinaryScalar split across threads by spans
+// of their output against their one-thread results, bit for bit: transposes of rank 1–4
+// (the last axis moved or kept, rows split mid-way through the leading axes), elementwise
+// lengths off the cache-line unit; nothing written outside y, nothing allocated when warm.
+func TestSpansThreads(t *testing.T) {
+	r := newRand(51)
+	type tc struct {
+		name string
+		size int
+		f    func(y []float32)
+	}
+	var cases []tc
+	for _, c := range []struct{ shape, perm []int }{
+		{[]int{5000}, []int{0}},
+		{[]int{300, 70}, []int{1, 0}},
+		{[]int{7, 128, 4, 32}, []int{0, 2, 1, 3}},
+		{[]int{3, 50, 6, 9}, []int{2, 0, 3, 1}},
+		{[]int{9, 11, 130}, []int{1, 0, 2}},
+	} {
+		x := randSlice(r, prod(c.shape))
+		cases = append(cases, tc{fmt.Sprintf("Transpose %v %v", c.shape, c.perm), len(x), func(y []float32) { Transpose(c.shape, c.perm, x, y) }})
+	}
+	for _, n := range []int{1, 17, 4099, 100003} {
+		a, b := randSlice(r, n), randSlice(r, n)
+		for _, op := range []BinOp{BinAdd, BinMul, BinSub, BinMax} {
+			cases = append(cases,
+				tc{fmt.Sprintf("Binary %d n=%d", op, n), n, func(y []float32) { Binary(op, n, a, b, y) }},
+				tc{fmt.Sprintf("BinaryScalar %d n=%d", op, n), n, func(y []float32) { BinaryScalar(op, n, a, 0.37, y, op == BinSub) }})
+		}
+	}
+	for _, c := range cases {
+		want := make([]float32, c.size)
+		c.f(want)
+		withThreads(3, func() {
+			if c.size*spanWork >= 3*minPartWork && c.size >= 3*16 {
+				if p := partsFor(c.size*spanWork, c.size); p < 3 {
+					t.Fatalf("%s: %d parts", c.name, p)
+				}
+			}
+			got := newGuarded(c.size)
+			c.f(got.s)
+			got.check(t, c.name)
+			if i := firstDiff(got.s, want); i >= 0 {
+				t.Fatalf("%s: element %d = %v, want %v", c.name, i, got.s[i], want[i])
+			}
+			requireNoAllocs(t, c.name, func() { c.f(got.s) })
+		})
+	}
+}
