@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/kerasgen/kerasgen/internal/compile"
 	"github.com/kerasgen/kerasgen/internal/sharedtest"
 	"github.com/kerasgen/kerasgen/runtime"
 )
@@ -153,6 +155,47 @@ func TestBench(t *testing.T) {
 			t.Fatalf("gemm: %v: %s", err, line)
 		}
 		checkPeak(t, g)
+	}
+}
+
+// TestBenchSave saves the timing programs (`--save`) and runs them as a machine without Go
+// would: the model's program on its saved inputs at two threads prints the timing line, its
+// bench.json names the model, batch and FLOPs, and the sgemm program times the sizes it is given.
+func TestBenchSave(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two programs; skipped with -short")
+	}
+	dir := t.TempDir()
+	code, out, errs := runCLI("bench", filepath.Join("..", "..", "examples", "models", "mlp", "model.json"), "--batch", "3", "--save", dir)
+	if code != 0 || !strings.Contains(out, "saved") {
+		t.Fatalf("--save: exit %d\n%s%s", code, out, errs)
+	}
+	var meta compile.SavedBench
+	if b, err := os.ReadFile(filepath.Join(dir, "bench.json")); err != nil {
+		t.Fatal(err)
+	} else if err := json.Unmarshal(b, &meta); err != nil || meta.Model != "mlp" || meta.Batch != 3 || meta.FLOPs <= 0 || meta.Runner != "kerasgen" {
+		t.Fatalf("bench.json: %v %+v", err, meta)
+	}
+	cmd := exec.Command(filepath.Join(dir, "bench"), filepath.Join(dir, "data"))
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=2", "KERASGEN_THREADS=2")
+	res, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("saved program: %v", err)
+	}
+	var r map[string]any
+	if err := json.Unmarshal(res, &r); err != nil {
+		t.Fatalf("%v: %s", err, res)
+	}
+	if v, ok := r["median_ms"].(float64); !ok || v <= 0 {
+		t.Errorf("median_ms = %v", r["median_ms"])
+	}
+	checkPeak(t, r)
+	if code, out, errs := runCLI("bench", "--gemm", "8", "--save", dir); code != 0 {
+		t.Fatalf("--gemm --save: exit %d\n%s%s", code, out, errs)
+	}
+	g, err := exec.Command(filepath.Join(dir, "gemm"), "8,16").Output()
+	if err != nil || strings.Count(string(g), `"gflops"`) != 2 {
+		t.Fatalf("saved gemm program: %v: %s", err, g)
 	}
 }
 
