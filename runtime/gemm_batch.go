@@ -26,13 +26,7 @@ func GemmBatch(form MatForm, count, m, n, k int, a []float32, sa, lda int, b []f
 	if count <= 0 || m <= 0 || n <= 0 {
 		return
 	}
-	ar, ac, br, bc := m, k, k, n
-	switch form {
-	case FormNT:
-		br, bc = n, k
-	case FormTN:
-		ar, ac = k, m
-	}
+	ar, ac, br, bc := form.operands(m, n, k)
 	need("GemmBatch", "a", a, (count-1)*sa+matLen(ar, ac, lda))
 	need("GemmBatch", "b", b, (count-1)*sb+matLen(br, bc, ldb))
 	need("GemmBatch", "c", c, (count-1)*sc+matLen(m, n, ldc))
@@ -42,11 +36,20 @@ func GemmBatch(form MatForm, count, m, n, k int, a []float32, sa, lda int, b []f
 		g.products(0, count)
 		return
 	}
-	j := gemmBatchJobs.Get().(*gemmBatchJob)
-	j.gemmBatch = g
-	runParts(j, parts, &j.done)
-	j.gemmBatch = gemmBatch{}
-	gemmBatchJobs.Put(j)
+	runSplit[gemmBatch](&gemmBatchJobs, g, parts)
+}
+
+// operands returns the stored shapes of A (ar×ac) and B (br×bc) of an m×n×k product of
+// this form.
+func (form MatForm) operands(m, n, k int) (ar, ac, br, bc int) {
+	ar, ac, br, bc = m, k, k, n
+	switch form {
+	case FormNT:
+		br, bc = n, k
+	case FormTN:
+		ar, ac = k, m
+	}
+	return ar, ac, br, bc
 }
 
 // gemmBatch is one GemmBatch's operands.
@@ -59,15 +62,9 @@ type gemmBatch struct {
 	acc            bool
 }
 
-// gemmBatchJob is a GemmBatch split across threads; pooled, so a warm call does not allocate.
-type gemmBatchJob struct {
-	gemmBatch
-	done partsDone
-}
+var gemmBatchJobs = sync.Pool{New: func() any { return new(splitJob[gemmBatch, *gemmBatch]) }}
 
-var gemmBatchJobs = sync.Pool{New: func() any { return new(gemmBatchJob) }}
-
-func (j *gemmBatchJob) runPart(p, parts int) {
+func (j *gemmBatch) runPart(p, parts int) {
 	lo, hi := split(j.count, 1, p, parts)
 	j.products(lo, hi)
 }

@@ -18,13 +18,7 @@ func TestGemmBatch(t *testing.T) {
 	for _, form := range []MatForm{FormNN, FormNT, FormTN} {
 		for _, sh := range [][4]int{{1, 5, 7, 3}, {3, 128, 128, 32}, {8, 17, 33, 65}, {5, 4, 40, 128}, {2, 1, 1, 1}, {3, 6, 9, 0}} {
 			count, m, n, k := sh[0], sh[1], sh[2], sh[3]
-			ar, ac, br, bc := m, k, k, n
-			switch form {
-			case FormNT:
-				br, bc = n, k
-			case FormTN:
-				ar, ac = k, m
-			}
+			ar, ac, br, bc := form.operands(m, n, k)
 			lda, ldb, ldc := ac+1, bc+2, n+3
 			sa, sb, sc := ar*lda+5, br*ldb+1, m*ldc+4
 			a, b := randSlice(r, (count-1)*sa+ar*lda), randSlice(r, (count-1)*sb+br*ldb)

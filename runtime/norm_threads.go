@@ -28,13 +28,7 @@ type rowsOp struct {
 	rms         bool
 }
 
-// rowsJob is a rowsOp split across threads; pooled, so a warm call does not allocate.
-type rowsJob struct {
-	rowsOp
-	done partsDone
-}
-
-var rowsJobs = sync.Pool{New: func() any { return new(rowsJob) }}
+var rowsJobs = sync.Pool{New: func() any { return new(splitJob[rowsOp, *rowsOp]) }}
 
 // runRows runs op on rows lo…hi-1 here, or, when worth it, split across the threads.
 func runRows(op rowsOp) {
@@ -43,16 +37,12 @@ func runRows(op rowsOp) {
 		op.band(0, op.rows)
 		return
 	}
-	j := rowsJobs.Get().(*rowsJob)
-	j.rowsOp = op
-	runParts(j, parts, &j.done)
-	j.rowsOp = rowsOp{}
-	rowsJobs.Put(j)
+	runSplit[rowsOp](&rowsJobs, op, parts)
 }
 
-func (j *rowsJob) runPart(p, parts int) {
-	lo, hi := split(j.rows, 1, p, parts)
-	j.band(lo, hi)
+func (o *rowsOp) runPart(p, parts int) {
+	lo, hi := split(o.rows, 1, p, parts)
+	o.band(lo, hi)
 }
 
 // band runs the kernel on rows lo…hi-1.

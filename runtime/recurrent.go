@@ -139,11 +139,7 @@ func Recurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask, y, hOut, cOut, scra
 		// The rows are independent: with threads, each part runs the whole sequence for a band
 		// of them, one dispatch for the layer instead of a few per step.
 		if parts := partsFor(n*t*gu*(f+un), n); parts > 1 {
-			j := recurrentJobs.Get().(*recurrentJob)
-			j.p, j.x, j.w, j.u, j.b, j.h0, j.c0, j.mask, j.y, j.hOut, j.cOut, j.scratch = *p, x, w, u, b, h0, c0, mask, y, hOut, cOut, scratch
-			runParts(j, parts, &j.done)
-			j.recurrentCall = recurrentCall{}
-			recurrentJobs.Put(j)
+			runSplit[recurrentCall](&recurrentJobs, recurrentCall{*p, x, w, u, b, h0, c0, mask, y, hOut, cOut, scratch}, parts)
 			return
 		}
 	}
@@ -272,18 +268,11 @@ type recurrentCall struct {
 	x, w, u, b, h0, c0, mask, y, hOut, cOut, scratch []float32
 }
 
-// recurrentJob is a Recurrent call split by batch rows; pooled, so a warm call does not
-// allocate.
-type recurrentJob struct {
-	recurrentCall
-	done partsDone
-}
-
-var recurrentJobs = sync.Pool{New: func() any { return new(recurrentJob) }}
+var recurrentJobs = sync.Pool{New: func() any { return new(splitJob[recurrentCall, *recurrentCall]) }}
 
 // runPart runs part p of parts of the batch's rows: Recurrent on those rows alone, its arrays
 // sliced to them (all are batch-major), with the part's scratch.
-func (j *recurrentJob) runPart(p, parts int) {
+func (j *recurrentCall) runPart(p, parts int) {
 	q := j.p
 	lo, hi := split(q.N, 1, p, parts)
 	if lo >= hi {

@@ -113,13 +113,7 @@ func refRecurrent(p *RecurrentParams, x, w, u, b, h0, c0, mask []float32) (y, hO
 // TestRecurrentMatchesReference runs every cell in every mode against refRecurrent.
 func TestRecurrentMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
-	rnd := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = rng.Float32()*2 - 1
-		}
-		return s
-	}
+	rnd := func(n int) []float32 { return uniformSlice(rng, n) }
 	cases, stacked, fusedStep, withStacked := 0, 0, 0, 0
 	for _, cell := range []Cell{CellSimpleRNN, CellLSTM, CellGRU} {
 		for _, resetAfter := range []bool{false, true} {
@@ -152,16 +146,7 @@ func TestRecurrentMatchesReference(t *testing.T) {
 				}
 				var h0, c0, mask []float32
 				if mode&4 != 0 {
-					h0, c0 = rnd(p.N*p.U), rnd(p.N*p.U)
-					mask = make([]float32, p.N*p.T)
-					for i := range mask {
-						if rng.Intn(3) > 0 {
-							mask[i] = 1
-						}
-					}
-				}
-				if cell != CellLSTM {
-					c0 = nil
+					h0, c0, mask = randStates(rng, &p)
 				}
 				ylen := p.N * p.U
 				if p.ReturnSequences {
@@ -303,6 +288,32 @@ func BenchmarkRecurrent(b *testing.B) {
 	}
 }
 
+// uniformSlice returns n values uniform in [-1, 1) from rng.
+func uniformSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = rng.Float32()*2 - 1
+	}
+	return s
+}
+
+// randStates returns random initial states h0 and (for an LSTM, else nil) c0 in [-1, 1) and a
+// mask that keeps two steps in three, for p's rows.
+func randStates(rng *rand.Rand, p *RecurrentParams) (h0, c0, mask []float32) {
+	rnd := func(n int) []float32 { return uniformSlice(rng, n) }
+	h0, c0 = rnd(p.N*p.U), rnd(p.N*p.U) // c0 drawn for every cell: the draws stay the same
+	mask = make([]float32, p.N*p.T)
+	for i := range mask {
+		if rng.Intn(3) > 0 {
+			mask[i] = 1
+		}
+	}
+	if p.Cell != CellLSTM {
+		c0 = nil
+	}
+	return h0, c0, mask
+}
+
 // TestRecurrentThreads checks Recurrent split across threads by batch rows (each part the
 // whole sequence for its rows, through lstmStacked where a part has lstmStackedMin rows):
 // every cell, with and without masks and initial states, sequences or last states, forward
@@ -310,13 +321,7 @@ func BenchmarkRecurrent(b *testing.B) {
 // and no allocation when warm.
 func TestRecurrentThreads(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
-	rnd := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = rng.Float32()*2 - 1
-		}
-		return s
-	}
+	rnd := func(n int) []float32 { return uniformSlice(rng, n) }
 	for _, cell := range []Cell{CellSimpleRNN, CellLSTM, CellGRU} {
 		for mode := 0; mode < 8; mode++ {
 			p := RecurrentParams{N: 13, T: 8, F: 16, U: 32, Cell: cell, Act: ActTanh, RecAct: ActSigmoid,
@@ -328,16 +333,7 @@ func TestRecurrentThreads(t *testing.T) {
 			}
 			var h0, c0, mask []float32
 			if mode&4 != 0 {
-				h0, c0 = rnd(p.N*p.U), rnd(p.N*p.U)
-				mask = make([]float32, p.N*p.T)
-				for i := range mask {
-					if rng.Intn(3) > 0 {
-						mask[i] = 1
-					}
-				}
-			}
-			if cell != CellLSTM {
-				c0 = nil
+				h0, c0, mask = randStates(rng, &p)
 			}
 			p.Stacked = StackRecurrentKernels(&p, w, u)
 			ylen := p.N * p.U

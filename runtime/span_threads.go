@@ -35,13 +35,7 @@ type spanOp struct {
 	last        int      // Transpose: output row length
 }
 
-// spanJob is a spanOp split across threads; pooled, so a warm call does not allocate.
-type spanJob struct {
-	spanOp
-	done partsDone
-}
-
-var spanJobs = sync.Pool{New: func() any { return new(spanJob) }}
+var spanJobs = sync.Pool{New: func() any { return new(splitJob[spanOp, *spanOp]) }}
 
 // runSpans runs op whole here or, when worth it, split across the threads; elements is the
 // number of output elements (the work).
@@ -51,20 +45,16 @@ func runSpans(op spanOp, elements int) {
 		op.span(0, op.n)
 		return
 	}
-	j := spanJobs.Get().(*spanJob)
-	j.spanOp = op
-	runParts(j, parts, &j.done)
-	j.spanOp = spanOp{}
-	spanJobs.Put(j)
+	runSplit[spanOp](&spanJobs, op, parts)
 }
 
-func (j *spanJob) runPart(p, parts int) {
+func (o *spanOp) runPart(p, parts int) {
 	unit := 1
-	if j.kernel != spanTranspose {
+	if o.kernel != spanTranspose {
 		unit = 16 // whole cache lines of y
 	}
-	lo, hi := split(j.n, unit, p, parts)
-	j.span(lo, hi)
+	lo, hi := split(o.n, unit, p, parts)
+	o.span(lo, hi)
 }
 
 // span runs the kernel on elements (or output rows) lo…hi-1.

@@ -157,6 +157,37 @@ func partsFor(work, limit int) int {
 	return max(1, min(t, limit, work/minPartWork))
 }
 
+// splitOp is a kernel call's operands that can run part p of parts of it.
+type splitOp interface {
+	runPart(p, parts int)
+}
+
+// splitJob is a kernel call O split across threads, with its parts' completion; pooled by
+// runSplit, so a warm call does not allocate.
+type splitJob[O any, P interface {
+	*O
+	splitOp
+}] struct {
+	op   O
+	done partsDone
+}
+
+func (j *splitJob[O, P]) runPart(p, parts int) { P(&j.op).runPart(p, parts) }
+
+// runSplit runs op in parts (parts > 1) on a splitJob from pool (whose New makes a
+// *splitJob[O, P]), and clears the job before pooling it again.
+func runSplit[O any, P interface {
+	*O
+	splitOp
+}](pool *sync.Pool, op O, parts int) {
+	j := pool.Get().(*splitJob[O, P])
+	j.op = op
+	runParts(j, parts, &j.done)
+	var zero O
+	j.op = zero
+	pool.Put(j)
+}
+
 // runParts runs job's parts 1…parts-1 on workers and part 0 here, and
 // returns when all are done. done must be unused (zero counts).
 func runParts(job parallelJob, parts int, done *partsDone) {

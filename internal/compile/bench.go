@@ -98,6 +98,12 @@ type SavedBench struct {
 // as `GOMAXPROCS=T KERASGEN_THREADS=T dir/bench dir/data`; it prints Bench's timing as one
 // JSON line (median_ms, min_ms, max_ms, n, peak_gflops, cpu_level).
 func SaveBench(dir, model string, r *Result, inputs []*runtime.Array, layers bool) error {
+	return saving(dir, func(work, dir string) error { return saveBench(work, dir, model, r, inputs, layers) })
+}
+
+// saving runs save with a temporary work directory (removed after) and dir made absolute
+// (the go command that builds into it runs elsewhere).
+func saving(dir string, save func(work, dir string) error) error {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return err
@@ -107,6 +113,10 @@ func SaveBench(dir, model string, r *Result, inputs []*runtime.Array, layers boo
 		return err
 	}
 	defer os.RemoveAll(work)
+	return save(work, dir)
+}
+
+func saveBench(work, dir, model string, r *Result, inputs []*runtime.Array, layers bool) error {
 	mod, data, err := writeBench(work, r, inputs, layers)
 	if err != nil {
 		return err
@@ -215,15 +225,10 @@ func BenchGemm(work string, sizes []int) ([]GemmResult, error) {
 // (for another machine of the same architecture). Run as `KERASGEN_THREADS=T dir/gemm
 // 256,512`; it prints BenchGemm's results as one JSON array.
 func SaveGemm(dir string) error {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return err
-	}
-	work, err := os.MkdirTemp("", "kerasgen-save-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(work)
+	return saving(dir, saveGemm)
+}
+
+func saveGemm(work, dir string) error {
 	mod, _, err := WriteModule(work, nil)
 	if err != nil {
 		return err
