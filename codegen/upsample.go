@@ -35,8 +35,7 @@ func (gen *generator) emitUpsampledConv(op *ir.Op, ep jen.Code) ([]jen.Code, err
 		return nil, fmt.Errorf("upsampled convolution %s: its kernel %s has another use", op.Layer, op.In[1].Name)
 	}
 	xs, ys := op.In[0].Type.Shape, op.Out[0].Type.Shape
-	h, w := int(xs[1]), int(xs[2])
-	params := runtime.ConvParams{H: h, W: w, C: int(xs[3]), OH: h, OW: w, OC: int(ys[3]), KH: 2, KW: 2, SH: 1, SW: 1, DH: 1, DW: 1}
+	params := runtime.UpsampledConvParams(int(xs[1]), int(xs[2]), int(xs[3]), int(ys[3]))
 	pv := gen.paramsVar(op.Layer, "Params", rt("ConvParams").Values(convFields(params)...))
 	need := runtime.Conv2DUpsampledScratch(&params)
 	gen.fixedScratch = max(gen.fixedScratch, need)

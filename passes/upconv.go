@@ -14,7 +14,6 @@ import "github.com/kerasgen/kerasgen/ir"
 func FuseUpsampledConvs(g *ir.Graph) error {
 	uses := g.Uses()
 	outputs := g.OutputSet()
-	resized := map[*ir.Op]bool{}
 	for _, op := range g.Ops {
 		if op.Kind != "Conv" || !ir.UpsampledConv(op) || !staticImage(op.Out[0]) {
 			continue
@@ -25,15 +24,8 @@ func FuseUpsampledConvs(g *ir.Graph) error {
 		}
 		op.In[0] = up.In[0]
 		op.Attrs["upsample"] = []int{2, 2}
-		resized[up] = true
 	}
-	kept := g.Ops[:0]
-	for _, op := range g.Ops {
-		if !resized[op] {
-			kept = append(kept, op)
-		}
-	}
-	g.Ops = kept
+	g.RemoveDead() // the folded Resizes, read by nothing now
 	return nil
 }
 

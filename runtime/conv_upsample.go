@@ -63,6 +63,12 @@ func upsampledPhase(p *ConvParams, a, b int) ConvParams {
 	return q
 }
 
+// UpsampledConvParams returns the ConvParams Conv2DUpsampled takes for a convolution of an
+// H×W×C image upsampled 2× into OC channels (N left 0: the caller sets the batch).
+func UpsampledConvParams(h, w, c, oc int) ConvParams {
+	return ConvParams{H: h, W: w, C: c, OH: h, OW: w, OC: oc, KH: 2, KW: 2, SH: 1, SW: 1, DH: 1, DW: 1}
+}
+
 // Conv2DUpsampledScratch is the scratch Conv2DUpsampled needs: one phase's output for one
 // image, and the scratch of the phase's convolution.
 func Conv2DUpsampledScratch(p *ConvParams) int {
@@ -75,7 +81,7 @@ func Conv2DUpsampledScratch(p *ConvParams) int {
 // residual), through the four phase kernels w (UpsampledPhaseKernels of the 3×3 kernel) — see
 // the file comment. p describes one phase's convolution: N, H, W, C and OC as above, KH = KW = 2,
 // OH = H, OW = W, unit strides and dilations, Groups 1 (its padding is set per phase). scratch
-// holds Conv2DUpsampledScratch(p) elements. Nothing is allocated.
+// holds Conv2DUpsampledScratch(p) elements; UpsampledConvParams makes p. Nothing is allocated.
 func Conv2DUpsampled(p *ConvParams, x, w, y, scratch []float32, ep *Epilogue) {
 	const kernel = "Conv2DUpsampled"
 	sh, sw, dh, dw, groups := p.steps()

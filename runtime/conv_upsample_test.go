@@ -64,7 +64,9 @@ func TestConv2DUpsampled(t *testing.T) {
 	}
 	eachLevel(t, func(t *testing.T) {
 		for i, p := range shapes {
-			p.OH, p.OW, p.KH, p.KW, p.Groups = p.H, p.W, 2, 2, 1
+			n := p.N
+			p = UpsampledConvParams(p.H, p.W, p.C, p.OC)
+			p.N = n
 			r := newRand(uint64(90 + i))
 			x, k, bias := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, 9*p.C*p.OC), randSlice(r, p.OC)
 			phases := UpsampledPhaseKernels(make([]float32, UpsampledPhaseKernelsLen(p.C, p.OC)), k, p.C, p.OC)
@@ -125,7 +127,8 @@ func TestUpsampledPhaseKernels(t *testing.T) {
 // TestConv2DUpsampledRefuses checks the panics for parameters that are not a phase convolution
 // and for a residual epilogue.
 func TestConv2DUpsampledRefuses(t *testing.T) {
-	p := ConvParams{N: 1, H: 4, W: 4, C: 2, OH: 4, OW: 4, OC: 3, KH: 2, KW: 2}
+	p := UpsampledConvParams(4, 4, 2, 3)
+	p.N = 1
 	x, w, y := make([]float32, 32), make([]float32, UpsampledPhaseKernelsLen(2, 3)), make([]float32, 4*48)
 	s := make([]float32, Conv2DUpsampledScratch(&p))
 	bad := p
@@ -148,7 +151,8 @@ func BenchmarkConv2DUpsampled(b *testing.B) {
 		name        string
 		h, w, c, oc int
 	}{{"denoise_64x64x64-32", 64, 64, 64, 32}, {"denoise_128x128x32-1", 128, 128, 32, 1}} {
-		p := ConvParams{N: 1, H: s.h, W: s.w, C: s.c, OH: s.h, OW: s.w, OC: s.oc, KH: 2, KW: 2}
+		p := UpsampledConvParams(s.h, s.w, s.c, s.oc)
+		p.N = 1
 		full := ConvParams{N: 1, H: 2 * s.h, W: 2 * s.w, C: s.c, OH: 2 * s.h, OW: 2 * s.w, OC: s.oc, KH: 3, KW: 3, PadT: 1, PadL: 1}
 		r := newRand(7)
 		x, k := randSlice(r, s.h*s.w*s.c), randSlice(r, 9*s.c*s.oc)
