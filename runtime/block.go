@@ -53,6 +53,16 @@ func (p *InvertedResidualParams) inputRows(oy0, oy1 int) (r0, r1 int) {
 	return r0, r1
 }
 
+// splitRows is the fewest output rows a part of an image may take when threads split its
+// rows: one more than the output rows whose input rows the part shares with the part above
+// (3 for a 3×3 depthwise layer at stride 1, 2 at stride 2), so that expanding them again
+// costs at most about two thirds of the part's own rows.
+func (p *InvertedResidualParams) splitRows() int {
+	d := &p.Depthwise
+	sh, _, dh, _, _ := d.steps()
+	return ((d.KH-1)*dh+sh-1)/sh + 1
+}
+
 // InvertedResidualScratch is the scratch size (in elements) InvertedResidual needs: one
 // band's expanded rows (none under NoExpand) and its depthwise output.
 func InvertedResidualScratch(p *InvertedResidualParams) int {
@@ -95,11 +105,13 @@ func InvertedResidual(p *InvertedResidualParams, x []float32, we *Panels, epE *E
 	if !p.NoExpand {
 		work += h * w * c * e
 	}
-	bands := (oh + max(p.Band, 1) - 1) / max(p.Band, 1)
-	j.byRows = n < Threads() && bands > n
+	// Fewer images than threads: split each image's output rows evenly, in runs of at least
+	// p.splitRows() (a run expands the input rows it shares with the run above again).
+	rowRuns := oh / p.splitRows()
+	j.byRows = n < Threads() && rowRuns > n
 	pieces := n
 	if j.byRows {
-		pieces = bands
+		pieces = rowRuns
 	}
 	if parts := partsFor(n*work, pieces); parts > 1 {
 		runParts(j, parts, &j.wg)
@@ -132,7 +144,7 @@ func (j *blockJob) runPart(p, parts int) {
 	d := &j.p.Depthwise
 	buf := partScratch(p, InvertedResidualScratch(&j.p), j.scratch)
 	if j.byRows {
-		lo, hi := split(d.OH, max(j.p.Band, 1), p, parts)
+		lo, hi := split(d.OH, 1, p, parts)
 		for img := 0; img < d.N; img++ {
 			j.rows(img, lo, hi, buf, false)
 		}
@@ -144,8 +156,7 @@ func (j *blockJob) runPart(p, parts int) {
 	}
 }
 
-// rows runs the block on output rows [oyLo, oyHi) of image img (oyLo a multiple of the band),
-// band by band, with scratch for one band; its matrix products may split across threads only
+// rows runs the block on output rows [oyLo, oyHi) of image img, band by band from oyLo, with scratch for one band; its matrix products may split across threads only
 // when threads is true.
 func (j *blockJob) rows(img, oyLo, oyHi int, scratch []float32, threads bool) {
 	p, d := &j.p, j.p.Depthwise

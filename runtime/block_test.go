@@ -143,9 +143,9 @@ func BenchmarkInvertedResidual(b *testing.B) {
 	}
 }
 
-// TestInvertedResidualThreads checks the block split across 3 threads by images (each part
-// with its own pooled band scratch) against the three layers, bit for bit, and that a warm
-// threaded call allocates nothing.
+// TestInvertedResidualThreads checks the block split across 3 threads by images, or by
+// output rows (runs starting anywhere in a band), each part with its own pooled band scratch,
+// against the three layers, bit for bit, and that a warm threaded call allocates nothing.
 func TestInvertedResidualThreads(t *testing.T) {
 	noExpand := newBlockCase(newRand(6), 5, 56, 56, 32, 32, 16, 3, 1, 8, false)
 	noExpand.p.NoExpand, noExpand.we = true, nil
@@ -155,13 +155,15 @@ func TestInvertedResidualThreads(t *testing.T) {
 	twoImages := newBlockCase(newRand(8), 2, 29, 29, 24, 144, 32, 3, 2, 2, false)
 	oneNoExpand := newBlockCase(newRand(9), 1, 56, 56, 32, 32, 16, 3, 1, 5, false)
 	oneNoExpand.p.NoExpand, oneNoExpand.we = true, nil
-	for _, b := range []*blockCase{newBlockCase(newRand(5), 5, 28, 28, 32, 192, 32, 3, 1, 4, true), noExpand, oneImage, twoImages, oneNoExpand} {
+	// One band (MobileNetV2's 7×7 blocks): the parts still split its rows.
+	oneBand := newBlockCase(newRand(10), 1, 9, 9, 40, 240, 40, 3, 1, 9, true)
+	for _, b := range []*blockCase{newBlockCase(newRand(5), 5, 28, 28, 32, 192, 32, 3, 1, 4, true), noExpand, oneImage, twoImages, oneNoExpand, oneBand} {
 		d := b.p.Depthwise
 		want := make([]float32, d.N*d.OH*d.OW*b.p.P)
 		b.unfused(want, nil, nil)
 		withThreads(3, func() {
-			if bands := (d.OH + b.p.Band - 1) / b.p.Band; d.N < 3 && (bands <= d.N || partsFor(d.N*d.OH*d.OW*d.C*b.p.P, bands) < 3) {
-				t.Fatalf("%d images, %d bands: not split by rows in three parts", d.N, bands)
+			if runs := d.OH / b.p.splitRows(); d.N < 3 && (runs <= d.N || partsFor(d.N*d.OH*d.OW*d.C*b.p.P, runs) < 3) {
+				t.Fatalf("%d images, %d row runs: not split by rows in three parts", d.N, runs)
 			}
 			what := fmt.Sprintf("threads, %d images, NoExpand %v", d.N, b.p.NoExpand)
 			got := newGuarded(len(want))
