@@ -264,7 +264,8 @@ type winogradJob struct {
 	w       *WinogradKernel
 	scratch []float32
 	g       winogradGeom
-	// gemmThreads: the job runs as one part, and its products may split across threads.
+	// gemmThreads: the job runs as one part, and its products may split across threads (by
+	// planes, winogradPlanes).
 	gemmThreads bool
 	poolH       int       // 0, or the height of the max pooling y gets (Conv2DWinogradMaxPool)
 	ep          *Epilogue // nil or &epv
@@ -292,6 +293,27 @@ func (j *winogradJob) runPart(part, parts int) {
 	}
 }
 
+// winogradPlanes is a block's products M_ξ = V_ξ · U_ξ (nt tiles), which a call of one block
+// splits across threads by planes: each plane's product is small (a few tiles), but their
+// kernel planes together stream megabytes (MobileNet's and ResNet's 7×7 and 8×8 layers).
+type winogradPlanes struct {
+	w        *WinogradKernel
+	nt       int
+	v, m     []float32
+	ldv, ldm int
+}
+
+var winogradPlanesJobs = sync.Pool{New: func() any { return new(splitJob[winogradPlanes, *winogradPlanes]) }}
+
+// runPart computes planes [lo, hi) of part p of parts, each on one thread.
+func (pl *winogradPlanes) runPart(p, parts int) {
+	w := pl.w
+	lo, hi := split((w.M+2)*(w.M+2), 1, p, parts)
+	for xi := lo; xi < hi; xi++ {
+		gemmOn(false, pl.nt, w.OC, w.C, pl.v[xi*pl.ldv:], w.C, w.plane(xi), pl.m[xi*pl.ldm:], w.OC, false, nil, 0)
+	}
+}
+
 // block computes the output of tile rows [r0, r1) (counted through the batch's images).
 func (j *winogradJob) block(r0, r1 int, s []float32) {
 	p, g := &j.p, j.g
@@ -316,9 +338,15 @@ func (j *winogradJob) block(r0, r1 int, s []float32) {
 		r += ty1 - ty0
 	}
 	// M_ξ = V_ξ · U_ξ.
-	nt := (r1 - r0) * tw
-	for xi := 0; xi < planes; xi++ {
-		gemmOn(j.gemmThreads, nt, oc, c, v[xi*ldv:], c, j.w.plane(xi), m[xi*ldm:], oc, false, nil, 0)
+	pl := winogradPlanes{w: j.w, nt: (r1 - r0) * tw, v: v, ldv: ldv, m: m, ldm: ldm}
+	parts := 1
+	if j.gemmThreads {
+		parts = partsFor(planes*gemmWork(pl.nt, oc, c), planes)
+	}
+	if parts > 1 {
+		runSplit[winogradPlanes](&winogradPlanesJobs, pl, parts)
+	} else {
+		pl.runPart(0, 1)
 	}
 	// Y: the output transform of each tile row with a clamp-form epilogue in it; any other
 	// epilogue, and any on a tile row cut by OH or OW, applied to the rows after.
