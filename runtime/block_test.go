@@ -204,3 +204,36 @@ func TestInvertedResidualInputRows(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkInvertedResidualThreads times MobileNetV2-224's batch-1 blocks on one thread and
+// on two (same run, each size's rows side by side), in GFLOP/s of the block: with one image,
+// the parts split its output rows (b4: 28 rows in bands of 11; b7: 14 in bands of 11; b13: 7
+// output rows at stride 2; b14: 7 rows, one band).
+func BenchmarkInvertedResidualThreads(b *testing.B) {
+	for _, s := range []struct {
+		name                 string
+		h, c, e, pc, s, band int
+	}{
+		{"b4_28x32-192-32", 28, 32, 192, 32, 1, 11},
+		{"b7_14x64-384-64", 14, 64, 384, 64, 1, 11},
+		{"b13_14x96-576-160_s2", 14, 96, 576, 160, 2, 6},
+		{"b14_7x160-960-160", 7, 160, 960, 160, 1, 7},
+	} {
+		bc := newBlockCase(newRand(2), 1, s.h, s.h, s.c, s.e, s.pc, 3, s.s, s.band, s.s == 1 && s.c == s.pc)
+		d := bc.p.Depthwise
+		flops := 2 * float64(d.H*d.W*s.c*s.e+d.OH*d.OW*9*s.e+d.OH*d.OW*s.e*s.pc)
+		y := make([]float32, d.N*d.OH*d.OW*s.pc)
+		sc := make([]float32, InvertedResidualScratch(&bc.p))
+		for _, t := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads%d", s.name, t), func(b *testing.B) {
+				old := Threads()
+				SetThreads(t)
+				defer SetThreads(old)
+				for i := 0; i < b.N; i++ {
+					bc.fused(y, sc)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

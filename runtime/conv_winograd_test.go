@@ -402,3 +402,28 @@ func BenchmarkWinogradMaxPool(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConv2DWinogradThreads times batch-1 'same' convolutions (ResNet-style sizes, F(4×4))
+// on one thread and on two, same run: 8×8×128 is one block, whose products split by planes;
+// the larger images split by blocks of tile rows.
+func BenchmarkConv2DWinogradThreads(b *testing.B) {
+	r := newRand(3)
+	for _, s := range []struct{ hw, c int }{{8, 128}, {16, 64}, {32, 32}} {
+		p := ConvParams{N: 1, H: s.hw, W: s.hw, C: s.c, OH: s.hw, OW: s.hw, OC: s.c, KH: 3, KW: 3, PadT: 1, PadL: 1, Groups: 1}
+		x, y := randSlice(r, s.hw*s.hw*s.c), make([]float32, s.hw*s.hw*s.c)
+		u := WinogradKernelInto(make([]float32, WinogradKernelLen(4, p.C, p.OC)), randSlice(r, 9*p.C*p.OC), 4, p.C, p.OC)
+		sc := make([]float32, Conv2DWinogradScratch(&p, 4))
+		ep := &Epilogue{Bias: randSlice(r, p.OC), Act: ActRelu}
+		for _, t := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%dx%dx%d/threads%d", s.hw, s.hw, s.c, t), func(b *testing.B) {
+				old := Threads()
+				SetThreads(t)
+				defer SetThreads(old)
+				for i := 0; i < b.N; i++ {
+					Conv2DWinograd(&p, x, &u, y, sc, ep)
+				}
+				b.ReportMetric(2*float64(9*s.hw*s.hw*s.c*s.c)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
