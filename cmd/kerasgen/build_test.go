@@ -177,10 +177,14 @@ func TestBenchSave(t *testing.T) {
 		t.Fatalf("bench.json: %v %+v", err, meta)
 	}
 	cmd := exec.Command(filepath.Join(dir, "bench"), filepath.Join(dir, "data"))
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=2", "KERASGEN_THREADS=2")
+	trace := filepath.Join(dir, "trace.out")
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=2", "KERASGEN_THREADS=2", "KERASGEN_TRACE="+trace)
 	res, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("saved program: %v", err)
+	}
+	if st, err := os.Stat(trace); err != nil || st.Size() == 0 {
+		t.Errorf("KERASGEN_TRACE: no execution trace written (%v)", err)
 	}
 	var r map[string]any
 	if err := json.Unmarshal(res, &r); err != nil {

@@ -268,6 +268,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"sort"
 	"time"
 
@@ -296,7 +297,12 @@ func main() {
 		}
 		outputs = append(outputs, make([]float32, n))
 	}
-	for i := 0; i < 20; i++ {
+	// Warm-up: 20 calls, and with threads 1 s at least. For the first 0.1–1 s of a process
+	// on the Zen 5 VMs, its threads often run as if on one core (the batch-1 MLP on two
+	// threads at its one-thread time in half the processes timed from a 20-call warm-up, in
+	// none from a 1 s one; BENCHMARKS.md "Session 23"), where a server that loaded its model
+	// once would not be.
+	for i, t0 := 0, time.Now(); i < 20 || (rt.Threads() > 1 && time.Since(t0) < time.Second); i++ {
 		check(m.Run(batch, inputs, outputs))
 	}
 	if f := os.Getenv("KERASGEN_CPUPROFILE"); f != "" {
@@ -304,6 +310,12 @@ func main() {
 		check(err)
 		check(pprof.StartCPUProfile(w))
 		defer pprof.StopCPUProfile()
+	}
+	if f := os.Getenv("KERASGEN_TRACE"); f != "" {
+		w, err := os.Create(f)
+		check(err)
+		check(trace.Start(w))
+		defer trace.Stop()
 	}
 	var times []float64
 	var peak rt.PeakProbe
