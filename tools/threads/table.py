@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Prints the thread-scaling table of tools/threads/run.py's results: per model, batch, thread
+"""Prints the thread-scaling table of tools/threads/run.py's results (or of ../shared/bench's
+run_all.sh, whose ORT runner is ort-node): per model, batch, thread
 count and runner, the median over passes of the runner's per-process medians, its time over
 ORT's in the same row, its speed-up over its one-thread time (a variant without a one-thread
 row: kerasgen's), and GFLOP/s per thread.
@@ -27,10 +28,10 @@ for m in {k[0] for k in rows}:
         flops[m] = json.load(open(q))["flops_per_sample"]
 print("| model | batch | threads | runner | median ms | per-pass medians | / ORT | speed-up over 1 thread | GFLOP/s per thread |")
 print("|---|---|---|---|---|---|---|---|---|")
-for k in sorted(rows, key=lambda k: (list(dict.fromkeys(x[0] for x in rows)).index(k[0]), k[1], k[2], k[3] != "ort-python", k[3])):
+for k in sorted(rows, key=lambda k: (list(dict.fromkeys(x[0] for x in rows)).index(k[0]), k[1], k[2], not k[3].startswith("ort-"), k[3])):
     m, b, t, runner = k
     ms = med[k]
-    o = med.get((m, b, t, "ort-python"))
+    o = med.get((m, b, t, "ort-python")) or med.get((m, b, t, "ort-node"))
     one = med.get((m, b, 1, runner)) or med.get((m, b, 1, "kerasgen"))
     gf = f"{flops[m] * b / (ms / 1e3) / 1e9 / t:.1f}" if m in flops else "-"
     per = " / ".join(f"{r['median_ms']:.3f}" for r in rows[k])
