@@ -104,25 +104,36 @@ func TestInvertedResidualAllocatesNothing(t *testing.T) {
 	}
 }
 
+// mnv2Block is one of MobileNetV2-224's blocks at batch 1: h×h input, c → e → pc channels,
+// stride s, band rows a band.
+type mnv2Block struct {
+	name                 string
+	h, c, e, pc, s, band int
+}
+
+// blockCase returns the block with random weights (a residual when it keeps its shape) and
+// its multiply-adds ×2.
+func (m mnv2Block) blockCase() (*blockCase, float64) {
+	bc := newBlockCase(newRand(2), 1, m.h, m.h, m.c, m.e, m.pc, 3, m.s, m.band, m.s == 1 && m.c == m.pc)
+	d := bc.p.Depthwise
+	return bc, 2 * float64(d.H*d.W*m.c*m.e+d.OH*d.OW*9*m.e+d.OH*d.OW*m.e*m.pc)
+}
+
 // BenchmarkInvertedResidual times MobileNetV2-224's blocks at batch 1, fused band by band
 // against the three layers run whole (same run, same weights), in GFLOP/s of the block.
 func BenchmarkInvertedResidual(b *testing.B) {
-	for _, s := range []struct {
-		name                  string
-		h, c, e, pc, s, bands int
-	}{
+	for _, s := range []mnv2Block{
 		{"block1_112x16-96-24_s2", 112, 16, 96, 24, 2, 2},
 		{"block2_56x24-144-24", 56, 24, 144, 24, 1, 4},
 		{"block3_56x24-144-32_s2", 56, 24, 144, 32, 2, 2},
 		{"block4_28x32-192-32", 28, 32, 192, 32, 1, 4},
 		{"block7_14x64-384-64", 14, 64, 384, 64, 1, 4},
 	} {
-		bc := newBlockCase(newRand(2), 1, s.h, s.h, s.c, s.e, s.pc, 3, s.s, s.bands, s.s == 1 && s.c == s.pc)
+		bc, flops := s.blockCase()
 		d := bc.p.Depthwise
-		flops := 2 * float64(d.H*d.W*s.c*s.e+d.OH*d.OW*9*s.e+d.OH*d.OW*s.e*s.pc)
 		y := make([]float32, d.N*d.OH*d.OW*s.pc)
 		ex, dw := randSlice(newRand(3), d.N*d.H*d.W*d.C), randSlice(newRand(4), d.N*d.OH*d.OW*d.C)
-		for _, band := range []int{0, s.bands, 2 * s.bands} {
+		for _, band := range []int{0, s.band, 2 * s.band} {
 			name := fmt.Sprintf("%s/band%d", s.name, band)
 			if band == 0 {
 				name = s.name + "/layers"
@@ -210,18 +221,14 @@ func TestInvertedResidualInputRows(t *testing.T) {
 // the parts split its output rows (b4: 28 rows in bands of 11; b7: 14 in bands of 11; b13: 7
 // output rows at stride 2; b14: 7 rows, one band).
 func BenchmarkInvertedResidualThreads(b *testing.B) {
-	for _, s := range []struct {
-		name                 string
-		h, c, e, pc, s, band int
-	}{
+	for _, s := range []mnv2Block{
 		{"b4_28x32-192-32", 28, 32, 192, 32, 1, 11},
 		{"b7_14x64-384-64", 14, 64, 384, 64, 1, 11},
 		{"b13_14x96-576-160_s2", 14, 96, 576, 160, 2, 6},
 		{"b14_7x160-960-160", 7, 160, 960, 160, 1, 7},
 	} {
-		bc := newBlockCase(newRand(2), 1, s.h, s.h, s.c, s.e, s.pc, 3, s.s, s.band, s.s == 1 && s.c == s.pc)
+		bc, flops := s.blockCase()
 		d := bc.p.Depthwise
-		flops := 2 * float64(d.H*d.W*s.c*s.e+d.OH*d.OW*9*s.e+d.OH*d.OW*s.e*s.pc)
 		y := make([]float32, d.N*d.OH*d.OW*s.pc)
 		sc := make([]float32, InvertedResidualScratch(&bc.p))
 		for _, t := range []int{1, 2} {

@@ -3,8 +3,13 @@
 // Contract: SetThreads(n) makes the large kernels (Gemm and what is built on
 // it) split their work into at most n parts run at once: part 0 on the
 // calling goroutine, the others on n-1 long-lived worker goroutines that
-// sleep on channels between jobs (no busy-spinning: these machines are
-// shared). One thread, the default, is a fast path with no synchronization
+// poll for their next part for spinFor (100 µs) and then sleep on channels
+// (no long busy-spinning: these machines are shared). While polling, the
+// caller and the workers keep their threads (they yield only when GOMAXPROCS
+// is below the threads): on the Zen 5 VMs, polls that yielded let a caller
+// and a worker settle on one P, and a sleeping worker woken by a send waits
+// ~70 µs for an idle P to take it, so the caller hands its P to such a worker
+// once and goes on elsewhere (BENCHMARKS.md "Session 23"). One thread, the default, is a fast path with no synchronization
 // at all. The setting is process-wide; KERASGEN_THREADS sets it at start-up.
 // A kernel only splits when each part has enough work to repay waking a
 // worker (minPartWork multiply-adds). Parts never nest: a part runs the
@@ -51,17 +56,21 @@ type workerMsg struct {
 }
 
 // partsDone tracks the end of a split job's parts run by workers: left counts those not yet
-// finished (polled by the caller), wg the same (slept on once polling gives up, and waited
-// on in any case so that no worker still touches the job when runParts returns).
+// finished (polled by the caller; a worker's last touch of the job is its decrement, so the
+// caller returns only once left is 0), wg the same (slept on once polling gives up; a worker
+// marks wg before left, so a caller that saw left reach 0 never sleeps on it); sleeping says
+// the caller sleeps on wg, so that the worker that wakes it yields its P to it.
 type partsDone struct {
-	left atomic.Int32
-	wg   sync.WaitGroup
+	left     atomic.Int32
+	sleeping atomic.Bool // the caller sleeps on wg
+	wg       sync.WaitGroup
 }
 
 var workers struct {
 	mu      sync.Mutex
 	threads atomic.Int32
 	queues  []chan workerMsg // one per worker goroutine
+	asleep  []*atomic.Bool   // one per worker goroutine: it sleeps on its queue
 	bufs    []*[]float32     // one per worker goroutine: its parts' scratch (partScratch)
 }
 
@@ -89,7 +98,8 @@ func SetThreads(n int) {
 		q := make(chan workerMsg, 4)
 		workers.queues = append(workers.queues, q)
 		workers.bufs = append(workers.bufs, new([]float32))
-		go work(q)
+		workers.asleep = append(workers.asleep, new(atomic.Bool))
+		go work(q, workers.asleep[len(workers.asleep)-1])
 	}
 	workers.threads.Store(int32(n))
 }
@@ -97,23 +107,31 @@ func SetThreads(n int) {
 // Threads returns the number of threads the large kernels may use.
 func Threads() int { return max(int(workers.threads.Load()), 1) }
 
-func work(q chan workerMsg) {
+// work is a worker's loop; asleep tells callers when it sleeps on q.
+func work(q chan workerMsg, asleep *atomic.Bool) {
 	for {
-		m := receive(q)
+		m := receive(q, asleep)
 		m.job.runPart(m.p, m.parts)
-		m.done.left.Add(-1)
+		// wg before left: a caller that sees left reach 0 finds wg at 0 too and does not
+		// sleep; one asleep on wg waits for left after it (see waitParts).
+		sleeping := m.done.sleeping.Load()
 		m.done.wg.Done()
+		m.done.left.Add(-1)
+		if sleeping {
+			// The caller, woken onto this goroutine's P, would wait behind this one's poll.
+			runtime.Gosched()
+		}
 	}
 }
 
 // receive returns q's next message, polling for it for spinFor before sleeping on q.
-func receive(q chan workerMsg) workerMsg {
+func receive(q chan workerMsg, asleep *atomic.Bool) workerMsg {
 	select {
 	case m := <-q:
 		return m
 	default:
 	}
-	start, spin := time.Now(), time.Duration(spinFor.Load())
+	start, spin, yield := time.Now(), time.Duration(spinFor.Load()), shortOfProcs()
 	for i := 1; ; i++ {
 		select {
 		case m := <-q:
@@ -122,9 +140,14 @@ func receive(q chan workerMsg) workerMsg {
 		}
 		if i%64 == 0 {
 			if time.Since(start) >= spin {
-				return <-q
+				asleep.Store(true)
+				m := <-q
+				asleep.Store(false)
+				return m
 			}
-			runtime.Gosched() // let other goroutines have this thread while we wait
+			if yield {
+				runtime.Gosched() // the caller or another worker may need this thread
+			}
 		}
 	}
 }
@@ -133,18 +156,32 @@ func receive(q chan workerMsg) workerMsg {
 // sleeps.
 func waitParts(d *partsDone) {
 	if spin := time.Duration(spinFor.Load()); d.left.Load() > 0 && spin > 0 {
-		start := time.Now()
+		start, yield := time.Now(), shortOfProcs()
 		for i := 1; d.left.Load() > 0; i++ {
 			if i%64 == 0 {
 				if time.Since(start) >= spin {
 					break
 				}
-				runtime.Gosched() // a worker may need this thread (GOMAXPROCS below the threads)
+				if yield {
+					runtime.Gosched() // a worker may need this thread
+				}
 			}
 		}
 	}
-	d.wg.Wait()
+	if d.left.Load() > 0 {
+		d.sleeping.Store(true)
+		d.wg.Wait()
+		for d.left.Load() > 0 {
+			// The last part's worker is between wg and left; it touches d no more after.
+		}
+	}
 }
+
+// shortOfProcs reports whether the pool's goroutines (a caller and Threads()-1 workers) are
+// more than GOMAXPROCS: only then do polling goroutines yield their thread. Otherwise
+// yielding lets the caller and a worker settle on one P, taking turns, while the other P
+// idles (BENCHMARKS.md "Session 23").
+func shortOfProcs() bool { return runtime.GOMAXPROCS(0) < Threads() }
 
 // partsFor returns how many parts a kernel of the given work (multiply-adds)
 // should be split into: 1 unless threads are set and each part gets at least
@@ -193,13 +230,21 @@ func runSplit[O any, P interface {
 func runParts(job parallelJob, parts int, done *partsDone) {
 	if parts > 1 {
 		workers.mu.Lock()
-		qs := workers.queues
+		qs, asleep := workers.queues, workers.asleep
 		workers.mu.Unlock()
 		parts = min(parts, len(qs)+1)
 		done.left.Store(int32(parts - 1))
 		done.wg.Add(parts - 1)
+		woke := false
 		for p := 1; p < parts; p++ {
+			woke = woke || asleep[p-1].Load()
 			qs[p-1] <- workerMsg{job, p, parts, done}
+		}
+		if woke {
+			// A worker woken by the send is queued on this goroutine's P, where an idle P
+			// takes it only after a sleep of the scheduler's own (~70 µs on these VMs): let it
+			// run here now; this goroutine goes on through the global queue.
+			runtime.Gosched()
 		}
 	}
 	job.runPart(0, parts)
