@@ -156,8 +156,9 @@ func (j *blockJob) runPart(p, parts int) {
 	}
 }
 
-// rows runs the block on output rows [oyLo, oyHi) of image img, band by band from oyLo, with scratch for one band; its matrix products may split across threads only
-// when threads is true.
+// rows runs the block on output rows [oyLo, oyHi) of image img, band by band from oyLo,
+// with scratch for one band; its matrix products may split across threads only when threads
+// is true.
 func (j *blockJob) rows(img, oyLo, oyHi int, scratch []float32, threads bool) {
 	p, d := &j.p, j.p.Depthwise
 	h, w, c, e, oh, ow, pc := d.H, d.W, p.C, d.C, d.OH, d.OW, p.P

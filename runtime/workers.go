@@ -1,22 +1,21 @@
 // The worker pool that splits large kernels across threads.
 //
-// Contract: SetThreads(n) makes the large kernels (Gemm and what is built on
-// it) split their work into at most n parts run at once: part 0 on the
-// calling goroutine, the others on n-1 long-lived worker goroutines that
-// poll for their next part for spinFor (100 µs) and then sleep on channels
-// (no long busy-spinning: these machines are shared). While polling, the
-// caller and the workers keep their threads (they yield only when GOMAXPROCS
-// is below the threads): on the Zen 5 VMs, polls that yielded let a caller
-// and a worker settle on one P, and a sleeping worker woken by a send waits
-// ~70 µs for an idle P to take it, so the caller hands its P to such a worker
-// once and goes on elsewhere (BENCHMARKS.md "Session 23"). One thread, the default, is a fast path with no synchronization
-// at all. The setting is process-wide; KERASGEN_THREADS sets it at start-up.
-// A kernel only splits when each part has enough work to repay waking a
-// worker (minPartWork multiply-adds). Parts never nest: a part runs the
-// one-thread kernel. KERASGEN_PART_WORK, read at start-up, sets that least
-// work for machines whose workers wake faster or slower. Concurrent callers share the workers (each worker runs
-// the parts sent to it in order), so results and safety do not depend on
-// the number of callers. Nothing is allocated per call.
+// Contract: SetThreads(n) makes the large kernels (Gemm and what is built on it) split
+// their work into at most n parts run at once: part 0 on the calling goroutine, the others
+// on n-1 long-lived worker goroutines that poll for their next part for spinFor (100 µs)
+// and then sleep on channels (no long busy-spinning: these machines are shared). While
+// polling, the caller and the workers keep their threads (they yield only when GOMAXPROCS
+// is below the threads): on the Zen 5 VMs, polls that yielded let a caller and a worker
+// settle on one P, and a sleeping worker woken by a send waits ~70 µs for an idle P to
+// take it, so the caller hands its P to such a worker once and goes on elsewhere
+// (BENCHMARKS.md "Session 23"). One thread, the default, is a fast path with no
+// synchronization at all. The setting is process-wide; KERASGEN_THREADS sets it at
+// start-up. A kernel only splits when each part has enough work to repay waking a worker
+// (minPartWork multiply-adds). Parts never nest: a part runs the one-thread kernel.
+// KERASGEN_PART_WORK, read at start-up, sets that least work for machines whose workers
+// wake faster or slower. Concurrent callers share the workers (each worker runs the parts
+// sent to it in order), so results and safety do not depend on the number of callers.
+// Nothing is allocated per call.
 
 package runtime
 
@@ -173,6 +172,7 @@ func waitParts(d *partsDone) {
 		d.wg.Wait()
 		for d.left.Load() > 0 {
 			// The last part's worker is between wg and left; it touches d no more after.
+			runtime.Gosched()
 		}
 	}
 }
