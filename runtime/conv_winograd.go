@@ -251,6 +251,13 @@ func convWinograd(p *ConvParams, poolH int, x []float32, w *WinogradKernel, y, s
 	parts := partsFor(p.N*p.OH*p.OW*p.OC*9*p.C, blocks)
 	// One block (a small image at batch 1): its products split across the threads instead.
 	j.gemmThreads = parts == 1
+	if parts > 1 {
+		// Lower blocks, as many for every part: three blocks of 3 tile rows on two threads
+		// become four of 2 (resnet_small's 32×32 layers at batch 1).
+		rows := p.N * j.g.th
+		perPart := (blocks + parts - 1) / parts
+		j.g.bt = (rows + parts*perPart - 1) / (parts * perPart)
+	}
 	runParts(j, parts, &j.wg)
 	*j = winogradJob{}
 	winogradJobs.Put(j)

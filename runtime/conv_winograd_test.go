@@ -215,6 +215,9 @@ func TestWinogradTransformsMatchTwins(t *testing.T) {
 func TestConv2DWinogradThreads(t *testing.T) {
 	for _, p := range []ConvParams{
 		{N: 1, H: 64, W: 64, C: 16, OH: 64, OW: 64, OC: 16, PadT: 1, PadL: 1},
+		// Blocks lowered to even parts: 7 + 1 tile rows become 4 + 4; across images, 8 + 2
+		// become 5 + 5.
+		{N: 1, H: 32, W: 32, C: 16, OH: 32, OW: 32, OC: 16, PadT: 1, PadL: 1},
 		{N: 5, H: 8, W: 8, C: 64, OH: 8, OW: 8, OC: 48, PadT: 1, PadL: 1},
 		// One block (F(4×4), F(2×2) over two images): the products split by planes.
 		{N: 1, H: 8, W: 8, C: 128, OH: 8, OW: 8, OC: 128, PadT: 1, PadL: 1},
