@@ -212,7 +212,8 @@ type splitJob[O any, P interface {
 func (j *splitJob[O, P]) runPart(p, parts int) { P(&j.op).runPart(p, parts) }
 
 // runSplit runs op in parts (parts > 1) on a splitJob from pool (whose New makes a
-// *splitJob[O, P]), and clears the job before pooling it again.
+// *splitJob[O, P]), and clears the job before pooling it again. Callers run op whole
+// themselves when parts ≤ 1: a call through P here would move op to the heap.
 func runSplit[O any, P interface {
 	*O
 	splitOp
@@ -234,6 +235,7 @@ func runParts(job parallelJob, parts int, done *partsDone) {
 		workers.mu.Unlock()
 		parts = min(parts, len(qs)+1)
 		done.left.Store(int32(parts - 1))
+		done.sleeping.Store(false) // a pooled job's last call may have slept
 		done.wg.Add(parts - 1)
 		woke := false
 		for p := 1; p < parts; p++ {
