@@ -1,7 +1,8 @@
 // Gemm's entry points and their split across threads (see workers.go): C is
 // cut into blocks of whole row tiles (12 rows) when it has at least as many
-// rows as columns, else of whole column panels (32 columns), one block per
-// part; each part runs the one-thread gemmBlock, epilogue included.
+// rows as columns or enough rows for every part (gemmParts), else of whole
+// column panels (32 columns), one block per part; each part runs the
+// one-thread gemmBlock, epilogue included.
 
 package runtime
 
@@ -59,14 +60,9 @@ func gemmOn(threads bool, m, n, k int, a []float32, lda int, b bMat, c []float32
 		t = epTile{ep: ep, row0: row0, n: n, clamp: clamp}
 		tile = &t
 	}
-	byRows := m >= n
-	pieces := (n + 31) / 32
-	if byRows {
-		pieces = (m + 11) / 12
-	}
-	parts := 1
+	parts, byRows := 1, false
 	if threads {
-		parts = partsFor(gemmWork(m, n, k), pieces)
+		parts, byRows = gemmParts(m, n, k)
 	}
 	if parts <= 1 || k <= 0 {
 		gemmBlock(m, n, k, a, lda, b, c, ldc, acc, tile)
@@ -82,6 +78,27 @@ func gemmOn(threads bool, m, n, k int, a []float32, lda int, b bMat, c []float32
 	runParts(j, parts, &j.wg)
 	*j = gemmJob{}
 	gemmJobs.Put(j)
+}
+
+// rowTilesPerPart is the fewest 12-row tiles of C a part must get for gemmParts to split C by
+// rows when it has more columns than rows.
+const rowTilesPerPart = 4
+
+// gemmParts returns how many parts an m×n×k product splits into and whether by rows: by
+// rows when C has at least as many rows as columns, or when every part still gets
+// rowTilesPerPart tiles of rows, else by column panels. Rows keep what a part writes where
+// the next row-wise kernel's same part reads it (the transformer's FFN: Dense(512) by
+// columns gave each core half of every row, which the next Dense, split by rows, read half
+// from the other core: 2× its time where the cores are far apart, BENCHMARKS.md "Session
+// 24"); columns remain for products of few rows.
+func gemmParts(m, n, k int) (parts int, byRows bool) {
+	rowTiles, panels := (m+11)/12, (n+31)/32
+	parts = partsFor(gemmWork(m, n, k), max(rowTiles, panels))
+	byRows = m >= n || rowTiles >= rowTilesPerPart*parts
+	if byRows {
+		return min(parts, rowTiles), true
+	}
+	return min(parts, panels), false
 }
 
 // fewRows is the most rows of a product that streams B rather than reusing it from cache.

@@ -58,6 +58,35 @@ func TestGemmThreads(t *testing.T) {
 	}
 }
 
+// TestGemmParts checks how products split at the default minPartWork: by rows when C has
+// as many rows as columns or rowTilesPerPart row tiles for every part (the transformer's FFN at
+// batch 1 on two threads), else by column panels (the batch-32 MLP; the FFN on seven threads).
+func TestGemmParts(t *testing.T) {
+	for _, tc := range []struct {
+		m, n, k, threads, parts int
+		byRows                  bool
+	}{
+		{128, 512, 128, 2, 2, true},    // transformer FFN, batch 1: 11 row tiles
+		{128, 512, 128, 7, 7, false},   // 11 row tiles < 4·7
+		{96, 512, 128, 2, 2, true},     // 8 row tiles = 4·2
+		{84, 512, 128, 2, 2, false},    // 7 row tiles
+		{32, 512, 784, 2, 2, false},    // MLP, batch 32
+		{300, 64, 480, 3, 3, true},     // more rows than columns
+		{4096, 512, 128, 16, 16, true}, // transformer FFN, batch 32
+		{1, 700, 300, 2, 1, false},     // too little work to split
+		{128, 512, 128, 1, 1, false},   // one thread
+	} {
+		old := Threads()
+		SetThreads(tc.threads)
+		parts, byRows := gemmParts(tc.m, tc.n, tc.k)
+		SetThreads(old)
+		if parts != tc.parts || (parts > 1 && byRows != tc.byRows) {
+			t.Errorf("gemmParts(%d, %d, %d) on %d threads = %d parts, by rows %v; want %d, %v",
+				tc.m, tc.n, tc.k, tc.threads, parts, byRows, tc.parts, tc.byRows)
+		}
+	}
+}
+
 func TestSplit(t *testing.T) {
 	for _, tc := range []struct{ n, unit, parts int }{{100, 12, 3}, {7, 32, 2}, {1000, 32, 7}, {12, 12, 5}} {
 		next := 0
