@@ -676,9 +676,19 @@ func (gen *generator) emitBinary(op *ir.Op) ([]jen.Code, error) {
 
 // emitBatchMatMul multiplies matching matrices of (…, M, K)·(…, K, N) values over the leading
 // dimensions (the batch, heads) in one runtime.GemmBatch call, which splits the products
-// across threads; transposed operands use its NT / TN forms.
+// across threads; transposed operands use its NT / TN forms, and operands stored with their
+// heads swapped (swap_a, swap_b, swap_y) are read and written in place, at strides.
 func (gen *generator) emitBatchMatMul(op *ir.Op) ([]jen.Code, error) {
-	a, b, y := op.In[0].Type.Shape, op.In[1].Type.Shape, op.Out[0].Type.Shape
+	a, _, err := ir.BatchMatMulOperands(op)
+	if err != nil {
+		return nil, err
+	}
+	y := op.Out[0].Type.Shape
+	if op.Attrs.Bool("swap_y", false) {
+		if y, err = ir.SwapHeads(y); err != nil {
+			return nil, err
+		}
+	}
 	r := len(a)
 	if r < 3 {
 		return nil, fmt.Errorf("batch matmul of rank %d", r)
@@ -698,10 +708,26 @@ func (gen *generator) emitBatchMatMul(op *ir.Op) ([]jen.Code, error) {
 		k = a[r-2]
 	}
 	dim := func(d ir.Dim) jen.Code { return dims(ir.Shape{d})[0] }
-	return []jen.Code{rt("GemmBatch").Call(rt(form), prod(y[:r-2]), dim(y[r-2]), dim(y[r-1]), dim(k),
-		gen.loc(op.In[0]), prod(a[r-2:]), dim(a[r-1]),
-		gen.loc(op.In[1]), prod(b[r-2:]), dim(b[r-1]),
-		gen.loc(op.Out[0]), prod(y[r-2:]), dim(y[r-1]), jen.False())}, nil
+	// outer·inner products: inner is the axis before the matrices (the heads) from rank 4.
+	outer, inner := prod(y[:r-2]), jen.Code(jen.Lit(1))
+	if r >= 4 {
+		outer, inner = prod(y[:r-3]), dim(y[r-3])
+	}
+	// operand locates input or output i's matrices in its stored shape s.
+	operand := func(s ir.Shape, swapped bool) jen.Code {
+		o, in, ld := prod(s[r-2:]), jen.Code(jen.Lit(0)), dim(s[r-1])
+		switch {
+		case swapped: // [… T, H, D]: head h at h·D, rows H·D apart
+			o, in, ld = prod(s[r-3:]), dim(s[r-1]), prod(s[r-2:])
+		case r >= 4:
+			o, in = prod(s[r-3:]), prod(s[r-2:])
+		}
+		return rt("BatchOperand").Values(jen.Id("Outer").Op(":").Add(o), jen.Id("Inner").Op(":").Add(in), jen.Id("LD").Op(":").Add(ld))
+	}
+	return []jen.Code{rt("GemmBatch").Call(rt(form), outer, inner, dim(y[r-2]), dim(y[r-1]), dim(k),
+		gen.loc(op.In[0]), operand(op.In[0].Type.Shape, op.Attrs.Bool("swap_a", false)),
+		gen.loc(op.In[1]), operand(op.In[1].Type.Shape, op.Attrs.Bool("swap_b", false)),
+		gen.loc(op.Out[0]), operand(op.Out[0].Type.Shape, op.Attrs.Bool("swap_y", false)), jen.False())}, nil
 }
 
 var cellConsts = map[string]string{"simple_rnn": "CellSimpleRNN", "lstm": "CellLSTM", "gru": "CellGRU"}

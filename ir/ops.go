@@ -204,10 +204,16 @@ func init() {
 			return 2 * op.Out[0].Type.Shape.StaticSize() * int64(op.In[1].Type.Shape[0])
 		}})
 
-	def(&OpDef{Kind: "BatchMatMul", MinIn: 2, MaxIn: 2, AttrSpec: "transpose_a:b transpose_b:b",
-		// a [B..., M, K] · b [B..., K, N] -> [B..., M, N]; batch dims must be equal.
+	// BatchMatMul: a [B..., M, K] · b [B..., K, N] -> [B..., M, N]; batch dims must be equal.
+	// swap_a, swap_b, swap_y (rank ≥ 4; set by the heads pass): that operand, or the output,
+	// is stored with the two axes before its matrix swapped — [B..., T, H, D] for the
+	// [B..., H, T, D] the product works on (attention's heads, read and written in place).
+	def(&OpDef{Kind: "BatchMatMul", MinIn: 2, MaxIn: 2, AttrSpec: "transpose_a:b transpose_b:b swap_a:b swap_b:b swap_y:b",
 		Infer: func(op *Op) ([]Type, error) {
-			a, b := op.In[0].Type.Shape, op.In[1].Type.Shape
+			a, b, err := BatchMatMulOperands(op)
+			if err != nil {
+				return nil, err
+			}
 			if len(a) < 2 || len(a) != len(b) {
 				return nil, fmt.Errorf("ranks %v, %v", a, b)
 			}
@@ -224,11 +230,19 @@ func init() {
 				return nil, fmt.Errorf("shapes %v · %v do not multiply", a, b)
 			}
 			out := append(append(Shape{}, a[:r-2]...), m, n)
+			if op.Attrs.Bool("swap_y", false) {
+				if out, err = SwapHeads(out); err != nil {
+					return nil, err
+				}
+			}
 			return one(Type{F32, out})
 		},
 		// Two FLOPs per multiply-add: K of them per output element.
 		Cost: func(op *Op) int64 {
-			a := op.In[0].Type.Shape
+			a, _, err := BatchMatMulOperands(op)
+			if err != nil {
+				return 0
+			}
 			k := a[len(a)-1]
 			if op.Attrs.Bool("transpose_a", false) {
 				k = a[len(a)-2]
@@ -903,4 +917,33 @@ func UpsampledConv(op *Op) bool {
 	return op.Kind == "Conv" && op.Attrs.Int("groups", 1) == 1 && len(w) == 4 && w[0] == 3 && w[1] == 3 &&
 		slices.Equal(st, []int{1, 1}) && slices.Equal(dl, []int{1, 1}) && slices.Equal(pd, []int{1, 1, 1, 1}) &&
 		op.Residual() == nil && op.Attrs["maxpool"] == nil
+}
+
+// SwapHeads returns s with the two axes before its last swapped ([…, T, H, D] ↔
+// […, H, T, D]); s must have rank 4 or more (the batch stays first).
+func SwapHeads(s Shape) (Shape, error) {
+	r := len(s)
+	if r < 4 {
+		return nil, fmt.Errorf("heads swapped in a shape of rank %d", r)
+	}
+	out := append(Shape{}, s...)
+	out[r-3], out[r-2] = out[r-2], out[r-3]
+	return out, nil
+}
+
+// BatchMatMulOperands returns the shapes a BatchMatMul's product works on: its inputs',
+// with the heads swapped where swap_a or swap_b says they are stored swapped.
+func BatchMatMulOperands(op *Op) (a, b Shape, err error) {
+	a, b = op.In[0].Type.Shape, op.In[1].Type.Shape
+	if op.Attrs.Bool("swap_a", false) {
+		if a, err = SwapHeads(a); err != nil {
+			return nil, nil, err
+		}
+	}
+	if op.Attrs.Bool("swap_b", false) {
+		if b, err = SwapHeads(b); err != nil {
+			return nil, nil, err
+		}
+	}
+	return a, b, nil
 }

@@ -243,11 +243,89 @@ func evalOp(op *ir.Op, in []tensor, n int) (tensor, error) {
 			}
 		}
 		return out, nil
+	case "Transpose":
+		return transpose(in[0], a.Ints("perm")), nil
+	case "BatchMatMul":
+		return batchMatMul(in[0], in[1], a), nil
 	default:
 		return out, fmt.Errorf("the test interpreter does not support %s", op.Kind)
 	}
 	// The ops with a fused activation.
 	return out, activate(out, a.String("act", "linear"), a)
+}
+
+// transpose returns x with its axes permuted: axis i of the result is axis perm[i] of x.
+func transpose(x tensor, perm []int) tensor {
+	shape := make([]int, len(perm))
+	for i, p := range perm {
+		shape[i] = x.shape[p]
+	}
+	out := newTensor(shape...)
+	strides := make([]int, len(x.shape)) // x's
+	for i, st := len(x.shape)-1, 1; i >= 0; i-- {
+		strides[i], st = st, st*x.shape[i]
+	}
+	idx := make([]int, len(shape))
+	for k := range out.data {
+		rem, xi := k, 0
+		for i := len(shape) - 1; i >= 0; i-- {
+			idx[i] = rem % shape[i]
+			rem /= shape[i]
+		}
+		for i, p := range perm {
+			xi += idx[i] * strides[p]
+		}
+		out.data[k] = x.data[xi]
+	}
+	return out
+}
+
+// batchMatMul is BatchMatMul by its definition (ir/ops.go): each operand is first brought to
+// the layout the product works on (heads swapped back where swap_a / swap_b say, its last two
+// axes exchanged where transpose_a / transpose_b say), the matrices multiplied, and the
+// result's heads swapped where swap_y says.
+func batchMatMul(x, y tensor, a ir.Attrs) tensor {
+	axes := func(r int, swap ...int) []int {
+		perm := make([]int, r)
+		for i := range perm {
+			perm[i] = i
+		}
+		for i := 0; i+1 < len(swap); i += 2 {
+			perm[swap[i]], perm[swap[i+1]] = perm[swap[i+1]], perm[swap[i]]
+		}
+		return perm
+	}
+	r := len(x.shape)
+	if a.Bool("swap_a", false) {
+		x = transpose(x, axes(r, r-3, r-2))
+	}
+	if a.Bool("swap_b", false) {
+		y = transpose(y, axes(r, r-3, r-2))
+	}
+	if a.Bool("transpose_a", false) {
+		x = transpose(x, axes(r, r-2, r-1))
+	}
+	if a.Bool("transpose_b", false) {
+		y = transpose(y, axes(r, r-2, r-1))
+	}
+	m, k, n := x.shape[r-2], x.shape[r-1], y.shape[r-1]
+	out := newTensor(append(append([]int{}, x.shape[:r-2]...), m, n)...)
+	for b := 0; b < len(out.data)/(m*n); b++ {
+		xs, ys, os := x.data[b*m*k:], y.data[b*k*n:], out.data[b*m*n:]
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				s := 0.0
+				for l := 0; l < k; l++ {
+					s += xs[i*k+l] * ys[l*n+j]
+				}
+				os[i*n+j] = s
+			}
+		}
+	}
+	if a.Bool("swap_y", false) {
+		out = transpose(out, axes(r, r-3, r-2))
+	}
+	return out
 }
 
 // pad pads x with value: before[i] and after[i] entries on axis i.
@@ -610,5 +688,27 @@ func TestInterpreter(t *testing.T) {
 	s, err := binary("add", tensor{[]int{2, 1}, []float64{10, 20}}, tensor{[]int{3}, []float64{1, 2, 3}})
 	if err != nil || fmt.Sprint(s.data) != "[11 12 13 21 22 23]" {
 		t.Errorf("broadcast add: %v %v", s.data, err)
+	}
+	// [1, 2, 3] transposed to [3, 2, 1]: element (i, j, 0) is x (0, j, i).
+	x = tensor{[]int{1, 2, 3}, []float64{1, 2, 3, 4, 5, 6}}
+	if y := transpose(x, []int{2, 1, 0}); fmt.Sprint(y.shape, y.data) != "[3 2 1] [1 4 2 5 3 6]" {
+		t.Errorf("transpose: %v %v", y.shape, y.data)
+	}
+	// Two 1×2 · 2×1 products: [1 2]·[3 4]ᵀ = 11, [5 6]·[7 8]ᵀ = 83; with transpose_b the
+	// second operand is given as 1×2 rows.
+	p := tensor{[]int{2, 1, 2}, []float64{1, 2, 5, 6}}
+	q := tensor{[]int{2, 1, 2}, []float64{3, 4, 7, 8}}
+	if y := batchMatMul(p, q, ir.Attrs{"transpose_b": true}); fmt.Sprint(y.shape, y.data) != "[2 1 1] [11 83]" {
+		t.Errorf("batch matmul: %v %v", y.shape, y.data)
+	}
+	// Heads swapped: a [1, T=2, H=2, D=1] operand is the [1, H, T, D] one transposed, so
+	// head 0 is (1, 3) and head 1 (2, 4); times q [1, H, K=1, N=1], 10 and 100 by head.
+	p = tensor{[]int{1, 2, 2, 1}, []float64{1, 2, 3, 4}}
+	q = tensor{[]int{1, 2, 1, 1}, []float64{10, 100}}
+	if y := batchMatMul(p, q, ir.Attrs{"swap_a": true}); fmt.Sprint(y.shape, y.data) != "[1 2 2 1] [10 30 200 400]" {
+		t.Errorf("batch matmul, swap_a: %v %v", y.shape, y.data)
+	}
+	if y := batchMatMul(p, q, ir.Attrs{"swap_a": true, "swap_y": true}); fmt.Sprint(y.shape, y.data) != "[1 2 2 1] [10 200 30 400]" {
+		t.Errorf("batch matmul, swap_a and swap_y: %v %v", y.shape, y.data)
 	}
 }

@@ -21,6 +21,7 @@ var Inference = []Pass{
 	{"shapes", "re-infer every op's output types and check them", Shapes},
 	{"dropout", "remove Dropout and Identity ops (the identity at inference)", RemoveIdentities},
 	{"reshapes", "move per-element ops above the Reshapes between them and their producer; merge chained Reshapes", FoldReshapes},
+	{"heads", "let batched products read and write attention's heads in place of the Transposes around them", FoldHeadTransposes},
 	{"padfold", "fold zero spatial Pads into the convolutions that read them", FoldPads},
 	{"bnfold", "fold BatchNorm into the preceding Conv/MatMul, or turn it into an Affine", FoldBatchNorm},
 	{"residual", "fold residual Adds into the Conv/MatMul producing one of their inputs", FuseResidualAdds},

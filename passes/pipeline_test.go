@@ -10,15 +10,15 @@ import (
 )
 
 // TestNames checks the pipeline's documented order (passes.go and the README's --dump
-// stages): shapes, dropout, reshapes, padfold, bnfold, residual, fuse, convpool, upconv, blocks, schedule, each with its function
+// stages): shapes, dropout, reshapes, heads, padfold, bnfold, residual, fuse, convpool, upconv, blocks, schedule, each with its function
 // and a description.
 func TestNames(t *testing.T) {
-	want := []string{"shapes", "dropout", "reshapes", "padfold", "bnfold", "residual", "fuse", "convpool", "upconv", "blocks", "schedule"}
+	want := []string{"shapes", "dropout", "reshapes", "heads", "padfold", "bnfold", "residual", "fuse", "convpool", "upconv", "blocks", "schedule"}
 	if got := Names(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
 	funcs := map[string]func(*ir.Graph) error{
-		"shapes": Shapes, "dropout": RemoveIdentities, "reshapes": FoldReshapes, "padfold": FoldPads, "bnfold": FoldBatchNorm, "residual": FuseResidualAdds,
+		"shapes": Shapes, "dropout": RemoveIdentities, "reshapes": FoldReshapes, "heads": FoldHeadTransposes, "padfold": FoldPads, "bnfold": FoldBatchNorm, "residual": FuseResidualAdds,
 		"fuse": FuseActivations, "convpool": FuseConvPools, "upconv": FuseUpsampledConvs, "blocks": FuseBlocks, "schedule": Schedule,
 	}
 	for i, p := range Inference {
@@ -61,6 +61,7 @@ func TestRunOrder(t *testing.T) {
 		"shapes: MatMul Dropout BatchNorm Unary",
 		"dropout: MatMul BatchNorm Unary",
 		"reshapes: MatMul BatchNorm Unary",
+		"heads: MatMul BatchNorm Unary",
 		"padfold: MatMul BatchNorm Unary",
 		"bnfold: MatMul Unary",
 		"residual: MatMul Unary",

@@ -40,7 +40,7 @@ func FoldReshapes(g *ir.Graph) error {
 				}
 				changed = true
 			case movesAboveReshape(op, r):
-				swapWithReshape(g, i, op, r, !outputs[op.Out[0]])
+				swapWithProducer(g, i, op, 0, !outputs[op.Out[0]])
 				changed = true
 			}
 			if changed {
@@ -68,17 +68,19 @@ func movesAboveReshape(op, r *ir.Op) bool {
 	return false
 }
 
-// swapWithReshape rewrites x → r → op → y as x → op → r → y: op (at index i of g.Ops) reads
-// x and writes r's old output value, retyped as x; r reads that and writes y. With rename
-// (y not a graph output, whose name may be the model's), the two values trade names, so that
-// op's output keeps its name.
-func swapWithReshape(g *ir.Graph, i int, op, r *ir.Op, rename bool) {
+// swapWithProducer rewrites x → r → op → y as x → op → r → y, where r is the one-input,
+// one-output op whose output op (at index i of g.Ops) reads at input in: op reads x there and
+// writes r's old output value, retyped as x; r reads that and writes y. With rename (y not a
+// graph output, whose name may be the model's), the two values trade names, so that op's
+// output keeps its name.
+func swapWithProducer(g *ir.Graph, i int, op *ir.Op, in int, rename bool) {
+	r := op.In[in].Def
 	mid, y := r.Out[0], op.Out[0]
 	mid.Type = r.In[0].Type
 	if rename {
 		mid.Name, y.Name = y.Name, mid.Name
 	}
-	op.In[0], op.Out[0], mid.Def = r.In[0], mid, op
+	op.In[in], op.Out[0], mid.Def = r.In[0], mid, op
 	r.In[0], r.Out[0], y.Def = mid, y, r
 	// r now follows op: move it from before op to just after it.
 	j := 0
