@@ -100,17 +100,12 @@ func Binary(op BinOp, n int, a, b, y []float32) {
 	runSpans(spanOp{kernel: spanBinary, n: n, op: op, a: a, b: b, y: y}, n)
 }
 
-// binaryLoop is Binary's one-thread loop on equal-length a, b and y.
+// binaryLoop is Binary's one-thread loop on equal-length a, b and y; sums and differences run
+// on the addRows kernels.
 func binaryLoop(op BinOp, a, b, y []float32) {
 	switch op {
-	case BinAdd:
-		for i := range y {
-			y[i] = a[i] + b[i]
-		}
-	case BinSub:
-		for i := range y {
-			y[i] = a[i] - b[i]
-		}
+	case BinAdd, BinSub:
+		addRows(1, len(y), y, len(y), a, len(y), b, len(y), op == BinSub)
 	case BinMul:
 		for i := range y {
 			y[i] = a[i] * b[i]
@@ -134,8 +129,21 @@ func BinaryScalar(op BinOp, n int, a []float32, s float32, y []float32, scalarFi
 	runSpans(spanOp{kernel: spanBinaryScalar, n: n, op: op, a: a, s: s, y: y, scalarFirst: scalarFirst}, n)
 }
 
-// binaryScalar is BinaryScalar's one-thread loop on equal-length a and y.
+// binaryScalar is BinaryScalar's one-thread loop on equal-length a and y. Sums and products
+// run on the affine kernels, 16 values a row, as x·1 + s and x·s + (−0) (adding −0 changes no
+// value, not even a zero's sign), then a loop on the rest.
 func binaryScalar(op BinOp, a []float32, s float32, y []float32, scalarFirst bool) {
+	if full := len(y) &^ 15; full > 0 && (op == BinAdd || op == BinMul) {
+		var scale, shift [16]float32
+		for i := range scale {
+			scale[i], shift[i] = 1, s
+			if op == BinMul {
+				scale[i], shift[i] = s, float32(math.Copysign(0, -1))
+			}
+		}
+		affineRowsKernel(full/16, 16, a, scale[:], shift[:], y)
+		a, y = a[full:len(y)], y[full:]
+	}
 	switch {
 	case op == BinAdd:
 		for i := range y {
