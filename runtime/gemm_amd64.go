@@ -270,9 +270,35 @@ func gemmNT(threads bool, m, n, k int, a []float32, lda int, b []float32, ldb in
 	gemmOn(threads, m, n, k, a, lda, plainB(bt, n), c, ldc, acc, nil, 0)
 }
 
-// transposeInto writes the transpose of the rows×cols matrix src (row stride
-// lds) into dst as a dense cols×rows matrix, in 8×8 blocks.
+// transposeInto writes the transpose of the rows×cols matrix src (row
+// stride lds) into dst as a dense cols×rows matrix: its 8×8 blocks on the
+// shuffle kernel (transpose8AVX, both asm levels; BenchmarkTranspose), the
+// rows and columns past them in Go; on the generic level transposeGo.
 func transposeInto(dst []float32, rows, cols int, src []float32, lds int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	need("transposeInto", "dst", dst, rows*cols)
+	need("transposeInto", "src", src, matLen(rows, cols, lds))
+	fr, fc := rows&^7, cols&^7
+	if cpuLevel == levelGeneric || fr == 0 || fc == 0 {
+		transposeGo(dst, rows, cols, src, lds)
+		return
+	}
+	transpose8AVX(&dst[0], rows, &src[0], lds, fr, fc)
+	for i := 0; i < rows; i++ {
+		j0 := fc // the columns past the blocks, then whole rows past them
+		if i >= fr {
+			j0 = 0
+		}
+		for j := j0; j < cols; j++ {
+			dst[j*rows+i] = src[i*lds+j]
+		}
+	}
+}
+
+// transposeGo is transposeInto's pure-Go twin, in 8×8 blocks.
+func transposeGo(dst []float32, rows, cols int, src []float32, lds int) {
 	const bs = 8
 	for i0 := 0; i0 < rows; i0 += bs {
 		i1 := min(i0+bs, rows)

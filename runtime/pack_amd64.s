@@ -201,3 +201,82 @@ copyend:
 done:
 	VZEROUPPER
 	RET
+
+// func transpose8AVX(dst *float32, ldd int, src *float32, lds int, rows int, cols int)
+// Requires: AVX
+TEXT ·transpose8AVX(SB), NOSPLIT, $0-48
+	MOVQ  dst+0(FP), AX
+	MOVQ  ldd+8(FP), CX
+	MOVQ  src+16(FP), DX
+	MOVQ  lds+24(FP), BX
+	MOVQ  rows+32(FP), SI
+	MOVQ  cols+40(FP), DI
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, BX
+	LEAQ  (BX)(BX*2), R8
+	LEAQ  (CX)(CX*2), R9
+	TESTQ SI, SI
+	JLE   tdone
+	TESTQ DI, DI
+	JLE   tdone
+
+trows:
+	MOVQ DX, R10
+	MOVQ AX, R11
+	MOVQ DI, R12
+
+tblock:
+	LEAQ       (R10)(BX*4), R13
+	LEAQ       (R11)(CX*4), R14
+	VMOVUPS    (R10), Y0
+	VMOVUPS    (R10)(BX*1), Y1
+	VMOVUPS    (R10)(BX*2), Y2
+	VMOVUPS    (R10)(R8*1), Y3
+	VMOVUPS    (R13), Y4
+	VMOVUPS    (R13)(BX*1), Y5
+	VMOVUPS    (R13)(BX*2), Y6
+	VMOVUPS    (R13)(R8*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VMOVUPS    Y6, (R11)
+	VMOVUPS    Y2, (R14)
+	VPERM2F128 $0x20, Y3, Y1, Y2
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VMOVUPS    Y2, (R11)(CX*1)
+	VMOVUPS    Y1, (R14)(CX*1)
+	VPERM2F128 $0x20, Y5, Y8, Y1
+	VPERM2F128 $0x31, Y5, Y8, Y2
+	VMOVUPS    Y1, (R11)(CX*2)
+	VMOVUPS    Y2, (R14)(CX*2)
+	VPERM2F128 $0x20, Y4, Y0, Y1
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVUPS    Y1, (R11)(R9*1)
+	VMOVUPS    Y0, (R14)(R9*1)
+	ADDQ       $0x20, R10
+	LEAQ       (R14)(CX*4), R11
+	SUBQ       $0x08, R12
+	JG         tblock
+	LEAQ       (DX)(BX*8), DX
+	ADDQ       $0x20, AX
+	SUBQ       $0x08, SI
+	JG         trows
+
+tdone:
+	VZEROUPPER
+	RET

@@ -21,3 +21,9 @@ func packPanels16AVX2(dst *float32, src *float32, rows int, ldb int, panels int,
 //
 //go:noescape
 func copyRowsAVX512(dst *float32, ldd int, src *float32, lds int, rows int, n int)
+
+// transpose8AVX sets dst[j·ldd+i] to src[i·lds+j] for i < rows, j < cols, both multiples of 8: the
+// transpose of src's rows×cols block, by 8×8 blocks of YMM shuffles.
+//
+//go:noescape
+func transpose8AVX(dst *float32, ldd int, src *float32, lds int, rows int, cols int)

@@ -224,6 +224,47 @@ func TestPackBTwin(t *testing.T) {
 	})
 }
 
+// TestTransposeTwin compares transposeInto (transpose8AVX on its 8×8 blocks, Go past them) with
+// transposeGo at each asm level for every height and width 1…40, row strides and offsets,
+// with a guard band after dst.
+func TestTransposeTwin(t *testing.T) {
+	const guard = 16
+	r := newRand(6)
+	eachAsmLevel(t, func(t *testing.T) {
+		for rows := 1; rows <= 40; rows++ {
+			for cols := 1; cols <= 40; cols++ {
+				off, lds := r.IntN(8), cols+r.IntN(5)
+				src := randSlice(r, off+(rows-1)*lds+cols)[off:]
+				got, want := make([]float32, rows*cols+guard), make([]float32, rows*cols+guard)
+				for i := range got {
+					got[i], want[i] = 12345, 12345
+				}
+				transposeInto(got, rows, cols, src, lds)
+				transposeGo(want, rows, cols, src, lds)
+				if i := firstDiff(got, want); i >= 0 {
+					t.Fatalf("%d×%d, lds %d: element %d of %d = %v, want %v", rows, cols, lds, i, rows*cols, got[i], want[i])
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkTranspose times transposeInto against its Go twin on attention's keys (a 128×32
+// head of a 128×128 matrix: GemmNT's B).
+func BenchmarkTranspose(b *testing.B) {
+	src, dst := make([]float32, 128*128), make([]float32, 32*128)
+	b.Run("kernel", func(b *testing.B) {
+		for b.Loop() {
+			transposeInto(dst, 128, 32, src, 128)
+		}
+	})
+	b.Run("generic", func(b *testing.B) {
+		for b.Loop() {
+			transposeGo(dst, 128, 32, src, 128)
+		}
+	})
+}
+
 // BenchmarkPackB times packB against its Go twin on a square B (SetBytes: B's bytes).
 func BenchmarkPackB(b *testing.B) {
 	for _, n := range []int{512, 1024} {
