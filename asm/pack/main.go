@@ -175,9 +175,7 @@ func transpose() {
 	rows, cols := mem.Arg("rows"), mem.Arg("cols")
 	SHLQ(U8(2), ldd)
 	SHLQ(U8(2), lds)
-	lds3, ldd3 := GP64(), GP64()
-	LEAQ(Mem{Base: lds, Index: lds, Scale: 2}, lds3)
-	LEAQ(Mem{Base: ldd, Index: ldd, Scale: 2}, ldd3)
+	rs, ds := mem.PixelStrides(4, lds), mem.PixelStrides(4, ldd) // rows of src and of dst
 	TESTQ(rows, rows)
 	JLE(LabelRef("tdone"))
 	TESTQ(cols, cols)
@@ -189,19 +187,8 @@ func transpose() {
 	MOVQ(cols, j)
 	Label("tblock") // src's 8×8 block at p to dst's at q
 	p4, q4 := GP64(), GP64()
-	LEAQ(Mem{Base: p, Index: lds, Scale: 4}, p4)
-	LEAQ(Mem{Base: q, Index: ldd, Scale: 4}, q4)
-	at := func(base, ld, ld3 reg.GPVirtual, k int) Mem {
-		switch k {
-		case 0:
-			return Mem{Base: base}
-		case 1:
-			return Mem{Base: base, Index: ld, Scale: 1}
-		case 2:
-			return Mem{Base: base, Index: ld, Scale: 2}
-		}
-		return Mem{Base: base, Index: ld3, Scale: 1}
-	}
+	LEAQ(rs.At(p, 4), p4)
+	LEAQ(ds.At(q, 4), q4)
 	var r [8]reg.VecVirtual
 	for k := range r {
 		r[k] = YMM()
@@ -209,7 +196,7 @@ func transpose() {
 		if k >= 4 {
 			base = p4
 		}
-		VMOVUPS(at(base, lds, lds3, k%4), r[k])
+		VMOVUPS(rs.At(base, k%4), r[k])
 	}
 	// t: pairs of rows interleaved; u: four rows' columns j and j+4 in each 128-bit lane;
 	// the output rows: the lanes of u0…u3 (rows 0–3) and u4…u7 (rows 4–7) joined.
@@ -231,11 +218,11 @@ func transpose() {
 		lo, hi := YMM(), YMM()
 		VPERM2F128(U8(0x20), u[4+k], u[k], lo)
 		VPERM2F128(U8(0x31), u[4+k], u[k], hi)
-		VMOVUPS(lo, at(q, ldd, ldd3, k))
-		VMOVUPS(hi, at(q4, ldd, ldd3, k))
+		VMOVUPS(lo, ds.At(q, k))
+		VMOVUPS(hi, ds.At(q4, k))
 	}
 	ADDQ(U8(32), p)
-	LEAQ(Mem{Base: q4, Index: ldd, Scale: 4}, q)
+	LEAQ(ds.At(q4, 4), q)
 	SUBQ(U8(8), j)
 	JG(LabelRef("tblock"))
 	LEAQ(Mem{Base: src, Index: lds, Scale: 8}, src)
