@@ -21,7 +21,13 @@ import "math"
 
 // Affine sets y[r, j] = x[r, j]*scale[j] + shift[j] over rows of c values
 // (inference BatchNormalization folded to a scale and shift). scale or
-// shift may be nil (1 and 0) or hold one value, broadcast to every j.
+// shift may be nil (1 and 0) or hold one value, broadcast to every j. The
+// product is rounded before the add. It runs on the affine kernels: per-channel
+// vectors of c ≥ 16 as they are; one value (a Rescaling's), or vectors of
+// c < 16 (an RGB image's), repeated to a period of 16 or lcm(c, 16) values,
+// with a missing scale as 1 and a missing shift as −0 (x·1 and x + (−0) are
+// x: the same bits as the Go loop, which remains for a vector of c ≥ 16
+// beside one value).
 func Affine(rows, c int, x, scale, shift, y []float32) {
 	need("Affine", "x", x, rows*c)
 	need("Affine", "y", y, rows*c)
@@ -31,11 +37,38 @@ func Affine(rows, c int, x, scale, shift, y []float32) {
 	if len(shift) != 1 && shift != nil {
 		need("Affine", "shift", shift, c)
 	}
-	if len(scale) == c && len(shift) == c && c > 1 {
+	n := rows * c
+	if n == 0 {
+		return
+	}
+	perChannel := len(scale) > 1 || len(shift) > 1
+	if len(scale) == c && len(shift) == c && c >= 16 {
 		// A batch norm's per-channel vectors: the affine kernels (epilogue_amd64.s), or
 		// affineRowsGo, with the same two roundings.
-		if rows > 0 {
-			affineRowsKernel(rows, c, x, scale, shift, y)
+		affineRowsKernel(rows, c, x, scale, shift, y)
+		return
+	}
+	if !perChannel || c < 16 {
+		p := 16 // the period: values of scale and shift repeat every p elements
+		if perChannel {
+			p = 16 * c / gcd(c, 16)
+		}
+		var sc, sh [16 * 15]float32
+		for j := range p {
+			sc[j], sh[j] = 1, float32(math.Copysign(0, -1))
+			if scale != nil {
+				sc[j] = scale[min(j%c, len(scale)-1)]
+			}
+			if shift != nil {
+				sh[j] = shift[min(j%c, len(shift)-1)]
+			}
+		}
+		full := n - n%p // a multiple of p, so the rest starts the period again
+		if full > 0 {
+			affineRowsKernel(full/p, p, x, sc[:p], sh[:p], y)
+		}
+		if rest := n - full; rest > 0 {
+			affineRowsKernel(1, rest, x[full:], sc[:rest], sh[:rest], y[full:])
 		}
 		return
 	}
@@ -52,6 +85,14 @@ func Affine(rows, c int, x, scale, shift, y []float32) {
 			yr[j] = v
 		}
 	}
+}
+
+// gcd returns the greatest common divisor of positive a and b.
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // affineRowsGo sets columns col0… of each of rows rows of c values to y = x·scale + shift

@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -301,6 +302,44 @@ func TestNormNoAllocs(t *testing.T) {
 // TestAffineKernels checks Affine with per-channel vectors (the affine kernels,
 // epilogue_amd64.s) against its Go twin affineRowsGo bit for bit at each level: 1…5 rows,
 // 2…40 and 512 channels (whole and partial vectors), into a guarded y and in place.
+// TestAffineForms checks Affine's one-value and small-channel forms (run on the affine
+// kernels with scale and shift repeated to a period) against the Go loop's bits, at each
+// level: every channel count 1…20 and 32, scale and shift nil, one value or per channel,
+// row counts that leave no rest and a rest of the period, in place too.
+func TestAffineForms(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
+		r := newRand(20)
+		for _, c := range append(intsFrom(1, 20), 32) {
+			for _, rows := range []int{1, 2, 5, 16, 33} {
+				x := randSlice(r, rows*c)
+				x[0] = float32(math.Copysign(0, -1))
+				for _, scale := range [][]float32{nil, randSlice(r, 1), randSlice(r, c)} {
+					for _, shift := range [][]float32{nil, randSlice(r, 1), randSlice(r, c), {0}} {
+						want := make([]float32, rows*c)
+						for i, v := range x {
+							if scale != nil {
+								v *= scale[min(i%c, len(scale)-1)]
+							}
+							if shift != nil {
+								v += shift[min(i%c, len(shift)-1)]
+							}
+							want[i] = v
+						}
+						what := fmt.Sprintf("%s affine %d rows of %d, scale %d, shift %d", CPULevel(), rows, c, len(scale), len(shift))
+						y := newGuarded(rows * c)
+						Affine(rows, c, x, scale, shift, y.s)
+						y.check(t, what)
+						requireSameBits(t, what, y.s, want)
+						in := slices.Clone(x)
+						Affine(rows, c, in, scale, shift, in)
+						requireSameBits(t, what+" in place", in, want)
+					}
+				}
+			}
+		}
+	})
+}
+
 func TestAffineKernels(t *testing.T) {
 	eachLevel(t, func(t *testing.T) {
 		r := newRand(19)
@@ -337,4 +376,31 @@ func BenchmarkAffine(b *testing.B) {
 			affineRowsGo(rows, c, 0, x, scale, shift, y)
 		}
 	})
+}
+
+// BenchmarkAffineImage times Affine on a batch of two 256×256 RGB images (potato-keras'
+// Rescaling: one scale and one shift; a Normalization's per-channel vectors of 3) against
+// the Go loop it ran before, in the same run.
+func BenchmarkAffineImage(b *testing.B) {
+	const rows, c = 2 * 256 * 256, 3
+	r := newRand(6)
+	x, y := randSlice(r, rows*c), make([]float32, rows*c)
+	for _, form := range []struct {
+		name         string
+		scale, shift []float32
+	}{{"one_value", []float32{1.0 / 255}, []float32{0}}, {"per_channel", randSlice(r, c), randSlice(r, c)}} {
+		b.Run(form.name+"/kernel", func(b *testing.B) {
+			for b.Loop() {
+				Affine(rows, c, x, form.scale, form.shift, y)
+			}
+		})
+		b.Run(form.name+"/loop", func(b *testing.B) {
+			for b.Loop() {
+				for i, v := range x {
+					v *= form.scale[min(i%c, len(form.scale)-1)]
+					y[i] = v + form.shift[min(i%c, len(form.shift)-1)]
+				}
+			}
+		})
+	}
 }
