@@ -117,16 +117,29 @@ func (p *ConvTransposeParams) tiles() bool {
 		p.PadT == 0 && p.PadL == 0 && p.OH == p.H*sh && p.OW == p.W*sw
 }
 
-// convTransposeTiles is Conv2DTranspose without its epilogue when p.tiles(): output row
-// ih·KH + kh is, pixel group by pixel group, input row ih times the kernel's rows for kh,
-// [C, KW·OC] (rearranged from w's [KH, KW, OC, C] into a pooled buffer): one product per
-// output row, each element written once.
-func convTransposeTiles(p *ConvTransposeParams, x, w, y []float32) {
+// convTransposeTiles is Conv2DTranspose when p.tiles(): output row ih·KH + kh is, pixel
+// group by pixel group, input row ih times the kernel's rows for kh, [C, KW·OC] (rearranged
+// from w's [KH, KW, OC, C] into a pooled buffer): one product per output row, each element
+// written once, with ep (none with a residual) applied tile by tile in the product, its bias
+// repeated for the row's KW pixels.
+func convTransposeTiles(p *ConvTransposeParams, x, w, y []float32, ep *Epilogue) {
 	c, oc, kw := p.C, p.OC, p.KW
 	n := kw * oc // columns of one kernel row's matrix: a tile row, kw pixels of oc
-	buf := getPack(p.KH * c * n)
+	buf := getPack(p.KH*c*n + n)
 	defer packPool.Put(buf)
 	b := *buf
+	var row *Epilogue
+	var rep Epilogue
+	if ep != nil {
+		rep = *ep
+		if ep.Bias != nil {
+			rep.Bias = b[p.KH*c*n:][:n]
+			for k := 0; k < kw; k++ {
+				copy(rep.Bias[k*oc:], ep.Bias[:oc])
+			}
+		}
+		row = &rep
+	}
 	for kh := 0; kh < p.KH; kh++ {
 		for k := 0; k < kw; k++ {
 			for o := 0; o < oc; o++ {
@@ -142,7 +155,7 @@ func convTransposeTiles(p *ConvTransposeParams, x, w, y []float32) {
 			xr := x[((img*p.H+ih)*p.W)*c:]
 			for kh := 0; kh < p.KH; kh++ {
 				oh := ih*p.KH + kh
-				Gemm(p.W, n, c, xr, c, b[kh*c*n:], n, y[(img*p.OH+oh)*p.OW*oc:], n, false)
+				GemmEpilogue(p.W, n, c, xr, c, b[kh*c*n:], n, y[(img*p.OH+oh)*p.OW*oc:], n, 0, row)
 			}
 		}
 	}
@@ -160,8 +173,12 @@ func Conv2DTranspose(p *ConvTransposeParams, x, w, y []float32, ep *Epilogue) {
 	need("Conv2DTranspose", "w", w, p.KH*p.KW*oc*c)
 	need("Conv2DTranspose", "y", y, p.N*p.OH*p.OW*oc)
 	if p.tiles() {
-		convTransposeTiles(p, x, w, y)
-		ep.Apply(0, p.N*p.OH*p.OW, oc, y, oc)
+		if ep != nil && ep.Residual != nil {
+			convTransposeTiles(p, x, w, y, nil)
+			ep.Apply(0, p.N*p.OH*p.OW, oc, y, oc)
+			return
+		}
+		convTransposeTiles(p, x, w, y, ep)
 		return
 	}
 	clear(y[:p.N*p.OH*p.OW*oc])
