@@ -68,16 +68,13 @@ func gemmOn(threads bool, m, n, k int, a []float32, lda int, b bMat, c []float32
 		gemmBlock(m, n, k, a, lda, b, c, ldc, acc, tile)
 		return
 	}
-	j := gemmJobs.Get().(*gemmJob)
-	*j = gemmJob{m: m, n: n, k: k, a: a, lda: lda, b: b, c: c, ldc: ldc, acc: acc, byRows: byRows}
+	op := gemmOp{m: m, n: n, k: k, a: a, lda: lda, b: b, c: c, ldc: ldc, acc: acc, byRows: byRows}
 	if ep != nil {
 		// The job keeps a copy, so that ep does not escape: a caller may pass one on its stack.
-		j.epv = *ep
-		j.ep = epTile{ep: &j.epv, row0: t.row0, n: t.n, clamp: t.clamp}
+		op.epv, op.hasEp = *ep, true
+		op.ep = epTile{row0: t.row0, n: t.n, clamp: t.clamp}
 	}
-	runParts(j, parts, &j.wg)
-	*j = gemmJob{}
-	gemmJobs.Put(j)
+	runSplit[gemmOp](&gemmJobs, op, parts)
 }
 
 // rowTilesPerPart is the fewest 12-row tiles of C a part must get for gemmParts to split C by
@@ -114,26 +111,27 @@ func gemmWork(m, n, k int) int {
 	return m * n * k
 }
 
-// gemmJob is one Gemm split across threads; pooled, so a warm call does not
-// allocate.
-type gemmJob struct {
+// gemmOp is one Gemm split across threads (runSplit): with hasEp, its epilogue is epv (a
+// copy), which each part's tile (ep, whose own ep each part sets) points to.
+type gemmOp struct {
 	m, n, k  int
 	a, c     []float32
 	b        bMat
 	lda, ldc int
 	acc      bool
-	ep       epTile // ep.ep nil: none; else &epv
+	ep       epTile
 	epv      Epilogue
+	hasEp    bool
 	byRows   bool
-	wg       partsDone
 }
 
-var gemmJobs = sync.Pool{New: func() any { return new(gemmJob) }}
+var gemmJobs = sync.Pool{New: func() any { return new(splitJob[gemmOp, *gemmOp]) }}
 
-func (j *gemmJob) runPart(p, parts int) {
+func (j *gemmOp) runPart(p, parts int) {
 	var tile *epTile
 	t := j.ep
-	if t.ep != nil {
+	if j.hasEp {
+		t.ep = &j.epv
 		tile = &t
 	}
 	if j.byRows {
