@@ -2,8 +2,9 @@
 # Writes a self-contained thread-scaling benchmark bundle into DIR (default .devbench, which
 # .git/info/exclude should ignore) for a machine of the same architecture that has no Go
 # toolchain and no network: the timing program of each ../shared/bench model saved by
-# `kerasgen bench --save`, the sgemm program (`--gemm --save`), the runtime's test binary, the
-# ONNX files, the inputs, and tools/threads/run.py, which times them there. See BENCHMARKS.md
+# `kerasgen bench --save`, the sgemm program (`--gemm --save`), the runtime's test binary,
+# tools/threads/roundtrip, the ONNX files, the inputs, and tools/threads/run.py, which times
+# them there. See BENCHMARKS.md
 # ("Threads past two cores").
 #   tools/threads/prepare.sh [DIR]
 set -eu
@@ -23,6 +24,7 @@ done
 cp "$BENCH/models/gen_input.py" "$DIR/in/"
 "$DIR/kerasgen" bench --gemm 256 --save "$DIR" >/dev/null
 go test -c -o "$DIR/runtime.test" ./runtime/
+go build -o "$DIR/roundtrip" ./tools/threads/roundtrip
 rm "$DIR/kerasgen"
 cp tools/threads/run.py tools/threads/table.py "$DIR/"
 du -sh "$DIR"

@@ -3,8 +3,8 @@
 model, batch and thread count, ONNX Runtime's row (the Python onnxruntime there: intra-op
 threads T, inter-op 1, sequential, all graph optimizations, as ../shared/bench's runner sets
 it) and then kerasgen's saved timing program (GOMAXPROCS=T KERASGEN_THREADS=T), each a fresh
-process, interleaved as ../shared/bench/run_all.sh does. Writes OUT/pass<P>.jsonl and prints
-the table (tools/threads/table.py's).
+process, interleaved as ../shared/bench/run_all.sh does. Writes OUT/pass<P>.jsonl and, before
+each pass, the cores' round trips (OUT/roundtrip.jsonl), and prints the table (table.py's).
   python3 run.py OUT [PASSES] [THREADS, e.g. 1,2,4,8,16] [MODELS, comma-separated] [BATCHES]
 VARIANTS (environment), e.g. "pw21:KERASGEN_PART_WORK=2097152 pw19:KERASGEN_PART_WORK=524288", adds
 a kerasgen row per variant (runner kerasgen-<name>, that environment added) at more than one thread.
@@ -59,6 +59,21 @@ def data_dir(m, b):
     return d
 
 
+def roundtrip(out, p):
+    """Appends to OUT/roundtrip.jsonl, before pass p, the cache-line round trip from CPU 0 to
+    every CPU (the bundle's roundtrip program): how far apart the cores the pass runs on are
+    (BENCHMARKS.md "Session 24")."""
+    prog = os.path.join(HERE, "roundtrip")
+    if not os.path.exists(prog):
+        return
+    r = subprocess.run([prog, "-json"], capture_output=True, text=True)
+    with open(os.path.join(out, "roundtrip.jsonl"), "a") as f:
+        if r.returncode == 0:
+            f.write(json.dumps({"pass": p, "time": time.strftime("%H:%M:%S"), **json.loads(r.stdout)}) + "\n")
+        else:
+            print("FAILED roundtrip", r.stderr[-2000:], file=sys.stderr)
+
+
 def main():
     out = sys.argv[1]
     passes = int(sys.argv[2]) if len(sys.argv) > 2 else 1
@@ -71,6 +86,7 @@ def main():
         variants.append((name, dict(a.split("=", 1) for a in kv.split(","))))
     os.makedirs(out, exist_ok=True)
     for p in range(1, passes + 1):
+        roundtrip(out, p)
         with open(os.path.join(out, f"pass{p}.jsonl"), "a") as f:
             for m in models:
                 meta = json.load(open(os.path.join(HERE, m, "bench.json")))
