@@ -37,7 +37,7 @@ func FoldHeadTransposes(g *ir.Graph) error {
 					for k, v := range mm.In {
 						if v == op.Out[0] {
 							mm.In[k] = op.In[0]
-							mm.Attrs["swap_"+string("ab"[k])] = true
+							mm.Attrs[swapAttr(k)] = true
 						}
 					}
 				}
@@ -111,10 +111,14 @@ func readByProducts(v *ir.Value, readers []*ir.Op) bool {
 			return false
 		}
 		for k, in := range op.In {
-			if in == v && op.Attrs.Bool("swap_"+string("ab"[k]), false) {
+			if in == v && op.Attrs.Bool(swapAttr(k), false) {
 				return false
 			}
 		}
 	}
 	return true
 }
+
+// swapAttr names the BatchMatMul attribute that says its input k (0: a, 1: b) is stored with
+// its heads swapped.
+func swapAttr(k int) string { return [...]string{"swap_a", "swap_b"}[k] }
