@@ -5188,7 +5188,7 @@ TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $0-32
 	KMOVW SI, K1
 	SHLQ  $0x02, BX
 	LEAQ  (BX)(BX*2), SI
-	CMPQ  DX, $0x04
+	CMPQ  DX, $0x08
 	JL    softmaxRowsAVX512_one
 
 softmaxRowsAVX512_bundle:
@@ -5196,186 +5196,376 @@ softmaxRowsAVX512_bundle:
 	VBROADCASTSS     vmathCff800000<>+0(SB), Z1
 	VBROADCASTSS     vmathCff800000<>+0(SB), Z2
 	VBROADCASTSS     vmathCff800000<>+0(SB), Z3
+	VBROADCASTSS     vmathCff800000<>+0(SB), Z4
+	VBROADCASTSS     vmathCff800000<>+0(SB), Z5
+	VBROADCASTSS     vmathCff800000<>+0(SB), Z6
+	VBROADCASTSS     vmathCff800000<>+0(SB), Z7
 	VMOVUPS          (AX), K1, Z0
 	VMOVUPS          (AX)(BX*1), K1, Z1
 	VMOVUPS          (AX)(BX*2), K1, Z2
 	VMOVUPS          (AX)(SI*1), K1, Z3
-	VMOVAPS          Z0, Z4
-	VMOVAPS          Z1, Z5
-	VMOVAPS          Z2, Z6
-	VMOVAPS          Z3, Z7
-	VSHUFF64X2       $0x4e, Z4, Z4, Z8
-	VMAXPS           Z8, Z4, Z4
-	VSHUFF64X2       $0xb1, Z4, Z4, Z8
-	VMAXPS           Z8, Z4, Z4
-	VPERMILPS        $0x4e, Z4, Z8
-	VMAXPS           Z8, Z4, Z4
-	VPERMILPS        $0xb1, Z4, Z8
-	VMAXPS           Z8, Z4, Z4
-	VSHUFF64X2       $0x4e, Z5, Z5, Z8
-	VMAXPS           Z8, Z5, Z5
-	VSHUFF64X2       $0xb1, Z5, Z5, Z8
-	VMAXPS           Z8, Z5, Z5
-	VPERMILPS        $0x4e, Z5, Z8
-	VMAXPS           Z8, Z5, Z5
-	VPERMILPS        $0xb1, Z5, Z8
-	VMAXPS           Z8, Z5, Z5
-	VSHUFF64X2       $0x4e, Z6, Z6, Z8
-	VMAXPS           Z8, Z6, Z6
-	VSHUFF64X2       $0xb1, Z6, Z6, Z8
-	VMAXPS           Z8, Z6, Z6
-	VPERMILPS        $0x4e, Z6, Z8
-	VMAXPS           Z8, Z6, Z6
-	VPERMILPS        $0xb1, Z6, Z8
-	VMAXPS           Z8, Z6, Z6
-	VSHUFF64X2       $0x4e, Z7, Z7, Z8
-	VMAXPS           Z8, Z7, Z7
-	VSHUFF64X2       $0xb1, Z7, Z7, Z8
-	VMAXPS           Z8, Z7, Z7
-	VPERMILPS        $0x4e, Z7, Z8
-	VMAXPS           Z8, Z7, Z7
-	VPERMILPS        $0xb1, Z7, Z8
-	VMAXPS           Z8, Z7, Z7
-	VSUBPS           Z4, Z0, Z0
-	VSUBPS           Z5, Z1, Z1
-	VSUBPS           Z6, Z2, Z2
-	VSUBPS           Z7, Z3, Z3
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z4
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z5
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z6
-	VBROADCASTSS     vmathC42b20000<>+0(SB), Z7
-	VMINPS           Z0, Z4, Z0
-	VMINPS           Z1, Z5, Z1
-	VMINPS           Z2, Z6, Z2
-	VMINPS           Z3, Z7, Z3
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z4
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z5
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z6
-	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z7
-	VMAXPS           Z0, Z4, Z0
-	VMAXPS           Z1, Z5, Z1
-	VMAXPS           Z2, Z6, Z2
-	VMAXPS           Z3, Z7, Z3
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z4
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z5
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z6
-	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z7
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z0, Z4
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z5
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z7
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z4, Z4
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z5, Z5
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z6, Z6
-	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z7, Z7
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z8
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z9
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z10
-	VBROADCASTSS     vmathCbf317200<>+0(SB), Z11
-	VFMADD213PS      Z0, Z4, Z8
-	VFMADD213PS      Z1, Z5, Z9
-	VFMADD213PS      Z2, Z6, Z10
-	VFMADD213PS      Z3, Z7, Z11
+	LEAQ             (AX)(BX*4), DI
+	VMOVUPS          (DI), K1, Z4
+	LEAQ             (AX)(BX*4), DI
+	VMOVUPS          (DI)(BX*1), K1, Z5
+	LEAQ             (AX)(BX*4), DI
+	VMOVUPS          (DI)(BX*2), K1, Z6
+	LEAQ             (AX)(BX*4), DI
+	VMOVUPS          (DI)(SI*1), K1, Z7
+	VMOVAPS          Z0, Z8
+	VMOVAPS          Z1, Z9
+	VMOVAPS          Z2, Z10
+	VMOVAPS          Z3, Z11
+	VMOVAPS          Z4, Z12
+	VMOVAPS          Z5, Z13
+	VMOVAPS          Z6, Z14
+	VMOVAPS          Z7, Z15
+	VSHUFF64X2       $0x4e, Z8, Z8, Z16
+	VMAXPS           Z16, Z8, Z8
+	VSHUFF64X2       $0xb1, Z8, Z8, Z16
+	VMAXPS           Z16, Z8, Z8
+	VPERMILPS        $0x4e, Z8, Z16
+	VMAXPS           Z16, Z8, Z8
+	VPERMILPS        $0xb1, Z8, Z16
+	VMAXPS           Z16, Z8, Z8
+	VSHUFF64X2       $0x4e, Z9, Z9, Z16
+	VMAXPS           Z16, Z9, Z9
+	VSHUFF64X2       $0xb1, Z9, Z9, Z16
+	VMAXPS           Z16, Z9, Z9
+	VPERMILPS        $0x4e, Z9, Z16
+	VMAXPS           Z16, Z9, Z9
+	VPERMILPS        $0xb1, Z9, Z16
+	VMAXPS           Z16, Z9, Z9
+	VSHUFF64X2       $0x4e, Z10, Z10, Z16
+	VMAXPS           Z16, Z10, Z10
+	VSHUFF64X2       $0xb1, Z10, Z10, Z16
+	VMAXPS           Z16, Z10, Z10
+	VPERMILPS        $0x4e, Z10, Z16
+	VMAXPS           Z16, Z10, Z10
+	VPERMILPS        $0xb1, Z10, Z16
+	VMAXPS           Z16, Z10, Z10
+	VSHUFF64X2       $0x4e, Z11, Z11, Z16
+	VMAXPS           Z16, Z11, Z11
+	VSHUFF64X2       $0xb1, Z11, Z11, Z16
+	VMAXPS           Z16, Z11, Z11
+	VPERMILPS        $0x4e, Z11, Z16
+	VMAXPS           Z16, Z11, Z11
+	VPERMILPS        $0xb1, Z11, Z16
+	VMAXPS           Z16, Z11, Z11
+	VSHUFF64X2       $0x4e, Z12, Z12, Z16
+	VMAXPS           Z16, Z12, Z12
+	VSHUFF64X2       $0xb1, Z12, Z12, Z16
+	VMAXPS           Z16, Z12, Z12
+	VPERMILPS        $0x4e, Z12, Z16
+	VMAXPS           Z16, Z12, Z12
+	VPERMILPS        $0xb1, Z12, Z16
+	VMAXPS           Z16, Z12, Z12
+	VSHUFF64X2       $0x4e, Z13, Z13, Z16
+	VMAXPS           Z16, Z13, Z13
+	VSHUFF64X2       $0xb1, Z13, Z13, Z16
+	VMAXPS           Z16, Z13, Z13
+	VPERMILPS        $0x4e, Z13, Z16
+	VMAXPS           Z16, Z13, Z13
+	VPERMILPS        $0xb1, Z13, Z16
+	VMAXPS           Z16, Z13, Z13
+	VSHUFF64X2       $0x4e, Z14, Z14, Z16
+	VMAXPS           Z16, Z14, Z14
+	VSHUFF64X2       $0xb1, Z14, Z14, Z16
+	VMAXPS           Z16, Z14, Z14
+	VPERMILPS        $0x4e, Z14, Z16
+	VMAXPS           Z16, Z14, Z14
+	VPERMILPS        $0xb1, Z14, Z16
+	VMAXPS           Z16, Z14, Z14
+	VSHUFF64X2       $0x4e, Z15, Z15, Z16
+	VMAXPS           Z16, Z15, Z15
+	VSHUFF64X2       $0xb1, Z15, Z15, Z16
+	VMAXPS           Z16, Z15, Z15
+	VPERMILPS        $0x4e, Z15, Z16
+	VMAXPS           Z16, Z15, Z15
+	VPERMILPS        $0xb1, Z15, Z16
+	VMAXPS           Z16, Z15, Z15
+	VSUBPS           Z8, Z0, Z0
+	VSUBPS           Z9, Z1, Z1
+	VSUBPS           Z10, Z2, Z2
+	VSUBPS           Z11, Z3, Z3
+	VSUBPS           Z12, Z4, Z4
+	VSUBPS           Z13, Z5, Z5
+	VSUBPS           Z14, Z6, Z6
+	VSUBPS           Z15, Z7, Z7
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z8
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z9
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z10
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z11
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z12
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z13
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z14
+	VBROADCASTSS     vmathC42b20000<>+0(SB), Z15
+	VMINPS           Z0, Z8, Z0
+	VMINPS           Z1, Z9, Z1
+	VMINPS           Z2, Z10, Z2
+	VMINPS           Z3, Z11, Z3
+	VMINPS           Z4, Z12, Z4
+	VMINPS           Z5, Z13, Z5
+	VMINPS           Z6, Z14, Z6
+	VMINPS           Z7, Z15, Z7
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z8
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z9
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z10
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z11
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z12
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z13
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z14
+	VBROADCASTSS     vmathCc2d00000<>+0(SB), Z15
+	VMAXPS           Z0, Z8, Z0
+	VMAXPS           Z1, Z9, Z1
+	VMAXPS           Z2, Z10, Z2
+	VMAXPS           Z3, Z11, Z3
+	VMAXPS           Z4, Z12, Z4
+	VMAXPS           Z5, Z13, Z5
+	VMAXPS           Z6, Z14, Z6
+	VMAXPS           Z7, Z15, Z7
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z8
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z9
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z10
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z11
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z12
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z13
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z14
+	VBROADCASTSS     vmathC3fb8aa3b<>+0(SB), Z15
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z0, Z8
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z1, Z9
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z2, Z10
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z3, Z11
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST vmathC4b400000<>+0(SB), Z7, Z15
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z8, Z8
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z9, Z9
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z10, Z10
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z11, Z11
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z12, Z12
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z13, Z13
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z14, Z14
+	VSUBPS.BCST      vmathC4b400000<>+0(SB), Z15, Z15
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z16
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z17
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z18
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z19
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z20
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z21
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z22
+	VBROADCASTSS     vmathCbf317200<>+0(SB), Z23
+	VFMADD213PS      Z0, Z8, Z16
+	VFMADD213PS      Z1, Z9, Z17
+	VFMADD213PS      Z2, Z10, Z18
+	VFMADD213PS      Z3, Z11, Z19
+	VFMADD213PS      Z4, Z12, Z20
+	VFMADD213PS      Z5, Z13, Z21
+	VFMADD213PS      Z6, Z14, Z22
+	VFMADD213PS      Z7, Z15, Z23
 	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z0
 	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z1
 	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z2
 	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z3
-	VFMADD213PS      Z8, Z4, Z0
-	VFMADD213PS      Z9, Z5, Z1
-	VFMADD213PS      Z10, Z6, Z2
-	VFMADD213PS      Z11, Z7, Z3
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z8
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z9
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z10
-	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z11
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z0, Z8
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z9
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z10
-	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z11
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z0, Z8
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z9
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z10
-	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z11
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z0, Z8
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z9
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z10
-	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z11
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z0, Z8
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z9
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z10
-	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z11
-	VMULPS           Z0, Z0, Z12
-	VMULPS           Z1, Z1, Z13
-	VMULPS           Z2, Z2, Z14
-	VMULPS           Z3, Z3, Z15
-	VFMADD213PS      Z0, Z12, Z8
-	VFMADD213PS      Z1, Z13, Z9
-	VFMADD213PS      Z2, Z14, Z10
-	VFMADD213PS      Z3, Z15, Z11
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z8, Z0
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z9, Z1
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z10, Z2
-	VADDPS.BCST      vmathC3f800000<>+0(SB), Z11, Z3
-	VSCALEFPS        Z4, Z0, Z0
-	VSCALEFPS        Z5, Z1, Z1
-	VSCALEFPS        Z6, Z2, Z2
-	VSCALEFPS        Z7, Z3, Z3
-	VMOVAPS.Z        Z0, K1, Z4
-	VSHUFF64X2       $0x4e, Z4, Z4, Z5
-	VADDPS           Z5, Z4, Z4
-	VSHUFF64X2       $0xb1, Z4, Z4, Z5
-	VADDPS           Z5, Z4, Z4
-	VPERMILPS        $0x4e, Z4, Z5
-	VADDPS           Z5, Z4, Z4
-	VPERMILPS        $0xb1, Z4, Z5
-	VADDPS           Z5, Z4, Z4
-	VMOVAPS.Z        Z1, K1, Z5
-	VSHUFF64X2       $0x4e, Z5, Z5, Z6
-	VADDPS           Z6, Z5, Z5
-	VSHUFF64X2       $0xb1, Z5, Z5, Z6
-	VADDPS           Z6, Z5, Z5
-	VPERMILPS        $0x4e, Z5, Z6
-	VADDPS           Z6, Z5, Z5
-	VPERMILPS        $0xb1, Z5, Z6
-	VADDPS           Z6, Z5, Z5
-	VMOVAPS.Z        Z2, K1, Z6
-	VSHUFF64X2       $0x4e, Z6, Z6, Z7
-	VADDPS           Z7, Z6, Z6
-	VSHUFF64X2       $0xb1, Z6, Z6, Z7
-	VADDPS           Z7, Z6, Z6
-	VPERMILPS        $0x4e, Z6, Z7
-	VADDPS           Z7, Z6, Z6
-	VPERMILPS        $0xb1, Z6, Z7
-	VADDPS           Z7, Z6, Z6
-	VMOVAPS.Z        Z3, K1, Z7
-	VSHUFF64X2       $0x4e, Z7, Z7, Z8
-	VADDPS           Z8, Z7, Z7
-	VSHUFF64X2       $0xb1, Z7, Z7, Z8
-	VADDPS           Z8, Z7, Z7
-	VPERMILPS        $0x4e, Z7, Z8
-	VADDPS           Z8, Z7, Z7
-	VPERMILPS        $0xb1, Z7, Z8
-	VADDPS           Z8, Z7, Z7
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z8
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z9
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z10
-	VBROADCASTSS     vmathC3f800000<>+0(SB), Z11
-	VDIVPS           Z4, Z8, Z4
-	VDIVPS           Z5, Z9, Z5
-	VDIVPS           Z6, Z10, Z6
-	VDIVPS           Z7, Z11, Z7
-	VMULPS           Z4, Z0, Z0
-	VMULPS           Z5, Z1, Z1
-	VMULPS           Z6, Z2, Z2
-	VMULPS           Z7, Z3, Z3
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z4
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z5
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z6
+	VBROADCASTSS     vmathCb5bfbe8e<>+0(SB), Z7
+	VFMADD213PS      Z16, Z8, Z0
+	VFMADD213PS      Z17, Z9, Z1
+	VFMADD213PS      Z18, Z10, Z2
+	VFMADD213PS      Z19, Z11, Z3
+	VFMADD213PS      Z20, Z12, Z4
+	VFMADD213PS      Z21, Z13, Z5
+	VFMADD213PS      Z22, Z14, Z6
+	VFMADD213PS      Z23, Z15, Z7
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z16
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z17
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z18
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z19
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z20
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z21
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z22
+	VBROADCASTSS     vmathC3ab52914<>+0(SB), Z23
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z0, Z16
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z1, Z17
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z2, Z18
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z3, Z19
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z4, Z20
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z5, Z21
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z6, Z22
+	VFMADD213PS.BCST vmathC3c091cb6<>+0(SB), Z7, Z23
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z0, Z16
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z1, Z17
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z2, Z18
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z3, Z19
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z4, Z20
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z5, Z21
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z6, Z22
+	VFMADD213PS.BCST vmathC3d2aac55<>+0(SB), Z7, Z23
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z0, Z16
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z1, Z17
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z2, Z18
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z3, Z19
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z4, Z20
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z5, Z21
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z6, Z22
+	VFMADD213PS.BCST vmathC3e2aaa49<>+0(SB), Z7, Z23
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z0, Z16
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z1, Z17
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z2, Z18
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z3, Z19
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z4, Z20
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z5, Z21
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z6, Z22
+	VFMADD213PS.BCST vmathC3efffffe<>+0(SB), Z7, Z23
+	VMULPS           Z0, Z0, Z24
+	VMULPS           Z1, Z1, Z25
+	VMULPS           Z2, Z2, Z26
+	VMULPS           Z3, Z3, Z27
+	VMULPS           Z4, Z4, Z28
+	VMULPS           Z5, Z5, Z29
+	VMULPS           Z6, Z6, Z30
+	VMULPS           Z7, Z7, Z31
+	VFMADD213PS      Z0, Z24, Z16
+	VFMADD213PS      Z1, Z25, Z17
+	VFMADD213PS      Z2, Z26, Z18
+	VFMADD213PS      Z3, Z27, Z19
+	VFMADD213PS      Z4, Z28, Z20
+	VFMADD213PS      Z5, Z29, Z21
+	VFMADD213PS      Z6, Z30, Z22
+	VFMADD213PS      Z7, Z31, Z23
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z16, Z0
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z17, Z1
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z18, Z2
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z19, Z3
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z20, Z4
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z21, Z5
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z22, Z6
+	VADDPS.BCST      vmathC3f800000<>+0(SB), Z23, Z7
+	VSCALEFPS        Z8, Z0, Z0
+	VSCALEFPS        Z9, Z1, Z1
+	VSCALEFPS        Z10, Z2, Z2
+	VSCALEFPS        Z11, Z3, Z3
+	VSCALEFPS        Z12, Z4, Z4
+	VSCALEFPS        Z13, Z5, Z5
+	VSCALEFPS        Z14, Z6, Z6
+	VSCALEFPS        Z15, Z7, Z7
+	VMOVAPS.Z        Z0, K1, Z8
+	VSHUFF64X2       $0x4e, Z8, Z8, Z9
+	VADDPS           Z9, Z8, Z8
+	VSHUFF64X2       $0xb1, Z8, Z8, Z9
+	VADDPS           Z9, Z8, Z8
+	VPERMILPS        $0x4e, Z8, Z9
+	VADDPS           Z9, Z8, Z8
+	VPERMILPS        $0xb1, Z8, Z9
+	VADDPS           Z9, Z8, Z8
+	VMOVAPS.Z        Z1, K1, Z9
+	VSHUFF64X2       $0x4e, Z9, Z9, Z10
+	VADDPS           Z10, Z9, Z9
+	VSHUFF64X2       $0xb1, Z9, Z9, Z10
+	VADDPS           Z10, Z9, Z9
+	VPERMILPS        $0x4e, Z9, Z10
+	VADDPS           Z10, Z9, Z9
+	VPERMILPS        $0xb1, Z9, Z10
+	VADDPS           Z10, Z9, Z9
+	VMOVAPS.Z        Z2, K1, Z10
+	VSHUFF64X2       $0x4e, Z10, Z10, Z11
+	VADDPS           Z11, Z10, Z10
+	VSHUFF64X2       $0xb1, Z10, Z10, Z11
+	VADDPS           Z11, Z10, Z10
+	VPERMILPS        $0x4e, Z10, Z11
+	VADDPS           Z11, Z10, Z10
+	VPERMILPS        $0xb1, Z10, Z11
+	VADDPS           Z11, Z10, Z10
+	VMOVAPS.Z        Z3, K1, Z11
+	VSHUFF64X2       $0x4e, Z11, Z11, Z12
+	VADDPS           Z12, Z11, Z11
+	VSHUFF64X2       $0xb1, Z11, Z11, Z12
+	VADDPS           Z12, Z11, Z11
+	VPERMILPS        $0x4e, Z11, Z12
+	VADDPS           Z12, Z11, Z11
+	VPERMILPS        $0xb1, Z11, Z12
+	VADDPS           Z12, Z11, Z11
+	VMOVAPS.Z        Z4, K1, Z12
+	VSHUFF64X2       $0x4e, Z12, Z12, Z13
+	VADDPS           Z13, Z12, Z12
+	VSHUFF64X2       $0xb1, Z12, Z12, Z13
+	VADDPS           Z13, Z12, Z12
+	VPERMILPS        $0x4e, Z12, Z13
+	VADDPS           Z13, Z12, Z12
+	VPERMILPS        $0xb1, Z12, Z13
+	VADDPS           Z13, Z12, Z12
+	VMOVAPS.Z        Z5, K1, Z13
+	VSHUFF64X2       $0x4e, Z13, Z13, Z14
+	VADDPS           Z14, Z13, Z13
+	VSHUFF64X2       $0xb1, Z13, Z13, Z14
+	VADDPS           Z14, Z13, Z13
+	VPERMILPS        $0x4e, Z13, Z14
+	VADDPS           Z14, Z13, Z13
+	VPERMILPS        $0xb1, Z13, Z14
+	VADDPS           Z14, Z13, Z13
+	VMOVAPS.Z        Z6, K1, Z14
+	VSHUFF64X2       $0x4e, Z14, Z14, Z15
+	VADDPS           Z15, Z14, Z14
+	VSHUFF64X2       $0xb1, Z14, Z14, Z15
+	VADDPS           Z15, Z14, Z14
+	VPERMILPS        $0x4e, Z14, Z15
+	VADDPS           Z15, Z14, Z14
+	VPERMILPS        $0xb1, Z14, Z15
+	VADDPS           Z15, Z14, Z14
+	VMOVAPS.Z        Z7, K1, Z15
+	VSHUFF64X2       $0x4e, Z15, Z15, Z16
+	VADDPS           Z16, Z15, Z15
+	VSHUFF64X2       $0xb1, Z15, Z15, Z16
+	VADDPS           Z16, Z15, Z15
+	VPERMILPS        $0x4e, Z15, Z16
+	VADDPS           Z16, Z15, Z15
+	VPERMILPS        $0xb1, Z15, Z16
+	VADDPS           Z16, Z15, Z15
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z16
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z17
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z18
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z19
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z20
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z21
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z22
+	VBROADCASTSS     vmathC3f800000<>+0(SB), Z23
+	VDIVPS           Z8, Z16, Z8
+	VDIVPS           Z9, Z17, Z9
+	VDIVPS           Z10, Z18, Z10
+	VDIVPS           Z11, Z19, Z11
+	VDIVPS           Z12, Z20, Z12
+	VDIVPS           Z13, Z21, Z13
+	VDIVPS           Z14, Z22, Z14
+	VDIVPS           Z15, Z23, Z15
+	VMULPS           Z8, Z0, Z0
+	VMULPS           Z9, Z1, Z1
+	VMULPS           Z10, Z2, Z2
+	VMULPS           Z11, Z3, Z3
+	VMULPS           Z12, Z4, Z4
+	VMULPS           Z13, Z5, Z5
+	VMULPS           Z14, Z6, Z6
+	VMULPS           Z15, Z7, Z7
 	VMOVUPS          Z0, K1, (CX)
 	VMOVUPS          Z1, K1, (CX)(BX*1)
 	VMOVUPS          Z2, K1, (CX)(BX*2)
 	VMOVUPS          Z3, K1, (CX)(SI*1)
+	LEAQ             (CX)(BX*4), DI
+	VMOVUPS          Z4, K1, (DI)
+	LEAQ             (CX)(BX*4), DI
+	VMOVUPS          Z5, K1, (DI)(BX*1)
+	LEAQ             (CX)(BX*4), DI
+	VMOVUPS          Z6, K1, (DI)(BX*2)
+	LEAQ             (CX)(BX*4), DI
+	VMOVUPS          Z7, K1, (DI)(SI*1)
 	LEAQ             (AX)(BX*4), AX
 	LEAQ             (CX)(BX*4), CX
-	SUBQ             $0x04, DX
-	CMPQ             DX, $0x04
+	LEAQ             (AX)(BX*4), AX
+	LEAQ             (CX)(BX*4), CX
+	SUBQ             $0x08, DX
+	CMPQ             DX, $0x08
 	JGE              softmaxRowsAVX512_bundle
 
 softmaxRowsAVX512_one:

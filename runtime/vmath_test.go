@@ -529,15 +529,16 @@ func TestGRUCellKernels(t *testing.T) {
 }
 
 // TestSoftmaxManyRows checks Softmax over many short rows (on AVX-512 one call of
-// softmaxRowsAVX512, four rows side by side) against softmaxGo row by row, bit for bit, at
-// each CPU level: row lengths 1…17, row counts 0…11 (around the four-row bundles), rows
-// holding -Inf, +Inf and NaN, in place and into a guarded y.
+// softmaxRowsAVX512, eight rows side by side) against softmaxGo row by row, bit for bit, at
+// each CPU level: row lengths 1…17, row counts 0…19 (around one and two eight-row bundles),
+// rows holding -Inf, +Inf and NaN in the first bundle and in the second, in place and into a
+// guarded y.
 func TestSoftmaxManyRows(t *testing.T) {
 	eachLevel(t, func(t *testing.T) {
 		lanes := levelLanes()
 		rnd := lcg(11, 30)
 		for n := 1; n <= 17; n++ {
-			for rows := 0; rows <= 11; rows++ {
+			for rows := 0; rows <= 19; rows++ {
 				x := make([]float32, rows*n)
 				for i := range x {
 					x[i] = rnd()
@@ -548,6 +549,10 @@ func TestSoftmaxManyRows(t *testing.T) {
 				}
 				if rows > 5 {
 					x[5*n+n/2] = float32(math.Inf(1))
+				}
+				if rows > 13 {
+					x[10*n+n-1] = float32(math.Inf(-1))
+					x[13*n] = float32(math.NaN())
 				}
 				want := make([]float32, len(x))
 				for r := 0; r < rows; r++ {
