@@ -2756,3 +2756,196 @@ reduce:
 	VMOVSS        X1, (AX)
 	VZEROUPPER
 	RET
+
+DATA dotRowsOrder<>+0(SB)/4, $0x00000000
+DATA dotRowsOrder<>+4(SB)/4, $0x00000004
+DATA dotRowsOrder<>+8(SB)/4, $0x00000008
+DATA dotRowsOrder<>+12(SB)/4, $0x0000000c
+DATA dotRowsOrder<>+16(SB)/4, $0x00000001
+DATA dotRowsOrder<>+20(SB)/4, $0x00000005
+DATA dotRowsOrder<>+24(SB)/4, $0x00000009
+DATA dotRowsOrder<>+28(SB)/4, $0x0000000d
+DATA dotRowsOrder<>+32(SB)/4, $0x00000002
+DATA dotRowsOrder<>+36(SB)/4, $0x00000006
+DATA dotRowsOrder<>+40(SB)/4, $0x0000000a
+DATA dotRowsOrder<>+44(SB)/4, $0x0000000e
+DATA dotRowsOrder<>+48(SB)/4, $0x00000003
+DATA dotRowsOrder<>+52(SB)/4, $0x00000007
+DATA dotRowsOrder<>+56(SB)/4, $0x0000000b
+DATA dotRowsOrder<>+60(SB)/4, $0x0000000f
+GLOBL dotRowsOrder<>(SB), RODATA|NOPTR, $64
+
+// func dotRows4AVX512(a *float32, w *float32, c *float32, groups int)
+// Requires: AVX, AVX512F
+TEXT ·dotRows4AVX512(SB), NOSPLIT, $0-32
+	MOVQ    a+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    c+16(FP), DX
+	MOVQ    groups+24(FP), BX
+	VMOVUPS (CX), Z0
+	VMOVUPS dotRowsOrder<>+0(SB), Z1
+	TESTQ   BX, BX
+	JLE     dotRows4AVX512_done
+
+dotRows4AVX512_loop:
+	VMULPS  (AX), Z0, Z2
+	VMULPS  64(AX), Z0, Z3
+	VMULPS  128(AX), Z0, Z4
+	VMULPS  192(AX), Z0, Z5
+	VSHUFPS $0x88, Z3, Z2, Z6
+	VSHUFPS $0xdd, Z3, Z2, Z2
+	VADDPS  Z2, Z6, Z2
+	VSHUFPS $0x88, Z5, Z4, Z3
+	VSHUFPS $0xdd, Z5, Z4, Z4
+	VADDPS  Z4, Z3, Z3
+	VSHUFPS $0x88, Z3, Z2, Z4
+	VSHUFPS $0xdd, Z3, Z2, Z2
+	VADDPS  Z2, Z4, Z2
+	VPERMPS Z2, Z1, Z2
+	VMOVUPS Z2, (DX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x40, DX
+	DECQ    BX
+	JNZ     dotRows4AVX512_loop
+
+dotRows4AVX512_done:
+	VZEROUPPER
+	RET
+
+// func dotRows8AVX512(a *float32, w *float32, c *float32, groups int)
+// Requires: AVX, AVX512F
+TEXT ·dotRows8AVX512(SB), NOSPLIT, $0-32
+	MOVQ    a+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    c+16(FP), DX
+	MOVQ    groups+24(FP), BX
+	VMOVUPS (CX), Z0
+	VMOVUPS dotRowsOrder<>+0(SB), Z1
+	TESTQ   BX, BX
+	JLE     dotRows8AVX512_done
+
+dotRows8AVX512_loop:
+	VMULPS     (AX), Z0, Z2
+	VMULPS     64(AX), Z0, Z3
+	VMULPS     128(AX), Z0, Z4
+	VMULPS     192(AX), Z0, Z5
+	VMULPS     256(AX), Z0, Z6
+	VMULPS     320(AX), Z0, Z7
+	VMULPS     384(AX), Z0, Z8
+	VMULPS     448(AX), Z0, Z9
+	VSHUFF32X4 $0x88, Z3, Z2, Z10
+	VSHUFF32X4 $0xdd, Z3, Z2, Z2
+	VADDPS     Z2, Z10, Z2
+	VSHUFF32X4 $0x88, Z5, Z4, Z3
+	VSHUFF32X4 $0xdd, Z5, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x88, Z7, Z6, Z4
+	VSHUFF32X4 $0xdd, Z7, Z6, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFF32X4 $0x88, Z9, Z8, Z5
+	VSHUFF32X4 $0xdd, Z9, Z8, Z6
+	VADDPS     Z6, Z5, Z5
+	VSHUFPS    $0x88, Z3, Z2, Z6
+	VSHUFPS    $0xdd, Z3, Z2, Z2
+	VADDPS     Z2, Z6, Z2
+	VSHUFPS    $0x88, Z5, Z4, Z3
+	VSHUFPS    $0xdd, Z5, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x88, Z3, Z2, Z4
+	VSHUFPS    $0xdd, Z3, Z2, Z2
+	VADDPS     Z2, Z4, Z2
+	VPERMPS    Z2, Z1, Z2
+	VMOVUPS    Z2, (DX)
+	ADDQ       $0x00000200, AX
+	ADDQ       $0x40, DX
+	DECQ       BX
+	JNZ        dotRows8AVX512_loop
+
+dotRows8AVX512_done:
+	VZEROUPPER
+	RET
+
+// func dotRows16AVX512(a *float32, w *float32, c *float32, groups int)
+// Requires: AVX, AVX512F
+TEXT ·dotRows16AVX512(SB), NOSPLIT, $0-32
+	MOVQ    a+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    c+16(FP), DX
+	MOVQ    groups+24(FP), BX
+	VMOVUPS (CX), Z0
+	VMOVUPS dotRowsOrder<>+0(SB), Z1
+	TESTQ   BX, BX
+	JLE     dotRows16AVX512_done
+
+dotRows16AVX512_loop:
+	VMULPS     (AX), Z0, Z2
+	VMULPS     64(AX), Z0, Z3
+	VMULPS     128(AX), Z0, Z4
+	VMULPS     192(AX), Z0, Z5
+	VMULPS     256(AX), Z0, Z6
+	VMULPS     320(AX), Z0, Z7
+	VMULPS     384(AX), Z0, Z8
+	VMULPS     448(AX), Z0, Z9
+	VMULPS     512(AX), Z0, Z10
+	VMULPS     576(AX), Z0, Z11
+	VMULPS     640(AX), Z0, Z12
+	VMULPS     704(AX), Z0, Z13
+	VMULPS     768(AX), Z0, Z14
+	VMULPS     832(AX), Z0, Z15
+	VMULPS     896(AX), Z0, Z16
+	VMULPS     960(AX), Z0, Z17
+	VSHUFF32X4 $0x44, Z3, Z2, Z18
+	VSHUFF32X4 $0xee, Z3, Z2, Z2
+	VADDPS     Z2, Z18, Z2
+	VSHUFF32X4 $0x44, Z5, Z4, Z3
+	VSHUFF32X4 $0xee, Z5, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x44, Z7, Z6, Z4
+	VSHUFF32X4 $0xee, Z7, Z6, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFF32X4 $0x44, Z9, Z8, Z5
+	VSHUFF32X4 $0xee, Z9, Z8, Z6
+	VADDPS     Z6, Z5, Z5
+	VSHUFF32X4 $0x44, Z11, Z10, Z6
+	VSHUFF32X4 $0xee, Z11, Z10, Z7
+	VADDPS     Z7, Z6, Z6
+	VSHUFF32X4 $0x44, Z13, Z12, Z7
+	VSHUFF32X4 $0xee, Z13, Z12, Z8
+	VADDPS     Z8, Z7, Z7
+	VSHUFF32X4 $0x44, Z15, Z14, Z8
+	VSHUFF32X4 $0xee, Z15, Z14, Z9
+	VADDPS     Z9, Z8, Z8
+	VSHUFF32X4 $0x44, Z17, Z16, Z9
+	VSHUFF32X4 $0xee, Z17, Z16, Z10
+	VADDPS     Z10, Z9, Z9
+	VSHUFF32X4 $0x88, Z3, Z2, Z10
+	VSHUFF32X4 $0xdd, Z3, Z2, Z2
+	VADDPS     Z2, Z10, Z2
+	VSHUFF32X4 $0x88, Z5, Z4, Z3
+	VSHUFF32X4 $0xdd, Z5, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0x88, Z7, Z6, Z4
+	VSHUFF32X4 $0xdd, Z7, Z6, Z5
+	VADDPS     Z5, Z4, Z4
+	VSHUFF32X4 $0x88, Z9, Z8, Z5
+	VSHUFF32X4 $0xdd, Z9, Z8, Z6
+	VADDPS     Z6, Z5, Z5
+	VSHUFPS    $0x88, Z3, Z2, Z6
+	VSHUFPS    $0xdd, Z3, Z2, Z2
+	VADDPS     Z2, Z6, Z2
+	VSHUFPS    $0x88, Z5, Z4, Z3
+	VSHUFPS    $0xdd, Z5, Z4, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x88, Z3, Z2, Z4
+	VSHUFPS    $0xdd, Z3, Z2, Z2
+	VADDPS     Z2, Z4, Z2
+	VPERMPS    Z2, Z1, Z2
+	VMOVUPS    Z2, (DX)
+	ADDQ       $0x00000400, AX
+	ADDQ       $0x40, DX
+	DECQ       BX
+	JNZ        dotRows16AVX512_loop
+
+dotRows16AVX512_done:
+	VZEROUPPER
+	RET

@@ -115,3 +115,21 @@ func convDotAVX512_15(taps int, offs *int, k int, a *float32, lda int, b *float3
 //
 //go:noescape
 func convDotAVX512_16(taps int, offs *int, k int, a *float32, lda int, b *float32, c *float32, ldc int)
+
+// dotRows4AVX512 sets c[i], i < 16·groups, to the dot product of row i of a (4 values, rows
+// contiguous) with w (its 4 values repeated to 16).
+//
+//go:noescape
+func dotRows4AVX512(a *float32, w *float32, c *float32, groups int)
+
+// dotRows8AVX512 sets c[i], i < 16·groups, to the dot product of row i of a (8 values, rows
+// contiguous) with w (its 8 values repeated to 16).
+//
+//go:noescape
+func dotRows8AVX512(a *float32, w *float32, c *float32, groups int)
+
+// dotRows16AVX512 sets c[i], i < 16·groups, to the dot product of row i of a (16 values, rows
+// contiguous) with w (its 16 values repeated to 16).
+//
+//go:noescape
+func dotRows16AVX512(a *float32, w *float32, c *float32, groups int)

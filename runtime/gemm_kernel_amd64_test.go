@@ -4,6 +4,7 @@ package runtime
 
 import (
 	"fmt"
+	"math"
 	"testing"
 	"time"
 )
@@ -102,4 +103,72 @@ func BenchmarkGemmFewRows(b *testing.B) {
 			}
 		}
 	}
+}
+
+// TestDotRowsTwin checks the dotRows kernels (one-column products over 4, 8 or 16 contiguous
+// values, on AVX-512) against dotRowsGo bit for bit: row counts around the kernels' 16-row
+// steps (the last m mod 16 rows through a padded copy), rows holding ±Inf, NaN, ±0 and
+// subnormals, C in a guard band; and Gemm and DensePanels of one column over such rows, which
+// take them, give each row those bits whatever the row count (so a row's result does not
+// depend on its batch), the epilogue applied after.
+func TestDotRowsTwin(t *testing.T) {
+	withLevel(t, "avx512", func(t *testing.T) {
+		r := newRand(29)
+		inf := float32(math.Inf(1))
+		specials := []float32{inf, -inf, float32(math.NaN()), 0, float32(math.Copysign(0, -1)), 1e-40, -3e-39}
+		for _, k := range []int{4, 8, 16} {
+			w := randSlice(r, k)
+			for _, m := range []int{0, 1, 2, 15, 16, 17, 31, 32, 33, 47, 100} {
+				a := randSlice(r, m*k)
+				for i := 0; i < m; i += 7 { // one special value in every seventh row
+					a[i*k+r.IntN(k)] = specials[(i/7)%len(specials)]
+				}
+				want := make([]float32, m)
+				dotRowsGo(m, k, a, w, want)
+				what := fmt.Sprintf("dotRows k=%d m=%d", k, m)
+				c := newGuarded(m)
+				dotRows(m, k, a, &w[0], c.s)
+				c.check(t, what)
+				requireSameBits(t, what, c.s, want)
+				got := make([]float32, m)
+				Gemm(m, 1, k, a, k, w, 1, got, 1, false)
+				requireSameBits(t, what+" through Gemm", got, want)
+				if m > 0 {
+					one := make([]float32, 1)
+					Gemm(1, 1, k, a[(m-1)*k:], k, w, 1, one, 1, false)
+					requireSameBits(t, what+" last row alone", one, want[m-1:])
+				}
+				ep := &Epilogue{Bias: randSlice(r, 1), Act: ActSigmoid}
+				wp := PackPanelsInto(make([]float32, PanelsLen(k, 1)), k, 1, w, 1)
+				DensePanels(m, k, 1, a, &wp, got, ep)
+				ep.applyTile(0, 0, m, 1, 1, want, 1)
+				requireSameBits(t, what+" DensePanels with sigmoid", got, want)
+			}
+		}
+	})
+}
+
+// BenchmarkDotRows times a one-column product over 100352 rows of 8 values (tfjs-unet's
+// sigmoid head, a 1×1 convolution of 2×224×224 pixels to one channel) on AVX-512: dotRows
+// against the per-row dot-product kernels that ran it before (gemmColumnAVX512's convDot).
+func BenchmarkDotRows(b *testing.B) {
+	defer setCPULevel(CPULevel())
+	if !setCPULevel("avx512") {
+		b.Skip("no AVX-512 on this machine")
+	}
+	const m, k = 100352, 8
+	r := newRand(5)
+	a, w, c := randSlice(r, m*k), randSlice(r, k), make([]float32, m)
+	b.Run("dotRows", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			dotRows(m, k, a, &w[0], c)
+		}
+	})
+	b.Run("convDot", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			for i0 := 0; i0 < m; i0 += 16 {
+				convDotAVX512Kernels[15](1, &oneTap[0], k, &a[i0*k], k, &w[0], &c[i0], 1)
+			}
+		}
+	})
 }

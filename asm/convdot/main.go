@@ -18,6 +18,16 @@
 // lanes are summed by halves (lanes 0–7 plus 8–15, then 0–3 plus 4–7, 0–1 plus 2–3, 0 plus
 // 1). The kernel is shared by every pixel of a tap's row in the block: one load of b per
 // sixteen values serves the r pixels.
+//
+// dotRows{4,8,16}AVX512(a, w, c, groups) set c[i] = Σ_{j<k} a[i·k + j]·w[j] for 16·groups
+// contiguous rows of k = 4, 8 or 16 values (a one-output-channel 1×1 convolution over few
+// channels, a segmentation head), w being the k weights repeated to 16 values. A row of so
+// few values wastes most of convDot's lanes and pays its lanes' reduction alone; these load
+// sixteen rows as k full ZMMs, multiply them by w and reduce them together, transposing as
+// they add (sums of 128-bit lanes by VSHUFF32X4, of pairs within lanes by VSHUFPS), so that
+// one vector of the sixteen rows' sums comes out, put in row order by one VPERMPS. Each row's
+// sum is q_j = p_j + p_{j+8} (k = 16 only), s_j = q_j + q_{j+4} (k ≥ 8), then
+// (s_0 + s_1) + (s_2 + s_3), the order runtime's dotRowsGo follows.
 package main
 
 import (
@@ -39,6 +49,10 @@ func main() {
 	setup.Runtime()
 	for r := 1; r <= maxPixels; r++ {
 		kernel(r)
+	}
+	order := dotRowsOrder()
+	for _, k := range []int{4, 8, 16} {
+		dotRows(k, order)
 	}
 	Generate()
 }
@@ -138,4 +152,83 @@ func kernel(r int) {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// dotRows emits dotRows{k}AVX512 (see the file comment).
+func dotRows(k int, order Mem) {
+	name := fmt.Sprintf("dotRows%dAVX512", k)
+	TEXT(name, NOSPLIT, "func(a *float32, w *float32, c *float32, groups int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets c[i], i < 16·groups, to the dot product of row i of a (%d values, rows", name, k),
+		fmt.Sprintf("contiguous) with w (its %d values repeated to 16).", k))
+	ap, wp, cp, groups := mem.Arg("a"), mem.Arg("w"), mem.Arg("c"), mem.Arg("groups")
+	w := ZMM()
+	VMOVUPS(Mem{Base: wp}, w)
+	// idx puts the last level's lanes in row order: its lane 4l+e holds row l+4e.
+	idx := ZMM()
+	VMOVUPS(order, idx)
+	TESTQ(groups, groups)
+	JLE(LabelRef(name + "_done"))
+	Label(name + "_loop")
+	vecs := k // ZMMs per 16 rows
+	p := make([]reg.VecVirtual, vecs)
+	for i := range p {
+		p[i] = ZMM()
+		VMULPS(Mem{Base: ap, Disp: 64 * i}, w, p[i])
+	}
+	// lanes combines pairs (a, b) of vectors by 128-bit lanes: lo·hi picks, as VSHUFF32X4's
+	// immediate, the lanes of a for the result's first two and of b for its last two; the
+	// result is the sum of the two picks.
+	lanes := func(v []reg.VecVirtual, lo, hi uint8) []reg.VecVirtual {
+		out := make([]reg.VecVirtual, len(v)/2)
+		for i := range out {
+			x, y := ZMM(), ZMM()
+			VSHUFF32X4(Imm(uint64(lo)), v[2*i+1], v[2*i], x)
+			VSHUFF32X4(Imm(uint64(hi)), v[2*i+1], v[2*i], y)
+			out[i] = ZMM()
+			VADDPS(y, x, out[i])
+		}
+		return out
+	}
+	// pairs combines pairs of vectors within 128-bit lanes: elements 0 and 2 of each lane of
+	// a, then of b, plus elements 1 and 3.
+	pairs := func(v []reg.VecVirtual) []reg.VecVirtual {
+		out := make([]reg.VecVirtual, len(v)/2)
+		for i := range out {
+			x, y := ZMM(), ZMM()
+			VSHUFPS(Imm(0x88), v[2*i+1], v[2*i], x)
+			VSHUFPS(Imm(0xdd), v[2*i+1], v[2*i], y)
+			out[i] = ZMM()
+			VADDPS(y, x, out[i])
+		}
+		return out
+	}
+	if k == 16 {
+		p = lanes(p, 0x44, 0xee) // 16 rows of 16 → 8 vectors of two rows' 8 sums q_j
+	}
+	if k >= 8 {
+		p = lanes(p, 0x88, 0xdd) // → 4 vectors of four rows' 4 sums s_j, a row a lane
+	}
+	p = pairs(p) // → 2 vectors: (s0+s1, s2+s3) of rows l, l+4 | l+8, l+12 in lane l
+	p = pairs(p) // → 1 vector: the sums of rows l, l+4, l+8, l+12 in lane l
+	out := ZMM()
+	VPERMPS(p[0], idx, out)
+	VMOVUPS(out, Mem{Base: cp})
+	ADDQ(U32(uint32(64*vecs)), ap)
+	ADDQ(Imm(64), cp)
+	DECQ(groups)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// dotRowsOrder is the VPERMPS index that puts dotRows' last level in row order: row r is in
+// lane 4·(r mod 4) + r/4.
+func dotRowsOrder() Mem {
+	m := GLOBL("dotRowsOrder", RODATA|NOPTR)
+	for r := 0; r < 16; r++ {
+		DATA(4*r, U32(uint32(4*(r%4)+r/4)))
+	}
+	return m
 }
