@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -353,6 +354,40 @@ func TestConv2DTransposeTiles(t *testing.T) {
 				func(x, w, y []float32, ep *Epilogue) { Conv2DTranspose(&p, x, w, y, ep) },
 				func(x, w []float32) ([]float64, []float64) { return convTransposeRef(&p, x, w) },
 				p.C)
+		}
+	})
+}
+
+// TestConv2DTransposeTilesThreads checks the tile path split across threads by input rows
+// against one thread, bit for bit, at every level: a U-Net's 2×2 upsampling and a 3×1 one,
+// images a part boundary splits, with no epilogue, a bias and relu, a sigmoid, and a residual;
+// the split taken (three parts), nothing written outside y, nothing allocated when warm.
+func TestConv2DTransposeTilesThreads(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
+		r := newRand(19)
+		for _, p := range []ConvTransposeParams{
+			{ConvParams{N: 2, H: 56, W: 56, C: 16, OC: 8, KH: 2, KW: 2, SH: 2, SW: 2}},
+			{ConvParams{N: 3, H: 17, W: 40, C: 9, OC: 5, KH: 3, KW: 1, SH: 3, SW: 1}},
+		} {
+			p.OH, p.OW = p.H*p.SH, p.W*p.SW
+			x, w := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, p.KH*p.KW*p.OC*p.C)
+			yLen := p.N * p.OH * p.OW * p.OC
+			bias, res := randSlice(r, p.OC), randSlice(r, yLen)
+			for _, ep := range []*Epilogue{nil, {Bias: bias, Act: ActRelu}, {Bias: bias, Act: ActSigmoid}, {Bias: bias, Residual: res}} {
+				what := fmt.Sprintf("%s %+v ep=%v", CPULevel(), p.ConvParams, ep != nil)
+				want := make([]float32, yLen)
+				withThreads(1, func() { Conv2DTranspose(&p, x, w, want, ep) })
+				withThreads(3, func() {
+					if parts := partsFor(p.N*p.H*p.W*p.KH*p.KW*p.OC*p.C, p.N*p.H); parts != 3 {
+						t.Fatalf("%s: %d parts, want 3", what, parts)
+					}
+					y := newGuarded(yLen)
+					Conv2DTranspose(&p, x, w, y.s, ep)
+					y.check(t, what)
+					requireSameBits(t, what, y.s, want)
+					requireNoAllocs(t, what, func() { Conv2DTranspose(&p, x, w, y.s, ep) })
+				})
+			}
 		}
 	})
 }

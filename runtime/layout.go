@@ -194,7 +194,8 @@ func Slice(shape []int, begin, size []int, x, y []float32) {
 
 // Concat concatenates along one axis: each xs[i] is [outer, inners[i]]
 // (the concatenated axis times everything after it, flattened) and y is
-// [outer, Σ inners] (Keras Concatenate).
+// [outer, Σ inners] (Keras Concatenate). With threads, bands of outer rows run in parallel
+// (span_threads.go), up to concatMaxSplit inputs.
 func Concat(outer int, inners []int, xs [][]float32, y []float32) {
 	if len(xs) != len(inners) {
 		panic("runtime.Concat: inputs and inners differ in length")
@@ -205,10 +206,22 @@ func Concat(outer int, inners []int, xs [][]float32, y []float32) {
 		width += inner
 	}
 	need("Concat", "y", y, outer*width)
-	// Blocks of concatOuterBlock rows of y (48 KiB at 48 channels), each input's part of a
-	// block in one copyRows call: y's lines are written while they are in L1.
-	for o0 := 0; o0 < outer; o0 += concatOuterBlock {
-		rows := min(concatOuterBlock, outer-o0)
+	if len(xs) > concatMaxSplit {
+		concatRows(inners, xs, y, width, 0, outer)
+		return
+	}
+	op := spanOp{kernel: spanConcat, n: outer, y: y, last: width, count: len(xs)}
+	copy(op.inners[:], inners)
+	copy(op.xs[:], xs)
+	runSpans(op, outer*width)
+}
+
+// concatRows runs Concat on its outer rows lo…hi-1, in blocks of concatOuterBlock rows of y
+// (48 KiB at 48 channels), each input's part of a block in one copyRows call: y's lines are
+// written while they are in L1.
+func concatRows(inners []int, xs [][]float32, y []float32, width, lo, hi int) {
+	for o0 := lo; o0 < hi; o0 += concatOuterBlock {
+		rows := min(concatOuterBlock, hi-o0)
 		off := 0
 		for i, inner := range inners {
 			if inner > 0 {

@@ -36,8 +36,8 @@ var (
 )
 
 // pool2DAmd64 is pool2D for C, KH, KW > 0 (slices already checked), at
-// level avx2 or avx512.
-func pool2DAmd64(p *PoolParams, x, y []float32, isMax bool) {
+// level avx2 or avx512, on output rows lo…hi-1 of the N·OH.
+func pool2DAmd64(p *PoolParams, x, y []float32, isMax bool, lo, hi int) {
 	c := p.C
 	sh, sw := max(p.SH, 1), max(p.SW, 1)
 	k2, k512 := &poolAvgAVX2, &poolAvgAVX512
@@ -52,38 +52,37 @@ func pool2DAmd64(p *PoolParams, x, y []float32, isMax bool) {
 	// Interior pixels: the whole window width inside the input.
 	inLo, _ := validRange(p.OW, p.W, sw, -p.PadL)
 	_, inHi := validRange(p.OW, p.W, sw, p.KW-1-p.PadL)
-	for n := 0; n < p.N; n++ {
-		for oh := 0; oh < p.OH; oh++ {
-			h0 := oh*sh - p.PadT
-			h1 := min(h0+p.KH, p.H)
-			h0 = max(h0, 0)
-			for ow := 0; ow < p.OW; {
-				np := 1
-				var w0, w1 int
-				if ow >= inLo && ow < inHi {
-					np = min(len(poolMaxAVX2), inHi-ow)
-					w0 = ow*sw - p.PadL
-					w1 = w0 + p.KW
-				} else {
-					_, _, w0, w1 = p.window(oh, ow)
-				}
-				yi := ((n*p.OH+oh)*p.OW + ow) * c
-				if h0 >= h1 || w0 >= w1 {
-					clear(y[yi : yi+np*c]) // no inside tap
-					ow += np
-					continue
-				}
-				nkh, nkw := h1-h0, w1-w0
-				xp, yp := &x[((n*p.H+h0)*p.W+w0)*c], &y[yi]
-				div := float32(nkh * nkw)
-				xRowAdj := (p.W - nkw) * cb
-				if avx512 {
-					k512[np-1](xp, yp, cb, nkh, nkw, xPix, xRowAdj, div, tail512)
-				} else {
-					k2[np-1](xp, yp, cb, nkh, nkw, xPix, xRowAdj, div, tail2)
-				}
-				ow += np
+	for r := lo; r < hi; r++ {
+		n, oh := r/p.OH, r%p.OH
+		h0 := oh*sh - p.PadT
+		h1 := min(h0+p.KH, p.H)
+		h0 = max(h0, 0)
+		for ow := 0; ow < p.OW; {
+			np := 1
+			var w0, w1 int
+			if ow >= inLo && ow < inHi {
+				np = min(len(poolMaxAVX2), inHi-ow)
+				w0 = ow*sw - p.PadL
+				w1 = w0 + p.KW
+			} else {
+				_, _, w0, w1 = p.window(oh, ow)
 			}
+			yi := ((n*p.OH+oh)*p.OW + ow) * c
+			if h0 >= h1 || w0 >= w1 {
+				clear(y[yi : yi+np*c]) // no inside tap
+				ow += np
+				continue
+			}
+			nkh, nkw := h1-h0, w1-w0
+			xp, yp := &x[((n*p.H+h0)*p.W+w0)*c], &y[yi]
+			div := float32(nkh * nkw)
+			xRowAdj := (p.W - nkw) * cb
+			if avx512 {
+				k512[np-1](xp, yp, cb, nkh, nkw, xPix, xRowAdj, div, tail512)
+			} else {
+				k2[np-1](xp, yp, cb, nkh, nkw, xPix, xRowAdj, div, tail2)
+			}
+			ow += np
 		}
 	}
 }

@@ -172,7 +172,7 @@ func checkPoolTwin(t *testing.T, r *rand.Rand, p *PoolParams) {
 		} else {
 			AvgPool2D(p, x, y.s)
 		}
-		pool2DGeneric(p, x, want, isMax)
+		pool2DGeneric(p, x, want, isMax, 0, p.N*p.OH)
 		y.check(t, what)
 		requireUnchanged(t, what, x0, x)
 		requireEqual(t, what, y.s, want)
@@ -273,4 +273,44 @@ func BenchmarkPool2D(b *testing.B) {
 			}
 		}
 	}
+}
+
+// TestPoolThreads checks MaxPool2D and AvgPool2D split across threads by output rows against
+// pool2DGeneric, bit for bit, at every level: 'valid' and 'same' windows, strides, images
+// whose rows a part boundary splits mid-image; the split taken (three parts), nothing written
+// outside y, nothing allocated when warm.
+func TestPoolThreads(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
+		r := newRand(73)
+		for _, p := range []PoolParams{
+			{N: 2, H: 224, W: 224, C: 8, OH: 112, OW: 112, KH: 2, KW: 2, SH: 2, SW: 2},
+			{N: 3, H: 57, W: 31, C: 19, OH: 29, OW: 16, KH: 3, KW: 3, SH: 2, SW: 2, PadT: 1, PadL: 1},
+			{N: 1, H: 100, W: 100, C: 16, OH: 100, OW: 100, KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadL: 1},
+		} {
+			x := randSlice(r, p.N*p.H*p.W*p.C)
+			yLen := p.N * p.OH * p.OW * p.C
+			for _, isMax := range []bool{true, false} {
+				what := fmt.Sprintf("%s %+v max=%v", CPULevel(), p, isMax)
+				want := make([]float32, yLen)
+				pool2DGeneric(&p, x, want, isMax, 0, p.N*p.OH)
+				withThreads(3, func() {
+					if parts := partsFor(yLen*p.KH*p.KW*poolWork, p.N*p.OH); parts != 3 {
+						t.Fatalf("%s: %d parts, want 3", what, parts)
+					}
+					run := func(y []float32) {
+						if isMax {
+							MaxPool2D(&p, x, y)
+						} else {
+							AvgPool2D(&p, x, y)
+						}
+					}
+					y := newGuarded(yLen)
+					run(y.s)
+					y.check(t, what)
+					requireSameBits(t, what, y.s, want)
+					requireNoAllocs(t, what, func() { run(y.s) })
+				})
+			}
+		}
+	})
 }

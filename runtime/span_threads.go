@@ -1,5 +1,5 @@
 // Data movement and elementwise kernels split across threads (workers.go) by spans of their
-// output: Binary and BinaryScalar by elements, Transpose by rows of its output. Each part
+// output: Binary and BinaryScalar by elements, Transpose and Concat by rows of their output. Each part
 // runs the one-thread loop on its span, so the values are the same bits on any number of
 // threads. Besides the time these memory-bound kernels take on one thread (~6% of the
 // batch-32 transformer's), splitting them keeps each part's output in the cache of the thread
@@ -21,7 +21,12 @@ const (
 	spanBinary spanKernel = iota
 	spanBinaryScalar
 	spanTranspose
+	spanConcat
 )
+
+// concatMaxSplit is the most inputs a Concat splits across threads with (its inputs ride in
+// the job by value, so that the caller's slice of them does not escape).
+const concatMaxSplit = 8
 
 // spanOp is one call of a span-split kernel.
 type spanOp struct {
@@ -32,7 +37,11 @@ type spanOp struct {
 	s           float32
 	scalarFirst bool
 	o           odometer // Transpose: at output row 0, its shape and x's strides
-	last        int      // Transpose: output row length
+	last        int      // Transpose and Concat: output row length
+	// Concat: its count inputs and their row lengths.
+	count  int
+	xs     [concatMaxSplit][]float32
+	inners [concatMaxSplit]int
 }
 
 var spanJobs = sync.Pool{New: func() any { return new(splitJob[spanOp, *spanOp]) }}
@@ -50,7 +59,7 @@ func runSpans(op spanOp, elements int) {
 
 func (o *spanOp) runPart(p, parts int) {
 	unit := 1
-	if o.kernel != spanTranspose {
+	if o.kernel == spanBinary || o.kernel == spanBinaryScalar {
 		unit = 16 // whole cache lines of y
 	}
 	lo, hi := split(o.n, unit, p, parts)
@@ -68,5 +77,7 @@ func (o *spanOp) span(lo, hi int) {
 		od := o.o
 		od.seek(lo)
 		transposeRows(&od, o.a, o.y[lo*o.last:hi*o.last], o.last)
+	case spanConcat:
+		concatRows(o.inners[:o.count], o.xs[:o.count], o.y, o.last, lo, hi)
 	}
 }

@@ -5,10 +5,12 @@ import (
 	"testing"
 )
 
-// TestSpansThreads checks Transpose, Binary and BinaryScalar split across threads by spans
-// of their output against their one-thread results, bit for bit: transposes of rank 1–4
+// TestSpansThreads checks Transpose, Binary, BinaryScalar and Concat split across threads by
+// spans of their output against their one-thread results, bit for bit: transposes of rank 1–4
 // (the last axis moved or kept, rows split mid-way through the leading axes), elementwise
-// lengths off the cache-line unit; nothing written outside y, nothing allocated when warm.
+// lengths off the cache-line unit, concatenations of 2–9 inputs (nine run on one thread) of
+// rows off a block of concatOuterBlock rows; nothing written outside y, nothing allocated when
+// warm.
 func TestSpansThreads(t *testing.T) {
 	r := newRand(51)
 	type tc struct {
@@ -34,6 +36,23 @@ func TestSpansThreads(t *testing.T) {
 				tc{fmt.Sprintf("Binary %d n=%d", op, n), n, func(y []float32) { Binary(op, n, a, b, y) }},
 				tc{fmt.Sprintf("BinaryScalar %d n=%d", op, n), n, func(y []float32) { BinaryScalar(op, n, a, 0.37, y, op == BinSub) }})
 		}
+	}
+	for _, c := range []struct {
+		outer  int
+		inners []int
+	}{
+		{100000, []int{8, 8}},
+		{1000, []int{3, 0, 17}},
+		{70001, []int{16, 32, 1, 5}},
+		{5000, []int{4, 4, 4, 4, 4, 4, 4, 4, 4}},
+	} {
+		xs := make([][]float32, len(c.inners))
+		width := 0
+		for i, inner := range c.inners {
+			xs[i] = randSlice(r, c.outer*inner)
+			width += inner
+		}
+		cases = append(cases, tc{fmt.Sprintf("Concat %d×%v", c.outer, c.inners), c.outer * width, func(y []float32) { Concat(c.outer, c.inners, xs, y) }})
 	}
 	for _, c := range cases {
 		want := make([]float32, c.size)
