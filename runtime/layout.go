@@ -335,27 +335,32 @@ func bilinearRow(dst, row0, row1 []float32, cols []bilinearCol, c int, fy float6
 func ResizeNearest(n, h, w, c, oh, ow int, x, y []float32) {
 	need("ResizeNearest", "x", x, n*h*w*c)
 	need("ResizeNearest", "y", y, n*oh*ow*c)
+	runSpans(spanOp{kernel: spanResizeNearest, n: n * oh, a: x, y: y, resize: [5]int{h, w, c, oh, ow}}, n*oh*ow*c)
+}
+
+// resizeNearestRows is ResizeNearest on output rows lo…hi-1 of the n·oh (row r is row r mod oh
+// of image r / oh).
+func resizeNearestRows(h, w, c, oh, ow int, x, y []float32, lo, hi int) {
 	rowLen := ow * c
-	for b := 0; b < n; b++ {
+	for r := lo; r < hi; r++ {
+		b, i := r/oh, r%oh
 		img := x[b*h*w*c : (b+1)*h*w*c]
-		for i := 0; i < oh; i++ {
-			out := y[(b*oh+i)*rowLen:][:rowLen]
-			src := nearestTap(i, h, oh)
-			if i > 0 && nearestTap(i-1, h, oh) == src {
-				copy(out, y[(b*oh+i-1)*rowLen:][:rowLen]) // the row above read the same row
-				continue
+		out := y[r*rowLen:][:rowLen]
+		src := nearestTap(i, h, oh)
+		if i > 0 && r > lo && nearestTap(i-1, h, oh) == src {
+			copy(out, y[(r-1)*rowLen:][:rowLen]) // the row above (this band's) read the same row
+			continue
+		}
+		row := img[src*w*c:]
+		if w > 0 && ow%w == 0 { // column j reads column j/f (nearestTap): f strided copies
+			f := ow / w
+			for t := range f {
+				copyRows(out[t*c:], f*c, row, c, w, c)
 			}
-			row := img[src*w*c:]
-			if w > 0 && ow%w == 0 { // column j reads column j/f (nearestTap): f strided copies
-				f := ow / w
-				for t := range f {
-					copyRows(out[t*c:], f*c, row, c, w, c)
-				}
-				continue
-			}
-			for j := 0; j < ow; j++ {
-				copy(out[j*c:][:c], row[nearestTap(j, w, ow)*c:][:c])
-			}
+			continue
+		}
+		for j := 0; j < ow; j++ {
+			copy(out[j*c:][:c], row[nearestTap(j, w, ow)*c:][:c])
 		}
 	}
 }

@@ -27,7 +27,7 @@ import "math"
 // c < 16 (an RGB image's), repeated to a period of 16 or lcm(c, 16) values,
 // with a missing scale as 1 and a missing shift as −0 (x·1 and x + (−0) are
 // x: the same bits as the Go loop, which remains for a vector of c ≥ 16
-// beside one value).
+// beside one value). With threads, bands of rows run in parallel (span_threads.go).
 func Affine(rows, c int, x, scale, shift, y []float32) {
 	need("Affine", "x", x, rows*c)
 	need("Affine", "y", y, rows*c)
@@ -37,10 +37,16 @@ func Affine(rows, c int, x, scale, shift, y []float32) {
 	if len(shift) != 1 && shift != nil {
 		need("Affine", "shift", shift, c)
 	}
-	n := rows * c
-	if n == 0 {
+	if rows*c == 0 {
 		return
 	}
+	runSpans(spanOp{kernel: spanAffine, n: rows, a: x, y: y, scale: scale, shift: shift, last: c}, rows*c)
+}
+
+// affineRows is Affine on rows rows (slices already checked): each row starts the channels
+// (and a period of repeated values) again, so a band of rows gives the values the whole does.
+func affineRows(rows, c int, x, scale, shift, y []float32) {
+	n := rows * c
 	perChannel := len(scale) > 1 || len(shift) > 1
 	if len(scale) == c && len(shift) == c && c >= 16 {
 		// A batch norm's per-channel vectors: the affine kernels (epilogue_amd64.s), or

@@ -1,5 +1,6 @@
 // Data movement and elementwise kernels split across threads (workers.go) by spans of their
-// output: Binary and BinaryScalar by elements, Transpose and Concat by rows of their output. Each part
+// output: Binary and BinaryScalar by elements; Transpose, Concat, Affine and ResizeNearest by
+// rows of their output. Each part
 // runs the one-thread loop on its span, so the values are the same bits on any number of
 // threads. Besides the time these memory-bound kernels take on one thread (~6% of the
 // batch-32 transformer's), splitting them keeps each part's output in the cache of the thread
@@ -22,6 +23,8 @@ const (
 	spanBinaryScalar
 	spanTranspose
 	spanConcat
+	spanAffine
+	spanResizeNearest
 )
 
 // concatMaxSplit is the most inputs a Concat splits across threads with (its inputs ride in
@@ -36,8 +39,11 @@ type spanOp struct {
 	a, b, y     []float32
 	s           float32
 	scalarFirst bool
-	o           odometer // Transpose: at output row 0, its shape and x's strides
-	last        int      // Transpose and Concat: output row length
+	o           odometer  // Transpose: at output row 0, its shape and x's strides
+	last        int       // Transpose and Concat: output row length; Affine: its c
+	scale       []float32 // Affine's
+	shift       []float32
+	resize      [5]int // ResizeNearest: h, w, c, oh, ow
 	// Concat: its count inputs and their row lengths.
 	count  int
 	xs     [concatMaxSplit][]float32
@@ -79,5 +85,11 @@ func (o *spanOp) span(lo, hi int) {
 		transposeRows(&od, o.a, o.y[lo*o.last:hi*o.last], o.last)
 	case spanConcat:
 		concatRows(o.inners[:o.count], o.xs[:o.count], o.y, o.last, lo, hi)
+	case spanAffine:
+		c := o.last
+		affineRows(hi-lo, c, o.a[lo*c:hi*c], o.scale, o.shift, o.y[lo*c:hi*c])
+	case spanResizeNearest:
+		r := o.resize
+		resizeNearestRows(r[0], r[1], r[2], r[3], r[4], o.a, o.y, lo, hi)
 	}
 }

@@ -9,8 +9,10 @@ import (
 // spans of their output against their one-thread results, bit for bit: transposes of rank 1–4
 // (the last axis moved or kept, rows split mid-way through the leading axes), elementwise
 // lengths off the cache-line unit, concatenations of 2–9 inputs (nine run on one thread) of
-// rows off a block of concatOuterBlock rows; nothing written outside y, nothing allocated when
-// warm.
+// rows off a block of concatOuterBlock rows, Affine in each of its forms (per-channel vectors
+// of c ≥ 16 and of c < 16, one value, a missing scale or shift), nearest resizes by 2 and by
+// other factors (rows that copy the row above, across part boundaries too); nothing written
+// outside y, nothing allocated when warm.
 func TestSpansThreads(t *testing.T) {
 	r := newRand(51)
 	type tc struct {
@@ -53,6 +55,29 @@ func TestSpansThreads(t *testing.T) {
 			width += inner
 		}
 		cases = append(cases, tc{fmt.Sprintf("Concat %d×%v", c.outer, c.inners), c.outer * width, func(y []float32) { Concat(c.outer, c.inners, xs, y) }})
+	}
+	for _, c := range []struct {
+		rows, c        int
+		nScale, nShift int // 0: nil, 1: one value, else c
+	}{
+		{50000, 32, 32, 32}, {100003, 3, 3, 3}, {30001, 1, 1, 1}, {40000, 5, 0, 5}, {20000, 24, 1, 0},
+	} {
+		x := randSlice(r, c.rows*c.c)
+		var scale, shift []float32
+		if c.nScale > 0 {
+			scale = randSlice(r, c.nScale)
+		}
+		if c.nShift > 0 {
+			shift = randSlice(r, c.nShift)
+		}
+		cases = append(cases, tc{fmt.Sprintf("Affine %d×%d scale %d shift %d", c.rows, c.c, c.nScale, c.nShift), c.rows * c.c,
+			func(y []float32) { Affine(c.rows, c.c, x, scale, shift, y) }})
+	}
+	for _, c := range [][6]int{{2, 56, 56, 16, 112, 112}, {3, 40, 30, 8, 100, 45}, {1, 200, 100, 4, 300, 200}} {
+		n, h, w, ch, oh, ow := c[0], c[1], c[2], c[3], c[4], c[5]
+		x := randSlice(r, n*h*w*ch)
+		cases = append(cases, tc{fmt.Sprintf("ResizeNearest %v", c), n * oh * ow * ch,
+			func(y []float32) { ResizeNearest(n, h, w, ch, oh, ow, x, y) }})
 	}
 	for _, c := range cases {
 		want := make([]float32, c.size)
