@@ -193,19 +193,50 @@ func BinaryBroadcast(op BinOp, shape []int, a []float32, aStrides []int, b []flo
 		y[0] = applyBin(op, a[0], b[0])
 		return
 	}
+	if rank == 1 { // one row: Binary or BinaryScalar split it by elements
+		broadcastRows(op, rank, &sh, &ast, &bst, a, b, y, 0, 1, true)
+		return
+	}
+	rows := total / sh[rank-1]
+	runSpans(spanOp{kernel: spanBroadcast, n: rows, op: op, a: a, b: b, y: y, bcast: broadcastShape{rank, sh, ast, bst}}, total)
+}
+
+// broadcastShape is a BinaryBroadcast's collapsed shape and strides (collapseDims).
+type broadcastShape struct {
+	rank         int
+	sh, ast, bst [maxRank]int
+}
+
+// broadcastRows runs BinaryBroadcast on rows lo…hi-1 of its collapsed shape (a row is its last
+// dimension, sh[rank-1] elements), each row on the one-thread loops, or on Binary and
+// BinaryScalar (split by elements) when split is set.
+func broadcastRows(op BinOp, rank int, sh, ast, bst *[maxRank]int, a, b, y []float32, lo, hi int, split bool) {
 	last := sh[rank-1]
 	as, bs := ast[rank-1], bst[rank-1]
+	// The odometer at row lo.
 	var idx [maxRank]int
 	ao, bo := 0, 0
-	for yo := 0; yo < total; yo += last {
+	for d, r := rank-2, lo; d >= 0; d-- {
+		idx[d] = r % sh[d]
+		r /= sh[d]
+		ao += idx[d] * ast[d]
+		bo += idx[d] * bst[d]
+	}
+	for yo := lo * last; yo < hi*last; yo += last {
 		row := y[yo : yo+last]
 		switch {
-		case as == 1 && bs == 1:
+		case as == 1 && bs == 1 && split:
 			Binary(op, last, a[ao:], b[bo:], row)
-		case as == 1 && bs == 0:
+		case as == 1 && bs == 1:
+			binaryLoop(op, a[ao:ao+last], b[bo:bo+last], row)
+		case as == 1 && bs == 0 && split:
 			BinaryScalar(op, last, a[ao:], b[bo], row, false)
-		case as == 0 && bs == 1:
+		case as == 1 && bs == 0:
+			binaryScalar(op, a[ao:ao+last], b[bo], row, false)
+		case as == 0 && bs == 1 && split:
 			BinaryScalar(op, last, b[bo:], a[ao], row, true)
+		case as == 0 && bs == 1:
+			binaryScalar(op, b[bo:bo+last], a[ao], row, true)
 		default:
 			for i := range row {
 				row[i] = applyBin(op, a[ao+i*as], b[bo+i*bs])

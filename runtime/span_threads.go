@@ -1,6 +1,6 @@
 // Data movement and elementwise kernels split across threads (workers.go) by spans of their
-// output: Binary and BinaryScalar by elements; Transpose, Concat, Affine and ResizeNearest by
-// rows of their output. Each part
+// output: Binary and BinaryScalar by elements; Transpose, Concat, Affine, ResizeNearest and
+// BinaryBroadcast by rows of their output. Each part
 // runs the one-thread loop on its span, so the values are the same bits on any number of
 // threads. Besides the time these memory-bound kernels take on one thread (~6% of the
 // batch-32 transformer's), splitting them keeps each part's output in the cache of the thread
@@ -25,6 +25,7 @@ const (
 	spanConcat
 	spanAffine
 	spanResizeNearest
+	spanBroadcast
 )
 
 // concatMaxSplit is the most inputs a Concat splits across threads with (its inputs ride in
@@ -44,6 +45,7 @@ type spanOp struct {
 	scale       []float32 // Affine's
 	shift       []float32
 	resize      [5]int // ResizeNearest: h, w, c, oh, ow
+	bcast       broadcastShape
 	// Concat: its count inputs and their row lengths.
 	count  int
 	xs     [concatMaxSplit][]float32
@@ -88,6 +90,9 @@ func (o *spanOp) span(lo, hi int) {
 	case spanAffine:
 		c := o.last
 		affineRows(hi-lo, c, o.a[lo*c:hi*c], o.scale, o.shift, o.y[lo*c:hi*c])
+	case spanBroadcast:
+		g := &o.bcast
+		broadcastRows(o.op, g.rank, &g.sh, &g.ast, &g.bst, o.a, o.b, o.y, lo, hi, false)
 	case spanResizeNearest:
 		r := o.resize
 		resizeNearestRows(r[0], r[1], r[2], r[3], r[4], o.a, o.y, lo, hi)

@@ -11,8 +11,10 @@ import (
 // lengths off the cache-line unit, concatenations of 2–9 inputs (nine run on one thread) of
 // rows off a block of concatOuterBlock rows, Affine in each of its forms (per-channel vectors
 // of c ≥ 16 and of c < 16, one value, a missing scale or shift), nearest resizes by 2 and by
-// other factors (rows that copy the row above, across part boundaries too); nothing written
-// outside y, nothing allocated when warm.
+// other factors (rows that copy the row above, across part boundaries too), broadcasts split
+// by rows (rows of both inputs, of one input and a scalar, of strided elements; row counts
+// a part boundary splits mid-way through the outer dimensions); nothing written outside y,
+// nothing allocated when warm.
 func TestSpansThreads(t *testing.T) {
 	r := newRand(51)
 	type tc struct {
@@ -79,6 +81,19 @@ func TestSpansThreads(t *testing.T) {
 		cases = append(cases, tc{fmt.Sprintf("ResizeNearest %v", c), n * oh * ow * ch,
 			func(y []float32) { ResizeNearest(n, h, w, ch, oh, ow, x, y) }})
 	}
+	for _, c := range []struct{ shape, aShape, bShape []int }{
+		{[]int{32, 128, 128}, []int{32, 128, 128}, []int{1, 128, 128}},
+		{[]int{7, 33, 50}, []int{7, 33, 50}, []int{7, 1, 50}},
+		{[]int{9, 40, 300}, []int{9, 40, 1}, []int{9, 40, 300}},
+		{[]int{300, 50, 7}, []int{300, 1, 7}, []int{1, 50, 1}},
+	} {
+		a, b := randSlice(r, prod(c.aShape)), randSlice(r, prod(c.bShape))
+		as, bs := broadcastStrides(c.aShape), broadcastStrides(c.bShape)
+		for _, op := range []BinOp{BinAdd, BinMul, BinMax} {
+			cases = append(cases, tc{fmt.Sprintf("BinaryBroadcast %d %v %v", op, c.aShape, c.bShape), prod(c.shape),
+				func(y []float32) { BinaryBroadcast(op, c.shape, a, as, b, bs, y) }})
+		}
+	}
 	for _, c := range cases {
 		want := make([]float32, c.size)
 		c.f(want)
@@ -97,4 +112,18 @@ func TestSpansThreads(t *testing.T) {
 			requireNoAllocs(t, c.name, func() { c.f(got.s) })
 		})
 	}
+}
+
+// broadcastStrides returns the strides of a dense array of shape in a broadcast: 0 along its
+// dimensions of size 1.
+func broadcastStrides(shape []int) []int {
+	st := make([]int, len(shape))
+	n := 1
+	for d := len(shape) - 1; d >= 0; d-- {
+		if shape[d] > 1 {
+			st[d] = n
+		}
+		n *= shape[d]
+	}
+	return st
 }
