@@ -485,11 +485,8 @@ func gemmColumnAVX512(m, k int, a []float32, lda int, b *float32, c []float32, l
 		ep.apply(0, 0, m, 1, c, 1)
 		return
 	}
-	if !acc && ldc == 1 && lda == k && dotRowsKernel(k) != nil {
+	if !acc && ldc == 1 && lda == k && dotRowsKernel(k) != nil { // (ep is nil here)
 		dotRows(m, k, a, b, c)
-		if ep != nil {
-			ep.apply(0, 0, m, 1, c, 1)
-		}
 		return
 	}
 	var sums *[]float32
