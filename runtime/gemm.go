@@ -97,24 +97,6 @@ func GemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 	gemmNT(true, m, n, k, a, lda, b, ldb, c, ldc, acc)
 }
 
-// dotRowsGo is the twin of the dotRows kernels (k = 4, 8 or 16): c[i] = Σ_j a[i·k+j]·w[j]
-// for m contiguous rows, each product rounded, summed in the kernels' order: q_j = p_j +
-// p_{j+8} (k = 16), s_j = q_j + q_{j+4} (k ≥ 8), then (s_0 + s_1) + (s_2 + s_3).
-func dotRowsGo(m, k int, a, w, c []float32) {
-	for i := 0; i < m; i++ {
-		var p [16]float32
-		for j := 0; j < k; j++ {
-			p[j] = float32(a[i*k+j] * w[j])
-		}
-		for n := k / 2; n >= 4; n /= 2 {
-			for j := 0; j < n; j++ {
-				p[j] = float32(p[j] + p[j+n])
-			}
-		}
-		c[i] = float32(p[0]+p[1]) + float32(p[2]+p[3])
-	}
-}
-
 // gemmNTGeneric is the pure-Go GemmNT: C[m×n] (ldc) = A·Bᵀ (+ C when acc),
 // A m×k (lda), B stored n×k (ldb), by dot products.
 func gemmNTGeneric(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
