@@ -107,8 +107,8 @@ func BenchmarkGemmFewRows(b *testing.B) {
 
 // TestDotRowsTwin checks the dotRows kernels (one-column products over 4, 8 or 16 contiguous
 // values, on AVX-512) against dotRowsGo bit for bit: row counts around the kernels' 16-row
-// steps (the last m mod 16 rows through a padded copy), rows holding ±Inf, NaN, ±0 and
-// subnormals, C in a guard band; and Gemm and DensePanels of one column over such rows, which
+// steps (the last m mod 16 rows through a padded copy), A at offsets 0…3 floats, rows holding
+// ±Inf, NaN, ±0 and subnormals, C in a guard band; and Gemm and DensePanels of one column over such rows, which
 // take them, give each row those bits whatever the row count (so a row's result does not
 // depend on its batch), the epilogue applied after.
 func TestDotRowsTwin(t *testing.T) {
@@ -118,8 +118,9 @@ func TestDotRowsTwin(t *testing.T) {
 		specials := []float32{inf, -inf, float32(math.NaN()), 0, float32(math.Copysign(0, -1)), 1e-40, -3e-39}
 		for _, k := range []int{4, 8, 16} {
 			w := randSlice(r, k)
-			for _, m := range []int{0, 1, 2, 15, 16, 17, 31, 32, 33, 47, 100} {
-				a := randSlice(r, m*k)
+			for i, m := range []int{0, 1, 2, 15, 16, 17, 31, 32, 33, 47, 100} {
+				off := i % 4 // rows starting off a 64-byte boundary too
+				a := randSlice(r, off+m*k)[off:]
 				for i := 0; i < m; i += 7 { // one special value in every seventh row
 					a[i*k+r.IntN(k)] = specials[(i/7)%len(specials)]
 				}
