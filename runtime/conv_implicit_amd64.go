@@ -174,21 +174,31 @@ func convImplicitRun(p *ConvParams, x []float32, w bMat, y, scratch []float32, e
 		j.ep = &j.epv
 	}
 	j.padded, j.hp, j.wp = convPadded(p)
-	// Threads split the batch's images when there are enough (one handoff per call, each
-	// part padding its images into its own buffer, partScratch), else each image's output rows.
-	parts := partsFor(n*oh*ow*oc*p.KH*p.KW*c, n*oh)
-	if parts > 1 && n >= parts {
+	// Threads split the batch's images when there are enough to share evenly or nearly (one
+	// handoff per call, each part padding its images into its own buffer, partScratch), else
+	// each image's output rows, or, for an image of one output row (a 1-D convolution), its
+	// output columns (ecg-cnn at batch 3 took 2:1 images on two threads).
+	work := oh * ow * oc * p.KH * p.KW * c
+	parts := partsFor(n*work, n*oh)
+	if parts > 1 && n >= parts && (n%parts == 0 || n >= 2*parts) {
 		j.byImage = true
 		runParts(j, parts, &j.wg)
 	} else {
 		j.src = convSources.Get().(*convSource)
+		width := j.outCols()
 		for img := 0; img < n; img++ {
 			j.img = img
 			j.image(j.src, img, scratch)
-			if parts := partsFor(oh*ow*oc*p.KH*p.KW*c, oh); parts > 1 {
+			j.byCols = false
+			parts := partsFor(work, oh)
+			if parts <= 1 && oh == 1 {
+				parts = partsFor(work, (width+convColUnit-1)/convColUnit)
+				j.byCols = true
+			}
+			if parts > 1 {
 				runParts(j, parts, &j.wg)
 			} else {
-				j.rows(j.src, img, 0, oh)
+				j.rows(j.src, img, 0, oh, 0, width)
 			}
 		}
 		*j.src = convSource{}
@@ -350,6 +360,7 @@ type convJob struct {
 	src     *convSource // split by rows: image img as the kernels read it
 	img     int         // split by rows: its index
 	byImage bool        // split by images, else by the rows of img
+	byCols  bool        // split by the columns of img's one output row, not by rows
 	w       bMat
 	y       []float32
 	ep      *Epilogue // nil or &epv
@@ -363,6 +374,18 @@ type convJob struct {
 func (j *convJob) outRows() int {
 	return j.p.OH / max(j.poolH, 1)
 }
+
+// outCols is the number of columns of each output image: the convolution's, or the pooled ones.
+func (j *convJob) outCols() int {
+	if j.poolH > 0 {
+		return j.p.OW / 2
+	}
+	return j.p.OW
+}
+
+// convColUnit is the fewest output columns a part of a split by columns gets (a 16-pixel
+// kernel run).
+const convColUnit = 16
 
 var convJobs = sync.Pool{New: func() any { return new(convJob) }}
 
@@ -395,9 +418,14 @@ func (j *convJob) image(s *convSource, img int, buf []float32) {
 }
 
 func (j *convJob) runPart(p, parts int) {
-	if !j.byImage {
+	switch {
+	case j.byCols:
+		lo, hi := split(j.outCols(), convColUnit, p, parts)
+		j.rows(j.src, j.img, 0, j.outRows(), lo, hi)
+		return
+	case !j.byImage:
 		lo, hi := split(j.outRows(), 1, p, parts)
-		j.rows(j.src, j.img, lo, hi)
+		j.rows(j.src, j.img, lo, hi, 0, j.outCols())
 		return
 	}
 	lo, hi := split(j.p.N, 1, p, parts)
@@ -409,15 +437,15 @@ func (j *convJob) runPart(p, parts int) {
 	defer convSources.Put(s)
 	for img := lo; img < hi; img++ {
 		j.image(s, img, buf)
-		j.rows(s, img, 0, j.outRows())
+		j.rows(s, img, 0, j.outRows(), 0, j.outCols())
 	}
 	*s = convSource{}
 }
 
-// rows computes output rows [lo, hi) of image img, read from s.
-func (j *convJob) rows(s *convSource, img, lo, hi int) {
+// rows computes output rows [lo, hi), columns [x0, x1), of image img, read from s.
+func (j *convJob) rows(s *convSource, img, lo, hi, x0, x1 int) {
 	if j.poolH > 0 {
-		j.poolRows(&s.whole, img, lo, hi)
+		j.poolRows(&s.whole, img, lo, hi, x0, x1)
 		return
 	}
 	p := &j.p
@@ -510,35 +538,41 @@ func (j *convJob) rows(s *convSource, img, lo, hi int) {
 		for oy := lo; oy < hi; oy++ {
 			switch {
 			case !s.split:
-				runs(&s.whole, oy, 0, 0, ow, false)
+				runs(&s.whole, oy, 0, x0, x1, false)
 			case oy < s.oyLo:
-				runs(&s.strips[0], oy, 0, 0, ow, false)
+				runs(&s.strips[0], oy, 0, x0, x1, false)
 			case oy >= s.oyHi:
-				runs(&s.strips[1], oy, 0, 0, ow, false)
-			default:
-				runs(&s.inner, oy, 0, s.oxLo, s.oxHi, false)
+				runs(&s.strips[1], oy, 0, x0, x1, false)
+			case max(x0, s.oxLo) < min(x1, s.oxHi):
+				runs(&s.inner, oy, 0, max(x0, s.oxLo), min(x1, s.oxHi), false)
 			}
 		}
 		if y0, y1 := max(lo, s.oyLo), min(hi, s.oyHi); s.split && y0 < y1 {
-			for ox := 0; ox < s.oxLo; ox++ {
+			for ox := x0; ox < min(x1, s.oxLo); ox++ {
 				runs(&s.strips[2], 0, ox, y0, y1, true)
 			}
-			for ox := s.oxHi; ox < ow; ox++ {
+			for ox := max(x0, s.oxHi); ox < x1; ox++ {
 				runs(&s.strips[3], 0, ox, y0, y1, true)
 			}
 		}
 	}
-	if kep == nil {
+	if kep == nil && x0 == 0 && x1 == ow {
 		pix := (img*p.OH + lo) * ow
 		j.ep.Apply(pix, (hi-lo)*ow, oc, j.y[pix*oc:(pix+(hi-lo)*ow)*oc], oc)
+	} else if kep == nil {
+		for oy := lo; oy < hi; oy++ {
+			pix := (img*p.OH+oy)*ow + x0
+			j.ep.Apply(pix, x1-x0, oc, j.y[pix*oc:(pix+x1-x0)*oc], oc)
+		}
 	}
 }
 
-// poolRows computes pooled output rows [lo, hi) of image img, read from src: each from conv
+// poolRows computes pooled output rows [lo, hi), pooled columns [x0, x1), of image img, read
+// from src: each from conv
 // output rows 2·py and 2·py+1 (2×2 pooling; 1×2: row py), in tiles of as many pooled pixels as
 // the kernels of convPoolSets take (2×2: 12 conv pixels over 32 columns, 16 over 16, 4 on
 // AVX2), the epilogue in the kernels.
-func (j *convJob) poolRows(reg *convRegion, img, lo, hi int) {
+func (j *convJob) poolRows(reg *convRegion, img, lo, hi, x0, x1 int) {
 	p, ph := &j.p, j.poolH
 	c, oc := p.C, p.OC
 	poh, pow := p.OH/ph, p.OW/2
@@ -567,13 +601,14 @@ func (j *convJob) poolRows(reg *convRegion, img, lo, hi int) {
 			kernels = set.narrow
 		}
 		mask := uint32(uint64(1)<<cols - 1)
-		tiles := (pow + len(kernels) - 1) / len(kernels)
+		tiles := (x1 - x0 + len(kernels) - 1) / len(kernels)
 		b, ldb := j.w.at(0, col)
 		for py := lo; py < hi; py++ {
 			pix := (img*poh + py) * pow           // first pooled pixel of the row
 			in := reg.at(c, j.sh, j.sw, ph*py, 0) // the first input element of its first conv row
 			for t := 0; t < tiles; t++ {
-				px, r := balancedTile(pow, tiles, t)
+				px, r := balancedTile(x1-x0, tiles, t)
+				px += x0
 				var e *float32
 				if kep != nil {
 					e = kep.at(&et, pix+px, col)
