@@ -272,3 +272,55 @@ func TestConvDepthPairsTwin(t *testing.T) {
 		}
 	}
 }
+
+// TestConv2DGemmThreadsColumns checks 1-D convolutions (one output row an image) split across
+// threads by output columns, and batches of three split by images (where two parts took 2:1
+// images) now image by image: 'valid' and 'same', one output channel (the dot-product
+// kernels), 8, 32 and 48, a clamp epilogue and a sigmoid with a residual, the 1×2 max pooling
+// form; the one-thread bits, the split taken at batch 1, nothing allocated warm.
+func TestConv2DGemmThreadsColumns(t *testing.T) {
+	r := newRand(31)
+	for _, c := range []struct {
+		n, w, c, oc, k, pad, ph int
+	}{
+		{1, 186, 8, 32, 3, 0, 0}, {1, 190, 16, 48, 5, 2, 0}, {3, 92, 64, 32, 3, 0, 0},
+		{1, 3000, 16, 1, 3, 1, 0}, {1, 186, 16, 32, 3, 0, 1}, {3, 90, 32, 16, 3, 1, 1},
+	} {
+		ow := c.w + 2*c.pad - c.k + 1
+		p := ConvParams{N: c.n, H: 1, W: c.w, C: c.c, OH: 1, OW: ow, OC: c.oc, KH: 1, KW: c.k, SH: 1, SW: 1, DH: 1, DW: 1, PadL: c.pad, Groups: 1}
+		x, w := randSlice(r, c.n*c.w*c.c), randSlice(r, c.k*c.c*c.oc)
+		eps := []*Epilogue{{Bias: randSlice(r, c.oc), Act: ActRelu}}
+		if c.ph == 0 {
+			eps = append(eps, &Epilogue{Bias: randSlice(r, c.oc), Act: ActSigmoid, Residual: randSlice(r, c.n*ow*c.oc)})
+		}
+		for _, ep := range eps {
+			what := fmt.Sprintf("1-D conv %+v act %d", c, ep.Act)
+			yLen := c.n * ow * c.oc
+			scratch := make([]float32, Conv2DGemmScratch(&p))
+			run := func(y []float32) { Conv2DGemm(&p, x, w, y, scratch, ep) }
+			if c.ph > 0 {
+				yLen = c.n * (ow / 2) * c.oc
+				scratch = make([]float32, ConvMaxPoolScratch(&p))
+				run = func(y []float32) { Conv2DGemmMaxPool(&p, c.ph, x, w, y, scratch, ep) }
+			}
+			want := make([]float32, yLen)
+			withThreads(1, func() { run(want) })
+			withThreads(3, func() {
+				if c.n == 1 {
+					width := ow
+					if c.ph > 0 {
+						width = ow / 2
+					}
+					if parts := partsFor(ow*c.oc*c.k*c.c, (width+convColUnit-1)/convColUnit); parts < 2 {
+						t.Fatalf("%s: %d parts", what, parts)
+					}
+				}
+				y := newGuarded(yLen)
+				run(y.s)
+				y.check(t, what)
+				requireSameBits(t, what+" with 3 threads against one", y.s, want)
+				requireNoAllocs(t, what, func() { run(y.s) })
+			})
+		}
+	}
+}
