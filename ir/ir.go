@@ -328,6 +328,18 @@ func (g *Graph) Uses() map[*Value]int {
 	return u
 }
 
+// Readers lists, for each value, the ops that read it, in op order, an op once per input
+// that reads the value.
+func (g *Graph) Readers() map[*Value][]*Op {
+	r := map[*Value][]*Op{}
+	for _, op := range g.Ops {
+		for _, v := range op.In {
+			r[v] = append(r[v], op)
+		}
+	}
+	return r
+}
+
 // OutputSet returns the set of the graph's outputs.
 func (g *Graph) OutputSet() map[*Value]bool {
 	set := map[*Value]bool{}

@@ -251,3 +251,35 @@ func TestWindowOut(t *testing.T) {
 		}
 	}
 }
+
+// TestReaders checks Graph.Readers: each value's readers in op order, an op once per input
+// that reads the value, none for an unread value (a graph output read by no op included).
+func TestReaders(t *testing.T) {
+	g := NewGraph("g")
+	x := g.AddInput("x", f32(4))
+	y, err := g.Add1("Binary", "l", []*Value{x, x}, Attrs{"fn": "add"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := g.Add1("Binary", "l", []*Value{y, x}, Attrs{"fn": "mul"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Outputs = []*Value{z}
+	r := g.Readers()
+	add, mul := y.Def, z.Def
+	for _, c := range []struct {
+		v    *Value
+		want []*Op
+	}{{x, []*Op{add, add, mul}}, {y, []*Op{mul}}, {z, nil}} {
+		got := r[c.v]
+		if len(got) != len(c.want) {
+			t.Fatalf("readers of %s: %d ops, want %d", c.v.Name, len(got), len(c.want))
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Fatalf("readers of %s: op %d is %s, want %s", c.v.Name, i, got[i].Kind, c.want[i].Kind)
+			}
+		}
+	}
+}

@@ -35,12 +35,7 @@ func FuseBlocks(g *ir.Graph) error {
 	}
 	uses := g.Uses()
 	outputs := g.OutputSet()
-	readers := map[*ir.Value][]*ir.Op{}
-	for _, op := range g.Ops {
-		for _, v := range op.In {
-			readers[v] = append(readers[v], op)
-		}
-	}
+	readers := g.Readers()
 	single := func(v *ir.Value) bool { return uses[v] == 1 && !outputs[v] && len(readers[v]) == 1 }
 	projects := map[*ir.Op]bool{} // of the blocks marked so far: an op is in one block at most
 	for _, d := range g.Ops {

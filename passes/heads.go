@@ -23,12 +23,7 @@ import "github.com/kerasgen/kerasgen/ir"
 func FoldHeadTransposes(g *ir.Graph) error {
 	for changed := true; changed; {
 		changed = false
-		readers := map[*ir.Value][]*ir.Op{}
-		for _, op := range g.Ops {
-			for _, v := range op.In {
-				readers[v] = append(readers[v], op)
-			}
-		}
+		readers := g.Readers()
 		outputs := g.OutputSet()
 		for i, op := range g.Ops {
 			switch {

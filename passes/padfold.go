@@ -8,12 +8,7 @@ import "github.com/kerasgen/kerasgen/ir"
 // unpadded tensor instead, with the Pad's rows and columns added to its own padding, which
 // reads zeros there just the same. The Pad's output must not be a graph output.
 func FoldPads(g *ir.Graph) error {
-	users := map[*ir.Value][]*ir.Op{}
-	for _, op := range g.Ops {
-		for _, v := range op.In {
-			users[v] = append(users[v], op)
-		}
-	}
+	users := g.Readers()
 	outputs := g.OutputSet()
 	kept := g.Ops[:0]
 	for _, op := range g.Ops {
