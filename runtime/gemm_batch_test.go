@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 )
@@ -71,7 +72,7 @@ func TestGemmBatch(t *testing.T) {
 // firstDiff returns the first index where got and want differ bit for bit (NaNs alike), or -1.
 func firstDiff(got, want []float32) int {
 	for i := range want {
-		if got[i] != want[i] && !(got[i] != got[i] && want[i] != want[i]) {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
 			return i
 		}
 	}
