@@ -130,29 +130,16 @@ func BinaryScalar(op BinOp, n int, a []float32, s float32, y []float32, scalarFi
 }
 
 // binaryScalar is BinaryScalar's one-thread loop on equal-length a and y. Sums and products
-// run on the affine kernels, 16 values a row, as x·1 + s and x·s + (−0) (adding −0 changes no
-// value, not even a zero's sign), then a loop on the rest.
+// are Affine's one-value form (affineRows): x·1 + s and x·s + (−0), on the affine kernels
+// (adding −0 changes no value, not even a zero's sign).
 func binaryScalar(op BinOp, a []float32, s float32, y []float32, scalarFirst bool) {
-	if full := len(y) &^ 15; full > 0 && (op == BinAdd || op == BinMul) {
-		var scale, shift [16]float32
-		for i := range scale {
-			scale[i], shift[i] = 1, s
-			if op == BinMul {
-				scale[i], shift[i] = s, float32(math.Copysign(0, -1))
-			}
-		}
-		affineRowsKernel(full/16, 16, a, scale[:], shift[:], y)
-		a, y = a[full:len(y)], y[full:]
-	}
+	v := [1]float32{s}
+	a = a[:len(y)]
 	switch {
 	case op == BinAdd:
-		for i := range y {
-			y[i] = a[i] + s
-		}
+		affineRows(len(y), 1, a, nil, v[:], y)
 	case op == BinMul:
-		for i := range y {
-			y[i] = a[i] * s
-		}
+		affineRows(len(y), 1, a, v[:], nil, y)
 	case scalarFirst:
 		for i := range y {
 			y[i] = applyBin(op, s, a[i])
