@@ -152,10 +152,7 @@ func convTransposeTiles(p *ConvTransposeParams, x, w, y []float32, ep *Epilogue)
 			}
 		}
 	}
-	op := convTransposeOp{p: p.ConvParams, x: x, b: b, y: y}
-	if row != nil {
-		op.ep, op.hasEp = *row, true
-	}
+	op := convTransposeOp{p: p.ConvParams, x: x, b: b, y: y, ep: copyEpilogue(row)}
 	rows := p.N * p.H
 	if parts := partsFor(rows*p.W*p.KH*n*c, rows); parts > 1 {
 		runSplit[convTransposeOp](&convTransposeJobs, op, parts)
@@ -168,12 +165,11 @@ func convTransposeTiles(p *ConvTransposeParams, x, w, y []float32, ep *Epilogue)
 // each part runs the one-thread loop's products for a band of the N·H input rows (each
 // writes its own KH output rows), so the values do not depend on the threads. Unsplit, a
 // U-Net's last 2×2 upsampling (2×112×112×16 → 8 channels) ran on the caller alone: 254 µs on
-// one thread and on two. Its epilogue is a copy (hasEp), so that the caller's does not escape.
+// one thread and on two.
 type convTransposeOp struct {
 	p       ConvParams
 	x, b, y []float32
-	ep      Epilogue
-	hasEp   bool
+	ep      epilogueCopy
 }
 
 var convTransposeJobs = sync.Pool{New: func() any { return new(splitJob[convTransposeOp, *convTransposeOp]) }}
@@ -188,10 +184,7 @@ func (o *convTransposeOp) runPart(part, parts int) {
 func (o *convTransposeOp) rows(lo, hi int, threads bool) {
 	p := &o.p
 	c, n := p.C, p.KW*p.OC
-	var ep *Epilogue
-	if o.hasEp {
-		ep = &o.ep
-	}
+	ep := o.ep.get()
 	for r := lo; r < hi; r++ {
 		img, ih := r/p.H, r%p.H
 		xr := o.x[r*p.W*c:]

@@ -26,6 +26,30 @@ type Epilogue struct {
 	ResidualAfterAct bool
 }
 
+// epilogueCopy is an epilogue, or none, carried by value in a split job's operands
+// (runSplit), so that the caller's, which may live on its stack, does not escape into the
+// pooled job; get points into the copy the job holds.
+type epilogueCopy struct {
+	v  Epilogue
+	ok bool
+}
+
+// copyEpilogue returns a copy of *ep, or none for nil.
+func copyEpilogue(ep *Epilogue) epilogueCopy {
+	if ep == nil {
+		return epilogueCopy{}
+	}
+	return epilogueCopy{*ep, true}
+}
+
+// get returns the copied epilogue, or nil for none.
+func (c *epilogueCopy) get() *Epilogue {
+	if !c.ok {
+		return nil
+	}
+	return &c.v
+}
+
 // Apply applies the epilogue to rows output rows of n elements held in c
 // with row stride ldc; c[0] is element (row0, 0) of the whole output, which
 // locates the rows in Residual.

@@ -71,7 +71,7 @@ func gemmOn(threads bool, m, n, k int, a []float32, lda int, b bMat, c []float32
 	op := gemmOp{m: m, n: n, k: k, a: a, lda: lda, b: b, c: c, ldc: ldc, acc: acc, byRows: byRows}
 	if ep != nil {
 		// The job keeps a copy, so that ep does not escape: a caller may pass one on its stack.
-		op.epv, op.hasEp = *ep, true
+		op.epc = copyEpilogue(ep)
 		op.ep = epTile{row0: t.row0, n: t.n, clamp: t.clamp}
 	}
 	runSplit[gemmOp](&gemmJobs, op, parts)
@@ -111,8 +111,8 @@ func gemmWork(m, n, k int) int {
 	return m * n * k
 }
 
-// gemmOp is one Gemm split across threads (runSplit): with hasEp, its epilogue is epv (a
-// copy), which each part's tile (ep, whose own ep each part sets) points to.
+// gemmOp is one Gemm split across threads (runSplit): its epilogue, if any, is the copy epc,
+// which each part's tile (ep, whose own ep each part sets) points to.
 type gemmOp struct {
 	m, n, k  int
 	a, c     []float32
@@ -120,8 +120,7 @@ type gemmOp struct {
 	lda, ldc int
 	acc      bool
 	ep       epTile
-	epv      Epilogue
-	hasEp    bool
+	epc      epilogueCopy
 	byRows   bool
 }
 
@@ -130,8 +129,8 @@ var gemmJobs = sync.Pool{New: func() any { return new(splitJob[gemmOp, *gemmOp])
 func (j *gemmOp) runPart(p, parts int) {
 	var tile *epTile
 	t := j.ep
-	if j.hasEp {
-		t.ep = &j.epv
+	if e := j.epc.get(); e != nil {
+		t.ep = e
 		tile = &t
 	}
 	if j.byRows {
