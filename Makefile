@@ -39,13 +39,19 @@ asm-check: asm
 # The test suite: unit and table tests, every golden and corpus case from $(SHARED), the
 # fuzz seed corpora (run as plain tests); then all of it again on the pure-Go kernels
 # (GOFLAGS reaches the generated packages the tests build too) and at each forced kernel
-# level (KERASGEN_CPU reaches the processes they run); every golden and corpus model again on
-# three threads (the split kernels on real models). Keep under 15 minutes on 2 cores.
+# level (KERASGEN_CPU reaches the processes they run); the runtime's tests and every golden and
+# corpus model in each form of the AVX-512 kernels (KERASGEN_ZMM: Zen 4's and the others', the
+# host's form being one of them); every golden and corpus model again on three threads (the
+# split kernels on real models). Keep under 15 minutes on 2 cores.
 test: deps fmt-check vet asm-check
 	$(GO) test -count=1 -timeout 20m ./...
 	GOFLAGS=-tags=purego $(GO) test -count=1 ./...
 	KERASGEN_CPU=avx2 $(GO) test -count=1 ./...
 	KERASGEN_CPU=generic $(GO) test -count=1 ./...
+	KERASGEN_ZMM=halves $(GO) test -count=1 ./runtime/
+	KERASGEN_ZMM=halves $(GO) test -count=1 -run 'TestEndToEnd' ./internal/compile/
+	KERASGEN_ZMM=full $(GO) test -count=1 ./runtime/
+	KERASGEN_ZMM=full $(GO) test -count=1 -run 'TestEndToEnd' ./internal/compile/
 	KERASGEN_THREADS=2 $(GO) test -count=1 -run 'TestBenchModels' ./internal/compile/
 	KERASGEN_THREADS=3 $(GO) test -count=1 -run 'TestEndToEnd' ./internal/compile/
 	$(GO) test -count=1 -run 'TestBenchModels' ./internal/compile/ -args -precision bf16

@@ -33,10 +33,19 @@ type convKernel func(taps int, offs *int, k int, a *float32, lda int, b *float32
 
 type convAVX2Kernel func(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, ep *float32)
 
-var convAVX512Kernels = [...]convKernel{
+// convAVX512Kernels are the 32-wide AVX-512 conv kernels in the form in use (useZMMHalves).
+var convAVX512Kernels [12]convKernel
+
+var convAVX512KernelsFull = [...]convKernel{
 	convAVX512_1x32, convAVX512_2x32, convAVX512_3x32, convAVX512_4x32,
 	convAVX512_5x32, convAVX512_6x32, convAVX512_7x32, convAVX512_8x32,
 	convAVX512_9x32, convAVX512_10x32, convAVX512_11x32, convAVX512_12x32,
+}
+
+var convAVX512KernelsEmb = [...]convKernel{
+	convAVX512Emb_1x32, convAVX512Emb_2x32, convAVX512Emb_3x32, convAVX512Emb_4x32,
+	convAVX512Emb_5x32, convAVX512Emb_6x32, convAVX512Emb_7x32, convAVX512Emb_8x32,
+	convAVX512Emb_9x32, convAVX512Emb_10x32, convAVX512Emb_11x32, convAVX512Emb_12x32,
 }
 
 // convAVX512DepthPairs8 are the 8-wide kernels, for at most 8 output channels; they take the
@@ -69,17 +78,19 @@ func avx2Pool(kern func(taps int, offs *int, k int, a *float32, lda, lrow int, b
 }
 
 // convPoolSet is the pooled kernels of one pooling height, by pooled pixels per tile: AVX-512
-// over 32 and over 16 columns, AVX2 over 16; and pairs8, AVX-512 over 8 columns taking the
-// depth two steps at a time, which sum as convAVX512DepthPairs8 do (as many pixels as
-// narrow).
-type convPoolSet struct{ wide, narrow, avx2, pairs8 []convPoolKernel }
+// over 32 columns (wide: the form in use, useZMMHalves; wideFull and wideEmb the two) and
+// over 16, AVX2 over 16; and pairs8, AVX-512 over 8 columns taking the depth two steps at a
+// time, which sum as convAVX512DepthPairs8 do (as many pixels as narrow).
+type convPoolSet struct{ wide, wideFull, wideEmb, narrow, avx2, pairs8 []convPoolKernel }
 
 // convPoolSets holds the pooled kernels by pooling height: 2 (2×2, convPool*), 1 (1×2,
 // convPoolRow*).
 var convPoolSets = [3]convPoolSet{
 	1: {
-		wide: []convPoolKernel{convPoolRowAVX512_1x32, convPoolRowAVX512_2x32, convPoolRowAVX512_3x32,
+		wideFull: []convPoolKernel{convPoolRowAVX512_1x32, convPoolRowAVX512_2x32, convPoolRowAVX512_3x32,
 			convPoolRowAVX512_4x32, convPoolRowAVX512_5x32, convPoolRowAVX512_6x32},
+		wideEmb: []convPoolKernel{convPoolRowAVX512Emb_1x32, convPoolRowAVX512Emb_2x32, convPoolRowAVX512Emb_3x32,
+			convPoolRowAVX512Emb_4x32, convPoolRowAVX512Emb_5x32, convPoolRowAVX512Emb_6x32},
 		narrow: []convPoolKernel{convPoolRowAVX512_1x16, convPoolRowAVX512_2x16, convPoolRowAVX512_3x16, convPoolRowAVX512_4x16,
 			convPoolRowAVX512_5x16, convPoolRowAVX512_6x16, convPoolRowAVX512_7x16, convPoolRowAVX512_8x16},
 		pairs8: []convPoolKernel{convPoolRowDepthPairsAVX512_1x8, convPoolRowDepthPairsAVX512_2x8, convPoolRowDepthPairsAVX512_3x8, convPoolRowDepthPairsAVX512_4x8,
@@ -87,10 +98,11 @@ var convPoolSets = [3]convPoolSet{
 		avx2: []convPoolKernel{avx2Pool(convPoolRowAVX2_1x16), avx2Pool(convPoolRowAVX2_2x16), avx2Pool(convPoolRowAVX2_3x16)},
 	},
 	2: {
-		wide:   []convPoolKernel{convPoolAVX512_1x32, convPoolAVX512_2x32, convPoolAVX512_3x32},
-		narrow: []convPoolKernel{convPoolAVX512_1x16, convPoolAVX512_2x16, convPoolAVX512_3x16, convPoolAVX512_4x16},
-		pairs8: []convPoolKernel{convPoolDepthPairsAVX512_1x8, convPoolDepthPairsAVX512_2x8, convPoolDepthPairsAVX512_3x8, convPoolDepthPairsAVX512_4x8},
-		avx2:   []convPoolKernel{avx2Pool(convPoolAVX2_1x16)},
+		wideFull: []convPoolKernel{convPoolAVX512_1x32, convPoolAVX512_2x32, convPoolAVX512_3x32},
+		wideEmb:  []convPoolKernel{convPoolAVX512Emb_1x32, convPoolAVX512Emb_2x32, convPoolAVX512Emb_3x32},
+		narrow:   []convPoolKernel{convPoolAVX512_1x16, convPoolAVX512_2x16, convPoolAVX512_3x16, convPoolAVX512_4x16},
+		pairs8:   []convPoolKernel{convPoolDepthPairsAVX512_1x8, convPoolDepthPairsAVX512_2x8, convPoolDepthPairsAVX512_3x8, convPoolDepthPairsAVX512_4x8},
+		avx2:     []convPoolKernel{avx2Pool(convPoolAVX2_1x16)},
 	},
 }
 

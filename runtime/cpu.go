@@ -29,6 +29,23 @@ var cpuLevel = initialLevel()
 // CPULevel names the kernel level in use: "generic", "avx2" or "avx512".
 func CPULevel() string { return levelNames[cpuLevel] }
 
+// zmmHalves reports whether the two-vector AVX-512 kernels run in the form for cores whose
+// 512-bit operations run as two 256-bit halves (Zen 4; zmm_amd64.go). The environment
+// variable KERASGEN_ZMM=halves|full forces a form.
+var zmmHalves bool
+
+// ZMMForm names the form of the AVX-512 kernels in use: "halves" (Zen 4's) or "full"; ""
+// below the AVX-512 level, where there is no choice.
+func ZMMForm() string {
+	switch {
+	case cpuLevel < levelAVX512:
+		return ""
+	case zmmHalves:
+		return "halves"
+	}
+	return "full"
+}
+
 // hostLevel returns the best level this CPU and build support.
 func hostLevel() int {
 	if !haveAsm {

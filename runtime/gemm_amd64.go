@@ -122,20 +122,39 @@ var avx2Kernels = [...]avx2Kernel{
 	gemmAVX2_1x16, gemmAVX2_2x16, gemmAVX2_3x16, gemmAVX2_4x16, gemmAVX2_5x16, gemmAVX2_6x16,
 }
 
-var avx512Kernels = [...]avx512Kernel{
+// avx512Kernels are the 32-wide AVX-512 kernels (two ZMM per row of C) in the form in use
+// (useZMMHalves): avx512KernelsFull's or avx512KernelsEmb's.
+var avx512Kernels [12]avx512Kernel
+
+var avx512KernelsFull = [...]avx512Kernel{
 	gemmAVX512_1x32, gemmAVX512_2x32, gemmAVX512_3x32, gemmAVX512_4x32,
 	gemmAVX512_5x32, gemmAVX512_6x32, gemmAVX512_7x32, gemmAVX512_8x32,
 	gemmAVX512_9x32, gemmAVX512_10x32, gemmAVX512_11x32, gemmAVX512_12x32,
 }
 
-// avx512Kernels24 are the 24-wide AVX-512 kernels (a ZMM per row of C and one per pair of
-// rows for the last 8 columns) for panels of 17 to 24 columns, where the 32-wide ones would
-// spend a quarter or more of their multiply-adds on masked-off lanes (MobileNetV2's
-// 24-channel projections).
-var avx512Kernels24 = [...]avx512Kernel{
+var avx512KernelsEmb = [...]avx512Kernel{
+	gemmAVX512Emb_1x32, gemmAVX512Emb_2x32, gemmAVX512Emb_3x32, gemmAVX512Emb_4x32,
+	gemmAVX512Emb_5x32, gemmAVX512Emb_6x32, gemmAVX512Emb_7x32, gemmAVX512Emb_8x32,
+	gemmAVX512Emb_9x32, gemmAVX512Emb_10x32, gemmAVX512Emb_11x32, gemmAVX512Emb_12x32,
+}
+
+// avx512Kernels24 are the 24-wide AVX-512 kernels in the form in use, for panels of 17 to 24
+// columns, where the 32-wide ones would spend a quarter or more of their multiply-adds on
+// masked-off lanes (MobileNetV2's 24-channel projections): avx512Kernels24Full's (a ZMM per
+// row of C and one per pair of rows for the last 8 columns) or avx512Kernels24Emb's (a ZMM
+// and a YMM per row).
+var avx512Kernels24 [12]avx512Kernel
+
+var avx512Kernels24Full = [...]avx512Kernel{
 	gemmAVX512_1x24, gemmAVX512_2x24, gemmAVX512_3x24, gemmAVX512_4x24,
 	gemmAVX512_5x24, gemmAVX512_6x24, gemmAVX512_7x24, gemmAVX512_8x24,
 	gemmAVX512_9x24, gemmAVX512_10x24, gemmAVX512_11x24, gemmAVX512_12x24,
+}
+
+var avx512Kernels24Emb = [...]avx512Kernel{
+	gemmAVX512Emb_1x24, gemmAVX512Emb_2x24, gemmAVX512Emb_3x24, gemmAVX512Emb_4x24,
+	gemmAVX512Emb_5x24, gemmAVX512Emb_6x24, gemmAVX512Emb_7x24, gemmAVX512Emb_8x24,
+	gemmAVX512Emb_9x24, gemmAVX512Emb_10x24, gemmAVX512Emb_11x24, gemmAVX512Emb_12x24,
 }
 
 // avx512NarrowKernels are the 16-wide AVX-512 kernels (one ZMM per row of C)

@@ -10679,6 +10679,9186 @@ noep:
 	VZEROUPPER
 	RET
 
+// func gemmAVX512Emb_1x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·gemmAVX512Emb_1x32(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), CX
+	MOVL  mask+60(FP), CX
+	KMOVW CX, K1
+	SHRL  $0x10, CX
+	KMOVW CX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), CX
+	PREFETCHT0 (CX)
+	PREFETCHT0 127(CX)
+	XORQ       CX, CX
+	MOVQ       ep+64(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), SI
+	TESTB      SI, SI
+	JNE        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), CX
+
+nobiasstart:
+	TESTQ     CX, CX
+	JEQ       zero
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS.Z 64(CX), K2, Z1
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+started:
+	MOVQ b+24(FP), CX
+	MOVQ pf+72(FP), BX
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), SI
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (CX), K1, Z2
+	VMOVUPS.Z        64(CX), K2, Z3
+	PREFETCHT1       (BX)
+	ADDQ             $0x40, BX
+	VFMADD231PS.BCST (SI), Z2, Z0
+	VFMADD231PS.BCST (SI), Z3, Z1
+	ADDQ             $0x04, SI
+	ADDQ             DX, CX
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, CX
+	VMOVUPS.Z (CX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z2
+	VADDPS    Z2, Z1, Z1
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), BX
+	MOVQ      208(CX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(CX), SI
+	MOVB      217(CX), DI
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z5
+	VMOVUPS.Z 64(DX), K2, Z6
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z5, Z0, Z0
+	VADDPS Z6, Z1, Z1
+
+nobias:
+	TESTQ     BX, BX
+	JEQ       noresbefore
+	TESTB     SI, SI
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z5
+	VADDPS    Z5, Z1, Z1
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z5
+	VCMPPS    $0x1e, Z4, Z0, K3
+	VBLENDMPS Z0, Z5, K3, Z0
+	VMULPS    (CX), Z1, Z5
+	VCMPPS    $0x1e, Z4, Z1, K3
+	VBLENDMPS Z1, Z5, K3, Z1
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+
+noclamp219:
+	TESTQ     BX, BX
+	JEQ       noresafter
+	TESTB     SI, SI
+	JEQ       noresafter
+	MOVQ      BX, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z5
+	VADDPS    Z5, Z1, Z1
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_2x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·gemmAVX512Emb_2x32(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), SI
+	KMOVW SI, K1
+	SHRL  $0x10, SI
+	KMOVW SI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 127(SI)
+	ADDQ       BX, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 127(SI)
+	XORQ       SI, SI
+	MOVQ       ep+64(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ     SI, SI
+	JEQ       zero
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+started:
+	MOVQ b+24(FP), SI
+	MOVQ pf+72(FP), DI
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R8
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (SI), K1, Z4
+	VMOVUPS.Z        64(SI), K2, Z5
+	PREFETCHT1       (DI)
+	ADDQ             $0x40, DI
+	VFMADD231PS.BCST (R8), Z4, Z0
+	VFMADD231PS.BCST (R8), Z5, Z1
+	VFMADD231PS.BCST (R8)(CX*1), Z4, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Z5, Z3
+	ADDQ             $0x04, R8
+	ADDQ             DX, SI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z 64(SI), K2, Z4
+	VADDPS    Z4, Z1, Z1
+	ADDQ      BX, SI
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z2, Z2
+	VMOVUPS.Z 64(SI), K2, Z4
+	VADDPS    Z4, Z3, Z3
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z7
+	VMOVUPS.Z 64(DX), K2, Z8
+
+nobiasrow:
+	VMOVUPS 64(CX), Z4
+	VMOVUPS 128(CX), Z5
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z7, Z0, Z0
+	VADDPS Z8, Z1, Z1
+	VADDPS Z7, Z2, Z2
+	VADDPS Z8, Z3, Z3
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z7
+	VADDPS    Z7, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z7
+	VADDPS    Z7, Z3, Z3
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z7
+	VCMPPS    $0x1e, Z6, Z0, K3
+	VBLENDMPS Z0, Z7, K3, Z0
+	VMULPS    (CX), Z1, Z7
+	VCMPPS    $0x1e, Z6, Z1, K3
+	VBLENDMPS Z1, Z7, K3, Z1
+	VMULPS    (CX), Z2, Z7
+	VCMPPS    $0x1e, Z6, Z2, K3
+	VBLENDMPS Z2, Z7, K3, Z2
+	VMULPS    (CX), Z3, Z7
+	VCMPPS    $0x1e, Z6, Z3, K3
+	VBLENDMPS Z3, Z7, K3, Z3
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z4, Z0
+	VMAXPS Z1, Z4, Z1
+	VMAXPS Z2, Z4, Z2
+	VMAXPS Z3, Z4, Z3
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z5, Z0
+	VMINPS Z1, Z5, Z1
+	VMINPS Z2, Z5, Z2
+	VMINPS Z3, Z5, Z3
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z7
+	VADDPS    Z7, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z7
+	VADDPS    Z7, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z7
+	VADDPS    Z7, Z3, Z3
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_3x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·gemmAVX512Emb_3x32(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), SI
+	KMOVW SI, K1
+	SHRL  $0x10, SI
+	KMOVW SI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 127(SI)
+	ADDQ       BX, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 127(SI)
+	ADDQ       BX, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 127(SI)
+	XORQ       SI, SI
+	MOVQ       ep+64(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ     SI, SI
+	JEQ       zero
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+started:
+	MOVQ b+24(FP), SI
+	MOVQ pf+72(FP), DI
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R8
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (SI), K1, Z6
+	VMOVUPS.Z        64(SI), K2, Z7
+	PREFETCHT1       (DI)
+	ADDQ             $0x40, DI
+	VFMADD231PS.BCST (R8), Z6, Z0
+	VFMADD231PS.BCST (R8), Z7, Z1
+	VFMADD231PS.BCST (R8)(CX*1), Z6, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Z7, Z3
+	VFMADD231PS.BCST (R8)(CX*2), Z6, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Z7, Z5
+	ADDQ             $0x04, R8
+	ADDQ             DX, SI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(SI), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      BX, SI
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z2, Z2
+	VMOVUPS.Z 64(SI), K2, Z6
+	VADDPS    Z6, Z3, Z3
+	ADDQ      BX, SI
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(SI), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z9
+	VMOVUPS.Z 64(DX), K2, Z10
+
+nobiasrow:
+	VMOVUPS 64(CX), Z6
+	VMOVUPS 128(CX), Z7
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z9, Z0, Z0
+	VADDPS Z10, Z1, Z1
+	VADDPS Z9, Z2, Z2
+	VADDPS Z10, Z3, Z3
+	VADDPS Z9, Z4, Z4
+	VADDPS Z10, Z5, Z5
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z9
+	VADDPS    Z9, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z9
+	VADDPS    Z9, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z9
+	VADDPS    Z9, Z5, Z5
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z9
+	VCMPPS    $0x1e, Z8, Z0, K3
+	VBLENDMPS Z0, Z9, K3, Z0
+	VMULPS    (CX), Z1, Z9
+	VCMPPS    $0x1e, Z8, Z1, K3
+	VBLENDMPS Z1, Z9, K3, Z1
+	VMULPS    (CX), Z2, Z9
+	VCMPPS    $0x1e, Z8, Z2, K3
+	VBLENDMPS Z2, Z9, K3, Z2
+	VMULPS    (CX), Z3, Z9
+	VCMPPS    $0x1e, Z8, Z3, K3
+	VBLENDMPS Z3, Z9, K3, Z3
+	VMULPS    (CX), Z4, Z9
+	VCMPPS    $0x1e, Z8, Z4, K3
+	VBLENDMPS Z4, Z9, K3, Z4
+	VMULPS    (CX), Z5, Z9
+	VCMPPS    $0x1e, Z8, Z5, K3
+	VBLENDMPS Z5, Z9, K3, Z5
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z6, Z0
+	VMAXPS Z1, Z6, Z1
+	VMAXPS Z2, Z6, Z2
+	VMAXPS Z3, Z6, Z3
+	VMAXPS Z4, Z6, Z4
+	VMAXPS Z5, Z6, Z5
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z7, Z0
+	VMINPS Z1, Z7, Z1
+	VMINPS Z2, Z7, Z2
+	VMINPS Z3, Z7, Z3
+	VMINPS Z4, Z7, Z4
+	VMINPS Z5, Z7, Z5
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z9
+	VADDPS    Z9, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z9
+	VADDPS    Z9, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z9
+	VADDPS    Z9, Z5, Z5
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_4x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·gemmAVX512Emb_4x32(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z8
+	VMOVUPS.Z        64(DI), K2, Z9
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z8, Z0
+	VFMADD231PS.BCST (R9), Z9, Z1
+	VFMADD231PS.BCST (R9)(CX*1), Z8, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Z9, Z3
+	VFMADD231PS.BCST (R9)(CX*2), Z8, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Z9, Z5
+	VFMADD231PS.BCST (R9)(SI*1), Z8, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Z9, Z7
+	ADDQ             $0x04, R9
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Z8
+	VADDPS    Z8, Z1, Z1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z8
+	VADDPS    Z8, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Z8
+	VADDPS    Z8, Z3, Z3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z8
+	VADDPS    Z8, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Z8
+	VADDPS    Z8, Z5, Z5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z8
+	VADDPS    Z8, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Z8
+	VADDPS    Z8, Z7, Z7
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z11
+	VMOVUPS.Z 64(DX), K2, Z12
+
+nobiasrow:
+	VMOVUPS 64(CX), Z8
+	VMOVUPS 128(CX), Z9
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z11, Z0, Z0
+	VADDPS Z12, Z1, Z1
+	VADDPS Z11, Z2, Z2
+	VADDPS Z12, Z3, Z3
+	VADDPS Z11, Z4, Z4
+	VADDPS Z12, Z5, Z5
+	VADDPS Z11, Z6, Z6
+	VADDPS Z12, Z7, Z7
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z11
+	VADDPS    Z11, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z11
+	VADDPS    Z11, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z11
+	VADDPS    Z11, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z11
+	VADDPS    Z11, Z7, Z7
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z11
+	VCMPPS    $0x1e, Z10, Z0, K3
+	VBLENDMPS Z0, Z11, K3, Z0
+	VMULPS    (CX), Z1, Z11
+	VCMPPS    $0x1e, Z10, Z1, K3
+	VBLENDMPS Z1, Z11, K3, Z1
+	VMULPS    (CX), Z2, Z11
+	VCMPPS    $0x1e, Z10, Z2, K3
+	VBLENDMPS Z2, Z11, K3, Z2
+	VMULPS    (CX), Z3, Z11
+	VCMPPS    $0x1e, Z10, Z3, K3
+	VBLENDMPS Z3, Z11, K3, Z3
+	VMULPS    (CX), Z4, Z11
+	VCMPPS    $0x1e, Z10, Z4, K3
+	VBLENDMPS Z4, Z11, K3, Z4
+	VMULPS    (CX), Z5, Z11
+	VCMPPS    $0x1e, Z10, Z5, K3
+	VBLENDMPS Z5, Z11, K3, Z5
+	VMULPS    (CX), Z6, Z11
+	VCMPPS    $0x1e, Z10, Z6, K3
+	VBLENDMPS Z6, Z11, K3, Z6
+	VMULPS    (CX), Z7, Z11
+	VCMPPS    $0x1e, Z10, Z7, K3
+	VBLENDMPS Z7, Z11, K3, Z7
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z8, Z0
+	VMAXPS Z1, Z8, Z1
+	VMAXPS Z2, Z8, Z2
+	VMAXPS Z3, Z8, Z3
+	VMAXPS Z4, Z8, Z4
+	VMAXPS Z5, Z8, Z5
+	VMAXPS Z6, Z8, Z6
+	VMAXPS Z7, Z8, Z7
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z9, Z0
+	VMINPS Z1, Z9, Z1
+	VMINPS Z2, Z9, Z2
+	VMINPS Z3, Z9, Z3
+	VMINPS Z4, Z9, Z4
+	VMINPS Z5, Z9, Z5
+	VMINPS Z6, Z9, Z6
+	VMINPS Z7, Z9, Z7
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z11
+	VADDPS    Z11, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z11
+	VADDPS    Z11, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z11
+	VADDPS    Z11, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z11
+	VADDPS    Z11, Z7, Z7
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_5x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·gemmAVX512Emb_5x32(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z10
+	VMOVUPS.Z        64(DI), K2, Z11
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z10, Z0
+	VFMADD231PS.BCST (R9), Z11, Z1
+	VFMADD231PS.BCST (R9)(CX*1), Z10, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Z11, Z3
+	VFMADD231PS.BCST (R9)(CX*2), Z10, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Z11, Z5
+	VFMADD231PS.BCST (R9)(SI*1), Z10, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Z11, Z7
+	VFMADD231PS.BCST (R10), Z10, Z8
+	VFMADD231PS.BCST (R10), Z11, Z9
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z10
+	VADDPS    Z10, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Z10
+	VADDPS    Z10, Z1, Z1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z10
+	VADDPS    Z10, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Z10
+	VADDPS    Z10, Z3, Z3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z10
+	VADDPS    Z10, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Z10
+	VADDPS    Z10, Z5, Z5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z10
+	VADDPS    Z10, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Z10
+	VADDPS    Z10, Z7, Z7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z10
+	VADDPS    Z10, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Z10
+	VADDPS    Z10, Z9, Z9
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z12, Z12, Z12
+	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z13
+	VMOVUPS.Z 64(DX), K2, Z14
+
+nobiasrow:
+	VMOVUPS 64(CX), Z10
+	VMOVUPS 128(CX), Z11
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z13, Z0, Z0
+	VADDPS Z14, Z1, Z1
+	VADDPS Z13, Z2, Z2
+	VADDPS Z14, Z3, Z3
+	VADDPS Z13, Z4, Z4
+	VADDPS Z14, Z5, Z5
+	VADDPS Z13, Z6, Z6
+	VADDPS Z14, Z7, Z7
+	VADDPS Z13, Z8, Z8
+	VADDPS Z14, Z9, Z9
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z9, Z9
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z13
+	VCMPPS    $0x1e, Z12, Z0, K3
+	VBLENDMPS Z0, Z13, K3, Z0
+	VMULPS    (CX), Z1, Z13
+	VCMPPS    $0x1e, Z12, Z1, K3
+	VBLENDMPS Z1, Z13, K3, Z1
+	VMULPS    (CX), Z2, Z13
+	VCMPPS    $0x1e, Z12, Z2, K3
+	VBLENDMPS Z2, Z13, K3, Z2
+	VMULPS    (CX), Z3, Z13
+	VCMPPS    $0x1e, Z12, Z3, K3
+	VBLENDMPS Z3, Z13, K3, Z3
+	VMULPS    (CX), Z4, Z13
+	VCMPPS    $0x1e, Z12, Z4, K3
+	VBLENDMPS Z4, Z13, K3, Z4
+	VMULPS    (CX), Z5, Z13
+	VCMPPS    $0x1e, Z12, Z5, K3
+	VBLENDMPS Z5, Z13, K3, Z5
+	VMULPS    (CX), Z6, Z13
+	VCMPPS    $0x1e, Z12, Z6, K3
+	VBLENDMPS Z6, Z13, K3, Z6
+	VMULPS    (CX), Z7, Z13
+	VCMPPS    $0x1e, Z12, Z7, K3
+	VBLENDMPS Z7, Z13, K3, Z7
+	VMULPS    (CX), Z8, Z13
+	VCMPPS    $0x1e, Z12, Z8, K3
+	VBLENDMPS Z8, Z13, K3, Z8
+	VMULPS    (CX), Z9, Z13
+	VCMPPS    $0x1e, Z12, Z9, K3
+	VBLENDMPS Z9, Z13, K3, Z9
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z10, Z0
+	VMAXPS Z1, Z10, Z1
+	VMAXPS Z2, Z10, Z2
+	VMAXPS Z3, Z10, Z3
+	VMAXPS Z4, Z10, Z4
+	VMAXPS Z5, Z10, Z5
+	VMAXPS Z6, Z10, Z6
+	VMAXPS Z7, Z10, Z7
+	VMAXPS Z8, Z10, Z8
+	VMAXPS Z9, Z10, Z9
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z11, Z0
+	VMINPS Z1, Z11, Z1
+	VMINPS Z2, Z11, Z2
+	VMINPS Z3, Z11, Z3
+	VMINPS Z4, Z11, Z4
+	VMINPS Z5, Z11, Z5
+	VMINPS Z6, Z11, Z6
+	VMINPS Z7, Z11, Z7
+	VMINPS Z8, Z11, Z8
+	VMINPS Z9, Z11, Z9
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z13
+	VADDPS    Z13, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z13
+	VADDPS    Z13, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z13
+	VADDPS    Z13, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z13
+	VADDPS    Z13, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z13
+	VADDPS    Z13, Z9, Z9
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_6x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·gemmAVX512Emb_6x32(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z12
+	VMOVUPS.Z        64(DI), K2, Z13
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z12, Z0
+	VFMADD231PS.BCST (R9), Z13, Z1
+	VFMADD231PS.BCST (R9)(CX*1), Z12, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Z13, Z3
+	VFMADD231PS.BCST (R9)(CX*2), Z12, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Z13, Z5
+	VFMADD231PS.BCST (R9)(SI*1), Z12, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Z13, Z7
+	VFMADD231PS.BCST (R10), Z12, Z8
+	VFMADD231PS.BCST (R10), Z13, Z9
+	VFMADD231PS.BCST (R10)(CX*1), Z12, Z10
+	VFMADD231PS.BCST (R10)(CX*1), Z13, Z11
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Z12
+	VADDPS    Z12, Z1, Z1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Z12
+	VADDPS    Z12, Z3, Z3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Z12
+	VADDPS    Z12, Z5, Z5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Z12
+	VADDPS    Z12, Z7, Z7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Z12
+	VADDPS    Z12, Z9, Z9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Z12
+	VADDPS    Z12, Z11, Z11
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z14, Z14, Z14
+	VPXORD    Z15, Z15, Z15
+	VPXORD    Z16, Z16, Z16
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z15
+	VMOVUPS.Z 64(DX), K2, Z16
+
+nobiasrow:
+	VMOVUPS 64(CX), Z12
+	VMOVUPS 128(CX), Z13
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z15, Z0, Z0
+	VADDPS Z16, Z1, Z1
+	VADDPS Z15, Z2, Z2
+	VADDPS Z16, Z3, Z3
+	VADDPS Z15, Z4, Z4
+	VADDPS Z16, Z5, Z5
+	VADDPS Z15, Z6, Z6
+	VADDPS Z16, Z7, Z7
+	VADDPS Z15, Z8, Z8
+	VADDPS Z16, Z9, Z9
+	VADDPS Z15, Z10, Z10
+	VADDPS Z16, Z11, Z11
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z11, Z11
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z15
+	VCMPPS    $0x1e, Z14, Z0, K3
+	VBLENDMPS Z0, Z15, K3, Z0
+	VMULPS    (CX), Z1, Z15
+	VCMPPS    $0x1e, Z14, Z1, K3
+	VBLENDMPS Z1, Z15, K3, Z1
+	VMULPS    (CX), Z2, Z15
+	VCMPPS    $0x1e, Z14, Z2, K3
+	VBLENDMPS Z2, Z15, K3, Z2
+	VMULPS    (CX), Z3, Z15
+	VCMPPS    $0x1e, Z14, Z3, K3
+	VBLENDMPS Z3, Z15, K3, Z3
+	VMULPS    (CX), Z4, Z15
+	VCMPPS    $0x1e, Z14, Z4, K3
+	VBLENDMPS Z4, Z15, K3, Z4
+	VMULPS    (CX), Z5, Z15
+	VCMPPS    $0x1e, Z14, Z5, K3
+	VBLENDMPS Z5, Z15, K3, Z5
+	VMULPS    (CX), Z6, Z15
+	VCMPPS    $0x1e, Z14, Z6, K3
+	VBLENDMPS Z6, Z15, K3, Z6
+	VMULPS    (CX), Z7, Z15
+	VCMPPS    $0x1e, Z14, Z7, K3
+	VBLENDMPS Z7, Z15, K3, Z7
+	VMULPS    (CX), Z8, Z15
+	VCMPPS    $0x1e, Z14, Z8, K3
+	VBLENDMPS Z8, Z15, K3, Z8
+	VMULPS    (CX), Z9, Z15
+	VCMPPS    $0x1e, Z14, Z9, K3
+	VBLENDMPS Z9, Z15, K3, Z9
+	VMULPS    (CX), Z10, Z15
+	VCMPPS    $0x1e, Z14, Z10, K3
+	VBLENDMPS Z10, Z15, K3, Z10
+	VMULPS    (CX), Z11, Z15
+	VCMPPS    $0x1e, Z14, Z11, K3
+	VBLENDMPS Z11, Z15, K3, Z11
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z12, Z0
+	VMAXPS Z1, Z12, Z1
+	VMAXPS Z2, Z12, Z2
+	VMAXPS Z3, Z12, Z3
+	VMAXPS Z4, Z12, Z4
+	VMAXPS Z5, Z12, Z5
+	VMAXPS Z6, Z12, Z6
+	VMAXPS Z7, Z12, Z7
+	VMAXPS Z8, Z12, Z8
+	VMAXPS Z9, Z12, Z9
+	VMAXPS Z10, Z12, Z10
+	VMAXPS Z11, Z12, Z11
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z13, Z0
+	VMINPS Z1, Z13, Z1
+	VMINPS Z2, Z13, Z2
+	VMINPS Z3, Z13, Z3
+	VMINPS Z4, Z13, Z4
+	VMINPS Z5, Z13, Z5
+	VMINPS Z6, Z13, Z6
+	VMINPS Z7, Z13, Z7
+	VMINPS Z8, Z13, Z8
+	VMINPS Z9, Z13, Z9
+	VMINPS Z10, Z13, Z10
+	VMINPS Z11, Z13, Z11
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z15
+	VADDPS    Z15, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z15
+	VADDPS    Z15, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z15
+	VADDPS    Z15, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z15
+	VADDPS    Z15, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z15
+	VADDPS    Z15, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Z15
+	VADDPS    Z15, Z11, Z11
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Z11, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_7x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·gemmAVX512Emb_7x32(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z14
+	VMOVUPS.Z        64(DI), K2, Z15
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z14, Z0
+	VFMADD231PS.BCST (R9), Z15, Z1
+	VFMADD231PS.BCST (R9)(CX*1), Z14, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Z15, Z3
+	VFMADD231PS.BCST (R9)(CX*2), Z14, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Z15, Z5
+	VFMADD231PS.BCST (R9)(SI*1), Z14, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Z15, Z7
+	VFMADD231PS.BCST (R10), Z14, Z8
+	VFMADD231PS.BCST (R10), Z15, Z9
+	VFMADD231PS.BCST (R10)(CX*1), Z14, Z10
+	VFMADD231PS.BCST (R10)(CX*1), Z15, Z11
+	VFMADD231PS.BCST (R10)(CX*2), Z14, Z12
+	VFMADD231PS.BCST (R10)(CX*2), Z15, Z13
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Z14
+	VADDPS    Z14, Z1, Z1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Z14
+	VADDPS    Z14, Z3, Z3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Z14
+	VADDPS    Z14, Z5, Z5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Z14
+	VADDPS    Z14, Z7, Z7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Z14
+	VADDPS    Z14, Z9, Z9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Z14
+	VADDPS    Z14, Z11, Z11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Z14
+	VADDPS    Z14, Z13, Z13
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z16, Z16, Z16
+	VPXORD    Z17, Z17, Z17
+	VPXORD    Z18, Z18, Z18
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z17
+	VMOVUPS.Z 64(DX), K2, Z18
+
+nobiasrow:
+	VMOVUPS 64(CX), Z14
+	VMOVUPS 128(CX), Z15
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z17, Z0, Z0
+	VADDPS Z18, Z1, Z1
+	VADDPS Z17, Z2, Z2
+	VADDPS Z18, Z3, Z3
+	VADDPS Z17, Z4, Z4
+	VADDPS Z18, Z5, Z5
+	VADDPS Z17, Z6, Z6
+	VADDPS Z18, Z7, Z7
+	VADDPS Z17, Z8, Z8
+	VADDPS Z18, Z9, Z9
+	VADDPS Z17, Z10, Z10
+	VADDPS Z18, Z11, Z11
+	VADDPS Z17, Z12, Z12
+	VADDPS Z18, Z13, Z13
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z13, Z13
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z17
+	VCMPPS    $0x1e, Z16, Z0, K3
+	VBLENDMPS Z0, Z17, K3, Z0
+	VMULPS    (CX), Z1, Z17
+	VCMPPS    $0x1e, Z16, Z1, K3
+	VBLENDMPS Z1, Z17, K3, Z1
+	VMULPS    (CX), Z2, Z17
+	VCMPPS    $0x1e, Z16, Z2, K3
+	VBLENDMPS Z2, Z17, K3, Z2
+	VMULPS    (CX), Z3, Z17
+	VCMPPS    $0x1e, Z16, Z3, K3
+	VBLENDMPS Z3, Z17, K3, Z3
+	VMULPS    (CX), Z4, Z17
+	VCMPPS    $0x1e, Z16, Z4, K3
+	VBLENDMPS Z4, Z17, K3, Z4
+	VMULPS    (CX), Z5, Z17
+	VCMPPS    $0x1e, Z16, Z5, K3
+	VBLENDMPS Z5, Z17, K3, Z5
+	VMULPS    (CX), Z6, Z17
+	VCMPPS    $0x1e, Z16, Z6, K3
+	VBLENDMPS Z6, Z17, K3, Z6
+	VMULPS    (CX), Z7, Z17
+	VCMPPS    $0x1e, Z16, Z7, K3
+	VBLENDMPS Z7, Z17, K3, Z7
+	VMULPS    (CX), Z8, Z17
+	VCMPPS    $0x1e, Z16, Z8, K3
+	VBLENDMPS Z8, Z17, K3, Z8
+	VMULPS    (CX), Z9, Z17
+	VCMPPS    $0x1e, Z16, Z9, K3
+	VBLENDMPS Z9, Z17, K3, Z9
+	VMULPS    (CX), Z10, Z17
+	VCMPPS    $0x1e, Z16, Z10, K3
+	VBLENDMPS Z10, Z17, K3, Z10
+	VMULPS    (CX), Z11, Z17
+	VCMPPS    $0x1e, Z16, Z11, K3
+	VBLENDMPS Z11, Z17, K3, Z11
+	VMULPS    (CX), Z12, Z17
+	VCMPPS    $0x1e, Z16, Z12, K3
+	VBLENDMPS Z12, Z17, K3, Z12
+	VMULPS    (CX), Z13, Z17
+	VCMPPS    $0x1e, Z16, Z13, K3
+	VBLENDMPS Z13, Z17, K3, Z13
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z14, Z0
+	VMAXPS Z1, Z14, Z1
+	VMAXPS Z2, Z14, Z2
+	VMAXPS Z3, Z14, Z3
+	VMAXPS Z4, Z14, Z4
+	VMAXPS Z5, Z14, Z5
+	VMAXPS Z6, Z14, Z6
+	VMAXPS Z7, Z14, Z7
+	VMAXPS Z8, Z14, Z8
+	VMAXPS Z9, Z14, Z9
+	VMAXPS Z10, Z14, Z10
+	VMAXPS Z11, Z14, Z11
+	VMAXPS Z12, Z14, Z12
+	VMAXPS Z13, Z14, Z13
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z15, Z0
+	VMINPS Z1, Z15, Z1
+	VMINPS Z2, Z15, Z2
+	VMINPS Z3, Z15, Z3
+	VMINPS Z4, Z15, Z4
+	VMINPS Z5, Z15, Z5
+	VMINPS Z6, Z15, Z6
+	VMINPS Z7, Z15, Z7
+	VMINPS Z8, Z15, Z8
+	VMINPS Z9, Z15, Z9
+	VMINPS Z10, Z15, Z10
+	VMINPS Z11, Z15, Z11
+	VMINPS Z12, Z15, Z12
+	VMINPS Z13, Z15, Z13
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z17
+	VADDPS    Z17, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z17
+	VADDPS    Z17, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z17
+	VADDPS    Z17, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z17
+	VADDPS    Z17, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z17
+	VADDPS    Z17, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Z17
+	VADDPS    Z17, Z11, Z11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z17
+	VADDPS    Z17, Z13, Z13
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Z11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_8x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·gemmAVX512Emb_8x32(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z16
+	VMOVUPS.Z        64(DI), K2, Z17
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z16, Z0
+	VFMADD231PS.BCST (R9), Z17, Z1
+	VFMADD231PS.BCST (R9)(CX*1), Z16, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Z17, Z3
+	VFMADD231PS.BCST (R9)(CX*2), Z16, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Z17, Z5
+	VFMADD231PS.BCST (R9)(SI*1), Z16, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Z17, Z7
+	VFMADD231PS.BCST (R10), Z16, Z8
+	VFMADD231PS.BCST (R10), Z17, Z9
+	VFMADD231PS.BCST (R10)(CX*1), Z16, Z10
+	VFMADD231PS.BCST (R10)(CX*1), Z17, Z11
+	VFMADD231PS.BCST (R10)(CX*2), Z16, Z12
+	VFMADD231PS.BCST (R10)(CX*2), Z17, Z13
+	VFMADD231PS.BCST (R10)(SI*1), Z16, Z14
+	VFMADD231PS.BCST (R10)(SI*1), Z17, Z15
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Z16
+	VADDPS    Z16, Z1, Z1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Z16
+	VADDPS    Z16, Z3, Z3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Z16
+	VADDPS    Z16, Z5, Z5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Z16
+	VADDPS    Z16, Z7, Z7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Z16
+	VADDPS    Z16, Z9, Z9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Z16
+	VADDPS    Z16, Z11, Z11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Z16
+	VADDPS    Z16, Z13, Z13
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z14, Z14
+	VMOVUPS.Z 64(DI), K2, Z16
+	VADDPS    Z16, Z15, Z15
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z18, Z18, Z18
+	VPXORD    Z19, Z19, Z19
+	VPXORD    Z20, Z20, Z20
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z19
+	VMOVUPS.Z 64(DX), K2, Z20
+
+nobiasrow:
+	VMOVUPS 64(CX), Z16
+	VMOVUPS 128(CX), Z17
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z19, Z0, Z0
+	VADDPS Z20, Z1, Z1
+	VADDPS Z19, Z2, Z2
+	VADDPS Z20, Z3, Z3
+	VADDPS Z19, Z4, Z4
+	VADDPS Z20, Z5, Z5
+	VADDPS Z19, Z6, Z6
+	VADDPS Z20, Z7, Z7
+	VADDPS Z19, Z8, Z8
+	VADDPS Z20, Z9, Z9
+	VADDPS Z19, Z10, Z10
+	VADDPS Z20, Z11, Z11
+	VADDPS Z19, Z12, Z12
+	VADDPS Z20, Z13, Z13
+	VADDPS Z19, Z14, Z14
+	VADDPS Z20, Z15, Z15
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z15, Z15
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z19
+	VCMPPS    $0x1e, Z18, Z0, K3
+	VBLENDMPS Z0, Z19, K3, Z0
+	VMULPS    (CX), Z1, Z19
+	VCMPPS    $0x1e, Z18, Z1, K3
+	VBLENDMPS Z1, Z19, K3, Z1
+	VMULPS    (CX), Z2, Z19
+	VCMPPS    $0x1e, Z18, Z2, K3
+	VBLENDMPS Z2, Z19, K3, Z2
+	VMULPS    (CX), Z3, Z19
+	VCMPPS    $0x1e, Z18, Z3, K3
+	VBLENDMPS Z3, Z19, K3, Z3
+	VMULPS    (CX), Z4, Z19
+	VCMPPS    $0x1e, Z18, Z4, K3
+	VBLENDMPS Z4, Z19, K3, Z4
+	VMULPS    (CX), Z5, Z19
+	VCMPPS    $0x1e, Z18, Z5, K3
+	VBLENDMPS Z5, Z19, K3, Z5
+	VMULPS    (CX), Z6, Z19
+	VCMPPS    $0x1e, Z18, Z6, K3
+	VBLENDMPS Z6, Z19, K3, Z6
+	VMULPS    (CX), Z7, Z19
+	VCMPPS    $0x1e, Z18, Z7, K3
+	VBLENDMPS Z7, Z19, K3, Z7
+	VMULPS    (CX), Z8, Z19
+	VCMPPS    $0x1e, Z18, Z8, K3
+	VBLENDMPS Z8, Z19, K3, Z8
+	VMULPS    (CX), Z9, Z19
+	VCMPPS    $0x1e, Z18, Z9, K3
+	VBLENDMPS Z9, Z19, K3, Z9
+	VMULPS    (CX), Z10, Z19
+	VCMPPS    $0x1e, Z18, Z10, K3
+	VBLENDMPS Z10, Z19, K3, Z10
+	VMULPS    (CX), Z11, Z19
+	VCMPPS    $0x1e, Z18, Z11, K3
+	VBLENDMPS Z11, Z19, K3, Z11
+	VMULPS    (CX), Z12, Z19
+	VCMPPS    $0x1e, Z18, Z12, K3
+	VBLENDMPS Z12, Z19, K3, Z12
+	VMULPS    (CX), Z13, Z19
+	VCMPPS    $0x1e, Z18, Z13, K3
+	VBLENDMPS Z13, Z19, K3, Z13
+	VMULPS    (CX), Z14, Z19
+	VCMPPS    $0x1e, Z18, Z14, K3
+	VBLENDMPS Z14, Z19, K3, Z14
+	VMULPS    (CX), Z15, Z19
+	VCMPPS    $0x1e, Z18, Z15, K3
+	VBLENDMPS Z15, Z19, K3, Z15
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z16, Z0
+	VMAXPS Z1, Z16, Z1
+	VMAXPS Z2, Z16, Z2
+	VMAXPS Z3, Z16, Z3
+	VMAXPS Z4, Z16, Z4
+	VMAXPS Z5, Z16, Z5
+	VMAXPS Z6, Z16, Z6
+	VMAXPS Z7, Z16, Z7
+	VMAXPS Z8, Z16, Z8
+	VMAXPS Z9, Z16, Z9
+	VMAXPS Z10, Z16, Z10
+	VMAXPS Z11, Z16, Z11
+	VMAXPS Z12, Z16, Z12
+	VMAXPS Z13, Z16, Z13
+	VMAXPS Z14, Z16, Z14
+	VMAXPS Z15, Z16, Z15
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z17, Z0
+	VMINPS Z1, Z17, Z1
+	VMINPS Z2, Z17, Z2
+	VMINPS Z3, Z17, Z3
+	VMINPS Z4, Z17, Z4
+	VMINPS Z5, Z17, Z5
+	VMINPS Z6, Z17, Z6
+	VMINPS Z7, Z17, Z7
+	VMINPS Z8, Z17, Z8
+	VMINPS Z9, Z17, Z9
+	VMINPS Z10, Z17, Z10
+	VMINPS Z11, Z17, Z11
+	VMINPS Z12, Z17, Z12
+	VMINPS Z13, Z17, Z13
+	VMINPS Z14, Z17, Z14
+	VMINPS Z15, Z17, Z15
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z19
+	VADDPS    Z19, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z19
+	VADDPS    Z19, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z19
+	VADDPS    Z19, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z19
+	VADDPS    Z19, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z19
+	VADDPS    Z19, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Z19
+	VADDPS    Z19, Z11, Z11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z19
+	VADDPS    Z19, Z13, Z13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Z19
+	VADDPS    Z19, Z15, Z15
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Z11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Z15, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_9x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·gemmAVX512Emb_9x32(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z18
+	VMOVUPS.Z        64(DI), K2, Z19
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z18, Z0
+	VFMADD231PS.BCST (R9), Z19, Z1
+	VFMADD231PS.BCST (R9)(CX*1), Z18, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Z19, Z3
+	VFMADD231PS.BCST (R9)(CX*2), Z18, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Z19, Z5
+	VFMADD231PS.BCST (R9)(SI*1), Z18, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Z19, Z7
+	VFMADD231PS.BCST (R10), Z18, Z8
+	VFMADD231PS.BCST (R10), Z19, Z9
+	VFMADD231PS.BCST (R10)(CX*1), Z18, Z10
+	VFMADD231PS.BCST (R10)(CX*1), Z19, Z11
+	VFMADD231PS.BCST (R10)(CX*2), Z18, Z12
+	VFMADD231PS.BCST (R10)(CX*2), Z19, Z13
+	VFMADD231PS.BCST (R10)(SI*1), Z18, Z14
+	VFMADD231PS.BCST (R10)(SI*1), Z19, Z15
+	VFMADD231PS.BCST (R11), Z18, Z16
+	VFMADD231PS.BCST (R11), Z19, Z17
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Z18
+	VADDPS    Z18, Z1, Z1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Z18
+	VADDPS    Z18, Z3, Z3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Z18
+	VADDPS    Z18, Z5, Z5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Z18
+	VADDPS    Z18, Z7, Z7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Z18
+	VADDPS    Z18, Z9, Z9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Z18
+	VADDPS    Z18, Z11, Z11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Z18
+	VADDPS    Z18, Z13, Z13
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z14, Z14
+	VMOVUPS.Z 64(DI), K2, Z18
+	VADDPS    Z18, Z15, Z15
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z16, Z16
+	VMOVUPS.Z 64(DI), K2, Z18
+	VADDPS    Z18, Z17, Z17
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z20, Z20, Z20
+	VPXORD    Z21, Z21, Z21
+	VPXORD    Z22, Z22, Z22
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z21
+	VMOVUPS.Z 64(DX), K2, Z22
+
+nobiasrow:
+	VMOVUPS 64(CX), Z18
+	VMOVUPS 128(CX), Z19
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z21, Z0, Z0
+	VADDPS Z22, Z1, Z1
+	VADDPS Z21, Z2, Z2
+	VADDPS Z22, Z3, Z3
+	VADDPS Z21, Z4, Z4
+	VADDPS Z22, Z5, Z5
+	VADDPS Z21, Z6, Z6
+	VADDPS Z22, Z7, Z7
+	VADDPS Z21, Z8, Z8
+	VADDPS Z22, Z9, Z9
+	VADDPS Z21, Z10, Z10
+	VADDPS Z22, Z11, Z11
+	VADDPS Z21, Z12, Z12
+	VADDPS Z22, Z13, Z13
+	VADDPS Z21, Z14, Z14
+	VADDPS Z22, Z15, Z15
+	VADDPS Z21, Z16, Z16
+	VADDPS Z22, Z17, Z17
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z15, Z15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z17, Z17
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z21
+	VCMPPS    $0x1e, Z20, Z0, K3
+	VBLENDMPS Z0, Z21, K3, Z0
+	VMULPS    (CX), Z1, Z21
+	VCMPPS    $0x1e, Z20, Z1, K3
+	VBLENDMPS Z1, Z21, K3, Z1
+	VMULPS    (CX), Z2, Z21
+	VCMPPS    $0x1e, Z20, Z2, K3
+	VBLENDMPS Z2, Z21, K3, Z2
+	VMULPS    (CX), Z3, Z21
+	VCMPPS    $0x1e, Z20, Z3, K3
+	VBLENDMPS Z3, Z21, K3, Z3
+	VMULPS    (CX), Z4, Z21
+	VCMPPS    $0x1e, Z20, Z4, K3
+	VBLENDMPS Z4, Z21, K3, Z4
+	VMULPS    (CX), Z5, Z21
+	VCMPPS    $0x1e, Z20, Z5, K3
+	VBLENDMPS Z5, Z21, K3, Z5
+	VMULPS    (CX), Z6, Z21
+	VCMPPS    $0x1e, Z20, Z6, K3
+	VBLENDMPS Z6, Z21, K3, Z6
+	VMULPS    (CX), Z7, Z21
+	VCMPPS    $0x1e, Z20, Z7, K3
+	VBLENDMPS Z7, Z21, K3, Z7
+	VMULPS    (CX), Z8, Z21
+	VCMPPS    $0x1e, Z20, Z8, K3
+	VBLENDMPS Z8, Z21, K3, Z8
+	VMULPS    (CX), Z9, Z21
+	VCMPPS    $0x1e, Z20, Z9, K3
+	VBLENDMPS Z9, Z21, K3, Z9
+	VMULPS    (CX), Z10, Z21
+	VCMPPS    $0x1e, Z20, Z10, K3
+	VBLENDMPS Z10, Z21, K3, Z10
+	VMULPS    (CX), Z11, Z21
+	VCMPPS    $0x1e, Z20, Z11, K3
+	VBLENDMPS Z11, Z21, K3, Z11
+	VMULPS    (CX), Z12, Z21
+	VCMPPS    $0x1e, Z20, Z12, K3
+	VBLENDMPS Z12, Z21, K3, Z12
+	VMULPS    (CX), Z13, Z21
+	VCMPPS    $0x1e, Z20, Z13, K3
+	VBLENDMPS Z13, Z21, K3, Z13
+	VMULPS    (CX), Z14, Z21
+	VCMPPS    $0x1e, Z20, Z14, K3
+	VBLENDMPS Z14, Z21, K3, Z14
+	VMULPS    (CX), Z15, Z21
+	VCMPPS    $0x1e, Z20, Z15, K3
+	VBLENDMPS Z15, Z21, K3, Z15
+	VMULPS    (CX), Z16, Z21
+	VCMPPS    $0x1e, Z20, Z16, K3
+	VBLENDMPS Z16, Z21, K3, Z16
+	VMULPS    (CX), Z17, Z21
+	VCMPPS    $0x1e, Z20, Z17, K3
+	VBLENDMPS Z17, Z21, K3, Z17
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z18, Z0
+	VMAXPS Z1, Z18, Z1
+	VMAXPS Z2, Z18, Z2
+	VMAXPS Z3, Z18, Z3
+	VMAXPS Z4, Z18, Z4
+	VMAXPS Z5, Z18, Z5
+	VMAXPS Z6, Z18, Z6
+	VMAXPS Z7, Z18, Z7
+	VMAXPS Z8, Z18, Z8
+	VMAXPS Z9, Z18, Z9
+	VMAXPS Z10, Z18, Z10
+	VMAXPS Z11, Z18, Z11
+	VMAXPS Z12, Z18, Z12
+	VMAXPS Z13, Z18, Z13
+	VMAXPS Z14, Z18, Z14
+	VMAXPS Z15, Z18, Z15
+	VMAXPS Z16, Z18, Z16
+	VMAXPS Z17, Z18, Z17
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z19, Z0
+	VMINPS Z1, Z19, Z1
+	VMINPS Z2, Z19, Z2
+	VMINPS Z3, Z19, Z3
+	VMINPS Z4, Z19, Z4
+	VMINPS Z5, Z19, Z5
+	VMINPS Z6, Z19, Z6
+	VMINPS Z7, Z19, Z7
+	VMINPS Z8, Z19, Z8
+	VMINPS Z9, Z19, Z9
+	VMINPS Z10, Z19, Z10
+	VMINPS Z11, Z19, Z11
+	VMINPS Z12, Z19, Z12
+	VMINPS Z13, Z19, Z13
+	VMINPS Z14, Z19, Z14
+	VMINPS Z15, Z19, Z15
+	VMINPS Z16, Z19, Z16
+	VMINPS Z17, Z19, Z17
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z11, Z11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z13, Z13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z15, Z15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Z21
+	VADDPS    Z21, Z17, Z17
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Z11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Z15, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Z17, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_10x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·gemmAVX512Emb_10x32(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z20
+	VMOVUPS.Z        64(DI), K2, Z21
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z20, Z0
+	VFMADD231PS.BCST (R9), Z21, Z1
+	VFMADD231PS.BCST (R9)(CX*1), Z20, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Z21, Z3
+	VFMADD231PS.BCST (R9)(CX*2), Z20, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Z21, Z5
+	VFMADD231PS.BCST (R9)(SI*1), Z20, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Z21, Z7
+	VFMADD231PS.BCST (R10), Z20, Z8
+	VFMADD231PS.BCST (R10), Z21, Z9
+	VFMADD231PS.BCST (R10)(CX*1), Z20, Z10
+	VFMADD231PS.BCST (R10)(CX*1), Z21, Z11
+	VFMADD231PS.BCST (R10)(CX*2), Z20, Z12
+	VFMADD231PS.BCST (R10)(CX*2), Z21, Z13
+	VFMADD231PS.BCST (R10)(SI*1), Z20, Z14
+	VFMADD231PS.BCST (R10)(SI*1), Z21, Z15
+	VFMADD231PS.BCST (R11), Z20, Z16
+	VFMADD231PS.BCST (R11), Z21, Z17
+	VFMADD231PS.BCST (R11)(CX*1), Z20, Z18
+	VFMADD231PS.BCST (R11)(CX*1), Z21, Z19
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Z20
+	VADDPS    Z20, Z1, Z1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Z20
+	VADDPS    Z20, Z3, Z3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Z20
+	VADDPS    Z20, Z5, Z5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Z20
+	VADDPS    Z20, Z7, Z7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Z20
+	VADDPS    Z20, Z9, Z9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Z20
+	VADDPS    Z20, Z11, Z11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Z20
+	VADDPS    Z20, Z13, Z13
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z14, Z14
+	VMOVUPS.Z 64(DI), K2, Z20
+	VADDPS    Z20, Z15, Z15
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z16, Z16
+	VMOVUPS.Z 64(DI), K2, Z20
+	VADDPS    Z20, Z17, Z17
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z18, Z18
+	VMOVUPS.Z 64(DI), K2, Z20
+	VADDPS    Z20, Z19, Z19
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z22, Z22, Z22
+	VPXORD    Z23, Z23, Z23
+	VPXORD    Z24, Z24, Z24
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z23
+	VMOVUPS.Z 64(DX), K2, Z24
+
+nobiasrow:
+	VMOVUPS 64(CX), Z20
+	VMOVUPS 128(CX), Z21
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z23, Z0, Z0
+	VADDPS Z24, Z1, Z1
+	VADDPS Z23, Z2, Z2
+	VADDPS Z24, Z3, Z3
+	VADDPS Z23, Z4, Z4
+	VADDPS Z24, Z5, Z5
+	VADDPS Z23, Z6, Z6
+	VADDPS Z24, Z7, Z7
+	VADDPS Z23, Z8, Z8
+	VADDPS Z24, Z9, Z9
+	VADDPS Z23, Z10, Z10
+	VADDPS Z24, Z11, Z11
+	VADDPS Z23, Z12, Z12
+	VADDPS Z24, Z13, Z13
+	VADDPS Z23, Z14, Z14
+	VADDPS Z24, Z15, Z15
+	VADDPS Z23, Z16, Z16
+	VADDPS Z24, Z17, Z17
+	VADDPS Z23, Z18, Z18
+	VADDPS Z24, Z19, Z19
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z15, Z15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z17, Z17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z19, Z19
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z23
+	VCMPPS    $0x1e, Z22, Z0, K3
+	VBLENDMPS Z0, Z23, K3, Z0
+	VMULPS    (CX), Z1, Z23
+	VCMPPS    $0x1e, Z22, Z1, K3
+	VBLENDMPS Z1, Z23, K3, Z1
+	VMULPS    (CX), Z2, Z23
+	VCMPPS    $0x1e, Z22, Z2, K3
+	VBLENDMPS Z2, Z23, K3, Z2
+	VMULPS    (CX), Z3, Z23
+	VCMPPS    $0x1e, Z22, Z3, K3
+	VBLENDMPS Z3, Z23, K3, Z3
+	VMULPS    (CX), Z4, Z23
+	VCMPPS    $0x1e, Z22, Z4, K3
+	VBLENDMPS Z4, Z23, K3, Z4
+	VMULPS    (CX), Z5, Z23
+	VCMPPS    $0x1e, Z22, Z5, K3
+	VBLENDMPS Z5, Z23, K3, Z5
+	VMULPS    (CX), Z6, Z23
+	VCMPPS    $0x1e, Z22, Z6, K3
+	VBLENDMPS Z6, Z23, K3, Z6
+	VMULPS    (CX), Z7, Z23
+	VCMPPS    $0x1e, Z22, Z7, K3
+	VBLENDMPS Z7, Z23, K3, Z7
+	VMULPS    (CX), Z8, Z23
+	VCMPPS    $0x1e, Z22, Z8, K3
+	VBLENDMPS Z8, Z23, K3, Z8
+	VMULPS    (CX), Z9, Z23
+	VCMPPS    $0x1e, Z22, Z9, K3
+	VBLENDMPS Z9, Z23, K3, Z9
+	VMULPS    (CX), Z10, Z23
+	VCMPPS    $0x1e, Z22, Z10, K3
+	VBLENDMPS Z10, Z23, K3, Z10
+	VMULPS    (CX), Z11, Z23
+	VCMPPS    $0x1e, Z22, Z11, K3
+	VBLENDMPS Z11, Z23, K3, Z11
+	VMULPS    (CX), Z12, Z23
+	VCMPPS    $0x1e, Z22, Z12, K3
+	VBLENDMPS Z12, Z23, K3, Z12
+	VMULPS    (CX), Z13, Z23
+	VCMPPS    $0x1e, Z22, Z13, K3
+	VBLENDMPS Z13, Z23, K3, Z13
+	VMULPS    (CX), Z14, Z23
+	VCMPPS    $0x1e, Z22, Z14, K3
+	VBLENDMPS Z14, Z23, K3, Z14
+	VMULPS    (CX), Z15, Z23
+	VCMPPS    $0x1e, Z22, Z15, K3
+	VBLENDMPS Z15, Z23, K3, Z15
+	VMULPS    (CX), Z16, Z23
+	VCMPPS    $0x1e, Z22, Z16, K3
+	VBLENDMPS Z16, Z23, K3, Z16
+	VMULPS    (CX), Z17, Z23
+	VCMPPS    $0x1e, Z22, Z17, K3
+	VBLENDMPS Z17, Z23, K3, Z17
+	VMULPS    (CX), Z18, Z23
+	VCMPPS    $0x1e, Z22, Z18, K3
+	VBLENDMPS Z18, Z23, K3, Z18
+	VMULPS    (CX), Z19, Z23
+	VCMPPS    $0x1e, Z22, Z19, K3
+	VBLENDMPS Z19, Z23, K3, Z19
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z20, Z0
+	VMAXPS Z1, Z20, Z1
+	VMAXPS Z2, Z20, Z2
+	VMAXPS Z3, Z20, Z3
+	VMAXPS Z4, Z20, Z4
+	VMAXPS Z5, Z20, Z5
+	VMAXPS Z6, Z20, Z6
+	VMAXPS Z7, Z20, Z7
+	VMAXPS Z8, Z20, Z8
+	VMAXPS Z9, Z20, Z9
+	VMAXPS Z10, Z20, Z10
+	VMAXPS Z11, Z20, Z11
+	VMAXPS Z12, Z20, Z12
+	VMAXPS Z13, Z20, Z13
+	VMAXPS Z14, Z20, Z14
+	VMAXPS Z15, Z20, Z15
+	VMAXPS Z16, Z20, Z16
+	VMAXPS Z17, Z20, Z17
+	VMAXPS Z18, Z20, Z18
+	VMAXPS Z19, Z20, Z19
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z21, Z0
+	VMINPS Z1, Z21, Z1
+	VMINPS Z2, Z21, Z2
+	VMINPS Z3, Z21, Z3
+	VMINPS Z4, Z21, Z4
+	VMINPS Z5, Z21, Z5
+	VMINPS Z6, Z21, Z6
+	VMINPS Z7, Z21, Z7
+	VMINPS Z8, Z21, Z8
+	VMINPS Z9, Z21, Z9
+	VMINPS Z10, Z21, Z10
+	VMINPS Z11, Z21, Z11
+	VMINPS Z12, Z21, Z12
+	VMINPS Z13, Z21, Z13
+	VMINPS Z14, Z21, Z14
+	VMINPS Z15, Z21, Z15
+	VMINPS Z16, Z21, Z16
+	VMINPS Z17, Z21, Z17
+	VMINPS Z18, Z21, Z18
+	VMINPS Z19, Z21, Z19
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z11, Z11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z13, Z13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z15, Z15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z17, Z17
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z18, Z18
+	VMOVUPS.Z 64(CX), K2, Z23
+	VADDPS    Z23, Z19, Z19
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Z11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Z15, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Z17, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z18, K1, (AX)
+	VMOVUPS Z19, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_11x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·gemmAVX512Emb_11x32(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	VMOVAPS   Z0, Z20
+	VMOVAPS   Z1, Z21
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z22
+	VMOVUPS.Z        64(DI), K2, Z23
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z22, Z0
+	VFMADD231PS.BCST (R9), Z23, Z1
+	VFMADD231PS.BCST (R9)(CX*1), Z22, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Z23, Z3
+	VFMADD231PS.BCST (R9)(CX*2), Z22, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Z23, Z5
+	VFMADD231PS.BCST (R9)(SI*1), Z22, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Z23, Z7
+	VFMADD231PS.BCST (R10), Z22, Z8
+	VFMADD231PS.BCST (R10), Z23, Z9
+	VFMADD231PS.BCST (R10)(CX*1), Z22, Z10
+	VFMADD231PS.BCST (R10)(CX*1), Z23, Z11
+	VFMADD231PS.BCST (R10)(CX*2), Z22, Z12
+	VFMADD231PS.BCST (R10)(CX*2), Z23, Z13
+	VFMADD231PS.BCST (R10)(SI*1), Z22, Z14
+	VFMADD231PS.BCST (R10)(SI*1), Z23, Z15
+	VFMADD231PS.BCST (R11), Z22, Z16
+	VFMADD231PS.BCST (R11), Z23, Z17
+	VFMADD231PS.BCST (R11)(CX*1), Z22, Z18
+	VFMADD231PS.BCST (R11)(CX*1), Z23, Z19
+	VFMADD231PS.BCST (R11)(CX*2), Z22, Z20
+	VFMADD231PS.BCST (R11)(CX*2), Z23, Z21
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Z22
+	VADDPS    Z22, Z1, Z1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Z22
+	VADDPS    Z22, Z3, Z3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Z22
+	VADDPS    Z22, Z5, Z5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Z22
+	VADDPS    Z22, Z7, Z7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Z22
+	VADDPS    Z22, Z9, Z9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Z22
+	VADDPS    Z22, Z11, Z11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Z22
+	VADDPS    Z22, Z13, Z13
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z14, Z14
+	VMOVUPS.Z 64(DI), K2, Z22
+	VADDPS    Z22, Z15, Z15
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z16, Z16
+	VMOVUPS.Z 64(DI), K2, Z22
+	VADDPS    Z22, Z17, Z17
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z18, Z18
+	VMOVUPS.Z 64(DI), K2, Z22
+	VADDPS    Z22, Z19, Z19
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z20, Z20
+	VMOVUPS.Z 64(DI), K2, Z22
+	VADDPS    Z22, Z21, Z21
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z24, Z24, Z24
+	VPXORD    Z25, Z25, Z25
+	VPXORD    Z26, Z26, Z26
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z25
+	VMOVUPS.Z 64(DX), K2, Z26
+
+nobiasrow:
+	VMOVUPS 64(CX), Z22
+	VMOVUPS 128(CX), Z23
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z25, Z0, Z0
+	VADDPS Z26, Z1, Z1
+	VADDPS Z25, Z2, Z2
+	VADDPS Z26, Z3, Z3
+	VADDPS Z25, Z4, Z4
+	VADDPS Z26, Z5, Z5
+	VADDPS Z25, Z6, Z6
+	VADDPS Z26, Z7, Z7
+	VADDPS Z25, Z8, Z8
+	VADDPS Z26, Z9, Z9
+	VADDPS Z25, Z10, Z10
+	VADDPS Z26, Z11, Z11
+	VADDPS Z25, Z12, Z12
+	VADDPS Z26, Z13, Z13
+	VADDPS Z25, Z14, Z14
+	VADDPS Z26, Z15, Z15
+	VADDPS Z25, Z16, Z16
+	VADDPS Z26, Z17, Z17
+	VADDPS Z25, Z18, Z18
+	VADDPS Z26, Z19, Z19
+	VADDPS Z25, Z20, Z20
+	VADDPS Z26, Z21, Z21
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z15, Z15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z17, Z17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z19, Z19
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z20, Z20
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z21, Z21
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z25
+	VCMPPS    $0x1e, Z24, Z0, K3
+	VBLENDMPS Z0, Z25, K3, Z0
+	VMULPS    (CX), Z1, Z25
+	VCMPPS    $0x1e, Z24, Z1, K3
+	VBLENDMPS Z1, Z25, K3, Z1
+	VMULPS    (CX), Z2, Z25
+	VCMPPS    $0x1e, Z24, Z2, K3
+	VBLENDMPS Z2, Z25, K3, Z2
+	VMULPS    (CX), Z3, Z25
+	VCMPPS    $0x1e, Z24, Z3, K3
+	VBLENDMPS Z3, Z25, K3, Z3
+	VMULPS    (CX), Z4, Z25
+	VCMPPS    $0x1e, Z24, Z4, K3
+	VBLENDMPS Z4, Z25, K3, Z4
+	VMULPS    (CX), Z5, Z25
+	VCMPPS    $0x1e, Z24, Z5, K3
+	VBLENDMPS Z5, Z25, K3, Z5
+	VMULPS    (CX), Z6, Z25
+	VCMPPS    $0x1e, Z24, Z6, K3
+	VBLENDMPS Z6, Z25, K3, Z6
+	VMULPS    (CX), Z7, Z25
+	VCMPPS    $0x1e, Z24, Z7, K3
+	VBLENDMPS Z7, Z25, K3, Z7
+	VMULPS    (CX), Z8, Z25
+	VCMPPS    $0x1e, Z24, Z8, K3
+	VBLENDMPS Z8, Z25, K3, Z8
+	VMULPS    (CX), Z9, Z25
+	VCMPPS    $0x1e, Z24, Z9, K3
+	VBLENDMPS Z9, Z25, K3, Z9
+	VMULPS    (CX), Z10, Z25
+	VCMPPS    $0x1e, Z24, Z10, K3
+	VBLENDMPS Z10, Z25, K3, Z10
+	VMULPS    (CX), Z11, Z25
+	VCMPPS    $0x1e, Z24, Z11, K3
+	VBLENDMPS Z11, Z25, K3, Z11
+	VMULPS    (CX), Z12, Z25
+	VCMPPS    $0x1e, Z24, Z12, K3
+	VBLENDMPS Z12, Z25, K3, Z12
+	VMULPS    (CX), Z13, Z25
+	VCMPPS    $0x1e, Z24, Z13, K3
+	VBLENDMPS Z13, Z25, K3, Z13
+	VMULPS    (CX), Z14, Z25
+	VCMPPS    $0x1e, Z24, Z14, K3
+	VBLENDMPS Z14, Z25, K3, Z14
+	VMULPS    (CX), Z15, Z25
+	VCMPPS    $0x1e, Z24, Z15, K3
+	VBLENDMPS Z15, Z25, K3, Z15
+	VMULPS    (CX), Z16, Z25
+	VCMPPS    $0x1e, Z24, Z16, K3
+	VBLENDMPS Z16, Z25, K3, Z16
+	VMULPS    (CX), Z17, Z25
+	VCMPPS    $0x1e, Z24, Z17, K3
+	VBLENDMPS Z17, Z25, K3, Z17
+	VMULPS    (CX), Z18, Z25
+	VCMPPS    $0x1e, Z24, Z18, K3
+	VBLENDMPS Z18, Z25, K3, Z18
+	VMULPS    (CX), Z19, Z25
+	VCMPPS    $0x1e, Z24, Z19, K3
+	VBLENDMPS Z19, Z25, K3, Z19
+	VMULPS    (CX), Z20, Z25
+	VCMPPS    $0x1e, Z24, Z20, K3
+	VBLENDMPS Z20, Z25, K3, Z20
+	VMULPS    (CX), Z21, Z25
+	VCMPPS    $0x1e, Z24, Z21, K3
+	VBLENDMPS Z21, Z25, K3, Z21
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z22, Z0
+	VMAXPS Z1, Z22, Z1
+	VMAXPS Z2, Z22, Z2
+	VMAXPS Z3, Z22, Z3
+	VMAXPS Z4, Z22, Z4
+	VMAXPS Z5, Z22, Z5
+	VMAXPS Z6, Z22, Z6
+	VMAXPS Z7, Z22, Z7
+	VMAXPS Z8, Z22, Z8
+	VMAXPS Z9, Z22, Z9
+	VMAXPS Z10, Z22, Z10
+	VMAXPS Z11, Z22, Z11
+	VMAXPS Z12, Z22, Z12
+	VMAXPS Z13, Z22, Z13
+	VMAXPS Z14, Z22, Z14
+	VMAXPS Z15, Z22, Z15
+	VMAXPS Z16, Z22, Z16
+	VMAXPS Z17, Z22, Z17
+	VMAXPS Z18, Z22, Z18
+	VMAXPS Z19, Z22, Z19
+	VMAXPS Z20, Z22, Z20
+	VMAXPS Z21, Z22, Z21
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z23, Z0
+	VMINPS Z1, Z23, Z1
+	VMINPS Z2, Z23, Z2
+	VMINPS Z3, Z23, Z3
+	VMINPS Z4, Z23, Z4
+	VMINPS Z5, Z23, Z5
+	VMINPS Z6, Z23, Z6
+	VMINPS Z7, Z23, Z7
+	VMINPS Z8, Z23, Z8
+	VMINPS Z9, Z23, Z9
+	VMINPS Z10, Z23, Z10
+	VMINPS Z11, Z23, Z11
+	VMINPS Z12, Z23, Z12
+	VMINPS Z13, Z23, Z13
+	VMINPS Z14, Z23, Z14
+	VMINPS Z15, Z23, Z15
+	VMINPS Z16, Z23, Z16
+	VMINPS Z17, Z23, Z17
+	VMINPS Z18, Z23, Z18
+	VMINPS Z19, Z23, Z19
+	VMINPS Z20, Z23, Z20
+	VMINPS Z21, Z23, Z21
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z11, Z11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z13, Z13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z15, Z15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z17, Z17
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z18, Z18
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z19, Z19
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z20, Z20
+	VMOVUPS.Z 64(CX), K2, Z25
+	VADDPS    Z25, Z21, Z21
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Z11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Z15, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Z17, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z18, K1, (AX)
+	VMOVUPS Z19, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z20, K1, (AX)
+	VMOVUPS Z21, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_12x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·gemmAVX512Emb_12x32(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 127(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	VMOVAPS   Z0, Z20
+	VMOVAPS   Z1, Z21
+	VMOVAPS   Z0, Z22
+	VMOVAPS   Z1, Z23
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z24
+	VMOVUPS.Z        64(DI), K2, Z25
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z24, Z0
+	VFMADD231PS.BCST (R9), Z25, Z1
+	VFMADD231PS.BCST (R9)(CX*1), Z24, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Z25, Z3
+	VFMADD231PS.BCST (R9)(CX*2), Z24, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Z25, Z5
+	VFMADD231PS.BCST (R9)(SI*1), Z24, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Z25, Z7
+	VFMADD231PS.BCST (R10), Z24, Z8
+	VFMADD231PS.BCST (R10), Z25, Z9
+	VFMADD231PS.BCST (R10)(CX*1), Z24, Z10
+	VFMADD231PS.BCST (R10)(CX*1), Z25, Z11
+	VFMADD231PS.BCST (R10)(CX*2), Z24, Z12
+	VFMADD231PS.BCST (R10)(CX*2), Z25, Z13
+	VFMADD231PS.BCST (R10)(SI*1), Z24, Z14
+	VFMADD231PS.BCST (R10)(SI*1), Z25, Z15
+	VFMADD231PS.BCST (R11), Z24, Z16
+	VFMADD231PS.BCST (R11), Z25, Z17
+	VFMADD231PS.BCST (R11)(CX*1), Z24, Z18
+	VFMADD231PS.BCST (R11)(CX*1), Z25, Z19
+	VFMADD231PS.BCST (R11)(CX*2), Z24, Z20
+	VFMADD231PS.BCST (R11)(CX*2), Z25, Z21
+	VFMADD231PS.BCST (R11)(SI*1), Z24, Z22
+	VFMADD231PS.BCST (R11)(SI*1), Z25, Z23
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Z24
+	VADDPS    Z24, Z1, Z1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Z24
+	VADDPS    Z24, Z3, Z3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Z24
+	VADDPS    Z24, Z5, Z5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Z24
+	VADDPS    Z24, Z7, Z7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Z24
+	VADDPS    Z24, Z9, Z9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Z24
+	VADDPS    Z24, Z11, Z11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Z24
+	VADDPS    Z24, Z13, Z13
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z14, Z14
+	VMOVUPS.Z 64(DI), K2, Z24
+	VADDPS    Z24, Z15, Z15
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z16, Z16
+	VMOVUPS.Z 64(DI), K2, Z24
+	VADDPS    Z24, Z17, Z17
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z18, Z18
+	VMOVUPS.Z 64(DI), K2, Z24
+	VADDPS    Z24, Z19, Z19
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z20, Z20
+	VMOVUPS.Z 64(DI), K2, Z24
+	VADDPS    Z24, Z21, Z21
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z22, Z22
+	VMOVUPS.Z 64(DI), K2, Z24
+	VADDPS    Z24, Z23, Z23
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z26, Z26, Z26
+	VPXORD    Z27, Z27, Z27
+	VPXORD    Z28, Z28, Z28
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z27
+	VMOVUPS.Z 64(DX), K2, Z28
+
+nobiasrow:
+	VMOVUPS 64(CX), Z24
+	VMOVUPS 128(CX), Z25
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z27, Z0, Z0
+	VADDPS Z28, Z1, Z1
+	VADDPS Z27, Z2, Z2
+	VADDPS Z28, Z3, Z3
+	VADDPS Z27, Z4, Z4
+	VADDPS Z28, Z5, Z5
+	VADDPS Z27, Z6, Z6
+	VADDPS Z28, Z7, Z7
+	VADDPS Z27, Z8, Z8
+	VADDPS Z28, Z9, Z9
+	VADDPS Z27, Z10, Z10
+	VADDPS Z28, Z11, Z11
+	VADDPS Z27, Z12, Z12
+	VADDPS Z28, Z13, Z13
+	VADDPS Z27, Z14, Z14
+	VADDPS Z28, Z15, Z15
+	VADDPS Z27, Z16, Z16
+	VADDPS Z28, Z17, Z17
+	VADDPS Z27, Z18, Z18
+	VADDPS Z28, Z19, Z19
+	VADDPS Z27, Z20, Z20
+	VADDPS Z28, Z21, Z21
+	VADDPS Z27, Z22, Z22
+	VADDPS Z28, Z23, Z23
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z15, Z15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z17, Z17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z19, Z19
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z20, Z20
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z21, Z21
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z22, Z22
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z23, Z23
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z27
+	VCMPPS    $0x1e, Z26, Z0, K3
+	VBLENDMPS Z0, Z27, K3, Z0
+	VMULPS    (CX), Z1, Z27
+	VCMPPS    $0x1e, Z26, Z1, K3
+	VBLENDMPS Z1, Z27, K3, Z1
+	VMULPS    (CX), Z2, Z27
+	VCMPPS    $0x1e, Z26, Z2, K3
+	VBLENDMPS Z2, Z27, K3, Z2
+	VMULPS    (CX), Z3, Z27
+	VCMPPS    $0x1e, Z26, Z3, K3
+	VBLENDMPS Z3, Z27, K3, Z3
+	VMULPS    (CX), Z4, Z27
+	VCMPPS    $0x1e, Z26, Z4, K3
+	VBLENDMPS Z4, Z27, K3, Z4
+	VMULPS    (CX), Z5, Z27
+	VCMPPS    $0x1e, Z26, Z5, K3
+	VBLENDMPS Z5, Z27, K3, Z5
+	VMULPS    (CX), Z6, Z27
+	VCMPPS    $0x1e, Z26, Z6, K3
+	VBLENDMPS Z6, Z27, K3, Z6
+	VMULPS    (CX), Z7, Z27
+	VCMPPS    $0x1e, Z26, Z7, K3
+	VBLENDMPS Z7, Z27, K3, Z7
+	VMULPS    (CX), Z8, Z27
+	VCMPPS    $0x1e, Z26, Z8, K3
+	VBLENDMPS Z8, Z27, K3, Z8
+	VMULPS    (CX), Z9, Z27
+	VCMPPS    $0x1e, Z26, Z9, K3
+	VBLENDMPS Z9, Z27, K3, Z9
+	VMULPS    (CX), Z10, Z27
+	VCMPPS    $0x1e, Z26, Z10, K3
+	VBLENDMPS Z10, Z27, K3, Z10
+	VMULPS    (CX), Z11, Z27
+	VCMPPS    $0x1e, Z26, Z11, K3
+	VBLENDMPS Z11, Z27, K3, Z11
+	VMULPS    (CX), Z12, Z27
+	VCMPPS    $0x1e, Z26, Z12, K3
+	VBLENDMPS Z12, Z27, K3, Z12
+	VMULPS    (CX), Z13, Z27
+	VCMPPS    $0x1e, Z26, Z13, K3
+	VBLENDMPS Z13, Z27, K3, Z13
+	VMULPS    (CX), Z14, Z27
+	VCMPPS    $0x1e, Z26, Z14, K3
+	VBLENDMPS Z14, Z27, K3, Z14
+	VMULPS    (CX), Z15, Z27
+	VCMPPS    $0x1e, Z26, Z15, K3
+	VBLENDMPS Z15, Z27, K3, Z15
+	VMULPS    (CX), Z16, Z27
+	VCMPPS    $0x1e, Z26, Z16, K3
+	VBLENDMPS Z16, Z27, K3, Z16
+	VMULPS    (CX), Z17, Z27
+	VCMPPS    $0x1e, Z26, Z17, K3
+	VBLENDMPS Z17, Z27, K3, Z17
+	VMULPS    (CX), Z18, Z27
+	VCMPPS    $0x1e, Z26, Z18, K3
+	VBLENDMPS Z18, Z27, K3, Z18
+	VMULPS    (CX), Z19, Z27
+	VCMPPS    $0x1e, Z26, Z19, K3
+	VBLENDMPS Z19, Z27, K3, Z19
+	VMULPS    (CX), Z20, Z27
+	VCMPPS    $0x1e, Z26, Z20, K3
+	VBLENDMPS Z20, Z27, K3, Z20
+	VMULPS    (CX), Z21, Z27
+	VCMPPS    $0x1e, Z26, Z21, K3
+	VBLENDMPS Z21, Z27, K3, Z21
+	VMULPS    (CX), Z22, Z27
+	VCMPPS    $0x1e, Z26, Z22, K3
+	VBLENDMPS Z22, Z27, K3, Z22
+	VMULPS    (CX), Z23, Z27
+	VCMPPS    $0x1e, Z26, Z23, K3
+	VBLENDMPS Z23, Z27, K3, Z23
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z24, Z0
+	VMAXPS Z1, Z24, Z1
+	VMAXPS Z2, Z24, Z2
+	VMAXPS Z3, Z24, Z3
+	VMAXPS Z4, Z24, Z4
+	VMAXPS Z5, Z24, Z5
+	VMAXPS Z6, Z24, Z6
+	VMAXPS Z7, Z24, Z7
+	VMAXPS Z8, Z24, Z8
+	VMAXPS Z9, Z24, Z9
+	VMAXPS Z10, Z24, Z10
+	VMAXPS Z11, Z24, Z11
+	VMAXPS Z12, Z24, Z12
+	VMAXPS Z13, Z24, Z13
+	VMAXPS Z14, Z24, Z14
+	VMAXPS Z15, Z24, Z15
+	VMAXPS Z16, Z24, Z16
+	VMAXPS Z17, Z24, Z17
+	VMAXPS Z18, Z24, Z18
+	VMAXPS Z19, Z24, Z19
+	VMAXPS Z20, Z24, Z20
+	VMAXPS Z21, Z24, Z21
+	VMAXPS Z22, Z24, Z22
+	VMAXPS Z23, Z24, Z23
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z25, Z0
+	VMINPS Z1, Z25, Z1
+	VMINPS Z2, Z25, Z2
+	VMINPS Z3, Z25, Z3
+	VMINPS Z4, Z25, Z4
+	VMINPS Z5, Z25, Z5
+	VMINPS Z6, Z25, Z6
+	VMINPS Z7, Z25, Z7
+	VMINPS Z8, Z25, Z8
+	VMINPS Z9, Z25, Z9
+	VMINPS Z10, Z25, Z10
+	VMINPS Z11, Z25, Z11
+	VMINPS Z12, Z25, Z12
+	VMINPS Z13, Z25, Z13
+	VMINPS Z14, Z25, Z14
+	VMINPS Z15, Z25, Z15
+	VMINPS Z16, Z25, Z16
+	VMINPS Z17, Z25, Z17
+	VMINPS Z18, Z25, Z18
+	VMINPS Z19, Z25, Z19
+	VMINPS Z20, Z25, Z20
+	VMINPS Z21, Z25, Z21
+	VMINPS Z22, Z25, Z22
+	VMINPS Z23, Z25, Z23
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z3, Z3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z7, Z7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z11, Z11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z13, Z13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z15, Z15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z17, Z17
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z18, Z18
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z19, Z19
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z20, Z20
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z21, Z21
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z22, Z22
+	VMOVUPS.Z 64(CX), K2, Z27
+	VADDPS    Z27, Z23, Z23
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Z11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Z15, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Z17, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z18, K1, (AX)
+	VMOVUPS Z19, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z20, K1, (AX)
+	VMOVUPS Z21, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z22, K1, (AX)
+	VMOVUPS Z23, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_1x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512Emb_1x24(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), CX
+	MOVL  mask+60(FP), CX
+	KMOVW CX, K1
+	SHRL  $0x10, CX
+	KMOVW CX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), CX
+	PREFETCHT0 (CX)
+	PREFETCHT0 95(CX)
+	XORQ       CX, CX
+	MOVQ       ep+64(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), SI
+	TESTB      SI, SI
+	JNE        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), CX
+
+nobiasstart:
+	TESTQ     CX, CX
+	JEQ       zero
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS.Z 64(CX), K2, Y1
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+
+started:
+	MOVQ b+24(FP), CX
+	MOVQ pf+72(FP), BX
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), SI
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (CX), K1, Z2
+	VMOVUPS.Z        64(CX), K2, Y3
+	PREFETCHT1       (BX)
+	ADDQ             $0x40, BX
+	VFMADD231PS.BCST (SI), Z2, Z0
+	VFMADD231PS.BCST (SI), Y3, Y1
+	ADDQ             $0x04, SI
+	ADDQ             DX, CX
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, CX
+	VMOVUPS.Z (CX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y2
+	VADDPS    Y2, Y1, Y1
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), BX
+	MOVQ      208(CX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(CX), SI
+	MOVB      217(CX), DI
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z5
+	VMOVUPS.Z 64(DX), K2, Z6
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z5, Z0, Z0
+	VADDPS Y6, Y1, Y1
+
+nobias:
+	TESTQ     BX, BX
+	JEQ       noresbefore
+	TESTB     SI, SI
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y5
+	VADDPS    Y5, Y1, Y1
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z5
+	VCMPPS    $0x1e, Z4, Z0, K3
+	VBLENDMPS Z0, Z5, K3, Z0
+	VMULPS    (CX), Y1, Y5
+	VCMPPS    $0x1e, Y4, Y1, K3
+	VBLENDMPS Y1, Y5, K3, Y1
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Y1, Y2, Y1
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Y1, Y3, Y1
+
+noclamp219:
+	TESTQ     BX, BX
+	JEQ       noresafter
+	TESTB     SI, SI
+	JEQ       noresafter
+	MOVQ      BX, CX
+	VMOVUPS.Z (CX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y5
+	VADDPS    Y5, Y1, Y1
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_2x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512Emb_2x24(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), SI
+	KMOVW SI, K1
+	SHRL  $0x10, SI
+	KMOVW SI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 95(SI)
+	ADDQ       BX, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 95(SI)
+	XORQ       SI, SI
+	MOVQ       ep+64(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ     SI, SI
+	JEQ       zero
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+
+started:
+	MOVQ b+24(FP), SI
+	MOVQ pf+72(FP), DI
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R8
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (SI), K1, Z4
+	VMOVUPS.Z        64(SI), K2, Y5
+	PREFETCHT1       (DI)
+	ADDQ             $0x40, DI
+	VFMADD231PS.BCST (R8), Z4, Z0
+	VFMADD231PS.BCST (R8), Y5, Y1
+	VFMADD231PS.BCST (R8)(CX*1), Z4, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Y5, Y3
+	ADDQ             $0x04, R8
+	ADDQ             DX, SI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z 64(SI), K2, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      BX, SI
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS    Z4, Z2, Z2
+	VMOVUPS.Z 64(SI), K2, Y4
+	VADDPS    Y4, Y3, Y3
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z7
+	VMOVUPS.Z 64(DX), K2, Z8
+
+nobiasrow:
+	VMOVUPS 64(CX), Z4
+	VMOVUPS 128(CX), Z5
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z7, Z0, Z0
+	VADDPS Y8, Y1, Y1
+	VADDPS Z7, Z2, Z2
+	VADDPS Y8, Y3, Y3
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y7
+	VADDPS    Y7, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y7
+	VADDPS    Y7, Y3, Y3
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z7
+	VCMPPS    $0x1e, Z6, Z0, K3
+	VBLENDMPS Z0, Z7, K3, Z0
+	VMULPS    (CX), Y1, Y7
+	VCMPPS    $0x1e, Y6, Y1, K3
+	VBLENDMPS Y1, Y7, K3, Y1
+	VMULPS    (CX), Z2, Z7
+	VCMPPS    $0x1e, Z6, Z2, K3
+	VBLENDMPS Z2, Z7, K3, Z2
+	VMULPS    (CX), Y3, Y7
+	VCMPPS    $0x1e, Y6, Y3, K3
+	VBLENDMPS Y3, Y7, K3, Y3
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z4, Z0
+	VMAXPS Y1, Y4, Y1
+	VMAXPS Z2, Z4, Z2
+	VMAXPS Y3, Y4, Y3
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z5, Z0
+	VMINPS Y1, Y5, Y1
+	VMINPS Z2, Z5, Z2
+	VMINPS Y3, Y5, Y3
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y7
+	VADDPS    Y7, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z7
+	VADDPS    Z7, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y7
+	VADDPS    Y7, Y3, Y3
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_3x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512Emb_3x24(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), SI
+	KMOVW SI, K1
+	SHRL  $0x10, SI
+	KMOVW SI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 95(SI)
+	ADDQ       BX, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 95(SI)
+	ADDQ       BX, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 95(SI)
+	XORQ       SI, SI
+	MOVQ       ep+64(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), SI
+
+nobiasstart:
+	TESTQ     SI, SI
+	JEQ       zero
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+
+started:
+	MOVQ b+24(FP), SI
+	MOVQ pf+72(FP), DI
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R8
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (SI), K1, Z6
+	VMOVUPS.Z        64(SI), K2, Y7
+	PREFETCHT1       (DI)
+	ADDQ             $0x40, DI
+	VFMADD231PS.BCST (R8), Z6, Z0
+	VFMADD231PS.BCST (R8), Y7, Y1
+	VFMADD231PS.BCST (R8)(CX*1), Z6, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Y7, Y3
+	VFMADD231PS.BCST (R8)(CX*2), Z6, Z4
+	VFMADD231PS.BCST (R8)(CX*2), Y7, Y5
+	ADDQ             $0x04, R8
+	ADDQ             DX, SI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, SI
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(SI), K2, Y6
+	VADDPS    Y6, Y1, Y1
+	ADDQ      BX, SI
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z2, Z2
+	VMOVUPS.Z 64(SI), K2, Y6
+	VADDPS    Y6, Y3, Y3
+	ADDQ      BX, SI
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(SI), K2, Y6
+	VADDPS    Y6, Y5, Y5
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z9
+	VMOVUPS.Z 64(DX), K2, Z10
+
+nobiasrow:
+	VMOVUPS 64(CX), Z6
+	VMOVUPS 128(CX), Z7
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z9, Z0, Z0
+	VADDPS Y10, Y1, Y1
+	VADDPS Z9, Z2, Z2
+	VADDPS Y10, Y3, Y3
+	VADDPS Z9, Z4, Z4
+	VADDPS Y10, Y5, Y5
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y9
+	VADDPS    Y9, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y9
+	VADDPS    Y9, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y9
+	VADDPS    Y9, Y5, Y5
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z9
+	VCMPPS    $0x1e, Z8, Z0, K3
+	VBLENDMPS Z0, Z9, K3, Z0
+	VMULPS    (CX), Y1, Y9
+	VCMPPS    $0x1e, Y8, Y1, K3
+	VBLENDMPS Y1, Y9, K3, Y1
+	VMULPS    (CX), Z2, Z9
+	VCMPPS    $0x1e, Z8, Z2, K3
+	VBLENDMPS Z2, Z9, K3, Z2
+	VMULPS    (CX), Y3, Y9
+	VCMPPS    $0x1e, Y8, Y3, K3
+	VBLENDMPS Y3, Y9, K3, Y3
+	VMULPS    (CX), Z4, Z9
+	VCMPPS    $0x1e, Z8, Z4, K3
+	VBLENDMPS Z4, Z9, K3, Z4
+	VMULPS    (CX), Y5, Y9
+	VCMPPS    $0x1e, Y8, Y5, K3
+	VBLENDMPS Y5, Y9, K3, Y5
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z6, Z0
+	VMAXPS Y1, Y6, Y1
+	VMAXPS Z2, Z6, Z2
+	VMAXPS Y3, Y6, Y3
+	VMAXPS Z4, Z6, Z4
+	VMAXPS Y5, Y6, Y5
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z7, Z0
+	VMINPS Y1, Y7, Y1
+	VMINPS Z2, Z7, Z2
+	VMINPS Y3, Y7, Y3
+	VMINPS Z4, Z7, Z4
+	VMINPS Y5, Y7, Y5
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y9
+	VADDPS    Y9, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y9
+	VADDPS    Y9, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y9
+	VADDPS    Y9, Y5, Y5
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_4x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512Emb_4x24(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z8
+	VMOVUPS.Z        64(DI), K2, Y9
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z8, Z0
+	VFMADD231PS.BCST (R9), Y9, Y1
+	VFMADD231PS.BCST (R9)(CX*1), Z8, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Y9, Y3
+	VFMADD231PS.BCST (R9)(CX*2), Z8, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Y9, Y5
+	VFMADD231PS.BCST (R9)(SI*1), Z8, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Y9, Y7
+	ADDQ             $0x04, R9
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y8
+	VADDPS    Y8, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z8
+	VADDPS    Z8, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y8
+	VADDPS    Y8, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z8
+	VADDPS    Z8, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y8
+	VADDPS    Y8, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z8
+	VADDPS    Z8, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y8
+	VADDPS    Y8, Y7, Y7
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z11
+	VMOVUPS.Z 64(DX), K2, Z12
+
+nobiasrow:
+	VMOVUPS 64(CX), Z8
+	VMOVUPS 128(CX), Z9
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z11, Z0, Z0
+	VADDPS Y12, Y1, Y1
+	VADDPS Z11, Z2, Z2
+	VADDPS Y12, Y3, Y3
+	VADDPS Z11, Z4, Z4
+	VADDPS Y12, Y5, Y5
+	VADDPS Z11, Z6, Z6
+	VADDPS Y12, Y7, Y7
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y11
+	VADDPS    Y11, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y11
+	VADDPS    Y11, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y11
+	VADDPS    Y11, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y11
+	VADDPS    Y11, Y7, Y7
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z11
+	VCMPPS    $0x1e, Z10, Z0, K3
+	VBLENDMPS Z0, Z11, K3, Z0
+	VMULPS    (CX), Y1, Y11
+	VCMPPS    $0x1e, Y10, Y1, K3
+	VBLENDMPS Y1, Y11, K3, Y1
+	VMULPS    (CX), Z2, Z11
+	VCMPPS    $0x1e, Z10, Z2, K3
+	VBLENDMPS Z2, Z11, K3, Z2
+	VMULPS    (CX), Y3, Y11
+	VCMPPS    $0x1e, Y10, Y3, K3
+	VBLENDMPS Y3, Y11, K3, Y3
+	VMULPS    (CX), Z4, Z11
+	VCMPPS    $0x1e, Z10, Z4, K3
+	VBLENDMPS Z4, Z11, K3, Z4
+	VMULPS    (CX), Y5, Y11
+	VCMPPS    $0x1e, Y10, Y5, K3
+	VBLENDMPS Y5, Y11, K3, Y5
+	VMULPS    (CX), Z6, Z11
+	VCMPPS    $0x1e, Z10, Z6, K3
+	VBLENDMPS Z6, Z11, K3, Z6
+	VMULPS    (CX), Y7, Y11
+	VCMPPS    $0x1e, Y10, Y7, K3
+	VBLENDMPS Y7, Y11, K3, Y7
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z8, Z0
+	VMAXPS Y1, Y8, Y1
+	VMAXPS Z2, Z8, Z2
+	VMAXPS Y3, Y8, Y3
+	VMAXPS Z4, Z8, Z4
+	VMAXPS Y5, Y8, Y5
+	VMAXPS Z6, Z8, Z6
+	VMAXPS Y7, Y8, Y7
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z9, Z0
+	VMINPS Y1, Y9, Y1
+	VMINPS Z2, Z9, Z2
+	VMINPS Y3, Y9, Y3
+	VMINPS Z4, Z9, Z4
+	VMINPS Y5, Y9, Y5
+	VMINPS Z6, Z9, Z6
+	VMINPS Y7, Y9, Y7
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y11
+	VADDPS    Y11, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y11
+	VADDPS    Y11, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y11
+	VADDPS    Y11, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	VADDPS    Z11, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y11
+	VADDPS    Y11, Y7, Y7
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_5x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512Emb_5x24(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Y1, Y9
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+	VPXORD Z8, Z8, Z8
+	VPXORD Y9, Y9, Y9
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z10
+	VMOVUPS.Z        64(DI), K2, Y11
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z10, Z0
+	VFMADD231PS.BCST (R9), Y11, Y1
+	VFMADD231PS.BCST (R9)(CX*1), Z10, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Y11, Y3
+	VFMADD231PS.BCST (R9)(CX*2), Z10, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Y11, Y5
+	VFMADD231PS.BCST (R9)(SI*1), Z10, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Y11, Y7
+	VFMADD231PS.BCST (R10), Z10, Z8
+	VFMADD231PS.BCST (R10), Y11, Y9
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z10
+	VADDPS    Z10, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y10
+	VADDPS    Y10, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z10
+	VADDPS    Z10, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y10
+	VADDPS    Y10, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z10
+	VADDPS    Z10, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y10
+	VADDPS    Y10, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z10
+	VADDPS    Z10, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y10
+	VADDPS    Y10, Y7, Y7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z10
+	VADDPS    Z10, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Y10
+	VADDPS    Y10, Y9, Y9
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z12, Z12, Z12
+	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z13
+	VMOVUPS.Z 64(DX), K2, Z14
+
+nobiasrow:
+	VMOVUPS 64(CX), Z10
+	VMOVUPS 128(CX), Z11
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z13, Z0, Z0
+	VADDPS Y14, Y1, Y1
+	VADDPS Z13, Z2, Z2
+	VADDPS Y14, Y3, Y3
+	VADDPS Z13, Z4, Z4
+	VADDPS Y14, Y5, Y5
+	VADDPS Z13, Z6, Z6
+	VADDPS Y14, Y7, Y7
+	VADDPS Z13, Z8, Z8
+	VADDPS Y14, Y9, Y9
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y13
+	VADDPS    Y13, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y13
+	VADDPS    Y13, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y13
+	VADDPS    Y13, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y13
+	VADDPS    Y13, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Y13
+	VADDPS    Y13, Y9, Y9
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z13
+	VCMPPS    $0x1e, Z12, Z0, K3
+	VBLENDMPS Z0, Z13, K3, Z0
+	VMULPS    (CX), Y1, Y13
+	VCMPPS    $0x1e, Y12, Y1, K3
+	VBLENDMPS Y1, Y13, K3, Y1
+	VMULPS    (CX), Z2, Z13
+	VCMPPS    $0x1e, Z12, Z2, K3
+	VBLENDMPS Z2, Z13, K3, Z2
+	VMULPS    (CX), Y3, Y13
+	VCMPPS    $0x1e, Y12, Y3, K3
+	VBLENDMPS Y3, Y13, K3, Y3
+	VMULPS    (CX), Z4, Z13
+	VCMPPS    $0x1e, Z12, Z4, K3
+	VBLENDMPS Z4, Z13, K3, Z4
+	VMULPS    (CX), Y5, Y13
+	VCMPPS    $0x1e, Y12, Y5, K3
+	VBLENDMPS Y5, Y13, K3, Y5
+	VMULPS    (CX), Z6, Z13
+	VCMPPS    $0x1e, Z12, Z6, K3
+	VBLENDMPS Z6, Z13, K3, Z6
+	VMULPS    (CX), Y7, Y13
+	VCMPPS    $0x1e, Y12, Y7, K3
+	VBLENDMPS Y7, Y13, K3, Y7
+	VMULPS    (CX), Z8, Z13
+	VCMPPS    $0x1e, Z12, Z8, K3
+	VBLENDMPS Z8, Z13, K3, Z8
+	VMULPS    (CX), Y9, Y13
+	VCMPPS    $0x1e, Y12, Y9, K3
+	VBLENDMPS Y9, Y13, K3, Y9
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z10, Z0
+	VMAXPS Y1, Y10, Y1
+	VMAXPS Z2, Z10, Z2
+	VMAXPS Y3, Y10, Y3
+	VMAXPS Z4, Z10, Z4
+	VMAXPS Y5, Y10, Y5
+	VMAXPS Z6, Z10, Z6
+	VMAXPS Y7, Y10, Y7
+	VMAXPS Z8, Z10, Z8
+	VMAXPS Y9, Y10, Y9
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z11, Z0
+	VMINPS Y1, Y11, Y1
+	VMINPS Z2, Z11, Z2
+	VMINPS Y3, Y11, Y3
+	VMINPS Z4, Z11, Z4
+	VMINPS Y5, Y11, Y5
+	VMINPS Z6, Z11, Z6
+	VMINPS Y7, Y11, Y7
+	VMINPS Z8, Z11, Z8
+	VMINPS Y9, Y11, Y9
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y13
+	VADDPS    Y13, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y13
+	VADDPS    Y13, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y13
+	VADDPS    Y13, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y13
+	VADDPS    Y13, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Y13
+	VADDPS    Y13, Y9, Y9
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Y9, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_6x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512Emb_6x24(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Y1, Y9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Y1, Y11
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+	VPXORD Z8, Z8, Z8
+	VPXORD Y9, Y9, Y9
+	VPXORD Z10, Z10, Z10
+	VPXORD Y11, Y11, Y11
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z12
+	VMOVUPS.Z        64(DI), K2, Y13
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z12, Z0
+	VFMADD231PS.BCST (R9), Y13, Y1
+	VFMADD231PS.BCST (R9)(CX*1), Z12, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Y13, Y3
+	VFMADD231PS.BCST (R9)(CX*2), Z12, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Y13, Y5
+	VFMADD231PS.BCST (R9)(SI*1), Z12, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Y13, Y7
+	VFMADD231PS.BCST (R10), Z12, Z8
+	VFMADD231PS.BCST (R10), Y13, Y9
+	VFMADD231PS.BCST (R10)(CX*1), Z12, Z10
+	VFMADD231PS.BCST (R10)(CX*1), Y13, Y11
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y12
+	VADDPS    Y12, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y12
+	VADDPS    Y12, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y12
+	VADDPS    Y12, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y12
+	VADDPS    Y12, Y7, Y7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Y12
+	VADDPS    Y12, Y9, Y9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z12
+	VADDPS    Z12, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Y12
+	VADDPS    Y12, Y11, Y11
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z14, Z14, Z14
+	VPXORD    Z15, Z15, Z15
+	VPXORD    Z16, Z16, Z16
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z15
+	VMOVUPS.Z 64(DX), K2, Z16
+
+nobiasrow:
+	VMOVUPS 64(CX), Z12
+	VMOVUPS 128(CX), Z13
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z15, Z0, Z0
+	VADDPS Y16, Y1, Y1
+	VADDPS Z15, Z2, Z2
+	VADDPS Y16, Y3, Y3
+	VADDPS Z15, Z4, Z4
+	VADDPS Y16, Y5, Y5
+	VADDPS Z15, Z6, Z6
+	VADDPS Y16, Y7, Y7
+	VADDPS Z15, Z8, Z8
+	VADDPS Y16, Y9, Y9
+	VADDPS Z15, Z10, Z10
+	VADDPS Y16, Y11, Y11
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y15
+	VADDPS    Y15, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y15
+	VADDPS    Y15, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y15
+	VADDPS    Y15, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y15
+	VADDPS    Y15, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Y15
+	VADDPS    Y15, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Y15
+	VADDPS    Y15, Y11, Y11
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z15
+	VCMPPS    $0x1e, Z14, Z0, K3
+	VBLENDMPS Z0, Z15, K3, Z0
+	VMULPS    (CX), Y1, Y15
+	VCMPPS    $0x1e, Y14, Y1, K3
+	VBLENDMPS Y1, Y15, K3, Y1
+	VMULPS    (CX), Z2, Z15
+	VCMPPS    $0x1e, Z14, Z2, K3
+	VBLENDMPS Z2, Z15, K3, Z2
+	VMULPS    (CX), Y3, Y15
+	VCMPPS    $0x1e, Y14, Y3, K3
+	VBLENDMPS Y3, Y15, K3, Y3
+	VMULPS    (CX), Z4, Z15
+	VCMPPS    $0x1e, Z14, Z4, K3
+	VBLENDMPS Z4, Z15, K3, Z4
+	VMULPS    (CX), Y5, Y15
+	VCMPPS    $0x1e, Y14, Y5, K3
+	VBLENDMPS Y5, Y15, K3, Y5
+	VMULPS    (CX), Z6, Z15
+	VCMPPS    $0x1e, Z14, Z6, K3
+	VBLENDMPS Z6, Z15, K3, Z6
+	VMULPS    (CX), Y7, Y15
+	VCMPPS    $0x1e, Y14, Y7, K3
+	VBLENDMPS Y7, Y15, K3, Y7
+	VMULPS    (CX), Z8, Z15
+	VCMPPS    $0x1e, Z14, Z8, K3
+	VBLENDMPS Z8, Z15, K3, Z8
+	VMULPS    (CX), Y9, Y15
+	VCMPPS    $0x1e, Y14, Y9, K3
+	VBLENDMPS Y9, Y15, K3, Y9
+	VMULPS    (CX), Z10, Z15
+	VCMPPS    $0x1e, Z14, Z10, K3
+	VBLENDMPS Z10, Z15, K3, Z10
+	VMULPS    (CX), Y11, Y15
+	VCMPPS    $0x1e, Y14, Y11, K3
+	VBLENDMPS Y11, Y15, K3, Y11
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z12, Z0
+	VMAXPS Y1, Y12, Y1
+	VMAXPS Z2, Z12, Z2
+	VMAXPS Y3, Y12, Y3
+	VMAXPS Z4, Z12, Z4
+	VMAXPS Y5, Y12, Y5
+	VMAXPS Z6, Z12, Z6
+	VMAXPS Y7, Y12, Y7
+	VMAXPS Z8, Z12, Z8
+	VMAXPS Y9, Y12, Y9
+	VMAXPS Z10, Z12, Z10
+	VMAXPS Y11, Y12, Y11
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z13, Z0
+	VMINPS Y1, Y13, Y1
+	VMINPS Z2, Z13, Z2
+	VMINPS Y3, Y13, Y3
+	VMINPS Z4, Z13, Z4
+	VMINPS Y5, Y13, Y5
+	VMINPS Z6, Z13, Z6
+	VMINPS Y7, Y13, Y7
+	VMINPS Z8, Z13, Z8
+	VMINPS Y9, Y13, Y9
+	VMINPS Z10, Z13, Z10
+	VMINPS Y11, Y13, Y11
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y15
+	VADDPS    Y15, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y15
+	VADDPS    Y15, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y15
+	VADDPS    Y15, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y15
+	VADDPS    Y15, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Y15
+	VADDPS    Y15, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z15
+	VADDPS    Z15, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Y15
+	VADDPS    Y15, Y11, Y11
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Y9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Y11, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_7x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512Emb_7x24(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Y1, Y9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Y1, Y11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Y1, Y13
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+	VPXORD Z8, Z8, Z8
+	VPXORD Y9, Y9, Y9
+	VPXORD Z10, Z10, Z10
+	VPXORD Y11, Y11, Y11
+	VPXORD Z12, Z12, Z12
+	VPXORD Y13, Y13, Y13
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z14
+	VMOVUPS.Z        64(DI), K2, Y15
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z14, Z0
+	VFMADD231PS.BCST (R9), Y15, Y1
+	VFMADD231PS.BCST (R9)(CX*1), Z14, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Y15, Y3
+	VFMADD231PS.BCST (R9)(CX*2), Z14, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Y15, Y5
+	VFMADD231PS.BCST (R9)(SI*1), Z14, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Y15, Y7
+	VFMADD231PS.BCST (R10), Z14, Z8
+	VFMADD231PS.BCST (R10), Y15, Y9
+	VFMADD231PS.BCST (R10)(CX*1), Z14, Z10
+	VFMADD231PS.BCST (R10)(CX*1), Y15, Y11
+	VFMADD231PS.BCST (R10)(CX*2), Z14, Z12
+	VFMADD231PS.BCST (R10)(CX*2), Y15, Y13
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y14
+	VADDPS    Y14, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y14
+	VADDPS    Y14, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y14
+	VADDPS    Y14, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y14
+	VADDPS    Y14, Y7, Y7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Y14
+	VADDPS    Y14, Y9, Y9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Y14
+	VADDPS    Y14, Y11, Y11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z14
+	VADDPS    Z14, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Y14
+	VADDPS    Y14, Y13, Y13
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z16, Z16, Z16
+	VPXORD    Z17, Z17, Z17
+	VPXORD    Z18, Z18, Z18
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z17
+	VMOVUPS.Z 64(DX), K2, Z18
+
+nobiasrow:
+	VMOVUPS 64(CX), Z14
+	VMOVUPS 128(CX), Z15
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z17, Z0, Z0
+	VADDPS Y18, Y1, Y1
+	VADDPS Z17, Z2, Z2
+	VADDPS Y18, Y3, Y3
+	VADDPS Z17, Z4, Z4
+	VADDPS Y18, Y5, Y5
+	VADDPS Z17, Z6, Z6
+	VADDPS Y18, Y7, Y7
+	VADDPS Z17, Z8, Z8
+	VADDPS Y18, Y9, Y9
+	VADDPS Z17, Z10, Z10
+	VADDPS Y18, Y11, Y11
+	VADDPS Z17, Z12, Z12
+	VADDPS Y18, Y13, Y13
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y17
+	VADDPS    Y17, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y17
+	VADDPS    Y17, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y17
+	VADDPS    Y17, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y17
+	VADDPS    Y17, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Y17
+	VADDPS    Y17, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Y17
+	VADDPS    Y17, Y11, Y11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Y17
+	VADDPS    Y17, Y13, Y13
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z17
+	VCMPPS    $0x1e, Z16, Z0, K3
+	VBLENDMPS Z0, Z17, K3, Z0
+	VMULPS    (CX), Y1, Y17
+	VCMPPS    $0x1e, Y16, Y1, K3
+	VBLENDMPS Y1, Y17, K3, Y1
+	VMULPS    (CX), Z2, Z17
+	VCMPPS    $0x1e, Z16, Z2, K3
+	VBLENDMPS Z2, Z17, K3, Z2
+	VMULPS    (CX), Y3, Y17
+	VCMPPS    $0x1e, Y16, Y3, K3
+	VBLENDMPS Y3, Y17, K3, Y3
+	VMULPS    (CX), Z4, Z17
+	VCMPPS    $0x1e, Z16, Z4, K3
+	VBLENDMPS Z4, Z17, K3, Z4
+	VMULPS    (CX), Y5, Y17
+	VCMPPS    $0x1e, Y16, Y5, K3
+	VBLENDMPS Y5, Y17, K3, Y5
+	VMULPS    (CX), Z6, Z17
+	VCMPPS    $0x1e, Z16, Z6, K3
+	VBLENDMPS Z6, Z17, K3, Z6
+	VMULPS    (CX), Y7, Y17
+	VCMPPS    $0x1e, Y16, Y7, K3
+	VBLENDMPS Y7, Y17, K3, Y7
+	VMULPS    (CX), Z8, Z17
+	VCMPPS    $0x1e, Z16, Z8, K3
+	VBLENDMPS Z8, Z17, K3, Z8
+	VMULPS    (CX), Y9, Y17
+	VCMPPS    $0x1e, Y16, Y9, K3
+	VBLENDMPS Y9, Y17, K3, Y9
+	VMULPS    (CX), Z10, Z17
+	VCMPPS    $0x1e, Z16, Z10, K3
+	VBLENDMPS Z10, Z17, K3, Z10
+	VMULPS    (CX), Y11, Y17
+	VCMPPS    $0x1e, Y16, Y11, K3
+	VBLENDMPS Y11, Y17, K3, Y11
+	VMULPS    (CX), Z12, Z17
+	VCMPPS    $0x1e, Z16, Z12, K3
+	VBLENDMPS Z12, Z17, K3, Z12
+	VMULPS    (CX), Y13, Y17
+	VCMPPS    $0x1e, Y16, Y13, K3
+	VBLENDMPS Y13, Y17, K3, Y13
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z14, Z0
+	VMAXPS Y1, Y14, Y1
+	VMAXPS Z2, Z14, Z2
+	VMAXPS Y3, Y14, Y3
+	VMAXPS Z4, Z14, Z4
+	VMAXPS Y5, Y14, Y5
+	VMAXPS Z6, Z14, Z6
+	VMAXPS Y7, Y14, Y7
+	VMAXPS Z8, Z14, Z8
+	VMAXPS Y9, Y14, Y9
+	VMAXPS Z10, Z14, Z10
+	VMAXPS Y11, Y14, Y11
+	VMAXPS Z12, Z14, Z12
+	VMAXPS Y13, Y14, Y13
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z15, Z0
+	VMINPS Y1, Y15, Y1
+	VMINPS Z2, Z15, Z2
+	VMINPS Y3, Y15, Y3
+	VMINPS Z4, Z15, Z4
+	VMINPS Y5, Y15, Y5
+	VMINPS Z6, Z15, Z6
+	VMINPS Y7, Y15, Y7
+	VMINPS Z8, Z15, Z8
+	VMINPS Y9, Y15, Y9
+	VMINPS Z10, Z15, Z10
+	VMINPS Y11, Y15, Y11
+	VMINPS Z12, Z15, Z12
+	VMINPS Y13, Y15, Y13
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y17
+	VADDPS    Y17, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y17
+	VADDPS    Y17, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y17
+	VADDPS    Y17, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y17
+	VADDPS    Y17, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Y17
+	VADDPS    Y17, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Y17
+	VADDPS    Y17, Y11, Y11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z17
+	VADDPS    Z17, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Y17
+	VADDPS    Y17, Y13, Y13
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Y9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Y11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Y13, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_8x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512Emb_8x24(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Y1, Y9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Y1, Y11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Y1, Y13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Y1, Y15
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+	VPXORD Z8, Z8, Z8
+	VPXORD Y9, Y9, Y9
+	VPXORD Z10, Z10, Z10
+	VPXORD Y11, Y11, Y11
+	VPXORD Z12, Z12, Z12
+	VPXORD Y13, Y13, Y13
+	VPXORD Z14, Z14, Z14
+	VPXORD Y15, Y15, Y15
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z16
+	VMOVUPS.Z        64(DI), K2, Y17
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z16, Z0
+	VFMADD231PS.BCST (R9), Y17, Y1
+	VFMADD231PS.BCST (R9)(CX*1), Z16, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Y17, Y3
+	VFMADD231PS.BCST (R9)(CX*2), Z16, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Y17, Y5
+	VFMADD231PS.BCST (R9)(SI*1), Z16, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Y17, Y7
+	VFMADD231PS.BCST (R10), Z16, Z8
+	VFMADD231PS.BCST (R10), Y17, Y9
+	VFMADD231PS.BCST (R10)(CX*1), Z16, Z10
+	VFMADD231PS.BCST (R10)(CX*1), Y17, Y11
+	VFMADD231PS.BCST (R10)(CX*2), Z16, Z12
+	VFMADD231PS.BCST (R10)(CX*2), Y17, Y13
+	VFMADD231PS.BCST (R10)(SI*1), Z16, Z14
+	VFMADD231PS.BCST (R10)(SI*1), Y17, Y15
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y16
+	VADDPS    Y16, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y16
+	VADDPS    Y16, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y16
+	VADDPS    Y16, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y16
+	VADDPS    Y16, Y7, Y7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Y16
+	VADDPS    Y16, Y9, Y9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Y16
+	VADDPS    Y16, Y11, Y11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Y16
+	VADDPS    Y16, Y13, Y13
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z16
+	VADDPS    Z16, Z14, Z14
+	VMOVUPS.Z 64(DI), K2, Y16
+	VADDPS    Y16, Y15, Y15
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z18, Z18, Z18
+	VPXORD    Z19, Z19, Z19
+	VPXORD    Z20, Z20, Z20
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z19
+	VMOVUPS.Z 64(DX), K2, Z20
+
+nobiasrow:
+	VMOVUPS 64(CX), Z16
+	VMOVUPS 128(CX), Z17
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z19, Z0, Z0
+	VADDPS Y20, Y1, Y1
+	VADDPS Z19, Z2, Z2
+	VADDPS Y20, Y3, Y3
+	VADDPS Z19, Z4, Z4
+	VADDPS Y20, Y5, Y5
+	VADDPS Z19, Z6, Z6
+	VADDPS Y20, Y7, Y7
+	VADDPS Z19, Z8, Z8
+	VADDPS Y20, Y9, Y9
+	VADDPS Z19, Z10, Z10
+	VADDPS Y20, Y11, Y11
+	VADDPS Z19, Z12, Z12
+	VADDPS Y20, Y13, Y13
+	VADDPS Z19, Z14, Z14
+	VADDPS Y20, Y15, Y15
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y19
+	VADDPS    Y19, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y19
+	VADDPS    Y19, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y19
+	VADDPS    Y19, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y19
+	VADDPS    Y19, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Y19
+	VADDPS    Y19, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Y19
+	VADDPS    Y19, Y11, Y11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Y19
+	VADDPS    Y19, Y13, Y13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Y19
+	VADDPS    Y19, Y15, Y15
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z19
+	VCMPPS    $0x1e, Z18, Z0, K3
+	VBLENDMPS Z0, Z19, K3, Z0
+	VMULPS    (CX), Y1, Y19
+	VCMPPS    $0x1e, Y18, Y1, K3
+	VBLENDMPS Y1, Y19, K3, Y1
+	VMULPS    (CX), Z2, Z19
+	VCMPPS    $0x1e, Z18, Z2, K3
+	VBLENDMPS Z2, Z19, K3, Z2
+	VMULPS    (CX), Y3, Y19
+	VCMPPS    $0x1e, Y18, Y3, K3
+	VBLENDMPS Y3, Y19, K3, Y3
+	VMULPS    (CX), Z4, Z19
+	VCMPPS    $0x1e, Z18, Z4, K3
+	VBLENDMPS Z4, Z19, K3, Z4
+	VMULPS    (CX), Y5, Y19
+	VCMPPS    $0x1e, Y18, Y5, K3
+	VBLENDMPS Y5, Y19, K3, Y5
+	VMULPS    (CX), Z6, Z19
+	VCMPPS    $0x1e, Z18, Z6, K3
+	VBLENDMPS Z6, Z19, K3, Z6
+	VMULPS    (CX), Y7, Y19
+	VCMPPS    $0x1e, Y18, Y7, K3
+	VBLENDMPS Y7, Y19, K3, Y7
+	VMULPS    (CX), Z8, Z19
+	VCMPPS    $0x1e, Z18, Z8, K3
+	VBLENDMPS Z8, Z19, K3, Z8
+	VMULPS    (CX), Y9, Y19
+	VCMPPS    $0x1e, Y18, Y9, K3
+	VBLENDMPS Y9, Y19, K3, Y9
+	VMULPS    (CX), Z10, Z19
+	VCMPPS    $0x1e, Z18, Z10, K3
+	VBLENDMPS Z10, Z19, K3, Z10
+	VMULPS    (CX), Y11, Y19
+	VCMPPS    $0x1e, Y18, Y11, K3
+	VBLENDMPS Y11, Y19, K3, Y11
+	VMULPS    (CX), Z12, Z19
+	VCMPPS    $0x1e, Z18, Z12, K3
+	VBLENDMPS Z12, Z19, K3, Z12
+	VMULPS    (CX), Y13, Y19
+	VCMPPS    $0x1e, Y18, Y13, K3
+	VBLENDMPS Y13, Y19, K3, Y13
+	VMULPS    (CX), Z14, Z19
+	VCMPPS    $0x1e, Z18, Z14, K3
+	VBLENDMPS Z14, Z19, K3, Z14
+	VMULPS    (CX), Y15, Y19
+	VCMPPS    $0x1e, Y18, Y15, K3
+	VBLENDMPS Y15, Y19, K3, Y15
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z16, Z0
+	VMAXPS Y1, Y16, Y1
+	VMAXPS Z2, Z16, Z2
+	VMAXPS Y3, Y16, Y3
+	VMAXPS Z4, Z16, Z4
+	VMAXPS Y5, Y16, Y5
+	VMAXPS Z6, Z16, Z6
+	VMAXPS Y7, Y16, Y7
+	VMAXPS Z8, Z16, Z8
+	VMAXPS Y9, Y16, Y9
+	VMAXPS Z10, Z16, Z10
+	VMAXPS Y11, Y16, Y11
+	VMAXPS Z12, Z16, Z12
+	VMAXPS Y13, Y16, Y13
+	VMAXPS Z14, Z16, Z14
+	VMAXPS Y15, Y16, Y15
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z17, Z0
+	VMINPS Y1, Y17, Y1
+	VMINPS Z2, Z17, Z2
+	VMINPS Y3, Y17, Y3
+	VMINPS Z4, Z17, Z4
+	VMINPS Y5, Y17, Y5
+	VMINPS Z6, Z17, Z6
+	VMINPS Y7, Y17, Y7
+	VMINPS Z8, Z17, Z8
+	VMINPS Y9, Y17, Y9
+	VMINPS Z10, Z17, Z10
+	VMINPS Y11, Y17, Y11
+	VMINPS Z12, Z17, Z12
+	VMINPS Y13, Y17, Y13
+	VMINPS Z14, Z17, Z14
+	VMINPS Y15, Y17, Y15
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y19
+	VADDPS    Y19, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y19
+	VADDPS    Y19, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y19
+	VADDPS    Y19, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y19
+	VADDPS    Y19, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Y19
+	VADDPS    Y19, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Y19
+	VADDPS    Y19, Y11, Y11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Y19
+	VADDPS    Y19, Y13, Y13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z19
+	VADDPS    Z19, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Y19
+	VADDPS    Y19, Y15, Y15
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Y9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Y11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Y13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Y15, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_9x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512Emb_9x24(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Y1, Y9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Y1, Y11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Y1, Y13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Y1, Y15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Y1, Y17
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+	VPXORD Z8, Z8, Z8
+	VPXORD Y9, Y9, Y9
+	VPXORD Z10, Z10, Z10
+	VPXORD Y11, Y11, Y11
+	VPXORD Z12, Z12, Z12
+	VPXORD Y13, Y13, Y13
+	VPXORD Z14, Z14, Z14
+	VPXORD Y15, Y15, Y15
+	VPXORD Z16, Z16, Z16
+	VPXORD Y17, Y17, Y17
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z18
+	VMOVUPS.Z        64(DI), K2, Y19
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z18, Z0
+	VFMADD231PS.BCST (R9), Y19, Y1
+	VFMADD231PS.BCST (R9)(CX*1), Z18, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Y19, Y3
+	VFMADD231PS.BCST (R9)(CX*2), Z18, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Y19, Y5
+	VFMADD231PS.BCST (R9)(SI*1), Z18, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Y19, Y7
+	VFMADD231PS.BCST (R10), Z18, Z8
+	VFMADD231PS.BCST (R10), Y19, Y9
+	VFMADD231PS.BCST (R10)(CX*1), Z18, Z10
+	VFMADD231PS.BCST (R10)(CX*1), Y19, Y11
+	VFMADD231PS.BCST (R10)(CX*2), Z18, Z12
+	VFMADD231PS.BCST (R10)(CX*2), Y19, Y13
+	VFMADD231PS.BCST (R10)(SI*1), Z18, Z14
+	VFMADD231PS.BCST (R10)(SI*1), Y19, Y15
+	VFMADD231PS.BCST (R11), Z18, Z16
+	VFMADD231PS.BCST (R11), Y19, Y17
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y7, Y7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y9, Y9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y11, Y11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y13, Y13
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z14, Z14
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y15, Y15
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z18
+	VADDPS    Z18, Z16, Z16
+	VMOVUPS.Z 64(DI), K2, Y18
+	VADDPS    Y18, Y17, Y17
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z20, Z20, Z20
+	VPXORD    Z21, Z21, Z21
+	VPXORD    Z22, Z22, Z22
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z21
+	VMOVUPS.Z 64(DX), K2, Z22
+
+nobiasrow:
+	VMOVUPS 64(CX), Z18
+	VMOVUPS 128(CX), Z19
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z21, Z0, Z0
+	VADDPS Y22, Y1, Y1
+	VADDPS Z21, Z2, Z2
+	VADDPS Y22, Y3, Y3
+	VADDPS Z21, Z4, Z4
+	VADDPS Y22, Y5, Y5
+	VADDPS Z21, Z6, Z6
+	VADDPS Y22, Y7, Y7
+	VADDPS Z21, Z8, Z8
+	VADDPS Y22, Y9, Y9
+	VADDPS Z21, Z10, Z10
+	VADDPS Y22, Y11, Y11
+	VADDPS Z21, Z12, Z12
+	VADDPS Y22, Y13, Y13
+	VADDPS Z21, Z14, Z14
+	VADDPS Y22, Y15, Y15
+	VADDPS Z21, Z16, Z16
+	VADDPS Y22, Y17, Y17
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y11, Y11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y13, Y13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y15, Y15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Y21
+	VADDPS    Y21, Y17, Y17
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z21
+	VCMPPS    $0x1e, Z20, Z0, K3
+	VBLENDMPS Z0, Z21, K3, Z0
+	VMULPS    (CX), Y1, Y21
+	VCMPPS    $0x1e, Y20, Y1, K3
+	VBLENDMPS Y1, Y21, K3, Y1
+	VMULPS    (CX), Z2, Z21
+	VCMPPS    $0x1e, Z20, Z2, K3
+	VBLENDMPS Z2, Z21, K3, Z2
+	VMULPS    (CX), Y3, Y21
+	VCMPPS    $0x1e, Y20, Y3, K3
+	VBLENDMPS Y3, Y21, K3, Y3
+	VMULPS    (CX), Z4, Z21
+	VCMPPS    $0x1e, Z20, Z4, K3
+	VBLENDMPS Z4, Z21, K3, Z4
+	VMULPS    (CX), Y5, Y21
+	VCMPPS    $0x1e, Y20, Y5, K3
+	VBLENDMPS Y5, Y21, K3, Y5
+	VMULPS    (CX), Z6, Z21
+	VCMPPS    $0x1e, Z20, Z6, K3
+	VBLENDMPS Z6, Z21, K3, Z6
+	VMULPS    (CX), Y7, Y21
+	VCMPPS    $0x1e, Y20, Y7, K3
+	VBLENDMPS Y7, Y21, K3, Y7
+	VMULPS    (CX), Z8, Z21
+	VCMPPS    $0x1e, Z20, Z8, K3
+	VBLENDMPS Z8, Z21, K3, Z8
+	VMULPS    (CX), Y9, Y21
+	VCMPPS    $0x1e, Y20, Y9, K3
+	VBLENDMPS Y9, Y21, K3, Y9
+	VMULPS    (CX), Z10, Z21
+	VCMPPS    $0x1e, Z20, Z10, K3
+	VBLENDMPS Z10, Z21, K3, Z10
+	VMULPS    (CX), Y11, Y21
+	VCMPPS    $0x1e, Y20, Y11, K3
+	VBLENDMPS Y11, Y21, K3, Y11
+	VMULPS    (CX), Z12, Z21
+	VCMPPS    $0x1e, Z20, Z12, K3
+	VBLENDMPS Z12, Z21, K3, Z12
+	VMULPS    (CX), Y13, Y21
+	VCMPPS    $0x1e, Y20, Y13, K3
+	VBLENDMPS Y13, Y21, K3, Y13
+	VMULPS    (CX), Z14, Z21
+	VCMPPS    $0x1e, Z20, Z14, K3
+	VBLENDMPS Z14, Z21, K3, Z14
+	VMULPS    (CX), Y15, Y21
+	VCMPPS    $0x1e, Y20, Y15, K3
+	VBLENDMPS Y15, Y21, K3, Y15
+	VMULPS    (CX), Z16, Z21
+	VCMPPS    $0x1e, Z20, Z16, K3
+	VBLENDMPS Z16, Z21, K3, Z16
+	VMULPS    (CX), Y17, Y21
+	VCMPPS    $0x1e, Y20, Y17, K3
+	VBLENDMPS Y17, Y21, K3, Y17
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z18, Z0
+	VMAXPS Y1, Y18, Y1
+	VMAXPS Z2, Z18, Z2
+	VMAXPS Y3, Y18, Y3
+	VMAXPS Z4, Z18, Z4
+	VMAXPS Y5, Y18, Y5
+	VMAXPS Z6, Z18, Z6
+	VMAXPS Y7, Y18, Y7
+	VMAXPS Z8, Z18, Z8
+	VMAXPS Y9, Y18, Y9
+	VMAXPS Z10, Z18, Z10
+	VMAXPS Y11, Y18, Y11
+	VMAXPS Z12, Z18, Z12
+	VMAXPS Y13, Y18, Y13
+	VMAXPS Z14, Z18, Z14
+	VMAXPS Y15, Y18, Y15
+	VMAXPS Z16, Z18, Z16
+	VMAXPS Y17, Y18, Y17
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z19, Z0
+	VMINPS Y1, Y19, Y1
+	VMINPS Z2, Z19, Z2
+	VMINPS Y3, Y19, Y3
+	VMINPS Z4, Z19, Z4
+	VMINPS Y5, Y19, Y5
+	VMINPS Z6, Z19, Z6
+	VMINPS Y7, Y19, Y7
+	VMINPS Z8, Z19, Z8
+	VMINPS Y9, Y19, Y9
+	VMINPS Z10, Z19, Z10
+	VMINPS Y11, Y19, Y11
+	VMINPS Z12, Z19, Z12
+	VMINPS Y13, Y19, Y13
+	VMINPS Z14, Z19, Z14
+	VMINPS Y15, Y19, Y15
+	VMINPS Z16, Z19, Z16
+	VMINPS Y17, Y19, Y17
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y11, Y11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y13, Y13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y15, Y15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z21
+	VADDPS    Z21, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Y21
+	VADDPS    Y21, Y17, Y17
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Y9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Y11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Y13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Y15, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Y17, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_10x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512Emb_10x24(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Y1, Y9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Y1, Y11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Y1, Y13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Y1, Y15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Y1, Y17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Y1, Y19
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+	VPXORD Z8, Z8, Z8
+	VPXORD Y9, Y9, Y9
+	VPXORD Z10, Z10, Z10
+	VPXORD Y11, Y11, Y11
+	VPXORD Z12, Z12, Z12
+	VPXORD Y13, Y13, Y13
+	VPXORD Z14, Z14, Z14
+	VPXORD Y15, Y15, Y15
+	VPXORD Z16, Z16, Z16
+	VPXORD Y17, Y17, Y17
+	VPXORD Z18, Z18, Z18
+	VPXORD Y19, Y19, Y19
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z20
+	VMOVUPS.Z        64(DI), K2, Y21
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z20, Z0
+	VFMADD231PS.BCST (R9), Y21, Y1
+	VFMADD231PS.BCST (R9)(CX*1), Z20, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Y21, Y3
+	VFMADD231PS.BCST (R9)(CX*2), Z20, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Y21, Y5
+	VFMADD231PS.BCST (R9)(SI*1), Z20, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Y21, Y7
+	VFMADD231PS.BCST (R10), Z20, Z8
+	VFMADD231PS.BCST (R10), Y21, Y9
+	VFMADD231PS.BCST (R10)(CX*1), Z20, Z10
+	VFMADD231PS.BCST (R10)(CX*1), Y21, Y11
+	VFMADD231PS.BCST (R10)(CX*2), Z20, Z12
+	VFMADD231PS.BCST (R10)(CX*2), Y21, Y13
+	VFMADD231PS.BCST (R10)(SI*1), Z20, Z14
+	VFMADD231PS.BCST (R10)(SI*1), Y21, Y15
+	VFMADD231PS.BCST (R11), Z20, Z16
+	VFMADD231PS.BCST (R11), Y21, Y17
+	VFMADD231PS.BCST (R11)(CX*1), Z20, Z18
+	VFMADD231PS.BCST (R11)(CX*1), Y21, Y19
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y7, Y7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y9, Y9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y11, Y11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y13, Y13
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z14, Z14
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y15, Y15
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z16, Z16
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y17, Y17
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z20
+	VADDPS    Z20, Z18, Z18
+	VMOVUPS.Z 64(DI), K2, Y20
+	VADDPS    Y20, Y19, Y19
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z22, Z22, Z22
+	VPXORD    Z23, Z23, Z23
+	VPXORD    Z24, Z24, Z24
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z23
+	VMOVUPS.Z 64(DX), K2, Z24
+
+nobiasrow:
+	VMOVUPS 64(CX), Z20
+	VMOVUPS 128(CX), Z21
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z23, Z0, Z0
+	VADDPS Y24, Y1, Y1
+	VADDPS Z23, Z2, Z2
+	VADDPS Y24, Y3, Y3
+	VADDPS Z23, Z4, Z4
+	VADDPS Y24, Y5, Y5
+	VADDPS Z23, Z6, Z6
+	VADDPS Y24, Y7, Y7
+	VADDPS Z23, Z8, Z8
+	VADDPS Y24, Y9, Y9
+	VADDPS Z23, Z10, Z10
+	VADDPS Y24, Y11, Y11
+	VADDPS Z23, Z12, Z12
+	VADDPS Y24, Y13, Y13
+	VADDPS Z23, Z14, Z14
+	VADDPS Y24, Y15, Y15
+	VADDPS Z23, Z16, Z16
+	VADDPS Y24, Y17, Y17
+	VADDPS Z23, Z18, Z18
+	VADDPS Y24, Y19, Y19
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y11, Y11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y13, Y13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y15, Y15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y17, Y17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Y23
+	VADDPS    Y23, Y19, Y19
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z23
+	VCMPPS    $0x1e, Z22, Z0, K3
+	VBLENDMPS Z0, Z23, K3, Z0
+	VMULPS    (CX), Y1, Y23
+	VCMPPS    $0x1e, Y22, Y1, K3
+	VBLENDMPS Y1, Y23, K3, Y1
+	VMULPS    (CX), Z2, Z23
+	VCMPPS    $0x1e, Z22, Z2, K3
+	VBLENDMPS Z2, Z23, K3, Z2
+	VMULPS    (CX), Y3, Y23
+	VCMPPS    $0x1e, Y22, Y3, K3
+	VBLENDMPS Y3, Y23, K3, Y3
+	VMULPS    (CX), Z4, Z23
+	VCMPPS    $0x1e, Z22, Z4, K3
+	VBLENDMPS Z4, Z23, K3, Z4
+	VMULPS    (CX), Y5, Y23
+	VCMPPS    $0x1e, Y22, Y5, K3
+	VBLENDMPS Y5, Y23, K3, Y5
+	VMULPS    (CX), Z6, Z23
+	VCMPPS    $0x1e, Z22, Z6, K3
+	VBLENDMPS Z6, Z23, K3, Z6
+	VMULPS    (CX), Y7, Y23
+	VCMPPS    $0x1e, Y22, Y7, K3
+	VBLENDMPS Y7, Y23, K3, Y7
+	VMULPS    (CX), Z8, Z23
+	VCMPPS    $0x1e, Z22, Z8, K3
+	VBLENDMPS Z8, Z23, K3, Z8
+	VMULPS    (CX), Y9, Y23
+	VCMPPS    $0x1e, Y22, Y9, K3
+	VBLENDMPS Y9, Y23, K3, Y9
+	VMULPS    (CX), Z10, Z23
+	VCMPPS    $0x1e, Z22, Z10, K3
+	VBLENDMPS Z10, Z23, K3, Z10
+	VMULPS    (CX), Y11, Y23
+	VCMPPS    $0x1e, Y22, Y11, K3
+	VBLENDMPS Y11, Y23, K3, Y11
+	VMULPS    (CX), Z12, Z23
+	VCMPPS    $0x1e, Z22, Z12, K3
+	VBLENDMPS Z12, Z23, K3, Z12
+	VMULPS    (CX), Y13, Y23
+	VCMPPS    $0x1e, Y22, Y13, K3
+	VBLENDMPS Y13, Y23, K3, Y13
+	VMULPS    (CX), Z14, Z23
+	VCMPPS    $0x1e, Z22, Z14, K3
+	VBLENDMPS Z14, Z23, K3, Z14
+	VMULPS    (CX), Y15, Y23
+	VCMPPS    $0x1e, Y22, Y15, K3
+	VBLENDMPS Y15, Y23, K3, Y15
+	VMULPS    (CX), Z16, Z23
+	VCMPPS    $0x1e, Z22, Z16, K3
+	VBLENDMPS Z16, Z23, K3, Z16
+	VMULPS    (CX), Y17, Y23
+	VCMPPS    $0x1e, Y22, Y17, K3
+	VBLENDMPS Y17, Y23, K3, Y17
+	VMULPS    (CX), Z18, Z23
+	VCMPPS    $0x1e, Z22, Z18, K3
+	VBLENDMPS Z18, Z23, K3, Z18
+	VMULPS    (CX), Y19, Y23
+	VCMPPS    $0x1e, Y22, Y19, K3
+	VBLENDMPS Y19, Y23, K3, Y19
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z20, Z0
+	VMAXPS Y1, Y20, Y1
+	VMAXPS Z2, Z20, Z2
+	VMAXPS Y3, Y20, Y3
+	VMAXPS Z4, Z20, Z4
+	VMAXPS Y5, Y20, Y5
+	VMAXPS Z6, Z20, Z6
+	VMAXPS Y7, Y20, Y7
+	VMAXPS Z8, Z20, Z8
+	VMAXPS Y9, Y20, Y9
+	VMAXPS Z10, Z20, Z10
+	VMAXPS Y11, Y20, Y11
+	VMAXPS Z12, Z20, Z12
+	VMAXPS Y13, Y20, Y13
+	VMAXPS Z14, Z20, Z14
+	VMAXPS Y15, Y20, Y15
+	VMAXPS Z16, Z20, Z16
+	VMAXPS Y17, Y20, Y17
+	VMAXPS Z18, Z20, Z18
+	VMAXPS Y19, Y20, Y19
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z21, Z0
+	VMINPS Y1, Y21, Y1
+	VMINPS Z2, Z21, Z2
+	VMINPS Y3, Y21, Y3
+	VMINPS Z4, Z21, Z4
+	VMINPS Y5, Y21, Y5
+	VMINPS Z6, Z21, Z6
+	VMINPS Y7, Y21, Y7
+	VMINPS Z8, Z21, Z8
+	VMINPS Y9, Y21, Y9
+	VMINPS Z10, Z21, Z10
+	VMINPS Y11, Y21, Y11
+	VMINPS Z12, Z21, Z12
+	VMINPS Y13, Y21, Y13
+	VMINPS Z14, Z21, Z14
+	VMINPS Y15, Y21, Y15
+	VMINPS Z16, Z21, Z16
+	VMINPS Y17, Y21, Y17
+	VMINPS Z18, Z21, Z18
+	VMINPS Y19, Y21, Y19
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y11, Y11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y13, Y13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y15, Y15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y17, Y17
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z23
+	VADDPS    Z23, Z18, Z18
+	VMOVUPS.Z 64(CX), K2, Y23
+	VADDPS    Y23, Y19, Y19
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Y9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Y11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Y13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Y15, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Y17, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z18, K1, (AX)
+	VMOVUPS Y19, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_11x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512Emb_11x24(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Y1, Y9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Y1, Y11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Y1, Y13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Y1, Y15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Y1, Y17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Y1, Y19
+	VMOVAPS   Z0, Z20
+	VMOVAPS   Y1, Y21
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+	VPXORD Z8, Z8, Z8
+	VPXORD Y9, Y9, Y9
+	VPXORD Z10, Z10, Z10
+	VPXORD Y11, Y11, Y11
+	VPXORD Z12, Z12, Z12
+	VPXORD Y13, Y13, Y13
+	VPXORD Z14, Z14, Z14
+	VPXORD Y15, Y15, Y15
+	VPXORD Z16, Z16, Z16
+	VPXORD Y17, Y17, Y17
+	VPXORD Z18, Z18, Z18
+	VPXORD Y19, Y19, Y19
+	VPXORD Z20, Z20, Z20
+	VPXORD Y21, Y21, Y21
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z22
+	VMOVUPS.Z        64(DI), K2, Y23
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z22, Z0
+	VFMADD231PS.BCST (R9), Y23, Y1
+	VFMADD231PS.BCST (R9)(CX*1), Z22, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Y23, Y3
+	VFMADD231PS.BCST (R9)(CX*2), Z22, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Y23, Y5
+	VFMADD231PS.BCST (R9)(SI*1), Z22, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Y23, Y7
+	VFMADD231PS.BCST (R10), Z22, Z8
+	VFMADD231PS.BCST (R10), Y23, Y9
+	VFMADD231PS.BCST (R10)(CX*1), Z22, Z10
+	VFMADD231PS.BCST (R10)(CX*1), Y23, Y11
+	VFMADD231PS.BCST (R10)(CX*2), Z22, Z12
+	VFMADD231PS.BCST (R10)(CX*2), Y23, Y13
+	VFMADD231PS.BCST (R10)(SI*1), Z22, Z14
+	VFMADD231PS.BCST (R10)(SI*1), Y23, Y15
+	VFMADD231PS.BCST (R11), Z22, Z16
+	VFMADD231PS.BCST (R11), Y23, Y17
+	VFMADD231PS.BCST (R11)(CX*1), Z22, Z18
+	VFMADD231PS.BCST (R11)(CX*1), Y23, Y19
+	VFMADD231PS.BCST (R11)(CX*2), Z22, Z20
+	VFMADD231PS.BCST (R11)(CX*2), Y23, Y21
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y7, Y7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y9, Y9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y11, Y11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y13, Y13
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z14, Z14
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y15, Y15
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z16, Z16
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y17, Y17
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z18, Z18
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y19, Y19
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z22
+	VADDPS    Z22, Z20, Z20
+	VMOVUPS.Z 64(DI), K2, Y22
+	VADDPS    Y22, Y21, Y21
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z24, Z24, Z24
+	VPXORD    Z25, Z25, Z25
+	VPXORD    Z26, Z26, Z26
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z25
+	VMOVUPS.Z 64(DX), K2, Z26
+
+nobiasrow:
+	VMOVUPS 64(CX), Z22
+	VMOVUPS 128(CX), Z23
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z25, Z0, Z0
+	VADDPS Y26, Y1, Y1
+	VADDPS Z25, Z2, Z2
+	VADDPS Y26, Y3, Y3
+	VADDPS Z25, Z4, Z4
+	VADDPS Y26, Y5, Y5
+	VADDPS Z25, Z6, Z6
+	VADDPS Y26, Y7, Y7
+	VADDPS Z25, Z8, Z8
+	VADDPS Y26, Y9, Y9
+	VADDPS Z25, Z10, Z10
+	VADDPS Y26, Y11, Y11
+	VADDPS Z25, Z12, Z12
+	VADDPS Y26, Y13, Y13
+	VADDPS Z25, Z14, Z14
+	VADDPS Y26, Y15, Y15
+	VADDPS Z25, Z16, Z16
+	VADDPS Y26, Y17, Y17
+	VADDPS Z25, Z18, Z18
+	VADDPS Y26, Y19, Y19
+	VADDPS Z25, Z20, Z20
+	VADDPS Y26, Y21, Y21
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y11, Y11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y13, Y13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y15, Y15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y17, Y17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y19, Y19
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z20, Z20
+	VMOVUPS.Z 64(DX), K2, Y25
+	VADDPS    Y25, Y21, Y21
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z25
+	VCMPPS    $0x1e, Z24, Z0, K3
+	VBLENDMPS Z0, Z25, K3, Z0
+	VMULPS    (CX), Y1, Y25
+	VCMPPS    $0x1e, Y24, Y1, K3
+	VBLENDMPS Y1, Y25, K3, Y1
+	VMULPS    (CX), Z2, Z25
+	VCMPPS    $0x1e, Z24, Z2, K3
+	VBLENDMPS Z2, Z25, K3, Z2
+	VMULPS    (CX), Y3, Y25
+	VCMPPS    $0x1e, Y24, Y3, K3
+	VBLENDMPS Y3, Y25, K3, Y3
+	VMULPS    (CX), Z4, Z25
+	VCMPPS    $0x1e, Z24, Z4, K3
+	VBLENDMPS Z4, Z25, K3, Z4
+	VMULPS    (CX), Y5, Y25
+	VCMPPS    $0x1e, Y24, Y5, K3
+	VBLENDMPS Y5, Y25, K3, Y5
+	VMULPS    (CX), Z6, Z25
+	VCMPPS    $0x1e, Z24, Z6, K3
+	VBLENDMPS Z6, Z25, K3, Z6
+	VMULPS    (CX), Y7, Y25
+	VCMPPS    $0x1e, Y24, Y7, K3
+	VBLENDMPS Y7, Y25, K3, Y7
+	VMULPS    (CX), Z8, Z25
+	VCMPPS    $0x1e, Z24, Z8, K3
+	VBLENDMPS Z8, Z25, K3, Z8
+	VMULPS    (CX), Y9, Y25
+	VCMPPS    $0x1e, Y24, Y9, K3
+	VBLENDMPS Y9, Y25, K3, Y9
+	VMULPS    (CX), Z10, Z25
+	VCMPPS    $0x1e, Z24, Z10, K3
+	VBLENDMPS Z10, Z25, K3, Z10
+	VMULPS    (CX), Y11, Y25
+	VCMPPS    $0x1e, Y24, Y11, K3
+	VBLENDMPS Y11, Y25, K3, Y11
+	VMULPS    (CX), Z12, Z25
+	VCMPPS    $0x1e, Z24, Z12, K3
+	VBLENDMPS Z12, Z25, K3, Z12
+	VMULPS    (CX), Y13, Y25
+	VCMPPS    $0x1e, Y24, Y13, K3
+	VBLENDMPS Y13, Y25, K3, Y13
+	VMULPS    (CX), Z14, Z25
+	VCMPPS    $0x1e, Z24, Z14, K3
+	VBLENDMPS Z14, Z25, K3, Z14
+	VMULPS    (CX), Y15, Y25
+	VCMPPS    $0x1e, Y24, Y15, K3
+	VBLENDMPS Y15, Y25, K3, Y15
+	VMULPS    (CX), Z16, Z25
+	VCMPPS    $0x1e, Z24, Z16, K3
+	VBLENDMPS Z16, Z25, K3, Z16
+	VMULPS    (CX), Y17, Y25
+	VCMPPS    $0x1e, Y24, Y17, K3
+	VBLENDMPS Y17, Y25, K3, Y17
+	VMULPS    (CX), Z18, Z25
+	VCMPPS    $0x1e, Z24, Z18, K3
+	VBLENDMPS Z18, Z25, K3, Z18
+	VMULPS    (CX), Y19, Y25
+	VCMPPS    $0x1e, Y24, Y19, K3
+	VBLENDMPS Y19, Y25, K3, Y19
+	VMULPS    (CX), Z20, Z25
+	VCMPPS    $0x1e, Z24, Z20, K3
+	VBLENDMPS Z20, Z25, K3, Z20
+	VMULPS    (CX), Y21, Y25
+	VCMPPS    $0x1e, Y24, Y21, K3
+	VBLENDMPS Y21, Y25, K3, Y21
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z22, Z0
+	VMAXPS Y1, Y22, Y1
+	VMAXPS Z2, Z22, Z2
+	VMAXPS Y3, Y22, Y3
+	VMAXPS Z4, Z22, Z4
+	VMAXPS Y5, Y22, Y5
+	VMAXPS Z6, Z22, Z6
+	VMAXPS Y7, Y22, Y7
+	VMAXPS Z8, Z22, Z8
+	VMAXPS Y9, Y22, Y9
+	VMAXPS Z10, Z22, Z10
+	VMAXPS Y11, Y22, Y11
+	VMAXPS Z12, Z22, Z12
+	VMAXPS Y13, Y22, Y13
+	VMAXPS Z14, Z22, Z14
+	VMAXPS Y15, Y22, Y15
+	VMAXPS Z16, Z22, Z16
+	VMAXPS Y17, Y22, Y17
+	VMAXPS Z18, Z22, Z18
+	VMAXPS Y19, Y22, Y19
+	VMAXPS Z20, Z22, Z20
+	VMAXPS Y21, Y22, Y21
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z23, Z0
+	VMINPS Y1, Y23, Y1
+	VMINPS Z2, Z23, Z2
+	VMINPS Y3, Y23, Y3
+	VMINPS Z4, Z23, Z4
+	VMINPS Y5, Y23, Y5
+	VMINPS Z6, Z23, Z6
+	VMINPS Y7, Y23, Y7
+	VMINPS Z8, Z23, Z8
+	VMINPS Y9, Y23, Y9
+	VMINPS Z10, Z23, Z10
+	VMINPS Y11, Y23, Y11
+	VMINPS Z12, Z23, Z12
+	VMINPS Y13, Y23, Y13
+	VMINPS Z14, Z23, Z14
+	VMINPS Y15, Y23, Y15
+	VMINPS Z16, Z23, Z16
+	VMINPS Y17, Y23, Y17
+	VMINPS Z18, Z23, Z18
+	VMINPS Y19, Y23, Y19
+	VMINPS Z20, Z23, Z20
+	VMINPS Y21, Y23, Y21
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y11, Y11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y13, Y13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y15, Y15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y17, Y17
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z18, Z18
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y19, Y19
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z25
+	VADDPS    Z25, Z20, Z20
+	VMOVUPS.Z 64(CX), K2, Y25
+	VADDPS    Y25, Y21, Y21
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Y9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Y11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Y13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Y15, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Y17, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z18, K1, (AX)
+	VMOVUPS Y19, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z20, K1, (AX)
+	VMOVUPS Y21, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemmAVX512Emb_12x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemmAVX512Emb_12x24(SB), NOSPLIT, $0-80
+	MOVQ  k+0(FP), AX
+	MOVQ  lda+16(FP), CX
+	MOVQ  ldb+32(FP), DX
+	MOVQ  ldc+48(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+60(FP), DI
+	KMOVW DI, K1
+	SHRL  $0x10, DI
+	KMOVW DI, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+40(FP), DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	ADDQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 95(DI)
+	XORQ       DI, DI
+	MOVQ       ep+64(FP), R8
+	TESTQ      R8, R8
+	JEQ        nobiasstart
+	MOVB       acc+56(FP), R9
+	TESTB      R9, R9
+	JNE        nobiasstart
+	MOVB       218(R8), R9
+	ORB        219(R8), R9
+	JEQ        nobiasstart
+	MOVQ       192(R8), DI
+
+nobiasstart:
+	TESTQ     DI, DI
+	JEQ       zero
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Y1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Y1, Y3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Y1, Y5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Y1, Y7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Y1, Y9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Y1, Y11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Y1, Y13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Y1, Y15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Y1, Y17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Y1, Y19
+	VMOVAPS   Z0, Z20
+	VMOVAPS   Y1, Y21
+	VMOVAPS   Z0, Z22
+	VMOVAPS   Y1, Y23
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Y1, Y1, Y1
+	VPXORD Z2, Z2, Z2
+	VPXORD Y3, Y3, Y3
+	VPXORD Z4, Z4, Z4
+	VPXORD Y5, Y5, Y5
+	VPXORD Z6, Z6, Z6
+	VPXORD Y7, Y7, Y7
+	VPXORD Z8, Z8, Z8
+	VPXORD Y9, Y9, Y9
+	VPXORD Z10, Z10, Z10
+	VPXORD Y11, Y11, Y11
+	VPXORD Z12, Z12, Z12
+	VPXORD Y13, Y13, Y13
+	VPXORD Z14, Z14, Z14
+	VPXORD Y15, Y15, Y15
+	VPXORD Z16, Z16, Z16
+	VPXORD Y17, Y17, Y17
+	VPXORD Z18, Z18, Z18
+	VPXORD Y19, Y19, Y19
+	VPXORD Z20, Z20, Z20
+	VPXORD Y21, Y21, Y21
+	VPXORD Z22, Z22, Z22
+	VPXORD Y23, Y23, Y23
+
+started:
+	MOVQ b+24(FP), DI
+	MOVQ pf+72(FP), R8
+
+	// A row pointers, one base per four rows.
+	MOVQ  a+8(FP), R9
+	LEAQ  (R9)(CX*4), R10
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z24
+	VMOVUPS.Z        64(DI), K2, Y25
+	PREFETCHT1       (R8)
+	ADDQ             $0x40, R8
+	VFMADD231PS.BCST (R9), Z24, Z0
+	VFMADD231PS.BCST (R9), Y25, Y1
+	VFMADD231PS.BCST (R9)(CX*1), Z24, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Y25, Y3
+	VFMADD231PS.BCST (R9)(CX*2), Z24, Z4
+	VFMADD231PS.BCST (R9)(CX*2), Y25, Y5
+	VFMADD231PS.BCST (R9)(SI*1), Z24, Z6
+	VFMADD231PS.BCST (R9)(SI*1), Y25, Y7
+	VFMADD231PS.BCST (R10), Z24, Z8
+	VFMADD231PS.BCST (R10), Y25, Y9
+	VFMADD231PS.BCST (R10)(CX*1), Z24, Z10
+	VFMADD231PS.BCST (R10)(CX*1), Y25, Y11
+	VFMADD231PS.BCST (R10)(CX*2), Z24, Z12
+	VFMADD231PS.BCST (R10)(CX*2), Y25, Y13
+	VFMADD231PS.BCST (R10)(SI*1), Z24, Z14
+	VFMADD231PS.BCST (R10)(SI*1), Y25, Y15
+	VFMADD231PS.BCST (R11), Z24, Z16
+	VFMADD231PS.BCST (R11), Y25, Y17
+	VFMADD231PS.BCST (R11)(CX*1), Z24, Z18
+	VFMADD231PS.BCST (R11)(CX*1), Y25, Y19
+	VFMADD231PS.BCST (R11)(CX*2), Z24, Z20
+	VFMADD231PS.BCST (R11)(CX*2), Y25, Y21
+	VFMADD231PS.BCST (R11)(SI*1), Z24, Z22
+	VFMADD231PS.BCST (R11)(SI*1), Y25, Y23
+	ADDQ             $0x04, R9
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	MOVQ      c+40(FP), AX
+	MOVB      acc+56(FP), CL
+	TESTB     CL, CL
+	JEQ       write
+	MOVQ      AX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y1, Y1
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z2, Z2
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y3, Y3
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y5, Y5
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z6, Z6
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y7, Y7
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z8, Z8
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y9, Y9
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z10, Z10
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y11, Y11
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z12, Z12
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y13, Y13
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z14, Z14
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y15, Y15
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z16, Z16
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y17, Y17
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z18, Z18
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y19, Y19
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z20, Z20
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y21, Y21
+	ADDQ      BX, DI
+	VMOVUPS.Z (DI), K1, Z24
+	VADDPS    Z24, Z22, Z22
+	VMOVUPS.Z 64(DI), K2, Y24
+	VADDPS    Y24, Y23, Y23
+
+write:
+	MOVQ  ep+64(FP), CX
+	TESTQ CX, CX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z26, Z26, Z26
+	VPXORD    Z27, Z27, Z27
+	VPXORD    Z28, Z28, Z28
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z27
+	VMOVUPS.Z 64(DX), K2, Z28
+
+nobiasrow:
+	VMOVUPS 64(CX), Z24
+	VMOVUPS 128(CX), Z25
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    acc+56(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z27, Z0, Z0
+	VADDPS Y28, Y1, Y1
+	VADDPS Z27, Z2, Z2
+	VADDPS Y28, Y3, Y3
+	VADDPS Z27, Z4, Z4
+	VADDPS Y28, Y5, Y5
+	VADDPS Z27, Z6, Z6
+	VADDPS Y28, Y7, Y7
+	VADDPS Z27, Z8, Z8
+	VADDPS Y28, Y9, Y9
+	VADDPS Z27, Z10, Z10
+	VADDPS Y28, Y11, Y11
+	VADDPS Z27, Z12, Z12
+	VADDPS Y28, Y13, Y13
+	VADDPS Z27, Z14, Z14
+	VADDPS Y28, Y15, Y15
+	VADDPS Z27, Z16, Z16
+	VADDPS Y28, Y17, Y17
+	VADDPS Z27, Z18, Z18
+	VADDPS Y28, Y19, Y19
+	VADDPS Z27, Z20, Z20
+	VADDPS Y28, Y21, Y21
+	VADDPS Z27, Z22, Z22
+	VADDPS Y28, Y23, Y23
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y11, Y11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y13, Y13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y15, Y15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y17, Y17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y19, Y19
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z20, Z20
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y21, Y21
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z22, Z22
+	VMOVUPS.Z 64(DX), K2, Y27
+	VADDPS    Y27, Y23, Y23
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z27
+	VCMPPS    $0x1e, Z26, Z0, K3
+	VBLENDMPS Z0, Z27, K3, Z0
+	VMULPS    (CX), Y1, Y27
+	VCMPPS    $0x1e, Y26, Y1, K3
+	VBLENDMPS Y1, Y27, K3, Y1
+	VMULPS    (CX), Z2, Z27
+	VCMPPS    $0x1e, Z26, Z2, K3
+	VBLENDMPS Z2, Z27, K3, Z2
+	VMULPS    (CX), Y3, Y27
+	VCMPPS    $0x1e, Y26, Y3, K3
+	VBLENDMPS Y3, Y27, K3, Y3
+	VMULPS    (CX), Z4, Z27
+	VCMPPS    $0x1e, Z26, Z4, K3
+	VBLENDMPS Z4, Z27, K3, Z4
+	VMULPS    (CX), Y5, Y27
+	VCMPPS    $0x1e, Y26, Y5, K3
+	VBLENDMPS Y5, Y27, K3, Y5
+	VMULPS    (CX), Z6, Z27
+	VCMPPS    $0x1e, Z26, Z6, K3
+	VBLENDMPS Z6, Z27, K3, Z6
+	VMULPS    (CX), Y7, Y27
+	VCMPPS    $0x1e, Y26, Y7, K3
+	VBLENDMPS Y7, Y27, K3, Y7
+	VMULPS    (CX), Z8, Z27
+	VCMPPS    $0x1e, Z26, Z8, K3
+	VBLENDMPS Z8, Z27, K3, Z8
+	VMULPS    (CX), Y9, Y27
+	VCMPPS    $0x1e, Y26, Y9, K3
+	VBLENDMPS Y9, Y27, K3, Y9
+	VMULPS    (CX), Z10, Z27
+	VCMPPS    $0x1e, Z26, Z10, K3
+	VBLENDMPS Z10, Z27, K3, Z10
+	VMULPS    (CX), Y11, Y27
+	VCMPPS    $0x1e, Y26, Y11, K3
+	VBLENDMPS Y11, Y27, K3, Y11
+	VMULPS    (CX), Z12, Z27
+	VCMPPS    $0x1e, Z26, Z12, K3
+	VBLENDMPS Z12, Z27, K3, Z12
+	VMULPS    (CX), Y13, Y27
+	VCMPPS    $0x1e, Y26, Y13, K3
+	VBLENDMPS Y13, Y27, K3, Y13
+	VMULPS    (CX), Z14, Z27
+	VCMPPS    $0x1e, Z26, Z14, K3
+	VBLENDMPS Z14, Z27, K3, Z14
+	VMULPS    (CX), Y15, Y27
+	VCMPPS    $0x1e, Y26, Y15, K3
+	VBLENDMPS Y15, Y27, K3, Y15
+	VMULPS    (CX), Z16, Z27
+	VCMPPS    $0x1e, Z26, Z16, K3
+	VBLENDMPS Z16, Z27, K3, Z16
+	VMULPS    (CX), Y17, Y27
+	VCMPPS    $0x1e, Y26, Y17, K3
+	VBLENDMPS Y17, Y27, K3, Y17
+	VMULPS    (CX), Z18, Z27
+	VCMPPS    $0x1e, Z26, Z18, K3
+	VBLENDMPS Z18, Z27, K3, Z18
+	VMULPS    (CX), Y19, Y27
+	VCMPPS    $0x1e, Y26, Y19, K3
+	VBLENDMPS Y19, Y27, K3, Y19
+	VMULPS    (CX), Z20, Z27
+	VCMPPS    $0x1e, Z26, Z20, K3
+	VBLENDMPS Z20, Z27, K3, Z20
+	VMULPS    (CX), Y21, Y27
+	VCMPPS    $0x1e, Y26, Y21, K3
+	VBLENDMPS Y21, Y27, K3, Y21
+	VMULPS    (CX), Z22, Z27
+	VCMPPS    $0x1e, Z26, Z22, K3
+	VBLENDMPS Z22, Z27, K3, Z22
+	VMULPS    (CX), Y23, Y27
+	VCMPPS    $0x1e, Y26, Y23, K3
+	VBLENDMPS Y23, Y27, K3, Y23
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z24, Z0
+	VMAXPS Y1, Y24, Y1
+	VMAXPS Z2, Z24, Z2
+	VMAXPS Y3, Y24, Y3
+	VMAXPS Z4, Z24, Z4
+	VMAXPS Y5, Y24, Y5
+	VMAXPS Z6, Z24, Z6
+	VMAXPS Y7, Y24, Y7
+	VMAXPS Z8, Z24, Z8
+	VMAXPS Y9, Y24, Y9
+	VMAXPS Z10, Z24, Z10
+	VMAXPS Y11, Y24, Y11
+	VMAXPS Z12, Z24, Z12
+	VMAXPS Y13, Y24, Y13
+	VMAXPS Z14, Z24, Z14
+	VMAXPS Y15, Y24, Y15
+	VMAXPS Z16, Z24, Z16
+	VMAXPS Y17, Y24, Y17
+	VMAXPS Z18, Z24, Z18
+	VMAXPS Y19, Y24, Y19
+	VMAXPS Z20, Z24, Z20
+	VMAXPS Y21, Y24, Y21
+	VMAXPS Z22, Z24, Z22
+	VMAXPS Y23, Y24, Y23
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z25, Z0
+	VMINPS Y1, Y25, Y1
+	VMINPS Z2, Z25, Z2
+	VMINPS Y3, Y25, Y3
+	VMINPS Z4, Z25, Z4
+	VMINPS Y5, Y25, Y5
+	VMINPS Z6, Z25, Z6
+	VMINPS Y7, Y25, Y7
+	VMINPS Z8, Z25, Z8
+	VMINPS Y9, Y25, Y9
+	VMINPS Z10, Z25, Z10
+	VMINPS Y11, Y25, Y11
+	VMINPS Z12, Z25, Z12
+	VMINPS Y13, Y25, Y13
+	VMINPS Z14, Z25, Z14
+	VMINPS Y15, Y25, Y15
+	VMINPS Z16, Z25, Z16
+	VMINPS Y17, Y25, Y17
+	VMINPS Z18, Z25, Z18
+	VMINPS Y19, Y25, Y19
+	VMINPS Z20, Z25, Z20
+	VMINPS Y21, Y25, Y21
+	VMINPS Z22, Z25, Z22
+	VMINPS Y23, Y25, Y23
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y1, Y1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z2, Z2
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y3, Y3
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y5, Y5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z6, Z6
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y7, Y7
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y9, Y9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z10, Z10
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y11, Y11
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y13, Y13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z14, Z14
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y15, Y15
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y17, Y17
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z18, Z18
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y19, Y19
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z20, Z20
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y21, Y21
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z27
+	VADDPS    Z27, Z22, Z22
+	VMOVUPS.Z 64(CX), K2, Y27
+	VADDPS    Y27, Y23, Y23
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Y1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Y3, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Y5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Y7, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Y9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Y11, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Y13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Y15, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Y17, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z18, K1, (AX)
+	VMOVUPS Y19, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z20, K1, (AX)
+	VMOVUPS Y21, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z22, K1, (AX)
+	VMOVUPS Y23, K2, 64(AX)
+	VZEROUPPER
+	RET
+
 // func gemmAVX512_1x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·gemmAVX512_1x16(SB), NOSPLIT, $0-80
@@ -23698,6 +32878,4788 @@ noclamp219:
 	VADDPS    Z26, Z22, Z22
 	VMOVUPS.Z 64(AX), K2, Z26
 	VADDPS    Z26, Z23, Z23
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z2, K1, (CX)
+	VMOVUPS Z3, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z4, K1, (CX)
+	VMOVUPS Z5, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z6, K1, (CX)
+	VMOVUPS Z7, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z8, K1, (CX)
+	VMOVUPS Z9, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z10, K1, (CX)
+	VMOVUPS Z11, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z12, K1, (CX)
+	VMOVUPS Z13, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z14, K1, (CX)
+	VMOVUPS Z15, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z16, K1, (CX)
+	VMOVUPS Z17, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z18, K1, (CX)
+	VMOVUPS Z19, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z20, K1, (CX)
+	VMOVUPS Z21, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z22, K1, (CX)
+	VMOVUPS Z23, K2, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512Emb_1x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convAVX512Emb_1x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+48(FP), CX
+	MOVQ  ldc+64(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), AX
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DX
+	TESTQ      DX, DX
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), BL
+	TESTB      BL, BL
+	JNE        nobiasstart
+	MOVB       218(DX), BL
+	ORB        219(DX), BL
+	JEQ        nobiasstart
+	MOVQ       192(DX), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+started:
+	MOVQ b+40(FP), DX
+	MOVQ pf+88(FP), BX
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	TESTQ SI, SI
+	JEQ   store
+
+tap:
+	PREFETCHT1 (BX)
+	PREFETCHT1 64(BX)
+	PREFETCHT1 128(BX)
+	PREFETCHT1 192(BX)
+	ADDQ       $0x00000100, BX
+	MOVQ       a+24(FP), R8
+	MOVQ       (DI), AX
+	LEAQ       (R8)(AX*4), R8
+	MOVQ       k+16(FP), AX
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DX), K1, Z2
+	VMOVUPS.Z        64(DX), K2, Z3
+	VFMADD231PS.BCST (R8), Z2, Z0
+	VFMADD231PS.BCST (R8), Z3, Z1
+	ADDQ             $0x04, R8
+	ADDQ             CX, DX
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z2
+	VADDPS    Z2, Z1, Z1
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), BX
+	MOVQ      208(AX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(AX), SI
+	MOVB      217(AX), DI
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z5
+	VMOVUPS.Z 64(DX), K2, Z6
+
+nobiasrow:
+	VMOVUPS 64(AX), Z2
+	VMOVUPS 128(AX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z5, Z0, Z0
+	VADDPS Z6, Z1, Z1
+
+nobias:
+	TESTQ     BX, BX
+	JEQ       noresbefore
+	TESTB     SI, SI
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z5
+	VADDPS    Z5, Z1, Z1
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z5
+	VCMPPS    $0x1e, Z4, Z0, K3
+	VBLENDMPS Z0, Z5, K3, Z0
+	VMULPS    (AX), Z1, Z5
+	VCMPPS    $0x1e, Z4, Z1, K3
+	VBLENDMPS Z1, Z5, K3, Z1
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+
+noclamp219:
+	TESTQ     BX, BX
+	JEQ       noresafter
+	TESTB     SI, SI
+	JEQ       noresafter
+	MOVQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z5
+	VADDPS    Z5, Z1, Z1
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512Emb_2x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convAVX512Emb_2x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), AX
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), SI
+	TESTQ      SI, SI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), DI
+	TESTB      DI, DI
+	JNE        nobiasstart
+	MOVB       218(SI), DI
+	ORB        219(SI), DI
+	JEQ        nobiasstart
+	MOVQ       192(SI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+started:
+	MOVQ b+40(FP), SI
+	MOVQ pf+88(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	PREFETCHT1 (DI)
+	PREFETCHT1 64(DI)
+	PREFETCHT1 128(DI)
+	PREFETCHT1 192(DI)
+	ADDQ       $0x00000100, DI
+	MOVQ       a+24(FP), R10
+	MOVQ       (R9), AX
+	LEAQ       (R10)(AX*4), R10
+	MOVQ       k+16(FP), AX
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (SI), K1, Z4
+	VMOVUPS.Z        64(SI), K2, Z5
+	VFMADD231PS.BCST (R10), Z4, Z0
+	VFMADD231PS.BCST (R10), Z5, Z1
+	VFMADD231PS.BCST (R10)(CX*1), Z4, Z2
+	VFMADD231PS.BCST (R10)(CX*1), Z5, Z3
+	ADDQ             $0x04, R10
+	ADDQ             DX, SI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z4
+	VADDPS    Z4, Z1, Z1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z4
+	VADDPS    Z4, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z4
+	VADDPS    Z4, Z3, Z3
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z7
+	VMOVUPS.Z 64(DX), K2, Z8
+
+nobiasrow:
+	VMOVUPS 64(AX), Z4
+	VMOVUPS 128(AX), Z5
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z7, Z0, Z0
+	VADDPS Z8, Z1, Z1
+	VADDPS Z7, Z2, Z2
+	VADDPS Z8, Z3, Z3
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z7
+	VADDPS    Z7, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z7
+	VADDPS    Z7, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z7
+	VADDPS    Z7, Z3, Z3
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z7
+	VCMPPS    $0x1e, Z6, Z0, K3
+	VBLENDMPS Z0, Z7, K3, Z0
+	VMULPS    (AX), Z1, Z7
+	VCMPPS    $0x1e, Z6, Z1, K3
+	VBLENDMPS Z1, Z7, K3, Z1
+	VMULPS    (AX), Z2, Z7
+	VCMPPS    $0x1e, Z6, Z2, K3
+	VBLENDMPS Z2, Z7, K3, Z2
+	VMULPS    (AX), Z3, Z7
+	VCMPPS    $0x1e, Z6, Z3, K3
+	VBLENDMPS Z3, Z7, K3, Z3
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z4, Z0
+	VMAXPS Z1, Z4, Z1
+	VMAXPS Z2, Z4, Z2
+	VMAXPS Z3, Z4, Z3
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z5, Z0
+	VMINPS Z1, Z5, Z1
+	VMINPS Z2, Z5, Z2
+	VMINPS Z3, Z5, Z3
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z7
+	VADDPS    Z7, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z7
+	VADDPS    Z7, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z7
+	VADDPS    Z7, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z7
+	VADDPS    Z7, Z3, Z3
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z2, K1, (CX)
+	VMOVUPS Z3, K2, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512Emb_3x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convAVX512Emb_3x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), AX
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), SI
+	TESTQ      SI, SI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), DI
+	TESTB      DI, DI
+	JNE        nobiasstart
+	MOVB       218(SI), DI
+	ORB        219(SI), DI
+	JEQ        nobiasstart
+	MOVQ       192(SI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+started:
+	MOVQ b+40(FP), SI
+	MOVQ pf+88(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	PREFETCHT1 (DI)
+	PREFETCHT1 64(DI)
+	PREFETCHT1 128(DI)
+	PREFETCHT1 192(DI)
+	ADDQ       $0x00000100, DI
+	MOVQ       a+24(FP), R10
+	MOVQ       (R9), AX
+	LEAQ       (R10)(AX*4), R10
+	MOVQ       k+16(FP), AX
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (SI), K1, Z6
+	VMOVUPS.Z        64(SI), K2, Z7
+	VFMADD231PS.BCST (R10), Z6, Z0
+	VFMADD231PS.BCST (R10), Z7, Z1
+	VFMADD231PS.BCST (R10)(CX*1), Z6, Z2
+	VFMADD231PS.BCST (R10)(CX*1), Z7, Z3
+	VFMADD231PS.BCST (R10)(CX*2), Z6, Z4
+	VFMADD231PS.BCST (R10)(CX*2), Z7, Z5
+	ADDQ             $0x04, R10
+	ADDQ             DX, SI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z6
+	VADDPS    Z6, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z6
+	VADDPS    Z6, Z3, Z3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z9
+	VMOVUPS.Z 64(DX), K2, Z10
+
+nobiasrow:
+	VMOVUPS 64(AX), Z6
+	VMOVUPS 128(AX), Z7
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z9, Z0, Z0
+	VADDPS Z10, Z1, Z1
+	VADDPS Z9, Z2, Z2
+	VADDPS Z10, Z3, Z3
+	VADDPS Z9, Z4, Z4
+	VADDPS Z10, Z5, Z5
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z9
+	VADDPS    Z9, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z9
+	VADDPS    Z9, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z9
+	VADDPS    Z9, Z5, Z5
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z9
+	VCMPPS    $0x1e, Z8, Z0, K3
+	VBLENDMPS Z0, Z9, K3, Z0
+	VMULPS    (AX), Z1, Z9
+	VCMPPS    $0x1e, Z8, Z1, K3
+	VBLENDMPS Z1, Z9, K3, Z1
+	VMULPS    (AX), Z2, Z9
+	VCMPPS    $0x1e, Z8, Z2, K3
+	VBLENDMPS Z2, Z9, K3, Z2
+	VMULPS    (AX), Z3, Z9
+	VCMPPS    $0x1e, Z8, Z3, K3
+	VBLENDMPS Z3, Z9, K3, Z3
+	VMULPS    (AX), Z4, Z9
+	VCMPPS    $0x1e, Z8, Z4, K3
+	VBLENDMPS Z4, Z9, K3, Z4
+	VMULPS    (AX), Z5, Z9
+	VCMPPS    $0x1e, Z8, Z5, K3
+	VBLENDMPS Z5, Z9, K3, Z5
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z6, Z0
+	VMAXPS Z1, Z6, Z1
+	VMAXPS Z2, Z6, Z2
+	VMAXPS Z3, Z6, Z3
+	VMAXPS Z4, Z6, Z4
+	VMAXPS Z5, Z6, Z5
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z7, Z0
+	VMINPS Z1, Z7, Z1
+	VMINPS Z2, Z7, Z2
+	VMINPS Z3, Z7, Z3
+	VMINPS Z4, Z7, Z4
+	VMINPS Z5, Z7, Z5
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z9
+	VADDPS    Z9, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z9
+	VADDPS    Z9, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z9
+	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z9
+	VADDPS    Z9, Z5, Z5
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z2, K1, (CX)
+	VMOVUPS Z3, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z4, K1, (CX)
+	VMOVUPS Z5, K2, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512Emb_4x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convAVX512Emb_4x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z8
+	VMOVUPS.Z        64(DI), K2, Z9
+	VFMADD231PS.BCST (R11), Z8, Z0
+	VFMADD231PS.BCST (R11), Z9, Z1
+	VFMADD231PS.BCST (R11)(CX*1), Z8, Z2
+	VFMADD231PS.BCST (R11)(CX*1), Z9, Z3
+	VFMADD231PS.BCST (R11)(CX*2), Z8, Z4
+	VFMADD231PS.BCST (R11)(CX*2), Z9, Z5
+	VFMADD231PS.BCST (R11)(SI*1), Z8, Z6
+	VFMADD231PS.BCST (R11)(SI*1), Z9, Z7
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z8
+	VADDPS    Z8, Z1, Z1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z8
+	VADDPS    Z8, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z8
+	VADDPS    Z8, Z3, Z3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z8
+	VADDPS    Z8, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z8
+	VADDPS    Z8, Z5, Z5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z8
+	VADDPS    Z8, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z8
+	VADDPS    Z8, Z7, Z7
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z11
+	VMOVUPS.Z 64(DX), K2, Z12
+
+nobiasrow:
+	VMOVUPS 64(AX), Z8
+	VMOVUPS 128(AX), Z9
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z11, Z0, Z0
+	VADDPS Z12, Z1, Z1
+	VADDPS Z11, Z2, Z2
+	VADDPS Z12, Z3, Z3
+	VADDPS Z11, Z4, Z4
+	VADDPS Z12, Z5, Z5
+	VADDPS Z11, Z6, Z6
+	VADDPS Z12, Z7, Z7
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z11
+	VADDPS    Z11, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z11
+	VADDPS    Z11, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z11
+	VADDPS    Z11, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z11
+	VADDPS    Z11, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z11
+	VADDPS    Z11, Z7, Z7
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z11
+	VCMPPS    $0x1e, Z10, Z0, K3
+	VBLENDMPS Z0, Z11, K3, Z0
+	VMULPS    (AX), Z1, Z11
+	VCMPPS    $0x1e, Z10, Z1, K3
+	VBLENDMPS Z1, Z11, K3, Z1
+	VMULPS    (AX), Z2, Z11
+	VCMPPS    $0x1e, Z10, Z2, K3
+	VBLENDMPS Z2, Z11, K3, Z2
+	VMULPS    (AX), Z3, Z11
+	VCMPPS    $0x1e, Z10, Z3, K3
+	VBLENDMPS Z3, Z11, K3, Z3
+	VMULPS    (AX), Z4, Z11
+	VCMPPS    $0x1e, Z10, Z4, K3
+	VBLENDMPS Z4, Z11, K3, Z4
+	VMULPS    (AX), Z5, Z11
+	VCMPPS    $0x1e, Z10, Z5, K3
+	VBLENDMPS Z5, Z11, K3, Z5
+	VMULPS    (AX), Z6, Z11
+	VCMPPS    $0x1e, Z10, Z6, K3
+	VBLENDMPS Z6, Z11, K3, Z6
+	VMULPS    (AX), Z7, Z11
+	VCMPPS    $0x1e, Z10, Z7, K3
+	VBLENDMPS Z7, Z11, K3, Z7
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z8, Z0
+	VMAXPS Z1, Z8, Z1
+	VMAXPS Z2, Z8, Z2
+	VMAXPS Z3, Z8, Z3
+	VMAXPS Z4, Z8, Z4
+	VMAXPS Z5, Z8, Z5
+	VMAXPS Z6, Z8, Z6
+	VMAXPS Z7, Z8, Z7
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z9, Z0
+	VMINPS Z1, Z9, Z1
+	VMINPS Z2, Z9, Z2
+	VMINPS Z3, Z9, Z3
+	VMINPS Z4, Z9, Z4
+	VMINPS Z5, Z9, Z5
+	VMINPS Z6, Z9, Z6
+	VMINPS Z7, Z9, Z7
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z11
+	VADDPS    Z11, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z11
+	VADDPS    Z11, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z11
+	VADDPS    Z11, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z11
+	VADDPS    Z11, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z11
+	VADDPS    Z11, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z11
+	VADDPS    Z11, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z11
+	VADDPS    Z11, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z11
+	VADDPS    Z11, Z7, Z7
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z2, K1, (CX)
+	VMOVUPS Z3, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z4, K1, (CX)
+	VMOVUPS Z5, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z6, K1, (CX)
+	VMOVUPS Z7, K2, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512Emb_5x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convAVX512Emb_5x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z10
+	VMOVUPS.Z        64(DI), K2, Z11
+	VFMADD231PS.BCST (R11), Z10, Z0
+	VFMADD231PS.BCST (R11), Z11, Z1
+	VFMADD231PS.BCST (R11)(CX*1), Z10, Z2
+	VFMADD231PS.BCST (R11)(CX*1), Z11, Z3
+	VFMADD231PS.BCST (R11)(CX*2), Z10, Z4
+	VFMADD231PS.BCST (R11)(CX*2), Z11, Z5
+	VFMADD231PS.BCST (R11)(SI*1), Z10, Z6
+	VFMADD231PS.BCST (R11)(SI*1), Z11, Z7
+	VFMADD231PS.BCST (R12), Z10, Z8
+	VFMADD231PS.BCST (R12), Z11, Z9
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z10
+	VADDPS    Z10, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z10
+	VADDPS    Z10, Z1, Z1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z10
+	VADDPS    Z10, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z10
+	VADDPS    Z10, Z3, Z3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z10
+	VADDPS    Z10, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z10
+	VADDPS    Z10, Z5, Z5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z10
+	VADDPS    Z10, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z10
+	VADDPS    Z10, Z7, Z7
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z10
+	VADDPS    Z10, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z10
+	VADDPS    Z10, Z9, Z9
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z12, Z12, Z12
+	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z13
+	VMOVUPS.Z 64(DX), K2, Z14
+
+nobiasrow:
+	VMOVUPS 64(AX), Z10
+	VMOVUPS 128(AX), Z11
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z13, Z0, Z0
+	VADDPS Z14, Z1, Z1
+	VADDPS Z13, Z2, Z2
+	VADDPS Z14, Z3, Z3
+	VADDPS Z13, Z4, Z4
+	VADDPS Z14, Z5, Z5
+	VADDPS Z13, Z6, Z6
+	VADDPS Z14, Z7, Z7
+	VADDPS Z13, Z8, Z8
+	VADDPS Z14, Z9, Z9
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z13
+	VADDPS    Z13, Z9, Z9
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z13
+	VCMPPS    $0x1e, Z12, Z0, K3
+	VBLENDMPS Z0, Z13, K3, Z0
+	VMULPS    (AX), Z1, Z13
+	VCMPPS    $0x1e, Z12, Z1, K3
+	VBLENDMPS Z1, Z13, K3, Z1
+	VMULPS    (AX), Z2, Z13
+	VCMPPS    $0x1e, Z12, Z2, K3
+	VBLENDMPS Z2, Z13, K3, Z2
+	VMULPS    (AX), Z3, Z13
+	VCMPPS    $0x1e, Z12, Z3, K3
+	VBLENDMPS Z3, Z13, K3, Z3
+	VMULPS    (AX), Z4, Z13
+	VCMPPS    $0x1e, Z12, Z4, K3
+	VBLENDMPS Z4, Z13, K3, Z4
+	VMULPS    (AX), Z5, Z13
+	VCMPPS    $0x1e, Z12, Z5, K3
+	VBLENDMPS Z5, Z13, K3, Z5
+	VMULPS    (AX), Z6, Z13
+	VCMPPS    $0x1e, Z12, Z6, K3
+	VBLENDMPS Z6, Z13, K3, Z6
+	VMULPS    (AX), Z7, Z13
+	VCMPPS    $0x1e, Z12, Z7, K3
+	VBLENDMPS Z7, Z13, K3, Z7
+	VMULPS    (AX), Z8, Z13
+	VCMPPS    $0x1e, Z12, Z8, K3
+	VBLENDMPS Z8, Z13, K3, Z8
+	VMULPS    (AX), Z9, Z13
+	VCMPPS    $0x1e, Z12, Z9, K3
+	VBLENDMPS Z9, Z13, K3, Z9
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z10, Z0
+	VMAXPS Z1, Z10, Z1
+	VMAXPS Z2, Z10, Z2
+	VMAXPS Z3, Z10, Z3
+	VMAXPS Z4, Z10, Z4
+	VMAXPS Z5, Z10, Z5
+	VMAXPS Z6, Z10, Z6
+	VMAXPS Z7, Z10, Z7
+	VMAXPS Z8, Z10, Z8
+	VMAXPS Z9, Z10, Z9
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z11, Z0
+	VMINPS Z1, Z11, Z1
+	VMINPS Z2, Z11, Z2
+	VMINPS Z3, Z11, Z3
+	VMINPS Z4, Z11, Z4
+	VMINPS Z5, Z11, Z5
+	VMINPS Z6, Z11, Z6
+	VMINPS Z7, Z11, Z7
+	VMINPS Z8, Z11, Z8
+	VMINPS Z9, Z11, Z9
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z13
+	VADDPS    Z13, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z13
+	VADDPS    Z13, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z13
+	VADDPS    Z13, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z13
+	VADDPS    Z13, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z13
+	VADDPS    Z13, Z9, Z9
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z2, K1, (CX)
+	VMOVUPS Z3, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z4, K1, (CX)
+	VMOVUPS Z5, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z6, K1, (CX)
+	VMOVUPS Z7, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z8, K1, (CX)
+	VMOVUPS Z9, K2, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512Emb_6x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convAVX512Emb_6x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z12
+	VMOVUPS.Z        64(DI), K2, Z13
+	VFMADD231PS.BCST (R11), Z12, Z0
+	VFMADD231PS.BCST (R11), Z13, Z1
+	VFMADD231PS.BCST (R11)(CX*1), Z12, Z2
+	VFMADD231PS.BCST (R11)(CX*1), Z13, Z3
+	VFMADD231PS.BCST (R11)(CX*2), Z12, Z4
+	VFMADD231PS.BCST (R11)(CX*2), Z13, Z5
+	VFMADD231PS.BCST (R11)(SI*1), Z12, Z6
+	VFMADD231PS.BCST (R11)(SI*1), Z13, Z7
+	VFMADD231PS.BCST (R12), Z12, Z8
+	VFMADD231PS.BCST (R12), Z13, Z9
+	VFMADD231PS.BCST (R12)(CX*1), Z12, Z10
+	VFMADD231PS.BCST (R12)(CX*1), Z13, Z11
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z12
+	VADDPS    Z12, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z12
+	VADDPS    Z12, Z1, Z1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z12
+	VADDPS    Z12, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z12
+	VADDPS    Z12, Z3, Z3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z12
+	VADDPS    Z12, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z12
+	VADDPS    Z12, Z5, Z5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z12
+	VADDPS    Z12, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z12
+	VADDPS    Z12, Z7, Z7
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z12
+	VADDPS    Z12, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z12
+	VADDPS    Z12, Z9, Z9
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z12
+	VADDPS    Z12, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z12
+	VADDPS    Z12, Z11, Z11
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z14, Z14, Z14
+	VPXORD    Z15, Z15, Z15
+	VPXORD    Z16, Z16, Z16
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z15
+	VMOVUPS.Z 64(DX), K2, Z16
+
+nobiasrow:
+	VMOVUPS 64(AX), Z12
+	VMOVUPS 128(AX), Z13
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z15, Z0, Z0
+	VADDPS Z16, Z1, Z1
+	VADDPS Z15, Z2, Z2
+	VADDPS Z16, Z3, Z3
+	VADDPS Z15, Z4, Z4
+	VADDPS Z16, Z5, Z5
+	VADDPS Z15, Z6, Z6
+	VADDPS Z16, Z7, Z7
+	VADDPS Z15, Z8, Z8
+	VADDPS Z16, Z9, Z9
+	VADDPS Z15, Z10, Z10
+	VADDPS Z16, Z11, Z11
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z15
+	VADDPS    Z15, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z15
+	VADDPS    Z15, Z11, Z11
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z15
+	VCMPPS    $0x1e, Z14, Z0, K3
+	VBLENDMPS Z0, Z15, K3, Z0
+	VMULPS    (AX), Z1, Z15
+	VCMPPS    $0x1e, Z14, Z1, K3
+	VBLENDMPS Z1, Z15, K3, Z1
+	VMULPS    (AX), Z2, Z15
+	VCMPPS    $0x1e, Z14, Z2, K3
+	VBLENDMPS Z2, Z15, K3, Z2
+	VMULPS    (AX), Z3, Z15
+	VCMPPS    $0x1e, Z14, Z3, K3
+	VBLENDMPS Z3, Z15, K3, Z3
+	VMULPS    (AX), Z4, Z15
+	VCMPPS    $0x1e, Z14, Z4, K3
+	VBLENDMPS Z4, Z15, K3, Z4
+	VMULPS    (AX), Z5, Z15
+	VCMPPS    $0x1e, Z14, Z5, K3
+	VBLENDMPS Z5, Z15, K3, Z5
+	VMULPS    (AX), Z6, Z15
+	VCMPPS    $0x1e, Z14, Z6, K3
+	VBLENDMPS Z6, Z15, K3, Z6
+	VMULPS    (AX), Z7, Z15
+	VCMPPS    $0x1e, Z14, Z7, K3
+	VBLENDMPS Z7, Z15, K3, Z7
+	VMULPS    (AX), Z8, Z15
+	VCMPPS    $0x1e, Z14, Z8, K3
+	VBLENDMPS Z8, Z15, K3, Z8
+	VMULPS    (AX), Z9, Z15
+	VCMPPS    $0x1e, Z14, Z9, K3
+	VBLENDMPS Z9, Z15, K3, Z9
+	VMULPS    (AX), Z10, Z15
+	VCMPPS    $0x1e, Z14, Z10, K3
+	VBLENDMPS Z10, Z15, K3, Z10
+	VMULPS    (AX), Z11, Z15
+	VCMPPS    $0x1e, Z14, Z11, K3
+	VBLENDMPS Z11, Z15, K3, Z11
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z12, Z0
+	VMAXPS Z1, Z12, Z1
+	VMAXPS Z2, Z12, Z2
+	VMAXPS Z3, Z12, Z3
+	VMAXPS Z4, Z12, Z4
+	VMAXPS Z5, Z12, Z5
+	VMAXPS Z6, Z12, Z6
+	VMAXPS Z7, Z12, Z7
+	VMAXPS Z8, Z12, Z8
+	VMAXPS Z9, Z12, Z9
+	VMAXPS Z10, Z12, Z10
+	VMAXPS Z11, Z12, Z11
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z13, Z0
+	VMINPS Z1, Z13, Z1
+	VMINPS Z2, Z13, Z2
+	VMINPS Z3, Z13, Z3
+	VMINPS Z4, Z13, Z4
+	VMINPS Z5, Z13, Z5
+	VMINPS Z6, Z13, Z6
+	VMINPS Z7, Z13, Z7
+	VMINPS Z8, Z13, Z8
+	VMINPS Z9, Z13, Z9
+	VMINPS Z10, Z13, Z10
+	VMINPS Z11, Z13, Z11
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z15
+	VADDPS    Z15, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z15
+	VADDPS    Z15, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z15
+	VADDPS    Z15, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z15
+	VADDPS    Z15, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z15
+	VADDPS    Z15, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z15
+	VADDPS    Z15, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z15
+	VADDPS    Z15, Z11, Z11
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z2, K1, (CX)
+	VMOVUPS Z3, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z4, K1, (CX)
+	VMOVUPS Z5, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z6, K1, (CX)
+	VMOVUPS Z7, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z8, K1, (CX)
+	VMOVUPS Z9, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z10, K1, (CX)
+	VMOVUPS Z11, K2, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512Emb_7x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convAVX512Emb_7x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z14
+	VMOVUPS.Z        64(DI), K2, Z15
+	VFMADD231PS.BCST (R11), Z14, Z0
+	VFMADD231PS.BCST (R11), Z15, Z1
+	VFMADD231PS.BCST (R11)(CX*1), Z14, Z2
+	VFMADD231PS.BCST (R11)(CX*1), Z15, Z3
+	VFMADD231PS.BCST (R11)(CX*2), Z14, Z4
+	VFMADD231PS.BCST (R11)(CX*2), Z15, Z5
+	VFMADD231PS.BCST (R11)(SI*1), Z14, Z6
+	VFMADD231PS.BCST (R11)(SI*1), Z15, Z7
+	VFMADD231PS.BCST (R12), Z14, Z8
+	VFMADD231PS.BCST (R12), Z15, Z9
+	VFMADD231PS.BCST (R12)(CX*1), Z14, Z10
+	VFMADD231PS.BCST (R12)(CX*1), Z15, Z11
+	VFMADD231PS.BCST (R12)(CX*2), Z14, Z12
+	VFMADD231PS.BCST (R12)(CX*2), Z15, Z13
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z14
+	VADDPS    Z14, Z1, Z1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z14
+	VADDPS    Z14, Z3, Z3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z14
+	VADDPS    Z14, Z5, Z5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z14
+	VADDPS    Z14, Z7, Z7
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z14
+	VADDPS    Z14, Z9, Z9
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z14
+	VADDPS    Z14, Z11, Z11
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z14
+	VADDPS    Z14, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z14
+	VADDPS    Z14, Z13, Z13
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z16, Z16, Z16
+	VPXORD    Z17, Z17, Z17
+	VPXORD    Z18, Z18, Z18
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z17
+	VMOVUPS.Z 64(DX), K2, Z18
+
+nobiasrow:
+	VMOVUPS 64(AX), Z14
+	VMOVUPS 128(AX), Z15
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z17, Z0, Z0
+	VADDPS Z18, Z1, Z1
+	VADDPS Z17, Z2, Z2
+	VADDPS Z18, Z3, Z3
+	VADDPS Z17, Z4, Z4
+	VADDPS Z18, Z5, Z5
+	VADDPS Z17, Z6, Z6
+	VADDPS Z18, Z7, Z7
+	VADDPS Z17, Z8, Z8
+	VADDPS Z18, Z9, Z9
+	VADDPS Z17, Z10, Z10
+	VADDPS Z18, Z11, Z11
+	VADDPS Z17, Z12, Z12
+	VADDPS Z18, Z13, Z13
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z17
+	VADDPS    Z17, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z17
+	VADDPS    Z17, Z13, Z13
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z17
+	VCMPPS    $0x1e, Z16, Z0, K3
+	VBLENDMPS Z0, Z17, K3, Z0
+	VMULPS    (AX), Z1, Z17
+	VCMPPS    $0x1e, Z16, Z1, K3
+	VBLENDMPS Z1, Z17, K3, Z1
+	VMULPS    (AX), Z2, Z17
+	VCMPPS    $0x1e, Z16, Z2, K3
+	VBLENDMPS Z2, Z17, K3, Z2
+	VMULPS    (AX), Z3, Z17
+	VCMPPS    $0x1e, Z16, Z3, K3
+	VBLENDMPS Z3, Z17, K3, Z3
+	VMULPS    (AX), Z4, Z17
+	VCMPPS    $0x1e, Z16, Z4, K3
+	VBLENDMPS Z4, Z17, K3, Z4
+	VMULPS    (AX), Z5, Z17
+	VCMPPS    $0x1e, Z16, Z5, K3
+	VBLENDMPS Z5, Z17, K3, Z5
+	VMULPS    (AX), Z6, Z17
+	VCMPPS    $0x1e, Z16, Z6, K3
+	VBLENDMPS Z6, Z17, K3, Z6
+	VMULPS    (AX), Z7, Z17
+	VCMPPS    $0x1e, Z16, Z7, K3
+	VBLENDMPS Z7, Z17, K3, Z7
+	VMULPS    (AX), Z8, Z17
+	VCMPPS    $0x1e, Z16, Z8, K3
+	VBLENDMPS Z8, Z17, K3, Z8
+	VMULPS    (AX), Z9, Z17
+	VCMPPS    $0x1e, Z16, Z9, K3
+	VBLENDMPS Z9, Z17, K3, Z9
+	VMULPS    (AX), Z10, Z17
+	VCMPPS    $0x1e, Z16, Z10, K3
+	VBLENDMPS Z10, Z17, K3, Z10
+	VMULPS    (AX), Z11, Z17
+	VCMPPS    $0x1e, Z16, Z11, K3
+	VBLENDMPS Z11, Z17, K3, Z11
+	VMULPS    (AX), Z12, Z17
+	VCMPPS    $0x1e, Z16, Z12, K3
+	VBLENDMPS Z12, Z17, K3, Z12
+	VMULPS    (AX), Z13, Z17
+	VCMPPS    $0x1e, Z16, Z13, K3
+	VBLENDMPS Z13, Z17, K3, Z13
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z14, Z0
+	VMAXPS Z1, Z14, Z1
+	VMAXPS Z2, Z14, Z2
+	VMAXPS Z3, Z14, Z3
+	VMAXPS Z4, Z14, Z4
+	VMAXPS Z5, Z14, Z5
+	VMAXPS Z6, Z14, Z6
+	VMAXPS Z7, Z14, Z7
+	VMAXPS Z8, Z14, Z8
+	VMAXPS Z9, Z14, Z9
+	VMAXPS Z10, Z14, Z10
+	VMAXPS Z11, Z14, Z11
+	VMAXPS Z12, Z14, Z12
+	VMAXPS Z13, Z14, Z13
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z15, Z0
+	VMINPS Z1, Z15, Z1
+	VMINPS Z2, Z15, Z2
+	VMINPS Z3, Z15, Z3
+	VMINPS Z4, Z15, Z4
+	VMINPS Z5, Z15, Z5
+	VMINPS Z6, Z15, Z6
+	VMINPS Z7, Z15, Z7
+	VMINPS Z8, Z15, Z8
+	VMINPS Z9, Z15, Z9
+	VMINPS Z10, Z15, Z10
+	VMINPS Z11, Z15, Z11
+	VMINPS Z12, Z15, Z12
+	VMINPS Z13, Z15, Z13
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z17
+	VADDPS    Z17, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z17
+	VADDPS    Z17, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z17
+	VADDPS    Z17, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z17
+	VADDPS    Z17, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z17
+	VADDPS    Z17, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z17
+	VADDPS    Z17, Z11, Z11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z17
+	VADDPS    Z17, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z17
+	VADDPS    Z17, Z13, Z13
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z2, K1, (CX)
+	VMOVUPS Z3, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z4, K1, (CX)
+	VMOVUPS Z5, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z6, K1, (CX)
+	VMOVUPS Z7, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z8, K1, (CX)
+	VMOVUPS Z9, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z10, K1, (CX)
+	VMOVUPS Z11, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z12, K1, (CX)
+	VMOVUPS Z13, K2, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512Emb_8x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convAVX512Emb_8x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z16
+	VMOVUPS.Z        64(DI), K2, Z17
+	VFMADD231PS.BCST (R11), Z16, Z0
+	VFMADD231PS.BCST (R11), Z17, Z1
+	VFMADD231PS.BCST (R11)(CX*1), Z16, Z2
+	VFMADD231PS.BCST (R11)(CX*1), Z17, Z3
+	VFMADD231PS.BCST (R11)(CX*2), Z16, Z4
+	VFMADD231PS.BCST (R11)(CX*2), Z17, Z5
+	VFMADD231PS.BCST (R11)(SI*1), Z16, Z6
+	VFMADD231PS.BCST (R11)(SI*1), Z17, Z7
+	VFMADD231PS.BCST (R12), Z16, Z8
+	VFMADD231PS.BCST (R12), Z17, Z9
+	VFMADD231PS.BCST (R12)(CX*1), Z16, Z10
+	VFMADD231PS.BCST (R12)(CX*1), Z17, Z11
+	VFMADD231PS.BCST (R12)(CX*2), Z16, Z12
+	VFMADD231PS.BCST (R12)(CX*2), Z17, Z13
+	VFMADD231PS.BCST (R12)(SI*1), Z16, Z14
+	VFMADD231PS.BCST (R12)(SI*1), Z17, Z15
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z16
+	VADDPS    Z16, Z1, Z1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z16
+	VADDPS    Z16, Z3, Z3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z16
+	VADDPS    Z16, Z5, Z5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z16
+	VADDPS    Z16, Z7, Z7
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z16
+	VADDPS    Z16, Z9, Z9
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z16
+	VADDPS    Z16, Z11, Z11
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z16
+	VADDPS    Z16, Z13, Z13
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z16
+	VADDPS    Z16, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z16
+	VADDPS    Z16, Z15, Z15
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z18, Z18, Z18
+	VPXORD    Z19, Z19, Z19
+	VPXORD    Z20, Z20, Z20
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z19
+	VMOVUPS.Z 64(DX), K2, Z20
+
+nobiasrow:
+	VMOVUPS 64(AX), Z16
+	VMOVUPS 128(AX), Z17
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z19, Z0, Z0
+	VADDPS Z20, Z1, Z1
+	VADDPS Z19, Z2, Z2
+	VADDPS Z20, Z3, Z3
+	VADDPS Z19, Z4, Z4
+	VADDPS Z20, Z5, Z5
+	VADDPS Z19, Z6, Z6
+	VADDPS Z20, Z7, Z7
+	VADDPS Z19, Z8, Z8
+	VADDPS Z20, Z9, Z9
+	VADDPS Z19, Z10, Z10
+	VADDPS Z20, Z11, Z11
+	VADDPS Z19, Z12, Z12
+	VADDPS Z20, Z13, Z13
+	VADDPS Z19, Z14, Z14
+	VADDPS Z20, Z15, Z15
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z19
+	VADDPS    Z19, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z19
+	VADDPS    Z19, Z15, Z15
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z19
+	VCMPPS    $0x1e, Z18, Z0, K3
+	VBLENDMPS Z0, Z19, K3, Z0
+	VMULPS    (AX), Z1, Z19
+	VCMPPS    $0x1e, Z18, Z1, K3
+	VBLENDMPS Z1, Z19, K3, Z1
+	VMULPS    (AX), Z2, Z19
+	VCMPPS    $0x1e, Z18, Z2, K3
+	VBLENDMPS Z2, Z19, K3, Z2
+	VMULPS    (AX), Z3, Z19
+	VCMPPS    $0x1e, Z18, Z3, K3
+	VBLENDMPS Z3, Z19, K3, Z3
+	VMULPS    (AX), Z4, Z19
+	VCMPPS    $0x1e, Z18, Z4, K3
+	VBLENDMPS Z4, Z19, K3, Z4
+	VMULPS    (AX), Z5, Z19
+	VCMPPS    $0x1e, Z18, Z5, K3
+	VBLENDMPS Z5, Z19, K3, Z5
+	VMULPS    (AX), Z6, Z19
+	VCMPPS    $0x1e, Z18, Z6, K3
+	VBLENDMPS Z6, Z19, K3, Z6
+	VMULPS    (AX), Z7, Z19
+	VCMPPS    $0x1e, Z18, Z7, K3
+	VBLENDMPS Z7, Z19, K3, Z7
+	VMULPS    (AX), Z8, Z19
+	VCMPPS    $0x1e, Z18, Z8, K3
+	VBLENDMPS Z8, Z19, K3, Z8
+	VMULPS    (AX), Z9, Z19
+	VCMPPS    $0x1e, Z18, Z9, K3
+	VBLENDMPS Z9, Z19, K3, Z9
+	VMULPS    (AX), Z10, Z19
+	VCMPPS    $0x1e, Z18, Z10, K3
+	VBLENDMPS Z10, Z19, K3, Z10
+	VMULPS    (AX), Z11, Z19
+	VCMPPS    $0x1e, Z18, Z11, K3
+	VBLENDMPS Z11, Z19, K3, Z11
+	VMULPS    (AX), Z12, Z19
+	VCMPPS    $0x1e, Z18, Z12, K3
+	VBLENDMPS Z12, Z19, K3, Z12
+	VMULPS    (AX), Z13, Z19
+	VCMPPS    $0x1e, Z18, Z13, K3
+	VBLENDMPS Z13, Z19, K3, Z13
+	VMULPS    (AX), Z14, Z19
+	VCMPPS    $0x1e, Z18, Z14, K3
+	VBLENDMPS Z14, Z19, K3, Z14
+	VMULPS    (AX), Z15, Z19
+	VCMPPS    $0x1e, Z18, Z15, K3
+	VBLENDMPS Z15, Z19, K3, Z15
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z16, Z0
+	VMAXPS Z1, Z16, Z1
+	VMAXPS Z2, Z16, Z2
+	VMAXPS Z3, Z16, Z3
+	VMAXPS Z4, Z16, Z4
+	VMAXPS Z5, Z16, Z5
+	VMAXPS Z6, Z16, Z6
+	VMAXPS Z7, Z16, Z7
+	VMAXPS Z8, Z16, Z8
+	VMAXPS Z9, Z16, Z9
+	VMAXPS Z10, Z16, Z10
+	VMAXPS Z11, Z16, Z11
+	VMAXPS Z12, Z16, Z12
+	VMAXPS Z13, Z16, Z13
+	VMAXPS Z14, Z16, Z14
+	VMAXPS Z15, Z16, Z15
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z17, Z0
+	VMINPS Z1, Z17, Z1
+	VMINPS Z2, Z17, Z2
+	VMINPS Z3, Z17, Z3
+	VMINPS Z4, Z17, Z4
+	VMINPS Z5, Z17, Z5
+	VMINPS Z6, Z17, Z6
+	VMINPS Z7, Z17, Z7
+	VMINPS Z8, Z17, Z8
+	VMINPS Z9, Z17, Z9
+	VMINPS Z10, Z17, Z10
+	VMINPS Z11, Z17, Z11
+	VMINPS Z12, Z17, Z12
+	VMINPS Z13, Z17, Z13
+	VMINPS Z14, Z17, Z14
+	VMINPS Z15, Z17, Z15
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z19
+	VADDPS    Z19, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z19
+	VADDPS    Z19, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z19
+	VADDPS    Z19, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z19
+	VADDPS    Z19, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z19
+	VADDPS    Z19, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z19
+	VADDPS    Z19, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z19
+	VADDPS    Z19, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z19
+	VADDPS    Z19, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z19
+	VADDPS    Z19, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z19
+	VADDPS    Z19, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z19
+	VADDPS    Z19, Z11, Z11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z19
+	VADDPS    Z19, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z19
+	VADDPS    Z19, Z13, Z13
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z19
+	VADDPS    Z19, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z19
+	VADDPS    Z19, Z15, Z15
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z2, K1, (CX)
+	VMOVUPS Z3, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z4, K1, (CX)
+	VMOVUPS Z5, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z6, K1, (CX)
+	VMOVUPS Z7, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z8, K1, (CX)
+	VMOVUPS Z9, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z10, K1, (CX)
+	VMOVUPS Z11, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z12, K1, (CX)
+	VMOVUPS Z13, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z14, K1, (CX)
+	VMOVUPS Z15, K2, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512Emb_9x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convAVX512Emb_9x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	LEAQ       (R12)(CX*4), R13
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z18
+	VMOVUPS.Z        64(DI), K2, Z19
+	VFMADD231PS.BCST (R11), Z18, Z0
+	VFMADD231PS.BCST (R11), Z19, Z1
+	VFMADD231PS.BCST (R11)(CX*1), Z18, Z2
+	VFMADD231PS.BCST (R11)(CX*1), Z19, Z3
+	VFMADD231PS.BCST (R11)(CX*2), Z18, Z4
+	VFMADD231PS.BCST (R11)(CX*2), Z19, Z5
+	VFMADD231PS.BCST (R11)(SI*1), Z18, Z6
+	VFMADD231PS.BCST (R11)(SI*1), Z19, Z7
+	VFMADD231PS.BCST (R12), Z18, Z8
+	VFMADD231PS.BCST (R12), Z19, Z9
+	VFMADD231PS.BCST (R12)(CX*1), Z18, Z10
+	VFMADD231PS.BCST (R12)(CX*1), Z19, Z11
+	VFMADD231PS.BCST (R12)(CX*2), Z18, Z12
+	VFMADD231PS.BCST (R12)(CX*2), Z19, Z13
+	VFMADD231PS.BCST (R12)(SI*1), Z18, Z14
+	VFMADD231PS.BCST (R12)(SI*1), Z19, Z15
+	VFMADD231PS.BCST (R13), Z18, Z16
+	VFMADD231PS.BCST (R13), Z19, Z17
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z18
+	VADDPS    Z18, Z1, Z1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z18
+	VADDPS    Z18, Z3, Z3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z18
+	VADDPS    Z18, Z5, Z5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z18
+	VADDPS    Z18, Z7, Z7
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z18
+	VADDPS    Z18, Z9, Z9
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z18
+	VADDPS    Z18, Z11, Z11
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z18
+	VADDPS    Z18, Z13, Z13
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z18
+	VADDPS    Z18, Z15, Z15
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z18
+	VADDPS    Z18, Z16, Z16
+	VMOVUPS.Z 64(AX), K2, Z18
+	VADDPS    Z18, Z17, Z17
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z20, Z20, Z20
+	VPXORD    Z21, Z21, Z21
+	VPXORD    Z22, Z22, Z22
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z21
+	VMOVUPS.Z 64(DX), K2, Z22
+
+nobiasrow:
+	VMOVUPS 64(AX), Z18
+	VMOVUPS 128(AX), Z19
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z21, Z0, Z0
+	VADDPS Z22, Z1, Z1
+	VADDPS Z21, Z2, Z2
+	VADDPS Z22, Z3, Z3
+	VADDPS Z21, Z4, Z4
+	VADDPS Z22, Z5, Z5
+	VADDPS Z21, Z6, Z6
+	VADDPS Z22, Z7, Z7
+	VADDPS Z21, Z8, Z8
+	VADDPS Z22, Z9, Z9
+	VADDPS Z21, Z10, Z10
+	VADDPS Z22, Z11, Z11
+	VADDPS Z21, Z12, Z12
+	VADDPS Z22, Z13, Z13
+	VADDPS Z21, Z14, Z14
+	VADDPS Z22, Z15, Z15
+	VADDPS Z21, Z16, Z16
+	VADDPS Z22, Z17, Z17
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z15, Z15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z21
+	VADDPS    Z21, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z21
+	VADDPS    Z21, Z17, Z17
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z21
+	VCMPPS    $0x1e, Z20, Z0, K3
+	VBLENDMPS Z0, Z21, K3, Z0
+	VMULPS    (AX), Z1, Z21
+	VCMPPS    $0x1e, Z20, Z1, K3
+	VBLENDMPS Z1, Z21, K3, Z1
+	VMULPS    (AX), Z2, Z21
+	VCMPPS    $0x1e, Z20, Z2, K3
+	VBLENDMPS Z2, Z21, K3, Z2
+	VMULPS    (AX), Z3, Z21
+	VCMPPS    $0x1e, Z20, Z3, K3
+	VBLENDMPS Z3, Z21, K3, Z3
+	VMULPS    (AX), Z4, Z21
+	VCMPPS    $0x1e, Z20, Z4, K3
+	VBLENDMPS Z4, Z21, K3, Z4
+	VMULPS    (AX), Z5, Z21
+	VCMPPS    $0x1e, Z20, Z5, K3
+	VBLENDMPS Z5, Z21, K3, Z5
+	VMULPS    (AX), Z6, Z21
+	VCMPPS    $0x1e, Z20, Z6, K3
+	VBLENDMPS Z6, Z21, K3, Z6
+	VMULPS    (AX), Z7, Z21
+	VCMPPS    $0x1e, Z20, Z7, K3
+	VBLENDMPS Z7, Z21, K3, Z7
+	VMULPS    (AX), Z8, Z21
+	VCMPPS    $0x1e, Z20, Z8, K3
+	VBLENDMPS Z8, Z21, K3, Z8
+	VMULPS    (AX), Z9, Z21
+	VCMPPS    $0x1e, Z20, Z9, K3
+	VBLENDMPS Z9, Z21, K3, Z9
+	VMULPS    (AX), Z10, Z21
+	VCMPPS    $0x1e, Z20, Z10, K3
+	VBLENDMPS Z10, Z21, K3, Z10
+	VMULPS    (AX), Z11, Z21
+	VCMPPS    $0x1e, Z20, Z11, K3
+	VBLENDMPS Z11, Z21, K3, Z11
+	VMULPS    (AX), Z12, Z21
+	VCMPPS    $0x1e, Z20, Z12, K3
+	VBLENDMPS Z12, Z21, K3, Z12
+	VMULPS    (AX), Z13, Z21
+	VCMPPS    $0x1e, Z20, Z13, K3
+	VBLENDMPS Z13, Z21, K3, Z13
+	VMULPS    (AX), Z14, Z21
+	VCMPPS    $0x1e, Z20, Z14, K3
+	VBLENDMPS Z14, Z21, K3, Z14
+	VMULPS    (AX), Z15, Z21
+	VCMPPS    $0x1e, Z20, Z15, K3
+	VBLENDMPS Z15, Z21, K3, Z15
+	VMULPS    (AX), Z16, Z21
+	VCMPPS    $0x1e, Z20, Z16, K3
+	VBLENDMPS Z16, Z21, K3, Z16
+	VMULPS    (AX), Z17, Z21
+	VCMPPS    $0x1e, Z20, Z17, K3
+	VBLENDMPS Z17, Z21, K3, Z17
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z18, Z0
+	VMAXPS Z1, Z18, Z1
+	VMAXPS Z2, Z18, Z2
+	VMAXPS Z3, Z18, Z3
+	VMAXPS Z4, Z18, Z4
+	VMAXPS Z5, Z18, Z5
+	VMAXPS Z6, Z18, Z6
+	VMAXPS Z7, Z18, Z7
+	VMAXPS Z8, Z18, Z8
+	VMAXPS Z9, Z18, Z9
+	VMAXPS Z10, Z18, Z10
+	VMAXPS Z11, Z18, Z11
+	VMAXPS Z12, Z18, Z12
+	VMAXPS Z13, Z18, Z13
+	VMAXPS Z14, Z18, Z14
+	VMAXPS Z15, Z18, Z15
+	VMAXPS Z16, Z18, Z16
+	VMAXPS Z17, Z18, Z17
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z19, Z0
+	VMINPS Z1, Z19, Z1
+	VMINPS Z2, Z19, Z2
+	VMINPS Z3, Z19, Z3
+	VMINPS Z4, Z19, Z4
+	VMINPS Z5, Z19, Z5
+	VMINPS Z6, Z19, Z6
+	VMINPS Z7, Z19, Z7
+	VMINPS Z8, Z19, Z8
+	VMINPS Z9, Z19, Z9
+	VMINPS Z10, Z19, Z10
+	VMINPS Z11, Z19, Z11
+	VMINPS Z12, Z19, Z12
+	VMINPS Z13, Z19, Z13
+	VMINPS Z14, Z19, Z14
+	VMINPS Z15, Z19, Z15
+	VMINPS Z16, Z19, Z16
+	VMINPS Z17, Z19, Z17
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z11, Z11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z13, Z13
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z15, Z15
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z21
+	VADDPS    Z21, Z16, Z16
+	VMOVUPS.Z 64(AX), K2, Z21
+	VADDPS    Z21, Z17, Z17
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z2, K1, (CX)
+	VMOVUPS Z3, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z4, K1, (CX)
+	VMOVUPS Z5, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z6, K1, (CX)
+	VMOVUPS Z7, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z8, K1, (CX)
+	VMOVUPS Z9, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z10, K1, (CX)
+	VMOVUPS Z11, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z12, K1, (CX)
+	VMOVUPS Z13, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z14, K1, (CX)
+	VMOVUPS Z15, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z16, K1, (CX)
+	VMOVUPS Z17, K2, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512Emb_10x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convAVX512Emb_10x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	LEAQ       (R12)(CX*4), R13
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z20
+	VMOVUPS.Z        64(DI), K2, Z21
+	VFMADD231PS.BCST (R11), Z20, Z0
+	VFMADD231PS.BCST (R11), Z21, Z1
+	VFMADD231PS.BCST (R11)(CX*1), Z20, Z2
+	VFMADD231PS.BCST (R11)(CX*1), Z21, Z3
+	VFMADD231PS.BCST (R11)(CX*2), Z20, Z4
+	VFMADD231PS.BCST (R11)(CX*2), Z21, Z5
+	VFMADD231PS.BCST (R11)(SI*1), Z20, Z6
+	VFMADD231PS.BCST (R11)(SI*1), Z21, Z7
+	VFMADD231PS.BCST (R12), Z20, Z8
+	VFMADD231PS.BCST (R12), Z21, Z9
+	VFMADD231PS.BCST (R12)(CX*1), Z20, Z10
+	VFMADD231PS.BCST (R12)(CX*1), Z21, Z11
+	VFMADD231PS.BCST (R12)(CX*2), Z20, Z12
+	VFMADD231PS.BCST (R12)(CX*2), Z21, Z13
+	VFMADD231PS.BCST (R12)(SI*1), Z20, Z14
+	VFMADD231PS.BCST (R12)(SI*1), Z21, Z15
+	VFMADD231PS.BCST (R13), Z20, Z16
+	VFMADD231PS.BCST (R13), Z21, Z17
+	VFMADD231PS.BCST (R13)(CX*1), Z20, Z18
+	VFMADD231PS.BCST (R13)(CX*1), Z21, Z19
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z20
+	VADDPS    Z20, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z20
+	VADDPS    Z20, Z1, Z1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z20
+	VADDPS    Z20, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z20
+	VADDPS    Z20, Z3, Z3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z20
+	VADDPS    Z20, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z20
+	VADDPS    Z20, Z5, Z5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z20
+	VADDPS    Z20, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z20
+	VADDPS    Z20, Z7, Z7
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z20
+	VADDPS    Z20, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z20
+	VADDPS    Z20, Z9, Z9
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z20
+	VADDPS    Z20, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z20
+	VADDPS    Z20, Z11, Z11
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z20
+	VADDPS    Z20, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z20
+	VADDPS    Z20, Z13, Z13
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z20
+	VADDPS    Z20, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z20
+	VADDPS    Z20, Z15, Z15
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z20
+	VADDPS    Z20, Z16, Z16
+	VMOVUPS.Z 64(AX), K2, Z20
+	VADDPS    Z20, Z17, Z17
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z20
+	VADDPS    Z20, Z18, Z18
+	VMOVUPS.Z 64(AX), K2, Z20
+	VADDPS    Z20, Z19, Z19
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z22, Z22, Z22
+	VPXORD    Z23, Z23, Z23
+	VPXORD    Z24, Z24, Z24
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z23
+	VMOVUPS.Z 64(DX), K2, Z24
+
+nobiasrow:
+	VMOVUPS 64(AX), Z20
+	VMOVUPS 128(AX), Z21
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z23, Z0, Z0
+	VADDPS Z24, Z1, Z1
+	VADDPS Z23, Z2, Z2
+	VADDPS Z24, Z3, Z3
+	VADDPS Z23, Z4, Z4
+	VADDPS Z24, Z5, Z5
+	VADDPS Z23, Z6, Z6
+	VADDPS Z24, Z7, Z7
+	VADDPS Z23, Z8, Z8
+	VADDPS Z24, Z9, Z9
+	VADDPS Z23, Z10, Z10
+	VADDPS Z24, Z11, Z11
+	VADDPS Z23, Z12, Z12
+	VADDPS Z24, Z13, Z13
+	VADDPS Z23, Z14, Z14
+	VADDPS Z24, Z15, Z15
+	VADDPS Z23, Z16, Z16
+	VADDPS Z24, Z17, Z17
+	VADDPS Z23, Z18, Z18
+	VADDPS Z24, Z19, Z19
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z15, Z15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z17, Z17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z23
+	VADDPS    Z23, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Z23
+	VADDPS    Z23, Z19, Z19
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z23
+	VCMPPS    $0x1e, Z22, Z0, K3
+	VBLENDMPS Z0, Z23, K3, Z0
+	VMULPS    (AX), Z1, Z23
+	VCMPPS    $0x1e, Z22, Z1, K3
+	VBLENDMPS Z1, Z23, K3, Z1
+	VMULPS    (AX), Z2, Z23
+	VCMPPS    $0x1e, Z22, Z2, K3
+	VBLENDMPS Z2, Z23, K3, Z2
+	VMULPS    (AX), Z3, Z23
+	VCMPPS    $0x1e, Z22, Z3, K3
+	VBLENDMPS Z3, Z23, K3, Z3
+	VMULPS    (AX), Z4, Z23
+	VCMPPS    $0x1e, Z22, Z4, K3
+	VBLENDMPS Z4, Z23, K3, Z4
+	VMULPS    (AX), Z5, Z23
+	VCMPPS    $0x1e, Z22, Z5, K3
+	VBLENDMPS Z5, Z23, K3, Z5
+	VMULPS    (AX), Z6, Z23
+	VCMPPS    $0x1e, Z22, Z6, K3
+	VBLENDMPS Z6, Z23, K3, Z6
+	VMULPS    (AX), Z7, Z23
+	VCMPPS    $0x1e, Z22, Z7, K3
+	VBLENDMPS Z7, Z23, K3, Z7
+	VMULPS    (AX), Z8, Z23
+	VCMPPS    $0x1e, Z22, Z8, K3
+	VBLENDMPS Z8, Z23, K3, Z8
+	VMULPS    (AX), Z9, Z23
+	VCMPPS    $0x1e, Z22, Z9, K3
+	VBLENDMPS Z9, Z23, K3, Z9
+	VMULPS    (AX), Z10, Z23
+	VCMPPS    $0x1e, Z22, Z10, K3
+	VBLENDMPS Z10, Z23, K3, Z10
+	VMULPS    (AX), Z11, Z23
+	VCMPPS    $0x1e, Z22, Z11, K3
+	VBLENDMPS Z11, Z23, K3, Z11
+	VMULPS    (AX), Z12, Z23
+	VCMPPS    $0x1e, Z22, Z12, K3
+	VBLENDMPS Z12, Z23, K3, Z12
+	VMULPS    (AX), Z13, Z23
+	VCMPPS    $0x1e, Z22, Z13, K3
+	VBLENDMPS Z13, Z23, K3, Z13
+	VMULPS    (AX), Z14, Z23
+	VCMPPS    $0x1e, Z22, Z14, K3
+	VBLENDMPS Z14, Z23, K3, Z14
+	VMULPS    (AX), Z15, Z23
+	VCMPPS    $0x1e, Z22, Z15, K3
+	VBLENDMPS Z15, Z23, K3, Z15
+	VMULPS    (AX), Z16, Z23
+	VCMPPS    $0x1e, Z22, Z16, K3
+	VBLENDMPS Z16, Z23, K3, Z16
+	VMULPS    (AX), Z17, Z23
+	VCMPPS    $0x1e, Z22, Z17, K3
+	VBLENDMPS Z17, Z23, K3, Z17
+	VMULPS    (AX), Z18, Z23
+	VCMPPS    $0x1e, Z22, Z18, K3
+	VBLENDMPS Z18, Z23, K3, Z18
+	VMULPS    (AX), Z19, Z23
+	VCMPPS    $0x1e, Z22, Z19, K3
+	VBLENDMPS Z19, Z23, K3, Z19
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z20, Z0
+	VMAXPS Z1, Z20, Z1
+	VMAXPS Z2, Z20, Z2
+	VMAXPS Z3, Z20, Z3
+	VMAXPS Z4, Z20, Z4
+	VMAXPS Z5, Z20, Z5
+	VMAXPS Z6, Z20, Z6
+	VMAXPS Z7, Z20, Z7
+	VMAXPS Z8, Z20, Z8
+	VMAXPS Z9, Z20, Z9
+	VMAXPS Z10, Z20, Z10
+	VMAXPS Z11, Z20, Z11
+	VMAXPS Z12, Z20, Z12
+	VMAXPS Z13, Z20, Z13
+	VMAXPS Z14, Z20, Z14
+	VMAXPS Z15, Z20, Z15
+	VMAXPS Z16, Z20, Z16
+	VMAXPS Z17, Z20, Z17
+	VMAXPS Z18, Z20, Z18
+	VMAXPS Z19, Z20, Z19
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z21, Z0
+	VMINPS Z1, Z21, Z1
+	VMINPS Z2, Z21, Z2
+	VMINPS Z3, Z21, Z3
+	VMINPS Z4, Z21, Z4
+	VMINPS Z5, Z21, Z5
+	VMINPS Z6, Z21, Z6
+	VMINPS Z7, Z21, Z7
+	VMINPS Z8, Z21, Z8
+	VMINPS Z9, Z21, Z9
+	VMINPS Z10, Z21, Z10
+	VMINPS Z11, Z21, Z11
+	VMINPS Z12, Z21, Z12
+	VMINPS Z13, Z21, Z13
+	VMINPS Z14, Z21, Z14
+	VMINPS Z15, Z21, Z15
+	VMINPS Z16, Z21, Z16
+	VMINPS Z17, Z21, Z17
+	VMINPS Z18, Z21, Z18
+	VMINPS Z19, Z21, Z19
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z11, Z11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z13, Z13
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z15, Z15
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z16, Z16
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z17, Z17
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z23
+	VADDPS    Z23, Z18, Z18
+	VMOVUPS.Z 64(AX), K2, Z23
+	VADDPS    Z23, Z19, Z19
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z2, K1, (CX)
+	VMOVUPS Z3, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z4, K1, (CX)
+	VMOVUPS Z5, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z6, K1, (CX)
+	VMOVUPS Z7, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z8, K1, (CX)
+	VMOVUPS Z9, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z10, K1, (CX)
+	VMOVUPS Z11, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z12, K1, (CX)
+	VMOVUPS Z13, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z14, K1, (CX)
+	VMOVUPS Z15, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z16, K1, (CX)
+	VMOVUPS Z17, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z18, K1, (CX)
+	VMOVUPS Z19, K2, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512Emb_11x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convAVX512Emb_11x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	VMOVAPS   Z0, Z20
+	VMOVAPS   Z1, Z21
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	LEAQ       (R12)(CX*4), R13
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z22
+	VMOVUPS.Z        64(DI), K2, Z23
+	VFMADD231PS.BCST (R11), Z22, Z0
+	VFMADD231PS.BCST (R11), Z23, Z1
+	VFMADD231PS.BCST (R11)(CX*1), Z22, Z2
+	VFMADD231PS.BCST (R11)(CX*1), Z23, Z3
+	VFMADD231PS.BCST (R11)(CX*2), Z22, Z4
+	VFMADD231PS.BCST (R11)(CX*2), Z23, Z5
+	VFMADD231PS.BCST (R11)(SI*1), Z22, Z6
+	VFMADD231PS.BCST (R11)(SI*1), Z23, Z7
+	VFMADD231PS.BCST (R12), Z22, Z8
+	VFMADD231PS.BCST (R12), Z23, Z9
+	VFMADD231PS.BCST (R12)(CX*1), Z22, Z10
+	VFMADD231PS.BCST (R12)(CX*1), Z23, Z11
+	VFMADD231PS.BCST (R12)(CX*2), Z22, Z12
+	VFMADD231PS.BCST (R12)(CX*2), Z23, Z13
+	VFMADD231PS.BCST (R12)(SI*1), Z22, Z14
+	VFMADD231PS.BCST (R12)(SI*1), Z23, Z15
+	VFMADD231PS.BCST (R13), Z22, Z16
+	VFMADD231PS.BCST (R13), Z23, Z17
+	VFMADD231PS.BCST (R13)(CX*1), Z22, Z18
+	VFMADD231PS.BCST (R13)(CX*1), Z23, Z19
+	VFMADD231PS.BCST (R13)(CX*2), Z22, Z20
+	VFMADD231PS.BCST (R13)(CX*2), Z23, Z21
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z22
+	VADDPS    Z22, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z22
+	VADDPS    Z22, Z1, Z1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z22
+	VADDPS    Z22, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z22
+	VADDPS    Z22, Z3, Z3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z22
+	VADDPS    Z22, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z22
+	VADDPS    Z22, Z5, Z5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z22
+	VADDPS    Z22, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z22
+	VADDPS    Z22, Z7, Z7
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z22
+	VADDPS    Z22, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z22
+	VADDPS    Z22, Z9, Z9
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z22
+	VADDPS    Z22, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z22
+	VADDPS    Z22, Z11, Z11
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z22
+	VADDPS    Z22, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z22
+	VADDPS    Z22, Z13, Z13
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z22
+	VADDPS    Z22, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z22
+	VADDPS    Z22, Z15, Z15
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z22
+	VADDPS    Z22, Z16, Z16
+	VMOVUPS.Z 64(AX), K2, Z22
+	VADDPS    Z22, Z17, Z17
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z22
+	VADDPS    Z22, Z18, Z18
+	VMOVUPS.Z 64(AX), K2, Z22
+	VADDPS    Z22, Z19, Z19
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z22
+	VADDPS    Z22, Z20, Z20
+	VMOVUPS.Z 64(AX), K2, Z22
+	VADDPS    Z22, Z21, Z21
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z24, Z24, Z24
+	VPXORD    Z25, Z25, Z25
+	VPXORD    Z26, Z26, Z26
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z25
+	VMOVUPS.Z 64(DX), K2, Z26
+
+nobiasrow:
+	VMOVUPS 64(AX), Z22
+	VMOVUPS 128(AX), Z23
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z25, Z0, Z0
+	VADDPS Z26, Z1, Z1
+	VADDPS Z25, Z2, Z2
+	VADDPS Z26, Z3, Z3
+	VADDPS Z25, Z4, Z4
+	VADDPS Z26, Z5, Z5
+	VADDPS Z25, Z6, Z6
+	VADDPS Z26, Z7, Z7
+	VADDPS Z25, Z8, Z8
+	VADDPS Z26, Z9, Z9
+	VADDPS Z25, Z10, Z10
+	VADDPS Z26, Z11, Z11
+	VADDPS Z25, Z12, Z12
+	VADDPS Z26, Z13, Z13
+	VADDPS Z25, Z14, Z14
+	VADDPS Z26, Z15, Z15
+	VADDPS Z25, Z16, Z16
+	VADDPS Z26, Z17, Z17
+	VADDPS Z25, Z18, Z18
+	VADDPS Z26, Z19, Z19
+	VADDPS Z25, Z20, Z20
+	VADDPS Z26, Z21, Z21
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z15, Z15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z17, Z17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z19, Z19
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z25
+	VADDPS    Z25, Z20, Z20
+	VMOVUPS.Z 64(DX), K2, Z25
+	VADDPS    Z25, Z21, Z21
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z25
+	VCMPPS    $0x1e, Z24, Z0, K3
+	VBLENDMPS Z0, Z25, K3, Z0
+	VMULPS    (AX), Z1, Z25
+	VCMPPS    $0x1e, Z24, Z1, K3
+	VBLENDMPS Z1, Z25, K3, Z1
+	VMULPS    (AX), Z2, Z25
+	VCMPPS    $0x1e, Z24, Z2, K3
+	VBLENDMPS Z2, Z25, K3, Z2
+	VMULPS    (AX), Z3, Z25
+	VCMPPS    $0x1e, Z24, Z3, K3
+	VBLENDMPS Z3, Z25, K3, Z3
+	VMULPS    (AX), Z4, Z25
+	VCMPPS    $0x1e, Z24, Z4, K3
+	VBLENDMPS Z4, Z25, K3, Z4
+	VMULPS    (AX), Z5, Z25
+	VCMPPS    $0x1e, Z24, Z5, K3
+	VBLENDMPS Z5, Z25, K3, Z5
+	VMULPS    (AX), Z6, Z25
+	VCMPPS    $0x1e, Z24, Z6, K3
+	VBLENDMPS Z6, Z25, K3, Z6
+	VMULPS    (AX), Z7, Z25
+	VCMPPS    $0x1e, Z24, Z7, K3
+	VBLENDMPS Z7, Z25, K3, Z7
+	VMULPS    (AX), Z8, Z25
+	VCMPPS    $0x1e, Z24, Z8, K3
+	VBLENDMPS Z8, Z25, K3, Z8
+	VMULPS    (AX), Z9, Z25
+	VCMPPS    $0x1e, Z24, Z9, K3
+	VBLENDMPS Z9, Z25, K3, Z9
+	VMULPS    (AX), Z10, Z25
+	VCMPPS    $0x1e, Z24, Z10, K3
+	VBLENDMPS Z10, Z25, K3, Z10
+	VMULPS    (AX), Z11, Z25
+	VCMPPS    $0x1e, Z24, Z11, K3
+	VBLENDMPS Z11, Z25, K3, Z11
+	VMULPS    (AX), Z12, Z25
+	VCMPPS    $0x1e, Z24, Z12, K3
+	VBLENDMPS Z12, Z25, K3, Z12
+	VMULPS    (AX), Z13, Z25
+	VCMPPS    $0x1e, Z24, Z13, K3
+	VBLENDMPS Z13, Z25, K3, Z13
+	VMULPS    (AX), Z14, Z25
+	VCMPPS    $0x1e, Z24, Z14, K3
+	VBLENDMPS Z14, Z25, K3, Z14
+	VMULPS    (AX), Z15, Z25
+	VCMPPS    $0x1e, Z24, Z15, K3
+	VBLENDMPS Z15, Z25, K3, Z15
+	VMULPS    (AX), Z16, Z25
+	VCMPPS    $0x1e, Z24, Z16, K3
+	VBLENDMPS Z16, Z25, K3, Z16
+	VMULPS    (AX), Z17, Z25
+	VCMPPS    $0x1e, Z24, Z17, K3
+	VBLENDMPS Z17, Z25, K3, Z17
+	VMULPS    (AX), Z18, Z25
+	VCMPPS    $0x1e, Z24, Z18, K3
+	VBLENDMPS Z18, Z25, K3, Z18
+	VMULPS    (AX), Z19, Z25
+	VCMPPS    $0x1e, Z24, Z19, K3
+	VBLENDMPS Z19, Z25, K3, Z19
+	VMULPS    (AX), Z20, Z25
+	VCMPPS    $0x1e, Z24, Z20, K3
+	VBLENDMPS Z20, Z25, K3, Z20
+	VMULPS    (AX), Z21, Z25
+	VCMPPS    $0x1e, Z24, Z21, K3
+	VBLENDMPS Z21, Z25, K3, Z21
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z22, Z0
+	VMAXPS Z1, Z22, Z1
+	VMAXPS Z2, Z22, Z2
+	VMAXPS Z3, Z22, Z3
+	VMAXPS Z4, Z22, Z4
+	VMAXPS Z5, Z22, Z5
+	VMAXPS Z6, Z22, Z6
+	VMAXPS Z7, Z22, Z7
+	VMAXPS Z8, Z22, Z8
+	VMAXPS Z9, Z22, Z9
+	VMAXPS Z10, Z22, Z10
+	VMAXPS Z11, Z22, Z11
+	VMAXPS Z12, Z22, Z12
+	VMAXPS Z13, Z22, Z13
+	VMAXPS Z14, Z22, Z14
+	VMAXPS Z15, Z22, Z15
+	VMAXPS Z16, Z22, Z16
+	VMAXPS Z17, Z22, Z17
+	VMAXPS Z18, Z22, Z18
+	VMAXPS Z19, Z22, Z19
+	VMAXPS Z20, Z22, Z20
+	VMAXPS Z21, Z22, Z21
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z23, Z0
+	VMINPS Z1, Z23, Z1
+	VMINPS Z2, Z23, Z2
+	VMINPS Z3, Z23, Z3
+	VMINPS Z4, Z23, Z4
+	VMINPS Z5, Z23, Z5
+	VMINPS Z6, Z23, Z6
+	VMINPS Z7, Z23, Z7
+	VMINPS Z8, Z23, Z8
+	VMINPS Z9, Z23, Z9
+	VMINPS Z10, Z23, Z10
+	VMINPS Z11, Z23, Z11
+	VMINPS Z12, Z23, Z12
+	VMINPS Z13, Z23, Z13
+	VMINPS Z14, Z23, Z14
+	VMINPS Z15, Z23, Z15
+	VMINPS Z16, Z23, Z16
+	VMINPS Z17, Z23, Z17
+	VMINPS Z18, Z23, Z18
+	VMINPS Z19, Z23, Z19
+	VMINPS Z20, Z23, Z20
+	VMINPS Z21, Z23, Z21
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z11, Z11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z13, Z13
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z15, Z15
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z16, Z16
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z17, Z17
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z18, Z18
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z19, Z19
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z25
+	VADDPS    Z25, Z20, Z20
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS    Z25, Z21, Z21
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z2, K1, (CX)
+	VMOVUPS Z3, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z4, K1, (CX)
+	VMOVUPS Z5, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z6, K1, (CX)
+	VMOVUPS Z7, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z8, K1, (CX)
+	VMOVUPS Z9, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z10, K1, (CX)
+	VMOVUPS Z11, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z12, K1, (CX)
+	VMOVUPS Z13, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z14, K1, (CX)
+	VMOVUPS Z15, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z16, K1, (CX)
+	VMOVUPS Z17, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z18, K1, (CX)
+	VMOVUPS Z19, K2, 64(CX)
+	ADDQ    BX, CX
+	VMOVUPS Z20, K1, (CX)
+	VMOVUPS Z21, K2, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512Emb_12x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convAVX512Emb_12x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	VMOVAPS   Z0, Z20
+	VMOVAPS   Z1, Z21
+	VMOVAPS   Z0, Z22
+	VMOVAPS   Z1, Z23
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	LEAQ       (R12)(CX*4), R13
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z24
+	VMOVUPS.Z        64(DI), K2, Z25
+	VFMADD231PS.BCST (R11), Z24, Z0
+	VFMADD231PS.BCST (R11), Z25, Z1
+	VFMADD231PS.BCST (R11)(CX*1), Z24, Z2
+	VFMADD231PS.BCST (R11)(CX*1), Z25, Z3
+	VFMADD231PS.BCST (R11)(CX*2), Z24, Z4
+	VFMADD231PS.BCST (R11)(CX*2), Z25, Z5
+	VFMADD231PS.BCST (R11)(SI*1), Z24, Z6
+	VFMADD231PS.BCST (R11)(SI*1), Z25, Z7
+	VFMADD231PS.BCST (R12), Z24, Z8
+	VFMADD231PS.BCST (R12), Z25, Z9
+	VFMADD231PS.BCST (R12)(CX*1), Z24, Z10
+	VFMADD231PS.BCST (R12)(CX*1), Z25, Z11
+	VFMADD231PS.BCST (R12)(CX*2), Z24, Z12
+	VFMADD231PS.BCST (R12)(CX*2), Z25, Z13
+	VFMADD231PS.BCST (R12)(SI*1), Z24, Z14
+	VFMADD231PS.BCST (R12)(SI*1), Z25, Z15
+	VFMADD231PS.BCST (R13), Z24, Z16
+	VFMADD231PS.BCST (R13), Z25, Z17
+	VFMADD231PS.BCST (R13)(CX*1), Z24, Z18
+	VFMADD231PS.BCST (R13)(CX*1), Z25, Z19
+	VFMADD231PS.BCST (R13)(CX*2), Z24, Z20
+	VFMADD231PS.BCST (R13)(CX*2), Z25, Z21
+	VFMADD231PS.BCST (R13)(SI*1), Z24, Z22
+	VFMADD231PS.BCST (R13)(SI*1), Z25, Z23
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z24
+	VADDPS    Z24, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z24
+	VADDPS    Z24, Z1, Z1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z24
+	VADDPS    Z24, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z24
+	VADDPS    Z24, Z3, Z3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z24
+	VADDPS    Z24, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z24
+	VADDPS    Z24, Z5, Z5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z24
+	VADDPS    Z24, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z24
+	VADDPS    Z24, Z7, Z7
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z24
+	VADDPS    Z24, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z24
+	VADDPS    Z24, Z9, Z9
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z24
+	VADDPS    Z24, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z24
+	VADDPS    Z24, Z11, Z11
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z24
+	VADDPS    Z24, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z24
+	VADDPS    Z24, Z13, Z13
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z24
+	VADDPS    Z24, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z24
+	VADDPS    Z24, Z15, Z15
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z24
+	VADDPS    Z24, Z16, Z16
+	VMOVUPS.Z 64(AX), K2, Z24
+	VADDPS    Z24, Z17, Z17
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z24
+	VADDPS    Z24, Z18, Z18
+	VMOVUPS.Z 64(AX), K2, Z24
+	VADDPS    Z24, Z19, Z19
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z24
+	VADDPS    Z24, Z20, Z20
+	VMOVUPS.Z 64(AX), K2, Z24
+	VADDPS    Z24, Z21, Z21
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Z24
+	VADDPS    Z24, Z22, Z22
+	VMOVUPS.Z 64(AX), K2, Z24
+	VADDPS    Z24, Z23, Z23
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z26, Z26, Z26
+	VPXORD    Z27, Z27, Z27
+	VPXORD    Z28, Z28, Z28
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z27
+	VMOVUPS.Z 64(DX), K2, Z28
+
+nobiasrow:
+	VMOVUPS 64(AX), Z24
+	VMOVUPS 128(AX), Z25
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z27, Z0, Z0
+	VADDPS Z28, Z1, Z1
+	VADDPS Z27, Z2, Z2
+	VADDPS Z28, Z3, Z3
+	VADDPS Z27, Z4, Z4
+	VADDPS Z28, Z5, Z5
+	VADDPS Z27, Z6, Z6
+	VADDPS Z28, Z7, Z7
+	VADDPS Z27, Z8, Z8
+	VADDPS Z28, Z9, Z9
+	VADDPS Z27, Z10, Z10
+	VADDPS Z28, Z11, Z11
+	VADDPS Z27, Z12, Z12
+	VADDPS Z28, Z13, Z13
+	VADDPS Z27, Z14, Z14
+	VADDPS Z28, Z15, Z15
+	VADDPS Z27, Z16, Z16
+	VADDPS Z28, Z17, Z17
+	VADDPS Z27, Z18, Z18
+	VADDPS Z28, Z19, Z19
+	VADDPS Z27, Z20, Z20
+	VADDPS Z28, Z21, Z21
+	VADDPS Z27, Z22, Z22
+	VADDPS Z28, Z23, Z23
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z2, Z2
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z3, Z3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z6, Z6
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z7, Z7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z10, Z10
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z11, Z11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z14, Z14
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z15, Z15
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z17, Z17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z18, Z18
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z19, Z19
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z20, Z20
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z21, Z21
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z27
+	VADDPS    Z27, Z22, Z22
+	VMOVUPS.Z 64(DX), K2, Z27
+	VADDPS    Z27, Z23, Z23
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Z0, Z27
+	VCMPPS    $0x1e, Z26, Z0, K3
+	VBLENDMPS Z0, Z27, K3, Z0
+	VMULPS    (AX), Z1, Z27
+	VCMPPS    $0x1e, Z26, Z1, K3
+	VBLENDMPS Z1, Z27, K3, Z1
+	VMULPS    (AX), Z2, Z27
+	VCMPPS    $0x1e, Z26, Z2, K3
+	VBLENDMPS Z2, Z27, K3, Z2
+	VMULPS    (AX), Z3, Z27
+	VCMPPS    $0x1e, Z26, Z3, K3
+	VBLENDMPS Z3, Z27, K3, Z3
+	VMULPS    (AX), Z4, Z27
+	VCMPPS    $0x1e, Z26, Z4, K3
+	VBLENDMPS Z4, Z27, K3, Z4
+	VMULPS    (AX), Z5, Z27
+	VCMPPS    $0x1e, Z26, Z5, K3
+	VBLENDMPS Z5, Z27, K3, Z5
+	VMULPS    (AX), Z6, Z27
+	VCMPPS    $0x1e, Z26, Z6, K3
+	VBLENDMPS Z6, Z27, K3, Z6
+	VMULPS    (AX), Z7, Z27
+	VCMPPS    $0x1e, Z26, Z7, K3
+	VBLENDMPS Z7, Z27, K3, Z7
+	VMULPS    (AX), Z8, Z27
+	VCMPPS    $0x1e, Z26, Z8, K3
+	VBLENDMPS Z8, Z27, K3, Z8
+	VMULPS    (AX), Z9, Z27
+	VCMPPS    $0x1e, Z26, Z9, K3
+	VBLENDMPS Z9, Z27, K3, Z9
+	VMULPS    (AX), Z10, Z27
+	VCMPPS    $0x1e, Z26, Z10, K3
+	VBLENDMPS Z10, Z27, K3, Z10
+	VMULPS    (AX), Z11, Z27
+	VCMPPS    $0x1e, Z26, Z11, K3
+	VBLENDMPS Z11, Z27, K3, Z11
+	VMULPS    (AX), Z12, Z27
+	VCMPPS    $0x1e, Z26, Z12, K3
+	VBLENDMPS Z12, Z27, K3, Z12
+	VMULPS    (AX), Z13, Z27
+	VCMPPS    $0x1e, Z26, Z13, K3
+	VBLENDMPS Z13, Z27, K3, Z13
+	VMULPS    (AX), Z14, Z27
+	VCMPPS    $0x1e, Z26, Z14, K3
+	VBLENDMPS Z14, Z27, K3, Z14
+	VMULPS    (AX), Z15, Z27
+	VCMPPS    $0x1e, Z26, Z15, K3
+	VBLENDMPS Z15, Z27, K3, Z15
+	VMULPS    (AX), Z16, Z27
+	VCMPPS    $0x1e, Z26, Z16, K3
+	VBLENDMPS Z16, Z27, K3, Z16
+	VMULPS    (AX), Z17, Z27
+	VCMPPS    $0x1e, Z26, Z17, K3
+	VBLENDMPS Z17, Z27, K3, Z17
+	VMULPS    (AX), Z18, Z27
+	VCMPPS    $0x1e, Z26, Z18, K3
+	VBLENDMPS Z18, Z27, K3, Z18
+	VMULPS    (AX), Z19, Z27
+	VCMPPS    $0x1e, Z26, Z19, K3
+	VBLENDMPS Z19, Z27, K3, Z19
+	VMULPS    (AX), Z20, Z27
+	VCMPPS    $0x1e, Z26, Z20, K3
+	VBLENDMPS Z20, Z27, K3, Z20
+	VMULPS    (AX), Z21, Z27
+	VCMPPS    $0x1e, Z26, Z21, K3
+	VBLENDMPS Z21, Z27, K3, Z21
+	VMULPS    (AX), Z22, Z27
+	VCMPPS    $0x1e, Z26, Z22, K3
+	VBLENDMPS Z22, Z27, K3, Z22
+	VMULPS    (AX), Z23, Z27
+	VCMPPS    $0x1e, Z26, Z23, K3
+	VBLENDMPS Z23, Z27, K3, Z23
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z24, Z0
+	VMAXPS Z1, Z24, Z1
+	VMAXPS Z2, Z24, Z2
+	VMAXPS Z3, Z24, Z3
+	VMAXPS Z4, Z24, Z4
+	VMAXPS Z5, Z24, Z5
+	VMAXPS Z6, Z24, Z6
+	VMAXPS Z7, Z24, Z7
+	VMAXPS Z8, Z24, Z8
+	VMAXPS Z9, Z24, Z9
+	VMAXPS Z10, Z24, Z10
+	VMAXPS Z11, Z24, Z11
+	VMAXPS Z12, Z24, Z12
+	VMAXPS Z13, Z24, Z13
+	VMAXPS Z14, Z24, Z14
+	VMAXPS Z15, Z24, Z15
+	VMAXPS Z16, Z24, Z16
+	VMAXPS Z17, Z24, Z17
+	VMAXPS Z18, Z24, Z18
+	VMAXPS Z19, Z24, Z19
+	VMAXPS Z20, Z24, Z20
+	VMAXPS Z21, Z24, Z21
+	VMAXPS Z22, Z24, Z22
+	VMAXPS Z23, Z24, Z23
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z25, Z0
+	VMINPS Z1, Z25, Z1
+	VMINPS Z2, Z25, Z2
+	VMINPS Z3, Z25, Z3
+	VMINPS Z4, Z25, Z4
+	VMINPS Z5, Z25, Z5
+	VMINPS Z6, Z25, Z6
+	VMINPS Z7, Z25, Z7
+	VMINPS Z8, Z25, Z8
+	VMINPS Z9, Z25, Z9
+	VMINPS Z10, Z25, Z10
+	VMINPS Z11, Z25, Z11
+	VMINPS Z12, Z25, Z12
+	VMINPS Z13, Z25, Z13
+	VMINPS Z14, Z25, Z14
+	VMINPS Z15, Z25, Z15
+	VMINPS Z16, Z25, Z16
+	VMINPS Z17, Z25, Z17
+	VMINPS Z18, Z25, Z18
+	VMINPS Z19, Z25, Z19
+	VMINPS Z20, Z25, Z20
+	VMINPS Z21, Z25, Z21
+	VMINPS Z22, Z25, Z22
+	VMINPS Z23, Z25, Z23
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z0, Z0
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z1, Z1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z2, Z2
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z3, Z3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z4, Z4
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z5, Z5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z6, Z6
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z7, Z7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z9, Z9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z11, Z11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z13, Z13
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z15, Z15
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z16, Z16
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z17, Z17
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z18, Z18
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z19, Z19
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z20, Z20
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z21, Z21
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Z27
+	VADDPS    Z27, Z22, Z22
+	VMOVUPS.Z 64(AX), K2, Z27
+	VADDPS    Z27, Z23, Z23
 
 noresafter:
 noep:
@@ -40465,6 +54427,817 @@ noep:
 	VZEROUPPER
 	RET
 
+// func convPoolAVX512Emb_1x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolAVX512Emb_1x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, AX
+	LEAQ  (CX)(CX*2), AX
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+started:
+	MOVQ b+48(FP), BX
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	TESTQ SI, SI
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R8
+	MOVQ  (DI), AX
+	LEAQ  (R8)(AX*4), R8
+	MOVQ  k+16(FP), AX
+	MOVQ  lrow+40(FP), R9
+	LEAQ  (R8)(R9*4), R9
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (BX), K1, Z8
+	VMOVUPS.Z        64(BX), K2, Z9
+	VFMADD231PS.BCST (R8), Z8, Z0
+	VFMADD231PS.BCST (R8), Z9, Z1
+	VFMADD231PS.BCST (R8)(CX*1), Z8, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Z9, Z3
+	VFMADD231PS.BCST (R9), Z8, Z4
+	VFMADD231PS.BCST (R9), Z9, Z5
+	VFMADD231PS.BCST (R9)(CX*1), Z8, Z6
+	VFMADD231PS.BCST (R9)(CX*1), Z9, Z7
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             DX, BX
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z8
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z8, Z0, Z0
+	VMAXPS Z0, Z4, Z8
+	VMAXPS Z4, Z0, Z0
+	VPORD  Z8, Z0, Z0
+	VMAXPS Z0, Z6, Z8
+	VMAXPS Z6, Z0, Z0
+	VPORD  Z8, Z0, Z0
+	VMAXPS Z1, Z3, Z8
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z8, Z1, Z1
+	VMAXPS Z1, Z5, Z8
+	VMAXPS Z5, Z1, Z1
+	VPORD  Z8, Z1, Z1
+	VMAXPS Z1, Z7, Z8
+	VMAXPS Z7, Z1, Z1
+	VPORD  Z8, Z1, Z1
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), BX
+	MOVQ      208(CX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(CX), SI
+	MOVB      217(CX), DI
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z11
+	VMOVUPS.Z 64(DX), K2, Z12
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z11, Z0, Z0
+	VADDPS Z12, Z1, Z1
+
+nobias:
+	TESTQ     BX, BX
+	JEQ       noresbefore
+	TESTB     SI, SI
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z4
+	VADDPS    Z4, Z1, Z1
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z4
+	VCMPPS    $0x1e, Z10, Z0, K3
+	VBLENDMPS Z0, Z4, K3, Z0
+	VMULPS    (CX), Z1, Z4
+	VCMPPS    $0x1e, Z10, Z1, K3
+	VBLENDMPS Z1, Z4, K3, Z1
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+
+noclamp219:
+	TESTQ     BX, BX
+	JEQ       noresafter
+	TESTB     SI, SI
+	JEQ       noresafter
+	MOVQ      BX, CX
+	VMOVUPS.Z (CX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z4
+	VADDPS    Z4, Z1, Z1
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolAVX512Emb_2x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolAVX512Emb_2x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	MOVQ  lrow+40(FP), R11
+	LEAQ  (R10)(R11*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z16
+	VMOVUPS.Z        64(DI), K2, Z17
+	VFMADD231PS.BCST (R10), Z16, Z0
+	VFMADD231PS.BCST (R10), Z17, Z1
+	VFMADD231PS.BCST (R10)(CX*1), Z16, Z2
+	VFMADD231PS.BCST (R10)(CX*1), Z17, Z3
+	VFMADD231PS.BCST (R10)(CX*2), Z16, Z4
+	VFMADD231PS.BCST (R10)(CX*2), Z17, Z5
+	VFMADD231PS.BCST (R10)(SI*1), Z16, Z6
+	VFMADD231PS.BCST (R10)(SI*1), Z17, Z7
+	VFMADD231PS.BCST (R11), Z16, Z8
+	VFMADD231PS.BCST (R11), Z17, Z9
+	VFMADD231PS.BCST (R11)(CX*1), Z16, Z10
+	VFMADD231PS.BCST (R11)(CX*1), Z17, Z11
+	VFMADD231PS.BCST (R11)(CX*2), Z16, Z12
+	VFMADD231PS.BCST (R11)(CX*2), Z17, Z13
+	VFMADD231PS.BCST (R11)(SI*1), Z16, Z14
+	VFMADD231PS.BCST (R11)(SI*1), Z17, Z15
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z16
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z16, Z0, Z0
+	VMAXPS Z0, Z8, Z16
+	VMAXPS Z8, Z0, Z0
+	VPORD  Z16, Z0, Z0
+	VMAXPS Z0, Z10, Z16
+	VMAXPS Z10, Z0, Z0
+	VPORD  Z16, Z0, Z0
+	VMAXPS Z1, Z3, Z16
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z16, Z1, Z1
+	VMAXPS Z1, Z9, Z16
+	VMAXPS Z9, Z1, Z1
+	VPORD  Z16, Z1, Z1
+	VMAXPS Z1, Z11, Z16
+	VMAXPS Z11, Z1, Z1
+	VPORD  Z16, Z1, Z1
+	VMAXPS Z4, Z6, Z16
+	VMAXPS Z6, Z4, Z4
+	VPORD  Z16, Z4, Z4
+	VMAXPS Z4, Z12, Z16
+	VMAXPS Z12, Z4, Z4
+	VPORD  Z16, Z4, Z4
+	VMAXPS Z4, Z14, Z16
+	VMAXPS Z14, Z4, Z4
+	VPORD  Z16, Z4, Z4
+	VMAXPS Z5, Z7, Z16
+	VMAXPS Z7, Z5, Z5
+	VPORD  Z16, Z5, Z5
+	VMAXPS Z5, Z13, Z16
+	VMAXPS Z13, Z5, Z5
+	VPORD  Z16, Z5, Z5
+	VMAXPS Z5, Z15, Z16
+	VMAXPS Z15, Z5, Z5
+	VPORD  Z16, Z5, Z5
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z18, Z18, Z18
+	VPXORD    Z19, Z19, Z19
+	VPXORD    Z20, Z20, Z20
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z19
+	VMOVUPS.Z 64(DX), K2, Z20
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z19, Z0, Z0
+	VADDPS Z20, Z1, Z1
+	VADDPS Z19, Z4, Z4
+	VADDPS Z20, Z5, Z5
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z18, Z0, K3
+	VBLENDMPS Z0, Z6, K3, Z0
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z18, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
+	VMULPS    (CX), Z4, Z6
+	VCMPPS    $0x1e, Z18, Z4, K3
+	VBLENDMPS Z4, Z6, K3, Z4
+	VMULPS    (CX), Z5, Z6
+	VCMPPS    $0x1e, Z18, Z5, K3
+	VBLENDMPS Z5, Z6, K3, Z5
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+	VMAXPS Z4, Z2, Z4
+	VMAXPS Z5, Z2, Z5
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+	VMINPS Z4, Z3, Z4
+	VMINPS Z5, Z3, Z5
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolAVX512Emb_3x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolAVX512Emb_3x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	VMOVAPS   Z0, Z20
+	VMOVAPS   Z1, Z21
+	VMOVAPS   Z0, Z22
+	VMOVAPS   Z1, Z23
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	MOVQ  lrow+40(FP), R12
+	LEAQ  (R10)(R12*4), R12
+	LEAQ  (R12)(CX*4), R13
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z24
+	VMOVUPS.Z        64(DI), K2, Z25
+	VFMADD231PS.BCST (R10), Z24, Z0
+	VFMADD231PS.BCST (R10), Z25, Z1
+	VFMADD231PS.BCST (R10)(CX*1), Z24, Z2
+	VFMADD231PS.BCST (R10)(CX*1), Z25, Z3
+	VFMADD231PS.BCST (R10)(CX*2), Z24, Z4
+	VFMADD231PS.BCST (R10)(CX*2), Z25, Z5
+	VFMADD231PS.BCST (R10)(SI*1), Z24, Z6
+	VFMADD231PS.BCST (R10)(SI*1), Z25, Z7
+	VFMADD231PS.BCST (R11), Z24, Z8
+	VFMADD231PS.BCST (R11), Z25, Z9
+	VFMADD231PS.BCST (R11)(CX*1), Z24, Z10
+	VFMADD231PS.BCST (R11)(CX*1), Z25, Z11
+	VFMADD231PS.BCST (R12), Z24, Z12
+	VFMADD231PS.BCST (R12), Z25, Z13
+	VFMADD231PS.BCST (R12)(CX*1), Z24, Z14
+	VFMADD231PS.BCST (R12)(CX*1), Z25, Z15
+	VFMADD231PS.BCST (R12)(CX*2), Z24, Z16
+	VFMADD231PS.BCST (R12)(CX*2), Z25, Z17
+	VFMADD231PS.BCST (R12)(SI*1), Z24, Z18
+	VFMADD231PS.BCST (R12)(SI*1), Z25, Z19
+	VFMADD231PS.BCST (R13), Z24, Z20
+	VFMADD231PS.BCST (R13), Z25, Z21
+	VFMADD231PS.BCST (R13)(CX*1), Z24, Z22
+	VFMADD231PS.BCST (R13)(CX*1), Z25, Z23
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z24
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z24, Z0, Z0
+	VMAXPS Z0, Z12, Z24
+	VMAXPS Z12, Z0, Z0
+	VPORD  Z24, Z0, Z0
+	VMAXPS Z0, Z14, Z24
+	VMAXPS Z14, Z0, Z0
+	VPORD  Z24, Z0, Z0
+	VMAXPS Z1, Z3, Z24
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z24, Z1, Z1
+	VMAXPS Z1, Z13, Z24
+	VMAXPS Z13, Z1, Z1
+	VPORD  Z24, Z1, Z1
+	VMAXPS Z1, Z15, Z24
+	VMAXPS Z15, Z1, Z1
+	VPORD  Z24, Z1, Z1
+	VMAXPS Z4, Z6, Z24
+	VMAXPS Z6, Z4, Z4
+	VPORD  Z24, Z4, Z4
+	VMAXPS Z4, Z16, Z24
+	VMAXPS Z16, Z4, Z4
+	VPORD  Z24, Z4, Z4
+	VMAXPS Z4, Z18, Z24
+	VMAXPS Z18, Z4, Z4
+	VPORD  Z24, Z4, Z4
+	VMAXPS Z5, Z7, Z24
+	VMAXPS Z7, Z5, Z5
+	VPORD  Z24, Z5, Z5
+	VMAXPS Z5, Z17, Z24
+	VMAXPS Z17, Z5, Z5
+	VPORD  Z24, Z5, Z5
+	VMAXPS Z5, Z19, Z24
+	VMAXPS Z19, Z5, Z5
+	VPORD  Z24, Z5, Z5
+	VMAXPS Z8, Z10, Z24
+	VMAXPS Z10, Z8, Z8
+	VPORD  Z24, Z8, Z8
+	VMAXPS Z8, Z20, Z24
+	VMAXPS Z20, Z8, Z8
+	VPORD  Z24, Z8, Z8
+	VMAXPS Z8, Z22, Z24
+	VMAXPS Z22, Z8, Z8
+	VPORD  Z24, Z8, Z8
+	VMAXPS Z9, Z11, Z24
+	VMAXPS Z11, Z9, Z9
+	VPORD  Z24, Z9, Z9
+	VMAXPS Z9, Z21, Z24
+	VMAXPS Z21, Z9, Z9
+	VPORD  Z24, Z9, Z9
+	VMAXPS Z9, Z23, Z24
+	VMAXPS Z23, Z9, Z9
+	VPORD  Z24, Z9, Z9
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z26, Z26, Z26
+	VPXORD    Z27, Z27, Z27
+	VPXORD    Z28, Z28, Z28
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z27
+	VMOVUPS.Z 64(DX), K2, Z28
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z27, Z0, Z0
+	VADDPS Z28, Z1, Z1
+	VADDPS Z27, Z4, Z4
+	VADDPS Z28, Z5, Z5
+	VADDPS Z27, Z8, Z8
+	VADDPS Z28, Z9, Z9
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z26, Z0, K3
+	VBLENDMPS Z0, Z6, K3, Z0
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z26, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
+	VMULPS    (CX), Z4, Z6
+	VCMPPS    $0x1e, Z26, Z4, K3
+	VBLENDMPS Z4, Z6, K3, Z4
+	VMULPS    (CX), Z5, Z6
+	VCMPPS    $0x1e, Z26, Z5, K3
+	VBLENDMPS Z5, Z6, K3, Z5
+	VMULPS    (CX), Z8, Z6
+	VCMPPS    $0x1e, Z26, Z8, K3
+	VBLENDMPS Z8, Z6, K3, Z8
+	VMULPS    (CX), Z9, Z6
+	VCMPPS    $0x1e, Z26, Z9, K3
+	VBLENDMPS Z9, Z6, K3, Z9
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+	VMAXPS Z4, Z2, Z4
+	VMAXPS Z5, Z2, Z5
+	VMAXPS Z8, Z2, Z8
+	VMAXPS Z9, Z2, Z9
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+	VMINPS Z4, Z3, Z4
+	VMINPS Z5, Z3, Z5
+	VMINPS Z8, Z3, Z8
+	VMINPS Z9, Z3, Z9
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	VZEROUPPER
+	RET
+
 // func convPoolAVX512_1x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·convPoolAVX512_1x16(SB), NOSPLIT, $0-96
@@ -43677,6 +58450,1740 @@ noresbefore:
 	VBLENDMPS Z20, Z6, K3, Z20
 	VMULPS    (CX), Z21, Z6
 	VCMPPS    $0x1e, Z27, Z21, K3
+	VBLENDMPS Z21, Z6, K3, Z21
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+	VMAXPS Z4, Z2, Z4
+	VMAXPS Z5, Z2, Z5
+	VMAXPS Z8, Z2, Z8
+	VMAXPS Z9, Z2, Z9
+	VMAXPS Z12, Z2, Z12
+	VMAXPS Z13, Z2, Z13
+	VMAXPS Z16, Z2, Z16
+	VMAXPS Z17, Z2, Z17
+	VMAXPS Z20, Z2, Z20
+	VMAXPS Z21, Z2, Z21
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+	VMINPS Z4, Z3, Z4
+	VMINPS Z5, Z3, Z5
+	VMINPS Z8, Z3, Z8
+	VMINPS Z9, Z3, Z9
+	VMINPS Z12, Z3, Z12
+	VMINPS Z13, Z3, Z13
+	VMINPS Z16, Z3, Z16
+	VMINPS Z17, Z3, Z17
+	VMINPS Z20, Z3, Z20
+	VMINPS Z21, Z3, Z21
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z13, Z13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z17, Z17
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z20, Z20
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z21, Z21
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Z17, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z20, K1, (AX)
+	VMOVUPS Z21, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512Emb_1x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512Emb_1x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, AX
+	LEAQ  (CX)(CX*2), AX
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+started:
+	MOVQ b+48(FP), BX
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	TESTQ SI, SI
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R8
+	MOVQ  (DI), AX
+	LEAQ  (R8)(AX*4), R8
+	MOVQ  k+16(FP), AX
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (BX), K1, Z4
+	VMOVUPS.Z        64(BX), K2, Z5
+	VFMADD231PS.BCST (R8), Z4, Z0
+	VFMADD231PS.BCST (R8), Z5, Z1
+	VFMADD231PS.BCST (R8)(CX*1), Z4, Z2
+	VFMADD231PS.BCST (R8)(CX*1), Z5, Z3
+	ADDQ             $0x04, R8
+	ADDQ             DX, BX
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z4
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z4, Z0, Z0
+	VMAXPS Z1, Z3, Z4
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z4, Z1, Z1
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), BX
+	MOVQ      208(CX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(CX), SI
+	MOVB      217(CX), DI
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z7
+	VMOVUPS.Z 64(DX), K2, Z8
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z7, Z0, Z0
+	VADDPS Z8, Z1, Z1
+
+nobias:
+	TESTQ     BX, BX
+	JEQ       noresbefore
+	TESTB     SI, SI
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z4
+	VADDPS    Z4, Z1, Z1
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z4
+	VCMPPS    $0x1e, Z6, Z0, K3
+	VBLENDMPS Z0, Z4, K3, Z0
+	VMULPS    (CX), Z1, Z4
+	VCMPPS    $0x1e, Z6, Z1, K3
+	VBLENDMPS Z1, Z4, K3, Z1
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+
+noclamp219:
+	TESTQ     BX, BX
+	JEQ       noresafter
+	TESTB     SI, SI
+	JEQ       noresafter
+	MOVQ      BX, CX
+	VMOVUPS.Z (CX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z4
+	VADDPS    Z4, Z1, Z1
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512Emb_2x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512Emb_2x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z8
+	VMOVUPS.Z        64(DI), K2, Z9
+	VFMADD231PS.BCST (R10), Z8, Z0
+	VFMADD231PS.BCST (R10), Z9, Z1
+	VFMADD231PS.BCST (R10)(CX*1), Z8, Z2
+	VFMADD231PS.BCST (R10)(CX*1), Z9, Z3
+	VFMADD231PS.BCST (R10)(CX*2), Z8, Z4
+	VFMADD231PS.BCST (R10)(CX*2), Z9, Z5
+	VFMADD231PS.BCST (R10)(SI*1), Z8, Z6
+	VFMADD231PS.BCST (R10)(SI*1), Z9, Z7
+	ADDQ             $0x04, R10
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z8
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z8, Z0, Z0
+	VMAXPS Z1, Z3, Z8
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z8, Z1, Z1
+	VMAXPS Z4, Z6, Z8
+	VMAXPS Z6, Z4, Z4
+	VPORD  Z8, Z4, Z4
+	VMAXPS Z5, Z7, Z8
+	VMAXPS Z7, Z5, Z5
+	VPORD  Z8, Z5, Z5
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z11
+	VMOVUPS.Z 64(DX), K2, Z12
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z11, Z0, Z0
+	VADDPS Z12, Z1, Z1
+	VADDPS Z11, Z4, Z4
+	VADDPS Z12, Z5, Z5
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z10, Z0, K3
+	VBLENDMPS Z0, Z6, K3, Z0
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z10, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
+	VMULPS    (CX), Z4, Z6
+	VCMPPS    $0x1e, Z10, Z4, K3
+	VBLENDMPS Z4, Z6, K3, Z4
+	VMULPS    (CX), Z5, Z6
+	VCMPPS    $0x1e, Z10, Z5, K3
+	VBLENDMPS Z5, Z6, K3, Z5
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+	VMAXPS Z4, Z2, Z4
+	VMAXPS Z5, Z2, Z5
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+	VMINPS Z4, Z3, Z4
+	VMINPS Z5, Z3, Z5
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512Emb_3x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512Emb_3x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z12
+	VMOVUPS.Z        64(DI), K2, Z13
+	VFMADD231PS.BCST (R10), Z12, Z0
+	VFMADD231PS.BCST (R10), Z13, Z1
+	VFMADD231PS.BCST (R10)(CX*1), Z12, Z2
+	VFMADD231PS.BCST (R10)(CX*1), Z13, Z3
+	VFMADD231PS.BCST (R10)(CX*2), Z12, Z4
+	VFMADD231PS.BCST (R10)(CX*2), Z13, Z5
+	VFMADD231PS.BCST (R10)(SI*1), Z12, Z6
+	VFMADD231PS.BCST (R10)(SI*1), Z13, Z7
+	VFMADD231PS.BCST (R11), Z12, Z8
+	VFMADD231PS.BCST (R11), Z13, Z9
+	VFMADD231PS.BCST (R11)(CX*1), Z12, Z10
+	VFMADD231PS.BCST (R11)(CX*1), Z13, Z11
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z12
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z12, Z0, Z0
+	VMAXPS Z1, Z3, Z12
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z12, Z1, Z1
+	VMAXPS Z4, Z6, Z12
+	VMAXPS Z6, Z4, Z4
+	VPORD  Z12, Z4, Z4
+	VMAXPS Z5, Z7, Z12
+	VMAXPS Z7, Z5, Z5
+	VPORD  Z12, Z5, Z5
+	VMAXPS Z8, Z10, Z12
+	VMAXPS Z10, Z8, Z8
+	VPORD  Z12, Z8, Z8
+	VMAXPS Z9, Z11, Z12
+	VMAXPS Z11, Z9, Z9
+	VPORD  Z12, Z9, Z9
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z14, Z14, Z14
+	VPXORD    Z15, Z15, Z15
+	VPXORD    Z16, Z16, Z16
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z15
+	VMOVUPS.Z 64(DX), K2, Z16
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z15, Z0, Z0
+	VADDPS Z16, Z1, Z1
+	VADDPS Z15, Z4, Z4
+	VADDPS Z16, Z5, Z5
+	VADDPS Z15, Z8, Z8
+	VADDPS Z16, Z9, Z9
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z14, Z0, K3
+	VBLENDMPS Z0, Z6, K3, Z0
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z14, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
+	VMULPS    (CX), Z4, Z6
+	VCMPPS    $0x1e, Z14, Z4, K3
+	VBLENDMPS Z4, Z6, K3, Z4
+	VMULPS    (CX), Z5, Z6
+	VCMPPS    $0x1e, Z14, Z5, K3
+	VBLENDMPS Z5, Z6, K3, Z5
+	VMULPS    (CX), Z8, Z6
+	VCMPPS    $0x1e, Z14, Z8, K3
+	VBLENDMPS Z8, Z6, K3, Z8
+	VMULPS    (CX), Z9, Z6
+	VCMPPS    $0x1e, Z14, Z9, K3
+	VBLENDMPS Z9, Z6, K3, Z9
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+	VMAXPS Z4, Z2, Z4
+	VMAXPS Z5, Z2, Z5
+	VMAXPS Z8, Z2, Z8
+	VMAXPS Z9, Z2, Z9
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+	VMINPS Z4, Z3, Z4
+	VMINPS Z5, Z3, Z5
+	VMINPS Z8, Z3, Z8
+	VMINPS Z9, Z3, Z9
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512Emb_4x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512Emb_4x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z16
+	VMOVUPS.Z        64(DI), K2, Z17
+	VFMADD231PS.BCST (R10), Z16, Z0
+	VFMADD231PS.BCST (R10), Z17, Z1
+	VFMADD231PS.BCST (R10)(CX*1), Z16, Z2
+	VFMADD231PS.BCST (R10)(CX*1), Z17, Z3
+	VFMADD231PS.BCST (R10)(CX*2), Z16, Z4
+	VFMADD231PS.BCST (R10)(CX*2), Z17, Z5
+	VFMADD231PS.BCST (R10)(SI*1), Z16, Z6
+	VFMADD231PS.BCST (R10)(SI*1), Z17, Z7
+	VFMADD231PS.BCST (R11), Z16, Z8
+	VFMADD231PS.BCST (R11), Z17, Z9
+	VFMADD231PS.BCST (R11)(CX*1), Z16, Z10
+	VFMADD231PS.BCST (R11)(CX*1), Z17, Z11
+	VFMADD231PS.BCST (R11)(CX*2), Z16, Z12
+	VFMADD231PS.BCST (R11)(CX*2), Z17, Z13
+	VFMADD231PS.BCST (R11)(SI*1), Z16, Z14
+	VFMADD231PS.BCST (R11)(SI*1), Z17, Z15
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z16
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z16, Z0, Z0
+	VMAXPS Z1, Z3, Z16
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z16, Z1, Z1
+	VMAXPS Z4, Z6, Z16
+	VMAXPS Z6, Z4, Z4
+	VPORD  Z16, Z4, Z4
+	VMAXPS Z5, Z7, Z16
+	VMAXPS Z7, Z5, Z5
+	VPORD  Z16, Z5, Z5
+	VMAXPS Z8, Z10, Z16
+	VMAXPS Z10, Z8, Z8
+	VPORD  Z16, Z8, Z8
+	VMAXPS Z9, Z11, Z16
+	VMAXPS Z11, Z9, Z9
+	VPORD  Z16, Z9, Z9
+	VMAXPS Z12, Z14, Z16
+	VMAXPS Z14, Z12, Z12
+	VPORD  Z16, Z12, Z12
+	VMAXPS Z13, Z15, Z16
+	VMAXPS Z15, Z13, Z13
+	VPORD  Z16, Z13, Z13
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z18, Z18, Z18
+	VPXORD    Z19, Z19, Z19
+	VPXORD    Z20, Z20, Z20
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z19
+	VMOVUPS.Z 64(DX), K2, Z20
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z19, Z0, Z0
+	VADDPS Z20, Z1, Z1
+	VADDPS Z19, Z4, Z4
+	VADDPS Z20, Z5, Z5
+	VADDPS Z19, Z8, Z8
+	VADDPS Z20, Z9, Z9
+	VADDPS Z19, Z12, Z12
+	VADDPS Z20, Z13, Z13
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z13, Z13
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z18, Z0, K3
+	VBLENDMPS Z0, Z6, K3, Z0
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z18, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
+	VMULPS    (CX), Z4, Z6
+	VCMPPS    $0x1e, Z18, Z4, K3
+	VBLENDMPS Z4, Z6, K3, Z4
+	VMULPS    (CX), Z5, Z6
+	VCMPPS    $0x1e, Z18, Z5, K3
+	VBLENDMPS Z5, Z6, K3, Z5
+	VMULPS    (CX), Z8, Z6
+	VCMPPS    $0x1e, Z18, Z8, K3
+	VBLENDMPS Z8, Z6, K3, Z8
+	VMULPS    (CX), Z9, Z6
+	VCMPPS    $0x1e, Z18, Z9, K3
+	VBLENDMPS Z9, Z6, K3, Z9
+	VMULPS    (CX), Z12, Z6
+	VCMPPS    $0x1e, Z18, Z12, K3
+	VBLENDMPS Z12, Z6, K3, Z12
+	VMULPS    (CX), Z13, Z6
+	VCMPPS    $0x1e, Z18, Z13, K3
+	VBLENDMPS Z13, Z6, K3, Z13
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+	VMAXPS Z4, Z2, Z4
+	VMAXPS Z5, Z2, Z5
+	VMAXPS Z8, Z2, Z8
+	VMAXPS Z9, Z2, Z9
+	VMAXPS Z12, Z2, Z12
+	VMAXPS Z13, Z2, Z13
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+	VMINPS Z4, Z3, Z4
+	VMINPS Z5, Z3, Z5
+	VMINPS Z8, Z3, Z8
+	VMINPS Z9, Z3, Z9
+	VMINPS Z12, Z3, Z12
+	VMINPS Z13, Z3, Z13
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z13, Z13
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512Emb_5x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512Emb_5x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	LEAQ  (R11)(CX*4), R12
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z20
+	VMOVUPS.Z        64(DI), K2, Z21
+	VFMADD231PS.BCST (R10), Z20, Z0
+	VFMADD231PS.BCST (R10), Z21, Z1
+	VFMADD231PS.BCST (R10)(CX*1), Z20, Z2
+	VFMADD231PS.BCST (R10)(CX*1), Z21, Z3
+	VFMADD231PS.BCST (R10)(CX*2), Z20, Z4
+	VFMADD231PS.BCST (R10)(CX*2), Z21, Z5
+	VFMADD231PS.BCST (R10)(SI*1), Z20, Z6
+	VFMADD231PS.BCST (R10)(SI*1), Z21, Z7
+	VFMADD231PS.BCST (R11), Z20, Z8
+	VFMADD231PS.BCST (R11), Z21, Z9
+	VFMADD231PS.BCST (R11)(CX*1), Z20, Z10
+	VFMADD231PS.BCST (R11)(CX*1), Z21, Z11
+	VFMADD231PS.BCST (R11)(CX*2), Z20, Z12
+	VFMADD231PS.BCST (R11)(CX*2), Z21, Z13
+	VFMADD231PS.BCST (R11)(SI*1), Z20, Z14
+	VFMADD231PS.BCST (R11)(SI*1), Z21, Z15
+	VFMADD231PS.BCST (R12), Z20, Z16
+	VFMADD231PS.BCST (R12), Z21, Z17
+	VFMADD231PS.BCST (R12)(CX*1), Z20, Z18
+	VFMADD231PS.BCST (R12)(CX*1), Z21, Z19
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z20
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z20, Z0, Z0
+	VMAXPS Z1, Z3, Z20
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z20, Z1, Z1
+	VMAXPS Z4, Z6, Z20
+	VMAXPS Z6, Z4, Z4
+	VPORD  Z20, Z4, Z4
+	VMAXPS Z5, Z7, Z20
+	VMAXPS Z7, Z5, Z5
+	VPORD  Z20, Z5, Z5
+	VMAXPS Z8, Z10, Z20
+	VMAXPS Z10, Z8, Z8
+	VPORD  Z20, Z8, Z8
+	VMAXPS Z9, Z11, Z20
+	VMAXPS Z11, Z9, Z9
+	VPORD  Z20, Z9, Z9
+	VMAXPS Z12, Z14, Z20
+	VMAXPS Z14, Z12, Z12
+	VPORD  Z20, Z12, Z12
+	VMAXPS Z13, Z15, Z20
+	VMAXPS Z15, Z13, Z13
+	VPORD  Z20, Z13, Z13
+	VMAXPS Z16, Z18, Z20
+	VMAXPS Z18, Z16, Z16
+	VPORD  Z20, Z16, Z16
+	VMAXPS Z17, Z19, Z20
+	VMAXPS Z19, Z17, Z17
+	VPORD  Z20, Z17, Z17
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z22, Z22, Z22
+	VPXORD    Z23, Z23, Z23
+	VPXORD    Z24, Z24, Z24
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z23
+	VMOVUPS.Z 64(DX), K2, Z24
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z23, Z0, Z0
+	VADDPS Z24, Z1, Z1
+	VADDPS Z23, Z4, Z4
+	VADDPS Z24, Z5, Z5
+	VADDPS Z23, Z8, Z8
+	VADDPS Z24, Z9, Z9
+	VADDPS Z23, Z12, Z12
+	VADDPS Z24, Z13, Z13
+	VADDPS Z23, Z16, Z16
+	VADDPS Z24, Z17, Z17
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z17, Z17
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z22, Z0, K3
+	VBLENDMPS Z0, Z6, K3, Z0
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z22, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
+	VMULPS    (CX), Z4, Z6
+	VCMPPS    $0x1e, Z22, Z4, K3
+	VBLENDMPS Z4, Z6, K3, Z4
+	VMULPS    (CX), Z5, Z6
+	VCMPPS    $0x1e, Z22, Z5, K3
+	VBLENDMPS Z5, Z6, K3, Z5
+	VMULPS    (CX), Z8, Z6
+	VCMPPS    $0x1e, Z22, Z8, K3
+	VBLENDMPS Z8, Z6, K3, Z8
+	VMULPS    (CX), Z9, Z6
+	VCMPPS    $0x1e, Z22, Z9, K3
+	VBLENDMPS Z9, Z6, K3, Z9
+	VMULPS    (CX), Z12, Z6
+	VCMPPS    $0x1e, Z22, Z12, K3
+	VBLENDMPS Z12, Z6, K3, Z12
+	VMULPS    (CX), Z13, Z6
+	VCMPPS    $0x1e, Z22, Z13, K3
+	VBLENDMPS Z13, Z6, K3, Z13
+	VMULPS    (CX), Z16, Z6
+	VCMPPS    $0x1e, Z22, Z16, K3
+	VBLENDMPS Z16, Z6, K3, Z16
+	VMULPS    (CX), Z17, Z6
+	VCMPPS    $0x1e, Z22, Z17, K3
+	VBLENDMPS Z17, Z6, K3, Z17
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+	VMAXPS Z4, Z2, Z4
+	VMAXPS Z5, Z2, Z5
+	VMAXPS Z8, Z2, Z8
+	VMAXPS Z9, Z2, Z9
+	VMAXPS Z12, Z2, Z12
+	VMAXPS Z13, Z2, Z13
+	VMAXPS Z16, Z2, Z16
+	VMAXPS Z17, Z2, Z17
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+	VMINPS Z4, Z3, Z4
+	VMINPS Z5, Z3, Z5
+	VMINPS Z8, Z3, Z8
+	VMINPS Z9, Z3, Z9
+	VMINPS Z12, Z3, Z12
+	VMINPS Z13, Z3, Z13
+	VMINPS Z16, Z3, Z16
+	VMINPS Z17, Z3, Z17
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z12, Z12
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z13, Z13
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	VADDPS    Z6, Z16, Z16
+	VMOVUPS.Z 64(CX), K2, Z6
+	VADDPS    Z6, Z17, Z17
+
+noresafter:
+noep:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, K2, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Z17, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512Emb_6x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convPoolRowAVX512Emb_6x32(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 127(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z1, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z1, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z1, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z1, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z1, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z1, Z15
+	VMOVAPS   Z0, Z16
+	VMOVAPS   Z1, Z17
+	VMOVAPS   Z0, Z18
+	VMOVAPS   Z1, Z19
+	VMOVAPS   Z0, Z20
+	VMOVAPS   Z1, Z21
+	VMOVAPS   Z0, Z22
+	VMOVAPS   Z1, Z23
+	JMP       started
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	LEAQ  (R11)(CX*4), R12
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Z24
+	VMOVUPS.Z        64(DI), K2, Z25
+	VFMADD231PS.BCST (R10), Z24, Z0
+	VFMADD231PS.BCST (R10), Z25, Z1
+	VFMADD231PS.BCST (R10)(CX*1), Z24, Z2
+	VFMADD231PS.BCST (R10)(CX*1), Z25, Z3
+	VFMADD231PS.BCST (R10)(CX*2), Z24, Z4
+	VFMADD231PS.BCST (R10)(CX*2), Z25, Z5
+	VFMADD231PS.BCST (R10)(SI*1), Z24, Z6
+	VFMADD231PS.BCST (R10)(SI*1), Z25, Z7
+	VFMADD231PS.BCST (R11), Z24, Z8
+	VFMADD231PS.BCST (R11), Z25, Z9
+	VFMADD231PS.BCST (R11)(CX*1), Z24, Z10
+	VFMADD231PS.BCST (R11)(CX*1), Z25, Z11
+	VFMADD231PS.BCST (R11)(CX*2), Z24, Z12
+	VFMADD231PS.BCST (R11)(CX*2), Z25, Z13
+	VFMADD231PS.BCST (R11)(SI*1), Z24, Z14
+	VFMADD231PS.BCST (R11)(SI*1), Z25, Z15
+	VFMADD231PS.BCST (R12), Z24, Z16
+	VFMADD231PS.BCST (R12), Z25, Z17
+	VFMADD231PS.BCST (R12)(CX*1), Z24, Z18
+	VFMADD231PS.BCST (R12)(CX*1), Z25, Z19
+	VFMADD231PS.BCST (R12)(CX*2), Z24, Z20
+	VFMADD231PS.BCST (R12)(CX*2), Z25, Z21
+	VFMADD231PS.BCST (R12)(SI*1), Z24, Z22
+	VFMADD231PS.BCST (R12)(SI*1), Z25, Z23
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Z0, Z2, Z24
+	VMAXPS Z2, Z0, Z0
+	VPORD  Z24, Z0, Z0
+	VMAXPS Z1, Z3, Z24
+	VMAXPS Z3, Z1, Z1
+	VPORD  Z24, Z1, Z1
+	VMAXPS Z4, Z6, Z24
+	VMAXPS Z6, Z4, Z4
+	VPORD  Z24, Z4, Z4
+	VMAXPS Z5, Z7, Z24
+	VMAXPS Z7, Z5, Z5
+	VPORD  Z24, Z5, Z5
+	VMAXPS Z8, Z10, Z24
+	VMAXPS Z10, Z8, Z8
+	VPORD  Z24, Z8, Z8
+	VMAXPS Z9, Z11, Z24
+	VMAXPS Z11, Z9, Z9
+	VPORD  Z24, Z9, Z9
+	VMAXPS Z12, Z14, Z24
+	VMAXPS Z14, Z12, Z12
+	VPORD  Z24, Z12, Z12
+	VMAXPS Z13, Z15, Z24
+	VMAXPS Z15, Z13, Z13
+	VPORD  Z24, Z13, Z13
+	VMAXPS Z16, Z18, Z24
+	VMAXPS Z18, Z16, Z16
+	VPORD  Z24, Z16, Z16
+	VMAXPS Z17, Z19, Z24
+	VMAXPS Z19, Z17, Z17
+	VPORD  Z24, Z17, Z17
+	VMAXPS Z20, Z22, Z24
+	VMAXPS Z22, Z20, Z20
+	VPORD  Z24, Z20, Z20
+	VMAXPS Z21, Z23, Z24
+	VMAXPS Z23, Z21, Z21
+	VPORD  Z24, Z21, Z21
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z26, Z26, Z26
+	VPXORD    Z27, Z27, Z27
+	VPXORD    Z28, Z28, Z28
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z27
+	VMOVUPS.Z 64(DX), K2, Z28
+
+nobiasrow:
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Z27, Z0, Z0
+	VADDPS Z28, Z1, Z1
+	VADDPS Z27, Z4, Z4
+	VADDPS Z28, Z5, Z5
+	VADDPS Z27, Z8, Z8
+	VADDPS Z28, Z9, Z9
+	VADDPS Z27, Z12, Z12
+	VADDPS Z28, Z13, Z13
+	VADDPS Z27, Z16, Z16
+	VADDPS Z28, Z17, Z17
+	VADDPS Z27, Z20, Z20
+	VADDPS Z28, Z21, Z21
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z1, Z1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z5, Z5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z8, Z8
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z9, Z9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z12, Z12
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z13, Z13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z16, Z16
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z17, Z17
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Z6
+	VADDPS    Z6, Z20, Z20
+	VMOVUPS.Z 64(DX), K2, Z6
+	VADDPS    Z6, Z21, Z21
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Z0, Z6
+	VCMPPS    $0x1e, Z26, Z0, K3
+	VBLENDMPS Z0, Z6, K3, Z0
+	VMULPS    (CX), Z1, Z6
+	VCMPPS    $0x1e, Z26, Z1, K3
+	VBLENDMPS Z1, Z6, K3, Z1
+	VMULPS    (CX), Z4, Z6
+	VCMPPS    $0x1e, Z26, Z4, K3
+	VBLENDMPS Z4, Z6, K3, Z4
+	VMULPS    (CX), Z5, Z6
+	VCMPPS    $0x1e, Z26, Z5, K3
+	VBLENDMPS Z5, Z6, K3, Z5
+	VMULPS    (CX), Z8, Z6
+	VCMPPS    $0x1e, Z26, Z8, K3
+	VBLENDMPS Z8, Z6, K3, Z8
+	VMULPS    (CX), Z9, Z6
+	VCMPPS    $0x1e, Z26, Z9, K3
+	VBLENDMPS Z9, Z6, K3, Z9
+	VMULPS    (CX), Z12, Z6
+	VCMPPS    $0x1e, Z26, Z12, K3
+	VBLENDMPS Z12, Z6, K3, Z12
+	VMULPS    (CX), Z13, Z6
+	VCMPPS    $0x1e, Z26, Z13, K3
+	VBLENDMPS Z13, Z6, K3, Z13
+	VMULPS    (CX), Z16, Z6
+	VCMPPS    $0x1e, Z26, Z16, K3
+	VBLENDMPS Z16, Z6, K3, Z16
+	VMULPS    (CX), Z17, Z6
+	VCMPPS    $0x1e, Z26, Z17, K3
+	VBLENDMPS Z17, Z6, K3, Z17
+	VMULPS    (CX), Z20, Z6
+	VCMPPS    $0x1e, Z26, Z20, K3
+	VBLENDMPS Z20, Z6, K3, Z20
+	VMULPS    (CX), Z21, Z6
+	VCMPPS    $0x1e, Z26, Z21, K3
 	VBLENDMPS Z21, Z6, K3, Z21
 
 noleaky:

@@ -232,6 +232,198 @@ func gemmAVX512_11x24(k int, a *float32, lda int, b *float32, ldb int, c *float3
 //go:noescape
 func gemmAVX512_12x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// gemmAVX512Emb_1x32 adds (or stores, without acc) the product of 1 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_1x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_2x32 adds (or stores, without acc) the product of 2 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_2x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_3x32 adds (or stores, without acc) the product of 3 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_3x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_4x32 adds (or stores, without acc) the product of 4 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_4x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_5x32 adds (or stores, without acc) the product of 5 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_5x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_6x32 adds (or stores, without acc) the product of 6 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_6x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_7x32 adds (or stores, without acc) the product of 7 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_7x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_8x32 adds (or stores, without acc) the product of 8 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_8x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_9x32 adds (or stores, without acc) the product of 9 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_9x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_10x32 adds (or stores, without acc) the product of 10 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_10x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_11x32 adds (or stores, without acc) the product of 11 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_11x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_12x32 adds (or stores, without acc) the product of 12 rows of A and
+// k rows of the masked columns of a 32-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_12x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_1x24 adds (or stores, without acc) the product of 1 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_1x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_2x24 adds (or stores, without acc) the product of 2 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_2x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_3x24 adds (or stores, without acc) the product of 3 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_3x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_4x24 adds (or stores, without acc) the product of 4 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_4x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_5x24 adds (or stores, without acc) the product of 5 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_5x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_6x24 adds (or stores, without acc) the product of 6 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_6x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_7x24 adds (or stores, without acc) the product of 7 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_7x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_8x24 adds (or stores, without acc) the product of 8 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_8x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_9x24 adds (or stores, without acc) the product of 9 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_9x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_10x24 adds (or stores, without acc) the product of 10 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_10x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_11x24 adds (or stores, without acc) the product of 11 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_11x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// gemmAVX512Emb_12x24 adds (or stores, without acc) the product of 12 rows of A and
+// k rows of the masked columns of a 24-wide panel of B into C. Strides are in elements.
+// Each step of k also prefetches one cache line into L2, k lines from pf on (the
+// caller points it at the next block of B, or at memory it does not mind reading twice).
+//
+//go:noescape
+func gemmAVX512Emb_12x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
 // gemmAVX512_1x16 adds (or stores, without acc) the product of 1 rows of A and
 // k rows of the masked columns of a 16-wide panel of B into C. Strides are in elements.
 // Each step of k also prefetches one cache line into L2, k lines from pf on (the
@@ -585,6 +777,126 @@ func convAVX512_11x32(taps int, offs *int, k int, a *float32, lda int, b *float3
 //
 //go:noescape
 func convAVX512_12x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512Emb_1x32 adds (or stores, without acc) into C the sum over taps t of the product of
+// 1 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512Emb_1x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512Emb_2x32 adds (or stores, without acc) into C the sum over taps t of the product of
+// 2 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512Emb_2x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512Emb_3x32 adds (or stores, without acc) into C the sum over taps t of the product of
+// 3 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512Emb_3x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512Emb_4x32 adds (or stores, without acc) into C the sum over taps t of the product of
+// 4 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512Emb_4x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512Emb_5x32 adds (or stores, without acc) into C the sum over taps t of the product of
+// 5 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512Emb_5x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512Emb_6x32 adds (or stores, without acc) into C the sum over taps t of the product of
+// 6 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512Emb_6x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512Emb_7x32 adds (or stores, without acc) into C the sum over taps t of the product of
+// 7 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512Emb_7x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512Emb_8x32 adds (or stores, without acc) into C the sum over taps t of the product of
+// 8 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512Emb_8x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512Emb_9x32 adds (or stores, without acc) into C the sum over taps t of the product of
+// 9 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512Emb_9x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512Emb_10x32 adds (or stores, without acc) into C the sum over taps t of the product of
+// 10 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512Emb_10x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512Emb_11x32 adds (or stores, without acc) into C the sum over taps t of the product of
+// 11 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512Emb_11x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512Emb_12x32 adds (or stores, without acc) into C the sum over taps t of the product of
+// 12 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 32-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512Emb_12x32(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
 // convAVX512_1x16 adds (or stores, without acc) into C the sum over taps t of the product of
 // 1 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 16-wide panel of B.
@@ -986,6 +1298,27 @@ func convPoolAVX512_2x32(taps int, offs *int, k int, a *float32, lda int, lrow i
 //go:noescape
 func convPoolAVX512_3x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
+// convPoolAVX512Emb_1x32 stores into 1 row of C the 2×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 4 rows of A shifted by offs[t] elements (two conv output rows of 2 pixels, the second lrow elements after the first)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolAVX512Emb_1x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolAVX512Emb_2x32 stores into 2 rows of C the 2×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 8 rows of A shifted by offs[t] elements (two conv output rows of 4 pixels, the second lrow elements after the first)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolAVX512Emb_2x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolAVX512Emb_3x32 stores into 3 rows of C the 2×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 12 rows of A shifted by offs[t] elements (two conv output rows of 6 pixels, the second lrow elements after the first)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolAVX512Emb_3x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
 // convPoolAVX512_1x16 stores into 1 row of C the 2×2 max pooling (NaN kept) of the sums over taps
 // t of the products of 4 rows of A shifted by offs[t] elements (two conv output rows of 2 pixels, the second lrow elements after the first)
 // and the next k rows of the masked columns of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
@@ -1076,6 +1409,48 @@ func convPoolRowAVX512_5x32(taps int, offs *int, k int, a *float32, lda int, lro
 //
 //go:noescape
 func convPoolRowAVX512_6x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512Emb_1x32 stores into 1 row of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 2 rows of A shifted by offs[t] elements (one conv output row of 2 pixels; lrow unused)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512Emb_1x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512Emb_2x32 stores into 2 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 4 rows of A shifted by offs[t] elements (one conv output row of 4 pixels; lrow unused)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512Emb_2x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512Emb_3x32 stores into 3 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 6 rows of A shifted by offs[t] elements (one conv output row of 6 pixels; lrow unused)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512Emb_3x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512Emb_4x32 stores into 4 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 8 rows of A shifted by offs[t] elements (one conv output row of 8 pixels; lrow unused)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512Emb_4x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512Emb_5x32 stores into 5 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 10 rows of A shifted by offs[t] elements (one conv output row of 10 pixels; lrow unused)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512Emb_5x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512Emb_6x32 stores into 6 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 12 rows of A shifted by offs[t] elements (one conv output row of 12 pixels; lrow unused)
+// and the next k rows of the masked columns of a 32-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512Emb_6x32(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
 // convPoolRowAVX512_1x16 stores into 1 row of C the 1×2 max pooling (NaN kept) of the sums over taps
 // t of the products of 2 rows of A shifted by offs[t] elements (one conv output row of 2 pixels; lrow unused)

@@ -37,6 +37,10 @@
 //     faster than the 32-wide tile; the pairs take three slots for two rows (MobileNetV2's
 //     24-channel projections, 3136×96×24 and 3136×144×24: 152–170 → 177–218 GFLOP/s). On
 //     Zen 4 (a YMM FMA half a ZMM's slot) the two forms take the same slots.
+//   - gemmAVX512Emb_{r}x32, gemmAVX512Emb_{r}x24, convAVX512Emb_{r}x32 and the pooled
+//     convPool*AVX512Emb_*x32: the same two-vector kernels in the form for Zen 4, whose
+//     512-bit operations run as two 256-bit halves (spec.emb; the runtime picks a form at
+//     start-up).
 //   - gemmAVX512_{r}x16 and gemmAVX512_{r}x8 (r = 1…12; the conv twins of the 16-wide ones
 //     r = 1…16) and the conv*, convPool* and convPoolRow* families: see main.
 //   - convDepthPairsAVX512_{r}x8 (r = 1…16) and their pooled twins: 8-wide conv kernels
@@ -74,12 +78,15 @@ func main() {
 		for r := 1; r <= avx2Rows; r++ {
 			kernel(spec{r: r, vecs: 2, conv: conv})
 		}
-		for r := 1; r <= avx512Rows; r++ {
-			kernel(spec{r: r, vecs: 2, avx512: true, conv: conv})
-		}
-		if !conv {
+		// The two-vector AVX-512 kernels in both forms (spec.emb: Zen 4's).
+		for _, emb := range []bool{false, true} {
 			for r := 1; r <= avx512Rows; r++ {
-				kernel(spec{r: r, vecs: 2, avx512: true, half: true})
+				kernel(spec{r: r, vecs: 2, avx512: true, conv: conv, emb: emb})
+			}
+			if !conv {
+				for r := 1; r <= avx512Rows; r++ {
+					kernel(spec{r: r, vecs: 2, avx512: true, half: true, emb: emb})
+				}
 			}
 		}
 		// The GEMM driver's tiles are at most avx512Rows high (16-row tiles of ≤ 16 columns
@@ -117,8 +124,10 @@ func main() {
 		for p := 1; p <= avx2Rows/per; p++ {
 			kernel(spec{r: per * p, vecs: 2, conv: true, poolH: ph})
 		}
-		for p := 1; p <= avx512Rows/per; p++ {
-			kernel(spec{r: per * p, vecs: 2, avx512: true, conv: true, poolH: ph})
+		for _, emb := range []bool{false, true} {
+			for p := 1; p <= avx512Rows/per; p++ {
+				kernel(spec{r: per * p, vecs: 2, avx512: true, conv: true, poolH: ph, emb: emb})
+			}
 		}
 		for p := 1; p <= avx512NarrowRows/per; p++ {
 			kernel(spec{r: per * p, vecs: 1, avx512: true, conv: true, poolH: ph})
@@ -207,6 +216,15 @@ type spec struct {
 	// output rows of r/2 pixels each (the second lrow elements of A after the first), pooled
 	// 2×2 into r/4 rows of C; 1: one conv output row of r pixels, pooled 1×2 into r/2 rows.
 	poolH int
+	// emb (AVX-512, two vectors a row): each multiply-add broadcasts its row's element of A
+	// from memory (an embedded broadcast), instead of one VBROADCASTSS a row into a register
+	// that the row's multiply-adds share; and a 24-wide kernel keeps each row's last 8
+	// columns in a YMM, unpaired. The form for cores that run a 512-bit operation as two
+	// 256-bit halves (Zen 4): there the register broadcasts took issue slots from the
+	// multiply-adds (sgemm 1024³ and 2048³ at 91–92% of the probe, 96–97% in this form;
+	// MobileNetV2 b1 6.30 → 6.04 ms), while on Zen 5 the twice-loaded elements bound the step
+	// (the 12×32 tile at 174–205 GFLOP/s, 230–234 with the register broadcasts).
+	emb bool
 }
 
 // pooled is the number of rows of C a pooled kernel stores.
@@ -236,6 +254,9 @@ func (s spec) name() string {
 	}
 	if s.avx512 {
 		lvl = "AVX512"
+	}
+	if s.emb {
+		lvl += "Emb"
 	}
 	return fmt.Sprintf("%s%s_%dx%d", fam, lvl, r, s.width())
 }
@@ -359,7 +380,7 @@ func kernel(s spec) {
 	// builds the pair's A operand from the rows' broadcasts (VINSERTF64X4) and B's last 8
 	// columns twice over. An odd last row keeps its YMM.
 	paired := 0
-	if s.half && vecs == 2 && !s.conv && s.poolH == 0 {
+	if s.half && vecs == 2 && !s.conv && s.poolH == 0 && !s.emb {
 		paired = r / 2 * 2
 	}
 	accs := make([][]reg.VecVirtual, r)
@@ -484,9 +505,11 @@ func kernel(s spec) {
 	}
 	var even reg.VecVirtual // the broadcast of the pair's first row
 	for i := 0; i < r; i++ {
-		if avx512 && vecs == 1 {
-			// Embedded broadcast: one load+FMA uop, the element used once.
-			VFMADD231PS_BCST(am[i], bv[0], accs[i][0])
+		if avx512 && (vecs == 1 || s.emb) {
+			// Embedded broadcasts: one load+FMA uop each (one in all for one vector a row).
+			for h := range accs[i] {
+				VFMADD231PS_BCST(am[i], bv[h], accs[i][h])
+			}
 			continue
 		}
 		// Two vectors per row: broadcast the element once into a register. Two embedded

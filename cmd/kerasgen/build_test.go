@@ -203,7 +203,7 @@ func TestBenchSave(t *testing.T) {
 	}
 }
 
-// checkPeak checks a bench result's cpu_level and peak_gflops: the core's multiply-add rate
+// checkPeak checks a bench result's cpu_level, zmm_form and peak_gflops: the core's multiply-add rate
 // probed in the run where the timed process's kernel level (its build's, or KERASGEN_CPU's,
 // inherited from the test) has a probe, 0 where it has none (generic). The timed process is
 // built without this test binary's tags, so under -tags purego it may still run vector
@@ -220,5 +220,14 @@ func checkPeak(t *testing.T, r map[string]any) {
 	p, ok := r["peak_gflops"].(float64)
 	if !ok || (p > 0) != (level != "generic") {
 		t.Errorf("peak_gflops = %v at level %s", r["peak_gflops"], level)
+	}
+	form, _ := r["zmm_form"].(string)
+	switch want := os.Getenv("KERASGEN_ZMM"); {
+	case level != "avx512" && form != "":
+		t.Errorf("zmm_form = %q at level %s", form, level)
+	case level == "avx512" && form != "halves" && form != "full":
+		t.Errorf("zmm_form = %q at level avx512", form)
+	case level == "avx512" && (want == "halves" || want == "full") && form != want:
+		t.Errorf("zmm_form = %s with KERASGEN_ZMM=%s", form, want)
 	}
 }

@@ -33,6 +33,9 @@ type BenchResult struct {
 	// CPULevel is the kernel level the timed process ran (runtime.CPULevel there: its build
 	// and KERASGEN_CPU decide it, not the level of the process that asked for the timing).
 	CPULevel string `json:"cpu_level"`
+	// ZMMForm is the form of the AVX-512 kernels it ran (runtime.ZMMForm there: "halves" on
+	// Zen 4, "full" elsewhere, KERASGEN_ZMM forcing one; "" below AVX-512).
+	ZMMForm string `json:"zmm_form,omitempty"`
 	// Layers, with --layers: the forward pass's kernel calls in order, each with its median.
 	Layers []LayerTime `json:"layers,omitempty"`
 }
@@ -193,6 +196,8 @@ type GemmResult struct {
 	PeakGFLOPS float64 `json:"peak_gflops"`
 	// CPULevel is the kernel level the timed process ran (as BenchResult's).
 	CPULevel string `json:"cpu_level"`
+	// ZMMForm is the form of its AVX-512 kernels (as BenchResult's).
+	ZMMForm string `json:"zmm_form,omitempty"`
 }
 
 // BenchGemm times runtime.Gemm alone on square sizes, one core, in a temporary module: per
@@ -339,7 +344,7 @@ func main() {
 	sort.Float64s(times)
 	res := map[string]any{
 		"median_ms": times[len(times)/2], "min_ms": times[0], "max_ms": times[len(times)-1], "n": len(times),
-		"peak_gflops": peak.Median(), "cpu_level": rt.CPULevel(),
+		"peak_gflops": peak.Median(), "cpu_level": rt.CPULevel(), "zmm_form": rt.ZMMForm(),
 	}
 {{- if .Layers}}
 	// In the order the calls ran (the last Run's start times; a call that never ran last).
@@ -408,7 +413,7 @@ func main() {
 		sort.Float64s(times)
 		med := times[len(times)/2]
 		out = append(out, map[string]any{"size": n, "gflops": 2 * float64(n) * float64(n) * float64(n) / med / 1e9, "median_ms": med * 1e3,
-			"peak_gflops": peak.Median(), "cpu_level": rt.CPULevel()})
+			"peak_gflops": peak.Median(), "cpu_level": rt.CPULevel(), "zmm_form": rt.ZMMForm()})
 	}
 	json.NewEncoder(os.Stdout).Encode(out)
 }
