@@ -48,8 +48,20 @@ var convAVX512KernelsEmb = [...]convKernel{
 	convAVX512Emb_9x32, convAVX512Emb_10x32, convAVX512Emb_11x32, convAVX512Emb_12x32,
 }
 
-// convAVX512DepthPairs8 are the 8-wide kernels, for at most 8 output channels; they take the
-// depth two steps at a time. Kernels with one YMM per pixel were bound by their broadcasts of
+// convAVX512Kernels8 are the 8-wide conv kernels (at most 8 output channels) in the form in
+// use (useZMMHalves): convAVX512DepthPairs8's, or on Zen 4 convAVX512YMM8's.
+var convAVX512Kernels8 [16]convKernel
+
+// convAVX512YMM8 are the 8-wide kernels with one YMM a pixel, each multiply-add broadcasting
+// its element of A (Zen 4's form: YMM broadcasts and multiply-adds issue two a cycle there).
+var convAVX512YMM8 = [...]convKernel{
+	convAVX512_1x8, convAVX512_2x8, convAVX512_3x8, convAVX512_4x8,
+	convAVX512_5x8, convAVX512_6x8, convAVX512_7x8, convAVX512_8x8,
+	convAVX512_9x8, convAVX512_10x8, convAVX512_11x8, convAVX512_12x8,
+	convAVX512_13x8, convAVX512_14x8, convAVX512_15x8, convAVX512_16x8,
+}
+
+// convAVX512DepthPairs8 are the 8-wide kernels that take the depth two steps at a time. Kernels with one YMM per pixel were bound by their broadcasts of
 // A (one a pixel and step, about two a cycle on Zen 5: ~105 GFLOP/s); these load a pixel's
 // two elements at once, its two steps in one ZMM multiply-add (asm/gemm's pairs.go): 1.7×
 // at 224×224, 3×3, 16 or 8 → 8 channels (BenchmarkConv2DGemm's unet shapes).
@@ -79,9 +91,13 @@ func avx2Pool(kern func(taps int, offs *int, k int, a *float32, lda, lrow int, b
 
 // convPoolSet is the pooled kernels of one pooling height, by pooled pixels per tile: AVX-512
 // over 32 columns (wide: the form in use, useZMMHalves; wideFull and wideEmb the two) and
-// over 16, AVX2 over 16; and pairs8, AVX-512 over 8 columns taking the depth two steps at a
-// time, which sum as convAVX512DepthPairs8 do (as many pixels as narrow).
-type convPoolSet struct{ wide, wideFull, wideEmb, narrow, avx2, pairs8 []convPoolKernel }
+// over 16, AVX2 over 16; and AVX-512 over 8 columns (eight: the form in use, as many pixels as
+// narrow), pairs8 taking the depth two steps at a time, which sum as convAVX512DepthPairs8
+// do, or ymm8 as convAVX512YMM8 do.
+type convPoolSet struct {
+	wide, wideFull, wideEmb, narrow, avx2 []convPoolKernel
+	eight, pairs8, ymm8                   []convPoolKernel
+}
 
 // convPoolSets holds the pooled kernels by pooling height: 2 (2×2, convPool*), 1 (1×2,
 // convPoolRow*).
@@ -95,6 +111,8 @@ var convPoolSets = [3]convPoolSet{
 			convPoolRowAVX512_5x16, convPoolRowAVX512_6x16, convPoolRowAVX512_7x16, convPoolRowAVX512_8x16},
 		pairs8: []convPoolKernel{convPoolRowDepthPairsAVX512_1x8, convPoolRowDepthPairsAVX512_2x8, convPoolRowDepthPairsAVX512_3x8, convPoolRowDepthPairsAVX512_4x8,
 			convPoolRowDepthPairsAVX512_5x8, convPoolRowDepthPairsAVX512_6x8, convPoolRowDepthPairsAVX512_7x8, convPoolRowDepthPairsAVX512_8x8},
+		ymm8: []convPoolKernel{convPoolRowAVX512_1x8, convPoolRowAVX512_2x8, convPoolRowAVX512_3x8, convPoolRowAVX512_4x8,
+			convPoolRowAVX512_5x8, convPoolRowAVX512_6x8, convPoolRowAVX512_7x8, convPoolRowAVX512_8x8},
 		avx2: []convPoolKernel{avx2Pool(convPoolRowAVX2_1x16), avx2Pool(convPoolRowAVX2_2x16), avx2Pool(convPoolRowAVX2_3x16)},
 	},
 	2: {
@@ -102,6 +120,7 @@ var convPoolSets = [3]convPoolSet{
 		wideEmb:  []convPoolKernel{convPoolAVX512Emb_1x32, convPoolAVX512Emb_2x32, convPoolAVX512Emb_3x32},
 		narrow:   []convPoolKernel{convPoolAVX512_1x16, convPoolAVX512_2x16, convPoolAVX512_3x16, convPoolAVX512_4x16},
 		pairs8:   []convPoolKernel{convPoolDepthPairsAVX512_1x8, convPoolDepthPairsAVX512_2x8, convPoolDepthPairsAVX512_3x8, convPoolDepthPairsAVX512_4x8},
+		ymm8:     []convPoolKernel{convPoolAVX512_1x8, convPoolAVX512_2x8, convPoolAVX512_3x8, convPoolAVX512_4x8},
 		avx2:     []convPoolKernel{avx2Pool(convPoolAVX2_1x16)},
 	},
 }
@@ -520,7 +539,7 @@ func (j *convJob) rows(s *convSource, img, lo, hi, x0, x1 int) {
 			case dot: // one column: b is the kernel's taps·depth values in a row (ldb 1)
 				convDotAVX512Kernels[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, out, ldc)
 			case eight:
-				convAVX512DepthPairs8[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, ldb, out, ldc, false, mask, e, pf)
+				convAVX512Kernels8[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, ldb, out, ldc, false, mask, e, pf)
 			case narrow:
 				convAVX512NarrowKernels[r-1](reg.taps, &reg.offs[0], reg.depth, a, lda, b, ldb, out, ldc, false, mask, e, pf)
 			case cpuLevel == levelAVX512:
@@ -608,7 +627,7 @@ func (j *convJob) poolRows(reg *convRegion, img, lo, hi, x0, x1 int) {
 		case cpuLevel == levelAVX2:
 			kernels = set.avx2
 		case cols <= 8:
-			kernels = set.pairs8
+			kernels = set.eight
 		case cols <= 16:
 			kernels = set.narrow
 		}

@@ -212,7 +212,8 @@ func BenchmarkConvColdInput(b *testing.B) {
 }
 
 // TestConvDepthPairsTwin checks the 8-wide kernels that take the depth two steps at a time
-// (convAVX512DepthPairs8) against the 16-wide ones on the same masked columns
+// (convAVX512DepthPairs8), and bit for bit the ones with one YMM a pixel (convAVX512YMM8),
+// against the 16-wide ones on the same masked columns
 // (convAVX512NarrowKernels, checked against the pure-Go convolution by the Conv2DGemm tests),
 // at 1e-5 + 1e-4·|want|: every tile height 1…16, one to three taps of even and odd depths 1
 // to 48, 1 to 8 columns, C overwritten and accumulated into, no epilogue, bias + ReLU6 (the
@@ -259,12 +260,19 @@ func TestConvDepthPairsTwin(t *testing.T) {
 							convAVX512NarrowKernels[rows-1](taps, &offs[0], depth, &a[0], lda, &b[0], ldb, &want[0], ldc, acc, mask, e, &a[0])
 							got := newGuarded(len(old)).fill(old)
 							convAVX512DepthPairs8[rows-1](taps, &offs[0], depth, &a[0], lda, &b[0], ldb, &got.s[0], ldc, acc, mask, e, &a[0])
+							// The one-YMM kernels (Zen 4's form) sum as the 16-wide ones do.
+							ymm := newGuarded(len(old)).fill(old)
+							convAVX512YMM8[rows-1](taps, &offs[0], depth, &a[0], lda, &b[0], ldb, &ymm.s[0], ldc, acc, mask, e, &a[0])
 							if kep != nil {
 								tileEps.Put(kep)
 							}
 							what := fmt.Sprintf("%d rows, %d taps of %d, %d columns, form %d, acc %v", rows, taps, depth, cols, fi, acc)
 							got.check(t, what)
 							requireClose(t, what, got.s, f64s(want), 1e-5, 1e-4)
+							ymm.check(t, what+", one YMM a pixel")
+							if i := firstDiff(ymm.s, want); i >= 0 {
+								t.Errorf("%s, one YMM a pixel: element %d: %v, want %v (the 16-wide kernel's)", what, i, ymm.s[i], want[i])
+							}
 						}
 					}
 				}

@@ -43085,6 +43085,5390 @@ noep:
 	VZEROUPPER
 	RET
 
+// func convAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convAVX512_1x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), AX
+	MOVQ  ldb+48(FP), CX
+	MOVQ  ldc+64(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), AX
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DX
+	TESTQ      DX, DX
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), BL
+	TESTB      BL, BL
+	JNE        nobiasstart
+	MOVB       218(DX), BL
+	ORB        219(DX), BL
+	JEQ        nobiasstart
+	MOVQ       192(DX), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+
+started:
+	MOVQ b+40(FP), DX
+	MOVQ pf+88(FP), BX
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	TESTQ SI, SI
+	JEQ   store
+
+tap:
+	PREFETCHT1 (BX)
+	PREFETCHT1 64(BX)
+	PREFETCHT1 128(BX)
+	PREFETCHT1 192(BX)
+	ADDQ       $0x00000100, BX
+	MOVQ       a+24(FP), R8
+	MOVQ       (DI), AX
+	LEAQ       (R8)(AX*4), R8
+	MOVQ       k+16(FP), AX
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DX), K1, Y1
+	VFMADD231PS.BCST (R8), Y1, Y0
+	ADDQ             $0x04, R8
+	ADDQ             CX, DX
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y1
+	VADDPS    Y1, Y0, Y0
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), BX
+	MOVQ      208(AX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(AX), SI
+	MOVB      217(AX), DI
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z3
+
+nobiasrow:
+	VMOVUPS 64(AX), Z1
+	VMOVUPS 128(AX), Z4
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y3, Y0, Y0
+
+nobias:
+	TESTQ     BX, BX
+	JEQ       noresbefore
+	TESTB     SI, SI
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Y3
+	VADDPS    Y3, Y0, Y0
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y3
+	VCMPPS    $0x1e, Y2, Y0, K2
+	VBLENDMPS Y0, Y3, K2, Y0
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y1, Y0
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y4, Y0
+
+noclamp219:
+	TESTQ     BX, BX
+	JEQ       noresafter
+	TESTB     SI, SI
+	JEQ       noresafter
+	MOVQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y3
+	VADDPS    Y3, Y0, Y0
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convAVX512_2x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), AX
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), SI
+	TESTQ      SI, SI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), DI
+	TESTB      DI, DI
+	JNE        nobiasstart
+	MOVB       218(SI), DI
+	ORB        219(SI), DI
+	JEQ        nobiasstart
+	MOVQ       192(SI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+
+started:
+	MOVQ b+40(FP), SI
+	MOVQ pf+88(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	PREFETCHT1 (DI)
+	PREFETCHT1 64(DI)
+	PREFETCHT1 128(DI)
+	PREFETCHT1 192(DI)
+	ADDQ       $0x00000100, DI
+	MOVQ       a+24(FP), R10
+	MOVQ       (R9), AX
+	LEAQ       (R10)(AX*4), R10
+	MOVQ       k+16(FP), AX
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (SI), K1, Y2
+	VFMADD231PS.BCST (R10), Y2, Y0
+	VFMADD231PS.BCST (R10)(CX*1), Y2, Y1
+	ADDQ             $0x04, R10
+	ADDQ             DX, SI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y2
+	VADDPS    Y2, Y0, Y0
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y2
+	VADDPS    Y2, Y1, Y1
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z4
+
+nobiasrow:
+	VMOVUPS 64(AX), Z2
+	VMOVUPS 128(AX), Z5
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y4, Y0, Y0
+	VADDPS Y4, Y1, Y1
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y4
+	VADDPS    Y4, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y4
+	VCMPPS    $0x1e, Y3, Y0, K2
+	VBLENDMPS Y0, Y4, K2, Y0
+	VMULPS    (AX), Y1, Y4
+	VCMPPS    $0x1e, Y3, Y1, K2
+	VBLENDMPS Y1, Y4, K2, Y1
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y2, Y0
+	VMAXPS Y1, Y2, Y1
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y5, Y0
+	VMINPS Y1, Y5, Y1
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Y4
+	VADDPS    Y4, Y0, Y0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y1, K1, (CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convAVX512_3x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), AX
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), SI
+	TESTQ      SI, SI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), DI
+	TESTB      DI, DI
+	JNE        nobiasstart
+	MOVB       218(SI), DI
+	ORB        219(SI), DI
+	JEQ        nobiasstart
+	MOVQ       192(SI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+
+started:
+	MOVQ b+40(FP), SI
+	MOVQ pf+88(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	PREFETCHT1 (DI)
+	PREFETCHT1 64(DI)
+	PREFETCHT1 128(DI)
+	PREFETCHT1 192(DI)
+	ADDQ       $0x00000100, DI
+	MOVQ       a+24(FP), R10
+	MOVQ       (R9), AX
+	LEAQ       (R10)(AX*4), R10
+	MOVQ       k+16(FP), AX
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (SI), K1, Y3
+	VFMADD231PS.BCST (R10), Y3, Y0
+	VFMADD231PS.BCST (R10)(CX*1), Y3, Y1
+	VFMADD231PS.BCST (R10)(CX*2), Y3, Y2
+	ADDQ             $0x04, R10
+	ADDQ             DX, SI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y3
+	VADDPS    Y3, Y0, Y0
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y3
+	VADDPS    Y3, Y1, Y1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y3
+	VADDPS    Y3, Y2, Y2
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z5
+
+nobiasrow:
+	VMOVUPS 64(AX), Z3
+	VMOVUPS 128(AX), Z6
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y5, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y5, Y2, Y2
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y5
+	VCMPPS    $0x1e, Y4, Y0, K2
+	VBLENDMPS Y0, Y5, K2, Y0
+	VMULPS    (AX), Y1, Y5
+	VCMPPS    $0x1e, Y4, Y1, K2
+	VBLENDMPS Y1, Y5, K2, Y1
+	VMULPS    (AX), Y2, Y5
+	VCMPPS    $0x1e, Y4, Y2, K2
+	VBLENDMPS Y2, Y5, K2, Y2
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y3, Y0
+	VMAXPS Y1, Y3, Y1
+	VMAXPS Y2, Y3, Y2
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y6, Y0
+	VMINPS Y1, Y6, Y1
+	VMINPS Y2, Y6, Y2
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y5
+	VADDPS    Y5, Y1, Y1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y1, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y2, K1, (CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convAVX512_4x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y4
+	VFMADD231PS.BCST (R11), Y4, Y0
+	VFMADD231PS.BCST (R11)(CX*1), Y4, Y1
+	VFMADD231PS.BCST (R11)(CX*2), Y4, Y2
+	VFMADD231PS.BCST (R11)(SI*1), Y4, Y3
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y4
+	VADDPS    Y4, Y0, Y0
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y4
+	VADDPS    Y4, Y1, Y1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y4
+	VADDPS    Y4, Y2, Y2
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y4
+	VADDPS    Y4, Y3, Y3
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z6
+
+nobiasrow:
+	VMOVUPS 64(AX), Z4
+	VMOVUPS 128(AX), Z7
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y6, Y0, Y0
+	VADDPS Y6, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y6, Y3, Y3
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y6
+	VADDPS    Y6, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y6
+	VADDPS    Y6, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y6
+	VADDPS    Y6, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y6
+	VADDPS    Y6, Y3, Y3
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y6
+	VCMPPS    $0x1e, Y5, Y0, K2
+	VBLENDMPS Y0, Y6, K2, Y0
+	VMULPS    (AX), Y1, Y6
+	VCMPPS    $0x1e, Y5, Y1, K2
+	VBLENDMPS Y1, Y6, K2, Y1
+	VMULPS    (AX), Y2, Y6
+	VCMPPS    $0x1e, Y5, Y2, K2
+	VBLENDMPS Y2, Y6, K2, Y2
+	VMULPS    (AX), Y3, Y6
+	VCMPPS    $0x1e, Y5, Y3, K2
+	VBLENDMPS Y3, Y6, K2, Y3
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y4, Y0
+	VMAXPS Y1, Y4, Y1
+	VMAXPS Y2, Y4, Y2
+	VMAXPS Y3, Y4, Y3
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y7, Y0
+	VMINPS Y1, Y7, Y1
+	VMINPS Y2, Y7, Y2
+	VMINPS Y3, Y7, Y3
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Y6
+	VADDPS    Y6, Y0, Y0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y6
+	VADDPS    Y6, Y1, Y1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y6
+	VADDPS    Y6, Y2, Y2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y6
+	VADDPS    Y6, Y3, Y3
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y1, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y2, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y3, K1, (CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convAVX512_5x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y5
+	VFMADD231PS.BCST (R11), Y5, Y0
+	VFMADD231PS.BCST (R11)(CX*1), Y5, Y1
+	VFMADD231PS.BCST (R11)(CX*2), Y5, Y2
+	VFMADD231PS.BCST (R11)(SI*1), Y5, Y3
+	VFMADD231PS.BCST (R12), Y5, Y4
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y5
+	VADDPS    Y5, Y1, Y1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y5
+	VADDPS    Y5, Y3, Y3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z7
+
+nobiasrow:
+	VMOVUPS 64(AX), Z5
+	VMOVUPS 128(AX), Z8
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y7, Y0, Y0
+	VADDPS Y7, Y1, Y1
+	VADDPS Y7, Y2, Y2
+	VADDPS Y7, Y3, Y3
+	VADDPS Y7, Y4, Y4
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y7
+	VADDPS    Y7, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y7
+	VADDPS    Y7, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y7
+	VADDPS    Y7, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y7
+	VADDPS    Y7, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y7
+	VADDPS    Y7, Y4, Y4
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y7
+	VCMPPS    $0x1e, Y6, Y0, K2
+	VBLENDMPS Y0, Y7, K2, Y0
+	VMULPS    (AX), Y1, Y7
+	VCMPPS    $0x1e, Y6, Y1, K2
+	VBLENDMPS Y1, Y7, K2, Y1
+	VMULPS    (AX), Y2, Y7
+	VCMPPS    $0x1e, Y6, Y2, K2
+	VBLENDMPS Y2, Y7, K2, Y2
+	VMULPS    (AX), Y3, Y7
+	VCMPPS    $0x1e, Y6, Y3, K2
+	VBLENDMPS Y3, Y7, K2, Y3
+	VMULPS    (AX), Y4, Y7
+	VCMPPS    $0x1e, Y6, Y4, K2
+	VBLENDMPS Y4, Y7, K2, Y4
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y5, Y0
+	VMAXPS Y1, Y5, Y1
+	VMAXPS Y2, Y5, Y2
+	VMAXPS Y3, Y5, Y3
+	VMAXPS Y4, Y5, Y4
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y8, Y0
+	VMINPS Y1, Y8, Y1
+	VMINPS Y2, Y8, Y2
+	VMINPS Y3, Y8, Y3
+	VMINPS Y4, Y8, Y4
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Y7
+	VADDPS    Y7, Y0, Y0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y7
+	VADDPS    Y7, Y1, Y1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y7
+	VADDPS    Y7, Y2, Y2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y7
+	VADDPS    Y7, Y3, Y3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y7
+	VADDPS    Y7, Y4, Y4
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y1, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y2, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y3, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y4, K1, (CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convAVX512_6x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y6
+	VFMADD231PS.BCST (R11), Y6, Y0
+	VFMADD231PS.BCST (R11)(CX*1), Y6, Y1
+	VFMADD231PS.BCST (R11)(CX*2), Y6, Y2
+	VFMADD231PS.BCST (R11)(SI*1), Y6, Y3
+	VFMADD231PS.BCST (R12), Y6, Y4
+	VFMADD231PS.BCST (R12)(CX*1), Y6, Y5
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y6
+	VADDPS    Y6, Y0, Y0
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y6
+	VADDPS    Y6, Y1, Y1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y6
+	VADDPS    Y6, Y2, Y2
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y6
+	VADDPS    Y6, Y3, Y3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y6
+	VADDPS    Y6, Y4, Y4
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y6
+	VADDPS    Y6, Y5, Y5
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z8
+
+nobiasrow:
+	VMOVUPS 64(AX), Z6
+	VMOVUPS 128(AX), Z9
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y8, Y0, Y0
+	VADDPS Y8, Y1, Y1
+	VADDPS Y8, Y2, Y2
+	VADDPS Y8, Y3, Y3
+	VADDPS Y8, Y4, Y4
+	VADDPS Y8, Y5, Y5
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y8
+	VADDPS    Y8, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y8
+	VADDPS    Y8, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y8
+	VADDPS    Y8, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y8
+	VADDPS    Y8, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y8
+	VADDPS    Y8, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y8
+	VADDPS    Y8, Y5, Y5
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y8
+	VCMPPS    $0x1e, Y7, Y0, K2
+	VBLENDMPS Y0, Y8, K2, Y0
+	VMULPS    (AX), Y1, Y8
+	VCMPPS    $0x1e, Y7, Y1, K2
+	VBLENDMPS Y1, Y8, K2, Y1
+	VMULPS    (AX), Y2, Y8
+	VCMPPS    $0x1e, Y7, Y2, K2
+	VBLENDMPS Y2, Y8, K2, Y2
+	VMULPS    (AX), Y3, Y8
+	VCMPPS    $0x1e, Y7, Y3, K2
+	VBLENDMPS Y3, Y8, K2, Y3
+	VMULPS    (AX), Y4, Y8
+	VCMPPS    $0x1e, Y7, Y4, K2
+	VBLENDMPS Y4, Y8, K2, Y4
+	VMULPS    (AX), Y5, Y8
+	VCMPPS    $0x1e, Y7, Y5, K2
+	VBLENDMPS Y5, Y8, K2, Y5
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y6, Y0
+	VMAXPS Y1, Y6, Y1
+	VMAXPS Y2, Y6, Y2
+	VMAXPS Y3, Y6, Y3
+	VMAXPS Y4, Y6, Y4
+	VMAXPS Y5, Y6, Y5
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y9, Y0
+	VMINPS Y1, Y9, Y1
+	VMINPS Y2, Y9, Y2
+	VMINPS Y3, Y9, Y3
+	VMINPS Y4, Y9, Y4
+	VMINPS Y5, Y9, Y5
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Y8
+	VADDPS    Y8, Y0, Y0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y8
+	VADDPS    Y8, Y1, Y1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y8
+	VADDPS    Y8, Y2, Y2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y8
+	VADDPS    Y8, Y3, Y3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y8
+	VADDPS    Y8, Y4, Y4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y8
+	VADDPS    Y8, Y5, Y5
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y1, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y2, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y3, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y4, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y5, K1, (CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convAVX512_7x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y7
+	VFMADD231PS.BCST (R11), Y7, Y0
+	VFMADD231PS.BCST (R11)(CX*1), Y7, Y1
+	VFMADD231PS.BCST (R11)(CX*2), Y7, Y2
+	VFMADD231PS.BCST (R11)(SI*1), Y7, Y3
+	VFMADD231PS.BCST (R12), Y7, Y4
+	VFMADD231PS.BCST (R12)(CX*1), Y7, Y5
+	VFMADD231PS.BCST (R12)(CX*2), Y7, Y6
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y7
+	VADDPS    Y7, Y0, Y0
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y7
+	VADDPS    Y7, Y1, Y1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y7
+	VADDPS    Y7, Y2, Y2
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y7
+	VADDPS    Y7, Y3, Y3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y7
+	VADDPS    Y7, Y4, Y4
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y7
+	VADDPS    Y7, Y5, Y5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y7
+	VADDPS    Y7, Y6, Y6
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z9
+
+nobiasrow:
+	VMOVUPS 64(AX), Z7
+	VMOVUPS 128(AX), Z10
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y9, Y0, Y0
+	VADDPS Y9, Y1, Y1
+	VADDPS Y9, Y2, Y2
+	VADDPS Y9, Y3, Y3
+	VADDPS Y9, Y4, Y4
+	VADDPS Y9, Y5, Y5
+	VADDPS Y9, Y6, Y6
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y9
+	VADDPS    Y9, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y9
+	VADDPS    Y9, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y9
+	VADDPS    Y9, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y9
+	VADDPS    Y9, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y9
+	VADDPS    Y9, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y9
+	VADDPS    Y9, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y9
+	VADDPS    Y9, Y6, Y6
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y9
+	VCMPPS    $0x1e, Y8, Y0, K2
+	VBLENDMPS Y0, Y9, K2, Y0
+	VMULPS    (AX), Y1, Y9
+	VCMPPS    $0x1e, Y8, Y1, K2
+	VBLENDMPS Y1, Y9, K2, Y1
+	VMULPS    (AX), Y2, Y9
+	VCMPPS    $0x1e, Y8, Y2, K2
+	VBLENDMPS Y2, Y9, K2, Y2
+	VMULPS    (AX), Y3, Y9
+	VCMPPS    $0x1e, Y8, Y3, K2
+	VBLENDMPS Y3, Y9, K2, Y3
+	VMULPS    (AX), Y4, Y9
+	VCMPPS    $0x1e, Y8, Y4, K2
+	VBLENDMPS Y4, Y9, K2, Y4
+	VMULPS    (AX), Y5, Y9
+	VCMPPS    $0x1e, Y8, Y5, K2
+	VBLENDMPS Y5, Y9, K2, Y5
+	VMULPS    (AX), Y6, Y9
+	VCMPPS    $0x1e, Y8, Y6, K2
+	VBLENDMPS Y6, Y9, K2, Y6
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y7, Y0
+	VMAXPS Y1, Y7, Y1
+	VMAXPS Y2, Y7, Y2
+	VMAXPS Y3, Y7, Y3
+	VMAXPS Y4, Y7, Y4
+	VMAXPS Y5, Y7, Y5
+	VMAXPS Y6, Y7, Y6
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y10, Y0
+	VMINPS Y1, Y10, Y1
+	VMINPS Y2, Y10, Y2
+	VMINPS Y3, Y10, Y3
+	VMINPS Y4, Y10, Y4
+	VMINPS Y5, Y10, Y5
+	VMINPS Y6, Y10, Y6
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Y9
+	VADDPS    Y9, Y0, Y0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y9
+	VADDPS    Y9, Y1, Y1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y9
+	VADDPS    Y9, Y2, Y2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y9
+	VADDPS    Y9, Y3, Y3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y9
+	VADDPS    Y9, Y4, Y4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y9
+	VADDPS    Y9, Y5, Y5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y9
+	VADDPS    Y9, Y6, Y6
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y1, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y2, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y3, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y4, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y5, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y6, K1, (CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convAVX512_8x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y8
+	VFMADD231PS.BCST (R11), Y8, Y0
+	VFMADD231PS.BCST (R11)(CX*1), Y8, Y1
+	VFMADD231PS.BCST (R11)(CX*2), Y8, Y2
+	VFMADD231PS.BCST (R11)(SI*1), Y8, Y3
+	VFMADD231PS.BCST (R12), Y8, Y4
+	VFMADD231PS.BCST (R12)(CX*1), Y8, Y5
+	VFMADD231PS.BCST (R12)(CX*2), Y8, Y6
+	VFMADD231PS.BCST (R12)(SI*1), Y8, Y7
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y8
+	VADDPS    Y8, Y0, Y0
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y8
+	VADDPS    Y8, Y1, Y1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y8
+	VADDPS    Y8, Y2, Y2
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y8
+	VADDPS    Y8, Y3, Y3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y8
+	VADDPS    Y8, Y4, Y4
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y8
+	VADDPS    Y8, Y5, Y5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y8
+	VADDPS    Y8, Y6, Y6
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y8
+	VADDPS    Y8, Y7, Y7
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z10
+
+nobiasrow:
+	VMOVUPS 64(AX), Z8
+	VMOVUPS 128(AX), Z11
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y10, Y0, Y0
+	VADDPS Y10, Y1, Y1
+	VADDPS Y10, Y2, Y2
+	VADDPS Y10, Y3, Y3
+	VADDPS Y10, Y4, Y4
+	VADDPS Y10, Y5, Y5
+	VADDPS Y10, Y6, Y6
+	VADDPS Y10, Y7, Y7
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y10
+	VADDPS    Y10, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y10
+	VADDPS    Y10, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y10
+	VADDPS    Y10, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y10
+	VADDPS    Y10, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y10
+	VADDPS    Y10, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y10
+	VADDPS    Y10, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y10
+	VADDPS    Y10, Y6, Y6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y10
+	VADDPS    Y10, Y7, Y7
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y10
+	VCMPPS    $0x1e, Y9, Y0, K2
+	VBLENDMPS Y0, Y10, K2, Y0
+	VMULPS    (AX), Y1, Y10
+	VCMPPS    $0x1e, Y9, Y1, K2
+	VBLENDMPS Y1, Y10, K2, Y1
+	VMULPS    (AX), Y2, Y10
+	VCMPPS    $0x1e, Y9, Y2, K2
+	VBLENDMPS Y2, Y10, K2, Y2
+	VMULPS    (AX), Y3, Y10
+	VCMPPS    $0x1e, Y9, Y3, K2
+	VBLENDMPS Y3, Y10, K2, Y3
+	VMULPS    (AX), Y4, Y10
+	VCMPPS    $0x1e, Y9, Y4, K2
+	VBLENDMPS Y4, Y10, K2, Y4
+	VMULPS    (AX), Y5, Y10
+	VCMPPS    $0x1e, Y9, Y5, K2
+	VBLENDMPS Y5, Y10, K2, Y5
+	VMULPS    (AX), Y6, Y10
+	VCMPPS    $0x1e, Y9, Y6, K2
+	VBLENDMPS Y6, Y10, K2, Y6
+	VMULPS    (AX), Y7, Y10
+	VCMPPS    $0x1e, Y9, Y7, K2
+	VBLENDMPS Y7, Y10, K2, Y7
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y8, Y0
+	VMAXPS Y1, Y8, Y1
+	VMAXPS Y2, Y8, Y2
+	VMAXPS Y3, Y8, Y3
+	VMAXPS Y4, Y8, Y4
+	VMAXPS Y5, Y8, Y5
+	VMAXPS Y6, Y8, Y6
+	VMAXPS Y7, Y8, Y7
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y11, Y0
+	VMINPS Y1, Y11, Y1
+	VMINPS Y2, Y11, Y2
+	VMINPS Y3, Y11, Y3
+	VMINPS Y4, Y11, Y4
+	VMINPS Y5, Y11, Y5
+	VMINPS Y6, Y11, Y6
+	VMINPS Y7, Y11, Y7
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y0, Y0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y1, Y1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y2, Y2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y3, Y3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y4, Y4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y5, Y5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y6, Y6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y7, Y7
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y1, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y2, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y3, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y4, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y5, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y6, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y7, K1, (CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512_9x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convAVX512_9x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	VMOVAPS   Y0, Y8
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+	VPXORD Y8, Y8, Y8
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	LEAQ       (R12)(CX*4), R13
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y9
+	VFMADD231PS.BCST (R11), Y9, Y0
+	VFMADD231PS.BCST (R11)(CX*1), Y9, Y1
+	VFMADD231PS.BCST (R11)(CX*2), Y9, Y2
+	VFMADD231PS.BCST (R11)(SI*1), Y9, Y3
+	VFMADD231PS.BCST (R12), Y9, Y4
+	VFMADD231PS.BCST (R12)(CX*1), Y9, Y5
+	VFMADD231PS.BCST (R12)(CX*2), Y9, Y6
+	VFMADD231PS.BCST (R12)(SI*1), Y9, Y7
+	VFMADD231PS.BCST (R13), Y9, Y8
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y9
+	VADDPS    Y9, Y0, Y0
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y9
+	VADDPS    Y9, Y1, Y1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y9
+	VADDPS    Y9, Y2, Y2
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y9
+	VADDPS    Y9, Y3, Y3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y9
+	VADDPS    Y9, Y4, Y4
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y9
+	VADDPS    Y9, Y5, Y5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y9
+	VADDPS    Y9, Y6, Y6
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y9
+	VADDPS    Y9, Y7, Y7
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y9
+	VADDPS    Y9, Y8, Y8
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z11
+
+nobiasrow:
+	VMOVUPS 64(AX), Z9
+	VMOVUPS 128(AX), Z12
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y11, Y0, Y0
+	VADDPS Y11, Y1, Y1
+	VADDPS Y11, Y2, Y2
+	VADDPS Y11, Y3, Y3
+	VADDPS Y11, Y4, Y4
+	VADDPS Y11, Y5, Y5
+	VADDPS Y11, Y6, Y6
+	VADDPS Y11, Y7, Y7
+	VADDPS Y11, Y8, Y8
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y11
+	VADDPS    Y11, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y11
+	VADDPS    Y11, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y11
+	VADDPS    Y11, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y11
+	VADDPS    Y11, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y11
+	VADDPS    Y11, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y11
+	VADDPS    Y11, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y11
+	VADDPS    Y11, Y6, Y6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y11
+	VADDPS    Y11, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y11
+	VADDPS    Y11, Y8, Y8
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y11
+	VCMPPS    $0x1e, Y10, Y0, K2
+	VBLENDMPS Y0, Y11, K2, Y0
+	VMULPS    (AX), Y1, Y11
+	VCMPPS    $0x1e, Y10, Y1, K2
+	VBLENDMPS Y1, Y11, K2, Y1
+	VMULPS    (AX), Y2, Y11
+	VCMPPS    $0x1e, Y10, Y2, K2
+	VBLENDMPS Y2, Y11, K2, Y2
+	VMULPS    (AX), Y3, Y11
+	VCMPPS    $0x1e, Y10, Y3, K2
+	VBLENDMPS Y3, Y11, K2, Y3
+	VMULPS    (AX), Y4, Y11
+	VCMPPS    $0x1e, Y10, Y4, K2
+	VBLENDMPS Y4, Y11, K2, Y4
+	VMULPS    (AX), Y5, Y11
+	VCMPPS    $0x1e, Y10, Y5, K2
+	VBLENDMPS Y5, Y11, K2, Y5
+	VMULPS    (AX), Y6, Y11
+	VCMPPS    $0x1e, Y10, Y6, K2
+	VBLENDMPS Y6, Y11, K2, Y6
+	VMULPS    (AX), Y7, Y11
+	VCMPPS    $0x1e, Y10, Y7, K2
+	VBLENDMPS Y7, Y11, K2, Y7
+	VMULPS    (AX), Y8, Y11
+	VCMPPS    $0x1e, Y10, Y8, K2
+	VBLENDMPS Y8, Y11, K2, Y8
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y9, Y0
+	VMAXPS Y1, Y9, Y1
+	VMAXPS Y2, Y9, Y2
+	VMAXPS Y3, Y9, Y3
+	VMAXPS Y4, Y9, Y4
+	VMAXPS Y5, Y9, Y5
+	VMAXPS Y6, Y9, Y6
+	VMAXPS Y7, Y9, Y7
+	VMAXPS Y8, Y9, Y8
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y12, Y0
+	VMINPS Y1, Y12, Y1
+	VMINPS Y2, Y12, Y2
+	VMINPS Y3, Y12, Y3
+	VMINPS Y4, Y12, Y4
+	VMINPS Y5, Y12, Y5
+	VMINPS Y6, Y12, Y6
+	VMINPS Y7, Y12, Y7
+	VMINPS Y8, Y12, Y8
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y0, Y0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y1, Y1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y2, Y2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y3, Y3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y4, Y4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y5, Y5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y6, Y6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y7, Y7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y8, Y8
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y1, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y2, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y3, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y4, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y5, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y6, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y7, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y8, K1, (CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512_10x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convAVX512_10x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	VMOVAPS   Y0, Y8
+	VMOVAPS   Y0, Y9
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+	VPXORD Y8, Y8, Y8
+	VPXORD Y9, Y9, Y9
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	LEAQ       (R12)(CX*4), R13
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y10
+	VFMADD231PS.BCST (R11), Y10, Y0
+	VFMADD231PS.BCST (R11)(CX*1), Y10, Y1
+	VFMADD231PS.BCST (R11)(CX*2), Y10, Y2
+	VFMADD231PS.BCST (R11)(SI*1), Y10, Y3
+	VFMADD231PS.BCST (R12), Y10, Y4
+	VFMADD231PS.BCST (R12)(CX*1), Y10, Y5
+	VFMADD231PS.BCST (R12)(CX*2), Y10, Y6
+	VFMADD231PS.BCST (R12)(SI*1), Y10, Y7
+	VFMADD231PS.BCST (R13), Y10, Y8
+	VFMADD231PS.BCST (R13)(CX*1), Y10, Y9
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y0, Y0
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y1, Y1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y2, Y2
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y3, Y3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y4, Y4
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y5, Y5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y6, Y6
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y7, Y7
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y8, Y8
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y10
+	VADDPS    Y10, Y9, Y9
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z12
+
+nobiasrow:
+	VMOVUPS 64(AX), Z10
+	VMOVUPS 128(AX), Z13
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y12, Y0, Y0
+	VADDPS Y12, Y1, Y1
+	VADDPS Y12, Y2, Y2
+	VADDPS Y12, Y3, Y3
+	VADDPS Y12, Y4, Y4
+	VADDPS Y12, Y5, Y5
+	VADDPS Y12, Y6, Y6
+	VADDPS Y12, Y7, Y7
+	VADDPS Y12, Y8, Y8
+	VADDPS Y12, Y9, Y9
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y12
+	VADDPS    Y12, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y12
+	VADDPS    Y12, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y12
+	VADDPS    Y12, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y12
+	VADDPS    Y12, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y12
+	VADDPS    Y12, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y12
+	VADDPS    Y12, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y12
+	VADDPS    Y12, Y6, Y6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y12
+	VADDPS    Y12, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y12
+	VADDPS    Y12, Y8, Y8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y12
+	VADDPS    Y12, Y9, Y9
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y12
+	VCMPPS    $0x1e, Y11, Y0, K2
+	VBLENDMPS Y0, Y12, K2, Y0
+	VMULPS    (AX), Y1, Y12
+	VCMPPS    $0x1e, Y11, Y1, K2
+	VBLENDMPS Y1, Y12, K2, Y1
+	VMULPS    (AX), Y2, Y12
+	VCMPPS    $0x1e, Y11, Y2, K2
+	VBLENDMPS Y2, Y12, K2, Y2
+	VMULPS    (AX), Y3, Y12
+	VCMPPS    $0x1e, Y11, Y3, K2
+	VBLENDMPS Y3, Y12, K2, Y3
+	VMULPS    (AX), Y4, Y12
+	VCMPPS    $0x1e, Y11, Y4, K2
+	VBLENDMPS Y4, Y12, K2, Y4
+	VMULPS    (AX), Y5, Y12
+	VCMPPS    $0x1e, Y11, Y5, K2
+	VBLENDMPS Y5, Y12, K2, Y5
+	VMULPS    (AX), Y6, Y12
+	VCMPPS    $0x1e, Y11, Y6, K2
+	VBLENDMPS Y6, Y12, K2, Y6
+	VMULPS    (AX), Y7, Y12
+	VCMPPS    $0x1e, Y11, Y7, K2
+	VBLENDMPS Y7, Y12, K2, Y7
+	VMULPS    (AX), Y8, Y12
+	VCMPPS    $0x1e, Y11, Y8, K2
+	VBLENDMPS Y8, Y12, K2, Y8
+	VMULPS    (AX), Y9, Y12
+	VCMPPS    $0x1e, Y11, Y9, K2
+	VBLENDMPS Y9, Y12, K2, Y9
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y10, Y0
+	VMAXPS Y1, Y10, Y1
+	VMAXPS Y2, Y10, Y2
+	VMAXPS Y3, Y10, Y3
+	VMAXPS Y4, Y10, Y4
+	VMAXPS Y5, Y10, Y5
+	VMAXPS Y6, Y10, Y6
+	VMAXPS Y7, Y10, Y7
+	VMAXPS Y8, Y10, Y8
+	VMAXPS Y9, Y10, Y9
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y13, Y0
+	VMINPS Y1, Y13, Y1
+	VMINPS Y2, Y13, Y2
+	VMINPS Y3, Y13, Y3
+	VMINPS Y4, Y13, Y4
+	VMINPS Y5, Y13, Y5
+	VMINPS Y6, Y13, Y6
+	VMINPS Y7, Y13, Y7
+	VMINPS Y8, Y13, Y8
+	VMINPS Y9, Y13, Y9
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y0, Y0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y1, Y1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y2, Y2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y3, Y3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y4, Y4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y5, Y5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y6, Y6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y7, Y7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y8, Y8
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y9, Y9
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y1, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y2, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y3, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y4, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y5, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y6, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y7, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y8, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y9, K1, (CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512_11x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convAVX512_11x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	VMOVAPS   Y0, Y8
+	VMOVAPS   Y0, Y9
+	VMOVAPS   Y0, Y10
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+	VPXORD Y8, Y8, Y8
+	VPXORD Y9, Y9, Y9
+	VPXORD Y10, Y10, Y10
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	LEAQ       (R12)(CX*4), R13
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y11
+	VFMADD231PS.BCST (R11), Y11, Y0
+	VFMADD231PS.BCST (R11)(CX*1), Y11, Y1
+	VFMADD231PS.BCST (R11)(CX*2), Y11, Y2
+	VFMADD231PS.BCST (R11)(SI*1), Y11, Y3
+	VFMADD231PS.BCST (R12), Y11, Y4
+	VFMADD231PS.BCST (R12)(CX*1), Y11, Y5
+	VFMADD231PS.BCST (R12)(CX*2), Y11, Y6
+	VFMADD231PS.BCST (R12)(SI*1), Y11, Y7
+	VFMADD231PS.BCST (R13), Y11, Y8
+	VFMADD231PS.BCST (R13)(CX*1), Y11, Y9
+	VFMADD231PS.BCST (R13)(CX*2), Y11, Y10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y0, Y0
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y1, Y1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y2, Y2
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y3, Y3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y4, Y4
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y5, Y5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y6, Y6
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y7, Y7
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y8, Y8
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y9, Y9
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y11
+	VADDPS    Y11, Y10, Y10
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z12, Z12, Z12
+	VPXORD    Z13, Z13, Z13
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z13
+
+nobiasrow:
+	VMOVUPS 64(AX), Z11
+	VMOVUPS 128(AX), Z14
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y13, Y0, Y0
+	VADDPS Y13, Y1, Y1
+	VADDPS Y13, Y2, Y2
+	VADDPS Y13, Y3, Y3
+	VADDPS Y13, Y4, Y4
+	VADDPS Y13, Y5, Y5
+	VADDPS Y13, Y6, Y6
+	VADDPS Y13, Y7, Y7
+	VADDPS Y13, Y8, Y8
+	VADDPS Y13, Y9, Y9
+	VADDPS Y13, Y10, Y10
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y13
+	VADDPS    Y13, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y13
+	VADDPS    Y13, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y13
+	VADDPS    Y13, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y13
+	VADDPS    Y13, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y13
+	VADDPS    Y13, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y13
+	VADDPS    Y13, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y13
+	VADDPS    Y13, Y6, Y6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y13
+	VADDPS    Y13, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y13
+	VADDPS    Y13, Y8, Y8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y13
+	VADDPS    Y13, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y13
+	VADDPS    Y13, Y10, Y10
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y13
+	VCMPPS    $0x1e, Y12, Y0, K2
+	VBLENDMPS Y0, Y13, K2, Y0
+	VMULPS    (AX), Y1, Y13
+	VCMPPS    $0x1e, Y12, Y1, K2
+	VBLENDMPS Y1, Y13, K2, Y1
+	VMULPS    (AX), Y2, Y13
+	VCMPPS    $0x1e, Y12, Y2, K2
+	VBLENDMPS Y2, Y13, K2, Y2
+	VMULPS    (AX), Y3, Y13
+	VCMPPS    $0x1e, Y12, Y3, K2
+	VBLENDMPS Y3, Y13, K2, Y3
+	VMULPS    (AX), Y4, Y13
+	VCMPPS    $0x1e, Y12, Y4, K2
+	VBLENDMPS Y4, Y13, K2, Y4
+	VMULPS    (AX), Y5, Y13
+	VCMPPS    $0x1e, Y12, Y5, K2
+	VBLENDMPS Y5, Y13, K2, Y5
+	VMULPS    (AX), Y6, Y13
+	VCMPPS    $0x1e, Y12, Y6, K2
+	VBLENDMPS Y6, Y13, K2, Y6
+	VMULPS    (AX), Y7, Y13
+	VCMPPS    $0x1e, Y12, Y7, K2
+	VBLENDMPS Y7, Y13, K2, Y7
+	VMULPS    (AX), Y8, Y13
+	VCMPPS    $0x1e, Y12, Y8, K2
+	VBLENDMPS Y8, Y13, K2, Y8
+	VMULPS    (AX), Y9, Y13
+	VCMPPS    $0x1e, Y12, Y9, K2
+	VBLENDMPS Y9, Y13, K2, Y9
+	VMULPS    (AX), Y10, Y13
+	VCMPPS    $0x1e, Y12, Y10, K2
+	VBLENDMPS Y10, Y13, K2, Y10
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y11, Y0
+	VMAXPS Y1, Y11, Y1
+	VMAXPS Y2, Y11, Y2
+	VMAXPS Y3, Y11, Y3
+	VMAXPS Y4, Y11, Y4
+	VMAXPS Y5, Y11, Y5
+	VMAXPS Y6, Y11, Y6
+	VMAXPS Y7, Y11, Y7
+	VMAXPS Y8, Y11, Y8
+	VMAXPS Y9, Y11, Y9
+	VMAXPS Y10, Y11, Y10
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y14, Y0
+	VMINPS Y1, Y14, Y1
+	VMINPS Y2, Y14, Y2
+	VMINPS Y3, Y14, Y3
+	VMINPS Y4, Y14, Y4
+	VMINPS Y5, Y14, Y5
+	VMINPS Y6, Y14, Y6
+	VMINPS Y7, Y14, Y7
+	VMINPS Y8, Y14, Y8
+	VMINPS Y9, Y14, Y9
+	VMINPS Y10, Y14, Y10
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y0, Y0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y1, Y1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y2, Y2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y3, Y3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y4, Y4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y5, Y5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y6, Y6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y7, Y7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y8, Y8
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y9, Y9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y10, Y10
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y1, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y2, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y3, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y4, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y5, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y6, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y7, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y8, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y9, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y10, K1, (CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512_12x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convAVX512_12x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	VMOVAPS   Y0, Y8
+	VMOVAPS   Y0, Y9
+	VMOVAPS   Y0, Y10
+	VMOVAPS   Y0, Y11
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+	VPXORD Y8, Y8, Y8
+	VPXORD Y9, Y9, Y9
+	VPXORD Y10, Y10, Y10
+	VPXORD Y11, Y11, Y11
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	LEAQ       (R12)(CX*4), R13
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y12
+	VFMADD231PS.BCST (R11), Y12, Y0
+	VFMADD231PS.BCST (R11)(CX*1), Y12, Y1
+	VFMADD231PS.BCST (R11)(CX*2), Y12, Y2
+	VFMADD231PS.BCST (R11)(SI*1), Y12, Y3
+	VFMADD231PS.BCST (R12), Y12, Y4
+	VFMADD231PS.BCST (R12)(CX*1), Y12, Y5
+	VFMADD231PS.BCST (R12)(CX*2), Y12, Y6
+	VFMADD231PS.BCST (R12)(SI*1), Y12, Y7
+	VFMADD231PS.BCST (R13), Y12, Y8
+	VFMADD231PS.BCST (R13)(CX*1), Y12, Y9
+	VFMADD231PS.BCST (R13)(CX*2), Y12, Y10
+	VFMADD231PS.BCST (R13)(SI*1), Y12, Y11
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y0, Y0
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y1, Y1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y2, Y2
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y3, Y3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y4, Y4
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y5, Y5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y6, Y6
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y7, Y7
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y8, Y8
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y9, Y9
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y10, Y10
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y12
+	VADDPS    Y12, Y11, Y11
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z14
+
+nobiasrow:
+	VMOVUPS 64(AX), Z12
+	VMOVUPS 128(AX), Z15
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y14, Y0, Y0
+	VADDPS Y14, Y1, Y1
+	VADDPS Y14, Y2, Y2
+	VADDPS Y14, Y3, Y3
+	VADDPS Y14, Y4, Y4
+	VADDPS Y14, Y5, Y5
+	VADDPS Y14, Y6, Y6
+	VADDPS Y14, Y7, Y7
+	VADDPS Y14, Y8, Y8
+	VADDPS Y14, Y9, Y9
+	VADDPS Y14, Y10, Y10
+	VADDPS Y14, Y11, Y11
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y14
+	VADDPS    Y14, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y14
+	VADDPS    Y14, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y14
+	VADDPS    Y14, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y14
+	VADDPS    Y14, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y14
+	VADDPS    Y14, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y14
+	VADDPS    Y14, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y14
+	VADDPS    Y14, Y6, Y6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y14
+	VADDPS    Y14, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y14
+	VADDPS    Y14, Y8, Y8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y14
+	VADDPS    Y14, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y14
+	VADDPS    Y14, Y10, Y10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y14
+	VADDPS    Y14, Y11, Y11
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y14
+	VCMPPS    $0x1e, Y13, Y0, K2
+	VBLENDMPS Y0, Y14, K2, Y0
+	VMULPS    (AX), Y1, Y14
+	VCMPPS    $0x1e, Y13, Y1, K2
+	VBLENDMPS Y1, Y14, K2, Y1
+	VMULPS    (AX), Y2, Y14
+	VCMPPS    $0x1e, Y13, Y2, K2
+	VBLENDMPS Y2, Y14, K2, Y2
+	VMULPS    (AX), Y3, Y14
+	VCMPPS    $0x1e, Y13, Y3, K2
+	VBLENDMPS Y3, Y14, K2, Y3
+	VMULPS    (AX), Y4, Y14
+	VCMPPS    $0x1e, Y13, Y4, K2
+	VBLENDMPS Y4, Y14, K2, Y4
+	VMULPS    (AX), Y5, Y14
+	VCMPPS    $0x1e, Y13, Y5, K2
+	VBLENDMPS Y5, Y14, K2, Y5
+	VMULPS    (AX), Y6, Y14
+	VCMPPS    $0x1e, Y13, Y6, K2
+	VBLENDMPS Y6, Y14, K2, Y6
+	VMULPS    (AX), Y7, Y14
+	VCMPPS    $0x1e, Y13, Y7, K2
+	VBLENDMPS Y7, Y14, K2, Y7
+	VMULPS    (AX), Y8, Y14
+	VCMPPS    $0x1e, Y13, Y8, K2
+	VBLENDMPS Y8, Y14, K2, Y8
+	VMULPS    (AX), Y9, Y14
+	VCMPPS    $0x1e, Y13, Y9, K2
+	VBLENDMPS Y9, Y14, K2, Y9
+	VMULPS    (AX), Y10, Y14
+	VCMPPS    $0x1e, Y13, Y10, K2
+	VBLENDMPS Y10, Y14, K2, Y10
+	VMULPS    (AX), Y11, Y14
+	VCMPPS    $0x1e, Y13, Y11, K2
+	VBLENDMPS Y11, Y14, K2, Y11
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y12, Y0
+	VMAXPS Y1, Y12, Y1
+	VMAXPS Y2, Y12, Y2
+	VMAXPS Y3, Y12, Y3
+	VMAXPS Y4, Y12, Y4
+	VMAXPS Y5, Y12, Y5
+	VMAXPS Y6, Y12, Y6
+	VMAXPS Y7, Y12, Y7
+	VMAXPS Y8, Y12, Y8
+	VMAXPS Y9, Y12, Y9
+	VMAXPS Y10, Y12, Y10
+	VMAXPS Y11, Y12, Y11
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y15, Y0
+	VMINPS Y1, Y15, Y1
+	VMINPS Y2, Y15, Y2
+	VMINPS Y3, Y15, Y3
+	VMINPS Y4, Y15, Y4
+	VMINPS Y5, Y15, Y5
+	VMINPS Y6, Y15, Y6
+	VMINPS Y7, Y15, Y7
+	VMINPS Y8, Y15, Y8
+	VMINPS Y9, Y15, Y9
+	VMINPS Y10, Y15, Y10
+	VMINPS Y11, Y15, Y11
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y0, Y0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y1, Y1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y2, Y2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y3, Y3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y4, Y4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y5, Y5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y6, Y6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y7, Y7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y8, Y8
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y9, Y9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y10, Y10
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y11, Y11
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y1, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y2, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y3, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y4, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y5, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y6, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y7, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y8, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y9, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y10, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y11, K1, (CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512_13x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convAVX512_13x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	VMOVAPS   Y0, Y8
+	VMOVAPS   Y0, Y9
+	VMOVAPS   Y0, Y10
+	VMOVAPS   Y0, Y11
+	VMOVAPS   Y0, Y12
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+	VPXORD Y8, Y8, Y8
+	VPXORD Y9, Y9, Y9
+	VPXORD Y10, Y10, Y10
+	VPXORD Y11, Y11, Y11
+	VPXORD Y12, Y12, Y12
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	LEAQ       (R12)(CX*4), R13
+	LEAQ       (R13)(CX*4), R14
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y13
+	VFMADD231PS.BCST (R11), Y13, Y0
+	VFMADD231PS.BCST (R11)(CX*1), Y13, Y1
+	VFMADD231PS.BCST (R11)(CX*2), Y13, Y2
+	VFMADD231PS.BCST (R11)(SI*1), Y13, Y3
+	VFMADD231PS.BCST (R12), Y13, Y4
+	VFMADD231PS.BCST (R12)(CX*1), Y13, Y5
+	VFMADD231PS.BCST (R12)(CX*2), Y13, Y6
+	VFMADD231PS.BCST (R12)(SI*1), Y13, Y7
+	VFMADD231PS.BCST (R13), Y13, Y8
+	VFMADD231PS.BCST (R13)(CX*1), Y13, Y9
+	VFMADD231PS.BCST (R13)(CX*2), Y13, Y10
+	VFMADD231PS.BCST (R13)(SI*1), Y13, Y11
+	VFMADD231PS.BCST (R14), Y13, Y12
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             $0x04, R14
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y0, Y0
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y1, Y1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y2, Y2
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y3, Y3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y4, Y4
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y5, Y5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y6, Y6
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y7, Y7
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y8, Y8
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y9, Y9
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y10, Y10
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y11, Y11
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y13
+	VADDPS    Y13, Y12, Y12
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z14, Z14, Z14
+	VPXORD    Z15, Z15, Z15
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z15
+
+nobiasrow:
+	VMOVUPS 64(AX), Z13
+	VMOVUPS 128(AX), Z16
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y15, Y0, Y0
+	VADDPS Y15, Y1, Y1
+	VADDPS Y15, Y2, Y2
+	VADDPS Y15, Y3, Y3
+	VADDPS Y15, Y4, Y4
+	VADDPS Y15, Y5, Y5
+	VADDPS Y15, Y6, Y6
+	VADDPS Y15, Y7, Y7
+	VADDPS Y15, Y8, Y8
+	VADDPS Y15, Y9, Y9
+	VADDPS Y15, Y10, Y10
+	VADDPS Y15, Y11, Y11
+	VADDPS Y15, Y12, Y12
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y15
+	VADDPS    Y15, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y15
+	VADDPS    Y15, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y15
+	VADDPS    Y15, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y15
+	VADDPS    Y15, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y15
+	VADDPS    Y15, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y15
+	VADDPS    Y15, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y15
+	VADDPS    Y15, Y6, Y6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y15
+	VADDPS    Y15, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y15
+	VADDPS    Y15, Y8, Y8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y15
+	VADDPS    Y15, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y15
+	VADDPS    Y15, Y10, Y10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y15
+	VADDPS    Y15, Y11, Y11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y15
+	VADDPS    Y15, Y12, Y12
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y15
+	VCMPPS    $0x1e, Y14, Y0, K2
+	VBLENDMPS Y0, Y15, K2, Y0
+	VMULPS    (AX), Y1, Y15
+	VCMPPS    $0x1e, Y14, Y1, K2
+	VBLENDMPS Y1, Y15, K2, Y1
+	VMULPS    (AX), Y2, Y15
+	VCMPPS    $0x1e, Y14, Y2, K2
+	VBLENDMPS Y2, Y15, K2, Y2
+	VMULPS    (AX), Y3, Y15
+	VCMPPS    $0x1e, Y14, Y3, K2
+	VBLENDMPS Y3, Y15, K2, Y3
+	VMULPS    (AX), Y4, Y15
+	VCMPPS    $0x1e, Y14, Y4, K2
+	VBLENDMPS Y4, Y15, K2, Y4
+	VMULPS    (AX), Y5, Y15
+	VCMPPS    $0x1e, Y14, Y5, K2
+	VBLENDMPS Y5, Y15, K2, Y5
+	VMULPS    (AX), Y6, Y15
+	VCMPPS    $0x1e, Y14, Y6, K2
+	VBLENDMPS Y6, Y15, K2, Y6
+	VMULPS    (AX), Y7, Y15
+	VCMPPS    $0x1e, Y14, Y7, K2
+	VBLENDMPS Y7, Y15, K2, Y7
+	VMULPS    (AX), Y8, Y15
+	VCMPPS    $0x1e, Y14, Y8, K2
+	VBLENDMPS Y8, Y15, K2, Y8
+	VMULPS    (AX), Y9, Y15
+	VCMPPS    $0x1e, Y14, Y9, K2
+	VBLENDMPS Y9, Y15, K2, Y9
+	VMULPS    (AX), Y10, Y15
+	VCMPPS    $0x1e, Y14, Y10, K2
+	VBLENDMPS Y10, Y15, K2, Y10
+	VMULPS    (AX), Y11, Y15
+	VCMPPS    $0x1e, Y14, Y11, K2
+	VBLENDMPS Y11, Y15, K2, Y11
+	VMULPS    (AX), Y12, Y15
+	VCMPPS    $0x1e, Y14, Y12, K2
+	VBLENDMPS Y12, Y15, K2, Y12
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y13, Y0
+	VMAXPS Y1, Y13, Y1
+	VMAXPS Y2, Y13, Y2
+	VMAXPS Y3, Y13, Y3
+	VMAXPS Y4, Y13, Y4
+	VMAXPS Y5, Y13, Y5
+	VMAXPS Y6, Y13, Y6
+	VMAXPS Y7, Y13, Y7
+	VMAXPS Y8, Y13, Y8
+	VMAXPS Y9, Y13, Y9
+	VMAXPS Y10, Y13, Y10
+	VMAXPS Y11, Y13, Y11
+	VMAXPS Y12, Y13, Y12
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y16, Y0
+	VMINPS Y1, Y16, Y1
+	VMINPS Y2, Y16, Y2
+	VMINPS Y3, Y16, Y3
+	VMINPS Y4, Y16, Y4
+	VMINPS Y5, Y16, Y5
+	VMINPS Y6, Y16, Y6
+	VMINPS Y7, Y16, Y7
+	VMINPS Y8, Y16, Y8
+	VMINPS Y9, Y16, Y9
+	VMINPS Y10, Y16, Y10
+	VMINPS Y11, Y16, Y11
+	VMINPS Y12, Y16, Y12
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y0, Y0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y1, Y1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y2, Y2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y3, Y3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y4, Y4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y5, Y5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y6, Y6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y7, Y7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y8, Y8
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y9, Y9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y10, Y10
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y11, Y11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y12, Y12
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y1, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y2, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y3, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y4, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y5, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y6, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y7, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y8, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y9, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y10, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y11, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y12, K1, (CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512_14x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convAVX512_14x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	VMOVAPS   Y0, Y8
+	VMOVAPS   Y0, Y9
+	VMOVAPS   Y0, Y10
+	VMOVAPS   Y0, Y11
+	VMOVAPS   Y0, Y12
+	VMOVAPS   Y0, Y13
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+	VPXORD Y8, Y8, Y8
+	VPXORD Y9, Y9, Y9
+	VPXORD Y10, Y10, Y10
+	VPXORD Y11, Y11, Y11
+	VPXORD Y12, Y12, Y12
+	VPXORD Y13, Y13, Y13
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	LEAQ       (R12)(CX*4), R13
+	LEAQ       (R13)(CX*4), R14
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y14
+	VFMADD231PS.BCST (R11), Y14, Y0
+	VFMADD231PS.BCST (R11)(CX*1), Y14, Y1
+	VFMADD231PS.BCST (R11)(CX*2), Y14, Y2
+	VFMADD231PS.BCST (R11)(SI*1), Y14, Y3
+	VFMADD231PS.BCST (R12), Y14, Y4
+	VFMADD231PS.BCST (R12)(CX*1), Y14, Y5
+	VFMADD231PS.BCST (R12)(CX*2), Y14, Y6
+	VFMADD231PS.BCST (R12)(SI*1), Y14, Y7
+	VFMADD231PS.BCST (R13), Y14, Y8
+	VFMADD231PS.BCST (R13)(CX*1), Y14, Y9
+	VFMADD231PS.BCST (R13)(CX*2), Y14, Y10
+	VFMADD231PS.BCST (R13)(SI*1), Y14, Y11
+	VFMADD231PS.BCST (R14), Y14, Y12
+	VFMADD231PS.BCST (R14)(CX*1), Y14, Y13
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             $0x04, R14
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y0, Y0
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y1, Y1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y2, Y2
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y3, Y3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y4, Y4
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y5, Y5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y6, Y6
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y7, Y7
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y8, Y8
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y9, Y9
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y10, Y10
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y11, Y11
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y12, Y12
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y14
+	VADDPS    Y14, Y13, Y13
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z15, Z15, Z15
+	VPXORD    Z16, Z16, Z16
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z16
+
+nobiasrow:
+	VMOVUPS 64(AX), Z14
+	VMOVUPS 128(AX), Z17
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y16, Y0, Y0
+	VADDPS Y16, Y1, Y1
+	VADDPS Y16, Y2, Y2
+	VADDPS Y16, Y3, Y3
+	VADDPS Y16, Y4, Y4
+	VADDPS Y16, Y5, Y5
+	VADDPS Y16, Y6, Y6
+	VADDPS Y16, Y7, Y7
+	VADDPS Y16, Y8, Y8
+	VADDPS Y16, Y9, Y9
+	VADDPS Y16, Y10, Y10
+	VADDPS Y16, Y11, Y11
+	VADDPS Y16, Y12, Y12
+	VADDPS Y16, Y13, Y13
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y16
+	VADDPS    Y16, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y16
+	VADDPS    Y16, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y16
+	VADDPS    Y16, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y16
+	VADDPS    Y16, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y16
+	VADDPS    Y16, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y16
+	VADDPS    Y16, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y16
+	VADDPS    Y16, Y6, Y6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y16
+	VADDPS    Y16, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y16
+	VADDPS    Y16, Y8, Y8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y16
+	VADDPS    Y16, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y16
+	VADDPS    Y16, Y10, Y10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y16
+	VADDPS    Y16, Y11, Y11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y16
+	VADDPS    Y16, Y12, Y12
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y16
+	VADDPS    Y16, Y13, Y13
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y16
+	VCMPPS    $0x1e, Y15, Y0, K2
+	VBLENDMPS Y0, Y16, K2, Y0
+	VMULPS    (AX), Y1, Y16
+	VCMPPS    $0x1e, Y15, Y1, K2
+	VBLENDMPS Y1, Y16, K2, Y1
+	VMULPS    (AX), Y2, Y16
+	VCMPPS    $0x1e, Y15, Y2, K2
+	VBLENDMPS Y2, Y16, K2, Y2
+	VMULPS    (AX), Y3, Y16
+	VCMPPS    $0x1e, Y15, Y3, K2
+	VBLENDMPS Y3, Y16, K2, Y3
+	VMULPS    (AX), Y4, Y16
+	VCMPPS    $0x1e, Y15, Y4, K2
+	VBLENDMPS Y4, Y16, K2, Y4
+	VMULPS    (AX), Y5, Y16
+	VCMPPS    $0x1e, Y15, Y5, K2
+	VBLENDMPS Y5, Y16, K2, Y5
+	VMULPS    (AX), Y6, Y16
+	VCMPPS    $0x1e, Y15, Y6, K2
+	VBLENDMPS Y6, Y16, K2, Y6
+	VMULPS    (AX), Y7, Y16
+	VCMPPS    $0x1e, Y15, Y7, K2
+	VBLENDMPS Y7, Y16, K2, Y7
+	VMULPS    (AX), Y8, Y16
+	VCMPPS    $0x1e, Y15, Y8, K2
+	VBLENDMPS Y8, Y16, K2, Y8
+	VMULPS    (AX), Y9, Y16
+	VCMPPS    $0x1e, Y15, Y9, K2
+	VBLENDMPS Y9, Y16, K2, Y9
+	VMULPS    (AX), Y10, Y16
+	VCMPPS    $0x1e, Y15, Y10, K2
+	VBLENDMPS Y10, Y16, K2, Y10
+	VMULPS    (AX), Y11, Y16
+	VCMPPS    $0x1e, Y15, Y11, K2
+	VBLENDMPS Y11, Y16, K2, Y11
+	VMULPS    (AX), Y12, Y16
+	VCMPPS    $0x1e, Y15, Y12, K2
+	VBLENDMPS Y12, Y16, K2, Y12
+	VMULPS    (AX), Y13, Y16
+	VCMPPS    $0x1e, Y15, Y13, K2
+	VBLENDMPS Y13, Y16, K2, Y13
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y14, Y0
+	VMAXPS Y1, Y14, Y1
+	VMAXPS Y2, Y14, Y2
+	VMAXPS Y3, Y14, Y3
+	VMAXPS Y4, Y14, Y4
+	VMAXPS Y5, Y14, Y5
+	VMAXPS Y6, Y14, Y6
+	VMAXPS Y7, Y14, Y7
+	VMAXPS Y8, Y14, Y8
+	VMAXPS Y9, Y14, Y9
+	VMAXPS Y10, Y14, Y10
+	VMAXPS Y11, Y14, Y11
+	VMAXPS Y12, Y14, Y12
+	VMAXPS Y13, Y14, Y13
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y17, Y0
+	VMINPS Y1, Y17, Y1
+	VMINPS Y2, Y17, Y2
+	VMINPS Y3, Y17, Y3
+	VMINPS Y4, Y17, Y4
+	VMINPS Y5, Y17, Y5
+	VMINPS Y6, Y17, Y6
+	VMINPS Y7, Y17, Y7
+	VMINPS Y8, Y17, Y8
+	VMINPS Y9, Y17, Y9
+	VMINPS Y10, Y17, Y10
+	VMINPS Y11, Y17, Y11
+	VMINPS Y12, Y17, Y12
+	VMINPS Y13, Y17, Y13
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y0, Y0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y1, Y1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y2, Y2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y3, Y3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y4, Y4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y5, Y5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y6, Y6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y7, Y7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y8, Y8
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y9, Y9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y10, Y10
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y11, Y11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y12, Y12
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y13, Y13
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y1, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y2, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y3, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y4, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y5, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y6, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y7, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y8, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y9, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y10, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y11, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y12, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y13, K1, (CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512_15x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convAVX512_15x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	VMOVAPS   Y0, Y8
+	VMOVAPS   Y0, Y9
+	VMOVAPS   Y0, Y10
+	VMOVAPS   Y0, Y11
+	VMOVAPS   Y0, Y12
+	VMOVAPS   Y0, Y13
+	VMOVAPS   Y0, Y14
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+	VPXORD Y8, Y8, Y8
+	VPXORD Y9, Y9, Y9
+	VPXORD Y10, Y10, Y10
+	VPXORD Y11, Y11, Y11
+	VPXORD Y12, Y12, Y12
+	VPXORD Y13, Y13, Y13
+	VPXORD Y14, Y14, Y14
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	LEAQ       (R12)(CX*4), R13
+	LEAQ       (R13)(CX*4), R14
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y15
+	VFMADD231PS.BCST (R11), Y15, Y0
+	VFMADD231PS.BCST (R11)(CX*1), Y15, Y1
+	VFMADD231PS.BCST (R11)(CX*2), Y15, Y2
+	VFMADD231PS.BCST (R11)(SI*1), Y15, Y3
+	VFMADD231PS.BCST (R12), Y15, Y4
+	VFMADD231PS.BCST (R12)(CX*1), Y15, Y5
+	VFMADD231PS.BCST (R12)(CX*2), Y15, Y6
+	VFMADD231PS.BCST (R12)(SI*1), Y15, Y7
+	VFMADD231PS.BCST (R13), Y15, Y8
+	VFMADD231PS.BCST (R13)(CX*1), Y15, Y9
+	VFMADD231PS.BCST (R13)(CX*2), Y15, Y10
+	VFMADD231PS.BCST (R13)(SI*1), Y15, Y11
+	VFMADD231PS.BCST (R14), Y15, Y12
+	VFMADD231PS.BCST (R14)(CX*1), Y15, Y13
+	VFMADD231PS.BCST (R14)(CX*2), Y15, Y14
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             $0x04, R14
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y0, Y0
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y1, Y1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y2, Y2
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y3, Y3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y4, Y4
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y5, Y5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y6, Y6
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y7, Y7
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y8, Y8
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y9, Y9
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y10, Y10
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y11, Y11
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y12, Y12
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y13, Y13
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y15
+	VADDPS    Y15, Y14, Y14
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z16, Z16, Z16
+	VPXORD    Z17, Z17, Z17
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z17
+
+nobiasrow:
+	VMOVUPS 64(AX), Z15
+	VMOVUPS 128(AX), Z18
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y17, Y0, Y0
+	VADDPS Y17, Y1, Y1
+	VADDPS Y17, Y2, Y2
+	VADDPS Y17, Y3, Y3
+	VADDPS Y17, Y4, Y4
+	VADDPS Y17, Y5, Y5
+	VADDPS Y17, Y6, Y6
+	VADDPS Y17, Y7, Y7
+	VADDPS Y17, Y8, Y8
+	VADDPS Y17, Y9, Y9
+	VADDPS Y17, Y10, Y10
+	VADDPS Y17, Y11, Y11
+	VADDPS Y17, Y12, Y12
+	VADDPS Y17, Y13, Y13
+	VADDPS Y17, Y14, Y14
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y17
+	VADDPS    Y17, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y17
+	VADDPS    Y17, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y17
+	VADDPS    Y17, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y17
+	VADDPS    Y17, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y17
+	VADDPS    Y17, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y17
+	VADDPS    Y17, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y17
+	VADDPS    Y17, Y6, Y6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y17
+	VADDPS    Y17, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y17
+	VADDPS    Y17, Y8, Y8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y17
+	VADDPS    Y17, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y17
+	VADDPS    Y17, Y10, Y10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y17
+	VADDPS    Y17, Y11, Y11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y17
+	VADDPS    Y17, Y12, Y12
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y17
+	VADDPS    Y17, Y13, Y13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y17
+	VADDPS    Y17, Y14, Y14
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y17
+	VCMPPS    $0x1e, Y16, Y0, K2
+	VBLENDMPS Y0, Y17, K2, Y0
+	VMULPS    (AX), Y1, Y17
+	VCMPPS    $0x1e, Y16, Y1, K2
+	VBLENDMPS Y1, Y17, K2, Y1
+	VMULPS    (AX), Y2, Y17
+	VCMPPS    $0x1e, Y16, Y2, K2
+	VBLENDMPS Y2, Y17, K2, Y2
+	VMULPS    (AX), Y3, Y17
+	VCMPPS    $0x1e, Y16, Y3, K2
+	VBLENDMPS Y3, Y17, K2, Y3
+	VMULPS    (AX), Y4, Y17
+	VCMPPS    $0x1e, Y16, Y4, K2
+	VBLENDMPS Y4, Y17, K2, Y4
+	VMULPS    (AX), Y5, Y17
+	VCMPPS    $0x1e, Y16, Y5, K2
+	VBLENDMPS Y5, Y17, K2, Y5
+	VMULPS    (AX), Y6, Y17
+	VCMPPS    $0x1e, Y16, Y6, K2
+	VBLENDMPS Y6, Y17, K2, Y6
+	VMULPS    (AX), Y7, Y17
+	VCMPPS    $0x1e, Y16, Y7, K2
+	VBLENDMPS Y7, Y17, K2, Y7
+	VMULPS    (AX), Y8, Y17
+	VCMPPS    $0x1e, Y16, Y8, K2
+	VBLENDMPS Y8, Y17, K2, Y8
+	VMULPS    (AX), Y9, Y17
+	VCMPPS    $0x1e, Y16, Y9, K2
+	VBLENDMPS Y9, Y17, K2, Y9
+	VMULPS    (AX), Y10, Y17
+	VCMPPS    $0x1e, Y16, Y10, K2
+	VBLENDMPS Y10, Y17, K2, Y10
+	VMULPS    (AX), Y11, Y17
+	VCMPPS    $0x1e, Y16, Y11, K2
+	VBLENDMPS Y11, Y17, K2, Y11
+	VMULPS    (AX), Y12, Y17
+	VCMPPS    $0x1e, Y16, Y12, K2
+	VBLENDMPS Y12, Y17, K2, Y12
+	VMULPS    (AX), Y13, Y17
+	VCMPPS    $0x1e, Y16, Y13, K2
+	VBLENDMPS Y13, Y17, K2, Y13
+	VMULPS    (AX), Y14, Y17
+	VCMPPS    $0x1e, Y16, Y14, K2
+	VBLENDMPS Y14, Y17, K2, Y14
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y15, Y0
+	VMAXPS Y1, Y15, Y1
+	VMAXPS Y2, Y15, Y2
+	VMAXPS Y3, Y15, Y3
+	VMAXPS Y4, Y15, Y4
+	VMAXPS Y5, Y15, Y5
+	VMAXPS Y6, Y15, Y6
+	VMAXPS Y7, Y15, Y7
+	VMAXPS Y8, Y15, Y8
+	VMAXPS Y9, Y15, Y9
+	VMAXPS Y10, Y15, Y10
+	VMAXPS Y11, Y15, Y11
+	VMAXPS Y12, Y15, Y12
+	VMAXPS Y13, Y15, Y13
+	VMAXPS Y14, Y15, Y14
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y18, Y0
+	VMINPS Y1, Y18, Y1
+	VMINPS Y2, Y18, Y2
+	VMINPS Y3, Y18, Y3
+	VMINPS Y4, Y18, Y4
+	VMINPS Y5, Y18, Y5
+	VMINPS Y6, Y18, Y6
+	VMINPS Y7, Y18, Y7
+	VMINPS Y8, Y18, Y8
+	VMINPS Y9, Y18, Y9
+	VMINPS Y10, Y18, Y10
+	VMINPS Y11, Y18, Y11
+	VMINPS Y12, Y18, Y12
+	VMINPS Y13, Y18, Y13
+	VMINPS Y14, Y18, Y14
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Y17
+	VADDPS    Y17, Y0, Y0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y17
+	VADDPS    Y17, Y1, Y1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y17
+	VADDPS    Y17, Y2, Y2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y17
+	VADDPS    Y17, Y3, Y3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y17
+	VADDPS    Y17, Y4, Y4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y17
+	VADDPS    Y17, Y5, Y5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y17
+	VADDPS    Y17, Y6, Y6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y17
+	VADDPS    Y17, Y7, Y7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y17
+	VADDPS    Y17, Y8, Y8
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y17
+	VADDPS    Y17, Y9, Y9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y17
+	VADDPS    Y17, Y10, Y10
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y17
+	VADDPS    Y17, Y11, Y11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y17
+	VADDPS    Y17, Y12, Y12
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y17
+	VADDPS    Y17, Y13, Y13
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y17
+	VADDPS    Y17, Y14, Y14
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y1, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y2, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y3, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y4, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y5, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y6, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y7, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y8, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y9, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y10, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y11, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y12, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y13, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y14, K1, (CX)
+	VZEROUPPER
+	RET
+
+// func convAVX512_16x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convAVX512_16x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	MOVQ  ldc+64(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+76(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+80(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       acc+72(FP), R8
+	TESTB      R8, R8
+	JNE        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	VMOVAPS   Y0, Y8
+	VMOVAPS   Y0, Y9
+	VMOVAPS   Y0, Y10
+	VMOVAPS   Y0, Y11
+	VMOVAPS   Y0, Y12
+	VMOVAPS   Y0, Y13
+	VMOVAPS   Y0, Y14
+	VMOVAPS   Y0, Y15
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+	VPXORD Y8, Y8, Y8
+	VPXORD Y9, Y9, Y9
+	VPXORD Y10, Y10, Y10
+	VPXORD Y11, Y11, Y11
+	VPXORD Y12, Y12, Y12
+	VPXORD Y13, Y13, Y13
+	VPXORD Y14, Y14, Y14
+	VPXORD Y15, Y15, Y15
+
+started:
+	MOVQ b+40(FP), DI
+	MOVQ pf+88(FP), R8
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R9
+	MOVQ  offs+8(FP), R10
+	TESTQ R9, R9
+	JEQ   store
+
+tap:
+	PREFETCHT1 (R8)
+	PREFETCHT1 64(R8)
+	PREFETCHT1 128(R8)
+	PREFETCHT1 192(R8)
+	ADDQ       $0x00000100, R8
+	MOVQ       a+24(FP), R11
+	MOVQ       (R10), AX
+	LEAQ       (R11)(AX*4), R11
+	MOVQ       k+16(FP), AX
+	LEAQ       (R11)(CX*4), R12
+	LEAQ       (R12)(CX*4), R13
+	LEAQ       (R13)(CX*4), R14
+	TESTQ      AX, AX
+	JEQ        next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y16
+	VFMADD231PS.BCST (R11), Y16, Y0
+	VFMADD231PS.BCST (R11)(CX*1), Y16, Y1
+	VFMADD231PS.BCST (R11)(CX*2), Y16, Y2
+	VFMADD231PS.BCST (R11)(SI*1), Y16, Y3
+	VFMADD231PS.BCST (R12), Y16, Y4
+	VFMADD231PS.BCST (R12)(CX*1), Y16, Y5
+	VFMADD231PS.BCST (R12)(CX*2), Y16, Y6
+	VFMADD231PS.BCST (R12)(SI*1), Y16, Y7
+	VFMADD231PS.BCST (R13), Y16, Y8
+	VFMADD231PS.BCST (R13)(CX*1), Y16, Y9
+	VFMADD231PS.BCST (R13)(CX*2), Y16, Y10
+	VFMADD231PS.BCST (R13)(SI*1), Y16, Y11
+	VFMADD231PS.BCST (R14), Y16, Y12
+	VFMADD231PS.BCST (R14)(CX*1), Y16, Y13
+	VFMADD231PS.BCST (R14)(CX*2), Y16, Y14
+	VFMADD231PS.BCST (R14)(SI*1), Y16, Y15
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             $0x04, R14
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R10
+	DECQ R9
+	JNE  tap
+
+store:
+	MOVQ      c+56(FP), CX
+	MOVB      acc+72(FP), AL
+	TESTB     AL, AL
+	JEQ       write
+	MOVQ      CX, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y0, Y0
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y1, Y1
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y2, Y2
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y3, Y3
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y4, Y4
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y5, Y5
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y6, Y6
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y7, Y7
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y8, Y8
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y9, Y9
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y10, Y10
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y11, Y11
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y12, Y12
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y13, Y13
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y14, Y14
+	ADDQ      BX, AX
+	VMOVUPS.Z (AX), K1, Y16
+	VADDPS    Y16, Y15, Y15
+
+write:
+	MOVQ  ep+80(FP), AX
+	TESTQ AX, AX
+	JEQ   noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(AX), DX
+	MOVQ      200(AX), SI
+	MOVQ      208(AX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(AX), R8
+	MOVB      217(AX), R9
+	VPXORD    Z17, Z17, Z17
+	VPXORD    Z18, Z18, Z18
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z18
+
+nobiasrow:
+	VMOVUPS 64(AX), Z16
+	VMOVUPS 128(AX), Z19
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   AX, AX
+	JEQ     addbias
+	MOVB    acc+72(FP), DL
+	TESTB   DL, DL
+	JNE     addbias
+	MOVB    218(AX), DL
+	ORB     219(AX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y18, Y0, Y0
+	VADDPS Y18, Y1, Y1
+	VADDPS Y18, Y2, Y2
+	VADDPS Y18, Y3, Y3
+	VADDPS Y18, Y4, Y4
+	VADDPS Y18, Y5, Y5
+	VADDPS Y18, Y6, Y6
+	VADDPS Y18, Y7, Y7
+	VADDPS Y18, Y8, Y8
+	VADDPS Y18, Y9, Y9
+	VADDPS Y18, Y10, Y10
+	VADDPS Y18, Y11, Y11
+	VADDPS Y18, Y12, Y12
+	VADDPS Y18, Y13, Y13
+	VADDPS Y18, Y14, Y14
+	VADDPS Y18, Y15, Y15
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y18
+	VADDPS    Y18, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y18
+	VADDPS    Y18, Y1, Y1
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y18
+	VADDPS    Y18, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y18
+	VADDPS    Y18, Y3, Y3
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y18
+	VADDPS    Y18, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y18
+	VADDPS    Y18, Y5, Y5
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y18
+	VADDPS    Y18, Y6, Y6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y18
+	VADDPS    Y18, Y7, Y7
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y18
+	VADDPS    Y18, Y8, Y8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y18
+	VADDPS    Y18, Y9, Y9
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y18
+	VADDPS    Y18, Y10, Y10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y18
+	VADDPS    Y18, Y11, Y11
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y18
+	VADDPS    Y18, Y12, Y12
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y18
+	VADDPS    Y18, Y13, Y13
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y18
+	VADDPS    Y18, Y14, Y14
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y18
+	VADDPS    Y18, Y15, Y15
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (AX), Y0, Y18
+	VCMPPS    $0x1e, Y17, Y0, K2
+	VBLENDMPS Y0, Y18, K2, Y0
+	VMULPS    (AX), Y1, Y18
+	VCMPPS    $0x1e, Y17, Y1, K2
+	VBLENDMPS Y1, Y18, K2, Y1
+	VMULPS    (AX), Y2, Y18
+	VCMPPS    $0x1e, Y17, Y2, K2
+	VBLENDMPS Y2, Y18, K2, Y2
+	VMULPS    (AX), Y3, Y18
+	VCMPPS    $0x1e, Y17, Y3, K2
+	VBLENDMPS Y3, Y18, K2, Y3
+	VMULPS    (AX), Y4, Y18
+	VCMPPS    $0x1e, Y17, Y4, K2
+	VBLENDMPS Y4, Y18, K2, Y4
+	VMULPS    (AX), Y5, Y18
+	VCMPPS    $0x1e, Y17, Y5, K2
+	VBLENDMPS Y5, Y18, K2, Y5
+	VMULPS    (AX), Y6, Y18
+	VCMPPS    $0x1e, Y17, Y6, K2
+	VBLENDMPS Y6, Y18, K2, Y6
+	VMULPS    (AX), Y7, Y18
+	VCMPPS    $0x1e, Y17, Y7, K2
+	VBLENDMPS Y7, Y18, K2, Y7
+	VMULPS    (AX), Y8, Y18
+	VCMPPS    $0x1e, Y17, Y8, K2
+	VBLENDMPS Y8, Y18, K2, Y8
+	VMULPS    (AX), Y9, Y18
+	VCMPPS    $0x1e, Y17, Y9, K2
+	VBLENDMPS Y9, Y18, K2, Y9
+	VMULPS    (AX), Y10, Y18
+	VCMPPS    $0x1e, Y17, Y10, K2
+	VBLENDMPS Y10, Y18, K2, Y10
+	VMULPS    (AX), Y11, Y18
+	VCMPPS    $0x1e, Y17, Y11, K2
+	VBLENDMPS Y11, Y18, K2, Y11
+	VMULPS    (AX), Y12, Y18
+	VCMPPS    $0x1e, Y17, Y12, K2
+	VBLENDMPS Y12, Y18, K2, Y12
+	VMULPS    (AX), Y13, Y18
+	VCMPPS    $0x1e, Y17, Y13, K2
+	VBLENDMPS Y13, Y18, K2, Y13
+	VMULPS    (AX), Y14, Y18
+	VCMPPS    $0x1e, Y17, Y14, K2
+	VBLENDMPS Y14, Y18, K2, Y14
+	VMULPS    (AX), Y15, Y18
+	VCMPPS    $0x1e, Y17, Y15, K2
+	VBLENDMPS Y15, Y18, K2, Y15
+
+noleaky:
+	CMPB   218(AX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y16, Y0
+	VMAXPS Y1, Y16, Y1
+	VMAXPS Y2, Y16, Y2
+	VMAXPS Y3, Y16, Y3
+	VMAXPS Y4, Y16, Y4
+	VMAXPS Y5, Y16, Y5
+	VMAXPS Y6, Y16, Y6
+	VMAXPS Y7, Y16, Y7
+	VMAXPS Y8, Y16, Y8
+	VMAXPS Y9, Y16, Y9
+	VMAXPS Y10, Y16, Y10
+	VMAXPS Y11, Y16, Y11
+	VMAXPS Y12, Y16, Y12
+	VMAXPS Y13, Y16, Y13
+	VMAXPS Y14, Y16, Y14
+	VMAXPS Y15, Y16, Y15
+
+noclamp218:
+	CMPB   219(AX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y19, Y0
+	VMINPS Y1, Y19, Y1
+	VMINPS Y2, Y19, Y2
+	VMINPS Y3, Y19, Y3
+	VMINPS Y4, Y19, Y4
+	VMINPS Y5, Y19, Y5
+	VMINPS Y6, Y19, Y6
+	VMINPS Y7, Y19, Y7
+	VMINPS Y8, Y19, Y8
+	VMINPS Y9, Y19, Y9
+	VMINPS Y10, Y19, Y10
+	VMINPS Y11, Y19, Y11
+	VMINPS Y12, Y19, Y12
+	VMINPS Y13, Y19, Y13
+	VMINPS Y14, Y19, Y14
+	VMINPS Y15, Y19, Y15
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, AX
+	VMOVUPS.Z (AX), K1, Y18
+	VADDPS    Y18, Y0, Y0
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y18
+	VADDPS    Y18, Y1, Y1
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y18
+	VADDPS    Y18, Y2, Y2
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y18
+	VADDPS    Y18, Y3, Y3
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y18
+	VADDPS    Y18, Y4, Y4
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y18
+	VADDPS    Y18, Y5, Y5
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y18
+	VADDPS    Y18, Y6, Y6
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y18
+	VADDPS    Y18, Y7, Y7
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y18
+	VADDPS    Y18, Y8, Y8
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y18
+	VADDPS    Y18, Y9, Y9
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y18
+	VADDPS    Y18, Y10, Y10
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y18
+	VADDPS    Y18, Y11, Y11
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y18
+	VADDPS    Y18, Y12, Y12
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y18
+	VADDPS    Y18, Y13, Y13
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y18
+	VADDPS    Y18, Y14, Y14
+	ADDQ      DI, AX
+	VMOVUPS.Z (AX), K1, Y18
+	VADDPS    Y18, Y15, Y15
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y1, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y2, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y3, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y4, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y5, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y6, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y7, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y8, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y9, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y10, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y11, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y12, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y13, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y14, K1, (CX)
+	ADDQ    BX, CX
+	VMOVUPS Y15, K1, (CX)
+	VZEROUPPER
+	RET
+
 // func convDepthPairsAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·convDepthPairsAVX512_1x8(SB), NOSPLIT, $0-96
@@ -56122,6 +61506,890 @@ noep:
 	VZEROUPPER
 	RET
 
+// func convPoolAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolAVX512_1x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, AX
+	LEAQ  (CX)(CX*2), AX
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+
+started:
+	MOVQ b+48(FP), BX
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	TESTQ SI, SI
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R8
+	MOVQ  (DI), AX
+	LEAQ  (R8)(AX*4), R8
+	MOVQ  k+16(FP), AX
+	MOVQ  lrow+40(FP), R9
+	LEAQ  (R8)(R9*4), R9
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (BX), K1, Y4
+	VFMADD231PS.BCST (R8), Y4, Y0
+	VFMADD231PS.BCST (R8)(CX*1), Y4, Y1
+	VFMADD231PS.BCST (R9), Y4, Y2
+	VFMADD231PS.BCST (R9)(CX*1), Y4, Y3
+	ADDQ             $0x04, R8
+	ADDQ             $0x04, R9
+	ADDQ             DX, BX
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Y0, Y1, Y4
+	VMAXPS Y1, Y0, Y0
+	VPORD  Y4, Y0, Y0
+	VMAXPS Y0, Y2, Y4
+	VMAXPS Y2, Y0, Y0
+	VPORD  Y4, Y0, Y0
+	VMAXPS Y0, Y3, Y4
+	VMAXPS Y3, Y0, Y0
+	VPORD  Y4, Y0, Y0
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), BX
+	MOVQ      208(CX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(CX), SI
+	MOVB      217(CX), DI
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z6
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z2
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y6, Y0, Y0
+
+nobias:
+	TESTQ     BX, BX
+	JEQ       noresbefore
+	TESTB     SI, SI
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Y3
+	VADDPS    Y3, Y0, Y0
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y3
+	VCMPPS    $0x1e, Y5, Y0, K2
+	VBLENDMPS Y0, Y3, K2, Y0
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y1, Y0
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y2, Y0
+
+noclamp219:
+	TESTQ     BX, BX
+	JEQ       noresafter
+	TESTB     SI, SI
+	JEQ       noresafter
+	MOVQ      BX, CX
+	VMOVUPS.Z (CX), K1, Y3
+	VADDPS    Y3, Y0, Y0
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolAVX512_2x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	MOVQ  lrow+40(FP), R11
+	LEAQ  (R10)(R11*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y8
+	VFMADD231PS.BCST (R10), Y8, Y0
+	VFMADD231PS.BCST (R10)(CX*1), Y8, Y1
+	VFMADD231PS.BCST (R10)(CX*2), Y8, Y2
+	VFMADD231PS.BCST (R10)(SI*1), Y8, Y3
+	VFMADD231PS.BCST (R11), Y8, Y4
+	VFMADD231PS.BCST (R11)(CX*1), Y8, Y5
+	VFMADD231PS.BCST (R11)(CX*2), Y8, Y6
+	VFMADD231PS.BCST (R11)(SI*1), Y8, Y7
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Y0, Y1, Y8
+	VMAXPS Y1, Y0, Y0
+	VPORD  Y8, Y0, Y0
+	VMAXPS Y0, Y4, Y8
+	VMAXPS Y4, Y0, Y0
+	VPORD  Y8, Y0, Y0
+	VMAXPS Y0, Y5, Y8
+	VMAXPS Y5, Y0, Y0
+	VPORD  Y8, Y0, Y0
+	VMAXPS Y2, Y3, Y8
+	VMAXPS Y3, Y2, Y2
+	VPORD  Y8, Y2, Y2
+	VMAXPS Y2, Y6, Y8
+	VMAXPS Y6, Y2, Y2
+	VPORD  Y8, Y2, Y2
+	VMAXPS Y2, Y7, Y8
+	VMAXPS Y7, Y2, Y2
+	VPORD  Y8, Y2, Y2
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z10
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y10, Y0, Y0
+	VADDPS Y10, Y2, Y2
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y4
+	VADDPS    Y4, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y4
+	VADDPS    Y4, Y2, Y2
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y4
+	VCMPPS    $0x1e, Y9, Y0, K2
+	VBLENDMPS Y0, Y4, K2, Y0
+	VMULPS    (CX), Y2, Y4
+	VCMPPS    $0x1e, Y9, Y2, K2
+	VBLENDMPS Y2, Y4, K2, Y2
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y1, Y0
+	VMAXPS Y2, Y1, Y2
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y3, Y0
+	VMINPS Y2, Y3, Y2
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y2, Y2
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y2, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolAVX512_3x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	VMOVAPS   Y0, Y8
+	VMOVAPS   Y0, Y9
+	VMOVAPS   Y0, Y10
+	VMOVAPS   Y0, Y11
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+	VPXORD Y8, Y8, Y8
+	VPXORD Y9, Y9, Y9
+	VPXORD Y10, Y10, Y10
+	VPXORD Y11, Y11, Y11
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	MOVQ  lrow+40(FP), R12
+	LEAQ  (R10)(R12*4), R12
+	LEAQ  (R12)(CX*4), R13
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y12
+	VFMADD231PS.BCST (R10), Y12, Y0
+	VFMADD231PS.BCST (R10)(CX*1), Y12, Y1
+	VFMADD231PS.BCST (R10)(CX*2), Y12, Y2
+	VFMADD231PS.BCST (R10)(SI*1), Y12, Y3
+	VFMADD231PS.BCST (R11), Y12, Y4
+	VFMADD231PS.BCST (R11)(CX*1), Y12, Y5
+	VFMADD231PS.BCST (R12), Y12, Y6
+	VFMADD231PS.BCST (R12)(CX*1), Y12, Y7
+	VFMADD231PS.BCST (R12)(CX*2), Y12, Y8
+	VFMADD231PS.BCST (R12)(SI*1), Y12, Y9
+	VFMADD231PS.BCST (R13), Y12, Y10
+	VFMADD231PS.BCST (R13)(CX*1), Y12, Y11
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Y0, Y1, Y12
+	VMAXPS Y1, Y0, Y0
+	VPORD  Y12, Y0, Y0
+	VMAXPS Y0, Y6, Y12
+	VMAXPS Y6, Y0, Y0
+	VPORD  Y12, Y0, Y0
+	VMAXPS Y0, Y7, Y12
+	VMAXPS Y7, Y0, Y0
+	VPORD  Y12, Y0, Y0
+	VMAXPS Y2, Y3, Y12
+	VMAXPS Y3, Y2, Y2
+	VPORD  Y12, Y2, Y2
+	VMAXPS Y2, Y8, Y12
+	VMAXPS Y8, Y2, Y2
+	VPORD  Y12, Y2, Y2
+	VMAXPS Y2, Y9, Y12
+	VMAXPS Y9, Y2, Y2
+	VPORD  Y12, Y2, Y2
+	VMAXPS Y4, Y5, Y12
+	VMAXPS Y5, Y4, Y4
+	VPORD  Y12, Y4, Y4
+	VMAXPS Y4, Y10, Y12
+	VMAXPS Y10, Y4, Y4
+	VPORD  Y12, Y4, Y4
+	VMAXPS Y4, Y11, Y12
+	VMAXPS Y11, Y4, Y4
+	VPORD  Y12, Y4, Y4
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z14
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y14, Y0, Y0
+	VADDPS Y14, Y2, Y2
+	VADDPS Y14, Y4, Y4
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y5
+	VCMPPS    $0x1e, Y13, Y0, K2
+	VBLENDMPS Y0, Y5, K2, Y0
+	VMULPS    (CX), Y2, Y5
+	VCMPPS    $0x1e, Y13, Y2, K2
+	VBLENDMPS Y2, Y5, K2, Y2
+	VMULPS    (CX), Y4, Y5
+	VCMPPS    $0x1e, Y13, Y4, K2
+	VBLENDMPS Y4, Y5, K2, Y4
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y1, Y0
+	VMAXPS Y2, Y1, Y2
+	VMAXPS Y4, Y1, Y4
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y3, Y0
+	VMINPS Y2, Y3, Y2
+	VMINPS Y4, Y3, Y4
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y4, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolAVX512_4x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	VMOVAPS   Y0, Y8
+	VMOVAPS   Y0, Y9
+	VMOVAPS   Y0, Y10
+	VMOVAPS   Y0, Y11
+	VMOVAPS   Y0, Y12
+	VMOVAPS   Y0, Y13
+	VMOVAPS   Y0, Y14
+	VMOVAPS   Y0, Y15
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+	VPXORD Y8, Y8, Y8
+	VPXORD Y9, Y9, Y9
+	VPXORD Y10, Y10, Y10
+	VPXORD Y11, Y11, Y11
+	VPXORD Y12, Y12, Y12
+	VPXORD Y13, Y13, Y13
+	VPXORD Y14, Y14, Y14
+	VPXORD Y15, Y15, Y15
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	MOVQ  lrow+40(FP), R12
+	LEAQ  (R10)(R12*4), R12
+	LEAQ  (R12)(CX*4), R13
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y16
+	VFMADD231PS.BCST (R10), Y16, Y0
+	VFMADD231PS.BCST (R10)(CX*1), Y16, Y1
+	VFMADD231PS.BCST (R10)(CX*2), Y16, Y2
+	VFMADD231PS.BCST (R10)(SI*1), Y16, Y3
+	VFMADD231PS.BCST (R11), Y16, Y4
+	VFMADD231PS.BCST (R11)(CX*1), Y16, Y5
+	VFMADD231PS.BCST (R11)(CX*2), Y16, Y6
+	VFMADD231PS.BCST (R11)(SI*1), Y16, Y7
+	VFMADD231PS.BCST (R12), Y16, Y8
+	VFMADD231PS.BCST (R12)(CX*1), Y16, Y9
+	VFMADD231PS.BCST (R12)(CX*2), Y16, Y10
+	VFMADD231PS.BCST (R12)(SI*1), Y16, Y11
+	VFMADD231PS.BCST (R13), Y16, Y12
+	VFMADD231PS.BCST (R13)(CX*1), Y16, Y13
+	VFMADD231PS.BCST (R13)(CX*2), Y16, Y14
+	VFMADD231PS.BCST (R13)(SI*1), Y16, Y15
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Y0, Y1, Y16
+	VMAXPS Y1, Y0, Y0
+	VPORD  Y16, Y0, Y0
+	VMAXPS Y0, Y8, Y16
+	VMAXPS Y8, Y0, Y0
+	VPORD  Y16, Y0, Y0
+	VMAXPS Y0, Y9, Y16
+	VMAXPS Y9, Y0, Y0
+	VPORD  Y16, Y0, Y0
+	VMAXPS Y2, Y3, Y16
+	VMAXPS Y3, Y2, Y2
+	VPORD  Y16, Y2, Y2
+	VMAXPS Y2, Y10, Y16
+	VMAXPS Y10, Y2, Y2
+	VPORD  Y16, Y2, Y2
+	VMAXPS Y2, Y11, Y16
+	VMAXPS Y11, Y2, Y2
+	VPORD  Y16, Y2, Y2
+	VMAXPS Y4, Y5, Y16
+	VMAXPS Y5, Y4, Y4
+	VPORD  Y16, Y4, Y4
+	VMAXPS Y4, Y12, Y16
+	VMAXPS Y12, Y4, Y4
+	VPORD  Y16, Y4, Y4
+	VMAXPS Y4, Y13, Y16
+	VMAXPS Y13, Y4, Y4
+	VPORD  Y16, Y4, Y4
+	VMAXPS Y6, Y7, Y16
+	VMAXPS Y7, Y6, Y6
+	VPORD  Y16, Y6, Y6
+	VMAXPS Y6, Y14, Y16
+	VMAXPS Y14, Y6, Y6
+	VPORD  Y16, Y6, Y6
+	VMAXPS Y6, Y15, Y16
+	VMAXPS Y15, Y6, Y6
+	VPORD  Y16, Y6, Y6
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z17, Z17, Z17
+	VPXORD    Z18, Z18, Z18
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z18
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y18, Y0, Y0
+	VADDPS Y18, Y2, Y2
+	VADDPS Y18, Y4, Y4
+	VADDPS Y18, Y6, Y6
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y6, Y6
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y5
+	VCMPPS    $0x1e, Y17, Y0, K2
+	VBLENDMPS Y0, Y5, K2, Y0
+	VMULPS    (CX), Y2, Y5
+	VCMPPS    $0x1e, Y17, Y2, K2
+	VBLENDMPS Y2, Y5, K2, Y2
+	VMULPS    (CX), Y4, Y5
+	VCMPPS    $0x1e, Y17, Y4, K2
+	VBLENDMPS Y4, Y5, K2, Y4
+	VMULPS    (CX), Y6, Y5
+	VCMPPS    $0x1e, Y17, Y6, K2
+	VBLENDMPS Y6, Y5, K2, Y6
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y1, Y0
+	VMAXPS Y2, Y1, Y2
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y6, Y1, Y6
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y3, Y0
+	VMINPS Y2, Y3, Y2
+	VMINPS Y4, Y3, Y4
+	VMINPS Y6, Y3, Y6
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y6, Y6
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y6, K1, (AX)
+	VZEROUPPER
+	RET
+
 // func convPoolRowAVX2_1x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, ep *float32)
 // Requires: AVX, FMA3, MMX+
 TEXT ·convPoolRowAVX2_1x16(SB), NOSPLIT, $0-88
@@ -62201,5 +68469,1933 @@ noep:
 	VMOVUPS Z12, K1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Z14, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolRowAVX512_1x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, AX
+	LEAQ  (CX)(CX*2), AX
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), BX
+	TESTQ      BX, BX
+	JEQ        nobiasstart
+	MOVB       218(BX), SI
+	ORB        219(BX), SI
+	JEQ        nobiasstart
+	MOVQ       192(BX), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+
+started:
+	MOVQ b+48(FP), BX
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), SI
+	MOVQ  offs+8(FP), DI
+	TESTQ SI, SI
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R8
+	MOVQ  (DI), AX
+	LEAQ  (R8)(AX*4), R8
+	MOVQ  k+16(FP), AX
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (BX), K1, Y2
+	VFMADD231PS.BCST (R8), Y2, Y0
+	VFMADD231PS.BCST (R8)(CX*1), Y2, Y1
+	ADDQ             $0x04, R8
+	ADDQ             DX, BX
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, DI
+	DECQ SI
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Y0, Y1, Y2
+	VMAXPS Y1, Y0, Y0
+	VPORD  Y2, Y0, Y0
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), BX
+	MOVQ      208(CX), SI
+	SHLQ      $0x02, SI
+	MOVB      216(CX), SI
+	MOVB      217(CX), DI
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z4
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z2
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y4, Y0, Y0
+
+nobias:
+	TESTQ     BX, BX
+	JEQ       noresbefore
+	TESTB     SI, SI
+	JNE       noresbefore
+	MOVQ      BX, DX
+	VMOVUPS.Z (DX), K1, Y4
+	VADDPS    Y4, Y0, Y0
+
+noresbefore:
+	TESTB     DI, DI
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y4
+	VCMPPS    $0x1e, Y3, Y0, K2
+	VBLENDMPS Y0, Y4, K2, Y0
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y1, Y0
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y2, Y0
+
+noclamp219:
+	TESTQ     BX, BX
+	JEQ       noresafter
+	TESTB     SI, SI
+	JEQ       noresafter
+	MOVQ      BX, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y0, Y0
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolRowAVX512_2x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y4
+	VFMADD231PS.BCST (R10), Y4, Y0
+	VFMADD231PS.BCST (R10)(CX*1), Y4, Y1
+	VFMADD231PS.BCST (R10)(CX*2), Y4, Y2
+	VFMADD231PS.BCST (R10)(SI*1), Y4, Y3
+	ADDQ             $0x04, R10
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Y0, Y1, Y4
+	VMAXPS Y1, Y0, Y0
+	VPORD  Y4, Y0, Y0
+	VMAXPS Y2, Y3, Y4
+	VMAXPS Y3, Y2, Y2
+	VPORD  Y4, Y2, Y2
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z6
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y6, Y0, Y0
+	VADDPS Y6, Y2, Y2
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y4
+	VADDPS    Y4, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y4
+	VADDPS    Y4, Y2, Y2
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y4
+	VCMPPS    $0x1e, Y5, Y0, K2
+	VBLENDMPS Y0, Y4, K2, Y0
+	VMULPS    (CX), Y2, Y4
+	VCMPPS    $0x1e, Y5, Y2, K2
+	VBLENDMPS Y2, Y4, K2, Y2
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y1, Y0
+	VMAXPS Y2, Y1, Y2
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y3, Y0
+	VMINPS Y2, Y3, Y2
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y4
+	VADDPS    Y4, Y2, Y2
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y2, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolRowAVX512_3x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y6
+	VFMADD231PS.BCST (R10), Y6, Y0
+	VFMADD231PS.BCST (R10)(CX*1), Y6, Y1
+	VFMADD231PS.BCST (R10)(CX*2), Y6, Y2
+	VFMADD231PS.BCST (R10)(SI*1), Y6, Y3
+	VFMADD231PS.BCST (R11), Y6, Y4
+	VFMADD231PS.BCST (R11)(CX*1), Y6, Y5
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Y0, Y1, Y6
+	VMAXPS Y1, Y0, Y0
+	VPORD  Y6, Y0, Y0
+	VMAXPS Y2, Y3, Y6
+	VMAXPS Y3, Y2, Y2
+	VPORD  Y6, Y2, Y2
+	VMAXPS Y4, Y5, Y6
+	VMAXPS Y5, Y4, Y4
+	VPORD  Y6, Y4, Y4
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z8
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y8, Y0, Y0
+	VADDPS Y8, Y2, Y2
+	VADDPS Y8, Y4, Y4
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y5
+	VCMPPS    $0x1e, Y7, Y0, K2
+	VBLENDMPS Y0, Y5, K2, Y0
+	VMULPS    (CX), Y2, Y5
+	VCMPPS    $0x1e, Y7, Y2, K2
+	VBLENDMPS Y2, Y5, K2, Y2
+	VMULPS    (CX), Y4, Y5
+	VCMPPS    $0x1e, Y7, Y4, K2
+	VBLENDMPS Y4, Y5, K2, Y4
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y1, Y0
+	VMAXPS Y2, Y1, Y2
+	VMAXPS Y4, Y1, Y4
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y3, Y0
+	VMINPS Y2, Y3, Y2
+	VMINPS Y4, Y3, Y4
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y4, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolRowAVX512_4x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y8
+	VFMADD231PS.BCST (R10), Y8, Y0
+	VFMADD231PS.BCST (R10)(CX*1), Y8, Y1
+	VFMADD231PS.BCST (R10)(CX*2), Y8, Y2
+	VFMADD231PS.BCST (R10)(SI*1), Y8, Y3
+	VFMADD231PS.BCST (R11), Y8, Y4
+	VFMADD231PS.BCST (R11)(CX*1), Y8, Y5
+	VFMADD231PS.BCST (R11)(CX*2), Y8, Y6
+	VFMADD231PS.BCST (R11)(SI*1), Y8, Y7
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Y0, Y1, Y8
+	VMAXPS Y1, Y0, Y0
+	VPORD  Y8, Y0, Y0
+	VMAXPS Y2, Y3, Y8
+	VMAXPS Y3, Y2, Y2
+	VPORD  Y8, Y2, Y2
+	VMAXPS Y4, Y5, Y8
+	VMAXPS Y5, Y4, Y4
+	VPORD  Y8, Y4, Y4
+	VMAXPS Y6, Y7, Y8
+	VMAXPS Y7, Y6, Y6
+	VPORD  Y8, Y6, Y6
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z10
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y10, Y0, Y0
+	VADDPS Y10, Y2, Y2
+	VADDPS Y10, Y4, Y4
+	VADDPS Y10, Y6, Y6
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y6, Y6
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y5
+	VCMPPS    $0x1e, Y9, Y0, K2
+	VBLENDMPS Y0, Y5, K2, Y0
+	VMULPS    (CX), Y2, Y5
+	VCMPPS    $0x1e, Y9, Y2, K2
+	VBLENDMPS Y2, Y5, K2, Y2
+	VMULPS    (CX), Y4, Y5
+	VCMPPS    $0x1e, Y9, Y4, K2
+	VBLENDMPS Y4, Y5, K2, Y4
+	VMULPS    (CX), Y6, Y5
+	VCMPPS    $0x1e, Y9, Y6, K2
+	VBLENDMPS Y6, Y5, K2, Y6
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y1, Y0
+	VMAXPS Y2, Y1, Y2
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y6, Y1, Y6
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y3, Y0
+	VMINPS Y2, Y3, Y2
+	VMINPS Y4, Y3, Y4
+	VMINPS Y6, Y3, Y6
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y6, Y6
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y6, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolRowAVX512_5x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	VMOVAPS   Y0, Y8
+	VMOVAPS   Y0, Y9
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+	VPXORD Y8, Y8, Y8
+	VPXORD Y9, Y9, Y9
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	LEAQ  (R11)(CX*4), R12
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y10
+	VFMADD231PS.BCST (R10), Y10, Y0
+	VFMADD231PS.BCST (R10)(CX*1), Y10, Y1
+	VFMADD231PS.BCST (R10)(CX*2), Y10, Y2
+	VFMADD231PS.BCST (R10)(SI*1), Y10, Y3
+	VFMADD231PS.BCST (R11), Y10, Y4
+	VFMADD231PS.BCST (R11)(CX*1), Y10, Y5
+	VFMADD231PS.BCST (R11)(CX*2), Y10, Y6
+	VFMADD231PS.BCST (R11)(SI*1), Y10, Y7
+	VFMADD231PS.BCST (R12), Y10, Y8
+	VFMADD231PS.BCST (R12)(CX*1), Y10, Y9
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Y0, Y1, Y10
+	VMAXPS Y1, Y0, Y0
+	VPORD  Y10, Y0, Y0
+	VMAXPS Y2, Y3, Y10
+	VMAXPS Y3, Y2, Y2
+	VPORD  Y10, Y2, Y2
+	VMAXPS Y4, Y5, Y10
+	VMAXPS Y5, Y4, Y4
+	VPORD  Y10, Y4, Y4
+	VMAXPS Y6, Y7, Y10
+	VMAXPS Y7, Y6, Y6
+	VPORD  Y10, Y6, Y6
+	VMAXPS Y8, Y9, Y10
+	VMAXPS Y9, Y8, Y8
+	VPORD  Y10, Y8, Y8
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z12
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y12, Y0, Y0
+	VADDPS Y12, Y2, Y2
+	VADDPS Y12, Y4, Y4
+	VADDPS Y12, Y6, Y6
+	VADDPS Y12, Y8, Y8
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y6, Y6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y8, Y8
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y5
+	VCMPPS    $0x1e, Y11, Y0, K2
+	VBLENDMPS Y0, Y5, K2, Y0
+	VMULPS    (CX), Y2, Y5
+	VCMPPS    $0x1e, Y11, Y2, K2
+	VBLENDMPS Y2, Y5, K2, Y2
+	VMULPS    (CX), Y4, Y5
+	VCMPPS    $0x1e, Y11, Y4, K2
+	VBLENDMPS Y4, Y5, K2, Y4
+	VMULPS    (CX), Y6, Y5
+	VCMPPS    $0x1e, Y11, Y6, K2
+	VBLENDMPS Y6, Y5, K2, Y6
+	VMULPS    (CX), Y8, Y5
+	VCMPPS    $0x1e, Y11, Y8, K2
+	VBLENDMPS Y8, Y5, K2, Y8
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y1, Y0
+	VMAXPS Y2, Y1, Y2
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y6, Y1, Y6
+	VMAXPS Y8, Y1, Y8
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y3, Y0
+	VMINPS Y2, Y3, Y2
+	VMINPS Y4, Y3, Y4
+	VMINPS Y6, Y3, Y6
+	VMINPS Y8, Y3, Y8
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y6, Y6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y8, Y8
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y6, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y8, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolRowAVX512_6x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	VMOVAPS   Y0, Y8
+	VMOVAPS   Y0, Y9
+	VMOVAPS   Y0, Y10
+	VMOVAPS   Y0, Y11
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+	VPXORD Y8, Y8, Y8
+	VPXORD Y9, Y9, Y9
+	VPXORD Y10, Y10, Y10
+	VPXORD Y11, Y11, Y11
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	LEAQ  (R11)(CX*4), R12
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y12
+	VFMADD231PS.BCST (R10), Y12, Y0
+	VFMADD231PS.BCST (R10)(CX*1), Y12, Y1
+	VFMADD231PS.BCST (R10)(CX*2), Y12, Y2
+	VFMADD231PS.BCST (R10)(SI*1), Y12, Y3
+	VFMADD231PS.BCST (R11), Y12, Y4
+	VFMADD231PS.BCST (R11)(CX*1), Y12, Y5
+	VFMADD231PS.BCST (R11)(CX*2), Y12, Y6
+	VFMADD231PS.BCST (R11)(SI*1), Y12, Y7
+	VFMADD231PS.BCST (R12), Y12, Y8
+	VFMADD231PS.BCST (R12)(CX*1), Y12, Y9
+	VFMADD231PS.BCST (R12)(CX*2), Y12, Y10
+	VFMADD231PS.BCST (R12)(SI*1), Y12, Y11
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Y0, Y1, Y12
+	VMAXPS Y1, Y0, Y0
+	VPORD  Y12, Y0, Y0
+	VMAXPS Y2, Y3, Y12
+	VMAXPS Y3, Y2, Y2
+	VPORD  Y12, Y2, Y2
+	VMAXPS Y4, Y5, Y12
+	VMAXPS Y5, Y4, Y4
+	VPORD  Y12, Y4, Y4
+	VMAXPS Y6, Y7, Y12
+	VMAXPS Y7, Y6, Y6
+	VPORD  Y12, Y6, Y6
+	VMAXPS Y8, Y9, Y12
+	VMAXPS Y9, Y8, Y8
+	VPORD  Y12, Y8, Y8
+	VMAXPS Y10, Y11, Y12
+	VMAXPS Y11, Y10, Y10
+	VPORD  Y12, Y10, Y10
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z14
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y14, Y0, Y0
+	VADDPS Y14, Y2, Y2
+	VADDPS Y14, Y4, Y4
+	VADDPS Y14, Y6, Y6
+	VADDPS Y14, Y8, Y8
+	VADDPS Y14, Y10, Y10
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y6, Y6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y8, Y8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y10, Y10
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y5
+	VCMPPS    $0x1e, Y13, Y0, K2
+	VBLENDMPS Y0, Y5, K2, Y0
+	VMULPS    (CX), Y2, Y5
+	VCMPPS    $0x1e, Y13, Y2, K2
+	VBLENDMPS Y2, Y5, K2, Y2
+	VMULPS    (CX), Y4, Y5
+	VCMPPS    $0x1e, Y13, Y4, K2
+	VBLENDMPS Y4, Y5, K2, Y4
+	VMULPS    (CX), Y6, Y5
+	VCMPPS    $0x1e, Y13, Y6, K2
+	VBLENDMPS Y6, Y5, K2, Y6
+	VMULPS    (CX), Y8, Y5
+	VCMPPS    $0x1e, Y13, Y8, K2
+	VBLENDMPS Y8, Y5, K2, Y8
+	VMULPS    (CX), Y10, Y5
+	VCMPPS    $0x1e, Y13, Y10, K2
+	VBLENDMPS Y10, Y5, K2, Y10
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y1, Y0
+	VMAXPS Y2, Y1, Y2
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y6, Y1, Y6
+	VMAXPS Y8, Y1, Y8
+	VMAXPS Y10, Y1, Y10
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y3, Y0
+	VMINPS Y2, Y3, Y2
+	VMINPS Y4, Y3, Y4
+	VMINPS Y6, Y3, Y6
+	VMINPS Y8, Y3, Y8
+	VMINPS Y10, Y3, Y10
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y6, Y6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y8, Y8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y10, Y10
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y6, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y8, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y10, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolRowAVX512_7x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	VMOVAPS   Y0, Y8
+	VMOVAPS   Y0, Y9
+	VMOVAPS   Y0, Y10
+	VMOVAPS   Y0, Y11
+	VMOVAPS   Y0, Y12
+	VMOVAPS   Y0, Y13
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+	VPXORD Y8, Y8, Y8
+	VPXORD Y9, Y9, Y9
+	VPXORD Y10, Y10, Y10
+	VPXORD Y11, Y11, Y11
+	VPXORD Y12, Y12, Y12
+	VPXORD Y13, Y13, Y13
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	LEAQ  (R11)(CX*4), R12
+	LEAQ  (R12)(CX*4), R13
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y14
+	VFMADD231PS.BCST (R10), Y14, Y0
+	VFMADD231PS.BCST (R10)(CX*1), Y14, Y1
+	VFMADD231PS.BCST (R10)(CX*2), Y14, Y2
+	VFMADD231PS.BCST (R10)(SI*1), Y14, Y3
+	VFMADD231PS.BCST (R11), Y14, Y4
+	VFMADD231PS.BCST (R11)(CX*1), Y14, Y5
+	VFMADD231PS.BCST (R11)(CX*2), Y14, Y6
+	VFMADD231PS.BCST (R11)(SI*1), Y14, Y7
+	VFMADD231PS.BCST (R12), Y14, Y8
+	VFMADD231PS.BCST (R12)(CX*1), Y14, Y9
+	VFMADD231PS.BCST (R12)(CX*2), Y14, Y10
+	VFMADD231PS.BCST (R12)(SI*1), Y14, Y11
+	VFMADD231PS.BCST (R13), Y14, Y12
+	VFMADD231PS.BCST (R13)(CX*1), Y14, Y13
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Y0, Y1, Y14
+	VMAXPS Y1, Y0, Y0
+	VPORD  Y14, Y0, Y0
+	VMAXPS Y2, Y3, Y14
+	VMAXPS Y3, Y2, Y2
+	VPORD  Y14, Y2, Y2
+	VMAXPS Y4, Y5, Y14
+	VMAXPS Y5, Y4, Y4
+	VPORD  Y14, Y4, Y4
+	VMAXPS Y6, Y7, Y14
+	VMAXPS Y7, Y6, Y6
+	VPORD  Y14, Y6, Y6
+	VMAXPS Y8, Y9, Y14
+	VMAXPS Y9, Y8, Y8
+	VPORD  Y14, Y8, Y8
+	VMAXPS Y10, Y11, Y14
+	VMAXPS Y11, Y10, Y10
+	VPORD  Y14, Y10, Y10
+	VMAXPS Y12, Y13, Y14
+	VMAXPS Y13, Y12, Y12
+	VPORD  Y14, Y12, Y12
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z15, Z15, Z15
+	VPXORD    Z16, Z16, Z16
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z16
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y16, Y0, Y0
+	VADDPS Y16, Y2, Y2
+	VADDPS Y16, Y4, Y4
+	VADDPS Y16, Y6, Y6
+	VADDPS Y16, Y8, Y8
+	VADDPS Y16, Y10, Y10
+	VADDPS Y16, Y12, Y12
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y6, Y6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y8, Y8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y10, Y10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y12, Y12
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y5
+	VCMPPS    $0x1e, Y15, Y0, K2
+	VBLENDMPS Y0, Y5, K2, Y0
+	VMULPS    (CX), Y2, Y5
+	VCMPPS    $0x1e, Y15, Y2, K2
+	VBLENDMPS Y2, Y5, K2, Y2
+	VMULPS    (CX), Y4, Y5
+	VCMPPS    $0x1e, Y15, Y4, K2
+	VBLENDMPS Y4, Y5, K2, Y4
+	VMULPS    (CX), Y6, Y5
+	VCMPPS    $0x1e, Y15, Y6, K2
+	VBLENDMPS Y6, Y5, K2, Y6
+	VMULPS    (CX), Y8, Y5
+	VCMPPS    $0x1e, Y15, Y8, K2
+	VBLENDMPS Y8, Y5, K2, Y8
+	VMULPS    (CX), Y10, Y5
+	VCMPPS    $0x1e, Y15, Y10, K2
+	VBLENDMPS Y10, Y5, K2, Y10
+	VMULPS    (CX), Y12, Y5
+	VCMPPS    $0x1e, Y15, Y12, K2
+	VBLENDMPS Y12, Y5, K2, Y12
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y1, Y0
+	VMAXPS Y2, Y1, Y2
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y6, Y1, Y6
+	VMAXPS Y8, Y1, Y8
+	VMAXPS Y10, Y1, Y10
+	VMAXPS Y12, Y1, Y12
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y3, Y0
+	VMINPS Y2, Y3, Y2
+	VMINPS Y4, Y3, Y4
+	VMINPS Y6, Y3, Y6
+	VMINPS Y8, Y3, Y8
+	VMINPS Y10, Y3, Y10
+	VMINPS Y12, Y3, Y12
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y6, Y6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y8, Y8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y10, Y10
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y12, Y12
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y6, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y8, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y10, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y12, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func convPoolRowAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·convPoolRowAVX512_8x8(SB), NOSPLIT, $0-96
+	MOVQ  lda+32(FP), CX
+	MOVQ  ldb+56(FP), DX
+	MOVQ  ldc+72(FP), BX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), SI
+	MOVL  mask+80(FP), AX
+	KMOVW AX, K1
+
+	// C tile: prefetch it (it is added at the end, under acc) and start from zero, or
+	// from the epilogue's bias row when C is overwritten (no acc).
+	MOVQ       c+64(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	ADDQ       BX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 31(AX)
+	XORQ       AX, AX
+	MOVQ       ep+88(FP), DI
+	TESTQ      DI, DI
+	JEQ        nobiasstart
+	MOVB       218(DI), R8
+	ORB        219(DI), R8
+	JEQ        nobiasstart
+	MOVQ       192(DI), AX
+
+nobiasstart:
+	TESTQ     AX, AX
+	JEQ       zero
+	VMOVUPS.Z (AX), K1, Y0
+	VMOVAPS   Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMOVAPS   Y0, Y3
+	VMOVAPS   Y0, Y4
+	VMOVAPS   Y0, Y5
+	VMOVAPS   Y0, Y6
+	VMOVAPS   Y0, Y7
+	VMOVAPS   Y0, Y8
+	VMOVAPS   Y0, Y9
+	VMOVAPS   Y0, Y10
+	VMOVAPS   Y0, Y11
+	VMOVAPS   Y0, Y12
+	VMOVAPS   Y0, Y13
+	VMOVAPS   Y0, Y14
+	VMOVAPS   Y0, Y15
+	JMP       started
+
+zero:
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+	VPXORD Y8, Y8, Y8
+	VPXORD Y9, Y9, Y9
+	VPXORD Y10, Y10, Y10
+	VPXORD Y11, Y11, Y11
+	VPXORD Y12, Y12, Y12
+	VPXORD Y13, Y13, Y13
+	VPXORD Y14, Y14, Y14
+	VPXORD Y15, Y15, Y15
+
+started:
+	MOVQ b+48(FP), DI
+
+	// One pass of the k loop per tap, A's rows shifted by the tap's offset.
+	MOVQ  taps+0(FP), R8
+	MOVQ  offs+8(FP), R9
+	TESTQ R8, R8
+	JEQ   store
+
+tap:
+	MOVQ  a+24(FP), R10
+	MOVQ  (R9), AX
+	LEAQ  (R10)(AX*4), R10
+	MOVQ  k+16(FP), AX
+	LEAQ  (R10)(CX*4), R11
+	LEAQ  (R11)(CX*4), R12
+	LEAQ  (R12)(CX*4), R13
+	TESTQ AX, AX
+	JEQ   next
+
+loop:
+	VMOVUPS.Z        (DI), K1, Y16
+	VFMADD231PS.BCST (R10), Y16, Y0
+	VFMADD231PS.BCST (R10)(CX*1), Y16, Y1
+	VFMADD231PS.BCST (R10)(CX*2), Y16, Y2
+	VFMADD231PS.BCST (R10)(SI*1), Y16, Y3
+	VFMADD231PS.BCST (R11), Y16, Y4
+	VFMADD231PS.BCST (R11)(CX*1), Y16, Y5
+	VFMADD231PS.BCST (R11)(CX*2), Y16, Y6
+	VFMADD231PS.BCST (R11)(SI*1), Y16, Y7
+	VFMADD231PS.BCST (R12), Y16, Y8
+	VFMADD231PS.BCST (R12)(CX*1), Y16, Y9
+	VFMADD231PS.BCST (R12)(CX*2), Y16, Y10
+	VFMADD231PS.BCST (R12)(SI*1), Y16, Y11
+	VFMADD231PS.BCST (R13), Y16, Y12
+	VFMADD231PS.BCST (R13)(CX*1), Y16, Y13
+	VFMADD231PS.BCST (R13)(CX*2), Y16, Y14
+	VFMADD231PS.BCST (R13)(SI*1), Y16, Y15
+	ADDQ             $0x04, R10
+	ADDQ             $0x04, R11
+	ADDQ             $0x04, R12
+	ADDQ             $0x04, R13
+	ADDQ             DX, DI
+	DECQ             AX
+	JNE              loop
+
+next:
+	ADDQ $0x08, R9
+	DECQ R8
+	JNE  tap
+
+store:
+	MOVQ   c+64(FP), AX
+	VMAXPS Y0, Y1, Y16
+	VMAXPS Y1, Y0, Y0
+	VPORD  Y16, Y0, Y0
+	VMAXPS Y2, Y3, Y16
+	VMAXPS Y3, Y2, Y2
+	VPORD  Y16, Y2, Y2
+	VMAXPS Y4, Y5, Y16
+	VMAXPS Y5, Y4, Y4
+	VPORD  Y16, Y4, Y4
+	VMAXPS Y6, Y7, Y16
+	VMAXPS Y7, Y6, Y6
+	VPORD  Y16, Y6, Y6
+	VMAXPS Y8, Y9, Y16
+	VMAXPS Y9, Y8, Y8
+	VPORD  Y16, Y8, Y8
+	VMAXPS Y10, Y11, Y16
+	VMAXPS Y11, Y10, Y10
+	VPORD  Y16, Y10, Y10
+	VMAXPS Y12, Y13, Y16
+	VMAXPS Y13, Y12, Y12
+	VPORD  Y16, Y12, Y12
+	VMAXPS Y14, Y15, Y16
+	VMAXPS Y15, Y14, Y14
+	VPORD  Y16, Y14, Y14
+	MOVQ   ep+88(FP), CX
+	TESTQ  CX, CX
+	JEQ    noep
+
+	// Epilogue in registers: bias, residual, clamp-form activation.
+	MOVQ      192(CX), DX
+	MOVQ      200(CX), SI
+	MOVQ      208(CX), DI
+	SHLQ      $0x02, DI
+	MOVB      216(CX), R8
+	MOVB      217(CX), R9
+	VPXORD    Z17, Z17, Z17
+	VPXORD    Z18, Z18, Z18
+	TESTQ     DX, DX
+	JEQ       nobiasrow
+	VMOVUPS.Z (DX), K1, Z18
+
+nobiasrow:
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z3
+	TESTQ   DX, DX
+	JEQ     nobias
+	TESTQ   CX, CX
+	JEQ     addbias
+	MOVB    218(CX), DL
+	ORB     219(CX), DL
+	JEQ     addbias
+	JMP     nobias
+
+addbias:
+	VADDPS Y18, Y0, Y0
+	VADDPS Y18, Y2, Y2
+	VADDPS Y18, Y4, Y4
+	VADDPS Y18, Y6, Y6
+	VADDPS Y18, Y8, Y8
+	VADDPS Y18, Y10, Y10
+	VADDPS Y18, Y12, Y12
+	VADDPS Y18, Y14, Y14
+
+nobias:
+	TESTQ     SI, SI
+	JEQ       noresbefore
+	TESTB     R8, R8
+	JNE       noresbefore
+	MOVQ      SI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y6, Y6
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y8, Y8
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y10, Y10
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y12, Y12
+	ADDQ      DI, DX
+	VMOVUPS.Z (DX), K1, Y5
+	VADDPS    Y5, Y14, Y14
+
+noresbefore:
+	TESTB     R9, R9
+	JEQ       noleaky
+	VMULPS    (CX), Y0, Y5
+	VCMPPS    $0x1e, Y17, Y0, K2
+	VBLENDMPS Y0, Y5, K2, Y0
+	VMULPS    (CX), Y2, Y5
+	VCMPPS    $0x1e, Y17, Y2, K2
+	VBLENDMPS Y2, Y5, K2, Y2
+	VMULPS    (CX), Y4, Y5
+	VCMPPS    $0x1e, Y17, Y4, K2
+	VBLENDMPS Y4, Y5, K2, Y4
+	VMULPS    (CX), Y6, Y5
+	VCMPPS    $0x1e, Y17, Y6, K2
+	VBLENDMPS Y6, Y5, K2, Y6
+	VMULPS    (CX), Y8, Y5
+	VCMPPS    $0x1e, Y17, Y8, K2
+	VBLENDMPS Y8, Y5, K2, Y8
+	VMULPS    (CX), Y10, Y5
+	VCMPPS    $0x1e, Y17, Y10, K2
+	VBLENDMPS Y10, Y5, K2, Y10
+	VMULPS    (CX), Y12, Y5
+	VCMPPS    $0x1e, Y17, Y12, K2
+	VBLENDMPS Y12, Y5, K2, Y12
+	VMULPS    (CX), Y14, Y5
+	VCMPPS    $0x1e, Y17, Y14, K2
+	VBLENDMPS Y14, Y5, K2, Y14
+
+noleaky:
+	CMPB   218(CX), $0x00
+	JEQ    noclamp218
+	VMAXPS Y0, Y1, Y0
+	VMAXPS Y2, Y1, Y2
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y6, Y1, Y6
+	VMAXPS Y8, Y1, Y8
+	VMAXPS Y10, Y1, Y10
+	VMAXPS Y12, Y1, Y12
+	VMAXPS Y14, Y1, Y14
+
+noclamp218:
+	CMPB   219(CX), $0x00
+	JEQ    noclamp219
+	VMINPS Y0, Y3, Y0
+	VMINPS Y2, Y3, Y2
+	VMINPS Y4, Y3, Y4
+	VMINPS Y6, Y3, Y6
+	VMINPS Y8, Y3, Y8
+	VMINPS Y10, Y3, Y10
+	VMINPS Y12, Y3, Y12
+	VMINPS Y14, Y3, Y14
+
+noclamp219:
+	TESTQ     SI, SI
+	JEQ       noresafter
+	TESTB     R8, R8
+	JEQ       noresafter
+	MOVQ      SI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y0, Y0
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y2, Y2
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y4, Y4
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y6, Y6
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y8, Y8
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y10, Y10
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y12, Y12
+	ADDQ      DI, CX
+	VMOVUPS.Z (CX), K1, Y5
+	VADDPS    Y5, Y14, Y14
+
+noresafter:
+noep:
+	VMOVUPS Y0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y4, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y6, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y8, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y10, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y12, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Y14, K1, (AX)
 	VZEROUPPER
 	RET

@@ -1058,6 +1058,166 @@ func convAVX512_15x16(taps int, offs *int, k int, a *float32, lda int, b *float3
 //go:noescape
 func convAVX512_16x16(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
 
+// convAVX512_1x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 1 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512_2x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 2 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512_3x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 3 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512_4x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 4 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512_5x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 5 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512_6x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 6 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512_7x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 7 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512_8x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 8 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512_9x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 9 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512_9x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512_10x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 10 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512_10x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512_11x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 11 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512_11x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512_12x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 12 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512_12x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512_13x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 13 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512_13x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512_14x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 14 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512_14x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512_15x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 15 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512_15x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
+// convAVX512_16x8 adds (or stores, without acc) into C the sum over taps t of the product of
+// 16 rows of A shifted by offs[t] elements and the next k rows of the masked columns of a 8-wide panel of B.
+// Strides and offsets are in elements.
+// Each tap also prefetches 4 cache lines into L2, 4·taps lines from pf on
+// (the caller points it at input rows it reads next, or at memory it does not mind
+// reading twice).
+//
+//go:noescape
+func convAVX512_16x8(taps int, offs *int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc bool, mask uint32, ep *float32, pf *float32)
+
 // convDepthPairsAVX512_1x8 adds (or stores, without acc) into C the sum over taps t of the product of
 // 1 rows of A shifted by offs[t] elements and the next k rows of the masked columns of an
 // 8-wide panel of B, two steps of k at a time. Strides and offsets are in elements.
@@ -1347,6 +1507,34 @@ func convPoolAVX512_3x16(taps int, offs *int, k int, a *float32, lda int, lrow i
 //go:noescape
 func convPoolAVX512_4x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
 
+// convPoolAVX512_1x8 stores into 1 row of C the 2×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 4 rows of A shifted by offs[t] elements (two conv output rows of 2 pixels, the second lrow elements after the first)
+// and the next k rows of the masked columns of a 8-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolAVX512_2x8 stores into 2 rows of C the 2×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 8 rows of A shifted by offs[t] elements (two conv output rows of 4 pixels, the second lrow elements after the first)
+// and the next k rows of the masked columns of a 8-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolAVX512_3x8 stores into 3 rows of C the 2×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 12 rows of A shifted by offs[t] elements (two conv output rows of 6 pixels, the second lrow elements after the first)
+// and the next k rows of the masked columns of a 8-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolAVX512_4x8 stores into 4 rows of C the 2×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 16 rows of A shifted by offs[t] elements (two conv output rows of 8 pixels, the second lrow elements after the first)
+// and the next k rows of the masked columns of a 8-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
 // convPoolRowAVX2_1x16 stores into 1 row of C the 1×2 max pooling (NaN kept) of the sums over taps
 // t of the products of 2 rows of A shifted by offs[t] elements (one conv output row of 2 pixels; lrow unused)
 // and the next k rows of a 16-wide panel of B, then applies ep. Strides and offsets are in elements.
@@ -1507,3 +1695,59 @@ func convPoolRowAVX512_7x16(taps int, offs *int, k int, a *float32, lda int, lro
 //
 //go:noescape
 func convPoolRowAVX512_8x16(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_1x8 stores into 1 row of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 2 rows of A shifted by offs[t] elements (one conv output row of 2 pixels; lrow unused)
+// and the next k rows of the masked columns of a 8-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_1x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_2x8 stores into 2 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 4 rows of A shifted by offs[t] elements (one conv output row of 4 pixels; lrow unused)
+// and the next k rows of the masked columns of a 8-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_2x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_3x8 stores into 3 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 6 rows of A shifted by offs[t] elements (one conv output row of 6 pixels; lrow unused)
+// and the next k rows of the masked columns of a 8-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_3x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_4x8 stores into 4 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 8 rows of A shifted by offs[t] elements (one conv output row of 8 pixels; lrow unused)
+// and the next k rows of the masked columns of a 8-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_4x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_5x8 stores into 5 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 10 rows of A shifted by offs[t] elements (one conv output row of 10 pixels; lrow unused)
+// and the next k rows of the masked columns of a 8-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_5x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_6x8 stores into 6 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 12 rows of A shifted by offs[t] elements (one conv output row of 12 pixels; lrow unused)
+// and the next k rows of the masked columns of a 8-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_6x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_7x8 stores into 7 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 14 rows of A shifted by offs[t] elements (one conv output row of 14 pixels; lrow unused)
+// and the next k rows of the masked columns of a 8-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_7x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)
+
+// convPoolRowAVX512_8x8 stores into 8 rows of C the 1×2 max pooling (NaN kept) of the sums over taps
+// t of the products of 16 rows of A shifted by offs[t] elements (one conv output row of 16 pixels; lrow unused)
+// and the next k rows of the masked columns of a 8-wide panel of B, then applies ep. Strides and offsets are in elements.
+//
+//go:noescape
+func convPoolRowAVX512_8x8(taps int, offs *int, k int, a *float32, lda int, lrow int, b *float32, ldb int, c *float32, ldc int, mask uint32, ep *float32)

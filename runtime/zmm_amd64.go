@@ -1,7 +1,8 @@
 //go:build amd64 && !purego
 
-// The two forms of the two-vector AVX-512 kernels (32- and 24-wide GEMM, 32-wide conv and
-// pooled conv; asm/gemm's spec.emb) and the choice between them at start-up.
+// The two forms of the AVX-512 kernels that differ between Zen 4 and other cores, and the
+// choice between them at start-up: the two-vector kernels (32- and 24-wide GEMM, 32-wide conv
+// and pooled conv; asm/gemm's spec.emb), and the 8-wide conv and pooled conv kernels.
 //
 // Zen 4 runs a 512-bit operation as two 256-bit halves; there each multiply-add broadcasting
 // its row's element of A from memory (the Emb kernels) ran faster than one broadcast a row
@@ -10,6 +11,12 @@
 // full-width pipes are the other way round: there the twice-loaded elements bound the
 // 12×32 tile (174–205 against 230–234 GFLOP/s). The register form stays the default
 // elsewhere (Intel's two load ports favour fewer loads as well).
+//
+// The 8-wide conv kernels: on Zen 4, where YMM broadcasts and multiply-adds issue two a cycle,
+// one YMM a pixel with embedded broadcasts (convAVX512YMM8) ran tfjs-unet's 224×224
+// convolutions to 8 channels 20–25% faster than the depth-pair kernels written for Zen 5
+// (convAVX512DepthPairs8), which stay the others' form. These two sum in different orders
+// (within the tolerances; the one-YMM kernels sum as the 16-wide ones do).
 
 package runtime
 
@@ -52,14 +59,16 @@ func hostZMMHalves() bool {
 func useZMMHalves(halves bool) {
 	zmmHalves = halves
 	avx512Kernels, avx512Kernels24, convAVX512Kernels = avx512KernelsFull, avx512Kernels24Full, convAVX512KernelsFull
+	convAVX512Kernels8 = convAVX512DepthPairs8
 	if halves {
 		avx512Kernels, avx512Kernels24, convAVX512Kernels = avx512KernelsEmb, avx512Kernels24Emb, convAVX512KernelsEmb
+		convAVX512Kernels8 = convAVX512YMM8
 	}
 	for i := range convPoolSets {
 		s := &convPoolSets[i]
-		s.wide = s.wideFull
+		s.wide, s.eight = s.wideFull, s.pairs8
 		if halves {
-			s.wide = s.wideEmb
+			s.wide, s.eight = s.wideEmb, s.ymm8
 		}
 	}
 }

@@ -26,10 +26,13 @@ func TestZMMEnv(t *testing.T) {
 	for _, halves := range []bool{false, true} {
 		useZMMHalves(halves)
 		k32, k24, conv, pool := avx512KernelsFull[11], avx512Kernels24Full[11], convAVX512KernelsFull[11], convPoolSets[2].wideFull[2]
+		conv8, pool8 := convAVX512DepthPairs8[15], convPoolSets[1].pairs8[7]
 		if halves {
 			k32, k24, conv, pool = avx512KernelsEmb[11], avx512Kernels24Emb[11], convAVX512KernelsEmb[11], convPoolSets[2].wideEmb[2]
+			conv8, pool8 = convAVX512YMM8[15], convPoolSets[1].ymm8[7]
 		}
-		if fn(avx512Kernels[11]) != fn(k32) || fn(avx512Kernels24[11]) != fn(k24) || fn(convAVX512Kernels[11]) != fn(conv) || fn(convPoolSets[2].wide[2]) != fn(pool) {
+		if fn(avx512Kernels[11]) != fn(k32) || fn(avx512Kernels24[11]) != fn(k24) || fn(convAVX512Kernels[11]) != fn(conv) || fn(convPoolSets[2].wide[2]) != fn(pool) ||
+			fn(convAVX512Kernels8[15]) != fn(conv8) || fn(convPoolSets[1].eight[7]) != fn(pool8) {
 			t.Errorf("useZMMHalves(%v) left another form's kernels in the tables", halves)
 		}
 	}
@@ -40,7 +43,8 @@ func TestZMMEnv(t *testing.T) {
 // differs): Dense and DensePanels over 17 to 64 columns (the 24- and 32-wide kernels, the
 // packed path at 130×600×300), added into C and with clamp-form and other epilogues; and the
 // implicit convolution, plain and 1×2 and 2×2 max pooled, to 17…64 channels, 5 to 30 pixels
-// wide. Each form is
+// wide (no panel of 8 or fewer: the forms' 8-wide conv kernels sum in different orders, and
+// TestConvDepthPairsTwin checks each). Each form is
 // also checked against the pure-Go kernels by the rest of the suite, which make test runs in
 // both (KERASGEN_ZMM).
 func TestZMMFormsSameBits(t *testing.T) {
@@ -94,7 +98,7 @@ func TestZMMFormsSameBits(t *testing.T) {
 		})
 	}
 	conv := convShape{3, 3, 1, 1, 1, 1, 1, 1, 1, 1}
-	for i, oc := range []int{17, 24, 32, 40, 64} {
+	for i, oc := range []int{17, 24, 32, 48, 64} {
 		for _, c := range []int{3, 16} {
 			p := conv.params(2, 9, []int{5, 21, 14, 9, 30}[i], c, oc)
 			x, w, bias := randSlice(r, p.N*p.H*p.W*p.C), randSlice(r, p.KH*p.KW*p.C*p.OC), randSlice(r, oc)

@@ -44,7 +44,8 @@
 //   - gemmAVX512_{r}x16 and gemmAVX512_{r}x8 (r = 1…12; the conv twins of the 16-wide ones
 //     r = 1…16) and the conv*, convPool* and convPoolRow* families: see main.
 //   - convDepthPairsAVX512_{r}x8 (r = 1…16) and their pooled twins: 8-wide conv kernels
-//     that take the depth two steps at a time (pairs.go).
+//     that take the depth two steps at a time (pairs.go); convAVX512_{r}x8 and their pooled
+//     twins, one YMM a pixel: Zen 4's 8-wide conv kernels.
 package main
 
 import (
@@ -99,11 +100,10 @@ func main() {
 			kernel(spec{r: r, vecs: 1, avx512: true, conv: conv})
 		}
 		// 8 columns (one YMM per row): a ZMM kernel would multiply eight lanes of padding. The
-		// conv drivers take the depth-pair kernels below instead.
-		if !conv {
-			for r := 1; r <= narrow; r++ {
-				kernel(spec{r: r, vecs: 1, avx512: true, half: true})
-			}
+		// conv drivers take them on Zen 4 (YMM broadcasts and multiply-adds issue two a cycle
+		// there), the depth-pair kernels below elsewhere.
+		for r := 1; r <= narrow; r++ {
+			kernel(spec{r: r, vecs: 1, avx512: true, half: true, conv: conv})
 		}
 	}
 	// 8-wide conv kernels over two steps of depth at a time (pairs.go; r = 1…16), and their
@@ -131,6 +131,9 @@ func main() {
 		}
 		for p := 1; p <= avx512NarrowRows/per; p++ {
 			kernel(spec{r: per * p, vecs: 1, avx512: true, conv: true, poolH: ph})
+		}
+		for p := 1; p <= avx512NarrowRows/per; p++ {
+			kernel(spec{r: per * p, vecs: 1, avx512: true, half: true, conv: true, poolH: ph})
 		}
 	}
 	Generate()
@@ -589,7 +592,7 @@ type tileOut struct {
 func (t tileOut) finish(poolH int, cp, ldc, row reg.GPVirtual) {
 	accs, pairs, r := t.accs, t.pairs, len(t.accs)
 	if poolH > 0 {
-		accs = poolAccs(accs, poolH, t.newVec, t.avx512)
+		accs = poolAccs(accs, poolH, func() reg.VecVirtual { return t.tmp(0) }, t.avx512)
 		epilogue(mem.Arg("ep"), accs, nil, t.newVec, t.load, nil, t.avx512, false)
 		for i := range accs {
 			for h, v := range accs[i] {
