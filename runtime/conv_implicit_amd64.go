@@ -61,10 +61,12 @@ var convAVX512YMM8 = [...]convKernel{
 	convAVX512_13x8, convAVX512_14x8, convAVX512_15x8, convAVX512_16x8,
 }
 
-// convAVX512DepthPairs8 are the 8-wide kernels that take the depth two steps at a time. Kernels with one YMM per pixel were bound by their broadcasts of
-// A (one a pixel and step, about two a cycle on Zen 5: ~105 GFLOP/s); these load a pixel's
-// two elements at once, its two steps in one ZMM multiply-add (asm/gemm's pairs.go): 1.7×
-// at 224×224, 3×3, 16 or 8 → 8 channels (BenchmarkConv2DGemm's unet shapes).
+// convAVX512DepthPairs8 are the 8-wide kernels that take the depth two steps at a time, the
+// form for cores other than Zen 4. On Zen 5 the kernels with one YMM per pixel
+// (convAVX512YMM8) were bound by their broadcasts of A (one a pixel and step, about two a
+// cycle: ~105 GFLOP/s); these load a pixel's two elements at once, its two steps in one ZMM
+// multiply-add (asm/gemm's pairs.go): 1.7× at 224×224, 3×3, 16 or 8 → 8 channels
+// (BenchmarkConv2DGemm's unet shapes, session 20).
 var convAVX512DepthPairs8 = [...]convKernel{
 	convDepthPairsAVX512_1x8, convDepthPairsAVX512_2x8, convDepthPairsAVX512_3x8, convDepthPairsAVX512_4x8,
 	convDepthPairsAVX512_5x8, convDepthPairsAVX512_6x8, convDepthPairsAVX512_7x8, convDepthPairsAVX512_8x8,

@@ -29,8 +29,8 @@ var cpuLevel = initialLevel()
 // CPULevel names the kernel level in use: "generic", "avx2" or "avx512".
 func CPULevel() string { return levelNames[cpuLevel] }
 
-// zmmHalves reports whether the two-vector AVX-512 kernels run in the form for cores whose
-// 512-bit operations run as two 256-bit halves (Zen 4; zmm_amd64.go). The environment
+// zmmHalves reports whether the AVX-512 GEMM and convolution kernels run in the form for
+// cores whose 512-bit operations run as two 256-bit halves (Zen 4; zmm_amd64.go). The environment
 // variable KERASGEN_ZMM=halves|full forces a form.
 var zmmHalves bool
 

@@ -36,7 +36,10 @@
 //     are 512 bits wide, a YMM FMA takes a whole slot, so a ZMM and a YMM per row ran no
 //     faster than the 32-wide tile; the pairs take three slots for two rows (MobileNetV2's
 //     24-channel projections, 3136×96×24 and 3136×144×24: 152–170 → 177–218 GFLOP/s). On
-//     Zen 4 (a YMM FMA half a ZMM's slot) the two forms take the same slots.
+//     Zen 4 (a YMM FMA half a ZMM's slot) the pairs gain nothing and their broadcasts and
+//     inserts cost slots: its form (gemmAVX512Emb_{r}x24) keeps a ZMM and a YMM per row
+//     (MobileNetV2 b1 on Zen 4, session 26: Emb 32-wide kernels with these pairs 6.26–6.33
+//     ms, with the unpaired Emb 24-wide ones too 6.02–6.06).
 //   - gemmAVX512Emb_{r}x32, gemmAVX512Emb_{r}x24, convAVX512Emb_{r}x32 and the pooled
 //     convPool*AVX512Emb_*x32: the same two-vector kernels in the form for Zen 4, whose
 //     512-bit operations run as two 256-bit halves (spec.emb; the runtime picks a form at
